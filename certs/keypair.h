@@ -1,0 +1,46 @@
+/* keypair.h - a node's certificate chain and private key in memory.
+ *
+ * node.crt is PEM: the certificate, then any chain certificates, then the
+ * private key. This module splits such a file (or separate cert/key files)
+ * into DER, computes fingerprints and never writes key material anywhere
+ * except where its caller says. */
+#ifndef SIPC_CERTS_KEYPAIR_H
+#define SIPC_CERTS_KEYPAIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIPC_KP_MAX_CHAIN 8
+
+typedef enum { SIPC_KEY_NONE = 0, SIPC_KEY_ECC, SIPC_KEY_RSA } sipc_key_type;
+
+typedef struct sipc_der {
+    uint8_t *data;
+    size_t len;
+} sipc_der;
+
+typedef struct sipc_keypair {
+    sipc_der certs[SIPC_KP_MAX_CHAIN]; /* [0] is the leaf, then issuers in file order */
+    int ncerts;
+    sipc_der key;                      /* PKCS#8, SEC1 or PKCS#1 DER; zeroed on free */
+    sipc_key_type key_type;
+    char fingerprint[65];              /* hex SHA-256 of certs[0] */
+} sipc_keypair;
+
+/* Reads PEM certificates and (if key_path is NULL) the key from cert_path,
+ * else the key from key_path. On error fills err with the file and reason and
+ * returns a negative sipc code (SIPC_ETLSCONFIG). */
+int sipc_keypair_load_pem(sipc_keypair *kp, const char *cert_path, const char *key_path, char *err,
+                          size_t errlen);
+/* The same from a PEM buffer in memory. */
+int sipc_keypair_from_pem(sipc_keypair *kp, const char *pem, size_t len, char *err, size_t errlen);
+void sipc_keypair_free(sipc_keypair *kp);
+
+/* All "-----BEGIN CERTIFICATE-----" blocks of a PEM buffer as DER, in order.
+ * Returns the number found (at most max) or a negative sipc code. */
+int sipc_pem_certs(const char *pem, size_t len, sipc_der *out, int max);
+/* Hex SHA-256 of der into out[65]. */
+void sipc_fingerprint(const uint8_t *der, size_t len, char out[65]);
+void sipc_der_free(sipc_der *d);
+
+#endif

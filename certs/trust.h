@@ -1,0 +1,102 @@
+/* trust.h - the one certificate verifier of sipc.
+ *
+ * The same code answers `tlstool verify` and decides, during every TLS
+ * handshake, whether a peer is accepted; so the words an operator reads from
+ * the tool and the reason a handshake is rejected in a log are the same.
+ *
+ * A peer is accepted when its leaf certificate is this node's own certificate
+ * (SHA-256 fingerprint match, the shared self-signed pair), or when its chain
+ * leads to a trusted root, every link's signature and validity hold, the
+ * revocation policy is met, the leaf carries the required subject (if one is
+ * configured) and has the key usage for its role. */
+#ifndef SIPC_CERTS_TRUST_H
+#define SIPC_CERTS_TRUST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "keypair.h"
+#include "sipc/sipc.h"
+
+typedef enum {
+    SIPC_VFY_OK = 0,
+    SIPC_VFY_NO_CERT,            /* nothing presented */
+    SIPC_VFY_MALFORMED,          /* not a parsable X.509 certificate */
+    SIPC_VFY_UNTRUSTED_ROOT,     /* chain ends at a root that is not trusted */
+    SIPC_VFY_INCOMPLETE_CHAIN,   /* an issuer is missing (named in the reason) */
+    SIPC_VFY_BAD_SIGNATURE,      /* a link's signature does not verify */
+    SIPC_VFY_EXPIRED,
+    SIPC_VFY_NOT_YET_VALID,
+    SIPC_VFY_REVOKED,
+    SIPC_VFY_REVOCATION_UNKNOWN, /* no CRL for the issuer, or CRL past next update */
+    SIPC_VFY_WRONG_SUBJECT,
+    SIPC_VFY_WRONG_USAGE,        /* key usage / extended key usage lacks a role */
+    SIPC_VFY_NOT_CA,             /* an issuing certificate is not a CA */
+    SIPC_VFY_NOT_PINNED,         /* self-signed, but not this cluster's pair */
+    SIPC_VFY__COUNT
+} sipc_vfy_status;
+
+/* What the certificate is to be used for (which extended key usage it needs). */
+enum { SIPC_PURPOSE_CLIENT = 1, SIPC_PURPOSE_SERVER = 2, SIPC_PURPOSE_BOTH = 3 };
+
+#define SIPC_VFY_MAX_LINKS 10
+
+typedef struct sipc_vfy_link {
+    char subject[256];
+    char issuer[256];
+    char not_before[32]; /* "2026-11-23 13:35:01 UTC" */
+    char not_after[32];
+    char fingerprint[65];
+    char source[16];     /* "presented", "trust store", "own pair" */
+    int is_ca;
+} sipc_vfy_link;
+
+typedef struct sipc_vfy_result {
+    sipc_vfy_status status;
+    int depth;                    /* index of the offending link, -1 if none */
+    char reason[512];             /* one line: what is wrong, with names and dates */
+    char fix[256];                /* one line: what the operator should do */
+    char warning[256];            /* e.g. soft revocation unknown, expiry < 30 days */
+    sipc_vfy_link links[SIPC_VFY_MAX_LINKS]; /* leaf first, as built */
+    int nlinks;
+} sipc_vfy_result;
+
+typedef struct sipc_trust sipc_trust;
+
+typedef struct sipc_trust_policy {
+    char subject[256];           /* required subject (CN or full DN), "" = none */
+    sipc_revocation revocation;  /* see sipc.h */
+} sipc_trust_policy;
+
+int sipc_trust_new(sipc_trust **out, const sipc_trust_policy *policy);
+void sipc_trust_free(sipc_trust *t);
+/* This node's certificate: pinned when self-signed; when its chain carries a
+ * root, that root is trusted too. */
+int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp);
+/* An extra trusted root (must be a CA). */
+int sipc_trust_add_root(sipc_trust *t, const uint8_t *der, size_t len, char *err, size_t errlen);
+/* A CRL (DER or PEM). Its issuer must be known to t. */
+int sipc_trust_add_crl(sipc_trust *t, const uint8_t *data, size_t len, char *err, size_t errlen);
+/* Everything of $home/security per policy: node.crt (as own), trust/ *.pem,
+ * crl/ *. Missing node.crt is an error (SIPC_ETLSCONFIG) naming the file. */
+int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_policy *policy,
+                         char *err, size_t errlen);
+
+/* Certificates the TLS library must know as anchors: own certificate (when
+ * self-signed) and trusted roots, DER. */
+int sipc_trust_anchor_count(const sipc_trust *t);
+const sipc_der *sipc_trust_anchor(const sipc_trust *t, int i);
+
+/* Verifies a presented chain (leaf first) at time now for purpose. Returns
+ * the status (also in res->status). res may be NULL. Thread-safe for
+ * concurrent readers. Never returns SIPC_VFY_OK unless every check passed. */
+sipc_vfy_status sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, int n, int purpose,
+                                  time_t now, sipc_vfy_result *res);
+
+/* "untrusted-root", "incomplete-chain", ... */
+const char *sipc_vfy_status_name(sipc_vfy_status s);
+/* tlstool verify's documented exit code for s (0 only for OK). */
+int sipc_vfy_exit_code(sipc_vfy_status s);
+
+#endif

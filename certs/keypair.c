@@ -1,0 +1,283 @@
+/* keypair.c - node.crt (PEM: certificate, chain, private key) to DER. */
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/rsa.h>
+#include <wolfssl/wolfcrypt/sha256.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certs/keypair.h"
+#include "sipc/sipc.h"
+
+#define PEM_BEGIN "-----BEGIN "
+#define PEM_END "-----END "
+
+void sipc_der_free(sipc_der *d)
+{
+    if (d->data) {
+        /* may hold key material */
+        volatile uint8_t *p = d->data;
+        for (size_t i = 0; i < d->len; i++)
+            p[i] = 0;
+        free(d->data);
+    }
+    d->data = NULL;
+    d->len = 0;
+}
+
+void sipc_fingerprint(const uint8_t *der, size_t len, char out[65])
+{
+    uint8_t h[WC_SHA256_DIGEST_SIZE];
+    static const char hex[] = "0123456789abcdef";
+    if (wc_Sha256Hash(der, (word32)len, h) != 0) {
+        out[0] = '\0';
+        return;
+    }
+    for (int i = 0; i < WC_SHA256_DIGEST_SIZE; i++) {
+        out[2 * i] = hex[h[i] >> 4];
+        out[2 * i + 1] = hex[h[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+/* Next PEM block at or after *pos: label (e.g. "CERTIFICATE") and the whole
+ * block text. Returns 1 if found. */
+static int pem_next(const char *pem, size_t len, size_t *pos, char *label, size_t labcap,
+                    const char **blk, size_t *blklen)
+{
+    const char *end_all = pem + len;
+    const char *p = pem + *pos;
+    while (p < end_all) {
+        const char *b = memmem(p, (size_t)(end_all - p), PEM_BEGIN, strlen(PEM_BEGIN));
+        if (!b)
+            return 0;
+        const char *lab = b + strlen(PEM_BEGIN);
+        const char *lab_end = memmem(lab, (size_t)(end_all - lab), "-----", 5);
+        if (!lab_end || (size_t)(lab_end - lab) >= labcap)
+            return 0;
+        memcpy(label, lab, (size_t)(lab_end - lab));
+        label[lab_end - lab] = '\0';
+        char endmark[96];
+        snprintf(endmark, sizeof endmark, PEM_END "%s-----", label);
+        const char *e = memmem(lab_end, (size_t)(end_all - lab_end), endmark, strlen(endmark));
+        if (!e)
+            return 0;
+        e += strlen(endmark);
+        *blk = b;
+        *blklen = (size_t)(e - b);
+        *pos = (size_t)(e - pem);
+        return 1;
+    }
+    return 0;
+}
+
+int sipc_pem_certs(const char *pem, size_t len, sipc_der *out, int max)
+{
+    size_t pos = 0;
+    char label[64];
+    const char *blk;
+    size_t blen;
+    int n = 0;
+    while (pem_next(pem, len, &pos, label, sizeof label, &blk, &blen)) {
+        if (strcmp(label, "CERTIFICATE") != 0)
+            continue;
+        if (n == max)
+            break;
+        uint8_t *der = malloc(blen);
+        if (!der)
+            goto nomem;
+        int r = wc_CertPemToDer((const unsigned char *)blk, (int)blen, der, (int)blen, CERT_TYPE);
+        if (r <= 0) {
+            free(der);
+            for (int i = 0; i < n; i++)
+                sipc_der_free(&out[i]);
+            return SIPC_ETLSCONFIG;
+        }
+        out[n].data = der;
+        out[n].len = (size_t)r;
+        n++;
+    }
+    return n;
+nomem:
+    for (int i = 0; i < n; i++)
+        sipc_der_free(&out[i]);
+    return SIPC_ENOMEM;
+}
+
+static sipc_key_type detect_key_type(const uint8_t *der, size_t len)
+{
+    word32 idx = 0;
+    ecc_key ecc;
+    RsaKey rsa;
+    /* PKCS#8 wraps the traditional form: skip the wrapper if present */
+    int off = wc_GetPkcs8TraditionalOffset((byte *)der, &idx, (word32)len);
+    idx = off > 0 ? (word32)off : 0;
+    word32 i = idx;
+    if (wc_ecc_init(&ecc) == 0) {
+        int r = wc_EccPrivateKeyDecode(der, &i, &ecc, (word32)len);
+        wc_ecc_free(&ecc);
+        if (r == 0)
+            return SIPC_KEY_ECC;
+    }
+    i = idx;
+    if (wc_InitRsaKey(&rsa, NULL) == 0) {
+        int r = wc_RsaPrivateKeyDecode(der, &i, &rsa, (word32)len);
+        wc_FreeRsaKey(&rsa);
+        if (r == 0)
+            return SIPC_KEY_RSA;
+    }
+    return SIPC_KEY_NONE;
+}
+
+static int load_key(sipc_keypair *kp, const char *pem, size_t len, char *err, size_t errlen,
+                    const char *what)
+{
+    size_t pos = 0;
+    char label[64];
+    const char *blk;
+    size_t blen;
+    while (pem_next(pem, len, &pos, label, sizeof label, &blk, &blen)) {
+        if (strcmp(label, "PRIVATE KEY") && strcmp(label, "EC PRIVATE KEY") &&
+            strcmp(label, "RSA PRIVATE KEY")) {
+            if (!strcmp(label, "ENCRYPTED PRIVATE KEY")) {
+                snprintf(err, errlen, "%s: the private key is encrypted; import the PKCS#12 file with tlstool import", what);
+                return SIPC_ETLSCONFIG;
+            }
+            continue;
+        }
+        uint8_t *der = malloc(blen);
+        if (!der)
+            return SIPC_ENOMEM;
+        int r = wc_KeyPemToDer((const unsigned char *)blk, (int)blen, der, (int)blen, NULL);
+        if (r <= 0) {
+            free(der);
+            snprintf(err, errlen, "%s: the private key is not valid PEM (wolfSSL %d)", what, r);
+            return SIPC_ETLSCONFIG;
+        }
+        kp->key.data = der;
+        kp->key.len = (size_t)r;
+        kp->key_type = detect_key_type(der, (size_t)r);
+        if (kp->key_type == SIPC_KEY_NONE) {
+            snprintf(err, errlen, "%s: unsupported private key type (ECDSA and RSA are supported)", what);
+            return SIPC_ETLSCONFIG;
+        }
+        return 0;
+    }
+    snprintf(err, errlen, "%s: no private key found", what);
+    return SIPC_ETLSCONFIG;
+}
+
+static int keypair_parse(sipc_keypair *kp, const char *certpem, size_t certlen, const char *keypem,
+                         size_t keylen, const char *cwhat, const char *kwhat, char *err,
+                         size_t errlen)
+{
+    memset(kp, 0, sizeof *kp);
+    int n = sipc_pem_certs(certpem, certlen, kp->certs, SIPC_KP_MAX_CHAIN);
+    if (n < 0) {
+        snprintf(err, errlen, "%s: a certificate is not valid PEM", cwhat);
+        return n;
+    }
+    if (n == 0) {
+        snprintf(err, errlen, "%s: no certificate found", cwhat);
+        return SIPC_ETLSCONFIG;
+    }
+    kp->ncerts = n;
+    int r = load_key(kp, keypem, keylen, err, errlen, kwhat);
+    if (r != 0) {
+        sipc_keypair_free(kp);
+        return r;
+    }
+    sipc_fingerprint(kp->certs[0].data, kp->certs[0].len, kp->fingerprint);
+    return 0;
+}
+
+int sipc_keypair_from_pem(sipc_keypair *kp, const char *pem, size_t len, char *err, size_t errlen)
+{
+    return keypair_parse(kp, pem, len, pem, len, "certificate", "key", err, errlen);
+}
+
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "re");
+    if (!fp) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n + 4096 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            if (cap > (8u << 20)) {
+                snprintf(err, errlen, "%s is too large for a certificate file", path);
+                goto fail;
+            }
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                snprintf(err, errlen, "out of memory reading %s", path);
+                goto fail;
+            }
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, cap - n - 1, fp);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    fclose(fp);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+fail:
+    fclose(fp);
+    free(buf);
+    return NULL;
+}
+
+static void free_secret(char *buf, size_t len)
+{
+    if (!buf)
+        return;
+    volatile char *p = buf;
+    for (size_t i = 0; i < len; i++)
+        p[i] = 0;
+    free(buf);
+}
+
+int sipc_keypair_load_pem(sipc_keypair *kp, const char *cert_path, const char *key_path, char *err,
+                          size_t errlen)
+{
+    memset(kp, 0, sizeof *kp);
+    size_t clen = 0, klen = 0;
+    char *c = read_file(cert_path, &clen, err, errlen);
+    if (!c)
+        return SIPC_ETLSCONFIG;
+    char *k = c;
+    if (key_path && strcmp(key_path, cert_path) != 0) {
+        k = read_file(key_path, &klen, err, errlen);
+        if (!k) {
+            free(c);
+            return SIPC_ETLSCONFIG;
+        }
+    } else {
+        key_path = cert_path;
+        klen = clen;
+    }
+    int r = keypair_parse(kp, c, clen, k, klen, cert_path, key_path, err, errlen);
+    if (k != c)
+        free_secret(k, klen);
+    free_secret(c, clen);
+    return r;
+}
+
+void sipc_keypair_free(sipc_keypair *kp)
+{
+    for (int i = 0; i < kp->ncerts; i++)
+        sipc_der_free(&kp->certs[i]);
+    sipc_der_free(&kp->key);
+    kp->ncerts = 0;
+}

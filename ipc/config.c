@@ -1,0 +1,364 @@
+/* config.c - $SIPC_HOME/sipc.conf (INI, read with inih) and the home rule.
+ * Unknown sections or keys are errors: a typo such as "enabel = 1" must not
+ * silently leave a node in plaintext. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sipc/sipc.h"
+
+#define SIPC_DEFAULT_HOME "/var/lib/sipc"
+
+const char *sipc_home_resolve(const char *explicit_home)
+{
+    if (explicit_home && *explicit_home)
+        return explicit_home;
+    const char *env = getenv("SIPC_HOME");
+    if (env && *env)
+        return env;
+    return SIPC_DEFAULT_HOME;
+}
+
+static const struct {
+    const char *name;
+    int port;
+} default_ports[] = {
+    {"data", 23000},
+    {"search", 23001},
+    {"management", 23002},
+    {"pipeline", 23003},
+};
+
+const char *sipc_tls_mode_name(sipc_tls_mode mode)
+{
+    switch (mode) {
+    case SIPC_TLS_OFF:
+        return "off";
+    case SIPC_TLS_STRICT:
+        return "strict";
+    case SIPC_TLS_PERMISSIVE:
+        return "permissive";
+    }
+    return "off";
+}
+
+sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg)
+{
+    return cfg->tls_enable ? cfg->tls_mode : SIPC_TLS_OFF;
+}
+
+int sipc_config_port(const sipc_config *cfg, const char *service)
+{
+    for (int i = 0; i < cfg->nservices; i++)
+        if (strcmp(cfg->services[i].name, service) == 0)
+            return cfg->services[i].port;
+    for (size_t i = 0; i < sizeof default_ports / sizeof default_ports[0]; i++)
+        if (strcmp(default_ports[i].name, service) == 0)
+            return default_ports[i].port;
+    return 0;
+}
+
+typedef struct parse_state {
+    sipc_config *cfg;
+    char err[256];
+} parse_state;
+
+static int copy_str(char *dst, size_t cap, const char *v, parse_state *ps, const char *key)
+{
+    if (strlen(v) >= cap) {
+        snprintf(ps->err, sizeof ps->err, "value of %s is too long (max %zu)", key, cap - 1);
+        return 0;
+    }
+    strcpy(dst, v);
+    return 1;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    if (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on")) {
+        *out = 1;
+        return 1;
+    }
+    if (!strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off")) {
+        *out = 0;
+        return 1;
+    }
+    return 0;
+}
+
+static int parse_port(const char *v, int *out)
+{
+    char *end;
+    long p = strtol(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || p < 1 || p > 65535)
+        return 0;
+    *out = (int)p;
+    return 1;
+}
+
+static int parse_nodes(sipc_config *cfg, const char *v, parse_state *ps)
+{
+    cfg->nnodes = 0;
+    char buf[4096];
+    if (strlen(v) >= sizeof buf) {
+        snprintf(ps->err, sizeof ps->err, "nodes list too long");
+        return 0;
+    }
+    strcpy(buf, v);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+        if (cfg->nnodes == SIPC_MAX_NODES) {
+            snprintf(ps->err, sizeof ps->err, "more than %d nodes", SIPC_MAX_NODES);
+            return 0;
+        }
+        if (!copy_str(cfg->nodes[cfg->nnodes], sizeof cfg->nodes[0], tok, ps, "nodes"))
+            return 0;
+        cfg->nnodes++;
+    }
+    return 1;
+}
+
+static int on_entry(void *user, const char *section, const char *key, const char *value)
+{
+    parse_state *ps = user;
+    sipc_config *cfg = ps->cfg;
+    if (!strcmp(section, "node")) {
+        if (!strcmp(key, "id"))
+            return copy_str(cfg->node_id, sizeof cfg->node_id, value, ps, key);
+        if (!strcmp(key, "address"))
+            return copy_str(cfg->address, sizeof cfg->address, value, ps, key);
+    } else if (!strcmp(section, "cluster")) {
+        if (!strcmp(key, "name"))
+            return copy_str(cfg->cluster, sizeof cfg->cluster, value, ps, key);
+        if (!strcmp(key, "nodes"))
+            return parse_nodes(cfg, value, ps);
+    } else if (!strcmp(section, "tls")) {
+        if (!strcmp(key, "enable")) {
+            if (parse_bool(value, &cfg->tls_enable))
+                return 1;
+            snprintf(ps->err, sizeof ps->err, "[tls] enable must be 0 or 1, not '%s'", value);
+            return 0;
+        }
+        if (!strcmp(key, "mode")) {
+            if (!strcmp(value, "strict"))
+                cfg->tls_mode = SIPC_TLS_STRICT;
+            else if (!strcmp(value, "permissive"))
+                cfg->tls_mode = SIPC_TLS_PERMISSIVE;
+            else {
+                snprintf(ps->err, sizeof ps->err, "[tls] mode must be strict or permissive, not '%s'",
+                         value);
+                return 0;
+            }
+            return 1;
+        }
+        if (!strcmp(key, "subject"))
+            return copy_str(cfg->subject, sizeof cfg->subject, value, ps, key);
+        if (!strcmp(key, "revocation")) {
+            if (!strcmp(value, "off"))
+                cfg->revocation = SIPC_REVOCATION_OFF;
+            else if (!strcmp(value, "soft"))
+                cfg->revocation = SIPC_REVOCATION_SOFT;
+            else if (!strcmp(value, "hard"))
+                cfg->revocation = SIPC_REVOCATION_HARD;
+            else {
+                snprintf(ps->err, sizeof ps->err, "[tls] revocation must be off, soft or hard, not '%s'",
+                         value);
+                return 0;
+            }
+            return 1;
+        }
+    } else if (!strcmp(section, "limits")) {
+        if (!strcmp(key, "max_frame")) {
+            char *end;
+            unsigned long long v = strtoull(value, &end, 10);
+            if (*value == '\0' || *end != '\0' || v < 1024 || v > (256ull << 20)) {
+                snprintf(ps->err, sizeof ps->err,
+                         "[limits] max_frame must be a byte count from 1024 to 268435456");
+                return 0;
+            }
+            cfg->max_frame = (size_t)v;
+            return 1;
+        }
+    } else if (*section) {
+        /* any other section is a service: [data] port = 23000 */
+        if (!strcmp(key, "port")) {
+            int port;
+            if (!parse_port(value, &port)) {
+                snprintf(ps->err, sizeof ps->err, "[%s] port must be 1..65535, not '%s'", section,
+                         value);
+                return 0;
+            }
+            for (int i = 0; i < cfg->nservices; i++) {
+                if (!strcmp(cfg->services[i].name, section)) {
+                    cfg->services[i].port = port;
+                    return 1;
+                }
+            }
+            if (cfg->nservices == SIPC_MAX_SERVICES || strlen(section) >= sizeof cfg->services[0].name) {
+                snprintf(ps->err, sizeof ps->err, "too many services or name too long: [%s]", section);
+                return 0;
+            }
+            strcpy(cfg->services[cfg->nservices].name, section);
+            cfg->services[cfg->nservices].port = port;
+            cfg->nservices++;
+            return 1;
+        }
+    }
+    snprintf(ps->err, sizeof ps->err, "unknown setting [%s] %s", section, key);
+    return 0;
+}
+
+int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    home = sipc_home_resolve(home);
+    if (strlen(home) >= sizeof cfg->home) {
+        snprintf(err, errlen, "home path too long");
+        return SIPC_ECONFIG;
+    }
+    strcpy(cfg->home, home);
+    if (gethostname(cfg->node_id, sizeof cfg->node_id) != 0 || !cfg->node_id[0])
+        strcpy(cfg->node_id, "node");
+    cfg->node_id[sizeof cfg->node_id - 1] = '\0';
+    strcpy(cfg->address, "127.0.0.1");
+    strcpy(cfg->cluster, "sipc");
+    cfg->tls_mode = SIPC_TLS_STRICT;
+    cfg->revocation = SIPC_REVOCATION_SOFT;
+    cfg->max_frame = 16u << 20;
+
+    char path[1024];
+    snprintf(path, sizeof path, "%s/sipc.conf", home);
+    FILE *fp = fopen(path, "re");
+    if (!fp) {
+        if (errno == ENOENT)
+            return 0; /* no file: defaults */
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return SIPC_ECONFIG;
+    }
+    parse_state ps = {.cfg = cfg};
+    int line = ini_parse_file(fp, on_entry, &ps);
+    fclose(fp);
+    if (line != 0) {
+        snprintf(err, errlen, "%s:%d: %s", path, line, ps.err[0] ? ps.err : "syntax error");
+        return SIPC_ECONFIG;
+    }
+    return 0;
+}
+
+/* ---- editing: keep every other line and comment as the operator wrote it */
+
+static int line_is_section(const char *l, char *name, size_t cap)
+{
+    while (*l == ' ' || *l == '\t')
+        l++;
+    if (*l != '[')
+        return 0;
+    const char *end = strchr(l, ']');
+    if (!end || (size_t)(end - l - 1) >= cap)
+        return 0;
+    memcpy(name, l + 1, (size_t)(end - l - 1));
+    name[end - l - 1] = '\0';
+    return 1;
+}
+
+static int line_is_key(const char *l, const char *key)
+{
+    while (*l == ' ' || *l == '\t')
+        l++;
+    size_t n = strlen(key);
+    if (strncmp(l, key, n) != 0)
+        return 0;
+    l += n;
+    while (*l == ' ' || *l == '\t')
+        l++;
+    return *l == '=' || *l == ':';
+}
+
+int sipc_config_set(const char *home, const char *section, const char *key, const char *value,
+                    char *err, size_t errlen)
+{
+    home = sipc_home_resolve(home);
+    char path[1024], tmp[1100];
+    snprintf(path, sizeof path, "%s/sipc.conf", home);
+    snprintf(tmp, sizeof tmp, "%s/.sipc.conf.%ld.tmp", home, (long)getpid());
+
+    char *old = NULL;
+    size_t oldlen = 0;
+    FILE *in = fopen(path, "re");
+    if (in) {
+        FILE *mem = open_memstream(&old, &oldlen);
+        char buf[4096];
+        size_t n;
+        while (mem && (n = fread(buf, 1, sizeof buf, in)) > 0)
+            fwrite(buf, 1, n, mem);
+        if (mem)
+            fclose(mem);
+        fclose(in);
+    } else if (errno != ENOENT) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return SIPC_ECONFIG;
+    }
+
+    if (mkdir(home, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", home, strerror(errno));
+        free(old);
+        return SIPC_ECONFIG;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!out) {
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        free(old);
+        return SIPC_ECONFIG;
+    }
+
+    int in_section = 0, done = 0, seen_section = 0;
+    char cur[128];
+    char *text = old ? old : (char *)"";
+    /* strtok_r would drop empty lines; walk by hand */
+    for (char *l = text; *l;) {
+        char *nl = strchr(l, '\n');
+        size_t len = nl ? (size_t)(nl - l) : strlen(l);
+        char line[4096];
+        if (len >= sizeof line)
+            len = sizeof line - 1;
+        memcpy(line, l, len);
+        line[len] = '\0';
+        if (line_is_section(line, cur, sizeof cur)) {
+            if (in_section && !done) {
+                fprintf(out, "%s = %s\n", key, value);
+                done = 1;
+            }
+            in_section = strcmp(cur, section) == 0;
+            seen_section |= in_section;
+            fprintf(out, "%s\n", line);
+        } else if (in_section && !done && line_is_key(line, key)) {
+            fprintf(out, "%s = %s\n", key, value);
+            done = 1;
+        } else {
+            fprintf(out, "%s\n", line);
+        }
+        l = nl ? nl + 1 : l + strlen(l);
+    }
+    if (!done) {
+        if (!seen_section)
+            fprintf(out, "%s[%s]\n", old && oldlen ? "\n" : "", section);
+        fprintf(out, "%s = %s\n", key, value);
+    }
+    free(old);
+    int ok = fflush(out) == 0 && fsync(fileno(out)) == 0;
+    ok &= fclose(out) == 0;
+    if (!ok || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return SIPC_ECONFIG;
+    }
+    return 0;
+}

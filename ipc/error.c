@@ -1,0 +1,61 @@
+/* error.c - sipc error codes, names and classes. libuv codes pass through
+ * unchanged and are described by libuv itself. */
+#include "sipc/sipc.h"
+
+const char *sipc_strerror(int err)
+{
+    switch (err) {
+    case 0:
+        return "success";
+#define XX(name, code, cls, msg) \
+    case SIPC_##name:            \
+        return msg;
+        SIPC_ERRNO_MAP(XX)
+#undef XX
+    default:
+        break;
+    }
+    if (err < 0 && err > -4096)
+        return uv_strerror(err);
+    return "unknown error";
+}
+
+const char *sipc_err_name(int err)
+{
+    switch (err) {
+    case 0:
+        return "OK";
+#define XX(name, code, cls, msg) \
+    case SIPC_##name:            \
+        return "SIPC_" #name;
+        SIPC_ERRNO_MAP(XX)
+#undef XX
+    default:
+        break;
+    }
+    if (err < 0 && err > -4096)
+        return uv_err_name(err);
+    return "UNKNOWN";
+}
+
+sipc_err_class sipc_err_classify(int err)
+{
+    switch (err) {
+#define XX(name, code, cls, msg) \
+    case SIPC_##name:            \
+        return SIPC_CLASS_##cls;
+        SIPC_ERRNO_MAP(XX)
+#undef XX
+    default:
+        break;
+    }
+    return err < 0 ? SIPC_CLASS_IO : SIPC_CLASS_NONE;
+}
+
+const char *sipc_err_class_name(sipc_err_class cls)
+{
+    static const char *const names[] = {"none", "usage", "io", "tls", "auth", "protocol", "call"};
+    if ((unsigned)cls < sizeof names / sizeof names[0])
+        return names[cls];
+    return "unknown";
+}

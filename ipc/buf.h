@@ -1,0 +1,50 @@
+/* buf.h - a growable byte buffer, the unit of hand-off between the framing
+ * layer and the streams. */
+#ifndef SIPC_BUF_H
+#define SIPC_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct sipc_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+} sipc_buf;
+
+/* Ensures room for extra more bytes; returns 0 or -1 on allocation failure. */
+static inline int sipc_buf_reserve(sipc_buf *b, size_t extra)
+{
+    if (b->cap - b->len >= extra)
+        return 0;
+    size_t need = b->len + extra;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < need)
+        cap *= 2;
+    uint8_t *nd = realloc(b->data, cap);
+    if (!nd)
+        return -1;
+    b->data = nd;
+    b->cap = cap;
+    return 0;
+}
+
+static inline int sipc_buf_append(sipc_buf *b, const void *p, size_t n)
+{
+    if (sipc_buf_reserve(b, n) != 0)
+        return -1;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+static inline void sipc_buf_free(sipc_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+#endif

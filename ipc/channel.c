@@ -1,0 +1,381 @@
+/* channel.c - a client's lasting link to one address: dial, hello, redial
+ * with exponential backoff and jitter, and calls that wait for the link (up
+ * to their deadline) while it is down. In permissive TLS mode the dialer
+ * offers TLS first and falls back to plaintext only when the peer answers in
+ * plaintext. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipc/addr.h"
+#include "ipc/internal.h"
+#include "transport/security.h"
+
+static void ch_dial(sipc_channel *ch);
+static void ch_maybe_finish(sipc_channel *ch);
+
+static void ch_arm_wtimer(sipc_channel *ch);
+
+static void ch_flush_waiting(sipc_channel *ch, sipc_conn *c)
+{
+    while (!sipc_list_empty(&ch->waiting)) {
+        sipc_pcall *call = sipc_container_of(ch->waiting.next, sipc_pcall, dl);
+        sipc_list_remove(&call->dl);
+        ch->waiting_bytes -= call->len;
+        int r;
+        if (call->oneway) {
+            r = sipc_conn_send(c, call->service, call->method, call->data, call->len);
+            sipc__call_free(call);
+            continue;
+        }
+        r = sipc__conn_start_call(c, call, call->service, call->method, call->data, call->len);
+        if (r != 0) {
+            sipc__call_complete(call, r, 0, "", NULL, 0);
+        } else {
+            /* in flight now: the copied request is no longer needed */
+            free(call->service);
+            call->service = call->method = NULL;
+            call->data = NULL;
+        }
+        if (ch->conn != c || c->state != SIPC_CONN_S_UP)
+            break;
+    }
+    ch_arm_wtimer(ch);
+}
+
+static void ch_up(void *owner, sipc_conn *c)
+{
+    sipc_channel *ch = owner;
+    ch->up = 1;
+    ch->last_err = 0;
+    ch->backoff_ms = ch->ctx->opts.reconnect_min_ms;
+    sipc_peer_info pi;
+    sipc_conn_info(c, &pi);
+    sipc__log(ch->ctx, SIPC_LOG_INFO, "Transport.Conn", "Connected to %s:%d (node %s, %s%s%s)",
+              ch->host, ch->port, pi.peer_node, pi.tls ? pi.tls_version : "plaintext",
+              pi.tls ? " " : "", pi.tls ? pi.tls_cipher : "");
+    ch_flush_waiting(ch, c);
+    if (ch->conn_cb && ch->conn == c)
+        ch->conn_cb(c, SIPC_CONN_UP, 0, ch->conn_arg);
+}
+
+static void on_redial(uv_timer_t *t)
+{
+    ch_dial(t->data);
+}
+
+static void ch_schedule_redial(sipc_channel *ch, int immediate)
+{
+    if (ch->closing)
+        return;
+    uint32_t b = ch->backoff_ms;
+    uint64_t delay = immediate ? 0 : b / 2 + (uint64_t)(rand() % (int)(b / 2 + 1));
+    uint64_t nb = (uint64_t)b * 2;
+    ch->backoff_ms = nb > ch->ctx->opts.reconnect_max_ms ? ch->ctx->opts.reconnect_max_ms
+                                                         : (uint32_t)nb;
+    uv_timer_start(&ch->timer, on_redial, delay, 0);
+}
+
+static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int was_up,
+                    int got_bytes)
+{
+    (void)detail;
+    sipc_channel *ch = owner;
+    if (ch->conn == c)
+        ch->conn = NULL;
+    ch->up = 0;
+    ch->last_err = err;
+    int immediate = 0;
+    if (sipc_security_mode(ch->ctx->sec) == SIPC_TLS_PERMISSIVE) {
+        int tls = c->stream ? sipc_stream_is_tls(c->stream) : !ch->plain_fallback;
+        if (was_up) {
+            ch->plain_fallback = 0; /* next time, offer TLS again */
+        } else if (tls && !ch->plain_fallback &&
+                   (err == SIPC_EPLAINTEXT || (err == SIPC_ECLOSED && !got_bytes))) {
+            ch->plain_fallback = 1;
+            immediate = 1;
+            sipc__log(ch->ctx, SIPC_LOG_WARN, "Transport.Conn",
+                      "%s:%d does not speak TLS; permissive mode: retrying in plaintext", ch->host,
+                      ch->port);
+        }
+    }
+    if (was_up && ch->conn_cb)
+        ch->conn_cb(c, SIPC_CONN_DOWN, err, ch->conn_arg);
+    if (!ch->closing)
+        ch_schedule_redial(ch, immediate);
+}
+
+static void ch_freed(void *owner)
+{
+    sipc_channel *ch = owner;
+    ch->conns_alive--;
+    ch_maybe_finish(ch);
+}
+
+static const sipc_conn_owner_ops ch_ops = {ch_up, ch_down, ch_freed};
+
+static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
+{
+    sipc_ctx *ctx = ch->ctx;
+    sipc_tls_mode mode = sipc_security_mode(ctx->sec);
+    int want_tls = mode == SIPC_TLS_STRICT || (mode == SIPC_TLS_PERMISSIVE && !ch->plain_fallback);
+    sipc_stream *s;
+    int r = sipc_stream_connect(&s, ctx->loop, addr, want_tls, sipc_security_tls(ctx->sec),
+                                &sipc__conn_stream_events, NULL);
+    sipc_conn *c = NULL;
+    if (r == 0) {
+        r = sipc__conn_new(&c, ctx, s, 0, ch->router, &ch_ops, ch);
+        if (r != 0)
+            sipc_stream_abort(s);
+    }
+    if (r != 0) {
+        ch->last_err = r;
+        sipc__log(ctx, SIPC_LOG_WARN, "Transport.Conn", "Cannot connect to %s:%d: %s", ch->host,
+                  ch->port, sipc_strerror(r));
+        ch_schedule_redial(ch, 0);
+        return;
+    }
+    snprintf(c->peer_addr, sizeof c->peer_addr, "%s:%d", ch->host, ch->port);
+    ch->conns_alive++;
+    ch->conn = c;
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    sipc_channel *ch = req->data;
+    ch->resolving = 0;
+    if (ch->closing || status < 0) {
+        if (!ch->closing) {
+            ch->last_err = status;
+            sipc__log(ch->ctx, SIPC_LOG_WARN, "Transport.Conn", "Cannot resolve %s: %s", ch->host,
+                      uv_strerror(status));
+            ch_schedule_redial(ch, 0);
+        }
+        if (res)
+            uv_freeaddrinfo(res);
+        ch_maybe_finish(ch);
+        return;
+    }
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    memcpy(&ss, res->ai_addr, res->ai_addrlen);
+    if (ss.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)ch->port);
+    else
+        ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)ch->port);
+    uv_freeaddrinfo(res);
+    ch_connect_to(ch, (struct sockaddr *)&ss);
+}
+
+static void ch_dial(sipc_channel *ch)
+{
+    if (ch->closing || ch->conn || ch->resolving)
+        return;
+    struct sockaddr_storage ss;
+    if (sipc__addr_numeric(ch->host, ch->port, &ss) == 0) {
+        ch_connect_to(ch, (struct sockaddr *)&ss);
+        return;
+    }
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    ch->gai.data = ch;
+    int r = uv_getaddrinfo(ch->ctx->loop, &ch->gai, on_resolved, ch->host, NULL, &hints);
+    if (r != 0) {
+        ch->last_err = r;
+        ch_schedule_redial(ch, 0);
+        return;
+    }
+    ch->resolving = 1;
+}
+
+/* ---- calls waiting for the link ---- */
+
+static void on_wtimer(uv_timer_t *t)
+{
+    sipc_channel *ch = t->data;
+    uint64_t now = uv_now(ch->ctx->loop);
+    while (!sipc_list_empty(&ch->waiting)) {
+        sipc_pcall *call = sipc_container_of(ch->waiting.next, sipc_pcall, dl);
+        if (call->deadline > now)
+            break;
+        sipc_list_remove(&call->dl);
+        ch->waiting_bytes -= call->len;
+        char msg[300];
+        snprintf(msg, sizeof msg, "no connection to %s:%d before the deadline (last error: %s)",
+                 ch->host, ch->port, ch->last_err ? sipc_strerror(ch->last_err) : "none");
+        sipc__call_complete(call, SIPC_ETIMEDOUT, 0, msg, NULL, 0);
+    }
+    ch_arm_wtimer(ch);
+}
+
+static void ch_arm_wtimer(sipc_channel *ch)
+{
+    if (ch->closing)
+        return;
+    if (sipc_list_empty(&ch->waiting)) {
+        uv_timer_stop(&ch->wtimer);
+        return;
+    }
+    uint64_t d = sipc_container_of(ch->waiting.next, sipc_pcall, dl)->deadline;
+    uint64_t now = uv_now(ch->ctx->loop);
+    uv_timer_start(&ch->wtimer, on_wtimer, d > now ? d - now : 0, 0);
+}
+
+static int ch_wait(sipc_channel *ch, const char *service, const char *method, const void *data,
+                   size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg, int oneway)
+{
+    if (ch->waiting_bytes + len > ch->ctx->opts.max_write_queue)
+        return SIPC_EQUEUEFULL;
+    size_t sl = strlen(service) + 1, ml = strlen(method) + 1;
+    sipc_pcall *call = calloc(1, sizeof *call);
+    char *blk = malloc(sl + ml + len + 1);
+    if (!call || !blk) {
+        free(call);
+        free(blk);
+        return SIPC_ENOMEM;
+    }
+    memcpy(blk, service, sl);
+    memcpy(blk + sl, method, ml);
+    if (len)
+        memcpy(blk + sl + ml, data, len);
+    call->service = blk;
+    call->method = blk + sl;
+    call->data = (uint8_t *)blk + sl + ml;
+    call->len = len;
+    call->oneway = oneway;
+    call->cb = cb;
+    call->arg = arg;
+    call->deadline = uv_now(ch->ctx->loop) + (timeout_ms ? timeout_ms : 30000);
+    /* keep FIFO order among waiting calls: append, deadline ties go last */
+    sipc_link *pos = ch->waiting.prev;
+    while (pos != &ch->waiting && sipc_container_of(pos, sipc_pcall, dl)->deadline > call->deadline)
+        pos = pos->prev;
+    sipc_list_insert_before(pos->next, &call->dl);
+    ch->waiting_bytes += len;
+    ch_arm_wtimer(ch);
+    return 0;
+}
+
+int sipc_call(sipc_channel *ch, const char *service, const char *method, const void *data,
+              size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg)
+{
+    if (!ch || !service || !method || (len && !data))
+        return SIPC_EINVAL;
+    if (ch->closing)
+        return SIPC_ECLOSING;
+    if (len > ch->ctx->opts.max_frame)
+        return SIPC_ETOOBIG;
+    if (ch->up && ch->conn && sipc_list_empty(&ch->waiting))
+        return sipc_conn_call(ch->conn, service, method, data, len, timeout_ms, cb, arg);
+    return ch_wait(ch, service, method, data, len, timeout_ms, cb, arg, 0);
+}
+
+int sipc_send(sipc_channel *ch, const char *service, const char *method, const void *data,
+              size_t len)
+{
+    if (!ch || !service || !method || (len && !data))
+        return SIPC_EINVAL;
+    if (ch->closing)
+        return SIPC_ECLOSING;
+    if (len > ch->ctx->opts.max_frame)
+        return SIPC_ETOOBIG;
+    if (ch->up && ch->conn && sipc_list_empty(&ch->waiting))
+        return sipc_conn_send(ch->conn, service, method, data, len);
+    return ch_wait(ch, service, method, data, len, 0, NULL, NULL, 1);
+}
+
+/* ---- lifetime ---- */
+
+int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char *address, int port,
+                      const sipc_router *router)
+{
+    if (!out || !ctx || !address || !*address || port <= 0 || port > 65535)
+        return SIPC_EINVAL;
+    if (ctx->closing)
+        return SIPC_ECLOSING;
+    sipc_channel *ch = calloc(1, sizeof *ch);
+    if (!ch)
+        return SIPC_ENOMEM;
+    ch->ctx = ctx;
+    snprintf(ch->host, sizeof ch->host, "%s", address);
+    ch->port = port;
+    ch->router = router;
+    ch->backoff_ms = ctx->opts.reconnect_min_ms;
+    sipc_list_init(&ch->waiting);
+    uv_timer_init(ctx->loop, &ch->timer);
+    uv_timer_init(ctx->loop, &ch->wtimer);
+    ch->timer.data = ch->wtimer.data = ch;
+    ch->handles_open = 2;
+    sipc_list_insert_before(&ctx->channels, &ch->link);
+    ch_dial(ch);
+    *out = ch;
+    return 0;
+}
+
+void sipc_channel_set_conn_cb(sipc_channel *ch, sipc_conn_cb cb, void *arg)
+{
+    ch->conn_cb = cb;
+    ch->conn_arg = arg;
+}
+
+int sipc_channel_last_error(const sipc_channel *ch)
+{
+    return ch->last_err;
+}
+
+int sipc_channel_is_up(const sipc_channel *ch)
+{
+    return ch->up;
+}
+
+static void ch_handle_closed(uv_handle_t *h)
+{
+    sipc_channel *ch = h->data;
+    ch->handles_open--;
+    ch_maybe_finish(ch);
+}
+
+static void ch_maybe_finish(sipc_channel *ch)
+{
+    if (!ch->closing || ch->handles_open || ch->conns_alive || ch->resolving)
+        return;
+    sipc_ctx *ctx = ch->ctx;
+    sipc_list_remove(&ch->link);
+    if (ch->close_cb)
+        ch->close_cb(ch, ch->close_arg);
+    free(ch);
+    sipc__ctx_maybe_finish_close(ctx);
+}
+
+void sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), void *arg)
+{
+    if (ch->closing)
+        return;
+    ch->closing = 1;
+    ch->close_cb = close_cb;
+    ch->close_arg = arg;
+    while (!sipc_list_empty(&ch->waiting)) {
+        sipc_pcall *call = sipc_container_of(ch->waiting.next, sipc_pcall, dl);
+        sipc_list_remove(&call->dl);
+        sipc__call_complete(call, SIPC_ECANCELED, 0, "channel closed", NULL, 0);
+    }
+    ch->waiting_bytes = 0;
+    if (ch->resolving)
+        uv_cancel((uv_req_t *)&ch->gai);
+    if (ch->conn)
+        sipc__conn_close(ch->conn, SIPC_ECANCELED, "channel closed");
+    uv_close((uv_handle_t *)&ch->timer, ch_handle_closed);
+    uv_close((uv_handle_t *)&ch->wtimer, ch_handle_closed);
+}
+
+void sipc__channel_close_all(sipc_ctx *ctx)
+{
+    sipc_link *l = ctx->channels.next;
+    while (l != &ctx->channels) {
+        sipc_channel *ch = sipc_container_of(l, sipc_channel, link);
+        l = l->next;
+        sipc_channel_close(ch, NULL, NULL);
+    }
+}

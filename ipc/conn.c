@@ -1,0 +1,750 @@
+/* conn.c - one sipc connection over a stream: hello, framing, RPC calls and
+ * requests, keepalive, timeouts, and a close that completes every pending
+ * call exactly once. The stream below may be plaintext or TLS; nothing here
+ * knows which. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipc/envelope.h"
+#include "ipc/internal.h"
+
+#define CLOSE_GRACE_MS 2000
+#define DEFAULT_CALL_TIMEOUT_MS 30000
+
+static void conn_arm_timer(sipc_conn *c);
+static void conn_maybe_free(sipc_conn *c);
+
+/* ------------------------------------------------------------ call map */
+
+static size_t cm_hash(uint64_t id, size_t cap)
+{
+    id ^= id >> 33;
+    id *= 0xff51afd7ed558ccdULL;
+    id ^= id >> 33;
+    return (size_t)id & (cap - 1);
+}
+
+#define CM_TOMB ((sipc_pcall *)(uintptr_t)1)
+
+static int cm_grow(sipc_callmap *m)
+{
+    size_t ncap = m->cap ? m->cap : 64;
+    while (m->count * 2 >= ncap)
+        ncap *= 2;
+    sipc_pcall **ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return -1;
+    for (size_t i = 0; i < m->cap; i++) {
+        sipc_pcall *c = m->slots[i];
+        if (c && c != CM_TOMB) {
+            size_t j = cm_hash(c->id, ncap);
+            while (ns[j])
+                j = (j + 1) & (ncap - 1);
+            ns[j] = c;
+        }
+    }
+    free(m->slots);
+    m->slots = ns;
+    m->cap = ncap;
+    m->used = m->count;
+    return 0;
+}
+
+static int cm_put(sipc_callmap *m, sipc_pcall *call)
+{
+    if ((m->used + 1) * 4 >= m->cap * 3 && cm_grow(m) != 0)
+        return -1;
+    size_t j = cm_hash(call->id, m->cap);
+    while (m->slots[j] && m->slots[j] != CM_TOMB)
+        j = (j + 1) & (m->cap - 1);
+    if (!m->slots[j])
+        m->used++;
+    m->slots[j] = call;
+    m->count++;
+    return 0;
+}
+
+static sipc_pcall *cm_take(sipc_callmap *m, uint64_t id)
+{
+    if (!m->cap)
+        return NULL;
+    size_t j = cm_hash(id, m->cap);
+    for (size_t n = 0; n < m->cap && m->slots[j]; n++, j = (j + 1) & (m->cap - 1)) {
+        sipc_pcall *c = m->slots[j];
+        if (c != CM_TOMB && c->id == id) {
+            m->slots[j] = CM_TOMB;
+            m->count--;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* ----------------------------------------------------------------- calls */
+
+void sipc__call_free(sipc_pcall *call)
+{
+    free(call->service); /* method and data live in the same block */
+    free(call);
+}
+
+void sipc__call_complete(sipc_pcall *call, int err, int status, const char *message,
+                         const uint8_t *data, size_t len)
+{
+    sipc_reply rep = {.status = status, .message = message ? message : "", .data = data, .len = len};
+    sipc_call_cb cb = call->cb;
+    void *arg = call->arg;
+    sipc__call_free(call);
+    if (cb)
+        cb(err, &rep, arg);
+}
+
+static void deadline_insert(sipc_link *head, sipc_pcall *call)
+{
+    /* deadlines mostly arrive in order: search from the tail */
+    sipc_link *pos = head->prev;
+    while (pos != head && sipc_container_of(pos, sipc_pcall, dl)->deadline > call->deadline)
+        pos = pos->prev;
+    sipc_list_insert_before(pos->next, &call->dl);
+}
+
+/* ------------------------------------------------------------- sending */
+
+static int conn_queue(sipc_conn *c, const sipc_env_out *e)
+{
+    int r = sipc_env_encode(&c->out, e, c->ctx->opts.max_frame);
+    if (r == 0)
+        sipc__ctx_mark_dirty(c->ctx, c);
+    return r;
+}
+
+void sipc__conn_flush(sipc_conn *c)
+{
+    if (!c->stream || c->out.len == 0)
+        return;
+    int r = sipc_stream_write(c->stream, &c->out);
+    if (r == SIPC_ECLOSED || r == SIPC_ENOTCONN) {
+        c->out.len = 0; /* the close already failed every call */
+        return;
+    }
+    if (r != 0)
+        sipc__conn_close(c, r, "write to the socket failed");
+}
+
+static int over_limit(const sipc_conn *c)
+{
+    size_t q = c->out.len + (c->stream ? sipc_stream_queued(c->stream) : 0);
+    return q > c->ctx->opts.max_write_queue;
+}
+
+static int send_error(sipc_conn *c, uint64_t id, int status, const char *msg)
+{
+    sipc_env_out e = {.kind = SIPC__KIND__ERROR, .request_id = id, .status = status, .message = msg};
+    return conn_queue(c, &e);
+}
+
+static int conn_send_call(sipc_conn *c, sipc_pcall *call, const char *service, const char *method,
+                          const void *data, size_t len, int oneway)
+{
+    sipc_env_out e = {.kind = oneway ? SIPC__KIND__ONE_WAY : SIPC__KIND__REQUEST,
+                      .request_id = oneway ? 0 : call->id,
+                      .service = service,
+                      .method = method,
+                      .payload = data,
+                      .payload_len = len};
+    return conn_queue(c, &e);
+}
+
+int sipc__conn_start_call(sipc_conn *c, sipc_pcall *call, const char *service, const char *method,
+                          const void *data, size_t len)
+{
+    call->id = ++c->next_id;
+    int r = conn_send_call(c, call, service, method, data, len, 0);
+    if (r != 0)
+        return r;
+    if (cm_put(&c->calls, call) != 0)
+        return SIPC_ENOMEM; /* the frame is queued but the reply will be ignored */
+    deadline_insert(&c->deadlines, call);
+    if (c->timer_due == 0 || call->deadline < c->timer_due)
+        conn_arm_timer(c);
+    return 0;
+}
+
+int sipc_conn_call(sipc_conn *c, const char *service, const char *method, const void *data,
+                   size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg)
+{
+    if (!c || !service || !method || (len && !data))
+        return SIPC_EINVAL;
+    if (c->state != SIPC_CONN_S_UP)
+        return c->state == SIPC_CONN_S_CLOSING ? SIPC_ECLOSED : SIPC_ENOTCONN;
+    if (over_limit(c))
+        return SIPC_EQUEUEFULL;
+    sipc_pcall *call = calloc(1, sizeof *call);
+    if (!call)
+        return SIPC_ENOMEM;
+    sipc_list_init(&call->dl);
+    call->cb = cb;
+    call->arg = arg;
+    call->deadline = uv_now(c->ctx->loop) + (timeout_ms ? timeout_ms : DEFAULT_CALL_TIMEOUT_MS);
+    int r = sipc__conn_start_call(c, call, service, method, data, len);
+    if (r != 0) {
+        if (cm_take(&c->calls, call->id) == call)
+            sipc_list_remove(&call->dl);
+        sipc__call_free(call);
+    }
+    return r;
+}
+
+int sipc_conn_send(sipc_conn *c, const char *service, const char *method, const void *data,
+                   size_t len)
+{
+    if (!c || !service || !method || (len && !data))
+        return SIPC_EINVAL;
+    if (c->state != SIPC_CONN_S_UP)
+        return c->state == SIPC_CONN_S_CLOSING ? SIPC_ECLOSED : SIPC_ENOTCONN;
+    if (over_limit(c))
+        return SIPC_EQUEUEFULL;
+    return conn_send_call(c, NULL, service, method, data, len, 1);
+}
+
+size_t sipc_conn_write_queue(const sipc_conn *c)
+{
+    return c->out.len + (c->stream ? sipc_stream_queued(c->stream) : 0);
+}
+
+int sipc_conn_info(const sipc_conn *c, sipc_peer_info *pi)
+{
+    memset(pi, 0, sizeof *pi);
+    if (c->stream)
+        sipc_stream_describe(c->stream, pi);
+    else
+        snprintf(pi->address, sizeof pi->address, "%s", c->peer_addr);
+    snprintf(pi->peer_node, sizeof pi->peer_node, "%s", c->peer_node);
+    snprintf(pi->peer_cluster, sizeof pi->peer_cluster, "%s", c->peer_cluster);
+    return 0;
+}
+
+void sipc_conn_close(sipc_conn *c)
+{
+    sipc__conn_close(c, 0, "closed by this node");
+}
+
+/* ------------------------------------------------------------- requests */
+
+static void conn_release(sipc_conn *c)
+{
+    c->refs--;
+    conn_maybe_free(c);
+}
+
+const void *sipc_request_data(const sipc_request *req, size_t *len)
+{
+    if (len)
+        *len = req->env->payload.len;
+    return req->env->payload.data;
+}
+
+const char *sipc_request_service(const sipc_request *req)
+{
+    return req->env->service;
+}
+
+const char *sipc_request_method(const sipc_request *req)
+{
+    return req->env->method;
+}
+
+int sipc_request_is_oneway(const sipc_request *req)
+{
+    return req->oneway;
+}
+
+sipc_conn *sipc_request_conn(const sipc_request *req)
+{
+    return req->conn->state == SIPC_CONN_S_UP ? req->conn : NULL;
+}
+
+static void request_free(sipc_request *req)
+{
+    sipc_conn *c = req->conn;
+    sipc__envelope__free_unpacked(req->env, NULL);
+    free(req);
+    conn_release(c);
+}
+
+int sipc_respond(sipc_request *req, const void *data, size_t len)
+{
+    if (!req)
+        return SIPC_EINVAL;
+    sipc_conn *c = req->conn;
+    int r = 0;
+    if (req->oneway) {
+        r = 0;
+    } else if (c->state != SIPC_CONN_S_UP) {
+        r = SIPC_ECLOSED;
+    } else {
+        sipc_env_out e = {.kind = SIPC__KIND__RESPONSE, .request_id = req->id, .payload = data,
+                          .payload_len = len};
+        r = conn_queue(c, &e);
+        if (r == SIPC_ETOOBIG) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "response of %zu bytes exceeds the maximum frame of %zu", len,
+                     c->ctx->opts.max_frame);
+            (void)send_error(c, req->id, SIPC_ETOOBIG, msg);
+        }
+    }
+    request_free(req);
+    return r;
+}
+
+int sipc_respond_error(sipc_request *req, int status, const char *message)
+{
+    if (!req)
+        return SIPC_EINVAL;
+    sipc_conn *c = req->conn;
+    int r = 0;
+    if (!req->oneway) {
+        if (c->state != SIPC_CONN_S_UP)
+            r = SIPC_ECLOSED;
+        else
+            r = send_error(c, req->id, status ? status : SIPC_EREMOTE, message ? message : "");
+    }
+    request_free(req);
+    return r;
+}
+
+static void dispatch(sipc_conn *c, Sipc__Envelope *env)
+{
+    int oneway = env->kind == SIPC__KIND__ONE_WAY;
+    const sipc_route *rt = c->router ? sipc__router_find(c->router, env->service, env->method) : NULL;
+    if (!rt) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "no handler for %s.%s on node %s", env->service, env->method,
+                 c->ctx->node_id);
+        if (!oneway)
+            (void)send_error(c, env->request_id, SIPC_ENOMETHOD, msg);
+        else
+            sipc__log(c->ctx, SIPC_LOG_WARN, "Transport.Conn", "%s (one-way from %s dropped)", msg,
+                      c->peer_addr);
+        sipc__envelope__free_unpacked(env, NULL);
+        return;
+    }
+    sipc_request *req = malloc(sizeof *req);
+    if (!req) {
+        if (!oneway)
+            (void)send_error(c, env->request_id, SIPC_ENOMEM, "out of memory");
+        sipc__envelope__free_unpacked(env, NULL);
+        return;
+    }
+    req->conn = c;
+    req->id = env->request_id;
+    req->oneway = oneway;
+    req->env = env;
+    c->refs++;
+    rt->fn(req, rt->arg);
+}
+
+/* ------------------------------------------------------------- receiving */
+
+static int is_sipc_code(int status)
+{
+    return status <= -30001 && status >= -30099 && sipc_err_classify(status) != SIPC_CLASS_IO;
+}
+
+static void on_reply(sipc_conn *c, Sipc__Envelope *env)
+{
+    sipc_pcall *call = cm_take(&c->calls, env->request_id);
+    if (!call) {
+        /* late answer to a call that already timed out */
+        sipc__envelope__free_unpacked(env, NULL);
+        return;
+    }
+    sipc_list_remove(&call->dl);
+    if (env->kind == SIPC__KIND__RESPONSE) {
+        sipc__call_complete(call, 0, 0, "", env->payload.data, env->payload.len);
+    } else {
+        int err = is_sipc_code(env->status) ? env->status : SIPC_EREMOTE;
+        sipc__call_complete(call, err, env->status, env->message, env->payload.data,
+                            env->payload.len);
+    }
+    sipc__envelope__free_unpacked(env, NULL);
+}
+
+static int on_hello(sipc_conn *c, Sipc__Envelope *env)
+{
+    Sipc__Hello *h = sipc__hello__unpack(NULL, env->payload.len, env->payload.data);
+    char msg[400];
+    if (!h) {
+        sipc__conn_close(c, SIPC_EPROTO, "peer's hello is not a valid Hello message");
+        return SIPC_EPROTO;
+    }
+    snprintf(c->peer_node, sizeof c->peer_node, "%s", h->node_id);
+    snprintf(c->peer_cluster, sizeof c->peer_cluster, "%s", h->cluster);
+    int err = 0;
+    if (h->protocol_version != SIPC_PROTOCOL_VERSION || env->version != SIPC_PROTOCOL_VERSION) {
+        err = SIPC_EVERSION;
+        snprintf(msg, sizeof msg,
+                 "protocol version mismatch: this node %s speaks version %d, peer %s at %s speaks "
+                 "version %u",
+                 c->ctx->node_id, SIPC_PROTOCOL_VERSION, h->node_id, c->peer_addr,
+                 h->protocol_version);
+    } else if (strcmp(h->cluster, c->ctx->cluster) != 0) {
+        err = SIPC_ECLUSTER;
+        snprintf(msg, sizeof msg,
+                 "cluster name mismatch: this node %s is in cluster '%s', peer %s at %s is in "
+                 "cluster '%s'",
+                 c->ctx->node_id, c->ctx->cluster, h->node_id, c->peer_addr, h->cluster);
+    }
+    sipc__hello__free_unpacked(h, NULL);
+    if (err) {
+        (void)send_error(c, 0, err, msg);
+        sipc__conn_close(c, err, msg);
+        return err;
+    }
+    c->hello_received = 1;
+    c->state = SIPC_CONN_S_UP;
+    conn_arm_timer(c);
+    c->refs++;
+    c->owner_ops->up(c->owner, c);
+    int closed = c->state != SIPC_CONN_S_UP;
+    conn_release(c);
+    return closed ? SIPC_ECLOSED : 0;
+}
+
+static int on_frame(void *arg, const uint8_t *data, size_t len)
+{
+    sipc_conn *c = arg;
+    if (c->state == SIPC_CONN_S_CLOSING)
+        return SIPC_ECLOSED;
+    int err = 0;
+    char why[200];
+    Sipc__Envelope *env = sipc_env_decode(data, len, &err, why, sizeof why);
+    if (!env) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "%s (from %s)", why, c->peer_addr);
+        (void)send_error(c, 0, err, why);
+        sipc__conn_close(c, err, msg);
+        return err;
+    }
+    if (env->kind == SIPC__KIND__ERROR && env->request_id == 0) {
+        /* the peer's last word before it closes */
+        char msg[600];
+        int code = is_sipc_code(env->status) ? env->status : SIPC_EPROTO;
+        snprintf(msg, sizeof msg, "peer %s says: %s", c->peer_addr, env->message);
+        sipc__envelope__free_unpacked(env, NULL);
+        sipc__conn_close(c, code, msg);
+        return code;
+    }
+    if (!c->hello_received) {
+        if (env->kind != SIPC__KIND__HELLO) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "peer %s sent a %s before its hello", c->peer_addr,
+                     sipc_env_kind_name(env->kind));
+            sipc__envelope__free_unpacked(env, NULL);
+            (void)send_error(c, 0, SIPC_EPROTO, msg);
+            sipc__conn_close(c, SIPC_EPROTO, msg);
+            return SIPC_EPROTO;
+        }
+        int r = on_hello(c, env);
+        sipc__envelope__free_unpacked(env, NULL);
+        return r;
+    }
+    switch (env->kind) {
+    case SIPC__KIND__REQUEST:
+    case SIPC__KIND__ONE_WAY:
+        dispatch(c, env); /* env now belongs to the request */
+        break;
+    case SIPC__KIND__RESPONSE:
+    case SIPC__KIND__ERROR:
+        on_reply(c, env);
+        break;
+    case SIPC__KIND__PING: {
+        sipc_env_out e = {.kind = SIPC__KIND__PONG, .request_id = env->request_id};
+        sipc__envelope__free_unpacked(env, NULL);
+        (void)conn_queue(c, &e);
+        break;
+    }
+    case SIPC__KIND__PONG:
+        c->ping_sent = 0;
+        sipc__envelope__free_unpacked(env, NULL);
+        break;
+    default: { /* a second hello */
+        sipc__envelope__free_unpacked(env, NULL);
+        sipc__conn_close(c, SIPC_EPROTO, "peer sent a second hello");
+        return SIPC_EPROTO;
+    }
+    }
+    return c->state == SIPC_CONN_S_CLOSING ? SIPC_ECLOSED : 0;
+}
+
+/* ------------------------------------------------------- stream events */
+
+static void ev_ready(sipc_stream *s)
+{
+    sipc_conn *c = s->owner;
+    snprintf(c->peer_addr, sizeof c->peer_addr, "%s", s->peer);
+    uint8_t buf[256];
+    Sipc__Hello h = SIPC__HELLO__INIT;
+    h.protocol_version = SIPC_PROTOCOL_VERSION;
+    h.node_id = c->ctx->node_id;
+    h.cluster = c->ctx->cluster;
+    h.software = "sipc " SIPC_VERSION_STRING;
+    size_t n = sipc__hello__get_packed_size(&h);
+    if (n > sizeof buf) {
+        sipc__conn_close(c, SIPC_ECONFIG, "node id or cluster name too long for the hello");
+        return;
+    }
+    sipc__hello__pack(&h, buf);
+    sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = n};
+    int r = conn_queue(c, &e);
+    if (r != 0)
+        sipc__conn_close(c, r, "cannot send hello");
+}
+
+static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
+{
+    sipc_conn *c = s->owner;
+    if (c->state == SIPC_CONN_S_CLOSING)
+        return SIPC_ECLOSED;
+    c->last_rx = uv_now(c->ctx->loop);
+    c->refs++; /* handlers may close the connection under us */
+    int r = sipc_frame_decode(&c->dec, p, n, on_frame, c);
+    if (r == SIPC_ETOOBIG) {
+        char msg[300];
+        snprintf(msg, sizeof msg,
+                 "peer %s announced a frame of %zu bytes, more than the maximum of %zu "
+                 "([limits] max_frame)",
+                 c->peer_addr, c->dec.last_len, c->ctx->opts.max_frame);
+        (void)send_error(c, 0, SIPC_ETOOBIG, msg);
+        sipc__conn_close(c, SIPC_ETOOBIG, msg);
+    } else if (r == SIPC_ENOMEM) {
+        sipc__conn_close(c, SIPC_ENOMEM, "out of memory for an incoming frame");
+    }
+    if (r == 0 && c->stream && !c->paused && over_limit(c)) {
+        /* the peer does not read our answers: stop reading its requests */
+        c->paused = 1;
+        sipc_stream_pause(c->stream, 1);
+    }
+    conn_release(c);
+    return r;
+}
+
+static void ev_drained(sipc_stream *s)
+{
+    sipc_conn *c = s->owner;
+    if (c->paused && c->state != SIPC_CONN_S_CLOSING) {
+        c->paused = 0;
+        sipc_stream_pause(s, 0);
+    }
+}
+
+static void ev_error(sipc_stream *s, int err, const char *detail)
+{
+    sipc_conn *c = s->owner;
+    if (err == SIPC_ETLSONPLAIN && c->is_server) {
+        /* tell the TLS client, in plaintext, why it is turned away */
+        char msg[300];
+        snprintf(msg, sizeof msg, "node %s has TLS disabled on this port; enable TLS on every node",
+                 c->ctx->node_id);
+        (void)send_error(c, 0, SIPC_ETLSONPLAIN, msg);
+        sipc__conn_flush(c);
+    }
+    sipc__conn_close(c, err, detail);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    sipc_conn *c = h->data;
+    c->timer_closed = 1;
+    conn_maybe_free(c);
+}
+
+static void ev_closed(sipc_stream *s)
+{
+    sipc_conn *c = s->owner;
+    c->stream = NULL;
+    c->stream_closed = 1;
+    if (c->state != SIPC_CONN_S_CLOSING)
+        sipc__conn_close(c, SIPC_ECLOSED, "connection closed");
+    uv_timer_stop(&c->timer);
+    uv_close((uv_handle_t *)&c->timer, on_timer_closed);
+}
+
+const sipc_stream_events sipc__conn_stream_events = {
+    .ready = ev_ready,
+    .data = ev_data,
+    .error = ev_error,
+    .drained = ev_drained,
+    .closed = ev_closed,
+};
+
+/* ------------------------------------------------------------- timers */
+
+static void conn_timer_cb(uv_timer_t *t);
+
+static void conn_arm_timer(sipc_conn *c)
+{
+    if (c->timer_closed || uv_is_closing((uv_handle_t *)&c->timer))
+        return;
+    const sipc_options *o = &c->ctx->opts;
+    uint64_t due = UINT64_MAX;
+    if (c->state == SIPC_CONN_S_CLOSING) {
+        due = c->close_deadline;
+    } else {
+        if (c->state == SIPC_CONN_S_HANDSHAKE)
+            due = c->hs_deadline;
+        if (!sipc_list_empty(&c->deadlines)) {
+            uint64_t d = sipc_container_of(c->deadlines.next, sipc_pcall, dl)->deadline;
+            if (d < due)
+                due = d;
+        }
+        if (c->state == SIPC_CONN_S_UP) {
+            if (o->keepalive_ms && !c->ping_sent && c->last_rx + o->keepalive_ms < due)
+                due = c->last_rx + o->keepalive_ms;
+            if (o->idle_timeout_ms && c->last_rx + o->idle_timeout_ms < due)
+                due = c->last_rx + o->idle_timeout_ms;
+        }
+    }
+    if (due == UINT64_MAX) {
+        uv_timer_stop(&c->timer);
+        c->timer_due = 0;
+        return;
+    }
+    uint64_t now = uv_now(c->ctx->loop);
+    c->timer_due = due;
+    uv_timer_start(&c->timer, conn_timer_cb, due > now ? due - now : 0, 0);
+}
+
+static void conn_timer_cb(uv_timer_t *t)
+{
+    sipc_conn *c = t->data;
+    uint64_t now = uv_now(c->ctx->loop);
+    const sipc_options *o = &c->ctx->opts;
+    c->timer_due = 0;
+    if (c->state == SIPC_CONN_S_CLOSING) {
+        if (now >= c->close_deadline && c->stream)
+            sipc_stream_abort(c->stream); /* the peer does not take our last bytes */
+        return;
+    }
+    c->refs++;
+    if (c->state == SIPC_CONN_S_HANDSHAKE && now >= c->hs_deadline) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "peer %s did not complete the %s within %u ms",
+                 c->peer_addr[0] ? c->peer_addr : "(connecting)",
+                 c->stream && c->stream->state == SIPC_STREAM_HANDSHAKE ? "TLS handshake" : "hello",
+                 o->handshake_timeout_ms);
+        sipc__conn_close(c, SIPC_EHSTIMEOUT, msg);
+    }
+    while (c->state != SIPC_CONN_S_CLOSING && !sipc_list_empty(&c->deadlines)) {
+        sipc_pcall *call = sipc_container_of(c->deadlines.next, sipc_pcall, dl);
+        if (call->deadline > now)
+            break;
+        cm_take(&c->calls, call->id);
+        sipc_list_remove(&call->dl);
+        sipc__call_complete(call, SIPC_ETIMEDOUT, 0, "call deadline exceeded", NULL, 0);
+    }
+    if (c->state == SIPC_CONN_S_UP) {
+        if (o->idle_timeout_ms && now >= c->last_rx + o->idle_timeout_ms) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "nothing received from %s for %u ms", c->peer_addr,
+                     o->idle_timeout_ms);
+            sipc__conn_close(c, SIPC_EIDLE, msg);
+        } else if (o->keepalive_ms && !c->ping_sent && now >= c->last_rx + o->keepalive_ms) {
+            sipc_env_out e = {.kind = SIPC__KIND__PING, .request_id = ++c->next_id};
+            c->ping_sent = now;
+            (void)conn_queue(c, &e);
+        }
+    }
+    if (c->state != SIPC_CONN_S_CLOSING || c->stream)
+        conn_arm_timer(c);
+    conn_release(c);
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_stream *stream, int is_server,
+                   const sipc_router *router, const sipc_conn_owner_ops *ops, void *owner)
+{
+    sipc_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return SIPC_ENOMEM;
+    c->ctx = ctx;
+    c->stream = stream;
+    c->is_server = is_server;
+    c->router = router;
+    c->owner_ops = ops;
+    c->owner = owner;
+    c->refs = 1; /* dropped when the connection goes down */
+    c->state = SIPC_CONN_S_HANDSHAKE;
+    sipc_list_init(&c->owner_link);
+    sipc_list_init(&c->dirty_link);
+    sipc_list_init(&c->deadlines);
+    sipc_frame_decoder_init(&c->dec, ctx->opts.max_frame);
+    uv_timer_init(ctx->loop, &c->timer);
+    c->timer.data = c;
+    uint64_t now = uv_now(ctx->loop);
+    c->last_rx = now;
+    c->hs_deadline = now + ctx->opts.handshake_timeout_ms;
+    if (stream)
+        stream->owner = c;
+    conn_arm_timer(c);
+    *out = c;
+    return 0;
+}
+
+void sipc__conn_close(sipc_conn *c, int err, const char *detail)
+{
+    if (c->state == SIPC_CONN_S_CLOSING)
+        return;
+    int was_up = c->state == SIPC_CONN_S_UP;
+    c->state = SIPC_CONN_S_CLOSING;
+    c->down_err = err;
+    snprintf(c->down_detail, sizeof c->down_detail, "%s", detail ? detail : "");
+    c->refs++;
+    if (err != 0 && err != SIPC_ECANCELED) {
+        int quiet = err == SIPC_ECLOSED && was_up;
+        sipc__log(c->ctx, quiet ? SIPC_LOG_INFO : SIPC_LOG_WARN, "Transport.Conn",
+                  "%s %s%s%s%s closed: %s (%s, %s class)%s%s",
+                  c->is_server ? "Connection from" : "Connection to",
+                  c->peer_addr[0] ? c->peer_addr : "peer", c->peer_node[0] ? " (node " : "",
+                  c->peer_node, c->peer_node[0] ? ")" : "", sipc_strerror(err), sipc_err_name(err),
+                  sipc_err_class_name(sipc_err_classify(err)), c->down_detail[0] ? ": " : "",
+                  c->down_detail);
+    }
+    /* every outstanding call completes now, exactly once */
+    int ferr = err ? err : SIPC_ECLOSED;
+    while (!sipc_list_empty(&c->deadlines)) {
+        sipc_pcall *call = sipc_container_of(c->deadlines.next, sipc_pcall, dl);
+        cm_take(&c->calls, call->id);
+        sipc_list_remove(&call->dl);
+        sipc__call_complete(call, ferr, 0, c->down_detail, NULL, 0);
+    }
+    sipc__conn_flush(c);
+    sipc_list_remove(&c->dirty_link);
+    int got_bytes = c->stream ? c->stream->got_bytes : 0;
+    if (c->stream)
+        sipc_stream_close(c->stream);
+    c->close_deadline = uv_now(c->ctx->loop) + CLOSE_GRACE_MS;
+    conn_arm_timer(c);
+    c->owner_ops->down(c->owner, c, err, c->down_detail, was_up, got_bytes);
+    c->refs--; /* the owner's reference */
+    conn_release(c);
+}
+
+static void conn_maybe_free(sipc_conn *c)
+{
+    if (c->refs > 0 || !c->stream_closed || !c->timer_closed)
+        return;
+    sipc_list_remove(&c->dirty_link);
+    sipc_list_remove(&c->owner_link);
+    sipc_frame_decoder_free(&c->dec);
+    sipc_buf_free(&c->out);
+    free(c->calls.slots);
+    const sipc_conn_owner_ops *ops = c->owner_ops;
+    void *owner = c->owner;
+    free(c);
+    if (ops->freed)
+        ops->freed(owner);
+}

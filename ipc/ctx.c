@@ -1,0 +1,223 @@
+/* ctx.c - a context binds sipc to a libuv loop: options, security, the
+ * write flusher and the cross-thread post queue. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipc/internal.h"
+
+typedef struct sipc_post {
+    struct sipc_post *next;
+    sipc_post_fn fn;
+    void *arg;
+} sipc_post;
+
+static void default_log(void *arg, sipc_log_level level, const char *category, const char *msg)
+{
+    (void)arg;
+    if (level < SIPC_LOG_INFO)
+        return;
+    fprintf(stderr, "%s %s %s\n", category, sipc_log_level_name(level), msg);
+}
+
+void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ctx->opts.log(ctx->opts.log_arg, level, category, msg);
+}
+
+void sipc_options_init(sipc_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->node_id = "node";
+    o->cluster = "sipc";
+    o->max_frame = 16u << 20;
+    o->max_write_queue = 64u << 20;
+    o->handshake_timeout_ms = 10000;
+    o->idle_timeout_ms = 60000;
+    o->keepalive_ms = 15000;
+    o->reconnect_min_ms = 100;
+    o->reconnect_max_ms = 30000;
+    o->log = default_log;
+}
+
+static void flusher_cb(uv_prepare_t *p)
+{
+    sipc_ctx *ctx = p->data;
+    while (!sipc_list_empty(&ctx->dirty)) {
+        sipc_link *l = ctx->dirty.next;
+        sipc_list_remove(l);
+        sipc__conn_flush(sipc_container_of(l, sipc_conn, dirty_link));
+    }
+    uv_prepare_stop(p);
+    ctx->flusher_on = 0;
+}
+
+void sipc__ctx_mark_dirty(sipc_ctx *ctx, sipc_conn *c)
+{
+    if (c->dirty_link.next != &c->dirty_link)
+        return;
+    sipc_list_insert_before(&ctx->dirty, &c->dirty_link);
+    if (!ctx->flusher_on && !uv_is_closing((uv_handle_t *)&ctx->flusher)) {
+        uv_prepare_start(&ctx->flusher, flusher_cb);
+        ctx->flusher_on = 1;
+    }
+}
+
+static void async_cb(uv_async_t *a)
+{
+    sipc_ctx *ctx = a->data;
+    uv_mutex_lock(&ctx->post_lock);
+    sipc_post *p = ctx->posts;
+    ctx->posts = NULL;
+    ctx->posts_tail = &ctx->posts;
+    uv_mutex_unlock(&ctx->post_lock);
+    while (p) {
+        sipc_post *next = p->next;
+        p->fn(ctx, p->arg);
+        free(p);
+        p = next;
+    }
+}
+
+int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc_security *sec)
+{
+    if (!out || !loop || !sec)
+        return SIPC_EINVAL;
+    sipc_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return SIPC_ENOMEM;
+    if (opts)
+        ctx->opts = *opts;
+    else
+        sipc_options_init(&ctx->opts);
+    sipc_options defaults;
+    sipc_options_init(&defaults);
+    sipc_options *o = &ctx->opts;
+    if (!o->log)
+        o->log = defaults.log;
+    if (!o->max_frame)
+        o->max_frame = defaults.max_frame;
+    if (o->max_frame > (256u << 20)) {
+        free(ctx);
+        return SIPC_EINVAL;
+    }
+    if (!o->max_write_queue)
+        o->max_write_queue = defaults.max_write_queue;
+    if (!o->handshake_timeout_ms)
+        o->handshake_timeout_ms = defaults.handshake_timeout_ms;
+    if (!o->reconnect_min_ms)
+        o->reconnect_min_ms = defaults.reconnect_min_ms;
+    if (o->reconnect_max_ms < o->reconnect_min_ms)
+        o->reconnect_max_ms = o->reconnect_min_ms;
+    snprintf(ctx->node_id, sizeof ctx->node_id, "%s", o->node_id ? o->node_id : "node");
+    snprintf(ctx->cluster, sizeof ctx->cluster, "%s", o->cluster ? o->cluster : "sipc");
+    o->node_id = ctx->node_id;
+    o->cluster = ctx->cluster;
+    ctx->loop = loop;
+    ctx->sec = sipc_security_retain(sec);
+    sipc_list_init(&ctx->dirty);
+    sipc_list_init(&ctx->servers);
+    sipc_list_init(&ctx->channels);
+    uv_prepare_init(loop, &ctx->flusher);
+    ctx->flusher.data = ctx;
+    uv_unref((uv_handle_t *)&ctx->flusher);
+    uv_async_init(loop, &ctx->async, async_cb);
+    ctx->async.data = ctx;
+    uv_unref((uv_handle_t *)&ctx->async);
+    uv_mutex_init(&ctx->post_lock);
+    ctx->posts_tail = &ctx->posts;
+    *out = ctx;
+    return 0;
+}
+
+uv_loop_t *sipc_ctx_loop(const sipc_ctx *ctx)
+{
+    return ctx->loop;
+}
+
+sipc_security *sipc_ctx_security(const sipc_ctx *ctx)
+{
+    return ctx->sec;
+}
+
+int sipc_ctx_post(sipc_ctx *ctx, sipc_post_fn fn, void *arg)
+{
+    if (!ctx || !fn)
+        return SIPC_EINVAL;
+    sipc_post *p = malloc(sizeof *p);
+    if (!p)
+        return SIPC_ENOMEM;
+    p->next = NULL;
+    p->fn = fn;
+    p->arg = arg;
+    uv_mutex_lock(&ctx->post_lock);
+    if (__atomic_load_n(&ctx->closing, __ATOMIC_ACQUIRE)) {
+        uv_mutex_unlock(&ctx->post_lock);
+        free(p);
+        return SIPC_ECLOSING;
+    }
+    *ctx->posts_tail = p;
+    ctx->posts_tail = &p->next;
+    uv_async_send(&ctx->async);
+    uv_mutex_unlock(&ctx->post_lock);
+    return 0;
+}
+
+static void ctx_handle_closed(uv_handle_t *h)
+{
+    sipc_ctx *ctx = h->data;
+    ctx->handles_open--;
+    sipc__ctx_maybe_finish_close(ctx);
+}
+
+void sipc__ctx_maybe_finish_close(sipc_ctx *ctx)
+{
+    if (!ctx->closing || !sipc_list_empty(&ctx->servers) || !sipc_list_empty(&ctx->channels))
+        return;
+    if (ctx->handles_open == -1) {
+        /* first time everything above is gone: close our own handles */
+        ctx->handles_open = 2;
+        uv_close((uv_handle_t *)&ctx->flusher, ctx_handle_closed);
+        uv_close((uv_handle_t *)&ctx->async, ctx_handle_closed);
+        return;
+    }
+    if (ctx->handles_open != 0)
+        return;
+    /* posts that never ran are dropped: sipc_ctx_post said ECLOSING after close */
+    sipc_post *p = ctx->posts;
+    while (p) {
+        sipc_post *n = p->next;
+        free(p);
+        p = n;
+    }
+    uv_mutex_destroy(&ctx->post_lock);
+    sipc_security_release(ctx->sec);
+    sipc_ctx_close_cb cb = ctx->close_cb;
+    void *arg = ctx->close_arg;
+    if (cb)
+        cb(ctx, arg);
+    free(ctx);
+}
+
+void sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg)
+{
+    if (ctx->closing)
+        return;
+    uv_mutex_lock(&ctx->post_lock);
+    __atomic_store_n(&ctx->closing, 1, __ATOMIC_RELEASE);
+    uv_mutex_unlock(&ctx->post_lock);
+    /* run what was posted before the close, as promised */
+    async_cb(&ctx->async);
+    ctx->close_cb = close_cb;
+    ctx->close_arg = arg;
+    ctx->handles_open = -1;
+    sipc__server_close_all(ctx);
+    sipc__channel_close_all(ctx);
+    sipc__ctx_maybe_finish_close(ctx);
+}

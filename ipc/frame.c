@@ -1,0 +1,104 @@
+/* frame.c - incremental length-prefixed frame decoder. Whole frames that lie
+ * inside one read are handed up in place; only a frame split across reads is
+ * copied, into a buffer sized by its (already checked) length. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipc/frame.h"
+#include "sipc/sipc.h"
+
+void sipc_frame_decoder_init(sipc_frame_decoder *d, size_t max)
+{
+    memset(d, 0, sizeof *d);
+    d->max = max;
+}
+
+void sipc_frame_decoder_free(sipc_frame_decoder *d)
+{
+    free(d->body);
+    d->body = NULL;
+    d->body_len = d->body_have = d->hdr_have = 0;
+}
+
+int sipc_frame_decoder_idle(const sipc_frame_decoder *d)
+{
+    return d->hdr_have == 0 && d->body == NULL;
+}
+
+void sipc_frame_put_header(uint8_t out[SIPC_FRAME_HEADER], uint32_t len)
+{
+    out[0] = (uint8_t)(len >> 24);
+    out[1] = (uint8_t)(len >> 16);
+    out[2] = (uint8_t)(len >> 8);
+    out[3] = (uint8_t)len;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+int sipc_frame_decode(sipc_frame_decoder *d, const uint8_t *data, size_t len, sipc_frame_fn fn,
+                      void *arg)
+{
+    while (len > 0) {
+        if (d->body) {
+            /* continue a split body */
+            size_t take = d->body_len - d->body_have;
+            if (take > len)
+                take = len;
+            memcpy(d->body + d->body_have, data, take);
+            d->body_have += take;
+            data += take;
+            len -= take;
+            if (d->body_have < d->body_len)
+                return 0;
+            uint8_t *body = d->body;
+            size_t blen = d->body_len;
+            d->body = NULL;
+            d->body_len = d->body_have = 0;
+            int r = fn(arg, body, blen);
+            free(body);
+            if (r)
+                return r;
+            continue;
+        }
+        uint32_t flen;
+        if (d->hdr_have == 0 && len >= SIPC_FRAME_HEADER) {
+            flen = get_be32(data);
+            data += SIPC_FRAME_HEADER;
+            len -= SIPC_FRAME_HEADER;
+        } else {
+            size_t take = SIPC_FRAME_HEADER - d->hdr_have;
+            if (take > len)
+                take = len;
+            memcpy(d->hdr + d->hdr_have, data, take);
+            d->hdr_have += take;
+            data += take;
+            len -= take;
+            if (d->hdr_have < SIPC_FRAME_HEADER)
+                return 0;
+            flen = get_be32(d->hdr);
+            d->hdr_have = 0;
+        }
+        if (flen > d->max) {
+            d->last_len = flen;
+            return SIPC_ETOOBIG;
+        }
+        if (len >= flen) {
+            /* whole body present: no copy */
+            int r = fn(arg, data, flen);
+            if (r)
+                return r;
+            data += flen;
+            len -= flen;
+            continue;
+        }
+        d->body = malloc(flen ? flen : 1);
+        if (!d->body)
+            return SIPC_ENOMEM;
+        d->body_len = flen;
+        d->body_have = 0;
+    }
+    return 0;
+}

@@ -1,0 +1,38 @@
+/* frame.h - length-prefixed frames: 4-byte big-endian length, then that many
+ * bytes. The decoder is incremental (any split of the byte stream gives the
+ * same frames) and checks every length against the maximum before it
+ * allocates anything. */
+#ifndef SIPC_FRAME_H
+#define SIPC_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIPC_FRAME_HEADER 4
+
+/* Called once per complete frame; data is valid only during the call.
+ * Returning non-zero stops decoding and is returned by sipc_frame_decode. */
+typedef int (*sipc_frame_fn)(void *arg, const uint8_t *data, size_t len);
+
+typedef struct sipc_frame_decoder {
+    size_t max;        /* largest accepted frame body */
+    uint8_t hdr[SIPC_FRAME_HEADER];
+    size_t hdr_have;   /* header bytes collected of a frame split across reads */
+    uint8_t *body;     /* partial body, allocated only once its length is accepted */
+    size_t body_len;
+    size_t body_have;
+    size_t last_len;   /* the length that was refused, for error messages */
+} sipc_frame_decoder;
+
+void sipc_frame_decoder_init(sipc_frame_decoder *d, size_t max);
+void sipc_frame_decoder_free(sipc_frame_decoder *d);
+/* Feeds bytes. Returns 0, SIPC_ETOOBIG (d->last_len says how big),
+ * SIPC_ENOMEM, or the callback's non-zero result. After an error the decoder
+ * must not be fed again. */
+int sipc_frame_decode(sipc_frame_decoder *d, const uint8_t *data, size_t len, sipc_frame_fn fn,
+                      void *arg);
+/* 1 if no partial frame is buffered (a close here loses nothing). */
+int sipc_frame_decoder_idle(const sipc_frame_decoder *d);
+void sipc_frame_put_header(uint8_t out[SIPC_FRAME_HEADER], uint32_t len);
+
+#endif

@@ -1,0 +1,212 @@
+/* internal.h - the objects behind sipc.h, shared by the ipc layer only. */
+#ifndef SIPC_INTERNAL_H
+#define SIPC_INTERNAL_H
+
+#include <stdint.h>
+
+#include "ipc/buf.h"
+#include "ipc/frame.h"
+#include "sipc.pb-c.h"
+#include "sipc/sipc.h"
+#include "transport/stream.h"
+
+/* An intrusive doubly linked list node. */
+typedef struct sipc_link {
+    struct sipc_link *prev, *next;
+} sipc_link;
+
+static inline void sipc_list_init(sipc_link *head)
+{
+    head->prev = head->next = head;
+}
+static inline int sipc_list_empty(const sipc_link *head)
+{
+    return head->next == head;
+}
+static inline void sipc_list_insert_before(sipc_link *pos, sipc_link *n)
+{
+    n->prev = pos->prev;
+    n->next = pos;
+    pos->prev->next = n;
+    pos->prev = n;
+}
+static inline void sipc_list_remove(sipc_link *n)
+{
+    n->prev->next = n->next;
+    n->next->prev = n->prev;
+    n->prev = n->next = n;
+}
+#define sipc_container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+/* ---- calls: one outstanding or waiting RPC ---- */
+typedef struct sipc_pcall {
+    sipc_link dl;       /* in a deadline-ordered list */
+    uint64_t id;
+    uint64_t deadline;  /* uv_now() ms */
+    sipc_call_cb cb;
+    void *arg;
+    /* set only while the call waits for its channel to come up */
+    int oneway;
+    char *service, *method;
+    uint8_t *data;
+    size_t len;
+} sipc_pcall;
+
+/* Open-addressing map request id -> call. */
+typedef struct sipc_callmap {
+    sipc_pcall **slots;
+    size_t cap, count, used; /* used counts tombstones too */
+} sipc_callmap;
+
+/* ---- context ---- */
+struct sipc_ctx {
+    uv_loop_t *loop;
+    sipc_options opts;
+    char node_id[64];
+    char cluster[64];
+    sipc_security *sec;
+    uv_prepare_t flusher;   /* writes every dirty connection before the loop blocks */
+    int flusher_on;
+    sipc_link dirty;        /* connections with frames to write */
+    sipc_link servers;
+    sipc_link channels;
+    uv_async_t async;       /* sipc_ctx_post */
+    uv_mutex_t post_lock;
+    struct sipc_post *posts, **posts_tail;
+    int closing;
+    int handles_open;       /* flusher + async still to close */
+    sipc_ctx_close_cb close_cb;
+    void *close_arg;
+};
+
+void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void sipc__ctx_mark_dirty(sipc_ctx *ctx, sipc_conn *conn);
+void sipc__ctx_maybe_finish_close(sipc_ctx *ctx);
+
+/* ---- connections ---- */
+enum { SIPC_CONN_S_HANDSHAKE, SIPC_CONN_S_UP, SIPC_CONN_S_CLOSING };
+
+typedef struct sipc_conn_owner_ops {
+    void (*up)(void *owner, sipc_conn *c);
+    /* err: why it went down; detail: operator text; was_up: hello completed */
+    void (*down)(void *owner, sipc_conn *c, int err, const char *detail, int was_up,
+                 int got_bytes);
+    void (*freed)(void *owner);
+} sipc_conn_owner_ops;
+
+struct sipc_conn {
+    sipc_ctx *ctx;
+    sipc_stream *stream;
+    const sipc_router *router;
+    const sipc_conn_owner_ops *owner_ops;
+    void *owner;
+    sipc_link owner_link;   /* in the owner's connection list */
+    sipc_link dirty_link;   /* in ctx->dirty */
+    int refs;
+    int state;
+    int is_server;
+    int hello_received;
+    int stream_closed;
+    int timer_closed;
+    int paused;
+    sipc_frame_decoder dec;
+    sipc_buf out;           /* frames waiting for the flusher */
+    uint64_t next_id;
+    sipc_callmap calls;
+    sipc_link deadlines;    /* outstanding calls by deadline */
+    uv_timer_t timer;       /* handshake, deadlines, keepalive, idle, close */
+    uint64_t timer_due;
+    uint64_t hs_deadline;
+    uint64_t last_rx;
+    uint64_t ping_sent;     /* 0: none outstanding */
+    uint64_t close_deadline;
+    char peer_node[64];
+    char peer_cluster[64];
+    char peer_addr[192];
+    int down_err;
+    char down_detail[600];
+};
+
+/* Takes over stream (already connected or accepted). */
+int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_stream *stream, int is_server,
+                   const sipc_router *router, const sipc_conn_owner_ops *ops, void *owner);
+/* Starts the handshake for a stream created with conn as owner later. */
+void sipc__conn_close(sipc_conn *c, int err, const char *detail);
+void sipc__conn_flush(sipc_conn *c);
+/* Sends a call prepared while waiting (takes ownership of call). */
+int sipc__conn_start_call(sipc_conn *c, sipc_pcall *call, const char *service, const char *method,
+                          const void *data, size_t len);
+void sipc__call_complete(sipc_pcall *call, int err, int status, const char *message,
+                         const uint8_t *data, size_t len);
+void sipc__call_free(sipc_pcall *call);
+extern const sipc_stream_events sipc__conn_stream_events;
+
+/* ---- routing ---- */
+typedef struct sipc_route {
+    char *service;
+    char *method;
+    sipc_handler_fn fn;
+    void *arg;
+} sipc_route;
+
+struct sipc_router {
+    sipc_route *routes;
+    int n, cap;
+};
+
+const sipc_route *sipc__router_find(const sipc_router *r, const char *service, const char *method);
+
+struct sipc_request {
+    sipc_conn *conn;
+    uint64_t id;
+    int oneway;
+    Sipc__Envelope *env;
+};
+
+/* ---- servers and channels ---- */
+struct sipc_server {
+    sipc_ctx *ctx;
+    sipc_link link; /* in ctx->servers */
+    uv_tcp_t tcp;
+    char name[64];
+    int port;
+    const sipc_router *router;
+    sipc_link conns;
+    sipc_conn_cb conn_cb;
+    void *conn_arg;
+    int closing;
+    void (*close_cb)(sipc_server *, void *);
+    void *close_arg;
+};
+
+struct sipc_channel {
+    sipc_ctx *ctx;
+    sipc_link link; /* in ctx->channels */
+    char host[128];
+    int port;
+    const sipc_router *router;
+    sipc_conn *conn;        /* current connection attempt or link */
+    int up;
+    int closing;
+    int plain_fallback;     /* permissive: the peer answered in plaintext */
+    int last_err;
+    uint32_t backoff_ms;
+    uv_timer_t timer;       /* redial */
+    uv_timer_t wtimer;      /* deadlines of calls waiting for the link */
+    int handles_open;
+    int conns_alive;
+    size_t waiting_bytes;
+    sipc_link waiting;      /* calls made while down, by deadline */
+    uv_getaddrinfo_t gai;
+    int resolving;
+    sipc_conn_cb conn_cb;
+    void *conn_arg;
+    void (*close_cb)(sipc_channel *, void *);
+    void *close_arg;
+};
+
+void sipc__server_close_all(sipc_ctx *ctx);
+void sipc__channel_close_all(sipc_ctx *ctx);
+
+#endif

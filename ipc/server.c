@@ -1,0 +1,201 @@
+/* server.c - a listener that accepts connections for a router. Whether the
+ * accepted streams are plaintext, TLS or either (sniffed) comes from the
+ * context's security; the log says which is in effect. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipc/addr.h"
+#include "ipc/internal.h"
+#include "transport/security.h"
+
+int sipc__addr_numeric(const char *host, int port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (!host || !*host || !strcmp(host, "localhost"))
+        host = "127.0.0.1";
+    if (uv_ip4_addr(host, port, (struct sockaddr_in *)ss) == 0)
+        return 0;
+    const char *h = host;
+    char buf[64];
+    size_t n = strlen(host);
+    if (host[0] == '[' && n > 2 && n < sizeof buf && host[n - 1] == ']') {
+        memcpy(buf, host + 1, n - 2);
+        buf[n - 2] = '\0';
+        h = buf;
+    }
+    if (uv_ip6_addr(h, port, (struct sockaddr_in6 *)ss) == 0)
+        return 0;
+    return UV_EINVAL;
+}
+
+static void srv_maybe_finish(sipc_server *srv);
+
+static void free_handle_owner(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void srv_up(void *owner, sipc_conn *c)
+{
+    sipc_server *srv = owner;
+    if (srv->conn_cb)
+        srv->conn_cb(c, SIPC_CONN_UP, 0, srv->conn_arg);
+}
+
+static void srv_down(void *owner, sipc_conn *c, int err, const char *detail, int was_up,
+                     int got_bytes)
+{
+    (void)detail;
+    (void)got_bytes;
+    sipc_server *srv = owner;
+    if (was_up && srv->conn_cb)
+        srv->conn_cb(c, SIPC_CONN_DOWN, err, srv->conn_arg);
+}
+
+static void srv_freed(void *owner)
+{
+    sipc_server *srv = owner;
+    srv_maybe_finish(srv);
+}
+
+static const sipc_conn_owner_ops srv_ops = {srv_up, srv_down, srv_freed};
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    sipc_server *srv = listener->data;
+    sipc_ctx *ctx = srv->ctx;
+    if (status < 0) {
+        sipc__log(ctx, SIPC_LOG_WARN, "Transport.Listen", "%s: accept failed: %s", srv->name,
+                  uv_strerror(status));
+        return;
+    }
+    if (srv->closing)
+        return;
+    sipc_stream *s;
+    int r = sipc_stream_accept(&s, listener, sipc_security_mode(ctx->sec),
+                               sipc_security_tls(ctx->sec), &sipc__conn_stream_events, NULL);
+    if (r != 0) {
+        sipc__log(ctx, SIPC_LOG_WARN, "Transport.Listen", "%s: accept failed: %s", srv->name,
+                  sipc_strerror(r));
+        return;
+    }
+    sipc_conn *c;
+    r = sipc__conn_new(&c, ctx, s, 1, srv->router, &srv_ops, srv);
+    if (r != 0) {
+        sipc_stream_abort(s);
+        return;
+    }
+    snprintf(c->peer_addr, sizeof c->peer_addr, "%s", s->peer);
+    sipc_list_insert_before(&srv->conns, &c->owner_link);
+}
+
+int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const char *address,
+                       int port, const sipc_router *router)
+{
+    if (!out || !ctx || !router || port < 0 || port > 65535)
+        return SIPC_EINVAL;
+    if (ctx->closing)
+        return SIPC_ECLOSING;
+    struct sockaddr_storage ss;
+    if (sipc__addr_numeric(address, port, &ss) != 0) {
+        sipc__log(ctx, SIPC_LOG_ERROR, "Service.Start",
+                  "%s: bind address '%s' is not a numeric IPv4 or IPv6 address", name, address);
+        return SIPC_EINVAL;
+    }
+    sipc_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return SIPC_ENOMEM;
+    srv->ctx = ctx;
+    snprintf(srv->name, sizeof srv->name, "%s", name && *name ? name : "sipc Service");
+    srv->router = router;
+    sipc_list_init(&srv->conns);
+    sipc_list_init(&srv->link);
+    sipc__log(ctx, SIPC_LOG_INFO, "Service.Start", "Starting %s", srv->name);
+    uv_tcp_init(ctx->loop, &srv->tcp);
+    srv->tcp.data = srv;
+    int r = uv_tcp_bind(&srv->tcp, (struct sockaddr *)&ss, 0);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&srv->tcp, 511, on_connection);
+    if (r != 0) {
+        sipc__log(ctx, SIPC_LOG_ERROR, "Service.Start", "%s cannot listen on %s:%d: %s", srv->name,
+                  address ? address : "127.0.0.1", port, uv_strerror(r));
+        uv_close((uv_handle_t *)&srv->tcp, free_handle_owner);
+        return r;
+    }
+    struct sockaddr_storage bound;
+    int blen = sizeof bound;
+    uv_tcp_getsockname(&srv->tcp, (struct sockaddr *)&bound, &blen);
+    srv->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                  : ((struct sockaddr_in *)&bound)->sin_port);
+    sipc_tls_mode mode = sipc_security_mode(ctx->sec);
+    sipc__log(ctx, SIPC_LOG_INFO, "Service.Start", "%s: %d", mode == SIPC_TLS_OFF ? "Port" : "TLS Port",
+              srv->port);
+    if (mode == SIPC_TLS_PERMISSIVE)
+        sipc__log(ctx, SIPC_LOG_WARN, "Service.Start",
+                  "Permissive TLS mode: plaintext peers are also accepted on port %d; set [tls] "
+                  "mode = strict once every node has TLS enabled",
+                  srv->port);
+    sipc__log(ctx, SIPC_LOG_INFO, "Service.Start", "%s Started", srv->name);
+    sipc_list_insert_before(&ctx->servers, &srv->link);
+    *out = srv;
+    return 0;
+}
+
+int sipc_server_port(const sipc_server *srv)
+{
+    return srv->port;
+}
+
+void sipc_server_set_conn_cb(sipc_server *srv, sipc_conn_cb cb, void *arg)
+{
+    srv->conn_cb = cb;
+    srv->conn_arg = arg;
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+    sipc_server *srv = h->data;
+    srv->tcp.data = NULL;
+    srv->closing = 2; /* listener gone */
+    srv_maybe_finish(srv);
+}
+
+static void srv_maybe_finish(sipc_server *srv)
+{
+    if (srv->closing != 2 || !sipc_list_empty(&srv->conns))
+        return;
+    sipc_ctx *ctx = srv->ctx;
+    sipc_list_remove(&srv->link);
+    if (srv->close_cb)
+        srv->close_cb(srv, srv->close_arg);
+    free(srv);
+    sipc__ctx_maybe_finish_close(ctx);
+}
+
+void sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *), void *arg)
+{
+    if (srv->closing)
+        return;
+    srv->closing = 1;
+    srv->close_cb = close_cb;
+    srv->close_arg = arg;
+    sipc__log(srv->ctx, SIPC_LOG_INFO, "Service.Stop", "Stopping %s", srv->name);
+    uv_close((uv_handle_t *)&srv->tcp, on_listener_closed);
+    sipc_link *l = srv->conns.next;
+    while (l != &srv->conns) {
+        sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
+        l = l->next;
+        sipc__conn_close(c, SIPC_ECANCELED, "server shutting down");
+    }
+}
+
+void sipc__server_close_all(sipc_ctx *ctx)
+{
+    sipc_link *l = ctx->servers.next;
+    while (l != &ctx->servers) {
+        sipc_server *srv = sipc_container_of(l, sipc_server, link);
+        l = l->next;
+        sipc_server_close(srv, NULL, NULL);
+    }
+}

@@ -1,0 +1,352 @@
+/* stream.c - the socket half shared by both stream kinds: connect, accept,
+ * first-byte sniffing, writes with try-first/queue-rest, graceful close. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transport/stream.h"
+
+#define SIPC_READ_BUF 65536
+
+/* A TLS record starts with 0x16 (handshake) or 0x15 (alert) then 0x03. A
+ * sipc plaintext frame starts with a length < 0x15000000 (max_frame is at
+ * most 256 MiB = 0x10000000), so its first byte is never 0x15 or 0x16. */
+static int looks_like_tls(uint8_t b)
+{
+    return b == 0x16 || b == 0x15;
+}
+
+typedef struct wreq {
+    uv_write_t req;
+    uint8_t *data;
+} wreq;
+
+static void on_write(uv_write_t *req, int status)
+{
+    wreq *w = (wreq *)req;
+    sipc_stream *s = req->handle->data;
+    free(w->data);
+    free(w);
+    if (status < 0 && status != UV_ECANCELED)
+        sipc_stream_fail(s, status, "write failed");
+    else if (s->tcp.write_queue_size == 0 && s->state != SIPC_STREAM_CLOSING && s->ev->drained)
+        s->ev->drained(s);
+}
+
+int sipc_stream_flush_tx(sipc_stream *s)
+{
+    sipc_buf *b = &s->tx;
+    if (b->len == 0)
+        return 0;
+    size_t off = 0;
+    if (s->tcp.write_queue_size == 0) {
+        uv_buf_t ub = uv_buf_init((char *)b->data, (unsigned)b->len);
+        int n = uv_try_write((uv_stream_t *)&s->tcp, &ub, 1);
+        if (n == (int)b->len) {
+            b->len = 0;
+            return 0;
+        }
+        if (n > 0)
+            off = (size_t)n;
+        else if (n != UV_EAGAIN)
+            return n;
+    }
+    /* The rest goes to a write request that takes the buffer over. */
+    wreq *w = malloc(sizeof *w);
+    if (!w)
+        return SIPC_ENOMEM;
+    w->data = b->data;
+    uv_buf_t ub = uv_buf_init((char *)b->data + off, (unsigned)(b->len - off));
+    int r = uv_write(&w->req, (uv_stream_t *)&s->tcp, &ub, 1, on_write);
+    if (r != 0) {
+        free(w);
+        return r;
+    }
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return 0;
+}
+
+size_t sipc_stream_queued(const sipc_stream *s)
+{
+    return s->tcp.write_queue_size + s->tx.len;
+}
+
+void sipc_stream_fail(sipc_stream *s, int err, const char *detail)
+{
+    if (s->error_reported || s->state == SIPC_STREAM_CLOSING)
+        return;
+    s->error_reported = 1;
+    s->ev->error(s, err, detail ? detail : "");
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    sipc_stream *s = h->data;
+    buf->base = (char *)s->rbuf;
+    buf->len = SIPC_READ_BUF;
+}
+
+/* Server side: decide from the first byte which stream this is. */
+static int sniff(sipc_stream *s, uint8_t first)
+{
+    int tls = looks_like_tls(first);
+    if (tls && s->mode == SIPC_TLS_OFF) {
+        /* open as plaintext without starting it, so the owner can answer
+         * with one last error frame before it closes */
+        s->ops = &sipc_stream_tcp_ops;
+        s->state = SIPC_STREAM_OPEN;
+        sipc_stream_fail(s, SIPC_ETLSONPLAIN,
+                         "a TLS handshake arrived on a plaintext port: is TLS enabled on every "
+                         "node? (tlstool enable, then restart)");
+        return SIPC_ETLSONPLAIN;
+    }
+    if (!tls && s->mode == SIPC_TLS_STRICT) {
+        sipc_tls_plaintext_alert(&s->tx);
+        (void)sipc_stream_flush_tx(s);
+        sipc_stream_fail(s, SIPC_EPLAINTEXT,
+                         "plaintext arrived on a TLS port: is TLS enabled on every node? "
+                         "(tlstool enable, then restart)");
+        return SIPC_EPLAINTEXT;
+    }
+    s->ops = tls ? &sipc_stream_tls_ops : &sipc_stream_tcp_ops;
+    return s->ops->start(s);
+}
+
+static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
+{
+    sipc_stream *s = h->data;
+    (void)buf;
+    if (s->state == SIPC_STREAM_CLOSING)
+        return;
+    if (nread < 0) {
+        if (nread == UV_EOF) {
+            if (s->state == SIPC_STREAM_HANDSHAKE || s->state == SIPC_STREAM_SNIFFING)
+                sipc_stream_fail(s, SIPC_ECLOSED,
+                                 s->ops == &sipc_stream_tls_ops
+                                     ? "peer closed the connection during the TLS handshake"
+                                     : "peer closed the connection before the hello");
+            else
+                sipc_stream_fail(s, SIPC_ECLOSED, "peer closed the connection");
+        } else {
+            sipc_stream_fail(s, (int)nread, uv_strerror((int)nread));
+        }
+        return;
+    }
+    if (nread == 0)
+        return;
+    const uint8_t *p = s->rbuf;
+    size_t n = (size_t)nread;
+    if (!s->got_bytes) {
+        s->got_bytes = 1;
+        if (s->state == SIPC_STREAM_SNIFFING) {
+            if (sniff(s, p[0]) != 0)
+                return;
+        } else if (!s->is_server) {
+            int tls = looks_like_tls(p[0]);
+            if (s->ops == &sipc_stream_tls_ops && !tls) {
+                sipc_stream_fail(s, SIPC_EPLAINTEXT,
+                                 "peer answered in plaintext: TLS is not enabled on it (enable "
+                                 "TLS on every node, or use mode = permissive while migrating)");
+                return;
+            }
+            if (s->ops == &sipc_stream_tcp_ops && tls) {
+                sipc_stream_fail(s, SIPC_ETLSONPLAIN,
+                                 "peer answered with TLS: it requires TLS but it is not enabled "
+                                 "on this node (tlstool enable, then restart)");
+                return;
+            }
+        }
+    }
+    int r = s->ops->input(s, p, n);
+    if (r != 0)
+        sipc_stream_fail(s, r, "");
+}
+
+static sipc_stream *stream_alloc(uv_loop_t *loop, const sipc_stream_events *ev, void *owner)
+{
+    sipc_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->rbuf = malloc(SIPC_READ_BUF);
+    if (!s->rbuf || uv_tcp_init(loop, &s->tcp) != 0) {
+        free(s->rbuf);
+        free(s);
+        return NULL;
+    }
+    s->tcp.data = s;
+    s->ev = ev;
+    s->owner = owner;
+    return s;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    sipc_stream *s = h->data;
+    s->ev->closed(s);
+    if (s->ops && s->ops->destroy)
+        s->ops->destroy(s);
+    sipc_buf_free(&s->tx);
+    free(s->rbuf);
+    free(s);
+}
+
+static void on_closed_silent(uv_handle_t *h)
+{
+    sipc_stream *s = h->data;
+    free(s->rbuf);
+    free(s);
+}
+
+static void fill_peer(sipc_stream *s)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    s->peer[0] = '\0';
+    if (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    char ip[INET6_ADDRSTRLEN] = "";
+    int port = 0;
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        uv_ip4_name(a, ip, sizeof ip);
+        port = ntohs(a->sin_port);
+        snprintf(s->peer, sizeof s->peer, "%s:%d", ip, port);
+    } else if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        uv_ip6_name(a, ip, sizeof ip);
+        port = ntohs(a->sin6_port);
+        snprintf(s->peer, sizeof s->peer, "[%s]:%d", ip, port);
+    }
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+    sipc_stream *s = req->handle->data;
+    if (s->state == SIPC_STREAM_CLOSING)
+        return;
+    if (status < 0) {
+        sipc_stream_fail(s, status, uv_strerror(status));
+        return;
+    }
+    uv_tcp_nodelay(&s->tcp, 1);
+    fill_peer(s);
+    int r = uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
+    if (r == 0)
+        r = s->ops->start(s);
+    if (r != 0)
+        sipc_stream_fail(s, r, "");
+}
+
+int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockaddr *addr,
+                        int want_tls, sipc_tls_config *tlscfg, const sipc_stream_events *ev,
+                        void *owner)
+{
+    if (want_tls && !tlscfg)
+        return SIPC_EINVAL;
+    sipc_stream *s = stream_alloc(loop, ev, owner);
+    if (!s)
+        return SIPC_ENOMEM;
+    s->ops = want_tls ? &sipc_stream_tls_ops : &sipc_stream_tcp_ops;
+    s->tlscfg = tlscfg;
+    s->mode = want_tls ? SIPC_TLS_STRICT : SIPC_TLS_OFF;
+    s->state = SIPC_STREAM_CONNECTING;
+    int r = uv_tcp_connect(&s->conn_req, &s->tcp, addr, on_connect);
+    if (r != 0) {
+        /* the owner never saw this stream: free it without events */
+        uv_close((uv_handle_t *)&s->tcp, on_closed_silent);
+        return r;
+    }
+    *out = s;
+    return 0;
+}
+
+int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, sipc_tls_mode mode,
+                       sipc_tls_config *tlscfg, const sipc_stream_events *ev, void *owner)
+{
+    if (mode != SIPC_TLS_OFF && !tlscfg)
+        return SIPC_EINVAL;
+    sipc_stream *s = stream_alloc(listener->loop, ev, owner);
+    if (!s)
+        return SIPC_ENOMEM;
+    s->is_server = 1;
+    s->mode = mode;
+    s->tlscfg = tlscfg;
+    s->state = SIPC_STREAM_SNIFFING;
+    int r = uv_accept(listener, (uv_stream_t *)&s->tcp);
+    if (r == 0) {
+        uv_tcp_nodelay(&s->tcp, 1);
+        fill_peer(s);
+        r = uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
+    }
+    if (r != 0) {
+        uv_close((uv_handle_t *)&s->tcp, on_closed_silent);
+        return r;
+    }
+    *out = s;
+    return 0;
+}
+
+int sipc_stream_write(sipc_stream *s, sipc_buf *b)
+{
+    if (s->state == SIPC_STREAM_CLOSING)
+        return SIPC_ECLOSED;
+    if (s->state != SIPC_STREAM_OPEN)
+        return SIPC_ENOTCONN;
+    return s->ops->write(s, b);
+}
+
+void sipc_stream_pause(sipc_stream *s, int pause)
+{
+    if (s->state == SIPC_STREAM_CLOSING || s->paused == pause)
+        return;
+    s->paused = pause;
+    if (pause)
+        uv_read_stop((uv_stream_t *)&s->tcp);
+    else
+        uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
+}
+
+int sipc_stream_is_tls(const sipc_stream *s)
+{
+    return s->ops == &sipc_stream_tls_ops;
+}
+
+void sipc_stream_describe(const sipc_stream *s, sipc_peer_info *pi)
+{
+    snprintf(pi->address, sizeof pi->address, "%s", s->peer);
+    pi->tls = sipc_stream_is_tls(s);
+    if (s->ops && s->ops->describe)
+        s->ops->describe(s, pi);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    (void)status;
+    sipc_stream *s = req->handle->data;
+    if (!uv_is_closing((uv_handle_t *)&s->tcp))
+        uv_close((uv_handle_t *)&s->tcp, on_closed);
+}
+
+void sipc_stream_close(sipc_stream *s)
+{
+    if (s->state == SIPC_STREAM_CLOSING)
+        return;
+    int was_open = s->state == SIPC_STREAM_OPEN;
+    s->state = SIPC_STREAM_CLOSING;
+    uv_read_stop((uv_stream_t *)&s->tcp);
+    if (was_open && s->ops->goodbye)
+        s->ops->goodbye(s);
+    (void)sipc_stream_flush_tx(s);
+    /* shutdown waits for queued writes (close_notify, a last error frame) */
+    if (uv_shutdown(&s->shut_req, (uv_stream_t *)&s->tcp, on_shutdown) != 0)
+        uv_close((uv_handle_t *)&s->tcp, on_closed);
+}
+
+void sipc_stream_abort(sipc_stream *s)
+{
+    s->state = SIPC_STREAM_CLOSING;
+    if (!uv_is_closing((uv_handle_t *)&s->tcp))
+        uv_close((uv_handle_t *)&s->tcp, on_closed);
+}

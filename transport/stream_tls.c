@@ -1,0 +1,100 @@
+/* stream_tls.c - the TLS stream: ciphertext from the socket goes through the
+ * TLS engine; plaintext comes out to the same events as a plaintext stream. */
+#include <stdio.h>
+
+#include "transport/stream.h"
+
+static void tls_become_open(sipc_stream *s)
+{
+    if (s->state == SIPC_STREAM_HANDSHAKE) {
+        s->state = SIPC_STREAM_OPEN;
+        s->ev->ready(s);
+    }
+}
+
+static int tls_on_plain(void *arg, const uint8_t *p, size_t n)
+{
+    sipc_stream *s = arg;
+    /* data can ride in the same read as the peer's Finished */
+    tls_become_open(s);
+    if (s->state != SIPC_STREAM_OPEN)
+        return SIPC_ECLOSED;
+    return s->ev->data(s, p, n);
+}
+
+static int tls_fail(sipc_stream *s, int r)
+{
+    (void)sipc_stream_flush_tx(s); /* let an alert leave */
+    sipc_stream_fail(s, r, sipc_tls_detail(s->tls));
+    return r;
+}
+
+static int tls_start(sipc_stream *s)
+{
+    int r = sipc_tls_new(&s->tls, s->tlscfg, s->is_server, &s->tx);
+    if (r != 0)
+        return r;
+    s->state = SIPC_STREAM_HANDSHAKE;
+    r = sipc_tls_start(s->tls);
+    if (r != 0)
+        return tls_fail(s, r);
+    return sipc_stream_flush_tx(s);
+}
+
+static int tls_input(sipc_stream *s, const uint8_t *p, size_t n)
+{
+    int r = sipc_tls_input(s->tls, p, n, tls_on_plain, s);
+    if (r == 0 && sipc_tls_handshake_done(s->tls))
+        tls_become_open(s);
+    if (r != 0) {
+        if (r == SIPC_ECLOSED && sipc_tls_peer_closed(s->tls)) {
+            (void)sipc_stream_flush_tx(s);
+            sipc_stream_fail(s, SIPC_ECLOSED, "peer closed the connection (close_notify)");
+            return r;
+        }
+        /* a data-callback error was reported by its owner already */
+        return tls_fail(s, r);
+    }
+    if (s->state == SIPC_STREAM_CLOSING)
+        return 0;
+    r = sipc_stream_flush_tx(s);
+    return r;
+}
+
+static int tls_write(sipc_stream *s, sipc_buf *pt)
+{
+    int r = sipc_tls_write(s->tls, pt->data, pt->len);
+    pt->len = 0;
+    if (r != 0)
+        return r;
+    return sipc_stream_flush_tx(s);
+}
+
+static void tls_goodbye(sipc_stream *s)
+{
+    if (s->tls)
+        sipc_tls_close_notify(s->tls);
+}
+
+static void tls_destroy(sipc_stream *s)
+{
+    sipc_tls_free(s->tls);
+    s->tls = NULL;
+}
+
+static void tls_describe(const sipc_stream *s, sipc_peer_info *pi)
+{
+    if (s->tls)
+        sipc_tls_describe(s->tls, pi->tls_version, sizeof pi->tls_version, pi->tls_cipher,
+                          sizeof pi->tls_cipher, pi->peer_fingerprint, sizeof pi->peer_fingerprint);
+}
+
+const sipc_stream_ops sipc_stream_tls_ops = {
+    .name = "tls",
+    .start = tls_start,
+    .input = tls_input,
+    .write = tls_write,
+    .goodbye = tls_goodbye,
+    .destroy = tls_destroy,
+    .describe = tls_describe,
+};

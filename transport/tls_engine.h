@@ -1,0 +1,55 @@
+/* tls_engine.h - the TLS engine behind a small interface (after nng's
+ * tls_engine.h). The engine works on memory only: ciphertext arrives through
+ * sipc_tls_input() and leaves by being appended to the connection's output
+ * buffer; the stream above owns the socket. tls_wolfssl.c is the only
+ * transport file that includes wolfSSL. */
+#ifndef SIPC_TLS_ENGINE_H
+#define SIPC_TLS_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "certs/keypair.h"
+#include "certs/trust.h"
+#include "ipc/buf.h"
+
+typedef struct sipc_tls_config sipc_tls_config; /* per security: contexts */
+typedef struct sipc_tls sipc_tls;               /* per connection */
+
+/* Builds server and client contexts for TLS 1.2 with mutual authentication
+ * from kp (presented) and trust (whom to accept). trust must outlive cfg. */
+int sipc_tls_config_new(sipc_tls_config **out, const sipc_keypair *kp, const sipc_trust *trust,
+                        char *err, size_t errlen);
+void sipc_tls_config_free(sipc_tls_config *cfg);
+
+/* Plaintext delivered by sipc_tls_input(); return non-zero to stop. */
+typedef int (*sipc_tls_data_fn)(void *arg, const uint8_t *data, size_t len);
+
+/* tx is where ciphertext for the peer is appended; it must outlive t. */
+int sipc_tls_new(sipc_tls **out, sipc_tls_config *cfg, int is_server, sipc_buf *tx);
+void sipc_tls_free(sipc_tls *t);
+/* Client: writes the ClientHello to tx. Server: nothing to do. */
+int sipc_tls_start(sipc_tls *t);
+/* Feeds ciphertext from the socket: advances the handshake, then decrypts
+ * every complete record and hands the plaintext to fn. Returns 0, the
+ * callback's result, or a negative sipc error (see sipc_tls_detail()). */
+int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_fn fn, void *arg);
+int sipc_tls_handshake_done(const sipc_tls *t);
+/* Encrypts plaintext into tx. Only after the handshake. */
+int sipc_tls_write(sipc_tls *t, const uint8_t *data, size_t len);
+/* Appends close_notify to tx. */
+void sipc_tls_close_notify(sipc_tls *t);
+/* 1 if the peer sent close_notify. */
+int sipc_tls_peer_closed(const sipc_tls *t);
+/* Why the last call failed, in an operator's words (verification reason,
+ * alert received, ...). "" if nothing to add. */
+const char *sipc_tls_detail(const sipc_tls *t);
+void sipc_tls_describe(const sipc_tls *t, char *version, size_t vlen, char *cipher, size_t clen,
+                       char *peer_fp, size_t fplen);
+/* A TLS alert record (unexpected_message, fatal) for a peer that spoke
+ * plaintext to a TLS-only port: gives a plaintext client a recognisable answer. */
+void sipc_tls_plaintext_alert(sipc_buf *tx);
+/* "wolfSSL 5.5.4" plus the build's notable features. */
+const char *sipc_tls_engine_version(void);
+
+#endif

@@ -1,0 +1,525 @@
+/* tls_wolfssl.c - the TLS engine on wolfSSL: TLS 1.2 only, mutual
+ * authentication on both sides, ECDHE with AEAD suites, driven entirely from
+ * memory through wolfSSL's custom I/O callbacks (never wolfSSL_set_fd on a
+ * socket libuv owns). Peer certificates are judged by certs/trust.c, the same
+ * verifier `tlstool verify` uses. */
+#include <wolfssl/options.h>
+#include <wolfssl/error-ssl.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sipc/sipc.h"
+#include "transport/tls_engine.h"
+
+struct sipc_tls_config {
+    WOLFSSL_CTX *srv;
+    WOLFSSL_CTX *cli;
+    const sipc_trust *trust;
+};
+
+struct sipc_tls {
+    WOLFSSL *ssl;
+    sipc_tls_config *cfg;
+    sipc_buf *tx;
+    const uint8_t *in; /* ciphertext not yet consumed by wolfSSL */
+    size_t in_len;
+    int is_server;
+    int hs_done;
+    int peer_closed;
+    int vfy_rejected;  /* our verifier refused the peer */
+    int tx_failed;
+    char detail[1024];
+    char peer_fp[65];
+};
+
+/* AES-GCM first when this build has AES-NI, else ChaCha20-Poly1305 is the
+ * faster AEAD. ECDHE only; no CBC, no static RSA. */
+#if defined(WOLFSSL_AESNI)
+#define SIPC_CIPHERS                                                                      \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                          \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                          \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+#else
+#define SIPC_CIPHERS                                                                      \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"                          \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                          \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384"
+#endif
+
+const char *sipc_tls_engine_version(void)
+{
+    return "wolfSSL " LIBWOLFSSL_VERSION_STRING
+#if defined(WOLFSSL_AESNI)
+           " aesni"
+#endif
+#if defined(USE_INTEL_SPEEDUP)
+           " intelasm"
+#endif
+#if defined(WOLFSSL_SP_X86_64_ASM)
+           " sp-asm"
+#endif
+#if !defined(WOLFSSL_AESNI) && !defined(USE_INTEL_SPEEDUP)
+           " (no assembly)"
+#endif
+        ;
+}
+
+static int once_init(void)
+{
+    static int done;
+    if (!done) {
+        if (wolfSSL_Init() != WOLFSSL_SUCCESS)
+            return -1;
+        done = 1;
+    }
+    return 0;
+}
+
+/* ---- memory I/O ---- */
+
+static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+    (void)ssl;
+    sipc_tls *t = ctx;
+    if (t->in_len == 0)
+        return WOLFSSL_CBIO_ERR_WANT_READ;
+    size_t n = (size_t)sz < t->in_len ? (size_t)sz : t->in_len;
+    memcpy(buf, t->in, n);
+    t->in += n;
+    t->in_len -= n;
+    return (int)n;
+}
+
+static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+    (void)ssl;
+    sipc_tls *t = ctx;
+    /* Always take everything: the stream applies backpressure on tx's size. */
+    if (sipc_buf_append(t->tx, buf, (size_t)sz) != 0) {
+        t->tx_failed = 1;
+        return WOLFSSL_CBIO_ERR_GENERAL;
+    }
+    return sz;
+}
+
+/* ---- verification: wolfSSL's own checks AND certs/trust.c must both pass */
+
+static const char *wolf_verify_error_text(int e)
+{
+    switch (e) {
+    case 18: /* X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT */
+    case ASN_SELF_SIGNED_E:
+        return "self-signed certificate that is not trusted";
+    case 20: /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY */
+    case ASN_NO_SIGNER_E:
+        return "certificate issuer is unknown (untrusted root or incomplete chain)";
+    case 10:
+    case 14:
+    case ASN_AFTER_DATE_E:
+        return "certificate has expired";
+    case 9:
+    case ASN_BEFORE_DATE_E:
+        return "certificate is not yet valid";
+    case ASN_SIG_CONFIRM_E:
+        return "certificate signature does not verify";
+    case CRL_CERT_REVOKED:
+        return "certificate is revoked";
+    case CRL_MISSING:
+        return "no CRL for the certificate's issuer";
+    case EXTKEYUSAGE_E:
+        return "certificate's extended key usage does not allow this role";
+    default:
+        return NULL;
+    }
+}
+
+static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
+{
+    sipc_tls *t = store ? store->userCtx : NULL;
+    if (!t)
+        return 0; /* fail closed */
+    if (store->totalCerts <= 0 || !store->certs)
+        return preverify; /* no certificate: FAIL_IF_NO_PEER_CERT decides */
+    if (t->vfy_rejected)
+        return 0;
+    /* Intermediate links wolfSSL accepted: judge the whole chain at depth 0. */
+    if (preverify && store->error_depth > 0)
+        return 1;
+
+    sipc_der chain[SIPC_VFY_MAX_LINKS];
+    int n = store->totalCerts < SIPC_VFY_MAX_LINKS ? store->totalCerts : SIPC_VFY_MAX_LINKS;
+    for (int i = 0; i < n; i++) {
+        chain[i].data = store->certs[i].buffer;
+        chain[i].len = store->certs[i].length;
+    }
+    sipc_fingerprint(chain[0].data, chain[0].len, t->peer_fp);
+    sipc_vfy_result res;
+    sipc_vfy_status st = sipc_trust_verify(t->cfg->trust, chain, n,
+                                           t->is_server ? SIPC_PURPOSE_CLIENT : SIPC_PURPOSE_SERVER,
+                                           time(NULL), &res);
+    if (st != SIPC_VFY_OK) {
+        t->vfy_rejected = 1;
+        snprintf(t->detail, sizeof t->detail, "peer certificate rejected: %s%s%s", res.reason,
+                 res.fix[0] ? "; fix: " : "", res.fix);
+        return 0;
+    }
+    if (!preverify) {
+        /* Our verifier accepted what wolfSSL refused: never report success. */
+        const char *why = wolf_verify_error_text(store->error);
+        t->vfy_rejected = 1;
+        if (why)
+            snprintf(t->detail, sizeof t->detail, "peer certificate rejected: %s", why);
+        else
+            snprintf(t->detail, sizeof t->detail,
+                     "peer certificate rejected by the TLS library (wolfSSL error %d)",
+                     store->error);
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- contexts ---- */
+
+static int der_chain_to_pem(const sipc_keypair *kp, sipc_buf *pem)
+{
+    for (int i = 0; i < kp->ncerts; i++) {
+        int need = wc_DerToPem(kp->certs[i].data, (word32)kp->certs[i].len, NULL, 0, CERT_TYPE);
+        if (need <= 0 || sipc_buf_reserve(pem, (size_t)need) != 0)
+            return -1;
+        int r = wc_DerToPem(kp->certs[i].data, (word32)kp->certs[i].len, pem->data + pem->len,
+                            (word32)need, CERT_TYPE);
+        if (r <= 0)
+            return -1;
+        pem->len += (size_t)r;
+    }
+    return 0;
+}
+
+static WOLFSSL_CTX *ctx_make(int server, const sipc_keypair *kp, const sipc_buf *chain_pem,
+                             const sipc_trust *trust, char *err, size_t errlen)
+{
+    WOLFSSL_CTX *ctx = wolfSSL_CTX_new(server ? wolfTLSv1_2_server_method() : wolfTLSv1_2_client_method());
+    if (!ctx) {
+        snprintf(err, errlen, "cannot create TLS context");
+        return NULL;
+    }
+    if (wolfSSL_CTX_use_certificate_chain_buffer(ctx, chain_pem->data, (long)chain_pem->len) !=
+        WOLFSSL_SUCCESS) {
+        snprintf(err, errlen, "this node's certificate could not be loaded");
+        goto fail;
+    }
+    if (wolfSSL_CTX_use_PrivateKey_buffer(ctx, kp->key.data, (long)kp->key.len,
+                                          WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
+        snprintf(err, errlen, "this node's private key could not be loaded");
+        goto fail;
+    }
+    if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
+        snprintf(err, errlen, "this node's private key does not match its certificate");
+        goto fail;
+    }
+    for (int i = 0; i < sipc_trust_anchor_count(trust); i++) {
+        const sipc_der *a = sipc_trust_anchor(trust, i);
+        if (wolfSSL_CTX_load_verify_buffer(ctx, a->data, (long)a->len, WOLFSSL_FILETYPE_ASN1) !=
+            WOLFSSL_SUCCESS) {
+            char fp[65];
+            sipc_fingerprint(a->data, a->len, fp);
+            snprintf(err, errlen, "trusted certificate %.16s... could not be loaded as a trust anchor (is it a CA?)", fp);
+            goto fail;
+        }
+    }
+    wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER | WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
+    if (wolfSSL_CTX_set_cipher_list(ctx, SIPC_CIPHERS) != WOLFSSL_SUCCESS) {
+        snprintf(err, errlen, "no AEAD cipher suite available in this wolfSSL build");
+        goto fail;
+    }
+    /* The default client offers secp521r1 first; P-256 is what we want. */
+    if (wolfSSL_CTX_UseSupportedCurve(ctx, WOLFSSL_ECC_SECP256R1) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_UseSupportedCurve(ctx, WOLFSSL_ECC_SECP384R1) != WOLFSSL_SUCCESS) {
+        snprintf(err, errlen, "cannot restrict ECDHE curves");
+        goto fail;
+    }
+    /* The session cache is process-wide and outlives a trust change: off. */
+    wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
+    wolfSSL_CTX_SetIORecv(ctx, io_recv);
+    wolfSSL_CTX_SetIOSend(ctx, io_send);
+    return ctx;
+fail:
+    wolfSSL_CTX_free(ctx);
+    return NULL;
+}
+
+int sipc_tls_config_new(sipc_tls_config **out, const sipc_keypair *kp, const sipc_trust *trust,
+                        char *err, size_t errlen)
+{
+    if (once_init() != 0) {
+        snprintf(err, errlen, "wolfSSL failed to initialise");
+        return SIPC_ETLSCONFIG;
+    }
+    sipc_tls_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg)
+        return SIPC_ENOMEM;
+    sipc_buf pem = {0};
+    if (der_chain_to_pem(kp, &pem) != 0) {
+        snprintf(err, errlen, "this node's certificate could not be encoded");
+        goto fail;
+    }
+    cfg->trust = trust;
+    cfg->srv = ctx_make(1, kp, &pem, trust, err, errlen);
+    if (!cfg->srv)
+        goto fail;
+    cfg->cli = ctx_make(0, kp, &pem, trust, err, errlen);
+    if (!cfg->cli)
+        goto fail;
+    sipc_buf_free(&pem);
+    *out = cfg;
+    return 0;
+fail:
+    sipc_buf_free(&pem);
+    sipc_tls_config_free(cfg);
+    return SIPC_ETLSCONFIG;
+}
+
+void sipc_tls_config_free(sipc_tls_config *cfg)
+{
+    if (!cfg)
+        return;
+    if (cfg->srv)
+        wolfSSL_CTX_free(cfg->srv); /* live WOLFSSL objects hold their own reference */
+    if (cfg->cli)
+        wolfSSL_CTX_free(cfg->cli);
+    free(cfg);
+}
+
+/* ---- connections ---- */
+
+int sipc_tls_new(sipc_tls **out, sipc_tls_config *cfg, int is_server, sipc_buf *tx)
+{
+    sipc_tls *t = calloc(1, sizeof *t);
+    if (!t)
+        return SIPC_ENOMEM;
+    t->ssl = wolfSSL_new(is_server ? cfg->srv : cfg->cli);
+    if (!t->ssl) {
+        free(t);
+        return SIPC_ENOMEM;
+    }
+    t->cfg = cfg;
+    t->tx = tx;
+    t->is_server = is_server;
+    wolfSSL_SetIOReadCtx(t->ssl, t);
+    wolfSSL_SetIOWriteCtx(t->ssl, t);
+    wolfSSL_SetCertCbCtx(t->ssl, t);
+    *out = t;
+    return 0;
+}
+
+void sipc_tls_free(sipc_tls *t)
+{
+    if (!t)
+        return;
+    wolfSSL_free(t->ssl);
+    free(t);
+}
+
+const char *sipc_tls_detail(const sipc_tls *t)
+{
+    return t->detail;
+}
+
+int sipc_tls_handshake_done(const sipc_tls *t)
+{
+    return t->hs_done;
+}
+
+int sipc_tls_peer_closed(const sipc_tls *t)
+{
+    return t->peer_closed;
+}
+
+static const char *alert_text(int code)
+{
+    switch (code) {
+    case 10:
+        return "unexpected_message";
+    case 20:
+        return "bad_record_mac";
+    case 40:
+        return "handshake_failure";
+    case 42:
+        return "bad_certificate";
+    case 43:
+        return "unsupported_certificate";
+    case 44:
+        return "certificate_revoked";
+    case 45:
+        return "certificate_expired";
+    case 46:
+        return "certificate_unknown";
+    case 48:
+        return "unknown_ca";
+    case 70:
+        return "protocol_version";
+    case 71:
+        return "insufficient_security";
+    case 80:
+        return "internal_error";
+    default:
+        return "alert";
+    }
+}
+
+/* Turns a wolfSSL failure into a sipc code and an operator-readable detail. */
+static int map_error(sipc_tls *t, int ret)
+{
+    int e = wolfSSL_get_error(t->ssl, ret);
+    if (e == WOLFSSL_ERROR_WANT_READ || e == WOLFSSL_ERROR_WANT_WRITE)
+        return 0;
+    if (e == WOLFSSL_ERROR_ZERO_RETURN) {
+        t->peer_closed = 1;
+        return SIPC_ECLOSED;
+    }
+    if (t->tx_failed)
+        return SIPC_ENOMEM;
+    if (t->vfy_rejected)
+        return SIPC_EPEERAUTH;
+    if (e == NO_PEER_CERT) {
+        snprintf(t->detail, sizeof t->detail,
+                 "peer presented no certificate: every node must import the cluster's key pair");
+        return SIPC_ENOPEERCERT;
+    }
+    WOLFSSL_ALERT_HISTORY h;
+    memset(&h, 0, sizeof h);
+    wolfSSL_get_alert_history(t->ssl, &h);
+    if (e == FATAL_ERROR && h.last_rx.code > 0) {
+        int a = h.last_rx.code;
+        if (a == 42 || a == 43 || a == 44 || a == 45 || a == 46 || a == 48) {
+            snprintf(t->detail, sizeof t->detail,
+                     "peer rejected this node's certificate (alert %s): do both nodes hold the same "
+                     "key pair or trust the same root? see the peer's log for the reason",
+                     alert_text(a));
+            return SIPC_EPEERAUTH;
+        }
+        snprintf(t->detail, sizeof t->detail, "peer aborted the TLS handshake (alert %s)",
+                 alert_text(a));
+        return SIPC_ETLS;
+    }
+    const char *why = wolf_verify_error_text(e);
+    if (why) {
+        snprintf(t->detail, sizeof t->detail, "peer certificate rejected: %s", why);
+        return SIPC_EPEERAUTH;
+    }
+    if (e == VERSION_ERROR) {
+        snprintf(t->detail, sizeof t->detail, "peer does not speak TLS 1.2");
+        return SIPC_ETLS;
+    }
+    if (e == MATCH_SUITE_ERROR) {
+        snprintf(t->detail, sizeof t->detail,
+                 "no cipher suite in common (sipc accepts ECDHE with AES-GCM or ChaCha20-Poly1305)");
+        return SIPC_ETLS;
+    }
+    char buf[WOLFSSL_MAX_ERROR_SZ];
+    wolfSSL_ERR_error_string_n((unsigned long)(e < 0 ? -e : e), buf, sizeof buf);
+    snprintf(t->detail, sizeof t->detail, "TLS error %d: %s", e, buf);
+    return SIPC_ETLS;
+}
+
+int sipc_tls_start(sipc_tls *t)
+{
+    if (t->is_server)
+        return 0;
+    int r = wolfSSL_connect(t->ssl);
+    if (r == WOLFSSL_SUCCESS) {
+        t->hs_done = 1;
+        return 0;
+    }
+    return map_error(t, r);
+}
+
+int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_fn fn, void *arg)
+{
+    t->in = data;
+    t->in_len = len;
+    int rc = 0;
+    if (!t->hs_done) {
+        int r = t->is_server ? wolfSSL_accept(t->ssl) : wolfSSL_connect(t->ssl);
+        if (r != WOLFSSL_SUCCESS) {
+            rc = map_error(t, r);
+            goto out;
+        }
+        t->hs_done = 1;
+        if (!t->peer_fp[0]) {
+            /* e.g. a verify callback that was not reached; record it anyway */
+            WOLFSSL_X509 *x = wolfSSL_get_peer_certificate(t->ssl);
+            if (x) {
+                int dlen = 0;
+                const unsigned char *der = wolfSSL_X509_get_der(x, &dlen);
+                if (der && dlen > 0)
+                    sipc_fingerprint(der, (size_t)dlen, t->peer_fp);
+                wolfSSL_X509_free(x);
+            }
+        }
+        /* Application data may have come in the same read as Finished. */
+    }
+    /* wolfSSL_read returns at most one record per call: loop until it wants
+     * more input, so nothing stays buffered inside wolfSSL unseen. */
+    uint8_t pt[16384];
+    for (;;) {
+        int n = wolfSSL_read(t->ssl, pt, sizeof pt);
+        if (n > 0) {
+            int cr = fn(arg, pt, (size_t)n);
+            if (cr) {
+                rc = cr;
+                goto out;
+            }
+            continue;
+        }
+        rc = map_error(t, n);
+        break;
+    }
+out:
+    t->in = NULL;
+    t->in_len = 0;
+    return rc;
+}
+
+int sipc_tls_write(sipc_tls *t, const uint8_t *data, size_t len)
+{
+    while (len > 0) {
+        int chunk = len > 16384 ? 16384 : (int)len;
+        int r = wolfSSL_write(t->ssl, data, chunk);
+        if (r <= 0) {
+            int e = map_error(t, r);
+            return e ? e : SIPC_ETLS;
+        }
+        data += r;
+        len -= (size_t)r;
+    }
+    return 0;
+}
+
+void sipc_tls_close_notify(sipc_tls *t)
+{
+    if (t->hs_done)
+        (void)wolfSSL_shutdown(t->ssl); /* 0: sent, peer's not received yet */
+}
+
+void sipc_tls_describe(const sipc_tls *t, char *version, size_t vlen, char *cipher, size_t clen,
+                       char *peer_fp, size_t fplen)
+{
+    const char *v = t->hs_done ? wolfSSL_get_version(t->ssl) : "";
+    const char *c = t->hs_done ? wolfSSL_get_cipher_name(t->ssl) : "";
+    snprintf(version, vlen, "%s", v ? v : "");
+    snprintf(cipher, clen, "%s", c ? c : "");
+    snprintf(peer_fp, fplen, "%s", t->peer_fp);
+}
+
+void sipc_tls_plaintext_alert(sipc_buf *tx)
+{
+    /* TLS 1.2 record: alert, fatal (2), unexpected_message (10) */
+    static const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x0a};
+    (void)sipc_buf_append(tx, alert, sizeof alert);
+}

@@ -114,8 +114,8 @@ static sipc_key_type detect_key_type(const uint8_t *der, size_t len)
     ecc_key ecc;
     RsaKey rsa;
     /* PKCS#8 wraps the traditional form: skip the wrapper if present */
-    int off = wc_GetPkcs8TraditionalOffset((byte *)der, &idx, (word32)len);
-    idx = off > 0 ? (word32)off : 0;
+    if (wc_GetPkcs8TraditionalOffset((byte *)der, &idx, (word32)len) < 0)
+        idx = 0; /* not PKCS#8: already traditional */
     word32 i = idx;
     if (wc_ecc_init(&ecc) == 0) {
         int r = wc_EccPrivateKeyDecode(der, &i, &ecc, (word32)len);

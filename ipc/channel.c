@@ -43,6 +43,16 @@ static void ch_flush_waiting(sipc_channel *ch, sipc_conn *c)
     ch_arm_wtimer(ch);
 }
 
+static void ch_fail_waiting(sipc_channel *ch, int err, const char *msg)
+{
+    while (!sipc_list_empty(&ch->waiting)) {
+        sipc_pcall *call = sipc_container_of(ch->waiting.next, sipc_pcall, dl);
+        sipc_list_remove(&call->dl);
+        ch->waiting_bytes -= call->len;
+        sipc__call_complete(call, err, 0, msg, NULL, 0);
+    }
+}
+
 static void ch_up(void *owner, sipc_conn *c)
 {
     sipc_channel *ch = owner;
@@ -85,6 +95,7 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
         ch->conn = NULL;
     ch->up = 0;
     ch->last_err = err;
+    snprintf(ch->last_detail, sizeof ch->last_detail, "%s", detail && *detail ? detail : sipc_strerror(err));
     int immediate = 0;
     if (sipc_security_mode(ch->ctx->sec) == SIPC_TLS_PERMISSIVE) {
         int tls = c->stream ? sipc_stream_is_tls(c->stream) : !ch->plain_fallback;
@@ -101,6 +112,8 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
     }
     if (was_up && ch->conn_cb)
         ch->conn_cb(c, SIPC_CONN_DOWN, err, ch->conn_arg);
+    if (!was_up && !immediate && ch->fail_fast)
+        ch_fail_waiting(ch, err ? err : SIPC_ECLOSED, ch->last_detail);
     if (!ch->closing)
         ch_schedule_redial(ch, immediate);
 }
@@ -130,8 +143,12 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
     }
     if (r != 0) {
         ch->last_err = r;
+        snprintf(ch->last_detail, sizeof ch->last_detail, "cannot connect to %s:%d: %s", ch->host,
+                 ch->port, sipc_strerror(r));
         sipc__log(ctx, SIPC_LOG_WARN, "Transport.Conn", "Cannot connect to %s:%d: %s", ch->host,
                   ch->port, sipc_strerror(r));
+        if (ch->fail_fast)
+            ch_fail_waiting(ch, r, ch->last_detail);
         ch_schedule_redial(ch, 0);
         return;
     }
@@ -147,6 +164,10 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     if (ch->closing || status < 0) {
         if (!ch->closing) {
             ch->last_err = status;
+            snprintf(ch->last_detail, sizeof ch->last_detail, "cannot resolve %s: %s", ch->host,
+                     uv_strerror(status));
+            if (ch->fail_fast)
+                ch_fail_waiting(ch, status, ch->last_detail);
             sipc__log(ch->ctx, SIPC_LOG_WARN, "Transport.Conn", "Cannot resolve %s: %s", ch->host,
                       uv_strerror(status));
             ch_schedule_redial(ch, 0);
@@ -323,6 +344,16 @@ void sipc_channel_set_conn_cb(sipc_channel *ch, sipc_conn_cb cb, void *arg)
 int sipc_channel_last_error(const sipc_channel *ch)
 {
     return ch->last_err;
+}
+
+const char *sipc_channel_last_detail(const sipc_channel *ch)
+{
+    return ch->last_detail;
+}
+
+void sipc_channel_set_fail_fast(sipc_channel *ch, int fail_fast)
+{
+    ch->fail_fast = fail_fast;
 }
 
 int sipc_channel_is_up(const sipc_channel *ch)

@@ -220,7 +220,7 @@ int sipc_conn_info(const sipc_conn *c, sipc_peer_info *pi)
     if (c->stream)
         sipc_stream_describe(c->stream, pi);
     else
-        snprintf(pi->address, sizeof pi->address, "%s", c->peer_addr);
+        snprintf(pi->address, sizeof pi->address, "%.63s", c->peer_addr);
     snprintf(pi->peer_node, sizeof pi->peer_node, "%s", c->peer_node);
     snprintf(pi->peer_cluster, sizeof pi->peer_cluster, "%s", c->peer_cluster);
     return 0;
@@ -320,7 +320,7 @@ static void dispatch(sipc_conn *c, Sipc__Envelope *env)
     int oneway = env->kind == SIPC__KIND__ONE_WAY;
     const sipc_route *rt = c->router ? sipc__router_find(c->router, env->service, env->method) : NULL;
     if (!rt) {
-        char msg[300];
+        char msg[600];
         snprintf(msg, sizeof msg, "no handler for %s.%s on node %s", env->service, env->method,
                  c->ctx->node_id);
         if (!oneway)
@@ -419,10 +419,10 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
     if (c->state == SIPC_CONN_S_CLOSING)
         return SIPC_ECLOSED;
     int err = 0;
-    char why[200];
+    char why[256];
     Sipc__Envelope *env = sipc_env_decode(data, len, &err, why, sizeof why);
     if (!env) {
-        char msg[300];
+        char msg[600];
         snprintf(msg, sizeof msg, "%s (from %s)", why, c->peer_addr);
         (void)send_error(c, 0, err, why);
         sipc__conn_close(c, err, msg);
@@ -439,7 +439,7 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
     }
     if (!c->hello_received) {
         if (env->kind != SIPC__KIND__HELLO) {
-            char msg[200];
+            char msg[600];
             snprintf(msg, sizeof msg, "peer %s sent a %s before its hello", c->peer_addr,
                      sipc_env_kind_name(env->kind));
             sipc__envelope__free_unpacked(env, NULL);
@@ -512,7 +512,7 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
     c->refs++; /* handlers may close the connection under us */
     int r = sipc_frame_decode(&c->dec, p, n, on_frame, c);
     if (r == SIPC_ETOOBIG) {
-        char msg[300];
+        char msg[600];
         snprintf(msg, sizeof msg,
                  "peer %s announced a frame of %zu bytes, more than the maximum of %zu "
                  "([limits] max_frame)",
@@ -545,7 +545,7 @@ static void ev_error(sipc_stream *s, int err, const char *detail)
     sipc_conn *c = s->owner;
     if (err == SIPC_ETLSONPLAIN && c->is_server) {
         /* tell the TLS client, in plaintext, why it is turned away */
-        char msg[300];
+        char msg[600];
         snprintf(msg, sizeof msg, "node %s has TLS disabled on this port; enable TLS on every node",
                  c->ctx->node_id);
         (void)send_error(c, 0, SIPC_ETLSONPLAIN, msg);
@@ -630,7 +630,7 @@ static void conn_timer_cb(uv_timer_t *t)
     }
     c->refs++;
     if (c->state == SIPC_CONN_S_HANDSHAKE && now >= c->hs_deadline) {
-        char msg[200];
+        char msg[600];
         snprintf(msg, sizeof msg, "peer %s did not complete the %s within %u ms",
                  c->peer_addr[0] ? c->peer_addr : "(connecting)",
                  c->stream && c->stream->state == SIPC_STREAM_HANDSHAKE ? "TLS handshake" : "hello",
@@ -647,7 +647,7 @@ static void conn_timer_cb(uv_timer_t *t)
     }
     if (c->state == SIPC_CONN_S_UP) {
         if (o->idle_timeout_ms && now >= c->last_rx + o->idle_timeout_ms) {
-            char msg[200];
+            char msg[600];
             snprintf(msg, sizeof msg, "nothing received from %s for %u ms", c->peer_addr,
                      o->idle_timeout_ms);
             sipc__conn_close(c, SIPC_EIDLE, msg);
@@ -703,9 +703,11 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     c->down_err = err;
     snprintf(c->down_detail, sizeof c->down_detail, "%s", detail ? detail : "");
     c->refs++;
-    if (err != 0 && err != SIPC_ECANCELED) {
-        int quiet = err == SIPC_ECLOSED && was_up;
-        sipc__log(c->ctx, quiet ? SIPC_LOG_INFO : SIPC_LOG_WARN, "Transport.Conn",
+    if (err == SIPC_ECLOSED && was_up) {
+        sipc__log(c->ctx, SIPC_LOG_INFO, "Transport.Conn", "%s %s (node %s) closed by the peer",
+                  c->is_server ? "Connection from" : "Connection to", c->peer_addr, c->peer_node);
+    } else if (err != 0 && err != SIPC_ECANCELED) {
+        sipc__log(c->ctx, SIPC_LOG_WARN, "Transport.Conn",
                   "%s %s%s%s%s closed: %s (%s, %s class)%s%s",
                   c->is_server ? "Connection from" : "Connection to",
                   c->peer_addr[0] ? c->peer_addr : "peer", c->peer_node[0] ? " (node " : "",

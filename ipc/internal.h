@@ -191,6 +191,8 @@ struct sipc_channel {
     int closing;
     int plain_fallback;     /* permissive: the peer answered in plaintext */
     int last_err;
+    char last_detail[600];
+    int fail_fast;
     uint32_t backoff_ms;
     uv_timer_t timer;       /* redial */
     uv_timer_t wtimer;      /* deadlines of calls waiting for the link */

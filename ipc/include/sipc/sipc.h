@@ -318,6 +318,12 @@ int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char *address, in
 void sipc_channel_set_conn_cb(sipc_channel *ch, sipc_conn_cb cb, void *arg);
 /* Last error seen while (re)connecting, 0 if connected or not yet tried. */
 int sipc_channel_last_error(const sipc_channel *ch);
+/* The operator-readable reason that goes with sipc_channel_last_error(). */
+const char *sipc_channel_last_detail(const sipc_channel *ch);
+/* Fail fast (gRPC's default for RPCs without wait-for-ready): when a
+ * connection attempt fails, calls waiting for the link complete at once with
+ * that attempt's error instead of waiting for their deadline. For CLIs. */
+void sipc_channel_set_fail_fast(sipc_channel *ch, int fail_fast);
 int sipc_channel_is_up(const sipc_channel *ch);
 /* Fails pending calls with SIPC_ECANCELED, closes, then close_cb (may be NULL). */
 void sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), void *arg);

@@ -95,7 +95,7 @@ static int parse_port(const char *v, int *out)
 {
     char *end;
     long p = strtol(v, &end, 10);
-    if (*v == '\0' || *end != '\0' || p < 1 || p > 65535)
+    if (*v == '\0' || *end != '\0' || p < 0 || p > 65535)
         return 0;
     *out = (int)p;
     return 1;
@@ -189,7 +189,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
         if (!strcmp(key, "port")) {
             int port;
             if (!parse_port(value, &port)) {
-                snprintf(ps->err, sizeof ps->err, "[%s] port must be 1..65535, not '%s'", section,
+                snprintf(ps->err, sizeof ps->err, "[%s] port must be 0..65535 (0: any free port), not '%s'", section,
                          value);
                 return 0;
             }

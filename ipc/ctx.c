@@ -1,5 +1,6 @@
 /* ctx.c - a context binds sipc to a libuv loop: options, security, the
  * write flusher and the cross-thread post queue. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,11 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     o->cluster = ctx->cluster;
     ctx->loop = loop;
     ctx->sec = sipc_security_retain(sec);
+    /* A peer that resets a connection must not kill the process: libuv writes
+     * with write(2), which raises SIGPIPE. Leave an application's own handler. */
+    struct sigaction sa;
+    if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+        signal(SIGPIPE, SIG_IGN);
     sipc_list_init(&ctx->dirty);
     sipc_list_init(&ctx->servers);
     sipc_list_init(&ctx->channels);

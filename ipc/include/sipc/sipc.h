@@ -220,7 +220,9 @@ typedef struct sipc_options {
 void sipc_options_init(sipc_options *opts);
 
 /* A context binds sipc to one libuv loop: it owns the servers and channels
- * made from it and holds a reference to sec. */
+ * made from it and holds a reference to sec. If SIGPIPE still has its default
+ * action it is set to ignored, so a peer resetting a socket cannot kill the
+ * process (write errors are reported as errors instead). */
 int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc_security *sec);
 uv_loop_t *sipc_ctx_loop(const sipc_ctx *ctx);
 sipc_security *sipc_ctx_security(const sipc_ctx *ctx);

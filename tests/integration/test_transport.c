@@ -1,0 +1,816 @@
+/* test_transport.c - one test body, run over plaintext and over TLS: RPC
+ * round trips, many calls in flight answered out of order, one-way messages,
+ * deadlines, drops, reconnects, backpressure, cross-thread posting, and the
+ * transport's answers to bad input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+static sipc_tls_mode g_mode; /* the group being run: OFF or STRICT */
+static char *g_dir;          /* certificates for this run */
+static char g_pem[512], g_other_pem[512], g_expired_pem[512];
+
+typedef struct world {
+    uv_loop_t loop;
+    tu_log slog, clog;
+    sipc_security *ssec, *csec;
+    sipc_ctx *sctx, *cctx;
+    sipc_router *router;
+    sipc_server *srv;
+    sipc_channel *ch;
+    int port;
+    /* handler state */
+    sipc_request *held[256];
+    int nheld;
+    int oneways;
+    int hold; /* 1: handlers keep requests instead of answering */
+} world;
+
+/* ------------------------------------------------------------ helpers */
+
+static sipc_security *make_sec(sipc_tls_mode mode, const char *pem)
+{
+    sipc_security *sec = NULL;
+    char err[1024] = "";
+    int r = mode == SIPC_TLS_OFF ? sipc_security_plain(&sec)
+                                 : sipc_security_from_pem(&sec, mode, pem, NULL, err, sizeof err);
+    if (r != 0)
+        fprintf(stderr, "security: %s: %s\n", sipc_strerror(r), err);
+    assert_int_equal(r, 0);
+    return sec;
+}
+
+static void h_echo(sipc_request *req, void *arg)
+{
+    world *w = arg;
+    if (w->hold && w->nheld < 256) {
+        w->held[w->nheld++] = req;
+        return;
+    }
+    size_t len;
+    const void *p = sipc_request_data(req, &len);
+    sipc_respond(req, p, len);
+}
+
+static void h_oneway(sipc_request *req, void *arg)
+{
+    world *w = arg;
+    w->oneways++;
+    sipc_respond(req, NULL, 0);
+}
+
+static void h_fail(sipc_request *req, void *arg)
+{
+    (void)arg;
+    sipc_respond_error(req, 42, "application says no");
+}
+
+static void world_server(world *w, sipc_tls_mode mode, const char *pem, const char *cluster,
+                         size_t max_frame)
+{
+    sipc_options o;
+    sipc_options_init(&o);
+    o.node_id = "srv";
+    o.cluster = cluster;
+    o.log = tu_log_sink;
+    o.log_arg = &w->slog;
+    o.handshake_timeout_ms = 500;
+    if (max_frame)
+        o.max_frame = max_frame;
+    w->ssec = make_sec(mode, pem);
+    assert_int_equal(sipc_ctx_new(&w->sctx, &w->loop, &o, w->ssec), 0);
+    assert_int_equal(sipc_router_new(&w->router), 0);
+    assert_int_equal(sipc_router_add(w->router, "test", "echo", h_echo, w), 0);
+    assert_int_equal(sipc_router_add(w->router, "test", "note", h_oneway, w), 0);
+    assert_int_equal(sipc_router_add(w->router, "test", "fail", h_fail, w), 0);
+    assert_int_equal(sipc_server_listen(&w->srv, w->sctx, "Test Service", "127.0.0.1", w->port,
+                                        w->router),
+                     0);
+    w->port = sipc_server_port(w->srv);
+}
+
+static void world_client(world *w, sipc_tls_mode mode, const char *pem, const char *cluster,
+                         size_t max_frame, size_t max_queue)
+{
+    sipc_options o;
+    sipc_options_init(&o);
+    o.node_id = "cli";
+    o.cluster = cluster;
+    o.log = tu_log_sink;
+    o.log_arg = &w->clog;
+    o.reconnect_min_ms = 20;
+    o.reconnect_max_ms = 200;
+    o.handshake_timeout_ms = 2000;
+    if (max_frame)
+        o.max_frame = max_frame;
+    if (max_queue)
+        o.max_write_queue = max_queue;
+    w->csec = make_sec(mode, pem);
+    assert_int_equal(sipc_ctx_new(&w->cctx, &w->loop, &o, w->csec), 0);
+    assert_int_equal(sipc_channel_open(&w->ch, w->cctx, "127.0.0.1", w->port, NULL), 0);
+}
+
+static world *world_new(void)
+{
+    world *w = calloc(1, sizeof *w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    return w;
+}
+
+static world *world_std(void)
+{
+    world *w = world_new();
+    world_server(w, g_mode, g_pem, "test", 0);
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    return w;
+}
+
+static void world_free(world *w)
+{
+    for (int i = 0; i < w->nheld; i++)
+        sipc_respond_error(w->held[i], SIPC_ECANCELED, "test over");
+    w->nheld = 0;
+    if (w->cctx)
+        sipc_ctx_close(w->cctx, NULL, NULL);
+    if (w->sctx)
+        sipc_ctx_close(w->sctx, NULL, NULL);
+    assert_true(tu_drain(&w->loop, 5000));
+    assert_int_equal(uv_loop_close(&w->loop), 0);
+    if (w->ssec)
+        sipc_security_release(w->ssec);
+    if (w->csec)
+        sipc_security_release(w->csec);
+    sipc_router_free(w->router);
+    tu_log_free(&w->slog);
+    tu_log_free(&w->clog);
+    free(w);
+}
+
+/* One call's outcome. */
+typedef struct result {
+    int done;
+    int err;
+    int status;
+    char message[600];
+    uint8_t *data;
+    size_t len;
+    int *order; /* completion order recorder */
+    int *norder;
+    int index;
+} result;
+
+static void on_result(int err, const sipc_reply *rep, void *arg)
+{
+    result *r = arg;
+    r->done = 1;
+    r->err = err;
+    r->status = rep->status;
+    snprintf(r->message, sizeof r->message, "%s", rep->message);
+    r->data = malloc(rep->len + 1);
+    memcpy(r->data, rep->data ? (const void *)rep->data : "", rep->len);
+    r->len = rep->len;
+    if (r->order)
+        r->order[(*r->norder)++] = r->index;
+}
+
+static void fill(uint8_t *p, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)((i * 131 + 7 + seed) & 0xff);
+}
+
+static int call_wait(world *w, const char *method, const void *data, size_t len, uint32_t tmo,
+                     result *r)
+{
+    memset(r, 0, sizeof *r);
+    int e = sipc_call(w->ch, "test", method, data, len, tmo, on_result, r);
+    if (e != 0)
+        return e;
+    assert_true(tu_run_until(&w->loop, &r->done, tmo + 3000));
+    return 0;
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void t_echo_sizes(void **state)
+{
+    (void)state;
+    world *w = world_std();
+    static const size_t sizes[] = {0, 1, 63, 64, 1000, 16383, 16384, 16385, 65536, 1 << 20};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        uint8_t *p = malloc(sizes[i] + 1);
+        fill(p, sizes[i], (unsigned)i);
+        result r;
+        assert_int_equal(call_wait(w, "echo", p, sizes[i], 5000, &r), 0);
+        assert_int_equal(r.err, 0);
+        assert_int_equal(r.len, sizes[i]);
+        assert_memory_equal(r.data, p, sizes[i]);
+        free(r.data);
+        free(p);
+    }
+    world_free(w);
+}
+
+static void t_many_in_flight_out_of_order(void **state)
+{
+    (void)state;
+    world *w = world_std();
+    w->hold = 1;
+    enum { N = 200 };
+    static result rs[N];
+    int order[N], norder = 0;
+    uint32_t vals[N];
+    for (int i = 0; i < N; i++) {
+        memset(&rs[i], 0, sizeof rs[i]);
+        rs[i].order = order;
+        rs[i].norder = &norder;
+        rs[i].index = i;
+        vals[i] = (uint32_t)i * 2654435761u;
+        assert_int_equal(sipc_call(w->ch, "test", "echo", &vals[i], sizeof vals[i], 10000,
+                                   on_result, &rs[i]),
+                         0);
+    }
+    /* wait until every request is held by the server, then answer in reverse */
+    int all = 0;
+    for (int spins = 0; spins < 500 && !all; spins++) {
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+        all = w->nheld == N;
+        if (!all)
+            uv_run(&w->loop, UV_RUN_ONCE);
+    }
+    assert_int_equal(w->nheld, N);
+    for (int i = N - 1; i >= 0; i--) {
+        size_t len;
+        const void *p = sipc_request_data(w->held[i], &len);
+        sipc_respond(w->held[i], p, len);
+    }
+    w->nheld = 0;
+    int done = 0;
+    for (int spins = 0; spins < 1000 && norder < N; spins++)
+        uv_run(&w->loop, UV_RUN_ONCE);
+    (void)done;
+    assert_int_equal(norder, N);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(rs[i].err, 0);
+        assert_int_equal(rs[i].len, sizeof(uint32_t));
+        assert_memory_equal(rs[i].data, &vals[i], sizeof(uint32_t));
+        free(rs[i].data);
+    }
+    assert_int_equal(order[0], N - 1); /* answered in reverse, completed in reverse */
+    world_free(w);
+}
+
+static void t_oneway_and_errors(void **state)
+{
+    (void)state;
+    world *w = world_std();
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(sipc_send(w->ch, "test", "note", "x", 1), 0);
+    result r;
+    /* a call after the one-ways: same connection, in order, so they arrived */
+    assert_int_equal(call_wait(w, "echo", "y", 1, 5000, &r), 0);
+    assert_int_equal(r.err, 0);
+    free(r.data);
+    assert_int_equal(w->oneways, 10);
+
+    assert_int_equal(call_wait(w, "nosuch", NULL, 0, 5000, &r), 0);
+    assert_int_equal(r.err, SIPC_ENOMETHOD);
+    assert_non_null(strstr(r.message, "test.nosuch"));
+    free(r.data);
+
+    assert_int_equal(call_wait(w, "fail", NULL, 0, 5000, &r), 0);
+    assert_int_equal(r.err, SIPC_EREMOTE);
+    assert_int_equal(r.status, 42);
+    assert_string_equal(r.message, "application says no");
+    free(r.data);
+    world_free(w);
+}
+
+static void t_deadline(void **state)
+{
+    (void)state;
+    world *w = world_std();
+    w->hold = 1;
+    result r;
+    assert_int_equal(call_wait(w, "echo", "z", 1, 100, &r), 0);
+    assert_int_equal(r.err, SIPC_ETIMEDOUT);
+    assert_int_equal(sipc_err_classify(r.err), SIPC_CLASS_CALL);
+    free(r.data);
+    /* the late answer is ignored, and the link still works */
+    w->hold = 0;
+    sipc_respond(w->held[0], "late", 4);
+    w->nheld = 0;
+    assert_int_equal(call_wait(w, "echo", "ok", 2, 5000, &r), 0);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.len, 2);
+    free(r.data);
+    world_free(w);
+}
+
+static void on_srv_closed(sipc_server *s, void *arg)
+{
+    (void)s;
+    *(int *)arg = 1;
+}
+
+static void t_drop_completes_pending_then_reconnect(void **state)
+{
+    (void)state;
+    world *w = world_std();
+    w->hold = 1;
+    result r1;
+    memset(&r1, 0, sizeof r1);
+    assert_int_equal(sipc_call(w->ch, "test", "echo", "a", 1, 10000, on_result, &r1), 0);
+    for (int i = 0; i < 500 && w->nheld == 0; i++)
+        uv_run(&w->loop, UV_RUN_ONCE);
+    assert_int_equal(w->nheld, 1);
+    /* the server goes away with the call pending */
+    int closed = 0;
+    sipc_server_close(w->srv, on_srv_closed, &closed);
+    assert_true(tu_run_until(&w->loop, &r1.done, 5000));
+    assert_true(r1.err == SIPC_ECLOSED || r1.err == SIPC_ECANCELED);
+    free(r1.data);
+    /* the held request's answer goes nowhere but frees cleanly */
+    assert_int_equal(sipc_respond(w->held[0], "x", 1), SIPC_ECLOSED);
+    w->nheld = 0;
+    assert_true(tu_run_until(&w->loop, &closed, 5000));
+
+    /* a call made while down waits; a new server on the same port serves it */
+    w->hold = 0;
+    result r2;
+    memset(&r2, 0, sizeof r2);
+    assert_int_equal(sipc_call(w->ch, "test", "echo", "b", 1, 10000, on_result, &r2), 0);
+    uv_run(&w->loop, UV_RUN_NOWAIT);
+    assert_int_equal(r2.done, 0);
+    assert_int_equal(sipc_server_listen(&w->srv, w->sctx, "Test Service", "127.0.0.1", w->port,
+                                        w->router),
+                     0);
+    assert_true(tu_run_until(&w->loop, &r2.done, 8000));
+    assert_int_equal(r2.err, 0);
+    assert_int_equal(r2.len, 1);
+    free(r2.data);
+    world_free(w);
+}
+
+static void t_cluster_mismatch(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    world_server(w, g_mode, g_pem, "alpha", 0);
+    world_client(w, g_mode, g_pem, "beta", 0, 0);
+    sipc_channel_set_fail_fast(w->ch, 1);
+    result r;
+    assert_int_equal(call_wait(w, "echo", "a", 1, 5000, &r), 0);
+    assert_int_equal(r.err, SIPC_ECLUSTER);
+    assert_non_null(strstr(r.message, "'alpha'"));
+    assert_non_null(strstr(r.message, "'beta'"));
+    free(r.data);
+    world_free(w);
+}
+
+static void t_oversize_frame(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    world_server(w, g_mode, g_pem, "test", 1 << 20);
+    world_client(w, g_mode, g_pem, "test", 32u << 20, 0);
+    size_t big = 2u << 20;
+    uint8_t *p = calloc(1, big);
+    result r;
+    assert_int_equal(call_wait(w, "echo", p, big, 5000, &r), 0);
+    assert_int_equal(r.err, SIPC_ETOOBIG);
+    free(r.data);
+    assert_true(tu_log_has(&w->slog, "more than the maximum of 1048576"));
+    /* the server is fine: the channel reconnects and small calls work */
+    assert_int_equal(call_wait(w, "echo", "s", 1, 5000, &r), 0);
+    assert_int_equal(r.err, 0);
+    free(r.data);
+    /* our own limit is checked before sending */
+    assert_int_equal(sipc_call(w->ch, "test", "echo", p, 33u << 20, 1000, on_result, &r),
+                     SIPC_ETOOBIG);
+    free(p);
+    world_free(w);
+}
+
+/* Backpressure: a peer that accepts but never answers. */
+static void on_raw_conn(uv_stream_t *s, int status)
+{
+    if (status < 0)
+        return;
+    uv_tcp_t *c = malloc(sizeof *c);
+    uv_tcp_init(s->loop, c);
+    uv_accept(s, (uv_stream_t *)c);
+    s->data = c; /* remembered for close */
+}
+
+static void t_backpressure(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    uv_tcp_t sink;
+    uv_tcp_init(&w->loop, &sink);
+    sink.data = NULL;
+    struct sockaddr_in a;
+    uv_ip4_addr("127.0.0.1", 0, &a);
+    assert_int_equal(uv_tcp_bind(&sink, (struct sockaddr *)&a, 0), 0);
+    assert_int_equal(uv_listen((uv_stream_t *)&sink, 8, on_raw_conn), 0);
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    uv_tcp_getsockname(&sink, (struct sockaddr *)&ss, &len);
+    w->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    world_client(w, g_mode, g_pem, "test", 0, 64 * 1024);
+    static uint8_t chunk[16384];
+    static result rs[16];
+    int accepted = 0, refused = 0;
+    for (int i = 0; i < 16; i++) {
+        memset(&rs[i], 0, sizeof rs[i]);
+        int e = sipc_call(w->ch, "test", "echo", chunk, sizeof chunk, 300, on_result, &rs[i]);
+        if (e == 0)
+            accepted++;
+        else {
+            assert_int_equal(e, SIPC_EQUEUEFULL);
+            refused++;
+        }
+    }
+    assert_true(accepted >= 3 && accepted <= 5);
+    assert_true(refused > 0);
+    /* every accepted call still completes (the peer never says hello) */
+    for (int i = 0; i < accepted; i++) {
+        assert_true(tu_run_until(&w->loop, &rs[i].done, 5000));
+        assert_int_not_equal(rs[i].err, 0);
+        free(rs[i].data);
+    }
+    sipc_ctx_close(w->cctx, NULL, NULL);
+    w->cctx = NULL;
+    if (sink.data)
+        uv_close((uv_handle_t *)sink.data, (uv_close_cb)free);
+    uv_close((uv_handle_t *)&sink, NULL);
+    world_free(w);
+}
+
+/* Another thread submits work through sipc_ctx_post. */
+typedef struct poster {
+    world *w;
+    result rs[50];
+    int completed;
+} poster;
+
+static void on_posted_result(int err, const sipc_reply *rep, void *arg)
+{
+    result *r = arg;
+    on_result(err, rep, arg);
+    (void)r;
+}
+
+static void posted(sipc_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    result *r = arg;
+    world *w = (world *)(void *)r->order; /* smuggled world pointer */
+    r->order = NULL;
+    int e = sipc_call(w->ch, "test", "echo", "p", 1, 5000, on_posted_result, r);
+    if (e != 0) {
+        r->done = 1;
+        r->err = e;
+    }
+}
+
+static void poster_thread(void *arg)
+{
+    poster *p = arg;
+    for (int i = 0; i < 50; i++) {
+        p->rs[i].order = (int *)(void *)p->w;
+        assert_int_equal(sipc_ctx_post(p->w->cctx, posted, &p->rs[i]), 0);
+    }
+}
+
+static void t_post_from_thread(void **state)
+{
+    (void)state;
+    world *w = world_std();
+    poster *p = calloc(1, sizeof *p);
+    p->w = w;
+    uv_thread_t th;
+    assert_int_equal(uv_thread_create(&th, poster_thread, p), 0);
+    uv_thread_join(&th);
+    for (int i = 0; i < 50; i++) {
+        assert_true(tu_run_until(&w->loop, &p->rs[i].done, 5000));
+        assert_int_equal(p->rs[i].err, 0);
+        free(p->rs[i].data);
+    }
+    free(p);
+    world_free(w);
+}
+
+static void posted_noop(sipc_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+}
+
+static void t_close_cancels_pending(void **state)
+{
+    (void)state;
+    world *w = world_std();
+    w->hold = 1;
+    result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sipc_call(w->ch, "test", "echo", "q", 1, 10000, on_result, &r), 0);
+    for (int i = 0; i < 500 && w->nheld == 0; i++)
+        uv_run(&w->loop, UV_RUN_ONCE);
+    sipc_ctx_close(w->cctx, NULL, NULL);
+    w->cctx = NULL;
+    assert_int_equal(r.done, 1); /* completed synchronously by the close */
+    assert_int_equal(r.err, SIPC_ECANCELED);
+    free(r.data);
+    assert_int_equal(sipc_ctx_post(w->sctx, posted_noop, NULL), 0); /* still open */
+    world_free(w);
+}
+
+static void t_idle_keepalive(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    /* server pings after 50 ms of silence; the client answers, so idle never fires */
+    sipc_options o;
+    sipc_options_init(&o);
+    o.node_id = "srv";
+    o.cluster = "test";
+    o.log = tu_log_sink;
+    o.log_arg = &w->slog;
+    o.keepalive_ms = 50;
+    o.idle_timeout_ms = 400;
+    w->ssec = make_sec(g_mode, g_pem);
+    assert_int_equal(sipc_ctx_new(&w->sctx, &w->loop, &o, w->ssec), 0);
+    assert_int_equal(sipc_router_new(&w->router), 0);
+    assert_int_equal(sipc_server_listen(&w->srv, w->sctx, "Test Service", "127.0.0.1", 0, w->router), 0);
+    w->port = sipc_server_port(w->srv);
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sipc_call(w->ch, "sys", "ping", NULL, 0, 5000, on_result, &r), 0);
+    assert_true(tu_run_until(&w->loop, &r.done, 5000));
+    assert_int_equal(r.err, 0);
+    free(r.data);
+    int never = 0;
+    tu_run_until(&w->loop, &never, 1000); /* 20 keepalive periods */
+    assert_false(tu_log_has(&w->slog, "SIPC_EIDLE"));
+    assert_true(sipc_channel_is_up(w->ch));
+    world_free(w);
+}
+
+/* ---------------------------------------------- mode-specific negatives */
+
+static void t_mode_mismatch(void **state)
+{
+    (void)state;
+    /* TLS node against plaintext node, both directions */
+    for (int dir = 0; dir < 2; dir++) {
+        world *w = world_new();
+        sipc_tls_mode sm = dir == 0 ? SIPC_TLS_STRICT : SIPC_TLS_OFF;
+        sipc_tls_mode cm = dir == 0 ? SIPC_TLS_OFF : SIPC_TLS_STRICT;
+        world_server(w, sm, g_pem, "test", 0);
+        world_client(w, cm, g_pem, "test", 0, 0);
+        sipc_channel_set_fail_fast(w->ch, 1);
+        result r;
+        assert_int_equal(call_wait(w, "echo", "a", 1, 3000, &r), 0);
+        if (dir == 0) {
+            assert_int_equal(r.err, SIPC_ETLSONPLAIN);
+            assert_true(tu_log_has(&w->slog, "plaintext arrived on a TLS port"));
+            assert_true(tu_log_has(&w->slog, "is TLS enabled on every node?"));
+        } else {
+            assert_true(r.err == SIPC_EPLAINTEXT || r.err == SIPC_ETLSONPLAIN);
+            assert_true(tu_log_has(&w->slog, "a TLS handshake arrived on a plaintext port"));
+        }
+        assert_int_equal(sipc_err_classify(r.err), SIPC_CLASS_PROTOCOL);
+        free(r.data);
+        world_free(w);
+    }
+}
+
+static void t_permissive(void **state)
+{
+    (void)state;
+    /* a permissive server takes TLS and plaintext clients on one port */
+    for (int tls = 0; tls < 2; tls++) {
+        world *w = world_new();
+        world_server(w, SIPC_TLS_PERMISSIVE, g_pem, "test", 0);
+        world_client(w, tls ? SIPC_TLS_STRICT : SIPC_TLS_OFF, g_pem, "test", 0, 0);
+        result r;
+        assert_int_equal(call_wait(w, "echo", "a", 1, 3000, &r), 0);
+        assert_int_equal(r.err, 0);
+        free(r.data);
+        world_free(w);
+    }
+    /* a permissive client falls back to plaintext against a plaintext node */
+    world *w = world_new();
+    world_server(w, SIPC_TLS_OFF, g_pem, "test", 0);
+    world_client(w, SIPC_TLS_PERMISSIVE, g_pem, "test", 0, 0);
+    result r;
+    assert_int_equal(call_wait(w, "echo", "a", 1, 3000, &r), 0);
+    assert_int_equal(r.err, 0);
+    free(r.data);
+    assert_true(tu_log_has(&w->clog, "retrying in plaintext"));
+    world_free(w);
+}
+
+static void t_wrong_pair(void **state)
+{
+    (void)state;
+    const char *client_pems[] = {g_other_pem, g_expired_pem};
+    const char *expect[] = {"not", "expired"};
+    for (int i = 0; i < 2; i++) {
+        world *w = world_new();
+        world_server(w, SIPC_TLS_STRICT, i == 0 ? g_pem : g_expired_pem, "test", 0);
+        world_client(w, SIPC_TLS_STRICT, client_pems[i], "test", 0, 0);
+        sipc_channel_set_fail_fast(w->ch, 1);
+        result r;
+        assert_int_equal(call_wait(w, "echo", "a", 1, 3000, &r), 0);
+        assert_int_equal(r.err, SIPC_EPEERAUTH);
+        assert_int_equal(sipc_err_classify(r.err), SIPC_CLASS_AUTH);
+        if (!strstr(r.message, expect[i]))
+            fprintf(stderr, "message: %s\n", r.message);
+        assert_non_null(strstr(r.message, expect[i]));
+        free(r.data);
+        /* the rejecting side logged the reason */
+        assert_true(tu_log_has(&w->clog, "peer certificate rejected") ||
+                    tu_log_has(&w->slog, "peer certificate rejected"));
+        world_free(w);
+    }
+}
+
+/* A peer that connects and never speaks: closed after the handshake timeout. */
+typedef struct raw {
+    uv_tcp_t tcp;
+    uv_connect_t creq;
+    uv_write_t wreq;
+    int eof;
+    size_t got;
+    uint8_t first;
+    const char *send;
+    size_t send_len;
+    int half_close; /* shut our side down after sending */
+    int closed;
+    uv_shutdown_t sreq;
+} raw;
+
+static void raw_alloc(uv_handle_t *h, size_t s, uv_buf_t *b)
+{
+    (void)h;
+    static char buf[65536];
+    (void)s;
+    *b = uv_buf_init(buf, sizeof buf);
+}
+
+static void raw_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+    raw *r = s->data;
+    if (n < 0) {
+        r->eof = 1;
+        uv_read_stop(s);
+        return;
+    }
+    if (n > 0 && r->got == 0)
+        r->first = (uint8_t)b->base[0];
+    r->got += (size_t)n;
+}
+
+static void raw_connected(uv_connect_t *req, int status)
+{
+    raw *r = req->handle->data;
+    assert_int_equal(status, 0);
+    uv_read_start((uv_stream_t *)&r->tcp, raw_alloc, raw_read);
+    if (r->send_len) {
+        uv_buf_t b = uv_buf_init((char *)r->send, (unsigned)r->send_len);
+        uv_write(&r->wreq, (uv_stream_t *)&r->tcp, &b, 1, NULL);
+        if (r->half_close)
+            uv_shutdown(&r->sreq, (uv_stream_t *)&r->tcp, NULL);
+    }
+}
+
+static void raw_closed(uv_handle_t *h)
+{
+    ((raw *)h->data)->closed = 1;
+}
+
+static void raw_run_ex(world *w, raw *r, const char *bytes, size_t n, int half_close)
+{
+    memset(r, 0, sizeof *r);
+    r->half_close = half_close;
+    r->send = bytes;
+    r->send_len = n;
+    uv_tcp_init(&w->loop, &r->tcp);
+    r->tcp.data = r;
+    struct sockaddr_in a;
+    uv_ip4_addr("127.0.0.1", w->port, &a);
+    uv_tcp_connect(&r->creq, &r->tcp, (struct sockaddr *)&a, raw_connected);
+    assert_true(tu_run_until(&w->loop, &r->eof, 5000));
+    r->closed = 0;
+    uv_close((uv_handle_t *)&r->tcp, raw_closed);
+    assert_true(tu_run_until(&w->loop, &r->closed, 5000));
+}
+
+static void raw_run(world *w, raw *r, const char *bytes, size_t n)
+{
+    raw_run_ex(w, r, bytes, n, 0);
+}
+
+static void t_raw_bad_input(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    world_server(w, g_mode, g_pem, "test", 0);
+    raw r;
+    /* silence: closed by the handshake/hello timeout (500 ms here) */
+    raw_run(w, &r, NULL, 0);
+    assert_true(tu_log_has(&w->slog, "SIPC_EHSTIMEOUT"));
+    if (g_mode == SIPC_TLS_OFF) {
+        /* oversize announcement, before any allocation */
+        raw_run(w, &r, "\xff\xff\xff\xff", 4);
+        assert_true(tu_log_has(&w->slog, "frame of 4294967295 bytes"));
+        /* a valid length with garbage inside */
+        raw_run(w, &r, "\x00\x00\x00\x05\xff\xff\xff\xff\xff", 9);
+        assert_true(tu_log_has(&w->slog, "SIPC_EPROTO"));
+        /* a truncated frame, then the peer closes mid-frame */
+        raw_run_ex(w, &r, "\x00\x00\x00\x64\x08\x01\x10\x01", 8, 1);
+        assert_true(tu_log_has(&w->slog, "peer closed the connection"));
+    } else {
+        /* a TLS record header that never completes, then silence */
+        raw_run(w, &r, "\x16\x03\x01\x00\x50", 5);
+        /* plaintext on the TLS port gets a TLS alert back */
+        raw_run(w, &r, "\x00\x00\x00\x02hi", 6);
+        assert_int_equal(r.first, 0x15);
+    }
+    /* still serving */
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    result res;
+    assert_int_equal(call_wait(w, "echo", "k", 1, 3000, &res), 0);
+    assert_int_equal(res.err, 0);
+    free(res.data);
+    world_free(w);
+}
+
+/* ------------------------------------------------------------ groups */
+
+static int setup_plain(void **state)
+{
+    (void)state;
+    g_mode = SIPC_TLS_OFF;
+    return 0;
+}
+
+static int setup_tls(void **state)
+{
+    (void)state;
+    g_mode = SIPC_TLS_STRICT;
+    return 0;
+}
+
+int main(void)
+{
+    g_dir = tu_mkdtemp("transport");
+    if (!g_dir || tu_make_pair(g_dir, "node", "ec", 30, NULL, "sipc test cluster") != 0 ||
+        tu_make_pair(g_dir, "other", "ec", 30, NULL, "sipc other cluster") != 0 ||
+        tu_make_pair(g_dir, "expired", "ec", 10, "2020-01-01", "sipc expired cluster") != 0) {
+        fprintf(stderr, "cannot generate test certificates with openssl/faketime\n");
+        return 1;
+    }
+    snprintf(g_pem, sizeof g_pem, "%s/node.pem", g_dir);
+    snprintf(g_other_pem, sizeof g_other_pem, "%s/other.pem", g_dir);
+    snprintf(g_expired_pem, sizeof g_expired_pem, "%s/expired.pem", g_dir);
+
+    const struct CMUnitTest common[] = {
+        cmocka_unit_test(t_echo_sizes),
+        cmocka_unit_test(t_many_in_flight_out_of_order),
+        cmocka_unit_test(t_oneway_and_errors),
+        cmocka_unit_test(t_deadline),
+        cmocka_unit_test(t_drop_completes_pending_then_reconnect),
+        cmocka_unit_test(t_cluster_mismatch),
+        cmocka_unit_test(t_oversize_frame),
+        cmocka_unit_test(t_backpressure),
+        cmocka_unit_test(t_post_from_thread),
+        cmocka_unit_test(t_close_cancels_pending),
+        cmocka_unit_test(t_idle_keepalive),
+        cmocka_unit_test(t_raw_bad_input),
+    };
+    const struct CMUnitTest tls_only[] = {
+        cmocka_unit_test(t_mode_mismatch),
+        cmocka_unit_test(t_permissive),
+        cmocka_unit_test(t_wrong_pair),
+    };
+    int fails = 0;
+    fails += cmocka_run_group_tests_name("transport over plaintext", common, setup_plain, NULL);
+    fails += cmocka_run_group_tests_name("transport over TLS", common, setup_tls, NULL);
+    fails += cmocka_run_group_tests_name("TLS modes and peer authentication", tls_only, NULL, NULL);
+    tu_rmdir(g_dir);
+    free(g_dir);
+    return fails ? 1 : 0;
+}

@@ -1,0 +1,193 @@
+/* testutil.c - see testutil.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+extern char **environ;
+
+char *tu_mkdtemp(const char *tag)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *p = malloc(512);
+    snprintf(p, 512, "%s/sipc-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", tag);
+    if (!mkdtemp(p)) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void tu_rmdir(const char *dir)
+{
+    if (dir)
+        nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int tu_run(char *const argv[], int quiet)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (quiet) {
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    }
+    pid_t pid;
+    int r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (r != 0)
+        return -1;
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int tu_make_pair(const char *dir, const char *name, const char *key, int days,
+                 const char *faketime_start, const char *cn)
+{
+    char crt[512], k[512], pem[512], subj[300], d[16];
+    snprintf(crt, sizeof crt, "%s/%s.crt", dir, name);
+    snprintf(k, sizeof k, "%s/%s.key", dir, name);
+    snprintf(pem, sizeof pem, "%s/%s.pem", dir, name);
+    snprintf(subj, sizeof subj, "/CN=%s", cn ? cn : name);
+    snprintf(d, sizeof d, "%d", days);
+    const char *newkey = strcmp(key, "rsa") == 0 ? "rsa:2048" : "ec";
+    char *argv[40];
+    int n = 0;
+    if (faketime_start) {
+        argv[n++] = "faketime";
+        argv[n++] = (char *)faketime_start;
+    }
+    argv[n++] = "openssl";
+    argv[n++] = "req";
+    argv[n++] = "-x509";
+    argv[n++] = "-newkey";
+    argv[n++] = (char *)newkey;
+    if (strcmp(key, "rsa") != 0) {
+        argv[n++] = "-pkeyopt";
+        argv[n++] = "ec_paramgen_curve:P-256";
+    }
+    argv[n++] = "-nodes";
+    argv[n++] = "-keyout";
+    argv[n++] = k;
+    argv[n++] = "-out";
+    argv[n++] = crt;
+    argv[n++] = "-days";
+    argv[n++] = d;
+    argv[n++] = "-subj";
+    argv[n++] = subj;
+    argv[n++] = "-addext";
+    argv[n++] = "basicConstraints=critical,CA:TRUE";
+    argv[n++] = "-addext";
+    argv[n++] = "keyUsage=critical,digitalSignature,keyCertSign";
+    argv[n++] = "-addext";
+    argv[n++] = "extendedKeyUsage=serverAuth,clientAuth";
+    argv[n++] = "-addext";
+    argv[n++] = "subjectAltName=DNS:localhost,IP:127.0.0.1";
+    argv[n] = NULL;
+    if (tu_run(argv, 1) != 0)
+        return -1;
+    /* node.crt layout: certificate then key */
+    FILE *out = fopen(pem, "w");
+    if (!out)
+        return -1;
+    const char *parts[] = {crt, k};
+    for (int i = 0; i < 2; i++) {
+        FILE *in = fopen(parts[i], "r");
+        if (!in) {
+            fclose(out);
+            return -1;
+        }
+        char buf[4096];
+        size_t m;
+        while ((m = fread(buf, 1, sizeof buf, in)) > 0)
+            fwrite(buf, 1, m, out);
+        fclose(in);
+    }
+    fclose(out);
+    chmod(pem, 0600);
+    chmod(k, 0600);
+    return 0;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    (void)t;
+}
+
+int tu_run_until(uv_loop_t *loop, const int *flag, unsigned ms)
+{
+    uint64_t end = uv_now(loop) + ms;
+    uv_timer_t tick;
+    uv_timer_init(loop, &tick);
+    /* a short repeating timer keeps uv_run(ONCE) from blocking forever */
+    uv_timer_start(&tick, on_tick, 10, 10);
+    while (!*flag && uv_now(loop) < end)
+        uv_run(loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&tick, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+    return *flag != 0;
+}
+
+int tu_drain(uv_loop_t *loop, unsigned ms)
+{
+    uint64_t end = uv_now(loop) + ms;
+    while (uv_now(loop) < end) {
+        if (uv_run(loop, UV_RUN_ONCE) == 0)
+            return 1;
+    }
+    return uv_loop_alive(loop) == 0;
+}
+
+void tu_log_sink(void *arg, sipc_log_level level, const char *category, const char *msg)
+{
+    tu_log *l = arg;
+    char line[1400];
+    int n = snprintf(line, sizeof line, "%s %s %s\n", category, sipc_log_level_name(level), msg);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof line)
+        n = sizeof line - 1;
+    if (l->len + (size_t)n + 1 > l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8192;
+        while (cap < l->len + (size_t)n + 1)
+            cap *= 2;
+        l->buf = realloc(l->buf, cap);
+        l->cap = cap;
+    }
+    memcpy(l->buf + l->len, line, (size_t)n);
+    l->len += (size_t)n;
+    l->buf[l->len] = '\0';
+    if (l->echo || getenv("SIPC_TEST_VERBOSE"))
+        fputs(line, stderr);
+}
+
+int tu_log_has(const tu_log *l, const char *needle)
+{
+    return l->buf && strstr(l->buf, needle) != NULL;
+}
+
+void tu_log_free(tu_log *l)
+{
+    free(l->buf);
+    l->buf = NULL;
+    l->len = l->cap = 0;
+}

@@ -1,0 +1,42 @@
+/* testutil.h - shared helpers for sipc tests: temp dirs, certificates made
+ * with openssl at test time, bounded loop runs and a log capture sink. */
+#ifndef SIPC_TESTUTIL_H
+#define SIPC_TESTUTIL_H
+
+#include <stddef.h>
+#include <uv.h>
+
+#include "sipc/sipc.h"
+
+/* A fresh directory under $TMPDIR (0700); removed by tu_rmdir. */
+char *tu_mkdtemp(const char *tag);
+void tu_rmdir(const char *dir);
+
+/* Runs argv (no shell), waits; returns its exit status or -1. Output goes
+ * to /dev/null unless quiet is 0. */
+int tu_run(char *const argv[], int quiet);
+
+/* Self-signed pair as the cluster would use: DIR/NAME.crt, DIR/NAME.key and
+ * DIR/NAME.pem (cert then key, the node.crt layout). key: "ec" or "rsa".
+ * faketime_start: NULL, or a date such as "2020-01-01" to make the
+ * certificate's validity start then (with days it expires accordingly). */
+int tu_make_pair(const char *dir, const char *name, const char *key, int days,
+                 const char *faketime_start, const char *cn);
+
+/* Runs the loop until *flag becomes non-zero or ms elapse. Returns 1 if the
+ * flag was set, 0 on timeout. */
+int tu_run_until(uv_loop_t *loop, const int *flag, unsigned ms);
+/* Runs the loop until nothing is left, at most ms. Returns 1 if it drained. */
+int tu_drain(uv_loop_t *loop, unsigned ms);
+
+/* Log capture: a sipc_log_fn that appends "CATEGORY LEVEL msg\n" to a buffer. */
+typedef struct tu_log {
+    char *buf;
+    size_t len, cap;
+    int echo;
+} tu_log;
+void tu_log_sink(void *arg, sipc_log_level level, const char *category, const char *msg);
+int tu_log_has(const tu_log *l, const char *needle);
+void tu_log_free(tu_log *l);
+
+#endif

@@ -1,5 +1,359 @@
-# TEMPORARY system-only version; replaced by the deb-src build.
-pkg_check_modules(WOLFSSL REQUIRED IMPORTED_TARGET wolfssl)
+# WolfSSL.cmake - provides the INTERFACE target `sipc_wolfssl` and the variable
+# SIPC_WOLFSSL_DESCRIPTION.
+#
+# Default (SIPC_SYSTEM_WOLFSSL=OFF): wolfSSL is built from Debian's own source
+# package (bookworm / bookworm-security, Debian's security patches applied)
+# with assembly enabled (AES-NI, Intel AVX, SP math in assembly), as a static
+# position-independent libwolfssl.a. apt runs with a configuration of its own
+# under the deps directory; the machine's apt configuration is not touched and
+# root is not needed.
+#
+# The build happens once, at configure time, in
+#   ${SIPC_DEPS_DIR}/wolfssl-<debian version>-<hash of recipe, flags, compiler>/
+# (SIPC_DEPS_DIR defaults to <sipc source>/.deps) and is reused by every build
+# tree that asks for the same thing (build/, build-asan/, ...). A stamp file
+# marks a finished build; an unfinished one is thrown away and redone. A lock
+# keeps two concurrent configures from building it twice.
+#
+# The Debian source is downloaded once into ${SIPC_DEPS_DIR}/wolfssl-dl/ and
+# kept; delete that folder (or all of .deps) to pick up a newer Debian
+# security update (any 5.5.4-2+deb12uN is accepted and recorded).
+#
+# SIPC_SYSTEM_WOLFSSL=ON: link Debian's libwolfssl-dev (shared, no assembly).
+#
+# If Debian's source cannot be fetched, configuring fails and says so; it never
+# falls back to the system library silently.
+
+include_guard(GLOBAL)
+
+set(SIPC_WOLFSSL_UPSTREAM_VERSION 5.5.4)
+# Debian revisions accepted: bookworm's 5.5.4-2 and its security updates.
+set(SIPC_WOLFSSL_DEBIAN_REGEX "^5\\.5\\.4-2(\\+deb12u[0-9]+)?$")
+# Bump when the recipe below changes in a way the flags do not show.
+set(_SIPC_WOLFSSL_RECIPE 1)
+
+get_filename_component(_sipc_wolfssl_root "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
+if(DEFINED ENV{SIPC_DEPS_DIR} AND NOT "$ENV{SIPC_DEPS_DIR}" STREQUAL "")
+  set(_sipc_deps_default "$ENV{SIPC_DEPS_DIR}")
+else()
+  set(_sipc_deps_default "${_sipc_wolfssl_root}/.deps")
+endif()
+set(SIPC_DEPS_DIR "${_sipc_deps_default}" CACHE PATH
+    "Shared cache of third-party builds (wolfSSL); shared by all build trees")
+set(SIPC_DEBIAN_MIRROR "http://deb.debian.org/debian" CACHE STRING
+    "Debian archive used to fetch wolfSSL's source package")
+set(SIPC_DEBIAN_SECURITY_MIRROR "http://deb.debian.org/debian-security" CACHE STRING
+    "Debian security archive used to fetch wolfSSL's source package")
+set(SIPC_WOLFSSL_DSC "" CACHE FILEPATH
+    "Optional: an already downloaded wolfssl_5.5.4-2+deb12uN.dsc (with its tarballs beside it) to build offline")
+
+# Macros the sipc sources rely on: checked in wolfssl/options.h.
+set(SIPC_WOLFSSL_REQUIRED_MACROS
+  OPENSSL_EXTRA WOLFSSL_ALWAYS_VERIFY_CB SESSION_CERTS KEEP_PEER_CERT KEEP_OUR_CERT
+  WOLFSSL_CERT_GEN WOLFSSL_CERT_EXT WOLFSSL_CERT_REQ WOLFSSL_KEY_GEN HAVE_CRL
+  HAVE_ECC HAVE_AESGCM HAVE_CHACHA HAVE_POLY1305 HAVE_SUPPORTED_CURVES HAVE_EXTENDED_MASTER
+  HAVE_TLS_EXTENSIONS WOLFSSL_SHA384 WOLFSSL_SHA512 WOLFSSL_ALT_NAMES WOLFSSL_BASE64_ENCODE
+  HAVE_EX_DATA)
+# ... and macros that must not be there.
+set(SIPC_WOLFSSL_FORBIDDEN_MACROS
+  NO_RSA NO_DES3 NO_PWDBASED NO_PKCS12 NO_HMAC NO_SHA256 WOLFSSL_NO_TLS12 NO_FILESYSTEM
+  SINGLE_THREADED)
+
+# _sipc_wolfssl_check_options(<options.h> <required...> -- <forbidden...>)
+# Sets _sipc_missing to the list of problems.
+function(_sipc_wolfssl_check_options header)
+  file(STRINGS "${header}" _defs REGEX "^#define ")
+  set(_have "")
+  foreach(l IN LISTS _defs)
+    if(l MATCHES "^#define[ \t]+([A-Za-z0-9_]+)")
+      list(APPEND _have "${CMAKE_MATCH_1}")
+    endif()
+  endforeach()
+  set(_missing "")
+  set(_mode req)
+  foreach(m IN LISTS ARGN)
+    if(m STREQUAL "--")
+      set(_mode forbid)
+    elseif(_mode STREQUAL "req" AND NOT m IN_LIST _have)
+      list(APPEND _missing "${m} not defined")
+    elseif(_mode STREQUAL "forbid" AND m IN_LIST _have)
+      list(APPEND _missing "${m} defined")
+    endif()
+  endforeach()
+  set(_sipc_missing "${_missing}" PARENT_SCOPE)
+endfunction()
+
+# ---------------------------------------------------------------- system
+if(SIPC_SYSTEM_WOLFSSL)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(SIPC_SYSWOLF QUIET IMPORTED_TARGET wolfssl)
+  if(NOT SIPC_SYSWOLF_FOUND)
+    message(FATAL_ERROR
+      "SIPC_SYSTEM_WOLFSSL=ON but pkg-config cannot find wolfssl. "
+      "Install Debian's libwolfssl-dev (cmake/deps.sh does) or configure without "
+      "-DSIPC_SYSTEM_WOLFSSL=ON to build it from Debian's source package.")
+  endif()
+  set(_hdr "")
+  foreach(d IN LISTS SIPC_SYSWOLF_INCLUDE_DIRS ITEMS /usr/include)
+    if(NOT _hdr AND EXISTS "${d}/wolfssl/options.h")
+      set(_hdr "${d}/wolfssl/options.h")
+    endif()
+  endforeach()
+  if(_hdr)
+    _sipc_wolfssl_check_options("${_hdr}" ${SIPC_WOLFSSL_REQUIRED_MACROS} -- ${SIPC_WOLFSSL_FORBIDDEN_MACROS})
+    if(_sipc_missing)
+      message(WARNING "System wolfSSL (${_hdr}) lacks features sipc uses: ${_sipc_missing}")
+    endif()
+  endif()
+  add_library(sipc_wolfssl INTERFACE)
+  target_link_libraries(sipc_wolfssl INTERFACE PkgConfig::SIPC_SYSWOLF)
+  set(_debver "")
+  find_program(_SIPC_DPKG_QUERY dpkg-query)
+  if(_SIPC_DPKG_QUERY)
+    execute_process(COMMAND ${_SIPC_DPKG_QUERY} -W -f=\${Version} libwolfssl-dev
+      OUTPUT_VARIABLE _debver ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
+  endif()
+  if(_debver)
+    set(_debver " ${_debver}")
+  endif()
+  set(SIPC_WOLFSSL_DESCRIPTION
+      "wolfSSL ${SIPC_SYSWOLF_VERSION} (Debian libwolfssl-dev${_debver}, no assembly)")
+  set(SIPC_WOLFSSL_BUNDLED OFF)
+  message(STATUS "sipc: using ${SIPC_WOLFSSL_DESCRIPTION}")
+  return()
+endif()
+
+# ------------------------------------------------- built from Debian source
+if(NOT CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|amd64|AMD64)$")
+  message(FATAL_ERROR "Building wolfSSL with Intel assembly needs x86_64 "
+    "(this is ${CMAKE_SYSTEM_PROCESSOR}); use -DSIPC_SYSTEM_WOLFSSL=ON (make ... WOLFSSL=system).")
+endif()
+
+set(SIPC_WOLFSSL_CONFIGURE_ARGS
+  --disable-shared --enable-static --with-pic
+  --disable-examples --disable-crypttests --disable-benchmark
+  # speed
+  --enable-aesni --enable-intelasm --enable-sp --enable-sp-asm
+  # X.509, verification, certificate and key generation
+  --enable-opensslextra --enable-sessioncerts
+  --enable-certgen --enable-certext --enable-certreq --enable-keygen
+  --enable-crl --disable-crl-monitor
+  # PKCS#12 (OpenSSL's -legacy files use RC2-40 and 3DES)
+  --enable-pkcs12 --enable-pwdbased --enable-des3 --enable-rc2
+  # algorithms and TLS extensions
+  --enable-ecc --enable-rsa --enable-aesgcm --enable-chacha --enable-poly1305
+  --enable-sha384 --enable-sha512 --enable-base64encode
+  --enable-tlsx --enable-supportedcurves --enable-extended-master
+  --enable-tlsv12 --enable-context-extra-user-data)
+# Macros that have no configure switch of their own; configure copies every
+# -D of CPPFLAGS into wolfssl/options.h, so sipc sees the same settings.
+set(SIPC_WOLFSSL_CPPFLAGS
+  -DKEEP_PEER_CERT -DKEEP_OUR_CERT -DWOLFSSL_ALT_NAMES -DWOLFSSL_ALWAYS_VERIFY_CB)
+set(SIPC_WOLFSSL_CFLAGS -O2 -g -fPIC)
+
+# Identity of this build: recipe, flags and the compiler.
+execute_process(COMMAND ${CMAKE_C_COMPILER} --version
+  OUTPUT_VARIABLE _cc_version ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
+string(REGEX REPLACE "\n.*" "" _cc_version "${_cc_version}")
+
+file(MAKE_DIRECTORY "${SIPC_DEPS_DIR}")
+set(_dl "${SIPC_DEPS_DIR}/wolfssl-dl")
+
+# Serialise concurrent configures (e.g. build/ and build-asan/ in parallel).
+file(LOCK "${SIPC_DEPS_DIR}/wolfssl.lock" GUARD FILE TIMEOUT 3600 RESULT_VARIABLE _lockres)
+if(NOT _lockres EQUAL 0)
+  message(FATAL_ERROR "Could not lock ${SIPC_DEPS_DIR}/wolfssl.lock: ${_lockres}")
+endif()
+
+# ---- 1. the Debian source package (downloaded once, then kept) ----------
+function(_sipc_wolfssl_fail_fetch why)
+  message(FATAL_ERROR
+    "\n*** Could not get wolfSSL's Debian source package: ${why}\n"
+    "*** sipc builds wolfSSL ${SIPC_WOLFSSL_UPSTREAM_VERSION} from Debian bookworm's source "
+    "package (apt-get source, fetched from ${SIPC_DEBIAN_MIRROR} and ${SIPC_DEBIAN_SECURITY_MIRROR}) "
+    "to get assembly-accelerated crypto, and Debian's sources cannot be reached or used.\n"
+    "*** Either fix network access to the Debian archive, or pass an already downloaded "
+    ".dsc with -DSIPC_WOLFSSL_DSC=/path/wolfssl_5.5.4-2+deb12uN.dsc, or use Debian's "
+    "libwolfssl-dev (slower, no assembly): cmake -DSIPC_SYSTEM_WOLFSSL=ON, or "
+    "`make check WOLFSSL=system` / `make run WOLFSSL=system`.\n")
+endfunction()
+
+function(_sipc_wolfssl_fetch)
+  set(tmp "${_dl}.tmp")
+  file(REMOVE_RECURSE "${tmp}")
+  file(MAKE_DIRECTORY "${tmp}")
+  if(SIPC_WOLFSSL_DSC)
+    if(NOT EXISTS "${SIPC_WOLFSSL_DSC}")
+      _sipc_wolfssl_fail_fetch("SIPC_WOLFSSL_DSC=${SIPC_WOLFSSL_DSC} does not exist")
+    endif()
+    get_filename_component(_d "${SIPC_WOLFSSL_DSC}" DIRECTORY)
+    file(GLOB _files "${_d}/wolfssl_5.5.4*")
+    file(COPY ${_files} DESTINATION "${tmp}")
+    set(_how "from ${SIPC_WOLFSSL_DSC}")
+  else()
+    find_program(_SIPC_APT_GET apt-get)
+    if(NOT _SIPC_APT_GET)
+      _sipc_wolfssl_fail_fetch("apt-get not found (not a Debian system?)")
+    endif()
+    set(_keyring /usr/share/keyrings/debian-archive-keyring.gpg)
+    if(NOT EXISTS "${_keyring}")
+      _sipc_wolfssl_fail_fetch("${_keyring} is missing (install debian-archive-keyring)")
+    endif()
+    set(apt "${SIPC_DEPS_DIR}/apt")
+    file(MAKE_DIRECTORY "${apt}/etc" "${apt}/lists/partial" "${apt}/archives/partial")
+    file(WRITE "${apt}/etc/sources.list"
+      "deb-src [signed-by=${_keyring}] ${SIPC_DEBIAN_MIRROR} bookworm main\n"
+      "deb-src [signed-by=${_keyring}] ${SIPC_DEBIAN_SECURITY_MIRROR} bookworm-security main\n")
+    set(_o
+      -o "Dir::Etc::SourceList=${apt}/etc/sources.list"
+      -o Dir::Etc::SourceParts=/dev/null
+      -o "Dir::State::Lists=${apt}/lists"
+      -o "Dir::Cache=${apt}"
+      -o Dir::State::status=/var/lib/dpkg/status
+      -o Acquire::Retries=3
+      -q)
+    # As root apt would hand the download to the _apt user, which cannot write
+    # into our folders: it warns and downloads as root anyway. Say so upfront.
+    execute_process(COMMAND id -u OUTPUT_VARIABLE _uid OUTPUT_STRIP_TRAILING_WHITESPACE)
+    if(_uid STREQUAL "0")
+      list(APPEND _o -o APT::Sandbox::User=root)
+    endif()
+    message(STATUS "sipc: fetching wolfSSL's Debian source package (apt-get source, private apt state in ${apt})")
+    execute_process(COMMAND ${_SIPC_APT_GET} ${_o} update
+      RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0 OR err MATCHES "(^|\n)(W|E): (Failed|Some index files failed)")
+      _sipc_wolfssl_fail_fetch("apt-get update failed:\n${out}${err}")
+    endif()
+    execute_process(COMMAND ${_SIPC_APT_GET} ${_o} source --download-only wolfssl
+      WORKING_DIRECTORY "${tmp}"
+      RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+      _sipc_wolfssl_fail_fetch("apt-get source --download-only wolfssl failed:\n${out}${err}")
+    endif()
+    set(_how "with apt-get source from the Debian archive")
+  endif()
+  file(GLOB _dsc RELATIVE "${tmp}" "${tmp}/wolfssl_*.dsc")
+  list(LENGTH _dsc _n)
+  if(NOT _n EQUAL 1)
+    _sipc_wolfssl_fail_fetch("expected one wolfssl_*.dsc, got '${_dsc}'")
+  endif()
+  string(REGEX REPLACE "^wolfssl_(.*)\\.dsc$" "\\1" _ver "${_dsc}")
+  if(NOT _ver MATCHES "${SIPC_WOLFSSL_DEBIAN_REGEX}")
+    _sipc_wolfssl_fail_fetch("got Debian version ${_ver}; sipc is pinned to 5.5.4-2+deb12uN (bookworm)")
+  endif()
+  file(WRITE "${tmp}/VERSION" "${_ver}\n")
+  file(REMOVE_RECURSE "${_dl}")
+  file(RENAME "${tmp}" "${_dl}")
+  message(STATUS "sipc: got wolfSSL Debian source ${_ver} ${_how}")
+endfunction()
+
+if(NOT EXISTS "${_dl}/VERSION")
+  _sipc_wolfssl_fetch()
+endif()
+file(STRINGS "${_dl}/VERSION" SIPC_WOLFSSL_DEBIAN_VERSION LIMIT_COUNT 1)
+if(NOT SIPC_WOLFSSL_DEBIAN_VERSION MATCHES "${SIPC_WOLFSSL_DEBIAN_REGEX}")
+  message(FATAL_ERROR "${_dl}/VERSION says '${SIPC_WOLFSSL_DEBIAN_VERSION}'; delete ${_dl} and configure again.")
+endif()
+set(SIPC_WOLFSSL_DEBIAN_VERSION "${SIPC_WOLFSSL_DEBIAN_VERSION}" CACHE INTERNAL "")
+
+# ---- 2. build and install into the shared cache (once) ------------------
+string(SHA256 _hash "recipe=${_SIPC_WOLFSSL_RECIPE}
+deb=${SIPC_WOLFSSL_DEBIAN_VERSION}
+args=${SIPC_WOLFSSL_CONFIGURE_ARGS}
+cppflags=${SIPC_WOLFSSL_CPPFLAGS}
+cflags=${SIPC_WOLFSSL_CFLAGS}
+cc=${CMAKE_C_COMPILER} ${_cc_version}")
+string(SUBSTRING "${_hash}" 0 12 _hash)
+set(SIPC_WOLFSSL_DIR "${SIPC_DEPS_DIR}/wolfssl-${SIPC_WOLFSSL_DEBIAN_VERSION}-${_hash}"
+    CACHE INTERNAL "wolfSSL build used by this tree")
+set(_w "${SIPC_WOLFSSL_DIR}")
+set(_prefix "${_w}/prefix")
+set(_stamp "${_w}/.complete")
+
+if(NOT EXISTS "${_stamp}")
+  file(REMOVE_RECURSE "${_w}")
+  file(MAKE_DIRECTORY "${_w}/logs")
+  foreach(tool dpkg-source autoreconf automake libtoolize make)
+    find_program(_SIPC_TOOL_${tool} ${tool})
+    if(NOT _SIPC_TOOL_${tool})
+      message(FATAL_ERROR "Building wolfSSL needs ${tool}: run cmake/deps.sh (installs dpkg-dev, autoconf, automake, libtool, build-essential).")
+    endif()
+  endforeach()
+  include(ProcessorCount)
+  ProcessorCount(_ncpu)
+  if(_ncpu LESS 1)
+    set(_ncpu 2)
+  endif()
+  string(TIMESTAMP _t0 "%s")
+  message(STATUS "sipc: building wolfSSL ${SIPC_WOLFSSL_DEBIAN_VERSION} with assembly in ${_w} (a few minutes, once; logs in ${_w}/logs)")
+
+  # Steps: name | working dir | command
+  string(REPLACE ";" " " _cppflags "${SIPC_WOLFSSL_CPPFLAGS}")
+  string(REPLACE ";" " " _cflags "${SIPC_WOLFSSL_CFLAGS}")
+  # Keep an outer make's jobserver and flags away from wolfSSL's make.
+  set(_clean_env ${CMAKE_COMMAND} -E env --unset=MAKEFLAGS --unset=MFLAGS --unset=MAKELEVEL
+      --unset=CFLAGS --unset=CPPFLAGS --unset=LDFLAGS --unset=LIBS --unset=CC)
+  set(_steps extract autogen configure make install)
+  set(_cmd_extract dpkg-source -x --no-check "${_dl}/wolfssl_${SIPC_WOLFSSL_DEBIAN_VERSION}.dsc" "${_w}/src")
+  set(_cwd_extract "${_dl}")  # tarballs are beside the .dsc: nothing is copied
+  set(_cmd_autogen ${_clean_env} sh ./autogen.sh)
+  set(_cmd_configure ${_clean_env} ./configure --prefix=${_prefix} --libdir=${_prefix}/lib
+      ${SIPC_WOLFSSL_CONFIGURE_ARGS}
+      "CC=${CMAKE_C_COMPILER}" "CPPFLAGS=${_cppflags}" "CFLAGS=${_cflags}")
+  set(_cmd_make ${_clean_env} make -j${_ncpu})
+  set(_cmd_install ${_clean_env} make install)
+  foreach(s IN LISTS _steps)
+    if(NOT DEFINED _cwd_${s})
+      set(_cwd_${s} "${_w}/src")
+    endif()
+    message(STATUS "sipc: wolfSSL: ${s}")
+    execute_process(COMMAND ${_cmd_${s}}
+      WORKING_DIRECTORY "${_cwd_${s}}"
+      RESULT_VARIABLE rc
+      OUTPUT_FILE "${_w}/logs/${s}.log" ERROR_FILE "${_w}/logs/${s}.log")
+    if(NOT rc EQUAL 0)
+      file(STRINGS "${_w}/logs/${s}.log" _tail)
+      list(LENGTH _tail _len)
+      if(_len GREATER 40)
+        math(EXPR _from "${_len} - 40")
+        list(SUBLIST _tail ${_from} 40 _tail)
+      endif()
+      string(REPLACE ";" "\n" _tail "${_tail}")
+      message(FATAL_ERROR "wolfSSL ${s} step failed (${rc}); full log: ${_w}/logs/${s}.log\n${_tail}")
+    endif()
+  endforeach()
+
+  _sipc_wolfssl_check_options("${_prefix}/include/wolfssl/options.h"
+    ${SIPC_WOLFSSL_REQUIRED_MACROS} WOLFSSL_AESNI USE_INTEL_SPEEDUP WOLFSSL_SP_X86_64_ASM WC_RC2
+    -- ${SIPC_WOLFSSL_FORBIDDEN_MACROS})
+  if(_sipc_missing)
+    message(FATAL_ERROR "The wolfSSL build in ${_w} lacks what sipc needs: ${_sipc_missing}")
+  endif()
+  if(NOT EXISTS "${_prefix}/lib/libwolfssl.a")
+    message(FATAL_ERROR "wolfSSL build produced no ${_prefix}/lib/libwolfssl.a")
+  endif()
+  # Objects are no longer needed; keep the sources for debugging.
+  execute_process(COMMAND ${_clean_env} make clean WORKING_DIRECTORY "${_w}/src"
+    OUTPUT_QUIET ERROR_QUIET)
+  string(TIMESTAMP _t1 "%s")
+  math(EXPR _secs "${_t1} - ${_t0}")
+  string(REPLACE ";" " " _args "${SIPC_WOLFSSL_CONFIGURE_ARGS}")
+  file(WRITE "${_stamp}" "debian=${SIPC_WOLFSSL_DEBIAN_VERSION}\nconfigure=${_args}\nCPPFLAGS=${_cppflags}\nCFLAGS=${_cflags}\ncc=${CMAKE_C_COMPILER} ${_cc_version}\nbuild_seconds=${_secs}\n")
+  message(STATUS "sipc: wolfSSL built in ${_secs} s")
+endif()
+file(LOCK "${SIPC_DEPS_DIR}/wolfssl.lock" RELEASE)
+
+# ---- 3. the target ------------------------------------------------------
+find_package(Threads REQUIRED)
+set(SIPC_WOLFSSL_LIBRARY "${_prefix}/lib/libwolfssl.a" CACHE INTERNAL "")
+set(SIPC_WOLFSSL_INCLUDE_DIR "${_prefix}/include" CACHE INTERNAL "")
 add_library(sipc_wolfssl INTERFACE)
-target_link_libraries(sipc_wolfssl INTERFACE PkgConfig::WOLFSSL)
-set(SIPC_WOLFSSL_DESCRIPTION "wolfSSL ${WOLFSSL_VERSION} (Debian system library)")
+# SYSTEM: wolfSSL's headers must not trip sipc's -Werror.
+target_include_directories(sipc_wolfssl SYSTEM INTERFACE "${SIPC_WOLFSSL_INCLUDE_DIR}")
+target_link_libraries(sipc_wolfssl INTERFACE "${SIPC_WOLFSSL_LIBRARY}" Threads::Threads m)
+# libsipc.so carries wolfSSL inside; do not re-export wolfSSL's API from it.
+target_link_options(sipc_wolfssl INTERFACE "LINKER:--exclude-libs,libwolfssl.a")
+set(SIPC_WOLFSSL_BUNDLED ON)
+set(SIPC_WOLFSSL_DESCRIPTION
+    "wolfSSL ${SIPC_WOLFSSL_UPSTREAM_VERSION} (Debian source ${SIPC_WOLFSSL_DEBIAN_VERSION}, aesni intelasm sp-asm)")
+message(STATUS "sipc: using ${SIPC_WOLFSSL_DESCRIPTION} from ${_w}")

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# test_openssl_interop.sh - a real, independent TLS client (OpenSSL's
+# s_client) against sipcd: TLS 1.2 with the cluster's certificate succeeds;
+# no client certificate, another certificate, TLS 1.1 and TLS 1.3 are all
+# refused, and the node's log says why.
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-interop.XXXXXX")
+pid=""
+cleanup() {
+    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fails=0 passes=0
+ok() { echo "ok - $*"; passes=$((passes + 1)); }
+not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
+
+mkpair() { # name
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout "$work/$1.key" -out "$work/$1.crt" -days 30 -subj "/CN=sipc interop $1" \
+        -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,digitalSignature,keyCertSign" \
+        -addext "extendedKeyUsage=serverAuth,clientAuth" 2>/dev/null
+}
+mkpair node && mkpair other || { echo "cannot make certificates"; exit 1; }
+home="$work/home"
+mkdir -p "$home/security"
+chmod 700 "$home/security"
+cat "$work/node.crt" "$work/node.key" >"$home/security/node.crt"
+chmod 600 "$home/security/node.crt"
+printf '[node]\nid = interop\n[tls]\nenable = 1\n[data]\nport = 0\n' >"$home/sipc.conf"
+
+"$BIN/sipcd" --home "$home" >"$work/sipcd.out" 2>&1 &
+pid=$!
+port=""
+for _ in $(seq 1 400); do # bounded wait for the start line
+    log=$(ls "$home/logs/"DataService_*.log 2>/dev/null | head -n1)
+    if [ -n "$log" ] && grep -q "Data Service Started" "$log"; then
+        port=$(sed -n 's/.*TLS Port: \([0-9]*\).*/\1/p' "$log")
+        break
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+done
+[ -n "$port" ] || { echo "sipcd did not start"; cat "$work/sipcd.out"; exit 1; }
+ok "sipcd logs 'TLS Port: $port'"
+
+sclient() { # extra args...
+    timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile "$work/node.crt" \
+        -verify_return_error "$@" </dev/null >"$work/sc.out" 2>&1
+}
+
+if sclient -tls1_2 -cert "$work/node.crt" -key "$work/node.key" &&
+    grep -Eq "Protocol *: TLSv1.2" "$work/sc.out" &&
+    grep -q "Verify return code: 0 (ok)" "$work/sc.out"; then
+    ok "s_client -tls1_2 with the cluster certificate completes a mutual TLS 1.2 handshake ($(sed -n 's/^ *Cipher *: //p' "$work/sc.out" | head -n1))"
+else
+    not_ok "s_client -tls1_2 with the cluster certificate"; cat "$work/sc.out"
+fi
+if grep -Eq "Cipher *: ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM|CHACHA20-POLY1305)" "$work/sc.out"; then
+    ok "the negotiated suite is ECDHE with an AEAD"
+else
+    not_ok "suite is ECDHE+AEAD"
+fi
+
+if sclient -tls1_2 && grep -Eq "Protocol *: TLSv1.2" "$work/sc.out" && ! grep -qi "alert\|error" "$work/sc.out"; then
+    not_ok "s_client without a certificate must be refused"; cat "$work/sc.out"
+else
+    ok "s_client without a client certificate is refused"
+fi
+if sclient -tls1_2 -cert "$work/other.crt" -key "$work/other.key" && ! grep -qi "alert\|error" "$work/sc.out"; then
+    not_ok "s_client with another cluster's certificate must be refused"; cat "$work/sc.out"
+else
+    ok "s_client with another cluster's certificate is refused"
+fi
+if sclient -tls1_1 -cert "$work/node.crt" -key "$work/node.key" -cipher 'DEFAULT:@SECLEVEL=0'; then
+    not_ok "TLS 1.1 must be refused"; cat "$work/sc.out"
+else
+    ok "s_client -tls1_1 is refused"
+fi
+if sclient -tls1_3 -cert "$work/node.crt" -key "$work/node.key"; then
+    not_ok "TLS 1.3 must be refused (sipc speaks TLS 1.2 only)"; cat "$work/sc.out"
+else
+    ok "s_client -tls1_3 is refused"
+fi
+
+# The node's log explains each refusal.
+log=$(ls "$home/logs/"DataService_*.log | head -n1)
+if grep -q "peer presented no certificate" "$log"; then ok "log names the missing client certificate"; else not_ok "log: missing certificate"; cat "$log"; fi
+if grep -q "peer certificate rejected" "$log"; then ok "log names the rejected certificate"; else not_ok "log: rejected certificate"; cat "$log"; fi
+
+# Plaintext on the TLS port: closed, logged with the hint.
+if command -v timeout >/dev/null; then
+    printf '\x00\x00\x00\x02hi' | timeout 10 bash -c "cat >/dev/tcp/127.0.0.1/$port" 2>/dev/null
+fi
+for _ in $(seq 1 100); do grep -q "plaintext arrived on a TLS port" "$log" && break; sleep 0.05; done
+if grep -q "plaintext arrived on a TLS port: is TLS enabled on every node?" "$log"; then
+    ok "plaintext on the TLS port is refused with a hint"
+else
+    not_ok "plaintext on the TLS port"; cat "$log"
+fi
+
+kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
+if [ "$rc" = 0 ] && grep -q "Data Service Stopped" "$log"; then ok "SIGTERM stops sipcd cleanly"; else not_ok "SIGTERM exit $rc"; fi
+
+echo "$passes passed, $fails failed"
+[ "$fails" = 0 ]

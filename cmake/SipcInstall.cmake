@@ -1,0 +1,81 @@
+# SipcInstall.cmake - `cmake --install`: libsipc (static and shared), the
+# public headers, sipc.pc for pkg-config, a CMake package (find_package(sipc)
+# gives sipc::sipc and sipc::sipc_static) and the programs.
+#
+# libsipc.so carries the wolfSSL it was built with. libsipc.a holds only sipc's
+# own objects, so a static consumer also needs wolfSSL: the one built from
+# Debian's source is installed as <libdir>/sipc/libsipc-wolfssl.a (a private
+# name, so it cannot clash with a system libwolfssl) and named in sipc.pc's
+# Libs.private and in the CMake package; with SIPC_SYSTEM_WOLFSSL=ON static
+# consumers use the system wolfssl instead.
+include_guard(GLOBAL)
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+set(SIPC_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/sipc")
+set(SIPC_INSTALL_PRIVLIBDIR "${CMAKE_INSTALL_LIBDIR}/sipc")
+
+set_target_properties(sipc_shared PROPERTIES EXPORT_NAME sipc)
+set_target_properties(sipc_static PROPERTIES EXPORT_NAME sipc_static)
+if(NOT TARGET sipc::sipc)
+  add_library(sipc::sipc ALIAS sipc_shared)
+  add_library(sipc::sipc_static ALIAS sipc_static)
+endif()
+# Installed static library: its wolfSSL comes from sipcConfig.cmake.
+target_link_libraries(sipc_static INTERFACE $<INSTALL_INTERFACE:sipc::wolfssl>)
+
+install(TARGETS sipc_static sipc_shared EXPORT sipcTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/ipc/include/sipc
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+  FILES_MATCHING PATTERN "*.h")
+
+foreach(prog sipcd sipcctl tlstool sipc-bench)
+  if(TARGET ${prog})
+    install(TARGETS ${prog} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  endif()
+endforeach()
+
+# --- wolfSSL for static consumers, pkg-config fields ---
+if(SIPC_WOLFSSL_BUNDLED)
+  install(FILES "${SIPC_WOLFSSL_LIBRARY}" DESTINATION ${SIPC_INSTALL_PRIVLIBDIR}
+    RENAME libsipc-wolfssl.a)
+  set(SIPC_PC_REQUIRES_PRIVATE "inih jansson")
+  set(SIPC_PC_LIBS_PRIVATE "-L\${libdir}/sipc -lsipc-wolfssl -lm -pthread")
+else()
+  set(SIPC_PC_REQUIRES_PRIVATE "inih jansson wolfssl")
+  set(SIPC_PC_LIBS_PRIVATE "-lm -pthread")
+endif()
+
+# sipc.pc is relocatable: prefix is found from the .pc file's own location,
+# so `cmake --install . --prefix DIR` works without reconfiguring.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(SIPC_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+  set(SIPC_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
+else()
+  file(RELATIVE_PATH _rel "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+  string(REGEX REPLACE "/$" "" _rel "${_rel}")
+  set(SIPC_PC_PREFIX "\${pcfiledir}/${_rel}")
+  set(SIPC_PC_LIBDIR "\${prefix}/${CMAKE_INSTALL_LIBDIR}")
+endif()
+if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
+  set(SIPC_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
+else()
+  set(SIPC_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
+endif()
+configure_file(${CMAKE_CURRENT_LIST_DIR}/sipc.pc.in ${PROJECT_BINARY_DIR}/sipc.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/sipc.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# --- CMake package ---
+install(EXPORT sipcTargets NAMESPACE sipc:: DESTINATION ${SIPC_INSTALL_CMAKEDIR})
+configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/sipcConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/sipcConfig.cmake
+  INSTALL_DESTINATION ${SIPC_INSTALL_CMAKEDIR}
+  PATH_VARS SIPC_INSTALL_PRIVLIBDIR)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/sipcConfigVersion.cmake
+  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/sipcConfig.cmake ${PROJECT_BINARY_DIR}/sipcConfigVersion.cmake
+  DESTINATION ${SIPC_INSTALL_CMAKEDIR})

@@ -1,0 +1,19 @@
+/* An out-of-tree program that uses only the installed <sipc/sipc.h>. */
+#include <sipc/sipc.h>
+#include <stdio.h>
+#include <string.h>
+
+int main(void) {
+    sipc_router *r = NULL;
+    int rc = sipc_router_new(&r);
+    if (rc != 0) {
+        fprintf(stderr, "sipc_router_new: %s\n", sipc_strerror(rc));
+        return 1;
+    }
+    sipc_router_free(r);
+    const char *msg = sipc_strerror(SIPC_EPEERAUTH);
+    if (strcmp(sipc_err_name(SIPC_EPEERAUTH), "SIPC_EPEERAUTH") != 0 || msg[0] == '\0')
+        return 1;
+    printf("consumer ok: %s | %s\n", sipc_version_string(), msg);
+    return 0;
+}

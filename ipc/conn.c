@@ -11,10 +11,14 @@
 #include "ipc/internal.h"
 
 #define CLOSE_GRACE_MS 2000
+/* on_frame's "stop decoding here" (not an error): handlers hold too many requests */
+#define CONN_PAUSE 1
 #define DEFAULT_CALL_TIMEOUT_MS 30000
 
 static void conn_arm_timer(sipc_conn *c);
 static void conn_maybe_free(sipc_conn *c);
+static void conn_update_pause(sipc_conn *c);
+static void conn_process_backlog(sipc_conn *c);
 
 /* ------------------------------------------------------------ call map */
 
@@ -122,6 +126,7 @@ static int conn_queue(sipc_conn *c, const sipc_env_out *e)
 
 void sipc__conn_flush(sipc_conn *c)
 {
+    conn_process_backlog(c);
     if (!c->stream || c->out.len == 0)
         return;
     int r = sipc_stream_write(c->stream, &c->out);
@@ -131,6 +136,8 @@ void sipc__conn_flush(sipc_conn *c)
     }
     if (r != 0)
         sipc__conn_close(c, r, "write to the socket failed");
+    else if (c->paused)
+        conn_update_pause(c);
 }
 
 static int over_limit(const sipc_conn *c)
@@ -233,6 +240,23 @@ void sipc_conn_close(sipc_conn *c)
 
 /* ------------------------------------------------------------- requests */
 
+/* Stop reading from a peer that does not read our answers, or that has more
+ * requests outstanding with our handlers than allowed: memory stays bounded
+ * whatever the peer sends. Resume when both are back under their limits. */
+static void conn_update_pause(sipc_conn *c)
+{
+    if (!c->stream || c->state == SIPC_CONN_S_CLOSING)
+        return;
+    int at_cap = c->pending_reqs >= c->ctx->opts.max_pending_requests;
+    int over = over_limit(c) || at_cap || c->backlog.len > 0;
+    if (over != c->paused) {
+        c->paused = over;
+        sipc_stream_pause(c->stream, over);
+    }
+    if (c->backlog.len && !at_cap)
+        sipc__ctx_mark_dirty(c->ctx, c); /* the flusher decodes the backlog */
+}
+
 static void conn_release(sipc_conn *c)
 {
     c->refs--;
@@ -271,6 +295,9 @@ static void request_free(sipc_request *req)
     sipc_conn *c = req->conn;
     sipc__envelope__free_unpacked(req->env, NULL);
     free(req);
+    c->pending_reqs--;
+    if (c->paused || c->backlog.len)
+        conn_update_pause(c);
     conn_release(c);
 }
 
@@ -343,6 +370,7 @@ static void dispatch(sipc_conn *c, Sipc__Envelope *env)
     req->oneway = oneway;
     req->env = env;
     c->refs++;
+    c->pending_reqs++;
     rt->fn(req, rt->arg);
 }
 
@@ -455,6 +483,8 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
     case SIPC__KIND__REQUEST:
     case SIPC__KIND__ONE_WAY:
         dispatch(c, env); /* env now belongs to the request */
+        if (c->state != SIPC_CONN_S_CLOSING && c->pending_reqs >= c->ctx->opts.max_pending_requests)
+            return CONN_PAUSE; /* decode the rest later */
         break;
     case SIPC__KIND__RESPONSE:
     case SIPC__KIND__ERROR:
@@ -503,14 +533,17 @@ static void ev_ready(sipc_stream *s)
         sipc__conn_close(c, r, "cannot send hello");
 }
 
-static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
+/* Decodes p; if a handler cap stops it, the rest waits in the backlog. */
+static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
 {
-    sipc_conn *c = s->owner;
-    if (c->state == SIPC_CONN_S_CLOSING)
-        return SIPC_ECLOSED;
-    c->last_rx = uv_now(c->ctx->loop);
-    c->refs++; /* handlers may close the connection under us */
-    int r = sipc_frame_decode(&c->dec, p, n, on_frame, c);
+    size_t used = 0;
+    int r = sipc_frame_decode_some(&c->dec, p, n, on_frame, c, &used);
+    if (r == CONN_PAUSE) {
+        if (used < n && sipc_buf_append(&c->backlog, p + used, n - used) != 0)
+            r = SIPC_ENOMEM;
+        else
+            r = 0;
+    }
     if (r == SIPC_ETOOBIG) {
         char msg[600];
         snprintf(msg, sizeof msg,
@@ -522,11 +555,43 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
     } else if (r == SIPC_ENOMEM) {
         sipc__conn_close(c, SIPC_ENOMEM, "out of memory for an incoming frame");
     }
-    if (r == 0 && c->stream && !c->paused && over_limit(c)) {
-        /* the peer does not read our answers: stop reading its requests */
-        c->paused = 1;
-        sipc_stream_pause(c->stream, 1);
+    if (r == 0)
+        conn_update_pause(c);
+    return r;
+}
+
+/* Called from the flusher, never from inside a handler: goes on decoding
+ * what was read while the handlers were at their cap. */
+static void conn_process_backlog(sipc_conn *c)
+{
+    if (c->backlog.len == 0 || c->state == SIPC_CONN_S_CLOSING ||
+        c->pending_reqs >= c->ctx->opts.max_pending_requests)
+        return;
+    sipc_buf b = c->backlog;
+    memset(&c->backlog, 0, sizeof c->backlog);
+    c->refs++;
+    (void)conn_input(c, b.data, b.len);
+    sipc_buf_free(&b);
+    conn_release(c);
+}
+
+static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
+{
+    sipc_conn *c = s->owner;
+    if (c->state == SIPC_CONN_S_CLOSING)
+        return SIPC_ECLOSED;
+    c->last_rx = uv_now(c->ctx->loop);
+    if (c->backlog.len) {
+        /* keep order behind what is already waiting */
+        if (sipc_buf_append(&c->backlog, p, n) != 0) {
+            sipc__conn_close(c, SIPC_ENOMEM, "out of memory for an incoming frame");
+            return SIPC_ENOMEM;
+        }
+        conn_update_pause(c);
+        return 0;
     }
+    c->refs++; /* handlers may close the connection under us */
+    int r = conn_input(c, p, n);
     conn_release(c);
     return r;
 }
@@ -534,10 +599,8 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
 static void ev_drained(sipc_stream *s)
 {
     sipc_conn *c = s->owner;
-    if (c->paused && c->state != SIPC_CONN_S_CLOSING) {
-        c->paused = 0;
-        sipc_stream_pause(s, 0);
-    }
+    if (c->paused)
+        conn_update_pause(c);
 }
 
 static void ev_error(sipc_stream *s, int err, const char *detail)
@@ -742,6 +805,7 @@ static void conn_maybe_free(sipc_conn *c)
     sipc_list_remove(&c->dirty_link);
     sipc_list_remove(&c->owner_link);
     sipc_frame_decoder_free(&c->dec);
+    sipc_buf_free(&c->backlog);
     sipc_buf_free(&c->out);
     free(c->calls.slots);
     const sipc_conn_owner_ops *ops = c->owner_ops;

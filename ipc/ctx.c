@@ -39,6 +39,7 @@ void sipc_options_init(sipc_options *o)
     o->cluster = "sipc";
     o->max_frame = 16u << 20;
     o->max_write_queue = 64u << 20;
+    o->max_pending_requests = 1024;
     o->handshake_timeout_ms = 10000;
     o->idle_timeout_ms = 60000;
     o->keepalive_ms = 15000;
@@ -110,6 +111,8 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     }
     if (!o->max_write_queue)
         o->max_write_queue = defaults.max_write_queue;
+    if (!o->max_pending_requests)
+        o->max_pending_requests = defaults.max_pending_requests;
     if (!o->handshake_timeout_ms)
         o->handshake_timeout_ms = defaults.handshake_timeout_ms;
     if (!o->reconnect_min_ms)

@@ -41,6 +41,15 @@ static uint32_t get_be32(const uint8_t *p)
 int sipc_frame_decode(sipc_frame_decoder *d, const uint8_t *data, size_t len, sipc_frame_fn fn,
                       void *arg)
 {
+    size_t used;
+    return sipc_frame_decode_some(d, data, len, fn, arg, &used);
+}
+
+int sipc_frame_decode_some(sipc_frame_decoder *d, const uint8_t *data, size_t len, sipc_frame_fn fn,
+                           void *arg, size_t *used)
+{
+    const uint8_t *start = data;
+    *used = 0;
     while (len > 0) {
         if (d->body) {
             /* continue a split body */
@@ -51,16 +60,20 @@ int sipc_frame_decode(sipc_frame_decoder *d, const uint8_t *data, size_t len, si
             d->body_have += take;
             data += take;
             len -= take;
-            if (d->body_have < d->body_len)
+            if (d->body_have < d->body_len) {
+                *used = (size_t)(data - start);
                 return 0;
+            }
             uint8_t *body = d->body;
             size_t blen = d->body_len;
             d->body = NULL;
             d->body_len = d->body_have = 0;
             int r = fn(arg, body, blen);
             free(body);
-            if (r)
+            if (r) {
+                *used = (size_t)(data - start);
                 return r;
+            }
             continue;
         }
         uint32_t flen;
@@ -76,29 +89,37 @@ int sipc_frame_decode(sipc_frame_decoder *d, const uint8_t *data, size_t len, si
             d->hdr_have += take;
             data += take;
             len -= take;
-            if (d->hdr_have < SIPC_FRAME_HEADER)
+            if (d->hdr_have < SIPC_FRAME_HEADER) {
+                *used = (size_t)(data - start);
                 return 0;
+            }
             flen = get_be32(d->hdr);
             d->hdr_have = 0;
         }
         if (flen > d->max) {
             d->last_len = flen;
+            *used = (size_t)(data - start);
             return SIPC_ETOOBIG;
         }
         if (len >= flen) {
             /* whole body present: no copy */
             int r = fn(arg, data, flen);
-            if (r)
-                return r;
             data += flen;
             len -= flen;
+            if (r) {
+                *used = (size_t)(data - start);
+                return r;
+            }
             continue;
         }
         d->body = malloc(flen ? flen : 1);
-        if (!d->body)
+        if (!d->body) {
+            *used = (size_t)(data - start);
             return SIPC_ENOMEM;
+        }
         d->body_len = flen;
         d->body_have = 0;
     }
+    *used = (size_t)(data - start);
     return 0;
 }

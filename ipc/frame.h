@@ -31,6 +31,11 @@ void sipc_frame_decoder_free(sipc_frame_decoder *d);
  * must not be fed again. */
 int sipc_frame_decode(sipc_frame_decoder *d, const uint8_t *data, size_t len, sipc_frame_fn fn,
                       void *arg);
+/* The same, and *used tells how many bytes of data were consumed: all of
+ * them unless the callback stopped the decoder, in which case decoding can go
+ * on later from data + *used. */
+int sipc_frame_decode_some(sipc_frame_decoder *d, const uint8_t *data, size_t len, sipc_frame_fn fn,
+                           void *arg, size_t *used);
 /* 1 if no partial frame is buffered (a close here loses nothing). */
 int sipc_frame_decoder_idle(const sipc_frame_decoder *d);
 void sipc_frame_put_header(uint8_t out[SIPC_FRAME_HEADER], uint32_t len);

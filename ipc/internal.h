@@ -109,8 +109,10 @@ struct sipc_conn {
     int hello_received;
     int stream_closed;
     int timer_closed;
-    int paused;
+    int paused;             /* reading stopped: see conn_update_pause() */
+    uint32_t pending_reqs;  /* requests handed to handlers, not answered yet */
     sipc_frame_decoder dec;
+    sipc_buf backlog;       /* bytes read but not decoded while paused */
     sipc_buf out;           /* frames waiting for the flusher */
     uint64_t next_id;
     sipc_callmap calls;

@@ -73,11 +73,14 @@ static void h_fail(sipc_request *req, void *arg)
     sipc_respond_error(req, 42, "application says no");
 }
 
+static uint32_t g_max_pending; /* 0: default */
+
 static void world_server(world *w, sipc_tls_mode mode, const char *pem, const char *cluster,
                          size_t max_frame)
 {
     sipc_options o;
     sipc_options_init(&o);
+    o.max_pending_requests = g_max_pending;
     o.node_id = "srv";
     o.cluster = cluster;
     o.log = tu_log_sink;
@@ -397,6 +400,45 @@ static void t_oversize_frame(void **state)
     assert_int_equal(sipc_call(w->ch, "test", "echo", p, 33u << 20, 1000, on_result, &r),
                      SIPC_ETOOBIG);
     free(p);
+    world_free(w);
+}
+
+/* A peer cannot make us hold more than max_pending_requests unanswered
+ * requests: reading pauses, and resumes as answers go out. */
+static void t_pending_cap(void **state)
+{
+    (void)state;
+    g_max_pending = 4;
+    world *w = world_std();
+    g_max_pending = 0;
+    w->hold = 1;
+    enum { N = 40 };
+    static result rs[N];
+    for (int i = 0; i < N; i++) {
+        memset(&rs[i], 0, sizeof rs[i]);
+        assert_int_equal(sipc_call(w->ch, "test", "echo", &i, sizeof i, 10000, on_result, &rs[i]), 0);
+    }
+    int completed = 0;
+    for (int round = 0; round < 200 && completed < N; round++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 20);
+        assert_true(w->nheld <= 4);
+        for (int i = 0; i < w->nheld; i++) {
+            size_t len;
+            const void *p = sipc_request_data(w->held[i], &len);
+            sipc_respond(w->held[i], p, len);
+        }
+        w->nheld = 0;
+        completed = 0;
+        for (int i = 0; i < N; i++)
+            completed += rs[i].done;
+    }
+    assert_int_equal(completed, N);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(rs[i].err, 0);
+        assert_memory_equal(rs[i].data, &i, sizeof i);
+        free(rs[i].data);
+    }
     world_free(w);
 }
 
@@ -796,6 +838,7 @@ int main(void)
         cmocka_unit_test(t_cluster_mismatch),
         cmocka_unit_test(t_oversize_frame),
         cmocka_unit_test(t_backpressure),
+        cmocka_unit_test(t_pending_cap),
         cmocka_unit_test(t_post_from_thread),
         cmocka_unit_test(t_close_cancels_pending),
         cmocka_unit_test(t_idle_keepalive),

@@ -206,6 +206,9 @@ typedef struct sipc_options {
     size_t max_frame;             /* default 16 MiB, at most 256 MiB */
     size_t max_write_queue;       /* bytes queued per connection before
                                      SIPC_EQUEUEFULL, default 64 MiB */
+    uint32_t max_pending_requests;/* requests received on one connection and not
+                                     yet answered before reading from it pauses,
+                                     default 1024 */
     uint32_t handshake_timeout_ms;/* TLS handshake + hello, default 10000 */
     uint32_t idle_timeout_ms;     /* close after this long without any frame,
                                      default 60000, 0 = never */

@@ -1,0 +1,89 @@
+# sipc - top-level Makefile: a thin wrapper around CMake.
+#
+#   make run      local TLS cluster demo (services/demo.sh)
+#   make check    every test: normal build, ASan/UBSan build, system-wolfSSL build
+#   make help     everything else
+#
+# WOLFSSL=system uses Debian's libwolfssl-dev instead of building wolfSSL from
+# Debian's source package with assembly.
+
+JOBS      ?= 2
+WOLFSSL   ?=
+GENERATOR ?= Unix Makefiles
+CMAKE     ?= cmake
+# Extra -D options for every cmake configure, e.g. CMAKE_ARGS=-DCMAKE_BUILD_TYPE=Debug
+CMAKE_ARGS ?=
+
+ifeq ($(WOLFSSL),system)
+  BUILD_DIR := build-syswolf
+  WOLF_OPT  := -DSIPC_SYSTEM_WOLFSSL=ON
+else ifeq ($(WOLFSSL),)
+  BUILD_DIR := build
+  WOLF_OPT  := -DSIPC_SYSTEM_WOLFSSL=OFF
+else
+  $(error WOLFSSL must be empty (wolfSSL built from Debian's source package) or 'system' (Debian's libwolfssl-dev), not '$(WOLFSSL)')
+endif
+
+BENCH_KIT := $(abspath $(CURDIR)/../shared/bench-peers/peers/run.sh)
+
+.DEFAULT_GOAL := build
+.PHONY: help deps configure build run check bench install clean distclean
+
+help:
+	@echo "sipc - mutual-TLS IPC for cluster servers"
+	@echo ""
+	@echo "  make run        install missing Debian packages, build $(BUILD_DIR)/, run services/demo.sh"
+	@echo "                  (a local TLS cluster doing real work)"
+	@echo "  make check      all tests: $(BUILD_DIR)/ with -Werror, build-asan/ with ASan+UBSan,"
+	@echo "                  build-syswolf/ (Debian's libwolfssl-dev) unit tests; summary at the end"
+	@echo "  make build      configure and build $(BUILD_DIR)/ (default target)"
+	@echo "  make bench      build, then run ../shared/bench-peers with sipc-bench added"
+	@echo "  make deps       install missing Debian packages (cmake/deps.sh)"
+	@echo "  make install    cmake --install $(BUILD_DIR) (PREFIX=/usr/local)"
+	@echo "  make clean      remove the build trees (build*/)"
+	@echo "  make distclean  also remove .deps/ (the shared wolfSSL build and its Debian sources)"
+	@echo ""
+	@echo "Variables:"
+	@echo "  WOLFSSL=system  use Debian's libwolfssl-dev (no assembly) instead of building wolfSSL"
+	@echo "                  from Debian's source package; for build, run and check"
+	@echo "  JOBS=$(JOBS)         parallel build and test jobs"
+	@echo "  CMAKE_ARGS=...  extra cmake -D options"
+
+deps:
+	@sh cmake/deps.sh
+
+configure: deps
+	$(CMAKE) -S . -B $(BUILD_DIR) -G "$(GENERATOR)" $(WOLF_OPT) $(CMAKE_ARGS)
+
+build: configure
+	$(CMAKE) --build $(BUILD_DIR) -j$(JOBS)
+
+run: build
+	@if [ ! -f services/demo.sh ]; then \
+	  echo "make run: services/demo.sh does not exist yet (the demo script is written with the services);" >&2; \
+	  echo "          $(BUILD_DIR)/ is built: run $(BUILD_DIR)/sipcd and $(BUILD_DIR)/sipcctl by hand meanwhile." >&2; \
+	  exit 1; \
+	fi
+	SIPC_BIN=$(abspath $(BUILD_DIR)) bash services/demo.sh
+
+check: deps
+	@JOBS=$(JOBS) WOLFSSL=$(WOLFSSL) GENERATOR="$(GENERATOR)" CMAKE_ARGS="$(CMAKE_ARGS)" bash cmake/check.sh
+
+bench: build
+	@if [ ! -x "$(BENCH_KIT)" ]; then \
+	  echo "make bench: the benchmark kit ../shared/bench-peers/peers/run.sh is not there" >&2; exit 1; \
+	fi
+	@if [ ! -x $(BUILD_DIR)/sipc-bench ]; then \
+	  echo "make bench: $(BUILD_DIR)/sipc-bench was not built" >&2; exit 1; \
+	fi
+	SIPC_BENCH=$(abspath $(BUILD_DIR))/sipc-bench $(BENCH_KIT)
+
+PREFIX ?= /usr/local
+install: build
+	$(CMAKE) --install $(BUILD_DIR) --prefix $(PREFIX)
+
+clean:
+	rm -rf build build-asan build-syswolf build-asan-syswolf
+
+distclean: clean
+	rm -rf .deps

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# check.sh - what `make check` runs (from the repository root):
+#   1. build/        wolfSSL from Debian's source (assembly), -Werror, every test
+#   2. build-asan/   the same with AddressSanitizer + UndefinedBehaviorSanitizer
+#   3. build-syswolf/ Debian's libwolfssl-dev, unit tests
+# Every stage runs even when an earlier one failed; the summary at the end
+# lists them all and the exit status is non-zero if any failed.
+# WOLFSSL=system: stages 1 and 2 use Debian's libwolfssl-dev
+# (build-syswolf/, build-asan-syswolf/) and stage 3 is covered by stage 1.
+set -uo pipefail
+
+JOBS=${JOBS:-2}
+WOLFSSL=${WOLFSSL:-}
+GENERATOR=${GENERATOR:-Unix Makefiles}
+CMAKE_ARGS=${CMAKE_ARGS:-}
+
+if [ -t 1 ]; then B=$'\033[1m'; R=$'\033[31m'; G=$'\033[32m'; N=$'\033[0m'; else B= R= G= N=; fi
+
+banner() {
+    printf '\n%s==========================================================================%s\n' "$B" "$N"
+    printf '%s== %s%s\n' "$B" "$*" "$N"
+    printf '%s==========================================================================%s\n' "$B" "$N"
+}
+
+results=()
+failed=0
+start_all=$(date +%s)
+
+fmt_secs() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+
+# stage NAME DIR "CMAKE OPTIONS" "CTEST OPTIONS" [ENV=VALUE ...]
+stage() {
+    local name=$1 dir=$2 opts=$3 ctest_opts=$4
+    shift 4
+    local t0 t1 rc=0 what="" log="$dir/check-ctest.log"
+    rm -f "$log"
+    t0=$(date +%s)
+    banner "$name: configure ($dir)"
+    # shellcheck disable=SC2086
+    if ! cmake -S . -B "$dir" -G "$GENERATOR" $opts $CMAKE_ARGS; then
+        rc=1; what="configure failed"
+    fi
+    if [ $rc = 0 ]; then
+        banner "$name: build ($dir, -j$JOBS)"
+        if ! cmake --build "$dir" -j"$JOBS"; then
+            rc=1; what="build failed"
+        fi
+    fi
+    if [ $rc = 0 ]; then
+        banner "$name: ctest $ctest_opts ($dir)"
+        # shellcheck disable=SC2086
+        env "$@" ctest --test-dir "$dir" --output-on-failure --no-tests=error -j"$JOBS" $ctest_opts 2>&1 | tee "$log"
+        rc=${PIPESTATUS[0]}
+        what=$(grep -E 'tests passed|No tests were found' "$log" | tail -n1)
+        [ -n "$what" ] || what="ctest exited with $rc"
+    fi
+    t1=$(date +%s)
+    if [ $rc = 0 ]; then
+        results+=("${G}PASS${N}  $name ($dir): $what [$(fmt_secs $((t1 - t0)))]")
+    else
+        failed=1
+        results+=("${R}FAIL${N}  $name ($dir): $what [$(fmt_secs $((t1 - t0)))]")
+        if [ -f "$log" ] && [ $rc != 0 ] && grep -q 'The following tests FAILED' "$log"; then
+            while IFS= read -r l; do results+=("        $l"); done < <(sed -n '/The following tests FAILED/,$p' "$log" | tail -n +2 | grep -E '^[[:space:]]+[0-9]+ - ')
+        fi
+    fi
+}
+
+if [ "$WOLFSSL" = system ]; then
+    stage "Debian libwolfssl-dev, -Werror" build-syswolf "-DSIPC_SYSTEM_WOLFSSL=ON -DSIPC_SANITIZE=OFF -DSIPC_WERROR=ON" ""
+    stage "Debian libwolfssl-dev, ASan+UBSan" build-asan-syswolf "-DSIPC_SYSTEM_WOLFSSL=ON -DSIPC_SANITIZE=ON -DSIPC_WERROR=ON" "" \
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+else
+    stage "wolfSSL from Debian source (asm), -Werror" build "-DSIPC_SYSTEM_WOLFSSL=OFF -DSIPC_SANITIZE=OFF -DSIPC_WERROR=ON" ""
+    stage "wolfSSL from Debian source (asm), ASan+UBSan" build-asan "-DSIPC_SYSTEM_WOLFSSL=OFF -DSIPC_SANITIZE=ON -DSIPC_WERROR=ON" "" \
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    stage "Debian libwolfssl-dev, unit tests" build-syswolf "-DSIPC_SYSTEM_WOLFSSL=ON -DSIPC_SANITIZE=OFF -DSIPC_WERROR=ON" "-L unit"
+fi
+
+end_all=$(date +%s)
+banner "make check summary ($(fmt_secs $((end_all - start_all))))"
+for r in "${results[@]}"; do printf '%s\n' "$r"; done
+if [ $failed = 0 ]; then
+    printf '\n%sALL CHECKS PASSED%s\n' "$G$B" "$N"
+else
+    printf '\n%sCHECK FAILED%s\n' "$R$B" "$N"
+fi
+exit $failed

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# test_cli.sh - what an operator at a shell sees from sipcd and sipcctl:
+# --help, --version, one clear line and a meaningful exit code per failure,
+# and the data service log saying which mode is in effect.
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-cli.XXXXXX")
+pids=()
+cleanup() {
+    for p in "${pids[@]:-}"; do [ -n "$p" ] && kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fails=0 passes=0
+ok() { echo "ok - $*"; passes=$((passes + 1)); }
+not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
+expect() { # name expected-exit pattern -- command...
+    local name=$1 want=$2 pat=$3
+    shift 4
+    out=$("$@" 2>&1)
+    rc=$?
+    if [ "$rc" = "$want" ] && grep -Eq -- "$pat" <<<"$out"; then
+        ok "$name (exit $rc)"
+    else
+        not_ok "$name: exit $rc (want $want), output:"
+        echo "$out" | sed 's/^/    /'
+    fi
+}
+start() { # home -> sets port
+    "$BIN/sipcd" --home "$1" >"$1.out" 2>&1 &
+    pids+=($!)
+    port=""
+    for _ in $(seq 1 400); do
+        log=$(ls "$1/logs/"DataService_*.log 2>/dev/null | head -n1)
+        if [ -n "$log" ] && grep -q "Data Service Started" "$log"; then
+            port=$(sed -n 's/.*Service.Start INFO \(TLS \)\{0,1\}Port: \([0-9]*\).*/\2/p' "$log" | tail -n1)
+            return 0
+        fi
+        kill -0 "${pids[-1]}" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
+expect "sipcd --help" 0 "Usage: sipcd" -- "$BIN/sipcd" --help
+expect "sipcd --version names wolfSSL and CPU" 0 "wolfSSL 5\.5\.4.*CPU" -- "$BIN/sipcd" --version
+expect "sipcd bad option" 64 "Usage" -- "$BIN/sipcd" --bogus
+expect "sipcctl --help" 0 "Usage: sipcctl" -- "$BIN/sipcctl" --help
+expect "sipcctl without command" 64 "Usage" -- "$BIN/sipcctl"
+expect "sipcctl unknown command" 64 "unknown command" -- "$BIN/sipcctl" frobnicate x
+
+# configuration errors name the file, line and fix
+mkdir -p "$work/bad"
+printf '[tls]\nenabel = 1\n' >"$work/bad/sipc.conf"
+expect "unknown key in sipc.conf" 78 "sipc.conf:2: unknown setting \[tls\] enabel" -- "$BIN/sipcd" --home "$work/bad"
+printf '[tls]\nenable = maybe\n' >"$work/bad/sipc.conf"
+expect "bad value in sipc.conf" 78 "enable must be 0 or 1" -- "$BIN/sipcd" --home "$work/bad"
+printf '[tls]\nenable = 1\n[data]\nport = 0\n' >"$work/bad/sipc.conf"
+expect "TLS enabled without a key pair" 78 "node.crt.*tlstool import" -- "$BIN/sipcd" --home "$work/bad"
+
+# plaintext node: "Port:" not "TLS Port:"
+mkdir -p "$work/plain"
+printf '[node]\nid = plain1\n[data]\nport = 0\n' >"$work/plain/sipc.conf"
+if start "$work/plain"; then
+    log=$(ls "$work/plain/logs/"DataService_*.log)
+    if grep -Eq "Service.Start INFO Port: $port$" "$log" && ! grep -q "TLS Port" "$log" &&
+        grep -Eq "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2} Service.Start INFO Starting Data Service$" "$log" &&
+        grep -Eq "Service.Start INFO Data Service Started$" "$log"; then
+        ok "plaintext data service logs 'Port: $port' in the documented format"
+    else
+        not_ok "plaintext start lines"; cat "$log"
+    fi
+    expect "sipcctl ping over plaintext" 0 "over plaintext \(TLS is not in use\)" -- "$BIN/sipcctl" --home "$work/plain" ping "127.0.0.1:$port"
+    expect "sipcctl info" 0 '"tls_mode":"off"' -- "$BIN/sipcctl" --home "$work/plain" info "127.0.0.1:$port"
+    expect "sipcctl call unknown method" 1 "SIPC_ENOMETHOD.*nope.nada" -- "$BIN/sipcctl" --home "$work/plain" call "127.0.0.1:$port" nope nada
+    # a second node on the same port: clear error, exit 71
+    mkdir -p "$work/clash"
+    printf '[data]\nport = %s\n' "$port" >"$work/clash/sipc.conf"
+    expect "port already in use" 71 "cannot listen on 127.0.0.1:$port: address already in use" -- "$BIN/sipcd" --home "$work/clash"
+    kill -TERM "${pids[-1]}"; wait "${pids[-1]}"; rc=$?
+    [ "$rc" = 0 ] && ok "SIGTERM: exit 0" || not_ok "SIGTERM exit $rc"
+    # nobody listens there any more
+    expect "sipcctl to a stopped node" 69 "connection refused" -- "$BIN/sipcctl" --home "$work/plain" --timeout 2000 ping "127.0.0.1:$port"
+else
+    not_ok "plaintext sipcd did not start"; cat "$work/plain.out"
+fi
+expect "sipcctl bad address" 64 "not ADDRESS" -- "$BIN/sipcctl" --home "$work/plain" ping "127.0.0.1:notaport"
+
+echo "$passes passed, $fails failed"
+[ "$fails" = 0 ]

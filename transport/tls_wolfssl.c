@@ -32,6 +32,7 @@ struct sipc_tls {
     int hs_done;
     int peer_closed;
     int vfy_rejected;  /* our verifier refused the peer */
+    int vfy_accepted;  /* our verifier accepted the whole chain */
     int tx_failed;
     char detail[1024];
     char peer_fp[65];
@@ -170,6 +171,7 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
     }
     if (!preverify) {
         /* Our verifier accepted what wolfSSL refused: never report success. */
+        t->vfy_accepted = 0;
         const char *why = wolf_verify_error_text(store->error);
         t->vfy_rejected = 1;
         if (why)
@@ -180,7 +182,42 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
                      store->error);
         return 0;
     }
+    t->vfy_accepted = 1;
     return 1;
+}
+
+/* After the handshake: if the callback never judged the chain (a build
+ * without WOLFSSL_ALWAYS_VERIFY_CB calls it only on failure), judge it now
+ * from the session's copy; without one, fail closed. */
+static int verify_after_handshake(sipc_tls *t)
+{
+    if (t->vfy_accepted)
+        return 0;
+    WOLFSSL_X509_CHAIN *ch = wolfSSL_get_peer_chain(t->ssl);
+    int n = ch ? wolfSSL_get_chain_count(ch) : 0;
+    if (n <= 0) {
+        snprintf(t->detail, sizeof t->detail,
+                 "peer certificate could not be verified: the TLS library kept no copy of it");
+        return SIPC_EPEERAUTH;
+    }
+    sipc_der chain[SIPC_VFY_MAX_LINKS];
+    if (n > SIPC_VFY_MAX_LINKS)
+        n = SIPC_VFY_MAX_LINKS;
+    for (int i = 0; i < n; i++) {
+        chain[i].data = wolfSSL_get_chain_cert(ch, i);
+        chain[i].len = (size_t)wolfSSL_get_chain_length(ch, i);
+    }
+    sipc_fingerprint(chain[0].data, chain[0].len, t->peer_fp);
+    sipc_vfy_result res;
+    if (sipc_trust_verify(t->cfg->trust, chain, n,
+                          t->is_server ? SIPC_PURPOSE_CLIENT : SIPC_PURPOSE_SERVER, time(NULL),
+                          &res) != SIPC_VFY_OK) {
+        t->vfy_rejected = 1;
+        snprintf(t->detail, sizeof t->detail, "peer certificate rejected: %s", res.reason);
+        return SIPC_EPEERAUTH;
+    }
+    t->vfy_accepted = 1;
+    return 0;
 }
 
 /* ---- contexts ---- */
@@ -433,8 +470,10 @@ int sipc_tls_start(sipc_tls *t)
         return 0;
     int r = wolfSSL_connect(t->ssl);
     if (r == WOLFSSL_SUCCESS) {
-        t->hs_done = 1;
-        return 0;
+        int v = verify_after_handshake(t);
+        if (v == 0)
+            t->hs_done = 1;
+        return v;
     }
     return map_error(t, r);
 }
@@ -450,18 +489,11 @@ int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_f
             rc = map_error(t, r);
             goto out;
         }
-        t->hs_done = 1;
-        if (!t->peer_fp[0]) {
-            /* e.g. a verify callback that was not reached; record it anyway */
-            WOLFSSL_X509 *x = wolfSSL_get_peer_certificate(t->ssl);
-            if (x) {
-                int dlen = 0;
-                const unsigned char *der = wolfSSL_X509_get_der(x, &dlen);
-                if (der && dlen > 0)
-                    sipc_fingerprint(der, (size_t)dlen, t->peer_fp);
-                wolfSSL_X509_free(x);
-            }
+        rc = verify_after_handshake(t);
+        if (rc != 0) {
+            goto out;
         }
+        t->hs_done = 1;
         /* Application data may have come in the same read as Finished. */
     }
     /* wolfSSL_read returns at most one record per call: loop until it wants

@@ -222,7 +222,10 @@ function(_sipc_wolfssl_fetch)
     execute_process(COMMAND ${_SIPC_APT_GET} ${_o} update
       RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
     if(NOT rc EQUAL 0 OR err MATCHES "(^|\n)(W|E): (Failed|Some index files failed)")
-      _sipc_wolfssl_fail_fetch("apt-get update failed:\n${out}${err}")
+      # Only apt's error and warning lines, not the progress.
+      string(REGEX MATCHALL "(^|\n)(E|W|Err:[0-9]+)[: ][^\n]*" _lines "${out}\n${err}")
+      string(REPLACE ";" "" _lines "${_lines}")
+      _sipc_wolfssl_fail_fetch("apt-get update failed:${_lines}\n")
     endif()
     execute_process(COMMAND ${_SIPC_APT_GET} ${_o} source --download-only wolfssl
       WORKING_DIRECTORY "${tmp}"
@@ -320,6 +323,13 @@ if(NOT EXISTS "${_stamp}")
       endif()
       string(REPLACE ";" "\n" _tail "${_tail}")
       message(FATAL_ERROR "wolfSSL ${s} step failed (${rc}); full log: ${_w}/logs/${s}.log\n${_tail}")
+    endif()
+    if(s STREQUAL "extract")
+      # dpkg-source leaves a copy of the orig tarball beside the tree.
+      file(GLOB _copies "${_w}/wolfssl_*")
+      if(_copies)
+        file(REMOVE ${_copies})
+      endif()
     endif()
   endforeach()
 

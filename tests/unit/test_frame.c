@@ -1,0 +1,573 @@
+/* test_frame.c - the incremental frame decoder (ipc/frame.h).
+ *
+ * The property that matters: however the byte stream is cut into reads, the
+ * same frames come out, in order, with the same bytes; and a length above the
+ * maximum is refused before anything is allocated for its body. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ipc/frame.h"
+#include "sipc/sipc.h"
+
+/* ------------------------------------------------------------ fixtures */
+
+/* A byte stream of frames and where each body lies in it. */
+typedef struct stream {
+    uint8_t *bytes;
+    size_t len;
+    size_t nframes;
+    size_t off[32];  /* body offsets */
+    size_t flen[32]; /* body lengths */
+} stream;
+
+static void stream_build(stream *s, const size_t *lens, size_t n)
+{
+    assert_true(n <= 32);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += SIPC_FRAME_HEADER + lens[i];
+    s->bytes = malloc(total ? total : 1);
+    assert_non_null(s->bytes);
+    s->len = total;
+    s->nframes = n;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        sipc_frame_put_header(s->bytes + at, (uint32_t)lens[i]);
+        at += SIPC_FRAME_HEADER;
+        s->off[i] = at;
+        s->flen[i] = lens[i];
+        /* a pattern that differs per frame and per position */
+        for (size_t j = 0; j < lens[i]; j++)
+            s->bytes[at + j] = (uint8_t)(j * 31u + i * 7u + 1u);
+        at += lens[i];
+    }
+}
+
+static void stream_free(stream *s)
+{
+    free(s->bytes);
+    s->bytes = NULL;
+}
+
+/* Checks every delivered frame against the expected one, in order. Cheap:
+ * no copies, so it can run for every split point. */
+typedef struct checker {
+    const stream *s;
+    size_t next;     /* index of the next expected frame */
+    int bad;         /* first mismatch seen */
+    int stop_at;     /* return stop_ret when delivering this index (-1: never) */
+    int stop_ret;
+    size_t calls;
+} checker;
+
+static int check_frame(void *arg, const uint8_t *data, size_t len)
+{
+    checker *c = arg;
+    c->calls++;
+    if (c->next >= c->s->nframes || len != c->s->flen[c->next] ||
+        (len && memcmp(data, c->s->bytes + c->s->off[c->next], len) != 0)) {
+        c->bad = 1;
+        return 0;
+    }
+    if (len == 0 && data == NULL)
+        c->bad = 1; /* data must be a valid pointer even for empty frames */
+    size_t idx = c->next++;
+    if (c->stop_at >= 0 && (size_t)c->stop_at == idx)
+        return c->stop_ret;
+    return 0;
+}
+
+static void checker_init(checker *c, const stream *s)
+{
+    memset(c, 0, sizeof *c);
+    c->s = s;
+    c->stop_at = -1;
+}
+
+/* Feeds s in pieces ending at the given cut points; returns the checker. */
+static void feed_cuts(const stream *s, size_t max, const size_t *cuts, size_t ncuts, checker *c)
+{
+    sipc_frame_decoder d;
+    sipc_frame_decoder_init(&d, max);
+    checker_init(c, s);
+    size_t at = 0;
+    for (size_t i = 0; i <= ncuts; i++) {
+        size_t end = i < ncuts ? cuts[i] : s->len;
+        assert_int_equal(sipc_frame_decode(&d, s->bytes + at, end - at, check_frame, c), 0);
+        at = end;
+    }
+    assert_true(sipc_frame_decoder_idle(&d));
+    sipc_frame_decoder_free(&d);
+}
+
+/* zero-length, one byte, tiny, header-sized, a 255/256 boundary, one larger
+ * than a TLS record (16 KiB) and one larger than the 64 KiB socket read
+ * buffer, zeros between */
+static const size_t mixed_lens[] = {0, 1, 2, 3, 4, 5, 0, 255, 256, 0, 20000, 1, 0, 70000, 7, 0};
+static const size_t small_lens[] = {0, 1, 0, 2, 3, 4, 5, 17, 0, 255, 256, 1, 0};
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_header_bytes(void **state)
+{
+    (void)state;
+    uint8_t h[4];
+    sipc_frame_put_header(h, 0x01020304u);
+    assert_int_equal(h[0], 0x01);
+    assert_int_equal(h[1], 0x02);
+    assert_int_equal(h[2], 0x03);
+    assert_int_equal(h[3], 0x04);
+    sipc_frame_put_header(h, 0xFFFFFFFFu);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(h[i], 0xFF);
+    sipc_frame_put_header(h, 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(h[i], 0);
+}
+
+static void test_whole_stream_one_read(void **state)
+{
+    (void)state;
+    stream s;
+    stream_build(&s, mixed_lens, sizeof mixed_lens / sizeof mixed_lens[0]);
+    checker c;
+    feed_cuts(&s, 1u << 20, NULL, 0, &c);
+    assert_false(c.bad);
+    assert_int_equal(c.next, s.nframes);
+    stream_free(&s);
+}
+
+/* Every 2-way split of a stream that has zero-length, 1-byte and large frames. */
+static void test_every_two_way_split(void **state)
+{
+    (void)state;
+    stream s;
+    stream_build(&s, mixed_lens, sizeof mixed_lens / sizeof mixed_lens[0]);
+    for (size_t cut = 0; cut <= s.len; cut++) {
+        checker c;
+        feed_cuts(&s, 1u << 20, &cut, 1, &c);
+        if (c.bad || c.next != s.nframes)
+            fail_msg("split at byte %zu of %zu: frames differ (got %zu of %zu)", cut, s.len,
+                     c.next, s.nframes);
+    }
+    stream_free(&s);
+}
+
+/* Every 3-way split of a smaller stream: covers a header and a body both cut. */
+static void test_every_three_way_split(void **state)
+{
+    (void)state;
+    stream s;
+    stream_build(&s, small_lens, sizeof small_lens / sizeof small_lens[0]);
+    for (size_t a = 0; a <= s.len; a++) {
+        for (size_t b = a; b <= s.len; b++) {
+            size_t cuts[2] = {a, b};
+            checker c;
+            feed_cuts(&s, 4096, cuts, 2, &c);
+            if (c.bad || c.next != s.nframes)
+                fail_msg("split at %zu and %zu: frames differ", a, b);
+        }
+    }
+    stream_free(&s);
+}
+
+static void test_byte_at_a_time(void **state)
+{
+    (void)state;
+    stream s;
+    stream_build(&s, mixed_lens, sizeof mixed_lens / sizeof mixed_lens[0]);
+    sipc_frame_decoder d;
+    sipc_frame_decoder_init(&d, 1u << 20);
+    checker c;
+    checker_init(&c, &s);
+    for (size_t i = 0; i < s.len; i++)
+        assert_int_equal(sipc_frame_decode(&d, s.bytes + i, 1, check_frame, &c), 0);
+    assert_false(c.bad);
+    assert_int_equal(c.next, s.nframes);
+    assert_true(sipc_frame_decoder_idle(&d));
+    sipc_frame_decoder_free(&d);
+    stream_free(&s);
+}
+
+/* Reads of every size from 1 to 300 bytes (a fixed chunking per run). */
+static void test_fixed_chunk_sizes(void **state)
+{
+    (void)state;
+    stream s;
+    stream_build(&s, small_lens, sizeof small_lens / sizeof small_lens[0]);
+    for (size_t chunk = 1; chunk <= 300; chunk++) {
+        sipc_frame_decoder d;
+        sipc_frame_decoder_init(&d, 4096);
+        checker c;
+        checker_init(&c, &s);
+        for (size_t at = 0; at < s.len; at += chunk) {
+            size_t n = s.len - at < chunk ? s.len - at : chunk;
+            assert_int_equal(sipc_frame_decode(&d, s.bytes + at, n, check_frame, &c), 0);
+        }
+        if (c.bad || c.next != s.nframes)
+            fail_msg("chunks of %zu bytes: frames differ", chunk);
+        sipc_frame_decoder_free(&d);
+    }
+    stream_free(&s);
+}
+
+/* An empty read changes nothing, wherever it comes. */
+static void test_empty_reads(void **state)
+{
+    (void)state;
+    stream s;
+    stream_build(&s, small_lens, sizeof small_lens / sizeof small_lens[0]);
+    sipc_frame_decoder d;
+    sipc_frame_decoder_init(&d, 4096);
+    checker c;
+    checker_init(&c, &s);
+    for (size_t i = 0; i < s.len; i++) {
+        assert_int_equal(sipc_frame_decode(&d, s.bytes + i, 0, check_frame, &c), 0);
+        assert_int_equal(sipc_frame_decode(&d, s.bytes + i, 1, check_frame, &c), 0);
+    }
+    assert_false(c.bad);
+    assert_int_equal(c.next, s.nframes);
+    sipc_frame_decoder_free(&d);
+    stream_free(&s);
+}
+
+static void test_header_split_across_calls(void **state)
+{
+    (void)state;
+    static const size_t lens[] = {9};
+    stream s;
+    stream_build(&s, lens, 1);
+    /* 1+3, 2+2, 3+1 then the body; and 1+1+1+1 then the body byte by byte */
+    for (size_t first = 1; first < SIPC_FRAME_HEADER; first++) {
+        sipc_frame_decoder d;
+        sipc_frame_decoder_init(&d, 100);
+        checker c;
+        checker_init(&c, &s);
+        assert_int_equal(sipc_frame_decode(&d, s.bytes, first, check_frame, &c), 0);
+        assert_false(sipc_frame_decoder_idle(&d));
+        assert_int_equal(d.hdr_have, first);
+        assert_int_equal(sipc_frame_decode(&d, s.bytes + first, SIPC_FRAME_HEADER - first,
+                                           check_frame, &c),
+                         0);
+        assert_int_equal(c.calls, 0);
+        assert_false(sipc_frame_decoder_idle(&d)); /* body of 9 announced */
+        assert_int_equal(sipc_frame_decode(&d, s.bytes + SIPC_FRAME_HEADER, 9, check_frame, &c),
+                         0);
+        assert_int_equal(c.next, 1);
+        assert_false(c.bad);
+        assert_true(sipc_frame_decoder_idle(&d));
+        sipc_frame_decoder_free(&d);
+    }
+    /* the rest of a split header and the whole body in one read */
+    sipc_frame_decoder d;
+    sipc_frame_decoder_init(&d, 100);
+    checker c;
+    checker_init(&c, &s);
+    assert_int_equal(sipc_frame_decode(&d, s.bytes, 1, check_frame, &c), 0);
+    assert_int_equal(sipc_frame_decode(&d, s.bytes + 1, s.len - 1, check_frame, &c), 0);
+    assert_int_equal(c.next, 1);
+    assert_false(c.bad);
+    assert_true(sipc_frame_decoder_idle(&d));
+    sipc_frame_decoder_free(&d);
+    stream_free(&s);
+}
+
+static void test_exactly_max_accepted(void **state)
+{
+    (void)state;
+    const size_t max = 1000;
+    size_t lens[] = {max, 0, max};
+    stream s;
+    stream_build(&s, lens, 3);
+    checker c;
+    feed_cuts(&s, max, NULL, 0, &c);
+    assert_false(c.bad);
+    assert_int_equal(c.next, 3);
+    /* also when the body arrives in pieces (the copying path) */
+    size_t cuts[] = {2, SIPC_FRAME_HEADER + 1, SIPC_FRAME_HEADER + max - 1};
+    feed_cuts(&s, max, cuts, 3, &c);
+    assert_false(c.bad);
+    assert_int_equal(c.next, 3);
+    stream_free(&s);
+}
+
+/* A frame of max+1 is refused as soon as its header is complete: nothing is
+ * allocated for it, last_len says how big it was, earlier frames were
+ * delivered and the callback never sees it. */
+static void test_over_max_refused_before_allocation(void **state)
+{
+    (void)state;
+    const size_t max = 1000;
+    size_t lens[] = {3, max + 1};
+    stream s;
+    stream_build(&s, lens, 2);
+    size_t upto = s.off[1]; /* just the two headers and the first body */
+
+    /* in one read (header only) */
+    sipc_frame_decoder d;
+    sipc_frame_decoder_init(&d, max);
+    checker c;
+    checker_init(&c, &s);
+    assert_int_equal(sipc_frame_decode(&d, s.bytes, upto, check_frame, &c), SIPC_ETOOBIG);
+    assert_int_equal(d.last_len, max + 1);
+    assert_null(d.body);
+    assert_int_equal(c.next, 1);
+    assert_int_equal(c.calls, 1);
+    sipc_frame_decoder_free(&d);
+
+    /* with the whole body present too: still refused, not delivered */
+    sipc_frame_decoder_init(&d, max);
+    checker_init(&c, &s);
+    assert_int_equal(sipc_frame_decode(&d, s.bytes, s.len, check_frame, &c), SIPC_ETOOBIG);
+    assert_int_equal(d.last_len, max + 1);
+    assert_null(d.body);
+    assert_int_equal(c.calls, 1);
+    sipc_frame_decoder_free(&d);
+
+    /* header of the big frame split at every point */
+    for (size_t cut = s.off[0] + 3; cut < upto; cut++) {
+        sipc_frame_decoder_init(&d, max);
+        checker_init(&c, &s);
+        assert_int_equal(sipc_frame_decode(&d, s.bytes, cut, check_frame, &c), 0);
+        assert_int_equal(sipc_frame_decode(&d, s.bytes + cut, upto - cut, check_frame, &c),
+                         SIPC_ETOOBIG);
+        assert_int_equal(d.last_len, max + 1);
+        assert_null(d.body);
+        assert_int_equal(c.calls, 1);
+        sipc_frame_decoder_free(&d);
+    }
+    stream_free(&s);
+}
+
+/* The largest length the header can carry, against the default 16 MiB. */
+static void test_length_ffffffff(void **state)
+{
+    (void)state;
+    const uint8_t hdr[4] = {0xFF, 0xFF, 0xFF, 0xFF};
+    sipc_frame_decoder d;
+    sipc_frame_decoder_init(&d, 16u << 20);
+    checker c;
+    stream none = {0};
+    checker_init(&c, &none);
+    assert_int_equal(sipc_frame_decode(&d, hdr, 4, check_frame, &c), SIPC_ETOOBIG);
+    assert_int_equal(d.last_len, 0xFFFFFFFFu);
+    assert_null(d.body);
+    assert_int_equal(c.calls, 0);
+    sipc_frame_decoder_free(&d);
+
+    /* byte by byte */
+    sipc_frame_decoder_init(&d, 16u << 20);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(sipc_frame_decode(&d, hdr + i, 1, check_frame, &c), 0);
+    assert_int_equal(sipc_frame_decode(&d, hdr + 3, 1, check_frame, &c), SIPC_ETOOBIG);
+    assert_int_equal(d.last_len, 0xFFFFFFFFu);
+    assert_null(d.body);
+    assert_int_equal(c.calls, 0);
+    sipc_frame_decoder_free(&d);
+
+    /* and against the largest configurable maximum, 256 MiB */
+    sipc_frame_decoder_init(&d, 256u << 20);
+    assert_int_equal(sipc_frame_decode(&d, hdr, 4, check_frame, &c), SIPC_ETOOBIG);
+    assert_int_equal(d.last_len, 0xFFFFFFFFu);
+    assert_null(d.body);
+    sipc_frame_decoder_free(&d);
+}
+
+/* A maximum of 0 still passes empty frames and refuses a 1-byte one. */
+static void test_max_zero(void **state)
+{
+    (void)state;
+    size_t lens[] = {0, 0, 1};
+    stream s;
+    stream_build(&s, lens, 3);
+    sipc_frame_decoder d;
+    sipc_frame_decoder_init(&d, 0);
+    checker c;
+    checker_init(&c, &s);
+    assert_int_equal(sipc_frame_decode(&d, s.bytes, s.len, check_frame, &c), SIPC_ETOOBIG);
+    assert_int_equal(c.next, 2);
+    assert_int_equal(d.last_len, 1);
+    sipc_frame_decoder_free(&d);
+    stream_free(&s);
+}
+
+/* A large frame (1 MiB) under the default maximum, in uneven reads. */
+static void test_large_frame_uneven_reads(void **state)
+{
+    (void)state;
+    size_t lens[] = {1, 1u << 20, 0, 5};
+    stream s;
+    stream_build(&s, lens, 4);
+    static const size_t steps[] = {1, 3, 4, 5, 4093, 65536, 7, 100000, 2};
+    for (size_t start = 0; start < sizeof steps / sizeof steps[0]; start++) {
+        sipc_frame_decoder d;
+        sipc_frame_decoder_init(&d, 16u << 20);
+        checker c;
+        checker_init(&c, &s);
+        size_t k = start;
+        for (size_t at = 0; at < s.len;) {
+            size_t n = steps[k++ % (sizeof steps / sizeof steps[0])];
+            if (n > s.len - at)
+                n = s.len - at;
+            assert_int_equal(sipc_frame_decode(&d, s.bytes + at, n, check_frame, &c), 0);
+            at += n;
+        }
+        assert_false(c.bad);
+        assert_int_equal(c.next, 4);
+        assert_true(sipc_frame_decoder_idle(&d));
+        sipc_frame_decoder_free(&d);
+    }
+    stream_free(&s);
+}
+
+/* A non-zero callback result stops decoding at once and is returned, both
+ * for frames handed up in place and for frames reassembled from pieces. */
+static void test_callback_stops_decoding(void **state)
+{
+    (void)state;
+    size_t lens[] = {4, 5, 6, 7};
+    stream s;
+    stream_build(&s, lens, 4);
+
+    sipc_frame_decoder d;
+    sipc_frame_decoder_init(&d, 100);
+    checker c;
+    checker_init(&c, &s);
+    c.stop_at = 1;
+    c.stop_ret = 42;
+    assert_int_equal(sipc_frame_decode(&d, s.bytes, s.len, check_frame, &c), 42);
+    assert_int_equal(c.calls, 2);
+    assert_false(c.bad);
+    sipc_frame_decoder_free(&d);
+
+    /* a reassembled frame: frame 1's body arrives in two reads */
+    sipc_frame_decoder_init(&d, 100);
+    checker_init(&c, &s);
+    c.stop_at = 1;
+    c.stop_ret = SIPC_ECLOSED;
+    size_t mid = s.off[1] + 2;
+    assert_int_equal(sipc_frame_decode(&d, s.bytes, mid, check_frame, &c), 0);
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(sipc_frame_decode(&d, s.bytes + mid, s.len - mid, check_frame, &c),
+                     SIPC_ECLOSED);
+    assert_int_equal(c.calls, 2);
+    assert_false(c.bad);
+    assert_null(d.body); /* the reassembly buffer was released */
+    sipc_frame_decoder_free(&d);
+
+    /* stopping on the very first, zero-length frame */
+    size_t zl[] = {0, 1};
+    stream z;
+    stream_build(&z, zl, 2);
+    sipc_frame_decoder_init(&d, 100);
+    checker_init(&c, &z);
+    c.stop_at = 0;
+    c.stop_ret = -1;
+    assert_int_equal(sipc_frame_decode(&d, z.bytes, z.len, check_frame, &c), -1);
+    assert_int_equal(c.calls, 1);
+    sipc_frame_decoder_free(&d);
+    stream_free(&z);
+    stream_free(&s);
+}
+
+static void test_idle(void **state)
+{
+    (void)state;
+    size_t lens[] = {10};
+    stream s;
+    stream_build(&s, lens, 1);
+    sipc_frame_decoder d;
+    sipc_frame_decoder_init(&d, 100);
+    checker c;
+    checker_init(&c, &s);
+    assert_true(sipc_frame_decoder_idle(&d));
+    /* every prefix short of the whole frame leaves something buffered */
+    for (size_t i = 0; i < s.len; i++) {
+        assert_int_equal(sipc_frame_decode(&d, s.bytes + i, 1, check_frame, &c), 0);
+        if (i + 1 < s.len)
+            assert_false(sipc_frame_decoder_idle(&d));
+    }
+    assert_true(sipc_frame_decoder_idle(&d));
+    assert_int_equal(c.next, 1);
+
+    /* freeing a decoder with a partial body releases it and leaves it idle */
+    assert_int_equal(sipc_frame_decode(&d, s.bytes, 6, check_frame, &c), 0);
+    assert_false(sipc_frame_decoder_idle(&d));
+    assert_non_null(d.body);
+    sipc_frame_decoder_free(&d);
+    assert_true(sipc_frame_decoder_idle(&d));
+    assert_null(d.body);
+
+    /* and with a partial header */
+    sipc_frame_decoder_init(&d, 100);
+    assert_int_equal(sipc_frame_decode(&d, s.bytes, 2, check_frame, &c), 0);
+    assert_false(sipc_frame_decoder_idle(&d));
+    sipc_frame_decoder_free(&d);
+    assert_true(sipc_frame_decoder_idle(&d));
+
+    /* a complete zero-length frame leaves nothing buffered */
+    const uint8_t empty[4] = {0, 0, 0, 0};
+    sipc_frame_decoder_init(&d, 100);
+    stream none = {0};
+    size_t zl[] = {0};
+    stream_build(&none, zl, 1);
+    checker_init(&c, &none);
+    assert_int_equal(sipc_frame_decode(&d, empty, 4, check_frame, &c), 0);
+    assert_true(sipc_frame_decoder_idle(&d));
+    assert_int_equal(c.next, 1);
+    sipc_frame_decoder_free(&d);
+    stream_free(&none);
+    stream_free(&s);
+}
+
+/* After a refusal the decoder can still be freed (no leak under ASan) and a
+ * fresh init makes it usable again. */
+static void test_reinit_after_error(void **state)
+{
+    (void)state;
+    size_t lens[] = {50, 2};
+    stream s;
+    stream_build(&s, lens, 2);
+    sipc_frame_decoder d;
+    sipc_frame_decoder_init(&d, 10);
+    checker c;
+    checker_init(&c, &s);
+    assert_int_equal(sipc_frame_decode(&d, s.bytes, s.len, check_frame, &c), SIPC_ETOOBIG);
+    assert_int_equal(d.last_len, 50);
+    sipc_frame_decoder_free(&d);
+    sipc_frame_decoder_init(&d, 100);
+    checker_init(&c, &s);
+    assert_int_equal(sipc_frame_decode(&d, s.bytes, s.len, check_frame, &c), 0);
+    assert_int_equal(c.next, 2);
+    sipc_frame_decoder_free(&d);
+    stream_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_header_bytes),
+        cmocka_unit_test(test_whole_stream_one_read),
+        cmocka_unit_test(test_every_two_way_split),
+        cmocka_unit_test(test_every_three_way_split),
+        cmocka_unit_test(test_byte_at_a_time),
+        cmocka_unit_test(test_fixed_chunk_sizes),
+        cmocka_unit_test(test_empty_reads),
+        cmocka_unit_test(test_header_split_across_calls),
+        cmocka_unit_test(test_exactly_max_accepted),
+        cmocka_unit_test(test_over_max_refused_before_allocation),
+        cmocka_unit_test(test_length_ffffffff),
+        cmocka_unit_test(test_max_zero),
+        cmocka_unit_test(test_large_frame_uneven_reads),
+        cmocka_unit_test(test_callback_stops_decoding),
+        cmocka_unit_test(test_idle),
+        cmocka_unit_test(test_reinit_after_error),
+    };
+    return cmocka_run_group_tests_name("frame", tests, NULL, NULL);
+}

@@ -35,6 +35,19 @@ static void security_free(sipc_security *sec)
     free(sec);
 }
 
+/* The last step of every TLS constructor: the engine's contexts, or undo. */
+static int security_finish(sipc_security *sec, int r, sipc_security **out, char *err, size_t errlen)
+{
+    if (r == 0)
+        r = sipc_tls_config_new(&sec->tls, &sec->kp, sec->trust, err, errlen);
+    if (r != 0) {
+        security_free(sec);
+        return r;
+    }
+    *out = sec;
+    return 0;
+}
+
 int sipc_security_plain(sipc_security **out)
 {
     return security_alloc(out, SIPC_TLS_OFF);
@@ -57,23 +70,14 @@ int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err, s
         size_t n = strlen(err);
         snprintf(err + n, errlen - n, " (TLS is enabled: import the cluster's key pair with "
                                       "`tlstool import FILE`, or `tlstool disable`)");
-        goto fail;
+        return security_finish(sec, r, out, err, errlen);
     }
     sipc_trust_policy pol;
     memset(&pol, 0, sizeof pol);
     snprintf(pol.subject, sizeof pol.subject, "%s", cfg->subject);
     pol.revocation = cfg->revocation;
     r = sipc_trust_load_home(&sec->trust, cfg->home, &pol, err, errlen);
-    if (r != 0)
-        goto fail;
-    r = sipc_tls_config_new(&sec->tls, &sec->kp, sec->trust, err, errlen);
-    if (r != 0)
-        goto fail;
-    *out = sec;
-    return 0;
-fail:
-    security_free(sec);
-    return r ? r : SIPC_ETLSCONFIG;
+    return security_finish(sec, r, out, err, errlen);
 }
 
 int sipc_security_from_pem(sipc_security **out, sipc_tls_mode mode, const char *cert_pem,
@@ -88,7 +92,7 @@ int sipc_security_from_pem(sipc_security **out, sipc_tls_mode mode, const char *
     }
     r = sipc_keypair_load_pem(&sec->kp, cert_pem, key_pem, err, errlen);
     if (r != 0)
-        goto fail;
+        return security_finish(sec, r, out, err, errlen);
     sipc_trust_policy pol;
     memset(&pol, 0, sizeof pol);
     pol.revocation = SIPC_REVOCATION_SOFT;
@@ -97,16 +101,9 @@ int sipc_security_from_pem(sipc_security **out, sipc_tls_mode mode, const char *
         r = sipc_trust_set_own(sec->trust, &sec->kp);
     if (r != 0) {
         snprintf(err, errlen, "%s: cannot use this certificate as the cluster's pair", cert_pem);
-        goto fail;
+        r = SIPC_ETLSCONFIG;
     }
-    r = sipc_tls_config_new(&sec->tls, &sec->kp, sec->trust, err, errlen);
-    if (r != 0)
-        goto fail;
-    *out = sec;
-    return 0;
-fail:
-    security_free(sec);
-    return r ? r : SIPC_ETLSCONFIG;
+    return security_finish(sec, r, out, err, errlen);
 }
 
 sipc_security *sipc_security_retain(sipc_security *sec)

@@ -268,7 +268,7 @@ static int ch_wait(sipc_channel *ch, const char *service, const char *method, co
     call->oneway = oneway;
     call->cb = cb;
     call->arg = arg;
-    call->deadline = uv_now(ch->ctx->loop) + (timeout_ms ? timeout_ms : 30000);
+    call->deadline = uv_now(ch->ctx->loop) + (timeout_ms ? timeout_ms : SIPC__DEFAULT_CALL_TIMEOUT_MS);
     /* keep FIFO order among waiting calls: append, deadline ties go last */
     sipc_link *pos = ch->waiting.prev;
     while (pos != &ch->waiting && sipc_container_of(pos, sipc_pcall, dl)->deadline > call->deadline)
@@ -279,8 +279,9 @@ static int ch_wait(sipc_channel *ch, const char *service, const char *method, co
     return 0;
 }
 
-int sipc_call(sipc_channel *ch, const char *service, const char *method, const void *data,
-              size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg)
+/* What every call or message on a channel must pass first. */
+static int ch_can_send(const sipc_channel *ch, const char *service, const char *method,
+                       const void *data, size_t len)
 {
     if (!ch || !service || !method || (len && !data))
         return SIPC_EINVAL;
@@ -288,6 +289,15 @@ int sipc_call(sipc_channel *ch, const char *service, const char *method, const v
         return SIPC_ECLOSING;
     if (len > ch->ctx->opts.max_frame)
         return SIPC_ETOOBIG;
+    return 0;
+}
+
+int sipc_call(sipc_channel *ch, const char *service, const char *method, const void *data,
+              size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg)
+{
+    int e = ch_can_send(ch, service, method, data, len);
+    if (e != 0)
+        return e;
     if (ch->up && ch->conn && sipc_list_empty(&ch->waiting))
         return sipc_conn_call(ch->conn, service, method, data, len, timeout_ms, cb, arg);
     return ch_wait(ch, service, method, data, len, timeout_ms, cb, arg, 0);
@@ -296,12 +306,9 @@ int sipc_call(sipc_channel *ch, const char *service, const char *method, const v
 int sipc_send(sipc_channel *ch, const char *service, const char *method, const void *data,
               size_t len)
 {
-    if (!ch || !service || !method || (len && !data))
-        return SIPC_EINVAL;
-    if (ch->closing)
-        return SIPC_ECLOSING;
-    if (len > ch->ctx->opts.max_frame)
-        return SIPC_ETOOBIG;
+    int e = ch_can_send(ch, service, method, data, len);
+    if (e != 0)
+        return e;
     if (ch->up && ch->conn && sipc_list_empty(&ch->waiting))
         return sipc_conn_send(ch->conn, service, method, data, len);
     return ch_wait(ch, service, method, data, len, 0, NULL, NULL, 1);

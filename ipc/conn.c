@@ -13,7 +13,6 @@
 #define CLOSE_GRACE_MS 2000
 /* on_frame's "stop decoding here" (not an error): handlers hold too many requests */
 #define CONN_PAUSE 1
-#define DEFAULT_CALL_TIMEOUT_MS 30000
 
 static void conn_arm_timer(sipc_conn *c);
 static void conn_maybe_free(sipc_conn *c);
@@ -179,8 +178,9 @@ int sipc__conn_start_call(sipc_conn *c, sipc_pcall *call, const char *service, c
     return 0;
 }
 
-int sipc_conn_call(sipc_conn *c, const char *service, const char *method, const void *data,
-                   size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg)
+/* What every outgoing call or message on a connection must pass first. */
+static int conn_can_send(const sipc_conn *c, const char *service, const char *method,
+                         const void *data, size_t len)
 {
     if (!c || !service || !method || (len && !data))
         return SIPC_EINVAL;
@@ -188,13 +188,22 @@ int sipc_conn_call(sipc_conn *c, const char *service, const char *method, const 
         return c->state == SIPC_CONN_S_CLOSING ? SIPC_ECLOSED : SIPC_ENOTCONN;
     if (over_limit(c))
         return SIPC_EQUEUEFULL;
+    return 0;
+}
+
+int sipc_conn_call(sipc_conn *c, const char *service, const char *method, const void *data,
+                   size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg)
+{
+    int e = conn_can_send(c, service, method, data, len);
+    if (e != 0)
+        return e;
     sipc_pcall *call = calloc(1, sizeof *call);
     if (!call)
         return SIPC_ENOMEM;
     sipc_list_init(&call->dl);
     call->cb = cb;
     call->arg = arg;
-    call->deadline = uv_now(c->ctx->loop) + (timeout_ms ? timeout_ms : DEFAULT_CALL_TIMEOUT_MS);
+    call->deadline = uv_now(c->ctx->loop) + (timeout_ms ? timeout_ms : SIPC__DEFAULT_CALL_TIMEOUT_MS);
     int r = sipc__conn_start_call(c, call, service, method, data, len);
     if (r != 0) {
         if (cm_take(&c->calls, call->id) == call)
@@ -207,12 +216,9 @@ int sipc_conn_call(sipc_conn *c, const char *service, const char *method, const 
 int sipc_conn_send(sipc_conn *c, const char *service, const char *method, const void *data,
                    size_t len)
 {
-    if (!c || !service || !method || (len && !data))
-        return SIPC_EINVAL;
-    if (c->state != SIPC_CONN_S_UP)
-        return c->state == SIPC_CONN_S_CLOSING ? SIPC_ECLOSED : SIPC_ENOTCONN;
-    if (over_limit(c))
-        return SIPC_EQUEUEFULL;
+    int e = conn_can_send(c, service, method, data, len);
+    if (e != 0)
+        return e;
     return conn_send_call(c, NULL, service, method, data, len, 1);
 }
 

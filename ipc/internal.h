@@ -39,6 +39,7 @@ static inline void sipc_list_remove(sipc_link *n)
 #define sipc_container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
 /* ---- calls: one outstanding or waiting RPC ---- */
+#define SIPC__DEFAULT_CALL_TIMEOUT_MS 30000 /* timeout_ms 0, see sipc_call() */
 typedef struct sipc_pcall {
     sipc_link dl;       /* in a deadline-ordered list */
     uint64_t id;

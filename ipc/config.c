@@ -65,8 +65,42 @@ int sipc_config_port(const sipc_config *cfg, const char *service)
 
 typedef struct parse_state {
     sipc_config *cfg;
+    FILE *fp;
+    int line;          /* lines handed to inih so far */
+    int indented;      /* the current line starts with white space */
+    int err_line;      /* line of the first error found by on_entry */
+    int too_long;      /* line that does not fit inih's line buffer */
+    int read_errno;    /* the file could not be read (e.g. a directory) */
+    char prev_section[64];
+    char prev_key[64];
     char err[256];
 } parse_state;
+
+/* inih reads through a fixed buffer of INI_MAX_LINE bytes and would parse
+ * the rest of a longer line as a line of its own; this reader counts lines
+ * (so that errors found in on_entry carry their own line number) and stops
+ * at a line that does not fit. */
+static char *conf_reader(char *str, int num, void *stream)
+{
+    parse_state *ps = stream;
+    errno = 0;
+    if (!fgets(str, num, ps->fp)) {
+        if (ferror(ps->fp))
+            ps->read_errno = errno ? errno : EIO;
+        return NULL;
+    }
+    ps->line++;
+    size_t n = strlen(str);
+    if (n == (size_t)num - 1 && str[n - 1] != '\n') {
+        int c = fgetc(ps->fp);
+        if (c != '\n' && c != EOF) {
+            ps->too_long = ps->line;
+            return NULL;
+        }
+    }
+    ps->indented = str[0] == ' ' || str[0] == '\t';
+    return str;
+}
 
 static int copy_str(char *dst, size_t cap, const char *v, parse_state *ps, const char *key)
 {
@@ -101,9 +135,11 @@ static int parse_port(const char *v, int *out)
     return 1;
 }
 
-static int parse_nodes(sipc_config *cfg, const char *v, parse_state *ps)
+/* nodes = a, b  replaces the list; indented lines below it continue it. */
+static int parse_nodes(sipc_config *cfg, const char *v, parse_state *ps, int continued)
 {
-    cfg->nnodes = 0;
+    if (!continued)
+        cfg->nnodes = 0;
     char buf[4096];
     if (strlen(v) >= sizeof buf) {
         snprintf(ps->err, sizeof ps->err, "nodes list too long");
@@ -123,9 +159,9 @@ static int parse_nodes(sipc_config *cfg, const char *v, parse_state *ps)
     return 1;
 }
 
-static int on_entry(void *user, const char *section, const char *key, const char *value)
+static int on_setting(parse_state *ps, const char *section, const char *key, const char *value,
+                      int continued)
 {
-    parse_state *ps = user;
     sipc_config *cfg = ps->cfg;
     if (!strcmp(section, "node")) {
         if (!strcmp(key, "id"))
@@ -136,7 +172,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
         if (!strcmp(key, "name"))
             return copy_str(cfg->cluster, sizeof cfg->cluster, value, ps, key);
         if (!strcmp(key, "nodes"))
-            return parse_nodes(cfg, value, ps);
+            return parse_nodes(cfg, value, ps, continued);
     } else if (!strcmp(section, "tls")) {
         if (!strcmp(key, "enable")) {
             if (parse_bool(value, &cfg->tls_enable))
@@ -213,6 +249,31 @@ static int on_entry(void *user, const char *section, const char *key, const char
     return 0;
 }
 
+static int on_entry(void *user, const char *section, const char *key, const char *value)
+{
+    parse_state *ps = user;
+    if (ps->err_line)
+        return 1; /* report the first mistake, with its own line and text */
+    /* inih hands an indented line after a key to the handler as a further
+     * value of that key (multi-line entries) */
+    int continued = ps->indented && !strcmp(key, ps->prev_key) && !strcmp(section, ps->prev_section);
+    snprintf(ps->prev_section, sizeof ps->prev_section, "%s", section);
+    snprintf(ps->prev_key, sizeof ps->prev_key, "%s", key);
+    int ok;
+    if (continued && strcmp(key, "nodes") != 0) {
+        snprintf(ps->err, sizeof ps->err,
+                 "indented line continues the value of [%s] %s; only [cluster] nodes may span "
+                 "lines (remove the indentation)",
+                 section, key);
+        ok = 0;
+    } else {
+        ok = on_setting(ps, section, key, value, continued);
+    }
+    if (!ok)
+        ps->err_line = ps->line;
+    return ok;
+}
+
 int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -240,11 +301,23 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return SIPC_ECONFIG;
     }
-    parse_state ps = {.cfg = cfg};
-    int line = ini_parse_file(fp, on_entry, &ps);
+    parse_state ps = {.cfg = cfg, .fp = fp};
+    int line = ini_parse_stream(conf_reader, &ps, on_entry, &ps);
     fclose(fp);
+    if (ps.read_errno) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(ps.read_errno));
+        return SIPC_ECONFIG;
+    }
+    if (ps.too_long && (line == 0 || line >= ps.too_long)) {
+        snprintf(err, errlen,
+                 "%s:%d: line longer than %d characters (continue a long nodes list on indented "
+                 "lines)",
+                 path, ps.too_long, INI_MAX_LINE - 1);
+        return SIPC_ECONFIG;
+    }
     if (line != 0) {
-        snprintf(err, errlen, "%s:%d: %s", path, line, ps.err[0] ? ps.err : "syntax error");
+        snprintf(err, errlen, "%s:%d: %s", path, line,
+                 ps.err_line == line && ps.err[0] ? ps.err : "syntax error");
         return SIPC_ECONFIG;
     }
     return 0;
@@ -282,6 +355,17 @@ static int line_is_key(const char *l, const char *key)
 int sipc_config_set(const char *home, const char *section, const char *key, const char *value,
                     char *err, size_t errlen)
 {
+    if (!section || !key || !value || !*section || !*key || strpbrk(section, "[]\r\n") ||
+        strpbrk(key, "=:;#[] \t\r\n") || strpbrk(value, "\r\n")) {
+        snprintf(err, errlen, "cannot set [%s] %s: invalid section, key or value",
+                 section ? section : "", key ? key : "");
+        return SIPC_ECONFIG;
+    }
+    if (strlen(key) + 3 + strlen(value) > INI_MAX_LINE - 1) {
+        snprintf(err, errlen, "cannot set [%s] %s: the line would be longer than %d characters",
+                 section, key, INI_MAX_LINE - 1);
+        return SIPC_ECONFIG;
+    }
     home = sipc_home_resolve(home);
     char path[1024], tmp[1100];
     snprintf(path, sizeof path, "%s/sipc.conf", home);
@@ -319,7 +403,7 @@ int sipc_config_set(const char *home, const char *section, const char *key, cons
         return SIPC_ECONFIG;
     }
 
-    int in_section = 0, done = 0, seen_section = 0;
+    int in_section = 0, done = 0, seen_section = 0, skipping = 0;
     char cur[128];
     char *text = old ? old : (char *)"";
     /* strtok_r would drop empty lines; walk by hand */
@@ -331,7 +415,11 @@ int sipc_config_set(const char *home, const char *section, const char *key, cons
             len = sizeof line - 1;
         memcpy(line, l, len);
         line[len] = '\0';
-        if (line_is_section(line, cur, sizeof cur)) {
+        const char *t = line + strspn(line, " \t");
+        if (skipping && t > line && *t && !strchr(";#", *t)) {
+            /* an indented continuation of the value being replaced */
+        } else if (line_is_section(line, cur, sizeof cur)) {
+            skipping = 0;
             if (in_section && !done) {
                 fprintf(out, "%s = %s\n", key, value);
                 done = 1;
@@ -342,7 +430,10 @@ int sipc_config_set(const char *home, const char *section, const char *key, cons
         } else if (in_section && !done && line_is_key(line, key)) {
             fprintf(out, "%s = %s\n", key, value);
             done = 1;
+            skipping = 1;
         } else {
+            if (*t && t == line)
+                skipping = 0;
             fprintf(out, "%s\n", line);
         }
         l = nl ? nl + 1 : l + strlen(l);

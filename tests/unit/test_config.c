@@ -1,0 +1,710 @@
+/* test_config.c - $SIPC_HOME/sipc.conf (ipc/config.c): defaults, every key,
+ * errors with their line numbers, sipc_config_set's in-place editing and the
+ * home rule. Each test works in its own mkdtemp directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sipc/sipc.h"
+
+/* ------------------------------------------------------------ helpers */
+
+static char *make_home(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    char tmpl[512];
+    snprintf(tmpl, sizeof tmpl, "%s/sipc-cfg-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    char *d = mkdtemp(tmpl);
+    assert_non_null(d);
+    return strdup(d);
+}
+
+static void rm_home(char *home)
+{
+    char cmd[700];
+    /* only ever a directory this test made with mkdtemp */
+    assert_non_null(strstr(home, "/sipc-cfg-"));
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", home);
+    assert_int_equal(system(cmd), 0);
+    free(home);
+}
+
+static void write_conf(const char *home, const char *text)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/sipc.conf", home);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    assert_int_equal(fclose(fp), 0);
+}
+
+/* The file's content (malloc'd), or NULL if it does not exist. */
+static char *read_conf(const char *home)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/sipc.conf", home);
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0, len = 0;
+    int ch;
+    while ((ch = fgetc(fp)) != EOF) {
+        if (len + 2 > cap) {
+            cap = cap ? cap * 2 : 256;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+        buf[len++] = (char)ch;
+    }
+    fclose(fp);
+    if (!buf)
+        buf = calloc(1, 1);
+    else
+        buf[len] = '\0';
+    return buf;
+}
+
+/* Loads text as sipc.conf; returns the result and leaves the message in err. */
+static int load_text(const char *home, const char *text, sipc_config *cfg, char *err, size_t errlen)
+{
+    write_conf(home, text);
+    err[0] = '\0';
+    return sipc_config_load(cfg, home, err, errlen);
+}
+
+/* Expects text to be refused with "sipc.conf:LINE:" and needle in the message. */
+static void expect_error(const char *home, const char *text, int line, const char *needle)
+{
+    sipc_config cfg;
+    char err[1024];
+    int r = load_text(home, text, &cfg, err, sizeof err);
+    if (r != SIPC_ECONFIG)
+        fail_msg("accepted (%d): %s", r, text);
+    char want[64];
+    snprintf(want, sizeof want, "sipc.conf:%d:", line);
+    if (!strstr(err, want))
+        fail_msg("message '%s' lacks '%s' for:\n%s", err, want, text);
+    if (needle && !strstr(err, needle))
+        fail_msg("message '%s' lacks '%s'", err, needle);
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    sipc_config cfg;
+    char err[512] = "";
+    memset(&cfg, 0x5A, sizeof cfg); /* load must set everything */
+    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
+    assert_string_equal(cfg.home, home);
+    char host[64] = "";
+    gethostname(host, sizeof host);
+    host[sizeof host - 1] = '\0';
+    assert_string_equal(cfg.node_id, host[0] ? host : "node");
+    assert_string_equal(cfg.address, "127.0.0.1");
+    assert_string_equal(cfg.cluster, "sipc");
+    assert_int_equal(cfg.nnodes, 0);
+    assert_int_equal(cfg.tls_enable, 0);
+    assert_int_equal(cfg.tls_mode, SIPC_TLS_STRICT);
+    assert_string_equal(cfg.subject, "");
+    assert_int_equal(cfg.revocation, SIPC_REVOCATION_SOFT);
+    assert_int_equal(cfg.max_frame, 16u << 20);
+    assert_int_equal(cfg.nservices, 0);
+    assert_int_equal(sipc_config_effective_mode(&cfg), SIPC_TLS_OFF);
+
+    assert_int_equal(sipc_config_port(&cfg, "data"), 23000);
+    assert_int_equal(sipc_config_port(&cfg, "search"), 23001);
+    assert_int_equal(sipc_config_port(&cfg, "management"), 23002);
+    assert_int_equal(sipc_config_port(&cfg, "pipeline"), 23003);
+    assert_int_equal(sipc_config_port(&cfg, "unknown"), 0);
+    assert_int_equal(sipc_config_port(&cfg, ""), 0);
+
+    /* an empty file and a comments-only file are the defaults too */
+    assert_int_equal(load_text(home, "", &cfg, err, sizeof err), 0);
+    assert_int_equal(cfg.max_frame, 16u << 20);
+    assert_int_equal(load_text(home, "; comment\n# another\n\n", &cfg, err, sizeof err), 0);
+    assert_string_equal(cfg.cluster, "sipc");
+    rm_home(home);
+}
+
+static void test_every_key(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    sipc_config cfg;
+    char err[512];
+    int r = load_text(home,
+                      "; a node of the test cluster\n"
+                      "[node]\n"
+                      "id = node-7\n"
+                      "address = 0.0.0.0\n"
+                      "\n"
+                      "[cluster]\n"
+                      "name = prod\n"
+                      "nodes = 10.0.0.1:23000, 10.0.0.2:23000,10.0.0.3:23000\t[::1]:23000\n"
+                      "\n"
+                      "[tls]\n"
+                      "enable = 1\n"
+                      "mode = permissive\n"
+                      "subject = CN=sipc-node,O=Example\n"
+                      "revocation = hard\n"
+                      "\n"
+                      "[limits]\n"
+                      "max_frame = 1048576\n"
+                      "\n"
+                      "[data]\n"
+                      "port = 24000\n"
+                      "[search]\n"
+                      "port = 0\n"
+                      "[analytics]\n"
+                      "port = 25000\n",
+                      &cfg, err, sizeof err);
+    if (r != 0)
+        fail_msg("%s", err);
+    assert_string_equal(cfg.node_id, "node-7");
+    assert_string_equal(cfg.address, "0.0.0.0");
+    assert_string_equal(cfg.cluster, "prod");
+    assert_int_equal(cfg.nnodes, 4);
+    assert_string_equal(cfg.nodes[0], "10.0.0.1:23000");
+    assert_string_equal(cfg.nodes[1], "10.0.0.2:23000");
+    assert_string_equal(cfg.nodes[2], "10.0.0.3:23000");
+    assert_string_equal(cfg.nodes[3], "[::1]:23000");
+    assert_int_equal(cfg.tls_enable, 1);
+    assert_int_equal(cfg.tls_mode, SIPC_TLS_PERMISSIVE);
+    assert_int_equal(sipc_config_effective_mode(&cfg), SIPC_TLS_PERMISSIVE);
+    assert_string_equal(cfg.subject, "CN=sipc-node,O=Example");
+    assert_int_equal(cfg.revocation, SIPC_REVOCATION_HARD);
+    assert_int_equal(cfg.max_frame, 1048576);
+    assert_int_equal(cfg.nservices, 3);
+    assert_int_equal(sipc_config_port(&cfg, "data"), 24000);
+    assert_int_equal(sipc_config_port(&cfg, "search"), 0);
+    assert_int_equal(sipc_config_port(&cfg, "analytics"), 25000);
+    assert_int_equal(sipc_config_port(&cfg, "management"), 23002); /* default still */
+    rm_home(home);
+}
+
+static void test_value_forms(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    sipc_config cfg;
+    char err[512];
+    /* booleans */
+    static const char *const yes[] = {"1", "true", "TRUE", "yes", "on", "On"};
+    static const char *const no[] = {"0", "false", "no", "off", "OFF"};
+    char text[256];
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        snprintf(text, sizeof text, "[tls]\nenable = %s\n", yes[i]);
+        assert_int_equal(load_text(home, text, &cfg, err, sizeof err), 0);
+        assert_int_equal(cfg.tls_enable, 1);
+        assert_int_equal(sipc_config_effective_mode(&cfg), SIPC_TLS_STRICT);
+    }
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+        snprintf(text, sizeof text, "[tls]\nenable = %s\nmode = permissive\n", no[i]);
+        assert_int_equal(load_text(home, text, &cfg, err, sizeof err), 0);
+        assert_int_equal(cfg.tls_enable, 0);
+        assert_int_equal(sipc_config_effective_mode(&cfg), SIPC_TLS_OFF);
+    }
+    /* modes and revocation values */
+    assert_int_equal(load_text(home, "[tls]\nmode = strict\nrevocation = off\n", &cfg, err, sizeof err), 0);
+    assert_int_equal(cfg.tls_mode, SIPC_TLS_STRICT);
+    assert_int_equal(cfg.revocation, SIPC_REVOCATION_OFF);
+    assert_int_equal(load_text(home, "[tls]\nrevocation = soft\n", &cfg, err, sizeof err), 0);
+    assert_int_equal(cfg.revocation, SIPC_REVOCATION_SOFT);
+    /* max_frame bounds: 1024 .. 256 MiB inclusive */
+    assert_int_equal(load_text(home, "[limits]\nmax_frame = 1024\n", &cfg, err, sizeof err), 0);
+    assert_int_equal(cfg.max_frame, 1024);
+    assert_int_equal(load_text(home, "[limits]\nmax_frame = 268435456\n", &cfg, err, sizeof err), 0);
+    assert_int_equal(cfg.max_frame, 268435456);
+    /* ports 0 and 65535; a later value for the same service wins */
+    assert_int_equal(load_text(home, "[data]\nport = 65535\nport = 1\n", &cfg, err, sizeof err), 0);
+    assert_int_equal(sipc_config_port(&cfg, "data"), 1);
+    assert_int_equal(cfg.nservices, 1);
+    /* whitespace around '=' and an inline comment */
+    assert_int_equal(load_text(home, "[node]\n  id=n1 ; the first\n", &cfg, err, sizeof err), 0);
+    assert_string_equal(cfg.node_id, "n1");
+    /* an empty nodes list */
+    assert_int_equal(load_text(home, "[cluster]\nnodes =\n", &cfg, err, sizeof err), 0);
+    assert_int_equal(cfg.nnodes, 0);
+    rm_home(home);
+}
+
+/* inih reads lines through a 200-byte buffer and used to parse the rest of a
+ * longer line as a line of its own ("unknown setting [cluster] 00, 10.0.0.13"
+ * for a 16-node list). A line that does not fit is now refused with its line
+ * number, and a long nodes list is written over indented continuation lines. */
+static void test_long_lines(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    char list[1024] = "";
+    for (int i = 1; i <= 16; i++) {
+        char one[64];
+        snprintf(one, sizeof one, "%s10.0.0.%d:23000", i > 1 ? ", " : "", i);
+        strcat(list, one);
+    }
+    assert_true(strlen(list) > 200);
+    char text[2048];
+    snprintf(text, sizeof text, "[cluster]\nnodes = %s\n[tls]\nenable = 1\n", list);
+    expect_error(home, text, 2, "longer than 199 characters");
+
+    /* a line of exactly 199 characters still fits */
+    char fit[256];
+    snprintf(fit, sizeof fit, "[tls]\nsubject = %0189d\n", 7);
+    assert_int_equal(strlen(strchr(fit, '\n') + 1), 200); /* 199 + newline */
+    sipc_config cfg;
+    char err[512];
+    if (load_text(home, fit, &cfg, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(strlen(cfg.subject), 189);
+    fit[strlen(fit) - 1] = '\0'; /* and without the final newline */
+    assert_int_equal(load_text(home, fit, &cfg, err, sizeof err), 0);
+    assert_int_equal(strlen(cfg.subject), 189);
+    /* one more does not */
+    snprintf(fit, sizeof fit, "[tls]\nsubject = %0190d\n", 7);
+    expect_error(home, fit, 2, "longer than");
+
+    /* the same 16 nodes over continuation lines */
+    snprintf(text, sizeof text,
+             "[cluster]\n"
+             "nodes = 10.0.0.1:23000, 10.0.0.2:23000, 10.0.0.3:23000, 10.0.0.4:23000\n"
+             "        10.0.0.5:23000, 10.0.0.6:23000, 10.0.0.7:23000, 10.0.0.8:23000\n"
+             "  ; a comment between continuation lines\n"
+             "        10.0.0.9:23000, 10.0.0.10:23000, 10.0.0.11:23000, 10.0.0.12:23000,\n"
+             "\t10.0.0.13:23000 10.0.0.14:23000 10.0.0.15:23000 10.0.0.16:23000\n"
+             "name = big\n"
+             "[tls]\nenable = 1\n");
+    if (load_text(home, text, &cfg, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(cfg.nnodes, 16);
+    assert_string_equal(cfg.nodes[0], "10.0.0.1:23000");
+    assert_string_equal(cfg.nodes[8], "10.0.0.9:23000");
+    assert_string_equal(cfg.nodes[15], "10.0.0.16:23000");
+    assert_string_equal(cfg.cluster, "big");
+    assert_int_equal(cfg.tls_enable, 1);
+
+    /* a later, unindented nodes line replaces the list */
+    assert_int_equal(load_text(home, "[cluster]\nnodes = a:1, b:2\n  c:3\nnodes = d:4\n", &cfg, err,
+                               sizeof err),
+                     0);
+    assert_int_equal(cfg.nnodes, 1);
+    assert_string_equal(cfg.nodes[0], "d:4");
+
+    /* an indented line under any other key is a mistake, not a silent new value */
+    expect_error(home, "[node]\nid = a\n  address = 10.0.0.1\n", 3, "indented");
+    /* more than SIPC_MAX_NODES over continuation lines */
+    char many[4096] = "[cluster]\nnodes = n0:1\n";
+    for (int i = 1; i <= SIPC_MAX_NODES; i++) {
+        char one[32];
+        snprintf(one, sizeof one, "  n%d:1\n", i);
+        strcat(many, one);
+    }
+    expect_error(home, many, 2 + SIPC_MAX_NODES, "nodes");
+    rm_home(home);
+}
+
+static void test_unknown_keys(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    /* the typo the design is about: enabel = 1 must not leave TLS off silently */
+    expect_error(home, "[tls]\nenabel = 1\n", 2, "enabel");
+    expect_error(home, "; c\n[node]\nid = a\nname = b\n", 4, "name");
+    expect_error(home, "[cluster]\nnodes = a:1\nseeds = b:2\n", 3, "seeds");
+    expect_error(home, "[limits]\nmax_frames = 2048\n", 2, "max_frames");
+    /* a service section knows only port */
+    expect_error(home, "[data]\nport = 1\nhost = x\n", 3, "host");
+    /* a key before any section */
+    expect_error(home, "port = 23000\n", 1, "port");
+    /* syntax: a line that is neither section, key nor comment */
+    expect_error(home, "[node]\nid = a\njust words\n", 3, NULL);
+    /* an unterminated section header */
+    expect_error(home, "[node\nid = a\n", 1, NULL);
+    rm_home(home);
+}
+
+/* When a file has several mistakes, the one reported is the first, with its
+ * own line number and its own text. */
+static void test_first_error_reported(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    expect_error(home, "[tls]\nenable = maybe\nmode = lax\n", 2, "maybe");
+    expect_error(home, "[tls]\nenabel = 1\n[node]\nidd = x\n", 2, "enabel");
+    rm_home(home);
+}
+
+static void test_bad_values(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    expect_error(home, "[tls]\nenable = maybe\n", 2, "enable");
+    expect_error(home, "[tls]\nenable = 2\n", 2, "enable");
+    expect_error(home, "[tls]\nenable =\n", 2, "enable");
+    expect_error(home, "[tls]\nmode = lax\n", 2, "mode");
+    expect_error(home, "[tls]\nmode = Strict\n", 2, "mode");
+    expect_error(home, "[tls]\nrevocation = sometimes\n", 2, "revocation");
+    expect_error(home, "[limits]\nmax_frame = 1023\n", 2, "max_frame");
+    expect_error(home, "[limits]\nmax_frame = 268435457\n", 2, "max_frame");
+    expect_error(home, "[limits]\nmax_frame = 1M\n", 2, "max_frame");
+    expect_error(home, "[limits]\nmax_frame =\n", 2, "max_frame");
+    expect_error(home, "[limits]\nmax_frame = -5\n", 2, "max_frame");
+    expect_error(home, "[data]\nport = 65536\n", 2, "port");
+    expect_error(home, "[data]\nport = -1\n", 2, "port");
+    expect_error(home, "[data]\nport = http\n", 2, "port");
+    expect_error(home, "[data]\nport = 80x\n", 2, "port");
+    expect_error(home, "[data]\nport =\n", 2, "port");
+    /* values longer than their field */
+    char text[600];
+    char longv[300];
+    memset(longv, 'x', sizeof longv - 1);
+    longv[sizeof longv - 1] = '\0';
+    snprintf(text, sizeof text, "[node]\nid = %.100s\n", longv);
+    expect_error(home, text, 2, "id");
+    snprintf(text, sizeof text, "\n[cluster]\nname = %.64s\n", longv);
+    expect_error(home, text, 3, "name");
+    /* more services than SIPC_MAX_SERVICES */
+    char many[1024] = "";
+    for (int i = 0; i <= SIPC_MAX_SERVICES; i++) {
+        char one[64];
+        snprintf(one, sizeof one, "[svc%d]\nport = %d\n", i, 30000 + i);
+        strcat(many, one);
+    }
+    expect_error(home, many, 2 * (SIPC_MAX_SERVICES + 1), "svc");
+    rm_home(home);
+}
+
+static void test_unreadable_file(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    char path[600];
+    snprintf(path, sizeof path, "%s/sipc.conf", home);
+    assert_int_equal(mkdir(path, 0700), 0); /* a directory where the file should be */
+    sipc_config cfg;
+    char err[512] = "";
+    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), SIPC_ECONFIG);
+    assert_non_null(strstr(err, "sipc.conf"));
+    rm_home(home);
+}
+
+static const char *const commented =
+    "# sipc node configuration\n"
+    "; managed by hand\n"
+    "\n"
+    "[node]\n"
+    "id = n1   ; this node\n"
+    "address = 10.1.1.1\n"
+    "\n"
+    "# TLS below\n"
+    "[tls]\n"
+    "enable = 0\n"
+    "mode = permissive\n"
+    "\n"
+    "[data]\n"
+    "port = 24000\n";
+
+static void test_set_preserves_lines(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    write_conf(home, commented);
+    char err[512] = "";
+    assert_int_equal(sipc_config_set(home, "tls", "enable", "1", err, sizeof err), 0);
+    char *after = read_conf(home);
+    assert_non_null(after);
+    /* exactly one line changed */
+    char *want = strdup(commented);
+    char *p = strstr(want, "enable = 0");
+    assert_non_null(p);
+    p[9] = '1';
+    assert_string_equal(after, want);
+    free(want);
+    free(after);
+
+    sipc_config cfg;
+    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
+    assert_int_equal(cfg.tls_enable, 1);
+    assert_int_equal(cfg.tls_mode, SIPC_TLS_PERMISSIVE);
+    assert_string_equal(cfg.node_id, "n1");
+    assert_int_equal(sipc_config_port(&cfg, "data"), 24000);
+    rm_home(home);
+}
+
+/* The same key name in another section is left alone. */
+static void test_set_right_section(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    write_conf(home, "[data]\nport = 1\n[search]\nport = 2\n[pipeline]\nport = 3\n");
+    char err[512] = "";
+    assert_int_equal(sipc_config_set(home, "search", "port", "22", err, sizeof err), 0);
+    char *after = read_conf(home);
+    assert_string_equal(after, "[data]\nport = 1\n[search]\nport = 22\n[pipeline]\nport = 3\n");
+    free(after);
+    /* a key that only shares a prefix is not the key */
+    write_conf(home, "[tls]\nmode_old = x\n");
+    assert_int_equal(sipc_config_set(home, "tls", "mode", "strict", err, sizeof err), 0);
+    after = read_conf(home);
+    assert_string_equal(after, "[tls]\nmode_old = x\nmode = strict\n");
+    free(after);
+    rm_home(home);
+}
+
+static void test_set_adds_key_and_section(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    write_conf(home, commented);
+    char err[512] = "";
+    /* a new key in an existing section that is not the last: it goes into
+     * that section, before the next one starts */
+    assert_int_equal(sipc_config_set(home, "node", "address", "10.2.2.2", err, sizeof err), 0);
+    assert_int_equal(sipc_config_set(home, "tls", "subject", "CN=x", err, sizeof err), 0);
+    /* a section that does not exist yet is created at the end */
+    assert_int_equal(sipc_config_set(home, "limits", "max_frame", "2048", err, sizeof err), 0);
+    assert_int_equal(sipc_config_set(home, "search", "port", "24001", err, sizeof err), 0);
+    /* a new key in the last section */
+    assert_int_equal(sipc_config_set(home, "search", "port", "24002", err, sizeof err), 0);
+
+    char *after = read_conf(home);
+    /* every original comment is still there */
+    assert_non_null(strstr(after, "# sipc node configuration\n; managed by hand\n"));
+    assert_non_null(strstr(after, "id = n1   ; this node\n"));
+    assert_non_null(strstr(after, "# TLS below\n"));
+    /* subject landed inside [tls], before [data] */
+    char *tls = strstr(after, "[tls]");
+    char *subj = strstr(after, "subject = CN=x");
+    char *data = strstr(after, "[data]");
+    assert_non_null(tls);
+    assert_non_null(subj);
+    assert_true(tls < subj && subj < data);
+    /* only one [search] section and one port line in it */
+    char *s1 = strstr(after, "[search]");
+    assert_non_null(s1);
+    assert_null(strstr(s1 + 1, "[search]"));
+    assert_null(strstr(after, "24001"));
+    free(after);
+
+    sipc_config cfg;
+    if (sipc_config_load(&cfg, home, err, sizeof err) != 0)
+        fail_msg("edited file does not load: %s", err);
+    assert_string_equal(cfg.node_id, "n1");
+    assert_string_equal(cfg.address, "10.2.2.2");
+    assert_string_equal(cfg.subject, "CN=x");
+    assert_int_equal(cfg.max_frame, 2048);
+    assert_int_equal(sipc_config_port(&cfg, "search"), 24002);
+    assert_int_equal(sipc_config_port(&cfg, "data"), 24000);
+    assert_int_equal(cfg.tls_mode, SIPC_TLS_PERMISSIVE);
+    rm_home(home);
+}
+
+/* No file, and even no home directory yet: set creates both. */
+static void test_set_creates_file(void **state)
+{
+    (void)state;
+    char *base = make_home();
+    char home[700];
+    snprintf(home, sizeof home, "%s/newhome", base);
+    char err[512] = "";
+    assert_int_equal(sipc_config_set(home, "tls", "enable", "1", err, sizeof err), 0);
+    char *after = read_conf(home);
+    assert_string_equal(after, "[tls]\nenable = 1\n");
+    free(after);
+    assert_int_equal(sipc_config_set(home, "tls", "mode", "permissive", err, sizeof err), 0);
+    after = read_conf(home);
+    assert_string_equal(after, "[tls]\nenable = 1\nmode = permissive\n");
+    free(after);
+    assert_int_equal(sipc_config_set(home, "data", "port", "23100", err, sizeof err), 0);
+    after = read_conf(home);
+    assert_string_equal(after, "[tls]\nenable = 1\nmode = permissive\n\n[data]\nport = 23100\n");
+    free(after);
+    /* no temporary file is left behind */
+    char cmd[900];
+    snprintf(cmd, sizeof cmd, "test -z \"$(ls -A '%s' | grep -v '^sipc.conf$')\"", home);
+    assert_int_equal(system(cmd), 0);
+
+    /* a file without a final newline */
+    write_conf(home, "[node]\nid = a");
+    assert_int_equal(sipc_config_set(home, "node", "address", "1.2.3.4", err, sizeof err), 0);
+    after = read_conf(home);
+    assert_string_equal(after, "[node]\nid = a\naddress = 1.2.3.4\n");
+    free(after);
+    rm_home(base);
+}
+
+/* Setting a key to the value it has changes nothing, however often. */
+static void test_set_idempotent(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    write_conf(home, commented);
+    char err[512] = "";
+    assert_int_equal(sipc_config_set(home, "tls", "enable", "1", err, sizeof err), 0);
+    assert_int_equal(sipc_config_set(home, "limits", "max_frame", "4096", err, sizeof err), 0);
+    char *once = read_conf(home);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(sipc_config_set(home, "tls", "enable", "1", err, sizeof err), 0);
+        assert_int_equal(sipc_config_set(home, "limits", "max_frame", "4096", err, sizeof err), 0);
+        char *again = read_conf(home);
+        assert_string_equal(again, once);
+        free(again);
+    }
+    free(once);
+    rm_home(home);
+}
+
+/* Replacing nodes also drops its continuation lines; comments stay. */
+static void test_set_replaces_continuation(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    write_conf(home, "[cluster]\nnodes = a:1, b:2\n    c:3\n  ; keep me\n    d:4\nname = x\n");
+    char err[512] = "";
+    assert_int_equal(sipc_config_set(home, "cluster", "nodes", "e:5", err, sizeof err), 0);
+    char *after = read_conf(home);
+    assert_string_equal(after, "[cluster]\nnodes = e:5\n  ; keep me\nname = x\n");
+    free(after);
+    sipc_config cfg;
+    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
+    assert_int_equal(cfg.nnodes, 1);
+    assert_string_equal(cfg.nodes[0], "e:5");
+    rm_home(home);
+}
+
+/* Nothing that would change the file's structure is written. */
+static void test_set_refuses_bad_input(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    write_conf(home, commented);
+    char err[512];
+    assert_int_equal(sipc_config_set(home, "tls", "enable", "1\n[node]\nid = evil", err, sizeof err),
+                     SIPC_ECONFIG);
+    assert_int_equal(sipc_config_set(home, "tls]\n[x", "enable", "1", err, sizeof err), SIPC_ECONFIG);
+    assert_int_equal(sipc_config_set(home, "tls", "en able", "1", err, sizeof err), SIPC_ECONFIG);
+    assert_int_equal(sipc_config_set(home, "tls", "a=b", "1", err, sizeof err), SIPC_ECONFIG);
+    assert_int_equal(sipc_config_set(home, "", "enable", "1", err, sizeof err), SIPC_ECONFIG);
+    assert_int_equal(sipc_config_set(home, "tls", "", "1", err, sizeof err), SIPC_ECONFIG);
+    char longv[300];
+    memset(longv, 'a', sizeof longv - 1);
+    longv[sizeof longv - 1] = '\0';
+    assert_int_equal(sipc_config_set(home, "tls", "subject", longv, err, sizeof err), SIPC_ECONFIG);
+    assert_non_null(strstr(err, "longer than"));
+    char *after = read_conf(home);
+    assert_string_equal(after, commented);
+    free(after);
+    /* an empty value is fine */
+    assert_int_equal(sipc_config_set(home, "tls", "subject", "", err, sizeof err), 0);
+    sipc_config cfg;
+    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
+    assert_string_equal(cfg.subject, "");
+    rm_home(home);
+}
+
+static void test_set_unwritable(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    char err[512] = "";
+    char bad[700];
+    /* a home below a regular file cannot be created */
+    write_conf(home, "");
+    snprintf(bad, sizeof bad, "%s/sipc.conf/sub", home);
+    assert_int_equal(sipc_config_set(bad, "tls", "enable", "1", err, sizeof err), SIPC_ECONFIG);
+    assert_true(strlen(err) > 0);
+    rm_home(home);
+}
+
+static void test_home_resolve(void **state)
+{
+    (void)state;
+    char *saved = getenv("SIPC_HOME") ? strdup(getenv("SIPC_HOME")) : NULL;
+
+    unsetenv("SIPC_HOME");
+    assert_string_equal(sipc_home_resolve(NULL), "/var/lib/sipc");
+    assert_string_equal(sipc_home_resolve(""), "/var/lib/sipc");
+    assert_string_equal(sipc_home_resolve("/opt/x"), "/opt/x");
+
+    setenv("SIPC_HOME", "/srv/sipc-env", 1);
+    assert_string_equal(sipc_home_resolve(NULL), "/srv/sipc-env");
+    assert_string_equal(sipc_home_resolve(""), "/srv/sipc-env");
+    /* explicit beats the environment */
+    assert_string_equal(sipc_home_resolve("/opt/x"), "/opt/x");
+
+    setenv("SIPC_HOME", "", 1); /* empty counts as unset */
+    assert_string_equal(sipc_home_resolve(NULL), "/var/lib/sipc");
+
+    /* sipc_config_load follows the same rule */
+    char *home = make_home();
+    write_conf(home, "[cluster]\nname = from-env\n");
+    setenv("SIPC_HOME", home, 1);
+    sipc_config cfg;
+    char err[512] = "";
+    assert_int_equal(sipc_config_load(&cfg, NULL, err, sizeof err), 0);
+    assert_string_equal(cfg.home, home);
+    assert_string_equal(cfg.cluster, "from-env");
+    /* and sipc_config_set */
+    assert_int_equal(sipc_config_set(NULL, "cluster", "name", "set-env", err, sizeof err), 0);
+    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
+    assert_string_equal(cfg.cluster, "set-env");
+
+    if (saved) {
+        setenv("SIPC_HOME", saved, 1);
+        free(saved);
+    } else {
+        unsetenv("SIPC_HOME");
+    }
+    rm_home(home);
+}
+
+static void test_mode_names(void **state)
+{
+    (void)state;
+    assert_string_equal(sipc_tls_mode_name(SIPC_TLS_OFF), "off");
+    assert_string_equal(sipc_tls_mode_name(SIPC_TLS_STRICT), "strict");
+    assert_string_equal(sipc_tls_mode_name(SIPC_TLS_PERMISSIVE), "permissive");
+    sipc_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.tls_mode = SIPC_TLS_PERMISSIVE;
+    assert_int_equal(sipc_config_effective_mode(&cfg), SIPC_TLS_OFF);
+    cfg.tls_enable = 1;
+    assert_int_equal(sipc_config_effective_mode(&cfg), SIPC_TLS_PERMISSIVE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_every_key),
+        cmocka_unit_test(test_value_forms),
+        cmocka_unit_test(test_long_lines),
+        cmocka_unit_test(test_unknown_keys),
+        cmocka_unit_test(test_first_error_reported),
+        cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_unreadable_file),
+        cmocka_unit_test(test_set_preserves_lines),
+        cmocka_unit_test(test_set_right_section),
+        cmocka_unit_test(test_set_adds_key_and_section),
+        cmocka_unit_test(test_set_creates_file),
+        cmocka_unit_test(test_set_idempotent),
+        cmocka_unit_test(test_set_replaces_continuation),
+        cmocka_unit_test(test_set_refuses_bad_input),
+        cmocka_unit_test(test_set_unwritable),
+        cmocka_unit_test(test_home_resolve),
+        cmocka_unit_test(test_mode_names),
+    };
+    return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

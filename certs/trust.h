@@ -78,6 +78,11 @@ int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp);
 int sipc_trust_add_root(sipc_trust *t, const uint8_t *der, size_t len, char *err, size_t errlen);
 /* A CRL (DER or PEM). Its issuer must be known to t. */
 int sipc_trust_add_crl(sipc_trust *t, const uint8_t *data, size_t len, char *err, size_t errlen);
+/* The same, naming the CRL (e.g. "crl/ca.crl") in revocation reasons. Added
+ * by the certificates issue; sipc_trust_add_crl is this with name NULL. */
+int sipc_trust_add_crl_named(sipc_trust *t, const uint8_t *data, size_t len, const char *name,
+                             char *err, size_t errlen);
+int sipc_trust_crl_count(const sipc_trust *t);
 /* Everything of $home/security per policy: node.crt (as own), trust/ *.pem,
  * crl/ *. Missing node.crt is an error (SIPC_ETLSCONFIG) naming the file. */
 int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_policy *policy,

@@ -1,0 +1,856 @@
+/* trust.c - the one certificate verifier of sipc (see trust.h).
+ *
+ * Chain building, signatures, dates, CA flags, key usage, subject and
+ * revocation are all decided here from the DER, with wolfCrypt only for the
+ * signature arithmetic, so that `tlstool verify` and the handshake say the
+ * same words. Nothing in here trusts wolfSSL's view of dates (an expired
+ * self-signed anchor passes wolfSSL) or names (SAN hides the CN). */
+#include "certs/trust.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "certs/x509_info.h"
+
+typedef struct anchor {
+    sipc_der der;
+    sipc_x509 x;
+    char source[16]; /* "own pair", "trust store" */
+} anchor;
+
+typedef struct crl_entry {
+    sipc_der der;
+    sipc_crl c;
+    char name[128];
+} crl_entry;
+
+struct sipc_trust {
+    sipc_trust_policy policy;
+    anchor *anchors;
+    int nanchors, canchors;
+    /* own chain, leaf first (copies) */
+    sipc_der own[SIPC_KP_MAX_CHAIN];
+    sipc_x509 own_x[SIPC_KP_MAX_CHAIN];
+    int nown;
+    int own_self_signed;
+    crl_entry *crls;
+    int ncrls, ccrls;
+};
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static int der_dup(sipc_der *d, const uint8_t *p, size_t n)
+{
+    d->data = malloc(n ? n : 1);
+    if (!d->data)
+        return SIPC_ENOMEM;
+    memcpy(d->data, p, n);
+    d->len = n;
+    return 0;
+}
+
+int sipc_trust_new(sipc_trust **out, const sipc_trust_policy *policy)
+{
+    sipc_trust *t = calloc(1, sizeof *t);
+    if (!t)
+        return SIPC_ENOMEM;
+    if (policy)
+        t->policy = *policy;
+    else
+        t->policy.revocation = SIPC_REVOCATION_SOFT;
+    *out = t;
+    return 0;
+}
+
+void sipc_trust_free(sipc_trust *t)
+{
+    if (!t)
+        return;
+    for (int i = 0; i < t->nanchors; i++)
+        sipc_der_free(&t->anchors[i].der);
+    free(t->anchors);
+    for (int i = 0; i < t->nown; i++)
+        sipc_der_free(&t->own[i]);
+    for (int i = 0; i < t->ncrls; i++)
+        sipc_der_free(&t->crls[i].der);
+    free(t->crls);
+    free(t);
+}
+
+static int find_anchor(const sipc_trust *t, const char *fp)
+{
+    for (int i = 0; i < t->nanchors; i++)
+        if (strcmp(t->anchors[i].x.fingerprint, fp) == 0)
+            return i;
+    return -1;
+}
+
+static int push_anchor(sipc_trust *t, const uint8_t *der, size_t len, const char *source,
+                       char *err, size_t errlen)
+{
+    sipc_x509 x;
+    char why[128];
+    if (sipc_x509_parse(&x, der, len, why, sizeof why) != 0) {
+        seterr(err, errlen, "not a certificate: %s", why);
+        return SIPC_EINVAL;
+    }
+    if (find_anchor(t, x.fingerprint) >= 0)
+        return 0;
+    if (t->nanchors == t->canchors) {
+        int nc = t->canchors ? t->canchors * 2 : 8;
+        anchor *na = realloc(t->anchors, (size_t)nc * sizeof *na);
+        if (!na)
+            return SIPC_ENOMEM;
+        t->anchors = na;
+        t->canchors = nc;
+    }
+    anchor *a = &t->anchors[t->nanchors];
+    memset(a, 0, sizeof *a);
+    if (der_dup(&a->der, der, len) != 0)
+        return SIPC_ENOMEM;
+    /* re-parse over our own copy so the pointers stay valid */
+    sipc_x509_parse(&a->x, a->der.data, a->der.len, NULL, 0);
+    snprintf(a->source, sizeof a->source, "%s", source);
+    t->nanchors++;
+    return 0;
+}
+
+int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp)
+{
+    if (!t || !kp || kp->ncerts < 1)
+        return SIPC_EINVAL;
+    for (int i = 0; i < t->nown; i++)
+        sipc_der_free(&t->own[i]);
+    t->nown = 0;
+    t->own_self_signed = 0;
+    for (int i = 0; i < kp->ncerts && i < SIPC_KP_MAX_CHAIN; i++) {
+        if (der_dup(&t->own[i], kp->certs[i].data, kp->certs[i].len) != 0)
+            return SIPC_ENOMEM;
+        t->nown = i + 1;
+        if (sipc_x509_parse(&t->own_x[i], t->own[i].data, t->own[i].len, NULL, 0) != 0)
+            return SIPC_ETLSCONFIG;
+    }
+    const sipc_x509 *leaf = &t->own_x[0];
+    if (sipc_x509_self_issued(leaf) && sipc_x509_signed_by(leaf, leaf) == 0) {
+        t->own_self_signed = 1;
+        return push_anchor(t, t->own[0].data, t->own[0].len, "own pair", NULL, 0);
+    }
+    /* A root carried in the chain is trusted too. */
+    for (int i = 1; i < t->nown; i++) {
+        const sipc_x509 *x = &t->own_x[i];
+        if (sipc_x509_self_issued(x) && x->is_ca && sipc_x509_signed_by(x, x) == 0) {
+            int r = push_anchor(t, t->own[i].data, t->own[i].len, "own pair", NULL, 0);
+            if (r != 0)
+                return r;
+        }
+    }
+    return 0;
+}
+
+int sipc_trust_add_root(sipc_trust *t, const uint8_t *der, size_t len, char *err, size_t errlen)
+{
+    sipc_x509 x;
+    char why[128];
+    if (sipc_x509_parse(&x, der, len, why, sizeof why) != 0) {
+        seterr(err, errlen, "not an X.509 certificate (%s)", why);
+        return SIPC_EINVAL;
+    }
+    if (!x.is_ca) {
+        seterr(err, errlen,
+               "'%s' is not a CA certificate (no basicConstraints CA:TRUE): only a root or the "
+               "self-signed pair of a cluster can be trusted",
+               x.subject);
+        return SIPC_EINVAL;
+    }
+    return push_anchor(t, der, len, "trust store", err, errlen);
+}
+
+static const sipc_x509 *find_known_issuer(const sipc_trust *t, const sipc_bytes *name)
+{
+    for (int i = 0; i < t->nanchors; i++)
+        if (sipc_name_equal(&t->anchors[i].x.subject_der, name))
+            return &t->anchors[i].x;
+    for (int i = 0; i < t->nown; i++)
+        if (sipc_name_equal(&t->own_x[i].subject_der, name))
+            return &t->own_x[i];
+    return NULL;
+}
+
+int sipc_trust_add_crl_named(sipc_trust *t, const uint8_t *data, size_t len, const char *name,
+                             char *err, size_t errlen)
+{
+    uint8_t *der = NULL;
+    long dl;
+    if (sipc_is_pem(data, len)) {
+        size_t pos = 0;
+        dl = sipc_pem_block((const char *)data, len, &pos, "X509 CRL", &der);
+        if (dl <= 0) {
+            seterr(err, errlen, "no readable \"X509 CRL\" PEM block");
+            return SIPC_EINVAL;
+        }
+    } else {
+        der = malloc(len ? len : 1);
+        if (!der)
+            return SIPC_ENOMEM;
+        memcpy(der, data, len);
+        dl = (long)len;
+    }
+    if (t->ncrls == t->ccrls) {
+        int nc = t->ccrls ? t->ccrls * 2 : 4;
+        crl_entry *n = realloc(t->crls, (size_t)nc * sizeof *n);
+        if (!n) {
+            free(der);
+            return SIPC_ENOMEM;
+        }
+        t->crls = n;
+        t->ccrls = nc;
+    }
+    crl_entry *e = &t->crls[t->ncrls];
+    memset(e, 0, sizeof *e);
+    e->der.data = der;
+    e->der.len = (size_t)dl;
+    char why[128];
+    if (sipc_crl_parse(&e->c, der, (size_t)dl, why, sizeof why) != 0) {
+        seterr(err, errlen, "not a CRL: %s", why);
+        sipc_der_free(&e->der);
+        return SIPC_EINVAL;
+    }
+    const sipc_x509 *iss = find_known_issuer(t, &e->c.issuer_der);
+    if (!iss) {
+        seterr(err, errlen,
+               "the issuer '%s' of this CRL is not known: trust its root (tlstool trust add) or "
+               "import the pair it belongs to first",
+               e->c.issuer);
+        sipc_der_free(&e->der);
+        return SIPC_EINVAL;
+    }
+    if (sipc_sig_check(&e->c.tbs, &e->c.sig_alg, &e->c.sig, &iss->spki) != 0) {
+        seterr(err, errlen, "the CRL's signature does not verify with the key of '%s'", e->c.issuer);
+        sipc_der_free(&e->der);
+        return SIPC_EINVAL;
+    }
+    snprintf(e->name, sizeof e->name, "%s", name && name[0] ? name : "(memory)");
+    t->ncrls++;
+    return 0;
+}
+
+int sipc_trust_add_crl(sipc_trust *t, const uint8_t *data, size_t len, char *err, size_t errlen)
+{
+    return sipc_trust_add_crl_named(t, data, len, NULL, err, errlen);
+}
+
+int sipc_trust_anchor_count(const sipc_trust *t)
+{
+    return t ? t->nanchors : 0;
+}
+
+const sipc_der *sipc_trust_anchor(const sipc_trust *t, int i)
+{
+    if (!t || i < 0 || i >= t->nanchors)
+        return NULL;
+    return &t->anchors[i].der;
+}
+
+int sipc_trust_crl_count(const sipc_trust *t)
+{
+    return t ? t->ncrls : 0;
+}
+
+static int read_file(const char *path, uint8_t **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    size_t cap = 4096, n = 0;
+    uint8_t *b = malloc(cap);
+    while (b) {
+        size_t r = fread(b + n, 1, cap - n, f);
+        n += r;
+        if (n < cap)
+            break;
+        if (cap > (16u << 20)) {
+            free(b);
+            b = NULL;
+            break;
+        }
+        uint8_t *nb = realloc(b, cap * 2);
+        if (!nb) {
+            free(b);
+            b = NULL;
+            break;
+        }
+        b = nb;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!b || bad) {
+        free(b);
+        return -1;
+    }
+    *out = b;
+    *len = n;
+    return 0;
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted regular files of dir; *names malloc'd. Missing dir = 0 files. */
+static int list_dir(const char *dir, char ***names)
+{
+    *names = NULL;
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : -1;
+    int n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **nn = realloc(*names, (size_t)cap * sizeof *nn);
+            if (!nn)
+                break;
+            *names = nn;
+        }
+        (*names)[n] = strdup(de->d_name);
+        if ((*names)[n])
+            n++;
+    }
+    closedir(d);
+    if (n)
+        qsort(*names, (size_t)n, sizeof(char *), cmpstr);
+    return n;
+}
+
+int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_policy *policy,
+                         char *err, size_t errlen)
+{
+    char path[1200];
+    sipc_keypair kp;
+    memset(&kp, 0, sizeof kp);
+    *out = NULL;
+    snprintf(path, sizeof path, "%s/security/node.crt", home);
+    int r = sipc_keypair_load_pem(&kp, path, NULL, err, errlen);
+    if (r != 0)
+        return r;
+    sipc_trust *t;
+    r = sipc_trust_new(&t, policy);
+    if (r != 0) {
+        sipc_keypair_free(&kp);
+        return r;
+    }
+    r = sipc_trust_set_own(t, &kp);
+    sipc_keypair_free(&kp);
+    if (r != 0) {
+        seterr(err, errlen, "%s: the certificate cannot be read", path);
+        sipc_trust_free(t);
+        return SIPC_ETLSCONFIG;
+    }
+    char dir[1100];
+    char **names;
+    snprintf(dir, sizeof dir, "%s/security/trust", home);
+    int n = list_dir(dir, &names);
+    if (n < 0) {
+        seterr(err, errlen, "%s: %s", dir, strerror(errno));
+        sipc_trust_free(t);
+        return SIPC_ETLSCONFIG;
+    }
+    for (int i = 0; i < n; i++) {
+        size_t nl = strlen(names[i]);
+        if (r == 0 && nl > 4 && strcmp(names[i] + nl - 4, ".pem") == 0) {
+            uint8_t *buf;
+            size_t len;
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+            if (read_file(path, &buf, &len) != 0) {
+                seterr(err, errlen, "%s: %s", path, strerror(errno));
+                r = SIPC_ETLSCONFIG;
+            } else {
+                sipc_der certs[SIPC_KP_MAX_CHAIN];
+                int nc = sipc_pem_certs((const char *)buf, len, certs, SIPC_KP_MAX_CHAIN);
+                if (nc <= 0) {
+                    seterr(err, errlen, "%s: no PEM certificate in it", path);
+                    r = SIPC_ETLSCONFIG;
+                }
+                for (int k = 0; k < nc; k++) {
+                    char why[300];
+                    if (r == 0 && sipc_trust_add_root(t, certs[k].data, certs[k].len, why,
+                                                      sizeof why) != 0) {
+                        seterr(err, errlen, "%s: %s", path, why);
+                        r = SIPC_ETLSCONFIG;
+                    }
+                    sipc_der_free(&certs[k]);
+                }
+                free(buf);
+            }
+        }
+        free(names[i]);
+    }
+    free(names);
+    if (r != 0) {
+        sipc_trust_free(t);
+        return r;
+    }
+    snprintf(dir, sizeof dir, "%s/security/crl", home);
+    n = list_dir(dir, &names);
+    if (n < 0) {
+        seterr(err, errlen, "%s: %s", dir, strerror(errno));
+        sipc_trust_free(t);
+        return SIPC_ETLSCONFIG;
+    }
+    for (int i = 0; i < n; i++) {
+        size_t nl = strlen(names[i]);
+        int ours = nl > 4 && (strcmp(names[i] + nl - 4, ".crl") == 0 ||
+                              strcmp(names[i] + nl - 4, ".pem") == 0 ||
+                              strcmp(names[i] + nl - 4, ".der") == 0);
+        if (r == 0 && ours) {
+            uint8_t *buf;
+            size_t len;
+            char why[300];
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+            char label[160];
+            snprintf(label, sizeof label, "crl/%s", names[i]);
+            if (read_file(path, &buf, &len) != 0) {
+                seterr(err, errlen, "%s: %s", path, strerror(errno));
+                r = SIPC_ETLSCONFIG;
+            } else {
+                if (sipc_trust_add_crl_named(t, buf, len, label, why, sizeof why) != 0) {
+                    seterr(err, errlen, "%s: %s", path, why);
+                    r = SIPC_ETLSCONFIG;
+                }
+                free(buf);
+            }
+        }
+        free(names[i]);
+    }
+    free(names);
+    if (r != 0) {
+        sipc_trust_free(t);
+        return r;
+    }
+    *out = t;
+    return 0;
+}
+
+/* ------------------------------------------------------------ verifier */
+
+const char *sipc_vfy_status_name(sipc_vfy_status s)
+{
+    switch (s) {
+    case SIPC_VFY_OK: return "ok";
+    case SIPC_VFY_NO_CERT: return "no-certificate";
+    case SIPC_VFY_MALFORMED: return "malformed";
+    case SIPC_VFY_UNTRUSTED_ROOT: return "untrusted-root";
+    case SIPC_VFY_INCOMPLETE_CHAIN: return "incomplete-chain";
+    case SIPC_VFY_BAD_SIGNATURE: return "bad-signature";
+    case SIPC_VFY_EXPIRED: return "expired";
+    case SIPC_VFY_NOT_YET_VALID: return "not-yet-valid";
+    case SIPC_VFY_REVOKED: return "revoked";
+    case SIPC_VFY_REVOCATION_UNKNOWN: return "revocation-unknown";
+    case SIPC_VFY_WRONG_SUBJECT: return "wrong-subject";
+    case SIPC_VFY_WRONG_USAGE: return "wrong-usage";
+    case SIPC_VFY_NOT_CA: return "not-a-ca";
+    case SIPC_VFY_NOT_PINNED: return "not-this-clusters-pair";
+    default: return "unknown";
+    }
+}
+
+int sipc_vfy_exit_code(sipc_vfy_status s)
+{
+    switch (s) {
+    case SIPC_VFY_OK: return 0;
+    case SIPC_VFY_NO_CERT: return 20;
+    case SIPC_VFY_MALFORMED: return 21;
+    case SIPC_VFY_UNTRUSTED_ROOT: return 22;
+    case SIPC_VFY_INCOMPLETE_CHAIN: return 23;
+    case SIPC_VFY_BAD_SIGNATURE: return 24;
+    case SIPC_VFY_EXPIRED: return 25;
+    case SIPC_VFY_NOT_YET_VALID: return 26;
+    case SIPC_VFY_REVOKED: return 27;
+    case SIPC_VFY_REVOCATION_UNKNOWN: return 28;
+    case SIPC_VFY_WRONG_SUBJECT: return 29;
+    case SIPC_VFY_WRONG_USAGE: return 30;
+    case SIPC_VFY_NOT_CA: return 31;
+    case SIPC_VFY_NOT_PINNED: return 32;
+    default: return 1;
+    }
+}
+
+/* A candidate certificate while building. */
+typedef struct cand {
+    const sipc_x509 *x;
+    const char *source;
+    int anchored;
+} cand;
+
+static sipc_vfy_status fail(sipc_vfy_result *res, sipc_vfy_status st, int depth, const char *fix,
+                            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static sipc_vfy_status fail(sipc_vfy_result *res, sipc_vfy_status st, int depth, const char *fix,
+                            const char *fmt, ...)
+{
+    res->status = st;
+    res->depth = depth;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res->reason, sizeof res->reason, fmt, ap);
+    va_end(ap);
+    snprintf(res->fix, sizeof res->fix, "%s", fix);
+    return st;
+}
+
+static void add_link(sipc_vfy_result *res, const sipc_x509 *x, const char *source)
+{
+    if (res->nlinks >= SIPC_VFY_MAX_LINKS)
+        return;
+    sipc_vfy_link *l = &res->links[res->nlinks++];
+    snprintf(l->subject, sizeof l->subject, "%s", x->subject);
+    snprintf(l->issuer, sizeof l->issuer, "%s", x->issuer);
+    sipc_time_str(x->not_before, l->not_before);
+    sipc_time_str(x->not_after, l->not_after);
+    snprintf(l->fingerprint, sizeof l->fingerprint, "%s", x->fingerprint);
+    snprintf(l->source, sizeof l->source, "%s", source);
+    l->is_ca = x->is_ca;
+}
+
+static void warn(sipc_vfy_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(sipc_vfy_result *res, const char *fmt, ...)
+{
+    if (res->warning[0])
+        return; /* keep the first */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res->warning, sizeof res->warning, fmt, ap);
+    va_end(ap);
+}
+
+static const char *name_or(const char *s)
+{
+    return s && s[0] ? s : "(empty name)";
+}
+
+static sipc_vfy_status check_dates(const sipc_x509 *x, int depth, time_t now, sipc_vfy_result *res)
+{
+    char nb[32], na[32], nw[32];
+    sipc_time_str(x->not_before, nb);
+    sipc_time_str(x->not_after, na);
+    sipc_time_str(now, nw);
+    const char *what = depth == 0 ? "certificate" : "issuer certificate";
+    if (now > x->not_after)
+        return fail(res, SIPC_VFY_EXPIRED, depth,
+                    depth == 0 ? "create or obtain a new pair and import it on every node "
+                                 "(tlstool create, tlstool import); check this machine's clock"
+                               : "renew the expired CA certificate with your CA, then re-import "
+                                 "or re-add it; check this machine's clock",
+                    "%s '%s' expired on %s (valid %s to %s; now %s)", what, name_or(x->subject),
+                    na, nb, na, nw);
+    if (now < x->not_before)
+        return fail(res, SIPC_VFY_NOT_YET_VALID, depth,
+                    "check the clock of this machine and of the machine that issued it; "
+                    "wait until the start date or reissue the certificate",
+                    "%s '%s' is not valid before %s (valid %s to %s; now %s)", what,
+                    name_or(x->subject), nb, nb, na, nw);
+    return SIPC_VFY_OK;
+}
+
+static sipc_vfy_status check_leaf(const sipc_trust *t, const sipc_x509 *x, int purpose,
+                                  sipc_vfy_result *res)
+{
+    /* key usage: TLS 1.2 with (EC)DHE needs digitalSignature */
+    if (x->has_ku && !(x->ku & SIPC_KU_DIGITAL_SIGNATURE)) {
+        char ku[160];
+        sipc_ku_str(x->ku, ku, sizeof ku);
+        return fail(res, SIPC_VFY_WRONG_USAGE, 0,
+                    "have the certificate reissued with key usage digitalSignature and extended "
+                    "key usage serverAuth and clientAuth",
+                    "certificate '%s' lacks key usage digitalSignature (has: %s)", name_or(x->subject),
+                    ku);
+    }
+    if (x->has_eku && !(x->eku & SIPC_EKU_ANY)) {
+        const char *missing = NULL;
+        if ((purpose & SIPC_PURPOSE_SERVER) && !(x->eku & SIPC_EKU_SERVER))
+            missing = (purpose & SIPC_PURPOSE_CLIENT) && !(x->eku & SIPC_EKU_CLIENT)
+                          ? "serverAuth and clientAuth"
+                          : "serverAuth (TLS server)";
+        else if ((purpose & SIPC_PURPOSE_CLIENT) && !(x->eku & SIPC_EKU_CLIENT))
+            missing = "clientAuth (TLS client)";
+        if (missing) {
+            char eku[160];
+            sipc_eku_str(x->eku, eku, sizeof eku);
+            return fail(res, SIPC_VFY_WRONG_USAGE, 0,
+                        "every node is both TLS client and server: have the certificate "
+                        "reissued with extended key usage serverAuth and clientAuth",
+                        "certificate '%s' lacks extended key usage %s (has: %s)",
+                        name_or(x->subject), missing, eku);
+        }
+    }
+    if (t->policy.subject[0] && !sipc_subject_matches(x, t->policy.subject))
+        return fail(res, SIPC_VFY_WRONG_SUBJECT, 0,
+                    "use a certificate issued for the required subject, or correct "
+                    "[tls] subject in sipc.conf",
+                    "certificate subject '%s' differs from the required subject '%s' ([tls] subject)",
+                    name_or(x->subject), t->policy.subject);
+    return SIPC_VFY_OK;
+}
+
+sipc_vfy_status sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, int n, int purpose,
+                                  time_t now, sipc_vfy_result *res_in)
+{
+    sipc_vfy_result local;
+    sipc_vfy_result *res = res_in ? res_in : &local;
+    memset(res, 0, sizeof *res);
+    res->depth = -1;
+    res->status = SIPC_VFY_OK;
+    if (!t)
+        return fail(res, SIPC_VFY_UNTRUSTED_ROOT, -1, "import the cluster's key pair",
+                    "no trust configuration (no key pair imported)");
+    if (!chain || n <= 0 || !chain[0].data || chain[0].len == 0)
+        return fail(res, SIPC_VFY_NO_CERT, 0,
+                    "give the peer a key pair (tlstool import) and enable TLS there",
+                    "no certificate was presented");
+    if (n > SIPC_VFY_MAX_LINKS)
+        n = SIPC_VFY_MAX_LINKS;
+
+    sipc_x509 *px = calloc((size_t)n, sizeof *px);
+    if (!px)
+        return fail(res, SIPC_VFY_MALFORMED, -1, "retry", "out of memory while verifying");
+    sipc_vfy_status st = SIPC_VFY_OK;
+    for (int i = 0; i < n; i++) {
+        char why[128];
+        if (sipc_x509_parse(&px[i], chain[i].data, chain[i].len, why, sizeof why) != 0) {
+            st = fail(res, SIPC_VFY_MALFORMED, i,
+                      "check that the file holds PEM or DER X.509 certificates (or a PKCS#12 "
+                      "file for tlstool import)",
+                      "certificate %d of the chain is not a valid X.509 certificate: %s", i, why);
+            goto out;
+        }
+        if (px[i].unknown_critical[0]) {
+            st = fail(res, SIPC_VFY_MALFORMED, i,
+                      "have the certificate reissued without that critical extension",
+                      "certificate '%s' has a critical extension sipc does not support (%s)",
+                      name_or(px[i].subject), px[i].unknown_critical);
+            goto out;
+        }
+    }
+
+    const sipc_x509 *leaf = &px[0];
+    /* 1. This cluster's own self-signed pair: pinned by fingerprint. */
+    if (t->own_self_signed && t->nown > 0 &&
+        strcmp(leaf->fingerprint, t->own_x[0].fingerprint) == 0) {
+        add_link(res, leaf, "own pair");
+        st = check_dates(leaf, 0, now, res);
+        if (st == SIPC_VFY_OK)
+            st = check_leaf(t, leaf, purpose, res);
+        goto out;
+    }
+
+    /* 2. Build the path: leaf, then issuers from the anchors, the presented
+     *    chain and our own chain; stop at an anchor. */
+    const sipc_x509 *path[SIPC_VFY_MAX_LINKS];
+    int np = 0, anchored = 0;
+    path[np++] = leaf;
+    {
+        int ai = find_anchor(t, leaf->fingerprint);
+        add_link(res, leaf, ai >= 0 ? t->anchors[ai].source : "presented");
+        anchored = ai >= 0;
+    }
+    while (!anchored) {
+        const sipc_x509 *cur = path[np - 1];
+        if (sipc_x509_self_issued(cur) && sipc_x509_signed_by(cur, cur) == 0) {
+            /* a root that is not one of ours */
+            if (np == 1 && t->own_self_signed)
+                st = fail(res, SIPC_VFY_NOT_PINNED, 0,
+                          "import the same PFX file on every node (tlstool import); if it belongs "
+                          "to another cluster, add its root with `tlstool trust add` (from "
+                          "`tlstool trust export` there)",
+                          "self-signed certificate '%s' (SHA-256 %.16s...) is not this cluster's "
+                          "key pair (this node holds '%s', SHA-256 %.16s...)",
+                          name_or(cur->subject), cur->fingerprint, name_or(t->own_x[0].subject),
+                          t->own_x[0].fingerprint);
+            else
+                st = fail(res, SIPC_VFY_UNTRUSTED_ROOT, np - 1,
+                          "if it belongs to another cluster, add its root with `tlstool trust "
+                          "add FILE` (from `tlstool trust export` there); if it is your "
+                          "organisation's root, add it the same way",
+                          "root certificate '%s' (SHA-256 %.16s...) is not trusted by this node",
+                          name_or(cur->subject), cur->fingerprint);
+            goto out;
+        }
+        if (np >= SIPC_VFY_MAX_LINKS) {
+            st = fail(res, SIPC_VFY_INCOMPLETE_CHAIN, np - 1,
+                      "shorten the chain or check it for a loop",
+                      "chain longer than %d certificates without reaching a trusted root",
+                      SIPC_VFY_MAX_LINKS);
+            goto out;
+        }
+        /* candidates by name: anchors first, then presented, then own chain */
+        cand cands[SIPC_VFY_MAX_LINKS * 2 + 64];
+        int nc = 0;
+        for (int i = 0; i < t->nanchors && nc < 64; i++)
+            if (sipc_name_equal(&t->anchors[i].x.subject_der, &cur->issuer_der))
+                cands[nc++] = (cand){&t->anchors[i].x, t->anchors[i].source, 1};
+        for (int i = 1; i < n; i++)
+            if (&px[i] != cur && sipc_name_equal(&px[i].subject_der, &cur->issuer_der))
+                cands[nc++] = (cand){&px[i], "presented", 0};
+        for (int i = 1; i < t->nown; i++)
+            if (sipc_name_equal(&t->own_x[i].subject_der, &cur->issuer_der))
+                cands[nc++] = (cand){&t->own_x[i], "own pair", 0};
+        if (nc == 0) {
+            st = fail(res, SIPC_VFY_INCOMPLETE_CHAIN, np - 1,
+                      "put the intermediate certificates into the PKCS#12 file (leaf, "
+                      "intermediates, root) and import it again; if the missing one is your "
+                      "organisation's root, add it with `tlstool trust add`",
+                      "incomplete chain: cannot find the issuer '%s' of '%s'",
+                      name_or(cur->issuer), name_or(cur->subject));
+            goto out;
+        }
+        int pick = -1, unsupported = 0;
+        for (int i = 0; i < nc && pick < 0; i++) {
+            int loop = 0;
+            for (int k = 0; k < np; k++)
+                if (strcmp(path[k]->fingerprint, cands[i].x->fingerprint) == 0)
+                    loop = 1;
+            if (loop)
+                continue;
+            int s = sipc_x509_signed_by(cur, cands[i].x);
+            if (s == 0)
+                pick = i;
+            else if (s < 0)
+                unsupported = 1;
+        }
+        if (pick < 0) {
+            if (unsupported)
+                st = fail(res, SIPC_VFY_BAD_SIGNATURE, np - 1,
+                          "use ECDSA (P-256/P-384) or RSA with SHA-256/384/512 signatures",
+                          "the signature of '%s' uses an algorithm or key sipc cannot check (%s)",
+                          name_or(cur->subject), cur->sig_desc);
+            else
+                st = fail(res, SIPC_VFY_BAD_SIGNATURE, np - 1,
+                          "the certificate was altered, or two different CAs share the name: get "
+                          "the real issuer from your CA (and give each cluster's CA a distinct "
+                          "name)",
+                          "bad signature: '%s' is not signed by the key of '%s' (SHA-256 "
+                          "%.16s...)",
+                          name_or(cur->subject), name_or(cands[0].x->subject),
+                          cands[0].x->fingerprint);
+            goto out;
+        }
+        path[np++] = cands[pick].x;
+        add_link(res, cands[pick].x, cands[pick].source);
+        anchored = cands[pick].anchored;
+    }
+
+    /* 3. Issuers must be CAs allowed to sign certificates. */
+    for (int i = 1; i < np; i++) {
+        const sipc_x509 *x = path[i];
+        if (!x->is_ca || (x->has_ku && !(x->ku & SIPC_KU_KEY_CERT_SIGN))) {
+            st = fail(res, SIPC_VFY_NOT_CA, i,
+                      "have your CA reissue it with basicConstraints CA:TRUE and key usage "
+                      "keyCertSign",
+                      "issuer '%s' of '%s' is not a CA (%s)", name_or(x->subject),
+                      name_or(path[i - 1]->subject),
+                      !x->is_ca ? "no basicConstraints CA:TRUE" : "key usage lacks keyCertSign");
+            goto out;
+        }
+        /* pathLenConstraint: number of CA certificates below it */
+        if (x->path_len >= 0 && i - 1 > x->path_len) {
+            st = fail(res, SIPC_VFY_NOT_CA, i, "have your CA reissue the chain",
+                      "CA '%s' allows %d intermediate(s) below it, the chain has %d",
+                      name_or(x->subject), x->path_len, i - 1);
+            goto out;
+        }
+    }
+    /* 4. Dates of every link, leaf first (anchors included). */
+    for (int i = 0; i < np; i++)
+        if ((st = check_dates(path[i], i, now, res)) != SIPC_VFY_OK)
+            goto out;
+    /* 5. Revocation: every link that has an issuer in the path. */
+    if (t->policy.revocation != SIPC_REVOCATION_OFF) {
+        for (int i = 0; i + 1 < np; i++) {
+            const sipc_x509 *x = path[i], *iss = path[i + 1];
+            const crl_entry *best = NULL;
+            for (int k = 0; k < t->ncrls; k++) {
+                const crl_entry *c = &t->crls[k];
+                if (!sipc_name_equal(&c->c.issuer_der, &x->issuer_der))
+                    continue;
+                if (sipc_sig_check(&c->c.tbs, &c->c.sig_alg, &c->c.sig, &iss->spki) != 0)
+                    continue;
+                time_t when;
+                if (sipc_crl_lookup(&c->c, &x->serial, &when)) {
+                    char ws[32];
+                    sipc_time_str(when, ws);
+                    st = fail(res, SIPC_VFY_REVOKED, i,
+                              "import a new, unrevoked key pair on every node; remove the revoked "
+                              "one",
+                              "certificate '%s' (serial %s) was revoked on %s according to %s "
+                              "issued by '%s'",
+                              name_or(x->subject), x->serial_hex, ws, c->name, name_or(c->c.issuer));
+                    goto out;
+                }
+                if (!best || c->c.this_update > best->c.this_update)
+                    best = c;
+            }
+            const char *unknown = NULL;
+            char why[400];
+            if (!best) {
+                if (t->ncrls == 0 && t->policy.revocation == SIPC_REVOCATION_SOFT)
+                    continue; /* default: check only when CRLs are present */
+                snprintf(why, sizeof why,
+                         "revocation status of '%s' is unknown: no CRL from its issuer '%s'",
+                         name_or(x->subject), name_or(x->issuer));
+                unknown = why;
+            } else if (best->c.next_update && now > best->c.next_update) {
+                char nu[32];
+                sipc_time_str(best->c.next_update, nu);
+                snprintf(why, sizeof why,
+                         "revocation status of '%s' is unknown: %s from '%s' is past its next "
+                         "update (%s)",
+                         name_or(x->subject), best->name, name_or(best->c.issuer), nu);
+                unknown = why;
+            }
+            if (unknown) {
+                if (t->policy.revocation == SIPC_REVOCATION_HARD) {
+                    st = fail(res, SIPC_VFY_REVOCATION_UNKNOWN, i,
+                              "add a current CRL from that issuer with `tlstool crl add FILE`, or "
+                              "set [tls] revocation = soft",
+                              "%s", unknown);
+                    goto out;
+                }
+                warn(res, "%s (revocation = soft: accepted)", unknown);
+            }
+        }
+    }
+    /* 6. The leaf: key usage for the purpose and the required subject. */
+    st = check_leaf(t, leaf, purpose, res);
+out:
+    if (st == SIPC_VFY_OK) {
+        res->status = SIPC_VFY_OK;
+        res->depth = -1;
+        res->reason[0] = '\0';
+        res->fix[0] = '\0';
+        time_t left = leaf->not_after - now;
+        if (left < 30 * 86400)
+            warn(res, "certificate '%s' expires in %ld day(s) (%s): prepare a new pair",
+                 name_or(leaf->subject), (long)(left / 86400), res->links[0].not_after);
+    }
+    free(px);
+    return st;
+}

@@ -1,0 +1,1024 @@
+/* x509_info.c - see x509_info.h. A strict DER reader: definite lengths only,
+ * every length checked against its enclosing element before use. */
+#include "certs/x509_info.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/coding.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/hash.h>
+#include <wolfssl/wolfcrypt/rsa.h>
+#include <wolfssl/wolfcrypt/sha256.h>
+#include <wolfssl/wolfcrypt/signature.h>
+
+/* ------------------------------------------------------------ DER reader */
+
+typedef struct rd {
+    const uint8_t *p;
+    size_t n;
+} rd;
+
+typedef struct tlv {
+    uint8_t tag;
+    sipc_bytes val;   /* content */
+    sipc_bytes whole; /* tag + length + content */
+} tlv;
+
+static int der_next(rd *r, tlv *t)
+{
+    if (r->n < 2)
+        return -1;
+    const uint8_t *start = r->p;
+    uint8_t tag = r->p[0];
+    if ((tag & 0x1f) == 0x1f)
+        return -1; /* multi-byte tags are not used by X.509 */
+    size_t i = 1, len;
+    uint8_t l0 = r->p[i++];
+    if (l0 < 0x80) {
+        len = l0;
+    } else {
+        size_t nb = l0 & 0x7f;
+        if (nb == 0 || nb > 4 || r->n < 1 + 1 + nb)
+            return -1;
+        len = 0;
+        for (size_t k = 0; k < nb; k++)
+            len = (len << 8) | r->p[i++];
+        if (len < 0x80)
+            return -1; /* not minimal */
+    }
+    if (len > r->n - i)
+        return -1;
+    t->tag = tag;
+    t->val.p = start + i;
+    t->val.len = len;
+    t->whole.p = start;
+    t->whole.len = i + len;
+    r->p += i + len;
+    r->n -= i + len;
+    return 0;
+}
+
+static int der_expect(rd *r, uint8_t tag, tlv *t)
+{
+    if (der_next(r, t) != 0 || t->tag != tag)
+        return -1;
+    return 0;
+}
+
+static rd rd_of(const sipc_bytes *b)
+{
+    rd r = {b->p, b->len};
+    return r;
+}
+
+static int peek_tag(const rd *r)
+{
+    return r->n ? r->p[0] : -1;
+}
+
+/* ---------------------------------------------------------------- OIDs */
+
+static const uint8_t OID_CN[] = {0x55, 0x04, 0x03};
+static const uint8_t OID_BC[] = {0x55, 0x1d, 0x13};
+static const uint8_t OID_KU[] = {0x55, 0x1d, 0x0f};
+static const uint8_t OID_EKU[] = {0x55, 0x1d, 0x25};
+static const uint8_t OID_SAN[] = {0x55, 0x1d, 0x11};
+static const uint8_t OID_EKU_SERVER[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01};
+static const uint8_t OID_EKU_CLIENT[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02};
+static const uint8_t OID_EKU_ANY[] = {0x55, 0x1d, 0x25, 0x00};
+static const uint8_t OID_EC_PUBKEY[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+static const uint8_t OID_RSA[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
+static const uint8_t OID_P256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+static const uint8_t OID_P384[] = {0x2b, 0x81, 0x04, 0x00, 0x22};
+static const uint8_t OID_P521[] = {0x2b, 0x81, 0x04, 0x00, 0x23};
+
+/* Extensions we understand (or that carry no constraint we must enforce). */
+static const struct {
+    uint8_t oid[3];
+} KNOWN_EXT[] = {
+    {{0x55, 0x1d, 0x13}}, /* basicConstraints */
+    {{0x55, 0x1d, 0x0f}}, /* keyUsage */
+    {{0x55, 0x1d, 0x25}}, /* extKeyUsage */
+    {{0x55, 0x1d, 0x11}}, /* subjectAltName */
+    {{0x55, 0x1d, 0x0e}}, /* subjectKeyIdentifier */
+    {{0x55, 0x1d, 0x23}}, /* authorityKeyIdentifier */
+    {{0x55, 0x1d, 0x20}}, /* certificatePolicies */
+    {{0x55, 0x1d, 0x1f}}, /* cRLDistributionPoints */
+    {{0x55, 0x1d, 0x12}}, /* issuerAltName */
+};
+
+static int oid_is(const sipc_bytes *o, const uint8_t *ref, size_t reflen)
+{
+    return o->len == reflen && memcmp(o->p, ref, reflen) == 0;
+}
+#define OID_IS(o, ref) oid_is((o), (ref), sizeof(ref))
+
+static void oid_str(const sipc_bytes *o, char *out, size_t outlen)
+{
+    size_t w = 0;
+    unsigned long v = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < o->len; i++) {
+        v = (v << 7) | (o->p[i] & 0x7f);
+        if (o->p[i] & 0x80)
+            continue;
+        int n;
+        if (i == 0 || w == 0) {
+            unsigned long a = v < 80 ? v / 40 : 2, b = v - a * 40;
+            n = snprintf(out + w, outlen - w, "%lu.%lu", a, b);
+        } else {
+            n = snprintf(out + w, outlen - w, ".%lu", v);
+        }
+        if (n < 0 || (size_t)n >= outlen - w)
+            return;
+        w += (size_t)n;
+        v = 0;
+    }
+}
+
+static const struct {
+    uint8_t oid[3];
+    const char *name;
+} ATTR_NAMES[] = {
+    {{0x55, 0x04, 0x03}, "CN"}, {{0x55, 0x04, 0x06}, "C"},  {{0x55, 0x04, 0x07}, "L"},
+    {{0x55, 0x04, 0x08}, "ST"}, {{0x55, 0x04, 0x0a}, "O"},  {{0x55, 0x04, 0x0b}, "OU"},
+    {{0x55, 0x04, 0x05}, "serialNumber"}, {{0x55, 0x04, 0x09}, "street"},
+    {{0x55, 0x04, 0x2a}, "GN"}, {{0x55, 0x04, 0x04}, "SN"}, {{0x55, 0x04, 0x0c}, "title"},
+};
+static const uint8_t OID_EMAIL[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01};
+static const uint8_t OID_DC[] = {0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x19};
+
+static void attr_name(const sipc_bytes *o, char *out, size_t outlen)
+{
+    for (size_t i = 0; i < sizeof(ATTR_NAMES) / sizeof(ATTR_NAMES[0]); i++)
+        if (oid_is(o, ATTR_NAMES[i].oid, 3)) {
+            snprintf(out, outlen, "%s", ATTR_NAMES[i].name);
+            return;
+        }
+    if (OID_IS(o, OID_EMAIL)) {
+        snprintf(out, outlen, "emailAddress");
+        return;
+    }
+    if (OID_IS(o, OID_DC)) {
+        snprintf(out, outlen, "DC");
+        return;
+    }
+    oid_str(o, out, outlen);
+}
+
+/* ------------------------------------------------------------- helpers */
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static void append(char *out, size_t outlen, const char *s)
+{
+    size_t w = strlen(out);
+    if (w + 1 >= outlen)
+        return;
+    snprintf(out + w, outlen - w, "%s", s);
+}
+
+/* Copies a string value, escaping what is not printable ASCII (UTF-8 bytes
+ * are kept as they are: names in other scripts stay readable). */
+static void value_str(const sipc_bytes *v, char *out, size_t outlen)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < v->len && w + 5 < outlen; i++) {
+        uint8_t c = v->p[i];
+        if (c >= 0x20 && c != 0x7f) {
+            out[w++] = (char)c;
+        } else {
+            w += (size_t)snprintf(out + w, outlen - w, "\\x%02X", c);
+        }
+    }
+    out[w] = '\0';
+}
+
+/* Renders a Name as "C=US, O=Org, CN=x"; also returns the last CN. */
+static int name_str(const sipc_bytes *name_tlv, char *out, size_t outlen, char *cn, size_t cnlen)
+{
+    rd r = rd_of(name_tlv);
+    tlv seq, set, atv, oid, val;
+    out[0] = '\0';
+    if (cn)
+        cn[0] = '\0';
+    if (der_expect(&r, 0x30, &seq) != 0 || r.n != 0)
+        return -1;
+    rd rs = rd_of(&seq.val);
+    while (rs.n) {
+        if (der_expect(&rs, 0x31, &set) != 0)
+            return -1;
+        rd ra = rd_of(&set.val);
+        while (ra.n) {
+            if (der_expect(&ra, 0x30, &atv) != 0)
+                return -1;
+            rd rv = rd_of(&atv.val);
+            if (der_expect(&rv, 0x06, &oid) != 0 || der_next(&rv, &val) != 0)
+                return -1;
+            char an[48], vs[200];
+            attr_name(&oid.val, an, sizeof an);
+            if (val.tag == 0x1e) { /* BMPString: keep the ASCII subset */
+                size_t k = 0;
+                for (size_t i = 0; i + 1 < val.val.len && k + 1 < sizeof vs; i += 2)
+                    vs[k++] = val.val.p[i] == 0 && val.val.p[i + 1] >= 0x20 && val.val.p[i + 1] < 0x7f
+                                  ? (char)val.val.p[i + 1]
+                                  : '?';
+                vs[k] = '\0';
+            } else {
+                value_str(&val.val, vs, sizeof vs);
+            }
+            if (out[0])
+                append(out, outlen, ", ");
+            append(out, outlen, an);
+            append(out, outlen, "=");
+            append(out, outlen, vs);
+            if (cn && OID_IS(&oid.val, OID_CN))
+                snprintf(cn, cnlen, "%s", vs);
+        }
+    }
+    return 0;
+}
+
+static int parse_time(const tlv *t, time_t *out)
+{
+    char b[16];
+    int year, i = 0;
+    const uint8_t *p = t->val.p;
+    size_t n = t->val.len;
+    if (t->tag == 0x17) { /* UTCTime YYMMDDHHMMSSZ */
+        if (n != 13 || p[12] != 'Z')
+            return -1;
+    } else if (t->tag == 0x18) { /* GeneralizedTime YYYYMMDDHHMMSSZ */
+        if (n != 15 || p[14] != 'Z')
+            return -1;
+    } else {
+        return -1;
+    }
+    for (size_t k = 0; k + 1 < n; k++)
+        if (!isdigit(p[k]))
+            return -1;
+    memcpy(b, p, n - 1);
+    b[n - 1] = '\0';
+#define D2(off) ((b[(off)] - '0') * 10 + (b[(off) + 1] - '0'))
+    if (t->tag == 0x17) {
+        year = D2(0);
+        year += year < 50 ? 2000 : 1900;
+        i = 2;
+    } else {
+        year = D2(0) * 100 + D2(2);
+        i = 4;
+    }
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = year - 1900;
+    tm.tm_mon = D2(i) - 1;
+    tm.tm_mday = D2(i + 2);
+    tm.tm_hour = D2(i + 4);
+    tm.tm_min = D2(i + 6);
+    tm.tm_sec = D2(i + 8);
+#undef D2
+    if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+        tm.tm_min > 59 || tm.tm_sec > 60)
+        return -1;
+    *out = timegm(&tm);
+    return 0;
+}
+
+void sipc_time_str(time_t t, char out[32])
+{
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+        snprintf(out, 32, "(invalid time)");
+}
+
+static void hex_colon(const sipc_bytes *b, char *out, size_t outlen)
+{
+    size_t w = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < b->len && w + 4 < outlen; i++)
+        w += (size_t)snprintf(out + w, outlen - w, "%s%02X", i ? ":" : "", b->p[i]);
+}
+
+static void sha256_hex(const uint8_t *d, size_t n, char out[65])
+{
+    uint8_t h[32];
+    if (wc_Sha256Hash(d, (word32)n, h) != 0) {
+        out[0] = '\0';
+        return;
+    }
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* ---------------------------------------------------------- extensions */
+
+static int parse_ext(sipc_x509 *x, const sipc_bytes *oid, int critical, const sipc_bytes *v,
+                     char *err, size_t errlen)
+{
+    rd r = rd_of(v);
+    tlv t;
+    if (OID_IS(oid, OID_BC)) {
+        x->has_bc = 1;
+        if (der_expect(&r, 0x30, &t) != 0)
+            goto bad;
+        rd rb = rd_of(&t.val);
+        if (peek_tag(&rb) == 0x01) {
+            tlv b;
+            der_next(&rb, &b);
+            x->is_ca = b.val.len == 1 && b.val.p[0] != 0;
+        }
+        if (peek_tag(&rb) == 0x02) {
+            tlv pl;
+            der_next(&rb, &pl);
+            if (pl.val.len == 0 || pl.val.len > 2)
+                goto bad;
+            int v2 = 0;
+            for (size_t i = 0; i < pl.val.len; i++)
+                v2 = (v2 << 8) | pl.val.p[i];
+            x->path_len = v2;
+        }
+        return 0;
+    }
+    if (OID_IS(oid, OID_KU)) {
+        x->has_ku = 1;
+        if (der_expect(&r, 0x03, &t) != 0 || t.val.len < 1)
+            goto bad;
+        unsigned ku = 0;
+        for (size_t i = 1; i < t.val.len && i < 3; i++)
+            for (int b = 0; b < 8; b++)
+                if (t.val.p[i] & (0x80 >> b))
+                    ku |= 1u << ((i - 1) * 8 + (size_t)b);
+        x->ku = ku;
+        return 0;
+    }
+    if (OID_IS(oid, OID_EKU)) {
+        x->has_eku = 1;
+        if (der_expect(&r, 0x30, &t) != 0)
+            goto bad;
+        rd re = rd_of(&t.val);
+        while (re.n) {
+            tlv o;
+            if (der_expect(&re, 0x06, &o) != 0)
+                goto bad;
+            if (OID_IS(&o.val, OID_EKU_SERVER))
+                x->eku |= SIPC_EKU_SERVER;
+            else if (OID_IS(&o.val, OID_EKU_CLIENT))
+                x->eku |= SIPC_EKU_CLIENT;
+            else if (OID_IS(&o.val, OID_EKU_ANY))
+                x->eku |= SIPC_EKU_ANY;
+            else
+                x->eku |= SIPC_EKU_OTHER;
+        }
+        return 0;
+    }
+    if (OID_IS(oid, OID_SAN)) {
+        if (der_expect(&r, 0x30, &t) != 0)
+            goto bad;
+        rd rs = rd_of(&t.val);
+        while (rs.n) {
+            tlv g;
+            if (der_next(&rs, &g) != 0)
+                goto bad;
+            char item[160];
+            item[0] = '\0';
+            if (g.tag == 0x82 || g.tag == 0x81 || g.tag == 0x86) {
+                char vs[140];
+                value_str(&g.val, vs, sizeof vs);
+                snprintf(item, sizeof item, "%s:%s",
+                         g.tag == 0x82 ? "DNS" : g.tag == 0x81 ? "email" : "URI", vs);
+            } else if (g.tag == 0x87 && g.val.len == 4) {
+                snprintf(item, sizeof item, "IP:%u.%u.%u.%u", g.val.p[0], g.val.p[1], g.val.p[2],
+                         g.val.p[3]);
+            } else if (g.tag == 0x87 && g.val.len == 16) {
+                size_t w = (size_t)snprintf(item, sizeof item, "IP:");
+                for (int i = 0; i < 16; i += 2)
+                    w += (size_t)snprintf(item + w, sizeof item - w, "%s%x", i ? ":" : "",
+                                          (g.val.p[i] << 8) | g.val.p[i + 1]);
+            } else {
+                snprintf(item, sizeof item, "other");
+            }
+            if (x->san[0])
+                append(x->san, sizeof x->san, ", ");
+            append(x->san, sizeof x->san, item);
+        }
+        return 0;
+    }
+    if (critical) {
+        int known = 0;
+        for (size_t i = 0; i < sizeof(KNOWN_EXT) / sizeof(KNOWN_EXT[0]); i++)
+            if (oid_is(oid, KNOWN_EXT[i].oid, 3))
+                known = 1;
+        if (!known && !x->unknown_critical[0])
+            oid_str(oid, x->unknown_critical, sizeof x->unknown_critical);
+    }
+    return 0;
+bad:;
+    char os[64];
+    oid_str(oid, os, sizeof os);
+    seterr(err, errlen, "malformed extension %s", os);
+    return -1;
+}
+
+static int parse_spki(sipc_x509 *x)
+{
+    rd r = rd_of(&x->spki);
+    tlv seq, alg, oid, bits;
+    if (der_expect(&r, 0x30, &seq) != 0)
+        return -1;
+    rd rs = rd_of(&seq.val);
+    if (der_expect(&rs, 0x30, &alg) != 0 || der_expect(&rs, 0x03, &bits) != 0)
+        return -1;
+    rd ra = rd_of(&alg.val);
+    if (der_expect(&ra, 0x06, &oid) != 0)
+        return -1;
+    if (OID_IS(&oid.val, OID_EC_PUBKEY)) {
+        tlv curve;
+        x->key_type = SIPC_X509_KEY_EC;
+        if (der_expect(&ra, 0x06, &curve) == 0) {
+            if (OID_IS(&curve.val, OID_P256))
+                x->key_bits = 256;
+            else if (OID_IS(&curve.val, OID_P384))
+                x->key_bits = 384;
+            else if (OID_IS(&curve.val, OID_P521))
+                x->key_bits = 521;
+        }
+        if (x->key_bits)
+            snprintf(x->key_desc, sizeof x->key_desc, "ECDSA P-%d", x->key_bits);
+        else
+            snprintf(x->key_desc, sizeof x->key_desc, "ECDSA (other curve)");
+    } else if (OID_IS(&oid.val, OID_RSA)) {
+        x->key_type = SIPC_X509_KEY_RSA;
+        if (bits.val.len > 1) {
+            sipc_bytes inner = {bits.val.p + 1, bits.val.len - 1};
+            rd rk = rd_of(&inner);
+            tlv kseq, n;
+            if (der_expect(&rk, 0x30, &kseq) == 0) {
+                rd rn = rd_of(&kseq.val);
+                if (der_expect(&rn, 0x02, &n) == 0) {
+                    const uint8_t *p = n.val.p;
+                    size_t len = n.val.len;
+                    while (len && *p == 0) {
+                        p++;
+                        len--;
+                    }
+                    if (len) {
+                        int top = 0;
+                        for (int b = 7; b >= 0; b--)
+                            if (p[0] & (1 << b)) {
+                                top = b + 1;
+                                break;
+                            }
+                        x->key_bits = (int)(len - 1) * 8 + top;
+                    }
+                }
+            }
+        }
+        snprintf(x->key_desc, sizeof x->key_desc, "RSA %d", x->key_bits);
+    } else {
+        char os[48];
+        oid_str(&oid.val, os, sizeof os);
+        snprintf(x->key_desc, sizeof x->key_desc, "key %.26s", os);
+    }
+    return 0;
+}
+
+static const struct sigalg {
+    uint8_t oid[9];
+    size_t len;
+    const char *name;
+    enum wc_HashType hash;
+    enum wc_SignatureType type;
+} SIGALGS[] = {
+    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02}, 8, "ecdsa-with-SHA256", WC_HASH_TYPE_SHA256,
+     WC_SIGNATURE_TYPE_ECC},
+    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03}, 8, "ecdsa-with-SHA384", WC_HASH_TYPE_SHA384,
+     WC_SIGNATURE_TYPE_ECC},
+    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04}, 8, "ecdsa-with-SHA512", WC_HASH_TYPE_SHA512,
+     WC_SIGNATURE_TYPE_ECC},
+    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01}, 7, "ecdsa-with-SHA1", WC_HASH_TYPE_SHA,
+     WC_SIGNATURE_TYPE_ECC},
+    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b}, 9, "sha256WithRSAEncryption",
+     WC_HASH_TYPE_SHA256, WC_SIGNATURE_TYPE_RSA_W_ENC},
+    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c}, 9, "sha384WithRSAEncryption",
+     WC_HASH_TYPE_SHA384, WC_SIGNATURE_TYPE_RSA_W_ENC},
+    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d}, 9, "sha512WithRSAEncryption",
+     WC_HASH_TYPE_SHA512, WC_SIGNATURE_TYPE_RSA_W_ENC},
+    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05}, 9, "sha1WithRSAEncryption",
+     WC_HASH_TYPE_SHA, WC_SIGNATURE_TYPE_RSA_W_ENC},
+};
+
+static const struct sigalg *find_sigalg(const sipc_bytes *oid)
+{
+    for (size_t i = 0; i < sizeof(SIGALGS) / sizeof(SIGALGS[0]); i++)
+        if (oid_is(oid, SIGALGS[i].oid, SIGALGS[i].len))
+            return &SIGALGS[i];
+    return NULL;
+}
+
+/* AlgorithmIdentifier TLV content -> OID content */
+static int alg_oid(const tlv *alg, sipc_bytes *oid)
+{
+    rd r = rd_of(&alg->val);
+    tlv o;
+    if (der_expect(&r, 0x06, &o) != 0)
+        return -1;
+    *oid = o.val;
+    return 0;
+}
+
+/* ---------------------------------------------------------- certificate */
+
+int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, size_t errlen)
+{
+    memset(x, 0, sizeof *x);
+    x->path_len = -1;
+    rd r = {der, len};
+    tlv cert, tbs, alg, sig, t;
+    if (!der || len == 0) {
+        seterr(err, errlen, "empty input");
+        return -1;
+    }
+    if (der_expect(&r, 0x30, &cert) != 0 || r.n != 0) {
+        seterr(err, errlen, "not a DER certificate (bad outer SEQUENCE)");
+        return -1;
+    }
+    x->der.p = der;
+    x->der.len = len;
+    rd rc = rd_of(&cert.val);
+    if (der_expect(&rc, 0x30, &tbs) != 0 || der_expect(&rc, 0x30, &alg) != 0 ||
+        der_expect(&rc, 0x03, &sig) != 0 || rc.n != 0) {
+        seterr(err, errlen, "not an X.509 certificate (bad structure)");
+        return -1;
+    }
+    x->tbs = tbs.whole;
+    if (alg_oid(&alg, &x->sig_alg) != 0 || sig.val.len < 2 || sig.val.p[0] != 0) {
+        seterr(err, errlen, "bad signature algorithm or value");
+        return -1;
+    }
+    x->sig.p = sig.val.p + 1;
+    x->sig.len = sig.val.len - 1;
+    const struct sigalg *sa = find_sigalg(&x->sig_alg);
+    if (sa)
+        snprintf(x->sig_desc, sizeof x->sig_desc, "%s", sa->name);
+    else
+        oid_str(&x->sig_alg, x->sig_desc, sizeof x->sig_desc);
+
+    rd rt = rd_of(&tbs.val);
+    x->version = 1;
+    if (peek_tag(&rt) == 0xa0) {
+        tlv v, vi;
+        der_next(&rt, &v);
+        rd rv = rd_of(&v.val);
+        if (der_expect(&rv, 0x02, &vi) != 0 || vi.val.len != 1) {
+            seterr(err, errlen, "bad version");
+            return -1;
+        }
+        x->version = vi.val.p[0] + 1;
+    }
+    if (der_expect(&rt, 0x02, &t) != 0 || t.val.len == 0 || t.val.len > 40) {
+        seterr(err, errlen, "bad serial number");
+        return -1;
+    }
+    x->serial = t.val;
+    hex_colon(&x->serial, x->serial_hex, sizeof x->serial_hex);
+    if (der_expect(&rt, 0x30, &t) != 0) { /* signature alg inside tbs */
+        seterr(err, errlen, "bad inner signature algorithm");
+        return -1;
+    }
+    sipc_bytes inner;
+    if (alg_oid(&t, &inner) != 0 || inner.len != x->sig_alg.len ||
+        memcmp(inner.p, x->sig_alg.p, inner.len) != 0) {
+        seterr(err, errlen, "inner and outer signature algorithms differ");
+        return -1;
+    }
+    if (der_expect(&rt, 0x30, &t) != 0) {
+        seterr(err, errlen, "bad issuer name");
+        return -1;
+    }
+    x->issuer_der = t.whole;
+    tlv val, nb, na;
+    if (der_expect(&rt, 0x30, &val) != 0) {
+        seterr(err, errlen, "bad validity");
+        return -1;
+    }
+    rd rvd = rd_of(&val.val);
+    if (der_next(&rvd, &nb) != 0 || der_next(&rvd, &na) != 0 || parse_time(&nb, &x->not_before) != 0 ||
+        parse_time(&na, &x->not_after) != 0) {
+        seterr(err, errlen, "bad validity dates");
+        return -1;
+    }
+    if (der_expect(&rt, 0x30, &t) != 0) {
+        seterr(err, errlen, "bad subject name");
+        return -1;
+    }
+    x->subject_der = t.whole;
+    if (der_expect(&rt, 0x30, &t) != 0) {
+        seterr(err, errlen, "bad public key");
+        return -1;
+    }
+    x->spki = t.whole;
+    if (name_str(&x->issuer_der, x->issuer, sizeof x->issuer, NULL, 0) != 0 ||
+        name_str(&x->subject_der, x->subject, sizeof x->subject, x->subject_cn,
+                 sizeof x->subject_cn) != 0) {
+        seterr(err, errlen, "bad distinguished name");
+        return -1;
+    }
+    if (parse_spki(x) != 0) {
+        seterr(err, errlen, "bad public key info");
+        return -1;
+    }
+    while (rt.n) {
+        if (der_next(&rt, &t) != 0) {
+            seterr(err, errlen, "trailing garbage in certificate");
+            return -1;
+        }
+        if (t.tag == 0x81 || t.tag == 0x82)
+            continue; /* unique identifiers */
+        if (t.tag != 0xa3) {
+            seterr(err, errlen, "unexpected field in certificate");
+            return -1;
+        }
+        rd re = rd_of(&t.val);
+        tlv exts;
+        if (der_expect(&re, 0x30, &exts) != 0) {
+            seterr(err, errlen, "bad extensions");
+            return -1;
+        }
+        rd rx = rd_of(&exts.val);
+        while (rx.n) {
+            tlv ext, oid, v;
+            int critical = 0;
+            if (der_expect(&rx, 0x30, &ext) != 0) {
+                seterr(err, errlen, "bad extension");
+                return -1;
+            }
+            rd r1 = rd_of(&ext.val);
+            if (der_expect(&r1, 0x06, &oid) != 0) {
+                seterr(err, errlen, "bad extension id");
+                return -1;
+            }
+            if (peek_tag(&r1) == 0x01) {
+                tlv b;
+                der_next(&r1, &b);
+                critical = b.val.len == 1 && b.val.p[0];
+            }
+            if (der_expect(&r1, 0x04, &v) != 0) {
+                seterr(err, errlen, "bad extension value");
+                return -1;
+            }
+            if (parse_ext(x, &oid.val, critical, &v.val, err, errlen) != 0)
+                return -1;
+        }
+    }
+    sha256_hex(der, len, x->fingerprint);
+    return 0;
+}
+
+int sipc_name_equal(const sipc_bytes *a, const sipc_bytes *b)
+{
+    return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
+}
+
+int sipc_x509_self_issued(const sipc_x509 *x)
+{
+    return sipc_name_equal(&x->subject_der, &x->issuer_der);
+}
+
+int sipc_sig_check(const sipc_bytes *tbs, const sipc_bytes *sig_alg, const sipc_bytes *sig,
+                   const sipc_bytes *issuer_spki)
+{
+    const struct sigalg *sa = find_sigalg(sig_alg);
+    if (!sa)
+        return -1;
+    word32 idx = 0;
+    int rc, res = -1;
+    if (sa->type == WC_SIGNATURE_TYPE_ECC) {
+        ecc_key key;
+        if (wc_ecc_init(&key) != 0)
+            return -1;
+        if (wc_EccPublicKeyDecode(issuer_spki->p, &idx, &key, (word32)issuer_spki->len) == 0) {
+            rc = wc_SignatureVerify(sa->hash, sa->type, tbs->p, (word32)tbs->len, sig->p,
+                                    (word32)sig->len, &key, sizeof key);
+            res = rc == 0 ? 0 : 1;
+        }
+        wc_ecc_free(&key);
+    } else {
+        RsaKey key;
+        if (wc_InitRsaKey(&key, NULL) != 0)
+            return -1;
+        if (wc_RsaPublicKeyDecode(issuer_spki->p, &idx, &key, (word32)issuer_spki->len) == 0) {
+            rc = wc_SignatureVerify(sa->hash, sa->type, tbs->p, (word32)tbs->len, sig->p,
+                                    (word32)sig->len, &key, sizeof key);
+            res = rc == 0 ? 0 : 1;
+        }
+        wc_FreeRsaKey(&key);
+    }
+    return res;
+}
+
+int sipc_x509_signed_by(const sipc_x509 *cert, const sipc_x509 *issuer)
+{
+    return sipc_sig_check(&cert->tbs, &cert->sig_alg, &cert->sig, &issuer->spki);
+}
+
+void sipc_ku_str(unsigned ku, char *out, size_t outlen)
+{
+    static const char *names[] = {"digitalSignature", "nonRepudiation", "keyEncipherment",
+                                  "dataEncipherment", "keyAgreement",   "keyCertSign",
+                                  "cRLSign",          "encipherOnly",   "decipherOnly"};
+    out[0] = '\0';
+    for (int i = 0; i < 9; i++)
+        if (ku & (1u << i)) {
+            if (out[0])
+                append(out, outlen, ", ");
+            append(out, outlen, names[i]);
+        }
+    if (!out[0])
+        snprintf(out, outlen, "(none)");
+}
+
+void sipc_eku_str(unsigned eku, char *out, size_t outlen)
+{
+    static const char *names[] = {"serverAuth", "clientAuth", "anyExtendedKeyUsage", "other"};
+    out[0] = '\0';
+    for (int i = 0; i < 4; i++)
+        if (eku & (1u << i)) {
+            if (out[0])
+                append(out, outlen, ", ");
+            append(out, outlen, names[i]);
+        }
+    if (!out[0])
+        snprintf(out, outlen, "(none)");
+}
+
+/* Splits "a=b, c=d" into normalised "a=b" items (lower-case, trimmed). */
+static int split_dn(const char *s, char items[][200], int max)
+{
+    int n = 0;
+    const char *p = s;
+    if (*p == '/') /* "/CN=x/O=y" form */
+        p++;
+    while (*p && n < max) {
+        char buf[200];
+        size_t w = 0;
+        while (*p && *p != ',' && !(s[0] == '/' && *p == '/')) {
+            if (*p == '\\' && p[1]) {
+                p++;
+            }
+            if (w + 1 < sizeof buf)
+                buf[w++] = (char)tolower((unsigned char)*p);
+            p++;
+        }
+        if (*p)
+            p++;
+        buf[w] = '\0';
+        /* trim around '=' and the ends */
+        char out[200];
+        size_t o = 0;
+        char *eq = strchr(buf, '=');
+        if (!eq)
+            return -1;
+        *eq = '\0';
+        const char *k = buf, *v = eq + 1;
+        while (isspace((unsigned char)*k))
+            k++;
+        while (isspace((unsigned char)*v))
+            v++;
+        size_t kl = strlen(k), vl = strlen(v);
+        while (kl && isspace((unsigned char)k[kl - 1]))
+            kl--;
+        while (vl && isspace((unsigned char)v[vl - 1]))
+            vl--;
+        if (kl == 0)
+            return -1;
+        o = (size_t)snprintf(out, sizeof out, "%.*s=%.*s", (int)kl, k, (int)vl, v);
+        (void)o;
+        snprintf(items[n++], 200, "%s", out);
+    }
+    return n;
+}
+
+static int cmp_items(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+int sipc_subject_matches(const sipc_x509 *x, const char *required)
+{
+    if (!required || !required[0])
+        return 1;
+    if (!strchr(required, '=')) {
+        const char *r = required;
+        while (isspace((unsigned char)*r))
+            r++;
+        size_t rl = strlen(r);
+        while (rl && isspace((unsigned char)r[rl - 1]))
+            rl--;
+        return strlen(x->subject_cn) == rl && strncasecmp(x->subject_cn, r, rl) == 0;
+    }
+    char (*ia)[200] = calloc(16, 200), (*ib)[200] = calloc(16, 200);
+    int ok = 0;
+    if (!ia || !ib)
+        goto out;
+    int na = split_dn(required, ia, 16), nb = split_dn(x->subject, ib, 16);
+    if (na <= 0 || na != nb)
+        goto out;
+    qsort(ia, (size_t)na, 200, cmp_items);
+    qsort(ib, (size_t)nb, 200, cmp_items);
+    ok = 1;
+    for (int i = 0; i < na; i++)
+        if (strcmp(ia[i], ib[i]) != 0)
+            ok = 0;
+out:
+    free(ia);
+    free(ib);
+    return ok;
+}
+
+/* ----------------------------------------------------------------- CRL */
+
+int sipc_crl_parse(sipc_crl *c, const uint8_t *der, size_t len, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    rd r = {der, len};
+    tlv crl, tbs, alg, sig, t;
+    if (!der || len == 0 || der_expect(&r, 0x30, &crl) != 0 || r.n != 0) {
+        seterr(err, errlen, "not a DER CRL");
+        return -1;
+    }
+    c->der.p = der;
+    c->der.len = len;
+    rd rc = rd_of(&crl.val);
+    if (der_expect(&rc, 0x30, &tbs) != 0 || der_expect(&rc, 0x30, &alg) != 0 ||
+        der_expect(&rc, 0x03, &sig) != 0 || rc.n != 0 || alg_oid(&alg, &c->sig_alg) != 0 ||
+        sig.val.len < 2 || sig.val.p[0] != 0) {
+        seterr(err, errlen, "not an X.509 CRL (bad structure)");
+        return -1;
+    }
+    c->tbs = tbs.whole;
+    c->sig.p = sig.val.p + 1;
+    c->sig.len = sig.val.len - 1;
+    rd rt = rd_of(&tbs.val);
+    if (peek_tag(&rt) == 0x02)
+        der_next(&rt, &t); /* version */
+    if (der_expect(&rt, 0x30, &t) != 0 || der_expect(&rt, 0x30, &t) != 0) {
+        seterr(err, errlen, "bad CRL algorithm or issuer");
+        return -1;
+    }
+    c->issuer_der = t.whole;
+    if (name_str(&c->issuer_der, c->issuer, sizeof c->issuer, NULL, 0) != 0) {
+        seterr(err, errlen, "bad CRL issuer name");
+        return -1;
+    }
+    if (der_next(&rt, &t) != 0 || parse_time(&t, &c->this_update) != 0) {
+        seterr(err, errlen, "bad CRL thisUpdate");
+        return -1;
+    }
+    if (peek_tag(&rt) == 0x17 || peek_tag(&rt) == 0x18) {
+        der_next(&rt, &t);
+        if (parse_time(&t, &c->next_update) != 0) {
+            seterr(err, errlen, "bad CRL nextUpdate");
+            return -1;
+        }
+    }
+    if (peek_tag(&rt) == 0x30) {
+        der_next(&rt, &t);
+        c->revoked = t.val;
+        rd rr = rd_of(&c->revoked);
+        while (rr.n) {
+            tlv e, s, d;
+            if (der_expect(&rr, 0x30, &e) != 0) {
+                seterr(err, errlen, "bad CRL entry");
+                return -1;
+            }
+            rd re = rd_of(&e.val);
+            time_t when;
+            if (der_expect(&re, 0x02, &s) != 0 || der_next(&re, &d) != 0 ||
+                parse_time(&d, &when) != 0) {
+                seterr(err, errlen, "bad CRL entry");
+                return -1;
+            }
+            c->nrevoked++;
+        }
+    }
+    return 0;
+}
+
+static int crl_walk(const sipc_crl *c, int want_i, const sipc_bytes *serial, sipc_bytes *s_out,
+                    time_t *when)
+{
+    rd rr = rd_of(&c->revoked);
+    int i = 0;
+    while (rr.n) {
+        tlv e, s, d;
+        if (der_expect(&rr, 0x30, &e) != 0)
+            return 0;
+        rd re = rd_of(&e.val);
+        if (der_expect(&re, 0x02, &s) != 0 || der_next(&re, &d) != 0)
+            return 0;
+        int hit = serial ? (s.val.len == serial->len && memcmp(s.val.p, serial->p, s.val.len) == 0)
+                         : i == want_i;
+        if (hit) {
+            if (parse_time(&d, when) != 0)
+                *when = 0;
+            if (s_out)
+                *s_out = s.val;
+            return 1;
+        }
+        i++;
+    }
+    return 0;
+}
+
+int sipc_crl_lookup(const sipc_crl *c, const sipc_bytes *serial, time_t *when)
+{
+    return crl_walk(c, -1, serial, NULL, when);
+}
+
+int sipc_crl_entry(const sipc_crl *c, int i, char *serial_hex, size_t hexlen, time_t *when)
+{
+    sipc_bytes s;
+    if (!crl_walk(c, i, NULL, &s, when))
+        return -1;
+    hex_colon(&s, serial_hex, hexlen);
+    return 0;
+}
+
+/* ----------------------------------------------------------------- PEM */
+
+int sipc_is_pem(const uint8_t *buf, size_t len)
+{
+    const char *tag = "-----BEGIN ";
+    size_t tl = strlen(tag);
+    for (size_t i = 0; i + tl <= len; i++)
+        if (memcmp(buf + i, tag, tl) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *memfind(const char *h, size_t hl, const char *n)
+{
+    size_t nl = strlen(n);
+    if (nl > hl)
+        return NULL;
+    for (size_t i = 0; i + nl <= hl; i++)
+        if (memcmp(h + i, n, nl) == 0)
+            return h + i;
+    return NULL;
+}
+
+long sipc_pem_block(const char *pem, size_t len, size_t *pos, const char *label, uint8_t **out)
+{
+    char begin[80], end[80];
+    snprintf(begin, sizeof begin, "-----BEGIN %s-----", label);
+    snprintf(end, sizeof end, "-----END %s-----", label);
+    *out = NULL;
+    if (*pos >= len)
+        return 0;
+    const char *b = memfind(pem + *pos, len - *pos, begin);
+    if (!b)
+        return 0;
+    const char *body = b + strlen(begin);
+    const char *e = memfind(body, (size_t)(pem + len - body), end);
+    if (!e)
+        return -1;
+    size_t bl = (size_t)(e - body);
+    /* copy without whitespace: Base64_Decode accepts line breaks but not all blanks */
+    char *clean = malloc(bl + 1);
+    uint8_t *der = malloc(bl + 1);
+    if (!clean || !der) {
+        free(clean);
+        free(der);
+        return -1;
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < bl; i++)
+        if (!isspace((unsigned char)body[i]))
+            clean[w++] = body[i];
+    word32 dl = (word32)(bl + 1);
+    int rc = Base64_Decode((const byte *)clean, (word32)w, der, &dl);
+    free(clean);
+    *pos = (size_t)(e + strlen(end) - pem);
+    if (rc != 0 || dl == 0) {
+        free(der);
+        return -1;
+    }
+    *out = der;
+    return (long)dl;
+}

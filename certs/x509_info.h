@@ -1,0 +1,118 @@
+/* x509_info.h - a small, strict X.509 certificate and CRL reader.
+ *
+ * Enough of RFC 5280 for sipc's verifier and for display: names, serial,
+ * validity, public key, basic constraints, key usage, extended key usage,
+ * subject alternative names, and the signature (checked with wolfCrypt).
+ * Parsed structures point into the caller's DER buffer, which must outlive
+ * them. Nothing here allocates. */
+#ifndef SIPC_CERTS_X509_INFO_H
+#define SIPC_CERTS_X509_INFO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+typedef struct sipc_bytes {
+    const uint8_t *p;
+    size_t len;
+} sipc_bytes;
+
+/* key usage bits (RFC 5280 order) */
+enum {
+    SIPC_KU_DIGITAL_SIGNATURE = 1u << 0,
+    SIPC_KU_NON_REPUDIATION = 1u << 1,
+    SIPC_KU_KEY_ENCIPHERMENT = 1u << 2,
+    SIPC_KU_DATA_ENCIPHERMENT = 1u << 3,
+    SIPC_KU_KEY_AGREEMENT = 1u << 4,
+    SIPC_KU_KEY_CERT_SIGN = 1u << 5,
+    SIPC_KU_CRL_SIGN = 1u << 6,
+    SIPC_KU_ENCIPHER_ONLY = 1u << 7,
+    SIPC_KU_DECIPHER_ONLY = 1u << 8
+};
+/* extended key usage */
+enum {
+    SIPC_EKU_SERVER = 1u << 0,
+    SIPC_EKU_CLIENT = 1u << 1,
+    SIPC_EKU_ANY = 1u << 2,
+    SIPC_EKU_OTHER = 1u << 3
+};
+enum { SIPC_X509_KEY_UNKNOWN = 0, SIPC_X509_KEY_EC, SIPC_X509_KEY_RSA };
+
+typedef struct sipc_x509 {
+    sipc_bytes der;       /* the whole certificate */
+    sipc_bytes tbs;       /* tbsCertificate TLV (what is signed) */
+    sipc_bytes serial;    /* INTEGER content bytes */
+    sipc_bytes issuer_der;  /* Name TLV */
+    sipc_bytes subject_der; /* Name TLV */
+    sipc_bytes spki;      /* SubjectPublicKeyInfo TLV */
+    sipc_bytes sig_alg;   /* outer signatureAlgorithm OID content */
+    sipc_bytes sig;       /* signature BIT STRING bytes (unused-bits byte stripped) */
+    int version;          /* 1, 2 or 3 */
+    time_t not_before, not_after;
+    char subject[256];    /* "C=US, O=Org, CN=name" in certificate order */
+    char issuer[256];
+    char subject_cn[128]; /* last CN of the subject, "" if none */
+    char serial_hex[80];  /* "01:A3:..." */
+    char fingerprint[65]; /* hex SHA-256 of der */
+    int key_type;         /* SIPC_X509_KEY_* */
+    int key_bits;
+    char key_desc[32];    /* "ECDSA P-256", "RSA 2048" */
+    char sig_desc[32];    /* "ecdsa-with-SHA256", ... */
+    int has_bc, is_ca, path_len; /* path_len -1 when absent */
+    int has_ku;
+    unsigned ku;
+    int has_eku;
+    unsigned eku;
+    char san[256];        /* "DNS:a, IP:127.0.0.1" */
+    char unknown_critical[64]; /* dotted OID of an unsupported critical extension, "" if none */
+} sipc_x509;
+
+/* Parses one DER certificate (exactly len bytes). 0 or -1 with a reason. */
+int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, size_t errlen);
+/* subject == issuer (byte-wise Name comparison). */
+int sipc_x509_self_issued(const sipc_x509 *x);
+int sipc_name_equal(const sipc_bytes *a, const sipc_bytes *b);
+/* Verifies a signature over tbs with the key of issuer_spki.
+ * 0 = valid, 1 = does not verify, -1 = unsupported algorithm or key. */
+int sipc_sig_check(const sipc_bytes *tbs, const sipc_bytes *sig_alg, const sipc_bytes *sig,
+                   const sipc_bytes *issuer_spki);
+/* Signature of cert made by issuer's key (same return values). */
+int sipc_x509_signed_by(const sipc_x509 *cert, const sipc_x509 *issuer);
+/* "2026-11-23 13:35:01 UTC" */
+void sipc_time_str(time_t t, char out[32]);
+/* key usage / EKU as "digitalSignature, keyCertSign" (into out). */
+void sipc_ku_str(unsigned ku, char *out, size_t outlen);
+void sipc_eku_str(unsigned eku, char *out, size_t outlen);
+/* Does x's subject match the required one? A value without '=' is compared
+ * with the CN, otherwise every attribute (in any order) must match the
+ * subject's set exactly. Case-insensitive, spaces around ',' '=' ignored. */
+int sipc_subject_matches(const sipc_x509 *x, const char *required);
+
+/* ------------------------------------------------------------------ CRL */
+typedef struct sipc_crl {
+    sipc_bytes der;
+    sipc_bytes tbs;
+    sipc_bytes issuer_der;
+    sipc_bytes sig_alg;
+    sipc_bytes sig;
+    sipc_bytes revoked;   /* content of revokedCertificates (may be empty) */
+    char issuer[256];
+    time_t this_update;
+    time_t next_update;   /* 0 when absent */
+    int nrevoked;
+} sipc_crl;
+
+int sipc_crl_parse(sipc_crl *c, const uint8_t *der, size_t len, char *err, size_t errlen);
+/* 1 and *when if serial (INTEGER content bytes) is listed, else 0. */
+int sipc_crl_lookup(const sipc_crl *c, const sipc_bytes *serial, time_t *when);
+/* i-th revoked entry (0-based): serial as hex and date. 0 or -1. */
+int sipc_crl_entry(const sipc_crl *c, int i, char *serial_hex, size_t hexlen, time_t *when);
+
+/* PEM helpers: the DER of the first block labelled label ("X509 CRL",
+ * "CERTIFICATE"...) at or after *pos; advances *pos. Returns the DER length
+ * (malloc'd into *out) or 0 when no more blocks, -1 on a bad block. */
+long sipc_pem_block(const char *pem, size_t len, size_t *pos, const char *label, uint8_t **out);
+/* Does buf look like PEM (contains "-----BEGIN ")? */
+int sipc_is_pem(const uint8_t *buf, size_t len);
+
+#endif

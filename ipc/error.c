@@ -1,6 +1,17 @@
 /* error.c - sipc error codes, names and classes. libuv codes pass through
  * unchanged and are described by libuv itself. */
+#include <string.h>
+
 #include "sipc/sipc.h"
+
+/* libuv allocates (and never frees) a string for a code it does not know;
+ * ask its buffer variant first so unknown codes cost nothing. */
+static int uv_knows(int err)
+{
+    char buf[64];
+    uv_err_name_r(err, buf, sizeof buf);
+    return strncmp(buf, "Unknown system error", 20) != 0;
+}
 
 const char *sipc_strerror(int err)
 {
@@ -15,7 +26,7 @@ const char *sipc_strerror(int err)
     default:
         break;
     }
-    if (err < 0 && err > -4096)
+    if (err < 0 && err > -4096 && uv_knows(err))
         return uv_strerror(err);
     return "unknown error";
 }
@@ -33,7 +44,7 @@ const char *sipc_err_name(int err)
     default:
         break;
     }
-    if (err < 0 && err > -4096)
+    if (err < 0 && err > -4096 && uv_knows(err))
         return uv_err_name(err);
     return "UNKNOWN";
 }

@@ -97,6 +97,26 @@ static void logger_rotate(sipc_logger *lg, const struct tm *tm)
     }
 }
 
+/* One record is one line: control characters (a newline in a peer's error
+ * message, say) become spaces, so nothing can forge or split a log line. */
+static void put_clean(FILE *fp, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        putc(ch < 0x20 || ch == 0x7f ? ' ' : ch, fp);
+    }
+}
+
+static void put_line(FILE *fp, const char *ts, const char *category, sipc_log_level level,
+                     const char *msg)
+{
+    fprintf(fp, "%s ", ts);
+    put_clean(fp, category);
+    fprintf(fp, " %s ", sipc_log_level_name(level));
+    put_clean(fp, msg);
+    putc('\n', fp);
+}
+
 void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, const char *msg)
 {
     sipc_logger *lg = arg;
@@ -111,9 +131,9 @@ void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, con
     if (lg->dir)
         logger_rotate(lg, &tm);
     if (lg->fp)
-        fprintf(lg->fp, "%s %s %s %s\n", ts, category, sipc_log_level_name(level), msg);
+        put_line(lg->fp, ts, category, level, msg);
     if (lg->echo_stderr)
-        fprintf(stderr, "%s %s %s %s\n", ts, category, sipc_log_level_name(level), msg);
+        put_line(stderr, ts, category, level, msg);
     uv_mutex_unlock(&lg->lock);
 }
 

@@ -1,0 +1,344 @@
+/* test_log.c - the operator log format (ipc/log.c):
+ *   YYYY-MM-DDTHH:MM:SS Category LEVEL msg
+ * in DIR/<name>_<YYYYMMDD>.log, with min-level filtering and stderr echo. */
+#include <fcntl.h>
+#include <regex.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sipc/sipc.h"
+
+#define LINE_RE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2} [A-Za-z.]+ (DEBUG|INFO|WARN|ERROR) .*$"
+
+static char *make_dir(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    char tmpl[512];
+    snprintf(tmpl, sizeof tmpl, "%s/sipc-log-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    char *d = mkdtemp(tmpl);
+    assert_non_null(d);
+    return strdup(d);
+}
+
+static void rm_dir(char *dir)
+{
+    char cmd[700];
+    assert_non_null(strstr(dir, "/sipc-log-"));
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(dir);
+}
+
+static void today(char out[9])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(out, 9, "%Y%m%d", &tm);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return NULL;
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    size_t got = fread(buf, 1, (size_t)n, fp);
+    buf[got] = '\0';
+    fclose(fp);
+    return buf;
+}
+
+/* The log of name in dir for the day(s) the test ran on (midnight-proof). */
+static char *read_log(const char *dir, const char *name, const char *day1, const char *day2)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s_%s.log", dir, name, day1);
+    char *a = slurp(path);
+    if (strcmp(day1, day2) == 0)
+        return a;
+    snprintf(path, sizeof path, "%s/%s_%s.log", dir, name, day2);
+    char *b = slurp(path);
+    size_t la = a ? strlen(a) : 0, lb = b ? strlen(b) : 0;
+    char *all = malloc(la + lb + 1);
+    assert_non_null(all);
+    memcpy(all, a ? a : "", la);
+    memcpy(all + la, b ? b : "", lb + 1);
+    free(a);
+    free(b);
+    return all;
+}
+
+/* Checks every line against the format; returns the number of lines. */
+static int check_lines(const char *text)
+{
+    regex_t re;
+    assert_int_equal(regcomp(&re, LINE_RE, REG_EXTENDED | REG_NOSUB), 0);
+    int n = 0;
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        assert_non_null(nl); /* every line ends with a newline */
+        char line[2048];
+        size_t len = (size_t)(nl - p);
+        assert_true(len < sizeof line);
+        memcpy(line, p, len);
+        line[len] = '\0';
+        if (regexec(&re, line, 0, NULL, 0) != 0)
+            fail_msg("line does not match the operator format: '%s'", line);
+        n++;
+        p = nl + 1;
+    }
+    regfree(&re);
+    return n;
+}
+
+static void test_format_and_file_name(void **state)
+{
+    (void)state;
+    char *base = make_dir();
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/logs", base); /* created by the logger */
+    char d1[9], d2[9];
+    today(d1);
+    sipc_logger *lg = NULL;
+    assert_int_equal(sipc_logger_open(&lg, dir, "DataService", 0, SIPC_LOG_INFO), 0);
+    assert_non_null(lg);
+    sipc_logf(lg, SIPC_LOG_INFO, "Service.Start", "Starting %s", "Data Service");
+    sipc_logf(lg, SIPC_LOG_INFO, "Service.Start", "TLS Port: %d", 23000);
+    sipc_logf(lg, SIPC_LOG_INFO, "Service.Start", "Data Service Started");
+    sipc_logf(lg, SIPC_LOG_WARN, "Transport.Conn", "Connection from %s closed", "10.0.0.2:5000");
+    sipc_logger_sink(lg, SIPC_LOG_ERROR, "Transport.TLS", "handshake failed");
+    sipc_logf(lg, SIPC_LOG_DEBUG, "Transport.Conn", "not shown");
+    sipc_logger_close(lg);
+    today(d2);
+
+    struct stat st;
+    assert_int_equal(stat(dir, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+
+    char *text = read_log(dir, "DataService", d1, d2);
+    assert_non_null(text);
+    assert_int_equal(check_lines(text), 5);
+    /* exact shapes after the timestamp */
+    assert_non_null(strstr(text, " Service.Start INFO Starting Data Service\n"));
+    assert_non_null(strstr(text, " Service.Start INFO TLS Port: 23000\n"));
+    assert_non_null(strstr(text, " Service.Start INFO Data Service Started\n"));
+    assert_non_null(strstr(text, " Transport.Conn WARN Connection from 10.0.0.2:5000 closed\n"));
+    assert_non_null(strstr(text, " Transport.TLS ERROR handshake failed\n"));
+    assert_null(strstr(text, "not shown"));
+    /* the date in the lines is the date in the file name */
+    char want[16];
+    snprintf(want, sizeof want, "%.4s-%.2s-%.2sT", d1, d1 + 4, d1 + 6);
+    assert_true(strncmp(text, want, strlen(want)) == 0 || strcmp(d1, d2) != 0);
+    free(text);
+    rm_dir(base);
+}
+
+static void test_min_level(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char d1[9], d2[9];
+    today(d1);
+    sipc_logger *lg;
+    assert_int_equal(sipc_logger_open(&lg, dir, "Filter", 0, SIPC_LOG_WARN), 0);
+    sipc_logf(lg, SIPC_LOG_DEBUG, "A.B", "debug");
+    sipc_logf(lg, SIPC_LOG_INFO, "A.B", "info");
+    sipc_logf(lg, SIPC_LOG_WARN, "A.B", "warn");
+    sipc_logf(lg, SIPC_LOG_ERROR, "A.B", "error");
+    sipc_logger_close(lg);
+    assert_int_equal(sipc_logger_open(&lg, dir, "Debug", 0, SIPC_LOG_DEBUG), 0);
+    sipc_logf(lg, SIPC_LOG_DEBUG, "A.B", "debug");
+    sipc_logger_close(lg);
+    today(d2);
+
+    char *text = read_log(dir, "Filter", d1, d2);
+    assert_int_equal(check_lines(text), 2);
+    assert_null(strstr(text, " A.B DEBUG "));
+    assert_null(strstr(text, " A.B INFO "));
+    assert_non_null(strstr(text, " A.B WARN warn\n"));
+    assert_non_null(strstr(text, " A.B ERROR error\n"));
+    free(text);
+    text = read_log(dir, "Debug", d1, d2);
+    assert_int_equal(check_lines(text), 1);
+    assert_non_null(strstr(text, " A.B DEBUG debug\n"));
+    free(text);
+    rm_dir(dir);
+}
+
+/* Reopening appends: a restart keeps the day's earlier lines. */
+static void test_append(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char d1[9], d2[9];
+    today(d1);
+    for (int i = 0; i < 3; i++) {
+        sipc_logger *lg;
+        assert_int_equal(sipc_logger_open(&lg, dir, "Svc", 0, SIPC_LOG_INFO), 0);
+        sipc_logf(lg, SIPC_LOG_INFO, "Service.Start", "run %d", i);
+        sipc_logger_close(lg);
+    }
+    today(d2);
+    char *text = read_log(dir, "Svc", d1, d2);
+    assert_int_equal(check_lines(text), 3);
+    assert_non_null(strstr(text, "run 0\n"));
+    assert_non_null(strstr(text, "run 2\n"));
+    free(text);
+    rm_dir(dir);
+}
+
+/* echo_stderr writes the same line to stderr; dir NULL means stderr only. */
+static void test_stderr(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char cap[700];
+    snprintf(cap, sizeof cap, "%s/stderr.txt", dir);
+    fflush(stderr);
+    int saved = dup(2);
+    assert_true(saved >= 0);
+    int fd = open(cap, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(dup2(fd, 2), 2);
+    close(fd);
+
+    sipc_logger *lg;
+    assert_int_equal(sipc_logger_open(&lg, NULL, "Nowhere", 1, SIPC_LOG_INFO), 0);
+    sipc_logf(lg, SIPC_LOG_INFO, "Service.Start", "only stderr");
+    sipc_logf(lg, SIPC_LOG_DEBUG, "Service.Start", "filtered");
+    sipc_logger_close(lg);
+    assert_int_equal(sipc_logger_open(&lg, dir, "Both", 1, SIPC_LOG_INFO), 0);
+    sipc_logf(lg, SIPC_LOG_WARN, "Service.Stop", "file and stderr");
+    sipc_logger_close(lg);
+    assert_int_equal(sipc_logger_open(&lg, dir, "Quiet", 0, SIPC_LOG_INFO), 0);
+    sipc_logf(lg, SIPC_LOG_WARN, "Service.Stop", "file only");
+    sipc_logger_close(lg);
+
+    fflush(stderr);
+    assert_int_equal(dup2(saved, 2), 2);
+    close(saved);
+
+    char *err = slurp(cap);
+    assert_non_null(err);
+    assert_int_equal(check_lines(err), 2);
+    assert_non_null(strstr(err, " Service.Start INFO only stderr\n"));
+    assert_non_null(strstr(err, " Service.Stop WARN file and stderr\n"));
+    assert_null(strstr(err, "filtered"));
+    assert_null(strstr(err, "file only"));
+    free(err);
+    /* no file was made for the stderr-only logger */
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "ls '%s' | grep -q '^Nowhere_'", dir);
+    assert_int_not_equal(system(cmd), 0);
+    rm_dir(dir);
+}
+
+static void test_long_message_and_null(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char d1[9], d2[9];
+    today(d1);
+    sipc_logger *lg;
+    assert_int_equal(sipc_logger_open(&lg, dir, "Long", 0, SIPC_LOG_INFO), 0);
+    char big[5000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    sipc_logf(lg, SIPC_LOG_INFO, "Big.Msg", "%s", big); /* truncated, still one line */
+    sipc_logger_close(lg);
+    today(d2);
+    char *text = read_log(dir, "Long", d1, d2);
+    assert_int_equal(check_lines(text), 1);
+    free(text);
+    /* a NULL logger is a no-op, as is closing NULL */
+    sipc_logger_sink(NULL, SIPC_LOG_ERROR, "A.B", "dropped");
+    sipc_logger_close(NULL);
+    rm_dir(dir);
+}
+
+/* A message with a newline (e.g. a peer's error text) stays one line: no
+ * forged lines in an operator's log. */
+static void test_one_line_per_record(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char d1[9], d2[9];
+    today(d1);
+    sipc_logger *lg;
+    assert_int_equal(sipc_logger_open(&lg, dir, "Inject", 0, SIPC_LOG_INFO), 0);
+    sipc_logger_sink(lg, SIPC_LOG_WARN, "Transport.Conn",
+                     "peer says: bye\n2026-11-23T13:35:01 Service.Start INFO TLS Port: 1\rX\tY\x7f");
+    sipc_logf(lg, SIPC_LOG_INFO, "Service.Start", "%s", "a\nb");
+    sipc_logger_close(lg);
+    today(d2);
+    char *text = read_log(dir, "Inject", d1, d2);
+    assert_int_equal(check_lines(text), 2);
+    assert_non_null(strstr(text, " Transport.Conn WARN peer says: bye 2026-11-23T13:35:01 "
+                                 "Service.Start INFO TLS Port: 1 X Y \n"));
+    assert_non_null(strstr(text, " Service.Start INFO a b\n"));
+    free(text);
+    rm_dir(dir);
+}
+
+static void test_open_errors(void **state)
+{
+    (void)state;
+    sipc_logger *lg = NULL;
+    /* the parent of the log directory does not exist */
+    int r = sipc_logger_open(&lg, "/nonexistent-sipc-dir/a/logs", "X", 0, SIPC_LOG_INFO);
+    assert_true(r < 0);
+    assert_int_equal(sipc_err_classify(r), SIPC_CLASS_IO);
+    /* a NULL name falls back to "sipc" */
+    char *dir = make_dir();
+    char d1[9], d2[9];
+    today(d1);
+    assert_int_equal(sipc_logger_open(&lg, dir, NULL, 0, SIPC_LOG_INFO), 0);
+    sipc_logf(lg, SIPC_LOG_INFO, "A.B", "hello");
+    sipc_logger_close(lg);
+    today(d2);
+    char *text = read_log(dir, "sipc", d1, d2);
+    assert_non_null(text);
+    assert_int_equal(check_lines(text), 1);
+    free(text);
+    rm_dir(dir);
+}
+
+static void test_level_names(void **state)
+{
+    (void)state;
+    assert_string_equal(sipc_log_level_name(SIPC_LOG_DEBUG), "DEBUG");
+    assert_string_equal(sipc_log_level_name(SIPC_LOG_INFO), "INFO");
+    assert_string_equal(sipc_log_level_name(SIPC_LOG_WARN), "WARN");
+    assert_string_equal(sipc_log_level_name(SIPC_LOG_ERROR), "ERROR");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_format_and_file_name),
+        cmocka_unit_test(test_min_level),
+        cmocka_unit_test(test_append),
+        cmocka_unit_test(test_stderr),
+        cmocka_unit_test(test_long_message_and_null),
+        cmocka_unit_test(test_one_line_per_record),
+        cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_level_names),
+    };
+    return cmocka_run_group_tests_name("log", tests, NULL, NULL);
+}

@@ -1,0 +1,184 @@
+/* test_router.c - the (service, method) -> handler registry (ipc/router.c)
+ * and the built-in sys service every new router carries. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ipc/internal.h"
+#include "sipc/sipc.h"
+
+static void h_a(sipc_request *req, void *arg)
+{
+    (void)req;
+    (void)arg;
+}
+
+static void h_b(sipc_request *req, void *arg)
+{
+    (void)req;
+    (void)arg;
+}
+
+static void test_new_router_has_sys(void **state)
+{
+    (void)state;
+    sipc_router *r = NULL;
+    assert_int_equal(sipc_router_new(&r), 0);
+    assert_non_null(r);
+    static const char *const methods[] = {"ping", "echo", "info"};
+    for (size_t i = 0; i < 3; i++) {
+        const sipc_route *rt = sipc__router_find(r, "sys", methods[i]);
+        if (!rt)
+            fail_msg("sys.%s missing", methods[i]);
+        assert_non_null(rt->fn);
+        assert_string_equal(rt->service, "sys");
+        assert_string_equal(rt->method, methods[i]);
+    }
+    /* three distinct handlers */
+    assert_ptr_not_equal(sipc__router_find(r, "sys", "ping")->fn,
+                         sipc__router_find(r, "sys", "echo")->fn);
+    assert_ptr_not_equal(sipc__router_find(r, "sys", "echo")->fn,
+                         sipc__router_find(r, "sys", "info")->fn);
+    assert_int_equal(r->n, 3);
+    /* nothing else */
+    assert_null(sipc__router_find(r, "sys", "hello"));
+    assert_null(sipc__router_find(r, "sys", "PING"));
+    assert_null(sipc__router_find(r, "SYS", "ping"));
+    assert_null(sipc__router_find(r, "data", "ping"));
+    assert_null(sipc__router_find(r, "", ""));
+    assert_null(sipc__router_find(r, "sy", "sping")); /* no concatenation games */
+    sipc_router_free(r);
+}
+
+static void test_add_find_replace(void **state)
+{
+    (void)state;
+    sipc_router *r;
+    assert_int_equal(sipc_router_new(&r), 0);
+    int arg1 = 1, arg2 = 2;
+    assert_int_equal(sipc_router_add(r, "data", "get", h_a, &arg1), 0);
+    assert_int_equal(sipc_router_add(r, "data", "put", h_b, &arg2), 0);
+    assert_int_equal(r->n, 5);
+    const sipc_route *g = sipc__router_find(r, "data", "get");
+    assert_non_null(g);
+    assert_ptr_equal(g->fn, h_a);
+    assert_ptr_equal(g->arg, &arg1);
+    const sipc_route *p = sipc__router_find(r, "data", "put");
+    assert_non_null(p);
+    assert_ptr_equal(p->fn, h_b);
+    assert_ptr_equal(p->arg, &arg2);
+
+    /* replacing keeps one entry and takes the new handler and arg */
+    assert_int_equal(sipc_router_add(r, "data", "get", h_b, &arg2), 0);
+    assert_int_equal(r->n, 5);
+    g = sipc__router_find(r, "data", "get");
+    assert_ptr_equal(g->fn, h_b);
+    assert_ptr_equal(g->arg, &arg2);
+    /* a NULL arg is allowed */
+    assert_int_equal(sipc_router_add(r, "data", "get", h_a, NULL), 0);
+    assert_null(sipc__router_find(r, "data", "get")->arg);
+
+    /* the built-ins may be replaced too */
+    assert_int_equal(sipc_router_add(r, "sys", "ping", h_a, &arg1), 0);
+    assert_int_equal(r->n, 5);
+    assert_ptr_equal(sipc__router_find(r, "sys", "ping")->fn, h_a);
+    /* and the others are unaffected */
+    assert_ptr_not_equal(sipc__router_find(r, "sys", "echo")->fn, h_a);
+    sipc_router_free(r);
+}
+
+/* The router keeps its own copies of the names. */
+static void test_strings_copied(void **state)
+{
+    (void)state;
+    sipc_router *r;
+    assert_int_equal(sipc_router_new(&r), 0);
+    char svc[16], m[16];
+    strcpy(svc, "search");
+    strcpy(m, "query");
+    assert_int_equal(sipc_router_add(r, svc, m, h_a, NULL), 0);
+    strcpy(svc, "XXXXXX");
+    strcpy(m, "YYYYY");
+    assert_non_null(sipc__router_find(r, "search", "query"));
+    assert_null(sipc__router_find(r, "XXXXXX", "YYYYY"));
+    sipc_router_free(r);
+}
+
+/* Many routes: the table grows and every entry stays findable. */
+static void test_many_routes(void **state)
+{
+    (void)state;
+    sipc_router *r;
+    assert_int_equal(sipc_router_new(&r), 0);
+    char s[32], m[32];
+    for (int i = 0; i < 500; i++) {
+        snprintf(s, sizeof s, "svc%d", i % 7);
+        snprintf(m, sizeof m, "m%d", i);
+        assert_int_equal(sipc_router_add(r, s, m, i % 2 ? h_a : h_b, (void *)(intptr_t)(i + 1)), 0);
+    }
+    assert_int_equal(r->n, 503);
+    for (int i = 0; i < 500; i++) {
+        snprintf(s, sizeof s, "svc%d", i % 7);
+        snprintf(m, sizeof m, "m%d", i);
+        const sipc_route *rt = sipc__router_find(r, s, m);
+        assert_non_null(rt);
+        assert_ptr_equal(rt->fn, i % 2 ? h_a : h_b);
+        assert_true(rt->arg == (void *)(intptr_t)(i + 1));
+        /* the same method name under another service is another route */
+        snprintf(s, sizeof s, "svc%d", (i + 1) % 7);
+        assert_null(sipc__router_find(r, s, m));
+    }
+    assert_non_null(sipc__router_find(r, "sys", "info"));
+    sipc_router_free(r);
+}
+
+static void test_bad_arguments(void **state)
+{
+    (void)state;
+    sipc_router *r;
+    assert_int_equal(sipc_router_new(&r), 0);
+    assert_int_equal(sipc_router_add(NULL, "a", "b", h_a, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_router_add(r, NULL, "b", h_a, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_router_add(r, "a", NULL, h_a, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_router_add(r, "a", "b", NULL, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_router_add(r, "", "b", h_a, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_router_add(r, "a", "", h_a, NULL), SIPC_EINVAL);
+    assert_int_equal(r->n, 3); /* nothing was added */
+    assert_int_equal(sipc_err_classify(SIPC_EINVAL), SIPC_CLASS_USAGE);
+    sipc_router_free(r);
+    sipc_router_free(NULL); /* harmless */
+}
+
+/* Two routers are independent. */
+static void test_independent_routers(void **state)
+{
+    (void)state;
+    sipc_router *a, *b;
+    assert_int_equal(sipc_router_new(&a), 0);
+    assert_int_equal(sipc_router_new(&b), 0);
+    assert_int_equal(sipc_router_add(a, "data", "get", h_a, NULL), 0);
+    assert_non_null(sipc__router_find(a, "data", "get"));
+    assert_null(sipc__router_find(b, "data", "get"));
+    sipc_router_free(a);
+    assert_non_null(sipc__router_find(b, "sys", "ping"));
+    sipc_router_free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_new_router_has_sys),
+        cmocka_unit_test(test_add_find_replace),
+        cmocka_unit_test(test_strings_copied),
+        cmocka_unit_test(test_many_routes),
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_independent_routers),
+    };
+    return cmocka_run_group_tests_name("router", tests, NULL, NULL);
+}

@@ -8,6 +8,8 @@
 # WOLFSSL=system: stages 1 and 2 use Debian's libwolfssl-dev
 # (build-syswolf/, build-asan-syswolf/) and stage 3 is covered by stage 1.
 set -uo pipefail
+# Run as if from a shell, not as a sub-make of `make check`.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 
 JOBS=${JOBS:-2}
 WOLFSSL=${WOLFSSL:-}

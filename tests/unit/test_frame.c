@@ -549,6 +549,98 @@ static void test_reinit_after_error(void **state)
     stream_free(&s);
 }
 
+/* sipc_frame_decode_some: when the callback stops the decoder, *used says
+ * where the next frame starts, and decoding can go on from there later (the
+ * connection keeps the rest as a backlog while its handlers are at their
+ * cap). Stopping at every frame, with the stream in every 2-way split, must
+ * still give every frame exactly once, in order. */
+static void resume_run(const stream *s, size_t cut, size_t max, checker *c)
+{
+    sipc_frame_decoder d;
+    sipc_frame_decoder_init(&d, max);
+    checker_init(c, s);
+    /* pieces of the stream as the socket delivers them */
+    const uint8_t *piece[2] = {s->bytes, s->bytes + cut};
+    size_t plen[2] = {cut, s->len - cut};
+    for (int k = 0; k < 2; k++) {
+        const uint8_t *p = piece[k];
+        size_t n = plen[k];
+        for (;;) {
+            size_t used = 12345;
+            c->stop_at = (int)c->next; /* stop after every frame */
+            c->stop_ret = 7;
+            int r = sipc_frame_decode_some(&d, p, n, check_frame, c, &used);
+            assert_true(used <= n);
+            if (r == 0) {
+                assert_int_equal(used, n); /* all of it taken */
+                break;
+            }
+            assert_int_equal(r, 7);
+            p += used;
+            n -= used;
+            if (n == 0)
+                break;
+        }
+    }
+    assert_true(sipc_frame_decoder_idle(&d));
+    sipc_frame_decoder_free(&d);
+}
+
+static void test_decode_some_resume(void **state)
+{
+    (void)state;
+    stream s;
+    stream_build(&s, small_lens, sizeof small_lens / sizeof small_lens[0]);
+    for (size_t cut = 0; cut <= s.len; cut++) {
+        checker c;
+        resume_run(&s, cut, 4096, &c);
+        if (c.bad || c.next != s.nframes)
+            fail_msg("split at %zu with a stop after every frame: got %zu of %zu frames", cut,
+                     c.next, s.nframes);
+        assert_int_equal(c.calls, s.nframes); /* none twice */
+    }
+    stream_free(&s);
+
+    stream_build(&s, mixed_lens, sizeof mixed_lens / sizeof mixed_lens[0]);
+    static const size_t cuts[] = {0, 1, 3, 4, 5, 100, 300, 20000, 50000, 90000};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        checker c;
+        resume_run(&s, cuts[i] < s.len ? cuts[i] : s.len, 1u << 20, &c);
+        assert_false(c.bad);
+        assert_int_equal(c.next, s.nframes);
+    }
+    stream_free(&s);
+}
+
+/* *used on the other outcomes: everything on success, up to the end of the
+ * refused header on SIPC_ETOOBIG. */
+static void test_decode_some_used(void **state)
+{
+    (void)state;
+    size_t lens[] = {3, 2000};
+    stream s;
+    stream_build(&s, lens, 2);
+    sipc_frame_decoder d;
+    sipc_frame_decoder_init(&d, 1000);
+    checker c;
+    checker_init(&c, &s);
+    size_t used = 0;
+    assert_int_equal(sipc_frame_decode_some(&d, s.bytes, 5, check_frame, &c, &used), 0);
+    assert_int_equal(used, 5); /* a partial frame is consumed into the decoder */
+    assert_int_equal(sipc_frame_decode_some(&d, s.bytes + 5, s.len - 5, check_frame, &c, &used),
+                     SIPC_ETOOBIG);
+    assert_int_equal(used, s.off[1] - 5);
+    assert_int_equal(c.next, 1);
+    sipc_frame_decoder_free(&d);
+    /* an empty read */
+    sipc_frame_decoder_init(&d, 1000);
+    used = 99;
+    assert_int_equal(sipc_frame_decode_some(&d, s.bytes, 0, check_frame, &c, &used), 0);
+    assert_int_equal(used, 0);
+    sipc_frame_decoder_free(&d);
+    stream_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -568,6 +660,8 @@ int main(void)
         cmocka_unit_test(test_callback_stops_decoding),
         cmocka_unit_test(test_idle),
         cmocka_unit_test(test_reinit_after_error),
+        cmocka_unit_test(test_decode_some_resume),
+        cmocka_unit_test(test_decode_some_used),
     };
     return cmocka_run_group_tests_name("frame", tests, NULL, NULL);
 }

@@ -556,7 +556,10 @@ static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
                  "peer %s announced a frame of %zu bytes, more than the maximum of %zu "
                  "([limits] max_frame)",
                  c->peer_addr, c->dec.last_len, c->ctx->opts.max_frame);
-        (void)send_error(c, 0, SIPC_ETOOBIG, msg);
+        char tell[300]; /* the same, in the peer's words */
+        snprintf(tell, sizeof tell, "frame of %zu bytes exceeds node %s's maximum of %zu ([limits] max_frame)",
+                 c->dec.last_len, c->ctx->node_id, c->ctx->opts.max_frame);
+        (void)send_error(c, 0, SIPC_ETOOBIG, tell);
         sipc__conn_close(c, SIPC_ETOOBIG, msg);
     } else if (r == SIPC_ENOMEM) {
         sipc__conn_close(c, SIPC_ENOMEM, "out of memory for an incoming frame");

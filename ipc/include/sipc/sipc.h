@@ -43,7 +43,7 @@ extern "C" {
     XX(EQUEUEFULL, -30013, IO, "write queue full")                                     \
     XX(ETLS, -30020, TLS, "TLS failure")                                               \
     XX(ETLSCONFIG, -30021, TLS, "TLS certificate or key could not be loaded")          \
-    XX(EHSTIMEOUT, -30022, TLS, "TLS handshake timed out")                             \
+    XX(EHSTIMEOUT, -30022, TLS, "handshake (TLS or hello) timed out")                             \
     XX(EPEERAUTH, -30030, AUTH, "peer certificate rejected")                           \
     XX(ENOPEERCERT, -30031, AUTH, "peer presented no certificate")                     \
     XX(EPROTO, -30040, PROTOCOL, "malformed frame or envelope")                        \

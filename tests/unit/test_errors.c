@@ -33,7 +33,7 @@ static const expect table[] = {
     {-30013, "SIPC_EQUEUEFULL", "write queue full", SIPC_CLASS_IO, "io"},
     {-30020, "SIPC_ETLS", "TLS failure", SIPC_CLASS_TLS, "tls"},
     {-30021, "SIPC_ETLSCONFIG", "TLS certificate or key could not be loaded", SIPC_CLASS_TLS, "tls"},
-    {-30022, "SIPC_EHSTIMEOUT", "TLS handshake timed out", SIPC_CLASS_TLS, "tls"},
+    {-30022, "SIPC_EHSTIMEOUT", "handshake (TLS or hello) timed out", SIPC_CLASS_TLS, "tls"},
     {-30030, "SIPC_EPEERAUTH", "peer certificate rejected", SIPC_CLASS_AUTH, "auth"},
     {-30031, "SIPC_ENOPEERCERT", "peer presented no certificate", SIPC_CLASS_AUTH, "auth"},
     {-30040, "SIPC_EPROTO", "malformed frame or envelope", SIPC_CLASS_PROTOCOL, "protocol"},

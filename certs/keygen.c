@@ -1,0 +1,268 @@
+/* keygen.c - see keygen.h. */
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/asn.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/random.h>
+#include <wolfssl/wolfcrypt/rsa.h>
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certs/keygen.h"
+#include "sipc/sipc.h"
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static const char *const ALG_NAMES[] = {"ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072"};
+
+int sipc_keyalg_parse(const char *s, sipc_keyalg *out)
+{
+    for (int i = 0; i < 4; i++)
+        if (s && strcmp(s, ALG_NAMES[i]) == 0) {
+            *out = (sipc_keyalg)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *sipc_keyalg_name(sipc_keyalg a)
+{
+    return (unsigned)a < 4 ? ALG_NAMES[a] : "?";
+}
+
+/* Fills cert->subject from "CN=x, O=y" / "/CN=x/O=y" / "x". */
+static int set_subject(CertName *n, const char *subject, char *err, size_t errlen)
+{
+    if (!strchr(subject, '=')) {
+        if (strlen(subject) >= CTC_NAME_SIZE || !subject[0]) {
+            seterr(err, errlen, "subject CN must be 1 to %d characters", CTC_NAME_SIZE - 1);
+            return -1;
+        }
+        snprintf(n->commonName, CTC_NAME_SIZE, "%s", subject);
+        return 0;
+    }
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", subject);
+    char sep = buf[0] == '/' ? '/' : ',';
+    char *p = buf[0] == '/' ? buf + 1 : buf;
+    while (p && *p) {
+        char *next = strchr(p, sep);
+        if (next)
+            *next++ = '\0';
+        char *eq = strchr(p, '=');
+        if (!eq) {
+            seterr(err, errlen, "subject part '%s' is not ATTR=value", p);
+            return -1;
+        }
+        *eq = '\0';
+        char *k = p, *v = eq + 1;
+        while (isspace((unsigned char)*k))
+            k++;
+        while (isspace((unsigned char)*v))
+            v++;
+        for (char *e = k + strlen(k); e > k && isspace((unsigned char)e[-1]);)
+            *--e = '\0';
+        for (char *e = v + strlen(v); e > v && isspace((unsigned char)e[-1]);)
+            *--e = '\0';
+        char *dst = NULL;
+        if (!strcasecmp(k, "CN"))
+            dst = n->commonName;
+        else if (!strcasecmp(k, "O"))
+            dst = n->org;
+        else if (!strcasecmp(k, "OU"))
+            dst = n->unit;
+        else if (!strcasecmp(k, "C"))
+            dst = n->country;
+        else if (!strcasecmp(k, "ST"))
+            dst = n->state;
+        else if (!strcasecmp(k, "L"))
+            dst = n->locality;
+        else if (!strcasecmp(k, "emailAddress") || !strcasecmp(k, "E"))
+            dst = n->email;
+        if (!dst) {
+            seterr(err, errlen, "subject attribute '%s' is not supported (use CN, O, OU, C, ST, L)",
+                   k);
+            return -1;
+        }
+        if (!*v || strlen(v) >= CTC_NAME_SIZE) {
+            seterr(err, errlen, "subject %s must be 1 to %d characters", k, CTC_NAME_SIZE - 1);
+            return -1;
+        }
+        if (!strcasecmp(k, "C") && strlen(v) != 2) {
+            seterr(err, errlen, "subject C must be a two-letter country code");
+            return -1;
+        }
+        snprintf(dst, CTC_NAME_SIZE, "%s", v);
+        p = next;
+    }
+    if (!n->commonName[0]) {
+        seterr(err, errlen, "the subject needs a CN");
+        return -1;
+    }
+    return 0;
+}
+
+/* OpenSSL cannot decrypt wolfSSL's shrouded key bag when the PKCS#8 key is a
+ * multiple of 8 bytes long (shared/notes/wolfssl-facts.md): such keys are
+ * regenerated. */
+static int pkcs8_len(const uint8_t *trad, word32 len, int algo, const uint8_t *curve, word32 clen)
+{
+    word32 outSz = 0;
+    int r = wc_CreatePKCS8Key(NULL, &outSz, (byte *)trad, len, algo, curve, clen);
+    if (r != LENGTH_ONLY_E)
+        return -1;
+    return (int)outSz;
+}
+
+int sipc_keygen_selfsigned(sipc_keyalg alg, const char *subject, int days, sipc_keypair *kp,
+                           char *err, size_t errlen)
+{
+    memset(kp, 0, sizeof *kp);
+    if (days < 1 || days > 36500) {
+        seterr(err, errlen, "--days must be between 1 and 36500");
+        return SIPC_EINVAL;
+    }
+    Cert *cert = calloc(1, sizeof *cert);
+    uint8_t *der = malloc(8192), *kder = malloc(4096);
+    WC_RNG rng;
+    int have_rng = 0, ret = SIPC_ENOMEM;
+    ecc_key ecc;
+    RsaKey rsa;
+    int have_ecc = 0, have_rsa = 0;
+    int is_ec = alg == SIPC_KEYALG_EC256 || alg == SIPC_KEYALG_EC384;
+    int klen = 0;
+    if (!cert || !der || !kder)
+        goto out;
+    if (wc_InitRng(&rng) != 0) {
+        seterr(err, errlen, "cannot initialise the random generator");
+        ret = SIPC_ETLS;
+        goto out;
+    }
+    have_rng = 1;
+    ret = SIPC_ETLS;
+    for (int attempt = 0; attempt < 32; attempt++) {
+        if (have_ecc)
+            wc_ecc_free(&ecc);
+        if (have_rsa)
+            wc_FreeRsaKey(&rsa);
+        have_ecc = have_rsa = 0;
+        if (is_ec) {
+            int sz = alg == SIPC_KEYALG_EC256 ? 32 : 48;
+            int curve = alg == SIPC_KEYALG_EC256 ? ECC_SECP256R1 : ECC_SECP384R1;
+            if (wc_ecc_init(&ecc) != 0)
+                goto out;
+            have_ecc = 1;
+            if (wc_ecc_make_key_ex(&rng, sz, &ecc, curve) != 0) {
+                seterr(err, errlen, "ECDSA key generation failed");
+                goto out;
+            }
+            klen = wc_EccKeyToDer(&ecc, kder, 4096);
+        } else {
+            int bits = alg == SIPC_KEYALG_RSA2048 ? 2048 : 3072;
+            if (wc_InitRsaKey(&rsa, NULL) != 0)
+                goto out;
+            have_rsa = 1;
+            if (wc_MakeRsaKey(&rsa, bits, WC_RSA_EXPONENT, &rng) != 0) {
+                seterr(err, errlen, "RSA key generation failed");
+                goto out;
+            }
+            klen = wc_RsaKeyToDer(&rsa, kder, 4096);
+        }
+        if (klen <= 0) {
+            seterr(err, errlen, "cannot encode the new key");
+            goto out;
+        }
+        int p8;
+        if (is_ec) {
+            /* PKCS#8 for EC carries the curve OID */
+            static const uint8_t p256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+            static const uint8_t p384[] = {0x2b, 0x81, 0x04, 0x00, 0x22};
+            p8 = alg == SIPC_KEYALG_EC256 ? pkcs8_len(kder, (word32)klen, ECDSAk, p256, sizeof p256)
+                                          : pkcs8_len(kder, (word32)klen, ECDSAk, p384, sizeof p384);
+        } else {
+            p8 = pkcs8_len(kder, (word32)klen, RSAk, NULL, 0);
+        }
+        if (p8 > 0 && p8 % 8 != 0)
+            break;
+        if (attempt == 31) {
+            seterr(err, errlen, "could not generate a key OpenSSL can read back from PKCS#12");
+            goto out;
+        }
+    }
+
+    wc_InitCert(cert);
+    if (set_subject(&cert->subject, subject, err, errlen) != 0) {
+        ret = SIPC_EINVAL;
+        goto out;
+    }
+    cert->sigType = alg == SIPC_KEYALG_EC256   ? CTC_SHA256wECDSA
+                    : alg == SIPC_KEYALG_EC384 ? CTC_SHA384wECDSA
+                                               : CTC_SHA256wRSA;
+    cert->daysValid = days;
+    cert->isCA = 1;
+    cert->selfSigned = 1;
+    int ktype = is_ec ? ECC_TYPE : RSA_TYPE;
+    void *key = is_ec ? (void *)&ecc : (void *)&rsa;
+    if (wc_SetKeyUsage(cert, "digitalSignature,keyCertSign") != 0 ||
+        wc_SetExtKeyUsage(cert, "serverAuth,clientAuth") != 0 ||
+        wc_SetSubjectKeyIdFromPublicKey_ex(cert, ktype, key) != 0 ||
+        wc_SetAuthKeyIdFromPublicKey_ex(cert, ktype, key) != 0) {
+        seterr(err, errlen, "cannot set the certificate extensions");
+        goto out;
+    }
+    int r = wc_MakeCert_ex(cert, der, 8192, ktype, key, &rng);
+    if (r <= 0) {
+        seterr(err, errlen, "cannot build the certificate (wolfSSL error %d)", r);
+        goto out;
+    }
+    r = wc_SignCert_ex(cert->bodySz, cert->sigType, der, 8192, ktype, key, &rng);
+    if (r <= 0) {
+        seterr(err, errlen, "cannot sign the certificate (wolfSSL error %d)", r);
+        goto out;
+    }
+    kp->certs[0].data = malloc((size_t)r);
+    kp->key.data = malloc((size_t)klen);
+    if (!kp->certs[0].data || !kp->key.data) {
+        ret = SIPC_ENOMEM;
+        goto out;
+    }
+    memcpy(kp->certs[0].data, der, (size_t)r);
+    kp->certs[0].len = (size_t)r;
+    kp->ncerts = 1;
+    memcpy(kp->key.data, kder, (size_t)klen);
+    kp->key.len = (size_t)klen;
+    kp->key_type = is_ec ? SIPC_KEY_ECC : SIPC_KEY_RSA;
+    sipc_fingerprint(kp->certs[0].data, kp->certs[0].len, kp->fingerprint);
+    ret = 0;
+out:
+    if (ret != 0)
+        sipc_keypair_free(kp);
+    if (have_ecc)
+        wc_ecc_free(&ecc);
+    if (have_rsa)
+        wc_FreeRsaKey(&rsa);
+    if (have_rng)
+        wc_FreeRng(&rng);
+    if (kder) {
+        memset(kder, 0, 4096);
+        free(kder);
+    }
+    free(der);
+    free(cert);
+    return ret;
+}

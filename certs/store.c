@@ -1,0 +1,328 @@
+/* store.c - see store.h. */
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "certs/store.h"
+#include "sipc/sipc.h"
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+void sipc_secure_free(void *p, size_t len)
+{
+    if (!p)
+        return;
+    volatile uint8_t *v = p;
+    for (size_t i = 0; i < len; i++)
+        v[i] = 0;
+    free(p);
+}
+
+char *sipc_store_path(char *out, size_t outlen, const char *home, const char *sub,
+                      const char *name)
+{
+    if (sub && name)
+        snprintf(out, outlen, "%s/security/%s/%s", home, sub, name);
+    else if (sub)
+        snprintf(out, outlen, "%s/security/%s", home, sub);
+    else
+        snprintf(out, outlen, "%s/security", home);
+    return out;
+}
+
+static int mkdir_0700(const char *path, char *err, size_t errlen)
+{
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        seterr(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        return SIPC_ECONFIG;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        seterr(err, errlen, "%s is not a directory", path);
+        return SIPC_ECONFIG;
+    }
+    if ((st.st_mode & 0777) != 0700 && chmod(path, 0700) != 0) {
+        seterr(err, errlen, "cannot set mode 0700 on %s: %s", path, strerror(errno));
+        return SIPC_ECONFIG;
+    }
+    return 0;
+}
+
+int sipc_store_init(const char *home, char *err, size_t errlen)
+{
+    char p[1200];
+    struct stat st;
+    if (stat(home, &st) != 0) {
+        if (mkdir(home, 0755) != 0 && errno != EEXIST) {
+            seterr(err, errlen, "cannot create the sipc home %s: %s", home, strerror(errno));
+            return SIPC_ECONFIG;
+        }
+    }
+    static const char *subs[] = {NULL, "previous", "trust", "crl"};
+    for (int i = 0; i < 4; i++) {
+        int r = mkdir_0700(sipc_store_path(p, sizeof p, home, subs[i], NULL), err, errlen);
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
+static void sync_dir_of(const char *path)
+{
+    char *d = strdup(path);
+    if (!d)
+        return;
+    int fd = open(dirname(d), O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(d);
+}
+
+/* Writes path.tmp.<pid> and returns its name in tmp (not yet renamed). */
+static int write_tmp(const char *path, const void *data, size_t len, char *tmp, size_t tmplen,
+                     char *err, size_t errlen)
+{
+    snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid());
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        seterr(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return SIPC_ECONFIG;
+    }
+    int e = 0;
+    if (fchmod(fd, 0600) != 0)
+        e = errno;
+    const uint8_t *p = data;
+    size_t off = 0;
+    while (!e && off < len) {
+        ssize_t w = write(fd, p + off, len - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            e = errno;
+            break;
+        }
+        off += (size_t)w;
+    }
+    if (!e && fsync(fd) != 0)
+        e = errno;
+    if (close(fd) != 0 && !e)
+        e = errno;
+    if (e) {
+        unlink(tmp);
+        seterr(err, errlen, "cannot write %s: %s", path, strerror(e));
+        return SIPC_ECONFIG;
+    }
+    return 0;
+}
+
+int sipc_store_write(const char *path, const void *data, size_t len, char *err, size_t errlen)
+{
+    char tmp[1300];
+    int r = write_tmp(path, data, len, tmp, sizeof tmp, err, errlen);
+    if (r != 0)
+        return r;
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        seterr(err, errlen, "cannot replace %s: %s", path, strerror(e));
+        return SIPC_ECONFIG;
+    }
+    sync_dir_of(path);
+    return 0;
+}
+
+int sipc_store_read(const char *path, uint8_t **out, size_t *len, size_t max, char *err,
+                    size_t errlen)
+{
+    *out = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        seterr(err, errlen, "cannot read %s: %s", path, strerror(e));
+        return -e;
+    }
+    size_t cap = 8192, n = 0;
+    uint8_t *b = malloc(cap + 1);
+    for (;;) {
+        if (!b) {
+            close(fd);
+            seterr(err, errlen, "%s: out of memory", path);
+            return -ENOMEM;
+        }
+        ssize_t r = read(fd, b + n, cap - n);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            close(fd);
+            sipc_secure_free(b, cap);
+            seterr(err, errlen, "cannot read %s: %s", path, strerror(e));
+            return -e;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n > max) {
+            close(fd);
+            sipc_secure_free(b, cap);
+            seterr(err, errlen, "%s is larger than %zu bytes: not a certificate file", path, max);
+            return -EFBIG;
+        }
+        if (n == cap) {
+            uint8_t *nb = malloc(cap * 2 + 1);
+            if (nb)
+                memcpy(nb, b, n);
+            sipc_secure_free(b, cap + 1);
+            b = nb;
+            cap *= 2;
+        }
+    }
+    close(fd);
+    b[n] = 0;
+    *out = b;
+    *len = n;
+    return 0;
+}
+
+static int pem_append(char **buf, size_t *len, size_t *cap, const uint8_t *der, size_t dlen,
+                      int type)
+{
+    int need = wc_DerToPem(der, (word32)dlen, NULL, 0, type);
+    if (need <= 0)
+        return -1;
+    if (*len + (size_t)need + 1 > *cap) {
+        size_t nc = (*len + (size_t)need + 1) * 2;
+        char *nb = malloc(nc);
+        if (!nb)
+            return -1;
+        if (*buf)
+            memcpy(nb, *buf, *len);
+        sipc_secure_free(*buf, *cap);
+        *buf = nb;
+        *cap = nc;
+    }
+    int r = wc_DerToPem(der, (word32)dlen, (byte *)*buf + *len, (word32)need, type);
+    if (r <= 0)
+        return -1;
+    *len += (size_t)r;
+    (*buf)[*len] = '\0';
+    return 0;
+}
+
+char *sipc_keypair_to_pem(const sipc_keypair *kp, size_t *outlen)
+{
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (int i = 0; i < kp->ncerts; i++)
+        if (pem_append(&buf, &len, &cap, kp->certs[i].data, kp->certs[i].len, CERT_TYPE) != 0)
+            goto fail;
+    if (kp->key.data) {
+        /* traditional form: "EC PRIVATE KEY" / "RSA PRIVATE KEY" */
+        word32 idx = 0;
+        const uint8_t *k = kp->key.data;
+        size_t kl = kp->key.len;
+        if (wc_GetPkcs8TraditionalOffset((byte *)k, &idx, (word32)kl) >= 0) {
+            k += idx;
+            kl -= idx;
+        }
+        int type = kp->key_type == SIPC_KEY_ECC ? ECC_PRIVATEKEY_TYPE : PRIVATEKEY_TYPE;
+        if (pem_append(&buf, &len, &cap, k, kl, type) != 0)
+            goto fail;
+    }
+    if (outlen)
+        *outlen = len;
+    return buf;
+fail:
+    sipc_secure_free(buf, cap);
+    return NULL;
+}
+
+static int copy_file(const char *from, const char *to, char *err, size_t errlen)
+{
+    uint8_t *b;
+    size_t n;
+    int r = sipc_store_read(from, &b, &n, 1u << 20, err, errlen);
+    if (r != 0)
+        return r == -ENOENT ? 1 : SIPC_ECONFIG;
+    r = sipc_store_write(to, b, n, err, errlen);
+    sipc_secure_free(b, n);
+    return r;
+}
+
+int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p12, size_t p12len,
+                      char *err, size_t errlen)
+{
+    int r = sipc_store_init(home, err, errlen);
+    if (r != 0)
+        return r;
+    char crt[1200], pfx[1200], tcrt[1300], tpfx[1300], prev[1200];
+    sipc_store_path(crt, sizeof crt, home, NULL, "node.crt");
+    snprintf(crt, sizeof crt, "%s/security/node.crt", home);
+    snprintf(pfx, sizeof pfx, "%s/security/node.p12", home);
+    size_t plen;
+    char *pem = sipc_keypair_to_pem(kp, &plen);
+    if (!pem) {
+        seterr(err, errlen, "cannot encode the key pair as PEM");
+        return SIPC_ENOMEM;
+    }
+    r = write_tmp(crt, pem, plen, tcrt, sizeof tcrt, err, errlen);
+    sipc_secure_free(pem, plen);
+    if (r != 0)
+        return r;
+    r = write_tmp(pfx, p12, p12len, tpfx, sizeof tpfx, err, errlen);
+    if (r != 0) {
+        unlink(tcrt);
+        return r;
+    }
+    /* keep the replaced pair */
+    struct stat st;
+    if (stat(crt, &st) == 0) {
+        snprintf(prev, sizeof prev, "%s/security/previous/node.crt", home);
+        r = copy_file(crt, prev, err, errlen);
+        if (r == 0 || r == 1) {
+            snprintf(prev, sizeof prev, "%s/security/previous/node.p12", home);
+            r = copy_file(pfx, prev, err, errlen);
+            if (r == 1) { /* no old node.p12: do not leave a stale one */
+                unlink(prev);
+                r = 0;
+            }
+        }
+        if (r != 0) {
+            unlink(tcrt);
+            unlink(tpfx);
+            return r;
+        }
+    }
+    if (rename(tpfx, pfx) != 0 || rename(tcrt, crt) != 0) {
+        int e = errno;
+        unlink(tcrt);
+        unlink(tpfx);
+        seterr(err, errlen, "cannot replace %s: %s", crt, strerror(e));
+        return SIPC_ECONFIG;
+    }
+    sync_dir_of(crt);
+    return 0;
+}

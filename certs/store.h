@@ -1,0 +1,42 @@
+/* store.h - the security directory $SIPC_HOME/security.
+ *
+ *   security/             0700
+ *     node.crt            0600  PEM: certificate, chain, private key
+ *     node.p12            0600  the imported PKCS#12 file, byte for byte
+ *     server.tls.conf     0600  written by `tlstool enable`
+ *     previous/           0700  the pair replaced by the last import
+ *     trust/NAME.pem      0600  extra trusted roots
+ *     crl/NAME.crl        0600  CRLs
+ *
+ * Every file is written to a temporary name in the same directory with mode
+ * 0600 (set with fchmod, so the umask does not matter), synced, then renamed
+ * over the old one; the directory is synced after. */
+#ifndef SIPC_CERTS_STORE_H
+#define SIPC_CERTS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "certs/keypair.h"
+
+/* path = home/security[/sub[/name]] into out; returns out. */
+char *sipc_store_path(char *out, size_t outlen, const char *home, const char *sub,
+                      const char *name);
+/* Creates security/ and its subdirectories (0700, fixed if wider). */
+int sipc_store_init(const char *home, char *err, size_t errlen);
+/* Atomic 0600 write. 0 or a negative sipc code; err names the file. */
+int sipc_store_write(const char *path, const void *data, size_t len, char *err, size_t errlen);
+/* Whole file (at most max bytes) into a malloc'd, NUL-terminated buffer.
+ * 0, or -errno (err names the file). */
+int sipc_store_read(const char *path, uint8_t **out, size_t *len, size_t max, char *err,
+                    size_t errlen);
+/* PEM text of kp: certificates (leaf first) then the private key. */
+char *sipc_keypair_to_pem(const sipc_keypair *kp, size_t *len);
+/* Import: node.crt from kp and node.p12 = p12 bytes; the pair it replaces
+ * goes to previous/. Nothing is replaced until both new files are written. */
+int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p12, size_t p12len,
+                      char *err, size_t errlen);
+/* Overwrites then frees a buffer that held secrets. */
+void sipc_secure_free(void *p, size_t len);
+
+#endif

@@ -266,6 +266,21 @@ static int on_entry(void *user, const char *section, const char *key, const char
                  "lines (remove the indentation)",
                  section, key);
         ok = 0;
+    } else if (continued) {
+        /* inih strips an inline comment (" ;") from a key's line but not from
+         * its continuation lines: do it here */
+        char v[INI_MAX_LINE];
+        snprintf(v, sizeof v, "%s", value);
+        for (char *p = v; *p; p++) {
+            if (*p == ';' && (p == v || p[-1] == ' ' || p[-1] == '\t')) {
+                *p = '\0';
+                break;
+            }
+        }
+        size_t n = strlen(v);
+        while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+            v[--n] = '\0';
+        ok = on_setting(ps, section, key, v, continued);
     } else {
         ok = on_setting(ps, section, key, value, continued);
     }

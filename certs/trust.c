@@ -616,6 +616,7 @@ sipc_vfy_status sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, in
 {
     sipc_vfy_result local;
     sipc_vfy_result *res = res_in ? res_in : &local;
+    const sipc_x509 *leaf = NULL; /* set once the chain is parsed */
     memset(res, 0, sizeof *res);
     res->depth = -1;
     res->status = SIPC_VFY_OK;
@@ -651,7 +652,7 @@ sipc_vfy_status sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, in
         }
     }
 
-    const sipc_x509 *leaf = &px[0];
+    leaf = &px[0];
     /* 1. This cluster's own self-signed pair: pinned by fingerprint. */
     if (t->own_self_signed && t->nown > 0 &&
         strcmp(leaf->fingerprint, t->own_x[0].fingerprint) == 0) {
@@ -809,7 +810,7 @@ sipc_vfy_status sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, in
                     best = c;
             }
             const char *unknown = NULL;
-            char why[400];
+            char why[1024];
             if (!best) {
                 if (t->ncrls == 0 && t->policy.revocation == SIPC_REVOCATION_SOFT)
                     continue; /* default: check only when CRLs are present */
@@ -841,7 +842,7 @@ sipc_vfy_status sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, in
     /* 6. The leaf: key usage for the purpose and the required subject. */
     st = check_leaf(t, leaf, purpose, res);
 out:
-    if (st == SIPC_VFY_OK) {
+    if (st == SIPC_VFY_OK && leaf) {
         res->status = SIPC_VFY_OK;
         res->depth = -1;
         res->reason[0] = '\0';

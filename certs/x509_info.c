@@ -249,7 +249,7 @@ static int name_str(const sipc_bytes *name_tlv, char *out, size_t outlen, char *
             append(out, outlen, "=");
             append(out, outlen, vs);
             if (cn && OID_IS(&oid.val, OID_CN))
-                snprintf(cn, cnlen, "%s", vs);
+                snprintf(cn, cnlen, "%.*s", (int)(cnlen > 0 ? cnlen - 1 : 0), vs);
         }
     }
     return 0;
@@ -814,11 +814,6 @@ static int split_dn(const char *s, char items[][200], int max)
     return n;
 }
 
-static int cmp_items(const void *a, const void *b)
-{
-    return strcmp((const char *)a, (const char *)b);
-}
-
 int sipc_subject_matches(const sipc_x509 *x, const char *required)
 {
     if (!required || !required[0])
@@ -837,14 +832,16 @@ int sipc_subject_matches(const sipc_x509 *x, const char *required)
     if (!ia || !ib)
         goto out;
     int na = split_dn(required, ia, 16), nb = split_dn(x->subject, ib, 16);
-    if (na <= 0 || na != nb)
+    if (na <= 0 || nb <= 0)
         goto out;
-    qsort(ia, (size_t)na, 200, cmp_items);
-    qsort(ib, (size_t)nb, 200, cmp_items);
+    /* every attribute required must be in the subject with that value */
     ok = 1;
-    for (int i = 0; i < na; i++)
-        if (strcmp(ia[i], ib[i]) != 0)
-            ok = 0;
+    for (int i = 0; i < na && ok; i++) {
+        int found = 0;
+        for (int k = 0; k < nb && !found; k++)
+            found = strcmp(ia[i], ib[k]) == 0;
+        ok = found;
+    }
 out:
     free(ia);
     free(ib);

@@ -153,6 +153,13 @@ int main(int argc, char **argv)
         return EX_CONFIG;
     }
 
+    /* Say now, not at the first failed handshake, when the pair is unusable. */
+    char health[1024];
+    int unhealthy = sipc_security_self_check(sec, health, sizeof health);
+    for (int i = 0; i < nservices && health[0]; i++)
+        sipc_logf(services[i].log, unhealthy ? SIPC_LOG_ERROR : SIPC_LOG_WARN, "Service.Start", "%s",
+                  health);
+
     uv_loop_t *loop = uv_default_loop();
     int rc = 0;
     for (int i = 0; i < nservices && rc == 0; i++) {

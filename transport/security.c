@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "certs/keypair.h"
 #include "certs/trust.h"
@@ -104,6 +105,24 @@ int sipc_security_from_pem(sipc_security **out, sipc_tls_mode mode, const char *
         r = SIPC_ETLSCONFIG;
     }
     return security_finish(sec, r, out, err, errlen);
+}
+
+int sipc_security_self_check(const sipc_security *sec, char *msg, size_t len)
+{
+    msg[0] = '\0';
+    if (sec->mode == SIPC_TLS_OFF)
+        return 0;
+    sipc_vfy_result res;
+    sipc_vfy_status st = sipc_trust_verify(sec->trust, sec->kp.certs, sec->kp.ncerts,
+                                           SIPC_PURPOSE_BOTH, time(NULL), &res);
+    if (st != SIPC_VFY_OK) {
+        snprintf(msg, len, "this node's certificate does not verify, every TLS handshake will fail: "
+                           "%s; fix: %s",
+                 res.reason, res.fix);
+        return SIPC_EPEERAUTH;
+    }
+    snprintf(msg, len, "%s", res.warning);
+    return 0;
 }
 
 sipc_security *sipc_security_retain(sipc_security *sec)

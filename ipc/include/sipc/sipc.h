@@ -185,6 +185,12 @@ int sipc_security_from_pem(sipc_security **out, sipc_tls_mode mode, const char *
                            const char *key_pem, char *err, size_t errlen);
 /* Plaintext only. */
 int sipc_security_plain(sipc_security **out);
+/* Judges this node's own certificate with the same verifier peers use.
+ * Returns 0 when it verifies (msg may still carry a warning, e.g. expiry in
+ * under 30 days) or SIPC_EPEERAUTH with the reason and fix in msg, so a
+ * daemon can say at start that every handshake is going to fail and why.
+ * With TLS off: 0 and "". */
+int sipc_security_self_check(const sipc_security *sec, char *msg, size_t len);
 sipc_security *sipc_security_retain(sipc_security *sec);
 void sipc_security_release(sipc_security *sec);
 sipc_tls_mode sipc_security_mode(const sipc_security *sec);

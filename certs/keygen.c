@@ -197,7 +197,10 @@ int sipc_keygen_selfsigned(sipc_keyalg alg, const char *subject, int days, sipc_
         } else {
             p8 = pkcs8_len(kder, (word32)klen, RSAk, NULL, 0);
         }
-        if (p8 > 0 && p8 % 8 != 0)
+        /* standard PKCS#8 DER of an RSA key is the PKCS#1 DER plus 26 bytes
+         * (what OpenSSL decrypts and checks the padding of) */
+        int rsa_bad = !is_ec && (klen + 26) % 8 == 0;
+        if (p8 > 0 && p8 % 8 != 0 && !rsa_bad)
             break;
         if (attempt == 31) {
             seterr(err, errlen, "could not generate a key OpenSSL can read back from PKCS#12");

@@ -1296,6 +1296,24 @@ static int cmd_crl(opts *o)
         char ifp[65];
         sipc_fingerprint(c.issuer_der.p, c.issuer_der.len, ifp);
         snprintf(path, sizeof path, "%s/%.16s.crl", dir, ifp);
+        {
+            uint8_t *ob;
+            size_t on;
+            sipc_crl oc;
+            if (!o->force && sipc_store_read(path, &ob, &on, MAX_FILE, err, sizeof err) == 0) {
+                int older = sipc_crl_parse(&oc, ob, on, NULL, 0) == 0 &&
+                            oc.this_update > c.this_update;
+                free(ob);
+                if (older) {
+                    free(der);
+                    free(b);
+                    return fail(EX_REFUSED,
+                                "%s is older than the installed CRL of %s (%s): not replaced; "
+                                "add --force to install it anyway",
+                                o->pos[1], c.issuer, path);
+                }
+            }
+        }
         if (sipc_store_init(o->home, err, sizeof err) != 0 ||
             sipc_store_write(path, der ? der : b, (size_t)dl, err, sizeof err) != 0) {
             free(der);
@@ -1636,7 +1654,7 @@ static const struct {
 } CMDS[] = {
     {"create", cmd_create, "PSKjdfs"}, {"import", cmd_import, "PS"},   {"enable", cmd_enable, ""},
     {"disable", cmd_disable, ""},      {"status", cmd_status, "vJ"},   {"verify", cmd_verify, "pPS"},
-    {"trust", cmd_trust, "oPS"},       {"crl", cmd_crl, "v"},          {"check", cmd_check, "t"},
+    {"trust", cmd_trust, "oPS"},       {"crl", cmd_crl, "vf"},          {"check", cmd_check, "t"},
 };
 
 int main(int argc, char **argv)
@@ -1664,7 +1682,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h") || !strcmp(a, "help")) {
             o.help = 1;
         } else if (!strcmp(a, "--version")) {
-            printf("tlstool (%s)\n", sipc_version_string());
+            printf("tlstool (%s)\nPKCS#12 RC2 (legacy files): %s\n", sipc_version_string(),
+                   sipc_pfx_have_rc2() ? "supported" : "not supported");
             return EX_OK;
         } else if (!strcmp(a, "--password-file")) {
             NEEDVAL("--password-file");

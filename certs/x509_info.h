@@ -84,8 +84,9 @@ void sipc_time_str(time_t t, char out[32]);
 void sipc_ku_str(unsigned ku, char *out, size_t outlen);
 void sipc_eku_str(unsigned eku, char *out, size_t outlen);
 /* Does x's subject match the required one? A value without '=' is compared
- * with the CN, otherwise every attribute (in any order) must match the
- * subject's set exactly. Case-insensitive, spaces around ',' '=' ignored. */
+ * with the CN; "CN=x, O=y" requires every attribute given (in any order) to
+ * be in the subject with that value. Case-insensitive, blanks around ','
+ * and '=' ignored. */
 int sipc_subject_matches(const sipc_x509 *x, const char *required);
 
 /* ------------------------------------------------------------------ CRL */

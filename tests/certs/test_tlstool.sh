@@ -1,0 +1,355 @@
+#!/bin/bash
+# test_tlstool.sh TLSTOOL [SIPCD] - end-to-end tests of tlstool with certificates
+# made at test time by mkpki.sh. Every case asserts the exit code and the
+# words the operator reads. Passwords reach openssl only via env: / file:.
+set -u
+T=${1:?usage: test_tlstool.sh path/to/tlstool [path/to/sipcd]}
+SIPCD=${2:-}
+HERE=$(cd "$(dirname "$0")" && pwd)
+WORK=$(mktemp -d /tmp/sipc-tlstool.XXXXXX)
+cleanup() {
+    [ -n "${SIPCD_PID:-}" ] && kill "$SIPCD_PID" 2>/dev/null && wait "$SIPCD_PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+unset SIPC_PFX_PASSWORD SIPC_HOME
+export PFXPW='Test-Passw0rd!'
+NPASS=0
+NFAIL=0
+OUT=$WORK/out.txt
+
+ok() { NPASS=$((NPASS + 1)); echo "ok   - $1"; }
+bad() { NFAIL=$((NFAIL + 1)); echo "FAIL - $1"; sed 's/^/       | /' "$OUT" | head -20; }
+# run CMD...: runs with output in $OUT, status in $RC
+run() { "$@" >"$OUT" 2>&1; RC=$?; }
+# expect NAME RC [REGEX...]: last run's exit code and every regex in its output
+expect() {
+    local name=$1 want=$2
+    shift 2
+    if [ "$RC" != "$want" ]; then
+        bad "$name (exit $RC, want $want)"
+        return
+    fi
+    for re in "$@"; do
+        if ! grep -Eq -- "$re" "$OUT"; then
+            bad "$name (no '$re' in output)"
+            return
+        fi
+    done
+    ok "$name"
+}
+newhome() { H=$WORK/home.$1; rm -rf "$H"; mkdir -p "$H"; }
+mode_of() { stat -c %a "$1"; }
+
+bash "$HERE/mkpki.sh" "$WORK/pki" >/dev/null || { echo "FAIL - mkpki.sh"; exit 1; }
+P=$WORK/pki
+HAVE_RC2=0
+"$T" --version | grep -q 'RC2 (legacy files): supported' && HAVE_RC2=1
+
+# ---------------------------------------------------------------- help, usage
+for c in create import enable disable status verify trust crl check; do
+    run "$T" "$c" --help
+    expect "help: $c --help" 0 "usage: tlstool $c"
+done
+run "$T" --help; expect "help: --help" 0 "usage: tlstool"
+run "$T" frobnicate; expect "usage: unknown command" 2 "unknown command 'frobnicate'"
+run "$T" status --bogus; expect "usage: unknown option" 2 "unknown option '--bogus'"
+run "$T" enable --key rsa-2048; expect "usage: option not for command" 2 "does not apply to 'enable'"
+
+# ---------------------------------------------------------------- create
+newhome create
+export SIPC_HOME=$H
+run env SIPC_PFX_PASSWORD='short1' "$T" create -site "$WORK/a.pfx"
+expect "password rule: too short" 4 "printable ASCII without spaces, at least 8 characters"
+run env SIPC_PFX_PASSWORD='has space 123' "$T" create -site "$WORK/a.pfx"
+expect "password rule: space" 4 "printable ASCII without spaces"
+run env SIPC_PFX_PASSWORD='pässwört1234' "$T" create -site "$WORK/a.pfx"
+expect "password rule: non-ASCII" 4 "printable ASCII"
+run "$T" create -site "$WORK/a.pfx" </dev/null
+expect "password: none given" 4 "no password given"
+[ ! -e "$WORK/a.pfx" ] && ok "create: nothing written on refusal" || bad "create: file written on refusal"
+
+for k in ecdsa-p256 ecdsa-p384 rsa-2048 rsa-3072; do
+    run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$WORK/$k.pfx" --key "$k"
+    expect "create --key $k" 0 "created" "SHA-256"
+    openssl pkcs12 -in "$WORK/$k.pfx" -passin env:PFXPW -nodes -out "$WORK/$k.pem" >"$OUT" 2>&1
+    RC=$?
+    expect "openssl pkcs12 reads $k (key and certificate)" 0
+    grep -q "PRIVATE KEY" "$WORK/$k.pem" && ok "openssl decrypts the $k key" || bad "no key for $k"
+    [ "$(mode_of "$WORK/$k.pfx")" = 600 ] && ok "create $k: mode 0600" || bad "create $k: mode $(mode_of "$WORK/$k.pfx")"
+done
+openssl x509 -in "$WORK/ecdsa-p256.pem" -noout -text >"$OUT" 2>&1
+RC=$?
+expect "create: CA:TRUE, key usage, EKU serverAuth+clientAuth" 0 "CA:TRUE" "Digital Signature, Certificate Sign" \
+    "TLS Web Server Authentication, TLS Web Client Authentication" "Subject: CN ?= ?sipc cluster sipc [0-9a-f]{8}"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$WORK/ecdsa-p256.pfx"
+expect "create: no overwrite without --force" 7 "already exists.*--force"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$WORK/ecdsa-p256.pfx" --force --days 30 --subject "CN=prod cluster, O=Example"
+expect "create: --force, --days, --subject" 0 "CN=prod cluster" "O=Example"
+printf '[cluster]\nname = alpha\n' >"$H/sipc.conf"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$WORK/alpha1.pfx"
+expect "create: default subject names the cluster" 0 "subject: +CN=sipc cluster alpha [0-9a-f]{8}"
+S1=$(grep subject: "$OUT")
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$WORK/alpha2.pfx"
+S2=$(grep subject: "$OUT")
+[ "$S1" != "$S2" ] && ok "create: two pairs of one cluster get distinct subjects" || bad "create: same subject twice"
+(umask 000 && SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$WORK/umask.pfx" >"$OUT" 2>&1)
+[ "$(mode_of "$WORK/umask.pfx")" = 600 ] && ok "create: umask 000 still gives 0600" || bad "create: umask 000 gives $(mode_of "$WORK/umask.pfx")"
+# password sources
+printf '%s\n' "$PFXPW" >"$WORK/pw.txt"
+run "$T" create -site "$WORK/pf.pfx" --password-file "$WORK/pw.txt"
+expect "password: --password-file" 0 "created"
+run sh -c "printf '%s\n' '$PFXPW' | '$T' create -site '$WORK/ps.pfx' --password-stdin"
+expect "password: --password-stdin" 0 "created"
+run "$T" create -site "$WORK/pp.pfx" "$PFXPW"
+expect "password: positional warns that argv is visible" 0 "visible to other users" "created"
+
+# ---------------------------------------------------------------- import
+newhome import
+export SIPC_HOME=$H
+run env SIPC_PFX_PASSWORD='wrong-Passw0rd' "$T" import "$WORK/ecdsa-p256.pfx"
+expect "import: wrong password" 5 "wrong password"
+[ ! -e "$H/security/node.crt" ] && ok "import: wrong password writes nothing" || bad "import: wrong password wrote node.crt"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$WORK/rsa-2048.pfx"
+expect "import: this tool's file (RSA)" 0 "imported"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/org.pfx"
+expect "import: OpenSSL 3 default (AES-256-CBC, PBKDF2), leaf+intermediate+root" 0 "imported" "chain: +2 more" "replaced pair is kept"
+cmp -s "$H/security/previous/node.p12" "$WORK/rsa-2048.pfx" && ok "import: previous pair kept in previous/" || bad "import: previous/node.p12 differs"
+grep -c "BEGIN CERTIFICATE" "$H/security/node.crt" | grep -qx 3 && grep -q "PRIVATE KEY" "$H/security/node.crt" &&
+    ok "import: node.crt = certificate, chain, key" || bad "import: node.crt layout"
+openssl x509 -in "$H/security/node.crt" -noout -subject 2>/dev/null | grep -Eq "CN ?= ?sipc node$" &&
+    ok "import: leaf first in node.crt" || bad "import: leaf not first"
+SUM=$(sha256sum "$H/security/node.crt" "$H/security/node.p12")
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/legacy-3des.pfx"
+expect "import: openssl -legacy with 3DES" 0 "imported"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/legacy-rc2.pfx"
+if [ "$HAVE_RC2" = 1 ]; then
+    expect "import: openssl -legacy (RC2-40)" 0 "imported"
+else
+    expect "import: RC2 file refused, cause named (this wolfSSL has no RC2) [RC2 import skipped]" 6 \
+        "encrypted with RC2" "this build of wolfSSL has no RC2"
+fi
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/org.pfx"
+SUM=$(sha256sum "$H/security/node.crt" "$H/security/node.p12")
+for f in truncated garbage; do
+    run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/$f.pfx"
+    expect "import: $f file" 6 "not a readable PKCS#12 file"
+done
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$WORK/no-such.pfx"
+expect "import: missing file" 6 "cannot read"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/serveronly.pfx"
+expect "import: serverAuth-only refused" 30 "lacks extended key usage clientAuth"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/expired.pfx"
+expect "import: expired refused with the dates" 25 "expired on 2020-02-01"
+printf '[tls]\nsubject = CN=sipc node, O=Example\n' >"$H/sipc.conf"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/wrongsubj.pfx"
+expect "import: wrong subject refused" 29 "differs from the required subject 'CN=sipc node, O=Example'"
+[ "$SUM" = "$(sha256sum "$H/security/node.crt" "$H/security/node.p12")" ] &&
+    ok "import: failed imports leave the previous state exactly" || bad "import: state changed by a failed import"
+: >"$H/sipc.conf"
+# passwords that break the rule, on files made by openssl
+for pw in 'pässwört1234' 'pass word 123'; do
+    PW2=$pw openssl pkcs12 -export -inkey "$P/leaf.key" -in "$P/leaf.pem" -passout env:PW2 -out "$WORK/odd.pfx" 2>/dev/null
+    run env SIPC_PFX_PASSWORD="$pw" "$T" import "$WORK/odd.pfx"
+    expect "import: password '$pw' refused with the rule" 4 "printable ASCII without spaces"
+done
+newhome umask
+export SIPC_HOME=$H
+(umask 000 && SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/org.pfx" >"$OUT" 2>&1)
+m1=$(mode_of "$H/security/node.crt") m2=$(mode_of "$H/security/node.p12") m3=$(mode_of "$H/security")
+[ "$m1$m2$m3" = 600600700 ] && ok "import: umask 000 gives 0600 files in a 0700 directory" || bad "import: umask 000 gives $m1 $m2 $m3"
+
+# password secrecy: never in a written file, never in argv of anything started
+newhome secret
+export SIPC_HOME=$H
+SECRET='Zq9-Secret-Pw-7781'
+SECRET=$SECRET "$T" create -site "$WORK/secret.pfx" --password-file <(printf '%s\n' "$SECRET") >"$OUT" 2>&1
+SIPC_PFX_PASSWORD=$SECRET "$T" import "$WORK/secret.pfx" >>"$OUT" 2>&1
+"$T" enable >>"$OUT" 2>&1
+if grep -raF -- "$SECRET" "$H" "$WORK/secret.pfx" >/dev/null; then bad "password found in a written file"; else ok "password absent from every file written"; fi
+if command -v strace >/dev/null; then
+    SIPC_PFX_PASSWORD=$SECRET strace -f -qq -e trace=execve -o "$WORK/strace.txt" "$T" import "$WORK/secret.pfx" >"$OUT" 2>&1
+    n=$(grep -c execve "$WORK/strace.txt")
+    [ "$n" = 1 ] && ok "import starts no other program (only its own execve)" || { cp "$WORK/strace.txt" "$OUT"; bad "import started $((n - 1)) programs"; }
+else
+    ok "import starts no other program [skipped: no strace]"
+fi
+# a positional password is blanked from /proc/<pid>/cmdline: the tool blocks on a FIFO
+mkfifo "$WORK/fifo.pfx"
+"$T" import "$WORK/fifo.pfx" "$SECRET" >"$OUT" 2>&1 &
+PID=$!
+for _ in $(seq 1 2000); do # wait until it has opened the FIFO (no fixed sleep)
+    [ -n "$(find /proc/$PID/fd -lname "$WORK/fifo.pfx" 2>/dev/null)" ] && break
+    [ -d /proc/$PID ] || break
+done
+if tr '\0' ' ' <"/proc/$PID/cmdline" | grep -qF -- "$SECRET"; then bad "positional password visible in /proc/pid/cmdline"; else ok "positional password blanked from /proc/<pid>/cmdline"; fi
+cat "$WORK/secret.pfx" >"$WORK/fifo.pfx"
+wait $PID
+RC=$?
+expect "import through the FIFO still works" 0 "imported"
+
+# ---------------------------------------------------------------- verify
+newhome verify
+export SIPC_HOME=$H
+run "$T" verify
+expect "verify: no pair imported" 8 "no key pair is imported"
+SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/org.pfx" >/dev/null 2>&1
+run "$T" verify
+expect "verify: imported org pair" 0 "\[0\] O=Example, CN=sipc node" "\[2\] O=Example, CN=sipc Test Root CA" "^VERIFIED$"
+cat "$P/expired.pem" "$P/int.pem" >"$WORK/v.pem"; run "$T" verify "$WORK/v.pem"
+expect "verify: expired leaf" 25 "NOT VERIFIED: certificate 'O=Example, CN=sipc node expired' expired on 2020-02-01 00:00:00 UTC" "Fix:"
+cat "$P/future.pem" "$P/int.pem" >"$WORK/v.pem"; run "$T" verify "$WORK/v.pem"
+expect "verify: not yet valid leaf" 26 "NOT VERIFIED: .*is not valid before 2040-01-01 00:00:00 UTC"
+cat "$P/serveronly.pem" "$P/int.pem" >"$WORK/v.pem"; run "$T" verify "$WORK/v.pem"
+expect "verify: serverAuth-only leaf" 30 "NOT VERIFIED: .*lacks extended key usage clientAuth"
+run "$T" verify "$WORK/v.pem" --purpose server
+expect "verify: serverAuth-only leaf is fine as a server" 0 "^VERIFIED$"
+cat "$P/badint-leaf.pem" "$P/badint.pem" >"$WORK/v.pem"; run "$T" verify "$WORK/v.pem"
+expect "verify: intermediate without CA:TRUE" 31 "NOT VERIFIED: issuer 'O=Example, CN=sipc Not A CA' .*is not a CA"
+run "$T" verify "$P/other-leaf.pem"
+expect "verify: incomplete chain names the missing issuer" 23 "NOT VERIFIED: incomplete chain: cannot find the issuer 'O=Elsewhere, CN=Other Cluster Root'"
+cat "$P/other-leaf.pem" "$P/other-root.pem" >"$WORK/other.pem"; run "$T" verify "$WORK/other.pem"
+expect "verify: another cluster's root is not trusted" 22 "NOT VERIFIED: root certificate 'O=Elsewhere, CN=Other Cluster Root'.*not trusted" "another cluster.*tlstool trust add"
+cat "$P/impostor-leaf.pem" "$P/int.pem" >"$WORK/v.pem"; run "$T" verify "$WORK/v.pem"
+expect "verify: bad signature (same issuer name, other key)" 24 "NOT VERIFIED: bad signature: 'O=Example, CN=sipc node' is not signed by the key of 'O=Example, CN=sipc Test Intermediate CA'"
+printf '[tls]\nsubject = CN=sipc node\n' >"$H/sipc.conf"
+run "$T" verify "$P/wrongsubj.pem"
+expect "verify: wrong subject" 29 "NOT VERIFIED: certificate subject 'O=Example, CN=somebody else' differs from the required subject 'CN=sipc node'"
+run "$T" verify "$P/leaf.pem"
+expect "verify: required subject (CN) met" 0 "^VERIFIED$"
+: >"$H/sipc.conf"
+run "$T" verify "$P/garbage.pfx" --password-file "$WORK/pw.txt"
+expect "verify: unreadable file" 6 "not a readable PKCS#12"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" verify "$P/org.pfx"
+expect "verify: a PKCS#12 file" 0 "^VERIFIED$"
+run "$T" verify "$WORK/ecdsa-p256.pem"
+expect "verify: another self-signed pair is not trusted" 22 "not trusted by this node"
+
+# trust store
+run "$T" trust add "$P/leaf.pem"
+expect "trust add: refuses a non-CA" 11 "not a CA certificate"
+run "$T" trust add "$P/other-root.pem"
+expect "trust add: another cluster's root, with a warning" 0 "trusted: O=Elsewhere, CN=Other Cluster Root" "only add roots that you"
+run "$T" verify "$WORK/other.pem"
+expect "verify: other cluster accepted once its root is trusted" 0 "\(trust store\)" "^VERIFIED$"
+run "$T" trust list
+expect "trust list" 0 "Other Cluster Root" "sipc Test Root CA"
+FP=$(openssl x509 -in "$P/other-root.pem" -outform DER | sha256sum | cut -c1-16)
+run "$T" trust remove "$FP"
+expect "trust remove" 0 "removed"
+run "$T" trust remove "$FP"
+expect "trust remove: unknown fingerprint" 11 "no trusted root"
+run "$T" verify "$WORK/other.pem"
+expect "verify: untrusted again after remove" 22 "not trusted"
+run "$T" trust export
+expect "trust export: org root" 0 "BEGIN CERTIFICATE"
+cmp -s <(openssl x509 -in "$OUT" -outform DER) <(openssl x509 -in "$P/root.pem" -outform DER) && ok "trust export gives the root" || bad "trust export is not the root"
+
+# CRLs and revocation
+cat "$P/revoked.pem" "$P/int.pem" >"$WORK/rev.pem"
+run "$T" verify "$WORK/rev.pem"
+expect "verify: revoked leaf without CRL (soft, no CRLs: not checked)" 0 "^VERIFIED$"
+run "$T" crl add "$P/other-root.pem"
+expect "crl add: not a CRL" 6 "not a CRL"
+run "$T" crl add "$P/int.crl"
+expect "crl add" 0 "added CRL of O=Example, CN=sipc Test Intermediate CA \(1 revoked"
+run "$T" verify "$WORK/rev.pem"
+expect "verify: revoked (date, which CRL)" 27 "NOT VERIFIED: certificate 'O=Example, CN=sipc node revoked' \(serial [0-9A-F:]+\) was revoked on [0-9-]+ [0-9:]+ UTC according to crl/[0-9a-f]+\.crl"
+run "$T" verify
+expect "verify: soft: no CRL for the root is a warning" 0 "warning: revocation status of 'O=Example, CN=sipc Test Intermediate CA' is unknown: no CRL from its issuer" "^VERIFIED$"
+printf '[tls]\nrevocation = hard\n' >"$H/sipc.conf"
+run "$T" verify
+expect "verify: hard: no CRL for an issuer fails" 28 "NOT VERIFIED: revocation status of 'O=Example, CN=sipc Test Intermediate CA' is unknown: no CRL from its issuer 'O=Example, CN=sipc Test Root CA'"
+run "$T" crl add "$P/root.crl"
+run "$T" verify
+expect "verify: hard with all CRLs" 0 "^VERIFIED$"
+run "$T" crl add "$P/int-expired.crl"
+expect "crl add: an older CRL does not replace a newer one" 11 "older than the installed CRL"
+run "$T" crl add "$P/int-expired.crl" --force
+expect "crl add --force: expired CRL, warned" 0 "past its next update"
+run "$T" verify
+expect "verify: hard: CRL past next update" 28 "unknown: crl/[0-9a-f]+\.crl from 'O=Example, CN=sipc Test Intermediate CA' is past its next update \(2021-01-08"
+printf '[tls]\nrevocation = off\n' >"$H/sipc.conf"
+run "$T" verify "$WORK/rev.pem"
+expect "verify: revocation off ignores CRLs" 0 "^VERIFIED$"
+run "$T" crl list
+expect "crl list" 0 "issuer: O=Example, CN=sipc Test Root CA" "PAST NEXT UPDATE"
+N=$(ls "$H/security/crl" | head -1)
+run "$T" crl remove "$N"
+expect "crl remove" 0 "removed"
+run "$T" crl remove "$N"
+expect "crl remove: unknown" 11 "no CRL named"
+
+# self-signed shared pair: pinning
+newhome pin
+export SIPC_HOME=$H
+SIPC_PFX_PASSWORD=$PFXPW "$T" import "$WORK/ecdsa-p384.pfx" >/dev/null 2>&1
+run "$T" verify
+expect "verify: own self-signed pair (pinned)" 0 "\(own pair\)" "^VERIFIED$"
+run "$T" verify "$WORK/rsa-3072.pem"
+expect "verify: another self-signed pair is not this cluster's" 32 "NOT VERIFIED: self-signed certificate .* is not this cluster's key pair" "import the same PFX"
+run "$T" trust export --out "$WORK/export.pem"
+cmp -s <(openssl x509 -in "$WORK/export.pem" -outform DER) <(openssl x509 -in "$WORK/ecdsa-p384.pem" -outform DER) &&
+    ok "trust export: the self-signed pair's certificate" || bad "trust export of self-signed pair"
+
+# ---------------------------------------------------------------- enable / disable / status
+newhome enable
+export SIPC_HOME=$H
+run "$T" enable
+expect "enable: refused without a pair" 8 "no key pair is imported"
+run "$T" status
+expect "status: nothing imported, disabled: consistent" 0 "none imported" "state: +consistent"
+SIPC_PFX_PASSWORD=$PFXPW "$T" import "$WORK/ecdsa-p256.pfx" >/dev/null 2>&1
+printf '[data]\nport = 23443\n' >"$H/sipc.conf"
+run "$T" enable
+expect "enable: refused on port 23443" 3 "old port 23443: move it to 23000 first"
+grep -q "enable = 1" "$H/sipc.conf" && bad "enable wrote the config despite refusing" || ok "enable: refusal leaves sipc.conf alone"
+printf '[data]\nport = 23000\n' >"$H/sipc.conf"
+run "$T" enable
+expect "enable" 0 "TLS enabled" "restart" "TLS Port: 23000"
+grep -Eq '^enable *= *1' "$H/sipc.conf" && ok "enable: [tls] enable = 1" || bad "enable: sipc.conf not set"
+grep -q "fingerprint_sha256 = " "$H/security/server.tls.conf" && [ "$(mode_of "$H/security/server.tls.conf")" = 600 ] &&
+    ok "enable: server.tls.conf written (0600)" || bad "enable: server.tls.conf"
+run "$T" enable
+expect "enable: idempotent" 0 "already enabled"
+run "$T" status
+expect "status: enabled, consistent" 0 "TLS: +enabled" "SHA-256: +[0-9a-f]{64}" "state: +consistent"
+run "$T" status --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["consistent"] and d["tls_enabled"] and d["imported"]' "$OUT" &&
+    ok "status --json is JSON with the state" || bad "status --json"
+run "$T" status -verbose
+expect "status -verbose: chain, roots, CRLs" 0 "^chain:" "^trusted roots:" "^CRLs:"
+chmod 644 "$H/security/node.crt"
+run "$T" status
+expect "status: key file readable by others is inconsistent" 10 "accessible by other users" "INCONSISTENT"
+chmod 600 "$H/security/node.crt"
+mv "$H/security/node.crt" "$WORK/node.crt.away"
+run "$T" status
+expect "status: enabled without a pair is inconsistent" 10 "TLS is enabled but no key pair" "INCONSISTENT"
+mv "$WORK/node.crt.away" "$H/security/node.crt"
+run "$T" disable
+expect "disable" 0 "TLS disabled" "key pair is kept" "restart"
+grep -Eq '^enable *= *0' "$H/sipc.conf" && [ -f "$H/security/node.crt" ] && ok "disable: enable = 0, pair kept" || bad "disable state"
+run "$T" disable
+expect "disable: idempotent" 0 "already disabled"
+# an expired pair placed by hand
+cat "$P/expired.pem" "$P/int.pem" "$P/root.pem" "$P/expired.key" >"$H/security/node.crt"
+run "$T" enable
+expect "enable: refused for an expired pair" 25 "expired on 2020-02-01"
+run "$T" status
+expect "status: expired pair is inconsistent" 10 "has expired" "INCONSISTENT"
+
+# ---------------------------------------------------------------- check
+newhome check
+export SIPC_HOME=$H
+SIPC_PFX_PASSWORD=$PFXPW "$T" import "$WORK/ecdsa-p256.pfx" >/dev/null 2>&1
+run "$T" check
+expect "check: no nodes configured" 0 "VERIFIED" "nothing to connect to"
+# a port nobody listens on: bind and close it to get a free one
+FREE=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+printf '[cluster]\nnodes = 127.0.0.1:%s\n' "$FREE" >"$H/sipc.conf"
+run "$T" check --timeout 3000
+expect "check: unreachable node" 40 "127.0.0.1:$FREE: NOT reachable" "CHECK FAILED"
+
+echo "# $NPASS passed, $NFAIL failed"
+[ "$NFAIL" = 0 ]

@@ -1,0 +1,242 @@
+/* test_trust.c - the verifier (certs/trust.c) on pairs made in-process:
+ * pinning, dates at a given time, unknown self-signed pairs, extra roots,
+ * subject policy, malformed input, exit codes; PKCS#12 round trip. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "certs/keygen.h"
+#include "certs/pkcs12.h"
+#include "certs/trust.h"
+#include "certs/x509_info.h"
+
+static sipc_keypair A, B;
+
+static int setup(void **state)
+{
+    char err[256];
+    (void)state;
+    if (sipc_keygen_selfsigned(SIPC_KEYALG_EC256, "CN=cluster A, O=Test", 30, &A, err, sizeof err))
+        return -1;
+    if (sipc_keygen_selfsigned(SIPC_KEYALG_EC256, "cluster B", 30, &B, err, sizeof err))
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sipc_keypair_free(&A);
+    sipc_keypair_free(&B);
+    return 0;
+}
+
+static sipc_trust *trust_of(const sipc_keypair *own, const char *subject, sipc_revocation rev)
+{
+    sipc_trust_policy pol;
+    memset(&pol, 0, sizeof pol);
+    snprintf(pol.subject, sizeof pol.subject, "%s", subject ? subject : "");
+    pol.revocation = rev;
+    sipc_trust *t = NULL;
+    assert_int_equal(sipc_trust_new(&t, &pol), 0);
+    if (own)
+        assert_int_equal(sipc_trust_set_own(t, own), 0);
+    return t;
+}
+
+static void test_pinned_own_pair(void **state)
+{
+    (void)state;
+    sipc_trust *t = trust_of(&A, NULL, SIPC_REVOCATION_SOFT);
+    sipc_vfy_result res;
+    assert_int_equal(sipc_trust_verify(t, A.certs, 1, SIPC_PURPOSE_BOTH, time(NULL), &res),
+                     SIPC_VFY_OK);
+    assert_int_equal(res.nlinks, 1);
+    assert_string_equal(res.links[0].source, "own pair");
+    assert_int_equal(sipc_trust_anchor_count(t), 1);
+    sipc_trust_free(t);
+}
+
+static void test_dates_checked_even_for_the_anchor(void **state)
+{
+    (void)state;
+    sipc_trust *t = trust_of(&A, NULL, SIPC_REVOCATION_SOFT);
+    sipc_vfy_result res;
+    time_t later = time(NULL) + 400L * 86400;
+    assert_int_equal(sipc_trust_verify(t, A.certs, 1, SIPC_PURPOSE_BOTH, later, &res),
+                     SIPC_VFY_EXPIRED);
+    assert_non_null(strstr(res.reason, "expired on"));
+    assert_true(res.fix[0] != '\0');
+    time_t earlier = time(NULL) - 10L * 86400;
+    assert_int_equal(sipc_trust_verify(t, A.certs, 1, SIPC_PURPOSE_BOTH, earlier, &res),
+                     SIPC_VFY_NOT_YET_VALID);
+    assert_non_null(strstr(res.reason, "not valid before"));
+    /* under 30 days left: accepted with a warning */
+    assert_int_equal(sipc_trust_verify(t, A.certs, 1, SIPC_PURPOSE_BOTH, time(NULL) + 20L * 86400,
+                                       &res),
+                     SIPC_VFY_OK);
+    assert_non_null(strstr(res.warning, "expires in"));
+    sipc_trust_free(t);
+}
+
+static void test_other_pair_not_pinned_until_trusted(void **state)
+{
+    (void)state;
+    sipc_trust *t = trust_of(&A, NULL, SIPC_REVOCATION_SOFT);
+    sipc_vfy_result res;
+    assert_int_equal(sipc_trust_verify(t, B.certs, 1, SIPC_PURPOSE_CLIENT, time(NULL), &res),
+                     SIPC_VFY_NOT_PINNED);
+    assert_non_null(strstr(res.reason, "is not this cluster's key pair"));
+    assert_non_null(strstr(res.fix, "trust add"));
+    char err[256];
+    assert_int_equal(sipc_trust_add_root(t, B.certs[0].data, B.certs[0].len, err, sizeof err), 0);
+    assert_int_equal(sipc_trust_verify(t, B.certs, 1, SIPC_PURPOSE_CLIENT, time(NULL), &res),
+                     SIPC_VFY_OK);
+    assert_string_equal(res.links[0].source, "trust store");
+    sipc_trust_free(t);
+    /* without any own pair: untrusted root */
+    t = trust_of(NULL, NULL, SIPC_REVOCATION_SOFT);
+    assert_int_equal(sipc_trust_verify(t, B.certs, 1, SIPC_PURPOSE_CLIENT, time(NULL), &res),
+                     SIPC_VFY_UNTRUSTED_ROOT);
+    sipc_trust_free(t);
+}
+
+static void test_subject_policy(void **state)
+{
+    (void)state;
+    sipc_vfy_result res;
+    sipc_trust *t = trust_of(&A, "CN=cluster A", SIPC_REVOCATION_SOFT);
+    assert_int_equal(sipc_trust_verify(t, A.certs, 1, SIPC_PURPOSE_BOTH, time(NULL), &res),
+                     SIPC_VFY_OK);
+    sipc_trust_free(t);
+    t = trust_of(&A, "o=test , cn=CLUSTER A", SIPC_REVOCATION_SOFT);
+    assert_int_equal(sipc_trust_verify(t, A.certs, 1, SIPC_PURPOSE_BOTH, time(NULL), &res),
+                     SIPC_VFY_OK);
+    sipc_trust_free(t);
+    t = trust_of(&A, "cluster B", SIPC_REVOCATION_SOFT);
+    assert_int_equal(sipc_trust_verify(t, A.certs, 1, SIPC_PURPOSE_BOTH, time(NULL), &res),
+                     SIPC_VFY_WRONG_SUBJECT);
+    assert_non_null(strstr(res.reason, "differs from the required subject 'cluster B'"));
+    sipc_trust_free(t);
+}
+
+static void test_malformed_and_empty(void **state)
+{
+    (void)state;
+    sipc_trust *t = trust_of(&A, NULL, SIPC_REVOCATION_SOFT);
+    sipc_vfy_result res;
+    assert_int_equal(sipc_trust_verify(t, NULL, 0, SIPC_PURPOSE_BOTH, time(NULL), &res),
+                     SIPC_VFY_NO_CERT);
+    uint8_t junk[64];
+    memset(junk, 0x30, sizeof junk);
+    sipc_der d = {junk, sizeof junk};
+    assert_int_equal(sipc_trust_verify(t, &d, 1, SIPC_PURPOSE_BOTH, time(NULL), &res),
+                     SIPC_VFY_MALFORMED);
+    /* every truncation of a real certificate is malformed, never OK */
+    for (size_t n = 1; n < A.certs[0].len; n += 7) {
+        sipc_der part = {A.certs[0].data, n};
+        assert_int_equal(sipc_trust_verify(t, &part, 1, SIPC_PURPOSE_BOTH, time(NULL), NULL),
+                         SIPC_VFY_MALFORMED);
+    }
+    /* a flipped bit in the signature of another pair presented with the same name */
+    sipc_trust_free(t);
+}
+
+static void test_bad_signature(void **state)
+{
+    (void)state;
+    sipc_trust *t = trust_of(&A, NULL, SIPC_REVOCATION_SOFT);
+    uint8_t *copy = malloc(A.certs[0].len);
+    memcpy(copy, A.certs[0].data, A.certs[0].len);
+    copy[A.certs[0].len - 5] ^= 0x01; /* inside the signature */
+    sipc_der d = {copy, A.certs[0].len};
+    sipc_vfy_result res;
+    sipc_vfy_status st = sipc_trust_verify(t, &d, 1, SIPC_PURPOSE_BOTH, time(NULL), &res);
+    assert_int_not_equal(st, SIPC_VFY_OK);
+    free(copy);
+    sipc_trust_free(t);
+}
+
+static void test_exit_codes_and_names_distinct(void **state)
+{
+    (void)state;
+    assert_int_equal(sipc_vfy_exit_code(SIPC_VFY_OK), 0);
+    for (int a = 1; a < SIPC_VFY__COUNT; a++) {
+        assert_true(sipc_vfy_exit_code((sipc_vfy_status)a) >= 20);
+        for (int b = 0; b < a; b++) {
+            assert_int_not_equal(sipc_vfy_exit_code((sipc_vfy_status)a),
+                                 sipc_vfy_exit_code((sipc_vfy_status)b));
+            assert_string_not_equal(sipc_vfy_status_name((sipc_vfy_status)a),
+                                    sipc_vfy_status_name((sipc_vfy_status)b));
+        }
+    }
+}
+
+static void test_load_home_missing(void **state)
+{
+    (void)state;
+    sipc_trust *t = NULL;
+    char err[512] = "";
+    sipc_trust_policy pol;
+    memset(&pol, 0, sizeof pol);
+    assert_int_equal(sipc_trust_load_home(&t, "/nonexistent-sipc-home", &pol, err, sizeof err),
+                     SIPC_ETLSCONFIG);
+    assert_null(t);
+    assert_non_null(strstr(err, "/nonexistent-sipc-home/security/node.crt"));
+}
+
+static void test_pfx_round_trip(void **state)
+{
+    (void)state;
+    uint8_t *der;
+    size_t len;
+    char err[256];
+    assert_int_equal(sipc_pfx_write(&A, "Round-Tr1p-pw", "t", &der, &len, err, sizeof err), 0);
+    sipc_keypair back;
+    assert_int_equal(sipc_pfx_read(der, len, "Round-Tr1p-pw", &back, err, sizeof err), 0);
+    assert_string_equal(back.fingerprint, A.fingerprint);
+    assert_int_equal(sipc_keypair_matches(&back), 1);
+    sipc_keypair_free(&back);
+    assert_int_equal(sipc_pfx_read(der, len, "wrong-password", &back, err, sizeof err),
+                     SIPC_PFX_EPASSWORD);
+    assert_int_equal(sipc_pfx_read(der, len / 2, "Round-Tr1p-pw", &back, err, sizeof err),
+                     SIPC_PFX_ECORRUPT);
+    free(der);
+}
+
+static void test_key_mismatch_detected(void **state)
+{
+    (void)state;
+    sipc_keypair mix;
+    memset(&mix, 0, sizeof mix);
+    mix.certs[0] = A.certs[0];
+    mix.ncerts = 1;
+    mix.key = B.key;
+    mix.key_type = B.key_type;
+    assert_int_equal(sipc_keypair_matches(&mix), 0);
+    mix.key = A.key;
+    assert_int_equal(sipc_keypair_matches(&mix), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pinned_own_pair),
+        cmocka_unit_test(test_dates_checked_even_for_the_anchor),
+        cmocka_unit_test(test_other_pair_not_pinned_until_trusted),
+        cmocka_unit_test(test_subject_policy),
+        cmocka_unit_test(test_malformed_and_empty),
+        cmocka_unit_test(test_bad_signature),
+        cmocka_unit_test(test_exit_codes_and_names_distinct),
+        cmocka_unit_test(test_load_home_missing),
+        cmocka_unit_test(test_pfx_round_trip),
+        cmocka_unit_test(test_key_mismatch_detected),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ipc/addr.h"
 #include "ipc/internal.h"
@@ -79,7 +80,11 @@ static void ch_schedule_redial(sipc_channel *ch, int immediate)
     if (ch->closing)
         return;
     uint32_t b = ch->backoff_ms;
-    uint64_t delay = immediate ? 0 : b / 2 + (uint64_t)(rand() % (int)(b / 2 + 1));
+    /* full jitter over the upper half: restarted nodes do not redial in lockstep */
+    ch->rng ^= ch->rng << 13;
+    ch->rng ^= ch->rng >> 7;
+    ch->rng ^= ch->rng << 17;
+    uint64_t delay = immediate ? 0 : b / 2 + ch->rng % (b / 2 + 1);
     uint64_t nb = (uint64_t)b * 2;
     ch->backoff_ms = nb > ch->ctx->opts.reconnect_max_ms ? ch->ctx->opts.reconnect_max_ms
                                                          : (uint32_t)nb;
@@ -331,6 +336,7 @@ int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char *address, in
     ch->port = port;
     ch->router = router;
     ch->backoff_ms = ctx->opts.reconnect_min_ms;
+    ch->rng = (uv_hrtime() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)ch) | 1;
     sipc_list_init(&ch->waiting);
     uv_timer_init(ctx->loop, &ch->timer);
     uv_timer_init(ctx->loop, &ch->wtimer);

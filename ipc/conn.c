@@ -411,6 +411,7 @@ static int on_hello(sipc_conn *c, Sipc__Envelope *env)
     Sipc__Hello *h = sipc__hello__unpack(NULL, env->payload.len, env->payload.data);
     char msg[400];
     if (!h) {
+        (void)send_error(c, 0, SIPC_EPROTO, "your hello is not a valid Hello message");
         sipc__conn_close(c, SIPC_EPROTO, "peer's hello is not a valid Hello message");
         return SIPC_EPROTO;
     }
@@ -485,6 +486,14 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
         sipc__envelope__free_unpacked(env, NULL);
         return r;
     }
+    if ((env->kind == SIPC__KIND__REQUEST || env->kind == SIPC__KIND__RESPONSE) &&
+        env->request_id == 0) {
+        /* id 0 is reserved for connection-level errors */
+        sipc__envelope__free_unpacked(env, NULL);
+        (void)send_error(c, 0, SIPC_EPROTO, "request id 0 is reserved");
+        sipc__conn_close(c, SIPC_EPROTO, "peer sent a request or response with id 0");
+        return SIPC_EPROTO;
+    }
     switch (env->kind) {
     case SIPC__KIND__REQUEST:
     case SIPC__KIND__ONE_WAY:
@@ -506,11 +515,11 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
         c->ping_sent = 0;
         sipc__envelope__free_unpacked(env, NULL);
         break;
-    default: { /* a second hello */
+    default: /* a second hello */
         sipc__envelope__free_unpacked(env, NULL);
+        (void)send_error(c, 0, SIPC_EPROTO, "a second hello on one connection");
         sipc__conn_close(c, SIPC_EPROTO, "peer sent a second hello");
         return SIPC_EPROTO;
-    }
     }
     return c->state == SIPC_CONN_S_CLOSING ? SIPC_ECLOSED : 0;
 }

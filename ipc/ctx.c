@@ -14,14 +14,6 @@ typedef struct sipc_post {
     void *arg;
 } sipc_post;
 
-static void default_log(void *arg, sipc_log_level level, const char *category, const char *msg)
-{
-    (void)arg;
-    if (level < SIPC_LOG_INFO)
-        return;
-    fprintf(stderr, "%s %s %s\n", category, sipc_log_level_name(level), msg);
-}
-
 void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const char *fmt, ...)
 {
     char msg[1024];
@@ -45,7 +37,7 @@ void sipc_options_init(sipc_options *o)
     o->keepalive_ms = 15000;
     o->reconnect_min_ms = 100;
     o->reconnect_max_ms = 30000;
-    o->log = default_log;
+    o->log = sipc_logger_sink; /* log_arg NULL: stderr */
 }
 
 static void flusher_cb(uv_prepare_t *p)

@@ -197,6 +197,7 @@ struct sipc_channel {
     char last_detail[600];
     int fail_fast;
     uint32_t backoff_ms;
+    uint64_t rng;           /* xorshift state for redial jitter */
     uv_timer_t timer;       /* redial */
     uv_timer_t wtimer;      /* deadlines of calls waiting for the link */
     int handles_open;

@@ -120,7 +120,19 @@ static void put_line(FILE *fp, const char *ts, const char *category, sipc_log_le
 void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, const char *msg)
 {
     sipc_logger *lg = arg;
-    if (!lg || level < lg->min_level)
+    if (!lg) {
+        /* no logger: stderr at INFO and above, in the same format */
+        if (level < SIPC_LOG_INFO)
+            return;
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        char ts[32];
+        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+        put_line(stderr, ts, category, level, msg);
+        return;
+    }
+    if (level < lg->min_level)
         return;
     time_t now = time(NULL);
     struct tm tm;

@@ -82,7 +82,11 @@ static void sys_info(sipc_request *req, void *arg)
                           sipc_tls_mode_name(sipc_security_mode(ctx->sec)), "fingerprint",
                           sipc_security_fingerprint(ctx->sec), "link", "tls", pi.tls, "version",
                           pi.tls_version, "cipher", pi.tls_cipher, "peer", pi.address);
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (!o) {
+        sipc_respond_error(req, SIPC_ECONFIG, "node id or cluster name is not valid UTF-8");
+        return;
+    }
+    char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (!s) {
         sipc_respond_error(req, SIPC_ENOMEM, "out of memory");

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <uv.h>
 
 #include "sipc/sipc.h"
 #include "transport/tls_engine.h"
@@ -70,15 +71,19 @@ const char *sipc_tls_engine_version(void)
         ;
 }
 
+static uv_once_t init_once = UV_ONCE_INIT;
+static int init_result;
+
+static void init_wolfssl(void)
+{
+    init_result = wolfSSL_Init() == WOLFSSL_SUCCESS ? 0 : -1;
+}
+
+/* Any thread may be the first to make a security object. */
 static int once_init(void)
 {
-    static int done;
-    if (!done) {
-        if (wolfSSL_Init() != WOLFSSL_SUCCESS)
-            return -1;
-        done = 1;
-    }
-    return 0;
+    uv_once(&init_once, init_wolfssl);
+    return init_result;
 }
 
 /* ---- memory I/O ---- */

@@ -101,7 +101,8 @@ typedef struct sipc_logger sipc_logger;
 int sipc_logger_open(sipc_logger **out, const char *dir, const char *name, int echo_stderr,
                      sipc_log_level min_level);
 void sipc_logger_close(sipc_logger *lg);
-/* A sipc_log_fn that writes to the sipc_logger passed as arg. */
+/* A sipc_log_fn that writes to the sipc_logger passed as arg; with arg NULL,
+ * to stderr at INFO and above (the default sink of a context). */
 void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, const char *msg);
 void sipc_logf(sipc_logger *lg, sipc_log_level level, const char *category, const char *fmt,
                ...) __attribute__((format(printf, 4, 5)));
@@ -222,7 +223,7 @@ typedef struct sipc_options {
                                      default 15000, 0 = never */
     uint32_t reconnect_min_ms;    /* dialer backoff, default 100 */
     uint32_t reconnect_max_ms;    /* default 30000 */
-    sipc_log_fn log;              /* default: stderr at INFO */
+    sipc_log_fn log;              /* default: sipc_logger_sink(NULL): stderr at INFO */
     void *log_arg;
 } sipc_options;
 

@@ -1460,26 +1460,30 @@ static void probe_finish(node_probe *p)
 static void probe_info_cb(int err, const sipc_reply *reply, void *arg)
 {
     node_probe *p = arg;
-    if (err == 0 && reply && reply->len)
-        snprintf(p->info_reply, sizeof p->info_reply, "%.*s",
-                 (int)(reply->len < 190 ? reply->len : 190), (const char *)reply->data);
+    if (p->done)
+        return;
+    if (err == 0) {
+        p->up = 1;
+        if (reply && reply->len)
+            snprintf(p->info_reply, sizeof p->info_reply, "%.*s",
+                     (int)(reply->len < 190 ? reply->len : 190), (const char *)reply->data);
+    } else {
+        p->err = err;
+        const char *d = p->ch ? sipc_channel_last_detail(p->ch) : NULL;
+        if (d && d[0])
+            snprintf(p->detail, sizeof p->detail, "%s", d);
+        else if (reply && reply->message && reply->message[0])
+            snprintf(p->detail, sizeof p->detail, "%s", reply->message);
+    }
     probe_finish(p);
 }
 
 static void probe_conn_cb(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
 {
     node_probe *p = arg;
-    if (p->done)
-        return;
-    if (ev == SIPC_CONN_UP) {
-        p->up = 1;
+    (void)err;
+    if (!p->done && ev == SIPC_CONN_UP)
         sipc_conn_info(conn, &p->info);
-        if (sipc_call(p->ch, "sys", "info", NULL, 0, 3000, probe_info_cb, p) != 0)
-            probe_finish(p);
-    } else {
-        p->err = err;
-        probe_finish(p);
-    }
 }
 
 static void probe_timeout(uv_timer_t *t)
@@ -1599,6 +1603,14 @@ static int cmd_check(opts *o)
             continue;
         }
         sipc_channel_set_conn_cb(p->ch, probe_conn_cb, p);
+        sipc_channel_set_fail_fast(p->ch, 1);
+        rc = sipc_call(p->ch, "sys", "info", NULL, 0,
+                       (uint32_t)(o->timeout_ms ? o->timeout_ms : 5000), probe_info_cb, p);
+        if (rc != 0) {
+            p->err = rc;
+            probe_finish(p);
+            continue;
+        }
         uv_timer_start(&p->timer, probe_timeout, (uint64_t)(o->timeout_ms ? o->timeout_ms : 5000), 0);
     }
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -1623,7 +1635,9 @@ static int cmd_check(opts *o)
             }
         } else {
             int cls = sipc_err_classify(p->err);
-            const char *why = cs.last_log[i][0] ? cs.last_log[i] : sipc_strerror(p->err);
+            const char *why = p->detail[0]      ? p->detail
+                              : cs.last_log[i][0] ? cs.last_log[i]
+                                                  : sipc_strerror(p->err);
             if (cls == SIPC_CLASS_AUTH || cls == SIPC_CLASS_TLS) {
                 printf("%s: reachable, TLS handshake FAILED: %s\n", p->addr, why);
                 if (worst < EX_CHECK_MISMATCH)

@@ -88,8 +88,9 @@ static void usage(FILE *f)
             "            channel, wait until up, close; repeat); WARMUP default 0.5 s.\n"
             "tls mode needs CERT and KEY (PEM); the certificate is presented and is\n"
             "the only trust anchor. Exit: 0 ok, 1 failure, 2 payload mismatch, 64 usage.\n"
-            "SIPC_BENCH_LOG=debug|info|warn|error sets the library log level (default warn).\n",
-            prog, prog, prog, prog);
+            "SIPC_BENCH_LOG=debug|info|warn|error sets the library log level (default warn).\n"
+            "Built with %s.\n",
+            prog, prog, prog, prog, sipc_version_string());
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2))) bad_usage(const char *fmt, ...)

@@ -131,6 +131,10 @@ else
 fi
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/org.pfx"
 SUM=$(sha256sum "$H/security/node.crt" "$H/security/node.p12")
+for f in org legacy-3des legacy-rc2; do
+    run env SIPC_PFX_PASSWORD='Wrong-Passw0rd' "$T" import "$P/$f.pfx"
+    expect "import: wrong password on $f.pfx" 5 "wrong password"
+done
 for f in truncated garbage; do
     run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/$f.pfx"
     expect "import: $f file" 6 "not a readable PKCS#12 file"

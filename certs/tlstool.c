@@ -1285,6 +1285,7 @@ static int cmd_crl(opts *o)
             free(b);
             return r;
         }
+        int known = sipc_trust_knows_issuer(t, der ? der : b, (size_t)dl);
         r = sipc_trust_add_crl_named(t, der ? der : b, (size_t)dl, o->pos[1], err, sizeof err);
         sipc_trust_free(t);
         if (r != 0) {
@@ -1328,6 +1329,10 @@ static int cmd_crl(opts *o)
             snprintf(nu, sizeof nu, "(none)");
         printf("added CRL of %s (%d revoked; this update %s, next update %s) as %s\n", c.issuer,
                c.nrevoked, tu, nu, path);
+        if (!known)
+            printf("note: the issuer '%s' is neither this node's chain nor a trusted root: the "
+                   "CRL is used (signature checked) when a peer presents that issuer\n",
+                   c.issuer);
         if (c.next_update && time(NULL) > c.next_update)
             printf("warning: this CRL is past its next update: revocation status counts as "
                    "unknown until you add a current one\n");

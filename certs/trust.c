@@ -230,16 +230,11 @@ int sipc_trust_add_crl_named(sipc_trust *t, const uint8_t *data, size_t len, con
         sipc_der_free(&e->der);
         return SIPC_EINVAL;
     }
+    /* With a known issuer the signature is checked now; otherwise (an
+     * intermediate only peers present) it is checked against the issuer in
+     * the path each time the CRL is consulted, and ignored if it fails. */
     const sipc_x509 *iss = find_known_issuer(t, &e->c.issuer_der);
-    if (!iss) {
-        seterr(err, errlen,
-               "the issuer '%s' of this CRL is not known: trust its root (tlstool trust add) or "
-               "import the pair it belongs to first",
-               e->c.issuer);
-        sipc_der_free(&e->der);
-        return SIPC_EINVAL;
-    }
-    if (sipc_sig_check(&e->c.tbs, &e->c.sig_alg, &e->c.sig, &iss->spki) != 0) {
+    if (iss && sipc_sig_check(&e->c.tbs, &e->c.sig_alg, &e->c.sig, &iss->spki) != 0) {
         seterr(err, errlen, "the CRL's signature does not verify with the key of '%s'", e->c.issuer);
         sipc_der_free(&e->der);
         return SIPC_EINVAL;
@@ -269,6 +264,14 @@ const sipc_der *sipc_trust_anchor(const sipc_trust *t, int i)
 int sipc_trust_crl_count(const sipc_trust *t)
 {
     return t ? t->ncrls : 0;
+}
+
+int sipc_trust_knows_issuer(const sipc_trust *t, const uint8_t *crl, size_t len)
+{
+    sipc_crl c;
+    if (!t || sipc_crl_parse(&c, crl, len, NULL, 0) != 0)
+        return 0;
+    return find_known_issuer(t, &c.issuer_der) != NULL;
 }
 
 static int read_file(const char *path, uint8_t **out, size_t *len)

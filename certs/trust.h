@@ -76,13 +76,18 @@ void sipc_trust_free(sipc_trust *t);
 int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp);
 /* An extra trusted root (must be a CA). */
 int sipc_trust_add_root(sipc_trust *t, const uint8_t *der, size_t len, char *err, size_t errlen);
-/* A CRL (DER or PEM). Its issuer must be known to t. */
+/* A CRL (DER or PEM). When its issuer is known to t (an anchor or a
+ * certificate of the own chain) its signature is checked now and a bad one
+ * is refused; otherwise it is checked against the issuer found in the path
+ * whenever it is consulted (an intermediate only peers present). */
 int sipc_trust_add_crl(sipc_trust *t, const uint8_t *data, size_t len, char *err, size_t errlen);
 /* The same, naming the CRL (e.g. "crl/ca.crl") in revocation reasons. Added
  * by the certificates issue; sipc_trust_add_crl is this with name NULL. */
 int sipc_trust_add_crl_named(sipc_trust *t, const uint8_t *data, size_t len, const char *name,
                              char *err, size_t errlen);
 int sipc_trust_crl_count(const sipc_trust *t);
+/* 1 if the issuer of this DER CRL is an anchor or in the own chain of t. */
+int sipc_trust_knows_issuer(const sipc_trust *t, const uint8_t *crl, size_t len);
 /* Everything of $home/security per policy: node.crt (as own), trust/ *.pem,
  * crl/ *. Missing node.crt is an error (SIPC_ETLSCONFIG) naming the file. */
 int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_policy *policy,

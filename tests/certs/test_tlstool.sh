@@ -292,6 +292,10 @@ run "$T" verify
 expect "verify: own self-signed pair (pinned)" 0 "\(own pair\)" "^VERIFIED$"
 run "$T" verify "$WORK/rsa-3072.pem"
 expect "verify: another self-signed pair is not this cluster's" 32 "NOT VERIFIED: self-signed certificate .* is not this cluster's key pair" "import the same PFX"
+run "$T" crl add "$P/int.crl"
+expect "crl add: issuer not known here is kept, with a note" 0 "neither this node's chain nor a trusted root"
+run "$T" verify
+expect "verify: own pair unaffected by an unrelated CRL" 0 "^VERIFIED$"
 run "$T" trust export --out "$WORK/export.pem"
 cmp -s <(openssl x509 -in "$WORK/export.pem" -outform DER) <(openssl x509 -in "$WORK/ecdsa-p384.pem" -outform DER) &&
     ok "trust export: the self-signed pair's certificate" || bad "trust export of self-signed pair"

@@ -1546,6 +1546,12 @@ static int cmd_check(opts *o)
     print_verdict(&res);
     char own_fp[65];
     snprintf(own_fp, sizeof own_fp, "%s", kp.fingerprint);
+    int shared_pair = 0; /* self-signed: every node must hold this very certificate */
+    {
+        sipc_x509 ox;
+        if (sipc_x509_parse(&ox, kp.certs[0].data, kp.certs[0].len, NULL, 0) == 0)
+            shared_pair = sipc_x509_self_issued(&ox);
+    }
     sipc_keypair_free(&kp);
     int data_port = sipc_config_port(&cfg, "data");
     if (data_port == 23443)
@@ -1626,10 +1632,11 @@ static int cmd_check(opts *o)
         if (p->up) {
             int same = strcmp(p->info.peer_fingerprint, own_fp) == 0;
             if (p->info.tls) {
-                printf("%s: reachable, TLS (%s %s), %s certificate (SHA-256 %.16s...)\n", p->addr,
-                       p->info.tls_version, p->info.tls_cipher, same ? "same" : "DIFFERENT",
-                       p->info.peer_fingerprint);
-                if (!same && worst < EX_CHECK_MISMATCH)
+                printf("%s: reachable, TLS (%s %s), %s certificate (SHA-256 %.16s...)%s\n",
+                       p->addr, p->info.tls_version, p->info.tls_cipher,
+                       same ? "same" : "DIFFERENT", p->info.peer_fingerprint,
+                       same || shared_pair ? "" : ", accepted: it chains to a trusted root");
+                if (!same && shared_pair && worst < EX_CHECK_MISMATCH)
                     worst = EX_CHECK_MISMATCH;
             } else {
                 printf("%s: reachable, PLAINTEXT (TLS not enabled there; it has not got this "

@@ -163,6 +163,34 @@ static void test_bad_signature(void **state)
     sipc_trust_free(t);
 }
 
+/* Every single-byte change of a certificate is refused (never OK), and the
+ * parser survives all of them (run under ASan in the sanitizer build). */
+static void test_every_byte_flip_refused(void **state)
+{
+    (void)state;
+    sipc_trust *t = trust_of(&A, NULL, SIPC_REVOCATION_SOFT);
+    char err[256];
+    assert_int_equal(sipc_trust_add_root(t, B.certs[0].data, B.certs[0].len, err, sizeof err), 0);
+    const sipc_keypair *pairs[2] = {&A, &B};
+    for (int k = 0; k < 2; k++) {
+        size_t n = pairs[k]->certs[0].len;
+        uint8_t *copy = malloc(n);
+        assert_non_null(copy);
+        for (size_t i = 0; i < n; i++) {
+            memcpy(copy, pairs[k]->certs[0].data, n);
+            copy[i] ^= (uint8_t)(1u << (i % 8));
+            sipc_der d = {copy, n};
+            sipc_x509 x;
+            (void)sipc_x509_parse(&x, copy, n, NULL, 0);
+            sipc_vfy_status st = sipc_trust_verify(t, &d, 1, SIPC_PURPOSE_BOTH, time(NULL), NULL);
+            if (st == SIPC_VFY_OK)
+                fail_msg("pair %d: flipping byte %zu of %zu was accepted", k, i, n);
+        }
+        free(copy);
+    }
+    sipc_trust_free(t);
+}
+
 static void test_exit_codes_and_names_distinct(void **state)
 {
     (void)state;
@@ -233,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_subject_policy),
         cmocka_unit_test(test_malformed_and_empty),
         cmocka_unit_test(test_bad_signature),
+        cmocka_unit_test(test_every_byte_flip_refused),
         cmocka_unit_test(test_exit_codes_and_names_distinct),
         cmocka_unit_test(test_load_home_missing),
         cmocka_unit_test(test_pfx_round_trip),

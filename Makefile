@@ -24,7 +24,10 @@ else
   $(error WOLFSSL must be empty (wolfSSL built from Debian's source package) or 'system' (Debian's libwolfssl-dev), not '$(WOLFSSL)')
 endif
 
-BENCH_KIT := $(abspath $(CURDIR)/../shared/bench-peers/peers/run.sh)
+BENCH_KIT ?= $(abspath $(CURDIR)/../shared/bench-peers/peers/run.sh)
+
+# cmake --build runs make below us: no "Entering directory" chatter.
+MAKEFLAGS += --no-print-directory
 
 .DEFAULT_GOAL := build
 .PHONY: help deps configure build run check bench install clean distclean
@@ -71,7 +74,7 @@ check: deps
 
 bench: build
 	@if [ ! -x "$(BENCH_KIT)" ]; then \
-	  echo "make bench: the benchmark kit ../shared/bench-peers/peers/run.sh is not there" >&2; exit 1; \
+	  echo "make bench: the benchmark kit $(BENCH_KIT) is not there (set BENCH_KIT=/path/to/bench-peers/peers/run.sh)" >&2; exit 1; \
 	fi
 	@if [ ! -x $(BUILD_DIR)/sipc-bench ]; then \
 	  echo "make bench: $(BUILD_DIR)/sipc-bench was not built" >&2; exit 1; \

@@ -1639,10 +1639,12 @@ static int cmd_check(opts *o)
                 if (!same && shared_pair && worst < EX_CHECK_MISMATCH)
                     worst = EX_CHECK_MISMATCH;
             } else {
-                printf("%s: reachable, PLAINTEXT (TLS not enabled there; it has not got this "
-                       "pair in use)\n",
-                       p->addr);
-                if (worst < EX_CHECK_PLAINTEXT)
+                int strict = sipc_config_effective_mode(&cfg) == SIPC_TLS_STRICT;
+                printf("%s: reachable, PLAINTEXT (TLS is not enabled there)%s\n", p->addr,
+                       strict ? ": this node is strict and will refuse it; enable TLS there "
+                                "(or use [tls] mode = permissive during the rollout)"
+                              : "; expected before TLS is enabled there");
+                if (strict && worst < EX_CHECK_PLAINTEXT)
                     worst = EX_CHECK_PLAINTEXT;
             }
         } else {

@@ -398,7 +398,10 @@ if [ -n "$SIPCD" ] && [ -x "$SIPCD" ]; then
     "$T" --home "$B" disable >/dev/null 2>&1
     if start_sipcd "$B"; then
         run "$T" --home "$A" check
-        expect "check: node still in plaintext" 41 "127.0.0.1:$PORT: reachable, PLAINTEXT" "CHECK FAILED"
+        expect "check: node still in plaintext, before enabling here" 0 "127.0.0.1:$PORT: reachable, PLAINTEXT" "CHECK PASSED"
+        printf '[tls]\nenable = 1\n' >>"$A/sipc.conf"
+        run "$T" --home "$A" check
+        expect "check: plaintext node while this node is strict" 41 "127.0.0.1:$PORT: reachable, PLAINTEXT.*strict" "CHECK FAILED"
         stop_sipcd
     fi
     SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$B" import "$WORK/rsa-2048.pfx" >/dev/null 2>&1

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "transport/tls_engine.h"
 #include "certs/keygen.h"
 #include "certs/keypair.h"
 #include "certs/pkcs12.h"
@@ -682,14 +683,12 @@ static int cmd_enable(opts *o)
                  "key = %s\n"
                  "valid_until = %s\n"
                  "protocol = TLSv1.2\n"
-                 "suites = ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
-                 "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"
-                 "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305\n"
+                 "suites = %s\n"
                  "mode = %s\n"
                  "revocation = %s\n"
                  "required_subject = %s\n"
                  "enabled_at = %s\n",
-                 o->home, x.subject, kp.fingerprint, x.key_desc, na,
+                 o->home, x.subject, kp.fingerprint, x.key_desc, na, sipc_tls_cipher_list(),
                  sipc_tls_mode_name(cfg.tls_mode), revocation_name(cfg.revocation), cfg.subject,
                  now);
         if (sipc_store_init(o->home, err, sizeof err) != 0 ||

@@ -49,6 +49,9 @@ void sipc_tls_describe(const sipc_tls *t, char *version, size_t vlen, char *ciph
 /* A TLS alert record (unexpected_message, fatal) for a peer that spoke
  * plaintext to a TLS-only port: gives a plaintext client a recognisable answer. */
 void sipc_tls_plaintext_alert(sipc_buf *tx);
+/* The TLS 1.2 suites sipc offers and accepts, in preference order
+ * (OpenSSL names, ':'-separated): ECDHE with AEAD only. */
+const char *sipc_tls_cipher_list(void);
 /* "wolfSSL 5.5.4" plus the build's notable features. */
 const char *sipc_tls_engine_version(void);
 

@@ -53,6 +53,11 @@ struct sipc_tls {
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384"
 #endif
 
+const char *sipc_tls_cipher_list(void)
+{
+    return SIPC_CIPHERS;
+}
+
 const char *sipc_tls_engine_version(void)
 {
     return "wolfSSL " LIBWOLFSSL_VERSION_STRING

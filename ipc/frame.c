@@ -15,9 +15,30 @@ void sipc_frame_decoder_init(sipc_frame_decoder *d, size_t max)
 
 void sipc_frame_decoder_free(sipc_frame_decoder *d)
 {
-    free(d->body);
-    d->body = NULL;
+    if (d->body != d->spare)
+        free(d->body);
+    free(d->spare);
+    d->body = d->spare = NULL;
+    d->spare_cap = 0;
     d->body_len = d->body_have = d->hdr_have = 0;
+}
+
+/* A buffer for a split body of flen bytes: the kept one when it is small
+ * enough to keep, else its own allocation. */
+static uint8_t *body_buffer(sipc_frame_decoder *d, size_t flen)
+{
+    if (flen > SIPC_FRAME_KEEP)
+        return malloc(flen);
+    if (d->spare_cap < flen) {
+        size_t cap = flen < 65536 ? 65536 : flen;
+        uint8_t *n = malloc(cap);
+        if (!n)
+            return NULL;
+        free(d->spare);
+        d->spare = n;
+        d->spare_cap = cap;
+    }
+    return d->spare;
 }
 
 int sipc_frame_decoder_idle(const sipc_frame_decoder *d)
@@ -69,7 +90,8 @@ int sipc_frame_decode_some(sipc_frame_decoder *d, const uint8_t *data, size_t le
             d->body = NULL;
             d->body_len = d->body_have = 0;
             int r = fn(arg, body, blen);
-            free(body);
+            if (body != d->spare)
+                free(body);
             if (r) {
                 *used = (size_t)(data - start);
                 return r;
@@ -112,7 +134,7 @@ int sipc_frame_decode_some(sipc_frame_decoder *d, const uint8_t *data, size_t le
             }
             continue;
         }
-        d->body = malloc(flen ? flen : 1);
+        d->body = body_buffer(d, flen);
         if (!d->body) {
             *used = (size_t)(data - start);
             return SIPC_ENOMEM;

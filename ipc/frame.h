@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define SIPC_FRAME_HEADER 4
+#define SIPC_FRAME_KEEP (1u << 20)
 
 /* Called once per complete frame; data is valid only during the call.
  * Returning non-zero stops decoding and is returned by sipc_frame_decode. */
@@ -21,6 +22,10 @@ typedef struct sipc_frame_decoder {
     uint8_t *body;     /* partial body, allocated only once its length is accepted */
     size_t body_len;
     size_t body_have;
+    uint8_t *spare;    /* reassembly buffer kept between frames (up to
+                          SIPC_FRAME_KEEP bytes), so a stream of split frames
+                          does not fault in fresh memory for every message */
+    size_t spare_cap;
     size_t last_len;   /* the length that was refused, for error messages */
 } sipc_frame_decoder;
 

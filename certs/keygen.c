@@ -14,19 +14,9 @@
 #include <string.h>
 
 #include "certs/keygen.h"
+#include "ipc/error_text.h"
 #include "sipc/sipc.h"
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static const char *const ALG_NAMES[] = {"ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072"};
 
@@ -50,7 +40,7 @@ static int set_subject(CertName *n, const char *subject, char *err, size_t errle
 {
     if (!strchr(subject, '=')) {
         if (strlen(subject) >= CTC_NAME_SIZE || !subject[0]) {
-            seterr(err, errlen, "subject CN must be 1 to %d characters", CTC_NAME_SIZE - 1);
+            sipc__seterr(err, errlen, "subject CN must be 1 to %d characters", CTC_NAME_SIZE - 1);
             return -1;
         }
         snprintf(n->commonName, CTC_NAME_SIZE, "%s", subject);
@@ -66,7 +56,7 @@ static int set_subject(CertName *n, const char *subject, char *err, size_t errle
             *next++ = '\0';
         char *eq = strchr(p, '=');
         if (!eq) {
-            seterr(err, errlen, "subject part '%s' is not ATTR=value", p);
+            sipc__seterr(err, errlen, "subject part '%s' is not ATTR=value", p);
             return -1;
         }
         *eq = '\0';
@@ -95,23 +85,23 @@ static int set_subject(CertName *n, const char *subject, char *err, size_t errle
         else if (!strcasecmp(k, "emailAddress") || !strcasecmp(k, "E"))
             dst = n->email;
         if (!dst) {
-            seterr(err, errlen, "subject attribute '%s' is not supported (use CN, O, OU, C, ST, L)",
+            sipc__seterr(err, errlen, "subject attribute '%s' is not supported (use CN, O, OU, C, ST, L)",
                    k);
             return -1;
         }
         if (!*v || strlen(v) >= CTC_NAME_SIZE) {
-            seterr(err, errlen, "subject %s must be 1 to %d characters", k, CTC_NAME_SIZE - 1);
+            sipc__seterr(err, errlen, "subject %s must be 1 to %d characters", k, CTC_NAME_SIZE - 1);
             return -1;
         }
         if (!strcasecmp(k, "C") && strlen(v) != 2) {
-            seterr(err, errlen, "subject C must be a two-letter country code");
+            sipc__seterr(err, errlen, "subject C must be a two-letter country code");
             return -1;
         }
         snprintf(dst, CTC_NAME_SIZE, "%s", v);
         p = next;
     }
     if (!n->commonName[0]) {
-        seterr(err, errlen, "the subject needs a CN");
+        sipc__seterr(err, errlen, "the subject needs a CN");
         return -1;
     }
     return 0;
@@ -134,7 +124,7 @@ int sipc_keygen_selfsigned(sipc_keyalg alg, const char *subject, int days, sipc_
 {
     memset(kp, 0, sizeof *kp);
     if (days < 1 || days > 36500) {
-        seterr(err, errlen, "--days must be between 1 and 36500");
+        sipc__seterr(err, errlen, "--days must be between 1 and 36500");
         return SIPC_EINVAL;
     }
     Cert *cert = calloc(1, sizeof *cert);
@@ -149,7 +139,7 @@ int sipc_keygen_selfsigned(sipc_keyalg alg, const char *subject, int days, sipc_
     if (!cert || !der || !kder)
         goto out;
     if (wc_InitRng(&rng) != 0) {
-        seterr(err, errlen, "cannot initialise the random generator");
+        sipc__seterr(err, errlen, "cannot initialise the random generator");
         ret = SIPC_ETLS;
         goto out;
     }
@@ -168,7 +158,7 @@ int sipc_keygen_selfsigned(sipc_keyalg alg, const char *subject, int days, sipc_
                 goto out;
             have_ecc = 1;
             if (wc_ecc_make_key_ex(&rng, sz, &ecc, curve) != 0) {
-                seterr(err, errlen, "ECDSA key generation failed");
+                sipc__seterr(err, errlen, "ECDSA key generation failed");
                 goto out;
             }
             klen = wc_EccKeyToDer(&ecc, kder, 4096);
@@ -178,13 +168,13 @@ int sipc_keygen_selfsigned(sipc_keyalg alg, const char *subject, int days, sipc_
                 goto out;
             have_rsa = 1;
             if (wc_MakeRsaKey(&rsa, bits, WC_RSA_EXPONENT, &rng) != 0) {
-                seterr(err, errlen, "RSA key generation failed");
+                sipc__seterr(err, errlen, "RSA key generation failed");
                 goto out;
             }
             klen = wc_RsaKeyToDer(&rsa, kder, 4096);
         }
         if (klen <= 0) {
-            seterr(err, errlen, "cannot encode the new key");
+            sipc__seterr(err, errlen, "cannot encode the new key");
             goto out;
         }
         int p8;
@@ -203,7 +193,7 @@ int sipc_keygen_selfsigned(sipc_keyalg alg, const char *subject, int days, sipc_
         if (p8 > 0 && p8 % 8 != 0 && !rsa_bad)
             break;
         if (attempt == 31) {
-            seterr(err, errlen, "could not generate a key OpenSSL can read back from PKCS#12");
+            sipc__seterr(err, errlen, "could not generate a key OpenSSL can read back from PKCS#12");
             goto out;
         }
     }
@@ -225,17 +215,17 @@ int sipc_keygen_selfsigned(sipc_keyalg alg, const char *subject, int days, sipc_
         wc_SetExtKeyUsage(cert, "serverAuth,clientAuth") != 0 ||
         wc_SetSubjectKeyIdFromPublicKey_ex(cert, ktype, key) != 0 ||
         wc_SetAuthKeyIdFromPublicKey_ex(cert, ktype, key) != 0) {
-        seterr(err, errlen, "cannot set the certificate extensions");
+        sipc__seterr(err, errlen, "cannot set the certificate extensions");
         goto out;
     }
     int r = wc_MakeCert_ex(cert, der, 8192, ktype, key, &rng);
     if (r <= 0) {
-        seterr(err, errlen, "cannot build the certificate (wolfSSL error %d)", r);
+        sipc__seterr(err, errlen, "cannot build the certificate (wolfSSL error %d)", r);
         goto out;
     }
     r = wc_SignCert_ex(cert->bodySz, cert->sigType, der, 8192, ktype, key, &rng);
     if (r <= 0) {
-        seterr(err, errlen, "cannot sign the certificate (wolfSSL error %d)", r);
+        sipc__seterr(err, errlen, "cannot sign the certificate (wolfSSL error %d)", r);
         goto out;
     }
     kp->certs[0].data = malloc((size_t)r);

@@ -18,23 +18,12 @@
 
 #include "certs/pkcs12.h"
 #include "certs/x509_info.h"
+#include "ipc/error_text.h"
 
 /* Iteration counts: 32768 or more makes DER OpenSSL rejects (see
  * shared/notes/wolfssl-facts.md). */
 #define SIPC_PFX_ITER 20000
 #define SIPC_PFX_MAC_ITER 20000
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 int sipc_pfx_have_rc2(void)
 {
@@ -190,7 +179,7 @@ int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_ke
 {
     memset(kp, 0, sizeof *kp);
     if (!data || len < 16) {
-        seterr(err, errlen, "the file is empty or truncated, not a PKCS#12 file");
+        sipc__seterr(err, errlen, "the file is empty or truncated, not a PKCS#12 file");
         return SIPC_PFX_ECORRUPT;
     }
     WC_PKCS12 *p12 = wc_PKCS12_new();
@@ -199,7 +188,7 @@ int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_ke
     int r = wc_d2i_PKCS12(data, (word32)len, p12);
     if (r != 0) {
         wc_PKCS12_free(p12);
-        seterr(err, errlen,
+        sipc__seterr(err, errlen,
                "the file is not a readable PKCS#12 file (truncated or damaged? wolfSSL error %d)",
                r);
         return SIPC_PFX_ECORRUPT;
@@ -212,17 +201,17 @@ int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_ke
     int ret = SIPC_PFX_OK;
     if (r != 0) {
         if (r == MAC_CMP_FAILED_E) {
-            seterr(err, errlen, "wrong password: the file's integrity check (MAC) does not match");
+            sipc__seterr(err, errlen, "wrong password: the file's integrity check (MAC) does not match");
             ret = SIPC_PFX_EPASSWORD;
         } else if (uses_rc2(data, len) && !sipc_pfx_have_rc2()) {
-            seterr(err, errlen,
+            sipc__seterr(err, errlen,
                    "the file is encrypted with RC2 (written by `openssl pkcs12 -export -legacy`, "
                    "OpenSSL 1.x or older Windows) and this build of wolfSSL has no RC2: "
                    "re-export it with AES (OpenSSL 3 default) or with `-legacy -certpbe "
                    "PBE-SHA1-3DES -keypbe PBE-SHA1-3DES`");
             ret = SIPC_PFX_ERC2;
         } else {
-            seterr(err, errlen,
+            sipc__seterr(err, errlen,
                    "the file could not be decrypted (wrong password, damaged file or an "
                    "unsupported encryption; wolfSSL error %d)",
                    r);
@@ -231,12 +220,12 @@ int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_ke
         goto out;
     }
     if (!key || keySz == 0) {
-        seterr(err, errlen, "the file holds no private key (export it with its key)");
+        sipc__seterr(err, errlen, "the file holds no private key (export it with its key)");
         ret = SIPC_PFX_ENOKEY;
         goto out;
     }
     if (!cert || certSz == 0) {
-        seterr(err, errlen, "the file holds no certificate for its key");
+        sipc__seterr(err, errlen, "the file holds no certificate for its key");
         ret = SIPC_PFX_ENOCERT;
         goto out;
     }
@@ -258,13 +247,13 @@ int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_ke
     kp->key_type = key_type_of(kp->key.data, kp->key.len);
     sipc_fingerprint(kp->certs[0].data, kp->certs[0].len, kp->fingerprint);
     if (kp->key_type == SIPC_KEY_NONE) {
-        seterr(err, errlen, "the private key in the file is of a type sipc cannot use "
+        sipc__seterr(err, errlen, "the private key in the file is of a type sipc cannot use "
                             "(use ECDSA or RSA)");
         ret = SIPC_PFX_ENOKEY;
         goto out;
     }
     if (sipc_keypair_matches(kp) != 1) {
-        seterr(err, errlen, "the private key does not belong to the certificate in the file");
+        sipc__seterr(err, errlen, "the private key does not belong to the certificate in the file");
         ret = SIPC_PFX_EMISMATCH;
         goto out;
     }
@@ -325,7 +314,7 @@ int sipc_pfx_write(const sipc_keypair *kp, const char *password, const char *fri
                            ca, PBE_SHA1_DES3, PBE_SHA1_DES3, SIPC_PFX_ITER, SIPC_PFX_MAC_ITER, 0,
                            NULL);
     if (!p12) {
-        seterr(err, errlen, "wolfSSL could not build the PKCS#12 structure");
+        sipc__seterr(err, errlen, "wolfSSL could not build the PKCS#12 structure");
         ret = SIPC_PFX_ECORRUPT;
         goto out;
     }
@@ -333,7 +322,7 @@ int sipc_pfx_write(const sipc_keypair *kp, const char *password, const char *fri
     int derSz = 0;
     int r = wc_i2d_PKCS12(p12, &der, &derSz);
     if (r <= 0 || !der) {
-        seterr(err, errlen, "wolfSSL could not encode the PKCS#12 file (error %d)", r);
+        sipc__seterr(err, errlen, "wolfSSL could not encode the PKCS#12 file (error %d)", r);
         ret = SIPC_PFX_ECORRUPT;
         goto out;
     }

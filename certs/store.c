@@ -14,18 +14,7 @@
 
 #include "certs/store.h"
 #include "sipc/sipc.h"
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#include "ipc/error_text.h"
 
 void sipc_secure_free(void *p, size_t len)
 {
@@ -52,16 +41,16 @@ char *sipc_store_path(char *out, size_t outlen, const char *home, const char *su
 static int mkdir_0700(const char *path, char *err, size_t errlen)
 {
     if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-        seterr(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        sipc__seterr(err, errlen, "cannot create %s: %s", path, strerror(errno));
         return SIPC_ECONFIG;
     }
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        seterr(err, errlen, "%s is not a directory", path);
+        sipc__seterr(err, errlen, "%s is not a directory", path);
         return SIPC_ECONFIG;
     }
     if ((st.st_mode & 0777) != 0700 && chmod(path, 0700) != 0) {
-        seterr(err, errlen, "cannot set mode 0700 on %s: %s", path, strerror(errno));
+        sipc__seterr(err, errlen, "cannot set mode 0700 on %s: %s", path, strerror(errno));
         return SIPC_ECONFIG;
     }
     return 0;
@@ -73,7 +62,7 @@ int sipc_store_init(const char *home, char *err, size_t errlen)
     struct stat st;
     if (stat(home, &st) != 0) {
         if (mkdir(home, 0755) != 0 && errno != EEXIST) {
-            seterr(err, errlen, "cannot create the sipc home %s: %s", home, strerror(errno));
+            sipc__seterr(err, errlen, "cannot create the sipc home %s: %s", home, strerror(errno));
             return SIPC_ECONFIG;
         }
     }
@@ -107,7 +96,7 @@ static int write_tmp(const char *path, const void *data, size_t len, char *tmp, 
     unlink(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        seterr(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        sipc__seterr(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return SIPC_ECONFIG;
     }
     int e = 0;
@@ -131,7 +120,7 @@ static int write_tmp(const char *path, const void *data, size_t len, char *tmp, 
         e = errno;
     if (e) {
         unlink(tmp);
-        seterr(err, errlen, "cannot write %s: %s", path, strerror(e));
+        sipc__seterr(err, errlen, "cannot write %s: %s", path, strerror(e));
         return SIPC_ECONFIG;
     }
     return 0;
@@ -146,7 +135,7 @@ int sipc_store_write(const char *path, const void *data, size_t len, char *err, 
     if (rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
-        seterr(err, errlen, "cannot replace %s: %s", path, strerror(e));
+        sipc__seterr(err, errlen, "cannot replace %s: %s", path, strerror(e));
         return SIPC_ECONFIG;
     }
     sync_dir_of(path);
@@ -161,7 +150,7 @@ int sipc_store_read(const char *path, uint8_t **out, size_t *len, size_t max, ch
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        seterr(err, errlen, "cannot read %s: %s", path, strerror(e));
+        sipc__seterr(err, errlen, "cannot read %s: %s", path, strerror(e));
         return -e;
     }
     size_t cap = 8192, n = 0;
@@ -169,7 +158,7 @@ int sipc_store_read(const char *path, uint8_t **out, size_t *len, size_t max, ch
     for (;;) {
         if (!b) {
             close(fd);
-            seterr(err, errlen, "%s: out of memory", path);
+            sipc__seterr(err, errlen, "%s: out of memory", path);
             return -ENOMEM;
         }
         ssize_t r = read(fd, b + n, cap - n);
@@ -179,7 +168,7 @@ int sipc_store_read(const char *path, uint8_t **out, size_t *len, size_t max, ch
             int e = errno;
             close(fd);
             sipc_secure_free(b, cap);
-            seterr(err, errlen, "cannot read %s: %s", path, strerror(e));
+            sipc__seterr(err, errlen, "cannot read %s: %s", path, strerror(e));
             return -e;
         }
         if (r == 0)
@@ -188,7 +177,7 @@ int sipc_store_read(const char *path, uint8_t **out, size_t *len, size_t max, ch
         if (n > max) {
             close(fd);
             sipc_secure_free(b, cap);
-            seterr(err, errlen, "%s is larger than %zu bytes: not a certificate file", path, max);
+            sipc__seterr(err, errlen, "%s is larger than %zu bytes: not a certificate file", path, max);
             return -EFBIG;
         }
         if (n == cap) {
@@ -285,7 +274,7 @@ int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p
     size_t plen;
     char *pem = sipc_keypair_to_pem(kp, &plen);
     if (!pem) {
-        seterr(err, errlen, "cannot encode the key pair as PEM");
+        sipc__seterr(err, errlen, "cannot encode the key pair as PEM");
         return SIPC_ENOMEM;
     }
     r = write_tmp(crt, pem, plen, tcrt, sizeof tcrt, err, errlen);
@@ -320,7 +309,7 @@ int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p
         int e = errno;
         unlink(tcrt);
         unlink(tpfx);
-        seterr(err, errlen, "cannot replace %s: %s", crt, strerror(e));
+        sipc__seterr(err, errlen, "cannot replace %s: %s", crt, strerror(e));
         return SIPC_ECONFIG;
     }
     sync_dir_of(crt);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "certs/x509_info.h"
+#include "ipc/error_text.h"
 
 typedef struct anchor {
     sipc_der der;
@@ -41,18 +42,6 @@ struct sipc_trust {
     crl_entry *crls;
     int ncrls, ccrls;
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static int der_dup(sipc_der *d, const uint8_t *p, size_t n)
 {
@@ -106,7 +95,7 @@ static int push_anchor(sipc_trust *t, const uint8_t *der, size_t len, const char
     sipc_x509 x;
     char why[128];
     if (sipc_x509_parse(&x, der, len, why, sizeof why) != 0) {
-        seterr(err, errlen, "not a certificate: %s", why);
+        sipc__seterr(err, errlen, "not a certificate: %s", why);
         return SIPC_EINVAL;
     }
     if (find_anchor(t, x.fingerprint) >= 0)
@@ -167,11 +156,11 @@ int sipc_trust_add_root(sipc_trust *t, const uint8_t *der, size_t len, char *err
     sipc_x509 x;
     char why[128];
     if (sipc_x509_parse(&x, der, len, why, sizeof why) != 0) {
-        seterr(err, errlen, "not an X.509 certificate (%s)", why);
+        sipc__seterr(err, errlen, "not an X.509 certificate (%s)", why);
         return SIPC_EINVAL;
     }
     if (!x.is_ca) {
-        seterr(err, errlen,
+        sipc__seterr(err, errlen,
                "'%s' is not a CA certificate (no basicConstraints CA:TRUE): only a root or the "
                "self-signed pair of a cluster can be trusted",
                x.subject);
@@ -200,7 +189,7 @@ int sipc_trust_add_crl_named(sipc_trust *t, const uint8_t *data, size_t len, con
         size_t pos = 0;
         dl = sipc_pem_block((const char *)data, len, &pos, "X509 CRL", &der);
         if (dl <= 0) {
-            seterr(err, errlen, "no readable \"X509 CRL\" PEM block");
+            sipc__seterr(err, errlen, "no readable \"X509 CRL\" PEM block");
             return SIPC_EINVAL;
         }
     } else {
@@ -226,7 +215,7 @@ int sipc_trust_add_crl_named(sipc_trust *t, const uint8_t *data, size_t len, con
     e->der.len = (size_t)dl;
     char why[128];
     if (sipc_crl_parse(&e->c, der, (size_t)dl, why, sizeof why) != 0) {
-        seterr(err, errlen, "not a CRL: %s", why);
+        sipc__seterr(err, errlen, "not a CRL: %s", why);
         sipc_der_free(&e->der);
         return SIPC_EINVAL;
     }
@@ -235,7 +224,7 @@ int sipc_trust_add_crl_named(sipc_trust *t, const uint8_t *data, size_t len, con
      * the path each time the CRL is consulted, and ignored if it fails. */
     const sipc_x509 *iss = find_known_issuer(t, &e->c.issuer_der);
     if (iss && sipc_sig_check(&e->c.tbs, &e->c.sig_alg, &e->c.sig, &iss->spki) != 0) {
-        seterr(err, errlen, "the CRL's signature does not verify with the key of '%s'", e->c.issuer);
+        sipc__seterr(err, errlen, "the CRL's signature does not verify with the key of '%s'", e->c.issuer);
         sipc_der_free(&e->der);
         return SIPC_EINVAL;
     }
@@ -365,7 +354,7 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
     r = sipc_trust_set_own(t, &kp);
     sipc_keypair_free(&kp);
     if (r != 0) {
-        seterr(err, errlen, "%s: the certificate cannot be read", path);
+        sipc__seterr(err, errlen, "%s: the certificate cannot be read", path);
         sipc_trust_free(t);
         return SIPC_ETLSCONFIG;
     }
@@ -374,7 +363,7 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
     snprintf(dir, sizeof dir, "%s/security/trust", home);
     int n = list_dir(dir, &names);
     if (n < 0) {
-        seterr(err, errlen, "%s: %s", dir, strerror(errno));
+        sipc__seterr(err, errlen, "%s: %s", dir, strerror(errno));
         sipc_trust_free(t);
         return SIPC_ETLSCONFIG;
     }
@@ -385,20 +374,20 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
             size_t len;
             snprintf(path, sizeof path, "%s/%s", dir, names[i]);
             if (read_file(path, &buf, &len) != 0) {
-                seterr(err, errlen, "%s: %s", path, strerror(errno));
+                sipc__seterr(err, errlen, "%s: %s", path, strerror(errno));
                 r = SIPC_ETLSCONFIG;
             } else {
                 sipc_der certs[SIPC_KP_MAX_CHAIN];
                 int nc = sipc_pem_certs((const char *)buf, len, certs, SIPC_KP_MAX_CHAIN);
                 if (nc <= 0) {
-                    seterr(err, errlen, "%s: no PEM certificate in it", path);
+                    sipc__seterr(err, errlen, "%s: no PEM certificate in it", path);
                     r = SIPC_ETLSCONFIG;
                 }
                 for (int k = 0; k < nc; k++) {
                     char why[300];
                     if (r == 0 && sipc_trust_add_root(t, certs[k].data, certs[k].len, why,
                                                       sizeof why) != 0) {
-                        seterr(err, errlen, "%s: %s", path, why);
+                        sipc__seterr(err, errlen, "%s: %s", path, why);
                         r = SIPC_ETLSCONFIG;
                     }
                     sipc_der_free(&certs[k]);
@@ -416,7 +405,7 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
     snprintf(dir, sizeof dir, "%s/security/crl", home);
     n = list_dir(dir, &names);
     if (n < 0) {
-        seterr(err, errlen, "%s: %s", dir, strerror(errno));
+        sipc__seterr(err, errlen, "%s: %s", dir, strerror(errno));
         sipc_trust_free(t);
         return SIPC_ETLSCONFIG;
     }
@@ -433,11 +422,11 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
             char label[160];
             snprintf(label, sizeof label, "crl/%s", names[i]);
             if (read_file(path, &buf, &len) != 0) {
-                seterr(err, errlen, "%s: %s", path, strerror(errno));
+                sipc__seterr(err, errlen, "%s: %s", path, strerror(errno));
                 r = SIPC_ETLSCONFIG;
             } else {
                 if (sipc_trust_add_crl_named(t, buf, len, label, why, sizeof why) != 0) {
-                    seterr(err, errlen, "%s: %s", path, why);
+                    sipc__seterr(err, errlen, "%s: %s", path, why);
                     r = SIPC_ETLSCONFIG;
                 }
                 free(buf);

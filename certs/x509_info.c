@@ -16,6 +16,7 @@
 #include <wolfssl/wolfcrypt/rsa.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/signature.h>
+#include "ipc/error_text.h"
 
 /* ------------------------------------------------------------ DER reader */
 
@@ -173,18 +174,6 @@ static void attr_name(const sipc_bytes *o, char *out, size_t outlen)
 }
 
 /* ------------------------------------------------------------- helpers */
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static void append(char *out, size_t outlen, const char *s)
 {
@@ -431,7 +420,7 @@ static int parse_ext(sipc_x509 *x, const sipc_bytes *oid, int critical, const si
 bad:;
     char os[64];
     oid_str(oid, os, sizeof os);
-    seterr(err, errlen, "malformed extension %s", os);
+    sipc__seterr(err, errlen, "malformed extension %s", os);
     return -1;
 }
 
@@ -551,11 +540,11 @@ int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, siz
     rd r = {der, len};
     tlv cert, tbs, alg, sig, t;
     if (!der || len == 0) {
-        seterr(err, errlen, "empty input");
+        sipc__seterr(err, errlen, "empty input");
         return -1;
     }
     if (der_expect(&r, 0x30, &cert) != 0 || r.n != 0) {
-        seterr(err, errlen, "not a DER certificate (bad outer SEQUENCE)");
+        sipc__seterr(err, errlen, "not a DER certificate (bad outer SEQUENCE)");
         return -1;
     }
     x->der.p = der;
@@ -563,12 +552,12 @@ int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, siz
     rd rc = rd_of(&cert.val);
     if (der_expect(&rc, 0x30, &tbs) != 0 || der_expect(&rc, 0x30, &alg) != 0 ||
         der_expect(&rc, 0x03, &sig) != 0 || rc.n != 0) {
-        seterr(err, errlen, "not an X.509 certificate (bad structure)");
+        sipc__seterr(err, errlen, "not an X.509 certificate (bad structure)");
         return -1;
     }
     x->tbs = tbs.whole;
     if (alg_oid(&alg, &x->sig_alg) != 0 || sig.val.len < 2 || sig.val.p[0] != 0) {
-        seterr(err, errlen, "bad signature algorithm or value");
+        sipc__seterr(err, errlen, "bad signature algorithm or value");
         return -1;
     }
     x->sig.p = sig.val.p + 1;
@@ -586,78 +575,78 @@ int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, siz
         der_next(&rt, &v);
         rd rv = rd_of(&v.val);
         if (der_expect(&rv, 0x02, &vi) != 0 || vi.val.len != 1) {
-            seterr(err, errlen, "bad version");
+            sipc__seterr(err, errlen, "bad version");
             return -1;
         }
         x->version = vi.val.p[0] + 1;
     }
     if (der_expect(&rt, 0x02, &t) != 0 || t.val.len == 0 || t.val.len > 40) {
-        seterr(err, errlen, "bad serial number");
+        sipc__seterr(err, errlen, "bad serial number");
         return -1;
     }
     x->serial = t.val;
     hex_colon(&x->serial, x->serial_hex, sizeof x->serial_hex);
     if (der_expect(&rt, 0x30, &t) != 0) { /* signature alg inside tbs */
-        seterr(err, errlen, "bad inner signature algorithm");
+        sipc__seterr(err, errlen, "bad inner signature algorithm");
         return -1;
     }
     sipc_bytes inner;
     if (alg_oid(&t, &inner) != 0 || inner.len != x->sig_alg.len ||
         memcmp(inner.p, x->sig_alg.p, inner.len) != 0) {
-        seterr(err, errlen, "inner and outer signature algorithms differ");
+        sipc__seterr(err, errlen, "inner and outer signature algorithms differ");
         return -1;
     }
     if (der_expect(&rt, 0x30, &t) != 0) {
-        seterr(err, errlen, "bad issuer name");
+        sipc__seterr(err, errlen, "bad issuer name");
         return -1;
     }
     x->issuer_der = t.whole;
     tlv val, nb, na;
     if (der_expect(&rt, 0x30, &val) != 0) {
-        seterr(err, errlen, "bad validity");
+        sipc__seterr(err, errlen, "bad validity");
         return -1;
     }
     rd rvd = rd_of(&val.val);
     if (der_next(&rvd, &nb) != 0 || der_next(&rvd, &na) != 0 || parse_time(&nb, &x->not_before) != 0 ||
         parse_time(&na, &x->not_after) != 0) {
-        seterr(err, errlen, "bad validity dates");
+        sipc__seterr(err, errlen, "bad validity dates");
         return -1;
     }
     if (der_expect(&rt, 0x30, &t) != 0) {
-        seterr(err, errlen, "bad subject name");
+        sipc__seterr(err, errlen, "bad subject name");
         return -1;
     }
     x->subject_der = t.whole;
     if (der_expect(&rt, 0x30, &t) != 0) {
-        seterr(err, errlen, "bad public key");
+        sipc__seterr(err, errlen, "bad public key");
         return -1;
     }
     x->spki = t.whole;
     if (name_str(&x->issuer_der, x->issuer, sizeof x->issuer, NULL, 0) != 0 ||
         name_str(&x->subject_der, x->subject, sizeof x->subject, x->subject_cn,
                  sizeof x->subject_cn) != 0) {
-        seterr(err, errlen, "bad distinguished name");
+        sipc__seterr(err, errlen, "bad distinguished name");
         return -1;
     }
     if (parse_spki(x) != 0) {
-        seterr(err, errlen, "bad public key info");
+        sipc__seterr(err, errlen, "bad public key info");
         return -1;
     }
     while (rt.n) {
         if (der_next(&rt, &t) != 0) {
-            seterr(err, errlen, "trailing garbage in certificate");
+            sipc__seterr(err, errlen, "trailing garbage in certificate");
             return -1;
         }
         if (t.tag == 0x81 || t.tag == 0x82)
             continue; /* unique identifiers */
         if (t.tag != 0xa3) {
-            seterr(err, errlen, "unexpected field in certificate");
+            sipc__seterr(err, errlen, "unexpected field in certificate");
             return -1;
         }
         rd re = rd_of(&t.val);
         tlv exts;
         if (der_expect(&re, 0x30, &exts) != 0) {
-            seterr(err, errlen, "bad extensions");
+            sipc__seterr(err, errlen, "bad extensions");
             return -1;
         }
         rd rx = rd_of(&exts.val);
@@ -665,12 +654,12 @@ int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, siz
             tlv ext, oid, v;
             int critical = 0;
             if (der_expect(&rx, 0x30, &ext) != 0) {
-                seterr(err, errlen, "bad extension");
+                sipc__seterr(err, errlen, "bad extension");
                 return -1;
             }
             rd r1 = rd_of(&ext.val);
             if (der_expect(&r1, 0x06, &oid) != 0) {
-                seterr(err, errlen, "bad extension id");
+                sipc__seterr(err, errlen, "bad extension id");
                 return -1;
             }
             if (peek_tag(&r1) == 0x01) {
@@ -679,7 +668,7 @@ int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, siz
                 critical = b.val.len == 1 && b.val.p[0];
             }
             if (der_expect(&r1, 0x04, &v) != 0) {
-                seterr(err, errlen, "bad extension value");
+                sipc__seterr(err, errlen, "bad extension value");
                 return -1;
             }
             if (parse_ext(x, &oid.val, critical, &v.val, err, errlen) != 0)
@@ -856,7 +845,7 @@ int sipc_crl_parse(sipc_crl *c, const uint8_t *der, size_t len, char *err, size_
     rd r = {der, len};
     tlv crl, tbs, alg, sig, t;
     if (!der || len == 0 || der_expect(&r, 0x30, &crl) != 0 || r.n != 0) {
-        seterr(err, errlen, "not a DER CRL");
+        sipc__seterr(err, errlen, "not a DER CRL");
         return -1;
     }
     c->der.p = der;
@@ -865,7 +854,7 @@ int sipc_crl_parse(sipc_crl *c, const uint8_t *der, size_t len, char *err, size_
     if (der_expect(&rc, 0x30, &tbs) != 0 || der_expect(&rc, 0x30, &alg) != 0 ||
         der_expect(&rc, 0x03, &sig) != 0 || rc.n != 0 || alg_oid(&alg, &c->sig_alg) != 0 ||
         sig.val.len < 2 || sig.val.p[0] != 0) {
-        seterr(err, errlen, "not an X.509 CRL (bad structure)");
+        sipc__seterr(err, errlen, "not an X.509 CRL (bad structure)");
         return -1;
     }
     c->tbs = tbs.whole;
@@ -875,22 +864,22 @@ int sipc_crl_parse(sipc_crl *c, const uint8_t *der, size_t len, char *err, size_
     if (peek_tag(&rt) == 0x02)
         der_next(&rt, &t); /* version */
     if (der_expect(&rt, 0x30, &t) != 0 || der_expect(&rt, 0x30, &t) != 0) {
-        seterr(err, errlen, "bad CRL algorithm or issuer");
+        sipc__seterr(err, errlen, "bad CRL algorithm or issuer");
         return -1;
     }
     c->issuer_der = t.whole;
     if (name_str(&c->issuer_der, c->issuer, sizeof c->issuer, NULL, 0) != 0) {
-        seterr(err, errlen, "bad CRL issuer name");
+        sipc__seterr(err, errlen, "bad CRL issuer name");
         return -1;
     }
     if (der_next(&rt, &t) != 0 || parse_time(&t, &c->this_update) != 0) {
-        seterr(err, errlen, "bad CRL thisUpdate");
+        sipc__seterr(err, errlen, "bad CRL thisUpdate");
         return -1;
     }
     if (peek_tag(&rt) == 0x17 || peek_tag(&rt) == 0x18) {
         der_next(&rt, &t);
         if (parse_time(&t, &c->next_update) != 0) {
-            seterr(err, errlen, "bad CRL nextUpdate");
+            sipc__seterr(err, errlen, "bad CRL nextUpdate");
             return -1;
         }
     }
@@ -901,14 +890,14 @@ int sipc_crl_parse(sipc_crl *c, const uint8_t *der, size_t len, char *err, size_
         while (rr.n) {
             tlv e, s, d;
             if (der_expect(&rr, 0x30, &e) != 0) {
-                seterr(err, errlen, "bad CRL entry");
+                sipc__seterr(err, errlen, "bad CRL entry");
                 return -1;
             }
             rd re = rd_of(&e.val);
             time_t when;
             if (der_expect(&re, 0x02, &s) != 0 || der_next(&re, &d) != 0 ||
                 parse_time(&d, &when) != 0) {
-                seterr(err, errlen, "bad CRL entry");
+                sipc__seterr(err, errlen, "bad CRL entry");
                 return -1;
             }
             c->nrevoked++;

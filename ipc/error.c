@@ -2,6 +2,10 @@
  * unchanged and are described by libuv itself. */
 #include <string.h>
 
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "ipc/error_text.h"
 #include "sipc/sipc.h"
 
 /* libuv allocates (and never frees) a string for a code it does not know;
@@ -69,4 +73,14 @@ const char *sipc_err_class_name(sipc_err_class cls)
     if ((unsigned)cls < sizeof names / sizeof names[0])
         return names[cls];
     return "unknown";
+}
+
+void sipc__seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }

@@ -11,10 +11,8 @@
 #include <string.h>
 
 #include "certs/keypair.h"
+#include "certs/pem.h"
 #include "sipc/sipc.h"
-
-#define PEM_BEGIN "-----BEGIN "
-#define PEM_END "-----END "
 
 void sipc_der_free(sipc_der *d)
 {
@@ -42,70 +40,6 @@ void sipc_fingerprint(const uint8_t *der, size_t len, char out[65])
         out[2 * i + 1] = hex[h[i] & 15];
     }
     out[64] = '\0';
-}
-
-/* Next PEM block at or after *pos: label (e.g. "CERTIFICATE") and the whole
- * block text. Returns 1 if found. */
-static int pem_next(const char *pem, size_t len, size_t *pos, char *label, size_t labcap,
-                    const char **blk, size_t *blklen)
-{
-    const char *end_all = pem + len;
-    const char *p = pem + *pos;
-    while (p < end_all) {
-        const char *b = memmem(p, (size_t)(end_all - p), PEM_BEGIN, strlen(PEM_BEGIN));
-        if (!b)
-            return 0;
-        const char *lab = b + strlen(PEM_BEGIN);
-        const char *lab_end = memmem(lab, (size_t)(end_all - lab), "-----", 5);
-        if (!lab_end || (size_t)(lab_end - lab) >= labcap)
-            return 0;
-        memcpy(label, lab, (size_t)(lab_end - lab));
-        label[lab_end - lab] = '\0';
-        char endmark[96];
-        snprintf(endmark, sizeof endmark, PEM_END "%s-----", label);
-        const char *e = memmem(lab_end, (size_t)(end_all - lab_end), endmark, strlen(endmark));
-        if (!e)
-            return 0;
-        e += strlen(endmark);
-        *blk = b;
-        *blklen = (size_t)(e - b);
-        *pos = (size_t)(e - pem);
-        return 1;
-    }
-    return 0;
-}
-
-int sipc_pem_certs(const char *pem, size_t len, sipc_der *out, int max)
-{
-    size_t pos = 0;
-    char label[64];
-    const char *blk;
-    size_t blen;
-    int n = 0;
-    while (pem_next(pem, len, &pos, label, sizeof label, &blk, &blen)) {
-        if (strcmp(label, "CERTIFICATE") != 0)
-            continue;
-        if (n == max)
-            break;
-        uint8_t *der = malloc(blen);
-        if (!der)
-            goto nomem;
-        int r = wc_CertPemToDer((const unsigned char *)blk, (int)blen, der, (int)blen, CERT_TYPE);
-        if (r <= 0) {
-            free(der);
-            for (int i = 0; i < n; i++)
-                sipc_der_free(&out[i]);
-            return SIPC_ETLSCONFIG;
-        }
-        out[n].data = der;
-        out[n].len = (size_t)r;
-        n++;
-    }
-    return n;
-nomem:
-    for (int i = 0; i < n; i++)
-        sipc_der_free(&out[i]);
-    return SIPC_ENOMEM;
 }
 
 static sipc_key_type detect_key_type(const uint8_t *der, size_t len)
@@ -136,31 +70,26 @@ static sipc_key_type detect_key_type(const uint8_t *der, size_t len)
 static int load_key(sipc_keypair *kp, const char *pem, size_t len, char *err, size_t errlen,
                     const char *what)
 {
+    static const char *const labels[] = {"PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"};
     size_t pos = 0;
-    char label[64];
-    const char *blk;
-    size_t blen;
-    while (pem_next(pem, len, &pos, label, sizeof label, &blk, &blen)) {
-        if (strcmp(label, "PRIVATE KEY") && strcmp(label, "EC PRIVATE KEY") &&
-            strcmp(label, "RSA PRIVATE KEY")) {
-            if (!strcmp(label, "ENCRYPTED PRIVATE KEY")) {
-                snprintf(err, errlen, "%s: the private key is encrypted; import the PKCS#12 file with tlstool import", what);
-                return SIPC_ETLSCONFIG;
-            }
+    uint8_t *der = NULL;
+    if (sipc_pem_block(pem, len, &pos, "ENCRYPTED PRIVATE KEY", &der) != 0) {
+        free(der);
+        snprintf(err, errlen, "%s: the private key is encrypted; import the PKCS#12 file with tlstool import", what);
+        return SIPC_ETLSCONFIG;
+    }
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
+        pos = 0;
+        long dl = sipc_pem_block(pem, len, &pos, labels[i], &der);
+        if (dl == 0)
             continue;
-        }
-        uint8_t *der = malloc(blen);
-        if (!der)
-            return SIPC_ENOMEM;
-        int r = wc_KeyPemToDer((const unsigned char *)blk, (int)blen, der, (int)blen, NULL);
-        if (r <= 0) {
-            free(der);
-            snprintf(err, errlen, "%s: the private key is not valid PEM (wolfSSL %d)", what, r);
+        if (dl < 0) {
+            snprintf(err, errlen, "%s: the private key is not valid PEM", what);
             return SIPC_ETLSCONFIG;
         }
         kp->key.data = der;
-        kp->key.len = (size_t)r;
-        kp->key_type = detect_key_type(der, (size_t)r);
+        kp->key.len = (size_t)dl;
+        kp->key_type = detect_key_type(der, (size_t)dl);
         if (kp->key_type == SIPC_KEY_NONE) {
             snprintf(err, errlen, "%s: unsupported private key type (ECDSA and RSA are supported)", what);
             return SIPC_ETLSCONFIG;

@@ -36,9 +36,6 @@ int sipc_keypair_load_pem(sipc_keypair *kp, const char *cert_path, const char *k
 int sipc_keypair_from_pem(sipc_keypair *kp, const char *pem, size_t len, char *err, size_t errlen);
 void sipc_keypair_free(sipc_keypair *kp);
 
-/* All "-----BEGIN CERTIFICATE-----" blocks of a PEM buffer as DER, in order.
- * Returns the number found (at most max) or a negative sipc code. */
-int sipc_pem_certs(const char *pem, size_t len, sipc_der *out, int max);
 /* Hex SHA-256 of der into out[65]. */
 void sipc_fingerprint(const uint8_t *der, size_t len, char out[65]);
 void sipc_der_free(sipc_der *d);

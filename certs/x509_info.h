@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include "certs/pem.h"
 
 typedef struct sipc_bytes {
     const uint8_t *p;
@@ -109,11 +110,5 @@ int sipc_crl_lookup(const sipc_crl *c, const sipc_bytes *serial, time_t *when);
 /* i-th revoked entry (0-based): serial as hex and date. 0 or -1. */
 int sipc_crl_entry(const sipc_crl *c, int i, char *serial_hex, size_t hexlen, time_t *when);
 
-/* PEM helpers: the DER of the first block labelled label ("X509 CRL",
- * "CERTIFICATE"...) at or after *pos; advances *pos. Returns the DER length
- * (malloc'd into *out) or 0 when no more blocks, -1 on a bad block. */
-long sipc_pem_block(const char *pem, size_t len, size_t *pos, const char *label, uint8_t **out);
-/* Does buf look like PEM (contains "-----BEGIN ")? */
-int sipc_is_pem(const uint8_t *buf, size_t len);
 
 #endif

@@ -71,6 +71,21 @@ long sipc_pem_block(const char *pem, size_t len, size_t *pos, const char *label,
     return (long)dl;
 }
 
+long sipc_pem_or_der(const uint8_t *data, size_t len, const char *label, uint8_t **out)
+{
+    *out = NULL;
+    if (sipc_is_pem(data, len)) {
+        size_t pos = 0;
+        long dl = sipc_pem_block((const char *)data, len, &pos, label, out);
+        return dl > 0 ? dl : -1;
+    }
+    *out = malloc(len ? len : 1);
+    if (!*out)
+        return -1;
+    memcpy(*out, data, len);
+    return (long)len;
+}
+
 int sipc_pem_certs(const char *pem, size_t len, sipc_der *out, int max)
 {
     size_t pos = 0;

@@ -756,6 +756,89 @@ static json_t *cert_json(const sipc_x509 *x, time_t now)
                      x->has_eku ? eku : "(not restricted)", "san", x->san);
 }
 
+/* A CRL file read and parsed; c points into der, so both live together. */
+typedef struct crl_file {
+    uint8_t *der;
+    long len;
+    sipc_crl c;
+    char this_update[32], next_update[32];
+} crl_file;
+
+static int crl_file_read(crl_file *f, const char *path, char *err, size_t errlen)
+{
+    memset(f, 0, sizeof *f);
+    uint8_t *b;
+    size_t n;
+    if (sipc_store_read(path, &b, &n, MAX_FILE, err, errlen) != 0)
+        return -1;
+    f->len = sipc_pem_or_der(b, n, "X509 CRL", &f->der);
+    free(b);
+    if (f->len <= 0 || sipc_crl_parse(&f->c, f->der, (size_t)f->len, err, errlen) != 0) {
+        free(f->der);
+        f->der = NULL;
+        snprintf(err, errlen, "%s is not a CRL (PEM \"X509 CRL\" or DER)", path);
+        return -1;
+    }
+    sipc_time_str(f->c.this_update, f->this_update);
+    if (f->c.next_update)
+        sipc_time_str(f->c.next_update, f->next_update);
+    else
+        snprintf(f->next_update, sizeof f->next_update, "(none)");
+    return 0;
+}
+
+/* Calls fn for every readable CRL in $home/security/crl; returns how many. */
+static int crl_dir_foreach(const char *home,
+                           void (*fn)(const char *name, const crl_file *f, void *arg), void *arg)
+{
+    char dir[1100], path[1400], err[300];
+    snprintf(dir, sizeof dir, "%s/security/crl", home);
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int count = 0;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        crl_file f;
+        if (crl_file_read(&f, path, err, sizeof err) != 0)
+            continue;
+        fn(de->d_name, &f, arg);
+        free(f.der);
+        count++;
+    }
+    if (d)
+        closedir(d);
+    return count;
+}
+
+static void crl_to_json(const char *name, const crl_file *f, void *arg)
+{
+    json_t *crls = arg;
+    time_t now = time(NULL);
+    json_array_append_new(crls, json_pack("{s:s,s:s,s:s,s:s,s:i,s:b}", "name", name, "issuer",
+                                          f->c.issuer, "this_update", f->this_update,
+                                          "next_update", f->next_update, "revoked", f->c.nrevoked,
+                                          "current", !f->c.next_update || now <= f->c.next_update));
+}
+
+static void crl_print(const char *name, const crl_file *f, void *arg)
+{
+    const opts *o = arg;
+    const sipc_crl *c = &f->c;
+    printf("%s\n  issuer: %s\n  this update %s, next update %s%s\n  %d revoked\n", name, c->issuer,
+           f->this_update, f->next_update,
+           c->next_update && time(NULL) > c->next_update ? " (PAST NEXT UPDATE)" : "", c->nrevoked);
+    for (int i = 0; i < c->nrevoked && o->verbose; i++) {
+        char sh[100], ws[32];
+        time_t w;
+        if (sipc_crl_entry(c, i, sh, sizeof sh, &w) == 0) {
+            sipc_time_str(w, ws);
+            printf("    serial %s revoked %s\n", sh, ws);
+        }
+    }
+}
+
 static int cmd_status(opts *o)
 {
     if (o->npos)
@@ -858,42 +941,7 @@ static int cmd_status(opts *o)
             }
             sipc_trust_free(t);
         }
-        char dir[1100], path[1400], err[300];
-        snprintf(dir, sizeof dir, "%s/security/crl", o->home);
-        DIR *d = opendir(dir);
-        struct dirent *de;
-        while (d && (de = readdir(d))) {
-            if (de->d_name[0] == '.')
-                continue;
-            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-            uint8_t *b, *der = NULL;
-            size_t n;
-            if (sipc_store_read(path, &b, &n, MAX_FILE, err, sizeof err) != 0)
-                continue;
-            long dl = (long)n;
-            if (sipc_is_pem(b, n)) {
-                size_t pos = 0;
-                dl = sipc_pem_block((char *)b, n, &pos, "X509 CRL", &der);
-            }
-            sipc_crl c;
-            if (dl > 0 && sipc_crl_parse(&c, der ? der : b, (size_t)dl, NULL, 0) == 0) {
-                char tu[32], nu[32];
-                sipc_time_str(c.this_update, tu);
-                if (c.next_update)
-                    sipc_time_str(c.next_update, nu);
-                else
-                    snprintf(nu, sizeof nu, "(none)");
-                json_array_append_new(
-                    crls, json_pack("{s:s,s:s,s:s,s:s,s:i,s:b}", "name", de->d_name, "issuer",
-                                    c.issuer, "this_update", tu, "next_update", nu, "revoked",
-                                    c.nrevoked, "current",
-                                    !c.next_update || now <= c.next_update));
-            }
-            free(der);
-            free(b);
-        }
-        if (d)
-            closedir(d);
+        crl_dir_foreach(o->home, crl_to_json, crls);
         json_object_set_new(j, "trusted_roots", roots);
         json_object_set_new(j, "crls", crls);
     }
@@ -1262,34 +1310,23 @@ static int cmd_crl(opts *o)
     if (!strcmp(sub, "add")) {
         if (o->npos != 2)
             return fail(EX_USAGE, "usage: tlstool crl add FILE");
-        uint8_t *b, *der = NULL;
-        size_t n;
-        if (sipc_store_read(o->pos[1], &b, &n, MAX_FILE, err, sizeof err) != 0)
+        crl_file f;
+        if (crl_file_read(&f, o->pos[1], err, sizeof err) != 0)
             return fail(EX_BADFILE, "%s", err);
-        long dl = (long)n;
-        if (sipc_is_pem(b, n)) {
-            size_t pos = 0;
-            dl = sipc_pem_block((char *)b, n, &pos, "X509 CRL", &der);
-        }
-        sipc_crl c;
-        if (dl <= 0 || sipc_crl_parse(&c, der ? der : b, (size_t)dl, err, sizeof err) != 0) {
-            free(der);
-            free(b);
-            return fail(EX_BADFILE, "%s is not a CRL (PEM \"X509 CRL\" or DER)", o->pos[1]);
-        }
+        const sipc_crl c = f.c;
+        uint8_t *der = f.der;
+        long dl = f.len;
         sipc_trust *t;
         int have;
         if ((r = load_trust(o, &cfg, &t, &have)) != 0) {
             free(der);
-            free(b);
             return r;
         }
-        int known = sipc_trust_knows_issuer(t, der ? der : b, (size_t)dl);
-        r = sipc_trust_add_crl_named(t, der ? der : b, (size_t)dl, o->pos[1], err, sizeof err);
+        int known = sipc_trust_knows_issuer(t, der, (size_t)dl);
+        r = sipc_trust_add_crl_named(t, der, (size_t)dl, o->pos[1], err, sizeof err);
         sipc_trust_free(t);
         if (r != 0) {
             free(der);
-            free(b);
             return fail(EX_REFUSED, "%s: %s", o->pos[1], err);
         }
         /* one file per issuer: a newer CRL replaces the older one */
@@ -1306,8 +1343,7 @@ static int cmd_crl(opts *o)
                 free(ob);
                 if (older) {
                     free(der);
-                    free(b);
-                    return fail(EX_REFUSED,
+                            return fail(EX_REFUSED,
                                 "%s is older than the installed CRL of %s (%s): not replaced; "
                                 "add --force to install it anyway",
                                 o->pos[1], c.issuer, path);
@@ -1315,19 +1351,12 @@ static int cmd_crl(opts *o)
             }
         }
         if (sipc_store_init(o->home, err, sizeof err) != 0 ||
-            sipc_store_write(path, der ? der : b, (size_t)dl, err, sizeof err) != 0) {
+            sipc_store_write(path, der, (size_t)dl, err, sizeof err) != 0) {
             free(der);
-            free(b);
             return fail(EX_FAIL, "%s", err);
         }
-        char tu[32], nu[32];
-        sipc_time_str(c.this_update, tu);
-        if (c.next_update)
-            sipc_time_str(c.next_update, nu);
-        else
-            snprintf(nu, sizeof nu, "(none)");
         printf("added CRL of %s (%d revoked; this update %s, next update %s) as %s\n", c.issuer,
-               c.nrevoked, tu, nu, path);
+               c.nrevoked, f.this_update, f.next_update, path);
         if (!known)
             printf("note: the issuer '%s' is neither this node's chain nor a trusted root: the "
                    "CRL is used (signature checked) when a peer presents that issuer\n",
@@ -1339,56 +1368,11 @@ static int cmd_crl(opts *o)
             printf("warning: [tls] revocation = off in sipc.conf: CRLs are not checked\n");
         printf("running services pick the change up when restarted\n");
         free(der);
-        free(b);
         return EX_OK;
     }
     if (!strcmp(sub, "list")) {
-        DIR *d = opendir(dir);
-        struct dirent *de;
-        int count = 0;
-        time_t now = time(NULL);
         printf("revocation = %s\n", revocation_name(cfg.revocation));
-        while (d && (de = readdir(d))) {
-            if (de->d_name[0] == '.')
-                continue;
-            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-            uint8_t *b, *der = NULL;
-            size_t n;
-            if (sipc_store_read(path, &b, &n, MAX_FILE, err, sizeof err) != 0)
-                continue;
-            long dl = (long)n;
-            if (sipc_is_pem(b, n)) {
-                size_t pos = 0;
-                dl = sipc_pem_block((char *)b, n, &pos, "X509 CRL", &der);
-            }
-            sipc_crl c;
-            if (dl > 0 && sipc_crl_parse(&c, der ? der : b, (size_t)dl, NULL, 0) == 0) {
-                char tu[32], nu[32];
-                sipc_time_str(c.this_update, tu);
-                if (c.next_update)
-                    sipc_time_str(c.next_update, nu);
-                else
-                    snprintf(nu, sizeof nu, "(none)");
-                printf("%s\n  issuer: %s\n  this update %s, next update %s%s\n  %d revoked\n",
-                       de->d_name, c.issuer, tu, nu,
-                       c.next_update && now > c.next_update ? " (PAST NEXT UPDATE)" : "",
-                       c.nrevoked);
-                for (int i = 0; i < c.nrevoked && o->verbose; i++) {
-                    char sh[100];
-                    time_t w;
-                    if (sipc_crl_entry(&c, i, sh, sizeof sh, &w) == 0) {
-                        char ws[32];
-                        sipc_time_str(w, ws);
-                        printf("    serial %s revoked %s\n", sh, ws);
-                    }
-                }
-                count++;
-            }
-            free(der);
-            free(b);
-        }
-        if (d)
-            closedir(d);
+        int count = crl_dir_foreach(o->home, crl_print, o);
         if (!count)
             printf("no CRLs\n");
         return EX_OK;

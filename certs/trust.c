@@ -184,20 +184,11 @@ int sipc_trust_add_crl_named(sipc_trust *t, const uint8_t *data, size_t len, con
                              char *err, size_t errlen)
 {
     uint8_t *der = NULL;
-    long dl;
-    if (sipc_is_pem(data, len)) {
-        size_t pos = 0;
-        dl = sipc_pem_block((const char *)data, len, &pos, "X509 CRL", &der);
-        if (dl <= 0) {
-            sipc__seterr(err, errlen, "no readable \"X509 CRL\" PEM block");
-            return SIPC_EINVAL;
-        }
-    } else {
-        der = malloc(len ? len : 1);
-        if (!der)
-            return SIPC_ENOMEM;
-        memcpy(der, data, len);
-        dl = (long)len;
+    long dl = sipc_pem_or_der(data, len, "X509 CRL", &der);
+    if (dl <= 0) {
+        free(der);
+        sipc__seterr(err, errlen, "no readable \"X509 CRL\" PEM block");
+        return SIPC_EINVAL;
     }
     if (t->ncrls == t->ccrls) {
         int nc = t->ccrls ? t->ccrls * 2 : 4;

@@ -62,11 +62,6 @@ build: configure
 	$(CMAKE) --build $(BUILD_DIR) -j$(JOBS)
 
 run: build
-	@if [ ! -f services/demo.sh ]; then \
-	  echo "make run: services/demo.sh does not exist yet (the demo script is written with the services);" >&2; \
-	  echo "          $(BUILD_DIR)/ is built: run $(BUILD_DIR)/sipcd and $(BUILD_DIR)/sipcctl by hand meanwhile." >&2; \
-	  exit 1; \
-	fi
 	SIPC_BIN=$(abspath $(BUILD_DIR)) bash services/demo.sh
 
 check: deps

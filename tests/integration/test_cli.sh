@@ -84,6 +84,32 @@ if start "$work/plain"; then
 else
     not_ok "plaintext sipcd did not start"; cat "$work/plain.out"
 fi
+# a node whose own pair has expired says so at start, with the fix
+mkdir -p "$work/expired/security"
+chmod 700 "$work/expired/security"
+if faketime 2020-01-01 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$work/exp.key" -out "$work/exp.crt" -days 10 -subj "/CN=sipc expired test" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,digitalSignature,keyCertSign" \
+    -addext "extendedKeyUsage=serverAuth,clientAuth" 2>/dev/null; then
+    cat "$work/exp.crt" "$work/exp.key" >"$work/expired/security/node.crt"
+    chmod 600 "$work/expired/security/node.crt"
+    printf '[tls]\nenable = 1\n[data]\nport = 0\n' >"$work/expired/sipc.conf"
+    if start "$work/expired"; then
+        log=$(ls "$work/expired/logs/"DataService_*.log)
+        if grep -q "Service.Start ERROR this node's certificate does not verify, every TLS handshake will fail: certificate 'CN=sipc expired test' expired on 2020-01-11" "$log" &&
+            grep -q "TLS Port: $port" "$log"; then
+            ok "an expired own pair is reported at start with its date and fix"
+        else
+            not_ok "expired pair at start"; cat "$log"
+        fi
+        kill -TERM "${pids[-1]}"; wait "${pids[-1]}"
+    else
+        not_ok "sipcd with an expired pair did not start"; cat "$work/expired.out"
+    fi
+else
+    not_ok "cannot make an expired certificate with faketime"
+fi
+
 expect "sipcctl bad address" 64 "not ADDRESS" -- "$BIN/sipcctl" --home "$work/plain" ping "127.0.0.1:notaport"
 
 echo "$passes passed, $fails failed"

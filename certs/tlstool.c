@@ -1484,29 +1484,6 @@ static void probe_timeout(uv_timer_t *t)
     probe_finish(p);
 }
 
-static int split_hostport(const char *s, char *host, size_t hl, int *port)
-{
-    const char *colon;
-    if (s[0] == '[') {
-        const char *e = strchr(s, ']');
-        if (!e || e[1] != ':')
-            return -1;
-        snprintf(host, hl, "%.*s", (int)(e - s - 1), s + 1);
-        colon = e + 1;
-    } else {
-        colon = strrchr(s, ':');
-        if (!colon)
-            return -1;
-        snprintf(host, hl, "%.*s", (int)(colon - s), s);
-    }
-    char *end;
-    long v = strtol(colon + 1, &end, 10);
-    if (*end || v <= 0 || v > 65535)
-        return -1;
-    *port = (int)v;
-    return 0;
-}
-
 static int cmd_check(opts *o)
 {
     if (o->npos)
@@ -1583,7 +1560,7 @@ static int cmd_check(opts *o)
         uv_timer_init(&loop, &p->timer);
         p->timer.data = p;
         cs.pending++;
-        if (split_hostport(p->addr, p->host, sizeof p->host, &p->port) != 0) {
+        if (sipc_parse_address(p->addr, 0, p->host, sizeof p->host, &p->port) != 0) {
             p->err = SIPC_EINVAL;
             snprintf(p->detail, sizeof p->detail, "not HOST:PORT");
             probe_finish(p);

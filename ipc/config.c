@@ -47,6 +47,44 @@ const char *sipc_tls_mode_name(sipc_tls_mode mode)
     return "off";
 }
 
+int sipc_parse_address(const char *s, int default_port, char *host, size_t hostlen, int *port)
+{
+    if (!s || !*s || !host || !hostlen || !port)
+        return SIPC_EINVAL;
+    const char *colon = NULL;
+    size_t hl;
+    const char *h = s;
+    if (s[0] == '[') {
+        const char *e = strchr(s, ']');
+        if (!e || e == s + 1 || (e[1] != '\0' && e[1] != ':'))
+            return SIPC_EINVAL;
+        h = s + 1;
+        hl = (size_t)(e - h);
+        colon = e[1] == ':' ? e + 1 : NULL;
+    } else {
+        colon = strrchr(s, ':');
+        if (colon && strchr(s, ':') != colon)
+            colon = NULL; /* a bare IPv6 address: no port */
+        hl = colon ? (size_t)(colon - s) : strlen(s);
+    }
+    if (hl == 0 || hl >= hostlen)
+        return SIPC_EINVAL;
+    int p = default_port;
+    if (colon) {
+        char *end;
+        long v = strtol(colon + 1, &end, 10);
+        if (colon[1] == '\0' || *end || v < 1 || v > 65535)
+            return SIPC_EINVAL;
+        p = (int)v;
+    }
+    if (p < 1 || p > 65535)
+        return SIPC_EINVAL;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    *port = p;
+    return 0;
+}
+
 sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg)
 {
     return cfg->tls_enable ? cfg->tls_mode : SIPC_TLS_OFF;

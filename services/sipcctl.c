@@ -138,33 +138,6 @@ static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
                r->target, pi.peer_node, pi.peer_cluster);
 }
 
-static int split_target(const char *target, int default_port, char *host, size_t hlen, int *port)
-{
-    const char *colon = strrchr(target, ':');
-    /* IPv6 without port: more than one colon and no brackets */
-    if (colon && strchr(target, ':') != colon && target[0] != '[')
-        colon = NULL;
-    if (!colon) {
-        snprintf(host, hlen, "%s", target);
-        *port = default_port;
-        return 0;
-    }
-    char *end;
-    long p = strtol(colon + 1, &end, 10);
-    if (*end || p < 1 || p > 65535)
-        return -1;
-    snprintf(host, hlen, "%.*s", (int)(colon - target), target);
-    if (host[0] == '[') {
-        size_t n = strlen(host);
-        if (n < 2 || host[n - 1] != ']')
-            return -1;
-        memmove(host, host + 1, n - 2);
-        host[n - 2] = '\0';
-    }
-    *port = (int)p;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     const char *home_opt = NULL;
@@ -242,7 +215,7 @@ int main(int argc, char **argv)
     }
     char host[160];
     int port;
-    if (split_target(r.target, sipc_config_port(&cfg, "data"), host, sizeof host, &port) != 0) {
+    if (sipc_parse_address(r.target, sipc_config_port(&cfg, "data"), host, sizeof host, &port) != 0) {
         fprintf(stderr, "sipcctl: '%s' is not ADDRESS[:PORT]\n", r.target);
         return EX_USAGE;
     }

@@ -684,6 +684,37 @@ static void test_mode_names(void **state)
     assert_int_equal(sipc_config_effective_mode(&cfg), SIPC_TLS_PERMISSIVE);
 }
 
+/* ADDRESS[:PORT] as sipcctl and tlstool check read it */
+static void test_parse_address(void **state)
+{
+    (void)state;
+    char h[64];
+    int port = -1;
+    static const struct {
+        const char *in;
+        int def;
+        const char *host;
+        int port;
+    } good[] = {
+        {"10.0.0.1:23000", 0, "10.0.0.1", 23000}, {"node-a", 23000, "node-a", 23000},
+        {"node-a:1", 5, "node-a", 1},             {"[::1]:23001", 0, "::1", 23001},
+        {"[::1]", 23000, "::1", 23000},           {"::1", 23000, "::1", 23000},
+        {"fe80::2:3", 7, "fe80::2:3", 7},        {"localhost:65535", 0, "localhost", 65535},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        assert_int_equal(sipc_parse_address(good[i].in, good[i].def, h, sizeof h, &port), 0);
+        assert_string_equal(h, good[i].host);
+        assert_int_equal(port, good[i].port);
+    }
+    static const char *const bad[] = {"", ":23000", "host:", "host:0", "host:65536", "host:x1",
+                                      "[::1", "[]:1", "[::1]x", "host"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(sipc_parse_address(bad[i], 0, h, sizeof h, &port), SIPC_EINVAL);
+    /* a host that does not fit is refused, not cut */
+    char small[4];
+    assert_int_equal(sipc_parse_address("abcdef:1", 0, small, sizeof small, &port), SIPC_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -705,6 +736,7 @@ int main(void)
         cmocka_unit_test(test_set_unwritable),
         cmocka_unit_test(test_home_resolve),
         cmocka_unit_test(test_mode_names),
+        cmocka_unit_test(test_parse_address),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

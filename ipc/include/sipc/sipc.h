@@ -164,6 +164,10 @@ int sipc_config_port(const sipc_config *cfg, const char *service);
  * comment; the file is replaced atomically. */
 int sipc_config_set(const char *home, const char *section, const char *key, const char *value,
                     char *err, size_t errlen);
+/* Splits "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 address
+ * into host (brackets removed) and port; a missing port is default_port, and
+ * with default_port 0 a port is required. Returns 0 or SIPC_EINVAL. */
+int sipc_parse_address(const char *s, int default_port, char *host, size_t hostlen, int *port);
 /* The TLS mode in effect: SIPC_TLS_OFF unless tls_enable. */
 sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg);
 const char *sipc_tls_mode_name(sipc_tls_mode mode);

@@ -62,8 +62,8 @@ static void ch_up(void *owner, sipc_conn *c)
     ch->backoff_ms = ch->ctx->opts.reconnect_min_ms;
     sipc_peer_info pi;
     sipc_conn_info(c, &pi);
-    sipc__log(ch->ctx, SIPC_LOG_INFO, "Transport.Conn", "Connected to %s:%d (node %s, %s%s%s)",
-              ch->host, ch->port, pi.peer_node, pi.tls ? pi.tls_version : "plaintext",
+    sipc__log(ch->ctx, SIPC_LOG_INFO, "Transport.Conn", "Connected to %s (node %s, %s%s%s)",
+              ch->where, pi.peer_node, pi.tls ? pi.tls_version : "plaintext",
               pi.tls ? " " : "", pi.tls ? pi.tls_cipher : "");
     ch_flush_waiting(ch, c);
     if (ch->conn_cb && ch->conn == c)
@@ -111,8 +111,7 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
             ch->plain_fallback = 1;
             immediate = 1;
             sipc__log(ch->ctx, SIPC_LOG_WARN, "Transport.Conn",
-                      "%s:%d does not speak TLS; permissive mode: retrying in plaintext", ch->host,
-                      ch->port);
+                      "%s does not speak TLS; permissive mode: retrying in plaintext", ch->where);
         }
     }
     if (was_up && ch->conn_cb)
@@ -148,16 +147,16 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
     }
     if (r != 0) {
         ch->last_err = r;
-        snprintf(ch->last_detail, sizeof ch->last_detail, "cannot connect to %s:%d: %s", ch->host,
-                 ch->port, sipc_strerror(r));
-        sipc__log(ctx, SIPC_LOG_WARN, "Transport.Conn", "Cannot connect to %s:%d: %s", ch->host,
-                  ch->port, sipc_strerror(r));
+        snprintf(ch->last_detail, sizeof ch->last_detail, "cannot connect to %s: %s", ch->where,
+                 sipc_strerror(r));
+        sipc__log(ctx, SIPC_LOG_WARN, "Transport.Conn", "Cannot connect to %s: %s", ch->where,
+                  sipc_strerror(r));
         if (ch->fail_fast)
             ch_fail_waiting(ch, r, ch->last_detail);
         ch_schedule_redial(ch, 0);
         return;
     }
-    snprintf(c->peer_addr, sizeof c->peer_addr, "%s:%d", ch->host, ch->port);
+    snprintf(c->peer_addr, sizeof c->peer_addr, "%s", ch->where);
     ch->conns_alive++;
     ch->conn = c;
 }
@@ -229,8 +228,7 @@ static void on_wtimer(uv_timer_t *t)
         sipc_list_remove(&call->dl);
         ch->waiting_bytes -= call->len;
         char msg[300];
-        snprintf(msg, sizeof msg, "no connection to %s:%d before the deadline (last error: %s)",
-                 ch->host, ch->port, ch->last_err ? sipc_strerror(ch->last_err) : "none");
+        snprintf(msg, sizeof msg, "no connection to %s before the deadline (last error: %s)", ch->where, ch->last_err ? sipc_strerror(ch->last_err) : "none");
         sipc__call_complete(call, SIPC_ETIMEDOUT, 0, msg, NULL, 0);
     }
     ch_arm_wtimer(ch);
@@ -334,6 +332,8 @@ int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char *address, in
     ch->ctx = ctx;
     snprintf(ch->host, sizeof ch->host, "%s", address);
     ch->port = port;
+    /* for messages: IPv6 addresses in brackets, so the port stays readable */
+    snprintf(ch->where, sizeof ch->where, strchr(address, ':') ? "[%s]:%d" : "%s:%d", ch->host, port);
     ch->router = router;
     ch->backoff_ms = ctx->opts.reconnect_min_ms;
     ch->rng = (uv_hrtime() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)ch) | 1;

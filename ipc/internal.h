@@ -188,6 +188,7 @@ struct sipc_channel {
     sipc_link link; /* in ctx->channels */
     char host[128];
     int port;
+    char where[140];        /* "host:port" or "[v6]:port", for messages */
     const sipc_router *router;
     sipc_conn *conn;        /* current connection attempt or link */
     int up;

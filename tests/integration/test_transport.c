@@ -800,6 +800,46 @@ static void t_raw_bad_input(void **state)
     world_free(w);
 }
 
+/* The same over IPv6 loopback, when this machine has it. */
+static void t_ipv6(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    sipc_options o;
+    sipc_options_init(&o);
+    o.node_id = "srv6";
+    o.cluster = "test";
+    o.log = tu_log_sink;
+    o.log_arg = &w->slog;
+    w->ssec = make_sec(g_mode, g_pem);
+    assert_int_equal(sipc_ctx_new(&w->sctx, &w->loop, &o, w->ssec), 0);
+    assert_int_equal(sipc_router_new(&w->router), 0);
+    assert_int_equal(sipc_router_add(w->router, "test", "echo", h_echo, w), 0);
+    int r = sipc_server_listen(&w->srv, w->sctx, "Test Service", "::1", 0, w->router);
+    if (r == UV_EADDRNOTAVAIL || r == UV_EAFNOSUPPORT) {
+        world_free(w);
+        skip(); /* no IPv6 loopback here */
+    }
+    assert_int_equal(r, 0);
+    w->port = sipc_server_port(w->srv);
+    sipc_options co;
+    sipc_options_init(&co);
+    co.node_id = "cli6";
+    co.cluster = "test";
+    co.log = tu_log_sink;
+    co.log_arg = &w->clog;
+    w->csec = make_sec(g_mode, g_pem);
+    assert_int_equal(sipc_ctx_new(&w->cctx, &w->loop, &co, w->csec), 0);
+    assert_int_equal(sipc_channel_open(&w->ch, w->cctx, "::1", w->port, NULL), 0);
+    result res;
+    assert_int_equal(call_wait(w, "echo", "v6", 2, 5000, &res), 0);
+    assert_int_equal(res.err, 0);
+    assert_int_equal(res.len, 2);
+    free(res.data);
+    assert_true(tu_log_has(&w->clog, "Connected to [::1]:"));
+    world_free(w);
+}
+
 /* ------------------------------------------------------------ groups */
 
 static int setup_plain(void **state)
@@ -843,6 +883,7 @@ int main(void)
         cmocka_unit_test(t_close_cancels_pending),
         cmocka_unit_test(t_idle_keepalive),
         cmocka_unit_test(t_raw_bad_input),
+        cmocka_unit_test(t_ipv6),
     };
     const struct CMUnitTest tls_only[] = {
         cmocka_unit_test(t_mode_mismatch),

@@ -241,7 +241,8 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
 uv_loop_t *sipc_ctx_loop(const sipc_ctx *ctx);
 sipc_security *sipc_ctx_security(const sipc_ctx *ctx);
 /* Closes every server, channel and connection of ctx; every pending call
- * completes with SIPC_ECANCELED; then close_cb runs and ctx is freed. */
+ * completes with SIPC_ECANCELED; once held requests are answered (see
+ * sipc_server_close) close_cb runs and ctx is freed. */
 typedef void (*sipc_ctx_close_cb)(sipc_ctx *ctx, void *arg);
 void sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg);
 
@@ -321,7 +322,9 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
 int sipc_server_port(const sipc_server *srv);
 void sipc_server_set_conn_cb(sipc_server *srv, sipc_conn_cb cb, void *arg);
 /* Stops listening, closes its connections (pending calls on them fail), then
- * close_cb (may be NULL). */
+ * close_cb (may be NULL). close_cb runs once every request received on those
+ * connections has been answered (sipc_respond on a closed connection just
+ * frees the request), so a handler holding one must still answer it. */
 void sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *), void *arg);
 
 /* ------------------------------------------------------------- channels */

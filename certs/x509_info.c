@@ -329,12 +329,14 @@ static int parse_ext(sipc_x509 *x, const sipc_bytes *oid, int critical, const si
         rd rb = rd_of(&t.val);
         if (peek_tag(&rb) == 0x01) {
             tlv b;
-            der_next(&rb, &b);
+            if (der_next(&rb, &b) != 0)
+                goto bad;
             x->is_ca = b.val.len == 1 && b.val.p[0] != 0;
         }
         if (peek_tag(&rb) == 0x02) {
             tlv pl;
-            der_next(&rb, &pl);
+            if (der_next(&rb, &pl) != 0)
+                goto bad;
             if (pl.val.len == 0 || pl.val.len > 2)
                 goto bad;
             int v2 = 0;
@@ -572,9 +574,10 @@ int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, siz
     x->version = 1;
     if (peek_tag(&rt) == 0xa0) {
         tlv v, vi;
-        der_next(&rt, &v);
-        rd rv = rd_of(&v.val);
-        if (der_expect(&rv, 0x02, &vi) != 0 || vi.val.len != 1) {
+        rd rv = {0};
+        if (der_next(&rt, &v) == 0)
+            rv = rd_of(&v.val);
+        if (rv.p == NULL || der_expect(&rv, 0x02, &vi) != 0 || vi.val.len != 1) {
             sipc__seterr(err, errlen, "bad version");
             return -1;
         }
@@ -664,7 +667,10 @@ int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, siz
             }
             if (peek_tag(&r1) == 0x01) {
                 tlv b;
-                der_next(&r1, &b);
+                if (der_next(&r1, &b) != 0) {
+                    sipc__seterr(err, errlen, "bad extension critical flag");
+                    return -1;
+                }
                 critical = b.val.len == 1 && b.val.p[0];
             }
             if (der_expect(&r1, 0x04, &v) != 0) {
@@ -861,8 +867,10 @@ int sipc_crl_parse(sipc_crl *c, const uint8_t *der, size_t len, char *err, size_
     c->sig.p = sig.val.p + 1;
     c->sig.len = sig.val.len - 1;
     rd rt = rd_of(&tbs.val);
-    if (peek_tag(&rt) == 0x02)
-        der_next(&rt, &t); /* version */
+    if (peek_tag(&rt) == 0x02 && der_next(&rt, &t) != 0) { /* version */
+        sipc__seterr(err, errlen, "bad CRL version");
+        return -1;
+    }
     if (der_expect(&rt, 0x30, &t) != 0 || der_expect(&rt, 0x30, &t) != 0) {
         sipc__seterr(err, errlen, "bad CRL algorithm or issuer");
         return -1;
@@ -877,14 +885,16 @@ int sipc_crl_parse(sipc_crl *c, const uint8_t *der, size_t len, char *err, size_
         return -1;
     }
     if (peek_tag(&rt) == 0x17 || peek_tag(&rt) == 0x18) {
-        der_next(&rt, &t);
-        if (parse_time(&t, &c->next_update) != 0) {
+        if (der_next(&rt, &t) != 0 || parse_time(&t, &c->next_update) != 0) {
             sipc__seterr(err, errlen, "bad CRL nextUpdate");
             return -1;
         }
     }
     if (peek_tag(&rt) == 0x30) {
-        der_next(&rt, &t);
+        if (der_next(&rt, &t) != 0) {
+            sipc__seterr(err, errlen, "bad CRL revoked list");
+            return -1;
+        }
         c->revoked = t.val;
         rd rr = rd_of(&c->revoked);
         while (rr.n) {

@@ -705,9 +705,14 @@ static int cmd_enable(opts *o)
     else
         printf("TLS enabled (mode %s): [tls] enable = 1 in %s/sipc.conf, %s written\n",
                sipc_tls_mode_name(cfg.tls_mode), o->home, conf);
+    char portword[16]; /* port 0 means "any free port": the log names the real one */
+    if (port > 0)
+        snprintf(portword, sizeof portword, "%d", port);
+    else
+        snprintf(portword, sizeof portword, "<port>");
     printf("running services pick the change up when restarted: restart sipcd on this node, then "
-           "look for 'TLS Port: %d' in the data service log under %s/logs/\n",
-           port, o->home);
+           "look for 'TLS Port: %s' in the data service log under %s/logs/\n",
+           portword, o->home);
     if (res.warning[0])
         printf("warning: %s\n", res.warning);
     return EX_OK;

@@ -32,6 +32,10 @@ typedef struct world {
     int nheld;
     int oneways;
     int hold; /* 1: handlers keep requests instead of answering */
+    /* set before world_server/world_client to change their defaults */
+    const char *addr;         /* default 127.0.0.1 */
+    uint32_t keepalive_ms;    /* server side, 0: library default */
+    uint32_t idle_timeout_ms; /* server side, 0: library default */
 } world;
 
 /* ------------------------------------------------------------ helpers */
@@ -75,8 +79,9 @@ static void h_fail(sipc_request *req, void *arg)
 
 static uint32_t g_max_pending; /* 0: default */
 
-static void world_server(world *w, sipc_tls_mode mode, const char *pem, const char *cluster,
-                         size_t max_frame)
+/* Starts the test server; returns sipc_server_listen's result (the rest is asserted). */
+static int world_server_try(world *w, sipc_tls_mode mode, const char *pem, const char *cluster,
+                            size_t max_frame)
 {
     sipc_options o;
     sipc_options_init(&o);
@@ -88,16 +93,27 @@ static void world_server(world *w, sipc_tls_mode mode, const char *pem, const ch
     o.handshake_timeout_ms = 500;
     if (max_frame)
         o.max_frame = max_frame;
+    if (w->keepalive_ms)
+        o.keepalive_ms = w->keepalive_ms;
+    if (w->idle_timeout_ms)
+        o.idle_timeout_ms = w->idle_timeout_ms;
     w->ssec = make_sec(mode, pem);
     assert_int_equal(sipc_ctx_new(&w->sctx, &w->loop, &o, w->ssec), 0);
     assert_int_equal(sipc_router_new(&w->router), 0);
     assert_int_equal(sipc_router_add(w->router, "test", "echo", h_echo, w), 0);
     assert_int_equal(sipc_router_add(w->router, "test", "note", h_oneway, w), 0);
     assert_int_equal(sipc_router_add(w->router, "test", "fail", h_fail, w), 0);
-    assert_int_equal(sipc_server_listen(&w->srv, w->sctx, "Test Service", "127.0.0.1", w->port,
-                                        w->router),
-                     0);
-    w->port = sipc_server_port(w->srv);
+    int r = sipc_server_listen(&w->srv, w->sctx, "Test Service", w->addr ? w->addr : "127.0.0.1",
+                               w->port, w->router);
+    if (r == 0)
+        w->port = sipc_server_port(w->srv);
+    return r;
+}
+
+static void world_server(world *w, sipc_tls_mode mode, const char *pem, const char *cluster,
+                         size_t max_frame)
+{
+    assert_int_equal(world_server_try(w, mode, pem, cluster, max_frame), 0);
 }
 
 static void world_client(world *w, sipc_tls_mode mode, const char *pem, const char *cluster,
@@ -118,7 +134,9 @@ static void world_client(world *w, sipc_tls_mode mode, const char *pem, const ch
         o.max_write_queue = max_queue;
     w->csec = make_sec(mode, pem);
     assert_int_equal(sipc_ctx_new(&w->cctx, &w->loop, &o, w->csec), 0);
-    assert_int_equal(sipc_channel_open(&w->ch, w->cctx, "127.0.0.1", w->port, NULL), 0);
+    assert_int_equal(sipc_channel_open(&w->ch, w->cctx, w->addr ? w->addr : "127.0.0.1", w->port,
+                                       NULL),
+                     0);
 }
 
 static world *world_new(void)
@@ -582,19 +600,9 @@ static void t_idle_keepalive(void **state)
     (void)state;
     world *w = world_new();
     /* server pings after 50 ms of silence; the client answers, so idle never fires */
-    sipc_options o;
-    sipc_options_init(&o);
-    o.node_id = "srv";
-    o.cluster = "test";
-    o.log = tu_log_sink;
-    o.log_arg = &w->slog;
-    o.keepalive_ms = 50;
-    o.idle_timeout_ms = 400;
-    w->ssec = make_sec(g_mode, g_pem);
-    assert_int_equal(sipc_ctx_new(&w->sctx, &w->loop, &o, w->ssec), 0);
-    assert_int_equal(sipc_router_new(&w->router), 0);
-    assert_int_equal(sipc_server_listen(&w->srv, w->sctx, "Test Service", "127.0.0.1", 0, w->router), 0);
-    w->port = sipc_server_port(w->srv);
+    w->keepalive_ms = 50;
+    w->idle_timeout_ms = 400;
+    world_server(w, g_mode, g_pem, "test", 0);
     world_client(w, g_mode, g_pem, "test", 0, 0);
     result r;
     memset(&r, 0, sizeof r);
@@ -805,32 +813,14 @@ static void t_ipv6(void **state)
 {
     (void)state;
     world *w = world_new();
-    sipc_options o;
-    sipc_options_init(&o);
-    o.node_id = "srv6";
-    o.cluster = "test";
-    o.log = tu_log_sink;
-    o.log_arg = &w->slog;
-    w->ssec = make_sec(g_mode, g_pem);
-    assert_int_equal(sipc_ctx_new(&w->sctx, &w->loop, &o, w->ssec), 0);
-    assert_int_equal(sipc_router_new(&w->router), 0);
-    assert_int_equal(sipc_router_add(w->router, "test", "echo", h_echo, w), 0);
-    int r = sipc_server_listen(&w->srv, w->sctx, "Test Service", "::1", 0, w->router);
+    w->addr = "::1";
+    int r = world_server_try(w, g_mode, g_pem, "test", 0);
     if (r == UV_EADDRNOTAVAIL || r == UV_EAFNOSUPPORT) {
         world_free(w);
         skip(); /* no IPv6 loopback here */
     }
     assert_int_equal(r, 0);
-    w->port = sipc_server_port(w->srv);
-    sipc_options co;
-    sipc_options_init(&co);
-    co.node_id = "cli6";
-    co.cluster = "test";
-    co.log = tu_log_sink;
-    co.log_arg = &w->clog;
-    w->csec = make_sec(g_mode, g_pem);
-    assert_int_equal(sipc_ctx_new(&w->cctx, &w->loop, &co, w->csec), 0);
-    assert_int_equal(sipc_channel_open(&w->ch, w->cctx, "::1", w->port, NULL), 0);
+    world_client(w, g_mode, g_pem, "test", 0, 0);
     result res;
     assert_int_equal(call_wait(w, "echo", "v6", 2, 5000, &res), 0);
     assert_int_equal(res.err, 0);

@@ -12,7 +12,7 @@
 
 #include "certs/keypair.h"
 #include "certs/pem.h"
-#include "sipc/sipc.h"
+#include "sipc/errno.h"
 
 void sipc_der_free(sipc_der *d)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "certs/pem.h"
-#include "sipc/sipc.h"
+#include "sipc/errno.h"
 
 int sipc_is_pem(const uint8_t *buf, size_t len)
 {

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 
 #include "certs/x509_info.h"
-#include "ipc/error_text.h"
+#include "base/error_text.h"
 
 typedef struct anchor {
     sipc_der der;
@@ -61,7 +61,7 @@ int sipc_trust_new(sipc_trust **out, const sipc_trust_policy *policy)
     if (policy)
         t->policy = *policy;
     else
-        t->policy.revocation = SIPC_REVOCATION_SOFT;
+        t->policy.revocation = SIPC_TRUST_REV_SOFT;
     *out = t;
     return 0;
 }
@@ -767,7 +767,7 @@ sipc_vfy_status sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, in
         if ((st = check_dates(path[i], i, now, res)) != SIPC_VFY_OK)
             goto out;
     /* 5. Revocation: every link that has an issuer in the path. */
-    if (t->policy.revocation != SIPC_REVOCATION_OFF) {
+    if (t->policy.revocation != SIPC_TRUST_REV_OFF) {
         for (int i = 0; i + 1 < np; i++) {
             const sipc_x509 *x = path[i], *iss = path[i + 1];
             const crl_entry *best = NULL;
@@ -795,7 +795,7 @@ sipc_vfy_status sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, in
             const char *unknown = NULL;
             char why[1024];
             if (!best) {
-                if (t->ncrls == 0 && t->policy.revocation == SIPC_REVOCATION_SOFT)
+                if (t->ncrls == 0 && t->policy.revocation == SIPC_TRUST_REV_SOFT)
                     continue; /* default: check only when CRLs are present */
                 snprintf(why, sizeof why,
                          "revocation status of '%s' is unknown: no CRL from its issuer '%s'",
@@ -811,7 +811,7 @@ sipc_vfy_status sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, in
                 unknown = why;
             }
             if (unknown) {
-                if (t->policy.revocation == SIPC_REVOCATION_HARD) {
+                if (t->policy.revocation == SIPC_TRUST_REV_HARD) {
                     st = fail(res, SIPC_VFY_REVOCATION_UNKNOWN, i,
                               "add a current CRL from that issuer with `tlstool crl add FILE`, or "
                               "set [tls] revocation = soft",

@@ -16,8 +16,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "keypair.h"
-#include "sipc/sipc.h"
+#include "certs/keypair.h"
+#include "sipc/errno.h"
 
 typedef enum {
     SIPC_VFY_OK = 0,
@@ -64,9 +64,13 @@ typedef struct sipc_vfy_result {
 
 typedef struct sipc_trust sipc_trust;
 
+/* What a missing or stale CRL means: nothing (off), a warning (soft), a
+ * refusal (hard). */
+typedef enum { SIPC_TRUST_REV_OFF = 0, SIPC_TRUST_REV_SOFT, SIPC_TRUST_REV_HARD } sipc_trust_revocation;
+
 typedef struct sipc_trust_policy {
-    char subject[256];           /* required subject (CN or full DN), "" = none */
-    sipc_revocation revocation;  /* see sipc.h */
+    char subject[256];                /* required subject (CN or full DN), "" = none */
+    sipc_trust_revocation revocation;
 } sipc_trust_policy;
 
 int sipc_trust_new(sipc_trust **out, const sipc_trust_policy *policy);

@@ -16,7 +16,7 @@
 #include <wolfssl/wolfcrypt/rsa.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/signature.h>
-#include "ipc/error_text.h"
+#include "base/error_text.h"
 
 /* ------------------------------------------------------------ DER reader */
 

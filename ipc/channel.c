@@ -10,7 +10,7 @@
 
 #include "ipc/addr.h"
 #include "ipc/internal.h"
-#include "transport/security.h"
+#include "ipc/security.h"
 
 static void ch_dial(sipc_channel *ch);
 static void ch_maybe_finish(sipc_channel *ch);
@@ -137,7 +137,7 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
     sipc_tls_mode mode = sipc_security_mode(ctx->sec);
     int want_tls = mode == SIPC_TLS_STRICT || (mode == SIPC_TLS_PERMISSIVE && !ch->plain_fallback);
     sipc_stream *s;
-    int r = sipc_stream_connect(&s, ctx->loop, addr, want_tls, sipc_security_tls(ctx->sec),
+    int r = sipc_stream_connect(&s, ctx->loop, addr, want_tls ? sipc_security_tls(ctx->sec) : NULL,
                                 &sipc__conn_stream_events, NULL);
     sipc_conn *c = NULL;
     if (r == 0) {

@@ -19,72 +19,6 @@ static void conn_maybe_free(sipc_conn *c);
 static void conn_update_pause(sipc_conn *c);
 static void conn_process_backlog(sipc_conn *c);
 
-/* ------------------------------------------------------------ call map */
-
-static size_t cm_hash(uint64_t id, size_t cap)
-{
-    id ^= id >> 33;
-    id *= 0xff51afd7ed558ccdULL;
-    id ^= id >> 33;
-    return (size_t)id & (cap - 1);
-}
-
-#define CM_TOMB ((sipc_pcall *)(uintptr_t)1)
-
-static int cm_grow(sipc_callmap *m)
-{
-    size_t ncap = m->cap ? m->cap : 64;
-    while (m->count * 2 >= ncap)
-        ncap *= 2;
-    sipc_pcall **ns = calloc(ncap, sizeof *ns);
-    if (!ns)
-        return -1;
-    for (size_t i = 0; i < m->cap; i++) {
-        sipc_pcall *c = m->slots[i];
-        if (c && c != CM_TOMB) {
-            size_t j = cm_hash(c->id, ncap);
-            while (ns[j])
-                j = (j + 1) & (ncap - 1);
-            ns[j] = c;
-        }
-    }
-    free(m->slots);
-    m->slots = ns;
-    m->cap = ncap;
-    m->used = m->count;
-    return 0;
-}
-
-static int cm_put(sipc_callmap *m, sipc_pcall *call)
-{
-    if ((m->used + 1) * 4 >= m->cap * 3 && cm_grow(m) != 0)
-        return -1;
-    size_t j = cm_hash(call->id, m->cap);
-    while (m->slots[j] && m->slots[j] != CM_TOMB)
-        j = (j + 1) & (m->cap - 1);
-    if (!m->slots[j])
-        m->used++;
-    m->slots[j] = call;
-    m->count++;
-    return 0;
-}
-
-static sipc_pcall *cm_take(sipc_callmap *m, uint64_t id)
-{
-    if (!m->cap)
-        return NULL;
-    size_t j = cm_hash(id, m->cap);
-    for (size_t n = 0; n < m->cap && m->slots[j]; n++, j = (j + 1) & (m->cap - 1)) {
-        sipc_pcall *c = m->slots[j];
-        if (c != CM_TOMB && c->id == id) {
-            m->slots[j] = CM_TOMB;
-            m->count--;
-            return c;
-        }
-    }
-    return NULL;
-}
-
 /* ----------------------------------------------------------------- calls */
 
 void sipc__call_free(sipc_pcall *call)
@@ -170,7 +104,7 @@ int sipc__conn_start_call(sipc_conn *c, sipc_pcall *call, const char *service, c
     int r = conn_send_call(c, call, service, method, data, len, 0);
     if (r != 0)
         return r;
-    if (cm_put(&c->calls, call) != 0)
+    if (sipc_idmap_put(&c->calls, call->id, call) != 0)
         return SIPC_ENOMEM; /* the frame is queued but the reply will be ignored */
     deadline_insert(&c->deadlines, call);
     if (c->timer_due == 0 || call->deadline < c->timer_due)
@@ -206,7 +140,7 @@ int sipc_conn_call(sipc_conn *c, const char *service, const char *method, const 
     call->deadline = uv_now(c->ctx->loop) + (timeout_ms ? timeout_ms : SIPC__DEFAULT_CALL_TIMEOUT_MS);
     int r = sipc__conn_start_call(c, call, service, method, data, len);
     if (r != 0) {
-        if (cm_take(&c->calls, call->id) == call)
+        if (sipc_idmap_take(&c->calls, call->id) == call)
             sipc_list_remove(&call->dl);
         sipc__call_free(call);
     }
@@ -230,13 +164,25 @@ size_t sipc_conn_write_queue(const sipc_conn *c)
 int sipc_conn_info(const sipc_conn *c, sipc_peer_info *pi)
 {
     memset(pi, 0, sizeof *pi);
-    if (c->stream)
-        sipc_stream_describe(c->stream, pi);
-    else
+    if (c->stream) {
+        sipc_stream_info si;
+        sipc_stream_describe(c->stream, &si);
+        snprintf(pi->address, sizeof pi->address, "%s", si.peer);
+        pi->tls = si.tls;
+        snprintf(pi->tls_version, sizeof pi->tls_version, "%s", si.tls_version);
+        snprintf(pi->tls_cipher, sizeof pi->tls_cipher, "%s", si.tls_cipher);
+        snprintf(pi->peer_fingerprint, sizeof pi->peer_fingerprint, "%s", si.peer_fingerprint);
+    } else {
         snprintf(pi->address, sizeof pi->address, "%.63s", c->peer_addr);
+    }
     snprintf(pi->peer_node, sizeof pi->peer_node, "%s", c->peer_node);
     snprintf(pi->peer_cluster, sizeof pi->peer_cluster, "%s", c->peer_cluster);
     return 0;
+}
+
+sipc_ctx *sipc_conn_ctx(const sipc_conn *c)
+{
+    return c->ctx;
 }
 
 void sipc_conn_close(sipc_conn *c)
@@ -389,7 +335,7 @@ static int is_sipc_code(int status)
 
 static void on_reply(sipc_conn *c, Sipc__Envelope *env)
 {
-    sipc_pcall *call = cm_take(&c->calls, env->request_id);
+    sipc_pcall *call = sipc_idmap_take(&c->calls, env->request_id);
     if (!call) {
         /* late answer to a call that already timed out */
         sipc__envelope__free_unpacked(env, NULL);
@@ -528,8 +474,8 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
 
 static void ev_ready(sipc_stream *s)
 {
-    sipc_conn *c = s->owner;
-    snprintf(c->peer_addr, sizeof c->peer_addr, "%s", s->peer);
+    sipc_conn *c = sipc_stream_owner(s);
+    snprintf(c->peer_addr, sizeof c->peer_addr, "%s", sipc_stream_peer(s));
     uint8_t buf[256];
     Sipc__Hello h = SIPC__HELLO__INIT;
     h.protocol_version = SIPC_PROTOCOL_VERSION;
@@ -595,7 +541,7 @@ static void conn_process_backlog(sipc_conn *c)
 
 static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
 {
-    sipc_conn *c = s->owner;
+    sipc_conn *c = sipc_stream_owner(s);
     if (c->state == SIPC_CONN_S_CLOSING)
         return SIPC_ECLOSED;
     c->last_rx = uv_now(c->ctx->loop);
@@ -616,14 +562,14 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
 
 static void ev_drained(sipc_stream *s)
 {
-    sipc_conn *c = s->owner;
+    sipc_conn *c = sipc_stream_owner(s);
     if (c->paused)
         conn_update_pause(c);
 }
 
 static void ev_error(sipc_stream *s, int err, const char *detail)
 {
-    sipc_conn *c = s->owner;
+    sipc_conn *c = sipc_stream_owner(s);
     if (err == SIPC_ETLSONPLAIN && c->is_server) {
         /* tell the TLS client, in plaintext, why it is turned away */
         char msg[600];
@@ -644,7 +590,7 @@ static void on_timer_closed(uv_handle_t *h)
 
 static void ev_closed(sipc_stream *s)
 {
-    sipc_conn *c = s->owner;
+    sipc_conn *c = sipc_stream_owner(s);
     c->stream = NULL;
     c->stream_closed = 1;
     if (c->state != SIPC_CONN_S_CLOSING)
@@ -714,7 +660,7 @@ static void conn_timer_cb(uv_timer_t *t)
         char msg[600];
         snprintf(msg, sizeof msg, "peer %s did not complete the %s within %u ms",
                  c->peer_addr[0] ? c->peer_addr : "(connecting)",
-                 c->stream && c->stream->state == SIPC_STREAM_HANDSHAKE ? "TLS handshake" : "hello",
+                 c->stream && sipc_stream_in_tls_handshake(c->stream) ? "TLS handshake" : "hello",
                  o->handshake_timeout_ms);
         sipc__conn_close(c, SIPC_EHSTIMEOUT, msg);
     }
@@ -722,7 +668,7 @@ static void conn_timer_cb(uv_timer_t *t)
         sipc_pcall *call = sipc_container_of(c->deadlines.next, sipc_pcall, dl);
         if (call->deadline > now)
             break;
-        cm_take(&c->calls, call->id);
+        sipc_idmap_take(&c->calls, call->id);
         sipc_list_remove(&call->dl);
         sipc__call_complete(call, SIPC_ETIMEDOUT, 0, "call deadline exceeded", NULL, 0);
     }
@@ -769,7 +715,7 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_stream *stream, int is_s
     c->last_rx = now;
     c->hs_deadline = now + ctx->opts.handshake_timeout_ms;
     if (stream)
-        stream->owner = c;
+        sipc_stream_set_owner(stream, c);
     conn_arm_timer(c);
     *out = c;
     return 0;
@@ -800,13 +746,13 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     int ferr = err ? err : SIPC_ECLOSED;
     while (!sipc_list_empty(&c->deadlines)) {
         sipc_pcall *call = sipc_container_of(c->deadlines.next, sipc_pcall, dl);
-        cm_take(&c->calls, call->id);
+        sipc_idmap_take(&c->calls, call->id);
         sipc_list_remove(&call->dl);
         sipc__call_complete(call, ferr, 0, c->down_detail, NULL, 0);
     }
     sipc__conn_flush(c);
     sipc_list_remove(&c->dirty_link);
-    int got_bytes = c->stream ? c->stream->got_bytes : 0;
+    int got_bytes = c->stream ? sipc_stream_got_bytes(c->stream) : 0;
     if (c->stream)
         sipc_stream_close(c->stream);
     c->close_deadline = uv_now(c->ctx->loop) + CLOSE_GRACE_MS;
@@ -825,7 +771,7 @@ static void conn_maybe_free(sipc_conn *c)
     sipc_frame_decoder_free(&c->dec);
     sipc_buf_free(&c->backlog);
     sipc_buf_free(&c->out);
-    free(c->calls.slots);
+    sipc_idmap_free(&c->calls);
     const sipc_conn_owner_ops *ops = c->owner_ops;
     void *owner = c->owner;
     free(c);

@@ -37,7 +37,7 @@ void sipc_options_init(sipc_options *o)
     o->keepalive_ms = 15000;
     o->reconnect_min_ms = 100;
     o->reconnect_max_ms = 30000;
-    o->log = sipc_logger_sink; /* log_arg NULL: stderr */
+    o->log = sipc_log_stderr;
 }
 
 static void flusher_cb(uv_prepare_t *p)
@@ -145,6 +145,16 @@ uv_loop_t *sipc_ctx_loop(const sipc_ctx *ctx)
 sipc_security *sipc_ctx_security(const sipc_ctx *ctx)
 {
     return ctx->sec;
+}
+
+const char *sipc_ctx_node_id(const sipc_ctx *ctx)
+{
+    return ctx->node_id;
+}
+
+const char *sipc_ctx_cluster(const sipc_ctx *ctx)
+{
+    return ctx->cluster;
 }
 
 int sipc_ctx_post(sipc_ctx *ctx, sipc_post_fn fn, void *arg)

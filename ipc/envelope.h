@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ipc/buf.h"
+#include "base/buf.h"
 #include "sipc.pb-c.h"
 
 typedef struct sipc_env_out {

@@ -1,42 +1,17 @@
-/* internal.h - the objects behind sipc.h, shared by the ipc layer only. */
+/* internal.h - the objects behind sipc.h. Private to the ipc layer (ipc/ and
+ * the node layer in ipc/node/); programs use the public headers only. */
 #ifndef SIPC_INTERNAL_H
 #define SIPC_INTERNAL_H
 
 #include <stdint.h>
 
-#include "ipc/buf.h"
+#include "base/buf.h"
+#include "base/idmap.h"
+#include "base/list.h"
 #include "ipc/frame.h"
 #include "sipc.pb-c.h"
 #include "sipc/sipc.h"
 #include "transport/stream.h"
-
-/* An intrusive doubly linked list node. */
-typedef struct sipc_link {
-    struct sipc_link *prev, *next;
-} sipc_link;
-
-static inline void sipc_list_init(sipc_link *head)
-{
-    head->prev = head->next = head;
-}
-static inline int sipc_list_empty(const sipc_link *head)
-{
-    return head->next == head;
-}
-static inline void sipc_list_insert_before(sipc_link *pos, sipc_link *n)
-{
-    n->prev = pos->prev;
-    n->next = pos;
-    pos->prev->next = n;
-    pos->prev = n;
-}
-static inline void sipc_list_remove(sipc_link *n)
-{
-    n->prev->next = n->next;
-    n->next->prev = n->prev;
-    n->prev = n->next = n;
-}
-#define sipc_container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
 /* ---- calls: one outstanding or waiting RPC ---- */
 #define SIPC__DEFAULT_CALL_TIMEOUT_MS 30000 /* timeout_ms 0, see sipc_call() */
@@ -53,11 +28,6 @@ typedef struct sipc_pcall {
     size_t len;
 } sipc_pcall;
 
-/* Open-addressing map request id -> call. */
-typedef struct sipc_callmap {
-    sipc_pcall **slots;
-    size_t cap, count, used; /* used counts tombstones too */
-} sipc_callmap;
 
 /* ---- context ---- */
 struct sipc_ctx {
@@ -116,7 +86,7 @@ struct sipc_conn {
     sipc_buf backlog;       /* bytes read but not decoded while paused */
     sipc_buf out;           /* frames waiting for the flusher */
     uint64_t next_id;
-    sipc_callmap calls;
+    sipc_idmap calls;      /* request id -> sipc_pcall */
     sipc_link deadlines;    /* outstanding calls by deadline */
     uv_timer_t timer;       /* handshake, deadlines, keepalive, idle, close */
     uint64_t timer_due;
@@ -158,6 +128,8 @@ struct sipc_router {
     int n, cap;
 };
 
+/* Adds the built-in "sys" handlers (ipc/sys_service.c) to a new router. */
+int sipc__sys_register(sipc_router *r);
 const sipc_route *sipc__router_find(const sipc_router *r, const char *service, const char *method);
 
 struct sipc_request {

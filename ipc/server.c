@@ -7,27 +7,7 @@
 
 #include "ipc/addr.h"
 #include "ipc/internal.h"
-#include "transport/security.h"
-
-int sipc__addr_numeric(const char *host, int port, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    if (!host || !*host || !strcmp(host, "localhost"))
-        host = "127.0.0.1";
-    if (uv_ip4_addr(host, port, (struct sockaddr_in *)ss) == 0)
-        return 0;
-    const char *h = host;
-    char buf[64];
-    size_t n = strlen(host);
-    if (host[0] == '[' && n > 2 && n < sizeof buf && host[n - 1] == ']') {
-        memcpy(buf, host + 1, n - 2);
-        buf[n - 2] = '\0';
-        h = buf;
-    }
-    if (uv_ip6_addr(h, port, (struct sockaddr_in6 *)ss) == 0)
-        return 0;
-    return UV_EINVAL;
-}
+#include "ipc/security.h"
 
 static void srv_maybe_finish(sipc_server *srv);
 
@@ -73,7 +53,7 @@ static void on_connection(uv_stream_t *listener, int status)
     if (srv->closing)
         return;
     sipc_stream *s;
-    int r = sipc_stream_accept(&s, listener, sipc_security_mode(ctx->sec),
+    int r = sipc_stream_accept(&s, listener, sipc_security_accepts(ctx->sec),
                                sipc_security_tls(ctx->sec), &sipc__conn_stream_events, NULL);
     if (r != 0) {
         sipc__log(ctx, SIPC_LOG_WARN, "Transport.Listen", "%s: accept failed: %s", srv->name,
@@ -86,7 +66,7 @@ static void on_connection(uv_stream_t *listener, int status)
         sipc_stream_abort(s);
         return;
     }
-    snprintf(c->peer_addr, sizeof c->peer_addr, "%s", s->peer);
+    snprintf(c->peer_addr, sizeof c->peer_addr, "%s", sipc_stream_peer(s));
     sipc_list_insert_before(&srv->conns, &c->owner_link);
 }
 
@@ -99,7 +79,7 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
         return SIPC_ECLOSING;
     struct sockaddr_storage ss;
     if (sipc__addr_numeric(address, port, &ss) != 0) {
-        sipc__log(ctx, SIPC_LOG_ERROR, "Service.Start",
+        sipc__log(ctx, SIPC_LOG_ERROR, "Transport.Listen",
                   "%s: bind address '%s' is not a numeric IPv4 or IPv6 address", name, address);
         return SIPC_EINVAL;
     }
@@ -107,18 +87,17 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
     if (!srv)
         return SIPC_ENOMEM;
     srv->ctx = ctx;
-    snprintf(srv->name, sizeof srv->name, "%s", name && *name ? name : "sipc Service");
+    snprintf(srv->name, sizeof srv->name, "%s", name && *name ? name : "sipc server");
     srv->router = router;
     sipc_list_init(&srv->conns);
     sipc_list_init(&srv->link);
-    sipc__log(ctx, SIPC_LOG_INFO, "Service.Start", "Starting %s", srv->name);
     uv_tcp_init(ctx->loop, &srv->tcp);
     srv->tcp.data = srv;
     int r = uv_tcp_bind(&srv->tcp, (struct sockaddr *)&ss, 0);
     if (r == 0)
         r = uv_listen((uv_stream_t *)&srv->tcp, 511, on_connection);
     if (r != 0) {
-        sipc__log(ctx, SIPC_LOG_ERROR, "Service.Start", "%s cannot listen on %s:%d: %s", srv->name,
+        sipc__log(ctx, SIPC_LOG_ERROR, "Transport.Listen", "%s cannot listen on %s:%d: %s", srv->name,
                   address ? address : "127.0.0.1", port, uv_strerror(r));
         uv_close((uv_handle_t *)&srv->tcp, free_handle_owner);
         return r;
@@ -128,15 +107,12 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
     uv_tcp_getsockname(&srv->tcp, (struct sockaddr *)&bound, &blen);
     srv->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                   : ((struct sockaddr_in *)&bound)->sin_port);
-    sipc_tls_mode mode = sipc_security_mode(ctx->sec);
-    sipc__log(ctx, SIPC_LOG_INFO, "Service.Start", "%s: %d", mode == SIPC_TLS_OFF ? "Port" : "TLS Port",
-              srv->port);
-    if (mode == SIPC_TLS_PERMISSIVE)
-        sipc__log(ctx, SIPC_LOG_WARN, "Service.Start",
-                  "Permissive TLS mode: plaintext peers are also accepted on port %d; set [tls] "
-                  "mode = strict once every node has TLS enabled",
-                  srv->port);
-    sipc__log(ctx, SIPC_LOG_INFO, "Service.Start", "%s Started", srv->name);
+    unsigned kinds = sipc_security_accepts(ctx->sec);
+    sipc__log(ctx, SIPC_LOG_DEBUG, "Transport.Listen", "%s listening on %s:%d (%s)", srv->name,
+              address, srv->port,
+              kinds == SIPC_STREAM_TLS     ? "TLS only"
+              : kinds == SIPC_STREAM_PLAIN ? "plaintext"
+                                           : "TLS and plaintext");
     sipc_list_insert_before(&ctx->servers, &srv->link);
     *out = srv;
     return 0;
@@ -180,7 +156,6 @@ void sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *)
     srv->closing = 1;
     srv->close_cb = close_cb;
     srv->close_arg = arg;
-    sipc__log(srv->ctx, SIPC_LOG_INFO, "Service.Stop", "Stopping %s", srv->name);
     uv_close((uv_handle_t *)&srv->tcp, on_listener_closed);
     sipc_link *l = srv->conns.next;
     while (l != &srv->conns) {

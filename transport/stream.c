@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "transport/stream.h"
+#include "transport/stream_impl.h"
 
 #define SIPC_READ_BUF 65536
 
@@ -92,7 +92,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static int sniff(sipc_stream *s, uint8_t first)
 {
     int tls = looks_like_tls(first);
-    if (tls && s->mode == SIPC_TLS_OFF) {
+    if (tls && !(s->kinds & SIPC_STREAM_TLS)) {
         /* open as plaintext without starting it, so the owner can answer
          * with one last error frame before it closes */
         s->ops = &sipc_stream_tcp_ops;
@@ -102,7 +102,7 @@ static int sniff(sipc_stream *s, uint8_t first)
                          "node? (tlstool enable, then restart)");
         return SIPC_ETLSONPLAIN;
     }
-    if (!tls && s->mode == SIPC_TLS_STRICT) {
+    if (!tls && !(s->kinds & SIPC_STREAM_PLAIN)) {
         sipc_tls_plaintext_alert(&s->tx);
         (void)sipc_stream_flush_tx(s);
         sipc_stream_fail(s, SIPC_EPLAINTEXT,
@@ -240,17 +240,14 @@ static void on_connect(uv_connect_t *req, int status)
 }
 
 int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockaddr *addr,
-                        int want_tls, sipc_tls_config *tlscfg, const sipc_stream_events *ev,
-                        void *owner)
+                        sipc_tls_config *tlscfg, const sipc_stream_events *ev, void *owner)
 {
-    if (want_tls && !tlscfg)
-        return SIPC_EINVAL;
     sipc_stream *s = stream_alloc(loop, ev, owner);
     if (!s)
         return SIPC_ENOMEM;
-    s->ops = want_tls ? &sipc_stream_tls_ops : &sipc_stream_tcp_ops;
+    s->ops = tlscfg ? &sipc_stream_tls_ops : &sipc_stream_tcp_ops;
     s->tlscfg = tlscfg;
-    s->mode = want_tls ? SIPC_TLS_STRICT : SIPC_TLS_OFF;
+    s->kinds = tlscfg ? SIPC_STREAM_TLS : SIPC_STREAM_PLAIN;
     s->state = SIPC_STREAM_CONNECTING;
     int r = uv_tcp_connect(&s->conn_req, &s->tcp, addr, on_connect);
     if (r != 0) {
@@ -262,16 +259,16 @@ int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockadd
     return 0;
 }
 
-int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, sipc_tls_mode mode,
+int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, unsigned kinds,
                        sipc_tls_config *tlscfg, const sipc_stream_events *ev, void *owner)
 {
-    if (mode != SIPC_TLS_OFF && !tlscfg)
+    if (!(kinds & (SIPC_STREAM_PLAIN | SIPC_STREAM_TLS)) || ((kinds & SIPC_STREAM_TLS) && !tlscfg))
         return SIPC_EINVAL;
     sipc_stream *s = stream_alloc(listener->loop, ev, owner);
     if (!s)
         return SIPC_ENOMEM;
     s->is_server = 1;
-    s->mode = mode;
+    s->kinds = kinds;
     s->tlscfg = tlscfg;
     s->state = SIPC_STREAM_SNIFFING;
     int r = uv_accept(listener, (uv_stream_t *)&s->tcp);
@@ -313,12 +310,38 @@ int sipc_stream_is_tls(const sipc_stream *s)
     return s->ops == &sipc_stream_tls_ops;
 }
 
-void sipc_stream_describe(const sipc_stream *s, sipc_peer_info *pi)
+void sipc_stream_describe(const sipc_stream *s, sipc_stream_info *info)
 {
-    snprintf(pi->address, sizeof pi->address, "%s", s->peer);
-    pi->tls = sipc_stream_is_tls(s);
+    memset(info, 0, sizeof *info);
+    snprintf(info->peer, sizeof info->peer, "%s", s->peer);
+    info->tls = sipc_stream_is_tls(s);
     if (s->ops && s->ops->describe)
-        s->ops->describe(s, pi);
+        s->ops->describe(s, info);
+}
+
+void *sipc_stream_owner(const sipc_stream *s)
+{
+    return s->owner;
+}
+
+void sipc_stream_set_owner(sipc_stream *s, void *owner)
+{
+    s->owner = owner;
+}
+
+const char *sipc_stream_peer(const sipc_stream *s)
+{
+    return s->peer;
+}
+
+int sipc_stream_got_bytes(const sipc_stream *s)
+{
+    return s->got_bytes;
+}
+
+int sipc_stream_in_tls_handshake(const sipc_stream *s)
+{
+    return s->state == SIPC_STREAM_HANDSHAKE && s->ops == &sipc_stream_tls_ops;
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)

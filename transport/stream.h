@@ -1,21 +1,22 @@
-/* stream.h - one connection-type interface (after Redis' connection.h): a
- * byte stream over a libuv TCP socket, with a plaintext and a TLS
- * implementation behind an ops table. The framing and RPC layers above call
- * only sipc_stream_* and never ask which kind they have.
+/* stream.h - one connection type (after Redis' connection.h): a byte stream
+ * over a libuv TCP socket, with a plaintext and a TLS implementation behind
+ * it. The layers above call only sipc_stream_* and never ask which kind they
+ * have; the kind is chosen once, when a stream is connected or, on a
+ * listener, by the first byte the peer sends.
  *
- * Lifetime: the owner allocates nothing; sipc_stream_new() returns a stream
- * that the owner closes with sipc_stream_close(); events.closed fires once,
- * after which the stream is freed by sipc_stream layer itself. */
-#ifndef SIPC_STREAM_H
-#define SIPC_STREAM_H
+ * Lifetime: sipc_stream_connect() and sipc_stream_accept() create a stream;
+ * its owner ends it with sipc_stream_close() or sipc_stream_abort();
+ * events.closed fires once, after which the stream layer frees it. */
+#ifndef SIPC_TRANSPORT_STREAM_H
+#define SIPC_TRANSPORT_STREAM_H
 
 #include <uv.h>
 
-#include "ipc/buf.h"
-#include "sipc/sipc.h"
+#include "base/buf.h"
+#include "sipc/errno.h"
 #include "transport/tls_engine.h"
 
-typedef struct sipc_stream sipc_stream;
+typedef struct sipc_stream sipc_stream; /* private to transport/ */
 
 typedef struct sipc_stream_events {
     /* Handshake (if any) done: application bytes may flow both ways. */
@@ -30,50 +31,27 @@ typedef struct sipc_stream_events {
     void (*closed)(sipc_stream *s);
 } sipc_stream_events;
 
-typedef struct sipc_stream_ops {
-    const char *name; /* "tcp" or "tls" */
-    int (*start)(sipc_stream *s);
-    int (*input)(sipc_stream *s, const uint8_t *p, size_t n);
-    /* Takes all of pt's bytes (pt->len becomes 0). */
-    int (*write)(sipc_stream *s, sipc_buf *pt);
-    void (*goodbye)(sipc_stream *s); /* e.g. close_notify */
-    void (*destroy)(sipc_stream *s);
-    void (*describe)(const sipc_stream *s, sipc_peer_info *pi);
-} sipc_stream_ops;
+/* What a listener accepts: plaintext, TLS, or both (the first byte decides). */
+enum { SIPC_STREAM_PLAIN = 1, SIPC_STREAM_TLS = 2 };
 
-extern const sipc_stream_ops sipc_stream_tcp_ops;
-extern const sipc_stream_ops sipc_stream_tls_ops;
+/* What a stream can say about itself, for status and logs. */
+typedef struct sipc_stream_info {
+    char peer[64];          /* "ip:port" or "[v6]:port" of the remote end */
+    int tls;                /* 1 if this stream is TLS */
+    char tls_version[16];   /* "TLSv1.2" once the handshake is done */
+    char tls_cipher[64];
+    char peer_fingerprint[65]; /* hex SHA-256 of the peer's certificate */
+} sipc_stream_info;
 
-enum { SIPC_STREAM_CONNECTING, SIPC_STREAM_SNIFFING, SIPC_STREAM_HANDSHAKE, SIPC_STREAM_OPEN,
-       SIPC_STREAM_CLOSING };
-
-struct sipc_stream {
-    const sipc_stream_ops *ops;
-    const sipc_stream_events *ev;
-    void *owner;
-    uv_tcp_t tcp;
-    uv_connect_t conn_req;
-    uv_shutdown_t shut_req;
-    int state;
-    int is_server;
-    int got_bytes;       /* any byte received yet (for permissive fallback) */
-    int error_reported;
-    int paused;
-    sipc_tls_mode mode;  /* what this side accepts/offers */
-    sipc_tls_config *tlscfg;
-    sipc_tls *tls;
-    sipc_buf tx;         /* bytes ready for the socket (ciphertext for TLS) */
-    uint8_t *rbuf;
-    char peer[64];
-};
-
-/* Client: TLS if want_tls, else plaintext. */
+/* Client: TLS when tlscfg is non-NULL, else plaintext. */
 int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockaddr *addr,
-                        int want_tls, sipc_tls_config *tlscfg, const sipc_stream_events *ev,
-                        void *owner);
+                        sipc_tls_config *tlscfg, const sipc_stream_events *ev, void *owner);
 /* Server: accept from listener; the first byte from the peer selects TLS or
- * plaintext as mode allows. */
-int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, sipc_tls_mode mode,
+ * plaintext among kinds (SIPC_STREAM_PLAIN | SIPC_STREAM_TLS). A peer of a
+ * kind not accepted gets an answer it can read (a TLS alert, or the owner's
+ * error frame after the error event) and the stream fails with
+ * SIPC_EPLAINTEXT or SIPC_ETLSONPLAIN. */
+int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, unsigned kinds,
                        sipc_tls_config *tlscfg, const sipc_stream_events *ev, void *owner);
 /* Queues plaintext (all of b; b->len becomes 0). */
 int sipc_stream_write(sipc_stream *s, sipc_buf *b);
@@ -86,10 +64,16 @@ void sipc_stream_abort(sipc_stream *s);
 int sipc_stream_is_tls(const sipc_stream *s);
 /* Stops or resumes reading (backpressure on a peer that does not read). */
 void sipc_stream_pause(sipc_stream *s, int pause);
-void sipc_stream_describe(const sipc_stream *s, sipc_peer_info *pi);
+void sipc_stream_describe(const sipc_stream *s, sipc_stream_info *info);
 
-/* For the implementations: hand s->tx to the socket; report a fatal error. */
-int sipc_stream_flush_tx(sipc_stream *s);
-void sipc_stream_fail(sipc_stream *s, int err, const char *detail);
+void *sipc_stream_owner(const sipc_stream *s);
+void sipc_stream_set_owner(sipc_stream *s, void *owner);
+/* "ip:port" of the peer ("" before the socket is connected). */
+const char *sipc_stream_peer(const sipc_stream *s);
+/* 1 once any byte arrived from the peer (a permissive dialer falls back to
+ * plaintext when a TLS attempt was closed without a byte). */
+int sipc_stream_got_bytes(const sipc_stream *s);
+/* 1 while a TLS handshake is in progress. */
+int sipc_stream_in_tls_handshake(const sipc_stream *s);
 
 #endif

@@ -1,5 +1,5 @@
 /* stream_tcp.c - the plaintext stream: bytes pass straight through. */
-#include "transport/stream.h"
+#include "transport/stream_impl.h"
 
 static int tcp_start(sipc_stream *s)
 {

@@ -2,7 +2,7 @@
  * TLS engine; plaintext comes out to the same events as a plaintext stream. */
 #include <stdio.h>
 
-#include "transport/stream.h"
+#include "transport/stream_impl.h"
 
 static void tls_become_open(sipc_stream *s)
 {
@@ -82,11 +82,12 @@ static void tls_destroy(sipc_stream *s)
     s->tls = NULL;
 }
 
-static void tls_describe(const sipc_stream *s, sipc_peer_info *pi)
+static void tls_describe(const sipc_stream *s, sipc_stream_info *info)
 {
     if (s->tls)
-        sipc_tls_describe(s->tls, pi->tls_version, sizeof pi->tls_version, pi->tls_cipher,
-                          sizeof pi->tls_cipher, pi->peer_fingerprint, sizeof pi->peer_fingerprint);
+        sipc_tls_describe(s->tls, info->tls_version, sizeof info->tls_version, info->tls_cipher,
+                          sizeof info->tls_cipher, info->peer_fingerprint,
+                          sizeof info->peer_fingerprint);
 }
 
 const sipc_stream_ops sipc_stream_tls_ops = {

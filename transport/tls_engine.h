@@ -9,17 +9,45 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "certs/keypair.h"
-#include "certs/trust.h"
-#include "ipc/buf.h"
+#include "base/buf.h"
 
 typedef struct sipc_tls_config sipc_tls_config; /* per security: contexts */
 typedef struct sipc_tls sipc_tls;               /* per connection */
 
-/* Builds server and client contexts for TLS 1.2 with mutual authentication
- * from kp (presented) and trust (whom to accept). trust must outlive cfg. */
-int sipc_tls_config_new(sipc_tls_config **out, const sipc_keypair *kp, const sipc_trust *trust,
-                        char *err, size_t errlen);
+/* Longest chain a peer may present and be judged on. */
+#define SIPC_TLS_MAX_CHAIN 10
+
+/* A DER blob the caller owns. */
+typedef struct sipc_tls_der {
+    const uint8_t *data;
+    size_t len;
+} sipc_tls_der;
+
+/* Judges the chain a peer presented (leaf first, DER) once the TLS library's
+ * own checks have run. peer_is_client says which role the peer plays (which
+ * extended key usage it needs). Returns 0 to accept; otherwise writes one
+ * operator-readable line (what is wrong and the fix) into why. A peer is
+ * accepted only when both the TLS library and this function accept it. */
+typedef int (*sipc_tls_verify_fn)(void *arg, const sipc_tls_der *chain, int n, int peer_is_client,
+                                  char *why, size_t whylen);
+
+/* What a configuration is built from; the engine knows no certificate
+ * policy. Everything is copied or consumed by sipc_tls_config_new() except
+ * verify_arg, which must outlive the configuration. */
+typedef struct sipc_tls_params {
+    const sipc_tls_der *chain; /* this side's certificate, then its issuers */
+    int nchain;
+    sipc_tls_der key;          /* PKCS#8, SEC1 or PKCS#1 DER */
+    const sipc_tls_der *anchors; /* roots the TLS library may build paths to */
+    int nanchors;
+    const char *const *anchor_names; /* for messages, may be NULL */
+    sipc_tls_verify_fn verify;       /* required */
+    void *verify_arg;
+} sipc_tls_params;
+
+/* Builds server and client contexts for TLS 1.2 with mutual authentication. */
+int sipc_tls_config_new(sipc_tls_config **out, const sipc_tls_params *params, char *err,
+                        size_t errlen);
 void sipc_tls_config_free(sipc_tls_config *cfg);
 
 /* Plaintext delivered by sipc_tls_input(); return non-zero to stop. */
@@ -44,6 +72,8 @@ int sipc_tls_peer_closed(const sipc_tls *t);
 /* Why the last call failed, in an operator's words (verification reason,
  * alert received, ...). "" if nothing to add. */
 const char *sipc_tls_detail(const sipc_tls *t);
+/* Version and cipher of an established session ("" before), and the hex
+ * SHA-256 of the peer's leaf certificate once presented. */
 void sipc_tls_describe(const sipc_tls *t, char *version, size_t vlen, char *cipher, size_t clen,
                        char *peer_fp, size_t fplen);
 /* A TLS alert record (unexpected_message, fatal) for a peer that spoke

@@ -1,26 +1,30 @@
 /* tls_wolfssl.c - the TLS engine on wolfSSL: TLS 1.2 only, mutual
  * authentication on both sides, ECDHE with AEAD suites, driven entirely from
  * memory through wolfSSL's custom I/O callbacks (never wolfSSL_set_fd on a
- * socket libuv owns). Peer certificates are judged by certs/trust.c, the same
- * verifier `tlstool verify` uses. */
+ * socket libuv owns). Peer certificates are judged by wolfSSL and then by the
+ * verify callback of the configuration (sipc's one verifier, wired in by
+ * ipc/security.c). */
 #include <wolfssl/options.h>
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/sha256.h>
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <uv.h>
 
-#include "sipc/sipc.h"
+#include "sipc/errno.h"
 #include "transport/tls_engine.h"
 
 struct sipc_tls_config {
     WOLFSSL_CTX *srv;
     WOLFSSL_CTX *cli;
-    const sipc_trust *trust;
+    sipc_tls_verify_fn verify;
+    void *verify_arg;
 };
 
 struct sipc_tls {
@@ -118,7 +122,33 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
     return sz;
 }
 
-/* ---- verification: wolfSSL's own checks AND certs/trust.c must both pass */
+/* ---- verification: wolfSSL's own checks AND the verify callback must both pass */
+
+static void fingerprint_hex(const uint8_t *der, size_t len, char out[65])
+{
+    uint8_t h[WC_SHA256_DIGEST_SIZE];
+    out[0] = '\0';
+    if (wc_Sha256Hash(der, (word32)len, h) != 0)
+        return;
+    for (int i = 0; i < WC_SHA256_DIGEST_SIZE; i++)
+        snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* Hands chain to the configuration's verifier; 0 accepted. */
+static int judge_chain(sipc_tls *t, const sipc_tls_der *chain, int n)
+{
+    fingerprint_hex(chain[0].data, chain[0].len, t->peer_fp);
+    char why[900];
+    why[0] = '\0';
+    if (t->cfg->verify(t->cfg->verify_arg, chain, n, t->is_server, why, sizeof why) != 0) {
+        t->vfy_rejected = 1;
+        snprintf(t->detail, sizeof t->detail, "peer certificate rejected: %s",
+                 why[0] ? why : "refused by the verifier");
+        return -1;
+    }
+    t->vfy_accepted = 1;
+    return 0;
+}
 
 static const char *wolf_verify_error_text(int e)
 {
@@ -162,23 +192,14 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
     if (preverify && store->error_depth > 0)
         return 1;
 
-    sipc_der chain[SIPC_VFY_MAX_LINKS];
-    int n = store->totalCerts < SIPC_VFY_MAX_LINKS ? store->totalCerts : SIPC_VFY_MAX_LINKS;
+    sipc_tls_der chain[SIPC_TLS_MAX_CHAIN];
+    int n = store->totalCerts < SIPC_TLS_MAX_CHAIN ? store->totalCerts : SIPC_TLS_MAX_CHAIN;
     for (int i = 0; i < n; i++) {
         chain[i].data = store->certs[i].buffer;
         chain[i].len = store->certs[i].length;
     }
-    sipc_fingerprint(chain[0].data, chain[0].len, t->peer_fp);
-    sipc_vfy_result res;
-    sipc_vfy_status st = sipc_trust_verify(t->cfg->trust, chain, n,
-                                           t->is_server ? SIPC_PURPOSE_CLIENT : SIPC_PURPOSE_SERVER,
-                                           time(NULL), &res);
-    if (st != SIPC_VFY_OK) {
-        t->vfy_rejected = 1;
-        snprintf(t->detail, sizeof t->detail, "peer certificate rejected: %s%s%s", res.reason,
-                 res.fix[0] ? "; fix: " : "", res.fix);
+    if (judge_chain(t, chain, n) != 0)
         return 0;
-    }
     if (!preverify) {
         /* Our verifier accepted what wolfSSL refused: never report success. */
         t->vfy_accepted = 0;
@@ -210,35 +231,25 @@ static int verify_after_handshake(sipc_tls *t)
                  "peer certificate could not be verified: the TLS library kept no copy of it");
         return SIPC_EPEERAUTH;
     }
-    sipc_der chain[SIPC_VFY_MAX_LINKS];
-    if (n > SIPC_VFY_MAX_LINKS)
-        n = SIPC_VFY_MAX_LINKS;
+    sipc_tls_der chain[SIPC_TLS_MAX_CHAIN];
+    if (n > SIPC_TLS_MAX_CHAIN)
+        n = SIPC_TLS_MAX_CHAIN;
     for (int i = 0; i < n; i++) {
         chain[i].data = wolfSSL_get_chain_cert(ch, i);
         chain[i].len = (size_t)wolfSSL_get_chain_length(ch, i);
     }
-    sipc_fingerprint(chain[0].data, chain[0].len, t->peer_fp);
-    sipc_vfy_result res;
-    if (sipc_trust_verify(t->cfg->trust, chain, n,
-                          t->is_server ? SIPC_PURPOSE_CLIENT : SIPC_PURPOSE_SERVER, time(NULL),
-                          &res) != SIPC_VFY_OK) {
-        t->vfy_rejected = 1;
-        snprintf(t->detail, sizeof t->detail, "peer certificate rejected: %s", res.reason);
-        return SIPC_EPEERAUTH;
-    }
-    t->vfy_accepted = 1;
-    return 0;
+    return judge_chain(t, chain, n) == 0 ? 0 : SIPC_EPEERAUTH;
 }
 
 /* ---- contexts ---- */
 
-static int der_chain_to_pem(const sipc_keypair *kp, sipc_buf *pem)
+static int der_chain_to_pem(const sipc_tls_params *p, sipc_buf *pem)
 {
-    for (int i = 0; i < kp->ncerts; i++) {
-        int need = wc_DerToPem(kp->certs[i].data, (word32)kp->certs[i].len, NULL, 0, CERT_TYPE);
+    for (int i = 0; i < p->nchain; i++) {
+        int need = wc_DerToPem(p->chain[i].data, (word32)p->chain[i].len, NULL, 0, CERT_TYPE);
         if (need <= 0 || sipc_buf_reserve(pem, (size_t)need) != 0)
             return -1;
-        int r = wc_DerToPem(kp->certs[i].data, (word32)kp->certs[i].len, pem->data + pem->len,
+        int r = wc_DerToPem(p->chain[i].data, (word32)p->chain[i].len, pem->data + pem->len,
                             (word32)need, CERT_TYPE);
         if (r <= 0)
             return -1;
@@ -247,8 +258,8 @@ static int der_chain_to_pem(const sipc_keypair *kp, sipc_buf *pem)
     return 0;
 }
 
-static WOLFSSL_CTX *ctx_make(int server, const sipc_keypair *kp, const sipc_buf *chain_pem,
-                             const sipc_trust *trust, char *err, size_t errlen)
+static WOLFSSL_CTX *ctx_make(int server, const sipc_tls_params *p, const sipc_buf *chain_pem,
+                             char *err, size_t errlen)
 {
     WOLFSSL_CTX *ctx = wolfSSL_CTX_new(server ? wolfTLSv1_2_server_method() : wolfTLSv1_2_client_method());
     if (!ctx) {
@@ -260,7 +271,7 @@ static WOLFSSL_CTX *ctx_make(int server, const sipc_keypair *kp, const sipc_buf 
         snprintf(err, errlen, "this node's certificate could not be loaded");
         goto fail;
     }
-    if (wolfSSL_CTX_use_PrivateKey_buffer(ctx, kp->key.data, (long)kp->key.len,
+    if (wolfSSL_CTX_use_PrivateKey_buffer(ctx, p->key.data, (long)p->key.len,
                                           WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
         snprintf(err, errlen, "this node's private key could not be loaded");
         goto fail;
@@ -269,15 +280,17 @@ static WOLFSSL_CTX *ctx_make(int server, const sipc_keypair *kp, const sipc_buf 
         snprintf(err, errlen, "this node's private key does not match its certificate");
         goto fail;
     }
-    for (int i = 0; i < sipc_trust_anchor_count(trust); i++) {
-        const sipc_der *a = sipc_trust_anchor(trust, i);
-        /* Dates are judged by certs/trust.c for every handshake, with a clear
-         * reason; an expired anchor must not make the node unable to start. */
+    for (int i = 0; i < p->nanchors; i++) {
+        const sipc_tls_der *a = &p->anchors[i];
+        /* Dates are judged by the verify callback for every handshake, with a
+         * clear reason; an expired anchor must not make the node unable to start. */
         if (wolfSSL_CTX_load_verify_buffer_ex(ctx, a->data, (long)a->len, WOLFSSL_FILETYPE_ASN1, 0,
                                               WOLFSSL_LOAD_FLAG_DATE_ERR_OKAY) != WOLFSSL_SUCCESS) {
             char fp[65];
-            sipc_fingerprint(a->data, a->len, fp);
-            snprintf(err, errlen, "trusted certificate %.16s... could not be loaded as a trust anchor (is it a CA?)", fp);
+            fingerprint_hex(a->data, a->len, fp);
+            snprintf(err, errlen, "trusted certificate %s%s%.16s... could not be loaded as a trust anchor (is it a CA?)",
+                     p->anchor_names && p->anchor_names[i] ? p->anchor_names[i] : "",
+                     p->anchor_names && p->anchor_names[i] ? " " : "", fp);
             goto fail;
         }
     }
@@ -302,9 +315,10 @@ fail:
     return NULL;
 }
 
-int sipc_tls_config_new(sipc_tls_config **out, const sipc_keypair *kp, const sipc_trust *trust,
-                        char *err, size_t errlen)
+int sipc_tls_config_new(sipc_tls_config **out, const sipc_tls_params *params, char *err,
+                        size_t errlen)
 {
+    assert(params && params->verify);
     if (once_init() != 0) {
         snprintf(err, errlen, "wolfSSL failed to initialise");
         return SIPC_ETLSCONFIG;
@@ -313,15 +327,16 @@ int sipc_tls_config_new(sipc_tls_config **out, const sipc_keypair *kp, const sip
     if (!cfg)
         return SIPC_ENOMEM;
     sipc_buf pem = {0};
-    if (der_chain_to_pem(kp, &pem) != 0) {
+    if (der_chain_to_pem(params, &pem) != 0) {
         snprintf(err, errlen, "this node's certificate could not be encoded");
         goto fail;
     }
-    cfg->trust = trust;
-    cfg->srv = ctx_make(1, kp, &pem, trust, err, errlen);
+    cfg->verify = params->verify;
+    cfg->verify_arg = params->verify_arg;
+    cfg->srv = ctx_make(1, params, &pem, err, errlen);
     if (!cfg->srv)
         goto fail;
-    cfg->cli = ctx_make(0, kp, &pem, trust, err, errlen);
+    cfg->cli = ctx_make(0, params, &pem, err, errlen);
     if (!cfg->cli)
         goto fail;
     sipc_buf_free(&pem);

@@ -54,7 +54,7 @@
 
 #include <uv.h>
 
-#include "sipc/sipc.h"
+#include "sipc/node.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_MISMATCH 2

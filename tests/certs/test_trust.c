@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "certs/keygen.h"
-#include "certs/pkcs12.h"
+#include "certs/tool/keygen.h"
+#include "certs/tool/pkcs12.h"
 #include "certs/trust.h"
 #include "certs/x509_info.h"
 
@@ -37,7 +37,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static sipc_trust *trust_of(const sipc_keypair *own, const char *subject, sipc_revocation rev)
+static sipc_trust *trust_of(const sipc_keypair *own, const char *subject, sipc_trust_revocation rev)
 {
     sipc_trust_policy pol;
     memset(&pol, 0, sizeof pol);
@@ -53,7 +53,7 @@ static sipc_trust *trust_of(const sipc_keypair *own, const char *subject, sipc_r
 static void test_pinned_own_pair(void **state)
 {
     (void)state;
-    sipc_trust *t = trust_of(&A, NULL, SIPC_REVOCATION_SOFT);
+    sipc_trust *t = trust_of(&A, NULL, SIPC_TRUST_REV_SOFT);
     sipc_vfy_result res;
     assert_int_equal(sipc_trust_verify(t, A.certs, 1, SIPC_PURPOSE_BOTH, time(NULL), &res),
                      SIPC_VFY_OK);
@@ -66,7 +66,7 @@ static void test_pinned_own_pair(void **state)
 static void test_dates_checked_even_for_the_anchor(void **state)
 {
     (void)state;
-    sipc_trust *t = trust_of(&A, NULL, SIPC_REVOCATION_SOFT);
+    sipc_trust *t = trust_of(&A, NULL, SIPC_TRUST_REV_SOFT);
     sipc_vfy_result res;
     time_t later = time(NULL) + 400L * 86400;
     assert_int_equal(sipc_trust_verify(t, A.certs, 1, SIPC_PURPOSE_BOTH, later, &res),
@@ -88,7 +88,7 @@ static void test_dates_checked_even_for_the_anchor(void **state)
 static void test_other_pair_not_pinned_until_trusted(void **state)
 {
     (void)state;
-    sipc_trust *t = trust_of(&A, NULL, SIPC_REVOCATION_SOFT);
+    sipc_trust *t = trust_of(&A, NULL, SIPC_TRUST_REV_SOFT);
     sipc_vfy_result res;
     assert_int_equal(sipc_trust_verify(t, B.certs, 1, SIPC_PURPOSE_CLIENT, time(NULL), &res),
                      SIPC_VFY_NOT_PINNED);
@@ -101,7 +101,7 @@ static void test_other_pair_not_pinned_until_trusted(void **state)
     assert_string_equal(res.links[0].source, "trust store");
     sipc_trust_free(t);
     /* without any own pair: untrusted root */
-    t = trust_of(NULL, NULL, SIPC_REVOCATION_SOFT);
+    t = trust_of(NULL, NULL, SIPC_TRUST_REV_SOFT);
     assert_int_equal(sipc_trust_verify(t, B.certs, 1, SIPC_PURPOSE_CLIENT, time(NULL), &res),
                      SIPC_VFY_UNTRUSTED_ROOT);
     sipc_trust_free(t);
@@ -111,15 +111,15 @@ static void test_subject_policy(void **state)
 {
     (void)state;
     sipc_vfy_result res;
-    sipc_trust *t = trust_of(&A, "CN=cluster A", SIPC_REVOCATION_SOFT);
+    sipc_trust *t = trust_of(&A, "CN=cluster A", SIPC_TRUST_REV_SOFT);
     assert_int_equal(sipc_trust_verify(t, A.certs, 1, SIPC_PURPOSE_BOTH, time(NULL), &res),
                      SIPC_VFY_OK);
     sipc_trust_free(t);
-    t = trust_of(&A, "o=test , cn=CLUSTER A", SIPC_REVOCATION_SOFT);
+    t = trust_of(&A, "o=test , cn=CLUSTER A", SIPC_TRUST_REV_SOFT);
     assert_int_equal(sipc_trust_verify(t, A.certs, 1, SIPC_PURPOSE_BOTH, time(NULL), &res),
                      SIPC_VFY_OK);
     sipc_trust_free(t);
-    t = trust_of(&A, "cluster B", SIPC_REVOCATION_SOFT);
+    t = trust_of(&A, "cluster B", SIPC_TRUST_REV_SOFT);
     assert_int_equal(sipc_trust_verify(t, A.certs, 1, SIPC_PURPOSE_BOTH, time(NULL), &res),
                      SIPC_VFY_WRONG_SUBJECT);
     assert_non_null(strstr(res.reason, "differs from the required subject 'cluster B'"));
@@ -129,7 +129,7 @@ static void test_subject_policy(void **state)
 static void test_malformed_and_empty(void **state)
 {
     (void)state;
-    sipc_trust *t = trust_of(&A, NULL, SIPC_REVOCATION_SOFT);
+    sipc_trust *t = trust_of(&A, NULL, SIPC_TRUST_REV_SOFT);
     sipc_vfy_result res;
     assert_int_equal(sipc_trust_verify(t, NULL, 0, SIPC_PURPOSE_BOTH, time(NULL), &res),
                      SIPC_VFY_NO_CERT);
@@ -151,7 +151,7 @@ static void test_malformed_and_empty(void **state)
 static void test_bad_signature(void **state)
 {
     (void)state;
-    sipc_trust *t = trust_of(&A, NULL, SIPC_REVOCATION_SOFT);
+    sipc_trust *t = trust_of(&A, NULL, SIPC_TRUST_REV_SOFT);
     uint8_t *copy = malloc(A.certs[0].len);
     memcpy(copy, A.certs[0].data, A.certs[0].len);
     copy[A.certs[0].len - 5] ^= 0x01; /* inside the signature */
@@ -168,7 +168,7 @@ static void test_bad_signature(void **state)
 static void test_every_byte_flip_refused(void **state)
 {
     (void)state;
-    sipc_trust *t = trust_of(&A, NULL, SIPC_REVOCATION_SOFT);
+    sipc_trust *t = trust_of(&A, NULL, SIPC_TRUST_REV_SOFT);
     char err[256];
     assert_int_equal(sipc_trust_add_root(t, B.certs[0].data, B.certs[0].len, err, sizeof err), 0);
     const sipc_keypair *pairs[2] = {&A, &B};

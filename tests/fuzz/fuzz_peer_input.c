@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 1: { /* a presented chain: one certificate, verified against a trust */
         sipc_x509 x;
         (void)sipc_x509_parse(&x, data, size, NULL, 0);
-        sipc_trust_policy pol = {.subject = "CN=fuzz", .revocation = SIPC_REVOCATION_HARD};
+        sipc_trust_policy pol = {.subject = "CN=fuzz", .revocation = SIPC_TRUST_REV_HARD};
         sipc_trust *t;
         if (sipc_trust_new(&t, &pol) == 0) {
             sipc_der chain[2] = {{(uint8_t *)data, size / 2}, {(uint8_t *)data + size / 2, size - size / 2}};

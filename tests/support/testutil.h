@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <uv.h>
 
-#include "sipc/sipc.h"
+#include "sipc/node.h"
 
 /* A fresh directory under $TMPDIR (0700); removed by tu_rmdir. */
 char *tu_mkdtemp(const char *tag);

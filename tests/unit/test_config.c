@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "sipc/sipc.h"
+#include "sipc/node.h"
 
 /* ------------------------------------------------------------ helpers */
 

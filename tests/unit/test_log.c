@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "sipc/sipc.h"
+#include "sipc/node.h"
 
 #define LINE_RE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2} [A-Za-z.]+ (DEBUG|INFO|WARN|ERROR) .*$"
 

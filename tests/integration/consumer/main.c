@@ -1,5 +1,5 @@
-/* An out-of-tree program that uses only the installed <sipc/sipc.h>. */
-#include <sipc/sipc.h>
+/* An out-of-tree program that uses only the installed public headers. */
+#include <sipc/node.h>
 #include <stdio.h>
 #include <string.h>
 

@@ -10,7 +10,7 @@
 #include <sysexits.h>
 #include <uv.h>
 
-#include "sipc/sipc.h"
+#include "sipc/node.h"
 
 typedef struct run {
     sipc_ctx *ctx;

@@ -17,13 +17,13 @@
 #include <uv.h>
 
 #include "transport/tls_engine.h"
-#include "certs/keygen.h"
+#include "certs/tool/keygen.h"
 #include "certs/keypair.h"
-#include "certs/pkcs12.h"
-#include "certs/store.h"
+#include "certs/tool/pkcs12.h"
+#include "certs/tool/store.h"
 #include "certs/trust.h"
 #include "certs/x509_info.h"
-#include "sipc/sipc.h"
+#include "sipc/node.h"
 
 /* ------------------------------------------------------------ exit codes */
 enum {
@@ -294,7 +294,7 @@ static void policy_of(const sipc_config *cfg, sipc_trust_policy *pol)
 {
     memset(pol, 0, sizeof *pol);
     snprintf(pol->subject, sizeof pol->subject, "%s", cfg->subject);
-    pol->revocation = cfg->revocation;
+    pol->revocation = (sipc_trust_revocation)cfg->revocation;
 }
 
 static const char *revocation_name(sipc_revocation r)

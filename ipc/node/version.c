@@ -2,7 +2,7 @@
 #include <cpuid.h>
 #include <stdio.h>
 
-#include "sipc/sipc.h"
+#include "sipc/node.h"
 #include "transport/tls_engine.h"
 
 #ifndef SIPC_WOLFSSL_DESCRIPTION

@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "certs/store.h"
-#include "sipc/sipc.h"
-#include "ipc/error_text.h"
+#include "certs/tool/store.h"
+#include "sipc/errno.h"
+#include "base/error_text.h"
 
 void sipc_secure_free(void *p, size_t len)
 {

@@ -14,7 +14,7 @@
 #include <sysexits.h>
 #include <uv.h>
 
-#include "sipc/sipc.h"
+#include "sipc/node.h"
 
 typedef struct svc {
     char key[32];          /* config section: "data" */
@@ -77,8 +77,12 @@ static void on_signal(uv_signal_t *h, int signum)
         if (services[i].log)
             sipc_logf(services[i].log, SIPC_LOG_INFO, "Service.Stop", "Received %s, stopping %s",
                       signum == SIGTERM ? "SIGTERM" : "SIGINT", services[i].display);
-        if (services[i].ctx)
+        if (services[i].ctx) {
+            if (services[i].log)
+                sipc_logf(services[i].log, SIPC_LOG_INFO, "Service.Stop", "Stopping %s",
+                          services[i].display);
             sipc_ctx_close(services[i].ctx, on_ctx_closed, &services[i]);
+        }
     }
     uv_signal_stop(&sig_term);
     uv_signal_stop(&sig_int);
@@ -166,10 +170,7 @@ int main(int argc, char **argv)
         svc *s = &services[i];
         sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "%s", sipc_version_string());
         sipc_options o;
-        sipc_options_init(&o);
-        o.node_id = cfg.node_id;
-        o.cluster = cfg.cluster;
-        o.max_frame = cfg.max_frame;
+        sipc_options_from_config(&o, &cfg);
         o.log = sipc_logger_sink;
         o.log_arg = s->log;
         if ((r = sipc_ctx_new(&s->ctx, loop, &o, sec)) != 0 || (r = sipc_router_new(&s->router)) != 0) {
@@ -178,9 +179,21 @@ int main(int argc, char **argv)
             rc = EX_SOFTWARE;
             break;
         }
+        sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "Starting %s", s->display);
         r = sipc_server_listen(&s->srv, s->ctx, s->display, cfg.address, s->port, s->router);
-        if (r != 0)
+        if (r != 0) {
             rc = EX_OSERR; /* the server logged which port and why */
+            break;
+        }
+        sipc_tls_mode mode = sipc_security_mode(sec);
+        sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "%s: %d",
+                  mode == SIPC_TLS_OFF ? "Port" : "TLS Port", sipc_server_port(s->srv));
+        if (mode == SIPC_TLS_PERMISSIVE)
+            sipc_logf(s->log, SIPC_LOG_WARN, "Service.Start",
+                      "Permissive TLS mode: plaintext peers are also accepted on port %d; set "
+                      "[tls] mode = strict once every node has TLS enabled",
+                      sipc_server_port(s->srv));
+        sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "%s Started", s->display);
     }
     sipc_security_release(sec); /* every context holds its own reference */
 

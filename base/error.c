@@ -4,9 +4,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <uv.h>
 
-#include "ipc/error_text.h"
-#include "sipc/sipc.h"
+#include "base/error_text.h"
+#include "sipc/errno.h"
 
 /* libuv allocates (and never frees) a string for a code it does not know;
  * ask its buffer variant first so unknown codes cost nothing. */

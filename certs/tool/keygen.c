@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certs/keygen.h"
-#include "ipc/error_text.h"
-#include "sipc/sipc.h"
+#include "certs/tool/keygen.h"
+#include "base/error_text.h"
+#include "sipc/errno.h"
 
 
 static const char *const ALG_NAMES[] = {"ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072"};

@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certs/pkcs12.h"
+#include "certs/tool/pkcs12.h"
 #include "certs/x509_info.h"
-#include "ipc/error_text.h"
+#include "base/error_text.h"
 
 /* Iteration counts: 32768 or more makes DER OpenSSL rejects (see
  * shared/notes/wolfssl-facts.md). */

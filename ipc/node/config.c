@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sipc/sipc.h"
+#include "sipc/node.h"
 
 #define SIPC_DEFAULT_HOME "/var/lib/sipc"
 
@@ -33,19 +33,6 @@ static const struct {
     {"management", 23002},
     {"pipeline", 23003},
 };
-
-const char *sipc_tls_mode_name(sipc_tls_mode mode)
-{
-    switch (mode) {
-    case SIPC_TLS_OFF:
-        return "off";
-    case SIPC_TLS_STRICT:
-        return "strict";
-    case SIPC_TLS_PERMISSIVE:
-        return "permissive";
-    }
-    return "off";
-}
 
 int sipc_parse_address(const char *s, int default_port, char *host, size_t hostlen, int *port)
 {
@@ -505,4 +492,12 @@ int sipc_config_set(const char *home, const char *section, const char *key, cons
         return SIPC_ECONFIG;
     }
     return 0;
+}
+
+void sipc_options_from_config(sipc_options *opts, const sipc_config *cfg)
+{
+    sipc_options_init(opts);
+    opts->node_id = cfg->node_id;
+    opts->cluster = cfg->cluster;
+    opts->max_frame = cfg->max_frame;
 }

@@ -1,0 +1,24 @@
+/* addr.c - numeric addresses for listeners and dialers. */
+#include <string.h>
+
+#include "ipc/addr.h"
+
+int sipc__addr_numeric(const char *host, int port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (!host || !*host || !strcmp(host, "localhost"))
+        host = "127.0.0.1";
+    if (uv_ip4_addr(host, port, (struct sockaddr_in *)ss) == 0)
+        return 0;
+    const char *h = host;
+    char buf[64];
+    size_t n = strlen(host);
+    if (host[0] == '[' && n > 2 && n < sizeof buf && host[n - 1] == ']') {
+        memcpy(buf, host + 1, n - 2);
+        buf[n - 2] = '\0';
+        h = buf;
+    }
+    if (uv_ip6_addr(h, port, (struct sockaddr_in6 *)ss) == 0)
+        return 0;
+    return UV_EINVAL;
+}

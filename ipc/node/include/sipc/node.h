@@ -1,0 +1,116 @@
+/* sipc/node.h - policy for a program that runs as a node of a sipc cluster:
+ * its home folder ($SIPC_HOME), its configuration file (sipc.conf), its
+ * operator log files, its security loaded from the imported key pair, and the
+ * options of a context built from that configuration.
+ *
+ * sipc.h is mechanism only (contexts, servers, channels, calls); this header
+ * is where the node's conventions live. A program that is not a node (a test
+ * client with its own PEM files, say) needs only sipc.h. */
+#ifndef SIPC_NODE_H
+#define SIPC_NODE_H
+
+#include <stddef.h>
+
+#include "sipc/sipc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ home */
+
+/* $SIPC_HOME resolution shared by every tool: explicit (--home) if non-NULL,
+ * else $SIPC_HOME, else /var/lib/sipc. Returns a pointer to a static or the
+ * given string. */
+SIPC_EXTERN const char *sipc_home_resolve(const char *explicit_home);
+
+/* ---------------------------------------------------------- configuration */
+
+typedef enum { SIPC_REVOCATION_OFF = 0, SIPC_REVOCATION_SOFT, SIPC_REVOCATION_HARD } sipc_revocation;
+
+#define SIPC_MAX_SERVICES 8
+#define SIPC_MAX_NODES 32
+
+typedef struct sipc_service_conf {
+    char name[32];  /* section name: "data", "search", "management", "pipeline" */
+    int port;
+} sipc_service_conf;
+
+/* $SIPC_HOME/sipc.conf, an INI file. Unknown keys are reported as errors so a
+ * typo does not silently leave TLS off. */
+typedef struct sipc_config {
+    char home[512];
+    /* [node] */
+    char node_id[64];   /* default: the host name */
+    char address[128];  /* bind address, default 127.0.0.1 */
+    /* [cluster] */
+    char cluster[64];   /* default "sipc" */
+    char nodes[SIPC_MAX_NODES][160]; /* "host:port" of the data service of every node */
+    int nnodes;
+    /* [tls] */
+    int tls_enable;            /* enable = 0|1 */
+    sipc_tls_mode tls_mode;    /* mode = strict|permissive, meaningful when enabled */
+    char subject[256];         /* subject = required peer subject (organisation-signed pairs) */
+    sipc_revocation revocation;/* revocation = off|soft|hard, default soft */
+    /* [limits] */
+    size_t max_frame;          /* max_frame = bytes, default 16 MiB */
+    /* one entry per [<service>] section with a port */
+    sipc_service_conf services[SIPC_MAX_SERVICES];
+    int nservices;
+} sipc_config;
+
+/* Defaults, then $home/sipc.conf when it exists. A syntax error or unknown key
+ * fails with SIPC_ECONFIG and a message "sipc.conf:LINE: ..." in err. */
+SIPC_EXTERN int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errlen);
+/* Port of the named service, or the built-in default (data 23000, search
+ * 23001, management 23002, pipeline 23003), or 0 if unknown. */
+SIPC_EXTERN int sipc_config_port(const sipc_config *cfg, const char *service);
+/* Sets [section] key = value in $home/sipc.conf, keeping every other line and
+ * comment; the file is replaced atomically. */
+SIPC_EXTERN int sipc_config_set(const char *home, const char *section, const char *key,
+                                const char *value, char *err, size_t errlen);
+/* Splits "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 address
+ * into host (brackets removed) and port; a missing port is default_port, and
+ * with default_port 0 a port is required. Returns 0 or SIPC_EINVAL. */
+SIPC_EXTERN int sipc_parse_address(const char *s, int default_port, char *host, size_t hostlen,
+                                   int *port);
+/* The TLS mode in effect: SIPC_TLS_OFF unless tls_enable. */
+SIPC_EXTERN sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg);
+/* Context options from a loaded configuration: sipc_options_init() defaults,
+ * then the node id, the cluster name and max_frame of cfg. The strings point
+ * into cfg, which must outlive the sipc_ctx_new() call. */
+SIPC_EXTERN void sipc_options_from_config(sipc_options *opts, const sipc_config *cfg);
+
+/* -------------------------------------------------------------- security */
+
+/* From $home/security/ per cfg (node.crt, trust/, crl/). With TLS off this
+ * succeeds without reading any file. On failure err says which file and why. */
+SIPC_EXTERN int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err,
+                                   size_t errlen);
+
+/* ------------------------------------------------------------------- logs */
+
+/* A log file writer that produces the documented operator format
+ *   2026-11-23T13:35:01 Service.Start INFO TLS Port: 23000
+ * into DIR/<name>_<YYYYMMDD>.log (switching file at midnight) and, when
+ * echo_stderr is set, to stderr. dir may be NULL for stderr only. */
+typedef struct sipc_logger sipc_logger;
+SIPC_EXTERN int sipc_logger_open(sipc_logger **out, const char *dir, const char *name,
+                                 int echo_stderr, sipc_log_level min_level);
+SIPC_EXTERN void sipc_logger_close(sipc_logger *lg);
+/* A sipc_log_fn that writes to the sipc_logger passed as arg; with arg NULL,
+ * to stderr at INFO and above. */
+SIPC_EXTERN void sipc_logger_sink(void *arg, sipc_log_level level, const char *category,
+                                  const char *msg);
+SIPC_EXTERN void sipc_logf(sipc_logger *lg, sipc_log_level level, const char *category,
+                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* --------------------------------------------------------------- version */
+
+/* e.g. "sipc 0.1.0, wolfSSL 5.5.4 (aesni intelasm sp-asm), CPU: aes avx2" */
+SIPC_EXTERN const char *sipc_version_string(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SIPC_NODE_H */

@@ -1,0 +1,42 @@
+/* security_load.c - a node's sipc_security from its configuration: the
+ * imported pair in $SIPC_HOME/security/node.crt and the trust of that home
+ * (trust/, crl/, the required subject and revocation policy). */
+#include <stdio.h>
+#include <string.h>
+
+#include "ipc/security.h"
+#include "sipc/node.h"
+
+int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err, size_t errlen)
+{
+    if (!out || !cfg)
+        return SIPC_EINVAL;
+    sipc_tls_mode mode = sipc_config_effective_mode(cfg);
+    if (mode == SIPC_TLS_OFF)
+        return sipc_security_plain(out);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/security/node.crt", cfg->home);
+    sipc_keypair kp;
+    memset(&kp, 0, sizeof kp);
+    int r = sipc_keypair_load_pem(&kp, path, NULL, err, errlen);
+    if (r != 0) {
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, " (TLS is enabled: import the cluster's key pair with "
+                                      "`tlstool import FILE`, or `tlstool disable`)");
+        return r;
+    }
+    sipc_trust_policy pol;
+    memset(&pol, 0, sizeof pol);
+    snprintf(pol.subject, sizeof pol.subject, "%s", cfg->subject);
+    _Static_assert((int)SIPC_REVOCATION_HARD == (int)SIPC_TRUST_REV_HARD &&
+                       (int)SIPC_REVOCATION_SOFT == (int)SIPC_TRUST_REV_SOFT,
+                   "revocation settings map one to one");
+    pol.revocation = (sipc_trust_revocation)cfg->revocation;
+    sipc_trust *trust = NULL;
+    r = sipc_trust_load_home(&trust, cfg->home, &pol, err, errlen);
+    if (r != 0) {
+        sipc_keypair_free(&kp);
+        return r;
+    }
+    return sipc__security_new_tls(out, mode, &kp, trust, err, errlen);
+}

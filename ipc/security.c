@@ -1,0 +1,219 @@
+/* security.c - sipc_security: the TLS mode plus, when TLS is on, this node's
+ * key pair, the one verifier (certs/trust.c) and the TLS engine's contexts.
+ * This is where the engine's verify callback is wired to the verifier, so the
+ * engine itself knows no certificate policy. */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ipc/security.h"
+#include "transport/stream.h"
+
+struct sipc_security {
+    int refs;
+    sipc_tls_mode mode;
+    sipc_keypair kp;
+    sipc_trust *trust;
+    sipc_tls_config *tls;
+};
+
+const char *sipc_tls_mode_name(sipc_tls_mode mode)
+{
+    switch (mode) {
+    case SIPC_TLS_OFF:
+        return "off";
+    case SIPC_TLS_STRICT:
+        return "strict";
+    case SIPC_TLS_PERMISSIVE:
+        return "permissive";
+    }
+    return "off";
+}
+
+static int security_alloc(sipc_security **out, sipc_tls_mode mode)
+{
+    sipc_security *sec = calloc(1, sizeof *sec);
+    if (!sec)
+        return SIPC_ENOMEM;
+    sec->refs = 1;
+    sec->mode = mode;
+    *out = sec;
+    return 0;
+}
+
+static void security_free(sipc_security *sec)
+{
+    sipc_tls_config_free(sec->tls);
+    sipc_trust_free(sec->trust);
+    sipc_keypair_free(&sec->kp);
+    free(sec);
+}
+
+/* The engine's verify callback: the same verifier as `tlstool verify`. */
+static int verify_peer(void *arg, const sipc_tls_der *chain, int n, int peer_is_client, char *why,
+                       size_t whylen)
+{
+    const sipc_security *sec = arg;
+    sipc_der links[SIPC_TLS_MAX_CHAIN];
+    if (n > SIPC_TLS_MAX_CHAIN)
+        n = SIPC_TLS_MAX_CHAIN;
+    for (int i = 0; i < n; i++) {
+        links[i].data = (uint8_t *)chain[i].data;
+        links[i].len = chain[i].len;
+    }
+    sipc_vfy_result res;
+    if (sipc_trust_verify(sec->trust, links, n,
+                          peer_is_client ? SIPC_PURPOSE_CLIENT : SIPC_PURPOSE_SERVER, time(NULL),
+                          &res) == SIPC_VFY_OK)
+        return 0;
+    snprintf(why, whylen, "%s%s%s", res.reason, res.fix[0] ? "; fix: " : "", res.fix);
+    return SIPC_EPEERAUTH;
+}
+
+int sipc__security_new_tls(sipc_security **out, sipc_tls_mode mode, sipc_keypair *kp,
+                           sipc_trust *trust, char *err, size_t errlen)
+{
+    assert(mode != SIPC_TLS_OFF && kp && trust);
+    sipc_security *sec;
+    int r = security_alloc(&sec, mode);
+    if (r != 0) {
+        sipc_keypair_free(kp);
+        sipc_trust_free(trust);
+        return r;
+    }
+    sec->kp = *kp;
+    memset(kp, 0, sizeof *kp);
+    sec->trust = trust;
+
+    sipc_tls_der chain[SIPC_KP_MAX_CHAIN];
+    for (int i = 0; i < sec->kp.ncerts; i++)
+        chain[i] = (sipc_tls_der){sec->kp.certs[i].data, sec->kp.certs[i].len};
+    int na = sipc_trust_anchor_count(trust);
+    sipc_tls_der *anchors = calloc((size_t)na + 1, sizeof *anchors);
+    if (!anchors) {
+        security_free(sec);
+        return SIPC_ENOMEM;
+    }
+    for (int i = 0; i < na; i++) {
+        const sipc_der *a = sipc_trust_anchor(trust, i);
+        anchors[i] = (sipc_tls_der){a->data, a->len};
+    }
+    sipc_tls_params p = {
+        .chain = chain,
+        .nchain = sec->kp.ncerts,
+        .key = {sec->kp.key.data, sec->kp.key.len},
+        .anchors = anchors,
+        .nanchors = na,
+        .verify = verify_peer,
+        .verify_arg = sec,
+    };
+    r = sipc_tls_config_new(&sec->tls, &p, err, errlen);
+    free(anchors);
+    if (r != 0) {
+        security_free(sec);
+        return r;
+    }
+    *out = sec;
+    return 0;
+}
+
+int sipc_security_plain(sipc_security **out)
+{
+    if (!out)
+        return SIPC_EINVAL;
+    return security_alloc(out, SIPC_TLS_OFF);
+}
+
+int sipc_security_from_pem(sipc_security **out, sipc_tls_mode mode, const char *cert_pem,
+                           const char *key_pem, char *err, size_t errlen)
+{
+    if (!out || (mode != SIPC_TLS_OFF && !cert_pem))
+        return SIPC_EINVAL;
+    if (mode == SIPC_TLS_OFF)
+        return security_alloc(out, mode);
+    sipc_keypair kp;
+    memset(&kp, 0, sizeof kp);
+    int r = sipc_keypair_load_pem(&kp, cert_pem, key_pem, err, errlen);
+    if (r != 0)
+        return r;
+    sipc_trust_policy pol;
+    memset(&pol, 0, sizeof pol);
+    pol.revocation = SIPC_TRUST_REV_SOFT;
+    sipc_trust *trust = NULL;
+    r = sipc_trust_new(&trust, &pol);
+    if (r == 0)
+        r = sipc_trust_set_own(trust, &kp);
+    if (r != 0) {
+        snprintf(err, errlen, "%s: cannot use this certificate as the cluster's pair", cert_pem);
+        sipc_trust_free(trust);
+        sipc_keypair_free(&kp);
+        return SIPC_ETLSCONFIG;
+    }
+    return sipc__security_new_tls(out, mode, &kp, trust, err, errlen);
+}
+
+int sipc_security_self_check(const sipc_security *sec, char *msg, size_t len)
+{
+    msg[0] = '\0';
+    if (sec->mode == SIPC_TLS_OFF)
+        return 0;
+    sipc_vfy_result res;
+    sipc_vfy_status st = sipc_trust_verify(sec->trust, sec->kp.certs, sec->kp.ncerts,
+                                           SIPC_PURPOSE_BOTH, time(NULL), &res);
+    if (st != SIPC_VFY_OK) {
+        snprintf(msg, len, "this node's certificate does not verify, every TLS handshake will fail: "
+                           "%s; fix: %s",
+                 res.reason, res.fix);
+        return SIPC_EPEERAUTH;
+    }
+    snprintf(msg, len, "%s", res.warning);
+    return 0;
+}
+
+sipc_security *sipc_security_retain(sipc_security *sec)
+{
+    int was = __atomic_fetch_add(&sec->refs, 1, __ATOMIC_RELAXED);
+    assert(was > 0);
+    (void)was;
+    return sec;
+}
+
+void sipc_security_release(sipc_security *sec)
+{
+    if (!sec)
+        return;
+    int now = __atomic_sub_fetch(&sec->refs, 1, __ATOMIC_ACQ_REL);
+    assert(now >= 0);
+    if (now == 0)
+        security_free(sec);
+}
+
+sipc_tls_mode sipc_security_mode(const sipc_security *sec)
+{
+    return sec->mode;
+}
+
+const char *sipc_security_fingerprint(const sipc_security *sec)
+{
+    return sec->mode == SIPC_TLS_OFF ? "" : sec->kp.fingerprint;
+}
+
+sipc_tls_config *sipc_security_tls(const sipc_security *sec)
+{
+    return sec->tls;
+}
+
+unsigned sipc_security_accepts(const sipc_security *sec)
+{
+    switch (sec->mode) {
+    case SIPC_TLS_OFF:
+        return SIPC_STREAM_PLAIN;
+    case SIPC_TLS_STRICT:
+        return SIPC_STREAM_TLS;
+    case SIPC_TLS_PERMISSIVE:
+        return SIPC_STREAM_PLAIN | SIPC_STREAM_TLS;
+    }
+    return SIPC_STREAM_PLAIN;
+}

@@ -1,0 +1,21 @@
+/* security.h - what sipc_security holds, for the ipc layer and the node
+ * layer above it. */
+#ifndef SIPC_IPC_SECURITY_H
+#define SIPC_IPC_SECURITY_H
+
+#include "certs/keypair.h"
+#include "certs/trust.h"
+#include "sipc/sipc.h"
+#include "transport/tls_engine.h"
+
+/* NULL when the mode is SIPC_TLS_OFF. */
+sipc_tls_config *sipc_security_tls(const sipc_security *sec);
+/* What a listener of this security accepts (SIPC_STREAM_PLAIN | _TLS). */
+unsigned sipc_security_accepts(const sipc_security *sec);
+
+/* A TLS security from a loaded pair and verifier: takes both over (also on
+ * failure, when they are freed). mode must not be SIPC_TLS_OFF. */
+int sipc__security_new_tls(sipc_security **out, sipc_tls_mode mode, sipc_keypair *kp,
+                           sipc_trust *trust, char *err, size_t errlen);
+
+#endif

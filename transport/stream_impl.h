@@ -1,0 +1,51 @@
+/* stream_impl.h - the stream object and the contract of its two kinds.
+ * Private to transport/: nothing above this layer includes it. */
+#ifndef SIPC_TRANSPORT_STREAM_IMPL_H
+#define SIPC_TRANSPORT_STREAM_IMPL_H
+
+#include "transport/stream.h"
+
+typedef struct sipc_stream_ops {
+    const char *name; /* "tcp" or "tls" */
+    int (*start)(sipc_stream *s);
+    int (*input)(sipc_stream *s, const uint8_t *p, size_t n);
+    /* Takes all of pt's bytes (pt->len becomes 0). */
+    int (*write)(sipc_stream *s, sipc_buf *pt);
+    void (*goodbye)(sipc_stream *s); /* e.g. close_notify */
+    void (*destroy)(sipc_stream *s);
+    void (*describe)(const sipc_stream *s, sipc_stream_info *info);
+} sipc_stream_ops;
+
+extern const sipc_stream_ops sipc_stream_tcp_ops;
+extern const sipc_stream_ops sipc_stream_tls_ops;
+
+/* States move forward only: CONNECTING or SNIFFING -> (HANDSHAKE ->) OPEN ->
+ * CLOSING; any state may jump to CLOSING. */
+enum { SIPC_STREAM_CONNECTING, SIPC_STREAM_SNIFFING, SIPC_STREAM_HANDSHAKE, SIPC_STREAM_OPEN,
+       SIPC_STREAM_CLOSING };
+
+struct sipc_stream {
+    const sipc_stream_ops *ops;
+    const sipc_stream_events *ev;
+    void *owner;
+    uv_tcp_t tcp;
+    uv_connect_t conn_req;
+    uv_shutdown_t shut_req;
+    int state;
+    int is_server;
+    int got_bytes;       /* any byte received yet (for permissive fallback) */
+    int error_reported;
+    int paused;
+    unsigned kinds;      /* SIPC_STREAM_PLAIN | SIPC_STREAM_TLS this side accepts */
+    sipc_tls_config *tlscfg;
+    sipc_tls *tls;
+    sipc_buf tx;         /* bytes ready for the socket (ciphertext for TLS) */
+    uint8_t *rbuf;
+    char peer[64];
+};
+
+/* For the implementations: hand s->tx to the socket; report a fatal error. */
+int sipc_stream_flush_tx(sipc_stream *s);
+void sipc_stream_fail(sipc_stream *s, int err, const char *detail);
+
+#endif

@@ -104,7 +104,9 @@ struct sipc_conn {
 /* Takes over stream (already connected or accepted). */
 int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_stream *stream, int is_server,
                    const sipc_router *router, const sipc_conn_owner_ops *ops, void *owner);
-/* Starts the handshake for a stream created with conn as owner later. */
+/* Closes c for err (0: closed by this side) with an operator-readable detail:
+ * outstanding calls complete with err, queued frames are flushed, the stream
+ * closes gracefully. Idempotent. */
 void sipc__conn_close(sipc_conn *c, int err, const char *detail);
 void sipc__conn_flush(sipc_conn *c);
 /* Sends a call prepared while waiting (takes ownership of call). */

@@ -8,33 +8,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sipc/errno.h"
+
 typedef struct sipc_buf {
     uint8_t *data;
     size_t len;
     size_t cap;
 } sipc_buf;
 
-/* Ensures room for extra more bytes; returns 0 or -1 on allocation failure. */
+/* Ensures room for extra more bytes; 0 or SIPC_ENOMEM (also when the size
+ * would overflow). */
 static inline int sipc_buf_reserve(sipc_buf *b, size_t extra)
 {
     if (b->cap - b->len >= extra)
         return 0;
+    if (extra > SIZE_MAX / 2 - b->len)
+        return SIPC_ENOMEM;
     size_t need = b->len + extra;
     size_t cap = b->cap ? b->cap : 4096;
     while (cap < need)
         cap *= 2;
     uint8_t *nd = realloc(b->data, cap);
     if (!nd)
-        return -1;
+        return SIPC_ENOMEM;
     b->data = nd;
     b->cap = cap;
     return 0;
 }
 
+/* Appends n bytes; 0 or SIPC_ENOMEM. */
 static inline int sipc_buf_append(sipc_buf *b, const void *p, size_t n)
 {
     if (sipc_buf_reserve(b, n) != 0)
-        return -1;
+        return SIPC_ENOMEM;
     memcpy(b->data + b->len, p, n);
     b->len += n;
     return 0;

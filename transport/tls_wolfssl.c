@@ -144,7 +144,7 @@ static int judge_chain(sipc_tls *t, const sipc_tls_der *chain, int n)
         t->vfy_rejected = 1;
         snprintf(t->detail, sizeof t->detail, "peer certificate rejected: %s",
                  why[0] ? why : "refused by the verifier");
-        return -1;
+        return SIPC_EPEERAUTH;
     }
     t->vfy_accepted = 1;
     return 0;
@@ -248,11 +248,11 @@ static int der_chain_to_pem(const sipc_tls_params *p, sipc_buf *pem)
     for (int i = 0; i < p->nchain; i++) {
         int need = wc_DerToPem(p->chain[i].data, (word32)p->chain[i].len, NULL, 0, CERT_TYPE);
         if (need <= 0 || sipc_buf_reserve(pem, (size_t)need) != 0)
-            return -1;
+            return SIPC_ETLSCONFIG;
         int r = wc_DerToPem(p->chain[i].data, (word32)p->chain[i].len, pem->data + pem->len,
                             (word32)need, CERT_TYPE);
         if (r <= 0)
-            return -1;
+            return SIPC_ETLSCONFIG;
         pem->len += (size_t)r;
     }
     return 0;

@@ -19,6 +19,7 @@
 
 #include "sipc/errno.h"
 #include "transport/tls_engine.h"
+#include "transport/tls_hello.h"
 
 struct sipc_tls_config {
     WOLFSSL_CTX *srv;
@@ -26,6 +27,9 @@ struct sipc_tls_config {
     sipc_tls_verify_fn verify;
     void *verify_arg;
 };
+
+/* Enough for any ClientHello a TLS 1.2 or 1.3 client sends in practice. */
+#define SIPC_TLS_HELLO_KEEP 4096
 
 struct sipc_tls {
     WOLFSSL *ssl;
@@ -39,6 +43,10 @@ struct sipc_tls {
     int vfy_rejected;  /* our verifier refused the peer */
     int vfy_accepted;  /* our verifier accepted the whole chain */
     int tx_failed;
+    /* Server: the first bytes of the peer's handshake, kept until it
+     * completes, to explain a refused ClientHello (tls_hello.h). */
+    uint8_t *hello;
+    size_t hello_len;
     char detail[1024];
     char peer_fp[65];
 };
@@ -386,6 +394,7 @@ void sipc_tls_free(sipc_tls *t)
     if (!t)
         return;
     wolfSSL_free(t->ssl);
+    free(t->hello);
     free(t);
 }
 
@@ -436,6 +445,40 @@ static const char *alert_text(int code)
     }
 }
 
+/* A fatal alert in a plaintext record: only valid before this side sent
+ * ChangeCipherSpec, which is where the errors that use it occur. */
+static void send_plain_alert(sipc_tls *t, uint8_t desc)
+{
+    const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, desc};
+    if (sipc_buf_append(t->tx, alert, sizeof alert) != 0)
+        t->tx_failed = 1;
+}
+
+/* A server whose handshake failed before it completed: if the peer's
+ * ClientHello shows why (no TLS 1.2, no usable group), say that. */
+static int explain_hello(sipc_tls *t)
+{
+    sipc_tls_hello_info hi;
+    if (!t->is_server || t->hs_done || !t->hello ||
+        sipc_tls_hello_parse(t->hello, t->hello_len, &hi) != 0)
+        return 0;
+    if (!hi.offers_tls12) {
+        snprintf(t->detail, sizeof t->detail,
+                 "peer does not offer TLS 1.2 (it offers up to TLS 1.%d): sipc speaks TLS 1.2 "
+                 "only; configure the client for TLS 1.2",
+                 hi.max_minor > 0 ? hi.max_minor - 1 : 0);
+        return 1;
+    }
+    if (hi.has_groups && !hi.offers_p256 && !hi.offers_p384) {
+        snprintf(t->detail, sizeof t->detail,
+                 "peer offers no key-exchange group sipc accepts (P-256 or P-384); it offered: "
+                 "%s",
+                 hi.groups[0] ? hi.groups : "none");
+        return 1;
+    }
+    return 0;
+}
+
 /* Turns a wolfSSL failure into a sipc code and an operator-readable detail. */
 static int map_error(sipc_tls *t, int ret)
 {
@@ -451,10 +494,21 @@ static int map_error(sipc_tls *t, int ret)
     if (t->vfy_rejected)
         return SIPC_EPEERAUTH;
     if (e == NO_PEER_CERT) {
+        /* wolfSSL closes without a word; the client's error should name the cause */
+        if (t->is_server)
+            send_plain_alert(t, 40 /* handshake_failure */);
         snprintf(t->detail, sizeof t->detail,
                  "peer presented no certificate: every node must import the cluster's key pair");
         return SIPC_ENOPEERCERT;
     }
+    if (t->hs_done && e == DUPLICATE_MSG_E) {
+        snprintf(t->detail, sizeof t->detail,
+                 "peer tried to renegotiate the TLS session; sipc does not allow renegotiation "
+                 "(reconnect instead)");
+        return SIPC_ETLS;
+    }
+    if (explain_hello(t))
+        return SIPC_ETLS;
     WOLFSSL_ALERT_HISTORY h;
     memset(&h, 0, sizeof h);
     wolfSSL_get_alert_history(t->ssl, &h);
@@ -510,6 +564,15 @@ int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_f
     t->in = data;
     t->in_len = len;
     int rc = 0;
+    if (t->is_server && !t->hs_done && t->hello_len < SIPC_TLS_HELLO_KEEP) {
+        if (!t->hello)
+            t->hello = malloc(SIPC_TLS_HELLO_KEEP);
+        if (t->hello) {
+            size_t n = len < SIPC_TLS_HELLO_KEEP - t->hello_len ? len : SIPC_TLS_HELLO_KEEP - t->hello_len;
+            memcpy(t->hello + t->hello_len, data, n);
+            t->hello_len += n;
+        }
+    }
     if (!t->hs_done) {
         int r = t->is_server ? wolfSSL_accept(t->ssl) : wolfSSL_connect(t->ssl);
         if (r != WOLFSSL_SUCCESS) {
@@ -521,6 +584,8 @@ int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_f
             goto out;
         }
         t->hs_done = 1;
+        free(t->hello);
+        t->hello = NULL;
         /* Application data may have come in the same read as Finished. */
     }
     /* wolfSSL_read returns at most one record per call: loop until it wants

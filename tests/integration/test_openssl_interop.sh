@@ -69,6 +69,11 @@ if sclient -tls1_2 && grep -Eq "Protocol *: TLSv1.2" "$work/sc.out" && ! grep -q
 else
     ok "s_client without a client certificate is refused"
 fi
+if grep -aq "alert handshake failure" "$work/sc.out"; then
+    ok "a client without a certificate gets a handshake_failure alert, not a bare close"
+else
+    not_ok "no alert for a client without a certificate"; cat "$work/sc.out"
+fi
 if sclient -tls1_2 -cert "$work/other.crt" -key "$work/other.key" && ! grep -qi "alert\|error" "$work/sc.out"; then
     not_ok "s_client with another cluster's certificate must be refused"; cat "$work/sc.out"
 else
@@ -85,10 +90,23 @@ else
     ok "s_client -tls1_3 is refused"
 fi
 
-# The node's log explains each refusal.
+if sclient -tls1_2 -curves X25519 -cert "$work/node.crt" -key "$work/node.key"; then
+    not_ok "a client offering only X25519 must be refused"; cat "$work/sc.out"
+else
+    ok "s_client -curves X25519 is refused"
+fi
+# Renegotiation: s_client's "R" command after the handshake.
+(sleep 1; echo R; sleep 1) | timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile "$work/node.crt" \
+    -tls1_2 -cert "$work/node.crt" -key "$work/node.key" >"$work/sc.out" 2>&1
+
+# The node's log explains each refusal in an operator's words.
 log=$(ls "$home/logs/"DataService_*.log | head -n1)
 if grep -q "peer presented no certificate" "$log"; then ok "log names the missing client certificate"; else not_ok "log: missing certificate"; cat "$log"; fi
 if grep -q "peer certificate rejected" "$log"; then ok "log names the rejected certificate"; else not_ok "log: rejected certificate"; cat "$log"; fi
+if grep -q "peer does not offer TLS 1.2 (it offers up to TLS 1.3)" "$log"; then ok "log: a TLS 1.3-only client is a version mismatch"; else not_ok "log: TLS 1.3-only client"; cat "$log"; fi
+if grep -q "peer offers no key-exchange group sipc accepts (P-256 or P-384); it offered: X25519" "$log"; then ok "log: an X25519-only client is named as such"; else not_ok "log: X25519-only client"; cat "$log"; fi
+for _ in $(seq 1 100); do grep -q "renegotiate" "$log" && break; sleep 0.05; done
+if grep -q "peer tried to renegotiate the TLS session; sipc does not allow renegotiation" "$log"; then ok "log: a renegotiation attempt is named"; else not_ok "log: renegotiation"; cat "$log"; fi
 
 # Plaintext on the TLS port: closed, logged with the hint.
 if command -v timeout >/dev/null; then

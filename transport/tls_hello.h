@@ -1,0 +1,25 @@
+/* tls_hello.h - what a TLS ClientHello offers, read from its first bytes so
+ * that a failed handshake can be explained in an operator's words ("the peer
+ * offers only TLS 1.3") where the TLS library only says "no cipher suite in
+ * common". wolfSSL 5.5.4 exposes nothing of a ClientHello it refused. */
+#ifndef SIPC_TRANSPORT_TLS_HELLO_H
+#define SIPC_TRANSPORT_TLS_HELLO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sipc_tls_hello_info {
+    int offers_tls12;    /* TLS 1.2 among the versions offered */
+    int max_minor;       /* highest version offered: 3 = TLS 1.2, 4 = TLS 1.3 */
+    int has_groups;      /* a supported_groups extension was present */
+    int offers_p256;     /* secp256r1 among the groups */
+    int offers_p384;     /* secp384r1 among the groups */
+    char groups[96];     /* the groups offered, by name, ", "-separated */
+} sipc_tls_hello_info;
+
+/* Reads the ClientHello at the start of data (TLS records as received).
+ * Returns 0 and fills info when a whole ClientHello was found, SIPC_EPROTO
+ * when data is not one or is cut short. Never reads outside data. */
+int sipc_tls_hello_parse(const uint8_t *data, size_t len, sipc_tls_hello_info *info);
+
+#endif

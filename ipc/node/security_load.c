@@ -3,9 +3,26 @@
  * (trust/, crl/, the required subject and revocation policy). */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ipc/security.h"
 #include "sipc/node.h"
+
+/* node.crt holds the private key: refuse to run with a key others can read
+ * (as ssh does), and say the fix. */
+static int check_private(const char *path, int is_dir, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 0; /* a missing file is reported by the loader, with its name */
+    if ((st.st_mode & 077) == 0)
+        return 0;
+    snprintf(err, errlen,
+             "%s is open to other users (mode %04o) and holds this node's private key: run "
+             "`chmod %s %s` (tlstool import sets 0700 folders and 0600 files)",
+             path, (unsigned)(st.st_mode & 07777), is_dir ? "700" : "600", path);
+    return SIPC_ECONFIG;
+}
 
 int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err, size_t errlen)
 {
@@ -14,11 +31,17 @@ int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err, s
     sipc_tls_mode mode = sipc_config_effective_mode(cfg);
     if (mode == SIPC_TLS_OFF)
         return sipc_security_plain(out);
-    char path[1100];
+    char dir[1100], path[1100];
+    snprintf(dir, sizeof dir, "%s/security", cfg->home);
     snprintf(path, sizeof path, "%s/security/node.crt", cfg->home);
+    int r = check_private(dir, 1, err, errlen);
+    if (r == 0)
+        r = check_private(path, 0, err, errlen);
+    if (r != 0)
+        return r;
     sipc_keypair kp;
     memset(&kp, 0, sizeof kp);
-    int r = sipc_keypair_load_pem(&kp, path, NULL, err, errlen);
+    r = sipc_keypair_load_pem(&kp, path, NULL, err, errlen);
     if (r != 0) {
         size_t n = strlen(err);
         snprintf(err + n, errlen - n, " (TLS is enabled: import the cluster's key pair with "

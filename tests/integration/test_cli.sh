@@ -110,6 +110,17 @@ else
     not_ok "cannot make an expired certificate with faketime"
 fi
 
+# a private key others can read: refuse to start, say the chmod
+if [ -f "$work/expired/security/node.crt" ]; then
+    mkdir -p "$work/open/security"
+    cp "$work/expired/security/node.crt" "$work/open/security/node.crt"
+    printf '[tls]\nenable = 1\n[data]\nport = 0\n' >"$work/open/sipc.conf"
+    chmod 700 "$work/open/security"; chmod 644 "$work/open/security/node.crt"
+    expect "node.crt readable by others" 78 "security/node.crt is open to other users \(mode 0644\).*chmod 600" -- "$BIN/sipcd" --home "$work/open"
+    chmod 755 "$work/open/security"; chmod 600 "$work/open/security/node.crt"
+    expect "security folder open to others" 78 "security is open to other users \(mode 0755\).*chmod 700" -- "$BIN/sipcd" --home "$work/open"
+fi
+
 expect "sipcctl bad address" 64 "not ADDRESS" -- "$BIN/sipcctl" --home "$work/plain" ping "127.0.0.1:notaport"
 
 echo "$passes passed, $fails failed"

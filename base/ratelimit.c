@@ -1,0 +1,100 @@
+/* ratelimit.c - see ratelimit.h. A small open-addressing table keyed by a
+ * 64-bit hash of the key; a hash collision between two keys only merges
+ * their counts, which is harmless for log lines. */
+#include <assert.h>
+#include <stdlib.h>
+
+#include "base/ratelimit.h"
+#include "sipc/errno.h"
+
+typedef struct slot {
+    uint64_t hash;      /* 0: free */
+    uint64_t last_line; /* when a line of this key was last written */
+    uint64_t last_seen;
+    uint64_t held;
+} slot;
+
+struct sipc_ratelimit {
+    uint64_t interval;
+    size_t n;
+    slot *slots;
+};
+
+static uint64_t hash_key(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h ? h : 1;
+}
+
+int sipc_ratelimit_new(sipc_ratelimit **out, uint64_t interval_ms, size_t slots)
+{
+    if (!out || interval_ms == 0 || slots == 0)
+        return SIPC_EINVAL;
+    sipc_ratelimit *rl = calloc(1, sizeof *rl);
+    if (!rl)
+        return SIPC_ENOMEM;
+    rl->slots = calloc(slots, sizeof *rl->slots);
+    if (!rl->slots) {
+        free(rl);
+        return SIPC_ENOMEM;
+    }
+    rl->interval = interval_ms;
+    rl->n = slots;
+    *out = rl;
+    return 0;
+}
+
+void sipc_ratelimit_free(sipc_ratelimit *rl)
+{
+    if (!rl)
+        return;
+    free(rl->slots);
+    free(rl);
+}
+
+/* The key's slot, or the one to give it: a free slot, else the one seen
+ * longest ago among the few probed. */
+static slot *find(sipc_ratelimit *rl, uint64_t h)
+{
+    enum { PROBES = 8 };
+    size_t i = (size_t)(h % rl->n);
+    slot *victim = NULL;
+    for (size_t k = 0; k < PROBES && k < rl->n; k++) {
+        slot *s = &rl->slots[(i + k) % rl->n];
+        if (s->hash == h || s->hash == 0)
+            return s;
+        if (!victim || s->last_seen < victim->last_seen)
+            victim = s;
+    }
+    assert(victim);
+    victim->hash = 0;
+    return victim;
+}
+
+int sipc_ratelimit_allow(sipc_ratelimit *rl, const char *key, uint64_t now_ms, uint64_t *held)
+{
+    assert(rl && key && held);
+    uint64_t h = hash_key(key);
+    slot *s = find(rl, h);
+    *held = 0;
+    if (s->hash != h) {
+        s->hash = h;
+        s->held = 0;
+        s->last_line = now_ms;
+        s->last_seen = now_ms;
+        return 1;
+    }
+    s->last_seen = now_ms;
+    if (now_ms - s->last_line >= rl->interval) {
+        *held = s->held;
+        s->held = 0;
+        s->last_line = now_ms;
+        return 1;
+    }
+    s->held++;
+    return 0;
+}

@@ -1,0 +1,85 @@
+/* test_base.c - the base layer's containers: the id map and the log rate
+ * limiter. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "base/idmap.h"
+#include "base/ratelimit.h"
+#include "sipc/errno.h"
+
+static void idmap_put_take_grow(void **state)
+{
+    (void)state;
+    sipc_idmap m = {0};
+    static int vals[5000];
+    for (uint64_t id = 1; id <= 5000; id++)
+        assert_int_equal(sipc_idmap_put(&m, id * 7919, &vals[id - 1]), 0);
+    assert_int_equal(sipc_idmap_count(&m), 5000);
+    /* take every other one, then the rest: tombstones must not hide keys */
+    for (uint64_t id = 1; id <= 5000; id += 2)
+        assert_ptr_equal(sipc_idmap_take(&m, id * 7919), &vals[id - 1]);
+    assert_null(sipc_idmap_take(&m, 1 * 7919));
+    for (uint64_t id = 2; id <= 5000; id += 2)
+        assert_ptr_equal(sipc_idmap_take(&m, id * 7919), &vals[id - 1]);
+    assert_int_equal(sipc_idmap_count(&m), 0);
+    assert_null(sipc_idmap_take(&m, 12345));
+    /* reuse after many tombstones */
+    for (uint64_t id = 1; id <= 100; id++)
+        assert_int_equal(sipc_idmap_put(&m, id, &vals[0]), 0);
+    assert_int_equal(sipc_idmap_count(&m), 100);
+    sipc_idmap_free(&m);
+    assert_null(sipc_idmap_take(&m, 1));
+}
+
+static void ratelimit_one_line_per_interval(void **state)
+{
+    (void)state;
+    sipc_ratelimit *rl;
+    assert_int_equal(sipc_ratelimit_new(&rl, 10000, 64), 0);
+    uint64_t held = 99;
+    assert_int_equal(sipc_ratelimit_allow(rl, "127.0.0.1 nomethod", 1000, &held), 1);
+    assert_int_equal(held, 0);
+    for (int i = 0; i < 99999; i++)
+        assert_int_equal(sipc_ratelimit_allow(rl, "127.0.0.1 nomethod", 1000 + (uint64_t)i / 20, &held), 0);
+    /* another peer and another kind are not held back by the first */
+    assert_int_equal(sipc_ratelimit_allow(rl, "127.0.0.2 nomethod", 2000, &held), 1);
+    assert_int_equal(sipc_ratelimit_allow(rl, "127.0.0.1 toobig", 2000, &held), 1);
+    /* after the interval, the next line passes and says how many were held */
+    assert_int_equal(sipc_ratelimit_allow(rl, "127.0.0.1 nomethod", 11000, &held), 1);
+    assert_int_equal(held, 99999);
+    assert_int_equal(sipc_ratelimit_allow(rl, "127.0.0.1 nomethod", 11001, &held), 0);
+    sipc_ratelimit_free(rl);
+}
+
+static void ratelimit_bounded_table(void **state)
+{
+    (void)state;
+    sipc_ratelimit *rl;
+    assert_int_equal(sipc_ratelimit_new(&rl, 10000, 16), 0);
+    char key[32];
+    /* far more keys than slots: every new key still gets its first line */
+    for (int i = 0; i < 10000; i++) {
+        uint64_t held;
+        snprintf(key, sizeof key, "10.0.%d.%d x", i / 256, i % 256);
+        assert_int_equal(sipc_ratelimit_allow(rl, key, 5000 + (uint64_t)i, &held), 1);
+    }
+    sipc_ratelimit_free(rl);
+    assert_int_equal(sipc_ratelimit_new(&rl, 0, 16), SIPC_EINVAL);
+    assert_int_equal(sipc_ratelimit_new(&rl, 1, 0), SIPC_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(idmap_put_take_grow),
+        cmocka_unit_test(ratelimit_one_line_per_interval),
+        cmocka_unit_test(ratelimit_bounded_table),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

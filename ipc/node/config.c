@@ -72,6 +72,13 @@ int sipc_parse_address(const char *s, int default_port, char *host, size_t hostl
     return 0;
 }
 
+int sipc_config_node(const sipc_config *cfg, int i, char *host, size_t hostlen, int *port)
+{
+    if (!cfg || i < 0 || i >= cfg->nnodes)
+        return SIPC_EINVAL;
+    return sipc_parse_address(cfg->nodes[i], sipc_config_port(cfg, "data"), host, hostlen, port);
+}
+
 sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg)
 {
     return cfg->tls_enable ? cfg->tls_mode : SIPC_TLS_OFF;
@@ -245,6 +252,34 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             cfg->max_frame = (size_t)v;
             return 1;
         }
+    } else if (!strcmp(section, "data") && !strcmp(key, "sync")) {
+        if (!strcmp(value, "normal"))
+            cfg->data_sync = SIPC_SYNC_NORMAL;
+        else if (!strcmp(value, "full"))
+            cfg->data_sync = SIPC_SYNC_FULL;
+        else {
+            snprintf(ps->err, sizeof ps->err, "[data] sync must be normal or full, not '%s'", value);
+            return 0;
+        }
+        return 1;
+    } else if (!strcmp(section, "pipeline") && !strcmp(key, "tls")) {
+        if (parse_bool(value, &cfg->pipeline_tls))
+            return 1;
+        snprintf(ps->err, sizeof ps->err, "[pipeline] tls must be 0 or 1, not '%s'", value);
+        return 0;
+    } else if (!strcmp(section, "metrics")) {
+        /* not a service: an optional HTTP endpoint for Prometheus */
+        if (!strcmp(key, "address")) {
+            char host[128];
+            int port;
+            if (*value && sipc_parse_address(value, 0, host, sizeof host, &port) != 0) {
+                snprintf(ps->err, sizeof ps->err,
+                         "[metrics] address must be host:port (e.g. 127.0.0.1:9323), not '%s'",
+                         value);
+                return 0;
+            }
+            return copy_str(cfg->metrics_address, sizeof cfg->metrics_address, value, ps, key);
+        }
     } else if (*section) {
         /* any other section is a service: [data] port = 23000 */
         if (!strcmp(key, "port")) {
@@ -331,6 +366,7 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
     cfg->tls_mode = SIPC_TLS_STRICT;
     cfg->revocation = SIPC_REVOCATION_SOFT;
     cfg->max_frame = 16u << 20;
+    cfg->pipeline_tls = -1;
 
     char path[1024];
     snprintf(path, sizeof path, "%s/sipc.conf", home);
@@ -359,6 +395,17 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
         snprintf(err, errlen, "%s:%d: %s", path, line,
                  ps.err_line == line && ps.err[0] ? ps.err : "syntax error");
         return SIPC_ECONFIG;
+    }
+    /* nodes are read with the data port, which may be set after [cluster] */
+    for (int i = 0; i < cfg->nnodes; i++) {
+        char host[160];
+        int port;
+        if (sipc_config_node(cfg, i, host, sizeof host, &port) != 0) {
+            snprintf(err, errlen,
+                     "%s: [cluster] nodes: '%s' is not host[:port] (IPv6 as [addr]:port)", path,
+                     cfg->nodes[i]);
+            return SIPC_ECONFIG;
+        }
     }
     return 0;
 }

@@ -24,13 +24,11 @@ static int check_private(const char *path, int is_dir, char *err, size_t errlen)
     return SIPC_ECONFIG;
 }
 
-int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err, size_t errlen)
+/* The pair and trust of cfg's home in mode (not off); why_tls says, in an
+ * error, what asked for TLS. */
+static int load_in_mode(sipc_security **out, const sipc_config *cfg, sipc_tls_mode mode,
+                        const char *why_tls, char *err, size_t errlen)
 {
-    if (!out || !cfg)
-        return SIPC_EINVAL;
-    sipc_tls_mode mode = sipc_config_effective_mode(cfg);
-    if (mode == SIPC_TLS_OFF)
-        return sipc_security_plain(out);
     char dir[1100], path[1100];
     snprintf(dir, sizeof dir, "%s/security", cfg->home);
     snprintf(path, sizeof path, "%s/security/node.crt", cfg->home);
@@ -44,8 +42,10 @@ int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err, s
     r = sipc_keypair_load_pem(&kp, path, NULL, err, errlen);
     if (r != 0) {
         size_t n = strlen(err);
-        snprintf(err + n, errlen - n, " (TLS is enabled: import the cluster's key pair with "
-                                      "`tlstool import FILE`, or `tlstool disable`)");
+        snprintf(err + n, errlen - n,
+                 " (%s: import the cluster's key pair with `tlstool import FILE`, or `tlstool "
+                 "disable`)",
+                 why_tls);
         return r;
     }
     sipc_trust_policy pol;
@@ -62,4 +62,44 @@ int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err, s
         return r;
     }
     return sipc__security_new_tls(out, mode, &kp, trust, err, errlen);
+}
+
+int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err, size_t errlen)
+{
+    if (!out || !cfg)
+        return SIPC_EINVAL;
+    sipc_tls_mode mode = sipc_config_effective_mode(cfg);
+    if (mode == SIPC_TLS_OFF)
+        return sipc_security_plain(out);
+    return load_in_mode(out, cfg, mode, "TLS is enabled", err, errlen);
+}
+
+int sipc_security_load_service(sipc_security **out, const sipc_config *cfg, const char *service,
+                               char *err, size_t errlen)
+{
+    if (!out || !cfg || !service)
+        return SIPC_EINVAL;
+    if (strcmp(service, "pipeline") != 0 || cfg->pipeline_tls < 0)
+        return sipc_security_load(out, cfg, err, errlen);
+    if (!cfg->pipeline_tls)
+        return sipc_security_plain(out);
+    /* the pipeline's own switch: the imported pair, whatever [tls] enable says */
+    sipc_tls_mode mode = cfg->tls_enable ? cfg->tls_mode : SIPC_TLS_STRICT;
+    return load_in_mode(out, cfg, mode, "[pipeline] tls = 1", err, errlen);
+}
+
+int sipc_security_load_client(sipc_security **out, const sipc_config *cfg, char *err,
+                              size_t errlen)
+{
+    if (!out || !cfg)
+        return SIPC_EINVAL;
+    if (cfg->tls_enable)
+        return load_in_mode(out, cfg, SIPC_TLS_STRICT, "TLS is enabled", err, errlen);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/security/node.crt", cfg->home);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return sipc_security_plain(out);
+    /* a pair but not enabled here: offer TLS, accept a plaintext answer */
+    return load_in_mode(out, cfg, SIPC_TLS_PERMISSIVE, "a key pair is imported", err, errlen);
 }

@@ -685,6 +685,69 @@ static void test_mode_names(void **state)
 }
 
 /* ADDRESS[:PORT] as sipcctl and tlstool check read it */
+static void test_service_settings(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    sipc_config cfg;
+    char err[1024];
+    assert_int_equal(load_text(home, "[node]\nid = n1\n", &cfg, err, sizeof err), 0);
+    assert_int_equal(cfg.data_sync, SIPC_SYNC_NORMAL);
+    assert_int_equal(cfg.pipeline_tls, -1);
+    assert_string_equal(cfg.metrics_address, "");
+    assert_int_equal(load_text(home,
+                               "[data]\nsync = full\nport = 24000\n[pipeline]\ntls = 1\n"
+                               "[metrics]\naddress = 127.0.0.1:9323\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(cfg.data_sync, SIPC_SYNC_FULL);
+    assert_int_equal(cfg.pipeline_tls, 1);
+    assert_string_equal(cfg.metrics_address, "127.0.0.1:9323");
+    assert_int_equal(sipc_config_port(&cfg, "data"), 24000);
+    /* [metrics] is not a service: it adds no listener */
+    assert_int_equal(sipc_config_port(&cfg, "metrics"), 0);
+    for (int i = 0; i < cfg.nservices; i++)
+        assert_string_not_equal(cfg.services[i].name, "metrics");
+    expect_error(home, "[data]\nsync = always\n", 2, "[data] sync must be normal or full");
+    expect_error(home, "[pipeline]\ntls = maybe\n", 2, "[pipeline] tls must be 0 or 1");
+    expect_error(home, "[metrics]\naddress = nowhere\n", 2, "[metrics] address must be host:port");
+    expect_error(home, "[metrics]\nport = 9323\n", 2, "unknown setting [metrics] port");
+    rm_home(home);
+}
+
+static void test_nodes_default_to_data_port(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    sipc_config cfg;
+    char err[1024];
+    /* the data port may come after [cluster]: nodes without a port use it */
+    assert_int_equal(load_text(home,
+                               "[cluster]\nnodes = 127.0.0.2, 127.0.0.3:24999, [::1]\n"
+                               "[data]\nport = 24000\n",
+                               &cfg, err, sizeof err),
+                     0);
+    char host[160];
+    int port;
+    assert_int_equal(sipc_config_node(&cfg, 0, host, sizeof host, &port), 0);
+    assert_string_equal(host, "127.0.0.2");
+    assert_int_equal(port, 24000);
+    assert_int_equal(sipc_config_node(&cfg, 1, host, sizeof host, &port), 0);
+    assert_int_equal(port, 24999);
+    assert_int_equal(sipc_config_node(&cfg, 2, host, sizeof host, &port), 0);
+    assert_string_equal(host, "::1");
+    assert_int_equal(port, 24000);
+    assert_int_equal(sipc_config_node(&cfg, 3, host, sizeof host, &port), SIPC_EINVAL);
+    assert_int_equal(load_text(home, "[cluster]\nnodes = 127.0.0.2\n", &cfg, err, sizeof err), 0);
+    assert_int_equal(sipc_config_node(&cfg, 0, host, sizeof host, &port), 0);
+    assert_int_equal(port, 23000);
+    /* a bad entry is refused when the file is loaded, naming it */
+    assert_int_equal(load_text(home, "[cluster]\nnodes = 127.0.0.2:http\n", &cfg, err, sizeof err),
+                     SIPC_ECONFIG);
+    assert_non_null(strstr(err, "'127.0.0.2:http' is not host[:port]"));
+    rm_home(home);
+}
+
 static void test_parse_address(void **state)
 {
     (void)state;
@@ -737,6 +800,8 @@ int main(void)
         cmocka_unit_test(test_home_resolve),
         cmocka_unit_test(test_mode_names),
         cmocka_unit_test(test_parse_address),
+        cmocka_unit_test(test_service_settings),
+        cmocka_unit_test(test_nodes_default_to_data_port),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

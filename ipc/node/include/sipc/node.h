@@ -27,6 +27,8 @@ SIPC_EXTERN const char *sipc_home_resolve(const char *explicit_home);
 /* ---------------------------------------------------------- configuration */
 
 typedef enum { SIPC_REVOCATION_OFF = 0, SIPC_REVOCATION_SOFT, SIPC_REVOCATION_HARD } sipc_revocation;
+/* [data] sync: normal survives a crash of the process, full also a power loss. */
+typedef enum { SIPC_SYNC_NORMAL = 0, SIPC_SYNC_FULL } sipc_sync;
 
 #define SIPC_MAX_SERVICES 8
 #define SIPC_MAX_NODES 32
@@ -45,7 +47,8 @@ typedef struct sipc_config {
     char address[128];  /* bind address, default 127.0.0.1 */
     /* [cluster] */
     char cluster[64];   /* default "sipc" */
-    char nodes[SIPC_MAX_NODES][160]; /* "host:port" of the data service of every node */
+    char nodes[SIPC_MAX_NODES][160]; /* "host[:port]" of every node (port: its data port);
+                                        read them with sipc_config_node() */
     int nnodes;
     /* [tls] */
     int tls_enable;            /* enable = 0|1 */
@@ -54,6 +57,12 @@ typedef struct sipc_config {
     sipc_revocation revocation;/* revocation = off|soft|hard, default soft */
     /* [limits] */
     size_t max_frame;          /* max_frame = bytes, default 16 MiB */
+    /* [data] */
+    sipc_sync data_sync;       /* sync = normal|full, default normal */
+    /* [pipeline] */
+    int pipeline_tls;          /* tls = 0|1; -1 (unset): follows [tls] enable */
+    /* [metrics] */
+    char metrics_address[160]; /* address = host:port of the HTTP /metrics endpoint, "" = off */
     /* one entry per [<service>] section with a port */
     sipc_service_conf services[SIPC_MAX_SERVICES];
     int nservices;
@@ -74,6 +83,10 @@ SIPC_EXTERN int sipc_config_set(const char *home, const char *section, const cha
  * with default_port 0 a port is required. Returns 0 or SIPC_EINVAL. */
 SIPC_EXTERN int sipc_parse_address(const char *s, int default_port, char *host, size_t hostlen,
                                    int *port);
+/* Entry i of [cluster] nodes as host and port (the data port of cfg when the
+ * entry names none). 0 or SIPC_EINVAL. */
+SIPC_EXTERN int sipc_config_node(const sipc_config *cfg, int i, char *host, size_t hostlen,
+                                 int *port);
 /* The TLS mode in effect: SIPC_TLS_OFF unless tls_enable. */
 SIPC_EXTERN sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg);
 /* Context options from a loaded configuration: sipc_options_init() defaults,
@@ -83,10 +96,24 @@ SIPC_EXTERN void sipc_options_from_config(sipc_options *opts, const sipc_config 
 
 /* -------------------------------------------------------------- security */
 
-/* From $home/security/ per cfg (node.crt, trust/, crl/). With TLS off this
- * succeeds without reading any file. On failure err says which file and why. */
+/* From $home/security/ per cfg (node.crt, trust/, crl/) in the mode of
+ * [tls]. With TLS off this succeeds without reading any file. On failure err
+ * says which file and why; a node.crt or security/ folder other users can
+ * read is refused (SIPC_ECONFIG, naming the chmod that fixes it). */
 SIPC_EXTERN int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err,
                                    size_t errlen);
+/* The security of one service of a node: [tls] for every service except
+ * "pipeline", whose [pipeline] tls = 1 uses the imported pair in strict mode
+ * whether or not [tls] enable is set (tls = 0: plaintext; unset: [tls]). */
+SIPC_EXTERN int sipc_security_load_service(sipc_security **out, const sipc_config *cfg,
+                                           const char *service, char *err, size_t errlen);
+/* The security of a client of the cluster (a CLI, a program that only calls
+ * nodes): TLS whenever a pair is imported in this home; toward a node that
+ * answers in plaintext it falls back to plaintext only when this home is not
+ * set to [tls] enable = 1 (then TLS is strict). Without a pair: plaintext,
+ * unless enable = 1, which fails as sipc_security_load() does. */
+SIPC_EXTERN int sipc_security_load_client(sipc_security **out, const sipc_config *cfg, char *err,
+                                          size_t errlen);
 
 /* ------------------------------------------------------------------- logs */
 

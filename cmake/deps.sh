@@ -27,6 +27,7 @@ libtool
 openssl
 faketime
 libwolfssl-dev
+libmicrohttpd-dev
 "
 # dpkg-dev: dpkg-source unpacks wolfSSL's Debian source package (apt-get source).
 # autoconf/automake/libtool: Debian's wolfSSL tarball ships no configure script.

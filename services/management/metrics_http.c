@@ -1,0 +1,139 @@
+/* metrics_http.c - see metrics_http.h. */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics_http.h"
+#include "sipc/errno.h"
+
+/* A scraper needs one connection; a few more for humans with curl. */
+#define METRICS_MAX_CONNECTIONS 16
+#define METRICS_TIMEOUT_S 5
+
+struct sipc_metrics_http {
+    struct MHD_Daemon *d;
+    int port;
+    pthread_mutex_t lock;
+    char *text;
+    size_t len;
+};
+
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *type,
+                              const char *body, size_t len)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body,
+                                                             MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    (void)upload;
+    sipc_metrics_http *h = cls;
+    /* Refused methods are answered at once, so a request body is never read. */
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return answer(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "only GET /metrics\n", 18);
+    /* The first call for a request only announces it. */
+    if (*con_cls == NULL) {
+        *con_cls = h;
+        return MHD_YES;
+    }
+    if (*upload_size != 0) {
+        *upload_size = 0; /* a GET with a body: ignore the body */
+        return MHD_YES;
+    }
+    if (strcmp(url, "/metrics") != 0)
+        return answer(c, MHD_HTTP_NOT_FOUND, "text/plain", "not found: try /metrics\n", 24);
+    pthread_mutex_lock(&h->lock);
+    enum MHD_Result ret = answer(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+                                 h->text ? h->text : "", h->text ? h->len : 0);
+    pthread_mutex_unlock(&h->lock);
+    return ret;
+}
+
+int sipc_metrics_http_start(sipc_metrics_http **out, const char *host, int port, char *err,
+                            size_t errlen)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+    } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(err, errlen, "[metrics] address: '%s' is not a numeric IPv4 or IPv6 address",
+                 host);
+        return SIPC_ECONFIG;
+    }
+    sipc_metrics_http *h = calloc(1, sizeof *h);
+    if (!h)
+        return SIPC_ENOMEM;
+    pthread_mutex_init(&h->lock, NULL);
+    h->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, h,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_MAX_CONNECTIONS,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_TIMEOUT_S,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);
+    if (!h->d) {
+        snprintf(err, errlen, "cannot serve /metrics on %s:%d (address in use or not local?)",
+                 host, port);
+        pthread_mutex_destroy(&h->lock);
+        free(h);
+        return SIPC_ECONFIG;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = info ? info->port : port;
+    *out = h;
+    return 0;
+}
+
+int sipc_metrics_http_port(const sipc_metrics_http *h)
+{
+    return h->port;
+}
+
+int sipc_metrics_http_publish(sipc_metrics_http *h, const char *text, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return SIPC_ENOMEM;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    pthread_mutex_lock(&h->lock);
+    char *old = h->text;
+    h->text = copy;
+    h->len = len;
+    pthread_mutex_unlock(&h->lock);
+    free(old);
+    return 0;
+}
+
+void sipc_metrics_http_stop(sipc_metrics_http *h)
+{
+    if (!h)
+        return;
+    MHD_stop_daemon(h->d);
+    pthread_mutex_destroy(&h->lock);
+    free(h->text);
+    free(h);
+}

@@ -1,0 +1,26 @@
+/* metrics_http.h - the optional HTTP endpoint ([metrics] address) that
+ * serves GET /metrics to a Prometheus scraper, on libmicrohttpd.
+ *
+ * The endpoint runs on libmicrohttpd's own thread and never touches the
+ * event loop: the loop publishes a fresh exposition text now and then
+ * (sipc_metrics_http_publish) and the endpoint serves the latest one. Only
+ * GET and HEAD of /metrics are answered; connections are capped and time out,
+ * so a scraper-shaped flood costs bounded memory. */
+#ifndef SIPC_SERVICES_METRICS_HTTP_H
+#define SIPC_SERVICES_METRICS_HTTP_H
+
+#include <stddef.h>
+
+typedef struct sipc_metrics_http sipc_metrics_http;
+
+/* Listens on host:port (port 0: any free port, see _port). 0 or a negative
+ * SIPC_* code with the reason in err. */
+int sipc_metrics_http_start(sipc_metrics_http **out, const char *host, int port, char *err,
+                            size_t errlen);
+int sipc_metrics_http_port(const sipc_metrics_http *h);
+/* Replaces the text served (copied). Thread-safe. 0 or SIPC_ENOMEM. */
+int sipc_metrics_http_publish(sipc_metrics_http *h, const char *text, size_t len);
+/* Stops listening, waits for the endpoint's thread, frees. */
+void sipc_metrics_http_stop(sipc_metrics_http *h);
+
+#endif

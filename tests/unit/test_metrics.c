@@ -1,0 +1,128 @@
+/* test_metrics.c - the Prometheus text format and the HTTP /metrics
+ * endpoint, with a plain TCP client on 127.0.0.1. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "metrics_http.h"
+#include "prom.h"
+#include "sipc/errno.h"
+
+static char *render(void (*fn)(FILE *))
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    assert_non_null(fp);
+    fn(fp);
+    fclose(fp);
+    return buf;
+}
+
+static void some_metrics(FILE *out)
+{
+    sipc_prom_family(out, "sipc_handshake_failures_total", SIPC_PROM_COUNTER,
+                     "TLS handshakes refused, by reason");
+    const char *l1[] = {"service", "data", "reason", "peer said \"no\"\nbye\\", NULL};
+    sipc_prom_sample(out, "sipc_handshake_failures_total", l1, 3);
+    sipc_prom_family(out, "sipc_cert_not_after_seconds", SIPC_PROM_GAUGE,
+                     "expiry of this node's certificate, Unix time");
+    sipc_prom_sample(out, "sipc_cert_not_after_seconds", NULL, 1798761600);
+    sipc_prom_sample(out, "sipc_ratio", NULL, 0.25);
+}
+
+static void text_format(void **state)
+{
+    (void)state;
+    char *t = render(some_metrics);
+    assert_string_equal(t, "# HELP sipc_handshake_failures_total TLS handshakes refused, by reason\n"
+                           "# TYPE sipc_handshake_failures_total counter\n"
+                           "sipc_handshake_failures_total{service=\"data\",reason=\"peer said "
+                           "\\\"no\\\"\\nbye\\\\\"} 3\n"
+                           "# HELP sipc_cert_not_after_seconds expiry of this node's certificate, "
+                           "Unix time\n"
+                           "# TYPE sipc_cert_not_after_seconds gauge\n"
+                           "sipc_cert_not_after_seconds 1798761600\n"
+                           "sipc_ratio 0.25\n");
+    free(t);
+}
+
+/* One HTTP/1.0 exchange; returns the whole response (malloc'd). */
+static char *http(int port, const char *request)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(write(fd, request, strlen(request)), (ssize_t)strlen(request));
+    size_t cap = 65536, len = 0;
+    char *buf = malloc(cap);
+    ssize_t n;
+    while (len < cap - 1 && (n = read(fd, buf + len, cap - 1 - len)) > 0)
+        len += (size_t)n;
+    buf[len] = '\0';
+    close(fd);
+    return buf;
+}
+
+static void endpoint(void **state)
+{
+    (void)state;
+    sipc_metrics_http *h;
+    char err[256];
+    assert_int_equal(sipc_metrics_http_start(&h, "127.0.0.1", 0, err, sizeof err), 0);
+    int port = sipc_metrics_http_port(h);
+    assert_true(port > 0);
+    char *r = http(port, "GET /metrics HTTP/1.0\r\n\r\n");
+    assert_non_null(strstr(r, "200 OK"));
+    free(r);
+    char *t = render(some_metrics);
+    assert_int_equal(sipc_metrics_http_publish(h, t, strlen(t)), 0);
+    r = http(port, "GET /metrics HTTP/1.0\r\n\r\n");
+    assert_non_null(strstr(r, "200 OK"));
+    assert_non_null(strstr(r, "text/plain; version=0.0.4"));
+    assert_non_null(strstr(r, "sipc_cert_not_after_seconds 1798761600\n"));
+    free(r);
+    free(t);
+    r = http(port, "GET /other HTTP/1.0\r\n\r\n");
+    assert_non_null(strstr(r, "404"));
+    free(r);
+    r = http(port, "POST /metrics HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc");
+    assert_non_null(strstr(r, "405"));
+    free(r);
+    sipc_metrics_http_stop(h);
+}
+
+static void bad_address(void **state)
+{
+    (void)state;
+    sipc_metrics_http *h;
+    char err[256];
+    assert_int_equal(sipc_metrics_http_start(&h, "metrics.example", 9323, err, sizeof err),
+                     SIPC_ECONFIG);
+    assert_non_null(strstr(err, "not a numeric"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(text_format),
+        cmocka_unit_test(endpoint),
+        cmocka_unit_test(bad_address),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -14,6 +14,7 @@ typedef struct scan {
     const cli_cmd *cmd; /* the command, known from the first pass */
     void *dest;         /* NULL in the first pass: nothing is stored or checked */
     int misplaced;      /* an option of another command was given */
+    cli_parsed *out;
     char *err;
     size_t errlen;
 } scan;
@@ -49,9 +50,10 @@ static const cli_opt *lookup(scan *s, const char *name, size_t n, char letter, i
     return NULL;
 }
 
-static int fail(scan *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(scan *s, const char *fmt, ...)
+static int fail(scan *s, cli_bad bad, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(scan *s, cli_bad bad, const char *fmt, ...)
 {
+    s->out->bad = bad;
     if (s->err && s->errlen) {
         va_list ap;
         va_start(ap, fmt);
@@ -63,7 +65,7 @@ static int fail(scan *s, const char *fmt, ...)
 
 static int unknown_option(scan *s, const char *arg)
 {
-    return fail(s, "unknown option '%s' (see %s %s%s--help)", arg, s->tool->name,
+    return fail(s, CLI_BAD_OPTION, "unknown option '%s' (see %s %s%s--help)", arg, s->tool->name,
                 s->cmd ? s->cmd->name : "", s->cmd ? " " : "");
 }
 
@@ -89,8 +91,8 @@ static int apply(scan *s, const cli_opt *o, const char *value, cli_parsed *out)
         long v = strtol(value, &end, 10);
         if (errno || end == value || *end || v < o->min || v > o->max) {
             if (o->bad)
-                return fail(s, "%s", o->bad);
-            return fail(s, "--%s must be a number between %ld and %ld", o->name, o->min, o->max);
+                return fail(s, CLI_BAD_VALUE, "%s", o->bad);
+            return fail(s, CLI_BAD_VALUE, "--%s must be a number between %ld and %ld", o->name, o->min, o->max);
         }
         *(int *)field = (int)v;
         break;
@@ -125,10 +127,10 @@ static int long_option(scan *s, int argc, char **argv, int *i, const char *name,
         } else if (*i + 1 < argc) {
             value = argv[++*i];
         } else if (s->dest) {
-            return fail(s, "%.*s needs a value", (int)(name - arg + n), arg);
+            return fail(s, CLI_BAD_OPTION, "%.*s needs a value", (int)(name - arg + n), arg);
         }
     } else if (eq && s->dest) {
-        return fail(s, "%.*s takes no value", (int)(name - arg + n), arg);
+        return fail(s, CLI_BAD_OPTION, "%.*s takes no value", (int)(name - arg + n), arg);
     }
     return apply(s, o, value, out);
 }
@@ -155,7 +157,7 @@ static int short_options(scan *s, int argc, char **argv, int *i, cli_parsed *out
         else if (*i + 1 < argc)
             value = argv[++*i];
         else if (s->dest)
-            return fail(s, "-%c needs a value", arg[j]);
+            return fail(s, CLI_BAD_OPTION, "-%c needs a value", arg[j]);
         return apply(s, o, value, out);
     }
     return 0;
@@ -214,8 +216,7 @@ static int walk(scan *s, int argc, char **argv, cli_parsed *out, int *cmd_at)
                 continue;
             }
             if (!s->cmd) {
-                out->bad_command = 1;
-                return fail(s, "unknown command '%s' (see %s --help)", a, s->tool->name);
+                return fail(s, CLI_BAD_COMMAND, "unknown command '%s' (see %s --help)", a, s->tool->name);
             }
             out->cmd = s->cmd;
             continue;
@@ -233,7 +234,7 @@ int cli_parse(const cli_tool *tool, int argc, char **argv, void *dest, cli_parse
     out->args = argv + 1;
     if (err && errlen)
         err[0] = '\0';
-    scan s = {tool, NULL, NULL, 0, err, errlen};
+    scan s = {tool, NULL, NULL, 0, out, err, errlen};
     if (tool->cmds) {
         /* options may precede the command: find it first, so that each
          * option is judged against the command it is given to */
@@ -245,7 +246,7 @@ int cli_parse(const cli_tool *tool, int argc, char **argv, void *dest, cli_parse
     s.dest = dest;
     int r = walk(&s, argc, argv, out, NULL);
     if (r == 0 && s.misplaced && !out->help && !out->stop)
-        r = fail(&s, "an option given does not apply to '%s' (see %s %s --help)", s.cmd->name,
+        r = fail(&s, CLI_BAD_PLACE, "an option given does not apply to '%s' (see %s %s --help)", s.cmd->name,
                  tool->name, s.cmd->name);
     return r;
 }
@@ -303,7 +304,7 @@ static void options(FILE *out, const char *title, const cli_opt *t)
         opt_label(o, label, sizeof label);
         width = fit((int)strlen(label), width, OPT_LABEL_MAX);
     }
-    fprintf(out, "%s\n", title);
+    fprintf(out, "\n%s\n", title);
     for (const cli_opt *o = t; o->kind != CLI_END; o++) {
         opt_label(o, label, sizeof label);
         column(out, label, width, o->help);
@@ -326,7 +327,10 @@ void cli_help(FILE *out, const cli_tool *tool, const cli_cmd *cmd)
         fprintf(out, "%s %s %s%s%s%s\n", tool->usage_label, tool->name, cmd->name,
                 cmd->args && cmd->args[0] ? " " : "", cmd->args ? cmd->args : "",
                 own ? " [OPTIONS]" : "");
-        text(out, cmd->about, 0);
+        if (cmd->about)
+            text(out, cmd->about, 0);
+        else
+            fprintf(out, "%s\n", cmd->summary);
         options(out, "Options:", cmd->opts);
         options(out, "Options of every command:", tool->opts);
         return;
@@ -346,7 +350,6 @@ void cli_help(FILE *out, const cli_tool *tool, const cli_cmd *cmd)
             column(out, label, width, c->summary);
         }
     }
-    fputc('\n', out);
     options(out, "Options:", tool->opts);
     text(out, tool->epilog, 1);
 }

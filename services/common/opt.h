@@ -76,13 +76,22 @@ typedef struct cli_tool {
     cli_help_word help_word;
 } cli_tool;
 
+/* What a failed parse stumbled on. */
+typedef enum {
+    CLI_BAD_NONE = 0,
+    CLI_BAD_OPTION,  /* unknown, without its value, or with a value it does not take */
+    CLI_BAD_VALUE,   /* a CLI_INT out of range */
+    CLI_BAD_COMMAND, /* unknown command */
+    CLI_BAD_PLACE    /* an option of another command */
+} cli_bad;
+
 typedef struct cli_parsed {
     const cli_cmd *cmd;   /* NULL: none given, or the tool has no commands */
     int help;             /* --help (or the help word) was given */
     const cli_opt *stop;  /* the CLI_STOP option that ended parsing, or NULL */
     char **args;          /* the remaining arguments, in order */
     int nargs;
-    int bad_command;      /* on failure: the error is an unknown command */
+    cli_bad bad;          /* on failure: what kind of mistake */
 } cli_parsed;
 
 /* Parses argv[1..argc-1] into the struct at dest and out. The arguments that

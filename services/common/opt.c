@@ -50,7 +50,8 @@ static const cli_opt *lookup(scan *s, const char *name, size_t n, char letter, i
     return NULL;
 }
 
-static int fail(scan *s, cli_bad bad, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(scan *s, cli_bad bad, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(scan *s, cli_bad bad, const char *fmt, ...)
 {
     s->out->bad = bad;
@@ -92,7 +93,8 @@ static int apply(scan *s, const cli_opt *o, const char *value, cli_parsed *out)
         if (errno || end == value || *end || v < o->min || v > o->max) {
             if (o->bad)
                 return fail(s, CLI_BAD_VALUE, "%s", o->bad);
-            return fail(s, CLI_BAD_VALUE, "--%s must be a number between %ld and %ld", o->name, o->min, o->max);
+            return fail(s, CLI_BAD_VALUE, "--%s must be a number between %ld and %ld", o->name,
+                        o->min, o->max);
         }
         *(int *)field = (int)v;
         break;
@@ -216,7 +218,8 @@ static int walk(scan *s, int argc, char **argv, cli_parsed *out, int *cmd_at)
                 continue;
             }
             if (!s->cmd) {
-                return fail(s, CLI_BAD_COMMAND, "unknown command '%s' (see %s --help)", a, s->tool->name);
+                return fail(s, CLI_BAD_COMMAND, "unknown command '%s' (see %s --help)", a,
+                            s->tool->name);
             }
             out->cmd = s->cmd;
             continue;
@@ -246,8 +249,8 @@ int cli_parse(const cli_tool *tool, int argc, char **argv, void *dest, cli_parse
     s.dest = dest;
     int r = walk(&s, argc, argv, out, NULL);
     if (r == 0 && s.misplaced && !out->help && !out->stop)
-        r = fail(&s, CLI_BAD_PLACE, "an option given does not apply to '%s' (see %s %s --help)", s.cmd->name,
-                 tool->name, s.cmd->name);
+        r = fail(&s, CLI_BAD_PLACE, "an option given does not apply to '%s' (see %s %s --help)",
+                 s.cmd->name, tool->name, s.cmd->name);
     return r;
 }
 
@@ -352,4 +355,13 @@ void cli_help(FILE *out, const cli_tool *tool, const cli_cmd *cmd)
     }
     options(out, "Options:", tool->opts);
     text(out, tool->epilog, 1);
+}
+
+void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err)
+{
+    fprintf(stderr, "%s: %s\n", tool->name, err);
+    if (p->bad == CLI_BAD_OPTION) {
+        fputc('\n', stderr);
+        cli_help(stderr, tool, NULL);
+    }
 }

@@ -108,4 +108,8 @@ int cli_parse(const cli_tool *tool, int argc, char **argv, void *dest, cli_parse
  * about, commands with their summaries, every option with its help, epilog. */
 void cli_help(FILE *out, const cli_tool *tool, const cli_cmd *cmd);
 
+/* Reports a failed parse as getopt did: "tool: <err>" on stderr, followed
+ * by the tool's help when the mistake was an option. */
+void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err);
+
 #endif

@@ -25,7 +25,8 @@ void cli_password_forget(void)
     explicit_bzero(arg_copy, sizeof arg_copy);
 }
 
-static int refuse(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int refuse(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int refuse(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {

@@ -18,6 +18,7 @@ typedef struct run {
     const char *home;
     int timeout_opt; /* --timeout */
     int verbose;     /* --verbose: the library's warnings too */
+    const char *cmd; /* the command's name */
     char **args;     /* after the command */
     int nargs;
     /* the calls */
@@ -141,7 +142,8 @@ static int call_node(run *r)
     }
     char host[160];
     int port;
-    if (sipc_parse_address(r->target, sipc_config_port(&cfg, "data"), host, sizeof host, &port) != 0) {
+    int data_port = sipc_config_port(&cfg, "data");
+    if (sipc_parse_address(r->target, data_port, host, sizeof host, &port) != 0) {
         fprintf(stderr, "sipcctl: '%s' is not ADDRESS[:PORT]\n", r->target);
         return EX_USAGE;
     }
@@ -181,23 +183,14 @@ static int wrong_arguments(const char *cmd)
     return EX_USAGE;
 }
 
-static int cmd_ping(void *arg)
+/* ping and info: the sys method of the command's name */
+static int cmd_sys(void *arg)
 {
     run *r = arg;
     if (r->nargs != 1)
-        return wrong_arguments("ping");
+        return wrong_arguments(r->cmd);
     r->service = "sys";
-    r->method = "ping";
-    return call_node(r);
-}
-
-static int cmd_info(void *arg)
-{
-    run *r = arg;
-    if (r->nargs != 1)
-        return wrong_arguments("info");
-    r->service = "sys";
-    r->method = "info";
+    r->method = r->cmd;
     return call_node(r);
 }
 
@@ -228,8 +221,8 @@ static const cli_opt OPTS[] = {
 
 static const cli_cmd COMMANDS[] = {
     {"ping", "ADDRESS[:PORT]", "call sys.ping; print the round trip and whether\n"
-     "the link is TLS (version, cipher) or plaintext", NULL, NULL, cmd_ping},
-    {"info", "ADDRESS[:PORT]", "print the node's sys.info (JSON)", NULL, NULL, cmd_info},
+     "the link is TLS (version, cipher) or plaintext", NULL, NULL, cmd_sys},
+    {"info", "ADDRESS[:PORT]", "print the node's sys.info (JSON)", NULL, NULL, cmd_sys},
     {"call", "ADDRESS[:PORT] SERVICE METHOD [PAYLOAD]", "call any method; prints the reply payload",
      NULL, NULL, cmd_call},
     {NULL, NULL, NULL, NULL, NULL, NULL}};
@@ -252,17 +245,14 @@ int main(int argc, char **argv)
     cli_parsed p;
     char err[300];
     if (cli_parse(&SIPCCTL, argc, argv, &r, &p, err, sizeof err) != 0) {
-        fprintf(stderr, "sipcctl: %s\n", err);
-        if (p.bad == CLI_BAD_OPTION) {
-            fputc('\n', stderr);
-            cli_help(stderr, &SIPCCTL, NULL);
-        }
+        cli_usage_error(&SIPCCTL, &p, err);
         return EX_USAGE;
     }
     if (p.help || !p.cmd) {
         cli_help(p.help ? stdout : stderr, &SIPCCTL, p.cmd);
         return p.help ? 0 : EX_USAGE;
     }
+    r.cmd = p.cmd->name;
     r.args = p.args;
     r.nargs = p.nargs;
     return p.cmd->run(&r);

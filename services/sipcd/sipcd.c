@@ -105,11 +105,7 @@ int main(int argc, char **argv)
     cli_parsed args;
     char err[1024] = "";
     if (cli_parse(&SIPCD, argc, argv, &opt, &args, err, sizeof err) != 0) {
-        fprintf(stderr, "sipcd: %s\n", err);
-        if (args.bad == CLI_BAD_OPTION) {
-            fputc('\n', stderr);
-            cli_help(stderr, &SIPCD, NULL);
-        }
+        cli_usage_error(&SIPCD, &args, err);
         return EX_USAGE;
     }
     if (opt.version) {

@@ -1,6 +1,5 @@
 /* cmd_trust.c - `tlstool trust add|list|remove|export`: extra trusted roots
  * in security/trust/. */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,49 +104,46 @@ static int trust_list(const opts *o, const char *dir)
     return EX_OK;
 }
 
+typedef struct fp_match {
+    const char *prefix; /* hex digits of a fingerprint */
+    char name[300];     /* the file that matched last */
+    int n;
+} fp_match;
+
+static void match_root(const char *path, const char *name, const uint8_t *data, size_t len,
+                       void *arg)
+{
+    fp_match *m = arg;
+    sipc_der c[1];
+    if (sipc_pem_certs((const char *)data, len, c, 1) != 1)
+        return;
+    char f[65];
+    sipc_fingerprint(c[0].data, c[0].len, f);
+    if (strncasecmp(f, m->prefix, strlen(m->prefix)) == 0) {
+        snprintf(m->name, sizeof m->name, "%s", name);
+        m->n++;
+    }
+    sipc_der_free(&c[0]);
+}
+
 static int trust_remove(const opts *o, const char *dir)
 {
     if (o->npos != 2)
         return fail(EX_USAGE, "usage: tlstool trust remove FINGERPRINT (see trust list)");
     const char *fp = o->pos[1];
-    size_t fl = strlen(fp);
-    if (fl < 8)
+    if (strlen(fp) < 8)
         return fail(EX_USAGE, "give at least 8 hex digits of the fingerprint");
-    char path[1400], err[600];
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    char match[300] = "";
-    int nmatch = 0;
-    while (d && (de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        uint8_t *b;
-        size_t n;
-        if (sipc_store_read(path, &b, &n, MAX_FILE, err, sizeof err) != 0)
-            continue;
-        sipc_der c[1];
-        if (sipc_pem_certs((char *)b, n, c, 1) == 1) {
-            char f[65];
-            sipc_fingerprint(c[0].data, c[0].len, f);
-            if (strncasecmp(f, fp, fl) == 0) {
-                snprintf(match, sizeof match, "%s", de->d_name);
-                nmatch++;
-            }
-            sipc_der_free(&c[0]);
-        }
-        free(b);
-    }
-    if (d)
-        closedir(d);
-    if (nmatch == 0)
+    fp_match m = {fp, "", 0};
+    dir_files(dir, match_root, &m);
+    if (m.n == 0)
         return fail(EX_REFUSED, "no trusted root with fingerprint %s in %s (see `tlstool trust "
                                 "list`; the pair's own root is removed by importing another "
                                 "pair)",
                     fp, dir);
-    if (nmatch > 1)
+    if (m.n > 1)
         return fail(EX_USAGE, "%s matches several roots: give more digits", fp);
-    snprintf(path, sizeof path, "%s/%s", dir, match);
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s", dir, m.name);
     if (unlink(path) != 0)
         return fail(EX_FAIL, "cannot remove %s: %s", path, strerror(errno));
     printf("removed %s; running services pick the change up when restarted\n", path);

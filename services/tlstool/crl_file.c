@@ -1,5 +1,4 @@
 /* crl_file.c - the CRL files of security/crl/, read and parsed. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,15 +7,12 @@
 #include "certs/tool/store.h"
 #include "services/tlstool/tlstool.h"
 
-int crl_file_read(crl_file *f, const char *path, char *err, size_t errlen)
+/* data is PEM or DER; path names it in the error. */
+static int crl_file_parse(crl_file *f, const uint8_t *data, size_t len, const char *path,
+                          char *err, size_t errlen)
 {
     memset(f, 0, sizeof *f);
-    uint8_t *b;
-    size_t n;
-    if (sipc_store_read(path, &b, &n, MAX_FILE, err, errlen) != 0)
-        return -1;
-    f->len = sipc_pem_or_der(b, n, "X509 CRL", &f->der);
-    free(b);
+    f->len = sipc_pem_or_der(data, len, "X509 CRL", &f->der);
     if (f->len <= 0 || sipc_crl_parse(&f->c, f->der, (size_t)f->len, err, errlen) != 0) {
         free(f->der);
         f->der = NULL;
@@ -31,26 +27,42 @@ int crl_file_read(crl_file *f, const char *path, char *err, size_t errlen)
     return 0;
 }
 
+int crl_file_read(crl_file *f, const char *path, char *err, size_t errlen)
+{
+    uint8_t *b;
+    size_t n;
+    memset(f, 0, sizeof *f);
+    if (sipc_store_read(path, &b, &n, MAX_FILE, err, errlen) != 0)
+        return -1;
+    int r = crl_file_parse(f, b, n, path, err, errlen);
+    free(b);
+    return r;
+}
+
+typedef struct crl_walk {
+    void (*fn)(const char *name, const crl_file *f, void *arg);
+    void *arg;
+    int count;
+} crl_walk;
+
+static void each_crl(const char *path, const char *name, const uint8_t *data, size_t len, void *arg)
+{
+    crl_walk *w = arg;
+    crl_file f;
+    char err[300];
+    if (crl_file_parse(&f, data, len, path, err, sizeof err) != 0)
+        return;
+    w->fn(name, &f, w->arg);
+    free(f.der);
+    w->count++;
+}
+
 int crl_dir_foreach(const char *home, void (*fn)(const char *name, const crl_file *f, void *arg),
                     void *arg)
 {
-    char dir[1100], path[1400], err[300];
+    char dir[1100];
     snprintf(dir, sizeof dir, "%s/security/crl", home);
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    int count = 0;
-    while (d && (de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        crl_file f;
-        if (crl_file_read(&f, path, err, sizeof err) != 0)
-            continue;
-        fn(de->d_name, &f, arg);
-        free(f.der);
-        count++;
-    }
-    if (d)
-        closedir(d);
-    return count;
+    crl_walk w = {fn, arg, 0};
+    dir_files(dir, each_crl, &w);
+    return w.count;
 }

@@ -37,42 +37,58 @@ int file_exists(const char *p)
     return stat(p, &st) == 0;
 }
 
+int dir_files(const char *dir, dir_file_fn *fn, void *arg)
+{
+    char path[1400], err[600];
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int count = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        uint8_t *b;
+        size_t n;
+        if (sipc_store_read(path, &b, &n, MAX_FILE, err, sizeof err) != 0)
+            continue;
+        fn(path, de->d_name, b, n, arg);
+        free(b);
+        count++;
+    }
+    closedir(d);
+    return count;
+}
+
+static void add_roots(const char *path, const char *name, const uint8_t *b, size_t n, void *arg)
+{
+    sipc_trust *t = arg;
+    char err[600];
+    sipc_der certs[SIPC_KP_MAX_CHAIN];
+    int nc = sipc_pem_certs((const char *)b, n, certs, SIPC_KP_MAX_CHAIN);
+    for (int k = 0; k < nc; k++) {
+        sipc_trust_add_root(t, certs[k].data, certs[k].len, err, sizeof err);
+        sipc_der_free(&certs[k]);
+    }
+}
+
+static void add_crl(const char *path, const char *name, const uint8_t *b, size_t n, void *arg)
+{
+    sipc_trust *t = arg;
+    char label[300], err[600];
+    snprintf(label, sizeof label, "crl/%s", name);
+    sipc_trust_add_crl_named(t, b, n, label, err, sizeof err);
+}
+
 /* Adds security/trust/ *.pem roots and security/crl/ * CRLs to t. */
 static void add_store(const opts *o, sipc_trust *t)
 {
-    char path[1400], err[600];
-    static const char *subs[] = {"trust", "crl"};
-    for (int s = 0; s < 2; s++) {
-        char dir[1100];
-        snprintf(dir, sizeof dir, "%s/security/%s", o->home, subs[s]);
-        DIR *d = opendir(dir);
-        if (!d)
-            continue;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-            if (de->d_name[0] == '.')
-                continue;
-            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-            uint8_t *b;
-            size_t n;
-            if (sipc_store_read(path, &b, &n, MAX_FILE, err, sizeof err) != 0)
-                continue;
-            if (s == 0) {
-                sipc_der certs[SIPC_KP_MAX_CHAIN];
-                int nc = sipc_pem_certs((const char *)b, n, certs, SIPC_KP_MAX_CHAIN);
-                for (int k = 0; k < nc; k++) {
-                    sipc_trust_add_root(t, certs[k].data, certs[k].len, err, sizeof err);
-                    sipc_der_free(&certs[k]);
-                }
-            } else {
-                char label[300];
-                snprintf(label, sizeof label, "crl/%s", de->d_name);
-                sipc_trust_add_crl_named(t, b, n, label, err, sizeof err);
-            }
-            free(b);
-        }
-        closedir(d);
-    }
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/security/trust", o->home);
+    dir_files(dir, add_roots, t);
+    snprintf(dir, sizeof dir, "%s/security/crl", o->home);
+    dir_files(dir, add_crl, t);
 }
 
 /* Import checks a new pair with own set, before it replaces node.crt. */

@@ -32,9 +32,13 @@ int get_password(const opts *o, int confirm, char *pw, size_t pwlen)
 
 /* ------------------------------------------------------------ the tables */
 
-#define STR(name, arg, field, help) {name, 0, CLI_STRING, arg, help, offsetof(opts, field), 0, 0, 0, NULL}
-#define FLAG(name, field, help) {name, 0, CLI_FLAG, NULL, help, offsetof(opts, field), 0, 0, 0, NULL}
-#define VERBOSE(help) {"verbose", 'v', CLI_FLAG, NULL, help, offsetof(opts, verbose), CLI_DASH1, 0, 0, NULL}
+/* Shorthands for the common kinds of entry: a string, a flag, -v/-verbose. */
+#define STR(name, arg, field, help)                                                            \
+    {name, 0, CLI_STRING, arg, help, offsetof(opts, field), 0, 0, 0, NULL}
+#define FLAG(name, field, help)                                                                \
+    {name, 0, CLI_FLAG, NULL, help, offsetof(opts, field), 0, 0, 0, NULL}
+#define VERBOSE(help)                                                                          \
+    {"verbose", 'v', CLI_FLAG, NULL, help, offsetof(opts, verbose), CLI_DASH1, 0, 0, NULL}
 #define END {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}
 
 static const cli_opt GLOBAL_OPTS[] = {
@@ -51,8 +55,8 @@ static const cli_opt CREATE_OPTS[] = {
     STR("key", "ALG", key, "ecdsa-p256 (default), ecdsa-p384, rsa-2048, rsa-3072"),
     STR("subject", "S", subject, "e.g. \"CN=prod cluster, O=Example\" (default: CN from [cluster] "
         "name\nplus a random suffix, so two clusters never share a name)"),
-    {"days", 0, CLI_INT, "N", "validity in days (default 1826, five years)", offsetof(opts, days), 0,
-     1, 36500, NULL},
+    {"days", 0, CLI_INT, "N", "validity in days (default 1826, five years)",
+     offsetof(opts, days), 0, 1, 36500, NULL},
     FLAG("force", force, "overwrite FILE if it exists"),
     CLI_PASSWORD_OPTS(opts, pw),
     END};

@@ -67,6 +67,11 @@ int get_password(const opts *o, int confirm, char *pw, size_t pwlen);
 int load_config(const opts *o, sipc_config *cfg);
 const char *revocation_name(sipc_revocation r);
 int file_exists(const char *path);
+/* Calls fn with the contents of every readable file of dir whose name does
+ * not start with '.'; returns how many. */
+typedef void dir_file_fn(const char *path, const char *name, const uint8_t *data, size_t len,
+                         void *arg);
+int dir_files(const char *dir, dir_file_fn *fn, void *arg);
 /* The trust the transport loads (sipc_trust_load_home) when a pair is
  * imported, else the trust store and CRLs only; with own, that pair stands in
  * for node.crt. *have_pair: node.crt exists. */

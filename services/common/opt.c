@@ -71,7 +71,7 @@ static int unknown_option(scan *s, const char *arg)
 }
 
 /* Stores value (NULL for a flag) where o says. */
-static int apply(scan *s, const cli_opt *o, const char *value, cli_parsed *out)
+static int apply(scan *s, const cli_opt *o, const char *value)
 {
     if (!s->dest)
         return 0;
@@ -81,7 +81,7 @@ static int apply(scan *s, const cli_opt *o, const char *value, cli_parsed *out)
         *(int *)field = 1;
         break;
     case CLI_HELP:
-        out->help = 1;
+        s->out->help = 1;
         break;
     case CLI_STRING:
         *(const char **)field = value;
@@ -113,7 +113,7 @@ static int takes_value(const cli_opt *o)
 /* Handles the option at argv[*i] (a long or -name form: dashes already
  * skipped in name); advances *i past a separate value. */
 static int long_option(scan *s, int argc, char **argv, int *i, const char *name, int dash1,
-                       cli_parsed *out, const cli_opt **found)
+                       const cli_opt **found)
 {
     const char *arg = argv[*i];
     const char *eq = strchr(name, '=');
@@ -134,12 +134,11 @@ static int long_option(scan *s, int argc, char **argv, int *i, const char *name,
     } else if (eq && s->dest) {
         return fail(s, CLI_BAD_OPTION, "%.*s takes no value", (int)(name - arg + n), arg);
     }
-    return apply(s, o, value, out);
+    return apply(s, o, value);
 }
 
 /* -abc: short flags, the last of which may take a value (-t5000, -t 5000). */
-static int short_options(scan *s, int argc, char **argv, int *i, cli_parsed *out,
-                         const cli_opt **last)
+static int short_options(scan *s, int argc, char **argv, int *i, const cli_opt **last)
 {
     const char *arg = argv[*i];
     for (size_t j = 1; arg[j]; j++) {
@@ -148,7 +147,7 @@ static int short_options(scan *s, int argc, char **argv, int *i, cli_parsed *out
         if (!o)
             return s->dest ? unknown_option(s, arg) : 0;
         if (!takes_value(o)) {
-            int r = apply(s, o, NULL, out);
+            int r = apply(s, o, NULL);
             if (r || (o->flags & CLI_STOP))
                 return r;
             continue;
@@ -160,7 +159,7 @@ static int short_options(scan *s, int argc, char **argv, int *i, cli_parsed *out
             value = argv[++*i];
         else if (s->dest)
             return fail(s, CLI_BAD_OPTION, "-%c needs a value", arg[j]);
-        return apply(s, o, value, out);
+        return apply(s, o, value);
     }
     return 0;
 }
@@ -175,7 +174,7 @@ static const cli_cmd *command_named(const cli_tool *tool, const char *name)
 
 /* One walk over argv. In the first pass (s->dest NULL) it only finds the
  * command word and returns its index in *cmd_at. */
-static int walk(scan *s, int argc, char **argv, cli_parsed *out, int *cmd_at)
+static int walk(scan *s, int argc, char **argv, int *cmd_at)
 {
     int literal = 0, have_cmd = 0;
     for (int i = 1; i < argc; i++) {
@@ -188,23 +187,23 @@ static int walk(scan *s, int argc, char **argv, cli_parsed *out, int *cmd_at)
                 continue;
             }
             if (a[1] == '-') {
-                r = long_option(s, argc, argv, &i, a + 2, 0, out, &o);
+                r = long_option(s, argc, argv, &i, a + 2, 0, &o);
             } else {
-                r = long_option(s, argc, argv, &i, a + 1, 1, out, &o);
+                r = long_option(s, argc, argv, &i, a + 1, 1, &o);
                 if (r == 1)
-                    r = short_options(s, argc, argv, &i, out, &o);
+                    r = short_options(s, argc, argv, &i, &o);
             }
             if (r)
                 return r;
             if (s->dest && o && (o->flags & CLI_STOP)) {
-                out->stop = o;
+                s->out->stop = o;
                 return 0;
             }
             continue;
         }
         int help_word = !literal && !strcmp(a, "help");
         if (help_word && s->tool->help_word == CLI_HELP_WORD_ANY) {
-            out->help = 1;
+            s->out->help = s->dest != NULL;
             continue;
         }
         if (s->tool->cmds && !have_cmd) {
@@ -214,18 +213,17 @@ static int walk(scan *s, int argc, char **argv, cli_parsed *out, int *cmd_at)
                 return 0;
             }
             if (help_word && s->tool->help_word == CLI_HELP_WORD_COMMAND) {
-                out->help = 1;
+                s->out->help = 1;
                 continue;
             }
-            if (!s->cmd) {
+            if (!s->cmd)
                 return fail(s, CLI_BAD_COMMAND, "unknown command '%s' (see %s --help)", a,
                             s->tool->name);
-            }
-            out->cmd = s->cmd;
+            s->out->cmd = s->cmd;
             continue;
         }
         if (s->dest)
-            out->args[out->nargs++] = a;
+            s->out->args[s->out->nargs++] = a;
     }
     return 0;
 }
@@ -242,12 +240,12 @@ int cli_parse(const cli_tool *tool, int argc, char **argv, void *dest, cli_parse
         /* options may precede the command: find it first, so that each
          * option is judged against the command it is given to */
         int at = 0;
-        walk(&s, argc, argv, out, &at);
+        walk(&s, argc, argv, &at);
         if (at)
             s.cmd = command_named(tool, argv[at]);
     }
     s.dest = dest;
-    int r = walk(&s, argc, argv, out, NULL);
+    int r = walk(&s, argc, argv, NULL);
     if (r == 0 && s.misplaced && !out->help && !out->stop)
         r = fail(&s, CLI_BAD_PLACE, "an option given does not apply to '%s' (see %s %s --help)",
                  s.cmd->name, tool->name, s.cmd->name);

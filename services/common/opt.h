@@ -41,15 +41,6 @@ typedef struct cli_opt {
                           (default: "--NAME must be a number between MIN and MAX") */
 } cli_opt;
 
-/* The two options that name a password source, for a command that reads a
- * password; S is the caller's struct, F its cli_password field
- * (services/common/password.h). */
-#define CLI_PASSWORD_OPTS(S, F)                                                                 \
-    {"password-file", 0, CLI_STRING, "F", "read the password from the first line of F",         \
-     offsetof(S, F.file), 0, 0, 0, NULL},                                                       \
-    {"password-stdin", 0, CLI_FLAG, NULL, "read the password from standard input",              \
-     offsetof(S, F.from_stdin), 0, 0, 0, NULL}
-
 typedef struct cli_cmd {
     const char *name;
     const char *args;    /* what follows the name in the usage line */
@@ -97,10 +88,13 @@ typedef struct cli_parsed {
 /* Parses argv[1..argc-1] into the struct at dest and out. The arguments that
  * are neither options, their values nor the command are moved, in order, to
  * the front of argv + 1 (out->args). Returns 0, or SIPC_EINVAL with one line
- * in err: "unknown option '--x' (see tool cmd --help)", "--home needs a
- * value", "unknown command 'x' (see tool --help)", "an option given does not
- * apply to 'cmd' (see tool cmd --help)" or an out-of-range CLI_INT. With help
- * set, an option that does not apply to the command is not an error. */
+ * in err and its kind in out->bad: "unknown option '--x' (see tool cmd
+ * --help)", "--home needs a value", "--force takes no value", a CLI_INT out of
+ * range, "unknown command 'x' (see tool --help)" or "an option given does not
+ * apply to 'cmd' (see tool cmd --help)"; the last is no error when help was
+ * asked for. Options are applied as they come, so the first mistake is the
+ * one reported. Options of one name in several commands must agree on taking
+ * a value (the command is looked for before it is known). */
 int cli_parse(const cli_tool *tool, int argc, char **argv, void *dest, cli_parsed *out, char *err,
               size_t errlen);
 

@@ -19,6 +19,15 @@ typedef struct cli_password {
     const char *argument;
 } cli_password;
 
+/* The two options that name a password source, as entries of an option
+ * table (services/common/opt.h); S is the caller's struct, F its
+ * cli_password field. */
+#define CLI_PASSWORD_OPTS(S, F)                                                                 \
+    {"password-file", 0, CLI_STRING, "F", "read the password from the first line of F",         \
+     offsetof(S, F.file), 0, 0, 0, NULL},                                                       \
+    {"password-stdin", 0, CLI_FLAG, NULL, "read the password from standard input",              \
+     offsetof(S, F.from_stdin), 0, 0, 0, NULL}
+
 /* The longest password accepted, and the buffer cli_password_get fills. */
 enum { CLI_PASSWORD_MAX = 1024, CLI_PASSWORD_BUF = 1100 };
 

@@ -2,7 +2,7 @@
  *
  * It uses this machine's $SIPC_HOME exactly as a node would (same key pair,
  * same TLS mode), so a successful ping proves the link a node would use. */
-#include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +10,18 @@
 #include <sysexits.h>
 #include <uv.h>
 
+#include "services/common/opt.h"
 #include "sipc/node.h"
 
 typedef struct run {
+    /* the command line */
+    const char *home;
+    int timeout_opt; /* --timeout */
+    int verbose;     /* --verbose: the library's warnings too */
+    const char *cmd; /* the command's name */
+    char **args;     /* after the command */
+    int nargs;
+    /* the calls */
     sipc_ctx *ctx;
     sipc_channel *ch;
     const char *target;
@@ -24,27 +33,6 @@ typedef struct run {
     int err;
     int quiet_log;
 } run;
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: sipcctl [--home DIR] [--timeout MS] COMMAND ARGS\n"
-            "\n"
-            "Commands:\n"
-            "  ping ADDRESS[:PORT] [--count N]   call sys.ping; print the round trip and whether\n"
-            "                                    the link is TLS (version, cipher) or plaintext\n"
-            "  info ADDRESS[:PORT]               print the node's sys.info (JSON)\n"
-            "  call ADDRESS[:PORT] SERVICE METHOD [PAYLOAD]\n"
-            "                                    call any method; prints the reply payload\n"
-            "\n"
-            "PORT defaults to the data service port of this node's sipc.conf (23000).\n"
-            "  --home DIR    node home (default: $SIPC_HOME, else /var/lib/sipc)\n"
-            "  --timeout MS  per call, default 5000\n"
-            "\n"
-            "Exit codes: 0 success; 1 the call failed (remote error, timeout); 64 usage;\n"
-            "69 the node could not be reached; 76 protocol or TLS-mode mismatch;\n"
-            "77 TLS or certificate failure; 78 local configuration problem.\n");
-}
 
 static int exit_code_for(int err)
 {
@@ -138,85 +126,25 @@ static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
                r->target, pi.peer_node, pi.peer_cluster);
 }
 
-int main(int argc, char **argv)
+/* Connects to r->target with this home's security and makes the calls. */
+static int call_node(run *r)
 {
-    const char *home_opt = NULL;
-    run r;
-    memset(&r, 0, sizeof r);
-    r.count = 1;
-    r.timeout_ms = 5000;
-    r.quiet_log = 1;
-    static const struct option longopts[] = {{"home", required_argument, 0, 'H'},
-                                             {"timeout", required_argument, 0, 't'},
-                                             {"count", required_argument, 0, 'c'},
-                                             {"verbose", no_argument, 0, 'v'},
-                                             {"help", no_argument, 0, 'h'},
-                                             {0, 0, 0, 0}};
-    int opt;
-    /* GNU getopt permutes: options may come before or after the command */
-    while ((opt = getopt_long(argc, argv, "H:t:c:vh", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            home_opt = optarg;
-            break;
-        case 't':
-            r.timeout_ms = (uint32_t)strtoul(optarg, NULL, 10);
-            break;
-        case 'c':
-            r.count = atoi(optarg);
-            break;
-        case 'v':
-            r.quiet_log = 0;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return EX_USAGE;
-        }
-    }
-    if (optind >= argc) {
-        usage(stderr);
-        return EX_USAGE;
-    }
-    const char *cmd = argv[optind++];
-    if (!strcmp(cmd, "help")) {
-        usage(stdout);
-        return 0;
-    }
-    int nargs = argc - optind;
-    if (!strcmp(cmd, "ping") && nargs == 1) {
-        r.service = "sys";
-        r.method = "ping";
-    } else if (!strcmp(cmd, "info") && nargs == 1) {
-        r.service = "sys";
-        r.method = "info";
-    } else if (!strcmp(cmd, "call") && (nargs == 3 || nargs == 4)) {
-        r.service = argv[optind + 1];
-        r.method = argv[optind + 2];
-        r.payload = nargs == 4 ? argv[optind + 3] : NULL;
-    } else {
-        fprintf(stderr, "sipcctl: unknown command or wrong arguments: %s (see sipcctl --help)\n", cmd);
-        return EX_USAGE;
-    }
-    if (r.count < 1 || r.count > 1000000 || r.timeout_ms == 0) {
-        fprintf(stderr, "sipcctl: --count must be 1..1000000 and --timeout positive\n");
-        return EX_USAGE;
-    }
-    r.target = argv[optind];
+    r->target = r->args[0];
+    r->timeout_ms = (uint32_t)r->timeout_opt;
+    r->quiet_log = !r->verbose;
     signal(SIGPIPE, SIG_IGN);
 
     sipc_config cfg;
     char err[1024] = "";
-    if (sipc_config_load(&cfg, home_opt, err, sizeof err) != 0) {
+    if (sipc_config_load(&cfg, r->home, err, sizeof err) != 0) {
         fprintf(stderr, "sipcctl: %s\n", err);
         return EX_CONFIG;
     }
     char host[160];
     int port;
-    if (sipc_parse_address(r.target, sipc_config_port(&cfg, "data"), host, sizeof host, &port) != 0) {
-        fprintf(stderr, "sipcctl: '%s' is not ADDRESS[:PORT]\n", r.target);
+    int data_port = sipc_config_port(&cfg, "data");
+    if (sipc_parse_address(r->target, data_port, host, sizeof host, &port) != 0) {
+        fprintf(stderr, "sipcctl: '%s' is not ADDRESS[:PORT]\n", r->target);
         return EX_USAGE;
     }
     sipc_security *sec;
@@ -230,21 +158,102 @@ int main(int argc, char **argv)
     o.node_id = "sipcctl";
     o.cluster = cfg.cluster;
     o.max_frame = cfg.max_frame;
-    o.handshake_timeout_ms = r.timeout_ms;
+    o.handshake_timeout_ms = r->timeout_ms;
     o.log = quiet_sink;
-    o.log_arg = &r;
-    int e = sipc_ctx_new(&r.ctx, loop, &o, sec);
+    o.log_arg = r;
+    int e = sipc_ctx_new(&r->ctx, loop, &o, sec);
     sipc_security_release(sec);
     if (e == 0)
-        e = sipc_channel_open(&r.ch, r.ctx, host, port, NULL);
+        e = sipc_channel_open(&r->ch, r->ctx, host, port, NULL);
     if (e != 0) {
         fprintf(stderr, "sipcctl: %s\n", sipc_strerror(e));
         return exit_code_for(e);
     }
-    sipc_channel_set_fail_fast(r.ch, 1);
-    sipc_channel_set_conn_cb(r.ch, on_conn, &r);
-    issue(&r);
+    sipc_channel_set_fail_fast(r->ch, 1);
+    sipc_channel_set_conn_cb(r->ch, on_conn, r);
+    issue(r);
     uv_run(loop, UV_RUN_DEFAULT);
     uv_loop_close(loop);
-    return exit_code_for(r.err);
+    return exit_code_for(r->err);
+}
+
+static int wrong_arguments(const char *cmd)
+{
+    fprintf(stderr, "sipcctl: unknown command or wrong arguments: %s (see sipcctl --help)\n", cmd);
+    return EX_USAGE;
+}
+
+/* ping and info: the sys method of the command's name */
+static int cmd_sys(void *arg)
+{
+    run *r = arg;
+    if (r->nargs != 1)
+        return wrong_arguments(r->cmd);
+    r->service = "sys";
+    r->method = r->cmd;
+    return call_node(r);
+}
+
+static int cmd_call(void *arg)
+{
+    run *r = arg;
+    if (r->nargs != 3 && r->nargs != 4)
+        return wrong_arguments("call");
+    r->service = r->args[1];
+    r->method = r->args[2];
+    r->payload = r->nargs == 4 ? r->args[3] : NULL;
+    return call_node(r);
+}
+
+#define BAD_NUMBER "--count must be 1..1000000 and --timeout positive"
+
+static const cli_opt OPTS[] = {
+    {"home", 'H', CLI_STRING, "DIR", "node home (default: $SIPC_HOME, else /var/lib/sipc)",
+     offsetof(run, home), 0, 0, 0, NULL},
+    {"timeout", 't', CLI_INT, "MS", "per call, default 5000", offsetof(run, timeout_opt), 0, 1,
+     INT_MAX, BAD_NUMBER},
+    {"count", 'c', CLI_INT, "N", "make the call N times (default 1)", offsetof(run, count), 0, 1,
+     1000000, BAD_NUMBER},
+    {"verbose", 'v', CLI_FLAG, NULL, "also print the library's warnings",
+     offsetof(run, verbose), 0, 0, 0, NULL},
+    {"help", 'h', CLI_HELP, NULL, "this text", 0, CLI_STOP, 0, 0, NULL},
+    {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
+
+static const cli_cmd COMMANDS[] = {
+    {"ping", "ADDRESS[:PORT]", "call sys.ping; print the round trip and whether\n"
+     "the link is TLS (version, cipher) or plaintext", NULL, NULL, cmd_sys},
+    {"info", "ADDRESS[:PORT]", "print the node's sys.info (JSON)", NULL, NULL, cmd_sys},
+    {"call", "ADDRESS[:PORT] SERVICE METHOD [PAYLOAD]", "call any method; prints the reply payload",
+     NULL, NULL, cmd_call},
+    {NULL, NULL, NULL, NULL, NULL, NULL}};
+
+static const cli_tool SIPCCTL = {
+    "sipcctl", "Usage:", "[--home DIR] [--timeout MS] COMMAND ARGS",
+    "Talks to a running sipc node with this machine's key pair and TLS mode.\n"
+    "PORT defaults to the data service port of this node's sipc.conf (23000).\n",
+    "Exit codes: 0 success; 1 the call failed (remote error, timeout); 64 usage;\n"
+    "69 the node could not be reached; 76 protocol or TLS-mode mismatch;\n"
+    "77 TLS or certificate failure; 78 local configuration problem.\n",
+    OPTS, COMMANDS, CLI_HELP_WORD_COMMAND};
+
+int main(int argc, char **argv)
+{
+    run r;
+    memset(&r, 0, sizeof r);
+    r.count = 1;
+    r.timeout_opt = 5000;
+    cli_parsed p;
+    char err[300];
+    if (cli_parse(&SIPCCTL, argc, argv, &r, &p, err, sizeof err) != 0) {
+        cli_usage_error(&SIPCCTL, &p, err);
+        return EX_USAGE;
+    }
+    if (p.help || !p.cmd) {
+        cli_help(p.help ? stdout : stderr, &SIPCCTL, p.cmd);
+        return p.help ? 0 : EX_USAGE;
+    }
+    r.cmd = p.cmd->name;
+    r.args = p.args;
+    r.nargs = p.nargs;
+    return p.cmd->run(&r);
 }

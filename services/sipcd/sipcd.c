@@ -6,7 +6,6 @@
  * listener serves the built-in sys service (ping, echo, info).
  * SIGTERM or SIGINT stops it cleanly. */
 #include <ctype.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <sysexits.h>
 #include <uv.h>
 
+#include "services/common/opt.h"
 #include "sipc/node.h"
 
 typedef struct svc {
@@ -32,23 +32,31 @@ static int nservices;
 static uv_signal_t sig_term, sig_int;
 static int stopping;
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: sipcd [--home DIR] [--foreground] [--version] [--help]\n"
-            "\n"
-            "Runs the sipc services of this node: the data service (port 23000 by default)\n"
-            "and every other service with a [<service>] port in DIR/sipc.conf. TLS or\n"
-            "plaintext is decided by [tls] enable in DIR/sipc.conf (see `tlstool enable`).\n"
-            "\n"
-            "  --home DIR   node home (default: $SIPC_HOME, else /var/lib/sipc)\n"
-            "  --version    print the sipc, wolfSSL and CPU feature versions and exit\n"
-            "  --help       this text\n"
-            "\n"
-            "Logs: DIR/logs/<Service>_<YYYYMMDD>.log and stderr.\n"
-            "Exit codes: 0 stopped cleanly; 64 usage; 71 a port could not be opened;\n"
-            "78 configuration or key material problem (the message says which file).\n");
-}
+typedef struct sipcd_opts {
+    const char *home;
+    int foreground; /* always in the foreground; accepted for service managers */
+    int version;
+} sipcd_opts;
+
+static const cli_opt OPTS[] = {
+    {"home", 'H', CLI_STRING, "DIR", "node home (default: $SIPC_HOME, else /var/lib/sipc)",
+     offsetof(sipcd_opts, home), 0, 0, 0, NULL},
+    {"foreground", 'f', CLI_FLAG, NULL, "stay in the foreground (sipcd always does)",
+     offsetof(sipcd_opts, foreground), 0, 0, 0, NULL},
+    {"version", 'V', CLI_FLAG, NULL, "print the sipc, wolfSSL and CPU feature versions and exit",
+     offsetof(sipcd_opts, version), CLI_STOP, 0, 0, NULL},
+    {"help", 'h', CLI_HELP, NULL, "this text", 0, CLI_STOP, 0, 0, NULL},
+    {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
+
+static const cli_tool SIPCD = {
+    "sipcd", "Usage:", "[--home DIR] [--foreground] [--version] [--help]",
+    "Runs the sipc services of this node: the data service (port 23000 by default)\n"
+    "and every other service with a [<service>] port in DIR/sipc.conf. TLS or\n"
+    "plaintext is decided by [tls] enable in DIR/sipc.conf (see `tlstool enable`).\n",
+    "Logs: DIR/logs/<Service>_<YYYYMMDD>.log and stderr.\n"
+    "Exit codes: 0 stopped cleanly; 64 usage; 71 a port could not be opened;\n"
+    "78 configuration or key material problem (the message says which file).\n",
+    OPTS, NULL, CLI_HELP_WORD_NONE};
 
 static void describe(svc *s, const char *key)
 {
@@ -93,40 +101,29 @@ static void on_signal(uv_signal_t *h, int signum)
 
 int main(int argc, char **argv)
 {
-    const char *home_opt = NULL;
-    static const struct option longopts[] = {{"home", required_argument, 0, 'H'},
-                                             {"foreground", no_argument, 0, 'f'},
-                                             {"version", no_argument, 0, 'V'},
-                                             {"help", no_argument, 0, 'h'},
-                                             {0, 0, 0, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "H:fVh", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            home_opt = optarg;
-            break;
-        case 'f':
-            break; /* always in the foreground; kept for service managers */
-        case 'V':
-            printf("%s\n", sipc_version_string());
-            return 0;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return EX_USAGE;
-        }
+    sipcd_opts opt = {NULL, 0, 0};
+    cli_parsed args;
+    char err[1024] = "";
+    if (cli_parse(&SIPCD, argc, argv, &opt, &args, err, sizeof err) != 0) {
+        cli_usage_error(&SIPCD, &args, err);
+        return EX_USAGE;
     }
-    if (optind != argc) {
-        fprintf(stderr, "sipcd: unexpected argument '%s' (see sipcd --help)\n", argv[optind]);
+    if (opt.version) {
+        printf("%s\n", sipc_version_string());
+        return 0;
+    }
+    if (args.help) {
+        cli_help(stdout, &SIPCD, NULL);
+        return 0;
+    }
+    if (args.nargs) {
+        fprintf(stderr, "sipcd: unexpected argument '%s' (see sipcd --help)\n", args.args[0]);
         return EX_USAGE;
     }
     signal(SIGPIPE, SIG_IGN);
 
-    const char *home = sipc_home_resolve(home_opt);
+    const char *home = sipc_home_resolve(opt.home);
     sipc_config cfg;
-    char err[1024] = "";
     if (sipc_config_load(&cfg, home, err, sizeof err) != 0) {
         fprintf(stderr, "sipcd: %s\n", err);
         return EX_CONFIG;

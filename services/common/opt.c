@@ -1,0 +1,365 @@
+/* opt.c - parsing a command line and writing --help, both from the tables of
+ * opt.h. */
+#include "services/common/opt.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sipc/errno.h"
+
+typedef struct scan {
+    const cli_tool *tool;
+    const cli_cmd *cmd; /* the command, known from the first pass */
+    void *dest;         /* NULL in the first pass: nothing is stored or checked */
+    int misplaced;      /* an option of another command was given */
+    cli_parsed *out;
+    char *err;
+    size_t errlen;
+} scan;
+
+/* A name of n characters (long, or -name when dash1), or a short letter. */
+static const cli_opt *find(const cli_opt *t, const char *name, size_t n, char letter, int dash1)
+{
+    for (; t && t->kind != CLI_END; t++) {
+        if (letter ? t->letter == letter
+                   : (strlen(t->name) == n && !strncmp(t->name, name, n) &&
+                      (!dash1 || (t->flags & CLI_DASH1))))
+            return t;
+    }
+    return NULL;
+}
+
+/* The tool's options and the command's apply; another command's option is
+ * found too (so that the error can say it does not apply), as is, before the
+ * command is known, any command's. */
+static const cli_opt *lookup(scan *s, const char *name, size_t n, char letter, int dash1)
+{
+    const cli_opt *o = find(s->tool->opts, name, n, letter, dash1);
+    if (!o && s->cmd)
+        o = find(s->cmd->opts, name, n, letter, dash1);
+    if (o)
+        return o;
+    for (const cli_cmd *c = s->tool->cmds; c && c->name; c++)
+        if ((o = find(c->opts, name, n, letter, dash1))) {
+            if (s->cmd)
+                s->misplaced = 1;
+            return o;
+        }
+    return NULL;
+}
+
+static int fail(scan *s, cli_bad bad, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(scan *s, cli_bad bad, const char *fmt, ...)
+{
+    s->out->bad = bad;
+    if (s->err && s->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(s->err, s->errlen, fmt, ap);
+        va_end(ap);
+    }
+    return SIPC_EINVAL;
+}
+
+static int unknown_option(scan *s, const char *arg)
+{
+    return fail(s, CLI_BAD_OPTION, "unknown option '%s' (see %s %s%s--help)", arg, s->tool->name,
+                s->cmd ? s->cmd->name : "", s->cmd ? " " : "");
+}
+
+/* Stores value (NULL for a flag) where o says. */
+static int apply(scan *s, const cli_opt *o, const char *value)
+{
+    if (!s->dest)
+        return 0;
+    char *field = (char *)s->dest + o->offset;
+    switch (o->kind) {
+    case CLI_FLAG:
+        *(int *)field = 1;
+        break;
+    case CLI_HELP:
+        s->out->help = 1;
+        break;
+    case CLI_STRING:
+        *(const char **)field = value;
+        break;
+    case CLI_INT: {
+        char *end;
+        errno = 0;
+        long v = strtol(value, &end, 10);
+        if (errno || end == value || *end || v < o->min || v > o->max) {
+            if (o->bad)
+                return fail(s, CLI_BAD_VALUE, "%s", o->bad);
+            return fail(s, CLI_BAD_VALUE, "--%s must be a number between %ld and %ld", o->name,
+                        o->min, o->max);
+        }
+        *(int *)field = (int)v;
+        break;
+    }
+    case CLI_END:
+        break;
+    }
+    return 0;
+}
+
+static int takes_value(const cli_opt *o)
+{
+    return o->kind == CLI_STRING || o->kind == CLI_INT;
+}
+
+/* Handles the option at argv[*i] (a long or -name form: dashes already
+ * skipped in name); advances *i past a separate value. */
+static int long_option(scan *s, int argc, char **argv, int *i, const char *name, int dash1,
+                       const cli_opt **found)
+{
+    const char *arg = argv[*i];
+    const char *eq = strchr(name, '=');
+    size_t n = eq ? (size_t)(eq - name) : strlen(name);
+    const cli_opt *o = lookup(s, name, n, 0, dash1);
+    *found = o;
+    if (!o)
+        return dash1 ? 1 : (s->dest ? unknown_option(s, arg) : 0); /* 1: try short */
+    const char *value = NULL;
+    if (takes_value(o)) {
+        if (eq) {
+            value = eq + 1;
+        } else if (*i + 1 < argc) {
+            value = argv[++*i];
+        } else if (s->dest) {
+            return fail(s, CLI_BAD_OPTION, "%.*s needs a value", (int)(name - arg + n), arg);
+        }
+    } else if (eq && s->dest) {
+        return fail(s, CLI_BAD_OPTION, "%.*s takes no value", (int)(name - arg + n), arg);
+    }
+    return apply(s, o, value);
+}
+
+/* -abc: short flags, the last of which may take a value (-t5000, -t 5000). */
+static int short_options(scan *s, int argc, char **argv, int *i, const cli_opt **last)
+{
+    const char *arg = argv[*i];
+    for (size_t j = 1; arg[j]; j++) {
+        const cli_opt *o = lookup(s, NULL, 0, arg[j], 0);
+        *last = o;
+        if (!o)
+            return s->dest ? unknown_option(s, arg) : 0;
+        if (!takes_value(o)) {
+            int r = apply(s, o, NULL);
+            if (r || (o->flags & CLI_STOP))
+                return r;
+            continue;
+        }
+        const char *value = NULL;
+        if (arg[j + 1])
+            value = arg + j + 1;
+        else if (*i + 1 < argc)
+            value = argv[++*i];
+        else if (s->dest)
+            return fail(s, CLI_BAD_OPTION, "-%c needs a value", arg[j]);
+        return apply(s, o, value);
+    }
+    return 0;
+}
+
+static const cli_cmd *command_named(const cli_tool *tool, const char *name)
+{
+    for (const cli_cmd *c = tool->cmds; c && c->name; c++)
+        if (!strcmp(c->name, name))
+            return c;
+    return NULL;
+}
+
+/* One walk over argv. In the first pass (s->dest NULL) it only finds the
+ * command word and returns its index in *cmd_at. */
+static int walk(scan *s, int argc, char **argv, int *cmd_at)
+{
+    int literal = 0, have_cmd = 0;
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (!literal && a[0] == '-' && a[1] != '\0') {
+            const cli_opt *o = NULL;
+            int r;
+            if (!strcmp(a, "--")) {
+                literal = 1;
+                continue;
+            }
+            if (a[1] == '-') {
+                r = long_option(s, argc, argv, &i, a + 2, 0, &o);
+            } else {
+                r = long_option(s, argc, argv, &i, a + 1, 1, &o);
+                if (r == 1)
+                    r = short_options(s, argc, argv, &i, &o);
+            }
+            if (r)
+                return r;
+            if (s->dest && o && (o->flags & CLI_STOP)) {
+                s->out->stop = o;
+                return 0;
+            }
+            continue;
+        }
+        int help_word = !literal && !strcmp(a, "help");
+        if (help_word && s->tool->help_word == CLI_HELP_WORD_ANY) {
+            s->out->help = s->dest != NULL;
+            continue;
+        }
+        if (s->tool->cmds && !have_cmd) {
+            have_cmd = 1;
+            if (!s->dest) {
+                *cmd_at = i;
+                return 0;
+            }
+            if (help_word && s->tool->help_word == CLI_HELP_WORD_COMMAND) {
+                s->out->help = 1;
+                continue;
+            }
+            if (!s->cmd)
+                return fail(s, CLI_BAD_COMMAND, "unknown command '%s' (see %s --help)", a,
+                            s->tool->name);
+            s->out->cmd = s->cmd;
+            continue;
+        }
+        if (s->dest)
+            s->out->args[s->out->nargs++] = a;
+    }
+    return 0;
+}
+
+int cli_parse(const cli_tool *tool, int argc, char **argv, void *dest, cli_parsed *out, char *err,
+              size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    out->args = argv + 1;
+    if (err && errlen)
+        err[0] = '\0';
+    scan s = {tool, NULL, NULL, 0, out, err, errlen};
+    if (tool->cmds) {
+        /* options may precede the command: find it first, so that each
+         * option is judged against the command it is given to */
+        int at = 0;
+        walk(&s, argc, argv, &at);
+        if (at)
+            s.cmd = command_named(tool, argv[at]);
+    }
+    s.dest = dest;
+    int r = walk(&s, argc, argv, NULL);
+    if (r == 0 && s.misplaced && !out->help && !out->stop)
+        r = fail(&s, CLI_BAD_PLACE, "an option given does not apply to '%s' (see %s %s --help)",
+                 s.cmd->name, tool->name, s.cmd->name);
+    return r;
+}
+
+/* ------------------------------------------------------------------ help */
+
+/* Labels up to this long share one column; a longer one has its text below. */
+enum { OPT_LABEL_MAX = 24, CMD_LABEL_MAX = 30 };
+
+static void opt_label(const cli_opt *o, char *buf, size_t n)
+{
+    int k = 0;
+    if (o->letter)
+        k += snprintf(buf + k, n - (size_t)k, "-%c, ", o->letter);
+    if (o->flags & CLI_DASH1)
+        k += snprintf(buf + k, n - (size_t)k, "-%s, ", o->name);
+    snprintf(buf + k, n - (size_t)k, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+}
+
+static void cmd_label(const cli_cmd *c, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s%s%s", c->name, c->args && c->args[0] ? " " : "", c->args ? c->args : "");
+}
+
+/* "  label   text", the text's further lines under its first; a label longer
+ * than width puts the text on the next line. */
+static void column(FILE *out, const char *label, int width, const char *text)
+{
+    int len = (int)strlen(label);
+    fprintf(out, "  %s", label);
+    if (len > width)
+        fprintf(out, "\n%*s", width + 4, "");
+    else
+        fprintf(out, "%*s", width - len + 2, "");
+    for (const char *p = text; *p; p++) {
+        fputc(*p, out);
+        if (*p == '\n' && p[1])
+            fprintf(out, "%*s", width + 4, "");
+    }
+    fputc('\n', out);
+}
+
+static int fit(int len, int width, int most)
+{
+    return len > width && len <= most ? len : width;
+}
+
+static void options(FILE *out, const char *title, const cli_opt *t)
+{
+    if (!t || t->kind == CLI_END)
+        return;
+    char label[128];
+    int width = 0;
+    for (const cli_opt *o = t; o->kind != CLI_END; o++) {
+        opt_label(o, label, sizeof label);
+        width = fit((int)strlen(label), width, OPT_LABEL_MAX);
+    }
+    fprintf(out, "\n%s\n", title);
+    for (const cli_opt *o = t; o->kind != CLI_END; o++) {
+        opt_label(o, label, sizeof label);
+        column(out, label, width, o->help);
+    }
+}
+
+static void text(FILE *out, const char *s, int blank_before)
+{
+    if (!s)
+        return;
+    if (blank_before)
+        fputc('\n', out);
+    fputs(s, out);
+}
+
+void cli_help(FILE *out, const cli_tool *tool, const cli_cmd *cmd)
+{
+    if (cmd) {
+        int own = cmd->opts && cmd->opts->kind != CLI_END;
+        fprintf(out, "%s %s %s%s%s%s\n", tool->usage_label, tool->name, cmd->name,
+                cmd->args && cmd->args[0] ? " " : "", cmd->args ? cmd->args : "",
+                own ? " [OPTIONS]" : "");
+        if (cmd->about)
+            text(out, cmd->about, 0);
+        else
+            fprintf(out, "%s\n", cmd->summary);
+        options(out, "Options:", cmd->opts);
+        options(out, "Options of every command:", tool->opts);
+        return;
+    }
+    fprintf(out, "%s %s %s\n", tool->usage_label, tool->name, tool->synopsis);
+    text(out, tool->about, 1);
+    if (tool->cmds) {
+        char label[160];
+        int width = 0;
+        for (const cli_cmd *c = tool->cmds; c->name; c++) {
+            cmd_label(c, label, sizeof label);
+            width = fit((int)strlen(label), width, CMD_LABEL_MAX);
+        }
+        fprintf(out, "\nCommands:\n");
+        for (const cli_cmd *c = tool->cmds; c->name; c++) {
+            cmd_label(c, label, sizeof label);
+            column(out, label, width, c->summary);
+        }
+    }
+    options(out, "Options:", tool->opts);
+    text(out, tool->epilog, 1);
+}
+
+void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err)
+{
+    fprintf(stderr, "%s: %s\n", tool->name, err);
+    if (p->bad == CLI_BAD_OPTION) {
+        fputc('\n', stderr);
+        cli_help(stderr, tool, NULL);
+    }
+}

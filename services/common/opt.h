@@ -1,0 +1,109 @@
+/* opt.h - the command line of sipc's programs, from one declarative table.
+ *
+ * A program describes its options (name, short letter, argument, help text and
+ * the field of its own options struct that receives the value) and, when it
+ * has commands, a table of commands each with its own options. The same
+ * tables drive parsing (cli_parse) and the generated --help text (cli_help),
+ * so an option cannot be accepted without being documented.
+ *
+ * Accepted forms: --name VALUE, --name=VALUE, -x VALUE, -xVALUE, clustered
+ * short flags (-vh), -name for options marked CLI_DASH1 (as OpenSSL spells
+ * them), options before or after the command, and -- to end the options. */
+#ifndef SIPC_CLI_OPT_H
+#define SIPC_CLI_OPT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef enum {
+    CLI_END = 0, /* ends a table */
+    CLI_FLAG,    /* int field set to 1 */
+    CLI_STRING,  /* const char * field set to the argument */
+    CLI_INT,     /* int field: a decimal number within [min, max] */
+    CLI_HELP     /* asks for help: cli_parsed.help is set */
+} cli_kind;
+
+enum {
+    CLI_DASH1 = 1, /* also accepted as -name */
+    CLI_STOP = 2   /* parsing ends right after this option (--version) */
+};
+
+typedef struct cli_opt {
+    const char *name;  /* long name, without dashes */
+    char letter;       /* short form -x, or 0 */
+    cli_kind kind;
+    const char *arg;   /* placeholder in the help (CLI_STRING, CLI_INT) */
+    const char *help;  /* one or more lines ('\n' continues the text) */
+    size_t offset;     /* offsetof() the field in the caller's struct */
+    int flags;         /* CLI_DASH1, CLI_STOP */
+    long min, max;     /* CLI_INT range */
+    const char *bad;   /* CLI_INT: the whole error text when out of range
+                          (default: "--NAME must be a number between MIN and MAX") */
+} cli_opt;
+
+typedef struct cli_cmd {
+    const char *name;
+    const char *args;    /* what follows the name in the usage line */
+    const char *summary; /* for the program's command list */
+    const char *about;   /* paragraph(s) of the command's --help, or NULL */
+    const cli_opt *opts; /* the command's own options, or NULL */
+    int (*run)(void *o); /* the handler; o is the caller's options struct */
+} cli_cmd;
+
+typedef enum {
+    CLI_HELP_WORD_NONE = 0,
+    CLI_HELP_WORD_COMMAND, /* `tool help` is `tool --help` */
+    CLI_HELP_WORD_ANY      /* a `help` argument anywhere (before --) asks for help */
+} cli_help_word;
+
+typedef struct cli_tool {
+    const char *name;
+    const char *usage_label; /* "usage:" or "Usage:" */
+    const char *synopsis;    /* what follows the name in the usage line */
+    const char *about;       /* text between the usage line and the commands, or NULL */
+    const char *epilog;      /* text after the options, or NULL */
+    const cli_opt *opts;     /* options of every command (--home, --help) */
+    const cli_cmd *cmds;     /* NULL-name terminated, or NULL: no commands */
+    cli_help_word help_word;
+} cli_tool;
+
+/* What a failed parse stumbled on. */
+typedef enum {
+    CLI_BAD_NONE = 0,
+    CLI_BAD_OPTION,  /* unknown, without its value, or with a value it does not take */
+    CLI_BAD_VALUE,   /* a CLI_INT out of range */
+    CLI_BAD_COMMAND, /* unknown command */
+    CLI_BAD_PLACE    /* an option of another command */
+} cli_bad;
+
+typedef struct cli_parsed {
+    const cli_cmd *cmd;   /* NULL: none given, or the tool has no commands */
+    int help;             /* --help (or the help word) was given */
+    const cli_opt *stop;  /* the CLI_STOP option that ended parsing, or NULL */
+    char **args;          /* the remaining arguments, in order */
+    int nargs;
+    cli_bad bad;          /* on failure: what kind of mistake */
+} cli_parsed;
+
+/* Parses argv[1..argc-1] into the struct at dest and out. The arguments that
+ * are neither options, their values nor the command are moved, in order, to
+ * the front of argv + 1 (out->args). Returns 0, or SIPC_EINVAL with one line
+ * in err and its kind in out->bad: "unknown option '--x' (see tool cmd
+ * --help)", "--home needs a value", "--force takes no value", a CLI_INT out of
+ * range, "unknown command 'x' (see tool --help)" or "an option given does not
+ * apply to 'cmd' (see tool cmd --help)"; the last is no error when help was
+ * asked for. Options are applied as they come, so the first mistake is the
+ * one reported. Options of one name in several commands must agree on taking
+ * a value (the command is looked for before it is known). */
+int cli_parse(const cli_tool *tool, int argc, char **argv, void *dest, cli_parsed *out, char *err,
+              size_t errlen);
+
+/* Writes the --help text of cmd, or of the tool when cmd is NULL: usage line,
+ * about, commands with their summaries, every option with its help, epilog. */
+void cli_help(FILE *out, const cli_tool *tool, const cli_cmd *cmd);
+
+/* Reports a failed parse as getopt did: "tool: <err>" on stderr, followed
+ * by the tool's help when the mistake was an option. */
+void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err);
+
+#endif

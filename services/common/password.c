@@ -1,0 +1,150 @@
+/* password.c - getting a password from the sources password.h lists. */
+#include "services/common/password.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "sipc/errno.h"
+
+static char arg_copy[CLI_PASSWORD_BUF];
+
+const char *cli_password_take_arg(char *arg)
+{
+    snprintf(arg_copy, sizeof arg_copy, "%s", arg);
+    explicit_bzero(arg, strlen(arg));
+    return arg_copy;
+}
+
+void cli_password_forget(void)
+{
+    explicit_bzero(arg_copy, sizeof arg_copy);
+}
+
+static int refuse(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int refuse(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return SIPC_EINVAL;
+}
+
+/* The rule keeps passwords typeable on every keyboard and in every tool that
+ * reads PKCS#12 files (Windows, Java, OpenSSL agree on printable ASCII). */
+static int rule_ok(const char *pw)
+{
+    size_t n = strlen(pw);
+    if (n < 8 || n > CLI_PASSWORD_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)pw[i] < 0x21 || (unsigned char)pw[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
+static int read_line(FILE *f, char *out, size_t outlen)
+{
+    if (!fgets(out, (int)outlen, f))
+        return -1;
+    size_t n = strlen(out);
+    while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+        out[--n] = '\0';
+    return 0;
+}
+
+static int prompt_tty(const char *prompt, char *out, size_t outlen)
+{
+    FILE *tty = fopen("/dev/tty", "r+");
+    if (!tty)
+        return -1;
+    struct termios old, noecho;
+    int fd = fileno(tty);
+    if (tcgetattr(fd, &old) != 0) {
+        fclose(tty);
+        return -1;
+    }
+    noecho = old;
+    noecho.c_lflag &= (tcflag_t) ~(ECHO | ECHONL);
+    noecho.c_lflag |= ICANON;
+    fputs(prompt, tty);
+    fflush(tty);
+    tcsetattr(fd, TCSAFLUSH, &noecho);
+    int r = read_line(tty, out, outlen);
+    tcsetattr(fd, TCSAFLUSH, &old);
+    fputc('\n', tty);
+    fclose(tty);
+    return r;
+}
+
+static int from_terminal(const cli_password *p, int confirm, char *pw, size_t pwlen, char *err,
+                         size_t errlen)
+{
+    if (prompt_tty(p->prompt, pw, pwlen) != 0)
+        return refuse(err, errlen, "cannot read the password from the terminal");
+    if (!confirm)
+        return 0;
+    char again[CLI_PASSWORD_BUF];
+    int same = prompt_tty("Repeat the password: ", again, sizeof again) == 0 && !strcmp(again, pw);
+    explicit_bzero(again, sizeof again);
+    return same ? 0 : refuse(err, errlen, "the passwords differ: run the command again");
+}
+
+/* Fills pw from the first source p has; 0 or a refusal in err. */
+static int from_source(const cli_password *p, int confirm, char *pw, size_t pwlen, char *err,
+                       size_t errlen)
+{
+    const char *env = p->env ? getenv(p->env) : NULL;
+    if (p->file) {
+        FILE *f = fopen(p->file, "r");
+        if (!f)
+            return refuse(err, errlen, "cannot read the password file %s: %s", p->file,
+                          strerror(errno));
+        int r = read_line(f, pw, pwlen);
+        fclose(f);
+        return r ? refuse(err, errlen, "the password file %s is empty", p->file) : 0;
+    }
+    if (p->from_stdin)
+        return read_line(stdin, pw, pwlen) ? refuse(err, errlen, "no password on standard input")
+                                           : 0;
+    if (p->argument) {
+        fprintf(stderr,
+                "%s: warning: a password on the command line is visible to other users of this "
+                "machine; prefer --password-file, --password-stdin or %s\n",
+                p->prog, p->env);
+        snprintf(pw, pwlen, "%s", p->argument);
+        return 0;
+    }
+    if (env) {
+        snprintf(pw, pwlen, "%s", env);
+        return 0;
+    }
+    if (isatty(STDIN_FILENO))
+        return from_terminal(p, confirm, pw, pwlen, err, errlen);
+    return refuse(err, errlen,
+                  "no password given: use --password-file F, --password-stdin, the environment "
+                  "variable %s or run on a terminal",
+                  p->env);
+}
+
+int cli_password_get(const cli_password *p, int confirm, char *pw, size_t pwlen, char *err,
+                     size_t errlen)
+{
+    pw[0] = '\0';
+    int r = from_source(p, confirm, pw, pwlen, err, errlen);
+    if (r == 0 && !rule_ok(pw))
+        r = refuse(err, errlen,
+                   "the password must be printable ASCII without spaces, at least 8 characters "
+                   "(e.g. MyPassW0RD784)");
+    if (r != 0)
+        explicit_bzero(pw, pwlen);
+    return r;
+}

@@ -1,0 +1,84 @@
+/* chain.c - certificates read from a file, and a verification printed the
+ * way `verify` and `check` show it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certs/pem.h"
+#include "certs/tool/pkcs12.h"
+#include "certs/tool/store.h"
+#include "services/tlstool/tlstool.h"
+
+void print_links(const sipc_vfy_result *res)
+{
+    for (int i = 0; i < res->nlinks; i++) {
+        const sipc_vfy_link *l = &res->links[i];
+        printf("  [%d] %s%s (%s)\n", i, l->subject, l->is_ca ? " [CA]" : "", l->source);
+        printf("      issuer:  %s\n", l->issuer);
+        printf("      valid:   %s to %s\n", l->not_before, l->not_after);
+        printf("      SHA-256: %s\n", l->fingerprint);
+    }
+}
+
+void print_verdict(const sipc_vfy_result *res)
+{
+    if (res->warning[0])
+        printf("warning: %s\n", res->warning);
+    if (res->status == SIPC_VFY_OK) {
+        printf("VERIFIED\n");
+        return;
+    }
+    printf("NOT VERIFIED: %s\n", res->reason);
+    if (res->fix[0])
+        printf("Fix: %s\n", res->fix);
+}
+
+int pfx_exit(int pfx_error)
+{
+    switch (pfx_error) {
+    case SIPC_PFX_EPASSWORD: return EX_PASSWORD;
+    case SIPC_PFX_ENOKEY:
+    case SIPC_PFX_ENOCERT:
+    case SIPC_PFX_EMISMATCH: return EX_KEY;
+    case SIPC_PFX_ENOMEM: return EX_FAIL;
+    default: return EX_BADFILE;
+    }
+}
+
+int read_chain(const opts *o, const char *file, sipc_keypair *kp)
+{
+    uint8_t *b;
+    size_t n;
+    char err[600];
+    memset(kp, 0, sizeof *kp);
+    if (sipc_store_read(file, &b, &n, MAX_FILE, err, sizeof err) != 0)
+        return fail(EX_BADFILE, "%s", err);
+    if (sipc_is_pem(b, n)) {
+        int nc = sipc_pem_certs((const char *)b, n, kp->certs, SIPC_KP_MAX_CHAIN);
+        free(b);
+        if (nc <= 0)
+            return fail(EX_BADFILE, "%s holds no readable PEM certificate", file);
+        kp->ncerts = nc;
+        return 0;
+    }
+    sipc_x509 x;
+    if (sipc_x509_parse(&x, b, n, NULL, 0) == 0) {
+        kp->certs[0].data = b;
+        kp->certs[0].len = n;
+        kp->ncerts = 1;
+        return 0;
+    }
+    /* neither PEM nor DER: PKCS#12 */
+    char pw[CLI_PASSWORD_BUF];
+    int r = get_password(o, 0, pw, sizeof pw);
+    if (r) {
+        free(b);
+        return r;
+    }
+    r = sipc_pfx_read(b, n, pw, kp, err, sizeof err);
+    explicit_bzero(pw, sizeof pw);
+    free(b);
+    if (r != 0)
+        return fail(pfx_exit(r), "%s: %s", file, err);
+    return 0;
+}

@@ -1,0 +1,119 @@
+/* cmd_check.c - `tlstool check`: verify this node's pair, then test-connect
+ * every [cluster] node and say, per node, what enabling TLS would meet. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "services/tlstool/tlstool.h"
+
+/* Verifies and prints the own pair; its fingerprint and whether it is the
+ * shared self-signed kind. Returns a sipc_vfy_status, or minus an exit code. */
+static int check_own(const opts *o, const sipc_config *cfg, char own_fp[65], int *shared_pair)
+{
+    sipc_keypair kp;
+    int r = load_pair(o, &kp, 0);
+    if (r != 0)
+        return -r;
+    printf("== this node's key pair\n");
+    sipc_vfy_result res;
+    int st = verify_own(o, cfg, &kp, &res);
+    if (st < 0) {
+        sipc_keypair_free(&kp);
+        return st;
+    }
+    print_links(&res);
+    print_verdict(&res);
+    snprintf(own_fp, 65, "%s", kp.fingerprint);
+    /* self-signed: every node must hold this very certificate */
+    sipc_x509 ox;
+    *shared_pair = sipc_x509_parse(&ox, kp.certs[0].data, kp.certs[0].len, NULL, 0) == 0 &&
+                   sipc_x509_self_issued(&ox);
+    sipc_keypair_free(&kp);
+    return st;
+}
+
+/* Prints one node's line; returns the exit code it deserves. */
+static int report(const sipc_config *cfg, const node_probe *p, const char *own_fp, int shared_pair)
+{
+    if (p->up && p->info.tls) {
+        int same = strcmp(p->info.peer_fingerprint, own_fp) == 0;
+        printf("%s: reachable, TLS (%s %s), %s certificate (SHA-256 %.16s...)%s\n", p->addr,
+               p->info.tls_version, p->info.tls_cipher, same ? "same" : "DIFFERENT",
+               p->info.peer_fingerprint,
+               same || shared_pair ? "" : ", accepted: it chains to a trusted root");
+        return !same && shared_pair ? EX_CHECK_MISMATCH : EX_OK;
+    }
+    if (p->up) {
+        int strict = sipc_config_effective_mode(cfg) == SIPC_TLS_STRICT;
+        printf("%s: reachable, PLAINTEXT (TLS is not enabled there)%s\n", p->addr,
+               strict ? ": this node is strict and will refuse it; enable TLS there "
+                        "(or use [tls] mode = permissive during the rollout)"
+                      : "; expected before TLS is enabled there");
+        return strict ? EX_CHECK_PLAINTEXT : EX_OK;
+    }
+    int cls = sipc_err_classify(p->err);
+    const char *why = p->detail[0] ? p->detail : p->log[0] ? p->log : sipc_strerror(p->err);
+    if (cls == SIPC_CLASS_AUTH || cls == SIPC_CLASS_TLS) {
+        printf("%s: reachable, TLS handshake FAILED: %s\n", p->addr, why);
+        return EX_CHECK_MISMATCH;
+    }
+    if (cls == SIPC_CLASS_PROTOCOL) {
+        printf("%s: reachable, but: %s\n", p->addr, why);
+        return EX_CHECK_MISMATCH;
+    }
+    printf("%s: NOT reachable: %s%s%s\n", p->addr, sipc_strerror(p->err), p->detail[0] ? " - " : "",
+           p->detail);
+    return EX_CHECK_UNREACHABLE;
+}
+
+int cmd_check(void *arg)
+{
+    const opts *o = arg;
+    if (o->npos)
+        return fail(EX_USAGE, "check takes no arguments (nodes come from [cluster] nodes)");
+    sipc_config cfg;
+    int r = load_config(o, &cfg);
+    if (r)
+        return r;
+    char own_fp[65];
+    int shared_pair = 0;
+    int st = check_own(o, &cfg, own_fp, &shared_pair);
+    if (st < 0)
+        return -st;
+    if (sipc_config_port(&cfg, "data") == 23443)
+        printf("PROBLEM: the data service is on the old port 23443: move it to 23000 before "
+               "enabling TLS\n");
+    if (st != SIPC_VFY_OK)
+        return sipc_vfy_exit_code((sipc_vfy_status)st);
+    printf("TLS on this node: %s (mode %s)\n", cfg.tls_enable ? "enabled" : "disabled",
+           sipc_tls_mode_name(cfg.tls_mode));
+    if (cfg.nnodes == 0) {
+        printf("no [cluster] nodes configured: nothing to connect to\n");
+        return EX_OK;
+    }
+    printf("== test connections to %d node(s) from [cluster] nodes\n", cfg.nnodes);
+    /* permissive: a node still in plaintext answers and is reported as such */
+    sipc_config probe_cfg = cfg;
+    probe_cfg.tls_enable = 1;
+    probe_cfg.tls_mode = SIPC_TLS_PERMISSIVE;
+    sipc_security *sec;
+    char err[600];
+    if (sipc_security_load(&sec, &probe_cfg, err, sizeof err) != 0)
+        return fail(EX_CONFIG, "cannot set up TLS for the test connections: %s", err);
+    node_probe *nodes = calloc((size_t)cfg.nnodes, sizeof *nodes);
+    r = nodes ? probe_nodes(&cfg, sec, o->timeout_ms ? o->timeout_ms : 5000, nodes) : EX_FAIL;
+    sipc_security_release(sec);
+    if (r != 0) {
+        free(nodes);
+        return fail(EX_FAIL, "cannot start the test connections");
+    }
+    int worst = EX_OK;
+    for (int i = 0; i < cfg.nnodes; i++) {
+        int code = report(&cfg, &nodes[i], own_fp, shared_pair);
+        if (code > worst)
+            worst = code;
+    }
+    free(nodes);
+    printf(worst == EX_OK ? "CHECK PASSED\n" : "CHECK FAILED\n");
+    return worst;
+}

@@ -1,0 +1,87 @@
+/* cmd_create.c - `tlstool create`: a new self-signed key pair for the
+ * cluster, written as one password-protected PKCS#12 file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certs/tool/keygen.h"
+#include "certs/tool/pkcs12.h"
+#include "certs/tool/store.h"
+#include "services/tlstool/tlstool.h"
+
+int cmd_create(void *arg)
+{
+    opts *o = arg;
+    if (o->npos < 1 || o->npos > 2)
+        return fail(EX_USAGE, "create needs FILE: tlstool create -site FILE (see --help)");
+    const char *file = o->pos[0];
+    sipc_keyalg alg = SIPC_KEYALG_EC256;
+    if (o->key && sipc_keyalg_parse(o->key, &alg) != 0)
+        return fail(EX_USAGE, "unknown --key '%s': use ecdsa-p256, ecdsa-p384, rsa-2048 or rsa-3072",
+                    o->key);
+    int days = o->days ? o->days : 1826;
+    if (days < 1 || days > 36500)
+        return fail(EX_USAGE, "--days must be between 1 and 36500");
+    if (file_exists(file) && !o->force)
+        return fail(EX_EXISTS, "%s already exists: choose another name or add --force to replace it",
+                    file);
+    sipc_config cfg;
+    int r = load_config(o, &cfg);
+    if (r)
+        return r;
+    char subject[300];
+    if (o->subject) {
+        snprintf(subject, sizeof subject, "%s", o->subject);
+    } else {
+        uint8_t rnd[4] = {0};
+        FILE *f = fopen("/dev/urandom", "rb");
+        if (f) {
+            if (fread(rnd, 1, sizeof rnd, f) != sizeof rnd)
+                memset(rnd, 0, sizeof rnd);
+            fclose(f);
+        }
+        snprintf(subject, sizeof subject, "CN=sipc cluster %.40s %02x%02x%02x%02x", cfg.cluster, rnd[0],
+                 rnd[1], rnd[2], rnd[3]);
+    }
+    char pw[CLI_PASSWORD_BUF];
+    r = get_password(o, 1, pw, sizeof pw);
+    if (r)
+        return r;
+    sipc_keypair kp;
+    char err[512];
+    if (sipc_keygen_selfsigned(alg, subject, days, &kp, err, sizeof err) != 0) {
+        explicit_bzero(pw, sizeof pw);
+        return fail(EX_USAGE, "cannot create the key pair: %s", err);
+    }
+    uint8_t *der = NULL;
+    size_t dlen = 0;
+    r = sipc_pfx_write(&kp, pw, "sipc cluster key pair", &der, &dlen, err, sizeof err);
+    sipc_keypair check;
+    if (r == 0)
+        r = sipc_pfx_read(der, dlen, pw, &check, err, sizeof err);
+    explicit_bzero(pw, sizeof pw);
+    if (r != 0) {
+        sipc_keypair_free(&kp);
+        free(der);
+        return fail(EX_FAIL, "cannot write the PKCS#12 file: %s", err);
+    }
+    sipc_keypair_free(&check);
+    r = sipc_store_write(file, der, dlen, err, sizeof err);
+    free(der);
+    if (r != 0) {
+        sipc_keypair_free(&kp);
+        return fail(EX_BADFILE, "%s", err);
+    }
+    sipc_x509 x;
+    sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0);
+    char na[32];
+    sipc_time_str(x.not_after, na);
+    printf("created %s (mode 0600)\n", file);
+    printf("  subject:  %s\n  key:      %s\n  valid to: %s\n  SHA-256:  %s\n", x.subject,
+           x.key_desc, na, x.fingerprint);
+    printf("next: copy %s to every node, then run `tlstool import %s` and `tlstool enable` "
+           "there (this machine too)\n",
+           file, file);
+    sipc_keypair_free(&kp);
+    return EX_OK;
+}

@@ -1,0 +1,122 @@
+/* cmd_enable.c - `tlstool enable` and `tlstool disable`: turn TLS on or off
+ * for this node's services ([tls] enable in sipc.conf). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "certs/tool/store.h"
+#include "services/tlstool/tlstool.h"
+#include "transport/tls_engine.h"
+
+int cmd_enable(void *arg)
+{
+    opts *o = arg;
+    if (o->npos)
+        return fail(EX_USAGE, "enable takes no arguments");
+    sipc_config cfg;
+    int r = load_config(o, &cfg);
+    if (r)
+        return r;
+    sipc_keypair kp;
+    if ((r = load_pair(o, &kp, 0)) != 0)
+        return r;
+    int port = sipc_config_port(&cfg, "data");
+    if (port == 23443) {
+        sipc_keypair_free(&kp);
+        return fail(EX_CONFIG, "the data service is configured on the old port 23443: move it to "
+                               "23000 first ([data] port = 23000 in %s/sipc.conf, on every node)",
+                    o->home);
+    }
+    sipc_vfy_result res;
+    int st = verify_own(o, &cfg, &kp, &res);
+    if (st < 0) {
+        sipc_keypair_free(&kp);
+        return -st;
+    }
+    if (st != SIPC_VFY_OK) {
+        sipc_keypair_free(&kp);
+        return fail(sipc_vfy_exit_code((sipc_vfy_status)st),
+                    "TLS not enabled: the imported pair does not verify: %s\ntlstool: fix: %s",
+                    res.reason, res.fix);
+    }
+    char conf[1200], err[600];
+    snprintf(conf, sizeof conf, "%s/security/server.tls.conf", o->home);
+    int was = cfg.tls_enable;
+    /* server.tls.conf: informational, what is in effect since when */
+    uint8_t *old = NULL;
+    size_t oldlen = 0;
+    int same = 0;
+    if (sipc_store_read(conf, &old, &oldlen, MAX_FILE, err, sizeof err) == 0) {
+        same = strstr((char *)old, kp.fingerprint) != NULL;
+        free(old);
+    }
+    if (!(was && same)) {
+        sipc_x509 x;
+        sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0);
+        char now[32], na[32], text[4096];
+        sipc_time_str(time(NULL), now);
+        sipc_time_str(x.not_after, na);
+        snprintf(text, sizeof text,
+                 "# written by `tlstool enable`; informational, sipc.conf [tls] decides\n"
+                 "certificate = %s/security/node.crt\n"
+                 "subject = %s\n"
+                 "fingerprint_sha256 = %s\n"
+                 "key = %s\n"
+                 "valid_until = %s\n"
+                 "protocol = TLSv1.2\n"
+                 "suites = %s\n"
+                 "mode = %s\n"
+                 "revocation = %s\n"
+                 "required_subject = %s\n"
+                 "enabled_at = %s\n",
+                 o->home, x.subject, kp.fingerprint, x.key_desc, na, sipc_tls_cipher_list(),
+                 sipc_tls_mode_name(cfg.tls_mode), revocation_name(cfg.revocation), cfg.subject,
+                 now);
+        if (sipc_store_init(o->home, err, sizeof err) != 0 ||
+            sipc_store_write(conf, text, strlen(text), err, sizeof err) != 0) {
+            sipc_keypair_free(&kp);
+            return fail(EX_FAIL, "%s", err);
+        }
+    }
+    sipc_keypair_free(&kp);
+    if (!was && sipc_config_set(o->home, "tls", "enable", "1", err, sizeof err) != 0)
+        return fail(EX_CONFIG, "%s", err);
+    if (was)
+        printf("TLS is already enabled (mode %s) on this node\n", sipc_tls_mode_name(cfg.tls_mode));
+    else
+        printf("TLS enabled (mode %s): [tls] enable = 1 in %s/sipc.conf, %s written\n",
+               sipc_tls_mode_name(cfg.tls_mode), o->home, conf);
+    char portword[16]; /* port 0 means "any free port": the log names the real one */
+    if (port > 0)
+        snprintf(portword, sizeof portword, "%d", port);
+    else
+        snprintf(portword, sizeof portword, "<port>");
+    printf("running services pick the change up when restarted: restart sipcd on this node, then "
+           "look for 'TLS Port: %s' in the data service log under %s/logs/\n",
+           portword, o->home);
+    if (res.warning[0])
+        printf("warning: %s\n", res.warning);
+    return EX_OK;
+}
+
+int cmd_disable(void *arg)
+{
+    opts *o = arg;
+    if (o->npos)
+        return fail(EX_USAGE, "disable takes no arguments");
+    sipc_config cfg;
+    int r = load_config(o, &cfg);
+    if (r)
+        return r;
+    char err[600];
+    if (cfg.tls_enable && sipc_config_set(o->home, "tls", "enable", "0", err, sizeof err) != 0)
+        return fail(EX_CONFIG, "%s", err);
+    if (cfg.tls_enable)
+        printf("TLS disabled: [tls] enable = 0 in %s/sipc.conf; the key pair is kept\n", o->home);
+    else
+        printf("TLS is already disabled on this node; the key pair (if any) is kept\n");
+    printf("running services pick the change up when restarted: restart sipcd on this node "
+           "(and on every node, to roll the whole cluster back)\n");
+    return EX_OK;
+}

@@ -1,0 +1,92 @@
+/* cmd_import.c - `tlstool import`: check a PKCS#12 key pair as peers will,
+ * then install it as this node's pair. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "certs/tool/pkcs12.h"
+#include "certs/tool/store.h"
+#include "services/tlstool/tlstool.h"
+
+int cmd_import(void *arg)
+{
+    opts *o = arg;
+    if (o->npos < 1 || o->npos > 2)
+        return fail(EX_USAGE, "import needs FILE: tlstool import FILE (see --help)");
+    const char *file = o->pos[0];
+    char err[600];
+    sipc_config cfg;
+    int r = load_config(o, &cfg);
+    if (r)
+        return r;
+    char pw[CLI_PASSWORD_BUF];
+    r = get_password(o, 0, pw, sizeof pw);
+    if (r)
+        return r;
+    uint8_t *data;
+    size_t len;
+    if (sipc_store_read(file, &data, &len, MAX_FILE, err, sizeof err) != 0) {
+        explicit_bzero(pw, sizeof pw);
+        return fail(EX_BADFILE, "%s", err);
+    }
+    sipc_keypair kp;
+    r = sipc_pfx_read(data, len, pw, &kp, err, sizeof err);
+    explicit_bzero(pw, sizeof pw);
+    if (r != 0) {
+        free(data);
+        int code = pfx_exit(r);
+        return fail(code, "%s: %s%s", file, err,
+                    code == EX_PASSWORD ? "; give the password the file was exported with" : "");
+    }
+    /* check the pair as peers will, with this node's trust store */
+    sipc_trust *nt;
+    int have_pair;
+    if ((r = build_trust(o, &cfg, &kp, &nt, &have_pair)) != 0) {
+        sipc_keypair_free(&kp);
+        free(data);
+        return r;
+    }
+    sipc_vfy_result res;
+    sipc_vfy_status st = sipc_trust_verify(nt, kp.certs, kp.ncerts, SIPC_PURPOSE_BOTH, time(NULL),
+                                           &res);
+    sipc_trust_free(nt);
+    const char *later = NULL;
+    if (st == SIPC_VFY_UNTRUSTED_ROOT || st == SIPC_VFY_INCOMPLETE_CHAIN ||
+        st == SIPC_VFY_REVOCATION_UNKNOWN) {
+        later = res.reason;
+    } else if (st != SIPC_VFY_OK) {
+        sipc_keypair_free(&kp);
+        free(data);
+        return fail(sipc_vfy_exit_code(st), "%s: not imported: %s\ntlstool: fix: %s", file,
+                    res.reason, res.fix);
+    }
+    r = sipc_store_import(o->home, &kp, data, len, err, sizeof err);
+    free(data);
+    if (r != 0) {
+        sipc_keypair_free(&kp);
+        return fail(EX_FAIL, "%s (nothing was changed)", err);
+    }
+    sipc_x509 x;
+    sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0);
+    char na[32];
+    sipc_time_str(x.not_after, na);
+    printf("imported %s into %s/security (node.crt, node.p12, mode 0600)\n", file, o->home);
+    printf("  subject:  %s\n  issuer:   %s\n  key:      %s\n  valid to: %s\n  SHA-256:  %s\n",
+           x.subject, x.issuer, x.key_desc, na, x.fingerprint);
+    if (kp.ncerts > 1)
+        printf("  chain:    %d more certificate(s)\n", kp.ncerts - 1);
+    if (have_pair)
+        printf("the replaced pair is kept in %s/security/previous/\n", o->home);
+    if (res.warning[0])
+        printf("warning: %s\n", res.warning);
+    if (later)
+        printf("warning: peers will not accept this pair yet: %s\n  fix: %s\n", later, res.fix);
+    if (cfg.tls_enable)
+        printf("TLS is enabled: restart the services on this node to use the new pair\n");
+    else
+        printf("next: `tlstool enable` on every node, then restart the services (a client-only "
+               "machine needs no enable)\n");
+    sipc_keypair_free(&kp);
+    return EX_OK;
+}

@@ -1,0 +1,235 @@
+/* cmd_status.c - `tlstool status`: what is installed and whether it is
+ * healthy, as text or (--json) one JSON object. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "services/tlstool/tlstool.h"
+
+typedef struct perm_check {
+    const char *path;
+    int want; /* mode */
+    int is_dir;
+} perm_check;
+
+static json_t *cert_json(const sipc_x509 *x, time_t now)
+{
+    char nb[32], na[32], ku[200], eku[200];
+    sipc_time_str(x->not_before, nb);
+    sipc_time_str(x->not_after, na);
+    sipc_ku_str(x->ku, ku, sizeof ku);
+    sipc_eku_str(x->eku, eku, sizeof eku);
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:b,s:s,s:s,s:s}", "subject", x->subject,
+                     "issuer", x->issuer, "serial", x->serial_hex, "fingerprint_sha256",
+                     x->fingerprint, "key", x->key_desc, "not_before", nb, "not_after", na,
+                     "days_left", (json_int_t)((x->not_after - now) / 86400), "ca", x->is_ca,
+                     "key_usage", x->has_ku ? ku : "(not restricted)", "extended_key_usage",
+                     x->has_eku ? eku : "(not restricted)", "san", x->san);
+}
+
+
+static void crl_to_json(const char *name, const crl_file *f, void *arg)
+{
+    json_t *crls = arg;
+    time_t now = time(NULL);
+    json_array_append_new(crls, json_pack("{s:s,s:s,s:s,s:s,s:i,s:b}", "name", name, "issuer",
+                                          f->c.issuer, "this_update", f->this_update,
+                                          "next_update", f->next_update, "revoked", f->c.nrevoked,
+                                          "current", !f->c.next_update || now <= f->c.next_update));
+}
+
+int cmd_status(void *arg)
+{
+    opts *o = arg;
+    if (o->npos)
+        return fail(EX_USAGE, "status takes no arguments");
+    sipc_config cfg;
+    int r = load_config(o, &cfg);
+    if (r)
+        return r;
+    time_t now = time(NULL);
+    json_t *j = json_object(), *problems = json_array(), *warnings = json_array();
+    sipc_keypair kp;
+    int have = load_pair(o, &kp, 1) == 0;
+    sipc_x509 x;
+    memset(&x, 0, sizeof x);
+    json_object_set_new(j, "home", json_string(o->home));
+    json_object_set_new(j, "imported", json_boolean(have));
+    json_object_set_new(j, "tls_enabled", json_boolean(cfg.tls_enable));
+    json_object_set_new(j, "tls_mode", json_string(sipc_tls_mode_name(cfg.tls_mode)));
+    json_object_set_new(j, "revocation", json_string(revocation_name(cfg.revocation)));
+    json_object_set_new(j, "required_subject", json_string(cfg.subject));
+    if (have && sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0) == 0) {
+        json_object_set_new(j, "certificate", cert_json(&x, now));
+        if (now > x.not_after)
+            json_array_append_new(problems, json_string("the certificate has expired: create or "
+                                                        "obtain a new pair and import it"));
+        else if (now < x.not_before)
+            json_array_append_new(problems, json_string("the certificate is not valid yet: check "
+                                                        "the clock"));
+        else if (x.not_after - now < 30 * 86400)
+            json_array_append_new(warnings,
+                                  json_string("the certificate expires in less than 30 days: "
+                                              "prepare and import a new pair"));
+        sipc_vfy_result res;
+        int st = verify_own(o, &cfg, &kp, &res);
+        if (st >= 0) {
+            json_object_set_new(j, "verify", json_string(st == SIPC_VFY_OK ? "VERIFIED" : res.reason));
+            if (st != SIPC_VFY_OK && st != SIPC_VFY_EXPIRED && st != SIPC_VFY_NOT_YET_VALID) {
+                char m[1000];
+                snprintf(m, sizeof m, "the pair does not verify: %s (fix: %s)", res.reason, res.fix);
+                json_array_append_new(problems, json_string(m));
+            }
+            if (res.warning[0] && st == SIPC_VFY_OK && !(x.not_after - now < 30 * 86400))
+                json_array_append_new(warnings, json_string(res.warning));
+            if (o->verbose) {
+                json_t *chain = json_array();
+                for (int i = 0; i < kp.ncerts; i++) {
+                    sipc_x509 cx;
+                    if (sipc_x509_parse(&cx, kp.certs[i].data, kp.certs[i].len, NULL, 0) == 0)
+                        json_array_append_new(chain, cert_json(&cx, now));
+                }
+                json_object_set_new(j, "chain", chain);
+            }
+        }
+    } else if (have) {
+        json_array_append_new(problems, json_string("node.crt cannot be parsed: import the pair "
+                                                    "again"));
+    }
+    if (cfg.tls_enable && !have)
+        json_array_append_new(problems, json_string("TLS is enabled but no key pair is imported: "
+                                                    "run `tlstool import FILE` or `tlstool "
+                                                    "disable`"));
+    /* permissions */
+    char p_sec[1200], p_crt[1200], p_p12[1200];
+    snprintf(p_sec, sizeof p_sec, "%s/security", o->home);
+    snprintf(p_crt, sizeof p_crt, "%s/security/node.crt", o->home);
+    snprintf(p_p12, sizeof p_p12, "%s/security/node.p12", o->home);
+    perm_check checks[] = {{p_sec, 0700, 1}, {p_crt, 0600, 0}, {p_p12, 0600, 0}};
+    json_t *files = json_array();
+    for (size_t i = 0; i < 3; i++) {
+        struct stat st;
+        if (stat(checks[i].path, &st) != 0) {
+            if (have && i == 2)
+                json_array_append_new(warnings, json_string("node.p12 is missing: import the pair "
+                                                            "again to restore it"));
+            continue;
+        }
+        char mode[8];
+        snprintf(mode, sizeof mode, "%04o", (unsigned)(st.st_mode & 07777));
+        int ok = (st.st_mode & 077) == 0;
+        json_array_append_new(files, json_pack("{s:s,s:s,s:i,s:b}", "path", checks[i].path, "mode",
+                                               mode, "owner_uid", (int)st.st_uid, "ok", ok));
+        if (!ok) {
+            char m[1400];
+            snprintf(m, sizeof m, "%s is accessible by other users (mode %s): chmod %s %s",
+                     checks[i].path, mode, checks[i].is_dir ? "700" : "600", checks[i].path);
+            json_array_append_new(problems, json_string(m));
+        }
+    }
+    json_object_set_new(j, "files", files);
+    if (o->verbose) {
+        json_t *roots = json_array(), *crls = json_array();
+        sipc_trust *t;
+        int hp;
+        if (load_trust(o, &cfg, &t, &hp) == 0) {
+            for (int i = 0; i < sipc_trust_anchor_count(t); i++) {
+                const sipc_der *a = sipc_trust_anchor(t, i);
+                sipc_x509 ax;
+                if (sipc_x509_parse(&ax, a->data, a->len, NULL, 0) == 0)
+                    json_array_append_new(roots, cert_json(&ax, now));
+            }
+            sipc_trust_free(t);
+        }
+        crl_dir_foreach(o->home, crl_to_json, crls);
+        json_object_set_new(j, "trusted_roots", roots);
+        json_object_set_new(j, "crls", crls);
+    }
+    json_object_set_new(j, "problems", problems);
+    json_object_set_new(j, "warnings", warnings);
+    int bad = json_array_size(problems) > 0;
+    json_object_set_new(j, "consistent", json_boolean(!bad));
+    if (o->json) {
+        char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (s)
+            printf("%s\n", s);
+        free(s);
+    } else {
+        printf("home:        %s\n", o->home);
+        printf("TLS:         %s (mode %s, revocation %s%s%s)\n",
+               cfg.tls_enable ? "enabled" : "disabled", sipc_tls_mode_name(cfg.tls_mode),
+               revocation_name(cfg.revocation), cfg.subject[0] ? ", required subject " : "",
+               cfg.subject);
+        if (!have) {
+            printf("key pair:    none imported (tlstool import FILE)\n");
+        } else if (x.der.p) {
+            char nb[32], na[32], ku[200], eku[200];
+            sipc_time_str(x.not_before, nb);
+            sipc_time_str(x.not_after, na);
+            sipc_ku_str(x.ku, ku, sizeof ku);
+            sipc_eku_str(x.eku, eku, sizeof eku);
+            printf("key pair:    imported (%s)\n", p_crt);
+            printf("  subject:   %s\n  issuer:    %s\n  serial:    %s\n  SHA-256:   %s\n",
+                   x.subject, x.issuer, x.serial_hex, x.fingerprint);
+            printf("  key:       %s\n  valid:     %s to %s (%ld days left)\n", x.key_desc, nb, na,
+                   (long)((x.not_after - now) / 86400));
+            printf("  usage:     %s; extended: %s\n", x.has_ku ? ku : "(not restricted)",
+                   x.has_eku ? eku : "(not restricted)");
+            if (x.san[0])
+                printf("  names:     %s\n", x.san);
+            json_t *v = json_object_get(j, "verify");
+            if (v)
+                printf("  verify:    %s\n", json_string_value(v));
+        }
+        size_t i;
+        json_t *f;
+        json_array_foreach(files, i, f)
+        {
+            printf("file:        %s %s %s\n", json_string_value(json_object_get(f, "path")),
+                   json_string_value(json_object_get(f, "mode")),
+                   json_is_true(json_object_get(f, "ok")) ? "ok" : "TOO OPEN");
+        }
+        if (o->verbose) {
+            json_t *chain = json_object_get(j, "chain"), *e;
+            if (chain) {
+                printf("chain:\n");
+                json_array_foreach(chain, i, e)
+                {
+                    printf("  [%zu] %s\n      issuer %s, valid to %s, SHA-256 %s\n", i,
+                           json_string_value(json_object_get(e, "subject")),
+                           json_string_value(json_object_get(e, "issuer")),
+                           json_string_value(json_object_get(e, "not_after")),
+                           json_string_value(json_object_get(e, "fingerprint_sha256")));
+                }
+            }
+            printf("trusted roots:\n");
+            json_array_foreach(json_object_get(j, "trusted_roots"), i, e)
+            {
+                printf("  %s (SHA-256 %s, valid to %s)\n",
+                       json_string_value(json_object_get(e, "subject")),
+                       json_string_value(json_object_get(e, "fingerprint_sha256")),
+                       json_string_value(json_object_get(e, "not_after")));
+            }
+            printf("CRLs:\n");
+            json_array_foreach(json_object_get(j, "crls"), i, e)
+            {
+                printf("  %s: issuer %s, next update %s, %d revoked%s\n",
+                       json_string_value(json_object_get(e, "name")),
+                       json_string_value(json_object_get(e, "issuer")),
+                       json_string_value(json_object_get(e, "next_update")),
+                       (int)json_integer_value(json_object_get(e, "revoked")),
+                       json_is_true(json_object_get(e, "current")) ? "" : " (PAST NEXT UPDATE)");
+            }
+        }
+        json_array_foreach(warnings, i, f) printf("warning: %s\n", json_string_value(f));
+        json_array_foreach(problems, i, f) printf("PROBLEM: %s\n", json_string_value(f));
+        printf("state:       %s\n", bad ? "INCONSISTENT" : "consistent");
+    }
+    json_decref(j);
+    if (have)
+        sipc_keypair_free(&kp);
+    return bad ? EX_STATE : EX_OK;
+}

@@ -1,0 +1,209 @@
+/* cmd_trust.c - `tlstool trust add|list|remove|export`: extra trusted roots
+ * in security/trust/. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "certs/pem.h"
+#include "certs/tool/store.h"
+#include "services/tlstool/tlstool.h"
+
+/* One certificate as PEM (malloc'd), or NULL when out of memory. */
+static char *cert_pem(const sipc_der *cert, size_t *len)
+{
+    sipc_keypair one;
+    memset(&one, 0, sizeof one);
+    one.certs[0] = *cert;
+    one.ncerts = 1;
+    return sipc_keypair_to_pem(&one, len);
+}
+
+static int trust_add(const opts *o, const char *dir)
+{
+    if (o->npos != 2)
+        return fail(EX_USAGE, "usage: tlstool trust add FILE");
+    char path[1400], err[600];
+    sipc_keypair kp;
+    int r = read_chain(o, o->pos[1], &kp);
+    if (r)
+        return r;
+    if (sipc_store_init(o->home, err, sizeof err) != 0) {
+        sipc_keypair_free(&kp);
+        return fail(EX_FAIL, "%s", err);
+    }
+    int added = 0;
+    for (int i = 0; i < kp.ncerts; i++) {
+        sipc_x509 x;
+        if (sipc_x509_parse(&x, kp.certs[i].data, kp.certs[i].len, err, sizeof err) != 0) {
+            sipc_keypair_free(&kp);
+            return fail(EX_BADFILE, "%s: certificate %d: %s", o->pos[1], i, err);
+        }
+        if (!x.is_ca) {
+            sipc_keypair_free(&kp);
+            return fail(EX_REFUSED,
+                        "'%s' is not a CA certificate (no basicConstraints CA:TRUE): trust "
+                        "the root that issued it instead (ask for `tlstool trust export` on "
+                        "the other cluster, or your CA's root)",
+                        x.subject);
+        }
+        size_t plen;
+        char *pem = cert_pem(&kp.certs[i], &plen);
+        snprintf(path, sizeof path, "%s/%.16s.pem", dir, x.fingerprint);
+        if (!pem)
+            snprintf(err, sizeof err, "out of memory");
+        if (!pem || sipc_store_write(path, pem, plen, err, sizeof err) != 0) {
+            free(pem);
+            sipc_keypair_free(&kp);
+            return fail(EX_FAIL, "%s", err);
+        }
+        free(pem);
+        char na[32];
+        sipc_time_str(x.not_after, na);
+        printf("trusted: %s\n  SHA-256: %s\n  valid to %s\n  stored as %s\n", x.subject,
+               x.fingerprint, na, path);
+        if (!sipc_x509_self_issued(&x))
+            printf("note: this CA is not self-signed (an intermediate): chains ending at it "
+                   "are accepted\n");
+        added++;
+    }
+    sipc_keypair_free(&kp);
+    printf("warning: only add roots that you or your organisation control: every certificate "
+           "such a root signed can now connect to this node\n");
+    printf("running services pick the change up when restarted\n");
+    return added ? EX_OK : EX_REFUSED;
+}
+
+static int trust_list(const opts *o, const char *dir)
+{
+    sipc_config cfg;
+    int r = load_config(o, &cfg);
+    if (r)
+        return r;
+    sipc_trust *t;
+    int have;
+    if ((r = load_trust(o, &cfg, &t, &have)) != 0)
+        return r;
+    int n = sipc_trust_anchor_count(t);
+    if (n == 0)
+        printf("no trusted roots (import a key pair, or `tlstool trust add FILE`)\n");
+    for (int i = 0; i < n; i++) {
+        const sipc_der *a = sipc_trust_anchor(t, i);
+        sipc_x509 x;
+        if (sipc_x509_parse(&x, a->data, a->len, NULL, 0) != 0)
+            continue;
+        char na[32], path[1400];
+        sipc_time_str(x.not_after, na);
+        snprintf(path, sizeof path, "%s/%.16s.pem", dir, x.fingerprint);
+        printf("%s\n  SHA-256: %s\n  valid to %s; %s\n", x.subject, x.fingerprint, na,
+               file_exists(path) ? path : "from this node's key pair (node.crt)");
+    }
+    sipc_trust_free(t);
+    return EX_OK;
+}
+
+typedef struct fp_match {
+    const char *prefix; /* hex digits of a fingerprint */
+    char name[300];     /* the file that matched last */
+    int n;
+} fp_match;
+
+static void match_root(const char *path, const char *name, const uint8_t *data, size_t len,
+                       void *arg)
+{
+    fp_match *m = arg;
+    sipc_der c[1];
+    if (sipc_pem_certs((const char *)data, len, c, 1) != 1)
+        return;
+    char f[65];
+    sipc_fingerprint(c[0].data, c[0].len, f);
+    if (strncasecmp(f, m->prefix, strlen(m->prefix)) == 0) {
+        snprintf(m->name, sizeof m->name, "%s", name);
+        m->n++;
+    }
+    sipc_der_free(&c[0]);
+}
+
+static int trust_remove(const opts *o, const char *dir)
+{
+    if (o->npos != 2)
+        return fail(EX_USAGE, "usage: tlstool trust remove FINGERPRINT (see trust list)");
+    const char *fp = o->pos[1];
+    if (strlen(fp) < 8)
+        return fail(EX_USAGE, "give at least 8 hex digits of the fingerprint");
+    fp_match m = {fp, "", 0};
+    dir_files(dir, match_root, &m);
+    if (m.n == 0)
+        return fail(EX_REFUSED, "no trusted root with fingerprint %s in %s (see `tlstool trust "
+                                "list`; the pair's own root is removed by importing another "
+                                "pair)",
+                    fp, dir);
+    if (m.n > 1)
+        return fail(EX_USAGE, "%s matches several roots: give more digits", fp);
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s", dir, m.name);
+    if (unlink(path) != 0)
+        return fail(EX_FAIL, "cannot remove %s: %s", path, strerror(errno));
+    printf("removed %s; running services pick the change up when restarted\n", path);
+    return EX_OK;
+}
+
+static int trust_export(const opts *o)
+{
+    sipc_keypair kp;
+    int r = load_pair(o, &kp, 0);
+    if (r)
+        return r;
+    int root = -1;
+    for (int i = 0; i < kp.ncerts; i++) {
+        sipc_x509 x;
+        if (sipc_x509_parse(&x, kp.certs[i].data, kp.certs[i].len, NULL, 0) == 0 &&
+            sipc_x509_self_issued(&x) && x.is_ca)
+            root = i;
+    }
+    if (root < 0) {
+        sipc_keypair_free(&kp);
+        return fail(EX_NOPAIR, "the imported pair carries no root certificate: export your "
+                               "organisation's root from your CA instead");
+    }
+    size_t plen;
+    char *pem = cert_pem(&kp.certs[root], &plen);
+    if (!pem) {
+        sipc_keypair_free(&kp);
+        return fail(EX_FAIL, "out of memory");
+    }
+    char err[600];
+    if (o->out) {
+        /* a certificate is public: 0644 is fine, but keep store semantics */
+        r = sipc_store_write(o->out, pem, plen, err, sizeof err);
+        if (r == 0)
+            fprintf(stderr, "wrote %s: on the other cluster run `tlstool trust add %s`\n", o->out,
+                    o->out);
+    } else {
+        fwrite(pem, 1, plen, stdout);
+    }
+    free(pem);
+    sipc_keypair_free(&kp);
+    return r ? fail(EX_FAIL, "%s", err) : EX_OK;
+}
+
+int cmd_trust(void *arg)
+{
+    const opts *o = arg;
+    if (o->npos < 1)
+        return fail(EX_USAGE, "trust needs add FILE, list, remove FINGERPRINT or export");
+    const char *sub = o->pos[0];
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/security/trust", o->home);
+    if (!strcmp(sub, "add"))
+        return trust_add(o, dir);
+    if (!strcmp(sub, "list"))
+        return trust_list(o, dir);
+    if (!strcmp(sub, "remove"))
+        return trust_remove(o, dir);
+    if (!strcmp(sub, "export"))
+        return trust_export(o);
+    return fail(EX_USAGE, "unknown trust command '%s': use add, list, remove or export", sub);
+}

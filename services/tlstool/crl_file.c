@@ -1,0 +1,68 @@
+/* crl_file.c - the CRL files of security/crl/, read and parsed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certs/pem.h"
+#include "certs/tool/store.h"
+#include "services/tlstool/tlstool.h"
+
+/* data is PEM or DER; path names it in the error. */
+static int crl_file_parse(crl_file *f, const uint8_t *data, size_t len, const char *path,
+                          char *err, size_t errlen)
+{
+    memset(f, 0, sizeof *f);
+    f->len = sipc_pem_or_der(data, len, "X509 CRL", &f->der);
+    if (f->len <= 0 || sipc_crl_parse(&f->c, f->der, (size_t)f->len, err, errlen) != 0) {
+        free(f->der);
+        f->der = NULL;
+        snprintf(err, errlen, "%s is not a CRL (PEM \"X509 CRL\" or DER)", path);
+        return -1;
+    }
+    sipc_time_str(f->c.this_update, f->this_update);
+    if (f->c.next_update)
+        sipc_time_str(f->c.next_update, f->next_update);
+    else
+        snprintf(f->next_update, sizeof f->next_update, "(none)");
+    return 0;
+}
+
+int crl_file_read(crl_file *f, const char *path, char *err, size_t errlen)
+{
+    uint8_t *b;
+    size_t n;
+    memset(f, 0, sizeof *f);
+    if (sipc_store_read(path, &b, &n, MAX_FILE, err, errlen) != 0)
+        return -1;
+    int r = crl_file_parse(f, b, n, path, err, errlen);
+    free(b);
+    return r;
+}
+
+typedef struct crl_walk {
+    void (*fn)(const char *name, const crl_file *f, void *arg);
+    void *arg;
+    int count;
+} crl_walk;
+
+static void each_crl(const char *path, const char *name, const uint8_t *data, size_t len, void *arg)
+{
+    crl_walk *w = arg;
+    crl_file f;
+    char err[300];
+    if (crl_file_parse(&f, data, len, path, err, sizeof err) != 0)
+        return;
+    w->fn(name, &f, w->arg);
+    free(f.der);
+    w->count++;
+}
+
+int crl_dir_foreach(const char *home, void (*fn)(const char *name, const crl_file *f, void *arg),
+                    void *arg)
+{
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/security/crl", home);
+    crl_walk w = {fn, arg, 0};
+    dir_files(dir, each_crl, &w);
+    return w.count;
+}

@@ -1,0 +1,183 @@
+/* tlstool - create, import and enable the key pair that secures a sipc
+ * cluster; inspect and verify it; manage trusted roots and CRLs; pre-flight
+ * check every node. This file holds the command line (one table per command,
+ * which also writes --help) and the dispatch; each command has its own
+ * cmd_*.c. See docs/tlstool.md for every command and exit code. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "certs/tool/pkcs12.h"
+#include "services/common/opt.h"
+#include "services/tlstool/tlstool.h"
+
+int fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("tlstool: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+int get_password(const opts *o, int confirm, char *pw, size_t pwlen)
+{
+    char err[600];
+    if (cli_password_get(&o->pw, confirm, pw, pwlen, err, sizeof err) != 0)
+        return fail(EX_PWRULE, "%s", err);
+    return 0;
+}
+
+/* ------------------------------------------------------------ the tables */
+
+/* Shorthands for the common kinds of entry: a string, a flag, -v/-verbose. */
+#define STR(name, arg, field, help)                                                            \
+    {name, 0, CLI_STRING, arg, help, offsetof(opts, field), 0, 0, 0, NULL}
+#define FLAG(name, field, help)                                                                \
+    {name, 0, CLI_FLAG, NULL, help, offsetof(opts, field), 0, 0, 0, NULL}
+#define VERBOSE(help)                                                                          \
+    {"verbose", 'v', CLI_FLAG, NULL, help, offsetof(opts, verbose), CLI_DASH1, 0, 0, NULL}
+#define END {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}
+
+static const cli_opt GLOBAL_OPTS[] = {
+    STR("home", "DIR", home_opt, "node home (default: $SIPC_HOME, else /var/lib/sipc)"),
+    {"help", 'h', CLI_HELP, NULL, "this text; `tlstool COMMAND --help` explains a command", 0, 0, 0,
+     0, NULL},
+    {"version", 0, CLI_FLAG, NULL, "print the versions and whether legacy (RC2) PKCS#12 files are "
+     "read, and exit", offsetof(opts, version), CLI_STOP, 0, 0, NULL},
+    END};
+
+static const cli_opt CREATE_OPTS[] = {
+    {"site", 0, CLI_FLAG, NULL, "a key pair for the whole cluster (site): the only kind there is",
+     offsetof(opts, site), CLI_DASH1, 0, 0, NULL},
+    STR("key", "ALG", key, "ecdsa-p256 (default), ecdsa-p384, rsa-2048, rsa-3072"),
+    STR("subject", "S", subject, "e.g. \"CN=prod cluster, O=Example\" (default: CN from [cluster] "
+        "name\nplus a random suffix, so two clusters never share a name)"),
+    {"days", 0, CLI_INT, "N", "validity in days (default 1826, five years)",
+     offsetof(opts, days), 0, 1, 36500, NULL},
+    FLAG("force", force, "overwrite FILE if it exists"),
+    CLI_PASSWORD_OPTS(opts, pw),
+    END};
+
+static const cli_opt PASSWORD_OPTS[] = {CLI_PASSWORD_OPTS(opts, pw), END};
+
+static const cli_opt STATUS_OPTS[] = {
+    VERBOSE("add the chain, the trusted roots and the CRLs"),
+    FLAG("json", json, "print the same as one JSON object"),
+    END};
+
+static const cli_opt VERIFY_OPTS[] = {
+    STR("purpose", "P", purpose, "client, server or both (default): the extended key usage "
+        "required"),
+    CLI_PASSWORD_OPTS(opts, pw),
+    END};
+
+static const cli_opt TRUST_OPTS[] = {
+    STR("out", "FILE", out, "export: write the root to FILE instead of standard output"),
+    CLI_PASSWORD_OPTS(opts, pw),
+    END};
+
+static const cli_opt CRL_OPTS[] = {
+    VERBOSE("list: every revoked serial with its date"),
+    FLAG("force", force, "add: replace a newer CRL of the same issuer"),
+    END};
+
+static const cli_opt CHECK_OPTS[] = {
+    {"timeout", 0, CLI_INT, "MS", "per node (default 5000)", offsetof(opts, timeout_ms), 0, 100,
+     600000, "--timeout must be 100 to 600000 milliseconds"},
+    END};
+
+static const cli_cmd COMMANDS[] = {
+    {"create", "-site FILE [PASSWORD]", "new self-signed key pair as a PKCS#12 file",
+     "Creates a new self-signed key pair for the cluster and writes it, protected by the\n"
+     "password, as one PKCS#12 file (mode 0600). Run it once, copy FILE to every node and\n"
+     "import it there.\n"
+     "Password rule: printable ASCII, no spaces, at least 8 characters.\n",
+     CREATE_OPTS, cmd_create},
+    {"import", "FILE [PASSWORD]", "install a PKCS#12 key pair on this node",
+     "Decrypts the PKCS#12 FILE, checks it (key matches certificate, validity dates, key\n"
+     "usage for TLS client and server, [tls] subject if set) and installs it as\n"
+     "security/node.crt and security/node.p12 (0600). The replaced pair is kept in\n"
+     "security/previous/. Reads files from this tool, OpenSSL 3 (AES), -legacy files and\n"
+     "organisation files with leaf, intermediates and root. Does not enable TLS.\n",
+     PASSWORD_OPTS, cmd_import},
+    {"enable", "", "turn TLS on for this node's services",
+     "Sets [tls] enable = 1 in sipc.conf and writes security/server.tls.conf. Refuses when no\n"
+     "valid pair is imported, the pair does not verify, or the data service uses port 23443.\n"
+     "Running services pick the change up when restarted.\n",
+     NULL, cmd_enable},
+    {"disable", "", "turn TLS off for this node's services",
+     "Sets [tls] enable = 0 in sipc.conf and keeps the key pair. Restart services to apply.\n",
+     NULL, cmd_disable},
+    {"status", "", "what is installed and whether it is healthy",
+     "Shows the imported pair (subject, issuer, serial, SHA-256 fingerprint, key, validity,\n"
+     "days left, key usage), whether TLS is enabled and its mode, and file permission checks.\n"
+     "Exits 10 when the state is inconsistent (enabled without a pair, key readable by\n"
+     "others, expired, ...).\n",
+     STATUS_OPTS, cmd_status},
+    {"verify", "[FILE]", "verify a certificate chain as peers will",
+     "Verifies FILE (PEM or DER certificates, leaf first, or a PKCS#12 file) - by default the\n"
+     "imported pair - exactly as a peer's certificate is verified in a handshake: shows each\n"
+     "link and ends with VERIFIED or NOT VERIFIED: <reason>. Exits 0 only when verified.\n",
+     VERIFY_OPTS, cmd_verify},
+    {"trust", "add FILE | list | remove FINGERPRINT | export", "extra trusted roots",
+     "Extra trusted roots (another cluster's, or your private CA's). Only CA certificates\n"
+     "are accepted; add only roots you control. `export` prints this cluster's root (for a\n"
+     "self-signed pair: its certificate) for the other cluster to `trust add`.\n",
+     TRUST_OPTS, cmd_trust},
+    {"crl", "add FILE | list | remove NAME", "certificate revocation lists",
+     "Certificate revocation lists (PEM or DER) in security/crl/. [tls] revocation =\n"
+     "off|soft|hard decides what an unknown status means (soft: warning, hard: rejected).\n",
+     CRL_OPTS, cmd_crl},
+    {"check", "", "verify, then test-connect every [cluster] node",
+     "Pre-flight before enabling TLS on a live cluster: everything `verify` does, then a test\n"
+     "connection to every [cluster] nodes entry, reporting whether it is reachable, whether it\n"
+     "speaks TLS or plaintext and whether it holds the same certificate.\n",
+     CHECK_OPTS, cmd_check},
+    {NULL, NULL, NULL, NULL, NULL, NULL}};
+
+static const cli_tool TLSTOOL = {
+    "tlstool", "usage:", "[--home DIR] COMMAND [ARGS]",
+    "Secures a sipc cluster with one key pair that every node holds.\n",
+    "Home: --home DIR, else $SIPC_HOME, else /var/lib/sipc.\n"
+    "Passwords: --password-file F, --password-stdin, $SIPC_PFX_PASSWORD, a prompt on a\n"
+    "terminal, or the PASSWORD argument (visible to other users: avoid it).\n"
+    "`tlstool COMMAND --help` explains a command; docs/tlstool.md lists exit codes.\n",
+    GLOBAL_OPTS, COMMANDS, CLI_HELP_WORD_ANY};
+
+/* ------------------------------------------------------------------ main */
+
+int main(int argc, char **argv)
+{
+    opts o;
+    memset(&o, 0, sizeof o);
+    o.pw.prog = "tlstool";
+    o.pw.env = "SIPC_PFX_PASSWORD";
+    o.pw.prompt = "PKCS#12 password: ";
+    cli_parsed p;
+    char err[600];
+    if (cli_parse(&TLSTOOL, argc, argv, &o, &p, err, sizeof err) != 0)
+        return fail(EX_USAGE, "%s", err);
+    if (o.version) {
+        printf("tlstool (%s)\nPKCS#12 RC2 (legacy files): %s\n", sipc_version_string(),
+               sipc_pfx_have_rc2() ? "supported" : "not supported");
+        return EX_OK;
+    }
+    if (p.help || !p.cmd) {
+        cli_help(p.help ? stdout : stderr, &TLSTOOL, p.cmd);
+        return p.help ? EX_OK : EX_USAGE;
+    }
+    if (p.nargs > 8)
+        return fail(EX_USAGE, "too many arguments");
+    o.pos = p.args;
+    o.npos = p.nargs;
+    /* create and import take the password as an optional second argument */
+    if ((p.cmd->run == cmd_create || p.cmd->run == cmd_import) && o.npos > 1)
+        o.pw.argument = cli_password_take_arg(o.pos[1]);
+    o.home = sipc_home_resolve(o.home_opt);
+    int r = p.cmd->run(&o);
+    cli_password_forget();
+    return r;
+}

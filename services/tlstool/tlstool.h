@@ -1,0 +1,132 @@
+/* tlstool.h - what tlstool's commands share: exit codes, the parsed command
+ * line, this home's configuration, trust and pair, reading and printing a
+ * chain, the CRL directory and the network probe of `check`. Private to
+ * services/tlstool; docs/tlstool.md documents the program. */
+#ifndef SIPC_TLSTOOL_H
+#define SIPC_TLSTOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "certs/keypair.h"
+#include "certs/trust.h"
+#include "certs/x509_info.h"
+#include "services/common/password.h"
+#include "sipc/node.h"
+
+/* Exit codes (docs/tlstool.md); 20-32 are sipc_vfy_exit_code(). */
+enum {
+    EX_OK = 0,
+    EX_FAIL = 1,     /* unexpected failure (I/O, memory) */
+    EX_USAGE = 2,    /* bad command line */
+    EX_CONFIG = 3,   /* sipc.conf unreadable or invalid; data port 23443 */
+    EX_PWRULE = 4,   /* no password, or it breaks the password rule */
+    EX_PASSWORD = 5, /* wrong password */
+    EX_BADFILE = 6,  /* input missing, unreadable, corrupt, truncated, unsupported */
+    EX_EXISTS = 7,   /* output exists (create without --force) */
+    EX_NOPAIR = 8,   /* no key pair imported */
+    EX_KEY = 9,      /* no key in the file, or it does not match the certificate */
+    EX_STATE = 10,   /* status: inconsistent state */
+    EX_REFUSED = 11, /* trust/crl: not a CA, unknown issuer, no such entry */
+    EX_CHECK_UNREACHABLE = 40,
+    EX_CHECK_PLAINTEXT = 41,
+    EX_CHECK_MISMATCH = 42
+};
+
+/* The largest input file read (certificates, PKCS#12, CRLs). */
+#define MAX_FILE (1u << 20)
+
+/* The command line, as the option tables of main.c fill it. */
+typedef struct opts {
+    const char *home_opt; /* --home */
+    const char *home;     /* resolved: --home, $SIPC_HOME or /var/lib/sipc */
+    int help;
+    int version;
+    cli_password pw;
+    const char *key;
+    const char *subject;
+    int days;
+    int force;
+    int site;
+    int verbose;
+    int json;
+    const char *purpose;
+    const char *out;
+    int timeout_ms;
+    char **pos; /* the arguments after the command */
+    int npos;
+} opts;
+
+/* main.c: "tlstool: error: <text>" on stderr; returns code. */
+int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* main.c: the password from the sources of o->pw; 0 or EX_PWRULE (said). */
+int get_password(const opts *o, int confirm, char *pw, size_t pwlen);
+
+/* home_trust.c: this home's configuration, trust and key pair. Each returns 0
+ * or an exit code, having said why. */
+int load_config(const opts *o, sipc_config *cfg);
+const char *revocation_name(sipc_revocation r);
+int file_exists(const char *path);
+/* Calls fn with the contents of every readable file of dir whose name does
+ * not start with '.'; returns how many. */
+typedef void dir_file_fn(const char *path, const char *name, const uint8_t *data, size_t len,
+                         void *arg);
+int dir_files(const char *dir, dir_file_fn *fn, void *arg);
+/* The trust the transport loads (sipc_trust_load_home) when a pair is
+ * imported, else the trust store and CRLs only; with own, that pair stands in
+ * for node.crt. *have_pair: node.crt exists. */
+int build_trust(const opts *o, const sipc_config *cfg, const sipc_keypair *own, sipc_trust **out,
+                int *have_pair);
+int load_trust(const opts *o, const sipc_config *cfg, sipc_trust **out, int *have_pair);
+/* The imported pair; quiet: no message when there is none. */
+int load_pair(const opts *o, sipc_keypair *kp, int quiet);
+/* Verifies kp for both purposes with this home's trust: a sipc_vfy_status, or
+ * minus an exit code when the trust cannot be loaded. */
+int verify_own(const opts *o, const sipc_config *cfg, sipc_keypair *kp, sipc_vfy_result *res);
+
+/* chain.c: certificates in and verification results out. */
+int pfx_exit(int pfx_error);
+/* FILE as PEM certificates, one DER certificate or PKCS#12 (password from o). */
+int read_chain(const opts *o, const char *file, sipc_keypair *kp);
+void print_links(const sipc_vfy_result *res);
+void print_verdict(const sipc_vfy_result *res);
+
+/* crl_file.c: a CRL file read and parsed; c points into der. */
+typedef struct crl_file {
+    uint8_t *der;
+    long len;
+    sipc_crl c;
+    char this_update[32], next_update[32];
+} crl_file;
+
+int crl_file_read(crl_file *f, const char *path, char *err, size_t errlen);
+/* Calls fn for every readable CRL in home/security/crl; returns how many. */
+int crl_dir_foreach(const char *home, void (*fn)(const char *name, const crl_file *f, void *arg),
+                    void *arg);
+
+/* probe.c: a test connection to each [cluster] node. */
+typedef struct node_probe {
+    char addr[160];
+    int up;              /* sys.info answered */
+    int err;             /* else why not */
+    sipc_peer_info info; /* the link, when up */
+    char detail[600];    /* the channel's or the reply's detail */
+    char log[600];       /* the last warning logged about this node */
+} node_probe;
+
+/* Probes every cfg->nodes entry with sec; fills nodes[0..cfg->nnodes-1].
+ * Returns 0 or EX_FAIL when the probes cannot start. */
+int probe_nodes(const sipc_config *cfg, sipc_security *sec, int timeout_ms, node_probe *nodes);
+
+/* The commands (cmd_*.c); o is the opts. */
+int cmd_create(void *o);
+int cmd_import(void *o);
+int cmd_enable(void *o);
+int cmd_disable(void *o);
+int cmd_status(void *o);
+int cmd_verify(void *o);
+int cmd_trust(void *o);
+int cmd_crl(void *o);
+int cmd_check(void *o);
+
+#endif

@@ -1,0 +1,386 @@
+/* test_opt.c - the option tables of the programs (services/common/opt.c):
+ * every accepted form, every refusal with its message, and --help written
+ * from the same table. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "services/common/opt.h"
+#include "sipc/errno.h"
+
+typedef struct t_opts {
+    const char *home;
+    int version;
+    const char *name;
+    int size;
+    int force;
+    int site;
+    int verbose;
+} t_opts;
+
+static const cli_opt GLOBAL[] = {
+    {"home", 'H', CLI_STRING, "DIR", "the home", offsetof(t_opts, home), 0, 0, 0, NULL},
+    {"help", 'h', CLI_HELP, NULL, "this text", 0, 0, 0, 0, NULL},
+    {"version", 0, CLI_FLAG, NULL, "the version", offsetof(t_opts, version), CLI_STOP, 0, 0, NULL},
+    {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
+
+static const cli_opt MAKE[] = {
+    {"name", 0, CLI_STRING, "S", "what to call it", offsetof(t_opts, name), 0, 0, 0, NULL},
+    {"size", 0, CLI_INT, "N", "how big\nin units", offsetof(t_opts, size), 0, 1, 10, NULL},
+    {"force", 0, CLI_FLAG, NULL, "overwrite", offsetof(t_opts, force), 0, 0, 0, NULL},
+    {"site", 0, CLI_FLAG, NULL, "for the site", offsetof(t_opts, site), CLI_DASH1, 0, 0, NULL},
+    {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
+
+static const cli_opt SHOW[] = {
+    {"verbose", 'v', CLI_FLAG, NULL, "more", offsetof(t_opts, verbose), CLI_DASH1, 0, 0, NULL},
+    {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
+
+static int run_nothing(void *o)
+{
+    (void)o;
+    return 0;
+}
+
+static const cli_cmd CMDS[] = {
+    {"make", "FILE", "make a thing", "Makes FILE.\n", MAKE, run_nothing},
+    {"show", "", "show the things", NULL, SHOW, run_nothing},
+    {NULL, NULL, NULL, NULL, NULL, NULL}};
+
+static const cli_tool TOOL = {"tool",  "usage:", "[--home DIR] COMMAND", "Does things.\n",
+                              "The end.\n", GLOBAL, CMDS,     CLI_HELP_WORD_ANY};
+
+/* One parse of a NULL-terminated word list (copied: the parser moves the
+ * arguments in argv). */
+typedef struct parse {
+    char *argv[32];
+    char *owned[32]; /* argv as made, to free */
+    int argc;
+    t_opts o;
+    cli_parsed p;
+    char err[300];
+    int r;
+} parse;
+
+static void run_parse(parse *x, const cli_tool *tool, ...)
+{
+    memset(x, 0, sizeof *x);
+    va_list ap;
+    va_start(ap, tool);
+    x->argv[x->argc++] = strdup(tool->name);
+    for (const char *w; (w = va_arg(ap, const char *));)
+        x->argv[x->argc++] = strdup(w);
+    va_end(ap);
+    memcpy(x->owned, x->argv, sizeof x->owned);
+    x->r = cli_parse(tool, x->argc, x->argv, &x->o, &x->p, x->err, sizeof x->err);
+}
+
+static void done(parse *x)
+{
+    for (int i = 0; i < x->argc; i++)
+        free(x->owned[i]);
+}
+
+#define PARSE(x, ...) run_parse(x, &TOOL, __VA_ARGS__, (const char *)NULL)
+
+static void test_long_forms(void **state)
+{
+    (void)state;
+    parse x;
+    PARSE(&x, "make", "--name", "n1", "--size", "3", "--force", "out.bin");
+    assert_int_equal(x.r, 0);
+    assert_string_equal(x.p.cmd->name, "make");
+    assert_string_equal(x.o.name, "n1");
+    assert_int_equal(x.o.size, 3);
+    assert_int_equal(x.o.force, 1);
+    assert_int_equal(x.p.nargs, 1);
+    assert_string_equal(x.p.args[0], "out.bin");
+    done(&x);
+}
+
+static void test_equals_form(void **state)
+{
+    (void)state;
+    parse x;
+    PARSE(&x, "--home=/h", "make", "--name=a=b", "--size=10", "--name=", "f");
+    assert_int_equal(x.r, 0);
+    assert_string_equal(x.o.home, "/h");
+    assert_string_equal(x.o.name, ""); /* the last one given wins */
+    assert_int_equal(x.o.size, 10);
+    done(&x);
+    PARSE(&x, "make", "--name=a=b");
+    assert_string_equal(x.o.name, "a=b");
+    done(&x);
+}
+
+static void test_short_forms(void **state)
+{
+    (void)state;
+    parse x;
+    PARSE(&x, "-H", "/h1", "show", "-v");
+    assert_int_equal(x.r, 0);
+    assert_string_equal(x.o.home, "/h1");
+    assert_int_equal(x.o.verbose, 1);
+    done(&x);
+    PARSE(&x, "show", "-H/h2");
+    assert_string_equal(x.o.home, "/h2");
+    done(&x);
+    PARSE(&x, "show", "-vh"); /* clustered flags */
+    assert_int_equal(x.r, 0);
+    assert_int_equal(x.o.verbose, 1);
+    assert_int_equal(x.p.help, 1);
+    done(&x);
+    PARSE(&x, "show", "-vH", "/h3"); /* the last of a cluster takes the value */
+    assert_string_equal(x.o.home, "/h3");
+    done(&x);
+}
+
+static void test_single_dash_names(void **state)
+{
+    (void)state;
+    parse x;
+    PARSE(&x, "make", "-site", "f");
+    assert_int_equal(x.r, 0);
+    assert_int_equal(x.o.site, 1);
+    done(&x);
+    PARSE(&x, "show", "-verbose");
+    assert_int_equal(x.o.verbose, 1);
+    done(&x);
+    PARSE(&x, "make", "-force", "f"); /* not marked CLI_DASH1 */
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_string_equal(x.err, "unknown option '-force' (see tool make --help)");
+    done(&x);
+}
+
+static void test_missing_argument(void **state)
+{
+    (void)state;
+    parse x;
+    PARSE(&x, "make", "--name");
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_int_equal(x.p.bad, CLI_BAD_OPTION);
+    assert_string_equal(x.err, "--name needs a value");
+    done(&x);
+    PARSE(&x, "show", "-H");
+    assert_string_equal(x.err, "-H needs a value");
+    done(&x);
+    PARSE(&x, "make", "--force=yes");
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_string_equal(x.err, "--force takes no value");
+    done(&x);
+}
+
+static void test_unknown_option_and_command(void **state)
+{
+    (void)state;
+    parse x;
+    PARSE(&x, "make", "--x");
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_int_equal(x.p.bad, CLI_BAD_OPTION);
+    assert_string_equal(x.err, "unknown option '--x' (see tool make --help)");
+    done(&x);
+    PARSE(&x, "--x", "make"); /* before the command, still judged against it */
+    assert_string_equal(x.err, "unknown option '--x' (see tool make --help)");
+    done(&x);
+    PARSE(&x, "--x");
+    assert_string_equal(x.err, "unknown option '--x' (see tool --help)");
+    done(&x);
+    PARSE(&x, "frob", "--force");
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_int_equal(x.p.bad, CLI_BAD_COMMAND);
+    assert_string_equal(x.err, "unknown command 'frob' (see tool --help)");
+    done(&x);
+}
+
+static void test_option_of_another_command(void **state)
+{
+    (void)state;
+    parse x;
+    PARSE(&x, "--force", "make", "f"); /* before the command: fine when it applies */
+    assert_int_equal(x.r, 0);
+    assert_int_equal(x.o.force, 1);
+    done(&x);
+    PARSE(&x, "show", "--force");
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_int_equal(x.p.bad, CLI_BAD_PLACE);
+    assert_string_equal(x.err, "an option given does not apply to 'show' (see tool show --help)");
+    done(&x);
+    PARSE(&x, "--force", "show");
+    assert_int_equal(x.p.bad, CLI_BAD_PLACE);
+    done(&x);
+    PARSE(&x, "show", "--force", "--help"); /* asking for help is no mistake */
+    assert_int_equal(x.r, 0);
+    assert_int_equal(x.p.help, 1);
+    assert_string_equal(x.p.cmd->name, "show");
+    done(&x);
+}
+
+static void test_int_range(void **state)
+{
+    (void)state;
+    parse x;
+    static const char *bad[] = {"0", "11", "3x", "", "-1", "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        PARSE(&x, "make", "--size", bad[i]);
+        assert_int_equal(x.r, SIPC_EINVAL);
+        assert_int_equal(x.p.bad, CLI_BAD_VALUE);
+        assert_string_equal(x.err, "--size must be a number between 1 and 10");
+        done(&x);
+    }
+    static const cli_opt OWN[] = {
+        {"n", 'n', CLI_INT, "N", "n", offsetof(t_opts, size), 0, 5, 6, "n is 5 or 6"},
+        {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
+    const cli_tool plain = {"plain", "Usage:", "", NULL, NULL, OWN, NULL, CLI_HELP_WORD_NONE};
+    run_parse(&x, &plain, "-n", "7", (const char *)NULL);
+    assert_string_equal(x.err, "n is 5 or 6");
+    done(&x);
+    run_parse(&x, &plain, "-n6", (const char *)NULL);
+    assert_int_equal(x.r, 0);
+    assert_int_equal(x.o.size, 6);
+    done(&x);
+}
+
+static void test_double_dash(void **state)
+{
+    (void)state;
+    parse x;
+    PARSE(&x, "make", "a", "--", "--force", "-", "help");
+    assert_int_equal(x.r, 0);
+    assert_int_equal(x.o.force, 0);
+    assert_int_equal(x.p.help, 0); /* after --, help is a word */
+    assert_int_equal(x.p.nargs, 4);
+    assert_string_equal(x.p.args[0], "a");
+    assert_string_equal(x.p.args[1], "--force");
+    assert_string_equal(x.p.args[2], "-");
+    assert_string_equal(x.p.args[3], "help");
+    done(&x);
+    PARSE(&x, "--", "make"); /* the command may follow -- */
+    assert_int_equal(x.r, 0);
+    assert_string_equal(x.p.cmd->name, "make");
+    done(&x);
+}
+
+static void test_arguments_keep_their_order(void **state)
+{
+    (void)state;
+    parse x;
+    PARSE(&x, "a", "make", "b", "--size", "2", "c", "--force", "d");
+    /* "a" is the first word, so it is the command */
+    assert_int_equal(x.p.bad, CLI_BAD_COMMAND);
+    done(&x);
+    PARSE(&x, "make", "b", "--size", "2", "c", "--force", "d");
+    assert_int_equal(x.r, 0);
+    assert_int_equal(x.p.nargs, 3);
+    assert_string_equal(x.p.args[0], "b");
+    assert_string_equal(x.p.args[1], "c");
+    assert_string_equal(x.p.args[2], "d");
+    done(&x);
+}
+
+static void test_stop_and_help_word(void **state)
+{
+    (void)state;
+    parse x;
+    PARSE(&x, "--version", "--bogus", "frob");
+    assert_int_equal(x.r, 0);
+    assert_int_equal(x.o.version, 1);
+    assert_non_null(x.p.stop);
+    assert_string_equal(x.p.stop->name, "version");
+    done(&x);
+    PARSE(&x, "--bogus", "--version");
+    assert_int_equal(x.r, SIPC_EINVAL);
+    done(&x);
+    PARSE(&x, "help", "make"); /* CLI_HELP_WORD_ANY */
+    assert_int_equal(x.r, 0);
+    assert_int_equal(x.p.help, 1);
+    assert_string_equal(x.p.cmd->name, "make");
+    done(&x);
+    const cli_tool cmdword = {"t2", "Usage:", "", NULL, NULL, GLOBAL, CMDS, CLI_HELP_WORD_COMMAND};
+    run_parse(&x, &cmdword, "help", (const char *)NULL);
+    assert_int_equal(x.r, 0);
+    assert_int_equal(x.p.help, 1);
+    assert_null(x.p.cmd);
+    done(&x);
+    run_parse(&x, &cmdword, "make", "help", (const char *)NULL);
+    assert_int_equal(x.p.help, 0); /* only as the command word */
+    assert_int_equal(x.p.nargs, 1);
+    done(&x);
+    const cli_tool noword = {"t3", "Usage:", "", NULL, NULL, GLOBAL, CMDS, CLI_HELP_WORD_NONE};
+    run_parse(&x, &noword, "help", (const char *)NULL);
+    assert_int_equal(x.p.bad, CLI_BAD_COMMAND);
+    done(&x);
+}
+
+static char *help_text(const cli_cmd *cmd)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    cli_help(f, &TOOL, cmd);
+    fclose(f);
+    return buf;
+}
+
+static void test_help_from_the_table(void **state)
+{
+    (void)state;
+    char *h = help_text(NULL);
+    assert_non_null(strstr(h, "usage: tool [--home DIR] COMMAND\n"));
+    assert_non_null(strstr(h, "Does things.\n"));
+    assert_non_null(strstr(h, "  make FILE  make a thing\n"));
+    assert_non_null(strstr(h, "  show       show the things\n"));
+    assert_non_null(strstr(h, "  -H, --home DIR  the home\n"));
+    assert_non_null(strstr(h, "  -h, --help      this text\n"));
+    assert_non_null(strstr(h, "  --version       the version\n"));
+    assert_non_null(strstr(h, "The end.\n"));
+    assert_null(strstr(h, "--size")); /* a command's options are in its own help */
+    free(h);
+
+    h = help_text(&CMDS[0]);
+    assert_non_null(strstr(h, "usage: tool make FILE [OPTIONS]\nMakes FILE.\n"));
+    /* every option of the command's table, with its help, in one column;
+     * a help text's further lines stand under its first */
+    assert_non_null(strstr(h, "  --name S       what to call it\n"));
+    assert_non_null(strstr(h, "  --size N       how big\n                 in units\n"));
+    assert_non_null(strstr(h, "  --force        overwrite\n"));
+    assert_non_null(strstr(h, "  -site, --site  for the site\n"));
+    for (const cli_opt *o = MAKE; o->kind != CLI_END; o++) {
+        char name[40], first[40];
+        snprintf(name, sizeof name, "--%s", o->name);
+        snprintf(first, sizeof first, "%.*s", (int)strcspn(o->help, "\n"), o->help);
+        assert_non_null(strstr(h, name));
+        assert_non_null(strstr(h, first));
+    }
+    assert_non_null(strstr(h, "  -H, --home DIR")); /* the options of every command too */
+    free(h);
+
+    h = help_text(&CMDS[1]); /* no about: the summary */
+    assert_non_null(strstr(h, "usage: tool show [OPTIONS]\nshow the things\n"));
+    assert_non_null(strstr(h, "  -v, -verbose, --verbose  more\n"));
+    free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_long_forms),
+        cmocka_unit_test(test_equals_form),
+        cmocka_unit_test(test_short_forms),
+        cmocka_unit_test(test_single_dash_names),
+        cmocka_unit_test(test_missing_argument),
+        cmocka_unit_test(test_unknown_option_and_command),
+        cmocka_unit_test(test_option_of_another_command),
+        cmocka_unit_test(test_int_range),
+        cmocka_unit_test(test_double_dash),
+        cmocka_unit_test(test_arguments_keep_their_order),
+        cmocka_unit_test(test_stop_and_help_word),
+        cmocka_unit_test(test_help_from_the_table),
+    };
+    return cmocka_run_group_tests_name("opt", tests, NULL, NULL);
+}

@@ -805,6 +805,34 @@ static void t_writable(void **state)
     /* once per refusal: nothing was refused since */
     assert_int_equal(w->cwritable, 1);
     world_free(w);
+
+    /* refused while waiting for the link: told once the link took them */
+    w = world_new();
+    world_server(w, g_mode, g_pem, "test", 0);
+    world_client(w, g_mode, g_pem, "test", 0, 64 * 1024);
+    accepted = refused = 0;
+    for (int i = 0; i < 16 && !refused; i++) {
+        memset(&rs[i], 0, sizeof rs[i]);
+        int e = sipc_call(w->ch, "test", "echo", chunk, sizeof chunk, 5000, on_result, &rs[i]);
+        if (e == 0)
+            accepted++;
+        else {
+            assert_int_equal(e, SIPC_EQUEUEFULL);
+            refused = 1;
+        }
+    }
+    assert_int_equal(refused, 1);
+    assert_int_equal(accepted, 4); /* 64 KiB of payload wait in the channel */
+    assert_int_equal(sipc_channel_is_up(w->ch), 0);
+    assert_true(tu_run_until(&w->loop, &w->cwritable, 5000));
+    assert_int_equal(w->cups, 1);
+    for (int i = 0; i < accepted; i++) {
+        assert_true(tu_run_until(&w->loop, &rs[i].done, 5000));
+        assert_int_equal(rs[i].err, 0);
+        free(rs[i].data);
+    }
+    assert_int_equal(w->cwritable, 1);
+    world_free(w);
 }
 
 /* The caller's deadline reaches the handler; an answer after it is dropped. */

@@ -293,6 +293,18 @@ static int call_wait(world *w, const char *method, const void *data, size_t len,
     return call_on(w, w->ch, method, data, len, tmo, r);
 }
 
+/* One echo call on ch that must end with err want. */
+static void echo_expect(world *w, sipc_channel *ch, int want)
+{
+    result r;
+    assert_int_equal(call_on(w, ch, "echo", "e", 1, 3000, &r), 0);
+    if (r.err != want)
+        fprintf(stderr, "echo: %s (%s), wanted %s\n", sipc_err_name(r.err), r.message,
+                sipc_err_name(want));
+    assert_int_equal(r.err, want);
+    free(r.data);
+}
+
 /* Runs the loop until the server holds n requests (bounded). */
 static void wait_held(world *w, int n)
 {
@@ -1080,10 +1092,7 @@ static void t_swap_plain_to_tls(void **state)
     world *w = world_new();
     world_server(w, SIPC_TLS_OFF, g_pem, "test", 0);
     world_client(w, SIPC_TLS_OFF, g_pem, "test", 0, 0);
-    result r;
-    assert_int_equal(call_wait(w, "echo", "a", 1, 5000, &r), 0);
-    assert_int_equal(r.err, 0);
-    free(r.data);
+    echo_expect(w, w->ch, 0);
     sipc_conn *old = w->sconn;
     assert_non_null(old);
     sipc_security *tls = make_sec(SIPC_TLS_STRICT, g_pem);
@@ -1091,16 +1100,12 @@ static void t_swap_plain_to_tls(void **state)
     assert_ptr_equal(sipc_ctx_security(w->sctx), tls);
     sipc_security_release(tls); /* the context holds it now */
     assert_int_equal(sipc_security_mode(sipc_conn_security(old)), SIPC_TLS_OFF);
-    assert_int_equal(call_wait(w, "echo", "b", 1, 5000, &r), 0);
-    assert_int_equal(r.err, 0);
-    free(r.data);
+    echo_expect(w, w->ch, 0);
     assert_int_equal(w->sups, 1);
 
     client k;
     client_open(w, &k, SIPC_TLS_STRICT, g_pem);
-    assert_int_equal(call_on(w, k.ch, "echo", "c", 1, 5000, &r), 0);
-    assert_int_equal(r.err, 0);
-    free(r.data);
+    echo_expect(w, k.ch, 0);
     assert_int_equal(w->sups, 2);
     sipc_peer_info pi;
     sipc_conn_info(w->sconn, &pi);
@@ -1109,15 +1114,11 @@ static void t_swap_plain_to_tls(void **state)
     client_close(w, &k);
 
     client_open(w, &k, SIPC_TLS_OFF, g_pem);
-    assert_int_equal(call_on(w, k.ch, "echo", "d", 1, 3000, &r), 0);
-    assert_int_equal(r.err, SIPC_ETLSONPLAIN);
-    free(r.data);
+    echo_expect(w, k.ch, SIPC_ETLSONPLAIN);
     client_close(w, &k);
 
     /* the first link never noticed */
-    assert_int_equal(call_wait(w, "echo", "e", 1, 5000, &r), 0);
-    assert_int_equal(r.err, 0);
-    free(r.data);
+    echo_expect(w, w->ch, 0);
     assert_int_equal(w->cdowns, 0);
     world_free(w);
 }
@@ -1129,30 +1130,21 @@ static void t_swap_pair(void **state)
     world *w = world_new();
     world_server(w, SIPC_TLS_STRICT, g_pem, "test", 0);
     world_client(w, SIPC_TLS_STRICT, g_pem, "test", 0, 0);
-    result r;
-    assert_int_equal(call_wait(w, "echo", "a", 1, 5000, &r), 0);
-    assert_int_equal(r.err, 0);
-    free(r.data);
+    echo_expect(w, w->ch, 0);
     sipc_security *b = make_sec(SIPC_TLS_STRICT, g_other_pem);
     assert_int_equal(sipc_ctx_set_security(w->sctx, b), 0);
     sipc_security_release(b);
 
     client k;
     client_open(w, &k, SIPC_TLS_STRICT, g_other_pem);
-    assert_int_equal(call_on(w, k.ch, "echo", "b", 1, 5000, &r), 0);
-    assert_int_equal(r.err, 0);
-    free(r.data);
+    echo_expect(w, k.ch, 0);
     client_close(w, &k);
 
     client_open(w, &k, SIPC_TLS_STRICT, g_pem);
-    assert_int_equal(call_on(w, k.ch, "echo", "c", 1, 3000, &r), 0);
-    assert_int_equal(r.err, SIPC_EPEERAUTH);
-    free(r.data);
+    echo_expect(w, k.ch, SIPC_EPEERAUTH);
     client_close(w, &k);
 
-    assert_int_equal(call_wait(w, "echo", "d", 1, 5000, &r), 0);
-    assert_int_equal(r.err, 0);
-    free(r.data);
+    echo_expect(w, w->ch, 0);
     assert_int_equal(w->cdowns, 0);
     world_free(w);
 }
@@ -1164,19 +1156,14 @@ static void t_swap_client_redial(void **state)
     world *w = world_new();
     world_server(w, SIPC_TLS_PERMISSIVE, g_pem, "test", 0);
     world_client(w, SIPC_TLS_OFF, g_pem, "test", 0, 0);
-    result r;
-    assert_int_equal(call_wait(w, "echo", "a", 1, 5000, &r), 0);
-    assert_int_equal(r.err, 0);
-    free(r.data);
+    echo_expect(w, w->ch, 0);
     sipc_peer_info pi;
     sipc_conn_info(w->cconn, &pi);
     assert_int_equal(pi.tls, 0);
     sipc_security *tls = make_sec(SIPC_TLS_STRICT, g_pem);
     assert_int_equal(sipc_ctx_set_security(w->cctx, tls), 0);
     sipc_security_release(tls);
-    assert_int_equal(call_wait(w, "echo", "b", 1, 5000, &r), 0);
-    assert_int_equal(r.err, 0);
-    free(r.data);
+    echo_expect(w, w->ch, 0);
     sipc_conn_info(w->cconn, &pi);
     assert_int_equal(pi.tls, 0);
     assert_int_equal(w->cups, 1);
@@ -1189,9 +1176,7 @@ static void t_swap_client_redial(void **state)
     sipc_conn_info(w->cconn, &pi);
     assert_int_equal(pi.tls, 1);
     assert_ptr_equal(sipc_conn_security(w->cconn), tls);
-    assert_int_equal(call_wait(w, "echo", "c", 1, 5000, &r), 0);
-    assert_int_equal(r.err, 0);
-    free(r.data);
+    echo_expect(w, w->ch, 0);
     world_free(w);
 }
 

@@ -1084,69 +1084,56 @@ static void t_wrong_pair(void **state)
 }
 
 
-/* Plaintext to TLS on a live server: the established link keeps plaintext,
- * new connections get TLS. */
-static void t_swap_plain_to_tls(void **state)
+/* A live server changes its security: the established link keeps the old
+ * one and goes on working; new clients need the new one. */
+static void t_swap_server_security(void **state)
 {
     (void)state;
-    world *w = world_new();
-    world_server(w, SIPC_TLS_OFF, g_pem, "test", 0);
-    world_client(w, SIPC_TLS_OFF, g_pem, "test", 0, 0);
-    echo_expect(w, w->ch, 0);
-    sipc_conn *old = w->sconn;
-    assert_non_null(old);
-    sipc_security *tls = make_sec(SIPC_TLS_STRICT, g_pem);
-    assert_int_equal(sipc_ctx_set_security(w->sctx, tls), 0);
-    assert_ptr_equal(sipc_ctx_security(w->sctx), tls);
-    sipc_security_release(tls); /* the context holds it now */
-    assert_int_equal(sipc_security_mode(sipc_conn_security(old)), SIPC_TLS_OFF);
-    echo_expect(w, w->ch, 0);
-    assert_int_equal(w->sups, 1);
+    static const struct {
+        const char *what;
+        sipc_tls_mode from, to;
+        int to_other_pair;
+        sipc_tls_mode refused_mode; /* a new client with the old pair */
+        int refused_err;
+    } cases[] = {
+        {"plaintext to TLS", SIPC_TLS_OFF, SIPC_TLS_STRICT, 0, SIPC_TLS_OFF, SIPC_ETLSONPLAIN},
+        {"pair A to pair B", SIPC_TLS_STRICT, SIPC_TLS_STRICT, 1, SIPC_TLS_STRICT, SIPC_EPEERAUTH},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *new_pem = cases[i].to_other_pair ? g_other_pem : g_pem;
+        world *w = world_new();
+        world_server(w, cases[i].from, g_pem, "test", 0);
+        world_client(w, cases[i].from, g_pem, "test", 0, 0);
+        echo_expect(w, w->ch, 0);
+        sipc_conn *old = w->sconn;
+        assert_non_null(old);
+        sipc_security *sec = make_sec(cases[i].to, new_pem);
+        assert_int_equal(sipc_ctx_set_security(w->sctx, sec), 0);
+        assert_ptr_equal(sipc_ctx_security(w->sctx), sec);
+        sipc_security_release(sec); /* the context holds it now */
+        assert_ptr_equal(sipc_conn_security(old), w->ssec);
+        echo_expect(w, w->ch, 0);
+        assert_int_equal(w->sups, 1);
 
-    client k;
-    client_open(w, &k, SIPC_TLS_STRICT, g_pem);
-    echo_expect(w, k.ch, 0);
-    assert_int_equal(w->sups, 2);
-    sipc_peer_info pi;
-    sipc_conn_info(w->sconn, &pi);
-    assert_int_equal(pi.tls, 1);
-    assert_ptr_equal(sipc_conn_security(w->sconn), tls);
-    client_close(w, &k);
+        client k;
+        client_open(w, &k, cases[i].to, new_pem);
+        echo_expect(w, k.ch, 0);
+        assert_int_equal(w->sups, 2);
+        sipc_peer_info pi;
+        sipc_conn_info(w->sconn, &pi);
+        assert_int_equal(pi.tls, cases[i].to != SIPC_TLS_OFF);
+        assert_ptr_equal(sipc_conn_security(w->sconn), sec);
+        client_close(w, &k);
 
-    client_open(w, &k, SIPC_TLS_OFF, g_pem);
-    echo_expect(w, k.ch, SIPC_ETLSONPLAIN);
-    client_close(w, &k);
+        client_open(w, &k, cases[i].refused_mode, g_pem);
+        echo_expect(w, k.ch, cases[i].refused_err);
+        client_close(w, &k);
 
-    /* the first link never noticed */
-    echo_expect(w, w->ch, 0);
-    assert_int_equal(w->cdowns, 0);
-    world_free(w);
-}
-
-/* Pair A to pair B on a live TLS server. */
-static void t_swap_pair(void **state)
-{
-    (void)state;
-    world *w = world_new();
-    world_server(w, SIPC_TLS_STRICT, g_pem, "test", 0);
-    world_client(w, SIPC_TLS_STRICT, g_pem, "test", 0, 0);
-    echo_expect(w, w->ch, 0);
-    sipc_security *b = make_sec(SIPC_TLS_STRICT, g_other_pem);
-    assert_int_equal(sipc_ctx_set_security(w->sctx, b), 0);
-    sipc_security_release(b);
-
-    client k;
-    client_open(w, &k, SIPC_TLS_STRICT, g_other_pem);
-    echo_expect(w, k.ch, 0);
-    client_close(w, &k);
-
-    client_open(w, &k, SIPC_TLS_STRICT, g_pem);
-    echo_expect(w, k.ch, SIPC_EPEERAUTH);
-    client_close(w, &k);
-
-    echo_expect(w, w->ch, 0);
-    assert_int_equal(w->cdowns, 0);
-    world_free(w);
+        /* the first link never noticed */
+        echo_expect(w, w->ch, 0);
+        assert_int_equal(w->cdowns, 0);
+        world_free(w);
+    }
 }
 
 /* On the dialing side: the live link keeps its security, the redial uses the new one. */
@@ -1367,8 +1354,7 @@ int main(void)
         cmocka_unit_test(t_mode_mismatch),
         cmocka_unit_test(t_permissive),
         cmocka_unit_test(t_wrong_pair),
-        cmocka_unit_test(t_swap_plain_to_tls),
-        cmocka_unit_test(t_swap_pair),
+        cmocka_unit_test(t_swap_server_security),
         cmocka_unit_test(t_swap_client_redial),
     };
     int fails = 0;

@@ -3,6 +3,7 @@
  * to their deadline) while it is down. In permissive TLS mode the dialer
  * offers TLS first and falls back to plaintext only when the peer answers in
  * plaintext. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +18,19 @@ static void ch_maybe_finish(sipc_channel *ch);
 
 static void ch_arm_wtimer(sipc_channel *ch);
 
+/* Takes a call off the waiting list (it completes or goes in flight next). */
+static void ch_unwait(sipc_channel *ch, sipc_pcall *call)
+{
+    assert(call->conn == NULL && ch->waiting_bytes >= call->len);
+    sipc_list_remove(&call->dl);
+    ch->waiting_bytes -= call->len;
+}
+
 static void ch_flush_waiting(sipc_channel *ch, sipc_conn *c)
 {
     while (!sipc_list_empty(&ch->waiting)) {
         sipc_pcall *call = sipc_container_of(ch->waiting.next, sipc_pcall, dl);
-        sipc_list_remove(&call->dl);
-        ch->waiting_bytes -= call->len;
+        ch_unwait(ch, call);
         int r;
         if (call->oneway) {
             r = sipc_conn_send(c, call->service, call->method, call->data, call->len);
@@ -42,14 +50,19 @@ static void ch_flush_waiting(sipc_channel *ch, sipc_conn *c)
             break;
     }
     ch_arm_wtimer(ch);
+    if (ch->want_writable && sipc_list_empty(&ch->waiting) && ch->conn == c) {
+        /* the refused producer hears it from the connection, once its queue
+         * (now holding what waited) is under the limit */
+        ch->want_writable = 0;
+        c->want_writable = 1;
+    }
 }
 
 static void ch_fail_waiting(sipc_channel *ch, int err, const char *msg)
 {
     while (!sipc_list_empty(&ch->waiting)) {
         sipc_pcall *call = sipc_container_of(ch->waiting.next, sipc_pcall, dl);
-        sipc_list_remove(&call->dl);
-        ch->waiting_bytes -= call->len;
+        ch_unwait(ch, call);
         sipc__call_complete(call, err, 0, msg, NULL, 0);
     }
 }
@@ -68,6 +81,13 @@ static void ch_up(void *owner, sipc_conn *c)
     ch_flush_waiting(ch, c);
     if (ch->conn_cb && ch->conn == c)
         ch->conn_cb(c, SIPC_CONN_UP, 0, ch->conn_arg);
+}
+
+static void ch_writable(void *owner, sipc_conn *c)
+{
+    sipc_channel *ch = owner;
+    if (ch->conn_cb && ch->conn == c)
+        ch->conn_cb(c, SIPC_CONN_WRITABLE, 0, ch->conn_arg);
 }
 
 static void on_redial(uv_timer_t *t)
@@ -102,7 +122,7 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
     ch->last_err = err;
     snprintf(ch->last_detail, sizeof ch->last_detail, "%s", detail && *detail ? detail : sipc_strerror(err));
     int immediate = 0;
-    if (sipc_security_mode(ch->ctx->sec) == SIPC_TLS_PERMISSIVE) {
+    if (sipc_security_mode(c->sec) == SIPC_TLS_PERMISSIVE) {
         int tls = c->stream ? sipc_stream_is_tls(c->stream) : !ch->plain_fallback;
         if (was_up) {
             ch->plain_fallback = 0; /* next time, offer TLS again */
@@ -129,19 +149,22 @@ static void ch_freed(void *owner)
     ch_maybe_finish(ch);
 }
 
-static const sipc_conn_owner_ops ch_ops = {ch_up, ch_down, ch_freed};
+static const sipc_conn_owner_ops ch_ops = {
+    .up = ch_up, .writable = ch_writable, .down = ch_down, .freed = ch_freed};
 
 static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
 {
     sipc_ctx *ctx = ch->ctx;
-    sipc_tls_mode mode = sipc_security_mode(ctx->sec);
+    /* the security of this moment: the connection keeps it to the end */
+    sipc_security *sec = ctx->sec;
+    sipc_tls_mode mode = sipc_security_mode(sec);
     int want_tls = mode == SIPC_TLS_STRICT || (mode == SIPC_TLS_PERMISSIVE && !ch->plain_fallback);
     sipc_stream *s;
-    int r = sipc_stream_connect(&s, ctx->loop, addr, want_tls ? sipc_security_tls(ctx->sec) : NULL,
+    int r = sipc_stream_connect(&s, ctx->loop, addr, want_tls ? sipc_security_tls(sec) : NULL,
                                 &sipc__conn_stream_events, NULL);
     sipc_conn *c = NULL;
     if (r == 0) {
-        r = sipc__conn_new(&c, ctx, s, 0, ch->router, &ch_ops, ch);
+        r = sipc__conn_new(&c, ctx, sec, s, 0, ch->router, &ch_ops, ch);
         if (r != 0)
             sipc_stream_abort(s);
     }
@@ -225,8 +248,7 @@ static void on_wtimer(uv_timer_t *t)
         sipc_pcall *call = sipc_container_of(ch->waiting.next, sipc_pcall, dl);
         if (call->deadline > now)
             break;
-        sipc_list_remove(&call->dl);
-        ch->waiting_bytes -= call->len;
+        ch_unwait(ch, call);
         char msg[300];
         snprintf(msg, sizeof msg, "no connection to %s before the deadline (last error: %s)", ch->where, ch->last_err ? sipc_strerror(ch->last_err) : "none");
         sipc__call_complete(call, SIPC_ETIMEDOUT, 0, msg, NULL, 0);
@@ -248,10 +270,13 @@ static void ch_arm_wtimer(sipc_channel *ch)
 }
 
 static int ch_wait(sipc_channel *ch, const char *service, const char *method, const void *data,
-                   size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg, int oneway)
+                   size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg, int oneway,
+                   sipc_pcall **made)
 {
-    if (ch->waiting_bytes + len > ch->ctx->opts.max_write_queue)
+    if (ch->waiting_bytes + len > ch->ctx->opts.max_write_queue) {
+        ch->want_writable = 1;
         return SIPC_EQUEUEFULL;
+    }
     size_t sl = strlen(service) + 1, ml = strlen(method) + 1;
     sipc_pcall *call = calloc(1, sizeof *call);
     char *blk = malloc(sl + ml + len + 1);
@@ -279,6 +304,8 @@ static int ch_wait(sipc_channel *ch, const char *service, const char *method, co
     sipc_list_insert_before(pos->next, &call->dl);
     ch->waiting_bytes += len;
     ch_arm_wtimer(ch);
+    if (made)
+        *made = call;
     return 0;
 }
 
@@ -295,15 +322,55 @@ static int ch_can_send(const sipc_channel *ch, const char *service, const char *
     return 0;
 }
 
-int sipc_call(sipc_channel *ch, const char *service, const char *method, const void *data,
-              size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg)
+int sipc_call_ex(sipc_channel *ch, const char *service, const char *method, const void *data,
+                 size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg, sipc_call_id *id)
 {
     int e = ch_can_send(ch, service, method, data, len);
     if (e != 0)
         return e;
+    sipc_pcall *call = NULL;
     if (ch->up && ch->conn && sipc_list_empty(&ch->waiting))
-        return sipc_conn_call(ch->conn, service, method, data, len, timeout_ms, cb, arg);
-    return ch_wait(ch, service, method, data, len, timeout_ms, cb, arg, 0);
+        e = sipc__conn_call(ch->conn, service, method, data, len, timeout_ms, cb, arg, &call);
+    else
+        e = ch_wait(ch, service, method, data, len, timeout_ms, cb, arg, 0, &call);
+    if (e != 0 || !id)
+        return e;
+    /* remembered under a channel-wide id: the call may still move from the
+     * waiting list to a connection, where it gets a request id */
+    uint64_t h = ++ch->next_handle;
+    if (sipc_idmap_put(&ch->handles, h, call) != 0) {
+        *id = 0; /* made, but cannot be canceled */
+        return 0;
+    }
+    call->handles = &ch->handles;
+    call->handle = h;
+    *id = h;
+    return 0;
+}
+
+int sipc_call(sipc_channel *ch, const char *service, const char *method, const void *data,
+              size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg)
+{
+    return sipc_call_ex(ch, service, method, data, len, timeout_ms, cb, arg, NULL);
+}
+
+int sipc_call_cancel(sipc_channel *ch, sipc_call_id id)
+{
+    if (!ch || id == 0)
+        return SIPC_EINVAL;
+    sipc_pcall *call = sipc_idmap_take(&ch->handles, id);
+    if (!call)
+        return SIPC_EINVAL; /* completed already, or never made here */
+    call->handles = NULL;
+    if (call->conn) {
+        /* in flight: a late answer finds nothing and is ignored */
+        sipc__conn_take_call(call);
+    } else {
+        ch_unwait(ch, call);
+        ch_arm_wtimer(ch);
+    }
+    sipc__call_complete(call, SIPC_ECANCELED, 0, "call canceled", NULL, 0);
+    return 0;
 }
 
 int sipc_send(sipc_channel *ch, const char *service, const char *method, const void *data,
@@ -314,7 +381,7 @@ int sipc_send(sipc_channel *ch, const char *service, const char *method, const v
         return e;
     if (ch->up && ch->conn && sipc_list_empty(&ch->waiting))
         return sipc_conn_send(ch->conn, service, method, data, len);
-    return ch_wait(ch, service, method, data, len, 0, NULL, NULL, 1);
+    return ch_wait(ch, service, method, data, len, 0, NULL, NULL, 1, NULL);
 }
 
 /* ---- lifetime ---- */
@@ -386,6 +453,8 @@ static void ch_maybe_finish(sipc_channel *ch)
     if (!ch->closing || ch->handles_open || ch->conns_alive || ch->resolving)
         return;
     sipc_ctx *ctx = ch->ctx;
+    assert(sipc_idmap_count(&ch->handles) == 0); /* every call completed */
+    sipc_idmap_free(&ch->handles);
     sipc_list_remove(&ch->link);
     if (ch->close_cb)
         ch->close_cb(ch, ch->close_arg);
@@ -400,16 +469,12 @@ void sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void 
     ch->closing = 1;
     ch->close_cb = close_cb;
     ch->close_arg = arg;
-    while (!sipc_list_empty(&ch->waiting)) {
-        sipc_pcall *call = sipc_container_of(ch->waiting.next, sipc_pcall, dl);
-        sipc_list_remove(&call->dl);
-        sipc__call_complete(call, SIPC_ECANCELED, 0, "channel closed", NULL, 0);
-    }
-    ch->waiting_bytes = 0;
+    ch_fail_waiting(ch, SIPC_ECANCELED, "channel closed");
+    assert(ch->waiting_bytes == 0);
     if (ch->resolving)
         uv_cancel((uv_req_t *)&ch->gai);
     if (ch->conn)
-        sipc__conn_close(ch->conn, SIPC_ECANCELED, "channel closed");
+        sipc__conn_close(ch->conn, 0, "channel closed"); /* closed by us: calls canceled */
     uv_close((uv_handle_t *)&ch->timer, ch_handle_closed);
     uv_close((uv_handle_t *)&ch->wtimer, ch_handle_closed);
 }

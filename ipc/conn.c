@@ -2,59 +2,50 @@
  * requests, keepalive, timeouts, and a close that completes every pending
  * call exactly once. The stream below may be plaintext or TLS; nothing here
  * knows which. */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipc/envelope.h"
 #include "ipc/internal.h"
+#include "ipc/security.h"
 
 #define CLOSE_GRACE_MS 2000
 /* on_frame's "stop decoding here" (not an error): handlers hold too many requests */
 #define CONN_PAUSE 1
 
-static void conn_arm_timer(sipc_conn *c);
 static void conn_maybe_free(sipc_conn *c);
-static void conn_update_pause(sipc_conn *c);
 static void conn_process_backlog(sipc_conn *c);
 
-/* ----------------------------------------------------------------- calls */
-
-void sipc__call_free(sipc_pcall *call)
+/* States only move forward: HANDSHAKE -> UP -> CLOSING, or HANDSHAKE -> CLOSING. */
+static void conn_set_state(sipc_conn *c, int state)
 {
-    free(call->service); /* method and data live in the same block */
-    free(call);
-}
-
-void sipc__call_complete(sipc_pcall *call, int err, int status, const char *message,
-                         const uint8_t *data, size_t len)
-{
-    sipc_reply rep = {.status = status, .message = message ? message : "", .data = data, .len = len};
-    sipc_call_cb cb = call->cb;
-    void *arg = call->arg;
-    sipc__call_free(call);
-    if (cb)
-        cb(err, &rep, arg);
-}
-
-static void deadline_insert(sipc_link *head, sipc_pcall *call)
-{
-    /* deadlines mostly arrive in order: search from the tail */
-    sipc_link *pos = head->prev;
-    while (pos != head && sipc_container_of(pos, sipc_pcall, dl)->deadline > call->deadline)
-        pos = pos->prev;
-    sipc_list_insert_before(pos->next, &call->dl);
+    assert(state > c->state);
+    c->state = state;
 }
 
 /* ------------------------------------------------------------- sending */
 
-static int conn_queue(sipc_conn *c, const sipc_env_out *e)
+int sipc__conn_queue(sipc_conn *c, const sipc_env_out *e)
 {
     int r = sipc_env_encode(&c->out, e, c->ctx->opts.max_frame);
     if (r == 0)
         sipc__ctx_mark_dirty(c->ctx, c);
     return r;
+}
+
+/* A producer refused with SIPC_EQUEUEFULL learns once that it may go on. */
+static void conn_check_writable(sipc_conn *c)
+{
+    if (!c->want_writable || c->state != SIPC_CONN_S_UP || sipc__conn_over_limit(c))
+        return;
+    c->want_writable = 0;
+    if (c->owner_ops->writable) {
+        c->refs++;
+        c->owner_ops->writable(c->owner, c);
+        sipc__conn_release(c);
+    }
 }
 
 void sipc__conn_flush(sipc_conn *c)
@@ -67,93 +58,39 @@ void sipc__conn_flush(sipc_conn *c)
         c->out.len = 0; /* the close already failed every call */
         return;
     }
-    if (r != 0)
+    if (r != 0) {
         sipc__conn_close(c, r, "write to the socket failed");
-    else if (c->paused)
-        conn_update_pause(c);
+        return;
+    }
+    if (c->paused)
+        sipc__conn_update_pause(c);
+    conn_check_writable(c);
 }
 
-static int over_limit(const sipc_conn *c)
+int sipc__conn_over_limit(const sipc_conn *c)
 {
-    size_t q = c->out.len + (c->stream ? sipc_stream_queued(c->stream) : 0);
-    return q > c->ctx->opts.max_write_queue;
+    return sipc_conn_write_queue(c) > c->ctx->opts.max_write_queue;
 }
 
-static int send_error(sipc_conn *c, uint64_t id, int status, const char *msg)
+int sipc__conn_send_error(sipc_conn *c, uint64_t id, int status, const char *msg)
 {
     sipc_env_out e = {.kind = SIPC__KIND__ERROR, .request_id = id, .status = status, .message = msg};
-    return conn_queue(c, &e);
-}
-
-static int conn_send_call(sipc_conn *c, sipc_pcall *call, const char *service, const char *method,
-                          const void *data, size_t len, int oneway)
-{
-    sipc_env_out e = {.kind = oneway ? SIPC__KIND__ONE_WAY : SIPC__KIND__REQUEST,
-                      .request_id = oneway ? 0 : call->id,
-                      .service = service,
-                      .method = method,
-                      .payload = data,
-                      .payload_len = len};
-    return conn_queue(c, &e);
-}
-
-int sipc__conn_start_call(sipc_conn *c, sipc_pcall *call, const char *service, const char *method,
-                          const void *data, size_t len)
-{
-    call->id = ++c->next_id;
-    int r = conn_send_call(c, call, service, method, data, len, 0);
-    if (r != 0)
-        return r;
-    if (sipc_idmap_put(&c->calls, call->id, call) != 0)
-        return SIPC_ENOMEM; /* the frame is queued but the reply will be ignored */
-    deadline_insert(&c->deadlines, call);
-    if (c->timer_due == 0 || call->deadline < c->timer_due)
-        conn_arm_timer(c);
-    return 0;
+    return sipc__conn_queue(c, &e);
 }
 
 /* What every outgoing call or message on a connection must pass first. */
-static int conn_can_send(const sipc_conn *c, const char *service, const char *method,
-                         const void *data, size_t len)
+int sipc__conn_can_send(sipc_conn *c, const char *service, const char *method, const void *data,
+                        size_t len)
 {
     if (!c || !service || !method || (len && !data))
         return SIPC_EINVAL;
     if (c->state != SIPC_CONN_S_UP)
         return c->state == SIPC_CONN_S_CLOSING ? SIPC_ECLOSED : SIPC_ENOTCONN;
-    if (over_limit(c))
+    if (sipc__conn_over_limit(c)) {
+        c->want_writable = 1;
         return SIPC_EQUEUEFULL;
-    return 0;
-}
-
-int sipc_conn_call(sipc_conn *c, const char *service, const char *method, const void *data,
-                   size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg)
-{
-    int e = conn_can_send(c, service, method, data, len);
-    if (e != 0)
-        return e;
-    sipc_pcall *call = calloc(1, sizeof *call);
-    if (!call)
-        return SIPC_ENOMEM;
-    sipc_list_init(&call->dl);
-    call->cb = cb;
-    call->arg = arg;
-    call->deadline = uv_now(c->ctx->loop) + (timeout_ms ? timeout_ms : SIPC__DEFAULT_CALL_TIMEOUT_MS);
-    int r = sipc__conn_start_call(c, call, service, method, data, len);
-    if (r != 0) {
-        if (sipc_idmap_take(&c->calls, call->id) == call)
-            sipc_list_remove(&call->dl);
-        sipc__call_free(call);
     }
-    return r;
-}
-
-int sipc_conn_send(sipc_conn *c, const char *service, const char *method, const void *data,
-                   size_t len)
-{
-    int e = conn_can_send(c, service, method, data, len);
-    if (e != 0)
-        return e;
-    return conn_send_call(c, NULL, service, method, data, len, 1);
+    return 0;
 }
 
 size_t sipc_conn_write_queue(const sipc_conn *c)
@@ -190,17 +127,22 @@ void sipc_conn_close(sipc_conn *c)
     sipc__conn_close(c, 0, "closed by this node");
 }
 
+sipc_security *sipc_conn_security(const sipc_conn *c)
+{
+    return c->sec;
+}
+
 /* ------------------------------------------------------------- requests */
 
 /* Stop reading from a peer that does not read our answers, or that has more
  * requests outstanding with our handlers than allowed: memory stays bounded
  * whatever the peer sends. Resume when both are back under their limits. */
-static void conn_update_pause(sipc_conn *c)
+void sipc__conn_update_pause(sipc_conn *c)
 {
     if (!c->stream || c->state == SIPC_CONN_S_CLOSING)
         return;
     int at_cap = c->pending_reqs >= c->ctx->opts.max_pending_requests;
-    int over = over_limit(c) || at_cap || c->backlog.len > 0;
+    int over = sipc__conn_over_limit(c) || at_cap || c->backlog.len > 0;
     if (over != c->paused) {
         c->paused = over;
         sipc_stream_pause(c->stream, over);
@@ -209,121 +151,11 @@ static void conn_update_pause(sipc_conn *c)
         sipc__ctx_mark_dirty(c->ctx, c); /* the flusher decodes the backlog */
 }
 
-static void conn_release(sipc_conn *c)
+void sipc__conn_release(sipc_conn *c)
 {
+    assert(c->refs > 0);
     c->refs--;
     conn_maybe_free(c);
-}
-
-const void *sipc_request_data(const sipc_request *req, size_t *len)
-{
-    if (len)
-        *len = req->env->payload.len;
-    return req->env->payload.data;
-}
-
-const char *sipc_request_service(const sipc_request *req)
-{
-    return req->env->service;
-}
-
-const char *sipc_request_method(const sipc_request *req)
-{
-    return req->env->method;
-}
-
-int sipc_request_is_oneway(const sipc_request *req)
-{
-    return req->oneway;
-}
-
-sipc_conn *sipc_request_conn(const sipc_request *req)
-{
-    return req->conn->state == SIPC_CONN_S_UP ? req->conn : NULL;
-}
-
-static void request_free(sipc_request *req)
-{
-    sipc_conn *c = req->conn;
-    sipc__envelope__free_unpacked(req->env, NULL);
-    free(req);
-    c->pending_reqs--;
-    if (c->paused || c->backlog.len)
-        conn_update_pause(c);
-    conn_release(c);
-}
-
-int sipc_respond(sipc_request *req, const void *data, size_t len)
-{
-    if (!req)
-        return SIPC_EINVAL;
-    sipc_conn *c = req->conn;
-    int r = 0;
-    if (req->oneway) {
-        r = 0;
-    } else if (c->state != SIPC_CONN_S_UP) {
-        r = SIPC_ECLOSED;
-    } else {
-        sipc_env_out e = {.kind = SIPC__KIND__RESPONSE, .request_id = req->id, .payload = data,
-                          .payload_len = len};
-        r = conn_queue(c, &e);
-        if (r == SIPC_ETOOBIG) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "response of %zu bytes exceeds the maximum frame of %zu", len,
-                     c->ctx->opts.max_frame);
-            (void)send_error(c, req->id, SIPC_ETOOBIG, msg);
-        }
-    }
-    request_free(req);
-    return r;
-}
-
-int sipc_respond_error(sipc_request *req, int status, const char *message)
-{
-    if (!req)
-        return SIPC_EINVAL;
-    sipc_conn *c = req->conn;
-    int r = 0;
-    if (!req->oneway) {
-        if (c->state != SIPC_CONN_S_UP)
-            r = SIPC_ECLOSED;
-        else
-            r = send_error(c, req->id, status ? status : SIPC_EREMOTE, message ? message : "");
-    }
-    request_free(req);
-    return r;
-}
-
-static void dispatch(sipc_conn *c, Sipc__Envelope *env)
-{
-    int oneway = env->kind == SIPC__KIND__ONE_WAY;
-    const sipc_route *rt = c->router ? sipc__router_find(c->router, env->service, env->method) : NULL;
-    if (!rt) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "no handler for %s.%s on node %s", env->service, env->method,
-                 c->ctx->node_id);
-        if (!oneway)
-            (void)send_error(c, env->request_id, SIPC_ENOMETHOD, msg);
-        else
-            sipc__log(c->ctx, SIPC_LOG_WARN, "Transport.Conn", "%s (one-way from %s dropped)", msg,
-                      c->peer_addr);
-        sipc__envelope__free_unpacked(env, NULL);
-        return;
-    }
-    sipc_request *req = malloc(sizeof *req);
-    if (!req) {
-        if (!oneway)
-            (void)send_error(c, env->request_id, SIPC_ENOMEM, "out of memory");
-        sipc__envelope__free_unpacked(env, NULL);
-        return;
-    }
-    req->conn = c;
-    req->id = env->request_id;
-    req->oneway = oneway;
-    req->env = env;
-    c->refs++;
-    c->pending_reqs++;
-    rt->fn(req, rt->arg);
 }
 
 /* ------------------------------------------------------------- receiving */
@@ -335,13 +167,12 @@ static int is_sipc_code(int status)
 
 static void on_reply(sipc_conn *c, Sipc__Envelope *env)
 {
-    sipc_pcall *call = sipc_idmap_take(&c->calls, env->request_id);
+    sipc_pcall *call = sipc__conn_take_answered(c, env->request_id);
     if (!call) {
-        /* late answer to a call that already timed out */
+        /* late answer to a call that already timed out or was canceled */
         sipc__envelope__free_unpacked(env, NULL);
         return;
     }
-    sipc_list_remove(&call->dl);
     if (env->kind == SIPC__KIND__RESPONSE) {
         sipc__call_complete(call, 0, 0, "", env->payload.data, env->payload.len);
     } else {
@@ -357,7 +188,7 @@ static int on_hello(sipc_conn *c, Sipc__Envelope *env)
     Sipc__Hello *h = sipc__hello__unpack(NULL, env->payload.len, env->payload.data);
     char msg[400];
     if (!h) {
-        (void)send_error(c, 0, SIPC_EPROTO, "your hello is not a valid Hello message");
+        (void)sipc__conn_send_error(c, 0, SIPC_EPROTO, "your hello is not a valid Hello message");
         sipc__conn_close(c, SIPC_EPROTO, "peer's hello is not a valid Hello message");
         return SIPC_EPROTO;
     }
@@ -380,17 +211,17 @@ static int on_hello(sipc_conn *c, Sipc__Envelope *env)
     }
     sipc__hello__free_unpacked(h, NULL);
     if (err) {
-        (void)send_error(c, 0, err, msg);
+        (void)sipc__conn_send_error(c, 0, err, msg);
         sipc__conn_close(c, err, msg);
         return err;
     }
     c->hello_received = 1;
-    c->state = SIPC_CONN_S_UP;
-    conn_arm_timer(c);
+    conn_set_state(c, SIPC_CONN_S_UP);
+    sipc__conn_arm_timer(c);
     c->refs++;
     c->owner_ops->up(c->owner, c);
     int closed = c->state != SIPC_CONN_S_UP;
-    conn_release(c);
+    sipc__conn_release(c);
     return closed ? SIPC_ECLOSED : 0;
 }
 
@@ -405,7 +236,7 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
     if (!env) {
         char msg[600];
         snprintf(msg, sizeof msg, "%s (from %s)", why, c->peer_addr);
-        (void)send_error(c, 0, err, why);
+        (void)sipc__conn_send_error(c, 0, err, why);
         sipc__conn_close(c, err, msg);
         return err;
     }
@@ -424,7 +255,7 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
             snprintf(msg, sizeof msg, "peer %s sent a %s before its hello", c->peer_addr,
                      sipc_env_kind_name(env->kind));
             sipc__envelope__free_unpacked(env, NULL);
-            (void)send_error(c, 0, SIPC_EPROTO, msg);
+            (void)sipc__conn_send_error(c, 0, SIPC_EPROTO, msg);
             sipc__conn_close(c, SIPC_EPROTO, msg);
             return SIPC_EPROTO;
         }
@@ -436,14 +267,14 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
         env->request_id == 0) {
         /* id 0 is reserved for connection-level errors */
         sipc__envelope__free_unpacked(env, NULL);
-        (void)send_error(c, 0, SIPC_EPROTO, "request id 0 is reserved");
+        (void)sipc__conn_send_error(c, 0, SIPC_EPROTO, "request id 0 is reserved");
         sipc__conn_close(c, SIPC_EPROTO, "peer sent a request or response with id 0");
         return SIPC_EPROTO;
     }
     switch (env->kind) {
     case SIPC__KIND__REQUEST:
     case SIPC__KIND__ONE_WAY:
-        dispatch(c, env); /* env now belongs to the request */
+        sipc__conn_dispatch(c, env); /* env now belongs to the request */
         if (c->state != SIPC_CONN_S_CLOSING && c->pending_reqs >= c->ctx->opts.max_pending_requests)
             return CONN_PAUSE; /* decode the rest later */
         break;
@@ -454,7 +285,7 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
     case SIPC__KIND__PING: {
         sipc_env_out e = {.kind = SIPC__KIND__PONG, .request_id = env->request_id};
         sipc__envelope__free_unpacked(env, NULL);
-        (void)conn_queue(c, &e);
+        (void)sipc__conn_queue(c, &e);
         break;
     }
     case SIPC__KIND__PONG:
@@ -463,7 +294,7 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
         break;
     default: /* a second hello */
         sipc__envelope__free_unpacked(env, NULL);
-        (void)send_error(c, 0, SIPC_EPROTO, "a second hello on one connection");
+        (void)sipc__conn_send_error(c, 0, SIPC_EPROTO, "a second hello on one connection");
         sipc__conn_close(c, SIPC_EPROTO, "peer sent a second hello");
         return SIPC_EPROTO;
     }
@@ -489,7 +320,7 @@ static void ev_ready(sipc_stream *s)
     }
     sipc__hello__pack(&h, buf);
     sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = n};
-    int r = conn_queue(c, &e);
+    int r = sipc__conn_queue(c, &e);
     if (r != 0)
         sipc__conn_close(c, r, "cannot send hello");
 }
@@ -514,13 +345,13 @@ static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
         char tell[300]; /* the same, in the peer's words */
         snprintf(tell, sizeof tell, "frame of %zu bytes exceeds node %s's maximum of %zu ([limits] max_frame)",
                  c->dec.last_len, c->ctx->node_id, c->ctx->opts.max_frame);
-        (void)send_error(c, 0, SIPC_ETOOBIG, tell);
+        (void)sipc__conn_send_error(c, 0, SIPC_ETOOBIG, tell);
         sipc__conn_close(c, SIPC_ETOOBIG, msg);
     } else if (r == SIPC_ENOMEM) {
         sipc__conn_close(c, SIPC_ENOMEM, "out of memory for an incoming frame");
     }
     if (r == 0)
-        conn_update_pause(c);
+        sipc__conn_update_pause(c);
     return r;
 }
 
@@ -536,7 +367,7 @@ static void conn_process_backlog(sipc_conn *c)
     c->refs++;
     (void)conn_input(c, b.data, b.len);
     sipc_buf_free(&b);
-    conn_release(c);
+    sipc__conn_release(c);
 }
 
 static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
@@ -551,12 +382,12 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
             sipc__conn_close(c, SIPC_ENOMEM, "out of memory for an incoming frame");
             return SIPC_ENOMEM;
         }
-        conn_update_pause(c);
+        sipc__conn_update_pause(c);
         return 0;
     }
     c->refs++; /* handlers may close the connection under us */
     int r = conn_input(c, p, n);
-    conn_release(c);
+    sipc__conn_release(c);
     return r;
 }
 
@@ -564,7 +395,8 @@ static void ev_drained(sipc_stream *s)
 {
     sipc_conn *c = sipc_stream_owner(s);
     if (c->paused)
-        conn_update_pause(c);
+        sipc__conn_update_pause(c);
+    conn_check_writable(c);
 }
 
 static void ev_error(sipc_stream *s, int err, const char *detail)
@@ -575,7 +407,7 @@ static void ev_error(sipc_stream *s, int err, const char *detail)
         char msg[600];
         snprintf(msg, sizeof msg, "node %s has TLS disabled on this port; enable TLS on every node",
                  c->ctx->node_id);
-        (void)send_error(c, 0, SIPC_ETLSONPLAIN, msg);
+        (void)sipc__conn_send_error(c, 0, SIPC_ETLSONPLAIN, msg);
         sipc__conn_flush(c);
     }
     sipc__conn_close(c, err, detail);
@@ -591,6 +423,8 @@ static void on_timer_closed(uv_handle_t *h)
 static void ev_closed(sipc_stream *s)
 {
     sipc_conn *c = sipc_stream_owner(s);
+    if (!c)
+        return; /* aborted before a connection took it over */
     c->stream = NULL;
     c->stream_closed = 1;
     if (c->state != SIPC_CONN_S_CLOSING)
@@ -611,7 +445,7 @@ const sipc_stream_events sipc__conn_stream_events = {
 
 static void conn_timer_cb(uv_timer_t *t);
 
-static void conn_arm_timer(sipc_conn *c)
+void sipc__conn_arm_timer(sipc_conn *c)
 {
     if (c->timer_closed || uv_is_closing((uv_handle_t *)&c->timer))
         return;
@@ -622,11 +456,9 @@ static void conn_arm_timer(sipc_conn *c)
     } else {
         if (c->state == SIPC_CONN_S_HANDSHAKE)
             due = c->hs_deadline;
-        if (!sipc_list_empty(&c->deadlines)) {
-            uint64_t d = sipc_container_of(c->deadlines.next, sipc_pcall, dl)->deadline;
-            if (d < due)
-                due = d;
-        }
+        uint64_t d = sipc__conn_next_deadline(c);
+        if (d < due)
+            due = d;
         if (c->state == SIPC_CONN_S_UP) {
             if (o->keepalive_ms && !c->ping_sent && c->last_rx + o->keepalive_ms < due)
                 due = c->last_rx + o->keepalive_ms;
@@ -664,14 +496,7 @@ static void conn_timer_cb(uv_timer_t *t)
                  o->handshake_timeout_ms);
         sipc__conn_close(c, SIPC_EHSTIMEOUT, msg);
     }
-    while (c->state != SIPC_CONN_S_CLOSING && !sipc_list_empty(&c->deadlines)) {
-        sipc_pcall *call = sipc_container_of(c->deadlines.next, sipc_pcall, dl);
-        if (call->deadline > now)
-            break;
-        sipc_idmap_take(&c->calls, call->id);
-        sipc_list_remove(&call->dl);
-        sipc__call_complete(call, SIPC_ETIMEDOUT, 0, "call deadline exceeded", NULL, 0);
-    }
+    sipc__conn_expire_calls(c, now);
     if (c->state == SIPC_CONN_S_UP) {
         if (o->idle_timeout_ms && now >= c->last_rx + o->idle_timeout_ms) {
             char msg[600];
@@ -681,23 +506,25 @@ static void conn_timer_cb(uv_timer_t *t)
         } else if (o->keepalive_ms && !c->ping_sent && now >= c->last_rx + o->keepalive_ms) {
             sipc_env_out e = {.kind = SIPC__KIND__PING, .request_id = ++c->next_id};
             c->ping_sent = now;
-            (void)conn_queue(c, &e);
+            (void)sipc__conn_queue(c, &e);
         }
     }
     if (c->state != SIPC_CONN_S_CLOSING || c->stream)
-        conn_arm_timer(c);
-    conn_release(c);
+        sipc__conn_arm_timer(c);
+    sipc__conn_release(c);
 }
 
 /* ------------------------------------------------------------ lifetime */
 
-int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_stream *stream, int is_server,
-                   const sipc_router *router, const sipc_conn_owner_ops *ops, void *owner)
+int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stream *stream,
+                   int is_server, const sipc_router *router, const sipc_conn_owner_ops *ops,
+                   void *owner)
 {
     sipc_conn *c = calloc(1, sizeof *c);
     if (!c)
         return SIPC_ENOMEM;
     c->ctx = ctx;
+    c->sec = sipc_security_retain(sec);
     c->stream = stream;
     c->is_server = is_server;
     c->router = router;
@@ -716,7 +543,7 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_stream *stream, int is_s
     c->hs_deadline = now + ctx->opts.handshake_timeout_ms;
     if (stream)
         sipc_stream_set_owner(stream, c);
-    conn_arm_timer(c);
+    sipc__conn_arm_timer(c);
     *out = c;
     return 0;
 }
@@ -726,14 +553,14 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     if (c->state == SIPC_CONN_S_CLOSING)
         return;
     int was_up = c->state == SIPC_CONN_S_UP;
-    c->state = SIPC_CONN_S_CLOSING;
+    conn_set_state(c, SIPC_CONN_S_CLOSING);
     c->down_err = err;
     snprintf(c->down_detail, sizeof c->down_detail, "%s", detail ? detail : "");
     c->refs++;
     if (err == SIPC_ECLOSED && was_up) {
         sipc__log(c->ctx, SIPC_LOG_INFO, "Transport.Conn", "%s %s (node %s) closed by the peer",
                   c->is_server ? "Connection from" : "Connection to", c->peer_addr, c->peer_node);
-    } else if (err != 0 && err != SIPC_ECANCELED) {
+    } else if (err != 0) {
         sipc__log(c->ctx, SIPC_LOG_WARN, "Transport.Conn",
                   "%s %s%s%s%s closed: %s (%s, %s class)%s%s",
                   c->is_server ? "Connection from" : "Connection to",
@@ -742,24 +569,19 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
                   sipc_err_class_name(sipc_err_classify(err)), c->down_detail[0] ? ": " : "",
                   c->down_detail);
     }
-    /* every outstanding call completes now, exactly once */
-    int ferr = err ? err : SIPC_ECLOSED;
-    while (!sipc_list_empty(&c->deadlines)) {
-        sipc_pcall *call = sipc_container_of(c->deadlines.next, sipc_pcall, dl);
-        sipc_idmap_take(&c->calls, call->id);
-        sipc_list_remove(&call->dl);
-        sipc__call_complete(call, ferr, 0, c->down_detail, NULL, 0);
-    }
+    /* every outstanding call completes now, exactly once: canceled when we
+     * close on purpose, else with the reason of the failure */
+    sipc__conn_fail_calls(c, err ? err : SIPC_ECANCELED, c->down_detail);
     sipc__conn_flush(c);
     sipc_list_remove(&c->dirty_link);
     int got_bytes = c->stream ? sipc_stream_got_bytes(c->stream) : 0;
     if (c->stream)
         sipc_stream_close(c->stream);
     c->close_deadline = uv_now(c->ctx->loop) + CLOSE_GRACE_MS;
-    conn_arm_timer(c);
+    sipc__conn_arm_timer(c);
     c->owner_ops->down(c->owner, c, err, c->down_detail, was_up, got_bytes);
     c->refs--; /* the owner's reference */
-    conn_release(c);
+    sipc__conn_release(c);
 }
 
 static void conn_maybe_free(sipc_conn *c)
@@ -771,7 +593,10 @@ static void conn_maybe_free(sipc_conn *c)
     sipc_frame_decoder_free(&c->dec);
     sipc_buf_free(&c->backlog);
     sipc_buf_free(&c->out);
+    assert(sipc_idmap_count(&c->calls) == 0 && sipc_list_empty(&c->deadlines));
+    assert(c->pending_reqs == 0);
     sipc_idmap_free(&c->calls);
+    sipc_security_release(c->sec);
     const sipc_conn_owner_ops *ops = c->owner_ops;
     void *owner = c->owner;
     free(c);

@@ -147,6 +147,22 @@ sipc_security *sipc_ctx_security(const sipc_ctx *ctx)
     return ctx->sec;
 }
 
+int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec)
+{
+    if (!ctx || !sec)
+        return SIPC_EINVAL;
+    if (ctx->closing)
+        return SIPC_ECLOSING;
+    /* live connections hold their own reference: they keep the old one */
+    sipc_security *old = ctx->sec;
+    ctx->sec = sipc_security_retain(sec);
+    sipc_security_release(old);
+    sipc__log(ctx, SIPC_LOG_INFO, "Transport.Conn", "Security changed: TLS %s%s%s; new connections use it",
+              sipc_tls_mode_name(sipc_security_mode(sec)), sipc_security_mode(sec) ? ", certificate " : "",
+              sipc_security_fingerprint(sec));
+    return 0;
+}
+
 const char *sipc_ctx_node_id(const sipc_ctx *ctx)
 {
     return ctx->node_id;

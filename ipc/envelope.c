@@ -18,6 +18,7 @@ int sipc_env_encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame)
     env.message = (char *)(e->message ? e->message : "");
     env.payload.data = (uint8_t *)e->payload;
     env.payload.len = e->payload_len;
+    env.deadline_ms = e->deadline_ms;
     size_t n = sipc__envelope__get_packed_size(&env);
     if (n > max_frame)
         return SIPC_ETOOBIG;

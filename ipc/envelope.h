@@ -17,6 +17,7 @@ typedef struct sipc_env_out {
     const char *message;
     const void *payload;
     size_t payload_len;
+    uint32_t deadline_ms; /* REQUEST: the caller's remaining wait; 0 = absent */
 } sipc_env_out;
 
 /* Appends one frame (length prefix + Envelope) to out. Returns 0,

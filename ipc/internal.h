@@ -8,6 +8,7 @@
 #include "base/buf.h"
 #include "base/idmap.h"
 #include "base/list.h"
+#include "ipc/envelope.h"
 #include "ipc/frame.h"
 #include "sipc.pb-c.h"
 #include "sipc/sipc.h"
@@ -15,12 +16,20 @@
 
 /* ---- calls: one outstanding or waiting RPC ---- */
 #define SIPC__DEFAULT_CALL_TIMEOUT_MS 30000 /* timeout_ms 0, see sipc_call() */
+/* A call is in exactly one place until it completes: its channel's waiting
+ * list (conn == NULL), or its connection's call map and deadline list
+ * (conn != NULL). It leaves that place before its callback runs. */
 typedef struct sipc_pcall {
     sipc_link dl;       /* in a deadline-ordered list */
-    uint64_t id;
+    uint64_t id;        /* request id, once sent */
     uint64_t deadline;  /* uv_now() ms */
     sipc_call_cb cb;
     void *arg;
+    sipc_conn *conn;    /* the connection it is in flight on, NULL while waiting */
+    /* a call made with an id for sipc_call_cancel(): its entry in the
+       channel's map of such calls, removed when it completes */
+    sipc_idmap *handles;
+    uint64_t handle;
     /* set only while the call waits for its channel to come up */
     int oneway;
     char *service, *method;
@@ -60,6 +69,8 @@ enum { SIPC_CONN_S_HANDSHAKE, SIPC_CONN_S_UP, SIPC_CONN_S_CLOSING };
 
 typedef struct sipc_conn_owner_ops {
     void (*up)(void *owner, sipc_conn *c);
+    /* the write queue went back under max_write_queue after a refusal */
+    void (*writable)(void *owner, sipc_conn *c);
     /* err: why it went down; detail: operator text; was_up: hello completed */
     void (*down)(void *owner, sipc_conn *c, int err, const char *detail, int was_up,
                  int got_bytes);
@@ -68,6 +79,7 @@ typedef struct sipc_conn_owner_ops {
 
 struct sipc_conn {
     sipc_ctx *ctx;
+    sipc_security *sec;     /* the one it started with, held until it is freed */
     sipc_stream *stream;
     const sipc_router *router;
     const sipc_conn_owner_ops *owner_ops;
@@ -80,7 +92,8 @@ struct sipc_conn {
     int hello_received;
     int stream_closed;
     int timer_closed;
-    int paused;             /* reading stopped: see conn_update_pause() */
+    int paused;             /* reading stopped: see sipc__conn_update_pause() */
+    int want_writable;      /* a send was refused with SIPC_EQUEUEFULL */
     uint32_t pending_reqs;  /* requests handed to handlers, not answered yet */
     sipc_frame_decoder dec;
     sipc_buf backlog;       /* bytes read but not decoded while paused */
@@ -101,21 +114,57 @@ struct sipc_conn {
     char down_detail[600];
 };
 
-/* Takes over stream (already connected or accepted). */
-int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_stream *stream, int is_server,
-                   const sipc_router *router, const sipc_conn_owner_ops *ops, void *owner);
-/* Closes c for err (0: closed by this side) with an operator-readable detail:
- * outstanding calls complete with err, queued frames are flushed, the stream
- * closes gracefully. Idempotent. */
+/* Takes over stream (already connected or accepted) and holds a reference
+ * to sec, the security the stream was made with. */
+int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stream *stream,
+                   int is_server, const sipc_router *router, const sipc_conn_owner_ops *ops,
+                   void *owner);
+/* Closes c with an operator-readable detail; idempotent. err 0: this node
+ * closes it on purpose (pending calls complete with SIPC_ECANCELED, the owner
+ * is told 0); otherwise why it failed (pending calls complete with err).
+ * Queued frames are flushed, then the stream closes gracefully. */
 void sipc__conn_close(sipc_conn *c, int err, const char *detail);
 void sipc__conn_flush(sipc_conn *c);
+/* Encodes one frame into the output buffer and marks the connection dirty. */
+int sipc__conn_queue(sipc_conn *c, const sipc_env_out *e);
+int sipc__conn_send_error(sipc_conn *c, uint64_t id, int status, const char *msg);
+/* Bytes queued beyond max_write_queue? */
+int sipc__conn_over_limit(const sipc_conn *c);
+void sipc__conn_arm_timer(sipc_conn *c);
+void sipc__conn_update_pause(sipc_conn *c);
+/* Drops a reference; frees the connection when it was the last one and its
+ * handles are closed. */
+void sipc__conn_release(sipc_conn *c);
+/* What every outgoing call or message must pass first; remembers a
+ * SIPC_EQUEUEFULL refusal for SIPC_CONN_WRITABLE. */
+int sipc__conn_can_send(sipc_conn *c, const char *service, const char *method, const void *data,
+                        size_t len);
+
+/* calls.c: the call map and deadline list of a connection. */
 /* Sends a call prepared while waiting (takes ownership of call). */
 int sipc__conn_start_call(sipc_conn *c, sipc_pcall *call, const char *service, const char *method,
                           const void *data, size_t len);
+/* sipc_conn_call, giving the call made (still owned by the connection). */
+int sipc__conn_call(sipc_conn *c, const char *service, const char *method, const void *data,
+                    size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg,
+                    sipc_pcall **made);
+/* Removes an in-flight call from its connection (map and deadline list). */
+void sipc__conn_take_call(sipc_pcall *call);
+/* The answer to request id, or NULL (late, canceled or unknown). */
+sipc_pcall *sipc__conn_take_answered(sipc_conn *c, uint64_t id);
+/* Completes with SIPC_ETIMEDOUT every call whose deadline is <= now. */
+void sipc__conn_expire_calls(sipc_conn *c, uint64_t now);
+/* Completes every outstanding call with err. */
+void sipc__conn_fail_calls(sipc_conn *c, int err, const char *detail);
+/* Earliest call deadline, UINT64_MAX if none. */
+uint64_t sipc__conn_next_deadline(const sipc_conn *c);
 void sipc__call_complete(sipc_pcall *call, int err, int status, const char *message,
                          const uint8_t *data, size_t len);
 void sipc__call_free(sipc_pcall *call);
 extern const sipc_stream_events sipc__conn_stream_events;
+
+/* requests.c: requests received, handed to handlers. */
+void sipc__conn_dispatch(sipc_conn *c, Sipc__Envelope *env);
 
 /* ---- routing ---- */
 typedef struct sipc_route {
@@ -137,6 +186,7 @@ const sipc_route *sipc__router_find(const sipc_router *r, const char *service, c
 struct sipc_request {
     sipc_conn *conn;
     uint64_t id;
+    uint64_t deadline; /* uv_now() ms after which the caller no longer waits; 0 = none */
     int oneway;
     Sipc__Envelope *env;
 };
@@ -179,6 +229,9 @@ struct sipc_channel {
     int conns_alive;
     size_t waiting_bytes;
     sipc_link waiting;      /* calls made while down, by deadline */
+    int want_writable;      /* a waiting call was refused with SIPC_EQUEUEFULL */
+    sipc_idmap handles;     /* sipc_call_id -> sipc_pcall, calls made with an id */
+    uint64_t next_handle;
     uv_getaddrinfo_t gai;
     int resolving;
     sipc_conn_cb conn_cb;

@@ -23,6 +23,13 @@ static void srv_up(void *owner, sipc_conn *c)
         srv->conn_cb(c, SIPC_CONN_UP, 0, srv->conn_arg);
 }
 
+static void srv_writable(void *owner, sipc_conn *c)
+{
+    sipc_server *srv = owner;
+    if (srv->conn_cb)
+        srv->conn_cb(c, SIPC_CONN_WRITABLE, 0, srv->conn_arg);
+}
+
 static void srv_down(void *owner, sipc_conn *c, int err, const char *detail, int was_up,
                      int got_bytes)
 {
@@ -39,7 +46,8 @@ static void srv_freed(void *owner)
     srv_maybe_finish(srv);
 }
 
-static const sipc_conn_owner_ops srv_ops = {srv_up, srv_down, srv_freed};
+static const sipc_conn_owner_ops srv_ops = {
+    .up = srv_up, .writable = srv_writable, .down = srv_down, .freed = srv_freed};
 
 static void on_connection(uv_stream_t *listener, int status)
 {
@@ -52,16 +60,18 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     if (srv->closing)
         return;
+    /* the security of this moment: the connection keeps it to the end */
+    sipc_security *sec = ctx->sec;
     sipc_stream *s;
-    int r = sipc_stream_accept(&s, listener, sipc_security_accepts(ctx->sec),
-                               sipc_security_tls(ctx->sec), &sipc__conn_stream_events, NULL);
+    int r = sipc_stream_accept(&s, listener, sipc_security_accepts(sec), sipc_security_tls(sec),
+                               &sipc__conn_stream_events, NULL);
     if (r != 0) {
         sipc__log(ctx, SIPC_LOG_WARN, "Transport.Listen", "%s: accept failed: %s", srv->name,
                   sipc_strerror(r));
         return;
     }
     sipc_conn *c;
-    r = sipc__conn_new(&c, ctx, s, 1, srv->router, &srv_ops, srv);
+    r = sipc__conn_new(&c, ctx, sec, s, 1, srv->router, &srv_ops, srv);
     if (r != 0) {
         sipc_stream_abort(s);
         return;
@@ -161,7 +171,7 @@ void sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *)
     while (l != &srv->conns) {
         sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
         l = l->next;
-        sipc__conn_close(c, SIPC_ECANCELED, "server shutting down");
+        sipc__conn_close(c, 0, "server shutting down"); /* closed by us: calls canceled */
     }
 }
 

@@ -1,5 +1,6 @@
 /* stream.c - the socket half shared by both stream kinds: connect, accept,
  * first-byte sniffing, writes with try-first/queue-rest, graceful close. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,7 @@ static sipc_stream *stream_alloc(uv_loop_t *loop, const sipc_stream_events *ev, 
 static void on_closed(uv_handle_t *h)
 {
     sipc_stream *s = h->data;
+    assert(s->state == SIPC_STREAM_CLOSING); /* closed fires once, after close or abort */
     s->ev->closed(s);
     if (s->ops && s->ops->destroy)
         s->ops->destroy(s);
@@ -287,6 +289,7 @@ int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, unsigned kinds,
 
 int sipc_stream_write(sipc_stream *s, sipc_buf *b)
 {
+    assert(s->state != SIPC_STREAM_OPEN || s->ops != NULL);
     if (s->state == SIPC_STREAM_CLOSING)
         return SIPC_ECLOSED;
     if (s->state != SIPC_STREAM_OPEN)

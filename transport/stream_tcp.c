@@ -1,8 +1,11 @@
 /* stream_tcp.c - the plaintext stream: bytes pass straight through. */
+#include <assert.h>
+
 #include "transport/stream_impl.h"
 
 static int tcp_start(sipc_stream *s)
 {
+    assert(s->state == SIPC_STREAM_CONNECTING || s->state == SIPC_STREAM_SNIFFING);
     s->state = SIPC_STREAM_OPEN;
     s->ev->ready(s);
     return 0;

@@ -1,5 +1,6 @@
 /* stream_tls.c - the TLS stream: ciphertext from the socket goes through the
  * TLS engine; plaintext comes out to the same events as a plaintext stream. */
+#include <assert.h>
 #include <stdio.h>
 
 #include "transport/stream_impl.h"
@@ -31,6 +32,9 @@ static int tls_fail(sipc_stream *s, int r)
 
 static int tls_start(sipc_stream *s)
 {
+    /* states only move forward: a stream starts TLS once, before it is open */
+    assert(s->state == SIPC_STREAM_CONNECTING || s->state == SIPC_STREAM_SNIFFING);
+    assert(s->tls == NULL && s->tlscfg != NULL);
     int r = sipc_tls_new(&s->tls, s->tlscfg, s->is_server, &s->tx);
     if (r != 0)
         return r;

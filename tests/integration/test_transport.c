@@ -36,6 +36,13 @@ typedef struct world {
     const char *addr;         /* default 127.0.0.1 */
     uint32_t keepalive_ms;    /* server side, 0: library default */
     uint32_t idle_timeout_ms; /* server side, 0: library default */
+    /* connection events, client (c*) and server (s*) side */
+    sipc_conn *cconn, *sconn; /* the last connection that came up */
+    int cups, cdowns, cdown_err, cwritable;
+    int sups, sdowns, sdown_err;
+    /* what handlers saw */
+    int64_t seen_deadline;
+    int respond_rc;
 } world;
 
 /* ------------------------------------------------------------ helpers */
@@ -77,6 +84,58 @@ static void h_fail(sipc_request *req, void *arg)
     sipc_respond_error(req, 42, "application says no");
 }
 
+/* Records the caller's deadline as the handler sees it, then acts as echo. */
+static void h_deadline(sipc_request *req, void *arg)
+{
+    world *w = arg;
+    w->seen_deadline = sipc_request_deadline_ms(req);
+    h_echo(req, arg);
+}
+
+/* An empty reply, given as (NULL, 0). */
+static void h_empty(sipc_request *req, void *arg)
+{
+    world *w = arg;
+    w->respond_rc = sipc_respond(req, NULL, 0);
+}
+
+/* A handler mistake: no data but a length. */
+static void h_nodata(sipc_request *req, void *arg)
+{
+    world *w = arg;
+    w->respond_rc = sipc_respond(req, NULL, 3);
+}
+
+static void on_cli_conn(sipc_conn *c, sipc_conn_event ev, int err, void *arg)
+{
+    world *w = arg;
+    if (ev == SIPC_CONN_UP) {
+        w->cconn = c;
+        w->cups++;
+    } else if (ev == SIPC_CONN_DOWN) {
+        if (w->cconn == c)
+            w->cconn = NULL;
+        w->cdowns++;
+        w->cdown_err = err;
+    } else if (ev == SIPC_CONN_WRITABLE) {
+        w->cwritable++;
+    }
+}
+
+static void on_srv_conn(sipc_conn *c, sipc_conn_event ev, int err, void *arg)
+{
+    world *w = arg;
+    if (ev == SIPC_CONN_UP) {
+        w->sconn = c;
+        w->sups++;
+    } else if (ev == SIPC_CONN_DOWN) {
+        if (w->sconn == c)
+            w->sconn = NULL;
+        w->sdowns++;
+        w->sdown_err = err;
+    }
+}
+
 static uint32_t g_max_pending; /* 0: default */
 
 /* Starts the test server; returns sipc_server_listen's result (the rest is asserted). */
@@ -103,10 +162,15 @@ static int world_server_try(world *w, sipc_tls_mode mode, const char *pem, const
     assert_int_equal(sipc_router_add(w->router, "test", "echo", h_echo, w), 0);
     assert_int_equal(sipc_router_add(w->router, "test", "note", h_oneway, w), 0);
     assert_int_equal(sipc_router_add(w->router, "test", "fail", h_fail, w), 0);
+    assert_int_equal(sipc_router_add(w->router, "test", "deadline", h_deadline, w), 0);
+    assert_int_equal(sipc_router_add(w->router, "test", "empty", h_empty, w), 0);
+    assert_int_equal(sipc_router_add(w->router, "test", "nodata", h_nodata, w), 0);
     int r = sipc_server_listen(&w->srv, w->sctx, "Test Service", w->addr ? w->addr : "127.0.0.1",
                                w->port, w->router);
-    if (r == 0)
+    if (r == 0) {
         w->port = sipc_server_port(w->srv);
+        sipc_server_set_conn_cb(w->srv, on_srv_conn, w);
+    }
     return r;
 }
 
@@ -137,6 +201,7 @@ static void world_client(world *w, sipc_tls_mode mode, const char *pem, const ch
     assert_int_equal(sipc_channel_open(&w->ch, w->cctx, w->addr ? w->addr : "127.0.0.1", w->port,
                                        NULL),
                      0);
+    sipc_channel_set_conn_cb(w->ch, on_cli_conn, w);
 }
 
 static world *world_new(void)
@@ -178,6 +243,7 @@ static void world_free(world *w)
 /* One call's outcome. */
 typedef struct result {
     int done;
+    int ncb; /* callbacks run: a call completes exactly once */
     int err;
     int status;
     char message[600];
@@ -192,6 +258,8 @@ static void on_result(int err, const sipc_reply *rep, void *arg)
 {
     result *r = arg;
     r->done = 1;
+    r->ncb++;
+    free(r->data); /* a second completion must not leak, the test catches it */
     r->err = err;
     r->status = rep->status;
     snprintf(r->message, sizeof r->message, "%s", rep->message);
@@ -208,15 +276,83 @@ static void fill(uint8_t *p, size_t n, unsigned seed)
         p[i] = (uint8_t)((i * 131 + 7 + seed) & 0xff);
 }
 
-static int call_wait(world *w, const char *method, const void *data, size_t len, uint32_t tmo,
-                     result *r)
+static int call_on(world *w, sipc_channel *ch, const char *method, const void *data, size_t len,
+                   uint32_t tmo, result *r)
 {
     memset(r, 0, sizeof *r);
-    int e = sipc_call(w->ch, "test", method, data, len, tmo, on_result, r);
+    int e = sipc_call(ch, "test", method, data, len, tmo, on_result, r);
     if (e != 0)
         return e;
     assert_true(tu_run_until(&w->loop, &r->done, tmo + 3000));
     return 0;
+}
+
+static int call_wait(world *w, const char *method, const void *data, size_t len, uint32_t tmo,
+                     result *r)
+{
+    return call_on(w, w->ch, method, data, len, tmo, r);
+}
+
+/* One echo call on ch that must end with err want. */
+static void echo_expect(world *w, sipc_channel *ch, int want)
+{
+    result r;
+    assert_int_equal(call_on(w, ch, "echo", "e", 1, 3000, &r), 0);
+    if (r.err != want)
+        fprintf(stderr, "echo: %s (%s), wanted %s\n", sipc_err_name(r.err), r.message,
+                sipc_err_name(want));
+    assert_int_equal(r.err, want);
+    free(r.data);
+}
+
+/* Runs the loop until the server holds n requests (bounded). */
+static void wait_held(world *w, int n)
+{
+    for (int i = 0; i < 500 && w->nheld < n; i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 10);
+    }
+    assert_int_equal(w->nheld, n);
+}
+
+/* Another client of the test server, on a context of its own. */
+typedef struct client {
+    sipc_security *sec;
+    sipc_ctx *ctx;
+    sipc_channel *ch;
+    tu_log log;
+    int closed;
+} client;
+
+static void client_open(world *w, client *k, sipc_tls_mode mode, const char *pem)
+{
+    memset(k, 0, sizeof *k);
+    sipc_options o;
+    sipc_options_init(&o);
+    o.node_id = "cli2";
+    o.cluster = "test";
+    o.log = tu_log_sink;
+    o.log_arg = &k->log;
+    o.reconnect_min_ms = 20;
+    o.reconnect_max_ms = 200;
+    k->sec = make_sec(mode, pem);
+    assert_int_equal(sipc_ctx_new(&k->ctx, &w->loop, &o, k->sec), 0);
+    assert_int_equal(sipc_channel_open(&k->ch, k->ctx, "127.0.0.1", w->port, NULL), 0);
+    sipc_channel_set_fail_fast(k->ch, 1);
+}
+
+static void on_client_closed(sipc_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    ((client *)arg)->closed = 1;
+}
+
+static void client_close(world *w, client *k)
+{
+    sipc_ctx_close(k->ctx, on_client_closed, k);
+    assert_true(tu_run_until(&w->loop, &k->closed, 5000));
+    sipc_security_release(k->sec);
+    tu_log_free(&k->log);
 }
 
 /* ------------------------------------------------------------ tests */
@@ -617,6 +753,256 @@ static void t_idle_keepalive(void **state)
     world_free(w);
 }
 
+
+/* Answers may be empty: sipc_respond(req, NULL, 0). */
+static void t_empty_reply(void **state)
+{
+    (void)state;
+    world *w = world_std();
+    result r;
+    w->respond_rc = 1;
+    assert_int_equal(call_wait(w, "empty", NULL, 0, 5000, &r), 0);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.len, 0);
+    assert_int_equal(w->respond_rc, 0);
+    free(r.data);
+    /* NULL data with a length is the handler's mistake; the caller is answered */
+    assert_int_equal(call_wait(w, "nodata", NULL, 0, 5000, &r), 0);
+    assert_int_equal(r.err, SIPC_EREMOTE);
+    assert_int_equal(w->respond_rc, SIPC_EINVAL);
+    free(r.data);
+    world_free(w);
+}
+
+/* A refused producer hears SIPC_CONN_WRITABLE once the queue drained. */
+static void t_writable(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    world_server(w, g_mode, g_pem, "test", 0);
+    world_client(w, g_mode, g_pem, "test", 0, 64 * 1024);
+    result r;
+    assert_int_equal(call_wait(w, "echo", "a", 1, 5000, &r), 0);
+    assert_int_equal(r.err, 0);
+    free(r.data);
+    static uint8_t chunk[16384];
+    static result rs[16];
+    int accepted = 0, refused = 0;
+    /* all in one loop iteration: the flusher has not run, the queue grows */
+    for (int i = 0; i < 16 && !refused; i++) {
+        memset(&rs[i], 0, sizeof rs[i]);
+        int e = sipc_call(w->ch, "test", "echo", chunk, sizeof chunk, 5000, on_result, &rs[i]);
+        if (e == 0)
+            accepted++;
+        else {
+            assert_int_equal(e, SIPC_EQUEUEFULL);
+            refused = 1;
+        }
+    }
+    assert_int_equal(refused, 1);
+    assert_true(accepted >= 3 && accepted <= 5);
+    assert_int_equal(w->cwritable, 0);
+    assert_true(tu_run_until(&w->loop, &w->cwritable, 5000));
+    /* the producer goes on */
+    memset(&rs[accepted], 0, sizeof rs[accepted]);
+    assert_int_equal(
+        sipc_call(w->ch, "test", "echo", chunk, sizeof chunk, 5000, on_result, &rs[accepted]), 0);
+    accepted++;
+    for (int i = 0; i < accepted; i++) {
+        assert_true(tu_run_until(&w->loop, &rs[i].done, 5000));
+        assert_int_equal(rs[i].err, 0);
+        assert_int_equal(rs[i].len, sizeof chunk);
+        free(rs[i].data);
+    }
+    /* once per refusal: nothing was refused since */
+    assert_int_equal(w->cwritable, 1);
+    world_free(w);
+
+    /* refused while waiting for the link: told once the link took them */
+    w = world_new();
+    world_server(w, g_mode, g_pem, "test", 0);
+    world_client(w, g_mode, g_pem, "test", 0, 64 * 1024);
+    accepted = refused = 0;
+    for (int i = 0; i < 16 && !refused; i++) {
+        memset(&rs[i], 0, sizeof rs[i]);
+        int e = sipc_call(w->ch, "test", "echo", chunk, sizeof chunk, 5000, on_result, &rs[i]);
+        if (e == 0)
+            accepted++;
+        else {
+            assert_int_equal(e, SIPC_EQUEUEFULL);
+            refused = 1;
+        }
+    }
+    assert_int_equal(refused, 1);
+    assert_int_equal(accepted, 4); /* 64 KiB of payload wait in the channel */
+    assert_int_equal(sipc_channel_is_up(w->ch), 0);
+    assert_true(tu_run_until(&w->loop, &w->cwritable, 5000));
+    assert_int_equal(w->cups, 1);
+    for (int i = 0; i < accepted; i++) {
+        assert_true(tu_run_until(&w->loop, &rs[i].done, 5000));
+        assert_int_equal(rs[i].err, 0);
+        free(rs[i].data);
+    }
+    assert_int_equal(w->cwritable, 1);
+    world_free(w);
+}
+
+/* The caller's deadline reaches the handler; an answer after it is dropped. */
+static void t_request_deadline(void **state)
+{
+    (void)state;
+    world *w = world_std();
+    result r;
+    assert_int_equal(call_wait(w, "deadline", "d", 1, 5000, &r), 0);
+    assert_int_equal(r.err, 0);
+    free(r.data);
+    assert_true(w->seen_deadline > 4000 && w->seen_deadline <= 5000);
+    /* a one-way message has no deadline */
+    w->seen_deadline = 99;
+    assert_int_equal(sipc_send(w->ch, "test", "deadline", "o", 1), 0);
+    assert_int_equal(call_wait(w, "echo", "x", 1, 5000, &r), 0); /* after it, in order */
+    free(r.data);
+    assert_int_equal(w->seen_deadline, 0);
+    /* held past the deadline: the caller times out, the late answer is refused */
+    w->hold = 1;
+    assert_int_equal(call_wait(w, "deadline", "z", 1, 100, &r), 0);
+    assert_int_equal(r.err, SIPC_ETIMEDOUT);
+    free(r.data);
+    assert_int_equal(w->nheld, 1);
+    for (int i = 0; i < 100 && sipc_request_deadline_ms(w->held[0]) != -1; i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 10);
+    }
+    assert_int_equal(sipc_request_deadline_ms(w->held[0]), -1);
+    assert_int_equal(sipc_respond(w->held[0], "late", 4), SIPC_ETIMEDOUT);
+    w->nheld = 0;
+    w->hold = 0;
+    assert_int_equal(call_wait(w, "echo", "ok", 2, 5000, &r), 0);
+    assert_int_equal(r.err, 0);
+    free(r.data);
+    world_free(w);
+}
+
+/* sipc_call_cancel completes a call once, waiting or in flight. */
+static void t_cancel(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    world_server(w, g_mode, g_pem, "test", 0);
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    /* the channel is still dialing: the call waits for the link */
+    result a;
+    memset(&a, 0, sizeof a);
+    sipc_call_id id = 0;
+    assert_int_equal(sipc_call_ex(w->ch, "test", "echo", "a", 1, 5000, on_result, &a, &id), 0);
+    assert_true(id != 0);
+    assert_int_equal(a.done, 0);
+    assert_int_equal(sipc_call_cancel(w->ch, id), 0);
+    assert_int_equal(a.ncb, 1);
+    assert_int_equal(a.err, SIPC_ECANCELED);
+    assert_int_equal(sipc_call_cancel(w->ch, id), SIPC_EINVAL);
+    free(a.data);
+
+    /* in flight: held by the server, canceled, then its late answer comes */
+    w->hold = 1;
+    result b;
+    memset(&b, 0, sizeof b);
+    assert_int_equal(sipc_call_ex(w->ch, "test", "echo", "b", 1, 5000, on_result, &b, &id), 0);
+    wait_held(w, 1);
+    assert_int_equal(b.done, 0);
+    assert_int_equal(sipc_call_cancel(w->ch, id), 0);
+    assert_int_equal(b.ncb, 1);
+    assert_int_equal(b.err, SIPC_ECANCELED);
+    assert_int_equal(sipc_respond(w->held[0], "late", 4), 0);
+    w->nheld = 0;
+    w->hold = 0;
+    result c;
+    assert_int_equal(call_wait(w, "echo", "c", 1, 5000, &c), 0); /* the late answer came first */
+    assert_int_equal(c.err, 0);
+    free(c.data);
+    assert_int_equal(b.ncb, 1);
+    free(b.data);
+
+    /* the same on a connection */
+    w->hold = 1;
+    assert_non_null(w->cconn);
+    result d;
+    memset(&d, 0, sizeof d);
+    assert_int_equal(
+        sipc_conn_call_ex(w->cconn, "test", "echo", "d", 1, 5000, on_result, &d, &id), 0);
+    wait_held(w, 1);
+    assert_int_equal(sipc_conn_call_cancel(w->cconn, id), 0);
+    assert_int_equal(d.ncb, 1);
+    assert_int_equal(d.err, SIPC_ECANCELED);
+    assert_int_equal(sipc_conn_call_cancel(w->cconn, id), SIPC_EINVAL);
+    free(d.data);
+    world_free(w);
+}
+
+/* Connection-down err: 0 when this node closed it, the reason otherwise;
+ * pending calls: SIPC_ECANCELED when we closed, the reason otherwise. */
+static void t_close_rule(void **state)
+{
+    (void)state;
+    world *w = world_std();
+    result r;
+    assert_int_equal(call_wait(w, "echo", "u", 1, 5000, &r), 0);
+    free(r.data);
+    w->hold = 1;
+
+    /* we close the connection */
+    result a;
+    memset(&a, 0, sizeof a);
+    assert_int_equal(sipc_call(w->ch, "test", "echo", "a", 1, 5000, on_result, &a), 0);
+    wait_held(w, 1);
+    sipc_conn_close(w->cconn);
+    assert_int_equal(a.ncb, 1);
+    assert_int_equal(a.err, SIPC_ECANCELED);
+    assert_int_equal(w->cdowns, 1);
+    assert_int_equal(w->cdown_err, 0);
+    free(a.data);
+    /* the peer saw us go */
+    assert_true(tu_run_until(&w->loop, &w->sdowns, 5000));
+    assert_int_equal(w->sdown_err, SIPC_ECLOSED);
+    assert_int_equal(sipc_respond(w->held[0], "x", 1), SIPC_ECLOSED);
+    w->nheld = 0;
+
+    /* the channel redials; this time the server side closes */
+    result b;
+    memset(&b, 0, sizeof b);
+    assert_int_equal(sipc_call(w->ch, "test", "echo", "b", 1, 5000, on_result, &b), 0);
+    wait_held(w, 1);
+    int closed = 0;
+    sipc_server_close(w->srv, on_srv_closed, &closed);
+    assert_int_equal(w->sdowns, 2);
+    assert_int_equal(w->sdown_err, 0);
+    assert_true(tu_run_until(&w->loop, &b.done, 5000));
+    assert_int_equal(b.ncb, 1);
+    assert_int_equal(b.err, SIPC_ECLOSED);
+    assert_int_equal(w->cdowns, 2);
+    assert_int_equal(w->cdown_err, SIPC_ECLOSED);
+    free(b.data);
+    assert_int_equal(sipc_respond(w->held[0], "x", 1), SIPC_ECLOSED);
+    w->nheld = 0;
+    assert_true(tu_run_until(&w->loop, &closed, 5000));
+
+    /* back up, then we close the channel */
+    assert_int_equal(sipc_server_listen(&w->srv, w->sctx, "Test Service", "127.0.0.1", w->port,
+                                        w->router),
+                     0);
+    result c;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(sipc_call(w->ch, "test", "echo", "c", 1, 5000, on_result, &c), 0);
+    wait_held(w, 1);
+    sipc_channel_close(w->ch, NULL, NULL);
+    assert_int_equal(c.ncb, 1);
+    assert_int_equal(c.err, SIPC_ECANCELED);
+    assert_int_equal(w->cdowns, 3);
+    assert_int_equal(w->cdown_err, 0);
+    free(c.data);
+    world_free(w);
+}
+
 /* ---------------------------------------------- mode-specific negatives */
 
 static void t_mode_mismatch(void **state)
@@ -695,6 +1081,90 @@ static void t_wrong_pair(void **state)
                     tu_log_has(&w->slog, "peer certificate rejected"));
         world_free(w);
     }
+}
+
+
+/* A live server changes its security: the established link keeps the old
+ * one and goes on working; new clients need the new one. */
+static void t_swap_server_security(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what;
+        sipc_tls_mode from, to;
+        int to_other_pair;
+        sipc_tls_mode refused_mode; /* a new client with the old pair */
+        int refused_err;
+    } cases[] = {
+        {"plaintext to TLS", SIPC_TLS_OFF, SIPC_TLS_STRICT, 0, SIPC_TLS_OFF, SIPC_ETLSONPLAIN},
+        {"pair A to pair B", SIPC_TLS_STRICT, SIPC_TLS_STRICT, 1, SIPC_TLS_STRICT, SIPC_EPEERAUTH},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *new_pem = cases[i].to_other_pair ? g_other_pem : g_pem;
+        world *w = world_new();
+        world_server(w, cases[i].from, g_pem, "test", 0);
+        world_client(w, cases[i].from, g_pem, "test", 0, 0);
+        echo_expect(w, w->ch, 0);
+        sipc_conn *old = w->sconn;
+        assert_non_null(old);
+        sipc_security *sec = make_sec(cases[i].to, new_pem);
+        assert_int_equal(sipc_ctx_set_security(w->sctx, sec), 0);
+        assert_ptr_equal(sipc_ctx_security(w->sctx), sec);
+        sipc_security_release(sec); /* the context holds it now */
+        assert_ptr_equal(sipc_conn_security(old), w->ssec);
+        echo_expect(w, w->ch, 0);
+        assert_int_equal(w->sups, 1);
+
+        client k;
+        client_open(w, &k, cases[i].to, new_pem);
+        echo_expect(w, k.ch, 0);
+        assert_int_equal(w->sups, 2);
+        sipc_peer_info pi;
+        sipc_conn_info(w->sconn, &pi);
+        assert_int_equal(pi.tls, cases[i].to != SIPC_TLS_OFF);
+        assert_ptr_equal(sipc_conn_security(w->sconn), sec);
+        client_close(w, &k);
+
+        client_open(w, &k, cases[i].refused_mode, g_pem);
+        echo_expect(w, k.ch, cases[i].refused_err);
+        client_close(w, &k);
+
+        /* the first link never noticed */
+        echo_expect(w, w->ch, 0);
+        assert_int_equal(w->cdowns, 0);
+        world_free(w);
+    }
+}
+
+/* On the dialing side: the live link keeps its security, the redial uses the new one. */
+static void t_swap_client_redial(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    world_server(w, SIPC_TLS_PERMISSIVE, g_pem, "test", 0);
+    world_client(w, SIPC_TLS_OFF, g_pem, "test", 0, 0);
+    echo_expect(w, w->ch, 0);
+    sipc_peer_info pi;
+    sipc_conn_info(w->cconn, &pi);
+    assert_int_equal(pi.tls, 0);
+    sipc_security *tls = make_sec(SIPC_TLS_STRICT, g_pem);
+    assert_int_equal(sipc_ctx_set_security(w->cctx, tls), 0);
+    sipc_security_release(tls);
+    echo_expect(w, w->ch, 0);
+    sipc_conn_info(w->cconn, &pi);
+    assert_int_equal(pi.tls, 0);
+    assert_int_equal(w->cups, 1);
+
+    sipc_conn_close(w->cconn);
+    int two = 0;
+    for (int i = 0; i < 300 && w->cups < 2; i++)
+        tu_run_until(&w->loop, &two, 10);
+    assert_int_equal(w->cups, 2);
+    sipc_conn_info(w->cconn, &pi);
+    assert_int_equal(pi.tls, 1);
+    assert_ptr_equal(sipc_conn_security(w->cconn), tls);
+    echo_expect(w, w->ch, 0);
+    world_free(w);
 }
 
 /* A peer that connects and never speaks: closed after the handshake timeout. */
@@ -874,11 +1344,18 @@ int main(void)
         cmocka_unit_test(t_idle_keepalive),
         cmocka_unit_test(t_raw_bad_input),
         cmocka_unit_test(t_ipv6),
+        cmocka_unit_test(t_empty_reply),
+        cmocka_unit_test(t_writable),
+        cmocka_unit_test(t_request_deadline),
+        cmocka_unit_test(t_cancel),
+        cmocka_unit_test(t_close_rule),
     };
     const struct CMUnitTest tls_only[] = {
         cmocka_unit_test(t_mode_mismatch),
         cmocka_unit_test(t_permissive),
         cmocka_unit_test(t_wrong_pair),
+        cmocka_unit_test(t_swap_server_security),
+        cmocka_unit_test(t_swap_client_redial),
     };
     int fails = 0;
     fails += cmocka_run_group_tests_name("transport over plaintext", common, setup_plain, NULL);

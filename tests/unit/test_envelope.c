@@ -201,6 +201,30 @@ static void test_golden_bytes(void **state)
     sipc__envelope__free_unpacked(env, NULL);
 }
 
+/* docs/protocol.md's sys.ping as sipc sends it: with the caller's deadline
+ * (field 9). Without the field the bytes are those of test_golden_bytes. */
+static void test_golden_deadline(void **state)
+{
+    (void)state;
+    static const uint8_t ping_req[] = {0x00, 0x00, 0x00, 0x15, 0x08, 0x01, 0x10, 0x02, 0x18,
+                                       0x01, 0x22, 0x03, 's',  'y',  's',  0x2a, 0x04, 'p',
+                                       'i',  'n',  'g',  0x48, 0xb0, 0xea, 0x01};
+    sipc_buf out = {0};
+    sipc_env_out req = {.kind = SIPC__KIND__REQUEST, .request_id = 1, .service = "sys",
+                        .method = "ping", .deadline_ms = 30000};
+    assert_int_equal(sipc_env_encode(&out, &req, 16u << 20), 0);
+    assert_int_equal(out.len, sizeof ping_req);
+    assert_memory_equal(out.data, ping_req, sizeof ping_req);
+    sipc_buf_free(&out);
+    Sipc__Envelope *env = decode_ok(ping_req + 4, sizeof ping_req - 4);
+    assert_int_equal(env->deadline_ms, 30000);
+    sipc__envelope__free_unpacked(env, NULL);
+    /* absent: 0, no deadline */
+    env = decode_ok(ping_req + 4, sizeof ping_req - 4 - 4);
+    assert_int_equal(env->deadline_ms, 0);
+    sipc__envelope__free_unpacked(env, NULL);
+}
+
 /* The hello payload of docs/protocol.md's example. */
 static void test_golden_hello(void **state)
 {
@@ -473,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_absent_fields),
         cmocka_unit_test(test_encode_appends),
         cmocka_unit_test(test_golden_bytes),
+        cmocka_unit_test(test_golden_deadline),
         cmocka_unit_test(test_golden_hello),
         cmocka_unit_test(test_garbage_is_eproto),
         cmocka_unit_test(test_unknown_kind_is_eproto),

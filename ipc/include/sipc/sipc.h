@@ -6,8 +6,9 @@
  * sipc_ctx_post(), which any thread may call. Functions return 0 or a negative
  * error code; a function that returns an error never fires its callback.
  *
- * Whether a connection is TLS or plaintext is decided once, from the
- * sipc_security given to sipc_ctx_new(); nothing above this API ever asks.
+ * Whether a connection is TLS or plaintext is decided once per connection,
+ * from the context's sipc_security when it is accepted or dialed (see
+ * sipc_ctx_set_security()); nothing above this API ever asks.
  */
 #ifndef SIPC_H
 #define SIPC_H
@@ -120,6 +121,13 @@ SIPC_EXTERN int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options
 SIPC_EXTERN uv_loop_t *sipc_ctx_loop(const sipc_ctx *ctx);
 /* The security new connections use. */
 SIPC_EXTERN sipc_security *sipc_ctx_security(const sipc_ctx *ctx);
+/* Replaces the security of ctx (ctx takes a reference to sec and drops its
+ * reference to the old one). Connections accepted or dialed from now on,
+ * channel redials included, use sec; live connections keep the security they
+ * started with until they close. A listener keeps its port: with a new TLS
+ * mode it accepts what the new mode accepts. Returns 0, SIPC_EINVAL or
+ * SIPC_ECLOSING. */
+SIPC_EXTERN int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec);
 /* The node id and cluster name this context says in its hello. */
 SIPC_EXTERN const char *sipc_ctx_node_id(const sipc_ctx *ctx);
 SIPC_EXTERN const char *sipc_ctx_cluster(const sipc_ctx *ctx);
@@ -156,13 +164,25 @@ SIPC_EXTERN const void *sipc_request_data(const sipc_request *req, size_t *len);
 SIPC_EXTERN const char *sipc_request_service(const sipc_request *req);
 SIPC_EXTERN const char *sipc_request_method(const sipc_request *req);
 SIPC_EXTERN int sipc_request_is_oneway(const sipc_request *req);
+/* How long the caller still waits for the answer, in ms: the deadline it sent
+ * with the request, less the time spent since the request arrived. 0: the
+ * caller sent no deadline (an older peer, or a one-way message); -1: the
+ * deadline has passed, and an answer will be dropped (see sipc_respond). */
+SIPC_EXTERN int64_t sipc_request_deadline_ms(const sipc_request *req);
 /* The connection it arrived on; NULL once that connection has closed. */
 SIPC_EXTERN sipc_conn *sipc_request_conn(const sipc_request *req);
-/* Answer req and free it. Returns SIPC_ECLOSED if the connection is gone (the
- * answer is dropped, req still freed) or SIPC_EQUEUEFULL. */
+/* Answer req and free it; req is freed whatever the result. data may be NULL
+ * when len is 0: an empty reply. Answers are queued even over
+ * max_write_queue (a request is never left unanswered). Returns 0, or:
+ * SIPC_ECLOSED: the connection is gone, the answer is dropped;
+ * SIPC_ETIMEDOUT: the caller's deadline passed, it no longer waits and the
+ * answer is dropped;
+ * SIPC_ETOOBIG: the reply exceeds max_frame, the caller gets SIPC_ETOOBIG;
+ * SIPC_EINVAL: data is NULL with len > 0, the caller gets SIPC_EREMOTE. */
 SIPC_EXTERN int sipc_respond(sipc_request *req, const void *data, size_t len);
 /* status: a positive application code (the caller sees SIPC_EREMOTE with
- * reply->status = status) or a negative sipc code. */
+ * reply->status = status) or a negative sipc code. Frees req; returns as
+ * sipc_respond does. */
 SIPC_EXTERN int sipc_respond_error(sipc_request *req, int status, const char *message);
 
 /* ---------------------------------------------------------------- calls */
@@ -175,8 +195,14 @@ typedef struct sipc_reply {
 } sipc_reply;
 
 /* Completion of a call. err is 0 on success, else why it failed (a call made
- * is always completed exactly once). reply is never NULL. */
+ * is always completed exactly once). reply is never NULL. Why a call fails:
+ * SIPC_ETIMEDOUT (its deadline), SIPC_ECANCELED (sipc_call_cancel, or this
+ * node closed the connection, channel, server or context), the reason the
+ * connection failed (SIPC_ECLOSED: the peer closed it; a libuv code; ...), or
+ * the remote's answer (SIPC_EREMOTE, SIPC_ENOMETHOD, ...). */
 typedef void (*sipc_call_cb)(int err, const sipc_reply *reply, void *arg);
+/* Names a call made with sipc_call_ex() or sipc_conn_call_ex(); never 0. */
+typedef uint64_t sipc_call_id;
 
 /* ------------------------------------------------------------- servers */
 
@@ -193,7 +219,18 @@ typedef struct sipc_peer_info {
 /* Connection events reported to servers and channels. */
 typedef enum {
     SIPC_CONN_UP = 1,  /* handshake and hello done; calls may flow */
-    SIPC_CONN_DOWN     /* closed; err says why (0 = closed by us) */
+    SIPC_CONN_DOWN,    /* closed (only after UP). err 0: this node closed it on
+                          purpose (sipc_conn_close, or closing its channel,
+                          server or context), and its pending calls completed
+                          with SIPC_ECANCELED; otherwise why it failed
+                          (SIPC_ECLOSED: the peer closed it), which is also
+                          what its pending calls completed with */
+    SIPC_CONN_WRITABLE /* a call or send was refused with SIPC_EQUEUEFULL and
+                          the write queue is back under max_write_queue:
+                          reported once per refusal episode, so a streaming
+                          producer knows when to go on. For a channel whose
+                          calls waited for the link, it comes from the
+                          connection once they were handed to it */
 } sipc_conn_event;
 typedef void (*sipc_conn_cb)(sipc_conn *conn, sipc_conn_event ev, int err, void *arg);
 
@@ -227,7 +264,8 @@ SIPC_EXTERN const char *sipc_channel_last_detail(const sipc_channel *ch);
  * that attempt's error instead of waiting for their deadline. For CLIs. */
 SIPC_EXTERN void sipc_channel_set_fail_fast(sipc_channel *ch, int fail_fast);
 SIPC_EXTERN int sipc_channel_is_up(const sipc_channel *ch);
-/* Fails pending calls with SIPC_ECANCELED, closes, then close_cb (may be NULL). */
+/* Fails pending calls with SIPC_ECANCELED, closes (the connection-down err
+ * is 0), then close_cb (may be NULL). */
 SIPC_EXTERN void sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), void *arg);
 
 /* Call service.method with payload. Calls made while the channel is not up
@@ -235,6 +273,18 @@ SIPC_EXTERN void sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_chan
  * Many calls may be in flight; replies may come in any order. */
 SIPC_EXTERN int sipc_call(sipc_channel *ch, const char *service, const char *method, const void *data,
               size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg);
+/* sipc_call, and *id (if id is not NULL) names the call for
+ * sipc_call_cancel(). */
+SIPC_EXTERN int sipc_call_ex(sipc_channel *ch, const char *service, const char *method,
+                             const void *data, size_t len, uint32_t timeout_ms, sipc_call_cb cb,
+                             void *arg, sipc_call_id *id);
+/* Completes a pending call of ch at once with SIPC_ECANCELED, whether it
+ * waits for the link or is in flight; its callback runs from inside this
+ * function, exactly once, and a late answer is ignored. The peer is not told
+ * (its handler still runs; sipc_request_deadline_ms lets it give up early).
+ * Returns 0, or SIPC_EINVAL if no such call is pending (it completed
+ * already). */
+SIPC_EXTERN int sipc_call_cancel(sipc_channel *ch, sipc_call_id id);
 /* One-way message: no reply; returns once queued. */
 SIPC_EXTERN int sipc_send(sipc_channel *ch, const char *service, const char *method, const void *data,
               size_t len);
@@ -244,10 +294,21 @@ SIPC_EXTERN int sipc_conn_call(sipc_conn *conn, const char *service, const char 
                    size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg);
 SIPC_EXTERN int sipc_conn_send(sipc_conn *conn, const char *service, const char *method, const void *data,
                    size_t len);
+/* sipc_conn_call, naming the call for sipc_conn_call_cancel(). */
+SIPC_EXTERN int sipc_conn_call_ex(sipc_conn *conn, const char *service, const char *method,
+                                  const void *data, size_t len, uint32_t timeout_ms,
+                                  sipc_call_cb cb, void *arg, sipc_call_id *id);
+/* As sipc_call_cancel, for a call made with sipc_conn_call_ex on conn. */
+SIPC_EXTERN int sipc_conn_call_cancel(sipc_conn *conn, sipc_call_id id);
+/* The security conn was made with (it keeps it until it closes, whatever
+ * sipc_ctx_set_security does meanwhile). */
+SIPC_EXTERN sipc_security *sipc_conn_security(const sipc_conn *conn);
 SIPC_EXTERN int sipc_conn_info(const sipc_conn *conn, sipc_peer_info *out);
 SIPC_EXTERN sipc_ctx *sipc_conn_ctx(const sipc_conn *conn);
 /* Bytes queued for writing and not yet handed to the kernel. */
 SIPC_EXTERN size_t sipc_conn_write_queue(const sipc_conn *conn);
+/* Closes conn on purpose: its pending calls complete with SIPC_ECANCELED and
+ * the connection-down err is 0. */
 SIPC_EXTERN void sipc_conn_close(sipc_conn *conn);
 
 #ifdef __cplusplus

@@ -1,0 +1,186 @@
+/* calls.c - the calls a connection has in flight: an id map for the answers
+ * and a list sorted by deadline for the timer, and the public calls made
+ * straight on a connection. Every call completes exactly once: it leaves the
+ * map and the list before its callback runs. */
+#include <assert.h>
+#include <stdlib.h>
+
+#include "ipc/internal.h"
+
+void sipc__call_free(sipc_pcall *call)
+{
+    free(call->service); /* method and data live in the same block */
+    free(call);
+}
+
+void sipc__call_complete(sipc_pcall *call, int err, int status, const char *message,
+                         const uint8_t *data, size_t len)
+{
+    /* out of every list already: nothing can complete it a second time */
+    assert(call->dl.next == &call->dl && call->dl.prev == &call->dl);
+    if (call->handles) {
+        void *was = sipc_idmap_take(call->handles, call->handle);
+        assert(was == call);
+        (void)was;
+    }
+    sipc_reply rep = {.status = status, .message = message ? message : "", .data = data, .len = len};
+    sipc_call_cb cb = call->cb;
+    void *arg = call->arg;
+    sipc__call_free(call);
+    if (cb)
+        cb(err, &rep, arg);
+}
+
+static void deadline_insert(sipc_link *head, sipc_pcall *call)
+{
+    /* deadlines mostly arrive in order: search from the tail */
+    sipc_link *pos = head->prev;
+    while (pos != head && sipc_container_of(pos, sipc_pcall, dl)->deadline > call->deadline)
+        pos = pos->prev;
+    sipc_list_insert_before(pos->next, &call->dl);
+}
+
+int sipc__conn_start_call(sipc_conn *c, sipc_pcall *call, const char *service, const char *method,
+                          const void *data, size_t len)
+{
+    assert(call->conn == NULL && call->dl.next == &call->dl);
+    call->id = ++c->next_id;
+    /* the peer learns how long we wait, so it can give up when we have */
+    uint64_t now = uv_now(c->ctx->loop);
+    uint64_t left = call->deadline > now ? call->deadline - now : 1;
+    sipc_env_out e = {.kind = SIPC__KIND__REQUEST,
+                      .request_id = call->id,
+                      .service = service,
+                      .method = method,
+                      .payload = data,
+                      .payload_len = len,
+                      .deadline_ms = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left};
+    int r = sipc__conn_queue(c, &e);
+    if (r != 0)
+        return r;
+    if (sipc_idmap_put(&c->calls, call->id, call) != 0)
+        return SIPC_ENOMEM; /* the frame is queued but the reply will be ignored */
+    call->conn = c;
+    deadline_insert(&c->deadlines, call);
+    if (c->timer_due == 0 || call->deadline < c->timer_due)
+        sipc__conn_arm_timer(c);
+    return 0;
+}
+
+void sipc__conn_take_call(sipc_pcall *call)
+{
+    sipc_conn *c = call->conn;
+    assert(c != NULL);
+    void *was = sipc_idmap_take(&c->calls, call->id);
+    assert(was == call);
+    (void)was;
+    sipc_list_remove(&call->dl);
+    call->conn = NULL;
+}
+
+sipc_pcall *sipc__conn_take_answered(sipc_conn *c, uint64_t id)
+{
+    sipc_pcall *call = sipc_idmap_take(&c->calls, id);
+    if (call) {
+        assert(call->conn == c);
+        sipc_list_remove(&call->dl);
+        call->conn = NULL;
+    }
+    return call;
+}
+
+uint64_t sipc__conn_next_deadline(const sipc_conn *c)
+{
+    if (sipc_list_empty(&c->deadlines))
+        return UINT64_MAX;
+    return sipc_container_of(c->deadlines.next, sipc_pcall, dl)->deadline;
+}
+
+void sipc__conn_expire_calls(sipc_conn *c, uint64_t now)
+{
+    while (c->state != SIPC_CONN_S_CLOSING && !sipc_list_empty(&c->deadlines)) {
+        sipc_pcall *call = sipc_container_of(c->deadlines.next, sipc_pcall, dl);
+        if (call->deadline > now)
+            break;
+        sipc__conn_take_call(call);
+        sipc__call_complete(call, SIPC_ETIMEDOUT, 0, "call deadline exceeded", NULL, 0);
+    }
+}
+
+void sipc__conn_fail_calls(sipc_conn *c, int err, const char *detail)
+{
+    while (!sipc_list_empty(&c->deadlines)) {
+        sipc_pcall *call = sipc_container_of(c->deadlines.next, sipc_pcall, dl);
+        sipc__conn_take_call(call);
+        sipc__call_complete(call, err, 0, detail, NULL, 0);
+    }
+    assert(sipc_idmap_count(&c->calls) == 0);
+}
+
+int sipc__conn_call(sipc_conn *c, const char *service, const char *method, const void *data,
+                    size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg, sipc_pcall **made)
+{
+    int e = sipc__conn_can_send(c, service, method, data, len);
+    if (e != 0)
+        return e;
+    sipc_pcall *call = calloc(1, sizeof *call);
+    if (!call)
+        return SIPC_ENOMEM;
+    sipc_list_init(&call->dl);
+    call->cb = cb;
+    call->arg = arg;
+    call->deadline = uv_now(c->ctx->loop) + (timeout_ms ? timeout_ms : SIPC__DEFAULT_CALL_TIMEOUT_MS);
+    int r = sipc__conn_start_call(c, call, service, method, data, len);
+    if (r != 0) {
+        if (call->conn)
+            sipc__conn_take_call(call);
+        sipc__call_free(call);
+        return r;
+    }
+    if (made)
+        *made = call;
+    return 0;
+}
+
+int sipc_conn_call(sipc_conn *c, const char *service, const char *method, const void *data,
+                   size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg)
+{
+    return sipc__conn_call(c, service, method, data, len, timeout_ms, cb, arg, NULL);
+}
+
+int sipc_conn_call_ex(sipc_conn *c, const char *service, const char *method, const void *data,
+                      size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg,
+                      sipc_call_id *id)
+{
+    sipc_pcall *call = NULL;
+    int r = sipc__conn_call(c, service, method, data, len, timeout_ms, cb, arg, &call);
+    if (r == 0 && id)
+        *id = call->id;
+    return r;
+}
+
+int sipc_conn_call_cancel(sipc_conn *c, sipc_call_id id)
+{
+    if (!c || id == 0)
+        return SIPC_EINVAL;
+    sipc_pcall *call = sipc__conn_take_answered(c, id);
+    if (!call)
+        return SIPC_EINVAL; /* completed already, or never made here */
+    /* a late answer finds nothing in the map and is ignored */
+    sipc__call_complete(call, SIPC_ECANCELED, 0, "call canceled", NULL, 0);
+    return 0;
+}
+
+int sipc_conn_send(sipc_conn *c, const char *service, const char *method, const void *data,
+                   size_t len)
+{
+    int e = sipc__conn_can_send(c, service, method, data, len);
+    if (e != 0)
+        return e;
+    sipc_env_out env = {.kind = SIPC__KIND__ONE_WAY,
+                        .service = service,
+                        .method = method,
+                        .payload = data,
+                        .payload_len = len};
+    return sipc__conn_queue(c, &env);
+}

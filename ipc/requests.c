@@ -1,0 +1,150 @@
+/* requests.c - requests a peer sends us: routed to a handler, which owns the
+ * sipc_request until it answers. A request holds a reference to its
+ * connection, so an answer given after the connection died is safe (and
+ * dropped), and one given after the caller's deadline is dropped too. */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ipc/internal.h"
+
+const void *sipc_request_data(const sipc_request *req, size_t *len)
+{
+    if (len)
+        *len = req->env->payload.len;
+    return req->env->payload.data;
+}
+
+const char *sipc_request_service(const sipc_request *req)
+{
+    return req->env->service;
+}
+
+const char *sipc_request_method(const sipc_request *req)
+{
+    return req->env->method;
+}
+
+int sipc_request_is_oneway(const sipc_request *req)
+{
+    return req->oneway;
+}
+
+sipc_conn *sipc_request_conn(const sipc_request *req)
+{
+    return req->conn->state == SIPC_CONN_S_UP ? req->conn : NULL;
+}
+
+int64_t sipc_request_deadline_ms(const sipc_request *req)
+{
+    if (!req || req->deadline == 0)
+        return 0;
+    uint64_t now = uv_now(req->conn->ctx->loop);
+    return req->deadline > now ? (int64_t)(req->deadline - now) : -1;
+}
+
+static void request_free(sipc_request *req)
+{
+    sipc_conn *c = req->conn;
+    sipc__envelope__free_unpacked(req->env, NULL);
+    free(req);
+    assert(c->pending_reqs > 0);
+    c->pending_reqs--;
+    if (c->paused || c->backlog.len)
+        sipc__conn_update_pause(c);
+    sipc__conn_release(c);
+}
+
+/* Why an answer to req cannot be sent (0: it can). */
+static int answer_blocked(const sipc_request *req)
+{
+    const sipc_conn *c = req->conn;
+    if (c->state != SIPC_CONN_S_UP)
+        return SIPC_ECLOSED;
+    /* The caller gave up at its deadline, which is never later than ours
+     * (ours counts from the request's arrival): nobody waits for this one. */
+    if (req->deadline && uv_now(c->ctx->loop) >= req->deadline)
+        return SIPC_ETIMEDOUT;
+    return 0;
+}
+
+int sipc_respond(sipc_request *req, const void *data, size_t len)
+{
+    if (!req)
+        return SIPC_EINVAL;
+    sipc_conn *c = req->conn;
+    int r = 0;
+    if (req->oneway) {
+        r = 0;
+    } else if ((r = answer_blocked(req)) != 0) {
+        /* dropped; req is freed below all the same */
+    } else if (len && !data) {
+        /* the caller must not wait for an answer that never comes */
+        char msg[160];
+        snprintf(msg, sizeof msg, "handler of %s.%s answered %zu bytes without data",
+                 req->env->service, req->env->method, len);
+        (void)sipc__conn_send_error(c, req->id, SIPC_EREMOTE, msg);
+        r = SIPC_EINVAL;
+    } else {
+        sipc_env_out e = {.kind = SIPC__KIND__RESPONSE, .request_id = req->id, .payload = data,
+                          .payload_len = len};
+        r = sipc__conn_queue(c, &e);
+        if (r == SIPC_ETOOBIG) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "response of %zu bytes exceeds the maximum frame of %zu", len,
+                     c->ctx->opts.max_frame);
+            (void)sipc__conn_send_error(c, req->id, SIPC_ETOOBIG, msg);
+        }
+    }
+    request_free(req);
+    return r;
+}
+
+int sipc_respond_error(sipc_request *req, int status, const char *message)
+{
+    if (!req)
+        return SIPC_EINVAL;
+    sipc_conn *c = req->conn;
+    int r = 0;
+    if (!req->oneway) {
+        r = answer_blocked(req);
+        if (r == 0)
+            r = sipc__conn_send_error(c, req->id, status ? status : SIPC_EREMOTE,
+                                      message ? message : "");
+    }
+    request_free(req);
+    return r;
+}
+
+void sipc__conn_dispatch(sipc_conn *c, Sipc__Envelope *env)
+{
+    int oneway = env->kind == SIPC__KIND__ONE_WAY;
+    const sipc_route *rt = c->router ? sipc__router_find(c->router, env->service, env->method) : NULL;
+    if (!rt) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "no handler for %s.%s on node %s", env->service, env->method,
+                 c->ctx->node_id);
+        if (!oneway)
+            (void)sipc__conn_send_error(c, env->request_id, SIPC_ENOMETHOD, msg);
+        else
+            sipc__log(c->ctx, SIPC_LOG_WARN, "Transport.Conn", "%s (one-way from %s dropped)", msg,
+                      c->peer_addr);
+        sipc__envelope__free_unpacked(env, NULL);
+        return;
+    }
+    sipc_request *req = malloc(sizeof *req);
+    if (!req) {
+        if (!oneway)
+            (void)sipc__conn_send_error(c, env->request_id, SIPC_ENOMEM, "out of memory");
+        sipc__envelope__free_unpacked(env, NULL);
+        return;
+    }
+    req->conn = c;
+    req->id = env->request_id;
+    req->oneway = oneway;
+    req->env = env;
+    req->deadline = !oneway && env->deadline_ms ? uv_now(c->ctx->loop) + env->deadline_ms : 0;
+    c->refs++;
+    c->pending_reqs++;
+    rt->fn(req, rt->arg);
+}

@@ -1,0 +1,266 @@
+/* mem_stream.c - see mem_stream.h. Mirrors what transport/stream.c promises
+ * its owner: events never fire from inside a call into the stream (bytes,
+ * EOF and the closed event wait for ms_pump), a graceful close still
+ * delivers what was written before it, an abort drops it, and closed fires
+ * exactly once, after which the stream is freed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem_stream.h"
+
+struct sipc_stream {
+    const sipc_stream_events *ev; /* NULL: a raw end the test drives */
+    void *owner;
+    sipc_stream *peer;            /* NULL once the peer is freed */
+    sipc_stream *next;            /* in all_streams */
+    sipc_buf in;                  /* written by the peer, not yet read here */
+    int ready;
+    int paused;
+    int closing;                  /* close or abort called */
+    int closed_told;
+    int eof;                      /* the peer closed: read EOF after in */
+    int eof_told;
+    int error_told;
+    int got_bytes;
+    char name[32];
+};
+
+static sipc_stream *all_streams;
+static int n_made;
+
+static sipc_stream *ms_new(const sipc_stream_events *ev)
+{
+    sipc_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    s->ev = ev;
+    snprintf(s->name, sizeof s->name, "mem:%d", ++n_made);
+    s->next = all_streams;
+    all_streams = s;
+    return s;
+}
+
+void ms_pair(sipc_stream **a, const sipc_stream_events *ev_a, sipc_stream **b,
+             const sipc_stream_events *ev_b)
+{
+    *a = ms_new(ev_a);
+    *b = ms_new(ev_b);
+    (*a)->peer = *b;
+    (*b)->peer = *a;
+    if (!ev_a)
+        (*a)->ready = 1;
+    if (!ev_b)
+        (*b)->ready = 1;
+}
+
+void ms_ready(sipc_stream *s)
+{
+    s->ready = 1;
+    if (s->ev)
+        s->ev->ready(s);
+}
+
+static void ms_fail(sipc_stream *s, int err, const char *detail)
+{
+    if (s->error_told || s->closing || !s->ev)
+        return;
+    s->error_told = 1;
+    s->ev->error(s, err, detail);
+}
+
+/* What the reader took: the writer's queue may have drained. */
+static void ms_consumed(sipc_stream *reader)
+{
+    sipc_stream *w = reader->peer;
+    if (w && !w->closing && w->ev && w->ev->drained && reader->in.len == 0)
+        w->ev->drained(w);
+}
+
+/* Moves one thing for s; 1 if something moved. */
+static int ms_step(sipc_stream *s)
+{
+    if (s->closing || !s->ev)
+        return 0;
+    if (s->in.len && !s->paused) {
+        sipc_buf b = s->in;
+        memset(&s->in, 0, sizeof s->in);
+        s->got_bytes = 1;
+        int r = s->ev->data(s, b.data, b.len);
+        sipc_buf_free(&b);
+        ms_consumed(s);
+        if (r != 0)
+            ms_fail(s, r, "");
+        return 1;
+    }
+    if (s->eof && !s->eof_told && s->in.len == 0) {
+        s->eof_told = 1;
+        ms_fail(s, SIPC_ECLOSED, "peer closed the connection");
+        return 1;
+    }
+    return 0;
+}
+
+static void ms_free(sipc_stream *s)
+{
+    for (sipc_stream **pp = &all_streams; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    }
+    if (s->peer)
+        s->peer->peer = NULL;
+    sipc_buf_free(&s->in);
+    free(s);
+}
+
+void ms_pump(uv_loop_t *loop)
+{
+    int quiet = 0;
+    for (int round = 0; round < 10000 && quiet < 2; round++) {
+        uv_run(loop, UV_RUN_NOWAIT);
+        int moved = 0;
+        for (sipc_stream *s = all_streams; s; s = s->next) {
+            if (s->closing && !s->closed_told) {
+                /* like uv_close: the closed event comes later, never inside close */
+                s->closed_told = 1;
+                if (s->ev)
+                    s->ev->closed(s);
+                ms_free(s);
+                moved = 1;
+                break; /* the list changed */
+            }
+            if (ms_step(s)) {
+                moved = 1;
+                break; /* handlers may have closed or made streams */
+            }
+        }
+        quiet = moved ? 0 : quiet + 1;
+    }
+}
+
+void ms_write(sipc_stream *raw, const void *p, size_t n)
+{
+    if (raw->peer && !raw->closing && sipc_buf_append(&raw->peer->in, p, n) != 0)
+        abort();
+}
+
+void ms_take(sipc_stream *raw, sipc_buf *out)
+{
+    if (raw->in.len && sipc_buf_append(out, raw->in.data, raw->in.len) != 0)
+        abort();
+    raw->in.len = 0;
+    ms_consumed(raw);
+}
+
+void ms_close(sipc_stream *raw)
+{
+    sipc_stream_close(raw);
+}
+
+int ms_paused(const sipc_stream *s)
+{
+    return s->paused;
+}
+
+int ms_live(void)
+{
+    int n = 0;
+    for (sipc_stream *s = all_streams; s; s = s->next)
+        n++;
+    return n;
+}
+
+/* ---------------------------------------------- transport/stream.h */
+
+int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockaddr *addr,
+                        sipc_tls_config *tlscfg, const sipc_stream_events *ev, void *owner)
+{
+    (void)out, (void)loop, (void)addr, (void)tlscfg, (void)ev, (void)owner;
+    return SIPC_EINVAL; /* no sockets here */
+}
+
+int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, unsigned kinds,
+                       sipc_tls_config *tlscfg, const sipc_stream_events *ev, void *owner)
+{
+    (void)out, (void)listener, (void)kinds, (void)tlscfg, (void)ev, (void)owner;
+    return SIPC_EINVAL;
+}
+
+int sipc_stream_write(sipc_stream *s, sipc_buf *b)
+{
+    if (s->closing)
+        return SIPC_ECLOSED;
+    if (!s->ready)
+        return SIPC_ENOTCONN;
+    if (s->peer && !s->peer->closing && sipc_buf_append(&s->peer->in, b->data, b->len) != 0)
+        return SIPC_ENOMEM;
+    b->len = 0;
+    return 0;
+}
+
+size_t sipc_stream_queued(const sipc_stream *s)
+{
+    /* written and not yet read by the other end */
+    return s->peer ? s->peer->in.len : 0;
+}
+
+void sipc_stream_close(sipc_stream *s)
+{
+    if (s->closing)
+        return;
+    s->closing = 1;
+    if (s->peer)
+        s->peer->eof = 1; /* after what was already written */
+}
+
+void sipc_stream_abort(sipc_stream *s)
+{
+    if (s->peer && !s->closing)
+        s->peer->in.len = 0; /* queued bytes are dropped */
+    sipc_stream_close(s);
+}
+
+int sipc_stream_is_tls(const sipc_stream *s)
+{
+    (void)s;
+    return 0;
+}
+
+void sipc_stream_pause(sipc_stream *s, int pause)
+{
+    s->paused = pause;
+}
+
+void sipc_stream_describe(const sipc_stream *s, sipc_stream_info *info)
+{
+    memset(info, 0, sizeof *info);
+    snprintf(info->peer, sizeof info->peer, "%s", s->name);
+}
+
+void *sipc_stream_owner(const sipc_stream *s)
+{
+    return s->owner;
+}
+
+void sipc_stream_set_owner(sipc_stream *s, void *owner)
+{
+    s->owner = owner;
+}
+
+const char *sipc_stream_peer(const sipc_stream *s)
+{
+    return s->name;
+}
+
+int sipc_stream_got_bytes(const sipc_stream *s)
+{
+    return s->got_bytes;
+}
+
+int sipc_stream_in_tls_handshake(const sipc_stream *s)
+{
+    (void)s;
+    return 0;
+}

@@ -1,0 +1,36 @@
+/* mem_stream.h - a test-only implementation of transport/stream.h in memory:
+ * pairs of streams whose bytes go from one end to the other when the test
+ * pumps, with no socket and no clock. Linked in place of transport/stream.c,
+ * so ipc/conn.c runs unchanged on top of it.
+ *
+ * One end of a pair usually belongs to a sipc_conn (events =
+ * &sipc__conn_stream_events); the other may belong to a second connection,
+ * or be a raw end the test reads and writes itself (events NULL). */
+#ifndef SIPC_TEST_MEM_STREAM_H
+#define SIPC_TEST_MEM_STREAM_H
+
+#include <uv.h>
+
+#include "transport/stream.h"
+
+/* Two connected ends; ev_a/ev_b may be NULL for a raw end. */
+void ms_pair(sipc_stream **a, const sipc_stream_events *ev_a, sipc_stream **b,
+             const sipc_stream_events *ev_b);
+/* The handshake is over: fires the ready event (what connect or the first
+ * byte does for a socket stream). */
+void ms_ready(sipc_stream *s);
+/* Runs the loop without blocking and moves bytes, EOFs and close events
+ * until nothing moves any more (bounded). */
+void ms_pump(uv_loop_t *loop);
+/* Raw end: appends bytes for the other end to read. */
+void ms_write(sipc_stream *raw, const void *p, size_t n);
+/* Raw end: takes everything the other end wrote (out is appended to). */
+void ms_take(sipc_stream *raw, sipc_buf *out);
+/* Raw end: closes; the other end reads EOF after the bytes already sent. */
+void ms_close(sipc_stream *raw);
+/* Reading stopped by the owner (backpressure)? */
+int ms_paused(const sipc_stream *s);
+/* Streams not yet freed (each is freed after its closed event). */
+int ms_live(void);
+
+#endif

@@ -1,0 +1,624 @@
+/* test_conn.c - the connection state machine (ipc/conn.c, calls.c,
+ * requests.c) driven through an in-memory stream (mem_stream.c): the test
+ * plays the peer byte for byte. Hello, requests and answers, ping/pong,
+ * keepalive and idle, call deadlines, closes with calls pending, the pending
+ * request cap, SIPC_CONN_WRITABLE, cancel. No sockets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ipc/internal.h"
+#include "mem_stream.h"
+#include "testutil.h"
+
+typedef struct tc {
+    uv_loop_t loop;
+    sipc_security *sec;
+    sipc_ctx *ctx;
+    sipc_router *router;
+    sipc_conn *c;
+    sipc_stream *a, *raw; /* the connection's end, the test's end */
+    sipc_buf rx;          /* what the connection sent, taken from raw */
+    size_t rx_off;        /* frames before this offset were read */
+    tu_log log;
+    int ups, downs, down_err, writable, freed, ctx_closed;
+    int hold;
+    sipc_request *held[16];
+    int nheld;
+    int64_t seen_deadline;
+} tc;
+
+/* ------------------------------------------------------------ owner */
+
+static void own_up(void *owner, sipc_conn *c)
+{
+    (void)c;
+    ((tc *)owner)->ups++;
+}
+
+static void own_writable(void *owner, sipc_conn *c)
+{
+    (void)c;
+    ((tc *)owner)->writable++;
+}
+
+static void own_down(void *owner, sipc_conn *c, int err, const char *detail, int was_up,
+                     int got_bytes)
+{
+    (void)c, (void)detail, (void)was_up, (void)got_bytes;
+    tc *t = owner;
+    t->downs++;
+    t->down_err = err;
+}
+
+static void own_freed(void *owner)
+{
+    ((tc *)owner)->freed++;
+}
+
+static const sipc_conn_owner_ops own_ops = {
+    .up = own_up, .writable = own_writable, .down = own_down, .freed = own_freed};
+
+/* ------------------------------------------------------------ handlers */
+
+static void h_echo(sipc_request *req, void *arg)
+{
+    tc *t = arg;
+    t->seen_deadline = sipc_request_deadline_ms(req);
+    if (t->hold) {
+        assert_true(t->nheld < 16);
+        t->held[t->nheld++] = req;
+        return;
+    }
+    size_t len;
+    const void *p = sipc_request_data(req, &len);
+    assert_int_equal(sipc_respond(req, p, len), 0);
+}
+
+static void h_empty(sipc_request *req, void *arg)
+{
+    (void)arg;
+    assert_int_equal(sipc_respond(req, NULL, 0), 0);
+}
+
+/* ------------------------------------------------------------ set-up */
+
+static void tc_open(tc *t, const sipc_options *opts)
+{
+    memset(t, 0, sizeof *t);
+    assert_int_equal(uv_loop_init(&t->loop), 0);
+    sipc_options o;
+    if (opts)
+        o = *opts;
+    else
+        sipc_options_init(&o);
+    o.node_id = "under-test";
+    o.cluster = "test";
+    o.log = tu_log_sink;
+    o.log_arg = &t->log;
+    assert_int_equal(sipc_security_plain(&t->sec), 0);
+    assert_int_equal(sipc_ctx_new(&t->ctx, &t->loop, &o, t->sec), 0);
+    assert_int_equal(sipc_router_new(&t->router), 0);
+    assert_int_equal(sipc_router_add(t->router, "test", "echo", h_echo, t), 0);
+    assert_int_equal(sipc_router_add(t->router, "test", "empty", h_empty, t), 0);
+    ms_pair(&t->a, &sipc__conn_stream_events, &t->raw, NULL);
+    assert_int_equal(sipc__conn_new(&t->c, t->ctx, t->sec, t->a, 1, t->router, &own_ops, t), 0);
+    ms_ready(t->a);
+    ms_pump(&t->loop);
+}
+
+static void on_ctx_closed(sipc_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    ((tc *)arg)->ctx_closed = 1;
+}
+
+static void tc_close(tc *t)
+{
+    for (int i = 0; i < t->nheld; i++)
+        sipc_respond(t->held[i], NULL, 0);
+    t->nheld = 0;
+    if (!t->downs)
+        sipc_conn_close(t->c);
+    if (t->raw) {
+        ms_close(t->raw);
+        t->raw = NULL;
+    }
+    ms_pump(&t->loop);
+    assert_int_equal(t->freed, 1);
+    assert_int_equal(ms_live(), 0);
+    sipc_ctx_close(t->ctx, on_ctx_closed, t);
+    assert_true(tu_run_until(&t->loop, &t->ctx_closed, 2000));
+    assert_int_equal(uv_loop_close(&t->loop), 0);
+    sipc_security_release(t->sec);
+    sipc_router_free(t->router);
+    sipc_buf_free(&t->rx);
+    tu_log_free(&t->log);
+}
+
+/* Real time passes (timers), bytes keep moving, until *flag or ms. */
+static void spin_until(tc *t, const int *flag, unsigned ms)
+{
+    uint64_t end = uv_now(&t->loop) + ms;
+    while (!*flag && uv_now(&t->loop) < end) {
+        ms_pump(&t->loop);
+        if (*flag)
+            break;
+        int never = 0;
+        tu_run_until(&t->loop, &never, 5);
+    }
+    ms_pump(&t->loop);
+}
+
+/* ------------------------------------------------------ the test's peer */
+
+static void peer_send(tc *t, const sipc_env_out *e)
+{
+    sipc_buf b = {0};
+    assert_int_equal(sipc_env_encode(&b, e, 16u << 20), 0);
+    ms_write(t->raw, b.data, b.len);
+    sipc_buf_free(&b);
+}
+
+static void peer_hello(tc *t, const char *cluster)
+{
+    Sipc__Hello h = SIPC__HELLO__INIT;
+    h.protocol_version = SIPC_PROTOCOL_VERSION;
+    h.node_id = "peer";
+    h.cluster = (char *)cluster;
+    h.software = "test";
+    uint8_t buf[128];
+    size_t n = sipc__hello__pack(&h, buf);
+    sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = n};
+    peer_send(t, &e);
+    ms_pump(&t->loop);
+}
+
+static void peer_request(tc *t, uint64_t id, const char *method, const char *data,
+                         uint32_t deadline_ms)
+{
+    sipc_env_out e = {.kind = id ? SIPC__KIND__REQUEST : SIPC__KIND__ONE_WAY,
+                      .request_id = id,
+                      .service = "test",
+                      .method = method,
+                      .payload = data,
+                      .payload_len = data ? strlen(data) : 0,
+                      .deadline_ms = deadline_ms};
+    peer_send(t, &e);
+}
+
+/* The next frame the connection sent, or NULL when there is none yet. */
+static Sipc__Envelope *peer_next(tc *t)
+{
+    ms_take(t->raw, &t->rx);
+    if (t->rx.len - t->rx_off < 4)
+        return NULL;
+    const uint8_t *p = t->rx.data + t->rx_off;
+    size_t n = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+    assert_true(t->rx.len - t->rx_off >= 4 + n); /* frames are written whole */
+    Sipc__Envelope *env = sipc__envelope__unpack(NULL, n, p + 4);
+    assert_non_null(env);
+    t->rx_off += 4 + n;
+    return env;
+}
+
+/* The next frame must be of this kind and id. */
+static Sipc__Envelope *peer_expect(tc *t, Sipc__Kind kind, uint64_t id)
+{
+    Sipc__Envelope *env = peer_next(t);
+    assert_non_null(env);
+    assert_int_equal(env->kind, kind);
+    assert_int_equal(env->request_id, id);
+    return env;
+}
+
+static void peer_expect_free(tc *t, Sipc__Kind kind, uint64_t id)
+{
+    sipc__envelope__free_unpacked(peer_expect(t, kind, id), NULL);
+}
+
+/* Opened, and both hellos exchanged. */
+static void tc_up(tc *t, const sipc_options *opts)
+{
+    tc_open(t, opts);
+    peer_expect_free(t, SIPC__KIND__HELLO, 0);
+    peer_hello(t, "test");
+    assert_int_equal(t->ups, 1);
+}
+
+/* One call's outcome. */
+typedef struct outcome {
+    int n, err, status;
+    char message[200];
+    char data[64];
+    size_t len;
+} outcome;
+
+static void on_done(int err, const sipc_reply *rep, void *arg)
+{
+    outcome *o = arg;
+    o->n++;
+    o->err = err;
+    o->status = rep->status;
+    snprintf(o->message, sizeof o->message, "%s", rep->message);
+    o->len = rep->len;
+    memcpy(o->data, rep->data ? (const char *)rep->data : "", rep->len < 63 ? rep->len : 63);
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void t_hello(void **state)
+{
+    (void)state;
+    tc t;
+    tc_open(&t, NULL);
+    /* ours goes out at once, without waiting for the peer's */
+    Sipc__Envelope *env = peer_expect(&t, SIPC__KIND__HELLO, 0);
+    assert_int_equal(env->version, 1);
+    Sipc__Hello *h = sipc__hello__unpack(NULL, env->payload.len, env->payload.data);
+    assert_non_null(h);
+    assert_string_equal(h->node_id, "under-test");
+    assert_string_equal(h->cluster, "test");
+    assert_int_equal(h->protocol_version, 1);
+    sipc__hello__free_unpacked(h, NULL);
+    sipc__envelope__free_unpacked(env, NULL);
+    assert_int_equal(t.ups, 0);
+    assert_int_equal(sipc_conn_call(t.c, "test", "echo", NULL, 0, 0, on_done, NULL), SIPC_ENOTCONN);
+    peer_hello(&t, "test");
+    assert_int_equal(t.ups, 1);
+    sipc_peer_info pi;
+    sipc_conn_info(t.c, &pi);
+    assert_string_equal(pi.peer_node, "peer");
+    assert_int_equal(pi.tls, 0);
+    tc_close(&t);
+
+    /* another cluster: an ERROR with id 0 names both, then the close */
+    tc_open(&t, NULL);
+    peer_expect_free(&t, SIPC__KIND__HELLO, 0);
+    peer_hello(&t, "other");
+    env = peer_expect(&t, SIPC__KIND__ERROR, 0);
+    assert_int_equal(env->status, SIPC_ECLUSTER);
+    assert_non_null(strstr(env->message, "'other'"));
+    sipc__envelope__free_unpacked(env, NULL);
+    assert_int_equal(t.ups, 0);
+    assert_int_equal(t.downs, 1);
+    assert_int_equal(t.down_err, SIPC_ECLUSTER);
+    tc_close(&t);
+
+    /* a request before the hello */
+    tc_open(&t, NULL);
+    peer_expect_free(&t, SIPC__KIND__HELLO, 0);
+    peer_request(&t, 1, "echo", "x", 0);
+    ms_pump(&t.loop);
+    env = peer_expect(&t, SIPC__KIND__ERROR, 0);
+    assert_int_equal(env->status, SIPC_EPROTO);
+    assert_non_null(strstr(env->message, "before its hello"));
+    sipc__envelope__free_unpacked(env, NULL);
+    assert_int_equal(t.down_err, SIPC_EPROTO);
+    tc_close(&t);
+}
+
+static void t_requests(void **state)
+{
+    (void)state;
+    tc t;
+    tc_up(&t, NULL);
+    peer_request(&t, 5, "echo", "abc", 1000);
+    ms_pump(&t.loop);
+    Sipc__Envelope *env = peer_expect(&t, SIPC__KIND__RESPONSE, 5);
+    assert_int_equal(env->payload.len, 3);
+    assert_memory_equal(env->payload.data, "abc", 3);
+    sipc__envelope__free_unpacked(env, NULL);
+    assert_true(t.seen_deadline > 0 && t.seen_deadline <= 1000);
+
+    /* no deadline sent: none seen */
+    peer_request(&t, 6, "echo", "d", 0);
+    ms_pump(&t.loop);
+    peer_expect_free(&t, SIPC__KIND__RESPONSE, 6);
+    assert_int_equal(t.seen_deadline, 0);
+
+    peer_request(&t, 7, "nosuch", NULL, 0);
+    ms_pump(&t.loop);
+    env = peer_expect(&t, SIPC__KIND__ERROR, 7);
+    assert_int_equal(env->status, SIPC_ENOMETHOD);
+    assert_non_null(strstr(env->message, "test.nosuch"));
+    sipc__envelope__free_unpacked(env, NULL);
+
+    /* an empty reply, and a one-way message that gets no answer */
+    peer_request(&t, 8, "empty", NULL, 0);
+    peer_request(&t, 0, "echo", "quiet", 0);
+    ms_pump(&t.loop);
+    env = peer_expect(&t, SIPC__KIND__RESPONSE, 8);
+    assert_int_equal(env->payload.len, 0);
+    sipc__envelope__free_unpacked(env, NULL);
+    assert_null(peer_next(&t));
+
+    /* held past its deadline: the late answer is not sent */
+    t.hold = 1;
+    peer_request(&t, 9, "echo", "late", 20);
+    ms_pump(&t.loop);
+    assert_int_equal(t.nheld, 1);
+    int never = 0;
+    spin_until(&t, &never, 40);
+    assert_int_equal(sipc_request_deadline_ms(t.held[0]), -1);
+    assert_int_equal(sipc_respond(t.held[0], "late", 4), SIPC_ETIMEDOUT);
+    t.nheld = 0;
+    ms_pump(&t.loop);
+    assert_null(peer_next(&t));
+
+    /* id 0 is reserved for connection errors */
+    sipc_env_out bad = {.kind = SIPC__KIND__REQUEST, .service = "test", .method = "echo"};
+    peer_send(&t, &bad);
+    ms_pump(&t.loop);
+    env = peer_expect(&t, SIPC__KIND__ERROR, 0);
+    assert_int_equal(env->status, SIPC_EPROTO);
+    sipc__envelope__free_unpacked(env, NULL);
+    assert_int_equal(t.down_err, SIPC_EPROTO);
+    tc_close(&t);
+}
+
+/* protocol.md section 12: sys.ping with the default deadline, request id 1. */
+static const uint8_t doc_ping[] = {0x00, 0x00, 0x00, 0x15, 0x08, 0x01, 0x10, 0x02, 0x18,
+                                   0x01, 0x22, 0x03, 's',  'y',  's',  0x2a, 0x04, 'p',
+                                   'i',  'n',  'g',  0x48, 0xb0, 0xea, 0x01};
+
+static void t_calls(void **state)
+{
+    (void)state;
+    tc t;
+    tc_up(&t, NULL);
+    size_t at = t.rx_off;
+    outcome o1 = {0}, o2 = {0}, o3 = {0};
+    assert_int_equal(sipc_conn_call(t.c, "sys", "ping", NULL, 0, 0, on_done, &o1), 0);
+    ms_pump(&t.loop);
+    Sipc__Envelope *env = peer_expect(&t, SIPC__KIND__REQUEST, 1);
+    assert_int_equal(env->deadline_ms, 30000);
+    sipc__envelope__free_unpacked(env, NULL);
+    assert_int_equal(t.rx_off - at, sizeof doc_ping);
+    assert_memory_equal(t.rx.data + at, doc_ping, sizeof doc_ping);
+
+    assert_int_equal(sipc_conn_call(t.c, "test", "x", "q", 1, 5000, on_done, &o2), 0);
+    assert_int_equal(sipc_conn_call(t.c, "test", "y", NULL, 0, 5000, on_done, &o3), 0);
+    ms_pump(&t.loop);
+    env = peer_expect(&t, SIPC__KIND__REQUEST, 2);
+    assert_true(env->deadline_ms > 4000 && env->deadline_ms <= 5000);
+    sipc__envelope__free_unpacked(env, NULL);
+    peer_expect_free(&t, SIPC__KIND__REQUEST, 3);
+
+    /* answers in any order; one for nothing outstanding is ignored */
+    sipc_env_out e3 = {.kind = SIPC__KIND__ERROR, .request_id = 3, .status = SIPC_ENOMETHOD,
+                       .message = "none"};
+    sipc_env_out e99 = {.kind = SIPC__KIND__RESPONSE, .request_id = 99};
+    sipc_env_out e2 = {.kind = SIPC__KIND__ERROR, .request_id = 2, .status = 404, .message = "nf"};
+    sipc_env_out e1 = {.kind = SIPC__KIND__RESPONSE, .request_id = 1, .payload = "pong",
+                       .payload_len = 4};
+    peer_send(&t, &e3);
+    peer_send(&t, &e99);
+    peer_send(&t, &e2);
+    peer_send(&t, &e1);
+    ms_pump(&t.loop);
+    assert_int_equal(o1.n, 1);
+    assert_int_equal(o1.err, 0);
+    assert_int_equal(o1.len, 4);
+    assert_memory_equal(o1.data, "pong", 4);
+    assert_int_equal(o2.n, 1);
+    assert_int_equal(o2.err, SIPC_EREMOTE);
+    assert_int_equal(o2.status, 404);
+    assert_string_equal(o2.message, "nf");
+    assert_int_equal(o3.n, 1);
+    assert_int_equal(o3.err, SIPC_ENOMETHOD);
+    /* the same answers again: all late, all ignored */
+    peer_send(&t, &e1);
+    peer_send(&t, &e2);
+    ms_pump(&t.loop);
+    assert_int_equal(o1.n + o2.n + o3.n, 3);
+    assert_int_equal(t.downs, 0);
+
+    /* cancel: completes once, now; its answer is ignored */
+    outcome o4 = {0};
+    sipc_call_id id = 0;
+    assert_int_equal(sipc_conn_call_ex(t.c, "test", "z", NULL, 0, 5000, on_done, &o4, &id), 0);
+    assert_int_equal(id, 4);
+    assert_int_equal(sipc_conn_call_cancel(t.c, id), 0);
+    assert_int_equal(o4.n, 1);
+    assert_int_equal(o4.err, SIPC_ECANCELED);
+    sipc_env_out e4 = {.kind = SIPC__KIND__RESPONSE, .request_id = 4};
+    peer_send(&t, &e4);
+    ms_pump(&t.loop);
+    assert_int_equal(o4.n, 1);
+    assert_int_equal(sipc_conn_call_cancel(t.c, id), SIPC_EINVAL);
+    tc_close(&t);
+}
+
+static void t_ping_pong(void **state)
+{
+    (void)state;
+    sipc_options o;
+    sipc_options_init(&o);
+    o.keepalive_ms = 30;
+    o.idle_timeout_ms = 0;
+    tc t;
+    tc_up(&t, &o);
+    sipc_env_out ping = {.kind = SIPC__KIND__PING, .request_id = 9};
+    peer_send(&t, &ping);
+    ms_pump(&t.loop);
+    peer_expect_free(&t, SIPC__KIND__PONG, 9);
+    /* quiet for longer than keepalive_ms: the connection pings, once */
+    Sipc__Envelope *env = NULL;
+    for (int i = 0; i < 100 && !env; i++) {
+        int never = 0;
+        spin_until(&t, &never, 10);
+        env = peer_next(&t);
+    }
+    assert_non_null(env);
+    assert_int_equal(env->kind, SIPC__KIND__PING);
+    assert_true(env->request_id != 0);
+    sipc_env_out pong = {.kind = SIPC__KIND__PONG, .request_id = env->request_id};
+    sipc__envelope__free_unpacked(env, NULL);
+    peer_send(&t, &pong);
+    ms_pump(&t.loop);
+    assert_int_equal(t.downs, 0);
+    tc_close(&t);
+
+    /* nothing at all from the peer: closed as idle */
+    o.keepalive_ms = 0;
+    o.idle_timeout_ms = 50;
+    tc_up(&t, &o);
+    spin_until(&t, &t.downs, 2000);
+    assert_int_equal(t.downs, 1);
+    assert_int_equal(t.down_err, SIPC_EIDLE);
+    tc_close(&t);
+}
+
+static void t_call_deadline(void **state)
+{
+    (void)state;
+    tc t;
+    tc_up(&t, NULL);
+    outcome o = {0}, slow = {0};
+    assert_int_equal(sipc_conn_call(t.c, "test", "x", NULL, 0, 30, on_done, &o), 0);
+    assert_int_equal(sipc_conn_call(t.c, "test", "x", NULL, 0, 5000, on_done, &slow), 0);
+    spin_until(&t, &o.n, 2000);
+    assert_int_equal(o.n, 1);
+    assert_int_equal(o.err, SIPC_ETIMEDOUT);
+    assert_int_equal(slow.n, 0); /* its own deadline is later */
+    sipc_env_out late = {.kind = SIPC__KIND__RESPONSE, .request_id = 1};
+    peer_send(&t, &late);
+    ms_pump(&t.loop);
+    assert_int_equal(o.n, 1);
+    assert_int_equal(t.downs, 0);
+    tc_close(&t);
+    assert_int_equal(slow.n, 1);
+    assert_int_equal(slow.err, SIPC_ECANCELED); /* tc_close closed it on purpose */
+}
+
+static void t_close_pending(void **state)
+{
+    (void)state;
+    /* the peer goes away: every call completes once, with the reason */
+    tc t;
+    tc_up(&t, NULL);
+    outcome o[3] = {{0}};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(sipc_conn_call(t.c, "test", "x", NULL, 0, 5000, on_done, &o[i]), 0);
+    ms_pump(&t.loop);
+    ms_close(t.raw);
+    t.raw = NULL;
+    ms_pump(&t.loop);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(o[i].n, 1);
+        assert_int_equal(o[i].err, SIPC_ECLOSED);
+    }
+    assert_int_equal(t.downs, 1);
+    assert_int_equal(t.down_err, SIPC_ECLOSED);
+    tc_close(&t);
+
+    /* we close it: calls canceled, down err 0, a held request answered into the void */
+    tc_up(&t, NULL);
+    t.hold = 1;
+    peer_request(&t, 1, "echo", "h", 0);
+    memset(o, 0, sizeof o);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(sipc_conn_call(t.c, "test", "x", NULL, 0, 5000, on_done, &o[i]), 0);
+    ms_pump(&t.loop);
+    assert_int_equal(t.nheld, 1);
+    sipc_conn_close(t.c);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(o[i].n, 1);
+        assert_int_equal(o[i].err, SIPC_ECANCELED);
+    }
+    assert_int_equal(t.downs, 1);
+    assert_int_equal(t.down_err, 0);
+    assert_null(sipc_request_conn(t.held[0]));
+    /* still in memory (its stream has not closed yet), refusing calls */
+    assert_int_equal(sipc_conn_call(t.c, "test", "x", NULL, 0, 0, on_done, &o[2]), SIPC_ECLOSED);
+    assert_int_equal(sipc_respond(t.held[0], "h", 1), SIPC_ECLOSED);
+    t.nheld = 0;
+    tc_close(&t);
+}
+
+static void t_pending_cap(void **state)
+{
+    (void)state;
+    sipc_options o;
+    sipc_options_init(&o);
+    o.max_pending_requests = 2;
+    tc t;
+    tc_up(&t, &o);
+    t.hold = 1;
+    for (uint64_t id = 1; id <= 5; id++)
+        peer_request(&t, id, "echo", "r", 0); /* arrive in one read */
+    ms_pump(&t.loop);
+    assert_int_equal(t.nheld, 2);
+    assert_true(ms_paused(t.a));
+    int answered = 0;
+    for (int round = 0; round < 10 && answered < 5; round++) {
+        assert_true(t.nheld <= 2);
+        assert_true(t.nheld > 0);
+        int n = t.nheld;
+        t.nheld = 0;
+        for (int i = 0; i < n; i++)
+            assert_int_equal(sipc_respond(t.held[i], "r", 1), 0);
+        answered += n;
+        ms_pump(&t.loop);
+    }
+    assert_int_equal(answered, 5);
+    assert_false(ms_paused(t.a));
+    for (uint64_t id = 1; id <= 5; id++)
+        peer_expect_free(&t, SIPC__KIND__RESPONSE, id); /* in order of arrival */
+    tc_close(&t);
+}
+
+static void t_writable(void **state)
+{
+    (void)state;
+    sipc_options o;
+    sipc_options_init(&o);
+    o.max_write_queue = 1000;
+    tc t;
+    tc_up(&t, &o);
+    static char chunk[400];
+    outcome out[8] = {{0}};
+    int made = 0, e = 0;
+    while (made < 8 && (e = sipc_conn_call(t.c, "test", "w", chunk, sizeof chunk, 5000, on_done,
+                                           &out[made])) == 0)
+        made++;
+    assert_int_equal(e, SIPC_EQUEUEFULL);
+    assert_int_equal(made, 3);
+    /* written to the stream, but the peer does not read: still over */
+    ms_pump(&t.loop);
+    assert_int_equal(t.writable, 0);
+    assert_true(sipc_conn_write_queue(t.c) > 1000);
+    assert_int_equal(sipc_conn_send(t.c, "test", "w", chunk, sizeof chunk), SIPC_EQUEUEFULL);
+    /* the peer reads: told once */
+    ms_take(t.raw, &t.rx);
+    ms_pump(&t.loop);
+    assert_int_equal(t.writable, 1);
+    assert_int_equal(sipc_conn_call(t.c, "test", "w", chunk, sizeof chunk, 5000, on_done,
+                                    &out[made++]),
+                     0);
+    ms_pump(&t.loop);
+    ms_take(t.raw, &t.rx);
+    ms_pump(&t.loop);
+    assert_int_equal(t.writable, 1); /* nothing refused since */
+    tc_close(&t);
+    for (int i = 0; i < made; i++)
+        assert_int_equal(out[i].n, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_hello),        cmocka_unit_test(t_requests),
+        cmocka_unit_test(t_calls),        cmocka_unit_test(t_ping_pong),
+        cmocka_unit_test(t_call_deadline), cmocka_unit_test(t_close_pending),
+        cmocka_unit_test(t_pending_cap),  cmocka_unit_test(t_writable),
+    };
+    return cmocka_run_group_tests_name("connection state machine", tests, NULL, NULL);
+}

@@ -1,0 +1,432 @@
+/* test_tls_engine.c - the TLS engine with both ends in one process and no
+ * socket: each end's ciphertext goes into a sipc_buf, and the test carries
+ * it to the other end (after s2n-tls' self_talk_io_mem test). Handshake,
+ * data both ways (records of 16 KiB and more), close_notify, and the ways a
+ * handshake must fail: our verifier refusing, a peer without a certificate,
+ * a peer of another pair, garbage. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include "certs/keypair.h"
+#include "testutil.h"
+#include "transport/tls_engine.h"
+
+static char *g_dir;
+static sipc_keypair g_a, g_b; /* two self-signed pairs */
+
+/* The verify callback under test: accepts one pinned leaf, or refuses all. */
+typedef struct vfy {
+    const char *pin; /* fingerprint to accept */
+    const char *refuse; /* non-NULL: refuse every chain with this reason */
+    int calls;
+    int last_peer_is_client;
+} vfy;
+
+static int test_verify(void *arg, const sipc_tls_der *chain, int n, int peer_is_client, char *why,
+                       size_t whylen)
+{
+    vfy *v = arg;
+    v->calls++;
+    v->last_peer_is_client = peer_is_client;
+    assert_true(n >= 1);
+    char fp[65];
+    sipc_fingerprint(chain[0].data, chain[0].len, fp);
+    if (v->refuse) {
+        snprintf(why, whylen, "%s (leaf %.16s)", v->refuse, fp);
+        return SIPC_EPEERAUTH;
+    }
+    if (strcmp(fp, v->pin) != 0) {
+        snprintf(why, whylen, "leaf %.16s is not the pinned certificate", fp);
+        return SIPC_EPEERAUTH;
+    }
+    return 0;
+}
+
+/* A configuration presenting pair own and trusting anchor's certificate. */
+static sipc_tls_config *make_cfg(const sipc_keypair *own, const sipc_keypair *anchor, vfy *v)
+{
+    sipc_tls_der chain[SIPC_KP_MAX_CHAIN];
+    for (int i = 0; i < own->ncerts; i++)
+        chain[i] = (sipc_tls_der){own->certs[i].data, own->certs[i].len};
+    sipc_tls_der anchors[1] = {{anchor->certs[0].data, anchor->certs[0].len}};
+    sipc_tls_params p = {
+        .chain = chain,
+        .nchain = own->ncerts,
+        .key = {own->key.data, own->key.len},
+        .anchors = anchors,
+        .nanchors = 1,
+        .verify = test_verify,
+        .verify_arg = v,
+    };
+    sipc_tls_config *cfg = NULL;
+    char err[512] = "";
+    int r = sipc_tls_config_new(&cfg, &p, err, sizeof err);
+    if (r != 0)
+        fprintf(stderr, "config: %s\n", err);
+    assert_int_equal(r, 0);
+    return cfg;
+}
+
+/* One end of the conversation. */
+typedef struct end {
+    sipc_tls *t;
+    sipc_buf tx;  /* ciphertext this end wrote, for the other */
+    sipc_buf got; /* plaintext this end received */
+    int err;      /* first error of sipc_tls_input */
+} end;
+
+static void end_init(end *e, sipc_tls_config *cfg, int is_server)
+{
+    memset(e, 0, sizeof *e);
+    assert_int_equal(sipc_tls_new(&e->t, cfg, is_server, &e->tx), 0);
+}
+
+static void end_free(end *e)
+{
+    sipc_tls_free(e->t);
+    sipc_buf_free(&e->tx);
+    sipc_buf_free(&e->got);
+}
+
+static int on_plain(void *arg, const uint8_t *p, size_t n)
+{
+    end *e = arg;
+    assert_true(n > 0 && n <= 16384); /* at most one record's worth */
+    assert_int_equal(sipc_buf_append(&e->got, p, n), 0);
+    return 0;
+}
+
+/* Hands what from wrote to to, in pieces of at most chunk bytes (0: all). */
+static int deliver(end *from, end *to, size_t chunk)
+{
+    sipc_buf in = from->tx;
+    memset(&from->tx, 0, sizeof from->tx);
+    int r = 0;
+    for (size_t off = 0; off < in.len && r == 0;) {
+        size_t n = chunk && in.len - off > chunk ? chunk : in.len - off;
+        r = sipc_tls_input(to->t, in.data + off, n, on_plain, to);
+        off += n;
+    }
+    sipc_buf_free(&in);
+    if (r != 0 && to->err == 0)
+        to->err = r;
+    return r;
+}
+
+/* Carries bytes both ways until both ends are quiet or one fails. Bounded:
+ * a TLS 1.2 handshake takes two round trips. */
+static int shuttle(end *c, end *s, size_t chunk)
+{
+    for (int i = 0; i < 20; i++) {
+        if (c->tx.len == 0 && s->tx.len == 0)
+            return 0;
+        if (c->tx.len && deliver(c, s, chunk) != 0)
+            return s->err;
+        if (s->tx.len && deliver(s, c, chunk) != 0)
+            return c->err;
+    }
+    fail_msg("the two ends never went quiet");
+    return -1;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void handshake_and_talk(size_t chunk)
+{
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+    end c, s;
+    end_init(&c, ccfg, 0);
+    end_init(&s, scfg, 1);
+    assert_int_equal(sipc_tls_start(s.t), 0);
+    assert_int_equal(s.tx.len, 0); /* the server waits for the ClientHello */
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    assert_true(c.tx.len > 0);
+    assert_int_equal(c.tx.data[0], 0x16); /* a handshake record */
+    assert_false(sipc_tls_handshake_done(c.t));
+    assert_int_equal(shuttle(&c, &s, chunk), 0);
+    assert_true(sipc_tls_handshake_done(c.t));
+    assert_true(sipc_tls_handshake_done(s.t));
+    /* each side judged the other, in the right role */
+    assert_true(cv.calls >= 1 && sv.calls >= 1);
+    assert_int_equal(cv.last_peer_is_client, 0);
+    assert_int_equal(sv.last_peer_is_client, 1);
+    char ver[32], cipher[64], fp[65];
+    sipc_tls_describe(c.t, ver, sizeof ver, cipher, sizeof cipher, fp, sizeof fp);
+    assert_string_equal(ver, "TLSv1.2");
+    assert_non_null(strstr(cipher, "ECDHE"));
+    assert_string_equal(fp, g_a.fingerprint);
+    assert_string_equal(sipc_tls_detail(c.t), "");
+
+    /* client -> server, small */
+    assert_int_equal(sipc_tls_write(c.t, (const uint8_t *)"hello", 5), 0);
+    assert_int_equal(shuttle(&c, &s, chunk), 0);
+    assert_int_equal(s.got.len, 5);
+    assert_memory_equal(s.got.data, "hello", 5);
+    /* server -> client, many records */
+    size_t big = 100 * 1024 + 3;
+    uint8_t *p = malloc(big);
+    for (size_t i = 0; i < big; i++)
+        p[i] = (uint8_t)(i * 131 + 7);
+    assert_int_equal(sipc_tls_write(s.t, p, big), 0);
+    assert_true(s.tx.len > big); /* ciphertext: records carry overhead */
+    assert_int_equal(shuttle(&c, &s, chunk), 0);
+    assert_int_equal(c.got.len, big);
+    assert_memory_equal(c.got.data, p, big);
+    /* and back the other way, exactly 16 KiB + 1 */
+    c.got.len = 0;
+    assert_int_equal(sipc_tls_write(c.t, p, 16385), 0);
+    assert_int_equal(shuttle(&c, &s, chunk), 0);
+    assert_int_equal(s.got.len, 5 + 16385);
+    assert_memory_equal(s.got.data + 5, p, 16385);
+    free(p);
+
+    /* close_notify: the receiver is told the peer closed */
+    assert_false(sipc_tls_peer_closed(s.t));
+    sipc_tls_close_notify(c.t);
+    assert_true(c.tx.len > 0);
+    assert_int_equal(c.tx.data[0], 0x15); /* an alert record */
+    assert_int_equal(deliver(&c, &s, chunk), SIPC_ECLOSED);
+    assert_true(sipc_tls_peer_closed(s.t));
+
+    end_free(&c);
+    end_free(&s);
+    sipc_tls_config_free(ccfg);
+    sipc_tls_config_free(scfg);
+}
+
+static void t_handshake_and_data(void **state)
+{
+    (void)state;
+    handshake_and_talk(0);
+}
+
+/* The same with the ciphertext cut into small pieces, as TCP may. */
+static void t_handshake_in_pieces(void **state)
+{
+    (void)state;
+    handshake_and_talk(7);
+}
+
+/* Our verifier has the last word, on either side, and its reason is kept. */
+static void t_verifier_refuses(void **state)
+{
+    (void)state;
+    for (int side = 0; side < 2; side++) {
+        vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+        vfy *refuser = side == 0 ? &sv : &cv;
+        refuser->refuse = "revoked by the test's policy";
+        sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+        end c, s;
+        end_init(&c, ccfg, 0);
+        end_init(&s, scfg, 1);
+        assert_int_equal(sipc_tls_start(c.t), 0);
+        (void)shuttle(&c, &s, 0);
+        end *judge = side == 0 ? &s : &c, *judged = side == 0 ? &c : &s;
+        assert_int_equal(judge->err, SIPC_EPEERAUTH);
+        assert_non_null(strstr(sipc_tls_detail(judge->t), "revoked by the test's policy"));
+        assert_non_null(strstr(sipc_tls_detail(judge->t), "peer certificate rejected"));
+        assert_false(sipc_tls_handshake_done(judge->t));
+        /* the refused side hears an alert and says so */
+        (void)shuttle(&c, &s, 0);
+        assert_true(judged->err < 0);
+        assert_false(sipc_tls_handshake_done(judged->t));
+        assert_true(sipc_tls_detail(judged->t)[0] != '\0');
+        end_free(&c);
+        end_free(&s);
+        sipc_tls_config_free(ccfg);
+        sipc_tls_config_free(scfg);
+    }
+}
+
+/* A client of another pair: the TLS library's own chain check refuses it. */
+static void t_other_pair(void **state)
+{
+    (void)state;
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_b, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+    end c, s;
+    end_init(&c, ccfg, 0);
+    end_init(&s, scfg, 1);
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    (void)shuttle(&c, &s, 0);
+    assert_int_equal(s.err, SIPC_EPEERAUTH);
+    assert_non_null(strstr(sipc_tls_detail(s.t), "peer certificate rejected"));
+    assert_false(sipc_tls_handshake_done(s.t));
+    end_free(&c);
+    end_free(&s);
+    sipc_tls_config_free(ccfg);
+    sipc_tls_config_free(scfg);
+}
+
+/* A bare wolfSSL client with no certificate, on memory I/O of its own. */
+typedef struct raw_io {
+    sipc_buf *out;
+    const uint8_t *in;
+    size_t in_len;
+} raw_io;
+
+static int raw_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+    (void)ssl;
+    raw_io *io = ctx;
+    if (io->in_len == 0)
+        return WOLFSSL_CBIO_ERR_WANT_READ;
+    size_t n = (size_t)sz < io->in_len ? (size_t)sz : io->in_len;
+    memcpy(buf, io->in, n);
+    io->in += n;
+    io->in_len -= n;
+    return (int)n;
+}
+
+static int raw_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+    (void)ssl;
+    raw_io *io = ctx;
+    assert_int_equal(sipc_buf_append(io->out, buf, (size_t)sz), 0);
+    return sz;
+}
+
+static void t_peer_without_certificate(void **state)
+{
+    (void)state;
+    vfy sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *scfg = make_cfg(&g_a, &g_a, &sv);
+    end s;
+    end_init(&s, scfg, 1);
+
+    WOLFSSL_CTX *cctx = wolfSSL_CTX_new(wolfTLSv1_2_client_method());
+    assert_non_null(cctx);
+    wolfSSL_CTX_set_verify(cctx, WOLFSSL_VERIFY_NONE, NULL);
+    wolfSSL_CTX_SetIORecv(cctx, raw_recv);
+    wolfSSL_CTX_SetIOSend(cctx, raw_send);
+    WOLFSSL *ssl = wolfSSL_new(cctx);
+    assert_non_null(ssl);
+    sipc_buf ctx_out = {0};
+    raw_io io = {.out = &ctx_out};
+    wolfSSL_SetIOReadCtx(ssl, &io);
+    wolfSSL_SetIOWriteCtx(ssl, &io);
+
+    int r = 0;
+    for (int i = 0; i < 10; i++) {
+        int c = wolfSSL_connect(ssl);
+        if (c == WOLFSSL_SUCCESS)
+            break;
+        assert_int_equal(wolfSSL_get_error(ssl, c), WOLFSSL_ERROR_WANT_READ);
+        if (ctx_out.len == 0)
+            break;
+        r = sipc_tls_input(s.t, ctx_out.data, ctx_out.len, on_plain, &s);
+        ctx_out.len = 0;
+        if (r != 0)
+            break;
+        io.in = s.tx.data;
+        io.in_len = s.tx.len;
+        s.tx.len = 0;
+    }
+    assert_int_equal(r, SIPC_ENOPEERCERT);
+    assert_non_null(strstr(sipc_tls_detail(s.t), "no certificate"));
+    assert_false(sipc_tls_handshake_done(s.t));
+    assert_int_equal(sv.calls, 0); /* nothing to judge */
+
+    wolfSSL_free(ssl);
+    wolfSSL_CTX_free(cctx);
+    sipc_buf_free(&ctx_out);
+    end_free(&s);
+    sipc_tls_config_free(scfg);
+}
+
+/* Bytes that are no TLS at all, before and after a handshake. */
+static void t_garbage(void **state)
+{
+    (void)state;
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+    uint8_t junk[300];
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < sizeof junk; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        junk[i] = (uint8_t)x;
+    }
+    /* a plausible record header, then noise */
+    static const uint8_t fake_hello[] = {0x16, 0x03, 0x03, 0x00, 0x20, 0x01, 0x00, 0x00, 0x1c,
+                                         0xde, 0xad, 0xbe, 0xef};
+    const uint8_t *inputs[] = {junk, fake_hello};
+    size_t lens[] = {sizeof junk, sizeof fake_hello};
+    for (int i = 0; i < 2; i++) {
+        end s;
+        end_init(&s, scfg, 1);
+        int r = sipc_tls_input(s.t, inputs[i], lens[i], on_plain, &s);
+        if (i == 1 && r == 0) {
+            /* a record still incomplete: the rest is noise too */
+            r = sipc_tls_input(s.t, junk, sizeof junk, on_plain, &s);
+        }
+        assert_true(r < 0);
+        assert_true(sipc_tls_detail(s.t)[0] != '\0');
+        assert_int_equal(s.got.len, 0);
+        end_free(&s);
+    }
+    /* an established session fed a forged application record */
+    end c, s;
+    end_init(&c, ccfg, 0);
+    end_init(&s, scfg, 1);
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    assert_int_equal(shuttle(&c, &s, 0), 0);
+    assert_true(sipc_tls_handshake_done(s.t));
+    uint8_t forged[5 + 64] = {0x17, 0x03, 0x03, 0x00, 64};
+    memcpy(forged + 5, junk, 64);
+    assert_true(sipc_tls_input(s.t, forged, sizeof forged, on_plain, &s) < 0);
+    assert_int_equal(s.got.len, 0);
+    end_free(&c);
+    end_free(&s);
+    sipc_tls_config_free(ccfg);
+    sipc_tls_config_free(scfg);
+}
+
+/* ---------------------------------------------------------------- main */
+
+static int load(sipc_keypair *kp, const char *name)
+{
+    char path[600], err[512] = "";
+    snprintf(path, sizeof path, "%s/%s.pem", g_dir, name);
+    memset(kp, 0, sizeof *kp);
+    int r = sipc_keypair_load_pem(kp, path, NULL, err, sizeof err);
+    if (r != 0)
+        fprintf(stderr, "%s: %s\n", path, err);
+    return r;
+}
+
+int main(void)
+{
+    g_dir = tu_mkdtemp("tls-engine");
+    if (!g_dir || tu_make_pair(g_dir, "a", "ec", 30, NULL, "engine test a") != 0 ||
+        tu_make_pair(g_dir, "b", "ec", 30, NULL, "engine test b") != 0 || load(&g_a, "a") != 0 ||
+        load(&g_b, "b") != 0) {
+        fprintf(stderr, "cannot make test certificates with openssl\n");
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_handshake_and_data),
+        cmocka_unit_test(t_handshake_in_pieces),
+        cmocka_unit_test(t_verifier_refuses),
+        cmocka_unit_test(t_other_pair),
+        cmocka_unit_test(t_peer_without_certificate),
+        cmocka_unit_test(t_garbage),
+    };
+    int fails = cmocka_run_group_tests_name("TLS engine over memory", tests, NULL, NULL);
+    sipc_keypair_free(&g_a);
+    sipc_keypair_free(&g_b);
+    tu_rmdir(g_dir);
+    free(g_dir);
+    return fails ? 1 : 0;
+}

@@ -16,46 +16,10 @@
 #include <sqlite3.h>
 
 #include "data_store.h"
+#include "data_test_support.h"
 #include "data_validate.h"
-#include "testutil.h"
 
 /* ------------------------------------------------------------ helpers */
-
-/* A record on the stack with up to 8 attributes. */
-typedef struct trec {
-    Sipc__Data__Record r;
-    Sipc__Data__Attribute a[8];
-    Sipc__Data__Attribute *ap[8];
-} trec;
-
-static ProtobufCBinaryData bin(const char *s)
-{
-    ProtobufCBinaryData b = {strlen(s), (uint8_t *)s};
-    return b;
-}
-
-/* attrs: "k1", "v1", "k2", "v2", ..., NULL */
-static Sipc__Data__Record *mk(trec *t, const char *id, int64_t ts, const char *body, ...)
-{
-    memset(t, 0, sizeof *t);
-    sipc__data__record__init(&t->r);
-    t->r.id = bin(id);
-    t->r.timestamp_ms = ts;
-    t->r.body = bin(body);
-    va_list ap;
-    va_start(ap, body);
-    const char *k;
-    while ((k = va_arg(ap, const char *)) != NULL) {
-        size_t i = t->r.n_attributes++;
-        sipc__data__attribute__init(&t->a[i]);
-        t->a[i].key = bin(k);
-        t->a[i].value = bin(va_arg(ap, const char *));
-        t->ap[i] = &t->a[i];
-    }
-    va_end(ap);
-    t->r.attributes = t->ap;
-    return &t->r;
-}
 
 typedef struct fixture {
     char *dir;

@@ -393,6 +393,27 @@ static void t_bad_input(void **state)
     done(w);
 }
 
+/* Sends n puts ("<prefix>-0000", ... with body) without waiting; their
+ * outcomes arrive in rs[0..n). */
+static void fire_puts(dw *w, const char *prefix, int n, const char *body, dw_result *rs)
+{
+    size_t cap = strlen(body) + 128;
+    uint8_t *buf = malloc(cap);
+    for (int i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "%s-%04d", prefix, i);
+        trec t;
+        Sipc__Data__PutRequest m = SIPC__DATA__PUT_REQUEST__INIT;
+        m.record = mk(&t, id, i, body, NULL);
+        assert_true(sipc__data__put_request__get_packed_size(&m) <= cap);
+        size_t len = sipc__data__put_request__pack(&m, buf);
+        memset(&rs[i], 0, sizeof rs[i]);
+        assert_int_equal(
+            sipc_call(w->ch, SIPC_DATA_SERVICE, "put", buf, len, 10000, dw_on_result, &rs[i]), 0);
+    }
+    free(buf);
+}
+
 /* Many puts in flight at once: every one is acknowledged and stored. */
 static void t_concurrent_puts(void **state)
 {
@@ -400,18 +421,7 @@ static void t_concurrent_puts(void **state)
     dw *w = world(NULL);
     enum { N = 300 };
     static dw_result rs[N];
-    for (int i = 0; i < N; i++) {
-        char id[16];
-        snprintf(id, sizeof id, "c-%04d", i);
-        trec t;
-        Sipc__Data__PutRequest m = SIPC__DATA__PUT_REQUEST__INIT;
-        m.record = mk(&t, id, i, "concurrent", NULL);
-        uint8_t buf[128];
-        size_t n = sipc__data__put_request__pack(&m, buf);
-        memset(&rs[i], 0, sizeof rs[i]);
-        assert_int_equal(
-            sipc_call(w->ch, SIPC_DATA_SERVICE, "put", buf, n, 10000, dw_on_result, &rs[i]), 0);
-    }
+    fire_puts(w, "c", N, "concurrent", rs);
     for (int i = 0; i < N; i++) {
         assert_true(tu_run_until(&w->loop, &rs[i].done, 15000));
         assert_int_equal(rs[i].err, 0);
@@ -437,18 +447,7 @@ static void t_busy(void **state)
     static dw_result rs[N];
     static char body[2000];
     memset(body, 'q', sizeof body - 1);
-    for (int i = 0; i < N; i++) {
-        char id[16];
-        snprintf(id, sizeof id, "q-%04d", i);
-        trec t;
-        Sipc__Data__PutRequest m = SIPC__DATA__PUT_REQUEST__INIT;
-        m.record = mk(&t, id, i, body, NULL);
-        uint8_t buf[2100];
-        size_t n = sipc__data__put_request__pack(&m, buf);
-        memset(&rs[i], 0, sizeof rs[i]);
-        assert_int_equal(
-            sipc_call(w->ch, SIPC_DATA_SERVICE, "put", buf, n, 10000, dw_on_result, &rs[i]), 0);
-    }
+    fire_puts(w, "q", N, body, rs);
     int ok = 0, busy = 0;
     for (int i = 0; i < N; i++) {
         assert_true(tu_run_until(&w->loop, &rs[i].done, 15000));
@@ -485,18 +484,7 @@ static void t_close_in_flight(void **state)
     dw *w = world(NULL);
     enum { N = 100 };
     static dw_result rs[N];
-    for (int i = 0; i < N; i++) {
-        char id[16];
-        snprintf(id, sizeof id, "f-%04d", i);
-        trec t;
-        Sipc__Data__PutRequest m = SIPC__DATA__PUT_REQUEST__INIT;
-        m.record = mk(&t, id, i, "in flight", NULL);
-        uint8_t buf[128];
-        size_t n = sipc__data__put_request__pack(&m, buf);
-        memset(&rs[i], 0, sizeof rs[i]);
-        assert_int_equal(
-            sipc_call(w->ch, SIPC_DATA_SERVICE, "put", buf, n, 10000, dw_on_result, &rs[i]), 0);
-    }
+    fire_puts(w, "f", N, "in flight", rs);
     assert_true(tu_run_until(&w->loop, &rs[0].done, 10000));
     sipc_server_close(w->srv, NULL, NULL);
     int closed = 0;

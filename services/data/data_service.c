@@ -282,7 +282,7 @@ static int write_op(data_store *s, wop *op)
     case W_PUT_BATCH: {
         const Sipc__Data__PutBatchRequest *b = (const Sipc__Data__PutBatchRequest *)op->msg;
         for (size_t i = 0; i < b->n_records && rc == 0; i++) {
-            Sipc__Data__PutResult res;
+            Sipc__Data__PutResult res = SIPC__DATA__PUT_RESULT__PUT_RESULT_UNSPECIFIED;
             rc = data_store_put(s, b->records[i], &res, op->err, sizeof op->err);
             op->created += res == SIPC__DATA__PUT_RESULT__CREATED;
             op->unchanged += res == SIPC__DATA__PUT_RESULT__UNCHANGED;

@@ -19,6 +19,7 @@ protobuf-c-compiler
 libcmocka-dev
 libinih-dev
 libjansson-dev
+libsqlite3-dev
 dpkg-dev
 debian-archive-keyring
 autoconf

@@ -1,0 +1,338 @@
+/* data_reads.c - get, list and sipc_data_search: checked on the loop
+ * thread, run as read jobs on the thread pool with a borrowed read
+ * connection, answered (or called back) on the loop thread. */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data_service_impl.h"
+#include "data_validate.h"
+
+typedef enum { R_GET, R_LIST, R_SEARCH } rjob_kind;
+
+/* One read job: get, list (for a request) or search (for a callback). */
+typedef struct rjob {
+    uv_work_t work;
+    sipc_data *d;
+    rjob_kind kind;
+    sipc_request *req;
+    ProtobufCMessage *msg;
+    data_list_params lp;
+    sipc_data_query q; /* search: strings in qbuf */
+    char *qbuf;
+    sipc_data_attr *qattrs;
+    sipc_data_search_cb cb;
+    void *cb_arg;
+    data_hits hits;
+    /* outcome */
+    int rc;     /* 0 or a negative code */
+    int status; /* application status when answering a request with an error */
+    char err[256];
+    uint8_t *out;
+    size_t outlen;
+} rjob;
+
+/* Packs m into job->out for the completion to send. */
+static void job_pack(rjob *j, const ProtobufCMessage *m)
+{
+    j->outlen = protobuf_c_message_get_packed_size(m);
+    j->out = malloc(j->outlen ? j->outlen : 1);
+    if (!j->out) {
+        j->rc = SIPC_ENOMEM;
+        j->status = SIPC_DATA_STORAGE;
+        snprintf(j->err, sizeof j->err, "out of memory");
+        return;
+    }
+    protobuf_c_message_pack(m, j->out);
+}
+
+/* --------------------------------------------------------------- reads */
+
+static void read_work(uv_work_t *w);
+static void read_after(uv_work_t *w, int status);
+
+static void start_read(sipc_data *d, rjob *j)
+{
+    j->d = d;
+    j->work.data = j;
+    d->jobs++;
+    int r = uv_queue_work(d->loop, &j->work, read_work, read_after);
+    assert(r == 0);
+    (void)r;
+}
+
+static void read_get(data_store *s, rjob *j)
+{
+    const Sipc__Data__GetRequest *m = (const Sipc__Data__GetRequest *)j->msg;
+    Sipc__Data__Record *rec = NULL;
+    j->rc = data_store_get(s, &m->id, &rec, j->err, sizeof j->err);
+    if (j->rc != 0) {
+        j->status = data_status_of(j->rc);
+        return;
+    }
+    if (!rec) {
+        j->status = SIPC_DATA_NOT_FOUND;
+        snprintf(j->err, sizeof j->err, "no record with id '%.*s'", (int)m->id.len,
+                 (const char *)m->id.data);
+        return;
+    }
+    Sipc__Data__GetResponse resp = SIPC__DATA__GET_RESPONSE__INIT;
+    resp.record = rec;
+    job_pack(j, &resp.base);
+    data_store_record_free(rec);
+}
+
+static void read_list(data_store *s, rjob *j)
+{
+    Sipc__Data__ListResponse resp;
+    j->rc = data_store_list(s, &j->lp, &resp, j->err, sizeof j->err);
+    if (j->rc != 0) {
+        j->status = data_status_of(j->rc);
+        return;
+    }
+    job_pack(j, &resp.base);
+    data_store_list_free(&resp);
+}
+
+/* Thread pool: borrow a read connection, run the query, pack the answer. */
+static void read_work(uv_work_t *w)
+{
+    rjob *j = w->data;
+    sipc_data *d = j->d;
+    data_store *s = data_reader_get(d, &j->rc, j->err, sizeof j->err);
+    if (!s) {
+        j->status = SIPC_DATA_STORAGE;
+        return;
+    }
+    switch (j->kind) {
+    case R_GET:
+        read_get(s, j);
+        break;
+    case R_LIST:
+        read_list(s, j);
+        break;
+    case R_SEARCH:
+        j->rc = data_store_search(s, &j->q, &j->hits, j->err, sizeof j->err);
+        break;
+    }
+    data_reader_put(d, s);
+}
+
+static void read_after(uv_work_t *w, int status)
+{
+    rjob *j = w->data;
+    sipc_data *d = j->d;
+    assert(status == 0);
+    (void)status;
+    if (j->kind == R_SEARCH) {
+        j->cb(j->rc, j->rc ? j->err : "", j->hits.hits, j->hits.n, j->hits.more, j->cb_arg);
+        data_hits_free(&j->hits);
+    } else if (j->status) {
+        sipc_respond_error(j->req, j->status, j->err);
+    } else {
+        sipc_respond(j->req, j->out, j->outlen);
+    }
+    if (j->msg)
+        protobuf_c_message_free_unpacked(j->msg, NULL);
+    free(j->out);
+    free(j->qbuf);
+    free(j->qattrs);
+    free(j);
+    d->jobs--;
+    data_maybe_finish(d);
+}
+
+static rjob *new_job(sipc_request *req, rjob_kind kind, ProtobufCMessage *msg)
+{
+    rjob *j = calloc(1, sizeof *j);
+    if (!j) {
+        protobuf_c_message_free_unpacked(msg, NULL);
+        sipc_respond_error(req, SIPC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    j->kind = kind;
+    j->req = req;
+    j->msg = msg;
+    return j;
+}
+
+void data_h_get(sipc_request *req, void *arg)
+{
+    sipc_data *d = arg;
+    if (data_refuse_closing(d, req))
+        return;
+    size_t len;
+    const uint8_t *p = sipc_request_data(req, &len);
+    Sipc__Data__GetRequest *m = sipc__data__get_request__unpack(NULL, len, p);
+    if (!m) {
+        data_bad_request(req, "GetRequest");
+        return;
+    }
+    char err[256];
+    int rc = data_validate_id(&m->id, &d->o, err, sizeof err);
+    if (rc != 0) {
+        sipc__data__get_request__free_unpacked(m, NULL);
+        sipc_respond_error(req, data_validate_status(rc), err);
+        return;
+    }
+    rjob *j = new_job(req, R_GET, &m->base);
+    if (j)
+        start_read(d, j);
+}
+
+/* The checks of a time range shared by list and search. */
+static int check_range(int64_t from, int64_t to, char *err, size_t errlen)
+{
+    if (from < 0 || from > DATA_MAX_TIMESTAMP_MS) {
+        snprintf(err, errlen, "from_ms %lld is outside 0..%lld", (long long)from,
+                 (long long)DATA_MAX_TIMESTAMP_MS);
+        return SIPC_EINVAL;
+    }
+    if (to != 0 && to <= from) {
+        snprintf(err, errlen, "to_ms %lld is not after from_ms %lld (0 means no upper bound)",
+                 (long long)to, (long long)from);
+        return SIPC_EINVAL;
+    }
+    return 0;
+}
+
+/* 0 means the default; over the maximum is refused rather than cut, so a
+ * client never mistakes a short page for the whole answer. */
+static int check_limit(const sipc_data_options *o, size_t asked, size_t *limit, char *err,
+                       size_t errlen)
+{
+    if (asked > o->max_list) {
+        snprintf(err, errlen, "limit %zu exceeds the maximum of %zu", asked, o->max_list);
+        return SIPC_ETOOBIG;
+    }
+    *limit = asked ? asked : o->default_list;
+    return 0;
+}
+
+void data_h_list(sipc_request *req, void *arg)
+{
+    sipc_data *d = arg;
+    if (data_refuse_closing(d, req))
+        return;
+    size_t len;
+    const uint8_t *p = sipc_request_data(req, &len);
+    Sipc__Data__ListRequest *m = sipc__data__list_request__unpack(NULL, len, p);
+    if (!m) {
+        data_bad_request(req, "ListRequest");
+        return;
+    }
+    char err[256];
+    size_t limit = 0;
+    int rc = check_range(m->from_ms, m->to_ms, err, sizeof err);
+    if (rc == 0)
+        rc = check_limit(&d->o, m->limit, &limit, err, sizeof err);
+    if (rc == 0 && m->after) {
+        /* a cursor is a previous page's next: a valid id, or empty */
+        rc = m->after->id.len ? data_validate_id(&m->after->id, &d->o, err, sizeof err) : 0;
+        if (rc != 0) {
+            char why[sizeof err];
+            memcpy(why, err, sizeof why);
+            snprintf(err, sizeof err, "after: %.240s", why);
+        }
+    }
+    if (rc != 0) {
+        sipc__data__list_request__free_unpacked(m, NULL);
+        sipc_respond_error(req, data_validate_status(rc), err);
+        return;
+    }
+    rjob *j = new_job(req, R_LIST, &m->base);
+    if (!j)
+        return;
+    j->lp.from_ms = m->from_ms;
+    j->lp.to_ms = m->to_ms;
+    j->lp.limit = limit;
+    j->lp.max_bytes = d->o.max_response;
+    j->lp.include_body = m->include_body;
+    if (m->after) {
+        j->lp.has_after = 1;
+        j->lp.after_ts = m->after->timestamp_ms;
+        j->lp.after_id = m->after->id;
+    }
+    start_read(d, j);
+}
+
+/* -------------------------------------------------------------- search */
+
+int sipc_data_search(sipc_data *d, const sipc_data_query *q, sipc_data_search_cb cb, void *arg,
+                     char *err, size_t errlen)
+{
+    if (!d || !q || !cb || (q->nattrs && !q->attrs)) {
+        snprintf(err, errlen, "missing argument");
+        return SIPC_EINVAL;
+    }
+    if (d->closing) {
+        snprintf(err, errlen, "data service is shutting down");
+        return SIPC_ECLOSING;
+    }
+    size_t limit;
+    int rc = check_range(q->from_ms, q->to_ms, err, errlen);
+    if (rc == 0)
+        rc = check_limit(&d->o, q->limit, &limit, err, errlen);
+    if (rc != 0)
+        return rc;
+    if (q->nattrs > d->o.max_attributes) {
+        snprintf(err, errlen, "%zu attribute filters exceed the maximum of %zu", q->nattrs,
+                 d->o.max_attributes);
+        return SIPC_ETOOBIG;
+    }
+    const char *match = q->match ? q->match : "";
+    size_t need = strlen(match) + 1;
+    for (size_t i = 0; i < q->nattrs; i++) {
+        if (!q->attrs[i].key || !q->attrs[i].value) {
+            snprintf(err, errlen, "attribute filter %zu: key or value missing", i);
+            return SIPC_EINVAL;
+        }
+        size_t kl = strlen(q->attrs[i].key), vl = strlen(q->attrs[i].value);
+        if (!data_utf8_valid((const uint8_t *)q->attrs[i].key, kl) ||
+            !data_utf8_valid((const uint8_t *)q->attrs[i].value, vl)) {
+            snprintf(err, errlen, "attribute filter %zu: not valid UTF-8", i);
+            return SIPC_EINVAL;
+        }
+        need += kl + vl + 2;
+    }
+    if (!data_utf8_valid((const uint8_t *)match, strlen(match))) {
+        snprintf(err, errlen, "match is not valid UTF-8");
+        return SIPC_EINVAL;
+    }
+    rjob *j = calloc(1, sizeof *j);
+    char *buf = malloc(need);
+    sipc_data_attr *attrs = q->nattrs ? calloc(q->nattrs, sizeof *attrs) : NULL;
+    if (!j || !buf || (q->nattrs && !attrs)) {
+        free(j);
+        free(buf);
+        free(attrs);
+        snprintf(err, errlen, "out of memory");
+        return SIPC_ENOMEM;
+    }
+    char *p = buf;
+    size_t ml = strlen(match) + 1;
+    memcpy(p, match, ml);
+    j->q.match = p;
+    p += ml;
+    for (size_t i = 0; i < q->nattrs; i++) {
+        size_t kl = strlen(q->attrs[i].key) + 1, vl = strlen(q->attrs[i].value) + 1;
+        attrs[i].key = memcpy(p, q->attrs[i].key, kl);
+        p += kl;
+        attrs[i].value = memcpy(p, q->attrs[i].value, vl);
+        p += vl;
+    }
+    j->kind = R_SEARCH;
+    j->q.attrs = attrs;
+    j->q.nattrs = q->nattrs;
+    j->q.from_ms = q->from_ms;
+    j->q.to_ms = q->to_ms;
+    j->q.limit = limit;
+    j->qbuf = buf;
+    j->qattrs = attrs;
+    j->cb = cb;
+    j->cb_arg = arg;
+    start_read(d, j);
+    return 0;
+}
+

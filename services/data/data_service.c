@@ -1,0 +1,304 @@
+/* data_service.c - the data service's object: options, open (directory,
+ * database, schema), the router entries, the reader pool, the helpers that
+ * answer requests, and shutdown. Writes are in data_writes.c, reads and
+ * search in data_reads.c, the database in data_store.c.
+ *
+ * Threads. Handlers run on the loop thread: they decode and check the
+ * request, then either queue it for the writer (put, put_batch, delete) or
+ * start a read job (get, list; sipc_data_search). Jobs run on libuv's thread
+ * pool; their completions run on the loop thread again and answer there,
+ * because sipc functions may only be called on the loop thread. Every job
+ * is counted in d->jobs, and d is freed only once that count is 0.
+ *
+ * Reads. Up to opts.readers read connections, opened on demand and handed
+ * to jobs under a mutex; WAL lets them read while the writer writes. */
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "data_service_impl.h"
+
+const char *sipc_data_status_name(int status)
+{
+    switch (status) {
+    case SIPC_DATA_BAD_REQUEST: return "BAD_REQUEST";
+    case SIPC_DATA_INVALID: return "INVALID";
+    case SIPC_DATA_TOO_LARGE: return "TOO_LARGE";
+    case SIPC_DATA_NOT_FOUND: return "NOT_FOUND";
+    case SIPC_DATA_BUSY: return "BUSY";
+    case SIPC_DATA_STORAGE: return "STORAGE";
+    case SIPC_DATA_CLOSING: return "CLOSING";
+    default: return "UNKNOWN";
+    }
+}
+
+_Static_assert((int)SIPC_DATA_BAD_REQUEST == (int)SIPC__DATA__STATUS__BAD_REQUEST &&
+                   (int)SIPC_DATA_INVALID == (int)SIPC__DATA__STATUS__INVALID &&
+                   (int)SIPC_DATA_TOO_LARGE == (int)SIPC__DATA__STATUS__TOO_LARGE &&
+                   (int)SIPC_DATA_NOT_FOUND == (int)SIPC__DATA__STATUS__NOT_FOUND &&
+                   (int)SIPC_DATA_BUSY == (int)SIPC__DATA__STATUS__BUSY &&
+                   (int)SIPC_DATA_STORAGE == (int)SIPC__DATA__STATUS__STORAGE &&
+                   (int)SIPC_DATA_CLOSING == (int)SIPC__DATA__STATUS__CLOSING,
+               "data_service.h and data.proto disagree on a status");
+
+/* The status a client sees for a negative code from validation or storage. */
+int data_status_of(int rc)
+{
+    switch (rc) {
+    case SIPC_EINVAL: return SIPC_DATA_INVALID;
+    case SIPC_ETOOBIG: return SIPC_DATA_TOO_LARGE;
+    case SIPC_ECLOSING: return SIPC_DATA_CLOSING;
+    default: return SIPC_DATA_STORAGE;
+    }
+}
+
+void sipc_data_options_init(sipc_data_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->sync = SIPC_DATA_SYNC_NORMAL;
+    o->max_body = 1u << 20;
+    o->max_id = 256;
+    o->max_attributes = 64;
+    o->max_key = 128;
+    o->max_value = 4096;
+    o->max_batch = 1000;
+    o->max_list = 1000;
+    o->default_list = 100;
+    o->max_response = 8u << 20;
+    o->max_queue = 64u << 20;
+    o->readers = 4;
+}
+
+
+/* ------------------------------------------------------------ the pool */
+
+data_store *data_reader_get(sipc_data *d, int *rc, char *err, size_t errlen)
+{
+    uv_mutex_lock(&d->mu);
+    while (d->nidle == 0 && d->nopen >= d->o.readers)
+        uv_cond_wait(&d->cv, &d->mu);
+    if (d->nidle > 0) {
+        data_store *s = d->idle[--d->nidle];
+        uv_mutex_unlock(&d->mu);
+        return s;
+    }
+    d->nopen++;
+    uv_mutex_unlock(&d->mu);
+    data_store *s = NULL;
+    *rc = data_store_open(&s, d->db_path, DATA_STORE_READER, d->o.sync, err, errlen);
+    if (*rc != 0) {
+        uv_mutex_lock(&d->mu);
+        d->nopen--;
+        uv_cond_signal(&d->cv);
+        uv_mutex_unlock(&d->mu);
+    }
+    return s;
+}
+
+void data_reader_put(sipc_data *d, data_store *s)
+{
+    uv_mutex_lock(&d->mu);
+    assert(d->nidle < d->o.readers);
+    d->idle[d->nidle++] = s;
+    uv_cond_signal(&d->cv);
+    uv_mutex_unlock(&d->mu);
+}
+
+/* ------------------------------------------------------------- answers */
+
+void data_respond_msg(sipc_request *req, const ProtobufCMessage *m)
+{
+    uint8_t small[64];
+    size_t n = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = n <= sizeof small ? small : malloc(n);
+    if (!buf) {
+        sipc_respond_error(req, SIPC_ENOMEM, "out of memory");
+        return;
+    }
+    protobuf_c_message_pack(m, buf);
+    sipc_respond(req, buf, n);
+    if (buf != small)
+        free(buf);
+}
+
+/* Packs m into job->out for the completion to send. */
+int data_refuse_closing(sipc_data *d, sipc_request *req)
+{
+    if (!d->closing)
+        return 0;
+    sipc_respond_error(req, SIPC_DATA_CLOSING, "data service is shutting down");
+    return 1;
+}
+
+void data_bad_request(sipc_request *req, const char *type)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "payload is not a valid sipc.data.%s message", type);
+    sipc_respond_error(req, SIPC_DATA_BAD_REQUEST, msg);
+}
+
+/* ------------------------------------------------------- open and close */
+
+/* mkdir -p with mode 0700 for the directories it creates. */
+static int make_dirs(const char *dir, char *err, size_t errlen)
+{
+    char *p = strdup(dir);
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return SIPC_ENOMEM;
+    }
+    int rc = 0;
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            rc = uv_translate_sys_error(errno);
+            snprintf(err, errlen, "%s: cannot create directory: %s", p, strerror(errno));
+            break;
+        }
+        *s = c;
+        if (c == '\0')
+            break;
+    }
+    struct stat st;
+    if (rc == 0 && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        snprintf(err, errlen, "%s: not a directory", dir);
+        rc = SIPC_ECONFIG;
+    }
+    free(p);
+    return rc;
+}
+
+static void fill_defaults(sipc_data_options *o, const sipc_data_options *in)
+{
+    sipc_data_options def;
+    sipc_data_options_init(&def);
+    *o = in ? *in : def;
+#define DEF_(f) \
+    if (o->f == 0) \
+        o->f = def.f;
+    DEF_(max_body) DEF_(max_id) DEF_(max_attributes) DEF_(max_key) DEF_(max_value)
+    DEF_(max_batch) DEF_(max_list) DEF_(default_list) DEF_(max_response) DEF_(max_queue)
+    DEF_(readers)
+#undef DEF_
+    if (o->default_list > o->max_list)
+        o->default_list = o->max_list;
+}
+
+int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc_data_options *opts,
+                   char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!loop || !dir || !*dir) {
+        snprintf(err, errlen, "loop and directory are required");
+        return SIPC_EINVAL;
+    }
+    int rc = make_dirs(dir, err, errlen);
+    if (rc != 0)
+        return rc;
+    sipc_data *d = calloc(1, sizeof *d);
+    if (!d) {
+        snprintf(err, errlen, "out of memory");
+        return SIPC_ENOMEM;
+    }
+    fill_defaults(&d->o, opts);
+    d->loop = loop;
+    d->qtail = &d->qhead;
+    d->wwork.data = d;
+    d->fwork.data = d;
+    size_t n = strlen(dir) + sizeof "/records.db";
+    d->db_path = malloc(n);
+    d->idle = calloc(d->o.readers, sizeof *d->idle);
+    if (!d->db_path || !d->idle) {
+        free(d->db_path);
+        free(d->idle);
+        free(d);
+        snprintf(err, errlen, "out of memory");
+        return SIPC_ENOMEM;
+    }
+    snprintf(d->db_path, n, "%s/records.db", dir);
+    rc = data_store_open(&d->writer, d->db_path, DATA_STORE_WRITER, d->o.sync, err, errlen);
+    if (rc == 0 && (rc = uv_mutex_init(&d->mu)) == 0 && (rc = uv_cond_init(&d->cv)) != 0)
+        uv_mutex_destroy(&d->mu);
+    if (rc != 0) {
+        if (d->writer)
+            snprintf(err, errlen, "cannot create a mutex: %s", uv_strerror(rc));
+        data_store_close(d->writer);
+        free(d->db_path);
+        free(d->idle);
+        free(d);
+        return rc;
+    }
+    *out = d;
+    return 0;
+}
+
+int sipc_data_register(sipc_data *d, sipc_router *r)
+{
+    static const struct {
+        const char *method;
+        sipc_handler_fn fn;
+    } routes[] = {{"put", data_h_put},
+                  {"put_batch", data_h_put_batch},
+                  {"get", data_h_get},
+                  {"delete", data_h_delete},
+                  {"list", data_h_list}};
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        int rc = sipc_router_add(r, SIPC_DATA_SERVICE, routes[i].method, routes[i].fn, d);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Thread pool: closing connections checkpoints the WAL, which is I/O. */
+static void fin_work(uv_work_t *w)
+{
+    sipc_data *d = w->data;
+    assert(d->nidle == d->nopen);
+    for (unsigned i = 0; i < d->nidle; i++)
+        data_store_close(d->idle[i]);
+    d->nidle = d->nopen = 0;
+    data_store_close(d->writer);
+    d->writer = NULL;
+}
+
+static void fin_after(uv_work_t *w, int status)
+{
+    sipc_data *d = w->data;
+    (void)status;
+    void (*cb)(void *) = d->close_cb;
+    void *arg = d->close_arg;
+    uv_cond_destroy(&d->cv);
+    uv_mutex_destroy(&d->mu);
+    free(d->idle);
+    free(d->db_path);
+    free(d);
+    if (cb)
+        cb(arg);
+}
+
+void data_maybe_finish(sipc_data *d)
+{
+    if (!d->closing || d->finalizing || d->jobs > 0 || d->writing || d->qhead)
+        return;
+    d->finalizing = 1;
+    int r = uv_queue_work(d->loop, &d->fwork, fin_work, fin_after);
+    assert(r == 0);
+    (void)r;
+}
+
+void sipc_data_close(sipc_data *d, void (*cb)(void *arg), void *arg)
+{
+    assert(!d->closing);
+    d->closing = 1;
+    d->close_cb = cb;
+    d->close_arg = arg;
+    data_maybe_finish(d);
+}
+

@@ -1,0 +1,132 @@
+/* data_service.h - the data service: durable storage of captured session
+ * records, served on a sipc router as service "data" (methods put,
+ * put_batch, get, delete, list; payloads in data.proto), plus an in-process
+ * full-text query for the search service.
+ *
+ * Written only against the public sipc API (sipc/sipc.h). Storage is SQLite
+ * in WAL mode at DIR/records.db; every database access runs on libuv's thread
+ * pool (uv_queue_work), never on the loop thread, and a put is answered only
+ * after its transaction has committed. docs/services.md, "Data service", is
+ * the reference for methods, statuses, schema and durability.
+ *
+ * Threading: every function here must be called on the loop thread of the
+ * loop given to sipc_data_open; callbacks run on that thread too. */
+#ifndef SIPC_DATA_SERVICE_H
+#define SIPC_DATA_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "sipc/sipc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The service name on the router. */
+#define SIPC_DATA_SERVICE "data"
+
+/* Application statuses sent with sipc_respond_error (the caller sees
+ * SIPC_EREMOTE with reply->status set to one of these). Same numbers as enum
+ * Status in data.proto. */
+typedef enum {
+    SIPC_DATA_BAD_REQUEST = 1, /* payload is not the method's request message */
+    SIPC_DATA_INVALID = 2,     /* empty id, bad UTF-8, timestamp out of range, bad range or query */
+    SIPC_DATA_TOO_LARGE = 3,   /* over a limit of sipc_data_options */
+    SIPC_DATA_NOT_FOUND = 4,   /* get: no such id */
+    SIPC_DATA_BUSY = 5,        /* write queue full; nothing stored; retry later */
+    SIPC_DATA_STORAGE = 6,     /* the database failed; nothing of the request stored */
+    SIPC_DATA_CLOSING = 7      /* sipc_data_close was called; nothing stored */
+} sipc_data_status;
+
+/* "BAD_REQUEST", "INVALID", ... or "UNKNOWN". */
+const char *sipc_data_status_name(int status);
+
+/* PRAGMA synchronous in WAL mode. NORMAL: a committed (acknowledged) record
+ * survives the process being killed; FULL: it also survives power loss or an
+ * OS crash (an fsync of the WAL at every commit). */
+typedef enum { SIPC_DATA_SYNC_NORMAL = 0, SIPC_DATA_SYNC_FULL } sipc_data_sync;
+
+typedef struct sipc_data_options {
+    sipc_data_sync sync;       /* default NORMAL */
+    size_t max_body;           /* bytes of a record's body, default 1 MiB */
+    size_t max_id;             /* bytes of an id, default 256 */
+    size_t max_attributes;     /* attributes of one record, default 64 */
+    size_t max_key;            /* bytes of an attribute key, default 128 */
+    size_t max_value;          /* bytes of an attribute value, default 4096 */
+    size_t max_batch;          /* records in one put_batch, default 1000 */
+    size_t max_list;           /* records in one list page or search, default 1000 */
+    size_t default_list;       /* page size when a list asks for 0, default 100 */
+    size_t max_response;       /* bytes of records in one list answer, default 8 MiB
+                                  (keep it under the context's max_frame) */
+    size_t max_queue;          /* bytes of writes waiting for the writer before
+                                  puts get BUSY, default 64 MiB */
+    unsigned readers;          /* read connections (get, list, search), default 4 */
+} sipc_data_options;
+
+void sipc_data_options_init(sipc_data_options *opts);
+
+typedef struct sipc_data sipc_data;
+
+/* Opens (creating when missing) the directory dir (mode 0700) and the
+ * database dir/records.db with its schema, and checks the database can be
+ * written. Blocking: meant for start-up, before the loop serves requests.
+ * opts may be NULL for the defaults. On failure err names the file and why. */
+int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc_data_options *opts,
+                   char *err, size_t errlen);
+
+/* Adds the handlers data.put, data.put_batch, data.get, data.delete and
+ * data.list to r, with d as their argument. */
+int sipc_data_register(sipc_data *d, sipc_router *r);
+
+/* Stops taking requests (new ones get CLOSING), lets the writes already
+ * queued commit and be answered, waits for every job on the thread pool,
+ * closes the database off the loop thread (WAL checkpoint), then calls
+ * cb(arg) and frees d. Call it after the servers using the router have been
+ * told to close (sipc_server_close), and free the router only after cb: a
+ * handler must not run on a freed d. */
+void sipc_data_close(sipc_data *d, void (*cb)(void *arg), void *arg);
+
+/* ------------------------------------------------------------- search */
+
+typedef struct sipc_data_attr {
+    const char *key;   /* NUL-terminated UTF-8 */
+    const char *value;
+} sipc_data_attr;
+
+typedef struct sipc_data_query {
+    const char *match;           /* an FTS5 query over body and attributes
+                                    ("error AND checkout", "attributes:firefox",
+                                    "pay*"); NULL or "" for none */
+    const sipc_data_attr *attrs; /* records must have every one of these pairs */
+    size_t nattrs;               /* at most max_attributes */
+    int64_t from_ms;             /* from_ms <= timestamp_ms */
+    int64_t to_ms;               /* timestamp_ms < to_ms; 0: no upper bound */
+    size_t limit;                /* 0: default_list; at most max_list */
+} sipc_data_query;
+
+typedef struct sipc_data_hit {
+    const char *id;
+    int64_t timestamp_ms;
+    double rank;                 /* FTS5 bm25(): lower is more relevant; 0 without match */
+} sipc_data_hit;
+
+/* err: 0, or SIPC_EINVAL (bad query; message says why), SIPC_ECLOSING, or a
+ * storage error. hits are ordered best first (by rank, then newest first;
+ * newest first without match) and valid only during the callback. more: more
+ * records matched than limit. */
+typedef void (*sipc_data_search_cb)(int err, const char *message, const sipc_data_hit *hits,
+                                    size_t nhits, int more, void *arg);
+
+/* Runs q on the thread pool; cb is called exactly once unless this returns an
+ * error (SIPC_EINVAL or SIPC_ETOOBIG for a query over the limits or with bad
+ * UTF-8, SIPC_ECLOSING after sipc_data_close; the reason in err). q and its
+ * strings are copied. */
+int sipc_data_search(sipc_data *d, const sipc_data_query *q, sipc_data_search_cb cb, void *arg,
+                     char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SIPC_DATA_SERVICE_H */

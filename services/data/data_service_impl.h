@@ -1,0 +1,64 @@
+/* data_service_impl.h - what the data service's files share: the sipc_data
+ * object (write queue, reader pool, job count), the helpers that answer
+ * requests, and the handlers each file adds to the router. Not installed;
+ * data_service.h is the interface. */
+#ifndef SIPC_DATA_SERVICE_IMPL_H
+#define SIPC_DATA_SERVICE_IMPL_H
+
+#include "data_service.h"
+#include "data_store.h"
+
+struct wop;
+
+struct sipc_data {
+    uv_loop_t *loop;
+    char *db_path;
+    sipc_data_options o;
+    data_store *writer;
+    /* reader pool */
+    uv_mutex_t mu;
+    uv_cond_t cv;
+    data_store **idle;
+    unsigned nidle, nopen;
+    /* write queue and the one write job */
+    struct wop *qhead, **qtail;
+    size_t qbytes;
+    int writing;
+    uv_work_t wwork;
+    struct wop *wops;
+    /* jobs on the thread pool, the write job included */
+    unsigned jobs;
+    int closing, finalizing;
+    uv_work_t fwork;
+    void (*close_cb)(void *);
+    void *close_arg;
+};
+
+
+/* The status a client sees for a negative code from validation or storage. */
+int data_status_of(int rc);
+
+/* Thread pool: borrows a read connection (opened on demand, at most
+ * opts.readers; waits when all are lent), or NULL with *rc and err set. */
+data_store *data_reader_get(sipc_data *d, int *rc, char *err, size_t errlen);
+void data_reader_put(sipc_data *d, data_store *s);
+
+/* Loop thread: packs m and answers req with it. */
+void data_respond_msg(sipc_request *req, const ProtobufCMessage *m);
+/* Answers CLOSING and returns 1 once sipc_data_close was called. */
+int data_refuse_closing(sipc_data *d, sipc_request *req);
+/* Answers BAD_REQUEST: the payload is not a sipc.data.<type>. */
+void data_bad_request(sipc_request *req, const char *type);
+/* Loop thread, after a job ended: once closing and idle, closes the
+ * database and frees d. */
+void data_maybe_finish(sipc_data *d);
+
+/* Handlers (arg: the sipc_data). data_writes.c: */
+void data_h_put(sipc_request *req, void *arg);
+void data_h_put_batch(sipc_request *req, void *arg);
+void data_h_delete(sipc_request *req, void *arg);
+/* data_reads.c (also sipc_data_search): */
+void data_h_get(sipc_request *req, void *arg);
+void data_h_list(sipc_request *req, void *arg);
+
+#endif

@@ -1,0 +1,674 @@
+/* data_store.c - see data_store.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "data_store.h"
+
+#define SCHEMA_VERSION 1
+
+struct data_store {
+    sqlite3 *db;
+    char *path;
+    sqlite3_stmt *find, *insert, *update, *del, *get, *attrs, *list;
+    char *json; /* scratch for a record's attributes as JSON */
+    size_t jcap;
+};
+
+/* The schema. rid is an INTEGER PRIMARY KEY (a rowid alias) because the FTS
+ * index refers to rows by rowid, and only an alias keeps its values across
+ * VACUUM. The triggers are the one place that keeps record_attrs and
+ * records_fts in step with records: whatever writes records, the index
+ * follows within the same statement and so the same transaction. */
+static const char SCHEMA[] =
+    "CREATE TABLE IF NOT EXISTS records("
+    "  rid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  ts INTEGER NOT NULL,"
+    "  attributes TEXT NOT NULL,"
+    "  body BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS records_ts ON records(ts, id);"
+    "CREATE TABLE IF NOT EXISTS record_attrs("
+    "  rid INTEGER NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+    "  PRIMARY KEY(rid, seq)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS record_attrs_kv ON record_attrs(key, value);"
+    "CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5("
+    "  body, attributes, content='records', content_rowid='rid');"
+    "CREATE TRIGGER IF NOT EXISTS records_ai AFTER INSERT ON records BEGIN"
+    "  INSERT INTO records_fts(rowid, body, attributes) VALUES (new.rid, new.body, new.attributes);"
+    "  INSERT INTO record_attrs(rid, seq, key, value)"
+    "    SELECT new.rid, j.key, j.value->>0, j.value->>1 FROM json_each(new.attributes) AS j;"
+    "END;"
+    "CREATE TRIGGER IF NOT EXISTS records_ad AFTER DELETE ON records BEGIN"
+    "  INSERT INTO records_fts(records_fts, rowid, body, attributes)"
+    "    VALUES ('delete', old.rid, old.body, old.attributes);"
+    "  DELETE FROM record_attrs WHERE rid = old.rid;"
+    "END;"
+    "CREATE TRIGGER IF NOT EXISTS records_au AFTER UPDATE ON records BEGIN"
+    "  INSERT INTO records_fts(records_fts, rowid, body, attributes)"
+    "    VALUES ('delete', old.rid, old.body, old.attributes);"
+    "  DELETE FROM record_attrs WHERE rid = old.rid;"
+    "  INSERT INTO records_fts(rowid, body, attributes) VALUES (new.rid, new.body, new.attributes);"
+    "  INSERT INTO record_attrs(rid, seq, key, value)"
+    "    SELECT new.rid, j.key, j.value->>0, j.value->>1 FROM json_each(new.attributes) AS j;"
+    "END;";
+
+/* SQLite result codes as sipc codes: what failed in the operating system
+ * when SQLite knows, else the nearest libuv code. */
+static int map_rc(data_store *s, int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM:
+        return SIPC_ENOMEM;
+    case SQLITE_FULL:
+        return UV_ENOSPC;
+    case SQLITE_READONLY:
+        return UV_EROFS;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return UV_EBUSY;
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+        return UV_EACCES;
+    case SQLITE_TOOBIG:
+        return SIPC_ETOOBIG;
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR: {
+        int e = s && s->db ? sqlite3_system_errno(s->db) : 0;
+        return e > 0 ? uv_translate_sys_error(e) : UV_EIO;
+    }
+    default:
+        return UV_EIO;
+    }
+}
+
+static int fail(data_store *s, int rc, const char *what, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+    return map_rc(s, rc);
+}
+
+static int exec(data_store *s, const char *sql, const char *what, char *err, size_t errlen)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : fail(s, rc, what, err, errlen);
+}
+
+static int prepare(data_store *s, sqlite3_stmt **st, const char *sql, char *err, size_t errlen)
+{
+    int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+    return rc == SQLITE_OK ? 0 : fail(s, rc, "prepare", err, errlen);
+}
+
+static void done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* Empty bytes may come with a NULL pointer, which SQLite would bind as NULL. */
+static const void *bytes_ptr(const ProtobufCBinaryData *b)
+{
+    return b->data ? (const void *)b->data : (const void *)"";
+}
+
+static int int_pragma(data_store *s, const char *sql, int64_t *v)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *v = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int create_schema(data_store *s, char *err, size_t errlen)
+{
+    int rc = exec(s, "BEGIN IMMEDIATE", "begin", err, errlen);
+    if (rc != 0)
+        return rc;
+    int64_t version = 0;
+    int src = int_pragma(s, "PRAGMA user_version", &version);
+    if (src != SQLITE_OK) {
+        rc = fail(s, src, "read schema version", err, errlen);
+    } else if (version > SCHEMA_VERSION) {
+        snprintf(err, errlen, "%s: schema version %lld is newer than this program's (%d)", s->path,
+                 (long long)version, SCHEMA_VERSION);
+        rc = SIPC_ECONFIG;
+    } else {
+        rc = exec(s, SCHEMA, "create schema", err, errlen);
+        if (rc == 0 && version < SCHEMA_VERSION)
+            rc = exec(s, "PRAGMA user_version = 1", "set schema version", err, errlen);
+    }
+    if (rc != 0) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    return exec(s, "COMMIT", "commit schema", err, errlen);
+}
+
+int data_store_open(data_store **out, const char *path, data_store_role role, sipc_data_sync sync,
+                    char *err, size_t errlen)
+{
+    *out = NULL;
+    data_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        snprintf(err, errlen, "out of memory");
+        return SIPC_ENOMEM;
+    }
+    /* NOMUTEX: a connection is only ever used by one thread at a time (the
+     * service hands it out under its own lock), so SQLite's need not lock. */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    if (role == DATA_STORE_WRITER)
+        flags |= SQLITE_OPEN_CREATE;
+    int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        rc = s->db ? fail(s, rc, "open", err, errlen) : SIPC_ENOMEM;
+        data_store_close(s);
+        return rc;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, 5000);
+    if (role == DATA_STORE_WRITER) {
+        /* WAL: readers never block the writer nor it them, and a commit is
+         * one append to the log. journal_mode is stored in the file. */
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *mode = (const char *)sqlite3_column_text(st, 0);
+            rc = mode && strcmp(mode, "wal") == 0 ? SQLITE_OK : SQLITE_CANTOPEN;
+            if (rc != SQLITE_OK)
+                snprintf(err, errlen, "%s: cannot use WAL mode (journal mode stays %s)", path,
+                         mode ? mode : "unknown");
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_OK) {
+            if (rc != SQLITE_CANTOPEN)
+                (void)fail(s, rc, "set WAL mode", err, errlen);
+            rc = map_rc(s, rc);
+            data_store_close(s);
+            return rc;
+        }
+        rc = exec(s,
+                  sync == SIPC_DATA_SYNC_FULL ? "PRAGMA synchronous=FULL"
+                                              : "PRAGMA synchronous=NORMAL",
+                  "set synchronous", err, errlen);
+        if (rc == 0)
+            rc = exec(s, "PRAGMA journal_size_limit=67108864", "set journal size limit", err,
+                      errlen);
+        if (rc == 0)
+            rc = create_schema(s, err, errlen);
+    } else {
+        rc = exec(s, "PRAGMA query_only=1", "set query_only", err, errlen);
+    }
+    if (rc == 0 && role == DATA_STORE_WRITER) {
+        if ((rc = prepare(s, &s->find,
+                          "SELECT rid, ts, attributes, body FROM records WHERE id = ?1", err,
+                          errlen)) == 0 &&
+            (rc = prepare(s, &s->insert,
+                          "INSERT INTO records(id, ts, attributes, body) VALUES (?1, ?2, ?3, ?4)",
+                          err, errlen)) == 0 &&
+            (rc = prepare(s, &s->update,
+                          "UPDATE records SET ts = ?2, attributes = ?3, body = ?4 WHERE rid = ?1",
+                          err, errlen)) == 0)
+            rc = prepare(s, &s->del, "DELETE FROM records WHERE id = ?1", err, errlen);
+    }
+    if (rc == 0 && (rc = prepare(s, &s->get, "SELECT rid, id, ts, body FROM records WHERE id = ?1",
+                                 err, errlen)) == 0 &&
+        (rc = prepare(s, &s->attrs,
+                      "SELECT key, value FROM record_attrs WHERE rid = ?1 ORDER BY seq", err,
+                      errlen)) == 0)
+        /* The CASE keeps SQLite from reading bodies a page will not return. */
+        rc = prepare(s, &s->list,
+                     "SELECT rid, id, ts, CASE WHEN ?6 THEN body END, length(body) FROM records"
+                     " WHERE ts >= ?1 AND ts < ?2 AND (ts, id) > (?3, ?4)"
+                     " ORDER BY ts, id LIMIT ?5",
+                     err, errlen);
+    if (rc != 0) {
+        data_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void data_store_close(data_store *s)
+{
+    if (!s)
+        return;
+    sqlite3_stmt *sts[] = {s->find, s->insert, s->update, s->del, s->get, s->attrs, s->list};
+    for (size_t i = 0; i < sizeof sts / sizeof sts[0]; i++)
+        sqlite3_finalize(sts[i]);
+    if (s->db)
+        sqlite3_close(s->db);
+    free(s->json);
+    free(s->path);
+    free(s);
+}
+
+/* ---------------------------------------------------------------- writes */
+
+int data_store_begin(data_store *s, char *err, size_t errlen)
+{
+    return exec(s, "BEGIN IMMEDIATE", "begin", err, errlen);
+}
+
+int data_store_commit(data_store *s, char *err, size_t errlen)
+{
+    int rc = exec(s, "COMMIT", "commit", err, errlen);
+    if (rc != 0)
+        data_store_rollback(s);
+    return rc;
+}
+
+void data_store_rollback(data_store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int data_store_group_begin(data_store *s, char *err, size_t errlen)
+{
+    return exec(s, "SAVEPOINT grp", "savepoint", err, errlen);
+}
+
+void data_store_group_end(data_store *s, int keep)
+{
+    if (!keep)
+        sqlite3_exec(s->db, "ROLLBACK TO grp", NULL, NULL, NULL);
+    sqlite3_exec(s->db, "RELEASE grp", NULL, NULL, NULL);
+}
+
+/* Appends b as the body of a JSON string (without quotes). */
+static char *json_str(char *p, const ProtobufCBinaryData *b)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < b->len; i++) {
+        uint8_t c = b->data[i];
+        if (c == '"' || c == '\\') {
+            *p++ = '\\';
+            *p++ = (char)c;
+        } else if (c < 0x20) {
+            memcpy(p, "\\u00", 4);
+            p[4] = hex[c >> 4];
+            p[5] = hex[c & 15];
+            p += 6;
+        } else {
+            *p++ = (char)c;
+        }
+    }
+    return p;
+}
+
+/* r's attributes as the JSON array [[key, value], ...] in s->json. Keys and
+ * values are valid UTF-8 (validated), so escaping quotes, backslashes and
+ * control characters is all JSON needs. */
+static int attrs_json(data_store *s, const Sipc__Data__Record *r, size_t *len, char *err,
+                      size_t errlen)
+{
+    size_t need = 3;
+    for (size_t i = 0; i < r->n_attributes; i++)
+        need += 8 + 6 * (r->attributes[i]->key.len + r->attributes[i]->value.len);
+    if (need > s->jcap) {
+        char *j = realloc(s->json, need);
+        if (!j) {
+            snprintf(err, errlen, "out of memory");
+            return SIPC_ENOMEM;
+        }
+        s->json = j;
+        s->jcap = need;
+    }
+    char *p = s->json;
+    *p++ = '[';
+    for (size_t i = 0; i < r->n_attributes; i++) {
+        if (i)
+            *p++ = ',';
+        *p++ = '[';
+        *p++ = '"';
+        p = json_str(p, &r->attributes[i]->key);
+        memcpy(p, "\",\"", 3);
+        p += 3;
+        p = json_str(p, &r->attributes[i]->value);
+        *p++ = '"';
+        *p++ = ']';
+    }
+    *p++ = ']';
+    *len = (size_t)(p - s->json);
+    return 0;
+}
+
+static int step_done(data_store *s, sqlite3_stmt *st, const char *what, char *err, size_t errlen)
+{
+    int rc = sqlite3_step(st);
+    int r = rc == SQLITE_DONE ? 0 : fail(s, rc, what, err, errlen);
+    done(st);
+    return r;
+}
+
+int data_store_put(data_store *s, const Sipc__Data__Record *r, Sipc__Data__PutResult *result,
+                   char *err, size_t errlen)
+{
+    size_t jlen;
+    int rc = attrs_json(s, r, &jlen, err, errlen);
+    if (rc != 0)
+        return rc;
+    sqlite3_bind_text(s->find, 1, (const char *)r->id.data, (int)r->id.len, SQLITE_STATIC);
+    int src = sqlite3_step(s->find);
+    if (src == SQLITE_ROW) {
+        int64_t rid = sqlite3_column_int64(s->find, 0);
+        const void *a = sqlite3_column_text(s->find, 2);
+        size_t alen = (size_t)sqlite3_column_bytes(s->find, 2);
+        const void *b = sqlite3_column_blob(s->find, 3);
+        size_t blen = (size_t)sqlite3_column_bytes(s->find, 3);
+        int same = sqlite3_column_int64(s->find, 1) == r->timestamp_ms && alen == jlen &&
+                   memcmp(a, s->json, jlen) == 0 && blen == r->body.len &&
+                   (blen == 0 || memcmp(b, r->body.data, blen) == 0);
+        done(s->find);
+        if (same) {
+            *result = SIPC__DATA__PUT_RESULT__UNCHANGED;
+            return 0;
+        }
+        sqlite3_bind_int64(s->update, 1, rid);
+        sqlite3_bind_int64(s->update, 2, r->timestamp_ms);
+        sqlite3_bind_text(s->update, 3, s->json, (int)jlen, SQLITE_STATIC);
+        sqlite3_bind_blob(s->update, 4, bytes_ptr(&r->body), (int)r->body.len, SQLITE_STATIC);
+        rc = step_done(s, s->update, "replace record", err, errlen);
+        if (rc == 0)
+            *result = SIPC__DATA__PUT_RESULT__REPLACED;
+        return rc;
+    }
+    if (src != SQLITE_DONE) {
+        rc = fail(s, src, "look up record", err, errlen);
+        done(s->find);
+        return rc;
+    }
+    done(s->find);
+    sqlite3_bind_text(s->insert, 1, (const char *)r->id.data, (int)r->id.len, SQLITE_STATIC);
+    sqlite3_bind_int64(s->insert, 2, r->timestamp_ms);
+    sqlite3_bind_text(s->insert, 3, s->json, (int)jlen, SQLITE_STATIC);
+    sqlite3_bind_blob(s->insert, 4, bytes_ptr(&r->body), (int)r->body.len, SQLITE_STATIC);
+    rc = step_done(s, s->insert, "insert record", err, errlen);
+    if (rc == 0)
+        *result = SIPC__DATA__PUT_RESULT__CREATED;
+    return rc;
+}
+
+int data_store_delete(data_store *s, const ProtobufCBinaryData *id, int *deleted, char *err,
+                      size_t errlen)
+{
+    sqlite3_bind_text(s->del, 1, (const char *)bytes_ptr(id), (int)id->len, SQLITE_STATIC);
+    int rc = step_done(s, s->del, "delete record", err, errlen);
+    if (rc == 0)
+        *deleted = sqlite3_changes(s->db) > 0;
+    return rc;
+}
+
+/* ----------------------------------------------------------------- reads */
+
+static int copy_bytes(ProtobufCBinaryData *dst, const void *src, size_t len)
+{
+    dst->len = len;
+    dst->data = NULL;
+    if (len == 0)
+        return 0;
+    dst->data = malloc(len);
+    if (!dst->data)
+        return SIPC_ENOMEM;
+    memcpy(dst->data, src, len);
+    return 0;
+}
+
+void data_store_record_free(Sipc__Data__Record *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_attributes; i++) {
+        if (!r->attributes[i])
+            continue;
+        free(r->attributes[i]->key.data);
+        free(r->attributes[i]->value.data);
+        free(r->attributes[i]);
+    }
+    free(r->attributes);
+    free(r->id.data);
+    free(r->body.data);
+    free(r);
+}
+
+/* A record from a row (rid, id, ts, body-or-NULL) of st, with its attributes. */
+static int row_record(data_store *s, sqlite3_stmt *st, Sipc__Data__Record **out, char *err,
+                      size_t errlen)
+{
+    Sipc__Data__Record *r = malloc(sizeof *r);
+    if (!r)
+        goto nomem;
+    sipc__data__record__init(r);
+    int64_t rid = sqlite3_column_int64(st, 0);
+    r->timestamp_ms = sqlite3_column_int64(st, 2);
+    if (copy_bytes(&r->id, sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1)) != 0 ||
+        copy_bytes(&r->body, sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3)) != 0)
+        goto nomem;
+    sqlite3_bind_int64(s->attrs, 1, rid);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(s->attrs)) == SQLITE_ROW) {
+        if (r->n_attributes == cap) {
+            cap = cap ? cap * 2 : 8;
+            Sipc__Data__Attribute **a = realloc(r->attributes, cap * sizeof *a);
+            if (!a)
+                goto nomem_attrs;
+            r->attributes = a;
+        }
+        Sipc__Data__Attribute *a = malloc(sizeof *a);
+        if (!a)
+            goto nomem_attrs;
+        sipc__data__attribute__init(a);
+        r->attributes[r->n_attributes++] = a;
+        if (copy_bytes(&a->key, sqlite3_column_text(s->attrs, 0),
+                       (size_t)sqlite3_column_bytes(s->attrs, 0)) != 0 ||
+            copy_bytes(&a->value, sqlite3_column_text(s->attrs, 1),
+                       (size_t)sqlite3_column_bytes(s->attrs, 1)) != 0)
+            goto nomem_attrs;
+    }
+    if (rc != SQLITE_DONE) {
+        rc = fail(s, rc, "read attributes", err, errlen);
+        done(s->attrs);
+        data_store_record_free(r);
+        return rc;
+    }
+    done(s->attrs);
+    *out = r;
+    return 0;
+nomem_attrs:
+    done(s->attrs);
+nomem:
+    data_store_record_free(r);
+    snprintf(err, errlen, "out of memory");
+    return SIPC_ENOMEM;
+}
+
+int data_store_get(data_store *s, const ProtobufCBinaryData *id, Sipc__Data__Record **out,
+                   char *err, size_t errlen)
+{
+    *out = NULL;
+    sqlite3_bind_text(s->get, 1, (const char *)bytes_ptr(id), (int)id->len, SQLITE_STATIC);
+    int rc = sqlite3_step(s->get);
+    int r = 0;
+    if (rc == SQLITE_ROW)
+        r = row_record(s, s->get, out, err, errlen);
+    else if (rc != SQLITE_DONE)
+        r = fail(s, rc, "read record", err, errlen);
+    done(s->get);
+    return r;
+}
+
+void data_store_list_free(Sipc__Data__ListResponse *out)
+{
+    for (size_t i = 0; i < out->n_records; i++)
+        data_store_record_free(out->records[i]);
+    free(out->records);
+    out->records = NULL;
+    out->n_records = 0;
+    if (out->next) {
+        free(out->next->id.data);
+        free(out->next);
+        out->next = NULL;
+    }
+}
+
+int data_store_list(data_store *s, const data_list_params *p, Sipc__Data__ListResponse *out,
+                    char *err, size_t errlen)
+{
+    sipc__data__list_response__init(out);
+    out->records = calloc(p->limit, sizeof *out->records);
+    if (!out->records) {
+        snprintf(err, errlen, "out of memory");
+        return SIPC_ENOMEM;
+    }
+    sqlite3_stmt *st = s->list;
+    sqlite3_bind_int64(st, 1, p->from_ms);
+    sqlite3_bind_int64(st, 2, p->to_ms > 0 ? p->to_ms : INT64_MAX);
+    sqlite3_bind_int64(st, 3, p->has_after ? p->after_ts : INT64_MIN);
+    sqlite3_bind_text(st, 4, (const char *)bytes_ptr(&p->after_id), (int)p->after_id.len,
+                      SQLITE_STATIC);
+    /* one more than the page, to know whether there is more */
+    sqlite3_bind_int64(st, 5, (int64_t)p->limit + 1);
+    sqlite3_bind_int(st, 6, p->include_body != 0);
+    size_t bytes = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t size = (size_t)sqlite3_column_bytes(st, 1) +
+                      (p->include_body ? (size_t)sqlite3_column_int64(st, 4) : 0);
+        if (out->n_records == p->limit || (out->n_records > 0 && bytes + size > p->max_bytes)) {
+            out->more = 1;
+            break;
+        }
+        Sipc__Data__Record *rec;
+        if ((r = row_record(s, st, &rec, err, errlen)) != 0)
+            break;
+        out->records[out->n_records++] = rec;
+        for (size_t i = 0; i < rec->n_attributes; i++)
+            size += rec->attributes[i]->key.len + rec->attributes[i]->value.len + 8;
+        bytes += size;
+    }
+    if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        r = fail(s, rc, "list records", err, errlen);
+    done(st);
+    if (r == 0 && out->more) {
+        const Sipc__Data__Record *last = out->records[out->n_records - 1];
+        out->next = malloc(sizeof *out->next);
+        if (out->next) {
+            sipc__data__list_cursor__init(out->next);
+            out->next->timestamp_ms = last->timestamp_ms;
+            if (copy_bytes(&out->next->id, last->id.data, last->id.len) != 0) {
+                free(out->next);
+                out->next = NULL;
+            }
+        }
+        if (!out->next) {
+            snprintf(err, errlen, "out of memory");
+            r = SIPC_ENOMEM;
+        }
+    }
+    if (r != 0)
+        data_store_list_free(out);
+    return r;
+}
+
+void data_hits_free(data_hits *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        free((char *)h->hits[i].id);
+    free(h->hits);
+    h->hits = NULL;
+    h->n = 0;
+}
+
+int data_store_search(data_store *s, const sipc_data_query *q, data_hits *out, char *err,
+                      size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int match = q->match && *q->match;
+    /* ?1 match, ?2 from, ?3 to, ?4 limit, then two per attribute */
+    size_t cap = 512 + q->nattrs * 128;
+    char *sql = malloc(cap);
+    out->hits = calloc(q->limit, sizeof *out->hits);
+    if (!sql || !out->hits) {
+        free(sql);
+        free(out->hits);
+        out->hits = NULL;
+        snprintf(err, errlen, "out of memory");
+        return SIPC_ENOMEM;
+    }
+    size_t n = (size_t)snprintf(
+        sql, cap, "%s",
+        match ? "SELECT r.id, r.ts, bm25(records_fts) FROM records_fts"
+                " JOIN records AS r ON r.rid = records_fts.rowid"
+                " WHERE records_fts MATCH ?1 AND r.ts >= ?2 AND r.ts < ?3"
+              : "SELECT r.id, r.ts, 0.0 FROM records AS r WHERE r.ts >= ?2 AND r.ts < ?3");
+    for (size_t i = 0; i < q->nattrs; i++)
+        n += (size_t)snprintf(sql + n, cap - n,
+                              " AND EXISTS (SELECT 1 FROM record_attrs AS a WHERE a.rid = r.rid"
+                              " AND a.key = ?%zu AND a.value = ?%zu)",
+                              5 + 2 * i, 6 + 2 * i);
+    snprintf(sql + n, cap - n, "%s LIMIT ?4",
+             match ? " ORDER BY 3, r.ts DESC, r.id" : " ORDER BY r.ts DESC, r.id");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    free(sql);
+    if (rc != SQLITE_OK) {
+        rc = fail(s, rc, "prepare search", err, errlen);
+        free(out->hits);
+        out->hits = NULL;
+        return rc;
+    }
+    if (match)
+        sqlite3_bind_text(st, 1, q->match, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, q->from_ms);
+    sqlite3_bind_int64(st, 3, q->to_ms > 0 ? q->to_ms : INT64_MAX);
+    sqlite3_bind_int64(st, 4, (int64_t)q->limit + 1);
+    for (size_t i = 0; i < q->nattrs; i++) {
+        sqlite3_bind_text(st, (int)(5 + 2 * i), q->attrs[i].key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, (int)(6 + 2 * i), q->attrs[i].value, -1, SQLITE_STATIC);
+    }
+    int r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n == q->limit) {
+            out->more = 1;
+            break;
+        }
+        char *id = strdup((const char *)sqlite3_column_text(st, 0));
+        if (!id) {
+            snprintf(err, errlen, "out of memory");
+            r = SIPC_ENOMEM;
+            break;
+        }
+        out->hits[out->n].id = id;
+        out->hits[out->n].timestamp_ms = sqlite3_column_int64(st, 1);
+        out->hits[out->n].rank = sqlite3_column_double(st, 2);
+        out->n++;
+    }
+    if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        /* Our SQL is fixed and tested, so a plain SQLITE_ERROR here is the
+         * caller's FTS5 expression ("fts5: syntax error near ..."). */
+        if ((rc & 0xff) == SQLITE_ERROR) {
+            snprintf(err, errlen, "bad query: %s", sqlite3_errmsg(s->db));
+            r = SIPC_EINVAL;
+        } else {
+            r = fail(s, rc, "search", err, errlen);
+        }
+    }
+    sqlite3_finalize(st);
+    if (r != 0)
+        data_hits_free(out);
+    return r;
+}

@@ -1,0 +1,94 @@
+/* data_store.h - the data service's SQLite database, synchronous: one
+ * data_store is one connection with its prepared statements, used by one
+ * thread at a time (a thread-pool worker; the service guarantees it).
+ *
+ * Schema (version 1, PRAGMA user_version):
+ *   records(rid INTEGER PRIMARY KEY, id TEXT UNIQUE, ts INTEGER, attributes TEXT, body BLOB)
+ *       attributes is a JSON array of [key, value] pairs in the order given;
+ *       rid is the stable integer key the FTS index refers to.
+ *   record_attrs(rid, seq, key, value)      one row per attribute, for filters
+ *   records_fts  FTS5(body, attributes), external content = records
+ * Triggers on records keep record_attrs and records_fts in step, inside the
+ * statement (so inside the transaction) that changes records. */
+#ifndef SIPC_DATA_STORE_H
+#define SIPC_DATA_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data.pb-c.h"
+#include "data_service.h"
+
+typedef struct data_store data_store;
+
+typedef enum {
+    DATA_STORE_WRITER, /* creates the schema; the only one that writes */
+    DATA_STORE_READER  /* PRAGMA query_only */
+} data_store_role;
+
+/* Opens path (the writer creates it and its schema). Returns 0 or a negative
+ * code with "PATH: reason" in err. */
+int data_store_open(data_store **out, const char *path, data_store_role role, sipc_data_sync sync,
+                    char *err, size_t errlen);
+/* Closes the connection (the last one to close checkpoints the WAL). */
+void data_store_close(data_store *s);
+
+/* ---------------------------------------------------------------- writes */
+
+/* BEGIN IMMEDIATE ... COMMIT around any number of groups. commit returns 0
+ * only when the transaction is durable per the sync setting; on failure it
+ * has rolled back. */
+int data_store_begin(data_store *s, char *err, size_t errlen);
+int data_store_commit(data_store *s, char *err, size_t errlen);
+void data_store_rollback(data_store *s);
+/* A group (SAVEPOINT) inside the transaction: group_end(s, 0) undoes every
+ * write since group_begin, group_end(s, 1) keeps them. So one failed request
+ * does not undo the others committed with it. */
+int data_store_group_begin(data_store *s, char *err, size_t errlen);
+void data_store_group_end(data_store *s, int keep);
+
+/* Inserts or replaces r (validated by the caller). *result: CREATED,
+ * UNCHANGED (same id, identical timestamp, attributes and body: nothing is
+ * written) or REPLACED. */
+int data_store_put(data_store *s, const Sipc__Data__Record *r, Sipc__Data__PutResult *result,
+                   char *err, size_t errlen);
+/* *deleted: 1 if a record with that id existed. */
+int data_store_delete(data_store *s, const ProtobufCBinaryData *id, int *deleted, char *err,
+                      size_t errlen);
+
+/* ----------------------------------------------------------------- reads */
+
+/* *out: a record allocated here (free with data_store_record_free), or NULL
+ * when there is none with that id. */
+int data_store_get(data_store *s, const ProtobufCBinaryData *id, Sipc__Data__Record **out,
+                   char *err, size_t errlen);
+void data_store_record_free(Sipc__Data__Record *r);
+
+typedef struct data_list_params {
+    int64_t from_ms, to_ms;   /* [from, to); to 0: no upper bound */
+    int has_after;            /* continue after (after_ts, after_id) */
+    int64_t after_ts;
+    ProtobufCBinaryData after_id;
+    size_t limit;             /* >= 1 */
+    size_t max_bytes;         /* stop early (more = 1) once the page holds this much */
+    int include_body;
+} data_list_params;
+
+/* Fills out->records, ->more and ->next (free with data_store_list_free). */
+int data_store_list(data_store *s, const data_list_params *p, Sipc__Data__ListResponse *out,
+                    char *err, size_t errlen);
+void data_store_list_free(Sipc__Data__ListResponse *out);
+
+typedef struct data_hits {
+    sipc_data_hit *hits; /* ids allocated here */
+    size_t n;
+    int more;
+} data_hits;
+
+/* Runs q (limit already resolved to >= 1). A malformed FTS5 query is
+ * SIPC_EINVAL with SQLite's reason. */
+int data_store_search(data_store *s, const sipc_data_query *q, data_hits *out, char *err,
+                      size_t errlen);
+void data_hits_free(data_hits *h);
+
+#endif

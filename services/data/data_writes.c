@@ -1,0 +1,264 @@
+/* data_writes.c - put, put_batch and delete: checked on the loop thread,
+ * queued, and written by the one write job.
+ *
+ * At most one write job runs at a time and it owns the writer connection.
+ * It takes every write queued so far and runs them in one transaction, each
+ * in its own savepoint (so a failing request does not undo the others), then
+ * commits; only after the commit are the requests answered. Writes arriving
+ * while it runs wait in the queue for the next job, which is how concurrent
+ * single puts end up sharing a commit (and its fsync with sync=full). */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data_service_impl.h"
+#include "data_validate.h"
+
+typedef enum { W_PUT, W_PUT_BATCH, W_DELETE } wop_kind;
+
+/* One queued write request. */
+typedef struct wop {
+    struct wop *next;
+    wop_kind kind;
+    sipc_request *req;
+    ProtobufCMessage *msg; /* the unpacked request */
+    size_t bytes;          /* its payload size, counted against max_queue */
+    int rc;
+    char err[256];
+    Sipc__Data__PutResult result;
+    uint32_t created, unchanged, replaced;
+    int deleted;
+} wop;
+
+/* -------------------------------------------------------------- writes */
+
+static void write_work(uv_work_t *w);
+static void write_after(uv_work_t *w, int status);
+
+/* Starts the write job when none runs and something waits. */
+static void kick_writer(sipc_data *d)
+{
+    if (d->writing || !d->qhead)
+        return;
+    d->writing = 1;
+    d->wops = d->qhead;
+    d->qhead = NULL;
+    d->qtail = &d->qhead;
+    d->qbytes = 0;
+    d->jobs++;
+    int r = uv_queue_work(d->loop, &d->wwork, write_work, write_after);
+    assert(r == 0);
+    (void)r;
+}
+
+static void enqueue(sipc_data *d, sipc_request *req, wop_kind kind, ProtobufCMessage *msg,
+                    size_t bytes)
+{
+    /* A write alone in the queue is always taken, whatever its size (the
+     * frame limit bounds it), so max_queue cannot starve a large batch. */
+    if (d->qhead && d->qbytes + bytes > d->o.max_queue) {
+        protobuf_c_message_free_unpacked(msg, NULL);
+        sipc_respond_error(req, SIPC_DATA_BUSY, "write queue is full, retry later");
+        return;
+    }
+    wop *op = calloc(1, sizeof *op);
+    if (!op) {
+        protobuf_c_message_free_unpacked(msg, NULL);
+        sipc_respond_error(req, SIPC_ENOMEM, "out of memory");
+        return;
+    }
+    op->kind = kind;
+    op->req = req;
+    op->msg = msg;
+    op->bytes = bytes;
+    *d->qtail = op;
+    d->qtail = &op->next;
+    d->qbytes += bytes;
+    kick_writer(d);
+}
+
+static int write_op(data_store *s, wop *op)
+{
+    int rc = 0;
+    switch (op->kind) {
+    case W_PUT:
+        return data_store_put(s, ((Sipc__Data__PutRequest *)op->msg)->record, &op->result, op->err,
+                              sizeof op->err);
+    case W_PUT_BATCH: {
+        const Sipc__Data__PutBatchRequest *b = (const Sipc__Data__PutBatchRequest *)op->msg;
+        for (size_t i = 0; i < b->n_records && rc == 0; i++) {
+            Sipc__Data__PutResult res = SIPC__DATA__PUT_RESULT__PUT_RESULT_UNSPECIFIED;
+            rc = data_store_put(s, b->records[i], &res, op->err, sizeof op->err);
+            op->created += res == SIPC__DATA__PUT_RESULT__CREATED;
+            op->unchanged += res == SIPC__DATA__PUT_RESULT__UNCHANGED;
+            op->replaced += res == SIPC__DATA__PUT_RESULT__REPLACED;
+        }
+        return rc;
+    }
+    case W_DELETE:
+        return data_store_delete(s, &((Sipc__Data__DeleteRequest *)op->msg)->id, &op->deleted,
+                                 op->err, sizeof op->err);
+    }
+    return SIPC_EINVAL;
+}
+
+/* Thread pool: every queued write in one transaction, one savepoint each. */
+static void write_work(uv_work_t *w)
+{
+    sipc_data *d = w->data;
+    char err[256];
+    int rc = data_store_begin(d->writer, err, sizeof err);
+    for (wop *op = d->wops; op && rc == 0; op = op->next) {
+        op->rc = data_store_group_begin(d->writer, op->err, sizeof op->err);
+        if (op->rc != 0)
+            continue;
+        op->rc = write_op(d->writer, op);
+        data_store_group_end(d->writer, op->rc == 0);
+    }
+    if (rc == 0)
+        rc = data_store_commit(d->writer, err, sizeof err);
+    if (rc != 0) {
+        /* nothing of this transaction is stored: say so to every request */
+        for (wop *op = d->wops; op; op = op->next) {
+            if (op->rc == 0) {
+                op->rc = rc;
+                snprintf(op->err, sizeof op->err, "%s", err);
+            }
+        }
+    }
+}
+
+static void answer_write(wop *op)
+{
+    if (op->rc != 0) {
+        sipc_respond_error(op->req, data_status_of(op->rc), op->err);
+        return;
+    }
+    switch (op->kind) {
+    case W_PUT: {
+        Sipc__Data__PutResponse m = SIPC__DATA__PUT_RESPONSE__INIT;
+        m.result = op->result;
+        data_respond_msg(op->req, &m.base);
+        break;
+    }
+    case W_PUT_BATCH: {
+        Sipc__Data__PutBatchResponse m = SIPC__DATA__PUT_BATCH_RESPONSE__INIT;
+        m.created = op->created;
+        m.unchanged = op->unchanged;
+        m.replaced = op->replaced;
+        data_respond_msg(op->req, &m.base);
+        break;
+    }
+    case W_DELETE: {
+        Sipc__Data__DeleteResponse m = SIPC__DATA__DELETE_RESPONSE__INIT;
+        m.deleted = op->deleted;
+        data_respond_msg(op->req, &m.base);
+        break;
+    }
+    }
+}
+
+/* Loop thread, after the commit (or its failure): answer, then start the
+ * next job for whatever arrived meanwhile. */
+static void write_after(uv_work_t *w, int status)
+{
+    sipc_data *d = w->data;
+    assert(status == 0); /* write jobs are never cancelled */
+    (void)status;
+    wop *op = d->wops;
+    d->wops = NULL;
+    while (op) {
+        wop *next = op->next;
+        answer_write(op);
+        protobuf_c_message_free_unpacked(op->msg, NULL);
+        free(op);
+        op = next;
+    }
+    d->writing = 0;
+    d->jobs--;
+    kick_writer(d);
+    data_maybe_finish(d);
+}
+
+void data_h_put(sipc_request *req, void *arg)
+{
+    sipc_data *d = arg;
+    if (data_refuse_closing(d, req))
+        return;
+    size_t len;
+    const uint8_t *p = sipc_request_data(req, &len);
+    Sipc__Data__PutRequest *m = sipc__data__put_request__unpack(NULL, len, p);
+    if (!m) {
+        data_bad_request(req, "PutRequest");
+        return;
+    }
+    char err[256];
+    int rc = data_validate_record(m->record, &d->o, err, sizeof err);
+    if (rc != 0) {
+        sipc__data__put_request__free_unpacked(m, NULL);
+        sipc_respond_error(req, data_validate_status(rc), err);
+        return;
+    }
+    enqueue(d, req, W_PUT, &m->base, len);
+}
+
+void data_h_put_batch(sipc_request *req, void *arg)
+{
+    sipc_data *d = arg;
+    if (data_refuse_closing(d, req))
+        return;
+    size_t len;
+    const uint8_t *p = sipc_request_data(req, &len);
+    Sipc__Data__PutBatchRequest *m = sipc__data__put_batch_request__unpack(NULL, len, p);
+    if (!m) {
+        data_bad_request(req, "PutBatchRequest");
+        return;
+    }
+    char err[320], why[256];
+    int status = 0;
+    if (m->n_records == 0) {
+        status = SIPC_DATA_INVALID;
+        snprintf(err, sizeof err, "batch has no records");
+    } else if (m->n_records > d->o.max_batch) {
+        status = SIPC_DATA_TOO_LARGE;
+        snprintf(err, sizeof err, "batch of %zu records exceeds the maximum of %zu", m->n_records,
+                 d->o.max_batch);
+    }
+    for (size_t i = 0; i < m->n_records && !status; i++) {
+        int rc = data_validate_record(m->records[i], &d->o, why, sizeof why);
+        if (rc != 0) {
+            status = data_validate_status(rc);
+            snprintf(err, sizeof err, "record %zu: %s (nothing of the batch was stored)", i, why);
+        }
+    }
+    if (status) {
+        sipc__data__put_batch_request__free_unpacked(m, NULL);
+        sipc_respond_error(req, status, err);
+        return;
+    }
+    enqueue(d, req, W_PUT_BATCH, &m->base, len);
+}
+
+void data_h_delete(sipc_request *req, void *arg)
+{
+    sipc_data *d = arg;
+    if (data_refuse_closing(d, req))
+        return;
+    size_t len;
+    const uint8_t *p = sipc_request_data(req, &len);
+    Sipc__Data__DeleteRequest *m = sipc__data__delete_request__unpack(NULL, len, p);
+    if (!m) {
+        data_bad_request(req, "DeleteRequest");
+        return;
+    }
+    char err[256];
+    int rc = data_validate_id(&m->id, &d->o, err, sizeof err);
+    if (rc != 0) {
+        sipc__data__delete_request__free_unpacked(m, NULL);
+        sipc_respond_error(req, data_validate_status(rc), err);
+        return;
+    }
+    enqueue(d, req, W_DELETE, &m->base, len);
+}
+

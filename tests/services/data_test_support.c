@@ -1,0 +1,168 @@
+/* data_test_support.c - see data_test_support.h. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "data_test_support.h"
+
+ProtobufCBinaryData bin(const char *s)
+{
+    ProtobufCBinaryData b = {strlen(s), (uint8_t *)s};
+    return b;
+}
+
+Sipc__Data__Record *mk(trec *t, const char *id, int64_t ts, const char *body, ...)
+{
+    memset(t, 0, sizeof *t);
+    sipc__data__record__init(&t->r);
+    t->r.id = bin(id);
+    t->r.timestamp_ms = ts;
+    t->r.body = bin(body);
+    va_list ap;
+    va_start(ap, body);
+    const char *k;
+    while ((k = va_arg(ap, const char *)) != NULL) {
+        size_t i = t->r.n_attributes++;
+        assert_true(i < 8);
+        sipc__data__attribute__init(&t->a[i]);
+        t->a[i].key = bin(k);
+        t->a[i].value = bin(va_arg(ap, const char *));
+        t->ap[i] = &t->a[i];
+    }
+    va_end(ap);
+    t->r.attributes = t->ap;
+    return &t->r;
+}
+
+static sipc_security *make_sec(sipc_tls_mode mode, const char *pem)
+{
+    sipc_security *sec = NULL;
+    char err[1024] = "";
+    int r = mode == SIPC_TLS_OFF ? sipc_security_plain(&sec)
+                                 : sipc_security_from_pem(&sec, mode, pem, NULL, err, sizeof err);
+    if (r != 0)
+        fprintf(stderr, "security: %s: %s\n", sipc_strerror(r), err);
+    assert_int_equal(r, 0);
+    return sec;
+}
+
+void dw_server(dw *w, sipc_tls_mode mode, const char *pem, const sipc_data_options *opts)
+{
+    w->home = tu_mkdtemp("dataservice");
+    assert_non_null(w->home);
+    snprintf(w->dir, sizeof w->dir, "%s/data", w->home);
+    char err[512] = "";
+    int rc = sipc_data_open(&w->d, &w->loop, w->dir, opts, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "sipc_data_open: %s\n", err);
+    assert_int_equal(rc, 0);
+    assert_int_equal(sipc_router_new(&w->router), 0);
+    assert_int_equal(sipc_data_register(w->d, w->router), 0);
+    sipc_options o;
+    sipc_options_init(&o);
+    o.node_id = "data-srv";
+    o.cluster = "test";
+    o.log = tu_log_sink;
+    o.log_arg = &w->slog;
+    w->ssec = make_sec(mode, pem);
+    assert_int_equal(sipc_ctx_new(&w->sctx, &w->loop, &o, w->ssec), 0);
+    assert_int_equal(
+        sipc_server_listen(&w->srv, w->sctx, "Data Service", "127.0.0.1", 0, w->router), 0);
+    w->port = sipc_server_port(w->srv);
+}
+
+void dw_client(dw *w, sipc_tls_mode mode, const char *pem)
+{
+    sipc_options o;
+    sipc_options_init(&o);
+    o.node_id = "data-cli";
+    o.cluster = "test";
+    o.log = tu_log_sink;
+    o.log_arg = &w->clog;
+    o.reconnect_min_ms = 20;
+    o.reconnect_max_ms = 200;
+    w->csec = make_sec(mode, pem);
+    assert_int_equal(sipc_ctx_new(&w->cctx, &w->loop, &o, w->csec), 0);
+    assert_int_equal(sipc_channel_open(&w->ch, w->cctx, "127.0.0.1", w->port, NULL), 0);
+}
+
+static void on_flag(void *arg)
+{
+    *(int *)arg = 1;
+}
+
+void dw_close(dw *w)
+{
+    if (w->cctx)
+        sipc_ctx_close(w->cctx, NULL, NULL);
+    /* the servers first, so no handler runs once the service is gone */
+    if (w->sctx)
+        sipc_ctx_close(w->sctx, NULL, NULL);
+    if (w->d) {
+        int closed = 0;
+        sipc_data_close(w->d, on_flag, &closed);
+        assert_true(tu_run_until(&w->loop, &closed, 10000));
+    }
+    assert_true(tu_drain(&w->loop, 10000));
+    w->cctx = w->sctx = NULL;
+    w->d = NULL;
+    sipc_router_free(w->router);
+    w->router = NULL;
+    if (w->ssec)
+        sipc_security_release(w->ssec);
+    if (w->csec)
+        sipc_security_release(w->csec);
+    w->ssec = w->csec = NULL;
+}
+
+void dw_free(dw *w)
+{
+    assert_int_equal(uv_loop_close(&w->loop), 0);
+    tu_log_free(&w->slog);
+    tu_log_free(&w->clog);
+    tu_rmdir(w->home);
+    free(w->home);
+    free(w);
+}
+
+void dw_on_result(int err, const sipc_reply *rep, void *arg)
+{
+    dw_result *r = arg;
+    r->done = 1;
+    r->err = err;
+    r->status = rep->status;
+    snprintf(r->message, sizeof r->message, "%s", rep->message);
+    r->data = malloc(rep->len + 1);
+    if (rep->len)
+        memcpy(r->data, rep->data, rep->len);
+    r->len = rep->len;
+}
+
+void dw_call_raw(dw *w, const char *method, const void *p, size_t len, dw_result *r)
+{
+    memset(r, 0, sizeof *r);
+    assert_int_equal(sipc_call(w->ch, SIPC_DATA_SERVICE, method, p, len, 10000, dw_on_result, r),
+                     0);
+    assert_true(tu_run_until(&w->loop, &r->done, 15000));
+}
+
+void dw_call(dw *w, const char *method, const ProtobufCMessage *m, dw_result *r)
+{
+    size_t n = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = malloc(n + 1);
+    protobuf_c_message_pack(m, buf);
+    dw_call_raw(w, method, buf, n, r);
+    free(buf);
+}
+
+void dw_result_free(dw_result *r)
+{
+    free(r->data);
+    r->data = NULL;
+}

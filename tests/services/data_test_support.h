@@ -1,0 +1,67 @@
+/* data_test_support.h - helpers for the data service tests: records built
+ * on the stack; a "world" (a data service behind a real sipc server and a
+ * client channel to it, on one loop over 127.0.0.1); calls that pack a
+ * request message and wait for the answer. */
+#ifndef SIPC_TEST_DATA_SUPPORT_H
+#define SIPC_TEST_DATA_SUPPORT_H
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "data.pb-c.h"
+#include "data_service.h"
+#include "testutil.h"
+
+/* A record on the stack with up to 8 attributes. */
+typedef struct trec {
+    Sipc__Data__Record r;
+    Sipc__Data__Attribute a[8];
+    Sipc__Data__Attribute *ap[8];
+} trec;
+
+/* s as bytes, without its NUL (s must outlive the result). */
+ProtobufCBinaryData bin(const char *s);
+/* Fills t and returns &t->r; the variadic part is attribute pairs
+ * "k1", "v1", "k2", "v2", ..., ended by NULL. */
+Sipc__Data__Record *mk(trec *t, const char *id, int64_t ts, const char *body, ...);
+
+typedef struct dw {
+    uv_loop_t loop;
+    char *home;     /* temp dir; the database is in home/data */
+    char dir[600];
+    sipc_security *ssec, *csec;
+    sipc_ctx *sctx, *cctx;
+    sipc_router *router;
+    sipc_server *srv;
+    sipc_channel *ch;
+    sipc_data *d;
+    int port;
+    tu_log slog, clog;
+} dw;
+
+/* Server side: home, data service (opts may be NULL), router, context,
+ * listener on 127.0.0.1:0. mode OFF or STRICT with pem. Asserts success. */
+void dw_server(dw *w, sipc_tls_mode mode, const char *pem, const sipc_data_options *opts);
+/* Client side: a channel to w->port. */
+void dw_client(dw *w, sipc_tls_mode mode, const char *pem);
+/* Closes the server context, then the data service, then the client; drains
+ * the loop and frees everything but the home directory (dw_free removes it). */
+void dw_close(dw *w);
+void dw_free(dw *w);
+
+typedef struct dw_result {
+    int done;
+    int err;
+    int status;
+    char message[600];
+    uint8_t *data; /* the answer, malloc'd */
+    size_t len;
+} dw_result;
+
+void dw_on_result(int err, const sipc_reply *rep, void *arg);
+/* Calls data.<method> with raw bytes and runs the loop until it completes. */
+void dw_call_raw(dw *w, const char *method, const void *p, size_t len, dw_result *r);
+/* The same with a message packed first. */
+void dw_call(dw *w, const char *method, const ProtobufCMessage *m, dw_result *r);
+void dw_result_free(dw_result *r);
+
+#endif

@@ -1,0 +1,687 @@
+/* test_data_store.c - the data service's storage and checks without a
+ * network: UTF-8 and record validation, put/get/delete/list on a real SQLite
+ * database, idempotent and replacing puts, savepoint groups (batch
+ * atomicity), pagination, the FTS5 index kept in step, search with attribute
+ * filters and time ranges, and sipc_data_search on a loop. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "data_store.h"
+#include "data_test_support.h"
+#include "data_validate.h"
+
+/* ------------------------------------------------------------ helpers */
+
+typedef struct fixture {
+    char *dir;
+    char path[600];
+    data_store *w;
+    sipc_data_options o;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->dir = tu_mkdtemp("datastore");
+    snprintf(f->path, sizeof f->path, "%s/records.db", f->dir);
+    sipc_data_options_init(&f->o);
+    char err[512] = "";
+    int rc = data_store_open(&f->w, f->path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                             sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "open: %s\n", err);
+    assert_int_equal(rc, 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    data_store_close(f->w);
+    tu_rmdir(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Puts records in one transaction; returns the results in res (may be NULL). */
+static void put_all(data_store *s, Sipc__Data__Record **recs, size_t n, Sipc__Data__PutResult *res)
+{
+    char err[512] = "";
+    assert_int_equal(data_store_begin(s, err, sizeof err), 0);
+    for (size_t i = 0; i < n; i++) {
+        Sipc__Data__PutResult r;
+        int rc = data_store_put(s, recs[i], &r, err, sizeof err);
+        if (rc != 0)
+            fprintf(stderr, "put: %s\n", err);
+        assert_int_equal(rc, 0);
+        if (res)
+            res[i] = r;
+    }
+    assert_int_equal(data_store_commit(s, err, sizeof err), 0);
+}
+
+static void put1(data_store *s, Sipc__Data__Record *r, Sipc__Data__PutResult *res)
+{
+    put_all(s, &r, 1, res);
+}
+
+static Sipc__Data__Record *get(data_store *s, const char *id)
+{
+    char err[512];
+    ProtobufCBinaryData b = bin(id);
+    Sipc__Data__Record *r = NULL;
+    assert_int_equal(data_store_get(s, &b, &r, err, sizeof err), 0);
+    return r;
+}
+
+static int64_t count(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* FTS5's own check that the index matches the content table. */
+static void fts_consistent(const char *path)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    int rc = sqlite3_exec(db, "INSERT INTO records_fts(records_fts) VALUES('integrity-check')",
+                          NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "integrity-check: %s\n", sqlite3_errmsg(db));
+    assert_int_equal(rc, SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static size_t search(data_store *s, const char *match, const sipc_data_attr *attrs, size_t nattrs,
+                     int64_t from, int64_t to, size_t limit, data_hits *h)
+{
+    sipc_data_query q = {.match = match, .attrs = attrs, .nattrs = nattrs, .from_ms = from,
+                         .to_ms = to, .limit = limit};
+    char err[512] = "";
+    int rc = data_store_search(s, &q, h, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "search: %s\n", err);
+    assert_int_equal(rc, 0);
+    return h->n;
+}
+
+/* ---------------------------------------------------------- validation */
+
+static void t_utf8(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        size_t n;
+        int ok;
+    } cases[] = {
+        {"", 0, 1},
+        {"plain ascii", 11, 1},
+        {"caf\xc3\xa9", 5, 1},
+        {"\xe2\x82\xac", 3, 1},         /* euro sign */
+        {"\xf0\x9f\x98\x80", 4, 1},     /* U+1F600 */
+        {"\xf4\x8f\xbf\xbf", 4, 1},     /* U+10FFFF */
+        {"a\0b", 3, 0},                 /* U+0000 */
+        {"\xc0\x80", 2, 0},             /* overlong NUL */
+        {"\xe0\x80\xaf", 3, 0},         /* overlong '/' */
+        {"\xed\xa0\x80", 3, 0},         /* surrogate */
+        {"\xf4\x90\x80\x80", 4, 0},     /* above U+10FFFF */
+        {"\xc3", 1, 0},                 /* truncated */
+        {"\xe2\x82", 2, 0},             /* truncated */
+        {"\x80", 1, 0},                 /* lone continuation */
+        {"\xff", 1, 0},
+        {"ok\xc3\x28", 4, 0},           /* bad continuation */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (data_utf8_valid((const uint8_t *)cases[i].s, cases[i].n) != cases[i].ok)
+            fail_msg("case %zu", i);
+    }
+}
+
+static void t_validate_record(void **state)
+{
+    (void)state;
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.max_body = 16;
+    o.max_attributes = 2;
+    o.max_key = 4;
+    o.max_value = 5;
+    o.max_id = 8;
+    char err[256];
+    trec t;
+    assert_int_equal(data_validate_record(mk(&t, "id1", 1, "body", "k", "v", NULL), &o, err,
+                                          sizeof err),
+                     0);
+    assert_int_equal(data_validate_record(NULL, &o, err, sizeof err), SIPC_EINVAL);
+    assert_string_equal(err, "record is missing");
+    assert_int_equal(data_validate_record(mk(&t, "", 1, "", NULL), &o, err, sizeof err),
+                     SIPC_EINVAL);
+    assert_string_equal(err, "id is empty");
+    assert_int_equal(data_validate_record(mk(&t, "123456789", 1, "", NULL), &o, err, sizeof err),
+                     SIPC_ETOOBIG);
+    assert_non_null(strstr(err, "id of 9 bytes exceeds the maximum of 8"));
+    assert_int_equal(data_validate_record(mk(&t, "a\xff", 1, "", NULL), &o, err, sizeof err),
+                     SIPC_EINVAL);
+    assert_non_null(strstr(err, "id is not valid UTF-8"));
+    assert_int_equal(data_validate_record(mk(&t, "a", -1, "", NULL), &o, err, sizeof err),
+                     SIPC_EINVAL);
+    assert_non_null(strstr(err, "timestamp_ms -1 is outside"));
+    assert_int_equal(data_validate_record(mk(&t, "a", DATA_MAX_TIMESTAMP_MS + 1, "", NULL), &o,
+                                          err, sizeof err),
+                     SIPC_EINVAL);
+    assert_int_equal(data_validate_record(mk(&t, "a", DATA_MAX_TIMESTAMP_MS, "", NULL), &o, err,
+                                          sizeof err),
+                     0);
+    assert_int_equal(data_validate_record(mk(&t, "a", 1, "12345678901234567", NULL), &o, err,
+                                          sizeof err),
+                     SIPC_ETOOBIG);
+    assert_non_null(strstr(err, "body of 17 bytes exceeds the maximum of 16"));
+    assert_int_equal(data_validate_record(mk(&t, "a", 1, "", "k", "v", "k", "v", "k", "v", NULL),
+                                          &o, err, sizeof err),
+                     SIPC_ETOOBIG);
+    assert_non_null(strstr(err, "3 attributes exceed the maximum of 2"));
+    assert_int_equal(data_validate_record(mk(&t, "a", 1, "", "k", "v", "", "v", NULL), &o, err,
+                                          sizeof err),
+                     SIPC_EINVAL);
+    assert_string_equal(err, "attribute 1: key is empty");
+    assert_int_equal(data_validate_record(mk(&t, "a", 1, "", "kkkkk", "v", NULL), &o, err,
+                                          sizeof err),
+                     SIPC_ETOOBIG);
+    assert_int_equal(data_validate_record(mk(&t, "a", 1, "", "k", "vvvvvv", NULL), &o, err,
+                                          sizeof err),
+                     SIPC_ETOOBIG);
+    assert_non_null(strstr(err, "attribute 0: value of 6 bytes"));
+    assert_int_equal(data_validate_record(mk(&t, "a", 1, "", "k\xc0\x80", "v", NULL), &o, err,
+                                          sizeof err),
+                     SIPC_EINVAL);
+    assert_non_null(strstr(err, "attribute 0: key is not valid UTF-8"));
+    assert_int_equal(data_validate_record(mk(&t, "a", 1, "", "k", "\xed\xa0\x80", NULL), &o, err,
+                                          sizeof err),
+                     SIPC_EINVAL);
+    assert_int_equal(data_validate_status(SIPC_ETOOBIG), SIPC_DATA_TOO_LARGE);
+    assert_int_equal(data_validate_status(SIPC_EINVAL), SIPC_DATA_INVALID);
+}
+
+/* ------------------------------------------------------------- storage */
+
+static void t_put_get_delete(void **state)
+{
+    fixture *f = *state;
+    trec t;
+    Sipc__Data__PutResult res;
+    /* quotes, backslashes and control characters survive the JSON column */
+    put1(f->w, mk(&t, "s-1", 1700000000123, "GET /cart", "url", "/cart?a=\"1\"\\x", "tab",
+                  "a\tb\n", "empty", "", NULL),
+         &res);
+    assert_int_equal(res, SIPC__DATA__PUT_RESULT__CREATED);
+    Sipc__Data__Record *r = get(f->w, "s-1");
+    assert_non_null(r);
+    assert_int_equal(r->id.len, 3);
+    assert_memory_equal(r->id.data, "s-1", 3);
+    assert_int_equal(r->timestamp_ms, 1700000000123);
+    assert_int_equal(r->body.len, 9);
+    assert_memory_equal(r->body.data, "GET /cart", 9);
+    assert_int_equal(r->n_attributes, 3);
+    assert_memory_equal(r->attributes[0]->key.data, "url", 3);
+    assert_int_equal(r->attributes[0]->value.len, strlen("/cart?a=\"1\"\\x"));
+    assert_memory_equal(r->attributes[0]->value.data, "/cart?a=\"1\"\\x", 13);
+    assert_memory_equal(r->attributes[1]->value.data, "a\tb\n", 4);
+    assert_int_equal(r->attributes[2]->value.len, 0);
+    data_store_record_free(r);
+
+    assert_null(get(f->w, "nope"));
+
+    char err[256];
+    int deleted = -1;
+    ProtobufCBinaryData id = bin("s-1");
+    assert_int_equal(data_store_begin(f->w, err, sizeof err), 0);
+    assert_int_equal(data_store_delete(f->w, &id, &deleted, err, sizeof err), 0);
+    assert_int_equal(deleted, 1);
+    assert_int_equal(data_store_delete(f->w, &id, &deleted, err, sizeof err), 0);
+    assert_int_equal(deleted, 0);
+    assert_int_equal(data_store_commit(f->w, err, sizeof err), 0);
+    assert_null(get(f->w, "s-1"));
+    assert_int_equal(count(f->path, "SELECT count(*) FROM record_attrs"), 0);
+    fts_consistent(f->path);
+}
+
+static void t_binary_body(void **state)
+{
+    fixture *f = *state;
+    uint8_t body[4096];
+    for (size_t i = 0; i < sizeof body; i++)
+        body[i] = (uint8_t)(i * 97 + 13); /* NULs and invalid UTF-8 included */
+    trec t;
+    mk(&t, "bin", 5, "", NULL);
+    t.r.body.data = body;
+    t.r.body.len = sizeof body;
+    put1(f->w, &t.r, NULL);
+    Sipc__Data__Record *r = get(f->w, "bin");
+    assert_non_null(r);
+    assert_int_equal(r->body.len, sizeof body);
+    assert_memory_equal(r->body.data, body, sizeof body);
+    data_store_record_free(r);
+    /* an empty body (NULL pointer in protobuf-c) is stored as empty, not NULL */
+    put1(f->w, mk(&t, "nobody", 6, "", NULL), NULL);
+    t.r.body.data = NULL;
+    r = get(f->w, "nobody");
+    assert_non_null(r);
+    assert_int_equal(r->body.len, 0);
+    data_store_record_free(r);
+    fts_consistent(f->path);
+}
+
+static void t_idempotent_and_replace(void **state)
+{
+    fixture *f = *state;
+    trec t;
+    Sipc__Data__PutResult res;
+    put1(f->w, mk(&t, "dup", 10, "alpha words", "k", "v", NULL), &res);
+    assert_int_equal(res, SIPC__DATA__PUT_RESULT__CREATED);
+    /* the at-least-once re-send: identical, nothing written */
+    put1(f->w, mk(&t, "dup", 10, "alpha words", "k", "v", NULL), &res);
+    assert_int_equal(res, SIPC__DATA__PUT_RESULT__UNCHANGED);
+    assert_int_equal(count(f->path, "SELECT count(*) FROM records"), 1);
+    /* any difference (body, timestamp, attributes) replaces */
+    put1(f->w, mk(&t, "dup", 10, "bravo words", "k", "v", NULL), &res);
+    assert_int_equal(res, SIPC__DATA__PUT_RESULT__REPLACED);
+    put1(f->w, mk(&t, "dup", 11, "bravo words", "k", "v", NULL), &res);
+    assert_int_equal(res, SIPC__DATA__PUT_RESULT__REPLACED);
+    put1(f->w, mk(&t, "dup", 11, "bravo words", "k", "w", NULL), &res);
+    assert_int_equal(res, SIPC__DATA__PUT_RESULT__REPLACED);
+    put1(f->w, mk(&t, "dup", 11, "bravo words", "k", "w", NULL), &res);
+    assert_int_equal(res, SIPC__DATA__PUT_RESULT__UNCHANGED);
+    assert_int_equal(count(f->path, "SELECT count(*) FROM records"), 1);
+    assert_int_equal(count(f->path, "SELECT count(*) FROM record_attrs"), 1);
+    Sipc__Data__Record *r = get(f->w, "dup");
+    assert_int_equal(r->timestamp_ms, 11);
+    assert_memory_equal(r->body.data, "bravo", 5);
+    assert_memory_equal(r->attributes[0]->value.data, "w", 1);
+    data_store_record_free(r);
+    /* the index follows the replacement: the old words are gone */
+    data_hits h;
+    assert_int_equal(search(f->w, "alpha", NULL, 0, 0, 0, 10, &h), 0);
+    data_hits_free(&h);
+    assert_int_equal(search(f->w, "bravo", NULL, 0, 0, 0, 10, &h), 1);
+    data_hits_free(&h);
+    sipc_data_attr old = {"k", "v"}, cur = {"k", "w"};
+    assert_int_equal(search(f->w, NULL, &old, 1, 0, 0, 10, &h), 0);
+    data_hits_free(&h);
+    assert_int_equal(search(f->w, NULL, &cur, 1, 0, 0, 10, &h), 1);
+    data_hits_free(&h);
+    fts_consistent(f->path);
+}
+
+static void t_groups_are_atomic(void **state)
+{
+    fixture *f = *state;
+    char err[256];
+    trec a, b, c;
+    Sipc__Data__PutResult res;
+    assert_int_equal(data_store_begin(f->w, err, sizeof err), 0);
+    /* a batch that fails half way: its group is undone */
+    assert_int_equal(data_store_group_begin(f->w, err, sizeof err), 0);
+    assert_int_equal(data_store_put(f->w, mk(&a, "ga", 1, "one", NULL), &res, err, sizeof err), 0);
+    assert_int_equal(data_store_put(f->w, mk(&b, "gb", 2, "two", NULL), &res, err, sizeof err), 0);
+    data_store_group_end(f->w, 0);
+    /* the next request in the same transaction is kept */
+    assert_int_equal(data_store_group_begin(f->w, err, sizeof err), 0);
+    assert_int_equal(data_store_put(f->w, mk(&c, "gc", 3, "three", NULL), &res, err, sizeof err),
+                     0);
+    data_store_group_end(f->w, 1);
+    assert_int_equal(data_store_commit(f->w, err, sizeof err), 0);
+    assert_null(get(f->w, "ga"));
+    assert_null(get(f->w, "gb"));
+    Sipc__Data__Record *r = get(f->w, "gc");
+    assert_non_null(r);
+    data_store_record_free(r);
+
+    /* a rolled back transaction leaves nothing */
+    assert_int_equal(data_store_begin(f->w, err, sizeof err), 0);
+    assert_int_equal(data_store_put(f->w, mk(&a, "gd", 4, "four", NULL), &res, err, sizeof err),
+                     0);
+    data_store_rollback(f->w);
+    assert_null(get(f->w, "gd"));
+    assert_int_equal(count(f->path, "SELECT count(*) FROM records"), 1);
+    fts_consistent(f->path);
+}
+
+static void t_list_pages(void **state)
+{
+    fixture *f = *state;
+    enum { N = 25 };
+    trec t[N];
+    Sipc__Data__Record *recs[N];
+    char ids[N][16];
+    for (int i = 0; i < N; i++) {
+        /* timestamps repeat (i / 3) so the id breaks ties */
+        snprintf(ids[i], sizeof ids[i], "r%02d", N - 1 - i);
+        recs[i] = mk(&t[i], ids[i], 1000 + i / 3, "body text", "n", ids[i], NULL);
+    }
+    put_all(f->w, recs, N, NULL);
+
+    data_list_params p = {.from_ms = 0, .to_ms = 0, .limit = 10, .max_bytes = 1 << 20,
+                          .include_body = 1};
+    Sipc__Data__ListResponse page;
+    char err[256];
+    int seen = 0, pages = 0;
+    int64_t last_ts = -1;
+    char last_id[16] = "";
+    for (;;) {
+        assert_int_equal(data_store_list(f->w, &p, &page, err, sizeof err), 0);
+        pages++;
+        for (size_t i = 0; i < page.n_records; i++) {
+            Sipc__Data__Record *r = page.records[i];
+            char id[16];
+            snprintf(id, sizeof id, "%.*s", (int)r->id.len, (const char *)r->id.data);
+            /* strictly increasing (ts, id) */
+            assert_true(r->timestamp_ms > last_ts ||
+                        (r->timestamp_ms == last_ts && strcmp(id, last_id) > 0));
+            last_ts = r->timestamp_ms;
+            snprintf(last_id, sizeof last_id, "%s", id);
+            assert_int_equal(r->body.len, 9);
+            assert_int_equal(r->n_attributes, 1);
+            seen++;
+        }
+        if (!page.more) {
+            assert_null(page.next);
+            data_store_list_free(&page);
+            break;
+        }
+        assert_non_null(page.next);
+        static uint8_t cur[16];
+        memcpy(cur, page.next->id.data, page.next->id.len);
+        p.has_after = 1;
+        p.after_ts = page.next->timestamp_ms;
+        p.after_id.data = cur;
+        p.after_id.len = page.next->id.len;
+        data_store_list_free(&page);
+    }
+    assert_int_equal(seen, N);
+    assert_int_equal(pages, 3);
+
+    /* a time range: [1002, 1004) holds i = 6..11 */
+    data_list_params r = {.from_ms = 1002, .to_ms = 1004, .limit = 100, .max_bytes = 1 << 20};
+    assert_int_equal(data_store_list(f->w, &r, &page, err, sizeof err), 0);
+    assert_int_equal(page.n_records, 6);
+    assert_int_equal(page.more, 0);
+    assert_int_equal(page.records[0]->timestamp_ms, 1002);
+    assert_int_equal(page.records[0]->body.len, 0); /* include_body off */
+    data_store_list_free(&page);
+
+    /* the byte cap ends a page early, never with zero records */
+    data_list_params c = {.from_ms = 0, .limit = 100, .max_bytes = 1, .include_body = 1};
+    assert_int_equal(data_store_list(f->w, &c, &page, err, sizeof err), 0);
+    assert_int_equal(page.n_records, 1);
+    assert_int_equal(page.more, 1);
+    assert_non_null(page.next);
+    data_store_list_free(&page);
+}
+
+static void t_search(void **state)
+{
+    fixture *f = *state;
+    trec t[6];
+    Sipc__Data__Record *recs[] = {
+        mk(&t[0], "a", 100, "checkout failed: payment declined", "browser", "firefox", "app",
+           "shop", NULL),
+        mk(&t[1], "b", 200, "checkout ok", "browser", "chrome", "app", "shop", NULL),
+        mk(&t[2], "c", 300, "checkout failed checkout failed again", "browser", "firefox", "app",
+           "shop", NULL),
+        mk(&t[3], "d", 400, "login page", "browser", "firefox", NULL),
+        mk(&t[4], "e", 500, "checkout failed late", "browser", "firefox", "app", "shop", NULL),
+        mk(&t[5], "f", 600, "payment page", "browser", "safari", NULL),
+    };
+    put_all(f->w, recs, 6, NULL);
+    data_hits h;
+    sipc_data_attr ff[] = {{"browser", "firefox"}, {"app", "shop"}};
+
+    /* text, one attribute, time range [100, 500): a, c; c says it twice so ranks first */
+    assert_int_equal(search(f->w, "checkout AND failed", ff, 1, 100, 500, 10, &h), 2);
+    assert_string_equal(h.hits[0].id, "c");
+    assert_string_equal(h.hits[1].id, "a");
+    assert_true(h.hits[0].rank <= h.hits[1].rank);
+    assert_int_equal(h.hits[0].timestamp_ms, 300);
+    assert_int_equal(h.more, 0);
+    data_hits_free(&h);
+    /* both attributes must match; without the range e comes too */
+    assert_int_equal(search(f->w, "checkout", ff, 2, 0, 0, 10, &h), 3);
+    data_hits_free(&h);
+    /* limit and more */
+    assert_int_equal(search(f->w, "checkout", NULL, 0, 0, 0, 2, &h), 2);
+    assert_int_equal(h.more, 1);
+    data_hits_free(&h);
+    /* attributes only, newest first */
+    assert_int_equal(search(f->w, NULL, ff, 1, 0, 0, 10, &h), 4);
+    assert_string_equal(h.hits[0].id, "e");
+    assert_string_equal(h.hits[3].id, "a");
+    assert_true(h.hits[0].rank == 0.0);
+    data_hits_free(&h);
+    /* the attributes column is indexed too; prefix queries work */
+    assert_int_equal(search(f->w, "attributes:safari", NULL, 0, 0, 0, 10, &h), 1);
+    assert_string_equal(h.hits[0].id, "f");
+    data_hits_free(&h);
+    assert_int_equal(search(f->w, "pay*", NULL, 0, 0, 0, 10, &h), 2);
+    data_hits_free(&h);
+    /* no match at all */
+    sipc_data_attr nope = {"browser", "lynx"};
+    assert_int_equal(search(f->w, "checkout", &nope, 1, 0, 0, 10, &h), 0);
+    data_hits_free(&h);
+    /* a malformed query is the caller's error, with SQLite's reason */
+    sipc_data_query q = {.match = "checkout AND (", .limit = 10};
+    char err[256] = "";
+    assert_int_equal(data_store_search(f->w, &q, &h, err, sizeof err), SIPC_EINVAL);
+    assert_non_null(strstr(err, "bad query"));
+    assert_null(h.hits);
+    q.match = "nosuchcolumn:x";
+    assert_int_equal(data_store_search(f->w, &q, &h, err, sizeof err), SIPC_EINVAL);
+}
+
+static void t_reader_and_schema(void **state)
+{
+    fixture *f = *state;
+    char err[512];
+    data_store *rd = NULL;
+    assert_int_equal(data_store_open(&rd, f->path, DATA_STORE_READER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    trec t;
+    put1(f->w, mk(&t, "seen", 1, "x", NULL), NULL);
+    Sipc__Data__Record *r = get(rd, "seen");
+    assert_non_null(r); /* a commit is visible to other connections at once */
+    data_store_record_free(r);
+    data_store_close(rd);
+
+    assert_int_equal(count(f->path, "SELECT count(*) FROM pragma_journal_mode WHERE "
+                                    "journal_mode = 'wal'"),
+                     1);
+    assert_int_equal(count(f->path, "PRAGMA user_version"), 1);
+    /* reopening an existing database keeps its data */
+    data_store_close(f->w);
+    f->w = NULL;
+    assert_int_equal(data_store_open(&f->w, f->path, DATA_STORE_WRITER, SIPC_DATA_SYNC_FULL, err,
+                                     sizeof err),
+                     0);
+    r = get(f->w, "seen");
+    assert_non_null(r);
+    data_store_record_free(r);
+    /* a database from a newer program is refused, not touched */
+    data_store_close(f->w);
+    f->w = NULL;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 7", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(data_store_open(&f->w, f->path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     SIPC_ECONFIG);
+    assert_non_null(strstr(err, "schema version 7 is newer"));
+    assert_null(f->w);
+    /* a reader on a missing file fails with the path */
+    char missing[700];
+    snprintf(missing, sizeof missing, "%s/none.db", f->dir);
+    assert_int_not_equal(data_store_open(&rd, missing, DATA_STORE_READER, SIPC_DATA_SYNC_NORMAL,
+                                         err, sizeof err),
+                         0);
+    assert_non_null(strstr(err, "none.db"));
+}
+
+
+/* ------------------------------------------------- sipc_data on a loop */
+
+typedef struct sres {
+    int done, err, more;
+    char message[256];
+    char ids[8][16];
+    size_t n;
+} sres;
+
+static void on_search(int err, const char *message, const sipc_data_hit *hits, size_t n,
+                      int more, void *arg)
+{
+    sres *r = arg;
+    r->done = 1;
+    r->err = err;
+    r->more = more;
+    r->n = n;
+    snprintf(r->message, sizeof r->message, "%s", message);
+    for (size_t i = 0; i < n && i < 8; i++)
+        snprintf(r->ids[i], sizeof r->ids[i], "%s", hits[i].id);
+}
+
+static void on_closed(void *arg)
+{
+    *(int *)arg = 1;
+}
+
+static void t_service_open_and_search(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("datasvc");
+    char dir[600], path[700], err[512] = "";
+    snprintf(dir, sizeof dir, "%s/nested/data", home);
+    snprintf(path, sizeof path, "%s/records.db", dir);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data *d = NULL;
+    int rc = sipc_data_open(&d, &loop, dir, NULL, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "open: %s\n", err);
+    assert_int_equal(rc, 0);
+    struct stat st;
+    assert_int_equal(stat(dir, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+
+    /* records written by another connection, as the writer job would */
+    data_store *w;
+    assert_int_equal(data_store_open(&w, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    trec t[3];
+    Sipc__Data__Record *recs[] = {
+        mk(&t[0], "x1", 10, "timeout in checkout", "browser", "firefox", NULL),
+        mk(&t[1], "x2", 20, "timeout in login", "browser", "chrome", NULL),
+        mk(&t[2], "x3", 30, "timeout in checkout", "browser", "firefox", NULL),
+    };
+    put_all(w, recs, 3, NULL);
+    data_store_close(w);
+
+    sipc_data_attr ff = {"browser", "firefox"};
+    sipc_data_query q = {.match = "timeout", .attrs = &ff, .nattrs = 1, .from_ms = 0, .to_ms = 25};
+    sres r = {0};
+    assert_int_equal(sipc_data_search(d, &q, on_search, &r, err, sizeof err), 0);
+    assert_true(tu_run_until(&loop, &r.done, 5000));
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.ids[0], "x1");
+
+    /* several at once share the reader pool */
+    sres many[6];
+    memset(many, 0, sizeof many);
+    q.to_ms = 0;
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(sipc_data_search(d, &q, on_search, &many[i], err, sizeof err), 0);
+    for (int i = 0; i < 6; i++) {
+        assert_true(tu_run_until(&loop, &many[i].done, 5000));
+        assert_int_equal(many[i].n, 2);
+    }
+
+    /* a bad expression comes back through the callback */
+    sipc_data_query bad = {.match = "\"unterminated"};
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sipc_data_search(d, &bad, on_search, &r, err, sizeof err), 0);
+    assert_true(tu_run_until(&loop, &r.done, 5000));
+    assert_int_equal(r.err, SIPC_EINVAL);
+    assert_non_null(strstr(r.message, "bad query"));
+
+    /* limits and bad input are refused at once, without a callback */
+    sipc_data_query big = {.limit = 100000};
+    assert_int_equal(sipc_data_search(d, &big, on_search, &r, err, sizeof err), SIPC_ETOOBIG);
+    assert_non_null(strstr(err, "limit 100000 exceeds the maximum of 1000"));
+    sipc_data_query range = {.from_ms = 50, .to_ms = 40};
+    assert_int_equal(sipc_data_search(d, &range, on_search, &r, err, sizeof err), SIPC_EINVAL);
+    sipc_data_attr badattr = {"browser", "\xff"};
+    sipc_data_query qa = {.attrs = &badattr, .nattrs = 1};
+    assert_int_equal(sipc_data_search(d, &qa, on_search, &r, err, sizeof err), SIPC_EINVAL);
+    sipc_data_query qm = {.match = "caf\xc3"};
+    assert_int_equal(sipc_data_search(d, &qm, on_search, &r, err, sizeof err), SIPC_EINVAL);
+
+    /* a search in flight when close is called still completes, then close */
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sipc_data_search(d, &q, on_search, &r, err, sizeof err), 0);
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_int_equal(sipc_data_search(d, &q, on_search, &r, err, sizeof err), SIPC_ECLOSING);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    assert_int_equal(r.done, 1);
+    assert_int_equal(r.n, 2);
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+
+    /* a file where the directory should be */
+    char file[700];
+    snprintf(file, sizeof file, "%s/plainfile", home);
+    FILE *fp = fopen(file, "w");
+    fclose(fp);
+    assert_int_not_equal(sipc_data_open(&d, &loop, file, NULL, err, sizeof err), 0);
+    assert_non_null(strstr(err, "plainfile"));
+    tu_rmdir(home);
+    free(home);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_utf8),
+        cmocka_unit_test(t_validate_record),
+        cmocka_unit_test_setup_teardown(t_put_get_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_binary_body, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_idempotent_and_replace, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_groups_are_atomic, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_list_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_search, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_reader_and_schema, setup, teardown),
+        cmocka_unit_test(t_service_open_and_search),
+    };
+    return cmocka_run_group_tests_name("data store", tests, NULL, NULL);
+}

@@ -1,0 +1,184 @@
+/* client.c - sipcctl's client of one node: see sipcctl.h. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "sipcctl.h"
+
+int ctl_exit_code(int err)
+{
+    switch (sipc_err_classify(err)) {
+    case SIPC_CLASS_NONE:
+        return 0;
+    case SIPC_CLASS_USAGE:
+        return EX_CONFIG;
+    case SIPC_CLASS_IO:
+        return EX_UNAVAILABLE;
+    case SIPC_CLASS_TLS:
+    case SIPC_CLASS_AUTH:
+        return EX_NOPERM;
+    case SIPC_CLASS_PROTOCOL:
+        return EX_PROTOCOL;
+    case SIPC_CLASS_CALL:
+        return err == SIPC_ETIMEDOUT ? EX_UNAVAILABLE : 1;
+    }
+    return 1;
+}
+
+int ctl_wrong_arguments(const char *cmd)
+{
+    fprintf(stderr, "sipcctl: unknown command or wrong arguments: %s (see sipcctl --help)\n", cmd);
+    return EX_USAGE;
+}
+
+static void quiet_sink(void *arg, sipc_log_level level, const char *category, const char *msg)
+{
+    ctl_client *cl = arg;
+    /* connection failures are reported once, by the command, as one clear line */
+    if (level >= SIPC_LOG_ERROR || (!cl->quiet_log && level >= SIPC_LOG_WARN))
+        fprintf(stderr, "%s %s %s\n", category, sipc_log_level_name(level), msg);
+}
+
+static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
+{
+    ctl_client *cl = arg;
+    (void)err;
+    if (ev != SIPC_CONN_UP)
+        return;
+    sipc_conn_info(conn, &cl->link);
+    cl->up = 1;
+    if (!cl->announce)
+        return;
+    if (cl->link.tls)
+        printf("Connected to %s (node %s, cluster %s) over %s %s, peer certificate sha256 %.16s...\n",
+               cl->target, cl->link.peer_node, cl->link.peer_cluster, cl->link.tls_version,
+               cl->link.tls_cipher, cl->link.peer_fingerprint);
+    else
+        printf("Connected to %s (node %s, cluster %s) over plaintext (TLS is not in use)\n",
+               cl->target, cl->link.peer_node, cl->link.peer_cluster);
+}
+
+int ctl_connect(const ctl *o, const char *target, const char *service, ctl_client *cl)
+{
+    memset(cl, 0, sizeof *cl);
+    signal(SIGPIPE, SIG_IGN);
+    cl->timeout_ms = (uint32_t)o->timeout_ms;
+    cl->quiet_log = !o->verbose;
+    char err[1024] = "";
+    if (sipc_config_load(&cl->cfg, o->home, err, sizeof err) != 0) {
+        fprintf(stderr, "sipcctl: %s\n", err);
+        return EX_CONFIG;
+    }
+    if (!target)
+        target = o->node && *o->node ? o->node : cl->cfg.address;
+    char host[160];
+    int port;
+    if (sipc_parse_address(target, sipc_config_port(&cl->cfg, service), host, sizeof host,
+                           &port) != 0) {
+        fprintf(stderr, "sipcctl: '%s' is not ADDRESS[:PORT]\n", target);
+        return EX_USAGE;
+    }
+    snprintf(cl->target, sizeof cl->target, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+    sipc_security *sec;
+    if (sipc_security_load_client(&sec, &cl->cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "sipcctl: %s\n", err);
+        return EX_CONFIG;
+    }
+    uv_loop_init(&cl->loop);
+    cl->loop_open = 1;
+    sipc_options opts;
+    sipc_options_from_config(&opts, &cl->cfg);
+    opts.node_id = "sipcctl";
+    opts.handshake_timeout_ms = cl->timeout_ms;
+    opts.log = quiet_sink;
+    opts.log_arg = cl;
+    int e = sipc_ctx_new(&cl->ctx, &cl->loop, &opts, sec);
+    sipc_security_release(sec);
+    if (e == 0)
+        e = sipc_channel_open(&cl->ch, cl->ctx, host, port, NULL);
+    if (e != 0) {
+        fprintf(stderr, "sipcctl: %s\n", sipc_strerror(e));
+        ctl_disconnect(cl);
+        return ctl_exit_code(e);
+    }
+    sipc_channel_set_fail_fast(cl->ch, 1);
+    sipc_channel_set_conn_cb(cl->ch, on_conn, cl);
+    return 0;
+}
+
+typedef struct pending {
+    ctl_reply *rep;
+    int done;
+} pending;
+
+static void on_reply(int err, const sipc_reply *r, void *arg)
+{
+    pending *p = arg;
+    p->rep->err = err;
+    p->rep->status = r->status;
+    snprintf(p->rep->message, sizeof p->rep->message, "%s", r->message);
+    if (r->len) {
+        p->rep->data = malloc(r->len);
+        if (p->rep->data) {
+            memcpy(p->rep->data, r->data, r->len);
+            p->rep->len = r->len;
+        } else if (!err) {
+            p->rep->err = SIPC_ENOMEM;
+        }
+    }
+    p->done = 1;
+}
+
+int ctl_call(ctl_client *cl, const char *service, const char *method, const void *data,
+             size_t len, ctl_reply *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    pending p = {rep, 0};
+    int e = sipc_call(cl->ch, service, method, data, len, cl->timeout_ms, on_reply, &p);
+    if (e != 0) {
+        rep->err = e;
+        snprintf(rep->message, sizeof rep->message, "%s", sipc_strerror(e));
+        return e;
+    }
+    /* the call's deadline bounds this loop */
+    while (!p.done && uv_run(&cl->loop, UV_RUN_ONCE))
+        ;
+    if (!p.done) {
+        rep->err = SIPC_ECANCELED;
+        return rep->err;
+    }
+    return rep->err;
+}
+
+void ctl_reply_free(ctl_reply *rep)
+{
+    free(rep->data);
+    rep->data = NULL;
+    rep->len = 0;
+}
+
+int ctl_report_failure(const ctl_client *cl, const char *service, const char *method,
+                       const ctl_reply *rep)
+{
+    int err = rep->err;
+    fprintf(stderr, "sipcctl: %s.%s to %s failed: %s [%s, %s]%s%s\n", service, method, cl->target,
+            sipc_strerror(err), sipc_err_name(err), sipc_err_class_name(sipc_err_classify(err)),
+            rep->message[0] ? ": " : "", rep->message);
+    return ctl_exit_code(err);
+}
+
+void ctl_disconnect(ctl_client *cl)
+{
+    if (cl->ctx) {
+        sipc_ctx_close(cl->ctx, NULL, NULL);
+        cl->ctx = NULL;
+        cl->ch = NULL;
+        uv_run(&cl->loop, UV_RUN_DEFAULT);
+    }
+    if (cl->loop_open) {
+        uv_loop_close(&cl->loop);
+        cl->loop_open = 0;
+    }
+}

@@ -1,0 +1,83 @@
+/* sipcctl.h - what sipcctl's commands share: the parsed command line and a
+ * client of one node (connect with this home's key pair, call, wait).
+ *
+ * A command is one file (cmd_*.c) with a handler `int cmd_x(void *o)` that
+ * returns the process's exit code; main.c holds the tables. */
+#ifndef SIPC_SIPCCTL_H
+#define SIPC_SIPCCTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "sipc/node.h"
+
+/* Exit codes (sysexits.h): 0 success; 1 the call failed (a remote error, a
+ * flagged status); 64 usage; 69 node unreachable or timed out; 76 protocol
+ * or TLS-mode mismatch; 77 TLS or certificate failure; 78 configuration. */
+
+typedef struct ctl {
+    /* global options */
+    const char *home;
+    const char *node;   /* --node HOST[:PORT]; default: this home's [node] address */
+    int timeout_ms;     /* --timeout, per call */
+    int verbose;        /* --verbose: the library's warnings too */
+    int json;           /* --json */
+    /* command options (each command reads its own) */
+    int count;          /* ping --count */
+    int cluster;        /* status --cluster */
+    int limit;          /* search --limit */
+    const char *since, *until, *timestamp, *body, *body_file, *to;
+    const char *attrs[64]; /* --attr k=v, in order */
+    int nattrs;
+    /* the command */
+    const char *cmd;
+    char **args;
+    int nargs;
+} ctl;
+
+/* A connected client of one node. */
+typedef struct ctl_client {
+    uv_loop_t loop;
+    int loop_open;
+    sipc_config cfg;     /* this home's configuration */
+    sipc_ctx *ctx;
+    sipc_channel *ch;
+    char target[200];    /* "host:port" as the operator reads it */
+    uint32_t timeout_ms;
+    int quiet_log;
+    int announce;        /* print "Connected to ..." when the link comes up */
+    sipc_peer_info link; /* filled when the link is up */
+    int up;
+} ctl_client;
+
+typedef struct ctl_reply {
+    int err;             /* 0 or why the call failed */
+    int status;          /* the remote's status with SIPC_EREMOTE */
+    char message[512];   /* the remote's message, "" when none */
+    uint8_t *data;       /* the reply payload (malloc'd), len bytes */
+    size_t len;
+} ctl_reply;
+
+/* Loads this home's configuration and security (a client uses TLS whenever a
+ * pair is imported, see sipc_security_load_client) and opens a channel to
+ * target, or to --node, or to this home's [node] address; a target without a
+ * port gets the port of `service` from this home's configuration. Returns 0
+ * or an exit code, the reason already printed. */
+int ctl_connect(const ctl *o, const char *target, const char *service, ctl_client *cl);
+/* Calls service.method and runs the loop until the answer. Returns rep->err. */
+int ctl_call(ctl_client *cl, const char *service, const char *method, const void *data,
+             size_t len, ctl_reply *rep);
+void ctl_reply_free(ctl_reply *rep);
+/* Closes the channel and the context and runs the loop until they are gone. */
+void ctl_disconnect(ctl_client *cl);
+/* Prints "sipcctl: SERVICE.METHOD to TARGET failed: reason [code, class]: msg"
+ * and returns the exit code for rep->err. */
+int ctl_report_failure(const ctl_client *cl, const char *service, const char *method,
+                       const ctl_reply *rep);
+/* The exit code for a sipc error (0 for 0). */
+int ctl_exit_code(int err);
+/* "unknown command or wrong arguments: CMD (see sipcctl --help)", EX_USAGE. */
+int ctl_wrong_arguments(const char *cmd);
+
+#endif

@@ -67,6 +67,14 @@ static void ch_fail_waiting(sipc_channel *ch, int err, const char *msg)
     }
 }
 
+static uint64_t wall_ms(void)
+{
+    uv_timeval64_t tv;
+    if (uv_gettimeofday(&tv) != 0)
+        return 0;
+    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
 static void ch_up(void *owner, sipc_conn *c)
 {
     sipc_channel *ch = owner;
@@ -75,6 +83,9 @@ static void ch_up(void *owner, sipc_conn *c)
     ch->backoff_ms = ch->ctx->opts.reconnect_min_ms;
     sipc_peer_info pi;
     sipc_conn_info(c, &pi);
+    ch->up_tls = pi.tls;
+    snprintf(ch->peer_node, sizeof ch->peer_node, "%s", pi.peer_node);
+    ch->since_ms = wall_ms();
     sipc__log(ch->ctx, SIPC_LOG_INFO, "Transport.Conn", "Connected to %s (node %s, %s%s%s)",
               ch->where, pi.peer_node, pi.tls ? pi.tls_version : "plaintext",
               pi.tls ? " " : "", pi.tls ? pi.tls_cipher : "");
@@ -118,6 +129,8 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
     sipc_channel *ch = owner;
     if (ch->conn == c)
         ch->conn = NULL;
+    if (ch->up || !ch->since_ms)
+        ch->since_ms = wall_ms();
     ch->up = 0;
     ch->last_err = err;
     snprintf(ch->last_detail, sizeof ch->last_detail, "%s", detail && *detail ? detail : sipc_strerror(err));
@@ -487,4 +500,19 @@ void sipc__channel_close_all(sipc_ctx *ctx)
         l = l->next;
         sipc_channel_close(ch, NULL, NULL);
     }
+}
+
+int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out)
+{
+    if (!ch || !out)
+        return SIPC_EINVAL;
+    memset(out, 0, sizeof *out);
+    snprintf(out->address, sizeof out->address, "%s", ch->where);
+    out->up = ch->up;
+    out->tls = ch->up && ch->up_tls;
+    snprintf(out->peer_node, sizeof out->peer_node, "%s", ch->peer_node);
+    out->since_ms = ch->since_ms;
+    out->last_err = ch->last_err;
+    snprintf(out->last_detail, sizeof out->last_detail, "%s", ch->last_err ? ch->last_detail : "");
+    return 0;
 }

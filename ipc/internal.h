@@ -77,6 +77,16 @@ typedef struct sipc_conn_owner_ops {
     void (*freed)(void *owner);
 } sipc_conn_owner_ops;
 
+/* Totals a server keeps for sipc_server_stats_get. */
+typedef struct sipc_counters {
+    uint64_t accepted, requests, request_errors, hs_failures;
+    struct {
+        int err;
+        uint64_t count;
+    } hs_by_reason[SIPC_STATS_MAX_REASONS];
+    int nreasons;
+} sipc_counters;
+
 struct sipc_conn {
     sipc_ctx *ctx;
     sipc_security *sec;     /* the one it started with, held until it is freed */
@@ -86,6 +96,7 @@ struct sipc_conn {
     void *owner;
     sipc_link owner_link;   /* in the owner's connection list */
     sipc_link dirty_link;   /* in ctx->dirty */
+    sipc_counters *counters; /* its server's totals; NULL on a channel's connection */
     int refs;
     int state;
     int is_server;
@@ -194,6 +205,7 @@ struct sipc_request {
 /* ---- servers and channels ---- */
 struct sipc_server {
     sipc_ctx *ctx;
+    sipc_counters counters;
     sipc_link link; /* in ctx->servers */
     uv_tcp_t tcp;
     char name[64];
@@ -216,6 +228,9 @@ struct sipc_channel {
     const sipc_router *router;
     sipc_conn *conn;        /* current connection attempt or link */
     int up;
+    int up_tls;             /* the link that is up is TLS */
+    char peer_node[64];     /* of the last link that came up */
+    uint64_t since_ms;      /* wall clock of the last up/down change */
     int closing;
     int plain_fallback;     /* permissive: the peer answered in plaintext */
     int last_err;

@@ -106,6 +106,8 @@ int sipc_respond_error(sipc_request *req, int status, const char *message)
         return SIPC_EINVAL;
     sipc_conn *c = req->conn;
     int r = 0;
+    if (c->counters)
+        c->counters->request_errors++;
     if (!req->oneway) {
         r = answer_blocked(req);
         if (r == 0)
@@ -120,6 +122,10 @@ void sipc__conn_dispatch(sipc_conn *c, Sipc__Envelope *env)
 {
     int oneway = env->kind == SIPC__KIND__ONE_WAY;
     const sipc_route *rt = c->router ? sipc__router_find(c->router, env->service, env->method) : NULL;
+    if (c->counters) {
+        c->counters->requests++;
+        c->counters->request_errors += !rt;
+    }
     if (!rt) {
         char msg[600];
         snprintf(msg, sizeof msg, "no handler for %s.%s on node %s", env->service, env->method,

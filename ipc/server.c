@@ -30,12 +30,35 @@ static void srv_writable(void *owner, sipc_conn *c)
         srv->conn_cb(c, SIPC_CONN_WRITABLE, 0, srv->conn_arg);
 }
 
+/* Counts a connection that failed before its hello, by reason; the table is
+ * small and fixed, so rare reasons beyond it are counted as SIPC_ETLS. */
+static void count_hs_failure(sipc_counters *k, int err)
+{
+    k->hs_failures++;
+    for (int i = 0; i < k->nreasons; i++) {
+        if (k->hs_by_reason[i].err == err) {
+            k->hs_by_reason[i].count++;
+            return;
+        }
+    }
+    if (k->nreasons < SIPC_STATS_MAX_REASONS - 1 || err == SIPC_ETLS) {
+        k->hs_by_reason[k->nreasons].err = err;
+        k->hs_by_reason[k->nreasons++].count = 1;
+        return;
+    }
+    count_hs_failure(k, SIPC_ETLS);
+    k->hs_failures--;
+}
+
 static void srv_down(void *owner, sipc_conn *c, int err, const char *detail, int was_up,
                      int got_bytes)
 {
     (void)detail;
     (void)got_bytes;
     sipc_server *srv = owner;
+    /* a close of our own (err 0, shutting down) is no failure of the peer */
+    if (!was_up && err != 0 && err != SIPC_ECANCELED)
+        count_hs_failure(&srv->counters, err);
     if (was_up && srv->conn_cb)
         srv->conn_cb(c, SIPC_CONN_DOWN, err, srv->conn_arg);
 }
@@ -77,6 +100,8 @@ static void on_connection(uv_stream_t *listener, int status)
         return;
     }
     snprintf(c->peer_addr, sizeof c->peer_addr, "%s", sipc_stream_peer(s));
+    c->counters = &srv->counters;
+    srv->counters.accepted++;
     sipc_list_insert_before(&srv->conns, &c->owner_link);
 }
 
@@ -131,6 +156,42 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
 int sipc_server_port(const sipc_server *srv)
 {
     return srv->port;
+}
+
+int sipc_server_stats_get(const sipc_server *srv, sipc_server_stats *out)
+{
+    if (!srv || !out)
+        return SIPC_EINVAL;
+    memset(out, 0, sizeof *out);
+    for (const sipc_link *l = srv->conns.next; l != &srv->conns; l = l->next) {
+        const sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
+        if (c->state == SIPC_CONN_S_UP && c->stream && sipc_stream_is_tls(c->stream))
+            out->conns_tls++;
+        else if (c->state == SIPC_CONN_S_UP)
+            out->conns_plain++;
+        else if (c->state == SIPC_CONN_S_HANDSHAKE)
+            out->conns_opening++;
+    }
+    const sipc_counters *k = &srv->counters;
+    out->accepted_total = k->accepted;
+    out->requests_total = k->requests;
+    out->request_errors_total = k->request_errors;
+    out->handshake_failures_total = k->hs_failures;
+    for (int i = 0; i < k->nreasons; i++) {
+        out->handshake_failures[i].err = k->hs_by_reason[i].err;
+        out->handshake_failures[i].count = k->hs_by_reason[i].count;
+    }
+    out->nhandshake_failures = k->nreasons;
+    return 0;
+}
+
+void sipc_server_foreach_conn(sipc_server *srv, void (*fn)(sipc_conn *c, void *arg), void *arg)
+{
+    for (sipc_link *l = srv->conns.next; l != &srv->conns; l = l->next) {
+        sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
+        if (c->state == SIPC_CONN_S_UP)
+            fn(c, arg);
+    }
 }
 
 void sipc_server_set_conn_cb(sipc_server *srv, sipc_conn_cb cb, void *arg)

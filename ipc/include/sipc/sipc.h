@@ -247,6 +247,29 @@ SIPC_EXTERN void sipc_server_set_conn_cb(sipc_server *srv, sipc_conn_cb cb, void
  * frees the request), so a handler holding one must still answer it. */
 SIPC_EXTERN void sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *), void *arg);
 
+/* What a server has seen, for status reports and metrics. Counts of live
+ * connections are taken when asked; totals count since the server started. */
+#define SIPC_STATS_MAX_REASONS 16
+typedef struct sipc_server_stats {
+    uint32_t conns_tls;        /* connections up (hello done) over TLS */
+    uint32_t conns_plain;      /* connections up over plaintext */
+    uint32_t conns_opening;    /* accepted, handshake or hello not done yet */
+    uint64_t accepted_total;
+    uint64_t requests_total;   /* requests and one-way messages received */
+    uint64_t request_errors_total; /* answered with an error (no handler, remote error...) */
+    uint64_t handshake_failures_total; /* connections that closed before the hello was done */
+    struct {
+        int err;               /* why, a sipc code such as SIPC_EPLAINTEXT */
+        uint64_t count;
+    } handshake_failures[SIPC_STATS_MAX_REASONS]; /* by reason; the rest under SIPC_ETLS */
+    int nhandshake_failures;
+} sipc_server_stats;
+SIPC_EXTERN int sipc_server_stats_get(const sipc_server *srv, sipc_server_stats *out);
+/* Calls fn for every connection of srv that is up (hello done), in the order
+ * they were accepted; fn must not close connections. */
+SIPC_EXTERN void sipc_server_foreach_conn(sipc_server *srv, void (*fn)(sipc_conn *c, void *arg),
+                                          void *arg);
+
 /* ------------------------------------------------------------- channels */
 
 /* A channel is a client's lasting link to one address: it dials, keeps the
@@ -264,6 +287,17 @@ SIPC_EXTERN const char *sipc_channel_last_detail(const sipc_channel *ch);
  * that attempt's error instead of waiting for their deadline. For CLIs. */
 SIPC_EXTERN void sipc_channel_set_fail_fast(sipc_channel *ch, int fail_fast);
 SIPC_EXTERN int sipc_channel_is_up(const sipc_channel *ch);
+/* The state of a channel's link, for status reports. */
+typedef struct sipc_link_info {
+    char address[140];   /* "host:port" as opened */
+    int up;              /* 1: the hello is done, calls flow */
+    int tls;             /* when up: 1 if the link is TLS */
+    char peer_node[64];  /* the peer's node id from its last hello, "" if never up */
+    uint64_t since_ms;   /* Unix time (ms) of the last change between up and down; 0: never */
+    int last_err;        /* why the link last failed, 0 if never */
+    char last_detail[600];
+} sipc_link_info;
+SIPC_EXTERN int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out);
 /* Fails pending calls with SIPC_ECANCELED, closes (the connection-down err
  * is 0), then close_cb (may be NULL). */
 SIPC_EXTERN void sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), void *arg);

@@ -429,6 +429,10 @@ elseif(SIPC_WOLFSSL_UPDATE_CHECK)
   if(_cand_rank GREATER _have_rank)
     message(STATUS "sipc: Debian has wolfssl ${_sipc_candidate}, newer than the downloaded ${_cached}: fetching it")
     _sipc_wolfssl_fetch("${_sipc_candidate}")
+    if(_sipc_fetch_error AND _sipc_candidate_note)
+      # apt's own complaint about the download hides the real cause.
+      set(_sipc_fetch_error "${_sipc_candidate_note}")
+    endif()
     if(_sipc_fetch_error)
       message(WARNING "sipc: wolfssl ${_sipc_candidate} (a newer Debian revision, possibly a "
         "security update) could not be downloaded, so the bundled wolfSSL stays at ${_cached}: "

@@ -30,7 +30,7 @@ BENCH_KIT ?= $(abspath $(CURDIR)/../shared/bench-peers/peers/run.sh)
 MAKEFLAGS += --no-print-directory
 
 .DEFAULT_GOAL := build
-.PHONY: help deps configure build run check bench install clean distclean
+.PHONY: help deps configure build run check bench install clean distclean fuzz
 
 help:
 	@echo "sipc - mutual-TLS IPC for cluster servers"
@@ -41,6 +41,8 @@ help:
 	@echo "                  build-syswolf/ (Debian's libwolfssl-dev) unit tests; summary at the end"
 	@echo "  make build      configure and build $(BUILD_DIR)/ (default target)"
 	@echo "  make bench      build, then run ../shared/bench-peers with sipc-bench added"
+	@echo "  make fuzz       build build-fuzz/ with clang (libFuzzer, ASan, UBSan) and run every"
+	@echo "                  fuzz target for FUZZ_SECONDS from its corpus (docs/fuzzing.md)"
 	@echo "  make deps       install missing Debian packages (cmake/deps.sh)"
 	@echo "  make install    cmake --install $(BUILD_DIR) (PREFIX=/usr/local)"
 	@echo "  make clean      remove the build trees (build*/)"
@@ -51,6 +53,7 @@ help:
 	@echo "                  from Debian's source package; for build, run and check"
 	@echo "  JOBS=$(JOBS)         parallel build and test jobs"
 	@echo "  CMAKE_ARGS=...  extra cmake -D options"
+	@echo "  FUZZ_SECONDS=$(FUZZ_SECONDS) seconds each fuzz target runs (make fuzz)"
 
 deps:
 	@sh cmake/deps.sh
@@ -76,12 +79,24 @@ bench: build
 	fi
 	SIPC_BENCH=$(abspath $(BUILD_DIR))/sipc-bench $(BENCH_KIT)
 
+# Fuzzing build: every sipc source instrumented for libFuzzer with ASan and
+# UBSan (tests/fuzz/CMakeLists.txt); needs Debian's clang (clang-14).
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := frame x509 config pkcs12 tls
+fuzz: deps
+	@command -v clang >/dev/null 2>&1 || { \
+	  echo "make fuzz: needs clang with libFuzzer: apt-get install -y clang" >&2; exit 1; }
+	CC=clang $(CMAKE) -S . -B build-fuzz -G "$(GENERATOR)" -DSIPC_FUZZ=ON -DSIPC_SYSTEM_WOLFSSL=OFF \
+	  -DSIPC_FUZZ_SECONDS=$(FUZZ_SECONDS) $(CMAKE_ARGS)
+	$(CMAKE) --build build-fuzz -j$(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	sh tests/fuzz/run.sh build-fuzz/tests/fuzz tests/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 PREFIX ?= /usr/local
 install: build
 	$(CMAKE) --install $(BUILD_DIR) --prefix $(PREFIX)
 
 clean:
-	rm -rf build build-asan build-syswolf build-asan-syswolf
+	rm -rf build build-asan build-syswolf build-asan-syswolf build-fuzz
 
 distclean: clean
 	rm -rf .deps

@@ -15,9 +15,13 @@
 # marks a finished build; an unfinished one is thrown away and redone. A lock
 # keeps two concurrent configures from building it twice.
 #
-# The Debian source is downloaded once into ${SIPC_DEPS_DIR}/wolfssl-dl/ and
-# kept; delete that folder (or all of .deps) to pick up a newer Debian
-# security update (any 5.5.4-2+deb12uN is accepted and recorded).
+# The Debian source is downloaded into ${SIPC_DEPS_DIR}/wolfssl-dl/ and kept.
+# Every configure asks apt whether Debian has a newer revision (a security
+# update: any 5.5.4-2+deb12uN is accepted and recorded); if so it is
+# downloaded and built into a new folder, which the build then uses. Offline,
+# the cached source is used with a warning. Older build folders stay until
+# `make distclean`. SIPC_WOLFSSL_DESCRIPTION (sipcd --version) names the
+# Debian revision in use.
 #
 # SIPC_SYSTEM_WOLFSSL=ON: link Debian's libwolfssl-dev (shared, no assembly).
 #
@@ -147,8 +151,19 @@ set(SIPC_WOLFSSL_CONFIGURE_ARGS
   --enable-tlsv12 --enable-context-extra-user-data)
 # Macros that have no configure switch of their own; configure copies every
 # -D of CPPFLAGS into wolfssl/options.h, so sipc sees the same settings.
+#
+# WOLFSSL_MAX_SUITE_SZ (wolfssl/internal.h, default 300 bytes = 150 suites) is
+# the longest cipher-suite list a ClientHello may carry: a longer one is
+# refused with BUFFER_ERROR (-328) before any suite is looked at. Standard
+# scanners offer more (sslscan 2.0.7 sends 344 suites in its TLS 1.2 probe),
+# so with the default they see a server that speaks no protocol at all and
+# cannot audit it. 1024 bytes (512 suites) holds every suite IANA has
+# registered; it costs 724 bytes in each Suites struct (one per context, one
+# per connection, one on the stack while a ClientHello is parsed).
+set(SIPC_WOLFSSL_MAX_SUITE_SZ 1024)
 set(SIPC_WOLFSSL_CPPFLAGS
-  -DKEEP_PEER_CERT -DKEEP_OUR_CERT -DWOLFSSL_ALT_NAMES -DWOLFSSL_ALWAYS_VERIFY_CB)
+  -DKEEP_PEER_CERT -DKEEP_OUR_CERT -DWOLFSSL_ALT_NAMES -DWOLFSSL_ALWAYS_VERIFY_CB
+  -DWOLFSSL_MAX_SUITE_SZ=${SIPC_WOLFSSL_MAX_SUITE_SZ})
 set(SIPC_WOLFSSL_CFLAGS -O2 -g -fPIC)
 
 # Identity of this build: recipe, flags and the compiler.
@@ -165,7 +180,20 @@ if(NOT _lockres EQUAL 0)
   message(FATAL_ERROR "Could not lock ${SIPC_DEPS_DIR}/wolfssl.lock: ${_lockres}")
 endif()
 
-# ---- 1. the Debian source package (downloaded once, then kept) ----------
+# ---- 1. the Debian source package -----------------------------------------
+# Downloaded into ${_dl} and kept, so builds work offline. Before reusing it,
+# configure asks apt whether bookworm-security has a newer revision (a
+# security update reaches libwolfssl through apt, but would never reach this
+# bundled copy otherwise): apt's view comes from our private apt state,
+# refreshed at most every SIPC_WOLFSSL_UPDATE_INTERVAL minutes, and from the
+# machine's own apt (libwolfssl-dev's candidate, known after any system
+# `apt-get update`). A newer revision is downloaded and built into its own
+# folder; when it cannot be reached the cached one is used, with a warning.
+option(SIPC_WOLFSSL_UPDATE_CHECK
+  "Look for a newer Debian revision of wolfSSL (security update) at configure time" ON)
+set(SIPC_WOLFSSL_UPDATE_INTERVAL 60 CACHE STRING
+  "Minutes between two refreshes of the private apt lists (0: every configure)")
+
 function(_sipc_wolfssl_fail_fetch why)
   message(FATAL_ERROR
     "\n*** Could not get wolfSSL's Debian source package: ${why}\n"
@@ -178,71 +206,193 @@ function(_sipc_wolfssl_fail_fetch why)
     "`make check WOLFSSL=system` / `make run WOLFSSL=system`.\n")
 endfunction()
 
-function(_sipc_wolfssl_fetch)
+# The N of 5.5.4-2+deb12uN (0 for 5.5.4-2): the only part that differs
+# between the revisions sipc accepts, so comparing it orders them exactly.
+function(_sipc_wolfssl_deb_rank ver out)
+  if(ver MATCHES "\\+deb12u([0-9]+)$")
+    set(${out} ${CMAKE_MATCH_1} PARENT_SCOPE)
+  else()
+    set(${out} 0 PARENT_SCOPE)
+  endif()
+endfunction()
+
+# Sets _sipc_apt_o (apt options for our private state) or _sipc_apt_problem.
+function(_sipc_wolfssl_apt_setup)
+  set(_sipc_apt_problem "" PARENT_SCOPE)
+  find_program(_SIPC_APT_GET apt-get)
+  find_program(_SIPC_APT_CACHE apt-cache)
+  if(NOT _SIPC_APT_GET OR NOT _SIPC_APT_CACHE)
+    set(_sipc_apt_problem "apt-get not found (not a Debian system?)" PARENT_SCOPE)
+    return()
+  endif()
+  set(_keyring /usr/share/keyrings/debian-archive-keyring.gpg)
+  if(NOT EXISTS "${_keyring}")
+    set(_sipc_apt_problem "${_keyring} is missing (install debian-archive-keyring)" PARENT_SCOPE)
+    return()
+  endif()
+  set(apt "${SIPC_DEPS_DIR}/apt")
+  file(MAKE_DIRECTORY "${apt}/etc" "${apt}/lists/partial" "${apt}/archives/partial")
+  set(_list
+    "deb-src [signed-by=${_keyring}] ${SIPC_DEBIAN_MIRROR} bookworm main\n"
+    "deb-src [signed-by=${_keyring}] ${SIPC_DEBIAN_SECURITY_MIRROR} bookworm-security main\n")
+  string(CONCAT _list ${_list})
+  set(_old "")
+  if(EXISTS "${apt}/etc/sources.list")
+    file(READ "${apt}/etc/sources.list" _old)
+  endif()
+  if(NOT _old STREQUAL _list)
+    file(WRITE "${apt}/etc/sources.list" "${_list}")
+    # Other mirrors: the lists we have no longer say what they offer.
+    file(REMOVE "${apt}/last-update")
+  endif()
+  set(_o
+    -o "Dir::Etc::SourceList=${apt}/etc/sources.list"
+    -o Dir::Etc::SourceParts=/dev/null
+    -o "Dir::State::Lists=${apt}/lists"
+    -o "Dir::Cache=${apt}"
+    -o Dir::State::status=/var/lib/dpkg/status
+    -o Acquire::Retries=2
+    -o Acquire::http::Timeout=20
+    -q)
+  # As root apt would hand the download to the _apt user, which cannot write
+  # into our folders: it warns and downloads as root anyway. Say so upfront.
+  execute_process(COMMAND id -u OUTPUT_VARIABLE _uid OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(_uid STREQUAL "0")
+    list(APPEND _o -o APT::Sandbox::User=root)
+  endif()
+  set(_sipc_apt_o "${_o}" PARENT_SCOPE)
+endfunction()
+
+# apt-get update of the private state. Sets _sipc_apt_update_error ("" when
+# it worked).
+function(_sipc_wolfssl_apt_update)
+  execute_process(COMMAND ${_SIPC_APT_GET} ${_sipc_apt_o} update
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 180)
+  if(NOT rc EQUAL 0 OR err MATCHES "(^|\n)(W|E): (Failed|Some index files failed)")
+    # Only apt's error and warning lines, not the progress.
+    string(REGEX MATCHALL "(^|\n)(E|W|Err:[0-9]+)[: ][^\n]*" _lines "${out}\n${err}")
+    string(REPLACE ";" "" _lines "${_lines}")
+    if(NOT _lines)
+      set(_lines " ${rc}")
+    endif()
+    set(_sipc_apt_update_error "apt-get update failed:${_lines}" PARENT_SCOPE)
+  else()
+    file(TOUCH "${SIPC_DEPS_DIR}/apt/last-update")
+    set(_sipc_apt_update_error "" PARENT_SCOPE)
+  endif()
+endfunction()
+
+# Newest accepted revision apt knows of. Sets _sipc_candidate ("" if none)
+# and _sipc_candidate_note (why apt's knowledge may be stale, or "").
+function(_sipc_wolfssl_candidate)
+  set(best "")
+  set(best_rank -1)
+  set(note "")
+  set(versions "")
+  _sipc_wolfssl_apt_setup()
+  if(_sipc_apt_problem)
+    set(note "${_sipc_apt_problem}")
+  else()
+    set(stamp "${SIPC_DEPS_DIR}/apt/last-update")
+    set(due TRUE)
+    if(EXISTS "${stamp}")
+      file(TIMESTAMP "${stamp}" _then "%s")
+      string(TIMESTAMP _now "%s")
+      math(EXPR _age "(${_now} - ${_then}) / 60")
+      if(_age LESS SIPC_WOLFSSL_UPDATE_INTERVAL)
+        set(due FALSE)
+      endif()
+    endif()
+    if(due)
+      _sipc_wolfssl_apt_update()
+      set(note "${_sipc_apt_update_error}")
+    endif()
+    execute_process(COMMAND ${_SIPC_APT_CACHE} ${_sipc_apt_o} showsrc --only-source wolfssl
+      OUTPUT_VARIABLE out ERROR_QUIET TIMEOUT 60)
+    string(REGEX MATCHALL "(^|\n)Version: [^\n]+" _v "${out}")
+    foreach(v IN LISTS _v)
+      string(REGEX REPLACE "^\n?Version: " "" v "${v}")
+      list(APPEND versions "${v}")
+    endforeach()
+  endif()
+  # The machine's apt: libwolfssl-dev is built from the same source package
+  # (a binary-only rebuild adds +bN, which is not a source revision).
+  if(_SIPC_APT_CACHE)
+    execute_process(COMMAND ${_SIPC_APT_CACHE} policy libwolfssl-dev
+      OUTPUT_VARIABLE out ERROR_QUIET TIMEOUT 60)
+    if(out MATCHES "Candidate: ([^\n ]+)")
+      string(REGEX REPLACE "\\+b[0-9]+$" "" v "${CMAKE_MATCH_1}")
+      list(APPEND versions "${v}")
+    endif()
+  endif()
+  foreach(v IN LISTS versions)
+    if(v MATCHES "${SIPC_WOLFSSL_DEBIAN_REGEX}")
+      _sipc_wolfssl_deb_rank("${v}" r)
+      if(r GREATER best_rank)
+        set(best "${v}")
+        set(best_rank ${r})
+      endif()
+    endif()
+  endforeach()
+  set(_sipc_candidate "${best}" PARENT_SCOPE)
+  set(_sipc_candidate_note "${note}" PARENT_SCOPE)
+endfunction()
+
+# Downloads the source package into ${_dl} (replacing what is there only once
+# the new one is complete). version: "" for the newest, or an exact revision.
+# Sets _sipc_fetch_error ("" on success).
+function(_sipc_wolfssl_fetch version)
+  set(_sipc_fetch_error "" PARENT_SCOPE)
   set(tmp "${_dl}.tmp")
   file(REMOVE_RECURSE "${tmp}")
   file(MAKE_DIRECTORY "${tmp}")
   if(SIPC_WOLFSSL_DSC)
     if(NOT EXISTS "${SIPC_WOLFSSL_DSC}")
-      _sipc_wolfssl_fail_fetch("SIPC_WOLFSSL_DSC=${SIPC_WOLFSSL_DSC} does not exist")
+      set(_sipc_fetch_error "SIPC_WOLFSSL_DSC=${SIPC_WOLFSSL_DSC} does not exist" PARENT_SCOPE)
+      return()
     endif()
     get_filename_component(_d "${SIPC_WOLFSSL_DSC}" DIRECTORY)
-    file(GLOB _files "${_d}/wolfssl_5.5.4*")
-    file(COPY ${_files} DESTINATION "${tmp}")
+    get_filename_component(_n "${SIPC_WOLFSSL_DSC}" NAME)
+    file(GLOB _files "${_d}/wolfssl_5.5.4.orig*" "${_d}/wolfssl_5.5.4-*")
+    list(FILTER _files EXCLUDE REGEX "/wolfssl_5\\.5\\.4-.*\\.dsc$")
+    file(COPY ${_files} "${SIPC_WOLFSSL_DSC}" DESTINATION "${tmp}")
     set(_how "from ${SIPC_WOLFSSL_DSC}")
   else()
-    find_program(_SIPC_APT_GET apt-get)
-    if(NOT _SIPC_APT_GET)
-      _sipc_wolfssl_fail_fetch("apt-get not found (not a Debian system?)")
+    _sipc_wolfssl_apt_setup()
+    if(_sipc_apt_problem)
+      set(_sipc_fetch_error "${_sipc_apt_problem}" PARENT_SCOPE)
+      return()
     endif()
-    set(_keyring /usr/share/keyrings/debian-archive-keyring.gpg)
-    if(NOT EXISTS "${_keyring}")
-      _sipc_wolfssl_fail_fetch("${_keyring} is missing (install debian-archive-keyring)")
+    message(STATUS "sipc: fetching wolfSSL's Debian source package ${version} (apt-get source, private apt state in ${SIPC_DEPS_DIR}/apt)")
+    if(NOT version)
+      _sipc_wolfssl_apt_update()
+      if(_sipc_apt_update_error)
+        set(_sipc_fetch_error "${_sipc_apt_update_error}" PARENT_SCOPE)
+        return()
+      endif()
+      set(_what wolfssl)
+    else()
+      set(_what "wolfssl=${version}")
     endif()
-    set(apt "${SIPC_DEPS_DIR}/apt")
-    file(MAKE_DIRECTORY "${apt}/etc" "${apt}/lists/partial" "${apt}/archives/partial")
-    file(WRITE "${apt}/etc/sources.list"
-      "deb-src [signed-by=${_keyring}] ${SIPC_DEBIAN_MIRROR} bookworm main\n"
-      "deb-src [signed-by=${_keyring}] ${SIPC_DEBIAN_SECURITY_MIRROR} bookworm-security main\n")
-    set(_o
-      -o "Dir::Etc::SourceList=${apt}/etc/sources.list"
-      -o Dir::Etc::SourceParts=/dev/null
-      -o "Dir::State::Lists=${apt}/lists"
-      -o "Dir::Cache=${apt}"
-      -o Dir::State::status=/var/lib/dpkg/status
-      -o Acquire::Retries=3
-      -q)
-    # As root apt would hand the download to the _apt user, which cannot write
-    # into our folders: it warns and downloads as root anyway. Say so upfront.
-    execute_process(COMMAND id -u OUTPUT_VARIABLE _uid OUTPUT_STRIP_TRAILING_WHITESPACE)
-    if(_uid STREQUAL "0")
-      list(APPEND _o -o APT::Sandbox::User=root)
-    endif()
-    message(STATUS "sipc: fetching wolfSSL's Debian source package (apt-get source, private apt state in ${apt})")
-    execute_process(COMMAND ${_SIPC_APT_GET} ${_o} update
-      RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-    if(NOT rc EQUAL 0 OR err MATCHES "(^|\n)(W|E): (Failed|Some index files failed)")
-      # Only apt's error and warning lines, not the progress.
-      string(REGEX MATCHALL "(^|\n)(E|W|Err:[0-9]+)[: ][^\n]*" _lines "${out}\n${err}")
-      string(REPLACE ";" "" _lines "${_lines}")
-      _sipc_wolfssl_fail_fetch("apt-get update failed:${_lines}\n")
-    endif()
-    execute_process(COMMAND ${_SIPC_APT_GET} ${_o} source --download-only wolfssl
-      WORKING_DIRECTORY "${tmp}"
+    execute_process(COMMAND ${_SIPC_APT_GET} ${_sipc_apt_o} source --download-only ${_what}
+      WORKING_DIRECTORY "${tmp}" TIMEOUT 600
       RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
     if(NOT rc EQUAL 0)
-      _sipc_wolfssl_fail_fetch("apt-get source --download-only wolfssl failed:\n${out}${err}")
+      set(_sipc_fetch_error "apt-get source --download-only ${_what} failed:\n${out}${err}" PARENT_SCOPE)
+      return()
     endif()
     set(_how "with apt-get source from the Debian archive")
   endif()
   file(GLOB _dsc RELATIVE "${tmp}" "${tmp}/wolfssl_*.dsc")
   list(LENGTH _dsc _n)
   if(NOT _n EQUAL 1)
-    _sipc_wolfssl_fail_fetch("expected one wolfssl_*.dsc, got '${_dsc}'")
+    set(_sipc_fetch_error "expected one wolfssl_*.dsc, got '${_dsc}'" PARENT_SCOPE)
+    return()
   endif()
   string(REGEX REPLACE "^wolfssl_(.*)\\.dsc$" "\\1" _ver "${_dsc}")
   if(NOT _ver MATCHES "${SIPC_WOLFSSL_DEBIAN_REGEX}")
-    _sipc_wolfssl_fail_fetch("got Debian version ${_ver}; sipc is pinned to 5.5.4-2+deb12uN (bookworm)")
+    set(_sipc_fetch_error "got Debian version ${_ver}; sipc is pinned to 5.5.4-2+deb12uN (bookworm)" PARENT_SCOPE)
+    return()
   endif()
   file(WRITE "${tmp}/VERSION" "${_ver}\n")
   file(REMOVE_RECURSE "${_dl}")
@@ -250,8 +400,49 @@ function(_sipc_wolfssl_fetch)
   message(STATUS "sipc: got wolfSSL Debian source ${_ver} ${_how}")
 endfunction()
 
-if(NOT EXISTS "${_dl}/VERSION")
-  _sipc_wolfssl_fetch()
+set(_cached "")
+if(EXISTS "${_dl}/VERSION")
+  file(STRINGS "${_dl}/VERSION" _cached LIMIT_COUNT 1)
+endif()
+if(SIPC_WOLFSSL_DSC)
+  # An explicit .dsc wins over whatever was downloaded before.
+  get_filename_component(_n "${SIPC_WOLFSSL_DSC}" NAME)
+  string(REGEX REPLACE "^wolfssl_(.*)\\.dsc$" "\\1" _want "${_n}")
+  if(NOT _want STREQUAL _cached)
+    _sipc_wolfssl_fetch("")
+    if(_sipc_fetch_error)
+      _sipc_wolfssl_fail_fetch("${_sipc_fetch_error}")
+    endif()
+  endif()
+elseif(NOT _cached)
+  _sipc_wolfssl_fetch("")
+  if(_sipc_fetch_error)
+    _sipc_wolfssl_fail_fetch("${_sipc_fetch_error}")
+  endif()
+elseif(SIPC_WOLFSSL_UPDATE_CHECK)
+  _sipc_wolfssl_candidate()
+  _sipc_wolfssl_deb_rank("${_cached}" _have_rank)
+  set(_cand_rank -1)
+  if(_sipc_candidate)
+    _sipc_wolfssl_deb_rank("${_sipc_candidate}" _cand_rank)
+  endif()
+  if(_cand_rank GREATER _have_rank)
+    message(STATUS "sipc: Debian has wolfssl ${_sipc_candidate}, newer than the downloaded ${_cached}: fetching it")
+    _sipc_wolfssl_fetch("${_sipc_candidate}")
+    if(_sipc_fetch_error AND _sipc_candidate_note)
+      # apt's own complaint about the download hides the real cause.
+      set(_sipc_fetch_error "${_sipc_candidate_note}")
+    endif()
+    if(_sipc_fetch_error)
+      message(WARNING "sipc: wolfssl ${_sipc_candidate} (a newer Debian revision, possibly a "
+        "security update) could not be downloaded, so the bundled wolfSSL stays at ${_cached}: "
+        "${_sipc_fetch_error}\nConfigure again once the Debian archive can be reached.")
+    endif()
+  elseif(_sipc_candidate_note)
+    message(WARNING "sipc: could not ask the Debian archive for a newer wolfssl than the "
+      "downloaded ${_cached} (${_sipc_candidate_note}); building with ${_cached}. "
+      "Configure again once the archive can be reached to pick up security updates.")
+  endif()
 endif()
 file(STRINGS "${_dl}/VERSION" SIPC_WOLFSSL_DEBIAN_VERSION LIMIT_COUNT 1)
 if(NOT SIPC_WOLFSSL_DEBIAN_VERSION MATCHES "${SIPC_WOLFSSL_DEBIAN_REGEX}")
@@ -335,6 +526,7 @@ if(NOT EXISTS "${_stamp}")
 
   _sipc_wolfssl_check_options("${_prefix}/include/wolfssl/options.h"
     ${SIPC_WOLFSSL_REQUIRED_MACROS} WOLFSSL_AESNI USE_INTEL_SPEEDUP WOLFSSL_SP_X86_64_ASM WC_RC2
+    WOLFSSL_MAX_SUITE_SZ
     -- ${SIPC_WOLFSSL_FORBIDDEN_MACROS})
   if(_sipc_missing)
     message(FATAL_ERROR "The wolfSSL build in ${_w} lacks what sipc needs: ${_sipc_missing}")

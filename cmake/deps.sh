@@ -29,11 +29,14 @@ openssl
 faketime
 libwolfssl-dev
 libmicrohttpd-dev
+sslscan
+testssl.sh
 "
 # dpkg-dev: dpkg-source unpacks wolfSSL's Debian source package (apt-get source).
 # autoconf/automake/libtool: Debian's wolfSSL tarball ships no configure script.
 # openssl: the tests use openssl s_client / pkcs12 / req. faketime: expiry tests.
 # libwolfssl-dev: the SIPC_SYSTEM_WOLFSSL=ON (WOLFSSL=system) build and its CI leg.
+# sslscan, testssl.sh: standard TLS scanners audit a running sipcd (tests/integration/test_tls_scan.sh).
 
 if [ "${1:-}" = "--list" ]; then
     echo $PACKAGES

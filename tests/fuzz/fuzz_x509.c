@@ -1,0 +1,124 @@
+/* fuzz_x509.c - libFuzzer target: certificates and CRLs as a peer or an
+ * operator's file presents them. The first byte picks what the rest is:
+ *   1  a presented chain (DER certificates back to back), parsed and
+ *      verified against the fuzz cluster's root for each purpose
+ *   2  a CRL (DER or PEM): parsed, its entries listed
+ *   3  a CRL followed by a chain: the CRL is installed in a trust with hard
+ *      revocation, then the chain is verified against it
+ *   0  PEM text: certificate blocks, a node.crt (certificates + key), a CRL
+ * (the value modulo 4 counts, so the regressions found by the earlier
+ * single target, whose first byte 1 meant "chain", still mean the same). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certs/pem.h"
+#include "certs/trust.h"
+#include "certs/x509_info.h"
+#include "fuzz_common.h"
+
+static void parse_and_print(const uint8_t *der, size_t len)
+{
+    sipc_x509 x;
+    if (sipc_x509_parse(&x, der, len, NULL, 0) != 0)
+        return;
+    char buf[256], t[32];
+    sipc_ku_str(x.ku, buf, sizeof buf);
+    sipc_eku_str(x.eku, buf, sizeof buf);
+    sipc_time_str(x.not_after, t);
+    (void)sipc_x509_self_issued(&x);
+    (void)sipc_subject_matches(&x, "CN=sipc fuzz node, O=sipc fuzz");
+    (void)sipc_subject_matches(&x, "sipc fuzz node");
+    const sipc_keypair *root = fuzz_root_pair();
+    sipc_x509 r;
+    if (sipc_x509_parse(&r, root->certs[0].data, root->certs[0].len, NULL, 0) == 0)
+        (void)sipc_x509_signed_by(&x, &r);
+}
+
+static void verify_chain(const sipc_trust *t, const uint8_t *data, size_t size)
+{
+    sipc_der chain[SIPC_KP_MAX_CHAIN];
+    int n = fuzz_split_der(data, size, chain, SIPC_KP_MAX_CHAIN);
+    if (n == 0)
+        return;
+    for (int i = 0; i < n; i++)
+        parse_and_print(chain[i].data, chain[i].len);
+    static const int purposes[] = {SIPC_PURPOSE_CLIENT, SIPC_PURPOSE_SERVER, SIPC_PURPOSE_BOTH};
+    for (size_t p = 0; p < sizeof purposes / sizeof purposes[0]; p++) {
+        sipc_vfy_result res;
+        sipc_vfy_status st = sipc_trust_verify(t, chain, n, purposes[p], FUZZ_NOW, &res);
+        (void)sipc_vfy_status_name(st);
+        (void)sipc_vfy_exit_code(st);
+    }
+}
+
+static void crl(const uint8_t *data, size_t size)
+{
+    uint8_t *der = NULL;
+    long dl = sipc_pem_or_der(data, size, "X509 CRL", &der);
+    sipc_crl c;
+    if (dl > 0 && sipc_crl_parse(&c, der, (size_t)dl, NULL, 0) == 0) {
+        for (int i = 0; i < c.nrevoked && i < 64; i++) {
+            char hex[100];
+            time_t w;
+            (void)sipc_crl_entry(&c, i, hex, sizeof hex, &w);
+        }
+        sipc_bytes serial = {(const uint8_t *)"\x0a\x0b\x0c", 3};
+        time_t w;
+        (void)sipc_crl_lookup(&c, &serial, &w);
+    }
+    free(der);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    uint8_t sel = data[0];
+    data++;
+    size--;
+    switch (sel % 4) {
+    case 1: {
+        sipc_trust *t = fuzz_trust(SIPC_TRUST_REV_SOFT, NULL);
+        verify_chain(t, data, size);
+        sipc_trust_free(t);
+        break;
+    }
+    case 2:
+        crl(data, size);
+        break;
+    case 3: {
+        /* the CRL is the first TLV; the chain is what follows it */
+        sipc_der two[2];
+        size_t crl_len = fuzz_split_der(data, size, two, 2) == 2 ? two[0].len : size;
+        sipc_trust *t = fuzz_trust(SIPC_TRUST_REV_HARD, "sipc fuzz node");
+        char err[256];
+        (void)sipc_trust_add_crl_named(t, data, crl_len, "crl/fuzz.crl", err, sizeof err);
+        (void)sipc_trust_crl_count(t);
+        (void)sipc_trust_knows_issuer(t, data, crl_len);
+        verify_chain(t, data + crl_len, size - crl_len);
+        sipc_trust_free(t);
+        break;
+    }
+    default: {
+        sipc_der certs[4];
+        int n = sipc_pem_certs((const char *)data, size, certs, 4);
+        for (int i = 0; i < n; i++) {
+            parse_and_print(certs[i].data, certs[i].len);
+            sipc_der_free(&certs[i]);
+        }
+        sipc_keypair kp;
+        char err[256];
+        if (sipc_keypair_from_pem(&kp, (const char *)data, size, err, sizeof err) == 0)
+            sipc_keypair_free(&kp);
+        size_t pos = 0;
+        uint8_t *der;
+        long dl;
+        while ((dl = sipc_pem_block((const char *)data, size, &pos, "PRIVATE KEY", &der)) > 0)
+            free(der);
+        crl(data, size);
+        break;
+    }
+    }
+    return 0;
+}

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "certs/x509_info.h"
 #include "ipc/security.h"
 #include "transport/stream.h"
 
@@ -216,4 +217,24 @@ unsigned sipc_security_accepts(const sipc_security *sec)
         return SIPC_STREAM_PLAIN | SIPC_STREAM_TLS;
     }
     return SIPC_STREAM_PLAIN;
+}
+
+int sipc_security_certificate(const sipc_security *sec, sipc_cert_info *out)
+{
+    if (!sec || !out)
+        return SIPC_EINVAL;
+    memset(out, 0, sizeof *out);
+    if (sec->mode == SIPC_TLS_OFF || sec->kp.ncerts == 0)
+        return SIPC_ENOTCONN;
+    sipc_x509 x;
+    char err[256];
+    if (sipc_x509_parse(&x, sec->kp.certs[0].data, sec->kp.certs[0].len, err, sizeof err) != 0)
+        return SIPC_ETLSCONFIG; /* it was parsed when loaded: cannot happen */
+    snprintf(out->subject, sizeof out->subject, "%s", x.subject);
+    snprintf(out->issuer, sizeof out->issuer, "%s", x.issuer);
+    snprintf(out->fingerprint, sizeof out->fingerprint, "%s", sec->kp.fingerprint);
+    out->not_before = (int64_t)x.not_before;
+    out->not_after = (int64_t)x.not_after;
+    snprintf(out->key, sizeof out->key, "%s", x.key_desc);
+    return 0;
 }

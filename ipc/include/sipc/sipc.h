@@ -79,6 +79,17 @@ SIPC_EXTERN int sipc_security_self_check(const sipc_security *sec, char *msg, si
 SIPC_EXTERN sipc_security *sipc_security_retain(sipc_security *sec);
 SIPC_EXTERN void sipc_security_release(sipc_security *sec);
 SIPC_EXTERN sipc_tls_mode sipc_security_mode(const sipc_security *sec);
+/* What this side presents, for status reports. */
+typedef struct sipc_cert_info {
+    char subject[256];     /* "O=Org, CN=name" in certificate order */
+    char issuer[256];
+    char fingerprint[65];  /* hex SHA-256 of the certificate */
+    int64_t not_before;    /* Unix time (s) */
+    int64_t not_after;
+    char key[32];          /* "ECDSA P-256", "RSA 2048" */
+} sipc_cert_info;
+/* The leaf certificate of sec. SIPC_ENOTCONN when TLS is off (no pair). */
+SIPC_EXTERN int sipc_security_certificate(const sipc_security *sec, sipc_cert_info *out);
 /* Hex SHA-256 fingerprint of this node's certificate ("" when TLS is off). */
 SIPC_EXTERN const char *sipc_security_fingerprint(const sipc_security *sec);
 

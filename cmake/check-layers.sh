@@ -32,79 +32,87 @@ objects=${2:-}
 NM=${NM:-nm}
 cd "$src" || exit 2
 
-rank() {
-    case $1 in
-    base) echo 1 ;; certs) echo 2 ;; certs/tool) echo 3 ;; transport) echo 4 ;;
-    ipc) echo 5 ;; ipc/node) echo 6 ;; services) echo 7 ;; tests | examples) echo 8 ;;
-    *) echo 0 ;;
-    esac
-}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-layers.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
 
+# The rules, shared by both halves (awk functions).
+cat >"$tmp/rules.awk" <<'AWK'
 # The layer a path (relative to the source dir) belongs to, "" for none.
-layer_of() {
-    case $1 in
-    base/*) echo base ;;
-    certs/tool/*) echo certs/tool ;;
-    certs/*) echo certs ;;
-    transport/*) echo transport ;;
-    ipc/node/*) echo ipc/node ;;
-    ipc/*) echo ipc ;;
-    services/*) echo services ;;
-    tests/*) echo tests ;;
-    examples/*) echo examples ;;
-    esac
+function layer_of(p) {
+    if (p ~ /^base\//) return "base"
+    if (p ~ /^certs\/tool\//) return "certs/tool"
+    if (p ~ /^certs\//) return "certs"
+    if (p ~ /^transport\//) return "transport"
+    if (p ~ /^ipc\/node\//) return "ipc/node"
+    if (p ~ /^ipc\//) return "ipc"
+    if (p ~ /^services\//) return "services"
+    if (p ~ /^tests\//) return "tests"
+    if (p ~ /^examples\//) return "examples"
+    return ""
 }
-
-# allowed USER TARGET: may a file of layer USER use layer TARGET?
-allowed() {
-    local u=$1 t=$2
-    if [ "$t" = certs/tool ]; then
-        case $u in certs/tool | services | tests | examples) return 0 ;; *) return 1 ;; esac
-    fi
-    [ "$(rank "$t")" -le "$(rank "$u")" ]
+function rank(l) {
+    return l == "base" ? 1 : l == "certs" ? 2 : l == "certs/tool" ? 3 : l == "transport" ? 4 : \
+           l == "ipc" ? 5 : l == "ipc/node" ? 6 : l == "services" ? 7 : \
+           (l == "tests" || l == "examples") ? 8 : 0
 }
-
-why() {
-    if [ "$2" = certs/tool ] && [ "$(rank "$1")" -gt "$(rank certs/tool)" ]; then
-        echo "layer certs/tool, which is not in libsipc: only programs may use it, not $1"
-    else
-        echo "layer $2 above $1"
-    fi
+# May a file of layer u use layer t?
+function allowed(u, t) {
+    if (t == "certs/tool")
+        return u == "certs/tool" || u == "services" || u == "tests" || u == "examples"
+    return rank(t) <= rank(u)
 }
+function why(u, t) {
+    if (t == "certs/tool" && rank(u) > rank(t))
+        return "layer certs/tool, which is not in libsipc: only programs may use it, not " u
+    return "layer " t " above " u
+}
+AWK
 
 violations=0
 
 # --- 1. includes ---------------------------------------------------------
-# Resolve an include name seen in file F to the layer of the file it names.
-include_layer() {
-    local f=$1 name=$2 d
-    case $name in
-    sipc/errno.h) echo base; return ;;
-    sipc/sipc.h) echo ipc; return ;;
-    sipc/node.h) echo ipc/node; return ;;
-    sipc.pb-c.h) echo ipc; return ;;
-    esac
-    d=$(dirname "$f")
-    if [ -f "$d/$name" ]; then
-        layer_of "$(realpath -m --relative-to=. "$d/$name")"
-    elif [ -f "$name" ]; then
-        layer_of "$name"
-    fi
-}
-
-while IFS= read -r f; do
-    fl=$(layer_of "$f")
-    [ -n "$fl" ] || continue
-    # "name" includes, and <sipc/...> (the public headers, as a consumer writes them).
-    while IFS= read -r name; do
-        tl=$(include_layer "$f" "$name")
-        [ -n "$tl" ] || continue
-        if ! allowed "$fl" "$tl"; then
-            echo "$f: includes $name ($(why "$fl" "$tl"))"
-            violations=$((violations + 1))
-        fi
-    done < <(sed -n -E 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*("([^"]+)"|<(sipc\/[^>]+)>).*/\2\3/p' "$f")
-done < <(find base certs transport ipc services tests examples \( -name '*.c' -o -name '*.h' \) 2>/dev/null | sort)
+find base certs transport ipc services tests examples -type f 2>/dev/null | sort >"$tmp/files"
+grep -E '\.[ch]$' "$tmp/files" >"$tmp/sources"
+# "<file> <included name>" for every #include "X" and #include <sipc/X>
+tr '\n' '\0' <"$tmp/sources" | xargs -0 -r grep -H '#[[:space:]]*include' |
+    sed -n -E 's/^([^:]*):[[:space:]]*#[[:space:]]*include[[:space:]]*("([^"]+)"|<(sipc\/[^>]+)>).*/\1 \3\4/p' \
+    >"$tmp/includes"
+cat >"$tmp/includes.awk" <<'AWK'
+    # Normalise a/b/../c to a/c.
+    function norm(p,    n, i, parts, out, k) {
+        n = split(p, parts, "/"); k = 0
+        for (i = 1; i <= n; i++) {
+            if (parts[i] == "." || parts[i] == "") continue
+            if (parts[i] == ".." && k > 0 && out[k] != "..") { k--; continue }
+            out[++k] = parts[i]
+        }
+        p = ""
+        for (i = 1; i <= k; i++) p = p (i > 1 ? "/" : "") out[i]
+        return p
+    }
+    # The layer of the file an include names: a public header by its
+    # installed name, else the name beside the including file, else the name
+    # from the source dir; "" when it is none of the tree (not judged).
+    function include_layer(f, name,    d) {
+        if (name == "sipc/errno.h") return "base"
+        if (name == "sipc/sipc.h") return "ipc"
+        if (name == "sipc/node.h") return "ipc/node"
+        if (name == "sipc.pb-c.h") return "ipc"
+        d = f; sub(/\/[^\/]*$/, "", d)
+        if ((norm(d "/" name)) in exists) return layer_of(norm(d "/" name))
+        if (norm(name) in exists) return layer_of(norm(name))
+        return ""
+    }
+    NR == FNR { exists[$0] = 1; next }
+    {
+        f = $1; name = $2; fl = layer_of(f); tl = include_layer(f, name)
+        if (fl != "" && tl != "" && !allowed(fl, tl)) {
+            print f ": includes " name " (" why(fl, tl) ")"; bad++
+        }
+    }
+    END { exit bad > 0 }
+AWK
+awk -f "$tmp/rules.awk" -f "$tmp/includes.awk" "$tmp/files" "$tmp/includes" || violations=1
 
 # --- 2. symbols ----------------------------------------------------------
 if [ -n "$objects" ]; then
@@ -112,39 +120,41 @@ if [ -n "$objects" ]; then
         echo "check-layers: $objects is empty or missing" >&2
         exit 2
     fi
-    tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-layers.XXXXXX")
-    trap 'rm -rf "$tmp"' EXIT
     # defs: "<symbol> <layer>" for every global symbol an object defines;
     # undefs: "<object> <layer> <symbol>" for every symbol it needs.
-    while IFS=$'\t' read -r layer obj; do
-        [ -n "$obj" ] || continue
-        if [ ! -f "$obj" ]; then
-            echo "check-layers: $obj (layer $layer) does not exist; build first" >&2
-            exit 2
-        fi
-        "$NM" --defined-only -g "$obj" | awk -v l="$layer" 'NF >= 3 { print $3, l }' >>"$tmp/defs" || exit 2
-        "$NM" -u "$obj" | awk -v o="$obj" -v l="$layer" '{ print o, l, $NF }' >>"$tmp/undefs" || exit 2
-    done <"$objects"
-    touch "$tmp/defs" "$tmp/undefs"
-    # Per symbol, the layers that define it.
-    sort -u "$tmp/defs" | awk '{ d[$1] = d[$1] " " $2 } END { for (s in d) print s d[s] }' >"$tmp/bysym"
-    # Only the undefined symbols some layer defines are candidates.
-    while read -r obj layer sym deflayers; do
-        ok=0
-        for dl in $deflayers; do
-            if allowed "$layer" "$dl"; then ok=1; break; fi
-        done
-        [ $ok = 1 ] && continue
-        set -- $deflayers
-        rel=${obj#"$PWD"/}
-        echo "$rel: uses $sym (defined in $(why "$layer" "$1"))"
-        violations=$((violations + 1))
-    done < <(awk 'NR == FNR { d[$1] = substr($0, length($1) + 2); next }
-                  ($3 in d) { print $1, $2, $3, d[$3] }' "$tmp/bysym" "$tmp/undefs" | sort -u)
+    : >"$tmp/defs"
+    : >"$tmp/undefs"
+    cut -f2 "$objects" | grep -v '^$' >"$tmp/objs"
+    while IFS= read -r obj; do
+        [ -f "$obj" ] || { echo "check-layers: $obj does not exist; build first" >&2; exit 2; }
+    done <"$tmp/objs"
+    # nm -A prefixes each line with "<object>:"; the objects file maps it to a layer.
+    tr '\n' '\0' <"$tmp/objs" | xargs -0 "$NM" -A --defined-only -g >"$tmp/nm-defs" || exit 2
+    tr '\n' '\0' <"$tmp/objs" | xargs -0 "$NM" -A -u >"$tmp/nm-undefs" || exit 2
+    awk -F'\t' 'FILENAME == ARGV[1] { layer[$2] = $1; next }
+        { split($0, a, ":"); n = split($0, w, " ") }
+        FILENAME == ARGV[2] && n >= 3 { print w[n], layer[a[1]] >"'"$tmp/defs"'" }
+        FILENAME == ARGV[3] { print a[1], layer[a[1]], w[n] >"'"$tmp/undefs"'" }' \
+        "$objects" "$tmp/nm-defs" "$tmp/nm-undefs"
+    # A needed symbol is fine when a layer the object may use defines it (or
+    # no layer does: libc, libuv, wolfSSL); a violation when only layers it
+    # may not use define it.
+    cat >"$tmp/symbols.awk" <<'AWK'
+        NR == FNR { defs[$1] = defs[$1] " " $2; next }
+        ($3 in defs) {
+            n = split(defs[$3], dl, " "); ok = 0
+            for (i = 1; i <= n; i++) if (allowed($2, dl[i])) ok = 1
+            if (ok) next
+            obj = $1; if (index(obj, pwd) == 1) obj = substr(obj, length(pwd) + 1)
+            print obj ": uses " $3 " (defined in " why($2, dl[1]) ")"; bad++
+        }
+        END { exit bad > 0 }
+AWK
+    awk -v pwd="$PWD/" -f "$tmp/rules.awk" -f "$tmp/symbols.awk" "$tmp/defs" "$tmp/undefs" || violations=1
 fi
 
 if [ $violations -gt 0 ]; then
-    echo "check-layers: $violations violation(s); a layer may use only itself and the layers below it" >&2
+    echo "check-layers: a layer may use only itself and the layers below it" >&2
     exit 1
 fi
 echo "check-layers: no layer points up${objects:+ (includes and symbols)}"

@@ -53,12 +53,10 @@ static void on_reply(int err, const sipc_reply *reply, void *arg)
     } else if (err == SIPC_EREMOTE && reply->status == KV_NOT_FOUND) {
         printf("%s %s: not found\n", op, key);
     } else {
-        /* A call that could not be made says why the link failed in the
-         * channel's detail (e.g. the server's certificate was rejected). */
-        const char *detail = sipc_channel_last_detail(c->ch);
-        fprintf(stderr, "kv_client: %s %s: %s (%s, status %d)%s%s%s%s\n", op, key, sipc_strerror(err),
-                sipc_err_name(err), reply->status, reply->message[0] ? ": " : "", reply->message,
-                detail && detail[0] ? "; " : "", detail ? detail : "");
+        /* When the link failed, the reply's message is the channel's
+         * operator-readable detail (e.g. why a certificate was rejected). */
+        fprintf(stderr, "kv_client: %s %s: %s (%s)%s%s\n", op, key, sipc_strerror(err), sipc_err_name(err),
+                reply->message[0] ? ": " : "", reply->message);
         c->failed = 1;
         sipc_ctx_close(c->ctx, NULL, NULL);
         return;

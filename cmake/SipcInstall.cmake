@@ -1,13 +1,24 @@
 # SipcInstall.cmake - `cmake --install`: libsipc (static and shared), the
-# public headers, sipc.pc for pkg-config, a CMake package (find_package(sipc)
-# gives sipc::sipc and sipc::sipc_static) and the programs.
+# public headers (sipc/errno.h, sipc/sipc.h, sipc/node.h from the three layers'
+# include dirs into one <includedir>/sipc), pkg-config files, a CMake package
+# (find_package(sipc) gives sipc::sipc and sipc::sipc_static) and the programs.
 #
 # libsipc.so carries the wolfSSL it was built with. libsipc.a holds only sipc's
 # own objects, so a static consumer also needs wolfSSL: the one built from
 # Debian's source is installed as <libdir>/sipc/libsipc-wolfssl.a (a private
-# name, so it cannot clash with a system libwolfssl) and named in sipc.pc's
-# Libs.private and in the CMake package; with SIPC_SYSTEM_WOLFSSL=ON static
-# consumers use the system wolfssl instead.
+# name, so it cannot clash with a system libwolfssl) and named in the
+# pkg-config files' Libs.private and in the CMake package; with
+# SIPC_SYSTEM_WOLFSSL=ON static consumers use the system wolfssl instead.
+#
+# Two pkg-config modules, because one cannot give both link styles: with
+# libsipc.so and libsipc.a side by side in <libdir>, "-lsipc" always picks the
+# .so, with or without --static.
+#   sipc         -lsipc: the shared library. Public requirement: libuv only
+#                (sipc.h includes uv.h); protobuf-c, inih, jansson and wolfSSL
+#                are private (for a fully static `cc -static` link).
+#   sipc-static  <libdir>/libsipc.a by path; use it with --static, which adds
+#                the libraries libsipc.a needs. The system libraries stay
+#                shared unless the program is linked with -static.
 include_guard(GLOBAL)
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
@@ -27,8 +38,7 @@ target_link_libraries(sipc_static INTERFACE $<INSTALL_INTERFACE:sipc::wolfssl>)
 install(TARGETS sipc_static sipc_shared EXPORT sipcTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
-  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 foreach(d ${SIPC_PUBLIC_INCLUDE_DIRS})
   install(DIRECTORY ${d}/sipc DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
 endforeach()
@@ -40,17 +50,18 @@ foreach(prog sipcd sipcctl tlstool sipc-bench)
 endforeach()
 
 # --- wolfSSL for static consumers, pkg-config fields ---
+# Requires.private: what libsipc.a needs and the public headers do not use.
 if(SIPC_WOLFSSL_BUNDLED)
   install(FILES "${SIPC_WOLFSSL_LIBRARY}" DESTINATION ${SIPC_INSTALL_PRIVLIBDIR}
     RENAME libsipc-wolfssl.a)
-  set(SIPC_PC_REQUIRES_PRIVATE "inih jansson")
-  set(SIPC_PC_LIBS_PRIVATE "-L\${libdir}/sipc -lsipc-wolfssl -lm -pthread")
+  set(SIPC_PC_REQUIRES_PRIVATE "libprotobuf-c inih jansson")
+  set(SIPC_PC_LIBS_PRIVATE "\${libdir}/sipc/libsipc-wolfssl.a -lm -pthread")
 else()
-  set(SIPC_PC_REQUIRES_PRIVATE "inih jansson wolfssl")
+  set(SIPC_PC_REQUIRES_PRIVATE "libprotobuf-c inih jansson wolfssl")
   set(SIPC_PC_LIBS_PRIVATE "-lm -pthread")
 endif()
 
-# sipc.pc is relocatable: prefix is found from the .pc file's own location,
+# The .pc files are relocatable: prefix is found from their own location,
 # so `cmake --install . --prefix DIR` works without reconfiguring.
 if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
   set(SIPC_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
@@ -66,8 +77,19 @@ if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
 else()
   set(SIPC_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
 endif()
-configure_file(${CMAKE_CURRENT_LIST_DIR}/sipc.pc.in ${PROJECT_BINARY_DIR}/sipc.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/sipc.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+foreach(_pc sipc sipc-static)
+  set(SIPC_PC_NAME ${_pc})
+  if(_pc STREQUAL "sipc")
+    set(SIPC_PC_LIBS "-L\${libdir} -lsipc")
+    set(SIPC_PC_DESCRIPTION_TAIL "")
+  else()
+    # By path: -lsipc would find libsipc.so first.
+    set(SIPC_PC_LIBS "\${libdir}/libsipc.a")
+    set(SIPC_PC_DESCRIPTION_TAIL "; libsipc linked statically: use with --static")
+  endif()
+  configure_file(${CMAKE_CURRENT_LIST_DIR}/sipc.pc.in ${PROJECT_BINARY_DIR}/${_pc}.pc @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/${_pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endforeach()
 
 # --- CMake package ---
 install(EXPORT sipcTargets NAMESPACE sipc:: DESTINATION ${SIPC_INSTALL_CMAKEDIR})

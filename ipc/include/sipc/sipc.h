@@ -65,7 +65,7 @@ typedef struct sipc_security sipc_security;
 
 /* From a PEM certificate (chain) file and a PEM key file (may be the same
  * file); the certificate itself is the only trust anchor and peers must
- * present it (fingerprint pinning). For tests and benchmarks. */
+ * present it (fingerprint pinning). For a program that is not a node. */
 SIPC_EXTERN int sipc_security_from_pem(sipc_security **out, sipc_tls_mode mode, const char *cert_pem,
                            const char *key_pem, char *err, size_t errlen);
 /* Plaintext only. */

@@ -1,25 +1,49 @@
 #!/bin/sh
-# run.sh BUILD_DIR SOURCE_DIR - install sipc from BUILD_DIR into a temporary
-# prefix, then build and run the consumer in SOURCE_DIR against it: via
-# find_package(sipc) (shared and static) and via pkg-config (shared and static).
+# run.sh BUILD_DIR SOURCE_DIR [EXAMPLES_DIR] - install sipc from BUILD_DIR
+# into a temporary prefix, then build and run the consumer in SOURCE_DIR
+# against it the ways docs/quickstart.md documents, with exactly the
+# documented commands:
+#   - find_package(sipc): sipc::sipc (shared) and sipc::sipc_static;
+#   - pkg-config sipc with an rpath (shared), and
+#     pkg-config --static sipc-static (libsipc.a, the system libraries shared);
+# each one must run without LD_LIBRARY_PATH, and load libsipc.so from the
+# prefix (shared) or not at all (static).
+# With EXAMPLES_DIR, also build examples/ on their own against the prefix
+# (they use only the installed headers) and run their end-to-end test.
 # CONSUMER_CFLAGS (e.g. the sanitizer flags of an ASan tree) and CC are passed on.
 set -eu
 build=$1
 src=$2
+examples=${3:-}
 cc=${CC:-cc}
 cflags=${CONSUMER_CFLAGS:-}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sipc-consumer.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
+unset LD_LIBRARY_PATH
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+# uses_shared PROGRAM: is the libsipc.so it loads the prefix's?
+uses_shared() {
+    so=$(ldd "$1" | sed -n 's/^[[:space:]]*libsipc\.so[^ ]* => \([^ ]*\) .*/\1/p')
+    [ -n "$so" ] || { ldd "$1"; fail "$1 does not load libsipc.so"; }
+    [ "$(realpath "$so")" = "$(realpath "$libdir/libsipc.so.0")" ] ||
+        { ldd "$1"; fail "$1 loads $so, not the one in $libdir"; }
+}
+is_static() {
+    if ldd "$1" | grep -q libsipc; then ldd "$1"; fail "$1 loads libsipc.so"; fi
+}
 
 echo "== install into $prefix"
 cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; exit 1; }
-for f in include/sipc/sipc.h; do
-    [ -f "$prefix/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
+for f in include/sipc/errno.h include/sipc/sipc.h include/sipc/node.h; do
+    [ -f "$prefix/$f" ] || fail "$f not installed"
 done
 pc=$(find "$prefix" -name sipc.pc | head -n1)
-[ -n "$pc" ] || { echo "FAIL: sipc.pc not installed"; exit 1; }
-[ -n "$(find "$prefix" -name sipcConfig.cmake)" ] || { echo "FAIL: sipcConfig.cmake not installed"; exit 1; }
+[ -n "$pc" ] || fail "sipc.pc not installed"
+[ -f "$(dirname "$pc")/sipc-static.pc" ] || fail "sipc-static.pc not installed"
+[ -n "$(find "$prefix" -name sipcConfig.cmake)" ] || fail "sipcConfig.cmake not installed"
 ls -1 "$prefix/bin" 2>/dev/null | sed 's/^/  bin: /'
 libdir=$(dirname "$(dirname "$pc")")
 
@@ -29,22 +53,42 @@ cmake -S "$src" -B "$tmp/b" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$c
 cmake --build "$tmp/b" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; exit 1; }
 "$tmp/b/consumer_shared"
 "$tmp/b/consumer_static"
-# The shared one must really use the installed libsipc.so.
-ldd "$tmp/b/consumer_shared" | grep -q "$libdir/libsipc.so" || { echo "FAIL: consumer_shared does not load $libdir/libsipc.so"; ldd "$tmp/b/consumer_shared"; exit 1; }
+uses_shared "$tmp/b/consumer_shared"
+is_static "$tmp/b/consumer_static"
 
-echo "== pkg-config sipc"
+echo "== pkg-config"
 export PKG_CONFIG_PATH="$(dirname "$pc")${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
-flags=$(pkg-config --cflags --libs sipc)
-echo "pkg-config --cflags --libs sipc: $flags"
+# sipc.h includes uv.h, nothing else: libuv is the one public requirement.
+req=$(pkg-config --print-requires sipc | awk '{ print $1 }' | tr '\n' ' ')
+[ "$req" = "libuv " ] || fail "sipc.pc Requires: '$req', expected only libuv"
+pkg-config --print-requires-private sipc | grep -q '^libprotobuf-c' ||
+    fail "sipc.pc: libprotobuf-c is not in Requires.private"
+
+# Shared, with an rpath to where libsipc.so is installed.
+flags="$(pkg-config --cflags --libs sipc) -Wl,-rpath,$(pkg-config --variable=libdir sipc)"
+echo "shared: $flags"
 # shellcheck disable=SC2086
-"$cc" $cflags -o "$tmp/pc_shared" "$src/main.c" $flags -Wl,-rpath,"$libdir"
+"$cc" $cflags -o "$tmp/pc_shared" "$src/main.c" $flags
 "$tmp/pc_shared"
-sflags=$(pkg-config --cflags --libs --static sipc)
-echo "pkg-config --static: $sflags"
-# Static libsipc, everything else as the system has it.
+uses_shared "$tmp/pc_shared"
+
+# Static libsipc: the command as documented, no editing of its output.
+sflags=$(pkg-config --cflags --libs --static sipc-static)
+echo "static: $sflags"
 # shellcheck disable=SC2086
-"$cc" $cflags -o "$tmp/pc_static" "$src/main.c" $(pkg-config --cflags sipc) "$libdir/libsipc.a" \
-    $(echo "$sflags" | sed 's/-lsipc\( \|$\)/ /')
+"$cc" $cflags -o "$tmp/pc_static" "$src/main.c" $sflags
 "$tmp/pc_static"
-if ldd "$tmp/pc_static" | grep -q libsipc; then echo "FAIL: pc_static loads libsipc.so"; exit 1; fi
+is_static "$tmp/pc_static"
+
+if [ -n "$examples" ]; then
+    echo "== examples/ against the installed sipc"
+    cmake -S "$examples" -B "$tmp/ex" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" \
+        -DCMAKE_C_FLAGS="-Wall -Wextra -Werror $cflags" >"$tmp/ex-cfg.log" 2>&1 || { cat "$tmp/ex-cfg.log"; exit 1; }
+    cmake --build "$tmp/ex" >"$tmp/ex-build.log" 2>&1 || { cat "$tmp/ex-build.log"; exit 1; }
+    uses_shared "$tmp/ex/kv_server"
+    is_static "$tmp/ex/kv_client"
+    bash "$examples/kv/test_kv.sh" "$tmp/ex/kv_server" "$tmp/ex/kv_client" >"$tmp/kv.log" 2>&1 ||
+        { cat "$tmp/kv.log"; fail "examples/kv built against the install"; }
+    tail -n1 "$tmp/kv.log"
+fi
 echo "consumer test passed"

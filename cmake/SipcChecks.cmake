@@ -1,0 +1,49 @@
+# SipcChecks.cmake - structural tests of the build (label unit, in every build
+# tree): the layers point only down (check-layers.sh), libsipc.so exports
+# exactly the public API (check-exports.sh), and both checkers catch a
+# planted violation (test-checks.sh). Included at the end of the top
+# CMakeLists.txt, once every target exists.
+include_guard(GLOBAL)
+
+# "<layer><TAB><object>" for every object of every layer and program, for the
+# symbol half of check-layers.sh.
+set(_sipc_layer_targets
+  base:sipc_base certs:sipc_certs certs/tool:sipc_certs_tool transport:sipc_transport
+  ipc:sipc_ipc ipc/node:sipc_node
+  services:sipcd services:sipcctl services:tlstool
+  tests:sipc_testutil tests:sipc-bench
+  examples:kv_server examples:kv_client)
+set(_sipc_layer_lines "")
+foreach(lt ${_sipc_layer_targets})
+  string(REPLACE ":" ";" lt "${lt}")
+  list(GET lt 0 _layer)
+  list(GET lt 1 _target)
+  if(TARGET ${_target})
+    string(APPEND _sipc_layer_lines
+      "${_layer}\t$<JOIN:$<TARGET_OBJECTS:${_target}>,\n${_layer}\t>\n")
+  endif()
+endforeach()
+set(SIPC_LAYER_OBJECTS ${PROJECT_BINARY_DIR}/sipc-layer-objects.txt)
+file(GENERATE OUTPUT ${SIPC_LAYER_OBJECTS} CONTENT "${_sipc_layer_lines}")
+
+# -aux-info, which check-exports.sh reads declarations with, is GCC's.
+if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
+  set(SIPC_CHECK_GCC ${CMAKE_C_COMPILER})
+else()
+  find_program(SIPC_CHECK_GCC gcc)
+endif()
+
+add_test(NAME check_layers
+  COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/check-layers.sh ${PROJECT_SOURCE_DIR} ${SIPC_LAYER_OBJECTS})
+set_tests_properties(check_layers PROPERTIES LABELS unit TIMEOUT 120)
+
+if(SIPC_CHECK_GCC)
+  add_test(NAME check_exports
+    COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/check-exports.sh $<TARGET_FILE:sipc_shared> ${SIPC_PUBLIC_INCLUDE_DIRS})
+  add_test(NAME test_checks
+    COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test-checks.sh ${PROJECT_SOURCE_DIR} ${SIPC_LAYER_OBJECTS})
+  set_tests_properties(check_exports test_checks PROPERTIES LABELS unit TIMEOUT 120
+    ENVIRONMENT "CC=${SIPC_CHECK_GCC}")
+else()
+  message(WARNING "gcc not found: check_exports and test_checks are not run (apt-get install gcc)")
+endif()

@@ -1,0 +1,37 @@
+/* kv_identity.c - a program's TLS identity: PEM files or a node home (kv.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "kv.h"
+
+int kv_identity_load(kv_identity *id, const char *cert, const char *key, const char *home,
+                     const char *node_id, char *err, size_t errlen)
+{
+    memset(id, 0, sizeof *id);
+    if (cert && home) {
+        snprintf(err, errlen, "give either --cert FILE [--key FILE] or --home DIR, not both");
+        return SIPC_EINVAL;
+    }
+    if (cert) {
+        /* Not a node: no sipc.conf, no home. Strict TLS, so a plaintext or
+         * differently keyed peer is refused. */
+        int r = sipc_security_from_pem(&id->sec, SIPC_TLS_STRICT, cert, key, err, errlen);
+        if (r != 0)
+            return r;
+        sipc_options_init(&id->opts);
+        id->opts.node_id = node_id;
+        id->opts.cluster = KV_CLUSTER;
+        return 0;
+    }
+    /* A node (--home DIR, else $SIPC_HOME, else /var/lib/sipc): the TLS mode (even off), the pair, trust anchors and revocation
+     * policy all come from the home, exactly as sipcd reads them. */
+    int r = sipc_config_load(&id->cfg, sipc_home_resolve(home), err, errlen);
+    if (r != 0)
+        return r;
+    r = sipc_security_load(&id->sec, &id->cfg, err, errlen);
+    if (r != 0)
+        return r;
+    sipc_options_from_config(&id->opts, &id->cfg);
+    id->from_home = 1;
+    return 0;
+}

@@ -118,7 +118,7 @@ typedef struct sipc_options {
                                      default 15000, 0 = never */
     uint32_t reconnect_min_ms;    /* dialer backoff, default 100 */
     uint32_t reconnect_max_ms;    /* default 30000 */
-    sipc_log_fn log;              /* default: sipc_logger_sink(NULL): stderr at INFO */
+    sipc_log_fn log;              /* default: sipc_log_stderr: stderr at INFO */
     void *log_arg;
 } sipc_options;
 

@@ -27,7 +27,7 @@ int sipc_keyalg_parse(const char *s, sipc_keyalg *out)
             *out = (sipc_keyalg)i;
             return 0;
         }
-    return -1;
+    return SIPC_EINVAL;
 }
 
 const char *sipc_keyalg_name(sipc_keyalg a)
@@ -41,7 +41,7 @@ static int set_subject(CertName *n, const char *subject, char *err, size_t errle
     if (!strchr(subject, '=')) {
         if (strlen(subject) >= CTC_NAME_SIZE || !subject[0]) {
             sipc__seterr(err, errlen, "subject CN must be 1 to %d characters", CTC_NAME_SIZE - 1);
-            return -1;
+            return SIPC_EINVAL;
         }
         snprintf(n->commonName, CTC_NAME_SIZE, "%s", subject);
         return 0;
@@ -57,7 +57,7 @@ static int set_subject(CertName *n, const char *subject, char *err, size_t errle
         char *eq = strchr(p, '=');
         if (!eq) {
             sipc__seterr(err, errlen, "subject part '%s' is not ATTR=value", p);
-            return -1;
+            return SIPC_EINVAL;
         }
         *eq = '\0';
         char *k = p, *v = eq + 1;
@@ -87,22 +87,22 @@ static int set_subject(CertName *n, const char *subject, char *err, size_t errle
         if (!dst) {
             sipc__seterr(err, errlen, "subject attribute '%s' is not supported (use CN, O, OU, C, ST, L)",
                    k);
-            return -1;
+            return SIPC_EINVAL;
         }
         if (!*v || strlen(v) >= CTC_NAME_SIZE) {
             sipc__seterr(err, errlen, "subject %s must be 1 to %d characters", k, CTC_NAME_SIZE - 1);
-            return -1;
+            return SIPC_EINVAL;
         }
         if (!strcasecmp(k, "C") && strlen(v) != 2) {
             sipc__seterr(err, errlen, "subject C must be a two-letter country code");
-            return -1;
+            return SIPC_EINVAL;
         }
         snprintf(dst, CTC_NAME_SIZE, "%s", v);
         p = next;
     }
     if (!n->commonName[0]) {
         sipc__seterr(err, errlen, "the subject needs a CN");
-        return -1;
+        return SIPC_EINVAL;
     }
     return 0;
 }

@@ -23,6 +23,7 @@
 #include "certs/tool/store.h"
 #include "certs/trust.h"
 #include "certs/x509_info.h"
+#include "services/tlstool/verify_exit.h"
 #include "sipc/node.h"
 
 /* ------------------------------------------------------------ exit codes */
@@ -330,7 +331,8 @@ static void add_store(const opts *o, sipc_trust *t)
                 continue;
             if (s == 0) {
                 sipc_der certs[SIPC_KP_MAX_CHAIN];
-                int nc = sipc_pem_certs((const char *)b, n, certs, SIPC_KP_MAX_CHAIN);
+                int nc = 0;
+                sipc_pem_certs((const char *)b, n, certs, SIPC_KP_MAX_CHAIN, &nc, NULL, 0);
                 for (int k = 0; k < nc; k++) {
                     sipc_trust_add_root(t, certs[k].data, certs[k].len, err, sizeof err);
                     sipc_der_free(&certs[k]);
@@ -365,9 +367,9 @@ static int build_trust(const opts *o, const sipc_config *cfg, const sipc_keypair
     sipc_trust *t;
     if (sipc_trust_new(&t, &pol) != 0)
         return fail(EX_FAIL, "out of memory");
-    if (own && sipc_trust_set_own(t, own) != 0) {
+    if (own && sipc_trust_set_own(t, own, err, sizeof err) != 0) {
         sipc_trust_free(t);
-        return fail(EX_BADFILE, "the certificate cannot be used as this node's pair");
+        return fail(EX_BADFILE, "the certificate cannot be used as this node's pair: %s", err);
     }
     add_store(o, t);
     *out = t;
@@ -487,7 +489,7 @@ static int cmd_create(opts *o)
     r = sipc_pfx_write(&kp, pw, "sipc cluster key pair", &der, &dlen, err, sizeof err);
     sipc_keypair check;
     if (r == 0)
-        r = sipc_pfx_read(der, dlen, pw, &check, err, sizeof err);
+        r = sipc_pfx_read(der, dlen, pw, &check, NULL, err, sizeof err);
     memset(pw, 0, sizeof pw);
     if (r != 0) {
         sipc_keypair_free(&kp);
@@ -517,14 +519,15 @@ static int cmd_create(opts *o)
 
 /* --------------------------------------------------------------- import */
 
-static int pfx_exit(int r)
+static int pfx_exit(int r, sipc_pfx_error why)
 {
-    switch (r) {
-    case SIPC_PFX_EPASSWORD: return EX_PASSWORD;
-    case SIPC_PFX_ENOKEY:
-    case SIPC_PFX_ENOCERT:
-    case SIPC_PFX_EMISMATCH: return EX_KEY;
-    case SIPC_PFX_ENOMEM: return EX_FAIL;
+    if (r == SIPC_ENOMEM)
+        return EX_FAIL;
+    switch (why) {
+    case SIPC_PFX_PASSWORD: return EX_PASSWORD;
+    case SIPC_PFX_NOKEY:
+    case SIPC_PFX_NOCERT:
+    case SIPC_PFX_MISMATCH: return EX_KEY;
     default: return EX_BADFILE;
     }
 }
@@ -550,11 +553,12 @@ static int cmd_import(opts *o)
         return fail(EX_BADFILE, "%s", err);
     }
     sipc_keypair kp;
-    r = sipc_pfx_read(data, len, pw, &kp, err, sizeof err);
+    sipc_pfx_error why;
+    r = sipc_pfx_read(data, len, pw, &kp, &why, err, sizeof err);
     memset(pw, 0, sizeof pw);
     if (r != 0) {
         free(data);
-        int code = pfx_exit(r);
+        int code = pfx_exit(r, why);
         return fail(code, "%s: %s%s", file, err,
                     code == EX_PASSWORD ? "; give the password the file was exported with" : "");
     }
@@ -568,7 +572,7 @@ static int cmd_import(opts *o)
     }
     sipc_vfy_result res;
     sipc_vfy_status st = sipc_trust_verify(nt, kp.certs, kp.ncerts, SIPC_PURPOSE_BOTH, time(NULL),
-                                           &res);
+                                           &res) == 0 ? SIPC_VFY_OK : res.status;
     sipc_trust_free(nt);
     const char *later = NULL;
     if (st == SIPC_VFY_UNTRUSTED_ROOT || st == SIPC_VFY_INCOMPLETE_CHAIN ||
@@ -579,7 +583,7 @@ static int cmd_import(opts *o)
         free(data);
         fprintf(stderr, "%s: error: %s: not imported: %s\n%s: fix: %s\n", g_prog, file, res.reason,
                 g_prog, res.fix);
-        return sipc_vfy_exit_code(st);
+        return tlstool_verify_exit_code(st);
     }
     r = sipc_store_import(o->home, &kp, data, len, err, sizeof err);
     free(data);
@@ -622,7 +626,7 @@ static int verify_own(const opts *o, const sipc_config *cfg, sipc_keypair *kp,
     if (r)
         return -r;
     sipc_vfy_status st = sipc_trust_verify(t, kp->certs, kp->ncerts, SIPC_PURPOSE_BOTH,
-                                           time(NULL), res);
+                                           time(NULL), res) == 0 ? SIPC_VFY_OK : res->status;
     sipc_trust_free(t);
     return (int)st;
 }
@@ -656,7 +660,7 @@ static int cmd_enable(opts *o)
         fprintf(stderr, "%s: error: TLS not enabled: the imported pair does not verify: %s\n"
                         "%s: fix: %s\n",
                 g_prog, res.reason, g_prog, res.fix);
-        return sipc_vfy_exit_code((sipc_vfy_status)st);
+        return tlstool_verify_exit_code((sipc_vfy_status)st);
     }
     char conf[1200], err[600];
     snprintf(conf, sizeof conf, "%s/security/server.tls.conf", o->home);
@@ -776,9 +780,11 @@ static int crl_file_read(crl_file *f, const char *path, char *err, size_t errlen
     size_t n;
     if (sipc_store_read(path, &b, &n, MAX_FILE, err, errlen) != 0)
         return -1;
-    f->len = sipc_pem_or_der(b, n, "X509 CRL", &f->der);
+    size_t dl = 0;
+    int r = sipc_pem_or_der(b, n, "X509 CRL", &f->der, &dl, err, errlen);
+    f->len = (long)dl;
     free(b);
-    if (f->len <= 0 || sipc_crl_parse(&f->c, f->der, (size_t)f->len, err, errlen) != 0) {
+    if (r != 0 || sipc_crl_parse(&f->c, f->der, dl, err, errlen) != 0) {
         free(f->der);
         f->der = NULL;
         snprintf(err, errlen, "%s is not a CRL (PEM \"X509 CRL\" or DER)", path);
@@ -837,7 +843,7 @@ static void crl_print(const char *name, const crl_file *f, void *arg)
     for (int i = 0; i < c->nrevoked && o->verbose; i++) {
         char sh[100], ws[32];
         time_t w;
-        if (sipc_crl_entry(c, i, sh, sizeof sh, &w) == 0) {
+        if (sipc_crl_entry(c, i, sh, sizeof sh, &w, NULL, 0) == 0) {
             sipc_time_str(w, ws);
             printf("    serial %s revoked %s\n", sh, ws);
         }
@@ -1048,9 +1054,10 @@ static int read_chain(opts *o, const char *file, sipc_keypair *kp)
     if (sipc_store_read(file, &b, &n, MAX_FILE, err, sizeof err) != 0)
         return fail(EX_BADFILE, "%s", err);
     if (sipc_is_pem(b, n)) {
-        int nc = sipc_pem_certs((const char *)b, n, kp->certs, SIPC_KP_MAX_CHAIN);
+        int nc = 0;
+        int r = sipc_pem_certs((const char *)b, n, kp->certs, SIPC_KP_MAX_CHAIN, &nc, NULL, 0);
         free(b);
-        if (nc <= 0)
+        if (r != 0 || nc == 0)
             return fail(EX_BADFILE, "%s holds no readable PEM certificate", file);
         kp->ncerts = nc;
         return 0;
@@ -1069,11 +1076,12 @@ static int read_chain(opts *o, const char *file, sipc_keypair *kp)
         free(b);
         return r;
     }
-    r = sipc_pfx_read(b, n, pw, kp, err, sizeof err);
+    sipc_pfx_error why;
+    r = sipc_pfx_read(b, n, pw, kp, &why, err, sizeof err);
     memset(pw, 0, sizeof pw);
     free(b);
     if (r != 0)
-        return fail(pfx_exit(r), "%s: %s", file, err);
+        return fail(pfx_exit(r, why), "%s: %s", file, err);
     return 0;
 }
 
@@ -1106,7 +1114,9 @@ static int cmd_verify(opts *o)
         return r;
     }
     sipc_vfy_result res;
-    sipc_vfy_status st = sipc_trust_verify(t, kp.certs, kp.ncerts, purpose, time(NULL), &res);
+    sipc_vfy_status st =
+        sipc_trust_verify(t, kp.certs, kp.ncerts, purpose, time(NULL), &res) == 0 ? SIPC_VFY_OK
+                                                                                   : res.status;
     printf("verifying %s (%d certificate(s)) for TLS %s; revocation %s%s%s\n", what, kp.ncerts,
            purpose == SIPC_PURPOSE_BOTH ? "client and server" : purpose == SIPC_PURPOSE_CLIENT ? "client" : "server",
            revocation_name(cfg.revocation), cfg.subject[0] ? "; required subject " : "",
@@ -1117,7 +1127,7 @@ static int cmd_verify(opts *o)
     print_verdict(&res);
     sipc_trust_free(t);
     sipc_keypair_free(&kp);
-    return sipc_vfy_exit_code(st);
+    return tlstool_verify_exit_code(st);
 }
 
 /* ---------------------------------------------------------------- trust */
@@ -1161,9 +1171,9 @@ static int cmd_trust(opts *o)
             memset(&one, 0, sizeof one);
             one.certs[0] = kp.certs[i];
             one.ncerts = 1;
-            pem = sipc_keypair_to_pem(&one, &plen);
+            int pr = sipc_keypair_to_pem(&one, &pem, &plen);
             snprintf(path, sizeof path, "%s/%.16s.pem", dir, x.fingerprint);
-            if (!pem || sipc_store_write(path, pem, plen, err, sizeof err) != 0) {
+            if (pr != 0 || sipc_store_write(path, pem, plen, err, sizeof err) != 0) {
                 free(pem);
                 sipc_keypair_free(&kp);
                 return fail(EX_FAIL, "%s", err);
@@ -1230,7 +1240,8 @@ static int cmd_trust(opts *o)
             if (sipc_store_read(path, &b, &n, MAX_FILE, err, sizeof err) != 0)
                 continue;
             sipc_der c[1];
-            if (sipc_pem_certs((char *)b, n, c, 1) == 1) {
+            int nc = 0;
+            if (sipc_pem_certs((char *)b, n, c, 1, &nc, NULL, 0) == 0 && nc == 1) {
                 char f[65];
                 sipc_fingerprint(c[0].data, c[0].len, f);
                 if (strncasecmp(f, fp, fl) == 0) {
@@ -1278,8 +1289,8 @@ static int cmd_trust(opts *o)
         one.certs[0] = kp.certs[root];
         one.ncerts = 1;
         size_t plen;
-        char *pem = sipc_keypair_to_pem(&one, &plen);
-        if (!pem) {
+        char *pem;
+        if (sipc_keypair_to_pem(&one, &pem, &plen) != 0) {
             sipc_keypair_free(&kp);
             return fail(EX_FAIL, "out of memory");
         }
@@ -1523,7 +1534,7 @@ static int cmd_check(opts *o)
         printf("PROBLEM: the data service is on the old port 23443: move it to 23000 before "
                "enabling TLS\n");
     if (st != SIPC_VFY_OK)
-        return sipc_vfy_exit_code((sipc_vfy_status)st);
+        return tlstool_verify_exit_code((sipc_vfy_status)st);
     printf("TLS on this node: %s (mode %s)\n", cfg.tls_enable ? "enabled" : "disabled",
            sipc_tls_mode_name(cfg.tls_mode));
     if (cfg.nnodes == 0) {

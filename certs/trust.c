@@ -386,8 +386,8 @@ static sipc_vfy_status check_key(const sipc_x509 *x, int depth, sipc_vfy_result 
                              "with an ECDSA P-256/P-384 or RSA 2048+ key"
                            : "have your CA reissue its certificate with an ECDSA P-256/P-384 or "
                              "RSA 2048+ key, then the certificates below it",
-                "%s '%s' has a %s key: sipc accepts only RSA keys of 2048 bits or more and ECDSA "
-                "keys on P-256 or P-384",
+                "%s '%s' has a weak or unsupported key (%s): sipc accepts only RSA keys of 2048 "
+                "bits or more and ECDSA keys on P-256 or P-384",
                 depth == 0 ? "certificate" : "issuer certificate", name_or(x->subject), x->key_desc);
 }
 

@@ -18,7 +18,9 @@
  *   as OpenSSL writes it).
  *
  * PBE-SHA1-3DES is the one scheme every reader has (OpenSSL 1.x and 3,
- * wolfSSL, Java, Windows). */
+ * wolfSSL, Java, Windows). Every plaintext gets 1..8 bytes of PKCS#7
+ * padding: OpenSSL refused key bags from wolfSSL's writer whose PKCS#8 key
+ * was a multiple of 8 bytes long ("bad decrypt"). */
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/asn.h>
 #include <wolfssl/wolfcrypt/asn_public.h>

@@ -35,8 +35,9 @@ bool sipc_pfx_have_rc2(void);
 int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_keypair *kp,
                   sipc_pfx_error *why, char *err, size_t errlen);
 /* Encodes kp (key, leaf, chain) as PKCS#12 protected by password into a
- * malloc'd *out of *outlen bytes; friendly_name (NULL: "sipc") names the
- * leaf and its key. 0, SIPC_EINVAL (no key or certificate in kp),
+ * malloc'd *out of *outlen bytes; friendly_name (ASCII; NULL: "sipc")
+ * names the leaf and its key. The password's bytes are taken one character
+ * each (as wolfSSL reads them): use ASCII, as tlstool's password rule does. 0, SIPC_EINVAL (no key or certificate in kp),
  * SIPC_ETLS (wolfCrypt failed) or SIPC_ENOMEM. */
 int sipc_pfx_write(const sipc_keypair *kp, const char *password, const char *friendly_name,
                    uint8_t **out, size_t *outlen, char *err, size_t errlen);

@@ -5,6 +5,7 @@
 #include <wolfssl/wolfcrypt/rsa.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,6 +206,7 @@ int sipc_keypair_load_pem(sipc_keypair *kp, const char *cert_path, const char *k
 
 void sipc_keypair_free(sipc_keypair *kp)
 {
+    assert(kp && kp->ncerts >= 0 && kp->ncerts <= SIPC_KP_MAX_CHAIN);
     for (int i = 0; i < kp->ncerts; i++)
         sipc_der_free(&kp->certs[i]);
     sipc_der_free(&kp->key);

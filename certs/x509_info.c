@@ -540,6 +540,7 @@ static int alg_oid(const tlv *alg, sipc_bytes *oid)
 
 int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, size_t errlen)
 {
+    assert(x);
     memset(x, 0, sizeof *x);
     x->path_len = -1;
     rd r = {der, len};
@@ -849,6 +850,7 @@ bool sipc_subject_matches(const sipc_x509 *x, const char *required)
 
 int sipc_crl_parse(sipc_crl *c, const uint8_t *der, size_t len, char *err, size_t errlen)
 {
+    assert(c);
     memset(c, 0, sizeof *c);
     rd r = {der, len};
     tlv crl, tbs, alg, sig, t;

@@ -29,11 +29,14 @@ openssl
 faketime
 libwolfssl-dev
 libmicrohttpd-dev
+openjdk-17-jre-headless
 "
 # dpkg-dev: dpkg-source unpacks wolfSSL's Debian source package (apt-get source).
 # autoconf/automake/libtool: Debian's wolfSSL tarball ships no configure script.
 # openssl: the tests use openssl s_client / pkcs12 / req. faketime: expiry tests.
 # libwolfssl-dev: the SIPC_SYSTEM_WOLFSSL=ON (WOLFSSL=system) build and its CI leg.
+# openjdk-17-jre-headless: keytool, which test_pkcs12_interop uses to check that Java
+# sees tlstool's PKCS#12 files as a key entry (the test skips that check without it).
 
 if [ "${1:-}" = "--list" ]; then
     echo $PACKAGES

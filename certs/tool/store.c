@@ -2,6 +2,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -201,12 +202,12 @@ static int pem_append(char **buf, size_t *len, size_t *cap, const uint8_t *der, 
 {
     int need = wc_DerToPem(der, (word32)dlen, NULL, 0, type);
     if (need <= 0)
-        return -1;
+        return SIPC_EFORMAT;
     if (*len + (size_t)need + 1 > *cap) {
         size_t nc = (*len + (size_t)need + 1) * 2;
         char *nb = malloc(nc);
         if (!nb)
-            return -1;
+            return SIPC_ENOMEM;
         if (*buf)
             memcpy(nb, *buf, *len);
         sipc_secure_free(*buf, *cap);
@@ -215,18 +216,24 @@ static int pem_append(char **buf, size_t *len, size_t *cap, const uint8_t *der, 
     }
     int r = wc_DerToPem(der, (word32)dlen, (byte *)*buf + *len, (word32)need, type);
     if (r <= 0)
-        return -1;
+        return SIPC_EFORMAT;
     *len += (size_t)r;
     (*buf)[*len] = '\0';
     return 0;
 }
 
-char *sipc_keypair_to_pem(const sipc_keypair *kp, size_t *outlen)
+int sipc_keypair_to_pem(const sipc_keypair *kp, char **out, size_t *outlen)
 {
+    assert(kp && out && outlen && kp->ncerts >= 0 && kp->ncerts <= SIPC_KP_MAX_CHAIN);
     char *buf = NULL;
     size_t len = 0, cap = 0;
+    int r = 0;
+    *out = NULL;
+    *outlen = 0;
+    if (kp->ncerts == 0 && !kp->key.data)
+        return SIPC_EINVAL;
     for (int i = 0; i < kp->ncerts; i++)
-        if (pem_append(&buf, &len, &cap, kp->certs[i].data, kp->certs[i].len, CERT_TYPE) != 0)
+        if ((r = pem_append(&buf, &len, &cap, kp->certs[i].data, kp->certs[i].len, CERT_TYPE)) != 0)
             goto fail;
     if (kp->key.data) {
         /* traditional form: "EC PRIVATE KEY" / "RSA PRIVATE KEY" */
@@ -238,15 +245,15 @@ char *sipc_keypair_to_pem(const sipc_keypair *kp, size_t *outlen)
             kl -= idx;
         }
         int type = kp->key_type == SIPC_KEY_ECC ? ECC_PRIVATEKEY_TYPE : PRIVATEKEY_TYPE;
-        if (pem_append(&buf, &len, &cap, k, kl, type) != 0)
+        if ((r = pem_append(&buf, &len, &cap, k, kl, type)) != 0)
             goto fail;
     }
-    if (outlen)
-        *outlen = len;
-    return buf;
+    *out = buf;
+    *outlen = len;
+    return 0;
 fail:
     sipc_secure_free(buf, cap);
-    return NULL;
+    return r;
 }
 
 static int copy_file(const char *from, const char *to, char *err, size_t errlen)
@@ -272,10 +279,11 @@ int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p
     snprintf(crt, sizeof crt, "%s/security/node.crt", home);
     snprintf(pfx, sizeof pfx, "%s/security/node.p12", home);
     size_t plen;
-    char *pem = sipc_keypair_to_pem(kp, &plen);
-    if (!pem) {
+    char *pem;
+    r = sipc_keypair_to_pem(kp, &pem, &plen);
+    if (r != 0) {
         sipc__seterr(err, errlen, "cannot encode the key pair as PEM");
-        return SIPC_ENOMEM;
+        return r;
     }
     r = write_tmp(crt, pem, plen, tcrt, sizeof tcrt, err, errlen);
     sipc_secure_free(pem, plen);

@@ -66,19 +66,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (int i = 0; i < c.nrevoked && i < 64; i++) {
                 char hex[100];
                 time_t w;
-                (void)sipc_crl_entry(&c, i, hex, sizeof hex, &w);
+                (void)sipc_crl_entry(&c, i, hex, sizeof hex, &w, NULL, 0);
             }
         break;
     }
     default: { /* PEM */
         sipc_der certs[4];
-        int n = sipc_pem_certs((const char *)data, size, certs, 4);
-        for (int i = 0; i < n; i++)
-            sipc_der_free(&certs[i]);
+        int n = 0;
+        if (sipc_pem_certs((const char *)data, size, certs, 4, &n, NULL, 0) == 0)
+            for (int i = 0; i < n; i++)
+                sipc_der_free(&certs[i]);
         uint8_t *der;
-        long dl = sipc_pem_or_der(data, size, "X509 CRL", &der);
-        (void)dl;
-        free(der);
+        size_t dl;
+        if (sipc_pem_or_der(data, size, "X509 CRL", &der, &dl, NULL, 0) == 0)
+            free(der);
         break;
     }
     }

@@ -5,6 +5,7 @@
 #include <wolfssl/wolfcrypt/rsa.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +43,7 @@ void sipc_fingerprint(const uint8_t *der, size_t len, char out[65])
     out[64] = '\0';
 }
 
-static sipc_key_type detect_key_type(const uint8_t *der, size_t len)
+sipc_key_type sipc_key_type_of(const uint8_t *der, size_t len)
 {
     word32 idx = 0;
     ecc_key ecc;
@@ -73,23 +74,23 @@ static int load_key(sipc_keypair *kp, const char *pem, size_t len, char *err, si
     static const char *const labels[] = {"PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"};
     size_t pos = 0;
     uint8_t *der = NULL;
-    if (sipc_pem_block(pem, len, &pos, "ENCRYPTED PRIVATE KEY", &der) != 0) {
+    size_t dl = 0;
+    if (sipc_pem_block(pem, len, &pos, "ENCRYPTED PRIVATE KEY", &der, &dl, NULL, 0) != 0 || der) {
         free(der);
         snprintf(err, errlen, "%s: the private key is encrypted; import the PKCS#12 file with tlstool import", what);
         return SIPC_ETLSCONFIG;
     }
     for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
         pos = 0;
-        long dl = sipc_pem_block(pem, len, &pos, labels[i], &der);
-        if (dl == 0)
-            continue;
-        if (dl < 0) {
+        if (sipc_pem_block(pem, len, &pos, labels[i], &der, &dl, NULL, 0) != 0) {
             snprintf(err, errlen, "%s: the private key is not valid PEM", what);
             return SIPC_ETLSCONFIG;
         }
+        if (!der)
+            continue;
         kp->key.data = der;
-        kp->key.len = (size_t)dl;
-        kp->key_type = detect_key_type(der, (size_t)dl);
+        kp->key.len = dl;
+        kp->key_type = sipc_key_type_of(der, dl);
         if (kp->key_type == SIPC_KEY_NONE) {
             snprintf(err, errlen, "%s: unsupported private key type (ECDSA and RSA are supported)", what);
             return SIPC_ETLSCONFIG;
@@ -105,10 +106,10 @@ static int keypair_parse(sipc_keypair *kp, const char *certpem, size_t certlen, 
                          size_t errlen)
 {
     memset(kp, 0, sizeof *kp);
-    int n = sipc_pem_certs(certpem, certlen, kp->certs, SIPC_KP_MAX_CHAIN);
-    if (n < 0) {
+    int n = 0;
+    if (sipc_pem_certs(certpem, certlen, kp->certs, SIPC_KP_MAX_CHAIN, &n, NULL, 0) != 0) {
         snprintf(err, errlen, "%s: a certificate is not valid PEM", cwhat);
-        return n;
+        return SIPC_ETLSCONFIG;
     }
     if (n == 0) {
         snprintf(err, errlen, "%s: no certificate found", cwhat);
@@ -205,6 +206,7 @@ int sipc_keypair_load_pem(sipc_keypair *kp, const char *cert_path, const char *k
 
 void sipc_keypair_free(sipc_keypair *kp)
 {
+    assert(kp && kp->ncerts >= 0 && kp->ncerts <= SIPC_KP_MAX_CHAIN);
     for (int i = 0; i < kp->ncerts; i++)
         sipc_der_free(&kp->certs[i]);
     sipc_der_free(&kp->key);

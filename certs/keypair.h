@@ -36,6 +36,9 @@ int sipc_keypair_load_pem(sipc_keypair *kp, const char *cert_path, const char *k
 int sipc_keypair_from_pem(sipc_keypair *kp, const char *pem, size_t len, char *err, size_t errlen);
 void sipc_keypair_free(sipc_keypair *kp);
 
+/* The type of a private key in PKCS#8, SEC1 or PKCS#1 DER; SIPC_KEY_NONE
+ * when it is none sipc can use. */
+sipc_key_type sipc_key_type_of(const uint8_t *der, size_t len);
 /* Hex SHA-256 of der into out[65]. */
 void sipc_fingerprint(const uint8_t *der, size_t len, char out[65]);
 void sipc_der_free(sipc_der *d);

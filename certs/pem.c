@@ -2,23 +2,15 @@
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/coding.h>
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error_text.h"
 #include "certs/pem.h"
 #include "sipc/errno.h"
-
-int sipc_is_pem(const uint8_t *buf, size_t len)
-{
-    const char *tag = "-----BEGIN ";
-    size_t tl = strlen(tag);
-    for (size_t i = 0; i + tl <= len; i++)
-        if (memcmp(buf + i, tag, tl) == 0)
-            return 1;
-    return 0;
-}
 
 static const char *memfind(const char *h, size_t hl, const char *n)
 {
@@ -31,12 +23,20 @@ static const char *memfind(const char *h, size_t hl, const char *n)
     return NULL;
 }
 
-long sipc_pem_block(const char *pem, size_t len, size_t *pos, const char *label, uint8_t **out)
+bool sipc_is_pem(const uint8_t *buf, size_t len)
 {
+    return memfind((const char *)buf, len, "-----BEGIN ") != NULL;
+}
+
+int sipc_pem_block(const char *pem, size_t len, size_t *pos, const char *label, uint8_t **out,
+                   size_t *outlen, char *err, size_t errlen)
+{
+    assert(pos && label && out && outlen);
     char begin[80], end[80];
     snprintf(begin, sizeof begin, "-----BEGIN %s-----", label);
     snprintf(end, sizeof end, "-----END %s-----", label);
     *out = NULL;
+    *outlen = 0;
     if (*pos >= len)
         return 0;
     const char *b = memfind(pem + *pos, len - *pos, begin);
@@ -44,8 +44,10 @@ long sipc_pem_block(const char *pem, size_t len, size_t *pos, const char *label,
         return 0;
     const char *body = b + strlen(begin);
     const char *e = memfind(body, (size_t)(pem + len - body), end);
-    if (!e)
-        return -1;
+    if (!e) {
+        sipc__seterr(err, errlen, "PEM block \"%s\" has no END line", label);
+        return SIPC_EFORMAT;
+    }
     size_t bl = (size_t)(e - body);
     /* copy without whitespace: Base64_Decode accepts line breaks but not all blanks */
     char *clean = malloc(bl + 1);
@@ -53,7 +55,7 @@ long sipc_pem_block(const char *pem, size_t len, size_t *pos, const char *label,
     if (!clean || !der) {
         free(clean);
         free(der);
-        return -1;
+        return SIPC_ENOMEM;
     }
     size_t w = 0;
     for (size_t i = 0; i < bl; i++)
@@ -65,44 +67,59 @@ long sipc_pem_block(const char *pem, size_t len, size_t *pos, const char *label,
     *pos = (size_t)(e + strlen(end) - pem);
     if (rc != 0 || dl == 0) {
         free(der);
-        return -1;
+        sipc__seterr(err, errlen, "PEM block \"%s\" is not valid Base64", label);
+        return SIPC_EFORMAT;
     }
     *out = der;
-    return (long)dl;
+    *outlen = dl;
+    return 0;
 }
 
-long sipc_pem_or_der(const uint8_t *data, size_t len, const char *label, uint8_t **out)
+int sipc_pem_or_der(const uint8_t *data, size_t len, const char *label, uint8_t **out,
+                    size_t *outlen, char *err, size_t errlen)
 {
+    assert(out && outlen);
     *out = NULL;
+    *outlen = 0;
     if (sipc_is_pem(data, len)) {
         size_t pos = 0;
-        long dl = sipc_pem_block((const char *)data, len, &pos, label, out);
-        return dl > 0 ? dl : -1;
+        int r = sipc_pem_block((const char *)data, len, &pos, label, out, outlen, err, errlen);
+        if (r == 0 && !*out) {
+            sipc__seterr(err, errlen, "no \"%s\" PEM block", label);
+            r = SIPC_EFORMAT;
+        }
+        return r;
     }
     *out = malloc(len ? len : 1);
     if (!*out)
-        return -1;
+        return SIPC_ENOMEM;
     memcpy(*out, data, len);
-    return (long)len;
+    *outlen = len;
+    return 0;
 }
 
-int sipc_pem_certs(const char *pem, size_t len, sipc_der *out, int max)
+int sipc_pem_certs(const char *pem, size_t len, sipc_der *out, int max, int *count, char *err,
+                   size_t errlen)
 {
+    assert(out && count && max >= 0);
     size_t pos = 0;
     int n = 0;
+    *count = 0;
     while (n < max) {
         uint8_t *der;
-        long dl = sipc_pem_block(pem, len, &pos, "CERTIFICATE", &der);
-        if (dl == 0)
-            break;
-        if (dl < 0) {
+        size_t dl;
+        int r = sipc_pem_block(pem, len, &pos, "CERTIFICATE", &der, &dl, err, errlen);
+        if (r != 0) {
             for (int i = 0; i < n; i++)
                 sipc_der_free(&out[i]);
-            return SIPC_ETLSCONFIG;
+            return r;
         }
+        if (!der)
+            break;
         out[n].data = der;
-        out[n].len = (size_t)dl;
+        out[n].len = dl;
         n++;
     }
-    return n;
+    *count = n;
+    return 0;
 }

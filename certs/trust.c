@@ -7,16 +7,14 @@
  * self-signed anchor passes wolfSSL) or names (SAN hides the CN). */
 #include "certs/trust.h"
 
-#include <dirent.h>
-#include <errno.h>
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "certs/x509_info.h"
 #include "base/error_text.h"
+#include "certs/x509_info.h"
 
 typedef struct anchor {
     sipc_der der;
@@ -92,6 +90,7 @@ static int find_anchor(const sipc_trust *t, const char *fp)
 static int push_anchor(sipc_trust *t, const uint8_t *der, size_t len, const char *source,
                        char *err, size_t errlen)
 {
+    assert(t && der && source);
     sipc_x509 x;
     char why[128];
     if (sipc_x509_parse(&x, der, len, why, sizeof why) != 0) {
@@ -113,37 +112,52 @@ static int push_anchor(sipc_trust *t, const uint8_t *der, size_t len, const char
     if (der_dup(&a->der, der, len) != 0)
         return SIPC_ENOMEM;
     /* re-parse over our own copy so the pointers stay valid */
-    sipc_x509_parse(&a->x, a->der.data, a->der.len, NULL, 0);
+    int r = sipc_x509_parse(&a->x, a->der.data, a->der.len, NULL, 0);
+    assert(r == 0); /* the same bytes parsed above */
+    (void)r;
     snprintf(a->source, sizeof a->source, "%s", source);
     t->nanchors++;
     return 0;
 }
 
-int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp)
+/* A self-issued certificate whose signature its own key verifies. */
+static bool self_signed(const sipc_x509 *x)
 {
-    if (!t || !kp || kp->ncerts < 1)
+    bool valid;
+    return sipc_x509_self_issued(x) && sipc_x509_signed_by(x, x, &valid) == 0 && valid;
+}
+
+int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp, char *err, size_t errlen)
+{
+    if (!t || !kp || kp->ncerts < 1) {
+        sipc__seterr(err, errlen, "no certificate in the key pair");
         return SIPC_EINVAL;
+    }
+    assert(kp->ncerts <= SIPC_KP_MAX_CHAIN);
     for (int i = 0; i < t->nown; i++)
         sipc_der_free(&t->own[i]);
     t->nown = 0;
     t->own_self_signed = 0;
-    for (int i = 0; i < kp->ncerts && i < SIPC_KP_MAX_CHAIN; i++) {
+    for (int i = 0; i < kp->ncerts; i++) {
         if (der_dup(&t->own[i], kp->certs[i].data, kp->certs[i].len) != 0)
             return SIPC_ENOMEM;
         t->nown = i + 1;
-        if (sipc_x509_parse(&t->own_x[i], t->own[i].data, t->own[i].len, NULL, 0) != 0)
+        char why[128];
+        if (sipc_x509_parse(&t->own_x[i], t->own[i].data, t->own[i].len, why, sizeof why) != 0) {
+            sipc__seterr(err, errlen, "certificate %d of the pair cannot be read: %s", i, why);
             return SIPC_ETLSCONFIG;
+        }
     }
     const sipc_x509 *leaf = &t->own_x[0];
-    if (sipc_x509_self_issued(leaf) && sipc_x509_signed_by(leaf, leaf) == 0) {
+    if (self_signed(leaf)) {
         t->own_self_signed = 1;
-        return push_anchor(t, t->own[0].data, t->own[0].len, "own pair", NULL, 0);
+        return push_anchor(t, t->own[0].data, t->own[0].len, "own pair", err, errlen);
     }
     /* A root carried in the chain is trusted too. */
     for (int i = 1; i < t->nown; i++) {
         const sipc_x509 *x = &t->own_x[i];
-        if (sipc_x509_self_issued(x) && x->is_ca && sipc_x509_signed_by(x, x) == 0) {
-            int r = push_anchor(t, t->own[i].data, t->own[i].len, "own pair", NULL, 0);
+        if (x->is_ca && self_signed(x)) {
+            int r = push_anchor(t, t->own[i].data, t->own[i].len, "own pair", err, errlen);
             if (r != 0)
                 return r;
         }
@@ -184,12 +198,10 @@ int sipc_trust_add_crl_named(sipc_trust *t, const uint8_t *data, size_t len, con
                              char *err, size_t errlen)
 {
     uint8_t *der = NULL;
-    long dl = sipc_pem_or_der(data, len, "X509 CRL", &der);
-    if (dl <= 0) {
-        free(der);
-        sipc__seterr(err, errlen, "no readable \"X509 CRL\" PEM block");
-        return SIPC_EINVAL;
-    }
+    size_t dl = 0;
+    int r = sipc_pem_or_der(data, len, "X509 CRL", &der, &dl, err, errlen);
+    if (r != 0)
+        return r == SIPC_ENOMEM ? r : SIPC_EINVAL;
     if (t->ncrls == t->ccrls) {
         int nc = t->ccrls ? t->ccrls * 2 : 4;
         crl_entry *n = realloc(t->crls, (size_t)nc * sizeof *n);
@@ -203,9 +215,9 @@ int sipc_trust_add_crl_named(sipc_trust *t, const uint8_t *data, size_t len, con
     crl_entry *e = &t->crls[t->ncrls];
     memset(e, 0, sizeof *e);
     e->der.data = der;
-    e->der.len = (size_t)dl;
+    e->der.len = dl;
     char why[128];
-    if (sipc_crl_parse(&e->c, der, (size_t)dl, why, sizeof why) != 0) {
+    if (sipc_crl_parse(&e->c, der, dl, why, sizeof why) != 0) {
         sipc__seterr(err, errlen, "not a CRL: %s", why);
         sipc_der_free(&e->der);
         return SIPC_EINVAL;
@@ -214,7 +226,9 @@ int sipc_trust_add_crl_named(sipc_trust *t, const uint8_t *data, size_t len, con
      * intermediate only peers present) it is checked against the issuer in
      * the path each time the CRL is consulted, and ignored if it fails. */
     const sipc_x509 *iss = find_known_issuer(t, &e->c.issuer_der);
-    if (iss && sipc_sig_check(&e->c.tbs, &e->c.sig_alg, &e->c.sig, &iss->spki) != 0) {
+    bool valid = false;
+    if (iss && (sipc_sig_check(&e->c.tbs, &e->c.sig_alg, &e->c.sig, &iss->spki, &valid) != 0 ||
+                !valid)) {
         sipc__seterr(err, errlen, "the CRL's signature does not verify with the key of '%s'", e->c.issuer);
         sipc_der_free(&e->der);
         return SIPC_EINVAL;
@@ -246,192 +260,12 @@ int sipc_trust_crl_count(const sipc_trust *t)
     return t ? t->ncrls : 0;
 }
 
-int sipc_trust_knows_issuer(const sipc_trust *t, const uint8_t *crl, size_t len)
+bool sipc_trust_knows_issuer(const sipc_trust *t, const uint8_t *crl, size_t len)
 {
     sipc_crl c;
     if (!t || sipc_crl_parse(&c, crl, len, NULL, 0) != 0)
-        return 0;
+        return false;
     return find_known_issuer(t, &c.issuer_der) != NULL;
-}
-
-static int read_file(const char *path, uint8_t **out, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    size_t cap = 4096, n = 0;
-    uint8_t *b = malloc(cap);
-    while (b) {
-        size_t r = fread(b + n, 1, cap - n, f);
-        n += r;
-        if (n < cap)
-            break;
-        if (cap > (16u << 20)) {
-            free(b);
-            b = NULL;
-            break;
-        }
-        uint8_t *nb = realloc(b, cap * 2);
-        if (!nb) {
-            free(b);
-            b = NULL;
-            break;
-        }
-        b = nb;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!b || bad) {
-        free(b);
-        return -1;
-    }
-    *out = b;
-    *len = n;
-    return 0;
-}
-
-static int cmpstr(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted regular files of dir; *names malloc'd. Missing dir = 0 files. */
-static int list_dir(const char *dir, char ***names)
-{
-    *names = NULL;
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOENT ? 0 : -1;
-    int n = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **nn = realloc(*names, (size_t)cap * sizeof *nn);
-            if (!nn)
-                break;
-            *names = nn;
-        }
-        (*names)[n] = strdup(de->d_name);
-        if ((*names)[n])
-            n++;
-    }
-    closedir(d);
-    if (n)
-        qsort(*names, (size_t)n, sizeof(char *), cmpstr);
-    return n;
-}
-
-int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_policy *policy,
-                         char *err, size_t errlen)
-{
-    char path[1200];
-    sipc_keypair kp;
-    memset(&kp, 0, sizeof kp);
-    *out = NULL;
-    snprintf(path, sizeof path, "%s/security/node.crt", home);
-    int r = sipc_keypair_load_pem(&kp, path, NULL, err, errlen);
-    if (r != 0)
-        return r;
-    sipc_trust *t;
-    r = sipc_trust_new(&t, policy);
-    if (r != 0) {
-        sipc_keypair_free(&kp);
-        return r;
-    }
-    r = sipc_trust_set_own(t, &kp);
-    sipc_keypair_free(&kp);
-    if (r != 0) {
-        sipc__seterr(err, errlen, "%s: the certificate cannot be read", path);
-        sipc_trust_free(t);
-        return SIPC_ETLSCONFIG;
-    }
-    char dir[1100];
-    char **names;
-    snprintf(dir, sizeof dir, "%s/security/trust", home);
-    int n = list_dir(dir, &names);
-    if (n < 0) {
-        sipc__seterr(err, errlen, "%s: %s", dir, strerror(errno));
-        sipc_trust_free(t);
-        return SIPC_ETLSCONFIG;
-    }
-    for (int i = 0; i < n; i++) {
-        size_t nl = strlen(names[i]);
-        if (r == 0 && nl > 4 && strcmp(names[i] + nl - 4, ".pem") == 0) {
-            uint8_t *buf;
-            size_t len;
-            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-            if (read_file(path, &buf, &len) != 0) {
-                sipc__seterr(err, errlen, "%s: %s", path, strerror(errno));
-                r = SIPC_ETLSCONFIG;
-            } else {
-                sipc_der certs[SIPC_KP_MAX_CHAIN];
-                int nc = sipc_pem_certs((const char *)buf, len, certs, SIPC_KP_MAX_CHAIN);
-                if (nc <= 0) {
-                    sipc__seterr(err, errlen, "%s: no PEM certificate in it", path);
-                    r = SIPC_ETLSCONFIG;
-                }
-                for (int k = 0; k < nc; k++) {
-                    char why[300];
-                    if (r == 0 && sipc_trust_add_root(t, certs[k].data, certs[k].len, why,
-                                                      sizeof why) != 0) {
-                        sipc__seterr(err, errlen, "%s: %s", path, why);
-                        r = SIPC_ETLSCONFIG;
-                    }
-                    sipc_der_free(&certs[k]);
-                }
-                free(buf);
-            }
-        }
-        free(names[i]);
-    }
-    free(names);
-    if (r != 0) {
-        sipc_trust_free(t);
-        return r;
-    }
-    snprintf(dir, sizeof dir, "%s/security/crl", home);
-    n = list_dir(dir, &names);
-    if (n < 0) {
-        sipc__seterr(err, errlen, "%s: %s", dir, strerror(errno));
-        sipc_trust_free(t);
-        return SIPC_ETLSCONFIG;
-    }
-    for (int i = 0; i < n; i++) {
-        size_t nl = strlen(names[i]);
-        int ours = nl > 4 && (strcmp(names[i] + nl - 4, ".crl") == 0 ||
-                              strcmp(names[i] + nl - 4, ".pem") == 0 ||
-                              strcmp(names[i] + nl - 4, ".der") == 0);
-        if (r == 0 && ours) {
-            uint8_t *buf;
-            size_t len;
-            char why[300];
-            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-            char label[160];
-            snprintf(label, sizeof label, "crl/%s", names[i]);
-            if (read_file(path, &buf, &len) != 0) {
-                sipc__seterr(err, errlen, "%s: %s", path, strerror(errno));
-                r = SIPC_ETLSCONFIG;
-            } else {
-                if (sipc_trust_add_crl_named(t, buf, len, label, why, sizeof why) != 0) {
-                    sipc__seterr(err, errlen, "%s: %s", path, why);
-                    r = SIPC_ETLSCONFIG;
-                }
-                free(buf);
-            }
-        }
-        free(names[i]);
-    }
-    free(names);
-    if (r != 0) {
-        sipc_trust_free(t);
-        return r;
-    }
-    *out = t;
-    return 0;
 }
 
 /* ------------------------------------------------------------ verifier */
@@ -453,28 +287,10 @@ const char *sipc_vfy_status_name(sipc_vfy_status s)
     case SIPC_VFY_WRONG_USAGE: return "wrong-usage";
     case SIPC_VFY_NOT_CA: return "not-a-ca";
     case SIPC_VFY_NOT_PINNED: return "not-this-clusters-pair";
+    case SIPC_VFY_WEAK_KEY: return "weak-key";
+    case SIPC_VFY_WEAK_SIGNATURE: return "weak-signature";
+    case SIPC_VFY_LEAF_IS_CA: return "leaf-is-ca";
     default: return "unknown";
-    }
-}
-
-int sipc_vfy_exit_code(sipc_vfy_status s)
-{
-    switch (s) {
-    case SIPC_VFY_OK: return 0;
-    case SIPC_VFY_NO_CERT: return 20;
-    case SIPC_VFY_MALFORMED: return 21;
-    case SIPC_VFY_UNTRUSTED_ROOT: return 22;
-    case SIPC_VFY_INCOMPLETE_CHAIN: return 23;
-    case SIPC_VFY_BAD_SIGNATURE: return 24;
-    case SIPC_VFY_EXPIRED: return 25;
-    case SIPC_VFY_NOT_YET_VALID: return 26;
-    case SIPC_VFY_REVOKED: return 27;
-    case SIPC_VFY_REVOCATION_UNKNOWN: return 28;
-    case SIPC_VFY_WRONG_SUBJECT: return 29;
-    case SIPC_VFY_WRONG_USAGE: return 30;
-    case SIPC_VFY_NOT_CA: return 31;
-    case SIPC_VFY_NOT_PINNED: return 32;
-    default: return 1;
     }
 }
 
@@ -490,6 +306,8 @@ static sipc_vfy_status fail(sipc_vfy_result *res, sipc_vfy_status st, int depth,
 static sipc_vfy_status fail(sipc_vfy_result *res, sipc_vfy_status st, int depth, const char *fix,
                             const char *fmt, ...)
 {
+    assert(res && st != SIPC_VFY_OK && st < SIPC_VFY__COUNT && fix);
+    assert(depth >= -1 && depth < SIPC_VFY_MAX_LINKS);
     res->status = st;
     res->depth = depth;
     va_list ap;
@@ -554,6 +372,39 @@ static sipc_vfy_status check_dates(const sipc_x509 *x, int depth, time_t now, si
     return SIPC_VFY_OK;
 }
 
+/* The documented minimums (operator guide): RSA 2048+ or ECDSA P-256/P-384
+ * keys on every link, anchors included (an anchor's key signs what it
+ * trusts). P-521 is refused too: the TLS engine does not offer it. */
+static sipc_vfy_status check_key(const sipc_x509 *x, int depth, sipc_vfy_result *res)
+{
+    bool ok = (x->key_type == SIPC_X509_KEY_RSA && x->key_bits >= 2048) ||
+              (x->key_type == SIPC_X509_KEY_EC && (x->key_bits == 256 || x->key_bits == 384));
+    if (ok)
+        return SIPC_VFY_OK;
+    return fail(res, SIPC_VFY_WEAK_KEY, depth,
+                depth == 0 ? "create a new pair (tlstool create) or have the certificate reissued "
+                             "with an ECDSA P-256/P-384 or RSA 2048+ key"
+                           : "have your CA reissue its certificate with an ECDSA P-256/P-384 or "
+                             "RSA 2048+ key, then the certificates below it",
+                "%s '%s' has a weak or unsupported key (%s): sipc accepts only RSA keys of 2048 "
+                "bits or more and ECDSA keys on P-256 or P-384",
+                depth == 0 ? "certificate" : "issuer certificate", name_or(x->subject), x->key_desc);
+}
+
+/* SHA-256/384/512 on every signature sipc relies on: every link but the
+ * anchor, whose own signature adds nothing (it is trusted as it is). */
+static sipc_vfy_status check_sig_hash(const sipc_x509 *x, int depth, sipc_vfy_result *res)
+{
+    if (x->sig_hash_bits >= 256)
+        return SIPC_VFY_OK;
+    return fail(res, SIPC_VFY_WEAK_SIGNATURE, depth,
+                "have the certificate reissued with a SHA-256 (or SHA-384/512) signature",
+                "%s '%s' is signed with %s: sipc accepts only signatures with SHA-256, SHA-384 or "
+                "SHA-512",
+                depth == 0 ? "certificate" : "issuer certificate", name_or(x->subject),
+                x->sig_desc);
+}
+
 static sipc_vfy_status check_leaf(const sipc_trust *t, const sipc_x509 *x, int purpose,
                                   sipc_vfy_result *res)
 {
@@ -594,15 +445,10 @@ static sipc_vfy_status check_leaf(const sipc_trust *t, const sipc_x509 *x, int p
     return SIPC_VFY_OK;
 }
 
-sipc_vfy_status sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, int n, int purpose,
-                                  time_t now, sipc_vfy_result *res_in)
+static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, int n,
+                                    int purpose, time_t now, sipc_vfy_result *res)
 {
-    sipc_vfy_result local;
-    sipc_vfy_result *res = res_in ? res_in : &local;
     const sipc_x509 *leaf = NULL; /* set once the chain is parsed */
-    memset(res, 0, sizeof *res);
-    res->depth = -1;
-    res->status = SIPC_VFY_OK;
     if (!t)
         return fail(res, SIPC_VFY_UNTRUSTED_ROOT, -1, "import the cluster's key pair",
                     "no trust configuration (no key pair imported)");
@@ -613,9 +459,7 @@ sipc_vfy_status sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, in
     if (n > SIPC_VFY_MAX_LINKS)
         n = SIPC_VFY_MAX_LINKS;
 
-    sipc_x509 *px = calloc((size_t)n, sizeof *px);
-    if (!px)
-        return fail(res, SIPC_VFY_MALFORMED, -1, "retry", "out of memory while verifying");
+    sipc_x509 px[SIPC_VFY_MAX_LINKS];
     sipc_vfy_status st = SIPC_VFY_OK;
     for (int i = 0; i < n; i++) {
         char why[128];
@@ -640,7 +484,9 @@ sipc_vfy_status sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, in
     if (t->own_self_signed && t->nown > 0 &&
         strcmp(leaf->fingerprint, t->own_x[0].fingerprint) == 0) {
         add_link(res, leaf, "own pair");
-        st = check_dates(leaf, 0, now, res);
+        st = check_key(leaf, 0, res);
+        if (st == SIPC_VFY_OK)
+            st = check_dates(leaf, 0, now, res);
         if (st == SIPC_VFY_OK)
             st = check_leaf(t, leaf, purpose, res);
         goto out;
@@ -658,7 +504,7 @@ sipc_vfy_status sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, in
     }
     while (!anchored) {
         const sipc_x509 *cur = path[np - 1];
-        if (sipc_x509_self_issued(cur) && sipc_x509_signed_by(cur, cur) == 0) {
+        if (self_signed(cur)) {
             /* a root that is not one of ours */
             if (np == 1 && t->own_self_signed)
                 st = fail(res, SIPC_VFY_NOT_PINNED, 0,
@@ -714,11 +560,11 @@ sipc_vfy_status sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, in
                     loop = 1;
             if (loop)
                 continue;
-            int s = sipc_x509_signed_by(cur, cands[i].x);
-            if (s == 0)
-                pick = i;
-            else if (s < 0)
+            bool valid;
+            if (sipc_x509_signed_by(cur, cands[i].x, &valid) != 0)
                 unsupported = 1;
+            else if (valid)
+                pick = i;
         }
         if (pick < 0) {
             if (unsupported)
@@ -737,6 +583,7 @@ sipc_vfy_status sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, in
                           cands[0].x->fingerprint);
             goto out;
         }
+        assert(np < SIPC_VFY_MAX_LINKS);
         path[np++] = cands[pick].x;
         add_link(res, cands[pick].x, cands[pick].source);
         anchored = cands[pick].anchored;
@@ -762,6 +609,23 @@ sipc_vfy_status sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, in
             goto out;
         }
     }
+    /* A CA certificate as a node's leaf: whoever holds its key can issue
+     * more node certificates. The one exception is a leaf that is itself
+     * the anchor (a self-signed pair, pinned or trusted as a root). */
+    if (np > 1 && leaf->is_ca) {
+        st = fail(res, SIPC_VFY_LEAF_IS_CA, 0,
+                  "have your CA issue the node a certificate with basicConstraints CA:FALSE; a CA "
+                  "certificate belongs in trust/ (tlstool trust add), not in a node's pair",
+                  "certificate '%s' is a CA certificate (basicConstraints CA:TRUE) issued by '%s': "
+                  "a CA cannot be used as a node certificate",
+                  name_or(leaf->subject), name_or(leaf->issuer));
+        goto out;
+    }
+    /* Key and signature strength: keys on every link, hashes below the anchor. */
+    for (int i = 0; i < np; i++)
+        if ((st = check_key(path[i], i, res)) != SIPC_VFY_OK ||
+            (i < np - 1 && (st = check_sig_hash(path[i], i, res)) != SIPC_VFY_OK))
+            goto out;
     /* 4. Dates of every link, leaf first (anchors included). */
     for (int i = 0; i < np; i++)
         if ((st = check_dates(path[i], i, now, res)) != SIPC_VFY_OK)
@@ -775,7 +639,9 @@ sipc_vfy_status sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, in
                 const crl_entry *c = &t->crls[k];
                 if (!sipc_name_equal(&c->c.issuer_der, &x->issuer_der))
                     continue;
-                if (sipc_sig_check(&c->c.tbs, &c->c.sig_alg, &c->c.sig, &iss->spki) != 0)
+                bool valid;
+                if (sipc_sig_check(&c->c.tbs, &c->c.sig_alg, &c->c.sig, &iss->spki, &valid) != 0 ||
+                    !valid)
                     continue;
                 time_t when;
                 if (sipc_crl_lookup(&c->c, &x->serial, &when)) {
@@ -835,6 +701,18 @@ out:
             warn(res, "certificate '%s' expires in %ld day(s) (%s): prepare a new pair",
                  name_or(leaf->subject), (long)(left / 86400), res->links[0].not_after);
     }
-    free(px);
     return st;
+}
+
+int sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, int n, int purpose, time_t now,
+                      sipc_vfy_result *res_in)
+{
+    sipc_vfy_result local;
+    sipc_vfy_result *res = res_in ? res_in : &local;
+    memset(res, 0, sizeof *res);
+    res->depth = -1;
+    res->status = SIPC_VFY_OK;
+    sipc_vfy_status st = verify_chain(t, chain, n, purpose, now, res);
+    assert(st == res->status);
+    return st == SIPC_VFY_OK ? 0 : SIPC_EPEERAUTH;
 }

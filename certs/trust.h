@@ -8,10 +8,14 @@
  * (SHA-256 fingerprint match, the shared self-signed pair), or when its chain
  * leads to a trusted root, every link's signature and validity hold, the
  * revocation policy is met, the leaf carries the required subject (if one is
- * configured) and has the key usage for its role. */
+ * configured) and has the key usage for its role. Every key on the path must
+ * be RSA of 2048 bits or more or ECDSA on P-256/P-384, every signature below
+ * the trust anchor must use SHA-256/384/512, and a leaf issued by a CA must
+ * not be a CA itself. */
 #ifndef SIPC_CERTS_TRUST_H
 #define SIPC_CERTS_TRUST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -34,6 +38,9 @@ typedef enum {
     SIPC_VFY_WRONG_USAGE,        /* key usage / extended key usage lacks a role */
     SIPC_VFY_NOT_CA,             /* an issuing certificate is not a CA */
     SIPC_VFY_NOT_PINNED,         /* self-signed, but not this cluster's pair */
+    SIPC_VFY_WEAK_KEY,           /* RSA under 2048 bits, EC not on P-256/P-384, other key types */
+    SIPC_VFY_WEAK_SIGNATURE,     /* a link below the anchor is signed with SHA-1 (or weaker) */
+    SIPC_VFY_LEAF_IS_CA,         /* an issued leaf has basicConstraints CA:TRUE */
     SIPC_VFY__COUNT
 } sipc_vfy_status;
 
@@ -73,25 +80,30 @@ typedef struct sipc_trust_policy {
     sipc_trust_revocation revocation;
 } sipc_trust_policy;
 
+/* An empty configuration; policy NULL means no required subject and soft
+ * revocation. 0 or SIPC_ENOMEM. */
 int sipc_trust_new(sipc_trust **out, const sipc_trust_policy *policy);
 void sipc_trust_free(sipc_trust *t);
 /* This node's certificate: pinned when self-signed; when its chain carries a
- * root, that root is trusted too. */
-int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp);
-/* An extra trusted root (must be a CA). */
+ * root, that root is trusted too. 0, SIPC_ETLSCONFIG (a certificate of kp
+ * cannot be read; err says which) or SIPC_ENOMEM. */
+int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp, char *err, size_t errlen);
+/* An extra trusted root (must be a CA). 0, SIPC_EINVAL (not a CA
+ * certificate, err says why) or SIPC_ENOMEM. */
 int sipc_trust_add_root(sipc_trust *t, const uint8_t *der, size_t len, char *err, size_t errlen);
 /* A CRL (DER or PEM). When its issuer is known to t (an anchor or a
  * certificate of the own chain) its signature is checked now and a bad one
  * is refused; otherwise it is checked against the issuer found in the path
- * whenever it is consulted (an intermediate only peers present). */
+ * whenever it is consulted (an intermediate only peers present). 0,
+ * SIPC_EINVAL (not a CRL, bad signature; err says which) or SIPC_ENOMEM. */
 int sipc_trust_add_crl(sipc_trust *t, const uint8_t *data, size_t len, char *err, size_t errlen);
-/* The same, naming the CRL (e.g. "crl/ca.crl") in revocation reasons. Added
- * by the certificates issue; sipc_trust_add_crl is this with name NULL. */
+/* The same, naming the CRL (e.g. "crl/ca.crl") in revocation reasons;
+ * sipc_trust_add_crl is this with name NULL. */
 int sipc_trust_add_crl_named(sipc_trust *t, const uint8_t *data, size_t len, const char *name,
                              char *err, size_t errlen);
 int sipc_trust_crl_count(const sipc_trust *t);
-/* 1 if the issuer of this DER CRL is an anchor or in the own chain of t. */
-int sipc_trust_knows_issuer(const sipc_trust *t, const uint8_t *crl, size_t len);
+/* Is the issuer of this DER CRL an anchor or in the own chain of t? */
+bool sipc_trust_knows_issuer(const sipc_trust *t, const uint8_t *crl, size_t len);
 /* Everything of $home/security per policy: node.crt (as own), trust/ *.pem,
  * crl/ *. Missing node.crt is an error (SIPC_ETLSCONFIG) naming the file. */
 int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_policy *policy,
@@ -102,15 +114,15 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
 int sipc_trust_anchor_count(const sipc_trust *t);
 const sipc_der *sipc_trust_anchor(const sipc_trust *t, int i);
 
-/* Verifies a presented chain (leaf first) at time now for purpose. Returns
- * the status (also in res->status). res may be NULL. Thread-safe for
- * concurrent readers. Never returns SIPC_VFY_OK unless every check passed. */
-sipc_vfy_status sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, int n, int purpose,
-                                  time_t now, sipc_vfy_result *res);
+/* Verifies a presented chain (leaf first; links past SIPC_VFY_MAX_LINKS are
+ * ignored) at time now for purpose. 0 when every check passed, else
+ * SIPC_EPEERAUTH; either way res->status says which rule decided, with
+ * reason, fix, warning and the links as built. res may be NULL. Thread-safe
+ * for concurrent readers. */
+int sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, int n, int purpose, time_t now,
+                      sipc_vfy_result *res);
 
 /* "untrusted-root", "incomplete-chain", ... */
 const char *sipc_vfy_status_name(sipc_vfy_status s);
-/* tlstool verify's documented exit code for s (0 only for OK). */
-int sipc_vfy_exit_code(sipc_vfy_status s);
 
 #endif

@@ -2,6 +2,7 @@
  * every length checked against its enclosing element before use. */
 #include "certs/x509_info.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/signature.h>
 #include "base/error_text.h"
+#include "sipc/errno.h"
 
 /* ------------------------------------------------------------ DER reader */
 
@@ -34,11 +36,11 @@ typedef struct tlv {
 static int der_next(rd *r, tlv *t)
 {
     if (r->n < 2)
-        return -1;
+        return SIPC_EFORMAT;
     const uint8_t *start = r->p;
     uint8_t tag = r->p[0];
     if ((tag & 0x1f) == 0x1f)
-        return -1; /* multi-byte tags are not used by X.509 */
+        return SIPC_EFORMAT; /* multi-byte tags are not used by X.509 */
     size_t i = 1, len;
     uint8_t l0 = r->p[i++];
     if (l0 < 0x80) {
@@ -46,15 +48,15 @@ static int der_next(rd *r, tlv *t)
     } else {
         size_t nb = l0 & 0x7f;
         if (nb == 0 || nb > 4 || r->n < 1 + 1 + nb)
-            return -1;
+            return SIPC_EFORMAT;
         len = 0;
         for (size_t k = 0; k < nb; k++)
             len = (len << 8) | r->p[i++];
         if (len < 0x80)
-            return -1; /* not minimal */
+            return SIPC_EFORMAT; /* not minimal */
     }
     if (len > r->n - i)
-        return -1;
+        return SIPC_EFORMAT;
     t->tag = tag;
     t->val.p = start + i;
     t->val.len = len;
@@ -68,7 +70,7 @@ static int der_next(rd *r, tlv *t)
 static int der_expect(rd *r, uint8_t tag, tlv *t)
 {
     if (der_next(r, t) != 0 || t->tag != tag)
-        return -1;
+        return SIPC_EFORMAT;
     return 0;
 }
 
@@ -208,18 +210,18 @@ static int name_str(const sipc_bytes *name_tlv, char *out, size_t outlen, char *
     if (cn)
         cn[0] = '\0';
     if (der_expect(&r, 0x30, &seq) != 0 || r.n != 0)
-        return -1;
+        return SIPC_EFORMAT;
     rd rs = rd_of(&seq.val);
     while (rs.n) {
         if (der_expect(&rs, 0x31, &set) != 0)
-            return -1;
+            return SIPC_EFORMAT;
         rd ra = rd_of(&set.val);
         while (ra.n) {
             if (der_expect(&ra, 0x30, &atv) != 0)
-                return -1;
+                return SIPC_EFORMAT;
             rd rv = rd_of(&atv.val);
             if (der_expect(&rv, 0x06, &oid) != 0 || der_next(&rv, &val) != 0)
-                return -1;
+                return SIPC_EFORMAT;
             char an[48], vs[200];
             attr_name(&oid.val, an, sizeof an);
             if (val.tag == 0x1e) { /* BMPString: keep the ASCII subset */
@@ -252,16 +254,16 @@ static int parse_time(const tlv *t, time_t *out)
     size_t n = t->val.len;
     if (t->tag == 0x17) { /* UTCTime YYMMDDHHMMSSZ */
         if (n != 13 || p[12] != 'Z')
-            return -1;
+            return SIPC_EFORMAT;
     } else if (t->tag == 0x18) { /* GeneralizedTime YYYYMMDDHHMMSSZ */
         if (n != 15 || p[14] != 'Z')
-            return -1;
+            return SIPC_EFORMAT;
     } else {
-        return -1;
+        return SIPC_EFORMAT;
     }
     for (size_t k = 0; k + 1 < n; k++)
         if (!isdigit(p[k]))
-            return -1;
+            return SIPC_EFORMAT;
     memcpy(b, p, n - 1);
     b[n - 1] = '\0';
 #define D2(off) ((b[(off)] - '0') * 10 + (b[(off) + 1] - '0'))
@@ -284,7 +286,7 @@ static int parse_time(const tlv *t, time_t *out)
 #undef D2
     if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
         tm.tm_min > 59 || tm.tm_sec > 60)
-        return -1;
+        return SIPC_EFORMAT;
     *out = timegm(&tm);
     return 0;
 }
@@ -423,7 +425,7 @@ bad:;
     char os[64];
     oid_str(oid, os, sizeof os);
     sipc__seterr(err, errlen, "malformed extension %s", os);
-    return -1;
+    return SIPC_EFORMAT;
 }
 
 static int parse_spki(sipc_x509 *x)
@@ -431,13 +433,13 @@ static int parse_spki(sipc_x509 *x)
     rd r = rd_of(&x->spki);
     tlv seq, alg, oid, bits;
     if (der_expect(&r, 0x30, &seq) != 0)
-        return -1;
+        return SIPC_EFORMAT;
     rd rs = rd_of(&seq.val);
     if (der_expect(&rs, 0x30, &alg) != 0 || der_expect(&rs, 0x03, &bits) != 0)
-        return -1;
+        return SIPC_EFORMAT;
     rd ra = rd_of(&alg.val);
     if (der_expect(&ra, 0x06, &oid) != 0)
-        return -1;
+        return SIPC_EFORMAT;
     if (OID_IS(&oid.val, OID_EC_PUBKEY)) {
         tlv curve;
         x->key_type = SIPC_X509_KEY_EC;
@@ -493,24 +495,25 @@ static const struct sigalg {
     uint8_t oid[9];
     size_t len;
     const char *name;
+    int hash_bits;
     enum wc_HashType hash;
     enum wc_SignatureType type;
 } SIGALGS[] = {
-    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02}, 8, "ecdsa-with-SHA256", WC_HASH_TYPE_SHA256,
+    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02}, 8, "ecdsa-with-SHA256", 256, WC_HASH_TYPE_SHA256,
      WC_SIGNATURE_TYPE_ECC},
-    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03}, 8, "ecdsa-with-SHA384", WC_HASH_TYPE_SHA384,
+    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03}, 8, "ecdsa-with-SHA384", 384, WC_HASH_TYPE_SHA384,
      WC_SIGNATURE_TYPE_ECC},
-    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04}, 8, "ecdsa-with-SHA512", WC_HASH_TYPE_SHA512,
+    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04}, 8, "ecdsa-with-SHA512", 512, WC_HASH_TYPE_SHA512,
      WC_SIGNATURE_TYPE_ECC},
-    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01}, 7, "ecdsa-with-SHA1", WC_HASH_TYPE_SHA,
+    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01}, 7, "ecdsa-with-SHA1", 160, WC_HASH_TYPE_SHA,
      WC_SIGNATURE_TYPE_ECC},
-    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b}, 9, "sha256WithRSAEncryption",
+    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b}, 9, "sha256WithRSAEncryption", 256,
      WC_HASH_TYPE_SHA256, WC_SIGNATURE_TYPE_RSA_W_ENC},
-    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c}, 9, "sha384WithRSAEncryption",
+    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c}, 9, "sha384WithRSAEncryption", 384,
      WC_HASH_TYPE_SHA384, WC_SIGNATURE_TYPE_RSA_W_ENC},
-    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d}, 9, "sha512WithRSAEncryption",
+    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d}, 9, "sha512WithRSAEncryption", 512,
      WC_HASH_TYPE_SHA512, WC_SIGNATURE_TYPE_RSA_W_ENC},
-    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05}, 9, "sha1WithRSAEncryption",
+    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05}, 9, "sha1WithRSAEncryption", 160,
      WC_HASH_TYPE_SHA, WC_SIGNATURE_TYPE_RSA_W_ENC},
 };
 
@@ -528,7 +531,7 @@ static int alg_oid(const tlv *alg, sipc_bytes *oid)
     rd r = rd_of(&alg->val);
     tlv o;
     if (der_expect(&r, 0x06, &o) != 0)
-        return -1;
+        return SIPC_EFORMAT;
     *oid = o.val;
     return 0;
 }
@@ -537,17 +540,18 @@ static int alg_oid(const tlv *alg, sipc_bytes *oid)
 
 int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, size_t errlen)
 {
+    assert(x);
     memset(x, 0, sizeof *x);
     x->path_len = -1;
     rd r = {der, len};
     tlv cert, tbs, alg, sig, t;
     if (!der || len == 0) {
         sipc__seterr(err, errlen, "empty input");
-        return -1;
+        return SIPC_EFORMAT;
     }
     if (der_expect(&r, 0x30, &cert) != 0 || r.n != 0) {
         sipc__seterr(err, errlen, "not a DER certificate (bad outer SEQUENCE)");
-        return -1;
+        return SIPC_EFORMAT;
     }
     x->der.p = der;
     x->der.len = len;
@@ -555,19 +559,20 @@ int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, siz
     if (der_expect(&rc, 0x30, &tbs) != 0 || der_expect(&rc, 0x30, &alg) != 0 ||
         der_expect(&rc, 0x03, &sig) != 0 || rc.n != 0) {
         sipc__seterr(err, errlen, "not an X.509 certificate (bad structure)");
-        return -1;
+        return SIPC_EFORMAT;
     }
     x->tbs = tbs.whole;
     if (alg_oid(&alg, &x->sig_alg) != 0 || sig.val.len < 2 || sig.val.p[0] != 0) {
         sipc__seterr(err, errlen, "bad signature algorithm or value");
-        return -1;
+        return SIPC_EFORMAT;
     }
     x->sig.p = sig.val.p + 1;
     x->sig.len = sig.val.len - 1;
     const struct sigalg *sa = find_sigalg(&x->sig_alg);
-    if (sa)
+    if (sa) {
         snprintf(x->sig_desc, sizeof x->sig_desc, "%s", sa->name);
-    else
+        x->sig_hash_bits = sa->hash_bits;
+    } else
         oid_str(&x->sig_alg, x->sig_desc, sizeof x->sig_desc);
 
     rd rt = rd_of(&tbs.val);
@@ -579,78 +584,78 @@ int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, siz
             rv = rd_of(&v.val);
         if (rv.p == NULL || der_expect(&rv, 0x02, &vi) != 0 || vi.val.len != 1) {
             sipc__seterr(err, errlen, "bad version");
-            return -1;
+            return SIPC_EFORMAT;
         }
         x->version = vi.val.p[0] + 1;
     }
     if (der_expect(&rt, 0x02, &t) != 0 || t.val.len == 0 || t.val.len > 40) {
         sipc__seterr(err, errlen, "bad serial number");
-        return -1;
+        return SIPC_EFORMAT;
     }
     x->serial = t.val;
     hex_colon(&x->serial, x->serial_hex, sizeof x->serial_hex);
     if (der_expect(&rt, 0x30, &t) != 0) { /* signature alg inside tbs */
         sipc__seterr(err, errlen, "bad inner signature algorithm");
-        return -1;
+        return SIPC_EFORMAT;
     }
     sipc_bytes inner;
     if (alg_oid(&t, &inner) != 0 || inner.len != x->sig_alg.len ||
         memcmp(inner.p, x->sig_alg.p, inner.len) != 0) {
         sipc__seterr(err, errlen, "inner and outer signature algorithms differ");
-        return -1;
+        return SIPC_EFORMAT;
     }
     if (der_expect(&rt, 0x30, &t) != 0) {
         sipc__seterr(err, errlen, "bad issuer name");
-        return -1;
+        return SIPC_EFORMAT;
     }
     x->issuer_der = t.whole;
     tlv val, nb, na;
     if (der_expect(&rt, 0x30, &val) != 0) {
         sipc__seterr(err, errlen, "bad validity");
-        return -1;
+        return SIPC_EFORMAT;
     }
     rd rvd = rd_of(&val.val);
     if (der_next(&rvd, &nb) != 0 || der_next(&rvd, &na) != 0 || parse_time(&nb, &x->not_before) != 0 ||
         parse_time(&na, &x->not_after) != 0) {
         sipc__seterr(err, errlen, "bad validity dates");
-        return -1;
+        return SIPC_EFORMAT;
     }
     if (der_expect(&rt, 0x30, &t) != 0) {
         sipc__seterr(err, errlen, "bad subject name");
-        return -1;
+        return SIPC_EFORMAT;
     }
     x->subject_der = t.whole;
     if (der_expect(&rt, 0x30, &t) != 0) {
         sipc__seterr(err, errlen, "bad public key");
-        return -1;
+        return SIPC_EFORMAT;
     }
     x->spki = t.whole;
     if (name_str(&x->issuer_der, x->issuer, sizeof x->issuer, NULL, 0) != 0 ||
         name_str(&x->subject_der, x->subject, sizeof x->subject, x->subject_cn,
                  sizeof x->subject_cn) != 0) {
         sipc__seterr(err, errlen, "bad distinguished name");
-        return -1;
+        return SIPC_EFORMAT;
     }
     if (parse_spki(x) != 0) {
         sipc__seterr(err, errlen, "bad public key info");
-        return -1;
+        return SIPC_EFORMAT;
     }
     while (rt.n) {
         if (der_next(&rt, &t) != 0) {
             sipc__seterr(err, errlen, "trailing garbage in certificate");
-            return -1;
+            return SIPC_EFORMAT;
         }
         if (t.tag == 0x81 || t.tag == 0x82)
             continue; /* unique identifiers */
         if (t.tag != 0xa3) {
             sipc__seterr(err, errlen, "unexpected field in certificate");
-            return -1;
+            return SIPC_EFORMAT;
         }
         rd re = rd_of(&t.val);
         tlv exts;
         if (der_expect(&re, 0x30, &exts) != 0) {
             sipc__seterr(err, errlen, "bad extensions");
-            return -1;
+            return SIPC_EFORMAT;
         }
         rd rx = rd_of(&exts.val);
         while (rx.n) {
@@ -658,78 +663,82 @@ int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, siz
             int critical = 0;
             if (der_expect(&rx, 0x30, &ext) != 0) {
                 sipc__seterr(err, errlen, "bad extension");
-                return -1;
+                return SIPC_EFORMAT;
             }
             rd r1 = rd_of(&ext.val);
             if (der_expect(&r1, 0x06, &oid) != 0) {
                 sipc__seterr(err, errlen, "bad extension id");
-                return -1;
+                return SIPC_EFORMAT;
             }
             if (peek_tag(&r1) == 0x01) {
                 tlv b;
                 if (der_next(&r1, &b) != 0) {
                     sipc__seterr(err, errlen, "bad extension critical flag");
-                    return -1;
+                    return SIPC_EFORMAT;
                 }
                 critical = b.val.len == 1 && b.val.p[0];
             }
             if (der_expect(&r1, 0x04, &v) != 0) {
                 sipc__seterr(err, errlen, "bad extension value");
-                return -1;
+                return SIPC_EFORMAT;
             }
             if (parse_ext(x, &oid.val, critical, &v.val, err, errlen) != 0)
-                return -1;
+                return SIPC_EFORMAT;
         }
     }
     sha256_hex(der, len, x->fingerprint);
     return 0;
 }
 
-int sipc_name_equal(const sipc_bytes *a, const sipc_bytes *b)
+bool sipc_name_equal(const sipc_bytes *a, const sipc_bytes *b)
 {
     return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
 }
 
-int sipc_x509_self_issued(const sipc_x509 *x)
+bool sipc_x509_self_issued(const sipc_x509 *x)
 {
     return sipc_name_equal(&x->subject_der, &x->issuer_der);
 }
 
 int sipc_sig_check(const sipc_bytes *tbs, const sipc_bytes *sig_alg, const sipc_bytes *sig,
-                   const sipc_bytes *issuer_spki)
+                   const sipc_bytes *issuer_spki, bool *valid)
 {
+    assert(tbs && sig_alg && sig && issuer_spki && valid);
+    *valid = false;
     const struct sigalg *sa = find_sigalg(sig_alg);
     if (!sa)
-        return -1;
+        return SIPC_ENOTSUP;
     word32 idx = 0;
-    int rc, res = -1;
+    int rc, res = SIPC_ENOTSUP;
     if (sa->type == WC_SIGNATURE_TYPE_ECC) {
         ecc_key key;
         if (wc_ecc_init(&key) != 0)
-            return -1;
+            return SIPC_ENOMEM;
         if (wc_EccPublicKeyDecode(issuer_spki->p, &idx, &key, (word32)issuer_spki->len) == 0) {
             rc = wc_SignatureVerify(sa->hash, sa->type, tbs->p, (word32)tbs->len, sig->p,
                                     (word32)sig->len, &key, sizeof key);
-            res = rc == 0 ? 0 : 1;
+            *valid = rc == 0;
+            res = 0;
         }
         wc_ecc_free(&key);
     } else {
         RsaKey key;
         if (wc_InitRsaKey(&key, NULL) != 0)
-            return -1;
+            return SIPC_ENOMEM;
         if (wc_RsaPublicKeyDecode(issuer_spki->p, &idx, &key, (word32)issuer_spki->len) == 0) {
             rc = wc_SignatureVerify(sa->hash, sa->type, tbs->p, (word32)tbs->len, sig->p,
                                     (word32)sig->len, &key, sizeof key);
-            res = rc == 0 ? 0 : 1;
+            *valid = rc == 0;
+            res = 0;
         }
         wc_FreeRsaKey(&key);
     }
     return res;
 }
 
-int sipc_x509_signed_by(const sipc_x509 *cert, const sipc_x509 *issuer)
+int sipc_x509_signed_by(const sipc_x509 *cert, const sipc_x509 *issuer, bool *valid)
 {
-    return sipc_sig_check(&cert->tbs, &cert->sig_alg, &cert->sig, &issuer->spki);
+    return sipc_sig_check(&cert->tbs, &cert->sig_alg, &cert->sig, &issuer->spki, valid);
 }
 
 void sipc_ku_str(unsigned ku, char *out, size_t outlen)
@@ -788,7 +797,7 @@ static int split_dn(const char *s, char items[][200], int max)
         size_t o = 0;
         char *eq = strchr(buf, '=');
         if (!eq)
-            return -1;
+            return SIPC_EFORMAT;
         *eq = '\0';
         const char *k = buf, *v = eq + 1;
         while (isspace((unsigned char)*k))
@@ -801,7 +810,7 @@ static int split_dn(const char *s, char items[][200], int max)
         while (vl && isspace((unsigned char)v[vl - 1]))
             vl--;
         if (kl == 0)
-            return -1;
+            return SIPC_EFORMAT;
         o = (size_t)snprintf(out, sizeof out, "%.*s=%.*s", (int)kl, k, (int)vl, v);
         (void)o;
         snprintf(items[n++], 200, "%s", out);
@@ -809,10 +818,10 @@ static int split_dn(const char *s, char items[][200], int max)
     return n;
 }
 
-int sipc_subject_matches(const sipc_x509 *x, const char *required)
+bool sipc_subject_matches(const sipc_x509 *x, const char *required)
 {
     if (!required || !required[0])
-        return 1;
+        return true;
     if (!strchr(required, '=')) {
         const char *r = required;
         while (isspace((unsigned char)*r))
@@ -822,24 +831,18 @@ int sipc_subject_matches(const sipc_x509 *x, const char *required)
             rl--;
         return strlen(x->subject_cn) == rl && strncasecmp(x->subject_cn, r, rl) == 0;
     }
-    char (*ia)[200] = calloc(16, 200), (*ib)[200] = calloc(16, 200);
-    int ok = 0;
-    if (!ia || !ib)
-        goto out;
+    char ia[16][200], ib[16][200];
     int na = split_dn(required, ia, 16), nb = split_dn(x->subject, ib, 16);
     if (na <= 0 || nb <= 0)
-        goto out;
+        return false;
     /* every attribute required must be in the subject with that value */
-    ok = 1;
+    bool ok = true;
     for (int i = 0; i < na && ok; i++) {
         int found = 0;
         for (int k = 0; k < nb && !found; k++)
             found = strcmp(ia[i], ib[k]) == 0;
         ok = found;
     }
-out:
-    free(ia);
-    free(ib);
     return ok;
 }
 
@@ -847,12 +850,13 @@ out:
 
 int sipc_crl_parse(sipc_crl *c, const uint8_t *der, size_t len, char *err, size_t errlen)
 {
+    assert(c);
     memset(c, 0, sizeof *c);
     rd r = {der, len};
     tlv crl, tbs, alg, sig, t;
     if (!der || len == 0 || der_expect(&r, 0x30, &crl) != 0 || r.n != 0) {
         sipc__seterr(err, errlen, "not a DER CRL");
-        return -1;
+        return SIPC_EFORMAT;
     }
     c->der.p = der;
     c->der.len = len;
@@ -861,7 +865,7 @@ int sipc_crl_parse(sipc_crl *c, const uint8_t *der, size_t len, char *err, size_
         der_expect(&rc, 0x03, &sig) != 0 || rc.n != 0 || alg_oid(&alg, &c->sig_alg) != 0 ||
         sig.val.len < 2 || sig.val.p[0] != 0) {
         sipc__seterr(err, errlen, "not an X.509 CRL (bad structure)");
-        return -1;
+        return SIPC_EFORMAT;
     }
     c->tbs = tbs.whole;
     c->sig.p = sig.val.p + 1;
@@ -869,31 +873,31 @@ int sipc_crl_parse(sipc_crl *c, const uint8_t *der, size_t len, char *err, size_
     rd rt = rd_of(&tbs.val);
     if (peek_tag(&rt) == 0x02 && der_next(&rt, &t) != 0) { /* version */
         sipc__seterr(err, errlen, "bad CRL version");
-        return -1;
+        return SIPC_EFORMAT;
     }
     if (der_expect(&rt, 0x30, &t) != 0 || der_expect(&rt, 0x30, &t) != 0) {
         sipc__seterr(err, errlen, "bad CRL algorithm or issuer");
-        return -1;
+        return SIPC_EFORMAT;
     }
     c->issuer_der = t.whole;
     if (name_str(&c->issuer_der, c->issuer, sizeof c->issuer, NULL, 0) != 0) {
         sipc__seterr(err, errlen, "bad CRL issuer name");
-        return -1;
+        return SIPC_EFORMAT;
     }
     if (der_next(&rt, &t) != 0 || parse_time(&t, &c->this_update) != 0) {
         sipc__seterr(err, errlen, "bad CRL thisUpdate");
-        return -1;
+        return SIPC_EFORMAT;
     }
     if (peek_tag(&rt) == 0x17 || peek_tag(&rt) == 0x18) {
         if (der_next(&rt, &t) != 0 || parse_time(&t, &c->next_update) != 0) {
             sipc__seterr(err, errlen, "bad CRL nextUpdate");
-            return -1;
+            return SIPC_EFORMAT;
         }
     }
     if (peek_tag(&rt) == 0x30) {
         if (der_next(&rt, &t) != 0) {
             sipc__seterr(err, errlen, "bad CRL revoked list");
-            return -1;
+            return SIPC_EFORMAT;
         }
         c->revoked = t.val;
         rd rr = rd_of(&c->revoked);
@@ -901,14 +905,14 @@ int sipc_crl_parse(sipc_crl *c, const uint8_t *der, size_t len, char *err, size_
             tlv e, s, d;
             if (der_expect(&rr, 0x30, &e) != 0) {
                 sipc__seterr(err, errlen, "bad CRL entry");
-                return -1;
+                return SIPC_EFORMAT;
             }
             rd re = rd_of(&e.val);
             time_t when;
             if (der_expect(&re, 0x02, &s) != 0 || der_next(&re, &d) != 0 ||
                 parse_time(&d, &when) != 0) {
                 sipc__seterr(err, errlen, "bad CRL entry");
-                return -1;
+                return SIPC_EFORMAT;
             }
             c->nrevoked++;
         }
@@ -942,16 +946,19 @@ static int crl_walk(const sipc_crl *c, int want_i, const sipc_bytes *serial, sip
     return 0;
 }
 
-int sipc_crl_lookup(const sipc_crl *c, const sipc_bytes *serial, time_t *when)
+bool sipc_crl_lookup(const sipc_crl *c, const sipc_bytes *serial, time_t *when)
 {
-    return crl_walk(c, -1, serial, NULL, when);
+    return crl_walk(c, -1, serial, NULL, when) == 1;
 }
 
-int sipc_crl_entry(const sipc_crl *c, int i, char *serial_hex, size_t hexlen, time_t *when)
+int sipc_crl_entry(const sipc_crl *c, int i, char *serial_hex, size_t hexlen, time_t *when,
+                   char *err, size_t errlen)
 {
     sipc_bytes s;
-    if (!crl_walk(c, i, NULL, &s, when))
-        return -1;
+    if (i < 0 || i >= c->nrevoked || !crl_walk(c, i, NULL, &s, when)) {
+        sipc__seterr(err, errlen, "the CRL has no entry %d (it lists %d)", i, c->nrevoked);
+        return SIPC_EINVAL;
+    }
     hex_colon(&s, serial_hex, hexlen);
     return 0;
 }

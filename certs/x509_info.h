@@ -4,13 +4,16 @@
  * validity, public key, basic constraints, key usage, extended key usage,
  * subject alternative names, and the signature (checked with wolfCrypt).
  * Parsed structures point into the caller's DER buffer, which must outlive
- * them. Nothing here allocates. */
+ * them. Nothing here allocates. Functions that can fail return 0 or a
+ * negative SIPC_* code (sipc/errno.h); the bool ones are plain questions. */
 #ifndef SIPC_CERTS_X509_INFO_H
 #define SIPC_CERTS_X509_INFO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
 #include "certs/pem.h"
 
 typedef struct sipc_bytes {
@@ -56,9 +59,11 @@ typedef struct sipc_x509 {
     char serial_hex[80];  /* "01:A3:..." */
     char fingerprint[65]; /* hex SHA-256 of der */
     int key_type;         /* SIPC_X509_KEY_* */
-    int key_bits;
+    int key_bits;         /* RSA modulus bits; EC: 256, 384, 521 (the NIST curves), 0 other curve */
     char key_desc[32];    /* "ECDSA P-256", "RSA 2048" */
     char sig_desc[32];    /* "ecdsa-with-SHA256", ... */
+    int sig_hash_bits;    /* digest size of the signature's hash: 160 (SHA-1), 256, 384, 512;
+                           * 0 for an algorithm sipc does not know */
     int has_bc, is_ca, path_len; /* path_len -1 when absent */
     int has_ku;
     unsigned ku;
@@ -68,17 +73,19 @@ typedef struct sipc_x509 {
     char unknown_critical[64]; /* dotted OID of an unsupported critical extension, "" if none */
 } sipc_x509;
 
-/* Parses one DER certificate (exactly len bytes). 0 or -1 with a reason. */
+/* Parses one DER certificate (exactly len bytes). 0, or SIPC_EFORMAT with
+ * the reason in err. */
 int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, size_t errlen);
 /* subject == issuer (byte-wise Name comparison). */
-int sipc_x509_self_issued(const sipc_x509 *x);
-int sipc_name_equal(const sipc_bytes *a, const sipc_bytes *b);
-/* Verifies a signature over tbs with the key of issuer_spki.
- * 0 = valid, 1 = does not verify, -1 = unsupported algorithm or key. */
+bool sipc_x509_self_issued(const sipc_x509 *x);
+bool sipc_name_equal(const sipc_bytes *a, const sipc_bytes *b);
+/* Checks a signature over tbs with the key of issuer_spki: 0 with *valid
+ * saying whether it verifies; SIPC_ENOTSUP for an algorithm or key sipc
+ * cannot check (then *valid is false); SIPC_ENOMEM. */
 int sipc_sig_check(const sipc_bytes *tbs, const sipc_bytes *sig_alg, const sipc_bytes *sig,
-                   const sipc_bytes *issuer_spki);
-/* Signature of cert made by issuer's key (same return values). */
-int sipc_x509_signed_by(const sipc_x509 *cert, const sipc_x509 *issuer);
+                   const sipc_bytes *issuer_spki, bool *valid);
+/* Whether cert was signed by issuer's key (same as sipc_sig_check). */
+int sipc_x509_signed_by(const sipc_x509 *cert, const sipc_x509 *issuer, bool *valid);
 /* "2026-11-23 13:35:01 UTC" */
 void sipc_time_str(time_t t, char out[32]);
 /* key usage / EKU as "digitalSignature, keyCertSign" (into out). */
@@ -88,7 +95,7 @@ void sipc_eku_str(unsigned eku, char *out, size_t outlen);
  * with the CN; "CN=x, O=y" requires every attribute given (in any order) to
  * be in the subject with that value. Case-insensitive, blanks around ','
  * and '=' ignored. */
-int sipc_subject_matches(const sipc_x509 *x, const char *required);
+bool sipc_subject_matches(const sipc_x509 *x, const char *required);
 
 /* ------------------------------------------------------------------ CRL */
 typedef struct sipc_crl {
@@ -104,11 +111,16 @@ typedef struct sipc_crl {
     int nrevoked;
 } sipc_crl;
 
+/* Parses one DER CRL, every revoked entry included. 0, or SIPC_EFORMAT with
+ * the reason in err. */
 int sipc_crl_parse(sipc_crl *c, const uint8_t *der, size_t len, char *err, size_t errlen);
-/* 1 and *when if serial (INTEGER content bytes) is listed, else 0. */
-int sipc_crl_lookup(const sipc_crl *c, const sipc_bytes *serial, time_t *when);
-/* i-th revoked entry (0-based): serial as hex and date. 0 or -1. */
-int sipc_crl_entry(const sipc_crl *c, int i, char *serial_hex, size_t hexlen, time_t *when);
+/* Is serial (INTEGER content bytes) listed? Then *when is its revocation
+ * date. c must come from sipc_crl_parse, which checked every entry. */
+bool sipc_crl_lookup(const sipc_crl *c, const sipc_bytes *serial, time_t *when);
+/* i-th revoked entry (0-based, below c->nrevoked): serial as hex and date.
+ * 0 or SIPC_EINVAL for an index out of range. */
+int sipc_crl_entry(const sipc_crl *c, int i, char *serial_hex, size_t hexlen, time_t *when,
+                   char *err, size_t errlen);
 
 
 #endif

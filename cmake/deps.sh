@@ -31,12 +31,15 @@ libwolfssl-dev
 libmicrohttpd-dev
 sslscan
 testssl.sh
+openjdk-17-jre-headless
 "
 # dpkg-dev: dpkg-source unpacks wolfSSL's Debian source package (apt-get source).
 # autoconf/automake/libtool: Debian's wolfSSL tarball ships no configure script.
 # openssl: the tests use openssl s_client / pkcs12 / req. faketime: expiry tests.
 # libwolfssl-dev: the SIPC_SYSTEM_WOLFSSL=ON (WOLFSSL=system) build and its CI leg.
 # sslscan, testssl.sh: standard TLS scanners audit a running sipcd (tests/integration/test_tls_scan.sh).
+# openjdk-17-jre-headless: keytool, which test_pkcs12_interop uses to check that Java
+# sees tlstool's PKCS#12 files as a key entry (the test skips that check without it).
 
 if [ "${1:-}" = "--list" ]; then
     echo $PACKAGES

@@ -67,7 +67,7 @@ static int verify_peer(void *arg, const sipc_tls_der *chain, int n, int peer_is_
     sipc_vfy_result res;
     if (sipc_trust_verify(sec->trust, links, n,
                           peer_is_client ? SIPC_PURPOSE_CLIENT : SIPC_PURPOSE_SERVER, time(NULL),
-                          &res) == SIPC_VFY_OK)
+                          &res) == 0)
         return 0;
     snprintf(why, whylen, "%s%s%s", res.reason, res.fix[0] ? "; fix: " : "", res.fix);
     return SIPC_EPEERAUTH;
@@ -143,11 +143,13 @@ int sipc_security_from_pem(sipc_security **out, sipc_tls_mode mode, const char *
     memset(&pol, 0, sizeof pol);
     pol.revocation = SIPC_TRUST_REV_SOFT;
     sipc_trust *trust = NULL;
+    char why[256] = "out of memory";
     r = sipc_trust_new(&trust, &pol);
     if (r == 0)
-        r = sipc_trust_set_own(trust, &kp);
+        r = sipc_trust_set_own(trust, &kp, why, sizeof why);
     if (r != 0) {
-        snprintf(err, errlen, "%s: cannot use this certificate as the cluster's pair", cert_pem);
+        snprintf(err, errlen, "%s: cannot use this certificate as the cluster's pair: %s", cert_pem,
+                 why);
         sipc_trust_free(trust);
         sipc_keypair_free(&kp);
         return SIPC_ETLSCONFIG;
@@ -161,9 +163,8 @@ int sipc_security_self_check(const sipc_security *sec, char *msg, size_t len)
     if (sec->mode == SIPC_TLS_OFF)
         return 0;
     sipc_vfy_result res;
-    sipc_vfy_status st = sipc_trust_verify(sec->trust, sec->kp.certs, sec->kp.ncerts,
-                                           SIPC_PURPOSE_BOTH, time(NULL), &res);
-    if (st != SIPC_VFY_OK) {
+    if (sipc_trust_verify(sec->trust, sec->kp.certs, sec->kp.ncerts, SIPC_PURPOSE_BOTH, time(NULL),
+                          &res) != 0) {
         snprintf(msg, len, "this node's certificate does not verify, every TLS handshake will fail: "
                            "%s; fix: %s",
                  res.reason, res.fix);

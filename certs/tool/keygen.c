@@ -27,7 +27,7 @@ int sipc_keyalg_parse(const char *s, sipc_keyalg *out)
             *out = (sipc_keyalg)i;
             return 0;
         }
-    return -1;
+    return SIPC_EINVAL;
 }
 
 const char *sipc_keyalg_name(sipc_keyalg a)
@@ -41,7 +41,7 @@ static int set_subject(CertName *n, const char *subject, char *err, size_t errle
     if (!strchr(subject, '=')) {
         if (strlen(subject) >= CTC_NAME_SIZE || !subject[0]) {
             sipc__seterr(err, errlen, "subject CN must be 1 to %d characters", CTC_NAME_SIZE - 1);
-            return -1;
+            return SIPC_EINVAL;
         }
         snprintf(n->commonName, CTC_NAME_SIZE, "%s", subject);
         return 0;
@@ -57,7 +57,7 @@ static int set_subject(CertName *n, const char *subject, char *err, size_t errle
         char *eq = strchr(p, '=');
         if (!eq) {
             sipc__seterr(err, errlen, "subject part '%s' is not ATTR=value", p);
-            return -1;
+            return SIPC_EINVAL;
         }
         *eq = '\0';
         char *k = p, *v = eq + 1;
@@ -87,36 +87,24 @@ static int set_subject(CertName *n, const char *subject, char *err, size_t errle
         if (!dst) {
             sipc__seterr(err, errlen, "subject attribute '%s' is not supported (use CN, O, OU, C, ST, L)",
                    k);
-            return -1;
+            return SIPC_EINVAL;
         }
         if (!*v || strlen(v) >= CTC_NAME_SIZE) {
             sipc__seterr(err, errlen, "subject %s must be 1 to %d characters", k, CTC_NAME_SIZE - 1);
-            return -1;
+            return SIPC_EINVAL;
         }
         if (!strcasecmp(k, "C") && strlen(v) != 2) {
             sipc__seterr(err, errlen, "subject C must be a two-letter country code");
-            return -1;
+            return SIPC_EINVAL;
         }
         snprintf(dst, CTC_NAME_SIZE, "%s", v);
         p = next;
     }
     if (!n->commonName[0]) {
         sipc__seterr(err, errlen, "the subject needs a CN");
-        return -1;
+        return SIPC_EINVAL;
     }
     return 0;
-}
-
-/* OpenSSL cannot decrypt wolfSSL's shrouded key bag when the PKCS#8 key is a
- * multiple of 8 bytes long (shared/notes/wolfssl-facts.md): such keys are
- * regenerated. */
-static int pkcs8_len(const uint8_t *trad, word32 len, int algo, const uint8_t *curve, word32 clen)
-{
-    word32 outSz = 0;
-    int r = wc_CreatePKCS8Key(NULL, &outSz, (byte *)trad, len, algo, curve, clen);
-    if (r != LENGTH_ONLY_E)
-        return -1;
-    return (int)outSz;
 }
 
 int sipc_keygen_selfsigned(sipc_keyalg alg, const char *subject, int days, sipc_keypair *kp,
@@ -145,57 +133,31 @@ int sipc_keygen_selfsigned(sipc_keyalg alg, const char *subject, int days, sipc_
     }
     have_rng = 1;
     ret = SIPC_ETLS;
-    for (int attempt = 0; attempt < 32; attempt++) {
-        if (have_ecc)
-            wc_ecc_free(&ecc);
-        if (have_rsa)
-            wc_FreeRsaKey(&rsa);
-        have_ecc = have_rsa = 0;
-        if (is_ec) {
-            int sz = alg == SIPC_KEYALG_EC256 ? 32 : 48;
-            int curve = alg == SIPC_KEYALG_EC256 ? ECC_SECP256R1 : ECC_SECP384R1;
-            if (wc_ecc_init(&ecc) != 0)
-                goto out;
-            have_ecc = 1;
-            if (wc_ecc_make_key_ex(&rng, sz, &ecc, curve) != 0) {
-                sipc__seterr(err, errlen, "ECDSA key generation failed");
-                goto out;
-            }
-            klen = wc_EccKeyToDer(&ecc, kder, 4096);
-        } else {
-            int bits = alg == SIPC_KEYALG_RSA2048 ? 2048 : 3072;
-            if (wc_InitRsaKey(&rsa, NULL) != 0)
-                goto out;
-            have_rsa = 1;
-            if (wc_MakeRsaKey(&rsa, bits, WC_RSA_EXPONENT, &rng) != 0) {
-                sipc__seterr(err, errlen, "RSA key generation failed");
-                goto out;
-            }
-            klen = wc_RsaKeyToDer(&rsa, kder, 4096);
-        }
-        if (klen <= 0) {
-            sipc__seterr(err, errlen, "cannot encode the new key");
+    if (is_ec) {
+        int sz = alg == SIPC_KEYALG_EC256 ? 32 : 48;
+        int curve = alg == SIPC_KEYALG_EC256 ? ECC_SECP256R1 : ECC_SECP384R1;
+        if (wc_ecc_init(&ecc) != 0)
+            goto out;
+        have_ecc = 1;
+        if (wc_ecc_make_key_ex(&rng, sz, &ecc, curve) != 0) {
+            sipc__seterr(err, errlen, "ECDSA key generation failed");
             goto out;
         }
-        int p8;
-        if (is_ec) {
-            /* PKCS#8 for EC carries the curve OID */
-            static const uint8_t p256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
-            static const uint8_t p384[] = {0x2b, 0x81, 0x04, 0x00, 0x22};
-            p8 = alg == SIPC_KEYALG_EC256 ? pkcs8_len(kder, (word32)klen, ECDSAk, p256, sizeof p256)
-                                          : pkcs8_len(kder, (word32)klen, ECDSAk, p384, sizeof p384);
-        } else {
-            p8 = pkcs8_len(kder, (word32)klen, RSAk, NULL, 0);
-        }
-        /* standard PKCS#8 DER of an RSA key is the PKCS#1 DER plus 26 bytes
-         * (what OpenSSL decrypts and checks the padding of) */
-        int rsa_bad = !is_ec && (klen + 26) % 8 == 0;
-        if (p8 > 0 && p8 % 8 != 0 && !rsa_bad)
-            break;
-        if (attempt == 31) {
-            sipc__seterr(err, errlen, "could not generate a key OpenSSL can read back from PKCS#12");
+        klen = wc_EccKeyToDer(&ecc, kder, 4096);
+    } else {
+        int bits = alg == SIPC_KEYALG_RSA2048 ? 2048 : 3072;
+        if (wc_InitRsaKey(&rsa, NULL) != 0)
+            goto out;
+        have_rsa = 1;
+        if (wc_MakeRsaKey(&rsa, bits, WC_RSA_EXPONENT, &rng) != 0) {
+            sipc__seterr(err, errlen, "RSA key generation failed");
             goto out;
         }
+        klen = wc_RsaKeyToDer(&rsa, kder, 4096);
+    }
+    if (klen <= 0) {
+        sipc__seterr(err, errlen, "cannot encode the new key");
+        goto out;
     }
 
     wc_InitCert(cert);

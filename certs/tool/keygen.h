@@ -13,7 +13,7 @@ typedef enum {
     SIPC_KEYALG_RSA3072
 } sipc_keyalg;
 
-/* "ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072". 0 or -1. */
+/* "ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072". 0 or SIPC_EINVAL. */
 int sipc_keyalg_parse(const char *s, sipc_keyalg *out);
 const char *sipc_keyalg_name(sipc_keyalg a);
 

@@ -1,41 +1,48 @@
 /* pkcs12.h - PKCS#12 (PFX) files to and from a sipc_keypair.
  *
- * Reads this tool's files (SHA1-3DES), OpenSSL 3 defaults (AES-256-CBC,
- * PBKDF2), -legacy files (RC2-40 + 3DES; RC2 only when the wolfSSL build has
- * it) and organisation files with leaf + intermediates + root. Writes
- * SHA1-3DES with iteration counts OpenSSL accepts. */
+ * Reads this tool's files, OpenSSL 3 defaults (AES-256-CBC, PBKDF2),
+ * -legacy files (RC2-40 + 3DES; RC2 only when the wolfSSL build has it) and
+ * organisation files with leaf + intermediates + root. Writes PBE-SHA1-3DES
+ * bags with a SHA-256 MAC, the leaf's certificate and key bags paired by
+ * localKeyID and named by friendlyName (pkcs12_write.c). */
 #ifndef SIPC_CERTS_PKCS12_H
 #define SIPC_CERTS_PKCS12_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "certs/keypair.h"
 
-/* Result codes of sipc_pfx_read (negative). */
-enum {
+/* Why sipc_pfx_read failed, for callers that react differently (tlstool's
+ * exit codes). */
+typedef enum {
     SIPC_PFX_OK = 0,
-    SIPC_PFX_ECORRUPT = -1,  /* not PKCS#12, truncated or damaged */
-    SIPC_PFX_EPASSWORD = -2, /* wrong password (MAC mismatch) */
-    SIPC_PFX_ERC2 = -3,      /* uses RC2 and this wolfSSL has none */
-    SIPC_PFX_ENOKEY = -4,    /* no private key inside */
-    SIPC_PFX_ENOCERT = -5,   /* no certificate inside */
-    SIPC_PFX_EMISMATCH = -6, /* the key does not belong to the certificate */
-    SIPC_PFX_ENOMEM = -7
-};
+    SIPC_PFX_CORRUPT,  /* not PKCS#12, truncated or damaged (SIPC_EFORMAT) */
+    SIPC_PFX_PASSWORD, /* wrong password: MAC mismatch (SIPC_EPASSWORD) */
+    SIPC_PFX_RC2,      /* uses RC2 and this wolfSSL has none (SIPC_ENOTSUP) */
+    SIPC_PFX_NOKEY,    /* no private key sipc can use inside (SIPC_ETLSCONFIG) */
+    SIPC_PFX_NOCERT,   /* no certificate for the key inside (SIPC_ETLSCONFIG) */
+    SIPC_PFX_MISMATCH  /* the key does not belong to the certificate (SIPC_ETLSCONFIG) */
+} sipc_pfx_error;
 
-/* 1 if this wolfSSL build can decrypt RC2 (legacy PFX files). */
-int sipc_pfx_have_rc2(void);
+/* Can this wolfSSL build decrypt RC2 (legacy PFX files)? */
+bool sipc_pfx_have_rc2(void);
 /* Decrypts data with password into kp (leaf first, then its issuers in
- * chain order, then any other certificates). err names the cause. */
+ * chain order, then any other certificates). 0, or the code named next to
+ * *why above with err naming the cause, or SIPC_ENOMEM (then *why is
+ * SIPC_PFX_OK). why may be NULL. */
 int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_keypair *kp,
-                  char *err, size_t errlen);
+                  sipc_pfx_error *why, char *err, size_t errlen);
 /* Encodes kp (key, leaf, chain) as PKCS#12 protected by password into a
- * malloc'd buffer. 0 or a negative SIPC_PFX_* code. */
+ * malloc'd *out of *outlen bytes; friendly_name (ASCII; NULL: "sipc")
+ * names the leaf and its key. The password's bytes are taken one character
+ * each (as wolfSSL reads them): use ASCII, as tlstool's password rule does. 0, SIPC_EINVAL (no key or certificate in kp),
+ * SIPC_ETLS (wolfCrypt failed) or SIPC_ENOMEM. */
 int sipc_pfx_write(const sipc_keypair *kp, const char *password, const char *friendly_name,
                    uint8_t **out, size_t *outlen, char *err, size_t errlen);
-/* Does the private key of kp belong to its leaf certificate? 1 yes, 0 no,
- * -1 unreadable key. */
-int sipc_keypair_matches(const sipc_keypair *kp);
+/* Does the private key of kp belong to its leaf certificate (*match)? 0, or
+ * SIPC_EFORMAT when the key or certificate cannot be read, SIPC_ETLS. */
+int sipc_keypair_matches(const sipc_keypair *kp, bool *match, char *err, size_t errlen);
 
 #endif

@@ -1,7 +1,10 @@
 /* store.c - see store.h. */
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -201,12 +204,12 @@ static int pem_append(char **buf, size_t *len, size_t *cap, const uint8_t *der, 
 {
     int need = wc_DerToPem(der, (word32)dlen, NULL, 0, type);
     if (need <= 0)
-        return -1;
+        return SIPC_EFORMAT;
     if (*len + (size_t)need + 1 > *cap) {
         size_t nc = (*len + (size_t)need + 1) * 2;
         char *nb = malloc(nc);
         if (!nb)
-            return -1;
+            return SIPC_ENOMEM;
         if (*buf)
             memcpy(nb, *buf, *len);
         sipc_secure_free(*buf, *cap);
@@ -215,21 +218,58 @@ static int pem_append(char **buf, size_t *len, size_t *cap, const uint8_t *der, 
     }
     int r = wc_DerToPem(der, (word32)dlen, (byte *)*buf + *len, (word32)need, type);
     if (r <= 0)
-        return -1;
+        return SIPC_EFORMAT;
     *len += (size_t)r;
     (*buf)[*len] = '\0';
     return 0;
 }
 
-char *sipc_keypair_to_pem(const sipc_keypair *kp, size_t *outlen)
+/* An EC key as PKCS#8 ("PRIVATE KEY"), whose AlgorithmIdentifier names the
+ * curve: the SEC1 form a PKCS#12 file yields carries no curve, and OpenSSL
+ * cannot read an EC key without one. */
+static int ec_key_pem(char **buf, size_t *len, size_t *cap, const sipc_keypair *kp)
 {
+    word32 idx = 0;
+    if (wc_GetPkcs8TraditionalOffset((byte *)kp->key.data, &idx, (word32)kp->key.len) < 0)
+        idx = 0;
+    ecc_key k;
+    if (wc_ecc_init(&k) != 0)
+        return SIPC_ENOMEM;
+    int r = SIPC_EFORMAT;
+    word32 n = 0;
+    uint8_t *p8 = NULL;
+    if (wc_EccPrivateKeyDecode(kp->key.data, &idx, &k, (word32)kp->key.len) == 0 &&
+        wc_EccKeyToPKCS8(&k, NULL, &n) == LENGTH_ONLY_E) {
+        p8 = malloc(n);
+        if (!p8)
+            r = SIPC_ENOMEM;
+        else if (wc_EccKeyToPKCS8(&k, p8, &n) > 0)
+            r = pem_append(buf, len, cap, p8, n, PKCS8_PRIVATEKEY_TYPE);
+    }
+    wc_ecc_free(&k);
+    if (p8)
+        sipc_secure_free(p8, n);
+    return r;
+}
+
+int sipc_keypair_to_pem(const sipc_keypair *kp, char **out, size_t *outlen)
+{
+    assert(kp && out && outlen && kp->ncerts >= 0 && kp->ncerts <= SIPC_KP_MAX_CHAIN);
     char *buf = NULL;
     size_t len = 0, cap = 0;
+    int r = 0;
+    *out = NULL;
+    *outlen = 0;
+    if (kp->ncerts == 0 && !kp->key.data)
+        return SIPC_EINVAL;
     for (int i = 0; i < kp->ncerts; i++)
-        if (pem_append(&buf, &len, &cap, kp->certs[i].data, kp->certs[i].len, CERT_TYPE) != 0)
+        if ((r = pem_append(&buf, &len, &cap, kp->certs[i].data, kp->certs[i].len, CERT_TYPE)) != 0)
             goto fail;
-    if (kp->key.data) {
-        /* traditional form: "EC PRIVATE KEY" / "RSA PRIVATE KEY" */
+    if (kp->key.data && kp->key_type == SIPC_KEY_ECC) {
+        if ((r = ec_key_pem(&buf, &len, &cap, kp)) != 0)
+            goto fail;
+    } else if (kp->key.data) {
+        /* RSA in the traditional form, "RSA PRIVATE KEY" */
         word32 idx = 0;
         const uint8_t *k = kp->key.data;
         size_t kl = kp->key.len;
@@ -237,16 +277,15 @@ char *sipc_keypair_to_pem(const sipc_keypair *kp, size_t *outlen)
             k += idx;
             kl -= idx;
         }
-        int type = kp->key_type == SIPC_KEY_ECC ? ECC_PRIVATEKEY_TYPE : PRIVATEKEY_TYPE;
-        if (pem_append(&buf, &len, &cap, k, kl, type) != 0)
+        if ((r = pem_append(&buf, &len, &cap, k, kl, PRIVATEKEY_TYPE)) != 0)
             goto fail;
     }
-    if (outlen)
-        *outlen = len;
-    return buf;
+    *out = buf;
+    *outlen = len;
+    return 0;
 fail:
     sipc_secure_free(buf, cap);
-    return NULL;
+    return r;
 }
 
 static int copy_file(const char *from, const char *to, char *err, size_t errlen)
@@ -272,10 +311,11 @@ int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p
     snprintf(crt, sizeof crt, "%s/security/node.crt", home);
     snprintf(pfx, sizeof pfx, "%s/security/node.p12", home);
     size_t plen;
-    char *pem = sipc_keypair_to_pem(kp, &plen);
-    if (!pem) {
+    char *pem;
+    r = sipc_keypair_to_pem(kp, &pem, &plen);
+    if (r != 0) {
         sipc__seterr(err, errlen, "cannot encode the key pair as PEM");
-        return SIPC_ENOMEM;
+        return r;
     }
     r = write_tmp(crt, pem, plen, tcrt, sizeof tcrt, err, errlen);
     sipc_secure_free(pem, plen);

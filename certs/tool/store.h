@@ -30,8 +30,11 @@ int sipc_store_write(const char *path, const void *data, size_t len, char *err, 
  * 0, or -errno (err names the file). */
 int sipc_store_read(const char *path, uint8_t **out, size_t *len, size_t max, char *err,
                     size_t errlen);
-/* PEM text of kp: certificates (leaf first) then the private key. */
-char *sipc_keypair_to_pem(const sipc_keypair *kp, size_t *len);
+/* PEM text of kp (certificates, leaf first, then the private key) into a
+ * malloc'd, NUL-terminated *out of *len bytes; free it with
+ * sipc_secure_free(*out, *len). 0, SIPC_EINVAL (kp is empty), SIPC_EFORMAT
+ * (DER wolfSSL cannot encode) or SIPC_ENOMEM. */
+int sipc_keypair_to_pem(const sipc_keypair *kp, char **out, size_t *len);
 /* Import: node.crt from kp and node.p12 = p12 bytes; the pair it replaces
  * goes to previous/. Nothing is replaced until both new files are written. */
 int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p12, size_t p12len,

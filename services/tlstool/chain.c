@@ -33,14 +33,15 @@ void print_verdict(const sipc_vfy_result *res)
         printf("Fix: %s\n", res->fix);
 }
 
-int pfx_exit(int pfx_error)
+int pfx_exit(int r, sipc_pfx_error why)
 {
-    switch (pfx_error) {
-    case SIPC_PFX_EPASSWORD: return EX_PASSWORD;
-    case SIPC_PFX_ENOKEY:
-    case SIPC_PFX_ENOCERT:
-    case SIPC_PFX_EMISMATCH: return EX_KEY;
-    case SIPC_PFX_ENOMEM: return EX_FAIL;
+    if (r == SIPC_ENOMEM)
+        return EX_FAIL;
+    switch (why) {
+    case SIPC_PFX_PASSWORD: return EX_PASSWORD;
+    case SIPC_PFX_NOKEY:
+    case SIPC_PFX_NOCERT:
+    case SIPC_PFX_MISMATCH: return EX_KEY;
     default: return EX_BADFILE;
     }
 }
@@ -54,9 +55,10 @@ int read_chain(const opts *o, const char *file, sipc_keypair *kp)
     if (sipc_store_read(file, &b, &n, MAX_FILE, err, sizeof err) != 0)
         return fail(EX_BADFILE, "%s", err);
     if (sipc_is_pem(b, n)) {
-        int nc = sipc_pem_certs((const char *)b, n, kp->certs, SIPC_KP_MAX_CHAIN);
+        int nc = 0;
+        int r = sipc_pem_certs((const char *)b, n, kp->certs, SIPC_KP_MAX_CHAIN, &nc, NULL, 0);
         free(b);
-        if (nc <= 0)
+        if (r != 0 || nc == 0)
             return fail(EX_BADFILE, "%s holds no readable PEM certificate", file);
         kp->ncerts = nc;
         return 0;
@@ -75,10 +77,11 @@ int read_chain(const opts *o, const char *file, sipc_keypair *kp)
         free(b);
         return r;
     }
-    r = sipc_pfx_read(b, n, pw, kp, err, sizeof err);
+    sipc_pfx_error why;
+    r = sipc_pfx_read(b, n, pw, kp, &why, err, sizeof err);
     explicit_bzero(pw, sizeof pw);
     free(b);
     if (r != 0)
-        return fail(pfx_exit(r), "%s: %s", file, err);
+        return fail(pfx_exit(r, why), "%s: %s", file, err);
     return 0;
 }

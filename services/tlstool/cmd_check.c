@@ -84,7 +84,7 @@ int cmd_check(void *arg)
         printf("PROBLEM: the data service is on the old port 23443: move it to 23000 before "
                "enabling TLS\n");
     if (st != SIPC_VFY_OK)
-        return sipc_vfy_exit_code((sipc_vfy_status)st);
+        return tlstool_verify_exit_code((sipc_vfy_status)st);
     printf("TLS on this node: %s (mode %s)\n", cfg.tls_enable ? "enabled" : "disabled",
            sipc_tls_mode_name(cfg.tls_mode));
     if (cfg.nnodes == 0) {

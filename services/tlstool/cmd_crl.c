@@ -19,7 +19,7 @@ static void crl_print(const char *name, const crl_file *f, void *arg)
     for (int i = 0; i < c->nrevoked && o->verbose; i++) {
         char sh[100], ws[32];
         time_t w;
-        if (sipc_crl_entry(c, i, sh, sizeof sh, &w) == 0) {
+        if (sipc_crl_entry(c, i, sh, sizeof sh, &w, NULL, 0) == 0) {
             sipc_time_str(w, ws);
             printf("    serial %s revoked %s\n", sh, ws);
         }

@@ -36,7 +36,7 @@ int cmd_enable(void *arg)
     }
     if (st != SIPC_VFY_OK) {
         sipc_keypair_free(&kp);
-        return fail(sipc_vfy_exit_code((sipc_vfy_status)st),
+        return fail(tlstool_verify_exit_code((sipc_vfy_status)st),
                     "TLS not enabled: the imported pair does not verify: %s\ntlstool: fix: %s",
                     res.reason, res.fix);
     }

@@ -31,11 +31,12 @@ int cmd_import(void *arg)
         return fail(EX_BADFILE, "%s", err);
     }
     sipc_keypair kp;
-    r = sipc_pfx_read(data, len, pw, &kp, err, sizeof err);
+    sipc_pfx_error why;
+    r = sipc_pfx_read(data, len, pw, &kp, &why, err, sizeof err);
     explicit_bzero(pw, sizeof pw);
     if (r != 0) {
         free(data);
-        int code = pfx_exit(r);
+        int code = pfx_exit(r, why);
         return fail(code, "%s: %s%s", file, err,
                     code == EX_PASSWORD ? "; give the password the file was exported with" : "");
     }
@@ -49,7 +50,7 @@ int cmd_import(void *arg)
     }
     sipc_vfy_result res;
     sipc_vfy_status st = sipc_trust_verify(nt, kp.certs, kp.ncerts, SIPC_PURPOSE_BOTH, time(NULL),
-                                           &res);
+                                           &res) == 0 ? SIPC_VFY_OK : res.status;
     sipc_trust_free(nt);
     const char *later = NULL;
     if (st == SIPC_VFY_UNTRUSTED_ROOT || st == SIPC_VFY_INCOMPLETE_CHAIN ||
@@ -58,7 +59,7 @@ int cmd_import(void *arg)
     } else if (st != SIPC_VFY_OK) {
         sipc_keypair_free(&kp);
         free(data);
-        return fail(sipc_vfy_exit_code(st), "%s: not imported: %s\ntlstool: fix: %s", file,
+        return fail(tlstool_verify_exit_code(st), "%s: not imported: %s\ntlstool: fix: %s", file,
                     res.reason, res.fix);
     }
     r = sipc_store_import(o->home, &kp, data, len, err, sizeof err);

@@ -11,14 +11,14 @@
 #include "certs/tool/store.h"
 #include "services/tlstool/tlstool.h"
 
-/* One certificate as PEM (malloc'd), or NULL when out of memory. */
-static char *cert_pem(const sipc_der *cert, size_t *len)
+/* One certificate as PEM (malloc'd into *pem). 0 or a negative SIPC_* code. */
+static int cert_pem(const sipc_der *cert, char **pem, size_t *len)
 {
     sipc_keypair one;
     memset(&one, 0, sizeof one);
     one.certs[0] = *cert;
     one.ncerts = 1;
-    return sipc_keypair_to_pem(&one, len);
+    return sipc_keypair_to_pem(&one, pem, len);
 }
 
 static int trust_add(const opts *o, const char *dir)
@@ -50,11 +50,12 @@ static int trust_add(const opts *o, const char *dir)
                         x.subject);
         }
         size_t plen;
-        char *pem = cert_pem(&kp.certs[i], &plen);
+        char *pem;
+        int pr = cert_pem(&kp.certs[i], &pem, &plen);
         snprintf(path, sizeof path, "%s/%.16s.pem", dir, x.fingerprint);
-        if (!pem)
-            snprintf(err, sizeof err, "out of memory");
-        if (!pem || sipc_store_write(path, pem, plen, err, sizeof err) != 0) {
+        if (pr != 0)
+            snprintf(err, sizeof err, "%s", sipc_strerror(pr));
+        if (pr != 0 || sipc_store_write(path, pem, plen, err, sizeof err) != 0) {
             free(pem);
             sipc_keypair_free(&kp);
             return fail(EX_FAIL, "%s", err);
@@ -115,7 +116,8 @@ static void match_root(const char *path, const char *name, const uint8_t *data, 
 {
     fp_match *m = arg;
     sipc_der c[1];
-    if (sipc_pem_certs((const char *)data, len, c, 1) != 1)
+    int nc = 0;
+    if (sipc_pem_certs((const char *)data, len, c, 1, &nc, NULL, 0) != 0 || nc != 1)
         return;
     char f[65];
     sipc_fingerprint(c[0].data, c[0].len, f);
@@ -169,10 +171,10 @@ static int trust_export(const opts *o)
                                "organisation's root from your CA instead");
     }
     size_t plen;
-    char *pem = cert_pem(&kp.certs[root], &plen);
-    if (!pem) {
+    char *pem;
+    if ((r = cert_pem(&kp.certs[root], &pem, &plen)) != 0) {
         sipc_keypair_free(&kp);
-        return fail(EX_FAIL, "out of memory");
+        return fail(EX_FAIL, "%s", sipc_strerror(r));
     }
     char err[600];
     if (o->out) {

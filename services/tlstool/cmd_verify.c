@@ -49,7 +49,9 @@ int cmd_verify(void *arg)
         return r;
     }
     sipc_vfy_result res;
-    sipc_vfy_status st = sipc_trust_verify(t, kp.certs, kp.ncerts, purpose, time(NULL), &res);
+    sipc_vfy_status st =
+        sipc_trust_verify(t, kp.certs, kp.ncerts, purpose, time(NULL), &res) == 0 ? SIPC_VFY_OK
+                                                                                   : res.status;
     printf("verifying %s (%d certificate(s)) for TLS %s; revocation %s%s%s\n", what, kp.ncerts,
            purpose == SIPC_PURPOSE_BOTH ? "client and server" : purpose == SIPC_PURPOSE_CLIENT ? "client" : "server",
            revocation_name(cfg.revocation), cfg.subject[0] ? "; required subject " : "",
@@ -60,5 +62,5 @@ int cmd_verify(void *arg)
     print_verdict(&res);
     sipc_trust_free(t);
     sipc_keypair_free(&kp);
-    return sipc_vfy_exit_code(st);
+    return tlstool_verify_exit_code(st);
 }

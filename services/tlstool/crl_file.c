@@ -12,8 +12,10 @@ static int crl_file_parse(crl_file *f, const uint8_t *data, size_t len, const ch
                           char *err, size_t errlen)
 {
     memset(f, 0, sizeof *f);
-    f->len = sipc_pem_or_der(data, len, "X509 CRL", &f->der);
-    if (f->len <= 0 || sipc_crl_parse(&f->c, f->der, (size_t)f->len, err, errlen) != 0) {
+    size_t dl = 0;
+    int r = sipc_pem_or_der(data, len, "X509 CRL", &f->der, &dl, err, errlen);
+    f->len = (long)dl;
+    if (r != 0 || sipc_crl_parse(&f->c, f->der, dl, err, errlen) != 0) {
         free(f->der);
         f->der = NULL;
         snprintf(err, errlen, "%s is not a CRL (PEM \"X509 CRL\" or DER)", path);

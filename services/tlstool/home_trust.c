@@ -66,7 +66,8 @@ static void add_roots(const char *path, const char *name, const uint8_t *b, size
     sipc_trust *t = arg;
     char err[600];
     sipc_der certs[SIPC_KP_MAX_CHAIN];
-    int nc = sipc_pem_certs((const char *)b, n, certs, SIPC_KP_MAX_CHAIN);
+    int nc = 0;
+    sipc_pem_certs((const char *)b, n, certs, SIPC_KP_MAX_CHAIN, &nc, NULL, 0);
     for (int k = 0; k < nc; k++) {
         sipc_trust_add_root(t, certs[k].data, certs[k].len, err, sizeof err);
         sipc_der_free(&certs[k]);
@@ -108,9 +109,9 @@ int build_trust(const opts *o, const sipc_config *cfg, const sipc_keypair *own, 
     sipc_trust *t;
     if (sipc_trust_new(&t, &pol) != 0)
         return fail(EX_FAIL, "out of memory");
-    if (own && sipc_trust_set_own(t, own) != 0) {
+    if (own && sipc_trust_set_own(t, own, err, sizeof err) != 0) {
         sipc_trust_free(t);
-        return fail(EX_BADFILE, "the certificate cannot be used as this node's pair");
+        return fail(EX_BADFILE, "the certificate cannot be used as this node's pair: %s", err);
     }
     add_store(o, t);
     *out = t;
@@ -149,7 +150,7 @@ int verify_own(const opts *o, const sipc_config *cfg, sipc_keypair *kp, sipc_vfy
     if (r)
         return -r;
     sipc_vfy_status st = sipc_trust_verify(t, kp->certs, kp->ncerts, SIPC_PURPOSE_BOTH,
-                                           time(NULL), res);
+                                           time(NULL), res) == 0 ? SIPC_VFY_OK : res->status;
     sipc_trust_free(t);
     return (int)st;
 }

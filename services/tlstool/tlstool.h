@@ -9,12 +9,14 @@
 #include <stdint.h>
 
 #include "certs/keypair.h"
+#include "certs/tool/pkcs12.h"
 #include "certs/trust.h"
 #include "certs/x509_info.h"
 #include "services/common/password.h"
+#include "services/tlstool/verify_exit.h"
 #include "sipc/node.h"
 
-/* Exit codes (docs/tlstool.md); 20-32 are sipc_vfy_exit_code(). */
+/* Exit codes (docs/tlstool.md); 20-35 are tlstool_verify_exit_code(). */
 enum {
     EX_OK = 0,
     EX_FAIL = 1,     /* unexpected failure (I/O, memory) */
@@ -85,7 +87,8 @@ int load_pair(const opts *o, sipc_keypair *kp, int quiet);
 int verify_own(const opts *o, const sipc_config *cfg, sipc_keypair *kp, sipc_vfy_result *res);
 
 /* chain.c: certificates in and verification results out. */
-int pfx_exit(int pfx_error);
+/* The exit code for a failed sipc_pfx_read: r its result, why its reason. */
+int pfx_exit(int r, sipc_pfx_error why);
 /* FILE as PEM certificates, one DER certificate or PKCS#12 (password from o). */
 int read_chain(const opts *o, const char *file, sipc_keypair *kp);
 void print_links(const sipc_vfy_result *res);

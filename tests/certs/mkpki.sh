@@ -16,6 +16,13 @@
 #   other-root.pem other-leaf.pem   a second, unrelated cluster
 #   wrongsubj.pem              leaf CN=somebody else
 #   impostor-leaf.pem          leaf signed by a different key that uses int's name
+#   weak-rsa1024.pem           leaf with an RSA-1024 key (below the 2048-bit minimum)
+#   weak-p521.pem              leaf with an ECDSA P-521 key (only P-256/P-384 are accepted)
+#   rsa2048.pem                leaf with an RSA-2048 key (the minimum: accepted)
+#   weak-sha1.pem              leaf signed by int with ecdsa-with-SHA1
+#   weak-sha1rsa.pem rsaint.pem  leaf signed with sha1WithRSAEncryption by an RSA intermediate
+#   caleaf.pem                 leaf with basicConstraints CA:TRUE (and the node usages)
+#   sha1root.pem sha1root-leaf.pem  a self-signed root signed with SHA-1 and a SHA-256 leaf under it
 #   *.pfx                      see the bottom
 set -euo pipefail
 D=${1:?usage: mkpki.sh DIR}
@@ -43,6 +50,10 @@ basicConstraints = CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth, clientAuth
 subjectAltName = DNS:localhost, IP:127.0.0.1
+[caleaf_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, digitalSignature, keyCertSign
+extendedKeyUsage = serverAuth, clientAuth
 [server_ext]
 basicConstraints = CA:FALSE
 keyUsage = critical, digitalSignature
@@ -57,13 +68,13 @@ selfsign() { # name subj ext
     openssl req -new -x509 -key "$1.key" -subj "$2" -days 3650 -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n'; cat ext.cnf) \
         -extensions "$3" -out "$1.pem"
 }
-issue() { # name subj ca ext [prefix cmd...]
+issue() { # name subj ca ext [prefix cmd...]; MD=sha1 signs with SHA-1
     local name=$1 subj=$2 ca=$3 ext=$4
     shift 4
     [ -f "$name.key" ] || key "$name.key"
     openssl req -new -key "$name.key" -subj "$subj" -out "$name.csr" 2>/dev/null
     "$@" openssl x509 -req -in "$name.csr" -CA "$ca.pem" -CAkey "$ca.key" -CAcreateserial \
-        -days "${DAYS:-825}" -extfile ext.cnf -extensions "$ext" -out "$name.pem" 2>/dev/null
+        -days "${DAYS:-825}" -"${MD:-sha256}" -extfile ext.cnf -extensions "$ext" -out "$name.pem" 2>/dev/null
 }
 
 # root and intermediate (root via req -x509 needs a config for extensions)
@@ -87,6 +98,24 @@ openssl req -new -key impostor.key -subj "/O=Example/CN=sipc Test Intermediate C
 openssl x509 -req -in impostor.csr -signkey impostor.key -days 3650 -extfile ext.cnf \
     -extensions ca_ext -out impostor.pem 2>/dev/null
 issue impostor-leaf "/O=Example/CN=sipc node" impostor leaf_ext
+# the documented minimums: key sizes and curves, signature hashes, no CA as a leaf
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out weak-rsa1024.key 2>/dev/null
+issue weak-rsa1024 "/O=Example/CN=sipc node weak rsa" int leaf_ext
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -out weak-p521.key 2>/dev/null
+issue weak-p521 "/O=Example/CN=sipc node p521" int leaf_ext
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa2048.key 2>/dev/null
+issue rsa2048 "/O=Example/CN=sipc node rsa" int leaf_ext
+MD=sha1 issue weak-sha1 "/O=Example/CN=sipc node sha1" int leaf_ext
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsaint.key 2>/dev/null
+issue rsaint "/O=Example/CN=sipc Test RSA Intermediate CA" root int_ext
+MD=sha1 issue weak-sha1rsa "/O=Example/CN=sipc node sha1 rsa" rsaint leaf_ext
+issue caleaf "/O=Example/CN=sipc node ca" int caleaf_ext
+key sha1root.key
+openssl req -new -key sha1root.key -subj "/O=Old/CN=Old SHA-1 Root" -out sha1root.csr
+openssl x509 -req -in sha1root.csr -signkey sha1root.key -sha1 -days 3650 -extfile ext.cnf \
+    -extensions ca_ext -out sha1root.pem 2>/dev/null
+issue sha1root-leaf "/O=Old/CN=node under an old root" sha1root leaf_ext
+
 # the second cluster
 key other-root.key
 openssl req -new -key other-root.key -subj "/O=Elsewhere/CN=Other Cluster Root" -out other-root.csr

@@ -228,6 +228,24 @@ run env SIPC_PFX_PASSWORD="$PFXPW" "$T" verify "$P/org.pfx"
 expect "verify: a PKCS#12 file" 0 "^VERIFIED$"
 run "$T" verify "$WORK/ecdsa-p256.pem"
 expect "verify: another self-signed pair is not trusted" 22 "not trusted by this node"
+# the documented minimums: RSA 2048+, ECDSA P-256/P-384, SHA-256/384/512, no CA as a leaf
+for c in "RSA-1024 key|weak-rsa1024.pem int.pem|33|has a weak or unsupported key \(RSA 1024\)" \
+    "ECDSA P-521 key|weak-p521.pem int.pem|33|has a weak or unsupported key \(ECDSA P-521\)" \
+    "ecdsa-with-SHA1 signature|weak-sha1.pem int.pem|34|is signed with ecdsa-with-SHA1" \
+    "sha1WithRSA signature|weak-sha1rsa.pem rsaint.pem|34|is signed with sha1WithRSAEncryption" \
+    "CA:TRUE leaf|caleaf.pem int.pem|35|is a CA certificate \(basicConstraints CA:TRUE\)"; do
+    IFS='|' read -r name certs code re <<<"$c"
+    (cd "$P" && cat $certs) >"$WORK/v.pem"
+    run "$T" verify "$WORK/v.pem"
+    expect "verify: $name refused" "$code" "NOT VERIFIED: .*$re" "^Fix: "
+done
+cat "$P/rsa2048.pem" "$P/int.pem" >"$WORK/v.pem"; run "$T" verify "$WORK/v.pem"
+expect "verify: RSA-2048 leaf (the minimum) accepted" 0 "^VERIFIED$"
+# the anchor's own signature is not judged: a trusted root self-signed with SHA-1
+"$T" trust add "$P/sha1root.pem" >/dev/null 2>&1
+cat "$P/sha1root-leaf.pem" "$P/sha1root.pem" >"$WORK/v.pem"; run "$T" verify "$WORK/v.pem"
+expect "verify: SHA-256 leaf under a trusted SHA-1 self-signed root accepted" 0 "^VERIFIED$"
+"$T" trust remove "$(openssl x509 -in "$P/sha1root.pem" -outform DER | sha256sum | cut -c1-16)" >/dev/null 2>&1
 
 # trust store
 run "$T" trust add "$P/leaf.pem"
@@ -429,7 +447,10 @@ if [ -n "$SIPCD" ] && [ -x "$SIPCD" ]; then
             "intermediate not a CA:badint-leaf.pem badint.pem root.pem:badint-leaf.key:31" \
             "other cluster's root:other-leaf.pem other-root.pem:other-leaf.key:22" \
             "incomplete chain:other-leaf.pem:other-leaf.key:23" \
-            "bad signature:impostor-leaf.pem int.pem root.pem:impostor-leaf.key:24"; do
+            "bad signature:impostor-leaf.pem int.pem root.pem:impostor-leaf.key:24" \
+            "RSA-1024 key:weak-rsa1024.pem int.pem root.pem:weak-rsa1024.key:33" \
+            "SHA-1 signature:weak-sha1.pem int.pem root.pem:weak-sha1.key:34" \
+            "CA as the leaf:caleaf.pem int.pem root.pem:caleaf.key:35"; do
             IFS=: read -r name certs key code <<<"$c"
             CH=$WORK/client.$code
             rm -rf "$CH"

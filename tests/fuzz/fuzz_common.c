@@ -52,7 +52,7 @@ sipc_trust *fuzz_trust(sipc_trust_revocation rev, const char *subject)
     if (subject)
         snprintf(pol.subject, sizeof pol.subject, "%s", subject);
     sipc_trust *t;
-    if (sipc_trust_new(&t, &pol) != 0 || sipc_trust_set_own(t, fuzz_root_pair()) != 0) {
+    if (sipc_trust_new(&t, &pol) != 0 || sipc_trust_set_own(t, fuzz_root_pair(), NULL, 0) != 0) {
         fprintf(stderr, "fuzz: cannot make a trust for the fuzz cluster\n");
         abort();
     }

@@ -33,9 +33,7 @@ static int verify(void *arg, const sipc_tls_der *chain, int n, int peer_is_clien
         links[i].len = chain[i].len;
     }
     return sipc_trust_verify(arg, links, n, peer_is_client ? SIPC_PURPOSE_CLIENT : SIPC_PURPOSE_SERVER,
-                             FUZZ_NOW, NULL) == SIPC_VFY_OK
-               ? 0
-               : -1;
+                             FUZZ_NOW, NULL);
 }
 
 static sipc_tls_config *config(void)

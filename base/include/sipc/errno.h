@@ -28,6 +28,8 @@ extern "C" {
     XX(ENOMEM, -30002, USAGE, "out of memory")                                         \
     XX(ECONFIG, -30003, USAGE, "invalid configuration")                                \
     XX(ECLOSING, -30004, USAGE, "handle is closing")                                   \
+    XX(EFORMAT, -30005, USAGE, "malformed input data")                                 \
+    XX(EPASSWORD, -30006, USAGE, "wrong password")                                     \
     XX(ECLOSED, -30010, IO, "connection closed")                                       \
     XX(ENOTCONN, -30011, IO, "not connected")                                          \
     XX(EIDLE, -30012, IO, "connection idle for too long")                              \
@@ -35,6 +37,7 @@ extern "C" {
     XX(ETLS, -30020, TLS, "TLS failure")                                               \
     XX(ETLSCONFIG, -30021, TLS, "TLS certificate or key could not be loaded")          \
     XX(EHSTIMEOUT, -30022, TLS, "handshake (TLS or hello) timed out")                             \
+    XX(ENOTSUP, -30023, TLS, "algorithm not supported by this build")                  \
     XX(EPEERAUTH, -30030, AUTH, "peer certificate rejected")                           \
     XX(ENOPEERCERT, -30031, AUTH, "peer presented no certificate")                     \
     XX(EPROTO, -30040, PROTOCOL, "malformed frame or envelope")                        \

@@ -1,0 +1,59 @@
+/* management_impl.h - the management service's state, shared by its files
+ * (management_service.c: setup and handlers; mgmt_status.c: a node's status
+ * and metrics; mgmt_cluster.c: the cluster status and its judgement). */
+#ifndef SIPC_MANAGEMENT_IMPL_H
+#define SIPC_MANAGEMENT_IMPL_H
+
+#include "management_service.h"
+
+#define MGMT_MAX_SERVICES 8
+#define MGMT_MAX_LINK_SOURCES 8
+#define MGMT_MAX_PEERS 32
+
+typedef struct mgmt_service {
+    char name[32];
+    sipc_server *srv;
+    sipc_tls_mode mode;
+} mgmt_service;
+
+typedef struct mgmt_peer {
+    char address[160];
+    char host[160];
+    int port;
+    sipc_channel *ch;
+} mgmt_peer;
+
+struct sipc_mgmt {
+    sipc_ctx *ctx;
+    char node_id[64], address[128], cluster[64], version[512];
+    int tls_enable;
+    sipc_tls_mode tls_mode;
+    sipc_security *sec;
+    int64_t started_ms;
+    uint32_t cluster_timeout_ms;
+    int expiry_warn_days;
+    mgmt_service services[MGMT_MAX_SERVICES];
+    int nservices;
+    struct {
+        sipc_mgmt_links_fn fn;
+        void *arg;
+    } links[MGMT_MAX_LINK_SOURCES];
+    int nlinks;
+    mgmt_peer peers[MGMT_MAX_PEERS];
+    int npeers;
+    int queries;        /* cluster queries in progress */
+    int closing;
+    int channels_open;
+    void (*close_cb)(void *);
+    void *close_arg;
+};
+
+int64_t mgmt_now_ms(void);
+/* "2026-11-23T10:00:00Z" for Unix seconds t. */
+void mgmt_rfc3339(int64_t t, char out[32]);
+/* Answers req with j (compact JSON) and releases j. */
+void mgmt_respond_json(sipc_request *req, json_t *j);
+/* The cluster status handler (mgmt_cluster.c). */
+void mgmt_on_cluster(sipc_request *req, void *arg);
+
+#endif

@@ -1,0 +1,83 @@
+/* management_service.h - the management channel (service "management",
+ * port 23002 by default): this node's status, the cluster's status with what
+ * is wrong in plain words, and metrics in the Prometheus text format.
+ *
+ * Written only against the public sipc API. The host (sipcd) tells it which
+ * services run (their servers, for connection counts), which links to peers
+ * the services keep (for the link list), the node's facts, and where the
+ * other nodes' management services listen (for the cluster status).
+ * docs/services.md, "Management channel", documents the methods and the JSON
+ * schema of the status.
+ *
+ * Threading: every function must be called on the loop thread of ctx. */
+#ifndef SIPC_MANAGEMENT_SERVICE_H
+#define SIPC_MANAGEMENT_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "sipc/sipc.h"
+
+#define SIPC_MGMT_SERVICE "management"
+/* Version of the status JSON schema ("schema" field); bumped only when a
+ * field changes meaning or goes away, not when one is added. */
+#define SIPC_MGMT_SCHEMA 1
+
+typedef struct sipc_mgmt sipc_mgmt;
+
+/* Another node's management service, for the cluster status. */
+typedef struct sipc_mgmt_peer {
+    const char *address; /* as in [cluster] nodes: how the operator names it */
+    const char *host;    /* where its management service listens */
+    int port;
+} sipc_mgmt_peer;
+
+typedef struct sipc_mgmt_options {
+    const char *node_id;
+    const char *address;      /* [node] address */
+    const char *cluster;
+    const char *version;      /* sipc_version_string() */
+    int tls_enable;           /* [tls] enable */
+    sipc_tls_mode tls_mode;   /* the mode in effect */
+    sipc_security *security;  /* this node's [tls] security (certificate facts); retained */
+    const sipc_mgmt_peer *peers; /* the other nodes (not this one) */
+    int npeers;
+    uint32_t cluster_timeout_ms; /* per node, for the cluster status; 0: 3000 */
+    int expiry_warn_days;     /* a certificate expiring sooner is flagged; 0: 30 */
+} sipc_mgmt_options;
+
+/* ctx is used for the channels to the other nodes' management services
+ * (with ctx's security). Strings of opts are copied. */
+int sipc_mgmt_open(sipc_mgmt **out, sipc_ctx *ctx, const sipc_mgmt_options *opts, char *err,
+                   size_t errlen);
+/* A service whose listener the status reports: name ("data"), its server
+ * (borrowed; remove it with sipc_mgmt_forget_server before it closes) and
+ * the TLS mode its listener runs in. */
+int sipc_mgmt_add_service(sipc_mgmt *m, const char *name, sipc_server *srv, sipc_tls_mode mode);
+void sipc_mgmt_forget_server(sipc_mgmt *m, sipc_server *srv);
+/* A source of links to peers: fn reports each link of a service by calling
+ * emit(emit_arg, service, info). Called whenever a status is built. */
+typedef void (*sipc_mgmt_emit_fn)(void *emit_arg, const char *service, const sipc_link_info *info);
+typedef void (*sipc_mgmt_links_fn)(void *arg, sipc_mgmt_emit_fn emit, void *emit_arg);
+int sipc_mgmt_add_links(sipc_mgmt *m, sipc_mgmt_links_fn fn, void *arg);
+
+/* management.status, management.cluster and management.metrics. */
+int sipc_mgmt_register(sipc_mgmt *m, sipc_router *r);
+
+/* This node's status as JSON (a new reference). */
+json_t *sipc_mgmt_status(sipc_mgmt *m);
+/* The metrics in the Prometheus text format (malloc'd, *len bytes). */
+int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len);
+
+/* Cancels cluster queries in progress (each is answered with an error
+ * once), closes the channels, then cb(arg) and frees m. */
+void sipc_mgmt_close(sipc_mgmt *m, void (*cb)(void *arg), void *arg);
+
+/* Judges a cluster status: the nodes' statuses (each an object as
+ * sipc_mgmt_status gives, or {"address", "reachable": false, "error"}) ->
+ * the list of problems, each {"node", "kind", "message"}. Pure: for tests and
+ * for the coordinator. expiry_warn_days as in the options; now is Unix time. */
+json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now);
+
+#endif

@@ -1,0 +1,282 @@
+/* mgmt_cluster.c - management.cluster: every node's status, gathered in
+ * parallel over the management channels, and what is wrong with the cluster
+ * in plain words (sipc_mgmt_judge). A node that does not answer within the
+ * timeout is listed as unreachable with the reason; the answer is never
+ * silently incomplete. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "management_impl.h"
+
+typedef struct cluster_query {
+    sipc_mgmt *m;
+    sipc_request *req;
+    json_t *nodes;   /* one entry per node, in cluster order (this node first) */
+    int pending;
+} cluster_query;
+
+typedef struct peer_call {
+    cluster_query *q;
+    int index;       /* in q->nodes */
+    const mgmt_peer *peer;
+} peer_call;
+
+static void finish(cluster_query *q)
+{
+    sipc_mgmt *m = q->m;
+    json_t *problems = sipc_mgmt_judge(q->nodes, m->expiry_warn_days, mgmt_now_ms() / 1000);
+    json_t *answer = json_pack("{s:i, s:b, s:o, s:o}", "schema", SIPC_MGMT_SCHEMA, "ok",
+                               json_array_size(problems) == 0, "nodes", q->nodes, "problems",
+                               problems);
+    mgmt_respond_json(q->req, answer);
+    free(q);
+    m->queries--;
+}
+
+static void unreachable(cluster_query *q, int index, const mgmt_peer *p, const char *why)
+{
+    json_array_set_new(q->nodes, (size_t)index,
+                       json_pack("{s:s, s:b, s:s}", "address", p->address, "reachable", 0,
+                                 "error", why));
+}
+
+static void on_peer_status(int err, const sipc_reply *rep, void *arg)
+{
+    peer_call *pc = arg;
+    cluster_query *q = pc->q;
+    char why[700];
+    if (err != 0) {
+        const char *detail = rep->message[0] ? rep->message : "";
+        if (!detail[0] && pc->peer->ch)
+            detail = sipc_channel_last_detail(pc->peer->ch);
+        /* the transport's detail usually says it all; the code's text when not */
+        if (!detail[0] || strstr(detail, sipc_strerror(err)))
+            snprintf(why, sizeof why, "%s", detail[0] ? detail : sipc_strerror(err));
+        else
+            snprintf(why, sizeof why, "%s: %s", sipc_strerror(err), detail);
+        unreachable(q, pc->index, pc->peer, why);
+    } else {
+        json_error_t je;
+        json_t *st = json_loadb((const char *)rep->data, rep->len, 0, &je);
+        if (!json_is_object(st)) {
+            json_decref(st);
+            unreachable(q, pc->index, pc->peer, "answered with a status that is not JSON");
+        } else {
+            json_object_set_new(st, "reachable", json_true());
+            json_object_set_new(st, "address", json_string(pc->peer->address));
+            json_array_set_new(q->nodes, (size_t)pc->index, st);
+        }
+    }
+    free(pc);
+    if (--q->pending == 0)
+        finish(q);
+}
+
+void mgmt_on_cluster(sipc_request *req, void *arg)
+{
+    sipc_mgmt *m = arg;
+    if (m->closing) {
+        sipc_respond_error(req, SIPC_ECLOSING, "the node is shutting down");
+        return;
+    }
+    cluster_query *q = calloc(1, sizeof *q);
+    if (!q) {
+        sipc_respond_error(req, SIPC_ENOMEM, "out of memory");
+        return;
+    }
+    q->m = m;
+    q->req = req;
+    q->nodes = json_array();
+    json_t *self = sipc_mgmt_status(m);
+    json_object_set_new(self, "reachable", json_true());
+    json_object_set_new(self, "address", json_string(m->address));
+    json_array_append_new(q->nodes, self);
+    /* the whole answer must come within the caller's deadline */
+    uint32_t timeout = m->cluster_timeout_ms;
+    int64_t left = sipc_request_deadline_ms(req);
+    if (left > 200 && (uint64_t)left - 100 < timeout)
+        timeout = (uint32_t)(left - 100);
+    m->queries++;
+    q->pending = 1; /* held until every call is made */
+    for (int i = 0; i < m->npeers; i++) {
+        json_array_append_new(q->nodes, json_null());
+        peer_call *pc = calloc(1, sizeof *pc);
+        if (!pc) {
+            unreachable(q, i + 1, &m->peers[i], "out of memory");
+            continue;
+        }
+        pc->q = q;
+        pc->index = i + 1;
+        pc->peer = &m->peers[i];
+        q->pending++;
+        int r = sipc_call(m->peers[i].ch, SIPC_MGMT_SERVICE, "status", NULL, 0, timeout,
+                          on_peer_status, pc);
+        if (r != 0) {
+            q->pending--;
+            free(pc);
+            unreachable(q, i + 1, &m->peers[i], sipc_strerror(r));
+        }
+    }
+    if (--q->pending == 0)
+        finish(q);
+}
+
+/* ------------------------------------------------------------ judging */
+
+static const char *str_at(json_t *o, const char *path1, const char *path2)
+{
+    json_t *v = json_object_get(o, path1);
+    if (path2)
+        v = json_object_get(v, path2);
+    const char *s = json_string_value(v);
+    return s ? s : "";
+}
+
+/* A node's name for messages: its id, else its address. */
+static const char *name_of(json_t *n)
+{
+    const char *id = str_at(n, "node", "id");
+    return id[0] ? id : str_at(n, "address", NULL);
+}
+
+static void problem(json_t *list, json_t *node, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void problem(json_t *list, json_t *node, const char *kind, const char *fmt, ...)
+{
+    char msg[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "node", name_of(node),
+                                          "address", str_at(node, "address", NULL), "kind", kind,
+                                          "message", msg));
+}
+
+/* Names of the reachable nodes whose TLS enable is (not) en, ", "-joined. */
+static void names_with_tls(json_t *nodes, int en, char *out, size_t len)
+{
+    out[0] = '\0';
+    size_t i;
+    json_t *n;
+    json_array_foreach(nodes, i, n)
+    {
+        if (!json_is_true(json_object_get(n, "reachable")))
+            continue;
+        int e = json_is_true(json_object_get(json_object_get(n, "tls"), "enabled"));
+        if (e == en) {
+            size_t k = strlen(out);
+            snprintf(out + k, len - k, "%s%s", k ? ", " : "", name_of(n));
+        }
+    }
+}
+
+json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
+{
+    json_t *list = json_array();
+    size_t i;
+    json_t *n;
+    int on = 0, off = 0;
+    json_array_foreach(nodes, i, n)
+    {
+        if (!json_is_true(json_object_get(n, "reachable"))) {
+            problem(list, n, "unreachable", "%s cannot be reached: %s", name_of(n),
+                    str_at(n, "error", NULL));
+            continue;
+        }
+        if (json_is_true(json_object_get(json_object_get(n, "tls"), "enabled")))
+            on++;
+        else
+            off++;
+    }
+    /* TLS on some nodes and off on others: name the odd ones out (ties: the
+     * nodes without TLS, since the cluster is meant to run with it) */
+    if (on && off) {
+        char with[400], without[400];
+        names_with_tls(nodes, 1, with, sizeof with);
+        names_with_tls(nodes, 0, without, sizeof without);
+        int odd = on > off ? 0 : 1;
+        json_array_foreach(nodes, i, n)
+        {
+            if (!json_is_true(json_object_get(n, "reachable")))
+                continue;
+            int e = json_is_true(json_object_get(json_object_get(n, "tls"), "enabled"));
+            if (e == odd)
+                problem(list, n, "tls_mismatch",
+                        "TLS must be enabled on all nodes: %s has TLS %s (TLS on: %s; TLS off: %s)",
+                        name_of(n), e ? "on" : "off", with, without);
+        }
+    }
+    /* the certificate most TLS nodes present is the cluster's */
+    const char *common = NULL;
+    int best = 0;
+    json_array_foreach(nodes, i, n)
+    {
+        const char *fp = str_at(json_object_get(n, "tls"), "certificate", "fingerprint_sha256");
+        if (!fp[0])
+            continue;
+        int count = 0;
+        size_t j;
+        json_t *o;
+        json_array_foreach(nodes, j, o)
+            count += !strcmp(fp, str_at(json_object_get(o, "tls"), "certificate",
+                                        "fingerprint_sha256"));
+        if (count > best) {
+            best = count;
+            common = fp;
+        }
+    }
+    json_array_foreach(nodes, i, n)
+    {
+        if (!json_is_true(json_object_get(n, "reachable")))
+            continue;
+        json_t *tls = json_object_get(n, "tls");
+        int enabled = json_is_true(json_object_get(tls, "enabled"));
+        json_t *cert = json_object_get(tls, "certificate");
+        const char *fp = str_at(tls, "certificate", "fingerprint_sha256");
+        if (enabled && common && fp[0] && strcmp(fp, common) != 0)
+            problem(list, n, "certificate_mismatch",
+                    "%s presents a different certificate (sha256 %.16s...) than the rest of the "
+                    "cluster (sha256 %.16s...): import the cluster's key pair on it",
+                    name_of(n), fp, common);
+        if (json_is_object(cert)) {
+            json_int_t not_after = json_integer_value(json_object_get(cert, "not_after_unix"));
+            int64_t days = (not_after - now) / 86400;
+            if (not_after <= now)
+                problem(list, n, "certificate_expired", "%s's certificate expired on %s",
+                        name_of(n), str_at(cert, "not_after", NULL));
+            else if (days < expiry_warn_days)
+                problem(list, n, "certificate_expiring",
+                        "%s's certificate expires in %lld day%s (%s): create and roll out a new "
+                        "pair",
+                        name_of(n), (long long)days, days == 1 ? "" : "s",
+                        str_at(cert, "not_after", NULL));
+        }
+        if (enabled && !strcmp(str_at(tls, "mode", NULL), "permissive"))
+            problem(list, n, "permissive",
+                    "%s still accepts plaintext (mode permissive): set mode = strict once every "
+                    "node has TLS",
+                    name_of(n));
+        if (!enabled)
+            continue;
+        size_t j;
+        json_t *s;
+        json_array_foreach(json_object_get(n, "services"), j, s)
+        {
+            size_t k;
+            json_t *p;
+            json_array_foreach(json_object_get(s, "plaintext_peers"), k, p)
+            {
+                const char *pn = str_at(p, "node", NULL);
+                problem(list, n, "plaintext_peer",
+                        "%s still receives plaintext on its %s service from %s%s%s%s: enable TLS "
+                        "there",
+                        name_of(n), str_at(s, "name", NULL), str_at(p, "address", NULL),
+                        pn[0] ? " (node " : "", pn, pn[0] ? ")" : "");
+            }
+        }
+    }
+    return list;
+}

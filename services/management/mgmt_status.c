@@ -1,0 +1,223 @@
+/* mgmt_status.c - a node's status (JSON, schema in docs/services.md) and the
+ * same figures as Prometheus metrics. The metrics are rendered from the
+ * status, so the two can never disagree. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "management_impl.h"
+#include "prom.h"
+
+int64_t mgmt_now_ms(void)
+{
+    uv_timeval64_t tv;
+    if (uv_gettimeofday(&tv) != 0)
+        return 0;
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+void mgmt_rfc3339(int64_t t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static json_t *certificate_json(const sipc_mgmt *m)
+{
+    sipc_cert_info ci;
+    if (!m->sec || sipc_security_certificate(m->sec, &ci) != 0)
+        return json_null();
+    char nb[32], na[32];
+    mgmt_rfc3339(ci.not_before, nb);
+    mgmt_rfc3339(ci.not_after, na);
+    int64_t left = ci.not_after - mgmt_now_ms() / 1000;
+    /* whole days, rounded down; negative once expired */
+    int64_t days = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I}", "subject", ci.subject, "issuer",
+                     ci.issuer, "fingerprint_sha256", ci.fingerprint, "not_before", nb,
+                     "not_after", na, "not_after_unix", (json_int_t)ci.not_after, "key", ci.key,
+                     "days_left", (json_int_t)days);
+}
+
+typedef struct peers_acc {
+    json_t *list;
+} peers_acc;
+
+static void add_plain_peer(sipc_conn *c, void *arg)
+{
+    peers_acc *acc = arg;
+    sipc_peer_info pi;
+    if (sipc_conn_info(c, &pi) != 0 || pi.tls)
+        return;
+    json_array_append_new(acc->list, json_pack("{s:s, s:s}", "address", pi.address, "node",
+                                               pi.peer_node));
+}
+
+static json_t *service_json(const mgmt_service *s)
+{
+    sipc_server_stats st;
+    sipc_server_stats_get(s->srv, &st);
+    peers_acc acc = {json_array()};
+    sipc_server_foreach_conn(s->srv, add_plain_peer, &acc);
+    json_t *fails = json_object();
+    for (int i = 0; i < st.nhandshake_failures; i++)
+        json_object_set_new(fails, sipc_err_name(st.handshake_failures[i].err),
+                            json_integer((json_int_t)st.handshake_failures[i].count));
+    return json_pack("{s:s, s:i, s:s, s:{s:i, s:i, s:i}, s:o, s:I, s:I, s:I, s:I, s:o}", "name",
+                     s->name, "port", sipc_server_port(s->srv), "tls",
+                     sipc_tls_mode_name(s->mode), "connections", "tls", (int)st.conns_tls,
+                     "plaintext", (int)st.conns_plain, "opening", (int)st.conns_opening,
+                     "plaintext_peers", acc.list, "accepted_total", (json_int_t)st.accepted_total,
+                     "requests_total", (json_int_t)st.requests_total, "request_errors_total",
+                     (json_int_t)st.request_errors_total, "handshake_failures_total",
+                     (json_int_t)st.handshake_failures_total, "handshake_failures", fails);
+}
+
+static void emit_link(void *arg, const char *service, const sipc_link_info *li)
+{
+    json_t *links = arg;
+    char since[32] = "";
+    if (li->since_ms)
+        mgmt_rfc3339((int64_t)(li->since_ms / 1000), since);
+    json_array_append_new(
+        links, json_pack("{s:s, s:s, s:s, s:b, s:b, s:s*, s:s*}", "service", service, "address",
+                         li->address, "node", li->peer_node, "up", li->up, "tls", li->tls,
+                         "since", since[0] ? since : NULL, "last_error",
+                         li->last_err ? li->last_detail : NULL));
+}
+
+json_t *sipc_mgmt_status(sipc_mgmt *m)
+{
+    char started[32];
+    mgmt_rfc3339(m->started_ms / 1000, started);
+    json_t *services = json_array();
+    for (int i = 0; i < m->nservices; i++)
+        if (m->services[i].srv)
+            json_array_append_new(services, service_json(&m->services[i]));
+    json_t *links = json_array();
+    for (int i = 0; i < m->npeers; i++) {
+        sipc_link_info li;
+        if (m->peers[i].ch && sipc_channel_info(m->peers[i].ch, &li) == 0)
+            emit_link(links, SIPC_MGMT_SERVICE, &li);
+    }
+    for (int i = 0; i < m->nlinks; i++)
+        m->links[i].fn(m->links[i].arg, emit_link, links);
+    return json_pack("{s:i, s:{s:s, s:s, s:s, s:s, s:i, s:s, s:I}, s:{s:b, s:s, s:o}, s:o, s:o}",
+                     "schema", SIPC_MGMT_SCHEMA, "node", "id", m->node_id, "address", m->address,
+                     "cluster", m->cluster, "version", m->version, "pid", (int)getpid(),
+                     "started", started, "uptime_seconds",
+                     (json_int_t)((mgmt_now_ms() - m->started_ms) / 1000), "tls", "enabled",
+                     m->tls_enable, "mode", sipc_tls_mode_name(m->tls_mode), "certificate",
+                     certificate_json(m), "services", services, "links", links);
+}
+
+/* ------------------------------------------------------------- metrics */
+
+static const char *jstr(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static double jnum(json_t *o, const char *key)
+{
+    return json_number_value(json_object_get(o, key));
+}
+
+/* One family, one sample per service. */
+static void per_service(FILE *out, json_t *services, const char *name, sipc_prom_type type,
+                        const char *help, const char *field)
+{
+    sipc_prom_family(out, name, type, help);
+    size_t i;
+    json_t *s;
+    json_array_foreach(services, i, s)
+    {
+        const char *l[] = {"service", jstr(s, "name"), NULL};
+        sipc_prom_sample(out, name, l, jnum(s, field));
+    }
+}
+
+int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
+{
+    json_t *st = sipc_mgmt_status(m);
+    if (!st)
+        return SIPC_ENOMEM;
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *out = open_memstream(&buf, &n);
+    if (!out) {
+        json_decref(st);
+        return SIPC_ENOMEM;
+    }
+    json_t *node = json_object_get(st, "node"), *tls = json_object_get(st, "tls");
+    json_t *cert = json_object_get(tls, "certificate");
+    json_t *services = json_object_get(st, "services"), *links = json_object_get(st, "links");
+
+    sipc_prom_family(out, "sipc_node_info", SIPC_PROM_GAUGE,
+                     "this node: id, cluster, version and TLS mode (value 1)");
+    const char *li[] = {"node", jstr(node, "id"), "cluster", jstr(node, "cluster"), "tls_mode",
+                        jstr(tls, "mode"), NULL};
+    sipc_prom_sample(out, "sipc_node_info", li, 1);
+    sipc_prom_family(out, "sipc_uptime_seconds", SIPC_PROM_GAUGE, "seconds since sipcd started");
+    sipc_prom_sample(out, "sipc_uptime_seconds", NULL, jnum(node, "uptime_seconds"));
+    sipc_prom_family(out, "sipc_tls_enabled", SIPC_PROM_GAUGE, "1 when [tls] enable = 1");
+    sipc_prom_sample(out, "sipc_tls_enabled", NULL, json_is_true(json_object_get(tls, "enabled")));
+    if (json_is_object(cert)) {
+        sipc_prom_family(out, "sipc_cert_not_after_seconds", SIPC_PROM_GAUGE,
+                         "expiry of this node's certificate, Unix time (alert on it - time() < 30 days)");
+        const char *lc[] = {"fingerprint", jstr(cert, "fingerprint_sha256"), "subject",
+                            jstr(cert, "subject"), NULL};
+        sipc_prom_sample(out, "sipc_cert_not_after_seconds", lc, jnum(cert, "not_after_unix"));
+    }
+    sipc_prom_family(out, "sipc_connections", SIPC_PROM_GAUGE,
+                     "open connections by service and transport (opening: handshake or hello)");
+    size_t i;
+    json_t *s;
+    json_array_foreach(services, i, s)
+    {
+        json_t *c = json_object_get(s, "connections");
+        const char *kinds[] = {"tls", "plaintext", "opening"};
+        for (int k = 0; k < 3; k++) {
+            const char *l[] = {"service", jstr(s, "name"), "transport", kinds[k], NULL};
+            sipc_prom_sample(out, "sipc_connections", l, jnum(c, kinds[k]));
+        }
+    }
+    per_service(out, services, "sipc_connections_accepted_total", SIPC_PROM_COUNTER,
+                "connections accepted", "accepted_total");
+    per_service(out, services, "sipc_requests_total", SIPC_PROM_COUNTER,
+                "requests and one-way messages received", "requests_total");
+    per_service(out, services, "sipc_request_errors_total", SIPC_PROM_COUNTER,
+                "requests answered with an error", "request_errors_total");
+    sipc_prom_family(out, "sipc_handshake_failures_total", SIPC_PROM_COUNTER,
+                     "connections that failed before the hello, by reason");
+    json_array_foreach(services, i, s)
+    {
+        const char *reason;
+        json_t *v;
+        json_object_foreach(json_object_get(s, "handshake_failures"), reason, v)
+        {
+            const char *l[] = {"service", jstr(s, "name"), "reason", reason, NULL};
+            sipc_prom_sample(out, "sipc_handshake_failures_total", l, json_number_value(v));
+        }
+    }
+    sipc_prom_family(out, "sipc_link_up", SIPC_PROM_GAUGE,
+                     "links to other nodes: 1 up, 0 down; tls: 1 if the link is TLS");
+    json_array_foreach(links, i, s)
+    {
+        const char *l[] = {"service", jstr(s, "service"), "peer", jstr(s, "address"), "tls",
+                           json_is_true(json_object_get(s, "tls")) ? "1" : "0", NULL};
+        sipc_prom_sample(out, "sipc_link_up", l, json_is_true(json_object_get(s, "up")));
+    }
+    fclose(out);
+    json_decref(st);
+    if (!buf)
+        return SIPC_ENOMEM;
+    *text = buf;
+    *len = n;
+    return 0;
+}

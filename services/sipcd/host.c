@@ -1,0 +1,289 @@
+/* host.c - see host.h. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "host.h"
+#include "management_service.h"
+#include "metrics_http.h"
+#include "services/data/data_service.h"
+
+static const char *const KEYS[HOST_NSERVICES] = {"data", "search", "management", "pipeline"};
+
+static void describe(host_service *s, const char *key)
+{
+    s->key = key;
+    char cap[32];
+    snprintf(cap, sizeof cap, "%s", key);
+    cap[0] = (char)toupper((unsigned char)cap[0]);
+    snprintf(s->display, sizeof s->display, "%s Service", cap);
+    snprintf(s->file, sizeof s->file, "%sService", cap);
+}
+
+static void log_all(host *h, sipc_log_level level, const char *fmt, const char *arg)
+{
+    for (int i = 0; i < HOST_NSERVICES; i++)
+        if (h->svc[i].log)
+            sipc_logf(h->svc[i].log, level, "Service.Start", fmt, h->svc[i].display, arg);
+}
+
+/* Loggers and securities of every service: 0 or an exit code. */
+static int prepare(host *h)
+{
+    char logdir[600], err[1024];
+    snprintf(logdir, sizeof logdir, "%s/logs", h->cfg.home);
+    for (int i = 0; i < HOST_NSERVICES; i++) {
+        host_service *s = &h->svc[i];
+        describe(s, KEYS[i]);
+        s->port = sipc_config_port(&h->cfg, s->key);
+        int r = sipc_logger_open(&s->log, logdir, s->file, 1, SIPC_LOG_INFO);
+        if (r != 0) {
+            fprintf(stderr, "sipcd: cannot create log directory %s: %s\n", logdir,
+                    sipc_strerror(r));
+            return EX_CANTCREAT;
+        }
+    }
+    for (int i = 0; i < HOST_NSERVICES; i++) {
+        host_service *s = &h->svc[i];
+        if (sipc_security_load_service(&s->sec, &h->cfg, s->key, err, sizeof err) != 0) {
+            log_all(h, SIPC_LOG_ERROR, "Cannot start %s: %s", err);
+            return EX_CONFIG;
+        }
+    }
+    /* Say now, not at the first failed handshake, when the pair is unusable. */
+    for (int i = 0; i < HOST_NSERVICES; i++) {
+        char health[1024];
+        int bad = sipc_security_self_check(h->svc[i].sec, health, sizeof health);
+        if (health[0])
+            sipc_logf(h->svc[i].log, bad ? SIPC_LOG_ERROR : SIPC_LOG_WARN, "Service.Start", "%s",
+                      health);
+    }
+    return 0;
+}
+
+/* The other nodes of [cluster] nodes: every entry that is not this node's
+ * own address and data port. */
+static int other_nodes(const host *h, sipc_mgmt_peer *out, char hosts[][160], int max)
+{
+    int n = 0, own_data = sipc_config_port(&h->cfg, "data");
+    int mport = sipc_config_port(&h->cfg, "management");
+    for (int i = 0; i < h->cfg.nnodes && n < max; i++) {
+        int port;
+        if (sipc_config_node(&h->cfg, i, hosts[n], 160, &port) != 0)
+            continue;
+        if (!strcmp(hosts[n], h->cfg.address) && port == own_data)
+            continue;
+        /* every node runs its services on the same ports */
+        out[n].address = h->cfg.nodes[i];
+        out[n].host = hosts[n];
+        out[n].port = mport;
+        n++;
+    }
+    return n;
+}
+
+static int start_management(host *h)
+{
+    host_service *s = &h->svc[HOST_MANAGEMENT];
+    sipc_mgmt_peer peers[SIPC_MAX_NODES];
+    static char hosts[SIPC_MAX_NODES][160];
+    sipc_mgmt_options o = {
+        .node_id = h->cfg.node_id,
+        .address = h->cfg.address,
+        .cluster = h->cfg.cluster,
+        .version = sipc_version_string(),
+        .tls_enable = h->cfg.tls_enable,
+        .tls_mode = sipc_config_effective_mode(&h->cfg),
+        .security = h->svc[HOST_DATA].sec,
+        .peers = peers,
+        .npeers = other_nodes(h, peers, hosts, SIPC_MAX_NODES),
+    };
+    char err[600];
+    int r = sipc_mgmt_open(&h->mgmt, s->ctx, &o, err, sizeof err);
+    if (r == 0)
+        r = sipc_mgmt_register(h->mgmt, s->router);
+    if (r != 0) {
+        sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s", s->display,
+                  err);
+        return EX_SOFTWARE;
+    }
+    return 0;
+}
+
+static void publish_metrics(uv_timer_t *t)
+{
+    host *h = t->data;
+    char *text;
+    size_t len;
+    if (h->mgmt && h->http && sipc_mgmt_metrics(h->mgmt, &text, &len) == 0) {
+        sipc_metrics_http_publish(h->http, text, len);
+        free(text);
+    }
+}
+
+static int start_metrics_http(host *h)
+{
+    host_service *s = &h->svc[HOST_MANAGEMENT];
+    if (!h->cfg.metrics_address[0])
+        return 0;
+    char mhost[160], err[600];
+    int port;
+    if (sipc_parse_address(h->cfg.metrics_address, 0, mhost, sizeof mhost, &port) != 0 ||
+        sipc_metrics_http_start(&h->http, mhost, port, err, sizeof err) != 0) {
+        sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start", "Cannot serve metrics on %s: %s",
+                  h->cfg.metrics_address, err);
+        return EX_OSERR;
+    }
+    sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start",
+              "Metrics: http://%s/metrics (Prometheus text format)", h->cfg.metrics_address);
+    uv_timer_init(h->loop, &h->metrics_timer);
+    h->metrics_timer.data = h;
+    h->metrics_timer_on = 1;
+    publish_metrics(&h->metrics_timer);
+    uv_timer_start(&h->metrics_timer, publish_metrics, 1000, 1000);
+    return 0;
+}
+
+/* What each service serves on its router. */
+static int register_handlers(host *h, int i)
+{
+    host_service *s = &h->svc[i];
+    switch (i) {
+    case HOST_DATA:
+        return sipc_data_register(h->data, s->router) == 0 ? 0 : EX_SOFTWARE;
+    case HOST_MANAGEMENT:
+        return start_management(h);
+    default:
+        return 0;
+    }
+}
+
+static int start_service(host *h, int i)
+{
+    host_service *s = &h->svc[i];
+    sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "%s", sipc_version_string());
+    sipc_options o;
+    sipc_options_from_config(&o, &h->cfg);
+    o.log = sipc_logger_sink;
+    o.log_arg = s->log;
+    int r = sipc_ctx_new(&s->ctx, h->loop, &o, s->sec);
+    if (r == 0)
+        r = sipc_router_new(&s->router);
+    if (r != 0) {
+        sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s", s->display,
+                  sipc_strerror(r));
+        return EX_SOFTWARE;
+    }
+    int rc = register_handlers(h, i);
+    if (rc != 0)
+        return rc;
+    sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "Starting %s", s->display);
+    r = sipc_server_listen(&s->srv, s->ctx, s->display, h->cfg.address, s->port, s->router);
+    if (r != 0)
+        return EX_OSERR; /* the server logged which port and why */
+    sipc_tls_mode mode = sipc_security_mode(s->sec);
+    int port = sipc_server_port(s->srv);
+    sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "%s: %d",
+              mode == SIPC_TLS_OFF ? "Port" : "TLS Port", port);
+    if (mode == SIPC_TLS_PERMISSIVE)
+        sipc_logf(s->log, SIPC_LOG_WARN, "Service.Start",
+                  "Permissive TLS mode: plaintext peers are also accepted on port %d; set "
+                  "[tls] mode = strict once every node has TLS enabled",
+                  port);
+    if (h->mgmt)
+        sipc_mgmt_add_service(h->mgmt, s->key, s->srv, mode);
+    sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "%s Started", s->display);
+    return 0;
+}
+
+int host_start(host *h, uv_loop_t *loop)
+{
+    h->loop = loop;
+    int rc = prepare(h);
+    if (rc != 0)
+        return rc;
+    char dir[700], err[1024];
+    snprintf(dir, sizeof dir, "%s/data", h->cfg.home);
+    sipc_data_options dopt;
+    sipc_data_options_init(&dopt);
+    dopt.sync = h->cfg.data_sync == SIPC_SYNC_FULL ? SIPC_DATA_SYNC_FULL : SIPC_DATA_SYNC_NORMAL;
+    if (sipc_data_open(&h->data, loop, dir, &dopt, err, sizeof err) != 0) {
+        sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s",
+                  h->svc[HOST_DATA].display, err);
+        return EX_CANTCREAT;
+    }
+    /* management first, so that it counts every other service's listener */
+    static const int order[HOST_NSERVICES] = {HOST_MANAGEMENT, HOST_DATA, HOST_SEARCH,
+                                              HOST_PIPELINE};
+    for (int k = 0; k < HOST_NSERVICES && rc == 0; k++)
+        rc = start_service(h, order[k]);
+    if (rc == 0)
+        rc = start_metrics_http(h);
+    return rc;
+}
+
+static void on_data_closed(void *arg)
+{
+    host *h = arg;
+    h->data = NULL;
+}
+
+static void on_ctx_closed(sipc_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    host_service *s = arg;
+    sipc_logf(s->log, SIPC_LOG_INFO, "Service.Stop", "%s Stopped", s->display);
+    s->ctx = NULL;
+}
+
+static void on_mgmt_closed(void *arg)
+{
+    host *h = arg;
+    h->mgmt = NULL;
+}
+
+void host_stop(host *h, const char *signame)
+{
+    if (h->stopping)
+        return;
+    h->stopping = 1;
+    if (h->metrics_timer_on) {
+        uv_timer_stop(&h->metrics_timer);
+        uv_close((uv_handle_t *)&h->metrics_timer, NULL);
+        h->metrics_timer_on = 0;
+    }
+    sipc_metrics_http_stop(h->http);
+    h->http = NULL;
+    for (int i = 0; i < HOST_NSERVICES; i++) {
+        host_service *s = &h->svc[i];
+        if (signame && s->log)
+            sipc_logf(s->log, SIPC_LOG_INFO, "Service.Stop", "Received %s, stopping %s", signame,
+                      s->display);
+        if (h->mgmt && s->srv)
+            sipc_mgmt_forget_server(h->mgmt, s->srv);
+    }
+    if (h->mgmt)
+        sipc_mgmt_close(h->mgmt, on_mgmt_closed, h);
+    /* servers first (no new requests), then the stores they call */
+    for (int i = 0; i < HOST_NSERVICES; i++) {
+        host_service *s = &h->svc[i];
+        if (s->ctx) {
+            sipc_logf(s->log, SIPC_LOG_INFO, "Service.Stop", "Stopping %s", s->display);
+            sipc_ctx_close(s->ctx, on_ctx_closed, s);
+        }
+    }
+    if (h->data)
+        sipc_data_close(h->data, on_data_closed, h);
+}
+
+void host_free(host *h)
+{
+    for (int i = 0; i < HOST_NSERVICES; i++) {
+        sipc_router_free(h->svc[i].router);
+        sipc_security_release(h->svc[i].sec);
+        sipc_logger_close(h->svc[i].log);
+        memset(&h->svc[i], 0, sizeof h->svc[i]);
+    }
+}

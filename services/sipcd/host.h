@@ -1,0 +1,52 @@
+/* host.h - the services of one node, hosted in sipcd: the data service,
+ * the search endpoint, the management channel and the pipeline, each with
+ * its own listener on [node] address, its own context and log file, and the
+ * security [tls] (or, for the pipeline, [pipeline] tls) gives it. */
+#ifndef SIPCD_HOST_H
+#define SIPCD_HOST_H
+
+#include <uv.h>
+
+#include "sipc/node.h"
+
+struct sipc_data;
+struct sipc_mgmt;
+struct sipc_metrics_http;
+
+enum { HOST_DATA, HOST_SEARCH, HOST_MANAGEMENT, HOST_PIPELINE, HOST_NSERVICES };
+
+typedef struct host_service {
+    const char *key;       /* config section: "data" */
+    char display[64];      /* "Data Service" */
+    char file[64];         /* log file prefix: "DataService" */
+    int port;
+    sipc_security *sec;
+    sipc_logger *log;
+    sipc_ctx *ctx;
+    sipc_router *router;
+    sipc_server *srv;
+} host_service;
+
+typedef struct host {
+    sipc_config cfg;
+    uv_loop_t *loop;
+    host_service svc[HOST_NSERVICES];
+    struct sipc_data *data;
+    struct sipc_mgmt *mgmt;
+    struct sipc_metrics_http *http;
+    uv_timer_t metrics_timer;
+    int metrics_timer_on;
+    int stopping;
+} host;
+
+/* Starts every service of cfg's node on loop. Returns 0, or the exit code
+ * (sysexits.h) after logging why; what was started is stopped again by
+ * host_stop + running the loop. */
+int host_start(host *h, uv_loop_t *loop);
+/* Stops every service (signame: what asked, e.g. "SIGTERM", for the log);
+ * the loop then ends once everything is closed. */
+void host_stop(host *h, const char *signame);
+/* After the loop ended: frees what the services left. */
+void host_free(host *h);
+
+#endif

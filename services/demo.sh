@@ -47,6 +47,12 @@ address = 127.0.0.1
 
 [data]
 port = 0
+[search]
+port = 0
+[management]
+port = 0
+[pipeline]
+port = 0
 EOF
 }
 

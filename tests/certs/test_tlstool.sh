@@ -401,7 +401,7 @@ if [ -n "$SIPCD" ] && [ -x "$SIPCD" ]; then
     newhome nodeB
     B=$H
     SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$B" import "$WORK/ecdsa-p256.pfx" >/dev/null 2>&1
-    printf '[data]\nport = %s\n' "$PORT" >"$B/sipc.conf"
+    printf '[data]\nport = %s\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' "$PORT" >"$B/sipc.conf"
     "$T" --home "$B" enable >/dev/null 2>&1
     newhome nodeA
     A=$H
@@ -435,7 +435,7 @@ if [ -n "$SIPCD" ] && [ -x "$SIPCD" ]; then
     newhome server
     S=$H
     SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$S" import "$P/org.pfx" >/dev/null 2>&1
-    printf '[data]\nport = %s\n[tls]\nsubject = CN=sipc node\n' "$PORT" >"$S/sipc.conf"
+    printf '[data]\nport = %s\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n[tls]\nsubject = CN=sipc node\n' "$PORT" >"$S/sipc.conf"
     "$T" --home "$S" enable >/dev/null 2>&1
     "$T" --home "$S" crl add "$P/int.crl" >/dev/null 2>&1
     if start_sipcd "$S"; then

@@ -55,12 +55,12 @@ printf '[tls]\nenabel = 1\n' >"$work/bad/sipc.conf"
 expect "unknown key in sipc.conf" 78 "sipc.conf:2: unknown setting \[tls\] enabel" -- "$BIN/sipcd" --home "$work/bad"
 printf '[tls]\nenable = maybe\n' >"$work/bad/sipc.conf"
 expect "bad value in sipc.conf" 78 "enable must be 0 or 1" -- "$BIN/sipcd" --home "$work/bad"
-printf '[tls]\nenable = 1\n[data]\nport = 0\n' >"$work/bad/sipc.conf"
+printf '[tls]\nenable = 1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$work/bad/sipc.conf"
 expect "TLS enabled without a key pair" 78 "node.crt.*tlstool import" -- "$BIN/sipcd" --home "$work/bad"
 
 # plaintext node: "Port:" not "TLS Port:"
 mkdir -p "$work/plain"
-printf '[node]\nid = plain1\n[data]\nport = 0\n' >"$work/plain/sipc.conf"
+printf '[node]\nid = plain1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$work/plain/sipc.conf"
 if start "$work/plain"; then
     log=$(ls "$work/plain/logs/"DataService_*.log)
     if grep -Eq "Service.Start INFO Port: $port$" "$log" && ! grep -q "TLS Port" "$log" &&
@@ -75,7 +75,7 @@ if start "$work/plain"; then
     expect "sipcctl call unknown method" 1 "SIPC_ENOMETHOD.*nope.nada" -- "$BIN/sipcctl" --home "$work/plain" call "127.0.0.1:$port" nope nada
     # a second node on the same port: clear error, exit 71
     mkdir -p "$work/clash"
-    printf '[data]\nport = %s\n' "$port" >"$work/clash/sipc.conf"
+    printf '[data]\nport = %s\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' "$port" >"$work/clash/sipc.conf"
     expect "port already in use" 71 "cannot listen on 127.0.0.1:$port: address already in use" -- "$BIN/sipcd" --home "$work/clash"
     kill -TERM "${pids[-1]}"; wait "${pids[-1]}"; rc=$?
     [ "$rc" = 0 ] && ok "SIGTERM: exit 0" || not_ok "SIGTERM exit $rc"
@@ -93,7 +93,7 @@ if faketime 2020-01-01 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P
     -addext "extendedKeyUsage=serverAuth,clientAuth" 2>/dev/null; then
     cat "$work/exp.crt" "$work/exp.key" >"$work/expired/security/node.crt"
     chmod 600 "$work/expired/security/node.crt"
-    printf '[tls]\nenable = 1\n[data]\nport = 0\n' >"$work/expired/sipc.conf"
+    printf '[tls]\nenable = 1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$work/expired/sipc.conf"
     if start "$work/expired"; then
         log=$(ls "$work/expired/logs/"DataService_*.log)
         if grep -q "Service.Start ERROR this node's certificate does not verify, every TLS handshake will fail: certificate 'CN=sipc expired test' expired on 2020-01-11" "$log" &&
@@ -114,7 +114,7 @@ fi
 if [ -f "$work/expired/security/node.crt" ]; then
     mkdir -p "$work/open/security"
     cp "$work/expired/security/node.crt" "$work/open/security/node.crt"
-    printf '[tls]\nenable = 1\n[data]\nport = 0\n' >"$work/open/sipc.conf"
+    printf '[tls]\nenable = 1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$work/open/sipc.conf"
     chmod 700 "$work/open/security"; chmod 644 "$work/open/security/node.crt"
     expect "node.crt readable by others" 78 "security/node.crt is open to other users \(mode 0644\).*chmod 600" -- "$BIN/sipcd" --home "$work/open"
     chmod 755 "$work/open/security"; chmod 600 "$work/open/security/node.crt"

@@ -29,7 +29,7 @@ mkdir -p "$home/security"
 chmod 700 "$home/security"
 cat "$work/node.crt" "$work/node.key" >"$home/security/node.crt"
 chmod 600 "$home/security/node.crt"
-printf '[node]\nid = interop\n[tls]\nenable = 1\n[data]\nport = 0\n' >"$home/sipc.conf"
+printf '[node]\nid = interop\n[tls]\nenable = 1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$home/sipc.conf"
 
 "$BIN/sipcd" --home "$home" >"$work/sipcd.out" 2>&1 &
 pid=$!

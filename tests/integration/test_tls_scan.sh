@@ -42,7 +42,7 @@ AEAD_CODES='xc02b|xc02c|xc02f|xc030|xcca8|xcca9'
 # --- a strict TLS node with a pair from tlstool ------------------------------
 home="$work/home"
 mkdir -p "$home"
-printf '[node]\nid = scan\n[tls]\nmode = strict\n[data]\nport = 0\n' >"$home/sipc.conf"
+printf '[node]\nid = scan\n[tls]\nmode = strict\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$home/sipc.conf"
 export SIPC_PFX_PASSWORD=ScanPassW0rd784
 subject="sipc scan $SCANNER $$"
 tlstool() {

@@ -86,6 +86,14 @@ static int apply(scan *s, const cli_opt *o, const char *value)
     case CLI_STRING:
         *(const char **)field = value;
         break;
+    case CLI_LIST: {
+        cli_list *l = (cli_list *)field;
+        int cap = o->max > 0 && o->max < CLI_LIST_MAX ? (int)o->max : CLI_LIST_MAX;
+        if (l->n >= cap)
+            return fail(s, CLI_BAD_VALUE, "--%s may be given at most %d times", o->name, cap);
+        l->items[l->n++] = value;
+        break;
+    }
     case CLI_INT: {
         char *end;
         errno = 0;
@@ -107,7 +115,7 @@ static int apply(scan *s, const cli_opt *o, const char *value)
 
 static int takes_value(const cli_opt *o)
 {
-    return o->kind == CLI_STRING || o->kind == CLI_INT;
+    return o->kind == CLI_STRING || o->kind == CLI_INT || o->kind == CLI_LIST;
 }
 
 /* Handles the option at argv[*i] (a long or -name form: dashes already

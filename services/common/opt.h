@@ -20,6 +20,8 @@ typedef enum {
     CLI_FLAG,    /* int field set to 1 */
     CLI_STRING,  /* const char * field set to the argument */
     CLI_INT,     /* int field: a decimal number within [min, max] */
+    CLI_LIST,    /* cli_list field: each occurrence appends its argument (at most
+                    CLI_LIST_MAX; max, when set, is a lower limit) */
     CLI_HELP     /* asks for help: cli_parsed.help is set */
 } cli_kind;
 
@@ -27,6 +29,13 @@ enum {
     CLI_DASH1 = 1, /* also accepted as -name */
     CLI_STOP = 2   /* parsing ends right after this option (--version) */
 };
+
+#define CLI_LIST_MAX 64
+/* The field of a CLI_LIST option: its arguments in the order given. */
+typedef struct cli_list {
+    const char *items[CLI_LIST_MAX];
+    int n;
+} cli_list;
 
 typedef struct cli_opt {
     const char *name;  /* long name, without dashes */

@@ -14,6 +14,11 @@
 
 int cmd_sys(void *o);
 int cmd_call(void *o);
+int cmd_status(void *o);
+int cmd_metrics(void *o);
+int cmd_put(void *o);
+int cmd_get(void *o);
+int cmd_list(void *o);
 
 #define BAD_NUMBER "--count must be 1..1000000 and --timeout positive"
 
@@ -28,6 +33,8 @@ static const cli_opt OPTS[] = {
      INT_MAX, BAD_NUMBER},
     {"verbose", 'v', CLI_FLAG, NULL, "also print the library's warnings", offsetof(ctl, verbose),
      0, 0, 0, NULL},
+    {"json", 'j', CLI_FLAG, NULL, "machine-readable output (status, get, list, ...)",
+     offsetof(ctl, json), 0, 0, 0, NULL},
     {"help", 'h', CLI_HELP, NULL, "this text", 0, CLI_STOP, 0, 0, NULL},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
 
@@ -36,12 +43,54 @@ static const cli_opt PING_OPTS[] = {
      1000000, BAD_NUMBER},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
 
+static const cli_opt STATUS_OPTS[] = {
+    {"cluster", 0, CLI_FLAG, NULL,
+     "every node of [cluster] nodes, and what is wrong in plain words\n"
+     "(exit 0 only when nothing is flagged)",
+     offsetof(ctl, cluster), 0, 0, 0, NULL},
+    {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
+
+#define BAD_TIME NULL
+
+static const cli_opt PUT_OPTS[] = {
+    {"timestamp", 0, CLI_STRING, "T", "RFC 3339 UTC, e.g. 2026-11-23T10:00:00Z (default: now)",
+     offsetof(ctl, timestamp), 0, 0, 0, NULL},
+    {"attr", 'a', CLI_LIST, "KEY=VALUE", "an attribute (repeatable)", offsetof(ctl, attrs), 0, 0,
+     0, NULL},
+    {"body", 'b', CLI_STRING, "TEXT", "the record's body", offsetof(ctl, body), 0, 0, 0, NULL},
+    {"body-file", 0, CLI_STRING, "F", "the record's body, from a file", offsetof(ctl, body_file),
+     0, 0, 0, NULL},
+    {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
+
+static const cli_opt LIST_OPTS[] = {
+    {"since", 0, CLI_STRING, "T", "from this time on (RFC 3339 UTC)", offsetof(ctl, since), 0, 0,
+     0, NULL},
+    {"until", 0, CLI_STRING, "T", "before this time (RFC 3339 UTC)", offsetof(ctl, until), 0, 0,
+     0, NULL},
+    {"limit", 'l', CLI_INT, "N", "at most N records (default 1000)", offsetof(ctl, limit), 0, 1,
+     1000000, NULL},
+    {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
+
 static const cli_cmd COMMANDS[] = {
     {"ping", "ADDRESS[:PORT]", "call sys.ping; print the round trip and whether\n"
      "the link is TLS (version, cipher) or plaintext", NULL, PING_OPTS, cmd_sys},
     {"info", "ADDRESS[:PORT]", "print the node's sys.info (JSON)", NULL, PING_OPTS, cmd_sys},
     {"call", "ADDRESS[:PORT] SERVICE METHOD [PAYLOAD]", "call any method; prints the reply payload",
      NULL, PING_OPTS, cmd_call},
+    {"status", "[--cluster] [--json]", "this node's status, or the cluster's (management channel)",
+     "Shows the node's id, version, TLS mode, certificate and expiry, each service with\n"
+     "its port and listener, its TLS and plaintext connections (naming plaintext peers),\n"
+     "and the links to other nodes. --cluster asks every node and lists the problems:\n"
+     "TLS not enabled everywhere, a different certificate, a certificate expiring within\n"
+     "30 days, an unreachable node, a peer still sending plaintext. The JSON schema is in\n"
+     "docs/services.md.",
+     STATUS_OPTS, cmd_status},
+    {"metrics", "", "the node's metrics in the Prometheus text format", NULL, NULL, cmd_metrics},
+    {"put", "ID [--timestamp T] [--attr K=V]... (--body TEXT | --body-file F | -)",
+     "store a record in the data service (acknowledged once committed)", NULL, PUT_OPTS, cmd_put},
+    {"get", "ID", "print a record's body (--json: the whole record)", NULL, NULL, cmd_get},
+    {"list", "[--since T] [--until T] [--limit N]", "records in a time range, oldest first", NULL,
+     LIST_OPTS, cmd_list},
     {NULL, NULL, NULL, NULL, NULL, NULL}};
 
 static const cli_tool SIPCCTL = {

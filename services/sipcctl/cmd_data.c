@@ -1,0 +1,308 @@
+/* cmd_data.c - `sipcctl put|get|list`: records of the data service. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "data.pb-c.h"
+#include "sipcctl.h"
+
+/* Reads all of fp (at most max bytes) into a malloc'd buffer. */
+static int read_all(FILE *fp, uint8_t **out, size_t *len, size_t max)
+{
+    size_t cap = 65536, n = 0;
+    uint8_t *b = malloc(cap);
+    if (!b)
+        return SIPC_ENOMEM;
+    size_t got;
+    while ((got = fread(b + n, 1, cap - n, fp)) > 0) {
+        n += got;
+        if (n > max) {
+            free(b);
+            return SIPC_ETOOBIG;
+        }
+        if (n == cap) {
+            uint8_t *nb = realloc(b, cap * 2);
+            if (!nb) {
+                free(b);
+                return SIPC_ENOMEM;
+            }
+            b = nb;
+            cap *= 2;
+        }
+    }
+    if (ferror(fp)) {
+        free(b);
+        return SIPC_EINVAL;
+    }
+    *out = b;
+    *len = n;
+    return 0;
+}
+
+/* A failed data call: the service's status name and message. */
+static int data_failure(ctl_client *cl, const char *method, const ctl_reply *rep)
+{
+    if (rep->err == SIPC_EREMOTE) {
+        fprintf(stderr, "sipcctl: data.%s to %s: %s: %s\n", method, cl->target,
+                rep->status == SIPC__DATA__STATUS__NOT_FOUND ? "not found"
+                : rep->status == SIPC__DATA__STATUS__INVALID ? "invalid"
+                : rep->status == SIPC__DATA__STATUS__TOO_LARGE ? "too large"
+                : rep->status == SIPC__DATA__STATUS__BUSY ? "busy, retry later"
+                                                           : "refused",
+                rep->message);
+        return 1;
+    }
+    return ctl_report_failure(cl, "data", method, rep);
+}
+
+int cmd_put(void *arg)
+{
+    ctl *o = arg;
+    int from_stdin = o->nargs == 2 && !strcmp(o->args[1], "-");
+    int sources = !!o->body + !!o->body_file + from_stdin;
+    if ((o->nargs != 1 && !from_stdin) || sources != 1) {
+        fprintf(stderr, "sipcctl: put ID needs exactly one of --body TEXT, --body-file F or - "
+                        "(standard input) (see sipcctl put --help)\n");
+        return EX_USAGE;
+    }
+    int64_t ts = 0;
+    if (o->timestamp && ctl_time_parse(o->timestamp, &ts) != 0) {
+        fprintf(stderr, "sipcctl: --timestamp '%s' is not RFC 3339 UTC (2026-11-23T10:00:00Z)\n",
+                o->timestamp);
+        return EX_USAGE;
+    }
+    if (!o->timestamp) {
+        uv_timeval64_t tv;
+        uv_gettimeofday(&tv);
+        ts = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    }
+    Sipc__Data__Attribute attrs[CLI_LIST_MAX], *aptr[CLI_LIST_MAX];
+    char keys[CLI_LIST_MAX][256];
+    for (int i = 0; i < o->attrs.n; i++) {
+        const char *v;
+        if (ctl_attr_split(o->attrs.items[i], keys[i], sizeof keys[i], &v) != 0) {
+            fprintf(stderr, "sipcctl: --attr '%s' is not KEY=VALUE\n", o->attrs.items[i]);
+            return EX_USAGE;
+        }
+        sipc__data__attribute__init(&attrs[i]);
+        attrs[i].key = (ProtobufCBinaryData){strlen(keys[i]), (uint8_t *)keys[i]};
+        attrs[i].value = (ProtobufCBinaryData){strlen(v), (uint8_t *)v};
+        aptr[i] = &attrs[i];
+    }
+    uint8_t *body = NULL;
+    size_t blen = 0;
+    if (o->body) {
+        blen = strlen(o->body);
+    } else {
+        FILE *fp = from_stdin ? stdin : fopen(o->body_file, "rb");
+        if (!fp) {
+            fprintf(stderr, "sipcctl: cannot read %s: %s\n", o->body_file, strerror(errno));
+            return EX_NOINPUT;
+        }
+        int r = read_all(fp, &body, &blen, 64u << 20);
+        if (fp != stdin)
+            fclose(fp);
+        if (r != 0) {
+            fprintf(stderr, "sipcctl: cannot read the body: %s\n", sipc_strerror(r));
+            return EX_NOINPUT;
+        }
+    }
+    Sipc__Data__Record rec = SIPC__DATA__RECORD__INIT;
+    rec.id = (ProtobufCBinaryData){strlen(o->args[0]), (uint8_t *)o->args[0]};
+    rec.timestamp_ms = ts;
+    rec.n_attributes = (size_t)o->attrs.n;
+    rec.attributes = aptr;
+    rec.body = (ProtobufCBinaryData){blen, body ? body : (uint8_t *)o->body};
+    Sipc__Data__PutRequest req = SIPC__DATA__PUT_REQUEST__INIT;
+    req.record = &rec;
+    size_t len = sipc__data__put_request__get_packed_size(&req);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf) {
+        free(body);
+        return EX_SOFTWARE;
+    }
+    sipc__data__put_request__pack(&req, buf);
+    free(body);
+    ctl_client cl;
+    int rc = ctl_connect(o, NULL, "data", &cl);
+    if (rc != 0) {
+        free(buf);
+        return rc;
+    }
+    ctl_reply rep;
+    if (ctl_call(&cl, "data", "put", buf, len, &rep) != 0) {
+        rc = data_failure(&cl, "put", &rep);
+    } else {
+        Sipc__Data__PutResponse *res = sipc__data__put_response__unpack(NULL, rep.len, rep.data);
+        const char *what = !res                                           ? "stored"
+                           : res->result == SIPC__DATA__PUT_RESULT__CREATED ? "stored"
+                           : res->result == SIPC__DATA__PUT_RESULT__UNCHANGED
+                               ? "already stored, unchanged"
+                               : "stored, replacing the previous record";
+        printf("%s: %s on node %s\n", o->args[0], what, cl.link.peer_node);
+        sipc__data__put_response__free_unpacked(res, NULL);
+    }
+    ctl_reply_free(&rep);
+    free(buf);
+    ctl_disconnect(&cl);
+    return rc;
+}
+
+static json_t *record_json(const Sipc__Data__Record *r)
+{
+    char ts[40];
+    ctl_time_format(r->timestamp_ms, ts);
+    json_t *attrs = json_object();
+    for (size_t i = 0; i < r->n_attributes; i++) {
+        char *k = strndup((const char *)r->attributes[i]->key.data, r->attributes[i]->key.len);
+        json_object_set_new(attrs, k ? k : "",
+                            json_stringn((const char *)r->attributes[i]->value.data,
+                                         r->attributes[i]->value.len));
+        free(k);
+    }
+    json_t *o = json_pack("{s:s%, s:s, s:o}", "id", (const char *)r->id.data, r->id.len,
+                          "timestamp", ts, "attributes", attrs);
+    if (r->body.len || r->body.data) {
+        json_t *b = json_stringn((const char *)r->body.data, r->body.len);
+        /* a body that is not UTF-8 cannot be a JSON string */
+        json_object_set_new(o, "body", b ? b : json_string("(binary body, use sipcctl get)"));
+    }
+    return o;
+}
+
+int cmd_get(void *arg)
+{
+    ctl *o = arg;
+    if (o->nargs != 1)
+        return ctl_wrong_arguments("get");
+    Sipc__Data__GetRequest req = SIPC__DATA__GET_REQUEST__INIT;
+    req.id = (ProtobufCBinaryData){strlen(o->args[0]), (uint8_t *)o->args[0]};
+    uint8_t buf[1024];
+    if (sipc__data__get_request__get_packed_size(&req) > sizeof buf) {
+        fprintf(stderr, "sipcctl: the id is too long\n");
+        return EX_USAGE;
+    }
+    size_t len = sipc__data__get_request__pack(&req, buf);
+    ctl_client cl;
+    int rc = ctl_connect(o, NULL, "data", &cl);
+    if (rc != 0)
+        return rc;
+    ctl_reply rep;
+    if (ctl_call(&cl, "data", "get", buf, len, &rep) != 0) {
+        rc = data_failure(&cl, "get", &rep);
+    } else {
+        Sipc__Data__GetResponse *res = sipc__data__get_response__unpack(NULL, rep.len, rep.data);
+        if (!res || !res->record) {
+            fprintf(stderr, "sipcctl: data.get: the answer is not a GetResponse\n");
+            rc = EX_PROTOCOL;
+        } else if (o->json) {
+            json_t *j = record_json(res->record);
+            json_dumpf(j, stdout, JSON_INDENT(2));
+            putchar('\n');
+            json_decref(j);
+        } else {
+            fwrite(res->record->body.data, 1, res->record->body.len, stdout);
+        }
+        sipc__data__get_response__free_unpacked(res, NULL);
+    }
+    ctl_reply_free(&rep);
+    ctl_disconnect(&cl);
+    return rc;
+}
+
+int cmd_list(void *arg)
+{
+    ctl *o = arg;
+    if (o->nargs != 0)
+        return ctl_wrong_arguments("list");
+    int64_t from = 0, to = 0;
+    if ((o->since && ctl_time_parse(o->since, &from) != 0) ||
+        (o->until && ctl_time_parse(o->until, &to) != 0)) {
+        fprintf(stderr, "sipcctl: --since and --until take RFC 3339 UTC times "
+                        "(2026-11-23T10:00:00Z)\n");
+        return EX_USAGE;
+    }
+    ctl_client cl;
+    int rc = ctl_connect(o, NULL, "data", &cl);
+    if (rc != 0)
+        return rc;
+    json_t *all = o->json ? json_array() : NULL;
+    int shown = 0, limit = o->limit > 0 ? o->limit : 1000;
+    Sipc__Data__ListCursor after = SIPC__DATA__LIST_CURSOR__INIT;
+    uint8_t *after_id = NULL;
+    int have_after = 0;
+    if (!o->json)
+        printf("%-24s  %-32s  %s\n", "TIME", "ID", "ATTRIBUTES");
+    while (rc == 0 && shown < limit) {
+        Sipc__Data__ListRequest req = SIPC__DATA__LIST_REQUEST__INIT;
+        req.from_ms = from;
+        req.to_ms = to;
+        req.limit = (uint32_t)(limit - shown < 500 ? limit - shown : 500);
+        req.after = have_after ? &after : NULL;
+        size_t len = sipc__data__list_request__get_packed_size(&req);
+        uint8_t *buf = malloc(len ? len : 1);
+        if (!buf) {
+            rc = EX_SOFTWARE;
+            break;
+        }
+        sipc__data__list_request__pack(&req, buf);
+        ctl_reply rep;
+        int e = ctl_call(&cl, "data", "list", buf, len, &rep);
+        free(buf);
+        if (e != 0) {
+            rc = data_failure(&cl, "list", &rep);
+            ctl_reply_free(&rep);
+            break;
+        }
+        Sipc__Data__ListResponse *res = sipc__data__list_response__unpack(NULL, rep.len, rep.data);
+        ctl_reply_free(&rep);
+        if (!res) {
+            fprintf(stderr, "sipcctl: data.list: the answer is not a ListResponse\n");
+            rc = EX_PROTOCOL;
+            break;
+        }
+        for (size_t i = 0; i < res->n_records && shown < limit; i++, shown++) {
+            Sipc__Data__Record *r = res->records[i];
+            if (all) {
+                json_array_append_new(all, record_json(r));
+                continue;
+            }
+            char ts[40], attrs[512] = "";
+            ctl_time_format(r->timestamp_ms, ts);
+            for (size_t k = 0; k < r->n_attributes; k++) {
+                size_t n = strlen(attrs);
+                snprintf(attrs + n, sizeof attrs - n, "%s%.*s=%.*s", k ? " " : "",
+                         (int)r->attributes[k]->key.len, (const char *)r->attributes[k]->key.data,
+                         (int)r->attributes[k]->value.len,
+                         (const char *)r->attributes[k]->value.data);
+            }
+            printf("%-24s  %-32.*s  %s\n", ts, (int)r->id.len, (const char *)r->id.data, attrs);
+        }
+        int more = res->more && res->next;
+        if (more) {
+            free(after_id);
+            after_id = malloc(res->next->id.len ? res->next->id.len : 1);
+            if (after_id)
+                memcpy(after_id, res->next->id.data, res->next->id.len);
+            after.timestamp_ms = res->next->timestamp_ms;
+            after.id = (ProtobufCBinaryData){res->next->id.len, after_id};
+            have_after = 1;
+        }
+        sipc__data__list_response__free_unpacked(res, NULL);
+        if (!more)
+            break;
+    }
+    free(after_id);
+    if (all && rc == 0) {
+        json_dumpf(all, stdout, JSON_INDENT(2));
+        putchar('\n');
+    } else if (rc == 0) {
+        printf("%d record%s\n", shown, shown == 1 ? "" : "s");
+    }
+    json_decref(all);
+    ctl_disconnect(&cl);
+    return rc;
+}

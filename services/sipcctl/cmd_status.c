@@ -1,0 +1,150 @@
+/* cmd_status.c - `sipcctl status [--cluster] [--json]` and `sipcctl
+ * metrics`: the management channel. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "sipcctl.h"
+
+static const char *s_of(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static long long i_of(json_t *o, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* One node's status as an operator reads it. */
+static void print_node(json_t *st)
+{
+    json_t *node = json_object_get(st, "node"), *tls = json_object_get(st, "tls");
+    json_t *cert = json_object_get(tls, "certificate");
+    printf("node %s (%s), cluster %s, up %llds\n", s_of(node, "id"), s_of(node, "address"),
+           s_of(node, "cluster"), i_of(node, "uptime_seconds"));
+    printf("  %s\n", s_of(node, "version"));
+    if (json_is_true(json_object_get(tls, "enabled")))
+        printf("  TLS: enabled, mode %s\n", s_of(tls, "mode"));
+    else
+        printf("  TLS: disabled\n");
+    if (json_is_object(cert))
+        printf("  certificate: %s, sha256 %.16s..., expires %s (%lld days left)\n",
+               s_of(cert, "subject"), s_of(cert, "fingerprint_sha256"), s_of(cert, "not_after"),
+               i_of(cert, "days_left"));
+    printf("  %-11s %6s  %-10s  %5s  %9s  %7s  %s\n", "SERVICE", "PORT", "LISTENER", "TLS",
+           "PLAINTEXT", "OPENING", "PLAINTEXT PEERS");
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(st, "services"), i, s)
+    {
+        json_t *c = json_object_get(s, "connections");
+        char peers[300] = "";
+        size_t k;
+        json_t *p;
+        json_array_foreach(json_object_get(s, "plaintext_peers"), k, p)
+        {
+            size_t n = strlen(peers);
+            snprintf(peers + n, sizeof peers - n, "%s%s%s%s%s", n ? ", " : "", s_of(p, "address"),
+                     s_of(p, "node")[0] ? " (" : "", s_of(p, "node"), s_of(p, "node")[0] ? ")" : "");
+        }
+        const char *mode = s_of(s, "tls");
+        printf("  %-11s %6lld  %-10s  %5lld  %9lld  %7lld  %s\n", s_of(s, "name"), i_of(s, "port"),
+               !strcmp(mode, "off") ? "plaintext" : !strcmp(mode, "strict") ? "TLS" : "TLS+plain",
+               i_of(c, "tls"), i_of(c, "plaintext"), i_of(c, "opening"), peers[0] ? peers : "-");
+    }
+    json_t *links = json_object_get(st, "links");
+    if (json_array_size(links)) {
+        printf("  links:\n");
+        json_array_foreach(links, i, s)
+        {
+            int up = json_is_true(json_object_get(s, "up"));
+            printf("    %-10s -> %-22s %s%s%s%s%s\n", s_of(s, "service"), s_of(s, "address"),
+                   up ? "up" : "DOWN",
+                   up ? (json_is_true(json_object_get(s, "tls")) ? ", TLS" : ", plaintext") : "",
+                   s_of(s, "since")[0] ? " since " : "", s_of(s, "since"),
+                   !up && s_of(s, "last_error")[0] ? "" : "");
+            if (!up && s_of(s, "last_error")[0])
+                printf("      last error: %s\n", s_of(s, "last_error"));
+        }
+    }
+}
+
+int cmd_status(void *arg)
+{
+    ctl *o = arg;
+    if (o->nargs != 0)
+        return ctl_wrong_arguments("status");
+    ctl_client cl;
+    int rc = ctl_connect(o, NULL, "management", &cl);
+    if (rc != 0)
+        return rc;
+    const char *method = o->cluster ? "cluster" : "status";
+    ctl_reply rep;
+    if (ctl_call(&cl, "management", method, NULL, 0, &rep) != 0) {
+        rc = ctl_report_failure(&cl, "management", method, &rep);
+        ctl_reply_free(&rep);
+        ctl_disconnect(&cl);
+        return rc;
+    }
+    json_error_t je;
+    json_t *st = json_loadb((const char *)rep.data, rep.len, 0, &je);
+    ctl_reply_free(&rep);
+    ctl_disconnect(&cl);
+    if (!json_is_object(st)) {
+        fprintf(stderr, "sipcctl: management.%s from %s is not JSON: %s\n", method, cl.target,
+                je.text);
+        json_decref(st);
+        return EX_PROTOCOL;
+    }
+    int ok = !o->cluster || json_is_true(json_object_get(st, "ok"));
+    if (o->json) {
+        json_dumpf(st, stdout, JSON_INDENT(2));
+        putchar('\n');
+    } else if (!o->cluster) {
+        print_node(st);
+    } else {
+        size_t i;
+        json_t *n;
+        json_array_foreach(json_object_get(st, "nodes"), i, n)
+        {
+            if (json_is_true(json_object_get(n, "reachable")))
+                print_node(n);
+            else
+                printf("node at %s: UNREACHABLE: %s\n", s_of(n, "address"), s_of(n, "error"));
+        }
+        json_t *problems = json_object_get(st, "problems");
+        if (json_array_size(problems) == 0) {
+            printf("cluster OK: %zu node%s, nothing to report\n",
+                   json_array_size(json_object_get(st, "nodes")),
+                   json_array_size(json_object_get(st, "nodes")) == 1 ? "" : "s");
+        } else {
+            printf("PROBLEMS (%zu):\n", json_array_size(problems));
+            json_array_foreach(problems, i, n)
+                printf("  - %s\n", s_of(n, "message"));
+        }
+    }
+    json_decref(st);
+    return ok ? 0 : 1;
+}
+
+int cmd_metrics(void *arg)
+{
+    ctl *o = arg;
+    if (o->nargs != 0)
+        return ctl_wrong_arguments("metrics");
+    ctl_client cl;
+    int rc = ctl_connect(o, NULL, "management", &cl);
+    if (rc != 0)
+        return rc;
+    ctl_reply rep;
+    if (ctl_call(&cl, "management", "metrics", NULL, 0, &rep) != 0)
+        rc = ctl_report_failure(&cl, "management", "metrics", &rep);
+    else
+        fwrite(rep.data, 1, rep.len, stdout);
+    ctl_reply_free(&rep);
+    ctl_disconnect(&cl);
+    return rc;
+}

@@ -151,6 +151,21 @@ static void lost(ingest *in, batch *b, int code, const char *why)
     }
 }
 
+/* An id for a message line: bytes below 0x20 (U+0000 included) as \xNN. */
+static const char *shown_id(const ProtobufCBinaryData *id, char *buf, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < id->len && k + 5 < cap; i++) {
+        unsigned char c = id->data[i];
+        if (c < 0x20 || c == 0x7f)
+            k += (size_t)snprintf(buf + k, cap - k, "\\x%02x", c);
+        else
+            buf[k++] = (char)c;
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
 static void take_response(ingest *in, batch *b, const sipc_reply *rep)
 {
     Sipc__Pipeline__IngestResponse *m =
@@ -166,7 +181,7 @@ static void take_response(ingest *in, batch *b, const sipc_reply *rep)
     in->replaced += m->replaced;
     for (size_t i = 0; i < m->n_results; i++) {
         const Sipc__Pipeline__RecordResult *x = m->results[i];
-        char why[400];
+        char why[400], id[160];
         switch (x->status) {
         case SIPC__PIPELINE__RECORD_STATUS__COMMITTED:
             in->acked++;
@@ -176,13 +191,13 @@ static void take_response(ingest *in, batch *b, const sipc_reply *rep)
             snprintf(why, sizeof why, "%s: %s", sipc_data_status_name((int)x->data_status),
                      x->reason);
             count_reason(in, why, 1);
-            say(in, "line %lu (id %.*s): rejected by %s: %s", b->lines[i], (int)x->id.len,
-                (const char *)x->id.data, x->node, why);
+            say(in, "line %lu (id %s): rejected by %s: %s", b->lines[i],
+                shown_id(&x->id, id, sizeof id), x->node, why);
             break;
         default:
             in->unavailable++;
-            say(in, "line %lu (id %.*s): not acknowledged: %s", b->lines[i], (int)x->id.len,
-                (const char *)x->id.data, x->reason);
+            say(in, "line %lu (id %s): not acknowledged: %s", b->lines[i],
+                shown_id(&x->id, id, sizeof id), x->reason);
             break;
         }
     }
@@ -225,9 +240,10 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
              why);
     } else {
         char why[600];
+        int same = !strcmp(rep->message, sipc_strerror(err));
         snprintf(why, sizeof why, "%s [%s, %s]%s%s", sipc_strerror(err), sipc_err_name(err),
-                 sipc_err_class_name(sipc_err_classify(err)), rep->message[0] ? ": " : "",
-                 rep->message);
+                 sipc_err_class_name(sipc_err_classify(err)), rep->message[0] && !same ? ": " : "",
+                 same ? "" : rep->message);
         lost(in, b, ctl_exit_code(err) ? ctl_exit_code(err) : EX_UNAVAILABLE, why);
     }
     batch_free(b);

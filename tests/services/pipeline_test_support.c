@@ -34,7 +34,8 @@ static void options(sipc_options *o, const char *id, tu_log *log)
     o->reconnect_max_ms = 200;
 }
 
-static void start_node(pw *w, int i, sipc_tls_mode mode, const char *pem)
+static void start_node(pw *w, int i, sipc_tls_mode mode, const char *pem,
+                       const sipc_data_options *dopts)
 {
     pw_node *n = &w->n[i];
     char tag[32], dir[600], id[16];
@@ -43,7 +44,7 @@ static void start_node(pw *w, int i, sipc_tls_mode mode, const char *pem)
     assert_non_null(n->home);
     snprintf(dir, sizeof dir, "%s/data", n->home);
     char err[512] = "";
-    int rc = sipc_data_open(&n->d, &w->loop, dir, NULL, err, sizeof err);
+    int rc = sipc_data_open(&n->d, &w->loop, dir, dopts, err, sizeof err);
     if (rc != 0)
         fprintf(stderr, "sipc_data_open: %s\n", err);
     assert_int_equal(rc, 0);
@@ -61,13 +62,13 @@ static void start_node(pw *w, int i, sipc_tls_mode mode, const char *pem)
 }
 
 pw *pw_start(sipc_tls_mode data_mode, sipc_tls_mode pipe_mode, const char *pem,
-             const sipc_pipeline_options *opts)
+             const sipc_pipeline_options *opts, const sipc_data_options *dopts)
 {
     pw *w = calloc(1, sizeof *w);
     assert_non_null(w);
     assert_int_equal(uv_loop_init(&w->loop), 0);
     for (int i = 0; i < PW_NODES; i++)
-        start_node(w, i, data_mode, pem);
+        start_node(w, i, data_mode, pem, dopts);
 
     /* the pipeline: its own context and listener, its links in the data mode */
     sipc_options o;

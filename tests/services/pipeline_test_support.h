@@ -41,9 +41,10 @@ typedef struct pw {
 
 /* Starts the cluster: data nodes in data_mode, the pipeline's listener in
  * pipe_mode (its links in data_mode), TLS modes with pem. opts may be NULL;
- * its dests and link fields are filled here. Asserts success. */
+ * its dests and link fields are filled here. dopts: the data services'
+ * options, or NULL. Asserts success. */
 pw *pw_start(sipc_tls_mode data_mode, sipc_tls_mode pipe_mode, const char *pem,
-             const sipc_pipeline_options *opts);
+             const sipc_pipeline_options *opts, const sipc_data_options *dopts);
 /* Closes everything (the pipeline too unless already closed, p NULL). */
 void pw_stop(pw *w);
 

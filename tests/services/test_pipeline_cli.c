@@ -156,7 +156,7 @@ static void write_records(const char *path, int n, int with_bad)
 static void t_ingest_cli(void **state)
 {
     (void)state;
-    pw *w = pw_start(g_mode, g_mode, g_pem, NULL);
+    pw *w = pw_start(g_mode, g_mode, g_pem, NULL, NULL);
     char *home = client_home();
     char node[64], file[700], clean[700];
     snprintf(node, sizeof node, "127.0.0.1:%d", w->pport);

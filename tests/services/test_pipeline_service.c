@@ -21,7 +21,7 @@ static char g_pem[512];
 
 static pw *start(const sipc_pipeline_options *o)
 {
-    return pw_start(g_data_mode, g_pipe_mode, g_pem, o);
+    return pw_start(g_data_mode, g_pipe_mode, g_pem, o, NULL);
 }
 
 static const char *status_name(int s)
@@ -358,6 +358,37 @@ static void t_window(void **state)
     pw_stop(w);
 }
 
+/* Data services that answer BUSY to all but one write at a time: the
+ * pipeline retries after a backoff until each record is committed. */
+static void t_data_busy(void **state)
+{
+    (void)state;
+    sipc_data_options d;
+    sipc_data_options_init(&d);
+    d.max_queue = 1;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.batch_records = 50;
+    o.retry_min_ms = 5;
+    o.retry_max_ms = 40;
+    pw *w = pw_start(g_data_mode, g_pipe_mode, g_pem, &o, &d);
+    enum { N = 3000 };
+    pw_recs r;
+    pw_recs_make(&r, "busy", 0, N);
+    pw_ingest g;
+    pw_ingest_wait(w, r.p, r.n, NULL, 20000, &g);
+    expect_all(&g, N, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+    assert_int_equal(g.resp->created, N);
+    pw_ingest_free(&g);
+    sipc_pipeline_stats st;
+    sipc_pipeline_stats_get(w->p, &st);
+    assert_true(st.retries > 0);
+    assert_true(tu_log_has(&w->plog, "BUSY: write queue is full"));
+    expect_placement(w, &r, -1);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
 static void t_bad_requests(void **state)
 {
     (void)state;
@@ -468,7 +499,8 @@ int main(void)
         cmocka_unit_test(t_hash_and_resend), cmocka_unit_test(t_to_node),
         cmocka_unit_test(t_rejected),        cmocka_unit_test(t_down_then_back),
         cmocka_unit_test(t_down_past_deadline), cmocka_unit_test(t_window),
-        cmocka_unit_test(t_bad_requests),    cmocka_unit_test(t_close_with_requests),
+        cmocka_unit_test(t_data_busy),       cmocka_unit_test(t_bad_requests),
+        cmocka_unit_test(t_close_with_requests),
     };
     const struct CMUnitTest mixed[] = {
         cmocka_unit_test(t_hash_and_resend),

@@ -91,9 +91,22 @@ static void land(pl_dest *d, pl_batch *b)
 
 /* -------------------------------------------------------------- outcome */
 
+/* Reasons are repeated in the answer for every record of a batch: at most
+ * this many bytes, cut at a character boundary. */
+#define REASON_MAX 300
+
 static void finish(pl_batch *b, int status, uint32_t data_status, const char *reason)
 {
     pl_req *r = b->r;
+    char cut[REASON_MAX + 1];
+    if (reason && strlen(reason) > REASON_MAX) {
+        size_t n = REASON_MAX;
+        while (n > 0 && ((unsigned char)reason[n] & 0xC0) == 0x80)
+            n--; /* reason[n] starts a character (or ends the text): cut before it */
+        memcpy(cut, reason, n);
+        cut[n] = '\0';
+        reason = cut;
+    }
     const char *kept = reason ? pl_req_reason(r, reason) : NULL;
     for (size_t i = 0; i < b->n; i++) {
         pl_rec *x = &r->recs[b->idx[i]];
@@ -114,8 +127,11 @@ static void give_up(pl_batch *b, const char *why)
     pl_dest *d = b->d;
     char reason[700];
     const char *last = b->last_msg;
-    if (!b->last_err && !sipc_channel_is_up(d->ch) && sipc_channel_last_error(d->ch))
-        last = sipc_channel_last_detail(d->ch);
+    char link[260];
+    if (!*last && !sipc_channel_is_up(d->ch) && sipc_channel_last_error(d->ch)) {
+        snprintf(link, sizeof link, "not connected: %s", sipc_channel_last_detail(d->ch));
+        last = link;
+    }
     if (*last)
         snprintf(reason, sizeof reason, "%s (data service %s: %s)", why, d->name, last);
     else
@@ -170,6 +186,18 @@ static void retry(pl_batch *b)
 static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *msg)
 {
     sipc_pipeline *p = b->d->p;
+    if (err == SIPC_ETIMEDOUT) {
+        /* the call waited until the give-up time: say what kept it, which
+         * is an earlier attempt's failure or the link's */
+        pl_dest *d = b->d;
+        if (!b->last_err && !sipc_channel_is_up(d->ch) && sipc_channel_last_error(d->ch))
+            snprintf(b->last_msg, sizeof b->last_msg, "not connected: %s",
+                     sipc_channel_last_detail(d->ch));
+        else if (!b->last_err)
+            snprintf(b->last_msg, sizeof b->last_msg, "no answer in time");
+        give_up(b, "not acknowledged before the request's deadline");
+        return;
+    }
     b->last_err = err;
     b->last_status = err == SIPC_EREMOTE ? status : 0;
     if (err == SIPC_EREMOTE)
@@ -198,10 +226,6 @@ static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *ms
     }
     if (p->closing || err == SIPC_ECANCELED || err == SIPC_ECLOSING) {
         give_up(b, "the pipeline is shutting down");
-        return;
-    }
-    if (err == SIPC_ETIMEDOUT) {
-        give_up(b, "not acknowledged before the request's deadline");
         return;
     }
     int final = err == SIPC_ENOMETHOD || err == SIPC_EINVAL ||

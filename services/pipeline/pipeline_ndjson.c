@@ -113,17 +113,9 @@ int sipc_rfc3339_ms(const char *s, int64_t *ms, char *err, size_t errlen)
 
 void sipc_ndjson_record_free(Sipc__Data__Record *r)
 {
-    if (!r)
-        return;
-    for (size_t i = 0; i < r->n_attributes; i++) {
-        free(r->attributes[i]->key.data);
-        free(r->attributes[i]->value.data);
-        free(r->attributes[i]);
-    }
-    free(r->attributes);
-    free(r->id.data);
-    free(r->body.data);
-    free(r);
+    /* every part is malloc'd, as protobuf-c's own unpacking allocates */
+    if (r)
+        protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
 /* A copy of a JSON string's bytes (NULs included). */

@@ -337,6 +337,10 @@ void pl_dest_pump(pl_dest *d)
     sipc_pipeline *p = d->p;
     while (d->ready && (p->closing || d->calls < p->o.dest_calls))
         send_batch(pop(d));
+    /* batches left behind calls that may wait long for their link: the
+     * tick gives up on them at their own deadline */
+    if (d->ready)
+        pl_tick_arm(p);
 }
 
 /* ----------------------------------------------------------------- tick */

@@ -300,6 +300,39 @@ static void t_down_past_deadline(void **state)
     pw_stop(w);
 }
 
+/* A request whose batches queue behind calls of a longer-lived request
+ * (one call at a time to a node that is down) is still answered before its
+ * own deadline. */
+static void t_queued_deadline(void **state)
+{
+    (void)state;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.dest_calls = 1;
+    o.batch_records = 100;
+    pw *w = start(&o);
+    pw_node_down(w, 1);
+    pw_recs r;
+    pw_recs_make(&r, "qd", 0, 300);
+    pw_ingest a, b;
+    int count = 0;
+    a.count = b.count = &count;
+    pw_ingest_start(w, r.p, 200, w->n[1].name, 10000, &a);
+    pw_ingest_start(w, r.p + 200, 100, w->n[1].name, 1000, &b);
+    uint64_t t0 = uv_now(&w->loop);
+    assert_true(tu_run_until(&w->loop, &b.done, 5000));
+    assert_true(uv_now(&w->loop) - t0 < 1000);
+    expect_all(&b, 100, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE);
+    assert_false(a.done);
+    pw_node_up(w, 1);
+    assert_true(tu_run_until(&w->loop, &a.done, 10000));
+    expect_all(&a, 200, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+    pw_ingest_free(&a);
+    pw_ingest_free(&b);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
 /* A destination that takes nothing: the window holds, waiting requests
  * are bounded, the rest is told BUSY; everything admitted commits once the
  * destination is back, and the pipeline's memory never held more than the
@@ -501,7 +534,8 @@ int main(void)
         cmocka_unit_test(t_hash_and_resend), cmocka_unit_test(t_to_node),
         cmocka_unit_test(t_rejected),        cmocka_unit_test(t_down_then_back),
         cmocka_unit_test(t_down_past_deadline), cmocka_unit_test(t_window),
-        cmocka_unit_test(t_data_busy),       cmocka_unit_test(t_bad_requests),
+        cmocka_unit_test(t_queued_deadline), cmocka_unit_test(t_data_busy),
+        cmocka_unit_test(t_bad_requests),
         cmocka_unit_test(t_close_with_requests),
     };
     const struct CMUnitTest mixed[] = {

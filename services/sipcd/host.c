@@ -9,6 +9,7 @@
 #include "management_service.h"
 #include "metrics_http.h"
 #include "services/data/data_service.h"
+#include "services/pipeline/pipeline_service.h"
 
 static const char *const KEYS[HOST_NSERVICES] = {"data", "search", "management", "pipeline"};
 
@@ -146,6 +147,51 @@ static int start_metrics_http(host *h)
     return 0;
 }
 
+/* The pipeline delivers to the data service of every node of [cluster]
+ * nodes (this one alone when none is listed), over links with the [tls]
+ * security: the pipeline's own TLS switch covers its listener only. */
+static int start_pipeline(host *h)
+{
+    host_service *s = &h->svc[HOST_PIPELINE];
+    static char hosts[SIPC_MAX_NODES][160];
+    sipc_pipeline_dest dests[SIPC_MAX_NODES];
+    size_t n = 0;
+    for (int i = 0; i < h->cfg.nnodes; i++) {
+        int port;
+        if (sipc_config_node(&h->cfg, i, hosts[n], sizeof hosts[n], &port) != 0)
+            continue;
+        dests[n] = (sipc_pipeline_dest){NULL, hosts[n], port};
+        n++;
+    }
+    if (n == 0) {
+        int wildcard = !strcmp(h->cfg.address, "0.0.0.0") || !strcmp(h->cfg.address, "::");
+        snprintf(hosts[0], sizeof hosts[0], "%s", wildcard ? "127.0.0.1" : h->cfg.address);
+        /* the port the data service got (port = 0 picks a free one) */
+        dests[0] = (sipc_pipeline_dest){NULL, hosts[0], sipc_server_port(h->svc[HOST_DATA].srv)};
+        n = 1;
+    }
+    sipc_options lo;
+    sipc_options_from_config(&lo, &h->cfg);
+    lo.log = sipc_logger_sink;
+    lo.log_arg = s->log;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.dests = dests;
+    o.ndests = n;
+    o.link_security = h->svc[HOST_DATA].sec;
+    o.link_options = &lo;
+    char err[600];
+    int r = sipc_pipeline_open(&h->pipeline, s->ctx, &o, err, sizeof err);
+    if (r == 0)
+        r = sipc_pipeline_register(h->pipeline, s->router);
+    if (r != 0) {
+        sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s", s->display,
+                  err);
+        return EX_SOFTWARE;
+    }
+    return 0;
+}
+
 /* What each service serves on its router. */
 static int register_handlers(host *h, int i)
 {
@@ -155,6 +201,8 @@ static int register_handlers(host *h, int i)
         return sipc_data_register(h->data, s->router) == 0 ? 0 : EX_SOFTWARE;
     case HOST_MANAGEMENT:
         return start_management(h);
+    case HOST_PIPELINE:
+        return start_pipeline(h);
     default:
         return 0;
     }
@@ -238,6 +286,12 @@ static void on_ctx_closed(sipc_ctx *ctx, void *arg)
     s->ctx = NULL;
 }
 
+static void on_pipeline_closed(void *arg)
+{
+    host *h = arg;
+    h->pipeline = NULL;
+}
+
 static void on_mgmt_closed(void *arg)
 {
     host *h = arg;
@@ -274,6 +328,8 @@ void host_stop(host *h, const char *signame)
             sipc_ctx_close(s->ctx, on_ctx_closed, s);
         }
     }
+    if (h->pipeline)
+        sipc_pipeline_close(h->pipeline, on_pipeline_closed, h);
     if (h->data)
         sipc_data_close(h->data, on_data_closed, h);
 }

@@ -12,6 +12,7 @@
 struct sipc_data;
 struct sipc_mgmt;
 struct sipc_metrics_http;
+struct sipc_pipeline;
 
 enum { HOST_DATA, HOST_SEARCH, HOST_MANAGEMENT, HOST_PIPELINE, HOST_NSERVICES };
 
@@ -33,6 +34,7 @@ typedef struct host {
     host_service svc[HOST_NSERVICES];
     struct sipc_data *data;
     struct sipc_mgmt *mgmt;
+    struct sipc_pipeline *pipeline;
     struct sipc_metrics_http *http;
     uv_timer_t metrics_timer;
     int metrics_timer_on;

@@ -1,0 +1,418 @@
+/* pipeline_deliver.c - delivery of batches to the data services: one call
+ * per batch (data.put_batch, or data.put for a single record), at most
+ * dest_calls in flight per destination, retries with exponential backoff
+ * and jitter until the request's deadline, and the outcome of each record.
+ *
+ * How an answer is judged:
+ *   success                      -> COMMITTED (the data service answers after its commit)
+ *   INVALID or TOO_LARGE, or the batch exceeds the link's frame limit:
+ *       a batch of several       -> split in two halves, each sent again, until the
+ *                                   records the data service refuses are alone
+ *       a single record          -> REJECTED with the data service's reason; not retried
+ *   BUSY, STORAGE, CLOSING, a lost connection, a full write queue, any other
+ *   transport error              -> retried after a backoff, while the deadline allows
+ *   the deadline                 -> UNAVAILABLE with the last error
+ *   no data service there (ENOMETHOD), BAD_REQUEST -> UNAVAILABLE at once
+ * A call made while the link is down waits in the channel, which redials by
+ * itself, so a destination that comes back before the deadline gets its
+ * records. put_batch is all or none and puts are idempotent, so sending a
+ * batch again after a lost answer can only turn into UNCHANGED records. */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data_service.h"
+#include "pipeline_impl.h"
+
+pl_batch *pl_batch_new(pl_req *r, pl_dest *d, size_t n)
+{
+    pl_batch *b = calloc(1, sizeof *b + n * sizeof b->idx[0]);
+    if (!b)
+        return NULL;
+    b->r = r;
+    b->d = d;
+    b->n = n;
+    b->backoff_ms = d->p->o.retry_min_ms;
+    return b;
+}
+
+void pl_dest_push(pl_dest *d, pl_batch *b)
+{
+    b->next = NULL;
+    *d->ready_tail = b;
+    d->ready_tail = &b->next;
+}
+
+static void push_front(pl_dest *d, pl_batch *b)
+{
+    b->next = d->ready;
+    d->ready = b;
+    if (d->ready_tail == &d->ready)
+        d->ready_tail = &b->next;
+}
+
+static pl_batch *pop(pl_dest *d)
+{
+    pl_batch *b = d->ready;
+    if (b) {
+        d->ready = b->next;
+        if (!d->ready)
+            d->ready_tail = &d->ready;
+        b->next = NULL;
+    }
+    return b;
+}
+
+static void fly(pl_dest *d, pl_batch *b)
+{
+    b->prev = NULL;
+    b->next = d->flying;
+    if (d->flying)
+        d->flying->prev = b;
+    d->flying = b;
+    d->calls++;
+    d->p->st.calls++;
+}
+
+static void land(pl_dest *d, pl_batch *b)
+{
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        d->flying = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+    b->next = b->prev = NULL;
+    b->call = 0;
+    d->calls--;
+    d->p->st.calls--;
+}
+
+/* -------------------------------------------------------------- outcome */
+
+/* Reasons are repeated in the answer for every record of a batch: at most
+ * this many bytes, cut at a character boundary. */
+#define REASON_MAX 300
+
+static void finish(pl_batch *b, int status, uint32_t data_status, const char *reason)
+{
+    pl_req *r = b->r;
+    char cut[REASON_MAX + 1];
+    if (reason && strlen(reason) > REASON_MAX) {
+        size_t n = REASON_MAX;
+        while (n > 0 && ((unsigned char)reason[n] & 0xC0) == 0x80)
+            n--; /* reason[n] starts a character (or ends the text): cut before it */
+        memcpy(cut, reason, n);
+        cut[n] = '\0';
+        reason = cut;
+    }
+    const char *kept = reason ? pl_req_reason(r, reason) : NULL;
+    for (size_t i = 0; i < b->n; i++) {
+        pl_rec *x = &r->recs[b->idx[i]];
+        x->status = (uint8_t)status;
+        x->data_status = data_status;
+        x->reason = kept;
+    }
+    free(b);
+    assert(r->open > 0);
+    if (--r->open == 0)
+        pl_req_done(r);
+}
+
+/* UNAVAILABLE: the deadline came, the pipeline closes, or the destination
+ * cannot take records at all (why says which). */
+static void give_up(pl_batch *b, const char *why)
+{
+    pl_dest *d = b->d;
+    char reason[700];
+    const char *last = b->last_msg;
+    char link[260];
+    if (!*last && !sipc_channel_is_up(d->ch) && sipc_channel_last_error(d->ch)) {
+        snprintf(link, sizeof link, "not connected: %s", sipc_channel_last_detail(d->ch));
+        last = link;
+    }
+    if (*last)
+        snprintf(reason, sizeof reason, "%s (data service %s: %s)", why, d->name, last);
+    else
+        snprintf(reason, sizeof reason, "%s (data service %s)", why, d->name);
+    finish(b, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE, b->last_status, reason);
+}
+
+static void bisect(pl_batch *b)
+{
+    pl_dest *d = b->d;
+    size_t h = b->n / 2;
+    pl_batch *a = pl_batch_new(b->r, d, h), *c = pl_batch_new(b->r, d, b->n - h);
+    if (!a || !c) {
+        free(a);
+        free(c);
+        give_up(b, "out of memory");
+        return;
+    }
+    memcpy(a->idx, b->idx, h * sizeof b->idx[0]);
+    memcpy(c->idx, b->idx + h, (b->n - h) * sizeof b->idx[0]);
+    b->r->open++;
+    push_front(d, c);
+    push_front(d, a);
+    free(b);
+}
+
+static void retry(pl_batch *b)
+{
+    pl_dest *d = b->d;
+    sipc_pipeline *p = d->p;
+    uint32_t delay = pl_jitter(p, b->backoff_ms);
+    b->backoff_ms = b->backoff_ms > p->o.retry_max_ms / 2 ? p->o.retry_max_ms : 2 * b->backoff_ms;
+    uint64_t now = uv_now(p->loop);
+    if (now + delay >= b->r->give_up) {
+        give_up(b, "not acknowledged before the request's deadline");
+        return;
+    }
+    if (!d->failing) {
+        d->failing = 1;
+        pl_logf(p, SIPC_LOG_WARN, "data service %s: %s; retrying until each request's deadline",
+                d->name, b->last_msg);
+    }
+    p->st.retries++;
+    b->not_before = now + delay;
+    b->next = p->delayed;
+    p->delayed = b;
+    pl_tick_arm(p);
+}
+
+/* An attempt failed with err (and the data service's status with
+ * SIPC_EREMOTE): split, reject, retry or give up. */
+static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *msg)
+{
+    sipc_pipeline *p = b->d->p;
+    if (err == SIPC_ETIMEDOUT) {
+        /* the call waited until the give-up time: say what kept it, which
+         * is an earlier attempt's failure or the link's */
+        pl_dest *d = b->d;
+        if (!b->last_err && !sipc_channel_is_up(d->ch) && sipc_channel_last_error(d->ch))
+            snprintf(b->last_msg, sizeof b->last_msg, "not connected: %s",
+                     sipc_channel_last_detail(d->ch));
+        else if (!b->last_err)
+            snprintf(b->last_msg, sizeof b->last_msg, "no answer in time");
+        give_up(b, "not acknowledged before the request's deadline");
+        return;
+    }
+    b->last_err = err;
+    b->last_status = err == SIPC_EREMOTE ? status : 0;
+    if (err == SIPC_EREMOTE)
+        snprintf(b->last_msg, sizeof b->last_msg, "%s: %s", sipc_data_status_name((int)status), msg);
+    else
+        snprintf(b->last_msg, sizeof b->last_msg, "%s%s%s", sipc_strerror(err),
+                 *msg && strcmp(msg, sipc_strerror(err)) ? ": " : "",
+                 strcmp(msg, sipc_strerror(err)) ? msg : "");
+    int refused = (err == SIPC_EREMOTE && (status == SIPC__DATA__STATUS__INVALID ||
+                                           status == SIPC__DATA__STATUS__TOO_LARGE)) ||
+                  err == SIPC_ETOOBIG;
+    if (refused && b->n > 1) {
+        bisect(b);
+        return;
+    }
+    if (refused) {
+        char reason[400];
+        if (err == SIPC_ETOOBIG)
+            snprintf(reason, sizeof reason, "the record exceeds the frame limit of the link to %s",
+                     b->d->name);
+        else
+            snprintf(reason, sizeof reason, "%s", msg);
+        finish(b, SIPC__PIPELINE__RECORD_STATUS__REJECTED,
+               err == SIPC_ETOOBIG ? SIPC__DATA__STATUS__TOO_LARGE : status, reason);
+        return;
+    }
+    if (p->closing || err == SIPC_ECANCELED || err == SIPC_ECLOSING) {
+        give_up(b, "the pipeline is shutting down");
+        return;
+    }
+    int final = err == SIPC_ENOMETHOD || err == SIPC_EINVAL ||
+                (err == SIPC_EREMOTE && status != SIPC__DATA__STATUS__BUSY &&
+                 status != SIPC__DATA__STATUS__STORAGE && status != SIPC__DATA__STATUS__CLOSING);
+    if (final) {
+        give_up(b, "the destination cannot store records");
+        return;
+    }
+    retry(b);
+}
+
+/* ---------------------------------------------------------------- calls */
+
+static void on_reply(int err, const sipc_reply *rep, void *arg)
+{
+    pl_batch *b = arg;
+    pl_dest *d = b->d;
+    sipc_pipeline *p = d->p;
+    land(d, b);
+    if (err == 0) {
+        pl_req *r = b->r;
+        if (b->n == 1) {
+            Sipc__Data__PutResponse *m = sipc__data__put_response__unpack(NULL, rep->len, rep->data);
+            if (m) {
+                r->created += m->result == SIPC__DATA__PUT_RESULT__CREATED;
+                r->unchanged += m->result == SIPC__DATA__PUT_RESULT__UNCHANGED;
+                r->replaced += m->result == SIPC__DATA__PUT_RESULT__REPLACED;
+                sipc__data__put_response__free_unpacked(m, NULL);
+            }
+        } else {
+            Sipc__Data__PutBatchResponse *m =
+                sipc__data__put_batch_response__unpack(NULL, rep->len, rep->data);
+            if (m) {
+                r->created += m->created;
+                r->unchanged += m->unchanged;
+                r->replaced += m->replaced;
+                sipc__data__put_batch_response__free_unpacked(m, NULL);
+            }
+        }
+        if (d->failing) {
+            d->failing = 0;
+            pl_logf(p, SIPC_LOG_INFO, "data service %s acknowledges records again", d->name);
+        }
+        finish(b, SIPC__PIPELINE__RECORD_STATUS__COMMITTED, 0, NULL);
+    } else {
+        attempt_failed(b, err, (uint32_t)rep->status, rep->message ? rep->message : "");
+    }
+    pl_dest_pump(d);
+}
+
+static void send_batch(pl_batch *b)
+{
+    pl_dest *d = b->d;
+    sipc_pipeline *p = d->p;
+    pl_req *r = b->r;
+    if (p->closing) {
+        give_up(b, "the pipeline is shutting down");
+        return;
+    }
+    uint64_t now = uv_now(p->loop);
+    if (now >= r->give_up) {
+        give_up(b, "not acknowledged before the request's deadline");
+        return;
+    }
+    Sipc__Data__Record **v = NULL;
+    const char *method = "put_batch";
+    size_t len;
+    uint8_t *buf;
+    if (b->n == 1) {
+        Sipc__Data__PutRequest m = SIPC__DATA__PUT_REQUEST__INIT;
+        m.record = r->msg->records[b->idx[0]];
+        method = "put";
+        len = sipc__data__put_request__get_packed_size(&m);
+        if ((buf = malloc(len ? len : 1)) != NULL)
+            sipc__data__put_request__pack(&m, buf);
+    } else {
+        Sipc__Data__PutBatchRequest m = SIPC__DATA__PUT_BATCH_REQUEST__INIT;
+        v = malloc(b->n * sizeof *v);
+        buf = NULL;
+        if (v) {
+            for (size_t i = 0; i < b->n; i++)
+                v[i] = r->msg->records[b->idx[i]];
+            m.records = v;
+            m.n_records = b->n;
+            len = sipc__data__put_batch_request__get_packed_size(&m);
+            if ((buf = malloc(len ? len : 1)) != NULL)
+                sipc__data__put_batch_request__pack(&m, buf);
+        }
+    }
+    if (!buf) {
+        free(v);
+        attempt_failed(b, SIPC_ENOMEM, 0, "out of memory");
+        return;
+    }
+    fly(d, b);
+    int e = sipc_call_ex(d->ch, "data", method, buf, len, (uint32_t)(r->give_up - now), on_reply, b,
+                         &b->call);
+    free(buf);
+    free(v);
+    if (e != 0) {
+        land(d, b);
+        attempt_failed(b, e, 0, "");
+    }
+}
+
+void pl_dest_pump(pl_dest *d)
+{
+    sipc_pipeline *p = d->p;
+    while (d->ready && (p->closing || d->calls < p->o.dest_calls))
+        send_batch(pop(d));
+    /* batches left behind calls that may wait long for their link: the
+     * tick gives up on them at their own deadline */
+    if (d->ready)
+        pl_tick_arm(p);
+}
+
+/* ----------------------------------------------------------------- tick */
+
+void pl_deliver_tick(sipc_pipeline *p)
+{
+    uint64_t now = uv_now(p->loop);
+    /* backoffs that ended go back to their queues */
+    for (pl_batch **pp = &p->delayed; *pp;) {
+        pl_batch *b = *pp;
+        if (b->not_before <= now) {
+            *pp = b->next;
+            pl_dest_push(b->d, b);
+        } else {
+            pp = &b->next;
+        }
+    }
+    /* batches queued behind calls that wait for a link: give up at the
+     * deadline without waiting for those calls. Detach first: finishing
+     * answers requests, which admits others, which queue new batches. */
+    pl_batch *late = NULL;
+    for (size_t i = 0; i < p->ndests; i++) {
+        pl_dest *d = &p->dests[i];
+        d->ready_tail = &d->ready;
+        for (pl_batch **pp = &d->ready; *pp;) {
+            pl_batch *b = *pp;
+            if (b->r->give_up <= now) {
+                *pp = b->next;
+                b->next = late;
+                late = b;
+            } else {
+                pp = &b->next;
+                d->ready_tail = &b->next;
+            }
+        }
+    }
+    while (late) {
+        pl_batch *b = late;
+        late = b->next;
+        give_up(b, "not acknowledged before the request's deadline");
+    }
+    for (size_t i = 0; i < p->ndests; i++)
+        pl_dest_pump(&p->dests[i]);
+}
+
+int pl_deliver_waiting(const sipc_pipeline *p)
+{
+    if (p->delayed)
+        return 1;
+    for (size_t i = 0; i < p->ndests; i++)
+        if (p->dests[i].ready)
+            return 1;
+    return 0;
+}
+
+void pl_deliver_abort(sipc_pipeline *p)
+{
+    assert(p->closing);
+    while (p->delayed) {
+        pl_batch *b = p->delayed;
+        p->delayed = b->next;
+        give_up(b, "the pipeline is shutting down");
+    }
+    for (size_t i = 0; i < p->ndests; i++) {
+        pl_dest *d = &p->dests[i];
+        pl_batch *b;
+        while ((b = pop(d)) != NULL)
+            give_up(b, "the pipeline is shutting down");
+        while (d->flying) {
+            int e = sipc_call_cancel(d->ch, d->flying->call);
+            assert(e == 0); /* its callback ran and took it off the list */
+            (void)e;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+/* pipeline_impl.h - what the pipeline's files share: the pipeline object,
+ * its destinations, the requests it holds and the batches it delivers.
+ *
+ * A request (pl_req) is either waiting for credit (in the pipeline's FIFO) or
+ * admitted: then its records are cut into batches (pl_batch), one
+ * destination each, and the request is answered when its last batch has an
+ * outcome. A batch is always in exactly one place: its destination's ready
+ * queue, its destination's list of calls in flight, or the pipeline's list
+ * of batches waiting out a backoff. Everything runs on the loop thread. */
+#ifndef SIPC_PIPELINE_IMPL_H
+#define SIPC_PIPELINE_IMPL_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "data.pb-c.h"
+#include "pipeline.pb-c.h"
+#include "pipeline_service.h"
+
+typedef struct pl_batch pl_batch;
+typedef struct pl_dest pl_dest;
+
+/* The requests and records one producer connection has in the pipeline. */
+typedef struct pl_conn {
+    struct pl_conn *next;
+    const sipc_conn *conn;
+    size_t requests, records;
+} pl_conn;
+
+/* The outcome of one record. */
+typedef struct pl_rec {
+    uint8_t status;       /* Sipc__Pipeline__RecordStatus; 0 while undecided */
+    uint8_t dest;         /* index of its destination */
+    uint32_t data_status; /* the data service's status, when it answered one */
+    const char *reason;   /* into the request's reasons, or NULL */
+} pl_rec;
+
+typedef struct pl_req {
+    struct pl_req *next;  /* in the waiting FIFO */
+    sipc_pipeline *p;
+    sipc_request *req;
+    pl_conn *conn;
+    Sipc__Pipeline__IngestRequest *msg;
+    size_t n, bytes;      /* records, payload bytes */
+    uint64_t give_up;     /* loop time (ms) at which what is not acknowledged is UNAVAILABLE */
+    int to;               /* destination of every record, or -1: by hash */
+    pl_rec *recs;
+    char **reasons;       /* distinct reason strings, freed with the request */
+    size_t nreasons, capreasons;
+    size_t open;          /* batches without an outcome */
+    uint32_t created, unchanged, replaced;
+} pl_req;
+
+struct pl_batch {
+    pl_batch *next, *prev; /* prev: only in a destination's list of calls in flight */
+    pl_req *r;
+    pl_dest *d;
+    uint64_t not_before;   /* loop time before which a retry must not start */
+    uint32_t backoff_ms;
+    sipc_call_id call;     /* while in flight */
+    int last_err;          /* of the last failed attempt, 0 before any */
+    uint32_t last_status;
+    char last_msg[240];
+    size_t n;
+    uint32_t idx[];        /* indexes into r->msg->records, in request order */
+};
+
+struct pl_dest {
+    sipc_pipeline *p;
+    size_t index;
+    char name[200];
+    char host[160];
+    int port;
+    char node_id[64];      /* announced in the hello, "" before the first link */
+    uint64_t name_hash;    /* FNV-1a state after the name and its 0x00 */
+    sipc_channel *ch;
+    pl_batch *ready, **ready_tail;
+    pl_batch *flying;      /* calls in flight, doubly linked */
+    unsigned calls;
+    int failing;           /* a failure was logged and no success since */
+};
+
+struct sipc_pipeline {
+    uv_loop_t *loop;
+    sipc_ctx *links;       /* the context of the links to the data services */
+    sipc_pipeline_options o;
+    pl_dest dests[SIPC_PIPELINE_MAX_DESTS];
+    size_t ndests;
+    pl_req *wait_head, **wait_tail;
+    pl_batch *delayed;     /* waiting out a backoff, unordered */
+    pl_conn *conns;
+    uv_timer_t tick;
+    int tick_on;
+    uint64_t rng;
+    sipc_log_fn log;
+    void *log_arg;
+    sipc_pipeline_stats st;
+    int closing;
+    int close_pending;     /* handles still closing: the tick and the links */
+    void (*close_cb)(void *);
+    void *close_arg;
+};
+
+/* pipeline_service.c */
+void pl_logf(sipc_pipeline *p, sipc_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Makes sure the tick runs (backoffs, expired batches and waiting requests). */
+void pl_tick_arm(sipc_pipeline *p);
+/* A random delay between half and all of ms. */
+uint32_t pl_jitter(sipc_pipeline *p, uint32_t ms);
+
+/* pipeline_ingest.c */
+void pl_on_ingest(sipc_request *req, void *arg);
+/* Admits waiting requests while there is credit. */
+void pl_admit_waiting(sipc_pipeline *p);
+/* Answers waiting requests whose deadline came or whose producer left; with
+ * all set, every waiting request (CLOSING). */
+void pl_sweep_waiting(sipc_pipeline *p, int all);
+/* Called when a request's last batch has its outcome: answers the producer
+ * and frees r. */
+void pl_req_done(pl_req *r);
+/* Keeps a copy of reason for as long as r lives; NULL if out of memory. */
+const char *pl_req_reason(pl_req *r, const char *reason);
+
+/* pipeline_deliver.c */
+/* A batch of n records of r for d (idx filled by the caller). */
+pl_batch *pl_batch_new(pl_req *r, pl_dest *d, size_t n);
+void pl_dest_push(pl_dest *d, pl_batch *b);
+/* Starts calls on d while it has ready batches and free call slots. */
+void pl_dest_pump(pl_dest *d);
+/* Moves batches whose backoff ended to their queues and gives up on batches
+ * past their request's deadline. */
+void pl_deliver_tick(sipc_pipeline *p);
+/* Closing: every batch that has not finished gets UNAVAILABLE (calls are
+ * cancelled). */
+void pl_deliver_abort(sipc_pipeline *p);
+/* Whether anything needs the tick: backoffs, queued batches. */
+int pl_deliver_waiting(const sipc_pipeline *p);
+
+#endif

@@ -1,0 +1,439 @@
+/* pipeline_ingest.c - pipeline.ingest: decode and check the request, take
+ * credit from the window (or wait for it in a bounded FIFO, or answer BUSY),
+ * cut the records into batches per destination, and answer the producer
+ * with one result per record once every batch has its outcome.
+ *
+ * Credit. A request is admitted when its records and bytes fit the window
+ * (max_inflight_records, max_inflight_bytes) next to the requests already
+ * admitted, or when nothing is admitted (so a request up to the limits always
+ * gets through alone). It keeps its credit until it is answered: the records
+ * are held in memory until then anyway. A request that does not fit waits,
+ * in arrival order, while the bytes of waiting requests stay under
+ * max_waiting_bytes; beyond that, and beyond max_conn_records for one
+ * producer connection, the answer is BUSY at once. A waiting request is
+ * answered BUSY when its deadline comes before its credit. */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline_impl.h"
+
+/* ----------------------------------------------------------- accounting */
+
+static pl_conn *conn_get(sipc_pipeline *p, const sipc_conn *c)
+{
+    for (pl_conn *e = p->conns; e; e = e->next)
+        if (e->conn == c)
+            return e;
+    pl_conn *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->conn = c;
+    e->next = p->conns;
+    p->conns = e;
+    return e;
+}
+
+/* Takes a request of n records off c, forgetting c when it has none left
+ * (before the request is answered: the answer may free the connection). */
+static void conn_put(sipc_pipeline *p, pl_conn *c, size_t n)
+{
+    assert(c->records >= n && c->requests > 0);
+    c->records -= n;
+    if (--c->requests)
+        return;
+    for (pl_conn **pp = &p->conns; *pp; pp = &(*pp)->next) {
+        if (*pp == c) {
+            *pp = c->next;
+            free(c);
+            return;
+        }
+    }
+    assert(0 && "connection entry not listed");
+}
+
+static int has_credit(const sipc_pipeline *p, const pl_req *r)
+{
+    if (p->st.inflight_records == 0)
+        return 1;
+    return p->st.inflight_records + r->n <= p->o.max_inflight_records &&
+           p->st.inflight_bytes + r->bytes <= p->o.max_inflight_bytes;
+}
+
+static void req_free(pl_req *r)
+{
+    if (r->msg)
+        sipc__pipeline__ingest_request__free_unpacked(r->msg, NULL);
+    for (size_t i = 0; i < r->nreasons; i++)
+        free(r->reasons[i]);
+    free(r->reasons);
+    free(r->recs);
+    free(r);
+}
+
+/* Answers a request that was never admitted with an error and frees it. */
+static void req_refuse(pl_req *r, int status, const char *msg)
+{
+    sipc_pipeline *p = r->p;
+    conn_put(p, r->conn, r->n);
+    p->st.requests++;
+    p->st.busy += status == SIPC_PIPELINE_BUSY;
+    sipc_request *req = r->req;
+    req_free(r);
+    sipc_respond_error(req, status, msg);
+}
+
+const char *pl_req_reason(pl_req *r, const char *reason)
+{
+    /* batches of one request mostly fail for one reason: keep each once */
+    for (size_t i = r->nreasons; i-- > 0;)
+        if (!strcmp(r->reasons[i], reason))
+            return r->reasons[i];
+    if (r->nreasons == r->capreasons) {
+        size_t cap = r->capreasons ? 2 * r->capreasons : 4;
+        char **nr = realloc(r->reasons, cap * sizeof *nr);
+        if (!nr)
+            return NULL;
+        r->reasons = nr;
+        r->capreasons = cap;
+    }
+    char *s = strdup(reason);
+    if (!s)
+        return NULL;
+    r->reasons[r->nreasons++] = s;
+    return s;
+}
+
+/* ------------------------------------------------------------ admission */
+
+/* Cuts the records of r into batches per destination (request order kept
+ * within a destination) and queues them. Returns 0 or SIPC_ENOMEM (nothing
+ * queued then). */
+static int cut_batches(pl_req *r)
+{
+    sipc_pipeline *p = r->p;
+    size_t n = r->n;
+    uint32_t *order = malloc((n ? n : 1) * sizeof *order);
+    size_t *size = malloc((n ? n : 1) * sizeof *size);
+    size_t count[SIPC_PIPELINE_MAX_DESTS] = {0};
+    size_t start[SIPC_PIPELINE_MAX_DESTS + 1];
+    pl_batch *made = NULL, **tail = &made;
+    int rc = order && size ? 0 : SIPC_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const Sipc__Data__Record *rec = r->msg->records[i];
+        size_t d = r->to >= 0 ? (size_t)r->to : sipc_pipeline_route(p, rec->id.data, rec->id.len);
+        r->recs[i].dest = (uint8_t)d;
+        count[d]++;
+        size[i] = sipc__data__record__get_packed_size(rec) + 8; /* + tag and length */
+    }
+    if (rc == 0) {
+        /* a counting sort by destination keeps request order inside each */
+        start[0] = 0;
+        for (size_t d = 0; d < p->ndests; d++)
+            start[d + 1] = start[d] + count[d];
+        size_t pos[SIPC_PIPELINE_MAX_DESTS];
+        memcpy(pos, start, sizeof pos);
+        for (size_t i = 0; i < n; i++)
+            order[pos[r->recs[i].dest]++] = (uint32_t)i;
+    }
+    for (size_t d = 0; rc == 0 && d < p->ndests; d++) {
+        size_t i = start[d];
+        while (rc == 0 && i < start[d + 1]) {
+            size_t j = i, bytes = 0;
+            while (j < start[d + 1] && j - i < p->o.batch_records &&
+                   (j == i || bytes + size[order[j]] <= p->o.batch_bytes))
+                bytes += size[order[j++]];
+            pl_batch *b = pl_batch_new(r, &p->dests[d], j - i);
+            if (!b) {
+                rc = SIPC_ENOMEM;
+                break;
+            }
+            memcpy(b->idx, order + i, (j - i) * sizeof *order);
+            *tail = b;
+            tail = &b->next;
+            i = j;
+        }
+    }
+    free(order);
+    free(size);
+    if (rc != 0) {
+        while (made) {
+            pl_batch *b = made;
+            made = b->next;
+            free(b);
+        }
+        return rc;
+    }
+    /* queue them only now: a push may start a call */
+    int used[SIPC_PIPELINE_MAX_DESTS] = {0};
+    while (made) {
+        pl_batch *b = made;
+        made = b->next;
+        r->open++;
+        used[b->d->index] = 1;
+        pl_dest_push(b->d, b);
+    }
+    for (size_t d = 0; d < p->ndests; d++)
+        if (used[d])
+            pl_dest_pump(&p->dests[d]);
+    return 0;
+}
+
+static void admit(pl_req *r)
+{
+    sipc_pipeline *p = r->p;
+    p->st.inflight_records += r->n;
+    p->st.inflight_bytes += r->bytes;
+    if (p->st.inflight_records > p->st.peak_inflight_records)
+        p->st.peak_inflight_records = p->st.inflight_records;
+    if (p->st.inflight_bytes > p->st.peak_inflight_bytes)
+        p->st.peak_inflight_bytes = p->st.inflight_bytes;
+    if (r->n == 0) {
+        pl_req_done(r);
+        return;
+    }
+    /* a pump inside cut_batches may finish every batch at once (a closing
+     * link fails calls synchronously): hold the request open meanwhile */
+    r->open = 1;
+    if (cut_batches(r) != 0) {
+        r->open--;
+        p->st.inflight_records -= r->n;
+        p->st.inflight_bytes -= r->bytes;
+        req_refuse(r, SIPC_ENOMEM, "out of memory");
+        return;
+    }
+    if (--r->open == 0)
+        pl_req_done(r);
+}
+
+void pl_admit_waiting(sipc_pipeline *p)
+{
+    while (!p->closing && p->wait_head && has_credit(p, p->wait_head)) {
+        pl_req *r = p->wait_head;
+        p->wait_head = r->next;
+        if (!p->wait_head)
+            p->wait_tail = &p->wait_head;
+        r->next = NULL;
+        p->st.waiting_requests--;
+        p->st.waiting_bytes -= r->bytes;
+        if (!sipc_request_conn(r->req) || uv_now(p->loop) >= r->give_up)
+            /* the producer left, or gave up: nothing was sent, it resends */
+            req_refuse(r, SIPC_PIPELINE_BUSY, "no credit before the request's deadline; nothing was sent");
+        else
+            admit(r);
+    }
+}
+
+void pl_sweep_waiting(sipc_pipeline *p, int all)
+{
+    uint64_t now = uv_now(p->loop);
+    pl_req **pp = &p->wait_head;
+    p->wait_tail = &p->wait_head;
+    while (*pp) {
+        pl_req *r = *pp;
+        int gone = !sipc_request_conn(r->req);
+        if (all || gone || now >= r->give_up) {
+            *pp = r->next;
+            p->st.waiting_requests--;
+            p->st.waiting_bytes -= r->bytes;
+            if (all)
+                req_refuse(r, SIPC_PIPELINE_CLOSING, "the pipeline is shutting down; nothing was sent");
+            else
+                req_refuse(r, SIPC_PIPELINE_BUSY,
+                           "no credit before the request's deadline; nothing was sent");
+        } else {
+            pp = &r->next;
+            p->wait_tail = &r->next;
+        }
+    }
+}
+
+/* --------------------------------------------------------------- answer */
+
+void pl_req_done(pl_req *r)
+{
+    sipc_pipeline *p = r->p;
+    assert(r->open == 0);
+    Sipc__Pipeline__IngestResponse m = SIPC__PIPELINE__INGEST_RESPONSE__INIT;
+    Sipc__Pipeline__RecordResult *res = calloc(r->n ? r->n : 1, sizeof *res);
+    Sipc__Pipeline__RecordResult **resp = calloc(r->n ? r->n : 1, sizeof *resp);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (res && resp) {
+        for (size_t i = 0; i < r->n; i++) {
+            const pl_rec *x = &r->recs[i];
+            sipc__pipeline__record_result__init(&res[i]);
+            res[i].id = r->msg->records[i]->id;
+            assert(x->status != 0);
+            res[i].status = (Sipc__Pipeline__RecordStatus)x->status;
+            res[i].node = p->dests[x->dest].name;
+            res[i].reason = (char *)(x->reason ? x->reason : "");
+            res[i].data_status = x->data_status;
+            resp[i] = &res[i];
+            m.committed += x->status == SIPC__PIPELINE__RECORD_STATUS__COMMITTED;
+            m.rejected += x->status == SIPC__PIPELINE__RECORD_STATUS__REJECTED;
+            m.unavailable += x->status == SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE;
+        }
+        m.results = resp;
+        m.n_results = r->n;
+        m.created = r->created;
+        m.unchanged = r->unchanged;
+        m.replaced = r->replaced;
+        len = sipc__pipeline__ingest_response__get_packed_size(&m);
+        buf = malloc(len ? len : 1);
+        if (buf)
+            sipc__pipeline__ingest_response__pack(&m, buf);
+    }
+    p->st.requests++;
+    p->st.committed += m.committed;
+    p->st.rejected += m.rejected;
+    p->st.unavailable += m.unavailable;
+    p->st.inflight_records -= r->n;
+    p->st.inflight_bytes -= r->bytes;
+    conn_put(p, r->conn, r->n);
+    sipc_request *req = r->req;
+    if (buf)
+        sipc_respond(req, buf, len);
+    else
+        sipc_respond_error(req, SIPC_ENOMEM, "out of memory building the answer");
+    free(buf);
+    free(res);
+    free(resp);
+    req_free(r);
+    pl_admit_waiting(p);
+}
+
+/* -------------------------------------------------------------- handler */
+
+static int find_dest(const sipc_pipeline *p, const char *name)
+{
+    for (size_t i = 0; i < p->ndests; i++)
+        if (!strcmp(p->dests[i].name, name))
+            return (int)i;
+    for (size_t i = 0; i < p->ndests; i++)
+        if (p->dests[i].node_id[0] && !strcmp(p->dests[i].node_id, name))
+            return (int)i;
+    return -1;
+}
+
+static void unknown_node(sipc_pipeline *p, sipc_request *req, const char *name)
+{
+    char msg[1024];
+    size_t k = (size_t)snprintf(msg, sizeof msg, "to_node '%.100s' is not a destination; they are:",
+                                name);
+    for (size_t i = 0; i < p->ndests && k < sizeof msg; i++)
+        k += (size_t)snprintf(msg + k, sizeof msg - k, "%s %s%s%s%s", i ? "," : "",
+                              p->dests[i].name, p->dests[i].node_id[0] ? " (node " : "",
+                              p->dests[i].node_id, p->dests[i].node_id[0] ? ")" : "");
+    sipc_respond_error(req, SIPC_PIPELINE_UNKNOWN_NODE, msg);
+}
+
+void pl_on_ingest(sipc_request *req, void *arg)
+{
+    sipc_pipeline *p = arg;
+    if (p->closing) {
+        sipc_respond_error(req, SIPC_PIPELINE_CLOSING, "the pipeline is shutting down; nothing was sent");
+        return;
+    }
+    int64_t deadline = sipc_request_deadline_ms(req);
+    if (deadline < 0) {
+        sipc_respond_error(req, SIPC_ETIMEDOUT, "the request's deadline passed before it was read");
+        return;
+    }
+    size_t len;
+    const uint8_t *data = sipc_request_data(req, &len);
+    if (len > p->o.max_inflight_bytes) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "request of %zu bytes exceeds the pipeline's window of %zu bytes",
+                 len, p->o.max_inflight_bytes);
+        sipc_respond_error(req, SIPC_PIPELINE_TOO_LARGE, msg);
+        return;
+    }
+    Sipc__Pipeline__IngestRequest *msg = sipc__pipeline__ingest_request__unpack(NULL, len, data);
+    if (!msg) {
+        sipc_respond_error(req, SIPC_PIPELINE_BAD_REQUEST, "payload is not a pipeline IngestRequest");
+        return;
+    }
+    char why[200];
+    int status = 0, to = -1;
+    if (msg->n_records > p->o.max_request_records) {
+        snprintf(why, sizeof why, "%zu records exceed the maximum of %zu in one request",
+                 msg->n_records, p->o.max_request_records);
+        status = SIPC_PIPELINE_TOO_LARGE;
+    } else if (msg->to_node && *msg->to_node && (to = find_dest(p, msg->to_node)) < 0) {
+        unknown_node(p, req, msg->to_node);
+        sipc__pipeline__ingest_request__free_unpacked(msg, NULL);
+        return;
+    }
+    const sipc_conn *conn = sipc_request_conn(req);
+    pl_conn *c = NULL;
+    pl_req *r = NULL;
+    if (status == 0 && conn) {
+        c = conn_get(p, conn);
+        r = calloc(1, sizeof *r);
+        pl_rec *recs = calloc(msg->n_records ? msg->n_records : 1, sizeof *recs);
+        if (!c || !r || !recs) {
+            free(recs);
+            free(r);
+            r = NULL;
+            if (c && !c->requests) {
+                c->requests = 1;
+                conn_put(p, c, 0);
+            }
+            snprintf(why, sizeof why, "out of memory");
+            status = SIPC_ENOMEM;
+        } else {
+            r->recs = recs;
+        }
+    }
+    if (status != 0 || !conn) {
+        sipc__pipeline__ingest_request__free_unpacked(msg, NULL);
+        if (status)
+            sipc_respond_error(req, status, why);
+        else
+            sipc_respond(req, NULL, 0); /* the producer left: the answer is dropped */
+        return;
+    }
+    r->p = p;
+    r->req = req;
+    r->msg = msg;
+    r->n = msg->n_records;
+    r->bytes = len;
+    r->to = to;
+    r->conn = c;
+    /* answer a little before the producer stops waiting, so it hears the outcome */
+    uint64_t budget = p->o.max_retry_ms;
+    if (deadline > 0) {
+        uint64_t margin = (uint64_t)deadline / 10 < 1000 ? (uint64_t)deadline / 10 : 1000;
+        if ((uint64_t)deadline - margin < budget)
+            budget = (uint64_t)deadline - margin;
+    }
+    r->give_up = uv_now(p->loop) + (budget ? budget : 1);
+    int had = c->records > 0;
+    c->requests++;
+    c->records += r->n;
+    if (had && c->records > p->o.max_conn_records) {
+        snprintf(why, sizeof why,
+                 "this connection has %zu records in the pipeline already (at most %zu); retry later",
+                 c->records - r->n, p->o.max_conn_records);
+        req_refuse(r, SIPC_PIPELINE_BUSY, why);
+        return;
+    }
+    if (!p->wait_head && has_credit(p, r)) {
+        admit(r);
+        return;
+    }
+    if (p->wait_head && p->st.waiting_bytes + r->bytes > p->o.max_waiting_bytes) {
+        snprintf(why, sizeof why,
+                 "the pipeline is full (%zu records in flight, %zu requests waiting); retry later",
+                 p->st.inflight_records, p->st.waiting_requests);
+        req_refuse(r, SIPC_PIPELINE_BUSY, why);
+        return;
+    }
+    *p->wait_tail = r;
+    p->wait_tail = &r->next;
+    p->st.waiting_requests++;
+    p->st.waiting_bytes += r->bytes;
+    pl_tick_arm(p);
+}

@@ -1,0 +1,353 @@
+/* pipeline_ndjson.c - NDJSON lines to data Records: see pipeline_ndjson.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "pipeline_ndjson.h"
+#include "sipc/errno.h"
+
+/* ------------------------------------------------------------ RFC 3339 */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil): exact for every year, no time zone database involved. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char **s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*s)[i];
+        if (c < '0' || c > '9')
+            return -1;
+        v = v * 10 + (c - '0');
+    }
+    *s += n;
+    *out = v;
+    return 0;
+}
+
+static int bad(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return SIPC_EINVAL;
+}
+
+int sipc_rfc3339_ms(const char *s, int64_t *ms, char *err, size_t errlen)
+{
+    static const char form[] = "is not an RFC 3339 date-time such as 2026-11-23T10:00:00Z";
+    int y, mo, d, h, mi, sec;
+    const char *p = s;
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
+        digits(&p, 2, &d))
+        return bad(err, errlen, "'%.40s' %s", s, form);
+    if (*p != 'T' && *p != 't' && *p != ' ')
+        return bad(err, errlen, "'%.40s' %s", s, form);
+    p++;
+    if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) || *p++ != ':' ||
+        digits(&p, 2, &sec))
+        return bad(err, errlen, "'%.40s' %s", s, form);
+    int frac = 0;
+    if (*p == '.') {
+        p++;
+        int n = 0;
+        for (; *p >= '0' && *p <= '9'; n++, p++)
+            if (n < 3) /* below a millisecond: dropped */
+                frac = frac * 10 + (*p - '0');
+        if (n == 0)
+            return bad(err, errlen, "'%.40s': a '.' must be followed by digits", s);
+        for (; n < 3; n++)
+            frac *= 10;
+    }
+    int off = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p++ == '-' ? -1 : 1, oh, om;
+        if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om) || oh > 23 || om > 59)
+            return bad(err, errlen, "'%.40s': the offset must be Z or +HH:MM / -HH:MM", s);
+        off = sign * (oh * 60 + om);
+    } else {
+        return bad(err, errlen, "'%.40s' has no time zone: end it with Z (UTC) or an offset", s);
+    }
+    if (*p)
+        return bad(err, errlen, "'%.40s' has extra characters after the date-time", s);
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12)
+        return bad(err, errlen, "'%.40s': month %d is out of range", s, mo);
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d < 1 || d > mdays[mo - 1] + (mo == 2 && leap))
+        return bad(err, errlen, "'%.40s': day %d does not exist in that month", s, d);
+    if (h > 23 || mi > 59)
+        return bad(err, errlen, "'%.40s': time of day is out of range", s);
+    if (sec == 60)
+        return bad(err, errlen, "'%.40s': a leap second (:60) has no Unix time", s);
+    if (sec > 59)
+        return bad(err, errlen, "'%.40s': second %d is out of range", s, sec);
+    int64_t t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec -
+                (int64_t)off * 60;
+    int64_t v = t * 1000 + frac;
+    if (v < 0 || v > 253402300799999LL)
+        return bad(err, errlen, "'%.40s' is outside 1970-01-01T00:00:00Z .. 9999-12-31T23:59:59.999Z",
+                   s);
+    *ms = v;
+    return 0;
+}
+
+/* -------------------------------------------------------------- records */
+
+void sipc_ndjson_record_free(Sipc__Data__Record *r)
+{
+    /* every part is malloc'd, as protobuf-c's own unpacking allocates */
+    if (r)
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+/* A copy of a JSON string's bytes (NULs included). */
+static int take_bytes(const json_t *v, ProtobufCBinaryData *out)
+{
+    size_t n = json_string_length(v);
+    out->data = malloc(n ? n : 1);
+    if (!out->data)
+        return SIPC_ENOMEM;
+    memcpy(out->data, json_string_value(v), n);
+    out->len = n;
+    return 0;
+}
+
+static int add_attr(Sipc__Data__Record *r, const char *key, size_t klen, const json_t *v,
+                    size_t cap, char *err, size_t errlen)
+{
+    if (!json_is_string(v))
+        return bad(err, errlen, "attributes: the value of '%.*s' must be a string",
+                   (int)(klen > 64 ? 64 : klen), key);
+    if (klen == 0)
+        return bad(err, errlen, "attributes: a key is empty");
+    if (r->n_attributes == cap)
+        return SIPC_ENOMEM; /* cannot happen: cap is the member count */
+    Sipc__Data__Attribute *a = malloc(sizeof *a);
+    if (!a)
+        return SIPC_ENOMEM;
+    sipc__data__attribute__init(a);
+    r->attributes[r->n_attributes++] = a;
+    a->key.data = malloc(klen);
+    if (!a->key.data)
+        return SIPC_ENOMEM;
+    memcpy(a->key.data, key, klen);
+    a->key.len = klen;
+    return take_bytes(v, &a->value);
+}
+
+static int read_attributes(Sipc__Data__Record *r, const json_t *v, char *err, size_t errlen)
+{
+    size_t n = json_is_object(v) ? json_object_size(v) : json_is_array(v) ? json_array_size(v) : 0;
+    if (!json_is_object(v) && !json_is_array(v))
+        return bad(err, errlen, "attributes must be an object of strings or an array of [key, value] pairs");
+    r->attributes = calloc(n ? n : 1, sizeof *r->attributes);
+    if (!r->attributes)
+        return SIPC_ENOMEM;
+    if (json_is_object(v)) {
+        const char *k;
+        size_t klen;
+        json_t *x;
+        void *tmp;
+        json_object_keylen_foreach_safe((json_t *)v, tmp, k, klen, x)
+        {
+            int rc = add_attr(r, k, klen, x, n, err, errlen);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *pair = json_array_get(v, i);
+        if (!json_is_array(pair) || json_array_size(pair) != 2 ||
+            !json_is_string(json_array_get(pair, 0)))
+            return bad(err, errlen, "attributes[%zu] must be a [key, value] pair of strings", i);
+        json_t *key = json_array_get(pair, 0);
+        int rc = add_attr(r, json_string_value(key), json_string_length(key),
+                          json_array_get(pair, 1), n, err, errlen);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int convert(const json_t *o, Sipc__Data__Record *r, char *err, size_t errlen)
+{
+    const char *k;
+    size_t klen;
+    json_t *v;
+    int have_ts = 0, have_id = 0;
+#define IS(name) (klen == sizeof name - 1 && !memcmp(k, name, klen))
+    json_object_keylen_foreach((json_t *)o, k, klen, v)
+    {
+        int rc = 0;
+        if (IS("id")) {
+            if (!json_is_string(v))
+                return bad(err, errlen, "id must be a string");
+            if (json_string_length(v) == 0)
+                return bad(err, errlen, "id is empty");
+            rc = take_bytes(v, &r->id);
+            have_id = 1;
+        } else if (IS("timestamp") || IS("timestamp_ms")) {
+            if (have_ts)
+                return bad(err, errlen, "give either timestamp or timestamp_ms, not both");
+            have_ts = 1;
+            if (klen > 9) {
+                if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+                    json_integer_value(v) > 253402300799999LL)
+                    return bad(err, errlen,
+                               "timestamp_ms must be an integer 0..253402300799999 (Unix milliseconds)");
+                r->timestamp_ms = json_integer_value(v);
+            } else {
+                if (!json_is_string(v))
+                    return bad(err, errlen, "timestamp must be an RFC 3339 string such as 2026-11-23T10:00:00Z");
+                char why[200];
+                if (strlen(json_string_value(v)) != json_string_length(v) ||
+                    sipc_rfc3339_ms(json_string_value(v), &r->timestamp_ms, why, sizeof why) != 0)
+                    return bad(err, errlen, "timestamp %s",
+                               strlen(json_string_value(v)) != json_string_length(v)
+                                   ? "contains U+0000"
+                                   : why);
+            }
+        } else if (IS("attributes")) {
+            rc = read_attributes(r, v, err, errlen);
+        } else if (IS("body")) {
+            if (!json_is_string(v))
+                return bad(err, errlen, "body must be a string");
+            rc = take_bytes(v, &r->body);
+        } else {
+            return bad(err, errlen,
+                       "unknown member '%.64s' (a record has id, timestamp or timestamp_ms, attributes, body)",
+                       k);
+        }
+        if (rc)
+            return rc;
+    }
+#undef IS
+    if (!have_id)
+        return bad(err, errlen, "id is missing");
+    if (!have_ts)
+        return bad(err, errlen, "timestamp is missing");
+    return 0;
+}
+
+int sipc_ndjson_record(const char *line, size_t len, Sipc__Data__Record **out, char *err,
+                       size_t errlen)
+{
+    *out = NULL;
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+        i++;
+    if (i == len)
+        return 0;
+    json_error_t je;
+    json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+    if (!o)
+        return bad(err, errlen, "column %d: %s", je.column, je.text);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return bad(err, errlen, "a line must hold one JSON object (a record)");
+    }
+    Sipc__Data__Record *r = calloc(1, sizeof *r);
+    if (!r) {
+        json_decref(o);
+        return SIPC_ENOMEM;
+    }
+    sipc__data__record__init(r);
+    int rc = convert(o, r, err, errlen);
+    json_decref(o);
+    if (rc != 0) {
+        if (rc == SIPC_ENOMEM)
+            snprintf(err, errlen, "out of memory");
+        sipc_ndjson_record_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+/* --------------------------------------------------------------- reader */
+
+void sipc_ndjson_reader_init(sipc_ndjson_reader *r, FILE *f, size_t max)
+{
+    memset(r, 0, sizeof *r);
+    r->f = f;
+    r->max = max;
+}
+
+void sipc_ndjson_reader_free(sipc_ndjson_reader *r)
+{
+    free(r->buf);
+    r->buf = NULL;
+    r->cap = r->len = 0;
+}
+
+int sipc_ndjson_next(sipc_ndjson_reader *r, const char **line, size_t *len)
+{
+    r->len = 0;
+    int got = 0, toolong = 0;
+    for (;;) {
+        if (r->bpos == r->blen) {
+            if (r->eof)
+                break;
+            r->blen = fread(r->blk, 1, sizeof r->blk, r->f);
+            r->bpos = 0;
+            if (r->blen == 0) {
+                if (ferror(r->f))
+                    return uv_translate_sys_error(errno ? errno : EIO);
+                r->eof = 1;
+                break;
+            }
+        }
+        const char *start = r->blk + r->bpos;
+        const char *nl = memchr(start, '\n', r->blen - r->bpos);
+        size_t take = nl ? (size_t)(nl - start) : r->blen - r->bpos;
+        got = 1;
+        if (!toolong && r->len + take > r->max) {
+            toolong = 1;
+        } else if (!toolong && take) {
+            if (r->len + take + 1 > r->cap) {
+                size_t cap = r->cap ? r->cap : 4096;
+                while (cap < r->len + take + 1)
+                    cap *= 2;
+                char *nb = realloc(r->buf, cap);
+                if (!nb)
+                    return SIPC_ENOMEM;
+                r->buf = nb;
+                r->cap = cap;
+            }
+            memcpy(r->buf + r->len, start, take);
+            r->len += take;
+        }
+        r->bpos += take + (nl != NULL);
+        if (nl)
+            break;
+    }
+    if (!got)
+        return 0;
+    r->line++;
+    if (toolong)
+        return SIPC_ETOOBIG;
+    if (r->len && r->buf[r->len - 1] == '\r')
+        r->len--;
+    *line = r->buf ? r->buf : "";
+    *len = r->len;
+    return 1;
+}

@@ -1,0 +1,468 @@
+/* cmd_ingest.c - `sipcctl ingest FILE|- [--to NODE] [--json]`: records as
+ * newline-delimited JSON (pipeline_ndjson.h) sent to a node's pipeline in
+ * batches, a bounded window of them in flight, each record counted as
+ * acknowledged (committed by its destination's data service), rejected or
+ * not acknowledged. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "data_service.h"
+#include "pipeline.pb-c.h"
+#include "pipeline_ndjson.h"
+#include "pipeline_service.h"
+#include "sipcctl.h"
+
+#define BATCH_RECORDS 500
+#define BATCH_BYTES (4u << 20)
+#define WINDOW 8                 /* batches in flight */
+#define MAX_LINE (8u << 20)      /* a 1 MiB body may take 6 MiB once escaped */
+#define BUSY_MIN_MS 100
+#define BUSY_MAX_MS 2000
+#define BUSY_FOR_MS 60000        /* how long a batch is resent while the pipeline says BUSY */
+#define SHOWN 20                 /* bad or refused lines printed one by one */
+#define REASONS 16               /* distinct reasons in the summary */
+
+typedef struct ingest ingest;
+
+typedef struct batch {
+    struct batch *next;          /* waiting to be resent */
+    ingest *in;
+    uint8_t *payload;            /* a packed IngestRequest */
+    size_t len, n;
+    unsigned long *lines;        /* the line of each record */
+    uint64_t first_ms, resend_at;
+    uint32_t backoff_ms;
+} batch;
+
+typedef struct reason {
+    char text[300];
+    uint64_t count;
+} reason;
+
+struct ingest {
+    ctl *o;
+    ctl_client *cl;
+    sipc_ndjson_reader rd;
+    int eof, stop;
+    int fatal;                   /* exit code of a failure that ended the run */
+    size_t inflight;
+    batch *resend;
+    uv_timer_t timer;
+    uint64_t sent, acked, created, unchanged, replaced, rejected, unavailable, bad_lines;
+    uint64_t shown;
+    reason reasons[REASONS];
+    size_t nreasons;
+    uint64_t other_reasons;
+    uint64_t t0, last_progress;
+    int progress, progress_shown;
+};
+
+static void count_reason(ingest *in, const char *text, uint64_t n)
+{
+    for (size_t i = 0; i < in->nreasons; i++) {
+        if (!strcmp(in->reasons[i].text, text)) {
+            in->reasons[i].count += n;
+            return;
+        }
+    }
+    if (in->nreasons == REASONS) {
+        in->other_reasons += n;
+        return;
+    }
+    snprintf(in->reasons[in->nreasons].text, sizeof in->reasons[0].text, "%s", text);
+    in->reasons[in->nreasons++].count = n;
+}
+
+static void clear_progress(ingest *in)
+{
+    if (in->progress_shown) {
+        fputs("\r\033[K", stderr);
+        in->progress_shown = 0;
+    }
+}
+
+/* One line about one record or line, the first SHOWN of them. */
+static void say(ingest *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(ingest *in, const char *fmt, ...)
+{
+    if (in->shown++ == SHOWN) {
+        clear_progress(in);
+        fprintf(stderr, "sipcctl: (further bad or refused lines are only counted)\n");
+    }
+    if (in->shown > SHOWN)
+        return;
+    clear_progress(in);
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("sipcctl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void batch_free(batch *b)
+{
+    free(b->payload);
+    free(b->lines);
+    free(b);
+}
+
+static void send_batch(batch *b);
+
+static void on_timer(uv_timer_t *t)
+{
+    ingest *in = t->data;
+    uint64_t now = uv_now(&in->cl->loop);
+    batch *due = NULL;
+    for (batch **pp = &in->resend; *pp;) {
+        batch *b = *pp;
+        if (b->resend_at <= now) {
+            *pp = b->next;
+            b->next = due;
+            due = b;
+        } else {
+            pp = &b->next;
+        }
+    }
+    while (due) {
+        batch *b = due;
+        due = b->next;
+        send_batch(b);
+    }
+    if (!in->resend)
+        uv_timer_stop(t);
+}
+
+/* No record of b was acknowledged, for a reason that ends the run. */
+static void lost(ingest *in, batch *b, int code, const char *why)
+{
+    in->unavailable += b->n;
+    if (!in->fatal) {
+        clear_progress(in);
+        fprintf(stderr, "sipcctl: pipeline.ingest to %s failed: %s\n", in->cl->target, why);
+        in->fatal = code;
+        in->stop = 1;
+    }
+}
+
+/* An id for a message line: bytes below 0x20 (U+0000 included) as \xNN. */
+static const char *shown_id(const ProtobufCBinaryData *id, char *buf, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < id->len && k + 5 < cap; i++) {
+        unsigned char c = id->data[i];
+        if (c < 0x20 || c == 0x7f)
+            k += (size_t)snprintf(buf + k, cap - k, "\\x%02x", c);
+        else
+            buf[k++] = (char)c;
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
+static void take_response(ingest *in, batch *b, const sipc_reply *rep)
+{
+    Sipc__Pipeline__IngestResponse *m =
+        sipc__pipeline__ingest_response__unpack(NULL, rep->len, rep->data);
+    if (!m || m->n_results != b->n) {
+        if (m)
+            sipc__pipeline__ingest_response__free_unpacked(m, NULL);
+        lost(in, b, EX_PROTOCOL, "the pipeline's answer does not match the request");
+        return;
+    }
+    in->created += m->created;
+    in->unchanged += m->unchanged;
+    in->replaced += m->replaced;
+    for (size_t i = 0; i < m->n_results; i++) {
+        const Sipc__Pipeline__RecordResult *x = m->results[i];
+        char why[400], id[160];
+        switch (x->status) {
+        case SIPC__PIPELINE__RECORD_STATUS__COMMITTED:
+            in->acked++;
+            break;
+        case SIPC__PIPELINE__RECORD_STATUS__REJECTED:
+            in->rejected++;
+            snprintf(why, sizeof why, "%s: %s", sipc_data_status_name((int)x->data_status),
+                     x->reason);
+            count_reason(in, why, 1);
+            say(in, "line %lu (id %s): rejected by %s: %s", b->lines[i],
+                shown_id(&x->id, id, sizeof id), x->node, why);
+            break;
+        default:
+            in->unavailable++;
+            say(in, "line %lu (id %s): not acknowledged: %s", b->lines[i],
+                shown_id(&x->id, id, sizeof id), x->reason);
+            break;
+        }
+    }
+    sipc__pipeline__ingest_response__free_unpacked(m, NULL);
+}
+
+static void on_reply(int err, const sipc_reply *rep, void *arg)
+{
+    batch *b = arg;
+    ingest *in = b->in;
+    in->inflight--;
+    if (err == SIPC_EREMOTE && rep->status == SIPC_PIPELINE_BUSY && !in->stop &&
+        uv_now(&in->cl->loop) - b->first_ms < BUSY_FOR_MS) {
+        /* no credit at the pipeline: it asked us to come back later */
+        uint64_t now = uv_now(&in->cl->loop);
+        b->resend_at = now + b->backoff_ms;
+        b->backoff_ms = b->backoff_ms * 2 > BUSY_MAX_MS ? BUSY_MAX_MS : b->backoff_ms * 2;
+        b->next = in->resend;
+        in->resend = b;
+        if (!uv_is_active((uv_handle_t *)&in->timer))
+            uv_timer_start(&in->timer, on_timer, BUSY_MIN_MS / 2, BUSY_MIN_MS / 2);
+        return;
+    }
+    if (err == 0) {
+        take_response(in, b, rep);
+    } else if (err == SIPC_EREMOTE && rep->status == SIPC_PIPELINE_TOO_LARGE) {
+        char why[400];
+        snprintf(why, sizeof why, "pipeline TOO_LARGE: %s", rep->message);
+        in->rejected += b->n;
+        count_reason(in, why, b->n);
+        say(in, "lines %lu..%lu: rejected by the pipeline: %s", b->lines[0], b->lines[b->n - 1],
+            rep->message);
+    } else if (err == SIPC_EREMOTE) {
+        char why[400];
+        snprintf(why, sizeof why, "%s: %s", sipc_pipeline_status_name(rep->status), rep->message);
+        lost(in, b,
+             rep->status == SIPC_PIPELINE_UNKNOWN_NODE   ? EX_USAGE
+             : rep->status == SIPC_PIPELINE_BAD_REQUEST ? EX_PROTOCOL
+                                                        : EX_UNAVAILABLE,
+             why);
+    } else {
+        char why[600];
+        int same = !strcmp(rep->message, sipc_strerror(err));
+        snprintf(why, sizeof why, "%s [%s, %s]%s%s", sipc_strerror(err), sipc_err_name(err),
+                 sipc_err_class_name(sipc_err_classify(err)), rep->message[0] && !same ? ": " : "",
+                 same ? "" : rep->message);
+        lost(in, b, ctl_exit_code(err) ? ctl_exit_code(err) : EX_UNAVAILABLE, why);
+    }
+    batch_free(b);
+}
+
+static void send_batch(batch *b)
+{
+    ingest *in = b->in;
+    if (in->stop) {
+        in->unavailable += b->n;
+        batch_free(b);
+        return;
+    }
+    int e = sipc_call(in->cl->ch, SIPC_PIPELINE_SERVICE, SIPC_PIPELINE_INGEST, b->payload, b->len,
+                      in->cl->timeout_ms, on_reply, b);
+    if (e != 0) {
+        sipc_reply none = {0, "", NULL, 0};
+        in->inflight++;
+        on_reply(e, &none, b);
+        return;
+    }
+    in->inflight++;
+}
+
+/* Reads lines until a batch is full or the input ends; sends it. */
+static void next_batch(ingest *in)
+{
+    Sipc__Data__Record *recs[BATCH_RECORDS];
+    unsigned long lines[BATCH_RECORDS];
+    size_t n = 0, bytes = 0;
+    while (n < BATCH_RECORDS && bytes < BATCH_BYTES) {
+        const char *line;
+        size_t len;
+        int rc = sipc_ndjson_next(&in->rd, &line, &len);
+        if (rc == 0) {
+            in->eof = 1;
+            break;
+        }
+        if (rc == SIPC_ETOOBIG) {
+            in->bad_lines++;
+            say(in, "line %lu: longer than %u bytes; skipped", in->rd.line, MAX_LINE);
+            continue;
+        }
+        if (rc < 0) {
+            clear_progress(in);
+            fprintf(stderr, "sipcctl: reading line %lu: %s\n", in->rd.line + 1, uv_strerror(rc));
+            in->eof = 1;
+            in->fatal = EX_NOINPUT;
+            break;
+        }
+        char err[300];
+        Sipc__Data__Record *r = NULL;
+        if (sipc_ndjson_record(line, len, &r, err, sizeof err) != 0) {
+            in->bad_lines++;
+            say(in, "line %lu: %s", in->rd.line, err);
+            continue;
+        }
+        if (!r)
+            continue; /* blank */
+        recs[n] = r;
+        lines[n++] = in->rd.line;
+        bytes += sipc__data__record__get_packed_size(r);
+    }
+    if (n == 0)
+        return;
+    Sipc__Pipeline__IngestRequest m = SIPC__PIPELINE__INGEST_REQUEST__INIT;
+    m.records = recs;
+    m.n_records = n;
+    m.to_node = (char *)(in->o->to ? in->o->to : "");
+    batch *b = calloc(1, sizeof *b);
+    size_t len = sipc__pipeline__ingest_request__get_packed_size(&m);
+    if (b) {
+        b->payload = malloc(len);
+        b->lines = malloc(n * sizeof *b->lines);
+    }
+    if (!b || !b->payload || !b->lines) {
+        if (b)
+            batch_free(b);
+        for (size_t i = 0; i < n; i++)
+            sipc_ndjson_record_free(recs[i]);
+        fprintf(stderr, "sipcctl: out of memory\n");
+        in->fatal = EX_OSERR;
+        in->stop = 1;
+        return;
+    }
+    sipc__pipeline__ingest_request__pack(&m, b->payload);
+    for (size_t i = 0; i < n; i++)
+        sipc_ndjson_record_free(recs[i]);
+    memcpy(b->lines, lines, n * sizeof *lines);
+    b->in = in;
+    b->len = len;
+    b->n = n;
+    b->first_ms = uv_now(&in->cl->loop);
+    b->backoff_ms = BUSY_MIN_MS;
+    in->sent += n;
+    send_batch(b);
+}
+
+static double elapsed(const ingest *in)
+{
+    return (double)(uv_hrtime() - in->t0) / 1e9;
+}
+
+static void show_progress(ingest *in)
+{
+    if (!in->progress)
+        return;
+    uint64_t now = uv_hrtime();
+    /* a few times a second, and not at all for a short run */
+    if (now - in->t0 < 500000000ull || now - in->last_progress < 250000000ull)
+        return;
+    in->last_progress = now;
+    double s = elapsed(in);
+    fprintf(stderr, "\r\033[Ksent %llu, acknowledged %llu, rejected %llu, %.0f records/s",
+            (unsigned long long)in->sent, (unsigned long long)in->acked,
+            (unsigned long long)in->rejected, s > 0 ? (double)in->acked / s : 0.0);
+    in->progress_shown = 1;
+}
+
+static void print_summary(const ingest *in)
+{
+    double s = elapsed(in);
+    double rate = s > 0 ? (double)in->acked / s : 0.0;
+    if (in->o->json) {
+        json_t *reasons = json_array();
+        for (size_t i = 0; i < in->nreasons; i++)
+            if (in->reasons[i].count)
+                json_array_append_new(reasons, json_pack("{s:s, s:I}", "reason", in->reasons[i].text,
+                                                         "count", (json_int_t)in->reasons[i].count));
+        if (in->other_reasons)
+            json_array_append_new(reasons, json_pack("{s:s, s:I}", "reason", "other reasons",
+                                                     "count", (json_int_t)in->other_reasons));
+        json_t *o = json_pack(
+            "{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:f, s:f}", "sent",
+            (json_int_t)in->sent, "acknowledged", (json_int_t)in->acked, "created",
+            (json_int_t)in->created, "unchanged", (json_int_t)in->unchanged, "replaced",
+            (json_int_t)in->replaced, "rejected", (json_int_t)in->rejected, "reasons", reasons,
+            "unavailable", (json_int_t)in->unavailable, "bad_lines", (json_int_t)in->bad_lines,
+            "seconds", s, "records_per_second", rate);
+        char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+        if (text)
+            puts(text);
+        free(text);
+        json_decref(o);
+        return;
+    }
+    printf("sent: %llu\n", (unsigned long long)in->sent);
+    printf("acknowledged: %llu (created %llu, unchanged %llu, replaced %llu)\n",
+           (unsigned long long)in->acked, (unsigned long long)in->created,
+           (unsigned long long)in->unchanged, (unsigned long long)in->replaced);
+    printf("rejected: %llu\n", (unsigned long long)in->rejected);
+    for (size_t i = 0; i < in->nreasons; i++)
+        if (in->reasons[i].count)
+            printf("  %llu x %s\n", (unsigned long long)in->reasons[i].count, in->reasons[i].text);
+    if (in->other_reasons)
+        printf("  %llu x other reasons\n", (unsigned long long)in->other_reasons);
+    printf("not acknowledged: %llu\n", (unsigned long long)in->unavailable);
+    printf("bad lines: %llu\n", (unsigned long long)in->bad_lines);
+    printf("rate: %.0f records/s (%llu acknowledged in %.2f s)\n", rate,
+           (unsigned long long)in->acked, s);
+}
+
+int cmd_ingest(void *arg)
+{
+    ctl *o = arg;
+    if (o->nargs != 1)
+        return ctl_wrong_arguments("ingest");
+    const char *path = o->args[0];
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (!f) {
+        perror(path);
+        return EX_NOINPUT;
+    }
+    ctl_client cl;
+    int rc = ctl_connect(o, NULL, SIPC_PIPELINE_SERVICE, &cl);
+    if (rc != 0) {
+        if (f != stdin)
+            fclose(f);
+        return rc;
+    }
+    ingest *in = calloc(1, sizeof *in);
+    if (!in) {
+        ctl_disconnect(&cl);
+        if (f != stdin)
+            fclose(f);
+        return EX_OSERR;
+    }
+    in->o = o;
+    in->cl = &cl;
+    sipc_ndjson_reader_init(&in->rd, f, MAX_LINE);
+    uv_timer_init(&cl.loop, &in->timer);
+    in->timer.data = in;
+    in->progress = isatty(STDERR_FILENO) && !o->json;
+    in->t0 = uv_hrtime();
+    for (;;) {
+        while (!in->stop && !in->eof && in->inflight < WINDOW)
+            next_batch(in);
+        if (in->inflight == 0 && !in->resend && (in->eof || in->stop))
+            break;
+        uv_run(&cl.loop, UV_RUN_ONCE);
+        show_progress(in);
+    }
+    clear_progress(in);
+    uv_close((uv_handle_t *)&in->timer, NULL);
+    print_summary(in);
+    ctl_disconnect(&cl);
+    sipc_ndjson_reader_free(&in->rd);
+    if (f != stdin)
+        fclose(f);
+    /* precedence: a failure that ended the run, records not acknowledged,
+     * then lines the data could not take */
+    if (in->fatal)
+        rc = in->fatal;
+    else if (in->unavailable)
+        rc = EX_UNAVAILABLE;
+    else if (in->rejected || in->bad_lines)
+        rc = EX_DATAERR;
+    else
+        rc = 0;
+    free(in);
+    return rc;
+}

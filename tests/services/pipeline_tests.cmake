@@ -1,0 +1,12 @@
+# The pipeline's tests (services/pipeline): the service with three in-process
+# data nodes, and the NDJSON records of sipcctl ingest.
+add_library(sipc_pipeline_testsupport STATIC pipeline_test_support.c)
+target_link_libraries(sipc_pipeline_testsupport PUBLIC sipc_pipeline sipc_data_testsupport)
+sipc_add_test(test_pipeline_service SOURCES test_pipeline_service.c LABELS integration TIMEOUT 240)
+target_link_libraries(test_pipeline_service PRIVATE sipc_pipeline_testsupport)
+sipc_add_test(test_pipeline_ndjson SOURCES test_pipeline_ndjson.c LABELS unit TIMEOUT 60)
+target_link_libraries(test_pipeline_ndjson PRIVATE sipc_pipeline_ndjson)
+# sipcctl ingest run as a program against the in-process cluster
+sipc_add_test(test_pipeline_cli SOURCES test_pipeline_cli.c LABELS integration TIMEOUT 240)
+target_link_libraries(test_pipeline_cli PRIVATE sipc_pipeline_testsupport)
+add_dependencies(test_pipeline_cli sipcctl)

@@ -1,0 +1,560 @@
+/* test_pipeline_service.c - the pipeline delivering to three data services
+ * in one process, over plaintext, over TLS, and with a TLS pipeline in
+ * front of plaintext data links: records land once on their hashed node,
+ * re-sends are UNCHANGED, to_node, rejected records, a destination down
+ * (back before the deadline, or not), the credit window under a stalled
+ * destination, bad requests, and closing with requests held. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pipeline_test_support.h"
+
+static sipc_tls_mode g_data_mode, g_pipe_mode;
+static char g_pem[512];
+
+static pw *start(const sipc_pipeline_options *o)
+{
+    return pw_start(g_data_mode, g_pipe_mode, g_pem, o, NULL);
+}
+
+static const char *status_name(int s)
+{
+    switch (s) {
+    case SIPC__PIPELINE__RECORD_STATUS__COMMITTED: return "COMMITTED";
+    case SIPC__PIPELINE__RECORD_STATUS__REJECTED: return "REJECTED";
+    case SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE: return "UNAVAILABLE";
+    default: return "?";
+    }
+}
+
+/* Asserts the call succeeded and every record has status. */
+static void expect_all(const pw_ingest *g, size_t n, int status)
+{
+    if (g->err != 0)
+        fail_msg("ingest failed: %s status %d (%s): %s", sipc_err_name(g->err), g->status,
+                 sipc_pipeline_status_name(g->status), g->message);
+    assert_int_equal(g->resp->n_results, n);
+    for (size_t i = 0; i < n; i++)
+        if ((int)g->resp->results[i]->status != status)
+            fail_msg("record %zu (%.*s): %s, expected %s: %s", i,
+                     (int)g->resp->results[i]->id.len, g->resp->results[i]->id.data,
+                     status_name(g->resp->results[i]->status), status_name(status),
+                     g->resp->results[i]->reason);
+}
+
+static void expect_error(const pw_ingest *g, int status, const char *needle)
+{
+    if (g->err != SIPC_EREMOTE || g->status != status || !strstr(g->message, needle))
+        fail_msg("expected %s '%s', got %s status %d '%s'", sipc_pipeline_status_name(status),
+                 needle, sipc_err_name(g->err), g->status, g->message);
+}
+
+static int has_id(char **ids, size_t n, const char *id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(ids[mid], id);
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* Every record of recs is stored on exactly the node the hash names (or on
+ * node only, when only >= 0), and no other record of their prefix is. */
+static void expect_placement(pw *w, const pw_recs *recs, int only)
+{
+    char prefix[40];
+    snprintf(prefix, sizeof prefix, "%s", recs->id[0]);
+    *(strrchr(prefix, '-') + 1) = '\0';
+    const char *names[PW_NODES];
+    for (int i = 0; i < PW_NODES; i++)
+        names[i] = w->n[i].name;
+    size_t want[PW_NODES] = {0};
+    for (int i = 0; i < PW_NODES; i++) {
+        size_t n;
+        char **ids = pw_stored_ids(w, i, &n);
+        size_t mine = 0;
+        for (size_t k = 0; k < recs->n; k++) {
+            size_t d = only >= 0 ? (size_t)only
+                                 : sipc_pipeline_rendezvous(names, PW_NODES, recs->id[k],
+                                                            strlen(recs->id[k]));
+            int stored = has_id(ids, n, recs->id[k]);
+            if (stored != (d == (size_t)i))
+                fail_msg("%s is %s on node %d", recs->id[k], stored ? "stored" : "missing", i);
+            mine += d == (size_t)i;
+        }
+        want[i] = mine;
+        size_t same = 0; /* each record once, and none it did not send */
+        for (size_t k = 0; k < n; k++)
+            same += !strncmp(ids[k], prefix, strlen(prefix));
+        assert_int_equal(same, mine);
+        pw_ids_free(ids, n);
+    }
+    if (only < 0 && recs->n >= 3000)
+        for (int i = 0; i < PW_NODES; i++)
+            if (want[i] < recs->n / 5 || want[i] > recs->n / 2)
+                fail_msg("node %d got %zu of %zu records: the hash does not spread", i, want[i],
+                         recs->n);
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void t_hash_and_resend(void **state)
+{
+    (void)state;
+    pw *w = start(NULL);
+    enum { N = 3000, PER = 600 };
+    pw_recs recs;
+    pw_recs_make(&recs, "h", 0, N);
+    /* five requests at once, then the whole set again */
+    for (int round = 0; round < 2; round++) {
+        pw_ingest g[N / PER];
+        int count = 0;
+        for (int k = 0; k < N / PER; k++) {
+            g[k].count = &count;
+            pw_ingest_start(w, recs.p + k * PER, PER, NULL, 20000, &g[k]);
+        }
+        assert_true(pw_wait_count(w, &count, N / PER, 30000));
+        uint32_t created = 0, unchanged = 0;
+        for (int k = 0; k < N / PER; k++) {
+            expect_all(&g[k], PER, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+            for (int j = 0; j < PER; j++) {
+                const Sipc__Pipeline__RecordResult *x = g[k].resp->results[j];
+                /* results in request order, naming the hashed node */
+                assert_int_equal(x->id.len, strlen(recs.id[k * PER + j]));
+                assert_memory_equal(x->id.data, recs.id[k * PER + j], x->id.len);
+                size_t d = sipc_pipeline_route(w->p, x->id.data, x->id.len);
+                assert_string_equal(x->node, w->n[d].name);
+            }
+            assert_int_equal(g[k].resp->committed, PER);
+            created += g[k].resp->created;
+            unchanged += g[k].resp->unchanged;
+            pw_ingest_free(&g[k]);
+        }
+        assert_int_equal(created, round == 0 ? N : 0);
+        assert_int_equal(unchanged, round == 0 ? 0 : N);
+        expect_placement(w, &recs, -1);
+    }
+    sipc_pipeline_stats st;
+    sipc_pipeline_stats_get(w->p, &st);
+    assert_int_equal(st.committed, 2 * N);
+    assert_int_equal(st.inflight_records, 0);
+    assert_int_equal(st.calls, 0);
+    pw_recs_free(&recs);
+    pw_stop(w);
+}
+
+static void t_to_node(void **state)
+{
+    (void)state;
+    pw *w = start(NULL);
+    pw_recs a, b;
+    pw_recs_make(&a, "to", 0, 300);
+    pw_recs_make(&b, "toid", 0, 100);
+    pw_ingest g;
+    pw_ingest_wait(w, a.p, a.n, w->n[1].name, 10000, &g);
+    expect_all(&g, a.n, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+    for (size_t i = 0; i < a.n; i++)
+        assert_string_equal(g.resp->results[i]->node, w->n[1].name);
+    pw_ingest_free(&g);
+    expect_placement(w, &a, 1);
+    /* by the node id the destination announced: its link is up by now */
+    pw_ingest_wait(w, b.p, b.n, "n2", 10000, &g);
+    expect_all(&g, b.n, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+    pw_ingest_free(&g);
+    expect_placement(w, &b, 2);
+    pw_ingest_wait(w, b.p, b.n, "nowhere:1", 10000, &g);
+    expect_error(&g, SIPC_PIPELINE_UNKNOWN_NODE, "to_node 'nowhere:1' is not a destination");
+    assert_non_null(strstr(g.message, w->n[0].name));
+    pw_recs_free(&a);
+    pw_recs_free(&b);
+    pw_stop(w);
+}
+
+static void t_rejected(void **state)
+{
+    (void)state;
+    pw *w = start(NULL);
+    pw_recs r;
+    pw_recs_make(&r, "rj", 0, 400);
+    /* two records the data service refuses, in batches with good ones */
+    static const char bad_id[] = "rj-\xff\xfe";
+    r.p[37]->id = bin(bad_id);
+    r.p[210]->timestamp_ms = -5;
+    pw_ingest g;
+    pw_ingest_wait(w, r.p, r.n, NULL, 10000, &g);
+    assert_int_equal(g.err, 0);
+    assert_int_equal(g.resp->committed, 398);
+    assert_int_equal(g.resp->rejected, 2);
+    for (size_t i = 0; i < r.n; i++) {
+        const Sipc__Pipeline__RecordResult *x = g.resp->results[i];
+        if (i == 37 || i == 210) {
+            assert_int_equal(x->status, SIPC__PIPELINE__RECORD_STATUS__REJECTED);
+            assert_int_equal(x->data_status, SIPC_DATA_INVALID);
+            assert_non_null(strstr(x->reason, i == 37 ? "id is not valid UTF-8" : "timestamp_ms -5"));
+        } else {
+            assert_int_equal(x->status, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+        }
+    }
+    pw_ingest_free(&g);
+    size_t total = 0;
+    for (int i = 0; i < PW_NODES; i++) {
+        size_t n;
+        char **ids = pw_stored_ids(w, i, &n);
+        total += n;
+        assert_false(has_id(ids, n, r.id[210]));
+        pw_ids_free(ids, n);
+    }
+    assert_int_equal(total, 398);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
+typedef struct later {
+    pw *w;
+    int node;
+} later;
+
+static void on_later(uv_timer_t *t)
+{
+    later *l = t->data;
+    pw_node_up(l->w, l->node);
+}
+
+static void t_down_then_back(void **state)
+{
+    (void)state;
+    pw *w = start(NULL);
+    pw_node_down(w, 2);
+    pw_recs r;
+    pw_recs_make(&r, "db", 0, 900);
+    /* node 2 comes back 400 ms into a 10 s deadline */
+    uv_timer_t t;
+    later l = {w, 2};
+    uv_timer_init(&w->loop, &t);
+    t.data = &l;
+    uv_timer_start(&t, on_later, 400, 0);
+    pw_ingest g;
+    pw_ingest_wait(w, r.p, r.n, NULL, 10000, &g);
+    expect_all(&g, r.n, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+    assert_int_equal(g.resp->created, r.n);
+    pw_ingest_free(&g);
+    uv_close((uv_handle_t *)&t, NULL);
+    expect_placement(w, &r, -1);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
+static void t_down_past_deadline(void **state)
+{
+    (void)state;
+    pw *w = start(NULL);
+    pw_node_down(w, 0);
+    pw_recs r;
+    pw_recs_make(&r, "dl", 0, 600);
+    pw_ingest g;
+    uint64_t t0 = uv_now(&w->loop);
+    pw_ingest_wait(w, r.p, r.n, NULL, 1500, &g);
+    /* answered before the producer's deadline, with what could be done */
+    assert_int_equal(g.err, 0);
+    assert_true(uv_now(&w->loop) - t0 < 1500);
+    size_t unavailable = 0;
+    for (size_t i = 0; i < r.n; i++) {
+        const Sipc__Pipeline__RecordResult *x = g.resp->results[i];
+        if (!strcmp(x->node, w->n[0].name)) {
+            assert_int_equal(x->status, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE);
+            /* which node, and what kept it: its link is refused */
+            if (!strstr(x->reason, "not acknowledged before the request's deadline") ||
+                !strstr(x->reason, w->n[0].name) || !strstr(x->reason, "not connected: "))
+                fail_msg("reason: %s", x->reason);
+            unavailable++;
+        } else {
+            assert_int_equal(x->status, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+        }
+    }
+    assert_true(unavailable > 0);
+    assert_int_equal(g.resp->unavailable, unavailable);
+    pw_ingest_free(&g);
+    /* the producer resends the whole request once the node is back */
+    pw_node_up(w, 0);
+    pw_ingest_wait(w, r.p, r.n, NULL, 10000, &g);
+    expect_all(&g, r.n, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+    assert_int_equal(g.resp->created, unavailable);
+    assert_int_equal(g.resp->unchanged, r.n - unavailable);
+    pw_ingest_free(&g);
+    expect_placement(w, &r, -1);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
+/* A request whose batches queue behind calls of a longer-lived request
+ * (one call at a time to a node that is down) is still answered before its
+ * own deadline. */
+static void t_queued_deadline(void **state)
+{
+    (void)state;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.dest_calls = 1;
+    o.batch_records = 100;
+    pw *w = start(&o);
+    pw_node_down(w, 1);
+    /* let the pipeline see its link drop: calls then wait for the redial
+     * instead of failing on the closing connection (and being retried) */
+    int never = 0;
+    tu_run_until(&w->loop, &never, 300);
+    pw_recs r;
+    pw_recs_make(&r, "qd", 0, 300);
+    pw_ingest a, b;
+    int count = 0;
+    a.count = b.count = &count;
+    pw_ingest_start(w, r.p, 200, w->n[1].name, 10000, &a);
+    pw_ingest_start(w, r.p + 200, 100, w->n[1].name, 1000, &b);
+    uint64_t t0 = uv_now(&w->loop);
+    assert_true(tu_run_until(&w->loop, &b.done, 5000));
+    assert_true(uv_now(&w->loop) - t0 < 1000);
+    expect_all(&b, 100, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE);
+    assert_false(a.done);
+    pw_node_up(w, 1);
+    assert_true(tu_run_until(&w->loop, &a.done, 10000));
+    expect_all(&a, 200, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+    sipc_pipeline_stats st;
+    sipc_pipeline_stats_get(w->p, &st);
+    assert_int_equal(st.retries, 0); /* the waiting, not a retry, is what this is about */
+    pw_ingest_free(&a);
+    pw_ingest_free(&b);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
+/* A destination that takes nothing: the window holds, waiting requests
+ * are bounded, the rest is told BUSY; everything admitted commits once the
+ * destination is back, and the pipeline's memory never held more than the
+ * window. */
+static void t_window(void **state)
+{
+    (void)state;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.max_inflight_records = 1000;
+    o.max_request_records = 500;
+    o.batch_records = 100;
+    o.max_waiting_bytes = 70000; /* about two requests of 500 records */
+    pw *w = start(&o);
+    pw_node_down(w, 1);
+    enum { REQS = 12, PER = 500 };
+    pw_recs r;
+    pw_recs_make(&r, "win", 0, REQS * PER);
+    pw_ingest g[REQS];
+    int count = 0;
+    for (int k = 0; k < REQS; k++) {
+        g[k].count = &count;
+        pw_ingest_start(w, r.p + k * PER, PER, w->n[1].name, 15000, &g[k]);
+    }
+    /* let them all arrive: the first ones wait for node 1, the rest are held or refused */
+    assert_true(pw_wait_count(w, &count, REQS - 4, 5000));
+    sipc_pipeline_stats st;
+    sipc_pipeline_stats_get(w->p, &st);
+    assert_int_equal(st.inflight_records, 1000);
+    assert_int_equal(st.waiting_requests, 2);
+    assert_true(st.waiting_bytes <= 70000);
+    assert_true(st.calls <= o.dest_calls);
+    assert_int_equal(st.busy, REQS - 4);
+    pw_node_up(w, 1);
+    assert_true(pw_wait_count(w, &count, REQS, 15000));
+    int ok = 0, busy = 0;
+    for (int k = 0; k < REQS; k++) {
+        if (g[k].err == 0) {
+            expect_all(&g[k], PER, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+            ok++;
+        } else {
+            expect_error(&g[k], SIPC_PIPELINE_BUSY, "retry later");
+            busy++;
+        }
+        pw_ingest_free(&g[k]);
+    }
+    assert_int_equal(ok, 4);
+    assert_int_equal(busy, REQS - 4);
+    sipc_pipeline_stats_get(w->p, &st);
+    assert_int_equal(st.peak_inflight_records, 1000);
+    assert_int_equal(st.inflight_records, 0);
+    assert_int_equal(st.waiting_requests, 0);
+    size_t n;
+    char **ids = pw_stored_ids(w, 1, &n);
+    assert_int_equal(n, 4 * PER);
+    pw_ids_free(ids, n);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
+/* Data services that answer BUSY to all but one write at a time: the
+ * pipeline retries after a backoff until each record is committed. */
+static void t_data_busy(void **state)
+{
+    (void)state;
+    sipc_data_options d;
+    sipc_data_options_init(&d);
+    d.max_queue = 1;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.batch_records = 50;
+    o.retry_min_ms = 5;
+    o.retry_max_ms = 40;
+    pw *w = pw_start(g_data_mode, g_pipe_mode, g_pem, &o, &d);
+    enum { N = 3000 };
+    pw_recs r;
+    pw_recs_make(&r, "busy", 0, N);
+    pw_ingest g;
+    pw_ingest_wait(w, r.p, r.n, NULL, 20000, &g);
+    expect_all(&g, N, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+    assert_int_equal(g.resp->created, N);
+    pw_ingest_free(&g);
+    sipc_pipeline_stats st;
+    sipc_pipeline_stats_get(w->p, &st);
+    assert_true(st.retries > 0);
+    assert_true(tu_log_has(&w->plog, "BUSY: write queue is full"));
+    expect_placement(w, &r, -1);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
+static void t_bad_requests(void **state)
+{
+    (void)state;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.max_request_records = 100;
+    pw *w = start(&o);
+    /* a length running past the end of the payload */
+    static const uint8_t junk[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f};
+    dw_result raw;
+    memset(&raw, 0, sizeof raw);
+    assert_int_equal(sipc_call(w->ch, SIPC_PIPELINE_SERVICE, SIPC_PIPELINE_INGEST, junk,
+                               sizeof junk, 5000, dw_on_result, &raw),
+                     0);
+    assert_true(tu_run_until(&w->loop, &raw.done, 10000));
+    assert_int_equal(raw.err, SIPC_EREMOTE);
+    assert_int_equal(raw.status, SIPC_PIPELINE_BAD_REQUEST);
+    assert_non_null(strstr(raw.message, "not a pipeline IngestRequest"));
+    dw_result_free(&raw);
+    pw_ingest g;
+    pw_recs r;
+    pw_recs_make(&r, "bad", 0, 101);
+    pw_ingest_wait(w, r.p, r.n, NULL, 5000, &g);
+    expect_error(&g, SIPC_PIPELINE_TOO_LARGE, "101 records exceed the maximum of 100");
+    pw_ingest_wait(w, r.p, 0, NULL, 5000, &g);
+    expect_all(&g, 0, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+    pw_ingest_free(&g);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
+static void on_closed(void *arg)
+{
+    *(int *)arg = 1;
+}
+
+static void t_close_with_requests(void **state)
+{
+    (void)state;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.max_inflight_records = 500;
+    o.max_request_records = 500;
+    pw *w = start(&o);
+    pw_node_down(w, 2);
+    pw_recs r;
+    pw_recs_make(&r, "cl", 0, 1000);
+    pw_ingest g[2];
+    int count = 0;
+    for (int k = 0; k < 2; k++) {
+        g[k].count = &count;
+        pw_ingest_start(w, r.p + k * 500, 500, w->n[2].name, 20000, &g[k]);
+    }
+    sipc_pipeline_stats st;
+    for (int i = 0; i < 200; i++) {
+        sipc_pipeline_stats_get(w->p, &st);
+        if (st.waiting_requests == 1)
+            break;
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+        uv_sleep(5);
+    }
+    assert_int_equal(st.inflight_records, 500);
+    assert_int_equal(st.waiting_requests, 1);
+    int closed = 0;
+    sipc_pipeline_close(w->p, on_closed, &closed);
+    w->p = NULL;
+    assert_true(pw_wait_count(w, &count, 2, 5000));
+    assert_true(tu_run_until(&w->loop, &closed, 5000));
+    expect_all(&g[0], 500, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE);
+    assert_non_null(strstr(g[0].resp->results[0]->reason, "shutting down"));
+    expect_error(&g[1], SIPC_PIPELINE_CLOSING, "shutting down");
+    pw_ingest_free(&g[0]);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
+static int setup_plain(void **state)
+{
+    (void)state;
+    g_data_mode = g_pipe_mode = SIPC_TLS_OFF;
+    return 0;
+}
+
+static int setup_tls(void **state)
+{
+    (void)state;
+    g_data_mode = g_pipe_mode = SIPC_TLS_STRICT;
+    return 0;
+}
+
+static int setup_mixed(void **state)
+{
+    (void)state;
+    g_data_mode = SIPC_TLS_OFF;
+    g_pipe_mode = SIPC_TLS_STRICT;
+    return 0;
+}
+
+int main(void)
+{
+    char *certs = tu_mkdtemp("pipecerts");
+    if (!certs || tu_make_pair(certs, "node", "ec", 30, NULL, "sipc pipeline test") != 0) {
+        fprintf(stderr, "cannot generate a test certificate with openssl\n");
+        return 1;
+    }
+    snprintf(g_pem, sizeof g_pem, "%s/node.pem", certs);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_hash_and_resend), cmocka_unit_test(t_to_node),
+        cmocka_unit_test(t_rejected),        cmocka_unit_test(t_down_then_back),
+        cmocka_unit_test(t_down_past_deadline), cmocka_unit_test(t_window),
+        cmocka_unit_test(t_queued_deadline), cmocka_unit_test(t_data_busy),
+        cmocka_unit_test(t_bad_requests),
+        cmocka_unit_test(t_close_with_requests),
+    };
+    const struct CMUnitTest mixed[] = {
+        cmocka_unit_test(t_hash_and_resend),
+        cmocka_unit_test(t_down_then_back),
+    };
+    int fails = 0;
+    fails += cmocka_run_group_tests_name("pipeline over plaintext", tests, setup_plain, NULL);
+    fails += cmocka_run_group_tests_name("pipeline over TLS", tests, setup_tls, NULL);
+    fails += cmocka_run_group_tests_name("TLS pipeline, plaintext data links", mixed, setup_mixed,
+                                         NULL);
+    tu_rmdir(certs);
+    free(certs);
+    return fails ? 1 : 0;
+}

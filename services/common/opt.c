@@ -99,6 +99,13 @@ static int apply(scan *s, const cli_opt *o, const char *value)
         *(int *)field = (int)v;
         break;
     }
+    case CLI_LIST: {
+        int *count = (int *)((char *)s->dest + o->min);
+        if (*count < 0 || *count >= o->max)
+            return fail(s, CLI_BAD_VALUE, "--%s may be given at most %ld times", o->name, o->max);
+        ((const char **)field)[(*count)++] = value;
+        break;
+    }
     case CLI_END:
         break;
     }
@@ -107,7 +114,7 @@ static int apply(scan *s, const cli_opt *o, const char *value)
 
 static int takes_value(const cli_opt *o)
 {
-    return o->kind == CLI_STRING || o->kind == CLI_INT;
+    return o->kind == CLI_STRING || o->kind == CLI_INT || o->kind == CLI_LIST;
 }
 
 /* Handles the option at argv[*i] (a long or -name form: dashes already

@@ -446,8 +446,7 @@ static void on_local_answer(int err, const char *message, const sipc_data_hit *h
         if (!q->req)
             cancel_calls(q); /* answered (a bad query): the calls still out are moot */
     }
-    query_maybe_free(q);
-    search_maybe_finish(s);
+    query_maybe_free(q); /* a close waiting for q goes on from there */
 }
 
 /* The budget ran out: what has not answered is missing, and the answer goes

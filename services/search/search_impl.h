@@ -50,10 +50,11 @@ typedef struct search_req {
     Sipc__Search__Order order;
 } search_req;
 
-/* Checks m against the limits; 0, or the status to answer with the reason in
- * err. */
-int search_req_from(const sipc_search *s, const Sipc__Search__QueryRequest *m, search_req *r,
-                    char *err, size_t errlen);
+/* Takes a request of either method: 0 with r filled, or 1 when req was
+ * answered already (closing, deadline passed, in_flight at cap (BUSY), a
+ * payload that does not decode, a request over the limits). */
+int search_req_take(sipc_search *s, sipc_request *req, unsigned in_flight, unsigned cap,
+                    search_req *r);
 void search_req_free(search_req *r);
 /* The status for an error of sipc_data_search (at once or in its callback). */
 int search_status_of_data(int err);

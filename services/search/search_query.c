@@ -487,7 +487,8 @@ void search_abort_queries(sipc_search *s, int calls_live)
 /* ------------------------------------------------------------- the query */
 
 /* The budget: the caller's remaining deadline less a margin for the way
- * back, or the default when it sent none. 0: the deadline has passed. */
+ * back, or the default when it sent none (search_req_take refused a
+ * deadline that has passed). */
 static uint32_t budget_of(const sipc_search *s, sipc_request *req)
 {
     int64_t left = sipc_request_deadline_ms(req);
@@ -525,35 +526,13 @@ static void start_peers(search_query *q)
 void search_h_query(sipc_request *req, void *arg)
 {
     sipc_search *s = arg;
-    if (s->closing) {
-        sipc_respond_error(req, SIPC_SEARCH_CLOSING, "search service is shutting down");
-        return;
-    }
     uint32_t budget = budget_of(s, req);
-    if (!budget) {
-        sipc_respond_error(req, SIPC_ETIMEDOUT, "the caller's deadline passed");
+    search_req r;
+    if (search_req_take(s, req, s->nqueries, s->o.max_queries, &r) != 0)
         return;
-    }
-    if (s->nqueries >= s->o.max_queries) {
-        sipc_respond_error(req, SIPC_SEARCH_BUSY, "too many queries in flight on this node");
-        return;
-    }
     size_t len;
     const uint8_t *p = sipc_request_data(req, &len);
-    Sipc__Search__QueryRequest *m = sipc__search__query_request__unpack(NULL, len, p);
-    if (!m) {
-        sipc_respond_error(req, SIPC_SEARCH_BAD_REQUEST,
-                           "payload is not a sipc.search.QueryRequest");
-        return;
-    }
     char err[512];
-    search_req r;
-    int st = search_req_from(s, m, &r, err, sizeof err);
-    sipc__search__query_request__free_unpacked(m, NULL);
-    if (st != 0) {
-        sipc_respond_error(req, st, err);
-        return;
-    }
     search_query *q = calloc(1, sizeof *q);
     if (q) {
         q->parts = calloc(1 + s->npeers, sizeof *q->parts);

@@ -272,7 +272,7 @@ void search_req_free(search_req *r)
     r->attrs = NULL;
 }
 
-int search_req_from(const sipc_search *s, const Sipc__Search__QueryRequest *m, search_req *r,
+static int search_req_from(const sipc_search *s, const Sipc__Search__QueryRequest *m, search_req *r,
                     char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
@@ -456,38 +456,56 @@ static void on_local_done(int err, const char *message, const sipc_data_hit *hit
     search_maybe_finish(s);
 }
 
-static void h_local(sipc_request *req, void *arg)
+int search_req_take(sipc_search *s, sipc_request *req, unsigned in_flight, unsigned cap,
+                    search_req *r)
 {
-    sipc_search *s = arg;
+    const char *refusal = NULL;
+    int st = 0;
     if (s->closing) {
-        sipc_respond_error(req, SIPC_SEARCH_CLOSING, "search service is shutting down");
-        return;
+        st = SIPC_SEARCH_CLOSING;
+        refusal = "search service is shutting down";
+    } else if (sipc_request_deadline_ms(req) < 0) {
+        st = SIPC_ETIMEDOUT;
+        refusal = "the caller's deadline passed";
+    } else if (in_flight >= cap) {
+        st = SIPC_SEARCH_BUSY;
+        refusal = "too many queries in flight on this node";
     }
-    if (sipc_request_deadline_ms(req) < 0) {
-        sipc_respond_error(req, SIPC_ETIMEDOUT, "the caller's deadline passed");
-        return;
-    }
-    if (s->nlocal >= s->o.max_local) {
-        sipc_respond_error(req, SIPC_SEARCH_BUSY, "too many searches in flight on this node");
-        return;
+    if (st != 0) {
+        sipc_respond_error(req, st, refusal);
+        return 1;
     }
     size_t len;
     const uint8_t *p = sipc_request_data(req, &len);
     Sipc__Search__QueryRequest *m = sipc__search__query_request__unpack(NULL, len, p);
     if (!m) {
-        sipc_respond_error(req, SIPC_SEARCH_BAD_REQUEST, "payload is not a sipc.search.QueryRequest");
-        return;
+        sipc_respond_error(req, SIPC_SEARCH_BAD_REQUEST,
+                           "payload is not a sipc.search.QueryRequest");
+        return 1;
     }
     char err[512];
-    search_req r;
-    int st = search_req_from(s, m, &r, err, sizeof err);
+    st = search_req_from(s, m, r, err, sizeof err);
     sipc__search__query_request__free_unpacked(m, NULL);
-    local_job *j = st == 0 ? calloc(1, sizeof *j) : NULL;
-    if (st == 0 && !j) {
+    if (st != 0) {
+        sipc_respond_error(req, st, err);
+        return 1;
+    }
+    return 0;
+}
+
+static void h_local(sipc_request *req, void *arg)
+{
+    sipc_search *s = arg;
+    search_req r;
+    if (search_req_take(s, req, s->nlocal, s->o.max_local, &r) != 0)
+        return;
+    char err[512];
+    int st = 0;
+    local_job *j = calloc(1, sizeof *j);
+    if (!j) {
         st = SIPC_ENOMEM;
         snprintf(err, sizeof err, "out of memory");
-    }
-    if (st == 0) {
+    } else {
         j->s = s;
         j->req = req;
         j->limit = r.limit;

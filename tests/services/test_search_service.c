@@ -51,17 +51,6 @@ typedef struct world {
     tu_log log;
 } world;
 
-static sipc_security *security(sipc_tls_mode mode, const char *pem)
-{
-    sipc_security *sec = NULL;
-    char err[1024] = "";
-    int r = mode == SIPC_TLS_OFF ? sipc_security_plain(&sec)
-                                 : sipc_security_from_pem(&sec, mode, pem, NULL, err, sizeof err);
-    if (r != 0)
-        fail_msg("security: %s: %s", sipc_strerror(r), err);
-    return sec;
-}
-
 static void hold_local(sipc_request *req, void *arg)
 {
     node *n = arg;
@@ -94,7 +83,7 @@ static void node_listen(world *w, int i, const char *pem, int silent)
     o.log_arg = &w->log;
     o.reconnect_min_ms = 20;
     o.reconnect_max_ms = 200;
-    n->sec = security(w->mode, pem);
+    n->sec = dw_security(w->mode, pem);
     assert_int_equal(sipc_ctx_new(&n->ctx, &w->loop, &o, n->sec), 0);
     assert_int_equal(
         sipc_server_listen(&n->srv, n->ctx, "Search Service", "127.0.0.1", 0, n->router), 0);
@@ -144,7 +133,7 @@ static void client_start(world *w)
     o.cluster = "test";
     o.log = tu_log_sink;
     o.log_arg = &w->log;
-    w->csec = security(w->mode, g_pem);
+    w->csec = dw_security(w->mode, g_pem);
     assert_int_equal(sipc_ctx_new(&w->cctx, &w->loop, &o, w->csec), 0);
 }
 

@@ -28,6 +28,7 @@ typedef struct ctl {
     int cluster;        /* status --cluster */
     int limit;          /* search --limit */
     const char *since, *until, *timestamp, *body, *body_file, *to;
+    const char *order;  /* search --order */
     const char *attrs[64]; /* --attr k=v, in order */
     int nattrs;
     /* the command */

@@ -22,6 +22,7 @@ struct search_query;
 struct sipc_search {
     sipc_ctx *ctx;
     sipc_data *data;
+    sipc_router *router;          /* of sipc_search_register: re-pointed at close */
     sipc_search_options o; /* strings below */
     char node[64];
     char address[200];

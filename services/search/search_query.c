@@ -380,7 +380,10 @@ static void on_peer_answer(int err, const sipc_reply *rep, void *arg)
         return;
     }
     Sipc__Search__QueryResponse *r = NULL;
-    if (err == 0 && !(r = sipc__search__query_response__unpack(NULL, rep->len, rep->data))) {
+    if (p->self) {
+        pt->settled = 1; /* found to be this node meanwhile: its hits are local */
+    } else if (err == 0 &&
+               !(r = sipc__search__query_response__unpack(NULL, rep->len, rep->data))) {
         err = SIPC_EPROTO;
         part_missing(pt, err, "its answer is not a sipc.search.QueryResponse");
     } else if (err != 0) {

@@ -208,7 +208,17 @@ int sipc_search_register(sipc_search *s, sipc_router *r)
     int rc = sipc_router_add(r, SIPC_SEARCH_SERVICE, "query", search_h_query, s);
     if (rc == 0)
         rc = sipc_router_add(r, SIPC_SEARCH_SERVICE, "local", h_local, s);
+    if (rc == 0)
+        s->router = r;
     return rc;
+}
+
+/* What the router serves once s is closing: s may be freed any time after,
+ * and a request may still arrive on a listener that is not closed yet. */
+static void h_closed(sipc_request *req, void *arg)
+{
+    (void)arg;
+    sipc_respond_error(req, SIPC_SEARCH_CLOSING, "search service is shutting down");
 }
 
 void search_maybe_finish(sipc_search *s)
@@ -237,6 +247,10 @@ void sipc_search_close(sipc_search *s, void (*cb)(void *arg), void *arg)
     s->closing = 1;
     s->close_cb = cb;
     s->close_arg = arg;
+    if (s->router) {
+        sipc_router_add(s->router, SIPC_SEARCH_SERVICE, "query", h_closed, NULL);
+        sipc_router_add(s->router, SIPC_SEARCH_SERVICE, "local", h_closed, NULL);
+    }
     /* A context that is closing closes our channels itself (and completes
      * their calls); touching them later could reach freed memory. Posting
      * is how the public API tells: it refuses once the close began. */

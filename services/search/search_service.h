@@ -94,14 +94,17 @@ int sipc_search_open(sipc_search **out, sipc_ctx *ctx, sipc_data *local,
 /* Adds search.query and search.local to r, with s as their argument. */
 int sipc_search_register(sipc_search *s, sipc_router *r);
 
-/* Stops taking queries (new ones get CLOSING), answers every query in
- * flight exactly once (CLOSING) after cancelling its calls to peers, closes
- * the channels to peers, waits for this node's searches still running on
- * the thread pool, then calls cb(arg) and frees s.
- * Order: call it before the data service's sipc_data_close completes and
- * before ctx is freed: either before sipc_ctx_close(ctx), or right after it
- * in the same callback (the context then closes the channels itself). Free
- * the router only after cb. */
+/* Stops taking queries: the handlers on the router of sipc_search_register
+ * are replaced by one that answers CLOSING (so a request still arriving
+ * never reaches a freed s); answers every query in flight exactly once
+ * (CLOSING) after cancelling its calls to peers; closes the channels to
+ * peers; waits for this node's searches still on the thread pool; then
+ * calls cb(arg) (possibly from inside this call) and frees s.
+ * Order: after the listeners were told to close (sipc_ctx_close or
+ * sipc_server_close), in the same callback as sipc_ctx_close when that is
+ * how (the context then closes the peers' channels itself; never after the
+ * context is gone), and no later than sipc_data_close. Free the router
+ * only after cb. */
 void sipc_search_close(sipc_search *s, void (*cb)(void *arg), void *arg);
 
 #ifdef __cplusplus

@@ -126,9 +126,10 @@ void sw_stop(sw_world *w, int i)
     for (int k = 0; k < n->nheld; k++)
         sipc_respond_error(n->held[k], SIPC_ECANCELED, "stopping");
     n->nheld = 0;
+    /* as sipcd stops: the context (listener, channels), then the services */
+    sipc_ctx_close(n->ctx, NULL, NULL);
     if (n->s)
         sipc_search_close(n->s, sw_on_flag, &sclosed);
-    sipc_ctx_close(n->ctx, NULL, NULL);
     sipc_data_close(n->d, sw_on_flag, &dclosed);
     assert_true(tu_run_until(&w->loop, &dclosed, 10000));
     if (n->s)

@@ -326,7 +326,12 @@ static void t_bounds_and_close(void **state)
     assert_true(tu_run_until(&w->loop, &first.done, 5000));
     expect_status(&first, SIPC_SEARCH_CLOSING, "shutting down");
     assert_true(tu_run_until(&w->loop, &closed, 5000));
-    /* its handlers stay on the router: sipcd frees the router after */
+    /* s is gone, its listener still up: the router answers CLOSING */
+    memset(&second, 0, sizeof second);
+    assert_int_equal(sipc_call(sw_chan(w, 0), "search", "query", buf, n, 3000, dw_on_result, &second),
+                     0);
+    assert_true(tu_run_until(&w->loop, &second.done, 5000));
+    expect_status(&second, SIPC_SEARCH_CLOSING, "shutting down");
     sw_free(w);
 }
 

@@ -313,6 +313,26 @@ static void t_bounds_and_close(void **state)
     sipc__search__query_response__free_unpacked(r, NULL);
     dw_result_free(&first);
 
+    /* n1's own answer cut by its budget (h1 h2 h3 of four): its h4 is
+     * unknown, so no hit after h3 is given, small as k2 and k3 are */
+    static char huge[40000];
+    memset(huge, 'z', sizeof huge - 1);
+    memcpy(huge, "huge ", 5);
+    trec u[7];
+    Sipc__Data__Record *h[] = {mk(&u[0], "h1", 1000, huge, NULL), mk(&u[1], "h2", 900, huge, NULL),
+                               mk(&u[2], "h3", 850, huge, NULL), mk(&u[3], "h4", 700, huge, NULL)};
+    sw_put(w, 0, h, 4);
+    Sipc__Data__Record *k[] = {mk(&u[4], "k1", 950, "huge", NULL), mk(&u[5], "k2", 800, "huge", NULL),
+                               mk(&u[6], "k3", 600, "huge", NULL)};
+    sw_put(w, 1, k, 3);
+    sw_query qh = {.text = "huge"};
+    dw_result hr;
+    r = sw_search(w, 0, &qh, 1000, &hr);
+    assert_non_null(r);
+    assert_string_equal(sw_ids(r), "h1 k1 h2 h3");
+    assert_true(r->truncated);
+    sipc__search__query_response__free_unpacked(r, NULL);
+
     /* closing with a query in flight: answered once, with CLOSING */
     memset(&first, 0, sizeof first);
     int held = w->n[2].nheld;

@@ -195,6 +195,23 @@ static int merge(search_query *q, Sipc__Search__QueryResponse *r)
     return 0;
 }
 
+/* A node's answer joins the query: its id among the nodes answered, its
+ * hits merged. r is freed either way; on failure the node is not counted
+ * as answered (the caller lists it missing). */
+static int take_answer(search_query *q, Sipc__Search__QueryResponse *r)
+{
+    ProtobufCBinaryData none = {0, NULL};
+    if (add_answered(q, r->n_nodes_answered ? &r->nodes_answered[0] : &none) != 0) {
+        sipc__search__query_response__free_unpacked(r, NULL);
+        return SIPC_ENOMEM;
+    }
+    if (merge(q, r) != 0) {
+        free(q->answered[--q->nanswered]);
+        return SIPC_ENOMEM;
+    }
+    return 0;
+}
+
 /* --------------------------------------------------------------- answers */
 
 static void add_missing(search_query *q, const char *node, const char *address, int error,
@@ -407,7 +424,7 @@ static void on_peer_answer(int err, const sipc_reply *rep, void *arg)
                            "Peer %s answers as node %.*s, which answered already: node ids "
                            "must be unique",
                            p->address, (int)who->len, (const char *)who->data);
-            if (add_answered(q, who) != 0 || merge(q, r) != 0)
+            if (take_answer(q, r) != 0)
                 part_missing(pt, SIPC_ENOMEM, "out of memory while merging its answer");
         }
     }
@@ -438,7 +455,7 @@ static void on_local_answer(int err, const char *message, const sipc_data_hit *h
             part_missing(pt, err, why);
         } else if (search_pack_local(s, hits, n, more, q->limit, &buf, &len) != 0 ||
                    !(r = sipc__search__query_response__unpack(NULL, len, buf)) ||
-                   add_answered(q, &r->nodes_answered[0]) != 0 || merge(q, r) != 0) {
+                   take_answer(q, r) != 0) {
             part_missing(pt, SIPC_ENOMEM, "out of memory while merging this node's hits");
         } else {
             pt->settled = 1;
@@ -539,7 +556,7 @@ void search_h_query(sipc_request *req, void *arg)
     search_query *q = calloc(1, sizeof *q);
     if (q) {
         q->parts = calloc(1 + s->npeers, sizeof *q->parts);
-        q->payload = malloc(len ? len : 1);
+        q->payload = malloc(len + 16);
     }
     if (!q || !q->parts || !q->payload) {
         if (q) {
@@ -557,7 +574,12 @@ void search_h_query(sipc_request *req, void *arg)
     q->budget_ms = budget;
     if (len)
         memcpy(q->payload, p, len);
-    q->payload_len = len;
+    /* Peers get the limit this node resolved (0 means their own default):
+     * a field appended to a protobuf message overrides the one before. */
+    Sipc__Search__QueryRequest lim = SIPC__SEARCH__QUERY_REQUEST__INIT;
+    lim.limit = (uint32_t)r.limit;
+    assert(sipc__search__query_request__get_packed_size(&lim) <= 16);
+    q->payload_len = len + sipc__search__query_request__pack(&lim, q->payload + len);
     q->nparts = 1 + s->npeers;
     for (size_t i = 0; i < q->nparts; i++) {
         q->parts[i].q = q;

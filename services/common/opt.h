@@ -41,11 +41,11 @@ typedef struct cli_opt {
     const char *name;  /* long name, without dashes */
     char letter;       /* short form -x, or 0 */
     cli_kind kind;
-    const char *arg;   /* placeholder in the help (CLI_STRING, CLI_INT) */
+    const char *arg;   /* placeholder in the help (CLI_STRING, CLI_INT, CLI_LIST) */
     const char *help;  /* one or more lines ('\n' continues the text) */
     size_t offset;     /* offsetof() the field in the caller's struct */
     int flags;         /* CLI_DASH1, CLI_STOP */
-    long min, max;     /* CLI_INT range */
+    long min, max;     /* CLI_INT range; CLI_LIST: offsetof its count, capacity */
     const char *bad;   /* CLI_INT: the whole error text when out of range
                           (default: "--NAME must be a number between MIN and MAX") */
 } cli_opt;
@@ -80,7 +80,7 @@ typedef struct cli_tool {
 typedef enum {
     CLI_BAD_NONE = 0,
     CLI_BAD_OPTION,  /* unknown, without its value, or with a value it does not take */
-    CLI_BAD_VALUE,   /* a CLI_INT out of range */
+    CLI_BAD_VALUE,   /* a CLI_INT out of range, a CLI_LIST given too often */
     CLI_BAD_COMMAND, /* unknown command */
     CLI_BAD_PLACE    /* an option of another command */
 } cli_bad;

@@ -276,6 +276,10 @@ int sipc_data_search(sipc_data *d, const sipc_data_query *q, sipc_data_search_cb
         rc = check_limit(&d->o, q->limit, &limit, err, errlen);
     if (rc != 0)
         return rc;
+    if (q->order != SIPC_DATA_ORDER_RANK && q->order != SIPC_DATA_ORDER_NEWEST) {
+        snprintf(err, errlen, "unknown order %d", (int)q->order);
+        return SIPC_EINVAL;
+    }
     if (q->nattrs > d->o.max_attributes) {
         snprintf(err, errlen, "%zu attribute filters exceed the maximum of %zu", q->nattrs,
                  d->o.max_attributes);
@@ -328,6 +332,10 @@ int sipc_data_search(sipc_data *d, const sipc_data_query *q, sipc_data_search_cb
     j->q.from_ms = q->from_ms;
     j->q.to_ms = q->to_ms;
     j->q.limit = limit;
+    j->q.order = q->order;
+    j->q.content = q->content != 0;
+    j->q.body_max = q->body_max;
+    j->q.max_bytes = q->max_bytes ? q->max_bytes : d->o.max_response;
     j->qbuf = buf;
     j->qattrs = attrs;
     j->cb = cb;

@@ -95,6 +95,13 @@ typedef struct sipc_data_attr {
     const char *value;
 } sipc_data_attr;
 
+/* The order of search hits. */
+typedef enum {
+    SIPC_DATA_ORDER_RANK = 0, /* best first: by bm25() rank (lower is more relevant),
+                                 then newest first; without match, newest first */
+    SIPC_DATA_ORDER_NEWEST    /* newest first (timestamp descending), then by id */
+} sipc_data_order;
+
 typedef struct sipc_data_query {
     const char *match;           /* an FTS5 query over body and attributes
                                     ("error AND checkout", "attributes:firefox",
@@ -104,18 +111,31 @@ typedef struct sipc_data_query {
     int64_t from_ms;             /* from_ms <= timestamp_ms */
     int64_t to_ms;               /* timestamp_ms < to_ms; 0: no upper bound */
     size_t limit;                /* 0: default_list; at most max_list */
+    sipc_data_order order;       /* default (0): RANK */
+    int content;                 /* hits carry their attributes and body */
+    size_t body_max;             /* with content: at most this many bytes of each
+                                    body (0: the whole body) */
+    size_t max_bytes;            /* with content: the hits hold at most about this
+                                    many bytes (ids, attributes, bodies), but always
+                                    at least one hit; fewer than limit with more = 1
+                                    when cut; 0: max_response */
 } sipc_data_query;
 
 typedef struct sipc_data_hit {
     const char *id;
     int64_t timestamp_ms;
     double rank;                 /* FTS5 bm25(): lower is more relevant; 0 without match */
+    /* with q.content (else NULL and 0): */
+    const sipc_data_attr *attrs; /* in the order stored; keys may repeat */
+    size_t nattrs;
+    const uint8_t *body;         /* the first body_len bytes of the body */
+    size_t body_len;             /* at most body_max */
+    size_t body_size;            /* the stored body's size: > body_len when cut */
 } sipc_data_hit;
 
 /* err: 0, or SIPC_EINVAL (bad query; message says why), SIPC_ECLOSING, or a
- * storage error. hits are ordered best first (by rank, then newest first;
- * newest first without match) and valid only during the callback. more: more
- * records matched than limit. */
+ * storage error. hits are in q.order and valid only during the callback.
+ * more: more records matched than the hits given (limit, or max_bytes). */
 typedef void (*sipc_data_search_cb)(int err, const char *message, const sipc_data_hit *hits,
                                     size_t nhits, int more, void *arg);
 

@@ -586,11 +586,102 @@ int data_store_list(data_store *s, const data_list_params *p, Sipc__Data__ListRe
 
 void data_hits_free(data_hits *h)
 {
+    /* a hit's id starts the one block that holds its strings and body */
     for (size_t i = 0; i < h->n; i++)
-        free((char *)h->hits[i].id);
+        free(h->blocks[i]);
+    free(h->blocks);
     free(h->hits);
     h->hits = NULL;
+    h->blocks = NULL;
     h->n = 0;
+}
+
+/* The attributes of the record rid, as (key, value) rows of s->attrs; the
+ * caller resets the statement. */
+static int hit_attr_rows(data_store *s, int64_t rid)
+{
+    sqlite3_bind_int64(s->attrs, 1, rid);
+    return sqlite3_step(s->attrs);
+}
+
+/* Builds hit n of out from the current row of st (rid, id, ts, rank,
+ * body-part-or-NULL, length(body)): one block holding the attribute array,
+ * the id, the keys and values, and the body part. *bytes: what the hit
+ * holds, for the caller's budget. */
+static int row_hit(data_store *s, sqlite3_stmt *st, int content, data_hits *out, size_t *bytes,
+                   char *err, size_t errlen)
+{
+    size_t idlen = (size_t)sqlite3_column_bytes(st, 1);
+    size_t blen = content ? (size_t)sqlite3_column_bytes(st, 4) : 0;
+    size_t need = idlen + 1 + blen, nattrs = 0;
+    int rc = SQLITE_DONE;
+    if (content) {
+        /* first pass: count and size the attributes */
+        for (rc = hit_attr_rows(s, sqlite3_column_int64(st, 0)); rc == SQLITE_ROW;
+             rc = sqlite3_step(s->attrs)) {
+            nattrs++;
+            need += (size_t)sqlite3_column_bytes(s->attrs, 0) +
+                    (size_t)sqlite3_column_bytes(s->attrs, 1) + 2;
+        }
+        sqlite3_reset(s->attrs);
+        if (rc != SQLITE_DONE) {
+            done(s->attrs);
+            return fail(s, rc, "read attributes", err, errlen);
+        }
+    }
+    size_t head = nattrs * sizeof(sipc_data_attr);
+    char *block = malloc(head + need);
+    if (!block) {
+        done(s->attrs);
+        snprintf(err, errlen, "out of memory");
+        return SIPC_ENOMEM;
+    }
+    sipc_data_hit *h = &out->hits[out->n];
+    memset(h, 0, sizeof *h);
+    sipc_data_attr *attrs = (sipc_data_attr *)block;
+    char *p = block + head;
+    memcpy(p, sqlite3_column_text(st, 1), idlen);
+    p[idlen] = '\0';
+    h->id = p;
+    p += idlen + 1;
+    h->timestamp_ms = sqlite3_column_int64(st, 2);
+    h->rank = sqlite3_column_double(st, 3);
+    size_t i = 0;
+    if (content && nattrs) {
+        /* second pass: copy; the same snapshot (one statement of one read
+         * transaction), so the same rows */
+        for (rc = sqlite3_step(s->attrs); rc == SQLITE_ROW && i < nattrs;
+             rc = sqlite3_step(s->attrs), i++) {
+            for (int c = 0; c < 2; c++) {
+                size_t l = (size_t)sqlite3_column_bytes(s->attrs, c);
+                memcpy(p, sqlite3_column_text(s->attrs, c), l);
+                p[l] = '\0';
+                if (c == 0)
+                    attrs[i].key = p;
+                else
+                    attrs[i].value = p;
+                p += l + 1;
+            }
+        }
+    }
+    done(s->attrs);
+    if (i != nattrs) {
+        free(block);
+        snprintf(err, errlen, "%s: read attributes: changed while read", s->path);
+        return UV_EIO;
+    }
+    if (content) {
+        h->attrs = nattrs ? attrs : NULL;
+        h->nattrs = nattrs;
+        h->body = (const uint8_t *)p;
+        h->body_len = blen;
+        if (blen)
+            memcpy(p, sqlite3_column_blob(st, 4), blen);
+        h->body_size = (size_t)sqlite3_column_int64(st, 5);
+    }
+    out->blocks[out->n++] = block;
+    *bytes = need + nattrs * 8 + 32;
+    return 0;
 }
 
 int data_store_search(data_store *s, const sipc_data_query *q, data_hits *out, char *err,
@@ -598,37 +689,41 @@ int data_store_search(data_store *s, const sipc_data_query *q, data_hits *out, c
 {
     memset(out, 0, sizeof *out);
     int match = q->match && *q->match;
-    /* ?1 match, ?2 from, ?3 to, ?4 limit, then two per attribute */
-    size_t cap = 512 + q->nattrs * 128;
+    int content = q->content != 0;
+    /* ?1 match, ?2 from, ?3 to, ?4 limit, ?5 content, ?6 body_max, then
+     * two per attribute */
+    size_t cap = 1024 + q->nattrs * 128;
     char *sql = malloc(cap);
     out->hits = calloc(q->limit, sizeof *out->hits);
-    if (!sql || !out->hits) {
+    out->blocks = calloc(q->limit, sizeof *out->blocks);
+    if (!sql || !out->hits || !out->blocks) {
         free(sql);
-        free(out->hits);
-        out->hits = NULL;
+        data_hits_free(out);
         snprintf(err, errlen, "out of memory");
         return SIPC_ENOMEM;
     }
+    /* The CASE keeps SQLite from reading bodies the caller does not want. */
     size_t n = (size_t)snprintf(
-        sql, cap, "%s",
-        match ? "SELECT r.id, r.ts, bm25(records_fts) FROM records_fts"
-                " JOIN records AS r ON r.rid = records_fts.rowid"
+        sql, cap, "SELECT r.rid, r.id, r.ts, %s, CASE WHEN ?5 THEN substr(r.body, 1, ?6) END,"
+                  " length(r.body) FROM %s",
+        match ? "bm25(records_fts)" : "0.0",
+        match ? "records_fts JOIN records AS r ON r.rid = records_fts.rowid"
                 " WHERE records_fts MATCH ?1 AND r.ts >= ?2 AND r.ts < ?3"
-              : "SELECT r.id, r.ts, 0.0 FROM records AS r WHERE r.ts >= ?2 AND r.ts < ?3");
+              : "records AS r WHERE r.ts >= ?2 AND r.ts < ?3");
     for (size_t i = 0; i < q->nattrs; i++)
         n += (size_t)snprintf(sql + n, cap - n,
                               " AND EXISTS (SELECT 1 FROM record_attrs AS a WHERE a.rid = r.rid"
                               " AND a.key = ?%zu AND a.value = ?%zu)",
-                              5 + 2 * i, 6 + 2 * i);
+                              7 + 2 * i, 8 + 2 * i);
     snprintf(sql + n, cap - n, "%s LIMIT ?4",
-             match ? " ORDER BY 3, r.ts DESC, r.id" : " ORDER BY r.ts DESC, r.id");
+             match && q->order == SIPC_DATA_ORDER_RANK ? " ORDER BY 4, r.ts DESC, r.id"
+                                                       : " ORDER BY r.ts DESC, r.id");
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
     free(sql);
     if (rc != SQLITE_OK) {
         rc = fail(s, rc, "prepare search", err, errlen);
-        free(out->hits);
-        out->hits = NULL;
+        data_hits_free(out);
         return rc;
     }
     if (match)
@@ -636,26 +731,33 @@ int data_store_search(data_store *s, const sipc_data_query *q, data_hits *out, c
     sqlite3_bind_int64(st, 2, q->from_ms);
     sqlite3_bind_int64(st, 3, q->to_ms > 0 ? q->to_ms : INT64_MAX);
     sqlite3_bind_int64(st, 4, (int64_t)q->limit + 1);
+    sqlite3_bind_int(st, 5, content);
+    /* "whole body" as INT32_MAX: substr() overflows on lengths near INT64_MAX
+     * and returns nothing; a blob is never longer (SQLITE_MAX_LENGTH) */
+    sqlite3_bind_int64(st, 6,
+                       q->body_max && q->body_max < INT32_MAX ? (int64_t)q->body_max : INT32_MAX);
     for (size_t i = 0; i < q->nattrs; i++) {
-        sqlite3_bind_text(st, (int)(5 + 2 * i), q->attrs[i].key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, (int)(6 + 2 * i), q->attrs[i].value, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, (int)(7 + 2 * i), q->attrs[i].key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, (int)(8 + 2 * i), q->attrs[i].value, -1, SQLITE_STATIC);
     }
     int r = 0;
+    size_t bytes = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (out->n == q->limit) {
             out->more = 1;
             break;
         }
-        char *id = strdup((const char *)sqlite3_column_text(st, 0));
-        if (!id) {
-            snprintf(err, errlen, "out of memory");
-            r = SIPC_ENOMEM;
+        size_t size = 0;
+        if ((r = row_hit(s, st, content, out, &size, err, errlen)) != 0)
+            break;
+        /* the budget: at least one hit, then only what fits */
+        if (content && q->max_bytes && out->n > 1 && bytes + size > q->max_bytes) {
+            out->n--;
+            free(out->blocks[out->n]);
+            out->more = 1;
             break;
         }
-        out->hits[out->n].id = id;
-        out->hits[out->n].timestamp_ms = sqlite3_column_int64(st, 1);
-        out->hits[out->n].rank = sqlite3_column_double(st, 2);
-        out->n++;
+        bytes += size;
     }
     if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE) {
         /* Our SQL is fixed and tested, so a plain SQLITE_ERROR here is the

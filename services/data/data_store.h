@@ -80,13 +80,15 @@ int data_store_list(data_store *s, const data_list_params *p, Sipc__Data__ListRe
 void data_store_list_free(Sipc__Data__ListResponse *out);
 
 typedef struct data_hits {
-    sipc_data_hit *hits; /* ids allocated here */
+    sipc_data_hit *hits;
+    char **blocks;       /* one allocation per hit: its id, attributes and body */
     size_t n;
     int more;
 } data_hits;
 
-/* Runs q (limit already resolved to >= 1). A malformed FTS5 query is
- * SIPC_EINVAL with SQLite's reason. */
+/* Runs q (limit already resolved to >= 1; with content, max_bytes is the
+ * budget, 0 for none). A malformed FTS5 query is SIPC_EINVAL with SQLite's
+ * reason. */
 int data_store_search(data_store *s, const sipc_data_query *q, data_hits *out, char *err,
                       size_t errlen);
 void data_hits_free(data_hits *h);

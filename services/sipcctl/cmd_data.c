@@ -7,6 +7,7 @@
 #include <sysexits.h>
 
 #include "data.pb-c.h"
+#include "search_time.h"
 #include "sipcctl.h"
 
 /* Reads all of fp (at most max bytes) into a malloc'd buffer. */
@@ -69,9 +70,9 @@ int cmd_put(void *arg)
         return EX_USAGE;
     }
     int64_t ts = 0;
-    if (o->timestamp && ctl_time_parse(o->timestamp, &ts) != 0) {
-        fprintf(stderr, "sipcctl: --timestamp '%s' is not RFC 3339 UTC (2026-11-23T10:00:00Z)\n",
-                o->timestamp);
+    char terr[200];
+    if (o->timestamp && search_time_parse(o->timestamp, &ts, terr, sizeof terr) != 0) {
+        fprintf(stderr, "sipcctl: --timestamp: %s\n", terr);
         return EX_USAGE;
     }
     if (!o->timestamp) {
@@ -154,7 +155,7 @@ int cmd_put(void *arg)
 static json_t *record_json(const Sipc__Data__Record *r)
 {
     char ts[40];
-    ctl_time_format(r->timestamp_ms, ts);
+    search_time_format(r->timestamp_ms, ts, sizeof ts);
     json_t *attrs = json_object();
     for (size_t i = 0; i < r->n_attributes; i++) {
         char *k = strndup((const char *)r->attributes[i]->key.data, r->attributes[i]->key.len);
@@ -219,10 +220,10 @@ int cmd_list(void *arg)
     if (o->nargs != 0)
         return ctl_wrong_arguments("list");
     int64_t from = 0, to = 0;
-    if ((o->since && ctl_time_parse(o->since, &from) != 0) ||
-        (o->until && ctl_time_parse(o->until, &to) != 0)) {
-        fprintf(stderr, "sipcctl: --since and --until take RFC 3339 UTC times "
-                        "(2026-11-23T10:00:00Z)\n");
+    char terr[200];
+    if ((o->since && search_time_parse(o->since, &from, terr, sizeof terr) != 0) ||
+        (o->until && search_time_parse(o->until, &to, terr, sizeof terr) != 0)) {
+        fprintf(stderr, "sipcctl: --since/--until: %s\n", terr);
         return EX_USAGE;
     }
     ctl_client cl;
@@ -271,7 +272,7 @@ int cmd_list(void *arg)
                 continue;
             }
             char ts[40], attrs[512] = "";
-            ctl_time_format(r->timestamp_ms, ts);
+            search_time_format(r->timestamp_ms, ts, sizeof ts);
             for (size_t k = 0; k < r->n_attributes; k++) {
                 size_t n = strlen(attrs);
                 snprintf(attrs + n, sizeof attrs - n, "%s%.*s=%.*s", k ? " " : "",

@@ -20,6 +20,7 @@ int cmd_put(void *o);
 int cmd_get(void *o);
 int cmd_list(void *o);
 int cmd_ingest(void *o);
+int cmd_search(void *o);
 
 #define BAD_NUMBER "--count must be 1..1000000 and --timeout positive"
 
@@ -78,6 +79,39 @@ static const cli_opt INGEST_OPTS[] = {
      "entry as host:port, or its node id) instead of by hash of the id",
      offsetof(ctl, to), 0, 0, 0, NULL},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
+static const cli_opt SEARCH_OPTS[] = {
+    {"attr", 'a', CLI_LIST, "K=V", "only records with attribute K equal to V\n"
+     "(repeat it: every pair must match)", offsetof(ctl, attrs), 0, 0, 64,
+     NULL},
+    {"since", 0, CLI_STRING, "T", "only records at or after T: RFC 3339 UTC,\n"
+     "e.g. 2026-11-23T10:00:00Z (or ...:00.250Z)", offsetof(ctl, since), 0, 0, 0, NULL},
+    {"until", 0, CLI_STRING, "T", "only records before T (same form)", offsetof(ctl, until), 0, 0,
+     0, NULL},
+    {"limit", 'l', CLI_INT, "N", "at most N hits, default 100, at most 1000", offsetof(ctl, limit),
+     0, 1, 1000, NULL},
+    {"order", 0, CLI_STRING, "newest|rank", "newest first (default), or most relevant first",
+     offsetof(ctl, order), 0, 0, 0, NULL},
+    {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
+
+static const char SEARCH_ABOUT[] =
+    "Full-text search over the records of every node of the cluster: the node asked\n"
+    "(--node, default this home's [node] address at its [search] port) searches itself\n"
+    "and every other node, and merges the hits. QUERY is FTS5 syntax over bodies and\n"
+    "attributes: error, \"card declined\", pay*, error AND checkout, body:x NOT y,\n"
+    "attributes:firefox; \"\" matches every record. The answer comes within --timeout.\n"
+    "\n"
+    "Prints a table (node, time, id, rank, first line of the body) and \"N hits from K\n"
+    "of M nodes\"; each node that did not answer gets a line \"PARTIAL: missing n3\n"
+    "(10.0.0.3:23001): connection refused\". --json prints {\"hits\": [{\"id\",\n"
+    "\"timestamp\" (RFC 3339 UTC), \"node\", \"attributes\" (an object, or an array of\n"
+    "[key, value] pairs when a key repeats), \"body\", \"rank\"}], \"partial\",\n"
+    "\"nodes_missing\": [{\"node\" (null if never reached), \"address\", \"reason\"}]}; a\n"
+    "body that is not UTF-8 is base64 with \"body_encoding\": \"base64\", a body cut\n"
+    "at 64 KiB has \"body_size\" (the whole size), and \"truncated\": true says the\n"
+    "hits were cut below --limit to keep the answer's size bounded.\n"
+    "\n"
+    "Exit code 3: the answer is PARTIAL (the hits of the nodes that answered are\n"
+    "printed). 0: every node answered. Otherwise as for every command.\n";
 
 static const cli_cmd COMMANDS[] = {
     {"ping", "ADDRESS[:PORT]", "call sys.ping; print the round trip and whether\n"
@@ -116,6 +150,8 @@ static const cli_cmd COMMANDS[] = {
      "unreachable, deadline): send the file again; 66 FILE cannot be read; 64 usage\n"
      "(also an unknown --to); 76, 77, 78 as for every command.\n",
      INGEST_OPTS, cmd_ingest},
+    {"search", "QUERY", "search the records of every node (full text,\n"
+     "attributes, time range)", SEARCH_ABOUT, SEARCH_OPTS, cmd_search},
     {NULL, NULL, NULL, NULL, NULL, NULL}};
 
 static const cli_tool SIPCCTL = {

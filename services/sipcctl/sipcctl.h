@@ -30,6 +30,7 @@ typedef struct ctl {
     int limit;          /* search --limit */
     const char *since, *until, *timestamp, *body, *body_file, *to;
     cli_list attrs;     /* --attr k=v, in order */
+    const char *order;  /* search --order */
     /* the command */
     const char *cmd;
     char **args;
@@ -80,11 +81,6 @@ int ctl_exit_code(int err);
 /* "unknown command or wrong arguments: CMD (see sipcctl --help)", EX_USAGE. */
 int ctl_wrong_arguments(const char *cmd);
 
-/* RFC 3339 in UTC ("2026-11-23T10:00:00Z", optional fraction of a second,
- * "+00:00" accepted for Z) to Unix milliseconds. 0 or SIPC_EINVAL. */
-int ctl_time_parse(const char *s, int64_t *ms);
-/* Unix milliseconds as "2026-11-23T10:00:00Z" (".123" when not whole). */
-void ctl_time_format(int64_t ms, char out[40]);
 /* --attr k=v: splits at the first '='; 0 or SIPC_EINVAL (no '=' or empty key). */
 int ctl_attr_split(const char *kv, char *key, size_t keylen, const char **value);
 

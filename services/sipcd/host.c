@@ -10,6 +10,7 @@
 #include "metrics_http.h"
 #include "services/data/data_service.h"
 #include "services/pipeline/pipeline_service.h"
+#include "services/search/search_service.h"
 
 static const char *const KEYS[HOST_NSERVICES] = {"data", "search", "management", "pipeline"};
 
@@ -192,6 +193,44 @@ static int start_pipeline(host *h)
     return 0;
 }
 
+/* The search endpoint asks every node of [cluster] nodes at its search port
+ * (its own entry it recognises by the hello and searches locally). */
+static int start_search(host *h)
+{
+    host_service *s = &h->svc[HOST_SEARCH];
+    static char hosts[SIPC_MAX_NODES][160];
+    sipc_search_peer peers[SIPC_MAX_NODES];
+    size_t n = 0;
+    int sport = sipc_config_port(&h->cfg, "search");
+    for (int i = 0; i < h->cfg.nnodes; i++) {
+        int port;
+        if (sipc_config_node(&h->cfg, i, hosts[n], sizeof hosts[n], &port) != 0)
+            continue;
+        if (!strcmp(hosts[n], h->cfg.address) && port == sipc_config_port(&h->cfg, "data"))
+            continue; /* this node: searched locally */
+        peers[n] = (sipc_search_peer){hosts[n], sport};
+        n++;
+    }
+    sipc_search_options o;
+    sipc_search_options_init(&o);
+    o.node_id = h->cfg.node_id;
+    o.address = h->cfg.address;
+    o.peers = peers;
+    o.npeers = n;
+    o.log = sipc_logger_sink;
+    o.log_arg = s->log;
+    char err[600];
+    int r = sipc_search_open(&h->search, s->ctx, h->data, &o, err, sizeof err);
+    if (r == 0)
+        r = sipc_search_register(h->search, s->router);
+    if (r != 0) {
+        sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s", s->display,
+                  err);
+        return EX_SOFTWARE;
+    }
+    return 0;
+}
+
 /* What each service serves on its router. */
 static int register_handlers(host *h, int i)
 {
@@ -203,6 +242,8 @@ static int register_handlers(host *h, int i)
         return start_management(h);
     case HOST_PIPELINE:
         return start_pipeline(h);
+    case HOST_SEARCH:
+        return start_search(h);
     default:
         return 0;
     }
@@ -286,6 +327,12 @@ static void on_ctx_closed(sipc_ctx *ctx, void *arg)
     s->ctx = NULL;
 }
 
+static void on_search_closed(void *arg)
+{
+    host *h = arg;
+    h->search = NULL;
+}
+
 static void on_pipeline_closed(void *arg)
 {
     host *h = arg;
@@ -330,6 +377,8 @@ void host_stop(host *h, const char *signame)
     }
     if (h->pipeline)
         sipc_pipeline_close(h->pipeline, on_pipeline_closed, h);
+    if (h->search)
+        sipc_search_close(h->search, on_search_closed, h);
     if (h->data)
         sipc_data_close(h->data, on_data_closed, h);
 }

@@ -13,6 +13,7 @@ struct sipc_data;
 struct sipc_mgmt;
 struct sipc_metrics_http;
 struct sipc_pipeline;
+struct sipc_search;
 
 enum { HOST_DATA, HOST_SEARCH, HOST_MANAGEMENT, HOST_PIPELINE, HOST_NSERVICES };
 
@@ -35,6 +36,7 @@ typedef struct host {
     struct sipc_data *data;
     struct sipc_mgmt *mgmt;
     struct sipc_pipeline *pipeline;
+    struct sipc_search *search;
     struct sipc_metrics_http *http;
     uv_timer_t metrics_timer;
     int metrics_timer_on;

@@ -497,6 +497,83 @@ static void t_search(void **state)
     assert_int_equal(data_store_search(f->w, &q, &h, err, sizeof err), SIPC_EINVAL);
 }
 
+/* Hits with their content: attributes in stored order (a key may repeat),
+ * bodies cut at body_max with the stored size, a byte budget that stops the
+ * hits early (but never below one), and newest-first order with a match. */
+static void t_search_content(void **state)
+{
+    fixture *f = *state;
+    trec t[7];
+    static char big[3000];
+    memset(big, 'x', sizeof big - 1);
+    memcpy(big, "alert ", 6);
+    Sipc__Data__Record *recs[] = {
+        mk(&t[0], "old", 100, "alert alert alert", NULL),
+        mk(&t[1], "mid", 200, big, NULL),
+        mk(&t[2], "new", 300, "alert cpu", "tag", "a", "tag", "b", "host", "h1", NULL),
+        /* so that "alert" is rare enough for bm25 to weigh it */
+        mk(&t[3], "f1", 10, "quiet", NULL),
+        mk(&t[4], "f2", 20, "quiet", NULL),
+        mk(&t[5], "f3", 30, "quiet", NULL),
+        mk(&t[6], "f4", 40, "quiet", NULL),
+    };
+    put_all(f->w, recs, 7, NULL);
+    data_hits h;
+    char err[256] = "";
+    sipc_data_query q = {.match = "alert", .limit = 10, .content = 1, .body_max = 10,
+                         .order = SIPC_DATA_ORDER_NEWEST};
+    assert_int_equal(data_store_search(f->w, &q, &h, err, sizeof err), 0);
+    assert_int_equal(h.n, 3);
+    assert_string_equal(h.hits[0].id, "new");
+    assert_string_equal(h.hits[1].id, "mid");
+    assert_string_equal(h.hits[2].id, "old");
+    assert_true(h.hits[2].rank < 0.0); /* bm25 is still given in newest order */
+    assert_int_equal(h.hits[2].nattrs, 0);
+    assert_int_equal(h.hits[0].body_len, 9);
+    assert_int_equal(h.hits[0].body_size, 9);
+    assert_memory_equal(h.hits[0].body, "alert cpu", 9);
+    assert_int_equal(h.hits[1].body_len, 10); /* cut */
+    assert_int_equal(h.hits[1].body_size, sizeof big - 1);
+    assert_memory_equal(h.hits[1].body, "alert xxxx", 10);
+    assert_int_equal(h.hits[0].nattrs, 3);
+    assert_string_equal(h.hits[0].attrs[0].key, "tag");
+    assert_string_equal(h.hits[0].attrs[0].value, "a");
+    assert_string_equal(h.hits[0].attrs[1].key, "tag");
+    assert_string_equal(h.hits[0].attrs[1].value, "b");
+    assert_string_equal(h.hits[0].attrs[2].key, "host");
+    assert_string_equal(h.hits[0].attrs[2].value, "h1");
+    data_hits_free(&h);
+    /* rank order: "old" says it three times */
+    q.order = SIPC_DATA_ORDER_RANK;
+    assert_int_equal(data_store_search(f->w, &q, &h, err, sizeof err), 0);
+    assert_string_equal(h.hits[0].id, "old");
+    assert_true(h.hits[0].rank <= h.hits[1].rank && h.hits[1].rank <= h.hits[2].rank);
+    data_hits_free(&h);
+    /* whole bodies, and a budget smaller than the big one: the first hit
+     * comes whatever its size, then nothing more */
+    q.order = SIPC_DATA_ORDER_NEWEST;
+    q.body_max = 0;
+    q.max_bytes = 1000;
+    assert_int_equal(data_store_search(f->w, &q, &h, err, sizeof err), 0);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.more, 1);
+    data_hits_free(&h);
+    q.order = SIPC_DATA_ORDER_RANK;
+    q.match = "cpu OR alert NOT xxxx*";
+    assert_int_equal(data_store_search(f->w, &q, &h, err, sizeof err), 0);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.more, 0);
+    data_hits_free(&h);
+    /* without content: ids only */
+    q.content = 0;
+    q.max_bytes = 1;
+    assert_int_equal(data_store_search(f->w, &q, &h, err, sizeof err), 0);
+    assert_int_equal(h.n, 2);
+    assert_null(h.hits[0].body);
+    assert_null(h.hits[0].attrs);
+    data_hits_free(&h);
+}
+
 static void t_reader_and_schema(void **state)
 {
     fixture *f = *state;
@@ -645,6 +722,9 @@ static void t_service_open_and_search(void **state)
     assert_int_equal(sipc_data_search(d, &qa, on_search, &r, err, sizeof err), SIPC_EINVAL);
     sipc_data_query qm = {.match = "caf\xc3"};
     assert_int_equal(sipc_data_search(d, &qm, on_search, &r, err, sizeof err), SIPC_EINVAL);
+    sipc_data_query qo = {.order = (sipc_data_order)7};
+    assert_int_equal(sipc_data_search(d, &qo, on_search, &r, err, sizeof err), SIPC_EINVAL);
+    assert_non_null(strstr(err, "unknown order"));
 
     /* a search in flight when close is called still completes, then close */
     memset(&r, 0, sizeof r);
@@ -680,6 +760,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_groups_are_atomic, setup, teardown),
         cmocka_unit_test_setup_teardown(t_list_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(t_search, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_search_content, setup, teardown),
         cmocka_unit_test_setup_teardown(t_reader_and_schema, setup, teardown),
         cmocka_unit_test(t_service_open_and_search),
     };

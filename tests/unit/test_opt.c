@@ -22,6 +22,7 @@ typedef struct t_opts {
     int force;
     int site;
     int verbose;
+    cli_list tags;
 } t_opts;
 
 static const cli_opt GLOBAL[] = {
@@ -245,6 +246,34 @@ static void test_int_range(void **state)
     done(&x);
 }
 
+/* A repeatable option keeps every value in order, in any form, up to its
+ * capacity; one more is refused rather than dropped. */
+static void test_list(void **state)
+{
+    (void)state;
+    static const cli_opt OWN[] = {
+        {"tag", 't', CLI_LIST, "K=V", "a tag", offsetof(t_opts, tags), 0, 0, 2, NULL},
+        {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
+    const cli_tool plain = {"plain", "Usage:", "", NULL, NULL, OWN, NULL, CLI_HELP_WORD_NONE};
+    parse x;
+    run_parse(&x, &plain, "--tag", "a=1", "x", "-tb=2", (const char *)NULL);
+    assert_int_equal(x.r, 0);
+    assert_int_equal(x.o.tags.n, 2);
+    assert_string_equal(x.o.tags.items[0], "a=1");
+    assert_string_equal(x.o.tags.items[1], "b=2");
+    assert_int_equal(x.p.nargs, 1);
+    done(&x);
+    run_parse(&x, &plain, "--tag=a", "--tag", "b", "--tag", "c", (const char *)NULL);
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_int_equal(x.p.bad, CLI_BAD_VALUE);
+    assert_string_equal(x.err, "--tag may be given at most 2 times");
+    done(&x);
+    run_parse(&x, &plain, "--tag", (const char *)NULL);
+    assert_int_equal(x.p.bad, CLI_BAD_OPTION);
+    assert_string_equal(x.err, "--tag needs a value");
+    done(&x);
+}
+
 static void test_double_dash(void **state)
 {
     (void)state;
@@ -377,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_unknown_option_and_command),
         cmocka_unit_test(test_option_of_another_command),
         cmocka_unit_test(test_int_range),
+        cmocka_unit_test(test_list),
         cmocka_unit_test(test_double_dash),
         cmocka_unit_test(test_arguments_keep_their_order),
         cmocka_unit_test(test_stop_and_help_word),

@@ -1,0 +1,310 @@
+/* cmd_search.c - `sipcctl search QUERY [--attr K=V]... [--since T] [--until T]
+ * [--limit N] [--order newest|rank] [--json]`: search.query on one node,
+ * which searches every node of the cluster; prints the hits as a table (or
+ * JSON) and says which nodes answered. A partial answer (a node missing) is
+ * printed and ends with exit code 3, so scripts see it. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "search.pb-c.h"
+#include "search_time.h"
+#include "sipcctl.h"
+
+/* The exit code of an answer with nodes missing. */
+enum { EXIT_PARTIAL = 3 };
+
+/* Shown columns of a body's first line. */
+enum { BODY_COLUMNS = 60, ID_COLUMNS = 40 };
+
+static ProtobufCBinaryData bytes_of(const char *s)
+{
+    ProtobufCBinaryData b = {strlen(s), (uint8_t *)s};
+    return b;
+}
+
+/* The request from the command line; 0 or EX_USAGE (reason printed). */
+static int build_request(const ctl *o, Sipc__Search__QueryRequest *m,
+                         Sipc__Search__Attribute *av, Sipc__Search__Attribute **ap)
+{
+    char err[300];
+    m->query = bytes_of(o->args[0]);
+    for (int i = 0; i < o->attrs.n; i++) {
+        const char *kv = o->attrs.items[i], *eq = strchr(kv, '=');
+        if (!eq || eq == kv) {
+            fprintf(stderr, "sipcctl: --attr '%s' must be KEY=VALUE with a non-empty KEY\n", kv);
+            return EX_USAGE;
+        }
+        /* the value is everything after the first '=' (it may hold more) */
+        sipc__search__attribute__init(&av[i]);
+        av[i].key.data = (uint8_t *)kv;
+        av[i].key.len = (size_t)(eq - kv);
+        av[i].value = bytes_of(eq + 1);
+        ap[i] = &av[i];
+    }
+    m->filters = ap;
+    m->n_filters = (size_t)o->attrs.n;
+    const char *times[2] = {o->since, o->until};
+    int64_t *dst[2] = {&m->since_ms, &m->until_ms};
+    for (int i = 0; i < 2; i++) {
+        if (times[i] && search_time_parse(times[i], dst[i], err, sizeof err) != 0) {
+            fprintf(stderr, "sipcctl: --%s: %s\n", i ? "until" : "since", err);
+            return EX_USAGE;
+        }
+    }
+    if (o->until && m->until_ms <= m->since_ms) {
+        fprintf(stderr, "sipcctl: --until must be after --since\n");
+        return EX_USAGE;
+    }
+    m->limit = o->limit > 0 ? (uint32_t)o->limit : 100;
+    if (!o->order || !strcmp(o->order, "newest")) {
+        m->order = SIPC__SEARCH__ORDER__NEWEST;
+    } else if (!strcmp(o->order, "rank")) {
+        m->order = SIPC__SEARCH__ORDER__RANK;
+    } else {
+        fprintf(stderr, "sipcctl: --order must be newest or rank, not '%s'\n", o->order);
+        return EX_USAGE;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+static char *base64(const uint8_t *p, size_t n)
+{
+    static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = malloc((n + 2) / 3 * 4 + 1), *w = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+                     (i + 2 < n ? p[i + 2] : 0);
+        *w++ = A[v >> 18 & 63];
+        *w++ = A[v >> 12 & 63];
+        *w++ = i + 1 < n ? A[v >> 6 & 63] : '=';
+        *w++ = i + 2 < n ? A[v & 63] : '=';
+    }
+    *w = '\0';
+    return out;
+}
+
+/* The body as a JSON string when it is UTF-8 (a body cut by the server may
+ * end inside a character: that tail is dropped), else NULL. */
+static json_t *utf8_body(const Sipc__Search__Hit *h)
+{
+    int cut = h->body_size > h->body.len;
+    for (size_t drop = 0; drop <= (cut ? 3u : 0u) && drop <= h->body.len; drop++) {
+        json_t *j = json_stringn(h->body.len ? (const char *)h->body.data : "",
+                                 h->body.len - drop);
+        if (j)
+            return j;
+    }
+    return NULL;
+}
+
+static json_t *str_json(const ProtobufCBinaryData *b)
+{
+    json_t *j = json_stringn(b->len ? (const char *)b->data : "", b->len);
+    return j ? j : json_string("");
+}
+
+/* An object when the keys are unique, else an array of [key, value]. */
+static json_t *attrs_json(const Sipc__Search__Hit *h)
+{
+    json_t *obj = json_object();
+    for (size_t i = 0; obj && i < h->n_attributes; i++) {
+        const Sipc__Search__Attribute *a = h->attributes[i];
+        char *k = strndup(a->key.len ? (const char *)a->key.data : "", a->key.len);
+        if (!k || json_object_get(obj, k)) {
+            free(k);
+            json_decref(obj);
+            obj = NULL;
+            break;
+        }
+        json_object_set_new(obj, k, str_json(&a->value));
+        free(k);
+    }
+    if (obj)
+        return obj;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < h->n_attributes; i++)
+        json_array_append_new(arr, json_pack("[oo]", str_json(&h->attributes[i]->key),
+                                             str_json(&h->attributes[i]->value)));
+    return arr;
+}
+
+static int print_json(const Sipc__Search__QueryResponse *r)
+{
+    json_t *hits = json_array();
+    for (size_t i = 0; i < r->n_hits; i++) {
+        const Sipc__Search__Hit *h = r->hits[i];
+        char ts[32];
+        search_time_format(h->timestamp_ms, ts, sizeof ts);
+        json_t *body = utf8_body(h);
+        int b64 = body == NULL;
+        if (b64) {
+            char *enc = base64(h->body.data, h->body.len);
+            body = json_string(enc ? enc : "");
+            free(enc);
+        }
+        json_t *o = json_pack("{s:o, s:s, s:o, s:o, s:o, s:f}", "id", str_json(&h->id),
+                              "timestamp", ts, "node", str_json(&h->node), "attributes",
+                              attrs_json(h), "body", body, "rank", h->rank);
+        if (b64)
+            json_object_set_new(o, "body_encoding", json_string("base64"));
+        if (h->body_size > h->body.len)
+            json_object_set_new(o, "body_size", json_integer((json_int_t)h->body_size));
+        json_array_append_new(hits, o);
+    }
+    json_t *miss = json_array();
+    for (size_t i = 0; i < r->n_nodes_missing; i++) {
+        const Sipc__Search__MissingNode *m = r->nodes_missing[i];
+        json_array_append_new(miss, json_pack("{s:o, s:o, s:o}", "node",
+                                              m->node.len ? str_json(&m->node) : json_null(),
+                                              "address", str_json(&m->address), "reason",
+                                              str_json(&m->reason)));
+    }
+    json_t *root = json_pack("{s:o, s:b, s:o}", "hits", hits, "partial", r->partial,
+                             "nodes_missing", miss);
+    if (r->truncated)
+        json_object_set_new(root, "truncated", json_true());
+    int rc = root && json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? 0 : 1;
+    putchar('\n');
+    json_decref(root);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- table */
+
+/* The body's first line, at most BODY_COLUMNS characters, control
+ * characters as spaces; a body that is not UTF-8 is shown by its size. */
+static void first_line(const Sipc__Search__Hit *h, char *out, size_t outlen)
+{
+    size_t n = 0;
+    while (n < h->body.len && h->body.data[n] != '\n' && h->body.data[n] != '\r')
+        n++;
+    json_t *probe = json_stringn(n ? (const char *)h->body.data : "", n);
+    if (!probe && n == h->body.len && h->body_size > h->body.len)
+        probe = utf8_body(h); /* cut inside a character by the server */
+    if (!probe) {
+        snprintf(out, outlen, "[binary, %llu bytes]", (unsigned long long)h->body_size);
+        return;
+    }
+    const char *s = json_string_value(probe);
+    size_t len = json_string_length(probe), w = 0, cols = 0, i = 0;
+    for (; i < len && cols < BODY_COLUMNS && w + 5 < outlen; cols++) {
+        size_t cl = 1;
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0xf0)
+            cl = 4;
+        else if (c >= 0xe0)
+            cl = 3;
+        else if (c >= 0xc0)
+            cl = 2;
+        if (cl == 1)
+            out[w++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+        else
+            for (size_t k = 0; k < cl; k++)
+                out[w++] = s[i + k];
+        i += cl;
+    }
+    if (i < len || (n == h->body.len && h->body_size > h->body.len))
+        w += (size_t)snprintf(out + w, outlen - w, "...");
+    out[w] = '\0';
+    json_decref(probe);
+}
+
+static void print_table(const Sipc__Search__QueryResponse *r)
+{
+    int wn = 4, wi = 2;
+    for (size_t i = 0; i < r->n_hits; i++) {
+        if ((int)r->hits[i]->node.len > wn)
+            wn = (int)r->hits[i]->node.len;
+        if ((int)r->hits[i]->id.len > wi)
+            wi = (int)r->hits[i]->id.len;
+    }
+    wi = wi > ID_COLUMNS ? ID_COLUMNS : wi;
+    if (r->n_hits)
+        printf("%-*s  %-24s  %-*s  %8s  %s\n", wn, "NODE", "TIME", wi, "ID", "RANK", "BODY");
+    for (size_t i = 0; i < r->n_hits; i++) {
+        const Sipc__Search__Hit *h = r->hits[i];
+        char ts[32], line[BODY_COLUMNS * 4 + 8];
+        search_time_format(h->timestamp_ms, ts, sizeof ts);
+        first_line(h, line, sizeof line);
+        /* bm25 gives tiny negatives for common words: no "-0.000" */
+        double rank = h->rank > -0.0005 && h->rank < 0.0005 ? 0.0 : h->rank;
+        printf("%-*.*s  %-24s  %-*.*s  %8.3f  %s\n", wn, (int)h->node.len,
+               (const char *)h->node.data, ts, wi, (int)h->id.len, (const char *)h->id.data,
+               rank, line);
+    }
+    size_t total = r->n_nodes_answered + r->n_nodes_missing;
+    printf("%zu hit%s from %zu of %zu node%s%s\n", r->n_hits, r->n_hits == 1 ? "" : "s",
+           r->n_nodes_answered, total, total == 1 ? "" : "s",
+           r->truncated ? " (cut to fit the answer's size limit; narrow the query)"
+           : r->more    ? " (more matched: raise --limit or narrow the query)"
+                        : "");
+    for (size_t i = 0; i < r->n_nodes_missing; i++) {
+        const Sipc__Search__MissingNode *m = r->nodes_missing[i];
+        if (m->node.len)
+            printf("PARTIAL: missing %.*s (%.*s): %.*s\n", (int)m->node.len,
+                   (const char *)m->node.data, (int)m->address.len,
+                   (const char *)m->address.data, (int)m->reason.len,
+                   (const char *)m->reason.data);
+        else
+            printf("PARTIAL: missing %.*s: %.*s\n", (int)m->address.len,
+                   (const char *)m->address.data, (int)m->reason.len,
+                   (const char *)m->reason.data);
+    }
+    if (r->partial && !r->n_nodes_missing)
+        printf("PARTIAL: some nodes did not answer\n");
+}
+
+int cmd_search(void *arg)
+{
+    ctl *o = arg;
+    if (o->nargs != 1)
+        return ctl_wrong_arguments("search");
+    Sipc__Search__QueryRequest m = SIPC__SEARCH__QUERY_REQUEST__INIT;
+    Sipc__Search__Attribute av[CLI_LIST_MAX];
+    Sipc__Search__Attribute *ap[CLI_LIST_MAX];
+    int rc = build_request(o, &m, av, ap);
+    if (rc != 0)
+        return rc;
+    size_t len = sipc__search__query_request__get_packed_size(&m);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf) {
+        fprintf(stderr, "sipcctl: out of memory\n");
+        return EX_OSERR;
+    }
+    sipc__search__query_request__pack(&m, buf);
+    ctl_client cl;
+    rc = ctl_connect(o, NULL, "search", &cl);
+    if (rc != 0) {
+        free(buf);
+        return rc;
+    }
+    ctl_reply rep;
+    if (ctl_call(&cl, "search", "query", buf, len, &rep) != 0) {
+        rc = ctl_report_failure(&cl, "search", "query", &rep);
+    } else {
+        Sipc__Search__QueryResponse *r =
+            sipc__search__query_response__unpack(NULL, rep.len, rep.data);
+        if (!r) {
+            fprintf(stderr, "sipcctl: the answer of %s is not a sipc.search.QueryResponse\n",
+                    cl.target);
+            rc = EX_PROTOCOL;
+        } else {
+            rc = o->json ? print_json(r) : (print_table(r), 0);
+            if (rc == 0 && r->partial)
+                rc = EXIT_PARTIAL;
+            sipc__search__query_response__free_unpacked(r, NULL);
+        }
+    }
+    fflush(stdout);
+    ctl_reply_free(&rep);
+    ctl_disconnect(&cl);
+    free(buf);
+    return rc;
+}

@@ -35,8 +35,9 @@ MAKEFLAGS += --no-print-directory
 help:
 	@echo "sipc - mutual-TLS IPC for cluster servers"
 	@echo ""
-	@echo "  make run        install missing Debian packages, build $(BUILD_DIR)/, run services/demo.sh"
-	@echo "                  (a local TLS cluster doing real work)"
+	@echo "  make run        install missing Debian packages, build $(BUILD_DIR)/, run services/demo.sh:"
+	@echo "                  a 3-node TLS cluster on 127.0.0.1-3 ingesting and searching records"
+	@echo "                  (KEEP=1 leaves it running and says how to use and stop it)"
 	@echo "  make check      all tests: $(BUILD_DIR)/ with -Werror, build-asan/ with ASan+UBSan,"
 	@echo "                  build-syswolf/ (Debian's libwolfssl-dev) unit tests; summary at the end"
 	@echo "  make build      configure and build $(BUILD_DIR)/ (default target)"
@@ -64,8 +65,9 @@ configure: deps
 build: configure
 	$(CMAKE) --build $(BUILD_DIR) -j$(JOBS)
 
+KEEP ?= 0
 run: build
-	SIPC_BIN=$(abspath $(BUILD_DIR)) bash services/demo.sh
+	SIPC_BIN=$(abspath $(BUILD_DIR)) SIPC_DEMO_KEEP=$(KEEP) bash services/demo.sh
 
 check: deps
 	@JOBS=$(JOBS) WOLFSSL=$(WOLFSSL) GENERATOR="$(GENERATOR)" CMAKE_ARGS="$(CMAKE_ARGS)" bash cmake/check.sh

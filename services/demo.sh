@@ -1,136 +1,132 @@
 #!/usr/bin/env bash
-# demo.sh - the main job behind `make run`: the operator procedure of the
-# operator guide, end to end, on a throwaway local cluster.
+# demo.sh - the main job behind `make run`: a three-node TLS cluster on this
+# machine doing real work, set up with the operator procedure.
 #
-#   create -> copy -> import -> enable -> start -> check the logs -> talk -> stop
+#   create -> copy -> import -> enable -> start -> check the logs ->
+#   ingest through the pipeline -> search the cluster -> cluster status -> stop
 #
-# Two nodes get the same key pair and TLS enabled; a third keeps TLS off to
-# show what an operator sees when one node was forgotten. Everything runs on
-# 127.0.0.1 with free ports, under a temporary directory that is removed at
-# the end (set SIPC_DEMO_KEEP=1 to keep it).
+# The nodes run on 127.0.0.1, 127.0.0.2 and 127.0.0.3 with the standard ports
+# (data 23000, search 23001, management 23002, pipeline 23003), as three
+# servers would. SIPC_DEMO_KEEP=1 (make run KEEP=1) leaves them running and
+# prints how to use and stop them.
 set -euo pipefail
 
 BIN=${SIPC_BIN:-$(cd "$(dirname "$0")/.." && pwd)/build}
 for b in tlstool sipcd sipcctl; do
     [ -x "$BIN/$b" ] || { echo "demo: $BIN/$b is missing; run 'make build' first" >&2; exit 1; }
 done
+KEEP=${SIPC_DEMO_KEEP:-0}
+NODES=(n1 n2 n3)
+ADDR=(127.0.0.1 127.0.0.2 127.0.0.3)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-demo.XXXXXX")
 pids=()
+stop_nodes() {
+    for p in "${pids[@]:-}"; do [ -n "$p" ] && kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${pids[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
+    pids=()
+}
 cleanup() {
-    for p in "${pids[@]:-}"; do
-        [ -n "$p" ] && kill -TERM "$p" 2>/dev/null || true
-    done
-    for p in "${pids[@]:-}"; do
-        [ -n "$p" ] && wait "$p" 2>/dev/null || true
-    done
-    if [ "${SIPC_DEMO_KEEP:-0}" = 1 ]; then echo "demo: kept $work"; else rm -rf "$work"; fi
+    if [ "$KEEP" = 1 ] && [ "${demo_ok:-0}" = 1 ]; then return; fi
+    stop_nodes
+    rm -rf "$work"
 }
 trap cleanup EXIT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
+# Three nodes on one machine need three loopback addresses with the
+# standard ports free on each.
+for a in "${ADDR[@]}"; do
+    for p in 23000 23001 23002 23003; do
+        if (exec 3<>"/dev/tcp/$a/$p") 2>/dev/null; then
+            echo "demo: $a:$p is already in use (a cluster from 'make run KEEP=1'? stop it first)" >&2
+            exit 1
+        fi
+    done
+done
+
 # The PFX password travels in the environment, never in argv.
 SIPC_PFX_PASSWORD="Demo-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 export SIPC_PFX_PASSWORD
 
-node_conf() { # home id tls
-    mkdir -p "$1"
-    cat >"$1/sipc.conf" <<EOF
-[cluster]
-name = demo
-
-[node]
-id = $2
-address = 127.0.0.1
-
-[data]
-port = 0
-[search]
-port = 0
-[management]
-port = 0
-[pipeline]
-port = 0
-EOF
-}
-
-for n in n1 n2 n3; do node_conf "$work/$n" "$n"; done
+for i in 0 1 2; do
+    mkdir -p "$work/${NODES[$i]}"
+    printf '[node]\nid = %s\naddress = %s\n\n[cluster]\nname = demo\nnodes = %s, %s, %s\n' \
+        "${NODES[$i]}" "${ADDR[$i]}" "${ADDR[0]}" "${ADDR[1]}" "${ADDR[2]}" >"$work/${NODES[$i]}/sipc.conf"
+done
 
 step "1. create the cluster's key pair, once (tlstool create)"
 run "$BIN/tlstool" --home "$work/n1" create -site "$work/cluster.pfx"
 
 step "2-3. copy it to every node and import it (tlstool import)"
-for n in n1 n2; do
-    run "$BIN/tlstool" --home "$work/$n" import "$work/cluster.pfx"
+for n in "${NODES[@]}"; do
+    printf '$ tlstool --home %s import %s\n' "$work/$n" "$work/cluster.pfx"
+    "$BIN/tlstool" --home "$work/$n" import "$work/cluster.pfx" >"$work/$n.import"
+    grep -E '^(imported|  SHA-256)' "$work/$n.import" || cat "$work/$n.import"
 done
 
 step "4. enable TLS on every node (tlstool enable)"
-for n in n1 n2; do run "$BIN/tlstool" --home "$work/$n" enable; done
-echo "(n3 is left with TLS disabled on purpose)"
-
-step "5. start the nodes (sipcd)"
-start_node() { # name -> prints port
-    "$BIN/sipcd" --home "$work/$1" >"$work/$1.out" 2>&1 &
-    pids+=($!)
-}
-wait_port() { # name -> port from the data service log line
-    local log="" port="" i
-    for i in $(seq 1 200); do
-        log=$(ls "$work/$1/logs/"DataService_*.log 2>/dev/null | head -n1 || true)
-        if [ -n "$log" ] && grep -q "Data Service Started" "$log"; then
-            port=$(sed -n 's/.*Service.Start INFO \(TLS \)\{0,1\}Port: \([0-9]*\).*/\2/p' "$log" | tail -n1)
-            echo "$port"
-            return 0
-        fi
-        if ! kill -0 "${pids[-1]}" 2>/dev/null; then break; fi
-        sleep 0.05
-    done
-    echo "demo: node $1 did not start:" >&2
-    cat "$work/$1.out" >&2
-    return 1
-}
-start_node n1; p1=$(wait_port n1)
-start_node n2; p2=$(wait_port n2)
-start_node n3; p3=$(wait_port n3)
-
-step "6. check each data service log: 'TLS Port' means TLS is in effect"
-for n in n1 n2 n3; do
-    echo "--- $n: $(ls "$work/$n/logs/")"
-    grep "Service.Start" "$work/$n/logs/"DataService_*.log | grep -v "sipc 0" || true
+for n in "${NODES[@]}"; do
+    printf '$ tlstool --home %s enable\n' "$work/$n"
+    "$BIN/tlstool" --home "$work/$n" enable >"$work/$n.enable"
+    head -n1 "$work/$n.enable"
 done
 
-step "7. the nodes talk over mutual TLS (sipcctl)"
-run "$BIN/sipcctl" --home "$work/n1" ping "127.0.0.1:$p2" --count 3
-run "$BIN/sipcctl" --home "$work/n2" ping "127.0.0.1:$p1" --count 3
-run "$BIN/sipcctl" --home "$work/n1" call "127.0.0.1:$p2" sys echo "hello from n1"
-run "$BIN/sipcctl" --home "$work/n2" info "127.0.0.1:$p1"
-echo "1000 round trips n1 -> n2:"
-t0=$(date +%s%N)
-"$BIN/sipcctl" --home "$work/n1" ping "127.0.0.1:$p2" --count 1000 | tail -n1
-t1=$(date +%s%N)
-echo "1000 calls in $(( (t1 - t0) / 1000000 )) ms (one at a time, including process start and handshake)"
+step "5. start the nodes (sipcd)"
+for n in "${NODES[@]}"; do
+    printf '$ sipcd --home %s &\n' "$work/$n"
+    "$BIN/sipcd" --home "$work/$n" >"$work/$n.out" 2>&1 &
+    pids+=($!)
+done
+for k in "${!NODES[@]}"; do
+    n=${NODES[$k]}
+    for _ in $(seq 1 200); do
+        grep -qs "Pipeline Service Started" "$work/$n/logs/"PipelineService_*.log && break
+        kill -0 "${pids[$k]}" 2>/dev/null || { echo "demo: $n did not start:" >&2; cat "$work/$n.out" >&2; exit 1; }
+        sleep 0.05
+    done
+done
 
-step "8. the forgotten node: n3 has TLS disabled"
-set +e
-run "$BIN/sipcctl" --home "$work/n3" ping "127.0.0.1:$p1"
-rc=$?
-echo "(exit code $rc: protocol/TLS-mode mismatch)"
-run "$BIN/sipcctl" --home "$work/n1" ping "127.0.0.1:$p3"
-rc=$?
-echo "(exit code $rc)"
-set -e
-echo "what n1's log says about it:"
-grep -h "Transport.Conn WARN" "$work/n1/logs/"DataService_*.log | tail -n2
+step "6. each service's log says which mode is in effect ('TLS Port' = TLS)"
+for n in "${NODES[@]}"; do
+    for s in Data Search Management Pipeline; do
+        printf '%s %-10s %s\n' "$n" "$s" "$(grep -h 'Port: ' "$work/$n/logs/${s}Service_"*.log | sed 's/.*INFO //')"
+    done
+done
 
-step "9. status of n1 (tlstool status)"
-run "$BIN/tlstool" --home "$work/n1" status || true
+step "7. ingest sample records through n1's pipeline (spread over the nodes by id)"
+awk 'BEGIN {
+    for (i = 0; i < 2000; i++)
+        printf "{\"id\": \"rec-%05d\", \"timestamp\": \"2026-11-23T10:%02d:%02dZ\", \"attributes\": {\"user\": \"u%d\", \"app\": \"%s\"}, \"body\": \"session %d of user u%d: %s\"}\n",
+            i, int(i / 60) % 60, i % 60, i % 7, (i % 3 ? "web" : "api"), i, i % 7,
+            (i % 10 ? "checkout ok" : "payment error timeout")
+}' >"$work/sample.ndjson"
+run "$BIN/sipcctl" --home "$work/n1" ingest "$work/sample.ndjson"
+
+step "8. search the whole cluster from n2 (FTS5 query, attribute filter)"
+run "$BIN/sipcctl" --home "$work/n2" search 'payment AND error' --attr app=web --limit 5
+
+step "9. cluster status from n3: every node TLS, the same certificate"
+printf '$ sipcctl --home %s status --cluster\n' "$work/n3"
+"$BIN/sipcctl" --home "$work/n3" status --cluster >"$work/status.out"
+grep -v '^  sipc ' "$work/status.out"
+
+demo_ok=1
+if [ "$KEEP" = 1 ]; then
+    step "the cluster keeps running (KEEP=1)"
+    echo "Homes:   $work/n1 $work/n2 $work/n3   (logs in <home>/logs/)"
+    echo "Try:     $BIN/sipcctl --home $work/n1 status --cluster"
+    echo "         $BIN/sipcctl --home $work/n2 search 'checkout' --limit 3"
+    echo "         $BIN/sipcctl --home $work/n1 put my-id --attr user=me --body 'my record'"
+    echo "         $BIN/sipcctl --home $work/n3 get my-id"
+    echo "Stop:    kill ${pids[*]} && rm -rf $work"
+    exit 0
+fi
 
 step "10. stop the nodes cleanly (SIGTERM)"
-for p in "${pids[@]}"; do kill -TERM "$p"; done
-for p in "${pids[@]}"; do wait "$p"; done
-pids=()
+stop_nodes
 grep -h "Service.Stop" "$work/n1/logs/"DataService_*.log
 echo
-echo "demo: done: 3 nodes started, TLS verified between n1 and n2, the plaintext node refused with a clear reason, all stopped cleanly."
+echo "demo: done: 3 TLS nodes, 2000 records ingested and found by a cluster-wide search, status all green, stopped cleanly."

@@ -111,9 +111,10 @@ int cmd_crl(void *arg)
             sipc_crl oc;
             if (sipc_store_read(path, &ob, &on, MAX_FILE, err, sizeof err) == 0) {
                 int ok = sipc_crl_parse(&oc, ob, on, NULL, 0) == 0;
-                int older = ok && (oc.number.len && c.number.len
-                                       ? sipc_crl_num_cmp(&oc.number, &c.number) > 0
-                                       : oc.this_update > c.this_update);
+                /* older by date or by CRL number: either way --force */
+                int older = ok && (oc.this_update > c.this_update ||
+                                   (oc.number.len && c.number.len &&
+                                    sipc_crl_num_cmp(&oc.number, &c.number) > 0));
                 free(ob);
                 replaces = 1;
                 if (older && !o->force) {

@@ -14,32 +14,9 @@
 #include <string.h>
 
 #include "base/error_text.h"
+#include "certs/name_constraints.h"
+#include "certs/trust_impl.h"
 #include "certs/x509_info.h"
-
-typedef struct anchor {
-    sipc_der der;
-    sipc_x509 x;
-    char source[16]; /* "own pair", "trust store" */
-} anchor;
-
-typedef struct crl_entry {
-    sipc_der der;
-    sipc_crl c;
-    char name[128];
-} crl_entry;
-
-struct sipc_trust {
-    sipc_trust_policy policy;
-    anchor *anchors;
-    int nanchors, canchors;
-    /* own chain, leaf first (copies) */
-    sipc_der own[SIPC_KP_MAX_CHAIN];
-    sipc_x509 own_x[SIPC_KP_MAX_CHAIN];
-    int nown;
-    int own_self_signed;
-    crl_entry *crls;
-    int ncrls, ccrls;
-};
 
 static int der_dup(sipc_der *d, const uint8_t *p, size_t n)
 {
@@ -194,6 +171,24 @@ static const sipc_x509 *find_known_issuer(const sipc_trust *t, const sipc_bytes 
     return NULL;
 }
 
+static bool crl_signed_by(const sipc_crl *c, const sipc_x509 *x)
+{
+    bool valid = false;
+    return sipc_sig_check(&c->tbs, &c->sig_alg, &c->sig, &x->spki, &valid) == 0 && valid;
+}
+
+static bool known_key_signed(const sipc_trust *t, const sipc_crl *c)
+{
+    for (int i = 0; i < t->nanchors; i++)
+        if (sipc_name_equal(&t->anchors[i].x.subject_der, &c->issuer_der) &&
+            crl_signed_by(c, &t->anchors[i].x))
+            return true;
+    for (int i = 0; i < t->nown; i++)
+        if (sipc_name_equal(&t->own_x[i].subject_der, &c->issuer_der) && crl_signed_by(c, &t->own_x[i]))
+            return true;
+    return false;
+}
+
 int sipc_trust_add_crl_named(sipc_trust *t, const uint8_t *data, size_t len, const char *name,
                              char *err, size_t errlen)
 {
@@ -222,13 +217,12 @@ int sipc_trust_add_crl_named(sipc_trust *t, const uint8_t *data, size_t len, con
         sipc_der_free(&e->der);
         return SIPC_EINVAL;
     }
-    /* With a known issuer the signature is checked now; otherwise (an
-     * intermediate only peers present) it is checked against the issuer in
-     * the path each time the CRL is consulted, and ignored if it fails. */
+    /* With a known issuer the signature is checked now, against every known
+     * certificate of that name (a CA that changed its key has two);
+     * otherwise (an intermediate only peers present) it is checked against
+     * the certificates in the path each time the CRL is consulted. */
     const sipc_x509 *iss = find_known_issuer(t, &e->c.issuer_der);
-    bool valid = false;
-    if (iss && (sipc_sig_check(&e->c.tbs, &e->c.sig_alg, &e->c.sig, &iss->spki, &valid) != 0 ||
-                !valid)) {
+    if (iss && !known_key_signed(t, &e->c)) {
         sipc__seterr(err, errlen, "the CRL's signature does not verify with the key of '%s'", e->c.issuer);
         sipc_der_free(&e->der);
         return SIPC_EINVAL;
@@ -290,6 +284,7 @@ const char *sipc_vfy_status_name(sipc_vfy_status s)
     case SIPC_VFY_WEAK_KEY: return "weak-key";
     case SIPC_VFY_WEAK_SIGNATURE: return "weak-signature";
     case SIPC_VFY_LEAF_IS_CA: return "leaf-is-ca";
+    case SIPC_VFY_NAME_NOT_PERMITTED: return "name-not-permitted";
     default: return "unknown";
     }
 }
@@ -301,9 +296,7 @@ typedef struct cand {
     int anchored;
 } cand;
 
-static sipc_vfy_status fail(sipc_vfy_result *res, sipc_vfy_status st, int depth, const char *fix,
-                            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static sipc_vfy_status fail(sipc_vfy_result *res, sipc_vfy_status st, int depth, const char *fix,
+sipc_vfy_status sipc__vfail(sipc_vfy_result *res, sipc_vfy_status st, int depth, const char *fix,
                             const char *fmt, ...)
 {
     assert(res && st != SIPC_VFY_OK && st < SIPC_VFY__COUNT && fix);
@@ -332,8 +325,7 @@ static void add_link(sipc_vfy_result *res, const sipc_x509 *x, const char *sourc
     l->is_ca = x->is_ca;
 }
 
-static void warn(sipc_vfy_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(sipc_vfy_result *res, const char *fmt, ...)
+void sipc__vwarn(sipc_vfy_result *res, const char *fmt, ...)
 {
     if (res->warning[0])
         return; /* keep the first */
@@ -343,7 +335,7 @@ static void warn(sipc_vfy_result *res, const char *fmt, ...)
     va_end(ap);
 }
 
-static const char *name_or(const char *s)
+const char *sipc__name_or(const char *s)
 {
     return s && s[0] ? s : "(empty name)";
 }
@@ -356,19 +348,19 @@ static sipc_vfy_status check_dates(const sipc_x509 *x, int depth, time_t now, si
     sipc_time_str(now, nw);
     const char *what = depth == 0 ? "certificate" : "issuer certificate";
     if (now > x->not_after)
-        return fail(res, SIPC_VFY_EXPIRED, depth,
+        return sipc__vfail(res, SIPC_VFY_EXPIRED, depth,
                     depth == 0 ? "create or obtain a new pair and import it on every node "
                                  "(tlstool create, tlstool import); check this machine's clock"
                                : "renew the expired CA certificate with your CA, then re-import "
                                  "or re-add it; check this machine's clock",
-                    "%s '%s' expired on %s (valid %s to %s; now %s)", what, name_or(x->subject),
+                    "%s '%s' expired on %s (valid %s to %s; now %s)", what, sipc__name_or(x->subject),
                     na, nb, na, nw);
     if (now < x->not_before)
-        return fail(res, SIPC_VFY_NOT_YET_VALID, depth,
+        return sipc__vfail(res, SIPC_VFY_NOT_YET_VALID, depth,
                     "check the clock of this machine and of the machine that issued it; "
                     "wait until the start date or reissue the certificate",
                     "%s '%s' is not valid before %s (valid %s to %s; now %s)", what,
-                    name_or(x->subject), nb, nb, na, nw);
+                    sipc__name_or(x->subject), nb, nb, na, nw);
     return SIPC_VFY_OK;
 }
 
@@ -381,14 +373,14 @@ static sipc_vfy_status check_key(const sipc_x509 *x, int depth, sipc_vfy_result 
               (x->key_type == SIPC_X509_KEY_EC && (x->key_bits == 256 || x->key_bits == 384));
     if (ok)
         return SIPC_VFY_OK;
-    return fail(res, SIPC_VFY_WEAK_KEY, depth,
+    return sipc__vfail(res, SIPC_VFY_WEAK_KEY, depth,
                 depth == 0 ? "create a new pair (tlstool create) or have the certificate reissued "
                              "with an ECDSA P-256/P-384 or RSA 2048+ key"
                            : "have your CA reissue its certificate with an ECDSA P-256/P-384 or "
                              "RSA 2048+ key, then the certificates below it",
                 "%s '%s' has a weak or unsupported key (%s): sipc accepts only RSA keys of 2048 "
                 "bits or more and ECDSA keys on P-256 or P-384",
-                depth == 0 ? "certificate" : "issuer certificate", name_or(x->subject), x->key_desc);
+                depth == 0 ? "certificate" : "issuer certificate", sipc__name_or(x->subject), x->key_desc);
 }
 
 /* SHA-256/384/512 on every signature sipc relies on: every link but the
@@ -397,11 +389,11 @@ static sipc_vfy_status check_sig_hash(const sipc_x509 *x, int depth, sipc_vfy_re
 {
     if (x->sig_hash_bits >= 256)
         return SIPC_VFY_OK;
-    return fail(res, SIPC_VFY_WEAK_SIGNATURE, depth,
+    return sipc__vfail(res, SIPC_VFY_WEAK_SIGNATURE, depth,
                 "have the certificate reissued with a SHA-256 (or SHA-384/512) signature",
                 "%s '%s' is signed with %s: sipc accepts only signatures with SHA-256, SHA-384 or "
                 "SHA-512",
-                depth == 0 ? "certificate" : "issuer certificate", name_or(x->subject),
+                depth == 0 ? "certificate" : "issuer certificate", sipc__name_or(x->subject),
                 x->sig_desc);
 }
 
@@ -412,10 +404,10 @@ static sipc_vfy_status check_leaf(const sipc_trust *t, const sipc_x509 *x, int p
     if (x->has_ku && !(x->ku & SIPC_KU_DIGITAL_SIGNATURE)) {
         char ku[160];
         sipc_ku_str(x->ku, ku, sizeof ku);
-        return fail(res, SIPC_VFY_WRONG_USAGE, 0,
+        return sipc__vfail(res, SIPC_VFY_WRONG_USAGE, 0,
                     "have the certificate reissued with key usage digitalSignature and extended "
                     "key usage serverAuth and clientAuth",
-                    "certificate '%s' lacks key usage digitalSignature (has: %s)", name_or(x->subject),
+                    "certificate '%s' lacks key usage digitalSignature (has: %s)", sipc__name_or(x->subject),
                     ku);
     }
     if (x->has_eku && !(x->eku & SIPC_EKU_ANY)) {
@@ -429,31 +421,106 @@ static sipc_vfy_status check_leaf(const sipc_trust *t, const sipc_x509 *x, int p
         if (missing) {
             char eku[160];
             sipc_eku_str(x->eku, eku, sizeof eku);
-            return fail(res, SIPC_VFY_WRONG_USAGE, 0,
+            return sipc__vfail(res, SIPC_VFY_WRONG_USAGE, 0,
                         "every node is both TLS client and server: have the certificate "
                         "reissued with extended key usage serverAuth and clientAuth",
                         "certificate '%s' lacks extended key usage %s (has: %s)",
-                        name_or(x->subject), missing, eku);
+                        sipc__name_or(x->subject), missing, eku);
         }
     }
     if (t->policy.subject[0] && !sipc_subject_matches(x, t->policy.subject))
-        return fail(res, SIPC_VFY_WRONG_SUBJECT, 0,
+        return sipc__vfail(res, SIPC_VFY_WRONG_SUBJECT, 0,
                     "use a certificate issued for the required subject, or correct "
                     "[tls] subject in sipc.conf",
                     "certificate subject '%s' differs from the required subject '%s' ([tls] subject)",
-                    name_or(x->subject), t->policy.subject);
+                    sipc__name_or(x->subject), t->policy.subject);
     return SIPC_VFY_OK;
 }
 
+/* Certificate policies. sipc asks for no particular policy (RFC 5280's
+ * initial-policy-set anyPolicy, initial-explicit-policy false), so policy
+ * processing can only invalidate a path through requireExplicitPolicy; it
+ * is refused, naming the extension, where it takes effect (a documented
+ * limit: sipc does not build the valid policy tree). policyMappings and
+ * inhibitAnyPolicy change only that tree and are accepted; a mapping of
+ * anyPolicy is invalid (6.1.4 (a)). */
+static sipc_vfy_status check_policies(const sipc_x509 *const *path, int np, sipc_vfy_result *res)
+{
+    for (int i = 0; i < np; i++) {
+        const sipc_x509 *x = path[i];
+        if (x->any_policy_mapped)
+            return sipc__vfail(res, SIPC_VFY_MALFORMED, i,
+                               "have your CA reissue the certificate without mapping anyPolicy",
+                               "certificate '%s' maps anyPolicy in its policyMappings extension, "
+                               "which RFC 5280 forbids",
+                               sipc__name_or(x->subject));
+        if (x->require_explicit_policy < 0)
+            continue;
+        /* explicit_policy at the end: the skip count minus the certificates
+         * below (self-issued intermediates not counted, the leaf always) */
+        int below = i > 0 ? 1 : 0;
+        for (int k = 1; k < i; k++)
+            below += !sipc_x509_self_issued(path[k]);
+        if (x->require_explicit_policy - below <= 0)
+            return sipc__vfail(res, SIPC_VFY_MALFORMED, i,
+                               "have your CA issue the chain without policyConstraints "
+                               "requireExplicitPolicy (sipc does not process certificate "
+                               "policies)",
+                               "certificate '%s' has policyConstraints requireExplicitPolicy=%d, "
+                               "which requires certificate policy processing: sipc does not "
+                               "support it",
+                               sipc__name_or(x->subject), x->require_explicit_policy);
+    }
+    return SIPC_VFY_OK;
+}
+
+/* nameConstraints of each CA apply to every certificate below it, except
+ * self-issued intermediates (RFC 5280 6.1.3 (b)). */
+static sipc_vfy_status check_name_constraints(const sipc_x509 *const *path, int np,
+                                              sipc_vfy_result *res)
+{
+    for (int i = 1; i < np; i++) {
+        const sipc_x509 *ca = path[i];
+        if (!ca->name_constraints.len)
+            continue;
+        for (int j = i - 1; j >= 0; j--) {
+            if (j > 0 && sipc_x509_self_issued(path[j]))
+                continue;
+            char why[300];
+            int rc = sipc_nc_check(&ca->name_constraints, path[j], why, sizeof why);
+            if (rc == SIPC_EPEERAUTH)
+                return sipc__vfail(res, SIPC_VFY_NAME_NOT_PERMITTED, j,
+                                   "have the certificate issued by a CA whose name constraints "
+                                   "permit its names, or have the names corrected",
+                                   "certificate '%s' is outside the name constraints of CA '%s': %s",
+                                   sipc__name_or(path[j]->subject), sipc__name_or(ca->subject), why);
+            if (rc == SIPC_ENOTSUP)
+                return sipc__vfail(res, SIPC_VFY_MALFORMED, j,
+                                   "have the certificate issued without names of that form, or "
+                                   "the CA without constraints on it",
+                                   "certificate '%s' cannot be checked against CA '%s': %s",
+                                   sipc__name_or(path[j]->subject), sipc__name_or(ca->subject), why);
+            if (rc != 0)
+                return sipc__vfail(res, SIPC_VFY_MALFORMED, i,
+                                   "have your CA reissue its certificate",
+                                   "CA '%s' has a malformed nameConstraints extension",
+                                   sipc__name_or(ca->subject));
+        }
+    }
+    return SIPC_VFY_OK;
+}
+
+/* purpose 0: the path of a CRL signer (sipc__verify_signer), without the
+ * leaf rules; depth counts the CRL-signer validations it is nested in. */
 static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, int n,
-                                    int purpose, time_t now, sipc_vfy_result *res)
+                                    int purpose, time_t now, int depth, sipc_vfy_result *res)
 {
     const sipc_x509 *leaf = NULL; /* set once the chain is parsed */
     if (!t)
-        return fail(res, SIPC_VFY_UNTRUSTED_ROOT, -1, "import the cluster's key pair",
+        return sipc__vfail(res, SIPC_VFY_UNTRUSTED_ROOT, -1, "import the cluster's key pair",
                     "no trust configuration (no key pair imported)");
     if (!chain || n <= 0 || !chain[0].data || chain[0].len == 0)
-        return fail(res, SIPC_VFY_NO_CERT, 0,
+        return sipc__vfail(res, SIPC_VFY_NO_CERT, 0,
                     "give the peer a key pair (tlstool import) and enable TLS there",
                     "no certificate was presented");
     if (n > SIPC_VFY_MAX_LINKS)
@@ -464,24 +531,24 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
     for (int i = 0; i < n; i++) {
         char why[128];
         if (sipc_x509_parse(&px[i], chain[i].data, chain[i].len, why, sizeof why) != 0) {
-            st = fail(res, SIPC_VFY_MALFORMED, i,
+            st = sipc__vfail(res, SIPC_VFY_MALFORMED, i,
                       "check that the file holds PEM or DER X.509 certificates (or a PKCS#12 "
                       "file for tlstool import)",
                       "certificate %d of the chain is not a valid X.509 certificate: %s", i, why);
             goto out;
         }
         if (px[i].unknown_critical[0]) {
-            st = fail(res, SIPC_VFY_MALFORMED, i,
+            st = sipc__vfail(res, SIPC_VFY_MALFORMED, i,
                       "have the certificate reissued without that critical extension",
                       "certificate '%s' has a critical extension sipc does not support (%s)",
-                      name_or(px[i].subject), px[i].unknown_critical);
+                      sipc__name_or(px[i].subject), px[i].unknown_critical);
             goto out;
         }
     }
 
     leaf = &px[0];
     /* 1. This cluster's own self-signed pair: pinned by fingerprint. */
-    if (t->own_self_signed && t->nown > 0 &&
+    if (purpose && t->own_self_signed && t->nown > 0 &&
         strcmp(leaf->fingerprint, t->own_x[0].fingerprint) == 0) {
         add_link(res, leaf, "own pair");
         st = check_key(leaf, 0, res);
@@ -507,25 +574,25 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
         if (self_signed(cur)) {
             /* a root that is not one of ours */
             if (np == 1 && t->own_self_signed)
-                st = fail(res, SIPC_VFY_NOT_PINNED, 0,
+                st = sipc__vfail(res, SIPC_VFY_NOT_PINNED, 0,
                           "import the same PFX file on every node (tlstool import); if it belongs "
                           "to another cluster, add its root with `tlstool trust add` (from "
                           "`tlstool trust export` there)",
                           "self-signed certificate '%s' (SHA-256 %.16s...) is not this cluster's "
                           "key pair (this node holds '%s', SHA-256 %.16s...)",
-                          name_or(cur->subject), cur->fingerprint, name_or(t->own_x[0].subject),
+                          sipc__name_or(cur->subject), cur->fingerprint, sipc__name_or(t->own_x[0].subject),
                           t->own_x[0].fingerprint);
             else
-                st = fail(res, SIPC_VFY_UNTRUSTED_ROOT, np - 1,
+                st = sipc__vfail(res, SIPC_VFY_UNTRUSTED_ROOT, np - 1,
                           "if it belongs to another cluster, add its root with `tlstool trust "
                           "add FILE` (from `tlstool trust export` there); if it is your "
                           "organisation's root, add it the same way",
                           "root certificate '%s' (SHA-256 %.16s...) is not trusted by this node",
-                          name_or(cur->subject), cur->fingerprint);
+                          sipc__name_or(cur->subject), cur->fingerprint);
             goto out;
         }
         if (np >= SIPC_VFY_MAX_LINKS) {
-            st = fail(res, SIPC_VFY_INCOMPLETE_CHAIN, np - 1,
+            st = sipc__vfail(res, SIPC_VFY_INCOMPLETE_CHAIN, np - 1,
                       "shorten the chain or check it for a loop",
                       "chain longer than %d certificates without reaching a trusted root",
                       SIPC_VFY_MAX_LINKS);
@@ -544,12 +611,12 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
             if (sipc_name_equal(&t->own_x[i].subject_der, &cur->issuer_der))
                 cands[nc++] = (cand){&t->own_x[i], "own pair", 0};
         if (nc == 0) {
-            st = fail(res, SIPC_VFY_INCOMPLETE_CHAIN, np - 1,
+            st = sipc__vfail(res, SIPC_VFY_INCOMPLETE_CHAIN, np - 1,
                       "put the intermediate certificates into the PKCS#12 file (leaf, "
                       "intermediates, root) and import it again; if the missing one is your "
                       "organisation's root, add it with `tlstool trust add`",
                       "incomplete chain: cannot find the issuer '%s' of '%s'",
-                      name_or(cur->issuer), name_or(cur->subject));
+                      sipc__name_or(cur->issuer), sipc__name_or(cur->subject));
             goto out;
         }
         int pick = -1, unsupported = 0;
@@ -568,18 +635,18 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
         }
         if (pick < 0) {
             if (unsupported)
-                st = fail(res, SIPC_VFY_BAD_SIGNATURE, np - 1,
+                st = sipc__vfail(res, SIPC_VFY_BAD_SIGNATURE, np - 1,
                           "use ECDSA (P-256/P-384) or RSA with SHA-256/384/512 signatures",
                           "the signature of '%s' uses an algorithm or key sipc cannot check (%s)",
-                          name_or(cur->subject), cur->sig_desc);
+                          sipc__name_or(cur->subject), cur->sig_desc);
             else
-                st = fail(res, SIPC_VFY_BAD_SIGNATURE, np - 1,
+                st = sipc__vfail(res, SIPC_VFY_BAD_SIGNATURE, np - 1,
                           "the certificate was altered, or two different CAs share the name: get "
                           "the real issuer from your CA (and give each cluster's CA a distinct "
                           "name)",
                           "bad signature: '%s' is not signed by the key of '%s' (SHA-256 "
                           "%.16s...)",
-                          name_or(cur->subject), name_or(cands[0].x->subject),
+                          sipc__name_or(cur->subject), sipc__name_or(cands[0].x->subject),
                           cands[0].x->fingerprint);
             goto out;
         }
@@ -593,32 +660,39 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
     for (int i = 1; i < np; i++) {
         const sipc_x509 *x = path[i];
         if (!x->is_ca || (x->has_ku && !(x->ku & SIPC_KU_KEY_CERT_SIGN))) {
-            st = fail(res, SIPC_VFY_NOT_CA, i,
+            st = sipc__vfail(res, SIPC_VFY_NOT_CA, i,
                       "have your CA reissue it with basicConstraints CA:TRUE and key usage "
                       "keyCertSign",
-                      "issuer '%s' of '%s' is not a CA (%s)", name_or(x->subject),
-                      name_or(path[i - 1]->subject),
+                      "issuer '%s' of '%s' is not a CA (%s)", sipc__name_or(x->subject),
+                      sipc__name_or(path[i - 1]->subject),
                       !x->is_ca ? "no basicConstraints CA:TRUE" : "key usage lacks keyCertSign");
             goto out;
         }
-        /* pathLenConstraint: number of CA certificates below it */
-        if (x->path_len >= 0 && i - 1 > x->path_len) {
-            st = fail(res, SIPC_VFY_NOT_CA, i, "have your CA reissue the chain",
+        /* pathLenConstraint: intermediates below it, self-issued ones (a CA
+         * re-keying) not counted (RFC 5280 6.1.4 (l)) */
+        int below = 0;
+        for (int k = 1; k < i; k++)
+            below += !sipc_x509_self_issued(path[k]);
+        if (x->path_len >= 0 && below > x->path_len) {
+            st = sipc__vfail(res, SIPC_VFY_NOT_CA, i, "have your CA reissue the chain",
                       "CA '%s' allows %d intermediate(s) below it, the chain has %d",
-                      name_or(x->subject), x->path_len, i - 1);
+                      sipc__name_or(x->subject), x->path_len, below);
             goto out;
         }
     }
+    if ((st = check_policies(path, np, res)) != SIPC_VFY_OK ||
+        (st = check_name_constraints(path, np, res)) != SIPC_VFY_OK)
+        goto out;
     /* A CA certificate as a node's leaf: whoever holds its key can issue
      * more node certificates. The one exception is a leaf that is itself
      * the anchor (a self-signed pair, pinned or trusted as a root). */
-    if (np > 1 && leaf->is_ca) {
-        st = fail(res, SIPC_VFY_LEAF_IS_CA, 0,
+    if (purpose && np > 1 && leaf->is_ca) {
+        st = sipc__vfail(res, SIPC_VFY_LEAF_IS_CA, 0,
                   "have your CA issue the node a certificate with basicConstraints CA:FALSE; a CA "
                   "certificate belongs in trust/ (tlstool trust add), not in a node's pair",
                   "certificate '%s' is a CA certificate (basicConstraints CA:TRUE) issued by '%s': "
                   "a CA cannot be used as a node certificate",
-                  name_or(leaf->subject), name_or(leaf->issuer));
+                  sipc__name_or(leaf->subject), sipc__name_or(leaf->issuer));
         goto out;
     }
     /* Key and signature strength: keys on every link, hashes below the anchor. */
@@ -632,76 +706,35 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
             goto out;
     /* 5. Revocation: every link that has an issuer in the path. */
     if (t->policy.revocation != SIPC_TRUST_REV_OFF) {
-        for (int i = 0; i + 1 < np; i++) {
-            const sipc_x509 *x = path[i], *iss = path[i + 1];
-            const crl_entry *best = NULL;
-            for (int k = 0; k < t->ncrls; k++) {
-                const crl_entry *c = &t->crls[k];
-                if (!sipc_name_equal(&c->c.issuer_der, &x->issuer_der))
-                    continue;
-                bool valid;
-                if (sipc_sig_check(&c->c.tbs, &c->c.sig_alg, &c->c.sig, &iss->spki, &valid) != 0 ||
-                    !valid)
-                    continue;
-                time_t when;
-                if (sipc_crl_lookup(&c->c, &x->serial, &when)) {
-                    char ws[32];
-                    sipc_time_str(when, ws);
-                    st = fail(res, SIPC_VFY_REVOKED, i,
-                              "import a new, unrevoked key pair on every node; remove the revoked "
-                              "one",
-                              "certificate '%s' (serial %s) was revoked on %s according to %s "
-                              "issued by '%s'",
-                              name_or(x->subject), x->serial_hex, ws, c->name, name_or(c->c.issuer));
-                    goto out;
-                }
-                if (!best || c->c.this_update > best->c.this_update)
-                    best = c;
-            }
-            const char *unknown = NULL;
-            char why[1024];
-            if (!best) {
-                if (t->ncrls == 0 && t->policy.revocation == SIPC_TRUST_REV_SOFT)
-                    continue; /* default: check only when CRLs are present */
-                snprintf(why, sizeof why,
-                         "revocation status of '%s' is unknown: no CRL from its issuer '%s'",
-                         name_or(x->subject), name_or(x->issuer));
-                unknown = why;
-            } else if (best->c.next_update && now > best->c.next_update) {
-                char nu[32];
-                sipc_time_str(best->c.next_update, nu);
-                snprintf(why, sizeof why,
-                         "revocation status of '%s' is unknown: %s from '%s' is past its next "
-                         "update (%s)",
-                         name_or(x->subject), best->name, name_or(best->c.issuer), nu);
-                unknown = why;
-            }
-            if (unknown) {
-                if (t->policy.revocation == SIPC_TRUST_REV_HARD) {
-                    st = fail(res, SIPC_VFY_REVOCATION_UNKNOWN, i,
-                              "add a current CRL from that issuer with `tlstool crl add FILE`, or "
-                              "set [tls] revocation = soft",
-                              "%s", unknown);
-                    goto out;
-                }
-                warn(res, "%s (revocation = soft: accepted)", unknown);
-            }
-        }
+        vctx v = {t, chain, px, n, now, depth};
+        for (int i = 0; i + 1 < np; i++)
+            if ((st = sipc__check_revocation(&v, path[i], path[i + 1], i, res)) != SIPC_VFY_OK)
+                goto out;
     }
     /* 6. The leaf: key usage for the purpose and the required subject. */
-    st = check_leaf(t, leaf, purpose, res);
+    if (purpose)
+        st = check_leaf(t, leaf, purpose, res);
 out:
-    if (st == SIPC_VFY_OK && leaf) {
+    if (st == SIPC_VFY_OK && leaf && purpose) {
         res->status = SIPC_VFY_OK;
         res->depth = -1;
         res->reason[0] = '\0';
         res->fix[0] = '\0';
         time_t left = leaf->not_after - now;
         if (left < 30 * 86400)
-            warn(res, "certificate '%s' expires in %ld day(s) (%s): prepare a new pair",
-                 name_or(leaf->subject), (long)(left / 86400), res->links[0].not_after);
+            sipc__vwarn(res, "certificate '%s' expires in %ld day(s) (%s): prepare a new pair",
+                 sipc__name_or(leaf->subject), (long)(left / 86400), res->links[0].not_after);
     }
     return st;
+}
+
+sipc_vfy_status sipc__verify_signer(const sipc_trust *t, const sipc_der *chain, int n, time_t now,
+                                    int depth, sipc_vfy_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->depth = -1;
+    res->status = SIPC_VFY_OK;
+    return verify_chain(t, chain, n, 0, now, depth, res);
 }
 
 int sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, int n, int purpose, time_t now,
@@ -712,7 +745,7 @@ int sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, int n, int pur
     memset(res, 0, sizeof *res);
     res->depth = -1;
     res->status = SIPC_VFY_OK;
-    sipc_vfy_status st = verify_chain(t, chain, n, purpose, now, res);
+    sipc_vfy_status st = verify_chain(t, chain, n, purpose ? purpose : SIPC_PURPOSE_BOTH, now, 0, res);
     assert(st == res->status);
     return st == SIPC_VFY_OK ? 0 : SIPC_EPEERAUTH;
 }

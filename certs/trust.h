@@ -33,7 +33,8 @@ typedef enum {
     SIPC_VFY_EXPIRED,
     SIPC_VFY_NOT_YET_VALID,
     SIPC_VFY_REVOKED,
-    SIPC_VFY_REVOCATION_UNKNOWN, /* no CRL for the issuer, or CRL past next update */
+    SIPC_VFY_REVOCATION_UNKNOWN, /* no usable, current CRL covers the certificate (the reason
+                                  * says why each installed one was not used) */
     SIPC_VFY_WRONG_SUBJECT,
     SIPC_VFY_WRONG_USAGE,        /* key usage / extended key usage lacks a role */
     SIPC_VFY_NOT_CA,             /* an issuing certificate is not a CA */
@@ -41,6 +42,7 @@ typedef enum {
     SIPC_VFY_WEAK_KEY,           /* RSA under 2048 bits, EC not on P-256/P-384, other key types */
     SIPC_VFY_WEAK_SIGNATURE,     /* a link below the anchor is signed with SHA-1 (or weaker) */
     SIPC_VFY_LEAF_IS_CA,         /* an issued leaf has basicConstraints CA:TRUE */
+    SIPC_VFY_NAME_NOT_PERMITTED, /* a name outside a CA's nameConstraints */
     SIPC_VFY__COUNT
 } sipc_vfy_status;
 
@@ -91,10 +93,14 @@ int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp, char *err, size_t 
 /* An extra trusted root (must be a CA). 0, SIPC_EINVAL (not a CA
  * certificate, err says why) or SIPC_ENOMEM. */
 int sipc_trust_add_root(sipc_trust *t, const uint8_t *der, size_t len, char *err, size_t errlen);
-/* A CRL (DER or PEM). When its issuer is known to t (an anchor or a
- * certificate of the own chain) its signature is checked now and a bad one
- * is refused; otherwise it is checked against the issuer found in the path
- * whenever it is consulted (an intermediate only peers present). 0,
+/* A CRL (DER or PEM); several per issuer are kept (complete and delta CRLs,
+ * partitions by distribution point or reason) and chosen by scope when a
+ * certificate is checked. When its issuer is known to t (an anchor or a
+ * certificate of the own chain) its signature is checked now against every
+ * known certificate of that name and refused if none verifies; it is checked
+ * again whenever it is consulted (an intermediate only peers present, a
+ * separate CRL-signing key). A CRL sipc must never use (an unknown critical
+ * extension) is kept and reported as not used when consulted. 0,
  * SIPC_EINVAL (not a CRL, bad signature; err says which) or SIPC_ENOMEM. */
 int sipc_trust_add_crl(sipc_trust *t, const uint8_t *data, size_t len, char *err, size_t errlen);
 /* The same, naming the CRL (e.g. "crl/ca.crl") in revocation reasons;

@@ -18,72 +18,9 @@
 #include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/signature.h>
 #include "base/error_text.h"
+#include "certs/crl_scope.h"
+#include "certs/der.h"
 #include "sipc/errno.h"
-
-/* ------------------------------------------------------------ DER reader */
-
-typedef struct rd {
-    const uint8_t *p;
-    size_t n;
-} rd;
-
-typedef struct tlv {
-    uint8_t tag;
-    sipc_bytes val;   /* content */
-    sipc_bytes whole; /* tag + length + content */
-} tlv;
-
-static int der_next(rd *r, tlv *t)
-{
-    if (r->n < 2)
-        return SIPC_EFORMAT;
-    const uint8_t *start = r->p;
-    uint8_t tag = r->p[0];
-    if ((tag & 0x1f) == 0x1f)
-        return SIPC_EFORMAT; /* multi-byte tags are not used by X.509 */
-    size_t i = 1, len;
-    uint8_t l0 = r->p[i++];
-    if (l0 < 0x80) {
-        len = l0;
-    } else {
-        size_t nb = l0 & 0x7f;
-        if (nb == 0 || nb > 4 || r->n < 1 + 1 + nb)
-            return SIPC_EFORMAT;
-        len = 0;
-        for (size_t k = 0; k < nb; k++)
-            len = (len << 8) | r->p[i++];
-        if (len < 0x80)
-            return SIPC_EFORMAT; /* not minimal */
-    }
-    if (len > r->n - i)
-        return SIPC_EFORMAT;
-    t->tag = tag;
-    t->val.p = start + i;
-    t->val.len = len;
-    t->whole.p = start;
-    t->whole.len = i + len;
-    r->p += i + len;
-    r->n -= i + len;
-    return 0;
-}
-
-static int der_expect(rd *r, uint8_t tag, tlv *t)
-{
-    if (der_next(r, t) != 0 || t->tag != tag)
-        return SIPC_EFORMAT;
-    return 0;
-}
-
-static rd rd_of(const sipc_bytes *b)
-{
-    rd r = {b->p, b->len};
-    return r;
-}
-
-static int peek_tag(const rd *r)
-{
-    return r->n ? r->p[0] : -1;
-}
 
 /* ---------------------------------------------------------------- OIDs */
 
@@ -114,15 +51,20 @@ static const struct {
     {{0x55, 0x1d, 0x20}}, /* certificatePolicies */
     {{0x55, 0x1d, 0x1f}}, /* cRLDistributionPoints */
     {{0x55, 0x1d, 0x12}}, /* issuerAltName */
+    {{0x55, 0x1d, 0x1e}}, /* nameConstraints (name_constraints.c) */
+    {{0x55, 0x1d, 0x24}}, /* policyConstraints: requireExplicitPolicy is refused by the verifier */
+    {{0x55, 0x1d, 0x21}}, /* policyMappings: see trust.c, policies */
+    {{0x55, 0x1d, 0x36}}, /* inhibitAnyPolicy: see trust.c, policies */
+    {{0x55, 0x1d, 0x2e}}, /* freshestCRL: where deltas are published, nothing to enforce */
 };
+static const uint8_t OID_NC[] = {0x55, 0x1d, 0x1e};
+static const uint8_t OID_CDP[] = {0x55, 0x1d, 0x1f};
+static const uint8_t OID_POLICY_CONSTRAINTS[] = {0x55, 0x1d, 0x24};
+static const uint8_t OID_POLICY_MAPPINGS[] = {0x55, 0x1d, 0x21};
+static const uint8_t OID_ANY_POLICY[] = {0x55, 0x1d, 0x20, 0x00};
 
-static int oid_is(const sipc_bytes *o, const uint8_t *ref, size_t reflen)
-{
-    return o->len == reflen && memcmp(o->p, ref, reflen) == 0;
-}
-#define OID_IS(o, ref) oid_is((o), (ref), sizeof(ref))
 
-static void oid_str(const sipc_bytes *o, char *out, size_t outlen)
+void sipc_oid_str(const sipc_bytes *o, char *out, size_t outlen)
 {
     size_t w = 0;
     unsigned long v = 0;
@@ -172,7 +114,7 @@ static void attr_name(const sipc_bytes *o, char *out, size_t outlen)
         snprintf(out, outlen, "DC");
         return;
     }
-    oid_str(o, out, outlen);
+    sipc_oid_str(o, out, outlen);
 }
 
 /* ------------------------------------------------------------- helpers */
@@ -246,7 +188,7 @@ static int name_str(const sipc_bytes *name_tlv, char *out, size_t outlen, char *
     return 0;
 }
 
-static int parse_time(const tlv *t, time_t *out)
+int sipc__der_time(const tlv *t, time_t *out)
 {
     char b[16];
     int year, i = 0;
@@ -380,9 +322,52 @@ static int parse_ext(sipc_x509 *x, const sipc_bytes *oid, int critical, const si
         }
         return 0;
     }
+    if (OID_IS(oid, OID_NC) || OID_IS(oid, OID_CDP)) {
+        if (der_expect(&r, 0x30, &t) != 0 || r.n != 0)
+            goto bad;
+        if (OID_IS(oid, OID_NC))
+            x->name_constraints = t.whole;
+        else
+            x->crl_dp = t.whole;
+        return 0;
+    }
+    if (OID_IS(oid, OID_POLICY_CONSTRAINTS)) {
+        if (der_expect(&r, 0x30, &t) != 0 || r.n != 0)
+            goto bad;
+        rd rp = rd_of(&t.val);
+        while (rp.n) {
+            tlv f;
+            if (der_next(&rp, &f) != 0 || f.val.len == 0 || f.val.len > 2)
+                goto bad;
+            if (f.tag == 0x80) {
+                int v2 = 0;
+                for (size_t i = 0; i < f.val.len; i++)
+                    v2 = (v2 << 8) | f.val.p[i];
+                x->require_explicit_policy = v2;
+            }
+        }
+        return 0;
+    }
+    if (OID_IS(oid, OID_POLICY_MAPPINGS)) {
+        if (der_expect(&r, 0x30, &t) != 0 || r.n != 0)
+            goto bad;
+        rd rm = rd_of(&t.val);
+        while (rm.n) {
+            tlv m, a, b;
+            if (der_expect(&rm, 0x30, &m) != 0)
+                goto bad;
+            rd rp = rd_of(&m.val);
+            if (der_expect(&rp, 0x06, &a) != 0 || der_expect(&rp, 0x06, &b) != 0)
+                goto bad;
+            if (OID_IS(&a.val, OID_ANY_POLICY) || OID_IS(&b.val, OID_ANY_POLICY))
+                x->any_policy_mapped = 1;
+        }
+        return 0;
+    }
     if (OID_IS(oid, OID_SAN)) {
         if (der_expect(&r, 0x30, &t) != 0)
             goto bad;
+        x->san_der = t.whole;
         rd rs = rd_of(&t.val);
         while (rs.n) {
             tlv g;
@@ -418,12 +403,12 @@ static int parse_ext(sipc_x509 *x, const sipc_bytes *oid, int critical, const si
             if (oid_is(oid, KNOWN_EXT[i].oid, 3))
                 known = 1;
         if (!known && !x->unknown_critical[0])
-            oid_str(oid, x->unknown_critical, sizeof x->unknown_critical);
+            sipc_oid_str(oid, x->unknown_critical, sizeof x->unknown_critical);
     }
     return 0;
 bad:;
     char os[64];
-    oid_str(oid, os, sizeof os);
+    sipc_oid_str(oid, os, sizeof os);
     sipc__seterr(err, errlen, "malformed extension %s", os);
     return SIPC_EFORMAT;
 }
@@ -485,7 +470,7 @@ static int parse_spki(sipc_x509 *x)
         snprintf(x->key_desc, sizeof x->key_desc, "RSA %d", x->key_bits);
     } else {
         char os[48];
-        oid_str(&oid.val, os, sizeof os);
+        sipc_oid_str(&oid.val, os, sizeof os);
         snprintf(x->key_desc, sizeof x->key_desc, "key %.26s", os);
     }
     return 0;
@@ -543,6 +528,7 @@ int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, siz
     assert(x);
     memset(x, 0, sizeof *x);
     x->path_len = -1;
+    x->require_explicit_policy = -1;
     rd r = {der, len};
     tlv cert, tbs, alg, sig, t;
     if (!der || len == 0) {
@@ -573,7 +559,7 @@ int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, siz
         snprintf(x->sig_desc, sizeof x->sig_desc, "%s", sa->name);
         x->sig_hash_bits = sa->hash_bits;
     } else
-        oid_str(&x->sig_alg, x->sig_desc, sizeof x->sig_desc);
+        sipc_oid_str(&x->sig_alg, x->sig_desc, sizeof x->sig_desc);
 
     rd rt = rd_of(&tbs.val);
     x->version = 1;
@@ -615,8 +601,8 @@ int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, siz
         return SIPC_EFORMAT;
     }
     rd rvd = rd_of(&val.val);
-    if (der_next(&rvd, &nb) != 0 || der_next(&rvd, &na) != 0 || parse_time(&nb, &x->not_before) != 0 ||
-        parse_time(&na, &x->not_after) != 0) {
+    if (der_next(&rvd, &nb) != 0 || der_next(&rvd, &na) != 0 || sipc__der_time(&nb, &x->not_before) != 0 ||
+        sipc__der_time(&na, &x->not_after) != 0) {
         sipc__seterr(err, errlen, "bad validity dates");
         return SIPC_EFORMAT;
     }
@@ -688,11 +674,6 @@ int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, siz
     }
     sha256_hex(der, len, x->fingerprint);
     return 0;
-}
-
-bool sipc_name_equal(const sipc_bytes *a, const sipc_bytes *b)
-{
-    return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
 }
 
 bool sipc_x509_self_issued(const sipc_x509 *x)
@@ -884,12 +865,12 @@ int sipc_crl_parse(sipc_crl *c, const uint8_t *der, size_t len, char *err, size_
         sipc__seterr(err, errlen, "bad CRL issuer name");
         return SIPC_EFORMAT;
     }
-    if (der_next(&rt, &t) != 0 || parse_time(&t, &c->this_update) != 0) {
+    if (der_next(&rt, &t) != 0 || sipc__der_time(&t, &c->this_update) != 0) {
         sipc__seterr(err, errlen, "bad CRL thisUpdate");
         return SIPC_EFORMAT;
     }
     if (peek_tag(&rt) == 0x17 || peek_tag(&rt) == 0x18) {
-        if (der_next(&rt, &t) != 0 || parse_time(&t, &c->next_update) != 0) {
+        if (der_next(&rt, &t) != 0 || sipc__der_time(&t, &c->next_update) != 0) {
             sipc__seterr(err, errlen, "bad CRL nextUpdate");
             return SIPC_EFORMAT;
         }
@@ -910,13 +891,35 @@ int sipc_crl_parse(sipc_crl *c, const uint8_t *der, size_t len, char *err, size_
             rd re = rd_of(&e.val);
             time_t when;
             if (der_expect(&re, 0x02, &s) != 0 || der_next(&re, &d) != 0 ||
-                parse_time(&d, &when) != 0) {
+                sipc__der_time(&d, &when) != 0) {
                 sipc__seterr(err, errlen, "bad CRL entry");
                 return SIPC_EFORMAT;
+            }
+            if (re.n) {
+                tlv ex;
+                if (der_expect(&re, 0x30, &ex) != 0 || re.n != 0 ||
+                    sipc__crl_read_entry_exts(c, &ex.val, err, errlen) != 0) {
+                    sipc__seterr(err, errlen, "bad CRL entry extensions");
+                    return SIPC_EFORMAT;
+                }
             }
             c->nrevoked++;
         }
     }
+    if (peek_tag(&rt) == 0xa0) {
+        tlv ex, seq;
+        rd rx;
+        if (der_next(&rt, &ex) != 0 || (rx = rd_of(&ex.val), der_expect(&rx, 0x30, &seq)) != 0 ||
+            rx.n != 0 || sipc__crl_read_exts(c, &seq.val, err, errlen) != 0) {
+            sipc__seterr(err, errlen, "bad CRL extensions");
+            return SIPC_EFORMAT;
+        }
+    }
+    if (rt.n != 0) {
+        sipc__seterr(err, errlen, "unexpected field in CRL");
+        return SIPC_EFORMAT;
+    }
+    sipc__crl_finish(c);
     return 0;
 }
 
@@ -935,7 +938,7 @@ static int crl_walk(const sipc_crl *c, int want_i, const sipc_bytes *serial, sip
         int hit = serial ? (s.val.len == serial->len && memcmp(s.val.p, serial->p, s.val.len) == 0)
                          : i == want_i;
         if (hit) {
-            if (parse_time(&d, when) != 0)
+            if (sipc__der_time(&d, when) != 0)
                 *when = 0;
             if (s_out)
                 *s_out = s.val;

@@ -71,14 +71,28 @@ typedef struct sipc_x509 {
     unsigned eku;
     char san[256];        /* "DNS:a, IP:127.0.0.1" */
     char unknown_critical[64]; /* dotted OID of an unsupported critical extension, "" if none */
+    sipc_bytes san_der;          /* subjectAltName GeneralNames TLV; len 0 when absent */
+    sipc_bytes name_constraints; /* NameConstraints TLV; len 0 when absent */
+    sipc_bytes crl_dp;           /* CRLDistributionPoints TLV; len 0 when absent */
+    int require_explicit_policy; /* policyConstraints requireExplicitPolicy; -1 when absent */
+    int any_policy_mapped;       /* policyMappings maps anyPolicy (RFC 5280 6.1.4 (a)) */
 } sipc_x509;
 
 /* Parses one DER certificate (exactly len bytes). 0, or SIPC_EFORMAT with
  * the reason in err. */
 int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, size_t errlen);
-/* subject == issuer (byte-wise Name comparison). */
+/* subject == issuer (sipc_name_equal). */
 bool sipc_x509_self_issued(const sipc_x509 *x);
+/* Two Name TLVs are the same name (RFC 5280 section 7.1: attribute types
+ * equal, string values compared case-insensitively (ASCII) with white space
+ * compressed, whatever their string type); x509_name.c. */
 bool sipc_name_equal(const sipc_bytes *a, const sipc_bytes *b);
+/* Is base's RDN sequence the start of name's (a directoryName subtree)? */
+bool sipc_name_within(const sipc_bytes *name, const sipc_bytes *base);
+/* A Name with no RDN at all. */
+bool sipc_name_is_empty(const sipc_bytes *name);
+/* Dotted form of OID content bytes ("2.5.29.28"). */
+void sipc_oid_str(const sipc_bytes *o, char *out, size_t outlen);
 /* Checks a signature over tbs with the key of issuer_spki: 0 with *valid
  * saying whether it verifies; SIPC_ENOTSUP for an algorithm or key sipc
  * cannot check (then *valid is false); SIPC_ENOMEM. */
@@ -109,9 +123,22 @@ typedef struct sipc_crl {
     time_t this_update;
     time_t next_update;   /* 0 when absent */
     int nrevoked;
+    /* Scope (crl_scope.c, RFC 5280 5.2 and 6.3.3) */
+    sipc_bytes number;      /* cRLNumber INTEGER content; len 0 when absent */
+    int is_delta;           /* deltaCRLIndicator present */
+    sipc_bytes base_number; /* its BaseCRLNumber INTEGER content */
+    sipc_bytes idp;         /* issuingDistributionPoint SEQUENCE TLV; len 0 when absent */
+    sipc_bytes idp_dp;      /* its distributionPoint [0] content; len 0 when absent */
+    int only_user, only_ca, only_attr, indirect;
+    unsigned only_reasons;  /* onlySomeReasons (SIPC_REASON_* bits); 0 when absent */
+    int has_entry_issuer;   /* some entry carries certificateIssuer */
+    char unusable[160];     /* why the CRL must never be used ("" = usable): an unknown
+                             * critical extension, ... */
 } sipc_crl;
 
-/* Parses one DER CRL, every revoked entry included. 0, or SIPC_EFORMAT with
+/* Parses one DER CRL, every revoked entry and extension included; a CRL
+ * with a critical extension sipc does not know parses, with c->unusable
+ * saying why it is never used. 0, or SIPC_EFORMAT with
  * the reason in err. */
 int sipc_crl_parse(sipc_crl *c, const uint8_t *der, size_t len, char *err, size_t errlen);
 /* Is serial (INTEGER content bytes) listed? Then *when is its revocation

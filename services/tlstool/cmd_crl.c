@@ -1,21 +1,55 @@
 /* cmd_crl.c - `tlstool crl add|list|remove`: certificate revocation lists
- * in security/crl/, one per issuer. */
+ * in security/crl/, one file per issuer and scope. An issuer may publish
+ * several CRLs at once (a complete CRL and deltas on top of it, partitions
+ * by distribution point or by reason); the verifier chooses among them, so
+ * only a CRL of the same scope replaces an installed one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "certs/crl_scope.h"
 #include "certs/tool/store.h"
 #include "services/tlstool/tlstool.h"
+
+/* "complete CRL number 12", "delta CRL number 14 on base 12, only CA
+ * certificates, distribution point ..." */
+static void crl_kind(const sipc_crl *c, char *out, size_t outlen)
+{
+    char n[64], b[64], rs[160];
+    sipc_crl_num_str(&c->number, n, sizeof n);
+    sipc_crl_num_str(&c->base_number, b, sizeof b);
+    size_t w = (size_t)snprintf(out, outlen, "%s CRL number %s", c->is_delta ? "delta" : "complete", n);
+    if (c->is_delta && w < outlen)
+        w += (size_t)snprintf(out + w, outlen - w, " on base %s", b);
+    if (c->idp_dp.len && w < outlen)
+        w += (size_t)snprintf(out + w, outlen - w, ", one distribution point");
+    if (c->only_user && w < outlen)
+        w += (size_t)snprintf(out + w, outlen - w, ", only end-entity certificates");
+    if (c->only_ca && w < outlen)
+        w += (size_t)snprintf(out + w, outlen - w, ", only CA certificates");
+    if (c->only_attr && w < outlen)
+        w += (size_t)snprintf(out + w, outlen - w, ", only attribute certificates");
+    if (c->indirect && w < outlen)
+        w += (size_t)snprintf(out + w, outlen - w, ", indirect");
+    if (c->only_reasons && w < outlen) {
+        sipc_crl_reasons_str(c->only_reasons, rs, sizeof rs);
+        snprintf(out + w, outlen - w, ", only reasons %s", rs);
+    }
+}
 
 static void crl_print(const char *name, const crl_file *f, void *arg)
 {
     const opts *o = arg;
     const sipc_crl *c = &f->c;
-    printf("%s\n  issuer: %s\n  this update %s, next update %s%s\n  %d revoked\n", name, c->issuer,
-           f->this_update, f->next_update,
+    char kind[200];
+    crl_kind(c, kind, sizeof kind);
+    printf("%s\n  issuer: %s\n  %s\n  this update %s, next update %s%s\n  %d revoked\n", name,
+           c->issuer, kind, f->this_update, f->next_update,
            c->next_update && time(NULL) > c->next_update ? " (PAST NEXT UPDATE)" : "", c->nrevoked);
+    if (c->unusable[0])
+        printf("  NOT USED: %s\n", c->unusable);
     for (int i = 0; i < c->nrevoked && o->verbose; i++) {
         char sh[100], ws[32];
         time_t w;
@@ -60,23 +94,34 @@ int cmd_crl(void *arg)
             free(der);
             return fail(EX_REFUSED, "%s: %s", o->pos[1], err);
         }
-        /* one file per issuer: a newer CRL replaces the older one */
-        char ifp[65];
+        /* one file per issuer and scope: issuer, issuing distribution point,
+         * complete or delta. A newer CRL replaces the older one of the same
+         * scope; CRLs of other scopes stay. */
+        char ifp[65], sfp[65], scope[32] = "";
         sipc_fingerprint(c.issuer_der.p, c.issuer_der.len, ifp);
-        snprintf(path, sizeof path, "%s/%.16s.crl", dir, ifp);
+        if (c.idp.len) {
+            sipc_fingerprint(c.idp.p, c.idp.len, sfp);
+            snprintf(scope, sizeof scope, "-%.8s", sfp);
+        }
+        snprintf(path, sizeof path, "%s/%.16s%s%s.crl", dir, ifp, scope, c.is_delta ? "-delta" : "");
+        int replaces = 0;
         {
             uint8_t *ob;
             size_t on;
             sipc_crl oc;
-            if (!o->force && sipc_store_read(path, &ob, &on, MAX_FILE, err, sizeof err) == 0) {
-                int older = sipc_crl_parse(&oc, ob, on, NULL, 0) == 0 &&
-                            oc.this_update > c.this_update;
+            if (sipc_store_read(path, &ob, &on, MAX_FILE, err, sizeof err) == 0) {
+                int ok = sipc_crl_parse(&oc, ob, on, NULL, 0) == 0;
+                /* older by date or by CRL number: either way --force */
+                int older = ok && (oc.this_update > c.this_update ||
+                                   (oc.number.len && c.number.len &&
+                                    sipc_crl_num_cmp(&oc.number, &c.number) > 0));
                 free(ob);
-                if (older) {
+                replaces = 1;
+                if (older && !o->force) {
                     free(der);
-                            return fail(EX_REFUSED,
-                                "%s is older than the installed CRL of %s (%s): not replaced; "
-                                "add --force to install it anyway",
+                    return fail(EX_REFUSED,
+                                "%s is older than the installed CRL of %s with the same scope (%s): "
+                                "not replaced; add --force to install it anyway",
                                 o->pos[1], c.issuer, path);
                 }
             }
@@ -86,8 +131,13 @@ int cmd_crl(void *arg)
             free(der);
             return fail(EX_FAIL, "%s", err);
         }
-        printf("added CRL of %s (%d revoked; this update %s, next update %s) as %s\n", c.issuer,
-               c.nrevoked, f.this_update, f.next_update, path);
+        char kind[200];
+        crl_kind(&c, kind, sizeof kind);
+        printf("added CRL of %s (%d revoked; this update %s, next update %s; %s) as %s%s\n",
+               c.issuer, c.nrevoked, f.this_update, f.next_update, kind, path,
+               replaces ? ", replacing the older CRL of the same scope" : "");
+        if (c.unusable[0])
+            printf("warning: this CRL will never be used: %s\n", c.unusable);
         if (!known)
             printf("note: the issuer '%s' is neither this node's chain nor a trusted root: the "
                    "CRL is used (signature checked) when a peer presents that issuer\n",

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "certs/crl_scope.h"
+#include "certs/name_constraints.h"
 #include "certs/pem.h"
 #include "certs/trust.h"
 #include "certs/x509_info.h"
@@ -28,6 +30,14 @@ static void parse_and_print(const uint8_t *der, size_t len)
     sipc_eku_str(x.eku, buf, sizeof buf);
     sipc_time_str(x.not_after, t);
     (void)sipc_x509_self_issued(&x);
+    (void)sipc_name_within(&x.subject_der, &x.issuer_der);
+    (void)sipc_name_is_empty(&x.subject_der);
+    if (x.name_constraints.len) {
+        /* the certificate's names against its own constraints: reaches
+         * every name form and subtree kind the reader parses */
+        char why[300];
+        (void)sipc_nc_check(&x.name_constraints, &x, why, sizeof why);
+    }
     (void)sipc_subject_matches(&x, "CN=sipc fuzz node, O=sipc fuzz");
     (void)sipc_subject_matches(&x, "sipc fuzz node");
     const sipc_keypair *root = fuzz_root_pair();
@@ -72,6 +82,20 @@ static void crl(const uint8_t *data, size_t size)
         sipc_bytes serial = {(const uint8_t *)"\x0a\x0b\x0c", 3};
         time_t w;
         (void)sipc_crl_lookup(&c, &serial, &w);
+        /* scope and entry lookup against the fuzz node's certificate */
+        const sipc_keypair *root = fuzz_root_pair();
+        sipc_x509 x;
+        if (sipc_x509_parse(&x, root->certs[0].data, root->certs[0].len, NULL, 0) == 0) {
+            unsigned reasons;
+            int reason;
+            char why[300], n[80];
+            (void)sipc_crl_covers(&c, &x, &reasons, why, sizeof why);
+            (void)sipc_crl_find(&c, &x, &w, &reason);
+            sipc_crl_num_str(&c.number, n, sizeof n);
+            sipc_crl_num_str(&c.base_number, n, sizeof n);
+            sipc_crl_reasons_str(c.only_reasons, why, sizeof why);
+            (void)sipc_crl_same_scope(&c, &c);
+        }
     }
     free(der);
 }

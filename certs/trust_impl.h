@@ -1,0 +1,62 @@
+/* trust_impl.h - what trust.c (chain building and the path rules) shares
+ * with trust_crl.c (revocation). Private to certs/. */
+#ifndef SIPC_CERTS_TRUST_IMPL_H
+#define SIPC_CERTS_TRUST_IMPL_H
+
+#include "certs/trust.h"
+#include "certs/x509_info.h"
+
+typedef struct anchor {
+    sipc_der der;
+    sipc_x509 x;
+    char source[16]; /* "own pair", "trust store" */
+} anchor;
+
+typedef struct crl_entry {
+    sipc_der der;
+    sipc_crl c;
+    char name[128];
+} crl_entry;
+
+struct sipc_trust {
+    sipc_trust_policy policy;
+    anchor *anchors;
+    int nanchors, canchors;
+    /* own chain, leaf first (copies) */
+    sipc_der own[SIPC_KP_MAX_CHAIN];
+    sipc_x509 own_x[SIPC_KP_MAX_CHAIN];
+    int nown;
+    int own_self_signed;
+    crl_entry *crls;
+    int ncrls, ccrls;
+};
+
+/* One verification: the trust, the presented chain (DER and parsed) and
+ * how many CRL-signer validations it is nested in. */
+typedef struct vctx {
+    const sipc_trust *t;
+    const sipc_der *chain;
+    const sipc_x509 *px;
+    int n;
+    time_t now;
+    int depth;
+} vctx;
+
+/* A CRL signer's certificate that is not the issuer in the path is
+ * validated on its own path, at most this deep (a loop of CRL signers ends). */
+#define SIPC_CRL_SIGNER_DEPTH 2
+
+sipc_vfy_status sipc__vfail(sipc_vfy_result *res, sipc_vfy_status st, int depth, const char *fix,
+                            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void sipc__vwarn(sipc_vfy_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *sipc__name_or(const char *s);
+/* Verifies chain (leaf first) as the path of a CRL signer: the path rules,
+ * no leaf rules (the caller checks cRLSign). */
+sipc_vfy_status sipc__verify_signer(const sipc_trust *t, const sipc_der *chain, int n, time_t now,
+                                    int depth, sipc_vfy_result *res);
+/* RFC 5280 6.3: the status of x (link i of the path), issued by iss, from
+ * the CRLs of t; fails res with revoked or (per policy) revocation-unknown. */
+sipc_vfy_status sipc__check_revocation(const vctx *v, const sipc_x509 *x, const sipc_x509 *iss,
+                                       int i, sipc_vfy_result *res);
+
+#endif

@@ -1,0 +1,311 @@
+#!/bin/bash
+# test_rfc5280.sh TLSTOOL - RFC 5280 path validation and CRL scope, with
+# certificates and CRLs made by openssl at test time: delta and base CRLs,
+# issuing distribution points, unknown critical CRL extensions, a CRL signer
+# without cRLSign, names that differ only in case, white space or string
+# type, self-issued certificates under pathLenConstraint, nameConstraints
+# and the policy extensions. Each case asserts `tlstool verify`'s exit code
+# and the words of its verdict.
+set -u
+T=${1:?usage: test_rfc5280.sh path/to/tlstool}
+T=$(cd "$(dirname "$T")" && pwd)/$(basename "$T")
+WORK=$(mktemp -d /tmp/sipc-rfc5280.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+unset SIPC_PFX_PASSWORD SIPC_HOME
+export PFXPW='Test-Passw0rd!'
+NPASS=0
+NFAIL=0
+OUT=$WORK/out.txt
+ok() { NPASS=$((NPASS + 1)); echo "ok   - $1"; }
+bad() { NFAIL=$((NFAIL + 1)); echo "FAIL - $1"; sed 's/^/       | /' "$OUT" | head -20; }
+run() { "$@" >"$OUT" 2>&1; RC=$?; }
+expect() {
+    local name=$1 want=$2
+    shift 2
+    if [ "$RC" != "$want" ]; then
+        bad "$name (exit $RC, want $want)"
+        return
+    fi
+    for re in "$@"; do
+        if ! grep -Eq -- "$re" "$OUT"; then
+            bad "$name (no '$re' in output)"
+            return
+        fi
+    done
+    ok "$name"
+}
+
+P=$WORK/pki
+mkdir -p "$P"
+cd "$P" || exit 1
+umask 077
+cat >ext.cnf <<'X'
+[ca_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+[ca0_ext]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+[nocrlsign_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign
+[nc_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+nameConstraints = critical, permitted;DNS:good.example, permitted;IP:10.0.0.0/255.0.0.0, permitted;dirName:nc_dir, permitted;email:good.example, excluded;DNS:bad.good.example
+[nc_dir]
+O = RFC Test
+OU = Good
+[rep0_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+policyConstraints = critical, requireExplicitPolicy:0
+[rep2_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+policyConstraints = critical, requireExplicitPolicy:2
+[map_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+certificatePolicies = 1.3.6.1.4.1.99999.1
+policyMappings = critical, 1.3.6.1.4.1.99999.1:1.3.6.1.4.1.99999.2
+inhibitAnyPolicy = critical, 0
+policyConstraints = critical, inhibitPolicyMapping:0
+[leaf_ext]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth, clientAuth
+X
+key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+# issue NAME SUBJ CA EXT [extra extension lines]: NAME.pem signed by CA
+issue() {
+    local name=$1 subj=$2 ca=$3 ext=$4 extra=${5:-}
+    [ -f "$name.key" ] || key "$name.key"
+    openssl req -new -key "$name.key" -subj "$subj" ${REQOPT:-} -out "$name.csr" 2>/dev/null
+    { cat ext.cnf; [ -n "$extra" ] && printf '[x_ext]\n%s\n' "$extra"; } >"$name.ext"
+    if [ -n "$extra" ]; then
+        { sed -n "/^\[$ext\]/,/^\[/p" ext.cnf | sed '1d;/^\[/d'; printf '%b\n' "$extra"; } >"$name.ext2"
+        printf '[x_ext]\n' | cat - "$name.ext2" >"$name.ext"
+        cat ext.cnf | sed -n '/^\[nc_dir\]/,$p' >>"$name.ext"
+        ext=x_ext
+    fi
+    openssl x509 -req -in "$name.csr" -CA "$ca.pem" -CAkey "$ca.key" -CAcreateserial -days 400 \
+        -sha256 -extfile "$name.ext" -extensions "$ext" -out "$name.pem" 2>/dev/null ||
+        echo "mkpki: cannot issue $name" >&2
+}
+# mkca NAME: an openssl ca database for NAME's CRLs (CRL numbers from 10)
+mkca() {
+    mkdir -p "ca-$1"
+    : >"ca-$1/index.txt"
+    echo 0a >"ca-$1/crlnumber"
+    cat >"ca-$1/ca.cnf" <<Y
+[ca]
+default_ca = c
+[c]
+database = $P/ca-$1/index.txt
+crlnumber = $P/ca-$1/crlnumber
+certificate = $P/$1.pem
+private_key = $P/$1.key
+default_md = sha256
+default_crl_days = 30
+[idp_ca]
+issuingDistributionPoint = critical, @idp_ca_s
+[idp_ca_s]
+onlyCA = TRUE
+[idp_reasons_a]
+issuingDistributionPoint = critical, @idp_ra
+[idp_ra]
+onlysomereasons = keyCompromise, CACompromise
+[idp_reasons_b]
+issuingDistributionPoint = critical, @idp_rb
+[idp_rb]
+onlysomereasons = affiliationChanged, superseded, cessationOfOperation, certificateHold, privilegeWithdrawn, AACompromise
+[idp_dp_a]
+issuingDistributionPoint = critical, @idp_dpa
+[idp_dpa]
+fullname = URI:http://crl.example/a.crl
+[delta10]
+deltaCRL = critical, ASN1:INTEGER:10
+[unknown_crit]
+1.2.3.4 = critical, ASN1:UTF8String:sipc test
+Y
+}
+gencrl() { # CA OUT [crlexts]
+    openssl ca -config "ca-$1/ca.cnf" -gencrl ${3:+-crlexts $3} -out "$2" 2>/dev/null ||
+        echo "mkpki: cannot make $2" >&2
+}
+revoke() { openssl ca -config "ca-$1/ca.cnf" -revoke "$2.pem" -crl_reason "${3:-keyCompromise}" >/dev/null 2>&1; }
+
+key root.key
+openssl req -new -x509 -key root.key -subj "/O=RFC Test/CN=RFC Test Root" -days 800 \
+    -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n'; cat ext.cnf) -extensions ca_ext \
+    -out root.pem 2>/dev/null
+issue node "/O=RFC Test/CN=rfc node" root leaf_ext
+openssl pkcs12 -export -inkey node.key -in node.pem -certfile root.pem -passout env:PFXPW -out node.pfx
+mkca root
+for c in dca pca kca; do issue "$c" "/O=RFC Test/CN=CA $c" root ca_ext; mkca "$c"; done
+issue nocrl "/O=RFC Test/CN=CA no cRLSign" root nocrlsign_ext; mkca nocrl
+for l in d1 d2 d3; do issue "$l" "/O=RFC Test/CN=leaf $l" dca leaf_ext; done
+issue p1 "/O=RFC Test/CN=leaf p1" pca leaf_ext
+issue p2 "/O=RFC Test/CN=leaf p2" pca leaf_ext 'crlDistributionPoints = URI:http://crl.example/a.crl'
+issue p3 "/O=RFC Test/CN=leaf p3" pca leaf_ext 'crlDistributionPoints = URI:http://crl.example/b.crl'
+issue k1 "/O=RFC Test/CN=leaf k1" kca leaf_ext
+issue n1 "/O=RFC Test/CN=leaf n1" nocrl leaf_ext
+gencrl root root.crl
+# base CRL 10 of dca revokes d1; then d2 is revoked and delta 11 (base 10) lists it
+revoke dca d1
+gencrl dca dca-base.crl
+revoke dca d2
+gencrl dca dca-delta.crl delta10
+gencrl pca pca-onlyca.crl idp_ca
+gencrl pca pca-reasons-a.crl idp_reasons_a
+gencrl pca pca-reasons-b.crl idp_reasons_b
+gencrl pca pca-dp-a.crl idp_dp_a
+gencrl kca kca-unknown.crl unknown_crit
+gencrl nocrl nocrl.crl
+
+# the home: a node whose pair carries the root
+H=$WORK/home
+mkdir -p "$H"
+export SIPC_HOME=$H
+SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/node.pfx" >"$OUT" 2>&1 || { RC=$?; bad "import node.pfx"; }
+printf '[tls]\nrevocation = hard\n' >"$H/sipc.conf"
+v() { cat "$@" >"$WORK/v.pem"; run "$T" verify "$WORK/v.pem"; }
+run "$T" crl add "$P/root.crl"
+expect "crl add: root CRL" 0 "complete CRL number 10"
+
+# ---------------------------------------------------------------- delta and base CRLs
+run "$T" crl add "$P/dca-delta.crl"
+expect "crl add: a delta CRL" 0 "delta CRL number 11 on base 10" "-delta\.crl"
+v "$P/d1.pem" "$P/dca.pem"
+expect "hard: a delta alone is not used, and says why" 28 \
+    "crl/[0-9a-f]+-delta\.crl was not used: it is a delta CRL and no base CRL of 'O=RFC Test, CN=CA dca' with number >= 10 is installed"
+printf '[tls]\nrevocation = soft\n' >"$H/sipc.conf"
+v "$P/d3.pem" "$P/dca.pem"
+expect "soft: a delta alone: accepted with the reason as warning" 0 \
+    "warning: revocation status of 'O=RFC Test, CN=leaf d3' is unknown: crl/[0-9a-f]+-delta\.crl was not used: it is a delta CRL" "^VERIFIED$"
+printf '[tls]\nrevocation = hard\n' >"$H/sipc.conf"
+run "$T" crl add "$P/dca-base.crl"
+expect "crl add: an older base next to a newer delta, without --force" 0 "complete CRL number 10"
+[ "$(ls "$H/security/crl" | grep -c .)" = 3 ] && ok "crl add: base and delta of one issuer both kept" ||
+    { ls "$H/security/crl" >"$OUT"; bad "crl add: base and delta of one issuer both kept"; }
+v "$P/d1.pem" "$P/dca.pem"
+expect "revoked in the base, delta installed: revoked" 27 "leaf d1' \(serial [0-9A-F:]+\) was revoked on .* according to crl/[0-9a-f]+\.crl"
+v "$P/d2.pem" "$P/dca.pem"
+expect "revoked in the delta only: revoked" 27 "leaf d2' .* according to delta CRL crl/[0-9a-f]+-delta\.crl"
+v "$P/d3.pem" "$P/dca.pem"
+expect "base + delta, not listed: verified" 0 "^VERIFIED$"
+run "$T" crl add "$P/dca-base.crl"
+expect "crl add: the same scope again replaces, and says so" 0 "replacing the older CRL of the same scope"
+run "$T" crl list
+expect "crl list: kind of each CRL" 0 "delta CRL number 11 on base 10" "complete CRL number 10"
+
+# ---------------------------------------------------------------- scope: issuing distribution point
+run "$T" crl add "$P/pca-onlyca.crl"
+expect "crl add: a partition (only CA certificates)" 0 "only CA certificates"
+v "$P/p1.pem" "$P/pca.pem"
+expect "onlyContainsCACerts does not cover a leaf" 28 \
+    "was not used: it covers only CA certificates \(onlyContainsCACerts\)"
+run "$T" crl add "$P/pca-reasons-a.crl"
+v "$P/p1.pem" "$P/pca.pem"
+expect "onlySomeReasons: the other reasons stay unknown" 28 \
+    "no current CRL of 'O=RFC Test, CN=CA pca' covers the reasons affiliationChanged, superseded"
+run "$T" crl add "$P/pca-reasons-b.crl"
+expect "crl add: another reason partition of the same issuer is kept" 0 "only reasons affiliationChanged"
+v "$P/p1.pem" "$P/pca.pem"
+expect "two reason partitions together cover every reason" 0 "^VERIFIED$"
+mkdir -p "$WORK/h2" && cp -r "$H/." "$WORK/h2/" && rm -f "$WORK"/h2/security/crl/*
+SIPC_HOME=$WORK/h2 "$T" crl add "$P/root.crl" >/dev/null 2>&1
+run env SIPC_HOME="$WORK/h2" "$T" crl add "$P/pca-dp-a.crl"
+expect "crl add: a distribution-point partition" 0 "one distribution point"
+v "$P/p3.pem" "$P/pca.pem"; run env SIPC_HOME="$WORK/h2" "$T" verify "$WORK/v.pem"
+expect "IDP distribution point not the certificate's" 28 \
+    "its issuing distribution point \(URI:http://crl.example/a.crl\) is not one of the certificate's CRL distribution points"
+v "$P/p1.pem" "$P/pca.pem"; run env SIPC_HOME="$WORK/h2" "$T" verify "$WORK/v.pem"
+expect "IDP distribution point, certificate without one" 28 "\(it names none\)"
+v "$P/p2.pem" "$P/pca.pem"; run env SIPC_HOME="$WORK/h2" "$T" verify "$WORK/v.pem"
+expect "IDP distribution point matches the certificate's" 0 "^VERIFIED$"
+
+# ---------------------------------------------------------------- unusable CRLs
+run "$T" crl add "$P/kca-unknown.crl"
+expect "crl add: unknown critical CRL extension: installed with a warning" 0 \
+    "will never be used: it has a critical CRL extension sipc does not know \(1\.2\.3\.4\)"
+v "$P/k1.pem" "$P/kca.pem"
+expect "unknown critical CRL extension: CRL not used" 28 \
+    "crl/[0-9a-f]+\.crl was not used: it has a critical CRL extension sipc does not know \(1\.2\.3\.4\)"
+run "$T" crl add "$P/nocrl.crl"
+v "$P/n1.pem" "$P/nocrl.pem"
+expect "CRL signer without cRLSign: CRL not used" 28 "its signer 'O=RFC Test, CN=CA no cRLSign' lacks key usage cRLSign"
+rm -f "$H"/security/crl/*
+"$T" crl add "$P/root.crl" >/dev/null 2>&1
+
+# ---------------------------------------------------------------- names (RFC 5280 7.1)
+# the CA's certificate says "CN=CA  Names" as a PrintableString; what it
+# signs names its issuer "cn=ca names" as a UTF8String (same key)
+printf '[tls]\nrevocation = soft\n' >"$H/sipc.conf"
+rm -f "$H"/security/crl/*
+printf '[req]\ndistinguished_name=dn\nstring_mask=default\n[dn]\n' >printable.cnf
+REQOPT="-config $P/printable.cnf" issue names "/O=RFC Test/CN=CA  Names" root ca_ext
+openssl req -new -x509 -key names.key -subj "/O=rfc test/CN=ca names" -utf8 -days 400 \
+    -config <(printf '[req]\ndistinguished_name=dn\nstring_mask=utf8only\n[dn]\n'; cat ext.cnf) \
+    -extensions ca_ext -out names-utf8.pem 2>/dev/null
+cp names.key names-utf8.key
+issue nm1 "/O=RFC Test/CN=leaf nm1" names-utf8 leaf_ext
+openssl x509 -in names.pem -noout -subject -nameopt multiline,show_type 2>/dev/null | grep -q PRINTABLESTRING &&
+    openssl x509 -in nm1.pem -noout -issuer -nameopt multiline,show_type 2>/dev/null | grep -q UTF8STRING &&
+    ok "test names: PrintableString subject, UTF8String issuer" || { : >"$OUT"; bad "test names: string types"; }
+v "$P/nm1.pem" "$P/names.pem"
+expect "issuer name differs in case, white space and string type: verified" 0 "^VERIFIED$"
+
+# ---------------------------------------------------------------- pathLenConstraint and self-issued
+issue pl "/O=RFC Test/CN=CA pathlen0" root ca0_ext
+cp pl.key pl-old.key; cp pl.pem pl-old.pem
+key pl-new.key
+openssl req -new -key pl-new.key -subj "/O=RFC Test/CN=CA pathlen0" -out pl-new.csr 2>/dev/null
+openssl x509 -req -in pl-new.csr -CA pl-old.pem -CAkey pl-old.key -CAcreateserial -days 400 -sha256 \
+    -extfile ext.cnf -extensions ca_ext -out pl-new.pem 2>/dev/null
+issue pl1 "/O=RFC Test/CN=leaf pl1" pl-new leaf_ext
+v "$P/pl1.pem" "$P/pl-new.pem" "$P/pl-old.pem"
+expect "a self-issued CA (re-key) does not count against pathLenConstraint 0" 0 "^VERIFIED$"
+issue plsub "/O=RFC Test/CN=CA below pathlen0" pl-old ca_ext
+issue pl2 "/O=RFC Test/CN=leaf pl2" plsub leaf_ext
+v "$P/pl2.pem" "$P/plsub.pem" "$P/pl-old.pem"
+expect "another CA below pathLenConstraint 0 is refused" 31 "allows 0 intermediate\(s\) below it, the chain has 1"
+
+# ---------------------------------------------------------------- nameConstraints
+issue nc "/O=RFC Test/CN=CA constrained" root nc_ext
+issue nc1 "/O=RFC Test/OU=Good/CN=leaf nc1" nc leaf_ext 'subjectAltName = DNS:n1.good.example, IP:10.1.2.3, email:a@good.example'
+v "$P/nc1.pem" "$P/nc.pem"
+expect "nameConstraints: names within: verified" 0 "^VERIFIED$"
+for c in "DNS outside|/O=RFC Test/OU=Good/CN=leaf nc2|subjectAltName = DNS:n2.evil.example|DNS name 'n2.evil.example' is not in the permitted subtrees" \
+    "DNS excluded|/O=RFC Test/OU=Good/CN=leaf nc3|subjectAltName = DNS:x.bad.good.example|DNS name 'x.bad.good.example' is in an excluded subtree" \
+    "IP outside|/O=RFC Test/OU=Good/CN=leaf nc4|subjectAltName = IP:192.168.1.1|IP address 192.168.1.1 is not in the permitted subtrees" \
+    "subject outside|/O=RFC Test/OU=Evil/CN=leaf nc5|subjectAltName = DNS:n5.good.example|subject 'O=RFC Test, OU=Evil, CN=leaf nc5' is not in the permitted subtrees" \
+    "e-mail outside|/O=RFC Test/OU=Good/CN=leaf nc6|subjectAltName = email:a@evil.example|e-mail address 'a@evil.example' is not in the permitted subtrees"; do
+    IFS='|' read -r name subj extra re <<<"$c"
+    issue ncx "$subj" nc leaf_ext "$extra"
+    v "$P/ncx.pem" "$P/nc.pem"
+    expect "nameConstraints: $name: refused" 36 "NOT VERIFIED: certificate '.*' is outside the name constraints of CA 'O=RFC Test, CN=CA constrained': its $re" "^Fix: "
+    rm -f ncx.key
+done
+issue ncu "/O=RFC Test/OU=Good/CN=leaf ncu" nc leaf_ext 'subjectAltName = DNS:u.good.example, URI:http://u.good.example/'
+v "$P/ncu.pem" "$P/nc.pem"
+expect "nameConstraints without URI constraints: a URI name is fine" 0 "^VERIFIED$"
+
+# ---------------------------------------------------------------- policy extensions
+issue rep0 "/O=RFC Test/CN=CA requireExplicitPolicy 0" root rep0_ext
+issue r0 "/O=RFC Test/CN=leaf r0" rep0 leaf_ext
+v "$P/r0.pem" "$P/rep0.pem"
+expect "requireExplicitPolicy in effect: refused, naming the extension" 21 \
+    "has policyConstraints requireExplicitPolicy=0, which requires certificate policy processing: sipc does not support it"
+issue rep2 "/O=RFC Test/CN=CA requireExplicitPolicy 2" root rep2_ext
+issue r2 "/O=RFC Test/CN=leaf r2" rep2 leaf_ext
+v "$P/r2.pem" "$P/rep2.pem"
+expect "requireExplicitPolicy not reached by the path: verified" 0 "^VERIFIED$"
+issue map "/O=RFC Test/CN=CA policy mapping" root map_ext
+issue m1 "/O=RFC Test/CN=leaf m1" map leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.2'
+v "$P/m1.pem" "$P/map.pem"
+expect "policyMappings, inhibitAnyPolicy, inhibitPolicyMapping: verified" 0 "^VERIFIED$"
+
+echo "# $NPASS passed, $NFAIL failed"
+[ "$NFAIL" = 0 ]

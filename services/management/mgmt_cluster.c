@@ -66,6 +66,11 @@ static void on_peer_status(int err, const sipc_reply *rep, void *arg)
         } else {
             json_object_set_new(st, "reachable", json_true());
             json_object_set_new(st, "address", json_string(pc->peer->address));
+            /* how its answer came: a node answering in plaintext is flagged
+             * whatever its status says */
+            sipc_link_info li;
+            if (sipc_channel_info(pc->peer->ch, &li) == 0 && li.up)
+                json_object_set_new(st, "reached_over", json_string(li.tls ? "tls" : "plaintext"));
             json_array_set_new(q->nodes, (size_t)pc->index, st);
         }
     }
@@ -254,6 +259,12 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                         name_of(n), (long long)days, days == 1 ? "" : "s",
                         str_at(cert, "not_after", NULL));
         }
+        /* its status claims TLS, yet its answer came in plaintext */
+        if (!strcmp(str_at(n, "reached_over", NULL), "plaintext") && enabled)
+            problem(list, n, "plaintext_node",
+                    "%s says TLS is enabled but answered the management channel in plaintext: "
+                    "check that it runs its configured mode",
+                    name_of(n));
         if (enabled && !strcmp(str_at(tls, "mode", NULL), "permissive"))
             problem(list, n, "permissive",
                     "%s still accepts plaintext (mode permissive): set mode = strict once every "

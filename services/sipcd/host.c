@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "host.h"
 #include "management_service.h"
@@ -86,6 +87,34 @@ static int other_nodes(const host *h, sipc_mgmt_peer *out, char hosts[][160], in
     return n;
 }
 
+/* The context of the management channel's links to the other nodes. They
+ * offer TLS whenever this node has a pair, and accept a plaintext answer, so
+ * that the cluster status can name a node that still runs without TLS
+ * instead of calling it unreachable; what such a node says is marked as
+ * received in plaintext. */
+static int open_probe_ctx(host *h, char *err, size_t errlen)
+{
+    host_service *s = &h->svc[HOST_MANAGEMENT];
+    sipc_config pc = h->cfg;
+    char crt[700];
+    snprintf(crt, sizeof crt, "%s/security/node.crt", h->cfg.home);
+    pc.tls_enable = access(crt, F_OK) == 0;
+    pc.tls_mode = SIPC_TLS_PERMISSIVE;
+    sipc_security *sec;
+    int r = sipc_security_load(&sec, &pc, err, errlen);
+    if (r != 0)
+        return r;
+    sipc_options o;
+    sipc_options_from_config(&o, &h->cfg);
+    o.log = sipc_logger_sink;
+    o.log_arg = s->log;
+    r = sipc_ctx_new(&h->probe_ctx, h->loop, &o, sec);
+    sipc_security_release(sec);
+    if (r != 0)
+        snprintf(err, errlen, "%s", sipc_strerror(r));
+    return r;
+}
+
 static int start_management(host *h)
 {
     host_service *s = &h->svc[HOST_MANAGEMENT];
@@ -103,7 +132,9 @@ static int start_management(host *h)
         .npeers = other_nodes(h, peers, hosts, SIPC_MAX_NODES),
     };
     char err[600];
-    int r = sipc_mgmt_open(&h->mgmt, s->ctx, &o, err, sizeof err);
+    int r = open_probe_ctx(h, err, sizeof err);
+    if (r == 0)
+        r = sipc_mgmt_open(&h->mgmt, h->probe_ctx, &o, err, sizeof err);
     if (r == 0)
         r = sipc_mgmt_register(h->mgmt, s->router);
     if (r != 0) {
@@ -367,6 +398,10 @@ void host_stop(host *h, const char *signame)
     }
     if (h->mgmt)
         sipc_mgmt_close(h->mgmt, on_mgmt_closed, h);
+    if (h->probe_ctx) {
+        sipc_ctx_close(h->probe_ctx, NULL, NULL);
+        h->probe_ctx = NULL;
+    }
     /* servers first (no new requests), then the stores they call */
     for (int i = 0; i < HOST_NSERVICES; i++) {
         host_service *s = &h->svc[i];

@@ -35,6 +35,7 @@ typedef struct host {
     host_service svc[HOST_NSERVICES];
     struct sipc_data *data;
     struct sipc_mgmt *mgmt;
+    sipc_ctx *probe_ctx;   /* the management channel's links to the other nodes */
     struct sipc_pipeline *pipeline;
     struct sipc_search *search;
     struct sipc_metrics_http *http;

@@ -354,3 +354,13 @@ void sipc_pipeline_close(sipc_pipeline *p, void (*cb)(void *arg), void *arg)
     uv_close((uv_handle_t *)&p->tick, on_tick_closed);
     sipc_ctx_close(p->links, on_links_closed, p);
 }
+
+void sipc_pipeline_links(const sipc_pipeline *p, void (*fn)(void *arg, const sipc_link_info *info),
+                         void *arg)
+{
+    for (size_t i = 0; i < p->ndests; i++) {
+        sipc_link_info li;
+        if (p->dests[i].ch && sipc_channel_info(p->dests[i].ch, &li) == 0)
+            fn(arg, &li);
+    }
+}

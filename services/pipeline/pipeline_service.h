@@ -123,6 +123,10 @@ typedef struct sipc_pipeline_stats {
 
 void sipc_pipeline_stats_get(const sipc_pipeline *p, sipc_pipeline_stats *out);
 
+/* Calls fn(arg, info) for the link to each destination (for status reports). */
+void sipc_pipeline_links(const sipc_pipeline *p, void (*fn)(void *arg, const sipc_link_info *info),
+                         void *arg);
+
 /* The destination index a record id goes to without to_node. */
 size_t sipc_pipeline_route(const sipc_pipeline *p, const void *id, size_t len);
 /* The name of destination i (as used by the hash and to_node). */

@@ -535,3 +535,13 @@ static void h_local(sipc_request *req, void *arg)
     if (st != 0)
         sipc_respond_error(req, st, err);
 }
+
+void sipc_search_links(const sipc_search *s, void (*fn)(void *arg, const sipc_link_info *info),
+                       void *arg)
+{
+    for (size_t i = 0; i < s->npeers; i++) {
+        sipc_link_info li;
+        if (s->peers[i].ch && sipc_channel_info(s->peers[i].ch, &li) == 0)
+            fn(arg, &li);
+    }
+}

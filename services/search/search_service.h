@@ -105,6 +105,10 @@ int sipc_search_register(sipc_search *s, sipc_router *r);
  * how (the context then closes the peers' channels itself; never after the
  * context is gone), and no later than sipc_data_close. Free the router
  * only after cb. */
+/* Calls fn(arg, info) for the link to each peer (for status reports). */
+void sipc_search_links(const sipc_search *s, void (*fn)(void *arg, const sipc_link_info *info),
+                       void *arg);
+
 void sipc_search_close(sipc_search *s, void (*cb)(void *arg), void *arg);
 
 #ifdef __cplusplus

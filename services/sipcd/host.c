@@ -262,6 +262,31 @@ static int start_search(host *h)
     return 0;
 }
 
+/* The links the search and pipeline services keep to the other nodes, for
+ * the management status. */
+typedef struct link_emit {
+    sipc_mgmt_emit_fn emit;
+    void *emit_arg;
+    const char *service;
+} link_emit;
+
+static void emit_one(void *arg, const sipc_link_info *li)
+{
+    link_emit *le = arg;
+    le->emit(le->emit_arg, le->service, li);
+}
+
+static void service_links(void *arg, sipc_mgmt_emit_fn emit, void *emit_arg)
+{
+    host *h = arg;
+    link_emit le = {emit, emit_arg, "search"};
+    if (h->search)
+        sipc_search_links(h->search, emit_one, &le);
+    le.service = "pipeline";
+    if (h->pipeline)
+        sipc_pipeline_links(h->pipeline, emit_one, &le);
+}
+
 /* What each service serves on its router. */
 static int register_handlers(host *h, int i)
 {
@@ -339,6 +364,8 @@ int host_start(host *h, uv_loop_t *loop)
                                               HOST_PIPELINE};
     for (int k = 0; k < HOST_NSERVICES && rc == 0; k++)
         rc = start_service(h, order[k]);
+    if (rc == 0 && h->mgmt)
+        sipc_mgmt_add_links(h->mgmt, service_links, h);
     if (rc == 0)
         rc = start_metrics_http(h);
     return rc;

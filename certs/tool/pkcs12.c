@@ -1,13 +1,9 @@
-/* pkcs12.c - reading PKCS#12 files (see pkcs12.h); writing is in
- * pkcs12_write.c. */
+/* pkcs12.c - a key pair from a PKCS#12 file (see pkcs12.h): the file's
+ * structure is read in pkcs12_parse.c, writing is in pkcs12_write.c. */
 #include <wolfssl/options.h>
-#include <wolfssl/wolfcrypt/asn.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/ecc.h>
-#include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/hash.h>
-#include <wolfssl/wolfcrypt/memory.h>
-#include <wolfssl/wolfcrypt/pkcs12.h>
 #include <wolfssl/wolfcrypt/random.h>
 #include <wolfssl/wolfcrypt/rsa.h>
 #include <wolfssl/wolfcrypt/signature.h>
@@ -19,6 +15,7 @@
 #include <string.h>
 
 #include "certs/tool/pkcs12.h"
+#include "certs/tool/pkcs12_parse.h"
 #include "certs/x509_info.h"
 #include "base/error_text.h"
 #include "sipc/errno.h"
@@ -30,31 +27,6 @@ bool sipc_pfx_have_rc2(void)
 #else
     return false;
 #endif
-}
-
-/* PKCS#12 PBE OIDs 1.2.840.113549.1.12.1.5 / .6: RC2-128 / RC2-40, and the
- * PKCS#5 v2 RC2-CBC 1.2.840.113549.3.2. */
-static bool uses_rc2(const uint8_t *d, size_t n)
-{
-    static const uint8_t pbe[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x01};
-    static const uint8_t rc2cbc[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x03, 0x02};
-    for (size_t i = 0; i + sizeof pbe + 1 <= n; i++)
-        if (memcmp(d + i, pbe, sizeof pbe) == 0 && (d[i + sizeof pbe] == 5 || d[i + sizeof pbe] == 6))
-            return true;
-    for (size_t i = 0; i + sizeof rc2cbc <= n; i++)
-        if (memcmp(d + i, rc2cbc, sizeof rc2cbc) == 0)
-            return true;
-    return false;
-}
-
-static int dup_der(sipc_der *d, const uint8_t *p, size_t n)
-{
-    d->data = malloc(n ? n : 1);
-    if (!d->data)
-        return SIPC_ENOMEM;
-    memcpy(d->data, p, n);
-    d->len = n;
-    return 0;
 }
 
 int sipc_keypair_matches(const sipc_keypair *kp, bool *match, char *err, size_t errlen)
@@ -158,24 +130,6 @@ static void order_chain(sipc_keypair *kp)
     }
 }
 
-/* Sets *why (when given) and returns the code that goes with it. */
-static int pfx_fail(sipc_pfx_error *why, sipc_pfx_error e)
-{
-    if (why)
-        *why = e;
-    switch (e) {
-    case SIPC_PFX_CORRUPT: return SIPC_EFORMAT;
-    case SIPC_PFX_PASSWORD: return SIPC_EPASSWORD;
-    case SIPC_PFX_RC2: return SIPC_ENOTSUP;
-    case SIPC_PFX_NOKEY:
-    case SIPC_PFX_NOCERT:
-    case SIPC_PFX_MISMATCH: return SIPC_ETLSCONFIG;
-    case SIPC_PFX_OK: break;
-    }
-    assert(0 && "pfx_fail without a failure");
-    return SIPC_EINVAL;
-}
-
 int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_keypair *kp,
                   sipc_pfx_error *why, char *err, size_t errlen)
 {
@@ -185,97 +139,67 @@ int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_ke
         *why = SIPC_PFX_OK;
     if (!data || len < 16) {
         sipc__seterr(err, errlen, "the file is empty or truncated, not a PKCS#12 file");
-        return pfx_fail(why, SIPC_PFX_CORRUPT);
+        return sipc__pfx_fail(why, SIPC_PFX_CORRUPT);
     }
-    WC_PKCS12 *p12 = wc_PKCS12_new();
-    if (!p12)
-        return SIPC_ENOMEM;
-    int r = wc_d2i_PKCS12(data, (word32)len, p12);
-    if (r != 0) {
-        wc_PKCS12_free(p12);
-        sipc__seterr(err, errlen,
-                     "the file is not a readable PKCS#12 file (truncated or damaged? wolfSSL "
-                     "error %d)",
-                     r);
-        return pfx_fail(why, SIPC_PFX_CORRUPT);
-    }
-    byte *key = NULL, *cert = NULL;
-    word32 keySz = 0, certSz = 0;
-    WC_DerCertList *ca = NULL;
-    r = wc_PKCS12_parse(p12, password, &key, &keySz, &cert, &certSz, &ca);
-    wc_PKCS12_free(p12);
-    int ret = 0;
-    if (r != 0) {
-        if (r == MAC_CMP_FAILED_E) {
-            sipc__seterr(err, errlen,
-                         "wrong password: the file's integrity check (MAC) does not match");
-            ret = pfx_fail(why, SIPC_PFX_PASSWORD);
-        } else if (uses_rc2(data, len) && !sipc_pfx_have_rc2()) {
-            sipc__seterr(err, errlen,
-                         "the file is encrypted with RC2 (written by `openssl pkcs12 -export "
-                         "-legacy`, OpenSSL 1.x or older Windows) and this build of wolfSSL has "
-                         "no RC2: re-export it with AES (OpenSSL 3 default) or with `-legacy "
-                         "-certpbe PBE-SHA1-3DES -keypbe PBE-SHA1-3DES`");
-            ret = pfx_fail(why, SIPC_PFX_RC2);
-        } else {
-            sipc__seterr(err, errlen,
-                         "the file could not be decrypted (wrong password, damaged file or an "
-                         "unsupported encryption; wolfSSL error %d)",
-                         r);
-            ret = pfx_fail(why, r == ASN_PARSE_E || r == BUFFER_E ? SIPC_PFX_CORRUPT
-                                                                   : SIPC_PFX_PASSWORD);
-        }
+    sipc_pfx_parts parts;
+    int ret = sipc_pfx_parse(data, len, password, &parts, why, err, errlen);
+    if (ret != 0)
         goto out;
-    }
-    if (!key || keySz == 0) {
+    if (!parts.key.data) {
         sipc__seterr(err, errlen, "the file holds no private key (export it with its key)");
-        ret = pfx_fail(why, SIPC_PFX_NOKEY);
+        ret = sipc__pfx_fail(why, SIPC_PFX_NOKEY);
         goto out;
     }
-    if (!cert || certSz == 0) {
+    if (parts.ncerts == 0) {
         sipc__seterr(err, errlen, "the file holds no certificate for its key");
-        ret = pfx_fail(why, SIPC_PFX_NOCERT);
+        ret = sipc__pfx_fail(why, SIPC_PFX_NOCERT);
         goto out;
     }
-    if ((ret = dup_der(&kp->key, key, keySz)) != 0 ||
-        (ret = dup_der(&kp->certs[0], cert, certSz)) != 0)
-        goto out;
-    kp->ncerts = 1;
-    for (WC_DerCertList *c = ca; c && kp->ncerts < SIPC_KP_MAX_CHAIN; c = c->next) {
-        if (c->bufferSz == certSz && memcmp(c->buffer, cert, certSz) == 0)
-            continue;
-        if ((ret = dup_der(&kp->certs[kp->ncerts], c->buffer, c->bufferSz)) != 0)
+    /* the leaf is the first certificate the key belongs to */
+    int leaf = -1;
+    for (int i = 0; i < parts.ncerts && leaf < 0; i++) {
+        sipc_keypair t;
+        memset(&t, 0, sizeof t);
+        t.key = parts.key;
+        t.certs[0] = parts.certs[i];
+        t.ncerts = 1;
+        bool match = false;
+        int r = sipc_keypair_matches(&t, &match, NULL, 0);
+        if (r == SIPC_ENOMEM) {
+            ret = r;
             goto out;
-        kp->ncerts++;
+        }
+        if (r == 0 && match)
+            leaf = i;
+    }
+    if (leaf < 0) {
+        sipc__seterr(err, errlen, "the private key does not belong to any certificate in the file");
+        ret = sipc__pfx_fail(why, SIPC_PFX_MISMATCH);
+        goto out;
+    }
+    kp->key = parts.key;
+    parts.key = (sipc_der){NULL, 0};
+    kp->certs[0] = parts.certs[leaf];
+    parts.certs[leaf] = (sipc_der){NULL, 0};
+    kp->ncerts = 1;
+    for (int i = 0; i < parts.ncerts && kp->ncerts < SIPC_KP_MAX_CHAIN; i++) {
+        sipc_der *c = &parts.certs[i];
+        if (!c->data || (c->len == kp->certs[0].len && memcmp(c->data, kp->certs[0].data, c->len) == 0))
+            continue;
+        kp->certs[kp->ncerts++] = *c;
+        *c = (sipc_der){NULL, 0};
     }
     order_chain(kp);
     kp->key_type = sipc_key_type_of(kp->key.data, kp->key.len);
     sipc_fingerprint(kp->certs[0].data, kp->certs[0].len, kp->fingerprint);
     if (kp->key_type == SIPC_KEY_NONE) {
+        /* sipc_pfx_parse keeps only ECDSA and RSA keys: not reached */
         sipc__seterr(err, errlen, "the private key in the file is of a type sipc cannot use "
                                   "(use ECDSA or RSA)");
-        ret = pfx_fail(why, SIPC_PFX_NOKEY);
-        goto out;
-    }
-    bool match = false;
-    if (sipc_keypair_matches(kp, &match, NULL, 0) != 0 || !match) {
-        sipc__seterr(err, errlen, "the private key does not belong to the certificate in the file");
-        ret = pfx_fail(why, SIPC_PFX_MISMATCH);
-        goto out;
+        ret = sipc__pfx_fail(why, SIPC_PFX_NOKEY);
     }
 out:
-    if (key) {
-        memset(key, 0, keySz);
-        wolfSSL_Free(key);
-    }
-    if (cert)
-        wolfSSL_Free(cert);
-    while (ca) {
-        WC_DerCertList *next = ca->next;
-        wolfSSL_Free(ca->buffer);
-        wolfSSL_Free(ca);
-        ca = next;
-    }
+    sipc_pfx_parts_free(&parts);
     if (ret != 0)
         sipc_keypair_free(kp);
     return ret;

@@ -1,0 +1,624 @@
+/* pkcs12_parse.c - reading PKCS#12 files (RFC 7292), see pkcs12_parse.h.
+ *
+ * Why not wc_PKCS12_parse: wolfSSL 5.5.4's parser trusts what it reads, and
+ * nothing a caller checks afterwards can help, because the damage is done
+ * inside the call:
+ *   - a key bag whose PKCS#8 key does not parse comes back with the negative
+ *     error code as its (unsigned) length, near 4 GiB;
+ *   - before returning, the parser pairs the key with a certificate through
+ *     wc_CheckPrivateKeyCert with that length, which decodes the key past
+ *     the end of its buffer;
+ *   - an EC key whose private value is longer than its curve's size (the
+ *     decoder accepts up to the largest curve's) makes the same check write
+ *     before the start of a stack buffer in wc_ecc_export_private_only;
+ *   - the bags of a decrypted content are read against the size of the
+ *     content's envelope, a little more than the decrypted buffer holds.
+ * So the structure is read here: DER with definite lengths only, every
+ * element inside its parent and exactly filling the ones that have a fixed
+ * shape. wolfCrypt does the MAC's key derivation and HMAC, the decryption
+ * (wc_DecryptPKCS8Key, which bounds what it returns by what it decrypted)
+ * and decodes keys that have passed the checks below; no length it returns
+ * is used without checking it against the buffer it describes.
+ *
+ *   PFX { version 3, authSafe data { AuthenticatedSafe { ContentInfo... } },
+ *         macData { DigestInfo { alg, digest }, salt, iterations } }
+ *   ContentInfo: data { OCTET STRING SafeContents }
+ *              | encryptedData { version, { data, alg, [0] ciphertext } }
+ *   SafeContents { SafeBag { bagId, [0] value, attributes }... }
+ *   keyBag PrivateKeyInfo, pkcs8ShroudedKeyBag EncryptedPrivateKeyInfo,
+ *   certBag { x509Certificate, [0] OCTET STRING certificate }; other bags
+ *   are skipped. */
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/hash.h>
+#include <wolfssl/wolfcrypt/hmac.h>
+#include <wolfssl/wolfcrypt/pwdbased.h>
+#include <wolfssl/wolfcrypt/rsa.h>
+
+#include <assert.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certs/tool/pkcs12_parse.h"
+#include "certs/tool/store.h"
+#include "base/error_text.h"
+#include "sipc/errno.h"
+
+/* ------------------------------------------------------------ DER reader */
+
+typedef struct rd {
+    const uint8_t *p;
+    size_t n;
+} rd;
+
+typedef struct tlv {
+    uint8_t tag;
+    const uint8_t *val; /* content */
+    size_t len;
+    const uint8_t *all; /* tag, length and content */
+    size_t alllen;
+} tlv;
+
+/* Takes one element off the front of r: a one-byte tag, a definite length
+ * in minimal form of at most 4 bytes, content inside r. */
+static bool der_next(rd *r, tlv *t)
+{
+    if (r->n < 2)
+        return false;
+    uint8_t tag = r->p[0];
+    if ((tag & 0x1f) == 0x1f)
+        return false; /* multi-byte tags: PKCS#12 uses none */
+    size_t i = 1, len;
+    uint8_t l0 = r->p[i++];
+    if (l0 < 0x80) {
+        len = l0;
+    } else {
+        size_t nb = l0 & 0x7f;
+        /* nb == 0 is BER's indefinite length */
+        if (nb == 0 || nb > 4 || r->n - i < nb || r->p[i] == 0)
+            return false;
+        len = 0;
+        for (size_t k = 0; k < nb; k++)
+            len = (len << 8) | r->p[i++];
+        if (len < 0x80)
+            return false;
+    }
+    if (len > r->n - i)
+        return false;
+    t->tag = tag;
+    t->all = r->p;
+    t->val = r->p + i;
+    t->len = len;
+    t->alllen = i + len;
+    r->p += i + len;
+    r->n -= i + len;
+    return true;
+}
+
+static bool der_get(rd *r, uint8_t tag, tlv *t)
+{
+    return der_next(r, t) && t->tag == tag;
+}
+
+/* Skips an optional element with this tag. False when one is there but
+ * malformed. */
+static bool der_skip_opt(rd *r, uint8_t tag)
+{
+    tlv t;
+    return r->n == 0 || r->p[0] != tag || der_next(r, &t);
+}
+
+static rd inside(const tlv *t)
+{
+    rd r = {t->val, t->len};
+    return r;
+}
+
+static bool oid_eq(const tlv *t, const uint8_t *oid, size_t n)
+{
+    return t->tag == 0x06 && t->len == n && memcmp(t->val, oid, n) == 0;
+}
+#define OID_IS(t, o) oid_eq((t), (o), sizeof(o))
+
+/* A non-negative INTEGER of at most 31 bits. */
+static bool der_small_int(const tlv *t, long *v)
+{
+    if (t->tag != 0x02 || t->len < 1 || t->len > 4 || (t->val[0] & 0x80))
+        return false;
+    *v = 0;
+    for (size_t i = 0; i < t->len; i++)
+        *v = (*v << 8) | t->val[i];
+    return true;
+}
+
+static const uint8_t OID_DATA[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01};
+static const uint8_t OID_SIGNED_DATA[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02};
+static const uint8_t OID_ENVELOPED_DATA[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03};
+static const uint8_t OID_ENCRYPTED_DATA[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x06};
+static const uint8_t OID_KEY_BAG[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+                                      0x01, 0x0c, 0x0a, 0x01, 0x01};
+static const uint8_t OID_SHROUDED_KEY_BAG[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+                                               0x01, 0x0c, 0x0a, 0x01, 0x02};
+static const uint8_t OID_CERT_BAG[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+                                       0x01, 0x0c, 0x0a, 0x01, 0x03};
+static const uint8_t OID_X509_CERT[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x16, 0x01};
+static const uint8_t OID_RSA[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
+static const uint8_t OID_EC[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+static const uint8_t OID_SHA1[] = {0x2b, 0x0e, 0x03, 0x02, 0x1a};
+static const uint8_t OID_SHA224[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04};
+static const uint8_t OID_SHA256[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01};
+static const uint8_t OID_SHA384[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02};
+static const uint8_t OID_SHA512[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03};
+
+/* PKCS#12 PBE OIDs 1.2.840.113549.1.12.1.5 / .6: RC2-128 / RC2-40, and the
+ * PKCS#5 v2 RC2-CBC 1.2.840.113549.3.2. */
+static bool uses_rc2(const uint8_t *d, size_t n)
+{
+    static const uint8_t pbe[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x01};
+    static const uint8_t rc2cbc[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x03, 0x02};
+    for (size_t i = 0; i + sizeof pbe + 1 <= n; i++)
+        if (memcmp(d + i, pbe, sizeof pbe) == 0 && (d[i + sizeof pbe] == 5 || d[i + sizeof pbe] == 6))
+            return true;
+    for (size_t i = 0; i + sizeof rc2cbc <= n; i++)
+        if (memcmp(d + i, rc2cbc, sizeof rc2cbc) == 0)
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------ failures */
+
+int sipc__pfx_fail(sipc_pfx_error *why, sipc_pfx_error e)
+{
+    if (why)
+        *why = e;
+    switch (e) {
+    case SIPC_PFX_CORRUPT: return SIPC_EFORMAT;
+    case SIPC_PFX_PASSWORD: return SIPC_EPASSWORD;
+    case SIPC_PFX_RC2: return SIPC_ENOTSUP;
+    case SIPC_PFX_NOKEY:
+    case SIPC_PFX_NOCERT:
+    case SIPC_PFX_MISMATCH: return SIPC_ETLSCONFIG;
+    case SIPC_PFX_OK: break;
+    }
+    assert(0 && "sipc__pfx_fail without a failure");
+    return SIPC_EINVAL;
+}
+
+typedef struct pctx {
+    const char *pw;
+    int pwlen;
+    bool has_mac;  /* and it matched */
+    bool in_plain; /* reading a decrypted content */
+    sipc_pfx_parts *out;
+    sipc_pfx_error *why;
+    char *err;
+    size_t errlen;
+} pctx;
+
+/* The file's structure is damaged. Inside a decrypted content of a file
+ * without MAC, a wrong password is as likely. */
+static int damaged(pctx *c, const char *what)
+{
+    if (c->in_plain && !c->has_mac) {
+        sipc__seterr(c->err, c->errlen,
+                     "the file could not be decrypted (wrong password, damaged file or an "
+                     "unsupported encryption; %s)",
+                     what);
+        return sipc__pfx_fail(c->why, SIPC_PFX_CORRUPT);
+    }
+    sipc__seterr(c->err, c->errlen,
+                 "the file is not a readable PKCS#12 file (truncated or damaged? %s)", what);
+    return sipc__pfx_fail(c->why, SIPC_PFX_CORRUPT);
+}
+
+/* wc_DecryptPKCS8Key failed with wc on what alg (the encrypted element,
+ * starting with its AlgorithmIdentifier) describes. */
+static int undecryptable(pctx *c, const uint8_t *alg, size_t alglen, int wc)
+{
+    if (uses_rc2(alg, alglen) && !sipc_pfx_have_rc2()) {
+        sipc__seterr(c->err, c->errlen,
+                     "the file is encrypted with RC2 (written by `openssl pkcs12 -export "
+                     "-legacy`, OpenSSL 1.x or older Windows) and this build of wolfSSL has "
+                     "no RC2: re-export it with AES (OpenSSL 3 default) or with `-legacy "
+                     "-certpbe PBE-SHA1-3DES -keypbe PBE-SHA1-3DES`");
+        return sipc__pfx_fail(c->why, SIPC_PFX_RC2);
+    }
+    if (c->has_mac) {
+        /* the MAC matched: the password is right */
+        sipc__seterr(c->err, c->errlen,
+                     "the file could not be decrypted (damaged file or an encryption this "
+                     "wolfSSL cannot decrypt; wolfSSL error %d)",
+                     wc);
+        return sipc__pfx_fail(c->why, SIPC_PFX_CORRUPT);
+    }
+    sipc__seterr(c->err, c->errlen,
+                 "the file could not be decrypted (wrong password, damaged file or an "
+                 "unsupported encryption; wolfSSL error %d)",
+                 wc);
+    return sipc__pfx_fail(c->why, wc == ASN_PARSE_E || wc == BUFFER_E ? SIPC_PFX_CORRUPT
+                                                                      : SIPC_PFX_PASSWORD);
+}
+
+static int bad_key(pctx *c)
+{
+    sipc__seterr(c->err, c->errlen,
+                 "the private key in the file is damaged or not a key sipc can read");
+    return sipc__pfx_fail(c->why, SIPC_PFX_CORRUPT);
+}
+
+/* ------------------------------------------------------------ MAC */
+
+static enum wc_HashType mac_hash(const tlv *oid)
+{
+    if (OID_IS(oid, OID_SHA1))
+        return WC_HASH_TYPE_SHA;
+    if (OID_IS(oid, OID_SHA224))
+        return WC_HASH_TYPE_SHA224;
+    if (OID_IS(oid, OID_SHA256))
+        return WC_HASH_TYPE_SHA256;
+    if (OID_IS(oid, OID_SHA384))
+        return WC_HASH_TYPE_SHA384;
+    if (OID_IS(oid, OID_SHA512))
+        return WC_HASH_TYPE_SHA512;
+    return WC_HASH_TYPE_NONE;
+}
+
+/* RFC 7292 appendix B: HMAC over the AuthenticatedSafe's bytes with a key
+ * derived from the password as a BMPString, each byte one character (as
+ * wolfSSL and sipc_pfx_write take it), plus two zero bytes. */
+static int check_mac(pctx *c, const tlv *mac, const tlv *safe)
+{
+    rd m = inside(mac), d, a;
+    tlv di, alg, dig, hoid, par, salt, it;
+    long iter = 1;
+    if (!der_get(&m, 0x30, &di) || (d = inside(&di), !der_get(&d, 0x30, &alg)) ||
+        !der_get(&d, 0x04, &dig) || d.n || (a = inside(&alg), !der_get(&a, 0x06, &hoid)) ||
+        (a.n && (!der_get(&a, 0x05, &par) || par.len || a.n)) || !der_get(&m, 0x04, &salt) ||
+        (m.n && (!der_get(&m, 0x02, &it) || !der_small_int(&it, &iter) || iter < 1)) || m.n)
+        return damaged(c, "malformed MAC data");
+    enum wc_HashType ht = mac_hash(&hoid);
+    int dlen = ht == WC_HASH_TYPE_NONE ? -1 : wc_HashGetDigestSize(ht);
+    if (dlen <= 0 || dlen > WC_MAX_DIGEST_SIZE) {
+        sipc__seterr(c->err, c->errlen,
+                     "the file's integrity check (MAC) uses a digest sipc cannot compute "
+                     "(SHA-1 and SHA-2 are supported)");
+        return sipc__pfx_fail(c->why, SIPC_PFX_CORRUPT);
+    }
+    size_t n = strlen(c->pw);
+    uint8_t *bmp = malloc(2 * n + 2);
+    if (!bmp)
+        return SIPC_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        bmp[2 * i] = 0;
+        bmp[2 * i + 1] = (uint8_t)c->pw[i];
+    }
+    bmp[2 * n] = bmp[2 * n + 1] = 0;
+    uint8_t key[WC_MAX_DIGEST_SIZE], out[WC_MAX_DIGEST_SIZE];
+    int r = wc_PKCS12_PBKDF_ex(key, bmp, (int)(2 * n + 2), salt.val, (int)salt.len, (int)iter, dlen,
+                               ht, 3 /* the MAC key */, NULL);
+    sipc_secure_free(bmp, 2 * n + 2);
+    Hmac h;
+    if (r == 0 && (r = wc_HmacInit(&h, NULL, INVALID_DEVID)) == 0) {
+        r = wc_HmacSetKey(&h, (int)ht, key, (word32)dlen);
+        if (r == 0)
+            r = wc_HmacUpdate(&h, safe->val, (word32)safe->len);
+        if (r == 0)
+            r = wc_HmacFinal(&h, out);
+        wc_HmacFree(&h);
+    }
+    memset(key, 0, sizeof key);
+    if (r != 0) {
+        sipc__seterr(c->err, c->errlen, "cannot compute the file's MAC (wolfSSL error %d)", r);
+        return sipc__pfx_fail(c->why, SIPC_PFX_CORRUPT);
+    }
+    uint8_t diff = dig.len != (size_t)dlen;
+    for (int i = 0; !diff && i < dlen; i++)
+        diff |= (uint8_t)(out[i] ^ dig.val[i]);
+    if (diff) {
+        sipc__seterr(c->err, c->errlen,
+                     "wrong password: the file's integrity check (MAC) does not match");
+        return sipc__pfx_fail(c->why, SIPC_PFX_PASSWORD);
+    }
+    c->has_mac = true;
+    return 0;
+}
+
+/* ------------------------------------------------------------ keys */
+
+/* A PKCS#1 RSAPrivateKey that wolfCrypt decodes. */
+static bool rsa_key_ok(const uint8_t *der, size_t n)
+{
+    rd r = {der, n};
+    tlv s;
+    if (!der_get(&r, 0x30, &s) || r.n)
+        return false;
+    RsaKey k;
+    if (wc_InitRsaKey(&k, NULL) != 0)
+        return false;
+    word32 idx = 0;
+    bool ok = wc_RsaPrivateKeyDecode(der, &idx, &k, (word32)n) == 0;
+    wc_FreeRsaKey(&k);
+    return ok;
+}
+
+/* An ECPrivateKey (RFC 5915) that wolfCrypt decodes, with a private value
+ * neither zero nor longer than its curve's size: wolfCrypt's decoder takes
+ * values up to the largest curve's size whatever the curve, and exporting
+ * such a key (which pairing and PKCS#8 encoding do) writes before the start
+ * of the output buffer. */
+static bool ec_key_ok(const uint8_t *der, size_t n)
+{
+    rd r = {der, n}, k;
+    tlv s, ver, d;
+    if (!der_get(&r, 0x30, &s) || r.n || (k = inside(&s), !der_get(&k, 0x02, &ver)) ||
+        ver.len != 1 || ver.val[0] != 1 || !der_get(&k, 0x04, &d) || !der_skip_opt(&k, 0xa0) ||
+        !der_skip_opt(&k, 0xa1) || k.n)
+        return false;
+    size_t sig = d.len;
+    const uint8_t *v = d.val;
+    while (sig && *v == 0) {
+        v++;
+        sig--;
+    }
+    if (sig == 0)
+        return false;
+    ecc_key key;
+    if (wc_ecc_init(&key) != 0)
+        return false;
+    word32 idx = 0;
+    bool ok = wc_EccPrivateKeyDecode(der, &idx, &key, (word32)n) == 0;
+    if (ok) {
+        int size = wc_ecc_size(&key);
+        ok = size > 0 && sig <= (size_t)size;
+    }
+    wc_ecc_free(&key);
+    return ok;
+}
+
+/* A PrivateKeyInfo (PKCS#8) of exactly n bytes: keeps its key, as
+ * wc_PKCS12_parse returned it (SEC1 or PKCS#1), when it is a sound ECDSA or
+ * RSA key. */
+static int take_key(pctx *c, const uint8_t *p8, size_t n)
+{
+    rd r = {p8, n}, k, a;
+    tlv pki, ver, alg, key, aoid;
+    if (!der_get(&r, 0x30, &pki) || r.n || (k = inside(&pki), !der_get(&k, 0x02, &ver)) ||
+        ver.len != 1 || ver.val[0] > 1 || !der_get(&k, 0x30, &alg) || !der_get(&k, 0x04, &key) ||
+        !der_skip_opt(&k, 0xa0) /* attributes */ || !der_skip_opt(&k, 0x81) /* public key (v2) */ ||
+        k.n || (a = inside(&alg), !der_get(&a, 0x06, &aoid)))
+        return bad_key(c);
+    bool ok;
+    if (OID_IS(&aoid, OID_RSA)) {
+        ok = rsa_key_ok(key.val, key.len);
+    } else if (OID_IS(&aoid, OID_EC)) {
+        ok = ec_key_ok(key.val, key.len);
+    } else {
+        sipc__seterr(c->err, c->errlen,
+                     "the private key in the file is of a type sipc cannot use (use ECDSA or RSA)");
+        return sipc__pfx_fail(c->why, SIPC_PFX_NOKEY);
+    }
+    if (!ok)
+        return bad_key(c);
+    c->out->key.data = malloc(key.len);
+    if (!c->out->key.data)
+        return SIPC_ENOMEM;
+    memcpy(c->out->key.data, key.val, key.len);
+    c->out->key.len = key.len;
+    return 0;
+}
+
+/* An EncryptedPrivateKeyInfo (the TLV e): decrypted, then as take_key. */
+static int take_shrouded_key(pctx *c, const tlv *e)
+{
+    uint8_t *buf = malloc(e->alllen);
+    if (!buf)
+        return SIPC_ENOMEM;
+    memcpy(buf, e->all, e->alllen);
+    int r = wc_DecryptPKCS8Key(buf, (word32)e->alllen, c->pw, c->pwlen);
+    int ret;
+    if (r <= 0) {
+        rd q = inside(e);
+        tlv alg;
+        bool a = der_next(&q, &alg);
+        ret = undecryptable(c, a ? alg.all : e->all, a ? alg.alllen : e->alllen,
+                            r < 0 ? r : ASN_PARSE_E);
+    } else if ((size_t)r > e->alllen) {
+        /* cannot happen: the plaintext is never longer than the ciphertext */
+        ret = bad_key(c);
+    } else {
+        ret = take_key(c, buf, (size_t)r);
+    }
+    sipc_secure_free(buf, e->alllen);
+    return ret;
+}
+
+/* ------------------------------------------------------------ bags */
+
+static int add_cert(pctx *c, const tlv *cert)
+{
+    sipc_pfx_parts *o = c->out;
+    if (o->ncerts >= SIPC_PFX_MAX_CERTS)
+        return 0;
+    if (!o->certs && !(o->certs = calloc(SIPC_PFX_MAX_CERTS, sizeof *o->certs)))
+        return SIPC_ENOMEM;
+    sipc_der *d = &o->certs[o->ncerts];
+    if (!(d->data = malloc(cert->len ? cert->len : 1)))
+        return SIPC_ENOMEM;
+    memcpy(d->data, cert->val, cert->len);
+    d->len = cert->len;
+    o->ncerts++;
+    return 0;
+}
+
+/* SafeContents, exactly n bytes. */
+static int read_bags(pctx *c, const uint8_t *p, size_t n)
+{
+    rd r = {p, n}, bags;
+    tlv seq;
+    if (!der_get(&r, 0x30, &seq) || r.n)
+        return damaged(c, "malformed SafeContents");
+    bags = inside(&seq);
+    while (bags.n) {
+        tlv bag, id, val;
+        rd b, v;
+        if (!der_get(&bags, 0x30, &bag) || (b = inside(&bag), !der_get(&b, 0x06, &id)) ||
+            !der_get(&b, 0xa0, &val) || !der_skip_opt(&b, 0x31) /* attributes */ || b.n)
+            return damaged(c, "malformed bag");
+        v = inside(&val);
+        int ret = 0;
+        if (OID_IS(&id, OID_KEY_BAG) || OID_IS(&id, OID_SHROUDED_KEY_BAG)) {
+            tlv k;
+            if (!der_get(&v, 0x30, &k) || v.n)
+                return bad_key(c);
+            /* a file holds one key; should there be more, the first is it */
+            if (c->out->key.data)
+                continue;
+            ret = OID_IS(&id, OID_KEY_BAG) ? take_key(c, k.all, k.alllen)
+                                           : take_shrouded_key(c, &k);
+        } else if (OID_IS(&id, OID_CERT_BAG)) {
+            tlv cb, type, cv, os;
+            rd x, y;
+            if (!der_get(&v, 0x30, &cb) || v.n || (x = inside(&cb), !der_get(&x, 0x06, &type)) ||
+                !der_get(&x, 0xa0, &cv) || x.n)
+                return damaged(c, "malformed certificate bag");
+            if (!OID_IS(&type, OID_X509_CERT))
+                continue; /* SDSI certificates: nothing sipc reads */
+            y = inside(&cv);
+            if (!der_get(&y, 0x04, &os) || y.n)
+                return damaged(c, "malformed certificate bag");
+            ret = add_cert(c, &os);
+        }
+        /* CRL, secret and nested SafeContents bags: nothing sipc uses */
+        if (ret != 0)
+            return ret;
+    }
+    return 0;
+}
+
+/* EncryptedData (the TLV e): its SafeContents decrypted, then read. */
+static int read_encrypted(pctx *c, const tlv *e)
+{
+    rd x = inside(e), y;
+    tlv ver, eci, type, alg, ct;
+    if (!der_get(&x, 0x02, &ver) || !der_get(&x, 0x30, &eci) ||
+        !der_skip_opt(&x, 0xa1) /* unprotectedAttrs */ || x.n ||
+        (y = inside(&eci), !der_get(&y, 0x06, &type)) || !OID_IS(&type, OID_DATA) ||
+        !der_get(&y, 0x30, &alg) || !der_get(&y, 0x80, &ct) || y.n)
+        return damaged(c, "malformed encrypted content");
+    /* wc_DecryptPKCS8Key wants SEQUENCE { alg, ciphertext }; the
+     * ciphertext's [0] tag is one it accepts */
+    size_t body = alg.alllen + ct.alllen, hdr = body < 0x80 ? 2 : body < 0x100 ? 3
+                                                          : body < 0x10000 ? 4
+                                                          : body < 0x1000000 ? 5 : 6;
+    uint8_t *buf = malloc(hdr + body);
+    if (!buf)
+        return SIPC_ENOMEM;
+    buf[0] = 0x30;
+    if (hdr == 2) {
+        buf[1] = (uint8_t)body;
+    } else {
+        buf[1] = (uint8_t)(0x80 | (hdr - 2));
+        for (size_t i = 0; i < hdr - 2; i++)
+            buf[hdr - 1 - i] = (uint8_t)(body >> (8 * i));
+    }
+    memcpy(buf + hdr, alg.all, alg.alllen);
+    memcpy(buf + hdr + alg.alllen, ct.all, ct.alllen);
+    int r = wc_DecryptPKCS8Key(buf, (word32)(hdr + body), c->pw, c->pwlen);
+    int ret;
+    if (r <= 0) {
+        ret = undecryptable(c, alg.all, alg.alllen, r < 0 ? r : ASN_PARSE_E);
+    } else if ((size_t)r > ct.len) {
+        /* cannot happen: the plaintext is never longer than the ciphertext */
+        ret = damaged(c, "decrypted content longer than its ciphertext");
+    } else {
+        c->in_plain = true;
+        ret = read_bags(c, buf, (size_t)r);
+        c->in_plain = false;
+    }
+    /* the plaintext may hold an unencrypted key bag */
+    sipc_secure_free(buf, hdr + body);
+    return ret;
+}
+
+int sipc_pfx_parse(const uint8_t *data, size_t len, const char *password, sipc_pfx_parts *parts,
+                   sipc_pfx_error *why, char *err, size_t errlen)
+{
+    assert(data && password && parts);
+    memset(parts, 0, sizeof *parts);
+    if (why)
+        *why = SIPC_PFX_OK;
+    size_t pwlen = strlen(password);
+    pctx c = {.pw = password, .pwlen = (int)(pwlen > INT_MAX ? INT_MAX : pwlen), .out = parts,
+              .why = why, .err = err, .errlen = errlen};
+    /* keeps every length below fits wolfCrypt's word32 and int */
+    if (len > INT_MAX / 2 || pwlen > INT_MAX / 4) {
+        sipc__seterr(err, errlen, "the file or the password is too large");
+        return sipc__pfx_fail(why, SIPC_PFX_CORRUPT);
+    }
+    rd top = {data, len}, p, ai, e, s;
+    tlv pfx, ver, auth, type, e0, safe, seq, mac;
+    bool have_mac = false;
+    /* bytes after the PFX are ignored, as wolfSSL and OpenSSL do */
+    if (!der_get(&top, 0x30, &pfx) || (p = inside(&pfx), !der_get(&p, 0x02, &ver)) ||
+        ver.len != 1 || ver.val[0] != 3 || !der_get(&p, 0x30, &auth) ||
+        (ai = inside(&auth), !der_get(&ai, 0x06, &type)) || !der_get(&ai, 0xa0, &e0) || ai.n ||
+        (p.n && !(have_mac = der_get(&p, 0x30, &mac))) || p.n)
+        return damaged(&c, "malformed outer structure");
+    if (OID_IS(&type, OID_SIGNED_DATA)) {
+        /* public-key integrity mode */
+        sipc__seterr(err, errlen, "the file is protected by a signature instead of a password; "
+                                  "export it with a password");
+        return sipc__pfx_fail(why, SIPC_PFX_CORRUPT);
+    }
+    if (!OID_IS(&type, OID_DATA))
+        return damaged(&c, "unknown kind of content");
+    if ((e = inside(&e0), !der_get(&e, 0x04, &safe)) || e.n)
+        return damaged(&c, "malformed AuthenticatedSafe");
+    int r;
+    if (have_mac && (r = check_mac(&c, &mac, &safe)) != 0)
+        return r;
+    s = inside(&safe);
+    if (!der_get(&s, 0x30, &seq) || s.n)
+        return damaged(&c, "malformed AuthenticatedSafe");
+    rd cis = inside(&seq);
+    while (cis.n) {
+        tlv ci, ctype, content, inner;
+        rd x, y;
+        if (!der_get(&cis, 0x30, &ci) || (x = inside(&ci), !der_get(&x, 0x06, &ctype)) ||
+            !der_get(&x, 0xa0, &content) || x.n)
+            return damaged(&c, "malformed ContentInfo");
+        y = inside(&content);
+        if (OID_IS(&ctype, OID_DATA)) {
+            if (!der_get(&y, 0x04, &inner) || y.n)
+                return damaged(&c, "malformed data content");
+            r = read_bags(&c, inner.val, inner.len);
+        } else if (OID_IS(&ctype, OID_ENCRYPTED_DATA)) {
+            if (!der_get(&y, 0x30, &inner) || y.n)
+                return damaged(&c, "malformed encrypted content");
+            r = read_encrypted(&c, &inner);
+        } else if (OID_IS(&ctype, OID_ENVELOPED_DATA)) {
+            /* public-key privacy mode */
+            sipc__seterr(err, errlen, "the file's contents are encrypted for a public key instead "
+                                      "of with a password; export it with a password");
+            return sipc__pfx_fail(why, SIPC_PFX_CORRUPT);
+        } else {
+            return damaged(&c, "unknown kind of content");
+        }
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
+void sipc_pfx_parts_free(sipc_pfx_parts *parts)
+{
+    sipc_der_free(&parts->key);
+    for (int i = 0; i < parts->ncerts; i++)
+        sipc_der_free(&parts->certs[i]);
+    free(parts->certs);
+    memset(parts, 0, sizeof *parts);
+}

@@ -270,6 +270,8 @@ static enum wc_HashType mac_hash(const tlv *oid)
 /* RFC 7292 appendix B: HMAC over the AuthenticatedSafe's bytes with a key
  * derived from the password as a BMPString, each byte one character (as
  * wolfSSL and sipc_pfx_write take it), plus two zero bytes. */
+#define SIPC_PFX_MAX_ITERATIONS 10000000
+
 static int check_mac(pctx *c, const tlv *mac, const tlv *safe)
 {
     rd m = inside(mac), d, a;
@@ -280,6 +282,15 @@ static int check_mac(pctx *c, const tlv *mac, const tlv *safe)
         (a.n && (!der_get(&a, 0x05, &par) || par.len || a.n)) || !der_get(&m, 0x04, &salt) ||
         (m.n && (!der_get(&m, 0x02, &it) || !der_small_int(&it, &iter) || iter < 1)) || m.n)
         return damaged(c, "malformed MAC data");
+    /* OpenSSL writes 2048, Java 10000: a count far beyond is a file made to
+     * keep the import busy for hours, not a key pair */
+    if (iter > SIPC_PFX_MAX_ITERATIONS) {
+        sipc__seterr(c->err, c->errlen,
+                     "the file's integrity check (MAC) asks for %ld iterations; sipc accepts at "
+                     "most %d",
+                     iter, SIPC_PFX_MAX_ITERATIONS);
+        return sipc__pfx_fail(c->why, SIPC_PFX_CORRUPT);
+    }
     enum wc_HashType ht = mac_hash(&hoid);
     int dlen = ht == WC_HASH_TYPE_NONE ? -1 : wc_HashGetDigestSize(ht);
     if (dlen <= 0 || dlen > WC_MAX_DIGEST_SIZE) {

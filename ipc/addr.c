@@ -22,3 +22,13 @@ int sipc__addr_numeric(const char *host, int port, struct sockaddr_storage *ss)
         return 0;
     return UV_EINVAL;
 }
+
+void sipc__peer_host(const char *addr, char *out, size_t len)
+{
+    const char *end = addr[0] == '[' ? strchr(addr, ']') : strrchr(addr, ':');
+    size_t n = end ? (size_t)(end - addr) + (addr[0] == '[') : strlen(addr);
+    if (n >= len)
+        n = len - 1;
+    memcpy(out, addr, n);
+    out[n] = '\0';
+}

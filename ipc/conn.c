@@ -561,7 +561,13 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
         sipc__log(c->ctx, SIPC_LOG_INFO, "Transport.Conn", "%s %s (node %s) closed by the peer",
                   c->is_server ? "Connection from" : "Connection to", c->peer_addr, c->peer_node);
     } else if (err != 0) {
-        sipc__log(c->ctx, SIPC_LOG_WARN, "Transport.Conn",
+        /* the same peer failing for the same reason is one line per interval;
+         * another reason is another line */
+        char key[300];
+        sipc__peer_host(c->peer_addr, key, 160);
+        snprintf(key + strlen(key), sizeof key - strlen(key), " %s %d %.100s", sipc_err_name(err),
+                 c->is_server, c->down_detail);
+        sipc__log_limited(c->ctx, key, SIPC_LOG_WARN, "Transport.Conn",
                   "%s %s%s%s%s closed: %s (%s, %s class)%s%s",
                   c->is_server ? "Connection from" : "Connection to",
                   c->peer_addr[0] ? c->peer_addr : "peer", c->peer_node[0] ? " (node " : "",

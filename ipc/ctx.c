@@ -24,6 +24,23 @@ void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const 
     ctx->opts.log(ctx->opts.log_arg, level, category, msg);
 }
 
+void sipc__log_limited(sipc_ctx *ctx, const char *key, sipc_log_level level, const char *category,
+                       const char *fmt, ...)
+{
+    uint64_t held = 0;
+    if (ctx->logrl && !sipc_ratelimit_allow(ctx->logrl, key, uv_now(ctx->loop), &held))
+        return;
+    char msg[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, 1024, fmt, ap);
+    va_end(ap);
+    if (held && n >= 0 && n < 1024)
+        snprintf(msg + n, sizeof msg - (size_t)n, " (and %llu more like it in the last %d s)",
+                 (unsigned long long)held, SIPC__LOG_INTERVAL_MS / 1000);
+    ctx->opts.log(ctx->opts.log_arg, level, category, msg);
+}
+
 void sipc_options_init(sipc_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -100,6 +117,12 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     if (o->max_frame > (256u << 20)) {
         free(ctx);
         return SIPC_EINVAL;
+    }
+    /* one line per peer and kind of event per interval: a flood of bad
+     * frames or connections must not flood the log or stall the loop */
+    if (sipc_ratelimit_new(&ctx->logrl, SIPC__LOG_INTERVAL_MS, 256) != 0) {
+        free(ctx);
+        return SIPC_ENOMEM;
     }
     if (!o->max_write_queue)
         o->max_write_queue = defaults.max_write_queue;
@@ -225,6 +248,7 @@ void sipc__ctx_maybe_finish_close(sipc_ctx *ctx)
     }
     uv_mutex_destroy(&ctx->post_lock);
     sipc_security_release(ctx->sec);
+    sipc_ratelimit_free(ctx->logrl);
     sipc_ctx_close_cb cb = ctx->close_cb;
     void *arg = ctx->close_arg;
     if (cb)

@@ -8,6 +8,7 @@
 #include "base/buf.h"
 #include "base/idmap.h"
 #include "base/list.h"
+#include "base/ratelimit.h"
 #include "ipc/envelope.h"
 #include "ipc/frame.h"
 #include "sipc.pb-c.h"
@@ -45,6 +46,7 @@ struct sipc_ctx {
     char node_id[64];
     char cluster[64];
     sipc_security *sec;
+    sipc_ratelimit *logrl;  /* repeated warnings per peer and kind */
     uv_prepare_t flusher;   /* writes every dirty connection before the loop blocks */
     int flusher_on;
     sipc_link dirty;        /* connections with frames to write */
@@ -61,6 +63,14 @@ struct sipc_ctx {
 
 void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The same, at most once per key (a peer and a kind of event) per
+ * SIPC__LOG_INTERVAL_MS; the next line says how many were held back. */
+#define SIPC__LOG_INTERVAL_MS 10000
+void sipc__log_limited(sipc_ctx *ctx, const char *key, sipc_log_level level, const char *category,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* "ip" of "ip:port" or "[v6]:port", for rate-limit keys (a peer reconnects
+ * from new ports). */
+void sipc__peer_host(const char *addr, char *out, size_t len);
 void sipc__ctx_mark_dirty(sipc_ctx *ctx, sipc_conn *conn);
 void sipc__ctx_maybe_finish_close(sipc_ctx *ctx);
 

@@ -130,11 +130,15 @@ void sipc__conn_dispatch(sipc_conn *c, Sipc__Envelope *env)
         char msg[600];
         snprintf(msg, sizeof msg, "no handler for %s.%s on node %s", env->service, env->method,
                  c->ctx->node_id);
-        if (!oneway)
+        if (!oneway) {
             (void)sipc__conn_send_error(c, env->request_id, SIPC_ENOMETHOD, msg);
-        else
-            sipc__log(c->ctx, SIPC_LOG_WARN, "Transport.Conn", "%s (one-way from %s dropped)", msg,
-                      c->peer_addr);
+        } else {
+            char key[200];
+            sipc__peer_host(c->peer_addr, key, 160);
+            strncat(key, " no-method", sizeof key - strlen(key) - 1);
+            sipc__log_limited(c->ctx, key, SIPC_LOG_WARN, "Transport.Conn",
+                              "%s (one-way from %s dropped)", msg, c->peer_addr);
+        }
         sipc__envelope__free_unpacked(env, NULL);
         return;
     }

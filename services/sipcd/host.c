@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -309,6 +310,10 @@ static int start_service(host *h, int i)
 {
     host_service *s = &h->svc[i];
     sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "%s", sipc_version_string());
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "Open-file limit: %llu",
+                  (unsigned long long)rl.rlim_cur);
     sipc_options o;
     sipc_options_from_config(&o, &h->cfg);
     o.log = sipc_logger_sink;

@@ -3,7 +3,9 @@
  * pipeline, each with its own listener and log file
  * $SIPC_HOME/logs/<Service>_<YYYYMMDD>.log; every listener also serves the
  * built-in sys service. SIGTERM or SIGINT stops it cleanly. */
+#include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +85,16 @@ int main(int argc, char **argv)
     if (sipc_config_load(&node.cfg, home, err, sizeof err) != 0) {
         fprintf(stderr, "sipcd: %s\n", err);
         return EX_CONFIG;
+    }
+    /* Every connection is a descriptor: run with the hard limit, not the
+     * usual soft 1024, so that a burst of connections cannot lock peers out. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            fprintf(stderr, "sipcd: cannot raise the open-file limit to %llu: %s\n",
+                    (unsigned long long)want, strerror(errno));
     }
     uv_loop_t *loop = uv_default_loop();
     int rc = host_start(&node, loop);

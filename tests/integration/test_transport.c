@@ -451,6 +451,25 @@ static void t_oneway_and_errors(void **state)
     world_free(w);
 }
 
+/* A flood of one-way frames to an unknown method: the node says so once per
+ * peer and interval, not once per frame, and keeps answering. */
+static void t_log_flood_limited(void **state)
+{
+    (void)state;
+    world *w = world_std();
+    for (int i = 0; i < 5000; i++)
+        assert_int_equal(sipc_send(w->ch, "test", "nosuch-oneway", "x", 1), 0);
+    result r;
+    assert_int_equal(call_wait(w, "echo", "y", 1, 5000, &r), 0);
+    assert_int_equal(r.err, 0);
+    free(r.data);
+    int lines = 0;
+    for (const char *p = w->slog.buf; p && (p = strstr(p, "one-way from")); p++)
+        lines++;
+    assert_int_equal(lines, 1);
+    world_free(w);
+}
+
 static void t_deadline(void **state)
 {
     (void)state;
@@ -1333,6 +1352,7 @@ int main(void)
         cmocka_unit_test(t_echo_sizes),
         cmocka_unit_test(t_many_in_flight_out_of_order),
         cmocka_unit_test(t_oneway_and_errors),
+        cmocka_unit_test(t_log_flood_limited),
         cmocka_unit_test(t_deadline),
         cmocka_unit_test(t_drop_completes_pending_then_reconnect),
         cmocka_unit_test(t_cluster_mismatch),

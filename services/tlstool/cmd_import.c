@@ -87,7 +87,7 @@ int cmd_import(void *arg)
         printf("TLS is enabled: restart the services on this node to use the new pair\n");
     else
         printf("next: `tlstool enable` on every node, then restart the services (a client-only "
-               "machine needs no enable)\n");
+               "machine needs no enable: its clients use TLS now that a pair is imported)\n");
     sipc_keypair_free(&kp);
     return EX_OK;
 }

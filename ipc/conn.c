@@ -197,11 +197,12 @@ static int on_hello(sipc_conn *c, Sipc__Envelope *env)
     int err = 0;
     if (h->protocol_version != SIPC_PROTOCOL_VERSION || env->version != SIPC_PROTOCOL_VERSION) {
         err = SIPC_EVERSION;
+        /* name the value that differs: the hello's or the envelope's */
         snprintf(msg, sizeof msg,
-                 "protocol version mismatch: this node %s speaks version %d, peer %s at %s speaks "
-                 "version %u",
+                 "protocol version mismatch: this node %s speaks version %d, peer %s at %s sent a "
+                 "hello of version %u in an envelope of version %u",
                  c->ctx->node_id, SIPC_PROTOCOL_VERSION, h->node_id, c->peer_addr,
-                 h->protocol_version);
+                 h->protocol_version, env->version);
     } else if (strcmp(h->cluster, c->ctx->cluster) != 0) {
         err = SIPC_ECLUSTER;
         snprintf(msg, sizeof msg,
@@ -263,12 +264,16 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
         sipc__envelope__free_unpacked(env, NULL);
         return r;
     }
-    if ((env->kind == SIPC__KIND__REQUEST || env->kind == SIPC__KIND__RESPONSE) &&
+    if ((env->kind == SIPC__KIND__REQUEST || env->kind == SIPC__KIND__RESPONSE ||
+         env->kind == SIPC__KIND__PING || env->kind == SIPC__KIND__PONG) &&
         env->request_id == 0) {
-        /* id 0 is reserved for connection-level errors */
+        /* id 0 is reserved for connection-level errors (protocol.md, section 6) */
+        char msg[200];
+        snprintf(msg, sizeof msg, "peer sent a %s with id 0, which is reserved",
+                 sipc_env_kind_name(env->kind));
         sipc__envelope__free_unpacked(env, NULL);
-        (void)sipc__conn_send_error(c, 0, SIPC_EPROTO, "request id 0 is reserved");
-        sipc__conn_close(c, SIPC_EPROTO, "peer sent a request or response with id 0");
+        (void)sipc__conn_send_error(c, 0, SIPC_EPROTO, "id 0 is reserved for connection errors");
+        sipc__conn_close(c, SIPC_EPROTO, msg);
         return SIPC_EPROTO;
     }
     switch (env->kind) {

@@ -291,6 +291,28 @@ static void t_hello(void **state)
     assert_int_equal(t.down_err, SIPC_ECLUSTER);
     tc_close(&t);
 
+    /* another protocol version: the message names the value that differs */
+    tc_open(&t, NULL);
+    peer_expect_free(&t, SIPC__KIND__HELLO, 0);
+    {
+        Sipc__Hello h2 = SIPC__HELLO__INIT;
+        h2.protocol_version = 2;
+        h2.node_id = "peer";
+        h2.cluster = "test";
+        uint8_t buf[128];
+        size_t n = sipc__hello__pack(&h2, buf);
+        sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = n};
+        peer_send(&t, &e);
+        ms_pump(&t.loop);
+    }
+    env = peer_expect(&t, SIPC__KIND__ERROR, 0);
+    assert_int_equal(env->status, SIPC_EVERSION);
+    assert_non_null(strstr(env->message, "speaks version 1"));
+    assert_non_null(strstr(env->message, "sent a hello of version 2 in an envelope of version 1"));
+    sipc__envelope__free_unpacked(env, NULL);
+    assert_int_equal(t.down_err, SIPC_EVERSION);
+    tc_close(&t);
+
     /* a request before the hello */
     tc_open(&t, NULL);
     peer_expect_free(&t, SIPC__KIND__HELLO, 0);
@@ -464,6 +486,19 @@ static void t_ping_pong(void **state)
     peer_send(&t, &pong);
     ms_pump(&t.loop);
     assert_int_equal(t.downs, 0);
+    tc_close(&t);
+
+    /* a PING with id 0, which is reserved: a protocol error, the connection closes */
+    o.keepalive_ms = 0;
+    tc_up(&t, &o);
+    sipc_env_out ping0 = {.kind = SIPC__KIND__PING, .request_id = 0};
+    peer_send(&t, &ping0);
+    ms_pump(&t.loop);
+    env = peer_expect(&t, SIPC__KIND__ERROR, 0);
+    assert_int_equal(env->status, SIPC_EPROTO);
+    assert_non_null(strstr(env->message, "id 0 is reserved"));
+    sipc__envelope__free_unpacked(env, NULL);
+    assert_int_equal(t.down_err, SIPC_EPROTO);
     tc_close(&t);
 
     /* nothing at all from the peer: closed as idle */

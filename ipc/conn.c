@@ -217,6 +217,7 @@ static int on_hello(sipc_conn *c, Sipc__Envelope *env)
         return err;
     }
     c->hello_received = 1;
+    c->dec.max = c->ctx->opts.max_frame;
     conn_set_state(c, SIPC_CONN_S_UP);
     sipc__conn_arm_timer(c);
     c->refs++;
@@ -540,7 +541,11 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
     sipc_list_init(&c->owner_link);
     sipc_list_init(&c->dirty_link);
     sipc_list_init(&c->deadlines);
-    sipc_frame_decoder_init(&c->dec, ctx->opts.max_frame);
+    /* a hello is a few hundred bytes: until it has come, nobody gets to park
+     * megabytes in our reassembly buffer */
+    sipc_frame_decoder_init(&c->dec, ctx->opts.max_frame < SIPC__PREHELLO_FRAME
+                                         ? ctx->opts.max_frame
+                                         : SIPC__PREHELLO_FRAME);
     uv_timer_init(ctx->loop, &c->timer);
     c->timer.data = c;
     uint64_t now = uv_now(ctx->loop);
@@ -593,6 +598,14 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     c->owner_ops->down(c->owner, c, err, c->down_detail, was_up, got_bytes);
     c->refs--; /* the owner's reference */
     sipc__conn_release(c);
+}
+
+void sipc__conn_set_handshake_timeout(sipc_conn *c, uint32_t ms)
+{
+    if (c->state != SIPC_CONN_S_HANDSHAKE)
+        return;
+    c->hs_deadline = uv_now(c->ctx->loop) + ms;
+    sipc__conn_arm_timer(c);
 }
 
 static void conn_maybe_free(sipc_conn *c)

@@ -54,6 +54,8 @@ void sipc_options_init(sipc_options *o)
     o->keepalive_ms = 15000;
     o->reconnect_min_ms = 100;
     o->reconnect_max_ms = 30000;
+    o->max_connections = 16384;
+    o->max_opening = 4096;
     o->log = sipc_log_stderr;
 }
 
@@ -128,6 +130,10 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
         o->max_write_queue = defaults.max_write_queue;
     if (!o->max_pending_requests)
         o->max_pending_requests = defaults.max_pending_requests;
+    if (!o->max_connections)
+        o->max_connections = defaults.max_connections;
+    if (!o->max_opening)
+        o->max_opening = defaults.max_opening;
     if (!o->handshake_timeout_ms)
         o->handshake_timeout_ms = defaults.handshake_timeout_ms;
     if (!o->reconnect_min_ms)

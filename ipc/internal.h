@@ -89,7 +89,7 @@ typedef struct sipc_conn_owner_ops {
 
 /* Totals a server keeps for sipc_server_stats_get. */
 typedef struct sipc_counters {
-    uint64_t accepted, requests, request_errors, hs_failures;
+    uint64_t accepted, refused, evicted, requests, request_errors, hs_failures;
     struct {
         int err;
         uint64_t count;
@@ -146,6 +146,10 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
  * Queued frames are flushed, then the stream closes gracefully. */
 void sipc__conn_close(sipc_conn *c, int err, const char *detail);
 void sipc__conn_flush(sipc_conn *c);
+/* Largest frame accepted before the peer's hello is done. */
+#define SIPC__PREHELLO_FRAME (64u * 1024)
+/* Gives a connection still in its handshake ms from now to finish it. */
+void sipc__conn_set_handshake_timeout(sipc_conn *c, uint32_t ms);
 /* Encodes one frame into the output buffer and marks the connection dirty. */
 int sipc__conn_queue(sipc_conn *c, const sipc_env_out *e);
 int sipc__conn_send_error(sipc_conn *c, uint64_t id, int status, const char *msg);
@@ -221,7 +225,10 @@ struct sipc_server {
     char name[64];
     int port;
     const sipc_router *router;
-    sipc_link conns;
+    sipc_link conns;        /* oldest first */
+    uint32_t nconns;        /* in conns */
+    uint32_t nopening;      /* of which still in their handshake */
+    uint32_t max_conns;     /* max_connections, bounded by the open-file limit */
     sipc_conn_cb conn_cb;
     void *conn_arg;
     int closing;

@@ -1,7 +1,9 @@
 /* server.c - a listener that accepts connections for a router. Whether the
  * accepted streams are plaintext, TLS or either (sniffed) comes from the
  * context's security; the log says which is in effect. */
+#include <assert.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +21,8 @@ static void free_handle_owner(uv_handle_t *h)
 static void srv_up(void *owner, sipc_conn *c)
 {
     sipc_server *srv = owner;
+    assert(srv->nopening > 0);
+    srv->nopening--;
     if (srv->conn_cb)
         srv->conn_cb(c, SIPC_CONN_UP, 0, srv->conn_arg);
 }
@@ -56,6 +60,10 @@ static void srv_down(void *owner, sipc_conn *c, int err, const char *detail, int
     (void)detail;
     (void)got_bytes;
     sipc_server *srv = owner;
+    if (!was_up) {
+        assert(srv->nopening > 0);
+        srv->nopening--;
+    }
     /* a close of our own (err 0, shutting down) is no failure of the peer */
     if (!was_up && err != 0 && err != SIPC_ECANCELED)
         count_hs_failure(&srv->counters, err);
@@ -66,7 +74,31 @@ static void srv_down(void *owner, sipc_conn *c, int err, const char *detail, int
 static void srv_freed(void *owner)
 {
     sipc_server *srv = owner;
+    assert(srv->nconns > 0);
+    srv->nconns--;
     srv_maybe_finish(srv);
+}
+
+/* Closes the oldest connection still in its handshake: it has had the most
+ * time; an honest peer finishes in milliseconds. */
+static void evict_oldest_opening(sipc_server *srv)
+{
+    for (sipc_link *l = srv->conns.next; l != &srv->conns; l = l->next) {
+        sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
+        if (c->state != SIPC_CONN_S_HANDSHAKE)
+            continue;
+        char key[200];
+        sipc__peer_host(c->peer_addr, key, 160);
+        strncat(key, " evicted", sizeof key - strlen(key) - 1);
+        sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
+                          "%s: %u connections are in their handshake (limit %u, [limits] "
+                          "max_opening): closing the oldest, from %s, to make room",
+                          srv->name, srv->nopening, srv->ctx->opts.max_opening, c->peer_addr);
+        srv->counters.evicted++;
+        sipc__conn_close(c, SIPC_EHSTIMEOUT, "closed before its handshake finished: too many "
+                                             "connections were in their handshake");
+        return;
+    }
 }
 
 static const sipc_conn_owner_ops srv_ops = {
@@ -93,6 +125,23 @@ static void on_connection(uv_stream_t *listener, int status)
                   sipc_strerror(r));
         return;
     }
+    /* Full: accept and close at once, so the backlog drains and the peer
+     * hears a close instead of waiting (libuv would otherwise accept and
+     * drop connections silently once descriptors run out). */
+    if (srv->nconns >= srv->max_conns) {
+        char key[200];
+        sipc__peer_host(sipc_stream_peer(s), key, 160);
+        strncat(key, " refused", sizeof key - strlen(key) - 1);
+        sipc__log_limited(ctx, key, SIPC_LOG_WARN, "Transport.Listen",
+                          "%s: refusing a connection from %s: %u connections open (limit %u, "
+                          "[limits] max_connections)",
+                          srv->name, sipc_stream_peer(s), srv->nconns, srv->max_conns);
+        srv->counters.refused++;
+        sipc_stream_abort(s);
+        return;
+    }
+    if (srv->nopening >= ctx->opts.max_opening)
+        evict_oldest_opening(srv);
     sipc_conn *c;
     r = sipc__conn_new(&c, ctx, sec, s, 1, srv->router, &srv_ops, srv);
     if (r != 0) {
@@ -102,6 +151,14 @@ static void on_connection(uv_stream_t *listener, int status)
     snprintf(c->peer_addr, sizeof c->peer_addr, "%s", sipc_stream_peer(s));
     c->counters = &srv->counters;
     srv->counters.accepted++;
+    srv->nconns++;
+    srv->nopening++;
+    /* under pressure of unfinished handshakes, a new one gets less time:
+     * honest peers finish in milliseconds, silent ones leave sooner */
+    if (srv->nopening > ctx->opts.max_opening / 2) {
+        uint32_t t = ctx->opts.handshake_timeout_ms / 4;
+        sipc__conn_set_handshake_timeout(c, t < 1000 ? 1000 : t);
+    }
     sipc_list_insert_before(&srv->conns, &c->owner_link);
 }
 
@@ -124,6 +181,13 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
     srv->ctx = ctx;
     snprintf(srv->name, sizeof srv->name, "%s", name && *name ? name : "sipc server");
     srv->router = router;
+    /* never more connections than descriptors: keep a reserve for files,
+     * outgoing links and the log */
+    srv->max_conns = ctx->opts.max_connections;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > 128 &&
+        rl.rlim_cur - 64 < srv->max_conns)
+        srv->max_conns = (uint32_t)(rl.rlim_cur - 64);
     sipc_list_init(&srv->conns);
     sipc_list_init(&srv->link);
     uv_tcp_init(ctx->loop, &srv->tcp);
@@ -174,6 +238,8 @@ int sipc_server_stats_get(const sipc_server *srv, sipc_server_stats *out)
     }
     const sipc_counters *k = &srv->counters;
     out->accepted_total = k->accepted;
+    out->refused_total = k->refused;
+    out->evicted_total = k->evicted;
     out->requests_total = k->requests;
     out->request_errors_total = k->request_errors;
     out->handshake_failures_total = k->hs_failures;

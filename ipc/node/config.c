@@ -252,6 +252,20 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             cfg->max_frame = (size_t)v;
             return 1;
         }
+        if (!strcmp(key, "max_connections") || !strcmp(key, "max_opening")) {
+            char *end;
+            unsigned long long v = strtoull(value, &end, 10);
+            if (*value == '\0' || *end != '\0' || v < 1 || v > 1000000) {
+                snprintf(ps->err, sizeof ps->err, "[limits] %s must be a number from 1 to 1000000",
+                         key);
+                return 0;
+            }
+            if (!strcmp(key, "max_connections"))
+                cfg->max_connections = (uint32_t)v;
+            else
+                cfg->max_opening = (uint32_t)v;
+            return 1;
+        }
     } else if (!strcmp(section, "data") && !strcmp(key, "sync")) {
         if (!strcmp(value, "normal"))
             cfg->data_sync = SIPC_SYNC_NORMAL;
@@ -547,4 +561,8 @@ void sipc_options_from_config(sipc_options *opts, const sipc_config *cfg)
     opts->node_id = cfg->node_id;
     opts->cluster = cfg->cluster;
     opts->max_frame = cfg->max_frame;
+    if (cfg->max_connections)
+        opts->max_connections = cfg->max_connections;
+    if (cfg->max_opening)
+        opts->max_opening = cfg->max_opening;
 }

@@ -67,11 +67,13 @@ static json_t *service_json(const mgmt_service *s)
     for (int i = 0; i < st.nhandshake_failures; i++)
         json_object_set_new(fails, sipc_err_name(st.handshake_failures[i].err),
                             json_integer((json_int_t)st.handshake_failures[i].count));
-    return json_pack("{s:s, s:i, s:s, s:{s:i, s:i, s:i}, s:o, s:I, s:I, s:I, s:I, s:o}", "name",
+    return json_pack("{s:s, s:i, s:s, s:{s:i, s:i, s:i}, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "name",
                      s->name, "port", sipc_server_port(s->srv), "tls",
                      sipc_tls_mode_name(s->mode), "connections", "tls", (int)st.conns_tls,
                      "plaintext", (int)st.conns_plain, "opening", (int)st.conns_opening,
                      "plaintext_peers", acc.list, "accepted_total", (json_int_t)st.accepted_total,
+                     "refused_total", (json_int_t)st.refused_total, "evicted_total",
+                     (json_int_t)st.evicted_total,
                      "requests_total", (json_int_t)st.requests_total, "request_errors_total",
                      (json_int_t)st.request_errors_total, "handshake_failures_total",
                      (json_int_t)st.handshake_failures_total, "handshake_failures", fails);
@@ -90,6 +92,18 @@ static void emit_link(void *arg, const char *service, const sipc_link_info *li)
                          li->last_err ? li->last_detail : NULL));
 }
 
+/* Resident memory of this process, from /proc (0 when unknown). */
+static json_int_t rss_bytes(void)
+{
+    FILE *fp = fopen("/proc/self/statm", "re");
+    unsigned long size = 0, resident = 0;
+    if (!fp)
+        return 0;
+    int n = fscanf(fp, "%lu %lu", &size, &resident);
+    fclose(fp);
+    return n == 2 ? (json_int_t)resident * (json_int_t)sysconf(_SC_PAGESIZE) : 0;
+}
+
 json_t *sipc_mgmt_status(sipc_mgmt *m)
 {
     char started[32];
@@ -106,11 +120,12 @@ json_t *sipc_mgmt_status(sipc_mgmt *m)
     }
     for (int i = 0; i < m->nlinks; i++)
         m->links[i].fn(m->links[i].arg, emit_link, links);
-    return json_pack("{s:i, s:{s:s, s:s, s:s, s:s, s:i, s:s, s:I}, s:{s:b, s:s, s:o}, s:o, s:o}",
+    return json_pack("{s:i, s:{s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I}, s:{s:b, s:s, s:o}, s:o, s:o}",
                      "schema", SIPC_MGMT_SCHEMA, "node", "id", m->node_id, "address", m->address,
                      "cluster", m->cluster, "version", m->version, "pid", (int)getpid(),
                      "started", started, "uptime_seconds",
-                     (json_int_t)((mgmt_now_ms() - m->started_ms) / 1000), "tls", "enabled",
+                     (json_int_t)((mgmt_now_ms() - m->started_ms) / 1000), "memory_rss_bytes",
+                     rss_bytes(), "tls", "enabled",
                      m->tls_enable, "mode", sipc_tls_mode_name(m->tls_mode), "certificate",
                      certificate_json(m), "services", services, "links", links);
 }
@@ -165,6 +180,8 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
     sipc_prom_sample(out, "sipc_node_info", li, 1);
     sipc_prom_family(out, "sipc_uptime_seconds", SIPC_PROM_GAUGE, "seconds since sipcd started");
     sipc_prom_sample(out, "sipc_uptime_seconds", NULL, jnum(node, "uptime_seconds"));
+    sipc_prom_family(out, "sipc_memory_rss_bytes", SIPC_PROM_GAUGE, "resident memory of sipcd");
+    sipc_prom_sample(out, "sipc_memory_rss_bytes", NULL, jnum(node, "memory_rss_bytes"));
     sipc_prom_family(out, "sipc_tls_enabled", SIPC_PROM_GAUGE, "1 when [tls] enable = 1");
     sipc_prom_sample(out, "sipc_tls_enabled", NULL, json_is_true(json_object_get(tls, "enabled")));
     if (json_is_object(cert)) {
@@ -189,6 +206,11 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
     }
     per_service(out, services, "sipc_connections_accepted_total", SIPC_PROM_COUNTER,
                 "connections accepted", "accepted_total");
+    per_service(out, services, "sipc_connections_refused_total", SIPC_PROM_COUNTER,
+                "connections closed at once: max_connections reached", "refused_total");
+    per_service(out, services, "sipc_connections_evicted_total", SIPC_PROM_COUNTER,
+                "connections closed in their handshake to make room (max_opening)",
+                "evicted_total");
     per_service(out, services, "sipc_requests_total", SIPC_PROM_COUNTER,
                 "requests and one-way messages received", "requests_total");
     per_service(out, services, "sipc_request_errors_total", SIPC_PROM_COUNTER,

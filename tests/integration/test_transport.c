@@ -6,7 +6,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +40,8 @@ typedef struct world {
     const char *addr;         /* default 127.0.0.1 */
     uint32_t keepalive_ms;    /* server side, 0: library default */
     uint32_t idle_timeout_ms; /* server side, 0: library default */
+    uint32_t max_opening;     /* server side, 0: library default */
+    uint32_t hs_timeout_ms;   /* server side, 0: 500 */
     /* connection events, client (c*) and server (s*) side */
     sipc_conn *cconn, *sconn; /* the last connection that came up */
     int cups, cdowns, cdown_err, cwritable;
@@ -149,7 +155,9 @@ static int world_server_try(world *w, sipc_tls_mode mode, const char *pem, const
     o.cluster = cluster;
     o.log = tu_log_sink;
     o.log_arg = &w->slog;
-    o.handshake_timeout_ms = 500;
+    o.handshake_timeout_ms = w->hs_timeout_ms ? w->hs_timeout_ms : 500;
+    if (w->max_opening)
+        o.max_opening = w->max_opening;
     if (max_frame)
         o.max_frame = max_frame;
     if (w->keepalive_ms)
@@ -448,6 +456,43 @@ static void t_oneway_and_errors(void **state)
     assert_int_equal(r.status, 42);
     assert_string_equal(r.message, "application says no");
     free(r.data);
+    world_free(w);
+}
+
+/* Silent connections that never start a handshake (a flood of them):
+ * beyond max_opening the oldest is closed to make room, so an honest peer
+ * still gets in at once instead of waiting out the handshake timeout. */
+static void t_silent_connections_evicted(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    w->max_opening = 4;
+    w->hs_timeout_ms = 10000;
+    world_server(w, g_mode, g_pem, "test", 0);
+    int fds[20];
+    for (int i = 0; i < 20; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(fds[i] >= 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
+        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof a), 0);
+    }
+    for (int i = 0; i < 20; i++) /* let the server accept them all */
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    uint64_t t0 = uv_hrtime();
+    result r;
+    assert_int_equal(call_wait(w, "echo", "in", 2, 3000, &r), 0);
+    assert_int_equal(r.err, 0);
+    free(r.data);
+    assert_true(uv_hrtime() - t0 < 3000000000ull); /* not the 10 s timeout */
+    sipc_server_stats st;
+    assert_int_equal(sipc_server_stats_get(w->srv, &st), 0);
+    assert_true(st.evicted_total >= 16);
+    assert_true(st.conns_opening <= 4);
+    assert_true(tu_log_has(&w->slog, "closing the oldest"));
+    for (int i = 0; i < 20; i++)
+        close(fds[i]);
     world_free(w);
 }
 
@@ -1353,6 +1398,7 @@ int main(void)
         cmocka_unit_test(t_many_in_flight_out_of_order),
         cmocka_unit_test(t_oneway_and_errors),
         cmocka_unit_test(t_log_flood_limited),
+        cmocka_unit_test(t_silent_connections_evicted),
         cmocka_unit_test(t_deadline),
         cmocka_unit_test(t_drop_completes_pending_then_reconnect),
         cmocka_unit_test(t_cluster_mismatch),

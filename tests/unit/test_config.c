@@ -712,6 +712,14 @@ static void test_service_settings(void **state)
     expect_error(home, "[pipeline]\ntls = maybe\n", 2, "[pipeline] tls must be 0 or 1");
     expect_error(home, "[metrics]\naddress = nowhere\n", 2, "[metrics] address must be host:port");
     expect_error(home, "[metrics]\nport = 9323\n", 2, "unknown setting [metrics] port");
+    assert_int_equal(load_text(home, "[limits]\nmax_connections = 100\nmax_opening = 10\n", &cfg,
+                               err, sizeof err),
+                     0);
+    sipc_options o;
+    sipc_options_from_config(&o, &cfg);
+    assert_int_equal(o.max_connections, 100);
+    assert_int_equal(o.max_opening, 10);
+    expect_error(home, "[limits]\nmax_opening = 0\n", 2, "[limits] max_opening must be a number");
     rm_home(home);
 }
 

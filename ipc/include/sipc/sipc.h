@@ -118,6 +118,15 @@ typedef struct sipc_options {
                                      default 15000, 0 = never */
     uint32_t reconnect_min_ms;    /* dialer backoff, default 100 */
     uint32_t reconnect_max_ms;    /* default 30000 */
+    uint32_t max_connections;     /* connections one server holds at once; beyond it a
+                                     new one is accepted and closed at once. Default
+                                     16384, and never more than the process's
+                                     open-file limit less a reserve of 64 */
+    uint32_t max_opening;         /* connections of one server still in their
+                                     handshake (TLS and hello); beyond it the oldest
+                                     is closed to make room, and past half of it new
+                                     ones get a quarter of handshake_timeout_ms.
+                                     Default 4096 */
     sipc_log_fn log;              /* default: sipc_log_stderr: stderr at INFO */
     void *log_arg;
 } sipc_options;
@@ -266,6 +275,8 @@ typedef struct sipc_server_stats {
     uint32_t conns_plain;      /* connections up over plaintext */
     uint32_t conns_opening;    /* accepted, handshake or hello not done yet */
     uint64_t accepted_total;
+    uint64_t refused_total;    /* closed at once: max_connections reached */
+    uint64_t evicted_total;    /* closed still in their handshake to make room (max_opening) */
     uint64_t requests_total;   /* requests and one-way messages received */
     uint64_t request_errors_total; /* answered with an error (no handler, remote error...) */
     uint64_t handshake_failures_total; /* connections that closed before the hello was done */

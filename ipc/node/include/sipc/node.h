@@ -10,6 +10,7 @@
 #define SIPC_NODE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sipc/sipc.h"
 
@@ -57,6 +58,8 @@ typedef struct sipc_config {
     sipc_revocation revocation;/* revocation = off|soft|hard, default soft */
     /* [limits] */
     size_t max_frame;          /* max_frame = bytes, default 16 MiB */
+    uint32_t max_connections;  /* max_connections = per service, default 16384 */
+    uint32_t max_opening;      /* max_opening = per service, in their handshake, default 4096 */
     /* [data] */
     sipc_sync data_sync;       /* sync = normal|full, default normal */
     /* [pipeline] */
@@ -90,7 +93,7 @@ SIPC_EXTERN int sipc_config_node(const sipc_config *cfg, int i, char *host, size
 /* The TLS mode in effect: SIPC_TLS_OFF unless tls_enable. */
 SIPC_EXTERN sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg);
 /* Context options from a loaded configuration: sipc_options_init() defaults,
- * then the node id, the cluster name and max_frame of cfg. The strings point
+ * then the node id, the cluster name and the [limits] of cfg. The strings point
  * into cfg, which must outlive the sipc_ctx_new() call. */
 SIPC_EXTERN void sipc_options_from_config(sipc_options *opts, const sipc_config *cfg);
 

@@ -1,4 +1,5 @@
-/* keypair.c - node.crt (PEM: certificate, chain, private key) to DER. */
+/* keypair.c - node.crt (PEM: certificate, chain, private key) to DER, and
+ * the checks every private key passes before wolfSSL is given it. */
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/ecc.h>
@@ -12,7 +13,9 @@
 #include <string.h>
 
 #include "certs/keypair.h"
+#include "certs/der.h"
 #include "certs/pem.h"
+#include "base/error_text.h"
 #include "sipc/errno.h"
 
 void sipc_der_free(sipc_der *d)
@@ -43,29 +46,138 @@ void sipc_fingerprint(const uint8_t *der, size_t len, char out[65])
     out[64] = '\0';
 }
 
+/* ------------------------------------------------------------ key checks
+ *
+ * wolfCrypt's key decoders trust what they read and some of the code that
+ * later uses a decoded key trusts it further: wolfSSL 5.5.4 decodes an EC
+ * private value of up to the largest curve's size whatever the key's curve,
+ * and exporting such a key (wc_ecc_export_private_only, reached from
+ * wolfSSL_CTX_check_private_key, wc_CheckPrivateKeyCert and
+ * wc_EccKeyToPKCS8) writes before the start of a stack buffer. So every
+ * private key sipc loads, from node.crt or from a PKCS#12 file, passes
+ * these checks before wolfSSL is given it. */
+
+static const uint8_t OID_RSA[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
+static const uint8_t OID_EC[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+
+static int key_bad(char *err, size_t errlen, const char *why)
+{
+    sipc__seterr(err, errlen, "%s", why);
+    return SIPC_EFORMAT;
+}
+
+/* A PKCS#1 RSAPrivateKey of exactly n bytes that wolfCrypt decodes. */
+static int rsa_key_check(const uint8_t *der, size_t n, char *err, size_t errlen)
+{
+    rd r = {der, n};
+    tlv s;
+    if (der_expect(&r, 0x30, &s) != 0 || r.n)
+        return key_bad(err, errlen, "malformed RSA private key");
+    RsaKey k;
+    if (wc_InitRsaKey(&k, NULL) != 0)
+        return key_bad(err, errlen, "cannot decode the RSA private key");
+    word32 idx = 0;
+    int ok = wc_RsaPrivateKeyDecode(der, &idx, &k, (word32)n) == 0;
+    wc_FreeRsaKey(&k);
+    return ok ? 0 : key_bad(err, errlen, "wolfCrypt cannot decode the RSA private key");
+}
+
+/* An ECPrivateKey (RFC 5915) of exactly n bytes that wolfCrypt decodes,
+ * with a private value neither zero nor longer than its curve's size. */
+static int ec_key_check(const uint8_t *der, size_t n, char *err, size_t errlen)
+{
+    rd r = {der, n}, k;
+    tlv s, ver, d;
+    if (der_expect(&r, 0x30, &s) != 0 || r.n || (k = rd_of(&s.val), der_expect(&k, 0x02, &ver)) ||
+        ver.val.len != 1 || ver.val.p[0] != 1 || der_expect(&k, 0x04, &d) ||
+        der_skip_opt(&k, 0xa0) /* parameters */ || der_skip_opt(&k, 0xa1) /* public key */ || k.n)
+        return key_bad(err, errlen, "malformed EC private key");
+    size_t sig = d.val.len;
+    const uint8_t *v = d.val.p;
+    while (sig && *v == 0) {
+        v++;
+        sig--;
+    }
+    if (sig == 0)
+        return key_bad(err, errlen, "the EC private value is zero");
+    ecc_key key;
+    if (wc_ecc_init(&key) != 0)
+        return key_bad(err, errlen, "cannot decode the EC private key");
+    word32 idx = 0;
+    int decoded = wc_EccPrivateKeyDecode(der, &idx, &key, (word32)n) == 0;
+    int size = decoded ? wc_ecc_size(&key) : 0;
+    wc_ecc_free(&key);
+    if (!decoded)
+        return key_bad(err, errlen, "wolfCrypt cannot decode the EC private key");
+    /* wolfCrypt's decoder takes values up to the largest curve's size */
+    if (size <= 0 || sig > (size_t)size)
+        return key_bad(err, errlen, "the EC private value is longer than its curve's size");
+    return 0;
+}
+
+int sipc_key_check_pkcs8(const uint8_t *der, size_t len, sipc_key_type *type, size_t *off,
+                         size_t *klen, char *err, size_t errlen)
+{
+    assert(der && type && off && klen);
+    *type = SIPC_KEY_NONE;
+    rd r = {der, len}, k, a;
+    tlv pki, ver, alg, key, aoid;
+    if (der_expect(&r, 0x30, &pki) || r.n || (k = rd_of(&pki.val), der_expect(&k, 0x02, &ver)) ||
+        ver.val.len != 1 || ver.val.p[0] > 1 || der_expect(&k, 0x30, &alg) ||
+        der_expect(&k, 0x04, &key) || der_skip_opt(&k, 0xa0) /* attributes */ ||
+        der_skip_opt(&k, 0x81) /* public key (v2) */ || k.n ||
+        (a = rd_of(&alg.val), der_expect(&a, 0x06, &aoid)))
+        return key_bad(err, errlen, "malformed PKCS#8 private key");
+    int ret;
+    if (OID_IS(&aoid.val, OID_RSA)) {
+        *type = SIPC_KEY_RSA;
+        ret = rsa_key_check(key.val.p, key.val.len, err, errlen);
+    } else if (OID_IS(&aoid.val, OID_EC)) {
+        *type = SIPC_KEY_ECC;
+        ret = ec_key_check(key.val.p, key.val.len, err, errlen);
+    } else {
+        sipc__seterr(err, errlen, "a private key of a type sipc cannot use (use ECDSA or RSA)");
+        return SIPC_ENOTSUP;
+    }
+    if (ret != 0) {
+        *type = SIPC_KEY_NONE;
+        return ret;
+    }
+    *off = (size_t)(key.val.p - der);
+    *klen = key.val.len;
+    return 0;
+}
+
+int sipc_key_check(const uint8_t *der, size_t len, sipc_key_type *type, char *err, size_t errlen)
+{
+    assert(der && type);
+    *type = SIPC_KEY_NONE;
+    /* which form: PKCS#8 { version, AlgorithmIdentifier, ... }, SEC1
+     * { version, OCTET STRING, ... } or PKCS#1 { version, INTEGER, ... } */
+    rd r = {der, len}, k;
+    tlv s, ver;
+    if (der_expect(&r, 0x30, &s) || r.n || (k = rd_of(&s.val), der_expect(&k, 0x02, &ver)))
+        return key_bad(err, errlen, "malformed private key");
+    int ret;
+    size_t off, klen;
+    switch (peek_tag(&k)) {
+    case 0x30: return sipc_key_check_pkcs8(der, len, type, &off, &klen, err, errlen);
+    case 0x04:
+        if ((ret = ec_key_check(der, len, err, errlen)) == 0)
+            *type = SIPC_KEY_ECC;
+        return ret;
+    case 0x02:
+        if ((ret = rsa_key_check(der, len, err, errlen)) == 0)
+            *type = SIPC_KEY_RSA;
+        return ret;
+    default: return key_bad(err, errlen, "malformed private key");
+    }
+}
+
 sipc_key_type sipc_key_type_of(const uint8_t *der, size_t len)
 {
-    word32 idx = 0;
-    ecc_key ecc;
-    RsaKey rsa;
-    /* PKCS#8 wraps the traditional form: skip the wrapper if present */
-    if (wc_GetPkcs8TraditionalOffset((byte *)der, &idx, (word32)len) < 0)
-        idx = 0; /* not PKCS#8: already traditional */
-    word32 i = idx;
-    if (wc_ecc_init(&ecc) == 0) {
-        int r = wc_EccPrivateKeyDecode(der, &i, &ecc, (word32)len);
-        wc_ecc_free(&ecc);
-        if (r == 0)
-            return SIPC_KEY_ECC;
-    }
-    i = idx;
-    if (wc_InitRsaKey(&rsa, NULL) == 0) {
-        int r = wc_RsaPrivateKeyDecode(der, &i, &rsa, (word32)len);
-        wc_FreeRsaKey(&rsa);
-        if (r == 0)
-            return SIPC_KEY_RSA;
-    }
-    return SIPC_KEY_NONE;
+    sipc_key_type t;
+    return sipc_key_check(der, len, &t, NULL, 0) == 0 ? t : SIPC_KEY_NONE;
 }
 
 static int load_key(sipc_keypair *kp, const char *pem, size_t len, char *err, size_t errlen,
@@ -90,9 +202,15 @@ static int load_key(sipc_keypair *kp, const char *pem, size_t len, char *err, si
             continue;
         kp->key.data = der;
         kp->key.len = dl;
-        kp->key_type = sipc_key_type_of(der, dl);
-        if (kp->key_type == SIPC_KEY_NONE) {
+        char why[128];
+        int r = sipc_key_check(der, dl, &kp->key_type, why, sizeof why);
+        if (r == SIPC_ENOTSUP) {
             snprintf(err, errlen, "%s: unsupported private key type (ECDSA and RSA are supported)", what);
+            return SIPC_ETLSCONFIG;
+        }
+        if (r != 0) {
+            snprintf(err, errlen, "%s: the private key is damaged or not a key sipc can read (%s)",
+                     what, why);
             return SIPC_ETLSCONFIG;
         }
         return 0;

@@ -36,8 +36,21 @@ int sipc_keypair_load_pem(sipc_keypair *kp, const char *cert_path, const char *k
 int sipc_keypair_from_pem(sipc_keypair *kp, const char *pem, size_t len, char *err, size_t errlen);
 void sipc_keypair_free(sipc_keypair *kp);
 
-/* The type of a private key in PKCS#8, SEC1 or PKCS#1 DER; SIPC_KEY_NONE
- * when it is none sipc can use. */
+/* Checks a private key before wolfSSL is given it: der (exactly len bytes)
+ * is a PKCS#8 PrivateKeyInfo, SEC1 ECPrivateKey or PKCS#1 RSAPrivateKey,
+ * strict DER, that wolfCrypt decodes; an EC key's private value is neither
+ * zero nor longer than its curve's size (wolfSSL 5.5.4 overflows a stack
+ * buffer exporting such a key, as checking it against a certificate does).
+ * Returns 0 and sets *type; SIPC_ENOTSUP for a PKCS#8 key of an algorithm
+ * other than ECDSA and RSA; SIPC_EFORMAT otherwise. The reason goes to
+ * (err, errlen). */
+int sipc_key_check(const uint8_t *der, size_t len, sipc_key_type *type, char *err, size_t errlen);
+/* The same for a PKCS#8 PrivateKeyInfo only; on success der[*off] is where
+ * its SEC1 or PKCS#1 key starts, *klen bytes long. */
+int sipc_key_check_pkcs8(const uint8_t *der, size_t len, sipc_key_type *type, size_t *off,
+                         size_t *klen, char *err, size_t errlen);
+/* The type of a private key sipc_key_check accepts; SIPC_KEY_NONE for any
+ * other. */
 sipc_key_type sipc_key_type_of(const uint8_t *der, size_t len);
 /* Hex SHA-256 of der into out[65]. */
 void sipc_fingerprint(const uint8_t *der, size_t len, char out[65]);

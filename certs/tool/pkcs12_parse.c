@@ -13,12 +13,13 @@
  *     before the start of a stack buffer in wc_ecc_export_private_only;
  *   - the bags of a decrypted content are read against the size of the
  *     content's envelope, a little more than the decrypted buffer holds.
- * So the structure is read here: DER with definite lengths only, every
- * element inside its parent and exactly filling the ones that have a fixed
- * shape. wolfCrypt does the MAC's key derivation and HMAC, the decryption
- * (wc_DecryptPKCS8Key, which bounds what it returns by what it decrypted)
- * and decodes keys that have passed the checks below; no length it returns
- * is used without checking it against the buffer it describes.
+ * So the structure is read here, with certs/der.h: DER with definite
+ * lengths only, every element inside its parent and exactly filling the
+ * ones that have a fixed shape. wolfCrypt does the MAC's key derivation and HMAC, the decryption
+ * (wc_DecryptPKCS8Key, which bounds what it returns by what it decrypted),
+ * and no length it returns is used without checking it against the buffer
+ * it describes. Keys are kept only when sipc_key_check_pkcs8 (keypair.c,
+ * shared with node.crt loading) finds them sound.
  *
  *   PFX { version 3, authSafe data { AuthenticatedSafe { ContentInfo... } },
  *         macData { DigestInfo { alg, digest }, salt, iterations } }
@@ -30,12 +31,10 @@
  *   are skipped. */
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
-#include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/hash.h>
 #include <wolfssl/wolfcrypt/hmac.h>
 #include <wolfssl/wolfcrypt/pwdbased.h>
-#include <wolfssl/wolfcrypt/rsa.h>
 
 #include <assert.h>
 #include <limits.h>
@@ -43,97 +42,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "certs/der.h"
+#include "certs/keypair.h"
 #include "certs/tool/pkcs12_parse.h"
 #include "certs/tool/store.h"
 #include "base/error_text.h"
 #include "sipc/errno.h"
-
-/* ------------------------------------------------------------ DER reader */
-
-typedef struct rd {
-    const uint8_t *p;
-    size_t n;
-} rd;
-
-typedef struct tlv {
-    uint8_t tag;
-    const uint8_t *val; /* content */
-    size_t len;
-    const uint8_t *all; /* tag, length and content */
-    size_t alllen;
-} tlv;
-
-/* Takes one element off the front of r: a one-byte tag, a definite length
- * in minimal form of at most 4 bytes, content inside r. */
-static bool der_next(rd *r, tlv *t)
-{
-    if (r->n < 2)
-        return false;
-    uint8_t tag = r->p[0];
-    if ((tag & 0x1f) == 0x1f)
-        return false; /* multi-byte tags: PKCS#12 uses none */
-    size_t i = 1, len;
-    uint8_t l0 = r->p[i++];
-    if (l0 < 0x80) {
-        len = l0;
-    } else {
-        size_t nb = l0 & 0x7f;
-        /* nb == 0 is BER's indefinite length */
-        if (nb == 0 || nb > 4 || r->n - i < nb || r->p[i] == 0)
-            return false;
-        len = 0;
-        for (size_t k = 0; k < nb; k++)
-            len = (len << 8) | r->p[i++];
-        if (len < 0x80)
-            return false;
-    }
-    if (len > r->n - i)
-        return false;
-    t->tag = tag;
-    t->all = r->p;
-    t->val = r->p + i;
-    t->len = len;
-    t->alllen = i + len;
-    r->p += i + len;
-    r->n -= i + len;
-    return true;
-}
-
-static bool der_get(rd *r, uint8_t tag, tlv *t)
-{
-    return der_next(r, t) && t->tag == tag;
-}
-
-/* Skips an optional element with this tag. False when one is there but
- * malformed. */
-static bool der_skip_opt(rd *r, uint8_t tag)
-{
-    tlv t;
-    return r->n == 0 || r->p[0] != tag || der_next(r, &t);
-}
-
-static rd inside(const tlv *t)
-{
-    rd r = {t->val, t->len};
-    return r;
-}
-
-static bool oid_eq(const tlv *t, const uint8_t *oid, size_t n)
-{
-    return t->tag == 0x06 && t->len == n && memcmp(t->val, oid, n) == 0;
-}
-#define OID_IS(t, o) oid_eq((t), (o), sizeof(o))
-
-/* A non-negative INTEGER of at most 31 bits. */
-static bool der_small_int(const tlv *t, long *v)
-{
-    if (t->tag != 0x02 || t->len < 1 || t->len > 4 || (t->val[0] & 0x80))
-        return false;
-    *v = 0;
-    for (size_t i = 0; i < t->len; i++)
-        *v = (*v << 8) | t->val[i];
-    return true;
-}
 
 static const uint8_t OID_DATA[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01};
 static const uint8_t OID_SIGNED_DATA[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02};
@@ -146,8 +60,6 @@ static const uint8_t OID_SHROUDED_KEY_BAG[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0
 static const uint8_t OID_CERT_BAG[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
                                        0x01, 0x0c, 0x0a, 0x01, 0x03};
 static const uint8_t OID_X509_CERT[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x16, 0x01};
-static const uint8_t OID_RSA[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
-static const uint8_t OID_EC[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
 static const uint8_t OID_SHA1[] = {0x2b, 0x0e, 0x03, 0x02, 0x1a};
 static const uint8_t OID_SHA224[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04};
 static const uint8_t OID_SHA256[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01};
@@ -252,7 +164,7 @@ static int bad_key(pctx *c)
 
 /* ------------------------------------------------------------ MAC */
 
-static enum wc_HashType mac_hash(const tlv *oid)
+static enum wc_HashType mac_hash(const sipc_bytes *oid)
 {
     if (OID_IS(oid, OID_SHA1))
         return WC_HASH_TYPE_SHA;
@@ -274,13 +186,13 @@ static enum wc_HashType mac_hash(const tlv *oid)
 
 static int check_mac(pctx *c, const tlv *mac, const tlv *safe)
 {
-    rd m = inside(mac), d, a;
+    rd m = rd_of(&mac->val), d, a;
     tlv di, alg, dig, hoid, par, salt, it;
     long iter = 1;
-    if (!der_get(&m, 0x30, &di) || (d = inside(&di), !der_get(&d, 0x30, &alg)) ||
-        !der_get(&d, 0x04, &dig) || d.n || (a = inside(&alg), !der_get(&a, 0x06, &hoid)) ||
-        (a.n && (!der_get(&a, 0x05, &par) || par.len || a.n)) || !der_get(&m, 0x04, &salt) ||
-        (m.n && (!der_get(&m, 0x02, &it) || !der_small_int(&it, &iter) || iter < 1)) || m.n)
+    if (der_expect(&m, 0x30, &di) || (d = rd_of(&di.val), der_expect(&d, 0x30, &alg)) ||
+        der_expect(&d, 0x04, &dig) || d.n || (a = rd_of(&alg.val), der_expect(&a, 0x06, &hoid)) ||
+        (a.n && (der_expect(&a, 0x05, &par) || par.val.len || a.n)) || der_expect(&m, 0x04, &salt) ||
+        (m.n && (der_expect(&m, 0x02, &it) || der_small_int(&it, &iter) || iter < 1)) || m.n)
         return damaged(c, "malformed MAC data");
     /* OpenSSL writes 2048, Java 10000: a count far beyond is a file made to
      * keep the import busy for hours, not a key pair */
@@ -291,7 +203,7 @@ static int check_mac(pctx *c, const tlv *mac, const tlv *safe)
                      iter, SIPC_PFX_MAX_ITERATIONS);
         return sipc__pfx_fail(c->why, SIPC_PFX_CORRUPT);
     }
-    enum wc_HashType ht = mac_hash(&hoid);
+    enum wc_HashType ht = mac_hash(&hoid.val);
     int dlen = ht == WC_HASH_TYPE_NONE ? -1 : wc_HashGetDigestSize(ht);
     if (dlen <= 0 || dlen > WC_MAX_DIGEST_SIZE) {
         sipc__seterr(c->err, c->errlen,
@@ -309,14 +221,14 @@ static int check_mac(pctx *c, const tlv *mac, const tlv *safe)
     }
     bmp[2 * n] = bmp[2 * n + 1] = 0;
     uint8_t key[WC_MAX_DIGEST_SIZE], out[WC_MAX_DIGEST_SIZE];
-    int r = wc_PKCS12_PBKDF_ex(key, bmp, (int)(2 * n + 2), salt.val, (int)salt.len, (int)iter, dlen,
+    int r = wc_PKCS12_PBKDF_ex(key, bmp, (int)(2 * n + 2), salt.val.p, (int)salt.val.len, (int)iter, dlen,
                                ht, 3 /* the MAC key */, NULL);
     sipc_secure_free(bmp, 2 * n + 2);
     Hmac h;
     if (r == 0 && (r = wc_HmacInit(&h, NULL, INVALID_DEVID)) == 0) {
         r = wc_HmacSetKey(&h, (int)ht, key, (word32)dlen);
         if (r == 0)
-            r = wc_HmacUpdate(&h, safe->val, (word32)safe->len);
+            r = wc_HmacUpdate(&h, safe->val.p, (word32)safe->val.len);
         if (r == 0)
             r = wc_HmacFinal(&h, out);
         wc_HmacFree(&h);
@@ -326,9 +238,9 @@ static int check_mac(pctx *c, const tlv *mac, const tlv *safe)
         sipc__seterr(c->err, c->errlen, "cannot compute the file's MAC (wolfSSL error %d)", r);
         return sipc__pfx_fail(c->why, SIPC_PFX_CORRUPT);
     }
-    uint8_t diff = dig.len != (size_t)dlen;
+    uint8_t diff = dig.val.len != (size_t)dlen;
     for (int i = 0; !diff && i < dlen; i++)
-        diff |= (uint8_t)(out[i] ^ dig.val[i]);
+        diff |= (uint8_t)(out[i] ^ dig.val.p[i]);
     if (diff) {
         sipc__seterr(c->err, c->errlen,
                      "wrong password: the file's integrity check (MAC) does not match");
@@ -340,110 +252,51 @@ static int check_mac(pctx *c, const tlv *mac, const tlv *safe)
 
 /* ------------------------------------------------------------ keys */
 
-/* A PKCS#1 RSAPrivateKey that wolfCrypt decodes. */
-static bool rsa_key_ok(const uint8_t *der, size_t n)
-{
-    rd r = {der, n};
-    tlv s;
-    if (!der_get(&r, 0x30, &s) || r.n)
-        return false;
-    RsaKey k;
-    if (wc_InitRsaKey(&k, NULL) != 0)
-        return false;
-    word32 idx = 0;
-    bool ok = wc_RsaPrivateKeyDecode(der, &idx, &k, (word32)n) == 0;
-    wc_FreeRsaKey(&k);
-    return ok;
-}
-
-/* An ECPrivateKey (RFC 5915) that wolfCrypt decodes, with a private value
- * neither zero nor longer than its curve's size: wolfCrypt's decoder takes
- * values up to the largest curve's size whatever the curve, and exporting
- * such a key (which pairing and PKCS#8 encoding do) writes before the start
- * of the output buffer. */
-static bool ec_key_ok(const uint8_t *der, size_t n)
-{
-    rd r = {der, n}, k;
-    tlv s, ver, d;
-    if (!der_get(&r, 0x30, &s) || r.n || (k = inside(&s), !der_get(&k, 0x02, &ver)) ||
-        ver.len != 1 || ver.val[0] != 1 || !der_get(&k, 0x04, &d) || !der_skip_opt(&k, 0xa0) ||
-        !der_skip_opt(&k, 0xa1) || k.n)
-        return false;
-    size_t sig = d.len;
-    const uint8_t *v = d.val;
-    while (sig && *v == 0) {
-        v++;
-        sig--;
-    }
-    if (sig == 0)
-        return false;
-    ecc_key key;
-    if (wc_ecc_init(&key) != 0)
-        return false;
-    word32 idx = 0;
-    bool ok = wc_EccPrivateKeyDecode(der, &idx, &key, (word32)n) == 0;
-    if (ok) {
-        int size = wc_ecc_size(&key);
-        ok = size > 0 && sig <= (size_t)size;
-    }
-    wc_ecc_free(&key);
-    return ok;
-}
-
 /* A PrivateKeyInfo (PKCS#8) of exactly n bytes: keeps its key, as
- * wc_PKCS12_parse returned it (SEC1 or PKCS#1), when it is a sound ECDSA or
- * RSA key. */
+ * wc_PKCS12_parse returned it (SEC1 or PKCS#1), when sipc_key_check_pkcs8
+ * finds it a sound ECDSA or RSA key. */
 static int take_key(pctx *c, const uint8_t *p8, size_t n)
 {
-    rd r = {p8, n}, k, a;
-    tlv pki, ver, alg, key, aoid;
-    if (!der_get(&r, 0x30, &pki) || r.n || (k = inside(&pki), !der_get(&k, 0x02, &ver)) ||
-        ver.len != 1 || ver.val[0] > 1 || !der_get(&k, 0x30, &alg) || !der_get(&k, 0x04, &key) ||
-        !der_skip_opt(&k, 0xa0) /* attributes */ || !der_skip_opt(&k, 0x81) /* public key (v2) */ ||
-        k.n || (a = inside(&alg), !der_get(&a, 0x06, &aoid)))
-        return bad_key(c);
-    bool ok;
-    if (OID_IS(&aoid, OID_RSA)) {
-        ok = rsa_key_ok(key.val, key.len);
-    } else if (OID_IS(&aoid, OID_EC)) {
-        ok = ec_key_ok(key.val, key.len);
-    } else {
+    sipc_key_type type;
+    size_t off, klen;
+    int r = sipc_key_check_pkcs8(p8, n, &type, &off, &klen, NULL, 0);
+    if (r == SIPC_ENOTSUP) {
         sipc__seterr(c->err, c->errlen,
                      "the private key in the file is of a type sipc cannot use (use ECDSA or RSA)");
         return sipc__pfx_fail(c->why, SIPC_PFX_NOKEY);
     }
-    if (!ok)
+    if (r != 0)
         return bad_key(c);
-    c->out->key.data = malloc(key.len);
+    c->out->key.data = malloc(klen);
     if (!c->out->key.data)
         return SIPC_ENOMEM;
-    memcpy(c->out->key.data, key.val, key.len);
-    c->out->key.len = key.len;
+    memcpy(c->out->key.data, p8 + off, klen);
+    c->out->key.len = klen;
     return 0;
 }
 
 /* An EncryptedPrivateKeyInfo (the TLV e): decrypted, then as take_key. */
 static int take_shrouded_key(pctx *c, const tlv *e)
 {
-    uint8_t *buf = malloc(e->alllen);
+    uint8_t *buf = malloc(e->whole.len);
     if (!buf)
         return SIPC_ENOMEM;
-    memcpy(buf, e->all, e->alllen);
-    int r = wc_DecryptPKCS8Key(buf, (word32)e->alllen, c->pw, c->pwlen);
+    memcpy(buf, e->whole.p, e->whole.len);
+    int r = wc_DecryptPKCS8Key(buf, (word32)e->whole.len, c->pw, c->pwlen);
     int ret;
     if (r <= 0) {
-        rd q = inside(e);
+        rd q = rd_of(&e->val);
         tlv alg;
-        bool a = der_next(&q, &alg);
-        ret = undecryptable(c, a ? alg.all : e->all, a ? alg.alllen : e->alllen,
+        bool a = der_next(&q, &alg) == 0;
+        ret = undecryptable(c, a ? alg.whole.p : e->whole.p, a ? alg.whole.len : e->whole.len,
                             r < 0 ? r : ASN_PARSE_E);
-    } else if ((size_t)r > e->alllen) {
+    } else if ((size_t)r > e->whole.len) {
         /* cannot happen: the plaintext is never longer than the ciphertext */
         ret = bad_key(c);
     } else {
         ret = take_key(c, buf, (size_t)r);
     }
-    sipc_secure_free(buf, e->alllen);
+    sipc_secure_free(buf, e->whole.len);
     return ret;
 }
 
@@ -457,10 +310,10 @@ static int add_cert(pctx *c, const tlv *cert)
     if (!o->certs && !(o->certs = calloc(SIPC_PFX_MAX_CERTS, sizeof *o->certs)))
         return SIPC_ENOMEM;
     sipc_der *d = &o->certs[o->ncerts];
-    if (!(d->data = malloc(cert->len ? cert->len : 1)))
+    if (!(d->data = malloc(cert->val.len ? cert->val.len : 1)))
         return SIPC_ENOMEM;
-    memcpy(d->data, cert->val, cert->len);
-    d->len = cert->len;
+    memcpy(d->data, cert->val.p, cert->val.len);
+    d->len = cert->val.len;
     o->ncerts++;
     return 0;
 }
@@ -470,36 +323,36 @@ static int read_bags(pctx *c, const uint8_t *p, size_t n)
 {
     rd r = {p, n}, bags;
     tlv seq;
-    if (!der_get(&r, 0x30, &seq) || r.n)
+    if (der_expect(&r, 0x30, &seq) || r.n)
         return damaged(c, "malformed SafeContents");
-    bags = inside(&seq);
+    bags = rd_of(&seq.val);
     while (bags.n) {
         tlv bag, id, val;
         rd b, v;
-        if (!der_get(&bags, 0x30, &bag) || (b = inside(&bag), !der_get(&b, 0x06, &id)) ||
-            !der_get(&b, 0xa0, &val) || !der_skip_opt(&b, 0x31) /* attributes */ || b.n)
+        if (der_expect(&bags, 0x30, &bag) || (b = rd_of(&bag.val), der_expect(&b, 0x06, &id)) ||
+            der_expect(&b, 0xa0, &val) || der_skip_opt(&b, 0x31) /* attributes */ || b.n)
             return damaged(c, "malformed bag");
-        v = inside(&val);
+        v = rd_of(&val.val);
         int ret = 0;
-        if (OID_IS(&id, OID_KEY_BAG) || OID_IS(&id, OID_SHROUDED_KEY_BAG)) {
+        if (OID_IS(&id.val, OID_KEY_BAG) || OID_IS(&id.val, OID_SHROUDED_KEY_BAG)) {
             tlv k;
-            if (!der_get(&v, 0x30, &k) || v.n)
+            if (der_expect(&v, 0x30, &k) || v.n)
                 return bad_key(c);
             /* a file holds one key; should there be more, the first is it */
             if (c->out->key.data)
                 continue;
-            ret = OID_IS(&id, OID_KEY_BAG) ? take_key(c, k.all, k.alllen)
+            ret = OID_IS(&id.val, OID_KEY_BAG) ? take_key(c, k.whole.p, k.whole.len)
                                            : take_shrouded_key(c, &k);
-        } else if (OID_IS(&id, OID_CERT_BAG)) {
+        } else if (OID_IS(&id.val, OID_CERT_BAG)) {
             tlv cb, type, cv, os;
             rd x, y;
-            if (!der_get(&v, 0x30, &cb) || v.n || (x = inside(&cb), !der_get(&x, 0x06, &type)) ||
-                !der_get(&x, 0xa0, &cv) || x.n)
+            if (der_expect(&v, 0x30, &cb) || v.n || (x = rd_of(&cb.val), der_expect(&x, 0x06, &type)) ||
+                der_expect(&x, 0xa0, &cv) || x.n)
                 return damaged(c, "malformed certificate bag");
-            if (!OID_IS(&type, OID_X509_CERT))
+            if (!OID_IS(&type.val, OID_X509_CERT))
                 continue; /* SDSI certificates: nothing sipc reads */
-            y = inside(&cv);
-            if (!der_get(&y, 0x04, &os) || y.n)
+            y = rd_of(&cv.val);
+            if (der_expect(&y, 0x04, &os) || y.n)
                 return damaged(c, "malformed certificate bag");
             ret = add_cert(c, &os);
         }
@@ -513,16 +366,16 @@ static int read_bags(pctx *c, const uint8_t *p, size_t n)
 /* EncryptedData (the TLV e): its SafeContents decrypted, then read. */
 static int read_encrypted(pctx *c, const tlv *e)
 {
-    rd x = inside(e), y;
+    rd x = rd_of(&e->val), y;
     tlv ver, eci, type, alg, ct;
-    if (!der_get(&x, 0x02, &ver) || !der_get(&x, 0x30, &eci) ||
-        !der_skip_opt(&x, 0xa1) /* unprotectedAttrs */ || x.n ||
-        (y = inside(&eci), !der_get(&y, 0x06, &type)) || !OID_IS(&type, OID_DATA) ||
-        !der_get(&y, 0x30, &alg) || !der_get(&y, 0x80, &ct) || y.n)
+    if (der_expect(&x, 0x02, &ver) || der_expect(&x, 0x30, &eci) ||
+        der_skip_opt(&x, 0xa1) /* unprotectedAttrs */ || x.n ||
+        (y = rd_of(&eci.val), der_expect(&y, 0x06, &type)) || !OID_IS(&type.val, OID_DATA) ||
+        der_expect(&y, 0x30, &alg) || der_expect(&y, 0x80, &ct) || y.n)
         return damaged(c, "malformed encrypted content");
     /* wc_DecryptPKCS8Key wants SEQUENCE { alg, ciphertext }; the
      * ciphertext's [0] tag is one it accepts */
-    size_t body = alg.alllen + ct.alllen, hdr = body < 0x80 ? 2 : body < 0x100 ? 3
+    size_t body = alg.whole.len + ct.whole.len, hdr = body < 0x80 ? 2 : body < 0x100 ? 3
                                                           : body < 0x10000 ? 4
                                                           : body < 0x1000000 ? 5 : 6;
     uint8_t *buf = malloc(hdr + body);
@@ -536,13 +389,13 @@ static int read_encrypted(pctx *c, const tlv *e)
         for (size_t i = 0; i < hdr - 2; i++)
             buf[hdr - 1 - i] = (uint8_t)(body >> (8 * i));
     }
-    memcpy(buf + hdr, alg.all, alg.alllen);
-    memcpy(buf + hdr + alg.alllen, ct.all, ct.alllen);
+    memcpy(buf + hdr, alg.whole.p, alg.whole.len);
+    memcpy(buf + hdr + alg.whole.len, ct.whole.p, ct.whole.len);
     int r = wc_DecryptPKCS8Key(buf, (word32)(hdr + body), c->pw, c->pwlen);
     int ret;
     if (r <= 0) {
-        ret = undecryptable(c, alg.all, alg.alllen, r < 0 ? r : ASN_PARSE_E);
-    } else if ((size_t)r > ct.len) {
+        ret = undecryptable(c, alg.whole.p, alg.whole.len, r < 0 ? r : ASN_PARSE_E);
+    } else if ((size_t)r > ct.val.len) {
         /* cannot happen: the plaintext is never longer than the ciphertext */
         ret = damaged(c, "decrypted content longer than its ciphertext");
     } else {
@@ -571,47 +424,48 @@ int sipc_pfx_parse(const uint8_t *data, size_t len, const char *password, sipc_p
         return sipc__pfx_fail(why, SIPC_PFX_CORRUPT);
     }
     rd top = {data, len}, p, ai, e, s;
-    tlv pfx, ver, auth, type, e0, safe, seq, mac;
+    tlv pfx, ver, auth, type, e0, safe, seq;
+    tlv mac = {0}; /* read when have_mac; zeroed for the compiler's sake */
     bool have_mac = false;
     /* bytes after the PFX are ignored, as wolfSSL and OpenSSL do */
-    if (!der_get(&top, 0x30, &pfx) || (p = inside(&pfx), !der_get(&p, 0x02, &ver)) ||
-        ver.len != 1 || ver.val[0] != 3 || !der_get(&p, 0x30, &auth) ||
-        (ai = inside(&auth), !der_get(&ai, 0x06, &type)) || !der_get(&ai, 0xa0, &e0) || ai.n ||
-        (p.n && !(have_mac = der_get(&p, 0x30, &mac))) || p.n)
+    if (der_expect(&top, 0x30, &pfx) || (p = rd_of(&pfx.val), der_expect(&p, 0x02, &ver)) ||
+        ver.val.len != 1 || ver.val.p[0] != 3 || der_expect(&p, 0x30, &auth) ||
+        (ai = rd_of(&auth.val), der_expect(&ai, 0x06, &type)) || der_expect(&ai, 0xa0, &e0) || ai.n ||
+        (p.n && !(have_mac = der_expect(&p, 0x30, &mac) == 0)) || p.n)
         return damaged(&c, "malformed outer structure");
-    if (OID_IS(&type, OID_SIGNED_DATA)) {
+    if (OID_IS(&type.val, OID_SIGNED_DATA)) {
         /* public-key integrity mode */
         sipc__seterr(err, errlen, "the file is protected by a signature instead of a password; "
                                   "export it with a password");
         return sipc__pfx_fail(why, SIPC_PFX_CORRUPT);
     }
-    if (!OID_IS(&type, OID_DATA))
+    if (!OID_IS(&type.val, OID_DATA))
         return damaged(&c, "unknown kind of content");
-    if ((e = inside(&e0), !der_get(&e, 0x04, &safe)) || e.n)
+    if ((e = rd_of(&e0.val), der_expect(&e, 0x04, &safe)) || e.n)
         return damaged(&c, "malformed AuthenticatedSafe");
     int r;
     if (have_mac && (r = check_mac(&c, &mac, &safe)) != 0)
         return r;
-    s = inside(&safe);
-    if (!der_get(&s, 0x30, &seq) || s.n)
+    s = rd_of(&safe.val);
+    if (der_expect(&s, 0x30, &seq) || s.n)
         return damaged(&c, "malformed AuthenticatedSafe");
-    rd cis = inside(&seq);
+    rd cis = rd_of(&seq.val);
     while (cis.n) {
         tlv ci, ctype, content, inner;
         rd x, y;
-        if (!der_get(&cis, 0x30, &ci) || (x = inside(&ci), !der_get(&x, 0x06, &ctype)) ||
-            !der_get(&x, 0xa0, &content) || x.n)
+        if (der_expect(&cis, 0x30, &ci) || (x = rd_of(&ci.val), der_expect(&x, 0x06, &ctype)) ||
+            der_expect(&x, 0xa0, &content) || x.n)
             return damaged(&c, "malformed ContentInfo");
-        y = inside(&content);
-        if (OID_IS(&ctype, OID_DATA)) {
-            if (!der_get(&y, 0x04, &inner) || y.n)
+        y = rd_of(&content.val);
+        if (OID_IS(&ctype.val, OID_DATA)) {
+            if (der_expect(&y, 0x04, &inner) || y.n)
                 return damaged(&c, "malformed data content");
-            r = read_bags(&c, inner.val, inner.len);
-        } else if (OID_IS(&ctype, OID_ENCRYPTED_DATA)) {
-            if (!der_get(&y, 0x30, &inner) || y.n)
+            r = read_bags(&c, inner.val.p, inner.val.len);
+        } else if (OID_IS(&ctype.val, OID_ENCRYPTED_DATA)) {
+            if (der_expect(&y, 0x30, &inner) || y.n)
                 return damaged(&c, "malformed encrypted content");
             r = read_encrypted(&c, &inner);
-        } else if (OID_IS(&ctype, OID_ENVELOPED_DATA)) {
+        } else if (OID_IS(&ctype.val, OID_ENVELOPED_DATA)) {
             /* public-key privacy mode */
             sipc__seterr(err, errlen, "the file's contents are encrypted for a public key instead "
                                       "of with a password; export it with a password");

@@ -430,6 +430,26 @@ if [ -n "$SIPCD" ] && [ -x "$SIPCD" ]; then
         stop_sipcd
     fi
 
+    # A hand-made node.crt whose P-256 key has a 40-byte private value: wolfSSL
+    # 5.5.4 decodes it and overflows a stack buffer checking it against the
+    # certificate, so sipcd must refuse it when it loads the file.
+    newhome badkey
+    SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$H" import "$WORK/ecdsa-p256.pfx" >/dev/null 2>&1
+    "$T" --home "$H" enable >/dev/null 2>&1
+    printf '[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >>"$H/sipc.conf"
+    sed -i '/-----BEGIN .*PRIVATE KEY-----/,$d' "$H/security/node.crt"
+    python3 - >>"$H/security/node.crt" <<'PY'
+import base64
+def tlv(t, b): return bytes([t, len(b)]) + b
+key = tlv(0x30, tlv(2, b'\x01') + tlv(4, bytes([0x7f]) + bytes(range(1, 40)))
+          + tlv(0xa0, tlv(6, bytes.fromhex('2a8648ce3d030107'))))
+print('-----BEGIN EC PRIVATE KEY-----\n%s\n-----END EC PRIVATE KEY-----'
+      % base64.encodebytes(key).decode().strip())
+PY
+    run timeout 30 "$SIPCD" --home "$H"
+    expect "sipcd: node.crt with an EC private value longer than its curve" 78 \
+        "security/node.crt: the private key is damaged or not a key sipc can read"
+
     # Handshakes rejected by a node (org-signed pair, CRL, required subject), one per
     # verification failure: the node's log carries the reason `tlstool verify` prints.
     newhome server

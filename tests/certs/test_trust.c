@@ -1,6 +1,7 @@
 /* test_trust.c - the verifier (certs/trust.c) on pairs made in-process:
  * pinning, dates at a given time, unknown self-signed pairs, extra roots,
- * subject policy, malformed input, exit codes; PKCS#12 round trip. */
+ * subject policy, malformed input, exit codes; PKCS#12 round trip; private
+ * keys wolfSSL cannot safely use refused at load. */
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -9,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "certs/tool/keygen.h"
 #include "certs/tool/pkcs12.h"
+#include "certs/tool/store.h"
 #include "certs/trust.h"
 #include "certs/x509_info.h"
 
@@ -272,6 +275,56 @@ static void test_key_mismatch_detected(void **state)
     assert_true(match);
 }
 
+/* A P-256 key whose private value is 40 bytes (SEC1 with the curve, and the
+ * same in PKCS#8): wolfCrypt decodes it, and wolfSSL 5.5.4 then overflows a
+ * stack buffer exporting it (wc_ecc_export_private_only, reached from
+ * wolfSSL_CTX_check_private_key), so loading must refuse it. */
+static const char LONG_EC_SEC1[] = "-----BEGIN EC PRIVATE KEY-----\n"
+                                   "MDkCAQEEKH8BAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4fICEiIyQlJieg\n"
+                                   "CgYIKoZIzj0DAQc=\n"
+                                   "-----END EC PRIVATE KEY-----\n";
+static const char LONG_EC_PKCS8[] = "-----BEGIN PRIVATE KEY-----\n"
+                                    "MFUCAQAwEwYHKoZIzj0CAQYIKoZIzj0DAQcEOzA5AgEBBCh/AQIDBAUGBwgJCgsM\n"
+                                    "DQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSYnoAoGCCqGSM49AwEH\n"
+                                    "-----END PRIVATE KEY-----\n";
+
+static void test_key_longer_than_curve_refused(void **state)
+{
+    (void)state;
+    char err[512];
+    sipc_key_type type = SIPC_KEY_NONE;
+    assert_int_equal(sipc_key_check(A.key.data, A.key.len, &type, err, sizeof err), 0);
+    assert_int_equal(type, SIPC_KEY_ECC);
+
+    /* A's certificates, then each bad key in place of A's */
+    char *pem;
+    size_t len;
+    assert_int_equal(sipc_keypair_to_pem(&A, &pem, &len), 0);
+    char *k = strstr(pem, "-----BEGIN ");
+    assert_non_null(k);
+    k = strstr(k + 1, "-----BEGIN ");
+    assert_non_null(k);
+    assert_non_null(strstr(k, "PRIVATE KEY-----"));
+    size_t certlen = (size_t)(k - pem);
+    const char *bad[] = {LONG_EC_SEC1, LONG_EC_PKCS8};
+    for (size_t i = 0; i < 2; i++) {
+        char path[] = "/tmp/sipc-test-longkey.XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, pem, certlen), (ssize_t)certlen);
+        assert_int_equal(write(fd, bad[i], strlen(bad[i])), (ssize_t)strlen(bad[i]));
+        close(fd);
+        sipc_keypair kp;
+        err[0] = '\0';
+        assert_int_equal(sipc_keypair_load_pem(&kp, path, NULL, err, sizeof err), SIPC_ETLSCONFIG);
+        unlink(path);
+        assert_non_null(strstr(err, path));
+        assert_non_null(strstr(err, "the private key is damaged or not a key sipc can read"));
+        assert_non_null(strstr(err, "longer than its curve"));
+    }
+    sipc_secure_free(pem, len);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_load_home_missing),
         cmocka_unit_test(test_pfx_round_trip),
         cmocka_unit_test(test_key_mismatch_detected),
+        cmocka_unit_test(test_key_longer_than_curve_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

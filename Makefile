@@ -30,7 +30,7 @@ BENCH_KIT ?= $(abspath $(CURDIR)/../shared/bench-peers/peers/run.sh)
 MAKEFLAGS += --no-print-directory
 
 .DEFAULT_GOAL := build
-.PHONY: help deps configure build run check bench install clean distclean fuzz
+.PHONY: help deps configure build run check bench bench-services install clean distclean fuzz
 
 help:
 	@echo "sipc - mutual-TLS IPC for cluster servers"
@@ -42,6 +42,8 @@ help:
 	@echo "                  build-syswolf/ (Debian's libwolfssl-dev) unit tests; summary at the end"
 	@echo "  make build      configure and build $(BUILD_DIR)/ (default target)"
 	@echo "  make bench      build, then run ../shared/bench-peers with sipc-bench added"
+	@echo "  make bench-services  build, then tests/bench/services-bench.sh: ingest through the"
+	@echo "                  pipeline of a 3-node TLS cluster vs raw SQLite, search latency (RUNS=3: 3 runs)"
 	@echo "  make fuzz       build build-fuzz/ with clang (libFuzzer, ASan, UBSan) and run every"
 	@echo "                  fuzz target for FUZZ_SECONDS from its corpus (docs/fuzzing.md)"
 	@echo "  make deps       install missing Debian packages (cmake/deps.sh)"
@@ -80,6 +82,10 @@ bench: build
 	  echo "make bench: $(BUILD_DIR)/sipc-bench was not built" >&2; exit 1; \
 	fi
 	SIPC_BENCH=$(abspath $(BUILD_DIR))/sipc-bench $(BENCH_KIT)
+
+RUNS ?= 1
+bench-services: build
+	SIPC_BIN=$(abspath $(BUILD_DIR)) RUNS=$(RUNS) bash tests/bench/services-bench.sh
 
 # Fuzzing build: every sipc source instrumented for libFuzzer with ASan and
 # UBSan (tests/fuzz/CMakeLists.txt); needs Debian's clang (clang-14).

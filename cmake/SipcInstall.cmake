@@ -101,3 +101,16 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/sipcConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/sipcConfig.cmake ${PROJECT_BINARY_DIR}/sipcConfigVersion.cmake
   DESTINATION ${SIPC_INSTALL_CMAKEDIR})
+
+# --- systemd unit ---
+# sipcd.service with the installed sipcd's path, into <prefix>/lib/systemd/system
+# (for the default prefix /usr/local, a directory systemd searches; distribution
+# packages installing to /usr get /usr/lib/systemd/system). Not <libdir>: units
+# never live under a multiarch directory. SIPC_SYSTEMD_UNITDIR changes it.
+set(SIPC_SYSTEMD_UNITDIR "lib/systemd/system" CACHE STRING
+  "where `make install` puts sipcd.service (relative to the prefix, or absolute)")
+if(TARGET sipcd)
+  configure_file(${PROJECT_SOURCE_DIR}/cmake/sipcd.service.in ${PROJECT_BINARY_DIR}/sipcd.service
+    @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/sipcd.service DESTINATION ${SIPC_SYSTEMD_UNITDIR})
+endif()

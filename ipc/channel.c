@@ -134,7 +134,9 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
     ch->up = 0;
     ch->last_err = err;
     snprintf(ch->last_detail, sizeof ch->last_detail, "%s", detail && *detail ? detail : sipc_strerror(err));
-    int immediate = 0;
+    /* closed on purpose while this channel stays open (a connection of an
+     * older security replaced): the link comes back at once */
+    int immediate = was_up && err == 0;
     if (sipc_security_mode(c->sec) == SIPC_TLS_PERMISSIVE) {
         int tls = c->stream ? sipc_stream_is_tls(c->stream) : !ch->plain_fallback;
         if (was_up) {

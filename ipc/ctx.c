@@ -192,6 +192,43 @@ int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec)
     return 0;
 }
 
+/* Counts c when it has an older security than ctx's, and closes it when it
+ * is idle: see sipc_ctx_retire_connections. */
+static int retire_one(sipc_ctx *ctx, sipc_conn *c, uint64_t now, uint32_t quiet_ms)
+{
+    if (c->sec == ctx->sec || c->state == SIPC_CONN_S_CLOSING)
+        return 0;
+    if (c->state == SIPC_CONN_S_UP && c->pending_reqs == 0 && sipc_idmap_count(&c->calls) == 0 &&
+        c->out.len == 0 && sipc_conn_write_queue(c) == 0 && now >= c->last_rx + quiet_ms) {
+        sipc__conn_close(c, 0, "replaced: this node's TLS setup was reloaded");
+        return 0;
+    }
+    return 1;
+}
+
+int sipc_ctx_retire_connections(sipc_ctx *ctx, uint32_t quiet_ms)
+{
+    if (!ctx || ctx->closing)
+        return 0;
+    uint64_t now = uv_now(ctx->loop);
+    int left = 0;
+    for (sipc_link *l = ctx->servers.next; l != &ctx->servers; l = l->next) {
+        sipc_server *srv = sipc_container_of(l, sipc_server, link);
+        sipc_link *cl = srv->conns.next;
+        while (cl != &srv->conns) {
+            sipc_conn *c = sipc_container_of(cl, sipc_conn, owner_link);
+            cl = cl->next; /* closing unlinks only when freed, but stay safe */
+            left += retire_one(ctx, c, now, quiet_ms);
+        }
+    }
+    for (sipc_link *l = ctx->channels.next; l != &ctx->channels; l = l->next) {
+        sipc_channel *ch = sipc_container_of(l, sipc_channel, link);
+        if (ch->conn && !ch->closing)
+            left += retire_one(ctx, ch->conn, now, quiet_ms);
+    }
+    return left;
+}
+
 const char *sipc_ctx_node_id(const sipc_ctx *ctx)
 {
     return ctx->node_id;

@@ -23,6 +23,22 @@ static void srv_up(void *owner, sipc_conn *c)
     sipc_server *srv = owner;
     assert(srv->nopening > 0);
     srv->nopening--;
+    /* one line per connection says which transport it runs on; limited per
+     * peer and transport, so a client that reconnects in a loop cannot flood
+     * the log, and the first plaintext one after TLS ones is still said */
+    sipc_peer_info pi;
+    sipc_conn_info(c, &pi);
+    char key[200];
+    sipc__peer_host(c->peer_addr, key, 160);
+    strncat(key, pi.tls ? " up tls" : " up plain", sizeof key - strlen(key) - 1);
+    if (pi.tls)
+        sipc__log_limited(srv->ctx, key, SIPC_LOG_INFO, "Transport.Conn",
+                          "%s: connection from %s (node %s) up over %s %s", srv->name,
+                          c->peer_addr, pi.peer_node, pi.tls_version, pi.tls_cipher);
+    else
+        sipc__log_limited(srv->ctx, key, SIPC_LOG_INFO, "Transport.Conn",
+                          "%s: connection from %s (node %s) up over plaintext", srv->name,
+                          c->peer_addr, pi.peer_node);
     if (srv->conn_cb)
         srv->conn_cb(c, SIPC_CONN_UP, 0, srv->conn_arg);
 }

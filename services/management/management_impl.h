@@ -39,6 +39,8 @@ struct sipc_mgmt {
         void *arg;
     } links[MGMT_MAX_LINK_SOURCES];
     int nlinks;
+    sipc_mgmt_reload_fn reload;
+    void *reload_arg;
     mgmt_peer peers[MGMT_MAX_PEERS];
     int npeers;
     int queries;        /* cluster queries in progress */
@@ -55,5 +57,7 @@ void mgmt_rfc3339(int64_t t, char out[32]);
 void mgmt_respond_json(sipc_request *req, json_t *j);
 /* The cluster status handler (mgmt_cluster.c). */
 void mgmt_on_cluster(sipc_request *req, void *arg);
+/* The reload handler (mgmt_reload.c). */
+void mgmt_on_reload(sipc_request *req, void *arg);
 
 #endif

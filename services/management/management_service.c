@@ -95,6 +95,30 @@ void sipc_mgmt_forget_server(sipc_mgmt *m, sipc_server *srv)
             m->services[i].srv = NULL;
 }
 
+void sipc_mgmt_set_tls(sipc_mgmt *m, int tls_enable, sipc_tls_mode mode, sipc_security *sec)
+{
+    if (!m)
+        return;
+    m->tls_enable = tls_enable;
+    m->tls_mode = mode;
+    sipc_security *old = m->sec;
+    m->sec = sec ? sipc_security_retain(sec) : NULL;
+    sipc_security_release(old);
+}
+
+void sipc_mgmt_set_service_mode(sipc_mgmt *m, sipc_server *srv, sipc_tls_mode mode)
+{
+    for (int i = 0; m && i < m->nservices; i++)
+        if (m->services[i].srv == srv)
+            m->services[i].mode = mode;
+}
+
+void sipc_mgmt_set_reload(sipc_mgmt *m, sipc_mgmt_reload_fn fn, void *arg)
+{
+    m->reload = fn;
+    m->reload_arg = arg;
+}
+
 int sipc_mgmt_add_links(sipc_mgmt *m, sipc_mgmt_links_fn fn, void *arg)
 {
     if (!m || !fn || m->nlinks == MGMT_MAX_LINK_SOURCES)
@@ -112,6 +136,8 @@ int sipc_mgmt_register(sipc_mgmt *m, sipc_router *r)
         e = sipc_router_add(r, SIPC_MGMT_SERVICE, "metrics", on_metrics, m);
     if (!e)
         e = sipc_router_add(r, SIPC_MGMT_SERVICE, "cluster", mgmt_on_cluster, m);
+    if (!e)
+        e = sipc_router_add(r, SIPC_MGMT_SERVICE, "reload", mgmt_on_reload, m);
     return e;
 }
 

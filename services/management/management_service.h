@@ -62,7 +62,24 @@ typedef void (*sipc_mgmt_emit_fn)(void *emit_arg, const char *service, const sip
 typedef void (*sipc_mgmt_links_fn)(void *arg, sipc_mgmt_emit_fn emit, void *emit_arg);
 int sipc_mgmt_add_links(sipc_mgmt *m, sipc_mgmt_links_fn fn, void *arg);
 
-/* management.status, management.cluster and management.metrics. */
+/* After a reload: the TLS facts the status reports (security retained,
+ * the old one released) and the mode a service's listener now runs in. */
+void sipc_mgmt_set_tls(sipc_mgmt *m, int tls_enable, sipc_tls_mode mode, sipc_security *sec);
+void sipc_mgmt_set_service_mode(sipc_mgmt *m, sipc_server *srv, sipc_tls_mode mode);
+
+/* management.reload: the host re-reads its configuration and key pair.
+ * caller names who asked ("127.0.0.1:40112 (node sipcctl)"); force is the
+ * request's "force" flag. The host answers once, now or later on the loop
+ * thread, by calling done(done_arg, answer) with the reload's JSON answer
+ * (a reference the callee takes over); docs/services.md has its schema. */
+typedef void (*sipc_mgmt_reload_done)(void *done_arg, json_t *answer);
+typedef void (*sipc_mgmt_reload_fn)(void *arg, const char *caller, int force,
+                                    sipc_mgmt_reload_done done, void *done_arg);
+/* Without it, management.reload answers that this node cannot reload. */
+void sipc_mgmt_set_reload(sipc_mgmt *m, sipc_mgmt_reload_fn fn, void *arg);
+
+/* management.status, management.cluster, management.metrics and
+ * management.reload. */
 int sipc_mgmt_register(sipc_mgmt *m, sipc_router *r);
 
 /* This node's status as JSON (a new reference). */

@@ -355,6 +355,11 @@ void sipc_pipeline_close(sipc_pipeline *p, void (*cb)(void *arg), void *arg)
     sipc_ctx_close(p->links, on_links_closed, p);
 }
 
+sipc_ctx *sipc_pipeline_links_ctx(sipc_pipeline *p)
+{
+    return p && !p->closing ? p->links : NULL;
+}
+
 void sipc_pipeline_links(const sipc_pipeline *p, void (*fn)(void *arg, const sipc_link_info *info),
                          void *arg)
 {

@@ -127,6 +127,12 @@ void sipc_pipeline_stats_get(const sipc_pipeline *p, sipc_pipeline_stats *out);
 void sipc_pipeline_links(const sipc_pipeline *p, void (*fn)(void *arg, const sipc_link_info *info),
                          void *arg);
 
+/* The context of the links to the destinations (its own, made with
+ * link_security), so that a host can give it a new security on reload
+ * (sipc_ctx_set_security) and replace its idle links
+ * (sipc_ctx_retire_connections). NULL once the pipeline is closing. */
+sipc_ctx *sipc_pipeline_links_ctx(sipc_pipeline *p);
+
 /* The destination index a record id goes to without to_node. */
 size_t sipc_pipeline_route(const sipc_pipeline *p, const void *id, size_t len);
 /* The name of destination i (as used by the hash and to_node). */

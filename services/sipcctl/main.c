@@ -21,6 +21,7 @@ int cmd_get(void *o);
 int cmd_list(void *o);
 int cmd_ingest(void *o);
 int cmd_search(void *o);
+int cmd_reload(void *o);
 
 #define BAD_NUMBER "--count must be 1..1000000 and --timeout positive"
 
@@ -51,6 +52,28 @@ static const cli_opt STATUS_OPTS[] = {
      "(exit 0 only when nothing is flagged)",
      offsetof(ctl, cluster), 0, 0, 0, NULL},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
+
+static const cli_opt RELOAD_OPTS[] = {
+    {"cluster", 0, CLI_FLAG, NULL, "ask every node of [cluster] nodes (at this home's\n"
+     "management port), one after the other", offsetof(ctl, cluster), 0, 0, 0, NULL},
+    {"force", 0, CLI_FLAG, NULL, "passed along to the node and logged; it has no other\n"
+     "effect yet", offsetof(ctl, force), 0, 0, 0, NULL},
+    {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
+
+static const char RELOAD_ABOUT[] =
+    "Asks the node (--node, default this home's [node] address at its [management]\n"
+    "port) or, with --cluster, every node of [cluster] nodes, to re-read its sipc.conf\n"
+    "and key pair without a restart (as SIGHUP does). New connections use the new TLS\n"
+    "mode and pair; connections made before are replaced once idle. Prints per node\n"
+    "what changed (\"TLS: off -> permissive\", \"key pair: sha256 ab12.. -> cd34..\",\n"
+    "\"trust: +1 root\") or why nothing did. An invalid sipc.conf or pair is refused as a\n"
+    "whole and the running setup stays. Ports, address, node id, cluster and limits\n"
+    "need a restart: they are listed and not applied.\n"
+    "\n"
+    "Exit codes: 0 every node reloaded or had nothing to change; 1 a node refused;\n"
+    "3 a change needs a restart (the rest was applied); 69 a node could not be\n"
+    "reached; 76, 77, 78 as for every command. Any peer that passes mutual TLS with\n"
+    "the cluster's pair may ask; in plaintext mode, anyone who reaches the port.\n";
 
 #define BAD_TIME NULL
 
@@ -150,6 +173,8 @@ static const cli_cmd COMMANDS[] = {
      "unreachable, deadline): send the file again; 66 FILE cannot be read; 64 usage\n"
      "(also an unknown --to); 76, 77, 78 as for every command.\n",
      INGEST_OPTS, cmd_ingest},
+    {"reload", "[--node ADDR | --cluster] [--force]", "re-read sipc.conf and the key pair\n"
+     "without a restart (management channel)", RELOAD_ABOUT, RELOAD_OPTS, cmd_reload},
     {"search", "QUERY", "search the records of every node (full text,\n"
      "attributes, time range)", SEARCH_ABOUT, SEARCH_OPTS, cmd_search},
     {NULL, NULL, NULL, NULL, NULL, NULL}};

@@ -26,7 +26,8 @@ typedef struct ctl {
     int json;           /* --json */
     /* command options (each command reads its own) */
     int count;          /* ping --count */
-    int cluster;        /* status --cluster */
+    int cluster;        /* status --cluster, reload --cluster */
+    int force;          /* reload --force */
     int limit;          /* search --limit */
     const char *since, *until, *timestamp, *body, *body_file, *to;
     cli_list attrs;     /* --attr k=v, in order */

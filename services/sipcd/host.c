@@ -93,16 +93,21 @@ static int other_nodes(const host *h, sipc_mgmt_peer *out, char hosts[][160], in
  * that the cluster status can name a node that still runs without TLS
  * instead of calling it unreachable; what such a node says is marked as
  * received in plaintext. */
+int host_probe_security(const sipc_config *cfg, sipc_security **out, char *err, size_t errlen)
+{
+    sipc_config pc = *cfg;
+    char crt[700];
+    snprintf(crt, sizeof crt, "%s/security/node.crt", cfg->home);
+    pc.tls_enable = access(crt, F_OK) == 0;
+    pc.tls_mode = SIPC_TLS_PERMISSIVE;
+    return sipc_security_load(out, &pc, err, errlen);
+}
+
 static int open_probe_ctx(host *h, char *err, size_t errlen)
 {
     host_service *s = &h->svc[HOST_MANAGEMENT];
-    sipc_config pc = h->cfg;
-    char crt[700];
-    snprintf(crt, sizeof crt, "%s/security/node.crt", h->cfg.home);
-    pc.tls_enable = access(crt, F_OK) == 0;
-    pc.tls_mode = SIPC_TLS_PERMISSIVE;
     sipc_security *sec;
-    int r = sipc_security_load(&sec, &pc, err, errlen);
+    int r = host_probe_security(&h->cfg, &sec, err, errlen);
     if (r != 0)
         return r;
     sipc_options o;
@@ -114,6 +119,14 @@ static int open_probe_ctx(host *h, char *err, size_t errlen)
     if (r != 0)
         snprintf(err, errlen, "%s", sipc_strerror(r));
     return r;
+}
+
+static void mgmt_reload(void *arg, const char *caller, int force, sipc_mgmt_reload_done done,
+                        void *done_arg)
+{
+    char by[300];
+    snprintf(by, sizeof by, "management call from %s", caller);
+    host_reload(arg, by, force, done, done_arg);
 }
 
 static int start_management(host *h)
@@ -138,6 +151,8 @@ static int start_management(host *h)
         r = sipc_mgmt_open(&h->mgmt, h->probe_ctx, &o, err, sizeof err);
     if (r == 0)
         r = sipc_mgmt_register(h->mgmt, s->router);
+    if (r == 0)
+        sipc_mgmt_set_reload(h->mgmt, mgmt_reload, h);
     if (r != 0) {
         sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s", s->display,
                   err);
@@ -372,6 +387,8 @@ int host_start(host *h, uv_loop_t *loop)
     if (rc == 0 && h->mgmt)
         sipc_mgmt_add_links(h->mgmt, service_links, h);
     if (rc == 0)
+        host_reload_init(h);
+    if (rc == 0)
         rc = start_metrics_http(h);
     return rc;
 }
@@ -420,6 +437,11 @@ void host_stop(host *h, const char *signame)
     }
     sipc_metrics_http_stop(h->http);
     h->http = NULL;
+    if (h->retire_on) {
+        uv_timer_stop(&h->retire_timer);
+        uv_close((uv_handle_t *)&h->retire_timer, NULL);
+        h->retire_on = 0;
+    }
     for (int i = 0; i < HOST_NSERVICES; i++) {
         host_service *s = &h->svc[i];
         if (signame && s->log)

@@ -5,6 +5,8 @@
 #ifndef SIPCD_HOST_H
 #define SIPCD_HOST_H
 
+#include <jansson.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "sipc/node.h"
@@ -16,6 +18,16 @@ struct sipc_pipeline;
 struct sipc_search;
 
 enum { HOST_DATA, HOST_SEARCH, HOST_MANAGEMENT, HOST_PIPELINE, HOST_NSERVICES };
+
+/* The files of a folder of the home (security/trust, security/crl), by name
+ * and a checksum of their contents, so that a reload can say what came and
+ * went. */
+#define HOST_MAX_FILES 64
+typedef struct host_files {
+    int n;
+    char name[HOST_MAX_FILES][128];
+    uint64_t sum[HOST_MAX_FILES];
+} host_files;
 
 typedef struct host_service {
     const char *key;       /* config section: "data" */
@@ -42,6 +54,12 @@ typedef struct host {
     uv_timer_t metrics_timer;
     int metrics_timer_on;
     int stopping;
+    /* reload (reload.c) */
+    char pair_fp[65];      /* the imported pair's fingerprint, "" when none */
+    host_files trust, crl;
+    int reloading;         /* a reload job is on the thread pool */
+    uv_timer_t retire_timer; /* replaces connections made before a reload */
+    int retire_on, retire_ticks;
 } host;
 
 /* Starts every service of cfg's node on loop. Returns 0, or the exit code
@@ -51,6 +69,18 @@ int host_start(host *h, uv_loop_t *loop);
 /* Stops every service (signame: what asked, e.g. "SIGTERM", for the log);
  * the loop then ends once everything is closed. */
 void host_stop(host *h, const char *signame);
+/* Re-reads sipc.conf and the imported pair (on the thread pool) and applies
+ * what changed to new connections, or refuses the whole when anything is
+ * invalid; what needs a restart is reported, not applied. by names who asked
+ * (for the log). done (may be NULL) gets the JSON answer. Loop thread only. */
+void host_reload(host *h, const char *by, int force, void (*done)(void *arg, json_t *answer),
+                 void *arg);
+/* reload.c: what host_start records for later reloads. */
+void host_reload_init(host *h);
+/* The security of the management channel's links: TLS whenever a pair is
+ * imported, plaintext answers accepted. */
+int host_probe_security(const sipc_config *cfg, sipc_security **out, char *err, size_t errlen);
+
 /* After the loop ended: frees what the services left. */
 void host_free(host *h);
 

@@ -2,7 +2,8 @@
  * The services themselves are hosted by host.c: data, search, management and
  * pipeline, each with its own listener and log file
  * $SIPC_HOME/logs/<Service>_<YYYYMMDD>.log; every listener also serves the
- * built-in sys service. SIGTERM or SIGINT stops it cleanly. */
+ * built-in sys service. SIGTERM or SIGINT stops it cleanly; SIGHUP re-reads
+ * sipc.conf and the key pair (host_reload). */
 #include <errno.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -17,7 +18,7 @@
 #include "sipc/node.h"
 
 static host node;
-static uv_signal_t sig_term, sig_int;
+static uv_signal_t sig_term, sig_int, sig_hup;
 
 typedef struct sipcd_opts {
     const char *home;
@@ -41,7 +42,11 @@ static const cli_tool SIPCD = {
     "(port 23000), the search endpoint (23001), the management channel (23002) and\n"
     "the pipeline (23003); [<service>] port in DIR/sipc.conf changes a port. TLS or\n"
     "plaintext is decided by [tls] enable in DIR/sipc.conf (see `tlstool enable`);\n"
-    "the pipeline also has its own switch, [pipeline] tls.\n",
+    "the pipeline also has its own switch, [pipeline] tls.\n"
+    "SIGHUP (or `sipcctl reload`) re-reads sipc.conf and the key pair without a\n"
+    "restart: new connections use the new TLS mode and pair, older ones are replaced\n"
+    "once idle; an invalid change is refused as a whole and the running setup stays.\n"
+    "SIGTERM or SIGINT stops it.\n",
     "Logs: DIR/logs/<Service>_<YYYYMMDD>.log and stderr.\n"
     "Exit codes: 0 stopped cleanly; 64 usage; 71 a port could not be opened;\n"
     "73 the data directory could not be created or opened;\n"
@@ -52,10 +57,18 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     (void)h;
     host_stop(&node, signum == SIGTERM ? "SIGTERM" : "SIGINT");
-    uv_signal_stop(&sig_term);
-    uv_signal_stop(&sig_int);
-    uv_close((uv_handle_t *)&sig_term, NULL);
-    uv_close((uv_handle_t *)&sig_int, NULL);
+    uv_signal_t *sigs[] = {&sig_term, &sig_int, &sig_hup};
+    for (int i = 0; i < 3; i++) {
+        uv_signal_stop(sigs[i]);
+        uv_close((uv_handle_t *)sigs[i], NULL);
+    }
+}
+
+static void on_hup(uv_signal_t *h, int signum)
+{
+    (void)h;
+    (void)signum;
+    host_reload(&node, "SIGHUP", 0, NULL, NULL);
 }
 
 int main(int argc, char **argv)
@@ -105,6 +118,8 @@ int main(int argc, char **argv)
         uv_signal_init(loop, &sig_int);
         uv_signal_start(&sig_term, on_signal, SIGTERM);
         uv_signal_start(&sig_int, on_signal, SIGINT);
+        uv_signal_init(loop, &sig_hup);
+        uv_signal_start(&sig_hup, on_hup, SIGHUP);
     }
     uv_run(loop, UV_RUN_DEFAULT);
     host_free(&node);

@@ -1,5 +1,7 @@
-/* cmd_enable.c - `tlstool enable` and `tlstool disable`: turn TLS on or off
- * for this node's services ([tls] enable in sipc.conf). */
+/* cmd_enable.c - `tlstool enable`, `tlstool mode` and `tlstool disable`:
+ * turn TLS on or off for this node's services ([tls] enable in sipc.conf)
+ * and choose its mode ([tls] mode); with --reload, the running node is asked
+ * to apply it at once (reload.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,27 @@
 #include "certs/tool/store.h"
 #include "services/tlstool/tlstool.h"
 #include "transport/tls_engine.h"
+
+/* "permissive" or "strict" -> the mode; -1 otherwise. */
+static int parse_mode(const char *s)
+{
+    if (!strcmp(s, "permissive"))
+        return SIPC_TLS_PERMISSIVE;
+    if (!strcmp(s, "strict"))
+        return SIPC_TLS_STRICT;
+    return -1;
+}
+
+/* After sipc.conf changed: reload the running node, or say how to. */
+static int apply_now_or_later(const opts *o, const char *what)
+{
+    if (o->reload)
+        return request_reload(o, o->force);
+    printf("running services pick the change up on a reload or restart: `sipcctl reload`, "
+           "`systemctl reload sipcd` (SIGHUP) or %s with --reload\n",
+           what);
+    return EX_OK;
+}
 
 int cmd_enable(void *arg)
 {
@@ -18,6 +41,9 @@ int cmd_enable(void *arg)
     int r = load_config(o, &cfg);
     if (r)
         return r;
+    int want = o->mode ? parse_mode(o->mode) : (int)cfg.tls_mode;
+    if (want < 0)
+        return fail(EX_USAGE, "--mode must be permissive or strict, not '%s'", o->mode);
     sipc_keypair kp;
     if ((r = load_pair(o, &kp, 0)) != 0)
         return r;
@@ -51,7 +77,7 @@ int cmd_enable(void *arg)
         same = strstr((char *)old, kp.fingerprint) != NULL;
         free(old);
     }
-    if (!(was && same)) {
+    if (!(was && same) || want != (int)cfg.tls_mode) {
         sipc_x509 x;
         sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0);
         char now[32], na[32], text[4096];
@@ -71,7 +97,7 @@ int cmd_enable(void *arg)
                  "required_subject = %s\n"
                  "enabled_at = %s\n",
                  o->home, x.subject, kp.fingerprint, x.key_desc, na, sipc_tls_cipher_list(),
-                 sipc_tls_mode_name(cfg.tls_mode), revocation_name(cfg.revocation), cfg.subject,
+                 sipc_tls_mode_name((sipc_tls_mode)want), revocation_name(cfg.revocation), cfg.subject,
                  now);
         if (sipc_store_init(o->home, err, sizeof err) != 0 ||
             sipc_store_write(conf, text, strlen(text), err, sizeof err) != 0) {
@@ -80,24 +106,65 @@ int cmd_enable(void *arg)
         }
     }
     sipc_keypair_free(&kp);
+    int mode_changes = want != (int)cfg.tls_mode;
+    if (mode_changes && sipc_config_set(o->home, "tls", "mode", sipc_tls_mode_name(want), err,
+                                        sizeof err) != 0)
+        return fail(EX_CONFIG, "%s", err);
     if (!was && sipc_config_set(o->home, "tls", "enable", "1", err, sizeof err) != 0)
         return fail(EX_CONFIG, "%s", err);
-    if (was)
-        printf("TLS is already enabled (mode %s) on this node\n", sipc_tls_mode_name(cfg.tls_mode));
+    if (was && !mode_changes)
+        printf("TLS is already enabled (mode %s) on this node\n", sipc_tls_mode_name(want));
+    else if (was)
+        printf("TLS mode %s -> %s: [tls] mode = %s in %s/sipc.conf\n",
+               sipc_tls_mode_name(cfg.tls_mode), sipc_tls_mode_name(want),
+               sipc_tls_mode_name(want), o->home);
     else
         printf("TLS enabled (mode %s): [tls] enable = 1 in %s/sipc.conf, %s written\n",
-               sipc_tls_mode_name(cfg.tls_mode), o->home, conf);
+               sipc_tls_mode_name(want), o->home, conf);
     char portword[16]; /* port 0 means "any free port": the log names the real one */
     if (port > 0)
         snprintf(portword, sizeof portword, "%d", port);
     else
         snprintf(portword, sizeof portword, "<port>");
-    printf("running services pick the change up when restarted: restart sipcd on this node, then "
-           "look for 'TLS Port: %s' in the data service log under %s/logs/\n",
-           portword, o->home);
     if (res.warning[0])
         printf("warning: %s\n", res.warning);
-    return EX_OK;
+    if (!o->reload)
+        printf("then look for 'TLS Port: %s' in the data service log under %s/logs/\n", portword,
+               o->home);
+    return apply_now_or_later(o, "`tlstool enable`");
+}
+
+int cmd_mode(void *arg)
+{
+    opts *o = arg;
+    if (o->npos != 1)
+        return fail(EX_USAGE, "mode takes one argument: permissive or strict");
+    int want = parse_mode(o->pos[0]);
+    if (want < 0)
+        return fail(EX_USAGE, "the mode must be permissive or strict, not '%s'", o->pos[0]);
+    sipc_config cfg;
+    int r = load_config(o, &cfg);
+    if (r)
+        return r;
+    char err[600];
+    if (want != (int)cfg.tls_mode &&
+        sipc_config_set(o->home, "tls", "mode", sipc_tls_mode_name(want), err, sizeof err) != 0)
+        return fail(EX_CONFIG, "%s", err);
+    if (want == (int)cfg.tls_mode)
+        printf("TLS mode is already %s on this node\n", sipc_tls_mode_name(want));
+    else
+        printf("TLS mode %s -> %s: [tls] mode = %s in %s/sipc.conf\n",
+               sipc_tls_mode_name(cfg.tls_mode), sipc_tls_mode_name(want),
+               sipc_tls_mode_name(want), o->home);
+    if (!cfg.tls_enable) {
+        printf("TLS is disabled on this node: the mode applies once `tlstool enable` turns it "
+               "on\n");
+        return EX_OK;
+    }
+    if (want == SIPC_TLS_STRICT)
+        printf("strict: plaintext peers are refused from now on; `sipcctl status --cluster` "
+               "names any that remain\n");
+    return apply_now_or_later(o, "`tlstool mode`");
 }
 
 int cmd_disable(void *arg)
@@ -116,7 +183,10 @@ int cmd_disable(void *arg)
         printf("TLS disabled: [tls] enable = 0 in %s/sipc.conf; the key pair is kept\n", o->home);
     else
         printf("TLS is already disabled on this node; the key pair (if any) is kept\n");
-    printf("running services pick the change up when restarted: restart sipcd on this node "
-           "(and on every node, to roll the whole cluster back)\n");
-    return EX_OK;
+    if (!cfg.tls_enable && o->reload)
+        return request_reload(o, o->force);
+    if (!cfg.tls_enable)
+        return EX_OK;
+    return apply_now_or_later(o, "`tlstool disable` (on every node, to roll the whole cluster "
+                                 "back)");
 }

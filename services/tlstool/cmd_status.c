@@ -159,10 +159,13 @@ int cmd_status(void *arg)
         free(s);
     } else {
         printf("home:        %s\n", o->home);
-        printf("TLS:         %s (mode %s, revocation %s%s%s)\n",
-               cfg.tls_enable ? "enabled" : "disabled", sipc_tls_mode_name(cfg.tls_mode),
-               revocation_name(cfg.revocation), cfg.subject[0] ? ", required subject " : "",
-               cfg.subject);
+        /* a mode only means something while TLS is on */
+        if (cfg.tls_enable)
+            printf("TLS:         enabled (mode %s, revocation %s%s%s)\n",
+                   sipc_tls_mode_name(cfg.tls_mode), revocation_name(cfg.revocation),
+                   cfg.subject[0] ? ", required subject " : "", cfg.subject);
+        else
+            printf("TLS:         disabled\n");
         if (!have) {
             printf("key pair:    none imported (tlstool import FILE)\n");
         } else if (x.der.p) {

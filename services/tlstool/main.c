@@ -89,6 +89,21 @@ static const cli_opt CHECK_OPTS[] = {
      600000, "--timeout must be 100 to 600000 milliseconds"},
     END};
 
+#define RELOAD_FLAGS                                                                           \
+    FLAG("reload", reload, "ask the node running from this home ([node] address,\n"              \
+         "[management] port) to apply it now; exit 12 if it refuses, 13 if\n"                    \
+         "it cannot be asked (sipc.conf stays changed either way)"),                           \
+    FLAG("force", force, "passed along with --reload and logged by the node; it has no\n"        \
+         "other effect yet")
+
+static const cli_opt ENABLE_OPTS[] = {
+    STR("mode", "permissive|strict", mode, "set [tls] mode too (default: keep the configured "
+        "mode,\nstrict unless set)"),
+    RELOAD_FLAGS,
+    END};
+
+static const cli_opt RELOAD_OPTS[] = {RELOAD_FLAGS, END};
+
 static const cli_cmd COMMANDS[] = {
     {"create", "-site FILE [PASSWORD]", "new self-signed key pair as a PKCS#12 file",
      "Creates a new self-signed key pair for the cluster and writes it, protected by the\n"
@@ -103,14 +118,22 @@ static const cli_cmd COMMANDS[] = {
      "security/previous/. Reads files from this tool, OpenSSL 3 (AES), -legacy files and\n"
      "organisation files with leaf, intermediates and root. Does not enable TLS.\n",
      PASSWORD_OPTS, cmd_import},
-    {"enable", "", "turn TLS on for this node's services",
-     "Sets [tls] enable = 1 in sipc.conf and writes security/server.tls.conf. Refuses when no\n"
-     "valid pair is imported, the pair does not verify, or the data service uses port 23443.\n"
-     "Running services pick the change up when restarted.\n",
-     NULL, cmd_enable},
-    {"disable", "", "turn TLS off for this node's services",
-     "Sets [tls] enable = 0 in sipc.conf and keeps the key pair. Restart services to apply.\n",
-     NULL, cmd_disable},
+    {"enable", "[--mode permissive|strict] [--reload] [--force]",
+     "turn TLS on for this node's services",
+     "Sets [tls] enable = 1 (and [tls] mode with --mode) in sipc.conf and writes\n"
+     "security/server.tls.conf. Refuses when no valid pair is imported, the pair does not\n"
+     "verify, or the data service uses port 23443. permissive: TLS and plaintext peers on\n"
+     "the same port, for a rolling change; strict: TLS only. Running services pick the\n"
+     "change up on a reload (--reload, `sipcctl reload`, SIGHUP) or a restart.\n",
+     ENABLE_OPTS, cmd_enable},
+    {"mode", "permissive|strict [--reload] [--force]", "set the TLS mode ([tls] mode)",
+     "Sets [tls] mode in sipc.conf: permissive accepts TLS and plaintext peers on one port,\n"
+     "strict only TLS. With TLS disabled, the mode applies once it is enabled.\n",
+     RELOAD_OPTS, cmd_mode},
+    {"disable", "[--reload]", "turn TLS off for this node's services",
+     "Sets [tls] enable = 0 in sipc.conf and keeps the key pair. Running services pick the\n"
+     "change up on a reload (--reload, `sipcctl reload`, SIGHUP) or a restart.\n",
+     RELOAD_OPTS, cmd_disable},
     {"status", "", "what is installed and whether it is healthy",
      "Shows the imported pair (subject, issuer, serial, SHA-256 fingerprint, key, validity,\n"
      "days left, key usage), whether TLS is enabled and its mode, and file permission checks.\n"

@@ -30,6 +30,8 @@ enum {
     EX_KEY = 9,      /* no key in the file, or it does not match the certificate */
     EX_STATE = 10,   /* status: inconsistent state */
     EX_REFUSED = 11, /* trust/crl: not a CA, unknown issuer, no such entry */
+    EX_RELOAD_REFUSED = 12,     /* --reload: the node refused (its setup stays) */
+    EX_RELOAD_UNREACHABLE = 13, /* --reload: the node could not be asked */
     EX_CHECK_UNREACHABLE = 40,
     EX_CHECK_PLAINTEXT = 41,
     EX_CHECK_MISMATCH = 42
@@ -55,6 +57,8 @@ typedef struct opts {
     const char *purpose;
     const char *out;
     int timeout_ms;
+    const char *mode; /* enable --mode */
+    int reload;       /* --reload */
     char **pos; /* the arguments after the command */
     int npos;
 } opts;
@@ -121,11 +125,16 @@ typedef struct node_probe {
  * Returns 0 or EX_FAIL when the probes cannot start. */
 int probe_nodes(const sipc_config *cfg, sipc_security *sec, int timeout_ms, node_probe *nodes);
 
+/* reload.c: asks the node of this home to reload (management.reload) and
+ * prints its answer; EX_OK, EX_RELOAD_REFUSED or EX_RELOAD_UNREACHABLE. */
+int request_reload(const opts *o, int force);
+
 /* The commands (cmd_*.c); o is the opts. */
 int cmd_create(void *o);
 int cmd_import(void *o);
 int cmd_enable(void *o);
 int cmd_disable(void *o);
+int cmd_mode(void *o);
 int cmd_status(void *o);
 int cmd_verify(void *o);
 int cmd_trust(void *o);

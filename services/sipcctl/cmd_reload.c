@@ -1,0 +1,134 @@
+/* cmd_reload.c - `sipcctl reload [--node ADDR | --cluster] [--force]`: asks
+ * a node (or every node of [cluster] nodes) to re-read its sipc.conf and key
+ * pair through management.reload, and prints per node what changed or why
+ * nothing did. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "sipcctl.h"
+
+/* What one node's answer means for the exit code. */
+enum { RL_OK = 0, RL_RESTART = 1, RL_UNREACHABLE = 2, RL_REFUSED = 3 };
+
+static void print_list(const char *label, json_t *list)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        printf("  %s%s\n", label, json_string_value(v) ? json_string_value(v) : "?");
+    }
+}
+
+/* Asks target; returns an RL_* and, for RL_UNREACHABLE, *code the exit code. */
+static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
+{
+    ctl_client cl;
+    int rc = ctl_connect(o, target, "management", &cl);
+    if (rc != 0) {
+        *code = rc;
+        return RL_UNREACHABLE;
+    }
+    const char *payload = o->force ? "{\"force\": true}" : "{}";
+    ctl_reply rep;
+    int kind = RL_OK;
+    if (ctl_call(&cl, "management", "reload", payload, strlen(payload), &rep) != 0) {
+        *code = ctl_report_failure(&cl, "management", "reload", &rep);
+        kind = rep.err == SIPC_EREMOTE ? RL_REFUSED : RL_UNREACHABLE;
+        if (all)
+            json_array_append_new(all, json_pack("{s:s,s:s,s:s}", "address", cl.target, "result",
+                                                 "unreachable", "message", rep.message));
+        ctl_reply_free(&rep);
+        ctl_disconnect(&cl);
+        return kind;
+    }
+    json_error_t je;
+    json_t *j = json_loadb((const char *)rep.data, rep.len, 0, &je);
+    const char *result = json_string_value(json_object_get(j, "result"));
+    if (!result) {
+        fprintf(stderr, "sipcctl: %s answered management.reload with something else than its "
+                        "JSON answer\n", cl.target);
+        kind = RL_REFUSED;
+    } else {
+        json_t *changes = json_object_get(j, "changes");
+        json_t *rs = json_object_get(j, "restart_needed");
+        if (!strcmp(result, "refused"))
+            kind = RL_REFUSED;
+        else if (json_array_size(rs) > 0)
+            kind = RL_RESTART;
+        if (!o->json) {
+            printf("%s (%s): %s\n", json_string_value(json_object_get(j, "node")), cl.target,
+                   json_string_value(json_object_get(j, "message")));
+            print_list("changed: ", changes);
+            print_list("needs a restart, not applied: ", rs);
+        }
+        if (all) {
+            json_object_set_new(j, "address", json_string(cl.target));
+            json_array_append(all, j);
+        }
+    }
+    json_decref(j);
+    ctl_reply_free(&rep);
+    ctl_disconnect(&cl);
+    return kind;
+}
+
+int cmd_reload(void *arg)
+{
+    ctl *o = arg;
+    if (o->nargs != 0 || (o->cluster && o->node))
+        return ctl_wrong_arguments("reload");
+    json_t *all = o->json ? json_array() : NULL;
+    int worst = RL_OK, code = 0;
+    if (!o->cluster) {
+        worst = reload_one(o, NULL, all, &code);
+    } else {
+        sipc_config cfg;
+        char err[1024];
+        if (sipc_config_load(&cfg, o->home, err, sizeof err) != 0) {
+            fprintf(stderr, "sipcctl: %s\n", err);
+            json_decref(all);
+            return EX_CONFIG;
+        }
+        if (cfg.nnodes == 0) {
+            fprintf(stderr, "sipcctl: reload --cluster: [cluster] nodes is empty in this home's "
+                            "sipc.conf\n");
+            json_decref(all);
+            return EX_CONFIG;
+        }
+        int mport = sipc_config_port(&cfg, "management");
+        for (int i = 0; i < cfg.nnodes; i++) {
+            char host[160], target[200];
+            int port, c = 0;
+            if (sipc_config_node(&cfg, i, host, sizeof host, &port) != 0)
+                continue;
+            /* every node runs its services on the same ports */
+            snprintf(target, sizeof target, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, mport);
+            int k = reload_one(o, target, all, &c);
+            if (k == RL_UNREACHABLE && worst != RL_UNREACHABLE)
+                code = c;
+            if (k > worst)
+                worst = k;
+        }
+    }
+    if (all) {
+        char *s = json_dumps(all, JSON_INDENT(2));
+        if (s)
+            printf("%s\n", s);
+        free(s);
+        json_decref(all);
+    }
+    switch (worst) {
+    case RL_OK:
+        return 0;
+    case RL_RESTART:
+        return 3;
+    case RL_UNREACHABLE:
+        return code ? code : EX_UNAVAILABLE;
+    default:
+        return 1;
+    }
+}

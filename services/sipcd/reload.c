@@ -1,0 +1,454 @@
+/* reload.c - sipcd re-reads sipc.conf and the imported pair without a
+ * restart (SIGHUP, management.reload). Everything is read and checked on the
+ * thread pool first; only when all of it is valid is anything applied, on the
+ * loop thread: each context (the services', the management channel's links,
+ * the pipeline's links) gets its new security for new connections, and the
+ * connections made before are closed once idle, so that none is cut in the
+ * middle of a request. What a running node cannot change (ports, address,
+ * node id, cluster, limits) is reported as needing a restart and left as it
+ * is. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "host.h"
+#include "management_service.h"
+#include "services/pipeline/pipeline_service.h"
+
+/* Connections made before a reload are looked at every RETIRE_TICK_MS and
+ * closed once nothing was received on them for RETIRE_QUIET_MS; after
+ * RETIRE_TICKS the busy rest is left to close by itself. */
+#define RETIRE_TICK_MS 500
+#define RETIRE_QUIET_MS 1000
+#define RETIRE_TICKS 240
+#define MAX_CHANGES 32
+
+/* FNV-1a: tells whether a file changed, nothing more. */
+static uint64_t checksum(FILE *f)
+{
+    uint64_t h = 1469598103934665603ull;
+    int c;
+    long n = 0;
+    while ((c = getc(f)) != EOF && n++ < (1l << 22)) {
+        h ^= (uint64_t)(unsigned char)c;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static void read_files(const char *home, const char *sub, host_files *out)
+{
+    memset(out, 0, sizeof *out);
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/security/%s", home, sub);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && out->n < HOST_MAX_FILES) {
+        if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof out->name[0])
+            continue;
+        char path[1000];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        FILE *f;
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !(f = fopen(path, "rb")))
+            continue;
+        snprintf(out->name[out->n], sizeof out->name[0], "%s", e->d_name);
+        out->sum[out->n++] = checksum(f);
+        fclose(f);
+    }
+    closedir(d);
+}
+
+/* How many entries of a are not in b (same name and contents). */
+static int missing_from(const host_files *a, const host_files *b)
+{
+    int n = 0;
+    for (int i = 0; i < a->n; i++) {
+        int found = 0;
+        for (int j = 0; j < b->n && !found; j++)
+            found = !strcmp(a->name[i], b->name[j]) && a->sum[i] == b->sum[j];
+        n += !found;
+    }
+    return n;
+}
+
+void host_reload_init(host *h)
+{
+    sipc_security *ps;
+    char err[600];
+    h->pair_fp[0] = '\0';
+    if (host_probe_security(&h->cfg, &ps, err, sizeof err) == 0) {
+        snprintf(h->pair_fp, sizeof h->pair_fp, "%s", sipc_security_fingerprint(ps));
+        sipc_security_release(ps);
+    }
+    read_files(h->cfg.home, "trust", &h->trust);
+    read_files(h->cfg.home, "crl", &h->crl);
+    uv_timer_init(h->loop, &h->retire_timer);
+    h->retire_timer.data = h;
+    h->retire_on = 1;
+}
+
+typedef struct reload_job {
+    uv_work_t work;
+    host *h;
+    char by[240];
+    int force;
+    void (*done)(void *arg, json_t *answer);
+    void *done_arg;
+    /* filled on the thread pool */
+    sipc_config cfg;
+    sipc_security *sec[HOST_NSERVICES];
+    sipc_security *probe;
+    host_files trust, crl;
+    int failed;
+    char err[1500];
+    /* the verdict */
+    char changes[MAX_CHANGES][600];
+    int nchanges;
+    char restart[MAX_CHANGES][6000];
+    int nrestart;
+} reload_job;
+
+static const char *const KEYS[HOST_NSERVICES] = {"data", "search", "management", "pipeline"};
+
+static void load_all(uv_work_t *w)
+{
+    reload_job *j = w->data;
+    char err[1200];
+    if (sipc_config_load(&j->cfg, j->h->cfg.home, err, sizeof err) != 0) {
+        j->failed = 1;
+        snprintf(j->err, sizeof j->err, "%s", err);
+        return;
+    }
+    for (int i = 0; i < HOST_NSERVICES; i++) {
+        if (sipc_security_load_service(&j->sec[i], &j->cfg, KEYS[i], err, sizeof err) != 0) {
+            j->failed = 1;
+            snprintf(j->err, sizeof j->err, "%s", err);
+            return;
+        }
+        char health[1024];
+        if (sipc_security_self_check(j->sec[i], health, sizeof health) != 0) {
+            j->failed = 1;
+            snprintf(j->err, sizeof j->err, "%s", health);
+            return;
+        }
+    }
+    if (host_probe_security(&j->cfg, &j->probe, err, sizeof err) != 0) {
+        j->failed = 1;
+        snprintf(j->err, sizeof j->err, "%s", err);
+        return;
+    }
+    read_files(j->cfg.home, "trust", &j->trust);
+    read_files(j->cfg.home, "crl", &j->crl);
+}
+
+static void change(reload_job *j, const char *fmt, const char *a, const char *b)
+{
+    if (j->nchanges < MAX_CHANGES)
+        snprintf(j->changes[j->nchanges++], sizeof j->changes[0], fmt, a, b);
+}
+
+static void restart(reload_job *j, const char *what, const char *a, const char *b)
+{
+    if (strcmp(a, b) && j->nrestart < MAX_CHANGES)
+        snprintf(j->restart[j->nrestart++], sizeof j->restart[0], "%s: %s -> %s", what,
+                 a[0] ? a : "(none)", b[0] ? b : "(none)");
+}
+
+static void restart_num(reload_job *j, const char *what, unsigned long long a,
+                        unsigned long long b)
+{
+    char sa[32], sb[32];
+    snprintf(sa, sizeof sa, "%llu", a);
+    snprintf(sb, sizeof sb, "%llu", b);
+    restart(j, what, sa, sb);
+}
+
+static void nodes_text(const sipc_config *c, char *out, size_t len)
+{
+    out[0] = '\0';
+    for (int i = 0; i < c->nnodes; i++) {
+        size_t l = strlen(out);
+        snprintf(out + l, len - l, "%s%s", i ? ", " : "", c->nodes[i]);
+    }
+}
+
+/* What cannot change while the node runs. */
+static void judge_restart(reload_job *j, const sipc_config *o, const sipc_config *n)
+{
+    restart(j, "[node] id", o->node_id, n->node_id);
+    restart(j, "[node] address", o->address, n->address);
+    restart(j, "[cluster] name", o->cluster, n->cluster);
+    char a[SIPC_MAX_NODES * 162], b[SIPC_MAX_NODES * 162];
+    nodes_text(o, a, sizeof a);
+    nodes_text(n, b, sizeof b);
+    restart(j, "[cluster] nodes", a, b);
+    for (int i = 0; i < HOST_NSERVICES; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "[%s] port", KEYS[i]);
+        restart_num(j, what, (unsigned)sipc_config_port(o, KEYS[i]),
+                    (unsigned)sipc_config_port(n, KEYS[i]));
+    }
+    restart(j, "[data] sync", o->data_sync == SIPC_SYNC_FULL ? "full" : "normal",
+            n->data_sync == SIPC_SYNC_FULL ? "full" : "normal");
+    restart_num(j, "[limits] max_frame", o->max_frame, n->max_frame);
+    restart_num(j, "[limits] max_connections", o->max_connections, n->max_connections);
+    restart_num(j, "[limits] max_opening", o->max_opening, n->max_opening);
+    restart(j, "[metrics] address", o->metrics_address, n->metrics_address);
+}
+
+static const char *rev_name(sipc_revocation r)
+{
+    return r == SIPC_REVOCATION_OFF ? "off" : r == SIPC_REVOCATION_HARD ? "hard" : "soft";
+}
+
+static void fp_text(const char *fp, char *out, size_t len)
+{
+    if (fp[0])
+        snprintf(out, len, "sha256 %.16s..", fp);
+    else
+        snprintf(out, len, "none");
+}
+
+static void count_text(int plus, int minus, const char *one, const char *many, char *out,
+                       size_t len)
+{
+    out[0] = '\0';
+    if (plus)
+        snprintf(out, len, "+%d %s", plus, plus == 1 ? one : many);
+    if (minus) {
+        size_t l = strlen(out);
+        snprintf(out + l, len - l, "%s-%d %s", plus ? ", " : "", minus, minus == 1 ? one : many);
+    }
+}
+
+/* What a reload applies: the TLS modes, the pair, the trust. */
+static void judge_tls(reload_job *j, host *h)
+{
+    for (int i = 0; i < HOST_NSERVICES; i++) {
+        sipc_tls_mode a = sipc_security_mode(h->svc[i].sec), b = sipc_security_mode(j->sec[i]);
+        if (a == b)
+            continue;
+        /* [tls] moves every service but the pipeline alike: one line for them */
+        if (i == HOST_DATA)
+            change(j, "TLS: %s -> %s", sipc_tls_mode_name(a), sipc_tls_mode_name(b));
+        else if (i == HOST_PIPELINE)
+            change(j, "pipeline listener TLS: %s -> %s", sipc_tls_mode_name(a),
+                   sipc_tls_mode_name(b));
+    }
+    const char *nfp = sipc_security_fingerprint(j->probe);
+    if (strcmp(h->pair_fp, nfp)) {
+        char a[64], b[64];
+        fp_text(h->pair_fp, a, sizeof a);
+        fp_text(nfp, b, sizeof b);
+        change(j, "key pair: %s -> %s", a, b);
+    }
+    char t[80];
+    count_text(missing_from(&j->trust, &h->trust), missing_from(&h->trust, &j->trust), "root",
+               "roots", t, sizeof t);
+    if (t[0])
+        change(j, "trust: %s%s", t, "");
+    count_text(missing_from(&j->crl, &h->crl), missing_from(&h->crl, &j->crl), "CRL", "CRLs", t,
+               sizeof t);
+    if (t[0])
+        change(j, "revocation lists: %s%s", t, "");
+    if (strcmp(h->cfg.subject, j->cfg.subject))
+        change(j, "[tls] subject: '%s' -> '%s'", h->cfg.subject, j->cfg.subject);
+    if (h->cfg.revocation != j->cfg.revocation)
+        change(j, "[tls] revocation: %s -> %s", rev_name(h->cfg.revocation),
+               rev_name(j->cfg.revocation));
+}
+
+static void log_each(host *h, sipc_log_level level, const char *fmt, const char *a,
+                     const char *b)
+{
+    for (int i = 0; i < HOST_NSERVICES; i++)
+        if (h->svc[i].log)
+            sipc_logf(h->svc[i].log, level, "Service.Reload", fmt, a, b);
+}
+
+/* How many connections of each context still hold a security older than
+ * its context's; closes the idle ones. */
+static int retire(host *h, int *per_service)
+{
+    int total = 0;
+    for (int i = 0; i < HOST_NSERVICES; i++) {
+        int n = h->svc[i].ctx ? sipc_ctx_retire_connections(h->svc[i].ctx, RETIRE_QUIET_MS) : 0;
+        if (i == HOST_MANAGEMENT && h->probe_ctx)
+            n += sipc_ctx_retire_connections(h->probe_ctx, RETIRE_QUIET_MS);
+        if (i == HOST_PIPELINE && h->pipeline)
+            n += sipc_ctx_retire_connections(sipc_pipeline_links_ctx(h->pipeline),
+                                             RETIRE_QUIET_MS);
+        per_service[i] = n;
+        total += n;
+    }
+    return total;
+}
+
+static void on_retire_tick(uv_timer_t *t)
+{
+    host *h = t->data;
+    int per[HOST_NSERVICES];
+    int left = retire(h, per);
+    if (left == 0) {
+        uv_timer_stop(t);
+        log_each(h, SIPC_LOG_INFO, "Every connection made before the reload has been replaced%s%s",
+                 "", "");
+    } else if (++h->retire_ticks >= RETIRE_TICKS) {
+        uv_timer_stop(t);
+        for (int i = 0; i < HOST_NSERVICES; i++)
+            if (per[i])
+                sipc_logf(h->svc[i].log, SIPC_LOG_WARN, "Service.Reload",
+                          "%d connections made before the reload are still busy; they keep "
+                          "the previous setup until they close",
+                          per[i]);
+    }
+}
+
+static void release_job(reload_job *j)
+{
+    for (int i = 0; i < HOST_NSERVICES; i++)
+        sipc_security_release(j->sec[i]);
+    sipc_security_release(j->probe);
+}
+
+static void apply(reload_job *j, host *h)
+{
+    for (int i = 0; i < HOST_NSERVICES; i++) {
+        host_service *s = &h->svc[i];
+        if (s->ctx)
+            sipc_ctx_set_security(s->ctx, j->sec[i]);
+        sipc_security_release(s->sec);
+        s->sec = j->sec[i];
+        j->sec[i] = NULL;
+        sipc_tls_mode mode = sipc_security_mode(s->sec);
+        if (h->mgmt && s->srv)
+            sipc_mgmt_set_service_mode(h->mgmt, s->srv, mode);
+        if (s->srv)
+            sipc_logf(s->log, SIPC_LOG_INFO, "Service.Reload", "%s: %d (%s)",
+                      mode == SIPC_TLS_OFF ? "Port" : "TLS Port", sipc_server_port(s->srv),
+                      mode == SIPC_TLS_OFF      ? "plaintext"
+                      : mode == SIPC_TLS_STRICT ? "TLS only"
+                                                : "TLS and plaintext");
+    }
+    if (h->probe_ctx)
+        sipc_ctx_set_security(h->probe_ctx, j->probe);
+    if (h->pipeline)
+        sipc_ctx_set_security(sipc_pipeline_links_ctx(h->pipeline), h->svc[HOST_DATA].sec);
+    /* only what a reload applies; the rest of the running setup stays */
+    h->cfg.tls_enable = j->cfg.tls_enable;
+    h->cfg.tls_mode = j->cfg.tls_mode;
+    h->cfg.revocation = j->cfg.revocation;
+    h->cfg.pipeline_tls = j->cfg.pipeline_tls;
+    snprintf(h->cfg.subject, sizeof h->cfg.subject, "%s", j->cfg.subject);
+    if (h->mgmt)
+        sipc_mgmt_set_tls(h->mgmt, h->cfg.tls_enable, sipc_config_effective_mode(&h->cfg),
+                          h->svc[HOST_DATA].sec);
+    snprintf(h->pair_fp, sizeof h->pair_fp, "%s", sipc_security_fingerprint(j->probe));
+    h->trust = j->trust;
+    h->crl = j->crl;
+    h->retire_ticks = 0;
+    if (h->retire_on)
+        uv_timer_start(&h->retire_timer, on_retire_tick, RETIRE_TICK_MS, RETIRE_TICK_MS);
+}
+
+static json_t *answer(reload_job *j, const char *result, const char *message)
+{
+    json_t *ch = json_array(), *rs = json_array();
+    for (int i = 0; i < j->nchanges; i++)
+        json_array_append_new(ch, json_string(j->changes[i]));
+    for (int i = 0; i < j->nrestart; i++)
+        json_array_append_new(rs, json_string(j->restart[i]));
+    return json_pack("{s:i,s:s,s:s,s:o,s:o,s:s,s:b}", "schema", 1, "node", j->h->cfg.node_id,
+                     "result", result, "changes", ch, "restart_needed", rs, "message", message,
+                     "force", j->force);
+}
+
+static void after_load(uv_work_t *w, int status)
+{
+    reload_job *j = w->data;
+    host *h = j->h;
+    h->reloading = 0;
+    char msg[2000];
+    const char *result;
+    if (status != 0 || h->stopping) {
+        result = "refused";
+        snprintf(msg, sizeof msg, "reload refused: %s", h->stopping ? "the node is stopping"
+                                                                    : uv_strerror(status));
+        log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
+    } else if (j->failed) {
+        result = "refused";
+        snprintf(msg, sizeof msg, "reload refused: %s; the running setup stays", j->err);
+        log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
+    } else {
+        judge_restart(j, &h->cfg, &j->cfg);
+        judge_tls(j, h);
+        for (int i = 0; i < j->nrestart; i++)
+            log_each(h, SIPC_LOG_WARN, "Needs a restart, not applied: %s%s", j->restart[i], "");
+        if (j->nchanges == 0) {
+            result = "unchanged";
+            snprintf(msg, sizeof msg, "nothing changed%s",
+                     j->nrestart ? " that a reload can apply; restart sipcd for the rest" : "");
+            log_each(h, SIPC_LOG_INFO, "Reload: %s%s", msg, "");
+        } else {
+            result = "reloaded";
+            for (int i = 0; i < j->nchanges; i++)
+                log_each(h, SIPC_LOG_INFO, "Changed: %s%s", j->changes[i], "");
+            apply(j, h);
+            snprintf(msg, sizeof msg,
+                     "reloaded: new connections use the new setup; connections made before are "
+                     "replaced once idle%s",
+                     j->nrestart ? "; some changes need a restart" : "");
+            log_each(h, SIPC_LOG_INFO, "Reload done: %s%s", msg, "");
+        }
+    }
+    json_t *a = answer(j, result, msg);
+    release_job(j);
+    if (j->done)
+        j->done(j->done_arg, a);
+    else
+        json_decref(a);
+    free(j);
+}
+
+void host_reload(host *h, const char *by, int force, void (*done)(void *arg, json_t *answer),
+                 void *arg)
+{
+    reload_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        if (done)
+            done(arg, json_pack("{s:i,s:s,s:s,s:[],s:[],s:s}", "schema", 1, "node",
+                                h->cfg.node_id, "result", "refused", "changes", "restart_needed",
+                                "message", "reload refused: out of memory"));
+        return;
+    }
+    j->h = h;
+    j->force = force;
+    j->done = done;
+    j->done_arg = arg;
+    snprintf(j->by, sizeof j->by, "%s", by);
+    log_each(h, SIPC_LOG_INFO, "Reload requested by %s%s", j->by, force ? " (force)" : "");
+    const char *why = h->stopping ? "the node is stopping"
+                      : h->reloading ? "another reload is in progress"
+                                     : NULL;
+    j->work.data = j;
+    if (!why && uv_queue_work(h->loop, &j->work, load_all, after_load) != 0)
+        why = "cannot start the reload";
+    if (why) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "reload refused: %s; the running setup stays", why);
+        log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
+        json_t *a = answer(j, "refused", msg);
+        if (done)
+            done(arg, a);
+        else
+            json_decref(a);
+        free(j);
+        return;
+    }
+    h->reloading = 1;
+}

@@ -1,0 +1,134 @@
+/* reload.c - `--reload` of enable, mode and disable: asks the node running
+ * from this home (its [node] address at its [management] port) to re-read
+ * sipc.conf and the pair (management.reload), and prints its answer. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "services/tlstool/tlstool.h"
+
+typedef struct reload_call {
+    int done, err;
+    char message[600];
+    char *data;
+    size_t len;
+} reload_call;
+
+static void quiet(void *arg, sipc_log_level level, const char *category, const char *msg)
+{
+    (void)arg;
+    (void)level;
+    (void)category;
+    (void)msg;
+}
+
+static void on_reply(int err, const sipc_reply *r, void *arg)
+{
+    reload_call *c = arg;
+    c->done = 1;
+    c->err = err;
+    snprintf(c->message, sizeof c->message, "%s", r->message);
+    if (r->len && (c->data = malloc(r->len + 1)) != NULL) {
+        memcpy(c->data, r->data, r->len);
+        c->data[r->len] = '\0';
+        c->len = r->len;
+    }
+}
+
+static void print_list(const char *label, json_t *list)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        printf("  %s%s\n", label, json_string_value(v) ? json_string_value(v) : "?");
+    }
+}
+
+int request_reload(const opts *o, int force)
+{
+    sipc_config cfg;
+    int r = load_config(o, &cfg);
+    if (r)
+        return r;
+    int port = sipc_config_port(&cfg, "management");
+    if (port <= 0)
+        return fail(EX_RELOAD_UNREACHABLE,
+                    "--reload: [management] port is %d in %s/sipc.conf, so the running node's "
+                    "port is not known: send it SIGHUP (systemctl reload sipcd) instead",
+                    port, o->home);
+    const char *host = cfg.address;
+    if (!strcmp(host, "0.0.0.0"))
+        host = "127.0.0.1";
+    else if (!strcmp(host, "::"))
+        host = "::1";
+    /* the node may still run the old mode: offer TLS when a pair is
+     * imported, accept a plaintext answer (what a home not enabled does) */
+    sipc_config cc = cfg;
+    cc.tls_enable = 0;
+    char err[1024];
+    sipc_security *sec;
+    if (sipc_security_load_client(&sec, &cc, err, sizeof err) != 0)
+        return fail(EX_CONFIG, "%s", err);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    sipc_options so;
+    sipc_options_from_config(&so, &cfg);
+    so.node_id = "tlstool";
+    so.log = quiet;
+    sipc_ctx *ctx = NULL;
+    sipc_channel *ch = NULL;
+    reload_call c = {0, 0, "", NULL, 0};
+    const char *payload = force ? "{\"force\": true}" : "{}";
+    int e = sipc_ctx_new(&ctx, &loop, &so, sec);
+    sipc_security_release(sec);
+    if (e == 0)
+        e = sipc_channel_open(&ch, ctx, host, port, NULL);
+    if (e == 0) {
+        sipc_channel_set_fail_fast(ch, 1);
+        e = sipc_call(ch, "management", "reload", payload, strlen(payload), 10000, on_reply, &c);
+    }
+    if (e == 0) {
+        /* the call's deadline bounds this loop */
+        while (!c.done && uv_run(&loop, UV_RUN_ONCE))
+            ;
+        e = c.done ? c.err : SIPC_ECANCELED;
+        if (e != 0 && ch && sipc_channel_last_detail(ch)[0] && !c.message[0])
+            snprintf(c.message, sizeof c.message, "%s", sipc_channel_last_detail(ch));
+    }
+    if (ctx)
+        sipc_ctx_close(ctx, NULL, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    if (e != 0) {
+        free(c.data);
+        int refused = e == SIPC_EREMOTE || e == SIPC_ENOMETHOD;
+        return fail(refused ? EX_RELOAD_REFUSED : EX_RELOAD_UNREACHABLE,
+                    "--reload: the node at %s:%d %s: %s%s%s; sipc.conf is changed: restart sipcd "
+                    "or send it SIGHUP",
+                    host, port, refused ? "refused" : "could not be asked", sipc_strerror(e),
+                    c.message[0] ? ": " : "", c.message);
+    }
+    json_error_t je;
+    json_t *j = json_loadb(c.data ? c.data : "", c.len, 0, &je);
+    free(c.data);
+    const char *result = json_string_value(json_object_get(j, "result"));
+    const char *msg = json_string_value(json_object_get(j, "message"));
+    int rc = EX_OK;
+    if (!result) {
+        rc = fail(EX_RELOAD_REFUSED, "--reload: the node at %s:%d gave no reload answer", host,
+                  port);
+    } else if (!strcmp(result, "refused")) {
+        rc = fail(EX_RELOAD_REFUSED, "node %s: %s", json_string_value(json_object_get(j, "node")),
+                  msg ? msg : "reload refused");
+    } else {
+        printf("node %s reloaded (%s:%d): %s\n", json_string_value(json_object_get(j, "node")),
+               host, port, msg ? msg : result);
+        print_list("changed: ", json_object_get(j, "changes"));
+        print_list("needs a restart, not applied: ", json_object_get(j, "restart_needed"));
+    }
+    json_decref(j);
+    return rc;
+}

@@ -233,11 +233,15 @@ static void print_table(const Sipc__Search__QueryResponse *r)
         char ts[32], line[BODY_COLUMNS * 4 + 8];
         search_time_format(h->timestamp_ms, ts, sizeof ts);
         first_line(h, line, sizeof line);
-        /* bm25 gives tiny negatives for common words: no "-0.000" */
+        /* bm25 gives tiny negatives for common words: no "-0.000"; newest
+         * first is not ranked ("-") */
         double rank = h->rank > -0.0005 && h->rank < 0.0005 ? 0.0 : h->rank;
-        printf("%-*.*s  %-24s  %-*.*s  %8.3f  %s\n", wn, (int)h->node.len,
-               (const char *)h->node.data, ts, wi, (int)h->id.len, (const char *)h->id.data,
-               rank, line);
+        char rk[16] = "-";
+        if (rank != 0.0)
+            snprintf(rk, sizeof rk, "%.3f", rank);
+        printf("%-*.*s  %-24s  %-*.*s  %8s  %s\n", wn, (int)h->node.len,
+               (const char *)h->node.data, ts, wi, (int)h->id.len, (const char *)h->id.data, rk,
+               line);
     }
     size_t total = r->n_nodes_answered + r->n_nodes_missing;
     printf("%zu hit%s from %zu of %zu node%s%s\n", r->n_hits, r->n_hits == 1 ? "" : "s",

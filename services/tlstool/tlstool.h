@@ -55,6 +55,7 @@ typedef struct opts {
     const char *purpose;
     const char *out;
     int timeout_ms;
+    int reload; /* rotate: ask the running node to reload */
     char **pos; /* the arguments after the command */
     int npos;
 } opts;
@@ -131,5 +132,6 @@ int cmd_verify(void *o);
 int cmd_trust(void *o);
 int cmd_crl(void *o);
 int cmd_check(void *o);
+int cmd_rotate(void *o);
 
 #endif

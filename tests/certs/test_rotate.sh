@@ -149,6 +149,9 @@ for i in 1 2 3; do
             not_ok "tlstool check mid-rotation (exit $rc)"; sed 's/^/    /' "$work/check.out"
         fi
         state_is "n1 committed" 1 committed
+        [ "$(tt n1 status --json | jq -r .rotation.previous_fingerprint)" = "$(fp_of onlyA)" ] &&
+            ok "n1 status --json: the previous pair (A) is trusted during rotation" ||
+            not_ok "n1 status --json rotation: $(tt n1 status --json | jq -c .rotation)"
     fi
 done
 for i in 1 2 3; do

@@ -5,7 +5,8 @@
  * the tool and the reason a handshake is rejected in a log are the same.
  *
  * A peer is accepted when its leaf certificate is this node's own certificate
- * (SHA-256 fingerprint match, the shared self-signed pair), or when its chain
+ * (SHA-256 fingerprint match, the shared self-signed pair) or, during a key
+ * pair rotation, the staged or previous one (sipc_trust_add_rotation), or when its chain
  * leads to a trusted root, every link's signature and validity hold, the
  * revocation policy is met, the leaf carries the required subject (if one is
  * configured) and has the key usage for its role. Every key on the path must

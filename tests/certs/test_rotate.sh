@@ -8,7 +8,8 @@
 #   - abort before commit (stage C everywhere, abort everywhere): 0 failures,
 #     C refused afterwards
 #   - abort after commit (n1 commits C, then rolls back, then all abort)
-#   - tlstool check mid-rotation: a peer with the other pair is a warning
+#   - tlstool check mid-rotation: a peer with the other pair is a warning;
+#     a node running plaintext while configured for TLS is named
 # A reload is not available yet: each step restarts the node where it would
 # reload it.
 # usage: test_rotate.sh TLSTOOL SIPCD SIPCCTL [BASE]
@@ -207,6 +208,18 @@ state_is "aborted after commit" 1 "none in progress"
 tt n1 rotate commit >/dev/null 2>&1
 rc=$?
 [ "$rc" = 10 ] && ok "commit with nothing staged: exit 10" || not_ok "commit with nothing staged: exit $rc"
+# a split state: n3 runs plaintext while its sipc.conf says TLS again (not
+# restarted); check reports the live mode as the truth
+tt n3 disable >/dev/null
+restart n3
+tt n3 enable >/dev/null
+tt n3 check >"$work/check.out" 2>&1
+rc=$?
+if [ "$rc" = 41 ] && grep -q "$BASE.3.*still running plaintext: reload or restart it" "$work/check.out"; then
+    ok "check names a node configured for TLS but still running plaintext (exit 41)"
+else
+    not_ok "check of a split state (exit $rc)"; sed 's/^/    /' "$work/check.out"
+fi
 # the password never appears in any output or log
 if grep -rqs "Rotate-Test-$$" "$work"/n*/logs "$work"/*.out "$work/step.out"; then
     not_ok "the PFX password appears in output or logs"

@@ -169,6 +169,16 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
                                   : "no pair is staged: `tlstool rotate stage FILE.pfx` first");
     if (pair_fp(o, NULL, cur, NULL, 0) != 0)
         return fail(EX_NOPAIR, "no key pair is imported on this node");
+    /* a commit interrupted after installing the pair: only staged/ is left
+     * to remove (committing it again would put the new pair in previous/) */
+    if (rot->state == SIPC_ROTATION_COMMITTED && strcmp(staged, cur) == 0) {
+        if (sipc_store_drop_staged(o->home, err, sizeof err) != 0)
+            return fail(EX_FAIL, "%s", err);
+        printf("completed an interrupted commit: this node holds the new pair (SHA-256 %.16s...)\n",
+               cur);
+        apply_note(cfg);
+        return EX_OK;
+    }
     /* the staged pair must still pass as it did when staged (dates, CRLs) */
     sipc_keypair kp;
     char path[1200];

@@ -142,6 +142,33 @@ int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp, char *err, size_t 
     return 0;
 }
 
+int sipc_trust_add_rotation(sipc_trust *t, const sipc_keypair *kp, const char *role, char *err,
+                            size_t errlen)
+{
+    if (!t || !kp || !role || kp->ncerts < 1 || strlen(role) >= sizeof t->anchors[0].source) {
+        sipc__seterr(err, errlen, "no certificate in the key pair");
+        return SIPC_EINVAL;
+    }
+    for (int i = 0; i < kp->ncerts && i < SIPC_KP_MAX_CHAIN; i++) {
+        sipc_x509 x;
+        char why[128];
+        if (sipc_x509_parse(&x, kp->certs[i].data, kp->certs[i].len, why, sizeof why) != 0) {
+            sipc__seterr(err, errlen, "certificate %d of the %s cannot be read: %s", i, role, why);
+            return SIPC_EINVAL;
+        }
+        /* the leaf pinned when self-signed, as the own pair is; for an
+         * issued pair only a root it carries, never the leaf itself */
+        if (i == 0 ? !self_signed(&x) : !(x.is_ca && self_signed(&x)))
+            continue;
+        int r = push_anchor(t, kp->certs[i].data, kp->certs[i].len, role, err, errlen);
+        if (r != 0)
+            return r;
+        if (i == 0)
+            break;
+    }
+    return 0;
+}
+
 int sipc_trust_add_root(sipc_trust *t, const uint8_t *der, size_t len, char *err, size_t errlen)
 {
     sipc_x509 x;
@@ -247,6 +274,18 @@ const sipc_der *sipc_trust_anchor(const sipc_trust *t, int i)
     if (!t || i < 0 || i >= t->nanchors)
         return NULL;
     return &t->anchors[i].der;
+}
+
+const char *sipc_trust_anchor_source(const sipc_trust *t, int i)
+{
+    if (!t || i < 0 || i >= t->nanchors)
+        return NULL;
+    return t->anchors[i].source;
+}
+
+bool sipc_trust_source_is_rotation(const char *source)
+{
+    return source && (!strcmp(source, "staged pair") || !strcmp(source, "previous pair"));
 }
 
 int sipc_trust_crl_count(const sipc_trust *t)

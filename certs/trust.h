@@ -5,7 +5,8 @@
  * the tool and the reason a handshake is rejected in a log are the same.
  *
  * A peer is accepted when its leaf certificate is this node's own certificate
- * (SHA-256 fingerprint match, the shared self-signed pair), or when its chain
+ * (SHA-256 fingerprint match, the shared self-signed pair) or, during a key
+ * pair rotation, the staged or previous one (sipc_trust_add_rotation), or when its chain
  * leads to a trusted root, every link's signature and validity hold, the
  * revocation policy is met, the leaf carries the required subject (if one is
  * configured) and has the key usage for its role. Every key on the path must
@@ -90,6 +91,15 @@ void sipc_trust_free(sipc_trust *t);
  * root, that root is trusted too. 0, SIPC_ETLSCONFIG (a certificate of kp
  * cannot be read; err says which) or SIPC_ENOMEM. */
 int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp, char *err, size_t errlen);
+/* A pair this node trusts during a key pair rotation besides its own: role
+ * (at most 15 characters) is "staged pair" (the pair it is moving to) or
+ * "previous pair" (the one it left). A self-signed certificate is pinned
+ * (an anchor, as the own pair); for an issued one, a root its chain carries
+ * is trusted. A peer verified through it has that role as the source of its
+ * anchor link. 0, SIPC_EINVAL (no certificate, or not readable: err says
+ * which) or SIPC_ENOMEM. */
+int sipc_trust_add_rotation(sipc_trust *t, const sipc_keypair *kp, const char *role, char *err,
+                            size_t errlen);
 /* An extra trusted root (must be a CA). 0, SIPC_EINVAL (not a CA
  * certificate, err says why) or SIPC_ENOMEM. */
 int sipc_trust_add_root(sipc_trust *t, const uint8_t *der, size_t len, char *err, size_t errlen);
@@ -111,14 +121,48 @@ int sipc_trust_crl_count(const sipc_trust *t);
 /* Is the issuer of this DER CRL an anchor or in the own chain of t? */
 bool sipc_trust_knows_issuer(const sipc_trust *t, const uint8_t *crl, size_t len);
 /* Everything of $home/security per policy: node.crt (as own), trust/ *.pem,
- * crl/ *. Missing node.crt is an error (SIPC_ETLSCONFIG) naming the file. */
+ * crl/ *, and during a key pair rotation (see sipc_rotation) staged/node.crt
+ * and, once committed, previous/node.crt (sipc_trust_add_rotation). Missing
+ * node.crt is an error (SIPC_ETLSCONFIG) naming the file. */
 int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_policy *policy,
                          char *err, size_t errlen);
 
 /* Certificates the TLS library must know as anchors: own certificate (when
- * self-signed) and trusted roots, DER. */
+ * self-signed), the pairs of a rotation and trusted roots, DER. */
 int sipc_trust_anchor_count(const sipc_trust *t);
 const sipc_der *sipc_trust_anchor(const sipc_trust *t, int i);
+/* Where anchor i comes from: "own pair", "staged pair", "previous pair",
+ * "trust store". */
+const char *sipc_trust_anchor_source(const sipc_trust *t, int i);
+/* Is this link source one of a rotation (staged or previous pair)? */
+bool sipc_trust_source_is_rotation(const char *source);
+
+/* A key pair rotation in $home/security (tlstool rotate):
+ *   staged      staged/ holds the pair the node moves to; trusted with its own
+ *   committed   the staged pair became node.crt; the replaced one, kept in
+ *               previous/, is trusted until the rotation is finished
+ *   rolled-back a commit was aborted: node.crt is the old pair again and the
+ *               one it had moved to waits in staged/, still trusted
+ * The state file security/rotation holds "state NAME" and, once committed,
+ * "previous SHA-256" (previous/ is trusted only while it holds that very
+ * certificate, so a later import cannot slip another pair into the trust). */
+typedef enum {
+    SIPC_ROTATION_NONE = 0,
+    SIPC_ROTATION_STAGED,
+    SIPC_ROTATION_COMMITTED,
+    SIPC_ROTATION_ROLLED_BACK
+} sipc_rotation_state;
+
+typedef struct sipc_rotation {
+    sipc_rotation_state state;
+    char previous[65]; /* SHA-256 of the previous pair's certificate, "" if none */
+} sipc_rotation;
+
+/* Reads home's state file; a missing file is SIPC_ROTATION_NONE. 0 or
+ * SIPC_ETLSCONFIG (unreadable or not understood; err names the file). */
+int sipc_rotation_read(const char *home, sipc_rotation *rot, char *err, size_t errlen);
+/* "none", "staged", "committed", "rolled-back" */
+const char *sipc_rotation_state_name(sipc_rotation_state s);
 
 /* Verifies a presented chain (leaf first; links past SIPC_VFY_MAX_LINKS are
  * ignored) at time now for purpose. 0 when every check passed, else

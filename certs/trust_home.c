@@ -83,6 +83,92 @@ static int list_dir(const char *dir, char ***names)
     return n;
 }
 
+const char *sipc_rotation_state_name(sipc_rotation_state s)
+{
+    switch (s) {
+    case SIPC_ROTATION_STAGED: return "staged";
+    case SIPC_ROTATION_COMMITTED: return "committed";
+    case SIPC_ROTATION_ROLLED_BACK: return "rolled-back";
+    default: return "none";
+    }
+}
+
+int sipc_rotation_read(const char *home, sipc_rotation *rot, char *err, size_t errlen)
+{
+    char path[1200];
+    memset(rot, 0, sizeof *rot);
+    snprintf(path, sizeof path, "%s/security/rotation", home);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT)
+            return 0;
+        sipc__seterr(err, errlen, "%s: %s", path, strerror(errno));
+        return SIPC_ETLSCONFIG;
+    }
+    char line[256];
+    int bad = 0, have_state = 0;
+    while (!bad && fgets(line, sizeof line, f)) {
+        char key[32], val[80];
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        if (sscanf(line, "%31s %79s", key, val) != 2) {
+            bad = 1;
+        } else if (!strcmp(key, "state")) {
+            have_state = 1;
+            if (!strcmp(val, "staged"))
+                rot->state = SIPC_ROTATION_STAGED;
+            else if (!strcmp(val, "committed"))
+                rot->state = SIPC_ROTATION_COMMITTED;
+            else if (!strcmp(val, "rolled-back"))
+                rot->state = SIPC_ROTATION_ROLLED_BACK;
+            else
+                bad = 1;
+        } else if (!strcmp(key, "previous") && strlen(val) == 64) {
+            snprintf(rot->previous, sizeof rot->previous, "%s", val);
+        } else {
+            bad = 1; /* a file this version does not understand: say so rather than guess */
+        }
+    }
+    fclose(f);
+    if (bad || !have_state) {
+        sipc__seterr(err, errlen,
+                     "%s is not a rotation state this version understands (see `tlstool rotate "
+                     "status`)",
+                     path);
+        memset(rot, 0, sizeof *rot);
+        return SIPC_ETLSCONFIG;
+    }
+    return 0;
+}
+
+/* The pair in security/sub/node.crt, trusted as role; a missing file is
+ * nothing to add. want_fp: only when its certificate has this fingerprint. */
+static int add_rotation_pair(sipc_trust *t, const char *home, const char *sub, const char *role,
+                             const char *want_fp, char *err, size_t errlen)
+{
+    char path[1200], why[300];
+    snprintf(path, sizeof path, "%s/security/%s/node.crt", home, sub);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return errno == ENOENT ? 0 : (sipc__seterr(err, errlen, "%s: %s", path, strerror(errno)),
+                                      SIPC_ETLSCONFIG);
+    fclose(f);
+    sipc_keypair kp;
+    memset(&kp, 0, sizeof kp);
+    int r = sipc_keypair_load_pem(&kp, path, NULL, err, errlen);
+    if (r != 0)
+        return r;
+    if (!want_fp || strcmp(kp.fingerprint, want_fp) == 0) {
+        r = sipc_trust_add_rotation(t, &kp, role, why, sizeof why);
+        if (r != 0) {
+            sipc__seterr(err, errlen, "%s: %s", path, why);
+            r = SIPC_ETLSCONFIG;
+        }
+    }
+    sipc_keypair_free(&kp);
+    return r;
+}
+
 int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_policy *policy,
                          char *err, size_t errlen)
 {
@@ -107,6 +193,19 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
         sipc__seterr(err, errlen, "%s: %s", path, why);
         sipc_trust_free(t);
         return SIPC_ETLSCONFIG;
+    }
+    /* A rotation: the pair this node moves to is trusted from the moment it
+     * is staged, and the one it left until the rotation is finished, so
+     * that each link verifies whichever of the two its peer presents. */
+    sipc_rotation rot;
+    r = sipc_rotation_read(home, &rot, err, errlen);
+    if (r == 0)
+        r = add_rotation_pair(t, home, "staged", "staged pair", NULL, err, errlen);
+    if (r == 0 && rot.state == SIPC_ROTATION_COMMITTED && rot.previous[0])
+        r = add_rotation_pair(t, home, "previous", "previous pair", rot.previous, err, errlen);
+    if (r != 0) {
+        sipc_trust_free(t);
+        return r;
     }
     char dir[1100];
     char **names;

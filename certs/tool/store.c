@@ -34,8 +34,8 @@ char *sipc_store_path(char *out, size_t outlen, const char *home, const char *su
 {
     if (sub && name)
         snprintf(out, outlen, "%s/security/%s/%s", home, sub, name);
-    else if (sub)
-        snprintf(out, outlen, "%s/security/%s", home, sub);
+    else if (sub || name)
+        snprintf(out, outlen, "%s/security/%s", home, sub ? sub : name);
     else
         snprintf(out, outlen, "%s/security", home);
     return out;
@@ -300,29 +300,22 @@ static int copy_file(const char *from, const char *to, char *err, size_t errlen)
     return r;
 }
 
-int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p12, size_t p12len,
-                      char *err, size_t errlen)
+/* node.crt = pem and node.p12 = p12 (NULL: none, an old one is removed);
+ * the pair they replace goes to previous/. Nothing is replaced until both
+ * new files are written. */
+static int install(const char *home, const void *pem, size_t plen, const uint8_t *p12,
+                   size_t p12len, char *err, size_t errlen)
 {
     int r = sipc_store_init(home, err, errlen);
     if (r != 0)
         return r;
-    char crt[1200], pfx[1200], tcrt[1300], tpfx[1300], prev[1200];
-    sipc_store_path(crt, sizeof crt, home, NULL, "node.crt");
+    char crt[1200], pfx[1200], tcrt[1300], tpfx[1300] = "", prev[1200];
     snprintf(crt, sizeof crt, "%s/security/node.crt", home);
     snprintf(pfx, sizeof pfx, "%s/security/node.p12", home);
-    size_t plen;
-    char *pem;
-    r = sipc_keypair_to_pem(kp, &pem, &plen);
-    if (r != 0) {
-        sipc__seterr(err, errlen, "cannot encode the key pair as PEM");
-        return r;
-    }
     r = write_tmp(crt, pem, plen, tcrt, sizeof tcrt, err, errlen);
-    sipc_secure_free(pem, plen);
     if (r != 0)
         return r;
-    r = write_tmp(pfx, p12, p12len, tpfx, sizeof tpfx, err, errlen);
-    if (r != 0) {
+    if (p12 && (r = write_tmp(pfx, p12, p12len, tpfx, sizeof tpfx, err, errlen)) != 0) {
         unlink(tcrt);
         return r;
     }
@@ -341,17 +334,201 @@ int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p
         }
         if (r != 0) {
             unlink(tcrt);
-            unlink(tpfx);
+            if (tpfx[0])
+                unlink(tpfx);
             return r;
         }
     }
-    if (rename(tpfx, pfx) != 0 || rename(tcrt, crt) != 0) {
+    if ((tpfx[0] && rename(tpfx, pfx) != 0) || (!tpfx[0] && unlink(pfx) != 0 && errno != ENOENT) ||
+        rename(tcrt, crt) != 0) {
         int e = errno;
         unlink(tcrt);
-        unlink(tpfx);
+        if (tpfx[0])
+            unlink(tpfx);
         sipc__seterr(err, errlen, "cannot replace %s: %s", crt, strerror(e));
         return SIPC_ECONFIG;
     }
     sync_dir_of(crt);
     return 0;
+}
+
+int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p12, size_t p12len,
+                      char *err, size_t errlen)
+{
+    size_t plen;
+    char *pem;
+    int r = sipc_keypair_to_pem(kp, &pem, &plen);
+    if (r != 0) {
+        sipc__seterr(err, errlen, "cannot encode the key pair as PEM");
+        return r;
+    }
+    r = install(home, pem, plen, p12, p12len, err, errlen);
+    sipc_secure_free(pem, plen);
+    return r;
+}
+
+/* The pair of security/sub (node.crt, node.p12 if there) into memory; 0,
+ * 1 (no node.crt there) or a negative sipc code. */
+static int read_pair(const char *home, const char *sub, uint8_t **crt, size_t *clen,
+                     uint8_t **p12, size_t *p12len, char *err, size_t errlen)
+{
+    char path[1200];
+    *p12 = NULL;
+    *p12len = 0;
+    int r = sipc_store_read(sipc_store_path(path, sizeof path, home, sub, "node.crt"), crt, clen,
+                            1u << 20, err, errlen);
+    if (r == -ENOENT)
+        return 1;
+    if (r != 0)
+        return SIPC_ECONFIG;
+    r = sipc_store_read(sipc_store_path(path, sizeof path, home, sub, "node.p12"), p12, p12len,
+                        1u << 20, err, errlen);
+    if (r == -ENOENT)
+        return 0;
+    if (r != 0) {
+        sipc_secure_free(*crt, *clen);
+        return SIPC_ECONFIG;
+    }
+    return 0;
+}
+
+static void free_pair(uint8_t *crt, size_t clen, uint8_t *p12, size_t p12len)
+{
+    sipc_secure_free(crt, clen);
+    sipc_secure_free(p12, p12len);
+}
+
+/* node.crt/node.p12 in security/staged (0700), each written atomically. */
+static int write_staged(const char *home, const void *pem, size_t plen, const uint8_t *p12,
+                        size_t p12len, char *err, size_t errlen)
+{
+    char path[1200];
+    int r = sipc_store_init(home, err, errlen);
+    if (r == 0)
+        r = mkdir_0700(sipc_store_path(path, sizeof path, home, "staged", NULL), err, errlen);
+    if (r == 0)
+        r = sipc_store_write(sipc_store_path(path, sizeof path, home, "staged", "node.crt"), pem,
+                             plen, err, errlen);
+    if (r == 0 && p12)
+        r = sipc_store_write(sipc_store_path(path, sizeof path, home, "staged", "node.p12"), p12,
+                             p12len, err, errlen);
+    if (r == 0 && !p12)
+        unlink(sipc_store_path(path, sizeof path, home, "staged", "node.p12"));
+    return r;
+}
+
+int sipc_store_write_rotation(const char *home, const char *state, const char *previous_fp,
+                              char *err, size_t errlen)
+{
+    char path[1200], text[300];
+    sipc_store_path(path, sizeof path, home, NULL, "rotation");
+    if (!state) {
+        if (unlink(path) != 0 && errno != ENOENT) {
+            sipc__seterr(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+            return SIPC_ECONFIG;
+        }
+        sync_dir_of(path);
+        return 0;
+    }
+    int n = snprintf(text, sizeof text,
+                     "# a key pair rotation in progress: see `tlstool rotate status`\n"
+                     "state %s\n%s%s%s",
+                     state, previous_fp && previous_fp[0] ? "previous " : "",
+                     previous_fp && previous_fp[0] ? previous_fp : "",
+                     previous_fp && previous_fp[0] ? "\n" : "");
+    return sipc_store_write(path, text, (size_t)n, err, errlen);
+}
+
+int sipc_store_stage(const char *home, const sipc_keypair *kp, const uint8_t *p12, size_t p12len,
+                     char *err, size_t errlen)
+{
+    size_t plen;
+    char *pem;
+    int r = sipc_keypair_to_pem(kp, &pem, &plen);
+    if (r != 0) {
+        sipc__seterr(err, errlen, "cannot encode the key pair as PEM");
+        return r;
+    }
+    r = write_staged(home, pem, plen, p12, p12len, err, errlen);
+    sipc_secure_free(pem, plen);
+    if (r == 0)
+        r = sipc_store_write_rotation(home, "staged", NULL, err, errlen);
+    return r;
+}
+
+int sipc_store_drop_staged(const char *home, char *err, size_t errlen)
+{
+    char path[1200];
+    static const char *files[] = {"node.crt", "node.p12"};
+    for (int i = 0; i < 2; i++) {
+        sipc_store_path(path, sizeof path, home, "staged", files[i]);
+        if (unlink(path) != 0 && errno != ENOENT) {
+            sipc__seterr(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+            return SIPC_ECONFIG;
+        }
+    }
+    sipc_store_path(path, sizeof path, home, "staged", NULL);
+    if (rmdir(path) != 0 && errno != ENOENT) {
+        sipc__seterr(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+        return SIPC_ECONFIG;
+    }
+    sync_dir_of(path);
+    return 0;
+}
+
+/* Each step leaves a state in which the trust holds both pairs, so a crash
+ * between two of them never leaves a node refusing one of them: the state
+ * file first names the pair being replaced (trusted from previous/ once it
+ * is there), then the pair is installed, then staged/ goes. */
+int sipc_store_commit(const char *home, const char *current_fp, char *err, size_t errlen)
+{
+    uint8_t *crt, *p12;
+    size_t clen, p12len;
+    int r = read_pair(home, "staged", &crt, &clen, &p12, &p12len, err, errlen);
+    if (r == 1) {
+        sipc__seterr(err, errlen, "no staged pair in %s/security/staged", home);
+        return SIPC_EINVAL;
+    }
+    if (r != 0)
+        return r;
+    r = sipc_store_write_rotation(home, "committed", current_fp, err, errlen);
+    if (r == 0)
+        r = install(home, crt, clen, p12, p12len, err, errlen);
+    free_pair(crt, clen, p12, p12len);
+    if (r == 0)
+        r = sipc_store_drop_staged(home, err, errlen);
+    return r;
+}
+
+/* The pair moved to goes back to staged/ (still trusted) before the
+ * previous one is installed again. */
+int sipc_store_roll_back(const char *home, char *err, size_t errlen)
+{
+    uint8_t *crt, *p12, *ocrt, *op12;
+    size_t clen, p12len, oclen, op12len;
+    int r = read_pair(home, "previous", &ocrt, &oclen, &op12, &op12len, err, errlen);
+    if (r == 1) {
+        sipc__seterr(err, errlen, "no previous pair in %s/security/previous: nothing to go back to",
+                     home);
+        return SIPC_EINVAL;
+    }
+    if (r != 0)
+        return r;
+    r = read_pair(home, NULL, &crt, &clen, &p12, &p12len, err, errlen);
+    if (r == 1) {
+        sipc__seterr(err, errlen, "no key pair in %s/security/node.crt", home);
+        r = SIPC_EINVAL;
+    }
+    if (r != 0) {
+        free_pair(ocrt, oclen, op12, op12len);
+        return r;
+    }
+    r = write_staged(home, crt, clen, p12, p12len, err, errlen);
+    free_pair(crt, clen, p12, p12len);
+    if (r == 0)
+        r = install(home, ocrt, oclen, op12, op12len, err, errlen);
+    free_pair(ocrt, oclen, op12, op12len);
+    if (r == 0)
+        r = sipc_store_write_rotation(home, "rolled-back", NULL, err, errlen);
+    return r;
 }

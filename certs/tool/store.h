@@ -4,7 +4,9 @@
  *     node.crt            0600  PEM: certificate, chain, private key
  *     node.p12            0600  the imported PKCS#12 file, byte for byte
  *     server.tls.conf     0600  written by `tlstool enable`
- *     previous/           0700  the pair replaced by the last import
+ *     previous/           0700  the pair replaced by the last import or commit
+ *     staged/             0700  the pair a rotation moves to (node.crt, node.p12)
+ *     rotation            0600  the state of a rotation (sipc_rotation_read)
  *     trust/NAME.pem      0600  extra trusted roots
  *     crl/NAME.crl        0600  CRLs
  *
@@ -19,7 +21,7 @@
 
 #include "certs/keypair.h"
 
-/* path = home/security[/sub[/name]] into out; returns out. */
+/* path = home/security[/sub][/name] into out; returns out. */
 char *sipc_store_path(char *out, size_t outlen, const char *home, const char *sub,
                       const char *name);
 /* Creates security/ and its subdirectories (0700, fixed if wider). */
@@ -39,6 +41,22 @@ int sipc_keypair_to_pem(const sipc_keypair *kp, char **out, size_t *len);
  * goes to previous/. Nothing is replaced until both new files are written. */
 int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p12, size_t p12len,
                       char *err, size_t errlen);
+/* Key pair rotation (tlstool rotate; the states are in certs/trust.h). */
+/* kp and its PKCS#12 bytes into staged/; the state file says staged. */
+int sipc_store_stage(const char *home, const sipc_keypair *kp, const uint8_t *p12, size_t p12len,
+                     char *err, size_t errlen);
+/* The staged pair becomes node.crt/node.p12, the replaced one (whose
+ * certificate has SHA-256 current_fp) goes to previous/; the state file says
+ * committed and names current_fp; staged/ is removed. */
+int sipc_store_commit(const char *home, const char *current_fp, char *err, size_t errlen);
+/* Undoes a commit: node.crt/node.p12 go to staged/, previous/ is installed
+ * again (so previous/ then holds the pair moved back from); rolled-back. */
+int sipc_store_roll_back(const char *home, char *err, size_t errlen);
+/* Removes staged/ (the state file is left to the caller). */
+int sipc_store_drop_staged(const char *home, char *err, size_t errlen);
+/* Writes the state file (state NULL: removes it); previous_fp may be NULL. */
+int sipc_store_write_rotation(const char *home, const char *state, const char *previous_fp,
+                              char *err, size_t errlen);
 /* Overwrites then frees a buffer that held secrets. */
 void sipc_secure_free(void *p, size_t len);
 

@@ -57,6 +57,7 @@ typedef struct host {
     /* reload (reload.c) */
     char pair_fp[65];      /* the imported pair's fingerprint, "" when none */
     host_files trust, crl;
+    host_files rotation;   /* staged/ and the rotation state: what a rotation trusts */
     int reloading;         /* a reload job is on the thread pool */
     uv_timer_t retire_timer; /* replaces connections made before a reload */
     int retire_on, retire_ticks;

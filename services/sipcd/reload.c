@@ -63,6 +63,22 @@ static void read_files(const char *home, const char *sub, host_files *out)
     closedir(d);
 }
 
+/* A rotation in progress trusts the staged pair and, once committed, the
+ * previous one: their files are part of the trust a reload applies. */
+static void read_rotation(const char *home, host_files *out)
+{
+    read_files(home, "staged", out);
+    char path[700];
+    snprintf(path, sizeof path, "%s/security/rotation", home);
+    FILE *f = fopen(path, "rb");
+    if (f && out->n < HOST_MAX_FILES) {
+        snprintf(out->name[out->n], sizeof out->name[0], "%s", "rotation");
+        out->sum[out->n++] = checksum(f);
+    }
+    if (f)
+        fclose(f);
+}
+
 /* How many entries of a are not in b (same name and contents). */
 static int missing_from(const host_files *a, const host_files *b)
 {
@@ -87,6 +103,7 @@ void host_reload_init(host *h)
     }
     read_files(h->cfg.home, "trust", &h->trust);
     read_files(h->cfg.home, "crl", &h->crl);
+    read_rotation(h->cfg.home, &h->rotation);
     uv_timer_init(h->loop, &h->retire_timer);
     h->retire_timer.data = h;
     h->retire_on = 1;
@@ -103,7 +120,7 @@ typedef struct reload_job {
     sipc_config cfg;
     sipc_security *sec[HOST_NSERVICES];
     sipc_security *probe;
-    host_files trust, crl;
+    host_files trust, crl, rotation;
     int failed;
     char err[1500];
     /* the verdict */
@@ -144,6 +161,7 @@ static void load_all(uv_work_t *w)
     }
     read_files(j->cfg.home, "trust", &j->trust);
     read_files(j->cfg.home, "crl", &j->crl);
+    read_rotation(j->cfg.home, &j->rotation);
 }
 
 static void change(reload_job *j, const char *fmt, const char *a, const char *b)
@@ -256,6 +274,10 @@ static void judge_tls(reload_job *j, host *h)
                sizeof t);
     if (t[0])
         change(j, "revocation lists: %s%s", t, "");
+    if (missing_from(&j->rotation, &h->rotation) || missing_from(&h->rotation, &j->rotation))
+        change(j, "rotation: the pairs trusted during a key rotation changed (see `tlstool rotate "
+                  "status`)%s%s",
+               "", "");
     if (strcmp(h->cfg.subject, j->cfg.subject))
         change(j, "[tls] subject: '%s' -> '%s'", h->cfg.subject, j->cfg.subject);
     if (h->cfg.revocation != j->cfg.revocation)
@@ -351,6 +373,7 @@ static void apply(reload_job *j, host *h)
     snprintf(h->pair_fp, sizeof h->pair_fp, "%s", sipc_security_fingerprint(j->probe));
     h->trust = j->trust;
     h->crl = j->crl;
+    h->rotation = j->rotation;
     h->retire_ticks = 0;
     if (h->retire_on)
         uv_timer_start(&h->retire_timer, on_retire_tick, RETIRE_TICK_MS, RETIRE_TICK_MS);

@@ -25,7 +25,13 @@ void print_verdict(const sipc_vfy_result *res)
     if (res->warning[0])
         printf("warning: %s\n", res->warning);
     if (res->status == SIPC_VFY_OK) {
-        printf("VERIFIED\n");
+        /* the anchor is the last link: a pair of a rotation in progress is
+         * trusted only until that rotation is finished or aborted */
+        const char *src = res->nlinks ? res->links[res->nlinks - 1].source : "";
+        if (sipc_trust_source_is_rotation(src))
+            printf("VERIFIED (trusted during rotation: %s; see `tlstool rotate status`)\n", src);
+        else
+            printf("VERIFIED\n");
         return;
     }
     printf("NOT VERIFIED: %s\n", res->reason);

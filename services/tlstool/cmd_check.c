@@ -32,16 +32,82 @@ static int check_own(const opts *o, const sipc_config *cfg, char own_fp[65], int
     return st;
 }
 
+/* The pairs this home trusts during a rotation (SHA-256, "" if none). */
+typedef struct rotation_fps {
+    char staged[65];
+    char previous[65];
+} rotation_fps;
+
+static void fp_of_file(const char *path, char fp[65])
+{
+    sipc_keypair kp;
+    char err[600];
+    fp[0] = 0;
+    memset(&kp, 0, sizeof kp);
+    if (file_exists(path) && sipc_keypair_load_pem(&kp, path, NULL, err, sizeof err) == 0) {
+        snprintf(fp, 65, "%s", kp.fingerprint);
+        sipc_keypair_free(&kp);
+    }
+}
+
+/* As sipc_trust_load_home decides them: staged/ whenever it is there,
+ * previous/ while a committed rotation names it. */
+static void rotation_fps_of(const opts *o, rotation_fps *r)
+{
+    char path[1200], err[600];
+    sipc_rotation rot;
+    memset(r, 0, sizeof *r);
+    snprintf(path, sizeof path, "%s/security/staged/node.crt", o->home);
+    fp_of_file(path, r->staged);
+    if (sipc_rotation_read(o->home, &rot, err, sizeof err) == 0 &&
+        rot.state == SIPC_ROTATION_COMMITTED) {
+        snprintf(path, sizeof path, "%s/security/previous/node.crt", o->home);
+        fp_of_file(path, r->previous);
+        if (strcmp(r->previous, rot.previous) != 0)
+            r->previous[0] = 0;
+    }
+}
+
+/* The live mode a node reported against what this home expects of it
+ * (only this home's configuration is known here: the node's own may differ
+ * until it is restarted). */
+static void report_live_mode(const sipc_config *cfg, const node_probe *p)
+{
+    if (!p->live_mode[0])
+        return;
+    const char *want = sipc_tls_mode_name(sipc_config_effective_mode(cfg));
+    if (strcmp(p->live_mode, want) == 0)
+        return;
+    if (!strcmp(p->live_mode, "off"))
+        printf("  warning: %s runs plaintext (live mode off) while this home has TLS %s: if TLS "
+               "is configured there, it is still running plaintext: reload or restart it\n",
+               p->addr, want);
+    else
+        printf("  note: %s runs TLS mode %s, this home is configured %s: if that node is "
+               "configured %s too, reload or restart it\n",
+               p->addr, p->live_mode, want, want);
+}
+
 /* Prints one node's line; returns the exit code it deserves. */
-static int report(const sipc_config *cfg, const node_probe *p, const char *own_fp, int shared_pair)
+static int report(const sipc_config *cfg, const node_probe *p, const char *own_fp, int shared_pair,
+                  const rotation_fps *rf)
 {
     if (p->up && p->info.tls) {
-        int same = strcmp(p->info.peer_fingerprint, own_fp) == 0;
+        const char *fp = p->info.peer_fingerprint;
+        int same = strcmp(fp, own_fp) == 0;
+        const char *rotation = same              ? NULL
+                               : !strcmp(fp, rf->staged) ? "the staged pair"
+                               : !strcmp(fp, rf->previous) ? "the previous pair"
+                                                           : NULL;
         printf("%s: reachable, TLS (%s %s), %s certificate (SHA-256 %.16s...)%s\n", p->addr,
-               p->info.tls_version, p->info.tls_cipher, same ? "same" : "DIFFERENT",
-               p->info.peer_fingerprint,
-               same || shared_pair ? "" : ", accepted: it chains to a trusted root");
-        return !same && shared_pair ? EX_CHECK_MISMATCH : EX_OK;
+               p->info.tls_version, p->info.tls_cipher, same ? "same" : "DIFFERENT", fp,
+               same || rotation || shared_pair ? "" : ", accepted: it chains to a trusted root");
+        if (rotation)
+            printf("  warning: %s presents %s of this node's rotation: trusted during rotation "
+                   "(`tlstool rotate status`)\n",
+                   p->addr, rotation);
+        report_live_mode(cfg, p);
+        return !same && !rotation && shared_pair ? EX_CHECK_MISMATCH : EX_OK;
     }
     if (p->up) {
         int strict = sipc_config_effective_mode(cfg) == SIPC_TLS_STRICT;
@@ -49,6 +115,7 @@ static int report(const sipc_config *cfg, const node_probe *p, const char *own_f
                strict ? ": this node is strict and will refuse it; enable TLS there "
                         "(or use [tls] mode = permissive during the rollout)"
                       : "; expected before TLS is enabled there");
+        report_live_mode(cfg, p);
         return strict ? EX_CHECK_PLAINTEXT : EX_OK;
     }
     int cls = sipc_err_classify(p->err);
@@ -107,9 +174,11 @@ int cmd_check(void *arg)
         free(nodes);
         return fail(EX_FAIL, "cannot start the test connections");
     }
+    rotation_fps rf;
+    rotation_fps_of(o, &rf);
     int worst = EX_OK;
     for (int i = 0; i < cfg.nnodes; i++) {
-        int code = report(&cfg, &nodes[i], own_fp, shared_pair);
+        int code = report(&cfg, &nodes[i], own_fp, shared_pair, &rf);
         if (code > worst)
             worst = code;
     }

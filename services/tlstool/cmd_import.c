@@ -20,6 +20,16 @@ int cmd_import(void *arg)
     int r = load_config(o, &cfg);
     if (r)
         return r;
+    /* an import would replace previous/, which a committed rotation still
+     * trusts, and the pair a staged one is to replace */
+    sipc_rotation rot;
+    if (sipc_rotation_read(o->home, &rot, err, sizeof err) != 0)
+        return fail(EX_STATE, "%s", err);
+    if (rot.state != SIPC_ROTATION_NONE)
+        return fail(EX_STATE, "a key pair rotation is in progress on this node (%s): `tlstool "
+                              "rotate finish` or `tlstool rotate abort` it first (`tlstool rotate "
+                              "status` says where it is)",
+                    sipc_rotation_state_name(rot.state));
     char pw[CLI_PASSWORD_BUF];
     r = get_password(o, 0, pw, sizeof pw);
     if (r)

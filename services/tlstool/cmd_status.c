@@ -41,6 +41,47 @@ static void crl_to_json(const char *name, const crl_file *f, void *arg)
                                           "current", !f->c.next_update || now <= f->c.next_update));
 }
 
+/* The SHA-256 of security/sub/node.crt into fp ("" when there is none). */
+static void pair_fp(const opts *o, const char *sub, char fp[65])
+{
+    char path[1200], err[600];
+    sipc_keypair kp;
+    memset(&kp, 0, sizeof kp);
+    fp[0] = 0;
+    snprintf(path, sizeof path, "%s/security/%s/node.crt", o->home, sub);
+    if (file_exists(path) && sipc_keypair_load_pem(&kp, path, NULL, err, sizeof err) == 0) {
+        snprintf(fp, 65, "%s", kp.fingerprint);
+        sipc_keypair_free(&kp);
+    }
+}
+
+/* "rotation": the state of a key pair rotation and the pairs trusted
+ * during it (see `tlstool rotate status`). */
+static void rotation_json(const opts *o, json_t *j, json_t *warnings, json_t *problems)
+{
+    sipc_rotation rot;
+    char err[600], staged[65], prev[65];
+    if (sipc_rotation_read(o->home, &rot, err, sizeof err) != 0) {
+        json_array_append_new(problems, json_string(err));
+        return;
+    }
+    pair_fp(o, "staged", staged);
+    pair_fp(o, "previous", prev);
+    int prev_trusted = rot.state == SIPC_ROTATION_COMMITTED && prev[0] &&
+                       strcmp(prev, rot.previous) == 0;
+    json_object_set_new(j, "rotation",
+                        json_pack("{s:s,s:s?,s:b,s:s?}", "state",
+                                  sipc_rotation_state_name(rot.state), "staged_fingerprint",
+                                  staged[0] ? staged : NULL, "committed",
+                                  rot.state == SIPC_ROTATION_COMMITTED, "previous_fingerprint",
+                                  prev_trusted ? prev : NULL));
+    if (rot.state == SIPC_ROTATION_COMMITTED && !prev_trusted)
+        json_array_append_new(warnings,
+                              json_string("the rotation is committed but security/previous/ no "
+                                          "longer holds the pair it replaced: that pair is not "
+                                          "trusted"));
+}
+
 int cmd_status(void *arg)
 {
     opts *o = arg;
@@ -108,9 +149,15 @@ int cmd_status(void *arg)
     snprintf(p_sec, sizeof p_sec, "%s/security", o->home);
     snprintf(p_crt, sizeof p_crt, "%s/security/node.crt", o->home);
     snprintf(p_p12, sizeof p_p12, "%s/security/node.p12", o->home);
-    perm_check checks[] = {{p_sec, 0700, 1}, {p_crt, 0600, 0}, {p_p12, 0600, 0}};
+    /* a staged pair holds a private key too */
+    char p_stg[1200], p_scrt[1200], p_sp12[1200];
+    snprintf(p_stg, sizeof p_stg, "%s/security/staged", o->home);
+    snprintf(p_scrt, sizeof p_scrt, "%s/security/staged/node.crt", o->home);
+    snprintf(p_sp12, sizeof p_sp12, "%s/security/staged/node.p12", o->home);
+    perm_check checks[] = {{p_sec, 0700, 1},  {p_crt, 0600, 0},  {p_p12, 0600, 0},
+                           {p_stg, 0700, 1}, {p_scrt, 0600, 0}, {p_sp12, 0600, 0}};
     json_t *files = json_array();
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
         struct stat st;
         if (stat(checks[i].path, &st) != 0) {
             if (have && i == 2)
@@ -131,6 +178,7 @@ int cmd_status(void *arg)
         }
     }
     json_object_set_new(j, "files", files);
+    rotation_json(o, j, warnings, problems);
     if (o->verbose) {
         json_t *roots = json_array(), *crls = json_array();
         sipc_trust *t;
@@ -186,6 +234,17 @@ int cmd_status(void *arg)
             json_t *v = json_object_get(j, "verify");
             if (v)
                 printf("  verify:    %s\n", json_string_value(v));
+        }
+        json_t *rj = json_object_get(j, "rotation");
+        const char *rs = json_string_value(json_object_get(rj, "state"));
+        if (rs && strcmp(rs, "none") != 0) {
+            const char *sf = json_string_value(json_object_get(rj, "staged_fingerprint"));
+            const char *pf = json_string_value(json_object_get(rj, "previous_fingerprint"));
+            printf("rotation:    %s (tlstool rotate status)\n", rs);
+            if (sf)
+                printf("  staged:    SHA-256 %s, trusted during rotation, not committed\n", sf);
+            if (pf)
+                printf("  previous:  SHA-256 %s, trusted during rotation\n", pf);
         }
         size_t i;
         json_t *f;

@@ -92,6 +92,7 @@ static int trust_list(const opts *o, const char *dir)
         printf("no trusted roots (import a key pair, or `tlstool trust add FILE`)\n");
     for (int i = 0; i < n; i++) {
         const sipc_der *a = sipc_trust_anchor(t, i);
+        const char *src = sipc_trust_anchor_source(t, i);
         sipc_x509 x;
         if (sipc_x509_parse(&x, a->data, a->len, NULL, 0) != 0)
             continue;
@@ -99,7 +100,12 @@ static int trust_list(const opts *o, const char *dir)
         sipc_time_str(x.not_after, na);
         snprintf(path, sizeof path, "%s/%.16s.pem", dir, x.fingerprint);
         printf("%s\n  SHA-256: %s\n  valid to %s; %s\n", x.subject, x.fingerprint, na,
-               file_exists(path) ? path : "from this node's key pair (node.crt)");
+               file_exists(path) ? path
+               : !strcmp(src, "staged pair")
+                   ? "trusted during rotation: the staged pair (security/staged/node.crt)"
+               : !strcmp(src, "previous pair")
+                   ? "trusted during rotation: the previous pair (security/previous/node.crt)"
+                   : "from this node's key pair (node.crt)");
     }
     sipc_trust_free(t);
     return EX_OK;

@@ -104,6 +104,13 @@ static const cli_opt ENABLE_OPTS[] = {
 
 static const cli_opt RELOAD_OPTS[] = {RELOAD_FLAGS, END};
 
+static const cli_opt ROTATE_OPTS[] = {
+    FLAG("force", force, "stage: replace a pair that is already staged"),
+    FLAG("reload", reload, "ask the node running from this home to apply it now; exit 12 if\n"
+         "it refuses, 13 if it cannot be asked"),
+    CLI_PASSWORD_OPTS(opts, pw),
+    END};
+
 static const cli_cmd COMMANDS[] = {
     {"create", "-site FILE [PASSWORD]", "new self-signed key pair as a PKCS#12 file",
      "Creates a new self-signed key pair for the cluster and writes it, protected by the\n"
@@ -159,6 +166,19 @@ static const cli_cmd COMMANDS[] = {
      "connection to every [cluster] nodes entry, reporting whether it is reachable, whether it\n"
      "speaks TLS or plaintext and whether it holds the same certificate.\n",
      CHECK_OPTS, cmd_check},
+    {"rotate", "stage FILE | commit | finish | abort | status", "move the cluster to a new key "
+     "pair, node by node, without a link failing",
+     "stage FILE (on every node): checks the PKCS#12 FILE as import does and keeps it in\n"
+     "security/staged/ (0600); the node trusts it from then on and still presents its pair.\n"
+     "commit (node by node, once every node has it staged): the staged pair becomes\n"
+     "node.crt/node.p12, the replaced one goes to security/previous/ and stays trusted.\n"
+     "finish (on every node, once every node has committed): the previous pair is no\n"
+     "longer trusted. abort: before commit, drops the staged pair; after it, installs the\n"
+     "previous pair again and keeps trusting both (abort again, or finish, to end it).\n"
+     "status: the state, with the current, staged and previous fingerprints.\n"
+     "Restart sipcd on the node after each step; exit 10 when the step does not fit the\n"
+     "node's state. The password is read as for import, never from the command line.\n",
+     ROTATE_OPTS, cmd_rotate},
     {NULL, NULL, NULL, NULL, NULL, NULL}};
 
 static const cli_tool TLSTOOL = {

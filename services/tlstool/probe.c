@@ -1,5 +1,6 @@
 /* probe.c - the test connections of `tlstool check`: one channel per
  * [cluster] node, one sys.info call each, all at once on a private loop. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ typedef struct probe_run {
     probe *p;
     int n;
     int pending;
+    int default_port; /* a [cluster] nodes entry without one: the data port, as sipcd reads it */
     sipc_ctx *ctx;
 } probe_run;
 
@@ -60,6 +62,17 @@ static void probe_info_cb(int err, const sipc_reply *reply, void *arg)
         return;
     if (err == 0) {
         p->res->up = 1;
+        /* what the node runs with now, which may differ from its sipc.conf
+         * until it is restarted */
+        json_t *j = reply && reply->data ? json_loadb((const char *)reply->data, reply->len, 0, NULL)
+                                         : NULL;
+        const char *m = j ? json_string_value(json_object_get(j, "tls_mode")) : NULL;
+        const char *f = j ? json_string_value(json_object_get(j, "fingerprint")) : NULL;
+        if (m)
+            snprintf(p->res->live_mode, sizeof p->res->live_mode, "%s", m);
+        if (f)
+            snprintf(p->res->live_fp, sizeof p->res->live_fp, "%s", f);
+        json_decref(j);
     } else {
         p->res->err = err;
         const char *d = p->ch ? sipc_channel_last_detail(p->ch) : NULL;
@@ -96,7 +109,8 @@ static void probe_start(probe *p, uv_loop_t *loop, int timeout_ms)
     uv_timer_init(loop, &p->timer);
     p->timer.data = p;
     p->run->pending++;
-    if (sipc_parse_address(res->addr, 0, p->host, sizeof p->host, &p->port) != 0) {
+    if (sipc_parse_address(res->addr, p->run->default_port, p->host, sizeof p->host, &p->port) !=
+        0) {
         res->err = SIPC_EINVAL;
         snprintf(res->detail, sizeof res->detail, "not HOST:PORT");
         probe_finish(p);
@@ -125,6 +139,7 @@ int probe_nodes(const sipc_config *cfg, sipc_security *sec, int timeout_ms, node
     probe_run run;
     memset(&run, 0, sizeof run);
     run.n = cfg->nnodes;
+    run.default_port = sipc_config_port(cfg, "data");
     run.p = calloc((size_t)cfg->nnodes, sizeof *run.p);
     uv_loop_t loop;
     sipc_options opt;

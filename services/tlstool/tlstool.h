@@ -119,6 +119,9 @@ typedef struct node_probe {
     sipc_peer_info info; /* the link, when up */
     char detail[600];    /* the channel's or the reply's detail */
     char log[600];       /* the last warning logged about this node */
+    /* from its sys.info: the mode and certificate it runs with now */
+    char live_mode[16];  /* "off", "strict", "permissive"; "" if not said */
+    char live_fp[65];
 } node_probe;
 
 /* Probes every cfg->nodes entry with sec; fills nodes[0..cfg->nnodes-1].
@@ -140,5 +143,6 @@ int cmd_verify(void *o);
 int cmd_trust(void *o);
 int cmd_crl(void *o);
 int cmd_check(void *o);
+int cmd_rotate(void *o);
 
 #endif

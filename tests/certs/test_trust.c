@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -78,6 +79,74 @@ static void test_pinned_own_pair(void **state)
     assert_string_equal(res.links[0].source, "own pair");
     assert_int_equal(sipc_trust_anchor_count(t), 1);
     sipc_trust_free(t);
+}
+
+/* A rotation's pair is pinned besides the own one and named as such; any
+ * other self-signed pair is still refused. */
+static void test_rotation_pair_pinned(void **state)
+{
+    (void)state;
+    char err[300];
+    sipc_keypair C;
+    assert_int_equal(sipc_keygen_selfsigned(SIPC_KEYALG_EC256, "cluster C", 30, &C, err, sizeof err), 0);
+    sipc_trust *t = trust_of(&A, NULL, SIPC_TRUST_REV_SOFT);
+    assert_int_equal(vfy(t, B.certs, 1, SIPC_PURPOSE_BOTH, time(NULL), NULL), SIPC_VFY_NOT_PINNED);
+    assert_int_equal(sipc_trust_add_rotation(t, &B, "staged pair", err, sizeof err), 0);
+    sipc_vfy_result res;
+    assert_int_equal(vfy(t, B.certs, 1, SIPC_PURPOSE_BOTH, time(NULL), &res), SIPC_VFY_OK);
+    assert_string_equal(res.links[0].source, "staged pair");
+    assert_true(sipc_trust_source_is_rotation(res.links[0].source));
+    assert_false(sipc_trust_source_is_rotation("own pair"));
+    assert_int_equal(vfy(t, A.certs, 1, SIPC_PURPOSE_BOTH, time(NULL), &res), SIPC_VFY_OK);
+    assert_string_equal(res.links[0].source, "own pair");
+    /* the TLS engine gets it as an anchor too */
+    assert_int_equal(sipc_trust_anchor_count(t), 2);
+    assert_string_equal(sipc_trust_anchor_source(t, 1), "staged pair");
+    assert_int_equal(vfy(t, C.certs, 1, SIPC_PURPOSE_BOTH, time(NULL), NULL), SIPC_VFY_NOT_PINNED);
+    /* the same pair twice, or the own one, adds no anchor */
+    assert_int_equal(sipc_trust_add_rotation(t, &A, "previous pair", err, sizeof err), 0);
+    assert_int_equal(sipc_trust_add_rotation(t, &B, "previous pair", err, sizeof err), 0);
+    assert_int_equal(sipc_trust_anchor_count(t), 2);
+    /* dates still count for a pinned rotation pair */
+    assert_int_equal(vfy(t, B.certs, 1, SIPC_PURPOSE_BOTH, time(NULL) + 40 * 86400, NULL),
+                     SIPC_VFY_EXPIRED);
+    sipc_trust_free(t);
+    sipc_keypair_free(&C);
+}
+
+/* A state file this version does not understand is an error, never a
+ * guess; a missing one is no rotation. */
+static void test_rotation_state_file(void **state)
+{
+    (void)state;
+    char home[] = "/tmp/sipc-rotation-XXXXXX", path[200], err[300];
+    assert_non_null(mkdtemp(home));
+    sipc_rotation rot;
+    assert_int_equal(sipc_rotation_read(home, &rot, err, sizeof err), 0);
+    assert_int_equal(rot.state, SIPC_ROTATION_NONE);
+    snprintf(path, sizeof path, "%s/security", home);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/security/rotation", home);
+    static const char *const bad[] = {"state half-done\n", "previous abc\n", "state staged\nx y\n"};
+    for (int i = 0; i < 3; i++) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(bad[i], f);
+        fclose(f);
+        assert_int_equal(sipc_rotation_read(home, &rot, err, sizeof err), SIPC_ETLSCONFIG);
+        assert_non_null(strstr(err, "security/rotation"));
+    }
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "# comment\nstate committed\nprevious %s\n", A.fingerprint);
+    fclose(f);
+    assert_int_equal(sipc_rotation_read(home, &rot, err, sizeof err), 0);
+    assert_int_equal(rot.state, SIPC_ROTATION_COMMITTED);
+    assert_string_equal(rot.previous, A.fingerprint);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/security", home);
+    rmdir(path);
+    rmdir(home);
 }
 
 static void test_dates_checked_even_for_the_anchor(void **state)
@@ -329,6 +398,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pinned_own_pair),
+        cmocka_unit_test(test_rotation_pair_pinned),
+        cmocka_unit_test(test_rotation_state_file),
         cmocka_unit_test(test_dates_checked_even_for_the_anchor),
         cmocka_unit_test(test_other_pair_not_pinned_until_trusted),
         cmocka_unit_test(test_subject_policy),

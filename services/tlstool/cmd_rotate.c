@@ -1,0 +1,372 @@
+/* cmd_rotate.c - `tlstool rotate stage|commit|finish|abort|status`: moving a
+ * cluster to a new key pair node by node without a link failing. Each node
+ * trusts, while a rotation is in progress, both the pair it presents and the
+ * other one (staged before its commit, previous after it), so whichever pair
+ * a peer presents at any step verifies. The states are in certs/trust.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "certs/tool/pkcs12.h"
+#include "certs/tool/store.h"
+#include "services/tlstool/tlstool.h"
+
+/* The fingerprint (and subject) of security/sub/node.crt, sub NULL for
+ * node.crt itself; 0, or 1 when there is none or it cannot be read. */
+static int pair_fp(const opts *o, const char *sub, char fp[65], char *subject, size_t sublen)
+{
+    char path[1200], err[600];
+    if (sub)
+        snprintf(path, sizeof path, "%s/security/%s/node.crt", o->home, sub);
+    else
+        snprintf(path, sizeof path, "%s/security/node.crt", o->home);
+    fp[0] = 0;
+    if (subject)
+        subject[0] = 0;
+    if (!file_exists(path))
+        return 1;
+    sipc_keypair kp;
+    memset(&kp, 0, sizeof kp);
+    if (sipc_keypair_load_pem(&kp, path, NULL, err, sizeof err) != 0)
+        return 1;
+    snprintf(fp, 65, "%s", kp.fingerprint);
+    sipc_x509 x;
+    if (subject && sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0) == 0)
+        snprintf(subject, sublen, "%s", x.subject);
+    sipc_keypair_free(&kp);
+    return 0;
+}
+
+static int read_state(const opts *o, sipc_rotation *rot)
+{
+    char err[600];
+    if (sipc_rotation_read(o->home, rot, err, sizeof err) != 0)
+        return fail(EX_STATE, "%s", err);
+    return 0;
+}
+
+static void apply_note(const sipc_config *cfg)
+{
+    if (cfg->tls_enable)
+        printf("restart sipcd on this node to apply it (the running services keep the trust "
+               "they loaded); this home's clients (sipcctl) use it from now on\n");
+    else
+        printf("TLS is not enabled on this node: its clients (sipcctl) use it from now on\n");
+}
+
+/* The new pair from FILE, checked as import checks it: 0 or an exit code
+ * (said); *data holds the PKCS#12 bytes, *later a reason peers will not
+ * accept it yet ("" if none). */
+static int read_new_pair(const opts *o, const sipc_config *cfg, const char *file,
+                         sipc_keypair *kp, uint8_t **data, size_t *len, sipc_vfy_result *res)
+{
+    char err[600], pw[CLI_PASSWORD_BUF];
+    int r = get_password(o, 0, pw, sizeof pw);
+    if (r)
+        return r;
+    if (sipc_store_read(file, data, len, MAX_FILE, err, sizeof err) != 0) {
+        explicit_bzero(pw, sizeof pw);
+        return fail(EX_BADFILE, "%s", err);
+    }
+    sipc_pfx_error why;
+    r = sipc_pfx_read(*data, *len, pw, kp, &why, err, sizeof err);
+    explicit_bzero(pw, sizeof pw);
+    if (r != 0) {
+        free(*data);
+        int code = pfx_exit(r, why);
+        return fail(code, "%s: %s%s", file, err,
+                    code == EX_PASSWORD ? "; give the password the file was exported with" : "");
+    }
+    sipc_trust *nt;
+    int have_pair;
+    if ((r = build_trust(o, cfg, kp, &nt, &have_pair)) != 0) {
+        sipc_keypair_free(kp);
+        free(*data);
+        return r;
+    }
+    sipc_vfy_status st = sipc_trust_verify(nt, kp->certs, kp->ncerts, SIPC_PURPOSE_BOTH,
+                                           time(NULL), res) == 0 ? SIPC_VFY_OK : res->status;
+    sipc_trust_free(nt);
+    /* as import: what other nodes' trust may still lack is a warning */
+    if (st != SIPC_VFY_OK && st != SIPC_VFY_UNTRUSTED_ROOT && st != SIPC_VFY_INCOMPLETE_CHAIN &&
+        st != SIPC_VFY_REVOCATION_UNKNOWN) {
+        sipc_keypair_free(kp);
+        free(*data);
+        return fail(tlstool_verify_exit_code(st), "%s: not staged: %s\ntlstool: fix: %s", file,
+                    res->reason, res->fix);
+    }
+    if (st == SIPC_VFY_OK)
+        res->reason[0] = 0;
+    return 0;
+}
+
+static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotation *rot)
+{
+    if (o->npos != 2)
+        return fail(EX_USAGE, "stage needs FILE: tlstool rotate stage FILE.pfx (see --help)");
+    if (rot->state == SIPC_ROTATION_COMMITTED)
+        return fail(EX_STATE, "a rotation is committed on this node: `tlstool rotate finish` "
+                              "(or abort) it before staging another pair");
+    char cur[65], staged[65];
+    if (pair_fp(o, NULL, cur, NULL, 0) != 0)
+        return fail(EX_NOPAIR, "no key pair is imported on this node: the first pair is "
+                               "installed with `tlstool import FILE`");
+    if (pair_fp(o, "staged", staged, NULL, 0) == 0 && !o->force)
+        return fail(EX_EXISTS, "a pair is already staged (SHA-256 %.16s...): --force replaces "
+                               "it, `tlstool rotate abort` drops it",
+                    staged);
+    sipc_keypair kp;
+    uint8_t *data;
+    size_t len;
+    sipc_vfy_result res;
+    int r = read_new_pair(o, cfg, o->pos[1], &kp, &data, &len, &res);
+    if (r)
+        return r;
+    if (strcmp(kp.fingerprint, cur) == 0) {
+        sipc_keypair_free(&kp);
+        free(data);
+        return fail(EX_REFUSED, "%s holds the pair this node already has (SHA-256 %.16s...): "
+                                "nothing to rotate to",
+                    o->pos[1], cur);
+    }
+    char err[600];
+    r = sipc_store_stage(o->home, &kp, data, len, err, sizeof err);
+    free(data);
+    if (r != 0) {
+        sipc_keypair_free(&kp);
+        return fail(EX_FAIL, "%s", err);
+    }
+    sipc_x509 x;
+    sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0);
+    char na[32];
+    sipc_time_str(x.not_after, na);
+    printf("staged %s in %s/security/staged (node.crt, node.p12, mode 0600)\n", o->pos[1],
+           o->home);
+    printf("  subject:  %s\n  valid to: %s\n  SHA-256:  %s\n", x.subject, na, x.fingerprint);
+    printf("this node trusts it from now on and keeps presenting its current pair (SHA-256 "
+           "%.16s...)\n",
+           cur);
+    if (res.warning[0])
+        printf("warning: %s\n", res.warning);
+    if (res.reason[0])
+        printf("warning: peers will not accept this pair yet: %s\n  fix: %s\n", res.reason,
+               res.fix);
+    apply_note(cfg);
+    printf("next: stage it on every node (and restart each), then `tlstool rotate commit` node "
+           "by node\n");
+    sipc_keypair_free(&kp);
+    return EX_OK;
+}
+
+static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotation *rot)
+{
+    char cur[65], staged[65], err[600];
+    if (pair_fp(o, "staged", staged, NULL, 0) != 0)
+        return fail(EX_STATE, rot->state == SIPC_ROTATION_COMMITTED
+                                  ? "the rotation is already committed on this node: `tlstool "
+                                    "rotate finish` once every node has committed"
+                                  : "no pair is staged: `tlstool rotate stage FILE.pfx` first");
+    if (pair_fp(o, NULL, cur, NULL, 0) != 0)
+        return fail(EX_NOPAIR, "no key pair is imported on this node");
+    /* a commit interrupted after installing the pair: only staged/ is left
+     * to remove (committing it again would put the new pair in previous/) */
+    if (rot->state == SIPC_ROTATION_COMMITTED && strcmp(staged, cur) == 0) {
+        if (sipc_store_drop_staged(o->home, err, sizeof err) != 0)
+            return fail(EX_FAIL, "%s", err);
+        printf("completed an interrupted commit: this node holds the new pair (SHA-256 %.16s...)\n",
+               cur);
+        apply_note(cfg);
+        return EX_OK;
+    }
+    /* the staged pair must still pass as it did when staged (dates, CRLs) */
+    sipc_keypair kp;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/security/staged/node.crt", o->home);
+    memset(&kp, 0, sizeof kp);
+    if (sipc_keypair_load_pem(&kp, path, NULL, err, sizeof err) != 0)
+        return fail(EX_BADFILE, "%s; stage the pair again (tlstool rotate stage --force)", err);
+    sipc_trust *nt;
+    int have;
+    int r = build_trust(o, cfg, &kp, &nt, &have);
+    if (r) {
+        sipc_keypair_free(&kp);
+        return r;
+    }
+    sipc_vfy_result res;
+    sipc_vfy_status st = sipc_trust_verify(nt, kp.certs, kp.ncerts, SIPC_PURPOSE_BOTH,
+                                           time(NULL), &res) == 0 ? SIPC_VFY_OK : res.status;
+    sipc_trust_free(nt);
+    sipc_keypair_free(&kp);
+    if (st != SIPC_VFY_OK && st != SIPC_VFY_UNTRUSTED_ROOT && st != SIPC_VFY_INCOMPLETE_CHAIN &&
+        st != SIPC_VFY_REVOCATION_UNKNOWN)
+        return fail(tlstool_verify_exit_code(st), "the staged pair: not committed: %s\ntlstool: "
+                                                  "fix: %s",
+                    res.reason, res.fix);
+    if ((r = sipc_store_commit(o->home, cur, err, sizeof err)) != 0)
+        return fail(EX_FAIL, "%s", err);
+    printf("committed: this node now holds the new pair (SHA-256 %.16s...) in security/node.crt\n",
+           staged);
+    printf("it still trusts the previous pair (SHA-256 %.16s..., kept in security/previous/) "
+           "until `tlstool rotate finish`\n",
+           cur);
+    apply_note(cfg);
+    printf("next: commit the other nodes one by one (restart each), then `tlstool rotate "
+           "finish` on every node\n");
+    return EX_OK;
+}
+
+static int rotate_finish(const opts *o, const sipc_config *cfg, const sipc_rotation *rot)
+{
+    char fp[65], err[600];
+    switch (rot->state) {
+    case SIPC_ROTATION_NONE:
+        return fail(EX_STATE, "no rotation is in progress on this node");
+    case SIPC_ROTATION_STAGED:
+        return fail(EX_STATE, "the staged pair is not committed on this node: `tlstool rotate "
+                              "commit` (or `tlstool rotate abort` to drop it)");
+    case SIPC_ROTATION_COMMITTED:
+        if (sipc_store_write_rotation(o->home, NULL, NULL, err, sizeof err) != 0)
+            return fail(EX_FAIL, "%s", err);
+        printf("finished: the previous pair (SHA-256 %.16s...) is no longer trusted; it stays in "
+               "security/previous/ for a roll-back (tlstool import)\n",
+               rot->previous);
+        break;
+    case SIPC_ROTATION_ROLLED_BACK:
+        pair_fp(o, "staged", fp, NULL, 0);
+        if (sipc_store_drop_staged(o->home, err, sizeof err) != 0 ||
+            sipc_store_write_rotation(o->home, NULL, NULL, err, sizeof err) != 0)
+            return fail(EX_FAIL, "%s", err);
+        printf("finished the rolled-back rotation: the pair it was moving to (SHA-256 %.16s...) is "
+               "no longer trusted\n",
+               fp);
+        break;
+    }
+    apply_note(cfg);
+    return EX_OK;
+}
+
+static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotation *rot)
+{
+    char fp[65], cur[65], prev[65], err[600];
+    sipc_rotation_state state = rot->state;
+    /* a staged/ without its state file is dropped alike */
+    if (state == SIPC_ROTATION_NONE && pair_fp(o, "staged", fp, NULL, 0) == 0)
+        state = SIPC_ROTATION_STAGED;
+    switch (state) {
+    case SIPC_ROTATION_NONE:
+        return fail(EX_STATE, "no rotation is in progress on this node");
+    case SIPC_ROTATION_STAGED:
+    case SIPC_ROTATION_ROLLED_BACK:
+        pair_fp(o, "staged", fp, NULL, 0);
+        if (sipc_store_drop_staged(o->home, err, sizeof err) != 0 ||
+            sipc_store_write_rotation(o->home, NULL, NULL, err, sizeof err) != 0)
+            return fail(EX_FAIL, "%s", err);
+        printf("aborted: the staged pair (SHA-256 %.16s...) is dropped and no longer trusted; "
+               "this node keeps its pair\n",
+               fp);
+        printf("abort on every node, after any node that committed has rolled back (`tlstool "
+               "rotate abort` there first)\n");
+        break;
+    case SIPC_ROTATION_COMMITTED:
+        if (pair_fp(o, "previous", prev, NULL, 0) != 0 || strcmp(prev, rot->previous) != 0)
+            return fail(EX_STATE, "security/previous/ no longer holds the pair this node "
+                                  "committed from (SHA-256 %.16s...): import that pair with "
+                                  "`tlstool import` instead",
+                        rot->previous);
+        pair_fp(o, NULL, cur, NULL, 0);
+        if (sipc_store_roll_back(o->home, err, sizeof err) != 0)
+            return fail(EX_FAIL, "%s", err);
+        printf("rolled back: this node holds the previous pair (SHA-256 %.16s...) again\n", prev);
+        printf("it still trusts the pair it had moved to (SHA-256 %.16s..., now in "
+               "security/staged/), which other nodes may present\n",
+               cur);
+        printf("next: roll back every node that committed, then `tlstool rotate abort` on every "
+               "node stops trusting it (or `tlstool rotate commit` moves again)\n");
+        break;
+    }
+    apply_note(cfg);
+    return EX_OK;
+}
+
+static int rotate_status(const opts *o, const sipc_rotation *rot)
+{
+    char cur[65], staged[65], prev[65], subj[300];
+    printf("rotation: %s\n", rot->state == SIPC_ROTATION_NONE ? "none in progress"
+                                                                : sipc_rotation_state_name(rot->state));
+    if (pair_fp(o, NULL, cur, subj, sizeof subj) == 0)
+        printf("  current pair:  SHA-256 %s (%s)\n", cur, subj);
+    else
+        printf("  current pair:  none imported\n");
+    int have_staged = pair_fp(o, "staged", staged, subj, sizeof subj) == 0;
+    if (have_staged)
+        printf("  staged pair:   SHA-256 %s (%s), trusted during rotation, not committed\n",
+               staged, subj);
+    if (rot->state == SIPC_ROTATION_COMMITTED) {
+        int ok = pair_fp(o, "previous", prev, subj, sizeof subj) == 0 &&
+                 strcmp(prev, rot->previous) == 0;
+        printf("  committed:     yes\n");
+        if (ok)
+            printf("  previous pair: SHA-256 %s (%s), trusted during rotation\n", prev, subj);
+        else
+            printf("  previous pair: SHA-256 %s, NOT trusted: security/previous/ holds another "
+                   "pair now\n",
+                   rot->previous);
+    } else if (rot->state != SIPC_ROTATION_NONE) {
+        printf("  committed:     no\n");
+    }
+    switch (rot->state) {
+    case SIPC_ROTATION_NONE:
+        if (have_staged)
+            printf("next: staged/ is there without a rotation state: `tlstool rotate abort` "
+                   "drops it\n");
+        break;
+    case SIPC_ROTATION_STAGED:
+        printf("next: once every node has it staged (and was restarted), `tlstool rotate "
+               "commit` node by node\n");
+        break;
+    case SIPC_ROTATION_COMMITTED:
+        printf("next: once every node has committed (and was restarted), `tlstool rotate "
+               "finish` on every node\n");
+        break;
+    case SIPC_ROTATION_ROLLED_BACK:
+        printf("next: once every node that committed has rolled back, `tlstool rotate abort` "
+               "on every node (or `tlstool rotate commit` to move again)\n");
+        break;
+    }
+    return EX_OK;
+}
+
+int cmd_rotate(void *arg)
+{
+    opts *o = arg;
+    const char *sub = o->npos ? o->pos[0] : "";
+    int status = !strcmp(sub, "status");
+    if (!status && strcmp(sub, "stage") && strcmp(sub, "commit") && strcmp(sub, "finish") &&
+        strcmp(sub, "abort"))
+        return fail(EX_USAGE, "rotate needs stage FILE, commit, finish, abort or status (see "
+                              "--help)");
+    if (strcmp(sub, "stage") && o->npos != 1)
+        return fail(EX_USAGE, "rotate %s takes no other arguments", sub);
+    sipc_config cfg;
+    int r = load_config(o, &cfg);
+    if (r)
+        return r;
+    sipc_rotation rot;
+    if ((r = read_state(o, &rot)) != 0)
+        return r;
+    if (status)
+        return rotate_status(o, &rot);
+    if (!strcmp(sub, "stage"))
+        r = rotate_stage(o, &cfg, &rot);
+    else if (!strcmp(sub, "commit"))
+        r = rotate_commit(o, &cfg, &rot);
+    else if (!strcmp(sub, "finish"))
+        r = rotate_finish(o, &cfg, &rot);
+    else
+        r = rotate_abort(o, &cfg, &rot);
+    /* the files are in place: the running node picks them up now */
+    if (r == EX_OK && o->reload)
+        return request_reload(o, 0);
+    return r;
+}

@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 
+#include "data_schema.h"
 #include "data_store.h"
 
 #define SCHEMA_VERSION 1
@@ -18,43 +19,6 @@ struct data_store {
     size_t jcap;
 };
 
-/* The schema. rid is an INTEGER PRIMARY KEY (a rowid alias) because the FTS
- * index refers to rows by rowid, and only an alias keeps its values across
- * VACUUM. The triggers are the one place that keeps record_attrs and
- * records_fts in step with records: whatever writes records, the index
- * follows within the same statement and so the same transaction. */
-static const char SCHEMA[] =
-    "CREATE TABLE IF NOT EXISTS records("
-    "  rid INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  ts INTEGER NOT NULL,"
-    "  attributes TEXT NOT NULL,"
-    "  body BLOB NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS records_ts ON records(ts, id);"
-    "CREATE TABLE IF NOT EXISTS record_attrs("
-    "  rid INTEGER NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
-    "  PRIMARY KEY(rid, seq)) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS record_attrs_kv ON record_attrs(key, value);"
-    "CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5("
-    "  body, attributes, content='records', content_rowid='rid');"
-    "CREATE TRIGGER IF NOT EXISTS records_ai AFTER INSERT ON records BEGIN"
-    "  INSERT INTO records_fts(rowid, body, attributes) VALUES (new.rid, new.body, new.attributes);"
-    "  INSERT INTO record_attrs(rid, seq, key, value)"
-    "    SELECT new.rid, j.key, j.value->>0, j.value->>1 FROM json_each(new.attributes) AS j;"
-    "END;"
-    "CREATE TRIGGER IF NOT EXISTS records_ad AFTER DELETE ON records BEGIN"
-    "  INSERT INTO records_fts(records_fts, rowid, body, attributes)"
-    "    VALUES ('delete', old.rid, old.body, old.attributes);"
-    "  DELETE FROM record_attrs WHERE rid = old.rid;"
-    "END;"
-    "CREATE TRIGGER IF NOT EXISTS records_au AFTER UPDATE ON records BEGIN"
-    "  INSERT INTO records_fts(records_fts, rowid, body, attributes)"
-    "    VALUES ('delete', old.rid, old.body, old.attributes);"
-    "  DELETE FROM record_attrs WHERE rid = old.rid;"
-    "  INSERT INTO records_fts(rowid, body, attributes) VALUES (new.rid, new.body, new.attributes);"
-    "  INSERT INTO record_attrs(rid, seq, key, value)"
-    "    SELECT new.rid, j.key, j.value->>0, j.value->>1 FROM json_each(new.attributes) AS j;"
-    "END;";
 
 /* SQLite result codes as sipc codes: what failed in the operating system
  * when SQLite knows, else the nearest libuv code. */
@@ -144,7 +108,7 @@ static int create_schema(data_store *s, char *err, size_t errlen)
                  (long long)version, SCHEMA_VERSION);
         rc = SIPC_ECONFIG;
     } else {
-        rc = exec(s, SCHEMA, "create schema", err, errlen);
+        rc = exec(s, SIPC_DATA_SCHEMA_SQL, "create schema", err, errlen);
         if (rc == 0 && version < SCHEMA_VERSION)
             rc = exec(s, "PRAGMA user_version = 1", "set schema version", err, errlen);
     }

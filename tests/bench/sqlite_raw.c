@@ -36,39 +36,9 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-/* The data service's schema (services/data/data_store.c), verbatim. */
-static const char SCHEMA[] =
-    "CREATE TABLE IF NOT EXISTS records("
-    "  rid INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  ts INTEGER NOT NULL,"
-    "  attributes TEXT NOT NULL,"
-    "  body BLOB NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS records_ts ON records(ts, id);"
-    "CREATE TABLE IF NOT EXISTS record_attrs("
-    "  rid INTEGER NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
-    "  PRIMARY KEY(rid, seq)) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS record_attrs_kv ON record_attrs(key, value);"
-    "CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5("
-    "  body, attributes, content='records', content_rowid='rid');"
-    "CREATE TRIGGER IF NOT EXISTS records_ai AFTER INSERT ON records BEGIN"
-    "  INSERT INTO records_fts(rowid, body, attributes) VALUES (new.rid, new.body, new.attributes);"
-    "  INSERT INTO record_attrs(rid, seq, key, value)"
-    "    SELECT new.rid, j.key, j.value->>0, j.value->>1 FROM json_each(new.attributes) AS j;"
-    "END;"
-    "CREATE TRIGGER IF NOT EXISTS records_ad AFTER DELETE ON records BEGIN"
-    "  INSERT INTO records_fts(records_fts, rowid, body, attributes)"
-    "    VALUES ('delete', old.rid, old.body, old.attributes);"
-    "  DELETE FROM record_attrs WHERE rid = old.rid;"
-    "END;"
-    "CREATE TRIGGER IF NOT EXISTS records_au AFTER UPDATE ON records BEGIN"
-    "  INSERT INTO records_fts(records_fts, rowid, body, attributes)"
-    "    VALUES ('delete', old.rid, old.body, old.attributes);"
-    "  DELETE FROM record_attrs WHERE rid = old.rid;"
-    "  INSERT INTO records_fts(rowid, body, attributes) VALUES (new.rid, new.body, new.attributes);"
-    "  INSERT INTO record_attrs(rid, seq, key, value)"
-    "    SELECT new.rid, j.key, j.value->>0, j.value->>1 FROM json_each(new.attributes) AS j;"
-    "END;";
+/* The data service's schema, from the same header the store uses. */
+#include "data_schema.h"
+static const char SCHEMA[] = SIPC_DATA_SCHEMA_SQL;
 
 typedef struct rec {
     char *id, *attrs, *body;

@@ -10,7 +10,6 @@
  * records_fts in step with records: whatever writes records, the index
  * follows within the same statement and so the same transaction. */
 #define SIPC_DATA_SCHEMA_SQL \
-
     "CREATE TABLE IF NOT EXISTS records(" \
     "  rid INTEGER PRIMARY KEY," \
     "  id TEXT NOT NULL UNIQUE," \

@@ -224,6 +224,19 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             }
             return 1;
         }
+        if (!strcmp(key, "strict_guard_window")) {
+            char *end;
+            unsigned long long v = strtoull(value, &end, 10);
+            if (*value == '\0' || *end != '\0' || *value == '-' || v > 31536000) {
+                snprintf(ps->err, sizeof ps->err,
+                         "[tls] strict_guard_window must be seconds from 0 (no guard) to "
+                         "31536000, not '%s'",
+                         value);
+                return 0;
+            }
+            cfg->strict_guard_window = (int)v;
+            return 1;
+        }
         if (!strcmp(key, "subject"))
             return copy_str(cfg->subject, sizeof cfg->subject, value, ps, key);
         if (!strcmp(key, "revocation")) {
@@ -379,6 +392,7 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
     strcpy(cfg->cluster, "sipc");
     cfg->tls_mode = SIPC_TLS_STRICT;
     cfg->revocation = SIPC_REVOCATION_SOFT;
+    cfg->strict_guard_window = 600;
     cfg->max_frame = 16u << 20;
     cfg->pipeline_tls = -1;
 

@@ -41,6 +41,8 @@ struct sipc_mgmt {
     int nlinks;
     sipc_mgmt_reload_fn reload;
     void *reload_arg;
+    sipc_mgmt_guard_fn guard;
+    void *guard_arg;
     mgmt_peer peers[MGMT_MAX_PEERS];
     int npeers;
     int queries;        /* cluster queries in progress */

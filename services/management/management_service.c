@@ -119,6 +119,12 @@ void sipc_mgmt_set_reload(sipc_mgmt *m, sipc_mgmt_reload_fn fn, void *arg)
     m->reload_arg = arg;
 }
 
+void sipc_mgmt_set_guard(sipc_mgmt *m, sipc_mgmt_guard_fn fn, void *arg)
+{
+    m->guard = fn;
+    m->guard_arg = arg;
+}
+
 int sipc_mgmt_add_links(sipc_mgmt *m, sipc_mgmt_links_fn fn, void *arg)
 {
     if (!m || !fn || m->nlinks == MGMT_MAX_LINK_SOURCES)

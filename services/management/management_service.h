@@ -78,6 +78,12 @@ typedef void (*sipc_mgmt_reload_fn)(void *arg, const char *caller, int force,
 /* Without it, management.reload answers that this node cannot reload. */
 void sipc_mgmt_set_reload(sipc_mgmt *m, sipc_mgmt_reload_fn fn, void *arg);
 
+/* The strict guard's state for the status ("guard"): fn returns a new
+ * reference, called whenever a status is built. Without it the status has no
+ * "guard". */
+typedef json_t *(*sipc_mgmt_guard_fn)(void *arg);
+void sipc_mgmt_set_guard(sipc_mgmt *m, sipc_mgmt_guard_fn fn, void *arg);
+
 /* management.status, management.cluster, management.metrics and
  * management.reload. */
 int sipc_mgmt_register(sipc_mgmt *m, sipc_router *r);

@@ -120,7 +120,7 @@ json_t *sipc_mgmt_status(sipc_mgmt *m)
     }
     for (int i = 0; i < m->nlinks; i++)
         m->links[i].fn(m->links[i].arg, emit_link, links);
-    return json_pack("{s:i, s:{s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I}, s:{s:b, s:s, s:o}, s:o, s:o}",
+    json_t *st = json_pack("{s:i, s:{s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I}, s:{s:b, s:s, s:o}, s:o, s:o}",
                      "schema", SIPC_MGMT_SCHEMA, "node", "id", m->node_id, "address", m->address,
                      "cluster", m->cluster, "version", m->version, "pid", (int)getpid(),
                      "started", started, "uptime_seconds",
@@ -128,6 +128,12 @@ json_t *sipc_mgmt_status(sipc_mgmt *m)
                      rss_bytes(), "tls", "enabled",
                      m->tls_enable, "mode", sipc_tls_mode_name(m->tls_mode), "certificate",
                      certificate_json(m), "services", services, "links", links);
+    json_t *g = m->guard ? m->guard(m->guard_arg) : NULL;
+    if (st && g)
+        json_object_set_new(st, "guard", g);
+    else
+        json_decref(g);
+    return st;
 }
 
 /* ------------------------------------------------------------- metrics */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host.h"
@@ -16,8 +17,9 @@
 
 static const char *const KEYS[HOST_NSERVICES] = {"data", "search", "management", "pipeline"};
 
-static void describe(host_service *s, const char *key)
+static void describe(host *h, host_service *s, const char *key)
 {
+    s->h = h;
     s->key = key;
     char cap[32];
     snprintf(cap, sizeof cap, "%s", key);
@@ -40,7 +42,7 @@ static int prepare(host *h)
     snprintf(logdir, sizeof logdir, "%s/logs", h->cfg.home);
     for (int i = 0; i < HOST_NSERVICES; i++) {
         host_service *s = &h->svc[i];
-        describe(s, KEYS[i]);
+        describe(h, s, KEYS[i]);
         s->port = sipc_config_port(&h->cfg, s->key);
         int r = sipc_logger_open(&s->log, logdir, s->file, 1, SIPC_LOG_INFO);
         if (r != 0) {
@@ -321,6 +323,109 @@ static int register_handlers(host *h, int i)
     }
 }
 
+/* Every connection that comes up on a service is the latest word on its
+ * peer's transport, for the strict guard. */
+static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
+{
+    (void)err;
+    host_service *s = arg;
+    sipc_peer_info pi;
+    if (ev != SIPC_CONN_UP || sipc_conn_info(conn, &pi) != 0)
+        return;
+    host_peers_seen(&s->h->peers, pi.address, pi.peer_node, pi.tls, s->key,
+                    (int64_t)time(NULL));
+}
+
+static void save_peers(host *h)
+{
+    char err[800];
+    if (host_peers_save(&h->peers, err, sizeof err) == 0) {
+        h->peers.last_error[0] = '\0';
+        return;
+    }
+    /* once per distinct problem: the timer retries every few seconds */
+    if (strcmp(err, h->peers.last_error)) {
+        snprintf(h->peers.last_error, sizeof h->peers.last_error, "%s", err);
+        sipc_logf(h->svc[HOST_MANAGEMENT].log, SIPC_LOG_WARN, "Service.Guard",
+                  "Cannot save the peer history: %s", err);
+    }
+}
+
+static void on_peers_timer(uv_timer_t *t)
+{
+    save_peers(t->data);
+}
+
+int host_guard_peers(host *h, host_peer *out, int max)
+{
+    return host_peers_plaintext(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id,
+                                (int64_t)time(NULL), out, max);
+}
+
+static json_t *guard_status(void *arg)
+{
+    host *h = arg;
+    return host_peers_guard_json(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id,
+                                 (int64_t)time(NULL));
+}
+
+/* Restarting strict with peers whose latest word was plaintext would cut
+ * them off without a word: unless the operator left the one-shot override
+ * (`tlstool mode strict --force`), the node starts permissive instead and
+ * says so. Runs before the securities are built; logs after prepare(). */
+typedef struct guard_verdict {
+    int total;
+    int forced;
+    char text[2000];
+    char load_err[800];
+} guard_verdict;
+
+static void guard_before_start(host *h, guard_verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    host_peers_load(&h->peers, h->cfg.home, v->load_err, sizeof v->load_err);
+    /* one-shot: whichever start comes next consumes it, needed or not */
+    int force = host_force_strict_take(h->cfg.home);
+    if (sipc_config_effective_mode(&h->cfg) != SIPC_TLS_STRICT)
+        return;
+    host_peer list[8];
+    int64_t now = (int64_t)time(NULL);
+    v->total = host_guard_peers(h, list, 8);
+    if (!v->total)
+        return;
+    host_peers_text(list, v->total < 8 ? v->total : 8, v->total, now, v->text, sizeof v->text);
+    if (force) {
+        v->forced = 1;
+        return;
+    }
+    h->cfg.tls_mode = SIPC_TLS_PERMISSIVE;
+    h->guarded = 1;
+}
+
+static void guard_log(host *h, const guard_verdict *v)
+{
+    for (int i = 0; i < HOST_NSERVICES; i++) {
+        sipc_logger *l = h->svc[i].log;
+        if (!l)
+            continue;
+        if (v->load_err[0])
+            sipc_logf(l, SIPC_LOG_WARN, "Service.Guard", "%s", v->load_err);
+        if (h->guarded)
+            sipc_logf(l, SIPC_LOG_ERROR, "Service.Guard",
+                      "[tls] mode = strict, but going strict would cut off peers still speaking "
+                      "plaintext: %s; starting in permissive mode instead (TLS and plaintext "
+                      "accepted). Enable TLS on those peers first, or override once with "
+                      "`tlstool mode strict --force` and restart (or `tlstool mode strict "
+                      "--reload --force` on the running node)",
+                      v->text);
+        else if (v->forced)
+            sipc_logf(l, SIPC_LOG_WARN, "Service.Guard",
+                      "strict (forced by the override of `tlstool mode strict --force`): peers "
+                      "still speaking plaintext are cut off: %s",
+                      v->text);
+    }
+}
+
 static int start_service(host *h, int i)
 {
     host_service *s = &h->svc[i];
@@ -348,6 +453,7 @@ static int start_service(host *h, int i)
     r = sipc_server_listen(&s->srv, s->ctx, s->display, h->cfg.address, s->port, s->router);
     if (r != 0)
         return EX_OSERR; /* the server logged which port and why */
+    sipc_server_set_conn_cb(s->srv, on_conn, s);
     sipc_tls_mode mode = sipc_security_mode(s->sec);
     int port = sipc_server_port(s->srv);
     sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "%s: %d",
@@ -366,9 +472,17 @@ static int start_service(host *h, int i)
 int host_start(host *h, uv_loop_t *loop)
 {
     h->loop = loop;
+    guard_verdict gv;
+    guard_before_start(h, &gv);
     int rc = prepare(h);
     if (rc != 0)
         return rc;
+    guard_log(h, &gv);
+    uv_timer_init(loop, &h->peers_timer);
+    h->peers_timer.data = h;
+    h->peers_timer_on = 1;
+    /* at most one write every few seconds however many peers connect */
+    uv_timer_start(&h->peers_timer, on_peers_timer, 3000, 3000);
     char dir[700], err[1024];
     snprintf(dir, sizeof dir, "%s/data", h->cfg.home);
     sipc_data_options dopt;
@@ -384,8 +498,10 @@ int host_start(host *h, uv_loop_t *loop)
                                               HOST_PIPELINE};
     for (int k = 0; k < HOST_NSERVICES && rc == 0; k++)
         rc = start_service(h, order[k]);
-    if (rc == 0 && h->mgmt)
+    if (rc == 0 && h->mgmt) {
         sipc_mgmt_add_links(h->mgmt, service_links, h);
+        sipc_mgmt_set_guard(h->mgmt, guard_status, h);
+    }
     if (rc == 0)
         host_reload_init(h);
     if (rc == 0)
@@ -442,6 +558,12 @@ void host_stop(host *h, const char *signame)
         uv_close((uv_handle_t *)&h->retire_timer, NULL);
         h->retire_on = 0;
     }
+    if (h->peers_timer_on) {
+        uv_timer_stop(&h->peers_timer);
+        uv_close((uv_handle_t *)&h->peers_timer, NULL);
+        h->peers_timer_on = 0;
+        save_peers(h);
+    }
     for (int i = 0; i < HOST_NSERVICES; i++) {
         host_service *s = &h->svc[i];
         if (signame && s->log)
@@ -474,6 +596,9 @@ void host_stop(host *h, const char *signame)
 
 void host_free(host *h)
 {
+    /* what came up while the services closed */
+    if (h->peers.path[0])
+        save_peers(h);
     for (int i = 0; i < HOST_NSERVICES; i++) {
         sipc_router_free(h->svc[i].router);
         sipc_security_release(h->svc[i].sec);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "peers.h"
 #include "sipc/node.h"
 
 struct sipc_data;
@@ -30,6 +31,7 @@ typedef struct host_files {
 } host_files;
 
 typedef struct host_service {
+    struct host *h;
     const char *key;       /* config section: "data" */
     char display[64];      /* "Data Service" */
     char file[64];         /* log file prefix: "DataService" */
@@ -61,6 +63,11 @@ typedef struct host {
     int reloading;         /* a reload job is on the thread pool */
     uv_timer_t retire_timer; /* replaces connections made before a reload */
     int retire_on, retire_ticks;
+    /* the strict guard (peers.c): who spoke what to this node, and when */
+    host_peers peers;
+    uv_timer_t peers_timer; /* saves the history when it changed */
+    int peers_timer_on;
+    int guarded;           /* started permissive instead of strict (see host_start) */
 } host;
 
 /* Starts every service of cfg's node on loop. Returns 0, or the exit code
@@ -81,6 +88,10 @@ void host_reload_init(host *h);
 /* The security of the management channel's links: TLS whenever a pair is
  * imported, plaintext answers accepted. */
 int host_probe_security(const sipc_config *cfg, sipc_security **out, char *err, size_t errlen);
+
+/* The peers that going strict now would cut off (see peers.h), into out
+ * (up to max); returns how many in all. */
+int host_guard_peers(host *h, host_peer *out, int max);
 
 /* After the loop ended: frees what the services left. */
 void host_free(host *h);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "host.h"
 #include "management_service.h"
@@ -286,6 +287,50 @@ static void judge_tls(reload_job *j, host *h)
 }
 
 static void log_each(host *h, sipc_log_level level, const char *fmt, const char *a,
+                     const char *b);
+
+/* Whether the reload moves a listener to strict: what the guard is for. */
+static int goes_strict(const reload_job *j, const host *h)
+{
+    for (int i = 0; i < HOST_NSERVICES; i++)
+        if (sipc_security_mode(j->sec[i]) == SIPC_TLS_STRICT &&
+            sipc_security_mode(h->svc[i].sec) != SIPC_TLS_STRICT)
+            return 1;
+    return 0;
+}
+
+/* The strict guard: 0 to go on, 1 when the reload must be refused (msg
+ * says why). The peers judged are this node's history with the window of
+ * the new sipc.conf, so that setting it to 0 in the same reload turns the
+ * guard off. The one-shot override `tlstool mode strict --force` leaves is
+ * consumed here whether needed or not. */
+static int guard(reload_job *j, host *h, char *msg, size_t len)
+{
+    int marker = host_force_strict_take(h->cfg.home);
+    if (!goes_strict(j, h))
+        return 0;
+    host_peer list[8];
+    int64_t now = (int64_t)time(NULL);
+    int total = host_peers_plaintext(&h->peers, j->cfg.strict_guard_window, h->cfg.node_id,
+                                     now, list, 8);
+    if (!total)
+        return 0;
+    char text[1500];
+    host_peers_text(list, total < 8 ? total : 8, total, now, text, sizeof text);
+    if (j->force || marker) {
+        log_each(h, SIPC_LOG_WARN, "Reload forced (%s): going strict cuts off peers still "
+                 "speaking plaintext: %s", j->force ? "--force" : "the override of `tlstool mode "
+                 "strict --force`", text);
+        return 0;
+    }
+    snprintf(msg, len,
+             "reload refused: going strict would cut off peers still speaking plaintext: %s; "
+             "enable TLS there first, or reload with --force",
+             text);
+    return 1;
+}
+
+static void log_each(host *h, sipc_log_level level, const char *fmt, const char *a,
                      const char *b)
 {
     for (int i = 0; i < HOST_NSERVICES; i++)
@@ -366,6 +411,8 @@ static void apply(reload_job *j, host *h)
     h->cfg.tls_mode = j->cfg.tls_mode;
     h->cfg.revocation = j->cfg.revocation;
     h->cfg.pipeline_tls = j->cfg.pipeline_tls;
+    h->cfg.strict_guard_window = j->cfg.strict_guard_window;
+    h->guarded = 0;
     snprintf(h->cfg.subject, sizeof h->cfg.subject, "%s", j->cfg.subject);
     if (h->mgmt)
         sipc_mgmt_set_tls(h->mgmt, h->cfg.tls_enable, sipc_config_effective_mode(&h->cfg),
@@ -407,9 +454,11 @@ static void after_load(uv_work_t *w, int status)
         result = "refused";
         snprintf(msg, sizeof msg, "reload refused: %s; the running setup stays", j->err);
         log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
+    } else if (judge_restart(j, &h->cfg, &j->cfg), judge_tls(j, h), guard(j, h, msg, sizeof msg)) {
+        /* nothing of it is applied: the guard refuses the reload as a whole */
+        result = "refused";
+        log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
     } else {
-        judge_restart(j, &h->cfg, &j->cfg);
-        judge_tls(j, h);
         for (int i = 0; i < j->nrestart; i++)
             log_each(h, SIPC_LOG_WARN, "Needs a restart, not applied: %s%s", j->restart[i], "");
         if (j->nchanges == 0) {

@@ -5,9 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "certs/tool/store.h"
+#include "services/sipcd/peers.h"
 #include "services/tlstool/tlstool.h"
 #include "transport/tls_engine.h"
 
@@ -21,11 +26,61 @@ static int parse_mode(const char *s)
     return -1;
 }
 
-/* After sipc.conf changed: reload the running node, or say how to. */
-static int apply_now_or_later(const opts *o, const char *what)
+/* Going strict without --reload: the node's guard judges at its next start
+ * or reload; say now what this home's peer history (written by the node that
+ * runs from it) shows, and with --force leave the one-shot override. */
+static int strict_later(const opts *o, const sipc_config *cfg)
+{
+    host_peers *ps = calloc(1, sizeof *ps);
+    char err[800];
+    if (ps && host_peers_load(ps, o->home, err, sizeof err) == 0) {
+        host_peer list[8];
+        int64_t now = (int64_t)time(NULL);
+        int total = host_peers_plaintext(ps, cfg->strict_guard_window, cfg->node_id, now, list, 8);
+        if (total) {
+            char text[1500];
+            host_peers_text(list, total < 8 ? total : 8, total, now, text, sizeof text);
+            printf("warning: peers still speaking plaintext to this node: %s; %s\n", text,
+                   o->force ? "--force: the node goes strict at its next start or reload anyway"
+                            : "the node refuses to go strict until they use TLS (enable TLS "
+                              "there first) or --force is given");
+        }
+    }
+    free(ps);
+    if (!o->force)
+        return EX_OK;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/state", o->home);
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return fail(EX_FAIL, "cannot create %s: %s", path, strerror(errno));
+    snprintf(path, sizeof path, "%s/state/force-strict", o->home);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return fail(EX_FAIL, "cannot write %s: %s", path, strerror(errno));
+    char when[32], line[80];
+    sipc_time_str(time(NULL), when);
+    snprintf(line, sizeof line, "written by `tlstool --force` at %s\n", when);
+    int bad = write(fd, line, strlen(line)) < 0;
+    bad |= close(fd) != 0;
+    if (bad)
+        return fail(EX_FAIL, "cannot write %s: %s", path, strerror(errno));
+    printf("override written: %s (the next start or reload of sipcd goes strict even with "
+           "plaintext peers, then it is removed)\n",
+           path);
+    return EX_OK;
+}
+
+/* After sipc.conf changed: reload the running node, or say how to. strict:
+ * the mode the change leads to is strict. */
+static int apply_now_or_later(const opts *o, const sipc_config *cfg, int strict, const char *what)
 {
     if (o->reload)
         return request_reload(o, o->force);
+    if (strict) {
+        int r = strict_later(o, cfg);
+        if (r)
+            return r;
+    }
     printf("running services pick the change up on a reload or restart: `sipcctl reload`, "
            "`systemctl reload sipcd` (SIGHUP) or %s with --reload\n",
            what);
@@ -131,7 +186,7 @@ int cmd_enable(void *arg)
     if (!o->reload)
         printf("then look for 'TLS Port: %s' in the data service log under %s/logs/\n", portword,
                o->home);
-    return apply_now_or_later(o, "`tlstool enable`");
+    return apply_now_or_later(o, &cfg, want == SIPC_TLS_STRICT, "`tlstool enable`");
 }
 
 int cmd_mode(void *arg)
@@ -164,7 +219,7 @@ int cmd_mode(void *arg)
     if (want == SIPC_TLS_STRICT)
         printf("strict: plaintext peers are refused from now on; `sipcctl status --cluster` "
                "names any that remain\n");
-    return apply_now_or_later(o, "`tlstool mode`");
+    return apply_now_or_later(o, &cfg, want == SIPC_TLS_STRICT, "`tlstool mode`");
 }
 
 int cmd_disable(void *arg)
@@ -187,6 +242,7 @@ int cmd_disable(void *arg)
         return request_reload(o, o->force);
     if (!cfg.tls_enable)
         return EX_OK;
-    return apply_now_or_later(o, "`tlstool disable` (on every node, to roll the whole cluster "
-                                 "back)");
+    return apply_now_or_later(o, &cfg, 0,
+                              "`tlstool disable` (on every node, to roll the whole cluster "
+                              "back)");
 }

@@ -93,8 +93,10 @@ static const cli_opt CHECK_OPTS[] = {
     FLAG("reload", reload, "ask the node running from this home ([node] address,\n"              \
          "[management] port) to apply it now; exit 12 if it refuses, 13 if\n"                    \
          "it cannot be asked (sipc.conf stays changed either way)"),                           \
-    FLAG("force", force, "passed along with --reload and logged by the node; it has no\n"        \
-         "other effect yet")
+    FLAG("force", force, "going strict while peers still speak plaintext (the node's\n"         \
+         "guard, [tls] strict_guard_window): with --reload the node goes\n"                     \
+         "strict anyway; without it, a one-shot override (state/force-strict)\n"                \
+         "for the next start or reload of sipcd")
 
 static const cli_opt ENABLE_OPTS[] = {
     STR("mode", "permissive|strict", mode, "set [tls] mode too (default: keep the configured "
@@ -131,11 +133,16 @@ static const cli_cmd COMMANDS[] = {
      "security/server.tls.conf. Refuses when no valid pair is imported, the pair does not\n"
      "verify, or the data service uses port 23443. permissive: TLS and plaintext peers on\n"
      "the same port, for a rolling change; strict: TLS only. Running services pick the\n"
-     "change up on a reload (--reload, `sipcctl reload`, SIGHUP) or a restart.\n",
+     "change up on a reload (--reload, `sipcctl reload`, SIGHUP) or a restart.\n"
+     "Going strict is refused by the node (exit 12 with --reload) while a peer's latest\n"
+     "connection was plaintext within [tls] strict_guard_window; --force overrides.\n",
      ENABLE_OPTS, cmd_enable},
     {"mode", "permissive|strict [--reload] [--force]", "set the TLS mode ([tls] mode)",
      "Sets [tls] mode in sipc.conf: permissive accepts TLS and plaintext peers on one port,\n"
-     "strict only TLS. With TLS disabled, the mode applies once it is enabled.\n",
+     "strict only TLS. With TLS disabled, the mode applies once it is enabled.\n"
+     "strict is refused by the node (exit 12 with --reload; a restart stays permissive)\n"
+     "while a peer's latest connection was plaintext within [tls] strict_guard_window;\n"
+     "--force overrides (see --force).\n",
      RELOAD_OPTS, cmd_mode},
     {"disable", "[--reload]", "turn TLS off for this node's services",
      "Sets [tls] enable = 0 in sipc.conf and keeps the key pair. Running services pick the\n"

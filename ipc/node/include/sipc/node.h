@@ -56,6 +56,9 @@ typedef struct sipc_config {
     sipc_tls_mode tls_mode;    /* mode = strict|permissive, meaningful when enabled */
     char subject[256];         /* subject = required peer subject (organisation-signed pairs) */
     sipc_revocation revocation;/* revocation = off|soft|hard, default soft */
+    int strict_guard_window;   /* strict_guard_window = seconds, default 600; 0: no guard.
+                                  sipcd refuses to go strict while a peer's latest
+                                  connection within it was plaintext */
     /* [limits] */
     size_t max_frame;          /* max_frame = bytes, default 16 MiB */
     uint32_t max_connections;  /* max_connections = per service, default 16384 */

@@ -1,0 +1,245 @@
+/* peers.c - see peers.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "peers.h"
+#include "sipc/sipc.h"
+
+/* The file is small; anything bigger is not ours. */
+#define PEERS_FILE_MAX (4u << 20)
+
+static void strip_port(const char *address, char *out, size_t len)
+{
+    if (address[0] == '[') {
+        const char *end = strchr(address, ']');
+        size_t n = end ? (size_t)(end - address - 1) : strlen(address + 1);
+        snprintf(out, len, "%.*s", (int)n, address + 1);
+        return;
+    }
+    const char *colon = strrchr(address, ':');
+    /* "ip:port"; a bare IPv6 address has more than one colon and no port */
+    if (colon && strchr(address, ':') == colon)
+        snprintf(out, len, "%.*s", (int)(colon - address), address);
+    else
+        snprintf(out, len, "%s", address);
+}
+
+static void rfc3339(int64_t t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(out, 32, "?");
+}
+
+int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen)
+{
+    ps->n = 0;
+    ps->dirty = 0;
+    ps->last_error[0] = '\0';
+    err[0] = '\0';
+    snprintf(ps->path, sizeof ps->path, "%s/state/peers", home);
+    json_error_t je;
+    json_t *j = json_load_file(ps->path, 0, &je);
+    if (!j) {
+        if (access(ps->path, F_OK) != 0 && errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "%s: %s (the peer history starts empty)", ps->path, je.text);
+        return SIPC_EFORMAT;
+    }
+    json_t *list = json_object_get(j, "peers");
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        if (ps->n == HOST_PEERS_MAX)
+            break;
+        const char *a = json_string_value(json_object_get(v, "address"));
+        const char *node = json_string_value(json_object_get(v, "node"));
+        const char *svc = json_string_value(json_object_get(v, "service"));
+        json_t *tls = json_object_get(v, "tls"), *seen = json_object_get(v, "last_seen_unix");
+        if (!a || !node || !json_is_boolean(tls) || !json_is_integer(seen))
+            continue;
+        host_peer *p = &ps->p[ps->n++];
+        snprintf(p->address, sizeof p->address, "%s", a);
+        snprintf(p->node, sizeof p->node, "%s", node);
+        snprintf(p->service, sizeof p->service, "%s", svc ? svc : "?");
+        p->tls = json_is_true(tls);
+        p->last_seen = json_integer_value(seen);
+    }
+    json_decref(j);
+    return 0;
+}
+
+void host_peers_seen(host_peers *ps, const char *address, const char *node, int tls,
+                     const char *service, int64_t now)
+{
+    char ip[64];
+    strip_port(address, ip, sizeof ip);
+    host_peer *p = NULL;
+    for (int i = 0; i < ps->n && !p; i++)
+        if (!strcmp(ps->p[i].address, ip) && !strcmp(ps->p[i].node, node))
+            p = &ps->p[i];
+    if (!p && ps->n < HOST_PEERS_MAX) {
+        p = &ps->p[ps->n++];
+    } else if (!p) {
+        /* full: the least recently seen goes */
+        p = &ps->p[0];
+        for (int i = 1; i < ps->n; i++)
+            if (ps->p[i].last_seen < p->last_seen)
+                p = &ps->p[i];
+    }
+    /* the file records seconds: a peer seen again within the same second
+     * over the same transport does not make the history dirty */
+    if (!strcmp(p->address, ip) && !strcmp(p->node, node) && p->tls == tls &&
+        p->last_seen == now && !strcmp(p->service, service))
+        return;
+    snprintf(p->address, sizeof p->address, "%s", ip);
+    snprintf(p->node, sizeof p->node, "%s", node);
+    snprintf(p->service, sizeof p->service, "%s", service);
+    p->tls = tls;
+    p->last_seen = now;
+    ps->dirty = 1;
+}
+
+static int write_all(int fd, const char *s, size_t len)
+{
+    while (len) {
+        ssize_t w = write(fd, s, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        s += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int host_peers_save(host_peers *ps, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    if (!ps->dirty || !ps->path[0])
+        return 0;
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s", ps->path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    /* the history names who talks to this node: for its owner only */
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        return SIPC_ECONFIG;
+    }
+    json_t *list = json_array();
+    for (int i = 0; i < ps->n; i++) {
+        const host_peer *p = &ps->p[i];
+        char when[32];
+        rfc3339(p->last_seen, when);
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:b, s:s, s:I}", "address",
+                                              p->address, "node", p->node, "service", p->service,
+                                              "tls", p->tls, "last_seen", when,
+                                              "last_seen_unix", (json_int_t)p->last_seen));
+    }
+    json_t *j = json_pack("{s:i, s:o}", "schema", 1, "peers", list);
+    char *text = j ? json_dumps(j, JSON_INDENT(1)) : NULL;
+    json_decref(j);
+    if (!text) {
+        snprintf(err, errlen, "out of memory writing %s", ps->path);
+        return SIPC_ENOMEM;
+    }
+    char tmp[720];
+    snprintf(tmp, sizeof tmp, "%s.tmp", ps->path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int bad = fd < 0;
+    if (!bad)
+        bad = fchmod(fd, 0600) != 0 || write_all(fd, text, strlen(text)) != 0 ||
+              write_all(fd, "\n", 1) != 0;
+    int saved = errno;
+    free(text);
+    if (fd >= 0 && close(fd) != 0 && !bad) {
+        bad = 1;
+        saved = errno;
+    }
+    if (!bad && rename(tmp, ps->path) != 0) {
+        bad = 1;
+        saved = errno;
+    }
+    if (bad) {
+        unlink(tmp);
+        snprintf(err, errlen, "cannot write %s: %s", ps->path, strerror(saved));
+        return SIPC_ECONFIG;
+    }
+    ps->dirty = 0;
+    return 0;
+}
+
+static int by_recent(const void *a, const void *b)
+{
+    int64_t x = ((const host_peer *)a)->last_seen, y = ((const host_peer *)b)->last_seen;
+    return x > y ? -1 : x < y;
+}
+
+int host_peers_plaintext(const host_peers *ps, int window_s, const char *self, int64_t now,
+                         host_peer *out, int max)
+{
+    if (window_s <= 0)
+        return 0;
+    static host_peer all[HOST_PEERS_MAX];
+    int n = 0;
+    for (int i = 0; i < ps->n; i++) {
+        const host_peer *p = &ps->p[i];
+        if (!p->tls && now - p->last_seen <= window_s && strcmp(p->node, self))
+            all[n++] = *p;
+    }
+    qsort(all, (size_t)n, sizeof all[0], by_recent);
+    for (int i = 0; i < n && i < max; i++)
+        out[i] = all[i];
+    return n;
+}
+
+void host_peers_text(const host_peer *list, int n, int total, int64_t now, char *out,
+                     size_t len)
+{
+    out[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        size_t l = strlen(out);
+        int64_t ago = now - list[i].last_seen;
+        snprintf(out + l, len - l, "%s%s (node %s) %lld s ago on the %s service", i ? ", " : "",
+                 list[i].address, list[i].node, (long long)(ago < 0 ? 0 : ago),
+                 list[i].service);
+    }
+    if (total > n) {
+        size_t l = strlen(out);
+        snprintf(out + l, len - l, " and %d more (`sipcctl status --json`, \"guard\")",
+                 total - n);
+    }
+}
+
+json_t *host_peers_guard_json(const host_peers *ps, int window_s, const char *self, int64_t now)
+{
+    static host_peer list[HOST_PEERS_MAX];
+    int n = host_peers_plaintext(ps, window_s, self, now, list, HOST_PEERS_MAX);
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++) {
+        char when[32];
+        rfc3339(list[i].last_seen, when);
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I}", "address",
+                                             list[i].address, "node", list[i].node, "service",
+                                             list[i].service, "last_seen", when, "seconds_ago",
+                                             (json_int_t)(now - list[i].last_seen)));
+    }
+    return json_pack("{s:i, s:o}", "window_s", window_s, "plaintext_peers", arr);
+}
+
+int host_force_strict_take(const char *home)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/state/force-strict", home);
+    return unlink(path) == 0;
+}

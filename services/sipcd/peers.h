@@ -1,0 +1,60 @@
+/* peers.h - the peer history behind the strict guard: for every peer (its
+ * IP address without the port, and the node id of its hello) the transport
+ * of its latest connection to any service of this node, on which service and
+ * when (wall clock). Kept in memory (at most HOST_PEERS_MAX, the least
+ * recently seen evicted) and in $SIPC_HOME/state/peers (JSON, 0600, written
+ * atomically), so that a restart still knows who spoke plaintext. */
+#ifndef SIPCD_PEERS_H
+#define SIPCD_PEERS_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define HOST_PEERS_MAX 1024
+
+typedef struct host_peer {
+    char address[64]; /* "127.0.0.3", "::1" */
+    char node[64];    /* from the hello */
+    char service[16]; /* "data" */
+    int tls;
+    int64_t last_seen; /* Unix time */
+} host_peer;
+
+typedef struct host_peers {
+    host_peer p[HOST_PEERS_MAX];
+    int n;
+    int dirty; /* changed since last saved */
+    char path[700];
+    char last_error[800]; /* the last save or load problem, "" when none; logged once */
+} host_peers;
+
+/* Empty, then $home/state/peers when it exists (a damaged file is reported
+ * in err and left for the next save to replace). 0 or a negative SIPC_*. */
+int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen);
+/* A connection came up: address is "ip:port" or "[ip]:port". */
+void host_peers_seen(host_peers *ps, const char *address, const char *node, int tls,
+                     const char *service, int64_t now);
+/* Writes the file (state/ 0700, the file 0600, temporary + rename) when it
+ * changed. 0 or a negative SIPC_* with the reason in err. */
+int host_peers_save(host_peers *ps, char *err, size_t errlen);
+/* The peers that going strict would cut off: latest connection plaintext,
+ * seen within window_s seconds of now, and not this node itself (self: its
+ * node id; its own links and tools run from its home follow its setup).
+ * Fills out (up to max), returns how many there are in all; 0 when window_s
+ * is 0. Most recently seen first. */
+int host_peers_plaintext(const host_peers *ps, int window_s, const char *self, int64_t now,
+                         host_peer *out, int max);
+/* "127.0.0.3 (node n3) 45 s ago on the data service, ..." for n of them. */
+void host_peers_text(const host_peer *list, int n, int total, int64_t now, char *out,
+                     size_t len);
+/* {"window_s", "plaintext_peers": [{"address", "node", "service", "last_seen",
+ * "seconds_ago"}]} for the management status. */
+json_t *host_peers_guard_json(const host_peers *ps, int window_s, const char *self, int64_t now);
+
+/* The one-shot override of the guard that `tlstool mode strict --force`
+ * leaves in $home/state/force-strict: 1 when it was there (it is removed),
+ * 0 when not. */
+int host_force_strict_take(const char *home);
+
+#endif

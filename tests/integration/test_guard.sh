@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# test_guard.sh - the strict guard of sipcd, with a real node A on $BASE.1
+# (standard ports) and two plaintext nodes calling it, B ($BASE.2, later
+# given the pair) and C ($BASE.3, never): their management channels reach A
+# when asked for the cluster status. (sipcctl says "sipcctl" in its hello
+# whatever its home, so the checks made with it from A's home, over TLS,
+# would clear a plaintext sipcctl peer: the peers here are nodes.)
+#   - A permissive, a plaintext client calls it: `tlstool mode strict
+#     --reload` is refused (exit 12) naming the peer; A stays permissive and
+#     still serves the client; the status shows the guard's peers
+#   - SIGHUP never forces: refused the same way
+#   - the client gets the pair (now TLS): the next `mode strict --reload`
+#     goes through at once, without waiting out the window
+#   - restarting strict with a plaintext peer in the persisted history starts
+#     permissive with an ERROR line; the history file survives the restart
+#     and is 0600 in a 0700 state/
+#   - `mode strict --reload --force` goes strict anyway (logged as forced)
+#   - the override of `tlstool mode strict --force` works for one start only
+#   - [tls] strict_guard_window = 0 turns the guard off
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+BASE=${SIPC_TEST_NET:-127.0.81}
+work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-guard.XXXXXX")
+node_pid= b_pid= c_pid=
+cleanup() {
+    [ -n "$node_pid" ] && kill -KILL "$node_pid" 2>/dev/null
+    [ -n "$b_pid" ] && kill -KILL "$b_pid" 2>/dev/null
+    [ -n "$c_pid" ] && kill -KILL "$c_pid" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fails=0 passes=0
+ok() { echo "ok - $*"; passes=$((passes + 1)); }
+not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
+ctl() { "$BIN/sipcctl" --timeout 5000 "$@"; }
+tt() { "$BIN/tlstool" --home "$work/a" "$@"; }
+log() { cat "$work/a/logs/"DataService_*.log; }
+wait_for() { # SECONDS command...: until it succeeds (bounded)
+    local t=$1; shift
+    for _ in $(seq 1 $((t * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    return 1
+}
+
+for h in 1 2 3; do for p in 23000 23001 23002 23003; do
+    if (exec 3<>"/dev/tcp/$BASE.$h/$p") 2>/dev/null; then
+        echo "$BASE.$h:$p is in use: this test needs $BASE.1-3 with the standard ports (SIPC_TEST_NET=127.0.N)"
+        exit 1
+    fi
+done; done
+
+export SIPC_PFX_PASSWORD="Guard-Test-$$"
+conf() { # home id host
+    mkdir -p "$work/$1"
+    printf '[node]\nid = %s\naddress = %s.%s\n[cluster]\nname = guard\nnodes = %s.1\n' "$2" "$BASE" "$3" "$BASE" >"$work/$1/sipc.conf"
+}
+conf a a 1
+conf b b 2 # moves from plaintext to TLS
+conf c c 3 # stays plaintext
+conf p2 p2 1 # a plaintext sipcctl, to see who A lets in
+tt create -site "$work/cluster.pfx" >/dev/null
+tt import "$work/cluster.pfx" >/dev/null
+tt enable --mode permissive >/dev/null || { echo "enable failed"; exit 1; }
+
+start() {
+    : >"$work/a.out"
+    "$BIN/sipcd" --home "$work/a" >>"$work/a.out" 2>&1 &
+    node_pid=$!
+    local n0=$1
+    started() { [ "$(grep -hs "Pipeline Service Started" "$work/a/logs/"PipelineService_*.log | wc -l)" -gt "$n0" ]; }
+    wait_for 10 started || { echo "sipcd did not start"; cat "$work/a.out"; exit 1; }
+}
+starts=0
+start_a() { start "$starts"; starts=$((starts + 1)); }
+stop_a() { kill -TERM "$node_pid"; wait "$node_pid"; local rc=$?; node_pid=; return $rc; }
+mode() { ctl --home "$work/a" status --json | jq -r '.tls.mode'; }
+ping_over() { # home what: a ping from home goes over what
+    ctl --home "$work/$1" ping "$BASE.1" >"$work/ping.out" 2>&1 && grep -q "over $2" "$work/ping.out"
+}
+startpeer() { # home
+    "$BIN/sipcd" --home "$work/$1" >>"$work/$1.out" 2>&1 &
+    eval "${1}_pid=$!"
+    local l="$work/$1/logs"
+    up() { grep -qs "Pipeline Service Started" "$l/"PipelineService_*.log; }
+    wait_for 10 up || { echo "sipcd $1 did not start"; cat "$work/$1.out"; exit 1; }
+}
+# the node's cluster status: its management channel calls A
+calls() { ctl --home "$work/$1" status --cluster >/dev/null 2>&1; true; }
+listed() { # node: A's guard lists it
+    ctl --home "$work/a" status --json | jq -e --arg n "$1" '[.guard.plaintext_peers[] | select(.node == $n)] | length == 1' >/dev/null
+}
+refusals() { log | grep -c "Service.Reload ERROR reload refused: going strict would cut off peers still speaking plaintext" ; }
+
+start_a
+startpeer b
+[ "$(mode)" = permissive ] && ok "A runs permissive" || not_ok "A mode $(mode)"
+calls b
+wait_for 5 listed b && ok "B (no pair) calls A in plaintext: A's guard lists it" || { not_ok "B not listed"; ctl --home "$work/a" status --json | jq .guard; }
+
+# --- the reload is refused, nothing applied -------------------------------
+tt mode strict --reload >"$work/r1.out" 2>&1
+rc=$?
+if [ "$rc" = 12 ] && grep -q "reload refused: going strict would cut off peers still speaking plaintext: [0-9.]* (node b) [0-9]* s ago on the [a-z]* service; enable TLS there first, or reload with --force" "$work/r1.out"; then
+    ok "tlstool mode strict --reload: refused (exit 12), B named with when and where"
+else
+    not_ok "mode strict --reload not refused (exit $rc)"; cat "$work/r1.out"
+fi
+[ "$(refusals)" = 1 ] && ok "the refusal is logged" || { not_ok "refusal log"; log | tail -5; }
+[ "$(mode)" = permissive ] && ok "A stays permissive" || not_ok "A mode $(mode) after the refusal"
+ping_over p2 plaintext && ok "A still serves plaintext clients" || { not_ok "plaintext after refusal"; cat "$work/ping.out"; }
+ctl --home "$work/a" status --json >"$work/st.json"
+[ "$(jq -r '.guard.window_s' "$work/st.json")" = 600 ] &&
+    [ "$(jq -r '[.guard.plaintext_peers[] | select(.node == "b")][0].service' "$work/st.json")" != null ] &&
+    jq -e '.guard.plaintext_peers[0].last_seen | test("^20[0-9-]*T[0-9:]*Z$")' "$work/st.json" >/dev/null &&
+    ok "the status shows the guard: window 600 s, B and the service it used" || { not_ok "guard status"; jq .guard "$work/st.json"; }
+
+# --- SIGHUP never forces --------------------------------------------------
+kill -HUP "$node_pid"
+two() { [ "$(refusals)" = 2 ]; }
+wait_for 10 two && ok "SIGHUP: refused the same way" || { not_ok "SIGHUP not refused"; log | tail -5; }
+[ "$(mode)" = permissive ] && ping_over p2 plaintext && ok "after SIGHUP A is still permissive" || not_ok "SIGHUP forced"
+
+# --- the client goes TLS: strict at once -----------------------------------
+"$BIN/tlstool" --home "$work/b" import "$work/cluster.pfx" >/dev/null
+# the rolling step: B turns TLS on, permissive; its links to A go TLS
+"$BIN/tlstool" --home "$work/b" enable --mode permissive --reload >"$work/b.en" 2>&1 || { not_ok "B enable"; cat "$work/b.en"; }
+b_clear() { calls b; ! listed b; }
+wait_for 10 b_clear && ok "B enabled (permissive) calls over TLS: A's guard no longer lists it" || not_ok "B still listed"
+tt mode strict --reload >"$work/r2.out" 2>&1
+rc=$?
+[ "$rc" = 0 ] && grep -q "changed: TLS: permissive -> strict" "$work/r2.out" &&
+    ok "B's TLS connection clears it: mode strict --reload goes through at once" || { not_ok "strict after TLS (exit $rc)"; cat "$work/r2.out"; }
+ping_over p2 plaintext && not_ok "strict: plaintext p2 got in" || ok "strict: plaintext p2 is refused"
+
+# --- a restart with a plaintext peer in the history -----------------------
+tt mode permissive --reload >/dev/null 2>&1 || not_ok "back to permissive"
+startpeer c
+calls c
+wait_for 5 listed c && ok "permissive again: C calls A in plaintext" || not_ok "C not listed"
+stop_a && ok "A stops cleanly" || not_ok "A stop"
+f="$work/a/state/peers"
+[ "$(stat -c %a "$f" 2>/dev/null)" = 600 ] && [ "$(stat -c %a "$work/a/state")" = 700 ] &&
+    jq -e '[.peers[] | select(.node == "c" and .tls == false)] | length == 1' "$f" >/dev/null &&
+    ok "state/peers: 0600 in a 0700 state/, C recorded as plaintext" || { not_ok "history file"; ls -la "$work/a/state"; cat "$f"; }
+tt mode strict >"$work/m.out" 2>&1
+grep -q "warning: peers still speaking plaintext to this node: [0-9.]* (node c)" "$work/m.out" &&
+    ok "tlstool mode strict (no --reload) warns from the home's history" || { not_ok "tlstool warning"; cat "$work/m.out"; }
+start_a
+log | grep -q "Service.Guard ERROR \[tls\] mode = strict, but going strict would cut off peers still speaking plaintext: [0-9.]* (node c) .*starting in permissive mode instead.*tlstool mode strict --force" &&
+    ok "restart: the ERROR line names C and the override" || { not_ok "restart ERROR line"; log | grep -i guard; }
+[ "$(mode)" = permissive ] && ping_over p2 plaintext && ok "restart: A runs permissive and still serves plaintext (the history survived the restart)" ||
+    { not_ok "restart mode $(mode)"; cat "$work/ping.out"; }
+
+# --- --force, the reload path ----------------------------------------------
+tt mode strict --reload --force >"$work/r3.out" 2>&1
+rc=$?
+[ "$rc" = 0 ] && grep -q "changed: TLS: permissive -> strict" "$work/r3.out" &&
+    log | grep -q "Service.Reload WARN Reload forced (--force): going strict cuts off peers still speaking plaintext: .*(node c)" &&
+    ok "mode strict --reload --force: strict, logged as forced" || { not_ok "--force reload (exit $rc)"; cat "$work/r3.out"; }
+ping_over p2 plaintext && not_ok "forced strict: p2 got in" || ok "forced strict: p2 is cut off"
+
+# --- the override marker, the restart path: once -----------------------------
+tt mode permissive --reload >/dev/null 2>&1 || not_ok "permissive again"
+calls c
+wait_for 5 listed c || not_ok "C not listed before the override"
+stop_a || not_ok "A stop"
+tt mode strict --force >"$work/m2.out" 2>&1
+[ -f "$work/a/state/force-strict" ] && ok "tlstool mode strict --force leaves the override" || { not_ok "no override"; cat "$work/m2.out"; }
+start_a
+[ "$(mode)" = strict ] && log | grep -q "Service.Guard WARN strict (forced" && ! ping_over p2 plaintext &&
+    [ ! -e "$work/a/state/force-strict" ] &&
+    ok "override: A starts strict, p2 cut off, the override consumed" || { not_ok "override start (mode $(mode))"; log | grep -i guard; }
+stop_a || not_ok "A stop"
+start_a
+[ "$(mode)" = permissive ] && [ "$(log | grep -c "starting in permissive mode instead")" = 2 ] &&
+    ok "the override works once: the next start is permissive again" || not_ok "second start mode $(mode)"
+
+# --- strict_guard_window = 0: no guard ----------------------------------------
+printf '[tls]\nstrict_guard_window = 0\n' >>"$work/a/sipc.conf"
+before=$(log | grep -c "Changed: TLS: permissive -> strict")
+kill -HUP "$node_pid"
+applied() { [ "$(log | grep -c "Changed: TLS: permissive -> strict")" -gt "$before" ]; }
+wait_for 10 applied && [ "$(mode)" = strict ] && ok "strict_guard_window = 0: SIGHUP goes strict" || { not_ok "window 0"; log | tail -5; }
+ctl --home "$work/a" status --json | jq -e '.guard.window_s == 0 and (.guard.plaintext_peers | length) == 0' >/dev/null &&
+    ok "the status shows the guard off" || not_ok "guard status with window 0"
+
+stop_a && ok "sipcd stops cleanly" || not_ok "final stop"
+kill -TERM "$b_pid" "$c_pid"; wait "$b_pid" "$c_pid"; b_pid= c_pid=
+echo "$passes passed, $fails failed"
+[ "$fails" = 0 ]

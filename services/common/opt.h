@@ -41,7 +41,7 @@ typedef struct cli_opt {
     const char *name;  /* long name, without dashes */
     char letter;       /* short form -x, or 0 */
     cli_kind kind;
-    const char *arg;   /* placeholder in the help (CLI_STRING, CLI_INT, CLI_LIST) */
+    const char *arg;   /* the argument's name in the help (CLI_STRING, CLI_INT, CLI_LIST) */
     const char *help;  /* one or more lines ('\n' continues the text) */
     size_t offset;     /* offsetof() the field in the caller's struct */
     int flags;         /* CLI_DASH1, CLI_STOP */

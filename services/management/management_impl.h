@@ -53,8 +53,6 @@ struct sipc_mgmt {
 };
 
 int64_t mgmt_now_ms(void);
-/* "2026-11-23T10:00:00Z" for Unix seconds t. */
-void mgmt_rfc3339(int64_t t, char out[32]);
 /* Answers req with j (compact JSON) and releases j. */
 void mgmt_respond_json(sipc_request *req, json_t *j);
 /* The cluster status handler (mgmt_cluster.c). */

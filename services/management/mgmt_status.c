@@ -9,6 +9,7 @@
 
 #include "management_impl.h"
 #include "prom.h"
+#include "rfc3339.h"
 
 int64_t mgmt_now_ms(void)
 {
@@ -18,13 +19,6 @@ int64_t mgmt_now_ms(void)
     return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-void mgmt_rfc3339(int64_t t, char out[32])
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 static json_t *certificate_json(const sipc_mgmt *m)
 {
@@ -32,8 +26,8 @@ static json_t *certificate_json(const sipc_mgmt *m)
     if (!m->sec || sipc_security_certificate(m->sec, &ci) != 0)
         return json_null();
     char nb[32], na[32];
-    mgmt_rfc3339(ci.not_before, nb);
-    mgmt_rfc3339(ci.not_after, na);
+    sipc_rfc3339_format(ci.not_before * 1000, 0, nb, sizeof nb);
+    sipc_rfc3339_format(ci.not_after * 1000, 0, na, sizeof na);
     int64_t left = ci.not_after - mgmt_now_ms() / 1000;
     /* whole days, rounded down; negative once expired */
     int64_t days = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
@@ -84,7 +78,7 @@ static void emit_link(void *arg, const char *service, const sipc_link_info *li)
     json_t *links = arg;
     char since[32] = "";
     if (li->since_ms)
-        mgmt_rfc3339((int64_t)(li->since_ms / 1000), since);
+        sipc_rfc3339_format((int64_t)li->since_ms, 0, since, sizeof since);
     json_array_append_new(
         links, json_pack("{s:s, s:s, s:s, s:b, s:b, s:s*, s:s*}", "service", service, "address",
                          li->address, "node", li->peer_node, "up", li->up, "tls", li->tls,
@@ -107,7 +101,7 @@ static json_int_t rss_bytes(void)
 json_t *sipc_mgmt_status(sipc_mgmt *m)
 {
     char started[32];
-    mgmt_rfc3339(m->started_ms / 1000, started);
+    sipc_rfc3339_format(m->started_ms, 0, started, sizeof started);
     json_t *services = json_array();
     for (int i = 0; i < m->nservices; i++)
         if (m->services[i].srv)

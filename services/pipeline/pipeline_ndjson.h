@@ -19,6 +19,7 @@
 #ifndef SIPC_PIPELINE_NDJSON_H
 #define SIPC_PIPELINE_NDJSON_H
 
+#include "rfc3339.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,9 +34,7 @@ int sipc_ndjson_record(const char *line, size_t len, Sipc__Data__Record **out, c
                        size_t errlen);
 void sipc_ndjson_record_free(Sipc__Data__Record *r);
 
-/* RFC 3339 date-time to Unix milliseconds, 0 .. 253402300799999. Returns 0
- * or SIPC_EINVAL with the reason in err. */
-int sipc_rfc3339_ms(const char *s, int64_t *ms, char *err, size_t errlen);
+/* Timestamps are read with sipc_rfc3339_ms (rfc3339.h). */
 
 /* Reads lines from a stream without holding more than max bytes of one. */
 typedef struct sipc_ndjson_reader {

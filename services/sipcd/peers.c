@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "peers.h"
+#include "rfc3339.h"
 #include "sipc/sipc.h"
 
 /* The file is small; anything bigger is not ours. */
@@ -27,14 +28,6 @@ static void strip_port(const char *address, char *out, size_t len)
         snprintf(out, len, "%.*s", (int)(colon - address), address);
     else
         snprintf(out, len, "%s", address);
-}
-
-static void rfc3339(int64_t t, char out[32])
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(out, 32, "?");
 }
 
 int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen)
@@ -140,7 +133,7 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
     for (int i = 0; i < ps->n; i++) {
         const host_peer *p = &ps->p[i];
         char when[32];
-        rfc3339(p->last_seen, when);
+        sipc_rfc3339_format((int64_t)p->last_seen * 1000, 0, when, sizeof when);
         json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:b, s:s, s:I}", "address",
                                               p->address, "node", p->node, "service", p->service,
                                               "tls", p->tls, "last_seen", when,
@@ -228,7 +221,7 @@ json_t *host_peers_guard_json(const host_peers *ps, int window_s, const char *se
     json_t *arr = json_array();
     for (int i = 0; i < n; i++) {
         char when[32];
-        rfc3339(list[i].last_seen, when);
+        sipc_rfc3339_format((int64_t)list[i].last_seen * 1000, 0, when, sizeof when);
         json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I}", "address",
                                              list[i].address, "node", list[i].node, "service",
                                              list[i].service, "last_seen", when, "seconds_ago",

@@ -53,18 +53,6 @@ typedef struct world {
 
 /* ------------------------------------------------------------ helpers */
 
-static sipc_security *make_sec(sipc_tls_mode mode, const char *pem)
-{
-    sipc_security *sec = NULL;
-    char err[1024] = "";
-    int r = mode == SIPC_TLS_OFF ? sipc_security_plain(&sec)
-                                 : sipc_security_from_pem(&sec, mode, pem, NULL, err, sizeof err);
-    if (r != 0)
-        fprintf(stderr, "security: %s: %s\n", sipc_strerror(r), err);
-    assert_int_equal(r, 0);
-    return sec;
-}
-
 static void h_echo(sipc_request *req, void *arg)
 {
     world *w = arg;
@@ -164,7 +152,7 @@ static int world_server_try(world *w, sipc_tls_mode mode, const char *pem, const
         o.keepalive_ms = w->keepalive_ms;
     if (w->idle_timeout_ms)
         o.idle_timeout_ms = w->idle_timeout_ms;
-    w->ssec = make_sec(mode, pem);
+    w->ssec = tu_security(mode, pem);
     assert_int_equal(sipc_ctx_new(&w->sctx, &w->loop, &o, w->ssec), 0);
     assert_int_equal(sipc_router_new(&w->router), 0);
     assert_int_equal(sipc_router_add(w->router, "test", "echo", h_echo, w), 0);
@@ -204,7 +192,7 @@ static void world_client(world *w, sipc_tls_mode mode, const char *pem, const ch
         o.max_frame = max_frame;
     if (max_queue)
         o.max_write_queue = max_queue;
-    w->csec = make_sec(mode, pem);
+    w->csec = tu_security(mode, pem);
     assert_int_equal(sipc_ctx_new(&w->cctx, &w->loop, &o, w->csec), 0);
     assert_int_equal(sipc_channel_open(&w->ch, w->cctx, w->addr ? w->addr : "127.0.0.1", w->port,
                                        NULL),
@@ -343,7 +331,7 @@ static void client_open(world *w, client *k, sipc_tls_mode mode, const char *pem
     o.log_arg = &k->log;
     o.reconnect_min_ms = 20;
     o.reconnect_max_ms = 200;
-    k->sec = make_sec(mode, pem);
+    k->sec = tu_security(mode, pem);
     assert_int_equal(sipc_ctx_new(&k->ctx, &w->loop, &o, k->sec), 0);
     assert_int_equal(sipc_channel_open(&k->ch, k->ctx, "127.0.0.1", w->port, NULL), 0);
     sipc_channel_set_fail_fast(k->ch, 1);
@@ -1171,7 +1159,7 @@ static void t_swap_server_security(void **state)
         echo_expect(w, w->ch, 0);
         sipc_conn *old = w->sconn;
         assert_non_null(old);
-        sipc_security *sec = make_sec(cases[i].to, new_pem);
+        sipc_security *sec = tu_security(cases[i].to, new_pem);
         assert_int_equal(sipc_ctx_set_security(w->sctx, sec), 0);
         assert_ptr_equal(sipc_ctx_security(w->sctx), sec);
         sipc_security_release(sec); /* the context holds it now */
@@ -1211,7 +1199,7 @@ static void t_swap_client_redial(void **state)
     sipc_peer_info pi;
     sipc_conn_info(w->cconn, &pi);
     assert_int_equal(pi.tls, 0);
-    sipc_security *tls = make_sec(SIPC_TLS_STRICT, g_pem);
+    sipc_security *tls = tu_security(SIPC_TLS_STRICT, g_pem);
     assert_int_equal(sipc_ctx_set_security(w->cctx, tls), 0);
     sipc_security_release(tls);
     echo_expect(w, w->ch, 0);

@@ -40,18 +40,6 @@ Sipc__Data__Record *mk(trec *t, const char *id, int64_t ts, const char *body, ..
     return &t->r;
 }
 
-sipc_security *dw_security(sipc_tls_mode mode, const char *pem)
-{
-    sipc_security *sec = NULL;
-    char err[1024] = "";
-    int r = mode == SIPC_TLS_OFF ? sipc_security_plain(&sec)
-                                 : sipc_security_from_pem(&sec, mode, pem, NULL, err, sizeof err);
-    if (r != 0)
-        fprintf(stderr, "security: %s: %s\n", sipc_strerror(r), err);
-    assert_int_equal(r, 0);
-    return sec;
-}
-
 void dw_server(dw *w, sipc_tls_mode mode, const char *pem, const sipc_data_options *opts)
 {
     w->home = tu_mkdtemp("dataservice");
@@ -70,7 +58,7 @@ void dw_server(dw *w, sipc_tls_mode mode, const char *pem, const sipc_data_optio
     o.cluster = "test";
     o.log = tu_log_sink;
     o.log_arg = &w->slog;
-    w->ssec = dw_security(mode, pem);
+    w->ssec = tu_security(mode, pem);
     assert_int_equal(sipc_ctx_new(&w->sctx, &w->loop, &o, w->ssec), 0);
     assert_int_equal(
         sipc_server_listen(&w->srv, w->sctx, "Data Service", "127.0.0.1", 0, w->router), 0);
@@ -87,7 +75,7 @@ void dw_client(dw *w, sipc_tls_mode mode, const char *pem)
     o.log_arg = &w->clog;
     o.reconnect_min_ms = 20;
     o.reconnect_max_ms = 200;
-    w->csec = dw_security(mode, pem);
+    w->csec = tu_security(mode, pem);
     assert_int_equal(sipc_ctx_new(&w->cctx, &w->loop, &o, w->csec), 0);
     assert_int_equal(sipc_channel_open(&w->ch, w->cctx, "127.0.0.1", w->port, NULL), 0);
 }

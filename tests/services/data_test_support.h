@@ -38,8 +38,6 @@ typedef struct dw {
     tu_log slog, clog;
 } dw;
 
-/* Plaintext (mode OFF), or TLS with the pair in pem. Asserts success. */
-sipc_security *dw_security(sipc_tls_mode mode, const char *pem);
 
 /* Server side: home, data service (opts may be NULL), router, context,
  * listener on 127.0.0.1:0. mode OFF or STRICT with pem. Asserts success. */

@@ -11,18 +11,6 @@
 
 #include "pipeline_test_support.h"
 
-static sipc_security *make_sec(sipc_tls_mode mode, const char *pem)
-{
-    sipc_security *sec = NULL;
-    char err[1024] = "";
-    int r = mode == SIPC_TLS_OFF ? sipc_security_plain(&sec)
-                                 : sipc_security_from_pem(&sec, mode, pem, NULL, err, sizeof err);
-    if (r != 0)
-        fprintf(stderr, "security: %s: %s\n", sipc_strerror(r), err);
-    assert_int_equal(r, 0);
-    return sec;
-}
-
 static void options(sipc_options *o, const char *id, tu_log *log)
 {
     sipc_options_init(o);
@@ -53,7 +41,7 @@ static void start_node(pw *w, int i, sipc_tls_mode mode, const char *pem,
     snprintf(id, sizeof id, "n%d", i);
     sipc_options o;
     options(&o, id, &n->log);
-    n->sec = make_sec(mode, pem);
+    n->sec = tu_security(mode, pem);
     assert_int_equal(sipc_ctx_new(&n->ctx, &w->loop, &o, n->sec), 0);
     assert_int_equal(
         sipc_server_listen(&n->srv, n->ctx, "Data Service", "127.0.0.1", 0, n->router), 0);
@@ -73,8 +61,8 @@ pw *pw_start(sipc_tls_mode data_mode, sipc_tls_mode pipe_mode, const char *pem,
     /* the pipeline: its own context and listener, its links in the data mode */
     sipc_options o;
     options(&o, "pipe", &w->plog);
-    w->psec = make_sec(pipe_mode, pem);
-    w->lsec = make_sec(data_mode, pem);
+    w->psec = tu_security(pipe_mode, pem);
+    w->lsec = tu_security(data_mode, pem);
     assert_int_equal(sipc_ctx_new(&w->pctx, &w->loop, &o, w->psec), 0);
     sipc_pipeline_options po;
     if (opts)
@@ -110,7 +98,7 @@ pw *pw_start(sipc_tls_mode data_mode, sipc_tls_mode pipe_mode, const char *pem,
      * both, it uses the pipeline's mode toward the pipeline and the data
      * mode toward the data (one context per security) */
     options(&o, "producer", &w->clog);
-    w->csec = make_sec(pipe_mode, pem);
+    w->csec = tu_security(pipe_mode, pem);
     assert_int_equal(sipc_ctx_new(&w->cctx, &w->loop, &o, w->csec), 0);
     assert_int_equal(sipc_channel_open(&w->ch, w->cctx, "127.0.0.1", w->pport, NULL), 0);
     for (int i = 0; i < PW_NODES; i++)

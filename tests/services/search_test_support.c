@@ -40,7 +40,7 @@ void sw_listen(sw_world *w, int i, const char *pem, int silent)
     o.log_arg = &w->log;
     o.reconnect_min_ms = 20;
     o.reconnect_max_ms = 200;
-    n->sec = dw_security(w->mode, pem);
+    n->sec = tu_security(w->mode, pem);
     assert_int_equal(sipc_ctx_new(&n->ctx, &w->loop, &o, n->sec), 0);
     assert_int_equal(
         sipc_server_listen(&n->srv, n->ctx, "Search Service", "127.0.0.1", 0, n->router), 0);
@@ -89,7 +89,7 @@ void sw_client(sw_world *w)
     o.cluster = "test";
     o.log = tu_log_sink;
     o.log_arg = &w->log;
-    w->csec = dw_security(w->mode, w->pem);
+    w->csec = tu_security(w->mode, w->pem);
     assert_int_equal(sipc_ctx_new(&w->cctx, &w->loop, &o, w->csec), 0);
 }
 

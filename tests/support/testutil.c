@@ -191,3 +191,16 @@ void tu_log_free(tu_log *l)
     l->buf = NULL;
     l->len = l->cap = 0;
 }
+
+sipc_security *tu_security(sipc_tls_mode mode, const char *pem)
+{
+    sipc_security *sec = NULL;
+    char err[1024] = "";
+    int r = mode == SIPC_TLS_OFF ? sipc_security_plain(&sec)
+                                 : sipc_security_from_pem(&sec, mode, pem, NULL, err, sizeof err);
+    if (r != 0) {
+        fprintf(stderr, "test security: %s: %s\n", sipc_strerror(r), err);
+        abort();
+    }
+    return sec;
+}

@@ -23,6 +23,11 @@ int tu_run(char *const argv[], int quiet);
 int tu_make_pair(const char *dir, const char *name, const char *key, int days,
                  const char *faketime_start, const char *cn);
 
+/* A security for tests: plaintext for SIPC_TLS_OFF, else the pair in the
+ * PEM file pem (certificate then key) in mode. Aborts with the reason when it
+ * cannot be made: a test cannot go on without it. */
+sipc_security *tu_security(sipc_tls_mode mode, const char *pem);
+
 /* Runs the loop until *flag becomes non-zero or ms elapse. Returns 1 if the
  * flag was set, 0 on timeout. */
 int tu_run_until(uv_loop_t *loop, const int *flag, unsigned ms);

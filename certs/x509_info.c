@@ -62,6 +62,8 @@ static const uint8_t OID_CDP[] = {0x55, 0x1d, 0x1f};
 static const uint8_t OID_POLICY_CONSTRAINTS[] = {0x55, 0x1d, 0x24};
 static const uint8_t OID_POLICY_MAPPINGS[] = {0x55, 0x1d, 0x21};
 static const uint8_t OID_ANY_POLICY[] = {0x55, 0x1d, 0x20, 0x00};
+static const uint8_t OID_ISSUER_ALT_NAME[] = {0x55, 0x1d, 0x12};
+static const uint8_t OID_FRESHEST_CRL[] = {0x55, 0x1d, 0x2e};
 
 
 void sipc_oid_str(const sipc_bytes *o, char *out, size_t outlen)
@@ -362,6 +364,8 @@ static int parse_ext(sipc_x509 *x, const sipc_bytes *oid, int critical, const si
             if (OID_IS(&a.val, OID_ANY_POLICY) || OID_IS(&b.val, OID_ANY_POLICY))
                 x->any_policy_mapped = 1;
         }
+        if (critical)
+            snprintf(x->tls_unknown_critical, sizeof x->tls_unknown_critical, "policyMappings");
         return 0;
     }
     if (OID_IS(oid, OID_SAN)) {
@@ -404,6 +408,10 @@ static int parse_ext(sipc_x509 *x, const sipc_bytes *oid, int critical, const si
                 known = 1;
         if (!known && !x->unknown_critical[0])
             sipc_oid_str(oid, x->unknown_critical, sizeof x->unknown_critical);
+        if (oid_is(oid, OID_ISSUER_ALT_NAME, 3))
+            snprintf(x->tls_unknown_critical, sizeof x->tls_unknown_critical, "issuerAltName");
+        else if (oid_is(oid, OID_FRESHEST_CRL, 3))
+            snprintf(x->tls_unknown_critical, sizeof x->tls_unknown_critical, "freshestCRL");
     }
     return 0;
 bad:;

@@ -40,6 +40,13 @@ certificatePolicies = 1.3.6.1.4.1.99999.1
 policyMappings = critical, 1.3.6.1.4.1.99999.1:1.3.6.1.4.1.99999.2
 inhibitAnyPolicy = critical, 0
 policyConstraints = critical, inhibitPolicyMapping:0
+[mapnc_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+certificatePolicies = 1.3.6.1.4.1.99999.1
+policyMappings = 1.3.6.1.4.1.99999.1:1.3.6.1.4.1.99999.2
+inhibitAnyPolicy = critical, 0
+policyConstraints = critical, inhibitPolicyMapping:0
 [leaf_ext]
 basicConstraints = CA:FALSE
 keyUsage = critical, digitalSignature

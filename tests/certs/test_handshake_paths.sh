@@ -42,11 +42,13 @@ openssl pkcs12 -export -inkey node.key -in node.pem -certfile root.pem -passout 
 mkca root
 
 # CAs under the root, each with a CRL (revocation = hard needs one per issuer)
-for c in dca nc map rep0; do mkca "$c"; done
+for c in dca nc mapnc rep0 rep2; do mkca "$c"; done
 issue dca "/O=RFC Test/CN=CA hs d" root ca_ext
 issue nc "/O=RFC Test/CN=CA constrained" root nc_ext
-issue map "/O=RFC Test/CN=CA policy mapping" root map_ext
+issue mapnc "/O=RFC Test/CN=CA policy mapping" root mapnc_ext
+issue map "/O=RFC Test/CN=CA critical policy mapping" root map_ext
 issue rep0 "/O=RFC Test/CN=CA requireExplicitPolicy 0" root rep0_ext
+issue rep2 "/O=RFC Test/CN=CA requireExplicitPolicy 2" root rep2_ext
 issue nocrlca "/O=RFC Test/CN=CA without CRL" root ca_ext
 # names: the CA's certificate says "CN=CA  Names" (PrintableString); its
 # CRL and what it signs name it "cn=ca names" (UTF8String), same key
@@ -76,8 +78,10 @@ issue unk "/O=RFC Test/CN=leaf unknown status" nocrlca leaf_ext
 issue nm1 "/O=RFC Test/CN=leaf nm1" names-utf8 leaf_ext
 issue nc1 "/O=RFC Test/OU=Good/CN=leaf nc1" nc leaf_ext 'subjectAltName = DNS:n1.good.example, IP:10.1.2.3'
 issue nc2 "/O=RFC Test/OU=Good/CN=leaf nc2" nc leaf_ext 'subjectAltName = DNS:n2.evil.example'
-issue m1 "/O=RFC Test/CN=leaf m1" map leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.2'
+issue m1 "/O=RFC Test/CN=leaf m1" mapnc leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.2'
+issue m2 "/O=RFC Test/CN=leaf m2" map leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.2'
 issue r0 "/O=RFC Test/CN=leaf r0" rep0 leaf_ext
+issue r2 "/O=RFC Test/CN=leaf r2" rep2 leaf_ext
 issue pl1 "/O=RFC Test/CN=leaf pl1" pl-new leaf_ext
 issue pl2 "/O=RFC Test/CN=leaf pl2" plsub leaf_ext
 issue cal "/O=RFC Test/CN=leaf that is a CA" dca ca_ext 'keyUsage = critical, digitalSignature, keyCertSign\nextendedKeyUsage = serverAuth, clientAuth'
@@ -105,7 +109,7 @@ openssl x509 -inform DER -in broken.der -out broken.pem
 cp good.key broken.key
 
 revoke dca revd
-for c in root dca nc map rep0 names-utf8 pl-new pl-old plsub; do gencrl "$c" "$c.crl"; done
+for c in root dca nc mapnc rep0 rep2 names-utf8 pl-new pl-old plsub; do gencrl "$c" "$c.crl"; done
 
 # the home: the node's pair carries the root; every CRL but nocrlca's
 H=$WORK/home
@@ -113,7 +117,7 @@ mkdir -p "$H"
 export SIPC_HOME=$H
 SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/node.pfx" >"$OUT" 2>&1 || bad "import node.pfx"
 printf '[tls]\nrevocation = hard\n' >"$H/sipc.conf"
-for c in root dca nc map rep0 names-utf8 pl-new pl-old plsub; do
+for c in root dca nc mapnc rep0 rep2 names-utf8 pl-new pl-old plsub; do
     "$T" crl add "$P/$c.crl" >"$OUT" 2>&1 || bad "crl add $c.crl"
 done
 
@@ -158,7 +162,8 @@ case_() {
 # valid paths wolfSSL's own path building refuses or may refuse
 case_ "issuer name differs in case, white space and string type" 0 nm1 names root
 case_ "name-constrained intermediate, names within" 0 nc1 nc root
-case_ "policyMappings, inhibitAnyPolicy, inhibitPolicyMapping" 0 m1 map root
+case_ "policyMappings, inhibitAnyPolicy, inhibitPolicyMapping" 0 m1 mapnc root
+case_ "policyConstraints whose requireExplicitPolicy the path does not reach" 0 r2 rep2 root
 case_ "self-issued re-keyed CA under pathLenConstraint 0, a CRL by each key" 0 pl1 pl-new pl-old root
 case_ "CRLs under revocation = hard, not revoked" 0 good dca root
 # invalid paths
@@ -166,6 +171,7 @@ case_ "revoked (revocation = hard)" 27 revd dca root
 case_ "no CRL of the issuer (revocation = hard)" 28 unk nocrlca root
 case_ "outside the name constraints" 36 nc2 nc root
 case_ "requireExplicitPolicy in effect (documented limit)" 21 r0 rep0 root
+case_ "a CA with a critical policyMappings (documented limit of wolfSSL)" 21 m2 map root
 case_ "a second CA below pathLenConstraint 0" 31 pl2 plsub pl-old root
 case_ "a CA certificate as leaf" 35 cal dca root
 # forged chains

@@ -208,10 +208,17 @@ issue rep2 "/O=RFC Test/CN=CA requireExplicitPolicy 2" root rep2_ext
 issue r2 "/O=RFC Test/CN=leaf r2" rep2 leaf_ext
 v "$P/r2.pem" "$P/rep2.pem"
 expect "requireExplicitPolicy not reached by the path: verified" 0 "^VERIFIED$"
-issue map "/O=RFC Test/CN=CA policy mapping" root map_ext
-issue m1 "/O=RFC Test/CN=leaf m1" map leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.2'
-v "$P/m1.pem" "$P/map.pem"
+issue mapnc "/O=RFC Test/CN=CA policy mapping" root mapnc_ext
+issue m1 "/O=RFC Test/CN=leaf m1" mapnc leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.2'
+v "$P/m1.pem" "$P/mapnc.pem"
 expect "policyMappings, inhibitAnyPolicy, inhibitPolicyMapping: verified" 0 "^VERIFIED$"
+# wolfSSL 5.5.4 aborts a handshake presenting a CA with a critical
+# policyMappings: refused by verify as well, as a documented limit
+issue map "/O=RFC Test/CN=CA critical policy mapping" root map_ext
+issue m2 "/O=RFC Test/CN=leaf m2" map leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.2'
+v "$P/m2.pem" "$P/map.pem"
+expect "a presented CA with a critical policyMappings: refused as a documented limit" 21 \
+    "CA certificate 'O=RFC Test, CN=CA critical policy mapping' of the chain has a critical policyMappings extension: the TLS library \(wolfSSL 5.5.4\) does not process it"
 
 echo "# $NPASS passed, $NFAIL failed"
 [ "$NFAIL" = 0 ]

@@ -552,7 +552,8 @@ static sipc_vfy_status check_name_constraints(const sipc_x509 *const *path, int 
 /* purpose 0: the path of a CRL signer (sipc__verify_signer), without the
  * leaf rules; depth counts the CRL-signer validations it is nested in. */
 static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, int n,
-                                    int purpose, time_t now, int depth, sipc_vfy_result *res)
+                                    int purpose, time_t now, int depth, const crl_entry *signing,
+                                    sipc_vfy_result *res)
 {
     const sipc_x509 *leaf = NULL; /* set once the chain is parsed */
     if (!t)
@@ -760,7 +761,7 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
             goto out;
     /* 5. Revocation: every link that has an issuer in the path. */
     if (t->policy.revocation != SIPC_TRUST_REV_OFF) {
-        vctx v = {t, chain, px, n, now, depth};
+        vctx v = {t, chain, px, n, now, depth, signing, signing ? leaf->fingerprint : NULL};
         for (int i = 0; i + 1 < np; i++)
             if ((st = sipc__check_revocation(&v, path[i], path[i + 1], i, res)) != SIPC_VFY_OK)
                 goto out;
@@ -783,12 +784,12 @@ out:
 }
 
 sipc_vfy_status sipc__verify_signer(const sipc_trust *t, const sipc_der *chain, int n, time_t now,
-                                    int depth, sipc_vfy_result *res)
+                                    int depth, const crl_entry *crl, sipc_vfy_result *res)
 {
     memset(res, 0, sizeof *res);
     res->depth = -1;
     res->status = SIPC_VFY_OK;
-    return verify_chain(t, chain, n, 0, now, depth, res);
+    return verify_chain(t, chain, n, 0, now, depth, crl, res);
 }
 
 int sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, int n, int purpose, time_t now,
@@ -799,7 +800,8 @@ int sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, int n, int pur
     memset(res, 0, sizeof *res);
     res->depth = -1;
     res->status = SIPC_VFY_OK;
-    sipc_vfy_status st = verify_chain(t, chain, n, purpose ? purpose : SIPC_PURPOSE_BOTH, now, 0, res);
+    sipc_vfy_status st = verify_chain(t, chain, n, purpose ? purpose : SIPC_PURPOSE_BOTH, now, 0, NULL,
+                                    res);
     assert(st == res->status);
     return st == SIPC_VFY_OK ? 0 : SIPC_EPEERAUTH;
 }

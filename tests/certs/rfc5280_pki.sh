@@ -47,6 +47,16 @@ certificatePolicies = 1.3.6.1.4.1.99999.1
 policyMappings = 1.3.6.1.4.1.99999.1:1.3.6.1.4.1.99999.2
 inhibitAnyPolicy = critical, 0
 policyConstraints = critical, inhibitPolicyMapping:0
+[leafdp_ind_ext]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth, clientAuth
+crlDistributionPoints = dp_ind
+[dp_ind]
+CRLissuer = dirName:dn_ind
+[dn_ind]
+O = RFC Test
+CN = CA indirect
 [leaf_ext]
 basicConstraints = CA:FALSE
 keyUsage = critical, digitalSignature

@@ -145,6 +145,75 @@ expect "CRL signer without cRLSign: CRL not used" 28 "its signer 'O=RFC Test, CN
 rm -f "$H"/security/crl/*
 "$T" crl add "$P/root.crl" >/dev/null 2>&1
 
+# ---------------------------------------------------------------- CRL entries, keys, indirect CRLs
+serial() { openssl x509 -in "$1.pem" -noout -serial | sed 's/^serial=//'; }
+# an unknown critical extension in one CRL entry: the whole CRL is unusable
+issue eca "/O=RFC Test/CN=CA entry ext" root ca_ext
+issue e1 "/O=RFC Test/CN=leaf e1" eca leaf_ext
+python3 "$HERE/mkcrl.py" eca.pem eca.key eca-entry.crl 10 "0F,unknown-critical"
+run "$T" crl add "$P/eca-entry.crl"
+expect "crl add: unknown critical CRL entry extension: installed with a warning" 0 \
+    "will never be used: it has a critical CRL entry extension sipc does not know \(1\.2\.3\.4\)"
+v "$P/e1.pem" "$P/eca.pem"
+expect "unknown critical CRL entry extension: CRL not used" 28 \
+    "crl/[0-9a-f]+\.crl was not used: it has a critical CRL entry extension sipc does not know \(1\.2\.3\.4\)"
+# a CA that changed its key signs its CRL with the new key only; the
+# certificates its old key issued are covered by it
+issue kr-old "/O=RFC Test/CN=CA rekeyed" root ca_ext
+key kr-new.key
+openssl req -new -key kr-new.key -subj "/O=RFC Test/CN=CA rekeyed" -out kr-new.csr 2>/dev/null
+openssl x509 -req -in kr-new.csr -CA kr-old.pem -CAkey kr-old.key -CAcreateserial -days 400 -sha256 \
+    -extfile ext.cnf -extensions ca_ext -out kr-new.pem 2>/dev/null
+for l in kr1 kr2; do issue "$l" "/O=RFC Test/CN=leaf $l" kr-old leaf_ext; done
+mkca kr-new
+revoke kr-new kr2
+gencrl kr-new kr-new.crl
+run "$T" crl add "$P/kr-new.crl"
+expect "crl add: a CRL signed by the CA's new key" 0 "complete CRL number 10"
+v "$P/kr1.pem" "$P/kr-old.pem" "$P/kr-new.pem"
+expect "CRL signed by another key of the issuer (re-keyed CA): verified" 0 "^VERIFIED$"
+v "$P/kr2.pem" "$P/kr-old.pem" "$P/kr-new.pem"
+expect "CRL signed by another key of the issuer: a listed certificate is revoked" 27 \
+    "leaf kr2' \(serial [0-9A-F:]+\) was revoked on .* according to crl/[0-9a-f]+\.crl issued by 'O=RFC Test, CN=CA rekeyed'"
+v "$P/kr1.pem" "$P/kr-old.pem"
+expect "CRL signed by another key of the issuer, that key's certificate not at hand: unknown" 28 \
+    "was not used: its signature does not verify with the key of any certificate of 'O=RFC Test, CN=CA rekeyed'"
+# certificateHold in the base CRL, released by removeFromCRL in a delta
+issue hca "/O=RFC Test/CN=CA hold" root ca_ext
+issue h1 "/O=RFC Test/CN=leaf h1" hca leaf_ext
+mkca hca
+openssl ca -config ca-hca/ca.cnf -revoke h1.pem -crl_hold holdInstructionReject >/dev/null 2>&1
+gencrl hca hca-base.crl
+sed -i 's/,holdInstruction,holdInstructionReject/,removeFromCRL/' ca-hca/index.txt
+gencrl hca hca-delta.crl delta10
+run "$T" crl add "$P/hca-base.crl"
+v "$P/h1.pem" "$P/hca.pem"
+expect "certificateHold in the base CRL: revoked" 27 "leaf h1' \(serial [0-9A-F:]+\) was revoked"
+run "$T" crl add "$P/hca-delta.crl"
+expect "crl add: the delta that removes the hold" 0 "delta CRL number 11 on base 10"
+v "$P/h1.pem" "$P/hca.pem"
+expect "certificateHold released by removeFromCRL in a delta: verified" 0 "^VERIFIED$"
+# an indirect CRL: CA indirect revokes for CA ica, whose certificates name
+# it as cRLIssuer in their distribution point (certificateIssuer entries)
+issue ind "/O=RFC Test/CN=CA indirect" root ca_ext
+issue ica "/O=RFC Test/CN=CA ica" root ca_ext
+for l in i1 i2; do issue "$l" "/O=RFC Test/CN=leaf $l" ica leafdp_ind_ext; done
+issue i3 "/O=RFC Test/CN=leaf i3" ica leaf_ext
+python3 "$HERE/mkcrl.py" ind.pem ind.key ind.crl 10 --indirect "$(serial i2),reason=1,issuer=ica.pem" \
+    "$(serial i3),reason=1"
+run "$T" crl add "$P/ind.crl"
+expect "crl add: an indirect CRL" 0 "complete CRL number 10"
+v "$P/i1.pem" "$P/ica.pem" "$P/ind.pem"
+expect "indirect CRL of another issuer, named as cRLIssuer: verified" 0 "^VERIFIED$"
+v "$P/i2.pem" "$P/ica.pem" "$P/ind.pem"
+expect "indirect CRL: an entry under certificateIssuer revokes" 27 \
+    "leaf i2' \(serial [0-9A-F:]+\) was revoked on .* issued by 'O=RFC Test, CN=CA indirect'"
+v "$P/i3.pem" "$P/ica.pem" "$P/ind.pem"
+expect "indirect CRL not named by the certificate: not used" 28 \
+    "revocation status of 'O=RFC Test, CN=leaf i3' is unknown: no CRL from its issuer 'O=RFC Test, CN=CA ica'"
+rm -f "$H"/security/crl/*
+"$T" crl add "$P/root.crl" >/dev/null 2>&1
+
 # ---------------------------------------------------------------- names (RFC 5280 7.1)
 # the CA's certificate says "CN=CA  Names" as a PrintableString; what it
 # signs names its issuer "cn=ca names" as a UTF8String (same key)

@@ -324,6 +324,7 @@ const char *sipc_vfy_status_name(sipc_vfy_status s)
     case SIPC_VFY_WEAK_SIGNATURE: return "weak-signature";
     case SIPC_VFY_LEAF_IS_CA: return "leaf-is-ca";
     case SIPC_VFY_NAME_NOT_PERMITTED: return "name-not-permitted";
+    case SIPC_VFY_POLICY: return "no-valid-policy";
     default: return "unknown";
     }
 }
@@ -476,41 +477,18 @@ static sipc_vfy_status check_leaf(const sipc_trust *t, const sipc_x509 *x, int p
     return SIPC_VFY_OK;
 }
 
-/* Certificate policies. sipc asks for no particular policy (RFC 5280's
- * initial-policy-set anyPolicy, initial-explicit-policy false), so policy
- * processing can only invalidate a path through requireExplicitPolicy; it
- * is refused, naming the extension, where it takes effect (a documented
- * limit: sipc does not build the valid policy tree). policyMappings and
- * inhibitAnyPolicy change only that tree and are accepted; a mapping of
- * anyPolicy is invalid (6.1.4 (a)). */
+/* Certificate policies: a mapping of anyPolicy is invalid (6.1.4 (a));
+ * the rest is the policy tree's (policy_tree.c). */
 static sipc_vfy_status check_policies(const sipc_x509 *const *path, int np, sipc_vfy_result *res)
 {
-    for (int i = 0; i < np; i++) {
-        const sipc_x509 *x = path[i];
-        if (x->any_policy_mapped)
+    for (int i = 0; i < np; i++)
+        if (path[i]->any_policy_mapped)
             return sipc__vfail(res, SIPC_VFY_MALFORMED, i,
                                "have your CA reissue the certificate without mapping anyPolicy",
                                "certificate '%s' maps anyPolicy in its policyMappings extension, "
                                "which RFC 5280 forbids",
-                               sipc__name_or(x->subject));
-        if (x->require_explicit_policy < 0)
-            continue;
-        /* explicit_policy at the end: the skip count minus the certificates
-         * below (self-issued intermediates not counted, the leaf always) */
-        int below = i > 0 ? 1 : 0;
-        for (int k = 1; k < i; k++)
-            below += !sipc_x509_self_issued(path[k]);
-        if (x->require_explicit_policy - below <= 0)
-            return sipc__vfail(res, SIPC_VFY_MALFORMED, i,
-                               "have your CA issue the chain without policyConstraints "
-                               "requireExplicitPolicy (sipc does not process certificate "
-                               "policies)",
-                               "certificate '%s' has policyConstraints requireExplicitPolicy=%d, "
-                               "which requires certificate policy processing: sipc does not "
-                               "support it",
-                               sipc__name_or(x->subject), x->require_explicit_policy);
-    }
-    return SIPC_VFY_OK;
+                               sipc__name_or(path[i]->subject));
+    return sipc__check_policy_tree(path, np, res);
 }
 
 /* nameConstraints of each CA apply to every certificate below it, except

@@ -62,4 +62,10 @@ sipc_vfy_status sipc__verify_signer(const sipc_trust *t, const sipc_der *chain, 
 sipc_vfy_status sipc__check_revocation(const vctx *v, const sipc_x509 *x, const sipc_x509 *iss,
                                        int i, sipc_vfy_result *res);
 
+/* RFC 5280 certificate policy processing (policy_tree.c) over path (leaf
+ * first, path[np - 1] the anchor), with sipc's inputs: any policy, nothing
+ * explicit or inhibited from the start. Fails res with SIPC_VFY_POLICY when
+ * requireExplicitPolicy takes effect and no policy is valid. */
+sipc_vfy_status sipc__check_policy_tree(const sipc_x509 *const *path, int np, sipc_vfy_result *res);
+
 #endif

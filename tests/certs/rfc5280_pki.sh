@@ -29,6 +29,11 @@ OU = Good
 basicConstraints = critical, CA:TRUE
 keyUsage = critical, keyCertSign, cRLSign
 policyConstraints = critical, requireExplicitPolicy:0
+[rep0p_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+certificatePolicies = 1.3.6.1.4.1.99999.1
+policyConstraints = critical, requireExplicitPolicy:0
 [rep2_ext]
 basicConstraints = critical, CA:TRUE
 keyUsage = critical, keyCertSign, cRLSign

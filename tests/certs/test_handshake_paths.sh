@@ -42,13 +42,14 @@ openssl pkcs12 -export -inkey node.key -in node.pem -certfile root.pem -passout 
 mkca root
 
 # CAs under the root, each with a CRL (revocation = hard needs one per issuer)
-for c in dca nc mapnc rep0 rep2; do mkca "$c"; done
+for c in dca nc mapnc rep0 rep0p rep2; do mkca "$c"; done
 issue dca "/O=RFC Test/CN=CA hs d" root ca_ext
 issue nc "/O=RFC Test/CN=CA constrained" root nc_ext
 issue mapnc "/O=RFC Test/CN=CA policy mapping" root mapnc_ext
 issue map "/O=RFC Test/CN=CA critical policy mapping" root map_ext
 issue rep0 "/O=RFC Test/CN=CA requireExplicitPolicy 0" root rep0_ext
 issue rep2 "/O=RFC Test/CN=CA requireExplicitPolicy 2" root rep2_ext
+issue rep0p "/O=RFC Test/CN=CA requireExplicitPolicy 0 policy 1" root rep0p_ext
 issue nocrlca "/O=RFC Test/CN=CA without CRL" root ca_ext
 # names: the CA's certificate says "CN=CA  Names" (PrintableString); its
 # CRL and what it signs name it "cn=ca names" (UTF8String), same key
@@ -82,6 +83,7 @@ issue m1 "/O=RFC Test/CN=leaf m1" mapnc leaf_ext 'certificatePolicies = 1.3.6.1.
 issue m2 "/O=RFC Test/CN=leaf m2" map leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.2'
 issue r0 "/O=RFC Test/CN=leaf r0" rep0 leaf_ext
 issue r2 "/O=RFC Test/CN=leaf r2" rep2 leaf_ext
+issue rp1 "/O=RFC Test/CN=leaf rp1" rep0p leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.1'
 issue pl1 "/O=RFC Test/CN=leaf pl1" pl-new leaf_ext
 issue pl2 "/O=RFC Test/CN=leaf pl2" plsub leaf_ext
 issue cal "/O=RFC Test/CN=leaf that is a CA" dca ca_ext 'keyUsage = critical, digitalSignature, keyCertSign\nextendedKeyUsage = serverAuth, clientAuth'
@@ -109,7 +111,7 @@ openssl x509 -inform DER -in broken.der -out broken.pem
 cp good.key broken.key
 
 revoke dca revd
-for c in root dca nc mapnc rep0 rep2 names-utf8 pl-new pl-old plsub; do gencrl "$c" "$c.crl"; done
+for c in root dca nc mapnc rep0 rep0p rep2 names-utf8 pl-new pl-old plsub; do gencrl "$c" "$c.crl"; done
 
 # the home: the node's pair carries the root; every CRL but nocrlca's
 H=$WORK/home
@@ -117,7 +119,7 @@ mkdir -p "$H"
 export SIPC_HOME=$H
 SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/node.pfx" >"$OUT" 2>&1 || bad "import node.pfx"
 printf '[tls]\nrevocation = hard\n' >"$H/sipc.conf"
-for c in root dca nc mapnc rep0 rep2 names-utf8 pl-new pl-old plsub; do
+for c in root dca nc mapnc rep0 rep0p rep2 names-utf8 pl-new pl-old plsub; do
     "$T" crl add "$P/$c.crl" >"$OUT" 2>&1 || bad "crl add $c.crl"
 done
 
@@ -164,13 +166,14 @@ case_ "issuer name differs in case, white space and string type" 0 nm1 names roo
 case_ "name-constrained intermediate, names within" 0 nc1 nc root
 case_ "policyMappings, inhibitAnyPolicy, inhibitPolicyMapping" 0 m1 mapnc root
 case_ "policyConstraints whose requireExplicitPolicy the path does not reach" 0 r2 rep2 root
+case_ "requireExplicitPolicy in effect, a policy valid for the whole path" 0 rp1 rep0p root
 case_ "self-issued re-keyed CA under pathLenConstraint 0, a CRL by each key" 0 pl1 pl-new pl-old root
 case_ "CRLs under revocation = hard, not revoked" 0 good dca root
 # invalid paths
 case_ "revoked (revocation = hard)" 27 revd dca root
 case_ "no CRL of the issuer (revocation = hard)" 28 unk nocrlca root
 case_ "outside the name constraints" 36 nc2 nc root
-case_ "requireExplicitPolicy in effect (documented limit)" 21 r0 rep0 root
+case_ "requireExplicitPolicy in effect, no valid policy" 37 r0 rep0 root
 case_ "a CA with a critical policyMappings (documented limit of wolfSSL)" 21 m2 map root
 case_ "a second CA below pathLenConstraint 0" 31 pl2 plsub pl-old root
 case_ "a CA certificate as leaf" 35 cal dca root

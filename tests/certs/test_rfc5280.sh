@@ -271,8 +271,16 @@ expect "nameConstraints without URI constraints: a URI name is fine" 0 "^VERIFIE
 issue rep0 "/O=RFC Test/CN=CA requireExplicitPolicy 0" root rep0_ext
 issue r0 "/O=RFC Test/CN=leaf r0" rep0 leaf_ext
 v "$P/r0.pem" "$P/rep0.pem"
-expect "requireExplicitPolicy in effect: refused, naming the extension" 21 \
-    "has policyConstraints requireExplicitPolicy=0, which requires certificate policy processing: sipc does not support it"
+expect "requireExplicitPolicy in effect, no policy on the path: refused" 37 \
+    "no certificate policy is valid down to certificate 'O=RFC Test, CN=leaf r0', and policyConstraints requireExplicitPolicy of 'O=RFC Test, CN=CA requireExplicitPolicy 0' requires one \(RFC 5280 6.1\)"
+issue rep0p "/O=RFC Test/CN=CA requireExplicitPolicy 0 policy 1" root rep0p_ext
+issue rp1 "/O=RFC Test/CN=leaf rp1" rep0p leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.1'
+v "$P/rp1.pem" "$P/rep0p.pem"
+expect "requireExplicitPolicy in effect, a policy valid for the whole path: verified" 0 "^VERIFIED$"
+issue rp2 "/O=RFC Test/CN=leaf rp2" rep0p leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.2'
+v "$P/rp2.pem" "$P/rep0p.pem"
+expect "requireExplicitPolicy in effect, the leaf under another policy: refused" 37 \
+    "no certificate policy is valid down to certificate 'O=RFC Test, CN=leaf rp2'"
 issue rep2 "/O=RFC Test/CN=CA requireExplicitPolicy 2" root rep2_ext
 issue r2 "/O=RFC Test/CN=leaf r2" rep2 leaf_ext
 v "$P/r2.pem" "$P/rep2.pem"

@@ -6,7 +6,7 @@
 # self-issued re-keyed CA under pathLenConstraint 0 with a CRL signed by
 # each key, CRLs under revocation = hard) and each it refuses (revoked,
 # revocation unknown, outside the name constraints, requireExplicitPolicy,
-# pathLenConstraint, a CA as leaf) and for forged chains (a signature by
+# pathLenConstraint, a CA as leaf, a weak key or signature) and for forged chains (a signature by
 # another key under the issuer's name, an untrusted root, an expired leaf,
 # a broken signature), the chain is checked with `tlstool verify` in a node
 # home and then presented in real handshakes against that home, as a client
@@ -87,6 +87,15 @@ issue rp1 "/O=RFC Test/CN=leaf rp1" rep0p leaf_ext 'certificatePolicies = 1.3.6.
 issue pl1 "/O=RFC Test/CN=leaf pl1" pl-new leaf_ext
 issue pl2 "/O=RFC Test/CN=leaf pl2" plsub leaf_ext
 issue cal "/O=RFC Test/CN=leaf that is a CA" dca ca_ext 'keyUsage = critical, digitalSignature, keyCertSign\nextendedKeyUsage = serverAuth, clientAuth'
+# below the minimums: an RSA-1024 key, a SHA-1 signature
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out rsa1024.key 2>/dev/null
+openssl req -new -key rsa1024.key -subj "/O=RFC Test/CN=leaf rsa1024" -out rsa1024.csr 2>/dev/null
+openssl x509 -req -in rsa1024.csr -CA dca.pem -CAkey dca.key -CAcreateserial -days 400 -sha256 \
+    -extfile ext.cnf -extensions leaf_ext -out rsa1024.pem 2>/dev/null || echo "mkpki: cannot issue rsa1024" >&2
+key sha1.key
+openssl req -new -key sha1.key -subj "/O=RFC Test/CN=leaf sha1" -out sha1.csr 2>/dev/null
+openssl x509 -req -in sha1.csr -CA dca.pem -CAkey dca.key -CAcreateserial -days 400 -sha1 \
+    -extfile ext.cnf -extensions leaf_ext -out sha1.pem 2>/dev/null || echo "mkpki: cannot issue sha1" >&2
 # forged: another key under dca's name, an unrelated root, an expired leaf
 key evil.key
 openssl req -new -x509 -key evil.key -subj "/O=RFC Test/CN=CA hs d" -days 400 \
@@ -177,6 +186,8 @@ case_ "requireExplicitPolicy in effect, no valid policy" 37 r0 rep0 root
 case_ "a CA with a critical policyMappings (documented limit of wolfSSL)" 21 m2 map root
 case_ "a second CA below pathLenConstraint 0" 31 pl2 plsub pl-old root
 case_ "a CA certificate as leaf" 35 cal dca root
+case_ "an RSA key of 1024 bits" 33 rsa1024 dca root
+case_ "a SHA-1 signature" 34 sha1 dca root
 # forged chains
 case_ "forged: signed by another key under the issuer's name" 24 imp dca root
 case_ "forged: presenting the impostor's CA instead" 22 imp evil root

@@ -8,6 +8,9 @@
 #   mkca NAME                         an openssl ca database for NAME's CRLs
 #   gencrl CA OUT [SECTION]           a CRL of CA (CRL extensions SECTION)
 #   revoke CA CERT [REASON]           marks CERT revoked in CA's database
+#   mkroot NODE_CN                    root.pem (CN=RFC Test Root, with a CA
+#                                     database) and a node pair under it,
+#                                     node.pfx (password $PFXPW, chain with root)
 cat >ext.cnf <<'X'
 [ca_ext]
 basicConstraints = critical, CA:TRUE
@@ -126,3 +129,13 @@ gencrl() { # CA OUT [crlexts]
         echo "mkpki: cannot make $2" >&2
 }
 revoke() { openssl ca -config "ca-$1/ca.cnf" -revoke "$2.pem" -crl_reason "${3:-keyCompromise}" >/dev/null 2>&1; }
+mkroot() {
+    key root.key
+    openssl req -new -x509 -key root.key -subj "/O=RFC Test/CN=RFC Test Root" -days 800 \
+        -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n'; cat ext.cnf) -extensions ca_ext \
+        -out root.pem 2>/dev/null
+    issue node "/O=RFC Test/CN=$1" root leaf_ext
+    openssl pkcs12 -export -inkey node.key -in node.pem -certfile root.pem -passout env:PFXPW \
+        -out node.pfx
+    mkca root
+}

@@ -2,13 +2,15 @@
 # test_handshake_paths.sh TLSTOOL HS_PAIR - the handshake decides a peer's
 # chain as `tlstool verify` does, in the same words. For each class of
 # path the verifier accepts (names equal only under RFC 5280 7.1, a
-# name-constrained intermediate, policy mappings and inhibitAnyPolicy, a
-# self-issued re-keyed CA under pathLenConstraint 0 with a CRL signed by
-# each key, CRLs under revocation = hard) and each it refuses (revoked,
-# revocation unknown, outside the name constraints, requireExplicitPolicy,
-# pathLenConstraint, a CA as leaf, a weak key or signature) and for forged chains (a signature by
-# another key under the issuer's name, an untrusted root, an expired leaf,
-# a broken signature), the chain is checked with `tlstool verify` in a node
+# name-constrained intermediate, policy mappings and inhibitAnyPolicy, an
+# explicit policy, a self-issued re-keyed CA under pathLenConstraint 0 with
+# a CRL signed by each key, CRLs under revocation = hard) and each it
+# refuses (revoked, revocation unknown, outside the name constraints, no
+# valid policy where one is required, a CA with a critical policyMappings,
+# pathLenConstraint, a CA as leaf, a weak key or signature) and for forged
+# chains (a signature by another key under the issuer's name, an untrusted
+# root, an expired leaf, a broken signature), the chain is checked with
+# `tlstool verify` in a node
 # home and then presented in real handshakes against that home, as a client
 # and as a server (hs_pair, certificates made by openssl).
 set -u
@@ -33,13 +35,7 @@ cd "$P" || exit 1
 umask 077
 . "$HERE/rfc5280_pki.sh"
 
-key root.key
-openssl req -new -x509 -key root.key -subj "/O=RFC Test/CN=RFC Test Root" -days 800 \
-    -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n'; cat ext.cnf) -extensions ca_ext \
-    -out root.pem 2>/dev/null
-issue node "/O=RFC Test/CN=hs node" root leaf_ext
-openssl pkcs12 -export -inkey node.key -in node.pem -certfile root.pem -passout env:PFXPW -out node.pfx
-mkca root
+mkroot "hs node"
 
 # CAs under the root, each with a CRL (revocation = hard needs one per issuer)
 for c in dca nc mapnc rep0 rep0p rep2; do mkca "$c"; done

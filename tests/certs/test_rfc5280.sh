@@ -42,13 +42,7 @@ cd "$P" || exit 1
 umask 077
 . "$HERE/rfc5280_pki.sh"
 
-key root.key
-openssl req -new -x509 -key root.key -subj "/O=RFC Test/CN=RFC Test Root" -days 800 \
-    -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n'; cat ext.cnf) -extensions ca_ext \
-    -out root.pem 2>/dev/null
-issue node "/O=RFC Test/CN=rfc node" root leaf_ext
-openssl pkcs12 -export -inkey node.key -in node.pem -certfile root.pem -passout env:PFXPW -out node.pfx
-mkca root
+mkroot "rfc node"
 for c in dca pca kca; do issue "$c" "/O=RFC Test/CN=CA $c" root ca_ext; mkca "$c"; done
 issue nocrl "/O=RFC Test/CN=CA no cRLSign" root nocrlsign_ext; mkca nocrl
 for l in d1 d2 d3; do issue "$l" "/O=RFC Test/CN=leaf $l" dca leaf_ext; done

@@ -260,8 +260,6 @@ sipc_vfy_status sipc__check_policy_tree(const sipc_x509 *const *path, int np, si
                 for (int j = 0; j < t->count; j++)
                     t->n[j].alive = 0; /* 6.1.3 (e) */
         }
-        if (i < n && x->policy_mappings.len && !empty(t))
-            apply_mappings(t, x, i, policy_mapping > 0);
         if (t->overflow) {
             st = sipc__vfail(res, SIPC_VFY_MALFORMED, k,
                              "have your CA issue the chain with fewer certificate policies",
@@ -276,7 +274,18 @@ sipc_vfy_status sipc__check_policy_tree(const sipc_x509 *const *path, int np, si
         }
         if (i == n)
             break;
-        /* 6.1.4 (h) - (j) */
+        /* 6.1.4 (b), then (h) - (j) */
+        if (x->policy_mappings.len && !empty(t)) {
+            apply_mappings(t, x, i, policy_mapping > 0);
+            if (t->overflow) {
+                st = sipc__vfail(res, SIPC_VFY_MALFORMED, k,
+                                 "have your CA issue the chain with fewer policy mappings",
+                                 "certificate '%s' maps more certificate policies than sipc "
+                                 "processes",
+                                 sipc__name_or(x->subject));
+                goto out;
+            }
+        }
         if (!self_issued) {
             explicit_policy -= explicit_policy > 0;
             policy_mapping -= policy_mapping > 0;

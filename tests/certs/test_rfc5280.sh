@@ -1,11 +1,13 @@
 #!/bin/bash
 # test_rfc5280.sh TLSTOOL - RFC 5280 path validation and CRL scope, with
 # certificates and CRLs made by openssl at test time: delta and base CRLs,
-# issuing distribution points, unknown critical CRL extensions, a CRL signer
-# without cRLSign, names that differ only in case, white space or string
-# type, self-issued certificates under pathLenConstraint, nameConstraints
-# and the policy extensions. Each case asserts `tlstool verify`'s exit code
-# and the words of its verdict.
+# issuing distribution points, unknown critical CRL and CRL entry
+# extensions, a CRL signer without cRLSign, a CRL signed by a re-keyed CA's
+# new key, a hold released by a delta, an indirect CRL (mkcrl.py), names
+# that differ only in case, white space or string type, self-issued
+# certificates under pathLenConstraint, nameConstraints and certificate
+# policies. Each case asserts `tlstool verify`'s exit code and the words of
+# its verdict.
 set -u
 T=${1:?usage: test_rfc5280.sh path/to/tlstool}
 T=$(cd "$(dirname "$T")" && pwd)/$(basename "$T")

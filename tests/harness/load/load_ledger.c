@@ -293,124 +293,140 @@ static void note_partial(load_state *st, const char *missing)
     }
 }
 
-void load_state_line(load_state *st, const char *line, const load_cluster *c)
+/* Splits s in place into at most max fields at single spaces; the last one
+ * keeps the rest of the line (a reason has spaces). Returns the count. */
+static int split(char *s, char **f, int max)
 {
-    char kind[8], a[160], b[4096];
-    long long t = 0;
-    int bad = 0;
-    if (!strncmp(line, "run ", 4)) {
-        char run[64];
-        long long start;
-        int rate;
-        long pid;
-        if (sscanf(line, "run %63s %lld %d %ld", run, &start, &rate, &pid) == 4) {
-            snprintf(st->run, sizeof st->run, "%s", run);
-            st->start_ms = start;
-            st->rate = rate;
-            st->pid = pid;
-        } else {
-            bad = 1;
-        }
-        st->bad_lines += (uint64_t)bad;
-        return;
+    int n = 0;
+    while (*s && n < max) {
+        f[n++] = s;
+        if (n == max)
+            break;
+        char *sp = strchr(s, ' ');
+        if (!sp)
+            break;
+        *sp = '\0';
+        s = sp + 1;
     }
-    if (sscanf(line, "%7s %lld", kind, &t) != 2 || kind[1] != '\0') {
-        st->bad_lines++;
-        return;
+    return n;
+}
+
+static int to_u64(const char *s, unsigned long long *v)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return -1;
+    *v = strtoull(s, &end, 10);
+    return *end ? -1 : 0;
+}
+
+/* One line, split into f[0..n-1]; 1 when malformed. */
+static int apply_line(load_state *st, char **f, int n, const load_cluster *c)
+{
+    if (!strcmp(f[0], "run")) {
+        unsigned long long start, rate, pid;
+        if (n < 5 || strlen(f[1]) >= sizeof st->run || to_u64(f[2], &start) ||
+            to_u64(f[3], &rate) || to_u64(f[4], &pid))
+            return 1;
+        snprintf(st->run, sizeof st->run, "%s", f[1]);
+        st->start_ms = (int64_t)start;
+        st->rate = (int)rate;
+        st->pid = (long)pid;
+        return 0;
     }
-    if (t > st->last_ms)
-        st->last_ms = t;
-    if ((kind[0] == 'F' || kind[0] == 'N') && st->verified) {
+    unsigned long long t;
+    if (n < 2 || strlen(f[0]) != 1 || to_u64(f[1], &t))
+        return 1;
+    if ((int64_t)t > st->last_ms)
+        st->last_ms = (int64_t)t;
+    char kind = f[0][0];
+    if ((kind == 'F' || kind == 'N') && st->verified) {
         /* a later verification: it alone says what is found now */
         load_bits_free(&st->found);
         load_bits_free(&st->lost);
         st->verified = 0;
     }
     apply ap = {st, NULL, -1};
-    switch (kind[0]) {
+    switch (kind) {
     case 'S': /* S T NODE SEQS */
     case 'R': /* R T NODE SEQS REASON */
     case 'A': /* A T DEST SEQS */
     case 'F': /* F T NODE SEQS */
-        if (sscanf(line, "%*s %*d %159s %4095s", a, b) != 2) {
-            bad = 1;
-            break;
-        }
-        if (kind[0] == 'S') {
+        if (n < 4)
+            return 1;
+        if (kind == 'R')
+            return load_seqs_parse(f[3], count_seq, &st->retries) != 0;
+        if (kind == 'S') {
             ap.bits = &st->sent;
-            if (!st->first_sent_ms || t < st->first_sent_ms)
-                st->first_sent_ms = t;
-            if (t > st->last_sent_ms)
-                st->last_sent_ms = t;
-        } else if (kind[0] == 'A') {
+            if (!st->first_sent_ms || (int64_t)t < st->first_sent_ms)
+                st->first_sent_ms = (int64_t)t;
+            if ((int64_t)t > st->last_sent_ms)
+                st->last_sent_ms = (int64_t)t;
+        } else if (kind == 'A') {
             ap.bits = &st->acked;
-            ap.dest = c ? load_cluster_find(c, a) : -1;
-        } else if (kind[0] == 'F') {
-            ap.bits = &st->found;
+            ap.dest = c ? load_cluster_find(c, f[2]) : -1;
         } else {
-            bad = load_seqs_parse(b, count_seq, &st->retries) != 0;
-            break;
+            ap.bits = &st->found;
         }
-        bad = load_seqs_parse(b, apply_seq, &ap) != 0;
-        break;
+        return load_seqs_parse(f[3], apply_seq, &ap) != 0;
     case 'E': /* E T SEQS REASON */
     case 'N': /* N T SEQS REASON */
     case 'D': /* D T SEQS */
     case 'H': /* H T SEQS */
-        if (sscanf(line, "%*s %*d %4095s", b) != 1) {
-            bad = 1;
-            break;
-        }
-        ap.bits = kind[0] == 'E' ? &st->errored
-                  : kind[0] == 'N' ? &st->lost
-                  : kind[0] == 'D' ? &st->dup
-                                   : &st->searched;
-        bad = load_seqs_parse(b, apply_seq, &ap) != 0;
-        break;
+        if (n < 3)
+            return 1;
+        ap.bits = kind == 'E' ? &st->errored
+                  : kind == 'N' ? &st->lost
+                  : kind == 'D' ? &st->dup
+                                : &st->searched;
+        return load_seqs_parse(f[2], apply_seq, &ap) != 0;
     case 'P': { /* P T SENT ACKED ERRORS OUTSTANDING LONGEST_STALL MAX_LATENCY RETRIES */
-        unsigned long long v[7];
-        if (sscanf(line, "%*s %*d %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-                   &v[4], &v[5], &v[6]) != 7) {
-            bad = 1;
-            break;
-        }
-        if (v[4] > st->longest_stall_ms)
-            st->longest_stall_ms = v[4];
-        if (v[5] > st->max_latency_ms)
-            st->max_latency_ms = v[5];
-        break;
+        unsigned long long stall, latency;
+        if (n < 9 || to_u64(f[6], &stall) || to_u64(f[7], &latency))
+            return 1;
+        if (stall > st->longest_stall_ms)
+            st->longest_stall_ms = stall;
+        if (latency > st->max_latency_ms)
+            st->max_latency_ms = latency;
+        return 0;
     }
     case 'Q': { /* Q T NODE HITS PARTIAL MISSING */
-        unsigned long long hits;
-        int partial;
-        if (sscanf(line, "%*s %*d %159s %llu %d %4095s", a, &hits, &partial, b) != 4) {
-            bad = 1;
-            break;
-        }
+        unsigned long long hits, partial;
+        if (n < 6 || to_u64(f[3], &hits) || to_u64(f[4], &partial))
+            return 1;
         st->searches++;
         if (partial) {
             st->searches_partial++;
-            note_partial(st, b);
+            note_partial(st, f[5]);
         }
-        break;
+        return 0;
     }
     case 'X':
         st->ended = 1;
-        break;
-    case 'V': {
-        unsigned long long v[4];
-        if (sscanf(line, "%*s %*d %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3]) != 4) {
-            bad = 1;
-            break;
-        }
+        return 0;
+    case 'V': { /* V T FOUND LOST DUPLICATED UNVERIFIED */
+        unsigned long long unverified;
+        if (n < 6 || to_u64(f[5], &unverified))
+            return 1;
         st->verified = 1;
-        st->unverified = v[3];
-        break;
+        st->unverified = unverified;
+        return 0;
     }
-    default:
-        bad = 1;
     }
-    st->bad_lines += (uint64_t)bad;
+    return 1;
+}
+
+void load_state_line(load_state *st, const char *line, const load_cluster *c)
+{
+    char *copy = strdup(line);
+    char *f[10];
+    if (!copy) {
+        st->bad_lines++;
+        return;
+    }
+    int n = split(copy, f, 10);
+    st->bad_lines += n == 0 || apply_line(st, f, n, c) ? 1 : 0;
+    free(copy);
 }
 
 int load_state_read(load_state *st, const char *path, const load_cluster *c, char *err,

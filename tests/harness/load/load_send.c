@@ -22,7 +22,7 @@
 
 #define WINDOW 16              /* ingest calls in flight */
 #define TICK_MS 20
-#define CALL_TIMEOUT_MS 10000  /* per ingest call; the pipeline answers within it */
+#define CALL_TIMEOUT_MS 10000  /* per ingest call at most; the pipeline answers within it */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 #define PROGRESS_MS 1000       /* a P line */
@@ -70,6 +70,7 @@ struct sender {
     uint64_t next_p, next_search;
     int search_busy;
     int exit_code;
+    uint32_t call_timeout_ms;
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -367,7 +368,7 @@ static void send_batch(batch *b)
     size_t len = 0;
     uint8_t *buf = pack_batch(s, b, &len);
     int e = buf ? sipc_call(s->pipe[k], SIPC_PIPELINE_SERVICE, SIPC_PIPELINE_INGEST, buf, len,
-                            CALL_TIMEOUT_MS, on_ingest, b)
+                            s->call_timeout_ms, on_ingest, b)
                 : SIPC_ENOMEM;
     free(buf);
     if (e != 0) {
@@ -671,6 +672,13 @@ int load_send(const load_send_conf *conf)
     if (!s)
         return LOAD_EXIT_INTERNAL;
     s->conf = conf;
+    /* a third of the deadline, so a record gets at least three attempts: a
+     * node down longer than one call is waited for by sending again */
+    s->call_timeout_ms = (uint32_t)conf->deadline * 1000 / 3;
+    if (s->call_timeout_ms > CALL_TIMEOUT_MS)
+        s->call_timeout_ms = CALL_TIMEOUT_MS;
+    if (s->call_timeout_ms < 1000)
+        s->call_timeout_ms = 1000;
     uv_loop_init(&s->loop);
     char err[1200];
     int rc = load_client_ctx(&s->ctx, &s->loop, conf->c, err, sizeof err);

@@ -168,21 +168,39 @@ else
     not_ok "negative check: deleted $deleted, stop exit $rc, check exit $rc2"; cat "$work/r2.out"
 fi
 
-# --- run in the foreground, with a node down: the records still land -------
+# --- run in the foreground, with a node down: retries, then errors ---------
 kill -TERM "${pid[n3]}"; wait "${pid[n3]}" 2>/dev/null; unset "pid[n3]"
 load run --count 200 --rate 1000 --deadline 3 --nodes n1,n2 --json >"$work/run.json" 2>"$work/run.err"; rc=$?
-# records routed to n3 cannot be committed: they are errors after --deadline
-# and verification cannot ask n3 (exit 69)
-if [ "$rc" = 69 ] && [ "$(jq -r '.errors > 0 and .lost == 0 and .acknowledged + .errors == .sent' "$work/run.json")" = true ]; then
-    ok "run with n3 down: its records are errors after --deadline, the rest acknowledged and found (exit 69: n3 unverifiable)"
+# records routed to n3 are answered UNAVAILABLE after each call's 1 s, sent
+# again, and are errors after --deadline; verification cannot ask n3 (69)
+if [ "$rc" = 69 ] && [ "$(jq -r '.errors > 0 and .retries >= .errors and .lost == 0 and .acknowledged + .errors == .sent and .found == .acknowledged' "$work/run.json")" = true ]; then
+    ok "run with n3 down: its records retried, then errors after --deadline; the rest found (exit 69: n3 unverifiable)"
 else
     not_ok "run with a node down: exit $rc"; cat "$work/run.json" "$work/run.err"
 fi
-grep -q "failed for good" "$work/load/load.log" && ok "each error is logged with its reason" || not_ok "error log lines"
+grep -q "failed for good" "$work/load/load.log" && grep -q "^R .*UNAVAILABLE" "$work/load/ledger" &&
+    ok "each error is logged with its reason, each resend is a ledger line" || not_ok "error log or R lines"
+
+# --- a node frozen longer than a call (SIGSTOP, as a partition): resends ---
 start n3 || exit 1
-load run --count 500 --rate 2000 --check >"$work/run2.out" 2>&1; rc=$?
-[ "$rc" = 0 ] && [ "$(value found "$work/run2.out")" = 500 ] && ok "run --count 500 --check: 500 found (exit 0)" ||
-    { not_ok "run --count 500: exit $rc"; cat "$work/run2.out"; }
+load run --count 1500 --rate 250 --deadline 9 --check >"$work/run2.out" 2>&1 &
+runner=$!
+sleep 1
+kill -STOP "${pid[n2]}"
+sleep 4.5
+kill -CONT "${pid[n2]}"
+wait "$runner"; rc=$?
+if [ "$rc" = 0 ] && [ "$(value found "$work/run2.out")" = 1500 ] && [ "$(value errors "$work/run2.out")" = 0 ] &&
+    [ "$(value retries "$work/run2.out")" -gt 0 ] && [ "$(value longest_stall_ms "$work/run2.out")" -ge 1000 ]; then
+    ok "n2 frozen for 4.5 s under load: $(value retries "$work/run2.out") resends, a $(value longest_stall_ms "$work/run2.out") ms stall, then all 1500 found, errors 0 (run --check exit 0)"
+else
+    not_ok "node frozen: exit $rc"; cat "$work/run2.out"
+fi
+if [ "$(value searches_partial "$work/run2.out")" -ge 1 ] && value partial_nodes "$work/run2.out" | grep -qw n2; then
+    ok "searches during the freeze were partial and named n2"
+else
+    not_ok "partial searches"; cat "$work/run2.out"; grep "^Q" "$work/load/ledger"
+fi
 
 echo "$passes passed, $fails failed"
 [ "$fails" = 0 ]

@@ -18,7 +18,6 @@
 #include "load.h"
 #include "pipeline.pb-c.h"
 #include "pipeline_service.h"
-#include "search.pb-c.h"
 
 #define WINDOW 16              /* ingest calls in flight */
 #define TICK_MS 20
@@ -405,27 +404,6 @@ static void new_batch(sender *s, size_t n)
 
 /* ------------------------------------------------------------------ search */
 
-static void missing_name(const sender *s, const Sipc__Search__MissingNode *m, char *out,
-                         size_t cap)
-{
-    if (m->node.len) {
-        snprintf(out, cap, "%.*s", (int)m->node.len, (const char *)m->node.data);
-    } else {
-        char addr[160];
-        snprintf(addr, sizeof addr, "%.*s", (int)m->address.len, (const char *)m->address.data);
-        char *colon = strrchr(addr, ':');
-        if (colon)
-            *colon = '\0';
-        snprintf(out, cap, "%s", addr);
-        for (int i = 0; i < s->conf->c->n; i++)
-            if (!strcmp(s->conf->c->node[i].address, addr))
-                snprintf(out, cap, "%s", s->conf->c->node[i].name);
-    }
-    for (char *p = out; *p; p++)
-        if (*p == ' ' || *p == ',')
-            *p = '_';
-}
-
 typedef struct search_call {
     sender *s;
     int k;
@@ -438,6 +416,7 @@ static void on_search(int err, const sipc_reply *rep, void *arg)
     s->search_busy = 0;
     const char *who = node_name(s, sc->k);
     free(sc);
+    load_hits h;
     if (err != 0) {
         if (err != SIPC_ECANCELED)
             load_log("WARN", "search on %s failed: %s%s%s", who, sipc_strerror(err),
@@ -445,62 +424,20 @@ static void on_search(int err, const sipc_reply *rep, void *arg)
                      rep && rep->message ? rep->message : "");
         return;
     }
-    Sipc__Search__QueryResponse *m = sipc__search__query_response__unpack(NULL, rep->len, rep->data);
-    if (!m) {
+    if (load_search_answer(s->conf->run, s->conf->c, rep->data, rep->len, &h) != 0) {
         load_log("WARN", "search on %s: the answer does not decode", who);
         return;
     }
-    load_text hits = {0}, dups = {0};
-    load_bits seen = {0};
-    uint64_t lo = UINT64_MAX;
-    for (size_t i = 0; i < m->n_hits; i++) {
-        uint64_t q;
-        if (load_record_seq(s->conf->run, m->hits[i]->id.data, m->hits[i]->id.len, &q) == 0 &&
-            q < lo)
-            lo = q;
-    }
-    for (size_t i = 0; i < m->n_hits; i++) {
-        uint64_t q;
-        if (load_record_seq(s->conf->run, m->hits[i]->id.data, m->hits[i]->id.len, &q) != 0 ||
-            q - lo >= LOAD_MAX_SEQ)
-            continue;
-        if (load_bits_get(&seen, q - lo))
-            load_seqs_add(&dups, q); /* the same id twice in one answer */
-        else
-            load_bits_set(&seen, q - lo);
-    }
-    /* hits come newest first: list them ascending */
-    for (uint64_t q = 0; q < seen.nbytes * 8; q++)
-        if (load_bits_get(&seen, q))
-            load_seqs_add(&hits, q + lo);
-    char missing[256] = "";
-    for (size_t i = 0; i < m->n_nodes_missing; i++) {
-        char name[160];
-        missing_name(s, m->nodes_missing[i], name, sizeof name);
-        size_t have = strlen(missing);
-        snprintf(missing + have, sizeof missing - have, "%s%s", have ? "," : "", name);
-    }
     int64_t now = load_now_ms();
-    load_ledger_line(s->conf->lg, "Q %" PRId64 " %s %zu %d %s", now, who, m->n_hits,
-                     m->partial ? 1 : 0, missing[0] ? missing : "-");
-    if (m->n_hits)
-        load_ledger_line(s->conf->lg, "H %" PRId64 " %s", now, load_seqs_end(&hits));
-    if (dups.open)
-        load_ledger_line(s->conf->lg, "D %" PRId64 " %s", now, load_seqs_end(&dups));
-    if (m->partial) {
-        for (size_t i = 0; i < m->n_nodes_missing; i++)
-            load_log("WARN", "search on %s is partial: missing %.*s (%.*s): %.*s", who,
-                     (int)m->nodes_missing[i]->node.len,
-                     (const char *)m->nodes_missing[i]->node.data,
-                     (int)m->nodes_missing[i]->address.len,
-                     (const char *)m->nodes_missing[i]->address.data,
-                     (int)m->nodes_missing[i]->reason.len,
-                     (const char *)m->nodes_missing[i]->reason.data);
-    }
-    load_text_free(&hits);
-    load_text_free(&dups);
-    load_bits_free(&seen);
-    sipc__search__query_response__free_unpacked(m, NULL);
+    load_ledger_line(s->conf->lg, "Q %" PRId64 " %s %zu %d %s", now, who, h.all_hits, h.partial,
+                     h.missing[0] ? h.missing : "-");
+    if (h.nhits)
+        load_ledger_line(s->conf->lg, "H %" PRId64 " %s", now, h.hits.s);
+    if (h.ndups)
+        load_ledger_line(s->conf->lg, "D %" PRId64 " %s", now, h.dups.s);
+    if (h.partial)
+        load_log("WARN", "search on %s is partial: missing %s", who, h.detail);
+    load_hits_free(&h);
 }
 
 static void start_search(sender *s)
@@ -510,21 +447,11 @@ static void start_search(sender *s)
         return;
     sc->s = s;
     sc->k = pick(s, s->search, &s->search_rr);
-    Sipc__Search__Attribute f = SIPC__SEARCH__ATTRIBUTE__INIT;
-    f.key.data = (uint8_t *)LOAD_ATTR_RUN;
-    f.key.len = strlen(LOAD_ATTR_RUN);
-    f.value.data = (uint8_t *)s->conf->run;
-    f.value.len = strlen(s->conf->run);
-    Sipc__Search__Attribute *fp = &f;
-    Sipc__Search__QueryRequest q = SIPC__SEARCH__QUERY_REQUEST__INIT;
-    q.filters = &fp;
-    q.n_filters = 1;
-    q.since_ms = load_now_ms() - SEARCH_WINDOW_MS;
-    q.limit = 1000;
     uint8_t buf[512];
-    size_t len = sipc__search__query_request__pack(&q, buf);
-    if (sipc_call(s->search[sc->k], "search", "query", buf, len, SEARCH_TIMEOUT_MS, on_search,
-                  sc) != 0) {
+    size_t len = load_search_request(s->conf->run, load_now_ms() - SEARCH_WINDOW_MS, 0, buf,
+                                     sizeof buf);
+    if (!len || sipc_call(s->search[sc->k], "search", "query", buf, len, SEARCH_TIMEOUT_MS,
+                          on_search, sc) != 0) {
         free(sc);
         return;
     }

@@ -20,7 +20,6 @@
 #include "data.pb-c.h"
 #include "data_service.h"
 #include "load.h"
-#include "search.pb-c.h"
 
 #define GET_WINDOW 128
 #define CALL_TIMEOUT_MS 5000
@@ -63,6 +62,16 @@ static void flush_found(verifier *v, int k)
                      load_seqs_end(&v->found_txt[k]));
     load_text_free(&v->found_txt[k]);
     v->found_pending[k] = 0;
+}
+
+/* seq is stored more than once */
+static void dup_found(verifier *v, uint64_t seq)
+{
+    if (load_bits_get(&v->st->dup, seq))
+        return;
+    load_bits_set(&v->st->dup, seq);
+    load_seqs_add(&v->dup_txt, seq);
+    v->dups++;
 }
 
 /* ------------------------------------------------------------------ gets */
@@ -253,9 +262,7 @@ static void seen_on(verifier *v, uint64_t seq, int k)
     if (v->where[seq] == NO_NODE) {
         v->where[seq] = (uint8_t)k;
     } else if (v->where[seq] != k && !load_bits_get(&v->st->dup, seq)) {
-        load_bits_set(&v->st->dup, seq);
-        load_seqs_add(&v->dup_txt, seq);
-        v->dups++;
+        dup_found(v, seq);
         load_log("WARN", "verification: %s-%" PRIu64 " is stored on %s and on %s", v->st->run, seq,
                  v->c->node[v->where[seq]].name, v->c->node[k].name);
     }
@@ -334,60 +341,40 @@ static void list_page(list_call *l)
 
 /* ------------------------------------------------------------------ search */
 
+static int mark_dup(uint64_t seq, void *arg)
+{
+    dup_found(arg, seq);
+    return 0;
+}
+
+static int mark_searched(uint64_t seq, void *arg)
+{
+    verifier *v = arg;
+    return load_bits_set(&v->st->searched, seq);
+}
+
 static void on_search(int err, const sipc_reply *rep, void *arg)
 {
     verifier *v = arg;
     v->search_done = 1;
-    Sipc__Search__QueryResponse *m =
-        err == 0 ? sipc__search__query_response__unpack(NULL, rep->len, rep->data) : NULL;
-    if (!m) {
+    load_hits h;
+    if (err != 0 || load_search_answer(v->st->run, v->c, rep->data, rep->len, &h) != 0) {
         load_log("WARN", "verification: the search failed: %s",
                  err ? sipc_strerror(err) : "the answer does not decode");
         return;
     }
-    load_bits seen = {0};
-    load_text hits = {0};
-    uint64_t nhits = 0;
-    for (size_t i = 0; i < m->n_hits; i++) {
-        uint64_t seq;
-        if (load_record_seq(v->st->run, m->hits[i]->id.data, m->hits[i]->id.len, &seq) != 0)
-            continue;
-        if (load_bits_get(&seen, seq)) {
-            if (!load_bits_get(&v->st->dup, seq)) {
-                load_bits_set(&v->st->dup, seq);
-                load_seqs_add(&v->dup_txt, seq);
-                v->dups++;
-            }
-            continue;
-        }
-        load_bits_set(&seen, seq);
-        load_bits_set(&v->st->searched, seq);
-        nhits++;
-    }
-    for (uint64_t q = 0; q < seen.nbytes * 8; q++)
-        if (load_bits_get(&seen, q))
-            load_seqs_add(&hits, q);
-    char missing[256] = "";
-    for (size_t i = 0; i < m->n_nodes_missing; i++) {
-        size_t have = strlen(missing);
-        const Sipc__Search__MissingNode *x = m->nodes_missing[i];
-        const ProtobufCBinaryData *name = x->node.len ? &x->node : &x->address;
-        snprintf(missing + have, sizeof missing - have, "%s%.*s", have ? "," : "",
-                 (int)name->len, (const char *)name->data);
-    }
-    for (char *p = missing; *p; p++)
-        if (*p == ' ')
-            *p = '_';
     int64_t now = load_now_ms();
-    load_ledger_line(v->lg, "Q %" PRId64 " verify %zu %d %s", now, m->n_hits, m->partial ? 1 : 0,
-                     missing[0] ? missing : "-");
-    if (nhits)
-        load_ledger_line(v->lg, "H %" PRId64 " %s", now, load_seqs_end(&hits));
+    load_ledger_line(v->lg, "Q %" PRId64 " verify %zu %d %s", now, h.all_hits, h.partial,
+                     h.missing[0] ? h.missing : "-");
+    if (h.nhits) {
+        load_ledger_line(v->lg, "H %" PRId64 " %s", now, h.hits.s);
+        load_seqs_parse(h.hits.s, mark_searched, v);
+    }
+    if (h.ndups)
+        load_seqs_parse(h.dups.s, mark_dup, v);
     load_log("INFO", "verification: a cluster search for the run found %" PRIu64 " record(s)%s%s",
-             nhits, m->partial ? ", partial: missing " : "", m->partial ? missing : "");
-    load_text_free(&hits);
-    load_bits_free(&seen);
-    sipc__search__query_response__free_unpacked(m, NULL);
+             h.nhits, h.partial ? ", partial: missing " : "", h.partial ? h.detail : "");
+    load_hits_free(&h);
 }
 
 static void start_search(verifier *v)
@@ -395,25 +382,11 @@ static void start_search(verifier *v)
     int k = 0;
     while (k < v->c->n && v->down[k])
         k++;
-    if (k == v->c->n) {
-        v->search_done = 1;
-        return;
-    }
-    Sipc__Search__Attribute f = SIPC__SEARCH__ATTRIBUTE__INIT;
-    f.key.data = (uint8_t *)LOAD_ATTR_RUN;
-    f.key.len = strlen(LOAD_ATTR_RUN);
-    f.value.data = (uint8_t *)v->st->run;
-    f.value.len = strlen(v->st->run);
-    Sipc__Search__Attribute *fp = &f;
-    Sipc__Search__QueryRequest q = SIPC__SEARCH__QUERY_REQUEST__INIT;
-    q.filters = &fp;
-    q.n_filters = 1;
-    q.since_ms = v->st->first_sent_ms;
-    q.until_ms = v->st->last_sent_ms + 1;
-    q.limit = 1000;
     uint8_t buf[512];
-    size_t len = sipc__search__query_request__pack(&q, buf);
-    if (sipc_call(v->search[k], "search", "query", buf, len, CALL_TIMEOUT_MS, on_search, v) != 0)
+    size_t len = load_search_request(v->st->run, v->st->first_sent_ms, v->st->last_sent_ms + 1, buf,
+                                     sizeof buf);
+    if (k == v->c->n || !len ||
+        sipc_call(v->search[k], "search", "query", buf, len, CALL_TIMEOUT_MS, on_search, v) != 0)
         v->search_done = 1;
 }
 

@@ -34,6 +34,7 @@ typedef struct load_opts {
     int timeout;         /* stop --timeout: seconds for the drain and the verification */
     int deadline;        /* --deadline: seconds a record is retried before it is an error */
     int batch;           /* --batch: records per ingest call at most */
+    int reconnect;       /* --reconnect: seconds between new pipeline connections, 0 never */
     const char *nodes;   /* --nodes n1,n2: whose pipelines get the records */
     int json;            /* report --json */
     int check;           /* report/run --check */
@@ -261,6 +262,7 @@ typedef struct load_send_conf {
     const int *nodes; /* indexes of the nodes whose pipelines get records */
     int nnodes;
     int rate, duration, deadline, batch;
+    int reconnect;    /* seconds between new pipeline channels, 0 never */
     uint64_t count;   /* 0: until stopped */
     int ready_fd;     /* start: "ok\n" or "unreachable: ...\n" once known; -1 none */
     load_ledger *lg;

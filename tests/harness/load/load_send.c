@@ -44,6 +44,8 @@ typedef struct batch {
     uint64_t due;       /* in the retry list: when to send again */
     uint32_t backoff;
     int sent_before;
+    int node;           /* where it was last sent */
+    sipc_channel *ch;   /* on which channel */
     char reason[240];   /* the last failure */
 } batch;
 
@@ -52,6 +54,10 @@ struct sender {
     uv_loop_t loop;
     sipc_ctx *ctx;
     sipc_channel *pipe[LOAD_MAX_NODES]; /* by position in conf->nodes */
+    size_t pipe_calls[LOAD_MAX_NODES];
+    sipc_channel *old[LOAD_MAX_NODES];  /* --reconnect: closed once its calls are answered */
+    size_t old_calls[LOAD_MAX_NODES];
+    uint64_t next_reconnect;
     sipc_channel *search[LOAD_MAX_NODES];
     uv_timer_t tick;
     uv_signal_t sigterm, sigint;
@@ -67,6 +73,7 @@ struct sender {
     uint64_t acked, errors, retries;
     uint64_t last_progress, longest_stall, max_latency;
     uint64_t next_p, next_search;
+    uint64_t reconnects;
     int search_busy;
     int exit_code;
     uint32_t call_timeout_ms;
@@ -270,11 +277,25 @@ static void take_answer(sender *s, batch *b, const sipc_reply *rep)
     batch_free(b);
 }
 
+/* A call on b->ch ended: an old channel with nothing left in flight goes. */
+static void call_ended(sender *s, batch *b)
+{
+    s->calls--;
+    int k = b->node;
+    if (b->ch == s->pipe[k]) {
+        s->pipe_calls[k]--;
+    } else if (b->ch == s->old[k] && --s->old_calls[k] == 0 && !s->closing) {
+        sipc_channel_close(s->old[k], NULL, NULL);
+        s->old[k] = NULL;
+    }
+    b->ch = NULL;
+}
+
 static void on_ingest(int err, const sipc_reply *rep, void *arg)
 {
     batch *b = arg;
     sender *s = b->s;
-    s->calls--;
+    call_ended(s, b);
     if (err == 0) {
         take_answer(s, b, rep);
         return;
@@ -369,6 +390,8 @@ static void send_batch(batch *b)
     int e = buf ? sipc_call(s->pipe[k], SIPC_PIPELINE_SERVICE, SIPC_PIPELINE_INGEST, buf, len,
                             s->call_timeout_ms, on_ingest, b)
                 : SIPC_ENOMEM;
+    b->node = k;
+    b->ch = s->pipe[k];
     free(buf);
     if (e != 0) {
         char why[200];
@@ -377,6 +400,35 @@ static void send_batch(batch *b)
         return;
     }
     s->calls++;
+    s->pipe_calls[k]++;
+}
+
+/* --reconnect: a new pipeline channel to every node; the old one takes no
+ * new call and is closed once its calls are answered, so every connection
+ * is made again with the security in force now (a reload only replaces
+ * connections that are idle, which a steady producer's never are). */
+static void reconnect(sender *s)
+{
+    int n = 0;
+    for (int k = 0; k < s->conf->nnodes; k++) {
+        if (s->old[k])
+            continue; /* the previous one is still draining */
+        const load_node *node = &s->conf->c->node[s->conf->nodes[k]];
+        sipc_channel *ch;
+        if (sipc_channel_open(&ch, s->ctx, node->address, node->port[LOAD_PORT_PIPELINE], NULL) != 0)
+            continue;
+        sipc_channel_set_fail_fast(ch, 1);
+        s->old[k] = s->pipe[k];
+        s->old_calls[k] = s->pipe_calls[k];
+        s->pipe[k] = ch;
+        s->pipe_calls[k] = 0;
+        if (s->old_calls[k] == 0) {
+            sipc_channel_close(s->old[k], NULL, NULL);
+            s->old[k] = NULL;
+        }
+        n++;
+    }
+    s->reconnects += (uint64_t)n;
 }
 
 static void new_batch(sender *s, size_t n)
@@ -478,8 +530,9 @@ static void finish(sender *s, const char *why)
                      why);
     load_log("INFO", "%s: sent %" PRIu64 ", acknowledged %" PRIu64 ", errors %" PRIu64
                      ", retries %" PRIu64 ", outstanding %" PRIu64 ", longest stall %" PRIu64
-                     " ms",
-             why, s->generated, s->acked, s->errors, s->retries, s->outstanding, s->longest_stall);
+                     " ms, reconnections %" PRIu64,
+             why, s->generated, s->acked, s->errors, s->retries, s->outstanding, s->longest_stall,
+             s->reconnects);
     while (s->retry) {
         batch *b = s->retry;
         s->retry = b->next;
@@ -516,6 +569,7 @@ static void on_tick(uv_timer_t *t)
             s->t0 = s->last_tick = s->last_progress = now;
             s->next_p = now + PROGRESS_MS;
             s->next_search = now + SEARCH_EVERY_MS;
+            s->next_reconnect = now + (uint64_t)cf->reconnect * 1000;
             load_log("INFO", "a pipeline is reachable; sending %d records/s", cf->rate);
             tell_ready(s, "ok\n");
         } else if (now - s->started > READY_MS || s->stopping) {
@@ -569,6 +623,10 @@ static void on_tick(uv_timer_t *t)
     if (now >= s->next_p) {
         progress_line(s);
         s->next_p = now + PROGRESS_MS;
+    }
+    if (cf->reconnect && !s->stopping && now >= s->next_reconnect) {
+        reconnect(s);
+        s->next_reconnect = now + (uint64_t)cf->reconnect * 1000;
     }
     if (!s->stopping && !s->search_busy && now >= s->next_search) {
         start_search(s);

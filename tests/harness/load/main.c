@@ -37,7 +37,10 @@ static const cli_opt GLOBAL_OPTS[] = {
     INT_OPT("deadline", "S", deadline, 1, 3600, "a record not acknowledged within S seconds of\n" \
             "its first send is an error (default 30); until then it is\n"                      \
             "sent again with the same id"),                                                    \
-    INT_OPT("batch", "N", batch, 1, 1000, "records in one ingest call at most (default 20)")
+    INT_OPT("batch", "N", batch, 1, 1000, "records in one ingest call at most (default 20)"),    \
+    INT_OPT("reconnect", "S", reconnect, 0, 86400, "every S seconds, new connections to the\n"   \
+            "pipelines (the old ones close once answered), so they follow\n"                  \
+            "a TLS reload; default 0: keep them")
 
 static const cli_opt START_OPTS[] = {
     SEND_OPTS,

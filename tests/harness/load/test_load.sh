@@ -89,7 +89,7 @@ EOF
 
 # --- load, a node killed with SIGKILL and restarted, stop ------------------
 t0=$(date +%s%N)
-load start --rate 400 >"$work/start.out" 2>&1; rc=$?
+load start --rate 400 --reconnect 1 >"$work/start.out" 2>&1; rc=$?
 [ "$rc" = 0 ] && [ -s "$work/load/pid" ] && ok "start detaches (exit 0, pid file)" ||
     { not_ok "start: exit $rc"; cat "$work/start.out" "$work/load/load.log"; exit 1; }
 sleep 2
@@ -105,7 +105,12 @@ load report --check >/dev/null 2>&1; rc=$?
 kill -KILL "${pid[n2]}"; wait "${pid[n2]}" 2>/dev/null; unset "pid[n2]"
 sleep 1
 start n2 || exit 1
-sleep 2
+# a TLS reload on n1 under load (strict -> permissive -> strict): --reconnect
+# makes the generator's connections follow it
+"$BIN/tlstool" --home "$work/n1" mode permissive --reload >"$work/reload.out" 2>&1 &&
+    "$BIN/tlstool" --home "$work/n1" mode strict --reload >>"$work/reload.out" 2>&1 ||
+    { not_ok "reloads on n1"; cat "$work/reload.out"; }
+sleep 1
 load stop --timeout 60 >"$work/stop.out" 2>&1; rc=$?
 t1=$(date +%s%N)
 [ "$rc" = 0 ] && ok "stop drains and verifies (exit 0)" || { not_ok "stop: exit $rc"; cat "$work/stop.out"; }
@@ -115,7 +120,7 @@ load report --check >/dev/null 2>&1; rc=$?
 sent=$(value sent "$work/r.out"); acked=$(value acknowledged "$work/r.out"); found=$(value found "$work/r.out")
 lost=$(value lost "$work/r.out"); errors=$(value errors "$work/r.out"); dup=$(value duplicated "$work/r.out")
 if [ "$rc" = 0 ] && [ "$lost" = 0 ] && [ "$errors" = 0 ] && [ "$dup" = 0 ]; then
-    ok "n2 killed with SIGKILL and restarted under load: lost 0, errors 0, duplicated 0 (report --check exit 0)"
+    ok "n2 killed with SIGKILL and restarted, n1 reloaded twice, under load: lost 0, errors 0, duplicated 0 (report --check exit 0)"
 else
     not_ok "after the kill: check exit $rc"; cat "$work/r.out"; grep -E "ERROR|WARN" "$work/load/load.log" | head -20
 fi
@@ -145,6 +150,8 @@ done
 [ "$stored" -ge "$acked" ] && [ "$stored" -le "$sent" ] &&
     ok "the nodes store $stored records of the run (acknowledged $acked, sent $sent)" ||
     not_ok "stored $stored, acknowledged $acked, sent $sent"
+grep -q "reconnections [1-9]" "$work/load/load.log" && ok "the generator made new connections (--reconnect)" ||
+    not_ok "no reconnections logged"
 grep -q "^F " "$work/load/ledger" && grep -q "^A " "$work/load/ledger" && grep -q "^S " "$work/load/ledger" &&
     grep -q "^Q " "$work/load/ledger" && ok "the ledger has sent, acknowledged, found and search lines" ||
     not_ok "ledger lines"

@@ -27,6 +27,13 @@
 #define FLUSH_SEQS 4096      /* F lines are written every so many seqs */
 #define NO_NODE 0xff
 
+/* Why an acknowledged record was not found, as the N lines say it. */
+enum { LOST_MISSING, LOST_CONTENT, LOST_UNVERIFIED, LOST_TIMEOUT, LOST_KINDS };
+static const char *const LOST_WHY[LOST_KINDS] = {
+    "not found on any node", "stored with other content than sent",
+    "unverified: a node that could not be asked may hold it",
+    "unverified: verification ran out of time"};
+
 typedef struct verifier {
     load_state *st;
     const load_cluster *c;
@@ -41,6 +48,8 @@ typedef struct verifier {
     size_t inflight;
     load_text found_txt[LOAD_MAX_NODES];
     uint64_t found_pending[LOAD_MAX_NODES];
+    load_text lost_txt[LOST_KINDS];
+    uint64_t lost_pending[LOST_KINDS];
     uint64_t found, lost, unverified, mismatched;
     int failures[LOAD_MAX_NODES];   /* consecutive */
     int down[LOAD_MAX_NODES];
@@ -82,27 +91,36 @@ typedef struct get_call {
     int node;
     uint32_t tried;   /* nodes asked, as bits */
     int unverified;   /* some node could not be asked */
+    int other;        /* some node holds other content under this id */
 } get_call;
 
 static void next_gets(verifier *v);
 static int ask(get_call *g);
 
-static void not_found(verifier *v, get_call *g, const char *why)
+static void flush_lost(verifier *v, int kind)
 {
-    if (g->unverified) {
+    if (!v->lost_pending[kind])
+        return;
+    load_ledger_line(v->lg, "N %" PRId64 " %s %s", load_now_ms(), load_seqs_end(&v->lost_txt[kind]),
+                     LOST_WHY[kind]);
+    load_text_free(&v->lost_txt[kind]);
+    v->lost_pending[kind] = 0;
+}
+
+static void not_found(verifier *v, uint64_t seq, int kind)
+{
+    if (kind == LOST_UNVERIFIED || kind == LOST_TIMEOUT)
         v->unverified++;
-        load_ledger_line(v->lg, "N %" PRId64 " %" PRIu64 " unverified: %s", load_now_ms(), g->seq,
-                         why);
-    } else {
-        load_ledger_line(v->lg, "N %" PRId64 " %" PRIu64 " %s", load_now_ms(), g->seq, why);
-    }
-    load_bits_set(&v->st->lost, g->seq);
+    load_bits_set(&v->st->lost, seq);
     v->lost++;
+    load_seqs_add(&v->lost_txt[kind], seq);
+    if (++v->lost_pending[kind] >= FLUSH_SEQS)
+        flush_lost(v, kind);
 }
 
 /* Asks the next node not asked yet. Returns 1 when there was none: g is
  * then counted not found and freed (the caller starts the next get). */
-static int ask_next(get_call *g, const char *why)
+static int ask_next(get_call *g)
 {
     verifier *v = g->v;
     for (int k = 0; k < v->c->n; k++) {
@@ -116,7 +134,7 @@ static int ask_next(get_call *g, const char *why)
         g->node = k;
         return ask(g);
     }
-    not_found(v, g, why);
+    not_found(v, g->seq, g->unverified ? LOST_UNVERIFIED : g->other ? LOST_CONTENT : LOST_MISSING);
     free(g);
     v->inflight--;
     return 1;
@@ -161,13 +179,14 @@ static void on_get(int err, const sipc_reply *rep, void *arg)
             return;
         }
         v->mismatched++;
-        if (ask_next(g, "stored with other content than sent"))
+        g->other = 1;
+        if (ask_next(g))
             next_gets(v);
         return;
     }
     if (err == SIPC_EREMOTE && rep && rep->status == SIPC__DATA__STATUS__NOT_FOUND) {
         v->failures[k] = 0;
-        if (ask_next(g, "not found on any node"))
+        if (ask_next(g))
             next_gets(v);
         return;
     }
@@ -181,7 +200,7 @@ static void on_get(int err, const sipc_reply *rep, void *arg)
                  "unverified", v->c->node[k].name, v->why_down[k]);
     }
     g->unverified = 1;
-    if (ask_next(g, "not found on any node that answered"))
+    if (ask_next(g))
         next_gets(v);
 }
 
@@ -200,7 +219,7 @@ static int ask(get_call *g)
     if (e != 0) {
         g->tried |= 1u << g->node;
         g->unverified = 1;
-        return ask_next(g, sipc_strerror(e));
+        return ask_next(g);
     }
     return 0;
 }
@@ -214,14 +233,12 @@ static void next_gets(verifier *v)
             continue;
         if (uv_now(&v->loop) >= v->deadline) {
             v->timed_out = 1;
-            get_call g = {v, seq, 0, 0, 1};
-            not_found(v, &g, "verification ran out of time");
+            not_found(v, seq, LOST_TIMEOUT);
             continue;
         }
         get_call *g = calloc(1, sizeof *g);
         if (!g) {
-            get_call tmp = {v, seq, 0, 0, 1};
-            not_found(v, &tmp, "out of memory");
+            not_found(v, seq, LOST_UNVERIFIED);
             continue;
         }
         g->v = v;
@@ -233,7 +250,7 @@ static void next_gets(verifier *v)
         if (v->down[first]) {
             g->tried |= 1u << first;
             g->unverified = 1;
-            ask_next(g, "not found on any node that answered");
+            ask_next(g);
         } else {
             g->node = first;
             ask(g);
@@ -450,6 +467,8 @@ int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int time
         run_until(v, gets_done);
         for (int k = 0; k < c->n; k++)
             flush_found(v, k);
+        for (int kind = 0; kind < LOST_KINDS; kind++)
+            flush_lost(v, kind);
         v->nwhere = st->nseq;
         v->where = malloc(v->nwhere ? v->nwhere : 1);
         if (v->where) {
@@ -494,6 +513,8 @@ int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int time
     uv_loop_close(&v->loop);
     for (int k = 0; k < LOAD_MAX_NODES; k++)
         load_text_free(&v->found_txt[k]);
+    for (int kind = 0; kind < LOST_KINDS; kind++)
+        load_text_free(&v->lost_txt[kind]);
     load_text_free(&v->dup_txt);
     free(v->where);
     free(v);

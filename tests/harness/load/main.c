@@ -29,18 +29,18 @@ static const cli_opt GLOBAL_OPTS[] = {
     END};
 
 #define SEND_OPTS                                                                               \
-    INT_OPT("rate", "N", rate, 1, 100000, "records per second (default 200), spread over the\n" \
-            "nodes' pipelines in small batches"),                                              \
+    INT_OPT("rate", "N", rate, 1, 100000, "records per second (default 200), spread over\n"    \
+            "the nodes' pipelines in small batches"),                                              \
     {"nodes", 0, CLI_STRING, "n1,n2", "only these nodes' pipelines get records (default:\n"    \
      "every node of cluster.json); records still land where the\n"                             \
      "pipeline routes them", offsetof(load_opts, nodes), 0, 0, 0, NULL},                        \
-    INT_OPT("deadline", "S", deadline, 1, 3600, "a record not acknowledged within S seconds of\n" \
-            "its first send is an error (default 30); until then it is\n"                      \
-            "sent again with the same id"),                                                    \
+    INT_OPT("deadline", "S", deadline, 1, 3600, "a record not acknowledged within S seconds\n"   \
+            "of its first send is an error (default 30); until then it\n"                      \
+            "is sent again with the same id"),                                                    \
     INT_OPT("batch", "N", batch, 1, 1000, "records in one ingest call at most (default 20)"),    \
-    INT_OPT("reconnect", "S", reconnect, 0, 86400, "every S seconds, new connections to the\n"   \
-            "pipelines (the old ones close once answered), so they follow\n"                  \
-            "a TLS reload; default 0: keep them")
+    INT_OPT("reconnect", "S", reconnect, 0, 86400, "new connections to the pipelines every S\n"  \
+            "seconds (the old ones close once answered), so they follow a\n"                  \
+            "TLS reload (default 5; 0: keep them)")
 
 static const cli_opt START_OPTS[] = {
     SEND_OPTS,
@@ -129,6 +129,7 @@ int main(int argc, char **argv)
     o.timeout = 60;
     o.deadline = 30;
     o.batch = 20;
+    o.reconnect = 5;
     cli_parsed p;
     char err[300];
     if (cli_parse(&SIPC_LOAD, argc, argv, &o, &p, err, sizeof err) != 0) {

@@ -124,7 +124,7 @@ if [ "$rc" = 0 ] && [ "$lost" = 0 ] && [ "$errors" = 0 ] && [ "$dup" = 0 ]; then
 else
     not_ok "after the kill: check exit $rc"; cat "$work/r.out"; grep -E "ERROR|WARN" "$work/load/load.log" | head -20
 fi
-if [ "$acked" -gt 1000 ] && [ "$sent" -ge "$acked" ] && [ "$acked" = "$found" ]; then
+if [ "$acked" -gt 500 ] && [ "$sent" -ge "$acked" ] && [ "$acked" = "$found" ]; then
     ok "counters agree: sent $sent >= acknowledged $acked = found $found"
 else
     not_ok "counters: sent $sent acknowledged $acked found $found"

@@ -26,6 +26,9 @@
 #define GIVE_UP_AFTER 5      /* consecutive failed calls before a node is given up on */
 #define FLUSH_SEQS 4096      /* F lines are written every so many seqs */
 #define NO_NODE 0xff
+/* a record's timestamp is taken just before its S line's: the time range of
+ * the lists and the search is widened by this much on both sides */
+#define RANGE_MARGIN_MS 1000
 
 /* Why an acknowledged record was not found, as the N lines say it. */
 enum { LOST_MISSING, LOST_CONTENT, LOST_UNVERIFIED, LOST_TIMEOUT, LOST_KINDS };
@@ -336,8 +339,8 @@ static void list_page(list_call *l)
     verifier *v = l->v;
     Sipc__Data__ListRequest q = SIPC__DATA__LIST_REQUEST__INIT;
     Sipc__Data__ListCursor cur = SIPC__DATA__LIST_CURSOR__INIT;
-    q.from_ms = v->st->first_sent_ms;
-    q.to_ms = v->st->last_sent_ms + 1;
+    q.from_ms = v->st->first_sent_ms > RANGE_MARGIN_MS ? v->st->first_sent_ms - RANGE_MARGIN_MS : 0;
+    q.to_ms = v->st->last_sent_ms + RANGE_MARGIN_MS;
     q.limit = 1000;
     if (l->has_after) {
         cur.timestamp_ms = l->after_ts;
@@ -400,7 +403,8 @@ static void start_search(verifier *v)
     while (k < v->c->n && v->down[k])
         k++;
     uint8_t buf[512];
-    size_t len = load_search_request(v->st->run, v->st->first_sent_ms, v->st->last_sent_ms + 1, buf,
+    int64_t since = v->st->first_sent_ms > RANGE_MARGIN_MS ? v->st->first_sent_ms - RANGE_MARGIN_MS : 0;
+    size_t len = load_search_request(v->st->run, since, v->st->last_sent_ms + RANGE_MARGIN_MS, buf,
                                      sizeof buf);
     if (k == v->c->n || !len ||
         sipc_call(v->search[k], "search", "query", buf, len, CALL_TIMEOUT_MS, on_search, v) != 0)

@@ -7,7 +7,8 @@
 #     verifies, and nothing acknowledged is lost, nothing is an error
 #   - the counters agree with each other and with the nodes' own stores
 #   - acknowledged records deleted from a node afterwards are found lost,
-#     and report --check fails (the check can fail)
+#     and report --check fails (the check can fail); a record copied to a
+#     second node is found duplicated
 #   - usage and configuration errors have their exit codes
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
@@ -166,6 +167,15 @@ for id in $ids; do
     "$BIN/sipcctl" --home "$work/client" call "$BASE.3:23000" data delete "$payload" >/dev/null &&
         deleted=$((deleted + 1))
 done
+# and one record of n1 copied to n2 with the same id: stored twice
+dupid=$("$BIN/sipcctl" --home "$work/client" --node "$BASE.1" list --limit 1000000 --json |
+        jq -r --arg r "$run-" '[.[] | select(.id | startswith($r)) | .id][0]')
+"$BIN/sipcctl" --home "$work/client" --node "$BASE.1" get "$dupid" --json >"$work/dup.json"
+"$BIN/sipcctl" --home "$work/client" --node "$BASE.2" put "$dupid" \
+    --timestamp "$(jq -r .timestamp "$work/dup.json")" \
+    --attr "load_run=$(jq -r .attributes.load_run "$work/dup.json")" \
+    --attr "load_seq=$(jq -r .attributes.load_seq "$work/dup.json")" \
+    --body "$(jq -r .body "$work/dup.json")" >/dev/null || not_ok "copying $dupid to n2"
 load stop >"$work/stop2.out" 2>&1; rc=$?
 load report --check >"$work/r2.out" 2>&1; rc2=$?
 if [ "$deleted" = 5 ] && [ "$rc" = 0 ] && [ "$rc2" = 1 ] && [ "$(value lost "$work/r2.out")" = 5 ] &&
@@ -174,6 +184,9 @@ if [ "$deleted" = 5 ] && [ "$rc" = 0 ] && [ "$rc2" = 1 ] && [ "$(value lost "$wo
 else
     not_ok "negative check: deleted $deleted, stop exit $rc, check exit $rc2"; cat "$work/r2.out"
 fi
+[ "$(value duplicated "$work/r2.out")" = 1 ] && grep -q "$dupid is stored on n1 and on n2" "$work/load/load.log" &&
+    ok "a record copied to a second node is counted duplicated and named in the log" ||
+    { not_ok "duplicate not seen"; cat "$work/r2.out"; }
 
 # --- run in the foreground, with a node down: retries, then errors ---------
 kill -TERM "${pid[n3]}"; wait "${pid[n3]}" 2>/dev/null; unset "pid[n3]"

@@ -283,8 +283,9 @@ static void seen_on(verifier *v, uint64_t seq, int k)
         v->where[seq] = (uint8_t)k;
     } else if (v->where[seq] != k && !load_bits_get(&v->st->dup, seq)) {
         dup_found(v, seq);
+        int a = v->where[seq] < k ? v->where[seq] : k, b = v->where[seq] < k ? k : v->where[seq];
         load_log("WARN", "verification: %s-%" PRIu64 " is stored on %s and on %s", v->st->run, seq,
-                 v->c->node[v->where[seq]].name, v->c->node[k].name);
+                 v->c->node[a].name, v->c->node[b].name); /* in cluster.json's order */
     }
 }
 

@@ -6,7 +6,7 @@
  * restarts, a deadline) and records the pipeline answers UNAVAILABLE are
  * sent again with the same ids, after a backoff, until their deadline; only
  * then, or on an explicit refusal, are they errors. Every step is a ledger
- * line. A search of the run's records every two seconds notes whether the
+ * line. A search of the run's records every second notes whether the
  * cluster answered whole or partial, and which node was missing. */
 #include <inttypes.h>
 #include <signal.h>
@@ -25,9 +25,10 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 #define PROGRESS_MS 1000       /* a P line */
-#define SEARCH_EVERY_MS 2000
+#define SEARCH_EVERY_MS 1000
 #define SEARCH_TIMEOUT_MS 3000
-#define SEARCH_WINDOW_MS 10000 /* a search looks at the last 10 s of records */
+#define SEARCHES 2             /* in flight: one toward a frozen node does not stop the next */
+#define SEARCH_WINDOW_MS 5000  /* a search looks at the last 5 s of records */
 #define READY_MS 15000         /* start: how long to wait for a first pipeline link */
 #define MAX_BODY 256
 #define MAX_ID 96
@@ -74,7 +75,7 @@ struct sender {
     uint64_t last_progress, longest_stall, max_latency;
     uint64_t next_p, next_search;
     uint64_t reconnects;
-    int search_busy;
+    int searching;                 /* searches in flight */
     int exit_code;
     uint32_t call_timeout_ms;
 };
@@ -465,7 +466,7 @@ static void on_search(int err, const sipc_reply *rep, void *arg)
 {
     search_call *sc = arg;
     sender *s = sc->s;
-    s->search_busy = 0;
+    s->searching--;
     const char *who = node_name(s, sc->k);
     free(sc);
     load_hits h;
@@ -507,7 +508,7 @@ static void start_search(sender *s)
         free(sc);
         return;
     }
-    s->search_busy = 1;
+    s->searching++;
 }
 
 /* ------------------------------------------------------------------ the loop */
@@ -628,7 +629,7 @@ static void on_tick(uv_timer_t *t)
         reconnect(s);
         s->next_reconnect = now + (uint64_t)cf->reconnect * 1000;
     }
-    if (!s->stopping && !s->search_busy && now >= s->next_search) {
+    if (!s->stopping && s->searching < SEARCHES && now >= s->next_search) {
         start_search(s);
         s->next_search = now + SEARCH_EVERY_MS;
     }

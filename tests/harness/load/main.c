@@ -84,7 +84,7 @@ static const cli_cmd COMMANDS[] = {
      "turn, every ledger event appended to DIR/load/ledger. Records are sent with\n"
      "the security of cluster.json's client_home: TLS whenever a pair is imported,\n"
      "plaintext toward a plaintext node, so the same run spans a rolling TLS\n"
-     "change. Every two seconds a cluster search for the run's recent records\n"
+     "change. Every second a cluster search for the run's recent records\n"
      "notes whether the answer was partial and which node was missing.\n"
      "\n"
      "Exit codes: 0 started; 64 usage (or a generator already runs); 69 no\n"

@@ -74,7 +74,14 @@ static const char REPORT_LINES[] =
     "errors (records that failed for good), longest_stall_ms (the longest time\n"
     "with records outstanding and no acknowledgement), one `name: N` a line in\n"
     "that order, then retries, pending, unverified, max_latency_ms, searches,\n"
-    "searches_partial, partial_nodes, rate, seconds, state, run.\n";
+    "searches_partial, partial_nodes, rate, seconds, state, run.\n"
+    "\n"
+    "After `stop`: DIR/load/report.json. While a generator runs (state: running),\n"
+    "or when a run was never verified (state: stopped), the counts rebuilt from\n"
+    "the ledger; lost is then 0, as nothing was looked for yet.\n"
+    "\n"
+    "Exit codes: 0 printed (with --check: verified, lost and errors 0); 1 --check\n"
+    "failed; 64 no run in DIR; 70 the report or ledger cannot be read.\n";
 
 static const cli_cmd COMMANDS[] = {
     {"start", "[--rate N] [--duration S] [--nodes n1,n2]",

@@ -297,6 +297,10 @@ for c in "m2 map policyMappings" "ia1 ian issuerAltName" "fc1 fcrl freshestCRL";
     set -- $c
     v "$P/$1.pem" "$P/$2.pem"
     expect "a presented CA with a critical $3: verified" 0 "^VERIFIED$"
+    # ... but wolfSSL cannot load it as a trust anchor: trust add refuses it
+    run "$T" trust add "$P/$2.pem"
+    expect "trust add: a CA with a critical $3: refused" 11 \
+        "has a critical $3 extension that the TLS library \(wolfSSL 5.5.4\) does not process: it cannot load this certificate as a trusted root"
 done
 
 echo "# $NPASS passed, $NFAIL failed"

@@ -191,9 +191,10 @@ static const char *wolf_verify_error_text(int e)
 /* Errors of wolfSSL's own path building that sipc's verifier decides instead:
  * wolfSSL finds issuers by byte-wise name (RFC 5280 7.1 compares names
  * case- and space-insensitively, across string types), refuses critical
- * extensions it does not process (issuerAltName, freshestCRL; on a CA
- * certificate such an error cannot be overruled, see the verifier's
- * documented limit), has its own nameConstraints and pathLenConstraint
+ * extensions it does not process (policyMappings, issuerAltName,
+ * freshestCRL; on a CA certificate such an error can be overruled only
+ * because wolfSSL is built with WOLFSSL_ALT_CERT_CHAINS, see verify_cb), has
+ * its own nameConstraints and pathLenConstraint
  * rules (self-issued certificates) and may try the wrong key of a CA that
  * re-keyed. The verifier builds the path itself and checks every signature
  * on it with its own code, so when it accepts the chain these errors are
@@ -267,10 +268,12 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
                      store->error);
         return 0;
     }
-    /* At depth > 0 wolfSSL now takes this CA as a signer of the chain (it
-     * keeps it in the context's certificate manager); that only changes its
-     * own preverify, never the verdict, which is the verifier's again at
-     * depth 0. */
+    /* At depth > 0 this CA stays out of wolfSSL's store of signers: with
+     * WOLFSSL_ALT_CERT_CHAINS a CA it refused is not registered (without
+     * it, wolfSSL would try to, fail on a critical extension it does not
+     * process and abort the handshake), so it finds no signer for the
+     * certificates below, an error overruled the same way; the verdict is
+     * the verifier's again at depth 0. */
     return 1;
 }
 

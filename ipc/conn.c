@@ -282,7 +282,7 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
     switch (env->kind) {
     case SIPC__KIND__REQUEST:
     case SIPC__KIND__ONE_WAY:
-        sipc__conn_dispatch(c, env); /* copies what the handler keeps */
+        sipc__conn_dispatch(c, env, data); /* keeps what the handler needs */
         if (c->state != SIPC_CONN_S_CLOSING && c->pending_reqs >= c->ctx->opts.max_pending_requests)
             return CONN_PAUSE; /* decode the rest later */
         break;
@@ -396,6 +396,16 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
     return r;
 }
 
+/* A TLS stream may decrypt the rest of a large frame straight into its
+ * reassembly buffer; not while input waits in the backlog (order). */
+static size_t ev_rx_window(sipc_stream *s, uint8_t **p)
+{
+    sipc_conn *c = sipc_stream_owner(s);
+    if (c->state == SIPC_CONN_S_CLOSING || c->backlog.len)
+        return 0;
+    return sipc_frame_window(&c->dec, p);
+}
+
 static void ev_drained(sipc_stream *s)
 {
     sipc_conn *c = sipc_stream_owner(s);
@@ -444,6 +454,7 @@ const sipc_stream_events sipc__conn_stream_events = {
     .error = ev_error,
     .drained = ev_drained,
     .closed = ev_closed,
+    .rx_window = ev_rx_window,
 };
 
 /* ------------------------------------------------------------- timers */

@@ -189,7 +189,9 @@ void sipc__call_free(sipc_pcall *call);
 extern const sipc_stream_events sipc__conn_stream_events;
 
 /* requests.c: requests received, handed to handlers. */
-void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env);
+/* frame: the body env was read from (its reassembly buffer may be taken
+ * over instead of copying a large payload). */
+void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env, const uint8_t *frame);
 
 /* ---- routing ---- */
 typedef struct sipc_route {
@@ -219,6 +221,9 @@ struct sipc_request {
     const char *method;
     const uint8_t *payload; /* NULL when empty */
     size_t payload_len;
+    uint8_t *frame_buf;     /* the frame decoder's buffer the payload lies in,
+                               taken over (NULL: the payload was copied) */
+    size_t frame_cap;
 };
 
 /* ---- servers and channels ---- */

@@ -47,6 +47,8 @@ int64_t sipc_request_deadline_ms(const sipc_request *req)
 static void request_free(sipc_request *req)
 {
     sipc_conn *c = req->conn;
+    if (req->frame_buf)
+        sipc_frame_give_back(&c->dec, req->frame_buf, req->frame_cap);
     free(req);
     assert(c->pending_reqs > 0);
     c->pending_reqs--;
@@ -118,21 +120,39 @@ int sipc_respond_error(sipc_request *req, int status, const char *message)
     return r;
 }
 
+/* Payloads at least this large stay in the frame decoder's reassembly
+ * buffer, which the request takes over, instead of being copied. */
+#define SIPC_REQ_TAKE_MIN 4096
+
 /* One allocation holds the request and its copied fields: the payload
  * first (malloc's alignment, for handlers that read it in place), then the
- * two names. */
-static sipc_request *request_new(const sipc_env_view *env)
+ * two names. A large payload that was reassembled stays where it is. */
+static sipc_request *request_new(sipc_conn *c, const sipc_env_view *env, const uint8_t *frame)
 {
     size_t sl = env->service.len, ml = env->method.len, pl = env->payload_len;
-    sipc_request *req = malloc(sizeof *req + pl + sl + ml + 2);
-    if (!req)
+    uint8_t *fb = NULL;
+    size_t fcap = 0;
+    if (pl >= SIPC_REQ_TAKE_MIN)
+        fb = sipc_frame_take(&c->dec, frame, &fcap);
+    size_t copied = fb ? 0 : pl;
+    sipc_request *req = malloc(sizeof *req + copied + sl + ml + 2);
+    if (!req) {
+        if (fb)
+            sipc_frame_give_back(&c->dec, fb, fcap);
         return NULL;
+    }
     uint8_t *p = (uint8_t *)(req + 1);
-    req->payload = pl ? p : NULL;
+    req->frame_buf = fb;
+    req->frame_cap = fcap;
     req->payload_len = pl;
-    if (pl)
-        memcpy(p, env->payload, pl);
-    p += pl;
+    if (fb) {
+        req->payload = env->payload; /* inside fb */
+    } else {
+        req->payload = pl ? p : NULL;
+        if (pl)
+            memcpy(p, env->payload, pl);
+        p += pl;
+    }
     req->service = (char *)p;
     if (sl)
         memcpy(p, env->service.ptr, sl);
@@ -145,10 +165,10 @@ static sipc_request *request_new(const sipc_env_view *env)
     return req;
 }
 
-void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env)
+void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env, const uint8_t *frame)
 {
     int oneway = env->kind == SIPC__KIND__ONE_WAY;
-    sipc_request *req = request_new(env);
+    sipc_request *req = request_new(c, env, frame);
     if (!req) {
         if (!oneway)
             (void)sipc__conn_send_error(c, env->request_id, SIPC_ENOMEM, "out of memory");
@@ -172,6 +192,8 @@ void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env)
             sipc__log_limited(c->ctx, key, SIPC_LOG_WARN, "Transport.Conn",
                               "%s (one-way from %s dropped)", msg, c->peer_addr);
         }
+        if (req->frame_buf)
+            sipc_frame_give_back(&c->dec, req->frame_buf, req->frame_cap);
         free(req);
         return;
     }

@@ -29,6 +29,11 @@ typedef struct sipc_stream_events {
     void (*drained)(sipc_stream *s);
     /* The socket is closed; s is freed right after this returns. */
     void (*closed)(sipc_stream *s);
+    /* Optional: where the next plaintext bytes belong (the rest of a frame
+     * being reassembled), at most the returned count; 0 = no such place.
+     * A TLS stream decrypts straight into it, and data() then gets exactly
+     * *p, so the owner can skip its copy. */
+    size_t (*rx_window)(sipc_stream *s, uint8_t **p);
 } sipc_stream_events;
 
 /* What a listener accepts: plaintext, TLS, or both (the first byte decides). */

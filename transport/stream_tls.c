@@ -23,6 +23,15 @@ static int tls_on_plain(void *arg, const uint8_t *p, size_t n)
     return s->ev->data(s, p, n);
 }
 
+/* Only once open: before that no frame can be under reassembly. */
+static size_t tls_window(void *arg, uint8_t **p)
+{
+    sipc_stream *s = arg;
+    if (s->state != SIPC_STREAM_OPEN || !s->ev->rx_window)
+        return 0;
+    return s->ev->rx_window(s, p);
+}
+
 static int tls_fail(sipc_stream *s, int r)
 {
     (void)sipc_stream_flush_tx(s); /* let an alert leave */
@@ -39,6 +48,7 @@ static int tls_start(sipc_stream *s)
     if (r != 0)
         return r;
     s->state = SIPC_STREAM_HANDSHAKE;
+    sipc_tls_set_window(s->tls, tls_window, s);
     r = sipc_tls_start(s->tls);
     if (r != 0)
         return tls_fail(s, r);

@@ -63,6 +63,12 @@ int sipc_tls_start(sipc_tls *t);
  * callback's result, or a negative sipc error (see sipc_tls_detail()). */
 int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_fn fn, void *arg);
 int sipc_tls_handshake_done(const sipc_tls *t);
+/* Optional: asked before each decrypt where the plaintext should go; a
+ * non-zero count makes the engine decrypt into *p (at most that many bytes)
+ * and hand exactly that pointer to the data callback. Saves a copy of large
+ * frames. */
+typedef size_t (*sipc_tls_window_fn)(void *arg, uint8_t **p);
+void sipc_tls_set_window(sipc_tls *t, sipc_tls_window_fn fn, void *arg);
 /* Encrypts plaintext into tx. Only after the handshake. */
 int sipc_tls_write(sipc_tls *t, const uint8_t *data, size_t len);
 /* Appends close_notify to tx. */

@@ -43,6 +43,8 @@ struct sipc_tls {
     int vfy_rejected;  /* our verifier refused the peer */
     int vfy_accepted;  /* our verifier accepted the whole chain */
     int tx_failed;
+    sipc_tls_window_fn window; /* where plaintext should land, if anywhere */
+    void *window_arg;
     /* Server: the first bytes of the peer's handshake, kept until it
      * completes, to explain a refused ClientHello (tls_hello.h). */
     uint8_t *hello;
@@ -398,6 +400,12 @@ void sipc_tls_free(sipc_tls *t)
     free(t);
 }
 
+void sipc_tls_set_window(sipc_tls *t, sipc_tls_window_fn fn, void *arg)
+{
+    t->window = fn;
+    t->window_arg = arg;
+}
+
 const char *sipc_tls_detail(const sipc_tls *t)
 {
     return t->detail;
@@ -592,9 +600,19 @@ int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_f
      * more input, so nothing stays buffered inside wolfSSL unseen. */
     uint8_t pt[16384];
     for (;;) {
-        int n = wolfSSL_read(t->ssl, pt, sizeof pt);
+        uint8_t *dst = pt;
+        size_t cap = sizeof pt;
+        if (t->window) {
+            uint8_t *w = NULL;
+            size_t wn = t->window(t->window_arg, &w);
+            if (wn > 0 && w) {
+                dst = w; /* straight into the frame being reassembled */
+                cap = wn < INT32_MAX ? wn : INT32_MAX;
+            }
+        }
+        int n = wolfSSL_read(t->ssl, dst, (int)cap);
         if (n > 0) {
-            int cr = fn(arg, pt, (size_t)n);
+            int cr = fn(arg, dst, (size_t)n);
             if (cr) {
                 rc = cr;
                 goto out;

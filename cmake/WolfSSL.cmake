@@ -148,7 +148,9 @@ set(SIPC_WOLFSSL_CONFIGURE_ARGS
   --enable-ecc --enable-rsa --enable-aesgcm --enable-chacha --enable-poly1305
   --enable-sha384 --enable-sha512 --enable-base64encode
   --enable-tlsx --enable-supportedcurves --enable-extended-master
-  --enable-tlsv12 --enable-context-extra-user-data)
+  --enable-tlsv12 --enable-context-extra-user-data
+  # TLS 1.2 session tickets: reconnecting peers resume (transport/tls_wolfssl.c)
+  --enable-session-ticket)
 # Macros that have no configure switch of their own; configure copies every
 # -D of CPPFLAGS into wolfssl/options.h, so sipc sees the same settings.
 #

@@ -49,6 +49,8 @@ static int tls_start(sipc_stream *s)
         return r;
     s->state = SIPC_STREAM_HANDSHAKE;
     sipc_tls_set_window(s->tls, tls_window, s);
+    if (!s->is_server)
+        sipc_tls_set_peer_key(s->tls, s->peer); /* resume its last session */
     r = sipc_tls_start(s->tls);
     if (r != 0)
         return tls_fail(s, r);
@@ -98,6 +100,8 @@ static void tls_destroy(sipc_stream *s)
 
 static void tls_describe(const sipc_stream *s, sipc_stream_info *info)
 {
+    if (s->tls)
+        info->tls_resumed = sipc_tls_resumed(s->tls);
     if (s->tls)
         sipc_tls_describe(s->tls, info->tls_version, sizeof info->tls_version, info->tls_cipher,
                           sizeof info->tls_cipher, info->peer_fingerprint,

@@ -1265,6 +1265,73 @@ static void t_swap_client_redial(void **state)
     world_free(w);
 }
 
+/* Waits (bounded) until the client's channel has come up n times. */
+static void wait_cups(world *w, int n)
+{
+    int never = 0;
+    for (int i = 0; i < 500 && w->cups < n; i++)
+        tu_run_until(&w->loop, &never, 10);
+    assert_int_equal(w->cups, n);
+}
+
+/* TLS session resumption: a redial to the same server resumes; after the
+ * server's security is replaced (what a reload of the pair or the trust
+ * does) the old session is not resumed: the one refused attempt is retried
+ * at once with a full handshake, and no call fails on the way. */
+static void t_resume_after_reload(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    world_server(w, SIPC_TLS_STRICT, g_pem, "test", 0);
+    world_client(w, SIPC_TLS_STRICT, g_pem, "test", 0, 0);
+    echo_expect(w, w->ch, 0);
+    sipc_peer_info pi;
+    sipc_conn_info(w->cconn, &pi);
+    assert_int_equal(pi.tls_resumed, 0);
+    int resumable = sipc_security_set_resumption(w->ssec, 1);
+
+    /* the server drops the link: the redial resumes the session */
+    sipc_conn_close(w->sconn);
+    wait_cups(w, 2);
+    echo_expect(w, w->ch, 0);
+    sipc_conn_info(w->cconn, &pi);
+    assert_int_equal(pi.tls_resumed, resumable);
+    sipc_conn_info(w->sconn, &pi);
+    assert_int_equal(pi.tls_resumed, resumable);
+    assert_string_equal(pi.peer_fingerprint, sipc_security_fingerprint(w->ssec));
+
+    /* reload: same pair and trust, a new security; then the link drops */
+    sipc_security *sec = tu_security(SIPC_TLS_STRICT, g_pem);
+    assert_int_equal(sipc_ctx_set_security(w->sctx, sec), 0);
+    sipc_security_release(sec);
+    int downs = w->cdowns;
+    sipc_conn_close(w->sconn);
+    for (int i = 0; i < 500 && w->cdowns == downs; i++)
+        uv_run(&w->loop, UV_RUN_ONCE);
+    assert_int_equal(w->cdowns, downs + 1);
+    result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sipc_call(w->ch, "test", "echo", "c", 1, 8000, on_result, &r), 0);
+    assert_true(tu_run_until(&w->loop, &r.done, 8000));
+    assert_int_equal(r.err, 0); /* the call waited for the full handshake */
+    free(r.data);
+    assert_int_equal(w->cups, 3); /* the refused attempt never came up */
+    assert_int_equal(w->cdowns, downs + 1);
+    sipc_conn_info(w->cconn, &pi);
+    assert_int_equal(pi.tls_resumed, 0);
+    sipc_conn_info(w->sconn, &pi);
+    assert_int_equal(pi.tls_resumed, 0);
+    assert_ptr_equal(sipc_conn_security(w->sconn), sipc_ctx_security(w->sctx));
+
+    /* and the new security's session resumes from now on */
+    sipc_conn_close(w->sconn);
+    wait_cups(w, 4);
+    echo_expect(w, w->ch, 0);
+    sipc_conn_info(w->sconn, &pi);
+    assert_int_equal(pi.tls_resumed, resumable);
+    world_free(w);
+}
+
 /* A peer that connects and never speaks: closed after the handshake timeout. */
 typedef struct raw {
     uv_tcp_t tcp;
@@ -1457,6 +1524,7 @@ int main(void)
         cmocka_unit_test(t_wrong_pair),
         cmocka_unit_test(t_swap_server_security),
         cmocka_unit_test(t_swap_client_redial),
+        cmocka_unit_test(t_resume_after_reload),
     };
     int fails = 0;
     fails += cmocka_run_group_tests_name("transport over plaintext", common, setup_plain, NULL);

@@ -327,8 +327,13 @@ static void ev_ready(sipc_stream *s)
     sipc__hello__pack(&h, buf);
     sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = n};
     int r = sipc__conn_queue(c, &e);
-    if (r != 0)
+    if (r != 0) {
         sipc__conn_close(c, r, "cannot send hello");
+        return;
+    }
+    /* out now, in the same write as the TLS Finished that made the stream
+     * ready: the peer wakes once for both, a round trip's wake-up fewer */
+    sipc__conn_flush(c);
 }
 
 /* Decodes p; if a handler cap stops it, the rest waits in the backlog. */

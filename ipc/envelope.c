@@ -1,27 +1,11 @@
-/* envelope.c - Envelope frames: encoding into an output buffer (with the
- * hand-written codec, envelope_codec.c) and the protobuf-c reference decoder. */
-#include <assert.h>
+/* envelope.c - Envelope kinds by name and the protobuf-c reference decoder
+ * (frames are encoded and decoded by envelope_codec.c). */
 #include <stdio.h>
 #include <string.h>
 
 #include "ipc/envelope.h"
 #include "ipc/frame.h"
 #include "sipc/sipc.h"
-
-int sipc_env_encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame)
-{
-    size_t n = sipc_env_packed_size(SIPC_PROTOCOL_VERSION, e);
-    if (n > max_frame)
-        return SIPC_ETOOBIG;
-    if (sipc_buf_reserve(out, SIPC_FRAME_HEADER + n) != 0)
-        return SIPC_ENOMEM;
-    sipc_frame_put_header(out->data + out->len, (uint32_t)n);
-    size_t w = sipc_env_pack(out->data + out->len + SIPC_FRAME_HEADER, SIPC_PROTOCOL_VERSION, e);
-    (void)w;
-    assert(w == n);
-    out->len += SIPC_FRAME_HEADER + n;
-    return 0;
-}
 
 const char *sipc_env_kind_name(int kind)
 {

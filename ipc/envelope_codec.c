@@ -8,10 +8,12 @@
  * allocating: decoded strings and the payload point into the frame.
  * tests/unit/test_envelope_codec.c and the fuzz_envelope target compare the
  * two on generated and mutated envelopes. */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ipc/envelope.h"
+#include "ipc/frame.h"
 #include "sipc/sipc.h"
 
 /* Field numbers and wire types of sipc.proto's Envelope. */
@@ -62,27 +64,39 @@ static uint32_t zigzag32(int32_t v)
 }
 
 /* A string field is left out when absent or empty, like protobuf-c's proto3
- * rule; its length is strlen(). */
-static size_t str_size(const char *s)
+ * rule; its length is strlen(), taken once per encode. */
+typedef struct str_lens {
+    size_t service, method, message;
+} str_lens;
+
+static size_t slen(const char *s)
 {
-    if (!s || !*s)
-        return 0;
-    size_t n = strlen(s);
-    return 1 + varint_size(n) + n;
+    return s ? strlen(s) : 0;
 }
 
-static uint8_t *put_str(uint8_t *p, int field, const char *s)
+static void get_lens(const sipc_env_out *e, str_lens *l)
 {
-    if (!s || !*s)
+    l->service = slen(e->service);
+    l->method = slen(e->method);
+    l->message = slen(e->message);
+}
+
+static size_t str_size(size_t n)
+{
+    return n ? 1 + varint_size(n) + n : 0;
+}
+
+static uint8_t *put_str(uint8_t *p, int field, const char *s, size_t n)
+{
+    if (!n)
         return p;
-    size_t n = strlen(s);
     *p++ = (uint8_t)(field << 3 | WT_LEN);
     p = put_varint(p, n);
     memcpy(p, s, n);
     return p + n;
 }
 
-size_t sipc_env_packed_size(uint32_t version, const sipc_env_out *e)
+static size_t packed_size(uint32_t version, const sipc_env_out *e, const str_lens *l)
 {
     size_t n = 0;
     if (version)
@@ -91,10 +105,10 @@ size_t sipc_env_packed_size(uint32_t version, const sipc_env_out *e)
         n += 1 + varint_size(int32_wire((int32_t)e->kind));
     if (e->request_id)
         n += 1 + varint_size(e->request_id);
-    n += str_size(e->service) + str_size(e->method);
+    n += str_size(l->service) + str_size(l->method);
     if (e->status)
         n += 1 + varint_size(zigzag32(e->status));
-    n += str_size(e->message);
+    n += str_size(l->message);
     /* bytes: left out when empty (protobuf-c's zero test reads the length) */
     if (e->payload_len)
         n += 1 + varint_size(e->payload_len) + e->payload_len;
@@ -103,7 +117,7 @@ size_t sipc_env_packed_size(uint32_t version, const sipc_env_out *e)
     return n;
 }
 
-size_t sipc_env_pack(uint8_t *out, uint32_t version, const sipc_env_out *e)
+static size_t pack(uint8_t *out, uint32_t version, const sipc_env_out *e, const str_lens *l)
 {
     uint8_t *p = out;
     if (version) {
@@ -118,13 +132,13 @@ size_t sipc_env_pack(uint8_t *out, uint32_t version, const sipc_env_out *e)
         *p++ = F_REQUEST_ID << 3 | WT_VARINT;
         p = put_varint(p, e->request_id);
     }
-    p = put_str(p, F_SERVICE, e->service);
-    p = put_str(p, F_METHOD, e->method);
+    p = put_str(p, F_SERVICE, e->service, l->service);
+    p = put_str(p, F_METHOD, e->method, l->method);
     if (e->status) {
         *p++ = F_STATUS << 3 | WT_VARINT;
         p = put_varint(p, zigzag32(e->status));
     }
-    p = put_str(p, F_MESSAGE, e->message);
+    p = put_str(p, F_MESSAGE, e->message, l->message);
     if (e->payload_len) {
         *p++ = F_PAYLOAD << 3 | WT_LEN;
         p = put_varint(p, e->payload_len);
@@ -138,6 +152,37 @@ size_t sipc_env_pack(uint8_t *out, uint32_t version, const sipc_env_out *e)
     return (size_t)(p - out);
 }
 
+size_t sipc_env_packed_size(uint32_t version, const sipc_env_out *e)
+{
+    str_lens l;
+    get_lens(e, &l);
+    return packed_size(version, e, &l);
+}
+
+size_t sipc_env_pack(uint8_t *out, uint32_t version, const sipc_env_out *e)
+{
+    str_lens l;
+    get_lens(e, &l);
+    return pack(out, version, e, &l);
+}
+
+int sipc_env_encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame)
+{
+    str_lens l;
+    get_lens(e, &l);
+    size_t n = packed_size(SIPC_PROTOCOL_VERSION, e, &l);
+    if (n > max_frame)
+        return SIPC_ETOOBIG;
+    if (sipc_buf_reserve(out, SIPC_FRAME_HEADER + n) != 0)
+        return SIPC_ENOMEM;
+    sipc_frame_put_header(out->data + out->len, (uint32_t)n);
+    size_t w = pack(out->data + out->len + SIPC_FRAME_HEADER, SIPC_PROTOCOL_VERSION, e, &l);
+    (void)w;
+    assert(w == n);
+    out->len += SIPC_FRAME_HEADER + n;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- decode */
 
 /* protobuf-c's limit on the fields of one message: 23 slabs of scanned
@@ -147,8 +192,12 @@ size_t sipc_env_pack(uint8_t *out, uint32_t version, const sipc_env_out *e)
 
 /* A varint of at most 10 bytes (protobuf-c's scan); its value modulo 2^64,
  * which is what protobuf-c's parse_uint64 computes; 0 bytes = malformed. */
-static size_t get_varint(const uint8_t *p, size_t rem, uint64_t *v)
+static inline size_t get_varint(const uint8_t *p, size_t rem, uint64_t *v)
 {
+    if (rem && !(p[0] & 0x80)) { /* one byte: the usual case */
+        *v = p[0];
+        return 1;
+    }
     size_t max = rem < 10 ? rem : 10;
     uint64_t x = 0;
     for (size_t i = 0; i < max; i++) {
@@ -163,7 +212,7 @@ static size_t get_varint(const uint8_t *p, size_t rem, uint64_t *v)
 
 /* The tag: at most 5 bytes. protobuf-c refuses a first byte whose field
  * bits are 0 but not a longer encoding of field 0, and keeps only 32 bits. */
-static size_t get_tag(const uint8_t *p, size_t rem, uint32_t *field, int *wt)
+static inline size_t get_tag(const uint8_t *p, size_t rem, uint32_t *field, int *wt)
 {
     if ((p[0] & 0xf8) == 0)
         return 0;
@@ -188,8 +237,12 @@ static size_t get_tag(const uint8_t *p, size_t rem, uint32_t *field, int *wt)
 
 /* Length of a length-delimited value: at most 5 bytes, <= INT_MAX, and the
  * data must be there. Returns prefix + data length, 0 = malformed. */
-static size_t get_len(const uint8_t *p, size_t rem, size_t *prefix)
+static inline size_t get_len(const uint8_t *p, size_t rem, size_t *prefix)
 {
+    if (rem && !(p[0] & 0x80)) { /* a length under 128 */
+        *prefix = 1;
+        return 1 + (size_t)p[0] <= rem ? 1 + (size_t)p[0] : 0;
+    }
     size_t max = rem < 5 ? rem : 5;
     uint64_t v = 0;
     size_t i;

@@ -381,12 +381,13 @@ static int resume_setup(sipc_tls_config *cfg)
     if (uv_mutex_init(&cfg->lock) != 0)
         return -1;
     cfg->lock_ok = 1;
+    /* returns the old timeout in builds with OpenSSL's error codes (Debian's) */
+    (void)wolfSSL_CTX_set_timeout(cfg->srv, SIPC_TLS_TICKET_SECS);
     if (wolfSSL_CTX_set_TicketEncCb(cfg->srv, ticket_cb) != WOLFSSL_SUCCESS ||
         wolfSSL_CTX_set_TicketEncCtx(cfg->srv, cfg) != WOLFSSL_SUCCESS ||
         wolfSSL_CTX_set_TicketHint(cfg->srv, SIPC_TLS_TICKET_SECS) != WOLFSSL_SUCCESS ||
-        wolfSSL_CTX_set_timeout(cfg->srv, SIPC_TLS_TICKET_SECS) != WOLFSSL_SUCCESS ||
         wolfSSL_CTX_UseSessionTicket(cfg->cli) != WOLFSSL_SUCCESS)
-        return -1;
+        return 1; /* no tickets after all: full handshakes */
     return 0;
 }
 
@@ -581,10 +582,13 @@ int sipc_tls_config_new(sipc_tls_config **out, const sipc_tls_params *params, ch
     if (!cfg->cli)
         goto fail;
 #if SIPC_TLS_RESUME
-    if (resume_setup(cfg) != 0) {
-        snprintf(err, errlen, "cannot set up TLS session tickets");
+    int rs = resume_setup(cfg);
+    if (rs < 0) {
+        snprintf(err, errlen, "cannot set up TLS session tickets (no random numbers?)");
         goto fail;
     }
+    if (rs > 0)
+        resume_off(cfg);
 #endif
     sipc_buf_free(&pem);
     *out = cfg;

@@ -12,7 +12,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 : "${SIPC_BENCH:?set SIPC_BENCH to the sipc-bench binary}"
-KIT=${BENCH_KIT:?set BENCH_KIT to the kit's peers/run.sh}
+KIT=${BENCH_KIT:?set BENCH_KIT to peers/run.sh of the kit}
 WORKDIR=${WORKDIR:-${TMPDIR:-/tmp}/sipc-bench-peers}
 export WORKDIR SIPC_BENCH
 export WORKLOADS=${WORKLOADS:-"64:1 64:32 65536:16 1048576:4"}

@@ -7,7 +7,7 @@
 #   SIPC_BENCH=build/sipc-bench tests/bench/conns.sh > conns.txt
 #
 # Knobs: REPS (3), SECS (3), WARMUP (1), CONNS ("1 16 256"),
-# WORKLOADS ("64:32 65536:4", SIZE:WINDOW per connection), MODE (tls),
+# CONNS_WORKLOADS ("64:32 65536:4", SIZE:WINDOW per connection), MODE (tls),
 # PORT_BASE (25600), WORKDIR (the kit's certs).
 set -u
 B=${SIPC_BENCH:?set SIPC_BENCH to the sipc-bench binary}
@@ -21,7 +21,7 @@ OUT=$(mktemp "${TMPDIR:-/tmp}/conns.XXXXXX")
 SRV=
 trap '[[ -n $SRV ]] && kill "$SRV" 2>/dev/null; rm -f "$OUT"' EXIT
 for rep in $(seq "$REPS"); do
-  for wl in ${WORKLOADS:-64:32 65536:4}; do
+  for wl in ${CONNS_WORKLOADS:-64:32 65536:4}; do
     for n in ${CONNS:-1 16 256}; do
       port=$((port + 1))
       "$B" server $port "$MODE" "${args[@]}" >/dev/null 2>&1 & SRV=$!

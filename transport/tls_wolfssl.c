@@ -319,6 +319,26 @@ static void bin_to_hex(const uint8_t *in, size_t n, char *out)
         snprintf(out + 2 * i, 3, "%02x", in[i]);
 }
 
+/* Seals (enc) or opens a ticket in place with the configuration's key; the
+ * key name and IV are authenticated with it. 0 on success. */
+static int ticket_aead(const sipc_tls_config *cfg, int enc, const uint8_t *name,
+                       const uint8_t *iv, uint8_t *data, int len, uint8_t *tag)
+{
+    uint8_t aad[WOLFSSL_TICKET_NAME_SZ + WOLFSSL_TICKET_IV_SZ];
+    memcpy(aad, name, WOLFSSL_TICKET_NAME_SZ);
+    memcpy(aad + WOLFSSL_TICKET_NAME_SZ, iv, WOLFSSL_TICKET_IV_SZ);
+    Aes aes;
+    if (wc_AesInit(&aes, NULL, INVALID_DEVID) != 0)
+        return -1;
+    int r = wc_AesGcmSetKey(&aes, cfg->ticket_key, SIPC_TICKET_KEY);
+    if (r == 0 && enc)
+        r = wc_AesGcmEncrypt(&aes, data, data, (word32)len, iv, 12, tag, 16, aad, sizeof aad);
+    else if (r == 0)
+        r = wc_AesGcmDecrypt(&aes, data, data, (word32)len, iv, 12, tag, 16, aad, sizeof aad);
+    wc_AesFree(&aes);
+    return r == 0 ? 0 : -1;
+}
+
 static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
                      unsigned char iv[WOLFSSL_TICKET_IV_SZ],
                      unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int enc, unsigned char *ticket,
@@ -328,44 +348,23 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
     sipc_tls *t = wolfSSL_GetIOReadCtx(ssl);
     if (!t || !cfg)
         return WOLFSSL_TICKET_RET_REJECT;
-    uint8_t aad[WOLFSSL_TICKET_NAME_SZ + WOLFSSL_TICKET_IV_SZ];
-    Aes aes;
-    int ok = 0;
     if (enc) {
         /* only for a peer our verifier accepted, with room for its print */
         if (!t->vfy_accepted || in_len + SIPC_TICKET_FP > *out_len ||
             hex_to_bin(t->peer_fp, ticket + in_len, SIPC_TICKET_FP) != 0)
             return WOLFSSL_TICKET_RET_FATAL;
         memcpy(name, cfg->ticket_name, WOLFSSL_TICKET_NAME_SZ);
-        if (wolfSSL_RAND_bytes(iv, WOLFSSL_TICKET_IV_SZ) != WOLFSSL_SUCCESS)
-            return WOLFSSL_TICKET_RET_FATAL;
-        memcpy(aad, name, WOLFSSL_TICKET_NAME_SZ);
-        memcpy(aad + WOLFSSL_TICKET_NAME_SZ, iv, WOLFSSL_TICKET_IV_SZ);
-        int len = in_len + SIPC_TICKET_FP;
         memset(mac, 0, WOLFSSL_TICKET_MAC_SZ);
-        if (wc_AesInit(&aes, NULL, INVALID_DEVID) == 0) {
-            ok = wc_AesGcmSetKey(&aes, cfg->ticket_key, SIPC_TICKET_KEY) == 0 &&
-                 wc_AesGcmEncrypt(&aes, ticket, ticket, (word32)len, iv, 12, mac, 16, aad,
-                                  sizeof aad) == 0;
-            wc_AesFree(&aes);
-        }
-        if (!ok)
+        int len = in_len + SIPC_TICKET_FP;
+        if (wolfSSL_RAND_bytes(iv, WOLFSSL_TICKET_IV_SZ) != WOLFSSL_SUCCESS ||
+            ticket_aead(cfg, 1, name, iv, ticket, len, mac) != 0)
             return WOLFSSL_TICKET_RET_FATAL;
         *out_len = len;
         return WOLFSSL_TICKET_RET_OK;
     }
-    /* decrypt: ours, intact, and carrying a fingerprint */
-    if (memcmp(name, cfg->ticket_name, WOLFSSL_TICKET_NAME_SZ) != 0 || in_len <= SIPC_TICKET_FP)
-        return WOLFSSL_TICKET_RET_REJECT;
-    memcpy(aad, name, WOLFSSL_TICKET_NAME_SZ);
-    memcpy(aad + WOLFSSL_TICKET_NAME_SZ, iv, WOLFSSL_TICKET_IV_SZ);
-    if (wc_AesInit(&aes, NULL, INVALID_DEVID) == 0) {
-        ok = wc_AesGcmSetKey(&aes, cfg->ticket_key, SIPC_TICKET_KEY) == 0 &&
-             wc_AesGcmDecrypt(&aes, ticket, ticket, (word32)in_len, iv, 12, mac, 16, aad,
-                              sizeof aad) == 0;
-        wc_AesFree(&aes);
-    }
-    if (!ok)
+    /* open: ours, intact, and carrying a fingerprint */
+    if (memcmp(name, cfg->ticket_name, WOLFSSL_TICKET_NAME_SZ) != 0 || in_len <= SIPC_TICKET_FP ||
+        ticket_aead(cfg, 0, name, iv, ticket, in_len, mac) != 0)
         return WOLFSSL_TICKET_RET_REJECT;
     *out_len = in_len - SIPC_TICKET_FP;
     bin_to_hex(ticket + *out_len, SIPC_TICKET_FP, t->peer_fp);

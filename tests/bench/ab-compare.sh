@@ -11,6 +11,8 @@
 # /tmp/sipc-bench-peers). Prints the RESULT lines with bin=old|new|uv and
 # rep= appended, then a table of medians and ratios.
 set -u
+# shellcheck source=tests/bench/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 OLD=${1:?usage: ab-compare.sh OLD_SIPC_BENCH NEW_SIPC_BENCH}
 NEW=${2:?usage: ab-compare.sh OLD_SIPC_BENCH NEW_SIPC_BENCH}
 WORKDIR=${WORKDIR:-${TMPDIR:-/tmp}/sipc-bench-peers}
@@ -22,13 +24,6 @@ port=${PORT_BASE:-25400}
 OUT=$(mktemp "${TMPDIR:-/tmp}/ab-compare.XXXXXX")
 SRV=
 trap '[[ -n $SRV ]] && kill "$SRV" 2>/dev/null; rm -f "$OUT"' EXIT
-wait_port() {
-  for _ in $(seq 100); do
-    ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
-    sleep 0.05
-  done
-  return 1
-}
 one() { # label size window mode server-cmd... -- client-cmd...
   local label=$1 size=$2 win=$3 mode=$4 s=() c=() seen=0
   shift 4
@@ -39,7 +34,7 @@ one() { # label size window mode server-cmd... -- client-cmd...
   wait_port "$port" || { echo "ab-compare.sh: $label server did not listen" >&2; kill "$SRV"; SRV=; return; }
   local r
   r=$(timeout 120 "${c[@]}" | grep '^RESULT') &&
-    echo "$r bin=$label mode_run=$mode rep=$rep load1=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT"
+    echo "$r bin=$label mode_run=$mode rep=$rep load1=$(load1)" | tee -a "$OUT"
   kill "$SRV" 2>/dev/null; wait "$SRV" 2>/dev/null; SRV=
 }
 for rep in $(seq "$REPS"); do

@@ -10,6 +10,8 @@
 # CONNS_WORKLOADS ("64:32 65536:4", SIZE:WINDOW per connection), MODE (tls),
 # PORT_BASE (25600), WORKDIR (the kit's certs).
 set -u
+# shellcheck source=tests/bench/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 B=${SIPC_BENCH:?set SIPC_BENCH to the sipc-bench binary}
 WORKDIR=${WORKDIR:-${TMPDIR:-/tmp}/sipc-bench-peers}
 C=$WORKDIR/certs REPS=${REPS:-3} SECS=${SECS:-3} WARMUP=${WARMUP:-1} MODE=${MODE:-tls}
@@ -25,10 +27,10 @@ for rep in $(seq "$REPS"); do
     for n in ${CONNS:-1 16 256}; do
       port=$((port + 1))
       "$B" server $port "$MODE" "${args[@]}" >/dev/null 2>&1 & SRV=$!
-      for _ in $(seq 100); do ss -Hltn "sport = :$port" | grep -q . && break; sleep 0.05; done
+      wait_port "$port"
       r=$(timeout 120 "$B" client $port "$MODE" "${wl%%:*}" "${wl##*:}" "$SECS" "$WARMUP" "${args[@]}" \
           conns=$n | grep '^RESULT') &&
-        echo "$r rep=$rep load1=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT"
+        echo "$r rep=$rep load1=$(load1)" | tee -a "$OUT"
       kill "$SRV" 2>/dev/null; wait "$SRV" 2>/dev/null; SRV=
     done
   done

@@ -17,6 +17,8 @@
 # WORKDIR (/tmp/sipc-bench-peers, the kit's). Prints RESULT lines with rep=
 # and load1= appended, then a table of medians and ratios.
 set -u
+# shellcheck source=tests/bench/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 B=${SIPC_BENCH:?set SIPC_BENCH to the sipc-bench binary}
 WORKDIR=${WORKDIR:-${TMPDIR:-/tmp}/sipc-bench-peers}
 W=$WORKDIR/build/wolf_hs C=$WORKDIR/certs
@@ -25,16 +27,9 @@ REPS=${REPS:-3} HS_SECS=${HS_SECS:-5} port=${PORT_BASE:-25100}
 OUT=$(mktemp "${TMPDIR:-/tmp}/hs-compare.XXXXXX")
 SRV=
 trap '[[ -n $SRV ]] && kill "$SRV" 2>/dev/null; rm -f "$OUT"' EXIT
-wait_port() {
-  for _ in $(seq 100); do
-    ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
-    sleep 0.05
-  done
-  return 1
-}
 start() { "$@" >/dev/null 2>&1 & SRV=$!; wait_port "$port"; }
 stop() { kill "$SRV" 2>/dev/null; wait "$SRV" 2>/dev/null; SRV=; }
-emit() { echo "$* rep=$rep load1=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT"; }
+emit() { echo "$* rep=$rep load1=$(load1)" | tee -a "$OUT"; }
 for rep in $(seq "$REPS"); do
   for k in ${HS_KEYS:-ecdsa rsa}; do
     crt=$C/$k.crt key=$C/$k.key

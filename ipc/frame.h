@@ -43,6 +43,9 @@ int sipc_frame_decode_some(sipc_frame_decoder *d, const uint8_t *data, size_t le
                            void *arg, size_t *used);
 /* 1 if no partial frame is buffered (a close here loses nothing). */
 int sipc_frame_decoder_idle(const sipc_frame_decoder *d);
+/* Frees the kept reassembly buffer if no partial frame is in it (an idle
+ * connection's memory goes back to what it was before a large message). */
+void sipc_frame_decoder_release(sipc_frame_decoder *d);
 void sipc_frame_put_header(uint8_t out[SIPC_FRAME_HEADER], uint32_t len);
 
 #endif

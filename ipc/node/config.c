@@ -265,6 +265,20 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             cfg->max_frame = (size_t)v;
             return 1;
         }
+        if (!strcmp(key, "max_write_queue") || !strcmp(key, "max_write_queue_total")) {
+            char *end;
+            unsigned long long v = strtoull(value, &end, 10);
+            if (*value == '\0' || *end != '\0' || v < 65536 || v > (64ull << 30)) {
+                snprintf(ps->err, sizeof ps->err,
+                         "[limits] %s must be a byte count from 65536 to 68719476736", key);
+                return 0;
+            }
+            if (!strcmp(key, "max_write_queue"))
+                cfg->max_write_queue = (size_t)v;
+            else
+                cfg->max_write_queue_total = (size_t)v;
+            return 1;
+        }
         if (!strcmp(key, "max_connections") || !strcmp(key, "max_opening")) {
             char *end;
             unsigned long long v = strtoull(value, &end, 10);
@@ -579,4 +593,8 @@ void sipc_options_from_config(sipc_options *opts, const sipc_config *cfg)
         opts->max_connections = cfg->max_connections;
     if (cfg->max_opening)
         opts->max_opening = cfg->max_opening;
+    if (cfg->max_write_queue)
+        opts->max_write_queue = cfg->max_write_queue;
+    if (cfg->max_write_queue_total)
+        opts->max_write_queue_total = cfg->max_write_queue_total;
 }

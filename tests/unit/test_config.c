@@ -720,6 +720,22 @@ static void test_service_settings(void **state)
     assert_int_equal(o.max_connections, 100);
     assert_int_equal(o.max_opening, 10);
     expect_error(home, "[limits]\nmax_opening = 0\n", 2, "[limits] max_opening must be a number");
+    assert_int_equal(load_text(home,
+                               "[limits]\nmax_write_queue = 1048576\n"
+                               "max_write_queue_total = 8388608\n",
+                               &cfg, err, sizeof err),
+                     0);
+    sipc_options_from_config(&o, &cfg);
+    assert_int_equal(o.max_write_queue, 1048576);
+    assert_int_equal(o.max_write_queue_total, 8388608);
+    assert_int_equal(load_text(home, "[limits]\nmax_frame = 1048576\n", &cfg, err, sizeof err), 0);
+    sipc_options_from_config(&o, &cfg);
+    assert_int_equal(o.max_write_queue, 64u << 20); /* unset: the library's defaults */
+    assert_int_equal(o.max_write_queue_total, 256u << 20);
+    expect_error(home, "[limits]\nmax_write_queue_total = 64M\n", 2,
+                 "[limits] max_write_queue_total must be a byte count");
+    expect_error(home, "[limits]\nmax_write_queue = 100\n", 2,
+                 "[limits] max_write_queue must be a byte count");
     rm_home(home);
 }
 

@@ -108,6 +108,10 @@ typedef struct sipc_options {
     size_t max_frame;             /* default 16 MiB, at most 256 MiB */
     size_t max_write_queue;       /* bytes queued per connection before
                                      SIPC_EQUEUEFULL, default 64 MiB */
+    size_t max_write_queue_total; /* bytes queued on all connections of the
+                                     context; beyond it the connection holding
+                                     the most (the slowest reader) is closed with
+                                     SIPC_EQUEUEFULL. Default 256 MiB */
     uint32_t max_pending_requests;/* requests received on one connection and not
                                      yet answered before reading from it pauses,
                                      default 1024 */
@@ -296,6 +300,11 @@ typedef struct sipc_server_stats {
         uint64_t count;
     } handshake_failures[SIPC_STATS_MAX_REASONS]; /* by reason; the rest under SIPC_ETLS */
     int nhandshake_failures;
+    uint64_t write_queue_bytes;      /* queued for its connections now, not yet sent */
+    uint64_t buffer_bytes;           /* buffers its connections hold now (queued bytes
+                                        and spare capacity; idle ones release theirs) */
+    uint64_t slow_closed_total;      /* closed because the context's queued output
+                                        exceeded max_write_queue_total (the slowest reader) */
 } sipc_server_stats;
 SIPC_EXTERN int sipc_server_stats_get(const sipc_server *srv, sipc_server_stats *out);
 /* Calls fn for every connection of srv that is up (hello done), in the order

@@ -13,6 +13,12 @@
 
 static void srv_maybe_finish(sipc_server *srv);
 
+/* Connections the kernel may hold completed for us before we accept them:
+ * thousands of clients connecting at once (a cluster restarting) must not
+ * overflow it, or their SYNs are dropped and each waits a second to retry.
+ * The kernel caps it at net.core.somaxconn (4096 by default). */
+#define SIPC__LISTEN_BACKLOG 4096
+
 static void free_handle_owner(uv_handle_t *h)
 {
     free(h->data);
@@ -210,7 +216,7 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
     srv->tcp.data = srv;
     int r = uv_tcp_bind(&srv->tcp, (struct sockaddr *)&ss, 0);
     if (r == 0)
-        r = uv_listen((uv_stream_t *)&srv->tcp, 511, on_connection);
+        r = uv_listen((uv_stream_t *)&srv->tcp, SIPC__LISTEN_BACKLOG, on_connection);
     if (r != 0) {
         sipc__log(ctx, SIPC_LOG_ERROR, "Transport.Listen", "%s cannot listen on %s:%d: %s", srv->name,
                   address ? address : "127.0.0.1", port, uv_strerror(r));

@@ -625,6 +625,28 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
     return 0;
 }
 
+/* The reason of a close as a rate-limit key: the detail without the peer's
+ * address (a peer reconnects from new ports, and each connection's detail
+ * names its own) and with every run of digits as one '#' (bytes, counts and
+ * times vary from one connection to the next; the reason does not), at most
+ * 160 characters. */
+static void conn_reason_key(char *out, size_t len, const char *detail, const char *addr)
+{
+    size_t alen = strlen(addr), n = 0;
+    while (*detail && n + 1 < len && n < 160) {
+        if (alen && strncmp(detail, addr, alen) == 0) {
+            detail += alen;
+        } else if (*detail >= '0' && *detail <= '9') {
+            while (*detail >= '0' && *detail <= '9')
+                detail++;
+            out[n++] = '#';
+        } else {
+            out[n++] = *detail++;
+        }
+    }
+    out[n] = '\0';
+}
+
 void sipc__conn_close(sipc_conn *c, int err, const char *detail)
 {
     if (c->state == SIPC_CONN_S_CLOSING)
@@ -640,10 +662,11 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     } else if (err != 0) {
         /* the same peer failing for the same reason is one line per interval;
          * another reason is another line */
-        char key[300];
+        char key[400];
         sipc__peer_host(c->peer_addr, key, 160);
-        snprintf(key + strlen(key), sizeof key - strlen(key), " %s %d %.100s", sipc_err_name(err),
-                 c->is_server, c->down_detail);
+        snprintf(key + strlen(key), sizeof key - strlen(key), " %s %d ", sipc_err_name(err),
+                 c->is_server);
+        conn_reason_key(key + strlen(key), sizeof key - strlen(key), c->down_detail, c->peer_addr);
         sipc__log_limited(c->ctx, key, SIPC_LOG_WARN, "Transport.Conn",
                   "%s %s%s%s%s closed: %s (%s, %s class)%s%s",
                   c->is_server ? "Connection from" : "Connection to",

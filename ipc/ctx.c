@@ -128,11 +128,10 @@ void sipc__ctx_enforce_queue_total(sipc_ctx *ctx)
             return;
         char msg[600];
         snprintf(msg, sizeof msg,
-                 "peer %s does not read its answers: %zu bytes queued for it, %zu for all "
-                 "connections (limit %zu, [limits] max_write_queue_total); closing the slowest "
-                 "reader",
-                 most->peer_addr, most->queued_acct, ctx->queued_total,
-                 ctx->opts.max_write_queue_total);
+                 "does not read its answers: closing the slowest reader ([limits] "
+                 "max_write_queue_total): %zu bytes queued for it, %zu for all connections "
+                 "(limit %zu)",
+                 most->queued_acct, ctx->queued_total, ctx->opts.max_write_queue_total);
         /* sipc__conn_close logs it, limited per peer and reason */
         if (most->counters)
             most->counters->slow_closed++;

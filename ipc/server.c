@@ -102,8 +102,8 @@ static void srv_freed(void *owner)
 }
 
 /* Closes the oldest connection still in its handshake: it has had the most
- * time; an honest peer finishes in milliseconds. */
-static void evict_oldest_opening(sipc_server *srv)
+ * time; an honest peer finishes in milliseconds. 0 if there was none. */
+static int evict_oldest_opening(sipc_server *srv, int full)
 {
     for (sipc_link *l = srv->conns.next; l != &srv->conns; l = l->next) {
         sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
@@ -112,15 +112,22 @@ static void evict_oldest_opening(sipc_server *srv)
         char key[200];
         sipc__peer_host(c->peer_addr, key, 160);
         strncat(key, " evicted", sizeof key - strlen(key) - 1);
-        sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
-                          "%s: %u connections are in their handshake (limit %u, [limits] "
-                          "max_opening): closing the oldest, from %s, to make room",
-                          srv->name, srv->nopening, srv->ctx->opts.max_opening, c->peer_addr);
+        if (full)
+            sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
+                              "%s: %u connections open (limit %u, [limits] max_connections): "
+                              "closing the oldest still in its handshake, from %s, to make room",
+                              srv->name, srv->nconns, srv->max_conns, c->peer_addr);
+        else
+            sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
+                              "%s: %u connections are in their handshake (limit %u, [limits] "
+                              "max_opening): closing the oldest, from %s, to make room",
+                              srv->name, srv->nopening, srv->ctx->opts.max_opening, c->peer_addr);
         srv->counters.evicted++;
         sipc__conn_close(c, SIPC_EHSTIMEOUT, "closed before its handshake finished: too many "
                                              "connections were in their handshake");
-        return;
+        return 1;
     }
+    return 0;
 }
 
 static const sipc_conn_owner_ops srv_ops = {
@@ -147,10 +154,18 @@ static void on_connection(uv_stream_t *listener, int status)
                   sipc_strerror(r));
         return;
     }
-    /* Full: accept and close at once, so the backlog drains and the peer
-     * hears a close instead of waiting (libuv would otherwise accept and
-     * drop connections silently once descriptors run out). */
-    if (srv->nconns >= srv->max_conns) {
+    /* Full of connections that never finish their handshake (a flood of
+     * silent ones): the oldest of them makes room, so peers that do finish
+     * still get in. Evicted ones are counted until they are freed, a moment
+     * later: a small slack keeps us within the descriptor reserve. */
+    if (srv->nconns >= srv->max_conns && srv->nconns < srv->max_conns + 32 &&
+        evict_oldest_opening(srv, 1)) {
+        /* accepted below */
+    } else if (srv->nconns >= srv->max_conns) {
+        /* Full of established ones: accept and close at once, so the backlog
+         * drains and the peer hears a close instead of waiting (libuv would
+         * otherwise accept and drop connections silently once descriptors
+         * run out). */
         char key[200];
         sipc__peer_host(sipc_stream_peer(s), key, 160);
         strncat(key, " refused", sizeof key - strlen(key) - 1);
@@ -163,7 +178,7 @@ static void on_connection(uv_stream_t *listener, int status)
         return;
     }
     if (srv->nopening >= ctx->opts.max_opening)
-        evict_oldest_opening(srv);
+        (void)evict_oldest_opening(srv, 0);
     sipc_conn *c;
     r = sipc__conn_new(&c, ctx, sec, s, 1, srv->router, &srv_ops, srv);
     if (r != 0) {

@@ -44,6 +44,7 @@ typedef struct world {
     uint32_t max_opening;     /* server side, 0: library default */
     uint32_t hs_timeout_ms;   /* server side, 0: 500 */
     size_t max_queue_total;   /* server side, 0: library default */
+    uint32_t max_conns;       /* server side, 0: library default */
     /* connection events, client (c*) and server (s*) side */
     sipc_conn *cconn, *sconn; /* the last connection that came up */
     int cups, cdowns, cdown_err, cwritable;
@@ -150,6 +151,8 @@ static int world_server_try(world *w, sipc_tls_mode mode, const char *pem, const
         o.max_opening = w->max_opening;
     if (w->max_queue_total)
         o.max_write_queue_total = w->max_queue_total;
+    if (w->max_conns)
+        o.max_connections = w->max_conns;
     if (max_frame)
         o.max_frame = max_frame;
     if (w->keepalive_ms)
@@ -484,6 +487,72 @@ static void t_silent_connections_evicted(void **state)
     assert_true(st.conns_opening <= 4);
     assert_true(tu_log_has(&w->slog, "closing the oldest"));
     for (int i = 0; i < 20; i++)
+        close(fds[i]);
+    world_free(w);
+}
+
+/* A server full of connections that never finish their handshake makes
+ * room by closing the oldest of them: a peer that does finish still gets in,
+ * and no honest connection is refused for the silent ones. */
+static void t_full_of_silent_connections(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    w->max_conns = 6;
+    w->hs_timeout_ms = 10000;
+    world_server(w, g_mode, g_pem, "test", 0);
+    int fds[12];
+    for (int i = 0; i < 12; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(fds[i] >= 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
+        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof a), 0);
+    }
+    for (int i = 0; i < 20; i++)
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    uint64_t t0 = uv_hrtime();
+    result r;
+    assert_int_equal(call_wait(w, "echo", "in", 2, 3000, &r), 0);
+    assert_int_equal(r.err, 0);
+    free(r.data);
+    assert_true(uv_hrtime() - t0 < 3000000000ull);
+    sipc_server_stats st;
+    assert_int_equal(sipc_server_stats_get(w->srv, &st), 0);
+    assert_true(st.evicted_total >= 6);
+    assert_int_equal(st.refused_total, 0);
+    assert_true(tu_log_has(&w->slog, "max_connections): closing the oldest still in its handshake"));
+    for (int i = 0; i < 12; i++)
+        close(fds[i]);
+    world_free(w);
+}
+
+/* Silent peers timing out one after another, each from its own port, are
+ * one log line per interval, not one per connection. */
+static void t_timeouts_logged_once(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    w->hs_timeout_ms = 200;
+    world_server(w, g_mode, g_pem, "test", 0);
+    int fds[10];
+    for (int i = 0; i < 10; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
+        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof a), 0);
+    }
+    int never = 0;
+    tu_run_until(&w->loop, &never, 800);
+    sipc_server_stats st;
+    sipc_server_stats_get(w->srv, &st);
+    assert_int_equal(st.handshake_failures_total, 10);
+    int lines = 0;
+    for (const char *p = w->slog.buf; p && (p = strstr(p, "did not complete the")); p++)
+        lines++;
+    assert_int_equal(lines, 1);
+    for (int i = 0; i < 10; i++)
         close(fds[i]);
     world_free(w);
 }
@@ -1491,6 +1560,8 @@ int main(void)
         cmocka_unit_test(t_oneway_and_errors),
         cmocka_unit_test(t_log_flood_limited),
         cmocka_unit_test(t_silent_connections_evicted),
+        cmocka_unit_test(t_full_of_silent_connections),
+        cmocka_unit_test(t_timeouts_logged_once),
         cmocka_unit_test(t_deadline),
         cmocka_unit_test(t_drop_completes_pending_then_reconnect),
         cmocka_unit_test(t_cluster_mismatch),

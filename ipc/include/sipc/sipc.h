@@ -122,8 +122,10 @@ typedef struct sipc_options {
                                      default 15000, 0 = never */
     uint32_t reconnect_min_ms;    /* dialer backoff, default 100 */
     uint32_t reconnect_max_ms;    /* default 30000 */
-    uint32_t max_connections;     /* connections one server holds at once; beyond it a
-                                     new one is accepted and closed at once. Default
+    uint32_t max_connections;     /* connections one server holds at once; at it a new
+                                     one closes the oldest still in its handshake to
+                                     make room, or, when all are established, is
+                                     accepted and closed at once. Default
                                      16384, and never more than the process's
                                      open-file limit less a reserve of 64 */
     uint32_t max_opening;         /* connections of one server still in their

@@ -460,6 +460,34 @@ static void test_set_right_section(void **state)
     after = read_conf(home);
     assert_string_equal(after, "[tls]\nmode_old = x\nmode = strict\n");
     free(after);
+    /* a key written twice (the reader takes the last) is set everywhere, in
+     * every instance of its section: found by fuzz_config */
+    write_conf(home, "[tls]\nmode = permissive\nmode = strict\n[data]\nport = 1\n[tls]\nmode = strict\n");
+    assert_int_equal(sipc_config_set(home, "tls", "mode", "permissive", err, sizeof err), 0);
+    after = read_conf(home);
+    assert_string_equal(after, "[tls]\nmode = permissive\nmode = permissive\n[data]\nport = 1\n[tls]\n"
+                               "mode = permissive\n");
+    free(after);
+    /* a NUL byte: the reader refuses the file, and an edit keeps every byte
+     * after it (it used to cut the file there): found by fuzz_config */
+    static const char nul[] = "[node]\nid = a\0b\n[data]\nport = 1\n";
+    char path[600];
+    snprintf(path, sizeof path, "%s/sipc.conf", home);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    fwrite(nul, 1, sizeof nul - 1, fp);
+    fclose(fp);
+    sipc_config cfg;
+    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), SIPC_ECONFIG);
+    assert_non_null(strstr(err, "sipc.conf:2: contains a NUL byte"));
+    assert_int_equal(sipc_config_set(home, "tls", "mode", "strict", err, sizeof err), 0);
+    fp = fopen(path, "rb");
+    char back[200];
+    size_t n = fread(back, 1, sizeof back, fp);
+    fclose(fp);
+    static const char want[] = "[node]\nid = a\0b\n[data]\nport = 1\n\n[tls]\nmode = strict\n";
+    assert_int_equal(n, sizeof want - 1);
+    assert_memory_equal(back, want, n);
     rm_home(home);
 }
 

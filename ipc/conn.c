@@ -627,8 +627,9 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
 
 /* The reason of a close as a rate-limit key: the detail without the peer's
  * address (a peer reconnects from new ports, and each connection's detail
- * names its own) and with every run of digits as one '#' (bytes, counts and
- * times vary from one connection to the next; the reason does not), at most
+ * names its own) and with every run of three digits or more as one '#'
+ * (bytes, ports and times vary from one connection to the next; the reason
+ * does not, and short numbers such as a TLS version are part of it), at most
  * 160 characters. */
 static void conn_reason_key(char *out, size_t len, const char *detail, const char *addr)
 {
@@ -636,9 +637,8 @@ static void conn_reason_key(char *out, size_t len, const char *detail, const cha
     while (*detail && n + 1 < len && n < 160) {
         if (alen && strncmp(detail, addr, alen) == 0) {
             detail += alen;
-        } else if (*detail >= '0' && *detail <= '9') {
-            while (*detail >= '0' && *detail <= '9')
-                detail++;
+        } else if (strspn(detail, "0123456789") >= 3) {
+            detail += strspn(detail, "0123456789");
             out[n++] = '#';
         } else {
             out[n++] = *detail++;

@@ -481,6 +481,9 @@ static void after_load(uv_work_t *w, int status)
             log_each(h, SIPC_LOG_INFO, "Reload done: %s%s", msg, "");
         }
     }
+    /* the log says what the reply says, by the time the operator reads the reply */
+    for (int i = 0; i < HOST_NSERVICES; i++)
+        sipc_logger_flush(h->svc[i].log);
     json_t *a = answer(j, result, msg);
     release_job(j);
     if (j->done)

@@ -9,10 +9,11 @@
  * are written when the buffer holds SIPC__LOG_FLUSH_BYTES, right after a WARN
  * or ERROR line (what an operator needs first is never held back), by a
  * background thread about SIPC__LOG_FLUSH_MS after the first was held, when
- * the logger is closed and at exit(). Lines keep their order: they are appended and written under the
+ * the logger is closed, at exit() and, best effort, when the process crashes. Lines keep their order: they are appended and written under the
  * logger's lock. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,11 +119,45 @@ static void flush_at_exit(void)
     uv_mutex_unlock(&reg_lock);
 }
 
+/* A crash (abort, a failed assert, a bad pointer) writes what the loggers
+ * hold before the process dies: at most the last few milliseconds of INFO
+ * lines, but the ones that say what led up to it. Best effort: no locks are
+ * taken in a signal handler, only write(2), which is async-signal-safe. */
+static void flush_on_crash(int sig)
+{
+    (void)sig;
+    for (sipc_logger *lg = reg_head; lg; lg = lg->next) {
+        if (lg->pending.len == 0)
+            continue;
+        if (lg->fd >= 0 && write(lg->fd, lg->pending.data, lg->pending.len) < 0)
+            continue;
+        if (lg->echo_stderr && write(STDERR_FILENO, lg->pending.data, lg->pending.len) < 0)
+            continue;
+    }
+    /* SA_RESETHAND made the action the default again: abort() raises once
+       more, a faulting instruction faults once more, and the process ends
+       as it would have */
+}
+
 static void reg_init(void)
 {
     uv_mutex_init(&reg_lock);
     uv_cond_init(&reg_cond);
     atexit(flush_at_exit);
+    /* only where nobody else (the application, a sanitizer) handles them */
+    static const int sigs[] = {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
+            (old.sa_flags & SA_SIGINFO))
+            continue;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = flush_on_crash;
+        sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+        sigemptyset(&sa.sa_mask);
+        (void)sigaction(sigs[i], &sa, NULL);
+    }
 }
 
 static int reg_add(sipc_logger *lg)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -474,6 +475,35 @@ static void test_exit_flushes(void **state)
     rm_dir(dir);
 }
 
+/* A process that aborts (a failed assert) still leaves the lines it held:
+ * the line logged just before the abort follows one written a moment
+ * earlier, so it was held, not written. */
+static void test_abort_flushes(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char d1[9], d2[9];
+    today(d1);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (sipc_logger_open(&exit_logger, dir, "Abort", 0, SIPC_LOG_INFO) != 0)
+            _exit(2);
+        sipc_logf(exit_logger, SIPC_LOG_INFO, "Service.Start", "written at once");
+        sipc_logf(exit_logger, SIPC_LOG_INFO, "Service.Start", "held, then the crash");
+        abort();
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    today(d2);
+    char *text = read_log(dir, "Abort", d1, d2);
+    assert_int_equal(check_lines(text), 2);
+    assert_non_null(strstr(text, "INFO held, then the crash\n"));
+    free(text);
+    rm_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -489,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_warn_at_once_info_soon),
         cmocka_unit_test(test_threads_lines_whole),
         cmocka_unit_test(test_exit_flushes),
+        cmocka_unit_test(test_abort_flushes),
     };
     return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }

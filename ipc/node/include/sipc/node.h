@@ -137,8 +137,9 @@ SIPC_EXTERN void sipc_logger_close(sipc_logger *lg);
  * the logger wrote less than 10 ms before; then it is held with those that
  * follow and they are written together (one write per destination): about
  * 10 ms later, when 16 KiB are held, at once after a WARN or ERROR line, at
- * sipc_logger_close() and at exit(). Call this before anything that may end
- * the process otherwise. */
+ * sipc_logger_close(), at exit() and, best effort, on a crash (SIGABRT,
+ * SIGSEGV... when the application installed no handler of its own). Call
+ * this before anything that may end the process otherwise. */
 SIPC_EXTERN void sipc_logger_flush(sipc_logger *lg);
 /* A sipc_log_fn that writes to the sipc_logger passed as arg; with arg NULL,
  * to stderr at INFO and above. */

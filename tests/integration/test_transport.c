@@ -457,6 +457,21 @@ static void t_oneway_and_errors(void **state)
 /* Silent connections that never start a handshake (a flood of them):
  * beyond max_opening the oldest is closed to make room, so an honest peer
  * still gets in at once instead of waiting out the handshake timeout. */
+/* n TCP connections to the test server that never send a byte; the server
+ * has accepted them all when this returns. */
+static void connect_silent(world *w, int *fds, int n)
+{
+    for (int i = 0; i < n; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(fds[i] >= 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
+        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof a), 0);
+    }
+    for (int i = 0; i < 20; i++)
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+}
+
 static void t_silent_connections_evicted(void **state)
 {
     (void)state;
@@ -465,15 +480,7 @@ static void t_silent_connections_evicted(void **state)
     w->hs_timeout_ms = 10000;
     world_server(w, g_mode, g_pem, "test", 0);
     int fds[20];
-    for (int i = 0; i < 20; i++) {
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-        assert_true(fds[i] >= 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
-        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof a), 0);
-    }
-    for (int i = 0; i < 20; i++) /* let the server accept them all */
-        uv_run(&w->loop, UV_RUN_NOWAIT);
+    connect_silent(w, fds, 20);
     world_client(w, g_mode, g_pem, "test", 0, 0);
     uint64_t t0 = uv_hrtime();
     result r;
@@ -502,15 +509,7 @@ static void t_full_of_silent_connections(void **state)
     w->hs_timeout_ms = 10000;
     world_server(w, g_mode, g_pem, "test", 0);
     int fds[12];
-    for (int i = 0; i < 12; i++) {
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-        assert_true(fds[i] >= 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
-        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof a), 0);
-    }
-    for (int i = 0; i < 20; i++)
-        uv_run(&w->loop, UV_RUN_NOWAIT);
+    connect_silent(w, fds, 12);
     world_client(w, g_mode, g_pem, "test", 0, 0);
     uint64_t t0 = uv_hrtime();
     result r;
@@ -537,12 +536,7 @@ static void t_timeouts_logged_once(void **state)
     w->hs_timeout_ms = 200;
     world_server(w, g_mode, g_pem, "test", 0);
     int fds[10];
-    for (int i = 0; i < 10; i++) {
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
-        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof a), 0);
-    }
+    connect_silent(w, fds, 10);
     int never = 0;
     tu_run_until(&w->loop, &never, 800);
     sipc_server_stats st;

@@ -146,6 +146,12 @@ set(SIPC_WOLFSSL_CONFIGURE_ARGS
   --enable-opensslextra
   --enable-certgen --enable-certext --enable-certreq --enable-keygen
   --enable-crl --disable-crl-monitor
+  # A CA certificate of the peer's chain that wolfSSL refuses (e.g. for a
+  # critical policyMappings, issuerAltName or freshestCRL extension, which it
+  # does not process) is then not registered in its store, so the verify
+  # callback can overrule the refusal when sipc's verifier accepts the chain;
+  # without it wolfSSL aborts the handshake. Debian's libwolfssl has it too.
+  --enable-altcertchains
   # PKCS#12 (OpenSSL's -legacy files use RC2-40 and 3DES)
   --enable-pkcs12 --enable-pwdbased --enable-des3 --enable-rc2
   # algorithms and TLS extensions

@@ -1,0 +1,177 @@
+/* load_report.c - the report: counters from a replayed ledger, printed as
+ * "name: N" lines or one JSON object, kept in DIR/load/report.json. */
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "load.h"
+
+/* acknowledged and not found: what verification wrote as N lines, or (when
+ * verification was cut short) every acknowledged seq without an F line */
+static uint64_t count_lost(const load_state *st)
+{
+    uint64_t n = 0;
+    for (uint64_t s = 0; s < st->nseq; s++)
+        n += load_bits_get(&st->acked, s) && !load_bits_get(&st->found, s);
+    return n;
+}
+
+void load_report_from_state(load_report *r, const load_state *st, int running)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->run, sizeof r->run, "%s", st->run);
+    snprintf(r->state, sizeof r->state, "%s",
+             running ? "running" : st->verified ? "verified" : "stopped");
+    r->sent = load_bits_count(&st->sent);
+    r->acknowledged = load_bits_count(&st->acked);
+    r->found = load_bits_count(&st->found);
+    r->lost = st->verified ? count_lost(st) : 0;
+    r->duplicated = load_bits_count(&st->dup);
+    /* a seq that failed once and was acknowledged later is no error */
+    for (uint64_t s = 0; s < st->nseq; s++)
+        r->errors += load_bits_get(&st->errored, s) && !load_bits_get(&st->acked, s);
+    r->longest_stall_ms = st->longest_stall_ms;
+    r->retries = st->retries;
+    r->pending = r->sent >= r->acknowledged + r->errors ? r->sent - r->acknowledged - r->errors : 0;
+    r->unverified = st->unverified;
+    r->max_latency_ms = st->max_latency_ms;
+    r->searches = st->searches;
+    r->searches_partial = st->searches_partial;
+    snprintf(r->partial_nodes, sizeof r->partial_nodes, "%s", st->partial_nodes);
+    if (st->first_sent_ms && st->last_sent_ms > st->first_sent_ms)
+        r->seconds = (double)(st->last_sent_ms - st->first_sent_ms) / 1000.0;
+    r->rate = r->seconds > 0 ? (double)r->acknowledged / r->seconds : 0;
+}
+
+#define U(x) ((unsigned long long)(x))
+
+/* The counters, in the order printed: the first seven are the agreed lines. */
+static const struct {
+    const char *name;
+    size_t off;
+} COUNTERS[] = {
+    {"sent", offsetof(load_report, sent)},
+    {"acknowledged", offsetof(load_report, acknowledged)},
+    {"found", offsetof(load_report, found)},
+    {"lost", offsetof(load_report, lost)},
+    {"duplicated", offsetof(load_report, duplicated)},
+    {"errors", offsetof(load_report, errors)},
+    {"longest_stall_ms", offsetof(load_report, longest_stall_ms)},
+    {"retries", offsetof(load_report, retries)},
+    {"pending", offsetof(load_report, pending)},
+    {"unverified", offsetof(load_report, unverified)},
+    {"max_latency_ms", offsetof(load_report, max_latency_ms)},
+    {"searches", offsetof(load_report, searches)},
+    {"searches_partial", offsetof(load_report, searches_partial)},
+};
+#define NCOUNTERS (sizeof COUNTERS / sizeof COUNTERS[0])
+
+static uint64_t *counter_at(load_report *r, size_t i)
+{
+    return (uint64_t *)((char *)r + COUNTERS[i].off);
+}
+
+static uint64_t counter(const load_report *r, size_t i)
+{
+    uint64_t v;
+    memcpy(&v, (const char *)r + COUNTERS[i].off, sizeof v);
+    return v;
+}
+
+void load_report_print(FILE *out, const load_report *r, int json)
+{
+    if (json) {
+        json_t *o = json_object();
+        for (size_t i = 0; o && i < NCOUNTERS; i++)
+            json_object_set_new(o, COUNTERS[i].name, json_integer((json_int_t)counter(r, i)));
+        if (o) {
+            json_object_set_new(o, "partial_nodes", json_string(r->partial_nodes));
+            json_object_set_new(o, "rate", json_real(r->rate));
+            json_object_set_new(o, "seconds", json_real(r->seconds));
+            json_object_set_new(o, "state", json_string(r->state));
+            json_object_set_new(o, "run", json_string(r->run));
+        }
+        char *text = o ? json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT) : NULL;
+        if (text)
+            fprintf(out, "%s\n", text);
+        free(text);
+        json_decref(o);
+        return;
+    }
+    for (size_t i = 0; i < NCOUNTERS; i++)
+        fprintf(out, "%s: %llu\n", COUNTERS[i].name, U(counter(r, i)));
+    fprintf(out, "partial_nodes: %s\n", r->partial_nodes[0] ? r->partial_nodes : "-");
+    fprintf(out, "rate: %.0f/s\n", r->rate);
+    fprintf(out, "seconds: %.1f\n", r->seconds);
+    fprintf(out, "state: %s\n", r->state);
+    fprintf(out, "run: %s\n", r->run);
+}
+
+int load_report_write(const load_report *r, const char *path, char *err, size_t errlen)
+{
+    char tmp[700];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "we");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot write", tmp);
+        return SIPC_ECONFIG;
+    }
+    load_report_print(f, r, 1);
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: cannot write", path);
+        remove(tmp);
+        return SIPC_ECONFIG;
+    }
+    return 0;
+}
+
+static void get_s(json_t *o, const char *k, char *out, size_t cap)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    snprintf(out, cap, "%s", s ? s : "");
+}
+
+int load_report_read(load_report *r, const char *path, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    json_error_t je;
+    json_t *o = json_load_file(path, 0, &je);
+    if (!json_is_object(o)) {
+        snprintf(err, errlen, "%s: %s", path, o ? "not an object" : je.text);
+        json_decref(o);
+        return SIPC_EFORMAT;
+    }
+    for (size_t i = 0; i < NCOUNTERS; i++) {
+        json_t *v = json_object_get(o, COUNTERS[i].name);
+        json_int_t x = json_is_integer(v) ? json_integer_value(v) : 0;
+        *counter_at(r, i) = x > 0 ? (uint64_t)x : 0;
+    }
+    r->seconds = json_number_value(json_object_get(o, "seconds"));
+    r->rate = json_number_value(json_object_get(o, "rate"));
+    get_s(o, "partial_nodes", r->partial_nodes, sizeof r->partial_nodes);
+    get_s(o, "state", r->state, sizeof r->state);
+    get_s(o, "run", r->run, sizeof r->run);
+    json_decref(o);
+    return 0;
+}
+
+int load_report_check(const load_report *r, FILE *why)
+{
+    if (strcmp(r->state, "verified") != 0) {
+        fprintf(why, "sipc-load: check failed: the run is %s, not verified (sipc-load stop "
+                     "verifies it)\n", r->state);
+        return LOAD_EXIT_CHECK;
+    }
+    if (r->lost || r->errors) {
+        fprintf(why, "sipc-load: check failed: %llu acknowledged record(s) lost, %llu error(s)\n",
+                U(r->lost), U(r->errors));
+        return LOAD_EXIT_CHECK;
+    }
+    return 0;
+}

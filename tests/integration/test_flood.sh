@@ -11,6 +11,7 @@
 #   - the node's RSS stays under 200 MiB
 #   - the status shows evicted (data), refused (search) and the slowest reader
 #     closed (data), and the queued output under the cap
+#   - /metrics ([metrics] on $BASE.1:23009) has the same figures
 #   - the log says each kind of refusal at most once per peer per 10 s, with
 #     the count of lines held back
 #   - 11 s later a second wave of 500 silent connections: still served, and
@@ -39,7 +40,7 @@ wait_for() { # SECONDS command...
     for _ in $(seq 1 $((t * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
     return 1
 }
-for p in 23000 23001 23002 23003; do
+for p in 23000 23001 23002 23003 23009; do
     if (exec 3<>"/dev/tcp/$BASE.1/$p") 2>/dev/null; then
         echo "$BASE.1:$p is in use: this test needs $BASE.1 with the standard ports (SIPC_TEST_NET=127.0.N)"
         exit 1
@@ -56,6 +57,8 @@ id = flood-a
 address = $BASE.1
 [cluster]
 name = flood
+[metrics]
+address = $BASE.1:23009
 [limits]
 max_connections = 2000
 max_opening = 500
@@ -107,6 +110,16 @@ echo "# data: evicted $(svc data evicted_total), slow closed $(svc data slow_clo
     not_ok "queued output $(svc data write_queue_bytes)"
 [ "$rss" -gt 0 ] && [ "$rss" -lt $((200 * 1048576)) ] && ok "node RSS $((rss / 1048576)) MiB under the bound of 200 MiB" ||
     not_ok "node RSS $rss"
+
+curl -s "http://$BASE.1:23009/metrics" >"$work/metrics.txt" 2>&1
+if grep -Eq '^sipc_connections_slow_closed_total\{service="data"\} [1-9]' "$work/metrics.txt" &&
+    grep -Eq '^sipc_write_queue_bytes\{service="data"\} [0-9]+' "$work/metrics.txt" &&
+    grep -Eq '^sipc_connection_buffer_bytes\{service="data"\} [0-9]+' "$work/metrics.txt" &&
+    grep -Eq '^sipc_connections_refused_total\{service="search"\} [1-9]' "$work/metrics.txt"; then
+    ok "metrics: slow readers closed, queued bytes, buffers and refusals by service"
+else
+    not_ok "metrics"; grep -E "slow_closed|write_queue|buffer_bytes|refused" "$work/metrics.txt" | head
+fi
 
 # --- 10 s later, a second wave: the next line counts what was held back ---
 while [ $(($(date +%s) - t0)) -lt 11 ]; do sleep 0.2; done

@@ -6,7 +6,7 @@
  * produces for the same values, and accepts exactly the inputs its unpack
  * accepts (same quirks included, listed at sipc_env_parse), without
  * allocating: decoded strings and the payload point into the frame.
- * tests/unit/test_envelope_codec.c and the fuzz_envelope target compare the
+ * tests/unit/test_envelope_codec.c and the fuzz_frame target compare the
  * two on generated and mutated envelopes. */
 #include <assert.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* envelope_diff.h - compares the hand-written Envelope codec
  * (ipc/envelope_codec.c) with protobuf-c's generated code, the reference it
  * must match byte for byte. Shared by tests/unit/test_envelope_codec.c and
- * the fuzz_envelope target; each function returns 0 when both agree, else
+ * the fuzz_frame target; each function returns 0 when both agree, else
  * writes what differs into what. */
 #ifndef SIPC_TEST_ENVELOPE_DIFF_H
 #define SIPC_TEST_ENVELOPE_DIFF_H

@@ -78,6 +78,7 @@ struct sipc_tls {
     int tx_failed;
     int resumed;       /* abbreviated handshake: the session was resumed */
     int offered;       /* client: offered a session of an earlier connection */
+    char offered_fp[65]; /* ... and the print of the server it was made with */
     int ticket_ok;     /* server: the client's ticket opened (peer_fp from it) */
     int resume_failed; /* ... and the handshake failed: session forgotten */
     char peer_key[64]; /* client: the peer's address, the session cache key */
@@ -486,13 +487,18 @@ static void session_offer(sipc_tls *t)
         session_clear(e);
         e = NULL;
     }
-    if (e && wolfSSL_set_session(t->ssl, e->sess) == WOLFSSL_SUCCESS)
+    if (e && wolfSSL_set_session(t->ssl, e->sess) == WOLFSSL_SUCCESS) {
         t->offered = 1;
+        /* taken now: by the time this handshake ends, another connection
+         * may have replaced or dropped the entry */
+        snprintf(t->offered_fp, sizeof t->offered_fp, "%s", e->peer_fp);
+    }
     uv_mutex_unlock(&cfg->lock);
 }
 
 /* Client, handshake done: a full handshake leaves its session for the next
- * connection; a resumed one takes the peer's print from the kept entry. */
+ * connection; a resumed one takes the peer's print noted when it offered
+ * the session. */
 static void session_done(sipc_tls *t)
 {
     sipc_tls_config *cfg = t->cfg;
@@ -501,9 +507,10 @@ static void session_done(sipc_tls *t)
     uv_mutex_lock(&cfg->lock);
     sipc_tls_session *e = session_find(cfg, t->peer_key);
     if (wolfSSL_session_reused(t->ssl)) {
-        if (e) {
+        /* only the session this connection offered can have resumed */
+        if (t->offered && t->offered_fp[0]) {
             t->resumed = 1;
-            snprintf(t->peer_fp, sizeof t->peer_fp, "%s", e->peer_fp);
+            snprintf(t->peer_fp, sizeof t->peer_fp, "%s", t->offered_fp);
         }
     } else if (t->vfy_accepted) {
         WOLFSSL_SESSION *s = wolfSSL_get1_session(t->ssl);

@@ -79,6 +79,7 @@ struct sipc_tls {
     int resumed;       /* abbreviated handshake: the session was resumed */
     int offered;       /* client: offered a session of an earlier connection */
     char offered_fp[65]; /* ... and the print of the server it was made with */
+    uint64_t offered_born; /* ... and when (which kept session it was) */
     int ticket_ok;     /* server: the client's ticket opened (peer_fp from it) */
     int resume_failed; /* ... and the handshake failed: session forgotten */
     char peer_key[64]; /* client: the peer's address, the session cache key */
@@ -492,6 +493,7 @@ static void session_offer(sipc_tls *t)
         /* taken now: by the time this handshake ends, another connection
          * may have replaced or dropped the entry */
         snprintf(t->offered_fp, sizeof t->offered_fp, "%s", e->peer_fp);
+        t->offered_born = e->born;
     }
     uv_mutex_unlock(&cfg->lock);
 }
@@ -528,13 +530,14 @@ static void session_done(sipc_tls *t)
     uv_mutex_unlock(&cfg->lock);
 }
 
-/* Client, handshake failed after offering a session: forget it. */
+/* Client, handshake failed after offering a session: forget it, unless
+ * another connection has since replaced it with a newer one. */
 static void session_drop(sipc_tls *t)
 {
     sipc_tls_config *cfg = t->cfg;
     uv_mutex_lock(&cfg->lock);
     sipc_tls_session *e = session_find(cfg, t->peer_key);
-    if (e)
+    if (e && e->born == t->offered_born)
         session_clear(e);
     uv_mutex_unlock(&cfg->lock);
     t->resume_failed = 1;

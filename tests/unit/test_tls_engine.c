@@ -588,6 +588,54 @@ static void t_resumed_peer_print(void **state)
     sipc_tls_config_free(sb);
 }
 
+/* A connection whose offered session failed forgets that session only: if
+ * another connection to the same address has meanwhile made a full
+ * handshake, its newer session stays and the next connection resumes it. */
+static void t_failed_offer_keeps_newer_session(void **state)
+{
+    (void)state;
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint}, sv2 = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv);
+    sipc_tls_config *scfg = make_cfg(&g_a, &g_a, &sv), *scfg2 = make_cfg(&g_a, &g_a, &sv2);
+    if (!sipc_tls_config_set_resumption(ccfg, 1)) {
+        sipc_tls_config_free(ccfg);
+        sipc_tls_config_free(scfg);
+        sipc_tls_config_free(scfg2);
+        skip();
+    }
+    const char *key = "10.0.0.7:23000";
+    conn_result r = connect_once(ccfg, scfg, key);
+    assert_int_equal(r.rc, 0);
+
+    /* A offers that session to the reloaded server, still in flight ... */
+    end c, s;
+    end_init(&c, ccfg, 0);
+    end_init(&s, scfg2, 1);
+    sipc_tls_set_peer_key(c.t, key);
+    assert_int_equal(sipc_tls_start(s.t), 0);
+    assert_int_equal(sipc_tls_start(c.t), 0);
+
+    /* ... while another connection gets through with a full handshake */
+    r = connect_once(ccfg, scfg2, key);
+    if (r.rc != 0 && r.c_resume_failed)
+        r = connect_once(ccfg, scfg2, key);
+    assert_int_equal(r.rc, 0);
+    assert_false(r.c_resumed);
+
+    /* A ends (refused, or full where the library falls back) */
+    (void)shuttle(&c, &s, 0);
+    end_free(&c);
+    end_free(&s);
+
+    /* the newest session is still there */
+    r = connect_once(ccfg, scfg2, key);
+    assert_int_equal(r.rc, 0);
+    assert_true(r.c_resumed && r.s_resumed);
+    sipc_tls_config_free(ccfg);
+    sipc_tls_config_free(scfg);
+    sipc_tls_config_free(scfg2);
+}
+
 int main(void)
 {
     g_dir = tu_mkdtemp("tls-engine");
@@ -606,6 +654,7 @@ int main(void)
         cmocka_unit_test(t_garbage),
         cmocka_unit_test(t_resumption),
         cmocka_unit_test(t_resumed_peer_print),
+        cmocka_unit_test(t_failed_offer_keeps_newer_session),
     };
     int fails = cmocka_run_group_tests_name("TLS engine over memory", tests, NULL, NULL);
     sipc_keypair_free(&g_a);

@@ -174,14 +174,21 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 
 /* ---- verification: the verify callback decides the path, wolfSSL the rest */
 
+/* out: 2 * n + 1 bytes */
+static void bin_to_hex(const uint8_t *in, size_t n, char *out)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", in[i]);
+}
+
 static void fingerprint_hex(const uint8_t *der, size_t len, char out[65])
 {
     uint8_t h[WC_SHA256_DIGEST_SIZE];
     out[0] = '\0';
     if (wc_Sha256Hash(der, (word32)len, h) != 0)
         return;
-    for (int i = 0; i < WC_SHA256_DIGEST_SIZE; i++)
-        snprintf(out + 2 * i, 3, "%02x", h[i]);
+    bin_to_hex(h, sizeof h, out);
 }
 
 /* Hands chain to the configuration's verifier; 0 accepted. */
@@ -365,12 +372,6 @@ static int hex_to_bin(const char *hex, uint8_t *out, size_t n)
         out[i] = (uint8_t)v;
     }
     return 0;
-}
-
-static void bin_to_hex(const uint8_t *in, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++)
-        snprintf(out + 2 * i, 3, "%02x", in[i]);
 }
 
 /* Seals (enc) or opens a ticket in place with the configuration's key; the

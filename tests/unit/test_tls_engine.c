@@ -536,6 +536,28 @@ static void t_resumption(void **state)
     sipc_tls_config_free(scfg);
 }
 
+/* A client of ccfg naming key, and a server of scfg: the ClientHello (with
+ * any session kept for key) written, the handshake left in flight. */
+static void start_offer(end *c, end *s, sipc_tls_config *ccfg, sipc_tls_config *scfg,
+                        const char *key)
+{
+    end_init(c, ccfg, 0);
+    end_init(s, scfg, 1);
+    sipc_tls_set_peer_key(c->t, key);
+    assert_int_equal(sipc_tls_start(s->t), 0);
+    assert_int_equal(sipc_tls_start(c->t), 0);
+}
+
+/* connect_once, again after a refused offer of a session (wolfSSL 5.5.4
+ * fails that handshake instead of falling back to a full one). */
+static conn_result connect_full(sipc_tls_config *ccfg, sipc_tls_config *scfg, const char *key)
+{
+    conn_result r = connect_once(ccfg, scfg, key);
+    if (r.rc != 0 && r.c_resume_failed)
+        r = connect_once(ccfg, scfg, key);
+    return r;
+}
+
 /* A resumed session reports the print of the server it was made with, even
  * when another connection to the same address has since made a full
  * handshake with a server presenting another certificate (the kept entry
@@ -560,16 +582,10 @@ static void t_resumed_peer_print(void **state)
 
     /* A offers server a's session, its handshake still in flight ... */
     end c, s;
-    end_init(&c, ccfg, 0);
-    end_init(&s, sa, 1);
-    sipc_tls_set_peer_key(c.t, key);
-    assert_int_equal(sipc_tls_start(s.t), 0);
-    assert_int_equal(sipc_tls_start(c.t), 0);
+    start_offer(&c, &s, ccfg, sa, key);
 
     /* ... while another connection to that address meets server b */
-    r = connect_once(ccfg, sb, key);
-    if (r.rc != 0 && r.c_resume_failed)
-        r = connect_once(ccfg, sb, key);
+    r = connect_full(ccfg, sb, key);
     assert_int_equal(r.rc, 0);
     assert_false(r.c_resumed);
     assert_string_equal(r.c_fp, g_b.fingerprint);
@@ -609,16 +625,10 @@ static void t_failed_offer_keeps_newer_session(void **state)
 
     /* A offers that session to the reloaded server, still in flight ... */
     end c, s;
-    end_init(&c, ccfg, 0);
-    end_init(&s, scfg2, 1);
-    sipc_tls_set_peer_key(c.t, key);
-    assert_int_equal(sipc_tls_start(s.t), 0);
-    assert_int_equal(sipc_tls_start(c.t), 0);
+    start_offer(&c, &s, ccfg, scfg2, key);
 
     /* ... while another connection gets through with a full handshake */
-    r = connect_once(ccfg, scfg2, key);
-    if (r.rc != 0 && r.c_resume_failed)
-        r = connect_once(ccfg, scfg2, key);
+    r = connect_full(ccfg, scfg2, key);
     assert_int_equal(r.rc, 0);
     assert_false(r.c_resumed);
 

@@ -341,7 +341,8 @@ static int parse_ext(sipc_x509 *x, const sipc_bytes *oid, int critical, const si
         rd rp = rd_of(&t.val);
         while (rp.n) {
             tlv f;
-            if (der_next(&rp, &f) != 0 || f.val.len == 0 || f.val.len > 2)
+            /* SkipCerts ::= INTEGER (0..MAX): a negative one is malformed */
+            if (der_next(&rp, &f) != 0 || f.val.len == 0 || f.val.len > 2 || (f.val.p[0] & 0x80))
                 goto bad;
             int v2 = 0;
             for (size_t i = 0; i < f.val.len; i++)

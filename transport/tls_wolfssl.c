@@ -78,6 +78,8 @@ struct sipc_tls {
     int tx_failed;
     int resumed;       /* abbreviated handshake: the session was resumed */
     int offered;       /* client: offered a session of an earlier connection */
+    char offered_fp[65]; /* ... and the print of the server it was made with */
+    uint64_t offered_born; /* ... and when (which kept session it was) */
     int ticket_ok;     /* server: the client's ticket opened (peer_fp from it) */
     int resume_failed; /* ... and the handshake failed: session forgotten */
     char peer_key[64]; /* client: the peer's address, the session cache key */
@@ -172,14 +174,21 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 
 /* ---- verification: the verify callback decides the path, wolfSSL the rest */
 
+/* out: 2 * n + 1 bytes */
+static void bin_to_hex(const uint8_t *in, size_t n, char *out)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", in[i]);
+}
+
 static void fingerprint_hex(const uint8_t *der, size_t len, char out[65])
 {
     uint8_t h[WC_SHA256_DIGEST_SIZE];
     out[0] = '\0';
     if (wc_Sha256Hash(der, (word32)len, h) != 0)
         return;
-    for (int i = 0; i < WC_SHA256_DIGEST_SIZE; i++)
-        snprintf(out + 2 * i, 3, "%02x", h[i]);
+    bin_to_hex(h, sizeof h, out);
 }
 
 /* Hands chain to the configuration's verifier; 0 accepted. */
@@ -375,12 +384,6 @@ static int hex_to_bin(const char *hex, uint8_t *out, size_t n)
     return 0;
 }
 
-static void bin_to_hex(const uint8_t *in, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++)
-        snprintf(out + 2 * i, 3, "%02x", in[i]);
-}
-
 /* Seals (enc) or opens a ticket in place with the configuration's key; the
  * key name and IV are authenticated with it. 0 on success. */
 static int ticket_aead(const sipc_tls_config *cfg, int enc, const uint8_t *name,
@@ -496,13 +499,19 @@ static void session_offer(sipc_tls *t)
         session_clear(e);
         e = NULL;
     }
-    if (e && wolfSSL_set_session(t->ssl, e->sess) == WOLFSSL_SUCCESS)
+    if (e && wolfSSL_set_session(t->ssl, e->sess) == WOLFSSL_SUCCESS) {
         t->offered = 1;
+        /* taken now: by the time this handshake ends, another connection
+         * may have replaced or dropped the entry */
+        snprintf(t->offered_fp, sizeof t->offered_fp, "%s", e->peer_fp);
+        t->offered_born = e->born;
+    }
     uv_mutex_unlock(&cfg->lock);
 }
 
 /* Client, handshake done: a full handshake leaves its session for the next
- * connection; a resumed one takes the peer's print from the kept entry. */
+ * connection; a resumed one takes the peer's print noted when it offered
+ * the session. */
 static void session_done(sipc_tls *t)
 {
     sipc_tls_config *cfg = t->cfg;
@@ -511,9 +520,10 @@ static void session_done(sipc_tls *t)
     uv_mutex_lock(&cfg->lock);
     sipc_tls_session *e = session_find(cfg, t->peer_key);
     if (wolfSSL_session_reused(t->ssl)) {
-        if (e) {
+        /* only the session this connection offered can have resumed */
+        if (t->offered && t->offered_fp[0]) {
             t->resumed = 1;
-            snprintf(t->peer_fp, sizeof t->peer_fp, "%s", e->peer_fp);
+            snprintf(t->peer_fp, sizeof t->peer_fp, "%s", t->offered_fp);
         }
     } else if (t->vfy_accepted) {
         WOLFSSL_SESSION *s = wolfSSL_get1_session(t->ssl);
@@ -531,13 +541,14 @@ static void session_done(sipc_tls *t)
     uv_mutex_unlock(&cfg->lock);
 }
 
-/* Client, handshake failed after offering a session: forget it. */
+/* Client, handshake failed after offering a session: forget it, unless
+ * another connection has since replaced it with a newer one. */
 static void session_drop(sipc_tls *t)
 {
     sipc_tls_config *cfg = t->cfg;
     uv_mutex_lock(&cfg->lock);
     sipc_tls_session *e = session_find(cfg, t->peer_key);
-    if (e)
+    if (e && e->born == t->offered_born)
         session_clear(e);
     uv_mutex_unlock(&cfg->lock);
     t->resume_failed = 1;

@@ -281,6 +281,14 @@ issue rep2 "/O=RFC Test/CN=CA requireExplicitPolicy 2" root rep2_ext
 issue r2 "/O=RFC Test/CN=leaf r2" rep2 leaf_ext
 v "$P/r2.pem" "$P/rep2.pem"
 expect "requireExplicitPolicy not reached by the path: verified" 0 "^VERIFIED$"
+# SkipCerts is INTEGER (0..MAX): a negative one (here -128) is malformed,
+# not a large skip count that never takes effect
+issue repneg "/O=RFC Test/CN=CA requireExplicitPolicy negative" root ca_ext \
+    '2.5.29.36 = critical, DER:30:03:80:01:80'
+issue rn "/O=RFC Test/CN=leaf rn" repneg leaf_ext
+v "$P/rn.pem" "$P/repneg.pem"
+expect "policyConstraints with a negative requireExplicitPolicy: refused as malformed" 21 \
+    "NOT VERIFIED: certificate 1 of the chain is not a valid X.509 certificate: malformed extension 2\.5\.29\.36"
 issue mapnc "/O=RFC Test/CN=CA policy mapping" root mapnc_ext
 issue m1 "/O=RFC Test/CN=leaf m1" mapnc leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.2'
 v "$P/m1.pem" "$P/mapnc.pem"

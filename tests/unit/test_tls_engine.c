@@ -26,6 +26,7 @@ static sipc_keypair g_a, g_b; /* two self-signed pairs */
 /* The verify callback under test: accepts one pinned leaf, or refuses all. */
 typedef struct vfy {
     const char *pin; /* fingerprint to accept */
+    const char *pin2; /* another one, if not NULL */
     const char *refuse; /* non-NULL: refuse every chain with this reason */
     int calls;
     int last_peer_is_client;
@@ -44,7 +45,7 @@ static int test_verify(void *arg, const sipc_tls_der *chain, int n, int peer_is_
         snprintf(why, whylen, "%s (leaf %.16s)", v->refuse, fp);
         return SIPC_EPEERAUTH;
     }
-    if (strcmp(fp, v->pin) != 0) {
+    if (strcmp(fp, v->pin) != 0 && !(v->pin2 && strcmp(fp, v->pin2) == 0)) {
         snprintf(why, whylen, "leaf %.16s is not the pinned certificate", fp);
         return SIPC_EPEERAUTH;
     }
@@ -535,6 +536,116 @@ static void t_resumption(void **state)
     sipc_tls_config_free(scfg);
 }
 
+/* A client of ccfg naming key, and a server of scfg: the ClientHello (with
+ * any session kept for key) written, the handshake left in flight. */
+static void start_offer(end *c, end *s, sipc_tls_config *ccfg, sipc_tls_config *scfg,
+                        const char *key)
+{
+    end_init(c, ccfg, 0);
+    end_init(s, scfg, 1);
+    sipc_tls_set_peer_key(c->t, key);
+    assert_int_equal(sipc_tls_start(s->t), 0);
+    assert_int_equal(sipc_tls_start(c->t), 0);
+}
+
+/* connect_once, again after a refused offer of a session (wolfSSL 5.5.4
+ * fails that handshake instead of falling back to a full one). */
+static conn_result connect_full(sipc_tls_config *ccfg, sipc_tls_config *scfg, const char *key)
+{
+    conn_result r = connect_once(ccfg, scfg, key);
+    if (r.rc != 0 && r.c_resume_failed)
+        r = connect_once(ccfg, scfg, key);
+    return r;
+}
+
+/* A resumed session reports the print of the server it was made with, even
+ * when another connection to the same address has since made a full
+ * handshake with a server presenting another certificate (the kept entry
+ * then holds that other print). */
+static void t_resumed_peer_print(void **state)
+{
+    (void)state;
+    vfy cv = {.pin = g_a.fingerprint, .pin2 = g_b.fingerprint};
+    vfy sva = {.pin = g_a.fingerprint}, svb = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv);
+    sipc_tls_config *sa = make_cfg(&g_a, &g_a, &sva), *sb = make_cfg(&g_b, &g_a, &svb);
+    if (!sipc_tls_config_set_resumption(ccfg, 1)) {
+        sipc_tls_config_free(ccfg);
+        sipc_tls_config_free(sa);
+        sipc_tls_config_free(sb);
+        skip();
+    }
+    const char *key = "10.0.0.9:23000";
+    conn_result r = connect_once(ccfg, sa, key);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.c_fp, g_a.fingerprint);
+
+    /* A offers server a's session, its handshake still in flight ... */
+    end c, s;
+    start_offer(&c, &s, ccfg, sa, key);
+
+    /* ... while another connection to that address meets server b */
+    r = connect_full(ccfg, sb, key);
+    assert_int_equal(r.rc, 0);
+    assert_false(r.c_resumed);
+    assert_string_equal(r.c_fp, g_b.fingerprint);
+
+    /* A resumes with server a and must name server a */
+    assert_int_equal(shuttle(&c, &s, 0), 0);
+    assert_true(sipc_tls_handshake_done(c.t) && sipc_tls_handshake_done(s.t));
+    assert_true(sipc_tls_resumed(c.t));
+    char v[16], ci[64], fp[65];
+    sipc_tls_describe(c.t, v, sizeof v, ci, sizeof ci, fp, sizeof fp);
+    assert_string_equal(fp, g_a.fingerprint);
+    end_free(&c);
+    end_free(&s);
+    sipc_tls_config_free(ccfg);
+    sipc_tls_config_free(sa);
+    sipc_tls_config_free(sb);
+}
+
+/* A connection whose offered session failed forgets that session only: if
+ * another connection to the same address has meanwhile made a full
+ * handshake, its newer session stays and the next connection resumes it. */
+static void t_failed_offer_keeps_newer_session(void **state)
+{
+    (void)state;
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint}, sv2 = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv);
+    sipc_tls_config *scfg = make_cfg(&g_a, &g_a, &sv), *scfg2 = make_cfg(&g_a, &g_a, &sv2);
+    if (!sipc_tls_config_set_resumption(ccfg, 1)) {
+        sipc_tls_config_free(ccfg);
+        sipc_tls_config_free(scfg);
+        sipc_tls_config_free(scfg2);
+        skip();
+    }
+    const char *key = "10.0.0.7:23000";
+    conn_result r = connect_once(ccfg, scfg, key);
+    assert_int_equal(r.rc, 0);
+
+    /* A offers that session to the reloaded server, still in flight ... */
+    end c, s;
+    start_offer(&c, &s, ccfg, scfg2, key);
+
+    /* ... while another connection gets through with a full handshake */
+    r = connect_full(ccfg, scfg2, key);
+    assert_int_equal(r.rc, 0);
+    assert_false(r.c_resumed);
+
+    /* A ends (refused, or full where the library falls back) */
+    (void)shuttle(&c, &s, 0);
+    end_free(&c);
+    end_free(&s);
+
+    /* the newest session is still there */
+    r = connect_once(ccfg, scfg2, key);
+    assert_int_equal(r.rc, 0);
+    assert_true(r.c_resumed && r.s_resumed);
+    sipc_tls_config_free(ccfg);
+    sipc_tls_config_free(scfg);
+    sipc_tls_config_free(scfg2);
+}
+
 int main(void)
 {
     g_dir = tu_mkdtemp("tls-engine");
@@ -552,6 +663,8 @@ int main(void)
         cmocka_unit_test(t_peer_without_certificate),
         cmocka_unit_test(t_garbage),
         cmocka_unit_test(t_resumption),
+        cmocka_unit_test(t_resumed_peer_print),
+        cmocka_unit_test(t_failed_offer_keeps_newer_session),
     };
     int fails = cmocka_run_group_tests_name("TLS engine over memory", tests, NULL, NULL);
     sipc_keypair_free(&g_a);

@@ -36,37 +36,6 @@ static void stop_generator(const load_paths *p, int timeout_s)
     remove(p->pid);
 }
 
-int load_verify_and_report(const load_opts *o, const load_cluster *c, const load_paths *p,
-                           load_report *out)
-{
-    char err[1200];
-    load_state st;
-    load_state_init(&st);
-    int e = load_state_read(&st, p->ledger, c, err, sizeof err);
-    if (e != 0) {
-        load_state_free(&st);
-        return load_fail(e == SIPC_ENOTCONN ? LOAD_EXIT_USAGE : LOAD_EXIT_INTERNAL,
-                         "no run to verify: %s", err);
-    }
-    load_ledger lg = {-1};
-    if (load_ledger_open(&lg, p->ledger, err, sizeof err) != 0) {
-        load_state_free(&st);
-        return load_fail(LOAD_EXIT_CONFIG, "%s", err);
-    }
-    load_report r;
-    int rc = load_verify(&st, c, &lg, o->timeout, &r);
-    load_ledger_close(&lg);
-    load_state_free(&st);
-    if (rc != 0 && rc != LOAD_EXIT_UNAVAILABLE)
-        return rc;
-    if (load_report_write(&r, p->report, err, sizeof err) != 0)
-        return load_fail(LOAD_EXIT_INTERNAL, "%s", err);
-    load_report_print(stdout, &r, o->json);
-    if (out)
-        *out = r;
-    return rc;
-}
-
 int cmd_stop(void *arg)
 {
     const load_opts *o = arg;

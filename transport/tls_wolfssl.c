@@ -401,6 +401,7 @@ static int ticket_aead(const sipc_tls_config *cfg, int enc, const uint8_t *name,
     else if (r == 0)
         r = wc_AesGcmDecrypt(&aes, data, data, (word32)len, iv, 12, tag, 16, aad, sizeof aad);
     wc_AesFree(&aes);
+    explicit_bzero(&aes, sizeof aes); /* its key schedule is the ticket key */
     return r == 0 ? 0 : -1;
 }
 

@@ -59,6 +59,10 @@ void sipc_tls_config_free(sipc_tls_config *cfg);
 /* Session resumption on (default where available) or off; before use.
  * Returns 1 if on, 0 if off or not built in (no session tickets). */
 int sipc_tls_config_set_resumption(sipc_tls_config *cfg, int on);
+/* Starts a new ticket key now, as happens by itself once the current one has
+ * sealed for a ticket lifetime: tickets of the key before still resume until
+ * they expire, those of older keys no longer. A no-op without tickets. */
+void sipc_tls_config_rotate_tickets(sipc_tls_config *cfg);
 
 /* Plaintext delivered by sipc_tls_input(); return non-zero to stop. */
 typedef int (*sipc_tls_data_fn)(void *arg, const uint8_t *data, size_t len);

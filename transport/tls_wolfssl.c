@@ -28,8 +28,9 @@
 /* Sessions a client keeps for resumption, one per peer address. */
 #define SIPC_TLS_SESSIONS 64
 /* How long a ticket may be used after the full handshake that verified the
- * peer; the ticket keys live as long as the configuration, which is
- * replaced on every reload of the pair or the trust. */
+ * peer, and how long a ticket key seals; the keys die with the
+ * configuration, which is replaced on every reload of the pair or the
+ * trust. */
 #define SIPC_TLS_TICKET_SECS 300
 #define SIPC_TICKET_KEY 32 /* AES-256-GCM */
 #define SIPC_TICKET_FP 32  /* the peer certificate's SHA-256, after the ticket */
@@ -40,6 +41,12 @@ typedef struct sipc_tls_session {
     char peer_fp[65];        /* the server judged in the full handshake */
     uint64_t born;           /* uv_hrtime() ns */
 } sipc_tls_session;
+
+typedef struct sipc_ticket_key {
+    uint8_t name[WOLFSSL_TICKET_NAME_SZ];
+    uint8_t key[SIPC_TICKET_KEY];
+    uint64_t born; /* uv_hrtime() ns; 0: never made */
+} sipc_ticket_key;
 #endif
 
 struct sipc_tls_config {
@@ -48,9 +55,12 @@ struct sipc_tls_config {
     sipc_tls_verify_fn verify;
     void *verify_arg;
 #if SIPC_TLS_RESUME
-    /* server: this configuration's ticket keys (random, never leave memory) */
-    uint8_t ticket_name[WOLFSSL_TICKET_NAME_SZ];
-    uint8_t ticket_key[SIPC_TICKET_KEY];
+    /* server: this configuration's ticket keys (random, never leave memory):
+     * the current one seals, the one before still opens the tickets it sealed
+     * until they expire; a new key every SIPC_TLS_TICKET_SECS, so a key that
+     * leaks opens at most two lifetimes of recorded sessions */
+    sipc_ticket_key tk[2];
+    int tk_cur;
     /* client: sessions to resume, by peer; the lock because a security (and
      * with it this configuration) may serve loops in several threads */
     uv_mutex_t lock;
@@ -384,9 +394,9 @@ static int hex_to_bin(const char *hex, uint8_t *out, size_t n)
     return 0;
 }
 
-/* Seals (enc) or opens a ticket in place with the configuration's key; the
- * key name and IV are authenticated with it. 0 on success. */
-static int ticket_aead(const sipc_tls_config *cfg, int enc, const uint8_t *name,
+/* Seals (enc) or opens a ticket in place with key; the key name and IV are
+ * authenticated with it. 0 on success. */
+static int ticket_aead(const uint8_t key[SIPC_TICKET_KEY], int enc, const uint8_t *name,
                        const uint8_t *iv, uint8_t *data, int len, uint8_t *tag)
 {
     uint8_t aad[WOLFSSL_TICKET_NAME_SZ + WOLFSSL_TICKET_IV_SZ];
@@ -395,7 +405,7 @@ static int ticket_aead(const sipc_tls_config *cfg, int enc, const uint8_t *name,
     Aes aes;
     if (wc_AesInit(&aes, NULL, INVALID_DEVID) != 0)
         return -1;
-    int r = wc_AesGcmSetKey(&aes, cfg->ticket_key, SIPC_TICKET_KEY);
+    int r = wc_AesGcmSetKey(&aes, key, SIPC_TICKET_KEY);
     if (r == 0 && enc)
         r = wc_AesGcmEncrypt(&aes, data, data, (word32)len, iv, 12, tag, 16, aad, sizeof aad);
     else if (r == 0)
@@ -403,6 +413,44 @@ static int ticket_aead(const sipc_tls_config *cfg, int enc, const uint8_t *name,
     wc_AesFree(&aes);
     explicit_bzero(&aes, sizeof aes); /* its key schedule is the ticket key */
     return r == 0 ? 0 : -1;
+}
+
+static int ticket_key_make(sipc_ticket_key *k)
+{
+    if (wolfSSL_RAND_bytes(k->name, sizeof k->name) != WOLFSSL_SUCCESS ||
+        wolfSSL_RAND_bytes(k->key, sizeof k->key) != WOLFSSL_SUCCESS)
+        return -1;
+    k->born = uv_hrtime();
+    return 0;
+}
+
+/* Under cfg->lock: the key that seals now, a new one once the current is a
+ * lifetime old (the old one becomes the one before). */
+static const sipc_ticket_key *ticket_key_sealing(sipc_tls_config *cfg)
+{
+    sipc_ticket_key *cur = &cfg->tk[cfg->tk_cur];
+    if (uv_hrtime() - cur->born >= (uint64_t)SIPC_TLS_TICKET_SECS * 1000000000u) {
+        sipc_ticket_key *next = &cfg->tk[cfg->tk_cur ^ 1];
+        if (ticket_key_make(next) == 0) {
+            cfg->tk_cur ^= 1;
+            cur = next;
+        }
+    }
+    return cur;
+}
+
+/* Under cfg->lock: the key named name that may still open a ticket: the
+ * current one, or the one before while tickets it sealed can be alive (they
+ * were all sealed before the current key was born). NULL otherwise. */
+static const sipc_ticket_key *ticket_key_opening(const sipc_tls_config *cfg, const uint8_t *name)
+{
+    const sipc_ticket_key *cur = &cfg->tk[cfg->tk_cur], *prev = &cfg->tk[cfg->tk_cur ^ 1];
+    if (memcmp(name, cur->name, WOLFSSL_TICKET_NAME_SZ) == 0)
+        return cur;
+    if (prev->born && memcmp(name, prev->name, WOLFSSL_TICKET_NAME_SZ) == 0 &&
+        uv_hrtime() - cur->born < (uint64_t)SIPC_TLS_TICKET_SECS * 1000000000u)
+        return prev;
+    return NULL;
 }
 
 static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
@@ -419,18 +467,37 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
         if (!t->vfy_accepted || in_len + SIPC_TICKET_FP > *out_len ||
             hex_to_bin(t->peer_fp, ticket + in_len, SIPC_TICKET_FP) != 0)
             return WOLFSSL_TICKET_RET_FATAL;
-        memcpy(name, cfg->ticket_name, WOLFSSL_TICKET_NAME_SZ);
+        uint8_t key[SIPC_TICKET_KEY];
+        uv_mutex_lock(&cfg->lock);
+        const sipc_ticket_key *k = ticket_key_sealing(cfg);
+        memcpy(name, k->name, WOLFSSL_TICKET_NAME_SZ);
+        memcpy(key, k->key, sizeof key);
+        uv_mutex_unlock(&cfg->lock);
         memset(mac, 0, WOLFSSL_TICKET_MAC_SZ);
         int len = in_len + SIPC_TICKET_FP;
-        if (wolfSSL_RAND_bytes(iv, WOLFSSL_TICKET_IV_SZ) != WOLFSSL_SUCCESS ||
-            ticket_aead(cfg, 1, name, iv, ticket, len, mac) != 0)
+        int r = wolfSSL_RAND_bytes(iv, WOLFSSL_TICKET_IV_SZ) == WOLFSSL_SUCCESS
+                    ? ticket_aead(key, 1, name, iv, ticket, len, mac)
+                    : -1;
+        explicit_bzero(key, sizeof key);
+        if (r != 0)
             return WOLFSSL_TICKET_RET_FATAL;
         *out_len = len;
         return WOLFSSL_TICKET_RET_OK;
     }
     /* open: ours, intact, and carrying a fingerprint */
-    if (memcmp(name, cfg->ticket_name, WOLFSSL_TICKET_NAME_SZ) != 0 || in_len <= SIPC_TICKET_FP ||
-        ticket_aead(cfg, 0, name, iv, ticket, in_len, mac) != 0)
+    if (in_len <= SIPC_TICKET_FP)
+        return WOLFSSL_TICKET_RET_REJECT;
+    uint8_t key[SIPC_TICKET_KEY];
+    uv_mutex_lock(&cfg->lock);
+    const sipc_ticket_key *k = ticket_key_opening(cfg, name);
+    if (k)
+        memcpy(key, k->key, sizeof key);
+    uv_mutex_unlock(&cfg->lock);
+    if (!k)
+        return WOLFSSL_TICKET_RET_REJECT;
+    int r = ticket_aead(key, 0, name, iv, ticket, in_len, mac);
+    explicit_bzero(key, sizeof key);
+    if (r != 0)
         return WOLFSSL_TICKET_RET_REJECT;
     *out_len = in_len - SIPC_TICKET_FP;
     bin_to_hex(ticket + *out_len, SIPC_TICKET_FP, t->peer_fp);
@@ -440,9 +507,9 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
 
 static int resume_setup(sipc_tls_config *cfg)
 {
-    if (wolfSSL_RAND_bytes(cfg->ticket_name, sizeof cfg->ticket_name) != WOLFSSL_SUCCESS ||
-        wolfSSL_RAND_bytes(cfg->ticket_key, sizeof cfg->ticket_key) != WOLFSSL_SUCCESS)
+    if (ticket_key_make(&cfg->tk[0]) != 0)
         return -1;
+    cfg->tk_cur = 0;
     if (uv_mutex_init(&cfg->lock) != 0)
         return -1;
     cfg->lock_ok = 1;
@@ -469,7 +536,7 @@ static void resume_free(sipc_tls_config *cfg)
             wolfSSL_SESSION_free(cfg->sessions[i].sess);
     if (cfg->lock_ok)
         uv_mutex_destroy(&cfg->lock);
-    explicit_bzero(cfg->ticket_key, sizeof cfg->ticket_key);
+    explicit_bzero(cfg->tk, sizeof cfg->tk);
 }
 
 static sipc_tls_session *session_find(sipc_tls_config *cfg, const char *peer)
@@ -684,6 +751,21 @@ void sipc_tls_config_free(sipc_tls_config *cfg)
     resume_free(cfg);
 #endif
     free(cfg);
+}
+
+void sipc_tls_config_rotate_tickets(sipc_tls_config *cfg)
+{
+#if SIPC_TLS_RESUME
+    if (!cfg || !cfg->lock_ok)
+        return;
+    uv_mutex_lock(&cfg->lock);
+    sipc_ticket_key *next = &cfg->tk[cfg->tk_cur ^ 1];
+    if (ticket_key_make(next) == 0)
+        cfg->tk_cur ^= 1;
+    uv_mutex_unlock(&cfg->lock);
+#else
+    (void)cfg;
+#endif
 }
 
 int sipc_tls_config_set_resumption(sipc_tls_config *cfg, int on)

@@ -536,6 +536,43 @@ static void t_resumption(void **state)
     sipc_tls_config_free(scfg);
 }
 
+/* Ticket keys rotate: after one new key a ticket of the one before still
+ * resumes; after two it no longer does, and the client falls back to one
+ * full handshake. */
+static void t_ticket_key_rotation(void **state)
+{
+    (void)state;
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+    if (!sipc_tls_config_set_resumption(ccfg, 1)) {
+        sipc_tls_config_free(ccfg);
+        sipc_tls_config_free(scfg);
+        skip(); /* no session tickets in this TLS library */
+    }
+    conn_result r = connect_once(ccfg, scfg, "10.0.0.1:23000");
+    assert_int_equal(r.rc, 0);
+    assert_false(r.c_resumed);
+    /* one new key: the ticket sealed by the one before still opens */
+    sipc_tls_config_rotate_tickets(scfg);
+    r = connect_once(ccfg, scfg, "10.0.0.1:23000");
+    assert_true(r.rc == 0 && r.c_resumed && r.s_resumed);
+    /* two more: that ticket's key is gone */
+    sipc_tls_config_rotate_tickets(scfg);
+    sipc_tls_config_rotate_tickets(scfg);
+    int full = sv.calls;
+    r = connect_once(ccfg, scfg, "10.0.0.1:23000");
+    assert_false(r.s_resumed);
+    if (r.rc != 0) {
+        assert_true(r.c_resume_failed);
+        r = connect_once(ccfg, scfg, "10.0.0.1:23000");
+    }
+    assert_int_equal(r.rc, 0);
+    assert_false(r.c_resumed || r.s_resumed);
+    assert_true(sv.calls > full); /* the client was judged again */
+    sipc_tls_config_free(ccfg);
+    sipc_tls_config_free(scfg);
+}
+
 /* A client of ccfg naming key, and a server of scfg: the ClientHello (with
  * any session kept for key) written, the handshake left in flight. */
 static void start_offer(end *c, end *s, sipc_tls_config *ccfg, sipc_tls_config *scfg,
@@ -662,7 +699,7 @@ int main(void)
         cmocka_unit_test(t_other_pair),
         cmocka_unit_test(t_peer_without_certificate),
         cmocka_unit_test(t_garbage),
-        cmocka_unit_test(t_resumption),
+        cmocka_unit_test(t_resumption), cmocka_unit_test(t_ticket_key_rotation),
         cmocka_unit_test(t_resumed_peer_print),
         cmocka_unit_test(t_failed_offer_keeps_newer_session),
     };

@@ -1,0 +1,161 @@
+# tls.sh - rolling TLS changes of a running cluster, node by node, with the
+# operator's own commands (docs/operator-guide.md 1.5, 1.7, 1.8): tlstool on
+# each node's home with --reload, then a wait until that node is healthy in
+# the new mode before the next one. A refusal by a node (the strict guard,
+# tlstool exit 12) stops the procedure where it is: nothing is forced.
+
+SC_TLS_STEP_WAIT=${SC_TLS_STEP_WAIT:-30}  # seconds a node may take to be healthy after a step
+SC_TLS_QUIET_WAIT=${SC_TLS_QUIET_WAIT:-60} # seconds to wait for plaintext to go before strict
+
+# The mode a node runs with now (off, permissive, strict), from its status.
+sc_live_mode() { sc_node_status "$1" 2000 | jq -r '.tls.mode // empty'; }
+
+# sc_tls_apply NODE WANT-MODE DESCRIPTION TLSTOOL-ARGS...: one step on one node.
+# Returns 0, or exits: SC_EX_CHECK when the node refused (its reason printed),
+# SC_EX_UNAVAILABLE when it could not be asked or did not become healthy.
+sc_tls_apply() {
+    local n=$1 want=$2 what=$3 out rc t0
+    shift 3
+    sc_step "$n: $what (tlstool $*)"
+    t0=$(sc_now_ms)
+    out=$(sc_tlstool "$n" "$@" 2>&1)
+    rc=$?
+    sed 's/^/    /' <<<"$out"
+    case $rc in
+    0) ;;
+    12)
+        sc_err "stopped at $n: the node refused the reload (tlstool exit 12); nothing was forced."
+        sc_err "the nodes before $n are changed, $n and the ones after are not: fix the cause named above and run the command again"
+        exit "$SC_EX_CHECK"
+        ;;
+    13) sc_die "$SC_EX_UNAVAILABLE" "stopped at $n: the node could not be asked to reload (tlstool exit 13)" ;;
+    *) sc_die "$SC_EX_SOFTWARE" "stopped at $n: tlstool $* exited $rc" ;;
+    esac
+    if ! sc_wait_healthy "$n" "$want" "$SC_TLS_STEP_WAIT"; then
+        sc_die "$SC_EX_UNAVAILABLE" "stopped at $n: not healthy in mode '$want' within ${SC_TLS_STEP_WAIT}s after the step (see sipc-cluster status and logs $n)"
+    fi
+    printf '    %s healthy, TLS %s, after %d ms\n' "$n" "$want" $(($(sc_now_ms) - t0))
+}
+
+# Every node must answer before a rolling change starts.
+sc_tls_precheck() {
+    local n bad=""
+    for n in $(sc_nodes); do
+        sc_wait 10 sc_node_healthy "$n" || bad="$bad $n"
+    done
+    [ -z "$bad" ] || sc_die "$SC_EX_UNAVAILABLE" "not every node is healthy (${bad# }): a rolling change needs the whole cluster up (sipc-cluster status)"
+}
+
+# Until no link, connection or guard entry of any node is plaintext (bounded);
+# prints what is left when it gives up and returns 1.
+sc_tls_wait_no_plaintext() {
+    local n left deadline
+    sc_step "waiting until no peer speaks plaintext any more (links redial over TLS once idle)"
+    deadline=$(($(sc_now_ms) + SC_TLS_QUIET_WAIT * 1000))
+    while :; do
+        left=""
+        for n in $(sc_nodes); do
+            left+=$(sc_node_plaintext "$n" | sed "s/^/$n: /")
+            left+=$'\n'
+        done
+        left=$(grep -v '^$' <<<"$left")
+        if [ -z "$left" ]; then
+            echo "    every link and connection is TLS; no guard entry left"
+            return 0
+        fi
+        [ "$(sc_now_ms)" -ge "$deadline" ] && break
+        sleep 0.5
+    done
+    echo "    after ${SC_TLS_QUIET_WAIT}s some peers still speak plaintext:"
+    sed 's/^/      /' <<<"$left"
+    return 1
+}
+
+sc_tls_enable_rolling() {
+    local n mode
+    sc_tls_precheck
+    echo "rolling enable: every node to permissive, then every node to strict"
+    for n in $(sc_nodes); do
+        mode=$(sc_live_mode "$n")
+        if [ "$mode" = off ]; then
+            sc_tls_apply "$n" permissive "TLS on, permissive (accepts TLS and plaintext)" enable --mode permissive --reload
+        else
+            sc_step "$n: already TLS ($mode), nothing to do"
+        fi
+    done
+    # The guard would refuse anyway; waiting first keeps a refusal for a real cause.
+    sc_tls_wait_no_plaintext || echo "    going on: the nodes' guards decide"
+    for n in $(sc_nodes); do
+        mode=$(sc_live_mode "$n")
+        if [ "$mode" = strict ]; then
+            sc_step "$n: already strict, nothing to do"
+        else
+            sc_tls_apply "$n" strict "strict (TLS only)" mode strict --reload
+        fi
+    done
+    echo "rolling enable done: every node runs TLS strict"
+}
+
+sc_tls_disable_rolling() {
+    local n mode
+    sc_tls_precheck
+    echo "rolling disable: every node to permissive, then every node to TLS off"
+    for n in $(sc_nodes); do
+        mode=$(sc_live_mode "$n")
+        if [ "$mode" = strict ]; then
+            sc_tls_apply "$n" permissive "permissive first, so that no node refuses another" mode permissive --reload
+        else
+            sc_step "$n: not strict ($mode), nothing to do"
+        fi
+    done
+    for n in $(sc_nodes); do
+        mode=$(sc_live_mode "$n")
+        if [ "$mode" = off ]; then
+            sc_step "$n: TLS already off, nothing to do"
+        else
+            sc_tls_apply "$n" off "TLS off" disable --reload
+        fi
+    done
+    echo "rolling disable done: every node runs with TLS off"
+}
+
+# sc_tls_rotate_rolling PFX PASSWORD-FILE: stage on every node (and on the
+# client home), commit node by node, commit the client, finish everywhere.
+sc_tls_rotate_rolling() {
+    local pfx=$1 pwf=$2 n mode fp client
+    client=$(sc_q .client_home)
+    [ -r "$pfx" ] || sc_die "$SC_EX_USAGE" "cannot read $pfx"
+    [ -r "$pwf" ] || sc_die "$SC_EX_USAGE" "cannot read the password file $pwf"
+    sc_tls_precheck
+    for n in $(sc_nodes); do
+        mode=$(sc_live_mode "$n")
+        [ "$mode" = off ] && sc_die "$SC_EX_CHECK" "$n runs with TLS off: a rotation needs TLS on every node (tls enable --rolling first)"
+    done
+    echo "rolling rotation: stage the new pair everywhere, commit node by node, finish everywhere"
+    for n in $(sc_nodes); do
+        sc_tls_apply "$n" "$(sc_live_mode "$n")" "stage the new pair (trusted, not presented yet)" \
+            rotate stage "$pfx" --password-file "$pwf" --reload
+    done
+    sc_step "client home: stage the new pair"
+    "$SC_BIN/tlstool" --home "$client" rotate stage "$pfx" --password-file "$pwf" | sed 's/^/    /' ||
+        sc_die "$SC_EX_SOFTWARE" "staging the pair in the client home failed"
+    for n in $(sc_nodes); do
+        sc_tls_apply "$n" "$(sc_live_mode "$n")" "commit: present the new pair, still trust the old one" \
+            rotate commit --reload
+    done
+    sc_step "client home: commit (present the new pair)"
+    "$SC_BIN/tlstool" --home "$client" rotate commit | sed 's/^/    /' ||
+        sc_die "$SC_EX_SOFTWARE" "committing the pair in the client home failed"
+    for n in $(sc_nodes); do
+        sc_tls_apply "$n" "$(sc_live_mode "$n")" "finish: trust the new pair only" rotate finish --reload
+    done
+    sc_step "client home: finish"
+    "$SC_BIN/tlstool" --home "$client" rotate finish | sed 's/^/    /' ||
+        sc_die "$SC_EX_SOFTWARE" "finishing the rotation in the client home failed"
+    # the cluster's pair is the new one from now on
+    install -m 600 "$pfx" "$SC_DIR/cluster.pfx" && install -m 600 "$pwf" "$SC_DIR/password" ||
+        sc_die "$SC_EX_SOFTWARE" "cannot copy the new pair into $SC_DIR"
+    fp=$(openssl x509 -in "$client/security/node.crt" -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
+    sc_update '.fingerprint = $f' --arg f "$fp"
+    echo "rolling rotation done: every node presents and trusts only the new pair (sha256 ${fp:0:16}...)"
+}

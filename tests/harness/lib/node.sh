@@ -105,16 +105,15 @@ sc_wait_healthy() { sc_wait "${3:-30}" sc_node_healthy "$1" "${2:-}"; }
 
 # sc_node_plaintext NAME: what still speaks plaintext to or from the node, one
 # item a line (empty: nothing): links, live plaintext connections from peers,
-# and the strict guard's list. The guard's entries for the command-line tools
-# (tlstool, sipcctl: they name themselves so) are left out: the harness's own
-# calls hold the pair and speak TLS, and the reload call that goes strict is
-# one of them, which clears the entry as it arrives.
+# and the strict guard's list. The guard's entry for "tlstool" is left out:
+# the reload call that goes strict is tlstool's own, over TLS, and clears it
+# as it arrives (sipcctl's is cleared by the status calls the harness makes).
 sc_node_plaintext() {
     local j
     j=$(sc_node_status "$1" 2000) || { echo "status unavailable"; return 0; }
     jq -r '
         ([.links[] | select(.up and (.tls | not)) | "link \(.service) -> \(.node // .address)"]
          + [.services[] as $s | $s.plaintext_peers[]? | "plaintext connection to \($s.name) from \(.node // .address)"]
-         + [.guard.plaintext_peers[]? | select(.node != "tlstool" and .node != "sipcctl") | "guard: \(.node // .address) spoke plaintext to \(.service) \(.seconds_ago) s ago"])
+         + [.guard.plaintext_peers[]? | select(.node != "tlstool") | "guard: \(.node // .address) spoke plaintext to \(.service) \(.seconds_ago) s ago"])
         | unique[]' <<<"$j"
 }

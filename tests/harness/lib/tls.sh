@@ -46,12 +46,43 @@ sc_tls_precheck() {
     [ -z "$bad" ] || sc_die "$SC_EX_UNAVAILABLE" "not every node is healthy (${bad# }): a rolling change needs the whole cluster up (sipc-cluster status)"
 }
 
-# Until no link, connection or guard entry of any node is plaintext (bounded);
-# prints what is left when it gives up and returns 1.
+# sc_tls_check_all_tls NODE: `tlstool check` on the node passes and reports
+# every node "TLS ..., same certificate" (guide 1.5); its TLS probes also
+# clear the plaintext guard entry an earlier plaintext check left.
+sc_tls_check_all_tls() {
+    local out
+    out=$(sc_tlstool "$1" check 2>&1) || return 1
+    [ "$(grep -c ': reachable, TLS (.*same certificate' <<<"$out")" = "$(sc_node_count)" ]
+}
+# sc_tls_no_plaintext_peer: `sipcctl status --cluster` lists no
+# plaintext_peer problem (guide 1.5).
+sc_tls_no_plaintext_peer() {
+    local n
+    n=$(sc_nodes | head -n1)
+    local j
+    # (exit 1 when any problem is listed: "permissive" is expected here)
+    j=$(sc_ctl --timeout 3000 --node "$(sc_node address "$n"):$(sc_node_port management "$n")" status --cluster --json 2>/dev/null)
+    jq -e '.nodes and ([.problems[]? | select(.kind == "plaintext_peer" or .kind == "unreachable")] | length == 0)' <<<"$j" >/dev/null
+}
+
+# The guide's gate before strict: tlstool check until every node shows "TLS,
+# same certificate", the cluster status without "plaintext_peer", and (the
+# harness's own view) no plaintext link, connection or guard entry on any
+# node. Bounded; prints what is left when it gives up and returns 1.
 sc_tls_wait_no_plaintext() {
-    local n left deadline
-    sc_step "waiting until no peer speaks plaintext any more (links redial over TLS once idle)"
+    local n left deadline first
+    first=$(sc_nodes | head -n1)
     deadline=$(($(sc_now_ms) + SC_TLS_QUIET_WAIT * 1000))
+    sc_step "$first: tlstool check until every node shows \"TLS, same certificate\""
+    while ! sc_tls_check_all_tls "$first"; do
+        if [ "$(sc_now_ms)" -ge "$deadline" ]; then
+            sc_tlstool "$first" check 2>&1 | grep -E '^[0-9a-f.:]+: ' | sed 's/^/    /'
+            return 1
+        fi
+        sleep 0.5
+    done
+    sc_tlstool "$first" check 2>&1 | grep -E ': reachable|CHECK' | sed 's/^/    /'
+    sc_step "sipcctl status --cluster: no \"plaintext_peer\" left; no plaintext link or guard entry on any node"
     while :; do
         left=""
         for n in $(sc_nodes); do
@@ -59,15 +90,15 @@ sc_tls_wait_no_plaintext() {
             left+=$'\n'
         done
         left=$(grep -v '^$' <<<"$left")
-        if [ -z "$left" ]; then
-            echo "    every link and connection is TLS; no guard entry left"
+        if [ -z "$left" ] && sc_tls_no_plaintext_peer; then
+            echo "    every link and connection is TLS; no plaintext_peer, no guard entry"
             return 0
         fi
         [ "$(sc_now_ms)" -ge "$deadline" ] && break
         sleep 0.5
     done
     echo "    after ${SC_TLS_QUIET_WAIT}s some peers still speak plaintext:"
-    sed 's/^/      /' <<<"$left"
+    sed 's/^/      /' <<<"${left:-(the cluster status still lists a plaintext_peer)}"
     return 1
 }
 

@@ -1,0 +1,91 @@
+# scenario.sh - what every cluster scenario shares; sourced at its top.
+#   SIPC_TEST_BIN  the build tree (sipcd, tlstool, sipcctl, sipc-cluster, sipc-load)
+#   SIPC_TEST_NET  the scenario's own loopback block, e.g. 127.0.91
+# The cluster lives in a folder named after the scenario (under
+# $SIPC_SCENARIO_DIR, default BIN/cluster-scenarios), so that a run killed by
+# ctest's timeout is cleaned by the next run's `down`; a watchdog in its own
+# session runs `down` as soon as the scenario's shell is gone, whatever
+# killed it. ok/not_ok count checks; figure prints a measured number.
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+NET=${SIPC_TEST_NET:?SIPC_TEST_NET must name the loopback block of the scenario, 127.0.N}
+SC="$BIN/sipc-cluster"
+[ -x "$SC" ] || { echo "$SC is missing (build first)"; exit 1; }
+SCENARIO=$(basename "$0" .sh)
+CL="${SIPC_SCENARIO_DIR:-$BIN/cluster-scenarios}/$SCENARIO"
+work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-$SCENARIO.XXXXXX")
+fails=0 passes=0
+T0=$(date +%s%3N)
+
+cluster() { "$SC" --dir "$CL" "$@"; }
+ok() { echo "ok - $*"; passes=$((passes + 1)); }
+not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
+figure() { printf 'figure: %-28s %s\n' "$1" "$2"; }
+section() { printf '\n## %s\n' "$*"; }
+ms_since() { echo $(($(date +%s%3N) - $1)); }
+# check NAME COMMAND...: passes when COMMAND succeeds; shows its output if not
+check() {
+    local name=$1
+    shift
+    if "$@" >"$work/check.out" 2>&1; then ok "$name"; else not_ok "$name"; sed 's/^/    /' "$work/check.out"; fi
+}
+# wait_for SECONDS COMMAND...: until it succeeds (bounded)
+wait_for() {
+    local t=$1
+    shift
+    for _ in $(seq 1 $((t * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    return 1
+}
+node_home() { jq -r --arg n "$1" '.nodes[] | select(.name == $n) | .home' "$CL/cluster.json"; }
+node_addr() { jq -r --arg n "$1" '.nodes[] | select(.name == $n) | .address' "$CL/cluster.json"; }
+client_home() { jq -r .client_home "$CL/cluster.json"; }
+# ctl ARGS...: sipcctl from the cluster's client home (in the client
+# namespace of a --netns cluster)
+ctl() {
+    local ns
+    ns=$(jq -r '.client_netns // empty' "$CL/cluster.json")
+    if [ -n "$ns" ]; then
+        ip netns exec "$ns" "$BIN/sipcctl" --home "$(client_home)" --timeout 5000 "$@"
+    else
+        "$BIN/sipcctl" --home "$(client_home)" --timeout 5000 "$@"
+    fi
+}
+tt() { local n=$1; shift; "$BIN/tlstool" --home "$(node_home "$n")" "$@"; }
+
+finish_scenario() {
+    local rc=$?
+    trap - EXIT
+    if [ "$fails" != 0 ] || { [ "$rc" != 0 ] && [ "$rc" != 77 ]; }; then
+        if [ -f "$CL/cluster.json" ]; then
+            echo "# the cluster when the scenario ended:"
+            cluster status 2>&1 | sed 's/^/#   /'
+            for n in $(jq -r '.nodes[].name' "$CL/cluster.json"); do
+                echo "# $n: the last lines of its logs"
+                cluster logs "$n" --tail 12 2>&1 | sed 's/^/#   /'
+            done
+        fi
+    fi
+    cluster down >/dev/null 2>&1 || cluster down
+    rm -rf "$work"
+    [ -n "${WATCHDOG:-}" ] && kill "$WATCHDOG" 2>/dev/null
+    echo "# $SCENARIO: $passes passed, $fails failed, $(ms_since "$T0") ms"
+    if [ "$rc" = 77 ]; then exit 77; fi
+    [ "$fails" = 0 ] && [ "$rc" = 0 ]
+    exit $?
+}
+trap finish_scenario EXIT
+trap 'exit 1' INT TERM HUP
+
+# a cluster left by a run that was killed
+cluster down >/dev/null 2>&1
+mkdir -p "$(dirname "$CL")"
+# the watchdog: `down` once this shell is gone, whatever ended it
+setsid bash -c 'while kill -0 '"$$"' 2>/dev/null; do sleep 1; done; "$0" --dir "$1" down >/dev/null 2>&1' \
+    "$SC" "$CL" </dev/null >/dev/null 2>&1 &
+WATCHDOG=$!
+
+# skip NAME REASON: the scenario cannot run here (exit 77, ctest's SKIP_RETURN_CODE)
+skip() {
+    echo "SKIP: $*"
+    exit 77
+}

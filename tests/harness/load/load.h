@@ -1,0 +1,268 @@
+/* load.h - what sipc-load's commands share: the command line, the cluster
+ * description (DIR/cluster.json), the ledger (DIR/load/ledger), its replay
+ * into counters, the report, and the two engines (sending, verifying).
+ *
+ * sipc-load sends records through the pipeline service of a running cluster
+ * and keeps an append-only ledger of what happened to each one: sent,
+ * acknowledged, retried, failed, later found by get and by search. Record
+ * ids are "<run>-<seq>" with seq counting from 0, so every per-record state
+ * is one bit (or one byte) per seq, never a map of strings.
+ *
+ * A command is one file (cmd_*.c) with a handler `int cmd_x(void *o)` that
+ * returns the process's exit code; main.c holds the option tables. */
+#ifndef SIPC_LOAD_H
+#define SIPC_LOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sipc/sipc.h"
+
+/* Exit codes (sysexits.h where there is one). */
+#define LOAD_EXIT_CHECK 1        /* --check: lost or errors above 0, or not verified */
+#define LOAD_EXIT_USAGE 64
+#define LOAD_EXIT_UNAVAILABLE 69 /* the cluster could not be reached */
+#define LOAD_EXIT_INTERNAL 70
+#define LOAD_EXIT_CONFIG 78      /* DIR/cluster.json missing or bad, client home unusable */
+
+typedef struct load_opts {
+    const char *dir;     /* --dir: the cluster directory (cluster.json, load/) */
+    int rate;            /* --rate: records per second */
+    int duration;        /* --duration: seconds, 0 until stopped */
+    int count;           /* run --count */
+    int timeout;         /* stop --timeout: seconds for the drain and the verification */
+    int deadline;        /* --deadline: seconds a record is retried before it is an error */
+    int batch;           /* --batch: records per ingest call at most */
+    const char *nodes;   /* --nodes n1,n2: whose pipelines get the records */
+    int json;            /* report --json */
+    int check;           /* report/run --check */
+    const char *cmd;
+    int nargs;
+} load_opts;
+
+/* ------------------------------------------------------------ the cluster */
+
+#define LOAD_MAX_NODES 32
+enum { LOAD_PORT_DATA = 0, LOAD_PORT_SEARCH, LOAD_PORT_MANAGEMENT, LOAD_PORT_PIPELINE, LOAD_PORTS };
+
+typedef struct load_node {
+    char name[64];
+    char address[128];
+    int port[LOAD_PORTS];
+    char dest[160]; /* "address:data port": the pipeline's name for this destination */
+} load_node;
+
+typedef struct load_cluster {
+    char name[128];
+    char client_home[512];
+    load_node node[LOAD_MAX_NODES];
+    int n;
+} load_cluster;
+
+/* Reads DIR/cluster.json (schema version 1: name, client_home and nodes with
+ * name, address and ports). 0, or SIPC_ECONFIG with the reason in err. */
+int load_cluster_read(load_cluster *c, const char *dir, char *err, size_t errlen);
+/* The node whose name, or whose "address:data port", is s; -1 when none. */
+int load_cluster_find(const load_cluster *c, const char *s);
+/* --nodes "n1,n2" into indexes (all nodes when list is NULL or empty). 0, or
+ * SIPC_EINVAL naming the unknown node. */
+int load_cluster_select(const load_cluster *c, const char *list, int *idx, int *n, char *err,
+                        size_t errlen);
+
+/* ---------------------------------------------------------------- bitmaps */
+
+/* One bit per seq, grown on demand up to LOAD_MAX_SEQ. */
+#define LOAD_MAX_SEQ 100000000ull
+typedef struct load_bits {
+    uint8_t *b;
+    uint64_t nbytes;
+} load_bits;
+
+int load_bits_set(load_bits *s, uint64_t seq); /* 0 or SIPC_ENOMEM / SIPC_EINVAL */
+int load_bits_get(const load_bits *s, uint64_t seq);
+uint64_t load_bits_count(const load_bits *s);
+void load_bits_free(load_bits *s);
+
+/* -------------------------------------------------------------- the ledger */
+
+/* Lines of DIR/load/ledger, one event a line, appended with one write(2)
+ * each, so a generator killed at any moment leaves whole lines behind (a
+ * torn last line is ignored on replay). SEQS is "a-b,c,...", ascending runs.
+ *
+ *   run RUN START_MS RATE PID NODES     a new run (the first line)
+ *   S T NODE SEQS                       first sent, in an ingest call to NODE
+ *   R T NODE SEQS REASON                sent again (retry), after REASON
+ *   A T DEST SEQS                       acknowledged: committed on DEST ("host:port")
+ *   E T SEQS REASON                     failed for good (an error)
+ *   P T SENT ACKED ERRORS OUTSTANDING LONGEST_STALL_MS MAX_LATENCY_MS RETRIES
+ *   Q T NODE HITS PARTIAL MISSING       a search during the run (MISSING: names or -)
+ *   H T SEQS                            found by a search
+ *   X T OUTSTANDING WHY                 the generator ended
+ *   F T NODE SEQS                       verification: found by get on NODE
+ *   N T SEQS REASON                     verification: acknowledged and not found
+ *   D T SEQS                            verification: stored more than once
+ *   V T FOUND LOST DUPLICATED UNVERIFIED  verification done
+ */
+typedef struct load_ledger {
+    int fd;
+} load_ledger;
+
+int load_ledger_open(load_ledger *lg, const char *path, char *err, size_t errlen);
+void load_ledger_close(load_ledger *lg);
+/* Appends one line (printf format, without the newline). Lines longer than
+ * the internal buffer are written from a heap copy. */
+int load_ledger_line(load_ledger *lg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A growable text buffer for SEQS lists. */
+typedef struct load_text {
+    char *s;
+    size_t len, cap;
+    uint64_t first, last; /* the open run of the seq list */
+    int open;
+} load_text;
+void load_seqs_add(load_text *t, uint64_t seq); /* keeps consecutive seqs as one run */
+const char *load_seqs_end(load_text *t);        /* closes the list; "" when empty */
+void load_text_free(load_text *t);
+/* Parses SEQS, calling fn for every seq; SIPC_EFORMAT on a malformed list or a
+ * seq beyond LOAD_MAX_SEQ. */
+int load_seqs_parse(const char *s, int (*fn)(uint64_t seq, void *arg), void *arg);
+
+/* The ledger replayed. */
+typedef struct load_state {
+    char run[64];
+    int64_t start_ms, first_sent_ms, last_sent_ms, last_ms;
+    int rate;
+    long pid;
+    uint64_t nseq; /* highest seq sent + 1 */
+    load_bits sent, acked, errored, found, lost, dup, searched;
+    uint8_t *dest;   /* per seq: the node index that acknowledged it, 0xff unknown */
+    uint64_t ndest;
+    uint64_t retries, longest_stall_ms, max_latency_ms;
+    uint64_t searches, searches_partial, bad_lines;
+    char partial_nodes[256]; /* nodes named missing by searches, comma separated */
+    int ended;               /* an X line */
+    int verified;            /* a V line */
+    uint64_t unverified;
+} load_state;
+
+void load_state_init(load_state *st);
+void load_state_free(load_state *st);
+/* Applies one ledger line (without its newline); c maps DEST to node indexes
+ * (may be NULL). A malformed line is counted in bad_lines, not an error. */
+void load_state_line(load_state *st, const char *line, const load_cluster *c);
+/* Replays the ledger at path. 0, SIPC_ENOTCONN when there is none, or an
+ * error with err. */
+int load_state_read(load_state *st, const char *path, const load_cluster *c, char *err,
+                    size_t errlen);
+
+/* -------------------------------------------------------------- the report */
+
+typedef struct load_report {
+    char run[64];
+    char state[16]; /* running, stopped (not verified), verified */
+    uint64_t sent, acknowledged, found, lost, duplicated, errors, longest_stall_ms;
+    uint64_t retries, pending, unverified, max_latency_ms, searches, searches_partial;
+    double seconds, rate;
+    char partial_nodes[256];
+} load_report;
+
+void load_report_from_state(load_report *r, const load_state *st, int running);
+/* Seven lines "name: N" in the fixed order, then the extras; or one JSON object. */
+void load_report_print(FILE *out, const load_report *r, int json);
+int load_report_write(const load_report *r, const char *path, char *err, size_t errlen);
+int load_report_read(load_report *r, const char *path, char *err, size_t errlen);
+/* --check: 0 when verified with lost and errors 0, else LOAD_EXIT_CHECK. */
+int load_report_check(const load_report *r, FILE *why);
+
+/* --------------------------------------------------------------- the client */
+
+/* Files under DIR/load/. */
+typedef struct load_paths {
+    char dir[512], ledger[600], pid[600], log[600], report[600];
+} load_paths;
+int load_paths_make(load_paths *p, const char *dir, int create, char *err, size_t errlen);
+/* The pid of the generator of DIR/load/pid when that process is alive and is
+ * sipc-load (not a recycled pid); 0 otherwise. */
+long load_running_pid(const load_paths *p);
+/* Moves the ledger and report of a previous run aside (*.prev). */
+void load_paths_rotate(const load_paths *p);
+/* A new run id: "l" and hex digits (time, pid): no '-', unique per run. */
+void load_run_id(char *out, size_t cap);
+int load_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The log DIR/load/load.log ("2026-12-02T11:00:00.123Z LEVEL text"), or stderr. */
+void load_log_open(const char *path);
+void load_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A sipc_log_fn into the log at WARN and above. */
+void load_log_sink(void *arg, sipc_log_level level, const char *category, const char *msg);
+
+/* A context on loop with the security of the cluster's client_home
+ * (sipc_security_load_client: TLS whenever a pair is imported, plaintext
+ * toward a plaintext node unless the home is enabled). 0 or an exit code,
+ * the reason in err. */
+int load_client_ctx(sipc_ctx **ctx, uv_loop_t *loop, const load_cluster *c, char *err,
+                    size_t errlen);
+/* Closes ctx and runs the loop until it is gone. */
+void load_client_close(sipc_ctx *ctx, uv_loop_t *loop);
+int64_t load_now_ms(void); /* wall clock, Unix ms */
+
+/* The content of record seq of run: deterministic, so a retry re-sends the
+ * identical record (UNCHANGED on the data service) and verification can
+ * compare what is stored. */
+#define LOAD_ATTR_RUN "load_run"
+#define LOAD_ATTR_SEQ "load_seq"
+size_t load_record_id(const char *run, uint64_t seq, char *out, size_t cap);
+size_t load_record_body(const char *run, uint64_t seq, char *out, size_t cap);
+/* seq of an id of run ("<run>-<seq>"); 0, or -1 for an id of something else. */
+int load_record_seq(const char *run, const uint8_t *id, size_t len, uint64_t *seq);
+
+/* What start and run share: cluster.json read, nodes chosen, DIR/load/ made,
+ * no generator running there, the previous run moved aside, a run id. */
+typedef struct load_setup {
+    load_cluster c;
+    int nodes[LOAD_MAX_NODES];
+    int nnodes;
+    load_paths paths;
+    char run[64];
+} load_setup;
+/* 0, or an exit code with the reason printed. */
+int load_prepare(const load_opts *o, load_setup *su);
+/* Opens the ledger and writes the run line (this process's pid). */
+int load_begin(const load_opts *o, load_setup *su, load_ledger *lg);
+
+/* ---------------------------------------------------------------- engines */
+
+typedef struct load_send_conf {
+    const load_cluster *c;
+    const int *nodes; /* indexes of the nodes whose pipelines get records */
+    int nnodes;
+    int rate, duration, deadline, batch;
+    uint64_t count;   /* 0: until stopped */
+    int ready_fd;     /* start: "ok\n" or "unreachable: ...\n" once known; -1 none */
+    load_ledger *lg;
+    const char *run;
+} load_send_conf;
+
+/* Sends until stopped (SIGTERM/SIGINT), duration or count, then drains:
+ * every record sent is acknowledged, failed for good after its deadline, or
+ * still outstanding when a second signal came. 0, LOAD_EXIT_UNAVAILABLE when
+ * no pipeline could be reached at the start, or another exit code. */
+int load_send(const load_send_conf *conf);
+
+/* Verifies the acknowledged records of st against the cluster: a get for
+ * each (on the node that acknowledged it, then every other node), a list of
+ * every node's records in the run's time range (duplicates), a search
+ * sample. Writes F/N/D/H/V lines and fills r. Bounded by timeout_s. 0, or
+ * LOAD_EXIT_UNAVAILABLE when some node could not be asked (those records
+ * count as not found, and as unverified). */
+int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int timeout_s,
+                load_report *r);
+
+/* Replays DIR/load/ledger, verifies it (load_verify), writes report.json and
+ * prints the report (o->json); the report also into *out when not NULL.
+ * 0, LOAD_EXIT_UNAVAILABLE, or another exit code with the reason printed. */
+int load_verify_and_report(const load_opts *o, const load_cluster *c, const load_paths *p,
+                           load_report *out);
+
+#endif

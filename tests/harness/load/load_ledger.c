@@ -1,0 +1,457 @@
+/* load_ledger.c - the ledger: appending its lines, seq lists, and the replay
+ * that turns the lines back into per-record states and counters. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "load.h"
+
+/* ---------------------------------------------------------------- bitmaps */
+
+int load_bits_set(load_bits *s, uint64_t seq)
+{
+    if (seq >= LOAD_MAX_SEQ)
+        return SIPC_EINVAL;
+    uint64_t need = seq / 8 + 1;
+    if (need > s->nbytes) {
+        uint64_t n = s->nbytes ? s->nbytes : 1024;
+        while (n < need)
+            n *= 2;
+        uint8_t *b = realloc(s->b, n);
+        if (!b)
+            return SIPC_ENOMEM;
+        memset(b + s->nbytes, 0, n - s->nbytes);
+        s->b = b;
+        s->nbytes = n;
+    }
+    s->b[seq / 8] |= (uint8_t)(1u << (seq % 8));
+    return 0;
+}
+
+int load_bits_get(const load_bits *s, uint64_t seq)
+{
+    return seq / 8 < s->nbytes && (s->b[seq / 8] >> (seq % 8)) & 1;
+}
+
+uint64_t load_bits_count(const load_bits *s)
+{
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < s->nbytes; i++)
+        n += (uint64_t)__builtin_popcount(s->b[i]);
+    return n;
+}
+
+void load_bits_free(load_bits *s)
+{
+    free(s->b);
+    s->b = NULL;
+    s->nbytes = 0;
+}
+
+/* ---------------------------------------------------------------- appending */
+
+int load_ledger_open(load_ledger *lg, const char *path, char *err, size_t errlen)
+{
+    lg->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (lg->fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return SIPC_ECONFIG;
+    }
+    return 0;
+}
+
+void load_ledger_close(load_ledger *lg)
+{
+    if (lg->fd >= 0)
+        close(lg->fd);
+    lg->fd = -1;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return SIPC_ECLOSED;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int load_ledger_line(load_ledger *lg, const char *fmt, ...)
+{
+    if (!lg || lg->fd < 0)
+        return 0;
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return SIPC_EINVAL;
+    if ((size_t)n < sizeof buf - 1) {
+        buf[n] = '\n';
+        return write_all(lg->fd, buf, (size_t)n + 1);
+    }
+    char *big = malloc((size_t)n + 2);
+    if (!big)
+        return SIPC_ENOMEM;
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    big[n] = '\n';
+    int e = write_all(lg->fd, big, (size_t)n + 1); /* one write: O_APPEND keeps it whole */
+    free(big);
+    return e;
+}
+
+/* ---------------------------------------------------------------- seq lists */
+
+static void text_add(load_text *t, const char *s)
+{
+    size_t n = strlen(s);
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 256;
+        while (cap < t->len + n + 1)
+            cap *= 2;
+        char *p = realloc(t->s, cap);
+        if (!p)
+            abort(); /* a few KiB; nothing sensible to do without them */
+        t->s = p;
+        t->cap = cap;
+    }
+    memcpy(t->s + t->len, s, n + 1);
+    t->len += n;
+}
+
+static void close_run(load_text *t)
+{
+    if (!t->open)
+        return;
+    char b[48];
+    if (t->first == t->last)
+        snprintf(b, sizeof b, "%s%" PRIu64, t->len ? "," : "", t->first);
+    else
+        snprintf(b, sizeof b, "%s%" PRIu64 "-%" PRIu64, t->len ? "," : "", t->first, t->last);
+    text_add(t, b);
+    t->open = 0;
+}
+
+void load_seqs_add(load_text *t, uint64_t seq)
+{
+    if (t->open && seq == t->last + 1) {
+        t->last = seq;
+        return;
+    }
+    close_run(t);
+    t->first = t->last = seq;
+    t->open = 1;
+}
+
+const char *load_seqs_end(load_text *t)
+{
+    close_run(t);
+    if (!t->s)
+        text_add(t, "");
+    return t->s;
+}
+
+void load_text_free(load_text *t)
+{
+    free(t->s);
+    memset(t, 0, sizeof *t);
+}
+
+static int parse_u64(const char **p, uint64_t *v)
+{
+    const char *s = *p;
+    if (*s < '0' || *s > '9')
+        return SIPC_EFORMAT;
+    uint64_t x = 0;
+    while (*s >= '0' && *s <= '9') {
+        x = x * 10 + (uint64_t)(*s - '0');
+        if (x >= LOAD_MAX_SEQ)
+            return SIPC_EFORMAT;
+        s++;
+    }
+    *v = x;
+    *p = s;
+    return 0;
+}
+
+int load_seqs_parse(const char *s, int (*fn)(uint64_t seq, void *arg), void *arg)
+{
+    const char *p = s;
+    while (*p) {
+        uint64_t a, b;
+        if (parse_u64(&p, &a) != 0)
+            return SIPC_EFORMAT;
+        b = a;
+        if (*p == '-') {
+            p++;
+            if (parse_u64(&p, &b) != 0 || b < a)
+                return SIPC_EFORMAT;
+        }
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return SIPC_EFORMAT;
+        for (uint64_t x = a; x <= b; x++) {
+            int e = fn(x, arg);
+            if (e != 0)
+                return e;
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- replay */
+
+void load_state_init(load_state *st)
+{
+    memset(st, 0, sizeof *st);
+}
+
+void load_state_free(load_state *st)
+{
+    load_bits *all[] = {&st->sent,  &st->acked, &st->errored, &st->found,
+                        &st->lost, &st->dup,   &st->searched};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        load_bits_free(all[i]);
+    free(st->dest);
+    memset(st, 0, sizeof *st);
+}
+
+typedef struct apply {
+    load_state *st;
+    load_bits *bits;
+    int dest; /* A: node index or -1 */
+} apply;
+
+static int set_dest(load_state *st, uint64_t seq, int dest)
+{
+    if (seq >= st->ndest) {
+        uint64_t n = st->ndest ? st->ndest : 8192;
+        while (n <= seq)
+            n *= 2;
+        uint8_t *d = realloc(st->dest, n);
+        if (!d)
+            return SIPC_ENOMEM;
+        memset(d + st->ndest, 0xff, n - st->ndest);
+        st->dest = d;
+        st->ndest = n;
+    }
+    st->dest[seq] = (uint8_t)dest;
+    return 0;
+}
+
+static int apply_seq(uint64_t seq, void *arg)
+{
+    apply *a = arg;
+    int e = load_bits_set(a->bits, seq);
+    if (e == 0 && a->bits == &a->st->sent && seq + 1 > a->st->nseq)
+        a->st->nseq = seq + 1;
+    if (e == 0 && a->bits == &a->st->acked && a->dest >= 0)
+        e = set_dest(a->st, seq, a->dest);
+    return e;
+}
+
+static int count_seq(uint64_t seq, void *arg)
+{
+    (void)seq;
+    (*(uint64_t *)arg)++;
+    return 0;
+}
+
+static void note_partial(load_state *st, const char *missing)
+{
+    /* missing: "n2,n3" or "-"; keep each name once */
+    if (!strcmp(missing, "-"))
+        return;
+    char buf[256];
+    size_t len = strnlen(missing, sizeof buf - 1);
+    memcpy(buf, missing, len);
+    buf[len] = '\0';
+    for (char *save = NULL, *name = strtok_r(buf, ",", &save); name;
+         name = strtok_r(NULL, ",", &save)) {
+        size_t n = strlen(name), have = strlen(st->partial_nodes);
+        int seen = 0;
+        for (const char *p = st->partial_nodes; (p = strstr(p, name)) != NULL; p += n)
+            if ((p == st->partial_nodes || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+                seen = 1;
+        if (!seen && have + n + 2 < sizeof st->partial_nodes)
+            snprintf(st->partial_nodes + have, sizeof st->partial_nodes - have, "%s%s",
+                     have ? "," : "", name);
+    }
+}
+
+/* Splits s in place into at most max fields at single spaces; the last one
+ * keeps the rest of the line (a reason has spaces). Returns the count. */
+static int split(char *s, char **f, int max)
+{
+    int n = 0;
+    while (*s && n < max) {
+        f[n++] = s;
+        if (n == max)
+            break;
+        char *sp = strchr(s, ' ');
+        if (!sp)
+            break;
+        *sp = '\0';
+        s = sp + 1;
+    }
+    return n;
+}
+
+static int to_u64(const char *s, unsigned long long *v)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return -1;
+    *v = strtoull(s, &end, 10);
+    return *end ? -1 : 0;
+}
+
+/* One line, split into f[0..n-1]; 1 when malformed. */
+static int apply_line(load_state *st, char **f, int n, const load_cluster *c)
+{
+    if (!strcmp(f[0], "run")) {
+        unsigned long long start, rate, pid;
+        if (n < 5 || strlen(f[1]) >= sizeof st->run || to_u64(f[2], &start) ||
+            to_u64(f[3], &rate) || to_u64(f[4], &pid))
+            return 1;
+        snprintf(st->run, sizeof st->run, "%s", f[1]);
+        st->start_ms = (int64_t)start;
+        st->rate = (int)rate;
+        st->pid = (long)pid;
+        return 0;
+    }
+    unsigned long long t;
+    if (n < 2 || strlen(f[0]) != 1 || to_u64(f[1], &t))
+        return 1;
+    if ((int64_t)t > st->last_ms)
+        st->last_ms = (int64_t)t;
+    char kind = f[0][0];
+    if ((kind == 'F' || kind == 'N') && st->verified) {
+        /* a later verification: it alone says what is found now */
+        load_bits_free(&st->found);
+        load_bits_free(&st->lost);
+        st->verified = 0;
+    }
+    apply ap = {st, NULL, -1};
+    switch (kind) {
+    case 'S': /* S T NODE SEQS */
+    case 'R': /* R T NODE SEQS REASON */
+    case 'A': /* A T DEST SEQS */
+    case 'F': /* F T NODE SEQS */
+        if (n < 4)
+            return 1;
+        if (kind == 'R')
+            return load_seqs_parse(f[3], count_seq, &st->retries) != 0;
+        if (kind == 'S') {
+            ap.bits = &st->sent;
+            if (!st->first_sent_ms || (int64_t)t < st->first_sent_ms)
+                st->first_sent_ms = (int64_t)t;
+            if ((int64_t)t > st->last_sent_ms)
+                st->last_sent_ms = (int64_t)t;
+        } else if (kind == 'A') {
+            ap.bits = &st->acked;
+            ap.dest = c ? load_cluster_find(c, f[2]) : -1;
+        } else {
+            ap.bits = &st->found;
+        }
+        return load_seqs_parse(f[3], apply_seq, &ap) != 0;
+    case 'E': /* E T SEQS REASON */
+    case 'N': /* N T SEQS REASON */
+    case 'D': /* D T SEQS */
+    case 'H': /* H T SEQS */
+        if (n < 3)
+            return 1;
+        ap.bits = kind == 'E' ? &st->errored
+                  : kind == 'N' ? &st->lost
+                  : kind == 'D' ? &st->dup
+                                : &st->searched;
+        return load_seqs_parse(f[2], apply_seq, &ap) != 0;
+    case 'P': { /* P T SENT ACKED ERRORS OUTSTANDING LONGEST_STALL MAX_LATENCY RETRIES */
+        unsigned long long stall, latency;
+        if (n < 9 || to_u64(f[6], &stall) || to_u64(f[7], &latency))
+            return 1;
+        if (stall > st->longest_stall_ms)
+            st->longest_stall_ms = stall;
+        if (latency > st->max_latency_ms)
+            st->max_latency_ms = latency;
+        return 0;
+    }
+    case 'Q': { /* Q T NODE HITS PARTIAL MISSING */
+        unsigned long long hits, partial;
+        if (n < 6 || to_u64(f[3], &hits) || to_u64(f[4], &partial))
+            return 1;
+        st->searches++;
+        if (partial) {
+            st->searches_partial++;
+            note_partial(st, f[5]);
+        }
+        return 0;
+    }
+    case 'X':
+        st->ended = 1;
+        return 0;
+    case 'V': { /* V T FOUND LOST DUPLICATED UNVERIFIED */
+        unsigned long long unverified;
+        if (n < 6 || to_u64(f[5], &unverified))
+            return 1;
+        st->verified = 1;
+        st->unverified = unverified;
+        return 0;
+    }
+    }
+    return 1;
+}
+
+void load_state_line(load_state *st, const char *line, const load_cluster *c)
+{
+    char *copy = strdup(line);
+    char *f[10];
+    if (!copy) {
+        st->bad_lines++;
+        return;
+    }
+    int n = split(copy, f, 10);
+    st->bad_lines += n == 0 || apply_line(st, f, n, c) ? 1 : 0;
+    free(copy);
+}
+
+int load_state_read(load_state *st, const char *path, const load_cluster *c, char *err,
+                    size_t errlen)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return errno == ENOENT ? SIPC_ENOTCONN : SIPC_ECONFIG;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        if (line[n - 1] != '\n')
+            break; /* torn by a crash mid-write: not an event */
+        line[n - 1] = '\0';
+        if (n > 1)
+            load_state_line(st, line, c);
+    }
+    free(line);
+    fclose(f);
+    if (!st->run[0]) {
+        snprintf(err, errlen, "%s: no run line", path);
+        return SIPC_EFORMAT;
+    }
+    return 0;
+}

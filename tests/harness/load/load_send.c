@@ -1,0 +1,733 @@
+/* load_send.c - the sending engine: records paced at --rate, in small
+ * batches through the pipelines of the chosen nodes (round robin, a node
+ * whose link is down skipped while another is up), a bounded window of
+ * ingest calls in flight. A call that fails before its records could be
+ * acknowledged (connection closed by a reload, refused while a node
+ * restarts, a deadline) and records the pipeline answers UNAVAILABLE are
+ * sent again with the same ids, after a backoff, until their deadline; only
+ * then, or on an explicit refusal, are they errors. Every step is a ledger
+ * line. A search of the run's records every two seconds notes whether the
+ * cluster answered whole or partial, and which node was missing. */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "load.h"
+#include "pipeline.pb-c.h"
+#include "pipeline_service.h"
+#include "search.pb-c.h"
+
+#define WINDOW 16              /* ingest calls in flight */
+#define TICK_MS 20
+#define CALL_TIMEOUT_MS 10000  /* per ingest call at most; the pipeline answers within it */
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 2000
+#define PROGRESS_MS 1000       /* a P line */
+#define SEARCH_EVERY_MS 2000
+#define SEARCH_TIMEOUT_MS 3000
+#define SEARCH_WINDOW_MS 10000 /* a search looks at the last 10 s of records */
+#define READY_MS 15000         /* start: how long to wait for a first pipeline link */
+#define MAX_BODY 256
+#define MAX_ID 96
+
+typedef struct sender sender;
+
+typedef struct batch {
+    struct batch *next; /* in the retry list */
+    sender *s;
+    size_t n;
+    uint64_t *seq;
+    int64_t *ts;        /* each record's timestamp, kept so a re-send is identical */
+    uint64_t born;      /* loop ms of the first send: the deadline counts from it */
+    uint64_t due;       /* in the retry list: when to send again */
+    uint32_t backoff;
+    int sent_before;
+    char reason[240];   /* the last failure */
+} batch;
+
+struct sender {
+    const load_send_conf *conf;
+    uv_loop_t loop;
+    sipc_ctx *ctx;
+    sipc_channel *pipe[LOAD_MAX_NODES]; /* by position in conf->nodes */
+    sipc_channel *search[LOAD_MAX_NODES];
+    uv_timer_t tick;
+    uv_signal_t sigterm, sigint;
+    int stopping, closing, ready, signals;
+    uint64_t started, t0;          /* loop ms: engine start, first link up */
+    double credit;                 /* records the rate allows so far */
+    uint64_t last_tick;
+    uint64_t generated;            /* the next seq */
+    uint64_t rr, search_rr;
+    size_t calls;                  /* ingest calls in flight */
+    uint64_t outstanding;          /* records sent, neither acknowledged nor failed */
+    batch *retry;
+    uint64_t acked, errors, retries;
+    uint64_t last_progress, longest_stall, max_latency;
+    uint64_t next_p, next_search;
+    int search_busy;
+    int exit_code;
+    uint32_t call_timeout_ms;
+};
+
+/* ------------------------------------------------------------------ helpers */
+
+static void clean_reason(char *s)
+{
+    for (; *s; s++)
+        if (*s == '\n' || *s == '\r' || *s == '\t')
+            *s = ' ';
+}
+
+static void batch_free(batch *b)
+{
+    if (!b)
+        return;
+    free(b->seq);
+    free(b->ts);
+    free(b);
+}
+
+static batch *batch_new(sender *s, size_t n)
+{
+    batch *b = calloc(1, sizeof *b);
+    if (b) {
+        b->s = s;
+        b->seq = calloc(n ? n : 1, sizeof *b->seq);
+        b->ts = calloc(n ? n : 1, sizeof *b->ts);
+        b->backoff = BACKOFF_MIN_MS;
+    }
+    if (!b || !b->seq || !b->ts) {
+        batch_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* A node whose pipeline link is up, taking turns; any node when none is. */
+static int pick(sender *s, sipc_channel **chs, uint64_t *rr)
+{
+    int n = s->conf->nnodes;
+    for (int i = 0; i < n; i++) {
+        int k = (int)((*rr + (uint64_t)i) % (uint64_t)n);
+        if (sipc_channel_is_up(chs[k])) {
+            *rr = (uint64_t)k + 1;
+            return k;
+        }
+    }
+    return (int)((*rr)++ % (uint64_t)n);
+}
+
+static const char *node_name(const sender *s, int k)
+{
+    return s->conf->c->node[s->conf->nodes[k]].name;
+}
+
+static void progress_line(sender *s)
+{
+    load_ledger_line(s->conf->lg, "P %" PRId64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+                                  " %" PRIu64 " %" PRIu64 " %" PRIu64,
+                     load_now_ms(), s->generated, s->acked, s->errors, s->outstanding,
+                     s->longest_stall, s->max_latency, s->retries);
+}
+
+/* Records of b (or those of b marked in `which`) failed for good. */
+static void fail_records(sender *s, batch *b, const char *why)
+{
+    load_text t = {0};
+    for (size_t i = 0; i < b->n; i++)
+        load_seqs_add(&t, b->seq[i]);
+    char reason[300];
+    snprintf(reason, sizeof reason, "%s", why);
+    clean_reason(reason);
+    load_ledger_line(s->conf->lg, "E %" PRId64 " %s %s", load_now_ms(), load_seqs_end(&t), reason);
+    load_log("ERROR", "%zu record(s) failed for good (%s): %s", b->n, t.s, reason);
+    load_text_free(&t);
+    s->errors += b->n;
+    s->outstanding -= b->n;
+}
+
+/* b's records were not acknowledged: send them again after a backoff, or
+ * fail them when their deadline has passed. */
+static void retry_later(sender *s, batch *b, const char *why)
+{
+    snprintf(b->reason, sizeof b->reason, "%s", why);
+    clean_reason(b->reason);
+    if (s->closing) { /* abandoned: they stay outstanding in the ledger */
+        batch_free(b);
+        return;
+    }
+    uint64_t now = uv_now(&s->loop);
+    if (now >= b->born + (uint64_t)s->conf->deadline * 1000) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "not acknowledged within %d s; last: %s", s->conf->deadline,
+                 b->reason);
+        fail_records(s, b, msg);
+        batch_free(b);
+        return;
+    }
+    b->due = now + b->backoff;
+    b->backoff = b->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b->backoff * 2;
+    b->next = s->retry;
+    s->retry = b;
+}
+
+static void acknowledged(sender *s, uint64_t n, uint64_t born)
+{
+    uint64_t now = uv_now(&s->loop);
+    if (now - s->last_progress > s->longest_stall)
+        s->longest_stall = now - s->last_progress;
+    s->last_progress = now;
+    if (now - born > s->max_latency)
+        s->max_latency = now - born;
+    s->acked += n;
+    s->outstanding -= n;
+}
+
+/* ------------------------------------------------------------------ ingest */
+
+static void send_batch(batch *b);
+
+static void take_answer(sender *s, batch *b, const sipc_reply *rep)
+{
+    Sipc__Pipeline__IngestResponse *m =
+        sipc__pipeline__ingest_response__unpack(NULL, rep->len, rep->data);
+    if (!m || m->n_results != b->n) {
+        if (m)
+            sipc__pipeline__ingest_response__free_unpacked(m, NULL);
+        retry_later(s, b, "the pipeline's answer does not match the request");
+        return;
+    }
+    /* acknowledged ones, one A line per destination */
+    uint8_t *done = calloc(b->n, 1);
+    if (!done) {
+        sipc__pipeline__ingest_response__free_unpacked(m, NULL);
+        retry_later(s, b, "out of memory");
+        return;
+    }
+    uint64_t committed = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (done[i] || m->results[i]->status != SIPC__PIPELINE__RECORD_STATUS__COMMITTED)
+            continue;
+        const char *dest = m->results[i]->node && *m->results[i]->node ? m->results[i]->node : "-";
+        load_text t = {0};
+        for (size_t j = i; j < b->n; j++) {
+            const Sipc__Pipeline__RecordResult *x = m->results[j];
+            const char *d = x->node && *x->node ? x->node : "-";
+            if (!done[j] && x->status == SIPC__PIPELINE__RECORD_STATUS__COMMITTED &&
+                !strcmp(d, dest)) {
+                done[j] = 1;
+                load_seqs_add(&t, b->seq[j]);
+                committed++;
+            }
+        }
+        char dn[160];
+        snprintf(dn, sizeof dn, "%s", dest);
+        for (char *p = dn; *p; p++)
+            if (*p == ' ')
+                *p = '_';
+        load_ledger_line(s->conf->lg, "A %" PRId64 " %s %s", load_now_ms(), dn, load_seqs_end(&t));
+        load_text_free(&t);
+    }
+    if (committed)
+        acknowledged(s, committed, b->born);
+    /* refused by the data service: errors; not acknowledged: again */
+    batch *again = NULL;
+    for (size_t i = 0; i < b->n; i++) {
+        const Sipc__Pipeline__RecordResult *x = m->results[i];
+        if (done[i])
+            continue;
+        if (x->status == SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE) {
+            if (!again && (again = batch_new(s, b->n)) != NULL) {
+                again->born = b->born;
+                again->backoff = b->backoff;
+                again->sent_before = 1;
+                snprintf(again->reason, sizeof again->reason, "UNAVAILABLE from %s: %s",
+                         x->node ? x->node : "?", x->reason ? x->reason : "");
+            }
+            if (again) {
+                again->seq[again->n] = b->seq[i];
+                again->ts[again->n++] = b->ts[i];
+                continue;
+            }
+        }
+        batch one = {.n = 1, .seq = &b->seq[i]};
+        char why[400];
+        snprintf(why, sizeof why, "%s by %s: %s",
+                 x->status == SIPC__PIPELINE__RECORD_STATUS__REJECTED ? "rejected" : "failed",
+                 x->node ? x->node : "?", x->reason ? x->reason : "");
+        fail_records(s, &one, why);
+    }
+    free(done);
+    sipc__pipeline__ingest_response__free_unpacked(m, NULL);
+    if (again) {
+        char why[sizeof again->reason];
+        memcpy(why, again->reason, sizeof why);
+        retry_later(s, again, why);
+    }
+    batch_free(b);
+}
+
+static void on_ingest(int err, const sipc_reply *rep, void *arg)
+{
+    batch *b = arg;
+    sender *s = b->s;
+    s->calls--;
+    if (err == 0) {
+        take_answer(s, b, rep);
+        return;
+    }
+    char why[400];
+    snprintf(why, sizeof why, "%s [%s]%s%s", sipc_strerror(err), sipc_err_name(err),
+             rep && rep->message && *rep->message ? ": " : "",
+             rep && rep->message ? rep->message : "");
+    int st = rep ? rep->status : 0;
+    if ((err == SIPC_EREMOTE && (st == SIPC__PIPELINE__STATUS__BAD_REQUEST ||
+                                 st == SIPC__PIPELINE__STATUS__TOO_LARGE ||
+                                 st == SIPC__PIPELINE__STATUS__UNKNOWN_NODE)) ||
+        err == SIPC_ENOMETHOD) {
+        fail_records(s, b, why); /* the request itself is refused: resending is useless */
+        batch_free(b);
+        return;
+    }
+    retry_later(s, b, why); /* BUSY, CLOSING, transport failures, deadlines */
+}
+
+/* The ingest request of b, packed; NULL without memory. */
+static uint8_t *pack_batch(const sender *s, const batch *b, size_t *len)
+{
+    size_t n = b->n;
+    Sipc__Data__Record *recs = calloc(n, sizeof *recs);
+    Sipc__Data__Record **ptrs = calloc(n, sizeof *ptrs);
+    Sipc__Data__Attribute *attrs = calloc(2 * n, sizeof *attrs);
+    Sipc__Data__Attribute **aptrs = calloc(2 * n, sizeof *aptrs);
+    char *text = malloc(n * (MAX_ID * 2 + MAX_BODY));
+    uint8_t *out = NULL;
+    if (!recs || !ptrs || !attrs || !aptrs || !text)
+        goto done;
+    const char *run = s->conf->run;
+    for (size_t i = 0; i < n; i++) {
+        char *id = text + i * (MAX_ID * 2 + MAX_BODY), *seq = id + MAX_ID, *body = seq + MAX_ID;
+        sipc__data__record__init(&recs[i]);
+        recs[i].id.data = (uint8_t *)id;
+        recs[i].id.len = load_record_id(run, b->seq[i], id, MAX_ID);
+        recs[i].timestamp_ms = b->ts[i];
+        recs[i].body.data = (uint8_t *)body;
+        recs[i].body.len = load_record_body(run, b->seq[i], body, MAX_BODY);
+        snprintf(seq, MAX_ID, "%" PRIu64, b->seq[i]);
+        for (int a = 0; a < 2; a++) {
+            Sipc__Data__Attribute *x = &attrs[2 * i + (size_t)a];
+            sipc__data__attribute__init(x);
+            const char *k = a ? LOAD_ATTR_SEQ : LOAD_ATTR_RUN, *v = a ? seq : run;
+            x->key.data = (uint8_t *)k;
+            x->key.len = strlen(k);
+            x->value.data = (uint8_t *)v;
+            x->value.len = strlen(v);
+            aptrs[2 * i + (size_t)a] = x;
+        }
+        recs[i].attributes = &aptrs[2 * i];
+        recs[i].n_attributes = 2;
+        ptrs[i] = &recs[i];
+    }
+    Sipc__Pipeline__IngestRequest req = SIPC__PIPELINE__INGEST_REQUEST__INIT;
+    req.records = ptrs;
+    req.n_records = n;
+    *len = sipc__pipeline__ingest_request__get_packed_size(&req);
+    out = malloc(*len ? *len : 1);
+    if (out)
+        sipc__pipeline__ingest_request__pack(&req, out);
+done:
+    free(recs);
+    free(ptrs);
+    free(attrs);
+    free(aptrs);
+    free(text);
+    return out;
+}
+
+static void send_batch(batch *b)
+{
+    sender *s = b->s;
+    int k = pick(s, s->pipe, &s->rr);
+    load_text t = {0};
+    for (size_t i = 0; i < b->n; i++)
+        load_seqs_add(&t, b->seq[i]);
+    if (b->sent_before) {
+        load_ledger_line(s->conf->lg, "R %" PRId64 " %s %s %s", load_now_ms(), node_name(s, k),
+                         load_seqs_end(&t), b->reason);
+        s->retries += b->n;
+    } else {
+        load_ledger_line(s->conf->lg, "S %" PRId64 " %s %s", load_now_ms(), node_name(s, k),
+                         load_seqs_end(&t));
+        b->sent_before = 1;
+    }
+    load_text_free(&t);
+    size_t len = 0;
+    uint8_t *buf = pack_batch(s, b, &len);
+    int e = buf ? sipc_call(s->pipe[k], SIPC_PIPELINE_SERVICE, SIPC_PIPELINE_INGEST, buf, len,
+                            s->call_timeout_ms, on_ingest, b)
+                : SIPC_ENOMEM;
+    free(buf);
+    if (e != 0) {
+        char why[200];
+        snprintf(why, sizeof why, "call to %s not made: %s", node_name(s, k), sipc_strerror(e));
+        retry_later(s, b, why);
+        return;
+    }
+    s->calls++;
+}
+
+static void new_batch(sender *s, size_t n)
+{
+    batch *b = batch_new(s, n);
+    if (!b) {
+        load_log("ERROR", "out of memory for a batch; sending stops");
+        s->stopping = 1;
+        s->exit_code = LOAD_EXIT_INTERNAL;
+        return;
+    }
+    int64_t ts = load_now_ms();
+    for (size_t i = 0; i < n; i++) {
+        b->seq[i] = s->generated++;
+        b->ts[i] = ts;
+    }
+    b->n = n;
+    uint64_t now = uv_now(&s->loop);
+    b->born = now;
+    if (s->outstanding == 0)
+        s->last_progress = now; /* a stall starts with records outstanding */
+    s->outstanding += n;
+    send_batch(b);
+}
+
+/* ------------------------------------------------------------------ search */
+
+static void missing_name(const sender *s, const Sipc__Search__MissingNode *m, char *out,
+                         size_t cap)
+{
+    if (m->node.len) {
+        snprintf(out, cap, "%.*s", (int)m->node.len, (const char *)m->node.data);
+    } else {
+        char addr[160];
+        snprintf(addr, sizeof addr, "%.*s", (int)m->address.len, (const char *)m->address.data);
+        char *colon = strrchr(addr, ':');
+        if (colon)
+            *colon = '\0';
+        snprintf(out, cap, "%s", addr);
+        for (int i = 0; i < s->conf->c->n; i++)
+            if (!strcmp(s->conf->c->node[i].address, addr))
+                snprintf(out, cap, "%s", s->conf->c->node[i].name);
+    }
+    for (char *p = out; *p; p++)
+        if (*p == ' ' || *p == ',')
+            *p = '_';
+}
+
+typedef struct search_call {
+    sender *s;
+    int k;
+} search_call;
+
+static void on_search(int err, const sipc_reply *rep, void *arg)
+{
+    search_call *sc = arg;
+    sender *s = sc->s;
+    s->search_busy = 0;
+    const char *who = node_name(s, sc->k);
+    free(sc);
+    if (err != 0) {
+        if (err != SIPC_ECANCELED)
+            load_log("WARN", "search on %s failed: %s%s%s", who, sipc_strerror(err),
+                     rep && rep->message && *rep->message ? ": " : "",
+                     rep && rep->message ? rep->message : "");
+        return;
+    }
+    Sipc__Search__QueryResponse *m = sipc__search__query_response__unpack(NULL, rep->len, rep->data);
+    if (!m) {
+        load_log("WARN", "search on %s: the answer does not decode", who);
+        return;
+    }
+    load_text hits = {0}, dups = {0};
+    load_bits seen = {0};
+    uint64_t lo = UINT64_MAX;
+    for (size_t i = 0; i < m->n_hits; i++) {
+        uint64_t q;
+        if (load_record_seq(s->conf->run, m->hits[i]->id.data, m->hits[i]->id.len, &q) == 0 &&
+            q < lo)
+            lo = q;
+    }
+    for (size_t i = 0; i < m->n_hits; i++) {
+        uint64_t q;
+        if (load_record_seq(s->conf->run, m->hits[i]->id.data, m->hits[i]->id.len, &q) != 0 ||
+            q - lo >= LOAD_MAX_SEQ)
+            continue;
+        if (load_bits_get(&seen, q - lo))
+            load_seqs_add(&dups, q); /* the same id twice in one answer */
+        else
+            load_bits_set(&seen, q - lo);
+    }
+    /* hits come newest first: list them ascending */
+    for (uint64_t q = 0; q < seen.nbytes * 8; q++)
+        if (load_bits_get(&seen, q))
+            load_seqs_add(&hits, q + lo);
+    char missing[256] = "";
+    for (size_t i = 0; i < m->n_nodes_missing; i++) {
+        char name[160];
+        missing_name(s, m->nodes_missing[i], name, sizeof name);
+        size_t have = strlen(missing);
+        snprintf(missing + have, sizeof missing - have, "%s%s", have ? "," : "", name);
+    }
+    int64_t now = load_now_ms();
+    load_ledger_line(s->conf->lg, "Q %" PRId64 " %s %zu %d %s", now, who, m->n_hits,
+                     m->partial ? 1 : 0, missing[0] ? missing : "-");
+    if (m->n_hits)
+        load_ledger_line(s->conf->lg, "H %" PRId64 " %s", now, load_seqs_end(&hits));
+    if (dups.open)
+        load_ledger_line(s->conf->lg, "D %" PRId64 " %s", now, load_seqs_end(&dups));
+    if (m->partial) {
+        for (size_t i = 0; i < m->n_nodes_missing; i++)
+            load_log("WARN", "search on %s is partial: missing %.*s (%.*s): %.*s", who,
+                     (int)m->nodes_missing[i]->node.len,
+                     (const char *)m->nodes_missing[i]->node.data,
+                     (int)m->nodes_missing[i]->address.len,
+                     (const char *)m->nodes_missing[i]->address.data,
+                     (int)m->nodes_missing[i]->reason.len,
+                     (const char *)m->nodes_missing[i]->reason.data);
+    }
+    load_text_free(&hits);
+    load_text_free(&dups);
+    load_bits_free(&seen);
+    sipc__search__query_response__free_unpacked(m, NULL);
+}
+
+static void start_search(sender *s)
+{
+    search_call *sc = malloc(sizeof *sc);
+    if (!sc)
+        return;
+    sc->s = s;
+    sc->k = pick(s, s->search, &s->search_rr);
+    Sipc__Search__Attribute f = SIPC__SEARCH__ATTRIBUTE__INIT;
+    f.key.data = (uint8_t *)LOAD_ATTR_RUN;
+    f.key.len = strlen(LOAD_ATTR_RUN);
+    f.value.data = (uint8_t *)s->conf->run;
+    f.value.len = strlen(s->conf->run);
+    Sipc__Search__Attribute *fp = &f;
+    Sipc__Search__QueryRequest q = SIPC__SEARCH__QUERY_REQUEST__INIT;
+    q.filters = &fp;
+    q.n_filters = 1;
+    q.since_ms = load_now_ms() - SEARCH_WINDOW_MS;
+    q.limit = 1000;
+    uint8_t buf[512];
+    size_t len = sipc__search__query_request__pack(&q, buf);
+    if (sipc_call(s->search[sc->k], "search", "query", buf, len, SEARCH_TIMEOUT_MS, on_search,
+                  sc) != 0) {
+        free(sc);
+        return;
+    }
+    s->search_busy = 1;
+}
+
+/* ------------------------------------------------------------------ the loop */
+
+static void on_closed_handle(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void finish(sender *s, const char *why)
+{
+    if (s->closing)
+        return;
+    s->closing = 1;
+    uint64_t now = uv_now(&s->loop);
+    if (s->outstanding && now - s->last_progress > s->longest_stall)
+        s->longest_stall = now - s->last_progress;
+    progress_line(s);
+    load_ledger_line(s->conf->lg, "X %" PRId64 " %" PRIu64 " %s", load_now_ms(), s->outstanding,
+                     why);
+    load_log("INFO", "%s: sent %" PRIu64 ", acknowledged %" PRIu64 ", errors %" PRIu64
+                     ", retries %" PRIu64 ", outstanding %" PRIu64 ", longest stall %" PRIu64
+                     " ms",
+             why, s->generated, s->acked, s->errors, s->retries, s->outstanding, s->longest_stall);
+    while (s->retry) {
+        batch *b = s->retry;
+        s->retry = b->next;
+        batch_free(b);
+    }
+    uv_timer_stop(&s->tick);
+    uv_close((uv_handle_t *)&s->tick, on_closed_handle);
+    uv_close((uv_handle_t *)&s->sigterm, on_closed_handle);
+    uv_close((uv_handle_t *)&s->sigint, on_closed_handle);
+    sipc_ctx_close(s->ctx, NULL, NULL); /* calls in flight end with SIPC_ECANCELED */
+    s->ctx = NULL;
+}
+
+static void tell_ready(sender *s, const char *msg)
+{
+    int fd = s->conf->ready_fd;
+    if (fd < 0)
+        return;
+    ssize_t w = write(fd, msg, strlen(msg));
+    (void)w;
+    close(fd);
+    ((load_send_conf *)s->conf)->ready_fd = -1;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    sender *s = t->data;
+    uint64_t now = uv_now(&s->loop);
+    const load_send_conf *cf = s->conf;
+    if (!s->ready) {
+        for (int k = 0; k < cf->nnodes && !s->ready; k++)
+            s->ready = sipc_channel_is_up(s->pipe[k]);
+        if (s->ready) {
+            s->t0 = s->last_tick = s->last_progress = now;
+            s->next_p = now + PROGRESS_MS;
+            s->next_search = now + SEARCH_EVERY_MS;
+            load_log("INFO", "a pipeline is reachable; sending %d records/s", cf->rate);
+            tell_ready(s, "ok\n");
+        } else if (now - s->started > READY_MS || s->stopping) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "unreachable: no pipeline answered within %d s (%s: %s)\n",
+                     READY_MS / 1000, node_name(s, 0), sipc_channel_last_detail(s->pipe[0]));
+            load_log("ERROR", "%.*s", (int)strlen(msg) - 1, msg);
+            tell_ready(s, msg);
+            s->exit_code = LOAD_EXIT_UNAVAILABLE;
+            finish(s, "no pipeline reachable");
+        }
+        return;
+    }
+    /* resend what is due, oldest deadline first is not needed: all are bounded */
+    for (batch **pp = &s->retry; *pp && s->calls < WINDOW;) {
+        batch *b = *pp;
+        if (b->due <= now) {
+            *pp = b->next;
+            b->next = NULL;
+            send_batch(b);
+        } else {
+            pp = &b->next;
+        }
+    }
+    if (!s->stopping) {
+        if (cf->duration && now - s->t0 >= (uint64_t)cf->duration * 1000) {
+            load_log("INFO", "--duration %d s reached: draining", cf->duration);
+            s->stopping = 1;
+        } else if (cf->count && s->generated >= cf->count) {
+            s->stopping = 1;
+        }
+    }
+    if (!s->stopping) {
+        s->credit += (double)cf->rate * (double)(now - s->last_tick) / 1000.0;
+        if (s->credit > (double)s->generated + cf->rate) /* at most a second of backlog */
+            s->credit = (double)s->generated + cf->rate;
+        while (s->calls < WINDOW && s->credit - (double)s->generated >= 1.0) {
+            uint64_t n = (uint64_t)(s->credit - (double)s->generated);
+            if (n > (uint64_t)cf->batch)
+                n = (uint64_t)cf->batch;
+            if (cf->count && n > cf->count - s->generated)
+                n = cf->count - s->generated;
+            if (n == 0)
+                break;
+            new_batch(s, n);
+        }
+    }
+    s->last_tick = now;
+    if (s->outstanding && now - s->last_progress > s->longest_stall)
+        s->longest_stall = now - s->last_progress;
+    if (now >= s->next_p) {
+        progress_line(s);
+        s->next_p = now + PROGRESS_MS;
+    }
+    if (!s->stopping && !s->search_busy && now >= s->next_search) {
+        start_search(s);
+        s->next_search = now + SEARCH_EVERY_MS;
+    }
+    if (s->stopping && s->outstanding == 0 && s->calls == 0)
+        finish(s, "drained");
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    sender *s = h->data;
+    s->signals++;
+    if (s->signals == 1) {
+        load_log("INFO", "signal %d: sending stops; draining %" PRIu64 " outstanding record(s)",
+                 signum, s->outstanding);
+        s->stopping = 1;
+    } else {
+        load_log("WARN", "signal %d again: giving up on %" PRIu64 " outstanding record(s)",
+                 signum, s->outstanding);
+        finish(s, "stopped before the drain ended");
+    }
+}
+
+int load_send(const load_send_conf *conf)
+{
+    sender *s = calloc(1, sizeof *s);
+    if (!s)
+        return LOAD_EXIT_INTERNAL;
+    s->conf = conf;
+    /* a third of the deadline, so a record gets at least three attempts: a
+     * node down longer than one call is waited for by sending again */
+    s->call_timeout_ms = (uint32_t)conf->deadline * 1000 / 3;
+    if (s->call_timeout_ms > CALL_TIMEOUT_MS)
+        s->call_timeout_ms = CALL_TIMEOUT_MS;
+    if (s->call_timeout_ms < 1000)
+        s->call_timeout_ms = 1000;
+    uv_loop_init(&s->loop);
+    char err[1200];
+    int rc = load_client_ctx(&s->ctx, &s->loop, conf->c, err, sizeof err);
+    if (rc != 0) {
+        load_log("ERROR", "%s", err);
+        char msg[1300];
+        snprintf(msg, sizeof msg, "config: %s\n", err);
+        tell_ready(s, msg);
+        uv_loop_close(&s->loop);
+        free(s);
+        return rc;
+    }
+    for (int k = 0; k < conf->nnodes && rc == 0; k++) {
+        const load_node *n = &conf->c->node[conf->nodes[k]];
+        int e = sipc_channel_open(&s->pipe[k], s->ctx, n->address, n->port[LOAD_PORT_PIPELINE],
+                                  NULL);
+        if (e == 0)
+            e = sipc_channel_open(&s->search[k], s->ctx, n->address, n->port[LOAD_PORT_SEARCH],
+                                  NULL);
+        if (e != 0) {
+            load_log("ERROR", "channel to %s: %s", n->name, sipc_strerror(e));
+            rc = LOAD_EXIT_INTERNAL;
+            break;
+        }
+        /* a call toward a node that is down ends at its next failed dial, so
+         * it is retried on another node instead of waiting out its deadline */
+        sipc_channel_set_fail_fast(s->pipe[k], 1);
+        sipc_channel_set_fail_fast(s->search[k], 1);
+    }
+    if (rc != 0) {
+        tell_ready(s, "internal: cannot open channels\n");
+        load_client_close(s->ctx, &s->loop);
+        uv_loop_close(&s->loop);
+        free(s);
+        return rc;
+    }
+    uv_timer_init(&s->loop, &s->tick);
+    s->tick.data = s;
+    uv_signal_init(&s->loop, &s->sigterm);
+    uv_signal_init(&s->loop, &s->sigint);
+    s->sigterm.data = s->sigint.data = s;
+    uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&s->sigint, on_signal, SIGINT);
+    s->started = uv_now(&s->loop);
+    uv_timer_start(&s->tick, on_tick, TICK_MS, TICK_MS);
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    rc = s->exit_code;
+    if (uv_loop_close(&s->loop) != 0)
+        load_log("WARN", "the loop still had handles at the end");
+    free(s);
+    return rc;
+}

@@ -1,0 +1,528 @@
+/* load_verify.c - after the drain: is every acknowledged record stored, and
+ * stored once?
+ *
+ *  1. get: each acknowledged id from the node that acknowledged it (the A
+ *     line's destination), then from every other node; found only when the
+ *     stored record is the one sent (its body is a function of the id). A
+ *     bounded window of gets is in flight; a node that fails calls
+ *     repeatedly is given up on and what only it could answer is counted
+ *     unverified (and not found).
+ *  2. list: every node's records in the run's time range, without bodies,
+ *     page by page; an id of the run held by two nodes is a duplicate (the
+ *     pipeline stores each record on one destination only).
+ *  3. search: one cluster search for the run's records; an id twice in the
+ *     answer is a duplicate too, and a partial answer names the node. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data.pb-c.h"
+#include "data_service.h"
+#include "load.h"
+#include "search.pb-c.h"
+
+#define GET_WINDOW 128
+#define CALL_TIMEOUT_MS 5000
+#define GIVE_UP_AFTER 5      /* consecutive failed calls before a node is given up on */
+#define FLUSH_SEQS 4096      /* F lines are written every so many seqs */
+#define NO_NODE 0xff
+
+typedef struct verifier {
+    load_state *st;
+    const load_cluster *c;
+    load_ledger *lg;
+    uv_loop_t loop;
+    sipc_ctx *ctx;
+    sipc_channel *data[LOAD_MAX_NODES], *search[LOAD_MAX_NODES];
+    uint64_t deadline;              /* loop ms */
+    int timed_out;
+    /* gets */
+    uint64_t cursor;                /* next seq to look at */
+    size_t inflight;
+    load_text found_txt[LOAD_MAX_NODES];
+    uint64_t found_pending[LOAD_MAX_NODES];
+    uint64_t found, lost, unverified, mismatched;
+    int failures[LOAD_MAX_NODES];   /* consecutive */
+    int down[LOAD_MAX_NODES];
+    char why_down[LOAD_MAX_NODES][200];
+    /* lists */
+    uint8_t *where;                 /* per seq: the first node listing it */
+    uint64_t nwhere;
+    int lists_running, list_failed;
+    load_text dup_txt;
+    uint64_t dups;
+    int search_done;
+} verifier;
+
+static void flush_found(verifier *v, int k)
+{
+    if (!v->found_pending[k])
+        return;
+    load_ledger_line(v->lg, "F %" PRId64 " %s %s", load_now_ms(), v->c->node[k].name,
+                     load_seqs_end(&v->found_txt[k]));
+    load_text_free(&v->found_txt[k]);
+    v->found_pending[k] = 0;
+}
+
+/* ------------------------------------------------------------------ gets */
+
+typedef struct get_call {
+    verifier *v;
+    uint64_t seq;
+    int node;
+    uint32_t tried;   /* nodes asked, as bits */
+    int unverified;   /* some node could not be asked */
+} get_call;
+
+static void next_gets(verifier *v);
+static int ask(get_call *g);
+
+static void not_found(verifier *v, get_call *g, const char *why)
+{
+    if (g->unverified) {
+        v->unverified++;
+        load_ledger_line(v->lg, "N %" PRId64 " %" PRIu64 " unverified: %s", load_now_ms(), g->seq,
+                         why);
+    } else {
+        load_ledger_line(v->lg, "N %" PRId64 " %" PRIu64 " %s", load_now_ms(), g->seq, why);
+    }
+    load_bits_set(&v->st->lost, g->seq);
+    v->lost++;
+}
+
+/* Asks the next node not asked yet. Returns 1 when there was none: g is
+ * then counted not found and freed (the caller starts the next get). */
+static int ask_next(get_call *g, const char *why)
+{
+    verifier *v = g->v;
+    for (int k = 0; k < v->c->n; k++) {
+        if (g->tried & (1u << k))
+            continue;
+        if (v->down[k]) {
+            g->tried |= 1u << k;
+            g->unverified = 1;
+            continue;
+        }
+        g->node = k;
+        return ask(g);
+    }
+    not_found(v, g, why);
+    free(g);
+    v->inflight--;
+    return 1;
+}
+
+static int record_is_ours(const verifier *v, uint64_t seq, const Sipc__Data__Record *r)
+{
+    char body[256];
+    size_t n = load_record_body(v->st->run, seq, body, sizeof body);
+    if (r->body.len != n || memcmp(r->body.data, body, n) != 0)
+        return 0;
+    for (size_t i = 0; i < r->n_attributes; i++) {
+        const Sipc__Data__Attribute *a = r->attributes[i];
+        if (a->key.len == strlen(LOAD_ATTR_RUN) && !memcmp(a->key.data, LOAD_ATTR_RUN, a->key.len))
+            return a->value.len == strlen(v->st->run) &&
+                   !memcmp(a->value.data, v->st->run, a->value.len);
+    }
+    return 0;
+}
+
+static void on_get(int err, const sipc_reply *rep, void *arg)
+{
+    get_call *g = arg;
+    verifier *v = g->v;
+    int k = g->node;
+    g->tried |= 1u << k;
+    if (err == 0) {
+        v->failures[k] = 0;
+        Sipc__Data__GetResponse *m = sipc__data__get_response__unpack(NULL, rep->len, rep->data);
+        int ours = m && m->record && record_is_ours(v, g->seq, m->record);
+        if (m)
+            sipc__data__get_response__free_unpacked(m, NULL);
+        if (ours) {
+            load_bits_set(&v->st->found, g->seq);
+            v->found++;
+            load_seqs_add(&v->found_txt[k], g->seq);
+            if (++v->found_pending[k] >= FLUSH_SEQS)
+                flush_found(v, k);
+            free(g);
+            v->inflight--;
+            next_gets(v);
+            return;
+        }
+        v->mismatched++;
+        if (ask_next(g, "stored with other content than sent"))
+            next_gets(v);
+        return;
+    }
+    if (err == SIPC_EREMOTE && rep && rep->status == SIPC__DATA__STATUS__NOT_FOUND) {
+        v->failures[k] = 0;
+        if (ask_next(g, "not found on any node"))
+            next_gets(v);
+        return;
+    }
+    /* the node could not answer: count it, give up on it after a few */
+    if (++v->failures[k] >= GIVE_UP_AFTER && !v->down[k]) {
+        v->down[k] = 1;
+        snprintf(v->why_down[k], sizeof v->why_down[k], "%s%s%s", sipc_strerror(err),
+                 rep && rep->message && *rep->message ? ": " : "",
+                 rep && rep->message ? rep->message : "");
+        load_log("ERROR", "verification: %s does not answer gets (%s); what only it holds is "
+                 "unverified", v->c->node[k].name, v->why_down[k]);
+    }
+    g->unverified = 1;
+    if (ask_next(g, "not found on any node that answered"))
+        next_gets(v);
+}
+
+/* Like ask_next: 1 when g ended (and was freed) without a call made. */
+static int ask(get_call *g)
+{
+    verifier *v = g->v;
+    char id[128];
+    Sipc__Data__GetRequest q = SIPC__DATA__GET_REQUEST__INIT;
+    q.id.data = (uint8_t *)id;
+    q.id.len = load_record_id(v->st->run, g->seq, id, sizeof id);
+    uint8_t buf[256];
+    size_t len = sipc__data__get_request__pack(&q, buf);
+    int e = sipc_call(v->data[g->node], SIPC_DATA_SERVICE, "get", buf, len, CALL_TIMEOUT_MS, on_get,
+                      g);
+    if (e != 0) {
+        g->tried |= 1u << g->node;
+        g->unverified = 1;
+        return ask_next(g, sipc_strerror(e));
+    }
+    return 0;
+}
+
+static void next_gets(verifier *v)
+{
+    load_state *st = v->st;
+    while (v->inflight < GET_WINDOW && v->cursor < st->nseq) {
+        uint64_t seq = v->cursor++;
+        if (!load_bits_get(&st->acked, seq))
+            continue;
+        if (uv_now(&v->loop) >= v->deadline) {
+            v->timed_out = 1;
+            get_call g = {v, seq, 0, 0, 1};
+            not_found(v, &g, "verification ran out of time");
+            continue;
+        }
+        get_call *g = calloc(1, sizeof *g);
+        if (!g) {
+            get_call tmp = {v, seq, 0, 0, 1};
+            not_found(v, &tmp, "out of memory");
+            continue;
+        }
+        g->v = v;
+        g->seq = seq;
+        int first = seq < st->ndest && st->dest[seq] != NO_NODE ? st->dest[seq] : 0;
+        if (first >= v->c->n)
+            first = 0;
+        v->inflight++;
+        if (v->down[first]) {
+            g->tried |= 1u << first;
+            g->unverified = 1;
+            ask_next(g, "not found on any node that answered");
+        } else {
+            g->node = first;
+            ask(g);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ lists */
+
+typedef struct list_call {
+    verifier *v;
+    int node;
+    int64_t after_ts;
+    char after_id[128];
+    size_t after_len;
+    int has_after;
+    int pages;
+} list_call;
+
+static void list_page(list_call *l);
+
+static void seen_on(verifier *v, uint64_t seq, int k)
+{
+    if (seq >= v->nwhere)
+        return; /* an id of the run never sent: not counted here */
+    if (v->where[seq] == NO_NODE) {
+        v->where[seq] = (uint8_t)k;
+    } else if (v->where[seq] != k && !load_bits_get(&v->st->dup, seq)) {
+        load_bits_set(&v->st->dup, seq);
+        load_seqs_add(&v->dup_txt, seq);
+        v->dups++;
+        load_log("WARN", "verification: %s-%" PRIu64 " is stored on %s and on %s", v->st->run, seq,
+                 v->c->node[v->where[seq]].name, v->c->node[k].name);
+    }
+}
+
+static void on_list(int err, const sipc_reply *rep, void *arg)
+{
+    list_call *l = arg;
+    verifier *v = l->v;
+    Sipc__Data__ListResponse *m =
+        err == 0 ? sipc__data__list_response__unpack(NULL, rep->len, rep->data) : NULL;
+    if (!m) {
+        load_log("ERROR", "verification: listing %s failed: %s%s%s", v->c->node[l->node].name,
+                 err ? sipc_strerror(err) : "the answer does not decode",
+                 rep && rep->message && *rep->message ? ": " : "",
+                 rep && rep->message ? rep->message : "");
+        v->list_failed = 1;
+        if (!v->down[l->node]) {
+            v->down[l->node] = 1;
+            snprintf(v->why_down[l->node], sizeof v->why_down[l->node], "list: %s",
+                     err ? sipc_strerror(err) : "the answer does not decode");
+        }
+        v->lists_running--;
+        free(l);
+        return;
+    }
+    for (size_t i = 0; i < m->n_records; i++) {
+        uint64_t seq;
+        if (load_record_seq(v->st->run, m->records[i]->id.data, m->records[i]->id.len, &seq) == 0)
+            seen_on(v, seq, l->node);
+    }
+    int more = m->more && m->next && m->next->id.len < sizeof l->after_id;
+    if (more) {
+        l->after_ts = m->next->timestamp_ms;
+        memcpy(l->after_id, m->next->id.data, m->next->id.len);
+        l->after_len = m->next->id.len;
+        l->has_after = 1;
+    }
+    sipc__data__list_response__free_unpacked(m, NULL);
+    if (more && uv_now(&v->loop) < v->deadline) {
+        list_page(l);
+        return;
+    }
+    if (more) {
+        load_log("ERROR", "verification: listing %s ran out of time", v->c->node[l->node].name);
+        v->list_failed = 1;
+    }
+    v->lists_running--;
+    free(l);
+}
+
+static void list_page(list_call *l)
+{
+    verifier *v = l->v;
+    Sipc__Data__ListRequest q = SIPC__DATA__LIST_REQUEST__INIT;
+    Sipc__Data__ListCursor cur = SIPC__DATA__LIST_CURSOR__INIT;
+    q.from_ms = v->st->first_sent_ms;
+    q.to_ms = v->st->last_sent_ms + 1;
+    q.limit = 1000;
+    if (l->has_after) {
+        cur.timestamp_ms = l->after_ts;
+        cur.id.data = (uint8_t *)l->after_id;
+        cur.id.len = l->after_len;
+        q.after = &cur;
+    }
+    uint8_t buf[512];
+    size_t len = sipc__data__list_request__pack(&q, buf);
+    l->pages++;
+    if (sipc_call(v->data[l->node], SIPC_DATA_SERVICE, "list", buf, len, CALL_TIMEOUT_MS, on_list,
+                  l) != 0) {
+        v->list_failed = 1;
+        v->lists_running--;
+        free(l);
+    }
+}
+
+/* ------------------------------------------------------------------ search */
+
+static void on_search(int err, const sipc_reply *rep, void *arg)
+{
+    verifier *v = arg;
+    v->search_done = 1;
+    Sipc__Search__QueryResponse *m =
+        err == 0 ? sipc__search__query_response__unpack(NULL, rep->len, rep->data) : NULL;
+    if (!m) {
+        load_log("WARN", "verification: the search failed: %s",
+                 err ? sipc_strerror(err) : "the answer does not decode");
+        return;
+    }
+    load_bits seen = {0};
+    load_text hits = {0};
+    uint64_t nhits = 0;
+    for (size_t i = 0; i < m->n_hits; i++) {
+        uint64_t seq;
+        if (load_record_seq(v->st->run, m->hits[i]->id.data, m->hits[i]->id.len, &seq) != 0)
+            continue;
+        if (load_bits_get(&seen, seq)) {
+            if (!load_bits_get(&v->st->dup, seq)) {
+                load_bits_set(&v->st->dup, seq);
+                load_seqs_add(&v->dup_txt, seq);
+                v->dups++;
+            }
+            continue;
+        }
+        load_bits_set(&seen, seq);
+        load_bits_set(&v->st->searched, seq);
+        nhits++;
+    }
+    for (uint64_t q = 0; q < seen.nbytes * 8; q++)
+        if (load_bits_get(&seen, q))
+            load_seqs_add(&hits, q);
+    char missing[256] = "";
+    for (size_t i = 0; i < m->n_nodes_missing; i++) {
+        size_t have = strlen(missing);
+        const Sipc__Search__MissingNode *x = m->nodes_missing[i];
+        const ProtobufCBinaryData *name = x->node.len ? &x->node : &x->address;
+        snprintf(missing + have, sizeof missing - have, "%s%.*s", have ? "," : "",
+                 (int)name->len, (const char *)name->data);
+    }
+    for (char *p = missing; *p; p++)
+        if (*p == ' ')
+            *p = '_';
+    int64_t now = load_now_ms();
+    load_ledger_line(v->lg, "Q %" PRId64 " verify %zu %d %s", now, m->n_hits, m->partial ? 1 : 0,
+                     missing[0] ? missing : "-");
+    if (nhits)
+        load_ledger_line(v->lg, "H %" PRId64 " %s", now, load_seqs_end(&hits));
+    load_log("INFO", "verification: a cluster search for the run found %" PRIu64 " record(s)%s%s",
+             nhits, m->partial ? ", partial: missing " : "", m->partial ? missing : "");
+    load_text_free(&hits);
+    load_bits_free(&seen);
+    sipc__search__query_response__free_unpacked(m, NULL);
+}
+
+static void start_search(verifier *v)
+{
+    int k = 0;
+    while (k < v->c->n && v->down[k])
+        k++;
+    if (k == v->c->n) {
+        v->search_done = 1;
+        return;
+    }
+    Sipc__Search__Attribute f = SIPC__SEARCH__ATTRIBUTE__INIT;
+    f.key.data = (uint8_t *)LOAD_ATTR_RUN;
+    f.key.len = strlen(LOAD_ATTR_RUN);
+    f.value.data = (uint8_t *)v->st->run;
+    f.value.len = strlen(v->st->run);
+    Sipc__Search__Attribute *fp = &f;
+    Sipc__Search__QueryRequest q = SIPC__SEARCH__QUERY_REQUEST__INIT;
+    q.filters = &fp;
+    q.n_filters = 1;
+    q.since_ms = v->st->first_sent_ms;
+    q.until_ms = v->st->last_sent_ms + 1;
+    q.limit = 1000;
+    uint8_t buf[512];
+    size_t len = sipc__search__query_request__pack(&q, buf);
+    if (sipc_call(v->search[k], "search", "query", buf, len, CALL_TIMEOUT_MS, on_search, v) != 0)
+        v->search_done = 1;
+}
+
+/* ------------------------------------------------------------------ driver */
+
+/* Runs the loop until done() or the deadline (plus the calls' own timeout,
+ * which ends every call in flight). */
+static void run_until(verifier *v, int (*done)(const verifier *))
+{
+    while (!done(v) && uv_run(&v->loop, UV_RUN_ONCE))
+        ;
+}
+
+static int gets_done(const verifier *v)
+{
+    return v->inflight == 0 && v->cursor >= v->st->nseq;
+}
+static int lists_done(const verifier *v)
+{
+    return v->lists_running == 0;
+}
+static int search_done(const verifier *v)
+{
+    return v->search_done;
+}
+
+int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int timeout_s,
+                load_report *r)
+{
+    verifier *v = calloc(1, sizeof *v);
+    if (!v)
+        return LOAD_EXIT_INTERNAL;
+    v->st = st;
+    v->c = c;
+    v->lg = lg;
+    /* found and lost are what this verification finds, not an earlier one */
+    load_bits_free(&st->found);
+    load_bits_free(&st->lost);
+    uv_loop_init(&v->loop);
+    char err[1200];
+    int rc = load_client_ctx(&v->ctx, &v->loop, c, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "sipc-load: %s\n", err);
+        uv_loop_close(&v->loop);
+        free(v);
+        return rc;
+    }
+    for (int k = 0; k < c->n; k++) {
+        if (sipc_channel_open(&v->data[k], v->ctx, c->node[k].address,
+                              c->node[k].port[LOAD_PORT_DATA], NULL) != 0 ||
+            sipc_channel_open(&v->search[k], v->ctx, c->node[k].address,
+                              c->node[k].port[LOAD_PORT_SEARCH], NULL) != 0) {
+            rc = LOAD_EXIT_INTERNAL;
+            break;
+        }
+    }
+    uint64_t t0 = uv_now(&v->loop);
+    v->deadline = t0 + (uint64_t)(timeout_s > 0 ? timeout_s : 60) * 1000;
+    if (rc == 0) {
+        next_gets(v);
+        run_until(v, gets_done);
+        for (int k = 0; k < c->n; k++)
+            flush_found(v, k);
+        v->nwhere = st->nseq;
+        v->where = malloc(v->nwhere ? v->nwhere : 1);
+        if (v->where) {
+            memset(v->where, NO_NODE, v->nwhere ? v->nwhere : 1);
+            for (int k = 0; k < c->n; k++) {
+                if (v->down[k])
+                    continue;
+                list_call *l = calloc(1, sizeof *l);
+                if (!l)
+                    continue;
+                l->v = v;
+                l->node = k;
+                v->lists_running++;
+                list_page(l);
+            }
+            run_until(v, lists_done);
+        }
+        start_search(v);
+        run_until(v, search_done);
+        if (v->dups)
+            load_ledger_line(lg, "D %" PRId64 " %s", load_now_ms(), load_seqs_end(&v->dup_txt));
+        st->verified = 1;
+        st->unverified = v->unverified;
+        load_ledger_line(lg, "V %" PRId64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+                         load_now_ms(), v->found, v->lost, v->dups, v->unverified);
+        load_log("INFO", "verification in %" PRIu64 " ms: found %" PRIu64 ", lost %" PRIu64
+                         " (content differs: %" PRIu64 ", unverified: %" PRIu64
+                         "), duplicated %" PRIu64 "%s",
+                 uv_now(&v->loop) - t0, v->found, v->lost, v->mismatched, v->unverified, v->dups,
+                 v->list_failed ? " (a node's list was incomplete)" : "");
+        for (int k = 0; k < c->n; k++)
+            if (v->down[k]) {
+                fprintf(stderr, "sipc-load: %s could not be asked: %s\n", c->node[k].name,
+                        v->why_down[k]);
+                rc = LOAD_EXIT_UNAVAILABLE;
+            }
+        if (v->timed_out)
+            fprintf(stderr, "sipc-load: verification ran out of time (--timeout)\n");
+    }
+    load_report_from_state(r, st, 0);
+    load_client_close(v->ctx, &v->loop);
+    uv_loop_close(&v->loop);
+    for (int k = 0; k < LOAD_MAX_NODES; k++)
+        load_text_free(&v->found_txt[k]);
+    load_text_free(&v->dup_txt);
+    free(v->where);
+    free(v);
+    return rc;
+}

@@ -1,0 +1,146 @@
+/* sipc-load - a load generator for a running sipc cluster that keeps a
+ * ledger of every record: sent through the pipeline, acknowledged, retried,
+ * failed, found again by get and by search. This file holds the command line
+ * (one option table per command, which also writes --help) and the dispatch;
+ * each command has its own cmd_*.c. See docs/testing-load.md. */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "load.h"
+#include "services/common/opt.h"
+
+int cmd_start(void *o);
+int cmd_stop(void *o);
+int cmd_report(void *o);
+int cmd_run(void *o);
+
+#define INT_OPT(name, arg, field, lo, hi, help)                                                 \
+    {name, 0, CLI_INT, arg, help, offsetof(load_opts, field), 0, lo, hi, NULL}
+#define FLAG(name, field, help)                                                                 \
+    {name, 0, CLI_FLAG, NULL, help, offsetof(load_opts, field), 0, 0, 0, NULL}
+#define END {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}
+
+static const cli_opt GLOBAL_OPTS[] = {
+    {"dir", 'd', CLI_STRING, "DIR", "the cluster's directory: DIR/cluster.json is read, the\n"
+     "ledger, log, pid and report are kept in DIR/load/", offsetof(load_opts, dir), 0, 0, 0, NULL},
+    {"help", 'h', CLI_HELP, NULL, "this text; `sipc-load COMMAND --help` explains a command", 0,
+     0, 0, 0, NULL},
+    END};
+
+#define SEND_OPTS                                                                               \
+    INT_OPT("rate", "N", rate, 1, 100000, "records per second (default 200), spread over the\n" \
+            "nodes' pipelines in small batches"),                                              \
+    {"nodes", 0, CLI_STRING, "n1,n2", "only these nodes' pipelines get records (default:\n"    \
+     "every node of cluster.json); records still land where the\n"                             \
+     "pipeline routes them", offsetof(load_opts, nodes), 0, 0, 0, NULL},                        \
+    INT_OPT("deadline", "S", deadline, 1, 3600, "a record not acknowledged within S seconds of\n" \
+            "its first send is an error (default 30); until then it is\n"                      \
+            "sent again with the same id"),                                                    \
+    INT_OPT("batch", "N", batch, 1, 1000, "records in one ingest call at most (default 20)")
+
+static const cli_opt START_OPTS[] = {
+    SEND_OPTS,
+    INT_OPT("duration", "S", duration, 0, 604800, "stop sending after S seconds (default 0:\n"
+            "until `sipc-load stop`)"),
+    END};
+
+static const cli_opt STOP_OPTS[] = {
+    INT_OPT("timeout", "S", timeout, 1, 3600, "seconds for the drain, and again for the\n"
+            "verification (default 60)"),
+    FLAG("json", json, "print the report as one JSON object"),
+    END};
+
+static const cli_opt REPORT_OPTS[] = {
+    FLAG("json", json, "one JSON object instead of name: value lines"),
+    FLAG("check", check, "exit 1 unless the run is verified with lost 0 and errors 0"),
+    END};
+
+static const cli_opt RUN_OPTS[] = {
+    SEND_OPTS,
+    {"count", 'c', CLI_INT, "N", "send N records (required)", offsetof(load_opts, count), 0, 1,
+     10000000, NULL},
+    INT_OPT("timeout", "S", timeout, 1, 3600, "seconds for the verification (default 60)"),
+    FLAG("json", json, "print the report as one JSON object"),
+    FLAG("check", check, "exit 1 unless lost and errors are 0"),
+    END};
+
+static const char REPORT_LINES[] =
+    "The report: sent, acknowledged, found, lost (acknowledged and not found),\n"
+    "duplicated (stored on more than one node, or twice in one search answer),\n"
+    "errors (records that failed for good), longest_stall_ms (the longest time\n"
+    "with records outstanding and no acknowledgement), one `name: N` a line in\n"
+    "that order, then retries, pending, unverified, max_latency_ms, searches,\n"
+    "searches_partial, partial_nodes, rate, seconds, state, run.\n";
+
+static const cli_cmd COMMANDS[] = {
+    {"start", "[--rate N] [--duration S] [--nodes n1,n2]",
+     "send records in the background until stopped",
+     "Detaches (the pid in DIR/load/pid, the log in DIR/load/load.log) once a\n"
+     "pipeline answers, and sends records through the pipelines of the nodes in\n"
+     "turn, every ledger event appended to DIR/load/ledger. Records are sent with\n"
+     "the security of cluster.json's client_home: TLS whenever a pair is imported,\n"
+     "plaintext toward a plaintext node, so the same run spans a rolling TLS\n"
+     "change. Every two seconds a cluster search for the run's recent records\n"
+     "notes whether the answer was partial and which node was missing.\n"
+     "\n"
+     "Exit codes: 0 started; 64 usage (or a generator already runs); 69 no\n"
+     "pipeline answered within 15 s; 70 internal; 78 cluster.json or the client\n"
+     "home is missing or bad.\n",
+     START_OPTS, cmd_start},
+    {"stop", "[--timeout S] [--json]", "stop sending, drain, verify, print the report",
+     "Signals the generator to stop sending, waits until every record sent is\n"
+     "acknowledged or has failed for good (SIGKILL after --timeout), then verifies\n"
+     "every acknowledged record with a get (the node that acknowledged it, then\n"
+     "the others), lists every node's records of the run to count duplicates,\n"
+     "searches the cluster once, writes DIR/load/report.json and prints it.\n"
+     "\n"
+     "Exit codes: 0 verified (whatever was found); 64 usage or no run in DIR;\n"
+     "69 a node could not be asked (its records count as not found and\n"
+     "unverified); 70 internal; 78 cluster.json missing or bad.\n",
+     STOP_OPTS, cmd_stop},
+    {"report", "[--json] [--check]", "print the last report, or the live counters",
+     REPORT_LINES, REPORT_OPTS, cmd_report},
+    {"run", "--count N [--rate N] [--check]",
+     "in the foreground: send N records, drain, verify, report",
+     "As start, then stop, without detaching (for tests and quick checks).\n"
+     "Exit codes as for stop, and 1 with --check when lost or errors is above 0.\n",
+     RUN_OPTS, cmd_run},
+    {NULL, NULL, NULL, NULL, NULL, NULL}};
+
+static const cli_tool SIPC_LOAD = {
+    "sipc-load", "Usage:", "--dir DIR COMMAND [OPTIONS]",
+    "Load for a running sipc cluster (described by DIR/cluster.json) with a ledger of\n"
+    "every record: sent through a pipeline, acknowledged (committed on its node),\n"
+    "retried, failed, and found again by get and by search.\n",
+    "Exit codes: 0 ok; 1 --check failed (lost or errors above 0, or not verified);\n"
+    "64 usage; 69 the cluster could not be reached; 70 internal; 78 DIR/cluster.json\n"
+    "missing or bad.\n",
+    GLOBAL_OPTS, COMMANDS, CLI_HELP_WORD_COMMAND};
+
+int main(int argc, char **argv)
+{
+    load_opts o;
+    memset(&o, 0, sizeof o);
+    o.rate = 200;
+    o.timeout = 60;
+    o.deadline = 30;
+    o.batch = 20;
+    cli_parsed p;
+    char err[300];
+    if (cli_parse(&SIPC_LOAD, argc, argv, &o, &p, err, sizeof err) != 0) {
+        cli_usage_error(&SIPC_LOAD, &p, err);
+        return LOAD_EXIT_USAGE;
+    }
+    if (p.help || !p.cmd) {
+        cli_help(p.help ? stdout : stderr, &SIPC_LOAD, p.cmd);
+        return p.help ? 0 : LOAD_EXIT_USAGE;
+    }
+    if (p.nargs != 0)
+        return load_fail(LOAD_EXIT_USAGE, "unexpected argument '%s' (see sipc-load %s --help)",
+                         p.args[0], p.cmd->name);
+    if (!o.dir || !*o.dir)
+        return load_fail(LOAD_EXIT_USAGE, "--dir DIR is required (see sipc-load --help)");
+    o.cmd = p.cmd->name;
+    return p.cmd->run(&o);
+}

@@ -53,5 +53,9 @@ sc_cmd_tls() {
     rotate) sc_tls_rotate_rolling "$pfx" "$pwf" ;;
     esac
     echo "took $(($(sc_now_ms) - t0)) ms"
+    # links replaced after the last step redial: let them settle (bounded)
+    local n want
+    want=$(sc_q .tls)
+    for n in $(sc_nodes); do sc_wait_healthy "$n" "$want" 30 || break; done
     sc_status_lines
 }

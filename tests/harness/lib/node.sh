@@ -103,17 +103,26 @@ sc_node_healthy() {
 # sc_wait_healthy NAME [MODE] [SECONDS]
 sc_wait_healthy() { sc_wait "${3:-30}" sc_node_healthy "$1" "${2:-}"; }
 
-# sc_node_plaintext NAME: what still speaks plaintext to or from the node, one
-# item a line (empty: nothing): links, live plaintext connections from peers,
-# and the strict guard's list. The guard's entry for "tlstool" is left out:
-# the reload call that goes strict is tlstool's own, over TLS, and clears it
-# as it arrives (sipcctl's is cleared by the status calls the harness makes).
-sc_node_plaintext() {
+# sc_node_guard_plaintext NAME: the peers the node's strict guard still lists
+# as speaking plaintext (their latest connection was plaintext), one a line:
+# while any is listed the node refuses to go strict. The entry for "tlstool"
+# is left out: the reload call that goes strict is tlstool's own, over TLS,
+# and clears it as it arrives.
+sc_node_guard_plaintext() {
+    local j
+    j=$(sc_node_status "$1" 2000) || { echo "status unavailable"; return 0; }
+    jq -r '.guard.plaintext_peers[]? | select(.node != "tlstool")
+        | "guard: \(.node // .address) spoke plaintext to \(.service) \(.seconds_ago) s ago"' <<<"$j"
+}
+# sc_node_live_plaintext NAME: live plaintext links and connections of the
+# node, one a line. Connections opened before a switch to TLS keep their
+# transport until they are idle (then they are replaced): under steady
+# traffic some stay plaintext although their peer's newer ones are TLS.
+sc_node_live_plaintext() {
     local j
     j=$(sc_node_status "$1" 2000) || { echo "status unavailable"; return 0; }
     jq -r '
         ([.links[] | select(.up and (.tls | not)) | "link \(.service) -> \(.node // .address)"]
-         + [.services[] as $s | $s.plaintext_peers[]? | "plaintext connection to \($s.name) from \(.node // .address)"]
-         + [.guard.plaintext_peers[]? | select(.node != "tlstool") | "guard: \(.node // .address) spoke plaintext to \(.service) \(.seconds_ago) s ago"])
+         + [.services[] as $s | $s.plaintext_peers[]? | "plaintext connection to \($s.name) from \(.node // .address)"])
         | unique[]' <<<"$j"
 }

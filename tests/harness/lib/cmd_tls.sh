@@ -46,7 +46,8 @@ sc_cmd_tls() {
     sc_open_or_die "$SC_ARG_DIR"
     sc_lock
     SC_BIN=$(sc_q .bin)
-    local t0=$(sc_now_ms)
+    local t0
+    t0=$(sc_now_ms)
     case $what in
     enable) sc_tls_enable_rolling; sc_update '.tls = "strict"' ;;
     disable) sc_tls_disable_rolling; sc_update '.tls = "off"' ;;

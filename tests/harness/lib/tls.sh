@@ -25,7 +25,9 @@ sc_tls_apply() {
     0) ;;
     12)
         sc_err "stopped at $n: the node refused the reload (tlstool exit 12); nothing was forced."
-        sc_err "the nodes before $n are changed, $n and the ones after are not: fix the cause named above and run the command again"
+        sc_err "$n keeps running as before (its sipc.conf has the change: a later reload or restart applies it"
+        sc_err "once the node accepts it); the nodes before $n are changed, those after are not. Fix the cause"
+        sc_err "named above and run the same command again: it skips the nodes already done"
         exit "$SC_EX_CHECK"
         ;;
     13) sc_die "$SC_EX_UNAVAILABLE" "stopped at $n: the node could not be asked to reload (tlstool exit 13)" ;;

@@ -3,7 +3,11 @@
 # others with TLS off (an operator who enabled one node and forced it past
 # the strict guard). The cluster status names the odd node; its logs and its
 # peers' logs say what is wrong in plain words; a search is partial and names
-# it. Then the harness's rolling enable repairs the cluster.
+# it. Then the harness's rolling enable repairs the cluster, once a legacy
+# node outside the cluster (plaintext, no pair, calling n1..n3) is dealt
+# with: while it speaks plaintext the rolling enable stops at n1's refusal
+# (the strict guard) instead of forcing; after it has the pair and speaks
+# TLS, the same command goes through.
 . "$(dirname "$0")/scenario.sh"
 
 section "a plaintext cluster"
@@ -62,12 +66,35 @@ jq -c '.nodes_missing' "$work/s.json"
 [ "$rc" = 3 ] && jq -e '.partial and ([.nodes_missing[] | select(.address | startswith("'"$n3"':"))] | length == 1)' "$work/s.json" >/dev/null &&
     ok "search sent to n1 is partial (exit 3) and names n3" || not_ok "search during the mismatch (exit $rc)"
 
-section "repair: the rolling enable brings n1 and n2 to n3's mode"
+section "a legacy node (plaintext, no pair) that calls n1..n3"
+# its home is under the cluster's folder, so `down` stops it whatever happens
+legacy="$CL/nodes/legacy"
+mkdir -p "$legacy"
+printf '[node]\nid = legacy\naddress = %s.4\n[cluster]\nname = harness\nnodes = %s.1, %s.2, %s.3, %s.4\n' \
+    "$NET" "$NET" "$NET" "$NET" "$NET" >"$legacy/sipc.conf"
+setsid "$BIN/sipcd" --home "$legacy" >"$legacy/sipcd.out" 2>&1 </dev/null &
+legacy_started() { grep -qs "Pipeline Service Started" "$legacy"/logs/PipelineService_*.log; }
+wait_for 10 legacy_started && ok "legacy node started on $NET.4 (TLS off)" || { not_ok "legacy node"; cat "$legacy/sipcd.out"; }
+
+section "the rolling enable stops at the guard's refusal"
 t0=$(date +%s%3N)
+SC_TLS_QUIET_WAIT=5 cluster tls enable --rolling >"$work/roll1.out" 2>&1
+rc=$?
+grep -E '^\[|stopped|refused' "$work/roll1.out" | cut -c1-260
+[ "$rc" = 1 ] && grep -q "stopped at n1: the node refused the reload (tlstool exit 12); nothing was forced" "$work/roll1.out" &&
+    grep -q "reload refused: going strict would cut off peers still speaking plaintext: .*(node legacy)" "$work/roll1.out" &&
+    ok "exit 1: stopped at n1, whose guard names the legacy node; nothing forced" || { not_ok "rolling enable with a plaintext peer (exit $rc)"; cat "$work/roll1.out"; }
+[ "$(ctl status --node "$(node_addr n1)" --json | jq -r .tls.mode)" = permissive ] &&
+    ok "n1 stays permissive (serving the legacy node)" || not_ok "n1's mode after the refusal"
+
+section "the legacy node gets the pair and TLS (permissive); the rolling enable goes through"
+"$BIN/tlstool" --home "$legacy" import "$(jq -r .pair "$CL/cluster.json")" --password-file "$(jq -r .password_file "$CL/cluster.json")" >/dev/null &&
+    "$BIN/tlstool" --home "$legacy" enable --mode permissive --reload >"$work/legacy.out" 2>&1 &&
+    ok "legacy: import, enable --mode permissive --reload" || { not_ok "legacy to TLS"; cat "$work/legacy.out"; }
 cluster tls enable --rolling >"$work/roll.out" 2>&1
 rc=$?
 grep -E '^\[|^cluster:|already' "$work/roll.out"
 [ "$rc" = 0 ] && grep -q '^cluster: every reachable node runs TLS strict$' "$work/roll.out" &&
-    ok "after the rolling enable every node runs TLS strict ($(ms_since "$t0") ms)" || { not_ok "rolling enable (exit $rc)"; cat "$work/roll.out"; }
+    ok "after the rolling enable every node runs TLS strict ($(ms_since "$t0") ms since the first attempt)" || { not_ok "rolling enable (exit $rc)"; cat "$work/roll.out"; }
 figure "odd node named" "$(sed -n 's/^cluster: MISMATCH: \([^ ]*\) .*/\1/p' "$work/status.out")"
 figure "repair ms" "$(ms_since "$t0")"

@@ -18,8 +18,9 @@ password. Safe to run twice, or without a cluster.
 sc_cleanup_leftovers() {
     local dir=$1 pid n pids=() prefix
     if [ -f "$dir/cluster.json" ]; then
-        # the load generator first, so that it does not count the nodes going away as errors
-        for pid in $(sc_pids_naming sipc-load "$dir"); do sc_stop_pid "$pid" "" 10; done
+        # the load generator first, so that it does not count the nodes going away as
+        # errors (sipc-cluster always runs it as `sipc-load CMD --dir DIR ...`)
+        for pid in $(sc_pids_naming sipc-load "--dir $dir "); do sc_stop_pid "$pid" "" 10; done
         while read -r pid st; do
             [ "$pid" = null ] || pids+=("$pid:$st")
         done < <(jq -r '.nodes[] | "\(.pid) \(.start_time)"' "$dir/cluster.json" 2>/dev/null)
@@ -32,7 +33,7 @@ sc_cleanup_leftovers() {
     for p in "${pids[@]}"; do sc_stop_pid "${p%%:*}" "${p#*:}" 15; done
     # what no cluster.json names: any process with a home under DIR (a
     # node, or a tlstool/sipcctl a crashed step left), and the load generator
-    for pid in $(sc_pids_naming "--home $dir/") $(sc_pids_naming sipc-load "$dir"); do
+    for pid in $(sc_pids_naming "--home $dir/") $(sc_pids_naming sipc-load "--dir $dir "); do
         sc_stop_pid "$pid" "" 10
     done
     prefix=$(sc_ns_prefix "$dir")

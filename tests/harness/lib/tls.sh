@@ -123,28 +123,30 @@ sc_tls_wait_no_plaintext() {
     return 0
 }
 
+# sc_tls_phase FROM WANT DESCRIPTION TLSTOOL-ARGS...: one pass over the nodes
+# in order: each whose live mode is one of FROM (e.g. "off|permissive") gets
+# the step and must be healthy in mode WANT before the next; the others are
+# said to need nothing (so the same command run again after a stop resumes).
+sc_tls_phase() {
+    local from=$1 want=$2 what=$3 n mode
+    shift 3
+    for n in $(sc_nodes); do
+        mode=$(sc_live_mode "$n")
+        if [[ "$mode" =~ ^($from)$ ]]; then
+            sc_tls_apply "$n" "$want" "$what" "$@"
+        else
+            sc_step "$n: TLS ${mode/off/disabled} already, nothing to do"
+        fi
+    done
+}
+
 sc_tls_enable_rolling() {
-    local n mode
     sc_tls_precheck
     echo "rolling enable: every node to permissive, then every node to strict"
-    for n in $(sc_nodes); do
-        mode=$(sc_live_mode "$n")
-        if [ "$mode" = off ]; then
-            sc_tls_apply "$n" permissive "TLS on, permissive (accepts TLS and plaintext)" enable --mode permissive --reload
-        else
-            sc_step "$n: already TLS ($mode), nothing to do"
-        fi
-    done
+    sc_tls_phase off permissive "TLS on, permissive (accepts TLS and plaintext)" enable --mode permissive --reload
     # The guard would refuse anyway; waiting first keeps a refusal for a real cause.
     sc_tls_wait_no_plaintext || echo "    going on: the nodes' guards decide (a refusal stops here)"
-    for n in $(sc_nodes); do
-        mode=$(sc_live_mode "$n")
-        if [ "$mode" = strict ]; then
-            sc_step "$n: already strict, nothing to do"
-        else
-            sc_tls_apply "$n" strict "strict (TLS only)" mode strict --reload
-        fi
-    done
+    sc_tls_phase "off|permissive" strict "strict (TLS only)" mode strict --reload
     local left
     left=$(sc_tls_plaintext_report sc_node_live_plaintext)
     if [ -n "$left" ]; then
@@ -155,26 +157,21 @@ sc_tls_enable_rolling() {
 }
 
 sc_tls_disable_rolling() {
-    local n mode
     sc_tls_precheck
     echo "rolling disable: every node to permissive, then every node to TLS off"
-    for n in $(sc_nodes); do
-        mode=$(sc_live_mode "$n")
-        if [ "$mode" = strict ]; then
-            sc_tls_apply "$n" permissive "permissive first, so that no node refuses another" mode permissive --reload
-        else
-            sc_step "$n: not strict ($mode), nothing to do"
-        fi
-    done
-    for n in $(sc_nodes); do
-        mode=$(sc_live_mode "$n")
-        if [ "$mode" = off ]; then
-            sc_step "$n: TLS already off, nothing to do"
-        else
-            sc_tls_apply "$n" off "TLS off" disable --reload
-        fi
-    done
+    sc_tls_phase strict permissive "permissive first, so that no node refuses another" mode permissive --reload
+    sc_tls_phase "permissive|strict" off "TLS off" disable --reload
     echo "rolling disable done: every node runs with TLS off"
+}
+
+# sc_tls_client_step WHAT TLSTOOL-ARGS...: a rotation step in the client home
+# (no node runs from it: no reload).
+sc_tls_client_step() {
+    local what=$1
+    shift
+    sc_step "client home: $what"
+    "$SC_BIN/tlstool" --home "$(sc_q .client_home)" "$@" | sed 's/^/    /'
+    [ "${PIPESTATUS[0]}" = 0 ] || sc_die "$SC_EX_SOFTWARE" "tlstool $* in the client home failed"
 }
 
 # sc_tls_rotate_rolling PFX PASSWORD-FILE: stage on every node (and on the
@@ -194,22 +191,16 @@ sc_tls_rotate_rolling() {
         sc_tls_apply "$n" "$(sc_live_mode "$n")" "stage the new pair (trusted, not presented yet)" \
             rotate stage "$pfx" --password-file "$pwf" --reload
     done
-    sc_step "client home: stage the new pair"
-    "$SC_BIN/tlstool" --home "$client" rotate stage "$pfx" --password-file "$pwf" | sed 's/^/    /' ||
-        sc_die "$SC_EX_SOFTWARE" "staging the pair in the client home failed"
+    sc_tls_client_step "stage the new pair" rotate stage "$pfx" --password-file "$pwf"
     for n in $(sc_nodes); do
         sc_tls_apply "$n" "$(sc_live_mode "$n")" "commit: present the new pair, still trust the old one" \
             rotate commit --reload
     done
-    sc_step "client home: commit (present the new pair)"
-    "$SC_BIN/tlstool" --home "$client" rotate commit | sed 's/^/    /' ||
-        sc_die "$SC_EX_SOFTWARE" "committing the pair in the client home failed"
+    sc_tls_client_step "commit (present the new pair)" rotate commit
     for n in $(sc_nodes); do
         sc_tls_apply "$n" "$(sc_live_mode "$n")" "finish: trust the new pair only" rotate finish --reload
     done
-    sc_step "client home: finish"
-    "$SC_BIN/tlstool" --home "$client" rotate finish | sed 's/^/    /' ||
-        sc_die "$SC_EX_SOFTWARE" "finishing the rotation in the client home failed"
+    sc_tls_client_step "finish" rotate finish
     # the cluster's pair is the new one from now on
     install -m 600 "$pfx" "$SC_DIR/cluster.pfx" && install -m 600 "$pwf" "$SC_DIR/password" ||
         sc_die "$SC_EX_SOFTWARE" "cannot copy the new pair into $SC_DIR"

@@ -33,17 +33,7 @@ under_load() {
     # ever since keep their old transport until they are idle
     cluster status --json >"$work/during.json" 2>/dev/null
     figure "$name plaintext conns (load on)" "$(jq '[.[].status.services[]?.connections.plaintext] | add // 0' "$work/during.json")"
-    cluster load stop >"$work/stop.out" 2>&1 || { not_ok "$name: load stop"; cat "$work/stop.out"; }
-    cluster load report --json >"$work/report.json"
-    cluster load report --check >"$work/report.out"
-    rc=$?
-    local f
-    for f in sent acknowledged found lost duplicated errors longest_stall_ms retries; do
-        figure "$name $f" "$(jq -r ".$f" "$work/report.json")"
-    done
-    [ "$rc" = 0 ] && [ "$(jq -r .acknowledged "$work/report.json")" -gt 0 ] &&
-        ok "$name: $(jq -r .acknowledged "$work/report.json") acknowledged, $(jq -r .found "$work/report.json") found, 0 lost, 0 errors" ||
-        { not_ok "$name: load report --check (exit $rc)"; cat "$work/report.out"; grep -v '^$' "$(jq -r .dir "$CL/cluster.json")/load/load.log" | tail -n 20; }
+    load_verify "$name"
 }
 
 # status_all MODE-WORDS: every node's line shows it; checks the forbidden words

@@ -44,21 +44,13 @@ else
     awk '$1 == "P"' "$ledger" | tail -n 5
 fi
 sleep 1
-cluster load stop >"$work/stop.out" 2>&1 || { not_ok "load stop"; cat "$work/stop.out"; }
-cluster load report --json >"$work/report.json"
-cluster load report --check >"$work/report.out"
-rc=$?
-[ "$rc" = 0 ] && ok "0 acknowledged records lost, 0 errors ($(jq -r .acknowledged "$work/report.json") acknowledged, $(jq -r .found "$work/report.json") found)" ||
-    { not_ok "load report --check (exit $rc)"; cat "$work/report.out"; tail -n 20 "$(dirname "$ledger")/load.log"; }
+load_verify
 # the ones n2 itself acknowledged before it died are among the verified ones
 [ "$acked_n2" -gt 0 ] && [ "$(jq -r .lost "$work/report.json")" = 0 ] &&
     ok "the $acked_n2 records n2 acknowledged before SIGKILL survived it (verified with the rest)" ||
     not_ok "records acknowledged by n2 before the kill: $acked_n2"
 cluster status >"$work/status.out" 2>&1 && ok "status after: every node healthy, TLS strict" || { not_ok "status after"; cat "$work/status.out"; }
 
-for f in sent acknowledged found lost duplicated errors longest_stall_ms retries max_latency_ms; do
-    figure "$f" "$(jq -r ".$f" "$work/report.json")"
-done
 figure "acknowledged by n2 before kill" "$acked_n2"
 figure "outstanding before / while down" "$normal / $out_down"
 figure "n2 down ms (kill to restart)" "$((t_restart - t_kill))"

@@ -63,16 +63,7 @@ healthy_all() { cluster status >/dev/null 2>&1; }
 wait_for 60 healthy_all && ok "every node healthy again $(ms_since "$t_cont") ms after SIGCONT" || { not_ok "not healthy after SIGCONT"; cluster status; }
 t_ok=$(date +%s%3N)
 sleep 2
-cluster load stop >"$work/stop.out" 2>&1 || { not_ok "load stop"; cat "$work/stop.out"; }
-cluster load report --json >"$work/report.json"
-cluster load report --check >"$work/report.out"
-rc=$?
-[ "$rc" = 0 ] && ok "0 lost, 0 errors ($(jq -r .acknowledged "$work/report.json") acknowledged, $(jq -r .found "$work/report.json") found)" ||
-    { not_ok "load report --check (exit $rc)"; cat "$work/report.out"; tail -n 20 "$CL/load/load.log"; }
-
-for f in sent acknowledged found lost duplicated errors longest_stall_ms retries max_latency_ms; do
-    figure "$f" "$(jq -r ".$f" "$work/report.json")"
-done
+load_verify
 figure "stopped ms" "$((t_cont - t_stop))"
 figure "n1 / n3 RSS before (KiB)" "$((rss1_0 / 1024)) / $((rss3_0 / 1024))"
 figure "n1 / n3 RSS growth (KiB)" "$((g1 / 1024)) / $((g3 / 1024))"

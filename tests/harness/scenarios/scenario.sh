@@ -84,6 +84,28 @@ setsid bash -c 'while kill -0 '"$$"' 2>/dev/null; do sleep 1; done; "$0" --dir "
     "$SC" "$CL" </dev/null >/dev/null 2>&1 &
 WATCHDOG=$!
 
+# load_verify [LABEL]: stops the load generator (it drains, then verifies every
+# acknowledged record), checks its report (something acknowledged, 0 lost,
+# 0 errors: `load report --check`) and prints its figures, named with LABEL;
+# the report stays in $work/report.json.
+load_verify() {
+    local label=${1:+$1 } rc f
+    cluster load stop >"$work/stop.out" 2>&1 || { not_ok "${label}load stop"; cat "$work/stop.out"; }
+    cluster load report --json >"$work/report.json"
+    cluster load report --check >"$work/report.out"
+    rc=$?
+    if [ "$rc" = 0 ] && [ "$(jq -r .acknowledged "$work/report.json")" -gt 0 ]; then
+        ok "${label}0 acknowledged records lost, 0 errors ($(jq -r .acknowledged "$work/report.json") acknowledged, $(jq -r .found "$work/report.json") found)"
+    else
+        not_ok "${label}load report --check (exit $rc)"
+        cat "$work/report.out"
+        tail -n 20 "$CL/load/load.log"
+    fi
+    for f in sent acknowledged found lost duplicated errors longest_stall_ms retries max_latency_ms; do
+        figure "$label$f" "$(jq -r ".$f" "$work/report.json")"
+    done
+}
+
 # skip NAME REASON: the scenario cannot run here (exit 77, ctest's SKIP_RETURN_CODE)
 skip() {
     echo "SKIP: $*"

@@ -66,5 +66,5 @@ sleep 2
 load_verify
 figure "stopped ms" "$((t_cont - t_stop))"
 figure "n1 / n3 RSS before (KiB)" "$((rss1_0 / 1024)) / $((rss3_0 / 1024))"
-figure "n1 / n3 RSS growth (KiB)" "$((g1 / 1024)) / $((g3 / 1024))"
+figure "n1 / n3 RSS max stopped (KiB)" "$((max1 / 1024)) / $((max3 / 1024))"
 figure "SIGCONT to healthy ms" "$((t_ok - t_cont))"

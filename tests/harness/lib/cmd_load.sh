@@ -1,4 +1,4 @@
-# cmd_load.sh - `sipc-cluster load start|stop|report`: runs sipc-load (a
+# cmd_load.sh - `sipc-cluster load start|stop|report`: execs sipc-load (a
 # program of its own, tests/harness/load/) with --dir, on the client's host.
 
 SC_HELP_LOAD='usage: sipc-cluster load start [--rate N] | stop | report [--json] [--check]  [--dir DIR]
@@ -27,7 +27,12 @@ sc_cmd_load() {
     sc_open_or_die "$SC_ARG_DIR"
     local load
     load=$(sc_find_load) || sc_die "$SC_EX_UNAVAILABLE" "sipc-load not found (beside sipc-cluster, in \$SIPC_BIN or PATH)"
-    local sub=$1
+    local sub=$1 ns
     shift
-    sc_in_client "$load" "$sub" --dir "$SC_DIR" "$@"
+    # exec: its exit code, output and signals are sipc-load's own
+    ns=$(sc_q .client_netns)
+    if [ -n "$ns" ] && [ "$ns" != null ]; then
+        exec ip netns exec "$ns" "$load" "$sub" --dir "$SC_DIR" "$@"
+    fi
+    exec "$load" "$sub" --dir "$SC_DIR" "$@"
 }

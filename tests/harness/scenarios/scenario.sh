@@ -3,9 +3,9 @@
 #   SIPC_TEST_NET  the scenario's own loopback block, e.g. 127.0.91
 # The cluster lives in a folder named after the scenario (under
 # $SIPC_SCENARIO_DIR, default BIN/cluster-scenarios), so that a run killed by
-# ctest's timeout is cleaned by the next run's `down`; a watchdog in its own
-# session runs `down` as soon as the scenario's shell is gone, whatever
-# killed it. ok/not_ok count checks; figure prints a measured number.
+# ctest's timeout is cleaned by the next run's `down`; a watchdog outside the
+# test's process tree runs `down` as soon as the scenario's shell is gone,
+# whatever killed it. ok/not_ok count checks; figure prints a measured number.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 NET=${SIPC_TEST_NET:?SIPC_TEST_NET must name the loopback block of the scenario, 127.0.N}
@@ -66,8 +66,8 @@ finish_scenario() {
         fi
     fi
     cluster down >/dev/null 2>&1 || cluster down
+    [ -s "$work/watchdog.pid" ] && kill "$(cat "$work/watchdog.pid")" 2>/dev/null
     rm -rf "$work"
-    [ -n "${WATCHDOG:-}" ] && kill "$WATCHDOG" 2>/dev/null
     echo "# $SCENARIO: $passes passed, $fails failed, $(ms_since "$T0") ms"
     if [ "$rc" = 77 ]; then exit 77; fi
     [ "$fails" = 0 ] && [ "$rc" = 0 ]
@@ -79,10 +79,12 @@ trap 'exit 1' INT TERM HUP
 # a cluster left by a run that was killed
 cluster down >/dev/null 2>&1
 mkdir -p "$(dirname "$CL")"
-# the watchdog: `down` once this shell is gone, whatever ended it
-setsid bash -c 'while kill -0 '"$$"' 2>/dev/null; do sleep 1; done; "$0" --dir "$1" down >/dev/null 2>&1' \
-    "$SC" "$CL" </dev/null >/dev/null 2>&1 &
-WATCHDOG=$!
+# The watchdog: `down` once this shell is gone, whatever ended it. Started
+# from a subshell that exits at once, so that it is not a descendant of this
+# shell: ctest's timeout kills the test's whole process tree, which would
+# take the watchdog with it. Stopped by the normal end (its pid in a file).
+(setsid bash -c 'echo $$ >"$2"; while kill -0 '"$$"' 2>/dev/null; do sleep 1; done; "$0" --dir "$1" down >/dev/null 2>&1; rm -rf "${2%/*}"' \
+    "$SC" "$CL" "$work/watchdog.pid" </dev/null >/dev/null 2>&1 &)
 
 # load_verify [LABEL]: stops the load generator (it drains, then verifies every
 # acknowledged record), checks its report (something acknowledged, 0 lost,

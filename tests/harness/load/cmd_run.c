@@ -20,7 +20,7 @@ int cmd_run(void *arg)
         rc = load_begin(o, su, &lg);
         if (rc == 0) {
             load_send_conf conf = {&su->c, su->nodes, su->nnodes, o->rate, 0, o->deadline,
-                                   o->batch, (uint64_t)o->count, -1, &lg, su->run};
+                                   o->batch, o->reconnect, (uint64_t)o->count, -1, &lg, su->run};
             rc = load_send(&conf);
             load_ledger_close(&lg);
             if (rc == LOAD_EXIT_UNAVAILABLE)

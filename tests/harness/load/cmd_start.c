@@ -39,7 +39,7 @@ static void generator(const load_opts *o, load_setup *su, int ready_fd)
     int rc = load_begin(o, su, &lg);
     if (rc == 0) {
         load_send_conf conf = {&su->c, su->nodes, su->nnodes, o->rate, o->duration, o->deadline,
-                               o->batch, 0, ready_fd, &lg, su->run};
+                               o->batch, o->reconnect, 0, ready_fd, &lg, su->run};
         rc = load_send(&conf);
     } else {
         ssize_t w = write(ready_fd, "config: cannot open the ledger\n", 31);

@@ -34,6 +34,7 @@ typedef struct load_opts {
     int timeout;         /* stop --timeout: seconds for the drain and the verification */
     int deadline;        /* --deadline: seconds a record is retried before it is an error */
     int batch;           /* --batch: records per ingest call at most */
+    int reconnect;       /* --reconnect: seconds between new pipeline connections, 0 never */
     const char *nodes;   /* --nodes n1,n2: whose pipelines get the records */
     int json;            /* report --json */
     int check;           /* report/run --check */
@@ -231,6 +232,29 @@ int load_prepare(const load_opts *o, load_setup *su);
 /* Opens the ledger and writes the run line (this process's pid). */
 int load_begin(const load_opts *o, load_setup *su, load_ledger *lg);
 
+/* ---------------------------------------------------------------- search */
+
+/* A search.query for the run's records (attribute load_run) with
+ * since_ms <= timestamp < until_ms (0: no bound), packed into buf; its
+ * length, 0 when cap is too small. */
+size_t load_search_request(const char *run, int64_t since_ms, int64_t until_ms, uint8_t *buf,
+                           size_t cap);
+
+/* What a search answer says about the run. */
+typedef struct load_hits {
+    load_text hits;     /* the run's seqs among the hits, once each (closed list) */
+    load_text dups;     /* seqs that came twice */
+    uint64_t nhits, ndups;
+    size_t all_hits;    /* hits of any id */
+    int partial;
+    char missing[256];  /* the missing nodes' names, comma separated ("" none) */
+    char detail[1024];  /* "n2 (127.0.1.2:23001): connection refused; ..." */
+} load_hits;
+/* Decodes a QueryResponse; 0 or SIPC_EFORMAT. load_hits_free after 0. */
+int load_search_answer(const char *run, const load_cluster *c, const uint8_t *data, size_t len,
+                       load_hits *h);
+void load_hits_free(load_hits *h);
+
 /* ---------------------------------------------------------------- engines */
 
 typedef struct load_send_conf {
@@ -238,6 +262,7 @@ typedef struct load_send_conf {
     const int *nodes; /* indexes of the nodes whose pipelines get records */
     int nnodes;
     int rate, duration, deadline, batch;
+    int reconnect;    /* seconds between new pipeline channels, 0 never */
     uint64_t count;   /* 0: until stopped */
     int ready_fd;     /* start: "ok\n" or "unreachable: ...\n" once known; -1 none */
     load_ledger *lg;

@@ -13,24 +13,32 @@
 
 /* ---------------------------------------------------------------- bitmaps */
 
+/* Grows the byte array *p of *n bytes to hold at least need, doubling, the
+ * new bytes set to fill. */
+static int grow(uint8_t **p, uint64_t *n, uint64_t need, int fill)
+{
+    if (need <= *n)
+        return 0;
+    uint64_t cap = *n ? *n : 1024;
+    while (cap < need)
+        cap *= 2;
+    uint8_t *b = realloc(*p, cap);
+    if (!b)
+        return SIPC_ENOMEM;
+    memset(b + *n, fill, cap - *n);
+    *p = b;
+    *n = cap;
+    return 0;
+}
+
 int load_bits_set(load_bits *s, uint64_t seq)
 {
     if (seq >= LOAD_MAX_SEQ)
         return SIPC_EINVAL;
-    uint64_t need = seq / 8 + 1;
-    if (need > s->nbytes) {
-        uint64_t n = s->nbytes ? s->nbytes : 1024;
-        while (n < need)
-            n *= 2;
-        uint8_t *b = realloc(s->b, n);
-        if (!b)
-            return SIPC_ENOMEM;
-        memset(b + s->nbytes, 0, n - s->nbytes);
-        s->b = b;
-        s->nbytes = n;
-    }
-    s->b[seq / 8] |= (uint8_t)(1u << (seq % 8));
-    return 0;
+    int e = grow(&s->b, &s->nbytes, seq / 8 + 1, 0);
+    if (e == 0)
+        s->b[seq / 8] |= (uint8_t)(1u << (seq % 8));
+    return e;
 }
 
 int load_bits_get(const load_bits *s, uint64_t seq)
@@ -238,19 +246,10 @@ typedef struct apply {
 
 static int set_dest(load_state *st, uint64_t seq, int dest)
 {
-    if (seq >= st->ndest) {
-        uint64_t n = st->ndest ? st->ndest : 8192;
-        while (n <= seq)
-            n *= 2;
-        uint8_t *d = realloc(st->dest, n);
-        if (!d)
-            return SIPC_ENOMEM;
-        memset(d + st->ndest, 0xff, n - st->ndest);
-        st->dest = d;
-        st->ndest = n;
-    }
-    st->dest[seq] = (uint8_t)dest;
-    return 0;
+    int e = grow(&st->dest, &st->ndest, seq + 1, 0xff); /* 0xff: unknown */
+    if (e == 0)
+        st->dest[seq] = (uint8_t)dest;
+    return e;
 }
 
 static int apply_seq(uint64_t seq, void *arg)

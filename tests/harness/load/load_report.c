@@ -1,7 +1,9 @@
 /* load_report.c - the report: counters from a replayed ledger, printed as
  * "name: N" lines or one JSON object, kept in DIR/load/report.json. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -47,20 +49,52 @@ void load_report_from_state(load_report *r, const load_state *st, int running)
 
 #define U(x) ((unsigned long long)(x))
 
+/* The counters, in the order printed: the first seven are the agreed lines. */
+static const struct {
+    const char *name;
+    size_t off;
+} COUNTERS[] = {
+    {"sent", offsetof(load_report, sent)},
+    {"acknowledged", offsetof(load_report, acknowledged)},
+    {"found", offsetof(load_report, found)},
+    {"lost", offsetof(load_report, lost)},
+    {"duplicated", offsetof(load_report, duplicated)},
+    {"errors", offsetof(load_report, errors)},
+    {"longest_stall_ms", offsetof(load_report, longest_stall_ms)},
+    {"retries", offsetof(load_report, retries)},
+    {"pending", offsetof(load_report, pending)},
+    {"unverified", offsetof(load_report, unverified)},
+    {"max_latency_ms", offsetof(load_report, max_latency_ms)},
+    {"searches", offsetof(load_report, searches)},
+    {"searches_partial", offsetof(load_report, searches_partial)},
+};
+#define NCOUNTERS (sizeof COUNTERS / sizeof COUNTERS[0])
+
+static uint64_t *counter_at(load_report *r, size_t i)
+{
+    return (uint64_t *)((char *)r + COUNTERS[i].off);
+}
+
+static uint64_t counter(const load_report *r, size_t i)
+{
+    uint64_t v;
+    memcpy(&v, (const char *)r + COUNTERS[i].off, sizeof v);
+    return v;
+}
+
 void load_report_print(FILE *out, const load_report *r, int json)
 {
     if (json) {
-        json_t *o = json_pack(
-            "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:s, "
-            "s:s, s:s}",
-            "sent", (json_int_t)r->sent, "acknowledged", (json_int_t)r->acknowledged, "found",
-            (json_int_t)r->found, "lost", (json_int_t)r->lost, "duplicated",
-            (json_int_t)r->duplicated, "errors", (json_int_t)r->errors, "longest_stall_ms",
-            (json_int_t)r->longest_stall_ms, "retries", (json_int_t)r->retries, "pending",
-            (json_int_t)r->pending, "unverified", (json_int_t)r->unverified, "max_latency_ms",
-            (json_int_t)r->max_latency_ms, "searches", (json_int_t)r->searches,
-            "searches_partial", (json_int_t)r->searches_partial, "seconds", r->seconds, "rate",
-            r->rate, "partial_nodes", r->partial_nodes, "state", r->state, "run", r->run);
+        json_t *o = json_object();
+        for (size_t i = 0; o && i < NCOUNTERS; i++)
+            json_object_set_new(o, COUNTERS[i].name, json_integer((json_int_t)counter(r, i)));
+        if (o) {
+            json_object_set_new(o, "partial_nodes", json_string(r->partial_nodes));
+            json_object_set_new(o, "rate", json_real(r->rate));
+            json_object_set_new(o, "seconds", json_real(r->seconds));
+            json_object_set_new(o, "state", json_string(r->state));
+            json_object_set_new(o, "run", json_string(r->run));
+        }
         char *text = o ? json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT) : NULL;
         if (text)
             fprintf(out, "%s\n", text);
@@ -68,19 +102,8 @@ void load_report_print(FILE *out, const load_report *r, int json)
         json_decref(o);
         return;
     }
-    fprintf(out, "sent: %llu\n", U(r->sent));
-    fprintf(out, "acknowledged: %llu\n", U(r->acknowledged));
-    fprintf(out, "found: %llu\n", U(r->found));
-    fprintf(out, "lost: %llu\n", U(r->lost));
-    fprintf(out, "duplicated: %llu\n", U(r->duplicated));
-    fprintf(out, "errors: %llu\n", U(r->errors));
-    fprintf(out, "longest_stall_ms: %llu\n", U(r->longest_stall_ms));
-    fprintf(out, "retries: %llu\n", U(r->retries));
-    fprintf(out, "pending: %llu\n", U(r->pending));
-    fprintf(out, "unverified: %llu\n", U(r->unverified));
-    fprintf(out, "max_latency_ms: %llu\n", U(r->max_latency_ms));
-    fprintf(out, "searches: %llu\n", U(r->searches));
-    fprintf(out, "searches_partial: %llu\n", U(r->searches_partial));
+    for (size_t i = 0; i < NCOUNTERS; i++)
+        fprintf(out, "%s: %llu\n", COUNTERS[i].name, U(counter(r, i)));
     fprintf(out, "partial_nodes: %s\n", r->partial_nodes[0] ? r->partial_nodes : "-");
     fprintf(out, "rate: %.0f/s\n", r->rate);
     fprintf(out, "seconds: %.1f\n", r->seconds);
@@ -108,12 +131,6 @@ int load_report_write(const load_report *r, const char *path, char *err, size_t 
     return 0;
 }
 
-static uint64_t get_u(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
-}
-
 static void get_s(json_t *o, const char *k, char *out, size_t cap)
 {
     const char *s = json_string_value(json_object_get(o, k));
@@ -130,19 +147,11 @@ int load_report_read(load_report *r, const char *path, char *err, size_t errlen)
         json_decref(o);
         return SIPC_EFORMAT;
     }
-    r->sent = get_u(o, "sent");
-    r->acknowledged = get_u(o, "acknowledged");
-    r->found = get_u(o, "found");
-    r->lost = get_u(o, "lost");
-    r->duplicated = get_u(o, "duplicated");
-    r->errors = get_u(o, "errors");
-    r->longest_stall_ms = get_u(o, "longest_stall_ms");
-    r->retries = get_u(o, "retries");
-    r->pending = get_u(o, "pending");
-    r->unverified = get_u(o, "unverified");
-    r->max_latency_ms = get_u(o, "max_latency_ms");
-    r->searches = get_u(o, "searches");
-    r->searches_partial = get_u(o, "searches_partial");
+    for (size_t i = 0; i < NCOUNTERS; i++) {
+        json_t *v = json_object_get(o, COUNTERS[i].name);
+        json_int_t x = json_is_integer(v) ? json_integer_value(v) : 0;
+        *counter_at(r, i) = x > 0 ? (uint64_t)x : 0;
+    }
     r->seconds = json_number_value(json_object_get(o, "seconds"));
     r->rate = json_number_value(json_object_get(o, "rate"));
     get_s(o, "partial_nodes", r->partial_nodes, sizeof r->partial_nodes);

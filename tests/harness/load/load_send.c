@@ -6,7 +6,7 @@
  * restarts, a deadline) and records the pipeline answers UNAVAILABLE are
  * sent again with the same ids, after a backoff, until their deadline; only
  * then, or on an explicit refusal, are they errors. Every step is a ledger
- * line. A search of the run's records every two seconds notes whether the
+ * line. A search of the run's records every second notes whether the
  * cluster answered whole or partial, and which node was missing. */
 #include <inttypes.h>
 #include <signal.h>
@@ -18,7 +18,6 @@
 #include "load.h"
 #include "pipeline.pb-c.h"
 #include "pipeline_service.h"
-#include "search.pb-c.h"
 
 #define WINDOW 16              /* ingest calls in flight */
 #define TICK_MS 20
@@ -26,9 +25,10 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 #define PROGRESS_MS 1000       /* a P line */
-#define SEARCH_EVERY_MS 2000
+#define SEARCH_EVERY_MS 1000
 #define SEARCH_TIMEOUT_MS 3000
-#define SEARCH_WINDOW_MS 10000 /* a search looks at the last 10 s of records */
+#define SEARCHES 2             /* in flight: one toward a frozen node does not stop the next */
+#define SEARCH_WINDOW_MS 5000  /* a search looks at the last 5 s of records */
 #define READY_MS 15000         /* start: how long to wait for a first pipeline link */
 #define MAX_BODY 256
 #define MAX_ID 96
@@ -45,6 +45,8 @@ typedef struct batch {
     uint64_t due;       /* in the retry list: when to send again */
     uint32_t backoff;
     int sent_before;
+    int node;           /* where it was last sent */
+    sipc_channel *ch;   /* on which channel */
     char reason[240];   /* the last failure */
 } batch;
 
@@ -53,6 +55,10 @@ struct sender {
     uv_loop_t loop;
     sipc_ctx *ctx;
     sipc_channel *pipe[LOAD_MAX_NODES]; /* by position in conf->nodes */
+    size_t pipe_calls[LOAD_MAX_NODES];
+    sipc_channel *old[LOAD_MAX_NODES];  /* --reconnect: closed once its calls are answered */
+    size_t old_calls[LOAD_MAX_NODES];
+    uint64_t next_reconnect;
     sipc_channel *search[LOAD_MAX_NODES];
     uv_timer_t tick;
     uv_signal_t sigterm, sigint;
@@ -68,7 +74,8 @@ struct sender {
     uint64_t acked, errors, retries;
     uint64_t last_progress, longest_stall, max_latency;
     uint64_t next_p, next_search;
-    int search_busy;
+    uint64_t reconnects;
+    int searching;                 /* searches in flight */
     int exit_code;
     uint32_t call_timeout_ms;
 };
@@ -271,11 +278,25 @@ static void take_answer(sender *s, batch *b, const sipc_reply *rep)
     batch_free(b);
 }
 
+/* A call on b->ch ended: an old channel with nothing left in flight goes. */
+static void call_ended(sender *s, batch *b)
+{
+    s->calls--;
+    int k = b->node;
+    if (b->ch == s->pipe[k]) {
+        s->pipe_calls[k]--;
+    } else if (b->ch == s->old[k] && --s->old_calls[k] == 0 && !s->closing) {
+        sipc_channel_close(s->old[k], NULL, NULL);
+        s->old[k] = NULL;
+    }
+    b->ch = NULL;
+}
+
 static void on_ingest(int err, const sipc_reply *rep, void *arg)
 {
     batch *b = arg;
     sender *s = b->s;
-    s->calls--;
+    call_ended(s, b);
     if (err == 0) {
         take_answer(s, b, rep);
         return;
@@ -370,6 +391,8 @@ static void send_batch(batch *b)
     int e = buf ? sipc_call(s->pipe[k], SIPC_PIPELINE_SERVICE, SIPC_PIPELINE_INGEST, buf, len,
                             s->call_timeout_ms, on_ingest, b)
                 : SIPC_ENOMEM;
+    b->node = k;
+    b->ch = s->pipe[k];
     free(buf);
     if (e != 0) {
         char why[200];
@@ -378,6 +401,35 @@ static void send_batch(batch *b)
         return;
     }
     s->calls++;
+    s->pipe_calls[k]++;
+}
+
+/* --reconnect: a new pipeline channel to every node; the old one takes no
+ * new call and is closed once its calls are answered, so every connection
+ * is made again with the security in force now (a reload only replaces
+ * connections that are idle, which a steady producer's never are). */
+static void reconnect(sender *s)
+{
+    int n = 0;
+    for (int k = 0; k < s->conf->nnodes; k++) {
+        if (s->old[k])
+            continue; /* the previous one is still draining */
+        const load_node *node = &s->conf->c->node[s->conf->nodes[k]];
+        sipc_channel *ch;
+        if (sipc_channel_open(&ch, s->ctx, node->address, node->port[LOAD_PORT_PIPELINE], NULL) != 0)
+            continue;
+        sipc_channel_set_fail_fast(ch, 1);
+        s->old[k] = s->pipe[k];
+        s->old_calls[k] = s->pipe_calls[k];
+        s->pipe[k] = ch;
+        s->pipe_calls[k] = 0;
+        if (s->old_calls[k] == 0) {
+            sipc_channel_close(s->old[k], NULL, NULL);
+            s->old[k] = NULL;
+        }
+        n++;
+    }
+    s->reconnects += (uint64_t)n;
 }
 
 static void new_batch(sender *s, size_t n)
@@ -405,27 +457,6 @@ static void new_batch(sender *s, size_t n)
 
 /* ------------------------------------------------------------------ search */
 
-static void missing_name(const sender *s, const Sipc__Search__MissingNode *m, char *out,
-                         size_t cap)
-{
-    if (m->node.len) {
-        snprintf(out, cap, "%.*s", (int)m->node.len, (const char *)m->node.data);
-    } else {
-        char addr[160];
-        snprintf(addr, sizeof addr, "%.*s", (int)m->address.len, (const char *)m->address.data);
-        char *colon = strrchr(addr, ':');
-        if (colon)
-            *colon = '\0';
-        snprintf(out, cap, "%s", addr);
-        for (int i = 0; i < s->conf->c->n; i++)
-            if (!strcmp(s->conf->c->node[i].address, addr))
-                snprintf(out, cap, "%s", s->conf->c->node[i].name);
-    }
-    for (char *p = out; *p; p++)
-        if (*p == ' ' || *p == ',')
-            *p = '_';
-}
-
 typedef struct search_call {
     sender *s;
     int k;
@@ -435,9 +466,10 @@ static void on_search(int err, const sipc_reply *rep, void *arg)
 {
     search_call *sc = arg;
     sender *s = sc->s;
-    s->search_busy = 0;
+    s->searching--;
     const char *who = node_name(s, sc->k);
     free(sc);
+    load_hits h;
     if (err != 0) {
         if (err != SIPC_ECANCELED)
             load_log("WARN", "search on %s failed: %s%s%s", who, sipc_strerror(err),
@@ -445,62 +477,20 @@ static void on_search(int err, const sipc_reply *rep, void *arg)
                      rep && rep->message ? rep->message : "");
         return;
     }
-    Sipc__Search__QueryResponse *m = sipc__search__query_response__unpack(NULL, rep->len, rep->data);
-    if (!m) {
+    if (load_search_answer(s->conf->run, s->conf->c, rep->data, rep->len, &h) != 0) {
         load_log("WARN", "search on %s: the answer does not decode", who);
         return;
     }
-    load_text hits = {0}, dups = {0};
-    load_bits seen = {0};
-    uint64_t lo = UINT64_MAX;
-    for (size_t i = 0; i < m->n_hits; i++) {
-        uint64_t q;
-        if (load_record_seq(s->conf->run, m->hits[i]->id.data, m->hits[i]->id.len, &q) == 0 &&
-            q < lo)
-            lo = q;
-    }
-    for (size_t i = 0; i < m->n_hits; i++) {
-        uint64_t q;
-        if (load_record_seq(s->conf->run, m->hits[i]->id.data, m->hits[i]->id.len, &q) != 0 ||
-            q - lo >= LOAD_MAX_SEQ)
-            continue;
-        if (load_bits_get(&seen, q - lo))
-            load_seqs_add(&dups, q); /* the same id twice in one answer */
-        else
-            load_bits_set(&seen, q - lo);
-    }
-    /* hits come newest first: list them ascending */
-    for (uint64_t q = 0; q < seen.nbytes * 8; q++)
-        if (load_bits_get(&seen, q))
-            load_seqs_add(&hits, q + lo);
-    char missing[256] = "";
-    for (size_t i = 0; i < m->n_nodes_missing; i++) {
-        char name[160];
-        missing_name(s, m->nodes_missing[i], name, sizeof name);
-        size_t have = strlen(missing);
-        snprintf(missing + have, sizeof missing - have, "%s%s", have ? "," : "", name);
-    }
     int64_t now = load_now_ms();
-    load_ledger_line(s->conf->lg, "Q %" PRId64 " %s %zu %d %s", now, who, m->n_hits,
-                     m->partial ? 1 : 0, missing[0] ? missing : "-");
-    if (m->n_hits)
-        load_ledger_line(s->conf->lg, "H %" PRId64 " %s", now, load_seqs_end(&hits));
-    if (dups.open)
-        load_ledger_line(s->conf->lg, "D %" PRId64 " %s", now, load_seqs_end(&dups));
-    if (m->partial) {
-        for (size_t i = 0; i < m->n_nodes_missing; i++)
-            load_log("WARN", "search on %s is partial: missing %.*s (%.*s): %.*s", who,
-                     (int)m->nodes_missing[i]->node.len,
-                     (const char *)m->nodes_missing[i]->node.data,
-                     (int)m->nodes_missing[i]->address.len,
-                     (const char *)m->nodes_missing[i]->address.data,
-                     (int)m->nodes_missing[i]->reason.len,
-                     (const char *)m->nodes_missing[i]->reason.data);
-    }
-    load_text_free(&hits);
-    load_text_free(&dups);
-    load_bits_free(&seen);
-    sipc__search__query_response__free_unpacked(m, NULL);
+    load_ledger_line(s->conf->lg, "Q %" PRId64 " %s %zu %d %s", now, who, h.all_hits, h.partial,
+                     h.missing[0] ? h.missing : "-");
+    if (h.nhits)
+        load_ledger_line(s->conf->lg, "H %" PRId64 " %s", now, h.hits.s);
+    if (h.ndups)
+        load_ledger_line(s->conf->lg, "D %" PRId64 " %s", now, h.dups.s);
+    if (h.partial)
+        load_log("WARN", "search on %s is partial: missing %s", who, h.detail);
+    load_hits_free(&h);
 }
 
 static void start_search(sender *s)
@@ -510,25 +500,15 @@ static void start_search(sender *s)
         return;
     sc->s = s;
     sc->k = pick(s, s->search, &s->search_rr);
-    Sipc__Search__Attribute f = SIPC__SEARCH__ATTRIBUTE__INIT;
-    f.key.data = (uint8_t *)LOAD_ATTR_RUN;
-    f.key.len = strlen(LOAD_ATTR_RUN);
-    f.value.data = (uint8_t *)s->conf->run;
-    f.value.len = strlen(s->conf->run);
-    Sipc__Search__Attribute *fp = &f;
-    Sipc__Search__QueryRequest q = SIPC__SEARCH__QUERY_REQUEST__INIT;
-    q.filters = &fp;
-    q.n_filters = 1;
-    q.since_ms = load_now_ms() - SEARCH_WINDOW_MS;
-    q.limit = 1000;
     uint8_t buf[512];
-    size_t len = sipc__search__query_request__pack(&q, buf);
-    if (sipc_call(s->search[sc->k], "search", "query", buf, len, SEARCH_TIMEOUT_MS, on_search,
-                  sc) != 0) {
+    size_t len = load_search_request(s->conf->run, load_now_ms() - SEARCH_WINDOW_MS, 0, buf,
+                                     sizeof buf);
+    if (!len || sipc_call(s->search[sc->k], "search", "query", buf, len, SEARCH_TIMEOUT_MS,
+                          on_search, sc) != 0) {
         free(sc);
         return;
     }
-    s->search_busy = 1;
+    s->searching++;
 }
 
 /* ------------------------------------------------------------------ the loop */
@@ -551,8 +531,9 @@ static void finish(sender *s, const char *why)
                      why);
     load_log("INFO", "%s: sent %" PRIu64 ", acknowledged %" PRIu64 ", errors %" PRIu64
                      ", retries %" PRIu64 ", outstanding %" PRIu64 ", longest stall %" PRIu64
-                     " ms",
-             why, s->generated, s->acked, s->errors, s->retries, s->outstanding, s->longest_stall);
+                     " ms, reconnections %" PRIu64,
+             why, s->generated, s->acked, s->errors, s->retries, s->outstanding, s->longest_stall,
+             s->reconnects);
     while (s->retry) {
         batch *b = s->retry;
         s->retry = b->next;
@@ -589,6 +570,7 @@ static void on_tick(uv_timer_t *t)
             s->t0 = s->last_tick = s->last_progress = now;
             s->next_p = now + PROGRESS_MS;
             s->next_search = now + SEARCH_EVERY_MS;
+            s->next_reconnect = now + (uint64_t)cf->reconnect * 1000;
             load_log("INFO", "a pipeline is reachable; sending %d records/s", cf->rate);
             tell_ready(s, "ok\n");
         } else if (now - s->started > READY_MS || s->stopping) {
@@ -643,7 +625,11 @@ static void on_tick(uv_timer_t *t)
         progress_line(s);
         s->next_p = now + PROGRESS_MS;
     }
-    if (!s->stopping && !s->search_busy && now >= s->next_search) {
+    if (cf->reconnect && !s->stopping && now >= s->next_reconnect) {
+        reconnect(s);
+        s->next_reconnect = now + (uint64_t)cf->reconnect * 1000;
+    }
+    if (!s->stopping && s->searching < SEARCHES && now >= s->next_search) {
         start_search(s);
         s->next_search = now + SEARCH_EVERY_MS;
     }

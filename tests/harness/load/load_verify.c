@@ -20,13 +20,22 @@
 #include "data.pb-c.h"
 #include "data_service.h"
 #include "load.h"
-#include "search.pb-c.h"
 
 #define GET_WINDOW 128
 #define CALL_TIMEOUT_MS 5000
 #define GIVE_UP_AFTER 5      /* consecutive failed calls before a node is given up on */
 #define FLUSH_SEQS 4096      /* F lines are written every so many seqs */
 #define NO_NODE 0xff
+/* a record's timestamp is taken just before its S line's: the time range of
+ * the lists and the search is widened by this much on both sides */
+#define RANGE_MARGIN_MS 1000
+
+/* Why an acknowledged record was not found, as the N lines say it. */
+enum { LOST_MISSING, LOST_CONTENT, LOST_UNVERIFIED, LOST_TIMEOUT, LOST_KINDS };
+static const char *const LOST_WHY[LOST_KINDS] = {
+    "not found on any node", "stored with other content than sent",
+    "unverified: a node that could not be asked may hold it",
+    "unverified: verification ran out of time"};
 
 typedef struct verifier {
     load_state *st;
@@ -42,6 +51,8 @@ typedef struct verifier {
     size_t inflight;
     load_text found_txt[LOAD_MAX_NODES];
     uint64_t found_pending[LOAD_MAX_NODES];
+    load_text lost_txt[LOST_KINDS];
+    uint64_t lost_pending[LOST_KINDS];
     uint64_t found, lost, unverified, mismatched;
     int failures[LOAD_MAX_NODES];   /* consecutive */
     int down[LOAD_MAX_NODES];
@@ -65,6 +76,16 @@ static void flush_found(verifier *v, int k)
     v->found_pending[k] = 0;
 }
 
+/* seq is stored more than once */
+static void dup_found(verifier *v, uint64_t seq)
+{
+    if (load_bits_get(&v->st->dup, seq))
+        return;
+    load_bits_set(&v->st->dup, seq);
+    load_seqs_add(&v->dup_txt, seq);
+    v->dups++;
+}
+
 /* ------------------------------------------------------------------ gets */
 
 typedef struct get_call {
@@ -73,27 +94,36 @@ typedef struct get_call {
     int node;
     uint32_t tried;   /* nodes asked, as bits */
     int unverified;   /* some node could not be asked */
+    int other;        /* some node holds other content under this id */
 } get_call;
 
 static void next_gets(verifier *v);
 static int ask(get_call *g);
 
-static void not_found(verifier *v, get_call *g, const char *why)
+static void flush_lost(verifier *v, int kind)
 {
-    if (g->unverified) {
+    if (!v->lost_pending[kind])
+        return;
+    load_ledger_line(v->lg, "N %" PRId64 " %s %s", load_now_ms(), load_seqs_end(&v->lost_txt[kind]),
+                     LOST_WHY[kind]);
+    load_text_free(&v->lost_txt[kind]);
+    v->lost_pending[kind] = 0;
+}
+
+static void not_found(verifier *v, uint64_t seq, int kind)
+{
+    if (kind == LOST_UNVERIFIED || kind == LOST_TIMEOUT)
         v->unverified++;
-        load_ledger_line(v->lg, "N %" PRId64 " %" PRIu64 " unverified: %s", load_now_ms(), g->seq,
-                         why);
-    } else {
-        load_ledger_line(v->lg, "N %" PRId64 " %" PRIu64 " %s", load_now_ms(), g->seq, why);
-    }
-    load_bits_set(&v->st->lost, g->seq);
+    load_bits_set(&v->st->lost, seq);
     v->lost++;
+    load_seqs_add(&v->lost_txt[kind], seq);
+    if (++v->lost_pending[kind] >= FLUSH_SEQS)
+        flush_lost(v, kind);
 }
 
 /* Asks the next node not asked yet. Returns 1 when there was none: g is
  * then counted not found and freed (the caller starts the next get). */
-static int ask_next(get_call *g, const char *why)
+static int ask_next(get_call *g)
 {
     verifier *v = g->v;
     for (int k = 0; k < v->c->n; k++) {
@@ -107,7 +137,7 @@ static int ask_next(get_call *g, const char *why)
         g->node = k;
         return ask(g);
     }
-    not_found(v, g, why);
+    not_found(v, g->seq, g->unverified ? LOST_UNVERIFIED : g->other ? LOST_CONTENT : LOST_MISSING);
     free(g);
     v->inflight--;
     return 1;
@@ -152,13 +182,14 @@ static void on_get(int err, const sipc_reply *rep, void *arg)
             return;
         }
         v->mismatched++;
-        if (ask_next(g, "stored with other content than sent"))
+        g->other = 1;
+        if (ask_next(g))
             next_gets(v);
         return;
     }
     if (err == SIPC_EREMOTE && rep && rep->status == SIPC__DATA__STATUS__NOT_FOUND) {
         v->failures[k] = 0;
-        if (ask_next(g, "not found on any node"))
+        if (ask_next(g))
             next_gets(v);
         return;
     }
@@ -172,7 +203,7 @@ static void on_get(int err, const sipc_reply *rep, void *arg)
                  "unverified", v->c->node[k].name, v->why_down[k]);
     }
     g->unverified = 1;
-    if (ask_next(g, "not found on any node that answered"))
+    if (ask_next(g))
         next_gets(v);
 }
 
@@ -191,7 +222,7 @@ static int ask(get_call *g)
     if (e != 0) {
         g->tried |= 1u << g->node;
         g->unverified = 1;
-        return ask_next(g, sipc_strerror(e));
+        return ask_next(g);
     }
     return 0;
 }
@@ -205,14 +236,12 @@ static void next_gets(verifier *v)
             continue;
         if (uv_now(&v->loop) >= v->deadline) {
             v->timed_out = 1;
-            get_call g = {v, seq, 0, 0, 1};
-            not_found(v, &g, "verification ran out of time");
+            not_found(v, seq, LOST_TIMEOUT);
             continue;
         }
         get_call *g = calloc(1, sizeof *g);
         if (!g) {
-            get_call tmp = {v, seq, 0, 0, 1};
-            not_found(v, &tmp, "out of memory");
+            not_found(v, seq, LOST_UNVERIFIED);
             continue;
         }
         g->v = v;
@@ -224,7 +253,7 @@ static void next_gets(verifier *v)
         if (v->down[first]) {
             g->tried |= 1u << first;
             g->unverified = 1;
-            ask_next(g, "not found on any node that answered");
+            ask_next(g);
         } else {
             g->node = first;
             ask(g);
@@ -253,11 +282,10 @@ static void seen_on(verifier *v, uint64_t seq, int k)
     if (v->where[seq] == NO_NODE) {
         v->where[seq] = (uint8_t)k;
     } else if (v->where[seq] != k && !load_bits_get(&v->st->dup, seq)) {
-        load_bits_set(&v->st->dup, seq);
-        load_seqs_add(&v->dup_txt, seq);
-        v->dups++;
+        dup_found(v, seq);
+        int a = v->where[seq] < k ? v->where[seq] : k, b = v->where[seq] < k ? k : v->where[seq];
         load_log("WARN", "verification: %s-%" PRIu64 " is stored on %s and on %s", v->st->run, seq,
-                 v->c->node[v->where[seq]].name, v->c->node[k].name);
+                 v->c->node[a].name, v->c->node[b].name); /* in cluster.json's order */
     }
 }
 
@@ -312,8 +340,8 @@ static void list_page(list_call *l)
     verifier *v = l->v;
     Sipc__Data__ListRequest q = SIPC__DATA__LIST_REQUEST__INIT;
     Sipc__Data__ListCursor cur = SIPC__DATA__LIST_CURSOR__INIT;
-    q.from_ms = v->st->first_sent_ms;
-    q.to_ms = v->st->last_sent_ms + 1;
+    q.from_ms = v->st->first_sent_ms > RANGE_MARGIN_MS ? v->st->first_sent_ms - RANGE_MARGIN_MS : 0;
+    q.to_ms = v->st->last_sent_ms + RANGE_MARGIN_MS;
     q.limit = 1000;
     if (l->has_after) {
         cur.timestamp_ms = l->after_ts;
@@ -334,60 +362,40 @@ static void list_page(list_call *l)
 
 /* ------------------------------------------------------------------ search */
 
+static int mark_dup(uint64_t seq, void *arg)
+{
+    dup_found(arg, seq);
+    return 0;
+}
+
+static int mark_searched(uint64_t seq, void *arg)
+{
+    verifier *v = arg;
+    return load_bits_set(&v->st->searched, seq);
+}
+
 static void on_search(int err, const sipc_reply *rep, void *arg)
 {
     verifier *v = arg;
     v->search_done = 1;
-    Sipc__Search__QueryResponse *m =
-        err == 0 ? sipc__search__query_response__unpack(NULL, rep->len, rep->data) : NULL;
-    if (!m) {
+    load_hits h;
+    if (err != 0 || load_search_answer(v->st->run, v->c, rep->data, rep->len, &h) != 0) {
         load_log("WARN", "verification: the search failed: %s",
                  err ? sipc_strerror(err) : "the answer does not decode");
         return;
     }
-    load_bits seen = {0};
-    load_text hits = {0};
-    uint64_t nhits = 0;
-    for (size_t i = 0; i < m->n_hits; i++) {
-        uint64_t seq;
-        if (load_record_seq(v->st->run, m->hits[i]->id.data, m->hits[i]->id.len, &seq) != 0)
-            continue;
-        if (load_bits_get(&seen, seq)) {
-            if (!load_bits_get(&v->st->dup, seq)) {
-                load_bits_set(&v->st->dup, seq);
-                load_seqs_add(&v->dup_txt, seq);
-                v->dups++;
-            }
-            continue;
-        }
-        load_bits_set(&seen, seq);
-        load_bits_set(&v->st->searched, seq);
-        nhits++;
-    }
-    for (uint64_t q = 0; q < seen.nbytes * 8; q++)
-        if (load_bits_get(&seen, q))
-            load_seqs_add(&hits, q);
-    char missing[256] = "";
-    for (size_t i = 0; i < m->n_nodes_missing; i++) {
-        size_t have = strlen(missing);
-        const Sipc__Search__MissingNode *x = m->nodes_missing[i];
-        const ProtobufCBinaryData *name = x->node.len ? &x->node : &x->address;
-        snprintf(missing + have, sizeof missing - have, "%s%.*s", have ? "," : "",
-                 (int)name->len, (const char *)name->data);
-    }
-    for (char *p = missing; *p; p++)
-        if (*p == ' ')
-            *p = '_';
     int64_t now = load_now_ms();
-    load_ledger_line(v->lg, "Q %" PRId64 " verify %zu %d %s", now, m->n_hits, m->partial ? 1 : 0,
-                     missing[0] ? missing : "-");
-    if (nhits)
-        load_ledger_line(v->lg, "H %" PRId64 " %s", now, load_seqs_end(&hits));
+    load_ledger_line(v->lg, "Q %" PRId64 " verify %zu %d %s", now, h.all_hits, h.partial,
+                     h.missing[0] ? h.missing : "-");
+    if (h.nhits) {
+        load_ledger_line(v->lg, "H %" PRId64 " %s", now, h.hits.s);
+        load_seqs_parse(h.hits.s, mark_searched, v);
+    }
+    if (h.ndups)
+        load_seqs_parse(h.dups.s, mark_dup, v);
     load_log("INFO", "verification: a cluster search for the run found %" PRIu64 " record(s)%s%s",
-             nhits, m->partial ? ", partial: missing " : "", m->partial ? missing : "");
-    load_text_free(&hits);
-    load_bits_free(&seen);
-    sipc__search__query_response__free_unpacked(m, NULL);
+             h.nhits, h.partial ? ", partial: missing " : "", h.partial ? h.detail : "");
+    load_hits_free(&h);
 }
 
 static void start_search(verifier *v)
@@ -395,25 +403,12 @@ static void start_search(verifier *v)
     int k = 0;
     while (k < v->c->n && v->down[k])
         k++;
-    if (k == v->c->n) {
-        v->search_done = 1;
-        return;
-    }
-    Sipc__Search__Attribute f = SIPC__SEARCH__ATTRIBUTE__INIT;
-    f.key.data = (uint8_t *)LOAD_ATTR_RUN;
-    f.key.len = strlen(LOAD_ATTR_RUN);
-    f.value.data = (uint8_t *)v->st->run;
-    f.value.len = strlen(v->st->run);
-    Sipc__Search__Attribute *fp = &f;
-    Sipc__Search__QueryRequest q = SIPC__SEARCH__QUERY_REQUEST__INIT;
-    q.filters = &fp;
-    q.n_filters = 1;
-    q.since_ms = v->st->first_sent_ms;
-    q.until_ms = v->st->last_sent_ms + 1;
-    q.limit = 1000;
     uint8_t buf[512];
-    size_t len = sipc__search__query_request__pack(&q, buf);
-    if (sipc_call(v->search[k], "search", "query", buf, len, CALL_TIMEOUT_MS, on_search, v) != 0)
+    int64_t since = v->st->first_sent_ms > RANGE_MARGIN_MS ? v->st->first_sent_ms - RANGE_MARGIN_MS : 0;
+    size_t len = load_search_request(v->st->run, since, v->st->last_sent_ms + RANGE_MARGIN_MS, buf,
+                                     sizeof buf);
+    if (k == v->c->n || !len ||
+        sipc_call(v->search[k], "search", "query", buf, len, CALL_TIMEOUT_MS, on_search, v) != 0)
         v->search_done = 1;
 }
 
@@ -477,6 +472,8 @@ int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int time
         run_until(v, gets_done);
         for (int k = 0; k < c->n; k++)
             flush_found(v, k);
+        for (int kind = 0; kind < LOST_KINDS; kind++)
+            flush_lost(v, kind);
         v->nwhere = st->nseq;
         v->where = malloc(v->nwhere ? v->nwhere : 1);
         if (v->where) {
@@ -521,6 +518,8 @@ int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int time
     uv_loop_close(&v->loop);
     for (int k = 0; k < LOAD_MAX_NODES; k++)
         load_text_free(&v->found_txt[k]);
+    for (int kind = 0; kind < LOST_KINDS; kind++)
+        load_text_free(&v->lost_txt[kind]);
     load_text_free(&v->dup_txt);
     free(v->where);
     free(v);

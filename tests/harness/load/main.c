@@ -29,15 +29,18 @@ static const cli_opt GLOBAL_OPTS[] = {
     END};
 
 #define SEND_OPTS                                                                               \
-    INT_OPT("rate", "N", rate, 1, 100000, "records per second (default 200), spread over the\n" \
-            "nodes' pipelines in small batches"),                                              \
+    INT_OPT("rate", "N", rate, 1, 100000, "records per second (default 200), spread over\n"    \
+            "the nodes' pipelines in small batches"),                                              \
     {"nodes", 0, CLI_STRING, "n1,n2", "only these nodes' pipelines get records (default:\n"    \
      "every node of cluster.json); records still land where the\n"                             \
      "pipeline routes them", offsetof(load_opts, nodes), 0, 0, 0, NULL},                        \
-    INT_OPT("deadline", "S", deadline, 1, 3600, "a record not acknowledged within S seconds of\n" \
-            "its first send is an error (default 30); until then it is\n"                      \
-            "sent again with the same id"),                                                    \
-    INT_OPT("batch", "N", batch, 1, 1000, "records in one ingest call at most (default 20)")
+    INT_OPT("deadline", "S", deadline, 1, 3600, "a record not acknowledged within S seconds\n"   \
+            "of its first send is an error (default 30); until then it\n"                      \
+            "is sent again with the same id"),                                                    \
+    INT_OPT("batch", "N", batch, 1, 1000, "records in one ingest call at most (default 20)"),    \
+    INT_OPT("reconnect", "S", reconnect, 0, 86400, "new connections to the pipelines every S\n"  \
+            "seconds (the old ones close once answered), so they follow a\n"                  \
+            "TLS reload (default 5; 0: keep them)")
 
 static const cli_opt START_OPTS[] = {
     SEND_OPTS,
@@ -71,7 +74,14 @@ static const char REPORT_LINES[] =
     "errors (records that failed for good), longest_stall_ms (the longest time\n"
     "with records outstanding and no acknowledgement), one `name: N` a line in\n"
     "that order, then retries, pending, unverified, max_latency_ms, searches,\n"
-    "searches_partial, partial_nodes, rate, seconds, state, run.\n";
+    "searches_partial, partial_nodes, rate, seconds, state, run.\n"
+    "\n"
+    "After `stop`: DIR/load/report.json. While a generator runs (state: running),\n"
+    "or when a run was never verified (state: stopped), the counts rebuilt from\n"
+    "the ledger; lost is then 0, as nothing was looked for yet.\n"
+    "\n"
+    "Exit codes: 0 printed (with --check: verified, lost and errors 0); 1 --check\n"
+    "failed; 64 no run in DIR; 70 the report or ledger cannot be read.\n";
 
 static const cli_cmd COMMANDS[] = {
     {"start", "[--rate N] [--duration S] [--nodes n1,n2]",
@@ -81,7 +91,7 @@ static const cli_cmd COMMANDS[] = {
      "turn, every ledger event appended to DIR/load/ledger. Records are sent with\n"
      "the security of cluster.json's client_home: TLS whenever a pair is imported,\n"
      "plaintext toward a plaintext node, so the same run spans a rolling TLS\n"
-     "change. Every two seconds a cluster search for the run's recent records\n"
+     "change. Every second a cluster search for the run's recent records\n"
      "notes whether the answer was partial and which node was missing.\n"
      "\n"
      "Exit codes: 0 started; 64 usage (or a generator already runs); 69 no\n"
@@ -126,6 +136,7 @@ int main(int argc, char **argv)
     o.timeout = 60;
     o.deadline = 30;
     o.batch = 20;
+    o.reconnect = 5;
     cli_parsed p;
     char err[300];
     if (cli_parse(&SIPC_LOAD, argc, argv, &o, &p, err, sizeof err) != 0) {

@@ -7,7 +7,8 @@
 #     verifies, and nothing acknowledged is lost, nothing is an error
 #   - the counters agree with each other and with the nodes' own stores
 #   - acknowledged records deleted from a node afterwards are found lost,
-#     and report --check fails (the check can fail)
+#     and report --check fails (the check can fail); a record copied to a
+#     second node is found duplicated
 #   - usage and configuration errors have their exit codes
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
@@ -89,7 +90,7 @@ EOF
 
 # --- load, a node killed with SIGKILL and restarted, stop ------------------
 t0=$(date +%s%N)
-load start --rate 400 >"$work/start.out" 2>&1; rc=$?
+load start --rate 400 --reconnect 1 >"$work/start.out" 2>&1; rc=$?
 [ "$rc" = 0 ] && [ -s "$work/load/pid" ] && ok "start detaches (exit 0, pid file)" ||
     { not_ok "start: exit $rc"; cat "$work/start.out" "$work/load/load.log"; exit 1; }
 sleep 2
@@ -105,7 +106,12 @@ load report --check >/dev/null 2>&1; rc=$?
 kill -KILL "${pid[n2]}"; wait "${pid[n2]}" 2>/dev/null; unset "pid[n2]"
 sleep 1
 start n2 || exit 1
-sleep 2
+# a TLS reload on n1 under load (strict -> permissive -> strict): --reconnect
+# makes the generator's connections follow it
+"$BIN/tlstool" --home "$work/n1" mode permissive --reload >"$work/reload.out" 2>&1 &&
+    "$BIN/tlstool" --home "$work/n1" mode strict --reload >>"$work/reload.out" 2>&1 ||
+    { not_ok "reloads on n1"; cat "$work/reload.out"; }
+sleep 1
 load stop --timeout 60 >"$work/stop.out" 2>&1; rc=$?
 t1=$(date +%s%N)
 [ "$rc" = 0 ] && ok "stop drains and verifies (exit 0)" || { not_ok "stop: exit $rc"; cat "$work/stop.out"; }
@@ -115,11 +121,11 @@ load report --check >/dev/null 2>&1; rc=$?
 sent=$(value sent "$work/r.out"); acked=$(value acknowledged "$work/r.out"); found=$(value found "$work/r.out")
 lost=$(value lost "$work/r.out"); errors=$(value errors "$work/r.out"); dup=$(value duplicated "$work/r.out")
 if [ "$rc" = 0 ] && [ "$lost" = 0 ] && [ "$errors" = 0 ] && [ "$dup" = 0 ]; then
-    ok "n2 killed with SIGKILL and restarted under load: lost 0, errors 0, duplicated 0 (report --check exit 0)"
+    ok "n2 killed with SIGKILL and restarted, n1 reloaded twice, under load: lost 0, errors 0, duplicated 0 (report --check exit 0)"
 else
     not_ok "after the kill: check exit $rc"; cat "$work/r.out"; grep -E "ERROR|WARN" "$work/load/load.log" | head -20
 fi
-if [ "$acked" -gt 1000 ] && [ "$sent" -ge "$acked" ] && [ "$acked" = "$found" ]; then
+if [ "$acked" -gt 500 ] && [ "$sent" -ge "$acked" ] && [ "$acked" = "$found" ]; then
     ok "counters agree: sent $sent >= acknowledged $acked = found $found"
 else
     not_ok "counters: sent $sent acknowledged $acked found $found"
@@ -145,6 +151,8 @@ done
 [ "$stored" -ge "$acked" ] && [ "$stored" -le "$sent" ] &&
     ok "the nodes store $stored records of the run (acknowledged $acked, sent $sent)" ||
     not_ok "stored $stored, acknowledged $acked, sent $sent"
+grep -q "reconnections [1-9]" "$work/load/load.log" && ok "the generator made new connections (--reconnect)" ||
+    not_ok "no reconnections logged"
 grep -q "^F " "$work/load/ledger" && grep -q "^A " "$work/load/ledger" && grep -q "^S " "$work/load/ledger" &&
     grep -q "^Q " "$work/load/ledger" && ok "the ledger has sent, acknowledged, found and search lines" ||
     not_ok "ledger lines"
@@ -159,6 +167,15 @@ for id in $ids; do
     "$BIN/sipcctl" --home "$work/client" call "$BASE.3:23000" data delete "$payload" >/dev/null &&
         deleted=$((deleted + 1))
 done
+# and one record of n1 copied to n2 with the same id: stored twice
+dupid=$("$BIN/sipcctl" --home "$work/client" --node "$BASE.1" list --limit 1000000 --json |
+        jq -r --arg r "$run-" '[.[] | select(.id | startswith($r)) | .id][0]')
+"$BIN/sipcctl" --home "$work/client" --node "$BASE.1" get "$dupid" --json >"$work/dup.json"
+"$BIN/sipcctl" --home "$work/client" --node "$BASE.2" put "$dupid" \
+    --timestamp "$(jq -r .timestamp "$work/dup.json")" \
+    --attr "load_run=$(jq -r .attributes.load_run "$work/dup.json")" \
+    --attr "load_seq=$(jq -r .attributes.load_seq "$work/dup.json")" \
+    --body "$(jq -r .body "$work/dup.json")" >/dev/null || not_ok "copying $dupid to n2"
 load stop >"$work/stop2.out" 2>&1; rc=$?
 load report --check >"$work/r2.out" 2>&1; rc2=$?
 if [ "$deleted" = 5 ] && [ "$rc" = 0 ] && [ "$rc2" = 1 ] && [ "$(value lost "$work/r2.out")" = 5 ] &&
@@ -167,6 +184,9 @@ if [ "$deleted" = 5 ] && [ "$rc" = 0 ] && [ "$rc2" = 1 ] && [ "$(value lost "$wo
 else
     not_ok "negative check: deleted $deleted, stop exit $rc, check exit $rc2"; cat "$work/r2.out"
 fi
+[ "$(value duplicated "$work/r2.out")" = 1 ] && grep -q "$dupid is stored on n1 and on n2" "$work/load/load.log" &&
+    ok "a record copied to a second node is counted duplicated and named in the log" ||
+    { not_ok "duplicate not seen"; cat "$work/r2.out"; }
 
 # --- run in the foreground, with a node down: retries, then errors ---------
 kill -TERM "${pid[n3]}"; wait "${pid[n3]}" 2>/dev/null; unset "pid[n3]"
@@ -182,17 +202,20 @@ grep -q "failed for good" "$work/load/load.log" && grep -q "^R .*UNAVAILABLE" "$
     ok "each error is logged with its reason, each resend is a ledger line" || not_ok "error log or R lines"
 
 # --- a node frozen longer than a call (SIGSTOP, as a partition): resends ---
+# (each call's deadline is 5 s, a third of --deadline: the calls toward n2
+# time out and are sent again; every search started in the first 3 s of the
+# freeze is partial unless n2 itself coordinates it, and they go round)
 start n3 || exit 1
-load run --count 1500 --rate 250 --deadline 12 --check >"$work/run2.out" 2>&1 &
+load run --count 2000 --rate 250 --deadline 15 --check >"$work/run2.out" 2>&1 &
 runner=$!
 sleep 1
 kill -STOP "${pid[n2]}"
-sleep 4.5
+sleep 6
 kill -CONT "${pid[n2]}"
 wait "$runner"; rc=$?
-if [ "$rc" = 0 ] && [ "$(value found "$work/run2.out")" = 1500 ] && [ "$(value errors "$work/run2.out")" = 0 ] &&
+if [ "$rc" = 0 ] && [ "$(value found "$work/run2.out")" = 2000 ] && [ "$(value errors "$work/run2.out")" = 0 ] &&
     [ "$(value retries "$work/run2.out")" -gt 0 ] && [ "$(value longest_stall_ms "$work/run2.out")" -ge 1000 ]; then
-    ok "n2 frozen for 4.5 s under load: $(value retries "$work/run2.out") resends, a $(value longest_stall_ms "$work/run2.out") ms stall, then all 1500 found, errors 0 (run --check exit 0)"
+    ok "n2 frozen for 6 s under load: $(value retries "$work/run2.out") resends, a $(value longest_stall_ms "$work/run2.out") ms stall, then all 2000 found, errors 0 (run --check exit 0)"
 else
     not_ok "node frozen: exit $rc"; cat "$work/run2.out"; grep -E "ERROR|WARN" "$work/load/load.log" | tail -20
 fi

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "load.h"
+#include "search.pb-c.h"
 #include "testutil.h"
 
 /* ------------------------------------------------------------------ seqs */
@@ -345,6 +346,83 @@ static void test_report_format(void **state)
     free(dir);
 }
 
+/* ----------------------------------------------------------------- search */
+
+static void test_search_answer(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("load-search");
+    load_cluster *c = calloc(1, sizeof *c);
+    char err[600];
+    write_cluster(dir, GOOD);
+    assert_int_equal(load_cluster_read(c, dir, err, sizeof err), 0);
+
+    /* the request: the run's attribute, the time range, the most hits */
+    uint8_t buf[512];
+    size_t len = load_search_request("l77", 1000, 2000, buf, sizeof buf);
+    assert_true(len > 0);
+    assert_int_equal(load_search_request("l77", 1000, 2000, buf, 4), 0);
+    Sipc__Search__QueryRequest *q = sipc__search__query_request__unpack(NULL, len, buf);
+    assert_non_null(q);
+    assert_int_equal(q->n_filters, 1);
+    assert_memory_equal(q->filters[0]->key.data, LOAD_ATTR_RUN, strlen(LOAD_ATTR_RUN));
+    assert_memory_equal(q->filters[0]->value.data, "l77", 3);
+    assert_int_equal(q->since_ms, 1000);
+    assert_int_equal(q->until_ms, 2000);
+    assert_int_equal(q->limit, 1000);
+    sipc__search__query_request__free_unpacked(q, NULL);
+
+    /* an answer: hits newest first, one id twice (two nodes), one of
+     * another run; two nodes missing, one known only by its address */
+    const char *ids[] = {"l77-12", "l77-10", "l77-11", "l77-10", "l7-10", "l77-200"};
+    Sipc__Search__Hit hits[6], *hp[6];
+    for (int i = 0; i < 6; i++) {
+        sipc__search__hit__init(&hits[i]);
+        hits[i].id.data = (uint8_t *)ids[i];
+        hits[i].id.len = strlen(ids[i]);
+        hp[i] = &hits[i];
+    }
+    Sipc__Search__MissingNode miss[2], *mp[2];
+    sipc__search__missing_node__init(&miss[0]);
+    miss[0].node.data = (uint8_t *)"n2";
+    miss[0].node.len = 2;
+    miss[0].address.data = (uint8_t *)"127.0.1.2:23001";
+    miss[0].address.len = 15;
+    miss[0].reason.data = (uint8_t *)"timed out after 2700 ms";
+    miss[0].reason.len = 23;
+    sipc__search__missing_node__init(&miss[1]);
+    miss[1].address.data = (uint8_t *)"127.0.1.3:23001";
+    miss[1].address.len = 15;
+    miss[1].reason.data = (uint8_t *)"connection refused";
+    miss[1].reason.len = 18;
+    mp[0] = &miss[0];
+    mp[1] = &miss[1];
+    Sipc__Search__QueryResponse r = SIPC__SEARCH__QUERY_RESPONSE__INIT;
+    r.hits = hp;
+    r.n_hits = 6;
+    r.partial = 1;
+    r.nodes_missing = mp;
+    r.n_nodes_missing = 2;
+    uint8_t out[2048];
+    len = sipc__search__query_response__pack(&r, out);
+    load_hits h;
+    assert_int_equal(load_search_answer("l77", c, out, len, &h), 0);
+    assert_int_equal(h.all_hits, 6);
+    assert_int_equal(h.nhits, 4);
+    assert_string_equal(h.hits.s, "10-12,200");
+    assert_int_equal(h.ndups, 1);
+    assert_string_equal(h.dups.s, "10");
+    assert_true(h.partial);
+    assert_string_equal(h.missing, "n2,n3");
+    assert_non_null(strstr(h.detail, "n3 (127.0.1.3:23001): connection refused"));
+    load_hits_free(&h);
+    assert_int_equal(load_search_answer("l77", c, (const uint8_t *)"\xff\xff", 2, &h),
+                     SIPC_EFORMAT);
+    free(c);
+    tu_rmdir(dir);
+    free(dir);
+}
+
 /* ---------------------------------------------------------------- records */
 
 static void test_record_ids(void **state)
@@ -380,7 +458,7 @@ int main(void)
         cmocka_unit_test(test_seqs_round_trip), cmocka_unit_test(test_bits),
         cmocka_unit_test(test_cluster),         cmocka_unit_test(test_replay),
         cmocka_unit_test(test_replay_file),     cmocka_unit_test(test_report_format),
-        cmocka_unit_test(test_record_ids),
+        cmocka_unit_test(test_search_answer),   cmocka_unit_test(test_record_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -262,11 +262,40 @@ static void first_name_str(const gname *g, int n, char *out, size_t outlen)
     }
 }
 
+bool sipc_crl_may_cover(const sipc_crl *c, const sipc_x509 *x)
+{
+    if (sipc_name_equal(&c->issuer_der, &x->issuer_der))
+        return true;
+    if (!c->indirect || !x->crl_dp.len)
+        return false;
+    gname me = {0xa4, c->issuer_der};
+    rd r = rd_of(&x->crl_dp);
+    tlv seq;
+    if (der_expect(&r, 0x30, &seq) != 0)
+        return false;
+    rd rs = rd_of(&seq.val);
+    while (rs.n) {
+        tlv dp, f;
+        if (der_expect(&rs, 0x30, &dp) != 0)
+            return false;
+        rd rf = rd_of(&dp.val);
+        while (rf.n && der_next(&rf, &f) == 0) {
+            gname issuers[MAX_GN];
+            if (f.tag == 0xa2 && any_common(issuers, add_names(&f.val, issuers, 0), &me, 1))
+                return true;
+        }
+    }
+    return false;
+}
+
 bool sipc_crl_covers(const sipc_crl *c, const sipc_x509 *x, unsigned *reasons, char *why,
                      size_t whylen)
 {
     assert(c && x && reasons);
     *reasons = 0;
+    /* an indirect CRL of another issuer speaks only through a distribution
+     * point naming it as cRLIssuer (RFC 5280 6.3.3 (b)(1)) */
+    bool other_issuer = !sipc_name_equal(&c->issuer_der, &x->issuer_der);
     if (c->only_attr) {
         snprintf(why, whylen, "it covers only attribute certificates (onlyContainsAttributeCerts)");
         return false;
@@ -290,7 +319,7 @@ bool sipc_crl_covers(const sipc_crl *c, const sipc_x509 *x, unsigned *reasons, c
         /* No distribution point in the certificate: as if it had one with
          * only cRLIssuer = its issuer (RFC 5280 6.3.3 (b)(2)(i)). */
         gname self = {0xa4, x->issuer_der};
-        matched = !c->idp_dp.len || any_common(idp, nidp, &self, 1);
+        matched = !other_issuer && (!c->idp_dp.len || any_common(idp, nidp, &self, 1));
         dp_reasons = SIPC_REASONS_ALL;
     } else {
         rd r = rd_of(&x->crl_dp);
@@ -319,6 +348,8 @@ bool sipc_crl_covers(const sipc_crl *c, const sipc_x509 *x, unsigned *reasons, c
                     gname me = {0xa4, c->issuer_der};
                     if (!c->indirect || !any_common(issuers, nis, &me, 1))
                         continue;
+                } else if (other_issuer) {
+                    continue; /* the certificate issuer's own CRLs */
                 }
                 if (c->idp_dp.len) {
                     gname names[MAX_GN];
@@ -335,6 +366,12 @@ bool sipc_crl_covers(const sipc_crl *c, const sipc_x509 *x, unsigned *reasons, c
                 dp_reasons |= rs_bits;
             }
         }
+    }
+    if (!matched && other_issuer) {
+        snprintf(why, whylen,
+                 "it is an indirect CRL of another issuer and no CRL distribution point of the "
+                 "certificate names that issuer (cRLIssuer)");
+        return false;
     }
     if (!matched) {
         char n[240];
@@ -461,5 +498,6 @@ void sipc_crl_reasons_str(unsigned reasons, char *out, size_t outlen)
 
 bool sipc_crl_same_scope(const sipc_crl *a, const sipc_crl *b)
 {
-    return a->idp.len == b->idp.len && (a->idp.len == 0 || memcmp(a->idp.p, b->idp.p, a->idp.len) == 0);
+    return sipc_name_equal(&a->issuer_der, &b->issuer_der) && a->idp.len == b->idp.len &&
+           (a->idp.len == 0 || memcmp(a->idp.p, b->idp.p, a->idp.len) == 0);
 }

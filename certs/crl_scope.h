@@ -27,7 +27,11 @@ int sipc__crl_read_entry_exts(sipc_crl *c, const sipc_bytes *exts, char *err, si
  * indirect CRL). */
 void sipc__crl_finish(sipc_crl *c);
 
-/* Does c cover certificate x (issued by the CRL's issuer)? Returns true with
+/* May c speak for certificate x at all: it is from x's issuer, or an
+ * indirect CRL whose issuer a CRL distribution point of x names as
+ * cRLIssuer (RFC 5280 5.2.5, 6.3.3 (b)(1)). */
+bool sipc_crl_may_cover(const sipc_crl *c, const sipc_x509 *x);
+/* Does c cover certificate x (one sipc_crl_may_cover accepts)? Returns true with
  * *reasons the revocation reasons it covers for x, or false with why ("it
  * covers only CA certificates (onlyContainsCACerts)"). */
 bool sipc_crl_covers(const sipc_crl *c, const sipc_x509 *x, unsigned *reasons, char *why,
@@ -41,7 +45,8 @@ int sipc_crl_num_cmp(const sipc_bytes *a, const sipc_bytes *b);
 void sipc_crl_num_str(const sipc_bytes *n, char *out, size_t outlen);
 /* "keyCompromise, cACompromise" for reason bits. */
 void sipc_crl_reasons_str(unsigned reasons, char *out, size_t outlen);
-/* Same scope: both without an issuingDistributionPoint, or equal ones. */
+/* Same scope: the same issuer, both without an issuingDistributionPoint or
+ * with equal ones. */
 bool sipc_crl_same_scope(const sipc_crl *a, const sipc_crl *b);
 
 #endif

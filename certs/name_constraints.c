@@ -70,6 +70,49 @@ static bool email_match(const sipc_bytes *base, const sipc_bytes *name)
     return equal_ci(&host, base);
 }
 
+/* The host of a URI ("scheme://[user@]host[:port][/...]"); false when it
+ * has none a name constraint can be applied to (no authority, an IP
+ * literal). */
+static bool uri_host(const sipc_bytes *uri, sipc_bytes *host)
+{
+    const uint8_t *p = uri->p, *end = uri->p + uri->len;
+    const uint8_t *colon = memchr(p, ':', uri->len);
+    if (!colon || end - colon < 3 || colon[1] != '/' || colon[2] != '/')
+        return false;
+    const uint8_t *h = colon + 3, *e = h;
+    while (e < end && *e != '/' && *e != '?' && *e != '#')
+        e++;
+    const uint8_t *at = NULL;
+    for (const uint8_t *q = h; q < e; q++)
+        if (*q == '@')
+            at = q;
+    if (at)
+        h = at + 1;
+    if (h < e && *h == '[')
+        return false;
+    const uint8_t *port = memchr(h, ':', (size_t)(e - h));
+    if (port)
+        e = port;
+    if (e == h)
+        return false;
+    host->p = h;
+    host->len = (size_t)(e - h);
+    return true;
+}
+
+/* uniformResourceIdentifier: the constraint applies to the host part,
+ * "host.example.com" that host, ".example.com" every host below it (RFC
+ * 5280 4.2.1.10). */
+static bool uri_match(const sipc_bytes *base, const sipc_bytes *name)
+{
+    sipc_bytes host;
+    if (has_nul(base) || has_nul(name) || !uri_host(name, &host))
+        return false;
+    if (base->len && base->p[0] == '.')
+        return host.len > base->len && ends_with_ci(&host, base);
+    return equal_ci(&host, base);
+}
+
 static bool ip_match(const sipc_bytes *base, const sipc_bytes *name)
 {
     if (base->len != 2 * name->len || (name->len != 4 && name->len != 16))
@@ -87,6 +130,7 @@ static bool matches(uint8_t tag, const sipc_bytes *base, const sipc_bytes *name)
     case GN_DNS: return dns_match(base, name);
     case GN_EMAIL: return email_match(base, name);
     case GN_IP: return ip_match(base, name);
+    case GN_URI: return uri_match(base, name);
     case GN_DIR: return sipc_name_within(name, base);
     default: return false;
     }
@@ -133,7 +177,8 @@ static const char *form_name(uint8_t tag)
 static int check_name(const tlv *perm, const tlv *excl, uint8_t tag, const sipc_bytes *v,
                       const sipc_x509 *x, char *why, size_t whylen)
 {
-    bool supported = tag == GN_DNS || tag == GN_EMAIL || tag == GN_IP || tag == GN_DIR;
+    bool supported =
+        tag == GN_DNS || tag == GN_EMAIL || tag == GN_IP || tag == GN_URI || tag == GN_DIR;
     bool has_perm = false, in_perm = false;
     for (int pass = 0; pass < 2; pass++) {
         const tlv *list = pass == 0 ? excl : perm;

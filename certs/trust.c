@@ -324,6 +324,7 @@ const char *sipc_vfy_status_name(sipc_vfy_status s)
     case SIPC_VFY_WEAK_SIGNATURE: return "weak-signature";
     case SIPC_VFY_LEAF_IS_CA: return "leaf-is-ca";
     case SIPC_VFY_NAME_NOT_PERMITTED: return "name-not-permitted";
+    case SIPC_VFY_POLICY: return "no-valid-policy";
     default: return "unknown";
     }
 }
@@ -476,41 +477,18 @@ static sipc_vfy_status check_leaf(const sipc_trust *t, const sipc_x509 *x, int p
     return SIPC_VFY_OK;
 }
 
-/* Certificate policies. sipc asks for no particular policy (RFC 5280's
- * initial-policy-set anyPolicy, initial-explicit-policy false), so policy
- * processing can only invalidate a path through requireExplicitPolicy; it
- * is refused, naming the extension, where it takes effect (a documented
- * limit: sipc does not build the valid policy tree). policyMappings and
- * inhibitAnyPolicy change only that tree and are accepted; a mapping of
- * anyPolicy is invalid (6.1.4 (a)). */
+/* Certificate policies: a mapping of anyPolicy is invalid (6.1.4 (a));
+ * the rest is the policy tree's (policy_tree.c). */
 static sipc_vfy_status check_policies(const sipc_x509 *const *path, int np, sipc_vfy_result *res)
 {
-    for (int i = 0; i < np; i++) {
-        const sipc_x509 *x = path[i];
-        if (x->any_policy_mapped)
+    for (int i = 0; i < np; i++)
+        if (path[i]->any_policy_mapped)
             return sipc__vfail(res, SIPC_VFY_MALFORMED, i,
                                "have your CA reissue the certificate without mapping anyPolicy",
                                "certificate '%s' maps anyPolicy in its policyMappings extension, "
                                "which RFC 5280 forbids",
-                               sipc__name_or(x->subject));
-        if (x->require_explicit_policy < 0)
-            continue;
-        /* explicit_policy at the end: the skip count minus the certificates
-         * below (self-issued intermediates not counted, the leaf always) */
-        int below = i > 0 ? 1 : 0;
-        for (int k = 1; k < i; k++)
-            below += !sipc_x509_self_issued(path[k]);
-        if (x->require_explicit_policy - below <= 0)
-            return sipc__vfail(res, SIPC_VFY_MALFORMED, i,
-                               "have your CA issue the chain without policyConstraints "
-                               "requireExplicitPolicy (sipc does not process certificate "
-                               "policies)",
-                               "certificate '%s' has policyConstraints requireExplicitPolicy=%d, "
-                               "which requires certificate policy processing: sipc does not "
-                               "support it",
-                               sipc__name_or(x->subject), x->require_explicit_policy);
-    }
-    return SIPC_VFY_OK;
+                               sipc__name_or(path[i]->subject));
+    return sipc__check_policy_tree(path, np, res);
 }
 
 /* nameConstraints of each CA apply to every certificate below it, except
@@ -552,7 +530,8 @@ static sipc_vfy_status check_name_constraints(const sipc_x509 *const *path, int 
 /* purpose 0: the path of a CRL signer (sipc__verify_signer), without the
  * leaf rules; depth counts the CRL-signer validations it is nested in. */
 static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, int n,
-                                    int purpose, time_t now, int depth, sipc_vfy_result *res)
+                                    int purpose, time_t now, int depth, const crl_entry *signing,
+                                    sipc_vfy_result *res)
 {
     const sipc_x509 *leaf = NULL; /* set once the chain is parsed */
     if (!t)
@@ -581,6 +560,21 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
                       "have the certificate reissued without that critical extension",
                       "certificate '%s' has a critical extension sipc does not support (%s)",
                       sipc__name_or(px[i].subject), px[i].unknown_critical);
+            goto out;
+        }
+        /* A documented limit of the TLS library: wolfSSL 5.5.4 registers
+         * every CA certificate of a peer's chain in its own store and cannot
+         * register one with a critical extension it does not process; it
+         * then aborts the handshake before this verifier is asked. Refused
+         * here too, so that `tlstool verify` says what a handshake would. */
+        if (i > 0 && px[i].is_ca && px[i].tls_unknown_critical[0]) {
+            st = sipc__vfail(res, SIPC_VFY_MALFORMED, i,
+                      "have your CA reissue its certificate with that extension not marked "
+                      "critical (RFC 5280 allows it)",
+                      "CA certificate '%s' of the chain has a critical %s extension: the TLS "
+                      "library (wolfSSL 5.5.4) does not process it and aborts any handshake that "
+                      "presents this certificate, so sipc refuses it (a documented limit)",
+                      sipc__name_or(px[i].subject), px[i].tls_unknown_critical);
             goto out;
         }
     }
@@ -745,7 +739,7 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
             goto out;
     /* 5. Revocation: every link that has an issuer in the path. */
     if (t->policy.revocation != SIPC_TRUST_REV_OFF) {
-        vctx v = {t, chain, px, n, now, depth};
+        vctx v = {t, chain, px, n, now, depth, signing, signing ? leaf->fingerprint : NULL};
         for (int i = 0; i + 1 < np; i++)
             if ((st = sipc__check_revocation(&v, path[i], path[i + 1], i, res)) != SIPC_VFY_OK)
                 goto out;
@@ -768,12 +762,12 @@ out:
 }
 
 sipc_vfy_status sipc__verify_signer(const sipc_trust *t, const sipc_der *chain, int n, time_t now,
-                                    int depth, sipc_vfy_result *res)
+                                    int depth, const crl_entry *crl, sipc_vfy_result *res)
 {
     memset(res, 0, sizeof *res);
     res->depth = -1;
     res->status = SIPC_VFY_OK;
-    return verify_chain(t, chain, n, 0, now, depth, res);
+    return verify_chain(t, chain, n, 0, now, depth, crl, res);
 }
 
 int sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, int n, int purpose, time_t now,
@@ -784,7 +778,8 @@ int sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, int n, int pur
     memset(res, 0, sizeof *res);
     res->depth = -1;
     res->status = SIPC_VFY_OK;
-    sipc_vfy_status st = verify_chain(t, chain, n, purpose ? purpose : SIPC_PURPOSE_BOTH, now, 0, res);
+    sipc_vfy_status st = verify_chain(t, chain, n, purpose ? purpose : SIPC_PURPOSE_BOTH, now, 0, NULL,
+                                    res);
     assert(st == res->status);
     return st == SIPC_VFY_OK ? 0 : SIPC_EPEERAUTH;
 }

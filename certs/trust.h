@@ -44,6 +44,7 @@ typedef enum {
     SIPC_VFY_WEAK_SIGNATURE,     /* a link below the anchor is signed with SHA-1 (or weaker) */
     SIPC_VFY_LEAF_IS_CA,         /* an issued leaf has basicConstraints CA:TRUE */
     SIPC_VFY_NAME_NOT_PERMITTED, /* a name outside a CA's nameConstraints */
+    SIPC_VFY_POLICY,             /* requireExplicitPolicy in effect, no policy valid for the path */
     SIPC_VFY__COUNT
 } sipc_vfy_status;
 

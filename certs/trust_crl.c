@@ -58,7 +58,8 @@ static bool signer_ok(const vctx *v, const crl_entry *e, const sipc_x509 *iss, c
     for (int i = 0; i < t->nanchors && nc < 16; i++)
         if (sipc_name_equal(&t->anchors[i].x.subject_der, &e->c.issuer_der))
             c[nc++] = (signer_cand){&t->anchors[i].x, &t->anchors[i].der, 1};
-    for (int i = 1; i < v->n; i++)
+    /* from 0: inside a signer's validation the signer itself is link 0 */
+    for (int i = 0; i < v->n; i++)
         if (sipc_name_equal(&v->px[i].subject_der, &e->c.issuer_der))
             c[nc++] = (signer_cand){&v->px[i], &v->chain[i], 0};
     for (int i = 1; i < t->nown; i++)
@@ -82,6 +83,12 @@ static bool signer_ok(const vctx *v, const crl_entry *e, const sipc_x509 *iss, c
         }
         if (c[i].trusted)
             return true;
+        /* The signer of e, whose own path is being validated, covered by
+         * e itself (an indirect CRL's issuer listed in its own CRL, RFC
+         * 5280's cRLIssuer): its signature just verified, the rest of its
+         * path is the outer validation's. */
+        if (v->signing == e && strcmp(v->signer_fp, c[i].x->fingerprint) == 0)
+            return true;
         if (v->depth >= SIPC_CRL_SIGNER_DEPTH)
             continue;
         /* another certificate of the issuer: its own path must hold */
@@ -92,7 +99,7 @@ static bool signer_ok(const vctx *v, const crl_entry *e, const sipc_x509 *iss, c
             if (&v->chain[k] != c[i].der)
                 sub_chain[sn++] = v->chain[k];
         sipc_vfy_result sub;
-        if (sipc__verify_signer(t, sub_chain, sn, v->now, v->depth + 1, &sub) == SIPC_VFY_OK)
+        if (sipc__verify_signer(t, sub_chain, sn, v->now, v->depth + 1, e, &sub) == SIPC_VFY_OK)
             return true;
         snprintf(why, whylen, "its signer '%s' (SHA-256 %.16s...) is not valid: %.200s",
                  sipc__name_or(c[i].x->subject), c[i].x->fingerprint, sub.reason);
@@ -138,7 +145,7 @@ sipc_vfy_status sipc__check_revocation(const vctx *v, const sipc_x509 *x, const 
     notes skipped = {{0}};
     for (int k = 0; k < t->ncrls; k++) {
         const crl_entry *e = &t->crls[k];
-        if (!sipc_name_equal(&e->c.issuer_der, &x->issuer_der))
+        if (!sipc_crl_may_cover(&e->c, x))
             continue;
         nfrom++;
         char why[320];

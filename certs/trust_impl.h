@@ -31,8 +31,9 @@ struct sipc_trust {
     int ncrls, ccrls;
 };
 
-/* One verification: the trust, the presented chain (DER and parsed) and
- * how many CRL-signer validations it is nested in. */
+/* One verification: the trust, the presented chain (DER and parsed), how
+ * many CRL-signer validations it is nested in and, inside one, which CRL's
+ * signer (by fingerprint) it validates. */
 typedef struct vctx {
     const sipc_trust *t;
     const sipc_der *chain;
@@ -40,6 +41,8 @@ typedef struct vctx {
     int n;
     time_t now;
     int depth;
+    const crl_entry *signing;
+    const char *signer_fp;
 } vctx;
 
 /* A CRL signer's certificate that is not the issuer in the path is
@@ -50,13 +53,19 @@ sipc_vfy_status sipc__vfail(sipc_vfy_result *res, sipc_vfy_status st, int depth,
                             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void sipc__vwarn(sipc_vfy_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *sipc__name_or(const char *s);
-/* Verifies chain (leaf first) as the path of a CRL signer: the path rules,
- * no leaf rules (the caller checks cRLSign). */
+/* Verifies chain (leaf first, the signer of CRL crl) as the path of a CRL
+ * signer: the path rules, no leaf rules (the caller checks cRLSign). */
 sipc_vfy_status sipc__verify_signer(const sipc_trust *t, const sipc_der *chain, int n, time_t now,
-                                    int depth, sipc_vfy_result *res);
+                                    int depth, const crl_entry *crl, sipc_vfy_result *res);
 /* RFC 5280 6.3: the status of x (link i of the path), issued by iss, from
  * the CRLs of t; fails res with revoked or (per policy) revocation-unknown. */
 sipc_vfy_status sipc__check_revocation(const vctx *v, const sipc_x509 *x, const sipc_x509 *iss,
                                        int i, sipc_vfy_result *res);
+
+/* RFC 5280 certificate policy processing (policy_tree.c) over path (leaf
+ * first, path[np - 1] the anchor), with sipc's inputs: any policy, nothing
+ * explicit or inhibited from the start. Fails res with SIPC_VFY_POLICY when
+ * requireExplicitPolicy takes effect and no policy is valid. */
+sipc_vfy_status sipc__check_policy_tree(const sipc_x509 *const *path, int np, sipc_vfy_result *res);
 
 #endif

@@ -62,6 +62,10 @@ static const uint8_t OID_CDP[] = {0x55, 0x1d, 0x1f};
 static const uint8_t OID_POLICY_CONSTRAINTS[] = {0x55, 0x1d, 0x24};
 static const uint8_t OID_POLICY_MAPPINGS[] = {0x55, 0x1d, 0x21};
 static const uint8_t OID_ANY_POLICY[] = {0x55, 0x1d, 0x20, 0x00};
+static const uint8_t OID_ISSUER_ALT_NAME[] = {0x55, 0x1d, 0x12};
+static const uint8_t OID_CERT_POLICIES[] = {0x55, 0x1d, 0x20};
+static const uint8_t OID_INHIBIT_ANY[] = {0x55, 0x1d, 0x36};
+static const uint8_t OID_FRESHEST_CRL[] = {0x55, 0x1d, 0x2e};
 
 
 void sipc_oid_str(const sipc_bytes *o, char *out, size_t outlen)
@@ -339,18 +343,46 @@ static int parse_ext(sipc_x509 *x, const sipc_bytes *oid, int critical, const si
             tlv f;
             if (der_next(&rp, &f) != 0 || f.val.len == 0 || f.val.len > 2)
                 goto bad;
-            if (f.tag == 0x80) {
-                int v2 = 0;
-                for (size_t i = 0; i < f.val.len; i++)
-                    v2 = (v2 << 8) | f.val.p[i];
+            int v2 = 0;
+            for (size_t i = 0; i < f.val.len; i++)
+                v2 = (v2 << 8) | f.val.p[i];
+            if (f.tag == 0x80)
                 x->require_explicit_policy = v2;
-            }
+            else if (f.tag == 0x81)
+                x->inhibit_policy_mapping = v2;
         }
+        return 0;
+    }
+    if (OID_IS(oid, OID_CERT_POLICIES)) {
+        if (der_expect(&r, 0x30, &t) != 0 || r.n != 0 || t.val.len == 0)
+            goto bad;
+        rd rp = rd_of(&t.val);
+        while (rp.n) { /* PolicyInformation: an OID, then qualifiers sipc ignores */
+            tlv pi, po;
+            if (der_expect(&rp, 0x30, &pi) != 0)
+                goto bad;
+            rd ri = rd_of(&pi.val);
+            if (der_expect(&ri, 0x06, &po) != 0 || po.val.len == 0)
+                goto bad;
+        }
+        x->policies = t.val;
+        x->has_policies = 1;
+        return 0;
+    }
+    if (OID_IS(oid, OID_INHIBIT_ANY)) {
+        if (der_expect(&r, 0x02, &t) != 0 || r.n != 0 || t.val.len == 0 || t.val.len > 2 ||
+            (t.val.p[0] & 0x80))
+            goto bad;
+        int v2 = 0;
+        for (size_t i = 0; i < t.val.len; i++)
+            v2 = (v2 << 8) | t.val.p[i];
+        x->inhibit_any_policy = v2;
         return 0;
     }
     if (OID_IS(oid, OID_POLICY_MAPPINGS)) {
         if (der_expect(&r, 0x30, &t) != 0 || r.n != 0)
             goto bad;
+        x->policy_mappings = t.val;
         rd rm = rd_of(&t.val);
         while (rm.n) {
             tlv m, a, b;
@@ -362,6 +394,8 @@ static int parse_ext(sipc_x509 *x, const sipc_bytes *oid, int critical, const si
             if (OID_IS(&a.val, OID_ANY_POLICY) || OID_IS(&b.val, OID_ANY_POLICY))
                 x->any_policy_mapped = 1;
         }
+        if (critical)
+            snprintf(x->tls_unknown_critical, sizeof x->tls_unknown_critical, "policyMappings");
         return 0;
     }
     if (OID_IS(oid, OID_SAN)) {
@@ -404,6 +438,10 @@ static int parse_ext(sipc_x509 *x, const sipc_bytes *oid, int critical, const si
                 known = 1;
         if (!known && !x->unknown_critical[0])
             sipc_oid_str(oid, x->unknown_critical, sizeof x->unknown_critical);
+        if (oid_is(oid, OID_ISSUER_ALT_NAME, 3))
+            snprintf(x->tls_unknown_critical, sizeof x->tls_unknown_critical, "issuerAltName");
+        else if (oid_is(oid, OID_FRESHEST_CRL, 3))
+            snprintf(x->tls_unknown_critical, sizeof x->tls_unknown_critical, "freshestCRL");
     }
     return 0;
 bad:;
@@ -529,6 +567,8 @@ int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, siz
     memset(x, 0, sizeof *x);
     x->path_len = -1;
     x->require_explicit_policy = -1;
+    x->inhibit_policy_mapping = -1;
+    x->inhibit_any_policy = -1;
     rd r = {der, len};
     tlv cert, tbs, alg, sig, t;
     if (!der || len == 0) {

@@ -75,7 +75,18 @@ typedef struct sipc_x509 {
     sipc_bytes name_constraints; /* NameConstraints TLV; len 0 when absent */
     sipc_bytes crl_dp;           /* CRLDistributionPoints TLV; len 0 when absent */
     int require_explicit_policy; /* policyConstraints requireExplicitPolicy; -1 when absent */
+    int inhibit_policy_mapping;  /* policyConstraints inhibitPolicyMapping; -1 when absent */
+    int inhibit_any_policy;      /* inhibitAnyPolicy SkipCerts; -1 when absent */
     int any_policy_mapped;       /* policyMappings maps anyPolicy (RFC 5280 6.1.4 (a)) */
+    sipc_bytes policies;         /* certificatePolicies content (PolicyInformation TLVs);
+                                  * has_policies says whether the extension is there */
+    int has_policies;
+    sipc_bytes policy_mappings;  /* policyMappings content (SEQUENCE TLVs of two OIDs) */
+    /* A critical extension sipc processes but the TLS library (wolfSSL
+     * 5.5.4) does not: "policyMappings", "issuerAltName", "freshestCRL";
+     * "" if none. wolfSSL cannot register a CA certificate that has one and
+     * aborts a handshake whose chain presents it (see trust.c). */
+    char tls_unknown_critical[24];
 } sipc_x509;
 
 /* Parses one DER certificate (exactly len bytes). 0, or SIPC_EFORMAT with

@@ -23,11 +23,18 @@ typedef struct sipc_tls_der {
     size_t len;
 } sipc_tls_der;
 
-/* Judges the chain a peer presented (leaf first, DER) once the TLS library's
- * own checks have run. peer_is_client says which role the peer plays (which
- * extended key usage it needs). Returns 0 to accept; otherwise writes one
- * operator-readable line (what is wrong and the fix) into why. A peer is
- * accepted only when both the TLS library and this function accept it. */
+/* Judges the chain a peer presented (leaf first, DER, the whole chain as
+ * sent). peer_is_client says which role the peer plays (which extended key
+ * usage it needs). Returns 0 to accept; otherwise writes one
+ * operator-readable line (what is wrong and the fix) into why. This function
+ * is the authority on the certification path: it must build the path and
+ * check every signature on it itself, because when it accepts, the engine
+ * overrules the TLS library's own path errors (issuer not found, names,
+ * unsupported critical extensions, name and path-length constraints,
+ * signature by another key of that name). The TLS library still refuses a
+ * peer for what lies outside the path (dates, key usage for the handshake,
+ * key sizes, malformed certificates), and proves that the peer holds the
+ * leaf's key. */
 typedef int (*sipc_tls_verify_fn)(void *arg, const sipc_tls_der *chain, int n, int peer_is_client,
                                   char *why, size_t whylen);
 

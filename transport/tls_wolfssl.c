@@ -1,9 +1,10 @@
 /* tls_wolfssl.c - the TLS engine on wolfSSL: TLS 1.2 only, mutual
  * authentication on both sides, ECDHE with AEAD suites, driven entirely from
  * memory through wolfSSL's custom I/O callbacks (never wolfSSL_set_fd on a
- * socket libuv owns). Peer certificates are judged by wolfSSL and then by the
- * verify callback of the configuration (sipc's one verifier, wired in by
- * ipc/security.c). */
+ * socket libuv owns). Peer certificates are judged by the verify callback of
+ * the configuration (sipc's one verifier, wired in by ipc/security.c), which
+ * decides the path; wolfSSL's own checks still refuse a peer for what lies
+ * outside the path (see verify_cb). */
 #include <wolfssl/options.h>
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/ssl.h>
@@ -130,7 +131,7 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
     return sz;
 }
 
-/* ---- verification: wolfSSL's own checks AND the verify callback must both pass */
+/* ---- verification: the verify callback decides the path, wolfSSL the rest */
 
 static void fingerprint_hex(const uint8_t *der, size_t len, char out[65])
 {
@@ -187,6 +188,47 @@ static const char *wolf_verify_error_text(int e)
     }
 }
 
+/* Errors of wolfSSL's own path building that sipc's verifier decides instead:
+ * wolfSSL finds issuers by byte-wise name (RFC 5280 7.1 compares names
+ * case- and space-insensitively, across string types), refuses critical
+ * extensions it does not process (issuerAltName, freshestCRL; on a CA
+ * certificate such an error cannot be overruled, see the verifier's
+ * documented limit), has its own nameConstraints and pathLenConstraint
+ * rules (self-issued certificates) and may try the wrong key of a CA that
+ * re-keyed. The verifier builds the path itself and checks every signature
+ * on it with its own code, so when it accepts the chain these errors are
+ * overruled. Anything else wolfSSL refuses (dates, key usage for the
+ * handshake, key sizes, parse and memory errors) still refuses the peer.
+ * Native codes in the bundled build, OpenSSL's numbers where wolfSSL was
+ * built with OPENSSL_COMPATIBLE_DEFAULTS (Debian's). */
+static int path_error_overridable(int e)
+{
+    switch (e) {
+    case ASN_NO_SIGNER_E:
+    case ASN_SELF_SIGNED_E:
+    case ASN_CRIT_EXT_E:
+    case ASN_NAME_INVALID_E:
+    case ASN_PATHLEN_INV_E:
+    case ASN_PATHLEN_SIZE_E:
+    case ASN_SIG_CONFIRM_E:
+    case 2:  /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT */
+    case 7:  /* X509_V_ERR_CERT_SIGNATURE_FAILURE */
+    case 18: /* X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT */
+    case 19: /* X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN */
+    case 20: /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY */
+    case 21: /* X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE */
+    case 25: /* X509_V_ERR_PATH_LENGTH_EXCEEDED */
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* wolfSSL calls this for every certificate of the peer's chain, from the
+ * top, and always for the leaf (WOLFSSL_ALWAYS_VERIFY_CB); store->certs is
+ * the whole chain as the peer sent it, leaf first. sipc's verifier judges
+ * that chain and is the authority on the path; wolfSSL's preverify counts
+ * only for errors outside it (path_error_overridable). */
 static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 {
     sipc_tls *t = store ? store->userCtx : NULL;
@@ -208,20 +250,27 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
     }
     if (judge_chain(t, chain, n) != 0)
         return 0;
-    if (!preverify) {
-        /* Our verifier accepted what wolfSSL refused: never report success. */
+    if (!preverify && !path_error_overridable(store->error)) {
+        /* Refused by wolfSSL for a reason outside the path: never report success. */
         t->vfy_accepted = 0;
         const char *why = wolf_verify_error_text(store->error);
         t->vfy_rejected = 1;
         if (why)
-            snprintf(t->detail, sizeof t->detail, "peer certificate rejected: %s", why);
+            snprintf(t->detail, sizeof t->detail,
+                     "peer certificate rejected by the TLS library: %s (sipc's verifier accepted "
+                     "the chain)",
+                     why);
         else
             snprintf(t->detail, sizeof t->detail,
-                     "peer certificate rejected by the TLS library (wolfSSL error %d)",
+                     "peer certificate rejected by the TLS library (wolfSSL error %d; sipc's "
+                     "verifier accepted the chain)",
                      store->error);
         return 0;
     }
-    t->vfy_accepted = 1;
+    /* At depth > 0 wolfSSL now takes this CA as a signer of the chain (it
+     * keeps it in the context's certificate manager); that only changes its
+     * own preverify, never the verdict, which is the verifier's again at
+     * depth 0. */
     return 1;
 }
 

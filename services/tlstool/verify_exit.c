@@ -23,6 +23,7 @@ int tlstool_verify_exit_code(sipc_vfy_status s)
     case SIPC_VFY_WEAK_SIGNATURE: return 34;
     case SIPC_VFY_LEAF_IS_CA: return 35;
     case SIPC_VFY_NAME_NOT_PERMITTED: return 36;
+    case SIPC_VFY_POLICY: return 37;
     case SIPC_VFY__COUNT: break;
     }
     return 1;

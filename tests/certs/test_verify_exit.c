@@ -33,6 +33,7 @@ static void test_documented_numbers(void **state)
     assert_int_equal(tlstool_verify_exit_code(SIPC_VFY_WEAK_SIGNATURE), 34);
     assert_int_equal(tlstool_verify_exit_code(SIPC_VFY_LEAF_IS_CA), 35);
     assert_int_equal(tlstool_verify_exit_code(SIPC_VFY_NAME_NOT_PERMITTED), 36);
+    assert_int_equal(tlstool_verify_exit_code(SIPC_VFY_POLICY), 37);
 }
 
 int main(void)

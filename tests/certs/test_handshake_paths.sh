@@ -1,0 +1,195 @@
+#!/bin/bash
+# test_handshake_paths.sh TLSTOOL HS_PAIR - the handshake decides a peer's
+# chain as `tlstool verify` does, in the same words. For each class of
+# path the verifier accepts (names equal only under RFC 5280 7.1, a
+# name-constrained intermediate, policy mappings and inhibitAnyPolicy, an
+# explicit policy, a self-issued re-keyed CA under pathLenConstraint 0 with
+# a CRL signed by each key, CRLs under revocation = hard) and each it
+# refuses (revoked, revocation unknown, outside the name constraints, no
+# valid policy where one is required, a CA with a critical policyMappings,
+# pathLenConstraint, a CA as leaf, a weak key or signature) and for forged
+# chains (a signature by another key under the issuer's name, an untrusted
+# root, an expired leaf, a broken signature), the chain is checked with
+# `tlstool verify` in a node
+# home and then presented in real handshakes against that home, as a client
+# and as a server (hs_pair, certificates made by openssl).
+set -u
+T=${1:?usage: test_handshake_paths.sh path/to/tlstool path/to/hs_pair}
+HS=${2:?usage: test_handshake_paths.sh path/to/tlstool path/to/hs_pair}
+T=$(cd "$(dirname "$T")" && pwd)/$(basename "$T")
+HS=$(cd "$(dirname "$HS")" && pwd)/$(basename "$HS")
+HERE=$(cd "$(dirname "$0")" && pwd)
+WORK=$(mktemp -d /tmp/sipc-hspaths.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+unset SIPC_PFX_PASSWORD
+export PFXPW='Test-Passw0rd!'
+NPASS=0
+NFAIL=0
+OUT=$WORK/out.txt
+ok() { NPASS=$((NPASS + 1)); echo "ok   - $1"; }
+bad() { NFAIL=$((NFAIL + 1)); echo "FAIL - $1"; sed 's/^/       | /' "$OUT" | head -20; }
+
+P=$WORK/pki
+mkdir -p "$P"
+cd "$P" || exit 1
+umask 077
+. "$HERE/rfc5280_pki.sh"
+
+mkroot "hs node"
+
+# CAs under the root, each with a CRL (revocation = hard needs one per issuer)
+for c in dca nc mapnc rep0 rep0p rep2; do mkca "$c"; done
+issue dca "/O=RFC Test/CN=CA hs d" root ca_ext
+issue nc "/O=RFC Test/CN=CA constrained" root nc_ext
+issue mapnc "/O=RFC Test/CN=CA policy mapping" root mapnc_ext
+issue map "/O=RFC Test/CN=CA critical policy mapping" root map_ext
+issue rep0 "/O=RFC Test/CN=CA requireExplicitPolicy 0" root rep0_ext
+issue rep2 "/O=RFC Test/CN=CA requireExplicitPolicy 2" root rep2_ext
+issue rep0p "/O=RFC Test/CN=CA requireExplicitPolicy 0 policy 1" root rep0p_ext
+issue nocrlca "/O=RFC Test/CN=CA without CRL" root ca_ext
+# names: the CA's certificate says "CN=CA  Names" (PrintableString); its
+# CRL and what it signs name it "cn=ca names" (UTF8String), same key
+printf '[req]\ndistinguished_name=dn\nstring_mask=default\n[dn]\n' >printable.cnf
+REQOPT="-config $P/printable.cnf" issue names "/O=RFC Test/CN=CA  Names" root ca_ext
+openssl req -new -x509 -key names.key -subj "/O=rfc test/CN=ca names" -utf8 -days 400 \
+    -config <(printf '[req]\ndistinguished_name=dn\nstring_mask=utf8only\n[dn]\n'; cat ext.cnf) \
+    -extensions ca_ext -out names-utf8.pem 2>/dev/null
+cp names.key names-utf8.key
+mkca names-utf8
+# pathLenConstraint 0 and a re-key: pl-new (new key) is issued by pl-old
+# (same name, old key); each key signs a CRL: the old one's covers pl-new,
+# the new one's what pl-new issued
+issue pl-old "/O=RFC Test/CN=CA pathlen0" root ca0_ext
+key pl-new.key
+openssl req -new -key pl-new.key -subj "/O=RFC Test/CN=CA pathlen0" -out pl-new.csr 2>/dev/null
+openssl x509 -req -in pl-new.csr -CA pl-old.pem -CAkey pl-old.key -CAcreateserial -days 400 -sha256 \
+    -extfile ext.cnf -extensions ca_ext -out pl-new.pem 2>/dev/null
+mkca pl-new
+mkca pl-old
+issue plsub "/O=RFC Test/CN=CA below pathlen0" pl-old ca_ext
+mkca plsub
+
+# leaves
+for l in good revd; do issue "$l" "/O=RFC Test/CN=leaf $l" dca leaf_ext; done
+issue unk "/O=RFC Test/CN=leaf unknown status" nocrlca leaf_ext
+issue nm1 "/O=RFC Test/CN=leaf nm1" names-utf8 leaf_ext
+issue nc1 "/O=RFC Test/OU=Good/CN=leaf nc1" nc leaf_ext 'subjectAltName = DNS:n1.good.example, IP:10.1.2.3'
+issue nc2 "/O=RFC Test/OU=Good/CN=leaf nc2" nc leaf_ext 'subjectAltName = DNS:n2.evil.example'
+issue m1 "/O=RFC Test/CN=leaf m1" mapnc leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.2'
+issue m2 "/O=RFC Test/CN=leaf m2" map leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.2'
+issue r0 "/O=RFC Test/CN=leaf r0" rep0 leaf_ext
+issue r2 "/O=RFC Test/CN=leaf r2" rep2 leaf_ext
+issue rp1 "/O=RFC Test/CN=leaf rp1" rep0p leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.1'
+issue pl1 "/O=RFC Test/CN=leaf pl1" pl-new leaf_ext
+issue pl2 "/O=RFC Test/CN=leaf pl2" plsub leaf_ext
+issue cal "/O=RFC Test/CN=leaf that is a CA" dca ca_ext 'keyUsage = critical, digitalSignature, keyCertSign\nextendedKeyUsage = serverAuth, clientAuth'
+# below the minimums: an RSA-1024 key, a SHA-1 signature
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out rsa1024.key 2>/dev/null
+openssl req -new -key rsa1024.key -subj "/O=RFC Test/CN=leaf rsa1024" -out rsa1024.csr 2>/dev/null
+openssl x509 -req -in rsa1024.csr -CA dca.pem -CAkey dca.key -CAcreateserial -days 400 -sha256 \
+    -extfile ext.cnf -extensions leaf_ext -out rsa1024.pem 2>/dev/null || echo "mkpki: cannot issue rsa1024" >&2
+key sha1.key
+openssl req -new -key sha1.key -subj "/O=RFC Test/CN=leaf sha1" -out sha1.csr 2>/dev/null
+openssl x509 -req -in sha1.csr -CA dca.pem -CAkey dca.key -CAcreateserial -days 400 -sha1 \
+    -extfile ext.cnf -extensions leaf_ext -out sha1.pem 2>/dev/null || echo "mkpki: cannot issue sha1" >&2
+# forged: another key under dca's name, an unrelated root, an expired leaf
+key evil.key
+openssl req -new -x509 -key evil.key -subj "/O=RFC Test/CN=CA hs d" -days 400 \
+    -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n'; cat ext.cnf) -extensions ca_ext \
+    -out evil.pem 2>/dev/null
+issue imp "/O=RFC Test/CN=leaf impostor" evil leaf_ext
+key other-root.key
+openssl req -new -x509 -key other-root.key -subj "/O=Other/CN=Other Root" -days 800 \
+    -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n'; cat ext.cnf) -extensions ca_ext \
+    -out other-root.pem 2>/dev/null
+issue oth "/O=Other/CN=leaf other" other-root leaf_ext
+key exp.key
+openssl req -new -key exp.key -subj "/O=RFC Test/CN=leaf expired" -out exp.csr 2>/dev/null
+faketime '2020-01-01 00:00:00' openssl x509 -req -in exp.csr -CA dca.pem -CAkey dca.key \
+    -CAcreateserial -days 30 -sha256 -extfile ext.cnf -extensions leaf_ext -out exp.pem 2>/dev/null ||
+    echo "mkpki: cannot issue exp" >&2
+# a broken signature: the last byte of good's signature flipped
+openssl x509 -in good.pem -outform DER -out good.der
+python3 -c 'import sys; d=bytearray(open(sys.argv[1],"rb").read()); d[-1]^=1; open(sys.argv[2],"wb").write(d)' \
+    good.der broken.der
+openssl x509 -inform DER -in broken.der -out broken.pem
+cp good.key broken.key
+
+revoke dca revd
+for c in root dca nc mapnc rep0 rep0p rep2 names-utf8 pl-new pl-old plsub; do gencrl "$c" "$c.crl"; done
+
+# the home: the node's pair carries the root; every CRL but nocrlca's
+H=$WORK/home
+mkdir -p "$H"
+export SIPC_HOME=$H
+SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/node.pfx" >"$OUT" 2>&1 || bad "import node.pfx"
+printf '[tls]\nrevocation = hard\n' >"$H/sipc.conf"
+for c in root dca nc mapnc rep0 rep0p rep2 names-utf8 pl-new pl-old plsub; do
+    "$T" crl add "$P/$c.crl" >"$OUT" 2>&1 || bad "crl add $c.crl"
+done
+
+# case NAME WANT_EXIT LEAF [ISSUERS...]: tlstool verify exits WANT_EXIT;
+# the handshakes accept (WANT_EXIT 0) or refuse with verify's reason.
+case_() {
+    local name=$1 want=$2 leaf=$3
+    shift 3
+    local chain=$WORK/chain.pem
+    cat "$P/$leaf.pem" >"$chain"
+    for c in "$@"; do cat "$P/$c.pem" >>"$chain"; done
+    "$T" verify "$chain" >"$OUT" 2>&1
+    local rc=$?
+    if [ "$rc" != "$want" ]; then
+        bad "$name: tlstool verify exit $rc, want $want"
+        return
+    fi
+    local reason
+    reason=$(sed -n 's/^NOT VERIFIED: //p' "$OUT")
+    "$HS" "$H" "$chain" "$P/$leaf.key" >"$OUT" 2>&1
+    local hrc=$?
+    if [ "$want" = 0 ]; then
+        if [ "$hrc" = 0 ]; then
+            ok "$name: verified, and both handshakes accept it"
+        else
+            bad "$name: verified, but the handshake (exit $hrc) does not accept it"
+        fi
+        return
+    fi
+    if [ "$hrc" != 1 ]; then
+        bad "$name: refused by verify (exit $want), handshake exit $hrc, want 1"
+        return
+    fi
+    if [ -z "$reason" ] || [ "$(grep -cF -- "peer certificate rejected: $reason" "$OUT")" != 2 ]; then
+        echo "verify said: $reason" >>"$OUT"
+        bad "$name: both handshakes refuse it, but not in verify's words"
+        return
+    fi
+    ok "$name: refused by verify (exit $want) and by both handshakes, in the same words"
+}
+
+# valid paths wolfSSL's own path building refuses or may refuse
+case_ "issuer name differs in case, white space and string type" 0 nm1 names root
+case_ "name-constrained intermediate, names within" 0 nc1 nc root
+case_ "policyMappings, inhibitAnyPolicy, inhibitPolicyMapping" 0 m1 mapnc root
+case_ "policyConstraints whose requireExplicitPolicy the path does not reach" 0 r2 rep2 root
+case_ "requireExplicitPolicy in effect, a policy valid for the whole path" 0 rp1 rep0p root
+case_ "self-issued re-keyed CA under pathLenConstraint 0, a CRL by each key" 0 pl1 pl-new pl-old root
+case_ "CRLs under revocation = hard, not revoked" 0 good dca root
+# invalid paths
+case_ "revoked (revocation = hard)" 27 revd dca root
+case_ "no CRL of the issuer (revocation = hard)" 28 unk nocrlca root
+case_ "outside the name constraints" 36 nc2 nc root
+case_ "requireExplicitPolicy in effect, no valid policy" 37 r0 rep0 root
+case_ "a CA with a critical policyMappings (documented limit of wolfSSL)" 21 m2 map root
+case_ "a second CA below pathLenConstraint 0" 31 pl2 plsub pl-old root
+case_ "a CA certificate as leaf" 35 cal dca root
+case_ "an RSA key of 1024 bits" 33 rsa1024 dca root
+case_ "a SHA-1 signature" 34 sha1 dca root
+# forged chains
+case_ "forged: signed by another key under the issuer's name" 24 imp dca root
+case_ "forged: presenting the impostor's CA instead" 22 imp evil root
+case_ "forged: unrelated root" 22 oth other-root
+case_ "forged: expired leaf" 25 exp dca root
+case_ "forged: broken signature" 24 broken dca root
+
+echo "# $NPASS passed, $NFAIL failed"
+[ "$NFAIL" = 0 ]

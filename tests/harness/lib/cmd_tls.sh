@@ -54,9 +54,17 @@ sc_cmd_tls() {
     rotate) sc_tls_rotate_rolling "$pfx" "$pwf" ;;
     esac
     echo "took $(($(sc_now_ms) - t0)) ms"
-    # links replaced after the last step redial: let them settle (bounded)
-    local n want
-    want=$(sc_q .tls)
-    for n in $(sc_nodes); do sc_wait_healthy "$n" "$want" 30 || break; done
-    sc_status_lines
+    # Links the reloads replace (once idle) redial for a while after the last
+    # step: the status printed is the first that finds every node healthy, or
+    # the one after 30 s.
+    local out rc deadline
+    deadline=$(($(sc_now_ms) + 30000))
+    while :; do
+        out=$(sc_status_lines)
+        rc=$?
+        [ "$rc" = 0 ] || [ "$(sc_now_ms)" -ge "$deadline" ] && break
+        sleep 0.5
+    done
+    printf '%s\n' "$out"
+    return "$rc"
 }

@@ -99,7 +99,7 @@ for n in n1 n2 n3; do
         fi
     done
 done
-cluster status >"$work/status.out" 2>&1
+settled_status "$work/status.out"
 rc=$?
 cat "$work/status.out"
 [ "$rc" = 0 ] && [ "$(grep -c 'TLS strict .* healthy$' "$work/status.out")" = 3 ] &&

@@ -40,7 +40,7 @@ under_load() {
 # status_all MODE-WORDS: every node's line shows it; checks the forbidden words
 status_all() {
     local what=$1 want=$2 rc
-    cluster status >"$work/status.out" 2>&1
+    settled_status "$work/status.out"
     rc=$?
     cat "$work/status.out"
     if [ "$want" = strict ]; then

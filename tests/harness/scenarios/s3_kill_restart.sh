@@ -49,7 +49,8 @@ load_verify
 [ "$acked_n2" -gt 0 ] && [ "$(jq -r .lost "$work/report.json")" = 0 ] &&
     ok "the $acked_n2 records n2 acknowledged before SIGKILL survived it (verified with the rest)" ||
     not_ok "records acknowledged by n2 before the kill: $acked_n2"
-cluster status >"$work/status.out" 2>&1 && ok "status after: every node healthy, TLS strict" || { not_ok "status after"; cat "$work/status.out"; }
+settled_status "$work/status.out" && grep -q '^cluster: every reachable node runs TLS strict$' "$work/status.out" &&
+    ok "status after: every node healthy, TLS strict" || { not_ok "status after"; cat "$work/status.out"; }
 
 figure "acknowledged by n2 before kill" "$acked_n2"
 figure "outstanding before / while down" "$normal / $out_down"

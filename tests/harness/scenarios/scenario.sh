@@ -86,6 +86,20 @@ mkdir -p "$(dirname "$CL")"
 (setsid bash -c 'echo $$ >"$2"; while kill -0 '"$$"' 2>/dev/null; do sleep 1; done; "$0" --dir "$1" down >/dev/null 2>&1; rm -rf "${2%/*}"' \
     "$SC" "$CL" "$work/watchdog.pid" </dev/null >/dev/null 2>&1 &)
 
+# settled_status FILE: `cluster status` into FILE until it exits 0 (every node
+# healthy: links the reloads replaced redial for a moment), at most 20 s;
+# returns its last exit code.
+settled_status() {
+    local rc
+    for _ in $(seq 1 40); do
+        cluster status >"$1" 2>&1
+        rc=$?
+        [ "$rc" = 0 ] && return 0
+        sleep 0.5
+    done
+    return "$rc"
+}
+
 # load_verify [LABEL]: stops the load generator (it drains, then verifies every
 # acknowledged record), checks its report (something acknowledged, 0 lost,
 # 0 errors: `load report --check`) and prints its figures, named with LABEL;

@@ -109,6 +109,7 @@ int sipc_conn_info(const sipc_conn *c, sipc_peer_info *pi)
         snprintf(pi->tls_version, sizeof pi->tls_version, "%s", si.tls_version);
         snprintf(pi->tls_cipher, sizeof pi->tls_cipher, "%s", si.tls_cipher);
         snprintf(pi->peer_fingerprint, sizeof pi->peer_fingerprint, "%s", si.peer_fingerprint);
+        pi->tls_resumed = si.tls_resumed;
     } else {
         snprintf(pi->address, sizeof pi->address, "%.63s", c->peer_addr);
     }
@@ -165,27 +166,32 @@ static int is_sipc_code(int status)
     return status <= -30001 && status >= -30099 && sipc_err_classify(status) != SIPC_CLASS_IO;
 }
 
-static void on_reply(sipc_conn *c, Sipc__Envelope *env)
+static void on_reply(sipc_conn *c, const sipc_env_view *env)
 {
     sipc_pcall *call = sipc__conn_take_answered(c, env->request_id);
-    if (!call) {
-        /* late answer to a call that already timed out or was canceled */
-        sipc__envelope__free_unpacked(env, NULL);
+    if (!call)
+        return; /* late answer to a call that already timed out or was canceled */
+    if (env->kind == SIPC__KIND__RESPONSE) {
+        sipc__call_complete(call, 0, 0, "", env->payload, env->payload_len);
         return;
     }
-    if (env->kind == SIPC__KIND__RESPONSE) {
-        sipc__call_complete(call, 0, 0, "", env->payload.data, env->payload.len);
-    } else {
-        int err = is_sipc_code(env->status) ? env->status : SIPC_EREMOTE;
-        sipc__call_complete(call, err, env->status, env->message, env->payload.data,
-                            env->payload.len);
-    }
-    sipc__envelope__free_unpacked(env, NULL);
+    /* the reply hands the message out as a C string */
+    char small[256], *msg = small;
+    if (env->message.len >= sizeof small && !(msg = malloc(env->message.len + 1)))
+        msg = small;
+    size_t n = msg == small && env->message.len >= sizeof small ? sizeof small - 1 : env->message.len;
+    if (n)
+        memcpy(msg, env->message.ptr, n);
+    msg[n] = '\0';
+    int err = is_sipc_code(env->status) ? env->status : SIPC_EREMOTE;
+    sipc__call_complete(call, err, env->status, msg, env->payload, env->payload_len);
+    if (msg != small)
+        free(msg);
 }
 
-static int on_hello(sipc_conn *c, Sipc__Envelope *env)
+static int on_hello(sipc_conn *c, const sipc_env_view *env)
 {
-    Sipc__Hello *h = sipc__hello__unpack(NULL, env->payload.len, env->payload.data);
+    Sipc__Hello *h = sipc__hello__unpack(NULL, env->payload_len, env->payload);
     char msg[400];
     if (!h) {
         (void)sipc__conn_send_error(c, 0, SIPC_EPROTO, "your hello is not a valid Hello message");
@@ -234,8 +240,9 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
         return SIPC_ECLOSED;
     int err = 0;
     char why[256];
-    Sipc__Envelope *env = sipc_env_decode(data, len, &err, why, sizeof why);
-    if (!env) {
+    sipc_env_view v;
+    const sipc_env_view *env = &v; /* points into data: nothing to free */
+    if (sipc_env_read(data, len, &v, &err, why, sizeof why) != 0) {
         char msg[600];
         snprintf(msg, sizeof msg, "%s (from %s)", why, c->peer_addr);
         (void)sipc__conn_send_error(c, 0, err, why);
@@ -246,8 +253,8 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
         /* the peer's last word before it closes */
         char msg[600];
         int code = is_sipc_code(env->status) ? env->status : SIPC_EPROTO;
-        snprintf(msg, sizeof msg, "peer %s says: %s", c->peer_addr, env->message);
-        sipc__envelope__free_unpacked(env, NULL);
+        snprintf(msg, sizeof msg, "peer %s says: %.*s", c->peer_addr, (int)env->message.len,
+                 env->message.ptr ? env->message.ptr : "");
         sipc__conn_close(c, code, msg);
         return code;
     }
@@ -256,14 +263,11 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
             char msg[600];
             snprintf(msg, sizeof msg, "peer %s sent a %s before its hello", c->peer_addr,
                      sipc_env_kind_name(env->kind));
-            sipc__envelope__free_unpacked(env, NULL);
             (void)sipc__conn_send_error(c, 0, SIPC_EPROTO, msg);
             sipc__conn_close(c, SIPC_EPROTO, msg);
             return SIPC_EPROTO;
         }
-        int r = on_hello(c, env);
-        sipc__envelope__free_unpacked(env, NULL);
-        return r;
+        return on_hello(c, env);
     }
     if ((env->kind == SIPC__KIND__REQUEST || env->kind == SIPC__KIND__RESPONSE ||
          env->kind == SIPC__KIND__PING || env->kind == SIPC__KIND__PONG) &&
@@ -272,7 +276,6 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
         char msg[200];
         snprintf(msg, sizeof msg, "peer sent a %s with id 0, which is reserved",
                  sipc_env_kind_name(env->kind));
-        sipc__envelope__free_unpacked(env, NULL);
         (void)sipc__conn_send_error(c, 0, SIPC_EPROTO, "id 0 is reserved for connection errors");
         sipc__conn_close(c, SIPC_EPROTO, msg);
         return SIPC_EPROTO;
@@ -280,7 +283,7 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
     switch (env->kind) {
     case SIPC__KIND__REQUEST:
     case SIPC__KIND__ONE_WAY:
-        sipc__conn_dispatch(c, env); /* env now belongs to the request */
+        sipc__conn_dispatch(c, env, data); /* keeps what the handler needs */
         if (c->state != SIPC_CONN_S_CLOSING && c->pending_reqs >= c->ctx->opts.max_pending_requests)
             return CONN_PAUSE; /* decode the rest later */
         break;
@@ -290,16 +293,13 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
         break;
     case SIPC__KIND__PING: {
         sipc_env_out e = {.kind = SIPC__KIND__PONG, .request_id = env->request_id};
-        sipc__envelope__free_unpacked(env, NULL);
         (void)sipc__conn_queue(c, &e);
         break;
     }
     case SIPC__KIND__PONG:
         c->ping_sent = 0;
-        sipc__envelope__free_unpacked(env, NULL);
         break;
     default: /* a second hello */
-        sipc__envelope__free_unpacked(env, NULL);
         (void)sipc__conn_send_error(c, 0, SIPC_EPROTO, "a second hello on one connection");
         sipc__conn_close(c, SIPC_EPROTO, "peer sent a second hello");
         return SIPC_EPROTO;
@@ -327,8 +327,13 @@ static void ev_ready(sipc_stream *s)
     sipc__hello__pack(&h, buf);
     sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = n};
     int r = sipc__conn_queue(c, &e);
-    if (r != 0)
+    if (r != 0) {
         sipc__conn_close(c, r, "cannot send hello");
+        return;
+    }
+    /* out now, in the same write as the TLS Finished that made the stream
+     * ready: the peer wakes once for both, a round trip's wake-up fewer */
+    sipc__conn_flush(c);
 }
 
 /* Decodes p; if a handler cap stops it, the rest waits in the backlog. */
@@ -397,6 +402,16 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
     return r;
 }
 
+/* A TLS stream may decrypt the rest of a large frame straight into its
+ * reassembly buffer; not while input waits in the backlog (order). */
+static size_t ev_rx_window(sipc_stream *s, uint8_t **p)
+{
+    sipc_conn *c = sipc_stream_owner(s);
+    if (c->state == SIPC_CONN_S_CLOSING || c->backlog.len)
+        return 0;
+    return sipc_frame_window(&c->dec, p);
+}
+
 static void ev_drained(sipc_stream *s)
 {
     sipc_conn *c = sipc_stream_owner(s);
@@ -445,6 +460,7 @@ const sipc_stream_events sipc__conn_stream_events = {
     .error = ev_error,
     .drained = ev_drained,
     .closed = ev_closed,
+    .rx_window = ev_rx_window,
 };
 
 /* ------------------------------------------------------------- timers */

@@ -189,7 +189,9 @@ void sipc__call_free(sipc_pcall *call);
 extern const sipc_stream_events sipc__conn_stream_events;
 
 /* requests.c: requests received, handed to handlers. */
-void sipc__conn_dispatch(sipc_conn *c, Sipc__Envelope *env);
+/* frame: the body env was read from (its reassembly buffer may be taken
+ * over instead of copying a large payload). */
+void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env, const uint8_t *frame);
 
 /* ---- routing ---- */
 typedef struct sipc_route {
@@ -213,7 +215,15 @@ struct sipc_request {
     uint64_t id;
     uint64_t deadline; /* uv_now() ms after which the caller no longer waits; 0 = none */
     int oneway;
-    Sipc__Envelope *env;
+    /* copies of the request's fields, in the same allocation as this struct
+     * (the frame they came in is gone once dispatch returns) */
+    const char *service;
+    const char *method;
+    const uint8_t *payload; /* NULL when empty */
+    size_t payload_len;
+    uint8_t *frame_buf;     /* the frame decoder's buffer the payload lies in,
+                               taken over (NULL: the payload was copied) */
+    size_t frame_cap;
 };
 
 /* ---- servers and channels ---- */

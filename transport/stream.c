@@ -347,6 +347,11 @@ int sipc_stream_in_tls_handshake(const sipc_stream *s)
     return s->state == SIPC_STREAM_HANDSHAKE && s->ops == &sipc_stream_tls_ops;
 }
 
+int sipc_stream_tls_resume_failed(const sipc_stream *s)
+{
+    return s->ops == &sipc_stream_tls_ops && s->tls && sipc_tls_resume_failed(s->tls);
+}
+
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
     (void)status;

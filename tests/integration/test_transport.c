@@ -372,6 +372,52 @@ static void t_echo_sizes(void **state)
     world_free(w);
 }
 
+/* Large requests held by the handler while more arrive: each keeps the
+ * reassembly buffer its payload was decoded into (no copy), the decoder
+ * takes fresh ones meanwhile, and answers given in reverse are intact. */
+static void t_large_held_out_of_order(void **state)
+{
+    (void)state;
+    world *w = world_std();
+    w->hold = 1;
+    enum { N = 6 };
+    static const size_t sizes[N] = {4096, 70000, 300000, 1 << 20, 65536, 5000};
+    static result rs[N];
+    int order[N], norder = 0;
+    uint8_t *bufs[N];
+    for (int i = 0; i < N; i++) {
+        memset(&rs[i], 0, sizeof rs[i]);
+        rs[i].order = order;
+        rs[i].norder = &norder;
+        rs[i].index = i;
+        bufs[i] = malloc(sizes[i]);
+        fill(bufs[i], sizes[i], 100u + (unsigned)i);
+        assert_int_equal(sipc_call(w->ch, "test", "echo", bufs[i], sizes[i], 10000, on_result,
+                                   &rs[i]),
+                         0);
+    }
+    wait_held(w, N);
+    for (int i = N - 1; i >= 0; i--) {
+        size_t len;
+        const void *p = sipc_request_data(w->held[i], &len);
+        assert_int_equal(len, sizes[i]);
+        assert_memory_equal(p, bufs[i], len);
+        sipc_respond(w->held[i], p, len);
+    }
+    w->nheld = 0;
+    for (int spins = 0; spins < 2000 && norder < N; spins++)
+        uv_run(&w->loop, UV_RUN_ONCE);
+    assert_int_equal(norder, N);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(rs[i].err, 0);
+        assert_int_equal(rs[i].len, sizes[i]);
+        assert_memory_equal(rs[i].data, bufs[i], sizes[i]);
+        free(rs[i].data);
+        free(bufs[i]);
+    }
+    world_free(w);
+}
+
 static void t_many_in_flight_out_of_order(void **state)
 {
     (void)state;
@@ -1219,6 +1265,73 @@ static void t_swap_client_redial(void **state)
     world_free(w);
 }
 
+/* Waits (bounded) until the client's channel has come up n times. */
+static void wait_cups(world *w, int n)
+{
+    int never = 0;
+    for (int i = 0; i < 500 && w->cups < n; i++)
+        tu_run_until(&w->loop, &never, 10);
+    assert_int_equal(w->cups, n);
+}
+
+/* TLS session resumption: a redial to the same server resumes; after the
+ * server's security is replaced (what a reload of the pair or the trust
+ * does) the old session is not resumed: the one refused attempt is retried
+ * at once with a full handshake, and no call fails on the way. */
+static void t_resume_after_reload(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    world_server(w, SIPC_TLS_STRICT, g_pem, "test", 0);
+    world_client(w, SIPC_TLS_STRICT, g_pem, "test", 0, 0);
+    echo_expect(w, w->ch, 0);
+    sipc_peer_info pi;
+    sipc_conn_info(w->cconn, &pi);
+    assert_int_equal(pi.tls_resumed, 0);
+    int resumable = sipc_security_set_resumption(w->ssec, 1);
+
+    /* the server drops the link: the redial resumes the session */
+    sipc_conn_close(w->sconn);
+    wait_cups(w, 2);
+    echo_expect(w, w->ch, 0);
+    sipc_conn_info(w->cconn, &pi);
+    assert_int_equal(pi.tls_resumed, resumable);
+    sipc_conn_info(w->sconn, &pi);
+    assert_int_equal(pi.tls_resumed, resumable);
+    assert_string_equal(pi.peer_fingerprint, sipc_security_fingerprint(w->ssec));
+
+    /* reload: same pair and trust, a new security; then the link drops */
+    sipc_security *sec = tu_security(SIPC_TLS_STRICT, g_pem);
+    assert_int_equal(sipc_ctx_set_security(w->sctx, sec), 0);
+    sipc_security_release(sec);
+    int downs = w->cdowns;
+    sipc_conn_close(w->sconn);
+    for (int i = 0; i < 500 && w->cdowns == downs; i++)
+        uv_run(&w->loop, UV_RUN_ONCE);
+    assert_int_equal(w->cdowns, downs + 1);
+    result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sipc_call(w->ch, "test", "echo", "c", 1, 8000, on_result, &r), 0);
+    assert_true(tu_run_until(&w->loop, &r.done, 8000));
+    assert_int_equal(r.err, 0); /* the call waited for the full handshake */
+    free(r.data);
+    assert_int_equal(w->cups, 3); /* the refused attempt never came up */
+    assert_int_equal(w->cdowns, downs + 1);
+    sipc_conn_info(w->cconn, &pi);
+    assert_int_equal(pi.tls_resumed, 0);
+    sipc_conn_info(w->sconn, &pi);
+    assert_int_equal(pi.tls_resumed, 0);
+    assert_ptr_equal(sipc_conn_security(w->sconn), sipc_ctx_security(w->sctx));
+
+    /* and the new security's session resumes from now on */
+    sipc_conn_close(w->sconn);
+    wait_cups(w, 4);
+    echo_expect(w, w->ch, 0);
+    sipc_conn_info(w->sconn, &pi);
+    assert_int_equal(pi.tls_resumed, resumable);
+    world_free(w);
+}
+
 /* A peer that connects and never speaks: closed after the handshake timeout. */
 typedef struct raw {
     uv_tcp_t tcp;
@@ -1384,6 +1497,7 @@ int main(void)
     const struct CMUnitTest common[] = {
         cmocka_unit_test(t_echo_sizes),
         cmocka_unit_test(t_many_in_flight_out_of_order),
+        cmocka_unit_test(t_large_held_out_of_order),
         cmocka_unit_test(t_oneway_and_errors),
         cmocka_unit_test(t_log_flood_limited),
         cmocka_unit_test(t_silent_connections_evicted),
@@ -1410,6 +1524,7 @@ int main(void)
         cmocka_unit_test(t_wrong_pair),
         cmocka_unit_test(t_swap_server_security),
         cmocka_unit_test(t_swap_client_redial),
+        cmocka_unit_test(t_resume_after_reload),
     };
     int fails = 0;
     fails += cmocka_run_group_tests_name("transport over plaintext", common, setup_plain, NULL);

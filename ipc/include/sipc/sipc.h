@@ -92,6 +92,14 @@ typedef struct sipc_cert_info {
 SIPC_EXTERN int sipc_security_certificate(const sipc_security *sec, sipc_cert_info *out);
 /* Hex SHA-256 fingerprint of this node's certificate ("" when TLS is off). */
 SIPC_EXTERN const char *sipc_security_fingerprint(const sipc_security *sec);
+/* TLS session resumption (on by default where the TLS library has session
+ * tickets): a dialer offers the session of its last full handshake with the
+ * same peer, and a listener accepts sessions it made itself under this same
+ * security, for up to 5 minutes. A new security (every reload of the pair or
+ * the trust) has new ticket keys and no sessions, so nothing made under an
+ * old pair or trust is resumed. 0 turns it off; call it before sec is used.
+ * Returns 1 if resumption is on, 0 if off or not available. */
+SIPC_EXTERN int sipc_security_set_resumption(sipc_security *sec, int on);
 
 /* ------------------------------------------------------------- context */
 
@@ -245,6 +253,8 @@ typedef struct sipc_peer_info {
     char peer_node[64];      /* from the peer's hello */
     char peer_cluster[64];
     char peer_fingerprint[65]; /* SHA-256 of the peer certificate, hex */
+    int tls_resumed;         /* the TLS session of an earlier connection was
+                                resumed (its peer was verified then) */
 } sipc_peer_info;
 
 /* Connection events reported to servers and channels. */

@@ -53,7 +53,7 @@ set(SIPC_WOLFSSL_DSC "" CACHE FILEPATH
 
 # Macros the sipc sources rely on: checked in wolfssl/options.h.
 set(SIPC_WOLFSSL_REQUIRED_MACROS
-  OPENSSL_EXTRA WOLFSSL_ALWAYS_VERIFY_CB SESSION_CERTS KEEP_PEER_CERT KEEP_OUR_CERT
+  OPENSSL_EXTRA WOLFSSL_ALWAYS_VERIFY_CB KEEP_PEER_CERT KEEP_OUR_CERT
   WOLFSSL_CERT_GEN WOLFSSL_CERT_EXT WOLFSSL_CERT_REQ WOLFSSL_KEY_GEN HAVE_CRL
   HAVE_ECC HAVE_AESGCM HAVE_CHACHA HAVE_POLY1305 HAVE_SUPPORTED_CURVES HAVE_EXTENDED_MASTER
   HAVE_TLS_EXTENSIONS WOLFSSL_SHA384 WOLFSSL_SHA512 WOLFSSL_ALT_NAMES WOLFSSL_BASE64_ENCODE
@@ -138,8 +138,12 @@ set(SIPC_WOLFSSL_CONFIGURE_ARGS
   --disable-examples --disable-crypttests --disable-benchmark
   # speed
   --enable-aesni --enable-intelasm --enable-sp --enable-sp-asm
-  # X.509, verification, certificate and key generation
-  --enable-opensslextra --enable-sessioncerts
+  # X.509, verification, certificate and key generation. No --enable-sessioncerts:
+  # its copy of the peer's chain (MAX_CHAIN_DEPTH x MAX_X509_SIZE, 18 KiB) sits in
+  # every connection's session for its whole life, over half of an idle mTLS
+  # connection's memory; the verify callback (WOLFSSL_ALWAYS_VERIFY_CB) sees the
+  # chain during the handshake, which is all sipc needs.
+  --enable-opensslextra
   --enable-certgen --enable-certext --enable-certreq --enable-keygen
   --enable-crl --disable-crl-monitor
   # A CA certificate of the peer's chain that wolfSSL refuses (e.g. for a

@@ -17,6 +17,7 @@
 
 static void conn_maybe_free(sipc_conn *c);
 static void conn_process_backlog(sipc_conn *c);
+static int conn_has_spare(const sipc_conn *c);
 
 /* States only move forward: HANDSHAKE -> UP -> CLOSING, or HANDSHAKE -> CLOSING. */
 static void conn_set_state(sipc_conn *c, int state)
@@ -30,9 +31,61 @@ static void conn_set_state(sipc_conn *c, int state)
 int sipc__conn_queue(sipc_conn *c, const sipc_env_out *e)
 {
     int r = sipc_env_encode(&c->out, e, c->ctx->opts.max_frame);
-    if (r == 0)
+    if (r == 0) {
+        c->last_io = uv_now(c->ctx->loop);
+        sipc__conn_account(c);
         sipc__ctx_mark_dirty(c->ctx, c);
+    }
     return r;
+}
+
+void sipc__conn_account(sipc_conn *c)
+{
+    /* a closing connection counts no more: its bytes are on their way out or
+       dropped within the close grace */
+    size_t now = c->state == SIPC_CONN_S_CLOSING ? 0 : sipc_conn_write_queue(c);
+    c->ctx->queued_total = c->ctx->queued_total - c->queued_acct + now;
+    c->queued_acct = now;
+}
+
+size_t sipc__conn_buffer_bytes(const sipc_conn *c)
+{
+    return c->out.cap + c->backlog.cap + c->dec.spare_cap +
+           (c->dec.body && c->dec.body != c->dec.spare ? c->dec.body_len : 0) +
+           (c->stream ? sipc_stream_buffer_bytes(c->stream) : 0);
+}
+
+/* Buffers an idle connection could give back. */
+static int conn_has_spare(const sipc_conn *c)
+{
+    return (c->out.cap && !c->out.len) || (c->backlog.cap && !c->backlog.len) ||
+           (c->dec.spare && sipc_frame_decoder_idle(&c->dec)) ||
+           (c->stream && sipc_stream_queued(c->stream) == 0 && sipc_stream_buffer_bytes(c->stream));
+}
+
+/* A connection with nothing in flight for SIPC__TRIM_IDLE_MS frees its
+ * buffers: one large message must not cost megabytes for the connection's
+ * whole life, and ten thousand idle peers cost no buffers at all. Buffers
+ * are kept while traffic flows, so a stream of large messages does not fault
+ * in fresh memory for each. */
+static void conn_trim(sipc_conn *c)
+{
+    size_t freed = 0;
+    if (c->out.cap && !c->out.len) {
+        freed += c->out.cap;
+        sipc_buf_free(&c->out);
+    }
+    if (c->backlog.cap && !c->backlog.len) {
+        freed += c->backlog.cap;
+        sipc_buf_free(&c->backlog);
+    }
+    if (c->dec.spare && sipc_frame_decoder_idle(&c->dec)) {
+        freed += c->dec.spare_cap;
+        sipc_frame_decoder_release(&c->dec);
+    }
+    if (c->stream && sipc_stream_queued(c->stream) == 0)
+        freed += sipc_stream_trim(c->stream);
+    sipc__ctx_released(c->ctx, freed);
 }
 
 /* A producer refused with SIPC_EQUEUEFULL learns once that it may go on. */
@@ -62,6 +115,11 @@ void sipc__conn_flush(sipc_conn *c)
         sipc__conn_close(c, r, "write to the socket failed");
         return;
     }
+    sipc__conn_account(c);
+    /* bring the timer forward to give buffers back once this goes quiet */
+    if (c->state == SIPC_CONN_S_UP &&
+        (c->timer_due == 0 || c->timer_due > c->last_io + SIPC__TRIM_IDLE_MS) && conn_has_spare(c))
+        sipc__conn_arm_timer(c);
     if (c->paused)
         sipc__conn_update_pause(c);
     conn_check_writable(c);
@@ -386,7 +444,7 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
     sipc_conn *c = sipc_stream_owner(s);
     if (c->state == SIPC_CONN_S_CLOSING)
         return SIPC_ECLOSED;
-    c->last_rx = uv_now(c->ctx->loop);
+    c->last_rx = c->last_io = uv_now(c->ctx->loop);
     if (c->backlog.len) {
         /* keep order behind what is already waiting */
         if (sipc_buf_append(&c->backlog, p, n) != 0) {
@@ -415,6 +473,11 @@ static size_t ev_rx_window(sipc_stream *s, uint8_t **p)
 static void ev_drained(sipc_stream *s)
 {
     sipc_conn *c = sipc_stream_owner(s);
+    sipc__conn_account(c);
+    /* bring the timer forward to give buffers back once this goes quiet */
+    if (c->state == SIPC_CONN_S_UP &&
+        (c->timer_due == 0 || c->timer_due > c->last_io + SIPC__TRIM_IDLE_MS) && conn_has_spare(c))
+        sipc__conn_arm_timer(c);
     if (c->paused)
         sipc__conn_update_pause(c);
     conn_check_writable(c);
@@ -486,6 +549,8 @@ void sipc__conn_arm_timer(sipc_conn *c)
                 due = c->last_rx + o->keepalive_ms;
             if (o->idle_timeout_ms && c->last_rx + o->idle_timeout_ms < due)
                 due = c->last_rx + o->idle_timeout_ms;
+            if (conn_has_spare(c) && c->last_io + SIPC__TRIM_IDLE_MS < due)
+                due = c->last_io + SIPC__TRIM_IDLE_MS;
         }
     }
     if (due == UINT64_MAX) {
@@ -519,6 +584,8 @@ static void conn_timer_cb(uv_timer_t *t)
         sipc__conn_close(c, SIPC_EHSTIMEOUT, msg);
     }
     sipc__conn_expire_calls(c, now);
+    if (c->state == SIPC_CONN_S_UP && now >= c->last_io + SIPC__TRIM_IDLE_MS)
+        conn_trim(c);
     if (c->state == SIPC_CONN_S_UP) {
         if (o->idle_timeout_ms && now >= c->last_rx + o->idle_timeout_ms) {
             char msg[600];
@@ -565,13 +632,35 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
     uv_timer_init(ctx->loop, &c->timer);
     c->timer.data = c;
     uint64_t now = uv_now(ctx->loop);
-    c->last_rx = now;
+    c->last_rx = c->last_io = now;
     c->hs_deadline = now + ctx->opts.handshake_timeout_ms;
     if (stream)
         sipc_stream_set_owner(stream, c);
     sipc__conn_arm_timer(c);
     *out = c;
     return 0;
+}
+
+/* The reason of a close as a rate-limit key: the detail without the peer's
+ * address (a peer reconnects from new ports, and each connection's detail
+ * names its own) and with every run of three digits or more as one '#'
+ * (bytes, ports and times vary from one connection to the next; the reason
+ * does not, and short numbers such as a TLS version are part of it), at most
+ * 160 characters. */
+static void conn_reason_key(char *out, size_t len, const char *detail, const char *addr)
+{
+    size_t alen = strlen(addr), n = 0;
+    while (*detail && n + 1 < len && n < 160) {
+        if (alen && strncmp(detail, addr, alen) == 0) {
+            detail += alen;
+        } else if (strspn(detail, "0123456789") >= 3) {
+            detail += strspn(detail, "0123456789");
+            out[n++] = '#';
+        } else {
+            out[n++] = *detail++;
+        }
+    }
+    out[n] = '\0';
 }
 
 void sipc__conn_close(sipc_conn *c, int err, const char *detail)
@@ -589,10 +678,11 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     } else if (err != 0) {
         /* the same peer failing for the same reason is one line per interval;
          * another reason is another line */
-        char key[300];
+        char key[400];
         sipc__peer_host(c->peer_addr, key, 160);
-        snprintf(key + strlen(key), sizeof key - strlen(key), " %s %d %.100s", sipc_err_name(err),
-                 c->is_server, c->down_detail);
+        snprintf(key + strlen(key), sizeof key - strlen(key), " %s %d ", sipc_err_name(err),
+                 c->is_server);
+        conn_reason_key(key + strlen(key), sizeof key - strlen(key), c->down_detail, c->peer_addr);
         sipc__log_limited(c->ctx, key, SIPC_LOG_WARN, "Transport.Conn",
                   "%s %s%s%s%s closed: %s (%s, %s class)%s%s",
                   c->is_server ? "Connection from" : "Connection to",
@@ -605,6 +695,7 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
      * close on purpose, else with the reason of the failure */
     sipc__conn_fail_calls(c, err ? err : SIPC_ECANCELED, c->down_detail);
     sipc__conn_flush(c);
+    sipc__conn_account(c);
     sipc_list_remove(&c->dirty_link);
     int got_bytes = c->stream ? sipc_stream_got_bytes(c->stream) : 0;
     if (c->stream)
@@ -630,6 +721,7 @@ static void conn_maybe_free(sipc_conn *c)
         return;
     sipc_list_remove(&c->dirty_link);
     sipc_list_remove(&c->owner_link);
+    c->ctx->queued_total -= c->queued_acct;
     sipc_frame_decoder_free(&c->dec);
     sipc_buf_free(&c->backlog);
     sipc_buf_free(&c->out);

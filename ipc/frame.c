@@ -41,6 +41,15 @@ static uint8_t *body_buffer(sipc_frame_decoder *d, size_t flen)
     return d->spare;
 }
 
+void sipc_frame_decoder_release(sipc_frame_decoder *d)
+{
+    if (!sipc_frame_decoder_idle(d))
+        return;
+    free(d->spare);
+    d->spare = NULL;
+    d->spare_cap = 0;
+}
+
 int sipc_frame_decoder_idle(const sipc_frame_decoder *d)
 {
     return d->hdr_have == 0 && d->body == NULL;

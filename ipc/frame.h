@@ -54,6 +54,9 @@ size_t sipc_frame_window(const sipc_frame_decoder *d, uint8_t **p);
  * sipc_frame_give_back() (kept for the next frame) or free() it. */
 uint8_t *sipc_frame_take(sipc_frame_decoder *d, const uint8_t *data, size_t *cap);
 void sipc_frame_give_back(sipc_frame_decoder *d, uint8_t *buf, size_t cap);
+/* Frees the kept reassembly buffer if no partial frame is in it (an idle
+ * connection's memory goes back to what it was before a large message). */
+void sipc_frame_decoder_release(sipc_frame_decoder *d);
 void sipc_frame_put_header(uint8_t out[SIPC_FRAME_HEADER], uint32_t len);
 
 #endif

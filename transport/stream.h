@@ -63,6 +63,12 @@ int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, unsigned kinds,
 int sipc_stream_write(sipc_stream *s, sipc_buf *b);
 /* Bytes waiting for the kernel. */
 size_t sipc_stream_queued(const sipc_stream *s);
+/* Bytes of buffers the stream holds for writing (queued or spare). */
+size_t sipc_stream_buffer_bytes(const sipc_stream *s);
+/* Frees the stream's write buffer when nothing is queued in it (an idle
+ * connection gives back what a large message made it grow); returns the
+ * bytes freed. */
+size_t sipc_stream_trim(sipc_stream *s);
 /* Graceful: goodbye, flush, shut down, close. Idempotent. */
 void sipc_stream_close(sipc_stream *s);
 /* Immediate: pending writes are dropped. */

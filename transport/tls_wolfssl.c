@@ -323,13 +323,20 @@ static int verify_after_handshake(sipc_tls *t)
 {
     if (t->vfy_accepted)
         return 0;
+#if defined(SESSION_CERTS)
     WOLFSSL_X509_CHAIN *ch = wolfSSL_get_peer_chain(t->ssl);
     int n = ch ? wolfSSL_get_chain_count(ch) : 0;
+#else
+    /* the bundled build keeps no session copy of the chain (it would cost
+       18 KiB per connection) and always calls the callback */
+    int n = 0;
+#endif
     if (n <= 0) {
         snprintf(t->detail, sizeof t->detail,
                  "peer certificate could not be verified: the TLS library kept no copy of it");
         return SIPC_EPEERAUTH;
     }
+#if defined(SESSION_CERTS)
     sipc_tls_der chain[SIPC_TLS_MAX_CHAIN];
     if (n > SIPC_TLS_MAX_CHAIN)
         n = SIPC_TLS_MAX_CHAIN;
@@ -338,6 +345,9 @@ static int verify_after_handshake(sipc_tls *t)
         chain[i].len = (size_t)wolfSSL_get_chain_length(ch, i);
     }
     return judge_chain(t, chain, n) == 0 ? 0 : SIPC_EPEERAUTH;
+#else
+    return SIPC_EPEERAUTH;
+#endif
 }
 
 /* ---- session resumption (TLS 1.2 session tickets) ----

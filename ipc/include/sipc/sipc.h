@@ -116,6 +116,10 @@ typedef struct sipc_options {
     size_t max_frame;             /* default 16 MiB, at most 256 MiB */
     size_t max_write_queue;       /* bytes queued per connection before
                                      SIPC_EQUEUEFULL, default 64 MiB */
+    size_t max_write_queue_total; /* bytes queued on all connections of the
+                                     context; beyond it the connection holding
+                                     the most (the slowest reader) is closed with
+                                     SIPC_EQUEUEFULL. Default 256 MiB */
     uint32_t max_pending_requests;/* requests received on one connection and not
                                      yet answered before reading from it pauses,
                                      default 1024 */
@@ -126,8 +130,10 @@ typedef struct sipc_options {
                                      default 15000, 0 = never */
     uint32_t reconnect_min_ms;    /* dialer backoff, default 100 */
     uint32_t reconnect_max_ms;    /* default 30000 */
-    uint32_t max_connections;     /* connections one server holds at once; beyond it a
-                                     new one is accepted and closed at once. Default
+    uint32_t max_connections;     /* connections one server holds at once; at it a new
+                                     one closes the oldest still in its handshake to
+                                     make room, or, when all are established, is
+                                     accepted and closed at once. Default
                                      16384, and never more than the process's
                                      open-file limit less a reserve of 64 */
     uint32_t max_opening;         /* connections of one server still in their
@@ -306,6 +312,11 @@ typedef struct sipc_server_stats {
         uint64_t count;
     } handshake_failures[SIPC_STATS_MAX_REASONS]; /* by reason; the rest under SIPC_ETLS */
     int nhandshake_failures;
+    uint64_t write_queue_bytes;      /* queued for its connections now, not yet sent */
+    uint64_t buffer_bytes;           /* buffers its connections hold now (queued bytes
+                                        and spare capacity; idle ones release theirs) */
+    uint64_t slow_closed_total;      /* closed because the context's queued output
+                                        exceeded max_write_queue_total (the slowest reader) */
 } sipc_server_stats;
 SIPC_EXTERN int sipc_server_stats_get(const sipc_server *srv, sipc_server_stats *out);
 /* Calls fn for every connection of srv that is up (hello done), in the order

@@ -30,6 +30,8 @@ faketime
 libwolfssl-dev
 libmicrohttpd-dev
 jq
+iproute2
+nftables
 sslscan
 testssl.sh
 openjdk-17-jre-headless
@@ -38,7 +40,10 @@ openjdk-17-jre-headless
 # autoconf/automake/libtool: Debian's wolfSSL tarball ships no configure script.
 # openssl: the tests use openssl s_client / pkcs12 / req. faketime: expiry tests.
 # libwolfssl-dev: the SIPC_SYSTEM_WOLFSSL=ON (WOLFSSL=system) build and its CI leg.
-# jq: the end-to-end service tests read sipcctl's --json output with it.
+# jq: the end-to-end service tests read sipcctl's --json output with it (and the cluster
+# harness, sipc-cluster, writes and reads its cluster.json with it).
+# iproute2, nftables: the cluster harness's --netns mode (ip netns, veths, a bridge) and its
+# partitions (nft drop rules inside the namespaces).
 # sslscan, testssl.sh: standard TLS scanners audit a running sipcd (tests/integration/test_tls_scan.sh).
 # openjdk-17-jre-headless: keytool, which test_pkcs12_interop uses to check that Java
 # sees tlstool's PKCS#12 files as a key entry (the test skips that check without it).

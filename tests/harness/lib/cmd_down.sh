@@ -1,0 +1,74 @@
+# cmd_down.sh - `sipc-cluster down`: stop everything the harness started in
+# DIR and remove what it created, from cluster.json and, for what a crashed
+# harness did not record, from DIR alone.
+
+SC_HELP_DOWN='usage: sipc-cluster down [--keep] [--dir DIR]
+
+Stops the load generator and every node (SIGTERM to its process group,
+SIGKILL after 15 s), also processes a crashed harness left without recording
+them (any process naming a home under DIR), deletes the network namespaces
+of DIR (veths, bridge and nftables rules go with them), then removes what
+`up` created in DIR: nodes/, client/, load/, cluster.json, the pair and its
+password. Safe to run twice, or without a cluster.
+
+  --keep    keep DIR (logs, homes, ledger) for a post-mortem'
+
+# sc_cleanup_leftovers DIR: every process and namespace of the cluster in DIR,
+# whether cluster.json knows them or not.
+sc_cleanup_leftovers() {
+    local dir=$1 pid n pids=() prefix
+    if [ -f "$dir/cluster.json" ]; then
+        # the load generator first, so that it does not count the nodes going away as
+        # errors (sipc-cluster always runs it as `sipc-load CMD --dir DIR ...`)
+        for pid in $(sc_pids_naming sipc-load "--dir $dir "); do sc_stop_pid "$pid" "" 10; done
+        while read -r pid st; do
+            [ "$pid" = null ] || pids+=("$pid:$st")
+        done < <(jq -r '.nodes[] | "\(.pid) \(.start_time)"' "$dir/cluster.json" 2>/dev/null)
+    fi
+    # SIGTERM to every node at once, then wait for each (bounded)
+    local p
+    for p in "${pids[@]}"; do
+        sc_pid_is "${p%%:*}" "${p#*:}" && { sc_kill_group "${p%%:*}" CONT; sc_kill_group "${p%%:*}" TERM; }
+    done
+    for p in "${pids[@]}"; do sc_stop_pid "${p%%:*}" "${p#*:}" 15; done
+    # what no cluster.json names: any process with a home under DIR (a
+    # node, or a tlstool/sipcctl a crashed step left), and the load generator
+    for pid in $(sc_pids_naming "--home $dir/") $(sc_pids_naming sipc-load "--dir $dir "); do
+        sc_stop_pid "$pid" "" 10
+    done
+    prefix=$(sc_ns_prefix "$dir")
+    sc_netns_teardown "$prefix" || sc_err "could not delete every namespace of $prefix: $(sc_netns_list "$prefix" | tr '\n' ' ')"
+    if [ -f "$dir/cluster.json" ]; then
+        for n in $(jq -r '.nodes[].name' "$dir/cluster.json" 2>/dev/null); do
+            (SC_JSON="$dir/cluster.json" SC_DIR="$dir" sc_set_node_pid "$n" null null)
+        done
+    fi
+    return 0
+}
+
+sc_cmd_down() {
+    local keep=0
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --keep) keep=1 ;;
+        -h | --help) echo "$SC_HELP_DOWN"; return 0 ;;
+        *) sc_usage "$SC_HELP_DOWN" "unknown argument '$1'" ;;
+        esac
+        shift
+    done
+    [ -d "$SC_ARG_DIR" ] || { echo "nothing to do: $SC_ARG_DIR does not exist"; return 0; }
+    SC_DIR=$(cd "$SC_ARG_DIR" && pwd)
+    SC_JSON="$SC_DIR/cluster.json"
+    sc_lock
+    local what="nodes"
+    [ -f "$SC_JSON" ] || what="leftovers (no cluster.json)"
+    sc_cleanup_leftovers "$SC_DIR"
+    if [ $keep = 1 ]; then
+        echo "cluster in $SC_DIR down ($what stopped); folder kept"
+        return 0
+    fi
+    rm -rf "$SC_DIR/nodes" "$SC_DIR/client" "$SC_DIR/load" "$SC_DIR/cluster.pfx" "$SC_DIR/password" \
+        "$SC_JSON" "$SC_DIR"/.cluster.json.* "$SC_DIR/.lock"
+    rmdir "$SC_DIR" 2>/dev/null || true
+    echo "cluster in $SC_DIR down ($what stopped, namespaces and files removed)"
+}

@@ -1,0 +1,53 @@
+# cmd_net.sh - `sipc-cluster partition` and `heal` (--netns clusters only).
+
+SC_HELP_PARTITION='usage: sipc-cluster partition NODE [NODE...] [--dir DIR]
+
+Cuts the named nodes off from the rest of the cluster and from the client:
+nftables drop rules inside every namespace (the named nodes still reach one
+another). Packets are dropped, not refused, as a broken network does:
+connections across the cut hang until their timeouts. Needs a cluster started
+with --netns. `heal` removes the rules.'
+SC_HELP_HEAL='usage: sipc-cluster heal [--dir DIR]
+
+Removes every partition rule of the cluster.'
+
+sc_net_args() { # HELP ARGS...: sets SC_NET_NODES
+    SC_NET_NODES=()
+    local help=$1
+    shift
+    while [ $# -gt 0 ]; do
+        case $1 in
+        -h | --help) echo "$help"; exit 0 ;;
+        -*) sc_usage "$help" "unknown option '$1'" ;;
+        *) SC_NET_NODES+=("$1") ;;
+        esac
+        shift
+    done
+    sc_open_or_die "$SC_ARG_DIR"
+    [ "$(sc_q .netns)" = true ] ||
+        sc_die "$SC_EX_CONFIG" "partitions need a cluster started with --netns (on loopback every node shares one network)"
+}
+
+sc_cmd_partition() {
+    sc_net_args "$SC_HELP_PARTITION" "$@"
+    [ ${#SC_NET_NODES[@]} -gt 0 ] || sc_usage "$SC_HELP_PARTITION" "which NODE(s)?"
+    sc_lock
+    local n addrs=""
+    for n in "${SC_NET_NODES[@]}"; do
+        sc_require_node "$n"
+        addrs="$addrs $(sc_node address "$n")"
+    done
+    sc_partition_apply "$(sc_ns_prefix "$SC_DIR")" "${addrs# }" "${SC_NET_NODES[*]}" ||
+        sc_die "$SC_EX_SOFTWARE" "nft refused the partition rules"
+    sc_update '.partition = $p' --argjson p "$(printf '%s\n' "${SC_NET_NODES[@]}" | jq -R . | jq -s .)"
+    echo "partitioned: ${SC_NET_NODES[*]} (${addrs# }) cut off from the other nodes and the client (packets dropped)"
+}
+
+sc_cmd_heal() {
+    sc_net_args "$SC_HELP_HEAL" "$@"
+    [ ${#SC_NET_NODES[@]} = 0 ] || sc_usage "$SC_HELP_HEAL" "heal takes no NODE"
+    sc_lock
+    sc_partition_heal "$(sc_ns_prefix "$SC_DIR")"
+    sc_update 'del(.partition)'
+    echo "healed: no partition rule left"
+}

@@ -1,0 +1,124 @@
+# cmd_status.sh - `sipc-cluster status`: one line per node, from the node
+# itself (its management status, asked from the client home), then one line
+# for the cluster naming any odd node.
+
+SC_HELP_STATUS='usage: sipc-cluster status [--json] [--dir DIR]
+
+One line per node: name, address, pid and whether the process runs (or is
+stopped, or dead), the TLS mode in effect and each service listener'"'"'s mode,
+the certificate fingerprint prefix, links up, and healthy or unreachable (with
+the reason). The words "plaintext" and "disabled" appear only for a node in
+that state. A last line sums up the cluster and names the odd node when the
+nodes disagree on TLS.
+
+  --json    the nodes'"'"' status answers (schema 1) as one JSON array, with the
+            harness'"'"'s own view of each node added under "harness"
+
+Exit: 0 every node healthy and in one mode; 1 the nodes disagree (mismatch,
+plaintext links in a TLS cluster); 69 a node is unreachable.'
+
+# sc_node_line NAME: prints the node's line; returns 0 healthy, 2 unreachable.
+# Sets SC_LAST_MODE to its TLS mode ("" when unreachable).
+sc_node_line() {
+    local n=$1 addr pid proc j err line
+    addr=$(sc_node address "$n")
+    pid=$(sc_node pid "$n")
+    if sc_node_stopped "$n"; then
+        proc="pid $pid STOPPED (SIGSTOP)"
+    elif sc_node_alive "$n"; then
+        proc="pid $pid running"
+    elif [ "$pid" = null ]; then
+        proc="not running"
+    else
+        proc="pid $pid dead"
+    fi
+    SC_LAST_MODE=""
+    err=$(mktemp)
+    if ! j=$(sc_ctl --timeout 2000 --node "$addr:$(sc_node_port management "$n")" status --json 2>"$err"); then
+        printf '%-4s %-15s %-26s unreachable: %s\n' "$n" "$addr" "$proc" \
+            "$(grep -v '^$' "$err" | tail -n1 | sed 's/^sipcctl: //')"
+        rm -f "$err"
+        return 2
+    fi
+    rm -f "$err"
+    SC_LAST_MODE=$(jq -r '.tls.mode' <<<"$j")
+    line=$(jq -r --argjson c "$(sc_node_count)" '
+        def word(m): if m == "off" then "plaintext" else m end;
+        (.tls.mode) as $m
+        | ([.services[] | "\(.name) \(word(.tls))"] | join(", ")) as $svc
+        | ([.links[] | select(.up)] | length) as $up
+        | ([.links[] | select(.up and (.tls | not))] | length) as $plain
+        | (if $m == "off" then "TLS disabled" else "TLS \($m)" end)
+          + "  [" + $svc + "]"
+          + "  cert " + (if .tls.certificate then .tls.certificate.fingerprint_sha256[0:16] else "-" end)
+          + "  links \($up)/\(.links | length) up"
+          + (if $plain > 0 then " (\($plain) plaintext)" else "" end)
+          + (if (.services | length) == 4 and $up == (.links | length) and (.links | length) >= 3 * $c - 2
+             then "  healthy" else "  degraded" end)' <<<"$j")
+    printf '%-4s %-15s %-26s %s\n' "$n" "$addr" "$proc" "$line"
+    [[ "$line" == *healthy ]] && return 0 || return 1
+}
+
+# sc_status_lines: every node's line and the cluster's; returns the exit code.
+sc_status_lines() {
+    local n rc=0 r modes=() unreachable="" degraded=""
+    declare -A by_mode=()
+    for n in $(sc_nodes); do
+        sc_node_line "$n"
+        r=$?
+        case $r in
+        0) ;;
+        1) degraded="$degraded $n" ;;
+        *) unreachable="$unreachable $n" ;;
+        esac
+        if [ -n "$SC_LAST_MODE" ]; then
+            by_mode[$SC_LAST_MODE]="${by_mode[$SC_LAST_MODE]:-}${by_mode[$SC_LAST_MODE]:+, }$n"
+        fi
+    done
+    modes=("${!by_mode[@]}")
+    local summary
+    if [ ${#modes[@]} -gt 1 ]; then
+        # the odd nodes: those of the smallest group (on a tie, the ones without TLS)
+        local m odd="" oddn=999 cnt desc=""
+        for m in off permissive strict; do
+            [ -n "${by_mode[$m]:-}" ] || continue
+            cnt=$(tr ',' '\n' <<<"${by_mode[$m]}" | wc -l)
+            desc="$desc; TLS $(sed 's/^off$/disabled/' <<<"$m"): ${by_mode[$m]}"
+            if [ "$cnt" -lt "$oddn" ] || { [ "$cnt" = "$oddn" ] && [ "$m" = off ]; }; then odd=$m oddn=$cnt; fi
+        done
+        summary="cluster: MISMATCH: ${by_mode[$odd]} $([ "$oddn" = 1 ] && echo runs || echo run) TLS $(sed 's/^off$/disabled/' <<<"$odd") unlike the others (${desc#; })"
+        rc=$SC_EX_CHECK
+    elif [ ${#modes[@]} = 1 ]; then
+        summary="cluster: every reachable node runs TLS $(sed 's/^off$/disabled (plaintext)/' <<<"${modes[0]}")"
+    else
+        summary="cluster: no node answers"
+    fi
+    [ -n "$degraded" ] && { summary="$summary; degraded:$degraded"; [ $rc = 0 ] && rc=$SC_EX_CHECK; }
+    [ -n "$unreachable" ] && { summary="$summary; unreachable:$unreachable"; rc=$SC_EX_UNAVAILABLE; }
+    echo "$summary"
+    return $rc
+}
+
+sc_cmd_status() {
+    local json=0
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --json) json=1 ;;
+        -h | --help) echo "$SC_HELP_STATUS"; return 0 ;;
+        *) sc_usage "$SC_HELP_STATUS" "unknown argument '$1'" ;;
+        esac
+        shift
+    done
+    sc_open_or_die "$SC_ARG_DIR"
+    SC_BIN=$(sc_q .bin)
+    if [ $json = 1 ]; then
+        local n j rc=0
+        for n in $(sc_nodes); do
+            j=$(sc_node_status "$n" 2000) || { j=null; rc=$SC_EX_UNAVAILABLE; }
+            jq -n --arg n "$n" --arg a "$(sc_node address "$n")" --argjson alive "$(sc_node_alive "$n" && echo true || echo false)" \
+                --argjson st "$j" '{harness: {name: $n, address: $a, alive: $alive, reachable: ($st != null)}, status: $st}'
+        done | jq -s .
+        return $rc
+    fi
+    sc_status_lines
+}

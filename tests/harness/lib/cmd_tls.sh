@@ -1,0 +1,70 @@
+# cmd_tls.sh - `sipc-cluster tls enable|disable|rotate --rolling`.
+
+SC_HELP_TLS='usage: sipc-cluster tls enable --rolling [--dir DIR]
+       sipc-cluster tls disable --rolling [--dir DIR]
+       sipc-cluster tls rotate --rolling NEW.pfx --password-file F [--dir DIR]
+
+Changes TLS on a running cluster node by node with the operator'"'"'s commands
+(docs/operator-guide.md), printing each step, waiting until each node is
+healthy in its new mode before the next:
+  enable:  tlstool enable --mode permissive --reload on every node; then, once
+           no peer speaks plaintext any more, tlstool mode strict --reload on
+           every node
+  disable: tlstool mode permissive --reload on every node, then tlstool
+           disable --reload on every node
+  rotate:  tlstool rotate stage NEW.pfx --reload on every node (and the client
+           home), rotate commit --reload node by node, rotate finish --reload
+           on every node; the new pair becomes DIR/cluster.pfx
+A node that refuses (the strict guard: a peer still speaks plaintext) stops
+the procedure there, with its reason (exit 1); nothing is forced.
+
+Exit: 0 done; 1 a node refused; 69 a node unreachable or not healthy in time.'
+
+sc_cmd_tls() {
+    local what=${1:-} rolling=0 pfx="" pwf=""
+    case $what in
+    enable | disable | rotate) shift ;;
+    -h | --help) echo "$SC_HELP_TLS"; return 0 ;;
+    *) sc_usage "$SC_HELP_TLS" "tls needs enable, disable or rotate" ;;
+    esac
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --rolling) rolling=1 ;;
+        --password-file) pwf=${2:-}; shift ;;
+        --password-file=*) pwf=${1#*=} ;;
+        -h | --help) echo "$SC_HELP_TLS"; return 0 ;;
+        -*) sc_usage "$SC_HELP_TLS" "unknown option '$1'" ;;
+        *) [ "$what" = rotate ] && [ -z "$pfx" ] || sc_usage "$SC_HELP_TLS" "unexpected argument '$1'"; pfx=$1 ;;
+        esac
+        shift
+    done
+    [ $rolling = 1 ] || sc_usage "$SC_HELP_TLS" "only --rolling changes are supported (node by node, the cluster stays up)"
+    if [ "$what" = rotate ]; then
+        [ -n "$pfx" ] && [ -n "$pwf" ] || sc_usage "$SC_HELP_TLS" "rotate needs NEW.pfx and --password-file F"
+        pfx=$(realpath "$pfx") pwf=$(realpath "$pwf")
+    fi
+    sc_open_or_die "$SC_ARG_DIR"
+    sc_lock
+    SC_BIN=$(sc_q .bin)
+    local t0
+    t0=$(sc_now_ms)
+    case $what in
+    enable) sc_tls_enable_rolling; sc_update '.tls = "strict"' ;;
+    disable) sc_tls_disable_rolling; sc_update '.tls = "off"' ;;
+    rotate) sc_tls_rotate_rolling "$pfx" "$pwf" ;;
+    esac
+    echo "took $(($(sc_now_ms) - t0)) ms"
+    # Links the reloads replace (once idle) redial for a while after the last
+    # step: the status printed is the first that finds every node healthy, or
+    # the one after 30 s.
+    local out rc deadline
+    deadline=$(($(sc_now_ms) + 30000))
+    while :; do
+        out=$(sc_status_lines)
+        rc=$?
+        [ "$rc" = 0 ] || [ "$(sc_now_ms)" -ge "$deadline" ] && break
+        sleep 0.5
+    done
+    printf '%s\n' "$out"
+    return "$rc"
+}

@@ -1,0 +1,128 @@
+# common.sh - what every part of the cluster harness shares: messages, exit
+# codes, bounded waits, where the sipc programs are, process checks.
+# Sourced (by sipc-cluster, and by test scripts through cluster.sh); it sets
+# no shell options of its own.
+
+# Exit codes of sipc-cluster (docs/testing.md).
+SC_EX_OK=0
+SC_EX_CHECK=1       # a check failed, a node refused a step (the strict guard), problems found
+SC_EX_USAGE=64      # bad command line
+SC_EX_UNAVAILABLE=69 # a node (or a program the harness needs) is unreachable, timed out
+SC_EX_SOFTWARE=70   # a step that should work failed (a tool's unexpected exit)
+SC_EX_CONFIG=78     # no cluster at --dir, a cluster already up, addresses in use, no namespaces
+
+sc_err() { printf 'sipc-cluster: error: %s\n' "$*" >&2; }
+sc_die() { # CODE MESSAGE...
+    local code=$1
+    shift
+    sc_err "$*"
+    exit "$code"
+}
+sc_note() { printf '%s\n' "$*"; }
+# One step of a procedure, numbered, as an operator would read it.
+SC_STEP=0
+sc_step() {
+    SC_STEP=$((SC_STEP + 1))
+    printf '[%s] step %d: %s\n' "$(date +%H:%M:%S)" "$SC_STEP" "$*"
+}
+
+sc_now_ms() { date +%s%3N; }
+
+# sc_wait SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds;
+# fails after SECONDS. Every wait of the harness goes through here.
+sc_wait() {
+    local limit=$1 deadline
+    shift
+    deadline=$(($(sc_now_ms) + limit * 1000))
+    while :; do
+        "$@" && return 0
+        [ "$(sc_now_ms)" -ge "$deadline" ] && return 1
+        sleep 0.1
+    done
+}
+
+# The folder holding sipcd, tlstool and sipcctl: $SIPC_BIN, else the folder
+# of sipc-cluster itself (the build tree, or an installed bin/), else PATH.
+sc_find_bin() {
+    local d
+    for d in "${SIPC_BIN:-}" "${SC_SELF_DIR:-}"; do
+        [ -n "$d" ] && [ -x "$d/sipcd" ] && [ -x "$d/tlstool" ] && [ -x "$d/sipcctl" ] &&
+            { (cd "$d" && pwd); return 0; }
+    done
+    d=$(command -v sipcd 2>/dev/null) || return 1
+    d=$(dirname "$d")
+    [ -x "$d/tlstool" ] && [ -x "$d/sipcctl" ] && { echo "$d"; return 0; }
+    return 1
+}
+
+# The 8 hex digits that name everything the harness creates outside DIR
+# (network namespaces), so that a later `down` finds them from DIR alone.
+sc_dir_hash() { printf '%s' "$1" | sha256sum | cut -c1-8; }
+
+# pid_starttime PID: the process's start time (clock ticks since boot), which
+# tells a pid from a later process that reused it; empty when gone.
+sc_pid_starttime() {
+    local st
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    st=${st##*) } # fields after the command name, which may hold spaces
+    # shellcheck disable=SC2086
+    set -- $st
+    echo "${20}"
+}
+# sc_pid_state PID: R, S, D, T (stopped), Z (zombie) ... or empty when gone.
+sc_pid_state() {
+    local st
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    st=${st##*) }
+    echo "${st%% *}"
+}
+# sc_pid_is PID STARTTIME: that very process still exists and is not a zombie.
+sc_pid_is() {
+    [ -n "$1" ] && [ "$1" != null ] || return 1
+    local s
+    s=$(sc_pid_state "$1") || return 1
+    [ "$s" != Z ] && [ "$s" != X ] || return 1
+    [ -z "${2:-}" ] || [ "$2" = null ] || [ "$(sc_pid_starttime "$1")" = "$2" ]
+}
+
+# sc_ancestors: this process and its parents (never to be stopped by `down`).
+sc_ancestors() {
+    local p=$$
+    while [ -n "$p" ] && [ "$p" != 0 ]; do
+        echo "$p"
+        p=$(awk '/^PPid:/ {print $2}' "/proc/$p/status" 2>/dev/null)
+    done
+}
+# sc_pids_naming PATTERN [PATTERN2]: processes whose command line holds the
+# fixed string PATTERN (and PATTERN2): how `down` finds what a crashed harness
+# did not record. This process and its parents are never listed.
+sc_pids_naming() {
+    local p cmd mine
+    mine=" $(sc_ancestors | tr '\n' ' ') "
+    for p in /proc/[0-9]*; do
+        p=${p#/proc/}
+        [[ "$mine" == *" $p "* ]] && continue
+        cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline") || continue
+        [[ "$cmd" == *"$1"* ]] || continue
+        [ -z "${2:-}" ] || [[ "$cmd" == *"$2"* ]] || continue
+        echo "$p"
+    done
+}
+
+# sc_kill_group PID SIGNAL: the node runs in its own session (setsid), so its
+# process group is its pid; falls back to the process alone.
+sc_kill_group() { kill -s "$2" -- "-$1" 2>/dev/null || kill -s "$2" "$1" 2>/dev/null; }
+
+# sc_stop_pid PID STARTTIME SECONDS: SIGCONT (a stopped process cannot act on
+# SIGTERM) and SIGTERM, then SIGKILL after SECONDS; returns when it is gone.
+sc_stop_pid() {
+    local pid=$1 st=$2 limit=${3:-10}
+    sc_pid_is "$pid" "$st" || return 0
+    sc_kill_group "$pid" CONT
+    sc_kill_group "$pid" TERM
+    if ! sc_wait "$limit" eval "! sc_pid_is $pid $st"; then
+        sc_kill_group "$pid" KILL
+        sc_wait 5 eval "! sc_pid_is $pid $st" || return 1
+    fi
+    return 0
+}

@@ -1,0 +1,128 @@
+# node.sh - one node of the cluster: run a command where it lives (its
+# network namespace, if any), start sipcd detached in its own session, stop
+# it, ask it for its status, wait until it is healthy.
+
+SC_SERVICES="data search management pipeline"
+
+# sc_in_node NAME COMMAND...: runs COMMAND on that node's "host".
+sc_in_node() {
+    local ns
+    ns=$(sc_node netns "$1")
+    shift
+    if [ -n "$ns" ] && [ "$ns" != null ]; then ip netns exec "$ns" "$@"; else "$@"; fi
+}
+# sc_in_client COMMAND...: runs COMMAND on the client's "host" (the client
+# namespace in --netns mode), where sipcctl and sipc-load talk from.
+sc_in_client() {
+    local ns
+    ns=$(sc_q .client_netns)
+    if [ -n "$ns" ] && [ "$ns" != null ]; then ip netns exec "$ns" "$@"; else "$@"; fi
+}
+# sc_tlstool NAME ARGS...: tlstool on the node's home, on the node's host
+# (so that --reload reaches it as an operator logged in there would).
+sc_tlstool() {
+    local n=$1
+    shift
+    sc_in_node "$n" "$SC_BIN/tlstool" --home "$(sc_node home "$n")" "$@"
+}
+# sc_ctl ARGS...: sipcctl from the client home.
+sc_ctl() { sc_in_client "$SC_BIN/sipcctl" --home "$(sc_q .client_home)" "$@"; }
+
+sc_node_pid() { sc_node pid "$1"; }
+sc_node_alive() { sc_pid_is "$(sc_node pid "$1")" "$(sc_node start_time "$1")"; }
+sc_node_stopped() { # alive but stopped by SIGSTOP
+    sc_node_alive "$1" && [ "$(sc_pid_state "$(sc_node pid "$1")")" = T ]
+}
+
+sc_started_count() { grep -hs ' Service Started$' "$1"/logs/*Service_*.log | wc -l; }
+
+# sc_node_spawn NAME: starts sipcd for the node, detached (its own session,
+# stdin from /dev/null, output appended to HOME/sipcd.out), records its pid;
+# does not wait.
+sc_node_spawn() {
+    local n=$1 home ns pid
+    home=$(sc_node home "$n")
+    ns=$(sc_node netns "$n")
+    sc_started_count "$home" >"$home/.started-before"
+    printf '\n---- %s sipc-cluster starts sipcd\n' "$(date -u +%FT%TZ)" >>"$home/sipcd.out"
+    if [ -n "$ns" ] && [ "$ns" != null ]; then
+        setsid ip netns exec "$ns" "$SC_BIN/sipcd" --home "$home" >>"$home/sipcd.out" 2>&1 </dev/null 9>&- &
+    else
+        setsid "$SC_BIN/sipcd" --home "$home" >>"$home/sipcd.out" 2>&1 </dev/null 9>&- &
+    fi
+    pid=$!
+    sc_set_node_pid "$n" "$pid" "$(sc_pid_starttime "$pid" || echo null)"
+}
+# sc_node_wait_started NAME SECONDS: until its four services logged
+# "Service Started" once more; fails (with the end of its output) when it
+# exits or the time is up.
+sc_node_wait_started() {
+    local n=$1 limit=${2:-20} home before deadline why
+    home=$(sc_node home "$n")
+    before=$(cat "$home/.started-before" 2>/dev/null || echo 0)
+    deadline=$(($(sc_now_ms) + limit * 1000))
+    while :; do
+        [ "$(sc_started_count "$home")" -ge $((before + 4)) ] && return 0
+        sc_node_alive "$n" || { why="exited while starting"; break; }
+        [ "$(sc_now_ms)" -ge "$deadline" ] && { why="did not start its four services within ${limit}s"; break; }
+        sleep 0.05
+    done
+    sc_err "$n: sipcd $why; its output ends:"
+    tail -n 8 "$home/sipcd.out" | sed 's/^/    /' >&2
+    return 1
+}
+
+# sc_node_stop NAME [SECONDS]: SIGTERM to its process group, SIGKILL after
+# SECONDS (default 15); forgets its pid.
+sc_node_stop() {
+    local n=$1 limit=${2:-15}
+    sc_stop_pid "$(sc_node pid "$n")" "$(sc_node start_time "$n")" "$limit" || return 1
+    sc_set_node_pid "$n" null null
+}
+
+# sc_node_status NAME [TIMEOUT_MS]: the node's status (schema 1) as JSON, asked
+# from the client home over its management port.
+sc_node_status() {
+    local n=$1 t=${2:-3000}
+    sc_ctl --timeout "$t" --node "$(sc_node address "$n"):$(sc_node_port management "$n")" status --json 2>/dev/null
+}
+
+# sc_node_healthy NAME [MODE]: answers its status, runs its four services (all
+# in MODE: off|permissive|strict, when given), and every link to the other
+# nodes is up.
+sc_node_healthy() {
+    local n=$1 mode=${2:-} j count
+    count=$(sc_node_count)
+    j=$(sc_node_status "$n" 2000) || return 1
+    jq -e --arg m "$mode" --argjson c "$count" '
+        (.services | length) == 4
+        and (.links | length) >= 3 * $c - 2
+        and ([.links[] | select(.up | not)] | length) == 0
+        and ($m == "" or ([.services[] | select(.tls != $m)] | length) == 0)' <<<"$j" >/dev/null
+}
+# sc_wait_healthy NAME [MODE] [SECONDS]
+sc_wait_healthy() { sc_wait "${3:-30}" sc_node_healthy "$1" "${2:-}"; }
+
+# sc_node_guard_plaintext NAME: the peers the node's strict guard still lists
+# as speaking plaintext (their latest connection was plaintext), one a line:
+# while any is listed the node refuses to go strict. The entry for "tlstool"
+# is left out: the reload call that goes strict is tlstool's own, over TLS,
+# and clears it as it arrives.
+sc_node_guard_plaintext() {
+    local j
+    j=$(sc_node_status "$1" 2000) || { echo "status unavailable"; return 0; }
+    jq -r '.guard.plaintext_peers[]? | select(.node != "tlstool")
+        | "guard: \(.node // .address) spoke plaintext to \(.service) \(.seconds_ago) s ago"' <<<"$j"
+}
+# sc_node_live_plaintext NAME: live plaintext links and connections of the
+# node, one a line. Connections opened before a switch to TLS keep their
+# transport until they are idle (then they are replaced): under steady
+# traffic some stay plaintext although their peer's newer ones are TLS.
+sc_node_live_plaintext() {
+    local j
+    j=$(sc_node_status "$1" 2000) || { echo "status unavailable"; return 0; }
+    jq -r '
+        ([.links[] | select(.up and (.tls | not)) | "link \(.service) -> \(.node // .address)"]
+         + [.services[] as $s | $s.plaintext_peers[]? | "plaintext connection to \($s.name) from \(.node // .address)"])
+        | unique[]' <<<"$j"
+}

@@ -1,0 +1,53 @@
+# state.sh - the cluster's working folder and its layout file, DIR/cluster.json
+# (schema in docs/testing.md; sipc-load reads it too). Written with jq, always
+# to a temporary file renamed over the old one, under DIR/.lock.
+
+# sc_open DIR: sets SC_DIR (absolute) and SC_JSON; fails when there is no
+# cluster there.
+sc_open() {
+    SC_DIR=$(cd "$1" 2>/dev/null && pwd) || return 1
+    SC_JSON="$SC_DIR/cluster.json"
+    [ -f "$SC_JSON" ] && jq -e '.version == 1' "$SC_JSON" >/dev/null 2>&1
+}
+sc_open_or_die() {
+    sc_open "$1" || sc_die "$SC_EX_CONFIG" "no cluster at $1 (no valid cluster.json; run 'sipc-cluster up --dir $1')"
+}
+
+# sc_q JQ-FILTER [jq options]: one value from cluster.json (raw).
+sc_q() {
+    local f=$1
+    shift
+    jq -r "$@" "$f" "$SC_JSON"
+}
+# sc_update JQ-FILTER [jq options]: rewrites cluster.json through the filter.
+sc_update() {
+    local f=$1 tmp
+    shift
+    tmp=$(mktemp "$SC_DIR/.cluster.json.XXXXXX") || return 1
+    if jq "$@" "$f" "$SC_JSON" >"$tmp"; then
+        mv -f "$tmp" "$SC_JSON"
+    else
+        rm -f "$tmp"
+        return 1
+    fi
+}
+
+# One command at a time changes a cluster: the others wait (bounded).
+sc_lock() {
+    exec 9>>"$SC_DIR/.lock"
+    flock -w 120 9 || sc_die "$SC_EX_UNAVAILABLE" "another sipc-cluster command holds $SC_DIR/.lock for over 120 s"
+}
+
+sc_nodes() { sc_q '.nodes[].name'; }
+sc_node_count() { sc_q '.nodes | length'; }
+# sc_node FIELD NAME: a field of one node (address, home, pid, netns, start_time, ...)
+sc_node() { sc_q ".nodes[] | select(.name == \$n) | .$1" --arg n "$2"; }
+sc_node_port() { sc_q ".nodes[] | select(.name == \$n) | .ports.$1" --arg n "$2"; }
+sc_has_node() { [ -n "$(sc_node name "$1")" ]; }
+sc_require_node() {
+    sc_has_node "$1" || sc_die "$SC_EX_USAGE" "no node '$1' in this cluster (nodes: $(sc_nodes | tr '\n' ' '))"
+}
+sc_set_node_pid() { # NAME PID STARTTIME
+    sc_update '(.nodes[] | select(.name == $n)) |= (.pid = $p | .start_time = $s)' \
+        --arg n "$1" --argjson p "${2:-null}" --argjson s "${3:-null}"
+}

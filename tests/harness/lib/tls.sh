@@ -1,0 +1,210 @@
+# tls.sh - rolling TLS changes of a running cluster, node by node, with the
+# operator's own commands (docs/operator-guide.md 1.5, 1.7, 1.8): tlstool on
+# each node's home with --reload, then a wait until that node is healthy in
+# the new mode before the next one. A refusal by a node (the strict guard,
+# tlstool exit 12) stops the procedure where it is: nothing is forced.
+
+SC_TLS_STEP_WAIT=${SC_TLS_STEP_WAIT:-30}  # seconds a node may take to be healthy after a step
+SC_TLS_QUIET_WAIT=${SC_TLS_QUIET_WAIT:-60} # seconds to wait for plaintext to go before strict
+
+# The mode a node runs with now (off, permissive, strict), from its status.
+sc_live_mode() { sc_node_status "$1" 2000 | jq -r '.tls.mode // empty'; }
+
+# sc_tls_apply NODE WANT-MODE DESCRIPTION TLSTOOL-ARGS...: one step on one node.
+# Returns 0, or exits: SC_EX_CHECK when the node refused (its reason printed),
+# SC_EX_UNAVAILABLE when it could not be asked or did not become healthy.
+sc_tls_apply() {
+    local n=$1 want=$2 what=$3 out rc t0
+    shift 3
+    sc_step "$n: $what (tlstool $*)"
+    t0=$(sc_now_ms)
+    out=$(sc_tlstool "$n" "$@" 2>&1)
+    rc=$?
+    sed 's/^/    /' <<<"$out"
+    case $rc in
+    0) ;;
+    12)
+        sc_err "stopped at $n: the node refused the reload (tlstool exit 12); nothing was forced."
+        sc_err "$n keeps running as before (its sipc.conf has the change: a later reload or restart applies it"
+        sc_err "once the node accepts it); the nodes before $n are changed, those after are not. Fix the cause"
+        sc_err "named above and run the same command again: it skips the nodes already done"
+        exit "$SC_EX_CHECK"
+        ;;
+    13) sc_die "$SC_EX_UNAVAILABLE" "stopped at $n: the node could not be asked to reload (tlstool exit 13)" ;;
+    *) sc_die "$SC_EX_SOFTWARE" "stopped at $n: tlstool $* exited $rc" ;;
+    esac
+    if ! sc_wait_healthy "$n" "$want" "$SC_TLS_STEP_WAIT"; then
+        sc_die "$SC_EX_UNAVAILABLE" "stopped at $n: not healthy in mode '$want' within ${SC_TLS_STEP_WAIT}s after the step (see sipc-cluster status and logs $n)"
+    fi
+    printf '    %s healthy, TLS %s, after %d ms\n' "$n" "$want" $(($(sc_now_ms) - t0))
+}
+
+# Every node must answer its status before a rolling change starts (its links
+# may be down: a rolling enable is also how a mismatched cluster is repaired).
+sc_tls_precheck() {
+    local n bad=""
+    _sc_answers() { sc_node_status "$1" 2000 >/dev/null; }
+    for n in $(sc_nodes); do
+        sc_wait 5 _sc_answers "$n" || bad="$bad $n"
+    done
+    [ -z "$bad" ] || sc_die "$SC_EX_UNAVAILABLE" "not every node answers (${bad# }): a rolling change needs the whole cluster up (sipc-cluster status)"
+}
+
+# sc_tls_check_all_tls NODE: `tlstool check` on the node passes and reports
+# every node "TLS ..., same certificate" (guide 1.5); its TLS probes also
+# clear the plaintext guard entry an earlier plaintext check left.
+sc_tls_check_all_tls() {
+    local out
+    out=$(sc_tlstool "$1" check 2>&1) || return 1
+    [ "$(grep -c ': reachable, TLS (.*same certificate' <<<"$out")" = "$(sc_node_count)" ]
+}
+# sc_tls_no_plaintext_peer: `sipcctl status --cluster` lists no
+# plaintext_peer problem (guide 1.5).
+sc_tls_no_plaintext_peer() {
+    local n
+    n=$(sc_nodes | head -n1)
+    local j
+    # (exit 1 when any problem is listed: "permissive" is expected here)
+    j=$(sc_ctl --timeout 3000 --node "$(sc_node address "$n"):$(sc_node_port management "$n")" status --cluster --json 2>/dev/null)
+    jq -e '.nodes and ([.problems[]? | select(.kind == "plaintext_peer" or .kind == "unreachable")] | length == 0)' <<<"$j" >/dev/null
+}
+
+# The gate before strict (guide 1.5): `tlstool check` until every node shows
+# "TLS, same certificate"; then until no node's strict guard lists a peer
+# whose latest connection was plaintext (what decides whether a node goes
+# strict). Then, for at most SC_TLS_IDLE_WAIT seconds, until no live plaintext
+# link or connection (the cluster status's "plaintext_peer") is left: under
+# steady traffic a connection opened before the switch is never idle, keeps
+# plaintext and is only replaced later, so what remains is printed and the
+# procedure goes on. Returns 1 when the guards still list plaintext peers.
+SC_TLS_IDLE_WAIT=${SC_TLS_IDLE_WAIT:-10}
+sc_tls_plaintext_report() { # FUNCTION: its lines for every node, prefixed
+    local n out=""
+    for n in $(sc_nodes); do out+=$("$1" "$n" | sed "s/^/$n: /")$'\n'; done
+    grep -v '^$' <<<"$out"
+}
+sc_tls_wait_no_plaintext() {
+    local left deadline first
+    first=$(sc_nodes | head -n1)
+    deadline=$(($(sc_now_ms) + SC_TLS_QUIET_WAIT * 1000))
+    sc_step "$first: tlstool check until every node shows \"TLS, same certificate\""
+    while ! sc_tls_check_all_tls "$first"; do
+        if [ "$(sc_now_ms)" -ge "$deadline" ]; then
+            sc_tlstool "$first" check 2>&1 | grep -E '^[0-9a-f.:]+: ' | sed 's/^/    /'
+            return 1
+        fi
+        sleep 0.5
+    done
+    sc_tlstool "$first" check 2>&1 | grep -E ': reachable|CHECK' | sed 's/^/    /'
+    sc_step "until no node's strict guard lists a peer speaking plaintext"
+    while left=$(sc_tls_plaintext_report sc_node_guard_plaintext) && [ -n "$left" ]; do
+        if [ "$(sc_now_ms)" -ge "$deadline" ]; then
+            echo "    after ${SC_TLS_QUIET_WAIT}s the guards still list plaintext peers:"
+            sed 's/^/      /' <<<"$left"
+            return 1
+        fi
+        sleep 0.5
+    done
+    echo "    no guard lists a plaintext peer"
+    sc_step "sipcctl status --cluster: no \"plaintext_peer\" left (at most ${SC_TLS_IDLE_WAIT}s)"
+    deadline=$(($(sc_now_ms) + SC_TLS_IDLE_WAIT * 1000))
+    while :; do
+        left=$(sc_tls_plaintext_report sc_node_live_plaintext)
+        if [ -z "$left" ] && sc_tls_no_plaintext_peer; then
+            echo "    every link and connection is TLS"
+            return 0
+        fi
+        [ "$(sc_now_ms)" -ge "$deadline" ] && break
+        sleep 0.5
+    done
+    echo "    still plaintext: $(wc -l <<<"$left") connections opened before the switch and busy ever since"
+    echo "    (replaced once idle; their peers' newer connections are TLS, so the guards allow strict):"
+    sed 's/^/      /' <<<"$left"
+    return 0
+}
+
+# sc_tls_phase FROM WANT DESCRIPTION TLSTOOL-ARGS...: one pass over the nodes
+# in order: each whose live mode is one of FROM (e.g. "off|permissive") gets
+# the step and must be healthy in mode WANT before the next; the others are
+# said to need nothing (so the same command run again after a stop resumes).
+sc_tls_phase() {
+    local from=$1 want=$2 what=$3 n mode
+    shift 3
+    for n in $(sc_nodes); do
+        mode=$(sc_live_mode "$n")
+        if [[ "$mode" =~ ^($from)$ ]]; then
+            sc_tls_apply "$n" "$want" "$what" "$@"
+        else
+            sc_step "$n: TLS ${mode/off/disabled} already, nothing to do"
+        fi
+    done
+}
+
+sc_tls_enable_rolling() {
+    sc_tls_precheck
+    echo "rolling enable: every node to permissive, then every node to strict"
+    sc_tls_phase off permissive "TLS on, permissive (accepts TLS and plaintext)" enable --mode permissive --reload
+    # The guard would refuse anyway; waiting first keeps a refusal for a real cause.
+    sc_tls_wait_no_plaintext || echo "    going on: the nodes' guards decide (a refusal stops here)"
+    sc_tls_phase "off|permissive" strict "strict (TLS only)" mode strict --reload
+    local left
+    left=$(sc_tls_plaintext_report sc_node_live_plaintext)
+    if [ -n "$left" ]; then
+        echo "note: $(wc -l <<<"$left") links/connections opened before the switch still carry plaintext on strict"
+        echo "      listeners: busy ever since, they are replaced only once idle"
+    fi
+    echo "rolling enable done: every node runs TLS strict"
+}
+
+sc_tls_disable_rolling() {
+    sc_tls_precheck
+    echo "rolling disable: every node to permissive, then every node to TLS off"
+    sc_tls_phase strict permissive "permissive first, so that no node refuses another" mode permissive --reload
+    sc_tls_phase "permissive|strict" off "TLS off" disable --reload
+    echo "rolling disable done: every node runs with TLS off"
+}
+
+# sc_tls_client_step WHAT TLSTOOL-ARGS...: a rotation step in the client home
+# (no node runs from it: no reload).
+sc_tls_client_step() {
+    local what=$1
+    shift
+    sc_step "client home: $what"
+    "$SC_BIN/tlstool" --home "$(sc_q .client_home)" "$@" | sed 's/^/    /'
+    [ "${PIPESTATUS[0]}" = 0 ] || sc_die "$SC_EX_SOFTWARE" "tlstool $* in the client home failed"
+}
+
+# sc_tls_rotate_rolling PFX PASSWORD-FILE: stage on every node (and on the
+# client home), commit node by node, commit the client, finish everywhere.
+sc_tls_rotate_rolling() {
+    local pfx=$1 pwf=$2 n mode fp client
+    client=$(sc_q .client_home)
+    [ -r "$pfx" ] || sc_die "$SC_EX_USAGE" "cannot read $pfx"
+    [ -r "$pwf" ] || sc_die "$SC_EX_USAGE" "cannot read the password file $pwf"
+    sc_tls_precheck
+    for n in $(sc_nodes); do
+        mode=$(sc_live_mode "$n")
+        [ "$mode" = off ] && sc_die "$SC_EX_CHECK" "$n runs with TLS off: a rotation needs TLS on every node (tls enable --rolling first)"
+    done
+    echo "rolling rotation: stage the new pair everywhere, commit node by node, finish everywhere"
+    for n in $(sc_nodes); do
+        sc_tls_apply "$n" "$(sc_live_mode "$n")" "stage the new pair (trusted, not presented yet)" \
+            rotate stage "$pfx" --password-file "$pwf" --reload
+    done
+    sc_tls_client_step "stage the new pair" rotate stage "$pfx" --password-file "$pwf"
+    for n in $(sc_nodes); do
+        sc_tls_apply "$n" "$(sc_live_mode "$n")" "commit: present the new pair, still trust the old one" \
+            rotate commit --reload
+    done
+    sc_tls_client_step "commit (present the new pair)" rotate commit
+    for n in $(sc_nodes); do
+        sc_tls_apply "$n" "$(sc_live_mode "$n")" "finish: trust the new pair only" rotate finish --reload
+    done
+    sc_tls_client_step "finish" rotate finish
+    # the cluster's pair is the new one from now on
+    install -m 600 "$pfx" "$SC_DIR/cluster.pfx" && install -m 600 "$pwf" "$SC_DIR/password" ||
+        sc_die "$SC_EX_SOFTWARE" "cannot copy the new pair into $SC_DIR"
+    fp=$(openssl x509 -in "$client/security/node.crt" -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
+    sc_update '.fingerprint = $f' --arg f "$fp"
+    echo "rolling rotation done: every node presents and trusts only the new pair (sha256 ${fp:0:16}...)"
+}

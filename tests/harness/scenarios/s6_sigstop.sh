@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# s6_sigstop.sh - scenario 6: a node paused with SIGSTOP under load (its
+# sockets stay open, nothing answers: the hardest kind of dead peer), then
+# continued. While it is stopped, calls to it time out with errors that say
+# so and name it, the other nodes' memory stays bounded while they hold its
+# records, and after SIGCONT it recovers: healthy again, 0 acknowledged
+# records lost, 0 errors.
+. "$(dirname "$0")/scenario.sh"
+RATE=${SIPC_SCENARIO_RATE:-200}
+STOP_S=${SIPC_SCENARIO_STOP:-10}
+RSS_GROWTH_MAX=$((64 * 1024 * 1024)) # bytes a peer may grow while n2 is stopped
+
+cluster up -n 3 --tls strict --base "$NET.0" || exit 1
+n2=$(node_addr n2)
+rss() { ctl status --node "$(node_addr "$1")" --json 2>/dev/null | jq -r '.node.memory_rss_bytes // 0'; }
+
+section "load ($RATE records/s), then n2 stopped (SIGSTOP) for ${STOP_S}s"
+cluster load start --rate "$RATE" >/dev/null || { not_ok "load start"; exit 1; }
+sleep 3
+rss1_0=$(rss n1) rss3_0=$(rss n3)
+t_stop=$(date +%s%3N)
+cluster kill n2 --signal STOP && ok "n2 stopped" || not_ok "SIGSTOP n2"
+
+# calls to the stopped node: time out, said so, named
+t0=$(date +%s%3N)
+ctl --timeout 2000 ping "$n2" >"$work/ping.out" 2>&1
+rc=$?
+sed 's/^/    /' "$work/ping.out"
+# (sipcctl exits 77, "TLS failure", for a TLS handshake that timed out)
+[ "$rc" != 0 ] && grep -q "timed out" "$work/ping.out" && grep -q "$n2" "$work/ping.out" &&
+    ok "ping n2 fails after $(ms_since "$t0") ms (exit $rc): the error says it timed out and names $n2" || not_ok "ping n2 (exit $rc)"
+ctl search 'load' --node "$(node_addr n1)" --json >"$work/s.json" 2>/dev/null
+rc=$?
+jq -c '.nodes_missing' "$work/s.json"
+[ "$rc" = 3 ] && jq -e '[.nodes_missing[] | select(.node == "n2" and (.reason | test("timed out")))] | length == 1' "$work/s.json" >/dev/null &&
+    ok "a search sent to n1 is partial, n2 missing: timed out" || not_ok "search while n2 is stopped (exit $rc)"
+cluster status >"$work/status.out" 2>&1
+rc=$?
+grep '^n2 ' "$work/status.out"
+[ "$rc" = 69 ] && grep -q '^n2 .*STOPPED (SIGSTOP) *unreachable: .*timed out' "$work/status.out" &&
+    ok "sipc-cluster status: n2 STOPPED, unreachable, timed out (exit 69)" || not_ok "status while n2 is stopped (exit $rc)"
+
+# memory of the peers while they hold n2's share of the load
+max1=$rss1_0 max3=$rss3_0
+while [ "$(($(date +%s%3N) - t_stop))" -lt $((STOP_S * 1000)) ]; do
+    r=$(rss n1); [ "$r" -gt "$max1" ] && max1=$r
+    r=$(rss n3); [ "$r" -gt "$max3" ] && max3=$r
+    sleep 1
+done
+g1=$((max1 - rss1_0)) g3=$((max3 - rss3_0))
+[ "$g1" -lt "$RSS_GROWTH_MAX" ] && [ "$g3" -lt "$RSS_GROWTH_MAX" ] &&
+    ok "memory bounded: n1 +$((g1 / 1024)) KiB, n3 +$((g3 / 1024)) KiB while n2 was stopped (limit $((RSS_GROWTH_MAX / 1048576)) MiB)" ||
+    not_ok "memory grew: n1 +$((g1 / 1024)) KiB, n3 +$((g3 / 1024)) KiB"
+# the pipelines' deliveries to n2 time out too: the generator's log has their reasons
+grep -i "timed out\|deadline" "$CL/load/load.log" | tail -n 2 | cut -c1-220 | sed 's/^/    load.log: /'
+grep -qi "timed out\|deadline" "$CL/load/load.log" && ok "the generator's log gives the reason of its resends: a timeout" ||
+    { not_ok "no timeout reason in the generator's log"; tail -n 5 "$CL/load/load.log"; }
+
+section "SIGCONT: n2 recovers"
+t_cont=$(date +%s%3N)
+cluster kill n2 --signal CONT && ok "n2 continued" || not_ok "SIGCONT n2"
+healthy_all() { cluster status >/dev/null 2>&1; }
+wait_for 60 healthy_all && ok "every node healthy again $(ms_since "$t_cont") ms after SIGCONT" || { not_ok "not healthy after SIGCONT"; cluster status; }
+t_ok=$(date +%s%3N)
+sleep 2
+load_verify
+figure "stopped ms" "$((t_cont - t_stop))"
+figure "n1 / n3 RSS before (KiB)" "$((rss1_0 / 1024)) / $((rss3_0 / 1024))"
+figure "n1 / n3 RSS max stopped (KiB)" "$((max1 / 1024)) / $((max3 / 1024))"
+figure "SIGCONT to healthy ms" "$((t_ok - t_cont))"

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# test_sipc_cluster.sh - the harness itself: its command line (usage, exit
+# codes, --help), `up` refusing a running cluster and a used address block,
+# a killed node seen as dead and a stopped one as STOPPED, and the cleanup a
+# test depends on: `down` after a crash of the harness (cluster.json gone)
+# still stops every node and deletes every namespace, found from DIR alone;
+# a second `down` is harmless. Uses the library (cluster.sh) as a test would.
+. "$(dirname "$0")/scenario.sh"
+. "$BIN/sipc-cluster.d/cluster.sh"
+
+node_procs() { sc_pids_naming "--home $CL/" | wc -l; }
+
+section "the command line"
+"$SC" --help >"$work/help.out" && grep -q '^usage: sipc-cluster' "$work/help.out" && ok "--help" || not_ok "--help"
+for c in up status down logs kill restart partition heal load tls; do
+    "$SC" "$c" --help >/dev/null 2>&1 || not_ok "$c --help"
+done
+ok "every command has --help"
+"$SC" frobnicate >/dev/null 2>&1; rc=$?
+[ "$rc" = 64 ] && ok "unknown command: exit 64" || not_ok "unknown command: exit $rc"
+"$SC" up -n 0 --dir "$CL" >/dev/null 2>&1; rc=$?
+[ "$rc" = 64 ] && ok "up -n 0: exit 64" || not_ok "up -n 0: exit $rc"
+"$SC" up --base 10.0.0.0 --dir "$CL" >/dev/null 2>&1; rc=$?
+[ "$rc" = 64 ] && ok "up --base outside 127/8: exit 64" || not_ok "up --base 10.0.0.0: exit $rc"
+cluster status >/dev/null 2>&1; rc=$?
+[ "$rc" = 78 ] && ok "status without a cluster: exit 78" || not_ok "status without a cluster: exit $rc"
+
+section "up, faults, refusals"
+cluster up -n 2 --base "$NET.0" >"$work/up.out" 2>&1 && ok "up -n 2" || { not_ok "up"; cat "$work/up.out"; exit 1; }
+[ "$(stat -c %a "$CL/password")" = 600 ] && [ "$(stat -c %a "$CL")" = 700 ] && ! grep -rqs "$(cat "$CL/password")" "$CL/nodes"/*/logs "$CL/nodes"/*/sipcd.out "$work/up.out" &&
+    ok "the password: 0600 in a 0700 folder, in no log or output" || not_ok "password file or leak"
+jq -e '.version == 1 and (.nodes | length) == 2 and .nodes[0].ports.management == 23002 and (.client_home | startswith("/"))' "$CL/cluster.json" >/dev/null &&
+    ok "cluster.json has the agreed keys" || not_ok "cluster.json"
+cluster up -n 2 --base "$NET.0" >"$work/up2.out" 2>&1; rc=$?
+[ "$rc" = 78 ] && grep -q "already up" "$work/up2.out" && ok "up again while it runs: exit 78, 'already up'" || not_ok "second up: exit $rc"
+"$SC" up -n 2 --base "$NET.0" --dir "$work/other" >"$work/up3.out" 2>&1; rc=$?
+[ "$rc" = 78 ] && grep -q "in use" "$work/up3.out" && ok "another cluster on the same block: exit 78, address in use" || not_ok "same block: exit $rc"
+cluster kill n2 >/dev/null && cluster status >"$work/st.out" 2>&1; rc=$?
+[ "$rc" = 69 ] && grep -q '^n2 .* dead *unreachable' "$work/st.out" && ok "a killed node: 'dead', unreachable, exit 69" || { not_ok "status after kill: exit $rc"; cat "$work/st.out"; }
+# (n1's link to n2 redials after its backoff)
+cluster restart n2 >/dev/null && wait_for 30 cluster status && ok "restart: every node healthy again" || not_ok "restart"
+cluster kill n1 --signal STOP >/dev/null && cluster status >"$work/st.out" 2>&1
+grep -q '^n1 .*STOPPED (SIGSTOP)' "$work/st.out" && ok "a stopped node: STOPPED (SIGSTOP)" || not_ok "status of a stopped node"
+cluster partition n1 >/dev/null 2>&1; rc=$?
+[ "$rc" = 78 ] && ok "partition on loopback: exit 78 (needs --netns)" || not_ok "partition on loopback: exit $rc"
+
+section "down after a crash of the harness"
+[ "$(node_procs)" = 2 ] || not_ok "expected 2 node processes, found $(node_procs)"
+rm -f "$CL/cluster.json"
+cluster down >"$work/down.out" 2>&1 && grep -q "leftovers" "$work/down.out" && [ "$(node_procs)" = 0 ] &&
+    ok "without cluster.json, down finds and stops both nodes (one of them SIGSTOPped)" || { not_ok "down after a crash"; cat "$work/down.out"; }
+[ ! -e "$CL" ] && ok "down removed the folder" || not_ok "folder left: $(ls "$CL")"
+cluster down >/dev/null 2>&1 && ok "down again: harmless" || not_ok "second down"
+
+if why=$(sc_netns_unavailable); then
+    echo "# --netns part skipped: $why"
+else
+    cluster up -n 2 --netns --base "$NET.0" >"$work/up.out" 2>&1 && ok "up -n 2 --netns" || { not_ok "up --netns"; cat "$work/up.out"; }
+    prefix=$(sc_ns_prefix "$CL")
+    [ "$(sc_netns_list "$prefix" | wc -l)" = 4 ] && ok "4 namespaces (bridge, client, 2 nodes)" || not_ok "namespaces: $(sc_netns_list "$prefix")"
+    cluster partition n2 >/dev/null && ok "partition n2" || not_ok "partition"
+    rm -f "$CL/cluster.json"
+    cluster down >/dev/null 2>&1
+    [ "$(sc_netns_list "$prefix" | wc -l)" = 0 ] && [ "$(node_procs)" = 0 ] &&
+        ok "without cluster.json, down deletes every namespace (rules and veths with them) and stops the nodes" ||
+        not_ok "left after down: $(sc_netns_list "$prefix") $(node_procs) processes"
+fi

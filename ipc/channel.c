@@ -1,6 +1,8 @@
 /* channel.c - a client's lasting link to one address: dial, hello, redial
- * with exponential backoff and jitter, and calls that wait for the link (up
- * to their deadline) while it is down. In permissive TLS mode the dialer
+ * with exponential backoff and jitter (capped low, reconnect_max_ms: a peer
+ * back from a restart is reached again within about that long), and calls
+ * that wait for the link (up to their deadline) while it is down; such a call
+ * brings the next attempt forward ("wait for ready"). In permissive TLS mode the dialer
  * offers TLS first and falls back to plaintext only when the peer answers in
  * plaintext. */
 #include <assert.h>
@@ -234,6 +236,7 @@ static void ch_dial(sipc_channel *ch)
 {
     if (ch->closing || ch->conn || ch->resolving)
         return;
+    ch->last_dial = uv_now(ch->ctx->loop);
     struct sockaddr_storage ss;
     if (sipc__addr_numeric(ch->host, ch->port, &ss) == 0) {
         ch_connect_to(ch, (struct sockaddr *)&ss);
@@ -254,6 +257,27 @@ static void ch_dial(sipc_channel *ch)
 }
 
 /* ---- calls waiting for the link ---- */
+
+/* A call waiting for a link that sits in its redial backoff is evidence that
+ * the link is wanted now: the next attempt is brought forward, to no sooner
+ * than SIPC__READY_REDIAL_MS (or reconnect_min_ms, if longer) after the last
+ * one, so a stream of calls toward a dead peer costs at most a few attempts
+ * a second. Through the timer, never from inside sipc_call: a failing
+ * attempt may complete waiting calls. */
+#define SIPC__READY_REDIAL_MS 250
+static void ch_redial_for_call(sipc_channel *ch)
+{
+    if (ch->closing || ch->conn || ch->resolving || !uv_is_active((uv_handle_t *)&ch->timer))
+        return;
+    uint64_t gap = ch->ctx->opts.reconnect_min_ms > SIPC__READY_REDIAL_MS
+                       ? ch->ctx->opts.reconnect_min_ms
+                       : SIPC__READY_REDIAL_MS;
+    uint64_t now = uv_now(ch->ctx->loop), at = ch->last_dial + gap;
+    uint64_t due = uv_timer_get_due_in(&ch->timer);
+    uint64_t wait = at > now ? at - now : 0;
+    if (wait < due)
+        uv_timer_start(&ch->timer, on_redial, wait, 0);
+}
 
 static void on_wtimer(uv_timer_t *t)
 {
@@ -319,6 +343,7 @@ static int ch_wait(sipc_channel *ch, const char *service, const char *method, co
     sipc_list_insert_before(pos->next, &call->dl);
     ch->waiting_bytes += len;
     ch_arm_wtimer(ch);
+    ch_redial_for_call(ch);
     if (made)
         *made = call;
     return 0;

@@ -53,7 +53,7 @@ void sipc_options_init(sipc_options *o)
     o->idle_timeout_ms = 60000;
     o->keepalive_ms = 15000;
     o->reconnect_min_ms = 100;
-    o->reconnect_max_ms = 30000;
+    o->reconnect_max_ms = 1000;
     o->max_connections = 16384;
     o->max_opening = 4096;
     o->log = sipc_log_stderr;

@@ -254,6 +254,7 @@ struct sipc_channel {
     char last_detail[600];
     int fail_fast;
     uint32_t backoff_ms;
+    uint64_t last_dial;     /* uv_now() of the last attempt, 0 before the first */
     uint64_t rng;           /* xorshift state for redial jitter */
     uv_timer_t timer;       /* redial */
     uv_timer_t wtimer;      /* deadlines of calls waiting for the link */

@@ -116,8 +116,13 @@ typedef struct sipc_options {
                                      default 60000, 0 = never */
     uint32_t keepalive_ms;        /* ping after this long without a frame,
                                      default 15000, 0 = never */
-    uint32_t reconnect_min_ms;    /* dialer backoff, default 100 */
-    uint32_t reconnect_max_ms;    /* default 30000 */
+    uint32_t reconnect_min_ms;    /* dialer backoff, default 100; doubles per failed
+                                     attempt, each delay drawn in [b/2, b] */
+    uint32_t reconnect_max_ms;    /* the backoff's cap, default 1000: a peer back from
+                                     an outage is reached again within about this
+                                     long. A call made while a channel waits to redial
+                                     brings the attempt forward, to no sooner than
+                                     max(reconnect_min_ms, 250) after the last one */
     uint32_t max_connections;     /* connections one server holds at once; beyond it a
                                      new one is accepted and closed at once. Default
                                      16384, and never more than the process's

@@ -63,6 +63,7 @@ typedef struct sipc_config {
     size_t max_frame;          /* max_frame = bytes, default 16 MiB */
     uint32_t max_connections;  /* max_connections = per service, default 16384 */
     uint32_t max_opening;      /* max_opening = per service, in their handshake, default 4096 */
+    uint32_t reconnect_max_ms; /* reconnect_max_ms = longest redial backoff of links, 0: default */
     /* [data] */
     sipc_sync data_sync;       /* sync = normal|full, default normal */
     /* [pipeline] */

@@ -124,13 +124,32 @@ static void ch_schedule_redial(sipc_channel *ch, int immediate)
     uv_timer_start(&ch->timer, on_redial, delay, 0);
 }
 
+/* The link is being replaced (GOAWAY, sent or received): new calls wait
+ * for a new connection, dialed at once with the security now in force; the
+ * old one finishes its calls and closes by itself. */
+static void ch_draining(void *owner, sipc_conn *c)
+{
+    sipc_channel *ch = owner;
+    if (ch->conn != c)
+        return;
+    ch->conn = NULL;
+    ch->plain_fallback = 0; /* permissive: offer TLS again */
+    if (!ch->closing)
+        uv_timer_start(&ch->timer, on_redial, 0, 0); /* not from inside the frame */
+}
+
 static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int was_up,
                     int got_bytes)
 {
     (void)detail;
     sipc_channel *ch = owner;
-    if (ch->conn == c)
-        ch->conn = NULL;
+    if (ch->conn != c) {
+        /* a replaced link (ch_draining) closing: the channel has moved on */
+        if (was_up && ch->conn_cb)
+            ch->conn_cb(c, SIPC_CONN_DOWN, err, ch->conn_arg);
+        return;
+    }
+    ch->conn = NULL;
     if (ch->up || !ch->since_ms)
         ch->since_ms = wall_ms();
     ch->up = 0;
@@ -166,8 +185,11 @@ static void ch_freed(void *owner)
     ch_maybe_finish(ch);
 }
 
-static const sipc_conn_owner_ops ch_ops = {
-    .up = ch_up, .writable = ch_writable, .down = ch_down, .freed = ch_freed};
+static const sipc_conn_owner_ops ch_ops = {.up = ch_up,
+                                           .writable = ch_writable,
+                                           .draining = ch_draining,
+                                           .down = ch_down,
+                                           .freed = ch_freed};
 
 static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
 {
@@ -197,6 +219,7 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
         return;
     }
     snprintf(c->peer_addr, sizeof c->peer_addr, "%s", ch->where);
+    sipc_list_insert_before(&ch->conns, &c->owner_link);
     ch->conns_alive++;
     ch->conn = c;
 }
@@ -349,6 +372,13 @@ static int ch_wait(sipc_channel *ch, const char *service, const char *method, co
     return 0;
 }
 
+/* Calls go straight on the link: it is up (not being replaced by a link
+ * still in its handshake) and nothing waits before them. */
+static int ch_ready(const sipc_channel *ch)
+{
+    return ch->up && ch->conn && ch->conn->state == SIPC_CONN_S_UP && sipc_list_empty(&ch->waiting);
+}
+
 /* What every call or message on a channel must pass first. */
 static int ch_can_send(const sipc_channel *ch, const char *service, const char *method,
                        const void *data, size_t len)
@@ -369,7 +399,7 @@ int sipc_call_ex(sipc_channel *ch, const char *service, const char *method, cons
     if (e != 0)
         return e;
     sipc_pcall *call = NULL;
-    if (ch->up && ch->conn && sipc_list_empty(&ch->waiting))
+    if (ch_ready(ch))
         e = sipc__conn_call(ch->conn, service, method, data, len, timeout_ms, cb, arg, &call);
     else
         e = ch_wait(ch, service, method, data, len, timeout_ms, cb, arg, 0, &call);
@@ -419,7 +449,7 @@ int sipc_send(sipc_channel *ch, const char *service, const char *method, const v
     int e = ch_can_send(ch, service, method, data, len);
     if (e != 0)
         return e;
-    if (ch->up && ch->conn && sipc_list_empty(&ch->waiting))
+    if (ch_ready(ch))
         return sipc_conn_send(ch->conn, service, method, data, len);
     return ch_wait(ch, service, method, data, len, 0, NULL, NULL, 1, NULL);
 }
@@ -445,6 +475,7 @@ int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char *address, in
     ch->backoff_ms = ctx->opts.reconnect_min_ms;
     ch->rng = (uv_hrtime() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)ch) | 1;
     sipc_list_init(&ch->waiting);
+    sipc_list_init(&ch->conns);
     uv_timer_init(ctx->loop, &ch->timer);
     uv_timer_init(ctx->loop, &ch->wtimer);
     ch->timer.data = ch->wtimer.data = ch;
@@ -513,8 +544,13 @@ void sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void 
     assert(ch->waiting_bytes == 0);
     if (ch->resolving)
         uv_cancel((uv_req_t *)&ch->gai);
-    if (ch->conn)
-        sipc__conn_close(ch->conn, 0, "channel closed"); /* closed by us: calls canceled */
+    /* closed by us: calls canceled, on links being replaced too */
+    sipc_link *l = ch->conns.next;
+    while (l != &ch->conns) {
+        sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
+        l = l->next; /* unlinked only when freed, but stay safe */
+        sipc__conn_close(c, 0, "channel closed");
+    }
     uv_close((uv_handle_t *)&ch->timer, ch_handle_closed);
     uv_close((uv_handle_t *)&ch->wtimer, ch_handle_closed);
 }

@@ -181,6 +181,7 @@ static void on_reply(sipc_conn *c, Sipc__Envelope *env)
                             env->payload.len);
     }
     sipc__envelope__free_unpacked(env, NULL);
+    sipc__goaway_check(c);
 }
 
 static int on_hello(sipc_conn *c, Sipc__Envelope *env)
@@ -277,6 +278,8 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
         sipc__conn_close(c, SIPC_EPROTO, msg);
         return SIPC_EPROTO;
     }
+    if (sipc__goaway_on_frame(c, env))
+        return c->state == SIPC_CONN_S_CLOSING ? SIPC_ECLOSED : 0;
     switch (env->kind) {
     case SIPC__KIND__REQUEST:
     case SIPC__KIND__ONE_WAY:
@@ -466,6 +469,8 @@ void sipc__conn_arm_timer(sipc_conn *c)
         if (d < due)
             due = d;
         if (c->state == SIPC_CONN_S_UP) {
+            if (sipc__goaway_due(c) < due)
+                due = sipc__goaway_due(c);
             if (o->keepalive_ms && !c->ping_sent && c->last_rx + o->keepalive_ms < due)
                 due = c->last_rx + o->keepalive_ms;
             if (o->idle_timeout_ms && c->last_rx + o->idle_timeout_ms < due)
@@ -503,6 +508,8 @@ static void conn_timer_cb(uv_timer_t *t)
         sipc__conn_close(c, SIPC_EHSTIMEOUT, msg);
     }
     sipc__conn_expire_calls(c, now);
+    sipc__goaway_check(c);
+    sipc__goaway_expire(c, now);
     if (c->state == SIPC_CONN_S_UP) {
         if (o->idle_timeout_ms && now >= c->last_rx + o->idle_timeout_ms) {
             char msg[600];

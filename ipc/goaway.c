@@ -42,6 +42,19 @@ static void tell_owner(sipc_conn *c)
     }
 }
 
+/* One line per peer host and event per interval: a reload may drain
+ * thousands of connections at once. */
+static void log_goaway(sipc_conn *c, const char *kind, const char *what)
+{
+    char key[200];
+    sipc__peer_host(c->peer_addr, key, 160);
+    strncat(key, " ", sizeof key - strlen(key) - 1);
+    strncat(key, kind, sizeof key - strlen(key) - 1);
+    sipc__log_limited(c->ctx, key, SIPC_LOG_INFO, "Transport.Conn", "%s %s (node %s): %s",
+                      c->is_server ? "Connection from" : "Connection to", c->peer_addr,
+                      c->peer_node, what);
+}
+
 void sipc__goaway_start(sipc_conn *c)
 {
     if (c->state != SIPC_CONN_S_UP || c->goaway_sent)
@@ -52,9 +65,7 @@ void sipc__goaway_start(sipc_conn *c)
     c->goaway_ping = ++c->next_id;
     sipc_env_out ping = {.kind = SIPC__KIND__PING, .request_id = c->goaway_ping};
     (void)sipc__conn_queue(c, &ping);
-    sipc__log(c->ctx, SIPC_LOG_INFO, "Transport.Conn",
-              "%s %s (node %s): GOAWAY sent, replaced once its requests are answered",
-              c->is_server ? "Connection from" : "Connection to", c->peer_addr, c->peer_node);
+    log_goaway(c, "goaway-sent", "GOAWAY sent, replaced once its requests are answered");
     sipc__conn_arm_timer(c);
     tell_owner(c);
 }
@@ -87,9 +98,7 @@ int sipc__goaway_on_frame(sipc_conn *c, Sipc__Envelope *env)
         return 0;
     if (!c->goaway_received) {
         c->goaway_received = 1;
-        sipc__log(c->ctx, SIPC_LOG_INFO, "Transport.Conn",
-                  "%s %s (node %s): peer sent GOAWAY; new calls go on a new connection",
-                  c->is_server ? "Connection from" : "Connection to", c->peer_addr, c->peer_node);
+        log_goaway(c, "goaway-received", "peer sent GOAWAY; new calls go on a new connection");
         tell_owner(c);
     }
     sipc__envelope__free_unpacked(env, NULL);

@@ -91,6 +91,55 @@ static uint64_t now_ms(uv_loop_t *loop)
     return uv_now(loop);
 }
 
+/* A client node with one channel to 127.0.0.1:port. */
+typedef struct client {
+    sipc_ctx *ctx;
+    sipc_security *sec;
+    sipc_channel *ch;
+    tu_log log;
+} client;
+
+static void client_open(client *c, uv_loop_t *loop, sipc_tls_mode mode, int port)
+{
+    c->sec = tu_security(mode, g_pem);
+    c->ctx = new_ctx(loop, "cli", c->sec, &c->log);
+    assert_int_equal(sipc_channel_open(&c->ch, c->ctx, "127.0.0.1", port, NULL), 0);
+}
+
+/* Closes what a test made (c may be NULL) and checks nothing is left. */
+static void finish(uv_loop_t *loop, node *n, client *c)
+{
+    if (c)
+        sipc_ctx_close(c->ctx, NULL, NULL);
+    if (n && n->ctx)
+        sipc_ctx_close(n->ctx, NULL, NULL);
+    assert_true(tu_drain(loop, 5000));
+    assert_int_equal(uv_loop_close(loop), 0);
+    if (n) {
+        sipc_router_free(n->router);
+        sipc_security_release(n->sec);
+        tu_log_free(&n->log);
+    }
+    if (c) {
+        sipc_security_release(c->sec);
+        tu_log_free(&c->log);
+    }
+}
+
+static void idle_for(uv_loop_t *loop, unsigned ms);
+static uint64_t wait_up(uv_loop_t *loop, sipc_channel *ch, unsigned ms);
+
+/* A plaintext node and a client (in cmode) whose link to it is up; returns
+ * the node's port. */
+static int start_pair(uv_loop_t *loop, node *n, client *c, sipc_tls_mode cmode)
+{
+    assert_int_equal(uv_loop_init(loop), 0);
+    int port = node_start(n, loop, SIPC_TLS_OFF, 0);
+    client_open(c, loop, cmode, port);
+    assert_true(wait_up(loop, c->ch, 3000) < 3000);
+    return port;
+}
+
 typedef struct result {
     int done, err;
 } result;
@@ -127,15 +176,10 @@ static void t_restart_reached_fast(void **state)
 {
     (void)state;
     uv_loop_t loop;
-    assert_int_equal(uv_loop_init(&loop), 0);
     node n = {0};
-    int port = node_start(&n, &loop, SIPC_TLS_OFF, 0);
-    tu_log clog = {0};
-    sipc_security *csec = tu_security(SIPC_TLS_OFF, g_pem);
-    sipc_ctx *cctx = new_ctx(&loop, "cli", csec, &clog);
-    sipc_channel *ch;
-    assert_int_equal(sipc_channel_open(&ch, cctx, "127.0.0.1", port, NULL), 0);
-    assert_true(wait_up(&loop, ch, 3000) < 3000);
+    client c = {0};
+    int port = start_pair(&loop, &n, &c, SIPC_TLS_OFF);
+    sipc_channel *ch = c.ch;
 
     for (int round = 0; round < 2; round++) {
         node_stop(&n, &loop);
@@ -158,15 +202,7 @@ static void t_restart_reached_fast(void **state)
         if (round == 1)
             assert_true(took <= 600); /* a waiting call: at most 250 ms + a connect */
     }
-    sipc_ctx_close(cctx, NULL, NULL);
-    sipc_ctx_close(n.ctx, NULL, NULL);
-    assert_true(tu_drain(&loop, 5000));
-    assert_int_equal(uv_loop_close(&loop), 0);
-    sipc_router_free(n.router);
-    sipc_security_release(n.sec);
-    sipc_security_release(csec);
-    tu_log_free(&n.log);
-    tu_log_free(&clog);
+    finish(&loop, &n, &c);
 }
 
 /* A "dead" peer: the port accepts and closes at once, and counts. */
@@ -228,11 +264,8 @@ static void t_dead_peer_attempts_bounded(void **state)
     uv_tcp_getsockname(&d.tcp, (struct sockaddr *)&ss, &sl);
     int port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 
-    tu_log clog = {0};
-    sipc_security *csec = tu_security(SIPC_TLS_OFF, g_pem);
-    sipc_ctx *cctx = new_ctx(&loop, "cli", csec, &clog);
-    sipc_channel *ch;
-    assert_int_equal(sipc_channel_open(&ch, cctx, "127.0.0.1", port, NULL), 0);
+    client c = {0};
+    client_open(&c, &loop, SIPC_TLS_OFF, port);
     idle_for(&loop, 2000); /* the ramp: 100, 200, 400, 800 ms */
     int before = d.accepts;
     idle_for(&loop, 4000);
@@ -243,7 +276,7 @@ static void t_dead_peer_attempts_bounded(void **state)
 
     pacer *p = calloc(1, sizeof *p);
     assert_non_null(p);
-    p->ch = ch;
+    p->ch = c.ch;
     uv_timer_init(&loop, &p->t);
     p->t.data = p;
     uv_timer_start(&p->t, on_pace, 0, 10);
@@ -256,18 +289,15 @@ static void t_dead_peer_attempts_bounded(void **state)
     assert_true(busy <= 18);  /* but never closer than 250 ms */
     uv_close((uv_handle_t *)&p->t, NULL);
     uv_close((uv_handle_t *)&d.tcp, NULL);
-    sipc_ctx_close(cctx, NULL, NULL);
-    assert_true(tu_drain(&loop, 5000));
-    for (int i = 0; i < p->n; i++) {
-        assert_true(p->r[i].done);
-        assert_int_not_equal(p->r[i].err, 0);
+    int n = p->n;
+    result *r = p->r;
+    finish(&loop, NULL, &c);
+    for (int i = 0; i < n; i++) {
+        assert_true(r[i].done);
+        assert_int_not_equal(r[i].err, 0);
     }
     free(p);
-    assert_int_equal(uv_loop_close(&loop), 0);
-    sipc_security_release(csec);
-    tu_log_free(&clog);
 }
-
 
 /* ------------------------------------------------------------ GOAWAY */
 
@@ -347,16 +377,11 @@ static void t_reload_moves_busy_connection(void **state)
 {
     (void)state;
     uv_loop_t loop;
-    assert_int_equal(uv_loop_init(&loop), 0);
     node n = {0};
-    int port = node_start(&n, &loop, SIPC_TLS_OFF, 0);
-    tu_log clog = {0};
     /* a client home with the pair: TLS first, plaintext toward a plaintext node */
-    sipc_security *csec = tu_security(SIPC_TLS_PERMISSIVE, g_pem);
-    sipc_ctx *cctx = new_ctx(&loop, "cli", csec, &clog);
-    producer p = {0};
-    assert_int_equal(sipc_channel_open(&p.ch, cctx, "127.0.0.1", port, NULL), 0);
-    assert_true(wait_up(&loop, p.ch, 3000) < 3000);
+    client c = {0};
+    start_pair(&loop, &n, &c, SIPC_TLS_PERMISSIVE);
+    producer p = {.ch = c.ch};
     sipc_link_info li;
     sipc_channel_info(p.ch, &li);
     assert_int_equal(li.tls, 0);
@@ -380,7 +405,7 @@ static void t_reload_moves_busy_connection(void **state)
     assert_int_equal(li.up, 1);
     assert_int_equal(li.tls, 1);
     assert_true(tu_log_has(&n.log, "GOAWAY sent"));
-    assert_true(tu_log_has(&clog, "peer sent GOAWAY"));
+    assert_true(tu_log_has(&c.log, "peer sent GOAWAY"));
     p.stop = 1;
     t0 = now_ms(&loop);
     while (p.inflight && now_ms(&loop) - t0 < 3000)
@@ -389,15 +414,7 @@ static void t_reload_moves_busy_connection(void **state)
     assert_int_equal(p.failed, 0); /* not one call lost to the reload */
 
     uv_close((uv_handle_t *)&r.t, NULL);
-    sipc_ctx_close(cctx, NULL, NULL);
-    sipc_ctx_close(n.ctx, NULL, NULL);
-    assert_true(tu_drain(&loop, 5000));
-    assert_int_equal(uv_loop_close(&loop), 0);
-    sipc_router_free(n.router);
-    sipc_security_release(n.sec);
-    sipc_security_release(csec);
-    tu_log_free(&n.log);
-    tu_log_free(&clog);
+    finish(&loop, &n, &c);
 }
 
 /* A peer that knows nothing of GOAWAY (protocol v1 before it): raw frames
@@ -588,12 +605,7 @@ static void t_goaway_ignored_by_old_client(void **state)
         uv_run(&loop, UV_RUN_ONCE);
     assert_int_equal(r.left, 0);
     uv_close((uv_handle_t *)&r.t, NULL);
-    sipc_ctx_close(n.ctx, NULL, NULL);
-    assert_true(tu_drain(&loop, 5000));
-    assert_int_equal(uv_loop_close(&loop), 0);
-    sipc_router_free(n.router);
-    sipc_security_release(n.sec);
-    tu_log_free(&n.log);
+    finish(&loop, &n, NULL);
 }
 
 /* A request a handler holds keeps a retired connection open no longer than
@@ -636,12 +648,7 @@ static void t_goaway_grace(void **state)
     n.nheld = 0;
     old_free(o, &loop);
     uv_close((uv_handle_t *)&r.t, NULL);
-    sipc_ctx_close(n.ctx, NULL, NULL);
-    assert_true(tu_drain(&loop, 5000));
-    assert_int_equal(uv_loop_close(&loop), 0);
-    sipc_router_free(n.router);
-    sipc_security_release(n.sec);
-    tu_log_free(&n.log);
+    finish(&loop, &n, NULL);
 }
 
 int main(void)

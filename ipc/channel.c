@@ -1,8 +1,9 @@
 /* channel.c - a client's lasting link to one address: dial, hello, redial
  * with exponential backoff and jitter (capped low, reconnect_max_ms: a peer
  * back from a restart is reached again within about that long), and calls
- * that wait for the link (up to their deadline) while it is down; such a call
- * brings the next attempt forward ("wait for ready"). In permissive TLS mode the dialer
+ * that wait for the link (up to their deadline) while it is down; such a call,
+ * or a hello from the node the link last reached, brings the next attempt
+ * forward ("wait for ready"). In permissive TLS mode the dialer
  * offers TLS first and falls back to plaintext only when the peer answers in
  * plaintext. */
 #include <assert.h>
@@ -282,13 +283,14 @@ static void ch_dial(sipc_channel *ch)
 /* ---- calls waiting for the link ---- */
 
 /* A call waiting for a link that sits in its redial backoff is evidence that
- * the link is wanted now: the next attempt is brought forward, to no sooner
- * than SIPC__READY_REDIAL_MS (or reconnect_min_ms, if longer) after the last
- * one, so a stream of calls toward a dead peer costs at most a few attempts
- * a second. Through the timer, never from inside sipc_call: a failing
- * attempt may complete waiting calls. */
+ * the link is wanted now, and a hello from the peer's node id that it is
+ * back: the next attempt is brought forward, to no sooner than
+ * SIPC__READY_REDIAL_MS (or reconnect_min_ms, if longer) after the last one,
+ * so a stream of calls toward a dead peer costs at most a few attempts a
+ * second. Through the timer, never from inside sipc_call: a failing attempt
+ * may complete waiting calls. */
 #define SIPC__READY_REDIAL_MS 250
-static void ch_redial_for_call(sipc_channel *ch)
+static void ch_redial_soon(sipc_channel *ch)
 {
     if (ch->closing || ch->conn || ch->resolving || !uv_is_active((uv_handle_t *)&ch->timer))
         return;
@@ -366,7 +368,7 @@ static int ch_wait(sipc_channel *ch, const char *service, const char *method, co
     sipc_list_insert_before(pos->next, &call->dl);
     ch->waiting_bytes += len;
     ch_arm_wtimer(ch);
-    ch_redial_for_call(ch);
+    ch_redial_soon(ch);
     if (made)
         *made = call;
     return 0;
@@ -377,6 +379,17 @@ static int ch_wait(sipc_channel *ch, const char *service, const char *method, co
 static int ch_ready(const sipc_channel *ch)
 {
     return ch->up && ch->conn && ch->conn->state == SIPC_CONN_S_UP && sipc_list_empty(&ch->waiting);
+}
+
+void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id)
+{
+    if (!node_id[0])
+        return;
+    for (sipc_link *l = ctx->channels.next; l != &ctx->channels; l = l->next) {
+        sipc_channel *ch = sipc_container_of(l, sipc_channel, link);
+        if (!ch->up && !strcmp(ch->peer_node, node_id))
+            ch_redial_soon(ch);
+    }
 }
 
 /* What every call or message on a channel must pass first. */

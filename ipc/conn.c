@@ -223,6 +223,7 @@ static int on_hello(sipc_conn *c, Sipc__Envelope *env)
     sipc__conn_arm_timer(c);
     c->refs++;
     c->owner_ops->up(c->owner, c);
+    sipc__channels_peer_back(c->ctx, c->peer_node);
     int closed = c->state != SIPC_CONN_S_UP;
     sipc__conn_release(c);
     return closed ? SIPC_ECLOSED : 0;

@@ -300,6 +300,9 @@ struct sipc_channel {
 };
 
 void sipc__server_close_all(sipc_ctx *ctx);
+/* A connection with node_id came up (the node is back): channels of ctx that
+ * last reached that node and wait to redial try again soon. */
+void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id);
 void sipc__channel_close_all(sipc_ctx *ctx);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "ipc/envelope.h"
 #include "ipc/frame.h"
+#include "ipc/internal.h" /* a channel's last attempt, to time a restart against it */
 #include "testutil.h"
 
 static char *g_dir;
@@ -28,6 +29,7 @@ typedef struct node {
     tu_log log;
     sipc_request *held[8]; /* test.hold keeps its requests */
     int nheld;
+    const char *id;        /* node id, default "srv" */
 } node;
 
 static void h_echo(sipc_request *req, void *arg)
@@ -64,7 +66,7 @@ static sipc_ctx *new_ctx(uv_loop_t *loop, const char *id, sipc_security *sec, tu
 static int node_start(node *n, uv_loop_t *loop, sipc_tls_mode mode, int port)
 {
     n->sec = tu_security(mode, g_pem);
-    n->ctx = new_ctx(loop, "srv", n->sec, &n->log);
+    n->ctx = new_ctx(loop, n->id ? n->id : "srv", n->sec, &n->log);
     assert_int_equal(sipc_router_new(&n->router), 0);
     assert_int_equal(sipc_router_add(n->router, "test", "echo", h_echo, n), 0);
     assert_int_equal(sipc_router_add(n->router, "test", "hold", h_hold, n), 0);
@@ -203,6 +205,48 @@ static void t_restart_reached_fast(void **state)
             assert_true(took <= 600); /* a waiting call: at most 250 ms + a connect */
     }
     finish(&loop, &n, &c);
+}
+
+/* Two nodes with links to each other (as search's peers have): when one comes
+ * back, its hello on the other's listener makes the other's link to it
+ * redial at once instead of at the end of its backoff. */
+static void t_peer_hello_redials(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    node a = {.id = "nodeA"}, b = {.id = "nodeB"};
+    int pa = node_start(&a, &loop, SIPC_TLS_OFF, 0);
+    int pb = node_start(&b, &loop, SIPC_TLS_OFF, 0);
+    sipc_channel *a2b, *b2a;
+    assert_int_equal(sipc_channel_open(&a2b, a.ctx, "127.0.0.1", pb, NULL), 0);
+    assert_int_equal(sipc_channel_open(&b2a, b.ctx, "127.0.0.1", pa, NULL), 0);
+    assert_true(wait_up(&loop, a2b, 3000) < 3000);
+    assert_true(wait_up(&loop, b2a, 3000) < 3000);
+    for (int round = 0; round < 3; round++) {
+        node_stop(&b, &loop); /* its link to A goes with it */
+        idle_for(&loop, 3000); /* A's link to B: backoff at its cap, 0.5 to 1 s */
+        assert_false(sipc_channel_is_up(a2b));
+        /* B comes back just after one of A's attempts: by its backoff alone
+         * A would try again 500 ms later at the soonest */
+        uint64_t last = a2b->last_dial, t0 = now_ms(&loop);
+        while (a2b->last_dial == last && now_ms(&loop) - t0 < 2000)
+            uv_run(&loop, UV_RUN_ONCE);
+        assert_true(a2b->last_dial != last);
+        assert_int_equal(node_start(&b, &loop, SIPC_TLS_OFF, pb), pb);
+        assert_int_equal(sipc_channel_open(&b2a, b.ctx, "127.0.0.1", pa, NULL), 0);
+        uint64_t took = wait_up(&loop, a2b, 3000);
+        print_message("round %d: A's link up %llu ms after B was back and said hello\n", round,
+                      (unsigned long long)took);
+        /* the hello brings it to 250 ms after A's last attempt */
+        assert_true(took <= 450);
+    }
+    assert_true(tu_log_has(&a.log, "node nodeB"));
+    sipc_ctx_close(b.ctx, NULL, NULL);
+    finish(&loop, &a, NULL);
+    sipc_router_free(b.router);
+    sipc_security_release(b.sec);
+    tu_log_free(&b.log);
 }
 
 /* A "dead" peer: the port accepts and closes at once, and counts. */
@@ -661,6 +705,7 @@ int main(void)
     snprintf(g_pem, sizeof g_pem, "%s/node.pem", g_dir);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_restart_reached_fast),
+        cmocka_unit_test(t_peer_hello_redials),
         cmocka_unit_test(t_dead_peer_attempts_bounded),
         cmocka_unit_test(t_reload_moves_busy_connection),
         cmocka_unit_test(t_goaway_ignored_by_old_client),

@@ -445,14 +445,20 @@ int sipc_call_cancel(sipc_channel *ch, sipc_call_id id)
     if (!call)
         return SIPC_EINVAL; /* completed already, or never made here */
     call->handles = NULL;
-    if (call->conn) {
+    sipc_conn *c = call->conn;
+    if (c) {
         /* in flight: a late answer finds nothing and is ignored */
         sipc__conn_take_call(call);
+        c->refs++;
     } else {
         ch_unwait(ch, call);
         ch_arm_wtimer(ch);
     }
     sipc__call_complete(call, SIPC_ECANCELED, 0, "call canceled", NULL, 0);
+    if (c) {
+        sipc__goaway_check(c); /* a link being replaced may have nothing left */
+        sipc__conn_release(c);
+    }
     return 0;
 }
 

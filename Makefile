@@ -41,7 +41,8 @@ help:
 	@echo "  make check      all tests: $(BUILD_DIR)/ with -Werror, build-asan/ with ASan+UBSan,"
 	@echo "                  build-syswolf/ (Debian's libwolfssl-dev) unit tests; summary at the end"
 	@echo "  make build      configure and build $(BUILD_DIR)/ (default target)"
-	@echo "  make bench      build, then run ../shared/bench-peers with sipc-bench added"
+	@echo "  make bench      build, then run ../shared/bench-peers with sipc-bench added (and a 1 MiB"
+	@echo "                  workload), handshakes beside openssl s_time, 1/16/256 connections"
 	@echo "  make bench-services  build, then tests/bench/services-bench.sh: ingest through the"
 	@echo "                  pipeline of a 3-node TLS cluster vs raw SQLite, search latency (RUNS=3: 3 runs)"
 	@echo "  make fuzz       build build-fuzz/ with clang (libFuzzer, ASan, UBSan) and run every"
@@ -81,7 +82,7 @@ bench: build
 	@if [ ! -x $(BUILD_DIR)/sipc-bench ]; then \
 	  echo "make bench: $(BUILD_DIR)/sipc-bench was not built" >&2; exit 1; \
 	fi
-	SIPC_BENCH=$(abspath $(BUILD_DIR))/sipc-bench $(BENCH_KIT)
+	SIPC_BENCH=$(abspath $(BUILD_DIR))/sipc-bench BENCH_KIT=$(BENCH_KIT) bash tests/bench/bench-all.sh
 
 RUNS ?= 1
 bench-services: build
@@ -90,7 +91,7 @@ bench-services: build
 # Fuzzing build: every sipc source instrumented for libFuzzer with ASan and
 # UBSan (tests/fuzz/CMakeLists.txt); needs Debian's clang (clang-14).
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS := frame x509 config pkcs12 tls
+FUZZ_TARGETS := frame envelope x509 config pkcs12 tls time
 fuzz: deps
 	@command -v clang >/dev/null 2>&1 || { \
 	  echo "make fuzz: needs clang with libFuzzer: apt-get install -y clang" >&2; exit 1; }

@@ -4,12 +4,21 @@
 #ifndef SIPC_BASE_LOG_LINE_H
 #define SIPC_BASE_LOG_LINE_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <time.h>
 
-/* Writes one record stamped with local time now. Control characters in
- * category or msg (a newline in a peer's error message, say) become spaces,
- * so nothing can forge or split a line. */
+/* Longest record, newline included; longer messages are cut. */
+#define SIPC__LOG_LINE_MAX 1400
+
+/* Formats one record stamped with local time now into out (at least
+ * SIPC__LOG_LINE_MAX bytes), ending in '\n'; returns its length. Control
+ * characters in category or msg (a newline in a peer's error message, say)
+ * become spaces, so nothing can forge or split a line. */
+size_t sipc__log_format(char *out, time_t now, const char *category, const char *level,
+                        const char *msg);
+/* Formats one record and writes it with one fwrite (one write(2) on an
+ * unbuffered stream such as stderr, not one per character). */
 void sipc__log_line(FILE *fp, time_t now, const char *category, const char *level,
                     const char *msg);
 

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <wolfssl/options.h> /* WOLFSSL_ALT_CERT_CHAINS: see verify_chain */
+
 #include "base/error_text.h"
 #include "certs/name_constraints.h"
 #include "certs/trust_impl.h"
@@ -562,21 +564,26 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
                       sipc__name_or(px[i].subject), px[i].unknown_critical);
             goto out;
         }
-        /* A documented limit of the TLS library: wolfSSL 5.5.4 registers
-         * every CA certificate of a peer's chain in its own store and cannot
-         * register one with a critical extension it does not process; it
-         * then aborts the handshake before this verifier is asked. Refused
-         * here too, so that `tlstool verify` says what a handshake would. */
+#ifndef WOLFSSL_ALT_CERT_CHAINS
+        /* A limit of a wolfSSL built without WOLFSSL_ALT_CERT_CHAINS (both
+         * builds sipc supports have it: the bundled one and Debian's
+         * libwolfssl): such a wolfSSL registers every CA certificate of a
+         * peer's chain in its own store, cannot register one with a
+         * critical extension it does not process, and then aborts the
+         * handshake whatever the verify callback says. Refused here too, so
+         * that `tlstool verify` says what a handshake would. */
         if (i > 0 && px[i].is_ca && px[i].tls_unknown_critical[0]) {
             st = sipc__vfail(res, SIPC_VFY_MALFORMED, i,
                       "have your CA reissue its certificate with that extension not marked "
-                      "critical (RFC 5280 allows it)",
+                      "critical (RFC 5280 allows it), or build sipc with its bundled wolfSSL",
                       "CA certificate '%s' of the chain has a critical %s extension: the TLS "
-                      "library (wolfSSL 5.5.4) does not process it and aborts any handshake that "
-                      "presents this certificate, so sipc refuses it (a documented limit)",
+                      "library (wolfSSL without WOLFSSL_ALT_CERT_CHAINS) does not process it "
+                      "and aborts any handshake that presents this certificate, so sipc "
+                      "refuses it (a documented limit of this build)",
                       sipc__name_or(px[i].subject), px[i].tls_unknown_critical);
             goto out;
         }
+#endif
     }
 
     leaf = &px[0];

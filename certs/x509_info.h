@@ -84,8 +84,9 @@ typedef struct sipc_x509 {
     sipc_bytes policy_mappings;  /* policyMappings content (SEQUENCE TLVs of two OIDs) */
     /* A critical extension sipc processes but the TLS library (wolfSSL
      * 5.5.4) does not: "policyMappings", "issuerAltName", "freshestCRL";
-     * "" if none. wolfSSL cannot register a CA certificate that has one and
-     * aborts a handshake whose chain presents it (see trust.c). */
+     * "" if none. A wolfSSL built without WOLFSSL_ALT_CERT_CHAINS cannot
+     * register a CA certificate that has one and aborts a handshake whose
+     * chain presents it (see trust.c). */
     char tls_unknown_critical[24];
 } sipc_x509;
 

@@ -53,7 +53,7 @@ set(SIPC_WOLFSSL_DSC "" CACHE FILEPATH
 
 # Macros the sipc sources rely on: checked in wolfssl/options.h.
 set(SIPC_WOLFSSL_REQUIRED_MACROS
-  OPENSSL_EXTRA WOLFSSL_ALWAYS_VERIFY_CB SESSION_CERTS KEEP_PEER_CERT KEEP_OUR_CERT
+  OPENSSL_EXTRA WOLFSSL_ALWAYS_VERIFY_CB KEEP_PEER_CERT KEEP_OUR_CERT
   WOLFSSL_CERT_GEN WOLFSSL_CERT_EXT WOLFSSL_CERT_REQ WOLFSSL_KEY_GEN HAVE_CRL
   HAVE_ECC HAVE_AESGCM HAVE_CHACHA HAVE_POLY1305 HAVE_SUPPORTED_CURVES HAVE_EXTENDED_MASTER
   HAVE_TLS_EXTENSIONS WOLFSSL_SHA384 WOLFSSL_SHA512 WOLFSSL_ALT_NAMES WOLFSSL_BASE64_ENCODE
@@ -138,17 +138,29 @@ set(SIPC_WOLFSSL_CONFIGURE_ARGS
   --disable-examples --disable-crypttests --disable-benchmark
   # speed
   --enable-aesni --enable-intelasm --enable-sp --enable-sp-asm
-  # X.509, verification, certificate and key generation
-  --enable-opensslextra --enable-sessioncerts
+  # X.509, verification, certificate and key generation. No --enable-sessioncerts:
+  # its copy of the peer's chain (MAX_CHAIN_DEPTH x MAX_X509_SIZE, 18 KiB) sits in
+  # every connection's session for its whole life, over half of an idle mTLS
+  # connection's memory; the verify callback (WOLFSSL_ALWAYS_VERIFY_CB) sees the
+  # chain during the handshake, which is all sipc needs.
+  --enable-opensslextra
   --enable-certgen --enable-certext --enable-certreq --enable-keygen
   --enable-crl --disable-crl-monitor
+  # A CA certificate of the peer's chain that wolfSSL refuses (e.g. for a
+  # critical policyMappings, issuerAltName or freshestCRL extension, which it
+  # does not process) is then not registered in its store, so the verify
+  # callback can overrule the refusal when sipc's verifier accepts the chain;
+  # without it wolfSSL aborts the handshake. Debian's libwolfssl has it too.
+  --enable-altcertchains
   # PKCS#12 (OpenSSL's -legacy files use RC2-40 and 3DES)
   --enable-pkcs12 --enable-pwdbased --enable-des3 --enable-rc2
   # algorithms and TLS extensions
   --enable-ecc --enable-rsa --enable-aesgcm --enable-chacha --enable-poly1305
   --enable-sha384 --enable-sha512 --enable-base64encode
   --enable-tlsx --enable-supportedcurves --enable-extended-master
-  --enable-tlsv12 --enable-context-extra-user-data)
+  --enable-tlsv12 --enable-context-extra-user-data
+  # TLS 1.2 session tickets: reconnecting peers resume (transport/tls_wolfssl.c)
+  --enable-session-ticket)
 # Macros that have no configure switch of their own; configure copies every
 # -D of CPPFLAGS into wolfssl/options.h, so sipc sees the same settings.
 #
@@ -161,9 +173,14 @@ set(SIPC_WOLFSSL_CONFIGURE_ARGS
 # registered; it costs 724 bytes in each Suites struct (one per context, one
 # per connection, one on the stack while a ClientHello is parsed).
 set(SIPC_WOLFSSL_MAX_SUITE_SZ 1024)
+#
+# WOLFSSL_GETRANDOM: every WOLFSSL object seeds its own random generator;
+# with getrandom(2) instead of opening, reading and closing /dev/urandom that
+# is one system call instead of three per connection, and no file descriptor
+# that a node at its open-file limit might not get.
 set(SIPC_WOLFSSL_CPPFLAGS
   -DKEEP_PEER_CERT -DKEEP_OUR_CERT -DWOLFSSL_ALT_NAMES -DWOLFSSL_ALWAYS_VERIFY_CB
-  -DWOLFSSL_MAX_SUITE_SZ=${SIPC_WOLFSSL_MAX_SUITE_SZ})
+  -DWOLFSSL_MAX_SUITE_SZ=${SIPC_WOLFSSL_MAX_SUITE_SZ} -DWOLFSSL_GETRANDOM)
 set(SIPC_WOLFSSL_CFLAGS -O2 -g -fPIC)
 
 # Identity of this build: recipe, flags and the compiler.

@@ -159,6 +159,10 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
     /* closed on purpose while this channel stays open (a connection of an
      * older security replaced): the link comes back at once */
     int immediate = was_up && err == 0;
+    /* the peer no longer knows our TLS session (restarted, reloaded): the
+     * session is forgotten, and the redial makes a full handshake */
+    if (!was_up && c->stream && sipc_stream_tls_resume_failed(c->stream))
+        immediate = 1;
     if (sipc_security_mode(c->sec) == SIPC_TLS_PERMISSIVE) {
         int tls = c->stream ? sipc_stream_is_tls(c->stream) : !ch->plain_fallback;
         if (was_up) {

@@ -17,6 +17,7 @@
 
 static void conn_maybe_free(sipc_conn *c);
 static void conn_process_backlog(sipc_conn *c);
+static int conn_has_spare(const sipc_conn *c);
 
 /* States only move forward: HANDSHAKE -> UP -> CLOSING, or HANDSHAKE -> CLOSING. */
 static void conn_set_state(sipc_conn *c, int state)
@@ -30,9 +31,61 @@ static void conn_set_state(sipc_conn *c, int state)
 int sipc__conn_queue(sipc_conn *c, const sipc_env_out *e)
 {
     int r = sipc_env_encode(&c->out, e, c->ctx->opts.max_frame);
-    if (r == 0)
+    if (r == 0) {
+        c->last_io = uv_now(c->ctx->loop);
+        sipc__conn_account(c);
         sipc__ctx_mark_dirty(c->ctx, c);
+    }
     return r;
+}
+
+void sipc__conn_account(sipc_conn *c)
+{
+    /* a closing connection counts no more: its bytes are on their way out or
+       dropped within the close grace */
+    size_t now = c->state == SIPC_CONN_S_CLOSING ? 0 : sipc_conn_write_queue(c);
+    c->ctx->queued_total = c->ctx->queued_total - c->queued_acct + now;
+    c->queued_acct = now;
+}
+
+size_t sipc__conn_buffer_bytes(const sipc_conn *c)
+{
+    return c->out.cap + c->backlog.cap + c->dec.spare_cap +
+           (c->dec.body && c->dec.body != c->dec.spare ? c->dec.body_len : 0) +
+           (c->stream ? sipc_stream_buffer_bytes(c->stream) : 0);
+}
+
+/* Buffers an idle connection could give back. */
+static int conn_has_spare(const sipc_conn *c)
+{
+    return (c->out.cap && !c->out.len) || (c->backlog.cap && !c->backlog.len) ||
+           (c->dec.spare && sipc_frame_decoder_idle(&c->dec)) ||
+           (c->stream && sipc_stream_queued(c->stream) == 0 && sipc_stream_buffer_bytes(c->stream));
+}
+
+/* A connection with nothing in flight for SIPC__TRIM_IDLE_MS frees its
+ * buffers: one large message must not cost megabytes for the connection's
+ * whole life, and ten thousand idle peers cost no buffers at all. Buffers
+ * are kept while traffic flows, so a stream of large messages does not fault
+ * in fresh memory for each. */
+static void conn_trim(sipc_conn *c)
+{
+    size_t freed = 0;
+    if (c->out.cap && !c->out.len) {
+        freed += c->out.cap;
+        sipc_buf_free(&c->out);
+    }
+    if (c->backlog.cap && !c->backlog.len) {
+        freed += c->backlog.cap;
+        sipc_buf_free(&c->backlog);
+    }
+    if (c->dec.spare && sipc_frame_decoder_idle(&c->dec)) {
+        freed += c->dec.spare_cap;
+        sipc_frame_decoder_release(&c->dec);
+    }
+    if (c->stream && sipc_stream_queued(c->stream) == 0)
+        freed += sipc_stream_trim(c->stream);
+    sipc__ctx_released(c->ctx, freed);
 }
 
 /* A producer refused with SIPC_EQUEUEFULL learns once that it may go on. */
@@ -62,6 +115,11 @@ void sipc__conn_flush(sipc_conn *c)
         sipc__conn_close(c, r, "write to the socket failed");
         return;
     }
+    sipc__conn_account(c);
+    /* bring the timer forward to give buffers back once this goes quiet */
+    if (c->state == SIPC_CONN_S_UP &&
+        (c->timer_due == 0 || c->timer_due > c->last_io + SIPC__TRIM_IDLE_MS) && conn_has_spare(c))
+        sipc__conn_arm_timer(c);
     if (c->paused)
         sipc__conn_update_pause(c);
     conn_check_writable(c);
@@ -109,6 +167,7 @@ int sipc_conn_info(const sipc_conn *c, sipc_peer_info *pi)
         snprintf(pi->tls_version, sizeof pi->tls_version, "%s", si.tls_version);
         snprintf(pi->tls_cipher, sizeof pi->tls_cipher, "%s", si.tls_cipher);
         snprintf(pi->peer_fingerprint, sizeof pi->peer_fingerprint, "%s", si.peer_fingerprint);
+        pi->tls_resumed = si.tls_resumed;
     } else {
         snprintf(pi->address, sizeof pi->address, "%.63s", c->peer_addr);
     }
@@ -165,28 +224,34 @@ static int is_sipc_code(int status)
     return status <= -30001 && status >= -30099 && sipc_err_classify(status) != SIPC_CLASS_IO;
 }
 
-static void on_reply(sipc_conn *c, Sipc__Envelope *env)
+static void on_reply(sipc_conn *c, const sipc_env_view *env)
 {
     sipc_pcall *call = sipc__conn_take_answered(c, env->request_id);
-    if (!call) {
-        /* late answer to a call that already timed out or was canceled */
-        sipc__envelope__free_unpacked(env, NULL);
+    if (!call)
+        return; /* late answer to a call that already timed out or was canceled */
+    if (env->kind == SIPC__KIND__RESPONSE) {
+        sipc__call_complete(call, 0, 0, "", env->payload, env->payload_len);
+        sipc__goaway_check(c);
         return;
     }
-    if (env->kind == SIPC__KIND__RESPONSE) {
-        sipc__call_complete(call, 0, 0, "", env->payload.data, env->payload.len);
-    } else {
-        int err = is_sipc_code(env->status) ? env->status : SIPC_EREMOTE;
-        sipc__call_complete(call, err, env->status, env->message, env->payload.data,
-                            env->payload.len);
-    }
-    sipc__envelope__free_unpacked(env, NULL);
+    /* the reply hands the message out as a C string */
+    char small[256], *msg = small;
+    if (env->message.len >= sizeof small && !(msg = malloc(env->message.len + 1)))
+        msg = small;
+    size_t n = msg == small && env->message.len >= sizeof small ? sizeof small - 1 : env->message.len;
+    if (n)
+        memcpy(msg, env->message.ptr, n);
+    msg[n] = '\0';
+    int err = is_sipc_code(env->status) ? env->status : SIPC_EREMOTE;
+    sipc__call_complete(call, err, env->status, msg, env->payload, env->payload_len);
+    if (msg != small)
+        free(msg);
     sipc__goaway_check(c);
 }
 
-static int on_hello(sipc_conn *c, Sipc__Envelope *env)
+static int on_hello(sipc_conn *c, const sipc_env_view *env)
 {
-    Sipc__Hello *h = sipc__hello__unpack(NULL, env->payload.len, env->payload.data);
+    Sipc__Hello *h = sipc__hello__unpack(NULL, env->payload_len, env->payload);
     char msg[400];
     if (!h) {
         (void)sipc__conn_send_error(c, 0, SIPC_EPROTO, "your hello is not a valid Hello message");
@@ -236,8 +301,9 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
         return SIPC_ECLOSED;
     int err = 0;
     char why[256];
-    Sipc__Envelope *env = sipc_env_decode(data, len, &err, why, sizeof why);
-    if (!env) {
+    sipc_env_view v;
+    const sipc_env_view *env = &v; /* points into data: nothing to free */
+    if (sipc_env_read(data, len, &v, &err, why, sizeof why) != 0) {
         char msg[600];
         snprintf(msg, sizeof msg, "%s (from %s)", why, c->peer_addr);
         (void)sipc__conn_send_error(c, 0, err, why);
@@ -248,8 +314,8 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
         /* the peer's last word before it closes */
         char msg[600];
         int code = is_sipc_code(env->status) ? env->status : SIPC_EPROTO;
-        snprintf(msg, sizeof msg, "peer %s says: %s", c->peer_addr, env->message);
-        sipc__envelope__free_unpacked(env, NULL);
+        snprintf(msg, sizeof msg, "peer %s says: %.*s", c->peer_addr, (int)env->message.len,
+                 env->message.ptr ? env->message.ptr : "");
         sipc__conn_close(c, code, msg);
         return code;
     }
@@ -258,14 +324,11 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
             char msg[600];
             snprintf(msg, sizeof msg, "peer %s sent a %s before its hello", c->peer_addr,
                      sipc_env_kind_name(env->kind));
-            sipc__envelope__free_unpacked(env, NULL);
             (void)sipc__conn_send_error(c, 0, SIPC_EPROTO, msg);
             sipc__conn_close(c, SIPC_EPROTO, msg);
             return SIPC_EPROTO;
         }
-        int r = on_hello(c, env);
-        sipc__envelope__free_unpacked(env, NULL);
-        return r;
+        return on_hello(c, env);
     }
     if ((env->kind == SIPC__KIND__REQUEST || env->kind == SIPC__KIND__RESPONSE ||
          env->kind == SIPC__KIND__PING || env->kind == SIPC__KIND__PONG) &&
@@ -274,7 +337,6 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
         char msg[200];
         snprintf(msg, sizeof msg, "peer sent a %s with id 0, which is reserved",
                  sipc_env_kind_name(env->kind));
-        sipc__envelope__free_unpacked(env, NULL);
         (void)sipc__conn_send_error(c, 0, SIPC_EPROTO, "id 0 is reserved for connection errors");
         sipc__conn_close(c, SIPC_EPROTO, msg);
         return SIPC_EPROTO;
@@ -284,7 +346,7 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
     switch (env->kind) {
     case SIPC__KIND__REQUEST:
     case SIPC__KIND__ONE_WAY:
-        sipc__conn_dispatch(c, env); /* env now belongs to the request */
+        sipc__conn_dispatch(c, env, data); /* keeps what the handler needs */
         if (c->state != SIPC_CONN_S_CLOSING && c->pending_reqs >= c->ctx->opts.max_pending_requests)
             return CONN_PAUSE; /* decode the rest later */
         break;
@@ -294,16 +356,13 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
         break;
     case SIPC__KIND__PING: {
         sipc_env_out e = {.kind = SIPC__KIND__PONG, .request_id = env->request_id};
-        sipc__envelope__free_unpacked(env, NULL);
         (void)sipc__conn_queue(c, &e);
         break;
     }
     case SIPC__KIND__PONG:
         c->ping_sent = 0;
-        sipc__envelope__free_unpacked(env, NULL);
         break;
     default: /* a second hello */
-        sipc__envelope__free_unpacked(env, NULL);
         (void)sipc__conn_send_error(c, 0, SIPC_EPROTO, "a second hello on one connection");
         sipc__conn_close(c, SIPC_EPROTO, "peer sent a second hello");
         return SIPC_EPROTO;
@@ -331,8 +390,13 @@ static void ev_ready(sipc_stream *s)
     sipc__hello__pack(&h, buf);
     sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = n};
     int r = sipc__conn_queue(c, &e);
-    if (r != 0)
+    if (r != 0) {
         sipc__conn_close(c, r, "cannot send hello");
+        return;
+    }
+    /* out now, in the same write as the TLS Finished that made the stream
+     * ready: the peer wakes once for both, a round trip's wake-up fewer */
+    sipc__conn_flush(c);
 }
 
 /* Decodes p; if a handler cap stops it, the rest waits in the backlog. */
@@ -385,7 +449,7 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
     sipc_conn *c = sipc_stream_owner(s);
     if (c->state == SIPC_CONN_S_CLOSING)
         return SIPC_ECLOSED;
-    c->last_rx = uv_now(c->ctx->loop);
+    c->last_rx = c->last_io = uv_now(c->ctx->loop);
     if (c->backlog.len) {
         /* keep order behind what is already waiting */
         if (sipc_buf_append(&c->backlog, p, n) != 0) {
@@ -401,9 +465,24 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
     return r;
 }
 
+/* A TLS stream may decrypt the rest of a large frame straight into its
+ * reassembly buffer; not while input waits in the backlog (order). */
+static size_t ev_rx_window(sipc_stream *s, uint8_t **p)
+{
+    sipc_conn *c = sipc_stream_owner(s);
+    if (c->state == SIPC_CONN_S_CLOSING || c->backlog.len)
+        return 0;
+    return sipc_frame_window(&c->dec, p);
+}
+
 static void ev_drained(sipc_stream *s)
 {
     sipc_conn *c = sipc_stream_owner(s);
+    sipc__conn_account(c);
+    /* bring the timer forward to give buffers back once this goes quiet */
+    if (c->state == SIPC_CONN_S_UP &&
+        (c->timer_due == 0 || c->timer_due > c->last_io + SIPC__TRIM_IDLE_MS) && conn_has_spare(c))
+        sipc__conn_arm_timer(c);
     if (c->paused)
         sipc__conn_update_pause(c);
     conn_check_writable(c);
@@ -449,6 +528,7 @@ const sipc_stream_events sipc__conn_stream_events = {
     .error = ev_error,
     .drained = ev_drained,
     .closed = ev_closed,
+    .rx_window = ev_rx_window,
 };
 
 /* ------------------------------------------------------------- timers */
@@ -476,6 +556,8 @@ void sipc__conn_arm_timer(sipc_conn *c)
                 due = c->last_rx + o->keepalive_ms;
             if (o->idle_timeout_ms && c->last_rx + o->idle_timeout_ms < due)
                 due = c->last_rx + o->idle_timeout_ms;
+            if (conn_has_spare(c) && c->last_io + SIPC__TRIM_IDLE_MS < due)
+                due = c->last_io + SIPC__TRIM_IDLE_MS;
         }
     }
     if (due == UINT64_MAX) {
@@ -511,6 +593,8 @@ static void conn_timer_cb(uv_timer_t *t)
     sipc__conn_expire_calls(c, now);
     sipc__goaway_check(c);
     sipc__goaway_expire(c, now);
+    if (c->state == SIPC_CONN_S_UP && now >= c->last_io + SIPC__TRIM_IDLE_MS)
+        conn_trim(c);
     if (c->state == SIPC_CONN_S_UP) {
         if (o->idle_timeout_ms && now >= c->last_rx + o->idle_timeout_ms) {
             char msg[600];
@@ -557,13 +641,35 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
     uv_timer_init(ctx->loop, &c->timer);
     c->timer.data = c;
     uint64_t now = uv_now(ctx->loop);
-    c->last_rx = now;
+    c->last_rx = c->last_io = now;
     c->hs_deadline = now + ctx->opts.handshake_timeout_ms;
     if (stream)
         sipc_stream_set_owner(stream, c);
     sipc__conn_arm_timer(c);
     *out = c;
     return 0;
+}
+
+/* The reason of a close as a rate-limit key: the detail without the peer's
+ * address (a peer reconnects from new ports, and each connection's detail
+ * names its own) and with every run of three digits or more as one '#'
+ * (bytes, ports and times vary from one connection to the next; the reason
+ * does not, and short numbers such as a TLS version are part of it), at most
+ * 160 characters. */
+static void conn_reason_key(char *out, size_t len, const char *detail, const char *addr)
+{
+    size_t alen = strlen(addr), n = 0;
+    while (*detail && n + 1 < len && n < 160) {
+        if (alen && strncmp(detail, addr, alen) == 0) {
+            detail += alen;
+        } else if (strspn(detail, "0123456789") >= 3) {
+            detail += strspn(detail, "0123456789");
+            out[n++] = '#';
+        } else {
+            out[n++] = *detail++;
+        }
+    }
+    out[n] = '\0';
 }
 
 void sipc__conn_close(sipc_conn *c, int err, const char *detail)
@@ -581,10 +687,11 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     } else if (err != 0) {
         /* the same peer failing for the same reason is one line per interval;
          * another reason is another line */
-        char key[300];
+        char key[400];
         sipc__peer_host(c->peer_addr, key, 160);
-        snprintf(key + strlen(key), sizeof key - strlen(key), " %s %d %.100s", sipc_err_name(err),
-                 c->is_server, c->down_detail);
+        snprintf(key + strlen(key), sizeof key - strlen(key), " %s %d ", sipc_err_name(err),
+                 c->is_server);
+        conn_reason_key(key + strlen(key), sizeof key - strlen(key), c->down_detail, c->peer_addr);
         sipc__log_limited(c->ctx, key, SIPC_LOG_WARN, "Transport.Conn",
                   "%s %s%s%s%s closed: %s (%s, %s class)%s%s",
                   c->is_server ? "Connection from" : "Connection to",
@@ -597,6 +704,7 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
      * close on purpose, else with the reason of the failure */
     sipc__conn_fail_calls(c, err ? err : SIPC_ECANCELED, c->down_detail);
     sipc__conn_flush(c);
+    sipc__conn_account(c);
     sipc_list_remove(&c->dirty_link);
     int got_bytes = c->stream ? sipc_stream_got_bytes(c->stream) : 0;
     if (c->stream)
@@ -622,6 +730,7 @@ static void conn_maybe_free(sipc_conn *c)
         return;
     sipc_list_remove(&c->dirty_link);
     sipc_list_remove(&c->owner_link);
+    c->ctx->queued_total -= c->queued_acct;
     sipc_frame_decoder_free(&c->dec);
     sipc_buf_free(&c->backlog);
     sipc_buf_free(&c->out);

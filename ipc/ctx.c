@@ -1,6 +1,9 @@
 /* ctx.c - a context binds sipc to a libuv loop: options, security, the
  * write flusher and the cross-thread post queue. */
 #include <signal.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +51,7 @@ void sipc_options_init(sipc_options *o)
     o->cluster = "sipc";
     o->max_frame = 16u << 20;
     o->max_write_queue = 64u << 20;
+    o->max_write_queue_total = 256u << 20;
     o->max_pending_requests = 1024;
     o->handshake_timeout_ms = 10000;
     o->idle_timeout_ms = 60000;
@@ -67,6 +71,8 @@ static void flusher_cb(uv_prepare_t *p)
         sipc_list_remove(l);
         sipc__conn_flush(sipc_container_of(l, sipc_conn, dirty_link));
     }
+    if (ctx->queued_total > ctx->opts.max_write_queue_total)
+        sipc__ctx_enforce_queue_total(ctx);
     uv_prepare_stop(p);
     ctx->flusher_on = 0;
 }
@@ -80,6 +86,77 @@ void sipc__ctx_mark_dirty(sipc_ctx *ctx, sipc_conn *c)
         uv_prepare_start(&ctx->flusher, flusher_cb);
         ctx->flusher_on = 1;
     }
+}
+
+/* Every live connection of ctx, with fn(c, arg). */
+static void ctx_foreach_conn(sipc_ctx *ctx, void (*fn)(sipc_conn *, void *), void *arg)
+{
+    for (sipc_link *l = ctx->servers.next; l != &ctx->servers; l = l->next) {
+        sipc_server *srv = sipc_container_of(l, sipc_server, link);
+        for (sipc_link *cl = srv->conns.next; cl != &srv->conns; cl = cl->next) {
+            sipc_conn *c = sipc_container_of(cl, sipc_conn, owner_link);
+            if (c->state != SIPC_CONN_S_CLOSING)
+                fn(c, arg);
+        }
+    }
+    for (sipc_link *l = ctx->channels.next; l != &ctx->channels; l = l->next) {
+        sipc_channel *ch = sipc_container_of(l, sipc_channel, link);
+        if (ch->conn && ch->conn->state != SIPC_CONN_S_CLOSING)
+            fn(ch->conn, arg);
+    }
+}
+
+static void account_and_pick(sipc_conn *c, void *arg)
+{
+    sipc_conn **most = arg;
+    sipc__conn_account(c); /* write completions shrink queues without telling us */
+    if (!*most || c->queued_acct > (*most)->queued_acct)
+        *most = c;
+}
+
+/* Over the context's cap on queued output, pausing readers is not enough
+ * (answers are always queued, and many slow peers add up): the connection
+ * holding the most unread output is closed, and its memory is freed at once,
+ * so the node keeps serving the others. Repeated until under the cap. */
+void sipc__ctx_enforce_queue_total(sipc_ctx *ctx)
+{
+    for (;;) {
+        sipc_conn *most = NULL;
+        ctx_foreach_conn(ctx, account_and_pick, &most);
+        if (ctx->queued_total <= ctx->opts.max_write_queue_total || !most ||
+            most->queued_acct == 0)
+            return;
+        char msg[600];
+        snprintf(msg, sizeof msg,
+                 "does not read its answers: closing the slowest reader ([limits] "
+                 "max_write_queue_total): %zu bytes queued for it, %zu for all connections "
+                 "(limit %zu)",
+                 most->queued_acct, ctx->queued_total, ctx->opts.max_write_queue_total);
+        /* sipc__conn_close logs it, limited per peer and reason */
+        if (most->counters)
+            most->counters->slow_closed++;
+        sipc_conn *c = most;
+        c->refs++;
+        sipc__conn_close(c, SIPC_EQUEUEFULL, msg);
+        if (c->stream)
+            sipc_stream_abort(c->stream); /* drop its queue now, not after the grace */
+        sipc__conn_release(c);
+    }
+}
+
+void sipc__ctx_released(sipc_ctx *ctx, size_t bytes)
+{
+    ctx->released += bytes;
+#if defined(__GLIBC__)
+    /* glibc keeps freed memory in its heap; hand it back to the system once
+       idle connections freed a lot, at most once a second */
+    uint64_t now = uv_now(ctx->loop);
+    if (ctx->released >= (1u << 20) && now >= ctx->last_release + 1000) {
+        ctx->released = 0;
+        ctx->last_release = now;
+        malloc_trim(0);
+    }
+#endif
 }
 
 static void async_cb(uv_async_t *a)
@@ -128,6 +205,8 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     }
     if (!o->max_write_queue)
         o->max_write_queue = defaults.max_write_queue;
+    if (!o->max_write_queue_total)
+        o->max_write_queue_total = defaults.max_write_queue_total;
     if (!o->max_pending_requests)
         o->max_pending_requests = defaults.max_pending_requests;
     if (!o->max_connections)

@@ -1,34 +1,11 @@
-/* envelope.c - protobuf-c Envelope <-> frames. */
+/* envelope.c - Envelope kinds by name and the protobuf-c reference decoder
+ * (frames are encoded and decoded by envelope_codec.c). */
 #include <stdio.h>
 #include <string.h>
 
 #include "ipc/envelope.h"
 #include "ipc/frame.h"
 #include "sipc/sipc.h"
-
-int sipc_env_encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame)
-{
-    Sipc__Envelope env = SIPC__ENVELOPE__INIT;
-    env.version = SIPC_PROTOCOL_VERSION;
-    env.kind = e->kind;
-    env.request_id = e->request_id;
-    env.service = (char *)(e->service ? e->service : "");
-    env.method = (char *)(e->method ? e->method : "");
-    env.status = e->status;
-    env.message = (char *)(e->message ? e->message : "");
-    env.payload.data = (uint8_t *)e->payload;
-    env.payload.len = e->payload_len;
-    env.deadline_ms = e->deadline_ms;
-    size_t n = sipc__envelope__get_packed_size(&env);
-    if (n > max_frame)
-        return SIPC_ETOOBIG;
-    if (sipc_buf_reserve(out, SIPC_FRAME_HEADER + n) != 0)
-        return SIPC_ENOMEM;
-    sipc_frame_put_header(out->data + out->len, (uint32_t)n);
-    sipc__envelope__pack(&env, out->data + out->len + SIPC_FRAME_HEADER);
-    out->len += SIPC_FRAME_HEADER + n;
-    return 0;
-}
 
 const char *sipc_env_kind_name(int kind)
 {
@@ -60,17 +37,7 @@ Sipc__Envelope *sipc_env_decode(const uint8_t *data, size_t len, int *err, char 
         snprintf(why, whylen, "frame of %zu bytes is not a valid envelope", len);
         return NULL;
     }
-    if (env->version != SIPC_PROTOCOL_VERSION && env->kind != SIPC__KIND__HELLO &&
-        env->kind != SIPC__KIND__ERROR) {
-        *err = SIPC_EVERSION;
-        snprintf(why, whylen, "envelope version %u, this node speaks %d", env->version,
-                 SIPC_PROTOCOL_VERSION);
-        sipc__envelope__free_unpacked(env, NULL);
-        return NULL;
-    }
-    if (env->kind < SIPC__KIND__HELLO || env->kind > SIPC__KIND__PONG) {
-        *err = SIPC_EPROTO;
-        snprintf(why, whylen, "envelope of unknown kind %d", (int)env->kind);
+    if (sipc_env_check(env->version, (int32_t)env->kind, err, why, whylen) != 0) {
         sipc__envelope__free_unpacked(env, NULL);
         return NULL;
     }

@@ -41,6 +41,15 @@ static uint8_t *body_buffer(sipc_frame_decoder *d, size_t flen)
     return d->spare;
 }
 
+void sipc_frame_decoder_release(sipc_frame_decoder *d)
+{
+    if (!sipc_frame_decoder_idle(d))
+        return;
+    free(d->spare);
+    d->spare = NULL;
+    d->spare_cap = 0;
+}
+
 int sipc_frame_decoder_idle(const sipc_frame_decoder *d)
 {
     return d->hdr_have == 0 && d->body == NULL;
@@ -77,7 +86,8 @@ int sipc_frame_decode_some(sipc_frame_decoder *d, const uint8_t *data, size_t le
             size_t take = d->body_len - d->body_have;
             if (take > len)
                 take = len;
-            memcpy(d->body + d->body_have, data, take);
+            if (data != d->body + d->body_have) /* else already in place (window) */
+                memcpy(d->body + d->body_have, data, take);
             d->body_have += take;
             data += take;
             len -= take;
@@ -89,9 +99,13 @@ int sipc_frame_decode_some(sipc_frame_decoder *d, const uint8_t *data, size_t le
             size_t blen = d->body_len;
             d->body = NULL;
             d->body_len = d->body_have = 0;
+            d->cur = body;
             int r = fn(arg, body, blen);
-            if (body != d->spare)
+            if (!d->cur)
+                ; /* the callback took the buffer */
+            else if (body != d->spare)
                 free(body);
+            d->cur = NULL;
             if (r) {
                 *used = (size_t)(data - start);
                 return r;
@@ -144,4 +158,38 @@ int sipc_frame_decode_some(sipc_frame_decoder *d, const uint8_t *data, size_t le
     }
     *used = (size_t)(data - start);
     return 0;
+}
+
+size_t sipc_frame_window(const sipc_frame_decoder *d, uint8_t **p)
+{
+    if (!d->body)
+        return 0;
+    *p = d->body + d->body_have;
+    return d->body_len - d->body_have;
+}
+
+uint8_t *sipc_frame_take(sipc_frame_decoder *d, const uint8_t *data, size_t *cap)
+{
+    if (!d->cur || data != d->cur)
+        return NULL;
+    uint8_t *b = d->cur;
+    d->cur = NULL;
+    if (b == d->spare) {
+        *cap = d->spare_cap;
+        d->spare = NULL;
+        d->spare_cap = 0;
+    } else {
+        *cap = 0; /* a one-off buffer beyond SIPC_FRAME_KEEP: not to be kept */
+    }
+    return b;
+}
+
+void sipc_frame_give_back(sipc_frame_decoder *d, uint8_t *buf, size_t cap)
+{
+    if (!d->spare && cap && cap <= SIPC_FRAME_KEEP) {
+        d->spare = buf;
+        d->spare_cap = cap;
+    } else {
+        free(buf);
+    }
 }

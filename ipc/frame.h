@@ -26,6 +26,7 @@ typedef struct sipc_frame_decoder {
                           SIPC_FRAME_KEEP bytes), so a stream of split frames
                           does not fault in fresh memory for every message */
     size_t spare_cap;
+    uint8_t *cur;      /* the reassembled body being handed up, until taken */
     size_t last_len;   /* the length that was refused, for error messages */
 } sipc_frame_decoder;
 
@@ -43,6 +44,19 @@ int sipc_frame_decode_some(sipc_frame_decoder *d, const uint8_t *data, size_t le
                            void *arg, size_t *used);
 /* 1 if no partial frame is buffered (a close here loses nothing). */
 int sipc_frame_decoder_idle(const sipc_frame_decoder *d);
+/* Where the next bytes of a frame split across reads go, and how many it
+ * still needs (0 when no body is being reassembled). Bytes the caller puts
+ * there itself and then feeds from that same address are not copied. */
+size_t sipc_frame_window(const sipc_frame_decoder *d, uint8_t **p);
+/* Only inside the callback for a frame that was reassembled (data is the
+ * decoder's buffer): takes that buffer over, returns it (its size in *cap)
+ * or NULL if data is not such a buffer. Give it back with
+ * sipc_frame_give_back() (kept for the next frame) or free() it. */
+uint8_t *sipc_frame_take(sipc_frame_decoder *d, const uint8_t *data, size_t *cap);
+void sipc_frame_give_back(sipc_frame_decoder *d, uint8_t *buf, size_t cap);
+/* Frees the kept reassembly buffer if no partial frame is in it (an idle
+ * connection's memory goes back to what it was before a large message). */
+void sipc_frame_decoder_release(sipc_frame_decoder *d);
 void sipc_frame_put_header(uint8_t out[SIPC_FRAME_HEADER], uint32_t len);
 
 #endif

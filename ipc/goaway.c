@@ -19,10 +19,16 @@
 
 #define GOAWAY_DRAINING UINT64_MAX
 
-static int is_goaway(const Sipc__Envelope *env)
+static int str_is(sipc_env_str s, const char *lit)
 {
-    return env->kind == SIPC__KIND__ONE_WAY && env->service && env->method &&
-           !strcmp(env->service, "sys") && !strcmp(env->method, "goaway");
+    size_t n = strlen(lit);
+    return s.ptr && s.len == n && !memcmp(s.ptr, lit, n);
+}
+
+static int is_goaway(const sipc_env_view *env)
+{
+    return env->kind == SIPC__KIND__ONE_WAY && str_is(env->service, "sys") &&
+           str_is(env->method, "goaway");
 }
 
 static void send_goaway(sipc_conn *c, uint64_t last_id)
@@ -70,7 +76,7 @@ void sipc__goaway_start(sipc_conn *c)
     tell_owner(c);
 }
 
-int sipc__goaway_on_frame(sipc_conn *c, Sipc__Envelope *env)
+int sipc__goaway_on_frame(sipc_conn *c, const sipc_env_view *env)
 {
     if (env->kind == SIPC__KIND__REQUEST) {
         if (env->request_id > c->last_req_id)
@@ -83,7 +89,6 @@ int sipc__goaway_on_frame(sipc_conn *c, Sipc__Envelope *env)
                  "request again on a new connection",
                  c->ctx->node_id, (unsigned long long)c->goaway_last_id);
         (void)sipc__conn_send_error(c, env->request_id, SIPC_ECLOSING, msg);
-        sipc__envelope__free_unpacked(env, NULL);
         return 1;
     }
     if (env->kind == SIPC__KIND__PONG && c->goaway_sent == 1 && env->request_id == c->goaway_ping) {
@@ -101,7 +106,6 @@ int sipc__goaway_on_frame(sipc_conn *c, Sipc__Envelope *env)
         log_goaway(c, "goaway-received", "peer sent GOAWAY; new calls go on a new connection");
         tell_owner(c);
     }
-    sipc__envelope__free_unpacked(env, NULL);
     sipc__goaway_check(c);
     return 1;
 }

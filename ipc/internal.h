@@ -50,6 +50,10 @@ struct sipc_ctx {
     uv_prepare_t flusher;   /* writes every dirty connection before the loop blocks */
     int flusher_on;
     sipc_link dirty;        /* connections with frames to write */
+    size_t queued_total;    /* output queued on its live connections (sum of queued_acct) */
+    size_t released;        /* buffer bytes freed by idle connections since the last
+                               return of memory to the system */
+    uint64_t last_release;  /* uv_now() of that return */
     sipc_link servers;
     sipc_link channels;
     uv_async_t async;       /* sipc_ctx_post */
@@ -92,7 +96,7 @@ typedef struct sipc_conn_owner_ops {
 
 /* Totals a server keeps for sipc_server_stats_get. */
 typedef struct sipc_counters {
-    uint64_t accepted, refused, evicted, requests, request_errors, hs_failures;
+    uint64_t accepted, refused, evicted, requests, request_errors, hs_failures, slow_closed;
     struct {
         int err;
         uint64_t count;
@@ -122,6 +126,8 @@ struct sipc_conn {
     sipc_frame_decoder dec;
     sipc_buf backlog;       /* bytes read but not decoded while paused */
     sipc_buf out;           /* frames waiting for the flusher */
+    size_t queued_acct;     /* its share of ctx->queued_total */
+    uint64_t last_io;       /* uv_now() of the last byte read or frame queued */
     uint64_t next_id;
     sipc_idmap calls;      /* request id -> sipc_pcall */
     sipc_link deadlines;    /* outstanding calls by deadline */
@@ -166,6 +172,17 @@ int sipc__conn_queue(sipc_conn *c, const sipc_env_out *e);
 int sipc__conn_send_error(sipc_conn *c, uint64_t id, int status, const char *msg);
 /* Bytes queued beyond max_write_queue? */
 int sipc__conn_over_limit(const sipc_conn *c);
+/* Brings c's share of ctx->queued_total up to date. */
+void sipc__conn_account(sipc_conn *c);
+/* Bytes of buffers c holds (queued or spare). */
+size_t sipc__conn_buffer_bytes(const sipc_conn *c);
+/* A connection idle this long gives its buffers back. */
+#define SIPC__TRIM_IDLE_MS 1000
+/* Closes the slowest readers while the context's queued output is over
+ * max_write_queue_total. */
+void sipc__ctx_enforce_queue_total(sipc_ctx *ctx);
+/* Idle connections freed this many bytes: maybe return memory to the system. */
+void sipc__ctx_released(sipc_ctx *ctx, size_t bytes);
 void sipc__conn_arm_timer(sipc_conn *c);
 void sipc__conn_update_pause(sipc_conn *c);
 /* Drops a reference; frees the connection when it was the last one and its
@@ -204,8 +221,8 @@ extern const sipc_stream_events sipc__conn_stream_events;
 /* Announces the drain to the peer and to the owner (idempotent). */
 void sipc__goaway_start(sipc_conn *c);
 /* Handles what GOAWAY changes in an incoming frame after the hello; returns 1
- * when it took env (freed), 0 when the frame goes its usual way. */
-int sipc__goaway_on_frame(sipc_conn *c, Sipc__Envelope *env);
+ * when it dealt with env, 0 when the frame goes its usual way. */
+int sipc__goaway_on_frame(sipc_conn *c, const sipc_env_view *env);
 /* Closes a draining connection once nothing it carries is outstanding. */
 void sipc__goaway_check(sipc_conn *c);
 /* When the grace of a connection that sent GOAWAY ends (UINT64_MAX: none),
@@ -214,7 +231,9 @@ uint64_t sipc__goaway_due(const sipc_conn *c);
 void sipc__goaway_expire(sipc_conn *c, uint64_t now);
 
 /* requests.c: requests received, handed to handlers. */
-void sipc__conn_dispatch(sipc_conn *c, Sipc__Envelope *env);
+/* frame: the body env was read from (its reassembly buffer may be taken
+ * over instead of copying a large payload). */
+void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env, const uint8_t *frame);
 
 /* ---- routing ---- */
 typedef struct sipc_route {
@@ -238,7 +257,15 @@ struct sipc_request {
     uint64_t id;
     uint64_t deadline; /* uv_now() ms after which the caller no longer waits; 0 = none */
     int oneway;
-    Sipc__Envelope *env;
+    /* copies of the request's fields, in the same allocation as this struct
+     * (the frame they came in is gone once dispatch returns) */
+    const char *service;
+    const char *method;
+    const uint8_t *payload; /* NULL when empty */
+    size_t payload_len;
+    uint8_t *frame_buf;     /* the frame decoder's buffer the payload lies in,
+                               taken over (NULL: the payload was copied) */
+    size_t frame_cap;
 };
 
 /* ---- servers and channels ---- */

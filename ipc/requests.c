@@ -5,24 +5,25 @@
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ipc/internal.h"
 
 const void *sipc_request_data(const sipc_request *req, size_t *len)
 {
     if (len)
-        *len = req->env->payload.len;
-    return req->env->payload.data;
+        *len = req->payload_len;
+    return req->payload;
 }
 
 const char *sipc_request_service(const sipc_request *req)
 {
-    return req->env->service;
+    return req->service;
 }
 
 const char *sipc_request_method(const sipc_request *req)
 {
-    return req->env->method;
+    return req->method;
 }
 
 int sipc_request_is_oneway(const sipc_request *req)
@@ -46,7 +47,8 @@ int64_t sipc_request_deadline_ms(const sipc_request *req)
 static void request_free(sipc_request *req)
 {
     sipc_conn *c = req->conn;
-    sipc__envelope__free_unpacked(req->env, NULL);
+    if (req->frame_buf)
+        sipc_frame_give_back(&c->dec, req->frame_buf, req->frame_cap);
     free(req);
     assert(c->pending_reqs > 0);
     c->pending_reqs--;
@@ -83,7 +85,7 @@ int sipc_respond(sipc_request *req, const void *data, size_t len)
         /* the caller must not wait for an answer that never comes */
         char msg[160];
         snprintf(msg, sizeof msg, "handler of %s.%s answered %zu bytes without data",
-                 req->env->service, req->env->method, len);
+                 req->service, req->method, len);
         (void)sipc__conn_send_error(c, req->id, SIPC_EREMOTE, msg);
         r = SIPC_EINVAL;
     } else {
@@ -119,17 +121,68 @@ int sipc_respond_error(sipc_request *req, int status, const char *message)
     return r;
 }
 
-void sipc__conn_dispatch(sipc_conn *c, Sipc__Envelope *env)
+/* Payloads at least this large stay in the frame decoder's reassembly
+ * buffer, which the request takes over, instead of being copied. */
+#define SIPC_REQ_TAKE_MIN 4096
+
+/* One allocation holds the request and its copied fields: the payload
+ * first (malloc's alignment, for handlers that read it in place), then the
+ * two names. A large payload that was reassembled stays where it is. */
+static sipc_request *request_new(sipc_conn *c, const sipc_env_view *env, const uint8_t *frame)
+{
+    size_t sl = env->service.len, ml = env->method.len, pl = env->payload_len;
+    uint8_t *fb = NULL;
+    size_t fcap = 0;
+    if (pl >= SIPC_REQ_TAKE_MIN)
+        fb = sipc_frame_take(&c->dec, frame, &fcap);
+    size_t copied = fb ? 0 : pl;
+    sipc_request *req = malloc(sizeof *req + copied + sl + ml + 2);
+    if (!req) {
+        if (fb)
+            sipc_frame_give_back(&c->dec, fb, fcap);
+        return NULL;
+    }
+    uint8_t *p = (uint8_t *)(req + 1);
+    req->frame_buf = fb;
+    req->frame_cap = fcap;
+    req->payload_len = pl;
+    if (fb) {
+        req->payload = env->payload; /* inside fb */
+    } else {
+        req->payload = pl ? p : NULL;
+        if (pl)
+            memcpy(p, env->payload, pl);
+        p += pl;
+    }
+    req->service = (char *)p;
+    if (sl)
+        memcpy(p, env->service.ptr, sl);
+    p[sl] = '\0';
+    p += sl + 1;
+    req->method = (char *)p;
+    if (ml)
+        memcpy(p, env->method.ptr, ml);
+    p[ml] = '\0';
+    return req;
+}
+
+void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env, const uint8_t *frame)
 {
     int oneway = env->kind == SIPC__KIND__ONE_WAY;
-    const sipc_route *rt = c->router ? sipc__router_find(c->router, env->service, env->method) : NULL;
+    sipc_request *req = request_new(c, env, frame);
+    if (!req) {
+        if (!oneway)
+            (void)sipc__conn_send_error(c, env->request_id, SIPC_ENOMEM, "out of memory");
+        return;
+    }
+    const sipc_route *rt = c->router ? sipc__router_find(c->router, req->service, req->method) : NULL;
     if (c->counters) {
         c->counters->requests++;
         c->counters->request_errors += !rt;
     }
     if (!rt) {
         char msg[600];
-        snprintf(msg, sizeof msg, "no handler for %s.%s on node %s", env->service, env->method,
+        snprintf(msg, sizeof msg, "no handler for %s.%s on node %s", req->service, req->method,
                  c->ctx->node_id);
         if (!oneway) {
             (void)sipc__conn_send_error(c, env->request_id, SIPC_ENOMETHOD, msg);
@@ -140,20 +193,14 @@ void sipc__conn_dispatch(sipc_conn *c, Sipc__Envelope *env)
             sipc__log_limited(c->ctx, key, SIPC_LOG_WARN, "Transport.Conn",
                               "%s (one-way from %s dropped)", msg, c->peer_addr);
         }
-        sipc__envelope__free_unpacked(env, NULL);
-        return;
-    }
-    sipc_request *req = malloc(sizeof *req);
-    if (!req) {
-        if (!oneway)
-            (void)sipc__conn_send_error(c, env->request_id, SIPC_ENOMEM, "out of memory");
-        sipc__envelope__free_unpacked(env, NULL);
+        if (req->frame_buf)
+            sipc_frame_give_back(&c->dec, req->frame_buf, req->frame_cap);
+        free(req);
         return;
     }
     req->conn = c;
     req->id = env->request_id;
     req->oneway = oneway;
-    req->env = env;
     req->deadline = !oneway && env->deadline_ms ? uv_now(c->ctx->loop) + env->deadline_ms : 0;
     c->refs++;
     c->pending_reqs++;

@@ -202,6 +202,13 @@ const char *sipc_security_fingerprint(const sipc_security *sec)
     return sec->mode == SIPC_TLS_OFF ? "" : sec->kp.fingerprint;
 }
 
+int sipc_security_set_resumption(sipc_security *sec, int on)
+{
+    if (!sec || !sec->tls)
+        return 0;
+    return sipc_tls_config_set_resumption(sec->tls, on);
+}
+
 sipc_tls_config *sipc_security_tls(const sipc_security *sec)
 {
     return sec->tls;

@@ -13,6 +13,12 @@
 
 static void srv_maybe_finish(sipc_server *srv);
 
+/* Connections the kernel may hold completed for us before we accept them:
+ * thousands of clients connecting at once (a cluster restarting) must not
+ * overflow it, or their SYNs are dropped and each waits a second to retry.
+ * The kernel caps it at net.core.somaxconn (4096 by default). */
+#define SIPC__LISTEN_BACKLOG 4096
+
 static void free_handle_owner(uv_handle_t *h)
 {
     free(h->data);
@@ -96,8 +102,8 @@ static void srv_freed(void *owner)
 }
 
 /* Closes the oldest connection still in its handshake: it has had the most
- * time; an honest peer finishes in milliseconds. */
-static void evict_oldest_opening(sipc_server *srv)
+ * time; an honest peer finishes in milliseconds. 0 if there was none. */
+static int evict_oldest_opening(sipc_server *srv, int full)
 {
     for (sipc_link *l = srv->conns.next; l != &srv->conns; l = l->next) {
         sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
@@ -106,15 +112,22 @@ static void evict_oldest_opening(sipc_server *srv)
         char key[200];
         sipc__peer_host(c->peer_addr, key, 160);
         strncat(key, " evicted", sizeof key - strlen(key) - 1);
-        sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
-                          "%s: %u connections are in their handshake (limit %u, [limits] "
-                          "max_opening): closing the oldest, from %s, to make room",
-                          srv->name, srv->nopening, srv->ctx->opts.max_opening, c->peer_addr);
+        if (full)
+            sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
+                              "%s: %u connections open (limit %u, [limits] max_connections): "
+                              "closing the oldest still in its handshake, from %s, to make room",
+                              srv->name, srv->nconns, srv->max_conns, c->peer_addr);
+        else
+            sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
+                              "%s: %u connections are in their handshake (limit %u, [limits] "
+                              "max_opening): closing the oldest, from %s, to make room",
+                              srv->name, srv->nopening, srv->ctx->opts.max_opening, c->peer_addr);
         srv->counters.evicted++;
         sipc__conn_close(c, SIPC_EHSTIMEOUT, "closed before its handshake finished: too many "
                                              "connections were in their handshake");
-        return;
+        return 1;
     }
+    return 0;
 }
 
 static const sipc_conn_owner_ops srv_ops = {
@@ -141,10 +154,18 @@ static void on_connection(uv_stream_t *listener, int status)
                   sipc_strerror(r));
         return;
     }
-    /* Full: accept and close at once, so the backlog drains and the peer
-     * hears a close instead of waiting (libuv would otherwise accept and
-     * drop connections silently once descriptors run out). */
-    if (srv->nconns >= srv->max_conns) {
+    /* Full of connections that never finish their handshake (a flood of
+     * silent ones): the oldest of them makes room, so peers that do finish
+     * still get in. Evicted ones are counted until they are freed, a moment
+     * later: a small slack keeps us within the descriptor reserve. */
+    if (srv->nconns >= srv->max_conns && srv->nconns < srv->max_conns + 32 &&
+        evict_oldest_opening(srv, 1)) {
+        /* accepted below */
+    } else if (srv->nconns >= srv->max_conns) {
+        /* Full of established ones: accept and close at once, so the backlog
+         * drains and the peer hears a close instead of waiting (libuv would
+         * otherwise accept and drop connections silently once descriptors
+         * run out). */
         char key[200];
         sipc__peer_host(sipc_stream_peer(s), key, 160);
         strncat(key, " refused", sizeof key - strlen(key) - 1);
@@ -157,7 +178,7 @@ static void on_connection(uv_stream_t *listener, int status)
         return;
     }
     if (srv->nopening >= ctx->opts.max_opening)
-        evict_oldest_opening(srv);
+        (void)evict_oldest_opening(srv, 0);
     sipc_conn *c;
     r = sipc__conn_new(&c, ctx, sec, s, 1, srv->router, &srv_ops, srv);
     if (r != 0) {
@@ -210,7 +231,7 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
     srv->tcp.data = srv;
     int r = uv_tcp_bind(&srv->tcp, (struct sockaddr *)&ss, 0);
     if (r == 0)
-        r = uv_listen((uv_stream_t *)&srv->tcp, 511, on_connection);
+        r = uv_listen((uv_stream_t *)&srv->tcp, SIPC__LISTEN_BACKLOG, on_connection);
     if (r != 0) {
         sipc__log(ctx, SIPC_LOG_ERROR, "Transport.Listen", "%s cannot listen on %s:%d: %s", srv->name,
                   address ? address : "127.0.0.1", port, uv_strerror(r));
@@ -251,11 +272,14 @@ int sipc_server_stats_get(const sipc_server *srv, sipc_server_stats *out)
             out->conns_plain++;
         else if (c->state == SIPC_CONN_S_HANDSHAKE)
             out->conns_opening++;
+        out->write_queue_bytes += sipc_conn_write_queue(c);
+        out->buffer_bytes += sipc__conn_buffer_bytes(c);
     }
     const sipc_counters *k = &srv->counters;
     out->accepted_total = k->accepted;
     out->refused_total = k->refused;
     out->evicted_total = k->evicted;
+    out->slow_closed_total = k->slow_closed;
     out->requests_total = k->requests;
     out->request_errors_total = k->request_errors;
     out->handshake_failures_total = k->hs_failures;

@@ -9,6 +9,12 @@
 
 #define SIPC_READ_BUF 65536
 
+/* One read buffer per thread instead of one per stream: libuv fills it and
+ * calls on_read at once, and every byte is consumed or copied (frame decoder,
+ * TLS engine) before on_read returns, so an idle connection costs no read
+ * buffer at all. */
+static _Thread_local uint8_t read_buf[SIPC_READ_BUF];
+
 /* A TLS record starts with 0x16 (handshake) or 0x15 (alert) then 0x03. A
  * sipc plaintext frame starts with a length < 0x15000000 (max_frame is at
  * most 256 MiB = 0x10000000), so its first byte is never 0x15 or 0x16. */
@@ -73,6 +79,20 @@ size_t sipc_stream_queued(const sipc_stream *s)
     return s->tcp.write_queue_size + s->tx.len;
 }
 
+size_t sipc_stream_buffer_bytes(const sipc_stream *s)
+{
+    return s->tx.cap + s->tcp.write_queue_size;
+}
+
+size_t sipc_stream_trim(sipc_stream *s)
+{
+    if (s->tx.len != 0 || s->tx.cap == 0)
+        return 0;
+    size_t n = s->tx.cap;
+    sipc_buf_free(&s->tx);
+    return n;
+}
+
 void sipc_stream_fail(sipc_stream *s, int err, const char *detail)
 {
     if (s->error_reported || s->state == SIPC_STREAM_CLOSING)
@@ -84,8 +104,8 @@ void sipc_stream_fail(sipc_stream *s, int err, const char *detail)
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
-    sipc_stream *s = h->data;
-    buf->base = (char *)s->rbuf;
+    (void)h;
+    buf->base = (char *)read_buf;
     buf->len = SIPC_READ_BUF;
 }
 
@@ -118,7 +138,6 @@ static int sniff(sipc_stream *s, uint8_t first)
 static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
 {
     sipc_stream *s = h->data;
-    (void)buf;
     if (s->state == SIPC_STREAM_CLOSING)
         return;
     if (nread < 0) {
@@ -137,7 +156,7 @@ static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
     }
     if (nread == 0)
         return;
-    const uint8_t *p = s->rbuf;
+    const uint8_t *p = (const uint8_t *)buf->base;
     size_t n = (size_t)nread;
     if (!s->got_bytes) {
         s->got_bytes = 1;
@@ -170,9 +189,7 @@ static sipc_stream *stream_alloc(uv_loop_t *loop, const sipc_stream_events *ev, 
     sipc_stream *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->rbuf = malloc(SIPC_READ_BUF);
-    if (!s->rbuf || uv_tcp_init(loop, &s->tcp) != 0) {
-        free(s->rbuf);
+    if (uv_tcp_init(loop, &s->tcp) != 0) {
         free(s);
         return NULL;
     }
@@ -190,14 +207,12 @@ static void on_closed(uv_handle_t *h)
     if (s->ops && s->ops->destroy)
         s->ops->destroy(s);
     sipc_buf_free(&s->tx);
-    free(s->rbuf);
     free(s);
 }
 
 static void on_closed_silent(uv_handle_t *h)
 {
     sipc_stream *s = h->data;
-    free(s->rbuf);
     free(s);
 }
 
@@ -345,6 +360,11 @@ int sipc_stream_got_bytes(const sipc_stream *s)
 int sipc_stream_in_tls_handshake(const sipc_stream *s)
 {
     return s->state == SIPC_STREAM_HANDSHAKE && s->ops == &sipc_stream_tls_ops;
+}
+
+int sipc_stream_tls_resume_failed(const sipc_stream *s)
+{
+    return s->ops == &sipc_stream_tls_ops && s->tls && sipc_tls_resume_failed(s->tls);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)

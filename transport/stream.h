@@ -29,6 +29,11 @@ typedef struct sipc_stream_events {
     void (*drained)(sipc_stream *s);
     /* The socket is closed; s is freed right after this returns. */
     void (*closed)(sipc_stream *s);
+    /* Optional: where the next plaintext bytes belong (the rest of a frame
+     * being reassembled), at most the returned count; 0 = no such place.
+     * A TLS stream decrypts straight into it, and data() then gets exactly
+     * *p, so the owner can skip its copy. */
+    size_t (*rx_window)(sipc_stream *s, uint8_t **p);
 } sipc_stream_events;
 
 /* What a listener accepts: plaintext, TLS, or both (the first byte decides). */
@@ -41,6 +46,7 @@ typedef struct sipc_stream_info {
     char tls_version[16];   /* "TLSv1.2" once the handshake is done */
     char tls_cipher[64];
     char peer_fingerprint[65]; /* hex SHA-256 of the peer's certificate */
+    int tls_resumed;        /* the TLS session was resumed (no certificates sent) */
 } sipc_stream_info;
 
 /* Client: TLS when tlscfg is non-NULL, else plaintext. */
@@ -57,6 +63,12 @@ int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, unsigned kinds,
 int sipc_stream_write(sipc_stream *s, sipc_buf *b);
 /* Bytes waiting for the kernel. */
 size_t sipc_stream_queued(const sipc_stream *s);
+/* Bytes of buffers the stream holds for writing (queued or spare). */
+size_t sipc_stream_buffer_bytes(const sipc_stream *s);
+/* Frees the stream's write buffer when nothing is queued in it (an idle
+ * connection gives back what a large message made it grow); returns the
+ * bytes freed. */
+size_t sipc_stream_trim(sipc_stream *s);
 /* Graceful: goodbye, flush, shut down, close. Idempotent. */
 void sipc_stream_close(sipc_stream *s);
 /* Immediate: pending writes are dropped. */
@@ -75,5 +87,9 @@ const char *sipc_stream_peer(const sipc_stream *s);
 int sipc_stream_got_bytes(const sipc_stream *s);
 /* 1 while a TLS handshake is in progress. */
 int sipc_stream_in_tls_handshake(const sipc_stream *s);
+/* 1 if this TLS client offered the session of an earlier connection and the
+ * handshake failed: the session is forgotten, so redialing at once makes a
+ * full handshake. */
+int sipc_stream_tls_resume_failed(const sipc_stream *s);
 
 #endif

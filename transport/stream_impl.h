@@ -40,7 +40,6 @@ struct sipc_stream {
     sipc_tls_config *tlscfg;
     sipc_tls *tls;
     sipc_buf tx;         /* bytes ready for the socket (ciphertext for TLS) */
-    uint8_t *rbuf;
     char peer[64];
 };
 

@@ -23,6 +23,15 @@ static int tls_on_plain(void *arg, const uint8_t *p, size_t n)
     return s->ev->data(s, p, n);
 }
 
+/* Only once open: before that no frame can be under reassembly. */
+static size_t tls_window(void *arg, uint8_t **p)
+{
+    sipc_stream *s = arg;
+    if (s->state != SIPC_STREAM_OPEN || !s->ev->rx_window)
+        return 0;
+    return s->ev->rx_window(s, p);
+}
+
 static int tls_fail(sipc_stream *s, int r)
 {
     (void)sipc_stream_flush_tx(s); /* let an alert leave */
@@ -39,6 +48,9 @@ static int tls_start(sipc_stream *s)
     if (r != 0)
         return r;
     s->state = SIPC_STREAM_HANDSHAKE;
+    sipc_tls_set_window(s->tls, tls_window, s);
+    if (!s->is_server)
+        sipc_tls_set_peer_key(s->tls, s->peer); /* resume its last session */
     r = sipc_tls_start(s->tls);
     if (r != 0)
         return tls_fail(s, r);
@@ -88,6 +100,8 @@ static void tls_destroy(sipc_stream *s)
 
 static void tls_describe(const sipc_stream *s, sipc_stream_info *info)
 {
+    if (s->tls)
+        info->tls_resumed = sipc_tls_resumed(s->tls);
     if (s->tls)
         sipc_tls_describe(s->tls, info->tls_version, sizeof info->tls_version, info->tls_cipher,
                           sizeof info->tls_cipher, info->peer_fingerprint,

@@ -56,6 +56,9 @@ typedef struct sipc_tls_params {
 int sipc_tls_config_new(sipc_tls_config **out, const sipc_tls_params *params, char *err,
                         size_t errlen);
 void sipc_tls_config_free(sipc_tls_config *cfg);
+/* Session resumption on (default where available) or off; before use.
+ * Returns 1 if on, 0 if off or not built in (no session tickets). */
+int sipc_tls_config_set_resumption(sipc_tls_config *cfg, int on);
 
 /* Plaintext delivered by sipc_tls_input(); return non-zero to stop. */
 typedef int (*sipc_tls_data_fn)(void *arg, const uint8_t *data, size_t len);
@@ -63,13 +66,32 @@ typedef int (*sipc_tls_data_fn)(void *arg, const uint8_t *data, size_t len);
 /* tx is where ciphertext for the peer is appended; it must outlive t. */
 int sipc_tls_new(sipc_tls **out, sipc_tls_config *cfg, int is_server, sipc_buf *tx);
 void sipc_tls_free(sipc_tls *t);
+/* Client: names the peer (its "ip:port") before sipc_tls_start(): the
+ * configuration keeps the session of the last full handshake with each peer
+ * and offers it, so a reconnection resumes (TLS 1.2 session ticket) instead
+ * of repeating the certificate work. A no-op in builds without tickets. */
+void sipc_tls_set_peer_key(sipc_tls *t, const char *key);
 /* Client: writes the ClientHello to tx. Server: nothing to do. */
 int sipc_tls_start(sipc_tls *t);
+/* 1 once the handshake resumed an earlier session (the peer's certificate
+ * was judged in the full handshake that made it, under this same
+ * configuration: a new pair or trust means new ticket keys and new
+ * sessions). */
+int sipc_tls_resumed(const sipc_tls *t);
+/* 1 if this client offered a session and the handshake failed: the session
+ * is forgotten, and a new connection to the peer makes a full handshake. */
+int sipc_tls_resume_failed(const sipc_tls *t);
 /* Feeds ciphertext from the socket: advances the handshake, then decrypts
  * every complete record and hands the plaintext to fn. Returns 0, the
  * callback's result, or a negative sipc error (see sipc_tls_detail()). */
 int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_fn fn, void *arg);
 int sipc_tls_handshake_done(const sipc_tls *t);
+/* Optional: asked before each decrypt where the plaintext should go; a
+ * non-zero count makes the engine decrypt into *p (at most that many bytes)
+ * and hand exactly that pointer to the data callback. Saves a copy of large
+ * frames. */
+typedef size_t (*sipc_tls_window_fn)(void *arg, uint8_t **p);
+void sipc_tls_set_window(sipc_tls *t, sipc_tls_window_fn fn, void *arg);
 /* Encrypts plaintext into tx. Only after the handshake. */
 int sipc_tls_write(sipc_tls *t, const uint8_t *data, size_t len);
 /* Appends close_notify to tx. */

@@ -8,6 +8,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/aes.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 
@@ -22,11 +23,42 @@
 #include "transport/tls_engine.h"
 #include "transport/tls_hello.h"
 
+#if defined(HAVE_SESSION_TICKET)
+#define SIPC_TLS_RESUME 1
+/* Sessions a client keeps for resumption, one per peer address. */
+#define SIPC_TLS_SESSIONS 64
+/* How long a ticket may be used after the full handshake that verified the
+ * peer; the ticket keys live as long as the configuration, which is
+ * replaced on every reload of the pair or the trust. */
+#define SIPC_TLS_TICKET_SECS 300
+#define SIPC_TICKET_KEY 32 /* AES-256-GCM */
+#define SIPC_TICKET_FP 32  /* the peer certificate's SHA-256, after the ticket */
+
+typedef struct sipc_tls_session {
+    char peer[64];           /* "" = free slot */
+    WOLFSSL_SESSION *sess;   /* holds the ticket */
+    char peer_fp[65];        /* the server judged in the full handshake */
+    uint64_t born;           /* uv_hrtime() ns */
+} sipc_tls_session;
+#endif
+
 struct sipc_tls_config {
     WOLFSSL_CTX *srv;
     WOLFSSL_CTX *cli;
     sipc_tls_verify_fn verify;
     void *verify_arg;
+#if SIPC_TLS_RESUME
+    /* server: this configuration's ticket keys (random, never leave memory) */
+    uint8_t ticket_name[WOLFSSL_TICKET_NAME_SZ];
+    uint8_t ticket_key[SIPC_TICKET_KEY];
+    /* client: sessions to resume, by peer; the lock because a security (and
+     * with it this configuration) may serve loops in several threads */
+    uv_mutex_t lock;
+    int lock_ok;
+    sipc_tls_session sessions[SIPC_TLS_SESSIONS];
+    unsigned next_slot;
+    int no_resume; /* set before use: clients offer nothing, servers issue no tickets */
+#endif
 };
 
 /* Enough for any ClientHello a TLS 1.2 or 1.3 client sends in practice. */
@@ -44,6 +76,13 @@ struct sipc_tls {
     int vfy_rejected;  /* our verifier refused the peer */
     int vfy_accepted;  /* our verifier accepted the whole chain */
     int tx_failed;
+    int resumed;       /* abbreviated handshake: the session was resumed */
+    int offered;       /* client: offered a session of an earlier connection */
+    int ticket_ok;     /* server: the client's ticket opened (peer_fp from it) */
+    int resume_failed; /* ... and the handshake failed: session forgotten */
+    char peer_key[64]; /* client: the peer's address, the session cache key */
+    sipc_tls_window_fn window; /* where plaintext should land, if anywhere */
+    void *window_arg;
     /* Server: the first bytes of the peer's handshake, kept until it
      * completes, to explain a refused ClientHello (tls_hello.h). */
     uint8_t *hello;
@@ -191,9 +230,10 @@ static const char *wolf_verify_error_text(int e)
 /* Errors of wolfSSL's own path building that sipc's verifier decides instead:
  * wolfSSL finds issuers by byte-wise name (RFC 5280 7.1 compares names
  * case- and space-insensitively, across string types), refuses critical
- * extensions it does not process (issuerAltName, freshestCRL; on a CA
- * certificate such an error cannot be overruled, see the verifier's
- * documented limit), has its own nameConstraints and pathLenConstraint
+ * extensions it does not process (policyMappings, issuerAltName,
+ * freshestCRL; on a CA certificate such an error can be overruled only
+ * because wolfSSL is built with WOLFSSL_ALT_CERT_CHAINS, see verify_cb), has
+ * its own nameConstraints and pathLenConstraint
  * rules (self-issued certificates) and may try the wrong key of a CA that
  * re-keyed. The verifier builds the path itself and checks every signature
  * on it with its own code, so when it accepts the chain these errors are
@@ -267,10 +307,12 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
                      store->error);
         return 0;
     }
-    /* At depth > 0 wolfSSL now takes this CA as a signer of the chain (it
-     * keeps it in the context's certificate manager); that only changes its
-     * own preverify, never the verdict, which is the verifier's again at
-     * depth 0. */
+    /* At depth > 0 this CA stays out of wolfSSL's store of signers: with
+     * WOLFSSL_ALT_CERT_CHAINS a CA it refused is not registered (without
+     * it, wolfSSL would try to, fail on a critical extension it does not
+     * process and abort the handshake), so it finds no signer for the
+     * certificates below, an error overruled the same way; the verdict is
+     * the verifier's again at depth 0. */
     return 1;
 }
 
@@ -281,13 +323,20 @@ static int verify_after_handshake(sipc_tls *t)
 {
     if (t->vfy_accepted)
         return 0;
+#if defined(SESSION_CERTS)
     WOLFSSL_X509_CHAIN *ch = wolfSSL_get_peer_chain(t->ssl);
     int n = ch ? wolfSSL_get_chain_count(ch) : 0;
+#else
+    /* the bundled build keeps no session copy of the chain (it would cost
+       18 KiB per connection) and always calls the callback */
+    int n = 0;
+#endif
     if (n <= 0) {
         snprintf(t->detail, sizeof t->detail,
                  "peer certificate could not be verified: the TLS library kept no copy of it");
         return SIPC_EPEERAUTH;
     }
+#if defined(SESSION_CERTS)
     sipc_tls_der chain[SIPC_TLS_MAX_CHAIN];
     if (n > SIPC_TLS_MAX_CHAIN)
         n = SIPC_TLS_MAX_CHAIN;
@@ -296,7 +345,204 @@ static int verify_after_handshake(sipc_tls *t)
         chain[i].len = (size_t)wolfSSL_get_chain_length(ch, i);
     }
     return judge_chain(t, chain, n) == 0 ? 0 : SIPC_EPEERAUTH;
+#else
+    return SIPC_EPEERAUTH;
+#endif
 }
+
+/* ---- session resumption (TLS 1.2 session tickets) ----
+ *
+ * Server: tickets are sealed with AES-256-GCM under a key drawn when the
+ * configuration is made; the peer certificate's fingerprint rides inside
+ * (in the room wolfSSL leaves after its own ticket), since on resumption
+ * there is no certificate to judge. A ticket of another configuration (an
+ * older pair or trust, another process) does not open and is refused, and
+ * the peer gets a full handshake. Client: the session of the last full
+ * handshake with each peer address is offered on the next connection to
+ * it; if that handshake fails the session is dropped, so the next
+ * connection makes a full handshake (wolfSSL 5.5.4 fails such a client
+ * with OUT_OF_ORDER_E instead of falling back by itself). */
+
+#if SIPC_TLS_RESUME
+static int hex_to_bin(const char *hex, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return -1;
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+static void bin_to_hex(const uint8_t *in, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", in[i]);
+}
+
+/* Seals (enc) or opens a ticket in place with the configuration's key; the
+ * key name and IV are authenticated with it. 0 on success. */
+static int ticket_aead(const sipc_tls_config *cfg, int enc, const uint8_t *name,
+                       const uint8_t *iv, uint8_t *data, int len, uint8_t *tag)
+{
+    uint8_t aad[WOLFSSL_TICKET_NAME_SZ + WOLFSSL_TICKET_IV_SZ];
+    memcpy(aad, name, WOLFSSL_TICKET_NAME_SZ);
+    memcpy(aad + WOLFSSL_TICKET_NAME_SZ, iv, WOLFSSL_TICKET_IV_SZ);
+    Aes aes;
+    if (wc_AesInit(&aes, NULL, INVALID_DEVID) != 0)
+        return -1;
+    int r = wc_AesGcmSetKey(&aes, cfg->ticket_key, SIPC_TICKET_KEY);
+    if (r == 0 && enc)
+        r = wc_AesGcmEncrypt(&aes, data, data, (word32)len, iv, 12, tag, 16, aad, sizeof aad);
+    else if (r == 0)
+        r = wc_AesGcmDecrypt(&aes, data, data, (word32)len, iv, 12, tag, 16, aad, sizeof aad);
+    wc_AesFree(&aes);
+    return r == 0 ? 0 : -1;
+}
+
+static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
+                     unsigned char iv[WOLFSSL_TICKET_IV_SZ],
+                     unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int enc, unsigned char *ticket,
+                     int in_len, int *out_len, void *ctx)
+{
+    sipc_tls_config *cfg = ctx;
+    sipc_tls *t = wolfSSL_GetIOReadCtx(ssl);
+    if (!t || !cfg)
+        return WOLFSSL_TICKET_RET_REJECT;
+    if (enc) {
+        /* only for a peer our verifier accepted, with room for its print */
+        if (!t->vfy_accepted || in_len + SIPC_TICKET_FP > *out_len ||
+            hex_to_bin(t->peer_fp, ticket + in_len, SIPC_TICKET_FP) != 0)
+            return WOLFSSL_TICKET_RET_FATAL;
+        memcpy(name, cfg->ticket_name, WOLFSSL_TICKET_NAME_SZ);
+        memset(mac, 0, WOLFSSL_TICKET_MAC_SZ);
+        int len = in_len + SIPC_TICKET_FP;
+        if (wolfSSL_RAND_bytes(iv, WOLFSSL_TICKET_IV_SZ) != WOLFSSL_SUCCESS ||
+            ticket_aead(cfg, 1, name, iv, ticket, len, mac) != 0)
+            return WOLFSSL_TICKET_RET_FATAL;
+        *out_len = len;
+        return WOLFSSL_TICKET_RET_OK;
+    }
+    /* open: ours, intact, and carrying a fingerprint */
+    if (memcmp(name, cfg->ticket_name, WOLFSSL_TICKET_NAME_SZ) != 0 || in_len <= SIPC_TICKET_FP ||
+        ticket_aead(cfg, 0, name, iv, ticket, in_len, mac) != 0)
+        return WOLFSSL_TICKET_RET_REJECT;
+    *out_len = in_len - SIPC_TICKET_FP;
+    bin_to_hex(ticket + *out_len, SIPC_TICKET_FP, t->peer_fp);
+    t->ticket_ok = 1; /* the peer was judged when the ticket was issued */
+    return WOLFSSL_TICKET_RET_OK;
+}
+
+static int resume_setup(sipc_tls_config *cfg)
+{
+    if (wolfSSL_RAND_bytes(cfg->ticket_name, sizeof cfg->ticket_name) != WOLFSSL_SUCCESS ||
+        wolfSSL_RAND_bytes(cfg->ticket_key, sizeof cfg->ticket_key) != WOLFSSL_SUCCESS)
+        return -1;
+    if (uv_mutex_init(&cfg->lock) != 0)
+        return -1;
+    cfg->lock_ok = 1;
+    /* returns the old timeout in builds with OpenSSL's error codes (Debian's) */
+    (void)wolfSSL_CTX_set_timeout(cfg->srv, SIPC_TLS_TICKET_SECS);
+    if (wolfSSL_CTX_set_TicketEncCb(cfg->srv, ticket_cb) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_set_TicketEncCtx(cfg->srv, cfg) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_set_TicketHint(cfg->srv, SIPC_TLS_TICKET_SECS) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_UseSessionTicket(cfg->cli) != WOLFSSL_SUCCESS)
+        return 1; /* no tickets after all: full handshakes */
+    return 0;
+}
+
+static void resume_off(sipc_tls_config *cfg)
+{
+    cfg->no_resume = 1;
+    wolfSSL_CTX_NoTicketTLSv12(cfg->srv);
+}
+
+static void resume_free(sipc_tls_config *cfg)
+{
+    for (int i = 0; i < SIPC_TLS_SESSIONS; i++)
+        if (cfg->sessions[i].sess)
+            wolfSSL_SESSION_free(cfg->sessions[i].sess);
+    if (cfg->lock_ok)
+        uv_mutex_destroy(&cfg->lock);
+    explicit_bzero(cfg->ticket_key, sizeof cfg->ticket_key);
+}
+
+static sipc_tls_session *session_find(sipc_tls_config *cfg, const char *peer)
+{
+    for (int i = 0; i < SIPC_TLS_SESSIONS; i++)
+        if (cfg->sessions[i].peer[0] && strcmp(cfg->sessions[i].peer, peer) == 0)
+            return &cfg->sessions[i];
+    return NULL;
+}
+
+static void session_clear(sipc_tls_session *e)
+{
+    if (e->sess)
+        wolfSSL_SESSION_free(e->sess);
+    memset(e, 0, sizeof *e);
+}
+
+/* Client, before the ClientHello: offer the peer's session if one is kept
+ * and young enough. */
+static void session_offer(sipc_tls *t)
+{
+    sipc_tls_config *cfg = t->cfg;
+    if (!t->peer_key[0] || cfg->no_resume)
+        return;
+    uv_mutex_lock(&cfg->lock);
+    sipc_tls_session *e = session_find(cfg, t->peer_key);
+    if (e && uv_hrtime() - e->born > (uint64_t)SIPC_TLS_TICKET_SECS * 1000000000u) {
+        session_clear(e);
+        e = NULL;
+    }
+    if (e && wolfSSL_set_session(t->ssl, e->sess) == WOLFSSL_SUCCESS)
+        t->offered = 1;
+    uv_mutex_unlock(&cfg->lock);
+}
+
+/* Client, handshake done: a full handshake leaves its session for the next
+ * connection; a resumed one takes the peer's print from the kept entry. */
+static void session_done(sipc_tls *t)
+{
+    sipc_tls_config *cfg = t->cfg;
+    if (!t->peer_key[0] || cfg->no_resume)
+        return;
+    uv_mutex_lock(&cfg->lock);
+    sipc_tls_session *e = session_find(cfg, t->peer_key);
+    if (wolfSSL_session_reused(t->ssl)) {
+        if (e) {
+            t->resumed = 1;
+            snprintf(t->peer_fp, sizeof t->peer_fp, "%s", e->peer_fp);
+        }
+    } else if (t->vfy_accepted) {
+        WOLFSSL_SESSION *s = wolfSSL_get1_session(t->ssl);
+        if (s) {
+            if (!e) {
+                e = &cfg->sessions[cfg->next_slot++ % SIPC_TLS_SESSIONS];
+            }
+            session_clear(e);
+            snprintf(e->peer, sizeof e->peer, "%s", t->peer_key);
+            snprintf(e->peer_fp, sizeof e->peer_fp, "%s", t->peer_fp);
+            e->sess = s;
+            e->born = uv_hrtime();
+        }
+    }
+    uv_mutex_unlock(&cfg->lock);
+}
+
+/* Client, handshake failed after offering a session: forget it. */
+static void session_drop(sipc_tls *t)
+{
+    sipc_tls_config *cfg = t->cfg;
+    uv_mutex_lock(&cfg->lock);
+    sipc_tls_session *e = session_find(cfg, t->peer_key);
+    if (e)
+        session_clear(e);
+    uv_mutex_unlock(&cfg->lock);
+    t->resume_failed = 1;
+}
+#endif
 
 /* ---- contexts ---- */
 
@@ -396,6 +642,15 @@ int sipc_tls_config_new(sipc_tls_config **out, const sipc_tls_params *params, ch
     cfg->cli = ctx_make(0, params, &pem, err, errlen);
     if (!cfg->cli)
         goto fail;
+#if SIPC_TLS_RESUME
+    int rs = resume_setup(cfg);
+    if (rs < 0) {
+        snprintf(err, errlen, "cannot set up TLS session tickets (no random numbers?)");
+        goto fail;
+    }
+    if (rs > 0)
+        resume_off(cfg);
+#endif
     sipc_buf_free(&pem);
     *out = cfg;
     return 0;
@@ -413,7 +668,23 @@ void sipc_tls_config_free(sipc_tls_config *cfg)
         wolfSSL_CTX_free(cfg->srv); /* live WOLFSSL objects hold their own reference */
     if (cfg->cli)
         wolfSSL_CTX_free(cfg->cli);
+#if SIPC_TLS_RESUME
+    resume_free(cfg);
+#endif
     free(cfg);
+}
+
+int sipc_tls_config_set_resumption(sipc_tls_config *cfg, int on)
+{
+#if SIPC_TLS_RESUME
+    if (!on)
+        resume_off(cfg);
+    return !cfg->no_resume;
+#else
+    (void)cfg;
+    (void)on;
+    return 0;
+#endif
 }
 
 /* ---- connections ---- */
@@ -445,6 +716,12 @@ void sipc_tls_free(sipc_tls *t)
     wolfSSL_free(t->ssl);
     free(t->hello);
     free(t);
+}
+
+void sipc_tls_set_window(sipc_tls *t, sipc_tls_window_fn fn, void *arg)
+{
+    t->window = fn;
+    t->window_arg = arg;
 }
 
 const char *sipc_tls_detail(const sipc_tls *t)
@@ -594,18 +871,63 @@ static int map_error(sipc_tls *t, int ret)
     return SIPC_ETLS;
 }
 
+/* The handshake completed: a resumed session's peer was judged when it was
+ * first made (its print comes with the session); any other is judged now
+ * if the verify callback has not done it. */
+static int handshake_complete(sipc_tls *t)
+{
+#if SIPC_TLS_RESUME
+    if (t->is_server)
+        t->resumed = t->ticket_ok && wolfSSL_session_reused(t->ssl);
+    else
+        session_done(t);
+    if (t->resumed)
+        return 0;
+#endif
+    return verify_after_handshake(t);
+}
+
+/* A handshake failed: a client that offered a session forgets it, so the
+ * next connection makes a full handshake. */
+static int handshake_failed(sipc_tls *t, int err)
+{
+#if SIPC_TLS_RESUME
+    if (err != 0 && t->offered && !t->is_server)
+        session_drop(t);
+#endif
+    return err;
+}
+
 int sipc_tls_start(sipc_tls *t)
 {
     if (t->is_server)
         return 0;
+#if SIPC_TLS_RESUME
+    session_offer(t);
+#endif
     int r = wolfSSL_connect(t->ssl);
     if (r == WOLFSSL_SUCCESS) {
-        int v = verify_after_handshake(t);
+        int v = handshake_complete(t);
         if (v == 0)
             t->hs_done = 1;
         return v;
     }
-    return map_error(t, r);
+    return handshake_failed(t, map_error(t, r));
+}
+
+void sipc_tls_set_peer_key(sipc_tls *t, const char *key)
+{
+    snprintf(t->peer_key, sizeof t->peer_key, "%s", key ? key : "");
+}
+
+int sipc_tls_resumed(const sipc_tls *t)
+{
+    return t->resumed;
+}
+
+int sipc_tls_resume_failed(const sipc_tls *t)
+{
+    return t->resume_failed;
 }
 
 int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_fn fn, void *arg)
@@ -625,10 +947,10 @@ int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_f
     if (!t->hs_done) {
         int r = t->is_server ? wolfSSL_accept(t->ssl) : wolfSSL_connect(t->ssl);
         if (r != WOLFSSL_SUCCESS) {
-            rc = map_error(t, r);
+            rc = handshake_failed(t, map_error(t, r));
             goto out;
         }
-        rc = verify_after_handshake(t);
+        rc = handshake_complete(t);
         if (rc != 0) {
             goto out;
         }
@@ -641,9 +963,19 @@ int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_f
      * more input, so nothing stays buffered inside wolfSSL unseen. */
     uint8_t pt[16384];
     for (;;) {
-        int n = wolfSSL_read(t->ssl, pt, sizeof pt);
+        uint8_t *dst = pt;
+        size_t cap = sizeof pt;
+        if (t->window) {
+            uint8_t *w = NULL;
+            size_t wn = t->window(t->window_arg, &w);
+            if (wn > 0 && w) {
+                dst = w; /* straight into the frame being reassembled */
+                cap = wn < INT32_MAX ? wn : INT32_MAX;
+            }
+        }
+        int n = wolfSSL_read(t->ssl, dst, (int)cap);
         if (n > 0) {
-            int cr = fn(arg, pt, (size_t)n);
+            int cr = fn(arg, dst, (size_t)n);
             if (cr) {
                 rc = cr;
                 goto out;

@@ -103,6 +103,7 @@ typedef struct parse_state {
     int err_line;      /* line of the first error found by on_entry */
     int too_long;      /* line that does not fit inih's line buffer */
     int read_errno;    /* the file could not be read (e.g. a directory) */
+    int nul_line;      /* a line holding a NUL byte */
     char prev_section[64];
     char prev_key[64];
     char err[256];
@@ -116,6 +117,7 @@ static char *conf_reader(char *str, int num, void *stream)
 {
     parse_state *ps = stream;
     errno = 0;
+    long before = ftell(ps->fp);
     if (!fgets(str, num, ps->fp)) {
         if (ferror(ps->fp))
             ps->read_errno = errno ? errno : EIO;
@@ -123,6 +125,13 @@ static char *conf_reader(char *str, int num, void *stream)
     }
     ps->line++;
     size_t n = strlen(str);
+    long after = ftell(ps->fp);
+    if (before >= 0 && after >= 0 && (size_t)(after - before) != n) {
+        /* a NUL byte: the rest of the line would be silently ignored here,
+           and kept by an edit (sipc_config_set); the file is not text */
+        ps->nul_line = ps->line;
+        return NULL;
+    }
     if (n == (size_t)num - 1 && str[n - 1] != '\n') {
         int c = fgetc(ps->fp);
         if (c != '\n' && c != EOF) {
@@ -263,6 +272,20 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
                 return 0;
             }
             cfg->max_frame = (size_t)v;
+            return 1;
+        }
+        if (!strcmp(key, "max_write_queue") || !strcmp(key, "max_write_queue_total")) {
+            char *end;
+            unsigned long long v = strtoull(value, &end, 10);
+            if (*value == '\0' || *end != '\0' || v < 65536 || v > (64ull << 30)) {
+                snprintf(ps->err, sizeof ps->err,
+                         "[limits] %s must be a byte count from 65536 to 68719476736", key);
+                return 0;
+            }
+            if (!strcmp(key, "max_write_queue"))
+                cfg->max_write_queue = (size_t)v;
+            else
+                cfg->max_write_queue_total = (size_t)v;
             return 1;
         }
         if (!strcmp(key, "max_connections") || !strcmp(key, "max_opening")) {
@@ -423,6 +446,11 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(ps.read_errno));
         return SIPC_ECONFIG;
     }
+    if (ps.nul_line && (line == 0 || line >= ps.nul_line)) {
+        snprintf(err, errlen, "%s:%d: contains a NUL byte: the file is damaged or not text",
+                 path, ps.nul_line);
+        return SIPC_ECONFIG;
+    }
     if (ps.too_long && (line == 0 || line >= ps.too_long)) {
         snprintf(err, errlen,
                  "%s:%d: line longer than %d characters (continue a long nodes list on indented "
@@ -532,10 +560,14 @@ int sipc_config_set(const char *home, const char *section, const char *key, cons
     int in_section = 0, done = 0, seen_section = 0, skipping = 0;
     char cur[128];
     char *text = old ? old : (char *)"";
-    /* strtok_r would drop empty lines; walk by hand */
-    for (char *l = text; *l;) {
-        char *nl = strchr(l, '\n');
-        size_t len = nl ? (size_t)(nl - l) : strlen(l);
+    const char *end = text + (old ? oldlen : 0);
+    /* strtok_r would drop empty lines; walk by hand, by length (a NUL byte
+       must not end the file early: the reader refuses such a file, and an
+       edit must not silently cut it) */
+    for (char *l = text; l < end;) {
+        char *nl = memchr(l, '\n', (size_t)(end - l));
+        size_t len = nl ? (size_t)(nl - l) : (size_t)(end - l);
+        size_t whole = len; /* kept lines are copied byte for byte */
         char line[4096];
         if (len >= sizeof line)
             len = sizeof line - 1;
@@ -552,17 +584,21 @@ int sipc_config_set(const char *home, const char *section, const char *key, cons
             }
             in_section = strcmp(cur, section) == 0;
             seen_section |= in_section;
-            fprintf(out, "%s\n", line);
-        } else if (in_section && !done && line_is_key(line, key)) {
+            fwrite(l, 1, whole, out);
+            fputc('\n', out);
+        } else if (in_section && line_is_key(line, key)) {
+            /* every occurrence: the reader takes the last one, so a repeated
+               key must not keep its old value */
             fprintf(out, "%s = %s\n", key, value);
             done = 1;
             skipping = 1;
         } else {
             if (*t && t == line)
                 skipping = 0;
-            fprintf(out, "%s\n", line);
+            fwrite(l, 1, whole, out);
+            fputc('\n', out);
         }
-        l = nl ? nl + 1 : l + strlen(l);
+        l = nl ? nl + 1 : (char *)end;
     }
     if (!done) {
         if (!seen_section)
@@ -592,4 +628,8 @@ void sipc_options_from_config(sipc_options *opts, const sipc_config *cfg)
         opts->max_opening = cfg->max_opening;
     if (cfg->reconnect_max_ms)
         opts->reconnect_max_ms = cfg->reconnect_max_ms;
+    if (cfg->max_write_queue)
+        opts->max_write_queue = cfg->max_write_queue;
+    if (cfg->max_write_queue_total)
+        opts->max_write_queue_total = cfg->max_write_queue_total;
 }

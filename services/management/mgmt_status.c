@@ -61,7 +61,7 @@ static json_t *service_json(const mgmt_service *s)
     for (int i = 0; i < st.nhandshake_failures; i++)
         json_object_set_new(fails, sipc_err_name(st.handshake_failures[i].err),
                             json_integer((json_int_t)st.handshake_failures[i].count));
-    return json_pack("{s:s, s:i, s:s, s:{s:i, s:i, s:i}, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "name",
+    json_t *j = json_pack("{s:s, s:i, s:s, s:{s:i, s:i, s:i}, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "name",
                      s->name, "port", sipc_server_port(s->srv), "tls",
                      sipc_tls_mode_name(s->mode), "connections", "tls", (int)st.conns_tls,
                      "plaintext", (int)st.conns_plain, "opening", (int)st.conns_opening,
@@ -71,6 +71,14 @@ static json_t *service_json(const mgmt_service *s)
                      "requests_total", (json_int_t)st.requests_total, "request_errors_total",
                      (json_int_t)st.request_errors_total, "handshake_failures_total",
                      (json_int_t)st.handshake_failures_total, "handshake_failures", fails);
+    if (j) {
+        /* output memory: what is queued for slow readers, what buffers are held,
+           and how many readers were closed for holding too much */
+        json_object_set_new(j, "write_queue_bytes", json_integer((json_int_t)st.write_queue_bytes));
+        json_object_set_new(j, "buffer_bytes", json_integer((json_int_t)st.buffer_bytes));
+        json_object_set_new(j, "slow_closed_total", json_integer((json_int_t)st.slow_closed_total));
+    }
+    return j;
 }
 
 static void emit_link(void *arg, const char *service, const sipc_link_info *li)
@@ -211,6 +219,15 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
     per_service(out, services, "sipc_connections_evicted_total", SIPC_PROM_COUNTER,
                 "connections closed in their handshake to make room (max_opening)",
                 "evicted_total");
+    per_service(out, services, "sipc_write_queue_bytes", SIPC_PROM_GAUGE,
+                "bytes queued for the service's connections, not yet taken by the kernel",
+                "write_queue_bytes");
+    per_service(out, services, "sipc_connection_buffer_bytes", SIPC_PROM_GAUGE,
+                "buffers held by the service's connections (idle ones release theirs)",
+                "buffer_bytes");
+    per_service(out, services, "sipc_connections_slow_closed_total", SIPC_PROM_COUNTER,
+                "connections closed as the slowest reader: [limits] max_write_queue_total reached",
+                "slow_closed_total");
     per_service(out, services, "sipc_requests_total", SIPC_PROM_COUNTER,
                 "requests and one-way messages received", "requests_total");
     per_service(out, services, "sipc_request_errors_total", SIPC_PROM_COUNTER,

@@ -234,7 +234,8 @@ int sipc_ndjson_next(sipc_ndjson_reader *r, const char **line, size_t *len)
         const char *nl = memchr(start, '\n', r->blen - r->bpos);
         size_t take = nl ? (size_t)(nl - start) : r->blen - r->bpos;
         got = 1;
-        if (!toolong && r->len + take > r->max) {
+        /* max counts the line without its "\r\n": one byte more may be a '\r' */
+        if (!toolong && r->len + take > r->max + 1) {
             toolong = 1;
         } else if (!toolong && take) {
             if (r->len + take + 1 > r->cap) {
@@ -257,10 +258,10 @@ int sipc_ndjson_next(sipc_ndjson_reader *r, const char **line, size_t *len)
     if (!got)
         return 0;
     r->line++;
-    if (toolong)
-        return SIPC_ETOOBIG;
     if (r->len && r->buf[r->len - 1] == '\r')
         r->len--;
+    if (toolong || r->len > r->max)
+        return SIPC_ETOOBIG;
     *line = r->buf ? r->buf : "";
     *len = r->len;
     return 1;

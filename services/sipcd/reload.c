@@ -219,6 +219,9 @@ static void judge_restart(reload_job *j, const sipc_config *o, const sipc_config
     restart_num(j, "[limits] max_frame", o->max_frame, n->max_frame);
     restart_num(j, "[limits] max_connections", o->max_connections, n->max_connections);
     restart_num(j, "[limits] max_opening", o->max_opening, n->max_opening);
+    restart_num(j, "[limits] max_write_queue", o->max_write_queue, n->max_write_queue);
+    restart_num(j, "[limits] max_write_queue_total", o->max_write_queue_total,
+                n->max_write_queue_total);
     restart(j, "[metrics] address", o->metrics_address, n->metrics_address);
 }
 
@@ -480,6 +483,9 @@ static void after_load(uv_work_t *w, int status)
             log_each(h, SIPC_LOG_INFO, "Reload done: %s%s", msg, "");
         }
     }
+    /* the log says what the reply says, by the time the operator reads the reply */
+    for (int i = 0; i < HOST_NSERVICES; i++)
+        sipc_logger_flush(h->svc[i].log);
     json_t *a = answer(j, result, msg);
     release_job(j);
     if (j->done)

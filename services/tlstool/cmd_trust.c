@@ -49,6 +49,18 @@ static int trust_add(const opts *o, const char *dir)
                         "the other cluster, or your CA's root)",
                         x.subject);
         }
+        /* wolfSSL cannot load a certificate with a critical extension it
+         * does not process as a trust anchor: the node would not start. */
+        const char *crit = x.tls_unknown_critical[0] ? x.tls_unknown_critical : x.unknown_critical;
+        if (crit[0]) {
+            sipc_keypair_free(&kp);
+            return fail(EX_REFUSED,
+                        "'%s' has a critical %s extension that the TLS library (wolfSSL 5.5.4) "
+                        "does not process: it cannot load this certificate as a trusted root, so "
+                        "the node could not start; have your CA reissue it with that extension "
+                        "not marked critical",
+                        x.subject, crit);
+        }
         size_t plen;
         char *pem;
         int pr = cert_pem(&kp.certs[i], &pem, &plen);

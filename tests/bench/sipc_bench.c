@@ -1,8 +1,8 @@
 /* sipc_bench.c - sipc's side of the peer benchmark kit (shared/bench-peers).
  *
  *   sipc-bench server PORT plain|tls [CERT KEY]
- *   sipc-bench client PORT plain|tls SIZE WINDOW SECS WARMUP [CERT KEY]
- *   sipc-bench handshakes|hs PORT SECS CERT KEY [WARMUP]
+ *   sipc-bench client PORT plain|tls SIZE WINDOW SECS WARMUP [CERT KEY] [conns=N]
+ *   sipc-bench handshakes|hs PORT SECS CERT KEY [WARMUP [full|resume]]
  *   sipc-bench --help
  *
  * Written only against the public API (sipc/sipc.h).
@@ -28,13 +28,19 @@
  *   mbps = rps * SIZE / 1e6 (payload returned, one direction), latency = time
  *   from sipc_call() to its callback, nearest-rank percentiles over every
  *   counted call. key is guessed from CERT's file name ("rsa" in it -> rsa).
+ *   conns=N (not in the kit's contract): N channels, each one connection with
+ *   WINDOW calls in flight, all in this one process and loop; the clock
+ *   starts when all are up and the figures are the aggregate.
  *
- * handshakes: full mutual-TLS handshakes per second against a running
+ * handshakes: mutual-TLS handshakes per second against a running
  *   "sipc-bench server PORT tls CERT KEY": open a channel, wait for
  *   SIPC_CONN_UP, close it, repeat, one at a time. WARMUP (default 0.5 s, as
- *   the kit's wolf_hs) unmeasured, then SECS measured. Prints
- *     RESULT peer=sipc phase=hs key=ecdsa|rsa secs=SECS handshakes=N rate=R
- *            p50_us=A p99_us=B
+ *   the kit's wolf_hs) unmeasured, then SECS measured. full (the default):
+ *   session resumption off, every handshake is a full one (as s_time -new);
+ *   resume: every reconnection offers the session of the previous one.
+ *   Prints
+ *     RESULT peer=sipc phase=hs kind=full|resume key=ecdsa|rsa secs=SECS
+ *            handshakes=N resumed=M rate=R p50_us=A p99_us=B
  *   latency = sipc_channel_open() -> SIPC_CONN_UP (TCP connect + TLS handshake
  *   + sipc hello).
  *
@@ -67,6 +73,7 @@
 #define CLOSE_TIMEOUT_MS 5000u    /* context must close within this */
 #define MAX_SIZE (16u * 1024u * 1024u - 64u * 1024u) /* below the default max_frame */
 #define MAX_WINDOW 65536
+#define MAX_CONNS 4096
 #define MAX_SECS 86400.0
 
 static const char *prog = "sipc-bench";
@@ -77,16 +84,19 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: %s server PORT plain|tls [CERT KEY]\n"
-            "       %s client PORT plain|tls SIZE WINDOW SECS WARMUP [CERT KEY]\n"
-            "       %s handshakes|hs PORT SECS CERT KEY [WARMUP]\n"
+            "       %s client PORT plain|tls SIZE WINDOW SECS WARMUP [CERT KEY] [conns=N]\n"
+            "       %s handshakes|hs PORT SECS CERT KEY [WARMUP [full|resume]]\n"
             "       %s --help\n"
             "\n"
             "server      listen on 127.0.0.1:PORT (0 = any free port, printed as READY port=N)\n"
             "            and echo calls to bench.echo until SIGTERM/SIGINT.\n"
-            "client      one channel, WINDOW calls of SIZE bytes in flight, WARMUP s\n"
-            "            unmeasured then SECS s measured; prints one RESULT line.\n"
-            "handshakes  full mTLS handshakes/s against a running tls server (open a\n"
-            "            channel, wait until up, close; repeat); WARMUP default 0.5 s.\n"
+            "client      one channel (conns=N: N channels, one connection each), WINDOW\n"
+            "            calls of SIZE bytes in flight on each, WARMUP s unmeasured then\n"
+            "            SECS s measured; prints one RESULT line (all connections together).\n"
+            "handshakes  mTLS handshakes/s against a running tls server (open a channel,\n"
+            "            wait until up, close; repeat); WARMUP default 0.5 s; full (default):\n"
+            "            no session resumption; resume: each reconnection resumes the last\n"
+            "            session (TLS 1.2 session ticket).\n"
             "tls mode needs CERT and KEY (PEM); the certificate is presented and is\n"
             "the only trust anchor. Exit: 0 ok, 1 failure, 2 payload mismatch, 3 no clean\n"
             "close after the result, 64 usage.\n"
@@ -389,17 +399,19 @@ enum { PH_CONNECTING, PH_WARMUP, PH_MEASURE, PH_DONE };
 
 typedef struct slot {
     uint64_t t_issue;
+    sipc_channel *ch; /* the connection this slot's calls go over */
 } slot;
 
 static struct {
     uv_loop_t *loop;
     sipc_ctx *ctx;
-    sipc_channel *ch;
+    sipc_channel **chs; /* conns channels, one connection each */
+    int conns, nup;
     int tls, port;
     uint64_t t_open;
     const char *key;
     size_t size;
-    int window;
+    int window; /* per connection */
     double secs, warmup;
     unsigned char *payload;
     slot *slots;
@@ -416,10 +428,10 @@ static void cl_report(void)
 {
     samples_sort(&cl.lat);
     double rps = (double)cl.lat.n / cl.secs;
-    printf("RESULT peer=sipc mode=%s key=%s size=%zu window=%d conns=1 secs=%.3f "
+    printf("RESULT peer=sipc mode=%s key=%s size=%zu window=%d conns=%d secs=%.3f "
            "reqs=%zu rps=%.1f mbps=%.2f p50_us=%.1f p99_us=%.1f p999_us=%.1f "
            "max_us=%.1f\n",
-           cl.tls ? "tls" : "plain", cl.key, cl.size, cl.window, cl.secs, cl.lat.n, rps,
+           cl.tls ? "tls" : "plain", cl.key, cl.size, cl.window, cl.conns, cl.secs, cl.lat.n, rps,
            rps * (double)cl.size / 1e6, pct_us(&cl.lat, 0.50), pct_us(&cl.lat, 0.99),
            pct_us(&cl.lat, 0.999), max_us(&cl.lat));
     fflush(stdout);
@@ -480,7 +492,7 @@ static void cl_on_reply(int err, const sipc_reply *reply, void *arg)
 static void cl_issue(slot *s)
 {
     s->t_issue = now_ns();
-    int rc = sipc_call(cl.ch, BENCH_SERVICE, BENCH_METHOD, cl.payload, cl.size, CALL_TIMEOUT_MS,
+    int rc = sipc_call(s->ch, BENCH_SERVICE, BENCH_METHOD, cl.payload, cl.size, CALL_TIMEOUT_MS,
                        cl_on_reply, s);
     if (rc < 0)
         fail("sipc_call: %s (%s)", sipc_strerror(rc), sipc_err_name(rc));
@@ -527,7 +539,8 @@ static void check_dial(sipc_channel *ch, int port, uint64_t t_open)
 static void cl_on_connect_poll(uv_timer_t *t)
 {
     (void)t;
-    check_dial(cl.ch, cl.port, cl.t_open);
+    for (int i = 0; i < cl.conns; i++)
+        check_dial(cl.chs[i], cl.port, cl.t_open);
 }
 
 static void cl_on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
@@ -538,6 +551,8 @@ static void cl_on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
     if (ev == SIPC_CONN_UP) {
         if (cl.phase != PH_CONNECTING)
             fail("connection came up twice (it dropped and was redialed)");
+        if (++cl.nup < cl.conns)
+            return; /* the clock starts when every connection is up */
         uv_timer_stop(&cl.connect_timer);
         if (cl.tls) { /* say what was negotiated, for the record */
             sipc_peer_info info;
@@ -552,7 +567,7 @@ static void cl_on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
         } else {
             cl_start_measure();
         }
-        for (int i = 0; i < cl.window; i++)
+        for (int i = 0; i < cl.window * cl.conns; i++)
             cl_issue(&cl.slots[i]);
         return;
     }
@@ -568,6 +583,12 @@ static void cl_on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
 
 static int run_client(int argc, char **argv)
 {
+    /* an optional last argument conns=N: N connections, WINDOW calls each */
+    cl.conns = 1;
+    if (argc > 8 && strncmp(argv[argc - 1], "conns=", 6) == 0) {
+        cl.conns = (int)parse_long("conns", argv[argc - 1] + 6, 1, MAX_CONNS);
+        argc--;
+    }
     if (argc < 8)
         bad_usage("client needs PORT plain|tls SIZE WINDOW SECS WARMUP [CERT KEY]");
     int port = (int)parse_long("PORT", argv[2], 1, 65535);
@@ -583,11 +604,14 @@ static int run_client(int argc, char **argv)
         bad_usage("client ... plain takes nothing after WARMUP");
     if ((uint64_t)cl.size * (uint64_t)cl.window > 48ull * 1024 * 1024)
         bad_usage("SIZE x WINDOW must stay under 48 MiB (the default write queue is 64 MiB)");
+    if ((uint64_t)cl.size * (uint64_t)cl.window * (uint64_t)cl.conns > 1024ull * 1024 * 1024)
+        bad_usage("SIZE x WINDOW x conns must stay under 1 GiB");
     cl.key = cl.tls ? key_type(argv[8]) : "none";
 
     cl.payload = malloc(cl.size ? cl.size : 1);
-    cl.slots = calloc((size_t)cl.window, sizeof *cl.slots);
-    if (!cl.payload || !cl.slots)
+    cl.slots = calloc((size_t)cl.window * (size_t)cl.conns, sizeof *cl.slots);
+    cl.chs = calloc((size_t)cl.conns, sizeof *cl.chs);
+    if (!cl.payload || !cl.slots || !cl.chs)
         fail("out of memory");
     for (size_t i = 0; i < cl.size; i++)
         cl.payload[i] = (unsigned char)(i * 131u + 7u);
@@ -602,10 +626,15 @@ static int run_client(int argc, char **argv)
     uv_timer_init(cl.loop, &cl.close_timer);
     cl.phase = PH_CONNECTING;
     cl.t_open = now_ns();
-    int rc = sipc_channel_open(&cl.ch, cl.ctx, "127.0.0.1", port, NULL);
-    if (rc < 0)
-        fail("sipc_channel_open 127.0.0.1:%d: %s", port, sipc_strerror(rc));
-    sipc_channel_set_conn_cb(cl.ch, cl_on_conn, NULL);
+    int rc = 0;
+    for (int i = 0; i < cl.conns; i++) {
+        rc = sipc_channel_open(&cl.chs[i], cl.ctx, "127.0.0.1", port, NULL);
+        if (rc < 0)
+            fail("sipc_channel_open 127.0.0.1:%d: %s", port, sipc_strerror(rc));
+        sipc_channel_set_conn_cb(cl.chs[i], cl_on_conn, NULL);
+        for (int j = 0; j < cl.window; j++)
+            cl.slots[i * cl.window + j].ch = cl.chs[i];
+    }
     uv_timer_start(&cl.connect_timer, cl_on_connect_poll, 50, 50);
 
     uv_run(cl.loop, UV_RUN_DEFAULT);
@@ -616,6 +645,7 @@ static int run_client(int argc, char **argv)
         fprintf(stderr, "%s: uv_loop_close: %s (handles left open)\n", prog, sipc_strerror(rc));
     free(cl.lat.v);
     free(cl.slots);
+    free(cl.chs);
     free(cl.payload);
     return 0;
 }
@@ -631,6 +661,8 @@ static struct {
     double secs, warmup;
     uint64_t t_open, t0, t1;
     int measuring, done, ctx_closed, attempts_up;
+    int resume;     /* reconnect resuming the last session (else full handshakes) */
+    size_t resumed; /* of the counted handshakes */
     samples lat;
     uv_timer_t attempt_timer, phase_timer, close_timer;
 } hs;
@@ -655,10 +687,10 @@ static void hs_on_close_timeout(uv_timer_t *t)
 static void hs_finish(void)
 {
     samples_sort(&hs.lat);
-    printf("RESULT peer=sipc phase=hs key=%s secs=%.3f handshakes=%zu rate=%.1f p50_us=%.1f "
-           "p99_us=%.1f\n",
-           hs.key, hs.secs, hs.lat.n, (double)hs.lat.n / hs.secs, pct_us(&hs.lat, 0.50),
-           pct_us(&hs.lat, 0.99));
+    printf("RESULT peer=sipc phase=hs kind=%s key=%s secs=%.3f handshakes=%zu resumed=%zu "
+           "rate=%.1f p50_us=%.1f p99_us=%.1f\n",
+           hs.resume ? "resume" : "full", hs.key, hs.secs, hs.lat.n, hs.resumed,
+           (double)hs.lat.n / hs.secs, pct_us(&hs.lat, 0.50), pct_us(&hs.lat, 0.99));
     fflush(stdout);
     hs.done = 1;
     uv_close((uv_handle_t *)&hs.attempt_timer, on_handle_closed);
@@ -689,8 +721,12 @@ static void hs_on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
         uint64_t now = now_ns();
         uv_timer_stop(&hs.attempt_timer);
         hs.attempts_up++;
-        if (hs.measuring && now >= hs.t0 && now <= hs.t1)
+        if (hs.measuring && now >= hs.t0 && now <= hs.t1) {
             samples_add(&hs.lat, now - hs.t_open);
+            sipc_peer_info pi;
+            if (sipc_conn_info(conn, &pi) == 0 && pi.tls_resumed)
+                hs.resumed++;
+        }
         sipc_channel *ch = hs.ch;
         hs.ch = NULL; /* ignore the DOWN that the close reports */
         sipc_channel_close(ch, hs_on_channel_closed, NULL);
@@ -747,15 +783,24 @@ static void hs_on_warmup_end(uv_timer_t *t)
 
 static int run_handshakes(int argc, char **argv)
 {
-    if (argc != 6 && argc != 7)
-        bad_usage("%s needs PORT SECS CERT KEY [WARMUP]", argv[1]);
+    if (argc < 6 || argc > 8)
+        bad_usage("%s needs PORT SECS CERT KEY [WARMUP [full|resume]]", argv[1]);
     hs.port = (int)parse_long("PORT", argv[2], 1, 65535);
     hs.secs = parse_secs("SECS", argv[3], 0);
-    hs.warmup = argc == 7 ? parse_secs("WARMUP", argv[6], 1) : 0.5;
+    hs.warmup = argc >= 7 ? parse_secs("WARMUP", argv[6], 1) : 0.5;
     hs.key = key_type(argv[4]);
+    if (argc == 8 && strcmp(argv[7], "resume") == 0)
+        hs.resume = 1;
+    else if (argc == 8 && strcmp(argv[7], "full") != 0)
+        bad_usage("the handshake kind must be 'full' or 'resume', not '%s'", argv[7]);
 
     hs.loop = uv_default_loop();
     sipc_security *sec = make_security(1, argv[4], argv[5]);
+    /* full: as s_time -new, every connection verifies certificates again */
+    if (!hs.resume)
+        (void)sipc_security_set_resumption(sec, 0);
+    else if (!sipc_security_set_resumption(sec, 1))
+        fail("this build's TLS library has no session tickets: no resumption to measure");
     hs.ctx = make_ctx(hs.loop, "bench-hs", sec);
     sipc_security_release(sec);
     uv_timer_init(hs.loop, &hs.attempt_timer);

@@ -55,6 +55,14 @@ certificatePolicies = 1.3.6.1.4.1.99999.1
 policyMappings = 1.3.6.1.4.1.99999.1:1.3.6.1.4.1.99999.2
 inhibitAnyPolicy = critical, 0
 policyConstraints = critical, inhibitPolicyMapping:0
+[ian_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+issuerAltName = critical, DNS:ca.rfc-test.example
+[fcrl_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+freshestCRL = critical, URI:http://crl.rfc-test.example/delta.crl
 [leafdp_ind_ext]
 basicConstraints = CA:FALSE
 keyUsage = critical, digitalSignature

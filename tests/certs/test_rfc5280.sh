@@ -285,13 +285,23 @@ issue mapnc "/O=RFC Test/CN=CA policy mapping" root mapnc_ext
 issue m1 "/O=RFC Test/CN=leaf m1" mapnc leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.2'
 v "$P/m1.pem" "$P/mapnc.pem"
 expect "policyMappings, inhibitAnyPolicy, inhibitPolicyMapping: verified" 0 "^VERIFIED$"
-# wolfSSL 5.5.4 aborts a handshake presenting a CA with a critical
-# policyMappings: refused by verify as well, as a documented limit
+# a presented CA with a critical policyMappings, issuerAltName or
+# freshestCRL (extensions wolfSSL does not process): verified
 issue map "/O=RFC Test/CN=CA critical policy mapping" root map_ext
 issue m2 "/O=RFC Test/CN=leaf m2" map leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.2'
-v "$P/m2.pem" "$P/map.pem"
-expect "a presented CA with a critical policyMappings: refused as a documented limit" 21 \
-    "CA certificate 'O=RFC Test, CN=CA critical policy mapping' of the chain has a critical policyMappings extension: the TLS library \(wolfSSL 5.5.4\) does not process it"
+issue ian "/O=RFC Test/CN=CA critical issuerAltName" root ian_ext
+issue ia1 "/O=RFC Test/CN=leaf ia1" ian leaf_ext
+issue fcrl "/O=RFC Test/CN=CA critical freshestCRL" root fcrl_ext
+issue fc1 "/O=RFC Test/CN=leaf fc1" fcrl leaf_ext
+for c in "m2 map policyMappings" "ia1 ian issuerAltName" "fc1 fcrl freshestCRL"; do
+    set -- $c
+    v "$P/$1.pem" "$P/$2.pem"
+    expect "a presented CA with a critical $3: verified" 0 "^VERIFIED$"
+    # ... but wolfSSL cannot load it as a trust anchor: trust add refuses it
+    run "$T" trust add "$P/$2.pem"
+    expect "trust add: a CA with a critical $3: refused" 11 \
+        "has a critical $3 extension that the TLS library \(wolfSSL 5.5.4\) does not process: it cannot load this certificate as a trusted root"
+done
 
 echo "# $NPASS passed, $NFAIL failed"
 [ "$NFAIL" = 0 ]

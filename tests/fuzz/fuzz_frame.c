@@ -1,14 +1,37 @@
 /* fuzz_frame.c - libFuzzer target: the byte stream a peer sends after the
- * handshake (or in plaintext mode): length-prefixed frames, each an
- * Envelope, the first a Hello. The first byte says how to cut the stream
- * into reads (the decoder must give the same frames for any split); every
- * envelope that decodes is encoded again and must decode to the same. */
+ * handshake (or in plaintext mode), fed to a whole connection: the frame
+ * decoder, envelopes, the hello and its checks, the router and the built-in
+ * "sys" service, handlers that answer at once, fail, or hold requests (the
+ * pending cap, the backlog and the pause), answers to calls this side made,
+ * pings, the write queue limit and the close. The connection runs unchanged
+ * (ipc/conn.c) over the in-memory stream of the unit tests
+ * (tests/unit/mem_stream.c), so no socket is involved.
+ *
+ * Input: byte 0 says how to cut the stream into reads (1..256 bytes) and
+ * how the test's side behaves (its bits: 0 server or client end, 1 the peer
+ * reads what we send, 2 this side makes calls once up, 3 held requests are
+ * answered after every read, 4 this side closes the connection halfway);
+ * the rest is the peer's byte stream. The decoder alone must also give the
+ * same frames for the whole stream and for the cut one, and every envelope
+ * that decodes is encoded again and must decode to the same. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ipc/envelope.h"
 #include "ipc/frame.h"
+#include "ipc/internal.h"
+#include "mem_stream.h"
+
+/* A broken invariant: say which, then crash for libFuzzer. */
+#define FAIL(why)                                                                                 \
+    do {                                                                                          \
+        fprintf(stderr, "fuzz_frame: %s\n", why);                                                \
+        abort();                                                                                  \
+    } while (0)
+
+/* ------------------------------------------------ the decoder on its own */
 
 static int on_frame(void *arg, const uint8_t *data, size_t len)
 {
@@ -40,7 +63,7 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
                                                 out.len - SIPC_FRAME_HEADER, &err, why, sizeof why);
         if (!again || again->kind != env->kind || again->request_id != env->request_id ||
             again->payload.len != env->payload.len)
-            abort(); /* sipc cannot read what it wrote */
+            FAIL("sipc cannot read what it wrote");
         sipc__envelope__free_unpacked(again, NULL);
     }
     sipc_buf_free(&out);
@@ -48,15 +71,8 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
     return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void decoder_alone(const uint8_t *data, size_t size, size_t chunk)
 {
-    if (size < 1)
-        return 0;
-    size_t chunk = (size_t)data[0] + 1; /* 1..256 bytes a read */
-    data++;
-    size--;
-
-    /* The whole stream at once, then in chunks: same frames. */
     int whole = 0, split = 0;
     sipc_frame_decoder d;
     sipc_frame_decoder_init(&d, 1 << 16);
@@ -71,8 +87,181 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rc_split = sipc_frame_decode_some(&d, data + off, n, on_frame, &split, &used);
     }
     (void)sipc_frame_decoder_idle(&d);
+    sipc_frame_decoder_release(&d);
     sipc_frame_decoder_free(&d);
     if (rc_whole == 0 && rc_split == 0 && whole != split)
-        abort(); /* the decoder depends on how reads are cut */
+        FAIL("the decoder depends on how reads are cut");
+}
+
+/* ------------------------------------------------ a whole connection */
+
+typedef struct run {
+    int ups, downs, freed, answers;
+    int ending; /* handlers answer at once */
+    sipc_request *held[8];
+    int nheld;
+} run;
+
+static uv_loop_t loop;
+static sipc_ctx *ctx;
+static sipc_security *sec;
+static sipc_router *router;
+static run *cur;
+
+static void quiet(void *arg, sipc_log_level level, const char *category, const char *msg)
+{
+    (void)arg, (void)level, (void)category, (void)msg;
+}
+
+static void own_up(void *owner, sipc_conn *c)
+{
+    (void)c;
+    ((run *)owner)->ups++;
+}
+
+static void own_down(void *owner, sipc_conn *c, int err, const char *detail, int was_up,
+                     int got_bytes)
+{
+    (void)c, (void)err, (void)detail, (void)was_up, (void)got_bytes;
+    ((run *)owner)->downs++;
+}
+
+static void own_freed(void *owner)
+{
+    ((run *)owner)->freed++;
+}
+
+static void own_writable(void *owner, sipc_conn *c)
+{
+    (void)owner, (void)c;
+}
+
+static const sipc_conn_owner_ops ops = {
+    .up = own_up, .writable = own_writable, .down = own_down, .freed = own_freed};
+
+static void h_echo(sipc_request *req, void *arg)
+{
+    (void)arg;
+    size_t len;
+    const void *p = sipc_request_data(req, &len);
+    (void)sipc_request_deadline_ms(req);
+    (void)sipc_respond(req, p, len);
+}
+
+static void h_fail(sipc_request *req, void *arg)
+{
+    (void)arg;
+    (void)sipc_respond_error(req, 7, "refused by the fuzz handler");
+}
+
+static void h_hold(sipc_request *req, void *arg)
+{
+    (void)arg;
+    if (cur && !cur->ending && cur->nheld < 8) {
+        cur->held[cur->nheld++] = req;
+        return;
+    }
+    (void)sipc_respond(req, "late", 4);
+}
+
+static void answer_held(run *r)
+{
+    for (int i = 0; i < r->nheld; i++)
+        (void)sipc_respond(r->held[i], "held", 4);
+    r->nheld = 0;
+}
+
+static void on_answer(int err, const sipc_reply *rep, void *arg)
+{
+    (void)err, (void)rep;
+    ((run *)arg)->answers++;
+}
+
+static void setup(void)
+{
+    uv_loop_init(&loop);
+    if (sipc_security_plain(&sec) != 0)
+        FAIL("no plain security");
+    sipc_options o;
+    sipc_options_init(&o);
+    o.node_id = "fuzz";
+    o.cluster = "fuzz";
+    o.max_frame = 1 << 16;
+    o.max_pending_requests = 4;
+    o.max_write_queue = 8192;
+    o.log = quiet;
+    if (sipc_ctx_new(&ctx, &loop, &o, sec) != 0 || sipc_router_new(&router) != 0 ||
+        sipc_router_add(router, "t", "echo", h_echo, NULL) != 0 ||
+        sipc_router_add(router, "t", "fail", h_fail, NULL) != 0 ||
+        sipc_router_add(router, "t", "hold", h_hold, NULL) != 0)
+        FAIL("set-up failed");
+}
+
+static void connection(const uint8_t *data, size_t size, size_t chunk, unsigned flags)
+{
+    run r;
+    memset(&r, 0, sizeof r);
+    cur = &r;
+    sipc_stream *a, *raw;
+    ms_pair(&a, &sipc__conn_stream_events, &raw, NULL);
+    sipc_conn *c;
+    if (sipc__conn_new(&c, ctx, sec, a, flags & 1, router, &ops, &r) != 0)
+        FAIL("sipc__conn_new failed");
+    c->refs++; /* ours, to look at it until the end */
+    ms_ready(a);
+    ms_pump(&loop);
+    sipc_buf sink = {0};
+    int calls = 0;
+    for (size_t off = 0; off < size; off += chunk) {
+        size_t n = size - off < chunk ? size - off : chunk;
+        ms_write(raw, data + off, n);
+        ms_pump(&loop);
+        if ((flags & 2) && raw)
+            ms_take(raw, &sink), sink.len = 0;
+        if ((flags & 4) && r.ups && !r.downs && calls < 3) {
+            if (sipc_conn_call(c, "peer", "m", "q", 1, 1000, on_answer, &r) == 0)
+                calls++;
+            (void)sipc_conn_send(c, "peer", "note", NULL, 0);
+        }
+        if (flags & 8)
+            answer_held(&r);
+        ms_pump(&loop);
+        if ((flags & 16) && off >= size / 2 && !r.downs)
+            sipc_conn_close(c);
+    }
+    (void)sipc_conn_write_queue(c);
+    (void)sipc__conn_buffer_bytes(c);
+    r.ending = 1;
+    answer_held(&r);
+    ms_pump(&loop);
+    ms_close(raw);
+    ms_pump(&loop);
+    if (!r.downs)
+        sipc_conn_close(c);
+    ms_pump(&loop);
+    cur = NULL;
+    sipc__conn_release(c);
+    ms_pump(&loop);
+    sipc_buf_free(&sink);
+    if (r.freed != 1 || ms_live() != 0)
+        FAIL("a connection must be freed once, with its stream");
+    if (r.ups > 1 || r.downs != 1)
+        FAIL("up at most once, down exactly once");
+    if (calls && r.answers != calls)
+        FAIL("every call completes exactly once");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    if (!ctx)
+        setup();
+    size_t chunk = (size_t)data[0] + 1; /* 1..256 bytes a read */
+    unsigned flags = data[0];
+    data++;
+    size--;
+    decoder_alone(data, size, chunk);
+    connection(data, size, chunk, flags);
     return 0;
 }

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "ipc/envelope.h"
 #include "testutil.h"
 
 static sipc_tls_mode g_mode; /* the group being run: OFF or STRICT */
@@ -42,6 +43,8 @@ typedef struct world {
     uint32_t idle_timeout_ms; /* server side, 0: library default */
     uint32_t max_opening;     /* server side, 0: library default */
     uint32_t hs_timeout_ms;   /* server side, 0: 500 */
+    size_t max_queue_total;   /* server side, 0: library default */
+    uint32_t max_conns;       /* server side, 0: library default */
     /* connection events, client (c*) and server (s*) side */
     sipc_conn *cconn, *sconn; /* the last connection that came up */
     int cups, cdowns, cdown_err, cwritable;
@@ -146,6 +149,10 @@ static int world_server_try(world *w, sipc_tls_mode mode, const char *pem, const
     o.handshake_timeout_ms = w->hs_timeout_ms ? w->hs_timeout_ms : 500;
     if (w->max_opening)
         o.max_opening = w->max_opening;
+    if (w->max_queue_total)
+        o.max_write_queue_total = w->max_queue_total;
+    if (w->max_conns)
+        o.max_connections = w->max_conns;
     if (max_frame)
         o.max_frame = max_frame;
     if (w->keepalive_ms)
@@ -372,6 +379,52 @@ static void t_echo_sizes(void **state)
     world_free(w);
 }
 
+/* Large requests held by the handler while more arrive: each keeps the
+ * reassembly buffer its payload was decoded into (no copy), the decoder
+ * takes fresh ones meanwhile, and answers given in reverse are intact. */
+static void t_large_held_out_of_order(void **state)
+{
+    (void)state;
+    world *w = world_std();
+    w->hold = 1;
+    enum { N = 6 };
+    static const size_t sizes[N] = {4096, 70000, 300000, 1 << 20, 65536, 5000};
+    static result rs[N];
+    int order[N], norder = 0;
+    uint8_t *bufs[N];
+    for (int i = 0; i < N; i++) {
+        memset(&rs[i], 0, sizeof rs[i]);
+        rs[i].order = order;
+        rs[i].norder = &norder;
+        rs[i].index = i;
+        bufs[i] = malloc(sizes[i]);
+        fill(bufs[i], sizes[i], 100u + (unsigned)i);
+        assert_int_equal(sipc_call(w->ch, "test", "echo", bufs[i], sizes[i], 10000, on_result,
+                                   &rs[i]),
+                         0);
+    }
+    wait_held(w, N);
+    for (int i = N - 1; i >= 0; i--) {
+        size_t len;
+        const void *p = sipc_request_data(w->held[i], &len);
+        assert_int_equal(len, sizes[i]);
+        assert_memory_equal(p, bufs[i], len);
+        sipc_respond(w->held[i], p, len);
+    }
+    w->nheld = 0;
+    for (int spins = 0; spins < 2000 && norder < N; spins++)
+        uv_run(&w->loop, UV_RUN_ONCE);
+    assert_int_equal(norder, N);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(rs[i].err, 0);
+        assert_int_equal(rs[i].len, sizes[i]);
+        assert_memory_equal(rs[i].data, bufs[i], sizes[i]);
+        free(rs[i].data);
+        free(bufs[i]);
+    }
+    world_free(w);
+}
+
 static void t_many_in_flight_out_of_order(void **state)
 {
     (void)state;
@@ -450,6 +503,21 @@ static void t_oneway_and_errors(void **state)
 /* Silent connections that never start a handshake (a flood of them):
  * beyond max_opening the oldest is closed to make room, so an honest peer
  * still gets in at once instead of waiting out the handshake timeout. */
+/* n TCP connections to the test server that never send a byte; the server
+ * has accepted them all when this returns. */
+static void connect_silent(world *w, int *fds, int n)
+{
+    for (int i = 0; i < n; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(fds[i] >= 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
+        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof a), 0);
+    }
+    for (int i = 0; i < 20; i++)
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+}
+
 static void t_silent_connections_evicted(void **state)
 {
     (void)state;
@@ -458,15 +526,7 @@ static void t_silent_connections_evicted(void **state)
     w->hs_timeout_ms = 10000;
     world_server(w, g_mode, g_pem, "test", 0);
     int fds[20];
-    for (int i = 0; i < 20; i++) {
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-        assert_true(fds[i] >= 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
-        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof a), 0);
-    }
-    for (int i = 0; i < 20; i++) /* let the server accept them all */
-        uv_run(&w->loop, UV_RUN_NOWAIT);
+    connect_silent(w, fds, 20);
     world_client(w, g_mode, g_pem, "test", 0, 0);
     uint64_t t0 = uv_hrtime();
     result r;
@@ -480,6 +540,59 @@ static void t_silent_connections_evicted(void **state)
     assert_true(st.conns_opening <= 4);
     assert_true(tu_log_has(&w->slog, "closing the oldest"));
     for (int i = 0; i < 20; i++)
+        close(fds[i]);
+    world_free(w);
+}
+
+/* A server full of connections that never finish their handshake makes
+ * room by closing the oldest of them: a peer that does finish still gets in,
+ * and no honest connection is refused for the silent ones. */
+static void t_full_of_silent_connections(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    w->max_conns = 6;
+    w->hs_timeout_ms = 10000;
+    world_server(w, g_mode, g_pem, "test", 0);
+    int fds[12];
+    connect_silent(w, fds, 12);
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    uint64_t t0 = uv_hrtime();
+    result r;
+    assert_int_equal(call_wait(w, "echo", "in", 2, 3000, &r), 0);
+    assert_int_equal(r.err, 0);
+    free(r.data);
+    assert_true(uv_hrtime() - t0 < 3000000000ull);
+    sipc_server_stats st;
+    assert_int_equal(sipc_server_stats_get(w->srv, &st), 0);
+    assert_true(st.evicted_total >= 6);
+    assert_int_equal(st.refused_total, 0);
+    assert_true(tu_log_has(&w->slog, "max_connections): closing the oldest still in its handshake"));
+    for (int i = 0; i < 12; i++)
+        close(fds[i]);
+    world_free(w);
+}
+
+/* Silent peers timing out one after another, each from its own port, are
+ * one log line per interval, not one per connection. */
+static void t_timeouts_logged_once(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    w->hs_timeout_ms = 200;
+    world_server(w, g_mode, g_pem, "test", 0);
+    int fds[10];
+    connect_silent(w, fds, 10);
+    int never = 0;
+    tu_run_until(&w->loop, &never, 800);
+    sipc_server_stats st;
+    sipc_server_stats_get(w->srv, &st);
+    assert_int_equal(st.handshake_failures_total, 10);
+    int lines = 0;
+    for (const char *p = w->slog.buf; p && (p = strstr(p, "did not complete the")); p++)
+        lines++;
+    assert_int_equal(lines, 1);
+    for (int i = 0; i < 10; i++)
         close(fds[i]);
     world_free(w);
 }
@@ -701,6 +814,106 @@ static void t_backpressure(void **state)
     if (sink.data)
         uv_close((uv_handle_t *)sink.data, (uv_close_cb)free);
     uv_close((uv_handle_t *)&sink, NULL);
+    world_free(w);
+}
+
+/* Peers that never read their answers: each may hold max_write_queue, and
+ * all together max_write_queue_total; beyond it the one holding the most is
+ * closed, and the node keeps serving everyone else. */
+static void t_slow_reader_closed(void **state)
+{
+    (void)state;
+    if (g_mode != SIPC_TLS_OFF)
+        skip(); /* the raw peer speaks plaintext */
+    world *w = world_new();
+    w->max_queue_total = 1u << 20;
+    world_server(w, g_mode, g_pem, "test", 0);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    /* hello, then 256 echoes of 64 KiB: 16 MiB of answers it never reads */
+    sipc_buf b = {0};
+    Sipc__Hello hm = SIPC__HELLO__INIT;
+    hm.protocol_version = SIPC_PROTOCOL_VERSION;
+    hm.node_id = "slow";
+    hm.cluster = "test";
+    uint8_t hb[64];
+    size_t hn = sipc__hello__pack(&hm, hb);
+    sipc_env_out h = {.kind = SIPC__KIND__HELLO, .payload = hb, .payload_len = hn};
+    assert_int_equal(sipc_env_encode(&b, &h, 1u << 24), 0);
+    static uint8_t chunk[65536];
+    for (uint64_t i = 1; i <= 256; i++) {
+        sipc_env_out e = {.kind = SIPC__KIND__REQUEST, .request_id = i, .service = "test",
+                          .method = "echo", .payload = chunk, .payload_len = sizeof chunk};
+        assert_int_equal(sipc_env_encode(&b, &e, 1u << 24), 0);
+    }
+    size_t off = 0;
+    sipc_server_stats st = {0};
+    uint64_t end = uv_now(&w->loop) + 10000;
+    while (uv_now(&w->loop) < end) {
+        ssize_t n = off < b.len ? send(fd, b.data + off, b.len - off, MSG_DONTWAIT | MSG_NOSIGNAL)
+                                : 0;
+        if (n > 0)
+            off += (size_t)n;
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+        sipc_server_stats_get(w->srv, &st);
+        if (st.slow_closed_total)
+            break;
+        uv_sleep(1);
+        uv_update_time(&w->loop);
+    }
+    if (!st.slow_closed_total)
+        fprintf(stderr, "sent %zu of %zu, queued %llu, requests %llu\n%s\n", off, b.len,
+                (unsigned long long)st.write_queue_bytes, (unsigned long long)st.requests_total,
+                w->slog.buf ? w->slog.buf : "");
+    sipc_buf_free(&b);
+    assert_int_equal(st.slow_closed_total, 1);
+    assert_true(tu_log_has(&w->slog, "does not read its answers"));
+    assert_true(tu_log_has(&w->slog, "max_write_queue_total"));
+    /* everyone else is still served, and the closed peer's queue is gone */
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    result r;
+    assert_int_equal(call_wait(w, "echo", "ok", 2, 3000, &r), 0);
+    assert_int_equal(r.err, 0);
+    free(r.data);
+    sipc_server_stats_get(w->srv, &st);
+    assert_true(st.write_queue_bytes < (1u << 20));
+    close(fd);
+    world_free(w);
+}
+
+/* After one large message a connection keeps its grown buffers only while
+ * traffic flows: idle, it gives them back. */
+static void t_idle_releases_buffers(void **state)
+{
+    (void)state;
+    world *w = world_std();
+    size_t n = 1u << 20;
+    uint8_t *big = malloc(n);
+    fill(big, n, 7);
+    result r;
+    assert_int_equal(call_wait(w, "echo", big, n, 5000, &r), 0);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.len, n);
+    free(r.data);
+    free(big);
+    sipc_server_stats st;
+    sipc_server_stats_get(w->srv, &st);
+    size_t grown = st.buffer_bytes;
+    assert_true(grown >= n); /* the answer's buffers */
+    /* idle for a little more than SIPC__TRIM_IDLE_MS */
+    int never = 0;
+    tu_run_until(&w->loop, &never, 1600);
+    sipc_server_stats_get(w->srv, &st);
+    assert_true(st.buffer_bytes < 16384);
+    /* and it still works, growing again as needed */
+    assert_int_equal(call_wait(w, "echo", "again", 5, 3000, &r), 0);
+    assert_int_equal(r.err, 0);
+    free(r.data);
     world_free(w);
 }
 
@@ -1219,6 +1432,73 @@ static void t_swap_client_redial(void **state)
     world_free(w);
 }
 
+/* Waits (bounded) until the client's channel has come up n times. */
+static void wait_cups(world *w, int n)
+{
+    int never = 0;
+    for (int i = 0; i < 500 && w->cups < n; i++)
+        tu_run_until(&w->loop, &never, 10);
+    assert_int_equal(w->cups, n);
+}
+
+/* TLS session resumption: a redial to the same server resumes; after the
+ * server's security is replaced (what a reload of the pair or the trust
+ * does) the old session is not resumed: the one refused attempt is retried
+ * at once with a full handshake, and no call fails on the way. */
+static void t_resume_after_reload(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    world_server(w, SIPC_TLS_STRICT, g_pem, "test", 0);
+    world_client(w, SIPC_TLS_STRICT, g_pem, "test", 0, 0);
+    echo_expect(w, w->ch, 0);
+    sipc_peer_info pi;
+    sipc_conn_info(w->cconn, &pi);
+    assert_int_equal(pi.tls_resumed, 0);
+    int resumable = sipc_security_set_resumption(w->ssec, 1);
+
+    /* the server drops the link: the redial resumes the session */
+    sipc_conn_close(w->sconn);
+    wait_cups(w, 2);
+    echo_expect(w, w->ch, 0);
+    sipc_conn_info(w->cconn, &pi);
+    assert_int_equal(pi.tls_resumed, resumable);
+    sipc_conn_info(w->sconn, &pi);
+    assert_int_equal(pi.tls_resumed, resumable);
+    assert_string_equal(pi.peer_fingerprint, sipc_security_fingerprint(w->ssec));
+
+    /* reload: same pair and trust, a new security; then the link drops */
+    sipc_security *sec = tu_security(SIPC_TLS_STRICT, g_pem);
+    assert_int_equal(sipc_ctx_set_security(w->sctx, sec), 0);
+    sipc_security_release(sec);
+    int downs = w->cdowns;
+    sipc_conn_close(w->sconn);
+    for (int i = 0; i < 500 && w->cdowns == downs; i++)
+        uv_run(&w->loop, UV_RUN_ONCE);
+    assert_int_equal(w->cdowns, downs + 1);
+    result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sipc_call(w->ch, "test", "echo", "c", 1, 8000, on_result, &r), 0);
+    assert_true(tu_run_until(&w->loop, &r.done, 8000));
+    assert_int_equal(r.err, 0); /* the call waited for the full handshake */
+    free(r.data);
+    assert_int_equal(w->cups, 3); /* the refused attempt never came up */
+    assert_int_equal(w->cdowns, downs + 1);
+    sipc_conn_info(w->cconn, &pi);
+    assert_int_equal(pi.tls_resumed, 0);
+    sipc_conn_info(w->sconn, &pi);
+    assert_int_equal(pi.tls_resumed, 0);
+    assert_ptr_equal(sipc_conn_security(w->sconn), sipc_ctx_security(w->sctx));
+
+    /* and the new security's session resumes from now on */
+    sipc_conn_close(w->sconn);
+    wait_cups(w, 4);
+    echo_expect(w, w->ch, 0);
+    sipc_conn_info(w->sconn, &pi);
+    assert_int_equal(pi.tls_resumed, resumable);
+    world_free(w);
+}
+
 /* A peer that connects and never speaks: closed after the handshake timeout. */
 typedef struct raw {
     uv_tcp_t tcp;
@@ -1384,14 +1664,19 @@ int main(void)
     const struct CMUnitTest common[] = {
         cmocka_unit_test(t_echo_sizes),
         cmocka_unit_test(t_many_in_flight_out_of_order),
+        cmocka_unit_test(t_large_held_out_of_order),
         cmocka_unit_test(t_oneway_and_errors),
         cmocka_unit_test(t_log_flood_limited),
         cmocka_unit_test(t_silent_connections_evicted),
+        cmocka_unit_test(t_full_of_silent_connections),
+        cmocka_unit_test(t_timeouts_logged_once),
         cmocka_unit_test(t_deadline),
         cmocka_unit_test(t_drop_completes_pending_then_reconnect),
         cmocka_unit_test(t_cluster_mismatch),
         cmocka_unit_test(t_oversize_frame),
         cmocka_unit_test(t_backpressure),
+        cmocka_unit_test(t_slow_reader_closed),
+        cmocka_unit_test(t_idle_releases_buffers),
         cmocka_unit_test(t_pending_cap),
         cmocka_unit_test(t_post_from_thread),
         cmocka_unit_test(t_close_cancels_pending),
@@ -1410,6 +1695,7 @@ int main(void)
         cmocka_unit_test(t_wrong_pair),
         cmocka_unit_test(t_swap_server_security),
         cmocka_unit_test(t_swap_client_redial),
+        cmocka_unit_test(t_resume_after_reload),
     };
     int fails = 0;
     fails += cmocka_run_group_tests_name("transport over plaintext", common, setup_plain, NULL);

@@ -209,6 +209,21 @@ static void t_reader(void **state)
     assert_int_equal(rd.line, 1);
     sipc_ndjson_reader_free(&rd);
     fclose(f);
+
+    /* the limit is on the line without its "\r\n": a line of exactly max
+     * bytes is taken with either ending, one byte more is not (found by
+     * fuzz_time) */
+    f = fmemopen((void *)"12345\r\n12345\n123456\r\n1234567\n", 29, "r");
+    sipc_ndjson_reader_init(&rd, f, 5);
+    assert_int_equal(sipc_ndjson_next(&rd, &line, &len), 1);
+    assert_int_equal(len, 5);
+    assert_int_equal(sipc_ndjson_next(&rd, &line, &len), 1);
+    assert_int_equal(len, 5);
+    assert_int_equal(sipc_ndjson_next(&rd, &line, &len), SIPC_ETOOBIG);
+    assert_int_equal(sipc_ndjson_next(&rd, &line, &len), SIPC_ETOOBIG);
+    assert_int_equal(sipc_ndjson_next(&rd, &line, &len), 0);
+    sipc_ndjson_reader_free(&rd);
+    fclose(f);
 }
 
 int main(void)

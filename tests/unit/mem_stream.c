@@ -206,6 +206,21 @@ size_t sipc_stream_queued(const sipc_stream *s)
     return s->peer ? s->peer->in.len : 0;
 }
 
+size_t sipc_stream_buffer_bytes(const sipc_stream *s)
+{
+    /* the other end's input buffer plays the socket's send buffer */
+    return s->peer ? s->peer->in.cap : 0;
+}
+
+size_t sipc_stream_trim(sipc_stream *s)
+{
+    if (!s->peer || s->peer->in.len != 0)
+        return 0;
+    size_t n = s->peer->in.cap;
+    sipc_buf_free(&s->peer->in);
+    return n;
+}
+
 void sipc_stream_close(sipc_stream *s)
 {
     if (s->closing)
@@ -263,4 +278,10 @@ int sipc_stream_in_tls_handshake(const sipc_stream *s)
 {
     (void)s;
     return 0;
+}
+
+int sipc_stream_tls_resume_failed(const sipc_stream *s)
+{
+    (void)s;
+    return 0; /* no TLS here */
 }

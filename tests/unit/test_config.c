@@ -460,6 +460,34 @@ static void test_set_right_section(void **state)
     after = read_conf(home);
     assert_string_equal(after, "[tls]\nmode_old = x\nmode = strict\n");
     free(after);
+    /* a key written twice (the reader takes the last) is set everywhere, in
+     * every instance of its section: found by fuzz_config */
+    write_conf(home, "[tls]\nmode = permissive\nmode = strict\n[data]\nport = 1\n[tls]\nmode = strict\n");
+    assert_int_equal(sipc_config_set(home, "tls", "mode", "permissive", err, sizeof err), 0);
+    after = read_conf(home);
+    assert_string_equal(after, "[tls]\nmode = permissive\nmode = permissive\n[data]\nport = 1\n[tls]\n"
+                               "mode = permissive\n");
+    free(after);
+    /* a NUL byte: the reader refuses the file, and an edit keeps every byte
+     * after it (it used to cut the file there): found by fuzz_config */
+    static const char nul[] = "[node]\nid = a\0b\n[data]\nport = 1\n";
+    char path[600];
+    snprintf(path, sizeof path, "%s/sipc.conf", home);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    fwrite(nul, 1, sizeof nul - 1, fp);
+    fclose(fp);
+    sipc_config cfg;
+    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), SIPC_ECONFIG);
+    assert_non_null(strstr(err, "sipc.conf:2: contains a NUL byte"));
+    assert_int_equal(sipc_config_set(home, "tls", "mode", "strict", err, sizeof err), 0);
+    fp = fopen(path, "rb");
+    char back[200];
+    size_t n = fread(back, 1, sizeof back, fp);
+    fclose(fp);
+    static const char want[] = "[node]\nid = a\0b\n[data]\nport = 1\n\n[tls]\nmode = strict\n";
+    assert_int_equal(n, sizeof want - 1);
+    assert_memory_equal(back, want, n);
     rm_home(home);
 }
 
@@ -728,6 +756,22 @@ static void test_service_settings(void **state)
     expect_error(home, "[limits]\nreconnect_max_ms = 50\n", 2,
                  "[limits] reconnect_max_ms must be a number of ms from 100 to 60000");
     expect_error(home, "[limits]\nreconnect_max_ms = 60001\n", 2, "[limits] reconnect_max_ms must be");
+    assert_int_equal(load_text(home,
+                               "[limits]\nmax_write_queue = 1048576\n"
+                               "max_write_queue_total = 8388608\n",
+                               &cfg, err, sizeof err),
+                     0);
+    sipc_options_from_config(&o, &cfg);
+    assert_int_equal(o.max_write_queue, 1048576);
+    assert_int_equal(o.max_write_queue_total, 8388608);
+    assert_int_equal(load_text(home, "[limits]\nmax_frame = 1048576\n", &cfg, err, sizeof err), 0);
+    sipc_options_from_config(&o, &cfg);
+    assert_int_equal(o.max_write_queue, 64u << 20); /* unset: the library's defaults */
+    assert_int_equal(o.max_write_queue_total, 256u << 20);
+    expect_error(home, "[limits]\nmax_write_queue_total = 64M\n", 2,
+                 "[limits] max_write_queue_total must be a byte count");
+    expect_error(home, "[limits]\nmax_write_queue = 100\n", 2,
+                 "[limits] max_write_queue must be a byte count");
     rm_home(home);
 }
 

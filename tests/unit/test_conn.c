@@ -647,6 +647,45 @@ static void t_writable(void **state)
         assert_int_equal(out[i].n, 1);
 }
 
+/* A 1 MiB request split across reads grows the reassembly buffer, its 1 MiB
+ * answer the output buffers; once the connection is idle for
+ * SIPC__TRIM_IDLE_MS they are all given back, and the next message works. */
+static void t_idle_release(void **state)
+{
+    (void)state;
+    tc t;
+    tc_up(&t, NULL);
+    size_t n = (1u << 20) - 1024; /* a frame the decoder keeps its buffer for */
+    char *big = malloc(n + 1);
+    memset(big, 'x', n);
+    big[n] = '\0';
+    sipc_env_out e = {.kind = SIPC__KIND__REQUEST, .request_id = 9, .service = "test",
+                      .method = "echo", .payload = big, .payload_len = n};
+    sipc_buf b = {0};
+    assert_int_equal(sipc_env_encode(&b, &e, 16u << 20), 0);
+    ms_write(t.raw, b.data, b.len / 2);
+    ms_pump(&t.loop);
+    assert_true(t.c->dec.spare_cap >= n); /* the split frame's reassembly buffer */
+    ms_write(t.raw, b.data + b.len / 2, b.len - b.len / 2);
+    ms_pump(&t.loop);
+    sipc_buf_free(&b);
+    free(big);
+    Sipc__Envelope *env = peer_expect(&t, SIPC__KIND__RESPONSE, 9);
+    assert_int_equal(env->payload.len, n);
+    sipc__envelope__free_unpacked(env, NULL);
+    assert_true(sipc__conn_buffer_bytes(t.c) >= 2 * n); /* kept while traffic flows */
+    int never = 0;
+    spin_until(&t, &never, SIPC__TRIM_IDLE_MS / 2);
+    assert_true(sipc__conn_buffer_bytes(t.c) >= n); /* not yet idle long enough */
+    spin_until(&t, &never, SIPC__TRIM_IDLE_MS);
+    assert_int_equal(sipc__conn_buffer_bytes(t.c), 0);
+    assert_int_equal(t.c->dec.spare_cap, 0);
+    peer_request(&t, 10, "echo", "small", 0);
+    ms_pump(&t.loop);
+    peer_expect_free(&t, SIPC__KIND__RESPONSE, 10);
+    tc_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -654,6 +693,7 @@ int main(void)
         cmocka_unit_test(t_calls),        cmocka_unit_test(t_ping_pong),
         cmocka_unit_test(t_call_deadline), cmocka_unit_test(t_close_pending),
         cmocka_unit_test(t_pending_cap),  cmocka_unit_test(t_writable),
+        cmocka_unit_test(t_idle_release),
     };
     return cmocka_run_group_tests_name("connection state machine", tests, NULL, NULL);
 }

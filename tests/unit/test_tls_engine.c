@@ -406,6 +406,135 @@ static int load(sipc_keypair *kp, const char *name)
     return r;
 }
 
+/* ------------------------------------------------------- resumption */
+
+typedef struct conn_result {
+    int rc;                 /* 0: handshake done on both ends */
+    int c_resumed, s_resumed;
+    int c_resume_failed;
+    char c_fp[65], s_fp[65]; /* what each end says the peer presented */
+} conn_result;
+
+/* One connection from ccfg (naming its peer key) to scfg, data both ways. */
+static conn_result connect_once(sipc_tls_config *ccfg, sipc_tls_config *scfg, const char *key)
+{
+    conn_result r;
+    memset(&r, 0, sizeof r);
+    end c, s;
+    end_init(&c, ccfg, 0);
+    end_init(&s, scfg, 1);
+    sipc_tls_set_peer_key(c.t, key);
+    assert_int_equal(sipc_tls_start(s.t), 0);
+    r.rc = sipc_tls_start(c.t);
+    if (r.rc == 0)
+        r.rc = shuttle(&c, &s, 0);
+    if (r.rc == 0 && (!sipc_tls_handshake_done(c.t) || !sipc_tls_handshake_done(s.t)))
+        r.rc = -1;
+    if (r.rc == 0) {
+        assert_int_equal(sipc_tls_write(c.t, (const uint8_t *)"ping", 4), 0);
+        assert_int_equal(sipc_tls_write(s.t, (const uint8_t *)"pong", 4), 0);
+        assert_int_equal(shuttle(&c, &s, 0), 0);
+        assert_true(s.got.len == 4 && memcmp(s.got.data, "ping", 4) == 0);
+        assert_true(c.got.len == 4 && memcmp(c.got.data, "pong", 4) == 0);
+    }
+    char v[16], ci[64];
+    sipc_tls_describe(c.t, v, sizeof v, ci, sizeof ci, r.c_fp, sizeof r.c_fp);
+    sipc_tls_describe(s.t, v, sizeof v, ci, sizeof ci, r.s_fp, sizeof r.s_fp);
+    r.c_resumed = sipc_tls_resumed(c.t);
+    r.s_resumed = sipc_tls_resumed(s.t);
+    r.c_resume_failed = sipc_tls_resume_failed(c.t);
+    end_free(&c);
+    end_free(&s);
+    return r;
+}
+
+/* A reconnection resumes (no certificate judged again, the peer's print
+ * carried over); a new server configuration (a reload of the pair or the
+ * trust) never resumes an old session: the client falls back to one full
+ * handshake; a session is offered only to the peer it was made with. */
+static void t_resumption(void **state)
+{
+    (void)state;
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+    if (!sipc_tls_config_set_resumption(ccfg, 1)) {
+        /* a TLS library without session tickets (Debian's): always full */
+        conn_result r = connect_once(ccfg, scfg, "10.0.0.1:23000");
+        assert_int_equal(r.rc, 0);
+        r = connect_once(ccfg, scfg, "10.0.0.1:23000");
+        assert_int_equal(r.rc, 0);
+        assert_false(r.c_resumed || r.s_resumed);
+        sipc_tls_config_free(ccfg);
+        sipc_tls_config_free(scfg);
+        skip();
+    }
+    conn_result r = connect_once(ccfg, scfg, "10.0.0.1:23000");
+    assert_int_equal(r.rc, 0);
+    assert_false(r.c_resumed || r.s_resumed);
+    int cv_full = cv.calls, sv_full = sv.calls;
+    assert_true(cv_full >= 1 && sv_full >= 1);
+
+    /* the same peer again: resumed on both ends, nobody judged again */
+    r = connect_once(ccfg, scfg, "10.0.0.1:23000");
+    assert_int_equal(r.rc, 0);
+    assert_true(r.c_resumed && r.s_resumed);
+    assert_int_equal(cv.calls, cv_full);
+    assert_int_equal(sv.calls, sv_full);
+    assert_string_equal(r.c_fp, g_a.fingerprint);
+    assert_string_equal(r.s_fp, g_a.fingerprint);
+    r = connect_once(ccfg, scfg, "10.0.0.1:23000");
+    assert_true(r.rc == 0 && r.c_resumed && r.s_resumed);
+
+    /* another peer address: nothing to offer, a full handshake */
+    r = connect_once(ccfg, scfg, "10.0.0.2:23000");
+    assert_int_equal(r.rc, 0);
+    assert_false(r.c_resumed || r.s_resumed);
+    assert_true(sv.calls > sv_full);
+
+    /* the server reloads (new configuration, same pair and trust): the old
+     * session must not resume; at most one failed attempt, then full */
+    vfy sv2 = {.pin = g_a.fingerprint};
+    sipc_tls_config *scfg2 = make_cfg(&g_a, &g_a, &sv2);
+    r = connect_once(ccfg, scfg2, "10.0.0.1:23000");
+    assert_false(r.s_resumed);
+    if (r.rc != 0) {
+        assert_true(r.c_resume_failed); /* wolfSSL 5.5.4: OUT_OF_ORDER_E */
+        r = connect_once(ccfg, scfg2, "10.0.0.1:23000");
+    }
+    assert_int_equal(r.rc, 0);
+    assert_false(r.c_resumed || r.s_resumed);
+    assert_true(sv2.calls >= 1); /* the new server judged the client */
+    /* ... and the session of that full handshake resumes with it */
+    r = connect_once(ccfg, scfg2, "10.0.0.1:23000");
+    assert_true(r.rc == 0 && r.c_resumed && r.s_resumed);
+
+    /* the new trust refuses the client: a session made before is no way in */
+    vfy sv3 = {.refuse = "trust changed"};
+    sipc_tls_config *scfg3 = make_cfg(&g_a, &g_a, &sv3);
+    r = connect_once(ccfg, scfg3, "10.0.0.1:23000");
+    if (r.rc != 0 && r.c_resume_failed)
+        r = connect_once(ccfg, scfg3, "10.0.0.1:23000");
+    assert_int_not_equal(r.rc, 0);
+    assert_false(r.s_resumed);
+    assert_true(sv3.calls >= 1);
+
+    /* resumption off on the client: every connection is a full one */
+    vfy cv4 = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg4 = make_cfg(&g_a, &g_a, &cv4);
+    assert_int_equal(sipc_tls_config_set_resumption(ccfg4, 0), 0);
+    for (int i = 0; i < 2; i++) {
+        r = connect_once(ccfg4, scfg2, "10.0.0.1:23000");
+        assert_int_equal(r.rc, 0);
+        assert_false(r.c_resumed || r.s_resumed);
+    }
+    assert_true(cv4.calls >= 2);
+    sipc_tls_config_free(ccfg4);
+    sipc_tls_config_free(scfg3);
+    sipc_tls_config_free(scfg2);
+    sipc_tls_config_free(ccfg);
+    sipc_tls_config_free(scfg);
+}
+
 int main(void)
 {
     g_dir = tu_mkdtemp("tls-engine");
@@ -422,6 +551,7 @@ int main(void)
         cmocka_unit_test(t_other_pair),
         cmocka_unit_test(t_peer_without_certificate),
         cmocka_unit_test(t_garbage),
+        cmocka_unit_test(t_resumption),
     };
     int fails = cmocka_run_group_tests_name("TLS engine over memory", tests, NULL, NULL);
     sipc_keypair_free(&g_a);

@@ -92,6 +92,14 @@ typedef struct sipc_cert_info {
 SIPC_EXTERN int sipc_security_certificate(const sipc_security *sec, sipc_cert_info *out);
 /* Hex SHA-256 fingerprint of this node's certificate ("" when TLS is off). */
 SIPC_EXTERN const char *sipc_security_fingerprint(const sipc_security *sec);
+/* TLS session resumption (on by default where the TLS library has session
+ * tickets): a dialer offers the session of its last full handshake with the
+ * same peer, and a listener accepts sessions it made itself under this same
+ * security, for up to 5 minutes. A new security (every reload of the pair or
+ * the trust) has new ticket keys and no sessions, so nothing made under an
+ * old pair or trust is resumed. 0 turns it off; call it before sec is used.
+ * Returns 1 if resumption is on, 0 if off or not available. */
+SIPC_EXTERN int sipc_security_set_resumption(sipc_security *sec, int on);
 
 /* ------------------------------------------------------------- context */
 
@@ -108,6 +116,10 @@ typedef struct sipc_options {
     size_t max_frame;             /* default 16 MiB, at most 256 MiB */
     size_t max_write_queue;       /* bytes queued per connection before
                                      SIPC_EQUEUEFULL, default 64 MiB */
+    size_t max_write_queue_total; /* bytes queued on all connections of the
+                                     context; beyond it the connection holding
+                                     the most (the slowest reader) is closed with
+                                     SIPC_EQUEUEFULL. Default 256 MiB */
     uint32_t max_pending_requests;/* requests received on one connection and not
                                      yet answered before reading from it pauses,
                                      default 1024 */
@@ -123,8 +135,10 @@ typedef struct sipc_options {
                                      long. A call made while a channel waits to redial
                                      brings the attempt forward, to no sooner than
                                      max(reconnect_min_ms, 250) after the last one */
-    uint32_t max_connections;     /* connections one server holds at once; beyond it a
-                                     new one is accepted and closed at once. Default
+    uint32_t max_connections;     /* connections one server holds at once; at it a new
+                                     one closes the oldest still in its handshake to
+                                     make room, or, when all are established, is
+                                     accepted and closed at once. Default
                                      16384, and never more than the process's
                                      open-file limit less a reserve of 64 */
     uint32_t max_opening;         /* connections of one server still in their
@@ -254,6 +268,8 @@ typedef struct sipc_peer_info {
     char peer_node[64];      /* from the peer's hello */
     char peer_cluster[64];
     char peer_fingerprint[65]; /* SHA-256 of the peer certificate, hex */
+    int tls_resumed;         /* the TLS session of an earlier connection was
+                                resumed (its peer was verified then) */
 } sipc_peer_info;
 
 /* Connection events reported to servers and channels. */
@@ -305,6 +321,11 @@ typedef struct sipc_server_stats {
         uint64_t count;
     } handshake_failures[SIPC_STATS_MAX_REASONS]; /* by reason; the rest under SIPC_ETLS */
     int nhandshake_failures;
+    uint64_t write_queue_bytes;      /* queued for its connections now, not yet sent */
+    uint64_t buffer_bytes;           /* buffers its connections hold now (queued bytes
+                                        and spare capacity; idle ones release theirs) */
+    uint64_t slow_closed_total;      /* closed because the context's queued output
+                                        exceeded max_write_queue_total (the slowest reader) */
 } sipc_server_stats;
 SIPC_EXTERN int sipc_server_stats_get(const sipc_server *srv, sipc_server_stats *out);
 /* Calls fn for every connection of srv that is up (hello done), in the order

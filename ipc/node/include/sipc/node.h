@@ -64,6 +64,8 @@ typedef struct sipc_config {
     uint32_t max_connections;  /* max_connections = per service, default 16384 */
     uint32_t max_opening;      /* max_opening = per service, in their handshake, default 4096 */
     uint32_t reconnect_max_ms; /* reconnect_max_ms = longest redial backoff of links, 0: default */
+    size_t max_write_queue;    /* max_write_queue = bytes per connection, default 64 MiB (0: default) */
+    size_t max_write_queue_total; /* max_write_queue_total = bytes per service, default 256 MiB */
     /* [data] */
     sipc_sync data_sync;       /* sync = normal|full, default normal */
     /* [pipeline] */
@@ -132,6 +134,14 @@ typedef struct sipc_logger sipc_logger;
 SIPC_EXTERN int sipc_logger_open(sipc_logger **out, const char *dir, const char *name,
                                  int echo_stderr, sipc_log_level min_level);
 SIPC_EXTERN void sipc_logger_close(sipc_logger *lg);
+/* Writes the lines the logger holds now. A line is written at once unless
+ * the logger wrote less than 10 ms before; then it is held with those that
+ * follow and they are written together (one write per destination): about
+ * 10 ms later, when 16 KiB are held, at once after a WARN or ERROR line, at
+ * sipc_logger_close(), at exit() and, best effort, on a crash (SIGABRT,
+ * SIGSEGV... when the application installed no handler of its own). Call
+ * this before anything that may end the process otherwise. */
+SIPC_EXTERN void sipc_logger_flush(sipc_logger *lg);
 /* A sipc_log_fn that writes to the sipc_logger passed as arg; with arg NULL,
  * to stderr at INFO and above. */
 SIPC_EXTERN void sipc_logger_sink(void *arg, sipc_log_level level, const char *category,

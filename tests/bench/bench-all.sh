@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# bench-all.sh - the whole benchmark run behind `make bench`: the kit
+# (../shared/bench-peers) with sipc added and a 1 MiB workload beside its
+# three, then the handshake comparison (hs-compare.sh: sipc full and resumed
+# beside openssl s_time) and the aggregate over many connections
+# (conns.sh), all into the kit's result folder.
+#
+#   SIPC_BENCH=build/sipc-bench BENCH_KIT=../shared/bench-peers/peers/run.sh tests/bench/bench-all.sh
+#
+# Every knob of the kit passes through (REPS, SECS, DATA_KEYS, PHASES, ...);
+# WORKLOADS defaults to the kit's three plus 1048576:4.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+: "${SIPC_BENCH:?set SIPC_BENCH to the sipc-bench binary}"
+KIT=${BENCH_KIT:?set BENCH_KIT to peers/run.sh of the kit}
+WORKDIR=${WORKDIR:-${TMPDIR:-/tmp}/sipc-bench-peers}
+export WORKDIR SIPC_BENCH
+export WORKLOADS=${WORKLOADS:-"64:1 64:32 65536:16 1048576:4"}
+export OUT=${OUT:-$WORKDIR/results/$(date -u +%Y%m%dT%H%M%SZ)}
+"$KIT" || exit $?
+echo "== handshakes: sipc full and resumed beside openssl s_time (hs-compare.sh)"
+HS_KEYS=${HS_KEYS:-ecdsa rsa} bash "$HERE/hs-compare.sh" | tee "$OUT/hs-compare.txt"
+echo "== aggregate over 1, 16 and 256 connections (conns.sh)"
+bash "$HERE/conns.sh" | tee "$OUT/conns.txt"
+echo "results: $OUT"

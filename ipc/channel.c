@@ -1,6 +1,9 @@
 /* channel.c - a client's lasting link to one address: dial, hello, redial
- * with exponential backoff and jitter, and calls that wait for the link (up
- * to their deadline) while it is down. In permissive TLS mode the dialer
+ * with exponential backoff and jitter (capped low, reconnect_max_ms: a peer
+ * back from a restart is reached again within about that long), and calls
+ * that wait for the link (up to their deadline) while it is down; such a call,
+ * or a hello from the node the link last reached, brings the next attempt
+ * forward ("wait for ready"). In permissive TLS mode the dialer
  * offers TLS first and falls back to plaintext only when the peer answers in
  * plaintext. */
 #include <assert.h>
@@ -122,13 +125,32 @@ static void ch_schedule_redial(sipc_channel *ch, int immediate)
     uv_timer_start(&ch->timer, on_redial, delay, 0);
 }
 
+/* The link is being replaced (GOAWAY, sent or received): new calls wait
+ * for a new connection, dialed at once with the security now in force; the
+ * old one finishes its calls and closes by itself. */
+static void ch_draining(void *owner, sipc_conn *c)
+{
+    sipc_channel *ch = owner;
+    if (ch->conn != c)
+        return;
+    ch->conn = NULL;
+    ch->plain_fallback = 0; /* permissive: offer TLS again */
+    if (!ch->closing)
+        uv_timer_start(&ch->timer, on_redial, 0, 0); /* not from inside the frame */
+}
+
 static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int was_up,
                     int got_bytes)
 {
     (void)detail;
     sipc_channel *ch = owner;
-    if (ch->conn == c)
-        ch->conn = NULL;
+    if (ch->conn != c) {
+        /* a replaced link (ch_draining) closing: the channel has moved on */
+        if (was_up && ch->conn_cb)
+            ch->conn_cb(c, SIPC_CONN_DOWN, err, ch->conn_arg);
+        return;
+    }
+    ch->conn = NULL;
     if (ch->up || !ch->since_ms)
         ch->since_ms = wall_ms();
     ch->up = 0;
@@ -168,8 +190,11 @@ static void ch_freed(void *owner)
     ch_maybe_finish(ch);
 }
 
-static const sipc_conn_owner_ops ch_ops = {
-    .up = ch_up, .writable = ch_writable, .down = ch_down, .freed = ch_freed};
+static const sipc_conn_owner_ops ch_ops = {.up = ch_up,
+                                           .writable = ch_writable,
+                                           .draining = ch_draining,
+                                           .down = ch_down,
+                                           .freed = ch_freed};
 
 static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
 {
@@ -199,6 +224,7 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
         return;
     }
     snprintf(c->peer_addr, sizeof c->peer_addr, "%s", ch->where);
+    sipc_list_insert_before(&ch->conns, &c->owner_link);
     ch->conns_alive++;
     ch->conn = c;
 }
@@ -238,6 +264,7 @@ static void ch_dial(sipc_channel *ch)
 {
     if (ch->closing || ch->conn || ch->resolving)
         return;
+    ch->last_dial = uv_now(ch->ctx->loop);
     struct sockaddr_storage ss;
     if (sipc__addr_numeric(ch->host, ch->port, &ss) == 0) {
         ch_connect_to(ch, (struct sockaddr *)&ss);
@@ -258,6 +285,28 @@ static void ch_dial(sipc_channel *ch)
 }
 
 /* ---- calls waiting for the link ---- */
+
+/* A call waiting for a link that sits in its redial backoff is evidence that
+ * the link is wanted now, and a hello from the peer's node id that it is
+ * back: the next attempt is brought forward, to no sooner than
+ * SIPC__READY_REDIAL_MS (or reconnect_min_ms, if longer) after the last one,
+ * so a stream of calls toward a dead peer costs at most a few attempts a
+ * second. Through the timer, never from inside sipc_call: a failing attempt
+ * may complete waiting calls. */
+#define SIPC__READY_REDIAL_MS 250
+static void ch_redial_soon(sipc_channel *ch)
+{
+    if (ch->closing || ch->conn || ch->resolving || !uv_is_active((uv_handle_t *)&ch->timer))
+        return;
+    uint64_t gap = ch->ctx->opts.reconnect_min_ms > SIPC__READY_REDIAL_MS
+                       ? ch->ctx->opts.reconnect_min_ms
+                       : SIPC__READY_REDIAL_MS;
+    uint64_t now = uv_now(ch->ctx->loop), at = ch->last_dial + gap;
+    uint64_t due = uv_timer_get_due_in(&ch->timer);
+    uint64_t wait = at > now ? at - now : 0;
+    if (wait < due)
+        uv_timer_start(&ch->timer, on_redial, wait, 0);
+}
 
 static void on_wtimer(uv_timer_t *t)
 {
@@ -323,9 +372,28 @@ static int ch_wait(sipc_channel *ch, const char *service, const char *method, co
     sipc_list_insert_before(pos->next, &call->dl);
     ch->waiting_bytes += len;
     ch_arm_wtimer(ch);
+    ch_redial_soon(ch);
     if (made)
         *made = call;
     return 0;
+}
+
+/* Calls go straight on the link: it is up (not being replaced by a link
+ * still in its handshake) and nothing waits before them. */
+static int ch_ready(const sipc_channel *ch)
+{
+    return ch->up && ch->conn && ch->conn->state == SIPC_CONN_S_UP && sipc_list_empty(&ch->waiting);
+}
+
+void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id)
+{
+    if (!node_id[0])
+        return;
+    for (sipc_link *l = ctx->channels.next; l != &ctx->channels; l = l->next) {
+        sipc_channel *ch = sipc_container_of(l, sipc_channel, link);
+        if (!ch->up && !strcmp(ch->peer_node, node_id))
+            ch_redial_soon(ch);
+    }
 }
 
 /* What every call or message on a channel must pass first. */
@@ -348,7 +416,7 @@ int sipc_call_ex(sipc_channel *ch, const char *service, const char *method, cons
     if (e != 0)
         return e;
     sipc_pcall *call = NULL;
-    if (ch->up && ch->conn && sipc_list_empty(&ch->waiting))
+    if (ch_ready(ch))
         e = sipc__conn_call(ch->conn, service, method, data, len, timeout_ms, cb, arg, &call);
     else
         e = ch_wait(ch, service, method, data, len, timeout_ms, cb, arg, 0, &call);
@@ -381,14 +449,20 @@ int sipc_call_cancel(sipc_channel *ch, sipc_call_id id)
     if (!call)
         return SIPC_EINVAL; /* completed already, or never made here */
     call->handles = NULL;
-    if (call->conn) {
+    sipc_conn *c = call->conn;
+    if (c) {
         /* in flight: a late answer finds nothing and is ignored */
         sipc__conn_take_call(call);
+        c->refs++;
     } else {
         ch_unwait(ch, call);
         ch_arm_wtimer(ch);
     }
     sipc__call_complete(call, SIPC_ECANCELED, 0, "call canceled", NULL, 0);
+    if (c) {
+        sipc__goaway_check(c); /* a link being replaced may have nothing left */
+        sipc__conn_release(c);
+    }
     return 0;
 }
 
@@ -398,7 +472,7 @@ int sipc_send(sipc_channel *ch, const char *service, const char *method, const v
     int e = ch_can_send(ch, service, method, data, len);
     if (e != 0)
         return e;
-    if (ch->up && ch->conn && sipc_list_empty(&ch->waiting))
+    if (ch_ready(ch))
         return sipc_conn_send(ch->conn, service, method, data, len);
     return ch_wait(ch, service, method, data, len, 0, NULL, NULL, 1, NULL);
 }
@@ -424,6 +498,7 @@ int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char *address, in
     ch->backoff_ms = ctx->opts.reconnect_min_ms;
     ch->rng = (uv_hrtime() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)ch) | 1;
     sipc_list_init(&ch->waiting);
+    sipc_list_init(&ch->conns);
     uv_timer_init(ctx->loop, &ch->timer);
     uv_timer_init(ctx->loop, &ch->wtimer);
     ch->timer.data = ch->wtimer.data = ch;
@@ -492,8 +567,13 @@ void sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void 
     assert(ch->waiting_bytes == 0);
     if (ch->resolving)
         uv_cancel((uv_req_t *)&ch->gai);
-    if (ch->conn)
-        sipc__conn_close(ch->conn, 0, "channel closed"); /* closed by us: calls canceled */
+    /* closed by us: calls canceled, on links being replaced too */
+    sipc_link *l = ch->conns.next;
+    while (l != &ch->conns) {
+        sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
+        l = l->next; /* unlinked only when freed, but stay safe */
+        sipc__conn_close(c, 0, "channel closed");
+    }
     uv_close((uv_handle_t *)&ch->timer, ch_handle_closed);
     uv_close((uv_handle_t *)&ch->wtimer, ch_handle_closed);
 }

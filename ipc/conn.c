@@ -231,6 +231,7 @@ static void on_reply(sipc_conn *c, const sipc_env_view *env)
         return; /* late answer to a call that already timed out or was canceled */
     if (env->kind == SIPC__KIND__RESPONSE) {
         sipc__call_complete(call, 0, 0, "", env->payload, env->payload_len);
+        sipc__goaway_check(c);
         return;
     }
     /* the reply hands the message out as a C string */
@@ -245,6 +246,7 @@ static void on_reply(sipc_conn *c, const sipc_env_view *env)
     sipc__call_complete(call, err, env->status, msg, env->payload, env->payload_len);
     if (msg != small)
         free(msg);
+    sipc__goaway_check(c);
 }
 
 static int on_hello(sipc_conn *c, const sipc_env_view *env)
@@ -286,6 +288,7 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
     sipc__conn_arm_timer(c);
     c->refs++;
     c->owner_ops->up(c->owner, c);
+    sipc__channels_peer_back(c->ctx, c->peer_node);
     int closed = c->state != SIPC_CONN_S_UP;
     sipc__conn_release(c);
     return closed ? SIPC_ECLOSED : 0;
@@ -338,6 +341,8 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
         sipc__conn_close(c, SIPC_EPROTO, msg);
         return SIPC_EPROTO;
     }
+    if (sipc__goaway_on_frame(c, env))
+        return c->state == SIPC_CONN_S_CLOSING ? SIPC_ECLOSED : 0;
     switch (env->kind) {
     case SIPC__KIND__REQUEST:
     case SIPC__KIND__ONE_WAY:
@@ -545,6 +550,8 @@ void sipc__conn_arm_timer(sipc_conn *c)
         if (d < due)
             due = d;
         if (c->state == SIPC_CONN_S_UP) {
+            if (sipc__goaway_due(c) < due)
+                due = sipc__goaway_due(c);
             if (o->keepalive_ms && !c->ping_sent && c->last_rx + o->keepalive_ms < due)
                 due = c->last_rx + o->keepalive_ms;
             if (o->idle_timeout_ms && c->last_rx + o->idle_timeout_ms < due)
@@ -584,6 +591,8 @@ static void conn_timer_cb(uv_timer_t *t)
         sipc__conn_close(c, SIPC_EHSTIMEOUT, msg);
     }
     sipc__conn_expire_calls(c, now);
+    sipc__goaway_check(c);
+    sipc__goaway_expire(c, now);
     if (c->state == SIPC_CONN_S_UP && now >= c->last_io + SIPC__TRIM_IDLE_MS)
         conn_trim(c);
     if (c->state == SIPC_CONN_S_UP) {

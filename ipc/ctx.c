@@ -57,7 +57,7 @@ void sipc_options_init(sipc_options *o)
     o->idle_timeout_ms = 60000;
     o->keepalive_ms = 15000;
     o->reconnect_min_ms = 100;
-    o->reconnect_max_ms = 30000;
+    o->reconnect_max_ms = 1000;
     o->max_connections = 16384;
     o->max_opening = 4096;
     o->log = sipc_log_stderr;
@@ -271,8 +271,10 @@ int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec)
     return 0;
 }
 
-/* Counts c when it has an older security than ctx's, and closes it when it
- * is idle: see sipc_ctx_retire_connections. */
+/* Counts c when it has an older security than ctx's, and replaces it: closes
+ * it when it is idle, else sends GOAWAY (goaway.c), which moves the peer's
+ * new calls to a new connection and closes this one once its requests are
+ * answered. See sipc_ctx_retire_connections. */
 static int retire_one(sipc_ctx *ctx, sipc_conn *c, uint64_t now, uint32_t quiet_ms)
 {
     if (c->sec == ctx->sec || c->state == SIPC_CONN_S_CLOSING)
@@ -282,6 +284,7 @@ static int retire_one(sipc_ctx *ctx, sipc_conn *c, uint64_t now, uint32_t quiet_
         sipc__conn_close(c, 0, "replaced: this node's TLS setup was reloaded");
         return 0;
     }
+    sipc__goaway_start(c);
     return 1;
 }
 
@@ -302,8 +305,12 @@ int sipc_ctx_retire_connections(sipc_ctx *ctx, uint32_t quiet_ms)
     }
     for (sipc_link *l = ctx->channels.next; l != &ctx->channels; l = l->next) {
         sipc_channel *ch = sipc_container_of(l, sipc_channel, link);
-        if (ch->conn && !ch->closing)
-            left += retire_one(ctx, ch->conn, now, quiet_ms);
+        sipc_link *cl = ch->conns.next;
+        while (cl != &ch->conns && !ch->closing) {
+            sipc_conn *c = sipc_container_of(cl, sipc_conn, owner_link);
+            cl = cl->next;
+            left += retire_one(ctx, c, now, quiet_ms);
+        }
     }
     return left;
 }

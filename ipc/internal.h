@@ -85,6 +85,9 @@ typedef struct sipc_conn_owner_ops {
     void (*up)(void *owner, sipc_conn *c);
     /* the write queue went back under max_write_queue after a refusal */
     void (*writable)(void *owner, sipc_conn *c);
+    /* the connection is being replaced (GOAWAY sent or received): give it no
+       new calls; it closes by itself once its calls are answered. May be NULL. */
+    void (*draining)(void *owner, sipc_conn *c);
     /* err: why it went down; detail: operator text; was_up: hello completed */
     void (*down)(void *owner, sipc_conn *c, int err, const char *detail, int was_up,
                  int got_bytes);
@@ -134,6 +137,14 @@ struct sipc_conn {
     uint64_t last_rx;
     uint64_t ping_sent;     /* 0: none outstanding */
     uint64_t close_deadline;
+    /* GOAWAY (goaway.c): 1 sent, waiting for the PONG of goaway_ping; 2 the
+       final one sent, requests above goaway_last_id are refused */
+    int goaway_sent;
+    int goaway_received;    /* the peer's: no new calls here */
+    uint64_t goaway_ping;
+    uint64_t goaway_last_id;
+    uint64_t goaway_deadline; /* uv_now() ms: closed then at the latest */
+    uint64_t last_req_id;   /* highest request id received */
     char peer_node[64];
     char peer_cluster[64];
     char peer_addr[192];
@@ -205,6 +216,20 @@ void sipc__call_complete(sipc_pcall *call, int err, int status, const char *mess
 void sipc__call_free(sipc_pcall *call);
 extern const sipc_stream_events sipc__conn_stream_events;
 
+/* goaway.c: replacing a busy connection without failing its calls. */
+#define SIPC__GOAWAY_GRACE_MS 10000
+/* Announces the drain to the peer and to the owner (idempotent). */
+void sipc__goaway_start(sipc_conn *c);
+/* Handles what GOAWAY changes in an incoming frame after the hello; returns 1
+ * when it dealt with env, 0 when the frame goes its usual way. */
+int sipc__goaway_on_frame(sipc_conn *c, const sipc_env_view *env);
+/* Closes a draining connection once nothing it carries is outstanding. */
+void sipc__goaway_check(sipc_conn *c);
+/* When the grace of a connection that sent GOAWAY ends (UINT64_MAX: none),
+ * and the close at that time. */
+uint64_t sipc__goaway_due(const sipc_conn *c);
+void sipc__goaway_expire(sipc_conn *c, uint64_t now);
+
 /* requests.c: requests received, handed to handlers. */
 /* frame: the body env was read from (its reassembly buffer may be taken
  * over instead of copying a large payload). */
@@ -271,6 +296,7 @@ struct sipc_channel {
     char where[140];        /* "host:port" or "[v6]:port", for messages */
     const sipc_router *router;
     sipc_conn *conn;        /* current connection attempt or link */
+    sipc_link conns;        /* it and links being replaced (GOAWAY), by owner_link */
     int up;
     int up_tls;             /* the link that is up is TLS */
     char peer_node[64];     /* of the last link that came up */
@@ -281,6 +307,7 @@ struct sipc_channel {
     char last_detail[600];
     int fail_fast;
     uint32_t backoff_ms;
+    uint64_t last_dial;     /* uv_now() of the last attempt, 0 before the first */
     uint64_t rng;           /* xorshift state for redial jitter */
     uv_timer_t timer;       /* redial */
     uv_timer_t wtimer;      /* deadlines of calls waiting for the link */
@@ -300,6 +327,9 @@ struct sipc_channel {
 };
 
 void sipc__server_close_all(sipc_ctx *ctx);
+/* A connection with node_id came up (the node is back): channels of ctx that
+ * last reached that node and wait to redial try again soon. */
+void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id);
 void sipc__channel_close_all(sipc_ctx *ctx);
 
 #endif

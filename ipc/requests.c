@@ -54,6 +54,7 @@ static void request_free(sipc_request *req)
     c->pending_reqs--;
     if (c->paused || c->backlog.len)
         sipc__conn_update_pause(c);
+    sipc__goaway_check(c);
     sipc__conn_release(c);
 }
 

@@ -302,6 +302,17 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
                 cfg->max_opening = (uint32_t)v;
             return 1;
         }
+        if (!strcmp(key, "reconnect_max_ms")) {
+            char *end;
+            unsigned long long v = strtoull(value, &end, 10);
+            if (*value == '\0' || *end != '\0' || v < 100 || v > 60000) {
+                snprintf(ps->err, sizeof ps->err,
+                         "[limits] reconnect_max_ms must be a number of ms from 100 to 60000");
+                return 0;
+            }
+            cfg->reconnect_max_ms = (uint32_t)v;
+            return 1;
+        }
     } else if (!strcmp(section, "data") && !strcmp(key, "sync")) {
         if (!strcmp(value, "normal"))
             cfg->data_sync = SIPC_SYNC_NORMAL;
@@ -615,6 +626,8 @@ void sipc_options_from_config(sipc_options *opts, const sipc_config *cfg)
         opts->max_connections = cfg->max_connections;
     if (cfg->max_opening)
         opts->max_opening = cfg->max_opening;
+    if (cfg->reconnect_max_ms)
+        opts->reconnect_max_ms = cfg->reconnect_max_ms;
     if (cfg->max_write_queue)
         opts->max_write_queue = cfg->max_write_queue;
     if (cfg->max_write_queue_total)

@@ -3,8 +3,9 @@
  * thread pool first; only when all of it is valid is anything applied, on the
  * loop thread: each context (the services', the management channel's links,
  * the pipeline's links) gets its new security for new connections, and the
- * connections made before are closed once idle, so that none is cut in the
- * middle of a request. What a running node cannot change (ports, address,
+ * connections made before are replaced: closed once idle, or sent a GOAWAY
+ * when busy (the peer moves its new calls to a new connection), so that none
+ * is cut in the middle of a request. What a running node cannot change (ports, address,
  * node id, cluster, limits) is reported as needing a restart and left as it
  * is. */
 #include <dirent.h>
@@ -18,9 +19,10 @@
 #include "management_service.h"
 #include "services/pipeline/pipeline_service.h"
 
-/* Connections made before a reload are looked at every RETIRE_TICK_MS and
- * closed once nothing was received on them for RETIRE_QUIET_MS; after
- * RETIRE_TICKS the busy rest is left to close by itself. */
+/* Connections made before a reload are looked at every RETIRE_TICK_MS:
+ * closed once nothing was received on them for RETIRE_QUIET_MS, sent a
+ * GOAWAY while busy (closed within 10 s then); after RETIRE_TICKS whatever
+ * is left (a connection still in its handshake) closes by itself. */
 #define RETIRE_TICK_MS 500
 #define RETIRE_QUIET_MS 1000
 #define RETIRE_TICKS 240
@@ -476,7 +478,7 @@ static void after_load(uv_work_t *w, int status)
             apply(j, h);
             snprintf(msg, sizeof msg,
                      "reloaded: new connections use the new setup; connections made before are "
-                     "replaced once idle%s",
+                     "replaced once answered%s",
                      j->nrestart ? "; some changes need a restart" : "");
             log_each(h, SIPC_LOG_INFO, "Reload done: %s%s", msg, "");
         }

@@ -45,7 +45,7 @@ static const cli_tool SIPCD = {
     "the pipeline also has its own switch, [pipeline] tls.\n"
     "SIGHUP (or `sipcctl reload`) re-reads sipc.conf and the key pair without a\n"
     "restart: new connections use the new TLS mode and pair, older ones are replaced\n"
-    "once idle; an invalid change is refused as a whole and the running setup stays.\n"
+    "once answered; an invalid change is refused as a whole and the running setup stays.\n"
     "SIGTERM or SIGINT stops it.\n",
     "Logs: DIR/logs/<Service>_<YYYYMMDD>.log and stderr.\n"
     "Exit codes: 0 stopped cleanly; 64 usage; 71 a port could not be opened;\n"

@@ -748,6 +748,14 @@ static void test_service_settings(void **state)
     assert_int_equal(o.max_connections, 100);
     assert_int_equal(o.max_opening, 10);
     expect_error(home, "[limits]\nmax_opening = 0\n", 2, "[limits] max_opening must be a number");
+    /* the links' redial cap: default 1 s, configurable within bounds */
+    assert_int_equal(o.reconnect_max_ms, 1000);
+    assert_int_equal(load_text(home, "[limits]\nreconnect_max_ms = 2000\n", &cfg, err, sizeof err), 0);
+    sipc_options_from_config(&o, &cfg);
+    assert_int_equal(o.reconnect_max_ms, 2000);
+    expect_error(home, "[limits]\nreconnect_max_ms = 50\n", 2,
+                 "[limits] reconnect_max_ms must be a number of ms from 100 to 60000");
+    expect_error(home, "[limits]\nreconnect_max_ms = 60001\n", 2, "[limits] reconnect_max_ms must be");
     assert_int_equal(load_text(home,
                                "[limits]\nmax_write_queue = 1048576\n"
                                "max_write_queue_total = 8388608\n",

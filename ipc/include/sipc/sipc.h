@@ -128,8 +128,13 @@ typedef struct sipc_options {
                                      default 60000, 0 = never */
     uint32_t keepalive_ms;        /* ping after this long without a frame,
                                      default 15000, 0 = never */
-    uint32_t reconnect_min_ms;    /* dialer backoff, default 100 */
-    uint32_t reconnect_max_ms;    /* default 30000 */
+    uint32_t reconnect_min_ms;    /* dialer backoff, default 100; doubles per failed
+                                     attempt, each delay drawn in [b/2, b] */
+    uint32_t reconnect_max_ms;    /* the backoff's cap, default 1000: a peer back from
+                                     an outage is reached again within about this
+                                     long. A call made while a channel waits to redial
+                                     brings the attempt forward, to no sooner than
+                                     max(reconnect_min_ms, 250) after the last one */
     uint32_t max_connections;     /* connections one server holds at once; at it a new
                                      one closes the oldest still in its handshake to
                                      make room, or, when all are established, is
@@ -162,16 +167,20 @@ SIPC_EXTERN sipc_security *sipc_ctx_security(const sipc_ctx *ctx);
  * mode it accepts what the new mode accepts. Returns 0, SIPC_EINVAL or
  * SIPC_ECLOSING. */
 SIPC_EXTERN int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec);
-/* After sipc_ctx_set_security: closes, on purpose, every connection of ctx
- * (its servers' and its channels') that was made with another security than
- * the current one and is idle: up, no request held for a handler, no call in
- * flight, nothing queued to write and nothing received for quiet_ms. Its
- * channels redial at once with the current security. Busy ones are left
- * alone, so no request is cut short; call it again later for them. A peer
- * that sends a request at the very moment its idle connection is closed sees
- * that call fail (SIPC_ECLOSED, never acknowledged) and may send it again.
- * Returns how many connections of an older security are still open
- * (including those in their handshake), 0 when none is left. */
+/* After sipc_ctx_set_security: replaces every connection of ctx (its
+ * servers' and its channels') that was made with another security than the
+ * current one. One that is idle (up, no request held for a handler, no call
+ * in flight, nothing queued to write and nothing received for quiet_ms) is
+ * closed on purpose; its channel redials at once with the current security.
+ * A busy one gets a GOAWAY (docs/protocol.md, section 11): the peer (and a
+ * channel of ctx) sends new calls on a new connection, and this one closes
+ * once the requests it carried are answered, SIPC__GOAWAY_GRACE_MS (10 s) at
+ * the latest; no request is cut short. Call it again until it returns 0 (a
+ * timer of a few hundred ms). A peer that sends a request at the very moment
+ * its idle connection is closed sees that call fail (SIPC_ECLOSED, never
+ * acknowledged) and may send it again. Returns how many connections of an
+ * older security are still open (including those in their handshake and
+ * those draining after a GOAWAY), 0 when none is left. */
 SIPC_EXTERN int sipc_ctx_retire_connections(sipc_ctx *ctx, uint32_t quiet_ms);
 /* The node id and cluster name this context says in its hello. */
 SIPC_EXTERN const char *sipc_ctx_node_id(const sipc_ctx *ctx);

@@ -39,8 +39,9 @@ static const cli_opt GLOBAL_OPTS[] = {
             "is sent again with the same id"),                                                    \
     INT_OPT("batch", "N", batch, 1, 1000, "records in one ingest call at most (default 20)"),    \
     INT_OPT("reconnect", "S", reconnect, 0, 86400, "new connections to the pipelines every S\n"  \
-            "seconds (the old ones close once answered), so they follow a\n"                  \
-            "TLS reload (default 5; 0: keep them)")
+            "seconds (the old ones close once answered), to exercise\n"                       \
+            "connection churn (default 0: keep them; a reload moves them\n"                   \
+            "by itself, with GOAWAY)")
 
 static const cli_opt START_OPTS[] = {
     SEND_OPTS,
@@ -136,7 +137,7 @@ int main(int argc, char **argv)
     o.timeout = 60;
     o.deadline = 30;
     o.batch = 20;
-    o.reconnect = 5;
+    o.reconnect = 0;
     cli_parsed p;
     char err[300];
     if (cli_parse(&SIPC_LOAD, argc, argv, &o, &p, err, sizeof err) != 0) {

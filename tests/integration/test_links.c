@@ -1,0 +1,718 @@
+/* test_links.c - how channels behave across peer outages and reloads, with
+ * the library's default options (what sipcd's links get): a peer back from
+ * an outage is reached again within about a second, a dead peer sees a
+ * bounded number of connection attempts, and a connection kept busy across a
+ * TLS reload moves to the new setup (GOAWAY) without a failed call. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ipc/envelope.h"
+#include "ipc/frame.h"
+#include "ipc/internal.h" /* a channel's last attempt, to time a restart against it */
+#include "testutil.h"
+
+static char *g_dir;
+static char g_pem[512];
+
+typedef struct node {
+    sipc_ctx *ctx;
+    sipc_security *sec;
+    sipc_router *router;
+    sipc_server *srv;
+    tu_log log;
+    sipc_request *held[8]; /* test.hold keeps its requests */
+    int nheld;
+    const char *id;        /* node id, default "srv" */
+} node;
+
+static void h_echo(sipc_request *req, void *arg)
+{
+    (void)arg;
+    size_t len;
+    const void *p = sipc_request_data(req, &len);
+    sipc_respond(req, p, len);
+}
+
+static void h_hold(sipc_request *req, void *arg)
+{
+    node *n = arg;
+    if (n->nheld < 8)
+        n->held[n->nheld++] = req;
+    else
+        sipc_respond(req, NULL, 0);
+}
+
+static sipc_ctx *new_ctx(uv_loop_t *loop, const char *id, sipc_security *sec, tu_log *log)
+{
+    sipc_options o;
+    sipc_options_init(&o); /* the defaults: backoff included */
+    o.node_id = id;
+    o.cluster = "links";
+    o.log = tu_log_sink;
+    o.log_arg = log;
+    sipc_ctx *ctx;
+    assert_int_equal(sipc_ctx_new(&ctx, loop, &o, sec), 0);
+    return ctx;
+}
+
+/* A server node on 127.0.0.1:port (0: any); returns the port. */
+static int node_start(node *n, uv_loop_t *loop, sipc_tls_mode mode, int port)
+{
+    n->sec = tu_security(mode, g_pem);
+    n->ctx = new_ctx(loop, n->id ? n->id : "srv", n->sec, &n->log);
+    assert_int_equal(sipc_router_new(&n->router), 0);
+    assert_int_equal(sipc_router_add(n->router, "test", "echo", h_echo, n), 0);
+    assert_int_equal(sipc_router_add(n->router, "test", "hold", h_hold, n), 0);
+    assert_int_equal(sipc_server_listen(&n->srv, n->ctx, "Test", "127.0.0.1", port, n->router), 0);
+    return sipc_server_port(n->srv);
+}
+
+/* Stops the node as a process exit would: every connection closes. */
+static void node_stop(node *n, uv_loop_t *loop)
+{
+    int done = 0;
+    sipc_ctx_close(n->ctx, NULL, NULL);
+    tu_run_until(loop, &done, 200); /* let the closes happen */
+    n->ctx = NULL;
+    sipc_router_free(n->router);
+    n->router = NULL;
+    sipc_security_release(n->sec);
+    n->sec = NULL;
+}
+
+static uint64_t now_ms(uv_loop_t *loop)
+{
+    uv_update_time(loop);
+    return uv_now(loop);
+}
+
+/* A client node with one channel to 127.0.0.1:port. */
+typedef struct client {
+    sipc_ctx *ctx;
+    sipc_security *sec;
+    sipc_channel *ch;
+    tu_log log;
+} client;
+
+static void client_open(client *c, uv_loop_t *loop, sipc_tls_mode mode, int port)
+{
+    c->sec = tu_security(mode, g_pem);
+    c->ctx = new_ctx(loop, "cli", c->sec, &c->log);
+    assert_int_equal(sipc_channel_open(&c->ch, c->ctx, "127.0.0.1", port, NULL), 0);
+}
+
+/* Closes what a test made (c may be NULL) and checks nothing is left. */
+static void finish(uv_loop_t *loop, node *n, client *c)
+{
+    if (c)
+        sipc_ctx_close(c->ctx, NULL, NULL);
+    if (n && n->ctx)
+        sipc_ctx_close(n->ctx, NULL, NULL);
+    assert_true(tu_drain(loop, 5000));
+    assert_int_equal(uv_loop_close(loop), 0);
+    if (n) {
+        sipc_router_free(n->router);
+        sipc_security_release(n->sec);
+        tu_log_free(&n->log);
+    }
+    if (c) {
+        sipc_security_release(c->sec);
+        tu_log_free(&c->log);
+    }
+}
+
+static void idle_for(uv_loop_t *loop, unsigned ms);
+static uint64_t wait_up(uv_loop_t *loop, sipc_channel *ch, unsigned ms);
+
+/* A plaintext node and a client (in cmode) whose link to it is up; returns
+ * the node's port. */
+static int start_pair(uv_loop_t *loop, node *n, client *c, sipc_tls_mode cmode)
+{
+    assert_int_equal(uv_loop_init(loop), 0);
+    int port = node_start(n, loop, SIPC_TLS_OFF, 0);
+    client_open(c, loop, cmode, port);
+    assert_true(wait_up(loop, c->ch, 3000) < 3000);
+    return port;
+}
+
+typedef struct result {
+    int done, err;
+} result;
+
+static void on_result(int err, const sipc_reply *rep, void *arg)
+{
+    (void)rep;
+    result *r = arg;
+    r->done = 1;
+    r->err = err;
+}
+
+/* Runs the loop until the channel is up, at most ms; returns the time taken. */
+static uint64_t wait_up(uv_loop_t *loop, sipc_channel *ch, unsigned ms)
+{
+    uint64_t t0 = now_ms(loop);
+    while (!sipc_channel_is_up(ch) && now_ms(loop) - t0 < ms)
+        uv_run(loop, UV_RUN_ONCE);
+    return now_ms(loop) - t0;
+}
+
+static void idle_for(uv_loop_t *loop, unsigned ms)
+{
+    int never = 0;
+    tu_run_until(loop, &never, ms);
+}
+
+/* ---------------------------------------------------------- reconnection */
+
+/* A peer stopped for a few seconds and started again on the same address is
+ * reached again within ~1.5 s of being back: first with nothing waiting
+ * (the backoff's cap), then with a call waiting for the link. */
+static void t_restart_reached_fast(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    node n = {0};
+    client c = {0};
+    int port = start_pair(&loop, &n, &c, SIPC_TLS_OFF);
+    sipc_channel *ch = c.ch;
+
+    for (int round = 0; round < 2; round++) {
+        node_stop(&n, &loop);
+        idle_for(&loop, 5000); /* down for 5 s: the backoff has grown to its cap */
+        assert_false(sipc_channel_is_up(ch));
+        assert_int_equal(node_start(&n, &loop, SIPC_TLS_OFF, port), port);
+        uint64_t back = now_ms(&loop);
+        result r = {0};
+        if (round == 1) /* a call needs the link: it brings the next attempt forward */
+            assert_int_equal(sipc_call(ch, "test", "echo", "x", 1, 10000, on_result, &r), 0);
+        uint64_t took = wait_up(&loop, ch, 5000);
+        print_message("round %d: link up again %llu ms after the peer was back\n", round,
+                      (unsigned long long)took);
+        assert_true(took <= 1500);
+        if (round == 0)
+            assert_int_equal(sipc_call(ch, "test", "echo", "x", 1, 10000, on_result, &r), 0);
+        assert_true(tu_run_until(&loop, &r.done, 1500));
+        assert_int_equal(r.err, 0);
+        assert_true(now_ms(&loop) - back <= 1500);
+        if (round == 1)
+            assert_true(took <= 600); /* a waiting call: at most 250 ms + a connect */
+    }
+    finish(&loop, &n, &c);
+}
+
+/* Two nodes with links to each other (as search's peers have): when one comes
+ * back, its hello on the other's listener makes the other's link to it
+ * redial at once instead of at the end of its backoff. */
+static void t_peer_hello_redials(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    node a = {.id = "nodeA"}, b = {.id = "nodeB"};
+    int pa = node_start(&a, &loop, SIPC_TLS_OFF, 0);
+    int pb = node_start(&b, &loop, SIPC_TLS_OFF, 0);
+    sipc_channel *a2b, *b2a;
+    assert_int_equal(sipc_channel_open(&a2b, a.ctx, "127.0.0.1", pb, NULL), 0);
+    assert_int_equal(sipc_channel_open(&b2a, b.ctx, "127.0.0.1", pa, NULL), 0);
+    assert_true(wait_up(&loop, a2b, 3000) < 3000);
+    assert_true(wait_up(&loop, b2a, 3000) < 3000);
+    for (int round = 0; round < 3; round++) {
+        node_stop(&b, &loop); /* its link to A goes with it */
+        idle_for(&loop, 3000); /* A's link to B: backoff at its cap, 0.5 to 1 s */
+        assert_false(sipc_channel_is_up(a2b));
+        /* B comes back just after one of A's attempts: by its backoff alone
+         * A would try again 500 ms later at the soonest */
+        uint64_t last = a2b->last_dial, t0 = now_ms(&loop);
+        while (a2b->last_dial == last && now_ms(&loop) - t0 < 2000)
+            uv_run(&loop, UV_RUN_ONCE);
+        assert_true(a2b->last_dial != last);
+        assert_int_equal(node_start(&b, &loop, SIPC_TLS_OFF, pb), pb);
+        assert_int_equal(sipc_channel_open(&b2a, b.ctx, "127.0.0.1", pa, NULL), 0);
+        uint64_t took = wait_up(&loop, a2b, 3000);
+        print_message("round %d: A's link up %llu ms after B was back and said hello\n", round,
+                      (unsigned long long)took);
+        /* the hello brings it to 250 ms after A's last attempt */
+        assert_true(took <= 450);
+    }
+    assert_true(tu_log_has(&a.log, "node nodeB"));
+    sipc_ctx_close(b.ctx, NULL, NULL);
+    finish(&loop, &a, NULL);
+    sipc_router_free(b.router);
+    sipc_security_release(b.sec);
+    tu_log_free(&b.log);
+}
+
+/* A "dead" peer: the port accepts and closes at once, and counts. */
+typedef struct dead_peer {
+    uv_tcp_t tcp;
+    int accepts;
+} dead_peer;
+
+static void on_dead_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
+static void on_dead_conn(uv_stream_t *server, int status)
+{
+    dead_peer *d = server->data;
+    if (status != 0)
+        return;
+    uv_tcp_t *c = malloc(sizeof *c);
+    assert_non_null(c);
+    uv_tcp_init(server->loop, c);
+    if (uv_accept(server, (uv_stream_t *)c) == 0)
+        d->accepts++;
+    uv_close((uv_handle_t *)c, on_dead_closed);
+}
+
+typedef struct pacer {
+    uv_timer_t t;
+    sipc_channel *ch;
+    result r[512];
+    int n;
+} pacer;
+
+static void on_pace(uv_timer_t *t)
+{
+    pacer *p = t->data;
+    if (p->n < 512)
+        assert_int_equal(sipc_call(p->ch, "test", "echo", "x", 1, 100, on_result, &p->r[p->n++]),
+                         0);
+}
+
+/* The backoff still spares a dead peer: with nothing waiting, at most a few
+ * attempts a second (capped at 1 s, drawn in [0.5, 1] s); with a call made
+ * every 10 ms, at most one attempt per 250 ms. */
+static void t_dead_peer_attempts_bounded(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    dead_peer d = {0};
+    assert_int_equal(uv_tcp_init(&loop, &d.tcp), 0);
+    d.tcp.data = &d;
+    struct sockaddr_in sa;
+    uv_ip4_addr("127.0.0.1", 0, &sa);
+    assert_int_equal(uv_tcp_bind(&d.tcp, (struct sockaddr *)&sa, 0), 0);
+    assert_int_equal(uv_listen((uv_stream_t *)&d.tcp, 64, on_dead_conn), 0);
+    struct sockaddr_storage ss;
+    int sl = sizeof ss;
+    uv_tcp_getsockname(&d.tcp, (struct sockaddr *)&ss, &sl);
+    int port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+
+    client c = {0};
+    client_open(&c, &loop, SIPC_TLS_OFF, port);
+    idle_for(&loop, 2000); /* the ramp: 100, 200, 400, 800 ms */
+    int before = d.accepts;
+    idle_for(&loop, 4000);
+    int quiet = d.accepts - before;
+    print_message("nothing waiting: %d attempts in 4 s\n", quiet);
+    assert_true(quiet >= 3);  /* it keeps trying: at least once a second */
+    assert_true(quiet <= 9);  /* and no more than one per 0.5 s */
+
+    pacer *p = calloc(1, sizeof *p);
+    assert_non_null(p);
+    p->ch = c.ch;
+    uv_timer_init(&loop, &p->t);
+    p->t.data = p;
+    uv_timer_start(&p->t, on_pace, 0, 10);
+    before = d.accepts;
+    idle_for(&loop, 4000);
+    uv_timer_stop(&p->t);
+    int busy = d.accepts - before;
+    print_message("a call every 10 ms: %d attempts in 4 s (%d calls)\n", busy, p->n);
+    assert_true(busy >= 6);   /* calls bring attempts forward */
+    assert_true(busy <= 18);  /* but never closer than 250 ms */
+    uv_close((uv_handle_t *)&p->t, NULL);
+    uv_close((uv_handle_t *)&d.tcp, NULL);
+    int n = p->n;
+    result *r = p->r;
+    finish(&loop, NULL, &c);
+    for (int i = 0; i < n; i++) {
+        assert_true(r[i].done);
+        assert_int_not_equal(r[i].err, 0);
+    }
+    free(p);
+}
+
+/* ------------------------------------------------------------ GOAWAY */
+
+/* sipcd's retire tick: replace what the reload left behind, every 50 ms. */
+typedef struct retirer {
+    uv_timer_t t;
+    sipc_ctx *ctx;
+    int left;
+    uint64_t started, done_at;
+} retirer;
+
+static void on_retire(uv_timer_t *t)
+{
+    retirer *r = t->data;
+    r->left = sipc_ctx_retire_connections(r->ctx, 1000);
+    if (r->left == 0) {
+        r->done_at = uv_now(t->loop);
+        uv_timer_stop(t);
+    }
+}
+
+static void reload_to_strict(uv_loop_t *loop, node *n, retirer *r)
+{
+    sipc_security *strict = tu_security(SIPC_TLS_STRICT, g_pem);
+    assert_int_equal(sipc_ctx_set_security(n->ctx, strict), 0);
+    sipc_security_release(n->sec);
+    n->sec = strict;
+    memset(r, 0, sizeof *r);
+    r->ctx = n->ctx;
+    r->left = -1;
+    r->started = now_ms(loop);
+    uv_timer_init(loop, &r->t);
+    r->t.data = r;
+    uv_timer_start(&r->t, on_retire, 0, 50);
+}
+
+/* A producer that never leaves its connection idle: 8 calls always in
+ * flight, each answer sends the next. */
+typedef struct producer {
+    sipc_channel *ch;
+    int inflight, ok, failed, stop;
+    int ok_tls;      /* answered while the link was TLS */
+    int last_err;
+} producer;
+
+static void produce(producer *p);
+
+static void on_produced(int err, const sipc_reply *rep, void *arg)
+{
+    (void)rep;
+    producer *p = arg;
+    p->inflight--;
+    if (err) {
+        p->failed++;
+        p->last_err = err;
+    } else {
+        p->ok++;
+        sipc_link_info li;
+        sipc_channel_info(p->ch, &li);
+        p->ok_tls += li.tls;
+    }
+    produce(p);
+}
+
+static void produce(producer *p)
+{
+    while (!p->stop && p->inflight < 8) {
+        assert_int_equal(sipc_call(p->ch, "test", "echo", "record", 6, 5000, on_produced, p), 0);
+        p->inflight++;
+    }
+}
+
+/* A client keeps its plaintext connection busy across the node's reload to
+ * strict TLS: the node sends GOAWAY, the client moves its new calls to a new
+ * (TLS) connection, the old one closes once answered, and no call fails. */
+static void t_reload_moves_busy_connection(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    node n = {0};
+    /* a client home with the pair: TLS first, plaintext toward a plaintext node */
+    client c = {0};
+    start_pair(&loop, &n, &c, SIPC_TLS_PERMISSIVE);
+    producer p = {.ch = c.ch};
+    sipc_link_info li;
+    sipc_channel_info(p.ch, &li);
+    assert_int_equal(li.tls, 0);
+    produce(&p);
+    idle_for(&loop, 300);
+    assert_true(p.ok > 0);
+    assert_int_equal(p.ok_tls, 0);
+
+    retirer r;
+    reload_to_strict(&loop, &n, &r);
+    uint64_t t0 = now_ms(&loop);
+    while (now_ms(&loop) - t0 < 5000 && (r.left != 0 || p.ok_tls < 100))
+        uv_run(&loop, UV_RUN_ONCE);
+    print_message("old connection replaced after %llu ms; %d calls answered, %d over TLS, %d "
+                  "failed\n",
+                  (unsigned long long)(r.done_at - r.started), p.ok, p.ok_tls, p.failed);
+    assert_int_equal(r.left, 0);   /* the busy plaintext connection is gone */
+    assert_true(r.done_at - r.started < 2000);
+    assert_true(p.ok_tls >= 100);  /* calls go on, over TLS */
+    sipc_channel_info(p.ch, &li);
+    assert_int_equal(li.up, 1);
+    assert_int_equal(li.tls, 1);
+    assert_true(tu_log_has(&n.log, "GOAWAY sent"));
+    assert_true(tu_log_has(&c.log, "peer sent GOAWAY"));
+    p.stop = 1;
+    t0 = now_ms(&loop);
+    while (p.inflight && now_ms(&loop) - t0 < 3000)
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_int_equal(p.inflight, 0);
+    assert_int_equal(p.failed, 0); /* not one call lost to the reload */
+
+    uv_close((uv_handle_t *)&r.t, NULL);
+    finish(&loop, &n, &c);
+}
+
+/* A peer that knows nothing of GOAWAY (protocol v1 before it): raw frames
+ * over TCP, answering PINGs, ignoring the one-way sys.goaway. */
+#define OLD_MAX 20000
+typedef struct old_client {
+    uv_tcp_t tcp;
+    uv_connect_t creq;
+    uv_timer_t pace;
+    sipc_frame_decoder dec;
+    int connected, closed, flood;
+    uint64_t next_id;
+    uint64_t final_last;   /* the second GOAWAY's last id; UINT64_MAX until seen */
+    int goaways;
+    unsigned char answered[OLD_MAX], refused[OLD_MAX];
+    uint64_t closed_at;
+} old_client;
+
+static void old_written(uv_write_t *w, int status)
+{
+    (void)status;
+    free(w->data);
+    free(w);
+}
+
+static void old_send(old_client *o, const sipc_env_out *e)
+{
+    if (o->closed)
+        return;
+    sipc_buf b = {0};
+    assert_int_equal(sipc_env_encode(&b, e, 1u << 20), 0);
+    uv_write_t *w = malloc(sizeof *w);
+    assert_non_null(w);
+    w->data = b.data;
+    uv_buf_t ub = uv_buf_init((char *)b.data, (unsigned)b.len);
+    if (uv_write(w, (uv_stream_t *)&o->tcp, &ub, 1, old_written) != 0) {
+        free(b.data);
+        free(w);
+    }
+}
+
+static void old_request(old_client *o, const char *method)
+{
+    if (o->next_id + 1 >= OLD_MAX)
+        return;
+    sipc_env_out e = {.kind = SIPC__KIND__REQUEST, .request_id = ++o->next_id, .service = "test",
+                      .method = method, .payload = "r", .payload_len = 1, .deadline_ms = 20000};
+    old_send(o, &e);
+}
+
+static int old_frame(void *arg, const uint8_t *data, size_t len)
+{
+    old_client *o = arg;
+    int err;
+    char why[200];
+    Sipc__Envelope *env = sipc_env_decode(data, len, &err, why, sizeof why);
+    assert_non_null(env);
+    uint64_t id = env->request_id;
+    if (env->kind == SIPC__KIND__PING) {
+        sipc_env_out e = {.kind = SIPC__KIND__PONG, .request_id = id};
+        old_send(o, &e);
+    } else if (env->kind == SIPC__KIND__RESPONSE && id < OLD_MAX) {
+        o->answered[id]++;
+    } else if (env->kind == SIPC__KIND__ERROR && id && id < OLD_MAX) {
+        assert_int_equal(env->status, SIPC_ECLOSING);
+        o->refused[id]++;
+    } else if (env->kind == SIPC__KIND__ONE_WAY && !strcmp(env->method, "goaway")) {
+        o->goaways++; /* an older peer drops it ("no handler"); noted for the checks only */
+        if (id != UINT64_MAX)
+            o->final_last = id;
+    }
+    sipc__envelope__free_unpacked(env, NULL);
+    return 0;
+}
+
+static void old_alloc(uv_handle_t *h, size_t sz, uv_buf_t *b)
+{
+    (void)h;
+    b->base = malloc(sz);
+    b->len = sz;
+}
+
+static void old_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+    old_client *o = s->data;
+    if (n > 0)
+        assert_int_equal(sipc_frame_decode(&o->dec, (uint8_t *)b->base, (size_t)n, old_frame, o), 0);
+    free(b->base);
+    if (n < 0 && !o->closed) {
+        o->closed = 1;
+        o->closed_at = uv_now(s->loop);
+        uv_timer_stop(&o->pace);
+        uv_close((uv_handle_t *)s, NULL);
+    }
+}
+
+static void old_pace(uv_timer_t *t)
+{
+    old_client *o = t->data;
+    for (int i = 0; i < 4; i++)
+        old_request(o, "echo");
+}
+
+static void old_connected(uv_connect_t *req, int status)
+{
+    old_client *o = req->data;
+    assert_int_equal(status, 0);
+    o->connected = 1;
+    uint8_t buf[128];
+    Sipc__Hello h = SIPC__HELLO__INIT;
+    h.protocol_version = 1;
+    h.node_id = "old";
+    h.cluster = "links";
+    h.software = "sipc 0.0.9";
+    size_t hl = sipc__hello__pack(&h, buf);
+    sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = hl};
+    old_send(o, &e);
+    uv_read_start((uv_stream_t *)&o->tcp, old_alloc, old_read);
+    if (o->flood)
+        uv_timer_start(&o->pace, old_pace, 5, 2);
+    else
+        old_request(o, "hold");
+}
+
+static old_client *old_connect(uv_loop_t *loop, int port, int flood)
+{
+    old_client *o = calloc(1, sizeof *o);
+    assert_non_null(o);
+    o->flood = flood;
+    o->final_last = UINT64_MAX;
+    sipc_frame_decoder_init(&o->dec, 1u << 20);
+    uv_tcp_init(loop, &o->tcp);
+    uv_timer_init(loop, &o->pace);
+    o->tcp.data = o->pace.data = o->creq.data = o;
+    struct sockaddr_in sa;
+    uv_ip4_addr("127.0.0.1", port, &sa);
+    assert_int_equal(uv_tcp_connect(&o->creq, &o->tcp, (struct sockaddr *)&sa, old_connected), 0);
+    assert_true(tu_run_until(loop, &o->connected, 2000));
+    return o;
+}
+
+static void old_free(old_client *o, uv_loop_t *loop)
+{
+    uv_close((uv_handle_t *)&o->pace, NULL);
+    if (!o->closed)
+        uv_close((uv_handle_t *)&o->tcp, NULL);
+    idle_for(loop, 10); /* the close callbacks */
+    sipc_frame_decoder_free(&o->dec);
+    free(o);
+}
+
+/* An older client ignores GOAWAY and keeps sending: the node answers every
+ * request up to the last id it announced, refuses later ones (retryable
+ * SIPC_ECLOSING, no handler runs) and closes the connection as soon as what
+ * it accepted is answered; a request held by a handler keeps the connection
+ * open no longer than the grace. */
+static void t_goaway_ignored_by_old_client(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    node n = {0};
+    int port = node_start(&n, &loop, SIPC_TLS_OFF, 0);
+
+    old_client *o = old_connect(&loop, port, 1);
+    idle_for(&loop, 200);
+    assert_true(o->next_id > 20);
+    retirer r;
+    reload_to_strict(&loop, &n, &r);
+    assert_true(tu_run_until(&loop, &o->closed, 3000));
+    print_message("flooding old client: closed %llu ms after the reload, %llu requests sent, "
+                  "last id announced %llu\n",
+                  (unsigned long long)(o->closed_at - r.started),
+                  (unsigned long long)o->next_id, (unsigned long long)o->final_last);
+    assert_true(o->closed_at - r.started < 2000);
+    assert_int_equal(o->goaways, 2);
+    assert_true(o->final_last > 0 && o->final_last <= o->next_id);
+    for (uint64_t id = 1; id <= o->next_id && id < OLD_MAX; id++) {
+        assert_true(o->answered[id] + o->refused[id] <= 1); /* never both, never twice */
+        if (id <= o->final_last)
+            assert_int_equal(o->answered[id], 1); /* accepted: answered before the close */
+        else
+            assert_int_equal(o->answered[id], 0); /* above it: never handled */
+    }
+    old_free(o, &loop);
+    uint64_t t0 = now_ms(&loop);
+    while (r.left != 0 && now_ms(&loop) - t0 < 2000)
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_int_equal(r.left, 0);
+    uv_close((uv_handle_t *)&r.t, NULL);
+    finish(&loop, &n, NULL);
+}
+
+/* A request a handler holds keeps a retired connection open no longer than
+ * the grace (10 s), whatever the peer does. */
+static void t_goaway_grace(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    node n = {0};
+    int port = node_start(&n, &loop, SIPC_TLS_OFF, 0);
+    old_client *o = old_connect(&loop, port, 0);
+    uint64_t t0 = now_ms(&loop);
+    while (n.nheld == 0 && now_ms(&loop) - t0 < 2000)
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_int_equal(n.nheld, 1);
+    retirer r;
+    reload_to_strict(&loop, &n, &r);
+    idle_for(&loop, 1000);
+    assert_false(o->closed);     /* the held request may still be answered */
+    assert_int_equal(o->goaways, 2);
+    assert_int_equal(o->final_last, 1);
+    /* it goes on sending: refused, retryable, and no handler sees them */
+    for (int i = 0; i < 3; i++)
+        old_request(o, "hold");
+    idle_for(&loop, 300);
+    for (uint64_t id = 2; id <= 4; id++) {
+        assert_int_equal(o->refused[id], 1);
+        assert_int_equal(o->answered[id], 0);
+    }
+    assert_int_equal(n.nheld, 1);
+    assert_true(tu_run_until(&loop, &o->closed, 12000));
+    uint64_t took = o->closed_at - r.started;
+    print_message("held request: closed %llu ms after the reload\n", (unsigned long long)took);
+    assert_true(took >= 9500 && took <= 11500);
+    assert_int_equal(o->answered[1], 0);
+    assert_true(tu_log_has(&n.log, "grace of 10000 ms over"));
+    /* the handler answers late: dropped, the connection is gone */
+    assert_int_equal(sipc_respond(n.held[0], "x", 1), SIPC_ECLOSED);
+    n.nheld = 0;
+    old_free(o, &loop);
+    uv_close((uv_handle_t *)&r.t, NULL);
+    finish(&loop, &n, NULL);
+}
+
+int main(void)
+{
+    g_dir = tu_mkdtemp("links");
+    if (!g_dir || tu_make_pair(g_dir, "node", "ec", 30, NULL, "sipc links cluster") != 0) {
+        fprintf(stderr, "cannot generate test certificates with openssl\n");
+        return 1;
+    }
+    snprintf(g_pem, sizeof g_pem, "%s/node.pem", g_dir);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_restart_reached_fast),
+        cmocka_unit_test(t_peer_hello_redials),
+        cmocka_unit_test(t_dead_peer_attempts_bounded),
+        cmocka_unit_test(t_reload_moves_busy_connection),
+        cmocka_unit_test(t_goaway_ignored_by_old_client),
+        cmocka_unit_test(t_goaway_grace),
+    };
+    int fails = cmocka_run_group_tests_name("links", tests, NULL, NULL);
+    tu_rmdir(g_dir);
+    free(g_dir);
+    return fails ? 1 : 0;
+}

@@ -17,6 +17,9 @@ int ctl_exit_code(int err)
     case SIPC_CLASS_IO:
         return EX_UNAVAILABLE;
     case SIPC_CLASS_TLS:
+        /* a node that does not finish the handshake in time (stopped,
+         * overloaded) is not a TLS problem: it did not answer */
+        return err == SIPC_EHSTIMEOUT ? EX_UNAVAILABLE : EX_NOPERM;
     case SIPC_CLASS_AUTH:
         return EX_NOPERM;
     case SIPC_CLASS_PROTOCOL:

@@ -63,7 +63,11 @@ static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
             printf("%s (%s): %s\n", json_string_value(json_object_get(j, "node")), cl.target,
                    json_string_value(json_object_get(j, "message")));
             print_list("changed: ", changes);
-            print_list("needs a restart, not applied: ", rs);
+            /* a refused reload changed nothing: say what it would have */
+            print_list("would have changed, not applied: ", json_object_get(j, "not_applied"));
+            print_list(kind == RL_REFUSED ? "would need a restart, not applied: "
+                                          : "needs a restart, not applied: ",
+                       rs);
         }
         if (all) {
             json_object_set_new(j, "address", json_string(cl.target));

@@ -186,8 +186,9 @@ static const cli_tool SIPCCTL = {
     "enabled). Global options may also follow COMMAND. ADDRESS without :PORT: the\n"
     "data service port of this home's sipc.conf (23000).\n",
     "Exit codes: 0 success; 1 the call failed (remote error) or a problem was found;\n"
-    "64 usage; 69 the node could not be reached or timed out; 76 protocol or TLS-mode\n"
-    "mismatch; 77 TLS or certificate failure; 78 local configuration problem.\n",
+    "64 usage; 69 the node could not be reached or timed out (the handshake too);\n"
+    "76 protocol or TLS-mode mismatch; 77 TLS or certificate failure; 78 local\n"
+    "configuration problem.\n",
     OPTS, COMMANDS, CLI_HELP_WORD_COMMAND};
 
 int main(int argc, char **argv)

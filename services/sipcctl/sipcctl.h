@@ -14,7 +14,8 @@
 #include "sipc/node.h"
 
 /* Exit codes (sysexits.h): 0 success; 1 the call failed (a remote error, a
- * flagged status); 64 usage; 69 node unreachable or timed out; 76 protocol
+ * flagged status); 64 usage; 69 node unreachable or timed out (the
+ * handshake included); 76 protocol
  * or TLS-mode mismatch; 77 TLS or certificate failure; 78 configuration. */
 
 typedef struct ctl {

@@ -90,13 +90,17 @@ static int other_nodes(const host *h, sipc_mgmt_peer *out, char hosts[][160], in
     return n;
 }
 
-/* The context of the management channel's links to the other nodes. They
- * offer TLS whenever this node has a pair, and accept a plaintext answer, so
- * that the cluster status can name a node that still runs without TLS
- * instead of calling it unreachable; what such a node says is marked as
- * received in plaintext. */
+/* The context of the management channel's links to the other nodes. A
+ * strict node speaks TLS only, outbound too: a node without TLS is then
+ * unreachable, with the handshake's reason. Otherwise they offer TLS
+ * whenever this node has a pair, and accept a plaintext answer, so that the
+ * cluster status can name a node that still runs without TLS instead of
+ * calling it unreachable; what such a node says is marked as received in
+ * plaintext. */
 int host_probe_security(const sipc_config *cfg, sipc_security **out, char *err, size_t errlen)
 {
+    if (sipc_config_effective_mode(cfg) == SIPC_TLS_STRICT)
+        return sipc_security_load(out, cfg, err, errlen);
     sipc_config pc = *cfg;
     char crt[700];
     snprintf(crt, sizeof crt, "%s/security/node.crt", cfg->home);

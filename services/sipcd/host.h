@@ -85,8 +85,9 @@ void host_reload(host *h, const char *by, int force, void (*done)(void *arg, jso
                  void *arg);
 /* reload.c: what host_start records for later reloads. */
 void host_reload_init(host *h);
-/* The security of the management channel's links: TLS whenever a pair is
- * imported, plaintext answers accepted. */
+/* The security of the management channel's links: TLS only on a strict
+ * node; otherwise TLS whenever a pair is imported, plaintext answers
+ * accepted. */
 int host_probe_security(const sipc_config *cfg, sipc_security **out, char *err, size_t errlen);
 
 /* The peers that going strict now would cut off (see peers.h), into out

@@ -69,9 +69,20 @@ int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen)
     return 0;
 }
 
+/* The test connections of `tlstool check` (services/tlstool/probe.c names
+ * them so): a probe that only asks sys.info, run before TLS is enabled
+ * anywhere, is no peer that going strict would cut off, and must not hold
+ * up the operator's next step. */
+static int is_check_probe(const char *node)
+{
+    return strcmp(node, "tlstool-check") == 0;
+}
+
 void host_peers_seen(host_peers *ps, const char *address, const char *node, int tls,
                      const char *service, int64_t now)
 {
+    if (is_check_probe(node))
+        return;
     char ip[64];
     strip_port(address, ip, sizeof ip);
     host_peer *p = NULL;
@@ -187,7 +198,9 @@ int host_peers_plaintext(const host_peers *ps, int window_s, const char *self, i
     int n = 0;
     for (int i = 0; i < ps->n; i++) {
         const host_peer *p = &ps->p[i];
-        if (!p->tls && now - p->last_seen <= window_s && strcmp(p->node, self))
+        /* (a history written before probes were left out may still hold one) */
+        if (!p->tls && now - p->last_seen <= window_s && strcmp(p->node, self) &&
+            !is_check_probe(p->node))
             all[n++] = *p;
     }
     qsort(all, (size_t)n, sizeof all[0], by_recent);

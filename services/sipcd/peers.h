@@ -32,7 +32,8 @@ typedef struct host_peers {
 /* Empty, then $home/state/peers when it exists (a damaged file is reported
  * in err and left for the next save to replace). 0 or a negative SIPC_*. */
 int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen);
-/* A connection came up: address is "ip:port" or "[ip]:port". */
+/* A connection came up: address is "ip:port" or "[ip]:port". The test
+ * connections of `tlstool check` (hello "tlstool-check") are not recorded. */
 void host_peers_seen(host_peers *ps, const char *address, const char *node, int tls,
                      const char *service, int64_t now);
 /* Writes the file (state/ 0700, the file 0600, temporary + rename) when it

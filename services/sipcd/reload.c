@@ -431,16 +431,19 @@ static void apply(reload_job *j, host *h)
         uv_timer_start(&h->retire_timer, on_retire_tick, RETIRE_TICK_MS, RETIRE_TICK_MS);
 }
 
+/* A refused reload changed nothing: its "changes" stay empty and what it
+ * would have changed goes to "not_applied", so no reader takes it for done. */
 static json_t *answer(reload_job *j, const char *result, const char *message)
 {
-    json_t *ch = json_array(), *rs = json_array();
+    json_t *ch = json_array(), *na = json_array(), *rs = json_array();
+    int refused = !strcmp(result, "refused");
     for (int i = 0; i < j->nchanges; i++)
-        json_array_append_new(ch, json_string(j->changes[i]));
+        json_array_append_new(refused ? na : ch, json_string(j->changes[i]));
     for (int i = 0; i < j->nrestart; i++)
         json_array_append_new(rs, json_string(j->restart[i]));
-    return json_pack("{s:i,s:s,s:s,s:o,s:o,s:s,s:b}", "schema", 1, "node", j->h->cfg.node_id,
-                     "result", result, "changes", ch, "restart_needed", rs, "message", message,
-                     "force", j->force);
+    return json_pack("{s:i,s:s,s:s,s:o,s:o,s:o,s:s,s:b}", "schema", 1, "node", j->h->cfg.node_id,
+                     "result", result, "changes", ch, "not_applied", na, "restart_needed", rs,
+                     "message", message, "force", j->force);
 }
 
 static void after_load(uv_work_t *w, int status)
@@ -501,9 +504,9 @@ void host_reload(host *h, const char *by, int force, void (*done)(void *arg, jso
     reload_job *j = calloc(1, sizeof *j);
     if (!j) {
         if (done)
-            done(arg, json_pack("{s:i,s:s,s:s,s:[],s:[],s:s}", "schema", 1, "node",
-                                h->cfg.node_id, "result", "refused", "changes", "restart_needed",
-                                "message", "reload refused: out of memory"));
+            done(arg, json_pack("{s:i,s:s,s:s,s:[],s:[],s:[],s:s}", "schema", 1, "node",
+                                h->cfg.node_id, "result", "refused", "changes", "not_applied",
+                                "restart_needed", "message", "reload refused: out of memory"));
         return;
     }
     j->h = h;

@@ -183,8 +183,9 @@ static const cli_cmd COMMANDS[] = {
      "longer trusted. abort: before commit, drops the staged pair; after it, installs the\n"
      "previous pair again and keeps trusting both (abort again, or finish, to end it).\n"
      "status: the state, with the current, staged and previous fingerprints.\n"
-     "Restart sipcd on the node after each step; exit 10 when the step does not fit the\n"
-     "node's state. The password is read as for import, never from the command line.\n",
+     "--reload applies each step to the running node (or sipcctl reload, SIGHUP, a\n"
+     "restart); exit 10 when the step does not fit the node's state. The password is read\n"
+     "as for import, never from the command line.\n",
      ROTATE_OPTS, cmd_rotate},
     {NULL, NULL, NULL, NULL, NULL, NULL}};
 

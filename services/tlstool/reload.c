@@ -123,6 +123,7 @@ int request_reload(const opts *o, int force)
     } else if (!strcmp(result, "refused")) {
         rc = fail(EX_RELOAD_REFUSED, "node %s: %s", json_string_value(json_object_get(j, "node")),
                   msg ? msg : "reload refused");
+        print_list("would have changed, not applied: ", json_object_get(j, "not_applied"));
     } else {
         printf("node %s reloaded (%s:%d): %s\n", json_string_value(json_object_get(j, "node")),
                host, port, msg ? msg : result);

@@ -17,6 +17,10 @@
 #   - `mode strict --reload --force` goes strict anyway (logged as forced)
 #   - the override of `tlstool mode strict --force` works for one start only
 #   - [tls] strict_guard_window = 0 turns the guard off
+# and first, with A's TLS off: a pre-flight `tlstool check` leaves nothing in
+# the history (a real plaintext sipcctl does, and blocks going strict until
+# it speaks TLS); a refused `sipcctl reload` says what it would have changed,
+# with no "changed:" line. Last: a SIGSTOPped A makes `sipcctl ping` exit 69.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.0.81}
@@ -60,7 +64,6 @@ conf c c 3 # stays plaintext
 conf p2 p2 1 # a plaintext sipcctl, to see who A lets in
 tt create -site "$work/cluster.pfx" >/dev/null
 tt import "$work/cluster.pfx" >/dev/null
-tt enable --mode permissive >/dev/null || { echo "enable failed"; exit 1; }
 
 start() {
     : >"$work/a.out"
@@ -91,6 +94,43 @@ listed() { # node: A's guard lists it
 }
 refusals() { log | grep -c "Service.Reload ERROR reload refused: going strict would cut off peers still speaking plaintext" ; }
 
+# --- a pre-flight tlstool check does not hold up going strict --------------
+# A runs with TLS off (the pair imported, not enabled): the check's test
+# connection falls back to plaintext, as a real plaintext client's does
+start_a
+tt check >"$work/check.out" 2>&1
+grep -q "^$BASE.1[:0-9]*: reachable, PLAINTEXT" "$work/check.out" &&
+    ok "pre-flight tlstool check reaches A (TLS off) in plaintext" || { not_ok "pre-flight check"; cat "$work/check.out"; }
+ping_over p2 plaintext || { not_ok "plaintext sipcctl to A"; cat "$work/ping.out"; }
+hist() { jq -e "$1" "$work/a/state/peers"; }
+wait_for 10 hist '[.peers[] | select(.node == "sipcctl" and .tls == false)] | length == 1' &&
+    ok "A's history records the real plaintext sipcctl" || { not_ok "sipcctl not recorded"; cat "$work/a/state/peers"; }
+hist '[.peers[] | select(.node == "tlstool-check")] | length == 0' >/dev/null &&
+    ok "A's history does not record tlstool check's probe" || { not_ok "the probe is recorded"; cat "$work/a/state/peers"; }
+tt enable --mode permissive --reload >"$work/e0.out" 2>&1 || { not_ok "enable permissive"; cat "$work/e0.out"; }
+tt mode strict --reload >"$work/r0.out" 2>&1
+rc=$?
+[ "$rc" = 12 ] && grep -q "(node sipcctl)" "$work/r0.out" && ! grep -q "tlstool-check" "$work/r0.out" &&
+    ok "going strict is refused for the real plaintext sipcctl only, not for the probe" || { not_ok "refusal for sipcctl (exit $rc)"; cat "$work/r0.out"; }
+# a refused reload changed nothing: sipcctl says what would have changed
+ctl --home "$work/p2" reload >"$work/rl.out" 2>&1
+rc=$?
+[ "$rc" = 1 ] && grep -q "reload refused: going strict would cut off" "$work/rl.out" &&
+    grep -q "^  would have changed, not applied: TLS: permissive -> strict$" "$work/rl.out" &&
+    ! grep -q "^  changed:" "$work/rl.out" &&
+    ok "sipcctl reload refused: the refusal and what would have changed, no 'changed:' line (exit 1)" || { not_ok "sipcctl reload refused (exit $rc)"; cat "$work/rl.out"; }
+ctl --home "$work/p2" reload --json >"$work/rl.json" 2>&1
+jq -e '.[0].result == "refused" and (.[0].changes | length) == 0 and (.[0].not_applied | index("TLS: permissive -> strict"))' "$work/rl.json" >/dev/null &&
+    ok "the refused reload's answer: changes empty, not_applied lists the change" || { not_ok "refused reload JSON"; cat "$work/rl.json"; }
+# the sipcctl of A's home, over TLS now, is the latest word on that peer
+ping_over a TLS || { not_ok "TLS ping from A's home"; cat "$work/ping.out"; }
+tt mode strict --reload >"$work/r0b.out" 2>&1
+rc=$?
+[ "$rc" = 0 ] && grep -q "changed: TLS: permissive -> strict" "$work/r0b.out" &&
+    ok "then mode strict --reload goes through: the pre-flight probe holds nothing up" || { not_ok "strict after the probe (exit $rc)"; cat "$work/r0b.out"; }
+tt mode permissive --reload >/dev/null 2>&1 || not_ok "back to permissive"
+stop_a || not_ok "A stop"
+
 start_a
 startpeer b
 [ "$(mode)" = permissive ] && ok "A runs permissive" || not_ok "A mode $(mode)"
@@ -98,6 +138,7 @@ calls b
 wait_for 5 listed b && ok "B (no pair) calls A in plaintext: A's guard lists it" || { not_ok "B not listed"; ctl --home "$work/a" status --json | jq .guard; }
 
 # --- the reload is refused, nothing applied -------------------------------
+r0=$(refusals)
 tt mode strict --reload >"$work/r1.out" 2>&1
 rc=$?
 if [ "$rc" = 12 ] && grep -q "reload refused: going strict would cut off peers still speaking plaintext: [0-9.]* (node b) [0-9]* s ago on the [a-z]* service; enable TLS there first, or reload with --force" "$work/r1.out"; then
@@ -105,7 +146,7 @@ if [ "$rc" = 12 ] && grep -q "reload refused: going strict would cut off peers s
 else
     not_ok "mode strict --reload not refused (exit $rc)"; cat "$work/r1.out"
 fi
-[ "$(refusals)" = 1 ] && ok "the refusal is logged" || { not_ok "refusal log"; log | tail -5; }
+[ "$(refusals)" = $((r0 + 1)) ] && ok "the refusal is logged" || { not_ok "refusal log"; log | tail -5; }
 [ "$(mode)" = permissive ] && ok "A stays permissive" || not_ok "A mode $(mode) after the refusal"
 ping_over p2 plaintext && ok "A still serves plaintext clients" || { not_ok "plaintext after refusal"; cat "$work/ping.out"; }
 ctl --home "$work/a" status --json >"$work/st.json"
@@ -116,7 +157,7 @@ ctl --home "$work/a" status --json >"$work/st.json"
 
 # --- SIGHUP never forces --------------------------------------------------
 kill -HUP "$node_pid"
-two() { [ "$(refusals)" = 2 ]; }
+two() { [ "$(refusals)" = $((r0 + 2)) ]; }
 wait_for 10 two && ok "SIGHUP: refused the same way" || { not_ok "SIGHUP not refused"; log | tail -5; }
 [ "$(mode)" = permissive ] && ping_over p2 plaintext && ok "after SIGHUP A is still permissive" || not_ok "SIGHUP forced"
 
@@ -183,6 +224,14 @@ applied() { [ "$(log | grep -c "Changed: TLS: permissive -> strict")" -gt "$befo
 wait_for 10 applied && [ "$(mode)" = strict ] && ok "strict_guard_window = 0: SIGHUP goes strict" || { not_ok "window 0"; log | tail -5; }
 ctl --home "$work/a" status --json | jq -e '.guard.window_s == 0 and (.guard.plaintext_peers | length) == 0' >/dev/null &&
     ok "the status shows the guard off" || not_ok "guard status with window 0"
+
+# --- a node that does not finish the handshake: unreachable, not a TLS failure
+kill -STOP "$node_pid"
+"$BIN/sipcctl" --home "$work/a" --timeout 1500 ping "$BASE.1" >"$work/stopped.out" 2>&1
+rc=$?
+kill -CONT "$node_pid"
+[ "$rc" = 69 ] && ok "sipcctl ping to a stopped node: exit 69 (timed out), not 77: $(head -1 "$work/stopped.out")" ||
+    { not_ok "ping to a stopped node exit $rc"; cat "$work/stopped.out"; }
 
 stop_a && ok "sipcd stops cleanly" || not_ok "final stop"
 kill -TERM "$b_pid" "$c_pid"; wait "$b_pid" "$c_pid"; b_pid= c_pid=

@@ -6,7 +6,8 @@
 #   - records ingested through the pipeline land on the nodes and are found
 #   - a node killed with SIGKILL after acknowledging puts has them after restart
 #   - a search with one node down is partial and names it
-#   - cluster status flags a node with TLS off among nodes with TLS on
+#   - cluster status flags a node with TLS off among nodes with TLS on (from
+#     a strict node: unreachable, answered in plaintext)
 #   - [pipeline] tls = 1 with [tls] enable = 0: TLS on the pipeline's port only
 #   - bad requests to each service get error statuses and the node stays up
 #   - a client-only machine (pair imported, never enabled) reaches the TLS cluster
@@ -140,14 +141,16 @@ start n3 12 || exit 1
 grep -q "Service.Start INFO Port: 23000$" "$work/n3/logs/"DataService_*.log && ok "n3 with TLS off logs 'Port: 23000'" || not_ok "plaintext start line"
 ctl --home "$work/n1" status --cluster >"$work/st.out"
 rc=$?
-if [ "$rc" = 1 ] && grep -q "TLS must be enabled on all nodes: n3 has TLS off" "$work/st.out"; then
-    ok "cluster status names n3, the node with TLS off, and exits 1"
+# n1 is strict: its management link to n3 speaks TLS only, so n3 is
+# unreachable from it, with the reason in words
+if [ "$rc" = 1 ] && grep -q "$BASE.3.*cannot be reached: .*peer answered in plaintext: TLS is not enabled on it" "$work/st.out"; then
+    ok "cluster status of strict n1 names n3 (TLS off) unreachable, answered in plaintext, and exits 1"
 else
     not_ok "TLS mismatch (exit $rc)"; grep -v "^  " "$work/st.out"
 fi
 stop n3
-# n1 and n2 reached n3 in plaintext while its TLS was off, so its guard would
-# start it permissive; they do speak TLS, which --force tells it
+# (strict n1 and n2 no longer reach n3 in plaintext while its TLS is off;
+# --force keeps any plaintext peer of that time from starting it permissive)
 "$BIN/tlstool" --home "$work/n3" enable --force >/dev/null
 start n3 16 || exit 1
 ctl --home "$work/n2" status --cluster --json >"$work/st.json"

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# test_strict_links.sh - a strict node speaks TLS only, outbound too: node S
+# ($BASE.1, [tls] mode = strict) and node O ($BASE.2, TLS off) in one
+# [cluster], standard ports.
+#   - S's cluster status lists O as unreachable, with a reason in words, and
+#     flags it (exit not 0); no plaintext management link was made
+#   - O never saw a plaintext connection from S: no "(node s) up over
+#     plaintext" line in O's logs, and O's guard history does not list S,
+#     while a real plaintext client (sipcctl from a home without a pair) is
+#     listed there, so the history does record plaintext peers
+#   - the control: S in permissive mode reaches O in plaintext, as documented
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+BASE=${SIPC_TEST_NET:-127.0.99}
+work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-strictlinks.XXXXXX")
+s_pid= o_pid=
+cleanup() {
+    [ -n "$s_pid" ] && kill -KILL "$s_pid" 2>/dev/null
+    [ -n "$o_pid" ] && kill -KILL "$o_pid" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fails=0 passes=0
+ok() { echo "ok - $*"; passes=$((passes + 1)); }
+not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
+ctl() { "$BIN/sipcctl" --timeout 5000 "$@"; }
+wait_for() { # SECONDS command...: until it succeeds (bounded)
+    local t=$1; shift
+    for _ in $(seq 1 $((t * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    return 1
+}
+
+for h in 1 2; do for p in 23000 23001 23002 23003; do
+    if (exec 3<>"/dev/tcp/$BASE.$h/$p") 2>/dev/null; then
+        echo "$BASE.$h:$p is in use: this test needs $BASE.1-2 with the standard ports (SIPC_TEST_NET=127.0.N)"
+        exit 1
+    fi
+done; done
+
+export SIPC_PFX_PASSWORD="Strict-Links-$$"
+conf() { # home id host
+    mkdir -p "$work/$1"
+    printf '[node]\nid = %s\naddress = %s.%s\n[cluster]\nname = links\nnodes = %s.1, %s.2\n' \
+        "$2" "$BASE" "$3" "$BASE" "$BASE" >"$work/$1/sipc.conf"
+}
+conf s s 1
+conf o o 2
+conf plain plain 2 # a client without a pair: plaintext toward O
+"$BIN/tlstool" --home "$work/s" create -site "$work/cluster.pfx" >/dev/null
+"$BIN/tlstool" --home "$work/s" import "$work/cluster.pfx" >/dev/null
+"$BIN/tlstool" --home "$work/s" enable --mode strict >/dev/null || { echo "enable failed"; exit 1; }
+
+start() { # home
+    "$BIN/sipcd" --home "$work/$1" >>"$work/$1.out" 2>&1 &
+    eval "${1}_pid=$!"
+    local l="$work/$1/logs"
+    up() { grep -qs "Pipeline Service Started" "$l/"PipelineService_*.log; }
+    wait_for 10 up || { echo "sipcd $1 did not start"; cat "$work/$1.out"; exit 1; }
+}
+start o
+start s
+mode() { ctl --home "$work/s" status --json | jq -r '.tls.mode'; }
+[ "$(mode)" = strict ] && ok "S runs strict" || not_ok "S mode $(mode)"
+
+# --- S's cluster status: O unreachable, with the reason ---------------------
+ctl --home "$work/s" status --cluster --json >"$work/c1.json" 2>"$work/c1.err"
+rc=$?
+peer() { jq -r --arg a "$BASE.2" "[.nodes[] | select(.address | startswith(\$a))][0].$1" "$work/c1.json"; }
+why=$(peer error)
+if [ "$rc" != 0 ] && [ "$(peer reachable)" = false ] && [ "$(peer reached_over)" = null ] &&
+    printf '%s' "$why" | grep -qiE "plaintext|TLS"; then
+    ok "S's cluster status: O unreachable (exit $rc): $why"
+else
+    not_ok "S's cluster status (exit $rc), O: reachable $(peer reachable) over $(peer reached_over) error '$why'"
+    cat "$work/c1.json" "$work/c1.err"
+fi
+jq -e --arg a "$BASE.2" '[.problems[] | select(.kind == "unreachable" and (.address | startswith($a)))] | length == 1' "$work/c1.json" >/dev/null &&
+    ok "the problem list names O as unreachable" || { not_ok "no unreachable problem"; jq .problems "$work/c1.json"; }
+ctl --home "$work/s" status --cluster >"$work/c1.txt" 2>&1
+grep -q "$BASE.2.*cannot be reached" "$work/c1.txt" &&
+    ok "in words: $(grep -m1 "cannot be reached" "$work/c1.txt" | sed 's/^ *//')" || { not_ok "status text"; cat "$work/c1.txt"; }
+
+# --- O's side: nothing in plaintext from S ---------------------------------
+ctl --home "$work/plain" ping "$BASE.2" >"$work/p.out" 2>&1 && grep -q "over plaintext" "$work/p.out" ||
+    { not_ok "plaintext client to O"; cat "$work/p.out"; }
+olisted() { # node: O's guard history lists it as plaintext
+    ctl --home "$work/plain" status --node "$BASE.2" --json 2>/dev/null |
+        jq -e --arg n "$1" '[.guard.plaintext_peers[] | select(.node == $n)] | length == 1' >/dev/null
+}
+wait_for 5 olisted sipcctl && ok "O's guard history records a real plaintext client" || not_ok "O does not list the plaintext client"
+olisted s && not_ok "O's guard history lists S as a plaintext peer" || ok "O's guard history has no plaintext connection from S"
+ologs() { cat "$work/o/logs/"*.log; }
+ologs | grep -q "(node s) up over plaintext" && { not_ok "O logged a plaintext connection from S"; ologs | grep "(node s)"; } ||
+    ok "O's logs show no plaintext connection from S"
+
+# --- control: S permissive reaches O in plaintext, as documented -------------
+"$BIN/tlstool" --home "$work/s" mode permissive --reload >"$work/m.out" 2>&1 || { not_ok "permissive reload"; cat "$work/m.out"; }
+# (status --cluster exits 1 here: TLS on S, off on O is a flagged mismatch)
+over() { { ctl --home "$work/s" status --cluster --json 2>/dev/null || true; } |
+    jq -e --arg a "$BASE.2" '[.nodes[] | select(.address | startswith($a))][0] | .reachable and .reached_over == "plaintext"' >/dev/null; }
+# the link failed over and over while S was strict: it redials at its backoff
+# (at most 30 s), then with the new setup
+t0=$SECONDS
+until over || [ $((SECONDS - t0)) -ge 40 ]; do sleep 0.5; done
+over && ok "S permissive: O reached over plaintext and marked so (after $((SECONDS - t0)) s)" ||
+    { not_ok "S permissive does not reach O"; ctl --home "$work/s" status --cluster --json | jq '.nodes[1]'; }
+ologs | grep -q "(node s) up over plaintext" && ok "O logs S's plaintext link once S is permissive (the check above can fail)" ||
+    not_ok "no plaintext line from S in O's logs after permissive"
+
+kill -TERM "$s_pid" "$o_pid"; wait "$s_pid" "$o_pid"; s_pid= o_pid=
+echo "$passes passed, $fails failed"
+[ "$fails" = 0 ]

@@ -30,6 +30,8 @@
 #define SEARCHES 2             /* in flight: one toward a frozen node does not stop the next */
 #define SEARCH_WINDOW_MS 5000  /* a search looks at the last 5 s of records */
 #define READY_MS 15000         /* start: how long to wait for a first pipeline link */
+#define HOME_CHECK_MS 500      /* how often the client home's security files are looked at */
+#define HOME_SETTLE_MS 300     /* a change is loaded once its files stayed the same this long */
 #define MAX_BODY 256
 #define MAX_ID 96
 
@@ -60,6 +62,13 @@ struct sender {
     size_t old_calls[LOAD_MAX_NODES];
     uint64_t next_reconnect;
     sipc_channel *search[LOAD_MAX_NODES];
+    /* the client home's security: what was loaded, a change seen and since
+     * when, and a generation counted per load; a pipeline channel notes the
+     * generation it was opened with, to say once that it came up with it */
+    load_home_stamp home, home_seen, home_failed;
+    uint64_t home_seen_at, next_home_check;
+    unsigned sec_gen;
+    unsigned pipe_gen[LOAD_MAX_NODES], told_gen[LOAD_MAX_NODES];
     uv_timer_t tick;
     uv_signal_t sigterm, sigint;
     int stopping, closing, ready, signals;
@@ -422,6 +431,7 @@ static void reconnect(sender *s)
         s->old[k] = s->pipe[k];
         s->old_calls[k] = s->pipe_calls[k];
         s->pipe[k] = ch;
+        s->pipe_gen[k] = s->sec_gen;
         s->pipe_calls[k] = 0;
         if (s->old_calls[k] == 0) {
             sipc_channel_close(s->old[k], NULL, NULL);
@@ -430,6 +440,73 @@ static void reconnect(sender *s)
         n++;
     }
     s->reconnects += (uint64_t)n;
+}
+
+/* A certificate's fingerprint for the log: its first 16 hex digits. */
+static const char *short_fp(const sipc_security *sec, char *out, size_t cap)
+{
+    const char *fp = sipc_security_fingerprint(sec);
+    snprintf(out, cap, "%.16s", fp && *fp ? fp : "none (plaintext)");
+    return out;
+}
+
+/* The client home's security changed (a rotation, an enable or disable run
+ * on it): once its files have stayed the same for HOME_SETTLE_MS it is
+ * loaded again and becomes the context's, so every connection made from now
+ * on (--reconnect, a redial after a failure, a connection a node replaced)
+ * uses it; connections up now keep theirs until they close, so calls in
+ * flight finish on them. A home that does not load (caught between two
+ * files of a change) is tried again at its next change. */
+static void check_home(sender *s, uint64_t now)
+{
+    load_home_stamp st;
+    load_home_stamp_read(s->conf->c, &st);
+    if (load_home_stamp_equal(&st, &s->home) || load_home_stamp_equal(&st, &s->home_failed))
+        return;
+    if (!load_home_stamp_equal(&st, &s->home_seen)) {
+        s->home_seen = st;
+        s->home_seen_at = now;
+        return;
+    }
+    if (now - s->home_seen_at < HOME_SETTLE_MS)
+        return;
+    sipc_config *cfg = malloc(sizeof *cfg);
+    sipc_security *sec = NULL;
+    char err[1200] = "out of memory", fp[40];
+    int e = cfg ? load_client_security(&sec, cfg, s->conf->c, err, sizeof err) : LOAD_EXIT_INTERNAL;
+    free(cfg);
+    if (e == 0 && (e = sipc_ctx_set_security(s->ctx, sec)) != 0)
+        snprintf(err, sizeof err, "the new security is not taken: %s", sipc_strerror(e));
+    if (e != 0) {
+        load_log("WARN", "the client home's security changed but does not load; new "
+                         "connections keep the previous one: %s", err);
+        s->home_failed = st;
+        sipc_security_release(sec);
+        return;
+    }
+    s->home = st;
+    s->sec_gen++;
+    load_log("INFO", "the client home's security changed: new connections present certificate %s "
+                     "(connections up now keep theirs until they close)",
+             short_fp(sec, fp, sizeof fp));
+    sipc_security_release(sec);
+}
+
+/* Says once per security load, for each node, that a pipeline channel
+ * opened since came up: the connection presents the certificate loaded. */
+static void tell_new_links(sender *s)
+{
+    if (s->sec_gen == 0)
+        return;
+    for (int k = 0; k < s->conf->nnodes; k++) {
+        if (s->pipe_gen[k] != s->sec_gen || s->told_gen[k] == s->sec_gen ||
+            !sipc_channel_is_up(s->pipe[k]))
+            continue;
+        s->told_gen[k] = s->sec_gen;
+        char fp[40];
+        load_log("INFO", "pipeline connection to %s up, certificate %s", node_name(s, k),
+                 short_fp(sipc_ctx_security(s->ctx), fp, sizeof fp));
+    }
 }
 
 static void new_batch(sender *s, size_t n)
@@ -625,6 +702,11 @@ static void on_tick(uv_timer_t *t)
         progress_line(s);
         s->next_p = now + PROGRESS_MS;
     }
+    if (now >= s->next_home_check) {
+        check_home(s, now);
+        s->next_home_check = now + HOME_CHECK_MS;
+    }
+    tell_new_links(s);
     if (cf->reconnect && !s->stopping && now >= s->next_reconnect) {
         reconnect(s);
         s->next_reconnect = now + (uint64_t)cf->reconnect * 1000;
@@ -667,6 +749,7 @@ int load_send(const load_send_conf *conf)
         s->call_timeout_ms = 1000;
     uv_loop_init(&s->loop);
     char err[1200];
+    load_home_stamp_read(conf->c, &s->home); /* before the load: a change meanwhile is seen */
     int rc = load_client_ctx(&s->ctx, &s->loop, conf->c, err, sizeof err);
     if (rc != 0) {
         load_log("ERROR", "%s", err);

@@ -37,6 +37,14 @@
 
 typedef struct sender sender;
 
+/* A node's pipeline connections, for the log: the certificates of both ends
+ * of the last one that came up ("" before the first). */
+typedef struct link_note {
+    sender *s;
+    int k;
+    char fps[80];
+} link_note;
+
 typedef struct batch {
     struct batch *next; /* in the retry list */
     sender *s;
@@ -63,12 +71,10 @@ struct sender {
     uint64_t next_reconnect;
     sipc_channel *search[LOAD_MAX_NODES];
     /* the client home's security: what was loaded, a change seen and since
-     * when, and a generation counted per load; a pipeline channel notes the
-     * generation it was opened with, to say once that it came up with it */
+     * when, a change that did not load */
     load_home_stamp home, home_seen, home_failed;
     uint64_t home_seen_at, next_home_check;
-    unsigned sec_gen;
-    unsigned pipe_gen[LOAD_MAX_NODES], told_gen[LOAD_MAX_NODES];
+    link_note note[LOAD_MAX_NODES];
     uv_timer_t tick;
     uv_signal_t sigterm, sigint;
     int stopping, closing, ready, signals;
@@ -413,6 +419,40 @@ static void send_batch(batch *b)
     s->pipe_calls[k]++;
 }
 
+/* A certificate's fingerprint for the log: its first 16 hex digits. */
+static const char *short_fp(const sipc_security *sec, char *out, size_t cap)
+{
+    const char *fp = sipc_security_fingerprint(sec);
+    snprintf(out, cap, "%.16s", fp && *fp ? fp : "none");
+    return out;
+}
+
+/* A pipeline connection came up: the log says so, with the certificate it
+ * presented (of the security it was made with; "plaintext" without TLS) and
+ * the node's, when either differs from the previous connection's to that
+ * node. */
+static void on_pipe_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
+{
+    link_note *ln = arg;
+    (void)err;
+    sipc_peer_info pi;
+    if (ev != SIPC_CONN_UP || sipc_conn_info(conn, &pi) != 0)
+        return;
+    const sipc_security *sec = sipc_conn_security(conn);
+    char fp[40] = "plaintext", node_fp[40] = "none";
+    if (pi.tls && sec)
+        short_fp(sec, fp, sizeof fp);
+    if (pi.tls && pi.peer_fingerprint[0])
+        snprintf(node_fp, sizeof node_fp, "%.16s", pi.peer_fingerprint);
+    char fps[sizeof ln->fps];
+    snprintf(fps, sizeof fps, "%s %s", fp, node_fp);
+    if (!strcmp(fps, ln->fps))
+        return;
+    memcpy(ln->fps, fps, sizeof fps);
+    load_log("INFO", "pipeline connection to %s up, certificate %s, the node's %s",
+             node_name(ln->s, ln->k), fp, node_fp);
+}
+
 /* --reconnect: a new pipeline channel to every node; the old one takes no
  * new call and is closed once its calls are answered, so every connection
  * is made again with the security in force now (a reload only replaces
@@ -431,7 +471,7 @@ static void reconnect(sender *s)
         s->old[k] = s->pipe[k];
         s->old_calls[k] = s->pipe_calls[k];
         s->pipe[k] = ch;
-        s->pipe_gen[k] = s->sec_gen;
+        sipc_channel_set_conn_cb(ch, on_pipe_conn, &s->note[k]);
         s->pipe_calls[k] = 0;
         if (s->old_calls[k] == 0) {
             sipc_channel_close(s->old[k], NULL, NULL);
@@ -440,14 +480,6 @@ static void reconnect(sender *s)
         n++;
     }
     s->reconnects += (uint64_t)n;
-}
-
-/* A certificate's fingerprint for the log: its first 16 hex digits. */
-static const char *short_fp(const sipc_security *sec, char *out, size_t cap)
-{
-    const char *fp = sipc_security_fingerprint(sec);
-    snprintf(out, cap, "%.16s", fp && *fp ? fp : "none (plaintext)");
-    return out;
 }
 
 /* The client home's security changed (a rotation, an enable or disable run
@@ -485,28 +517,10 @@ static void check_home(sender *s, uint64_t now)
         return;
     }
     s->home = st;
-    s->sec_gen++;
     load_log("INFO", "the client home's security changed: new connections present certificate %s "
                      "(connections up now keep theirs until they close)",
              short_fp(sec, fp, sizeof fp));
     sipc_security_release(sec);
-}
-
-/* Says once per security load, for each node, that a pipeline channel
- * opened since came up: the connection presents the certificate loaded. */
-static void tell_new_links(sender *s)
-{
-    if (s->sec_gen == 0)
-        return;
-    for (int k = 0; k < s->conf->nnodes; k++) {
-        if (s->pipe_gen[k] != s->sec_gen || s->told_gen[k] == s->sec_gen ||
-            !sipc_channel_is_up(s->pipe[k]))
-            continue;
-        s->told_gen[k] = s->sec_gen;
-        char fp[40];
-        load_log("INFO", "pipeline connection to %s up, certificate %s", node_name(s, k),
-                 short_fp(sipc_ctx_security(s->ctx), fp, sizeof fp));
-    }
 }
 
 static void new_batch(sender *s, size_t n)
@@ -706,7 +720,6 @@ static void on_tick(uv_timer_t *t)
         check_home(s, now);
         s->next_home_check = now + HOME_CHECK_MS;
     }
-    tell_new_links(s);
     if (cf->reconnect && !s->stopping && now >= s->next_reconnect) {
         reconnect(s);
         s->next_reconnect = now + (uint64_t)cf->reconnect * 1000;
@@ -776,6 +789,9 @@ int load_send(const load_send_conf *conf)
          * it is retried on another node instead of waiting out its deadline */
         sipc_channel_set_fail_fast(s->pipe[k], 1);
         sipc_channel_set_fail_fast(s->search[k], 1);
+        s->note[k].s = s;
+        s->note[k].k = k;
+        sipc_channel_set_conn_cb(s->pipe[k], on_pipe_conn, &s->note[k]);
     }
     if (rc != 0) {
         tell_ready(s, "internal: cannot open channels\n");

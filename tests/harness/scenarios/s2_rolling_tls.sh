@@ -63,23 +63,25 @@ pw="$work/new.pw"
 old=$(jq -r .fingerprint "$CL/cluster.json")
 # The rotation runs with the generator's normal settings: it loads the client
 # home's security again when its files change (the rotation stages, commits
-# and finishes there too) and makes its new connections with it. Once every
-# node has finished they trust the new pair only, so a pipeline connection
-# that comes up then, presenting the new certificate, shows the generator
-# switched; its calls still succeed (0 errors in the report).
+# and finishes there too) and makes its new connections with it. Its log
+# names the certificates both ends of a new pipeline connection presented: a
+# connection to every node with the new one on both ends shows it switched;
+# once every node has finished they trust only the new pair, and its calls
+# still succeed (0 errors in the report).
 load_log="$CL/load/load.log"
 log0=$(($( (cat "$load_log" 2>/dev/null || true) | wc -l) + 1))
 new_pair_links() {
     local fp=$1 n
     for n in $(jq -r '.nodes[].name' "$CL/cluster.json"); do
-        tail -n +"$log0" "$load_log" | grep -q "pipeline connection to $n up, certificate ${fp:0:16}\$" || return 1
+        tail -n +"$log0" "$load_log" | grep -q "pipeline connection to $n up, certificate ${fp:0:16}, the node's ${fp:0:16}\$" || return 1
     done
 }
 after_rotation() {
     local fp
     fp=$(jq -r .fingerprint "$CL/cluster.json")
     if wait_for 20 new_pair_links "$fp"; then
-        ok "sipc-load switched to the new pair: a new pipeline connection to every node came up presenting ${fp:0:16}"
+        ok "sipc-load switched to the new pair: a pipeline connection to every node came up with ${fp:0:16} on both ends"
+        tail -n +"$log0" "$load_log" | grep -E "security changed|pipeline connection" | sed 's/^/    /'
     else
         not_ok "sipc-load's new connections after the rotation (want certificate ${fp:0:16} toward every node)"
         tail -n +"$log0" "$load_log" | grep -E "security|pipeline connection" | tail -n 20

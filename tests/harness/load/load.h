@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sipc/node.h"
 #include "sipc/sipc.h"
 
 /* Exit codes (sysexits.h where there is one). */
@@ -198,6 +199,19 @@ void load_log(const char *level, const char *fmt, ...) __attribute__((format(pri
 /* A sipc_log_fn into the log at WARN and above. */
 void load_log_sink(void *arg, sipc_log_level level, const char *category, const char *msg);
 
+/* The client home's security as it was loaded: a stamp (inode, size,
+ * mtime) of each file a change of its security writes (sipc.conf, security/,
+ * its node.crt, node.p12, trust/, crl/, rotation). Missing files stamp 0. */
+#define LOAD_HOME_FILES 7
+typedef struct load_home_stamp {
+    uint64_t f[LOAD_HOME_FILES][4];
+} load_home_stamp;
+void load_home_stamp_read(const load_cluster *c, load_home_stamp *st);
+int load_home_stamp_equal(const load_home_stamp *a, const load_home_stamp *b);
+/* sipc_config_load + sipc_security_load_client of the client home into cfg
+ * and *sec (the caller releases it). 0, or LOAD_EXIT_CONFIG with err. */
+int load_client_security(sipc_security **sec, sipc_config *cfg, const load_cluster *c, char *err,
+                         size_t errlen);
 /* A context on loop with the security of the cluster's client_home
  * (sipc_security_load_client: TLS whenever a pair is imported, plaintext
  * toward a plaintext node unless the home is enabled). 0 or an exit code,

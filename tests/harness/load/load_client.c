@@ -76,20 +76,56 @@ void load_log_sink(void *arg, sipc_log_level level, const char *category, const 
 
 /* ---------------------------------------------------------------- client */
 
+/* The files a change of the home's security touches: tlstool enable,
+ * disable, mode and rotate stage|commit|finish write some of them (a
+ * rotation also adds and removes subdirectories of security/, which changes
+ * the directory's own stamp). */
+static const char *const home_files[LOAD_HOME_FILES] = {
+    "sipc.conf",          "security",          "security/node.crt", "security/node.p12",
+    "security/trust",     "security/crl",      "security/rotation",
+};
+
+void load_home_stamp_read(const load_cluster *c, load_home_stamp *st)
+{
+    memset(st, 0, sizeof *st);
+    for (int i = 0; i < LOAD_HOME_FILES; i++) {
+        char path[700];
+        struct stat sb;
+        snprintf(path, sizeof path, "%s/%s", c->client_home, home_files[i]);
+        if (stat(path, &sb) != 0)
+            continue; /* missing: all zero */
+        st->f[i][0] = (uint64_t)sb.st_ino;
+        st->f[i][1] = (uint64_t)sb.st_size;
+        st->f[i][2] = (uint64_t)sb.st_mtim.tv_sec;
+        st->f[i][3] = (uint64_t)sb.st_mtim.tv_nsec;
+    }
+}
+
+int load_home_stamp_equal(const load_home_stamp *a, const load_home_stamp *b)
+{
+    return memcmp(a, b, sizeof *a) == 0;
+}
+
+int load_client_security(sipc_security **sec, sipc_config *cfg, const load_cluster *c, char *err,
+                         size_t errlen)
+{
+    char why[1024] = "";
+    if (sipc_config_load(cfg, c->client_home, why, sizeof why) != 0 ||
+        sipc_security_load_client(sec, cfg, why, sizeof why) != 0) {
+        snprintf(err, errlen, "client home %s: %s", c->client_home, why);
+        return LOAD_EXIT_CONFIG;
+    }
+    return 0;
+}
+
 int load_client_ctx(sipc_ctx **ctx, uv_loop_t *loop, const load_cluster *c, char *err,
                     size_t errlen)
 {
     static sipc_config cfg; /* must outlive sipc_ctx_new; one client per process */
-    char why[1024] = "";
-    if (sipc_config_load(&cfg, c->client_home, why, sizeof why) != 0) {
-        snprintf(err, errlen, "client home %s: %s", c->client_home, why);
-        return LOAD_EXIT_CONFIG;
-    }
     sipc_security *sec;
-    if (sipc_security_load_client(&sec, &cfg, why, sizeof why) != 0) {
-        snprintf(err, errlen, "client home %s: %s", c->client_home, why);
-        return LOAD_EXIT_CONFIG;
-    }
+    int rc = load_client_security(&sec, &cfg, c, err, errlen);
+    if (rc != 0)
+        return rc;
     sipc_options opts;
     sipc_options_from_config(&opts, &cfg);
     opts.node_id = "sipc-load";

@@ -30,10 +30,20 @@
 #define SEARCHES 2             /* in flight: one toward a frozen node does not stop the next */
 #define SEARCH_WINDOW_MS 5000  /* a search looks at the last 5 s of records */
 #define READY_MS 15000         /* start: how long to wait for a first pipeline link */
+#define HOME_CHECK_MS 500      /* how often the client home's security files are looked at */
+#define HOME_SETTLE_MS 300     /* a change is loaded once its files stayed the same this long */
 #define MAX_BODY 256
 #define MAX_ID 96
 
 typedef struct sender sender;
+
+/* A node's pipeline connections, for the log: the certificates of both ends
+ * of the last one that came up ("" before the first). */
+typedef struct link_note {
+    sender *s;
+    int k;
+    char fps[80];
+} link_note;
 
 typedef struct batch {
     struct batch *next; /* in the retry list */
@@ -60,6 +70,11 @@ struct sender {
     size_t old_calls[LOAD_MAX_NODES];
     uint64_t next_reconnect;
     sipc_channel *search[LOAD_MAX_NODES];
+    /* the client home's security: what was loaded, a change seen and since
+     * when, a change that did not load */
+    load_home_stamp home, home_seen, home_failed;
+    uint64_t home_seen_at, next_home_check;
+    link_note note[LOAD_MAX_NODES];
     uv_timer_t tick;
     uv_signal_t sigterm, sigint;
     int stopping, closing, ready, signals;
@@ -404,6 +419,40 @@ static void send_batch(batch *b)
     s->pipe_calls[k]++;
 }
 
+/* A certificate's fingerprint for the log: its first 16 hex digits. */
+static const char *short_fp(const sipc_security *sec, char *out, size_t cap)
+{
+    const char *fp = sipc_security_fingerprint(sec);
+    snprintf(out, cap, "%.16s", fp && *fp ? fp : "none");
+    return out;
+}
+
+/* A pipeline connection came up: the log says so, with the certificate it
+ * presented (of the security it was made with; "plaintext" without TLS) and
+ * the node's, when either differs from the previous connection's to that
+ * node. */
+static void on_pipe_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
+{
+    link_note *ln = arg;
+    (void)err;
+    sipc_peer_info pi;
+    if (ev != SIPC_CONN_UP || sipc_conn_info(conn, &pi) != 0)
+        return;
+    const sipc_security *sec = sipc_conn_security(conn);
+    char fp[40] = "plaintext", node_fp[40] = "none";
+    if (pi.tls && sec)
+        short_fp(sec, fp, sizeof fp);
+    if (pi.tls && pi.peer_fingerprint[0])
+        snprintf(node_fp, sizeof node_fp, "%.16s", pi.peer_fingerprint);
+    char fps[sizeof ln->fps];
+    snprintf(fps, sizeof fps, "%s %s", fp, node_fp);
+    if (!strcmp(fps, ln->fps))
+        return;
+    memcpy(ln->fps, fps, sizeof fps);
+    load_log("INFO", "pipeline connection to %s up, certificate %s, the node's %s",
+             node_name(ln->s, ln->k), fp, node_fp);
+}
+
 /* --reconnect: a new pipeline channel to every node; the old one takes no
  * new call and is closed once its calls are answered, so every connection
  * is made again with the security in force now (a reload only replaces
@@ -422,6 +471,7 @@ static void reconnect(sender *s)
         s->old[k] = s->pipe[k];
         s->old_calls[k] = s->pipe_calls[k];
         s->pipe[k] = ch;
+        sipc_channel_set_conn_cb(ch, on_pipe_conn, &s->note[k]);
         s->pipe_calls[k] = 0;
         if (s->old_calls[k] == 0) {
             sipc_channel_close(s->old[k], NULL, NULL);
@@ -430,6 +480,47 @@ static void reconnect(sender *s)
         n++;
     }
     s->reconnects += (uint64_t)n;
+}
+
+/* The client home's security changed (a rotation, an enable or disable run
+ * on it): once its files have stayed the same for HOME_SETTLE_MS it is
+ * loaded again and becomes the context's, so every connection made from now
+ * on (--reconnect, a redial after a failure, a connection a node replaced)
+ * uses it; connections up now keep theirs until they close, so calls in
+ * flight finish on them. A home that does not load (caught between two
+ * files of a change) is tried again at its next change. */
+static void check_home(sender *s, uint64_t now)
+{
+    load_home_stamp st;
+    load_home_stamp_read(s->conf->c, &st);
+    if (load_home_stamp_equal(&st, &s->home) || load_home_stamp_equal(&st, &s->home_failed))
+        return;
+    if (!load_home_stamp_equal(&st, &s->home_seen)) {
+        s->home_seen = st;
+        s->home_seen_at = now;
+        return;
+    }
+    if (now - s->home_seen_at < HOME_SETTLE_MS)
+        return;
+    sipc_config *cfg = malloc(sizeof *cfg);
+    sipc_security *sec = NULL;
+    char err[1200] = "out of memory", fp[40];
+    int e = cfg ? load_client_security(&sec, cfg, s->conf->c, err, sizeof err) : LOAD_EXIT_INTERNAL;
+    free(cfg);
+    if (e == 0 && (e = sipc_ctx_set_security(s->ctx, sec)) != 0)
+        snprintf(err, sizeof err, "the new security is not taken: %s", sipc_strerror(e));
+    if (e != 0) {
+        load_log("WARN", "the client home's security changed but does not load; new "
+                         "connections keep the previous one: %s", err);
+        s->home_failed = st;
+        sipc_security_release(sec);
+        return;
+    }
+    s->home = st;
+    load_log("INFO", "the client home's security changed: new connections present certificate %s "
+                     "(connections up now keep theirs until they close)",
+             short_fp(sec, fp, sizeof fp));
+    sipc_security_release(sec);
 }
 
 static void new_batch(sender *s, size_t n)
@@ -625,6 +716,10 @@ static void on_tick(uv_timer_t *t)
         progress_line(s);
         s->next_p = now + PROGRESS_MS;
     }
+    if (now >= s->next_home_check) {
+        check_home(s, now);
+        s->next_home_check = now + HOME_CHECK_MS;
+    }
     if (cf->reconnect && !s->stopping && now >= s->next_reconnect) {
         reconnect(s);
         s->next_reconnect = now + (uint64_t)cf->reconnect * 1000;
@@ -667,6 +762,7 @@ int load_send(const load_send_conf *conf)
         s->call_timeout_ms = 1000;
     uv_loop_init(&s->loop);
     char err[1200];
+    load_home_stamp_read(conf->c, &s->home); /* before the load: a change meanwhile is seen */
     int rc = load_client_ctx(&s->ctx, &s->loop, conf->c, err, sizeof err);
     if (rc != 0) {
         load_log("ERROR", "%s", err);
@@ -693,6 +789,9 @@ int load_send(const load_send_conf *conf)
          * it is retried on another node instead of waiting out its deadline */
         sipc_channel_set_fail_fast(s->pipe[k], 1);
         sipc_channel_set_fail_fast(s->search[k], 1);
+        s->note[k].s = s;
+        s->note[k].k = k;
+        sipc_channel_set_conn_cb(s->pipe[k], on_pipe_conn, &s->note[k]);
     }
     if (rc != 0) {
         tell_ready(s, "internal: cannot open channels\n");

@@ -1,7 +1,7 @@
 /* test_load_ledger.c - sipc-load's pieces that need no cluster: seq lists,
  * the ledger replay (every line kind, a torn last line, a second
  * verification), the report's fixed lines and JSON round trip, --check,
- * cluster.json and --nodes, record ids. */
+ * cluster.json and --nodes, record ids, the client home's stamp and load. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -452,6 +454,83 @@ static void test_record_ids(void **state)
     assert_true(run[0] == 'l');
 }
 
+/* ------------------------------------------------------------ client home */
+
+static void put(const char *dir, const char *name, const char *text)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The stamp changes with every file a security change writes (a rewrite, a
+ * file renamed into place, a new or removed entry) and with nothing else; the home loads again, or says why not. */
+static void test_home_stamp(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("load-home");
+    load_cluster *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    snprintf(c->client_home, sizeof c->client_home, "%s", dir);
+    char sec_dir[600];
+    snprintf(sec_dir, sizeof sec_dir, "%s/security", dir);
+    assert_int_equal(mkdir(sec_dir, 0700), 0);
+    put(dir, "sipc.conf", "[cluster]\nname = a\n");
+    load_home_stamp a, b;
+    load_home_stamp_read(c, &a);
+    load_home_stamp_read(c, &b);
+    assert_true(load_home_stamp_equal(&a, &b));
+    put(dir, "unrelated", "x"); /* not a security file */
+    load_home_stamp_read(c, &b);
+    assert_true(load_home_stamp_equal(&a, &b));
+
+    sipc_config *cfg = calloc(1, sizeof *cfg);
+    sipc_security *sec = NULL;
+    char err[1400] = "";
+    assert_non_null(cfg);
+    assert_int_equal(load_client_security(&sec, cfg, c, err, sizeof err), 0);
+    assert_non_null(sec);
+    assert_int_equal(sipc_security_mode(sec), SIPC_TLS_OFF); /* no pair: plaintext */
+    sipc_security_release(sec);
+
+    /* rewritten in place (another size; the same size within one clock
+     * tick of the file system would look the same) */
+    put(dir, "sipc.conf", "[cluster]\nname = bb\n");
+    load_home_stamp_read(c, &b);
+    assert_false(load_home_stamp_equal(&a, &b));
+    a = b;
+    /* a file moved in over another one (a new inode) */
+    put(dir, "security/trust.new", "x");
+    load_home_stamp_read(c, &b);
+    assert_false(load_home_stamp_equal(&a, &b)); /* security/ gained an entry */
+    a = b;
+    char from[700], to[700];
+    snprintf(from, sizeof from, "%s/security/trust.new", dir);
+    snprintf(to, sizeof to, "%s/security/rotation", dir);
+    assert_int_equal(rename(from, to), 0);
+    load_home_stamp_read(c, &b);
+    assert_false(load_home_stamp_equal(&a, &b));
+    a = b;
+    assert_int_equal(unlink(to), 0);
+    load_home_stamp_read(c, &b);
+    assert_false(load_home_stamp_equal(&a, &b));
+
+    /* a home that does not load: the reason, and no security */
+    put(dir, "sipc.conf", "[cluster]\nno_such_key = 1\n");
+    sec = NULL;
+    assert_int_equal(load_client_security(&sec, cfg, c, err, sizeof err), LOAD_EXIT_CONFIG);
+    assert_null(sec);
+    assert_non_null(strstr(err, dir));
+    assert_non_null(strstr(err, "sipc.conf"));
+    free(cfg);
+    free(c);
+    tu_rmdir(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -459,6 +538,7 @@ int main(void)
         cmocka_unit_test(test_cluster),         cmocka_unit_test(test_replay),
         cmocka_unit_test(test_replay_file),     cmocka_unit_test(test_report_format),
         cmocka_unit_test(test_search_answer),   cmocka_unit_test(test_record_ids),
+        cmocka_unit_test(test_home_stamp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

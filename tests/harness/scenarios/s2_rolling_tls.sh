@@ -30,6 +30,7 @@ under_load() {
     [ "$rc" = 0 ] && ok "$name: done in $(ms_since "$t0") ms" || { not_ok "$name (exit $rc)"; cat "$work/change.out"; }
     figure "$name ms" "$(ms_since "$t0")"
     sleep 2
+    [ -z "${AFTER_CHANGE:-}" ] || "$AFTER_CHANGE"
     # measured, not judged: connections opened before the change and busy
     # ever since keep their old transport until they are idle
     cluster status --json >"$work/during.json" 2>/dev/null
@@ -60,12 +61,34 @@ pw="$work/new.pw"
 (umask 077 && echo "Rotate-S2-$$" >"$pw")
 "$BIN/tlstool" --home "$(client_home)" create -site "$work/new.pfx" --password-file "$pw" >/dev/null || not_ok "create the new pair"
 old=$(jq -r .fingerprint "$CL/cluster.json")
-# sipc-load reads the client home's pair once, at its start: a connection it
-# made after the nodes committed the new pair would not trust them (it does
-# not re-read the home as a new sipcctl would). Its periodic reconnection
-# (--reconnect, default 5 s) is turned off for the rotation: its connections
-# made before stay up through the rotation, as a long-running client's do.
-LOAD_ARGS="--reconnect 0" under_load "rolling rotation" cluster tls rotate --rolling "$work/new.pfx" --password-file "$pw"
+# The rotation runs with the generator's normal settings: it loads the client
+# home's security again when its files change (the rotation stages, commits
+# and finishes there too) and makes its new connections with it. Its log
+# names the certificates both ends of a new pipeline connection presented: a
+# connection to every node with the new one on both ends shows it switched;
+# once every node has finished they trust only the new pair, and its calls
+# still succeed (0 errors in the report).
+load_log="$CL/load/load.log"
+log0=$(($( (cat "$load_log" 2>/dev/null || true) | wc -l) + 1))
+new_pair_links() {
+    local fp=$1 n
+    for n in $(jq -r '.nodes[].name' "$CL/cluster.json"); do
+        tail -n +"$log0" "$load_log" | grep -q "pipeline connection to $n up, certificate ${fp:0:16}, the node's ${fp:0:16}\$" || return 1
+    done
+}
+after_rotation() {
+    local fp
+    fp=$(jq -r .fingerprint "$CL/cluster.json")
+    if wait_for 20 new_pair_links "$fp"; then
+        ok "sipc-load switched to the new pair: a pipeline connection to every node came up with ${fp:0:16} on both ends"
+        tail -n +"$log0" "$load_log" | grep -E "security changed|pipeline connection" | sed 's/^/    /'
+    else
+        not_ok "sipc-load's new connections after the rotation (want certificate ${fp:0:16} toward every node)"
+        tail -n +"$log0" "$load_log" | grep -E "security|pipeline connection" | tail -n 20
+    fi
+    figure "load security reloads" "$(tail -n +"$log0" "$load_log" | grep -c "client home's security changed")"
+}
+AFTER_CHANGE=after_rotation under_load "rolling rotation" cluster tls rotate --rolling "$work/new.pfx" --password-file "$pw"
 status_all "after the rolling rotation" strict
 new=$(jq -r .fingerprint "$CL/cluster.json")
 [ "$new" != "$old" ] && [ "$(grep -c "cert ${new:0:16} " "$work/status.out")" = 3 ] &&

@@ -101,9 +101,9 @@ static void conn_check_writable(sipc_conn *c)
     }
 }
 
-void sipc__conn_flush(sipc_conn *c)
+/* The write half of a flush: hands c->out to the stream. */
+static void conn_write_out(sipc_conn *c)
 {
-    conn_process_backlog(c);
     if (!c->stream || c->out.len == 0)
         return;
     int r = sipc_stream_write(c->stream, &c->out);
@@ -123,6 +123,12 @@ void sipc__conn_flush(sipc_conn *c)
     if (c->paused)
         sipc__conn_update_pause(c);
     conn_check_writable(c);
+}
+
+void sipc__conn_flush(sipc_conn *c)
+{
+    conn_process_backlog(c);
+    conn_write_out(c);
 }
 
 int sipc__conn_over_limit(const sipc_conn *c)
@@ -461,6 +467,12 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
     }
     c->refs++; /* handlers may close the connection under us */
     int r = conn_input(c, p, n);
+    /* Answers worth a full socket write leave now rather than at the end of
+     * the loop iteration (libuv reads up to 32 buffers per wake-up): the peer
+     * starts on them while this side decodes the rest, instead of the two
+     * taking turns with a whole window each. */
+    if (r == 0 && c->out.len >= SIPC__EARLY_WRITE && c->state != SIPC_CONN_S_CLOSING)
+        conn_write_out(c);
     sipc__conn_release(c);
     return r;
 }

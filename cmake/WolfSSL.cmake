@@ -160,7 +160,11 @@ set(SIPC_WOLFSSL_CONFIGURE_ARGS
   --enable-tlsx --enable-supportedcurves --enable-extended-master
   --enable-tlsv12 --enable-context-extra-user-data
   # TLS 1.2 session tickets: reconnecting peers resume (transport/tls_wolfssl.c)
-  --enable-session-ticket)
+  --enable-session-ticket
+  # Exports the negotiated record keys and sequence numbers, so that sipc's
+  # record layer (transport/tls_record.c) carries the application data after
+  # the handshake without wolfSSL's copies. Debian's libwolfssl has it too.
+  --enable-atomicuser)
 # Macros that have no configure switch of their own; configure copies every
 # -D of CPPFLAGS into wolfssl/options.h, so sipc sees the same settings.
 #

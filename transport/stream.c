@@ -81,14 +81,15 @@ size_t sipc_stream_queued(const sipc_stream *s)
 
 size_t sipc_stream_buffer_bytes(const sipc_stream *s)
 {
-    return s->tx.cap + s->tcp.write_queue_size;
+    return s->tx.cap + s->tcp.write_queue_size + (s->tls ? sipc_tls_buffered(s->tls) : 0);
 }
 
 size_t sipc_stream_trim(sipc_stream *s)
 {
+    size_t n = s->tls ? sipc_tls_trim(s->tls) : 0;
     if (s->tx.len != 0 || s->tx.cap == 0)
-        return 0;
-    size_t n = s->tx.cap;
+        return n;
+    n += s->tx.cap;
     sipc_buf_free(&s->tx);
     return n;
 }

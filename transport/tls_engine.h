@@ -2,7 +2,8 @@
  * tls_engine.h). The engine works on memory only: ciphertext arrives through
  * sipc_tls_input() and leaves by being appended to the connection's output
  * buffer; the stream above owns the socket. tls_wolfssl.c is the only
- * transport file that includes wolfSSL. */
+ * transport file that includes wolfSSL's TLS API (tls_record.c uses its
+ * ciphers). */
 #ifndef SIPC_TLS_ENGINE_H
 #define SIPC_TLS_ENGINE_H
 
@@ -64,6 +65,12 @@ int sipc_tls_config_set_resumption(sipc_tls_config *cfg, int on);
  * they expire, those of older keys no longer. A no-op without tickets. */
 void sipc_tls_config_rotate_tickets(sipc_tls_config *cfg);
 
+/* Application data after the handshake through sipc's own record layer
+ * (tls_record.h: one pass over each byte, no copies around the cipher; the
+ * default where the wolfSSL build exports its keys) or through wolfSSL's
+ * (off). Before use. Returns 1 if the record layer will be used. */
+int sipc_tls_config_set_direct(sipc_tls_config *cfg, int on);
+
 /* Plaintext delivered by sipc_tls_input(); return non-zero to stop. */
 typedef int (*sipc_tls_data_fn)(void *arg, const uint8_t *data, size_t len);
 
@@ -98,6 +105,13 @@ typedef size_t (*sipc_tls_window_fn)(void *arg, uint8_t **p);
 void sipc_tls_set_window(sipc_tls *t, sipc_tls_window_fn fn, void *arg);
 /* Encrypts plaintext into tx. Only after the handshake. */
 int sipc_tls_write(sipc_tls *t, const uint8_t *data, size_t len);
+/* 1 if this connection's application data goes through sipc's record
+ * layer (see sipc_tls_config_set_direct()). */
+int sipc_tls_direct(const sipc_tls *t);
+/* Bytes held for a record split across reads, and giving that buffer back
+ * while no record is split (an idle connection); returns the bytes freed. */
+size_t sipc_tls_buffered(const sipc_tls *t);
+size_t sipc_tls_trim(sipc_tls *t);
 /* Appends close_notify to tx. */
 void sipc_tls_close_notify(sipc_tls *t);
 /* 1 if the peer sent close_notify. */

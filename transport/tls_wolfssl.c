@@ -22,6 +22,18 @@
 #include "sipc/errno.h"
 #include "transport/tls_engine.h"
 #include "transport/tls_hello.h"
+#include "transport/tls_record.h"
+
+/* The record layer of tls_record.c takes application data over from
+ * wolfSSL once the handshake is done; it needs the negotiated keys and
+ * sequence numbers, which wolfSSL exports with ATOMIC_USER (the bundled build
+ * and Debian's libwolfssl both have it). Without it wolfSSL keeps the
+ * records. */
+#if defined(ATOMIC_USER) && defined(WORD64_AVAILABLE)
+#define SIPC_TLS_DIRECT 1
+#else
+#define SIPC_TLS_DIRECT 0
+#endif
 
 #if defined(HAVE_SESSION_TICKET)
 #define SIPC_TLS_RESUME 1
@@ -69,6 +81,7 @@ struct sipc_tls_config {
     unsigned next_slot;
     int no_resume; /* set before use: clients offer nothing, servers issue no tickets */
 #endif
+    int no_direct; /* set before use: wolfSSL keeps the records after the handshake */
 };
 
 /* Enough for any ClientHello a TLS 1.2 or 1.3 client sends in practice. */
@@ -101,6 +114,12 @@ struct sipc_tls {
     size_t hello_len;
     char detail[1024];
     char peer_fp[65];
+    /* Application data after the handshake (tls_record.h), and until then
+     * the record boundaries of both directions, so that wolfSSL is handed
+     * whole records only and the hand-over happens between two records. */
+    sipc_tls_rec *rec;
+    sipc_rec_scan rx_scan, tx_scan;
+    int rx_bounded; /* feed wolfSSL up to the end of the current record only */
 };
 
 /* AES-GCM first when this build has AES-NI, else ChaCha20-Poly1305 is the
@@ -164,6 +183,10 @@ static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
     if (t->in_len == 0)
         return WOLFSSL_CBIO_ERR_WANT_READ;
     size_t n = (size_t)sz < t->in_len ? (size_t)sz : t->in_len;
+    if (t->rx_bounded) {
+        n = sipc_rec_scan_limit(&t->rx_scan, n);
+        sipc_rec_scan_feed(&t->rx_scan, t->in, n);
+    }
     memcpy(buf, t->in, n);
     t->in += n;
     t->in_len -= n;
@@ -174,6 +197,8 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 {
     (void)ssl;
     sipc_tls *t = ctx;
+    if (!t->hs_done)
+        sipc_rec_scan_feed(&t->tx_scan, (const uint8_t *)buf, (size_t)sz);
     /* Always take everything: the stream applies backpressure on tx's size. */
     if (sipc_buf_append(t->tx, buf, (size_t)sz) != 0) {
         t->tx_failed = 1;
@@ -781,6 +806,12 @@ int sipc_tls_config_set_resumption(sipc_tls_config *cfg, int on)
 #endif
 }
 
+int sipc_tls_config_set_direct(sipc_tls_config *cfg, int on)
+{
+    cfg->no_direct = !on;
+    return SIPC_TLS_DIRECT && on;
+}
+
 /* ---- connections ---- */
 
 int sipc_tls_new(sipc_tls **out, sipc_tls_config *cfg, int is_server, sipc_buf *tx)
@@ -796,6 +827,7 @@ int sipc_tls_new(sipc_tls **out, sipc_tls_config *cfg, int is_server, sipc_buf *
     t->cfg = cfg;
     t->tx = tx;
     t->is_server = is_server;
+    t->rx_bounded = SIPC_TLS_DIRECT && !cfg->no_direct;
     wolfSSL_SetIOReadCtx(t->ssl, t);
     wolfSSL_SetIOWriteCtx(t->ssl, t);
     wolfSSL_SetCertCbCtx(t->ssl, t);
@@ -808,6 +840,7 @@ void sipc_tls_free(sipc_tls *t)
     if (!t)
         return;
     wolfSSL_free(t->ssl);
+    sipc_rec_free(t->rec);
     free(t->hello);
     free(t);
 }
@@ -840,6 +873,8 @@ static const char *alert_text(int code)
         return "unexpected_message";
     case 20:
         return "bad_record_mac";
+    case 22:
+        return "record_overflow";
     case 40:
         return "handshake_failure";
     case 42:
@@ -858,8 +893,14 @@ static const char *alert_text(int code)
         return "protocol_version";
     case 71:
         return "insufficient_security";
+    case 50:
+        return "decode_error";
     case 80:
         return "internal_error";
+    case 90:
+        return "user_canceled";
+    case 100:
+        return "no_renegotiation";
     default:
         return "alert";
     }
@@ -1024,8 +1065,114 @@ int sipc_tls_resume_failed(const sipc_tls *t)
     return t->resume_failed;
 }
 
+/* ---- application data through tls_record.c ---- */
+
+/* Right after the handshake, at a record boundary in both directions, the
+ * negotiated keys go to the record layer; wolfSSL is not asked to read or
+ * write again. Anything unexpected leaves the records with wolfSSL. */
+static void direct_take_over(sipc_tls *t)
+{
+    t->rx_bounded = 0;
+#if SIPC_TLS_DIRECT
+    if (t->cfg->no_direct || !sipc_rec_scan_at_boundary(&t->rx_scan) ||
+        !sipc_rec_scan_at_boundary(&t->tx_scan) || !t->rx_scan.after_ccs ||
+        !t->tx_scan.after_ccs || wolfSSL_pending(t->ssl) != 0 ||
+        wolfSSL_GetAeadMacSize(t->ssl) != 16)
+        return;
+    sipc_rec_keys k = {0};
+    int bulk = wolfSSL_GetBulkCipher(t->ssl);
+    if (bulk == wolfssl_aes_gcm && t->tx_scan.nonce_ok) {
+        k.aead = SIPC_REC_AES_GCM;
+        k.write_nonce = sipc_rec_scan_next_nonce(&t->tx_scan);
+    } else if (bulk == wolfssl_chacha) {
+        k.aead = SIPC_REC_CHACHA20_POLY1305;
+    } else {
+        return;
+    }
+    int server = wolfSSL_GetSide(t->ssl) == WOLFSSL_SERVER_END;
+    k.write_key = server ? wolfSSL_GetServerWriteKey(t->ssl) : wolfSSL_GetClientWriteKey(t->ssl);
+    k.read_key = server ? wolfSSL_GetClientWriteKey(t->ssl) : wolfSSL_GetServerWriteKey(t->ssl);
+    k.write_iv = server ? wolfSSL_GetServerWriteIV(t->ssl) : wolfSSL_GetClientWriteIV(t->ssl);
+    k.read_iv = server ? wolfSSL_GetClientWriteIV(t->ssl) : wolfSSL_GetServerWriteIV(t->ssl);
+    k.key_len = (size_t)wolfSSL_GetKeySize(t->ssl);
+    k.iv_len = (size_t)wolfSSL_GetIVSize(t->ssl);
+    word64 ws = 0, rs = 0;
+    (void)wolfSSL_GetSequenceNumber(t->ssl, &ws);
+    (void)wolfSSL_GetPeerSequenceNumber(t->ssl, &rs);
+    k.write_seq = ws;
+    k.read_seq = rs;
+    /* each side has sent its Finished under these keys, and nothing else */
+    if (!k.write_key || !k.read_key || !k.write_iv || !k.read_iv || ws != 1 || rs != 1)
+        return;
+    (void)sipc_rec_new(&t->rec, &k);
+#endif
+}
+
+/* Sends this side's alert under the record keys (the peer's own alerts and
+ * close_notify get no answer). */
+static void direct_alert(sipc_tls *t, int level, int desc)
+{
+    const uint8_t a[2] = {(uint8_t)level, (uint8_t)desc};
+    if (sipc_rec_seal(t->rec, SIPC_REC_ALERT, a, sizeof a, t->tx) != 0)
+        t->tx_failed = 1;
+}
+
+typedef struct direct_sink {
+    sipc_tls *t;
+    sipc_tls_data_fn fn;
+    void *arg;
+} direct_sink;
+
+static uint8_t *direct_dest(void *arg, size_t n)
+{
+    sipc_tls *t = ((direct_sink *)arg)->t;
+    uint8_t *w = NULL;
+    if (t->window && t->window(t->window_arg, &w) >= n)
+        return w; /* straight into the frame being reassembled */
+    return NULL;
+}
+
+static int direct_data(void *arg, uint8_t *p, size_t n)
+{
+    direct_sink *d = arg;
+    return d->fn(d->arg, p, n);
+}
+
+static int direct_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_fn fn, void *arg)
+{
+    direct_sink d = {t, fn, arg};
+    int alert = 0, peer_alert = 0;
+    int r = sipc_rec_open(t->rec, data, len, direct_dest, direct_data, &d, &alert, &peer_alert);
+    if (r == SIPC_ECLOSED) {
+        t->peer_closed = 1;
+        return r;
+    }
+    if (r != SIPC_ETLS)
+        return r; /* 0, the callback's own result, or SIPC_ENOMEM */
+    if (peer_alert) {
+        snprintf(t->detail, sizeof t->detail, "peer closed the TLS session with alert %s (%d)",
+                 alert_text(alert), alert);
+        return SIPC_ETLS;
+    }
+    direct_alert(t, 2, alert);
+    if (alert == SIPC_ALERT_NO_RENEGOTIATION)
+        snprintf(t->detail, sizeof t->detail,
+                 "peer tried to renegotiate the TLS session; sipc does not allow renegotiation "
+                 "(reconnect instead)");
+    else if (alert == SIPC_ALERT_BAD_RECORD_MAC)
+        snprintf(t->detail, sizeof t->detail,
+                 "a TLS record from the peer failed authentication (bad_record_mac): the data was "
+                 "altered on the way or the peer is broken");
+    else
+        snprintf(t->detail, sizeof t->detail, "peer sent a malformed TLS record (%s)",
+                 alert_text(alert));
+    return SIPC_ETLS;
+}
+
 int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_fn fn, void *arg)
 {
+    if (t->rec)
+        return direct_input(t, data, len, fn, arg);
     t->in = data;
     t->in_len = len;
     int rc = 0;
@@ -1051,7 +1198,15 @@ int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_f
         t->hs_done = 1;
         free(t->hello);
         t->hello = NULL;
+        direct_take_over(t);
         /* Application data may have come in the same read as Finished. */
+        if (t->rec) {
+            const uint8_t *rest = t->in;
+            size_t rest_len = t->in_len;
+            t->in = NULL;
+            t->in_len = 0;
+            return rest_len ? direct_input(t, rest, rest_len, fn, arg) : 0;
+        }
     }
     /* wolfSSL_read returns at most one record per call: loop until it wants
      * more input, so nothing stays buffered inside wolfSSL unseen. */
@@ -1087,6 +1242,8 @@ out:
 
 int sipc_tls_write(sipc_tls *t, const uint8_t *data, size_t len)
 {
+    if (t->rec)
+        return sipc_rec_seal(t->rec, SIPC_REC_DATA, data, len, t->tx);
     while (len > 0) {
         int chunk = len > 16384 ? 16384 : (int)len;
         int r = wolfSSL_write(t->ssl, data, chunk);
@@ -1100,9 +1257,26 @@ int sipc_tls_write(sipc_tls *t, const uint8_t *data, size_t len)
     return 0;
 }
 
+int sipc_tls_direct(const sipc_tls *t)
+{
+    return t->rec != NULL;
+}
+
+size_t sipc_tls_buffered(const sipc_tls *t)
+{
+    return t->rec ? sipc_rec_buffered(t->rec) : 0;
+}
+
+size_t sipc_tls_trim(sipc_tls *t)
+{
+    return t->rec ? sipc_rec_trim(t->rec) : 0;
+}
+
 void sipc_tls_close_notify(sipc_tls *t)
 {
-    if (t->hs_done)
+    if (t->rec)
+        direct_alert(t, 1, SIPC_ALERT_CLOSE_NOTIFY);
+    else if (t->hs_done)
         (void)wolfSSL_shutdown(t->ssl); /* 0: sent, peer's not received yet */
 }
 

@@ -9,7 +9,8 @@
  *      (op, length, bytes): the client encrypts bytes for the server, or
  *      does so and the record is damaged on the way, or raw bytes are
  *      injected, or the server sends bytes to the client
- * In phases 0 and 1 the second byte says how the bytes are cut into reads.
+ * The second byte says how the bytes are cut into reads (in phase 2, the
+ * ciphertext between the two real engines).
  * Checked, not just survived: an undamaged stream delivers exactly what was
  * written; a record damaged past its header never delivers plaintext.
  * tls_seeds.c writes the seed corpus from a real client engine. */
@@ -100,7 +101,7 @@ static int feed(side *to, const uint8_t *data, size_t size, size_t chunk)
     return rc;
 }
 
-static void after_handshake(side *cli, side *srv, const uint8_t *data, size_t size)
+static void after_handshake(side *cli, side *srv, const uint8_t *data, size_t size, size_t chunk)
 {
     while (size >= 2 && !cli->dead && !srv->dead) {
         uint8_t op = data[0];
@@ -113,7 +114,7 @@ static void after_handshake(side *cli, side *srv, const uint8_t *data, size_t si
         case 0: /* clean: exactly the bytes arrive */
             if (n == 0 || sipc_tls_write(cli->tls, bytes, n) != 0)
                 return;
-            if (deliver(cli, srv, 16384) == 0 && (srv->got.len != n || memcmp(srv->got.data, bytes, n)))
+            if (deliver(cli, srv, chunk) == 0 && (srv->got.len != n || memcmp(srv->got.data, bytes, n)))
                 abort(); /* the server read other bytes than the client wrote */
             break;
         case 1: { /* damaged on the way: one byte flipped */
@@ -121,18 +122,18 @@ static void after_handshake(side *cli, side *srv, const uint8_t *data, size_t si
                 return;
             size_t at = (size_t)(op >> 2) * 7 % cli->tx.len;
             cli->tx.data[at] ^= 0x01 | (op & 0xfe);
-            deliver(cli, srv, 16384);
+            deliver(cli, srv, chunk);
             if (at >= 5 && srv->got.len > 0)
                 abort(); /* a record with a damaged body was accepted */
             return; /* the stream is out of step now: nothing more to check */
         }
         case 2: /* injected */
-            feed(srv, bytes, n, 16384);
+            feed(srv, bytes, n, chunk);
             return;
         default: /* the other way */
             if (n == 0 || sipc_tls_write(srv->tls, bytes, n) != 0)
                 return;
-            if (deliver(srv, cli, 16384) == 0 && (cli->got.len != n || memcmp(cli->got.data, bytes, n)))
+            if (deliver(srv, cli, chunk) == 0 && (cli->got.len != n || memcmp(cli->got.data, bytes, n)))
                 abort();
             break;
         }
@@ -173,7 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     sipc_tls_detail(srv.tls));
             abort();
         }
-        after_handshake(&cli, &srv, data, size);
+        after_handshake(&cli, &srv, data, size, chunk);
     }
     char v[32], c[64], fp[65];
     sipc_tls_describe(srv.tls, v, sizeof v, c, sizeof c, fp, sizeof fp);

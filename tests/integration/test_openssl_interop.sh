@@ -95,6 +95,21 @@ if sclient -tls1_2 -curves X25519 -cert "$work/node.crt" -key "$work/node.key"; 
 else
     ok "s_client -curves X25519 is refused"
 fi
+# Application data both ways with each suite sipc accepts: OpenSSL encrypts
+# a 60,000-byte frame (four records) that is no valid envelope, sipc
+# decrypts it, refuses it in its log, and answers with an error frame that
+# OpenSSL must decrypt to show the reason.
+for suite in ECDHE-ECDSA-AES128-GCM-SHA256 ECDHE-ECDSA-AES256-GCM-SHA384 ECDHE-ECDSA-CHACHA20-POLY1305; do
+    { printf '\x00\x00\xea\x60'; head -c 60000 /dev/zero | tr '\0' '\377'; } |
+        timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile "$work/node.crt" -tls1_2 \
+            -cipher "$suite" -cert "$work/node.crt" -key "$work/node.key" -quiet -nocommands \
+            -ign_eof >"$work/data.out" 2>"$work/data.err"
+    if grep -aq "not a valid" "$work/data.out"; then
+        ok "$suite: 60,000 bytes from OpenSSL decrypted by sipc, its error frame decrypted by OpenSSL"
+    else
+        not_ok "$suite: application data with OpenSSL"; cat "$work/data.err"; od -c "$work/data.out" | head -20
+    fi
+done
 # Renegotiation: s_client's "R" command after the handshake.
 (sleep 1; echo R; sleep 1) | timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile "$work/node.crt" \
     -tls1_2 -cert "$work/node.crt" -key "$work/node.key" >"$work/sc.out" 2>&1

@@ -1,0 +1,399 @@
+/* tls_record.c - TLS 1.2 AEAD record protection after the handshake, on
+ * wolfCrypt's AES-GCM and ChaCha20-Poly1305 (see tls_record.h). */
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/aes.h>
+#include <wolfssl/wolfcrypt/chacha20_poly1305.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/memory.h>
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sipc/errno.h"
+#include "transport/tls_record.h"
+
+#define GCM_EXPLICIT 8
+#define AEAD_TAG 16
+
+struct sipc_tls_rec {
+    int aead;
+    size_t overhead; /* explicit nonce and tag per record */
+#ifdef HAVE_AESGCM
+    Aes enc, dec;
+#endif
+    uint8_t wkey[32], rkey[32]; /* ChaCha20: its one-shot API takes the key */
+    uint8_t wiv[12], riv[12];
+    uint64_t wseq, rseq, wnonce;
+    /* the record being received */
+    uint8_t hdr[SIPC_REC_HEADER];
+    size_t hdr_have;
+    size_t body_len;
+    uint8_t *part; /* its body, when it spans reads */
+    size_t part_have;
+    int closed;
+};
+
+/* Plaintext of a record that has nowhere better to go: every byte is
+ * handed on before sipc_rec_open returns, as with the socket's read buffer. */
+static _Thread_local uint8_t scratch[SIPC_REC_MAX_PLAIN];
+
+static void be64_put(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static uint64_t be64_get(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void wipe(void *p, size_t n)
+{
+    volatile uint8_t *v = p;
+    while (n--)
+        *v++ = 0;
+}
+
+int sipc_rec_new(sipc_tls_rec **out, const sipc_rec_keys *k)
+{
+    *out = NULL;
+    if (k->aead == SIPC_REC_AES_GCM) {
+#ifndef HAVE_AESGCM
+        return SIPC_EINVAL;
+#else
+        if ((k->key_len != 16 && k->key_len != 32) || k->iv_len != 4)
+            return SIPC_EINVAL;
+#endif
+    } else if (k->aead == SIPC_REC_CHACHA20_POLY1305) {
+#if !defined(HAVE_CHACHA) || !defined(HAVE_POLY1305)
+        return SIPC_EINVAL;
+#else
+        if (k->key_len != 32 || k->iv_len != 12)
+            return SIPC_EINVAL;
+#endif
+    } else {
+        return SIPC_EINVAL;
+    }
+    sipc_tls_rec *r = calloc(1, sizeof *r);
+    if (!r)
+        return SIPC_ENOMEM;
+    r->aead = k->aead;
+    r->wseq = k->write_seq;
+    r->rseq = k->read_seq;
+    r->wnonce = k->write_nonce;
+    memcpy(r->wiv, k->write_iv, k->iv_len);
+    memcpy(r->riv, k->read_iv, k->iv_len);
+    if (r->aead == SIPC_REC_CHACHA20_POLY1305) {
+        r->overhead = AEAD_TAG;
+        memcpy(r->wkey, k->write_key, k->key_len);
+        memcpy(r->rkey, k->read_key, k->key_len);
+    }
+#ifdef HAVE_AESGCM
+    if (r->aead == SIPC_REC_AES_GCM) {
+        r->overhead = GCM_EXPLICIT + AEAD_TAG;
+        if (wc_AesInit(&r->enc, NULL, INVALID_DEVID) != 0 ||
+            wc_AesInit(&r->dec, NULL, INVALID_DEVID) != 0 ||
+            wc_AesGcmSetKey(&r->enc, k->write_key, (word32)k->key_len) != 0 ||
+            wc_AesGcmSetKey(&r->dec, k->read_key, (word32)k->key_len) != 0) {
+            sipc_rec_free(r);
+            return SIPC_ETLS;
+        }
+    }
+#endif
+    *out = r;
+    return 0;
+}
+
+void sipc_rec_free(sipc_tls_rec *r)
+{
+    if (!r)
+        return;
+#ifdef HAVE_AESGCM
+    if (r->aead == SIPC_REC_AES_GCM) {
+        wc_AesFree(&r->enc);
+        wc_AesFree(&r->dec);
+    }
+#endif
+    free(r->part);
+    wipe(r, sizeof *r); /* key schedules, keys and IVs */
+    free(r);
+}
+
+/* additional data: seq_num + type + version + length (RFC 5246 6.2.3.3) */
+static void make_aad(uint8_t aad[13], uint64_t seq, uint8_t type, size_t n)
+{
+    be64_put(aad, seq);
+    aad[8] = type;
+    aad[9] = 3;
+    aad[10] = 3;
+    aad[11] = (uint8_t)(n >> 8);
+    aad[12] = (uint8_t)n;
+}
+
+/* RFC 7905: the IV with the sequence number xored into its last 8 bytes */
+static void chacha_nonce(uint8_t nonce[12], const uint8_t iv[12], uint64_t seq)
+{
+    uint8_t s[8];
+    be64_put(s, seq);
+    memcpy(nonce, iv, 12);
+    for (int i = 0; i < 8; i++)
+        nonce[4 + i] ^= s[i];
+}
+
+int sipc_rec_seal(sipc_tls_rec *r, uint8_t type, const uint8_t *p, size_t len, sipc_buf *out)
+{
+    size_t nrec = (len + SIPC_REC_MAX_PLAIN - 1) / SIPC_REC_MAX_PLAIN;
+    if (len == 0)
+        nrec = type == SIPC_REC_DATA ? 0 : 1;
+    if (sipc_buf_reserve(out, len + nrec * (SIPC_REC_HEADER + r->overhead)) != 0)
+        return SIPC_ENOMEM;
+    for (size_t i = 0; i < nrec; i++) {
+        size_t n = len > SIPC_REC_MAX_PLAIN ? SIPC_REC_MAX_PLAIN : len;
+        if (r->wseq == UINT64_MAX || r->wnonce == UINT64_MAX)
+            return SIPC_ETLS; /* never reached: 2^64 records */
+        uint8_t *h = out->data + out->len;
+        size_t body = n + r->overhead;
+        h[0] = type;
+        h[1] = 3;
+        h[2] = 3;
+        h[3] = (uint8_t)(body >> 8);
+        h[4] = (uint8_t)body;
+        uint8_t aad[13], nonce[12];
+        make_aad(aad, r->wseq, type, n);
+        int rc = -1;
+        if (r->aead == SIPC_REC_AES_GCM) {
+#ifdef HAVE_AESGCM
+            memcpy(nonce, r->wiv, 4);
+            be64_put(nonce + 4, r->wnonce);
+            memcpy(h + SIPC_REC_HEADER, nonce + 4, GCM_EXPLICIT);
+            uint8_t *ct = h + SIPC_REC_HEADER + GCM_EXPLICIT;
+            rc = wc_AesGcmEncrypt(&r->enc, ct, p, (word32)n, nonce, sizeof nonce, ct + n, AEAD_TAG,
+                                  aad, sizeof aad);
+            r->wnonce++;
+#endif
+        } else {
+#if defined(HAVE_CHACHA) && defined(HAVE_POLY1305)
+            chacha_nonce(nonce, r->wiv, r->wseq);
+            uint8_t *ct = h + SIPC_REC_HEADER;
+            rc = wc_ChaCha20Poly1305_Encrypt(r->wkey, nonce, aad, sizeof aad, p, (word32)n, ct,
+                                             ct + n);
+#endif
+        }
+        if (rc != 0)
+            return SIPC_ETLS;
+        r->wseq++;
+        out->len += SIPC_REC_HEADER + body;
+        p += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static int fail(int *alert, int a)
+{
+    *alert = a;
+    return SIPC_ETLS;
+}
+
+/* Authenticates and decrypts one record body, then acts on its content. */
+static int open_record(sipc_tls_rec *r, uint8_t type, const uint8_t *body, size_t blen,
+                       sipc_rec_dest_fn dest, sipc_rec_data_fn fn, void *arg, int *alert,
+                       int *peer_alert)
+{
+    if (blen < r->overhead)
+        return fail(alert, SIPC_ALERT_BAD_RECORD_MAC);
+    size_t n = blen - r->overhead;
+    if (n > SIPC_REC_MAX_PLAIN)
+        return fail(alert, SIPC_ALERT_RECORD_OVERFLOW);
+    if (r->rseq == UINT64_MAX)
+        return fail(alert, SIPC_ALERT_INTERNAL_ERROR); /* never reached: 2^64 records */
+    uint8_t *dst = NULL;
+    if (type == SIPC_REC_DATA && n > 0 && dest)
+        dst = dest(arg, n);
+    if (!dst)
+        dst = scratch;
+    uint8_t aad[13], nonce[12];
+    make_aad(aad, r->rseq, type, n);
+    int rc = -1;
+    if (r->aead == SIPC_REC_AES_GCM) {
+#ifdef HAVE_AESGCM
+        memcpy(nonce, r->riv, 4);
+        memcpy(nonce + 4, body, GCM_EXPLICIT);
+        const uint8_t *ct = body + GCM_EXPLICIT;
+        rc = wc_AesGcmDecrypt(&r->dec, dst, ct, (word32)n, nonce, sizeof nonce, ct + n, AEAD_TAG,
+                              aad, sizeof aad);
+#endif
+    } else {
+#if defined(HAVE_CHACHA) && defined(HAVE_POLY1305)
+        chacha_nonce(nonce, r->riv, r->rseq);
+        rc = wc_ChaCha20Poly1305_Decrypt(r->rkey, nonce, aad, sizeof aad, body, (word32)n,
+                                         body + n, dst);
+#endif
+    }
+    if (rc != 0)
+        return fail(alert, SIPC_ALERT_BAD_RECORD_MAC);
+    r->rseq++;
+    switch (type) {
+    case SIPC_REC_DATA:
+        return n ? fn(arg, dst, n) : 0;
+    case SIPC_REC_ALERT:
+        if (n != 2)
+            return fail(alert, SIPC_ALERT_DECODE_ERROR);
+        if (dst[1] == SIPC_ALERT_CLOSE_NOTIFY) {
+            r->closed = 1;
+            return SIPC_ECLOSED;
+        }
+        *peer_alert = 1;
+        return fail(alert, dst[1]);
+    case SIPC_REC_HANDSHAKE: /* HelloRequest or ClientHello: renegotiation */
+        return fail(alert, SIPC_ALERT_NO_RENEGOTIATION);
+    default:
+        return fail(alert, SIPC_ALERT_UNEXPECTED_MESSAGE);
+    }
+}
+
+/* A record header: a content type this layer knows, TLS 1.2, a length a
+ * record may have. */
+static int check_header(const uint8_t h[SIPC_REC_HEADER], int *alert)
+{
+    if (h[0] < SIPC_REC_CCS || h[0] > SIPC_REC_DATA)
+        return fail(alert, SIPC_ALERT_UNEXPECTED_MESSAGE);
+    if (h[1] != 3 || h[2] != 3)
+        return fail(alert, SIPC_ALERT_DECODE_ERROR);
+    if (((size_t)h[3] << 8 | h[4]) > SIPC_REC_MAX_BODY)
+        return fail(alert, SIPC_ALERT_RECORD_OVERFLOW);
+    return 0;
+}
+
+int sipc_rec_open(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_rec_dest_fn dest,
+                  sipc_rec_data_fn fn, void *arg, int *alert, int *peer_alert)
+{
+    *alert = 0;
+    *peer_alert = 0;
+    while (len > 0) {
+        if (r->closed)
+            return SIPC_ECLOSED;
+        if (r->hdr_have < SIPC_REC_HEADER) {
+            size_t take = SIPC_REC_HEADER - r->hdr_have;
+            if (take > len)
+                take = len;
+            memcpy(r->hdr + r->hdr_have, data, take);
+            r->hdr_have += take;
+            data += take;
+            len -= take;
+            if (r->hdr_have < SIPC_REC_HEADER)
+                break;
+            if (check_header(r->hdr, alert) != 0)
+                return SIPC_ETLS;
+            r->body_len = (size_t)r->hdr[3] << 8 | r->hdr[4];
+            r->part_have = 0;
+        }
+        const uint8_t *body;
+        if (r->part_have == 0 && len >= r->body_len) {
+            body = data; /* the whole record is here: open it where it lies */
+            data += r->body_len;
+            len -= r->body_len;
+        } else {
+            if (!r->part && !(r->part = malloc(SIPC_REC_MAX_BODY)))
+                return SIPC_ENOMEM;
+            size_t take = r->body_len - r->part_have;
+            if (take > len)
+                take = len;
+            memcpy(r->part + r->part_have, data, take);
+            r->part_have += take;
+            data += take;
+            len -= take;
+            if (r->part_have < r->body_len)
+                break;
+            body = r->part;
+        }
+        r->hdr_have = 0;
+        r->part_have = 0;
+        int rc = open_record(r, r->hdr[0], body, r->body_len, dest, fn, arg, alert, peer_alert);
+        if (rc != 0)
+            return rc;
+    }
+    return r->closed ? SIPC_ECLOSED : 0;
+}
+
+size_t sipc_rec_buffered(const sipc_tls_rec *r)
+{
+    return r->part ? SIPC_REC_MAX_BODY : 0;
+}
+
+size_t sipc_rec_trim(sipc_tls_rec *r)
+{
+    if (!r->part || r->part_have)
+        return 0;
+    free(r->part);
+    r->part = NULL;
+    return SIPC_REC_MAX_BODY;
+}
+
+/* ------------------------------------------------------------ scanning */
+
+size_t sipc_rec_scan_limit(const sipc_rec_scan *s, size_t n)
+{
+    size_t room = s->hdr_have < SIPC_REC_HEADER ? SIPC_REC_HEADER - s->hdr_have : s->body_left;
+    return n < room ? n : room;
+}
+
+void sipc_rec_scan_feed(sipc_rec_scan *s, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        if (s->hdr_have < SIPC_REC_HEADER) {
+            size_t take = SIPC_REC_HEADER - s->hdr_have;
+            if (take > n)
+                take = n;
+            memcpy(s->hdr + s->hdr_have, p, take);
+            s->hdr_have += take;
+            p += take;
+            n -= take;
+            if (s->hdr_have < SIPC_REC_HEADER)
+                return;
+            if (s->hdr[0] < SIPC_REC_CCS || s->hdr[0] > SIPC_REC_DATA)
+                s->bad = 1;
+            s->body_left = (size_t)s->hdr[3] << 8 | s->hdr[4];
+            s->body_seen = 0;
+            if (s->after_ccs)
+                s->nonce_ok = 0;
+            if (s->body_left == 0) {
+                s->hdr_have = 0;
+                if (s->hdr[0] == SIPC_REC_CCS)
+                    s->bad = 1; /* a CCS has one byte */
+            }
+            continue;
+        }
+        size_t take = s->body_left < n ? s->body_left : n;
+        if (s->after_ccs) {
+            for (size_t i = 0; i < take && s->body_seen + i < sizeof s->nonce; i++)
+                s->nonce[s->body_seen + i] = p[i];
+            if (s->body_seen + take >= sizeof s->nonce)
+                s->nonce_ok = 1;
+        }
+        s->body_seen += take;
+        s->body_left -= take;
+        p += take;
+        n -= take;
+        if (s->body_left == 0) {
+            if (s->hdr[0] == SIPC_REC_CCS)
+                s->after_ccs = 1;
+            s->hdr_have = 0;
+        }
+    }
+}
+
+int sipc_rec_scan_at_boundary(const sipc_rec_scan *s)
+{
+    return !s->bad && s->hdr_have == 0;
+}
+
+uint64_t sipc_rec_scan_next_nonce(const sipc_rec_scan *s)
+{
+    return be64_get(s->nonce) + 1;
+}

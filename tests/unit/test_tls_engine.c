@@ -602,6 +602,7 @@ typedef struct conn_result {
     int rc;                 /* 0: handshake done on both ends */
     int c_resumed, s_resumed;
     int c_resume_failed;
+    int direct;             /* both ends carry the data through sipc's record layer */
     char c_fp[65], s_fp[65]; /* what each end says the peer presented */
 } conn_result;
 
@@ -633,6 +634,7 @@ static conn_result connect_once(sipc_tls_config *ccfg, sipc_tls_config *scfg, co
     r.c_resumed = sipc_tls_resumed(c.t);
     r.s_resumed = sipc_tls_resumed(s.t);
     r.c_resume_failed = sipc_tls_resume_failed(c.t);
+    r.direct = sipc_tls_direct(c.t) && sipc_tls_direct(s.t);
     end_free(&c);
     end_free(&s);
     return r;
@@ -668,6 +670,8 @@ static void t_resumption(void **state)
     r = connect_once(ccfg, scfg, "10.0.0.1:23000");
     assert_int_equal(r.rc, 0);
     assert_true(r.c_resumed && r.s_resumed);
+    /* an abbreviated handshake hands its records over too */
+    assert_int_equal(r.direct, direct_built());
     assert_int_equal(cv.calls, cv_full);
     assert_int_equal(sv.calls, sv_full);
     assert_string_equal(r.c_fp, g_a.fingerprint);

@@ -1,12 +1,15 @@
-# rfc5280_pki.sh - sourced by test_rfc5280.sh and test_handshake_paths.sh,
-# from inside the PKI folder $P: writes ext.cnf and crl_ext.cnf (the
-# certificate and CRL extension sections the cases use), takes key, issue,
-# mkca, gencrl and revoke from openssl_pki.sh, and defines
+# rfc5280_pki.sh - sourced by test_rfc5280.sh and test_handshake_paths.sh
+# with $P set: makes that PKI folder and works in it (umask 077), writes
+# ext.cnf and crl_ext.cnf (the certificate and CRL extension sections the
+# cases use), takes key, issue, mkca, gencrl and revoke from openssl_pki.sh,
+# and defines
 #   mkroot NODE_CN                    root.pem (CN=RFC Test Root, with a CA
 #                                     database) and a node pair under it,
 #                                     node.pfx (password $PFXPW, chain with root)
 # shellcheck disable=SC1091
 . "$(dirname "${BASH_SOURCE[0]}")/openssl_pki.sh"
+mkdir -p "$P" && cd "$P" || exit 1
+umask 077
 cat >ext.cnf <<'X'
 [ca_ext]
 basicConstraints = critical, CA:TRUE

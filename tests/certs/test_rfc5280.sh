@@ -18,9 +18,6 @@ unset SIPC_PFX_PASSWORD SIPC_HOME
 export PFXPW='Test-Passw0rd!'
 
 P=$work/pki
-mkdir -p "$P"
-cd "$P" || exit 1
-umask 077
 . "$HERE/rfc5280_pki.sh"
 
 mkroot "rfc node"

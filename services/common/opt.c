@@ -371,3 +371,14 @@ void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err)
         cli_help(stderr, tool, NULL);
     }
 }
+
+int cli_fail(const char *who, int code, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", who);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}

@@ -115,4 +115,12 @@ void cli_help(FILE *out, const cli_tool *tool, const cli_cmd *cmd);
  * by the tool's help when the mistake was an option. */
 void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err);
 
+/* Reports a failure as every sipc program does: one line "<who>: <message>"
+ * on stderr, who being the program's name (and, for some, more: "tlstool:
+ * error"). Returns code, the exit code that goes with it, so that a command
+ * ends with `return cli_fail("sipcctl", EX_USAGE, "...", ...)`. Each program
+ * binds its who once, in a macro of its own header (fail, ctl_fail,
+ * load_fail). */
+int cli_fail(const char *who, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

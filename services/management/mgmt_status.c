@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rss.h"
 #include "management_impl.h"
 #include "prom.h"
 #include "rfc3339.h"
@@ -94,18 +95,6 @@ static void emit_link(void *arg, const char *service, const sipc_link_info *li)
                          li->last_err ? li->last_detail : NULL));
 }
 
-/* Resident memory of this process, from /proc (0 when unknown). */
-static json_int_t rss_bytes(void)
-{
-    FILE *fp = fopen("/proc/self/statm", "re");
-    unsigned long size = 0, resident = 0;
-    if (!fp)
-        return 0;
-    int n = fscanf(fp, "%lu %lu", &size, &resident);
-    fclose(fp);
-    return n == 2 ? (json_int_t)resident * (json_int_t)sysconf(_SC_PAGESIZE) : 0;
-}
-
 json_t *sipc_mgmt_status(sipc_mgmt *m)
 {
     char started[32];
@@ -127,7 +116,7 @@ json_t *sipc_mgmt_status(sipc_mgmt *m)
                      "cluster", m->cluster, "version", m->version, "pid", (int)getpid(),
                      "started", started, "uptime_seconds",
                      (json_int_t)((mgmt_now_ms() - m->started_ms) / 1000), "memory_rss_bytes",
-                     rss_bytes(), "tls", "enabled",
+                     (json_int_t)sipc_rss_bytes(), "tls", "enabled",
                      m->tls_enable, "mode", sipc_tls_mode_name(m->tls_mode), "certificate",
                      certificate_json(m), "services", services, "links", links);
     json_t *g = m->guard ? m->guard(m->guard_arg) : NULL;

@@ -32,8 +32,7 @@ int ctl_exit_code(int err)
 
 int ctl_wrong_arguments(const char *cmd)
 {
-    fprintf(stderr, "sipcctl: unknown command or wrong arguments: %s (see sipcctl --help)\n", cmd);
-    return EX_USAGE;
+    return ctl_fail(EX_USAGE, "unknown command or wrong arguments: %s (see sipcctl --help)", cmd);
 }
 
 static void quiet_sink(void *arg, sipc_log_level level, const char *category, const char *msg)
@@ -71,8 +70,7 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
     cl->quiet_log = !o->verbose;
     char err[1024] = "";
     if (sipc_config_load(&cl->cfg, o->home, err, sizeof err) != 0) {
-        fprintf(stderr, "sipcctl: %s\n", err);
-        return EX_CONFIG;
+        return ctl_fail(EX_CONFIG, "%s", err);
     }
     if (!target)
         target = o->node && *o->node ? o->node : cl->cfg.address;
@@ -80,14 +78,12 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
     int port;
     if (sipc_parse_address(target, sipc_config_port(&cl->cfg, service), host, sizeof host,
                            &port) != 0) {
-        fprintf(stderr, "sipcctl: '%s' is not ADDRESS[:PORT]\n", target);
-        return EX_USAGE;
+        return ctl_fail(EX_USAGE, "'%s' is not ADDRESS[:PORT]", target);
     }
     snprintf(cl->target, sizeof cl->target, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
     sipc_security *sec;
     if (sipc_security_load_client(&sec, &cl->cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "sipcctl: %s\n", err);
-        return EX_CONFIG;
+        return ctl_fail(EX_CONFIG, "%s", err);
     }
     uv_loop_init(&cl->loop);
     cl->loop_open = 1;
@@ -102,9 +98,8 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
     if (e == 0)
         e = sipc_channel_open(&cl->ch, cl->ctx, host, port, NULL);
     if (e != 0) {
-        fprintf(stderr, "sipcctl: %s\n", sipc_strerror(e));
         ctl_disconnect(cl);
-        return ctl_exit_code(e);
+        return ctl_fail(ctl_exit_code(e), "%s", sipc_strerror(e));
     }
     sipc_channel_set_fail_fast(cl->ch, 1);
     sipc_channel_set_conn_cb(cl->ch, on_conn, cl);
@@ -166,10 +161,10 @@ int ctl_report_failure(const ctl_client *cl, const char *service, const char *me
                        const ctl_reply *rep)
 {
     int err = rep->err;
-    fprintf(stderr, "sipcctl: %s.%s to %s failed: %s [%s, %s]%s%s\n", service, method, cl->target,
-            sipc_strerror(err), sipc_err_name(err), sipc_err_class_name(sipc_err_classify(err)),
-            rep->message[0] ? ": " : "", rep->message);
-    return ctl_exit_code(err);
+    return ctl_fail(ctl_exit_code(err), "%s.%s to %s failed: %s [%s, %s]%s%s", service, method,
+                    cl->target, sipc_strerror(err), sipc_err_name(err),
+                    sipc_err_class_name(sipc_err_classify(err)), rep->message[0] ? ": " : "",
+                    rep->message);
 }
 
 void ctl_disconnect(ctl_client *cl)

@@ -47,14 +47,13 @@ static int read_all(FILE *fp, uint8_t **out, size_t *len, size_t max)
 static int data_failure(ctl_client *cl, const char *method, const ctl_reply *rep)
 {
     if (rep->err == SIPC_EREMOTE) {
-        fprintf(stderr, "sipcctl: data.%s to %s: %s: %s\n", method, cl->target,
-                rep->status == SIPC__DATA__STATUS__NOT_FOUND ? "not found"
-                : rep->status == SIPC__DATA__STATUS__INVALID ? "invalid"
-                : rep->status == SIPC__DATA__STATUS__TOO_LARGE ? "too large"
-                : rep->status == SIPC__DATA__STATUS__BUSY ? "busy, retry later"
-                                                           : "refused",
-                rep->message);
-        return 1;
+        return ctl_fail(1, "data.%s to %s: %s: %s", method, cl->target,
+                        rep->status == SIPC__DATA__STATUS__NOT_FOUND ? "not found"
+                        : rep->status == SIPC__DATA__STATUS__INVALID ? "invalid"
+                        : rep->status == SIPC__DATA__STATUS__TOO_LARGE ? "too large"
+                        : rep->status == SIPC__DATA__STATUS__BUSY ? "busy, retry later"
+                                                                   : "refused",
+                        rep->message);
     }
     return ctl_report_failure(cl, "data", method, rep);
 }
@@ -65,15 +64,13 @@ int cmd_put(void *arg)
     int from_stdin = o->nargs == 2 && !strcmp(o->args[1], "-");
     int sources = !!o->body + !!o->body_file + from_stdin;
     if ((o->nargs != 1 && !from_stdin) || sources != 1) {
-        fprintf(stderr, "sipcctl: put ID needs exactly one of --body TEXT, --body-file F or - "
-                        "(standard input) (see sipcctl put --help)\n");
-        return EX_USAGE;
+        return ctl_fail(EX_USAGE, "put ID needs exactly one of --body TEXT, --body-file F or - "
+                                  "(standard input) (see sipcctl put --help)");
     }
     int64_t ts = 0;
     char terr[200];
     if (o->timestamp && search_time_parse(o->timestamp, &ts, terr, sizeof terr) != 0) {
-        fprintf(stderr, "sipcctl: --timestamp: %s\n", terr);
-        return EX_USAGE;
+        return ctl_fail(EX_USAGE, "--timestamp: %s", terr);
     }
     if (!o->timestamp) {
         uv_timeval64_t tv;
@@ -85,8 +82,7 @@ int cmd_put(void *arg)
     for (int i = 0; i < o->attrs.n; i++) {
         const char *v;
         if (ctl_attr_split(o->attrs.items[i], keys[i], sizeof keys[i], &v) != 0) {
-            fprintf(stderr, "sipcctl: --attr '%s' is not KEY=VALUE\n", o->attrs.items[i]);
-            return EX_USAGE;
+            return ctl_fail(EX_USAGE, "--attr '%s' is not KEY=VALUE", o->attrs.items[i]);
         }
         sipc__data__attribute__init(&attrs[i]);
         attrs[i].key = (ProtobufCBinaryData){strlen(keys[i]), (uint8_t *)keys[i]};
@@ -100,15 +96,13 @@ int cmd_put(void *arg)
     } else {
         FILE *fp = from_stdin ? stdin : fopen(o->body_file, "rb");
         if (!fp) {
-            fprintf(stderr, "sipcctl: cannot read %s: %s\n", o->body_file, strerror(errno));
-            return EX_NOINPUT;
+            return ctl_fail(EX_NOINPUT, "cannot read %s: %s", o->body_file, strerror(errno));
         }
         int r = read_all(fp, &body, &blen, 64u << 20);
         if (fp != stdin)
             fclose(fp);
         if (r != 0) {
-            fprintf(stderr, "sipcctl: cannot read the body: %s\n", sipc_strerror(r));
-            return EX_NOINPUT;
+            return ctl_fail(EX_NOINPUT, "cannot read the body: %s", sipc_strerror(r));
         }
     }
     Sipc__Data__Record rec = SIPC__DATA__RECORD__INIT;
@@ -183,8 +177,7 @@ int cmd_get(void *arg)
     req.id = (ProtobufCBinaryData){strlen(o->args[0]), (uint8_t *)o->args[0]};
     uint8_t buf[1024];
     if (sipc__data__get_request__get_packed_size(&req) > sizeof buf) {
-        fprintf(stderr, "sipcctl: the id is too long\n");
-        return EX_USAGE;
+        return ctl_fail(EX_USAGE, "the id is too long");
     }
     size_t len = sipc__data__get_request__pack(&req, buf);
     ctl_client cl;
@@ -197,8 +190,7 @@ int cmd_get(void *arg)
     } else {
         Sipc__Data__GetResponse *res = sipc__data__get_response__unpack(NULL, rep.len, rep.data);
         if (!res || !res->record) {
-            fprintf(stderr, "sipcctl: data.get: the answer is not a GetResponse\n");
-            rc = EX_PROTOCOL;
+            rc = ctl_fail(EX_PROTOCOL, "data.get: the answer is not a GetResponse");
         } else if (o->json) {
             json_t *j = record_json(res->record);
             json_dumpf(j, stdout, JSON_INDENT(2));
@@ -223,8 +215,7 @@ int cmd_list(void *arg)
     char terr[200];
     if ((o->since && search_time_parse(o->since, &from, terr, sizeof terr) != 0) ||
         (o->until && search_time_parse(o->until, &to, terr, sizeof terr) != 0)) {
-        fprintf(stderr, "sipcctl: --since/--until: %s\n", terr);
-        return EX_USAGE;
+        return ctl_fail(EX_USAGE, "--since/--until: %s", terr);
     }
     ctl_client cl;
     int rc = ctl_connect(o, NULL, "data", &cl);
@@ -261,8 +252,7 @@ int cmd_list(void *arg)
         Sipc__Data__ListResponse *res = sipc__data__list_response__unpack(NULL, rep.len, rep.data);
         ctl_reply_free(&rep);
         if (!res) {
-            fprintf(stderr, "sipcctl: data.list: the answer is not a ListResponse\n");
-            rc = EX_PROTOCOL;
+            rc = ctl_fail(EX_PROTOCOL, "data.list: the answer is not a ListResponse");
             break;
         }
         for (size_t i = 0; i < res->n_records && shown < limit; i++, shown++) {

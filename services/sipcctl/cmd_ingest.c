@@ -145,8 +145,7 @@ static void lost(ingest *in, batch *b, int code, const char *why)
     in->unavailable += b->n;
     if (!in->fatal) {
         clear_progress(in);
-        fprintf(stderr, "sipcctl: pipeline.ingest to %s failed: %s\n", in->cl->target, why);
-        in->fatal = code;
+        in->fatal = ctl_fail(code, "pipeline.ingest to %s failed: %s", in->cl->target, why);
         in->stop = 1;
     }
 }
@@ -289,9 +288,9 @@ static void next_batch(ingest *in)
         }
         if (rc < 0) {
             clear_progress(in);
-            fprintf(stderr, "sipcctl: reading line %lu: %s\n", in->rd.line + 1, uv_strerror(rc));
+            in->fatal =
+                ctl_fail(EX_NOINPUT, "reading line %lu: %s", in->rd.line + 1, uv_strerror(rc));
             in->eof = 1;
-            in->fatal = EX_NOINPUT;
             break;
         }
         char err[300];
@@ -324,8 +323,7 @@ static void next_batch(ingest *in)
             batch_free(b);
         for (size_t i = 0; i < n; i++)
             sipc_ndjson_record_free(recs[i]);
-        fprintf(stderr, "sipcctl: out of memory\n");
-        in->fatal = EX_OSERR;
+        in->fatal = ctl_fail(EX_OSERR, "out of memory");
         in->stop = 1;
         return;
     }

@@ -93,15 +93,13 @@ int cmd_reload(void *arg)
         sipc_config cfg;
         char err[1024];
         if (sipc_config_load(&cfg, o->home, err, sizeof err) != 0) {
-            fprintf(stderr, "sipcctl: %s\n", err);
             json_decref(all);
-            return EX_CONFIG;
+            return ctl_fail(EX_CONFIG, "%s", err);
         }
         if (cfg.nnodes == 0) {
-            fprintf(stderr, "sipcctl: reload --cluster: [cluster] nodes is empty in this home's "
-                            "sipc.conf\n");
             json_decref(all);
-            return EX_CONFIG;
+            return ctl_fail(EX_CONFIG, "reload --cluster: [cluster] nodes is empty in this home's "
+                                       "sipc.conf");
         }
         int mport = sipc_config_port(&cfg, "management");
         for (int i = 0; i < cfg.nnodes; i++) {

@@ -34,8 +34,7 @@ static int build_request(const ctl *o, Sipc__Search__QueryRequest *m,
     for (int i = 0; i < o->attrs.n; i++) {
         const char *kv = o->attrs.items[i], *eq = strchr(kv, '=');
         if (!eq || eq == kv) {
-            fprintf(stderr, "sipcctl: --attr '%s' must be KEY=VALUE with a non-empty KEY\n", kv);
-            return EX_USAGE;
+            return ctl_fail(EX_USAGE, "--attr '%s' must be KEY=VALUE with a non-empty KEY", kv);
         }
         /* the value is everything after the first '=' (it may hold more) */
         sipc__search__attribute__init(&av[i]);
@@ -50,13 +49,11 @@ static int build_request(const ctl *o, Sipc__Search__QueryRequest *m,
     int64_t *dst[2] = {&m->since_ms, &m->until_ms};
     for (int i = 0; i < 2; i++) {
         if (times[i] && search_time_parse(times[i], dst[i], err, sizeof err) != 0) {
-            fprintf(stderr, "sipcctl: --%s: %s\n", i ? "until" : "since", err);
-            return EX_USAGE;
+            return ctl_fail(EX_USAGE, "--%s: %s", i ? "until" : "since", err);
         }
     }
     if (o->until && m->until_ms <= m->since_ms) {
-        fprintf(stderr, "sipcctl: --until must be after --since\n");
-        return EX_USAGE;
+        return ctl_fail(EX_USAGE, "--until must be after --since");
     }
     m->limit = o->limit > 0 ? (uint32_t)o->limit : 100;
     if (!o->order || !strcmp(o->order, "newest")) {
@@ -64,8 +61,7 @@ static int build_request(const ctl *o, Sipc__Search__QueryRequest *m,
     } else if (!strcmp(o->order, "rank")) {
         m->order = SIPC__SEARCH__ORDER__RANK;
     } else {
-        fprintf(stderr, "sipcctl: --order must be newest or rank, not '%s'\n", o->order);
-        return EX_USAGE;
+        return ctl_fail(EX_USAGE, "--order must be newest or rank, not '%s'", o->order);
     }
     return 0;
 }
@@ -279,8 +275,7 @@ int cmd_search(void *arg)
     size_t len = sipc__search__query_request__get_packed_size(&m);
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf) {
-        fprintf(stderr, "sipcctl: out of memory\n");
-        return EX_OSERR;
+        return ctl_fail(EX_OSERR, "out of memory");
     }
     sipc__search__query_request__pack(&m, buf);
     ctl_client cl;
@@ -296,9 +291,8 @@ int cmd_search(void *arg)
         Sipc__Search__QueryResponse *r =
             sipc__search__query_response__unpack(NULL, rep.len, rep.data);
         if (!r) {
-            fprintf(stderr, "sipcctl: the answer of %s is not a sipc.search.QueryResponse\n",
-                    cl.target);
-            rc = EX_PROTOCOL;
+            rc = ctl_fail(EX_PROTOCOL, "the answer of %s is not a sipc.search.QueryResponse",
+                          cl.target);
         } else {
             rc = o->json ? print_json(r) : (print_table(r), 0);
             if (rc == 0 && r->partial)

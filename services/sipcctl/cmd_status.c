@@ -94,10 +94,9 @@ int cmd_status(void *arg)
     ctl_reply_free(&rep);
     ctl_disconnect(&cl);
     if (!json_is_object(st)) {
-        fprintf(stderr, "sipcctl: management.%s from %s is not JSON: %s\n", method, cl.target,
-                je.text);
         json_decref(st);
-        return EX_PROTOCOL;
+        return ctl_fail(EX_PROTOCOL, "management.%s from %s is not JSON: %s", method, cl.target,
+                        je.text);
     }
     int ok = !o->cluster || json_is_true(json_object_get(st, "ok"));
     if (o->json) {

@@ -82,6 +82,8 @@ int ctl_report_failure(const ctl_client *cl, const char *service, const char *me
 int ctl_exit_code(int err);
 /* "unknown command or wrong arguments: CMD (see sipcctl --help)", EX_USAGE. */
 int ctl_wrong_arguments(const char *cmd);
+/* ctl_fail(code, fmt, ...): "sipcctl: <text>" on stderr; returns code. */
+#define ctl_fail(...) cli_fail("sipcctl", __VA_ARGS__)
 
 /* --attr k=v: splits at the first '='; 0 or SIPC_EINVAL (no '=' or empty key). */
 int ctl_attr_split(const char *kv, char *key, size_t keylen, const char **value);

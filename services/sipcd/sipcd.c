@@ -89,15 +89,14 @@ int main(int argc, char **argv)
         return 0;
     }
     if (args.nargs) {
-        fprintf(stderr, "sipcd: unexpected argument '%s' (see sipcd --help)\n", args.args[0]);
-        return EX_USAGE;
+        return cli_fail("sipcd", EX_USAGE, "unexpected argument '%s' (see sipcd --help)",
+                        args.args[0]);
     }
     signal(SIGPIPE, SIG_IGN);
 
     const char *home = sipc_home_resolve(opt.home);
     if (sipc_config_load(&node.cfg, home, err, sizeof err) != 0) {
-        fprintf(stderr, "sipcd: %s\n", err);
-        return EX_CONFIG;
+        return cli_fail("sipcd", EX_CONFIG, "%s", err);
     }
     /* Every connection is a descriptor: run with the hard limit, not the
      * usual soft 1024, so that a burst of connections cannot lock peers out. */

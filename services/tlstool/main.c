@@ -3,24 +3,12 @@
  * check every node. This file holds the command line (one table per command,
  * which also writes --help) and the dispatch; each command has its own
  * cmd_*.c. See docs/tlstool.md for every command and exit code. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "certs/tool/pkcs12.h"
 #include "services/common/opt.h"
 #include "services/tlstool/tlstool.h"
-
-int fail(int code, const char *fmt, ...)
-{
-    va_list ap;
-    fputs("tlstool: error: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return code;
-}
 
 int get_password(const opts *o, int confirm, char *pw, size_t pwlen)
 {

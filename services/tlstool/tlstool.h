@@ -12,6 +12,7 @@
 #include "certs/tool/pkcs12.h"
 #include "certs/trust.h"
 #include "certs/x509_info.h"
+#include "services/common/opt.h"
 #include "services/common/password.h"
 #include "services/tlstool/verify_exit.h"
 #include "sipc/node.h"
@@ -63,8 +64,8 @@ typedef struct opts {
     int npos;
 } opts;
 
-/* main.c: "tlstool: error: <text>" on stderr; returns code. */
-int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* fail(code, fmt, ...): "tlstool: error: <text>" on stderr; returns code. */
+#define fail(...) cli_fail("tlstool: error", __VA_ARGS__)
 /* main.c: the password from the sources of o->pw; 0 or EX_PWRULE (said). */
 int get_password(const opts *o, int confirm, char *pw, size_t pwlen);
 

@@ -40,6 +40,7 @@
 
 #include <uv.h>
 
+#include "rss.h"
 #include "sipc/sipc.h"
 
 static void die(const char *fmt, ...)
@@ -80,17 +81,6 @@ static sipc_security *make_security(int tls, const char *cert, const char *key)
     return sec;
 }
 
-static long rss_bytes(void)
-{
-    FILE *fp = fopen("/proc/self/statm", "re");
-    unsigned long size = 0, res = 0;
-    if (!fp)
-        return 0;
-    int n = fscanf(fp, "%lu %lu", &size, &res);
-    fclose(fp);
-    return n == 2 ? (long)res * sysconf(_SC_PAGESIZE) : 0;
-}
-
 /* ------------------------------------------------------------ the node */
 
 static sipc_server *g_srv;
@@ -114,9 +104,10 @@ static void h_stats(sipc_request *req, void *arg)
         muntrace(); /* what is still allocated now is what idle connections hold */
     char out[512];
     int n = snprintf(out, sizeof out,
-                     "rss=%ld up=%u opening=%u refused=%llu evicted=%llu hs_failures=%llu "
+                     "rss=%llu up=%u opening=%u refused=%llu evicted=%llu hs_failures=%llu "
                      "buffers=%llu heap=%zu free=%zu mmapped=%zu",
-                     rss_bytes(), st.conns_tls + st.conns_plain, st.conns_opening,
+                     (unsigned long long)sipc_rss_bytes(), st.conns_tls + st.conns_plain,
+                     st.conns_opening,
                      (unsigned long long)st.refused_total, (unsigned long long)st.evicted_total,
                      (unsigned long long)st.handshake_failures_total,
                      (unsigned long long)st.buffer_bytes, mallinfo2().uordblks, mallinfo2().fordblks,

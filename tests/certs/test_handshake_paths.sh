@@ -21,20 +21,12 @@ HS=${2:?usage: test_handshake_paths.sh path/to/tlstool path/to/hs_pair}
 T=$(cd "$(dirname "$T")" && pwd)/$(basename "$T")
 HS=$(cd "$(dirname "$HS")" && pwd)/$(basename "$HS")
 HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d /tmp/sipc-hspaths.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init hspaths
 unset SIPC_PFX_PASSWORD
 export PFXPW='Test-Passw0rd!'
-NPASS=0
-NFAIL=0
-OUT=$WORK/out.txt
-ok() { NPASS=$((NPASS + 1)); echo "ok   - $1"; }
-bad() { NFAIL=$((NFAIL + 1)); echo "FAIL - $1"; sed 's/^/       | /' "$OUT" | head -20; }
 
-P=$WORK/pki
-mkdir -p "$P"
-cd "$P" || exit 1
-umask 077
+P=$work/pki
 . "$HERE/rfc5280_pki.sh"
 
 mkroot "hs node"
@@ -129,7 +121,7 @@ revoke dca revd
 for c in root dca nc mapnc map ian fcrl rep0 rep0p rep2 names-utf8 pl-new pl-old plsub; do gencrl "$c" "$c.crl"; done
 
 # the home: the node's pair carries the root; every CRL but nocrlca's
-H=$WORK/home
+H=$work/home
 mkdir -p "$H"
 export SIPC_HOME=$H
 SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/node.pfx" >"$OUT" 2>&1 || bad "import node.pfx"
@@ -143,7 +135,7 @@ done
 case_() {
     local name=$1 want=$2 leaf=$3
     shift 3
-    local chain=$WORK/chain.pem
+    local chain=$work/chain.pem
     cat "$P/$leaf.pem" >"$chain"
     for c in "$@"; do cat "$P/$c.pem" >>"$chain"; done
     "$T" verify "$chain" >"$OUT" 2>&1
@@ -215,5 +207,4 @@ case_ "a CA with a critical freshestCRL" 0 fc1 fcrl root
 case_ "forged: signed by another key under the name of a CA with a critical policyMappings" 24 mimp map root
 case_ "forged: presenting an impostor of the CA with a critical policyMappings instead" 22 mimp mapevil other-root
 
-echo "# $NPASS passed, $NFAIL failed"
-[ "$NFAIL" = 0 ]
+shtest_done

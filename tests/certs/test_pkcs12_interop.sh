@@ -7,45 +7,35 @@
 # certificate by it. Passwords reach openssl/keytool only via env:.
 set -u
 T=${1:?usage: test_pkcs12_interop.sh path/to/tlstool}
-WORK=$(mktemp -d /tmp/sipc-p12.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init p12
 unset SIPC_PFX_PASSWORD
-export SIPC_HOME=$WORK/home
+export SIPC_HOME=$work/home
 mkdir -p "$SIPC_HOME"
 export PW='Interop-Passw0rd!'
-NPASS=0
-NFAIL=0
-OUT=$WORK/out.txt
-ok() { NPASS=$((NPASS + 1)); echo "ok   - $1"; }
-bad() { NFAIL=$((NFAIL + 1)); echo "FAIL - $1"; sed 's/^/       | /' "$OUT" | head -20; }
-check() { # NAME COMMAND...: the command must succeed
-    local name=$1
-    shift
-    if "$@" >"$OUT" 2>&1; then ok "$name"; else bad "$name"; fi
-}
 
 for k in ecdsa-p256 ecdsa-p384 rsa-2048 rsa-3072; do
-    F=$WORK/$k.pfx
+    F=$work/$k.pfx
     if ! SIPC_PFX_PASSWORD=$PW "$T" create -site "$F" --key "$k" --days 30 >"$OUT" 2>&1; then
         bad "$k: tlstool create"
         continue
     fi
     FP=$(sed -n 's/^ *SHA-256: *//p' "$OUT")
     # -info: both bags carry the leaf's SHA-1 as localKeyID, and a friendlyName
-    openssl pkcs12 -info -in "$F" -passin env:PW -nodes >"$WORK/info.txt" 2>&1 || { cp "$WORK/info.txt" "$OUT"; bad "$k: openssl pkcs12 -info"; continue; }
+    openssl pkcs12 -info -in "$F" -passin env:PW -nodes >"$work/info.txt" 2>&1 || { cp "$work/info.txt" "$OUT"; bad "$k: openssl pkcs12 -info"; continue; }
     SHA1=$(openssl pkcs12 -in "$F" -passin env:PW -nokeys 2>/dev/null | openssl x509 -outform DER | sha1sum | cut -c1-40)
-    IDS=$(sed -n 's/^ *localKeyID: //p' "$WORK/info.txt" | tr -d ' \n' | tr 'A-F' 'a-f')
-    cp "$WORK/info.txt" "$OUT"
+    IDS=$(sed -n 's/^ *localKeyID: //p' "$work/info.txt" | tr -d ' \n' | tr 'A-F' 'a-f')
+    cp "$work/info.txt" "$OUT"
     [ "$IDS" = "$SHA1$SHA1" ] && ok "$k: localKeyID on the certificate and the key bag, = SHA-1 of the certificate" ||
         bad "$k: localKeyID (got '$IDS', want $SHA1 twice)"
-    [ "$(grep -c 'friendlyName: sipc cluster key pair' "$WORK/info.txt")" = 2 ] &&
+    [ "$(grep -c 'friendlyName: sipc cluster key pair' "$work/info.txt")" = 2 ] &&
         ok "$k: friendlyName on both bags" || bad "$k: friendlyName"
-    grep -q "MAC: sha256" "$WORK/info.txt" && grep -q "Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC" "$WORK/info.txt" &&
+    grep -q "MAC: sha256" "$work/info.txt" && grep -q "Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC" "$work/info.txt" &&
         ok "$k: SHA-256 MAC, PBE-SHA1-3DES key bag (as docs/tlstool.md says)" || bad "$k: MAC or key encryption"
     # -clcerts -nokeys selects by localKeyID: it must print the certificate
-    openssl pkcs12 -in "$F" -passin env:PW -clcerts -nokeys 2>/dev/null | openssl x509 -outform DER >"$WORK/cl.der" 2>"$OUT"
-    [ "$(sha256sum <"$WORK/cl.der" | cut -c1-64)" = "$FP" ] && ok "$k: openssl -clcerts -nokeys prints the certificate" ||
-        bad "$k: openssl -clcerts -nokeys (fingerprint '$(sha256sum <"$WORK/cl.der" | cut -c1-64)', want '$FP')"
+    openssl pkcs12 -in "$F" -passin env:PW -clcerts -nokeys 2>/dev/null | openssl x509 -outform DER >"$work/cl.der" 2>"$OUT"
+    [ "$(sha256sum <"$work/cl.der" | cut -c1-64)" = "$FP" ] && ok "$k: openssl -clcerts -nokeys prints the certificate" ||
+        bad "$k: openssl -clcerts -nokeys (fingerprint '$(sha256sum <"$work/cl.der" | cut -c1-64)', want '$FP')"
     check "$k: OpenSSL 3 reads key and certificate (default)" sh -c "openssl pkcs12 -in '$F' -passin env:PW -nodes | grep -q 'PRIVATE KEY'"
     check "$k: OpenSSL 3 reads key and certificate (-legacy)" sh -c "openssl pkcs12 -legacy -in '$F' -passin env:PW -nodes | grep -q 'PRIVATE KEY'"
     if command -v keytool >/dev/null; then
@@ -67,7 +57,7 @@ p8len() { openssl pkcs12 -in "$1" -passin env:PW -nodes -nocerts 2>/dev/null |
     sed -n '/BEGIN PRIVATE KEY/,/END PRIVATE KEY/p' | grep -v -- ----- | base64 -d | wc -c; }
 hit=
 for i in $(seq 1 30); do
-    F=$WORK/pad$i.pfx
+    F=$work/pad$i.pfx
     SIPC_PFX_PASSWORD=$PW "$T" create -site "$F" --key rsa-2048 --days 2 >"$OUT" 2>&1 || { bad "padding: tlstool create"; break; }
     n=$(p8len "$F")
     if [ "$n" = 0 ]; then
@@ -80,7 +70,6 @@ for i in $(seq 1 30); do
     fi
 done
 [ -n "$hit" ] && ok "padding: OpenSSL decrypts a key bag whose PKCS#8 key is $hit bytes (a multiple of 8)"
-[ -z "$hit" ] && [ "$NFAIL" = 0 ] && ok "padding: no RSA key of a multiple of 8 bytes in 30 tries [not exercised this run]"
+[ -z "$hit" ] && [ "$fails" = 0 ] && ok "padding: no RSA key of a multiple of 8 bytes in 30 tries [not exercised this run]"
 
-echo "# $NPASS passed, $NFAIL failed"
-[ "$NFAIL" = 0 ]
+shtest_done

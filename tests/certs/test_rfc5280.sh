@@ -12,36 +12,12 @@ set -u
 T=${1:?usage: test_rfc5280.sh path/to/tlstool}
 T=$(cd "$(dirname "$T")" && pwd)/$(basename "$T")
 HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d /tmp/sipc-rfc5280.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init rfc5280
 unset SIPC_PFX_PASSWORD SIPC_HOME
 export PFXPW='Test-Passw0rd!'
-NPASS=0
-NFAIL=0
-OUT=$WORK/out.txt
-ok() { NPASS=$((NPASS + 1)); echo "ok   - $1"; }
-bad() { NFAIL=$((NFAIL + 1)); echo "FAIL - $1"; sed 's/^/       | /' "$OUT" | head -20; }
-run() { "$@" >"$OUT" 2>&1; RC=$?; }
-expect() {
-    local name=$1 want=$2
-    shift 2
-    if [ "$RC" != "$want" ]; then
-        bad "$name (exit $RC, want $want)"
-        return
-    fi
-    for re in "$@"; do
-        if ! grep -Eq -- "$re" "$OUT"; then
-            bad "$name (no '$re' in output)"
-            return
-        fi
-    done
-    ok "$name"
-}
 
-P=$WORK/pki
-mkdir -p "$P"
-cd "$P" || exit 1
-umask 077
+P=$work/pki
 . "$HERE/rfc5280_pki.sh"
 
 mkroot "rfc node"
@@ -67,12 +43,12 @@ gencrl kca kca-unknown.crl unknown_crit
 gencrl nocrl nocrl.crl
 
 # the home: a node whose pair carries the root
-H=$WORK/home
+H=$work/home
 mkdir -p "$H"
 export SIPC_HOME=$H
 SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/node.pfx" >"$OUT" 2>&1 || { RC=$?; bad "import node.pfx"; }
 printf '[tls]\nrevocation = hard\n' >"$H/sipc.conf"
-v() { cat "$@" >"$WORK/v.pem"; run "$T" verify "$WORK/v.pem"; }
+v() { cat "$@" >"$work/v.pem"; run "$T" verify "$work/v.pem"; }
 run "$T" crl add "$P/root.crl"
 expect "crl add: root CRL" 0 "complete CRL number 10"
 
@@ -116,16 +92,16 @@ run "$T" crl add "$P/pca-reasons-b.crl"
 expect "crl add: another reason partition of the same issuer is kept" 0 "only reasons affiliationChanged"
 v "$P/p1.pem" "$P/pca.pem"
 expect "two reason partitions together cover every reason" 0 "^VERIFIED$"
-mkdir -p "$WORK/h2" && cp -r "$H/." "$WORK/h2/" && rm -f "$WORK"/h2/security/crl/*
-SIPC_HOME=$WORK/h2 "$T" crl add "$P/root.crl" >/dev/null 2>&1
-run env SIPC_HOME="$WORK/h2" "$T" crl add "$P/pca-dp-a.crl"
+mkdir -p "$work/h2" && cp -r "$H/." "$work/h2/" && rm -f "$work"/h2/security/crl/*
+SIPC_HOME=$work/h2 "$T" crl add "$P/root.crl" >/dev/null 2>&1
+run env SIPC_HOME="$work/h2" "$T" crl add "$P/pca-dp-a.crl"
 expect "crl add: a distribution-point partition" 0 "one distribution point"
-v "$P/p3.pem" "$P/pca.pem"; run env SIPC_HOME="$WORK/h2" "$T" verify "$WORK/v.pem"
+v "$P/p3.pem" "$P/pca.pem"; run env SIPC_HOME="$work/h2" "$T" verify "$work/v.pem"
 expect "IDP distribution point not the certificate's" 28 \
     "its issuing distribution point \(URI:http://crl.example/a.crl\) is not one of the certificate's CRL distribution points"
-v "$P/p1.pem" "$P/pca.pem"; run env SIPC_HOME="$WORK/h2" "$T" verify "$WORK/v.pem"
+v "$P/p1.pem" "$P/pca.pem"; run env SIPC_HOME="$work/h2" "$T" verify "$work/v.pem"
 expect "IDP distribution point, certificate without one" 28 "\(it names none\)"
-v "$P/p2.pem" "$P/pca.pem"; run env SIPC_HOME="$WORK/h2" "$T" verify "$WORK/v.pem"
+v "$P/p2.pem" "$P/pca.pem"; run env SIPC_HOME="$work/h2" "$T" verify "$work/v.pem"
 expect "IDP distribution point matches the certificate's" 0 "^VERIFIED$"
 
 # ---------------------------------------------------------------- unusable CRLs
@@ -311,5 +287,4 @@ for c in "m2 map policyMappings" "ia1 ian issuerAltName" "fc1 fcrl freshestCRL";
         "has a critical $3 extension that the TLS library \(wolfSSL 5.5.4\) does not process: it cannot load this certificate as a trusted root"
 done
 
-echo "# $NPASS passed, $NFAIL failed"
-[ "$NFAIL" = 0 ]
+shtest_done

@@ -17,26 +17,10 @@
 set -uo pipefail
 TLSTOOL=${1:?tlstool} SIPCD=${2:?sipcd} SIPCCTL=${3:?sipcctl}
 BASE=${4:-127.0.62}
-work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-rotate.XXXXXX")
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init rotate
 declare -A pid
-cleanup() {
-    for n in "${!pid[@]}"; do kill -KILL "${pid[$n]}" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fails=0 passes=0
-ok() { echo "ok - $*"; passes=$((passes + 1)); }
-not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
-
-for p in 23000 23001 23002 23003; do
-    for i in 1 2 3; do
-        if (exec 3<>"/dev/tcp/$BASE.$i/$p") 2>/dev/null; then
-            echo "$BASE.$i:$p is in use: this test needs $BASE.1-3 with the standard ports"
-            exit 1
-        fi
-    done
-done
+need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
 
 pwfile="$work/pw"
 printf 'Rotate-Test-%s\n' "$$" >"$pwfile"
@@ -51,16 +35,8 @@ mkhome() { # name address
         "$1" "$2" "$BASE" "$BASE" "$BASE" >"$h/sipc.conf"
 }
 start() { # name: start, wait until its four services have started once more
-    local before
-    before=$(grep -hs 'Service Started' "$work/$1/logs/"*.log | wc -l)
-    "$SIPCD" --home "$work/$1" >>"$work/$1.out" 2>&1 &
-    pid[$1]=$!
-    for _ in $(seq 1 200); do
-        [ "$(grep -hs 'Service Started' "$work/$1/logs/"*.log | wc -l)" -ge $((before + 4)) ] && return 0
-        kill -0 "${pid[$1]}" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "sipcd $1 did not start:"; tail -5 "$work/$1.out"; return 1
+    sipcd_start "$work/$1" || return 1
+    pid[$1]=$sipcd_pid
 }
 stop() { kill -TERM "${pid[$1]}" 2>/dev/null; wait "${pid[$1]}" 2>/dev/null; unset "pid[$1]"; }
 restart() { stop "$1"; start "$1" || { not_ok "restart $1"; exit 1; }; }
@@ -226,5 +202,4 @@ else
 fi
 
 for i in 1 2 3; do stop "n$i"; done
-echo "# $passes passed, $fails failed"
-[ "$fails" = 0 ]
+shtest_done

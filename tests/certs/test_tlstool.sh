@@ -6,43 +6,16 @@ set -u
 T=${1:?usage: test_tlstool.sh path/to/tlstool [path/to/sipcd]}
 SIPCD=${2:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d /tmp/sipc-tlstool.XXXXXX)
-cleanup() {
-    [ -n "${SIPCD_PID:-}" ] && kill "$SIPCD_PID" 2>/dev/null && wait "$SIPCD_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init tlstool
 unset SIPC_PFX_PASSWORD SIPC_HOME
 export PFXPW='Test-Passw0rd!'
-NPASS=0
-NFAIL=0
-OUT=$WORK/out.txt
 
-ok() { NPASS=$((NPASS + 1)); echo "ok   - $1"; }
-bad() { NFAIL=$((NFAIL + 1)); echo "FAIL - $1"; sed 's/^/       | /' "$OUT" | head -20; }
-# run CMD...: runs with output in $OUT, status in $RC
-run() { "$@" >"$OUT" 2>&1; RC=$?; }
-# expect NAME RC [REGEX...]: last run's exit code and every regex in its output
-expect() {
-    local name=$1 want=$2
-    shift 2
-    if [ "$RC" != "$want" ]; then
-        bad "$name (exit $RC, want $want)"
-        return
-    fi
-    for re in "$@"; do
-        if ! grep -Eq -- "$re" "$OUT"; then
-            bad "$name (no '$re' in output)"
-            return
-        fi
-    done
-    ok "$name"
-}
-newhome() { H=$WORK/home.$1; rm -rf "$H"; mkdir -p "$H"; }
+newhome() { H=$work/home.$1; rm -rf "$H"; mkdir -p "$H"; }
 mode_of() { stat -c %a "$1"; }
 
-bash "$HERE/mkpki.sh" "$WORK/pki" >/dev/null || { echo "FAIL - mkpki.sh"; exit 1; }
-P=$WORK/pki
+bash "$HERE/mkpki.sh" "$work/pki" >/dev/null || { echo "not ok - mkpki.sh"; exit 1; }
+P=$work/pki
 HAVE_RC2=0
 "$T" --version | grep -q 'RC2 (legacy files): supported' && HAVE_RC2=1
 
@@ -59,62 +32,62 @@ run "$T" enable --key rsa-2048; expect "usage: option not for command" 2 "does n
 # ---------------------------------------------------------------- create
 newhome create
 export SIPC_HOME=$H
-run env SIPC_PFX_PASSWORD='short1' "$T" create -site "$WORK/a.pfx"
+run env SIPC_PFX_PASSWORD='short1' "$T" create -site "$work/a.pfx"
 expect "password rule: too short" 4 "printable ASCII without spaces, at least 8 characters"
-run env SIPC_PFX_PASSWORD='has space 123' "$T" create -site "$WORK/a.pfx"
+run env SIPC_PFX_PASSWORD='has space 123' "$T" create -site "$work/a.pfx"
 expect "password rule: space" 4 "printable ASCII without spaces"
-run env SIPC_PFX_PASSWORD='pässwört1234' "$T" create -site "$WORK/a.pfx"
+run env SIPC_PFX_PASSWORD='pässwört1234' "$T" create -site "$work/a.pfx"
 expect "password rule: non-ASCII" 4 "printable ASCII"
-run "$T" create -site "$WORK/a.pfx" </dev/null
+run "$T" create -site "$work/a.pfx" </dev/null
 expect "password: none given" 4 "no password given"
-[ ! -e "$WORK/a.pfx" ] && ok "create: nothing written on refusal" || bad "create: file written on refusal"
+[ ! -e "$work/a.pfx" ] && ok "create: nothing written on refusal" || bad "create: file written on refusal"
 
 for k in ecdsa-p256 ecdsa-p384 rsa-2048 rsa-3072; do
-    run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$WORK/$k.pfx" --key "$k"
+    run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/$k.pfx" --key "$k"
     expect "create --key $k" 0 "created" "SHA-256"
-    openssl pkcs12 -in "$WORK/$k.pfx" -passin env:PFXPW -nodes -out "$WORK/$k.pem" >"$OUT" 2>&1
+    openssl pkcs12 -in "$work/$k.pfx" -passin env:PFXPW -nodes -out "$work/$k.pem" >"$OUT" 2>&1
     RC=$?
     expect "openssl pkcs12 reads $k (key and certificate)" 0
-    grep -q "PRIVATE KEY" "$WORK/$k.pem" && ok "openssl decrypts the $k key" || bad "no key for $k"
-    [ "$(mode_of "$WORK/$k.pfx")" = 600 ] && ok "create $k: mode 0600" || bad "create $k: mode $(mode_of "$WORK/$k.pfx")"
+    grep -q "PRIVATE KEY" "$work/$k.pem" && ok "openssl decrypts the $k key" || bad "no key for $k"
+    [ "$(mode_of "$work/$k.pfx")" = 600 ] && ok "create $k: mode 0600" || bad "create $k: mode $(mode_of "$work/$k.pfx")"
 done
-openssl x509 -in "$WORK/ecdsa-p256.pem" -noout -text >"$OUT" 2>&1
+openssl x509 -in "$work/ecdsa-p256.pem" -noout -text >"$OUT" 2>&1
 RC=$?
 expect "create: CA:TRUE, key usage, EKU serverAuth+clientAuth" 0 "CA:TRUE" "Digital Signature, Certificate Sign" \
     "TLS Web Server Authentication, TLS Web Client Authentication" "Subject: CN ?= ?sipc cluster sipc [0-9a-f]{8}"
-run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$WORK/ecdsa-p256.pfx"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/ecdsa-p256.pfx"
 expect "create: no overwrite without --force" 7 "already exists.*--force"
-run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$WORK/ecdsa-p256.pfx" --force --days 30 --subject "CN=prod cluster, O=Example"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/ecdsa-p256.pfx" --force --days 30 --subject "CN=prod cluster, O=Example"
 expect "create: --force, --days, --subject" 0 "CN=prod cluster" "O=Example"
 printf '[cluster]\nname = alpha\n' >"$H/sipc.conf"
-run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$WORK/alpha1.pfx"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/alpha1.pfx"
 expect "create: default subject names the cluster" 0 "subject: +CN=sipc cluster alpha [0-9a-f]{8}"
 S1=$(grep subject: "$OUT")
-run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$WORK/alpha2.pfx"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/alpha2.pfx"
 S2=$(grep subject: "$OUT")
 [ "$S1" != "$S2" ] && ok "create: two pairs of one cluster get distinct subjects" || bad "create: same subject twice"
-(umask 000 && SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$WORK/umask.pfx" >"$OUT" 2>&1)
-[ "$(mode_of "$WORK/umask.pfx")" = 600 ] && ok "create: umask 000 still gives 0600" || bad "create: umask 000 gives $(mode_of "$WORK/umask.pfx")"
+(umask 000 && SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/umask.pfx" >"$OUT" 2>&1)
+[ "$(mode_of "$work/umask.pfx")" = 600 ] && ok "create: umask 000 still gives 0600" || bad "create: umask 000 gives $(mode_of "$work/umask.pfx")"
 # password sources
-printf '%s\n' "$PFXPW" >"$WORK/pw.txt"
-run "$T" create -site "$WORK/pf.pfx" --password-file "$WORK/pw.txt"
+printf '%s\n' "$PFXPW" >"$work/pw.txt"
+run "$T" create -site "$work/pf.pfx" --password-file "$work/pw.txt"
 expect "password: --password-file" 0 "created"
-run sh -c "printf '%s\n' '$PFXPW' | '$T' create -site '$WORK/ps.pfx' --password-stdin"
+run sh -c "printf '%s\n' '$PFXPW' | '$T' create -site '$work/ps.pfx' --password-stdin"
 expect "password: --password-stdin" 0 "created"
-run "$T" create -site "$WORK/pp.pfx" "$PFXPW"
+run "$T" create -site "$work/pp.pfx" "$PFXPW"
 expect "password: positional warns that argv is visible" 0 "visible to other users" "created"
 
 # ---------------------------------------------------------------- import
 newhome import
 export SIPC_HOME=$H
-run env SIPC_PFX_PASSWORD='wrong-Passw0rd' "$T" import "$WORK/ecdsa-p256.pfx"
+run env SIPC_PFX_PASSWORD='wrong-Passw0rd' "$T" import "$work/ecdsa-p256.pfx"
 expect "import: wrong password" 5 "wrong password"
 [ ! -e "$H/security/node.crt" ] && ok "import: wrong password writes nothing" || bad "import: wrong password wrote node.crt"
-run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$WORK/rsa-2048.pfx"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$work/rsa-2048.pfx"
 expect "import: this tool's file (RSA)" 0 "imported"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/org.pfx"
 expect "import: OpenSSL 3 default (AES-256-CBC, PBKDF2), leaf+intermediate+root" 0 "imported" "chain: +2 more" "replaced pair is kept"
-cmp -s "$H/security/previous/node.p12" "$WORK/rsa-2048.pfx" && ok "import: previous pair kept in previous/" || bad "import: previous/node.p12 differs"
+cmp -s "$H/security/previous/node.p12" "$work/rsa-2048.pfx" && ok "import: previous pair kept in previous/" || bad "import: previous/node.p12 differs"
 grep -c "BEGIN CERTIFICATE" "$H/security/node.crt" | grep -qx 3 && grep -q "PRIVATE KEY" "$H/security/node.crt" &&
     ok "import: node.crt = certificate, chain, key" || bad "import: node.crt layout"
 openssl x509 -in "$H/security/node.crt" -noout -subject 2>/dev/null | grep -Eq "CN ?= ?sipc node$" &&
@@ -139,7 +112,7 @@ for f in truncated garbage; do
     run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/$f.pfx"
     expect "import: $f file" 6 "not a readable PKCS#12 file"
 done
-run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$WORK/no-such.pfx"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$work/no-such.pfx"
 expect "import: missing file" 6 "cannot read"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/serveronly.pfx"
 expect "import: serverAuth-only refused" 30 "lacks extended key usage clientAuth"
@@ -153,8 +126,8 @@ expect "import: wrong subject refused" 29 "differs from the required subject 'CN
 : >"$H/sipc.conf"
 # passwords that break the rule, on files made by openssl
 for pw in 'pässwört1234' 'pass word 123'; do
-    PW2=$pw openssl pkcs12 -export -inkey "$P/leaf.key" -in "$P/leaf.pem" -passout env:PW2 -out "$WORK/odd.pfx" 2>/dev/null
-    run env SIPC_PFX_PASSWORD="$pw" "$T" import "$WORK/odd.pfx"
+    PW2=$pw openssl pkcs12 -export -inkey "$P/leaf.key" -in "$P/leaf.pem" -passout env:PW2 -out "$work/odd.pfx" 2>/dev/null
+    run env SIPC_PFX_PASSWORD="$pw" "$T" import "$work/odd.pfx"
     expect "import: password '$pw' refused with the rule" 4 "printable ASCII without spaces"
 done
 newhome umask
@@ -167,27 +140,27 @@ m1=$(mode_of "$H/security/node.crt") m2=$(mode_of "$H/security/node.p12") m3=$(m
 newhome secret
 export SIPC_HOME=$H
 SECRET='Zq9-Secret-Pw-7781'
-SECRET=$SECRET "$T" create -site "$WORK/secret.pfx" --password-file <(printf '%s\n' "$SECRET") >"$OUT" 2>&1
-SIPC_PFX_PASSWORD=$SECRET "$T" import "$WORK/secret.pfx" >>"$OUT" 2>&1
+SECRET=$SECRET "$T" create -site "$work/secret.pfx" --password-file <(printf '%s\n' "$SECRET") >"$OUT" 2>&1
+SIPC_PFX_PASSWORD=$SECRET "$T" import "$work/secret.pfx" >>"$OUT" 2>&1
 "$T" enable >>"$OUT" 2>&1
-if grep -raF -- "$SECRET" "$H" "$WORK/secret.pfx" >/dev/null; then bad "password found in a written file"; else ok "password absent from every file written"; fi
+if grep -raF -- "$SECRET" "$H" "$work/secret.pfx" >/dev/null; then bad "password found in a written file"; else ok "password absent from every file written"; fi
 if command -v strace >/dev/null; then
-    SIPC_PFX_PASSWORD=$SECRET strace -f -qq -e trace=execve -o "$WORK/strace.txt" "$T" import "$WORK/secret.pfx" >"$OUT" 2>&1
-    n=$(grep -c execve "$WORK/strace.txt")
-    [ "$n" = 1 ] && ok "import starts no other program (only its own execve)" || { cp "$WORK/strace.txt" "$OUT"; bad "import started $((n - 1)) programs"; }
+    SIPC_PFX_PASSWORD=$SECRET strace -f -qq -e trace=execve -o "$work/strace.txt" "$T" import "$work/secret.pfx" >"$OUT" 2>&1
+    n=$(grep -c execve "$work/strace.txt")
+    [ "$n" = 1 ] && ok "import starts no other program (only its own execve)" || { cp "$work/strace.txt" "$OUT"; bad "import started $((n - 1)) programs"; }
 else
     ok "import starts no other program [skipped: no strace]"
 fi
 # a positional password is blanked from /proc/<pid>/cmdline: the tool blocks on a FIFO
-mkfifo "$WORK/fifo.pfx"
-"$T" import "$WORK/fifo.pfx" "$SECRET" >"$OUT" 2>&1 &
+mkfifo "$work/fifo.pfx"
+"$T" import "$work/fifo.pfx" "$SECRET" >"$OUT" 2>&1 &
 PID=$!
 for _ in $(seq 1 2000); do # wait until it has opened the FIFO (no fixed sleep)
-    [ -n "$(find /proc/$PID/fd -lname "$WORK/fifo.pfx" 2>/dev/null)" ] && break
+    [ -n "$(find /proc/$PID/fd -lname "$work/fifo.pfx" 2>/dev/null)" ] && break
     [ -d /proc/$PID ] || break
 done
 if tr '\0' ' ' <"/proc/$PID/cmdline" | grep -qF -- "$SECRET"; then bad "positional password visible in /proc/pid/cmdline"; else ok "positional password blanked from /proc/<pid>/cmdline"; fi
-cat "$WORK/secret.pfx" >"$WORK/fifo.pfx"
+cat "$work/secret.pfx" >"$work/fifo.pfx"
 wait $PID
 RC=$?
 expect "import through the FIFO still works" 0 "imported"
@@ -200,21 +173,21 @@ expect "verify: no pair imported" 8 "no key pair is imported"
 SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/org.pfx" >/dev/null 2>&1
 run "$T" verify
 expect "verify: imported org pair" 0 "\[0\] O=Example, CN=sipc node" "\[2\] O=Example, CN=sipc Test Root CA" "^VERIFIED$"
-cat "$P/expired.pem" "$P/int.pem" >"$WORK/v.pem"; run "$T" verify "$WORK/v.pem"
+cat "$P/expired.pem" "$P/int.pem" >"$work/v.pem"; run "$T" verify "$work/v.pem"
 expect "verify: expired leaf" 25 "NOT VERIFIED: certificate 'O=Example, CN=sipc node expired' expired on 2020-02-01 00:00:[0-9]{2} UTC" "Fix:"
-cat "$P/future.pem" "$P/int.pem" >"$WORK/v.pem"; run "$T" verify "$WORK/v.pem"
+cat "$P/future.pem" "$P/int.pem" >"$work/v.pem"; run "$T" verify "$work/v.pem"
 expect "verify: not yet valid leaf" 26 "NOT VERIFIED: .*is not valid before 2040-01-01 00:00:[0-9]{2} UTC"
-cat "$P/serveronly.pem" "$P/int.pem" >"$WORK/v.pem"; run "$T" verify "$WORK/v.pem"
+cat "$P/serveronly.pem" "$P/int.pem" >"$work/v.pem"; run "$T" verify "$work/v.pem"
 expect "verify: serverAuth-only leaf" 30 "NOT VERIFIED: .*lacks extended key usage clientAuth"
-run "$T" verify "$WORK/v.pem" --purpose server
+run "$T" verify "$work/v.pem" --purpose server
 expect "verify: serverAuth-only leaf is fine as a server" 0 "^VERIFIED$"
-cat "$P/badint-leaf.pem" "$P/badint.pem" >"$WORK/v.pem"; run "$T" verify "$WORK/v.pem"
+cat "$P/badint-leaf.pem" "$P/badint.pem" >"$work/v.pem"; run "$T" verify "$work/v.pem"
 expect "verify: intermediate without CA:TRUE" 31 "NOT VERIFIED: issuer 'O=Example, CN=sipc Not A CA' .*is not a CA"
 run "$T" verify "$P/other-leaf.pem"
 expect "verify: incomplete chain names the missing issuer" 23 "NOT VERIFIED: incomplete chain: cannot find the issuer 'O=Elsewhere, CN=Other Cluster Root'"
-cat "$P/other-leaf.pem" "$P/other-root.pem" >"$WORK/other.pem"; run "$T" verify "$WORK/other.pem"
+cat "$P/other-leaf.pem" "$P/other-root.pem" >"$work/other.pem"; run "$T" verify "$work/other.pem"
 expect "verify: another cluster's root is not trusted" 22 "NOT VERIFIED: root certificate 'O=Elsewhere, CN=Other Cluster Root'.*not trusted" "another cluster.*tlstool trust add"
-cat "$P/impostor-leaf.pem" "$P/int.pem" >"$WORK/v.pem"; run "$T" verify "$WORK/v.pem"
+cat "$P/impostor-leaf.pem" "$P/int.pem" >"$work/v.pem"; run "$T" verify "$work/v.pem"
 expect "verify: bad signature (same issuer name, other key)" 24 "NOT VERIFIED: bad signature: 'O=Example, CN=sipc node' is not signed by the key of 'O=Example, CN=sipc Test Intermediate CA'"
 printf '[tls]\nsubject = CN=sipc node\n' >"$H/sipc.conf"
 run "$T" verify "$P/wrongsubj.pem"
@@ -222,11 +195,11 @@ expect "verify: wrong subject" 29 "NOT VERIFIED: certificate subject 'O=Example,
 run "$T" verify "$P/leaf.pem"
 expect "verify: required subject (CN) met" 0 "^VERIFIED$"
 : >"$H/sipc.conf"
-run "$T" verify "$P/garbage.pfx" --password-file "$WORK/pw.txt"
+run "$T" verify "$P/garbage.pfx" --password-file "$work/pw.txt"
 expect "verify: unreadable file" 6 "not a readable PKCS#12"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" verify "$P/org.pfx"
 expect "verify: a PKCS#12 file" 0 "^VERIFIED$"
-run "$T" verify "$WORK/ecdsa-p256.pem"
+run "$T" verify "$work/ecdsa-p256.pem"
 expect "verify: another self-signed pair is not trusted" 22 "not trusted by this node"
 # the documented minimums: RSA 2048+, ECDSA P-256/P-384, SHA-256/384/512, no CA as a leaf
 for c in "RSA-1024 key|weak-rsa1024.pem int.pem|33|has a weak or unsupported key \(RSA 1024\)" \
@@ -235,15 +208,15 @@ for c in "RSA-1024 key|weak-rsa1024.pem int.pem|33|has a weak or unsupported key
     "sha1WithRSA signature|weak-sha1rsa.pem rsaint.pem|34|is signed with sha1WithRSAEncryption" \
     "CA:TRUE leaf|caleaf.pem int.pem|35|is a CA certificate \(basicConstraints CA:TRUE\)"; do
     IFS='|' read -r name certs code re <<<"$c"
-    (cd "$P" && cat $certs) >"$WORK/v.pem"
-    run "$T" verify "$WORK/v.pem"
+    (cd "$P" && cat $certs) >"$work/v.pem"
+    run "$T" verify "$work/v.pem"
     expect "verify: $name refused" "$code" "NOT VERIFIED: .*$re" "^Fix: "
 done
-cat "$P/rsa2048.pem" "$P/int.pem" >"$WORK/v.pem"; run "$T" verify "$WORK/v.pem"
+cat "$P/rsa2048.pem" "$P/int.pem" >"$work/v.pem"; run "$T" verify "$work/v.pem"
 expect "verify: RSA-2048 leaf (the minimum) accepted" 0 "^VERIFIED$"
 # the anchor's own signature is not judged: a trusted root self-signed with SHA-1
 "$T" trust add "$P/sha1root.pem" >/dev/null 2>&1
-cat "$P/sha1root-leaf.pem" "$P/sha1root.pem" >"$WORK/v.pem"; run "$T" verify "$WORK/v.pem"
+cat "$P/sha1root-leaf.pem" "$P/sha1root.pem" >"$work/v.pem"; run "$T" verify "$work/v.pem"
 expect "verify: SHA-256 leaf under a trusted SHA-1 self-signed root accepted" 0 "^VERIFIED$"
 "$T" trust remove "$(openssl x509 -in "$P/sha1root.pem" -outform DER | sha256sum | cut -c1-16)" >/dev/null 2>&1
 
@@ -252,7 +225,7 @@ run "$T" trust add "$P/leaf.pem"
 expect "trust add: refuses a non-CA" 11 "not a CA certificate"
 run "$T" trust add "$P/other-root.pem"
 expect "trust add: another cluster's root, with a warning" 0 "trusted: O=Elsewhere, CN=Other Cluster Root" "only add roots that you"
-run "$T" verify "$WORK/other.pem"
+run "$T" verify "$work/other.pem"
 expect "verify: other cluster accepted once its root is trusted" 0 "\(trust store\)" "^VERIFIED$"
 run "$T" trust list
 expect "trust list" 0 "Other Cluster Root" "sipc Test Root CA"
@@ -261,21 +234,21 @@ run "$T" trust remove "$FP"
 expect "trust remove" 0 "removed"
 run "$T" trust remove "$FP"
 expect "trust remove: unknown fingerprint" 11 "no trusted root"
-run "$T" verify "$WORK/other.pem"
+run "$T" verify "$work/other.pem"
 expect "verify: untrusted again after remove" 22 "not trusted"
 run "$T" trust export
 expect "trust export: org root" 0 "BEGIN CERTIFICATE"
 cmp -s <(openssl x509 -in "$OUT" -outform DER) <(openssl x509 -in "$P/root.pem" -outform DER) && ok "trust export gives the root" || bad "trust export is not the root"
 
 # CRLs and revocation
-cat "$P/revoked.pem" "$P/int.pem" >"$WORK/rev.pem"
-run "$T" verify "$WORK/rev.pem"
+cat "$P/revoked.pem" "$P/int.pem" >"$work/rev.pem"
+run "$T" verify "$work/rev.pem"
 expect "verify: revoked leaf without CRL (soft, no CRLs: not checked)" 0 "^VERIFIED$"
 run "$T" crl add "$P/other-root.pem"
 expect "crl add: not a CRL" 6 "not a CRL"
 run "$T" crl add "$P/int.crl"
 expect "crl add" 0 "added CRL of O=Example, CN=sipc Test Intermediate CA \(1 revoked"
-run "$T" verify "$WORK/rev.pem"
+run "$T" verify "$work/rev.pem"
 expect "verify: revoked (date, which CRL)" 27 "NOT VERIFIED: certificate 'O=Example, CN=sipc node revoked' \(serial [0-9A-F:]+\) was revoked on [0-9-]+ [0-9:]+ UTC according to crl/[0-9a-f]+\.crl"
 run "$T" verify
 expect "verify: soft: no CRL for the root is a warning" 0 "warning: revocation status of 'O=Example, CN=sipc Test Intermediate CA' is unknown: no CRL from its issuer" "^VERIFIED$"
@@ -292,7 +265,7 @@ expect "crl add --force: expired CRL, warned" 0 "past its next update"
 run "$T" verify
 expect "verify: hard: CRL past next update" 28 "unknown: crl/[0-9a-f]+\.crl from 'O=Example, CN=sipc Test Intermediate CA' is past its next update \(2021-01-08"
 printf '[tls]\nrevocation = off\n' >"$H/sipc.conf"
-run "$T" verify "$WORK/rev.pem"
+run "$T" verify "$work/rev.pem"
 expect "verify: revocation off ignores CRLs" 0 "^VERIFIED$"
 run "$T" crl list
 expect "crl list" 0 "issuer: O=Example, CN=sipc Test Root CA" "PAST NEXT UPDATE"
@@ -305,17 +278,17 @@ expect "crl remove: unknown" 11 "no CRL named"
 # self-signed shared pair: pinning
 newhome pin
 export SIPC_HOME=$H
-SIPC_PFX_PASSWORD=$PFXPW "$T" import "$WORK/ecdsa-p384.pfx" >/dev/null 2>&1
+SIPC_PFX_PASSWORD=$PFXPW "$T" import "$work/ecdsa-p384.pfx" >/dev/null 2>&1
 run "$T" verify
 expect "verify: own self-signed pair (pinned)" 0 "\(own pair\)" "^VERIFIED$"
-run "$T" verify "$WORK/rsa-3072.pem"
+run "$T" verify "$work/rsa-3072.pem"
 expect "verify: another self-signed pair is not this cluster's" 32 "NOT VERIFIED: self-signed certificate .* is not this cluster's key pair" "import the same PFX"
 run "$T" crl add "$P/int.crl"
 expect "crl add: issuer not known here is kept, with a note" 0 "neither this node's chain nor a trusted root"
 run "$T" verify
 expect "verify: own pair unaffected by an unrelated CRL" 0 "^VERIFIED$"
-run "$T" trust export --out "$WORK/export.pem"
-cmp -s <(openssl x509 -in "$WORK/export.pem" -outform DER) <(openssl x509 -in "$WORK/ecdsa-p384.pem" -outform DER) &&
+run "$T" trust export --out "$work/export.pem"
+cmp -s <(openssl x509 -in "$work/export.pem" -outform DER) <(openssl x509 -in "$work/ecdsa-p384.pem" -outform DER) &&
     ok "trust export: the self-signed pair's certificate" || bad "trust export of self-signed pair"
 
 # ---------------------------------------------------------------- enable / disable / status
@@ -325,7 +298,7 @@ run "$T" enable
 expect "enable: refused without a pair" 8 "no key pair is imported"
 run "$T" status
 expect "status: nothing imported, disabled: consistent" 0 "none imported" "state: +consistent"
-SIPC_PFX_PASSWORD=$PFXPW "$T" import "$WORK/ecdsa-p256.pfx" >/dev/null 2>&1
+SIPC_PFX_PASSWORD=$PFXPW "$T" import "$work/ecdsa-p256.pfx" >/dev/null 2>&1
 printf '[data]\nport = 23443\n' >"$H/sipc.conf"
 run "$T" enable
 expect "enable: refused on port 23443" 3 "old port 23443: move it to 23000 first"
@@ -349,10 +322,10 @@ chmod 644 "$H/security/node.crt"
 run "$T" status
 expect "status: key file readable by others is inconsistent" 10 "accessible by other users" "INCONSISTENT"
 chmod 600 "$H/security/node.crt"
-mv "$H/security/node.crt" "$WORK/node.crt.away"
+mv "$H/security/node.crt" "$work/node.crt.away"
 run "$T" status
 expect "status: enabled without a pair is inconsistent" 10 "TLS is enabled but no key pair" "INCONSISTENT"
-mv "$WORK/node.crt.away" "$H/security/node.crt"
+mv "$work/node.crt.away" "$H/security/node.crt"
 run "$T" disable
 expect "disable" 0 "TLS disabled" "key pair is kept" "restart"
 grep -Eq '^enable *= *0' "$H/sipc.conf" && [ -f "$H/security/node.crt" ] && ok "disable: enable = 0, pair kept" || bad "disable state"
@@ -368,7 +341,7 @@ expect "status: expired pair is inconsistent" 10 "has expired" "INCONSISTENT"
 # ---------------------------------------------------------------- check
 newhome check
 export SIPC_HOME=$H
-SIPC_PFX_PASSWORD=$PFXPW "$T" import "$WORK/ecdsa-p256.pfx" >/dev/null 2>&1
+SIPC_PFX_PASSWORD=$PFXPW "$T" import "$work/ecdsa-p256.pfx" >/dev/null 2>&1
 run "$T" check
 expect "check: no nodes configured" 0 "VERIFIED" "nothing to connect to"
 # a port nobody listens on: bind and close it to get a free one
@@ -379,20 +352,11 @@ expect "check: unreachable node" 40 "127.0.0.1:$FREE: NOT reachable" "CHECK FAIL
 
 # ---------------------------------------------------------------- live nodes (sipcd)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-start_sipcd() { # HOME: start and wait (polling, bounded) until its data service logs its port
+start_sipcd() { # HOME: start and wait (bounded) until its four services have started
     rm -rf "$1/logs"
-    "$SIPCD" --home "$1" >"$WORK/sipcd.out" 2>&1 &
-    SIPCD_PID=$!
-    for _ in $(seq 1 400); do
-        grep -qs "Port: " "$1"/logs/* && return 0
-        kill -0 "$SIPCD_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    cp "$WORK/sipcd.out" "$OUT"
-    bad "sipcd did not start"
-    return 1
+    sipcd_start "$1" || { not_ok "sipcd did not start"; return 1; }
 }
-stop_sipcd() { kill "$SIPCD_PID" 2>/dev/null; wait "$SIPCD_PID" 2>/dev/null; SIPCD_PID=; }
+stop_sipcd() { kill "$sipcd_pid" 2>/dev/null; wait "$sipcd_pid" 2>/dev/null; }
 
 if [ -n "$SIPCD" ] && [ -x "$SIPCD" ]; then
     SIPCCTL=$(dirname "$SIPCD")/sipcctl
@@ -400,12 +364,12 @@ if [ -n "$SIPCD" ] && [ -x "$SIPCD" ]; then
     # node B: the same self-signed pair as node A, TLS enabled
     newhome nodeB
     B=$H
-    SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$B" import "$WORK/ecdsa-p256.pfx" >/dev/null 2>&1
+    SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$B" import "$work/ecdsa-p256.pfx" >/dev/null 2>&1
     printf '[data]\nport = %s\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' "$PORT" >"$B/sipc.conf"
     "$T" --home "$B" enable >/dev/null 2>&1
     newhome nodeA
     A=$H
-    SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$A" import "$WORK/ecdsa-p256.pfx" >/dev/null 2>&1
+    SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$A" import "$work/ecdsa-p256.pfx" >/dev/null 2>&1
     printf '[cluster]\nnodes = 127.0.0.1:%s\n' "$PORT" >"$A/sipc.conf"
     if start_sipcd "$B"; then
         grep -qs "TLS Port: $PORT" "$B"/logs/* && ok "sipcd logs 'TLS Port: $PORT' after enable" || bad "no TLS Port line"
@@ -422,7 +386,7 @@ if [ -n "$SIPCD" ] && [ -x "$SIPCD" ]; then
         expect "check: plaintext node while this node is strict" 41 "127.0.0.1:$PORT: reachable, PLAINTEXT.*strict" "CHECK FAILED"
         stop_sipcd
     fi
-    SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$B" import "$WORK/rsa-2048.pfx" >/dev/null 2>&1
+    SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$B" import "$work/rsa-2048.pfx" >/dev/null 2>&1
     "$T" --home "$B" enable >/dev/null 2>&1
     if start_sipcd "$B"; then
         run "$T" --home "$A" check
@@ -434,7 +398,7 @@ if [ -n "$SIPCD" ] && [ -x "$SIPCD" ]; then
     # 5.5.4 decodes it and overflows a stack buffer checking it against the
     # certificate, so sipcd must refuse it when it loads the file.
     newhome badkey
-    SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$H" import "$WORK/ecdsa-p256.pfx" >/dev/null 2>&1
+    SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$H" import "$work/ecdsa-p256.pfx" >/dev/null 2>&1
     "$T" --home "$H" enable >/dev/null 2>&1
     printf '[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >>"$H/sipc.conf"
     sed -i '/-----BEGIN .*PRIVATE KEY-----/,$d' "$H/security/node.crt"
@@ -472,16 +436,16 @@ PY
             "SHA-1 signature:weak-sha1.pem int.pem root.pem:weak-sha1.key:34" \
             "CA as the leaf:caleaf.pem int.pem root.pem:caleaf.key:35"; do
             IFS=: read -r name certs key code <<<"$c"
-            CH=$WORK/client.$code
+            CH=$work/client.$code
             rm -rf "$CH"
             mkdir -p "$CH/security/trust"
             chmod 700 "$CH/security"
             cp "$P/root.pem" "$CH/security/trust/root.pem" # the client trusts the server
             printf '[tls]\nenable = 1\n' >"$CH/sipc.conf"
-            (cd "$P" && cat $certs) >"$WORK/chain.$code.pem"
-            cat "$WORK/chain.$code.pem" "$P/$key" >"$CH/security/node.crt"
+            (cd "$P" && cat $certs) >"$work/chain.$code.pem"
+            cat "$work/chain.$code.pem" "$P/$key" >"$CH/security/node.crt"
             chmod 600 "$CH/security/node.crt"
-            run "$T" --home "$S" verify "$WORK/chain.$code.pem" --purpose client
+            run "$T" --home "$S" verify "$work/chain.$code.pem" --purpose client
             REASON=$(sed -n 's/^NOT VERIFIED: //p' "$OUT" | sed 's/; now .*//')
             if [ "$RC" != "$code" ] || [ -z "$REASON" ]; then
                 bad "handshake: $name: tlstool verify gave exit $RC, want $code"
@@ -493,10 +457,7 @@ PY
                 continue
             fi
             # the node logs the rejection as it closes: poll (bounded) for the line
-            for _ in $(seq 1 100); do
-                grep -qsF -- "$REASON" "$S"/logs/* && break
-                sleep 0.02
-            done
+            wait_for 2 grep -qsF -- "$REASON" "$S"/logs/*
             if grep -qsF -- "$REASON" "$S"/logs/*; then
                 ok "handshake rejected ($name): the node's log has verify's reason"
             else
@@ -510,5 +471,4 @@ else
     ok "live node tests [skipped: no sipcd given]"
 fi
 
-echo "# $NPASS passed, $NFAIL failed"
-[ "$NFAIL" = 0 ]
+shtest_done

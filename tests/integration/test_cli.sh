@@ -4,59 +4,37 @@
 # and the data service log saying which mode is in effect.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
-work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-cli.XXXXXX")
-pids=()
-cleanup() {
-    for p in "${pids[@]:-}"; do [ -n "$p" ] && kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fails=0 passes=0
-ok() { echo "ok - $*"; passes=$((passes + 1)); }
-not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
-expect() { # name expected-exit pattern -- command...
-    local name=$1 want=$2 pat=$3
-    shift 4
-    out=$("$@" 2>&1)
-    rc=$?
-    if [ "$rc" = "$want" ] && grep -Eq -- "$pat" <<<"$out"; then
-        ok "$name (exit $rc)"
-    else
-        not_ok "$name: exit $rc (want $want), output:"
-        echo "$out" | sed 's/^/    /'
-    fi
-}
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init cli
 start() { # home -> sets port
-    "$BIN/sipcd" --home "$1" >"$1.out" 2>&1 &
-    pids+=($!)
-    port=""
-    for _ in $(seq 1 400); do
-        log=$(ls "$1/logs/"DataService_*.log 2>/dev/null | head -n1)
-        if [ -n "$log" ] && grep -q "Data Service Started" "$log"; then
-            port=$(sed -n 's/.*Service.Start INFO \(TLS \)\{0,1\}Port: \([0-9]*\).*/\2/p' "$log" | tail -n1)
-            return 0
-        fi
-        kill -0 "${pids[-1]}" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
+    sipcd_start "$1" || return 1
+    port=$(sipcd_port "$1")
 }
 
-expect "sipcd --help" 0 "Usage: sipcd" -- "$BIN/sipcd" --help
-expect "sipcd --version names wolfSSL and CPU" 0 "wolfSSL 5\.5\.4.*CPU" -- "$BIN/sipcd" --version
-expect "sipcd bad option" 64 "Usage" -- "$BIN/sipcd" --bogus
-expect "sipcctl --help" 0 "Usage: sipcctl" -- "$BIN/sipcctl" --help
-expect "sipcctl without command" 64 "Usage" -- "$BIN/sipcctl"
-expect "sipcctl unknown command" 64 "unknown command" -- "$BIN/sipcctl" frobnicate x
+run "$BIN/sipcd" --help
+expect "sipcd --help" 0 "Usage: sipcd"
+run "$BIN/sipcd" --version
+expect "sipcd --version names wolfSSL and CPU" 0 "wolfSSL 5\.5\.4.*CPU"
+run "$BIN/sipcd" --bogus
+expect "sipcd bad option" 64 "Usage"
+run "$BIN/sipcctl" --help
+expect "sipcctl --help" 0 "Usage: sipcctl"
+run "$BIN/sipcctl"
+expect "sipcctl without command" 64 "Usage"
+run "$BIN/sipcctl" frobnicate x
+expect "sipcctl unknown command" 64 "unknown command"
 
 # configuration errors name the file, line and fix
 mkdir -p "$work/bad"
 printf '[tls]\nenabel = 1\n' >"$work/bad/sipc.conf"
-expect "unknown key in sipc.conf" 78 "sipc.conf:2: unknown setting \[tls\] enabel" -- "$BIN/sipcd" --home "$work/bad"
+run "$BIN/sipcd" --home "$work/bad"
+expect "unknown key in sipc.conf" 78 "sipc.conf:2: unknown setting \[tls\] enabel"
 printf '[tls]\nenable = maybe\n' >"$work/bad/sipc.conf"
-expect "bad value in sipc.conf" 78 "enable must be 0 or 1" -- "$BIN/sipcd" --home "$work/bad"
+run "$BIN/sipcd" --home "$work/bad"
+expect "bad value in sipc.conf" 78 "enable must be 0 or 1"
 printf '[tls]\nenable = 1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$work/bad/sipc.conf"
-expect "TLS enabled without a key pair" 78 "node.crt.*tlstool import" -- "$BIN/sipcd" --home "$work/bad"
+run "$BIN/sipcd" --home "$work/bad"
+expect "TLS enabled without a key pair" 78 "node.crt.*tlstool import"
 
 # plaintext node: "Port:" not "TLS Port:"
 mkdir -p "$work/plain"
@@ -70,19 +48,24 @@ if start "$work/plain"; then
     else
         not_ok "plaintext start lines"; cat "$log"
     fi
-    expect "sipcctl ping over plaintext" 0 "over plaintext \(TLS is not in use\)" -- "$BIN/sipcctl" --home "$work/plain" ping "127.0.0.1:$port"
-    expect "sipcctl info" 0 '"tls_mode":"off"' -- "$BIN/sipcctl" --home "$work/plain" info "127.0.0.1:$port"
-    expect "sipcctl call unknown method" 1 "SIPC_ENOMETHOD.*nope.nada" -- "$BIN/sipcctl" --home "$work/plain" call "127.0.0.1:$port" nope nada
+    run "$BIN/sipcctl" --home "$work/plain" ping "127.0.0.1:$port"
+    expect "sipcctl ping over plaintext" 0 "over plaintext \(TLS is not in use\)"
+    run "$BIN/sipcctl" --home "$work/plain" info "127.0.0.1:$port"
+    expect "sipcctl info" 0 '"tls_mode":"off"'
+    run "$BIN/sipcctl" --home "$work/plain" call "127.0.0.1:$port" nope nada
+    expect "sipcctl call unknown method" 1 "SIPC_ENOMETHOD.*nope.nada"
     # a second node on the same port: clear error, exit 71
     mkdir -p "$work/clash"
     printf '[data]\nport = %s\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' "$port" >"$work/clash/sipc.conf"
-    expect "port already in use" 71 "cannot listen on 127.0.0.1:$port: address already in use" -- "$BIN/sipcd" --home "$work/clash"
-    kill -TERM "${pids[-1]}"; wait "${pids[-1]}"; rc=$?
+    run "$BIN/sipcd" --home "$work/clash"
+    expect "port already in use" 71 "cannot listen on 127.0.0.1:$port: address already in use"
+    kill -TERM "$sipcd_pid"; wait "$sipcd_pid"; rc=$?
     [ "$rc" = 0 ] && ok "SIGTERM: exit 0" || not_ok "SIGTERM exit $rc"
     # nobody listens there any more
-    expect "sipcctl to a stopped node" 69 "connection refused" -- "$BIN/sipcctl" --home "$work/plain" --timeout 2000 ping "127.0.0.1:$port"
+    run "$BIN/sipcctl" --home "$work/plain" --timeout 2000 ping "127.0.0.1:$port"
+    expect "sipcctl to a stopped node" 69 "connection refused"
 else
-    not_ok "plaintext sipcd did not start"; cat "$work/plain.out"
+    not_ok "plaintext sipcd did not start"
 fi
 # a node whose own pair has expired says so at start, with the fix
 mkdir -p "$work/expired/security"
@@ -102,9 +85,9 @@ if faketime 2020-01-01 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P
         else
             not_ok "expired pair at start"; cat "$log"
         fi
-        kill -TERM "${pids[-1]}"; wait "${pids[-1]}"
+        kill -TERM "$sipcd_pid"; wait "$sipcd_pid"
     else
-        not_ok "sipcd with an expired pair did not start"; cat "$work/expired.out"
+        not_ok "sipcd with an expired pair did not start"
     fi
 else
     not_ok "cannot make an expired certificate with faketime"
@@ -116,12 +99,14 @@ if [ -f "$work/expired/security/node.crt" ]; then
     cp "$work/expired/security/node.crt" "$work/open/security/node.crt"
     printf '[tls]\nenable = 1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$work/open/sipc.conf"
     chmod 700 "$work/open/security"; chmod 644 "$work/open/security/node.crt"
-    expect "node.crt readable by others" 78 "security/node.crt is open to other users \(mode 0644\).*chmod 600" -- "$BIN/sipcd" --home "$work/open"
+    run "$BIN/sipcd" --home "$work/open"
+    expect "node.crt readable by others" 78 "security/node.crt is open to other users \(mode 0644\).*chmod 600"
     chmod 755 "$work/open/security"; chmod 600 "$work/open/security/node.crt"
-    expect "security folder open to others" 78 "security is open to other users \(mode 0755\).*chmod 700" -- "$BIN/sipcd" --home "$work/open"
+    run "$BIN/sipcd" --home "$work/open"
+    expect "security folder open to others" 78 "security is open to other users \(mode 0755\).*chmod 700"
 fi
 
-expect "sipcctl bad address" 64 "not ADDRESS" -- "$BIN/sipcctl" --home "$work/plain" ping "127.0.0.1:notaport"
+run "$BIN/sipcctl" --home "$work/plain" ping "127.0.0.1:notaport"
+expect "sipcctl bad address" 64 "not ADDRESS"
 
-echo "$passes passed, $fails failed"
-[ "$fails" = 0 ]
+shtest_done

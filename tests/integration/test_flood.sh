@@ -21,31 +21,10 @@ set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 SRC=$(cd "$(dirname "$0")" && pwd)
 BASE=${SIPC_TEST_NET:-127.0.98}
-work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-flood.XXXXXX")
-node_pid= flood_pid=
-cleanup() {
-    exec 7>&- 2>/dev/null
-    [ -n "$flood_pid" ] && kill -KILL "$flood_pid" 2>/dev/null
-    [ -n "$node_pid" ] && kill -KILL "$node_pid" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fails=0 passes=0
-ok() { echo "ok - $*"; passes=$((passes + 1)); }
-not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
+. "$SRC/../support/shtest.sh"
+shtest_init flood
 ctl() { "$BIN/sipcctl" --timeout 5000 --home "$work/a" "$@"; }
-wait_for() { # SECONDS command...
-    local t=$1; shift
-    for _ in $(seq 1 $((t * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-    return 1
-}
-for p in 23000 23001 23002 23003 23009; do
-    if (exec 3<>"/dev/tcp/$BASE.1/$p") 2>/dev/null; then
-        echo "$BASE.1:$p is in use: this test needs $BASE.1 with the standard ports (SIPC_TEST_NET=127.0.N)"
-        exit 1
-    fi
-done
+need_free "$BASE.1":{23000,23001,23002,23003,23009}
 ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -ge 12000 ] || { echo "needs 12,000 descriptors, the hard limit is $(ulimit -Hn)"; exit 1; }
 
@@ -68,10 +47,8 @@ EOF
 tt() { "$BIN/tlstool" --home "$work/a" "$@"; }
 tt create -site "$work/cluster.pfx" >/dev/null && tt import "$work/cluster.pfx" >/dev/null &&
     tt enable --mode permissive >/dev/null || { echo "tlstool set-up failed"; exit 1; }
-"$BIN/sipcd" --home "$work/a" >"$work/a.out" 2>&1 &
-node_pid=$!
-started() { grep -qs "Pipeline Service Started" "$work/a/logs/"PipelineService_*.log; }
-wait_for 10 started || { echo "sipcd did not start"; cat "$work/a.out"; exit 1; }
+sipcd_start "$work/a" || exit 1
+node_pid=$sipcd_pid
 ctl ping "$BASE.1" >"$work/ping0.out" 2>&1 && grep -q "over TLS" "$work/ping0.out" &&
     ok "before the flood: sipcctl ping over TLS" || { not_ok "ping before"; cat "$work/ping0.out"; }
 
@@ -163,5 +140,4 @@ ctl ping "$BASE.1" >"$work/ping3.out" 2>&1 && grep -q "over TLS" "$work/ping3.ou
     ok "after the flood: still served" || { not_ok "ping after"; cat "$work/ping3.out"; }
 kill -TERM "$node_pid"; wait "$node_pid"; rc=$?; node_pid=
 [ "$rc" = 0 ] && ok "sipcd stops cleanly (exit 0)" || not_ok "sipcd exit $rc"
-echo "# $passes passed, $fails failed"
-[ "$fails" = 0 ]
+shtest_done

@@ -24,34 +24,12 @@
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.0.81}
-work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-guard.XXXXXX")
-node_pid= b_pid= c_pid=
-cleanup() {
-    [ -n "$node_pid" ] && kill -KILL "$node_pid" 2>/dev/null
-    [ -n "$b_pid" ] && kill -KILL "$b_pid" 2>/dev/null
-    [ -n "$c_pid" ] && kill -KILL "$c_pid" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fails=0 passes=0
-ok() { echo "ok - $*"; passes=$((passes + 1)); }
-not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init guard
 ctl() { "$BIN/sipcctl" --timeout 5000 "$@"; }
 tt() { "$BIN/tlstool" --home "$work/a" "$@"; }
 log() { cat "$work/a/logs/"DataService_*.log; }
-wait_for() { # SECONDS command...: until it succeeds (bounded)
-    local t=$1; shift
-    for _ in $(seq 1 $((t * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-    return 1
-}
-
-for h in 1 2 3; do for p in 23000 23001 23002 23003; do
-    if (exec 3<>"/dev/tcp/$BASE.$h/$p") 2>/dev/null; then
-        echo "$BASE.$h:$p is in use: this test needs $BASE.1-3 with the standard ports (SIPC_TEST_NET=127.0.N)"
-        exit 1
-    fi
-done; done
+need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
 
 export SIPC_PFX_PASSWORD="Guard-Test-$$"
 conf() { # home id host
@@ -65,27 +43,15 @@ conf p2 p2 1 # a plaintext sipcctl, to see who A lets in
 tt create -site "$work/cluster.pfx" >/dev/null
 tt import "$work/cluster.pfx" >/dev/null
 
-start() {
-    : >"$work/a.out"
-    "$BIN/sipcd" --home "$work/a" >>"$work/a.out" 2>&1 &
-    node_pid=$!
-    local n0=$1
-    started() { [ "$(grep -hs "Pipeline Service Started" "$work/a/logs/"PipelineService_*.log | wc -l)" -gt "$n0" ]; }
-    wait_for 10 started || { echo "sipcd did not start"; cat "$work/a.out"; exit 1; }
-}
-starts=0
-start_a() { start "$starts"; starts=$((starts + 1)); }
+start_a() { sipcd_start "$work/a" || exit 1; node_pid=$sipcd_pid; }
 stop_a() { kill -TERM "$node_pid"; wait "$node_pid"; local rc=$?; node_pid=; return $rc; }
 mode() { ctl --home "$work/a" status --json | jq -r '.tls.mode'; }
 ping_over() { # home what: a ping from home goes over what
     ctl --home "$work/$1" ping "$BASE.1" >"$work/ping.out" 2>&1 && grep -q "over $2" "$work/ping.out"
 }
 startpeer() { # home
-    "$BIN/sipcd" --home "$work/$1" >>"$work/$1.out" 2>&1 &
-    eval "${1}_pid=$!"
-    local l="$work/$1/logs"
-    up() { grep -qs "Pipeline Service Started" "$l/"PipelineService_*.log; }
-    wait_for 10 up || { echo "sipcd $1 did not start"; cat "$work/$1.out"; exit 1; }
+    sipcd_start "$work/$1" || exit 1
+    eval "${1}_pid=$sipcd_pid"
 }
 # the node's cluster status: its management channel calls A
 calls() { ctl --home "$work/$1" status --cluster >/dev/null 2>&1; true; }
@@ -235,5 +201,4 @@ kill -CONT "$node_pid"
 
 stop_a && ok "sipcd stops cleanly" || not_ok "final stop"
 kill -TERM "$b_pid" "$c_pid"; wait "$b_pid" "$c_pid"; b_pid= c_pid=
-echo "$passes passed, $fails failed"
-[ "$fails" = 0 ]
+shtest_done

@@ -5,16 +5,8 @@
 # refused, and the node's log says why.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
-work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-interop.XXXXXX")
-pid=""
-cleanup() {
-    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fails=0 passes=0
-ok() { echo "ok - $*"; passes=$((passes + 1)); }
-not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init interop
 
 mkpair() { # name
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
@@ -31,20 +23,11 @@ cat "$work/node.crt" "$work/node.key" >"$home/security/node.crt"
 chmod 600 "$home/security/node.crt"
 printf '[node]\nid = interop\n[tls]\nenable = 1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$home/sipc.conf"
 
-"$BIN/sipcd" --home "$home" >"$work/sipcd.out" 2>&1 &
-pid=$!
-port=""
-for _ in $(seq 1 400); do # bounded wait for the start line
-    log=$(ls "$home/logs/"DataService_*.log 2>/dev/null | head -n1)
-    if [ -n "$log" ] && grep -q "Data Service Started" "$log"; then
-        port=$(sed -n 's/.*TLS Port: \([0-9]*\).*/\1/p' "$log")
-        break
-    fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-done
-[ -n "$port" ] || { echo "sipcd did not start"; cat "$work/sipcd.out"; exit 1; }
-ok "sipcd logs 'TLS Port: $port'"
+sipcd_start "$home" || exit 1
+pid=$sipcd_pid
+port=$(sipcd_port "$home")
+grep -q "Service.Start INFO TLS Port: $port$" "$home/logs/"DataService_*.log &&
+    ok "sipcd logs 'TLS Port: $port'" || not_ok "sipcd does not log 'TLS Port: $port'"
 
 sclient() { # extra args...
     timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile "$work/node.crt" \
@@ -120,14 +103,14 @@ if grep -q "peer presented no certificate" "$log"; then ok "log names the missin
 if grep -q "peer certificate rejected" "$log"; then ok "log names the rejected certificate"; else not_ok "log: rejected certificate"; cat "$log"; fi
 if grep -q "peer does not offer TLS 1.2 (it offers up to TLS 1.3)" "$log"; then ok "log: a TLS 1.3-only client is a version mismatch"; else not_ok "log: TLS 1.3-only client"; cat "$log"; fi
 if grep -q "peer offers no key-exchange group sipc accepts (P-256 or P-384); it offered: X25519" "$log"; then ok "log: an X25519-only client is named as such"; else not_ok "log: X25519-only client"; cat "$log"; fi
-for _ in $(seq 1 100); do grep -q "renegotiate" "$log" && break; sleep 0.05; done
+wait_for 5 grep -q "renegotiate" "$log"
 if grep -q "peer tried to renegotiate the TLS session; sipc does not allow renegotiation" "$log"; then ok "log: a renegotiation attempt is named"; else not_ok "log: renegotiation"; cat "$log"; fi
 
 # Plaintext on the TLS port: closed, logged with the hint.
 if command -v timeout >/dev/null; then
     printf '\x00\x00\x00\x02hi' | timeout 10 bash -c "cat >/dev/tcp/127.0.0.1/$port" 2>/dev/null
 fi
-for _ in $(seq 1 100); do grep -q "plaintext arrived on a TLS port" "$log" && break; sleep 0.05; done
+wait_for 5 grep -q "plaintext arrived on a TLS port" "$log"
 if grep -q "plaintext arrived on a TLS port: is TLS enabled on every node?" "$log"; then
     ok "plaintext on the TLS port is refused with a hint"
 else
@@ -137,5 +120,4 @@ fi
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
 if [ "$rc" = 0 ] && grep -q "Data Service Stopped" "$log"; then ok "SIGTERM stops sipcd cleanly"; else not_ok "SIGTERM exit $rc"; fi
 
-echo "$passes passed, $fails failed"
-[ "$fails" = 0 ]
+shtest_done

@@ -14,35 +14,12 @@
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.0.71}
-work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-reload.XXXXXX")
-node_pid=
-loader_pid=
-cleanup() {
-    [ -n "$loader_pid" ] && kill "$loader_pid" 2>/dev/null
-    [ -n "$node_pid" ] && kill -KILL "$node_pid" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fails=0 passes=0
-ok() { echo "ok - $*"; passes=$((passes + 1)); }
-not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init reload
 ctl() { "$BIN/sipcctl" --timeout 5000 "$@"; }
 tt() { "$BIN/tlstool" --home "$work/n1" "$@"; }
 datalog() { cat "$work/n1/logs/"DataService_*.log; }
-# wait_for SECONDS command...: until the command succeeds (bounded)
-wait_for() {
-    local t=$1; shift
-    for _ in $(seq 1 $((t * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-    return 1
-}
-
-for p in 23000 23001 23002 23003; do
-    if (exec 3<>"/dev/tcp/$BASE.1/$p") 2>/dev/null; then
-        echo "$BASE.1:$p is in use: this test needs $BASE.1 with the standard ports (SIPC_TEST_NET=127.0.N)"
-        exit 1
-    fi
-done
+need_free "$BASE.1":{23000,23001,23002,23003}
 
 export SIPC_PFX_PASSWORD="Reload-Test-$$"
 conf() { # home
@@ -56,11 +33,8 @@ tt create -site "$work/cluster.pfx" >/dev/null
 tt import "$work/cluster.pfx" >/dev/null
 "$BIN/tlstool" --home "$work/client" import "$work/cluster.pfx" >/dev/null
 
-"$BIN/sipcd" --home "$work/n1" >>"$work/n1.out" 2>&1 &
-node_pid=$!
-started() { grep -qs "Pipeline Service Started" "$work/n1/logs/"PipelineService_*.log; }
-wait_for 10 started ||
-    { echo "sipcd did not start"; cat "$work/n1.out"; exit 1; }
+sipcd_start "$work/n1" || exit 1
+node_pid=$sipcd_pid
 datalog | grep -q "Service.Start INFO Port: 23000$" && ok "the node starts in plaintext" || not_ok "plaintext start"
 
 # The client: one put after the other, each its own connection, until told
@@ -214,5 +188,4 @@ wait "$node_pid"
 rc=$?
 node_pid=
 [ "$rc" = 0 ] && ok "sipcd stops cleanly after the reloads" || not_ok "sipcd exit $rc"
-echo "$passes passed, $fails failed"
-[ "$fails" = 0 ]
+shtest_done

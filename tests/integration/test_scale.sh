@@ -6,8 +6,8 @@
 # The full figures (10,000 idle, 2,000 at once) are in docs/benchmarks.md.
 set -u
 bin=${SIPC_TEST_BIN:?}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init scale
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/k.pem" \
     -out "$work/c.pem" -days 30 -subj "/CN=sipc scale test" 2>/dev/null || {
     echo "not ok - cannot make a key pair with openssl"; exit 1; }
@@ -15,10 +15,9 @@ ulimit -n "$(ulimit -Hn)"
 out=$("$bin/sipc-scale" --burst 500 --idle 2000 --max-kib 32 "$work/c.pem" "$work/k.pem")
 rc=$?
 echo "$out"
+[ "$rc" = 0 ] || not_ok "sipc-scale exit $rc"
 grep -q "phase=burst conns=500 up=500 .*refused=0 evicted=0 hs_failures=0" <<<"$out" \
-    && echo "ok - 500 clients at once: all up, none refused" \
-    || { echo "not ok - burst"; rc=1; }
+    && ok "500 clients at once: all up, none refused" || not_ok "burst"
 grep -q "phase=idle conns=2000 up=2000 tls=1" <<<"$out" && ! grep -q FAILED <<<"$out" \
-    && echo "ok - 2,000 idle mTLS connections within 32 KiB of node RSS each" \
-    || { echo "not ok - idle"; rc=1; }
-exit $rc
+    && ok "2,000 idle mTLS connections within 32 KiB of node RSS each" || not_ok "idle"
+shtest_done

@@ -14,31 +14,12 @@
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.0.23}
-work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-services.XXXXXX")
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init services
 declare -A pid
-cleanup() {
-    for n in "${!pid[@]}"; do kill -KILL "${pid[$n]}" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fails=0 passes=0
-ok() { echo "ok - $*"; passes=$((passes + 1)); }
-not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { # name command...: passes when the command succeeds
-    local name=$1; shift
-    if "$@" >"$work/check.out" 2>&1; then ok "$name"; else not_ok "$name"; sed 's/^/    /' "$work/check.out"; fi
-}
 ctl() { "$BIN/sipcctl" --timeout 5000 "$@"; }
 
-for p in 23000 23001 23002 23003; do
-    for i in 1 2 3; do
-        if (exec 3<>"/dev/tcp/$BASE.$i/$p") 2>/dev/null; then
-            echo "$BASE.$i:$p is in use: this test needs $BASE.1-3 with the standard ports (SIPC_TEST_NET=127.0.N)"
-            exit 1
-        fi
-    done
-done
+need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
 
 export SIPC_PFX_PASSWORD="Services-Test-$$"
 mkhome() { # name address extra-conf...
@@ -48,16 +29,9 @@ mkhome() { # name address extra-conf...
     shift 2
     for line in "$@"; do printf '%s\n' "$line" >>"$h/sipc.conf"; done
 }
-start() { # name: start and wait until every service has started (bounded)
-    "$BIN/sipcd" --home "$work/$1" >>"$work/$1.out" 2>&1 &
-    pid[$1]=$!
-    for _ in $(seq 1 200); do
-        grep -qs "Pipeline Service Started" "$work/$1/logs/"PipelineService_*.log &&
-            [ "$(grep -hs 'Service Started' "$work/$1/logs/"*.log | wc -l)" -ge "$2" ] && return 0
-        kill -0 "${pid[$1]}" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "sipcd $1 did not start:"; cat "$work/$1.out"; return 1
+start() { # name: start and wait until its four services have started (bounded)
+    sipcd_start "$work/$1" || return 1
+    pid[$1]=$sipcd_pid
 }
 stop() { kill -TERM "${pid[$1]}" 2>/dev/null; wait "${pid[$1]}" 2>/dev/null; unset "pid[$1]"; }
 
@@ -67,7 +41,7 @@ for i in 1 2 3; do
     "$BIN/tlstool" --home "$work/n$i" import "$work/cluster.pfx" >/dev/null
     "$BIN/tlstool" --home "$work/n$i" enable >/dev/null
 done
-for i in 1 2 3; do start "n$i" 4 || exit 1; done
+for i in 1 2 3; do start "n$i" || exit 1; done
 
 # --- start lines: every service says TLS ---------------------------------
 lines=$(grep -h "Service.Start INFO TLS Port: 2300[0-3]$" "$work"/n*/logs/*.log | wc -l)
@@ -114,7 +88,7 @@ ctl --home "$work/n3" search '"ingested record"' --limit 1000 --json >"$work/s.j
 # --- SIGKILL after acknowledged puts ---------------------------------------
 for i in $(seq 1 20); do ctl --home "$work/n3" --node "$BASE.3" put "k-$i" --body "kept $i" >/dev/null || not_ok "put k-$i"; done
 kill -KILL "${pid[n3]}"; wait "${pid[n3]}" 2>/dev/null; unset "pid[n3]"
-start n3 8 || exit 1
+start n3 || exit 1
 missing=0
 for i in $(seq 1 20); do
     [ "$(ctl --home "$work/n3" --node "$BASE.3" get "k-$i")" = "kept $i" ] || missing=$((missing + 1))
@@ -137,7 +111,7 @@ rc=$?
 
 # --- a node with TLS off among TLS nodes -------------------------------------
 "$BIN/tlstool" --home "$work/n3" disable >/dev/null
-start n3 12 || exit 1
+start n3 || exit 1
 grep -q "Service.Start INFO Port: 23000$" "$work/n3/logs/"DataService_*.log && ok "n3 with TLS off logs 'Port: 23000'" || not_ok "plaintext start line"
 ctl --home "$work/n1" status --cluster >"$work/st.out"
 rc=$?
@@ -152,7 +126,7 @@ stop n3
 # (strict n1 and n2 no longer reach n3 in plaintext while its TLS is off;
 # --force keeps any plaintext peer of that time from starting it permissive)
 "$BIN/tlstool" --home "$work/n3" enable --force >/dev/null
-start n3 16 || exit 1
+start n3 || exit 1
 ctl --home "$work/n2" status --cluster --json >"$work/st.json"
 rc=$?
 [ "$rc" = 0 ] && [ "$(jq -r '.ok' "$work/st.json")" = true ] && ok "all TLS again: cluster status OK (exit 0)" || { not_ok "status after re-enable (exit $rc)"; jq '.problems' "$work/st.json"; }
@@ -184,7 +158,7 @@ for i in 1 2 3; do stop "n$i"; done
 mkhome p1 "$BASE.1" "[pipeline]" "tls = 1"
 "$BIN/tlstool" --home "$work/p1" import "$work/cluster.pfx" >/dev/null
 sed -i 's/^nodes = .*/nodes = '"$BASE"'.1/' "$work/p1/sipc.conf"
-start p1 4 || exit 1
+start p1 || exit 1
 if grep -q "INFO TLS Port: 23003$" "$work/p1/logs/"PipelineService_*.log &&
     grep -q "INFO Port: 23000$" "$work/p1/logs/"DataService_*.log &&
     grep -q "INFO Port: 23001$" "$work/p1/logs/"SearchService_*.log &&
@@ -198,5 +172,4 @@ ctl --home "$work/p1" ingest "$work/one.ndjson" >"$work/ingest.out" 2>&1 && grep
     ok "ingest through the TLS pipeline into the plaintext data service" || { not_ok "TLS pipeline ingest"; cat "$work/ingest.out"; }
 stop p1
 
-echo "$passes passed, $fails failed"
-[ "$fails" = 0 ]
+shtest_done

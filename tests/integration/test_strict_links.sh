@@ -12,31 +12,10 @@
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.0.99}
-work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-strictlinks.XXXXXX")
-s_pid= o_pid=
-cleanup() {
-    [ -n "$s_pid" ] && kill -KILL "$s_pid" 2>/dev/null
-    [ -n "$o_pid" ] && kill -KILL "$o_pid" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fails=0 passes=0
-ok() { echo "ok - $*"; passes=$((passes + 1)); }
-not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init strictlinks
 ctl() { "$BIN/sipcctl" --timeout 5000 "$@"; }
-wait_for() { # SECONDS command...: until it succeeds (bounded)
-    local t=$1; shift
-    for _ in $(seq 1 $((t * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-    return 1
-}
-
-for h in 1 2; do for p in 23000 23001 23002 23003; do
-    if (exec 3<>"/dev/tcp/$BASE.$h/$p") 2>/dev/null; then
-        echo "$BASE.$h:$p is in use: this test needs $BASE.1-2 with the standard ports (SIPC_TEST_NET=127.0.N)"
-        exit 1
-    fi
-done; done
+need_free "$BASE".{1,2}:{23000,23001,23002,23003}
 
 export SIPC_PFX_PASSWORD="Strict-Links-$$"
 conf() { # home id host
@@ -52,11 +31,8 @@ conf plain plain 2 # a client without a pair: plaintext toward O
 "$BIN/tlstool" --home "$work/s" enable --mode strict >/dev/null || { echo "enable failed"; exit 1; }
 
 start() { # home
-    "$BIN/sipcd" --home "$work/$1" >>"$work/$1.out" 2>&1 &
-    eval "${1}_pid=$!"
-    local l="$work/$1/logs"
-    up() { grep -qs "Pipeline Service Started" "$l/"PipelineService_*.log; }
-    wait_for 10 up || { echo "sipcd $1 did not start"; cat "$work/$1.out"; exit 1; }
+    sipcd_start "$work/$1" || exit 1
+    eval "${1}_pid=$sipcd_pid"
 }
 start o
 start s
@@ -111,5 +87,4 @@ wait_for 5 ologs_plain && ok "O logs S's plaintext link once S is permissive (th
     not_ok "no plaintext line from S in O's logs after permissive"
 
 kill -TERM "$s_pid" "$o_pid"; wait "$s_pid" "$o_pid"; s_pid= o_pid=
-echo "$passes passed, $fails failed"
-[ "$fails" = 0 ]
+shtest_done

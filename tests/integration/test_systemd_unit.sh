@@ -12,23 +12,19 @@ if ! command -v systemd-analyze >/dev/null 2>&1; then
     echo "skipped: systemd-analyze is not installed (apt-get install systemd provides it)"
     exit 77
 fi
-work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-unit.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-fails=0
-grep -q '^ExecStart=/.*/sipcd --foreground$' "$unit" && echo "ok - ExecStart runs sipcd --foreground" ||
-    { echo "not ok - ExecStart"; fails=1; }
-grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$unit" && echo "ok - ExecReload sends SIGHUP" ||
-    { echo "not ok - ExecReload"; fails=1; }
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init unit
+grep -q '^ExecStart=/.*/sipcd --foreground$' "$unit" && ok "ExecStart runs sipcd --foreground" || not_ok "ExecStart"
+grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$unit" && ok "ExecReload sends SIGHUP" || not_ok "ExecReload"
 for d in NoNewPrivileges=yes ProtectSystem=strict ReadWritePaths=/var/lib/sipc PrivateTmp=yes \
     Restart=on-failure Environment=SIPC_HOME=/var/lib/sipc; do
-    grep -qx "$d" "$unit" && echo "ok - $d" || { echo "not ok - $d missing"; fails=1; }
+    grep -qx "$d" "$unit" && ok "$d" || not_ok "$d missing"
 done
 sed "s|^ExecStart=[^ ]*|ExecStart=$sipcd|" "$unit" >"$work/sipcd.service"
-out=$(systemd-analyze verify --man=no "$work/sipcd.service" 2>&1)
-rc=$?
-if [ "$rc" = 0 ] && [ -z "$out" ]; then
-    echo "ok - systemd-analyze verify: no error, no warning"
+run systemd-analyze verify --man=no "$work/sipcd.service"
+if [ "$RC" = 0 ] && [ ! -s "$OUT" ]; then
+    ok "systemd-analyze verify: no error, no warning"
 else
-    echo "not ok - systemd-analyze verify (exit $rc):"; echo "$out" | sed 's/^/    /'; fails=1
+    bad "systemd-analyze verify (exit $RC)"
 fi
-exit "$fails"
+shtest_done

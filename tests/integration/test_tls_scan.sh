@@ -16,16 +16,8 @@
 set -uo pipefail
 SCANNER=${1:?usage: test_tls_scan.sh sslscan|testssl}
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
-work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-scan.XXXXXX")
-pid=""
-cleanup() {
-    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fails=0 passes=0
-ok() { echo "ok - $*"; passes=$((passes + 1)); }
-not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init scan
 note() { echo "# $*"; }
 
 case "$SCANNER" in
@@ -55,19 +47,11 @@ unset SIPC_PFX_PASSWORD
 pair="$home/security/node.crt" # PEM: certificate, then the private key
 fp=$(openssl x509 -in "$pair" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g')
 
-"$BIN/sipcd" --home "$home" >"$work/sipcd.out" 2>&1 &
-pid=$!
-port=""
-for _ in $(seq 1 400); do # bounded wait for the start line
-    log=$(ls "$home/logs/"DataService_*.log 2>/dev/null | head -n1)
-    if [ -n "$log" ] && grep -q "Data Service Started" "$log"; then
-        port=$(sed -n 's/.*TLS Port: \([0-9]*\).*/\1/p' "$log")
-        break
-    fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-done
-[ -n "$port" ] || { echo "sipcd did not start"; cat "$work/sipcd.out"; exit 1; }
+sipcd_start "$home" || exit 1
+pid=$sipcd_pid
+port=$(sipcd_port "$home")
+grep -q "Service.Start INFO TLS Port: $port$" "$home/logs/"DataService_*.log ||
+    { echo "sipcd does not log 'TLS Port: $port'"; exit 1; }
 note "$("$BIN/sipcd" --version)"
 note "scanning sipcd (strict TLS) on 127.0.0.1:$port with $SCANNER"
 
@@ -208,8 +192,7 @@ if kill -0 "$pid" 2>/dev/null; then
     if [ "$rc" = 0 ]; then ok "sipcd survived the scan and stopped cleanly"; else not_ok "sipcd exit $rc after the scan"; fi
 else
     wait "$pid"; rc=$?; pid=""
-    not_ok "sipcd died during the scan (exit $rc)"; cat "$work/sipcd.out"
+    not_ok "sipcd died during the scan (exit $rc)"; cat "$home.out"
 fi
 
-echo "$passes passed, $fails failed"
-[ "$fails" = 0 ]
+shtest_done

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -395,6 +396,31 @@ static void test_help_from_the_table(void **state)
     free(h);
 }
 
+/* cli_fail: one line "who: message" on stderr, and the code back. */
+static void test_fail_line(void **state)
+{
+    (void)state;
+    FILE *cap = tmpfile();
+    assert_non_null(cap);
+    fflush(stderr);
+    int saved = dup(fileno(stderr));
+    assert_true(saved >= 0);
+    assert_true(dup2(fileno(cap), fileno(stderr)) >= 0);
+    int rc = cli_fail("tool: error", 42, "cannot read %s: %d", "x.pfx", 7);
+    int rc0 = cli_fail("tool", 0, "no arguments");
+    fflush(stderr);
+    assert_true(dup2(saved, fileno(stderr)) >= 0);
+    close(saved);
+    assert_int_equal(rc, 42);
+    assert_int_equal(rc0, 0);
+    char got[200] = "";
+    rewind(cap);
+    size_t n = fread(got, 1, sizeof got - 1, cap);
+    got[n] = 0;
+    fclose(cap);
+    assert_string_equal(got, "tool: error: cannot read x.pfx: 7\ntool: no arguments\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_arguments_keep_their_order),
         cmocka_unit_test(test_stop_and_help_word),
         cmocka_unit_test(test_help_from_the_table),
+        cmocka_unit_test(test_fail_line),
     };
     return cmocka_run_group_tests_name("opt", tests, NULL, NULL);
 }

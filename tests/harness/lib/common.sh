@@ -41,6 +41,10 @@ sc_wait() {
     done
 }
 
+# sc_started_count HOME: how many times a service of the sipcd on HOME has
+# logged "Service Started" (four a start: data, search, management, pipeline).
+sc_started_count() { grep -hs ' Service Started$' "$1"/logs/*Service_*.log | wc -l; }
+
 # The folder holding sipcd, tlstool and sipcctl: $SIPC_BIN, else the folder
 # of sipc-cluster itself (the build tree, or an installed bin/), else PATH.
 sc_find_bin() {

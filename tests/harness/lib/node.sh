@@ -34,8 +34,6 @@ sc_node_stopped() { # alive but stopped by SIGSTOP
     sc_node_alive "$1" && [ "$(sc_pid_state "$(sc_node pid "$1")")" = T ]
 }
 
-sc_started_count() { grep -hs ' Service Started$' "$1"/logs/*Service_*.log | wc -l; }
-
 # sc_node_spawn NAME: starts sipcd for the node, detached (its own session,
 # stdin from /dev/null, output appended to HOME/sipcd.out), records its pid;
 # does not wait.

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "services/common/opt.h"
 #include "sipc/node.h"
 #include "sipc/sipc.h"
 
@@ -191,7 +192,8 @@ long load_running_pid(const load_paths *p);
 void load_paths_rotate(const load_paths *p);
 /* A new run id: "l" and hex digits (time, pid): no '-', unique per run. */
 void load_run_id(char *out, size_t cap);
-int load_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* load_fail(code, fmt, ...): "sipc-load: <text>" on stderr; returns code. */
+#define load_fail(...) cli_fail("sipc-load", __VA_ARGS__)
 
 /* The log DIR/load/load.log ("2026-12-02T11:00:00.123Z LEVEL text"), or stderr. */
 void load_log_open(const char *path);

@@ -226,17 +226,6 @@ void load_run_id(char *out, size_t cap)
     snprintf(out, cap, "l%" PRIx64 "%04x", (uint64_t)load_now_ms(), (unsigned)getpid() & 0xffffu);
 }
 
-int load_fail(int code, const char *fmt, ...)
-{
-    va_list ap;
-    fputs("sipc-load: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return code;
-}
-
 int load_prepare(const load_opts *o, load_setup *su)
 {
     memset(su, 0, sizeof *su);

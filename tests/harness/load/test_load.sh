@@ -13,30 +13,15 @@
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.0.97}
-work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-load.XXXXXX")
+. "$(dirname "$0")/../../support/shtest.sh"
+shtest_init load
 declare -A pid
-cleanup() {
-    # the generator is this test's own process, named by its pid file
-    if [ -s "$work/load/pid" ]; then kill -KILL "$(cat "$work/load/pid")" 2>/dev/null; fi
-    for n in "${!pid[@]}"; do kill -KILL "${pid[$n]}" 2>/dev/null; done
-    wait 2>/dev/null
-    if [ -n "${SIPC_TEST_KEEP:-}" ]; then echo "# kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-fails=0 passes=0
-ok() { echo "ok - $*"; passes=$((passes + 1)); }
-not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
+# the generator is this test's own process, detached, named by its pid file
+at_exit '[ ! -s "$work/load/pid" ] || kill -KILL "$(cat "$work/load/pid")" 2>/dev/null'
 load() { "$BIN/sipc-load" --dir "$work" "$@"; }
 value() { sed -n "s/^$1: //p" "$2"; } # value NAME FILE
 
-for p in 23000 23001 23002 23003; do
-    for i in 1 2 3; do
-        if (exec 3<>"/dev/tcp/$BASE.$i/$p") 2>/dev/null; then
-            echo "$BASE.$i:$p is in use: this test needs $BASE.1-3 with the standard ports (SIPC_TEST_NET=127.0.N)"
-            exit 1
-        fi
-    done
-done
+need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
 
 # --- usage and configuration errors (no cluster needed) ------------------
 load start >/dev/null 2>&1; rc=$?
@@ -63,17 +48,9 @@ mkdir -p "$work/client"
 printf '[cluster]\nname = load\n[node]\naddress = %s.1\n' "$BASE" >"$work/client/sipc.conf"
 "$BIN/tlstool" --home "$work/client" import "$work/cluster.pfx" >/dev/null
 
-start() { # name: start and wait until the pipeline has started (bounded)
-    local logs="$work/$1/logs"
-    local before; before=$(grep -hs "Pipeline Service Started" "$logs/"PipelineService_*.log | wc -l)
-    "$BIN/sipcd" --home "$work/$1" >>"$work/$1.out" 2>&1 &
-    pid[$1]=$!
-    for _ in $(seq 1 200); do
-        [ "$(grep -hs "Pipeline Service Started" "$logs/"PipelineService_*.log | wc -l)" -gt "$before" ] && return 0
-        kill -0 "${pid[$1]}" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "sipcd $1 did not start:"; cat "$work/$1.out"; return 1
+start() { # name: start and wait until its four services have started (bounded)
+    sipcd_start "$work/$1" || return 1
+    pid[$1]=$sipcd_pid
 }
 for i in 1 2 3; do start "n$i" || exit 1; done
 
@@ -225,5 +202,4 @@ else
     not_ok "partial searches"; cat "$work/run2.out"; grep "^Q" "$work/load/ledger"
 fi
 
-echo "$passes passed, $fails failed"
-[ "$fails" = 0 ]
+shtest_done

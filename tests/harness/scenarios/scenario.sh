@@ -5,8 +5,11 @@
 # $SIPC_SCENARIO_DIR, default BIN/cluster-scenarios), so that a run killed by
 # ctest's timeout is cleaned by the next run's `down`; a watchdog outside the
 # test's process tree runs `down` as soon as the scenario's shell is gone,
-# whatever killed it. ok/not_ok count checks; figure prints a measured number.
+# whatever killed it. ok/not_ok/check count checks and wait_for waits (the
+# shell tests' own, tests/support/shtest.sh); figure prints a measured number.
 set -uo pipefail
+# shellcheck disable=SC1091
+. "$(dirname "${BASH_SOURCE[0]}")/../../support/shtest.sh"
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 NET=${SIPC_TEST_NET:?SIPC_TEST_NET must name the loopback block of the scenario, 127.0.N}
 SC="$BIN/sipc-cluster"
@@ -14,28 +17,13 @@ SC="$BIN/sipc-cluster"
 SCENARIO=$(basename "$0" .sh)
 CL="${SIPC_SCENARIO_DIR:-$BIN/cluster-scenarios}/$SCENARIO"
 work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-$SCENARIO.XXXXXX")
-fails=0 passes=0
+OUT=$work/out.txt
 T0=$(date +%s%3N)
 
 cluster() { "$SC" --dir "$CL" "$@"; }
-ok() { echo "ok - $*"; passes=$((passes + 1)); }
-not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
 figure() { printf 'figure: %-28s %s\n' "$1" "$2"; }
 section() { printf '\n## %s\n' "$*"; }
 ms_since() { echo $(($(date +%s%3N) - $1)); }
-# check NAME COMMAND...: passes when COMMAND succeeds; shows its output if not
-check() {
-    local name=$1
-    shift
-    if "$@" >"$work/check.out" 2>&1; then ok "$name"; else not_ok "$name"; sed 's/^/    /' "$work/check.out"; fi
-}
-# wait_for SECONDS COMMAND...: until it succeeds (bounded)
-wait_for() {
-    local t=$1
-    shift
-    for _ in $(seq 1 $((t * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-    return 1
-}
 node_home() { jq -r --arg n "$1" '.nodes[] | select(.name == $n) | .home' "$CL/cluster.json"; }
 node_addr() { jq -r --arg n "$1" '.nodes[] | select(.name == $n) | .address' "$CL/cluster.json"; }
 client_home() { jq -r .client_home "$CL/cluster.json"; }

@@ -1,0 +1,131 @@
+# shellcheck shell=bash
+# shtest.sh - what the shell tests share: counted checks that say what was
+# expected and what came, bounded waits, a work folder removed at exit with
+# every process the test left running, sipcd started and waited for.
+# Sourced at the top of a test, then shtest_init:
+#
+#   . "$(dirname "$0")/../support/shtest.sh"
+#   shtest_init reload          # $work, $OUT, the counters, the exit trap
+#   ...
+#   shtest_done                 # the last command: "# N passed, M failed"
+#
+# The bounded waits and the log reading are the cluster harness's own
+# (tests/harness/lib/common.sh), so that the tests and sipc-cluster wait and
+# count started services the same way. Sourcing sets no shell options.
+
+SHTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC1091
+. "$SHTEST_DIR/../harness/lib/common.sh"
+
+passes=0 fails=0
+_shtest_at_exit=()
+
+# shtest_init NAME: a fresh work folder $work (sipc-NAME.XXXXXX under
+# $TMPDIR), $OUT in it for run's output, and the exit trap: at_exit commands,
+# then SIGKILL to every background job still running, then the folder goes
+# (kept, and named, when SIPC_TEST_KEEP is set).
+shtest_init() {
+    work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-$1.XXXXXX") || { echo "cannot make a work folder"; exit 1; }
+    OUT=$work/out.txt
+    trap _shtest_cleanup EXIT
+}
+# at_exit COMMAND...: one more thing for the exit trap (a process the test
+# started outside its jobs, such as a detached daemon).
+at_exit() { _shtest_at_exit+=("$*"); }
+_shtest_cleanup() {
+    local c p
+    for c in "${_shtest_at_exit[@]+"${_shtest_at_exit[@]}"}"; do eval "$c"; done
+    for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    if [ -n "${SIPC_TEST_KEEP:-}" ]; then echo "# kept $work"; else rm -rf "$work"; fi
+}
+
+# --- checks: "ok - WHAT" or "not ok - WHAT", counted ------------------------
+ok() { echo "ok - $*"; passes=$((passes + 1)); }
+not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
+# shtest_show FILE: a file's lines indented under a failed check (the first 40)
+shtest_show() {
+    local n
+    [ -f "$1" ] || return 0
+    n=$(wc -l <"$1")
+    head -n 40 "$1" | sed 's/^/    | /'
+    [ "$n" -le 40 ] || echo "    | ... ($n lines, the first 40 shown)"
+}
+# bad WHAT: a failed check, with the output of the last run
+bad() { not_ok "$@"; shtest_show "$OUT"; }
+# run COMMAND...: runs it with its output in $OUT and its exit code in $RC
+run() { "$@" >"$OUT" 2>&1; RC=$?; }
+# expect NAME WANT [REGEX...]: the last run exited WANT and its output matches
+# every (extended) REGEX
+expect() {
+    local name=$1 want=$2 re
+    shift 2
+    if [ "$RC" != "$want" ]; then
+        bad "$name: exit $RC, want $want"
+        return 1
+    fi
+    for re in "$@"; do
+        grep -Eq -- "$re" "$OUT" || { bad "$name: no '$re' in the output (exit $RC)"; return 1; }
+    done
+    ok "$name"
+}
+# check NAME COMMAND...: passes when COMMAND succeeds; shows its output if not
+check() {
+    local name=$1
+    shift
+    run "$@"
+    if [ "$RC" = 0 ]; then ok "$name"; else bad "$name: exit $RC"; fi
+}
+# shtest_done: the count; succeeds when no check failed (the script's last
+# command, so its exit code)
+shtest_done() {
+    echo "# $passes passed, $fails failed"
+    [ "$fails" = 0 ]
+}
+
+# wait_for SECONDS COMMAND...: until COMMAND succeeds (its output dropped);
+# fails after SECONDS
+wait_for() {
+    local t=$1
+    shift
+    sc_wait "$t" _shtest_quietly "$@"
+}
+_shtest_quietly() { "$@" >/dev/null 2>&1; }
+
+# need_free ADDRESS:PORT...: exits 1, before the test starts anything, when
+# something already listens on one of them (the test needs its own block)
+need_free() {
+    local a
+    for a in "$@"; do
+        if (exec 3<>"/dev/tcp/${a%:*}/${a##*:}") 2>/dev/null; then
+            echo "$a is in use: this test needs it free (another test or node on its loopback block?)"
+            exit 1
+        fi
+    done
+}
+
+# --- sipcd -------------------------------------------------------------------
+# sipcd_start HOME [SECONDS]: starts ${SIPCD:-$BIN/sipcd} on HOME in the
+# background (its output appended to HOME.out, its pid in $sipcd_pid) and
+# waits until its four services have logged "Service Started" once more;
+# fails, showing the end of its output, when it exits or SECONDS (20) pass.
+sipcd_start() {
+    local home=$1 limit=${2:-20} before deadline
+    before=$(sc_started_count "$home")
+    "${SIPCD:-$BIN/sipcd}" --home "$home" >>"$home.out" 2>&1 &
+    sipcd_pid=$!
+    deadline=$(($(sc_now_ms) + limit * 1000))
+    while [ "$(sc_started_count "$home")" -lt $((before + 4)) ]; do
+        if ! kill -0 "$sipcd_pid" 2>/dev/null || [ "$(sc_now_ms)" -ge "$deadline" ]; then
+            echo "sipcd --home $home did not start its four services within $limit s; its output ends:"
+            tail -n 20 "$home.out" | sed 's/^/    | /'
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+# sipcd_port HOME: the data service's port, from its start line
+# ("Port: N" or "TLS Port: N"; the latest start's)
+sipcd_port() {
+    sed -n 's/.*Service.Start INFO \(TLS \)\{0,1\}Port: \([0-9]*\).*/\2/p' "$1/logs/"DataService_*.log 2>/dev/null | tail -n1
+}

@@ -80,6 +80,7 @@ static uv_cond_t reg_cond;
 static sipc_logger *reg_head;
 static uv_thread_t reg_thread;
 static int reg_running, reg_stop;
+static int reg_wanted; /* a logger holds a line the flusher has not seen */
 
 static void flush_all_registered(void)
 {
@@ -97,11 +98,12 @@ static void flusher(void *arg)
     (void)arg;
     uv_mutex_lock(&reg_lock);
     while (!reg_stop) {
-        /* woken when a logger holds a line (a wake-up that comes while this
-           thread is busy is caught by the timeout) */
-        (void)uv_cond_timedwait(&reg_cond, &reg_lock, 100 * 1000000ull);
+        /* asleep until a logger holds a line: an idle node does not wake */
+        while (!reg_wanted && !reg_stop)
+            uv_cond_wait(&reg_cond, &reg_lock);
         if (reg_stop)
             break;
+        reg_wanted = 0;
         uv_mutex_unlock(&reg_lock);
         uv_sleep(SIPC__LOG_FLUSH_MS); /* let the burst gather */
         uv_mutex_lock(&reg_lock);
@@ -304,6 +306,7 @@ void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, con
     time_t now = time(NULL);
     char line[SIPC__LOG_LINE_MAX];
     size_t n = sipc__log_format(line, now, category, sipc_log_level_name(level), msg);
+    int wake = 0;
     uv_mutex_lock(&lg->lock);
     if (lg->dir) {
         struct tm tm;
@@ -320,9 +323,15 @@ void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, con
                uv_hrtime() - lg->last_flush >= (uint64_t)SIPC__LOG_FLUSH_MS * 1000000) {
         flush_locked(lg);
     } else if (lg->pending.len == n) {
-        uv_cond_signal(&reg_cond); /* the first line held: the flusher writes it soon */
+        wake = 1; /* the first line held: the flusher writes it soon */
     }
     uv_mutex_unlock(&lg->lock);
+    if (wake) { /* under reg_lock, taken after lg->lock is released (lock order) */
+        uv_mutex_lock(&reg_lock);
+        reg_wanted = 1;
+        uv_cond_signal(&reg_cond);
+        uv_mutex_unlock(&reg_lock);
+    }
 }
 
 void sipc_logf(sipc_logger *lg, sipc_log_level level, const char *category, const char *fmt, ...)

@@ -1000,9 +1000,10 @@ static void t_idle_keepalive(void **state)
 {
     (void)state;
     world *w = world_new();
-    /* server pings after 50 ms of silence; the client answers, so idle never fires */
-    w->keepalive_ms = 50;
-    w->idle_timeout_ms = 400;
+    /* server pings after 100 ms of silence; the client answers, so idle never
+     * fires (a second of margin: a loaded machine may stall the loop) */
+    w->keepalive_ms = 100;
+    w->idle_timeout_ms = 1000;
     world_server(w, g_mode, g_pem, "test", 0);
     world_client(w, g_mode, g_pem, "test", 0, 0);
     result r;
@@ -1012,7 +1013,7 @@ static void t_idle_keepalive(void **state)
     assert_int_equal(r.err, 0);
     free(r.data);
     int never = 0;
-    tu_run_until(&w->loop, &never, 1000); /* 20 keepalive periods */
+    tu_run_until(&w->loop, &never, 2500); /* 2.5 idle timeouts, 25 keepalive periods */
     assert_false(tu_log_has(&w->slog, "SIPC_EIDLE"));
     assert_true(sipc_channel_is_up(w->ch));
     world_free(w);

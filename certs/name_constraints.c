@@ -33,14 +33,27 @@ static bool has_nul(const sipc_bytes *b)
     return memchr(b->p, 0, b->len) != NULL;
 }
 
+/* A host name with its root dot ("a.example.com.", absolute) is the same
+ * name without it: compared without, or "a.evil.com." would escape an
+ * excluded ".evil.com". */
+static sipc_bytes without_root_dot(const sipc_bytes *b)
+{
+    sipc_bytes r = *b;
+    if (r.len > 1 && r.p[r.len - 1] == '.')
+        r.len--;
+    return r;
+}
+
 /* dNSName: "example.com" covers it and every name below it; ".example.com"
  * only the names below. */
-static bool dns_match(const sipc_bytes *base, const sipc_bytes *name)
+static bool dns_match(const sipc_bytes *base_in, const sipc_bytes *name_in)
 {
-    if (base->len == 0)
+    if (base_in->len == 0)
         return true;
-    if (has_nul(base) || has_nul(name))
+    if (has_nul(base_in) || has_nul(name_in))
         return false;
+    sipc_bytes b = without_root_dot(base_in), n = without_root_dot(name_in);
+    const sipc_bytes *base = &b, *name = &n;
     if (base->p[0] == '.')
         return name->len > base->len && ends_with_ci(name, base);
     if (equal_ci(name, base))
@@ -58,16 +71,19 @@ static bool email_match(const sipc_bytes *base, const sipc_bytes *name)
     const uint8_t *at = memchr(name->p, '@', name->len);
     if (!at)
         return false;
-    sipc_bytes host = {at + 1, name->len - (size_t)(at + 1 - name->p)};
+    sipc_bytes h0 = {at + 1, name->len - (size_t)(at + 1 - name->p)};
+    sipc_bytes host = without_root_dot(&h0);
     const uint8_t *bat = memchr(base->p, '@', base->len);
     if (bat) {
         size_t bl = (size_t)(bat - base->p), nl = (size_t)(at - name->p);
-        sipc_bytes bhost = {bat + 1, base->len - bl - 1};
+        sipc_bytes bh0 = {bat + 1, base->len - bl - 1};
+        sipc_bytes bhost = without_root_dot(&bh0);
         return bl == nl && memcmp(base->p, name->p, nl) == 0 && equal_ci(&host, &bhost);
     }
-    if (base->len && base->p[0] == '.')
-        return host.len > base->len && ends_with_ci(&host, base);
-    return equal_ci(&host, base);
+    sipc_bytes bd = without_root_dot(base);
+    if (bd.len && bd.p[0] == '.')
+        return host.len > bd.len && ends_with_ci(&host, &bd);
+    return equal_ci(&host, &bd);
 }
 
 /* The host of a URI ("scheme://[user@]host[:port][/...]"); false when it
@@ -90,9 +106,10 @@ static bool uri_host(const sipc_bytes *uri, sipc_bytes *host)
         h = at + 1;
     if (h < e && *h == '[')
         return false;
-    const uint8_t *port = memchr(h, ':', (size_t)(e - h));
-    if (port)
-        e = port;
+    const uint8_t *port = h; /* the host ends at the port, if any */
+    while (port < e && *port != ':')
+        port++;
+    e = port;
     if (e == h)
         return false;
     host->p = h;
@@ -103,14 +120,25 @@ static bool uri_host(const sipc_bytes *uri, sipc_bytes *host)
 /* uniformResourceIdentifier: the constraint applies to the host part,
  * "host.example.com" that host, ".example.com" every host below it (RFC
  * 5280 4.2.1.10). */
-static bool uri_match(const sipc_bytes *base, const sipc_bytes *name)
+static bool uri_match(const sipc_bytes *base_in, const sipc_bytes *name)
 {
-    sipc_bytes host;
-    if (has_nul(base) || has_nul(name) || !uri_host(name, &host))
+    sipc_bytes h0;
+    if (has_nul(base_in) || has_nul(name) || !uri_host(name, &h0))
         return false;
+    sipc_bytes host = without_root_dot(&h0), b = without_root_dot(base_in);
+    const sipc_bytes *base = &b;
     if (base->len && base->p[0] == '.')
         return host.len > base->len && ends_with_ci(&host, base);
     return equal_ci(&host, base);
+}
+
+/* A URI whose host is percent-encoded ("a.evil%2ecom") names a host that
+ * a constraint cannot be compared with byte by byte: refused wherever URI
+ * constraints apply, rather than let through an excluded subtree. */
+static bool uri_host_encoded(const sipc_bytes *name)
+{
+    sipc_bytes host;
+    return uri_host(name, &host) && memchr(host.p, '%', host.len) != NULL;
 }
 
 static bool ip_match(const sipc_bytes *base, const sipc_bytes *name)
@@ -205,6 +233,15 @@ static int check_name(const tlv *perm, const tlv *excl, uint8_t tag, const sipc_
                          "certificate has such a name",
                          form_name(tag));
                 return SIPC_ENOTSUP;
+            }
+            if (tag == GN_URI && uri_host_encoded(v)) {
+                char n[200];
+                name_text(tag, v, x, n, sizeof n);
+                snprintf(why, whylen,
+                         "its %s has a percent-encoded host, which cannot be checked against "
+                         "the URI constraints",
+                         n);
+                return SIPC_EPEERAUTH;
             }
             bool hit = matches(tag, &base.val, v);
             if (pass == 0 && hit) {

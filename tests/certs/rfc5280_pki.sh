@@ -27,6 +27,10 @@ nameConstraints = critical, permitted;DNS:good.example, permitted;IP:10.0.0.0/25
 [nc_dir]
 O = RFC Test
 OU = Good
+[nc_uri_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+nameConstraints = critical, excluded;URI:.evil.example
 [rep0_ext]
 basicConstraints = critical, CA:TRUE
 keyUsage = critical, keyCertSign, cRLSign

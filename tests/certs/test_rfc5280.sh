@@ -226,6 +226,8 @@ v "$P/nc1.pem" "$P/nc.pem"
 expect "nameConstraints: names within: verified" 0 "^VERIFIED$"
 for c in "DNS outside|/O=RFC Test/OU=Good/CN=leaf nc2|subjectAltName = DNS:n2.evil.example|DNS name 'n2.evil.example' is not in the permitted subtrees" \
     "DNS excluded|/O=RFC Test/OU=Good/CN=leaf nc3|subjectAltName = DNS:x.bad.good.example|DNS name 'x.bad.good.example' is in an excluded subtree" \
+    "DNS excluded, written absolute|/O=RFC Test/OU=Good/CN=leaf nc3a|subjectAltName = DNS:x.bad.good.example.|DNS name 'x.bad.good.example.' is in an excluded subtree" \
+    "DNS outside, written absolute|/O=RFC Test/OU=Good/CN=leaf nc2a|subjectAltName = DNS:good.example.evil.|DNS name 'good.example.evil.' is not in the permitted subtrees" \
     "IP outside|/O=RFC Test/OU=Good/CN=leaf nc4|subjectAltName = IP:192.168.1.1|IP address 192.168.1.1 is not in the permitted subtrees" \
     "subject outside|/O=RFC Test/OU=Evil/CN=leaf nc5|subjectAltName = DNS:n5.good.example|subject 'O=RFC Test, OU=Evil, CN=leaf nc5' is not in the permitted subtrees" \
     "e-mail outside|/O=RFC Test/OU=Good/CN=leaf nc6|subjectAltName = email:a@evil.example|e-mail address 'a@evil.example' is not in the permitted subtrees"; do
@@ -238,6 +240,21 @@ done
 issue ncu "/O=RFC Test/OU=Good/CN=leaf ncu" nc leaf_ext 'subjectAltName = DNS:u.good.example, URI:http://u.good.example/'
 v "$P/ncu.pem" "$P/nc.pem"
 expect "nameConstraints without URI constraints: a URI name is fine" 0 "^VERIFIED$"
+issue ncuri "/O=RFC Test/CN=CA URI excluded" root nc_uri_ext
+for c in "absolute host|http://a.evil.example./x|URI 'http://a.evil.example./x' is in an excluded subtree" \
+    "percent-encoded host|http://a.evil%2eexample/x|URI 'http://a.evil%2eexample/x' has a percent-encoded host"; do
+    IFS='|' read -r name uri re <<<"$c"
+    issue ncux "/O=RFC Test/CN=leaf ncux" ncuri leaf_ext "subjectAltName = URI:$uri"
+    v "$P/ncux.pem" "$P/ncuri.pem"
+    expect "nameConstraints: URI excluded, $name: refused" 36 "its $re"
+    rm -f ncux.key
+done
+issue ncuok "/O=RFC Test/CN=leaf ncuok" ncuri leaf_ext "subjectAltName = URI:http://a.good.example/x"
+v "$P/ncuok.pem" "$P/ncuri.pem"
+expect "nameConstraints: URI outside the excluded subtree: verified" 0 "^VERIFIED$"
+issue nca "/O=RFC Test/OU=Good/CN=leaf nca" nc leaf_ext 'subjectAltName = DNS:n1.good.example., email:a@good.example.'
+v "$P/nca.pem" "$P/nc.pem"
+expect "nameConstraints: names within, written absolute (root dot): verified" 0 "^VERIFIED$"
 
 # ---------------------------------------------------------------- policy extensions
 issue rep0 "/O=RFC Test/CN=CA requireExplicitPolicy 0" root rep0_ext

@@ -132,6 +132,11 @@ int sipc__security_new_tls(sipc_security **out, sipc_tls_mode mode, sipc_keypair
     return 0;
 }
 
+uint64_t sipc__security_verdict_hits(const sipc_security *sec)
+{
+    return sec->verdicts ? sipc_verdict_cache_hits(sec->verdicts) : 0;
+}
+
 int sipc_security_plain(sipc_security **out)
 {
     if (!out)

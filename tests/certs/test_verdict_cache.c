@@ -1,0 +1,374 @@
+/* test_verdict_cache.c - the cache of accepted chains (certs/verdict_cache.c)
+ * never answers where a fresh verification would refuse: other bytes, another
+ * purpose, a time past a certificate's dates or a CRL's next update, another
+ * trust (a reload); and it does answer a repeated chain (it is used). Then the
+ * same through real handshakes of the TLS engine (both ends in memory) with
+ * securities made as a node makes them, where a reload is a new security. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "certs/tool/keygen.h"
+#include "certs/trust.h"
+#include "certs/verdict_cache.h"
+#include "certs/x509_info.h"
+#include "ipc/security.h"
+#include "testutil.h"
+#include "transport/tls_engine.h"
+
+static sipc_keypair A, B;
+
+static int setup(void **state)
+{
+    char err[256];
+    (void)state;
+    if (sipc_keygen_selfsigned(SIPC_KEYALG_EC256, "CN=cache A", 30, &A, err, sizeof err) ||
+        sipc_keygen_selfsigned(SIPC_KEYALG_EC256, "CN=cache B", 30, &B, err, sizeof err))
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sipc_keypair_free(&A);
+    sipc_keypair_free(&B);
+    return 0;
+}
+
+static sipc_trust *trust_pinning(const sipc_keypair *own, sipc_trust_revocation rev)
+{
+    sipc_trust_policy pol;
+    memset(&pol, 0, sizeof pol);
+    pol.revocation = rev;
+    sipc_trust *t = NULL;
+    assert_int_equal(sipc_trust_new(&t, &pol), 0);
+    assert_int_equal(sipc_trust_set_own(t, own, NULL, 0), 0);
+    return t;
+}
+
+/* The cache's answer, checked against a fresh verification of the same
+ * input: the same return code and status, always. */
+static int cached_vs_fresh(sipc_verdict_cache *c, const sipc_trust *t, const sipc_der *chain,
+                           int n, int purpose, time_t now)
+{
+    sipc_vfy_result cres, fres;
+    int rc = sipc_verdict_cache_verify(c, chain, n, purpose, now, &cres);
+    int fr = sipc_trust_verify(t, chain, n, purpose, now, &fres);
+    assert_int_equal(rc, fr);
+    assert_int_equal(cres.status, fres.status);
+    return rc;
+}
+
+static void test_repeated_chain_answered(void **state)
+{
+    (void)state;
+    sipc_trust *t = trust_pinning(&A, SIPC_TRUST_REV_SOFT);
+    sipc_verdict_cache *c = NULL;
+    assert_int_equal(sipc_verdict_cache_new(&c, t), 0);
+    time_t now = time(NULL);
+    assert_int_equal(cached_vs_fresh(c, t, A.certs, 1, SIPC_PURPOSE_CLIENT, now), 0);
+    assert_int_equal(sipc_verdict_cache_hits(c), 0);
+    assert_int_equal(cached_vs_fresh(c, t, A.certs, 1, SIPC_PURPOSE_CLIENT, now + 60), 0);
+    assert_int_equal(sipc_verdict_cache_hits(c), 1);
+    /* another purpose is another question */
+    assert_int_equal(cached_vs_fresh(c, t, A.certs, 1, SIPC_PURPOSE_SERVER, now), 0);
+    assert_int_equal(sipc_verdict_cache_hits(c), 1);
+    /* a refusal is never kept: asked again, it is verified again */
+    assert_int_equal(cached_vs_fresh(c, t, B.certs, 1, SIPC_PURPOSE_CLIENT, now), SIPC_EPEERAUTH);
+    assert_int_equal(cached_vs_fresh(c, t, B.certs, 1, SIPC_PURPOSE_CLIENT, now), SIPC_EPEERAUTH);
+    assert_int_equal(sipc_verdict_cache_hits(c), 1);
+    sipc_verdict_cache_free(c);
+    sipc_trust_free(t);
+}
+
+/* Every single-byte change of an accepted certificate, and the chain with a
+ * certificate more, are judged afresh, and refused. */
+static void test_changed_chain_refused(void **state)
+{
+    (void)state;
+    sipc_trust *t = trust_pinning(&A, SIPC_TRUST_REV_SOFT);
+    sipc_verdict_cache *c = NULL;
+    assert_int_equal(sipc_verdict_cache_new(&c, t), 0);
+    time_t now = time(NULL);
+    assert_int_equal(cached_vs_fresh(c, t, A.certs, 1, SIPC_PURPOSE_BOTH, now), 0);
+    size_t n = A.certs[0].len;
+    uint8_t *copy = malloc(n);
+    assert_non_null(copy);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(copy, A.certs[0].data, n);
+        copy[i] ^= (uint8_t)(1u << (i % 8));
+        sipc_der d = {copy, n};
+        if (cached_vs_fresh(c, t, &d, 1, SIPC_PURPOSE_BOTH, now) == 0)
+            fail_msg("flipping byte %zu of %zu was accepted", i, n);
+    }
+    free(copy);
+    assert_int_equal(sipc_verdict_cache_hits(c), 0);
+    sipc_der two[2] = {A.certs[0], B.certs[0]};
+    (void)cached_vs_fresh(c, t, two, 2, SIPC_PURPOSE_BOTH, now);
+    assert_int_equal(sipc_verdict_cache_hits(c), 0);
+    /* the accepted chain itself still is answered */
+    assert_int_equal(cached_vs_fresh(c, t, A.certs, 1, SIPC_PURPOSE_BOTH, now), 0);
+    assert_int_equal(sipc_verdict_cache_hits(c), 1);
+    sipc_verdict_cache_free(c);
+    sipc_trust_free(t);
+}
+
+/* Accepted now; asked again once the certificate has expired (or before it
+ * was valid), the dates are judged again and it is refused, then accepted
+ * from the cache again inside its dates. */
+static void test_dates_judged_at_each_verification(void **state)
+{
+    (void)state;
+    sipc_trust *t = trust_pinning(&A, SIPC_TRUST_REV_SOFT);
+    sipc_verdict_cache *c = NULL;
+    assert_int_equal(sipc_verdict_cache_new(&c, t), 0);
+    sipc_x509 x;
+    assert_int_equal(sipc_x509_parse(&x, A.certs[0].data, A.certs[0].len, NULL, 0), 0);
+    time_t now = time(NULL);
+    sipc_vfy_result res;
+    assert_int_equal(sipc_verdict_cache_verify(c, A.certs, 1, SIPC_PURPOSE_BOTH, now, &res), 0);
+    assert_true(res.valid_from == x.not_before && res.valid_until == x.not_after);
+    assert_int_equal(cached_vs_fresh(c, t, A.certs, 1, SIPC_PURPOSE_BOTH, x.not_after), 0);
+    assert_int_equal(sipc_verdict_cache_hits(c), 1);
+    assert_int_equal(sipc_verdict_cache_verify(c, A.certs, 1, SIPC_PURPOSE_BOTH, x.not_after + 1,
+                                               &res),
+                     SIPC_EPEERAUTH);
+    assert_int_equal(res.status, SIPC_VFY_EXPIRED);
+    assert_int_equal(sipc_verdict_cache_verify(c, A.certs, 1, SIPC_PURPOSE_BOTH, x.not_before - 1,
+                                               &res),
+                     SIPC_EPEERAUTH);
+    assert_int_equal(res.status, SIPC_VFY_NOT_YET_VALID);
+    assert_int_equal(sipc_verdict_cache_hits(c), 1);
+    assert_int_equal(cached_vs_fresh(c, t, A.certs, 1, SIPC_PURPOSE_BOTH, x.not_before), 0);
+    assert_int_equal(sipc_verdict_cache_hits(c), 2);
+    sipc_verdict_cache_free(c);
+    sipc_trust_free(t);
+}
+
+/* PKITS 4.4.11: a CA whose CRL's next update is 2010-01-02 08:30:00 UTC,
+ * revocation hard. Before it the chain is accepted (and cached); one second
+ * after, the CRL is stale and the status unknown: refused, not answered from
+ * the cache. The window of the verdict ends at the CRL's next update. */
+static int read_pkits(const char *dir, const char *name, sipc_der *out)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/tests/certs/pkits/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    uint8_t buf[8192];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    out->data = malloc(n);
+    if (!out->data)
+        return -1;
+    memcpy(out->data, buf, n);
+    out->len = n;
+    return 0;
+}
+
+static void test_crl_next_update_judged(void **state)
+{
+    (void)state;
+    const char *src = getenv("SIPC_SOURCE_DIR");
+    assert_non_null(src);
+    sipc_der root, ca, ee, rcrl, cacrl;
+    assert_int_equal(read_pkits(src, "certs/TrustAnchorRootCertificate.crt", &root), 0);
+    assert_int_equal(read_pkits(src, "certs/OldCRLnextUpdateCACert.crt", &ca), 0);
+    assert_int_equal(read_pkits(src, "certs/InvalidOldCRLnextUpdateTest11EE.crt", &ee), 0);
+    assert_int_equal(read_pkits(src, "crls/TrustAnchorRootCRL.crl", &rcrl), 0);
+    assert_int_equal(read_pkits(src, "crls/OldCRLnextUpdateCACRL.crl", &cacrl), 0);
+    sipc_trust_policy pol;
+    memset(&pol, 0, sizeof pol);
+    pol.revocation = SIPC_TRUST_REV_HARD;
+    sipc_trust *t = NULL;
+    char err[256];
+    assert_int_equal(sipc_trust_new(&t, &pol), 0);
+    assert_int_equal(sipc_trust_add_root(t, root.data, root.len, err, sizeof err), 0);
+    assert_int_equal(sipc_trust_add_crl(t, rcrl.data, rcrl.len, err, sizeof err), 0);
+    assert_int_equal(sipc_trust_add_crl(t, cacrl.data, cacrl.len, err, sizeof err), 0);
+    sipc_verdict_cache *c = NULL;
+    assert_int_equal(sipc_verdict_cache_new(&c, t), 0);
+    sipc_der chain[2] = {ee, ca};
+    const time_t next_update = 1262421000; /* 2010-01-02 08:30:00 UTC */
+    sipc_vfy_result res;
+    assert_int_equal(sipc_verdict_cache_verify(c, chain, 2, SIPC_PURPOSE_BOTH, next_update - 3600,
+                                               &res),
+                     0);
+    assert_true(res.valid_until == next_update);
+    assert_int_equal(cached_vs_fresh(c, t, chain, 2, SIPC_PURPOSE_BOTH, next_update), 0);
+    assert_int_equal(sipc_verdict_cache_hits(c), 1);
+    assert_int_equal(sipc_verdict_cache_verify(c, chain, 2, SIPC_PURPOSE_BOTH, next_update + 1,
+                                               &res),
+                     SIPC_EPEERAUTH);
+    assert_int_equal(res.status, SIPC_VFY_REVOCATION_UNKNOWN);
+    assert_int_equal(sipc_verdict_cache_hits(c), 1);
+    sipc_verdict_cache_free(c);
+    sipc_trust_free(t);
+    sipc_der *all[] = {&root, &ca, &ee, &rcrl, &cacrl};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        sipc_der_free(all[i]);
+}
+
+/* A cache is bounded: more accepted chains than it keeps, each answered
+ * correctly, the oldest forgotten. */
+static void test_bounded(void **state)
+{
+    (void)state;
+    enum { N = SIPC_VERDICT_CACHE_ENTRIES + 4 };
+    sipc_trust_policy pol;
+    memset(&pol, 0, sizeof pol);
+    pol.revocation = SIPC_TRUST_REV_OFF;
+    sipc_trust *t = NULL;
+    assert_int_equal(sipc_trust_new(&t, &pol), 0);
+    static sipc_keypair kp[N];
+    char err[256];
+    for (int i = 0; i < N; i++) {
+        char subject[64];
+        snprintf(subject, sizeof subject, "CN=bounded %d", i);
+        assert_int_equal(sipc_keygen_selfsigned(SIPC_KEYALG_EC256, subject, 30, &kp[i], err,
+                                                sizeof err),
+                         0);
+        assert_int_equal(sipc_trust_add_rotation(t, &kp[i], "staged pair", err, sizeof err), 0);
+    }
+    sipc_verdict_cache *c = NULL;
+    assert_int_equal(sipc_verdict_cache_new(&c, t), 0);
+    time_t now = time(NULL);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(cached_vs_fresh(c, t, kp[i].certs, 1, SIPC_PURPOSE_BOTH, now), 0);
+    assert_int_equal(sipc_verdict_cache_hits(c), 0);
+    /* the newest are kept, the first ones made room */
+    assert_int_equal(cached_vs_fresh(c, t, kp[N - 1].certs, 1, SIPC_PURPOSE_BOTH, now), 0);
+    assert_int_equal(sipc_verdict_cache_hits(c), 1);
+    assert_int_equal(cached_vs_fresh(c, t, kp[0].certs, 1, SIPC_PURPOSE_BOTH, now), 0);
+    assert_int_equal(sipc_verdict_cache_hits(c), 1);
+    sipc_verdict_cache_free(c);
+    sipc_trust_free(t);
+    for (int i = 0; i < N; i++)
+        sipc_keypair_free(&kp[i]);
+}
+
+/* ---- through handshakes: the verify callback of ipc/security.c ---- */
+
+typedef struct end {
+    sipc_tls *t;
+    sipc_buf tx;
+    int err;
+} end;
+
+static int ignore_plain(void *arg, const uint8_t *p, size_t n)
+{
+    (void)arg;
+    (void)p;
+    (void)n;
+    return 0;
+}
+
+static void deliver(end *from, end *to)
+{
+    sipc_buf in = from->tx;
+    memset(&from->tx, 0, sizeof from->tx);
+    int r = sipc_tls_input(to->t, in.data, in.len, ignore_plain, NULL);
+    sipc_buf_free(&in);
+    if (r != 0 && to->err == 0)
+        to->err = r;
+}
+
+/* A full handshake (no resumption) of client cli against server srv: 0 when
+ * both completed, else the server's error. */
+static int handshake(sipc_security *srv, sipc_security *cli)
+{
+    end s, c;
+    memset(&s, 0, sizeof s);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(sipc_tls_new(&s.t, sipc_security_tls(srv), 1, &s.tx), 0);
+    assert_int_equal(sipc_tls_new(&c.t, sipc_security_tls(cli), 0, &c.tx), 0);
+    c.err = sipc_tls_start(c.t);
+    for (int i = 0; i < 20 && !c.err && !s.err && (c.tx.len || s.tx.len); i++) {
+        if (c.tx.len)
+            deliver(&c, &s);
+        if (s.tx.len && !s.err)
+            deliver(&s, &c);
+    }
+    int done = sipc_tls_handshake_done(s.t) && sipc_tls_handshake_done(c.t) && !s.err && !c.err;
+    int rc = done ? 0 : s.err ? s.err : -1;
+    sipc_tls_free(s.t);
+    sipc_tls_free(c.t);
+    sipc_buf_free(&s.tx);
+    sipc_buf_free(&c.tx);
+    return rc;
+}
+
+/* A security of the pair in pem that also trusts the pair in other (a
+ * node in the middle of a key pair rotation). */
+static sipc_security *security_trusting(const char *pem, const char *other)
+{
+    sipc_keypair kp, ok;
+    char err[256];
+    assert_int_equal(sipc_keypair_load_pem(&kp, pem, NULL, err, sizeof err), 0);
+    assert_int_equal(sipc_keypair_load_pem(&ok, other, NULL, err, sizeof err), 0);
+    sipc_trust *t = NULL;
+    assert_int_equal(sipc_trust_new(&t, NULL), 0);
+    assert_int_equal(sipc_trust_set_own(t, &kp, err, sizeof err), 0);
+    assert_int_equal(sipc_trust_add_rotation(t, &ok, "staged pair", err, sizeof err), 0);
+    sipc_keypair_free(&ok);
+    sipc_security *sec = NULL;
+    assert_int_equal(sipc__security_new_tls(&sec, SIPC_TLS_STRICT, &kp, t, err, sizeof err), 0);
+    return sec;
+}
+
+/* The second handshake of the same client is answered from the server's
+ * cache; after a reload (a new security: here another pair, so another
+ * trust) the same client is judged afresh and refused by the server. */
+static void test_handshakes_and_reload(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("verdict");
+    assert_int_equal(tu_make_pair(dir, "a", "ec", 30, NULL, "cache pair A"), 0);
+    assert_int_equal(tu_make_pair(dir, "b", "ec", 30, NULL, "cache pair B"), 0);
+    char pa[1200], pb[1200];
+    snprintf(pa, sizeof pa, "%s/a.pem", dir);
+    snprintf(pb, sizeof pb, "%s/b.pem", dir);
+    sipc_security *srv = tu_security(SIPC_TLS_STRICT, pa);
+    sipc_security *cli = security_trusting(pa, pb); /* presents A, accepts A and B */
+    (void)sipc_security_set_resumption(srv, 0);
+    (void)sipc_security_set_resumption(cli, 0);
+    assert_int_equal(handshake(srv, cli), 0);
+    assert_int_equal(sipc__security_verdict_hits(srv), 0);
+    assert_int_equal(handshake(srv, cli), 0);
+    assert_int_equal(sipc__security_verdict_hits(srv), 1);
+    assert_int_equal(sipc__security_verdict_hits(cli), 1);
+
+    sipc_security *reloaded = tu_security(SIPC_TLS_STRICT, pb);
+    (void)sipc_security_set_resumption(reloaded, 0);
+    assert_int_equal(handshake(reloaded, cli), SIPC_EPEERAUTH);
+    assert_int_equal(sipc__security_verdict_hits(reloaded), 0);
+    /* the old configuration, still held by its live connections, is unchanged */
+    assert_int_equal(handshake(srv, cli), 0);
+    sipc_security_release(reloaded);
+    sipc_security_release(srv);
+    sipc_security_release(cli);
+    tu_rmdir(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_repeated_chain_answered),
+        cmocka_unit_test(test_changed_chain_refused),
+        cmocka_unit_test(test_dates_judged_at_each_verification),
+        cmocka_unit_test(test_crl_next_update_judged),
+        cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_handshakes_and_reload),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

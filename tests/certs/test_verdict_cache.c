@@ -21,6 +21,7 @@
 #include "certs/x509_info.h"
 #include "ipc/security.h"
 #include "testutil.h"
+#include "tls_pair.h"
 #include "transport/tls_engine.h"
 
 static sipc_keypair A, B;
@@ -258,52 +259,16 @@ static void test_bounded(void **state)
 
 /* ---- through handshakes: the verify callback of ipc/security.c ---- */
 
-typedef struct end {
-    sipc_tls *t;
-    sipc_buf tx;
-    int err;
-} end;
-
-static int ignore_plain(void *arg, const uint8_t *p, size_t n)
-{
-    (void)arg;
-    (void)p;
-    (void)n;
-    return 0;
-}
-
-static void deliver(end *from, end *to)
-{
-    sipc_buf in = from->tx;
-    memset(&from->tx, 0, sizeof from->tx);
-    int r = sipc_tls_input(to->t, in.data, in.len, ignore_plain, NULL);
-    sipc_buf_free(&in);
-    if (r != 0 && to->err == 0)
-        to->err = r;
-}
-
 /* A full handshake (no resumption) of client cli against server srv: 0 when
  * both completed, else the server's error. */
 static int handshake(sipc_security *srv, sipc_security *cli)
 {
-    end s, c;
-    memset(&s, 0, sizeof s);
-    memset(&c, 0, sizeof c);
-    assert_int_equal(sipc_tls_new(&s.t, sipc_security_tls(srv), 1, &s.tx), 0);
-    assert_int_equal(sipc_tls_new(&c.t, sipc_security_tls(cli), 0, &c.tx), 0);
-    c.err = sipc_tls_start(c.t);
-    for (int i = 0; i < 20 && !c.err && !s.err && (c.tx.len || s.tx.len); i++) {
-        if (c.tx.len)
-            deliver(&c, &s);
-        if (s.tx.len && !s.err)
-            deliver(&s, &c);
-    }
+    tu_tls_end c, s;
+    assert_int_equal(tu_tls_pair_handshake(&c, &s, sipc_security_tls(cli), sipc_security_tls(srv)),
+                     0);
     int done = sipc_tls_handshake_done(s.t) && sipc_tls_handshake_done(c.t) && !s.err && !c.err;
     int rc = done ? 0 : s.err ? s.err : -1;
-    sipc_tls_free(s.t);
-    sipc_tls_free(c.t);
-    sipc_buf_free(&s.tx);
-    sipc_buf_free(&c.tx);
+    tu_tls_pair_free(&c, &s);
     return rc;
 }
 

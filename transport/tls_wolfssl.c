@@ -674,6 +674,18 @@ static WOLFSSL_CTX *ctx_make(int server, const sipc_tls_params *p, const sipc_bu
                      p->anchor_names && p->anchor_names[i] ? " " : "", fp);
             goto fail;
         }
+#if defined(WOLFSSL_TRUST_PEER_CERT)
+        /* A peer presenting an anchor itself (the cluster's shared
+         * self-signed pair, pinned) is then not verified against that same
+         * anchor by wolfSSL (an ECDSA verification, a fifth of a full
+         * handshake's instructions): wolfSSL matches it by subject and
+         * signature bytes only, but the verify callback is still called and
+         * the verifier pins by the SHA-256 of the whole DER, checks its
+         * dates, key and usage, and checks the signatures of anything that
+         * is not that very certificate. Best effort: an anchor wolfSSL does
+         * not take here (an expired one) is verified as before. */
+        (void)wolfSSL_CTX_trust_peer_buffer(ctx, a->data, (long)a->len, WOLFSSL_FILETYPE_ASN1);
+#endif
     }
     wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER | WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
     if (wolfSSL_CTX_set_cipher_list(ctx, SIPC_CIPHERS) != WOLFSSL_SUCCESS) {

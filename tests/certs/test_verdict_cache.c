@@ -3,7 +3,9 @@
  * purpose, a time past a certificate's dates or a CRL's next update, another
  * trust (a reload); and it does answer a repeated chain (it is used). Then the
  * same through real handshakes of the TLS engine (both ends in memory) with
- * securities made as a node makes them, where a reload is a new security. */
+ * securities made as a node makes them, where a reload is a new security; and
+ * the TLS library's shortcut for a peer presenting the pinned pair itself
+ * (it skips its own signature check) lets no impostor through. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include <cmocka.h>
 
 #include "certs/tool/keygen.h"
+#include "certs/tool/store.h"
 #include "certs/trust.h"
 #include "certs/verdict_cache.h"
 #include "certs/x509_info.h"
@@ -272,6 +275,22 @@ static int handshake(sipc_security *srv, sipc_security *cli)
     return rc;
 }
 
+/* A security of (a copy of) pair kp, pinning it, resumption off. */
+static sipc_security *security_of(const sipc_keypair *kp)
+{
+    char *pem, err[256];
+    size_t len;
+    sipc_keypair copy;
+    assert_int_equal(sipc_keypair_to_pem(kp, &pem, &len), 0);
+    assert_int_equal(sipc_keypair_from_pem(&copy, pem, len, err, sizeof err), 0);
+    sipc_secure_free(pem, len);
+    sipc_trust *t = trust_pinning(&copy, SIPC_TRUST_REV_SOFT);
+    sipc_security *sec = NULL;
+    assert_int_equal(sipc__security_new_tls(&sec, SIPC_TLS_STRICT, &copy, t, err, sizeof err), 0);
+    (void)sipc_security_set_resumption(sec, 0);
+    return sec;
+}
+
 /* A security of the pair in pem that also trusts the pair in other (a
  * node in the middle of a key pair rotation). */
 static sipc_security *security_trusting(const char *pem, const char *other)
@@ -325,6 +344,68 @@ static void test_handshakes_and_reload(void **state)
     free(dir);
 }
 
+/* A certificate with the pinned pair's subject, key identifier and
+ * signature bytes but another key (the impostor's, whose private key it
+ * holds): wolfSSL takes it for the pinned pair (it matches trusted peers by
+ * subject and signature bytes) and skips the signature check; the verifier
+ * pins by the whole DER, finds the signature false and refuses it. */
+static void test_pinned_impostor_refused(void **state)
+{
+    (void)state;
+    sipc_keypair imp;
+    char err[256];
+    assert_int_equal(sipc_keygen_selfsigned(SIPC_KEYALG_EC256, "CN=impostor", 30, &imp, err,
+                                            sizeof err),
+                     0);
+    sipc_x509 xa, xi;
+    assert_int_equal(sipc_x509_parse(&xa, A.certs[0].data, A.certs[0].len, NULL, 0), 0);
+    assert_int_equal(sipc_x509_parse(&xi, imp.certs[0].data, imp.certs[0].len, NULL, 0), 0);
+    assert_int_equal(xa.spki.len, xi.spki.len); /* P-256: the same size */
+    /* A's DER with the impostor's public key in place of A's */
+    uint8_t *forged = malloc(A.certs[0].len);
+    assert_non_null(forged);
+    memcpy(forged, A.certs[0].data, A.certs[0].len);
+    memcpy(forged + (xa.spki.p - A.certs[0].data), xi.spki.p, xi.spki.len);
+    free(imp.certs[0].data);
+    imp.certs[0].data = forged; /* the impostor's pair now presents it */
+    imp.certs[0].len = A.certs[0].len;
+
+    /* server: the pinned pair A; client: the forged certificate, its key,
+     * trusting A (so that only the server's judgement is under test) */
+    sipc_keypair a_copy, a_trust;
+    char *pem;
+    size_t pemlen;
+    assert_int_equal(sipc_keypair_to_pem(&A, &pem, &pemlen), 0);
+    assert_int_equal(sipc_keypair_from_pem(&a_copy, pem, pemlen, err, sizeof err), 0);
+    assert_int_equal(sipc_keypair_from_pem(&a_trust, pem, pemlen, err, sizeof err), 0);
+    sipc_secure_free(pem, pemlen);
+    sipc_trust *st = trust_pinning(&a_copy, SIPC_TRUST_REV_SOFT);
+    sipc_security *srv = NULL;
+    assert_int_equal(sipc__security_new_tls(&srv, SIPC_TLS_STRICT, &a_copy, st, err, sizeof err), 0);
+    sipc_trust *ct = NULL;
+    assert_int_equal(sipc_trust_new(&ct, NULL), 0);
+    assert_int_equal(sipc_trust_add_rotation(ct, &a_trust, "staged pair", err, sizeof err), 0);
+    sipc_keypair_free(&a_trust);
+    sipc_security *cli = NULL;
+    assert_int_equal(sipc__security_new_tls(&cli, SIPC_TLS_STRICT, &imp, ct, err, sizeof err), 0);
+    (void)sipc_security_set_resumption(srv, 0);
+    (void)sipc_security_set_resumption(cli, 0);
+
+    tu_tls_end c, s;
+    assert_int_equal(tu_tls_pair_handshake(&c, &s, sipc_security_tls(cli), sipc_security_tls(srv)),
+                     0);
+    assert_int_equal(s.err, SIPC_EPEERAUTH);
+    assert_false(sipc_tls_handshake_done(s.t));
+    assert_non_null(strstr(sipc_tls_detail(s.t), "signature"));
+    tu_tls_pair_free(&c, &s);
+    /* the real pair is still accepted */
+    sipc_security *real = security_of(&A);
+    assert_int_equal(handshake(srv, real), 0);
+    sipc_security_release(real);
+    sipc_security_release(srv);
+    sipc_security_release(cli);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_crl_next_update_judged),
         cmocka_unit_test(test_bounded),
         cmocka_unit_test(test_handshakes_and_reload),
+        cmocka_unit_test(test_pinned_impostor_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -406,6 +406,49 @@ static void test_pinned_impostor_refused(void **state)
     sipc_security_release(cli);
 }
 
+/* An expired pinned pair (both nodes hold it): refused at the handshake
+ * with the verifier's reason, shortcut or not. */
+static void test_expired_pinned_pair_refused(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("verdict-old");
+    assert_int_equal(tu_make_pair(dir, "old", "ec", 1, "2020-01-01", "expired pair"), 0);
+    char pem[1200];
+    snprintf(pem, sizeof pem, "%s/old.pem", dir);
+    sipc_security *srv = tu_security(SIPC_TLS_STRICT, pem);
+    sipc_security *cli = tu_security(SIPC_TLS_STRICT, pem);
+    (void)sipc_security_set_resumption(srv, 0);
+    (void)sipc_security_set_resumption(cli, 0);
+    tu_tls_end c, s;
+    assert_int_equal(tu_tls_pair_handshake(&c, &s, sipc_security_tls(cli), sipc_security_tls(srv)),
+                     0);
+    /* the client judges the server first: refused there, for its dates */
+    assert_int_equal(c.err, SIPC_EPEERAUTH);
+    assert_non_null(strstr(sipc_tls_detail(c.t), "expired on"));
+    assert_false(sipc_tls_handshake_done(s.t));
+    tu_tls_pair_free(&c, &s);
+    sipc_security_release(srv);
+    sipc_security_release(cli);
+    /* the server judging it: a node holding pair B that still pins the old
+     * pair (a rotation), and a client presenting the old pair */
+    assert_int_equal(tu_make_pair(dir, "b", "ec", 30, NULL, "fresh pair"), 0);
+    char pb[1200];
+    snprintf(pb, sizeof pb, "%s/b.pem", dir);
+    srv = security_trusting(pb, pem);
+    cli = security_trusting(pem, pb);
+    (void)sipc_security_set_resumption(srv, 0);
+    (void)sipc_security_set_resumption(cli, 0);
+    assert_int_equal(tu_tls_pair_handshake(&c, &s, sipc_security_tls(cli), sipc_security_tls(srv)),
+                     0);
+    assert_int_equal(s.err, SIPC_EPEERAUTH);
+    assert_non_null(strstr(sipc_tls_detail(s.t), "expired on"));
+    tu_tls_pair_free(&c, &s);
+    sipc_security_release(srv);
+    sipc_security_release(cli);
+    tu_rmdir(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_bounded),
         cmocka_unit_test(test_handshakes_and_reload),
         cmocka_unit_test(test_pinned_impostor_refused),
+        cmocka_unit_test(test_expired_pinned_pair_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

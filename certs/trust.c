@@ -367,6 +367,15 @@ static void add_link(sipc_vfy_result *res, const sipc_x509 *x, const char *sourc
     l->is_ca = x->is_ca;
 }
 
+void sipc__vinit(sipc_vfy_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->depth = -1;
+    res->status = SIPC_VFY_OK;
+    res->valid_from = SIPC_VFY_TIME_MIN;
+    res->valid_until = SIPC_VFY_TIME_MAX;
+}
+
 void sipc__vwarn(sipc_vfy_result *res, const char *fmt, ...)
 {
     if (res->warning[0])
@@ -382,14 +391,28 @@ const char *sipc__name_or(const char *s)
     return s && s[0] ? s : "(empty name)";
 }
 
+void sipc__vwindow(sipc_vfy_result *res, time_t from, time_t until)
+{
+    if (from > res->valid_from)
+        res->valid_from = from;
+    if (until < res->valid_until)
+        res->valid_until = until;
+}
+
 static sipc_vfy_status check_dates(const sipc_x509 *x, int depth, time_t now, sipc_vfy_result *res)
 {
+    if (now >= x->not_before && now <= x->not_after) {
+        sipc__vwindow(res, x->not_before, x->not_after);
+        return SIPC_VFY_OK;
+    }
+    /* the strings only for the message: formatting them costs more than the check */
     char nb[32], na[32], nw[32];
     sipc_time_str(x->not_before, nb);
     sipc_time_str(x->not_after, na);
     sipc_time_str(now, nw);
     const char *what = depth == 0 ? "certificate" : "issuer certificate";
-    if (now > x->not_after)
+    if (now > x->not_after) {
+        sipc__vwindow(res, x->not_after + 1, SIPC_VFY_TIME_MAX);
         return sipc__vfail(res, SIPC_VFY_EXPIRED, depth,
                     depth == 0 ? "create or obtain a new pair and import it on every node "
                                  "(tlstool create, tlstool import); check this machine's clock"
@@ -397,13 +420,13 @@ static sipc_vfy_status check_dates(const sipc_x509 *x, int depth, time_t now, si
                                  "or re-add it; check this machine's clock",
                     "%s '%s' expired on %s (valid %s to %s; now %s)", what, sipc__name_or(x->subject),
                     na, nb, na, nw);
-    if (now < x->not_before)
-        return sipc__vfail(res, SIPC_VFY_NOT_YET_VALID, depth,
-                    "check the clock of this machine and of the machine that issued it; "
-                    "wait until the start date or reissue the certificate",
-                    "%s '%s' is not valid before %s (valid %s to %s; now %s)", what,
-                    sipc__name_or(x->subject), nb, nb, na, nw);
-    return SIPC_VFY_OK;
+    }
+    sipc__vwindow(res, SIPC_VFY_TIME_MIN, x->not_before - 1);
+    return sipc__vfail(res, SIPC_VFY_NOT_YET_VALID, depth,
+                "check the clock of this machine and of the machine that issued it; "
+                "wait until the start date or reissue the certificate",
+                "%s '%s' is not valid before %s (valid %s to %s; now %s)", what,
+                sipc__name_or(x->subject), nb, nb, na, nw);
 }
 
 /* The documented minimums (operator guide): RSA 2048+ or ECDSA P-256/P-384
@@ -746,7 +769,7 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
             goto out;
     /* 5. Revocation: every link that has an issuer in the path. */
     if (t->policy.revocation != SIPC_TRUST_REV_OFF) {
-        vctx v = {t, chain, px, n, now, depth, signing, signing ? leaf->fingerprint : NULL};
+        vctx v = {t, chain, px, n, now, depth, signing, signing ? leaf->fingerprint : NULL, res};
         for (int i = 0; i + 1 < np; i++)
             if ((st = sipc__check_revocation(&v, path[i], path[i + 1], i, res)) != SIPC_VFY_OK)
                 goto out;
@@ -771,9 +794,7 @@ out:
 sipc_vfy_status sipc__verify_signer(const sipc_trust *t, const sipc_der *chain, int n, time_t now,
                                     int depth, const crl_entry *crl, sipc_vfy_result *res)
 {
-    memset(res, 0, sizeof *res);
-    res->depth = -1;
-    res->status = SIPC_VFY_OK;
+    sipc__vinit(res);
     return verify_chain(t, chain, n, 0, now, depth, crl, res);
 }
 
@@ -782,9 +803,7 @@ int sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, int n, int pur
 {
     sipc_vfy_result local;
     sipc_vfy_result *res = res_in ? res_in : &local;
-    memset(res, 0, sizeof *res);
-    res->depth = -1;
-    res->status = SIPC_VFY_OK;
+    sipc__vinit(res);
     sipc_vfy_status st = verify_chain(t, chain, n, purpose ? purpose : SIPC_PURPOSE_BOTH, now, 0, NULL,
                                     res);
     assert(st == res->status);

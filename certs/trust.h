@@ -53,6 +53,10 @@ enum { SIPC_PURPOSE_CLIENT = 1, SIPC_PURPOSE_SERVER = 2, SIPC_PURPOSE_BOTH = 3 }
 
 #define SIPC_VFY_MAX_LINKS 10
 
+/* The ends of a verdict's window when no date bounds it (64-bit time_t). */
+#define SIPC_VFY_TIME_MIN ((time_t)INT64_MIN)
+#define SIPC_VFY_TIME_MAX ((time_t)INT64_MAX)
+
 typedef struct sipc_vfy_link {
     char subject[256];
     char issuer[256];
@@ -71,6 +75,12 @@ typedef struct sipc_vfy_result {
     char warning[256];            /* e.g. soft revocation unknown, expiry < 30 days */
     sipc_vfy_link links[SIPC_VFY_MAX_LINKS]; /* leaf first, as built */
     int nlinks;
+    /* The times (inclusive) between which every date this verdict rests on
+     * (the links' validity, the CRLs' nextUpdate, those of CRL signers)
+     * compares with now as it did: verifying the same chain against the
+     * same configuration for the same purpose at any time in
+     * [valid_from, valid_until] gives the same status. */
+    time_t valid_from, valid_until;
 } sipc_vfy_result;
 
 typedef struct sipc_trust sipc_trust;

@@ -99,7 +99,10 @@ static bool signer_ok(const vctx *v, const crl_entry *e, const sipc_x509 *iss, c
             if (&v->chain[k] != c[i].der)
                 sub_chain[sn++] = v->chain[k];
         sipc_vfy_result sub;
-        if (sipc__verify_signer(t, sub_chain, sn, v->now, v->depth + 1, e, &sub) == SIPC_VFY_OK)
+        sipc_vfy_status sst = sipc__verify_signer(t, sub_chain, sn, v->now, v->depth + 1, e, &sub);
+        /* whether the signer's path holds depends on its own dates */
+        sipc__vwindow(v->res, sub.valid_from, sub.valid_until);
+        if (sst == SIPC_VFY_OK)
             return true;
         snprintf(why, whylen, "its signer '%s' (SHA-256 %.16s...) is not valid: %.200s",
                  sipc__name_or(c[i].x->subject), c[i].x->fingerprint, sub.reason);
@@ -163,6 +166,10 @@ sipc_vfy_status sipc__check_revocation(const vctx *v, const sipc_x509 *x, const 
             continue;
         }
         cand c = {e, reasons, e->c.next_update && v->now > e->c.next_update};
+        if (c.stale)
+            sipc__vwindow(res, e->c.next_update + 1, SIPC_VFY_TIME_MAX);
+        else if (e->c.next_update)
+            sipc__vwindow(res, SIPC_VFY_TIME_MIN, e->c.next_update);
         if (e->c.is_delta && nd < MAX_CRLS_PER_ISSUER)
             delta[nd++] = c;
         else if (!e->c.is_delta && nf < MAX_CRLS_PER_ISSUER)

@@ -43,6 +43,7 @@ typedef struct vctx {
     int depth;
     const crl_entry *signing;
     const char *signer_fp;
+    sipc_vfy_result *res; /* its window narrows with every date consulted */
 } vctx;
 
 /* A CRL signer's certificate that is not the issuer in the path is
@@ -51,6 +52,10 @@ typedef struct vctx {
 
 sipc_vfy_status sipc__vfail(sipc_vfy_result *res, sipc_vfy_status st, int depth, const char *fix,
                             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* An empty result: OK, no links, a window without bounds. */
+void sipc__vinit(sipc_vfy_result *res);
+/* Narrows res's window to [from, until] (a date the verdict depends on). */
+void sipc__vwindow(sipc_vfy_result *res, time_t from, time_t until);
 void sipc__vwarn(sipc_vfy_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *sipc__name_or(const char *s);
 /* Verifies chain (leaf first, the signer of CRL crl) as the path of a CRL

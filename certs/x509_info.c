@@ -18,6 +18,7 @@
 #include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/signature.h>
 #include "base/error_text.h"
+#include "base/hex.h"
 #include "certs/crl_scope.h"
 #include "certs/der.h"
 #include "sipc/errno.h"
@@ -246,10 +247,16 @@ void sipc_time_str(time_t t, char out[32])
 
 static void hex_colon(const sipc_bytes *b, char *out, size_t outlen)
 {
+    static const char digits[] = "0123456789ABCDEF";
     size_t w = 0;
     out[0] = '\0';
-    for (size_t i = 0; i < b->len && w + 4 < outlen; i++)
-        w += (size_t)snprintf(out + w, outlen - w, "%s%02X", i ? ":" : "", b->p[i]);
+    for (size_t i = 0; i < b->len && w + 4 < outlen; i++) {
+        if (i)
+            out[w++] = ':';
+        out[w++] = digits[b->p[i] >> 4];
+        out[w++] = digits[b->p[i] & 15];
+        out[w] = '\0';
+    }
 }
 
 static void sha256_hex(const uint8_t *d, size_t n, char out[65])
@@ -259,8 +266,7 @@ static void sha256_hex(const uint8_t *d, size_t n, char out[65])
         out[0] = '\0';
         return;
     }
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", h[i]);
+    sipc_hex_lower(h, sizeof h, out);
 }
 
 /* ---------------------------------------------------------- extensions */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "certs/verdict_cache.h"
 #include "certs/x509_info.h"
 #include "ipc/security.h"
 #include "transport/stream.h"
@@ -17,6 +18,9 @@ struct sipc_security {
     sipc_tls_mode mode;
     sipc_keypair kp;
     sipc_trust *trust;
+    /* chains this trust accepted: a reconnecting peer's chain is not
+     * verified again while its verdict's dates hold */
+    sipc_verdict_cache *verdicts;
     sipc_tls_config *tls;
 };
 
@@ -47,12 +51,15 @@ static int security_alloc(sipc_security **out, sipc_tls_mode mode)
 static void security_free(sipc_security *sec)
 {
     sipc_tls_config_free(sec->tls);
+    sipc_verdict_cache_free(sec->verdicts);
     sipc_trust_free(sec->trust);
     sipc_keypair_free(&sec->kp);
     free(sec);
 }
 
-/* The engine's verify callback: the same verifier as `tlstool verify`. */
+/* The engine's verify callback: the same verifier as `tlstool verify`
+ * (through the cache of this trust's verdicts, which answers only for the
+ * same bytes while every date the verdict rests on still holds). */
 static int verify_peer(void *arg, const sipc_tls_der *chain, int n, int peer_is_client, char *why,
                        size_t whylen)
 {
@@ -65,9 +72,9 @@ static int verify_peer(void *arg, const sipc_tls_der *chain, int n, int peer_is_
         links[i].len = chain[i].len;
     }
     sipc_vfy_result res;
-    if (sipc_trust_verify(sec->trust, links, n,
-                          peer_is_client ? SIPC_PURPOSE_CLIENT : SIPC_PURPOSE_SERVER, time(NULL),
-                          &res) == 0)
+    if (sipc_verdict_cache_verify(sec->verdicts, links, n,
+                                  peer_is_client ? SIPC_PURPOSE_CLIENT : SIPC_PURPOSE_SERVER,
+                                  time(NULL), &res) == 0)
         return 0;
     snprintf(why, whylen, "%s%s%s", res.reason, res.fix[0] ? "; fix: " : "", res.fix);
     return SIPC_EPEERAUTH;
@@ -87,6 +94,11 @@ int sipc__security_new_tls(sipc_security **out, sipc_tls_mode mode, sipc_keypair
     sec->kp = *kp;
     memset(kp, 0, sizeof *kp);
     sec->trust = trust;
+    r = sipc_verdict_cache_new(&sec->verdicts, trust);
+    if (r != 0) {
+        security_free(sec);
+        return r;
+    }
 
     sipc_tls_der chain[SIPC_KP_MAX_CHAIN];
     for (int i = 0; i < sec->kp.ncerts; i++)
@@ -118,6 +130,11 @@ int sipc__security_new_tls(sipc_security **out, sipc_tls_mode mode, sipc_keypair
     }
     *out = sec;
     return 0;
+}
+
+uint64_t sipc__security_verdict_hits(const sipc_security *sec)
+{
+    return sec->verdicts ? sipc_verdict_cache_hits(sec->verdicts) : 0;
 }
 
 int sipc_security_plain(sipc_security **out)

@@ -18,4 +18,8 @@ unsigned sipc_security_accepts(const sipc_security *sec);
 int sipc__security_new_tls(sipc_security **out, sipc_tls_mode mode, sipc_keypair *kp,
                            sipc_trust *trust, char *err, size_t errlen);
 
+/* How many peer verifications this security answered from its cache of
+ * accepted chains (for tests). */
+uint64_t sipc__security_verdict_hits(const sipc_security *sec);
+
 #endif

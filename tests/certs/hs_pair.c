@@ -23,77 +23,31 @@
 #include "certs/x509_info.h"
 #include "ipc/security.h"
 #include "sipc/node.h"
+#include "tls_pair.h"
 #include "transport/tls_engine.h"
-
-typedef struct end {
-    sipc_tls *t;
-    sipc_buf tx;
-    int err;
-} end;
-
-static int ignore_plain(void *arg, const uint8_t *p, size_t n)
-{
-    (void)arg;
-    (void)p;
-    (void)n;
-    return 0;
-}
-
-static int deliver(end *from, end *to)
-{
-    sipc_buf in = from->tx;
-    memset(&from->tx, 0, sizeof from->tx);
-    int r = sipc_tls_input(to->t, in.data, in.len, ignore_plain, NULL);
-    sipc_buf_free(&in);
-    if (r != 0 && to->err == 0)
-        to->err = r;
-    return r;
-}
 
 /* 1 accepted, 0 refused by A, -1 anything else; line says which. */
 static int handshake(sipc_security *a, sipc_security *b, int a_is_server, char *line, size_t len)
 {
-    end ea, eb;
-    memset(&ea, 0, sizeof ea);
-    memset(&eb, 0, sizeof eb);
-    if (sipc_tls_new(&ea.t, sipc_security_tls(a), a_is_server, &ea.tx) != 0 ||
-        sipc_tls_new(&eb.t, sipc_security_tls(b), !a_is_server, &eb.tx) != 0) {
+    tu_tls_end c, s;
+    sipc_security *cs = a_is_server ? b : a, *ss = a_is_server ? a : b;
+    if (tu_tls_pair_handshake(&c, &s, sipc_security_tls(cs), sipc_security_tls(ss)) != 0) {
         snprintf(line, len, "cannot create the TLS objects");
-        sipc_tls_free(ea.t);
         return -1;
     }
-    end *cli = a_is_server ? &eb : &ea, *srv = a_is_server ? &ea : &eb;
-    if (sipc_tls_start(cli->t) != 0)
-        cli->err = -1;
-    /* a TLS 1.2 handshake takes two round trips; bounded */
-    for (int i = 0; i < 20 && !cli->err && !srv->err; i++) {
-        if (cli->tx.len == 0 && srv->tx.len == 0)
-            break;
-        if (cli->tx.len)
-            deliver(cli, srv);
-        if (srv->tx.len && !srv->err)
-            deliver(srv, cli);
-    }
-    /* the alert of a refusing side still reaches the other */
-    if (ea.tx.len && !eb.err)
-        deliver(&ea, &eb);
-    if (eb.tx.len && !ea.err)
-        deliver(&eb, &ea);
+    tu_tls_end *ea = a_is_server ? &s : &c, *eb = a_is_server ? &c : &s;
     int rc;
-    if (sipc_tls_handshake_done(ea.t) && sipc_tls_handshake_done(eb.t) && !ea.err && !eb.err) {
+    if (sipc_tls_handshake_done(ea->t) && sipc_tls_handshake_done(eb->t) && !ea->err && !eb->err) {
         snprintf(line, len, "accepted");
         rc = 1;
-    } else if (ea.err) {
-        snprintf(line, len, "refused: %s", sipc_tls_detail(ea.t));
-        rc = ea.err == SIPC_EPEERAUTH ? 0 : -1;
+    } else if (ea->err) {
+        snprintf(line, len, "refused: %s", sipc_tls_detail(ea->t));
+        rc = ea->err == SIPC_EPEERAUTH ? 0 : -1;
     } else {
-        snprintf(line, len, "failed on the other side: %s", sipc_tls_detail(eb.t));
+        snprintf(line, len, "failed on the other side: %s", sipc_tls_detail(eb->t));
         rc = -1;
     }
-    sipc_tls_free(ea.t);
-    sipc_tls_free(eb.t);
-    sipc_buf_free(&ea.tx);
-    sipc_buf_free(&eb.tx);
+    tu_tls_pair_free(&c, &s);
     return rc;
 }
 

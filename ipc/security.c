@@ -60,8 +60,8 @@ static void security_free(sipc_security *sec)
 /* The engine's verify callback: the same verifier as `tlstool verify`
  * (through the cache of this trust's verdicts, which answers only for the
  * same bytes while every date the verdict rests on still holds). */
-static int verify_peer(void *arg, const sipc_tls_der *chain, int n, int peer_is_client, char *why,
-                       size_t whylen)
+static int verify_peer(void *arg, const sipc_tls_der *chain, int n, int peer_is_client,
+                       int64_t *until, char *why, size_t whylen)
 {
     const sipc_security *sec = arg;
     sipc_der links[SIPC_TLS_MAX_CHAIN];
@@ -74,8 +74,10 @@ static int verify_peer(void *arg, const sipc_tls_der *chain, int n, int peer_is_
     sipc_vfy_result res;
     if (sipc_verdict_cache_verify(sec->verdicts, links, n,
                                   peer_is_client ? SIPC_PURPOSE_CLIENT : SIPC_PURPOSE_SERVER,
-                                  time(NULL), &res) == 0)
+                                  time(NULL), &res) == 0) {
+        *until = (int64_t)res.valid_until;
         return 0;
+    }
     snprintf(why, whylen, "%s%s%s", res.reason, res.fix[0] ? "; fix: " : "", res.fix);
     return SIPC_EPEERAUTH;
 }

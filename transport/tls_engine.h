@@ -26,8 +26,11 @@ typedef struct sipc_tls_der {
 
 /* Judges the chain a peer presented (leaf first, DER, the whole chain as
  * sent). peer_is_client says which role the peer plays (which extended key
- * usage it needs). Returns 0 to accept; otherwise writes one
- * operator-readable line (what is wrong and the fix) into why. This function
+ * usage it needs). Returns 0 to accept, and may set *until to the last
+ * second (Unix time) the acceptance holds (the earliest expiry or CRL next
+ * update it rests on): a session made in this handshake is not resumed
+ * after it (left at 0: no bound beyond the ticket lifetime). Otherwise
+ * writes one operator-readable line (what is wrong and the fix) into why. This function
  * is the authority on the certification path: it must build the path and
  * check every signature on it itself, because when it accepts, the engine
  * overrules the TLS library's own path errors (issuer not found, names,
@@ -37,7 +40,7 @@ typedef struct sipc_tls_der {
  * key sizes, malformed certificates), and proves that the peer holds the
  * leaf's key. */
 typedef int (*sipc_tls_verify_fn)(void *arg, const sipc_tls_der *chain, int n, int peer_is_client,
-                                  char *why, size_t whylen);
+                                  int64_t *until, char *why, size_t whylen);
 
 /* What a configuration is built from; the engine knows no certificate
  * policy. Everything is copied or consumed by sipc_tls_config_new() except

@@ -47,11 +47,20 @@
 #define SIPC_TLS_TICKET_SECS 300
 #define SIPC_TICKET_KEY 32 /* AES-256-GCM */
 #define SIPC_TICKET_FP 32  /* the peer certificate's SHA-256, after the ticket */
+/* The verdict's last second (big-endian) rides in the ticket's MAC field
+ * after the 16-byte AES-GCM tag, authenticated as additional data: wolfSSL
+ * leaves room for only 32 more bytes inside the encrypted part, and the
+ * time is no secret (TLS 1.2 sends the certificate in the clear). */
+#define SIPC_TICKET_UNTIL 8
+#define SIPC_TICKET_TAG 16
+_Static_assert(SIPC_TICKET_TAG + SIPC_TICKET_UNTIL <= WOLFSSL_TICKET_MAC_SZ,
+               "the ticket's MAC field holds the tag and the time");
 
 typedef struct sipc_tls_session {
     char peer[64];           /* "" = free slot */
     WOLFSSL_SESSION *sess;   /* holds the ticket */
     char peer_fp[65];        /* the server judged in the full handshake */
+    int64_t until;           /* ... and the last second its verdict holds (0: unbounded) */
     uint64_t born;           /* uv_hrtime() ns */
 } sipc_tls_session;
 
@@ -115,6 +124,7 @@ struct sipc_tls {
     size_t hello_len;
     char detail[1024];
     char peer_fp[65];
+    int64_t vfy_until; /* the verifier's acceptance holds until then (0: unbounded) */
     /* Application data after the handshake (tls_record.h), and until then
      * the record boundaries of both directions, so that wolfSSL is handed
      * whole records only and the hand-over happens between two records. */
@@ -225,7 +235,9 @@ static int judge_chain(sipc_tls *t, const sipc_tls_der *chain, int n)
     fingerprint_hex(chain[0].data, chain[0].len, t->peer_fp);
     char why[900];
     why[0] = '\0';
-    if (t->cfg->verify(t->cfg->verify_arg, chain, n, t->is_server, why, sizeof why) != 0) {
+    t->vfy_until = 0;
+    if (t->cfg->verify(t->cfg->verify_arg, chain, n, t->is_server, &t->vfy_until, why, sizeof why) !=
+        0) {
         t->vfy_rejected = 1;
         snprintf(t->detail, sizeof t->detail, "peer certificate rejected: %s",
                  why[0] ? why : "refused by the verifier");
@@ -420,12 +432,16 @@ static int hex_to_bin(const char *hex, uint8_t *out, size_t n)
 
 /* Seals (enc) or opens a ticket in place with key; the key name and IV are
  * authenticated with it. 0 on success. */
+/* mac: the tag, then SIPC_TICKET_UNTIL bytes that are authenticated too */
 static int ticket_aead(const uint8_t key[SIPC_TICKET_KEY], int enc, const uint8_t *name,
-                       const uint8_t *iv, uint8_t *data, int len, uint8_t *tag)
+                       const uint8_t *iv, uint8_t *data, int len, uint8_t *mac)
 {
-    uint8_t aad[WOLFSSL_TICKET_NAME_SZ + WOLFSSL_TICKET_IV_SZ];
+    uint8_t aad[WOLFSSL_TICKET_NAME_SZ + WOLFSSL_TICKET_IV_SZ + SIPC_TICKET_UNTIL];
+    uint8_t *tag = mac;
     memcpy(aad, name, WOLFSSL_TICKET_NAME_SZ);
     memcpy(aad + WOLFSSL_TICKET_NAME_SZ, iv, WOLFSSL_TICKET_IV_SZ);
+    memcpy(aad + WOLFSSL_TICKET_NAME_SZ + WOLFSSL_TICKET_IV_SZ, mac + SIPC_TICKET_TAG,
+           SIPC_TICKET_UNTIL);
     Aes aes;
     if (wc_AesInit(&aes, NULL, INVALID_DEVID) != 0)
         return -1;
@@ -487,7 +503,8 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
     if (!t || !cfg)
         return WOLFSSL_TICKET_RET_REJECT;
     if (enc) {
-        /* only for a peer our verifier accepted, with room for its print */
+        /* only for a peer our verifier accepted, with room for its print
+         * and until when the verdict holds */
         if (!t->vfy_accepted || in_len + SIPC_TICKET_FP > *out_len ||
             hex_to_bin(t->peer_fp, ticket + in_len, SIPC_TICKET_FP) != 0)
             return WOLFSSL_TICKET_RET_FATAL;
@@ -498,6 +515,9 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
         memcpy(key, k->key, sizeof key);
         uv_mutex_unlock(&cfg->lock);
         memset(mac, 0, WOLFSSL_TICKET_MAC_SZ);
+        uint64_t u = (uint64_t)t->vfy_until;
+        for (int i = SIPC_TICKET_UNTIL - 1; i >= 0; i--, u >>= 8)
+            mac[SIPC_TICKET_TAG + i] = (uint8_t)u;
         int len = in_len + SIPC_TICKET_FP;
         int r = wolfSSL_RAND_bytes(iv, WOLFSSL_TICKET_IV_SZ) == WOLFSSL_SUCCESS
                     ? ticket_aead(key, 1, name, iv, ticket, len, mac)
@@ -508,7 +528,7 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
         *out_len = len;
         return WOLFSSL_TICKET_RET_OK;
     }
-    /* open: ours, intact, and carrying a fingerprint */
+    /* open: ours, intact, carrying a fingerprint, its verdict still valid */
     if (in_len <= SIPC_TICKET_FP)
         return WOLFSSL_TICKET_RET_REJECT;
     uint8_t key[SIPC_TICKET_KEY];
@@ -524,6 +544,11 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
     if (r != 0)
         return WOLFSSL_TICKET_RET_REJECT;
     *out_len = in_len - SIPC_TICKET_FP;
+    uint64_t u = 0;
+    for (int i = 0; i < SIPC_TICKET_UNTIL; i++)
+        u = u << 8 | mac[SIPC_TICKET_TAG + i];
+    if (u != 0 && (int64_t)time(NULL) > (int64_t)u)
+        return WOLFSSL_TICKET_RET_REJECT; /* a date it rested on has passed: judge again */
     sipc_hex_lower(ticket + *out_len, SIPC_TICKET_FP, t->peer_fp);
     t->ticket_ok = 1; /* the peer was judged when the ticket was issued */
     return WOLFSSL_TICKET_RET_OK;
@@ -587,8 +612,9 @@ static void session_offer(sipc_tls *t)
         return;
     uv_mutex_lock(&cfg->lock);
     sipc_tls_session *e = session_find(cfg, t->peer_key);
-    if (e && uv_hrtime() - e->born > (uint64_t)SIPC_TLS_TICKET_SECS * 1000000000u) {
-        session_clear(e);
+    if (e && (uv_hrtime() - e->born > (uint64_t)SIPC_TLS_TICKET_SECS * 1000000000u ||
+              (e->until != 0 && (int64_t)time(NULL) > e->until))) {
+        session_clear(e); /* too old, or a date the server's verdict rested on has passed */
         e = NULL;
     }
     if (e && wolfSSL_set_session(t->ssl, e->sess) == WOLFSSL_SUCCESS) {
@@ -626,6 +652,7 @@ static void session_done(sipc_tls *t)
             session_clear(e);
             snprintf(e->peer, sizeof e->peer, "%s", t->peer_key);
             snprintf(e->peer_fp, sizeof e->peer_fp, "%s", t->peer_fp);
+            e->until = t->vfy_until;
             e->sess = s;
             e->born = uv_hrtime();
         }

@@ -23,9 +23,10 @@
 #include "fuzz_common.h"
 #include "transport/tls_engine.h"
 
-static int verify(void *arg, const sipc_tls_der *chain, int n, int peer_is_client, char *why,
-                  size_t whylen)
+static int verify(void *arg, const sipc_tls_der *chain, int n, int peer_is_client,
+                  int64_t *until, char *why, size_t whylen)
 {
+    (void)until;
     (void)why;
     (void)whylen;
     sipc_der links[SIPC_TLS_MAX_CHAIN];

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <wolfssl/options.h>
@@ -30,13 +32,15 @@ typedef struct vfy {
     const char *refuse; /* non-NULL: refuse every chain with this reason */
     int calls;
     int last_peer_is_client;
+    int64_t until; /* what an acceptance says it holds until (0: unbounded) */
 } vfy;
 
-static int test_verify(void *arg, const sipc_tls_der *chain, int n, int peer_is_client, char *why,
-                       size_t whylen)
+static int test_verify(void *arg, const sipc_tls_der *chain, int n, int peer_is_client,
+                       int64_t *until, char *why, size_t whylen)
 {
     vfy *v = arg;
     v->calls++;
+    *until = v->until;
     v->last_peer_is_client = peer_is_client;
     assert_true(n >= 1);
     char fp[65];
@@ -732,6 +736,56 @@ static void t_resumption(void **state)
 /* Ticket keys rotate: after one new key a ticket of the one before still
  * resumes; after two it no longer does, and the client falls back to one
  * full handshake. */
+/* Waits (at most ~2 s) until the wall clock is past t. */
+static void wait_past(int64_t t)
+{
+    for (int i = 0; i < 300 && (int64_t)time(NULL) <= t; i++)
+        usleep(10000);
+    assert_true((int64_t)time(NULL) > t);
+}
+
+/* A session is not resumed past the last second its verdict held (an
+ * expiring certificate, a CRL's next update): on the server, which judged
+ * the client, and on the client, which judged the server. Either way the
+ * next connection makes a full handshake and is judged again. */
+static void t_resumption_until(void **state)
+{
+    (void)state;
+    for (int side = 0; side < 2; side++) {
+        vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+        int64_t until = (int64_t)time(NULL) + 1;
+        if (side == 0)
+            sv.until = until; /* the server's verdict on the client */
+        else
+            cv.until = until; /* the client's verdict on the server */
+        sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+        if (!sipc_tls_config_set_resumption(ccfg, 1)) {
+            sipc_tls_config_free(ccfg);
+            sipc_tls_config_free(scfg);
+            skip();
+        }
+        conn_result r = connect_once(ccfg, scfg, "10.0.0.9:23000");
+        assert_int_equal(r.rc, 0);
+        r = connect_once(ccfg, scfg, "10.0.0.9:23000");
+        assert_true(r.rc == 0 && r.c_resumed && r.s_resumed); /* still within */
+        int calls = side == 0 ? sv.calls : cv.calls;
+        wait_past(until);
+        r = connect_once(ccfg, scfg, "10.0.0.9:23000");
+        if (side == 0) {
+            /* the server refuses the ticket; with wolfSSL 5.5.4 that fails
+             * the handshake that offered it (as after a reload), the client
+             * forgets the session and its next connection is a full one */
+            assert_true(r.rc != 0 && r.c_resume_failed);
+            r = connect_once(ccfg, scfg, "10.0.0.9:23000");
+        }
+        assert_int_equal(r.rc, 0); /* the client offers nothing past the time */
+        assert_false(r.c_resumed || r.s_resumed);
+        assert_true((side == 0 ? sv.calls : cv.calls) > calls); /* judged again */
+        sipc_tls_config_free(ccfg);
+        sipc_tls_config_free(scfg);
+    }
+}
+
 static void t_ticket_key_rotation(void **state)
 {
     (void)state;
@@ -896,6 +950,7 @@ int main(void)
         cmocka_unit_test(t_peer_without_certificate),
         cmocka_unit_test(t_garbage),
         cmocka_unit_test(t_resumption), cmocka_unit_test(t_ticket_key_rotation),
+        cmocka_unit_test(t_resumption_until),
         cmocka_unit_test(t_resumed_peer_print),
         cmocka_unit_test(t_failed_offer_keeps_newer_session),
     };

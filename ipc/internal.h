@@ -242,6 +242,7 @@ void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env, const uint8_t *
 typedef struct sipc_route {
     char *service;
     char *method;
+    size_t service_len, method_len; /* compared first: most routes differ there */
     sipc_handler_fn fn;
     void *arg;
 } sipc_route;

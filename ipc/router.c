@@ -6,9 +6,13 @@
 
 const sipc_route *sipc__router_find(const sipc_router *r, const char *service, const char *method)
 {
-    for (int i = 0; i < r->n; i++)
-        if (strcmp(r->routes[i].method, method) == 0 && strcmp(r->routes[i].service, service) == 0)
-            return &r->routes[i];
+    size_t sl = strlen(service), ml = strlen(method);
+    for (int i = 0; i < r->n; i++) {
+        const sipc_route *rt = &r->routes[i];
+        if (rt->method_len == ml && rt->service_len == sl && memcmp(rt->method, method, ml) == 0 &&
+            memcmp(rt->service, service, sl) == 0)
+            return rt;
+    }
     return NULL;
 }
 
@@ -40,6 +44,8 @@ int sipc_router_add(sipc_router *r, const char *service, const char *method, sip
         free(rt->method);
         return SIPC_ENOMEM;
     }
+    rt->service_len = strlen(service);
+    rt->method_len = strlen(method);
     rt->fn = fn;
     rt->arg = arg;
     r->n++;

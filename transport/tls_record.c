@@ -32,7 +32,13 @@ struct sipc_tls_rec {
     uint8_t *part; /* its body, when it spans reads */
     size_t part_have;
     int closed;
+    int failed;      /* a fatal error either way: nothing more is opened */
+    int empty_run;   /* application records in a row without a byte */
 };
+
+/* Empty application records in a row before the peer is cut off: each
+ * costs an AEAD pass and moves nothing (OpenSSL allows 32 too). */
+#define SIPC_REC_MAX_EMPTY 32
 
 /* Plaintext of a record that has nowhere better to go: every byte is
  * handed on before sipc_rec_open returns, as with the socket's read buffer. */
@@ -147,9 +153,13 @@ static void chacha_nonce(uint8_t nonce[12], const uint8_t iv[12], uint64_t seq)
 
 int sipc_rec_seal(sipc_tls_rec *r, uint8_t type, const uint8_t *p, size_t len, sipc_buf *out)
 {
+    if (r->failed && type != SIPC_REC_ALERT)
+        return SIPC_ETLS; /* after a fatal error only the alert that says so */
     size_t nrec = (len + SIPC_REC_MAX_PLAIN - 1) / SIPC_REC_MAX_PLAIN;
-    if (len == 0)
-        nrec = type == SIPC_REC_DATA ? 0 : 1;
+    if (len == 0) {
+        nrec = 1; /* an empty record, as TLS allows */
+        p = (const uint8_t *)""; /* the ciphers refuse NULL even for 0 bytes */
+    }
     if (sipc_buf_reserve(out, len + nrec * (SIPC_REC_HEADER + r->overhead)) != 0)
         return SIPC_ENOMEM;
     for (size_t i = 0; i < nrec; i++) {
@@ -200,6 +210,13 @@ static int fail(int *alert, int a)
     return SIPC_ETLS;
 }
 
+/* Every failure of the record layer ends the session. */
+static int fail_rec(sipc_tls_rec *r, int *alert, int a)
+{
+    r->failed = 1;
+    return fail(alert, a);
+}
+
 /* Authenticates and decrypts one record body, then acts on its content. */
 static int open_record(sipc_tls_rec *r, uint8_t type, const uint8_t *body, size_t blen,
                        sipc_rec_dest_fn dest, sipc_rec_data_fn fn, void *arg, int *alert,
@@ -235,12 +252,19 @@ static int open_record(sipc_tls_rec *r, uint8_t type, const uint8_t *body, size_
                                          body + n, dst);
 #endif
     }
-    if (rc != 0)
+    if (rc != 0) {
+        /* the one-shot calls write the plaintext before they check the tag:
+         * nothing of a forged record stays where the application looks */
+        wipe(dst, n);
         return fail(alert, SIPC_ALERT_BAD_RECORD_MAC);
+    }
     r->rseq++;
     switch (type) {
     case SIPC_REC_DATA:
-        return n ? fn(arg, dst, n) : 0;
+        if (n == 0)
+            return ++r->empty_run > SIPC_REC_MAX_EMPTY ? fail(alert, SIPC_ALERT_UNEXPECTED_MESSAGE) : 0;
+        r->empty_run = 0;
+        return fn(arg, dst, n);
     case SIPC_REC_ALERT:
         if (n != 2)
             return fail(alert, SIPC_ALERT_DECODE_ERROR);
@@ -275,6 +299,8 @@ int sipc_rec_open(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_rec_des
 {
     *alert = 0;
     *peer_alert = 0;
+    if (r->failed)
+        return SIPC_ETLS; /* the alert went out with the first failure */
     while (len > 0) {
         if (r->closed)
             return SIPC_ECLOSED;
@@ -289,7 +315,7 @@ int sipc_rec_open(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_rec_des
             if (r->hdr_have < SIPC_REC_HEADER)
                 break;
             if (check_header(r->hdr, alert) != 0)
-                return SIPC_ETLS;
+                return fail_rec(r, alert, *alert);
             r->body_len = (size_t)r->hdr[3] << 8 | r->hdr[4];
             r->part_have = 0;
         }
@@ -299,8 +325,10 @@ int sipc_rec_open(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_rec_des
             data += r->body_len;
             len -= r->body_len;
         } else {
-            if (!r->part && !(r->part = malloc(SIPC_REC_MAX_BODY)))
+            if (!r->part && !(r->part = malloc(SIPC_REC_MAX_BODY))) {
+                r->failed = 1;
                 return SIPC_ENOMEM;
+            }
             size_t take = r->body_len - r->part_have;
             if (take > len)
                 take = len;
@@ -315,10 +343,17 @@ int sipc_rec_open(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_rec_des
         r->hdr_have = 0;
         r->part_have = 0;
         int rc = open_record(r, r->hdr[0], body, r->body_len, dest, fn, arg, alert, peer_alert);
+        if (rc == SIPC_ETLS)
+            r->failed = 1;
         if (rc != 0)
             return rc;
     }
     return r->closed ? SIPC_ECLOSED : 0;
+}
+
+int sipc_rec_failed(const sipc_tls_rec *r)
+{
+    return r->failed;
 }
 
 size_t sipc_rec_buffered(const sipc_tls_rec *r)

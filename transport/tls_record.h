@@ -57,8 +57,8 @@ int sipc_rec_new(sipc_tls_rec **out, const sipc_rec_keys *keys);
 /* Wipes the keys and frees r (NULL is fine). */
 void sipc_rec_free(sipc_tls_rec *r);
 
-/* Seals len bytes of the given content type into as many records as needed,
- * appended to out. 0, SIPC_ENOMEM, or SIPC_ETLS (cipher failure, or the
+/* Seals len bytes of the given content type into as many records as needed
+ * (one empty record for len 0), appended to out. 0, SIPC_ENOMEM, or SIPC_ETLS (cipher failure, or the
  * sequence number would wrap). */
 int sipc_rec_seal(sipc_tls_rec *r, uint8_t type, const uint8_t *p, size_t len, sipc_buf *out);
 
@@ -78,6 +78,11 @@ typedef int (*sipc_rec_data_fn)(void *arg, uint8_t *p, size_t n);
  * the peer's own alert description with *peer_alert = 1. */
 int sipc_rec_open(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_rec_dest_fn dest,
                   sipc_rec_data_fn fn, void *arg, int *alert, int *peer_alert);
+
+/* 1 after a fatal error in either direction (ours or the peer's alert, a
+ * record that did not open): sipc_rec_open refuses everything after it and
+ * sipc_rec_seal everything but an alert. */
+int sipc_rec_failed(const sipc_tls_rec *r);
 
 /* Bytes held for a record split across reads (for accounting), and
  * giving that buffer back when no partial record is held. */

@@ -432,16 +432,18 @@ static int hex_to_bin(const char *hex, uint8_t *out, size_t n)
 
 /* Seals (enc) or opens a ticket in place with key; the key name and IV are
  * authenticated with it. 0 on success. */
-/* mac: the tag, then SIPC_TICKET_UNTIL bytes that are authenticated too */
+/* mac: the tag, then the rest of the field, authenticated too */
 static int ticket_aead(const uint8_t key[SIPC_TICKET_KEY], int enc, const uint8_t *name,
                        const uint8_t *iv, uint8_t *data, int len, uint8_t *mac)
 {
-    uint8_t aad[WOLFSSL_TICKET_NAME_SZ + WOLFSSL_TICKET_IV_SZ + SIPC_TICKET_UNTIL];
+    uint8_t aad[WOLFSSL_TICKET_NAME_SZ + WOLFSSL_TICKET_IV_SZ + WOLFSSL_TICKET_MAC_SZ -
+                SIPC_TICKET_TAG];
     uint8_t *tag = mac;
     memcpy(aad, name, WOLFSSL_TICKET_NAME_SZ);
     memcpy(aad + WOLFSSL_TICKET_NAME_SZ, iv, WOLFSSL_TICKET_IV_SZ);
+    /* everything in the MAC field after the tag: the time, then zeros */
     memcpy(aad + WOLFSSL_TICKET_NAME_SZ + WOLFSSL_TICKET_IV_SZ, mac + SIPC_TICKET_TAG,
-           SIPC_TICKET_UNTIL);
+           WOLFSSL_TICKET_MAC_SZ - SIPC_TICKET_TAG);
     Aes aes;
     if (wc_AesInit(&aes, NULL, INVALID_DEVID) != 0)
         return -1;
@@ -1178,6 +1180,8 @@ static int direct_data(void *arg, uint8_t *p, size_t n)
 
 static int direct_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_fn fn, void *arg)
 {
+    if (sipc_rec_failed(t->rec))
+        return SIPC_ETLS; /* said so already, with an alert */
     direct_sink d = {t, fn, arg};
     int alert = 0, peer_alert = 0;
     int r = sipc_rec_open(t->rec, data, len, direct_dest, direct_data, &d, &alert, &peer_alert);
@@ -1312,9 +1316,10 @@ size_t sipc_tls_trim(sipc_tls *t)
 
 void sipc_tls_close_notify(sipc_tls *t)
 {
-    if (t->rec)
-        direct_alert(t, 1, SIPC_ALERT_CLOSE_NOTIFY);
-    else if (t->hs_done)
+    if (t->rec) {
+        if (!sipc_rec_failed(t->rec)) /* after a fatal alert, nothing more */
+            direct_alert(t, 1, SIPC_ALERT_CLOSE_NOTIFY);
+    } else if (t->hs_done)
         (void)wolfSSL_shutdown(t->ssl); /* 0: sent, peer's not received yet */
 }
 

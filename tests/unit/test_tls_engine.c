@@ -21,6 +21,7 @@
 #include "certs/keypair.h"
 #include "testutil.h"
 #include "transport/tls_engine.h"
+#include "transport/tls_record.h"
 
 static char *g_dir;
 static sipc_keypair g_a, g_b; /* two self-signed pairs */
@@ -345,6 +346,170 @@ static void t_hostile_records(void **state)
         end_free(&s);
         sipc_tls_config_free(ccfg);
         sipc_tls_config_free(scfg);
+    }
+}
+
+/* A record that fails authentication leaves nothing where the application
+ * looks (the AEAD writes its plaintext before it checks the tag: it is
+ * wiped), and after
+ * a fatal error the session neither opens nor seals anything more: no
+ * close_notify after our bad_record_mac, no data. */
+static size_t fixed_window(void *arg, uint8_t **p);
+static void t_after_forgery(void **state)
+{
+    (void)state;
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg, *scfg;
+    end c, s;
+    established(&c, &s, &ccfg, &scfg, &cv, &sv);
+    if (!sipc_tls_direct(s.t)) {
+        end_free(&c);
+        end_free(&s);
+        sipc_tls_config_free(ccfg);
+        sipc_tls_config_free(scfg);
+        skip();
+    }
+    uint8_t win[256];
+    memset(win, 0xAA, sizeof win);
+    sipc_tls_set_window(s.t, fixed_window, win);
+    uint8_t msg[100];
+    memset(msg, 'x', sizeof msg);
+    assert_int_equal(sipc_tls_write(c.t, msg, sizeof msg), 0);
+    sipc_buf good = {0};
+    c.tx.data[c.tx.len - 40] ^= 0x10; /* a forged record */
+    assert_int_equal(deliver(&c, &s, 0), SIPC_ETLS);
+    for (size_t i = 0; i < sizeof win; i++) /* wiped where it was decrypted, else untouched */
+        assert_int_equal(win[i], i < sizeof msg ? 0 : 0xAA);
+    assert_int_equal(s.got.len, 0);
+    /* our bad_record_mac went out; then nothing more, whatever comes */
+    assert_true(s.tx.len > 0 && s.tx.data[0] == 0x15);
+    size_t alert_len = s.tx.len;
+    assert_int_equal(sipc_tls_write(c.t, msg, sizeof msg), 0); /* a valid record now */
+    assert_int_equal(sipc_buf_append(&good, c.tx.data, c.tx.len), 0);
+    c.tx.len = 0;
+    assert_int_equal(sipc_tls_input(s.t, good.data, good.len, on_plain, &s), SIPC_ETLS);
+    assert_int_equal(s.got.len, 0);
+    assert_true(sipc_tls_write(s.t, msg, sizeof msg) != 0);
+    sipc_tls_close_notify(s.t);
+    assert_int_equal(s.tx.len, alert_len);
+    sipc_buf_free(&good);
+    end_free(&c);
+    end_free(&s);
+    sipc_tls_config_free(ccfg);
+    sipc_tls_config_free(scfg);
+}
+
+static size_t fixed_window(void *arg, uint8_t **p)
+{
+    *p = arg;
+    return 256;
+}
+
+/* The AES-GCM explicit nonce of every encrypted record a side sends, from
+ * its Finished (written by wolfSSL) through the records of sipc's record
+ * layer, is never the same twice under one key. */
+typedef struct nonces {
+    uint8_t v[512][8];
+    int n;
+    int after_ccs;
+} nonces;
+
+static void collect_nonces(nonces *ns, const uint8_t *p, size_t len)
+{
+    size_t off = 0;
+    while (off + 5 <= len) {
+        size_t body = (size_t)p[off + 3] << 8 | p[off + 4];
+        assert_true(off + 5 + body <= len); /* delivered whole (chunk 0) */
+        if (p[off] == 20)
+            ns->after_ccs = 1;
+        else if (ns->after_ccs && body >= 8 && ns->n < 512)
+            memcpy(ns->v[ns->n++], p + off + 5, 8);
+        off += 5 + body;
+    }
+    assert_int_equal(off, len);
+}
+
+static void t_gcm_nonces_unique(void **state)
+{
+    (void)state;
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+    end c, s;
+    end_init(&c, ccfg, 0);
+    end_init(&s, scfg, 1);
+    nonces cn = {0}, sn = {0};
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    uint8_t msg[300];
+    memset(msg, 'n', sizeof msg);
+    for (int round = 0; round < 60; round++) {
+        if (sipc_tls_handshake_done(c.t) && sipc_tls_handshake_done(s.t)) {
+            assert_int_equal(sipc_tls_write(c.t, msg, (size_t)round + 1), 0);
+            assert_int_equal(sipc_tls_write(s.t, msg, (size_t)(round * 5) % 300 + 1), 0);
+        }
+        if (c.tx.len) {
+            collect_nonces(&cn, c.tx.data, c.tx.len);
+            assert_int_equal(deliver(&c, &s, 0), 0);
+        }
+        if (s.tx.len) {
+            collect_nonces(&sn, s.tx.data, s.tx.len);
+            assert_int_equal(deliver(&s, &c, 0), 0);
+        }
+    }
+    char v[16], ci[64];
+    sipc_tls_describe(c.t, v, sizeof v, ci, sizeof ci, NULL, 0);
+    if (strstr(ci, "GCM")) {
+        assert_true(cn.n > 50 && sn.n > 50);
+        for (nonces *ns = &cn; ns; ns = ns == &cn ? &sn : NULL)
+            for (int i = 0; i < ns->n; i++)
+                for (int j = i + 1; j < ns->n; j++)
+                    assert_memory_not_equal(ns->v[i], ns->v[j], 8);
+    }
+    end_free(&c);
+    end_free(&s);
+    sipc_tls_config_free(ccfg);
+    sipc_tls_config_free(scfg);
+}
+
+/* The record layer alone, both AEADs: empty records are allowed, but not
+ * more than 32 in a row (each costs a decryption and moves nothing). */
+static int rec_plain(void *arg, uint8_t *p, size_t n)
+{
+    return sipc_buf_append(arg, p, n);
+}
+
+static void t_empty_records(void **state)
+{
+    (void)state;
+    static const uint8_t key[32] = {1, 2, 3}, iv[12] = {4, 5, 6};
+    for (int aead = SIPC_REC_AES_GCM; aead <= SIPC_REC_CHACHA20_POLY1305; aead++) {
+        sipc_rec_keys k = {.aead = aead, .write_key = key, .read_key = key, .key_len = 32,
+                           .write_iv = iv, .read_iv = iv,
+                           .iv_len = aead == SIPC_REC_AES_GCM ? 4 : 12,
+                           .write_seq = 1, .read_seq = 1, .write_nonce = 7};
+        sipc_tls_rec *tx, *rx;
+        assert_int_equal(sipc_rec_new(&tx, &k), 0);
+        assert_int_equal(sipc_rec_new(&rx, &k), 0);
+        sipc_buf wire = {0}, got = {0};
+        int alert = 0, peer_alert = 0;
+        for (int i = 0; i < 32; i++)
+            assert_int_equal(sipc_rec_seal(tx, SIPC_REC_DATA, NULL, 0, &wire), 0);
+        assert_int_equal(sipc_rec_seal(tx, SIPC_REC_DATA, (const uint8_t *)"ok", 2, &wire), 0);
+        assert_int_equal(sipc_rec_open(rx, wire.data, wire.len, NULL, rec_plain, &got, &alert,
+                                       &peer_alert),
+                         0);
+        assert_true(got.len == 2 && memcmp(got.data, "ok", 2) == 0); /* the run ended */
+        wire.len = 0;
+        for (int i = 0; i < 33; i++)
+            assert_int_equal(sipc_rec_seal(tx, SIPC_REC_DATA, NULL, 0, &wire), 0);
+        assert_int_equal(sipc_rec_open(rx, wire.data, wire.len, NULL, rec_plain, &got, &alert,
+                                       &peer_alert),
+                         SIPC_ETLS);
+        assert_int_equal(alert, SIPC_ALERT_UNEXPECTED_MESSAGE);
+        assert_true(sipc_rec_failed(rx));
+        sipc_buf_free(&wire);
+        sipc_buf_free(&got);
+        sipc_rec_free(tx);
+        sipc_rec_free(rx);
     }
 }
 
@@ -945,6 +1110,9 @@ int main(void)
         cmocka_unit_test(t_record_layers_interoperate),
         cmocka_unit_test(t_hostile_records),
         cmocka_unit_test(t_window),
+        cmocka_unit_test(t_after_forgery),
+        cmocka_unit_test(t_gcm_nonces_unique),
+        cmocka_unit_test(t_empty_records),
         cmocka_unit_test(t_verifier_refuses),
         cmocka_unit_test(t_other_pair),
         cmocka_unit_test(t_peer_without_certificate),

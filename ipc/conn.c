@@ -471,7 +471,8 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
      * the loop iteration (libuv reads up to 32 buffers per wake-up): the peer
      * starts on them while this side decodes the rest, instead of the two
      * taking turns with a whole window each. */
-    if (r == 0 && c->out.len >= SIPC__EARLY_WRITE && c->state != SIPC_CONN_S_CLOSING)
+    if (r == 0 && c->stream && c->out.len >= sipc_stream_early_write(c->stream) &&
+        c->state != SIPC_CONN_S_CLOSING)
         conn_write_out(c);
     sipc__conn_release(c);
     return r;

@@ -178,9 +178,6 @@ void sipc__conn_account(sipc_conn *c);
 size_t sipc__conn_buffer_bytes(const sipc_conn *c);
 /* A connection idle this long gives its buffers back. */
 #define SIPC__TRIM_IDLE_MS 1000
-/* Output of at least this many bytes is written as soon as the input that
- * produced it has been decoded, not at the end of the loop iteration. */
-#define SIPC__EARLY_WRITE (256u * 1024)
 /* Closes the slowest readers while the context's queued output is over
  * max_write_queue_total. */
 void sipc__ctx_enforce_queue_total(sipc_ctx *ctx);

@@ -79,6 +79,11 @@ size_t sipc_stream_queued(const sipc_stream *s)
     return s->tcp.write_queue_size + s->tx.len;
 }
 
+size_t sipc_stream_early_write(const sipc_stream *s)
+{
+    return s->ops ? s->ops->early_write : SIZE_MAX;
+}
+
 size_t sipc_stream_buffer_bytes(const sipc_stream *s)
 {
     return s->tx.cap + s->tcp.write_queue_size + (s->tls ? sipc_tls_buffered(s->tls) : 0);

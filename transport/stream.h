@@ -63,6 +63,11 @@ int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, unsigned kinds,
 int sipc_stream_write(sipc_stream *s, sipc_buf *b);
 /* Bytes waiting for the kernel. */
 size_t sipc_stream_queued(const sipc_stream *s);
+/* How much output is worth writing as soon as it is ready instead of at the
+ * end of the loop iteration: a TLS stream's peer can decrypt one batch while
+ * this side encrypts the next (64 KiB); a plaintext write costs less the
+ * larger it is (256 KiB). */
+size_t sipc_stream_early_write(const sipc_stream *s);
 /* Bytes of buffers the stream holds for writing (queued or spare). */
 size_t sipc_stream_buffer_bytes(const sipc_stream *s);
 /* Frees the stream's write buffer when nothing is queued in it (an idle

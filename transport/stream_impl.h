@@ -14,6 +14,7 @@ typedef struct sipc_stream_ops {
     void (*goodbye)(sipc_stream *s); /* e.g. close_notify */
     void (*destroy)(sipc_stream *s);
     void (*describe)(const sipc_stream *s, sipc_stream_info *info);
+    size_t early_write; /* see sipc_stream_early_write() */
 } sipc_stream_ops;
 
 extern const sipc_stream_ops sipc_stream_tcp_ops;

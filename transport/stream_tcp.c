@@ -40,4 +40,7 @@ const sipc_stream_ops sipc_stream_tcp_ops = {
     .goodbye = NULL,
     .destroy = NULL,
     .describe = NULL,
+    /* measured: at 64 KiB, plaintext 64 KiB echoes cost 50 % more CPU (a
+     * write and a fresh buffer per answer) */
+    .early_write = 256 * 1024,
 };

@@ -116,4 +116,5 @@ const sipc_stream_ops sipc_stream_tls_ops = {
     .goodbye = tls_goodbye,
     .destroy = tls_destroy,
     .describe = tls_describe,
+    .early_write = 64 * 1024,
 };

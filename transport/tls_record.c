@@ -281,6 +281,20 @@ static int open_record(sipc_tls_rec *r, uint8_t type, const uint8_t *body, size_
     }
 }
 
+/* Gathers a record header that may arrive in pieces: moves what is missing
+ * of it from *p (at most *n bytes) and returns 1 once it is whole. */
+static int header_gather(uint8_t hdr[SIPC_REC_HEADER], size_t *have, const uint8_t **p, size_t *n)
+{
+    size_t take = SIPC_REC_HEADER - *have;
+    if (take > *n)
+        take = *n;
+    memcpy(hdr + *have, *p, take);
+    *have += take;
+    *p += take;
+    *n -= take;
+    return *have == SIPC_REC_HEADER;
+}
+
 /* A record header: a content type this layer knows, TLS 1.2, a length a
  * record may have. */
 static int check_header(const uint8_t h[SIPC_REC_HEADER], int *alert)
@@ -305,14 +319,7 @@ int sipc_rec_open(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_rec_des
         if (r->closed)
             return SIPC_ECLOSED;
         if (r->hdr_have < SIPC_REC_HEADER) {
-            size_t take = SIPC_REC_HEADER - r->hdr_have;
-            if (take > len)
-                take = len;
-            memcpy(r->hdr + r->hdr_have, data, take);
-            r->hdr_have += take;
-            data += take;
-            len -= take;
-            if (r->hdr_have < SIPC_REC_HEADER)
+            if (!header_gather(r->hdr, &r->hdr_have, &data, &len))
                 break;
             if (check_header(r->hdr, alert) != 0)
                 return fail_rec(r, alert, *alert);
@@ -382,14 +389,7 @@ void sipc_rec_scan_feed(sipc_rec_scan *s, const uint8_t *p, size_t n)
 {
     while (n > 0) {
         if (s->hdr_have < SIPC_REC_HEADER) {
-            size_t take = SIPC_REC_HEADER - s->hdr_have;
-            if (take > n)
-                take = n;
-            memcpy(s->hdr + s->hdr_have, p, take);
-            s->hdr_have += take;
-            p += take;
-            n -= take;
-            if (s->hdr_have < SIPC_REC_HEADER)
+            if (!header_gather(s->hdr, &s->hdr_have, &p, &n))
                 return;
             if (s->hdr[0] < SIPC_REC_CCS || s->hdr[0] > SIPC_REC_DATA)
                 s->bad = 1;

@@ -109,7 +109,9 @@ if [ "$rc" = 1 ] && grep -q "reload refused: .*sipc.conf:[0-9]*: unknown setting
 else
     not_ok "invalid sipc.conf (exit $rc)"; cat "$work/bad.out"
 fi
-datalog | grep -q "Service.Reload ERROR reload refused: .*sipc.conf:[0-9]*: unknown setting" && ok "the refusal is logged" || not_ok "refusal log"
+# the data service logs the refusal in its own thread, maybe after the reply
+refusal_logged() { datalog | grep -q "Service.Reload ERROR reload refused: .*sipc.conf:[0-9]*: unknown setting"; }
+wait_for 5 refusal_logged && ok "the refusal is logged" || not_ok "refusal log"
 ctl --home "$work/plain" ping "$BASE.1" >/dev/null 2>&1 && not_ok "after a refused reload the node left strict" ||
     ok "after a refused reload the node is still strict"
 ctl --home "$work/client" ping "$BASE.1" >"$work/p.out" 2>&1 && grep -q "over TLSv1.2" "$work/p.out" &&

@@ -16,6 +16,7 @@
 #include "certs/der.h"
 #include "certs/pem.h"
 #include "base/error_text.h"
+#include "base/hex.h"
 #include "sipc/errno.h"
 
 void sipc_der_free(sipc_der *d)
@@ -34,16 +35,11 @@ void sipc_der_free(sipc_der *d)
 void sipc_fingerprint(const uint8_t *der, size_t len, char out[65])
 {
     uint8_t h[WC_SHA256_DIGEST_SIZE];
-    static const char hex[] = "0123456789abcdef";
     if (wc_Sha256Hash(der, (word32)len, h) != 0) {
         out[0] = '\0';
         return;
     }
-    for (int i = 0; i < WC_SHA256_DIGEST_SIZE; i++) {
-        out[2 * i] = hex[h[i] >> 4];
-        out[2 * i + 1] = hex[h[i] & 15];
-    }
-    out[64] = '\0';
+    sipc_hex_lower(h, sizeof h, out);
 }
 
 /* ------------------------------------------------------------ key checks

@@ -18,9 +18,9 @@
 #include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/signature.h>
 #include "base/error_text.h"
-#include "base/hex.h"
 #include "certs/crl_scope.h"
 #include "certs/der.h"
+#include "certs/keypair.h"
 #include "sipc/errno.h"
 
 /* ---------------------------------------------------------------- OIDs */
@@ -257,16 +257,6 @@ static void hex_colon(const sipc_bytes *b, char *out, size_t outlen)
         out[w++] = digits[b->p[i] & 15];
         out[w] = '\0';
     }
-}
-
-static void sha256_hex(const uint8_t *d, size_t n, char out[65])
-{
-    uint8_t h[32];
-    if (wc_Sha256Hash(d, (word32)n, h) != 0) {
-        out[0] = '\0';
-        return;
-    }
-    sipc_hex_lower(h, sizeof h, out);
 }
 
 /* ---------------------------------------------------------- extensions */
@@ -719,7 +709,7 @@ int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, siz
                 return SIPC_EFORMAT;
         }
     }
-    sha256_hex(der, len, x->fingerprint);
+    sipc_fingerprint(der, len, x->fingerprint);
     return 0;
 }
 

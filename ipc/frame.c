@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/endian.h"
 #include "ipc/frame.h"
 #include "sipc/sipc.h"
 
@@ -57,15 +58,7 @@ int sipc_frame_decoder_idle(const sipc_frame_decoder *d)
 
 void sipc_frame_put_header(uint8_t out[SIPC_FRAME_HEADER], uint32_t len)
 {
-    out[0] = (uint8_t)(len >> 24);
-    out[1] = (uint8_t)(len >> 16);
-    out[2] = (uint8_t)(len >> 8);
-    out[3] = (uint8_t)len;
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    sipc_be32_put(out, len);
 }
 
 int sipc_frame_decode(sipc_frame_decoder *d, const uint8_t *data, size_t len, sipc_frame_fn fn,
@@ -114,7 +107,7 @@ int sipc_frame_decode_some(sipc_frame_decoder *d, const uint8_t *data, size_t le
         }
         uint32_t flen;
         if (d->hdr_have == 0 && len >= SIPC_FRAME_HEADER) {
-            flen = get_be32(data);
+            flen = sipc_be32_get(data);
             data += SIPC_FRAME_HEADER;
             len -= SIPC_FRAME_HEADER;
         } else {
@@ -129,7 +122,7 @@ int sipc_frame_decode_some(sipc_frame_decoder *d, const uint8_t *data, size_t le
                 *used = (size_t)(data - start);
                 return 0;
             }
-            flen = get_be32(d->hdr);
+            flen = sipc_be32_get(d->hdr);
             d->hdr_have = 0;
         }
         if (flen > d->max) {

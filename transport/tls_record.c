@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/endian.h"
 #include "sipc/errno.h"
 #include "transport/tls_record.h"
 
@@ -43,20 +44,6 @@ struct sipc_tls_rec {
 /* Plaintext of a record that has nowhere better to go: every byte is
  * handed on before sipc_rec_open returns, as with the socket's read buffer. */
 static _Thread_local uint8_t scratch[SIPC_REC_MAX_PLAIN];
-
-static void be64_put(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t be64_get(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
 
 static void wipe(void *p, size_t n)
 {
@@ -133,19 +120,18 @@ void sipc_rec_free(sipc_tls_rec *r)
 /* additional data: seq_num + type + version + length (RFC 5246 6.2.3.3) */
 static void make_aad(uint8_t aad[13], uint64_t seq, uint8_t type, size_t n)
 {
-    be64_put(aad, seq);
+    sipc_be64_put(aad, seq);
     aad[8] = type;
     aad[9] = 3;
     aad[10] = 3;
-    aad[11] = (uint8_t)(n >> 8);
-    aad[12] = (uint8_t)n;
+    sipc_be16_put(aad + 11, (uint16_t)n);
 }
 
 /* RFC 7905: the IV with the sequence number xored into its last 8 bytes */
 static void chacha_nonce(uint8_t nonce[12], const uint8_t iv[12], uint64_t seq)
 {
     uint8_t s[8];
-    be64_put(s, seq);
+    sipc_be64_put(s, seq);
     memcpy(nonce, iv, 12);
     for (int i = 0; i < 8; i++)
         nonce[4 + i] ^= s[i];
@@ -171,15 +157,14 @@ int sipc_rec_seal(sipc_tls_rec *r, uint8_t type, const uint8_t *p, size_t len, s
         h[0] = type;
         h[1] = 3;
         h[2] = 3;
-        h[3] = (uint8_t)(body >> 8);
-        h[4] = (uint8_t)body;
+        sipc_be16_put(h + 3, (uint16_t)body);
         uint8_t aad[13], nonce[12];
         make_aad(aad, r->wseq, type, n);
         int rc = -1;
         if (r->aead == SIPC_REC_AES_GCM) {
 #ifdef HAVE_AESGCM
             memcpy(nonce, r->wiv, 4);
-            be64_put(nonce + 4, r->wnonce);
+            sipc_be64_put(nonce + 4, r->wnonce);
             memcpy(h + SIPC_REC_HEADER, nonce + 4, GCM_EXPLICIT);
             uint8_t *ct = h + SIPC_REC_HEADER + GCM_EXPLICIT;
             rc = wc_AesGcmEncrypt(&r->enc, ct, p, (word32)n, nonce, sizeof nonce, ct + n, AEAD_TAG,
@@ -210,12 +195,6 @@ static int fail(int *alert, int a)
     return SIPC_ETLS;
 }
 
-/* Every failure of the record layer ends the session. */
-static int fail_rec(sipc_tls_rec *r, int *alert, int a)
-{
-    r->failed = 1;
-    return fail(alert, a);
-}
 
 /* Authenticates and decrypts one record body, then acts on its content. */
 static int open_record(sipc_tls_rec *r, uint8_t type, const uint8_t *body, size_t blen,
@@ -303,18 +282,15 @@ static int check_header(const uint8_t h[SIPC_REC_HEADER], int *alert)
         return fail(alert, SIPC_ALERT_UNEXPECTED_MESSAGE);
     if (h[1] != 3 || h[2] != 3)
         return fail(alert, SIPC_ALERT_DECODE_ERROR);
-    if (((size_t)h[3] << 8 | h[4]) > SIPC_REC_MAX_BODY)
+    if (sipc_be16_get(h + 3) > SIPC_REC_MAX_BODY)
         return fail(alert, SIPC_ALERT_RECORD_OVERFLOW);
     return 0;
 }
 
-int sipc_rec_open(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_rec_dest_fn dest,
-                  sipc_rec_data_fn fn, void *arg, int *alert, int *peer_alert)
+/* Opens the records in data, one after the other (see sipc_rec_open). */
+static int open_records(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_rec_dest_fn dest,
+                        sipc_rec_data_fn fn, void *arg, int *alert, int *peer_alert)
 {
-    *alert = 0;
-    *peer_alert = 0;
-    if (r->failed)
-        return SIPC_ETLS; /* the alert went out with the first failure */
     while (len > 0) {
         if (r->closed)
             return SIPC_ECLOSED;
@@ -322,8 +298,8 @@ int sipc_rec_open(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_rec_des
             if (!header_gather(r->hdr, &r->hdr_have, &data, &len))
                 break;
             if (check_header(r->hdr, alert) != 0)
-                return fail_rec(r, alert, *alert);
-            r->body_len = (size_t)r->hdr[3] << 8 | r->hdr[4];
+                return SIPC_ETLS;
+            r->body_len = sipc_be16_get(r->hdr + 3);
             r->part_have = 0;
         }
         const uint8_t *body;
@@ -332,10 +308,8 @@ int sipc_rec_open(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_rec_des
             data += r->body_len;
             len -= r->body_len;
         } else {
-            if (!r->part && !(r->part = malloc(SIPC_REC_MAX_BODY))) {
-                r->failed = 1;
+            if (!r->part && !(r->part = malloc(SIPC_REC_MAX_BODY)))
                 return SIPC_ENOMEM;
-            }
             size_t take = r->body_len - r->part_have;
             if (take > len)
                 take = len;
@@ -350,12 +324,23 @@ int sipc_rec_open(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_rec_des
         r->hdr_have = 0;
         r->part_have = 0;
         int rc = open_record(r, r->hdr[0], body, r->body_len, dest, fn, arg, alert, peer_alert);
-        if (rc == SIPC_ETLS)
-            r->failed = 1;
         if (rc != 0)
             return rc;
     }
     return r->closed ? SIPC_ECLOSED : 0;
+}
+
+int sipc_rec_open(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_rec_dest_fn dest,
+                  sipc_rec_data_fn fn, void *arg, int *alert, int *peer_alert)
+{
+    *alert = 0;
+    *peer_alert = 0;
+    if (r->failed)
+        return SIPC_ETLS; /* the alert went out with the first failure */
+    int rc = open_records(r, data, len, dest, fn, arg, alert, peer_alert);
+    if (rc == SIPC_ETLS || rc == SIPC_ENOMEM)
+        r->failed = 1; /* the stream is out of step: nothing after this opens */
+    return rc;
 }
 
 int sipc_rec_failed(const sipc_tls_rec *r)
@@ -393,7 +378,7 @@ void sipc_rec_scan_feed(sipc_rec_scan *s, const uint8_t *p, size_t n)
                 return;
             if (s->hdr[0] < SIPC_REC_CCS || s->hdr[0] > SIPC_REC_DATA)
                 s->bad = 1;
-            s->body_left = (size_t)s->hdr[3] << 8 | s->hdr[4];
+            s->body_left = sipc_be16_get(s->hdr + 3);
             s->body_seen = 0;
             if (s->after_ccs)
                 s->nonce_ok = 0;
@@ -430,5 +415,5 @@ int sipc_rec_scan_at_boundary(const sipc_rec_scan *s)
 
 uint64_t sipc_rec_scan_next_nonce(const sipc_rec_scan *s)
 {
-    return be64_get(s->nonce) + 1;
+    return sipc_be64_get(s->nonce) + 1;
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <uv.h>
 
+#include "base/endian.h"
 #include "base/hex.h"
 #include "sipc/errno.h"
 #include "transport/tls_engine.h"
@@ -517,9 +518,7 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
         memcpy(key, k->key, sizeof key);
         uv_mutex_unlock(&cfg->lock);
         memset(mac, 0, WOLFSSL_TICKET_MAC_SZ);
-        uint64_t u = (uint64_t)t->vfy_until;
-        for (int i = SIPC_TICKET_UNTIL - 1; i >= 0; i--, u >>= 8)
-            mac[SIPC_TICKET_TAG + i] = (uint8_t)u;
+        sipc_be64_put(mac + SIPC_TICKET_TAG, (uint64_t)t->vfy_until);
         int len = in_len + SIPC_TICKET_FP;
         int r = wolfSSL_RAND_bytes(iv, WOLFSSL_TICKET_IV_SZ) == WOLFSSL_SUCCESS
                     ? ticket_aead(key, 1, name, iv, ticket, len, mac)
@@ -546,9 +545,7 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
     if (r != 0)
         return WOLFSSL_TICKET_RET_REJECT;
     *out_len = in_len - SIPC_TICKET_FP;
-    uint64_t u = 0;
-    for (int i = 0; i < SIPC_TICKET_UNTIL; i++)
-        u = u << 8 | mac[SIPC_TICKET_TAG + i];
+    uint64_t u = sipc_be64_get(mac + SIPC_TICKET_TAG);
     if (u != 0 && (int64_t)time(NULL) > (int64_t)u)
         return WOLFSSL_TICKET_RET_REJECT; /* a date it rested on has passed: judge again */
     sipc_hex_lower(ticket + *out_len, SIPC_TICKET_FP, t->peer_fp);

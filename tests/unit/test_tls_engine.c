@@ -281,6 +281,15 @@ static void established(end *c, end *s, sipc_tls_config **ccfg, sipc_tls_config 
     assert_true(sipc_tls_handshake_done(c->t) && sipc_tls_handshake_done(s->t));
 }
 
+/* Undoes established(). */
+static void finished(end *c, end *s, sipc_tls_config *ccfg, sipc_tls_config *scfg)
+{
+    end_free(c);
+    end_free(s);
+    sipc_tls_config_free(ccfg);
+    sipc_tls_config_free(scfg);
+}
+
 /* Damaged or hostile records after the handshake: refused with the reason,
  * an alert for the peer, and never a byte of plaintext from them. */
 static void t_hostile_records(void **state)
@@ -342,10 +351,7 @@ static void t_hostile_records(void **state)
             assert_int_equal(deliver(&s, &c, 0), SIPC_ETLS);
             assert_non_null(strstr(sipc_tls_detail(c.t), "alert"));
         }
-        end_free(&c);
-        end_free(&s);
-        sipc_tls_config_free(ccfg);
-        sipc_tls_config_free(scfg);
+        finished(&c, &s, ccfg, scfg);
     }
 }
 
@@ -363,10 +369,7 @@ static void t_after_forgery(void **state)
     end c, s;
     established(&c, &s, &ccfg, &scfg, &cv, &sv);
     if (!sipc_tls_direct(s.t)) {
-        end_free(&c);
-        end_free(&s);
-        sipc_tls_config_free(ccfg);
-        sipc_tls_config_free(scfg);
+        finished(&c, &s, ccfg, scfg);
         skip();
     }
     uint8_t win[256];
@@ -393,10 +396,7 @@ static void t_after_forgery(void **state)
     sipc_tls_close_notify(s.t);
     assert_int_equal(s.tx.len, alert_len);
     sipc_buf_free(&good);
-    end_free(&c);
-    end_free(&s);
-    sipc_tls_config_free(ccfg);
-    sipc_tls_config_free(scfg);
+    finished(&c, &s, ccfg, scfg);
 }
 
 static size_t fixed_window(void *arg, uint8_t **p)
@@ -570,10 +570,7 @@ static void t_window(void **state)
     sipc_buf_free(&wire);
     free(w.buf);
     free(p);
-    end_free(&c);
-    end_free(&s);
-    sipc_tls_config_free(ccfg);
-    sipc_tls_config_free(scfg);
+    finished(&c, &s, ccfg, scfg);
 }
 
 /* Our verifier has the last word, on either side, and its reason is kept. */

@@ -175,7 +175,9 @@ void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env, const uint8_t *
             (void)sipc__conn_send_error(c, env->request_id, SIPC_ENOMEM, "out of memory");
         return;
     }
-    const sipc_route *rt = c->router ? sipc__router_find(c->router, req->service, req->method) : NULL;
+    const sipc_route *rt = c->router ? sipc__router_lookup(c->router, req->service, env->service.len,
+                                                            req->method, env->method.len)
+                                     : NULL;
     if (c->counters) {
         c->counters->requests++;
         c->counters->request_errors += !rt;

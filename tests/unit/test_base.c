@@ -21,7 +21,7 @@ static void idmap_put_take_grow(void **state)
     for (uint64_t id = 1; id <= 5000; id++)
         assert_int_equal(sipc_idmap_put(&m, id * 7919, &vals[id - 1]), 0);
     assert_int_equal(sipc_idmap_count(&m), 5000);
-    /* take every other one, then the rest: tombstones must not hide keys */
+    /* take every other one, then the rest: removals must not hide keys */
     for (uint64_t id = 1; id <= 5000; id += 2)
         assert_ptr_equal(sipc_idmap_take(&m, id * 7919), &vals[id - 1]);
     assert_null(sipc_idmap_take(&m, 1 * 7919));
@@ -29,12 +29,49 @@ static void idmap_put_take_grow(void **state)
         assert_ptr_equal(sipc_idmap_take(&m, id * 7919), &vals[id - 1]);
     assert_int_equal(sipc_idmap_count(&m), 0);
     assert_null(sipc_idmap_take(&m, 12345));
-    /* reuse after many tombstones */
+    /* reuse after many removals */
     for (uint64_t id = 1; id <= 100; id++)
         assert_int_equal(sipc_idmap_put(&m, id, &vals[0]), 0);
     assert_int_equal(sipc_idmap_count(&m), 100);
     sipc_idmap_free(&m);
     assert_null(sipc_idmap_take(&m, 1));
+}
+
+/* A connection's calls: ids only grow, a window of them is live, answers
+ * come back in any order. Checked against a plain array, and the table must
+ * not grow with the ids that came and went. */
+static void idmap_sliding_window(void **state)
+{
+    (void)state;
+    enum { WIN = 40, OPS = 200000 };
+    sipc_idmap m = {0};
+    uint64_t live[WIN];
+    static int vals[WIN];
+    uint64_t next = 1, rnd = 88172645463325252ULL;
+    for (int i = 0; i < WIN; i++) {
+        live[i] = next++;
+        assert_int_equal(sipc_idmap_put(&m, live[i], &vals[i]), 0);
+    }
+    for (int op = 0; op < OPS; op++) {
+        rnd ^= rnd << 13;
+        rnd ^= rnd >> 7;
+        rnd ^= rnd << 17;
+        int i = (int)(rnd % WIN);
+        assert_ptr_equal(sipc_idmap_take(&m, live[i]), &vals[i]);
+        assert_null(sipc_idmap_take(&m, live[i]));
+        /* a neighbour is still found after the shift that removal did */
+        int k = (i + 1) % WIN;
+        assert_ptr_equal(sipc_idmap_take(&m, live[k]), &vals[k]);
+        assert_int_equal(sipc_idmap_put(&m, live[k], &vals[k]), 0);
+        live[i] = next++;
+        assert_int_equal(sipc_idmap_put(&m, live[i], &vals[i]), 0);
+        assert_int_equal(sipc_idmap_count(&m), WIN);
+    }
+    assert_true(m.cap <= 4 * WIN);
+    for (int i = 0; i < WIN; i++)
+        assert_ptr_equal(sipc_idmap_take(&m, live[i]), &vals[i]);
+    assert_int_equal(sipc_idmap_count(&m), 0);
+    sipc_idmap_free(&m);
 }
 
 static void ratelimit_one_line_per_interval(void **state)
@@ -78,6 +115,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(idmap_put_take_grow),
+        cmocka_unit_test(idmap_sliding_window),
         cmocka_unit_test(ratelimit_one_line_per_interval),
         cmocka_unit_test(ratelimit_bounded_table),
     };

@@ -23,9 +23,10 @@ T=${KEEP:-$(mktemp -d "${TMPDIR:-/tmp}/instr-per-req.XXXXXX")}
 mkdir -p "$T"
 [[ -z ${KEEP:-} ]] && trap 'rm -rf "$T"' EXIT
 total() { sed -n 's/^summary: *//p' "$1"; }
+i=0
 for bin in "$@"; do
-  port=$((port + 1))
-  tag=$(basename "$(dirname "$(dirname "$bin")")")-$(basename "$bin")
+  port=$((port + 1)) i=$((i + 1))
+  tag=$i-$(basename "$bin")
   valgrind --tool=callgrind --callgrind-out-file="$T/$tag.srv" "$bin" server $port "$MODE" "${args[@]}" \
     >/dev/null 2>&1 &
   srv=$!

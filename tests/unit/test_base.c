@@ -1,4 +1,4 @@
-/* test_base.c - the base layer's containers: the id map and the log rate
+/* test_base.c - the base layer's containers: the id map, spare-block lists and the log rate
  * limiter. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -6,9 +6,15 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
+#include "base/freelist.h"
 #include "base/idmap.h"
 #include "base/ratelimit.h"
 #include "sipc/errno.h"
@@ -74,6 +80,44 @@ static void idmap_sliding_window(void **state)
     sipc_idmap_free(&m);
 }
 
+/* Spares are reused last in, first out, never more than max are kept, and
+ * under ASan a spare cannot be touched. */
+static void freelist_reuse_and_bound(void **state)
+{
+    (void)state;
+    sipc_freelist f;
+    sipc_freelist_init(&f, 100, 2);
+    void *a = sipc_freelist_get(&f), *b = sipc_freelist_get(&f), *c = sipc_freelist_get(&f);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(c);
+    memset(a, 0xab, 100);
+    sipc_freelist_put(&f, a);
+    sipc_freelist_put(&f, b);
+    sipc_freelist_put(&f, c); /* over max: freed */
+    sipc_freelist_put(&f, NULL);
+    assert_int_equal(f.n, 2);
+#if defined(__SANITIZE_ADDRESS__)
+    assert_true(__asan_address_is_poisoned((char *)a + 50));
+    assert_true(__asan_address_is_poisoned((char *)b + sizeof(void *)));
+#endif
+    assert_ptr_equal(sipc_freelist_get(&f), b);
+    void *a2 = sipc_freelist_get(&f);
+    assert_ptr_equal(a2, a);
+    assert_int_equal(((unsigned char *)a2)[99], 0xab); /* not zeroed: the caller's job */
+    assert_int_equal(f.n, 0);
+    sipc_freelist_put(&f, a2);
+    sipc_freelist_put(&f, b);
+    sipc_freelist_clear(&f);
+    assert_int_equal(f.n, 0);
+    assert_null(f.head);
+    /* blocks smaller than the link are made large enough for it */
+    sipc_freelist_init(&f, 1, 4);
+    assert_true(f.size >= sizeof(void *));
+    sipc_freelist_put(&f, sipc_freelist_get(&f));
+    sipc_freelist_clear(&f);
+}
+
 static void ratelimit_one_line_per_interval(void **state)
 {
     (void)state;
@@ -116,6 +160,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(idmap_put_take_grow),
         cmocka_unit_test(idmap_sliding_window),
+        cmocka_unit_test(freelist_reuse_and_bound),
         cmocka_unit_test(ratelimit_one_line_per_interval),
         cmocka_unit_test(ratelimit_bounded_table),
     };

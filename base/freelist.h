@@ -3,8 +3,8 @@
  * record per outgoing one): with 32 in flight glibc's per-thread cache (7
  * blocks per size) overflows and every allocation takes malloc's slow path.
  * One owner thread; no locking. Under AddressSanitizer a spare block is
- * poisoned past its first pointer (the link), so a use after release is
- * still reported. */
+ * poisoned past its first pointer (the link) until it is reused; owners that
+ * want ASan's full use-after-free checks keep no spares there (max 0). */
 #ifndef SIPC_BASE_FREELIST_H
 #define SIPC_BASE_FREELIST_H
 

@@ -3,7 +3,7 @@
  * live entries make them however many ids have come and gone (request ids
  * only grow: tombstones would fill the table and force a rehash every few
  * dozen calls). Grows at 1/4 full: a removal then rarely has more than one
- * entry after it to look at. */
+ * entry after it to look at; halves below 1/16. */
 #include <assert.h>
 #include <stdlib.h>
 
@@ -27,9 +27,8 @@ static void place(sipc_idmap_slot *slots, size_t cap, uint64_t id, void *val)
     slots[j].val = val;
 }
 
-static int grow(sipc_idmap *m)
+static int resize(sipc_idmap *m, size_t ncap)
 {
-    size_t ncap = m->cap ? m->cap * 2 : 64;
     sipc_idmap_slot *ns = calloc(ncap, sizeof *ns);
     if (!ns)
         return SIPC_ENOMEM;
@@ -46,7 +45,7 @@ int sipc_idmap_put(sipc_idmap *m, uint64_t id, void *val)
 {
     assert(id != 0 && val != NULL);
     if ((m->count + 1) * 4 > m->cap) {
-        int r = grow(m);
+        int r = resize(m, m->cap ? m->cap * 2 : 64);
         if (r != 0)
             return r;
     }
@@ -88,6 +87,10 @@ void *sipc_idmap_take(sipc_idmap *m, uint64_t id)
             void *v = m->slots[j].val;
             remove_at(m, j);
             m->count--;
+            /* a burst of calls must not keep its table for the connection's
+             * life; halving fails harmlessly when memory is short */
+            if (m->cap > 64 && m->count * 16 < m->cap)
+                (void)resize(m, m->cap / 2);
             return v;
         }
     }

@@ -176,11 +176,15 @@ int sipc_env_encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame)
     str_lens l;
     get_lens(e, &l);
     /* The exact size costs a pass of its own; a bound does for the checks
-     * unless the frame comes near the limit. */
+     * unless the frame comes near the limit or the bound would grow a buffer
+     * the frame itself fits in. */
     size_t bound = ENV_FIXED_MAX + l.service + l.method + l.message + e->payload_len;
     size_t n = bound;
-    if (bound > max_frame && (n = packed_size(SIPC_PROTOCOL_VERSION, e, &l)) > max_frame)
-        return SIPC_ETOOBIG;
+    if (bound > max_frame || out->cap - out->len < SIPC_FRAME_HEADER + bound) {
+        n = packed_size(SIPC_PROTOCOL_VERSION, e, &l);
+        if (n > max_frame)
+            return SIPC_ETOOBIG;
+    }
     if (sipc_buf_reserve(out, SIPC_FRAME_HEADER + n) != 0)
         return SIPC_ENOMEM;
     size_t w = pack(out->data + out->len + SIPC_FRAME_HEADER, SIPC_PROTOCOL_VERSION, e, &l);
@@ -388,9 +392,9 @@ int sipc_env_parse(const uint8_t *data, size_t len, sipc_env_view *v)
     uint32_t members = 0;
     /* every field takes at least 2 bytes: only a frame this long can reach
      * protobuf-c's limit on fields */
-    int count = len / 2 > PBC_MAX_MEMBERS;
+    int may_reach_limit = len / 2 > PBC_MAX_MEMBERS;
     while (rem > 0) {
-        if (count && ++members > PBC_MAX_MEMBERS)
+        if (may_reach_limit && ++members > PBC_MAX_MEMBERS)
             return SIPC_EPROTO;
         /* What sipc and protobuf-c write: a known field under its one-byte
          * tag. Taken here without the general path's two dispatches; every

@@ -77,6 +77,25 @@ static void idmap_sliding_window(void **state)
     for (int i = 0; i < WIN; i++)
         assert_ptr_equal(sipc_idmap_take(&m, live[i]), &vals[i]);
     assert_int_equal(sipc_idmap_count(&m), 0);
+    assert_int_equal(m.cap, 64); /* back to its smallest */
+    sipc_idmap_free(&m);
+}
+
+/* A burst of calls does not keep its large table once it is answered. */
+static void idmap_shrinks_after_burst(void **state)
+{
+    (void)state;
+    sipc_idmap m = {0};
+    static int v;
+    for (uint64_t id = 1; id <= 100000; id++)
+        assert_int_equal(sipc_idmap_put(&m, id, &v), 0);
+    assert_true(m.cap >= 400000);
+    for (uint64_t id = 1; id <= 99990; id++)
+        assert_ptr_equal(sipc_idmap_take(&m, id), &v);
+    assert_true(m.cap <= 256);
+    for (uint64_t id = 99991; id <= 100000; id++)
+        assert_ptr_equal(sipc_idmap_take(&m, id), &v);
+    assert_int_equal(sipc_idmap_count(&m), 0);
     sipc_idmap_free(&m);
 }
 
@@ -160,6 +179,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(idmap_put_take_grow),
         cmocka_unit_test(idmap_sliding_window),
+        cmocka_unit_test(idmap_shrinks_after_burst),
         cmocka_unit_test(freelist_reuse_and_bound),
         cmocka_unit_test(ratelimit_one_line_per_interval),
         cmocka_unit_test(ratelimit_bounded_table),

@@ -97,11 +97,12 @@ SIPC_EXTERN const char *sipc_security_fingerprint(const sipc_security *sec);
  * same peer, and a listener accepts sessions it made itself under this same
  * security, for up to 5 minutes. A new security (every reload of the pair or
  * the trust) has new ticket keys and no sessions, so nothing made under an
- * old pair or trust is resumed. on 0 turns it off, non-zero on; call it
- * before sec is used. Returns 0 once resumption is as asked, SIPC_ENOTSUP
- * when asked on in a build whose TLS library has no session tickets,
- * SIPC_ENOTCONN when asked on for a security with TLS off (no pair),
- * SIPC_EINVAL for a NULL sec. Turning it off always succeeds. */
+ * old pair or trust is resumed. on = 0 turns it off, any other value on;
+ * call it before sec is used. Returns 0 once resumption is as asked;
+ * asked on: SIPC_ENOTSUP if the TLS library has no session tickets or
+ * resumption was turned off before (that is for good), SIPC_ENOTCONN for a
+ * security with TLS off (no pair). SIPC_EINVAL for a NULL sec. Turning it
+ * off always succeeds. */
 SIPC_EXTERN int sipc_security_set_resumption(sipc_security *sec, int on);
 
 /* ------------------------------------------------------------- context */

@@ -174,6 +174,7 @@ int sipc_conn_info(const sipc_conn *c, sipc_peer_info *pi)
         snprintf(pi->tls_cipher, sizeof pi->tls_cipher, "%s", si.tls_cipher);
         snprintf(pi->peer_fingerprint, sizeof pi->peer_fingerprint, "%s", si.peer_fingerprint);
         pi->tls_resumed = si.tls_resumed;
+        pi->tls_direct = si.tls_direct;
     } else {
         snprintf(pi->address, sizeof pi->address, "%.63s", c->peer_addr);
     }

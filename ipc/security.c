@@ -223,9 +223,12 @@ const char *sipc_security_fingerprint(const sipc_security *sec)
 
 int sipc_security_set_resumption(sipc_security *sec, int on)
 {
-    if (!sec || !sec->tls)
-        return 0;
-    return sipc_tls_config_set_resumption(sec->tls, on);
+    if (!sec)
+        return SIPC_EINVAL;
+    if (!sec->tls) /* plaintext: nothing to resume, and off is what it is */
+        return on ? SIPC_ENOTCONN : 0;
+    /* the engine answers whether resumption is now on */
+    return sipc_tls_config_set_resumption(sec->tls, on) == !!on ? 0 : SIPC_ENOTSUP;
 }
 
 sipc_tls_config *sipc_security_tls(const sipc_security *sec)

@@ -47,6 +47,8 @@ typedef struct sipc_stream_info {
     char tls_cipher[64];
     char peer_fingerprint[65]; /* hex SHA-256 of the peer's certificate */
     int tls_resumed;        /* the TLS session was resumed (no certificates sent) */
+    int tls_direct;         /* application data goes through sipc's record layer
+                               (tls_record.c), 0: through wolfSSL's */
 } sipc_stream_info;
 
 /* Client: TLS when tlscfg is non-NULL, else plaintext. */

@@ -100,12 +100,13 @@ static void tls_destroy(sipc_stream *s)
 
 static void tls_describe(const sipc_stream *s, sipc_stream_info *info)
 {
-    if (s->tls)
-        info->tls_resumed = sipc_tls_resumed(s->tls);
-    if (s->tls)
-        sipc_tls_describe(s->tls, info->tls_version, sizeof info->tls_version, info->tls_cipher,
-                          sizeof info->tls_cipher, info->peer_fingerprint,
-                          sizeof info->peer_fingerprint);
+    if (!s->tls)
+        return;
+    info->tls_resumed = sipc_tls_resumed(s->tls);
+    info->tls_direct = sipc_tls_direct(s->tls);
+    sipc_tls_describe(s->tls, info->tls_version, sizeof info->tls_version, info->tls_cipher,
+                      sizeof info->tls_cipher, info->peer_fingerprint,
+                      sizeof info->peer_fingerprint);
 }
 
 const sipc_stream_ops sipc_stream_tls_ops = {

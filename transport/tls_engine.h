@@ -132,7 +132,8 @@ void sipc_tls_plaintext_alert(sipc_buf *tx);
 /* The TLS 1.2 suites sipc offers and accepts, in preference order
  * (OpenSSL names, ':'-separated): ECDHE with AEAD only. */
 const char *sipc_tls_cipher_list(void);
-/* "wolfSSL 5.5.4" plus the build's notable features. */
+/* "wolfSSL 5.5.4" plus the build's notable features ("sipc-records": sipc's
+ * own record layer can take application data over after the handshake). */
 const char *sipc_tls_engine_version(void);
 
 #endif

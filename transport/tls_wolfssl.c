@@ -168,6 +168,9 @@ const char *sipc_tls_engine_version(void)
 #if !defined(WOLFSSL_AESNI) && !defined(USE_INTEL_SPEEDUP)
            " (no assembly)"
 #endif
+#if SIPC_TLS_DIRECT
+           " sipc-records" /* application data through tls_record.c */
+#endif
         ;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "services/common/client_id.h"
 #include "sipcctl.h"
 
 int ctl_exit_code(int err)
@@ -89,7 +90,9 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
     cl->loop_open = 1;
     sipc_options opts;
     sipc_options_from_config(&opts, &cl->cfg);
-    opts.node_id = "sipcctl";
+    char id[64];
+    sipc_cli_client_id("sipcctl", id, sizeof id); /* who asks, in the node's logs */
+    opts.node_id = id;
     opts.handshake_timeout_ms = cl->timeout_ms;
     opts.log = quiet_sink;
     opts.log_arg = cl;

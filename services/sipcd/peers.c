@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "peers.h"
+#include "services/common/client_id.h"
 #include "rfc3339.h"
 #include "sipc/sipc.h"
 
@@ -83,6 +84,11 @@ void host_peers_seen(host_peers *ps, const char *address, const char *node, int 
 {
     if (is_check_probe(node))
         return;
+    /* every session of sipcctl or tlstool on one machine is one peer (their
+     * ids name the process): the history stays one line per machine and tool */
+    char tool[16];
+    if (sipc_cli_client_tool(node, tool, sizeof tool))
+        node = tool;
     char ip[64];
     strip_port(address, ip, sizeof ip);
     host_peer *p = NULL;

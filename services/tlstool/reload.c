@@ -7,6 +7,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "services/common/client_id.h"
 #include "services/tlstool/tlstool.h"
 
 typedef struct reload_call {
@@ -76,7 +77,9 @@ int request_reload(const opts *o, int force)
     uv_loop_init(&loop);
     sipc_options so;
     sipc_options_from_config(&so, &cfg);
-    so.node_id = "tlstool";
+    char id[64];
+    sipc_cli_client_id("tlstool", id, sizeof id); /* who asks, in the node's logs */
+    so.node_id = id;
     so.log = quiet;
     sipc_ctx *ctx = NULL;
     sipc_channel *ch = NULL;

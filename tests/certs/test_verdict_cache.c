@@ -287,7 +287,7 @@ static sipc_security *security_of(const sipc_keypair *kp)
     sipc_trust *t = trust_pinning(&copy, SIPC_TRUST_REV_SOFT);
     sipc_security *sec = NULL;
     assert_int_equal(sipc__security_new_tls(&sec, SIPC_TLS_STRICT, &copy, t, err, sizeof err), 0);
-    (void)sipc_security_set_resumption(sec, 0);
+    assert_int_equal(sipc_security_set_resumption(sec, 0), 0);
     return sec;
 }
 
@@ -323,8 +323,8 @@ static void test_handshakes_and_reload(void **state)
     snprintf(pb, sizeof pb, "%s/b.pem", dir);
     sipc_security *srv = tu_security(SIPC_TLS_STRICT, pa);
     sipc_security *cli = security_trusting(pa, pb); /* presents A, accepts A and B */
-    (void)sipc_security_set_resumption(srv, 0);
-    (void)sipc_security_set_resumption(cli, 0);
+    assert_int_equal(sipc_security_set_resumption(srv, 0), 0);
+    assert_int_equal(sipc_security_set_resumption(cli, 0), 0);
     assert_int_equal(handshake(srv, cli), 0);
     assert_int_equal(sipc__security_verdict_hits(srv), 0);
     assert_int_equal(handshake(srv, cli), 0);
@@ -332,7 +332,7 @@ static void test_handshakes_and_reload(void **state)
     assert_int_equal(sipc__security_verdict_hits(cli), 1);
 
     sipc_security *reloaded = tu_security(SIPC_TLS_STRICT, pb);
-    (void)sipc_security_set_resumption(reloaded, 0);
+    assert_int_equal(sipc_security_set_resumption(reloaded, 0), 0);
     assert_int_equal(handshake(reloaded, cli), SIPC_EPEERAUTH);
     assert_int_equal(sipc__security_verdict_hits(reloaded), 0);
     /* the old configuration, still held by its live connections, is unchanged */
@@ -388,8 +388,8 @@ static void test_pinned_impostor_refused(void **state)
     sipc_keypair_free(&a_trust);
     sipc_security *cli = NULL;
     assert_int_equal(sipc__security_new_tls(&cli, SIPC_TLS_STRICT, &imp, ct, err, sizeof err), 0);
-    (void)sipc_security_set_resumption(srv, 0);
-    (void)sipc_security_set_resumption(cli, 0);
+    assert_int_equal(sipc_security_set_resumption(srv, 0), 0);
+    assert_int_equal(sipc_security_set_resumption(cli, 0), 0);
 
     tu_tls_end c, s;
     assert_int_equal(tu_tls_pair_handshake(&c, &s, sipc_security_tls(cli), sipc_security_tls(srv)),
@@ -417,8 +417,8 @@ static void test_expired_pinned_pair_refused(void **state)
     snprintf(pem, sizeof pem, "%s/old.pem", dir);
     sipc_security *srv = tu_security(SIPC_TLS_STRICT, pem);
     sipc_security *cli = tu_security(SIPC_TLS_STRICT, pem);
-    (void)sipc_security_set_resumption(srv, 0);
-    (void)sipc_security_set_resumption(cli, 0);
+    assert_int_equal(sipc_security_set_resumption(srv, 0), 0);
+    assert_int_equal(sipc_security_set_resumption(cli, 0), 0);
     tu_tls_end c, s;
     assert_int_equal(tu_tls_pair_handshake(&c, &s, sipc_security_tls(cli), sipc_security_tls(srv)),
                      0);
@@ -436,8 +436,8 @@ static void test_expired_pinned_pair_refused(void **state)
     snprintf(pb, sizeof pb, "%s/b.pem", dir);
     srv = security_trusting(pb, pem);
     cli = security_trusting(pem, pb);
-    (void)sipc_security_set_resumption(srv, 0);
-    (void)sipc_security_set_resumption(cli, 0);
+    assert_int_equal(sipc_security_set_resumption(srv, 0), 0);
+    assert_int_equal(sipc_security_set_resumption(cli, 0), 0);
     assert_int_equal(tu_tls_pair_handshake(&c, &s, sipc_security_tls(cli), sipc_security_tls(srv)),
                      0);
     assert_int_equal(s.err, SIPC_EPEERAUTH);

@@ -72,6 +72,28 @@ int main(int argc, char **argv)
     static const uint8_t injected_alert[] = {0, 2, 'o', 'k', 2, 7, 0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00};
     put(argv[1], "data-both-ways", 2, 0xff, data_both_ways, sizeof data_both_ways);
     put(argv[1], "damaged-body", 2, 0xff, damaged_body, sizeof damaged_body);
+    /* the decrypt window (fuzz_tls.c's head comment: phase 2 + 3 x window),
+     * with records of 64, 200 and 255 bytes */
+    static uint8_t window_data[2 + 64 + 2 + 200 + 2 + 255];
+    uint8_t *w = window_data;
+    static const uint8_t sizes[] = {64, 200, 255}, ops[] = {0, 3, 0};
+    for (int i = 0; i < 3; i++) {
+        *w++ = ops[i];
+        *w++ = sizes[i];
+        for (int j = 0; j < sizes[i]; j++)
+            *w++ = (uint8_t)('a' + (i + j) % 26);
+    }
+    static const uint8_t damaged_long[] = {0, 3, 'a', 'b', 'c', 1 | 8 << 2, 12, 'p', 'l', 'a', 'i', 'n',
+                                           't', 'e', 'x', 't', '-', '1', '2'};
+    put(argv[1], "window-exact", 2 + 3 * 20, 0xff, window_data, (size_t)(w - window_data));
+    put(argv[1], "window-short", 2 + 3 * 5, 0xff, window_data, (size_t)(w - window_data));
+    put(argv[1], "window-large", 2 + 3 * 41, 0x01, window_data, (size_t)(w - window_data));
+    put(argv[1], "window-damaged", 2 + 3 * 20, 0xff, damaged_long, sizeof damaged_long);
+    put(argv[1], "wolfssl-window-exact", 2 + 3 * (42 + 20), 0xff, window_data,
+        (size_t)(w - window_data));
+    put(argv[1], "wolfssl-window-short", 2 + 3 * (42 + 5), 0x00, window_data,
+        (size_t)(w - window_data));
+    put(argv[1], "wolfssl-damaged", 2 + 3 * 42, 0xff, damaged_long, sizeof damaged_long);
     put(argv[1], "injected-alert", 2, 0xff, injected_alert, sizeof injected_alert);
     sipc_tls_free(cli);
     sipc_tls_free(srv);

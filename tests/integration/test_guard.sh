@@ -2,9 +2,10 @@
 # test_guard.sh - the strict guard of sipcd, with a real node A on $BASE.1
 # (standard ports) and two plaintext nodes calling it, B ($BASE.2, later
 # given the pair) and C ($BASE.3, never): their management channels reach A
-# when asked for the cluster status. (sipcctl says "sipcctl" in its hello
-# whatever its home, so the checks made with it from A's home, over TLS,
-# would clear a plaintext sipcctl peer: the peers here are nodes.)
+# when asked for the cluster status. (The guard records every sipcctl session
+# of a machine as one peer "sipcctl", whatever its home, so the checks made
+# with it from A's home, over TLS, would clear a plaintext sipcctl peer: the
+# peers here are nodes.)
 #   - A permissive, a plaintext client calls it: `tlstool mode strict
 #     --reload` is refused (exit 12) naming the peer; A stays permissive and
 #     still serves the client; the status shows the guard's peers
@@ -71,6 +72,11 @@ ping_over p2 plaintext || { not_ok "plaintext sipcctl to A"; cat "$work/ping.out
 hist() { jq -e "$1" "$work/a/state/peers"; }
 wait_for 10 hist '[.peers[] | select(.node == "sipcctl" and .tls == false)] | length == 1' &&
     ok "A's history records the real plaintext sipcctl" || { not_ok "sipcctl not recorded"; cat "$work/a/state/peers"; }
+# each session names itself sipcctl:USER@HOST:PID; the history still has one sipcctl line
+ping_over p2 plaintext || { not_ok "second plaintext sipcctl to A"; cat "$work/ping.out"; }
+ctl --home "$work/a" status --json >"$work/st.json" 2>&1
+jq -e '[.guard.plaintext_peers[] | select(.node | startswith("sipcctl"))] | map(.node) == ["sipcctl"]' "$work/st.json" >/dev/null &&
+    ok "three sipcctl sessions from one machine are one guard peer, sipcctl" || { not_ok "sipcctl sessions counted apart"; cat "$work/st.json"; }
 hist '[.peers[] | select(.node == "tlstool-check")] | length == 0' >/dev/null &&
     ok "A's history does not record tlstool check's probe" || { not_ok "the probe is recorded"; cat "$work/a/state/peers"; }
 tt enable --mode permissive --reload >"$work/e0.out" 2>&1 || { not_ok "enable permissive"; cat "$work/e0.out"; }
@@ -79,8 +85,13 @@ rc=$?
 [ "$rc" = 12 ] && grep -q "(node sipcctl)" "$work/r0.out" && ! grep -q "tlstool-check" "$work/r0.out" &&
     ok "going strict is refused for the real plaintext sipcctl only, not for the probe" || { not_ok "refusal for sipcctl (exit $rc)"; cat "$work/r0.out"; }
 # a refused reload changed nothing: sipcctl says what would have changed
-ctl --home "$work/p2" reload >"$work/rl.out" 2>&1
+"$BIN/sipcctl" --timeout 5000 --home "$work/p2" reload >"$work/rl.out" 2>&1 &
+rlpid=$!
+wait "$rlpid"
 rc=$?
+me="sipcctl:$(id -un | cut -c1-16)@$(uname -n | cut -d. -f1 | cut -c1-24):$rlpid"
+wait_for 5 sh -c "cat '$work/a/logs/'DataService_*.log | grep -F 'Reload requested by management call from ' | grep -qF '(node $me, plaintext)'" &&
+    ok "A's log names who asked for the reload: $me" || { not_ok "reload requester not named $me"; log | grep "Reload requested"; }
 [ "$rc" = 1 ] && grep -q "reload refused: going strict would cut off" "$work/rl.out" &&
     grep -q "^  would have changed, not applied: TLS: permissive -> strict$" "$work/rl.out" &&
     ! grep -q "^  changed:" "$work/rl.out" &&

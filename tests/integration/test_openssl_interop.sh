@@ -2,7 +2,9 @@
 # test_openssl_interop.sh - a real, independent TLS client (OpenSSL's
 # s_client) against sipcd: TLS 1.2 with the cluster's certificate succeeds;
 # no client certificate, another certificate, TLS 1.1 and TLS 1.3 are all
-# refused, and the node's log says why.
+# refused, and the node's log says why; OpenSSL's application data, after a
+# full and after a resumed handshake, is carried by sipc's own record layer
+# (sys.info's link.record_layer).
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 . "$(dirname "$0")/../support/shtest.sh"
@@ -78,6 +80,53 @@ if sclient -tls1_2 -curves X25519 -cert "$work/node.crt" -key "$work/node.key"; 
 else
     ok "s_client -curves X25519 is refused"
 fi
+# Which record layer carried OpenSSL's application data at the node: a hello
+# (node "openssl", cluster "sipc") and a sys.info request (docs/protocol.md
+# sections 3 and 8), then a frame that is no envelope so that the node closes
+# the link once it has answered. sys.info's link.record_layer must name
+# sipc's own record layer (transport/tls_record.c) in a build that has it;
+# a build whose wolfSSL keeps the records must say so.
+hello='\x00\x00\x00\x21\x08\x01\x10\x01\x42\x1b\x08\x01\x12\x07openssl\x1a\x04sipc\x22\x08s_client'
+info='\x00\x00\x00\x11\x08\x01\x10\x02\x18\x01\x22\x03sys\x2a\x04info'
+if "$BIN/sipcd" --version | grep -q " sipc-records"; then
+    ok "sipcd --version says this build carries application data through sipc's record layer"
+else
+    not_ok "sipcd --version does not name sipc's record layer: $("$BIN/sipcd" --version)"
+fi
+want=sipc
+for suite in ECDHE-ECDSA-AES128-GCM-SHA256 ECDHE-ECDSA-CHACHA20-POLY1305; do
+    { printf "$hello$info"; printf '\x00\x00\x00\x01\xff'; } |
+        timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile "$work/node.crt" -tls1_2 \
+            -cipher "$suite" -cert "$work/node.crt" -key "$work/node.key" -quiet -nocommands \
+            -ign_eof >"$work/info.out" 2>"$work/info.err"
+    if grep -aq "\"record_layer\":\"$want\"" "$work/info.out"; then
+        ok "$suite: OpenSSL's hello and sys.info request answered through the $want record layer"
+    else
+        not_ok "$suite: sys.info over OpenSSL does not report record_layer $want"
+        cat "$work/info.err"; od -c "$work/info.out" | head -20
+    fi
+done
+# The same after a resumed handshake: OpenSSL keeps the session ticket of a
+# full handshake and offers it again; the abbreviated handshake ends with the
+# client's Finished, which OpenSSL may send with its first data.
+sipc_info() { # extra s_client args...
+    { printf "$hello$info"; printf '\x00\x00\x00\x01\xff'; } |
+        timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile "$work/node.crt" -tls1_2 \
+            -cert "$work/node.crt" -key "$work/node.key" -quiet -nocommands -ign_eof "$@" \
+            >"$work/info.out" 2>"$work/info.err"
+}
+sipc_info -sess_out "$work/sess.pem"
+if [ -s "$work/sess.pem" ] && sipc_info -sess_in "$work/sess.pem" -msg &&
+    grep -aq "<<< .*, ServerHello$" "$work/info.out" && ! grep -aq "\], Certificate$" "$work/info.out"; then
+    if grep -aq "\"record_layer\":\"$want\"" "$work/info.out"; then
+        ok "a session resumed by OpenSSL (no certificates sent) is carried by the $want record layer"
+    else
+        not_ok "resumed session: sys.info does not report record_layer $want"; od -c "$work/info.out" | head -20
+    fi
+else
+    not_ok "OpenSSL did not resume its session with sipcd"; cat "$work/info.err"; grep -a ">>>\|<<<" "$work/info.out"
+fi
+
 # Application data both ways with each suite sipc accepts: OpenSSL encrypts
 # a 60,000-byte frame (four records) that is no valid envelope, sipc
 # decrypts it, refuses it in its log, and answers with an error frame that

@@ -76,9 +76,13 @@ ctl --home "$work/client" ping "$BASE.1" >"$work/p.out" 2>&1 && grep -q "over TL
     ok "a new connection after the reload is TLS" || { not_ok "TLS after reload"; cat "$work/p.out"; }
 ctl --home "$work/plain" ping "$BASE.1" >"$work/p.out" 2>&1 && grep -q "over plaintext" "$work/p.out" &&
     ok "permissive: a plaintext client still gets in" || { not_ok "plaintext in permissive"; cat "$work/p.out"; }
-datalog | grep -q "Transport.Conn INFO Data Service: connection from [0-9.]*:[0-9]* (node [a-z0-9]*) up over TLSv1.2 " &&
-    datalog | grep -q "Transport.Conn INFO Data Service: connection from [0-9.]*:[0-9]* (node [a-z0-9]*) up over plaintext" &&
-    ok "the listener logs each connection as TLS or plaintext" || not_ok "per-connection transport lines"
+datalog | grep -q "Transport.Conn INFO Data Service: connection from [0-9.]*:[0-9]* (node [^)]*) up over TLSv1.2 " &&
+    datalog | grep -q "Transport.Conn INFO Data Service: connection from [0-9.]*:[0-9]* (node [^)]*) up over plaintext" &&
+    ok "the listener logs each connection as TLS or plaintext" || { not_ok "per-connection transport lines"; datalog | grep "Transport.Conn"; }
+# each sipcctl session names itself (sipcctl:USER@HOST:PID): the pings above are told apart
+n=$(datalog | grep -o "(node sipcctl:[^@)]*@[^:)]*:[0-9]*)" | sort -u | wc -l)
+[ "$n" -ge 2 ] && ok "the log tells $n sipcctl sessions apart by user, host and process" ||
+    { not_ok "sipcctl sessions not told apart ($n)"; datalog | grep "sipcctl"; }
 
 # --- permissive -> strict ------------------------------------------------
 tt mode strict --reload >"$work/step2.out" 2>&1

@@ -17,7 +17,9 @@
 #include <cmocka.h>
 
 #include "ipc/envelope.h"
+#include "ipc/security.h"
 #include "testutil.h"
+#include "transport/tls_engine.h"
 
 static sipc_tls_mode g_mode; /* the group being run: OFF or STRICT */
 static char *g_dir;          /* certificates for this run */
@@ -1442,6 +1444,28 @@ static void wait_cups(world *w, int n)
     assert_int_equal(w->cups, n);
 }
 
+/* sipc_security_set_resumption answers in the library's convention: 0 once
+ * resumption is as asked, a negative code saying why not. */
+static void t_resumption_setting(void **state)
+{
+    (void)state;
+    assert_int_equal(sipc_security_set_resumption(NULL, 0), SIPC_EINVAL);
+    sipc_security *plain = tu_security(SIPC_TLS_OFF, NULL);
+    assert_int_equal(sipc_security_set_resumption(plain, 1), SIPC_ENOTCONN);
+    assert_int_equal(sipc_security_set_resumption(plain, 0), 0);
+    sipc_security_release(plain);
+
+    sipc_security *sec = tu_security(SIPC_TLS_STRICT, g_pem);
+    int on = sipc_security_set_resumption(sec, 1);
+    if (on != 0)
+        assert_int_equal(on, SIPC_ENOTSUP); /* a build without session tickets */
+    assert_int_equal(sipc_security_set_resumption(sec, 7), on); /* any non-zero is on */
+    assert_int_equal(sipc_security_set_resumption(sec, 0), 0);
+    /* off is for good: a security's tickets are not started again */
+    assert_int_equal(sipc_security_set_resumption(sec, 1), SIPC_ENOTSUP);
+    sipc_security_release(sec);
+}
+
 /* TLS session resumption: a redial to the same server resumes; after the
  * server's security is replaced (what a reload of the pair or the trust
  * does) the old session is not resumed: the one refused attempt is retried
@@ -1456,7 +1480,10 @@ static void t_resume_after_reload(void **state)
     sipc_peer_info pi;
     sipc_conn_info(w->cconn, &pi);
     assert_int_equal(pi.tls_resumed, 0);
-    int resumable = sipc_security_set_resumption(w->ssec, 1);
+    int rc = sipc_security_set_resumption(w->ssec, 1);
+    if (rc != 0)
+        assert_int_equal(rc, SIPC_ENOTSUP); /* a build without session tickets */
+    int resumable = rc == 0;
 
     /* the server drops the link: the redial resumes the session */
     sipc_conn_close(w->sconn);
@@ -1611,6 +1638,70 @@ static void t_raw_bad_input(void **state)
     world_free(w);
 }
 
+/* sys.info's link.record_layer of the node answering on ch, into out. */
+static void info_record_layer(world *w, sipc_channel *ch, char *out, size_t outlen)
+{
+    result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sipc_call(ch, "sys", "info", NULL, 0, 3000, on_result, &r), 0);
+    assert_true(tu_run_until(&w->loop, &r.done, 6000));
+    assert_int_equal(r.err, 0);
+    r.data[r.len] = '\0';
+    const char *k = strstr((const char *)r.data, "\"record_layer\":\"");
+    assert_non_null(k);
+    k += strlen("\"record_layer\":\"");
+    const char *e = strchr(k, '"');
+    assert_non_null(e);
+    snprintf(out, outlen, "%.*s", (int)(e - k), k);
+    free(r.data);
+}
+
+/* Which record layer carries a connection is visible to its owner and in
+ * sys.info: sipc's own where the build has it, wolfSSL's where a node turns
+ * it off, and the two ends still talk (a frame of many records each way). */
+static void t_record_layer(void **state)
+{
+    (void)state;
+    world *w = world_std();
+    echo_expect(w, w->ch, 0);
+    int built = g_mode != SIPC_TLS_OFF &&
+                sipc_tls_config_set_direct(sipc_security_tls(w->ssec), 1);
+    sipc_peer_info pi;
+    sipc_conn_info(w->cconn, &pi);
+    assert_int_equal(pi.tls_direct, built);
+    sipc_conn_info(w->sconn, &pi);
+    assert_int_equal(pi.tls_direct, built);
+    char layer[16];
+    info_record_layer(w, w->ch, layer, sizeof layer);
+    assert_string_equal(layer, g_mode == SIPC_TLS_OFF ? "" : built ? "sipc" : "wolfssl");
+    if (g_mode == SIPC_TLS_OFF) {
+        world_free(w);
+        return;
+    }
+
+    /* the server's next connections keep wolfSSL's record layer */
+    assert_int_equal(sipc_tls_config_set_direct(sipc_security_tls(w->ssec), 0), 0);
+    sipc_conn_close(w->sconn);
+    wait_cups(w, 2);
+    enum { BIG = 100000 };
+    uint8_t *big = malloc(BIG);
+    fill(big, BIG, 3);
+    result r;
+    assert_int_equal(call_wait(w, "echo", big, BIG, 5000, &r), 0);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.len, BIG);
+    assert_memory_equal(r.data, big, BIG);
+    free(r.data);
+    free(big);
+    sipc_conn_info(w->sconn, &pi);
+    assert_int_equal(pi.tls_direct, 0);
+    sipc_conn_info(w->cconn, &pi);
+    assert_int_equal(pi.tls_direct, built);
+    info_record_layer(w, w->ch, layer, sizeof layer);
+    assert_string_equal(layer, "wolfssl");
+    world_free(w);
+}
+
 /* The same over IPv6 loopback, when this machine has it. */
 static void t_ipv6(void **state)
 {
@@ -1689,6 +1780,7 @@ int main(void)
         cmocka_unit_test(t_request_deadline),
         cmocka_unit_test(t_cancel),
         cmocka_unit_test(t_close_rule),
+        cmocka_unit_test(t_record_layer),
     };
     const struct CMUnitTest tls_only[] = {
         cmocka_unit_test(t_mode_mismatch),
@@ -1697,6 +1789,7 @@ int main(void)
         cmocka_unit_test(t_swap_server_security),
         cmocka_unit_test(t_swap_client_redial),
         cmocka_unit_test(t_resume_after_reload),
+        cmocka_unit_test(t_resumption_setting),
     };
     int fails = 0;
     fails += cmocka_run_group_tests_name("transport over plaintext", common, setup_plain, NULL);

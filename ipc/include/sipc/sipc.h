@@ -97,8 +97,12 @@ SIPC_EXTERN const char *sipc_security_fingerprint(const sipc_security *sec);
  * same peer, and a listener accepts sessions it made itself under this same
  * security, for up to 5 minutes. A new security (every reload of the pair or
  * the trust) has new ticket keys and no sessions, so nothing made under an
- * old pair or trust is resumed. 0 turns it off; call it before sec is used.
- * Returns 1 if resumption is on, 0 if off or not available. */
+ * old pair or trust is resumed. on = 0 turns it off, any other value on;
+ * call it before sec is used. Returns 0 once resumption is as asked;
+ * asked on: SIPC_ENOTSUP if the TLS library has no session tickets or
+ * resumption was turned off before (that is for good), SIPC_ENOTCONN for a
+ * security with TLS off (no pair). SIPC_EINVAL for a NULL sec. Turning it
+ * off always succeeds. */
 SIPC_EXTERN int sipc_security_set_resumption(sipc_security *sec, int on);
 
 /* ------------------------------------------------------------- context */
@@ -270,6 +274,10 @@ typedef struct sipc_peer_info {
     char peer_fingerprint[65]; /* SHA-256 of the peer certificate, hex */
     int tls_resumed;         /* the TLS session of an earlier connection was
                                 resumed (its peer was verified then) */
+    int tls_direct;          /* 1: this node carries the connection's application
+                                data through sipc's own TLS record layer; 0: through
+                                wolfSSL's (a build without key export, or a
+                                handshake that did not end at a record boundary) */
 } sipc_peer_info;
 
 /* Connection events reported to servers and channels. */

@@ -616,7 +616,7 @@ add_library(sipc_wolfssl INTERFACE)
 target_include_directories(sipc_wolfssl SYSTEM INTERFACE "${SIPC_WOLFSSL_INCLUDE_DIR}")
 # wolfSSL's random generator (CUSTOM_RAND_GENERATE_BLOCK above), from an
 # archive of its own placed after libwolfssl.a: programs that link wolfSSL
-# without libsipc (sipc-aead-speed, test_conn) resolve it there. libsipc has
+# without libsipc or sipc_base (sipc-aead-speed) resolve it there. libsipc has
 # the same object (sipc_base); a link that has it already never pulls this
 # copy, since both define the same symbols.
 add_library(sipc_wolfssl_random STATIC "${_sipc_wolfssl_root}/base/kernel_random.c")

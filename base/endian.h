@@ -17,10 +17,14 @@ static inline uint16_t sipc_be16_get(const uint8_t *p)
     return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* Spelled out byte by byte (no loop): the compiler merges such stores into
+ * one byte-swapped store, which it does not do for a loop at -O2. */
 static inline void sipc_be32_put(uint8_t *p, uint32_t v)
 {
-    for (int i = 3; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
 }
 
 static inline uint32_t sipc_be32_get(const uint8_t *p)
@@ -30,16 +34,13 @@ static inline uint32_t sipc_be32_get(const uint8_t *p)
 
 static inline void sipc_be64_put(uint8_t *p, uint64_t v)
 {
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
+    sipc_be32_put(p, (uint32_t)(v >> 32));
+    sipc_be32_put(p + 4, (uint32_t)v);
 }
 
 static inline uint64_t sipc_be64_get(const uint8_t *p)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
+    return (uint64_t)sipc_be32_get(p) << 32 | sipc_be32_get(p + 4);
 }
 
 #endif

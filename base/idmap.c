@@ -1,5 +1,9 @@
-/* idmap.c - see idmap.h. Linear probing with tombstones; grows at 3/4 of
- * slots in use so a probe always ends at an empty slot. */
+/* idmap.c - see idmap.h. Linear probing; a removal shifts the entries after
+ * it back instead of leaving a tombstone, so probes stay as short as the
+ * live entries make them however many ids have come and gone (request ids
+ * only grow: tombstones would fill the table and force a rehash every few
+ * dozen calls). Grows at 1/4 full: a removal then rarely has more than one
+ * entry after it to look at; halves below 1/16. */
 #include <assert.h>
 #include <stdlib.h>
 
@@ -14,58 +18,79 @@ static size_t slot_of(uint64_t id, size_t cap)
     return (size_t)id & (cap - 1);
 }
 
-static int grow(sipc_idmap *m)
+static void place(sipc_idmap_slot *slots, size_t cap, uint64_t id, void *val)
 {
-    size_t ncap = m->cap ? m->cap : 64;
-    while (m->count * 2 >= ncap)
-        ncap *= 2;
+    size_t j = slot_of(id, cap);
+    while (slots[j].id)
+        j = (j + 1) & (cap - 1);
+    slots[j].id = id;
+    slots[j].val = val;
+}
+
+static int resize(sipc_idmap *m, size_t ncap)
+{
     sipc_idmap_slot *ns = calloc(ncap, sizeof *ns);
     if (!ns)
         return SIPC_ENOMEM;
-    for (size_t i = 0; i < m->cap; i++) {
-        if (m->slots[i].val) {
-            size_t j = slot_of(m->slots[i].id, ncap);
-            while (ns[j].id)
-                j = (j + 1) & (ncap - 1);
-            ns[j] = m->slots[i];
-        }
-    }
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i].id)
+            place(ns, ncap, m->slots[i].id, m->slots[i].val);
     free(m->slots);
     m->slots = ns;
     m->cap = ncap;
-    m->used = m->count;
     return 0;
 }
 
 int sipc_idmap_put(sipc_idmap *m, uint64_t id, void *val)
 {
     assert(id != 0 && val != NULL);
-    if ((m->used + 1) * 4 >= m->cap * 3) {
-        int r = grow(m);
+    if ((m->count + 1) * 4 > m->cap) {
+        int r = resize(m, m->cap ? m->cap * 2 : 64);
         if (r != 0)
             return r;
     }
-    size_t j = slot_of(id, m->cap);
-    while (m->slots[j].val)
-        j = (j + 1) & (m->cap - 1);
-    if (!m->slots[j].id)
-        m->used++;
-    m->slots[j].id = id;
-    m->slots[j].val = val;
+    place(m->slots, m->cap, id, val);
     m->count++;
     return 0;
+}
+
+/* Empties slot i and moves back every later entry of its run that may sit
+ * there (its home slot is not cyclically inside (i, k]). */
+static void remove_at(sipc_idmap *m, size_t i)
+{
+    size_t mask = m->cap - 1;
+    for (;;) {
+        m->slots[i].id = 0;
+        m->slots[i].val = NULL;
+        size_t k = i;
+        for (;;) {
+            k = (k + 1) & mask;
+            if (!m->slots[k].id)
+                return;
+            size_t h = slot_of(m->slots[k].id, m->cap);
+            int stays = i <= k ? (i < h && h <= k) : (i < h || h <= k);
+            if (!stays)
+                break;
+        }
+        m->slots[i] = m->slots[k];
+        i = k;
+    }
 }
 
 void *sipc_idmap_take(sipc_idmap *m, uint64_t id)
 {
     if (!m->cap || id == 0)
         return NULL;
-    size_t j = slot_of(id, m->cap);
-    for (size_t n = 0; n < m->cap && m->slots[j].id; n++, j = (j + 1) & (m->cap - 1)) {
-        if (m->slots[j].id == id && m->slots[j].val) {
+    size_t mask = m->cap - 1;
+    for (size_t j = slot_of(id, m->cap); m->slots[j].id; j = (j + 1) & mask) {
+        if (m->slots[j].id == id) {
             void *v = m->slots[j].val;
-            m->slots[j].val = NULL; /* tombstone: the id stays so probes go on */
+            remove_at(m, j);
             m->count--;
+            /* a burst of calls must not keep its table for the connection's
+             * life; halving fails harmlessly when memory is short */
+            if (m->cap > 64 && m->count * 16 < m->cap)
+                (void)resize(m, m->cap / 2);
             return v;
         }
     }
@@ -81,5 +106,5 @@ void sipc_idmap_free(sipc_idmap *m)
 {
     free(m->slots);
     m->slots = NULL;
-    m->cap = m->count = m->used = 0;
+    m->cap = m->count = 0;
 }

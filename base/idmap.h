@@ -8,12 +8,12 @@
 
 typedef struct sipc_idmap_slot {
     uint64_t id; /* 0: empty */
-    void *val;   /* NULL with a nonzero id: a tombstone */
+    void *val;
 } sipc_idmap_slot;
 
 typedef struct sipc_idmap {
     sipc_idmap_slot *slots;
-    size_t cap, count, used; /* used counts tombstones too */
+    size_t cap, count; /* cap: 0 or a power of two */
 } sipc_idmap;
 
 /* A zeroed sipc_idmap is an empty map. */

@@ -4,13 +4,25 @@
  * map and the list before its callback runs. */
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ipc/internal.h"
+
+sipc_pcall *sipc__call_new(sipc_ctx *ctx)
+{
+    sipc_pcall *call = sipc_freelist_get(&ctx->call_blocks);
+    if (!call)
+        return NULL;
+    memset(call, 0, sizeof *call);
+    sipc_list_init(&call->dl);
+    call->ctx = ctx;
+    return call;
+}
 
 void sipc__call_free(sipc_pcall *call)
 {
     free(call->service); /* method and data live in the same block */
-    free(call);
+    sipc_freelist_put(&call->ctx->call_blocks, call);
 }
 
 void sipc__call_complete(sipc_pcall *call, int err, int status, const char *message,
@@ -123,10 +135,9 @@ int sipc__conn_call(sipc_conn *c, const char *service, const char *method, const
     int e = sipc__conn_can_send(c, service, method, data, len);
     if (e != 0)
         return e;
-    sipc_pcall *call = calloc(1, sizeof *call);
+    sipc_pcall *call = sipc__call_new(c->ctx);
     if (!call)
         return SIPC_ENOMEM;
-    sipc_list_init(&call->dl);
     call->cb = cb;
     call->arg = arg;
     call->deadline = uv_now(c->ctx->loop) + (timeout_ms ? timeout_ms : SIPC__DEFAULT_CALL_TIMEOUT_MS);

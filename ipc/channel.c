@@ -346,10 +346,11 @@ static int ch_wait(sipc_channel *ch, const char *service, const char *method, co
         return SIPC_EQUEUEFULL;
     }
     size_t sl = strlen(service) + 1, ml = strlen(method) + 1;
-    sipc_pcall *call = calloc(1, sizeof *call);
+    sipc_pcall *call = sipc__call_new(ch->ctx);
     char *blk = malloc(sl + ml + len + 1);
     if (!call || !blk) {
-        free(call);
+        if (call)
+            sipc__call_free(call);
         free(blk);
         return SIPC_ENOMEM;
     }

@@ -203,6 +203,8 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
         free(ctx);
         return SIPC_ENOMEM;
     }
+    sipc_freelist_init(&ctx->req_blocks, SIPC__REQ_BLOCK, SIPC__SPARE_BLOCKS);
+    sipc_freelist_init(&ctx->call_blocks, sizeof(sipc_pcall), SIPC__SPARE_BLOCKS);
     if (!o->max_write_queue)
         o->max_write_queue = defaults.max_write_queue;
     if (!o->max_write_queue_total)
@@ -378,6 +380,8 @@ void sipc__ctx_maybe_finish_close(sipc_ctx *ctx)
     uv_mutex_destroy(&ctx->post_lock);
     sipc_security_release(ctx->sec);
     sipc_ratelimit_free(ctx->logrl);
+    sipc_freelist_clear(&ctx->req_blocks);
+    sipc_freelist_clear(&ctx->call_blocks);
     sipc_ctx_close_cb cb = ctx->close_cb;
     void *arg = ctx->close_arg;
     if (cb)

@@ -96,6 +96,11 @@ static uint8_t *put_str(uint8_t *p, int field, const char *s, size_t n)
     return p + n;
 }
 
+/* Most bytes an Envelope takes besides its strings and payload: 5 varint
+ * fields of at most 10 bytes and 4 length prefixes of at most 10 (a size_t
+ * as a varint), each with its one-byte tag. */
+#define ENV_FIXED_MAX (5 * 11 + 4 * 11)
+
 static size_t packed_size(uint32_t version, const sipc_env_out *e, const str_lens *l)
 {
     size_t n = 0;
@@ -170,16 +175,22 @@ int sipc_env_encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame)
 {
     str_lens l;
     get_lens(e, &l);
-    size_t n = packed_size(SIPC_PROTOCOL_VERSION, e, &l);
-    if (n > max_frame)
-        return SIPC_ETOOBIG;
+    /* The exact size costs a pass of its own; a bound does for the checks
+     * unless the frame comes near the limit or the bound would grow a buffer
+     * the frame itself fits in. */
+    size_t bound = ENV_FIXED_MAX + l.service + l.method + l.message + e->payload_len;
+    size_t n = bound;
+    if (bound > max_frame || out->cap - out->len < SIPC_FRAME_HEADER + bound) {
+        n = packed_size(SIPC_PROTOCOL_VERSION, e, &l);
+        if (n > max_frame)
+            return SIPC_ETOOBIG;
+    }
     if (sipc_buf_reserve(out, SIPC_FRAME_HEADER + n) != 0)
         return SIPC_ENOMEM;
-    sipc_frame_put_header(out->data + out->len, (uint32_t)n);
     size_t w = pack(out->data + out->len + SIPC_FRAME_HEADER, SIPC_PROTOCOL_VERSION, e, &l);
-    (void)w;
-    assert(w == n);
-    out->len += SIPC_FRAME_HEADER + n;
+    assert(w <= n && w <= max_frame);
+    sipc_frame_put_header(out->data + out->len, (uint32_t)w);
+    out->len += SIPC_FRAME_HEADER + w;
     return 0;
 }
 
@@ -197,6 +208,15 @@ static inline size_t get_varint(const uint8_t *p, size_t rem, uint64_t *v)
     if (rem && !(p[0] & 0x80)) { /* one byte: the usual case */
         *v = p[0];
         return 1;
+    }
+    if (rem >= 3 && !(p[1] & 0x80 && p[2] & 0x80)) { /* ids and deadlines */
+        uint64_t x = (uint64_t)(p[0] & 0x7f) | (uint64_t)(p[1] & 0x7f) << 7;
+        if (!(p[1] & 0x80)) {
+            *v = x;
+            return 2;
+        }
+        *v = x | (uint64_t)p[2] << 14;
+        return 3;
     }
     size_t max = rem < 10 ? rem : 10;
     uint64_t x = 0;
@@ -259,13 +279,110 @@ static inline size_t get_len(const uint8_t *p, size_t rem, size_t *prefix)
     return *prefix + (size_t)v;
 }
 
-/* protobuf-c keeps strings as C strings: a NUL inside ends them. */
-static void set_str(sipc_env_str *s, const uint8_t *p, size_t n)
+/* protobuf-c keeps strings as C strings: a NUL inside ends them. Names
+ * are short: a plain loop beats a call to memchr for them. */
+static inline void set_str(sipc_env_str *s, const uint8_t *p, size_t n)
 {
-    const uint8_t *z = n ? memchr(p, 0, n) : NULL;
+    size_t i = n;
+    if (n <= 32) {
+        for (i = 0; i < n && p[i]; i++)
+            ;
+    } else {
+        const uint8_t *z = memchr(p, 0, n);
+        if (z)
+            i = (size_t)(z - p);
+    }
     s->ptr = (const char *)p;
-    s->len = z ? (size_t)(z - p) : n;
+    s->len = i;
 }
+
+/* Stores one field's value in v; the caller checked its wire type. */
+static inline void put_varint_field(sipc_env_view *v, uint32_t field, uint64_t x)
+{
+    if (field == F_VERSION)
+        v->version = (uint32_t)x;
+    else if (field == F_KIND)
+        v->kind = (int32_t)(uint32_t)x;
+    else if (field == F_REQUEST_ID)
+        v->request_id = x;
+    else if (field == F_STATUS)
+        v->status = (int32_t)(((uint32_t)x >> 1) ^ (0u - ((uint32_t)x & 1)));
+    else
+        v->deadline_ms = (uint32_t)x;
+}
+
+static inline void put_len_field(sipc_env_view *v, uint32_t field, const uint8_t *p, size_t n)
+{
+    if (field == F_SERVICE)
+        set_str(&v->service, p, n);
+    else if (field == F_METHOD)
+        set_str(&v->method, p, n);
+    else if (field == F_MESSAGE)
+        set_str(&v->message, p, n);
+    else {
+        v->payload_len = n;
+        v->payload = n ? p : NULL;
+    }
+}
+
+/* Any one field, in every encoding protobuf-c accepts. Returns the bytes it
+ * took (tag included), 0 = malformed. */
+static size_t parse_field(const uint8_t *p, size_t rem, sipc_env_view *v)
+{
+    uint32_t field;
+    int wt;
+    size_t used = get_tag(p, rem, &field, &wt);
+    if (used == 0)
+        return 0;
+    p += used;
+    rem -= used;
+    uint64_t x = 0;
+    size_t flen, prefix = 0;
+    switch (wt) {
+    case WT_VARINT:
+        flen = get_varint(p, rem, &x);
+        break;
+    case WT_64BIT:
+        flen = rem >= 8 ? 8 : 0;
+        break;
+    case WT_LEN:
+        flen = get_len(p, rem, &prefix);
+        break;
+    case WT_32BIT:
+        flen = rem >= 4 ? 4 : 0;
+        break;
+    default: /* groups and reserved wire types */
+        return 0;
+    }
+    if (flen == 0)
+        return 0;
+    /* a known field must come with its own wire type; the last occurrence
+     * wins; unknown fields are skipped */
+    switch (field) {
+    case F_VERSION:
+    case F_KIND:
+    case F_REQUEST_ID:
+    case F_STATUS:
+    case F_DEADLINE:
+        if (wt != WT_VARINT)
+            return 0;
+        put_varint_field(v, field, x);
+        break;
+    case F_SERVICE:
+    case F_METHOD:
+    case F_MESSAGE:
+    case F_PAYLOAD:
+        if (wt != WT_LEN)
+            return 0;
+        put_len_field(v, field, p + prefix, flen - prefix);
+        break;
+    default:
+        break;
+    }
+    return used + flen;
+}
+
+#define TAG(f, wt) ((f) << 3 | (wt))
 
 int sipc_env_parse(const uint8_t *data, size_t len, sipc_env_view *v)
 {
@@ -273,79 +390,49 @@ int sipc_env_parse(const uint8_t *data, size_t len, sipc_env_view *v)
     const uint8_t *p = data;
     size_t rem = len;
     uint32_t members = 0;
+    /* every field takes at least 2 bytes: only a frame this long can reach
+     * protobuf-c's limit on fields */
+    int may_reach_limit = len / 2 > PBC_MAX_MEMBERS;
     while (rem > 0) {
-        uint32_t field;
-        int wt;
-        size_t used = get_tag(p, rem, &field, &wt);
-        if (used == 0)
+        if (may_reach_limit && ++members > PBC_MAX_MEMBERS)
             return SIPC_EPROTO;
-        p += used;
-        rem -= used;
-        if (++members > PBC_MAX_MEMBERS)
-            return SIPC_EPROTO;
-        uint64_t x = 0;
-        size_t flen, prefix = 0;
-        switch (wt) {
-        case WT_VARINT:
-            flen = get_varint(p, rem, &x);
-            break;
-        case WT_64BIT:
-            flen = rem >= 8 ? 8 : 0;
-            break;
-        case WT_LEN:
-            flen = get_len(p, rem, &prefix);
-            break;
-        case WT_32BIT:
-            flen = rem >= 4 ? 4 : 0;
-            break;
-        default: /* groups and reserved wire types */
-            return SIPC_EPROTO;
-        }
-        if (flen == 0)
-            return SIPC_EPROTO;
-        /* a known field must come with its own wire type; the last
-         * occurrence wins */
-        switch (field) {
-        case F_VERSION:
-        case F_KIND:
-        case F_REQUEST_ID:
-        case F_STATUS:
-        case F_DEADLINE:
-            if (wt != WT_VARINT)
+        /* What sipc and protobuf-c write: a known field under its one-byte
+         * tag. Taken here without the general path's two dispatches; every
+         * other tag goes through parse_field, which decides the same for
+         * these. */
+        uint8_t t = p[0];
+        uint64_t x;
+        size_t n, prefix;
+        switch (t) {
+        case TAG(F_VERSION, WT_VARINT):
+        case TAG(F_KIND, WT_VARINT):
+        case TAG(F_REQUEST_ID, WT_VARINT):
+        case TAG(F_STATUS, WT_VARINT):
+        case TAG(F_DEADLINE, WT_VARINT):
+            n = get_varint(p + 1, rem - 1, &x);
+            if (n == 0)
                 return SIPC_EPROTO;
-            if (field == F_VERSION)
-                v->version = (uint32_t)x;
-            else if (field == F_KIND)
-                v->kind = (int32_t)(uint32_t)x;
-            else if (field == F_REQUEST_ID)
-                v->request_id = x;
-            else if (field == F_STATUS)
-                v->status = (int32_t)(((uint32_t)x >> 1) ^ (0u - ((uint32_t)x & 1)));
-            else
-                v->deadline_ms = (uint32_t)x;
+            put_varint_field(v, t >> 3, x);
+            n += 1;
             break;
-        case F_SERVICE:
-        case F_METHOD:
-        case F_MESSAGE:
-        case F_PAYLOAD:
-            if (wt != WT_LEN)
+        case TAG(F_SERVICE, WT_LEN):
+        case TAG(F_METHOD, WT_LEN):
+        case TAG(F_MESSAGE, WT_LEN):
+        case TAG(F_PAYLOAD, WT_LEN):
+            n = get_len(p + 1, rem - 1, &prefix);
+            if (n == 0)
                 return SIPC_EPROTO;
-            if (field == F_SERVICE)
-                set_str(&v->service, p + prefix, flen - prefix);
-            else if (field == F_METHOD)
-                set_str(&v->method, p + prefix, flen - prefix);
-            else if (field == F_MESSAGE)
-                set_str(&v->message, p + prefix, flen - prefix);
-            else {
-                v->payload_len = flen - prefix;
-                v->payload = v->payload_len ? p + prefix : NULL;
-            }
+            put_len_field(v, t >> 3, p + 1 + prefix, n - prefix);
+            n += 1;
             break;
-        default: /* unknown fields are skipped */
+        default:
+            n = parse_field(p, rem, v);
+            if (n == 0)
+                return SIPC_EPROTO;
             break;
         }
-        p += flen;
-        rem -= flen;
+        p += n;
+        rem -= n;
     }
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "base/freelist.h"
 #include "base/idmap.h"
 #include "base/list.h"
 #include "base/ratelimit.h"
@@ -22,6 +23,7 @@
  * (conn != NULL). It leaves that place before its callback runs. */
 typedef struct sipc_pcall {
     sipc_link dl;       /* in a deadline-ordered list */
+    sipc_ctx *ctx;      /* whose spare blocks it goes back to */
     uint64_t id;        /* request id, once sent */
     uint64_t deadline;  /* uv_now() ms */
     sipc_call_cb cb;
@@ -47,6 +49,8 @@ struct sipc_ctx {
     char cluster[64];
     sipc_security *sec;
     sipc_ratelimit *logrl;  /* repeated warnings per peer and kind */
+    sipc_freelist req_blocks;  /* spare blocks for small requests (requests.c) */
+    sipc_freelist call_blocks; /* spare call records (sipc__call_new) */
     uv_prepare_t flusher;   /* writes every dirty connection before the loop blocks */
     int flusher_on;
     sipc_link dirty;        /* connections with frames to write */
@@ -213,6 +217,9 @@ void sipc__conn_fail_calls(sipc_conn *c, int err, const char *detail);
 uint64_t sipc__conn_next_deadline(const sipc_conn *c);
 void sipc__call_complete(sipc_pcall *call, int err, int status, const char *message,
                          const uint8_t *data, size_t len);
+/* A zeroed call record of ctx (its dl list initialised), NULL when out of
+ * memory; sipc__call_free gives it back with its copied request. */
+sipc_pcall *sipc__call_new(sipc_ctx *ctx);
 void sipc__call_free(sipc_pcall *call);
 extern const sipc_stream_events sipc__conn_stream_events;
 
@@ -252,12 +259,28 @@ struct sipc_router {
 /* Adds the built-in "sys" handlers (ipc/sys_service.c) to a new router. */
 int sipc__sys_register(sipc_router *r);
 const sipc_route *sipc__router_find(const sipc_router *r, const char *service, const char *method);
+/* The same with the names' lengths known (no NUL needed). */
+const sipc_route *sipc__router_lookup(const sipc_router *r, const char *service, size_t sl,
+                                     const char *method, size_t ml);
+
+/* Requests whose copied fields fit in this many bytes with the struct come
+ * from the context's spare blocks. */
+#define SIPC__REQ_BLOCK 256
+/* Spare blocks a context keeps of each kind. None under AddressSanitizer: a
+ * reused block would hide a handler's use of a request it already answered,
+ * which ASan's quarantine catches. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SIPC__SPARE_BLOCKS 0
+#else
+#define SIPC__SPARE_BLOCKS 128
+#endif
 
 struct sipc_request {
     sipc_conn *conn;
     uint64_t id;
     uint64_t deadline; /* uv_now() ms after which the caller no longer waits; 0 = none */
     int oneway;
+    int spare_block; /* allocated from ctx->req_blocks */
     /* copies of the request's fields, in the same allocation as this struct
      * (the frame they came in is gone once dispatch returns) */
     const char *service;
@@ -268,6 +291,9 @@ struct sipc_request {
                                taken over (NULL: the payload was copied) */
     size_t frame_cap;
 };
+
+_Static_assert(sizeof(struct sipc_request) + 64 <= SIPC__REQ_BLOCK,
+               "a small request must still fit a spare block");
 
 /* ---- servers and channels ---- */
 struct sipc_server {

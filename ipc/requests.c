@@ -44,12 +44,21 @@ int64_t sipc_request_deadline_ms(const sipc_request *req)
     return req->deadline > now ? (int64_t)(req->deadline - now) : -1;
 }
 
+/* Gives req's memory back (its frame buffer to the decoder). */
+static void request_release(sipc_conn *c, sipc_request *req)
+{
+    if (req->frame_buf)
+        sipc_frame_give_back(&c->dec, req->frame_buf, req->frame_cap);
+    if (req->spare_block)
+        sipc_freelist_put(&c->ctx->req_blocks, req);
+    else
+        free(req);
+}
+
 static void request_free(sipc_request *req)
 {
     sipc_conn *c = req->conn;
-    if (req->frame_buf)
-        sipc_frame_give_back(&c->dec, req->frame_buf, req->frame_cap);
-    free(req);
+    request_release(c, req);
     assert(c->pending_reqs > 0);
     c->pending_reqs--;
     if (c->paused || c->backlog.len)
@@ -136,12 +145,15 @@ static sipc_request *request_new(sipc_conn *c, const sipc_env_view *env, const u
     if (pl >= SIPC_REQ_TAKE_MIN)
         fb = sipc_frame_take(&c->dec, frame, &fcap);
     size_t copied = fb ? 0 : pl;
-    sipc_request *req = malloc(sizeof *req + copied + sl + ml + 2);
+    size_t need = sizeof(sipc_request) + copied + sl + ml + 2;
+    int spare = need <= SIPC__REQ_BLOCK;
+    sipc_request *req = spare ? sipc_freelist_get(&c->ctx->req_blocks) : malloc(need);
     if (!req) {
         if (fb)
             sipc_frame_give_back(&c->dec, fb, fcap);
         return NULL;
     }
+    req->spare_block = spare;
     uint8_t *p = (uint8_t *)(req + 1);
     req->frame_buf = fb;
     req->frame_cap = fcap;
@@ -175,7 +187,9 @@ void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env, const uint8_t *
             (void)sipc__conn_send_error(c, env->request_id, SIPC_ENOMEM, "out of memory");
         return;
     }
-    const sipc_route *rt = c->router ? sipc__router_find(c->router, req->service, req->method) : NULL;
+    const sipc_route *rt = c->router ? sipc__router_lookup(c->router, req->service, env->service.len,
+                                                            req->method, env->method.len)
+                                     : NULL;
     if (c->counters) {
         c->counters->requests++;
         c->counters->request_errors += !rt;
@@ -193,9 +207,7 @@ void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env, const uint8_t *
             sipc__log_limited(c->ctx, key, SIPC_LOG_WARN, "Transport.Conn",
                               "%s (one-way from %s dropped)", msg, c->peer_addr);
         }
-        if (req->frame_buf)
-            sipc_frame_give_back(&c->dec, req->frame_buf, req->frame_cap);
-        free(req);
+        request_release(c, req);
         return;
     }
     req->conn = c;

@@ -4,9 +4,9 @@
 
 #include "ipc/internal.h"
 
-const sipc_route *sipc__router_find(const sipc_router *r, const char *service, const char *method)
+const sipc_route *sipc__router_lookup(const sipc_router *r, const char *service, size_t sl,
+                                     const char *method, size_t ml)
 {
-    size_t sl = strlen(service), ml = strlen(method);
     for (int i = 0; i < r->n; i++) {
         const sipc_route *rt = &r->routes[i];
         if (rt->method_len == ml && rt->service_len == sl && memcmp(rt->method, method, ml) == 0 &&
@@ -14,6 +14,11 @@ const sipc_route *sipc__router_find(const sipc_router *r, const char *service, c
             return rt;
     }
     return NULL;
+}
+
+const sipc_route *sipc__router_find(const sipc_router *r, const char *service, const char *method)
+{
+    return sipc__router_lookup(r, service, strlen(service), method, strlen(method));
 }
 
 int sipc_router_add(sipc_router *r, const char *service, const char *method, sipc_handler_fn fn,

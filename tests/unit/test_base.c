@@ -1,4 +1,4 @@
-/* test_base.c - the base layer's containers: the id map and the log rate
+/* test_base.c - the base layer's containers: the id map, spare-block lists and the log rate
  * limiter. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -6,9 +6,15 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
+#include "base/freelist.h"
 #include "base/idmap.h"
 #include "base/ratelimit.h"
 #include "sipc/errno.h"
@@ -21,7 +27,7 @@ static void idmap_put_take_grow(void **state)
     for (uint64_t id = 1; id <= 5000; id++)
         assert_int_equal(sipc_idmap_put(&m, id * 7919, &vals[id - 1]), 0);
     assert_int_equal(sipc_idmap_count(&m), 5000);
-    /* take every other one, then the rest: tombstones must not hide keys */
+    /* take every other one, then the rest: removals must not hide keys */
     for (uint64_t id = 1; id <= 5000; id += 2)
         assert_ptr_equal(sipc_idmap_take(&m, id * 7919), &vals[id - 1]);
     assert_null(sipc_idmap_take(&m, 1 * 7919));
@@ -29,12 +35,106 @@ static void idmap_put_take_grow(void **state)
         assert_ptr_equal(sipc_idmap_take(&m, id * 7919), &vals[id - 1]);
     assert_int_equal(sipc_idmap_count(&m), 0);
     assert_null(sipc_idmap_take(&m, 12345));
-    /* reuse after many tombstones */
+    /* reuse after many removals */
     for (uint64_t id = 1; id <= 100; id++)
         assert_int_equal(sipc_idmap_put(&m, id, &vals[0]), 0);
     assert_int_equal(sipc_idmap_count(&m), 100);
     sipc_idmap_free(&m);
     assert_null(sipc_idmap_take(&m, 1));
+}
+
+/* A connection's calls: ids only grow, a window of them is live, answers
+ * come back in any order. Checked against a plain array, and the table must
+ * not grow with the ids that came and went. */
+static void idmap_sliding_window(void **state)
+{
+    (void)state;
+    enum { WIN = 40, OPS = 200000 };
+    sipc_idmap m = {0};
+    uint64_t live[WIN];
+    static int vals[WIN];
+    uint64_t next = 1, rnd = 88172645463325252ULL;
+    for (int i = 0; i < WIN; i++) {
+        live[i] = next++;
+        assert_int_equal(sipc_idmap_put(&m, live[i], &vals[i]), 0);
+    }
+    for (int op = 0; op < OPS; op++) {
+        rnd ^= rnd << 13;
+        rnd ^= rnd >> 7;
+        rnd ^= rnd << 17;
+        int i = (int)(rnd % WIN);
+        assert_ptr_equal(sipc_idmap_take(&m, live[i]), &vals[i]);
+        assert_null(sipc_idmap_take(&m, live[i]));
+        /* a neighbour is still found after the shift that removal did */
+        int k = (i + 1) % WIN;
+        assert_ptr_equal(sipc_idmap_take(&m, live[k]), &vals[k]);
+        assert_int_equal(sipc_idmap_put(&m, live[k], &vals[k]), 0);
+        live[i] = next++;
+        assert_int_equal(sipc_idmap_put(&m, live[i], &vals[i]), 0);
+        assert_int_equal(sipc_idmap_count(&m), WIN);
+    }
+    assert_true(m.cap <= 8 * WIN);
+    for (int i = 0; i < WIN; i++)
+        assert_ptr_equal(sipc_idmap_take(&m, live[i]), &vals[i]);
+    assert_int_equal(sipc_idmap_count(&m), 0);
+    assert_int_equal(m.cap, 64); /* back to its smallest */
+    sipc_idmap_free(&m);
+}
+
+/* A burst of calls does not keep its large table once it is answered. */
+static void idmap_shrinks_after_burst(void **state)
+{
+    (void)state;
+    sipc_idmap m = {0};
+    static int v;
+    for (uint64_t id = 1; id <= 100000; id++)
+        assert_int_equal(sipc_idmap_put(&m, id, &v), 0);
+    assert_true(m.cap >= 400000);
+    for (uint64_t id = 1; id <= 99990; id++)
+        assert_ptr_equal(sipc_idmap_take(&m, id), &v);
+    assert_true(m.cap <= 256);
+    for (uint64_t id = 99991; id <= 100000; id++)
+        assert_ptr_equal(sipc_idmap_take(&m, id), &v);
+    assert_int_equal(sipc_idmap_count(&m), 0);
+    sipc_idmap_free(&m);
+}
+
+/* Spares are reused last in, first out, never more than max are kept, and
+ * under ASan a spare cannot be touched. */
+static void freelist_reuse_and_bound(void **state)
+{
+    (void)state;
+    sipc_freelist f;
+    sipc_freelist_init(&f, 100, 2);
+    void *a = sipc_freelist_get(&f), *b = sipc_freelist_get(&f), *c = sipc_freelist_get(&f);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(c);
+    memset(a, 0xab, 100);
+    sipc_freelist_put(&f, a);
+    sipc_freelist_put(&f, b);
+    sipc_freelist_put(&f, c); /* over max: freed */
+    sipc_freelist_put(&f, NULL);
+    assert_int_equal(f.n, 2);
+#if defined(__SANITIZE_ADDRESS__)
+    assert_true(__asan_address_is_poisoned((char *)a + 50));
+    assert_true(__asan_address_is_poisoned((char *)b + sizeof(void *)));
+#endif
+    assert_ptr_equal(sipc_freelist_get(&f), b);
+    void *a2 = sipc_freelist_get(&f);
+    assert_ptr_equal(a2, a);
+    assert_int_equal(((unsigned char *)a2)[99], 0xab); /* not zeroed: the caller's job */
+    assert_int_equal(f.n, 0);
+    sipc_freelist_put(&f, a2);
+    sipc_freelist_put(&f, b);
+    sipc_freelist_clear(&f);
+    assert_int_equal(f.n, 0);
+    assert_null(f.head);
+    /* blocks smaller than the link are made large enough for it */
+    sipc_freelist_init(&f, 1, 4);
+    assert_true(f.size >= sizeof(void *));
+    sipc_freelist_put(&f, sipc_freelist_get(&f));
+    sipc_freelist_clear(&f);
 }
 
 static void ratelimit_one_line_per_interval(void **state)
@@ -78,6 +178,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(idmap_put_take_grow),
+        cmocka_unit_test(idmap_sliding_window),
+        cmocka_unit_test(idmap_shrinks_after_burst),
+        cmocka_unit_test(freelist_reuse_and_bound),
         cmocka_unit_test(ratelimit_one_line_per_interval),
         cmocka_unit_test(ratelimit_bounded_table),
     };

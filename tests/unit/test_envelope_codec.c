@@ -213,6 +213,13 @@ static void test_decode_edge_cases(void **state)
         "2280808080 08",                    /* length 2^31: refused */
         "22ffffffffff01",                   /* 6-byte length: refused */
         "228001 61",                        /* overlong length 0 then a byte */
+        "8801 01",                          /* version under a 2-byte tag */
+        "18ffff7f",                         /* 3-byte varint */
+        "18ffff8001",                       /* third byte continues: 4 bytes */
+        "1880",                             /* 2-byte varint cut after 1 */
+        "18ff7f",                           /* 2-byte varint at the end */
+        "18ffff",                           /* 3-byte varint cut after 2 */
+        "2203 6162",                        /* length past the end */
         "4a00",                             /* deadline length-delimited: refused */
         "48ffffffff1f",                     /* deadline wider than 32 bits */
         "0801 1005 3001 3a05 6572726f72",   /* error with message */

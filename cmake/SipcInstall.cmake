@@ -54,8 +54,11 @@ endforeach()
 if(SIPC_WOLFSSL_BUNDLED)
   install(FILES "${SIPC_WOLFSSL_LIBRARY}" DESTINATION ${SIPC_INSTALL_PRIVLIBDIR}
     RENAME libsipc-wolfssl.a)
+  # Its random generator (base/kernel_random.c), linked after it.
+  install(TARGETS sipc_wolfssl_random ARCHIVE DESTINATION ${SIPC_INSTALL_PRIVLIBDIR})
   set(SIPC_PC_REQUIRES_PRIVATE "libprotobuf-c inih jansson")
-  set(SIPC_PC_LIBS_PRIVATE "\${libdir}/sipc/libsipc-wolfssl.a -lm -pthread")
+  set(SIPC_PC_LIBS_PRIVATE
+    "\${libdir}/sipc/libsipc-wolfssl.a \${libdir}/sipc/libsipc-wolfssl-random.a -lm -pthread")
 else()
   set(SIPC_PC_REQUIRES_PRIVATE "libprotobuf-c inih jansson wolfssl")
   set(SIPC_PC_LIBS_PRIVATE "-lm -pthread")

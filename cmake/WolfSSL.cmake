@@ -34,7 +34,7 @@ set(SIPC_WOLFSSL_UPSTREAM_VERSION 5.5.4)
 # Debian revisions accepted: bookworm's 5.5.4-2 and its security updates.
 set(SIPC_WOLFSSL_DEBIAN_REGEX "^5\\.5\\.4-2(\\+deb12u[0-9]+)?$")
 # Bump when the recipe below changes in a way the flags do not show.
-set(_SIPC_WOLFSSL_RECIPE 1)
+set(_SIPC_WOLFSSL_RECIPE 2)
 
 get_filename_component(_sipc_wolfssl_root "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 if(DEFINED ENV{SIPC_DEPS_DIR} AND NOT "$ENV{SIPC_DEPS_DIR}" STREQUAL "")
@@ -159,12 +159,23 @@ set(SIPC_WOLFSSL_CONFIGURE_ARGS
   --enable-sha384 --enable-sha512 --enable-base64encode
   --enable-tlsx --enable-supportedcurves --enable-extended-master
   --enable-tlsv12 --enable-context-extra-user-data
+  # TLS 1.2 only (sipc never speaks 1.0 or 1.1): without the old versions
+  # wolfSSL also stops keeping MD5 and SHA-1 hashes of every handshake
+  # message, which only their PRF uses (about 14,000 instructions per
+  # handshake and side). MD5 and SHA-1 themselves stay (PKCS#12, OpenSSL's
+  # legacy files).
+  --disable-oldtls
   # TLS 1.2 session tickets: reconnecting peers resume (transport/tls_wolfssl.c)
   --enable-session-ticket
   # Exports the negotiated record keys and sequence numbers, so that sipc's
   # record layer (transport/tls_record.c) carries the application data after
   # the handshake without wolfSSL's copies. Debian's libwolfssl has it too.
-  --enable-atomicuser)
+  --enable-atomicuser
+  # Random bytes from the kernel, no Hash-DRBG: see CUSTOM_RAND_GENERATE_BLOCK
+  # below. Turned off, not merely bypassed: with HAVE_HASHDRBG left on,
+  # wolfSSL_RAND_poll, RAND_egd and the FIPS_drbg API would reseed a DRBG
+  # that was never made (a NULL dereference); without it they fail cleanly.
+  --disable-hashdrbg)
 # Macros that have no configure switch of their own; configure copies every
 # -D of CPPFLAGS into wolfssl/options.h, so sipc sees the same settings.
 #
@@ -178,10 +189,21 @@ set(SIPC_WOLFSSL_CONFIGURE_ARGS
 # per connection, one on the stack while a ClientHello is parsed).
 set(SIPC_WOLFSSL_MAX_SUITE_SZ 1024)
 #
-# WOLFSSL_GETRANDOM: every WOLFSSL object seeds its own random generator;
-# with getrandom(2) instead of opening, reading and closing /dev/urandom that
-# is one system call instead of three per connection, and no file descriptor
-# that a node at its open-file limit might not get.
+# CUSTOM_RAND_GENERATE_BLOCK=sipc_kernel_random_block (base/kernel_random.c):
+# every random byte wolfCrypt draws (client and server random, ECDHE keys,
+# ECDSA nonces, ticket keys and IVs, the GCM nonces' salt, key generation,
+# PKCS#12 salts) comes straight from the kernel's CSPRNG by getrandom(2). By
+# default every WC_RNG, so every WOLFSSL object, instantiates its own
+# Hash-DRBG and runs its known-answer health test first: about 104,000
+# instructions per connection and side, over a quarter of a resumed
+# handshake, for bytes no better than the kernel's (which seeded it). A
+# failure of getrandom fails wolfSSL's call; nothing weaker is used.
+# CUSTOM_RAND_GENERATE_SEED names it too: wolfSSL then defines no seed source
+# of its own (wc_GenerateSeed), which wolfSSL_RAND_poll still calls. wolfSSL
+# calls the function without a declaration of its own: random.h gets one at
+# extraction (below). libwolfssl.a then needs the symbol: the target below
+# links it from its own small archive after libwolfssl.a, so every program
+# linking wolfSSL resolves it, whether or not it links libsipc.
 #
 # WOLFSSL_TRUST_PEER_CERT (Debian's libwolfssl has it): a peer presenting
 # exactly a pinned certificate (this cluster's self-signed pair) is not
@@ -189,7 +211,9 @@ set(SIPC_WOLFSSL_MAX_SUITE_SZ 1024)
 # DER and still judges it (transport/tls_wolfssl.c, ctx_make).
 set(SIPC_WOLFSSL_CPPFLAGS
   -DKEEP_PEER_CERT -DKEEP_OUR_CERT -DWOLFSSL_ALT_NAMES -DWOLFSSL_ALWAYS_VERIFY_CB
-  -DWOLFSSL_MAX_SUITE_SZ=${SIPC_WOLFSSL_MAX_SUITE_SZ} -DWOLFSSL_GETRANDOM
+  -DWOLFSSL_MAX_SUITE_SZ=${SIPC_WOLFSSL_MAX_SUITE_SZ}
+  -DCUSTOM_RAND_GENERATE_BLOCK=sipc_kernel_random_block
+  -DCUSTOM_RAND_GENERATE_SEED=sipc_kernel_random_block
   -DWOLFSSL_TRUST_PEER_CERT)
 set(SIPC_WOLFSSL_CFLAGS -O2 -g -fPIC)
 
@@ -548,13 +572,24 @@ if(NOT EXISTS "${_stamp}")
       if(_copies)
         file(REMOVE ${_copies})
       endif()
+      # A prototype for CUSTOM_RAND_GENERATE_BLOCK where random.h only shows
+      # one in a comment: random.c would call an undeclared function.
+      set(_rh "${_w}/src/wolfssl/wolfcrypt/random.h")
+      file(READ "${_rh}" _rtext)
+      set(_anchor "     * extern int myRngFunc(byte* output, word32 sz);\n     */\n")
+      string(FIND "${_rtext}" "${_anchor}" _at)
+      if(_at LESS 0)
+        message(FATAL_ERROR "wolfSSL's ${_rh} has changed: no place for the CUSTOM_RAND_GENERATE_BLOCK prototype")
+      endif()
+      string(REPLACE "${_anchor}" "${_anchor}    int CUSTOM_RAND_GENERATE_BLOCK(byte* output, word32 sz);\n" _rtext "${_rtext}")
+      file(WRITE "${_rh}" "${_rtext}")
     endif()
   endforeach()
 
   _sipc_wolfssl_check_options("${_prefix}/include/wolfssl/options.h"
     ${SIPC_WOLFSSL_REQUIRED_MACROS} WOLFSSL_AESNI USE_INTEL_SPEEDUP WOLFSSL_SP_X86_64_ASM WC_RC2
-    WOLFSSL_MAX_SUITE_SZ
-    -- ${SIPC_WOLFSSL_FORBIDDEN_MACROS})
+    WOLFSSL_MAX_SUITE_SZ CUSTOM_RAND_GENERATE_BLOCK WC_NO_HASHDRBG
+    -- ${SIPC_WOLFSSL_FORBIDDEN_MACROS} HAVE_HASHDRBG)
   if(_sipc_missing)
     message(FATAL_ERROR "The wolfSSL build in ${_w} lacks what sipc needs: ${_sipc_missing}")
   endif()
@@ -579,7 +614,17 @@ set(SIPC_WOLFSSL_INCLUDE_DIR "${_prefix}/include" CACHE INTERNAL "")
 add_library(sipc_wolfssl INTERFACE)
 # SYSTEM: wolfSSL's headers must not trip sipc's -Werror.
 target_include_directories(sipc_wolfssl SYSTEM INTERFACE "${SIPC_WOLFSSL_INCLUDE_DIR}")
-target_link_libraries(sipc_wolfssl INTERFACE "${SIPC_WOLFSSL_LIBRARY}" Threads::Threads m)
+# wolfSSL's random generator (CUSTOM_RAND_GENERATE_BLOCK above), from an
+# archive of its own placed after libwolfssl.a: programs that link wolfSSL
+# without libsipc or sipc_base (sipc-aead-speed) resolve it there. libsipc has
+# the same object (sipc_base); a link that has it already never pulls this
+# copy, since both define the same symbols.
+add_library(sipc_wolfssl_random STATIC "${_sipc_wolfssl_root}/base/kernel_random.c")
+target_include_directories(sipc_wolfssl_random PRIVATE "${_sipc_wolfssl_root}")
+set_target_properties(sipc_wolfssl_random PROPERTIES
+  POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET hidden OUTPUT_NAME sipc-wolfssl-random)
+target_link_libraries(sipc_wolfssl INTERFACE "${SIPC_WOLFSSL_LIBRARY}" sipc_wolfssl_random
+  Threads::Threads m)
 # libsipc.so carries wolfSSL inside; do not re-export wolfSSL's API from it.
 target_link_options(sipc_wolfssl INTERFACE "LINKER:--exclude-libs,libwolfssl.a")
 set(SIPC_WOLFSSL_BUNDLED ON)

@@ -222,26 +222,31 @@ static void on_closed_silent(uv_handle_t *h)
     free(s);
 }
 
+/* s->peer: "ip:port" or "[v6]:port" of sa ("" for another family). */
+static void set_peer(sipc_stream *s, const struct sockaddr *sa)
+{
+    char ip[INET6_ADDRSTRLEN] = "";
+    s->peer[0] = '\0';
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+        uv_ip4_name(a, ip, sizeof ip);
+        snprintf(s->peer, sizeof s->peer, "%s:%d", ip, ntohs(a->sin_port));
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+        uv_ip6_name(a, ip, sizeof ip);
+        snprintf(s->peer, sizeof s->peer, "[%s]:%d", ip, ntohs(a->sin6_port));
+    }
+}
+
+/* Accepted streams: the address comes from the kernel (libuv's accept does
+ * not keep it). */
 static void fill_peer(sipc_stream *s)
 {
     struct sockaddr_storage ss;
     int len = sizeof ss;
     s->peer[0] = '\0';
-    if (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&ss, &len) != 0)
-        return;
-    char ip[INET6_ADDRSTRLEN] = "";
-    int port = 0;
-    if (ss.ss_family == AF_INET) {
-        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-        uv_ip4_name(a, ip, sizeof ip);
-        port = ntohs(a->sin_port);
-        snprintf(s->peer, sizeof s->peer, "%s:%d", ip, port);
-    } else if (ss.ss_family == AF_INET6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-        uv_ip6_name(a, ip, sizeof ip);
-        port = ntohs(a->sin6_port);
-        snprintf(s->peer, sizeof s->peer, "[%s]:%d", ip, port);
-    }
+    if (uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&ss, &len) == 0)
+        set_peer(s, (struct sockaddr *)&ss);
 }
 
 static void on_connect(uv_connect_t *req, int status)
@@ -250,11 +255,11 @@ static void on_connect(uv_connect_t *req, int status)
     if (s->state == SIPC_STREAM_CLOSING)
         return;
     if (status < 0) {
+        s->peer[0] = '\0'; /* a stream that never connected has no peer */
         sipc_stream_fail(s, status, uv_strerror(status));
         return;
     }
     uv_tcp_nodelay(&s->tcp, 1);
-    fill_peer(s);
     int r = uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
     if (r == 0)
         r = s->ops->start(s);
@@ -272,6 +277,9 @@ int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockadd
     s->tlscfg = tlscfg;
     s->kinds = tlscfg ? SIPC_STREAM_TLS : SIPC_STREAM_PLAIN;
     s->state = SIPC_STREAM_CONNECTING;
+    /* The peer of a connected socket is the address it was connected to:
+     * noted now instead of asking the kernel (getpeername) once connected. */
+    set_peer(s, addr);
     int r = uv_tcp_connect(&s->conn_req, &s->tcp, addr, on_connect);
     if (r != 0) {
         /* the owner never saw this stream: free it without events */

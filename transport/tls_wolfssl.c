@@ -568,9 +568,12 @@ static int resume_setup(sipc_tls_config *cfg)
     (void)wolfSSL_CTX_set_timeout(cfg->srv, SIPC_TLS_TICKET_SECS);
     if (wolfSSL_CTX_set_TicketEncCb(cfg->srv, ticket_cb) != WOLFSSL_SUCCESS ||
         wolfSSL_CTX_set_TicketEncCtx(cfg->srv, cfg) != WOLFSSL_SUCCESS ||
-        wolfSSL_CTX_set_TicketHint(cfg->srv, SIPC_TLS_TICKET_SECS) != WOLFSSL_SUCCESS ||
-        wolfSSL_CTX_UseSessionTicket(cfg->cli) != WOLFSSL_SUCCESS)
+        wolfSSL_CTX_set_TicketHint(cfg->srv, SIPC_TLS_TICKET_SECS) != WOLFSSL_SUCCESS)
         return 1; /* no tickets after all: full handshakes */
+    /* Clients ask for tickets per connection (session_offer), not on the
+     * context: wolfSSL has no way to take the extension off a context again,
+     * and a client that asks gets a ticket sealed for it, which one whose
+     * resumption is off would only throw away. */
     return 0;
 }
 
@@ -605,13 +608,16 @@ static void session_clear(sipc_tls_session *e)
     memset(e, 0, sizeof *e);
 }
 
-/* Client, before the ClientHello: offer the peer's session if one is kept
- * and young enough. */
+/* Client, before the ClientHello: ask for a ticket when a session could be
+ * kept (resumption on, a peer to keep it for), and offer the peer's session
+ * if one is kept and young enough. */
 static void session_offer(sipc_tls *t)
 {
     sipc_tls_config *cfg = t->cfg;
     if (!t->peer_key[0] || cfg->no_resume)
         return;
+    if (wolfSSL_UseSessionTicket(t->ssl) != WOLFSSL_SUCCESS)
+        return; /* no memory for the extension: a full handshake, no ticket */
     uv_mutex_lock(&cfg->lock);
     sipc_tls_session *e = session_find(cfg, t->peer_key);
     if (e && (uv_hrtime() - e->born > (uint64_t)SIPC_TLS_TICKET_SECS * 1000000000u ||

@@ -1702,6 +1702,34 @@ static void t_record_layer(void **state)
     world_free(w);
 }
 
+/* Each end names the other: the dialing side the address it dialed (noted
+ * when it dialed), the accepting side the client's address and port from
+ * the kernel. */
+static void expect_addresses(world *w, const char *host)
+{
+    sipc_peer_info ci, si;
+    assert_int_equal(sipc_conn_info(w->cconn, &ci), 0);
+    assert_int_equal(sipc_conn_info(w->sconn, &si), 0);
+    char want[64];
+    snprintf(want, sizeof want, "%s:%d", host, w->port);
+    assert_string_equal(ci.address, want);
+    size_t hl = strlen(host);
+    assert_true(strncmp(si.address, host, hl) == 0 && si.address[hl] == ':');
+    int cport = atoi(si.address + hl + 1);
+    assert_true(cport > 0 && cport < 65536 && cport != w->port);
+}
+
+static void t_peer_addresses(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    world_server(w, g_mode, g_pem, "test", 0);
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    echo_expect(w, w->ch, 0);
+    expect_addresses(w, "127.0.0.1");
+    world_free(w);
+}
+
 /* The same over IPv6 loopback, when this machine has it. */
 static void t_ipv6(void **state)
 {
@@ -1721,6 +1749,7 @@ static void t_ipv6(void **state)
     assert_int_equal(res.len, 2);
     free(res.data);
     assert_true(tu_log_has(&w->clog, "Connected to [::1]:"));
+    expect_addresses(w, "[::1]");
     world_free(w);
 }
 
@@ -1775,6 +1804,7 @@ int main(void)
         cmocka_unit_test(t_idle_keepalive),
         cmocka_unit_test(t_raw_bad_input),
         cmocka_unit_test(t_ipv6),
+        cmocka_unit_test(t_peer_addresses),
         cmocka_unit_test(t_empty_reply),
         cmocka_unit_test(t_writable),
         cmocka_unit_test(t_request_deadline),

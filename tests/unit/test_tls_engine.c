@@ -895,6 +895,77 @@ static void t_resumption(void **state)
     sipc_tls_config_free(scfg);
 }
 
+/* Whether a ClientHello record (p, n) carries extension type ext. */
+static int hello_has_ext(const uint8_t *p, size_t n, unsigned ext)
+{
+    /* record header 5, handshake header 4, version 2, random 32 */
+    size_t i = 5 + 4 + 2 + 32;
+    assert_true(n > i && p[0] == 22 && p[5] == 1);
+    i += 1 + p[i];                             /* session id */
+    assert_true(i + 2 <= n);
+    i += 2 + ((size_t)p[i] << 8 | p[i + 1]);   /* cipher suites */
+    assert_true(i + 1 <= n);
+    i += 1 + p[i];                             /* compression methods */
+    if (i + 2 > n)
+        return 0;                              /* no extensions at all */
+    size_t stop = i + 2 + ((size_t)p[i] << 8 | p[i + 1]);
+    assert_true(stop <= n);
+    for (i += 2; i + 4 <= stop; i += 4 + ((size_t)p[i + 2] << 8 | p[i + 3]))
+        if (((unsigned)p[i] << 8 | p[i + 1]) == ext)
+            return 1;
+    return 0;
+}
+
+/* Whether the records (p, n) hold a plaintext NewSessionTicket (handshake
+ * type 4): in TLS 1.2 it comes before the server's ChangeCipherSpec. */
+static int has_new_session_ticket(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i + 5 <= n; i += 5 + ((size_t)p[i + 3] << 8 | p[i + 4])) {
+        if (p[i] == 20)
+            return 0; /* ChangeCipherSpec: encrypted from here on */
+        if (p[i] == 22 && i + 5 < n && p[i + 5] == 4)
+            return 1;
+    }
+    return 0;
+}
+
+/* A client whose resumption is off does not ask for a session ticket
+ * (extension 35), so the server seals none for it; one with resumption on
+ * asks and gets one. */
+static void t_no_ticket_unless_resuming(void **state)
+{
+    (void)state;
+    vfy sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *scfg = make_cfg(&g_a, &g_a, &sv);
+    for (int on = 0; on <= 1; on++) {
+        vfy cv = {.pin = g_a.fingerprint};
+        sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv);
+        int resuming = sipc_tls_config_set_resumption(ccfg, on);
+        if (on && !resuming) { /* a TLS library without session tickets */
+            sipc_tls_config_free(ccfg);
+            break;
+        }
+        end c, s;
+        end_init(&c, ccfg, 0);
+        end_init(&s, scfg, 1);
+        sipc_tls_set_peer_key(c.t, "10.0.0.9:23000");
+        assert_int_equal(sipc_tls_start(s.t), 0);
+        assert_int_equal(sipc_tls_start(c.t), 0);
+        assert_int_equal(hello_has_ext(c.tx.data, c.tx.len, 35), on);
+        assert_int_equal(deliver(&c, &s, 0), 0); /* ClientHello */
+        assert_int_equal(deliver(&s, &c, 0), 0); /* ServerHello ... Done */
+        assert_int_equal(deliver(&c, &s, 0), 0); /* key exchange ... Finished */
+        assert_true(s.tx.len > 0);
+        assert_int_equal(has_new_session_ticket(s.tx.data, s.tx.len), on);
+        assert_int_equal(shuttle(&c, &s, 0), 0);
+        assert_true(sipc_tls_handshake_done(c.t) && sipc_tls_handshake_done(s.t));
+        end_free(&c);
+        end_free(&s);
+        sipc_tls_config_free(ccfg);
+    }
+    sipc_tls_config_free(scfg);
+}
+
 /* Ticket keys rotate: after one new key a ticket of the one before still
  * resumes; after two it no longer does, and the client falls back to one
  * full handshake. */
@@ -1115,6 +1186,7 @@ int main(void)
         cmocka_unit_test(t_peer_without_certificate),
         cmocka_unit_test(t_garbage),
         cmocka_unit_test(t_resumption), cmocka_unit_test(t_ticket_key_rotation),
+        cmocka_unit_test(t_no_ticket_unless_resuming),
         cmocka_unit_test(t_resumption_until),
         cmocka_unit_test(t_resumed_peer_print),
         cmocka_unit_test(t_failed_offer_keeps_newer_session),

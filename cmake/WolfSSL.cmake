@@ -588,7 +588,7 @@ if(NOT EXISTS "${_stamp}")
 
   _sipc_wolfssl_check_options("${_prefix}/include/wolfssl/options.h"
     ${SIPC_WOLFSSL_REQUIRED_MACROS} WOLFSSL_AESNI USE_INTEL_SPEEDUP WOLFSSL_SP_X86_64_ASM WC_RC2
-    WOLFSSL_MAX_SUITE_SZ CUSTOM_RAND_GENERATE_BLOCK WC_NO_HASHDRBG
+    WOLFSSL_MAX_SUITE_SZ CUSTOM_RAND_GENERATE_BLOCK CUSTOM_RAND_GENERATE_SEED WC_NO_HASHDRBG
     -- ${SIPC_WOLFSSL_FORBIDDEN_MACROS} HAVE_HASHDRBG)
   if(_sipc_missing)
     message(FATAL_ERROR "The wolfSSL build in ${_w} lacks what sipc needs: ${_sipc_missing}")

@@ -22,10 +22,7 @@
 void sipc_der_free(sipc_der *d)
 {
     if (d->data) {
-        /* may hold key material */
-        volatile uint8_t *p = d->data;
-        for (size_t i = 0; i < d->len; i++)
-            p[i] = 0;
+        explicit_bzero(d->data, d->len); /* may hold key material */
         free(d->data);
     }
     d->data = NULL;

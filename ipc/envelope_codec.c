@@ -297,7 +297,7 @@ static inline void set_str(sipc_env_str *s, const uint8_t *p, size_t n)
 }
 
 /* Stores one field's value in v; the caller checked its wire type. */
-static inline void put_varint_field(sipc_env_view *v, uint32_t field, uint64_t x)
+static inline void store_varint_field(sipc_env_view *v, uint32_t field, uint64_t x)
 {
     if (field == F_VERSION)
         v->version = (uint32_t)x;
@@ -311,7 +311,7 @@ static inline void put_varint_field(sipc_env_view *v, uint32_t field, uint64_t x
         v->deadline_ms = (uint32_t)x;
 }
 
-static inline void put_len_field(sipc_env_view *v, uint32_t field, const uint8_t *p, size_t n)
+static inline void store_len_field(sipc_env_view *v, uint32_t field, const uint8_t *p, size_t n)
 {
     if (field == F_SERVICE)
         set_str(&v->service, p, n);
@@ -366,7 +366,7 @@ static size_t parse_field(const uint8_t *p, size_t rem, sipc_env_view *v)
     case F_DEADLINE:
         if (wt != WT_VARINT)
             return 0;
-        put_varint_field(v, field, x);
+        store_varint_field(v, field, x);
         break;
     case F_SERVICE:
     case F_METHOD:
@@ -374,7 +374,7 @@ static size_t parse_field(const uint8_t *p, size_t rem, sipc_env_view *v)
     case F_PAYLOAD:
         if (wt != WT_LEN)
             return 0;
-        put_len_field(v, field, p + prefix, flen - prefix);
+        store_len_field(v, field, p + prefix, flen - prefix);
         break;
     default:
         break;
@@ -412,7 +412,7 @@ int sipc_env_parse(const uint8_t *data, size_t len, sipc_env_view *v)
             n = get_varint(p + 1, rem - 1, &x);
             if (n == 0)
                 return SIPC_EPROTO;
-            put_varint_field(v, t >> 3, x);
+            store_varint_field(v, t >> 3, x);
             n += 1;
             break;
         case TAG(F_SERVICE, WT_LEN):
@@ -422,7 +422,7 @@ int sipc_env_parse(const uint8_t *data, size_t len, sipc_env_view *v)
             n = get_len(p + 1, rem - 1, &prefix);
             if (n == 0)
                 return SIPC_EPROTO;
-            put_len_field(v, t >> 3, p + 1 + prefix, n - prefix);
+            store_len_field(v, t >> 3, p + 1 + prefix, n - prefix);
             n += 1;
             break;
         default:

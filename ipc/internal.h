@@ -258,8 +258,8 @@ struct sipc_router {
 
 /* Adds the built-in "sys" handlers (ipc/sys_service.c) to a new router. */
 int sipc__sys_register(sipc_router *r);
-const sipc_route *sipc__router_find(const sipc_router *r, const char *service, const char *method);
-/* The same with the names' lengths known (no NUL needed). */
+/* The route of (service, method), names by pointer and length (no NUL
+ * needed), or NULL. */
 const sipc_route *sipc__router_lookup(const sipc_router *r, const char *service, size_t sl,
                                      const char *method, size_t ml);
 

@@ -16,11 +16,6 @@ const sipc_route *sipc__router_lookup(const sipc_router *r, const char *service,
     return NULL;
 }
 
-const sipc_route *sipc__router_find(const sipc_router *r, const char *service, const char *method)
-{
-    return sipc__router_lookup(r, service, strlen(service), method, strlen(method));
-}
-
 int sipc_router_add(sipc_router *r, const char *service, const char *method, sipc_handler_fn fn,
                     void *arg)
 {

@@ -45,13 +45,6 @@ struct sipc_tls_rec {
  * handed on before sipc_rec_open returns, as with the socket's read buffer. */
 static _Thread_local uint8_t scratch[SIPC_REC_MAX_PLAIN];
 
-/* libc's, which the compiler may not drop (a volatile byte loop cost ten
- * thousand instructions per connection for the two key schedules). */
-static void wipe(void *p, size_t n)
-{
-    explicit_bzero(p, n);
-}
-
 int sipc_rec_new(sipc_tls_rec **out, const sipc_rec_keys *k)
 {
     *out = NULL;
@@ -113,7 +106,7 @@ void sipc_rec_free(sipc_tls_rec *r)
     }
 #endif
     free(r->part);
-    wipe(r, sizeof *r); /* key schedules, keys and IVs */
+    explicit_bzero(r, sizeof *r); /* key schedules, keys and IVs */
     free(r);
 }
 
@@ -234,7 +227,7 @@ static int open_record(sipc_tls_rec *r, uint8_t type, const uint8_t *body, size_
     if (rc != 0) {
         /* the one-shot calls write the plaintext before they check the tag:
          * nothing of a forged record stays where the application looks */
-        wipe(dst, n);
+        explicit_bzero(dst, n);
         return fail(alert, SIPC_ALERT_BAD_RECORD_MAC);
     }
     r->rseq++;

@@ -23,9 +23,7 @@ void sipc_secure_free(void *p, size_t len)
 {
     if (!p)
         return;
-    volatile uint8_t *v = p;
-    for (size_t i = 0; i < len; i++)
-        v[i] = 0;
+    explicit_bzero(p, len);
     free(p);
 }
 

@@ -1,9 +1,10 @@
 # bench-lib.sh - what the benchmark scripts share; sourced, not run.
 
-# wait_port PORT: until something listens on it (at most 5 s); 1 if never.
+# wait_port PORT [SECS]: until something listens on it (at most SECS, 5 by
+# default; a server under valgrind needs longer); 1 if never.
 wait_port() {
   local _
-  for _ in $(seq 100); do
+  for _ in $(seq $((${2:-5} * 20))); do
     ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
     sleep 0.05
   done

@@ -14,6 +14,8 @@
 # SECS (3), REPS (3), PORT_BASE (25900). One line per run:
 #   BIN KIND rep=N hs=N resumed=N rate=R srv_us=S cli_us=C both_us=S+C
 set -u
+# shellcheck source=tests/bench/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 KIND=${1:?usage: cpu-per-hs.sh full|resume CERT KEY BIN...} CRT=${2:?} KF=${3:?}
 shift 3
 SECS=${SECS:-3} REPS=${REPS:-3} port=${PORT_BASE:-25900}
@@ -25,7 +27,7 @@ for rep in $(seq "$REPS"); do
     port=$((port + 1))
     "$bin" server $port tls "$CRT" "$KF" >/dev/null 2>&1 &
     srv=$!
-    for _ in $(seq 100); do ss -Hltn "sport = :$port" | grep -q . && break; sleep 0.05; done
+    wait_port $port || { echo "cpu-per-hs.sh: $bin server did not listen" >&2; kill $srv; exit 1; }
     perf stat -x, -e task-clock -p $srv -o "$T/srv" &
     ps=$!
     sleep 0.2

@@ -14,6 +14,8 @@
 # CPU-bound machine req/s ÷ uv = uv's CPU per request ÷ sipc's). Knobs: SECS
 # (2), REPS (3), WORKDIR (the kit's build and certs).
 set -u
+# shellcheck source=tests/bench/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 SIZE=${1:?usage: cpu-per-req.sh SIZE WINDOW plain|tls BIN...} WIN=${2:?} MODE=${3:?}
 shift 3
 WORKDIR=${WORKDIR:-${TMPDIR:-/tmp}/sipc-bench-peers}
@@ -32,7 +34,7 @@ for rep in $(seq "$REPS"); do
       "$bin" server $port "$MODE" "${args[@]}" >/dev/null 2>&1 &
     fi
     srv=$!
-    for _ in $(seq 100); do ss -Hltn "sport = :$port" | grep -q . && break; sleep 0.05; done
+    wait_port $port || { echo "cpu-per-req.sh: $bin server did not listen" >&2; kill $srv; exit 1; }
     perf stat -x, -e task-clock -p $srv -o "$T/srv" &
     ps=$!
     if [[ $bin == uv ]]; then

@@ -12,6 +12,8 @@
 # Knobs: SECS (5), WORKDIR (the kit's certs), PORT_BASE (25600), KEEP=DIR
 # keeps the callgrind files (callgrind_annotate them to see where).
 set -u
+# shellcheck source=tests/bench/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 SIZE=${1:?usage: instr-per-req.sh SIZE WINDOW plain|tls BIN...} WIN=${2:?} MODE=${3:?}
 shift 3
 WORKDIR=${WORKDIR:-${TMPDIR:-/tmp}/sipc-bench-peers}
@@ -30,7 +32,7 @@ for bin in "$@"; do
   valgrind --tool=callgrind --callgrind-out-file="$T/$tag.srv" "$bin" server $port "$MODE" "${args[@]}" \
     >/dev/null 2>&1 &
   srv=$!
-  for _ in $(seq 200); do ss -Hltn "sport = :$port" | grep -q . && break; sleep 0.1; done
+  wait_port $port 20 || { echo "instr-per-req.sh: $bin server did not listen" >&2; kill $srv; exit 1; }
   valgrind --tool=callgrind --callgrind-out-file="$T/$tag.cli" "$bin" client $port "$MODE" "$SIZE" \
     "$WIN" "$SECS" 0.5 "${args[@]}" >"$T/$tag.out" 2>/dev/null
   kill -INT $srv

@@ -93,12 +93,22 @@ if "$BIN/sipcd" --version | grep -q " sipc-records"; then
 else
     not_ok "sipcd --version does not name sipc's record layer: $("$BIN/sipcd" --version)"
 fi
+# pair_client NAME [s_client args...]: stdin to the node over TLS 1.2 with
+# the cluster's pair; the decrypted answer in $work/NAME.out, s_client's
+# own lines in $work/NAME.err.
+pair_client() {
+    local name=$1
+    shift
+    timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile "$work/node.crt" -tls1_2 \
+        -cert "$work/node.crt" -key "$work/node.key" -quiet -nocommands -ign_eof "$@" \
+        >"$work/$name.out" 2>"$work/$name.err"
+}
+sipc_info() { # extra s_client args...
+    { printf "$hello$info"; printf '\x00\x00\x00\x01\xff'; } | pair_client info "$@"
+}
 want=sipc
 for suite in ECDHE-ECDSA-AES128-GCM-SHA256 ECDHE-ECDSA-CHACHA20-POLY1305; do
-    { printf "$hello$info"; printf '\x00\x00\x00\x01\xff'; } |
-        timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile "$work/node.crt" -tls1_2 \
-            -cipher "$suite" -cert "$work/node.crt" -key "$work/node.key" -quiet -nocommands \
-            -ign_eof >"$work/info.out" 2>"$work/info.err"
+    sipc_info -cipher "$suite"
     if grep -aq "\"record_layer\":\"$want\"" "$work/info.out"; then
         ok "$suite: OpenSSL's hello and sys.info request answered through the $want record layer"
     else
@@ -109,12 +119,6 @@ done
 # The same after a resumed handshake: OpenSSL keeps the session ticket of a
 # full handshake and offers it again; the abbreviated handshake ends with the
 # client's Finished, which OpenSSL may send with its first data.
-sipc_info() { # extra s_client args...
-    { printf "$hello$info"; printf '\x00\x00\x00\x01\xff'; } |
-        timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile "$work/node.crt" -tls1_2 \
-            -cert "$work/node.crt" -key "$work/node.key" -quiet -nocommands -ign_eof "$@" \
-            >"$work/info.out" 2>"$work/info.err"
-}
 sipc_info -sess_out "$work/sess.pem"
 if [ -s "$work/sess.pem" ] && sipc_info -sess_in "$work/sess.pem" -msg &&
     grep -aq "<<< .*, ServerHello$" "$work/info.out" && ! grep -aq "\], Certificate$" "$work/info.out"; then
@@ -133,9 +137,7 @@ fi
 # OpenSSL must decrypt to show the reason.
 for suite in ECDHE-ECDSA-AES128-GCM-SHA256 ECDHE-ECDSA-AES256-GCM-SHA384 ECDHE-ECDSA-CHACHA20-POLY1305; do
     { printf '\x00\x00\xea\x60'; head -c 60000 /dev/zero | tr '\0' '\377'; } |
-        timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile "$work/node.crt" -tls1_2 \
-            -cipher "$suite" -cert "$work/node.crt" -key "$work/node.key" -quiet -nocommands \
-            -ign_eof >"$work/data.out" 2>"$work/data.err"
+        pair_client data -cipher "$suite"
     if grep -aq "not a valid" "$work/data.out"; then
         ok "$suite: 60,000 bytes from OpenSSL decrypted by sipc, its error frame decrypted by OpenSSL"
     else

@@ -13,6 +13,12 @@
 #include "ipc/internal.h"
 #include "sipc/sipc.h"
 
+/* The router's lookup with C strings. */
+static const sipc_route *find(const sipc_router *r, const char *service, const char *method)
+{
+    return sipc__router_lookup(r, service, strlen(service), method, strlen(method));
+}
+
 static void h_a(sipc_request *req, void *arg)
 {
     (void)req;
@@ -33,7 +39,7 @@ static void test_new_router_has_sys(void **state)
     assert_non_null(r);
     static const char *const methods[] = {"ping", "echo", "info"};
     for (size_t i = 0; i < 3; i++) {
-        const sipc_route *rt = sipc__router_find(r, "sys", methods[i]);
+        const sipc_route *rt = find(r, "sys", methods[i]);
         if (!rt)
             fail_msg("sys.%s missing", methods[i]);
         assert_non_null(rt->fn);
@@ -41,18 +47,18 @@ static void test_new_router_has_sys(void **state)
         assert_string_equal(rt->method, methods[i]);
     }
     /* three distinct handlers */
-    assert_ptr_not_equal(sipc__router_find(r, "sys", "ping")->fn,
-                         sipc__router_find(r, "sys", "echo")->fn);
-    assert_ptr_not_equal(sipc__router_find(r, "sys", "echo")->fn,
-                         sipc__router_find(r, "sys", "info")->fn);
+    assert_ptr_not_equal(find(r, "sys", "ping")->fn,
+                         find(r, "sys", "echo")->fn);
+    assert_ptr_not_equal(find(r, "sys", "echo")->fn,
+                         find(r, "sys", "info")->fn);
     assert_int_equal(r->n, 3);
     /* nothing else */
-    assert_null(sipc__router_find(r, "sys", "hello"));
-    assert_null(sipc__router_find(r, "sys", "PING"));
-    assert_null(sipc__router_find(r, "SYS", "ping"));
-    assert_null(sipc__router_find(r, "data", "ping"));
-    assert_null(sipc__router_find(r, "", ""));
-    assert_null(sipc__router_find(r, "sy", "sping")); /* no concatenation games */
+    assert_null(find(r, "sys", "hello"));
+    assert_null(find(r, "sys", "PING"));
+    assert_null(find(r, "SYS", "ping"));
+    assert_null(find(r, "data", "ping"));
+    assert_null(find(r, "", ""));
+    assert_null(find(r, "sy", "sping")); /* no concatenation games */
     sipc_router_free(r);
 }
 
@@ -65,11 +71,11 @@ static void test_add_find_replace(void **state)
     assert_int_equal(sipc_router_add(r, "data", "get", h_a, &arg1), 0);
     assert_int_equal(sipc_router_add(r, "data", "put", h_b, &arg2), 0);
     assert_int_equal(r->n, 5);
-    const sipc_route *g = sipc__router_find(r, "data", "get");
+    const sipc_route *g = find(r, "data", "get");
     assert_non_null(g);
     assert_ptr_equal(g->fn, h_a);
     assert_ptr_equal(g->arg, &arg1);
-    const sipc_route *p = sipc__router_find(r, "data", "put");
+    const sipc_route *p = find(r, "data", "put");
     assert_non_null(p);
     assert_ptr_equal(p->fn, h_b);
     assert_ptr_equal(p->arg, &arg2);
@@ -77,19 +83,19 @@ static void test_add_find_replace(void **state)
     /* replacing keeps one entry and takes the new handler and arg */
     assert_int_equal(sipc_router_add(r, "data", "get", h_b, &arg2), 0);
     assert_int_equal(r->n, 5);
-    g = sipc__router_find(r, "data", "get");
+    g = find(r, "data", "get");
     assert_ptr_equal(g->fn, h_b);
     assert_ptr_equal(g->arg, &arg2);
     /* a NULL arg is allowed */
     assert_int_equal(sipc_router_add(r, "data", "get", h_a, NULL), 0);
-    assert_null(sipc__router_find(r, "data", "get")->arg);
+    assert_null(find(r, "data", "get")->arg);
 
     /* the built-ins may be replaced too */
     assert_int_equal(sipc_router_add(r, "sys", "ping", h_a, &arg1), 0);
     assert_int_equal(r->n, 5);
-    assert_ptr_equal(sipc__router_find(r, "sys", "ping")->fn, h_a);
+    assert_ptr_equal(find(r, "sys", "ping")->fn, h_a);
     /* and the others are unaffected */
-    assert_ptr_not_equal(sipc__router_find(r, "sys", "echo")->fn, h_a);
+    assert_ptr_not_equal(find(r, "sys", "echo")->fn, h_a);
     sipc_router_free(r);
 }
 
@@ -105,8 +111,8 @@ static void test_strings_copied(void **state)
     assert_int_equal(sipc_router_add(r, svc, m, h_a, NULL), 0);
     strcpy(svc, "XXXXXX");
     strcpy(m, "YYYYY");
-    assert_non_null(sipc__router_find(r, "search", "query"));
-    assert_null(sipc__router_find(r, "XXXXXX", "YYYYY"));
+    assert_non_null(find(r, "search", "query"));
+    assert_null(find(r, "XXXXXX", "YYYYY"));
     sipc_router_free(r);
 }
 
@@ -126,15 +132,15 @@ static void test_many_routes(void **state)
     for (int i = 0; i < 500; i++) {
         snprintf(s, sizeof s, "svc%d", i % 7);
         snprintf(m, sizeof m, "m%d", i);
-        const sipc_route *rt = sipc__router_find(r, s, m);
+        const sipc_route *rt = find(r, s, m);
         assert_non_null(rt);
         assert_ptr_equal(rt->fn, i % 2 ? h_a : h_b);
         assert_true(rt->arg == (void *)(intptr_t)(i + 1));
         /* the same method name under another service is another route */
         snprintf(s, sizeof s, "svc%d", (i + 1) % 7);
-        assert_null(sipc__router_find(r, s, m));
+        assert_null(find(r, s, m));
     }
-    assert_non_null(sipc__router_find(r, "sys", "info"));
+    assert_non_null(find(r, "sys", "info"));
     sipc_router_free(r);
 }
 
@@ -163,10 +169,10 @@ static void test_independent_routers(void **state)
     assert_int_equal(sipc_router_new(&a), 0);
     assert_int_equal(sipc_router_new(&b), 0);
     assert_int_equal(sipc_router_add(a, "data", "get", h_a, NULL), 0);
-    assert_non_null(sipc__router_find(a, "data", "get"));
-    assert_null(sipc__router_find(b, "data", "get"));
+    assert_non_null(find(a, "data", "get"));
+    assert_null(find(b, "data", "get"));
     sipc_router_free(a);
-    assert_non_null(sipc__router_find(b, "sys", "ping"));
+    assert_non_null(find(b, "sys", "ping"));
     sipc_router_free(b);
 }
 

@@ -25,6 +25,7 @@
 #include "transport/tls_engine.h"
 #include "transport/tls_hello.h"
 #include "transport/tls_record.h"
+#include "transport/tls_sha256_dev.h"
 
 /* The record layer of tls_record.c takes application data over from
  * wolfSSL once the handshake is done; it needs the negotiated keys and
@@ -180,6 +181,8 @@ static int init_result;
 static void init_wolfssl(void)
 {
     init_result = wolfSSL_Init() == WOLFSSL_SUCCESS ? 0 : -1;
+    if (init_result == 0)
+        (void)sipc_tls_sha256_dev_register(); /* else wolfCrypt's SHA-256 */
 }
 
 /* Any thread may be the first to make a security object. */

@@ -8,7 +8,9 @@
 #include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/types.h>
-#ifdef WOLF_CRYPTO_CB
+
+#include "transport/tls_sha256_dev.h"
+#if SIPC_TLS_SHA256_DEV
 #include <wolfssl/wolfcrypt/cryptocb.h>
 #endif
 
@@ -17,15 +19,10 @@
 
 #include "base/endian.h"
 #include "base/sha256_shani.h"
-#include "transport/tls_sha256_dev.h"
 
-/* Only a build whose default device id is set (the bundled one) sends its
- * SHA-256 objects to a device at all. */
-#if defined(WOLF_CRYPTO_CB) && defined(WOLFSSL_CAAM_DEVID) && !defined(NO_SHA256)
+#if SIPC_TLS_SHA256_DEV
+
 #define SIPC_SHA256_DEV WOLFSSL_CAAM_DEVID
-#endif
-
-#ifdef SIPC_SHA256_DEV
 
 static int registered;
 

@@ -14,6 +14,16 @@
 #ifndef SIPC_TRANSPORT_TLS_SHA256_DEV_H
 #define SIPC_TRANSPORT_TLS_SHA256_DEV_H
 
+#include <wolfssl/options.h>
+
+/* 1 in a build whose SHA-256 objects go to a default device (the bundled
+ * wolfSSL), else 0: then the functions below do nothing. */
+#if defined(WOLF_CRYPTO_CB) && defined(WOLFSSL_CAAM_DEVID) && !defined(NO_SHA256)
+#define SIPC_TLS_SHA256_DEV 1
+#else
+#define SIPC_TLS_SHA256_DEV 0
+#endif
+
 /* Registers the device if this CPU has the SHA extensions and this wolfSSL
  * build routes SHA-256 to a default device; once wolfSSL_Init has run
  * (wolfCrypt_Init clears the device table). 1 registered (now or before), 0

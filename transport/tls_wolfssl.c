@@ -169,6 +169,9 @@ const char *sipc_tls_engine_version(void)
 #if !defined(WOLFSSL_AESNI) && !defined(USE_INTEL_SPEEDUP)
            " (no assembly)"
 #endif
+#if SIPC_TLS_SHA256_DEV
+           " sha256-dev" /* SHA-256 on the CPU's SHA extensions where it has them */
+#endif
 #if SIPC_TLS_DIRECT
            " sipc-records" /* application data through tls_record.c */
 #endif

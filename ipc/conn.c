@@ -257,9 +257,41 @@ static void on_reply(sipc_conn *c, const sipc_env_view *env)
     sipc__goaway_check(c);
 }
 
+/* protobuf-c's allocator over a block on the stack: a hello unpacks into a
+ * few hundred bytes, and malloc and free for each of its strings were the
+ * most of its cost. Nothing is freed; the block goes with the stack. */
+typedef struct hello_arena {
+    uint8_t *p;
+    size_t left;
+} hello_arena;
+
+static void *arena_alloc(void *data, size_t n)
+{
+    hello_arena *a = data;
+    n = (n + 15) & ~(size_t)15; /* what malloc's alignment would be */
+    if (n == 0 || n > a->left)
+        return NULL;
+    void *r = a->p;
+    a->p += n;
+    a->left -= n;
+    return r;
+}
+
+static void arena_free(void *data, void *p)
+{
+    (void)data;
+    (void)p;
+}
+
 static int on_hello(sipc_conn *c, const sipc_env_view *env)
 {
-    Sipc__Hello *h = sipc__hello__unpack(NULL, env->payload_len, env->payload);
+    _Alignas(16) uint8_t space[1024];
+    hello_arena arena = {space, sizeof space};
+    ProtobufCAllocator on_stack = {arena_alloc, arena_free, &arena};
+    Sipc__Hello *h = sipc__hello__unpack(&on_stack, env->payload_len, env->payload);
+    int heap = !h; /* too big for the block (or not a Hello): as before, on the heap */
+    if (heap)
+        h = sipc__hello__unpack(NULL, env->payload_len, env->payload);
     char msg[400];
     if (!h) {
         (void)sipc__conn_send_error(c, 0, SIPC_EPROTO, "your hello is not a valid Hello message");
@@ -284,7 +316,8 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
                  "cluster '%s'",
                  c->ctx->node_id, c->ctx->cluster, h->node_id, c->peer_addr, h->cluster);
     }
-    sipc__hello__free_unpacked(h, NULL);
+    if (heap)
+        sipc__hello__free_unpacked(h, NULL);
     if (err) {
         (void)sipc__conn_send_error(c, 0, err, msg);
         sipc__conn_close(c, err, msg);

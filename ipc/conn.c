@@ -417,19 +417,23 @@ static void ev_ready(sipc_stream *s)
 {
     sipc_conn *c = sipc_stream_owner(s);
     sipc_str_copy(c->peer_addr, sizeof c->peer_addr, sipc_stream_peer(s));
-    uint8_t buf[256];
-    Sipc__Hello h = SIPC__HELLO__INIT;
-    h.protocol_version = SIPC_PROTOCOL_VERSION;
-    h.node_id = c->ctx->node_id;
-    h.cluster = c->ctx->cluster;
-    h.software = "sipc " SIPC_VERSION_STRING;
-    size_t n = sipc__hello__get_packed_size(&h);
-    if (n > sizeof buf) {
-        sipc__conn_close(c, SIPC_ECONFIG, "node id or cluster name too long for the hello");
-        return;
+    sipc_ctx *ctx = c->ctx;
+    if (!ctx->hello_len) {
+        /* the same on every connection of the context (its node id and
+         * cluster are fixed when it is made): packed on the first */
+        Sipc__Hello h = SIPC__HELLO__INIT;
+        h.protocol_version = SIPC_PROTOCOL_VERSION;
+        h.node_id = ctx->node_id;
+        h.cluster = ctx->cluster;
+        h.software = "sipc " SIPC_VERSION_STRING;
+        size_t n = sipc__hello__get_packed_size(&h);
+        if (n > sizeof ctx->hello) {
+            sipc__conn_close(c, SIPC_ECONFIG, "node id or cluster name too long for the hello");
+            return;
+        }
+        ctx->hello_len = sipc__hello__pack(&h, ctx->hello);
     }
-    sipc__hello__pack(&h, buf);
-    sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = n};
+    sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = ctx->hello, .payload_len = ctx->hello_len};
     int r = sipc__conn_queue(c, &e);
     if (r != 0) {
         sipc__conn_close(c, r, "cannot send hello");

@@ -47,6 +47,8 @@ struct sipc_ctx {
     sipc_options opts;
     char node_id[64];
     char cluster[64];
+    uint8_t hello[256];     /* our hello, packed by the first connection to send it */
+    size_t hello_len;       /* 0 until then */
     sipc_security *sec;
     sipc_ratelimit *logrl;  /* repeated warnings per peer and kind */
     uint64_t pid_bits;      /* getpid() << 32, in every channel's jitter seed: asked

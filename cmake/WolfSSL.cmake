@@ -213,12 +213,13 @@ set(SIPC_WOLFSSL_MAX_SUITE_SZ 1024)
 # WOLFSSL_CAAM_DEVID: the device id wolfCrypt gives every SHA-256 object by
 # default (wc_CryptoCb_DefaultDevID reads only this macro in 5.5.4; it is
 # named for NXP's CAAM, but nothing of CAAM is compiled without
-# WOLFSSL_QNX_CAAM or WOLFSSL_IMX6_CAAM). The device id a caller passes to
-# wc_InitSha256_ex is overwritten with the default one, so this is how SHA-256
-# reaches the device of transport/tls_sha256_dev.c, which runs it on the
-# CPU's SHA extensions (when it has none, no device is registered and
-# wolfCrypt's own code hashes; SHA-384/512 objects, which take the same
-# default, are declined by the device and hashed by wolfCrypt).
+# WOLFSSL_QNX_CAAM or WOLFSSL_IMX6_CAAM). With the x86-64 assembly this build
+# always has, the device id a caller passes to wc_InitSha256_ex is overwritten
+# with the default one, so this is how SHA-256 reaches the device of
+# transport/tls_sha256_dev.c, which runs it on the CPU's SHA extensions (when
+# it has none, no device is registered and wolfCrypt's own code hashes;
+# SHA-384/512 objects made with the plain initialisers take the same default,
+# and the device declines them).
 #
 # WOLFSSL_TRUST_PEER_CERT (Debian's libwolfssl has it): a peer presenting
 # exactly a pinned certificate (this cluster's self-signed pair) is not

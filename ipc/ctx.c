@@ -197,6 +197,10 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     sipc_options *o = &ctx->opts;
     if (!o->log)
         o->log = defaults.log;
+    if (o->log_level > SIPC_LOG_ERROR) {
+        free(ctx); /* would silence every line */
+        return SIPC_EINVAL;
+    }
     if (o->log == sipc_log_stderr && o->log_level < SIPC_LOG_INFO)
         o->log_level = SIPC_LOG_INFO;
     if (!o->max_frame)

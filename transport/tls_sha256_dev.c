@@ -24,7 +24,14 @@
 
 #define SIPC_SHA256_DEV WOLFSSL_CAAM_DEVID
 
-static int registered;
+/* The reset below stands for wolfCrypt's own (static) one; these builds
+ * would keep more state in the object than it resets. */
+#if defined(WOLFSSL_SMALL_STACK_CACHE) || defined(WOLFSSL_ASYNC_CRYPT) || defined(WOLFSSL_HASH_KEEP)
+#error "tls_sha256_dev.c resets only the fields of a plain wc_Sha256"
+#endif
+
+static const uint32_t sha256_iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
 static void dev_update(wc_Sha256 *s, const uint8_t *in, uint32_t n)
 {
@@ -73,9 +80,13 @@ static int dev_final(wc_Sha256 *s, uint8_t *out)
     sipc_sha256_shani_blocks(s->digest, buf, 1);
     for (int i = 0; i < 8; i++)
         sipc_be32_put(out + 4 * i, s->digest[i]);
-    /* As wolfCrypt's final: the object starts over (HMAC reuses it), with
-     * the same heap and device. */
-    return wc_InitSha256_ex(s, s->heap, s->devId);
+    /* As wolfCrypt's final: the object starts over (HMAC reuses it). */
+    memcpy(s->digest, sha256_iv, sizeof sha256_iv);
+    s->buffLen = s->loLen = s->hiLen = 0;
+#ifdef WOLFSSL_HASH_FLAGS
+    s->flags = 0;
+#endif
+    return 0;
 }
 
 static int dev_cb(int devId, wc_CryptoInfo *info, void *ctx)
@@ -97,26 +108,28 @@ static int dev_cb(int devId, wc_CryptoInfo *info, void *ctx)
 
 int sipc_tls_sha256_dev_register(void)
 {
-    if (registered)
-        return 1;
+    /* Registering the same id again only rewrites its entry; asking
+     * wolfCrypt each time also notices a table that wolfCrypt_Init wiped
+     * after a wolfSSL_Cleanup. */
     if (!sipc_sha256_shani_available())
         return 0;
-    if (wc_CryptoCb_RegisterDevice(SIPC_SHA256_DEV, dev_cb, NULL) != 0)
-        return 0;
-    registered = 1;
-    return 1;
+    return wc_CryptoCb_RegisterDevice(SIPC_SHA256_DEV, dev_cb, NULL) == 0;
 }
 
 int sipc_tls_sha256_dev_active(void)
 {
-    return registered;
+    for (int i = 0;; i++) {
+        int id = wc_CryptoCb_GetDevIdAtIndex(i);
+        if (id == INVALID_DEVID)
+            return 0;
+        if (id == SIPC_SHA256_DEV)
+            return 1;
+    }
 }
 
 void sipc_tls_sha256_dev_unregister(void)
 {
-    if (registered)
-        wc_CryptoCb_UnRegisterDevice(SIPC_SHA256_DEV);
-    registered = 0;
+    wc_CryptoCb_UnRegisterDevice(SIPC_SHA256_DEV);
 }
 
 #else /* this wolfSSL sends SHA-256 to no device: wolfCrypt's code hashes */

@@ -3,14 +3,15 @@
  *
  * wolfSSL 5.5.4 has no SHA-NI code, and SHA-256 is over half of a resumed
  * TLS 1.2 handshake's instructions (the PRF's HMACs, the handshake hash).
- * Its SHA-256 objects always take wolfCrypt's default device id (its
- * InitSha256 overwrites the one wc_InitSha256_ex is given), so the bundled
- * build names a default device (WOLFSSL_CAAM_DEVID, cmake/WolfSSL.cmake) and
- * this module registers it: every SHA-256 of the process, TLS and sipc's own,
- * then runs here. Other algorithms and SHA-384/512 are declined and run in
- * wolfCrypt as before. The state stays in wolfCrypt's own fields and layout,
- * so an object hashed partly here and partly by wolfCrypt (before
- * registration) still gives the right digest. */
+ * On x86-64 with its assembly (the bundled build), wolfCrypt gives every
+ * SHA-256 object its default device id (its InitSha256 overwrites the one
+ * wc_InitSha256_ex is given), so the bundled build names a default device
+ * (WOLFSSL_CAAM_DEVID, cmake/WolfSSL.cmake) and this module registers it:
+ * every SHA-256 of the process, TLS and sipc's own, then runs here. Other
+ * algorithms, and SHA-384/512 objects made with the plain initialisers, are
+ * declined and run in wolfCrypt as before. The state stays in wolfCrypt's
+ * own fields and layout, so an object hashed partly here and partly by
+ * wolfCrypt (before registration) still gives the right digest. */
 #ifndef SIPC_TRANSPORT_TLS_SHA256_DEV_H
 #define SIPC_TRANSPORT_TLS_SHA256_DEV_H
 
@@ -25,13 +26,13 @@
 #endif
 
 /* Registers the device if this CPU has the SHA extensions and this wolfSSL
- * build routes SHA-256 to a default device; once wolfSSL_Init has run
- * (wolfCrypt_Init clears the device table). 1 registered (now or before), 0
- * not: wolfCrypt's own code hashes. Not thread-safe: call it under the
- * engine's one-time initialisation. */
+ * build routes SHA-256 to a default device; after wolfSSL_Init
+ * (wolfCrypt_Init clears the device table), and before other threads use
+ * wolfCrypt: wolfCrypt's table has no lock. Registering again is harmless.
+ * 1 registered, 0 not: wolfCrypt's own code hashes. */
 int sipc_tls_sha256_dev_register(void);
 
-/* 1 while SHA-256 runs on the device (registered and not unregistered). */
+/* 1 while SHA-256 runs on the device (wolfCrypt's table holds it). */
 int sipc_tls_sha256_dev_active(void);
 
 /* Unregisters it again: SHA-256 falls back to wolfCrypt's code (tests

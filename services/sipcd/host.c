@@ -120,6 +120,7 @@ static int open_probe_ctx(host *h, char *err, size_t errlen)
     sipc_options_from_config(&o, &h->cfg);
     o.log = sipc_logger_sink;
     o.log_arg = s->log;
+    o.log_level = SIPC_LOG_INFO; /* the logger keeps no DEBUG */
     r = sipc_ctx_new(&h->probe_ctx, h->loop, &o, sec);
     sipc_security_release(sec);
     if (r != 0)
@@ -228,6 +229,7 @@ static int start_pipeline(host *h)
     sipc_options_from_config(&lo, &h->cfg);
     lo.log = sipc_logger_sink;
     lo.log_arg = s->log;
+    lo.log_level = SIPC_LOG_INFO; /* the logger keeps no DEBUG */
     sipc_pipeline_options o;
     sipc_pipeline_options_init(&o);
     o.dests = dests;
@@ -442,6 +444,7 @@ static int start_service(host *h, int i)
     sipc_options_from_config(&o, &h->cfg);
     o.log = sipc_logger_sink;
     o.log_arg = s->log;
+    o.log_level = SIPC_LOG_INFO; /* the logger keeps no DEBUG */
     int r = sipc_ctx_new(&s->ctx, h->loop, &o, s->sec);
     if (r == 0)
         r = sipc_router_new(&s->router);

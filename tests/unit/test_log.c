@@ -552,6 +552,16 @@ static void test_ctx_log_level(void **state)
         sipc_security_release(sec);
         assert_int_equal(uv_loop_close(&loop), 0);
     }
+    /* a level above ERROR would silence every line: refused */
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_options o;
+    sipc_options_init(&o);
+    o.log_level = (sipc_log_level)(SIPC_LOG_ERROR + 1);
+    sipc_ctx *ctx = NULL;
+    assert_int_equal(sipc_ctx_new(&ctx, &loop, &o, NULL), SIPC_EINVAL);
+    assert_null(ctx);
+    assert_int_equal(uv_loop_close(&loop), 0);
 }
 
 int main(void)

@@ -277,6 +277,63 @@ static void same_digests_as_wolfcrypt(void **state)
     free(data);
 }
 
+/* An object hashed by wolfCrypt's code before the device was registered
+ * (sipc's fingerprints at start-up) and finished on the device, and the
+ * other way round: the state is wolfCrypt's layout throughout. */
+static void switch_mid_message(void **state)
+{
+    (void)state;
+    if (!sipc_tls_sha256_dev_active())
+        skip();
+    uint8_t data[300], want[32], got[32];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 17 + 1);
+    sha256_of(data, sizeof data, sizeof data, want);
+    for (size_t cut = 0; cut <= sizeof data; cut += 7) {
+        for (int dev_first = 0; dev_first < 2; dev_first++) {
+            wc_Sha256 s;
+            if (!dev_first)
+                sipc_tls_sha256_dev_unregister();
+            assert_int_equal(wc_InitSha256(&s), 0);
+            assert_int_equal(wc_Sha256Update(&s, data, (word32)cut), 0);
+            if (dev_first)
+                sipc_tls_sha256_dev_unregister();
+            else
+                assert_int_equal(sipc_tls_sha256_dev_register(), 1);
+            assert_int_equal(wc_Sha256Update(&s, data + cut, (word32)(sizeof data - cut)), 0);
+            assert_int_equal(wc_Sha256Final(&s, got), 0);
+            wc_Sha256Free(&s);
+            if (dev_first)
+                assert_int_equal(sipc_tls_sha256_dev_register(), 1);
+            assert_true(sipc_tls_sha256_dev_active());
+            if (memcmp(got, want, sizeof want) != 0)
+                fail_msg("wrong digest when switching %s after %zu bytes",
+                         dev_first ? "to wolfCrypt" : "to the device", cut);
+        }
+    }
+}
+
+/* After wolfSSL_Cleanup and a new wolfSSL_Init (which clears wolfCrypt's
+ * device table) the device is registered again, and says so truly. */
+static void register_after_reinit(void **state)
+{
+    (void)state;
+    if (!sipc_sha256_shani_available())
+        skip();
+#if defined(SIPC_TEST_BUNDLED_WOLFSSL)
+    assert_true(sipc_tls_sha256_dev_active());
+    wolfSSL_Cleanup();
+    assert_int_equal(wolfSSL_Init(), WOLFSSL_SUCCESS);
+    assert_false(sipc_tls_sha256_dev_active());
+    assert_int_equal(sipc_tls_sha256_dev_register(), 1);
+    assert_true(sipc_tls_sha256_dev_active());
+    assert_int_equal(sipc_tls_sha256_dev_register(), 1); /* again: harmless */
+    assert_true(sipc_tls_sha256_dev_active());
+#else
+    skip();
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +342,8 @@ int main(void)
         cmocka_unit_test(fips_vectors),
         cmocka_unit_test(hmac_rfc4231),
         cmocka_unit_test(same_digests_as_wolfcrypt),
+        cmocka_unit_test(switch_mid_message),
+        cmocka_unit_test(register_after_reinit),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

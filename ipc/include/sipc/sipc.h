@@ -156,7 +156,8 @@ typedef struct sipc_options {
                                      passed to log: a sink that drops them
                                      should say so here. Default SIPC_LOG_DEBUG
                                      (all lines), raised to SIPC_LOG_INFO for
-                                     sipc_log_stderr, which keeps no less */
+                                     sipc_log_stderr, which keeps no less;
+                                     above SIPC_LOG_ERROR: SIPC_EINVAL */
 } sipc_options;
 
 SIPC_EXTERN void sipc_options_init(sipc_options *opts);

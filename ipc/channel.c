@@ -114,7 +114,11 @@ static void ch_schedule_redial(sipc_channel *ch, int immediate)
     if (ch->closing)
         return;
     uint32_t b = ch->backoff_ms;
-    /* full jitter over the upper half: restarted nodes do not redial in lockstep */
+    /* full jitter over the upper half: restarted nodes do not redial in
+     * lockstep. Seeded at the first redial, not per channel: most channels
+     * never redial, and getpid() is a system call. */
+    if (!ch->rng)
+        ch->rng = (uv_hrtime() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)ch) | 1;
     ch->rng ^= ch->rng << 13;
     ch->rng ^= ch->rng >> 7;
     ch->rng ^= ch->rng << 17;
@@ -497,7 +501,6 @@ int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char *address, in
     snprintf(ch->where, sizeof ch->where, strchr(address, ':') ? "[%s]:%d" : "%s:%d", ch->host, port);
     ch->router = router;
     ch->backoff_ms = ctx->opts.reconnect_min_ms;
-    ch->rng = (uv_hrtime() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)ch) | 1;
     sipc_list_init(&ch->waiting);
     sipc_list_init(&ch->conns);
     uv_timer_init(ctx->loop, &ch->timer);

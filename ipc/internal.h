@@ -335,7 +335,7 @@ struct sipc_channel {
     int fail_fast;
     uint32_t backoff_ms;
     uint64_t last_dial;     /* uv_now() of the last attempt, 0 before the first */
-    uint64_t rng;           /* xorshift state for redial jitter */
+    uint64_t rng;           /* xorshift state for redial jitter, 0 until the first */
     uv_timer_t timer;       /* redial */
     uv_timer_t wtimer;      /* deadlines of calls waiting for the link */
     int handles_open;

@@ -4,7 +4,8 @@
 # no client certificate, another certificate, TLS 1.1 and TLS 1.3 are all
 # refused, and the node's log says why; OpenSSL's application data, after a
 # full and after a resumed handshake, is carried by sipc's own record layer
-# (sys.info's link.record_layer).
+# (sys.info's link.record_layer); close_notify is sent and answered (Python's
+# ssl, which is OpenSSL, as a client that closes first and waits).
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 . "$(dirname "$0")/../support/shtest.sh"

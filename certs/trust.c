@@ -16,6 +16,7 @@
 #include <wolfssl/options.h> /* WOLFSSL_ALT_CERT_CHAINS: see verify_chain */
 
 #include "base/error_text.h"
+#include "base/str_copy.h"
 #include "certs/name_constraints.h"
 #include "certs/trust_impl.h"
 #include "certs/x509_info.h"
@@ -94,7 +95,7 @@ static int push_anchor(sipc_trust *t, const uint8_t *der, size_t len, const char
     int r = sipc_x509_parse(&a->x, a->der.data, a->der.len, NULL, 0);
     assert(r == 0); /* the same bytes parsed above */
     (void)r;
-    snprintf(a->source, sizeof a->source, "%s", source);
+    sipc_str_copy(a->source, sizeof a->source, source);
     t->nanchors++;
     return 0;
 }
@@ -256,7 +257,7 @@ int sipc_trust_add_crl_named(sipc_trust *t, const uint8_t *data, size_t len, con
         sipc_der_free(&e->der);
         return SIPC_EINVAL;
     }
-    snprintf(e->name, sizeof e->name, "%s", name && name[0] ? name : "(memory)");
+    sipc_str_copy(e->name, sizeof e->name, name && name[0] ? name : "(memory)");
     t->ncrls++;
     return 0;
 }
@@ -349,7 +350,7 @@ sipc_vfy_status sipc__vfail(sipc_vfy_result *res, sipc_vfy_status st, int depth,
     va_start(ap, fmt);
     vsnprintf(res->reason, sizeof res->reason, fmt, ap);
     va_end(ap);
-    snprintf(res->fix, sizeof res->fix, "%s", fix);
+    sipc_str_copy(res->fix, sizeof res->fix, fix);
     return st;
 }
 
@@ -358,12 +359,12 @@ static void add_link(sipc_vfy_result *res, const sipc_x509 *x, const char *sourc
     if (res->nlinks >= SIPC_VFY_MAX_LINKS)
         return;
     sipc_vfy_link *l = &res->links[res->nlinks++];
-    snprintf(l->subject, sizeof l->subject, "%s", x->subject);
-    snprintf(l->issuer, sizeof l->issuer, "%s", x->issuer);
+    sipc_str_copy(l->subject, sizeof l->subject, x->subject);
+    sipc_str_copy(l->issuer, sizeof l->issuer, x->issuer);
     sipc_time_str(x->not_before, l->not_before);
     sipc_time_str(x->not_after, l->not_after);
-    snprintf(l->fingerprint, sizeof l->fingerprint, "%s", x->fingerprint);
-    snprintf(l->source, sizeof l->source, "%s", source);
+    sipc_str_copy(l->fingerprint, sizeof l->fingerprint, x->fingerprint);
+    sipc_str_copy(l->source, sizeof l->source, source);
     l->is_ca = x->is_ca;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/error_text.h"
+#include "base/str_copy.h"
 #include "certs/pem.h"
 #include "certs/trust.h"
 #include "sipc/errno.h"
@@ -124,7 +125,7 @@ int sipc_rotation_read(const char *home, sipc_rotation *rot, char *err, size_t e
             else
                 bad = 1;
         } else if (!strcmp(key, "previous") && strlen(val) == 64) {
-            snprintf(rot->previous, sizeof rot->previous, "%s", val);
+            sipc_str_copy(rot->previous, sizeof rot->previous, val);
         } else {
             bad = 1; /* a file this version does not understand: say so rather than guess */
         }

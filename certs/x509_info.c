@@ -18,6 +18,7 @@
 #include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/signature.h>
 #include "base/error_text.h"
+#include "base/str_copy.h"
 #include "certs/crl_scope.h"
 #include "certs/der.h"
 #include "certs/keypair.h"
@@ -108,7 +109,7 @@ static void attr_name(const sipc_bytes *o, char *out, size_t outlen)
 {
     for (size_t i = 0; i < sizeof(ATTR_NAMES) / sizeof(ATTR_NAMES[0]); i++)
         if (oid_is(o, ATTR_NAMES[i].oid, 3)) {
-            snprintf(out, outlen, "%s", ATTR_NAMES[i].name);
+            sipc_str_copy(out, outlen, ATTR_NAMES[i].name);
             return;
         }
     if (OID_IS(o, OID_EMAIL)) {
@@ -129,7 +130,7 @@ static void append(char *out, size_t outlen, const char *s)
     size_t w = strlen(out);
     if (w + 1 >= outlen)
         return;
-    snprintf(out + w, outlen - w, "%s", s);
+    sipc_str_copy(out + w, outlen - w, s);
 }
 
 /* Copies a string value, escaping what is not printable ASCII (UTF-8 bytes
@@ -593,7 +594,7 @@ int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, siz
     x->sig.len = sig.val.len - 1;
     const struct sigalg *sa = find_sigalg(&x->sig_alg);
     if (sa) {
-        snprintf(x->sig_desc, sizeof x->sig_desc, "%s", sa->name);
+        sipc_str_copy(x->sig_desc, sizeof x->sig_desc, sa->name);
         x->sig_hash_bits = sa->hash_bits;
     } else
         sipc_oid_str(&x->sig_alg, x->sig_desc, sizeof x->sig_desc);
@@ -831,7 +832,7 @@ static int split_dn(const char *s, char items[][200], int max)
             return SIPC_EFORMAT;
         o = (size_t)snprintf(out, sizeof out, "%.*s=%.*s", (int)kl, k, (int)vl, v);
         (void)o;
-        snprintf(items[n++], 200, "%s", out);
+        sipc_str_copy(items[n++], 200, out);
     }
     return n;
 }

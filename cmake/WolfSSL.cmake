@@ -171,6 +171,11 @@ set(SIPC_WOLFSSL_CONFIGURE_ARGS
   # record layer (transport/tls_record.c) carries the application data after
   # the handshake without wolfSSL's copies. Debian's libwolfssl has it too.
   --enable-atomicuser
+  # Crypto callbacks: SHA-256 runs on the CPU's SHA extensions where it has
+  # them (transport/tls_sha256_dev.c), which wolfSSL 5.5.4's own assembly does
+  # not use; SHA-256 is over half of a resumed handshake's instructions (the
+  # TLS PRF). Debian's libwolfssl has it too.
+  --enable-cryptocb
   # Random bytes from the kernel, no Hash-DRBG: see CUSTOM_RAND_GENERATE_BLOCK
   # below. Turned off, not merely bypassed: with HAVE_HASHDRBG left on,
   # wolfSSL_RAND_poll, RAND_egd and the FIPS_drbg API would reseed a DRBG
@@ -205,6 +210,16 @@ set(SIPC_WOLFSSL_MAX_SUITE_SZ 1024)
 # links it from its own small archive after libwolfssl.a, so every program
 # linking wolfSSL resolves it, whether or not it links libsipc.
 #
+# WOLFSSL_CAAM_DEVID: the device id wolfCrypt gives every SHA-256 object by
+# default (wc_CryptoCb_DefaultDevID reads only this macro in 5.5.4; it is
+# named for NXP's CAAM, but nothing of CAAM is compiled without
+# WOLFSSL_QNX_CAAM or WOLFSSL_IMX6_CAAM). The device id a caller passes to
+# wc_InitSha256_ex is overwritten with the default one, so this is how SHA-256
+# reaches the device of transport/tls_sha256_dev.c, which runs it on the
+# CPU's SHA extensions (when it has none, no device is registered and
+# wolfCrypt's own code hashes; SHA-384/512 objects, which take the same
+# default, are declined by the device and hashed by wolfCrypt).
+#
 # WOLFSSL_TRUST_PEER_CERT (Debian's libwolfssl has it): a peer presenting
 # exactly a pinned certificate (this cluster's self-signed pair) is not
 # checked against itself again; sipc's verifier pins it by the SHA-256 of its
@@ -214,6 +229,7 @@ set(SIPC_WOLFSSL_CPPFLAGS
   -DWOLFSSL_MAX_SUITE_SZ=${SIPC_WOLFSSL_MAX_SUITE_SZ}
   -DCUSTOM_RAND_GENERATE_BLOCK=sipc_kernel_random_block
   -DCUSTOM_RAND_GENERATE_SEED=sipc_kernel_random_block
+  -DWOLFSSL_CAAM_DEVID=0x5348414e
   -DWOLFSSL_TRUST_PEER_CERT)
 set(SIPC_WOLFSSL_CFLAGS -O2 -g -fPIC)
 

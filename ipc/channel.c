@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "base/str_copy.h"
 #include "ipc/addr.h"
 #include "ipc/internal.h"
 #include "ipc/security.h"
@@ -84,14 +84,16 @@ static void ch_up(void *owner, sipc_conn *c)
     ch->up = 1;
     ch->last_err = 0;
     ch->backoff_ms = ch->ctx->opts.reconnect_min_ms;
-    sipc_peer_info pi;
-    sipc_conn_info(c, &pi);
-    ch->up_tls = pi.tls;
-    snprintf(ch->peer_node, sizeof ch->peer_node, "%s", pi.peer_node);
+    ch->up_tls = c->stream && sipc_stream_is_tls(c->stream);
+    sipc_str_copy(ch->peer_node, sizeof ch->peer_node, c->peer_node);
     ch->since_ms = wall_ms();
-    sipc__log(ch->ctx, SIPC_LOG_INFO, "Transport.Conn", "Connected to %s (node %s, %s%s%s)",
-              ch->where, pi.peer_node, pi.tls ? pi.tls_version : "plaintext",
-              pi.tls ? " " : "", pi.tls ? pi.tls_cipher : "");
+    if (sipc__log_on(ch->ctx, SIPC_LOG_INFO)) {
+        sipc_peer_info pi; /* the TLS version and cipher, only for the line */
+        sipc_conn_info(c, &pi);
+        sipc__log(ch->ctx, SIPC_LOG_INFO, "Transport.Conn", "Connected to %s (node %s, %s%s%s)",
+                  ch->where, pi.peer_node, pi.tls ? pi.tls_version : "plaintext",
+                  pi.tls ? " " : "", pi.tls ? pi.tls_cipher : "");
+    }
     ch_flush_waiting(ch, c);
     if (ch->conn_cb && ch->conn == c)
         ch->conn_cb(c, SIPC_CONN_UP, 0, ch->conn_arg);
@@ -114,11 +116,7 @@ static void ch_schedule_redial(sipc_channel *ch, int immediate)
     if (ch->closing)
         return;
     uint32_t b = ch->backoff_ms;
-    /* full jitter over the upper half: restarted nodes do not redial in
-     * lockstep. Seeded at the first redial, not per channel: most channels
-     * never redial, and getpid() is a system call. */
-    if (!ch->rng)
-        ch->rng = (uv_hrtime() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)ch) | 1;
+    /* full jitter over the upper half: restarted nodes do not redial in lockstep */
     ch->rng ^= ch->rng << 13;
     ch->rng ^= ch->rng >> 7;
     ch->rng ^= ch->rng << 17;
@@ -159,7 +157,7 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
         ch->since_ms = wall_ms();
     ch->up = 0;
     ch->last_err = err;
-    snprintf(ch->last_detail, sizeof ch->last_detail, "%s", detail && *detail ? detail : sipc_strerror(err));
+    sipc_str_copy(ch->last_detail, sizeof ch->last_detail, detail && *detail ? detail : sipc_strerror(err));
     /* closed on purpose while this channel stays open (a connection of an
      * older security replaced): the link comes back at once */
     int immediate = was_up && err == 0;
@@ -227,7 +225,7 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
         ch_schedule_redial(ch, 0);
         return;
     }
-    snprintf(c->peer_addr, sizeof c->peer_addr, "%s", ch->where);
+    sipc_str_copy(c->peer_addr, sizeof c->peer_addr, ch->where);
     sipc_list_insert_before(&ch->conns, &c->owner_link);
     ch->conns_alive++;
     ch->conn = c;
@@ -495,12 +493,13 @@ int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char *address, in
     if (!ch)
         return SIPC_ENOMEM;
     ch->ctx = ctx;
-    snprintf(ch->host, sizeof ch->host, "%s", address);
+    sipc_str_copy(ch->host, sizeof ch->host, address);
     ch->port = port;
     /* for messages: IPv6 addresses in brackets, so the port stays readable */
     snprintf(ch->where, sizeof ch->where, strchr(address, ':') ? "[%s]:%d" : "%s:%d", ch->host, port);
     ch->router = router;
     ch->backoff_ms = ctx->opts.reconnect_min_ms;
+    ch->rng = (uv_hrtime() ^ ctx->pid_bits ^ (uint64_t)(uintptr_t)ch) | 1;
     sipc_list_init(&ch->waiting);
     sipc_list_init(&ch->conns);
     uv_timer_init(ctx->loop, &ch->timer);
@@ -597,12 +596,12 @@ int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out)
     if (!ch || !out)
         return SIPC_EINVAL;
     memset(out, 0, sizeof *out);
-    snprintf(out->address, sizeof out->address, "%s", ch->where);
+    sipc_str_copy(out->address, sizeof out->address, ch->where);
     out->up = ch->up;
     out->tls = ch->up && ch->up_tls;
-    snprintf(out->peer_node, sizeof out->peer_node, "%s", ch->peer_node);
+    sipc_str_copy(out->peer_node, sizeof out->peer_node, ch->peer_node);
     out->since_ms = ch->since_ms;
     out->last_err = ch->last_err;
-    snprintf(out->last_detail, sizeof out->last_detail, "%s", ch->last_err ? ch->last_detail : "");
+    sipc_str_copy(out->last_detail, sizeof out->last_detail, ch->last_err ? ch->last_detail : "");
     return 0;
 }

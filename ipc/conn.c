@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str_copy.h"
 #include "ipc/internal.h"
 #include "ipc/security.h"
 
@@ -168,18 +169,18 @@ int sipc_conn_info(const sipc_conn *c, sipc_peer_info *pi)
     if (c->stream) {
         sipc_stream_info si;
         sipc_stream_describe(c->stream, &si);
-        snprintf(pi->address, sizeof pi->address, "%s", si.peer);
+        sipc_str_copy(pi->address, sizeof pi->address, si.peer);
         pi->tls = si.tls;
-        snprintf(pi->tls_version, sizeof pi->tls_version, "%s", si.tls_version);
-        snprintf(pi->tls_cipher, sizeof pi->tls_cipher, "%s", si.tls_cipher);
-        snprintf(pi->peer_fingerprint, sizeof pi->peer_fingerprint, "%s", si.peer_fingerprint);
+        sipc_str_copy(pi->tls_version, sizeof pi->tls_version, si.tls_version);
+        sipc_str_copy(pi->tls_cipher, sizeof pi->tls_cipher, si.tls_cipher);
+        sipc_str_copy(pi->peer_fingerprint, sizeof pi->peer_fingerprint, si.peer_fingerprint);
         pi->tls_resumed = si.tls_resumed;
         pi->tls_direct = si.tls_direct;
     } else {
-        snprintf(pi->address, sizeof pi->address, "%.63s", c->peer_addr);
+        sipc_str_copy(pi->address, sizeof pi->address, c->peer_addr);
     }
-    snprintf(pi->peer_node, sizeof pi->peer_node, "%s", c->peer_node);
-    snprintf(pi->peer_cluster, sizeof pi->peer_cluster, "%s", c->peer_cluster);
+    sipc_str_copy(pi->peer_node, sizeof pi->peer_node, c->peer_node);
+    sipc_str_copy(pi->peer_cluster, sizeof pi->peer_cluster, c->peer_cluster);
     return 0;
 }
 
@@ -256,17 +257,49 @@ static void on_reply(sipc_conn *c, const sipc_env_view *env)
     sipc__goaway_check(c);
 }
 
+/* protobuf-c's allocator over a block on the stack: a hello unpacks into a
+ * few hundred bytes, and malloc and free for each of its strings were the
+ * most of its cost. Nothing is freed; the block goes with the stack. */
+typedef struct hello_arena {
+    uint8_t *p;
+    size_t left;
+} hello_arena;
+
+static void *arena_alloc(void *data, size_t n)
+{
+    hello_arena *a = data;
+    n = (n + 15) & ~(size_t)15; /* what malloc's alignment would be */
+    if (n == 0 || n > a->left)
+        return NULL;
+    void *r = a->p;
+    a->p += n;
+    a->left -= n;
+    return r;
+}
+
+static void arena_free(void *data, void *p)
+{
+    (void)data;
+    (void)p;
+}
+
 static int on_hello(sipc_conn *c, const sipc_env_view *env)
 {
-    Sipc__Hello *h = sipc__hello__unpack(NULL, env->payload_len, env->payload);
+    _Alignas(16) uint8_t space[1024];
+    hello_arena arena = {space, sizeof space};
+    ProtobufCAllocator on_stack = {arena_alloc, arena_free, &arena};
+    Sipc__Hello *h = sipc__hello__unpack(&on_stack, env->payload_len, env->payload);
+    int heap = !h; /* too big for the block (or not a Hello): as before, on the heap */
+    if (heap)
+        h = sipc__hello__unpack(NULL, env->payload_len, env->payload);
     char msg[400];
     if (!h) {
         (void)sipc__conn_send_error(c, 0, SIPC_EPROTO, "your hello is not a valid Hello message");
         sipc__conn_close(c, SIPC_EPROTO, "peer's hello is not a valid Hello message");
         return SIPC_EPROTO;
     }
-    snprintf(c->peer_node, sizeof c->peer_node, "%s", h->node_id);
-    snprintf(c->peer_cluster, sizeof c->peer_cluster, "%s", h->cluster);
+    sipc_str_copy(c->peer_node, sizeof c->peer_node, h->node_id);
+    sipc_str_copy(c->peer_cluster, sizeof c->peer_cluster, h->cluster);
     int err = 0;
     if (h->protocol_version != SIPC_PROTOCOL_VERSION || env->version != SIPC_PROTOCOL_VERSION) {
         err = SIPC_EVERSION;
@@ -283,7 +316,8 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
                  "cluster '%s'",
                  c->ctx->node_id, c->ctx->cluster, h->node_id, c->peer_addr, h->cluster);
     }
-    sipc__hello__free_unpacked(h, NULL);
+    if (heap)
+        sipc__hello__free_unpacked(h, NULL);
     if (err) {
         (void)sipc__conn_send_error(c, 0, err, msg);
         sipc__conn_close(c, err, msg);
@@ -382,20 +416,24 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
 static void ev_ready(sipc_stream *s)
 {
     sipc_conn *c = sipc_stream_owner(s);
-    snprintf(c->peer_addr, sizeof c->peer_addr, "%s", sipc_stream_peer(s));
-    uint8_t buf[256];
-    Sipc__Hello h = SIPC__HELLO__INIT;
-    h.protocol_version = SIPC_PROTOCOL_VERSION;
-    h.node_id = c->ctx->node_id;
-    h.cluster = c->ctx->cluster;
-    h.software = "sipc " SIPC_VERSION_STRING;
-    size_t n = sipc__hello__get_packed_size(&h);
-    if (n > sizeof buf) {
-        sipc__conn_close(c, SIPC_ECONFIG, "node id or cluster name too long for the hello");
-        return;
+    sipc_str_copy(c->peer_addr, sizeof c->peer_addr, sipc_stream_peer(s));
+    sipc_ctx *ctx = c->ctx;
+    if (!ctx->hello_len) {
+        /* the same on every connection of the context (its node id and
+         * cluster are fixed when it is made): packed on the first */
+        Sipc__Hello h = SIPC__HELLO__INIT;
+        h.protocol_version = SIPC_PROTOCOL_VERSION;
+        h.node_id = ctx->node_id;
+        h.cluster = ctx->cluster;
+        h.software = "sipc " SIPC_VERSION_STRING;
+        size_t n = sipc__hello__get_packed_size(&h);
+        if (n > sizeof ctx->hello) {
+            sipc__conn_close(c, SIPC_ECONFIG, "node id or cluster name too long for the hello");
+            return;
+        }
+        ctx->hello_len = sipc__hello__pack(&h, ctx->hello);
     }
-    sipc__hello__pack(&h, buf);
-    sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = n};
+    sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = ctx->hello, .payload_len = ctx->hello_len};
     int r = sipc__conn_queue(c, &e);
     if (r != 0) {
         sipc__conn_close(c, r, "cannot send hello");
@@ -693,12 +731,12 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     int was_up = c->state == SIPC_CONN_S_UP;
     conn_set_state(c, SIPC_CONN_S_CLOSING);
     c->down_err = err;
-    snprintf(c->down_detail, sizeof c->down_detail, "%s", detail ? detail : "");
+    sipc_str_copy(c->down_detail, sizeof c->down_detail, detail ? detail : "");
     c->refs++;
     if (err == SIPC_ECLOSED && was_up) {
         sipc__log(c->ctx, SIPC_LOG_INFO, "Transport.Conn", "%s %s (node %s) closed by the peer",
                   c->is_server ? "Connection from" : "Connection to", c->peer_addr, c->peer_node);
-    } else if (err != 0) {
+    } else if (err != 0 && sipc__log_on(c->ctx, SIPC_LOG_WARN)) {
         /* the same peer failing for the same reason is one line per interval;
          * another reason is another line */
         char key[400];

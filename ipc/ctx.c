@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "base/str_copy.h"
 #include "ipc/internal.h"
 
 typedef struct sipc_post {
@@ -19,6 +21,8 @@ typedef struct sipc_post {
 
 void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const char *fmt, ...)
 {
+    if (!sipc__log_on(ctx, level))
+        return;
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -31,6 +35,8 @@ void sipc__log_limited(sipc_ctx *ctx, const char *key, sipc_log_level level, con
                        const char *fmt, ...)
 {
     uint64_t held = 0;
+    if (!sipc__log_on(ctx, level))
+        return;
     if (ctx->logrl && !sipc_ratelimit_allow(ctx->logrl, key, uv_now(ctx->loop), &held))
         return;
     char msg[1200];
@@ -191,6 +197,8 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     sipc_options *o = &ctx->opts;
     if (!o->log)
         o->log = defaults.log;
+    if (o->log == sipc_log_stderr && o->log_level < SIPC_LOG_INFO)
+        o->log_level = SIPC_LOG_INFO;
     if (!o->max_frame)
         o->max_frame = defaults.max_frame;
     if (o->max_frame > (256u << 20)) {
@@ -221,11 +229,12 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
         o->reconnect_min_ms = defaults.reconnect_min_ms;
     if (o->reconnect_max_ms < o->reconnect_min_ms)
         o->reconnect_max_ms = o->reconnect_min_ms;
-    snprintf(ctx->node_id, sizeof ctx->node_id, "%s", o->node_id ? o->node_id : "node");
-    snprintf(ctx->cluster, sizeof ctx->cluster, "%s", o->cluster ? o->cluster : "sipc");
+    sipc_str_copy(ctx->node_id, sizeof ctx->node_id, o->node_id ? o->node_id : "node");
+    sipc_str_copy(ctx->cluster, sizeof ctx->cluster, o->cluster ? o->cluster : "sipc");
     o->node_id = ctx->node_id;
     o->cluster = ctx->cluster;
     ctx->loop = loop;
+    ctx->pid_bits = (uint64_t)getpid() << 32;
     ctx->sec = sipc_security_retain(sec);
     /* A peer that resets a connection must not kill the process: libuv writes
      * with write(2), which raises SIGPIPE. Leave an application's own handler. */

@@ -47,8 +47,12 @@ struct sipc_ctx {
     sipc_options opts;
     char node_id[64];
     char cluster[64];
+    uint8_t hello[256];     /* our hello, packed by the first connection to send it */
+    size_t hello_len;       /* 0 until then */
     sipc_security *sec;
     sipc_ratelimit *logrl;  /* repeated warnings per peer and kind */
+    uint64_t pid_bits;      /* getpid() << 32, in every channel's jitter seed: asked
+                               once, not at each open (a system call) */
     sipc_freelist req_blocks;  /* spare blocks for small requests (requests.c) */
     sipc_freelist call_blocks; /* spare call records (sipc__call_new) */
     uv_prepare_t flusher;   /* writes every dirty connection before the loop blocks */
@@ -69,6 +73,12 @@ struct sipc_ctx {
     void *close_arg;
 };
 
+/* Whether a line of this level reaches the sink at all: callers that do work
+ * of their own for a line (peer info, rate-limit keys) ask first. */
+static inline int sipc__log_on(const sipc_ctx *ctx, sipc_log_level level)
+{
+    return level >= ctx->opts.log_level;
+}
 void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* The same, at most once per key (a peer and a kind of event) per
@@ -335,7 +345,7 @@ struct sipc_channel {
     int fail_fast;
     uint32_t backoff_ms;
     uint64_t last_dial;     /* uv_now() of the last attempt, 0 before the first */
-    uint64_t rng;           /* xorshift state for redial jitter, 0 until the first */
+    uint64_t rng;           /* xorshift state for redial jitter */
     uv_timer_t timer;       /* redial */
     uv_timer_t wtimer;      /* deadlines of calls waiting for the link */
     int handles_open;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/str_copy.h"
 #include "certs/verdict_cache.h"
 #include "certs/x509_info.h"
 #include "ipc/security.h"
@@ -189,7 +190,7 @@ int sipc_security_self_check(const sipc_security *sec, char *msg, size_t len)
                  res.reason, res.fix);
         return SIPC_EPEERAUTH;
     }
-    snprintf(msg, len, "%s", res.warning);
+    sipc_str_copy(msg, len, res.warning);
     return 0;
 }
 
@@ -260,11 +261,11 @@ int sipc_security_certificate(const sipc_security *sec, sipc_cert_info *out)
     char err[256];
     if (sipc_x509_parse(&x, sec->kp.certs[0].data, sec->kp.certs[0].len, err, sizeof err) != 0)
         return SIPC_ETLSCONFIG; /* it was parsed when loaded: cannot happen */
-    snprintf(out->subject, sizeof out->subject, "%s", x.subject);
-    snprintf(out->issuer, sizeof out->issuer, "%s", x.issuer);
-    snprintf(out->fingerprint, sizeof out->fingerprint, "%s", sec->kp.fingerprint);
+    sipc_str_copy(out->subject, sizeof out->subject, x.subject);
+    sipc_str_copy(out->issuer, sizeof out->issuer, x.issuer);
+    sipc_str_copy(out->fingerprint, sizeof out->fingerprint, sec->kp.fingerprint);
     out->not_before = (int64_t)x.not_before;
     out->not_after = (int64_t)x.not_after;
-    snprintf(out->key, sizeof out->key, "%s", x.key_desc);
+    sipc_str_copy(out->key, sizeof out->key, x.key_desc);
     return 0;
 }

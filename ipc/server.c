@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str_copy.h"
 #include "ipc/addr.h"
 #include "ipc/internal.h"
 #include "ipc/security.h"
@@ -24,14 +25,11 @@ static void free_handle_owner(uv_handle_t *h)
     free(h->data);
 }
 
-static void srv_up(void *owner, sipc_conn *c)
+/* One line per connection says which transport it runs on; limited per peer
+ * and transport, so a client that reconnects in a loop cannot flood the log,
+ * and the first plaintext one after TLS ones is still said. */
+static void srv_log_up(sipc_server *srv, sipc_conn *c)
 {
-    sipc_server *srv = owner;
-    assert(srv->nopening > 0);
-    srv->nopening--;
-    /* one line per connection says which transport it runs on; limited per
-     * peer and transport, so a client that reconnects in a loop cannot flood
-     * the log, and the first plaintext one after TLS ones is still said */
     sipc_peer_info pi;
     sipc_conn_info(c, &pi);
     char key[200];
@@ -45,6 +43,15 @@ static void srv_up(void *owner, sipc_conn *c)
         sipc__log_limited(srv->ctx, key, SIPC_LOG_INFO, "Transport.Conn",
                           "%s: connection from %s (node %s) up over plaintext", srv->name,
                           c->peer_addr, pi.peer_node);
+}
+
+static void srv_up(void *owner, sipc_conn *c)
+{
+    sipc_server *srv = owner;
+    assert(srv->nopening > 0);
+    srv->nopening--;
+    if (sipc__log_on(srv->ctx, SIPC_LOG_INFO))
+        srv_log_up(srv, c);
     if (srv->conn_cb)
         srv->conn_cb(c, SIPC_CONN_UP, 0, srv->conn_arg);
 }
@@ -185,7 +192,7 @@ static void on_connection(uv_stream_t *listener, int status)
         sipc_stream_abort(s);
         return;
     }
-    snprintf(c->peer_addr, sizeof c->peer_addr, "%s", sipc_stream_peer(s));
+    sipc_str_copy(c->peer_addr, sizeof c->peer_addr, sipc_stream_peer(s));
     c->counters = &srv->counters;
     srv->counters.accepted++;
     srv->nconns++;
@@ -216,7 +223,7 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
     if (!srv)
         return SIPC_ENOMEM;
     srv->ctx = ctx;
-    snprintf(srv->name, sizeof srv->name, "%s", name && *name ? name : "sipc server");
+    sipc_str_copy(srv->name, sizeof srv->name, name && *name ? name : "sipc server");
     srv->router = router;
     /* never more connections than descriptors: keep a reserve for files,
      * outgoing links and the log */

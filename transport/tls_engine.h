@@ -133,7 +133,9 @@ void sipc_tls_plaintext_alert(sipc_buf *tx);
  * (OpenSSL names, ':'-separated): ECDHE with AEAD only. */
 const char *sipc_tls_cipher_list(void);
 /* "wolfSSL 5.5.4" plus the build's notable features ("sipc-records": sipc's
- * own record layer can take application data over after the handshake). */
+ * own record layer can take application data over after the handshake;
+ * "sha256-dev": SHA-256 runs on the CPU's SHA extensions where it has them,
+ * which the CPU list of `--version` shows as "sha"). */
 const char *sipc_tls_engine_version(void);
 
 #endif

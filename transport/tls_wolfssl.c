@@ -21,10 +21,12 @@
 
 #include "base/endian.h"
 #include "base/hex.h"
+#include "base/str_copy.h"
 #include "sipc/errno.h"
 #include "transport/tls_engine.h"
 #include "transport/tls_hello.h"
 #include "transport/tls_record.h"
+#include "transport/tls_sha256_dev.h"
 
 /* The record layer of tls_record.c takes application data over from
  * wolfSSL once the handshake is done; it needs the negotiated keys and
@@ -168,6 +170,9 @@ const char *sipc_tls_engine_version(void)
 #if !defined(WOLFSSL_AESNI) && !defined(USE_INTEL_SPEEDUP)
            " (no assembly)"
 #endif
+#if SIPC_TLS_SHA256_DEV
+           " sha256-dev" /* SHA-256 on the CPU's SHA extensions where it has them */
+#endif
 #if SIPC_TLS_DIRECT
            " sipc-records" /* application data through tls_record.c */
 #endif
@@ -180,6 +185,8 @@ static int init_result;
 static void init_wolfssl(void)
 {
     init_result = wolfSSL_Init() == WOLFSSL_SUCCESS ? 0 : -1;
+    if (init_result == 0)
+        (void)sipc_tls_sha256_dev_register(); /* else wolfCrypt's SHA-256 */
 }
 
 /* Any thread may be the first to make a security object. */
@@ -629,7 +636,7 @@ static void session_offer(sipc_tls *t)
         t->offered = 1;
         /* taken now: by the time this handshake ends, another connection
          * may have replaced or dropped the entry */
-        snprintf(t->offered_fp, sizeof t->offered_fp, "%s", e->peer_fp);
+        sipc_str_copy(t->offered_fp, sizeof t->offered_fp, e->peer_fp);
         t->offered_born = e->born;
     }
     uv_mutex_unlock(&cfg->lock);
@@ -649,7 +656,7 @@ static void session_done(sipc_tls *t)
         /* only the session this connection offered can have resumed */
         if (t->offered && t->offered_fp[0]) {
             t->resumed = 1;
-            snprintf(t->peer_fp, sizeof t->peer_fp, "%s", t->offered_fp);
+            sipc_str_copy(t->peer_fp, sizeof t->peer_fp, t->offered_fp);
         }
     } else if (t->vfy_accepted) {
         WOLFSSL_SESSION *s = wolfSSL_get1_session(t->ssl);
@@ -658,8 +665,8 @@ static void session_done(sipc_tls *t)
                 e = &cfg->sessions[cfg->next_slot++ % SIPC_TLS_SESSIONS];
             }
             session_clear(e);
-            snprintf(e->peer, sizeof e->peer, "%s", t->peer_key);
-            snprintf(e->peer_fp, sizeof e->peer_fp, "%s", t->peer_fp);
+            sipc_str_copy(e->peer, sizeof e->peer, t->peer_key);
+            sipc_str_copy(e->peer_fp, sizeof e->peer_fp, t->peer_fp);
             e->until = t->vfy_until;
             e->sess = s;
             e->born = uv_hrtime();
@@ -1098,7 +1105,7 @@ int sipc_tls_start(sipc_tls *t)
 
 void sipc_tls_set_peer_key(sipc_tls *t, const char *key)
 {
-    snprintf(t->peer_key, sizeof t->peer_key, "%s", key ? key : "");
+    sipc_str_copy(t->peer_key, sizeof t->peer_key, key ? key : "");
 }
 
 int sipc_tls_resumed(const sipc_tls *t)
@@ -1334,9 +1341,9 @@ void sipc_tls_describe(const sipc_tls *t, char *version, size_t vlen, char *ciph
 {
     const char *v = t->hs_done ? wolfSSL_get_version(t->ssl) : "";
     const char *c = t->hs_done ? wolfSSL_get_cipher_name(t->ssl) : "";
-    snprintf(version, vlen, "%s", v ? v : "");
-    snprintf(cipher, clen, "%s", c ? c : "");
-    snprintf(peer_fp, fplen, "%s", t->peer_fp);
+    sipc_str_copy(version, vlen, v ? v : "");
+    sipc_str_copy(cipher, clen, c ? c : "");
+    sipc_str_copy(peer_fp, fplen, t->peer_fp);
 }
 
 void sipc_tls_plaintext_alert(sipc_buf *tx)

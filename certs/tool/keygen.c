@@ -15,6 +15,7 @@
 
 #include "certs/tool/keygen.h"
 #include "base/error_text.h"
+#include "base/str_copy.h"
 #include "sipc/errno.h"
 
 
@@ -43,11 +44,11 @@ static int set_subject(CertName *n, const char *subject, char *err, size_t errle
             sipc__seterr(err, errlen, "subject CN must be 1 to %d characters", CTC_NAME_SIZE - 1);
             return SIPC_EINVAL;
         }
-        snprintf(n->commonName, CTC_NAME_SIZE, "%s", subject);
+        sipc_str_copy(n->commonName, CTC_NAME_SIZE, subject);
         return 0;
     }
     char buf[512];
-    snprintf(buf, sizeof buf, "%s", subject);
+    sipc_str_copy(buf, sizeof buf, subject);
     char sep = buf[0] == '/' ? '/' : ',';
     char *p = buf[0] == '/' ? buf + 1 : buf;
     while (p && *p) {
@@ -97,7 +98,7 @@ static int set_subject(CertName *n, const char *subject, char *err, size_t errle
             sipc__seterr(err, errlen, "subject C must be a two-letter country code");
             return SIPC_EINVAL;
         }
-        snprintf(dst, CTC_NAME_SIZE, "%s", v);
+        sipc_str_copy(dst, CTC_NAME_SIZE, v);
         p = next;
     }
     if (!n->commonName[0]) {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/str_copy.h"
 #include "sipc/node.h"
 
 #define SIPC_DEFAULT_HOME "/var/lib/sipc"
@@ -378,8 +379,8 @@ static int on_entry(void *user, const char *section, const char *key, const char
     /* inih hands an indented line after a key to the handler as a further
      * value of that key (multi-line entries) */
     int continued = ps->indented && !strcmp(key, ps->prev_key) && !strcmp(section, ps->prev_section);
-    snprintf(ps->prev_section, sizeof ps->prev_section, "%s", section);
-    snprintf(ps->prev_key, sizeof ps->prev_key, "%s", key);
+    sipc_str_copy(ps->prev_section, sizeof ps->prev_section, section);
+    sipc_str_copy(ps->prev_key, sizeof ps->prev_key, key);
     int ok;
     if (continued && strcmp(key, "nodes") != 0) {
         snprintf(ps->err, sizeof ps->err,
@@ -391,7 +392,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
         /* inih strips an inline comment (" ;") from a key's line but not from
          * its continuation lines: do it here */
         char v[INI_MAX_LINE];
-        snprintf(v, sizeof v, "%s", value);
+        sipc_str_copy(v, sizeof v, value);
         for (char *p = v; *p; p++) {
             if (*p == ';' && (p == v || p[-1] == ' ' || p[-1] == '\t')) {
                 *p = '\0';

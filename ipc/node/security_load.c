@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/str_copy.h"
 #include "ipc/security.h"
 #include "sipc/node.h"
 
@@ -50,7 +51,7 @@ static int load_in_mode(sipc_security **out, const sipc_config *cfg, sipc_tls_mo
     }
     sipc_trust_policy pol;
     memset(&pol, 0, sizeof pol);
-    snprintf(pol.subject, sizeof pol.subject, "%s", cfg->subject);
+    sipc_str_copy(pol.subject, sizeof pol.subject, cfg->subject);
     _Static_assert((int)SIPC_REVOCATION_HARD == (int)SIPC_TRUST_REV_HARD &&
                        (int)SIPC_REVOCATION_SOFT == (int)SIPC_TRUST_REV_SOFT,
                    "revocation settings map one to one");

@@ -20,6 +20,7 @@
 #include "ipc/envelope.h"
 #include "ipc/security.h"
 #include "testutil.h"
+#include "transport/stream.h"
 #include "transport/tls_engine.h"
 
 static sipc_tls_mode g_mode; /* the group being run: OFF or STRICT */
@@ -1777,6 +1778,60 @@ static void t_nodelay(void **state)
     world_free(w);
 }
 
+/* A dialed stream names its peer from the address, written by hand for
+ * IPv4: the same text as inet_ntop and "%s:%d" for octets and ports of every
+ * width. All of 127/8 is loopback, so each connect is refused later, not at
+ * once, and the stream exists to be asked. */
+static void no_data_ev(sipc_stream *s) { (void)s; }
+static int no_data_in(sipc_stream *s, const uint8_t *p, size_t n)
+{
+    (void)s;
+    (void)p;
+    (void)n;
+    return 0;
+}
+static void no_error_ev(sipc_stream *s, int err, const char *detail)
+{
+    (void)s;
+    (void)err;
+    (void)detail;
+}
+static int g_closed;
+static void count_closed(sipc_stream *s)
+{
+    (void)s;
+    g_closed++;
+}
+
+static void t_peer_ipv4_text(void **state)
+{
+    (void)state;
+    static const sipc_stream_events ev = {.ready = no_data_ev, .data = no_data_in,
+                                          .error = no_error_ev, .closed = count_closed};
+    static const char *ips[] = {"127.0.0.1", "127.255.255.254", "127.10.0.99", "127.1.200.9"};
+    static const int ports[] = {1, 65535, 80, 443, 9999, 10000};
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    g_closed = 0;
+    int n = 0;
+    for (size_t i = 0; i < sizeof ips / sizeof ips[0]; i++) {
+        for (size_t j = 0; j < sizeof ports / sizeof ports[0]; j++) {
+            struct sockaddr_in a;
+            assert_int_equal(uv_ip4_addr(ips[i], ports[j], &a), 0);
+            sipc_stream *s;
+            assert_int_equal(sipc_stream_connect(&s, &loop, (struct sockaddr *)&a, NULL, &ev, NULL), 0);
+            char want[64];
+            snprintf(want, sizeof want, "%s:%d", ips[i], ports[j]);
+            assert_string_equal(sipc_stream_peer(s), want);
+            sipc_stream_abort(s);
+            n++;
+        }
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(g_closed, n);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 /* The same over IPv6 loopback, when this machine has it. */
 static void t_ipv6(void **state)
 {
@@ -1853,6 +1908,7 @@ int main(void)
         cmocka_unit_test(t_ipv6),
         cmocka_unit_test(t_peer_addresses),
         cmocka_unit_test(t_nodelay),
+        cmocka_unit_test(t_peer_ipv4_text),
         cmocka_unit_test(t_empty_reply),
         cmocka_unit_test(t_writable),
         cmocka_unit_test(t_request_deadline),

@@ -1,5 +1,5 @@
 /* test_base.c - the base layer's containers: the id map, spare-block lists and the log rate
- * limiter. */
+ * limiter; the string copy that stands in for snprintf("%s"). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +17,7 @@
 #include "base/freelist.h"
 #include "base/idmap.h"
 #include "base/ratelimit.h"
+#include "base/str_copy.h"
 #include "sipc/errno.h"
 
 static void idmap_put_take_grow(void **state)
@@ -174,6 +175,53 @@ static void ratelimit_bounded_table(void **state)
     assert_int_equal(sipc_ratelimit_new(&rl, 1, 0), SIPC_EINVAL);
 }
 
+/* Every capacity from 0 up against every length around it: the same bytes as
+ * snprintf(dst, cap, "%s", src), nothing written past cap, and a cut
+ * reported exactly when snprintf would have returned cap or more. */
+static void str_copy_as_snprintf(void **state)
+{
+    (void)state;
+    const char *full = "0123456789abcdef";
+    for (size_t len = 0; len <= 16; len++) {
+        char src[17];
+        memcpy(src, full, len);
+        src[len] = '\0';
+        for (size_t cap = 0; cap <= 18; cap++) {
+            char got[24], want[24];
+            memset(got, '#', sizeof got);
+            memset(want, '#', sizeof want);
+            int n = snprintf(want, cap, "%s", src);
+            int cut = sipc_str_copy(got, cap, src);
+            assert_memory_equal(got, want, sizeof got);
+            assert_int_equal(cut, (size_t)n >= cap);
+            if (cap > 0)
+                assert_int_equal(strlen(got), len < cap ? len : cap - 1);
+        }
+    }
+}
+
+static void str_copy_edges(void **state)
+{
+    (void)state;
+    char b[4];
+    /* fits exactly, one too many, empty, into one byte */
+    assert_int_equal(sipc_str_copy(b, sizeof b, "abc"), 0);
+    assert_string_equal(b, "abc");
+    assert_int_equal(sipc_str_copy(b, sizeof b, "abcd"), 1);
+    assert_string_equal(b, "abc");
+    assert_int_equal(sipc_str_copy(b, sizeof b, ""), 0);
+    assert_string_equal(b, "");
+    assert_int_equal(sipc_str_copy(b, 1, "x"), 1);
+    assert_string_equal(b, "");
+    assert_int_equal(sipc_str_copy(b, 1, ""), 0);
+    assert_string_equal(b, "");
+    /* cap 0 writes nothing, and nothing fits in it, not even "" */
+    memcpy(b, "zzz", 4);
+    assert_int_equal(sipc_str_copy(b, 0, "x"), 1);
+    assert_int_equal(sipc_str_copy(b, 0, ""), 1);
+    assert_string_equal(b, "zzz");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +231,8 @@ int main(void)
         cmocka_unit_test(freelist_reuse_and_bound),
         cmocka_unit_test(ratelimit_one_line_per_interval),
         cmocka_unit_test(ratelimit_bounded_table),
+        cmocka_unit_test(str_copy_as_snprintf),
+        cmocka_unit_test(str_copy_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

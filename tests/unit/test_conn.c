@@ -313,6 +313,45 @@ static void t_hello(void **state)
     assert_int_equal(t.down_err, SIPC_EVERSION);
     tc_close(&t);
 
+    /* a hello larger than the block on the stack it is unpacked into still
+     * comes up (on the heap); one that is not a Hello at all is refused */
+    tc_open(&t, NULL);
+    peer_expect_free(&t, SIPC__KIND__HELLO, 0);
+    {
+        static char soft[4001];
+        memset(soft, 's', sizeof soft - 1);
+        Sipc__Hello h3 = SIPC__HELLO__INIT;
+        h3.protocol_version = SIPC_PROTOCOL_VERSION;
+        h3.node_id = "peer-big";
+        h3.cluster = "test";
+        h3.software = soft;
+        static uint8_t buf[4200];
+        size_t n = sipc__hello__pack(&h3, buf);
+        assert_true(n > 4000 && n < sizeof buf);
+        sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = n};
+        peer_send(&t, &e);
+        ms_pump(&t.loop);
+    }
+    assert_int_equal(t.ups, 1);
+    sipc_conn_info(t.c, &pi);
+    assert_string_equal(pi.peer_node, "peer-big");
+    tc_close(&t);
+    tc_open(&t, NULL);
+    peer_expect_free(&t, SIPC__KIND__HELLO, 0);
+    {
+        static const uint8_t junk[] = {0x0a, 0x7f, 'x'}; /* a string longer than the data */
+        sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = junk, .payload_len = sizeof junk};
+        peer_send(&t, &e);
+        ms_pump(&t.loop);
+    }
+    env = peer_expect(&t, SIPC__KIND__ERROR, 0);
+    assert_int_equal(env->status, SIPC_EPROTO);
+    assert_non_null(strstr(env->message, "not a valid Hello"));
+    sipc__envelope__free_unpacked(env, NULL);
+    assert_int_equal(t.ups, 0);
+    assert_int_equal(t.down_err, SIPC_EPROTO);
+    tc_close(&t);
+
     /* a request before the hello */
     tc_open(&t, NULL);
     peer_expect_free(&t, SIPC__KIND__HELLO, 0);

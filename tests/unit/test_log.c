@@ -1,6 +1,7 @@
 /* test_log.c - the operator log format (ipc/log.c):
  *   YYYY-MM-DDTHH:MM:SS Category LEVEL msg
- * in DIR/<name>_<YYYYMMDD>.log, with min-level filtering and stderr echo. */
+ * in DIR/<name>_<YYYYMMDD>.log, with min-level filtering and stderr echo;
+ * and a context's log_level, below which nothing reaches its sink. */
 #include <fcntl.h>
 #include <regex.h>
 #include <setjmp.h>
@@ -20,6 +21,7 @@
 
 #include "ipc/node/log_internal.h"
 #include "sipc/node.h"
+#include "sipc/sipc.h"
 
 #define LINE_RE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2} [A-Za-z.]+ (DEBUG|INFO|WARN|ERROR) .*$"
 
@@ -494,6 +496,64 @@ static void test_abort_flushes(void **state)
     child_ends(1);
 }
 
+/* sipc_options.log_level: a line below it never reaches the sink; at or
+ * above it, it does, whole. "Security changed" is an INFO line. */
+typedef struct seen {
+    int n;
+    sipc_log_level level;
+    char msg[200];
+} seen;
+
+static void count_sink(void *arg, sipc_log_level level, const char *category, const char *msg)
+{
+    (void)category;
+    seen *s = arg;
+    s->n++;
+    s->level = level;
+    snprintf(s->msg, sizeof s->msg, "%s", msg);
+}
+
+static void ctx_closed(sipc_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    *(int *)arg = 1;
+}
+
+static void test_ctx_log_level(void **state)
+{
+    (void)state;
+    static const sipc_log_level levels[] = {SIPC_LOG_DEBUG, SIPC_LOG_INFO, SIPC_LOG_WARN};
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        uv_loop_t loop;
+        assert_int_equal(uv_loop_init(&loop), 0);
+        sipc_security *sec;
+        assert_int_equal(sipc_security_plain(&sec), 0);
+        seen got = {0};
+        sipc_options o;
+        sipc_options_init(&o);
+        assert_int_equal(o.log_level, SIPC_LOG_DEBUG);
+        o.log = count_sink;
+        o.log_arg = &got;
+        o.log_level = levels[i];
+        sipc_ctx *ctx;
+        assert_int_equal(sipc_ctx_new(&ctx, &loop, &o, sec), 0);
+        assert_int_equal(sipc_ctx_set_security(ctx, sec), 0);
+        if (levels[i] <= SIPC_LOG_INFO) {
+            assert_int_equal(got.n, 1);
+            assert_int_equal(got.level, SIPC_LOG_INFO);
+            assert_non_null(strstr(got.msg, "Security changed: TLS off"));
+        } else {
+            assert_int_equal(got.n, 0);
+        }
+        int closed = 0;
+        sipc_ctx_close(ctx, ctx_closed, &closed);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        assert_true(closed);
+        sipc_security_release(sec);
+        assert_int_equal(uv_loop_close(&loop), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_threads_lines_whole),
         cmocka_unit_test(test_exit_flushes),
         cmocka_unit_test(test_abort_flushes),
+        cmocka_unit_test(test_ctx_log_level),
     };
     return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }

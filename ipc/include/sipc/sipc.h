@@ -152,6 +152,11 @@ typedef struct sipc_options {
                                      Default 4096 */
     sipc_log_fn log;              /* default: sipc_log_stderr: stderr at INFO */
     void *log_arg;
+    sipc_log_level log_level;     /* lines below it are neither formatted nor
+                                     passed to log: a sink that drops them
+                                     should say so here. Default SIPC_LOG_DEBUG
+                                     (all lines), raised to SIPC_LOG_INFO for
+                                     sipc_log_stderr, which keeps no less */
 } sipc_options;
 
 SIPC_EXTERN void sipc_options_init(sipc_options *opts);

@@ -236,9 +236,8 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
     sipc_list_init(&srv->link);
     uv_tcp_init(ctx->loop, &srv->tcp);
     srv->tcp.data = srv;
-    int r = uv_tcp_bind(&srv->tcp, (struct sockaddr *)&ss, 0);
-    if (r == 0)
-        r = uv_listen((uv_stream_t *)&srv->tcp, SIPC__LISTEN_BACKLOG, on_connection);
+    int r = sipc_stream_listen(&srv->tcp, (struct sockaddr *)&ss, SIPC__LISTEN_BACKLOG,
+                               on_connection);
     if (r != 0) {
         sipc__log(ctx, SIPC_LOG_ERROR, "Transport.Listen", "%s cannot listen on %s:%d: %s", srv->name,
                   address ? address : "127.0.0.1", port, uv_strerror(r));

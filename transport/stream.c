@@ -1,9 +1,11 @@
 /* stream.c - the socket half shared by both stream kinds: connect, accept,
  * first-byte sniffing, writes with try-first/queue-rest, graceful close. */
 #include <assert.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "base/str_copy.h"
 #include "transport/stream_impl.h"
@@ -41,7 +43,28 @@ static void on_write(uv_write_t *req, int status)
         s->ev->drained(s);
 }
 
-int sipc_stream_flush_tx(sipc_stream *s)
+/* The last bytes of a closing stream (close_notify, a last error frame) are
+ * sent with MSG_MORE: they wait in the kernel for the FIN that shutdown() or
+ * close() adds right after, and Linux tacks a FIN onto an unsent tail, so
+ * bytes and FIN leave in one segment instead of two (each costs a transmit,
+ * a loopback receive and a wake-up). libuv's queue is empty here, so
+ * writing to its descriptor keeps the byte order. */
+static int try_send_last(sipc_stream *s, const uv_buf_t *b)
+{
+#ifdef MSG_MORE
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&s->tcp, &fd) == 0) {
+        ssize_t n;
+        do
+            n = send(fd, b->base, b->len, MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        return n >= 0 ? (int)n : uv_translate_sys_error(errno);
+    }
+#endif
+    return uv_try_write((uv_stream_t *)&s->tcp, b, 1);
+}
+
+static int flush(sipc_stream *s, int last)
 {
     sipc_buf *b = &s->tx;
     if (b->len == 0)
@@ -49,7 +72,7 @@ int sipc_stream_flush_tx(sipc_stream *s)
     size_t off = 0;
     if (s->tcp.write_queue_size == 0) {
         uv_buf_t ub = uv_buf_init((char *)b->data, (unsigned)b->len);
-        int n = uv_try_write((uv_stream_t *)&s->tcp, &ub, 1);
+        int n = last ? try_send_last(s, &ub) : uv_try_write((uv_stream_t *)&s->tcp, &ub, 1);
         if (n == (int)b->len) {
             b->len = 0;
             return 0;
@@ -73,6 +96,11 @@ int sipc_stream_flush_tx(sipc_stream *s)
     b->data = NULL;
     b->len = b->cap = 0;
     return 0;
+}
+
+int sipc_stream_flush_tx(sipc_stream *s)
+{
+    return flush(s, 0);
 }
 
 size_t sipc_stream_queued(const sipc_stream *s)
@@ -149,6 +177,7 @@ static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
         return;
     if (nread < 0) {
         if (nread == UV_EOF) {
+            s->peer_done = 1;
             if (s->state == SIPC_STREAM_HANDSHAKE || s->state == SIPC_STREAM_SNIFFING)
                 sipc_stream_fail(s, SIPC_ECLOSED,
                                  s->ops == &sipc_stream_tls_ops
@@ -312,6 +341,17 @@ int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockadd
     return 0;
 }
 
+int sipc_stream_listen(uv_tcp_t *tcp, const struct sockaddr *addr, int backlog,
+                       uv_connection_cb cb)
+{
+    int r = uv_tcp_bind(tcp, addr, 0);
+    if (r == 0)
+        r = uv_tcp_nodelay(tcp, 1); /* for every accepted socket: Linux copies it */
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)tcp, backlog, cb);
+    return r;
+}
+
 int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, unsigned kinds,
                        sipc_tls_config *tlscfg, const sipc_stream_events *ev, void *owner)
 {
@@ -326,8 +366,7 @@ int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, unsigned kinds,
     s->state = SIPC_STREAM_SNIFFING;
     int r = uv_accept(listener, (uv_stream_t *)&s->tcp);
     if (r == 0) {
-        uv_tcp_nodelay(&s->tcp, 1);
-        fill_peer(s);
+        fill_peer(s); /* TCP_NODELAY comes from the listener */
         r = uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
     }
     if (r != 0) {
@@ -420,7 +459,19 @@ void sipc_stream_close(sipc_stream *s)
     uv_read_stop((uv_stream_t *)&s->tcp);
     if (was_open && s->ops->goodbye)
         s->ops->goodbye(s);
-    (void)sipc_stream_flush_tx(s);
+    (void)flush(s, 1);
+    /* The peer ended first (EOF, or its close_notify: RFC 5246 7.2.1 has the
+     * answering side send its own and "close down the connection
+     * immediately"): nothing more is to be read, so close() without
+     * shutdown() sends our last bytes and the FIN just the same, one system
+     * call less. The side that ends first shuts down and closes without
+     * waiting for the answer (7.2.1 does not require the initiator to wait),
+     * and shutdown() keeps its bytes and FIN going out even if unread input
+     * makes close() reset the connection. */
+    if (s->peer_done && s->tcp.write_queue_size == 0) {
+        uv_close((uv_handle_t *)&s->tcp, on_closed);
+        return;
+    }
     /* shutdown waits for queued writes (close_notify, a last error frame) */
     if (uv_shutdown(&s->shut_req, (uv_stream_t *)&s->tcp, on_shutdown) != 0)
         uv_close((uv_handle_t *)&s->tcp, on_closed);

@@ -54,8 +54,15 @@ typedef struct sipc_stream_info {
 /* Client: TLS when tlscfg is non-NULL, else plaintext. */
 int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockaddr *addr,
                         sipc_tls_config *tlscfg, const sipc_stream_events *ev, void *owner);
-/* Server: accept from listener; the first byte from the peer selects TLS or
- * plaintext among kinds (SIPC_STREAM_PLAIN | SIPC_STREAM_TLS). A peer of a
+/* Binds tcp (initialized by the caller) to addr and listens. Listeners for
+ * streams are made here only: they have TCP_NODELAY, which Linux copies to
+ * every socket they accept (one system call less per connection), and
+ * sipc_stream_accept() relies on it. */
+int sipc_stream_listen(uv_tcp_t *tcp, const struct sockaddr *addr, int backlog,
+                       uv_connection_cb cb);
+/* Server: accept from a listener made by sipc_stream_listen(); the first
+ * byte from the peer selects TLS or plaintext among kinds
+ * (SIPC_STREAM_PLAIN | SIPC_STREAM_TLS). A peer of a
  * kind not accepted gets an answer it can read (a TLS alert, or the owner's
  * error frame after the error event) and the stream fails with
  * SIPC_EPLAINTEXT or SIPC_ETLSONPLAIN. */
@@ -76,7 +83,8 @@ size_t sipc_stream_buffer_bytes(const sipc_stream *s);
  * connection gives back what a large message made it grow); returns the
  * bytes freed. */
 size_t sipc_stream_trim(sipc_stream *s);
-/* Graceful: goodbye, flush, shut down, close. Idempotent. */
+/* Graceful: goodbye, flush, shut down (not needed once the peer has ended:
+ * EOF or close_notify), close. Idempotent. */
 void sipc_stream_close(sipc_stream *s);
 /* Immediate: pending writes are dropped. */
 void sipc_stream_abort(sipc_stream *s);

@@ -37,6 +37,7 @@ struct sipc_stream {
     int got_bytes;       /* any byte received yet (for permissive fallback) */
     int error_reported;
     int paused;
+    int peer_done;       /* the peer sends nothing more: EOF, or its close_notify */
     unsigned kinds;      /* SIPC_STREAM_PLAIN | SIPC_STREAM_TLS this side accepts */
     sipc_tls_config *tlscfg;
     sipc_tls *tls;

@@ -64,6 +64,7 @@ static int tls_input(sipc_stream *s, const uint8_t *p, size_t n)
         tls_become_open(s);
     if (r != 0) {
         if (r == SIPC_ECLOSED && sipc_tls_peer_closed(s->tls)) {
+            s->peer_done = 1;
             (void)sipc_stream_flush_tx(s);
             sipc_stream_fail(s, SIPC_ECLOSED, "peer closed the connection (close_notify)");
             return r;

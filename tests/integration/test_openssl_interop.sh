@@ -4,7 +4,8 @@
 # no client certificate, another certificate, TLS 1.1 and TLS 1.3 are all
 # refused, and the node's log says why; OpenSSL's application data, after a
 # full and after a resumed handshake, is carried by sipc's own record layer
-# (sys.info's link.record_layer).
+# (sys.info's link.record_layer); close_notify is sent and answered (Python's
+# ssl, which is OpenSSL, as a client that closes first and waits).
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 . "$(dirname "$0")/../support/shtest.sh"
@@ -144,6 +145,44 @@ for suite in ECDHE-ECDSA-AES128-GCM-SHA256 ECDHE-ECDSA-AES256-GCM-SHA384 ECDHE-E
         not_ok "$suite: application data with OpenSSL"; cat "$work/data.err"; od -c "$work/data.out" | head -20
     fi
 done
+# close_notify both ways, through Python's ssl (OpenSSL): a truncated
+# stream must be told from a closed one. "node": the node closes first
+# (after answering a frame that is no envelope); its close_notify must come
+# before the EOF. "peer": the client sends its close_notify and waits for the
+# node's (RFC 5246 7.2.1: the other party MUST respond), then for its FIN.
+closing() { # node|peer
+    timeout 20 python3 - "$1" "$port" "$work" <<'PY'
+import socket, ssl, sys
+who, port, work = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+ctx.check_hostname = False
+ctx.load_verify_locations(work + "/node.crt")
+ctx.load_cert_chain(work + "/node.crt", work + "/node.key")
+raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+tls = ctx.wrap_socket(raw, suppress_ragged_eofs=False)
+if who == "node":
+    tls.sendall(b"\x00\x00\x00\x01\xff")
+    while tls.recv(4096):  # an EOF without close_notify raises SSLEOFError
+        pass
+    tls.unwrap()
+else:
+    assert tls.recv(4096)  # the node's hello (data after our close_notify is an error)
+    plain = tls.unwrap()  # our close_notify, then the node's
+    assert plain.recv(1) == b""
+print("clean")
+PY
+}
+if [ "$(closing node 2>"$work/close.err")" = clean ]; then
+    ok "the node's close_notify reaches an OpenSSL client before the connection ends"
+else
+    not_ok "no close_notify from the node before EOF"; cat "$work/close.err"
+fi
+if [ "$(closing peer 2>"$work/close.err")" = clean ]; then
+    ok "an OpenSSL client's close_notify is answered with the node's, then the FIN"
+else
+    not_ok "the node does not answer close_notify"; cat "$work/close.err"
+fi
 # Renegotiation: s_client's "R" command after the handshake.
 (sleep 1; echo R; sleep 1) | timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile "$work/node.crt" \
     -tls1_2 -cert "$work/node.crt" -key "$work/node.key" >"$work/sc.out" 2>&1

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -1731,6 +1732,52 @@ static void t_peer_addresses(void **state)
     world_free(w);
 }
 
+/* Of this process's sockets connected to or accepted on port: how many, and
+ * how many of them have TCP_NODELAY. */
+static void count_nodelay(int port, int *accepted, int *accepted_nodelay, int *dialed,
+                          int *dialed_nodelay)
+{
+    *accepted = *accepted_nodelay = *dialed = *dialed_nodelay = 0;
+    for (int fd = 0; fd < 1024; fd++) {
+        struct sockaddr_storage me, peer;
+        socklen_t ml = sizeof me, pl = sizeof peer;
+        if (getsockname(fd, (struct sockaddr *)&me, &ml) != 0 ||
+            getpeername(fd, (struct sockaddr *)&peer, &pl) != 0 || me.ss_family != AF_INET)
+            continue;
+        int mine = ntohs(((struct sockaddr_in *)&me)->sin_port) == port;
+        int theirs = ntohs(((struct sockaddr_in *)&peer)->sin_port) == port;
+        int on = 0;
+        socklen_t ol = sizeof on;
+        if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &ol) != 0)
+            continue;
+        if (mine) {
+            (*accepted)++;
+            *accepted_nodelay += on != 0;
+        } else if (theirs) {
+            (*dialed)++;
+            *dialed_nodelay += on != 0;
+        }
+    }
+}
+
+/* Both ends of a connection have TCP_NODELAY (a lone small frame must not
+ * wait for an ACK); the accepting end gets it from its listener, which Linux
+ * copies to every socket it accepts, so a listener made anywhere but
+ * sipc_stream_listen() would show here. */
+static void t_nodelay(void **state)
+{
+    (void)state;
+    world *w = world_std();
+    echo_expect(w, w->ch, 0);
+    int acc, acc_on, dial, dial_on;
+    count_nodelay(w->port, &acc, &acc_on, &dial, &dial_on);
+    assert_int_equal(acc, 1);
+    assert_int_equal(acc_on, 1);
+    assert_int_equal(dial, 1);
+    assert_int_equal(dial_on, 1);
+    world_free(w);
+}
+
 /* A dialed stream names its peer from the address, written by hand for
  * IPv4: the same text as inet_ntop and "%s:%d" for octets and ports of every
  * width. All of 127/8 is loopback, so each connect is refused later, not at
@@ -1860,6 +1907,7 @@ int main(void)
         cmocka_unit_test(t_raw_bad_input),
         cmocka_unit_test(t_ipv6),
         cmocka_unit_test(t_peer_addresses),
+        cmocka_unit_test(t_nodelay),
         cmocka_unit_test(t_peer_ipv4_text),
         cmocka_unit_test(t_empty_reply),
         cmocka_unit_test(t_writable),

@@ -181,6 +181,13 @@ int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockadd
     return SIPC_EINVAL; /* no sockets here */
 }
 
+int sipc_stream_listen(uv_tcp_t *tcp, const struct sockaddr *addr, int backlog,
+                       uv_connection_cb cb)
+{
+    (void)tcp, (void)addr, (void)backlog, (void)cb;
+    return SIPC_EINVAL;
+}
+
 int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, unsigned kinds,
                        sipc_tls_config *tlscfg, const sipc_stream_events *ev, void *owner)
 {

@@ -8,6 +8,13 @@
 #
 #   tests/bench/cpu-per-hs.sh full|resume CERT KEY BIN [BIN...]
 #
+# BIN "openssl" measures OpenSSL the same way: `openssl s_server -Verify 1`
+# (with -no_cache for full handshakes) and `openssl s_time -new` (full) or
+# `-reuse` (resume) as the client, with CERT presented by both and trusted
+# (a self-signed pair); the count is s_time's "N connections". This ratio of
+# CPU per handshake does not move with the machine's load the way
+# handshakes per second do (hs-compare.sh).
+#
 # CERT may hold a chain (leaf, intermediates, root) with KEY the leaf's key:
 # both ends present it and trust its root (the verifier's path building and
 # signature checks), where the kit's self-signed pairs are pinned. Knobs:
@@ -25,17 +32,38 @@ trap 'rm -rf "$T"' EXIT
 for rep in $(seq "$REPS"); do
   for bin in "$@"; do
     port=$((port + 1))
-    "$bin" server $port tls "$CRT" "$KF" >/dev/null 2>&1 &
+    if [[ $bin == openssl ]]; then
+      nc=-no_cache reuse=-new
+      [[ $KIND == resume ]] && nc= reuse=-reuse
+      # shellcheck disable=SC2086
+      openssl s_server -accept "127.0.0.1:$port" -tls1_2 -Verify 1 -cert "$CRT" -key "$KF" \
+        -CAfile "$CRT" -quiet $nc >/dev/null 2>&1 &
+    else
+      "$bin" server $port tls "$CRT" "$KF" >/dev/null 2>&1 &
+    fi
     srv=$!
     wait_port $port || { echo "cpu-per-hs.sh: $bin server did not listen" >&2; kill $srv; exit 1; }
     perf stat -x, -e task-clock -p $srv -o "$T/srv" &
     ps=$!
     sleep 0.2
-    perf stat -x, -e task-clock -o "$T/cli" -- "$bin" hs $port "$SECS" "$CRT" "$KF" 0 "$KIND" >"$T/out"
+    if [[ $bin == openssl ]]; then
+      perf stat -x, -e task-clock -o "$T/cli" -- openssl s_time -connect "127.0.0.1:$port" \
+        $reuse -tls1_2 -time "$SECS" -cert "$CRT" -key "$KF" -CAfile "$CRT" -verify 1 \
+        >"$T/out" 2>&1
+    else
+      perf stat -x, -e task-clock -o "$T/cli" -- "$bin" hs $port "$SECS" "$CRT" "$KF" 0 "$KIND" >"$T/out"
+    fi
     kill -INT $ps; wait $ps 2>/dev/null
     kill $srv; wait $srv 2>/dev/null
-    n=$(grep -oE 'handshakes=[0-9]+' "$T/out" | cut -d= -f2)
-    r=$(grep -oE 'resumed=[0-9]+' "$T/out" | cut -d= -f2)
+    if [[ $bin == openssl ]]; then
+      # -reuse: one full handshake, then the resumed ones, in the last line
+      n=$(grep -oE '^[0-9]+ connections in' "$T/out" | tail -1 | awk '{print $1}')
+      r=0
+      [[ $KIND == resume ]] && r=$n
+    else
+      n=$(grep -oE 'handshakes=[0-9]+' "$T/out" | cut -d= -f2)
+      r=$(grep -oE 'resumed=[0-9]+' "$T/out" | cut -d= -f2)
+    fi
     s=$(awk -F, '$3=="task-clock"{print $1}' "$T/srv")
     c=$(awk -F, '$3=="task-clock"{print $1}' "$T/cli")
     [[ -n $n && $n -gt 0 && -n $s && -n $c ]] || { echo "$bin $KIND rep=$rep: no result" >&2; continue; }

@@ -130,6 +130,8 @@ for c in root dca nc mapnc map ian fcrl rep0 rep0p rep2 names-utf8 pl-new pl-old
     "$T" crl add "$P/$c.crl" >"$OUT" 2>&1 || bad "crl add $c.crl"
 done
 
+NOWMASK='s/now [0-9]\{4\}-[0-9-]* [0-9:]* UTC/now (time)/g'
+
 # case NAME WANT_EXIT LEAF [ISSUERS...]: tlstool verify exits WANT_EXIT;
 # the handshakes accept (WANT_EXIT 0) or refuse with verify's reason.
 case_() {
@@ -145,9 +147,12 @@ case_() {
         return
     fi
     local reason
-    reason=$(sed -n 's/^NOT VERIFIED: //p' "$OUT")
-    "$HS" "$H" "$chain" "$P/$leaf.key" >"$OUT" 2>&1
+    # an expiry reason names the current time: the handshakes run a second
+    # or so after verify, so the clock reading is masked on both sides
+    reason=$(sed -n 's/^NOT VERIFIED: //p' "$OUT" | sed "$NOWMASK")
+    "$HS" "$H" "$chain" "$P/$leaf.key" >"$OUT.raw" 2>&1
     local hrc=$?
+    sed "$NOWMASK" "$OUT.raw" >"$OUT"
     if [ "$want" = 0 ]; then
         if [ "$hrc" = 0 ]; then
             ok "$name: verified, and both handshakes accept it"

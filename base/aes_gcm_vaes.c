@@ -1,0 +1,508 @@
+/* aes_gcm_vaes.c - AES-GCM on VAES and VPCLMULQDQ (see aes_gcm_vaes.h).
+ *
+ * GHASH works on byte-reflected blocks, as in Intel's white paper on
+ * carry-less multiplication for GCM (Gueron and Kounavis, 2014): each block
+ * is byte-swapped, multiplied as a 128 x 128-bit carry-less product, and the
+ * 256-bit result is shifted left by one bit and reduced modulo
+ * x^128 + x^7 + x^2 + x + 1. Shift and reduction are linear, so eight
+ * products are summed first and reduced once: X' = (X + B1)H^8 + B2 H^7 +
+ * ... + B8 H, two blocks to a 256-bit register. Counters are kept
+ * byte-reflected too, so that GCM's 32-bit increment is an addition to the
+ * lowest 32-bit lane. Eight blocks of CTR and the GHASH of eight blocks go
+ * through one loop turn; the next turn's AES does not wait for this turn's
+ * GHASH, so the CPU runs the two side by side. */
+#include "base/aes_gcm_vaes.h"
+
+#include <string.h>
+
+#include "sipc/errno.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+
+#include <cpuid.h>
+#include <immintrin.h>
+#include <stdatomic.h>
+
+#define TARGET __attribute__((target("avx2,vaes,vpclmulqdq,aes,pclmul,ssse3,sse4.1")))
+
+/* Blocks per loop turn: NB, two to a 256-bit register. Sixteen keep the
+ * AES units busy through each instruction's latency. */
+#define NB 16
+#define NY (NB / 2)
+#define CHUNK (16 * NB)
+
+/* The loops over a turn's registers are unrolled, so the blocks stay in
+ * registers instead of an array in memory. */
+#if defined(__clang__)
+#define UNROLL _Pragma("unroll 8")
+#else
+#define UNROLL _Pragma("GCC unroll 8")
+#endif
+
+int sipc_aes_gcm_vaes_available(void)
+{
+    /* Racing first calls compute the same answer. */
+    static atomic_int cached = -1;
+    int v = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v >= 0)
+        return v;
+    unsigned a, b, c, d;
+    v = 0;
+    if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_AES) && (c & bit_PCLMUL) &&
+        (c & bit_SSSE3) && (c & bit_SSE4_1) && (c & bit_AVX) && (c & bit_OSXSAVE)) {
+        unsigned lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        /* the OS saves XMM and YMM state */
+        if ((lo & 6) == 6 && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_AVX2) &&
+            (c & bit_VAES) && (c & bit_VPCLMULQDQ))
+            v = 1;
+    }
+    atomic_store_explicit(&cached, v, memory_order_relaxed);
+    return v;
+}
+
+/* ---- AES ---------------------------------------------------------------- */
+
+TARGET static inline __m128i expand_step(__m128i k, __m128i t)
+{
+    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
+    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
+    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
+    return _mm_xor_si128(k, t);
+}
+
+/* AESKEYGENASSIST takes its round constant as an immediate */
+#define EXP128(i, rcon)                                                                         \
+    rk[i] = expand_step(rk[(i)-1], _mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[(i)-1], rcon), \
+                                                     0xff))
+#define EXP256A(i, rcon)                                                                        \
+    rk[i] = expand_step(rk[(i)-2], _mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[(i)-1], rcon), \
+                                                     0xff))
+#define EXP256B(i)                                                                              \
+    rk[i] = expand_step(rk[(i)-2], _mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[(i)-1], 0),    \
+                                                     0xaa))
+
+TARGET static void expand_key(__m128i rk[15], const uint8_t *key, size_t key_len)
+{
+    rk[0] = _mm_loadu_si128((const __m128i *)key);
+    if (key_len == 16) {
+        EXP128(1, 0x01);
+        EXP128(2, 0x02);
+        EXP128(3, 0x04);
+        EXP128(4, 0x08);
+        EXP128(5, 0x10);
+        EXP128(6, 0x20);
+        EXP128(7, 0x40);
+        EXP128(8, 0x80);
+        EXP128(9, 0x1b);
+        EXP128(10, 0x36);
+        return;
+    }
+    rk[1] = _mm_loadu_si128((const __m128i *)(key + 16));
+    EXP256A(2, 0x01);
+    EXP256B(3);
+    EXP256A(4, 0x02);
+    EXP256B(5);
+    EXP256A(6, 0x04);
+    EXP256B(7);
+    EXP256A(8, 0x08);
+    EXP256B(9);
+    EXP256A(10, 0x10);
+    EXP256B(11);
+    EXP256A(12, 0x20);
+    EXP256B(13);
+    EXP256A(14, 0x40);
+}
+
+TARGET static inline __m128i aes_block(const sipc_aes_gcm *g, __m128i x)
+{
+    const __m128i *rk = (const __m128i *)g->rk;
+    x = _mm_xor_si128(x, _mm_loadu_si128(&rk[0]));
+    for (int i = 1; i < g->rounds; i++)
+        x = _mm_aesenc_si128(x, _mm_loadu_si128(&rk[i]));
+    return _mm_aesenclast_si128(x, _mm_loadu_si128(&rk[g->rounds]));
+}
+
+/* ---- GHASH -------------------------------------------------------------- */
+
+TARGET static inline __m128i bswap128(__m128i x)
+{
+    return _mm_shuffle_epi8(x, _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+}
+
+TARGET static inline __m256i bswap256(__m256i x)
+{
+    /* VPSHUFB shuffles within each 128-bit lane: both blocks reversed */
+    return _mm256_shuffle_epi8(x, _mm256_broadcastsi128_si256(_mm_set_epi8(
+                                      0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)));
+}
+
+/* (hi:lo) + mid * 2^64, shifted left one bit and reduced: the product of
+ * two byte-reflected field elements whose partial products these are. */
+TARGET static inline __m128i reduce(__m128i lo, __m128i mid, __m128i hi)
+{
+    lo = _mm_xor_si128(lo, _mm_slli_si128(mid, 8));
+    hi = _mm_xor_si128(hi, _mm_srli_si128(mid, 8));
+    /* the 256-bit value hi:lo, one bit left */
+    __m128i clo = _mm_srli_epi32(lo, 31), chi = _mm_srli_epi32(hi, 31);
+    lo = _mm_slli_epi32(lo, 1);
+    hi = _mm_slli_epi32(hi, 1);
+    __m128i carry = _mm_srli_si128(clo, 12);
+    lo = _mm_or_si128(lo, _mm_slli_si128(clo, 4));
+    hi = _mm_or_si128(hi, _mm_slli_si128(chi, 4));
+    hi = _mm_or_si128(hi, carry);
+    /* reduction: first phase */
+    __m128i a = _mm_xor_si128(_mm_xor_si128(_mm_slli_epi32(lo, 31), _mm_slli_epi32(lo, 30)),
+                              _mm_slli_epi32(lo, 25));
+    __m128i b = _mm_srli_si128(a, 4);
+    lo = _mm_xor_si128(lo, _mm_slli_si128(a, 12));
+    /* second phase */
+    __m128i c = _mm_xor_si128(_mm_xor_si128(_mm_srli_epi32(lo, 1), _mm_srli_epi32(lo, 2)),
+                              _mm_srli_epi32(lo, 7));
+    c = _mm_xor_si128(c, b);
+    lo = _mm_xor_si128(lo, c);
+    return _mm_xor_si128(hi, lo);
+}
+
+TARGET static inline __m128i gmul(__m128i a, __m128i b)
+{
+    __m128i lo = _mm_clmulepi64_si128(a, b, 0x00);
+    __m128i hi = _mm_clmulepi64_si128(a, b, 0x11);
+    __m128i mid = _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x10), _mm_clmulepi64_si128(a, b, 0x01));
+    return reduce(lo, mid, hi);
+}
+
+/* the two lanes of a 256-bit sum of products, added */
+#define FOLD(v) _mm_xor_si128(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1))
+
+/* x absorbs NB byte-reflected blocks d[] (two to a register, the first
+ * block in the low lane of d[0]). */
+TARGET static inline __m128i ghash_xn(const sipc_aes_gcm *g, __m128i x, const __m256i d[NY])
+{
+    const __m256i *h = (const __m256i *)g->h; /* [H^16,H^15] ... [H^2,H] */
+    __m256i lo = _mm256_setzero_si256(), mid = lo, hi = lo;
+    UNROLL for (int j = 0; j < NY; j++) {
+        __m256i v = d[j];
+        if (j == 0)
+            v = _mm256_xor_si256(v, _mm256_zextsi128_si256(x));
+        __m256i k = _mm256_loadu_si256(&h[j]);
+        lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(v, k, 0x00));
+        hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(v, k, 0x11));
+        mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(v, k, 0x10));
+        mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(v, k, 0x01));
+    }
+    return reduce(FOLD(lo), FOLD(mid), FOLD(hi));
+}
+
+/* The n (1..15) bytes at p, zero-padded to a block, where back bytes
+ * before p may be read too. Not through a copy on the stack: a 16-byte load
+ * of bytes just stored in pieces waits for the stores to retire. */
+TARGET static inline __m128i load_partial(const uint8_t *p, size_t n, size_t back)
+{
+    if (back + n >= 16) {
+        /* the 16 bytes that end at p + n, shifted down by 16 - n */
+        static const uint8_t shift[32] = {0,    1,    2,    3,    4,    5,    6,    7,
+                                          8,    9,    10,   11,   12,   13,   14,   15,
+                                          0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                          0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + n - 16));
+        return _mm_shuffle_epi8(v, _mm_loadu_si128((const __m128i *)(shift + 16 - n)));
+    }
+    uint64_t lo = 0, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i < 8)
+            lo |= (uint64_t)p[i] << (8 * i);
+        else
+            hi |= (uint64_t)p[i] << (8 * (i - 8));
+    }
+    return _mm_set_epi64x((long long)hi, (long long)lo);
+}
+
+/* One block times H^k into the sums of partial products (128 bits). */
+#define MUL_ADD(v, hk, l, md, hh)                                                   \
+    do {                                                                              \
+        l = _mm_xor_si128(l, _mm_clmulepi64_si128(v, hk, 0x00));                     \
+        hh = _mm_xor_si128(hh, _mm_clmulepi64_si128(v, hk, 0x11));                   \
+        md = _mm_xor_si128(md, _mm_clmulepi64_si128(v, hk, 0x10));                   \
+        md = _mm_xor_si128(md, _mm_clmulepi64_si128(v, hk, 0x01));                   \
+    } while (0)
+
+/* x absorbs n (1..CHUNK) bytes at p, the last block padded with zeros:
+ * block i of m times H^(m-i), one reduction for all. Reads only the n
+ * bytes. */
+TARGET static __m128i ghash_few(const sipc_aes_gcm *g, __m128i x, const uint8_t *p, size_t n)
+{
+    const int m = (int)((n + 15) / 16), full = (int)(n / 16);
+    __m256i lo = _mm256_setzero_si256(), mid = lo, hi = lo;
+    int i = 0;
+    for (; i + 2 <= full; i += 2) {
+        __m256i v = bswap256(_mm256_loadu_si256((const __m256i *)(p + 16 * i)));
+        if (i == 0)
+            v = _mm256_xor_si256(v, _mm256_zextsi128_si256(x));
+        __m256i hk = _mm256_loadu_si256((const __m256i *)g->h[NB - m + i]);
+        lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(v, hk, 0x00));
+        hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(v, hk, 0x11));
+        mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(v, hk, 0x10));
+        mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(v, hk, 0x01));
+    }
+    __m128i l = FOLD(lo), md = FOLD(mid), hh = FOLD(hi);
+    for (; i < m; i++) { /* a block left over from the pairs, and the partial one */
+        __m128i v = i < full ? _mm_loadu_si128((const __m128i *)(p + 16 * i))
+                             : load_partial(p + 16 * i, n - 16 * (size_t)i, 16 * (size_t)i);
+        v = bswap128(v);
+        if (i == 0)
+            v = _mm_xor_si128(v, x);
+        __m128i hk = _mm_loadu_si128((const __m128i *)g->h[NB - m + i]);
+        MUL_ADD(v, hk, l, md, hh);
+    }
+    return reduce(l, md, hh);
+}
+
+/* x absorbs n bytes of p, the last block padded with zeros. */
+TARGET static __m128i ghash_bytes(const sipc_aes_gcm *g, __m128i x, const uint8_t *p, size_t n)
+{
+    for (; n >= CHUNK; n -= CHUNK, p += CHUNK) {
+        __m256i d[NY];
+        UNROLL for (int j = 0; j < NY; j++)
+            d[j] = bswap256(_mm256_loadu_si256((const __m256i *)(p + 32 * j)));
+        x = ghash_xn(g, x, d);
+    }
+    return n ? ghash_few(g, x, p, n) : x;
+}
+
+TARGET int sipc_aes_gcm_init(sipc_aes_gcm *g, const uint8_t *key, size_t key_len)
+{
+    if (key_len != 16 && key_len != 32)
+        return SIPC_EINVAL;
+    memset(g, 0, sizeof *g);
+    g->rounds = key_len == 16 ? 10 : 14;
+    __m128i rk[15];
+    expand_key(rk, key, key_len);
+    memcpy(g->rk, rk, sizeof g->rk[0] * (size_t)(g->rounds + 1));
+    explicit_bzero(rk, sizeof rk);
+    /* H = E(K, 0), and its powers up to the NB-th */
+    __m128i p[NB + 1];
+    p[1] = bswap128(aes_block(g, _mm_setzero_si128()));
+    for (int i = 2; i <= NB; i++)
+        p[i] = gmul(p[i - 1], p[1]);
+    for (int i = 1; i <= NB; i++)
+        _mm_storeu_si128((__m128i *)g->h[NB - i], p[i]);
+    explicit_bzero(p, sizeof p);
+    return 0;
+}
+
+/* The keystream of 2 * ny blocks from counter ctr (byte-reflected; blocks
+ * ctr+0 .. ctr+2ny-1); ny a constant. */
+TARGET static inline __attribute__((always_inline)) void
+keystream_n(const sipc_aes_gcm *g, __m128i ctr, __m256i ks[NY], int rounds, int ny)
+{
+    const __m128i *rk = (const __m128i *)g->rk;
+    const __m256i c = _mm256_broadcastsi128_si256(ctr);
+    __m256i k = _mm256_broadcastsi128_si256(_mm_loadu_si128(&rk[0]));
+    UNROLL for (int j = 0; j < ny; j++)
+        ks[j] = _mm256_xor_si256(
+            bswap256(_mm256_add_epi32(c, _mm256_set_epi32(0, 0, 0, 2 * j + 1, 0, 0, 0, 2 * j))), k);
+#if defined(__clang__)
+#pragma unroll 14
+#else
+#pragma GCC unroll 14
+#endif
+    for (int i = 1; i < rounds; i++) {
+        k = _mm256_broadcastsi128_si256(_mm_loadu_si128(&rk[i]));
+        UNROLL for (int j = 0; j < ny; j++)
+            ks[j] = _mm256_aesenc_epi128(ks[j], k);
+    }
+    k = _mm256_broadcastsi128_si256(_mm_loadu_si128(&rk[rounds]));
+    UNROLL for (int j = 0; j < ny; j++)
+        ks[j] = _mm256_aesenclast_epi128(ks[j], k);
+}
+
+/* CTR from the block after J0 over n bytes, GHASH over the ciphertext (in
+ * when decrypting, out when encrypting); returns GHASH's state before the
+ * length block. The GHASH of a turn's blocks is interleaved with the AES
+ * rounds, one register of blocks after each round, so that the AES and the
+ * carry-less multiplies issue side by side; when encrypting, the blocks
+ * hashed are the previous turn's ciphertext (this turn's is not there
+ * yet). */
+TARGET static inline __attribute__((always_inline)) __m128i
+crypt_rounds(const sipc_aes_gcm *g, __m128i j0r, __m128i x, const uint8_t *in, size_t n,
+             uint8_t *out, int decrypt, int rounds)
+{
+    const __m128i *rk = (const __m128i *)g->rk;
+    const __m256i *h = (const __m256i *)g->h;
+    const __m128i step = _mm_set_epi32(0, 0, 0, NB);
+    __m128i ctr = _mm_add_epi32(j0r, _mm_set_epi32(0, 0, 0, 1));
+    const uint8_t *pending = NULL; /* ciphertext of the last turn, not hashed yet */
+    for (; n >= CHUNK; n -= CHUNK, in += CHUNK, out += CHUNK) {
+        const uint8_t *hp = decrypt ? in : pending;
+        const __m256i c = _mm256_broadcastsi128_si256(ctr);
+        __m256i ks[NY];
+        __m256i k = _mm256_broadcastsi128_si256(_mm_loadu_si128(&rk[0]));
+        UNROLL for (int j = 0; j < NY; j++)
+            ks[j] = _mm256_xor_si256(
+                bswap256(_mm256_add_epi32(c, _mm256_set_epi32(0, 0, 0, 2 * j + 1, 0, 0, 0, 2 * j))),
+                k);
+        ctr = _mm_add_epi32(ctr, step);
+        __m256i lo = _mm256_setzero_si256(), mid = lo, hi = lo;
+#if defined(__clang__)
+#pragma unroll 14
+#else
+#pragma GCC unroll 14
+#endif
+        for (int i = 1; i < rounds; i++) {
+            k = _mm256_broadcastsi128_si256(_mm_loadu_si128(&rk[i]));
+            UNROLL for (int j = 0; j < NY; j++)
+                ks[j] = _mm256_aesenc_epi128(ks[j], k);
+            if (hp && i - 1 < NY) {
+                const int j = i - 1; /* blocks 2j and 2j+1, times H^(NB-2j), H^(NB-2j-1) */
+                __m256i v = bswap256(_mm256_loadu_si256((const __m256i *)(hp + 32 * j)));
+                if (j == 0)
+                    v = _mm256_xor_si256(v, _mm256_zextsi128_si256(x));
+                __m256i hk = _mm256_loadu_si256(&h[j]);
+                lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(v, hk, 0x00));
+                hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(v, hk, 0x11));
+                mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(v, hk, 0x10));
+                mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(v, hk, 0x01));
+            }
+        }
+        k = _mm256_broadcastsi128_si256(_mm_loadu_si128(&rk[rounds]));
+        UNROLL for (int j = 0; j < NY; j++) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(in + 32 * j));
+            _mm256_storeu_si256((__m256i *)(out + 32 * j),
+                                _mm256_xor_si256(v, _mm256_aesenclast_epi128(ks[j], k)));
+        }
+        if (hp)
+            x = reduce(FOLD(lo), FOLD(mid), FOLD(hi));
+        pending = out;
+    }
+    if (!decrypt && pending)
+        x = ghash_bytes(g, x, pending, CHUNK);
+    if (n) {
+        /* the rest, fewer than NB blocks: only as many counters as needed */
+        __m256i ks[NY];
+        const size_t m = (n + 15) / 16, full = n / 16;
+        if (m <= 4)
+            keystream_n(g, ctr, ks, rounds, 2);
+        else if (m <= 8)
+            keystream_n(g, ctr, ks, rounds, 4);
+        else
+            keystream_n(g, ctr, ks, rounds, NY);
+        const uint8_t *kb = (const uint8_t *)ks;
+        if (decrypt)
+            x = ghash_few(g, x, in, n);
+        for (size_t i = 0; i < full; i++) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(in + 16 * i));
+            v = _mm_xor_si128(v, _mm_loadu_si128((const __m128i *)(kb + 16 * i)));
+            _mm_storeu_si128((__m128i *)(out + 16 * i), v);
+        }
+        for (size_t i = 16 * full; i < n; i++)
+            out[i] = in[i] ^ kb[i];
+        if (!decrypt)
+            x = ghash_few(g, x, out, n);
+        explicit_bzero(ks, sizeof ks);
+    }
+    return x;
+}
+
+TARGET static __m128i crypt(const sipc_aes_gcm *g, __m128i j0r, __m128i x, const uint8_t *in,
+                            size_t n, uint8_t *out, int decrypt)
+{
+    if (g->rounds == 10)
+        return crypt_rounds(g, j0r, x, in, n, out, decrypt, 10);
+    return crypt_rounds(g, j0r, x, in, n, out, decrypt, 14);
+}
+
+/* The tag: GHASH's state after the lengths, xored with E(K, J0) (ekj0). */
+TARGET static __m128i finish(const sipc_aes_gcm *g, __m128i x, __m128i ekj0, size_t aad_len,
+                             size_t len)
+{
+    const __m128i h1 = _mm_loadu_si128((const __m128i *)g->h[NB - 1]);
+    /* [len(A) || len(C)] in bits, byte-reflected: len(C) in the low half */
+    __m128i lens = _mm_set_epi64x((long long)((uint64_t)aad_len * 8), (long long)((uint64_t)len * 8));
+    x = gmul(_mm_xor_si128(x, lens), h1);
+    return _mm_xor_si128(bswap128(x), ekj0);
+}
+
+/* J0 = IV || 0^31 || 1, byte-reflected; built in registers, as a 16-byte
+ * load of bytes just stored one by one would wait for them. */
+TARGET static __m128i j0_reflected(const uint8_t iv[12])
+{
+    uint64_t a;
+    uint32_t b;
+    memcpy(&a, iv, 8);
+    memcpy(&b, iv + 8, 4);
+    __m128i j0 = _mm_set_epi32(0x01000000, (int)b, (int)(uint32_t)(a >> 32), (int)(uint32_t)a);
+    return bswap128(j0);
+}
+
+TARGET int sipc_aes_gcm_seal(const sipc_aes_gcm *g, const uint8_t iv[12], const uint8_t *aad,
+                             size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
+                             uint8_t tag[16])
+{
+    if ((uint64_t)len > SIPC_AES_GCM_MAX_LEN || (uint64_t)aad_len > UINT64_MAX / 8)
+        return SIPC_EINVAL;
+    __m128i j0r = j0_reflected(iv);
+    /* first: the CPU works on it while GHASH takes the AAD */
+    __m128i ekj0 = aes_block(g, bswap128(j0r));
+    __m128i x = ghash_bytes(g, _mm_setzero_si128(), aad, aad_len);
+    x = crypt(g, j0r, x, in, len, out, 0);
+    _mm_storeu_si128((__m128i *)tag, finish(g, x, ekj0, aad_len, len));
+    _mm256_zeroupper();
+    return 0;
+}
+
+TARGET int sipc_aes_gcm_open(const sipc_aes_gcm *g, const uint8_t iv[12], const uint8_t *aad,
+                             size_t aad_len, const uint8_t *in, size_t len, const uint8_t tag[16],
+                             uint8_t *out)
+{
+    if ((uint64_t)len > SIPC_AES_GCM_MAX_LEN || (uint64_t)aad_len > UINT64_MAX / 8)
+        return SIPC_EINVAL;
+    __m128i j0r = j0_reflected(iv);
+    /* first: the CPU works on it while GHASH takes the AAD */
+    __m128i ekj0 = aes_block(g, bswap128(j0r));
+    __m128i x = ghash_bytes(g, _mm_setzero_si128(), aad, aad_len);
+    x = crypt(g, j0r, x, in, len, out, 1);
+    __m128i diff = _mm_xor_si128(finish(g, x, ekj0, aad_len, len),
+                                 _mm_loadu_si128((const __m128i *)tag));
+    _mm256_zeroupper();
+    if (!_mm_testz_si128(diff, diff)) {
+        /* nothing of a forged message is left where the caller looks */
+        explicit_bzero(out, len);
+        return SIPC_EFORMAT;
+    }
+    return 0;
+}
+
+#else /* not x86-64 with GCC or clang */
+
+#include <stdlib.h>
+
+int sipc_aes_gcm_vaes_available(void)
+{
+    return 0;
+}
+
+/* never called: available() said no */
+int sipc_aes_gcm_init(sipc_aes_gcm *g, const uint8_t *key, size_t key_len)
+{
+    (void)g, (void)key, (void)key_len;
+    abort();
+}
+
+int sipc_aes_gcm_seal(const sipc_aes_gcm *g, const uint8_t iv[12], const uint8_t *aad,
+                      size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
+                      uint8_t tag[16])
+{
+    (void)g, (void)iv, (void)aad, (void)aad_len, (void)in, (void)len, (void)out, (void)tag;
+    abort();
+}
+
+int sipc_aes_gcm_open(const sipc_aes_gcm *g, const uint8_t iv[12], const uint8_t *aad,
+                      size_t aad_len, const uint8_t *in, size_t len, const uint8_t tag[16],
+                      uint8_t *out)
+{
+    (void)g, (void)iv, (void)aad, (void)aad_len, (void)in, (void)len, (void)tag, (void)out;
+    abort();
+}
+
+#endif

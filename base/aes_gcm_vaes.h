@@ -1,0 +1,51 @@
+/* aes_gcm_vaes.h - AES-GCM (NIST SP 800-38D, 96-bit IVs, 128-bit tags) on
+ * x86's vector AES and carry-less multiply (VAES and VPCLMULQDQ on 256-bit
+ * registers: two blocks per instruction). wolfSSL 5.5.4's assembly has no
+ * code for them; on a CPU that has them this runs at about twice its AES-NI
+ * rate, and AES-GCM is most of the CPU a large TLS message costs. It is
+ * mechanism only: transport/tls_record.c chooses it for a connection's
+ * records when sipc_aes_gcm_vaes_available() says the CPU can, and uses
+ * wolfCrypt otherwise. Constant time: no branch or memory access depends
+ * on the key, the data or the tag. */
+#ifndef SIPC_BASE_AES_GCM_VAES_H
+#define SIPC_BASE_AES_GCM_VAES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A key's AES round keys and GHASH powers. Its fields are the
+ * implementation's; wipe it (explicit_bzero) when done. */
+typedef struct sipc_aes_gcm {
+    uint8_t rk[15][16]; /* round keys */
+    uint8_t h[16][16];  /* H^16..H^1, byte-reflected, two to a 256-bit load */
+    int rounds;                      /* 10 (AES-128) or 14 (AES-256) */
+} sipc_aes_gcm;
+
+/* Most bytes one call takes: GCM's 32-bit block counter starts at 2. */
+#define SIPC_AES_GCM_MAX_LEN (((uint64_t)1 << 32) - 2) * 16
+
+/* 1 when this CPU (and this build: x86-64 with GCC or clang) runs AES-NI,
+ * PCLMULQDQ, AVX2, VAES and VPCLMULQDQ and the OS saves the 256-bit
+ * registers, else 0. CPUID is read once. Under valgrind, which emulates
+ * neither VAES nor VPCLMULQDQ and hides them from CPUID, 0. */
+int sipc_aes_gcm_vaes_available(void);
+
+/* Expands a 16- or 32-byte key; SIPC_EINVAL for another length. Only after
+ * sipc_aes_gcm_vaes_available() returned 1. */
+int sipc_aes_gcm_init(sipc_aes_gcm *g, const uint8_t *key, size_t key_len);
+
+/* Encrypts len bytes of in to out (the same buffer or disjoint ones) and
+ * writes the 16-byte tag over the IV, aad and the ciphertext. SIPC_EINVAL
+ * when len exceeds SIPC_AES_GCM_MAX_LEN. */
+int sipc_aes_gcm_seal(const sipc_aes_gcm *g, const uint8_t iv[12], const uint8_t *aad,
+                      size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
+                      uint8_t tag[16]);
+
+/* Decrypts len bytes of in to out (the same buffer or disjoint ones) if tag
+ * authenticates them, else returns SIPC_EFORMAT with out zeroed; SIPC_EINVAL
+ * when len exceeds SIPC_AES_GCM_MAX_LEN. */
+int sipc_aes_gcm_open(const sipc_aes_gcm *g, const uint8_t iv[12], const uint8_t *aad,
+                      size_t aad_len, const uint8_t *in, size_t len, const uint8_t tag[16],
+                      uint8_t *out);
+
+#endif

@@ -1,5 +1,7 @@
 /* tls_record.c - TLS 1.2 AEAD record protection after the handshake, on
- * wolfCrypt's AES-GCM and ChaCha20-Poly1305 (see tls_record.h). */
+ * wolfCrypt's AES-GCM and ChaCha20-Poly1305 (see tls_record.h), and on
+ * base/aes_gcm_vaes.c's AES-GCM where the CPU has VAES and VPCLMULQDQ
+ * (wolfSSL 5.5.4's assembly has no code for them). */
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/aes.h>
 #include <wolfssl/wolfcrypt/chacha20_poly1305.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/aes_gcm_vaes.h"
 #include "base/endian.h"
 #include "sipc/errno.h"
 #include "transport/tls_record.h"
@@ -20,9 +23,17 @@
 struct sipc_tls_rec {
     int aead;
     size_t overhead; /* explicit nonce and tag per record */
+    int vaes; /* AES-GCM through base/aes_gcm_vaes.c */
+    union {   /* the AES-GCM keys, of one implementation or the other */
 #ifdef HAVE_AESGCM
-    Aes enc, dec;
+        struct {
+            Aes enc, dec;
+        } wc;
 #endif
+        struct {
+            sipc_aes_gcm enc, dec;
+        } vaes;
+    } gcm;
     uint8_t wkey[32], rkey[32]; /* ChaCha20: its one-shot API takes the key */
     uint8_t wiv[12], riv[12];
     uint64_t wseq, rseq, wnonce;
@@ -82,10 +93,17 @@ int sipc_rec_new(sipc_tls_rec **out, const sipc_rec_keys *k)
 #ifdef HAVE_AESGCM
     if (r->aead == SIPC_REC_AES_GCM) {
         r->overhead = GCM_EXPLICIT + AEAD_TAG;
-        if (wc_AesInit(&r->enc, NULL, INVALID_DEVID) != 0 ||
-            wc_AesInit(&r->dec, NULL, INVALID_DEVID) != 0 ||
-            wc_AesGcmSetKey(&r->enc, k->write_key, (word32)k->key_len) != 0 ||
-            wc_AesGcmSetKey(&r->dec, k->read_key, (word32)k->key_len) != 0) {
+        r->vaes = sipc_aes_gcm_vaes_available();
+        if (r->vaes) {
+            if (sipc_aes_gcm_init(&r->gcm.vaes.enc, k->write_key, k->key_len) != 0 ||
+                sipc_aes_gcm_init(&r->gcm.vaes.dec, k->read_key, k->key_len) != 0) {
+                sipc_rec_free(r);
+                return SIPC_ETLS;
+            }
+        } else if (wc_AesInit(&r->gcm.wc.enc, NULL, INVALID_DEVID) != 0 ||
+                   wc_AesInit(&r->gcm.wc.dec, NULL, INVALID_DEVID) != 0 ||
+                   wc_AesGcmSetKey(&r->gcm.wc.enc, k->write_key, (word32)k->key_len) != 0 ||
+                   wc_AesGcmSetKey(&r->gcm.wc.dec, k->read_key, (word32)k->key_len) != 0) {
             sipc_rec_free(r);
             return SIPC_ETLS;
         }
@@ -100,9 +118,9 @@ void sipc_rec_free(sipc_tls_rec *r)
     if (!r)
         return;
 #ifdef HAVE_AESGCM
-    if (r->aead == SIPC_REC_AES_GCM) {
-        wc_AesFree(&r->enc);
-        wc_AesFree(&r->dec);
+    if (r->aead == SIPC_REC_AES_GCM && !r->vaes) {
+        wc_AesFree(&r->gcm.wc.enc);
+        wc_AesFree(&r->gcm.wc.dec);
     }
 #endif
     free(r->part);
@@ -160,8 +178,11 @@ int sipc_rec_seal(sipc_tls_rec *r, uint8_t type, const uint8_t *p, size_t len, s
             sipc_be64_put(nonce + 4, r->wnonce);
             memcpy(h + SIPC_REC_HEADER, nonce + 4, GCM_EXPLICIT);
             uint8_t *ct = h + SIPC_REC_HEADER + GCM_EXPLICIT;
-            rc = wc_AesGcmEncrypt(&r->enc, ct, p, (word32)n, nonce, sizeof nonce, ct + n, AEAD_TAG,
-                                  aad, sizeof aad);
+            if (r->vaes)
+                rc = sipc_aes_gcm_seal(&r->gcm.vaes.enc, nonce, aad, sizeof aad, p, n, ct, ct + n);
+            else
+                rc = wc_AesGcmEncrypt(&r->gcm.wc.enc, ct, p, (word32)n, nonce, sizeof nonce,
+                                      ct + n, AEAD_TAG, aad, sizeof aad);
             r->wnonce++;
 #endif
         } else {
@@ -214,8 +235,11 @@ static int open_record(sipc_tls_rec *r, uint8_t type, const uint8_t *body, size_
         memcpy(nonce, r->riv, 4);
         memcpy(nonce + 4, body, GCM_EXPLICIT);
         const uint8_t *ct = body + GCM_EXPLICIT;
-        rc = wc_AesGcmDecrypt(&r->dec, dst, ct, (word32)n, nonce, sizeof nonce, ct + n, AEAD_TAG,
-                              aad, sizeof aad);
+        if (r->vaes)
+            rc = sipc_aes_gcm_open(&r->gcm.vaes.dec, nonce, aad, sizeof aad, ct, n, ct + n, dst);
+        else
+            rc = wc_AesGcmDecrypt(&r->gcm.wc.dec, dst, ct, (word32)n, nonce, sizeof nonce, ct + n,
+                                  AEAD_TAG, aad, sizeof aad);
 #endif
     } else {
 #if defined(HAVE_CHACHA) && defined(HAVE_POLY1305)

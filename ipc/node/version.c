@@ -2,6 +2,7 @@
 #include <cpuid.h>
 #include <stdio.h>
 
+#include "base/aes_gcm_vaes.h"
 #include "base/sha256_shani.h"
 #include "sipc/node.h"
 #include "transport/tls_engine.h"
@@ -25,8 +26,9 @@ const char *sipc_version_string(void)
     }
     if (__get_cpuid_count(7, 0, &a, &b, &c, &d))
         avx2 = (b >> 5) & 1;
-    snprintf(cpu, sizeof cpu, "%s%s%s%s", aes ? " aes" : "", pclmul ? " pclmul" : "",
-             avx2 ? " avx2" : "", sipc_sha256_shani_available() ? " sha" : "");
+    snprintf(cpu, sizeof cpu, "%s%s%s%s%s", aes ? " aes" : "", pclmul ? " pclmul" : "",
+             avx2 ? " avx2" : "", sipc_sha256_shani_available() ? " sha" : "",
+             sipc_aes_gcm_vaes_available() ? " vaes" : ""); /* TLS records' AES-GCM on it */
 #endif
     snprintf(buf, sizeof buf, "sipc %s (protocol %d); TLS engine: %s; build: %s; CPU:%s",
              SIPC_VERSION_STRING, SIPC_PROTOCOL_VERSION, sipc_tls_engine_version(),

@@ -460,13 +460,14 @@ TARGET int sipc_aes_gcm_open(const sipc_aes_gcm *g, const uint8_t iv[12], const 
 {
     if ((uint64_t)len > SIPC_AES_GCM_MAX_LEN || (uint64_t)aad_len > UINT64_MAX / 8)
         return SIPC_EINVAL;
+    /* read before out is written: out may cover it */
+    const __m128i want = _mm_loadu_si128((const __m128i *)tag);
     __m128i j0r = j0_reflected(iv);
     /* first: the CPU works on it while GHASH takes the AAD */
     __m128i ekj0 = aes_block(g, bswap128(j0r));
     __m128i x = ghash_bytes(g, _mm_setzero_si128(), aad, aad_len);
     x = crypt(g, j0r, x, in, len, out, 1);
-    __m128i diff = _mm_xor_si128(finish(g, x, ekj0, aad_len, len),
-                                 _mm_loadu_si128((const __m128i *)tag));
+    __m128i diff = _mm_xor_si128(finish(g, x, ekj0, aad_len, len), want);
     _mm256_zeroupper();
     if (!_mm_testz_si128(diff, diff)) {
         /* nothing of a forged message is left where the caller looks */

@@ -23,7 +23,7 @@ typedef struct sipc_aes_gcm {
 } sipc_aes_gcm;
 
 /* Most bytes one call takes: GCM's 32-bit block counter starts at 2. */
-#define SIPC_AES_GCM_MAX_LEN (((uint64_t)1 << 32) - 2) * 16
+#define SIPC_AES_GCM_MAX_LEN ((((uint64_t)1 << 32) - 2) * 16)
 
 /* 1 when this CPU (and this build: x86-64 with GCC or clang) runs AES-NI,
  * PCLMULQDQ, AVX2, VAES and VPCLMULQDQ and the OS saves the 256-bit
@@ -36,15 +36,18 @@ int sipc_aes_gcm_vaes_available(void);
 int sipc_aes_gcm_init(sipc_aes_gcm *g, const uint8_t *key, size_t key_len);
 
 /* Encrypts len bytes of in to out (the same buffer or disjoint ones) and
- * writes the 16-byte tag over the IV, aad and the ciphertext. SIPC_EINVAL
- * when len exceeds SIPC_AES_GCM_MAX_LEN. */
+ * writes the 16-byte tag, computed over aad and the ciphertext under the
+ * IV. SIPC_EINVAL when len exceeds SIPC_AES_GCM_MAX_LEN or aad_len * 8
+ * does not fit 64 bits. */
 int sipc_aes_gcm_seal(const sipc_aes_gcm *g, const uint8_t iv[12], const uint8_t *aad,
                       size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
                       uint8_t tag[16]);
 
 /* Decrypts len bytes of in to out (the same buffer or disjoint ones) if tag
- * authenticates them, else returns SIPC_EFORMAT with out zeroed; SIPC_EINVAL
- * when len exceeds SIPC_AES_GCM_MAX_LEN. */
+ * authenticates them and aad; if it does not, returns SIPC_EFORMAT (the
+ * input is not what was sealed) with out zeroed. SIPC_EINVAL as for seal.
+ * Registers and the stack are not wiped of keystream, as wolfCrypt does
+ * not wipe them either: what must stay secret is the key, in g. */
 int sipc_aes_gcm_open(const sipc_aes_gcm *g, const uint8_t iv[12], const uint8_t *aad,
                       size_t aad_len, const uint8_t *in, size_t len, const uint8_t tag[16],
                       uint8_t *out);

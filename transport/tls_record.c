@@ -249,8 +249,9 @@ static int open_record(sipc_tls_rec *r, uint8_t type, const uint8_t *body, size_
 #endif
     }
     if (rc != 0) {
-        /* the one-shot calls write the plaintext before they check the tag:
-         * nothing of a forged record stays where the application looks */
+        /* wolfCrypt's one-shot calls write the plaintext before they check
+         * the tag (sipc_aes_gcm_open wipes it itself): nothing of a forged
+         * record stays where the application looks */
         explicit_bzero(dst, n);
         return fail(alert, SIPC_ALERT_BAD_RECORD_MAC);
     }

@@ -1,11 +1,13 @@
 /* fuzz_aes_gcm.c - libFuzzer target: AES-GCM on VAES and VPCLMULQDQ
- * (base/aes_gcm_vaes.c) against wolfCrypt's. The input's first byte picks
- * the key size, the length of the AAD and where in place or not; then come
- * the key, the IV, the AAD and the message. Both seal it; ciphertext and tag
- * must be equal; sipc's open must give the message back, and must refuse it
- * (output zeroed) with one bit of ciphertext, tag, AAD or IV flipped where
- * the input says. Any difference aborts. Where the CPU lacks the
- * instructions there is nothing to compare and every input passes. */
+ * (base/aes_gcm_vaes.c) against wolfCrypt's. The input: a control byte
+ * (key size, in place or not), the key (32 bytes, the first 16 for
+ * AES-128), the IV (12), which bit to flip (1: the bit and which of
+ * ciphertext, tag, AAD and IV), where (2, little-endian), the AAD's length
+ * (2, little-endian, at most what is left), then the AAD and the message.
+ * Both seal it; ciphertext and tag must be equal; sipc's open must give the
+ * message back, and must refuse it (output zeroed) with the bit flipped.
+ * Any difference aborts. Where the CPU lacks the instructions there is
+ * nothing to compare and every input passes. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,28 +17,37 @@
 
 #include "base/aes_gcm_vaes.h"
 
+#define HEADER (1 + 32 + 12 + 1 + 2 + 2)
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!sipc_aes_gcm_vaes_available() || size < 1 + 32 + 12 + 1)
+    if (!sipc_aes_gcm_vaes_available() || size < HEADER)
         return 0;
     const uint8_t ctl = data[0];
     const size_t klen = (ctl & 1) ? 32 : 16;
     const int in_place = (ctl >> 1) & 1;
     const uint8_t *key = data + 1, *iv = data + 33;
-    const uint8_t flip = data[45]; /* which bit to flip, and where */
-    data += 46;
-    size -= 46;
-    size_t alen = (size_t)(ctl >> 2) * 5; /* 0..315 bytes of AAD */
+    const uint8_t flip = data[45];
+    const size_t pos = (size_t)data[46] | (size_t)data[47] << 8;
+    size_t alen = (size_t)data[48] | (size_t)data[49] << 8;
+    data += HEADER;
+    size -= HEADER;
     if (alen > size)
         alen = size;
-    const uint8_t *aad = data, *msg = data + alen;
     const size_t len = size - alen;
+    /* the AAD in a buffer of its own length, so that ASan sees a read past
+     * it; the message already ends where the input does */
+    uint8_t *aad = malloc(alen ? alen : 1);
+    if (!aad)
+        abort();
+    memcpy(aad, data, alen);
+    const uint8_t *msg = data + alen;
 
-    uint8_t *ct = malloc(len + 1), *wct = malloc(len + 1), *pt = malloc(len + 1);
+    uint8_t *ct = malloc(len ? len : 1), *wct = malloc(len ? len : 1), *pt = malloc(len ? len : 1);
     uint8_t tag[16], wtag[16], ivc[12];
-    uint8_t *aadc = malloc(alen + 1);
+    uint8_t *aadc = malloc(alen ? alen : 1);
     if (!ct || !wct || !pt || !aadc)
         abort();
 
@@ -67,39 +78,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sipc_aes_gcm_open(&g, iv, aad, alen, ct, len, tag, pt) != 0 || memcmp(pt, msg, len) != 0)
         abort();
 
-    /* one bit flipped in one of the four inputs: refused, output zeroed */
+    /* one bit flipped in one of the four inputs: refused, output zeroed
+     * (in place when the control byte says so) */
     memcpy(ivc, iv, 12);
     memcpy(aadc, aad, alen);
-    const unsigned bit = flip & 7u;
+    const uint8_t bit = (uint8_t)(1u << (flip & 7u));
     switch ((flip >> 3) & 3u) {
     case 0:
         if (len)
-            ct[(flip >> 5) % len] ^= (uint8_t)(1u << bit);
+            ct[pos % len] ^= bit;
         else
-            tag[0] ^= 1;
+            tag[0] ^= bit;
         break;
     case 1:
-        tag[(flip >> 5) % 16] ^= (uint8_t)(1u << bit);
+        tag[pos % 16] ^= bit;
         break;
     case 2:
         if (alen)
-            aadc[(flip >> 5) % alen] ^= (uint8_t)(1u << bit);
+            aadc[pos % alen] ^= bit;
         else
-            tag[15] ^= 0x80;
+            tag[15] ^= bit;
         break;
     default:
-        ivc[(flip >> 5) % 12] ^= (uint8_t)(1u << bit);
+        ivc[pos % 12] ^= bit;
         break;
     }
-    memset(pt, 0xa5, len);
-    if (sipc_aes_gcm_open(&g, ivc, aadc, alen, ct, len, tag, pt) == 0)
+    uint8_t *dst = pt;
+    if (in_place)
+        dst = ct;
+    else
+        memset(pt, 0xa5, len);
+    if (sipc_aes_gcm_open(&g, ivc, aadc, alen, ct, len, tag, dst) == 0)
         abort();
     for (size_t i = 0; i < len; i++)
-        if (pt[i] != 0)
+        if (dst[i] != 0)
             abort();
     free(ct);
     free(wct);
     free(pt);
     free(aadc);
+    free(aad);
     return 0;
 }

@@ -39,9 +39,9 @@ static int cpu_has_vaes_gcm(void)
         return -1;
     char line[8192];
     int has = -1;
-    while (fgets(line, sizeof line, f)) {
+    while (fgets(line, sizeof line - 1, f)) {
         if (strncmp(line, "flags", 5) == 0) {
-            strcat(line, " ");
+            line[strcspn(line, "\n")] = ' '; /* every flag ends in a space */
             has = strstr(line, " aes ") && strstr(line, " pclmulqdq ") && strstr(line, " avx2 ") &&
                   strstr(line, " vaes ") && strstr(line, " vpclmulqdq ");
             break;
@@ -175,12 +175,16 @@ static void fill(uint8_t *p, size_t n)
     }
 }
 
-/* seal and open of one message against wolfCrypt, apart and in place */
+/* seal and open of one message against wolfCrypt, apart and in place;
+ * every buffer exactly as long as its contents, so that ASan sees a read or
+ * write past any of them */
 static void compare_one(size_t klen, size_t alen, size_t len)
 {
-    uint8_t key[32], iv[12], aad[512], tag[16], wtag[16];
-    uint8_t *pt = malloc(len + 1), *ct = malloc(len + 1), *wct = malloc(len + 1),
-            *buf = malloc(len + 1);
+    uint8_t key[32], iv[12], tag[16], wtag[16];
+    const size_t sz = len ? len : 1;
+    uint8_t *pt = malloc(sz), *ct = malloc(sz), *wct = malloc(sz), *buf = malloc(sz),
+            *aad = malloc(alen ? alen : 1);
+    assert_non_null(aad);
     assert_non_null(pt);
     assert_non_null(ct);
     assert_non_null(wct);
@@ -209,6 +213,7 @@ static void compare_one(size_t klen, size_t alen, size_t len)
     free(ct);
     free(wct);
     free(buf);
+    free(aad);
 }
 
 static void same_as_wolfcrypt(void **state)
@@ -216,10 +221,12 @@ static void same_as_wolfcrypt(void **state)
     (void)state;
     if (!sipc_aes_gcm_vaes_available())
         skip();
-    static const size_t alens[] = {0, 1, 13, 15, 16, 17, 127, 128, 129, 300};
+    /* around a block, a pair of them, the 16-block loop turn (256 bytes)
+     * and two turns */
+    static const size_t alens[] = {0, 1, 13, 15, 16, 17, 127, 128, 129, 255, 256, 257, 300, 511, 512, 513, 600};
     for (size_t k = 16; k <= 32; k += 16) {
         for (size_t a = 0; a < sizeof alens / sizeof alens[0]; a++)
-            for (size_t len = 0; len <= 400; len++)
+            for (size_t len = 0; len <= 800; len++)
                 compare_one(k, alens[a], len);
         /* TLS records: the largest plaintext, and around it */
         static const size_t big[] = {1023, 1024, 4096, 16383, 16384, 16385, 65536 + 7};
@@ -260,6 +267,19 @@ static void tampering_is_refused(void **state)
     assert_int_equal(sipc_aes_gcm_open(&g, iv, aad, ALEN, ct, LEN - 1, tag, out), SIPC_EFORMAT);
     assert_int_equal(sipc_aes_gcm_open(&g, iv, aad, ALEN, ct, LEN, tag, out), 0);
     assert_memory_equal(out, pt, LEN);
+    /* in place, tampered: the buffer is wiped */
+    uint8_t inplace[LEN];
+    memcpy(inplace, ct, LEN);
+    inplace[LEN - 1] ^= 1;
+    assert_int_equal(sipc_aes_gcm_open(&g, iv, aad, ALEN, inplace, LEN, tag, inplace), SIPC_EFORMAT);
+    assert_memory_equal(inplace, zero, LEN);
+    /* longer than GCM's 32-bit counter allows: refused before anything is
+     * read */
+    if (sizeof(size_t) > 4) {
+        size_t huge = (size_t)SIPC_AES_GCM_MAX_LEN + 1;
+        assert_int_equal(sipc_aes_gcm_seal(&g, iv, aad, ALEN, pt, huge, out, tag), SIPC_EINVAL);
+        assert_int_equal(sipc_aes_gcm_open(&g, iv, aad, ALEN, ct, huge, tag, out), SIPC_EINVAL);
+    }
 }
 
 int main(void)

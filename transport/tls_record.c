@@ -128,6 +128,10 @@ void sipc_rec_free(sipc_tls_rec *r)
     free(r);
 }
 
+/* Nonces are kept in local arrays: wolfCrypt 5.5.4's AVX2
+ * AES-GCM reads 16 bytes of a 12-byte IV, which there stays inside the
+ * frame. */
+
 /* additional data: seq_num + type + version + length (RFC 5246 6.2.3.3) */
 static void make_aad(uint8_t aad[13], uint64_t seq, uint8_t type, size_t n)
 {

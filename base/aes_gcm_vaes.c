@@ -294,17 +294,26 @@ TARGET int sipc_aes_gcm_init(sipc_aes_gcm *g, const uint8_t *key, size_t key_len
     return 0;
 }
 
+/* Counter blocks ctr+0 .. ctr+2ny-1 (ctr byte-reflected), put back in
+ * byte order and xored with the first round key; ny a constant. */
+TARGET static inline __attribute__((always_inline)) void
+first_round(const sipc_aes_gcm *g, __m128i ctr, __m256i ks[NY], int ny)
+{
+    const __m256i c = _mm256_broadcastsi128_si256(ctr);
+    const __m256i k = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)g->rk[0]));
+    UNROLL for (int j = 0; j < ny; j++)
+        ks[j] = _mm256_xor_si256(
+            bswap256(_mm256_add_epi32(c, _mm256_set_epi32(0, 0, 0, 2 * j + 1, 0, 0, 0, 2 * j))), k);
+}
+
 /* The keystream of 2 * ny blocks from counter ctr (byte-reflected; blocks
  * ctr+0 .. ctr+2ny-1); ny a constant. */
 TARGET static inline __attribute__((always_inline)) void
 keystream_n(const sipc_aes_gcm *g, __m128i ctr, __m256i ks[NY], int rounds, int ny)
 {
     const __m128i *rk = (const __m128i *)g->rk;
-    const __m256i c = _mm256_broadcastsi128_si256(ctr);
-    __m256i k = _mm256_broadcastsi128_si256(_mm_loadu_si128(&rk[0]));
-    UNROLL for (int j = 0; j < ny; j++)
-        ks[j] = _mm256_xor_si256(
-            bswap256(_mm256_add_epi32(c, _mm256_set_epi32(0, 0, 0, 2 * j + 1, 0, 0, 0, 2 * j))), k);
+    __m256i k;
+    first_round(g, ctr, ks, ny);
 #if defined(__clang__)
 #pragma unroll 14
 #else
@@ -338,13 +347,8 @@ crypt_rounds(const sipc_aes_gcm *g, __m128i j0r, __m128i x, const uint8_t *in, s
     const uint8_t *pending = NULL; /* ciphertext of the last turn, not hashed yet */
     for (; n >= CHUNK; n -= CHUNK, in += CHUNK, out += CHUNK) {
         const uint8_t *hp = decrypt ? in : pending;
-        const __m256i c = _mm256_broadcastsi128_si256(ctr);
-        __m256i ks[NY];
-        __m256i k = _mm256_broadcastsi128_si256(_mm_loadu_si128(&rk[0]));
-        UNROLL for (int j = 0; j < NY; j++)
-            ks[j] = _mm256_xor_si256(
-                bswap256(_mm256_add_epi32(c, _mm256_set_epi32(0, 0, 0, 2 * j + 1, 0, 0, 0, 2 * j))),
-                k);
+        __m256i ks[NY], k;
+        first_round(g, ctr, ks, NY);
         ctr = _mm_add_epi32(ctr, step);
         __m256i lo = _mm256_setzero_si256(), mid = lo, hi = lo;
 #if defined(__clang__)

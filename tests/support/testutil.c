@@ -204,3 +204,43 @@ sipc_security *tu_security(sipc_tls_mode mode, const char *pem)
     }
     return sec;
 }
+
+int tu_unhex(const char *hex, uint8_t *out, size_t n)
+{
+    if (strlen(hex) != 2 * n)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return -1;
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+int tu_cpu_has(const char *const flags[])
+{
+    const char *pre = getenv("LD_PRELOAD");
+    if (pre && strstr(pre, "vgpreload"))
+        return -1;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return -1;
+    char line[8192];
+    int has = -1;
+    while (fgets(line, sizeof line - 1, f)) {
+        if (strncmp(line, "flags", 5) != 0)
+            continue;
+        line[strcspn(line, "\n")] = ' '; /* every flag between spaces */
+        has = 1;
+        for (int i = 0; flags[i]; i++) {
+            char want[64];
+            snprintf(want, sizeof want, " %s ", flags[i]);
+            if (!strstr(line, want))
+                has = 0;
+        }
+        break;
+    }
+    fclose(f);
+    return has;
+}

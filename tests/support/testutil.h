@@ -1,9 +1,11 @@
 /* testutil.h - shared helpers for sipc tests: temp dirs, certificates made
- * with openssl at test time, bounded loop runs and a log capture sink. */
+ * with openssl at test time, bounded loop runs, a log capture sink, hex test
+ * vectors and the CPU's flags. */
 #ifndef SIPC_TESTUTIL_H
 #define SIPC_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "sipc/node.h"
@@ -43,5 +45,13 @@ typedef struct tu_log {
 void tu_log_sink(void *arg, sipc_log_level level, const char *category, const char *msg);
 int tu_log_has(const tu_log *l, const char *needle);
 void tu_log_free(tu_log *l);
+
+/* n bytes from 2n hex digits; -1 if hex is not exactly that. */
+int tu_unhex(const char *hex, uint8_t *out, size_t n);
+
+/* Whether the kernel lists every flag of the NULL-terminated list for this
+ * CPU (/proc/cpuinfo): 1 or 0; -1 when it cannot tell, or under valgrind,
+ * which hides extensions from CPUID that the kernel still lists. */
+int tu_cpu_has(const char *const flags[]);
 
 #endif

@@ -19,39 +19,14 @@
 
 #include "base/aes_gcm_vaes.h"
 #include "sipc/errno.h"
+#include "testutil.h"
 
-static void unhex(const char *hex, uint8_t *out, size_t n)
-{
-    assert_int_equal(strlen(hex), 2 * n);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
-        out[i] = (uint8_t)v;
-    }
-}
-
-/* The kernel's word for the CPU, unless valgrind (which hides VAES from
- * CPUID and cannot run it) is in between: 1, 0, or -1 when unknown. */
+/* The kernel's word for the CPU (-1: it cannot tell, or valgrind is in
+ * between). */
 static int cpu_has_vaes_gcm(void)
 {
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return -1;
-    char line[8192];
-    int has = -1;
-    while (fgets(line, sizeof line - 1, f)) {
-        if (strncmp(line, "flags", 5) == 0) {
-            line[strcspn(line, "\n")] = ' '; /* every flag ends in a space */
-            has = strstr(line, " aes ") && strstr(line, " pclmulqdq ") && strstr(line, " avx2 ") &&
-                  strstr(line, " vaes ") && strstr(line, " vpclmulqdq ");
-            break;
-        }
-    }
-    fclose(f);
-    const char *pre = getenv("LD_PRELOAD");
-    if (pre && strstr(pre, "valgrind"))
-        return -1;
-    return has;
+    static const char *const flags[] = {"aes", "pclmulqdq", "avx2", "vaes", "vpclmulqdq", NULL};
+    return tu_cpu_has(flags);
 }
 
 static void detection_agrees_with_the_kernel(void **state)
@@ -138,12 +113,12 @@ static void spec_vectors(void **state)
         uint8_t key[32], iv[12], pt[64], aad[20], ct[64], tag[16], out[64], otag[16];
         size_t klen = strlen(vectors[v].key) / 2, len = strlen(vectors[v].pt) / 2,
                alen = strlen(vectors[v].aad) / 2;
-        unhex(vectors[v].key, key, klen);
-        unhex(vectors[v].iv, iv, 12);
-        unhex(vectors[v].pt, pt, len);
-        unhex(vectors[v].aad, aad, alen);
-        unhex(vectors[v].ct, ct, len);
-        unhex(vectors[v].tag, tag, 16);
+        assert_int_equal(tu_unhex(vectors[v].key, key, klen), 0);
+        assert_int_equal(tu_unhex(vectors[v].iv, iv, 12), 0);
+        assert_int_equal(tu_unhex(vectors[v].pt, pt, len), 0);
+        assert_int_equal(tu_unhex(vectors[v].aad, aad, alen), 0);
+        assert_int_equal(tu_unhex(vectors[v].ct, ct, len), 0);
+        assert_int_equal(tu_unhex(vectors[v].tag, tag, 16), 0);
         /* the vectors as written, by wolfCrypt first */
         wolf_seal(key, klen, iv, aad, alen, pt, len, out, otag);
         assert_memory_equal(out, ct, len);

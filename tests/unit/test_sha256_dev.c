@@ -22,6 +22,7 @@
 #include <wolfssl/wolfcrypt/sha256.h>
 
 #include "base/sha256_shani.h"
+#include "testutil.h"
 #include "transport/tls_sha256_dev.h"
 
 void __real_sipc_sha256_shani_blocks(uint32_t state[8], const uint8_t *data, size_t nblocks);
@@ -35,39 +36,12 @@ void __wrap_sipc_sha256_shani_blocks(uint32_t state[8], const uint8_t *data, siz
     __real_sipc_sha256_shani_blocks(state, data, nblocks);
 }
 
-static void unhex(const char *hex, uint8_t *out, size_t n)
-{
-    assert_int_equal(strlen(hex), 2 * n);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
-        out[i] = (uint8_t)v;
-    }
-}
-
-/* The CPU's own word for it, unless valgrind (which hides the extensions
- * from CPUID and cannot run them) is in between. */
+/* The kernel's word for the CPU, unless valgrind (which hides the
+ * extensions from CPUID and cannot run them) is in between. */
 static int cpu_has_sha_ni(void)
 {
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return -1;
-    char line[4096];
-    int has = -1;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "flags", 5) == 0) {
-            has = strstr(line, " sha_ni") != NULL;
-            break;
-        }
-    }
-    fclose(f);
-    return has;
-}
-
-static int under_valgrind(void)
-{
-    const char *p = getenv("LD_PRELOAD");
-    return p && strstr(p, "vgpreload");
+    static const char *const flags[] = {"sha_ni", NULL};
+    return tu_cpu_has(flags);
 }
 
 static int setup(void **state)
@@ -83,7 +57,7 @@ static void detection_agrees_with_the_kernel(void **state)
 {
     (void)state;
     int has = cpu_has_sha_ni();
-    if (has < 0 || under_valgrind())
+    if (has < 0)
         skip();
     assert_int_equal(sipc_sha256_shani_available(), has);
 #if defined(SIPC_TEST_BUNDLED_WOLFSSL)
@@ -153,7 +127,7 @@ static void fips_vectors(void **state)
     unsigned long before = block_calls;
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         uint8_t want[32], got[32];
-        unhex(v[i].digest, want, sizeof want);
+        assert_int_equal(tu_unhex(v[i].digest, want, sizeof want), 0);
         for (size_t chunk = 1; chunk <= 130; chunk += 43) {
             sha256_of((const uint8_t *)v[i].msg, strlen(v[i].msg), chunk, got);
             assert_memory_equal(got, want, sizeof want);
@@ -164,7 +138,7 @@ static void fips_vectors(void **state)
     assert_non_null(m);
     memset(m, 'a', 1000000);
     uint8_t want[32], got[32];
-    unhex("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0", want, sizeof want);
+    assert_int_equal(tu_unhex("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0", want, sizeof want), 0);
     sha256_of(m, 1000000, 999, got);
     assert_memory_equal(got, want, sizeof want);
     sha256_of(m, 1000000, 1000000, got);
@@ -199,7 +173,7 @@ static void hmac_rfc4231(void **state)
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         Hmac h;
         uint8_t want[32], got[32];
-        unhex(v[i].mac, want, sizeof want);
+        assert_int_equal(tu_unhex(v[i].mac, want, sizeof want), 0);
         assert_int_equal(wc_HmacInit(&h, NULL, INVALID_DEVID), 0);
         assert_int_equal(wc_HmacSetKey(&h, WC_SHA256, v[i].key, (word32)v[i].klen), 0);
         /* twice with one key: the hash objects are reused after their final */

@@ -22,9 +22,9 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
-#include <cpuid.h>
 #include <immintrin.h>
-#include <stdatomic.h>
+
+#include "base/cpu_features.h"
 
 #define TARGET __attribute__((target("avx2,vaes,vpclmulqdq,aes,pclmul,ssse3,sse4.1")))
 
@@ -44,24 +44,8 @@
 
 int sipc_aes_gcm_vaes_available(void)
 {
-    /* Racing first calls compute the same answer. */
-    static atomic_int cached = -1;
-    int v = atomic_load_explicit(&cached, memory_order_relaxed);
-    if (v >= 0)
-        return v;
-    unsigned a, b, c, d;
-    v = 0;
-    if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_AES) && (c & bit_PCLMUL) &&
-        (c & bit_SSSE3) && (c & bit_SSE4_1) && (c & bit_AVX) && (c & bit_OSXSAVE)) {
-        unsigned lo, hi;
-        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-        /* the OS saves XMM and YMM state */
-        if ((lo & 6) == 6 && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_AVX2) &&
-            (c & bit_VAES) && (c & bit_VPCLMULQDQ))
-            v = 1;
-    }
-    atomic_store_explicit(&cached, v, memory_order_relaxed);
-    return v;
+    const unsigned need = SIPC_CPU_AES | SIPC_CPU_PCLMUL | SIPC_CPU_AVX2 | SIPC_CPU_VAES;
+    return (sipc_cpu_features() & need) == need;
 }
 
 /* ---- AES ---------------------------------------------------------------- */

@@ -10,9 +10,9 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
-#include <cpuid.h>
 #include <immintrin.h>
-#include <stdatomic.h>
+
+#include "base/cpu_features.h"
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -27,18 +27,8 @@ static const uint32_t K[64] = {
 
 int sipc_sha256_shani_available(void)
 {
-    /* Racing first calls compute the same answer. */
-    static atomic_int cached = -1;
-    int v = atomic_load_explicit(&cached, memory_order_relaxed);
-    if (v >= 0)
-        return v;
-    unsigned a, b, c, d;
-    v = 0;
-    if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSSE3) && (c & bit_SSE4_1) &&
-        __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA))
-        v = 1;
-    atomic_store_explicit(&cached, v, memory_order_relaxed);
-    return v;
+    const unsigned need = SIPC_CPU_SHA | SIPC_CPU_SSE41;
+    return (sipc_cpu_features() & need) == need;
 }
 
 __attribute__((target("sha,sse4.1,ssse3"))) void

@@ -1,0 +1,57 @@
+/* cpu_features.c - CPUID, read once (see cpu_features.h). */
+#include "base/cpu_features.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+
+#include <cpuid.h>
+#include <stdatomic.h>
+
+static unsigned read_cpuid(void)
+{
+    unsigned a, b, c, d, f = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d))
+        return 0;
+    if (c & bit_AES)
+        f |= SIPC_CPU_AES;
+    if (c & bit_PCLMUL)
+        f |= SIPC_CPU_PCLMUL;
+    if ((c & bit_SSSE3) && (c & bit_SSE4_1))
+        f |= SIPC_CPU_SSE41;
+    int ymm = 0;
+    if ((c & bit_AVX) && (c & bit_OSXSAVE)) {
+        unsigned lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        ymm = (lo & 6) == 6; /* the OS saves XMM and YMM state */
+    }
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+        if (b & bit_SHA)
+            f |= SIPC_CPU_SHA;
+        if (ymm && (b & bit_AVX2)) {
+            f |= SIPC_CPU_AVX2;
+            if ((c & bit_VAES) && (c & bit_VPCLMULQDQ))
+                f |= SIPC_CPU_VAES;
+        }
+    }
+    return f;
+}
+
+unsigned sipc_cpu_features(void)
+{
+    /* Racing first calls compute the same answer; bit 31 marks it read. */
+    static atomic_uint cached;
+    unsigned v = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v)
+        return v & ~(1u << 31);
+    v = read_cpuid();
+    atomic_store_explicit(&cached, v | 1u << 31, memory_order_relaxed);
+    return v;
+}
+
+#else
+
+unsigned sipc_cpu_features(void)
+{
+    return 0;
+}
+
+#endif

@@ -1,0 +1,21 @@
+/* cpu_features.h - which x86 extensions this CPU and OS offer, read from
+ * CPUID once per process. The code that has a faster path for one of them
+ * (base/sha256_shani.c, base/aes_gcm_vaes.c) asks here, and --version lists
+ * them. Under valgrind, which hides from CPUID what it cannot emulate, the
+ * answer is valgrind's. */
+#ifndef SIPC_BASE_CPU_FEATURES_H
+#define SIPC_BASE_CPU_FEATURES_H
+
+enum {
+    SIPC_CPU_AES = 1 << 0,    /* AES-NI */
+    SIPC_CPU_PCLMUL = 1 << 1, /* PCLMULQDQ */
+    SIPC_CPU_SSE41 = 1 << 2,  /* SSSE3 and SSE4.1 */
+    SIPC_CPU_AVX2 = 1 << 3,   /* AVX2, with the OS saving the 256-bit registers */
+    SIPC_CPU_SHA = 1 << 4,    /* the SHA extensions (SHA-NI) */
+    SIPC_CPU_VAES = 1 << 5,   /* VAES and VPCLMULQDQ, with AVX2 */
+};
+
+/* The SIPC_CPU_* bits this CPU has; 0 on other architectures or compilers. */
+unsigned sipc_cpu_features(void);
+
+#endif

@@ -159,6 +159,17 @@ TARGET static inline __m128i gmul(__m128i a, __m128i b)
     return reduce(lo, mid, hi);
 }
 
+/* Two blocks times two powers of H (v and hk, a block in each lane) into
+ * the sums of partial products. */
+TARGET static inline __attribute__((always_inline)) void
+mul_add(__m256i v, __m256i hk, __m256i *lo, __m256i *mid, __m256i *hi)
+{
+    *lo = _mm256_xor_si256(*lo, _mm256_clmulepi64_epi128(v, hk, 0x00));
+    *hi = _mm256_xor_si256(*hi, _mm256_clmulepi64_epi128(v, hk, 0x11));
+    *mid = _mm256_xor_si256(*mid, _mm256_clmulepi64_epi128(v, hk, 0x10));
+    *mid = _mm256_xor_si256(*mid, _mm256_clmulepi64_epi128(v, hk, 0x01));
+}
+
 /* the two lanes of a 256-bit sum of products, added */
 #define FOLD(v) _mm_xor_si128(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1))
 
@@ -172,11 +183,7 @@ TARGET static inline __m128i ghash_xn(const sipc_aes_gcm *g, __m128i x, const __
         __m256i v = d[j];
         if (j == 0)
             v = _mm256_xor_si256(v, _mm256_zextsi128_si256(x));
-        __m256i k = _mm256_loadu_si256(&h[j]);
-        lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(v, k, 0x00));
-        hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(v, k, 0x11));
-        mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(v, k, 0x10));
-        mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(v, k, 0x01));
+        mul_add(v, _mm256_loadu_si256(&h[j]), &lo, &mid, &hi);
     }
     return reduce(FOLD(lo), FOLD(mid), FOLD(hi));
 }
@@ -205,15 +212,6 @@ TARGET static inline __m128i load_partial(const uint8_t *p, size_t n, size_t bac
     return _mm_set_epi64x((long long)hi, (long long)lo);
 }
 
-/* One block times H^k into the sums of partial products (128 bits). */
-#define MUL_ADD(v, hk, l, md, hh)                                                   \
-    do {                                                                              \
-        l = _mm_xor_si128(l, _mm_clmulepi64_si128(v, hk, 0x00));                     \
-        hh = _mm_xor_si128(hh, _mm_clmulepi64_si128(v, hk, 0x11));                   \
-        md = _mm_xor_si128(md, _mm_clmulepi64_si128(v, hk, 0x10));                   \
-        md = _mm_xor_si128(md, _mm_clmulepi64_si128(v, hk, 0x01));                   \
-    } while (0)
-
 /* x absorbs n (1..CHUNK) bytes at p, the last block padded with zeros:
  * block i of m times H^(m-i), one reduction for all. Reads only the n
  * bytes. */
@@ -226,11 +224,7 @@ TARGET static __m128i ghash_few(const sipc_aes_gcm *g, __m128i x, const uint8_t 
         __m256i v = bswap256(_mm256_loadu_si256((const __m256i *)(p + 16 * i)));
         if (i == 0)
             v = _mm256_xor_si256(v, _mm256_zextsi128_si256(x));
-        __m256i hk = _mm256_loadu_si256((const __m256i *)g->h[NB - m + i]);
-        lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(v, hk, 0x00));
-        hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(v, hk, 0x11));
-        mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(v, hk, 0x10));
-        mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(v, hk, 0x01));
+        mul_add(v, _mm256_loadu_si256((const __m256i *)g->h[NB - m + i]), &lo, &mid, &hi);
     }
     __m128i l = FOLD(lo), md = FOLD(mid), hh = FOLD(hi);
     for (; i < m; i++) { /* a block left over from the pairs, and the partial one */
@@ -240,7 +234,10 @@ TARGET static __m128i ghash_few(const sipc_aes_gcm *g, __m128i x, const uint8_t 
         if (i == 0)
             v = _mm_xor_si128(v, x);
         __m128i hk = _mm_loadu_si128((const __m128i *)g->h[NB - m + i]);
-        MUL_ADD(v, hk, l, md, hh);
+        l = _mm_xor_si128(l, _mm_clmulepi64_si128(v, hk, 0x00));
+        hh = _mm_xor_si128(hh, _mm_clmulepi64_si128(v, hk, 0x11));
+        md = _mm_xor_si128(md, _mm_clmulepi64_si128(v, hk, 0x10));
+        md = _mm_xor_si128(md, _mm_clmulepi64_si128(v, hk, 0x01));
     }
     return reduce(l, md, hh);
 }
@@ -290,25 +287,30 @@ first_round(const sipc_aes_gcm *g, __m128i ctr, __m256i ks[NY], int ny)
             bswap256(_mm256_add_epi32(c, _mm256_set_epi32(0, 0, 0, 2 * j + 1, 0, 0, 0, 2 * j))), k);
 }
 
+/* One AES round on ny registers of blocks; ny a constant. */
+TARGET static inline __attribute__((always_inline)) void
+aes_round(__m256i ks[NY], int ny, const uint8_t rk[16])
+{
+    const __m256i k = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)rk));
+    UNROLL for (int j = 0; j < ny; j++)
+        ks[j] = _mm256_aesenc_epi128(ks[j], k);
+}
+
 /* The keystream of 2 * ny blocks from counter ctr (byte-reflected; blocks
  * ctr+0 .. ctr+2ny-1); ny a constant. */
 TARGET static inline __attribute__((always_inline)) void
 keystream_n(const sipc_aes_gcm *g, __m128i ctr, __m256i ks[NY], int rounds, int ny)
 {
-    const __m128i *rk = (const __m128i *)g->rk;
-    __m256i k;
     first_round(g, ctr, ks, ny);
 #if defined(__clang__)
 #pragma unroll 14
 #else
 #pragma GCC unroll 14
 #endif
-    for (int i = 1; i < rounds; i++) {
-        k = _mm256_broadcastsi128_si256(_mm_loadu_si128(&rk[i]));
-        UNROLL for (int j = 0; j < ny; j++)
-            ks[j] = _mm256_aesenc_epi128(ks[j], k);
-    }
-    k = _mm256_broadcastsi128_si256(_mm_loadu_si128(&rk[rounds]));
+    for (int i = 1; i < rounds; i++)
+        aes_round(ks, ny, g->rk[i]);
+    const __m256i k =
+        _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)g->rk[rounds]));
     UNROLL for (int j = 0; j < ny; j++)
         ks[j] = _mm256_aesenclast_epi128(ks[j], k);
 }
@@ -324,14 +326,13 @@ TARGET static inline __attribute__((always_inline)) __m128i
 crypt_rounds(const sipc_aes_gcm *g, __m128i j0r, __m128i x, const uint8_t *in, size_t n,
              uint8_t *out, int decrypt, int rounds)
 {
-    const __m128i *rk = (const __m128i *)g->rk;
     const __m256i *h = (const __m256i *)g->h;
     const __m128i step = _mm_set_epi32(0, 0, 0, NB);
     __m128i ctr = _mm_add_epi32(j0r, _mm_set_epi32(0, 0, 0, 1));
     const uint8_t *pending = NULL; /* ciphertext of the last turn, not hashed yet */
     for (; n >= CHUNK; n -= CHUNK, in += CHUNK, out += CHUNK) {
         const uint8_t *hp = decrypt ? in : pending;
-        __m256i ks[NY], k;
+        __m256i ks[NY];
         first_round(g, ctr, ks, NY);
         ctr = _mm_add_epi32(ctr, step);
         __m256i lo = _mm256_setzero_si256(), mid = lo, hi = lo;
@@ -341,22 +342,17 @@ crypt_rounds(const sipc_aes_gcm *g, __m128i j0r, __m128i x, const uint8_t *in, s
 #pragma GCC unroll 14
 #endif
         for (int i = 1; i < rounds; i++) {
-            k = _mm256_broadcastsi128_si256(_mm_loadu_si128(&rk[i]));
-            UNROLL for (int j = 0; j < NY; j++)
-                ks[j] = _mm256_aesenc_epi128(ks[j], k);
+            aes_round(ks, NY, g->rk[i]);
             if (hp && i - 1 < NY) {
                 const int j = i - 1; /* blocks 2j and 2j+1, times H^(NB-2j), H^(NB-2j-1) */
                 __m256i v = bswap256(_mm256_loadu_si256((const __m256i *)(hp + 32 * j)));
                 if (j == 0)
                     v = _mm256_xor_si256(v, _mm256_zextsi128_si256(x));
-                __m256i hk = _mm256_loadu_si256(&h[j]);
-                lo = _mm256_xor_si256(lo, _mm256_clmulepi64_epi128(v, hk, 0x00));
-                hi = _mm256_xor_si256(hi, _mm256_clmulepi64_epi128(v, hk, 0x11));
-                mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(v, hk, 0x10));
-                mid = _mm256_xor_si256(mid, _mm256_clmulepi64_epi128(v, hk, 0x01));
+                mul_add(v, _mm256_loadu_si256(&h[j]), &lo, &mid, &hi);
             }
         }
-        k = _mm256_broadcastsi128_si256(_mm_loadu_si128(&rk[rounds]));
+        const __m256i k =
+            _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)g->rk[rounds]));
         UNROLL for (int j = 0; j < NY; j++) {
             __m256i v = _mm256_loadu_si256((const __m256i *)(in + 32 * j));
             _mm256_storeu_si256((__m256i *)(out + 32 * j),

@@ -93,7 +93,7 @@ int sipc_rec_new(sipc_tls_rec **out, const sipc_rec_keys *k)
 #ifdef HAVE_AESGCM
     if (r->aead == SIPC_REC_AES_GCM) {
         r->overhead = GCM_EXPLICIT + AEAD_TAG;
-        r->vaes = sipc_aes_gcm_vaes_available();
+        r->vaes = !k->no_vaes && sipc_aes_gcm_vaes_available();
         if (r->vaes) {
             if (sipc_aes_gcm_init(&r->gcm.vaes.enc, k->write_key, k->key_len) != 0 ||
                 sipc_aes_gcm_init(&r->gcm.vaes.dec, k->read_key, k->key_len) != 0) {

@@ -513,6 +513,59 @@ static void t_empty_records(void **state)
     }
 }
 
+/* AES-GCM records sealed by one implementation and opened by the other
+ * (base/aes_gcm_vaes.c where the CPU has VAES, wolfCrypt's always): both
+ * key sizes, empty to several records, and a damaged record refused by
+ * either. Without VAES both ends are wolfCrypt's. */
+static void t_aes_gcm_records_both_ways(void **state)
+{
+    (void)state;
+    static const uint8_t key[32] = {9, 8, 7}, iv[4] = {6, 5, 4, 3};
+    static const size_t sizes[] = {0, 1, 13, 255, 256, 16383, 16384, 2 * 16384 + 5};
+    uint8_t *msg = malloc(2 * 16384 + 5);
+    assert_non_null(msg);
+    for (size_t i = 0; i < 2 * 16384 + 5; i++)
+        msg[i] = (uint8_t)(i * 31 + 7);
+    for (size_t klen = 16; klen <= 32; klen += 16) {
+        for (int way = 0; way < 2; way++) {
+            sipc_rec_keys k = {.aead = SIPC_REC_AES_GCM, .write_key = key, .read_key = key,
+                               .key_len = klen, .write_iv = iv, .read_iv = iv, .iv_len = 4,
+                               .write_seq = 3, .read_seq = 3, .write_nonce = 11};
+            sipc_tls_rec *tx, *rx;
+            k.no_vaes = way; /* the sealing side */
+            assert_int_equal(sipc_rec_new(&tx, &k), 0);
+            k.no_vaes = !way; /* the opening side */
+            assert_int_equal(sipc_rec_new(&rx, &k), 0);
+            sipc_buf wire = {0}, got = {0};
+            int alert = 0, peer_alert = 0;
+            for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+                wire.len = got.len = 0;
+                assert_int_equal(sipc_rec_seal(tx, SIPC_REC_DATA, msg, sizes[i], &wire), 0);
+                assert_int_equal(sipc_rec_open(rx, wire.data, wire.len, NULL, rec_plain, &got,
+                                               &alert, &peer_alert),
+                                 0);
+                assert_int_equal(got.len, sizes[i]);
+                if (sizes[i])
+                    assert_memory_equal(got.data, msg, sizes[i]);
+            }
+            /* one bit of the last record's ciphertext: bad_record_mac */
+            wire.len = got.len = 0;
+            assert_int_equal(sipc_rec_seal(tx, SIPC_REC_DATA, msg, 300, &wire), 0);
+            wire.data[SIPC_REC_HEADER + 8 + 150] ^= 0x10;
+            assert_int_equal(sipc_rec_open(rx, wire.data, wire.len, NULL, rec_plain, &got, &alert,
+                                           &peer_alert),
+                             SIPC_ETLS);
+            assert_int_equal(alert, SIPC_ALERT_BAD_RECORD_MAC);
+            assert_int_equal(got.len, 0);
+            sipc_buf_free(&wire);
+            sipc_buf_free(&got);
+            sipc_rec_free(tx);
+            sipc_rec_free(rx);
+        }
+    }
+    free(msg);
+}
+
 /* Where the connection wants large frames (a window), records land there
  * directly; everything still arrives in order and whole. */
 typedef struct win {
@@ -1181,6 +1234,7 @@ int main(void)
         cmocka_unit_test(t_after_forgery),
         cmocka_unit_test(t_gcm_nonces_unique),
         cmocka_unit_test(t_empty_records),
+        cmocka_unit_test(t_aes_gcm_records_both_ways),
         cmocka_unit_test(t_verifier_refuses),
         cmocka_unit_test(t_other_pair),
         cmocka_unit_test(t_peer_without_certificate),

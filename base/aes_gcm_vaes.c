@@ -44,7 +44,9 @@
 
 int sipc_aes_gcm_vaes_available(void)
 {
-    const unsigned need = SIPC_CPU_AES | SIPC_CPU_PCLMUL | SIPC_CPU_AVX2 | SIPC_CPU_VAES;
+    /* every extension TARGET names */
+    const unsigned need =
+        SIPC_CPU_AES | SIPC_CPU_PCLMUL | SIPC_CPU_SSE41 | SIPC_CPU_AVX2 | SIPC_CPU_VAES;
     return (sipc_cpu_features() & need) == need;
 }
 
@@ -173,21 +175,6 @@ mul_add(__m256i v, __m256i hk, __m256i *lo, __m256i *mid, __m256i *hi)
 /* the two lanes of a 256-bit sum of products, added */
 #define FOLD(v) _mm_xor_si128(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1))
 
-/* x absorbs NB byte-reflected blocks d[] (two to a register, the first
- * block in the low lane of d[0]). */
-TARGET static inline __m128i ghash_xn(const sipc_aes_gcm *g, __m128i x, const __m256i d[NY])
-{
-    const __m256i *h = (const __m256i *)g->h; /* [H^16,H^15] ... [H^2,H] */
-    __m256i lo = _mm256_setzero_si256(), mid = lo, hi = lo;
-    UNROLL for (int j = 0; j < NY; j++) {
-        __m256i v = d[j];
-        if (j == 0)
-            v = _mm256_xor_si256(v, _mm256_zextsi128_si256(x));
-        mul_add(v, _mm256_loadu_si256(&h[j]), &lo, &mid, &hi);
-    }
-    return reduce(FOLD(lo), FOLD(mid), FOLD(hi));
-}
-
 /* The n (1..15) bytes at p, zero-padded to a block, where back bytes
  * before p may be read too. Not through a copy on the stack: a 16-byte load
  * of bytes just stored in pieces waits for the stores to retire. */
@@ -242,16 +229,12 @@ TARGET static __m128i ghash_few(const sipc_aes_gcm *g, __m128i x, const uint8_t 
     return reduce(l, md, hh);
 }
 
-/* x absorbs n bytes of p, the last block padded with zeros. */
+/* x absorbs n bytes of p (the AAD), the last block padded with zeros. */
 TARGET static __m128i ghash_bytes(const sipc_aes_gcm *g, __m128i x, const uint8_t *p, size_t n)
 {
-    for (; n >= CHUNK; n -= CHUNK, p += CHUNK) {
-        __m256i d[NY];
-        UNROLL for (int j = 0; j < NY; j++)
-            d[j] = bswap256(_mm256_loadu_si256((const __m256i *)(p + 32 * j)));
-        x = ghash_xn(g, x, d);
-    }
-    return n ? ghash_few(g, x, p, n) : x;
+    for (; n > 0; n -= n < CHUNK ? n : CHUNK, p += CHUNK)
+        x = ghash_few(g, x, p, n < CHUNK ? n : CHUNK);
+    return x;
 }
 
 TARGET int sipc_aes_gcm_init(sipc_aes_gcm *g, const uint8_t *key, size_t key_len)
@@ -363,7 +346,7 @@ crypt_rounds(const sipc_aes_gcm *g, __m128i j0r, __m128i x, const uint8_t *in, s
         pending = out;
     }
     if (!decrypt && pending)
-        x = ghash_bytes(g, x, pending, CHUNK);
+        x = ghash_few(g, x, pending, CHUNK);
     if (n) {
         /* the rest, fewer than NB blocks: only as many counters as needed */
         __m256i ks[NY];
@@ -422,18 +405,31 @@ TARGET static __m128i j0_reflected(const uint8_t iv[12])
     return bswap128(j0);
 }
 
-TARGET int sipc_aes_gcm_seal(const sipc_aes_gcm *g, const uint8_t iv[12], const uint8_t *aad,
-                             size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
-                             uint8_t tag[16])
+/* Both directions: CTR over in into out and the tag over aad and the
+ * ciphertext. */
+TARGET static __m128i gcm(const sipc_aes_gcm *g, const uint8_t iv[12], const uint8_t *aad,
+                          size_t aad_len, const uint8_t *in, size_t len, uint8_t *out, int decrypt)
 {
-    if ((uint64_t)len > SIPC_AES_GCM_MAX_LEN || (uint64_t)aad_len > UINT64_MAX / 8)
-        return SIPC_EINVAL;
     __m128i j0r = j0_reflected(iv);
     /* first: the CPU works on it while GHASH takes the AAD */
     __m128i ekj0 = aes_block(g, bswap128(j0r));
     __m128i x = ghash_bytes(g, _mm_setzero_si128(), aad, aad_len);
-    x = crypt(g, j0r, x, in, len, out, 0);
-    _mm_storeu_si128((__m128i *)tag, finish(g, x, ekj0, aad_len, len));
+    x = crypt(g, j0r, x, in, len, out, decrypt);
+    return finish(g, x, ekj0, aad_len, len);
+}
+
+static int too_long(size_t aad_len, size_t len)
+{
+    return (uint64_t)len > SIPC_AES_GCM_MAX_LEN || (uint64_t)aad_len > UINT64_MAX / 8;
+}
+
+TARGET int sipc_aes_gcm_seal(const sipc_aes_gcm *g, const uint8_t iv[12], const uint8_t *aad,
+                             size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
+                             uint8_t tag[16])
+{
+    if (too_long(aad_len, len))
+        return SIPC_EINVAL;
+    _mm_storeu_si128((__m128i *)tag, gcm(g, iv, aad, aad_len, in, len, out, 0));
     _mm256_zeroupper();
     return 0;
 }
@@ -442,16 +438,11 @@ TARGET int sipc_aes_gcm_open(const sipc_aes_gcm *g, const uint8_t iv[12], const 
                              size_t aad_len, const uint8_t *in, size_t len, const uint8_t tag[16],
                              uint8_t *out)
 {
-    if ((uint64_t)len > SIPC_AES_GCM_MAX_LEN || (uint64_t)aad_len > UINT64_MAX / 8)
+    if (too_long(aad_len, len))
         return SIPC_EINVAL;
     /* read before out is written: out may cover it */
     const __m128i want = _mm_loadu_si128((const __m128i *)tag);
-    __m128i j0r = j0_reflected(iv);
-    /* first: the CPU works on it while GHASH takes the AAD */
-    __m128i ekj0 = aes_block(g, bswap128(j0r));
-    __m128i x = ghash_bytes(g, _mm_setzero_si128(), aad, aad_len);
-    x = crypt(g, j0r, x, in, len, out, 1);
-    __m128i diff = _mm_xor_si128(finish(g, x, ekj0, aad_len, len), want);
+    __m128i diff = _mm_xor_si128(gcm(g, iv, aad, aad_len, in, len, out, 1), want);
     _mm256_zeroupper();
     if (!_mm_testz_si128(diff, diff)) {
         /* nothing of a forged message is left where the caller looks */

@@ -25,7 +25,8 @@
  * between). */
 static int cpu_has_vaes_gcm(void)
 {
-    static const char *const flags[] = {"aes", "pclmulqdq", "avx2", "vaes", "vpclmulqdq", NULL};
+    static const char *const flags[] = {"aes",  "pclmulqdq", "ssse3",      "sse4_1",
+                                        "avx2", "vaes",      "vpclmulqdq", NULL};
     return tu_cpu_has(flags);
 }
 

@@ -517,8 +517,8 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
     return r;
 }
 
-/* A TLS stream may decrypt the rest of a large frame straight into its
- * reassembly buffer; not while input waits in the backlog (order). */
+/* The stream may decrypt or read the rest of a large frame straight into
+ * its reassembly buffer; not while input waits in the backlog (order). */
 static size_t ev_rx_window(sipc_stream *s, uint8_t **p)
 {
     sipc_conn *c = sipc_stream_owner(s);

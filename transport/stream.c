@@ -10,7 +10,10 @@
 #include "base/str_copy.h"
 #include "transport/stream_impl.h"
 
-#define SIPC_READ_BUF 65536
+#define SIPC_READ_BUF (256 * 1024)
+#ifndef SIPC_READ_WINDOW_MIN
+#define SIPC_READ_WINDOW_MIN (32 * 1024)
+#endif
 
 /* One read buffer per thread instead of one per stream: libuv fills it and
  * calls on_read at once, and every byte is consumed or copied (frame decoder,
@@ -139,7 +142,20 @@ void sipc_stream_fail(sipc_stream *s, int err, const char *detail)
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
-    (void)h;
+    sipc_stream *s = h->data;
+    /* A plaintext stream inside a large frame reads the rest of it straight
+     * into its owner's reassembly buffer instead of copying it out of
+     * read_buf. (A TLS stream decrypts into it instead.) Only for a large
+     * rest: a read that stops at the frame's end leaves what follows to one
+     * more read, which costs more than copying a small rest. */
+    uint8_t *w;
+    size_t n;
+    if (s->ops == &sipc_stream_tcp_ops && s->state == SIPC_STREAM_OPEN && s->ev->rx_window &&
+        (n = s->ev->rx_window(s, &w)) >= SIPC_READ_WINDOW_MIN) {
+        buf->base = (char *)w;
+        buf->len = n;
+        return;
+    }
     buf->base = (char *)read_buf;
     buf->len = SIPC_READ_BUF;
 }

@@ -31,8 +31,8 @@ typedef struct sipc_stream_events {
     void (*closed)(sipc_stream *s);
     /* Optional: where the next plaintext bytes belong (the rest of a frame
      * being reassembled), at most the returned count; 0 = no such place.
-     * A TLS stream decrypts straight into it, and data() then gets exactly
-     * *p, so the owner can skip its copy. */
+     * A TLS stream decrypts, a plaintext stream reads, straight into it,
+     * and data() then gets exactly *p, so the owner can skip its copy. */
     size_t (*rx_window)(sipc_stream *s, uint8_t **p);
 } sipc_stream_events;
 

@@ -29,8 +29,42 @@ static void conn_set_state(sipc_conn *c, int state)
 
 /* ------------------------------------------------------------- sending */
 
+static void conn_after_write(sipc_conn *c);
+
+/* A payload large enough to be written at once anyway (the stream's early
+ * write size) is not copied into c->out: it leaves from where it lies, in one
+ * write with what is queued before it (one writev in plaintext, records of
+ * its own in TLS). Smaller ones wait for the flusher, so that many share one
+ * write. */
+static int conn_send_direct(sipc_conn *c, const sipc_env_out *e)
+{
+    size_t at;
+    int r = sipc_env_encode_around(&c->out, e, c->ctx->opts.max_frame, &at);
+    if (r != 0)
+        return r;
+    uv_buf_t parts[2] = {uv_buf_init((char *)e->payload, (unsigned)e->payload_len),
+                         uv_buf_init((char *)c->out.data + at, (unsigned)(c->out.len - at))};
+    assert(parts[1].len <= SIPC_ENV_AFTER_PAYLOAD_MAX);
+    c->out.len = at;
+    r = sipc_stream_write_parts(c->stream, &c->out, parts, parts[1].len ? 2 : 1);
+    c->out.len = 0;
+    c->last_io = uv_now(c->ctx->loop);
+    if (r == 0)
+        conn_after_write(c);
+    else if (r != SIPC_ECLOSED && r != SIPC_ENOTCONN)
+        c->write_err = r; /* not closed here, under a handler or a call being
+                             started: the flusher closes */
+    /* the flusher also enforces the total of queued bytes and tells a
+     * producer refused before that it may go on */
+    sipc__ctx_mark_dirty(c->ctx, c);
+    return 0;
+}
+
 int sipc__conn_queue(sipc_conn *c, const sipc_env_out *e)
 {
+    if (c->state == SIPC_CONN_S_UP && c->stream && !c->write_err &&
+        e->payload_len >= sipc_stream_early_write(c->stream))
+        return conn_send_direct(c, e);
     int r = sipc_env_encode(&c->out, e, c->ctx->opts.max_frame);
     if (r == 0) {
         c->last_io = uv_now(c->ctx->loop);
@@ -102,20 +136,9 @@ static void conn_check_writable(sipc_conn *c)
     }
 }
 
-/* The write half of a flush: hands c->out to the stream. */
-static void conn_write_out(sipc_conn *c)
+/* Bookkeeping after bytes went to the stream. */
+static void conn_after_write(sipc_conn *c)
 {
-    if (!c->stream || c->out.len == 0)
-        return;
-    int r = sipc_stream_write(c->stream, &c->out);
-    if (r == SIPC_ECLOSED || r == SIPC_ENOTCONN) {
-        c->out.len = 0; /* the close already failed every call */
-        return;
-    }
-    if (r != 0) {
-        sipc__conn_close(c, r, "write to the socket failed");
-        return;
-    }
     sipc__conn_account(c);
     /* bring the timer forward to give buffers back once this goes quiet */
     if (c->state == SIPC_CONN_S_UP &&
@@ -123,6 +146,27 @@ static void conn_write_out(sipc_conn *c)
         sipc__conn_arm_timer(c);
     if (c->paused)
         sipc__conn_update_pause(c);
+}
+
+/* The write half of a flush: hands c->out to the stream. */
+static void conn_write_out(sipc_conn *c)
+{
+    if (c->write_err && c->state != SIPC_CONN_S_CLOSING) {
+        sipc__conn_close(c, c->write_err, "write to the socket failed");
+        return;
+    }
+    if (c->stream && c->out.len) {
+        int r = sipc_stream_write(c->stream, &c->out);
+        if (r == SIPC_ECLOSED || r == SIPC_ENOTCONN) {
+            c->out.len = 0; /* the close already failed every call */
+            return;
+        }
+        if (r != 0) {
+            sipc__conn_close(c, r, "write to the socket failed");
+            return;
+        }
+        conn_after_write(c);
+    }
     conn_check_writable(c);
 }
 

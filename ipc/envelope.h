@@ -61,6 +61,13 @@ int sipc_env_read(const uint8_t *data, size_t len, sipc_env_view *v, int *err, c
 /* Appends one frame (length prefix + Envelope) to out. Returns 0,
  * SIPC_ETOOBIG if the envelope would exceed max_frame, or SIPC_ENOMEM. */
 int sipc_env_encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame);
+/* The same, except for the payload's bytes, for a writer that sends the
+ * payload from where it lies: the frame is out's bytes up to *payload_at,
+ * then e->payload, then the rest of out's bytes (at most
+ * SIPC_ENV_AFTER_PAYLOAD_MAX: the deadline's field). */
+#define SIPC_ENV_AFTER_PAYLOAD_MAX 6
+int sipc_env_encode_around(sipc_buf *out, const sipc_env_out *e, size_t max_frame,
+                           size_t *payload_at);
 /* The same checks with protobuf-c's generated code: the reference the codec
  * is tested against. Returns NULL and sets *err (SIPC_EPROTO with a message
  * in why) on malformed input. Free with sipc__envelope__free_unpacked. */

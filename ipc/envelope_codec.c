@@ -122,7 +122,10 @@ static size_t packed_size(uint32_t version, const sipc_env_out *e, const str_len
     return n;
 }
 
-static size_t pack(uint8_t *out, uint32_t version, const sipc_env_out *e, const str_lens *l)
+/* Without copy_payload the payload's bytes are left out (its tag and length
+ * stay) and *payload_at says where they belong. */
+static size_t pack(uint8_t *out, uint32_t version, const sipc_env_out *e, const str_lens *l,
+                   int copy_payload, size_t *payload_at)
 {
     uint8_t *p = out;
     if (version) {
@@ -147,9 +150,12 @@ static size_t pack(uint8_t *out, uint32_t version, const sipc_env_out *e, const 
     if (e->payload_len) {
         *p++ = F_PAYLOAD << 3 | WT_LEN;
         p = put_varint(p, e->payload_len);
-        memcpy(p, e->payload, e->payload_len);
-        p += e->payload_len;
+        if (copy_payload) {
+            memcpy(p, e->payload, e->payload_len);
+            p += e->payload_len;
+        }
     }
+    *payload_at = (size_t)(p - out);
     if (e->deadline_ms) {
         *p++ = F_DEADLINE << 3 | WT_VARINT;
         p = put_varint(p, e->deadline_ms);
@@ -168,10 +174,12 @@ size_t sipc_env_pack(uint8_t *out, uint32_t version, const sipc_env_out *e)
 {
     str_lens l;
     get_lens(e, &l);
-    return pack(out, version, e, &l);
+    size_t at;
+    return pack(out, version, e, &l, 1, &at);
 }
 
-int sipc_env_encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame)
+static int encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame, int copy_payload,
+                  size_t *payload_at)
 {
     str_lens l;
     get_lens(e, &l);
@@ -180,18 +188,37 @@ int sipc_env_encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame)
      * the frame itself fits in. */
     size_t bound = ENV_FIXED_MAX + l.service + l.method + l.message + e->payload_len;
     size_t n = bound;
-    if (bound > max_frame || out->cap - out->len < SIPC_FRAME_HEADER + bound) {
+    size_t room = copy_payload ? bound : bound - e->payload_len;
+    if (bound > max_frame || out->cap - out->len < SIPC_FRAME_HEADER + room) {
         n = packed_size(SIPC_PROTOCOL_VERSION, e, &l);
         if (n > max_frame)
             return SIPC_ETOOBIG;
+        room = copy_payload ? n : n - e->payload_len;
     }
-    if (sipc_buf_reserve(out, SIPC_FRAME_HEADER + n) != 0)
+    if (sipc_buf_reserve(out, SIPC_FRAME_HEADER + room) != 0)
         return SIPC_ENOMEM;
-    size_t w = pack(out->data + out->len + SIPC_FRAME_HEADER, SIPC_PROTOCOL_VERSION, e, &l);
+    size_t at;
+    size_t w = pack(out->data + out->len + SIPC_FRAME_HEADER, SIPC_PROTOCOL_VERSION, e, &l,
+                    copy_payload, &at);
+    if (!copy_payload)
+        w += e->payload_len; /* the frame's length counts the bytes left out */
     assert(w <= n && w <= max_frame);
     sipc_frame_put_header(out->data + out->len, (uint32_t)w);
-    out->len += SIPC_FRAME_HEADER + w;
+    *payload_at = out->len + SIPC_FRAME_HEADER + at;
+    out->len += SIPC_FRAME_HEADER + (copy_payload ? w : w - e->payload_len);
     return 0;
+}
+
+int sipc_env_encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame)
+{
+    size_t at;
+    return encode(out, e, max_frame, 1, &at);
+}
+
+int sipc_env_encode_around(sipc_buf *out, const sipc_env_out *e, size_t max_frame,
+                           size_t *payload_at)
+{
+    return encode(out, e, max_frame, 0, payload_at);
 }
 
 /* ---------------------------------------------------------------- decode */

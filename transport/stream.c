@@ -393,14 +393,20 @@ int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, unsigned kinds,
     return 0;
 }
 
-int sipc_stream_write(sipc_stream *s, sipc_buf *b)
+int sipc_stream_write_parts(sipc_stream *s, sipc_buf *b, const uv_buf_t *parts, unsigned n)
 {
     assert(s->state != SIPC_STREAM_OPEN || s->ops != NULL);
+    assert(n <= SIPC_STREAM_MAX_PARTS);
     if (s->state == SIPC_STREAM_CLOSING)
         return SIPC_ECLOSED;
     if (s->state != SIPC_STREAM_OPEN)
         return SIPC_ENOTCONN;
-    return s->ops->write(s, b);
+    return s->ops->write(s, b, parts, n);
+}
+
+int sipc_stream_write(sipc_stream *s, sipc_buf *b)
+{
+    return sipc_stream_write_parts(s, b, NULL, 0);
 }
 
 void sipc_stream_pause(sipc_stream *s, int pause)

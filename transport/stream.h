@@ -70,6 +70,13 @@ int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, unsigned kinds,
                        sipc_tls_config *tlscfg, const sipc_stream_events *ev, void *owner);
 /* Queues plaintext (all of b; b->len becomes 0). */
 int sipc_stream_write(sipc_stream *s, sipc_buf *b);
+/* Queues b's bytes, then the n (at most SIPC_STREAM_MAX_PARTS) parts, in
+ * that order; b->len becomes 0. The parts are read only during the call,
+ * where they lie: a plaintext stream offers them to the socket at once and
+ * copies only what it does not take; a TLS stream seals them into records
+ * of their own (no record spans two parts). */
+#define SIPC_STREAM_MAX_PARTS 3
+int sipc_stream_write_parts(sipc_stream *s, sipc_buf *b, const uv_buf_t *parts, unsigned n);
 /* Bytes waiting for the kernel. */
 size_t sipc_stream_queued(const sipc_stream *s);
 /* How much output is worth writing as soon as it is ready instead of at the

@@ -9,8 +9,9 @@ typedef struct sipc_stream_ops {
     const char *name; /* "tcp" or "tls" */
     int (*start)(sipc_stream *s);
     int (*input)(sipc_stream *s, const uint8_t *p, size_t n);
-    /* Takes all of pt's bytes (pt->len becomes 0). */
-    int (*write)(sipc_stream *s, sipc_buf *pt);
+    /* Takes all of pt's bytes (pt->len becomes 0), then the n parts: see
+     * sipc_stream_write_parts(). */
+    int (*write)(sipc_stream *s, sipc_buf *pt, const uv_buf_t *parts, unsigned n);
     void (*goodbye)(sipc_stream *s); /* e.g. close_notify */
     void (*destroy)(sipc_stream *s);
     void (*describe)(const sipc_stream *s, sipc_stream_info *info);

@@ -17,7 +17,8 @@
  * body also goes through the hand-written Envelope codec and protobuf-c's
  * generated code side by side (tests/support/envelope_diff.h): both must
  * accept the same bodies, read the same values and, packing again what was
- * accepted, write the same bytes. */
+ * accepted, write the same bytes; and written around its payload
+ * (sipc_env_encode_around), the same frame. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,15 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
             again->payload.len != env->payload.len)
             FAIL("sipc cannot read what it wrote");
         sipc__envelope__free_unpacked(again, NULL);
+        /* written around its payload, the same frame once the payload is in */
+        sipc_buf around = {0};
+        size_t at;
+        if (sipc_env_encode_around(&around, &o, 1 << 20, &at) != 0 ||
+            around.len + o.payload_len != out.len || memcmp(around.data, out.data, at) != 0 ||
+            (o.payload_len && memcmp(out.data + at, o.payload, o.payload_len) != 0) ||
+            memcmp(out.data + at + o.payload_len, around.data + at, around.len - at) != 0)
+            FAIL("the frame written around its payload is another frame");
+        sipc_buf_free(&around);
     }
     sipc_buf_free(&out);
     sipc__envelope__free_unpacked(env, NULL);

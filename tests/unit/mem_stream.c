@@ -195,16 +195,26 @@ int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, unsigned kinds,
     return SIPC_EINVAL;
 }
 
-int sipc_stream_write(sipc_stream *s, sipc_buf *b)
+int sipc_stream_write_parts(sipc_stream *s, sipc_buf *b, const uv_buf_t *parts, unsigned n)
 {
     if (s->closing)
         return SIPC_ECLOSED;
     if (!s->ready)
         return SIPC_ENOTCONN;
-    if (s->peer && !s->peer->closing && sipc_buf_append(&s->peer->in, b->data, b->len) != 0)
-        return SIPC_ENOMEM;
+    if (s->peer && !s->peer->closing) {
+        if (sipc_buf_append(&s->peer->in, b->data, b->len) != 0)
+            return SIPC_ENOMEM;
+        for (unsigned i = 0; i < n; i++)
+            if (sipc_buf_append(&s->peer->in, parts[i].base, parts[i].len) != 0)
+                return SIPC_ENOMEM;
+    }
     b->len = 0;
     return 0;
+}
+
+int sipc_stream_write(sipc_stream *s, sipc_buf *b)
+{
+    return sipc_stream_write_parts(s, b, NULL, 0);
 }
 
 size_t sipc_stream_queued(const sipc_stream *s)

@@ -166,6 +166,65 @@ static void test_encode_frame_is_protobuf_c(void **state)
     sipc_buf_free(&out);
 }
 
+/* Checks sipc_env_encode_around against sipc_env_encode for e, with a
+ * frame already in the buffer and max_frame at the envelope's size and one
+ * byte under it. */
+static void check_around(const sipc_env_out *e)
+{
+    size_t n = sipc_env_packed_size(SIPC_PROTOCOL_VERSION, e);
+    for (size_t max = n + 1; max-- > (n ? n - 1 : 0);) {
+        sipc_buf whole = {0}, around = {0};
+        static const uint8_t before[] = {0, 0, 0, 2, 0x08, 0x01};
+        assert_int_equal(sipc_buf_append(&whole, before, sizeof before), 0);
+        assert_int_equal(sipc_buf_append(&around, before, sizeof before), 0);
+        int r1 = sipc_env_encode(&whole, e, max);
+        size_t at = 0;
+        int r2 = sipc_env_encode_around(&around, e, max, &at);
+        assert_int_equal(r1, r2);
+        if (r1 != 0) {
+            assert_int_equal(r1, SIPC_ETOOBIG);
+            assert_int_equal(around.len, sizeof before); /* nothing written */
+        } else {
+            assert_true(at >= sizeof before && at <= around.len);
+            assert_true(around.len - at <= SIPC_ENV_AFTER_PAYLOAD_MAX);
+            assert_int_equal(whole.len, around.len + e->payload_len);
+            assert_memory_equal(whole.data, around.data, at);
+            if (e->payload_len)
+                assert_memory_equal(whole.data + at, e->payload, e->payload_len);
+            assert_memory_equal(whole.data + at + e->payload_len, around.data + at,
+                                around.len - at);
+        }
+        sipc_buf_free(&whole);
+        sipc_buf_free(&around);
+    }
+}
+
+/* The frame written around its payload, with the payload put in its place,
+ * is the frame sipc_env_encode writes, and the size limit is the same. */
+static void test_encode_around(void **state)
+{
+    (void)state;
+    char bufs[3][40];
+    static uint8_t payload[70000];
+    for (int i = 0; i < 5000; i++) {
+        sipc_env_out e;
+        uint32_t version;
+        gen_env(&e, &version, bufs, payload);
+        check_around(&e);
+    }
+    /* payload lengths whose varint takes 2 and 3 bytes, with and without the
+     * deadline that follows the payload */
+    static const size_t lens[] = {127, 128, 16383, 16384, 65536, sizeof payload};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        for (uint32_t dl = 0; dl < 2; dl++) {
+            sipc_env_out e = {.kind = SIPC__KIND__REQUEST, .request_id = 1u << 20,
+                              .service = "bench", .method = "echo", .payload = payload,
+                              .payload_len = lens[i], .deadline_ms = dl ? UINT32_MAX : 0};
+            check_around(&e);
+        }
+    }
+}
+
 static void test_decode_edge_cases(void **state)
 {
     (void)state;
@@ -300,6 +359,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_matches_protobuf_c),
         cmocka_unit_test(test_encode_frame_is_protobuf_c),
+        cmocka_unit_test(test_encode_around),
         cmocka_unit_test(test_decode_edge_cases),
         cmocka_unit_test(test_decode_mutations),
     };

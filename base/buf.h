@@ -46,6 +46,27 @@ static inline int sipc_buf_append(sipc_buf *b, const void *p, size_t n)
     return 0;
 }
 
+/* Appends the bytes of the n pieces (base, len) after the first skip of them
+ * (what a write that took skip bytes left over); 0 or SIPC_ENOMEM. */
+typedef struct sipc_piece {
+    const void *base;
+    size_t len;
+} sipc_piece;
+
+static inline int sipc_buf_append_rest(sipc_buf *b, const sipc_piece *v, size_t n, size_t skip)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (skip >= v[i].len) {
+            skip -= v[i].len;
+            continue;
+        }
+        if (sipc_buf_append(b, (const uint8_t *)v[i].base + skip, v[i].len - skip) != 0)
+            return SIPC_ENOMEM;
+        skip = 0;
+    }
+    return 0;
+}
+
 static inline void sipc_buf_free(sipc_buf *b)
 {
     free(b->data);

@@ -42,8 +42,7 @@ static int conn_send_direct(sipc_conn *c, const sipc_env_out *e)
     int r = sipc_env_encode_around(&c->out, e, c->ctx->opts.max_frame, &at);
     if (r != 0)
         return r;
-    uv_buf_t parts[2] = {uv_buf_init((char *)e->payload, (unsigned)e->payload_len),
-                         uv_buf_init((char *)c->out.data + at, (unsigned)(c->out.len - at))};
+    sipc_piece parts[2] = {{e->payload, e->payload_len}, {c->out.data + at, c->out.len - at}};
     assert(parts[1].len <= SIPC_ENV_AFTER_PAYLOAD_MAX);
     c->out.len = at;
     r = sipc_stream_write_parts(c->stream, &c->out, parts, parts[1].len ? 2 : 1);
@@ -148,13 +147,24 @@ static void conn_after_write(sipc_conn *c)
         sipc__conn_update_pause(c);
 }
 
+/* A direct write failed (conn_send_direct): closes the connection, once.
+ * Returns 1 after such a failure. The frames queued since are dropped: the
+ * failed one may be half written, and they would read as its rest. */
+static int conn_write_failed(sipc_conn *c)
+{
+    if (!c->write_err)
+        return 0;
+    c->out.len = 0;
+    if (c->state != SIPC_CONN_S_CLOSING)
+        sipc__conn_close(c, c->write_err, "write to the socket failed");
+    return 1;
+}
+
 /* The write half of a flush: hands c->out to the stream. */
 static void conn_write_out(sipc_conn *c)
 {
-    if (c->write_err && c->state != SIPC_CONN_S_CLOSING) {
-        sipc__conn_close(c, c->write_err, "write to the socket failed");
+    if (conn_write_failed(c))
         return;
-    }
     if (c->stream && c->out.len) {
         int r = sipc_stream_write(c->stream, &c->out);
         if (r == SIPC_ECLOSED || r == SIPC_ENOTCONN) {
@@ -172,6 +182,8 @@ static void conn_write_out(sipc_conn *c)
 
 void sipc__conn_flush(sipc_conn *c)
 {
+    if (conn_write_failed(c))
+        return;
     conn_process_backlog(c);
     conn_write_out(c);
 }

@@ -2,6 +2,7 @@
  * first-byte sniffing, writes with try-first/queue-rest, graceful close. */
 #include <assert.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,15 +12,33 @@
 #include "transport/stream_impl.h"
 
 #define SIPC_READ_BUF (256 * 1024)
-#ifndef SIPC_READ_WINDOW_MIN
 #define SIPC_READ_WINDOW_MIN (32 * 1024)
-#endif
 
 /* One read buffer per thread instead of one per stream: libuv fills it and
  * calls on_read at once, and every byte is consumed or copied (frame decoder,
  * TLS engine) before on_read returns, so an idle connection costs no read
- * buffer at all. */
-static _Thread_local uint8_t read_buf[SIPC_READ_BUF];
+ * buffer at all. On the heap, made on the thread's first read and freed when
+ * the thread ends: as thread-local storage it would take its size from
+ * every thread of a program linked statically, readers or not. */
+static _Thread_local uint8_t *read_buf;
+static pthread_key_t read_buf_key;
+static pthread_once_t read_buf_once = PTHREAD_ONCE_INIT;
+
+static void read_buf_make_key(void)
+{
+    (void)pthread_key_create(&read_buf_key, free);
+}
+
+static uint8_t *thread_read_buf(void)
+{
+    if (!read_buf) {
+        (void)pthread_once(&read_buf_once, read_buf_make_key);
+        read_buf = malloc(SIPC_READ_BUF);
+        if (read_buf)
+            (void)pthread_setspecific(read_buf_key, read_buf);
+    }
+    return read_buf;
+}
 
 /* A TLS record starts with 0x16 (handshake) or 0x15 (alert) then 0x03. A
  * sipc plaintext frame starts with a length < 0x15000000 (max_frame is at
@@ -67,13 +86,15 @@ static int try_send_last(sipc_stream *s, const uv_buf_t *b)
     return uv_try_write((uv_stream_t *)&s->tcp, b, 1);
 }
 
-static int flush(sipc_stream *s, int last)
+/* try: offer the bytes to the socket first (else they go straight to
+ * libuv's queue); last: see try_send_last. */
+static int flush(sipc_stream *s, int try, int last)
 {
     sipc_buf *b = &s->tx;
     if (b->len == 0)
         return 0;
     size_t off = 0;
-    if (s->tcp.write_queue_size == 0) {
+    if (try && s->tcp.write_queue_size == 0) {
         uv_buf_t ub = uv_buf_init((char *)b->data, (unsigned)b->len);
         int n = last ? try_send_last(s, &ub) : uv_try_write((uv_stream_t *)&s->tcp, &ub, 1);
         if (n == (int)b->len) {
@@ -103,7 +124,12 @@ static int flush(sipc_stream *s, int last)
 
 int sipc_stream_flush_tx(sipc_stream *s)
 {
-    return flush(s, 0);
+    return flush(s, 1, 0);
+}
+
+int sipc_stream_queue_tx(sipc_stream *s)
+{
+    return flush(s, 0, 0);
 }
 
 size_t sipc_stream_queued(const sipc_stream *s)
@@ -156,8 +182,9 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
         buf->len = n;
         return;
     }
-    buf->base = (char *)read_buf;
-    buf->len = SIPC_READ_BUF;
+    /* NULL: libuv reports UV_ENOBUFS to on_read, which fails the stream */
+    buf->base = (char *)thread_read_buf();
+    buf->len = buf->base ? SIPC_READ_BUF : 0;
 }
 
 /* Server side: decide from the first byte which stream this is. */
@@ -393,7 +420,7 @@ int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, unsigned kinds,
     return 0;
 }
 
-int sipc_stream_write_parts(sipc_stream *s, sipc_buf *b, const uv_buf_t *parts, unsigned n)
+int sipc_stream_write_parts(sipc_stream *s, sipc_buf *b, const sipc_piece *parts, size_t n)
 {
     assert(s->state != SIPC_STREAM_OPEN || s->ops != NULL);
     assert(n <= SIPC_STREAM_MAX_PARTS);
@@ -481,7 +508,7 @@ void sipc_stream_close(sipc_stream *s)
     uv_read_stop((uv_stream_t *)&s->tcp);
     if (was_open && s->ops->goodbye)
         s->ops->goodbye(s);
-    (void)flush(s, 1);
+    (void)flush(s, 1, 1);
     /* The peer ended first (EOF, or its close_notify: RFC 5246 7.2.1 has the
      * answering side send its own and "close down the connection
      * immediately"): nothing more is to be read, so close() without

@@ -76,7 +76,7 @@ int sipc_stream_write(sipc_stream *s, sipc_buf *b);
  * copies only what it does not take; a TLS stream seals them into records
  * of their own (no record spans two parts). */
 #define SIPC_STREAM_MAX_PARTS 3
-int sipc_stream_write_parts(sipc_stream *s, sipc_buf *b, const uv_buf_t *parts, unsigned n);
+int sipc_stream_write_parts(sipc_stream *s, sipc_buf *b, const sipc_piece *parts, size_t n);
 /* Bytes waiting for the kernel. */
 size_t sipc_stream_queued(const sipc_stream *s);
 /* How much output is worth writing as soon as it is ready instead of at the

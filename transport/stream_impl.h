@@ -11,7 +11,7 @@ typedef struct sipc_stream_ops {
     int (*input)(sipc_stream *s, const uint8_t *p, size_t n);
     /* Takes all of pt's bytes (pt->len becomes 0), then the n parts: see
      * sipc_stream_write_parts(). */
-    int (*write)(sipc_stream *s, sipc_buf *pt, const uv_buf_t *parts, unsigned n);
+    int (*write)(sipc_stream *s, sipc_buf *pt, const sipc_piece *parts, size_t n);
     void (*goodbye)(sipc_stream *s); /* e.g. close_notify */
     void (*destroy)(sipc_stream *s);
     void (*describe)(const sipc_stream *s, sipc_stream_info *info);
@@ -46,8 +46,11 @@ struct sipc_stream {
     char peer[64];
 };
 
-/* For the implementations: hand s->tx to the socket; report a fatal error. */
+/* For the implementations: hand s->tx to the socket (queue_tx: to libuv's
+ * queue without trying the socket first, which just refused); report a
+ * fatal error. */
 int sipc_stream_flush_tx(sipc_stream *s);
+int sipc_stream_queue_tx(sipc_stream *s);
 void sipc_stream_fail(sipc_stream *s, int err, const char *detail);
 
 #endif

@@ -16,45 +16,38 @@ static int tcp_input(sipc_stream *s, const uint8_t *p, size_t n)
     return s->ev->data(s, p, n);
 }
 
-/* Appends the bytes of v[0..nv) after the first skip of them to b. */
-static int append_rest(sipc_buf *b, const uv_buf_t *v, unsigned nv, size_t skip)
-{
-    for (unsigned i = 0; i < nv; i++) {
-        if (skip >= v[i].len) {
-            skip -= v[i].len;
-            continue;
-        }
-        if (sipc_buf_append(b, v[i].base + skip, v[i].len - skip) != 0)
-            return SIPC_ENOMEM;
-        skip = 0;
-    }
-    return 0;
-}
-
 /* One writev for pt and the parts, and only what the socket does not take
- * is copied; when bytes are still waiting, all of it goes behind them. */
-static int tcp_write_parts(sipc_stream *s, sipc_buf *pt, const uv_buf_t *parts, unsigned n)
+ * is copied, then queued; when bytes are still waiting, all of it goes
+ * behind them. */
+static int tcp_write_parts(sipc_stream *s, sipc_buf *pt, const sipc_piece *parts, size_t n)
 {
+    sipc_piece pv[1 + SIPC_STREAM_MAX_PARTS] = {{pt->data, pt->len}};
     uv_buf_t v[1 + SIPC_STREAM_MAX_PARTS];
-    v[0] = uv_buf_init((char *)pt->data, (unsigned)pt->len);
-    for (unsigned i = 0; i < n; i++)
-        v[1 + i] = parts[i];
-    int w = 0;
-    if (s->tx.len == 0 && s->tcp.write_queue_size == 0) {
-        w = uv_try_write((uv_stream_t *)&s->tcp, v, n + 1);
-        if (w == UV_EAGAIN)
-            w = 0;
-        else if (w < 0)
-            return w;
+    size_t total = pt->len;
+    for (size_t i = 0; i < n; i++) {
+        pv[1 + i] = parts[i];
+        total += parts[i].len;
     }
-    int r = append_rest(&s->tx, v, n + 1, (size_t)w);
+    size_t w = 0;
+    if (s->tx.len == 0 && s->tcp.write_queue_size == 0) {
+        for (size_t i = 0; i <= n; i++)
+            v[i] = uv_buf_init((char *)pv[i].base, (unsigned)pv[i].len);
+        int r = uv_try_write((uv_stream_t *)&s->tcp, v, (unsigned)n + 1);
+        if (r < 0 && r != UV_EAGAIN) {
+            pt->len = 0;
+            return r;
+        }
+        w = r > 0 ? (size_t)r : 0;
+    }
+    int r = sipc_buf_append_rest(&s->tx, pv, n + 1, w);
     pt->len = 0;
-    if (r != 0)
+    if (r != 0 || w == total)
         return r;
-    return sipc_stream_flush_tx(s);
+    /* the socket just refused the rest: straight to libuv's queue */
+    return sipc_stream_queue_tx(s);
 }
 
-static int tcp_write(sipc_stream *s, sipc_buf *pt, const uv_buf_t *parts, unsigned n)
+static int tcp_write(sipc_stream *s, sipc_buf *pt, const sipc_piece *parts, size_t n)
 {
     if (n)
         return tcp_write_parts(s, pt, parts, n);

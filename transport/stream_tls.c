@@ -78,13 +78,13 @@ static int tls_input(sipc_stream *s, const uint8_t *p, size_t n)
     return r;
 }
 
-static int tls_write(sipc_stream *s, sipc_buf *pt, const uv_buf_t *parts, unsigned n)
+static int tls_write(sipc_stream *s, sipc_buf *pt, const sipc_piece *parts, size_t n)
 {
     int r = pt->len ? sipc_tls_write(s->tls, pt->data, pt->len) : 0;
     pt->len = 0;
-    for (unsigned i = 0; i < n && r == 0; i++)
+    for (size_t i = 0; i < n && r == 0; i++)
         if (parts[i].len)
-            r = sipc_tls_write(s->tls, (const uint8_t *)parts[i].base, parts[i].len);
+            r = sipc_tls_write(s->tls, parts[i].base, parts[i].len);
     if (r != 0)
         return r;
     return sipc_stream_flush_tx(s);

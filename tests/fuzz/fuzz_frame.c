@@ -97,7 +97,8 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
                       .status = env->status,
                       .message = env->message && env->message[0] ? env->message : NULL,
                       .payload = env->payload.data,
-                      .payload_len = env->payload.len};
+                      .payload_len = env->payload.len,
+                      .deadline_ms = env->deadline_ms};
     sipc_buf out = {0};
     if (sipc_env_encode(&out, &o, 1 << 20) == 0) {
         Sipc__Envelope *again = sipc_env_decode(out.data + SIPC_FRAME_HEADER,

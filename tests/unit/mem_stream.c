@@ -23,6 +23,7 @@ struct sipc_stream {
     int eof_told;
     int error_told;
     int got_bytes;
+    int fail_parts;               /* see ms_fail_parts */
     char name[32];
 };
 
@@ -195,7 +196,7 @@ int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, unsigned kinds,
     return SIPC_EINVAL;
 }
 
-int sipc_stream_write_parts(sipc_stream *s, sipc_buf *b, const uv_buf_t *parts, unsigned n)
+int sipc_stream_write_parts(sipc_stream *s, sipc_buf *b, const sipc_piece *parts, size_t n)
 {
     if (s->closing)
         return SIPC_ECLOSED;
@@ -204,12 +205,23 @@ int sipc_stream_write_parts(sipc_stream *s, sipc_buf *b, const uv_buf_t *parts, 
     if (s->peer && !s->peer->closing) {
         if (sipc_buf_append(&s->peer->in, b->data, b->len) != 0)
             return SIPC_ENOMEM;
-        for (unsigned i = 0; i < n; i++)
+        b->len = 0;
+        if (n && s->fail_parts) {
+            int err = s->fail_parts;
+            s->fail_parts = 0;
+            return err;
+        }
+        for (size_t i = 0; i < n; i++)
             if (sipc_buf_append(&s->peer->in, parts[i].base, parts[i].len) != 0)
                 return SIPC_ENOMEM;
     }
     b->len = 0;
     return 0;
+}
+
+void ms_fail_parts(sipc_stream *s, int err)
+{
+    s->fail_parts = err;
 }
 
 int sipc_stream_write(sipc_stream *s, sipc_buf *b)

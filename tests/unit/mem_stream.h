@@ -28,6 +28,10 @@ void ms_write(sipc_stream *raw, const void *p, size_t n);
 void ms_take(sipc_stream *raw, sipc_buf *out);
 /* Raw end: closes; the other end reads EOF after the bytes already sent. */
 void ms_close(sipc_stream *raw);
+/* The next write with parts (sipc_stream_write_parts) takes the buffer's
+ * bytes and then fails with err, as a TLS stream does that sealed them and
+ * then could not seal the payload. */
+void ms_fail_parts(sipc_stream *s, int err);
 /* Reading stopped by the owner (backpressure)? */
 int ms_paused(const sipc_stream *s);
 /* Streams not yet freed (each is freed after its closed event). */

@@ -1,5 +1,6 @@
-/* test_base.c - the base layer's containers: the id map, spare-block lists and the log rate
- * limiter; the string copy that stands in for snprintf("%s"). */
+/* test_base.c - the base layer's containers: the byte buffer (what a partial write left), the
+ * id map, spare-block lists and the log rate limiter; the string copy that stands in for
+ * snprintf("%s"). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <sanitizer/asan_interface.h>
 #endif
 
+#include "base/buf.h"
 #include "base/freelist.h"
 #include "base/idmap.h"
 #include "base/ratelimit.h"
@@ -222,9 +224,27 @@ static void str_copy_edges(void **state)
     assert_string_equal(b, "zzz");
 }
 
+/* What a write that took skip bytes of the pieces left: every skip from
+ * nothing to all, across empty pieces and piece boundaries. */
+static void buf_append_rest_every_skip(void **state)
+{
+    (void)state;
+    static const char all[] = "abcdefghij";
+    const sipc_piece v[] = {{all, 3}, {all + 3, 0}, {all + 3, 5}, {all + 8, 1}, {all + 9, 1}};
+    for (size_t skip = 0; skip <= 10; skip++) {
+        sipc_buf b = {0};
+        assert_int_equal(sipc_buf_append(&b, "<", 1), 0);
+        assert_int_equal(sipc_buf_append_rest(&b, v, sizeof v / sizeof v[0], skip), 0);
+        assert_int_equal(b.len, 1 + 10 - skip);
+        assert_memory_equal(b.data + 1, all + skip, 10 - skip);
+        sipc_buf_free(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(buf_append_rest_every_skip),
         cmocka_unit_test(idmap_put_take_grow),
         cmocka_unit_test(idmap_sliding_window),
         cmocka_unit_test(idmap_shrinks_after_burst),

@@ -253,6 +253,66 @@ static void on_done(int err, const sipc_reply *rep, void *arg)
 
 /* ------------------------------------------------------------ tests */
 
+/* A large answer leaves from the handler's buffer (the direct write); when
+ * that write fails halfway, the connection closes with the error, and no
+ * frame queued after it follows the half-written one (it would read as its
+ * rest). */
+static void t_direct_write_failure(void **state)
+{
+    (void)state;
+    tc t;
+    tc_up(&t, NULL);
+    t.hold = 1;
+    static char big[70001];
+    memset(big, 'b', sizeof big - 1);
+    peer_request(&t, 10, "echo", big, 0);
+    peer_request(&t, 11, "echo", "small", 0);
+    ms_pump(&t.loop);
+    assert_int_equal(t.nheld, 2);
+    size_t len;
+    const void *p = sipc_request_data(t.held[0], &len);
+    ms_fail_parts(t.a, SIPC_ENOMEM);
+    assert_int_equal(sipc_respond(t.held[0], p, len), 0); /* failed later, not under us */
+    assert_int_equal(t.downs, 0);
+    p = sipc_request_data(t.held[1], &len);
+    assert_int_equal(sipc_respond(t.held[1], p, len), 0);
+    t.nheld = 0;
+    ms_pump(&t.loop);
+    assert_int_equal(t.downs, 1);
+    assert_int_equal(t.down_err, SIPC_ENOMEM);
+    assert_true(tu_log_has(&t.log, "write to the socket failed"));
+    /* what the peer got: the start of answer 10 and nothing after it */
+    ms_take(t.raw, &t.rx);
+    const uint8_t *q = t.rx.data + t.rx_off;
+    size_t have = t.rx.len - t.rx_off;
+    assert_true(have > 4);
+    size_t n = (size_t)q[0] << 24 | (size_t)q[1] << 16 | (size_t)q[2] << 8 | q[3];
+    assert_true(n > sizeof big);
+    assert_true(have < 4 + n);
+    assert_null(memmem(q, have, "small", 5));
+    tc_close(&t);
+}
+
+/* A large answer that is written whole arrives whole, after what was
+ * queued before it. */
+static void t_direct_write(void **state)
+{
+    (void)state;
+    tc t;
+    tc_up(&t, NULL);
+    static char big[70001];
+    memset(big, 'c', sizeof big - 1);
+    peer_request(&t, 12, "echo", "first", 0);
+    peer_request(&t, 13, "echo", big, 500);
+    ms_pump(&t.loop);
+    peer_expect_free(&t, SIPC__KIND__RESPONSE, 12);
+    Sipc__Envelope *env = peer_expect(&t, SIPC__KIND__RESPONSE, 13);
+    assert_int_equal(env->payload.len, sizeof big - 1);
+    assert_memory_equal(env->payload.data, big, sizeof big - 1);
+    sipc__envelope__free_unpacked(env, NULL);
+    tc_close(&t);
+}
+
 static void t_hello(void **state)
 {
     (void)state;
@@ -733,6 +793,7 @@ int main(void)
         cmocka_unit_test(t_call_deadline), cmocka_unit_test(t_close_pending),
         cmocka_unit_test(t_pending_cap),  cmocka_unit_test(t_writable),
         cmocka_unit_test(t_idle_release),
+        cmocka_unit_test(t_direct_write),  cmocka_unit_test(t_direct_write_failure),
     };
     return cmocka_run_group_tests_name("connection state machine", tests, NULL, NULL);
 }

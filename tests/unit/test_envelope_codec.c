@@ -167,13 +167,20 @@ static void test_encode_frame_is_protobuf_c(void **state)
 }
 
 /* Checks sipc_env_encode_around against sipc_env_encode for e, with a
- * frame already in the buffer and max_frame at the envelope's size and one
- * byte under it. */
+ * frame already in the buffer and max_frame at the envelope's size, one
+ * byte under it (both through the exact size), and far above it with room
+ * reserved (through the bound). */
 static void check_around(const sipc_env_out *e)
 {
     size_t n = sipc_env_packed_size(SIPC_PROTOCOL_VERSION, e);
-    for (size_t max = n + 1; max-- > (n ? n - 1 : 0);) {
+    const size_t maxes[3] = {n, n ? n - 1 : n, 256u << 20};
+    for (int k = 0; k < 3; k++) {
+        size_t max = maxes[k];
         sipc_buf whole = {0}, around = {0};
+        if (k == 2) {
+            assert_int_equal(sipc_buf_reserve(&whole, n + 256), 0);
+            assert_int_equal(sipc_buf_reserve(&around, n + 256), 0);
+        }
         static const uint8_t before[] = {0, 0, 0, 2, 0x08, 0x01};
         assert_int_equal(sipc_buf_append(&whole, before, sizeof before), 0);
         assert_int_equal(sipc_buf_append(&around, before, sizeof before), 0);

@@ -61,8 +61,8 @@ static int conn_send_direct(sipc_conn *c, const sipc_env_out *e)
 
 int sipc__conn_queue(sipc_conn *c, const sipc_env_out *e)
 {
-    if (c->state == SIPC_CONN_S_UP && c->stream && !c->write_err &&
-        e->payload_len >= sipc_stream_early_write(c->stream))
+    if (e->payload_len >= c->direct_min && c->state == SIPC_CONN_S_UP && c->stream &&
+        !c->write_err)
         return conn_send_direct(c, e);
     int r = sipc_env_encode(&c->out, e, c->ctx->opts.max_frame);
     if (r == 0) {
@@ -382,6 +382,7 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
     c->hello_received = 1;
     c->dec.max = c->ctx->opts.max_frame;
     conn_set_state(c, SIPC_CONN_S_UP);
+    c->direct_min = sipc_stream_early_write(c->stream);
     sipc__conn_arm_timer(c);
     c->refs++;
     c->owner_ops->up(c->owner, c);
@@ -738,6 +739,7 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
     c->owner = owner;
     c->refs = 1; /* dropped when the connection goes down */
     c->state = SIPC_CONN_S_HANDSHAKE;
+    c->direct_min = SIZE_MAX;
     sipc_list_init(&c->owner_link);
     sipc_list_init(&c->dirty_link);
     sipc_list_init(&c->deadlines);

@@ -124,8 +124,9 @@ static size_t packed_size(uint32_t version, const sipc_env_out *e, const str_len
 
 /* Without copy_payload the payload's bytes are left out (its tag and length
  * stay) and *payload_at says where they belong. */
-static size_t pack(uint8_t *out, uint32_t version, const sipc_env_out *e, const str_lens *l,
-                   int copy_payload, size_t *payload_at)
+static inline __attribute__((always_inline)) size_t
+pack(uint8_t *out, uint32_t version, const sipc_env_out *e, const str_lens *l, int copy_payload,
+     size_t *payload_at)
 {
     uint8_t *p = out;
     if (version) {
@@ -178,8 +179,9 @@ size_t sipc_env_pack(uint8_t *out, uint32_t version, const sipc_env_out *e)
     return pack(out, version, e, &l, 1, &at);
 }
 
-static int encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame, int copy_payload,
-                  size_t *payload_at)
+/* Inlined into each caller, so that copy_payload is a constant there. */
+static inline __attribute__((always_inline)) int
+encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame, int copy_payload, size_t *payload_at)
 {
     str_lens l;
     get_lens(e, &l);

@@ -137,6 +137,8 @@ struct sipc_conn {
     int paused;             /* reading stopped: see sipc__conn_update_pause() */
     int want_writable;      /* a send was refused with SIPC_EQUEUEFULL */
     int write_err;          /* a direct write failed: the flusher closes */
+    size_t direct_min;      /* payloads this large are written direct (conn.c):
+                               the stream's early write once up, else SIZE_MAX */
     uint32_t pending_reqs;  /* requests handed to handlers, not answered yet */
     sipc_frame_decoder dec;
     sipc_buf backlog;       /* bytes read but not decoded while paused */

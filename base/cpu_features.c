@@ -17,11 +17,12 @@ static unsigned read_cpuid(void)
         f |= SIPC_CPU_PCLMUL;
     if ((c & bit_SSSE3) && (c & bit_SSE4_1))
         f |= SIPC_CPU_SSE41;
-    int ymm = 0;
+    int ymm = 0, zmm = 0;
     if ((c & bit_AVX) && (c & bit_OSXSAVE)) {
         unsigned lo, hi;
         __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-        ymm = (lo & 6) == 6; /* the OS saves XMM and YMM state */
+        ymm = (lo & 6) == 6;       /* the OS saves XMM and YMM state */
+        zmm = (lo & 0xe6) == 0xe6; /* and the mask registers and all of ZMM */
     }
     if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
         if (b & bit_SHA)
@@ -30,6 +31,8 @@ static unsigned read_cpuid(void)
             f |= SIPC_CPU_AVX2;
             if ((c & bit_VAES) && (c & bit_VPCLMULQDQ))
                 f |= SIPC_CPU_VAES;
+            if (zmm && (b & bit_AVX512F) && (b & bit_AVX512BW) && (b & bit_AVX512VL))
+                f |= SIPC_CPU_AVX512;
         }
     }
     return f;

@@ -13,6 +13,8 @@ enum {
     SIPC_CPU_AVX2 = 1 << 3,   /* AVX2, with the OS saving the 256-bit registers */
     SIPC_CPU_SHA = 1 << 4,    /* the SHA extensions (SHA-NI) */
     SIPC_CPU_VAES = 1 << 5,   /* VAES and VPCLMULQDQ, with AVX2 */
+    SIPC_CPU_AVX512 = 1 << 6, /* AVX-512 F, BW and VL, with the OS saving the
+                                 512-bit registers and the mask registers */
 };
 
 /* The SIPC_CPU_* bits this CPU has; 0 on other architectures or compilers. */

@@ -18,11 +18,13 @@ const char *sipc_version_string(void)
         return buf;
     const unsigned f = sipc_cpu_features();
     char cpu[64];
-    /* vaes: the TLS records' AES-GCM runs on it; sha: SHA-256 does */
-    snprintf(cpu, sizeof cpu, "%s%s%s%s%s", f & SIPC_CPU_AES ? " aes" : "",
+    /* vaes: the TLS records' AES-GCM runs on it (on 512-bit registers
+     * with avx512 too); sha: SHA-256 does */
+    int vaes = sipc_aes_gcm_vaes_available();
+    snprintf(cpu, sizeof cpu, "%s%s%s%s%s%s", f & SIPC_CPU_AES ? " aes" : "",
              f & SIPC_CPU_PCLMUL ? " pclmul" : "", f & SIPC_CPU_AVX2 ? " avx2" : "",
-             sipc_sha256_shani_available() ? " sha" : "",
-             sipc_aes_gcm_vaes_available() ? " vaes" : "");
+             sipc_sha256_shani_available() ? " sha" : "", vaes ? " vaes" : "",
+             vaes && (f & SIPC_CPU_AVX512) ? " avx512" : "");
     snprintf(buf, sizeof buf, "sipc %s (protocol %d); TLS engine: %s; build: %s; CPU:%s",
              SIPC_VERSION_STRING, SIPC_PROTOCOL_VERSION, sipc_tls_engine_version(),
              SIPC_WOLFSSL_DESCRIPTION, cpu[0] ? cpu : " (no AES-NI)");

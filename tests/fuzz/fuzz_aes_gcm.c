@@ -1,6 +1,7 @@
 /* fuzz_aes_gcm.c - libFuzzer target: AES-GCM on VAES and VPCLMULQDQ
  * (base/aes_gcm_vaes.c) against wolfCrypt's. The input: a control byte
- * (key size, in place or not), the key (32 bytes, the first 16 for
+ * (key size, in place or not, the 256-bit loop even where the 512-bit one
+ * would run), the key (32 bytes, the first 16 for
  * AES-128), the IV (12), which bit to flip (1: the bit and which of
  * ciphertext, tag, AAD and IV), where (2, little-endian), the AAD's length
  * (2, little-endian, at most what is left), then the AAD and the message.
@@ -28,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t ctl = data[0];
     const size_t klen = (ctl & 1) ? 32 : 16;
     const int in_place = (ctl >> 1) & 1;
+    const int narrow = (ctl >> 2) & 1;
     const uint8_t *key = data + 1, *iv = data + 33;
     const uint8_t flip = data[45];
     const size_t pos = (size_t)data[46] | (size_t)data[47] << 8;
@@ -66,6 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sipc_aes_gcm g;
     if (sipc_aes_gcm_init(&g, key, klen) != 0)
         abort();
+    if (narrow)
+        g.wide = 0;
     if (in_place) {
         memcpy(ct, msg, len);
         if (sipc_aes_gcm_seal(&g, iv, aad, alen, ct, len, ct, tag) != 0)

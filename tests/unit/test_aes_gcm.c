@@ -1,9 +1,11 @@
 /* test_aes_gcm.c - AES-GCM on VAES and VPCLMULQDQ (base/aes_gcm_vaes.c):
  * the GCM specification's test cases, the same ciphertexts and tags as
  * wolfCrypt for every length up to a few blocks past each loop's edge and
- * for TLS-record sizes, in place and not, and a refusal (with the output
- * wiped) of every tampered byte. Where the CPU lacks the instructions, the
- * comparisons are skipped and only the detection is checked. */
+ * for TLS-record sizes, in place and not, through the 512-bit loop and
+ * through the 256-bit one (where the CPU has AVX-512 both run), and a
+ * refusal (with the output wiped) of every tampered byte. Where the CPU
+ * lacks the instructions, the comparisons are skipped and only the
+ * detection is checked. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,6 +39,20 @@ static void detection_agrees_with_the_kernel(void **state)
     if (k < 0)
         skip();
     assert_int_equal(sipc_aes_gcm_vaes_available(), k);
+}
+
+/* The 512-bit loop is taken where the kernel lists AVX-512 F, BW and VL. */
+static void wide_loop_where_the_kernel_says(void **state)
+{
+    (void)state;
+    static const char *const flags[] = {"avx512f", "avx512bw", "avx512vl", NULL};
+    int k = tu_cpu_has(flags);
+    if (k < 0 || !sipc_aes_gcm_vaes_available())
+        skip();
+    sipc_aes_gcm g;
+    uint8_t key[16] = {0};
+    assert_int_equal(sipc_aes_gcm_init(&g, key, sizeof key), 0);
+    assert_int_equal(g.wide, k);
 }
 
 static void init_refuses_other_key_sizes(void **state)
@@ -154,7 +170,7 @@ static void fill(uint8_t *p, size_t n)
 /* seal and open of one message against wolfCrypt, apart and in place;
  * every buffer exactly as long as its contents, so that ASan sees a read or
  * write past any of them */
-static void compare_one(size_t klen, size_t alen, size_t len)
+static void compare_one(size_t klen, size_t alen, size_t len, int wide)
 {
     uint8_t key[32], iv[12], tag[16], wtag[16];
     const size_t sz = len ? len : 1;
@@ -171,11 +187,12 @@ static void compare_one(size_t klen, size_t alen, size_t len)
     fill(pt, len);
     sipc_aes_gcm g;
     assert_int_equal(sipc_aes_gcm_init(&g, key, klen), 0);
+    g.wide = wide;
     wolf_seal(key, klen, iv, aad, alen, pt, len, wct, wtag);
     assert_int_equal(sipc_aes_gcm_seal(&g, iv, aad, alen, pt, len, ct, tag), 0);
     if (memcmp(ct, wct, len) != 0 || memcmp(tag, wtag, 16) != 0)
-        fail_msg("AES-%zu-GCM, %zu bytes of AAD, %zu bytes: not wolfCrypt's answer", klen * 8,
-                 alen, len);
+        fail_msg("AES-%zu-GCM (%d-bit loop), %zu bytes of AAD, %zu bytes: not wolfCrypt's answer",
+                 klen * 8, wide ? 512 : 256, alen, len);
     assert_int_equal(sipc_aes_gcm_open(&g, iv, aad, alen, ct, len, tag, buf), 0);
     assert_memory_equal(buf, pt, len);
     /* in place */
@@ -197,17 +214,22 @@ static void same_as_wolfcrypt(void **state)
     (void)state;
     if (!sipc_aes_gcm_vaes_available())
         skip();
-    /* around a block, a pair of them, the 16-block loop turn (256 bytes)
-     * and two turns */
+    sipc_aes_gcm probe;
+    uint8_t zero[16] = {0};
+    assert_int_equal(sipc_aes_gcm_init(&probe, zero, sizeof zero), 0);
+    /* around a block, a pair of them, the 16-block turn (256 bytes) and two
+     * turns; for the 512-bit loop its 32-block turn (512 bytes) and two */
     static const size_t alens[] = {0, 1, 13, 15, 16, 17, 127, 128, 129, 255, 256, 257, 300, 511, 512, 513, 600};
-    for (size_t k = 16; k <= 32; k += 16) {
-        for (size_t a = 0; a < sizeof alens / sizeof alens[0]; a++)
-            for (size_t len = 0; len <= 800; len++)
-                compare_one(k, alens[a], len);
-        /* TLS records: the largest plaintext, and around it */
-        static const size_t big[] = {1023, 1024, 4096, 16383, 16384, 16385, 65536 + 7};
-        for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
-            compare_one(k, 13, big[i]);
+    for (int wide = 0; wide <= probe.wide; wide++) {
+        for (size_t k = 16; k <= 32; k += 16) {
+            for (size_t a = 0; a < sizeof alens / sizeof alens[0]; a++)
+                for (size_t len = wide ? 480 : 0; len <= (wide ? 1100u : 800u); len++)
+                    compare_one(k, alens[a], len, wide);
+            /* TLS records: the largest plaintext, and around it */
+            static const size_t big[] = {1023, 1024, 1535, 4096, 16383, 16384, 16385, 65536 + 7};
+            for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
+                compare_one(k, 13, big[i], wide);
+        }
     }
 }
 
@@ -263,6 +285,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(detection_agrees_with_the_kernel),
         cmocka_unit_test(init_refuses_other_key_sizes),
+        cmocka_unit_test(wide_loop_where_the_kernel_says),
         cmocka_unit_test(spec_vectors),
         cmocka_unit_test(same_as_wolfcrypt),
         cmocka_unit_test(tampering_is_refused),

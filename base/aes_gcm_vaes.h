@@ -3,8 +3,8 @@
  * registers: two blocks per instruction; on 512-bit ones, four, where the
  * CPU has AVX-512). wolfSSL 5.5.4's assembly has no code for them; on a CPU
  * that has them this seals TLS records of 16 KiB about one and a half times
- * as fast as its AES-NI code (two and a half times with AVX-512), and AES-GCM is the
- * largest part of the CPU a large TLS message costs. It is
+ * as fast as its AES-NI code (over twice as fast with AVX-512), and AES-GCM
+ * is the largest part of the CPU a large TLS message costs. It is
  * mechanism only: transport/tls_record.c chooses it for a connection's
  * records when sipc_aes_gcm_vaes_available() says the CPU can, and uses
  * wolfCrypt otherwise. Constant time: no branch or memory access depends
@@ -22,8 +22,9 @@ typedef struct sipc_aes_gcm {
     uint8_t h[32][16];  /* H^32..H^1, byte-reflected, two or four to a load */
     int rounds;         /* 10 (AES-128) or 14 (AES-256) */
     int wide;           /* 1: long messages go through the loop on 512-bit
-                           registers (the CPU has AVX-512); tests set it to 0
-                           to check the 256-bit loop on such a CPU too */
+                           registers (the CPU has AVX-512); tests clear it to
+                           check the 256-bit loop on such a CPU too (setting
+                           it has no effect where the CPU lacks AVX-512) */
 } sipc_aes_gcm;
 
 /* Most bytes one call takes: GCM's 32-bit block counter starts at 2. */

@@ -364,22 +364,29 @@ static void client_close(world *w, client *k)
 
 /* ------------------------------------------------------------ tests */
 
+/* One echo of n bytes (filled from seed) on the world's channel: it must
+ * come back whole. */
+static void echo_n(world *w, size_t n, unsigned seed)
+{
+    uint8_t *p = malloc(n + 1);
+    assert_non_null(p);
+    fill(p, n, seed);
+    result r;
+    assert_int_equal(call_wait(w, "echo", p, n, 5000, &r), 0);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.len, n);
+    assert_memory_equal(r.data, p, n);
+    free(r.data);
+    free(p);
+}
+
 static void t_echo_sizes(void **state)
 {
     (void)state;
     world *w = world_std();
     static const size_t sizes[] = {0, 1, 63, 64, 1000, 16383, 16384, 16385, 65536, 1 << 20};
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        uint8_t *p = malloc(sizes[i] + 1);
-        fill(p, sizes[i], (unsigned)i);
-        result r;
-        assert_int_equal(call_wait(w, "echo", p, sizes[i], 5000, &r), 0);
-        assert_int_equal(r.err, 0);
-        assert_int_equal(r.len, sizes[i]);
-        assert_memory_equal(r.data, p, sizes[i]);
-        free(r.data);
-        free(p);
-    }
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        echo_n(w, sizes[i], (unsigned)i);
     world_free(w);
 }
 
@@ -941,14 +948,7 @@ static void t_idle_releases_buffers(void **state)
      * copied into the connection's buffer, which grows and is kept; TLS:
      * the reassembly buffer and the stream's ciphertext buffer grow */
     size_t n = 200u << 10;
-    uint8_t *big = malloc(n);
-    fill(big, n, 7);
-    result r;
-    assert_int_equal(call_wait(w, "echo", big, n, 5000, &r), 0);
-    assert_int_equal(r.err, 0);
-    assert_int_equal(r.len, n);
-    free(r.data);
-    free(big);
+    echo_n(w, n, 7);
     sipc_server_stats st;
     sipc_server_stats_get(w->srv, &st);
     size_t grown = st.buffer_bytes;
@@ -959,9 +959,7 @@ static void t_idle_releases_buffers(void **state)
     sipc_server_stats_get(w->srv, &st);
     assert_true(st.buffer_bytes < 16384);
     /* and it still works, growing again as needed */
-    assert_int_equal(call_wait(w, "echo", "again", 5, 3000, &r), 0);
-    assert_int_equal(r.err, 0);
-    free(r.data);
+    echo_n(w, 5, 8);
     world_free(w);
 }
 
@@ -974,15 +972,7 @@ static void t_large_answer_not_copied(void **state)
         skip(); /* TLS needs the ciphertext somewhere */
     world *w = world_std();
     size_t n = 1u << 20;
-    uint8_t *big = malloc(n);
-    fill(big, n, 9);
-    result r;
-    assert_int_equal(call_wait(w, "echo", big, n, 5000, &r), 0);
-    assert_int_equal(r.err, 0);
-    assert_int_equal(r.len, n);
-    assert_memory_equal(r.data, big, n);
-    free(r.data);
-    free(big);
+    echo_n(w, n, 9);
     sipc_server_stats st;
     sipc_server_stats_get(w->srv, &st);
     assert_true(st.buffer_bytes < n / 4);
@@ -1753,16 +1743,7 @@ static void t_record_layer(void **state)
     assert_int_equal(sipc_tls_config_set_direct(sipc_security_tls(w->ssec), 0), 0);
     sipc_conn_close(w->sconn);
     wait_cups(w, 2);
-    enum { BIG = 100000 };
-    uint8_t *big = malloc(BIG);
-    fill(big, BIG, 3);
-    result r;
-    assert_int_equal(call_wait(w, "echo", big, BIG, 5000, &r), 0);
-    assert_int_equal(r.err, 0);
-    assert_int_equal(r.len, BIG);
-    assert_memory_equal(r.data, big, BIG);
-    free(r.data);
-    free(big);
+    echo_n(w, 100000, 3);
     sipc_conn_info(w->sconn, &pi);
     assert_int_equal(pi.tls_direct, 0);
     sipc_conn_info(w->cconn, &pi);

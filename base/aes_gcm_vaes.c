@@ -318,9 +318,9 @@ keystream_n(const sipc_aes_gcm *g, __m128i ctr, __m256i ks[NY], int rounds, int 
         ks[j] = _mm256_aesenclast_epi128(ks[j], k);
 }
 
-/* CTR from counter block ctr (byte-reflected) over n bytes, GHASH over the ciphertext (in
- * when decrypting, out when encrypting); returns GHASH's state before the
- * length block. The GHASH of a turn's blocks is interleaved with the AES
+/* CTR from counter block ctr (byte-reflected) over n bytes, GHASH over
+ * the ciphertext (in when decrypting, out when encrypting); returns GHASH's
+ * state before the length block. The GHASH of a turn's blocks is interleaved with the AES
  * rounds, one register of blocks after each round, so that the AES and the
  * carry-less multiplies issue side by side; when encrypting, the blocks
  * hashed are the previous turn's ciphertext (this turn's is not there

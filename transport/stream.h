@@ -74,7 +74,9 @@ int sipc_stream_write(sipc_stream *s, sipc_buf *b);
  * that order; b->len becomes 0. The parts are read only during the call,
  * where they lie: a plaintext stream offers them to the socket at once and
  * copies only what it does not take; a TLS stream seals them into records
- * of their own (no record spans two parts). */
+ * of their own (no record spans two parts). A part may lie in b's buffer
+ * past b->len (the connection's tail after a payload): b's memory is not
+ * written or handed over during the call. */
 #define SIPC_STREAM_MAX_PARTS 3
 int sipc_stream_write_parts(sipc_stream *s, sipc_buf *b, const sipc_piece *parts, size_t n);
 /* Bytes waiting for the kernel. */

@@ -1,6 +1,7 @@
 /* test_transport.c - one test body, run over plaintext and over TLS: RPC
- * round trips, many calls in flight answered out of order, one-way messages,
- * deadlines, drops, reconnects, backpressure, cross-thread posting, and the
+ * round trips, many calls in flight answered out of order, small and large
+ * calls pipelined through filling sockets, one-way messages, deadlines,
+ * drops, reconnects, backpressure, cross-thread posting, and the
  * transport's answers to bad input. */
 #include <setjmp.h>
 #include <stdarg.h>

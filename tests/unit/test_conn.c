@@ -2,7 +2,8 @@
  * requests.c) driven through an in-memory stream (mem_stream.c): the test
  * plays the peer byte for byte. Hello, requests and answers, ping/pong,
  * keepalive and idle, call deadlines, closes with calls pending, the pending
- * request cap, SIPC_CONN_WRITABLE, cancel. No sockets. */
+ * request cap, SIPC_CONN_WRITABLE, cancel, large answers written from where
+ * they lie (and that write failing halfway). No sockets. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -9,6 +9,8 @@
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfcrypt/aes.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 
@@ -23,6 +25,7 @@
 #include "base/hex.h"
 #include "base/str_copy.h"
 #include "sipc/errno.h"
+#include "transport/tls_ecdsa_own.h"
 #include "transport/tls_engine.h"
 #include "transport/tls_hello.h"
 #include "transport/tls_record.h"
@@ -95,6 +98,9 @@ struct sipc_tls_config {
     int no_resume; /* set before use: clients offer nothing, servers issue no tickets */
 #endif
     int no_direct; /* set before use: wolfSSL keeps the records after the handshake */
+    /* Signatures made with our own key (a peer of the same cluster) are
+     * verified with it (tls_ecdsa_own.h); NULL when our key is not P-256. */
+    sipc_ecdsa_own *own;
 };
 
 /* Enough for any ClientHello a TLS 1.2 or 1.3 client sends in practice. */
@@ -175,6 +181,9 @@ const char *sipc_tls_engine_version(void)
 #endif
 #if SIPC_TLS_DIRECT
            " sipc-records" /* application data through tls_record.c */
+#endif
+#if SIPC_TLS_ECDSA_OWN
+           " ecdsa-own" /* our own key's signatures verified with it */
 #endif
         ;
 }
@@ -706,8 +715,32 @@ static int der_chain_to_pem(const sipc_tls_params *p, sipc_buf *pem)
     return 0;
 }
 
+#if SIPC_TLS_ECDSA_OWN
+/* wolfSSL's ECDSA verification in the handshake (ServerKeyExchange,
+ * CertificateVerify): with our own key when the peer's is ours, else as
+ * wolfSSL does it without a callback. */
+static int ecc_verify_cb(WOLFSSL *ssl, const unsigned char *sig, unsigned int sig_len,
+                         const unsigned char *hash, unsigned int hash_len,
+                         const unsigned char *key_der, unsigned int key_len, int *result, void *arg)
+{
+    (void)ssl;
+    if (sipc_ecdsa_own_verify(arg, key_der, key_len, sig, sig_len, hash, hash_len, result))
+        return 0;
+    ecc_key key;
+    word32 idx = 0;
+    int ret = wc_ecc_init(&key);
+    if (ret == 0) {
+        ret = wc_EccPublicKeyDecode(key_der, &idx, &key, key_len);
+        if (ret == 0)
+            ret = wc_ecc_verify_hash(sig, sig_len, hash, hash_len, result, &key);
+        wc_ecc_free(&key);
+    }
+    return ret;
+}
+#endif
+
 static WOLFSSL_CTX *ctx_make(int server, const sipc_tls_params *p, const sipc_buf *chain_pem,
-                             char *err, size_t errlen)
+                             const sipc_ecdsa_own *own, char *err, size_t errlen)
 {
     WOLFSSL_CTX *ctx = wolfSSL_CTX_new(server ? wolfTLSv1_2_server_method() : wolfTLSv1_2_client_method());
     if (!ctx) {
@@ -769,6 +802,12 @@ static WOLFSSL_CTX *ctx_make(int server, const sipc_tls_params *p, const sipc_bu
     wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
     wolfSSL_CTX_SetIORecv(ctx, io_recv);
     wolfSSL_CTX_SetIOSend(ctx, io_send);
+#if SIPC_TLS_ECDSA_OWN
+    if (own)
+        wolfSSL_CTX_SetEccVerifyCb(ctx, ecc_verify_cb);
+#else
+    (void)own;
+#endif
     return ctx;
 fail:
     wolfSSL_CTX_free(ctx);
@@ -793,10 +832,14 @@ int sipc_tls_config_new(sipc_tls_config **out, const sipc_tls_params *params, ch
     }
     cfg->verify = params->verify;
     cfg->verify_arg = params->verify_arg;
-    cfg->srv = ctx_make(1, params, &pem, err, errlen);
+    if (sipc_ecdsa_own_new(&cfg->own, params->key.data, params->key.len) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    cfg->srv = ctx_make(1, params, &pem, cfg->own, err, errlen);
     if (!cfg->srv)
         goto fail;
-    cfg->cli = ctx_make(0, params, &pem, err, errlen);
+    cfg->cli = ctx_make(0, params, &pem, cfg->own, err, errlen);
     if (!cfg->cli)
         goto fail;
 #if SIPC_TLS_RESUME
@@ -828,6 +871,7 @@ void sipc_tls_config_free(sipc_tls_config *cfg)
 #if SIPC_TLS_RESUME
     resume_free(cfg);
 #endif
+    sipc_ecdsa_own_free(cfg->own);
     free(cfg);
 }
 
@@ -884,6 +928,9 @@ int sipc_tls_new(sipc_tls **out, sipc_tls_config *cfg, int is_server, sipc_buf *
     wolfSSL_SetIOReadCtx(t->ssl, t);
     wolfSSL_SetIOWriteCtx(t->ssl, t);
     wolfSSL_SetCertCbCtx(t->ssl, t);
+#if SIPC_TLS_ECDSA_OWN
+    wolfSSL_SetEccVerifyCtx(t->ssl, cfg->own);
+#endif
     *out = t;
     return 0;
 }

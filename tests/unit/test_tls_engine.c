@@ -20,6 +20,7 @@
 
 #include "certs/keypair.h"
 #include "testutil.h"
+#include "transport/tls_ecdsa_own.h"
 #include "transport/tls_engine.h"
 #include "transport/tls_record.h"
 
@@ -677,6 +678,97 @@ static void t_other_pair(void **state)
     sipc_tls_config_free(scfg);
 }
 
+/* Flips the last byte of the CertificateVerify's signature (its s) in the
+ * handshake records of buf; 1 when one was found. */
+static int tamper_certificate_verify(sipc_buf *buf)
+{
+    size_t off = 0;
+    while (off + 5 <= buf->len) {
+        size_t rlen = (size_t)buf->data[off + 3] << 8 | buf->data[off + 4];
+        if (buf->data[off] == 0x16) {
+            for (size_t m = off + 5; m + 4 <= off + 5 + rlen;) {
+                size_t mlen = (size_t)buf->data[m + 1] << 16 | (size_t)buf->data[m + 2] << 8 |
+                              buf->data[m + 3];
+                if (buf->data[m] == 15) { /* certificate_verify */
+                    buf->data[m + 4 + mlen - 1] ^= 0x01;
+                    return 1;
+                }
+                m += 4 + mlen;
+            }
+        }
+        off += 5 + rlen;
+    }
+    return 0;
+}
+
+/* Both ends hold the same pair: each verifies the other's signature
+ * (ServerKeyExchange, CertificateVerify) with its own key
+ * (tls_ecdsa_own.h). Ends of different pairs are verified by wolfCrypt, and
+ * a tampered signature is refused either way. */
+static void t_own_key_signatures(void **state)
+{
+    (void)state;
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+    unsigned long before = sipc_ecdsa_own_count();
+    end c, s;
+    end_init(&c, ccfg, 0);
+    end_init(&s, scfg, 1);
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    assert_int_equal(shuttle(&c, &s, 0), 0);
+    assert_true(sipc_tls_handshake_done(c.t) && sipc_tls_handshake_done(s.t));
+    assert_int_equal(sipc_ecdsa_own_count() - before, SIPC_TLS_ECDSA_OWN ? 2 : 0);
+    end_free(&c);
+    end_free(&s);
+
+    /* the client's CertificateVerify tampered with on the way */
+    before = sipc_ecdsa_own_count();
+    end_init(&c, ccfg, 0);
+    end_init(&s, scfg, 1);
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    assert_int_equal(deliver(&c, &s, 0), 0); /* ClientHello */
+    assert_int_equal(deliver(&s, &c, 0), 0); /* ServerHello ... ServerHelloDone */
+    assert_true(tamper_certificate_verify(&c.tx));
+    assert_true(deliver(&c, &s, 0) < 0);
+    assert_false(sipc_tls_handshake_done(s.t));
+    assert_non_null(strstr(sipc_tls_detail(s.t), "Signature verify error"));
+    /* judged here: the client's check of the ServerKeyExchange, the server's
+     * of the tampered CertificateVerify */
+    assert_int_equal(sipc_ecdsa_own_count() - before, SIPC_TLS_ECDSA_OWN ? 2 : 0);
+    end_free(&c);
+    end_free(&s);
+    sipc_tls_config_free(ccfg);
+    sipc_tls_config_free(scfg);
+
+    /* different pairs, each trusting the other's: wolfCrypt verifies */
+    vfy cv2 = {.pin = g_a.fingerprint}, sv2 = {.pin = g_b.fingerprint};
+    ccfg = make_cfg(&g_b, &g_a, &cv2);
+    scfg = make_cfg(&g_a, &g_b, &sv2);
+    before = sipc_ecdsa_own_count();
+    end_init(&c, ccfg, 0);
+    end_init(&s, scfg, 1);
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    assert_int_equal(shuttle(&c, &s, 0), 0);
+    assert_true(sipc_tls_handshake_done(c.t) && sipc_tls_handshake_done(s.t));
+    assert_int_equal(sipc_ecdsa_own_count() - before, 0);
+    end_free(&c);
+    end_free(&s);
+    /* ... and refuses a tampered signature of another pair too */
+    end_init(&c, ccfg, 0);
+    end_init(&s, scfg, 1);
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    assert_int_equal(deliver(&c, &s, 0), 0);
+    assert_int_equal(deliver(&s, &c, 0), 0);
+    assert_true(tamper_certificate_verify(&c.tx));
+    assert_true(deliver(&c, &s, 0) < 0);
+    assert_false(sipc_tls_handshake_done(s.t));
+    assert_non_null(strstr(sipc_tls_detail(s.t), "Signature verify error")); /* the same words */
+    end_free(&c);
+    end_free(&s);
+    sipc_tls_config_free(ccfg);
+    sipc_tls_config_free(scfg);
+}
+
 /* A bare wolfSSL client with no certificate, on memory I/O of its own. */
 typedef struct raw_io {
     sipc_buf *out;
@@ -1237,6 +1329,7 @@ int main(void)
         cmocka_unit_test(t_aes_gcm_records_both_ways),
         cmocka_unit_test(t_verifier_refuses),
         cmocka_unit_test(t_other_pair),
+        cmocka_unit_test(t_own_key_signatures),
         cmocka_unit_test(t_peer_without_certificate),
         cmocka_unit_test(t_garbage),
         cmocka_unit_test(t_resumption), cmocka_unit_test(t_ticket_key_rotation),

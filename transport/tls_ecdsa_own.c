@@ -19,6 +19,8 @@
 
 /* SubjectPublicKeyInfo of a P-256 key: 91 bytes uncompressed */
 #define SPKI_MAX 128
+/* an ECDSA P-256 signature in DER: at most 72 bytes */
+#define SIG_MAX 80
 
 struct sipc_ecdsa_own {
     sipc_p256n dm; /* the private key d, times 2^256 mod n (Montgomery form) */
@@ -34,6 +36,21 @@ static int judge(int *valid, int v)
     *valid = v;
     __atomic_fetch_add(&judged, 1, __ATOMIC_RELAXED);
     return 1;
+}
+
+/* 1 when d*G has the SubjectPublicKeyInfo spki */
+static int same_public_key(const uint8_t d[32], const uint8_t *spki, size_t spki_len)
+{
+    ecc_key k;
+    uint8_t der[SPKI_MAX];
+    if (wc_ecc_init(&k) != 0)
+        return 0;
+    int n = -1;
+    if (wc_ecc_import_private_key_ex(d, 32, NULL, 0, &k, ECC_SECP256R1) == 0 &&
+        wc_ecc_make_pub(&k, NULL) == 0)
+        n = wc_EccPublicKeyToDer(&k, der, sizeof der, 1);
+    wc_ecc_free(&k);
+    return n > 0 && (size_t)n == spki_len && memcmp(der, spki, spki_len) == 0;
 }
 
 int sipc_ecdsa_own_new(sipc_ecdsa_own **out, const uint8_t *key_der, size_t len)
@@ -64,6 +81,11 @@ int sipc_ecdsa_own_new(sipc_ecdsa_own **out, const uint8_t *key_der, size_t len)
              wc_EccPublicKeyToDer(&key, o->spki, slen, 1) > 0;
         if (ok) {
             o->spki_len = (size_t)wc_EccPublicKeyToDer(&key, o->spki, slen, 1);
+            /* d must give our public key again: wolfCrypt's decoder takes a
+             * private value longer than the curve's, and its export cuts it */
+            ok = same_public_key(d, o->spki, o->spki_len);
+        }
+        if (ok) {
             sipc_p256n dn;
             sipc_p256n_from_be(&dn, d);
             sipc_p256n_to_mont(&o->dm, &dn);
@@ -125,11 +147,14 @@ int sipc_ecdsa_own_verify(const sipc_ecdsa_own *o, const uint8_t *spki, size_t s
     *valid = 0;
     if (!o || spki_len != o->spki_len || memcmp(spki, o->spki, spki_len) != 0)
         return 0;
-    if (hash_len < WC_MIN_DIGEST_SIZE || hash_len > WC_MAX_DIGEST_SIZE || sig_len > 80)
+    if (hash_len < WC_MIN_DIGEST_SIZE || hash_len > WC_MAX_DIGEST_SIZE || sig_len > SIG_MAX)
         return 0;
     /* Only the one DER encoding of (r, s) is judged here; wolfCrypt decides
      * on anything else exactly as it would without us. */
-    uint8_t rb[40], sb[40], re[80];
+    /* wolfCrypt 5.5.4's wc_ecc_sig_to_rs copies r and s whole without
+     * looking at the sizes it is told (a signature with a long r overran a
+     * smaller buffer in fuzz_ecdsa): each buffer holds a whole signature. */
+    uint8_t rb[SIG_MAX], sb[SIG_MAX], re[SIG_MAX];
     word32 rl = sizeof rb, sl = sizeof sb, rel = sizeof re;
     if (wc_ecc_sig_to_rs(sig, (word32)sig_len, rb, &rl, sb, &sl) != 0 || rl > 32 || sl > 32 ||
         wc_ecc_rs_raw_to_sig(rb, rl, sb, sl, re, &rel) != 0 || rel != sig_len ||

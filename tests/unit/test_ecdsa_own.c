@@ -335,6 +335,17 @@ static void t_edges(void **state)
     assert_int_equal(sipc_ecdsa_own_verify(own, p.spki, (size_t)p.spki_len, sig, (size_t)sl - 1, h,
                                            sizeof h, &valid),
                      0);
+    /* an r of 70 bytes: wolfCrypt's decoder copies it whole (into a buffer
+     * that must hold it: ASan watches), and it is left to wolfCrypt */
+    uint8_t wide[77] = {0x30, 75, 0x02, 70};
+    memset(wide + 4, 0x5a, 70);
+    wide[74] = 0x02;
+    wide[75] = 0x01;
+    wide[76] = 0x01;
+    assert_int_equal(sipc_ecdsa_own_verify(own, p.spki, (size_t)p.spki_len, wide, sizeof wide, h,
+                                           sizeof h, &valid),
+                     0);
+    assert_int_equal(wolf_verdict(&p, wide, sizeof wide, h, sizeof h), 0);
     /* a hash wolfCrypt refuses for its length */
     assert_int_equal(
         sipc_ecdsa_own_verify(own, p.spki, (size_t)p.spki_len, sig, (size_t)sl, h, 8, &valid), 0);
@@ -374,6 +385,21 @@ static void t_not_ours(void **state)
     sipc_ecdsa_own *own384 = (sipc_ecdsa_own *)1;
     assert_int_equal(sipc_ecdsa_own_new(&own384, r.der, (size_t)r.der_len), 0);
     assert_null(own384);
+    /* a private key whose stated public key is another's: nothing made
+     * (verifying "ours" with d would then judge q's signatures wrongly) */
+    uint8_t pd[32], qpub[65], mixed_der[256];
+    word32 pdl = sizeof pd, qpl = sizeof qpub;
+    assert_int_equal(wc_ecc_export_private_only(&p.key, pd, &pdl), 0);
+    assert_int_equal(wc_ecc_export_x963(&q.key, qpub, &qpl), 0);
+    ecc_key mixed;
+    assert_int_equal(wc_ecc_init(&mixed), 0);
+    assert_int_equal(wc_ecc_import_private_key_ex(pd, pdl, qpub, qpl, &mixed, ECC_SECP256R1), 0);
+    int ml = wc_EccKeyToDer(&mixed, mixed_der, sizeof mixed_der);
+    assert_true(ml > 0);
+    sipc_ecdsa_own *own_mixed = (sipc_ecdsa_own *)1;
+    assert_int_equal(sipc_ecdsa_own_new(&own_mixed, mixed_der, (size_t)ml), 0);
+    assert_null(own_mixed);
+    wc_ecc_free(&mixed);
     sipc_ecdsa_own *junk = (sipc_ecdsa_own *)1;
     assert_int_equal(sipc_ecdsa_own_new(&junk, h, sizeof h), 0);
     assert_null(junk);

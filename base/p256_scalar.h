@@ -45,9 +45,9 @@ void sipc_p256n_mont_mul(sipc_p256n *r, const sipc_p256n *a, const sipc_p256n *b
 /* r = a * 2^256 mod n (into the Montgomery domain), for any a < 2^256. */
 void sipc_p256n_to_mont(sipc_p256n *r, const sipc_p256n *a);
 
-/* r = 1 / a mod n, for 0 < a < n (0 gives 0). Public values only: its time
- * depends on a (binary extended Euclid, a few times faster than
- * exponentiation). */
+/* r = 1 / a mod n, for 0 < a < n (0, or a >= n, gives 0). Public values
+ * only: its time depends on a (binary extended Euclid, a few times faster
+ * than exponentiation). */
 void sipc_p256n_inv_public(sipc_p256n *r, const sipc_p256n *a);
 
 #endif

@@ -77,14 +77,14 @@ int sipc_ecdsa_own_new(sipc_ecdsa_own **out, const uint8_t *key_der, size_t len)
         ok = wc_EccPrivateKeyDecode(der, &idx, &key, (word32)len) == 0 &&
              wc_ecc_get_curve_id(key.idx) == ECC_SECP256R1 &&
              (key.type == ECC_PRIVATEKEY || wc_ecc_make_pub(&key, NULL) == 0) &&
-             wc_ecc_export_private_only(&key, d, &dlen) == 0 && dlen == sizeof d &&
-             wc_EccPublicKeyToDer(&key, o->spki, slen, 1) > 0;
-        if (ok) {
-            o->spki_len = (size_t)wc_EccPublicKeyToDer(&key, o->spki, slen, 1);
-            /* d must give our public key again: wolfCrypt's decoder takes a
-             * private value longer than the curve's, and its export cuts it */
-            ok = same_public_key(d, o->spki, o->spki_len);
-        }
+             wc_ecc_export_private_only(&key, d, &dlen) == 0 && dlen == sizeof d;
+        int n = ok ? wc_EccPublicKeyToDer(&key, o->spki, slen, 1) : -1;
+        /* d must give the stated public key again: wolfCrypt checks neither
+         * a SEC 1 key's optional public key against d, nor a private value
+         * longer than the curve's, which its export cuts */
+        ok = n > 0 && same_public_key(d, o->spki, (size_t)n);
+        if (ok)
+            o->spki_len = (size_t)n;
         if (ok) {
             sipc_p256n dn;
             sipc_p256n_from_be(&dn, d);
@@ -163,8 +163,9 @@ int sipc_ecdsa_own_verify(const sipc_ecdsa_own *o, const uint8_t *spki, size_t s
     sipc_p256n r, s, e, w, u1, u2, k;
     scalar_from(&r, rb, rl);
     scalar_from(&s, sb, sl);
+    /* r or s out of range: wolfCrypt refuses with errors of its own */
     if (!sipc_p256n_is_valid(&r) || !sipc_p256n_is_valid(&s))
-        return judge(valid, 0);
+        return 0;
     /* e: the hash's leftmost 256 bits, mod n */
     scalar_from(&e, hash, hash_len < 32 ? hash_len : 32);
     sipc_p256n_reduce(&e, &e);
@@ -174,7 +175,10 @@ int sipc_ecdsa_own_verify(const sipc_ecdsa_own *o, const uint8_t *spki, size_t s
     sipc_p256n_mont_mul(&u2, &r, &w);      /* r/s */
     sipc_p256n_mont_mul(&u2, &u2, &o->dm); /* r*d/s: secret from here on */
     sipc_p256n_add(&k, &u1, &u2);
-    int zero = sipc_p256n_is_zero(&k); /* R at infinity: invalid */
+    /* R at infinity: invalid. k is the signer's nonce when the signature
+     * is good, so never 0 then; this branch tells only what a forger who
+     * knew d would know already. */
+    int zero = sipc_p256n_is_zero(&k);
     uint8_t kb[32], xb[32];
     sipc_p256n_to_be(kb, &k);
     int got = zero ? -1 : base_mul_x(kb, xb);

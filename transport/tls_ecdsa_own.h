@@ -11,17 +11,23 @@
  * construction: the same R, compared with r as wolfCrypt does (the tests
  * compare the two on good, tampered and edge-case signatures).
  *
- * u2*d involves the private key, so it is computed in constant time
- * (base/p256_scalar.c), the multiplication of G is wolfCrypt's
- * constant-time one, and the scalar is wiped after use. What is not
- * constant: wolfCrypt's import and range check of that scalar take a few
- * nanoseconds longer when its top 64 bits are zero or equal n's, a chance of
- * 2^-32 per signature; s is inverted in variable time, but s is public.
+ * u2*d involves the private key, and for a good signature u1 + u2*d is the
+ * signer's nonce (which would give d away), so it is computed in constant
+ * time (base/p256_scalar.c, which wipes its temporaries), the
+ * multiplication of G is wolfCrypt's constant-time one (its signing's), and
+ * the scalar is wiped after use. What is not constant: wolfCrypt's import
+ * and range check of that scalar take a few nanoseconds longer when its top
+ * 64 bits are zero or equal n's (a chance of about 2^-63 per signature), and
+ * its base multiplication leaves a copy of the scalar on its stack, out of
+ * our reach (its own signing wipes its nonce); s is inverted in variable
+ * time, but s is public.
  *
- * The engine (tls_wolfssl.c) hands wolfSSL's ECDSA verification during the
- * handshake here through its public-key callback; a key that is not ours, or
- * a signature not in canonical DER, is left to wolfCrypt. No certificate
- * policy here: the peer's certificate was judged before its signature is. */
+ * The engine (tls_wolfssl.c) hands wolfSSL's ECDSA verifications of a
+ * connection here through its public-key callback: the handshake's
+ * signatures, and the signatures of the peer's certificates that wolfSSL
+ * checks. A key that is not ours, a signature not in canonical DER or with r
+ * or s out of range, is left to wolfCrypt, which then decides (and words its
+ * errors) as it would without the callback. No certificate policy here. */
 #ifndef SIPC_TRANSPORT_TLS_ECDSA_OWN_H
 #define SIPC_TRANSPORT_TLS_ECDSA_OWN_H
 
@@ -32,9 +38,11 @@
 
 /* 1 where wolfSSL lets a callback verify ECDSA in the handshake (PK
  * callbacks: the bundled build and Debian's libwolfssl), else 0: then
- * sipc_ecdsa_own_new makes nothing and wolfSSL verifies as usual. */
+ * sipc_ecdsa_own_new makes nothing and wolfSSL verifies as usual. Not with
+ * WOLFSSL_CHECK_SIG_FAULTS, which would hand the callback our own private
+ * key to check our own signatures with. */
 #if defined(HAVE_PK_CALLBACKS) && defined(HAVE_ECC) && !defined(NO_ECC256) && \
-    !defined(WOLFSSL_SP_NO_256)
+    !defined(WOLFSSL_SP_NO_256) && !defined(WOLFSSL_CHECK_SIG_FAULTS)
 #define SIPC_TLS_ECDSA_OWN 1
 #else
 #define SIPC_TLS_ECDSA_OWN 0
@@ -54,9 +62,10 @@ void sipc_ecdsa_own_free(sipc_ecdsa_own *o);
 /* Judges the DER signature sig over hash (a digest of 16 to 64 bytes; its
  * first 32 are used, as ECDSA does for P-256) for the public key whose
  * SubjectPublicKeyInfo (DER) is spki. 1 when it did: spki is our own key and
- * sig canonical DER, with *valid 1 for a good signature and 0 for any other.
- * 0 when it did not (another key, o NULL, a signature encoded some other
- * way, a failure inside wolfCrypt): verify it the usual way. */
+ * sig canonical DER with r and s in [1, n-1], with *valid 1 for a good
+ * signature and 0 for any other. 0 when it did not (another key, o NULL, a
+ * signature encoded some other way or out of range, a failure inside
+ * wolfCrypt): verify it the usual way. */
 int sipc_ecdsa_own_verify(const sipc_ecdsa_own *o, const uint8_t *spki, size_t spki_len,
                           const uint8_t *sig, size_t sig_len, const uint8_t *hash, size_t hash_len,
                           int *valid);

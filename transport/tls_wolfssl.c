@@ -716,9 +716,10 @@ static int der_chain_to_pem(const sipc_tls_params *p, sipc_buf *pem)
 }
 
 #if SIPC_TLS_ECDSA_OWN
-/* wolfSSL's ECDSA verification in the handshake (ServerKeyExchange,
- * CertificateVerify): with our own key when the peer's is ours, else as
- * wolfSSL does it without a callback. */
+/* wolfSSL's ECDSA verifications for a connection (the ServerKeyExchange's
+ * or CertificateVerify's signature, and those of the peer's certificates it
+ * checks): with our own key when the signer's key is ours, else as wolfSSL
+ * does them without a callback. */
 static int ecc_verify_cb(WOLFSSL *ssl, const unsigned char *sig, unsigned int sig_len,
                          const unsigned char *hash, unsigned int hash_len,
                          const unsigned char *key_der, unsigned int key_len, int *result, void *arg)

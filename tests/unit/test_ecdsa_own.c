@@ -148,6 +148,11 @@ static void t_scalar_arithmetic(void **state)
         sipc_p256n_to_be(got, &z);
         assert_memory_equal(got, want, 32);
 
+        /* no inverse of n itself or above (the loop would not end) */
+        if (!sipc_p256n_is_valid(&x)) {
+            sipc_p256n_inv_public(&z, &x);
+            assert_true(sipc_p256n_is_zero(&z));
+        }
         /* inverse of a valid scalar; 0 gives 0 */
         sipc_p256n_inv_public(&z, &xr);
         if (mp_iszero(&a)) {
@@ -304,6 +309,48 @@ static void t_edges(void **state)
                                       &valid);
         if (j)
             assert_int_equal(valid, wolf_verdict(&p, sig, (size_t)sl, h, sizeof h));
+    }
+    /* r or s at 0 or n: left to wolfCrypt, which refuses with its own error */
+    {
+        uint8_t one[32] = {0}, sig0[80];
+        one[31] = 1;
+        int l = sig_from(N_BE, one, sig0);
+        int v = -1;
+        assert_int_equal(
+            sipc_ecdsa_own_verify(own, p.spki, (size_t)p.spki_len, sig0, (size_t)l, h, sizeof h, &v),
+            0);
+        assert_int_equal(wolf_verdict(&p, sig0, (size_t)l, h, sizeof h), 0);
+    }
+    /* r = -e/d makes e/s + (r/s)*d zero for any s: R at infinity, judged
+     * and refused (as wolfCrypt does) */
+    {
+        uint8_t db[32], rr[32], s1[32] = {0}, sig0[80];
+        word32 dl = sizeof db;
+        s1[31] = 7;
+        assert_int_equal(wc_ecc_export_private_only(&p.key, db, &dl), 0);
+        mp_int n, d, e, r;
+        assert_int_equal(mp_init_multi(&n, &d, &e, &r, NULL, NULL), MP_OKAY);
+        mp_from(&n, N_BE);
+        mp_from(&d, db);
+        mp_from(&e, h);
+        assert_int_equal(mp_mod(&e, &n, &e), MP_OKAY);
+        assert_int_equal(mp_invmod(&d, &n, &r), MP_OKAY);
+        assert_int_equal(mp_mulmod(&r, &e, &n, &r), MP_OKAY);
+        assert_int_equal(mp_sub(&n, &r, &r), MP_OKAY); /* -e/d */
+        mp_out(&r, rr);
+        int l = sig_from(rr, s1, sig0);
+        unsigned long before = sipc_ecdsa_own_count();
+        int v = -1;
+        assert_int_equal(
+            sipc_ecdsa_own_verify(own, p.spki, (size_t)p.spki_len, sig0, (size_t)l, h, sizeof h, &v),
+            1);
+        assert_int_equal(v, 0);
+        assert_int_equal(sipc_ecdsa_own_count() - before, 1);
+        assert_int_equal(wolf_verdict(&p, sig0, (size_t)l, h, sizeof h), 0);
+        mp_clear(&n);
+        mp_clear(&d);
+        mp_clear(&e);
+        mp_clear(&r);
     }
     /* a good signature, then the same numbers in a longer (non-canonical)
      * DER: not ours to judge */

@@ -678,9 +678,10 @@ static void t_other_pair(void **state)
     sipc_tls_config_free(scfg);
 }
 
-/* Flips the last byte of the CertificateVerify's signature (its s) in the
- * handshake records of buf; 1 when one was found. */
-static int tamper_certificate_verify(sipc_buf *buf)
+/* Flips the last byte of the handshake message of type msg_type in the
+ * handshake records of buf (for a CertificateVerify or ServerKeyExchange,
+ * the signature's s); 1 when one was found. */
+static int tamper_handshake(sipc_buf *buf, uint8_t msg_type)
 {
     size_t off = 0;
     while (off + 5 <= buf->len) {
@@ -689,7 +690,7 @@ static int tamper_certificate_verify(sipc_buf *buf)
             for (size_t m = off + 5; m + 4 <= off + 5 + rlen;) {
                 size_t mlen = (size_t)buf->data[m + 1] << 16 | (size_t)buf->data[m + 2] << 8 |
                               buf->data[m + 3];
-                if (buf->data[m] == 15) { /* certificate_verify */
+                if (buf->data[m] == msg_type) {
                     buf->data[m + 4 + mlen - 1] ^= 0x01;
                     return 1;
                 }
@@ -728,13 +729,26 @@ static void t_own_key_signatures(void **state)
     assert_int_equal(sipc_tls_start(c.t), 0);
     assert_int_equal(deliver(&c, &s, 0), 0); /* ClientHello */
     assert_int_equal(deliver(&s, &c, 0), 0); /* ServerHello ... ServerHelloDone */
-    assert_true(tamper_certificate_verify(&c.tx));
+    assert_true(tamper_handshake(&c.tx, 15 /* certificate_verify */));
     assert_true(deliver(&c, &s, 0) < 0);
     assert_false(sipc_tls_handshake_done(s.t));
     assert_non_null(strstr(sipc_tls_detail(s.t), "Signature verify error"));
     /* judged here: the client's check of the ServerKeyExchange, the server's
      * of the tampered CertificateVerify */
     assert_int_equal(sipc_ecdsa_own_count() - before, SIPC_TLS_ECDSA_OWN ? 2 : 0);
+    end_free(&c);
+    end_free(&s);
+    /* the server's ServerKeyExchange tampered with: the client refuses it */
+    before = sipc_ecdsa_own_count();
+    end_init(&c, ccfg, 0);
+    end_init(&s, scfg, 1);
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    assert_int_equal(deliver(&c, &s, 0), 0);
+    assert_true(tamper_handshake(&s.tx, 12 /* server_key_exchange */));
+    assert_true(deliver(&s, &c, 0) < 0);
+    assert_false(sipc_tls_handshake_done(c.t));
+    assert_non_null(strstr(sipc_tls_detail(c.t), "verify problem based on signature"));
+    assert_int_equal(sipc_ecdsa_own_count() - before, SIPC_TLS_ECDSA_OWN ? 1 : 0);
     end_free(&c);
     end_free(&s);
     sipc_tls_config_free(ccfg);
@@ -759,10 +773,20 @@ static void t_own_key_signatures(void **state)
     assert_int_equal(sipc_tls_start(c.t), 0);
     assert_int_equal(deliver(&c, &s, 0), 0);
     assert_int_equal(deliver(&s, &c, 0), 0);
-    assert_true(tamper_certificate_verify(&c.tx));
+    assert_true(tamper_handshake(&c.tx, 15 /* certificate_verify */));
     assert_true(deliver(&c, &s, 0) < 0);
     assert_false(sipc_tls_handshake_done(s.t));
     assert_non_null(strstr(sipc_tls_detail(s.t), "Signature verify error")); /* the same words */
+    end_free(&c);
+    end_free(&s);
+    end_init(&c, ccfg, 0);
+    end_init(&s, scfg, 1);
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    assert_int_equal(deliver(&c, &s, 0), 0);
+    assert_true(tamper_handshake(&s.tx, 12));
+    assert_true(deliver(&s, &c, 0) < 0);
+    assert_false(sipc_tls_handshake_done(c.t));
+    assert_non_null(strstr(sipc_tls_detail(c.t), "verify problem based on signature"));
     end_free(&c);
     end_free(&s);
     sipc_tls_config_free(ccfg);

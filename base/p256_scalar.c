@@ -39,14 +39,27 @@ void sipc_p256n_to_be(uint8_t out[32], const sipc_p256n *a)
             out[(3 - i) * 8 + j] = (uint8_t)(a->w[i] >> (56 - 8 * j));
 }
 
-/* d = t - n; returns the borrow (1 when t < n). */
-static uint64_t sub_n(uint64_t d[4], const uint64_t t[4])
+/* r = a + b over 256 bits; returns the carry */
+static uint64_t add256(uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
+{
+    uint64_t carry = 0;
+    #pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        u128 x = (u128)a[i] + b[i] + carry;
+        r[i] = (uint64_t)x;
+        carry = (uint64_t)(x >> 64);
+    }
+    return carry;
+}
+
+/* r = a - b over 256 bits; returns the borrow */
+static uint64_t sub256(uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
 {
     uint64_t borrow = 0;
     #pragma GCC unroll 4
     for (int i = 0; i < 4; i++) {
-        u128 x = (u128)t[i] - N[i] - borrow;
-        d[i] = (uint64_t)x;
+        u128 x = (u128)a[i] - b[i] - borrow;
+        r[i] = (uint64_t)x;
         borrow = (uint64_t)(x >> 64) & 1;
     }
     return borrow;
@@ -64,7 +77,7 @@ static void select4(sipc_p256n *r, uint64_t take, const uint64_t d[4], const uin
 void sipc_p256n_reduce(sipc_p256n *r, const sipc_p256n *a)
 {
     uint64_t d[4], t[4] = {a->w[0], a->w[1], a->w[2], a->w[3]};
-    uint64_t borrow = sub_n(d, t);
+    uint64_t borrow = sub256(d, t, N);
     select4(r, borrow ^ 1, d, t);
     explicit_bzero(t, sizeof t);
     explicit_bzero(d, sizeof d);
@@ -73,7 +86,7 @@ void sipc_p256n_reduce(sipc_p256n *r, const sipc_p256n *a)
 int sipc_p256n_is_valid(const sipc_p256n *a)
 {
     uint64_t d[4];
-    return !sipc_p256n_is_zero(a) && sub_n(d, a->w) == 1;
+    return !sipc_p256n_is_zero(a) && sub256(d, a->w, N) == 1;
 }
 
 int sipc_p256n_equal(const sipc_p256n *a, const sipc_p256n *b)
@@ -89,14 +102,9 @@ int sipc_p256n_is_zero(const sipc_p256n *a)
 
 void sipc_p256n_add(sipc_p256n *r, const sipc_p256n *a, const sipc_p256n *b)
 {
-    uint64_t s[4], d[4], carry = 0;
-    #pragma GCC unroll 4
-    for (int i = 0; i < 4; i++) {
-        u128 x = (u128)a->w[i] + b->w[i] + carry;
-        s[i] = (uint64_t)x;
-        carry = (uint64_t)(x >> 64);
-    }
-    uint64_t borrow = sub_n(d, s);
+    uint64_t s[4], d[4];
+    uint64_t carry = add256(s, a->w, b->w);
+    uint64_t borrow = sub256(d, s, N);
     /* a + b < 2n: subtract n when the sum overflowed 2^256 or is not below n */
     select4(r, carry | (borrow ^ 1), d, s);
     explicit_bzero(s, sizeof s);
@@ -133,7 +141,7 @@ void sipc_p256n_mont_mul(sipc_p256n *r, const sipc_p256n *a, const sipc_p256n *b
     }
     /* t < 2n here (a * b < n * 2^256); t[4] is its bit 256 */
     uint64_t d[4];
-    uint64_t borrow = sub_n(d, t);
+    uint64_t borrow = sub256(d, t, N);
     select4(r, t[4] | (borrow ^ 1), d, t);
     explicit_bzero(t, sizeof t);
     explicit_bzero(d, sizeof d);
@@ -142,32 +150,6 @@ void sipc_p256n_mont_mul(sipc_p256n *r, const sipc_p256n *a, const sipc_p256n *b
 void sipc_p256n_to_mont(sipc_p256n *r, const sipc_p256n *a)
 {
     sipc_p256n_mont_mul(r, a, &R2);
-}
-
-/* r = a + b over 256 bits; returns the carry */
-static uint64_t add256(uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
-{
-    uint64_t carry = 0;
-    #pragma GCC unroll 4
-    for (int i = 0; i < 4; i++) {
-        u128 x = (u128)a[i] + b[i] + carry;
-        r[i] = (uint64_t)x;
-        carry = (uint64_t)(x >> 64);
-    }
-    return carry;
-}
-
-/* r = a - b over 256 bits; returns the borrow */
-static uint64_t sub256(uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
-{
-    uint64_t borrow = 0;
-    #pragma GCC unroll 4
-    for (int i = 0; i < 4; i++) {
-        u128 x = (u128)a[i] - b[i] - borrow;
-        r[i] = (uint64_t)x;
-        borrow = (uint64_t)(x >> 64) & 1;
-    }
-    return borrow;
 }
 
 /* a = (top:a) / 2 */

@@ -702,15 +702,10 @@ static int tamper_handshake(sipc_buf *buf, uint8_t msg_type)
     return 0;
 }
 
-/* Both ends hold the same pair: each verifies the other's signature
- * (ServerKeyExchange, CertificateVerify) with its own key
- * (tls_ecdsa_own.h). Ends of different pairs are verified by wolfCrypt, and
- * a tampered signature is refused either way. */
-static void t_own_key_signatures(void **state)
+/* A full handshake between the two configurations; returns how many
+ * signatures the own-key path judged. */
+static unsigned long own_judged_in_handshake(sipc_tls_config *ccfg, sipc_tls_config *scfg)
 {
-    (void)state;
-    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
-    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
     unsigned long before = sipc_ecdsa_own_count();
     end c, s;
     end_init(&c, ccfg, 0);
@@ -718,39 +713,53 @@ static void t_own_key_signatures(void **state)
     assert_int_equal(sipc_tls_start(c.t), 0);
     assert_int_equal(shuttle(&c, &s, 0), 0);
     assert_true(sipc_tls_handshake_done(c.t) && sipc_tls_handshake_done(s.t));
-    assert_int_equal(sipc_ecdsa_own_count() - before, SIPC_TLS_ECDSA_OWN ? 2 : 0);
     end_free(&c);
     end_free(&s);
+    return sipc_ecdsa_own_count() - before;
+}
 
-    /* the client's CertificateVerify tampered with on the way */
-    before = sipc_ecdsa_own_count();
+/* A handshake whose CertificateVerify (msg_type 15, the client's) or
+ * ServerKeyExchange (12, the server's) is tampered with on the way: the
+ * other end refuses it, saying why. Returns how many signatures the own-key
+ * path judged. */
+static unsigned long own_judged_in_tampered(sipc_tls_config *ccfg, sipc_tls_config *scfg,
+                                            uint8_t msg_type)
+{
+    unsigned long before = sipc_ecdsa_own_count();
+    end c, s;
     end_init(&c, ccfg, 0);
     end_init(&s, scfg, 1);
     assert_int_equal(sipc_tls_start(c.t), 0);
     assert_int_equal(deliver(&c, &s, 0), 0); /* ClientHello */
-    assert_int_equal(deliver(&s, &c, 0), 0); /* ServerHello ... ServerHelloDone */
-    assert_true(tamper_handshake(&c.tx, 15 /* certificate_verify */));
-    assert_true(deliver(&c, &s, 0) < 0);
-    assert_false(sipc_tls_handshake_done(s.t));
-    assert_non_null(strstr(sipc_tls_detail(s.t), "Signature verify error"));
-    /* judged here: the client's check of the ServerKeyExchange, the server's
-     * of the tampered CertificateVerify */
-    assert_int_equal(sipc_ecdsa_own_count() - before, SIPC_TLS_ECDSA_OWN ? 2 : 0);
+    end *from = msg_type == 12 ? &s : &c, *to = msg_type == 12 ? &c : &s;
+    if (msg_type == 15)
+        assert_int_equal(deliver(&s, &c, 0), 0); /* ServerHello ... ServerHelloDone */
+    assert_true(tamper_handshake(&from->tx, msg_type));
+    assert_true(deliver(from, to, 0) < 0);
+    assert_false(sipc_tls_handshake_done(to->t));
+    /* wolfSSL's words whether the own-key path or wolfCrypt judged */
+    assert_non_null(strstr(sipc_tls_detail(to->t), msg_type == 12 ? "verify problem based on signature"
+                                                                   : "Signature verify error"));
     end_free(&c);
     end_free(&s);
-    /* the server's ServerKeyExchange tampered with: the client refuses it */
-    before = sipc_ecdsa_own_count();
-    end_init(&c, ccfg, 0);
-    end_init(&s, scfg, 1);
-    assert_int_equal(sipc_tls_start(c.t), 0);
-    assert_int_equal(deliver(&c, &s, 0), 0);
-    assert_true(tamper_handshake(&s.tx, 12 /* server_key_exchange */));
-    assert_true(deliver(&s, &c, 0) < 0);
-    assert_false(sipc_tls_handshake_done(c.t));
-    assert_non_null(strstr(sipc_tls_detail(c.t), "verify problem based on signature"));
-    assert_int_equal(sipc_ecdsa_own_count() - before, SIPC_TLS_ECDSA_OWN ? 1 : 0);
-    end_free(&c);
-    end_free(&s);
+    return sipc_ecdsa_own_count() - before;
+}
+
+/* Both ends hold the same pair: each verifies the other's signature
+ * (ServerKeyExchange, CertificateVerify) with its own key
+ * (tls_ecdsa_own.h). Ends of different pairs are verified by wolfCrypt, and
+ * a tampered signature is refused either way. */
+static void t_own_key_signatures(void **state)
+{
+    (void)state;
+    unsigned long on = SIPC_TLS_ECDSA_OWN;
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+    assert_int_equal(own_judged_in_handshake(ccfg, scfg), 2 * on);
+    /* the client's check of the ServerKeyExchange, then the server's of the
+     * tampered CertificateVerify */
+    assert_int_equal(own_judged_in_tampered(ccfg, scfg, 15), 2 * on);
+    assert_int_equal(own_judged_in_tampered(ccfg, scfg, 12), on);
     sipc_tls_config_free(ccfg);
     sipc_tls_config_free(scfg);
 
@@ -758,37 +767,9 @@ static void t_own_key_signatures(void **state)
     vfy cv2 = {.pin = g_a.fingerprint}, sv2 = {.pin = g_b.fingerprint};
     ccfg = make_cfg(&g_b, &g_a, &cv2);
     scfg = make_cfg(&g_a, &g_b, &sv2);
-    before = sipc_ecdsa_own_count();
-    end_init(&c, ccfg, 0);
-    end_init(&s, scfg, 1);
-    assert_int_equal(sipc_tls_start(c.t), 0);
-    assert_int_equal(shuttle(&c, &s, 0), 0);
-    assert_true(sipc_tls_handshake_done(c.t) && sipc_tls_handshake_done(s.t));
-    assert_int_equal(sipc_ecdsa_own_count() - before, 0);
-    end_free(&c);
-    end_free(&s);
-    /* ... and refuses a tampered signature of another pair too */
-    end_init(&c, ccfg, 0);
-    end_init(&s, scfg, 1);
-    assert_int_equal(sipc_tls_start(c.t), 0);
-    assert_int_equal(deliver(&c, &s, 0), 0);
-    assert_int_equal(deliver(&s, &c, 0), 0);
-    assert_true(tamper_handshake(&c.tx, 15 /* certificate_verify */));
-    assert_true(deliver(&c, &s, 0) < 0);
-    assert_false(sipc_tls_handshake_done(s.t));
-    assert_non_null(strstr(sipc_tls_detail(s.t), "Signature verify error")); /* the same words */
-    end_free(&c);
-    end_free(&s);
-    end_init(&c, ccfg, 0);
-    end_init(&s, scfg, 1);
-    assert_int_equal(sipc_tls_start(c.t), 0);
-    assert_int_equal(deliver(&c, &s, 0), 0);
-    assert_true(tamper_handshake(&s.tx, 12));
-    assert_true(deliver(&s, &c, 0) < 0);
-    assert_false(sipc_tls_handshake_done(c.t));
-    assert_non_null(strstr(sipc_tls_detail(c.t), "verify problem based on signature"));
-    end_free(&c);
-    end_free(&s);
+    assert_int_equal(own_judged_in_handshake(ccfg, scfg), 0);
+    assert_int_equal(own_judged_in_tampered(ccfg, scfg, 15), 0);
+    assert_int_equal(own_judged_in_tampered(ccfg, scfg, 12), 0);
     sipc_tls_config_free(ccfg);
     sipc_tls_config_free(scfg);
 }

@@ -150,10 +150,10 @@ int sipc_ecdsa_own_verify(const sipc_ecdsa_own *o, const uint8_t *spki, size_t s
     if (hash_len < WC_MIN_DIGEST_SIZE || hash_len > WC_MAX_DIGEST_SIZE || sig_len > SIG_MAX)
         return 0;
     /* Only the one DER encoding of (r, s) is judged here; wolfCrypt decides
-     * on anything else exactly as it would without us. */
-    /* wolfCrypt 5.5.4's wc_ecc_sig_to_rs copies r and s whole without
-     * looking at the sizes it is told (a signature with a long r overran a
-     * smaller buffer in fuzz_ecdsa): each buffer holds a whole signature. */
+     * on anything else exactly as it would without us. wolfCrypt 5.5.4's
+     * wc_ecc_sig_to_rs copies r and s whole without looking at the sizes it
+     * is told (a long r overran a smaller buffer in fuzz_ecdsa): each buffer
+     * holds a whole signature. */
     uint8_t rb[SIG_MAX], sb[SIG_MAX], re[SIG_MAX];
     word32 rl = sizeof rb, sl = sizeof sb, rel = sizeof re;
     if (wc_ecc_sig_to_rs(sig, (word32)sig_len, rb, &rl, sb, &sl) != 0 || rl > 32 || sl > 32 ||

@@ -91,7 +91,7 @@ bench-services: build
 # Fuzzing build: every sipc source instrumented for libFuzzer with ASan and
 # UBSan (tests/fuzz/CMakeLists.txt); needs Debian's clang (clang-14).
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS := frame x509 config pkcs12 tls time sha256 aes_gcm
+FUZZ_TARGETS := frame x509 config pkcs12 tls time sha256 aes_gcm ecdsa
 fuzz: deps
 	@command -v clang >/dev/null 2>&1 || { \
 	  echo "make fuzz: needs clang with libFuzzer: apt-get install -y clang" >&2; exit 1; }

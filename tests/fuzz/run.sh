@@ -13,7 +13,7 @@ BIN=${1:?usage: run.sh BIN_DIR SRC_DIR SECONDS [TARGET...]}
 SRC=${2:?usage: run.sh BIN_DIR SRC_DIR SECONDS [TARGET...]}
 SECS=${3:?usage: run.sh BIN_DIR SRC_DIR SECONDS [TARGET...]}
 shift 3
-[ $# -gt 0 ] || set -- frame x509 config pkcs12 tls time sha256 aes_gcm
+[ $# -gt 0 ] || set -- frame x509 config pkcs12 tls time sha256 aes_gcm ecdsa
 ART=${FUZZ_ARTIFACTS:-$BIN/artifacts}
 MIN=${FUZZ_MIN_EDGES:-0}
 mkdir -p "$ART"

@@ -38,19 +38,22 @@ static int judge(int *valid, int v)
     return 1;
 }
 
-/* 1 when d*G has the SubjectPublicKeyInfo spki */
-static int same_public_key(const uint8_t d[32], const uint8_t *spki, size_t spki_len)
+/* k*G, uncompressed (04 || X || Y), from wolfCrypt's constant-time base
+ * multiplication; the key object holding k is wiped. 0 or -1. */
+static int base_mul(const uint8_t k[32], uint8_t pt[65])
 {
-    ecc_key k;
-    uint8_t der[SPKI_MAX];
-    if (wc_ecc_init(&k) != 0)
-        return 0;
-    int n = -1;
-    if (wc_ecc_import_private_key_ex(d, 32, NULL, 0, &k, ECC_SECP256R1) == 0 &&
-        wc_ecc_make_pub(&k, NULL) == 0)
-        n = wc_EccPublicKeyToDer(&k, der, sizeof der, 1);
-    wc_ecc_free(&k);
-    return n > 0 && (size_t)n == spki_len && memcmp(der, spki, spki_len) == 0;
+    ecc_key tmp;
+    ecc_point *R = wc_ecc_new_point();
+    word32 ptlen = 65;
+    int ok = R && wc_ecc_init(&tmp) == 0;
+    if (ok) {
+        ok = wc_ecc_import_private_key_ex(k, 32, NULL, 0, &tmp, ECC_SECP256R1) == 0 &&
+             wc_ecc_make_pub_ex(&tmp, R, NULL) == 0 &&
+             wc_ecc_export_point_der(tmp.idx, R, pt, &ptlen) == 0 && ptlen == 65;
+        wc_ecc_free(&tmp);
+    }
+    wc_ecc_del_point(R);
+    return ok ? 0 : -1;
 }
 
 int sipc_ecdsa_own_new(sipc_ecdsa_own **out, const uint8_t *key_der, size_t len)
@@ -68,8 +71,8 @@ int sipc_ecdsa_own_new(sipc_ecdsa_own **out, const uint8_t *key_der, size_t len)
     }
     memcpy(der, key_der, len);
     ecc_key key;
-    uint8_t d[32];
-    word32 dlen = sizeof d, slen = sizeof o->spki, idx = 0;
+    uint8_t d[32], q[65], dq[65];
+    word32 dlen = sizeof d, qlen = sizeof q, idx = 0;
     int ok = wc_ecc_init(&key) == 0;
     if (ok) {
         if (wc_GetPkcs8TraditionalOffset(der, &idx, (word32)len) < 0)
@@ -77,15 +80,16 @@ int sipc_ecdsa_own_new(sipc_ecdsa_own **out, const uint8_t *key_der, size_t len)
         ok = wc_EccPrivateKeyDecode(der, &idx, &key, (word32)len) == 0 &&
              wc_ecc_get_curve_id(key.idx) == ECC_SECP256R1 &&
              (key.type == ECC_PRIVATEKEY || wc_ecc_make_pub(&key, NULL) == 0) &&
-             wc_ecc_export_private_only(&key, d, &dlen) == 0 && dlen == sizeof d;
-        int n = ok ? wc_EccPublicKeyToDer(&key, o->spki, slen, 1) : -1;
+             wc_ecc_export_private_only(&key, d, &dlen) == 0 && dlen == sizeof d &&
+             wc_ecc_export_x963(&key, q, &qlen) == 0 && qlen == sizeof q;
         /* d must give the stated public key again: wolfCrypt checks neither
          * a SEC 1 key's optional public key against d, nor a private value
          * longer than the curve's, which its export cuts */
-        ok = n > 0 && same_public_key(d, o->spki, (size_t)n);
-        if (ok)
-            o->spki_len = (size_t)n;
+        ok = ok && base_mul(d, dq) == 0 && memcmp(dq, q, sizeof q) == 0;
+        int n = ok ? wc_EccPublicKeyToDer(&key, o->spki, sizeof o->spki, 1) : -1;
+        ok = n > 0;
         if (ok) {
+            o->spki_len = (size_t)n;
             sipc_p256n dn;
             sipc_p256n_from_be(&dn, d);
             sipc_p256n_to_mont(&o->dm, &dn);
@@ -118,26 +122,6 @@ static void scalar_from(sipc_p256n *r, const uint8_t *b, size_t n)
     uint8_t be[32] = {0};
     memcpy(be + 32 - n, b, n);
     sipc_p256n_from_be(r, be);
-}
-
-/* X of k*G, from wolfCrypt's constant-time base multiplication. 0 or -1. */
-static int base_mul_x(const uint8_t k[32], uint8_t x[32])
-{
-    ecc_key tmp;
-    ecc_point *R = wc_ecc_new_point();
-    uint8_t pt[65];
-    word32 ptlen = sizeof pt;
-    int ok = R && wc_ecc_init(&tmp) == 0;
-    if (ok) {
-        ok = wc_ecc_import_private_key_ex(k, 32, NULL, 0, &tmp, ECC_SECP256R1) == 0 &&
-             wc_ecc_make_pub_ex(&tmp, R, NULL) == 0 &&
-             wc_ecc_export_point_der(tmp.idx, R, pt, &ptlen) == 0 && ptlen == sizeof pt;
-        wc_ecc_free(&tmp); /* wipes k */
-    }
-    if (ok)
-        memcpy(x, pt + 1, 32);
-    wc_ecc_del_point(R);
-    return ok ? 0 : -1;
 }
 
 int sipc_ecdsa_own_verify(const sipc_ecdsa_own *o, const uint8_t *spki, size_t spki_len,
@@ -179,9 +163,9 @@ int sipc_ecdsa_own_verify(const sipc_ecdsa_own *o, const uint8_t *spki, size_t s
      * is good, so never 0 then; this branch tells only what a forger who
      * knew d would know already. */
     int zero = sipc_p256n_is_zero(&k);
-    uint8_t kb[32], xb[32];
+    uint8_t kb[32], pt[65];
     sipc_p256n_to_be(kb, &k);
-    int got = zero ? -1 : base_mul_x(kb, xb);
+    int got = zero ? -1 : base_mul(kb, pt);
     explicit_bzero(kb, sizeof kb);
     explicit_bzero(&k, sizeof k);
     explicit_bzero(&u2, sizeof u2);
@@ -190,7 +174,7 @@ int sipc_ecdsa_own_verify(const sipc_ecdsa_own *o, const uint8_t *spki, size_t s
     if (got != 0)
         return 0;
     sipc_p256n x;
-    sipc_p256n_from_be(&x, xb);
+    sipc_p256n_from_be(&x, pt + 1); /* R's X */
     sipc_p256n_reduce(&x, &x); /* x < p < 2n */
     return judge(valid, sipc_p256n_equal(&x, &r));
 }

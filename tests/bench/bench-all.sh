@@ -3,7 +3,9 @@
 # (../shared/bench-peers) with sipc added and a 1 MiB workload beside its
 # three, then the handshake comparison (hs-compare.sh: sipc full and resumed
 # beside openssl s_time) and the aggregate over many connections
-# (conns.sh), all into the kit's result folder.
+# (conns.sh), all into the kit's result folder; ends with the performance
+# goals checked against this run (goals.py, also in goals.txt there: a goal
+# not met is reported, not a failure of the run).
 #
 #   SIPC_BENCH=build/sipc-bench BENCH_KIT=../shared/bench-peers/peers/run.sh tests/bench/bench-all.sh
 #
@@ -22,4 +24,6 @@ echo "== handshakes: sipc full and resumed beside openssl s_time (hs-compare.sh)
 HS_KEYS=${HS_KEYS:-ecdsa rsa} bash "$HERE/hs-compare.sh" | tee "$OUT/hs-compare.txt"
 echo "== aggregate over 1, 16 and 256 connections (conns.sh)"
 bash "$HERE/conns.sh" | tee "$OUT/conns.txt"
+echo "== the goals against this run (goals.py)"
+python3 "$HERE/goals.py" "$OUT" | tee "$OUT/goals.txt"
 echo "results: $OUT"

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""goals.py - the performance goals (docs/benchmarks.md, Summary) checked
+against one benchmark run: every ratio comes from that run's own figures,
+medians over its repetitions, so that one `make bench` says which goals this
+machine meets.
+
+    tests/bench/goals.py RESULT_DIR
+
+RESULT_DIR is the folder a run leaves (the kit's raw.txt, and hs-compare.txt
+when the handshake comparison ran). Prints one row per goal (measured, goal,
+met / NOT MET / not measured) and the highest CPU steal seen in the reps of
+that row, since a busy host moves these ratios more than the code does.
+Exit status: 0 if every measured goal is met, 1 if one is not, 2 if the
+folder holds no results at all. A goal whose figures are missing is reported,
+not failed (e.g. PHASES without data, or DATA_KEYS=rsa).
+"""
+import os
+import re
+import statistics
+import sys
+
+LINE = re.compile(r'^RESULT (.*)$')
+
+
+def results(path):
+    """Every RESULT line of a file as a dict of its key=value fields."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    with open(path, encoding='utf-8', errors='replace') as f:
+        for line in f:
+            m = LINE.match(line.strip())
+            if m:
+                out.append(dict(kv.split('=', 1) for kv in m.group(1).split() if '=' in kv))
+    return out
+
+
+def data_row(rows, peer, mode, size, window):
+    """Median req/s and max steal of one peer's reps of a workload (ECDSA for TLS)."""
+    got = [r for r in rows if r.get('peer') == peer and r.get('mode') == mode
+           and r.get('size') == str(size) and r.get('window') == str(window)
+           and r.get('conns', '1') == '1'
+           and (mode == 'plain' or r.get('key') == 'ecdsa')]
+    if not got:
+        return None, None
+    steal = [float(r['steal_pct']) for r in got if 'steal_pct' in r]
+    return statistics.median(float(r['rps']) for r in got), (max(steal) if steal else None)
+
+
+def hs_rate(rows, peer, kind, key='ecdsa'):
+    got = [float(r['hs_per_s']) for r in rows
+           if r.get('peer') == peer and r.get('kind') == kind and r.get('key') == key and 'hs_per_s' in r]
+    return statistics.median(got) if got else None
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] in ('-h', '--help'):
+        print(__doc__.strip())
+        return 0 if len(sys.argv) == 2 else 64
+    d = sys.argv[1]
+    data = results(os.path.join(d, 'raw.txt'))
+    hs = results(os.path.join(d, 'hs-compare.txt'))
+    if not data and not hs:
+        print(f'goals.py: no RESULT lines in {d}/raw.txt or {d}/hs-compare.txt', file=sys.stderr)
+        return 2
+
+    rows = []  # (goal, measured text, met or None, steal)
+
+    def ratio_goal(name, num, den, target, steal=None, fmt='{:.3f}'):
+        if num is None or den is None or den == 0:
+            rows.append((name, 'not measured', None, None))
+            return
+        v = num / den
+        rows.append((name, fmt.format(v) + f'  (goal ≥ {target})', v >= target, steal))
+
+    for size, win, target, label in ((64, 32, 0.9, '64 B × 32'), (65536, 16, 0.45, '64 KiB × 16'),
+                                     (64, 1, 0.9, '64 B × 1'), (1048576, 4, 0.45, '1 MiB × 4')):
+        s, steal = data_row(data, 'sipc', 'tls', size, win)
+        u, _ = data_row(data, 'uv', 'plain', size, win)
+        ratio_goal(f'{label}: sipc mTLS ÷ uv plaintext', s, u, target, steal)
+
+    for size, win, target, label, peers in ((64, 1, 1.5, '64 B × 1: sipc mTLS ÷ gRPC mTLS', ('grpc',)),
+                                            (64, 32, 5, '64 B × 32: sipc mTLS ÷ best peer mTLS', ('grpc', 'nng')),
+                                            (65536, 16, 3, '64 KiB × 16: sipc mTLS ÷ best peer mTLS', ('grpc', 'nng'))):
+        s, steal = data_row(data, 'sipc', 'tls', size, win)
+        best = [p for p in (data_row(data, peer, 'tls', size, win)[0] for peer in peers) if p is not None]
+        ratio_goal(label, s, max(best) if best else None, target, steal, fmt='{:.2f}×')
+
+    full = hs_rate(hs, 'sipc', 'full')
+    ratio_goal('full ECDSA handshakes: sipc ÷ openssl s_time', full, hs_rate(hs, 'openssl-s_time', 'full'), 3,
+               fmt='{:.2f}×')
+    ratio_goal('resumed ÷ full ECDSA handshakes (sipc)', hs_rate(hs, 'sipc', 'resume'), full, 4, fmt='{:.2f}×')
+
+    width = max(len(r[0]) for r in rows)
+    print(f'Goals of docs/benchmarks.md against {d} (medians of the run\'s reps):')
+    for name, text, met, steal in rows:
+        verdict = 'not measured' if met is None else ('met' if met else 'NOT MET')
+        extra = f'   max steal {steal:.0f} %' if steal is not None else ''
+        print(f'  {name:<{width}}  {text:<22} {verdict}{extra}')
+    print('Ratios follow the host: read docs/benchmarks.md "Noise" before quoting one.')
+    return 1 if any(met is False for _, _, met, _ in rows) else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -30,6 +30,7 @@ faketime
 libwolfssl-dev
 libmicrohttpd-dev
 jq
+python3
 iproute2
 nftables
 sslscan

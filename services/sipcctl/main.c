@@ -56,8 +56,11 @@ static const cli_opt STATUS_OPTS[] = {
 static const cli_opt RELOAD_OPTS[] = {
     {"cluster", 0, CLI_FLAG, NULL, "ask every node of [cluster] nodes (at this home's\n"
      "management port), one after the other", offsetof(ctl, cluster), 0, 0, 0, NULL},
-    {"force", 0, CLI_FLAG, NULL, "passed along to the node and logged; it has no other\n"
-     "effect yet", offsetof(ctl, force), 0, 0, 0, NULL},
+    {"force", 0, CLI_FLAG, NULL, "override the strict guard: go strict although plaintext\n"
+     "peers were seen within [tls] strict_guard_window,\n"
+     "cutting them off (the node logs it as forced); no\n"
+     "effect on a reload that does not go strict",
+     offsetof(ctl, force), 0, 0, 0, NULL},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
 
 static const char RELOAD_ABOUT[] =
@@ -69,6 +72,10 @@ static const char RELOAD_ABOUT[] =
     "\"trust: +1 root\") or why nothing did. An invalid sipc.conf or pair is refused as a\n"
     "whole and the running setup stays. Ports, address, node id, cluster and limits\n"
     "need a restart: they are listed and not applied.\n"
+    "\n"
+    "The strict guard: a reload that would make a listener strict is refused while\n"
+    "a peer's latest connection was plaintext within [tls] strict_guard_window\n"
+    "(the answer names the peers). --force overrides it and cuts those peers off.\n"
     "\n"
     "Exit codes: 0 every node reloaded or had nothing to change; 1 a node refused;\n"
     "3 a change needs a restart (the rest was applied); 69 a node could not be\n"

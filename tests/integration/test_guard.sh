@@ -15,7 +15,8 @@
 #   - restarting strict with a plaintext peer in the persisted history starts
 #     permissive with an ERROR line; the history file survives the restart
 #     and is 0600 in a 0700 state/
-#   - `mode strict --reload --force` goes strict anyway (logged as forced)
+#   - `mode strict --reload --force` goes strict anyway (logged as forced),
+#     and so does `sipcctl reload --force` after a refused `sipcctl reload`
 #   - the override of `tlstool mode strict --force` works for one start only
 #   - [tls] strict_guard_window = 0 turns the guard off
 # and first, with A's TLS off: a pre-flight `tlstool check` leaves nothing in
@@ -181,6 +182,24 @@ ping_over p2 plaintext && not_ok "forced strict: p2 got in" || ok "forced strict
 tt mode permissive --reload >/dev/null 2>&1 || not_ok "permissive again"
 calls c
 wait_for 5 listed c || not_ok "C not listed before the override"
+# sipcctl reload --force is the same override as tlstool's
+tt mode strict >/dev/null 2>&1 || not_ok "mode strict (file only)"
+ctl --home "$work/a" reload >"$work/r4.out" 2>&1
+rc=$?
+[ "$rc" = 1 ] && grep -q "reload refused: going strict would cut off.*(node c)" "$work/r4.out" &&
+    ok "sipcctl reload: refused by the guard (exit 1)" || { not_ok "sipcctl reload not refused (exit $rc)"; cat "$work/r4.out"; }
+f0=$(log | grep -c "Reload forced (--force)")
+ctl --home "$work/a" reload --force >"$work/r5.out" 2>&1
+rc=$?
+[ "$rc" = 0 ] && grep -q "changed: TLS: permissive -> strict" "$work/r5.out" && [ "$(mode)" = strict ] &&
+    [ "$(log | grep -c "Reload forced (--force)")" -gt "$f0" ] &&
+    ok "sipcctl reload --force overrides the guard: strict, logged as forced" || { not_ok "sipcctl reload --force (exit $rc, mode $(mode))"; cat "$work/r5.out"; }
+"$BIN/sipcctl" reload --help >"$work/rh.out" 2>&1
+grep -q "override the strict guard" "$work/rh.out" && ! grep -q "no other" "$work/rh.out" &&
+    ok "sipcctl reload --help says what --force does" || { not_ok "reload --help"; cat "$work/rh.out"; }
+tt mode permissive --reload >/dev/null 2>&1 || not_ok "permissive again"
+calls c
+wait_for 5 listed c || not_ok "C not listed again before the override"
 stop_a || not_ok "A stop"
 tt mode strict --force >"$work/m2.out" 2>&1
 [ -f "$work/a/state/force-strict" ] && ok "tlstool mode strict --force leaves the override" || { not_ok "no override"; cat "$work/m2.out"; }

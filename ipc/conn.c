@@ -791,10 +791,14 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     c->down_err = err;
     sipc_str_copy(c->down_detail, sizeof c->down_detail, detail ? detail : "");
     c->refs++;
+    /* a session ticket from before the peer's restart or reload: expected,
+     * and the client redials with a full handshake at once */
+    c->resume_refused = !was_up && err != 0 && c->stream && sipc_stream_tls_resume_refused(c->stream);
+    int level = c->resume_refused ? SIPC_LOG_INFO : SIPC_LOG_WARN;
     if (err == SIPC_ECLOSED && was_up) {
         sipc__log(c->ctx, SIPC_LOG_INFO, "Transport.Conn", "%s %s (node %s) closed by the peer",
                   c->is_server ? "Connection from" : "Connection to", c->peer_addr, c->peer_node);
-    } else if (err != 0 && sipc__log_on(c->ctx, SIPC_LOG_WARN)) {
+    } else if (err != 0 && sipc__log_on(c->ctx, level)) {
         /* the same peer failing for the same reason is one line per interval;
          * another reason is another line */
         char key[400];
@@ -802,13 +806,18 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
         snprintf(key + strlen(key), sizeof key - strlen(key), " %s %d ", sipc_err_name(err),
                  c->is_server);
         conn_reason_key(key + strlen(key), sizeof key - strlen(key), c->down_detail, c->peer_addr);
-        sipc__log_limited(c->ctx, key, SIPC_LOG_WARN, "Transport.Conn",
-                  "%s %s%s%s%s closed: %s (%s, %s class)%s%s",
-                  c->is_server ? "Connection from" : "Connection to",
-                  c->peer_addr[0] ? c->peer_addr : "peer", c->peer_node[0] ? " (node " : "",
-                  c->peer_node, c->peer_node[0] ? ")" : "", sipc_strerror(err), sipc_err_name(err),
-                  sipc_err_class_name(sipc_err_classify(err)), c->down_detail[0] ? ": " : "",
-                  c->down_detail);
+        const char *dir = c->is_server ? "Connection from" : "Connection to";
+        const char *addr = c->peer_addr[0] ? c->peer_addr : "peer";
+        if (c->resume_refused)
+            sipc__log_limited(c->ctx, key, level, "Transport.Conn", "%s %s: TLS session not resumed: %s",
+                              dir, addr, c->down_detail);
+        else
+            sipc__log_limited(c->ctx, key, level, "Transport.Conn",
+                              "%s %s%s%s%s closed: %s (%s, %s class)%s%s", dir, addr,
+                              c->peer_node[0] ? " (node " : "", c->peer_node, c->peer_node[0] ? ")" : "",
+                              sipc_strerror(err), sipc_err_name(err),
+                              sipc_err_class_name(sipc_err_classify(err)), c->down_detail[0] ? ": " : "",
+                              c->down_detail);
     }
     /* every outstanding call completes now, exactly once: canceled when we
      * close on purpose, else with the reason of the failure */

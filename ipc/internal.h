@@ -143,6 +143,7 @@ struct sipc_conn {
     sipc_frame_decoder dec;
     sipc_buf backlog;       /* bytes read but not decoded while paused */
     sipc_buf out;           /* frames waiting for the flusher */
+    int resume_refused;     /* closed in the handshake only because a resumption was refused */
     size_t queued_acct;     /* its share of ctx->queued_total */
     uint64_t last_io;       /* uv_now() of the last byte read or frame queued */
     uint64_t next_id;

@@ -93,8 +93,9 @@ static void srv_down(void *owner, sipc_conn *c, int err, const char *detail, int
         assert(srv->nopening > 0);
         srv->nopening--;
     }
-    /* a close of our own (err 0, shutting down) is no failure of the peer */
-    if (!was_up && err != 0 && err != SIPC_ECANCELED)
+    /* a close of our own (err 0, shutting down) is no failure of the peer,
+     * nor a client giving up on a ticket from before our restart or reload */
+    if (!was_up && err != 0 && err != SIPC_ECANCELED && !c->resume_refused)
         count_hs_failure(&srv->counters, err);
     if (was_up && srv->conn_cb)
         srv->conn_cb(c, SIPC_CONN_DOWN, err, srv->conn_arg);

@@ -491,6 +491,11 @@ int sipc_stream_tls_resume_failed(const sipc_stream *s)
     return s->ops == &sipc_stream_tls_ops && s->tls && sipc_tls_resume_failed(s->tls);
 }
 
+int sipc_stream_tls_resume_refused(const sipc_stream *s)
+{
+    return s->ops == &sipc_stream_tls_ops && s->tls && sipc_tls_resume_refused(s->tls);
+}
+
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
     (void)status;

@@ -115,5 +115,8 @@ int sipc_stream_in_tls_handshake(const sipc_stream *s);
  * handshake failed: the session is forgotten, so redialing at once makes a
  * full handshake. */
 int sipc_stream_tls_resume_failed(const sipc_stream *s);
+/* 1 if this TLS stream's handshake failed only because the session offered
+ * for resumption was refused (sipc_tls_resume_refused): not a TLS failure. */
+int sipc_stream_tls_resume_refused(const sipc_stream *s);
 
 #endif

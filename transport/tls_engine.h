@@ -95,6 +95,12 @@ int sipc_tls_resumed(const sipc_tls *t);
 /* 1 if this client offered a session and the handshake failed: the session
  * is forgotten, and a new connection to the peer makes a full handshake. */
 int sipc_tls_resume_failed(const sipc_tls *t);
+/* 1 if the handshake failed only because the session offered for resumption
+ * was refused: a client whose offered session the server no longer knew
+ * (wolfSSL 5.5.4 clients cannot fall back by themselves), or a server whose
+ * refusal of a client's ticket made that client give up. The peer restarted
+ * or reloaded; the client redials with a full handshake. */
+int sipc_tls_resume_refused(const sipc_tls *t);
 /* Feeds ciphertext from the socket: advances the handshake, then decrypts
  * every complete record and hands the plaintext to fn. Returns 0, the
  * callback's result, or a negative sipc error (see sipc_tls_detail()). */

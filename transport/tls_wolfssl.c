@@ -124,6 +124,8 @@ struct sipc_tls {
     uint64_t offered_born; /* ... and when (which kept session it was) */
     int ticket_ok;     /* server: the client's ticket opened (peer_fp from it) */
     int resume_failed; /* ... and the handshake failed: session forgotten */
+    int ticket_refused; /* server: a ticket came and did not open */
+    int resume_refused; /* the handshake failed only because the session offered was refused */
     char peer_key[64]; /* client: the peer's address, the session cache key */
     sipc_tls_window_fn window; /* where plaintext should land, if anywhere */
     void *window_arg;
@@ -515,6 +517,13 @@ static const sipc_ticket_key *ticket_key_opening(const sipc_tls_config *cfg, con
     return NULL;
 }
 
+/* The client then makes a full handshake, or gives up (map_error). */
+static int ticket_refuse(sipc_tls *t)
+{
+    t->ticket_refused = 1;
+    return WOLFSSL_TICKET_RET_REJECT;
+}
+
 static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
                      unsigned char iv[WOLFSSL_TICKET_IV_SZ],
                      unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int enc, unsigned char *ticket,
@@ -550,7 +559,7 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
     }
     /* open: ours, intact, carrying a fingerprint, its verdict still valid */
     if (in_len <= SIPC_TICKET_FP)
-        return WOLFSSL_TICKET_RET_REJECT;
+        return ticket_refuse(t);
     uint8_t key[SIPC_TICKET_KEY];
     uv_mutex_lock(&cfg->lock);
     const sipc_ticket_key *k = ticket_key_opening(cfg, name);
@@ -558,15 +567,15 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
         memcpy(key, k->key, sizeof key);
     uv_mutex_unlock(&cfg->lock);
     if (!k)
-        return WOLFSSL_TICKET_RET_REJECT;
+        return ticket_refuse(t);
     int r = ticket_aead(key, 0, name, iv, ticket, in_len, mac);
     explicit_bzero(key, sizeof key);
     if (r != 0)
-        return WOLFSSL_TICKET_RET_REJECT;
+        return ticket_refuse(t);
     *out_len = in_len - SIPC_TICKET_FP;
     uint64_t u = sipc_be64_get(mac + SIPC_TICKET_TAG);
     if (u != 0 && (int64_t)time(NULL) > (int64_t)u)
-        return WOLFSSL_TICKET_RET_REJECT; /* a date it rested on has passed: judge again */
+        return ticket_refuse(t); /* a date it rested on has passed: judge again */
     sipc_hex_lower(ticket + *out_len, SIPC_TICKET_FP, t->peer_fp);
     t->ticket_ok = 1; /* the peer was judged when the ticket was issued */
     return WOLFSSL_TICKET_RET_OK;
@@ -1042,6 +1051,34 @@ static int explain_hello(sipc_tls *t)
 }
 
 /* Turns a wolfSSL failure into a sipc code and an operator-readable detail. */
+/* A peer that restarted or reloaded no longer opens the tickets it issued,
+ * and wolfSSL 5.5.4's client cannot go on with the full handshake the
+ * server then starts: it fails with OUT_OF_ORDER_E and sends
+ * unexpected_message. That is the normal sequel of a restart, not a TLS
+ * failure: the client has dropped the session and redials at once with a
+ * full handshake. Returns 1 (detail set) when the failure is this one. */
+static int explain_resume_refused(sipc_tls *t, int e, int alert_rx)
+{
+#if SIPC_TLS_RESUME
+    if (t->is_server ? !(t->ticket_refused && e == FATAL_ERROR && alert_rx == 10)
+                     : !(t->offered && e == OUT_OF_ORDER_E))
+        return 0;
+    t->resume_refused = 1;
+    snprintf(t->detail, sizeof t->detail, "%s",
+             t->is_server ? "the client offered a TLS session ticket from before this node's restart "
+                            "or reload and gave up when it was refused; it reconnects with a full "
+                            "handshake"
+                          : "the peer no longer knows the TLS session offered (it restarted or "
+                            "reloaded its key pair or trust); reconnecting with a full handshake");
+    return 1;
+#else
+    (void)t;
+    (void)e;
+    (void)alert_rx;
+    return 0;
+#endif
+}
+
 static int map_error(sipc_tls *t, int ret)
 {
     int e = wolfSSL_get_error(t->ssl, ret);
@@ -1074,6 +1111,8 @@ static int map_error(sipc_tls *t, int ret)
     WOLFSSL_ALERT_HISTORY h;
     memset(&h, 0, sizeof h);
     wolfSSL_get_alert_history(t->ssl, &h);
+    if (explain_resume_refused(t, e, h.last_rx.code))
+        return SIPC_ETLS;
     if (e == FATAL_ERROR && h.last_rx.code > 0) {
         int a = h.last_rx.code;
         if (a == 42 || a == 43 || a == 44 || a == 45 || a == 46 || a == 48) {
@@ -1164,6 +1203,11 @@ int sipc_tls_resumed(const sipc_tls *t)
 int sipc_tls_resume_failed(const sipc_tls *t)
 {
     return t->resume_failed;
+}
+
+int sipc_tls_resume_refused(const sipc_tls *t)
+{
+    return t->resume_refused;
 }
 
 /* ---- application data through tls_record.c ---- */

@@ -1557,6 +1557,8 @@ static void t_resume_after_reload(void **state)
     assert_string_equal(pi.peer_fingerprint, sipc_security_fingerprint(w->ssec));
 
     /* reload: same pair and trust, a new security; then the link drops */
+    sipc_server_stats st0, st1;
+    assert_int_equal(sipc_server_stats_get(w->srv, &st0), 0);
     sipc_security *sec = tu_security(SIPC_TLS_STRICT, g_pem);
     assert_int_equal(sipc_ctx_set_security(w->sctx, sec), 0);
     sipc_security_release(sec);
@@ -1573,6 +1575,17 @@ static void t_resume_after_reload(void **state)
     free(r.data);
     assert_int_equal(w->cups, 3); /* the refused attempt never came up */
     assert_int_equal(w->cdowns, downs + 1);
+    /* the refused ticket is the expected sequel of the reload: no handshake
+     * failure counted, no WARN with a raw TLS error on either side */
+    assert_int_equal(sipc_server_stats_get(w->srv, &st1), 0);
+    assert_int_equal(st1.handshake_failures_total, st0.handshake_failures_total);
+    assert_false(tu_log_has(&w->clog, "TLS error -373"));
+    assert_false(tu_log_has(&w->slog, "alert unexpected_message"));
+    if (resumable) {
+        assert_true(tu_log_has(&w->clog, "INFO Connection to 127.0.0.1:"));
+        assert_true(tu_log_has(&w->clog, ": TLS session not resumed: the peer no longer knows"));
+        assert_true(tu_log_has(&w->slog, ": TLS session not resumed: the client offered"));
+    }
     sipc_conn_info(w->cconn, &pi);
     assert_int_equal(pi.tls_resumed, 0);
     sipc_conn_info(w->sconn, &pi);

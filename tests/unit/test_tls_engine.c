@@ -918,6 +918,9 @@ typedef struct conn_result {
     int rc;                 /* 0: handshake done on both ends */
     int c_resumed, s_resumed;
     int c_resume_failed;
+    int c_refused, s_refused; /* sipc_tls_resume_refused of each end */
+    int s_err;                /* the server's error once it read the client's last bytes */
+    char c_detail[256], s_detail[256];
     int direct;             /* both ends carry the data through sipc's record layer */
     char c_fp[65], s_fp[65]; /* what each end says the peer presented */
 } conn_result;
@@ -950,6 +953,16 @@ static conn_result connect_once(sipc_tls_config *ccfg, sipc_tls_config *scfg, co
     r.c_resumed = sipc_tls_resumed(c.t);
     r.s_resumed = sipc_tls_resumed(s.t);
     r.c_resume_failed = sipc_tls_resume_failed(c.t);
+    if (r.rc != 0) {
+        /* the failing client's alert reaches the server, as on a socket */
+        if (c.tx.len)
+            (void)deliver(&c, &s, 0);
+        r.s_err = s.err;
+        snprintf(r.c_detail, sizeof r.c_detail, "%s", sipc_tls_detail(c.t));
+        snprintf(r.s_detail, sizeof r.s_detail, "%s", sipc_tls_detail(s.t));
+    }
+    r.c_refused = sipc_tls_resume_refused(c.t);
+    r.s_refused = sipc_tls_resume_refused(s.t);
     r.direct = sipc_tls_direct(c.t) && sipc_tls_direct(s.t);
     end_free(&c);
     end_free(&s);
@@ -1009,10 +1022,16 @@ static void t_resumption(void **state)
     assert_false(r.s_resumed);
     if (r.rc != 0) {
         assert_true(r.c_resume_failed); /* wolfSSL 5.5.4: OUT_OF_ORDER_E */
+        /* ... which both ends name for what it is: no TLS failure */
+        assert_true(r.c_refused);
+        assert_non_null(strstr(r.c_detail, "no longer knows the TLS session offered"));
+        assert_int_equal(r.s_err, SIPC_ETLS);
+        assert_true(r.s_refused);
+        assert_non_null(strstr(r.s_detail, "ticket from before this node's restart or reload"));
         r = connect_once(ccfg, scfg2, "10.0.0.1:23000");
     }
     assert_int_equal(r.rc, 0);
-    assert_false(r.c_resumed || r.s_resumed);
+    assert_false(r.c_resumed || r.s_resumed || r.c_refused || r.s_refused);
     assert_true(sv2.calls >= 1); /* the new server judged the client */
     /* ... and the session of that full handshake resumes with it */
     r = connect_once(ccfg, scfg2, "10.0.0.1:23000");
@@ -1027,6 +1046,8 @@ static void t_resumption(void **state)
     assert_int_not_equal(r.rc, 0);
     assert_false(r.s_resumed);
     assert_true(sv3.calls >= 1);
+    /* a real refusal stays a failure, on both ends */
+    assert_false(r.c_refused || r.s_refused);
 
     /* resumption off on the client: every connection is a full one */
     vfy cv4 = {.pin = g_a.fingerprint};

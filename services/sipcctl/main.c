@@ -38,6 +38,8 @@ static const cli_opt OPTS[] = {
      0, 0, 0, NULL},
     {"json", 'j', CLI_FLAG, NULL, "machine-readable output (status, get, list, ...)",
      offsetof(ctl, json), 0, 0, 0, NULL},
+    {"version", 'V', CLI_FLAG, NULL, "print the sipc, wolfSSL and CPU feature versions and exit",
+     offsetof(ctl, version), CLI_STOP, 0, 0, NULL},
     {"help", 'h', CLI_HELP, NULL, "this text", 0, CLI_STOP, 0, 0, NULL},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
 
@@ -187,7 +189,7 @@ static const cli_cmd COMMANDS[] = {
     {NULL, NULL, NULL, NULL, NULL, NULL}};
 
 static const cli_tool SIPCCTL = {
-    "sipcctl", "Usage:", "[--home DIR] [--node HOST[:PORT]] [--timeout MS] COMMAND ARGS",
+    "sipcctl", "Usage:", "[--home DIR] [--node HOST[:PORT]] [--timeout MS] COMMAND ARGS | --version",
     "Talks to the nodes of a sipc cluster with this machine's key pair: TLS whenever a\n"
     "pair is imported (plaintext toward a plaintext node only when this home is not\n"
     "enabled). Global options may also follow COMMAND. ADDRESS without :PORT: the\n"
@@ -209,6 +211,10 @@ int main(int argc, char **argv)
     if (cli_parse(&SIPCCTL, argc, argv, &o, &p, err, sizeof err) != 0) {
         cli_usage_error(&SIPCCTL, &p, err);
         return EX_USAGE;
+    }
+    if (o.version) {
+        printf("sipcctl (%s)\n", sipc_version_string());
+        return 0;
     }
     if (p.help || !p.cmd) {
         cli_help(p.help ? stdout : stderr, &SIPCCTL, p.cmd);

@@ -25,6 +25,7 @@ typedef struct ctl {
     int timeout_ms;     /* --timeout, per call */
     int verbose;        /* --verbose: the library's warnings too */
     int json;           /* --json */
+    int version;        /* --version */
     /* command options (each command reads its own) */
     int count;          /* ping --count */
     int cluster;        /* status --cluster, reload --cluster */

@@ -19,6 +19,9 @@ run "$BIN/sipcd" --bogus
 expect "sipcd bad option" 64 "Usage"
 run "$BIN/sipcctl" --help
 expect "sipcctl --help" 0 "Usage: sipcctl"
+# the same version line as sipcd's, named like tlstool's
+run "$BIN/sipcctl" --version
+expect "sipcctl --version" 0 "^sipcctl \(sipc [0-9]+\.[0-9]+\.[0-9]+ .*wolfSSL 5\.5\.4.*CPU"
 run "$BIN/sipcctl"
 expect "sipcctl without command" 64 "Usage"
 run "$BIN/sipcctl" frobnicate x

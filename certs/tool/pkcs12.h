@@ -26,6 +26,12 @@ typedef enum {
     SIPC_PFX_MISMATCH  /* the key does not belong to the certificate (SIPC_ETLSCONFIG) */
 } sipc_pfx_error;
 
+/* Does data start as a PKCS#12 file does (PFX ::= SEQUENCE { version
+ * INTEGER 3, authSafe ContentInfo SEQUENCE ... })? Only the first bytes are
+ * looked at, so that a truncated file still counts as one; sipc_pfx_read then
+ * says what is wrong with it. Lets a caller tell "not PKCS#12 at all" before
+ * asking for a password. */
+bool sipc_pfx_plausible(const uint8_t *data, size_t len);
 /* Can this wolfSSL build decrypt RC2 (legacy PFX files)? */
 bool sipc_pfx_have_rc2(void);
 /* Decrypts data with password into kp (leaf first, then its issuers in

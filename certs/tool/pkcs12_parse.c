@@ -408,6 +408,21 @@ static int read_encrypted(pctx *c, const tlv *e)
     return ret;
 }
 
+bool sipc_pfx_plausible(const uint8_t *d, size_t n)
+{
+    /* the outer SEQUENCE's length may run past the end (a truncated file) */
+    size_t i = 2;
+    if (n < 2 || d[0] != 0x30)
+        return false;
+    if (d[1] & 0x80) {
+        size_t nb = d[1] & 0x7f;
+        if (nb == 0 || nb > 4)
+            return false;
+        i += nb;
+    }
+    return n >= i + 4 && d[i] == 0x02 && d[i + 1] == 0x01 && d[i + 2] == 0x03 && d[i + 3] == 0x30;
+}
+
 int sipc_pfx_parse(const uint8_t *data, size_t len, const char *password, sipc_pfx_parts *parts,
                    sipc_pfx_error *why, char *err, size_t errlen)
 {
@@ -427,6 +442,8 @@ int sipc_pfx_parse(const uint8_t *data, size_t len, const char *password, sipc_p
     tlv pfx, ver, auth, type, e0, safe, seq;
     tlv mac = {0}; /* read when have_mac; zeroed for the compiler's sake */
     bool have_mac = false;
+    if (!sipc_pfx_plausible(data, len))
+        return damaged(&c, "it does not start as a PKCS#12 file does");
     /* bytes after the PFX are ignored, as wolfSSL and OpenSSL do */
     if (der_expect(&top, 0x30, &pfx) || (p = rd_of(&pfx.val), der_expect(&p, 0x02, &ver)) ||
         ver.val.len != 1 || ver.val.p[0] != 3 || der_expect(&p, 0x30, &auth) ||

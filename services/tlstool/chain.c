@@ -52,6 +52,21 @@ int pfx_exit(int r, sipc_pfx_error why)
     }
 }
 
+int need_pfx(const char *file, const uint8_t *b, size_t n)
+{
+    if (sipc_pfx_plausible(b, n))
+        return 0;
+    sipc_x509 x;
+    const char *kind = sipc_is_pem(b, n)                         ? "a PEM file"
+                       : sipc_x509_parse(&x, b, n, NULL, 0) == 0 ? "a DER certificate"
+                                                                   : NULL;
+    if (kind)
+        return fail(EX_BADFILE, "%s: %s, not a PKCS#12 file: give the PKCS#12 file that holds the "
+                                "key pair (from `tlstool create` or `openssl pkcs12 -export`)",
+                    file, kind);
+    return fail(EX_BADFILE, "%s: not a PKCS#12 file", file);
+}
+
 int read_chain(const opts *o, const char *file, sipc_keypair *kp)
 {
     uint8_t *b;
@@ -70,13 +85,20 @@ int read_chain(const opts *o, const char *file, sipc_keypair *kp)
         return 0;
     }
     sipc_x509 x;
-    if (sipc_x509_parse(&x, b, n, NULL, 0) == 0) {
+    char derr[300];
+    if (sipc_x509_parse(&x, b, n, derr, sizeof derr) == 0) {
         kp->certs[0].data = b;
         kp->certs[0].len = n;
         kp->ncerts = 1;
         return 0;
     }
-    /* neither PEM nor DER: PKCS#12 */
+    /* decided before a password is asked: what cannot be PKCS#12 fails now */
+    if (!sipc_pfx_plausible(b, n)) {
+        int seq = n && b[0] == 0x30;
+        free(b);
+        return fail(EX_BADFILE, "%s: not a certificate (PEM or DER) or a PKCS#12 file%s%s%s", file,
+                    seq ? " (read as a DER certificate: " : "", seq ? derr : "", seq ? ")" : "");
+    }
     char pw[CLI_PASSWORD_BUF];
     int r = get_password(o, 0, pw, sizeof pw);
     if (r) {

@@ -30,15 +30,14 @@ int cmd_import(void *arg)
                               "rotate finish` or `tlstool rotate abort` it first (`tlstool rotate "
                               "status` says where it is)",
                     sipc_rotation_state_name(rot.state));
-    char pw[CLI_PASSWORD_BUF];
-    r = get_password(o, 0, pw, sizeof pw);
-    if (r)
-        return r;
     uint8_t *data;
     size_t len;
-    if (sipc_store_read(file, &data, &len, MAX_FILE, err, sizeof err) != 0) {
-        explicit_bzero(pw, sizeof pw);
+    if (sipc_store_read(file, &data, &len, MAX_FILE, err, sizeof err) != 0)
         return fail(EX_BADFILE, "%s", err);
+    char pw[CLI_PASSWORD_BUF];
+    if ((r = need_pfx(file, data, len)) != 0 || (r = get_password(o, 0, pw, sizeof pw)) != 0) {
+        free(data);
+        return r;
     }
     sipc_keypair kp;
     sipc_pfx_error why;

@@ -62,12 +62,12 @@ static int read_new_pair(const opts *o, const sipc_config *cfg, const char *file
                          sipc_keypair *kp, uint8_t **data, size_t *len, sipc_vfy_result *res)
 {
     char err[600], pw[CLI_PASSWORD_BUF];
-    int r = get_password(o, 0, pw, sizeof pw);
-    if (r)
-        return r;
-    if (sipc_store_read(file, data, len, MAX_FILE, err, sizeof err) != 0) {
-        explicit_bzero(pw, sizeof pw);
+    if (sipc_store_read(file, data, len, MAX_FILE, err, sizeof err) != 0)
         return fail(EX_BADFILE, "%s", err);
+    int r;
+    if ((r = need_pfx(file, *data, *len)) != 0 || (r = get_password(o, 0, pw, sizeof pw)) != 0) {
+        free(*data);
+        return r;
     }
     sipc_pfx_error why;
     r = sipc_pfx_read(*data, *len, pw, kp, &why, err, sizeof err);

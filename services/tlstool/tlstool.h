@@ -94,7 +94,11 @@ int verify_own(const opts *o, const sipc_config *cfg, sipc_keypair *kp, sipc_vfy
 /* chain.c: certificates in and verification results out. */
 /* The exit code for a failed sipc_pfx_read: r its result, why its reason. */
 int pfx_exit(int r, sipc_pfx_error why);
-/* FILE as PEM certificates, one DER certificate or PKCS#12 (password from o). */
+/* 0 when the contents b of file may be PKCS#12; else EX_BADFILE, said (so
+ * that no password is asked for a file that cannot be one). */
+int need_pfx(const char *file, const uint8_t *b, size_t n);
+/* FILE as PEM certificates, one DER certificate or PKCS#12 (password from o,
+ * asked only for a file that may be PKCS#12). */
 int read_chain(const opts *o, const char *file, sipc_keypair *kp);
 void print_links(const sipc_vfy_result *res);
 void print_verdict(const sipc_vfy_result *res);

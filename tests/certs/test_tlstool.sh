@@ -108,10 +108,11 @@ for f in org legacy-3des legacy-rc2; do
     run env SIPC_PFX_PASSWORD='Wrong-Passw0rd' "$T" import "$P/$f.pfx"
     expect "import: wrong password on $f.pfx" 5 "wrong password"
 done
-for f in truncated garbage; do
-    run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/$f.pfx"
-    expect "import: $f file" 6 "not a readable PKCS#12 file"
-done
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/truncated.pfx"
+expect "import: truncated file" 6 "not a readable PKCS#12 file \(truncated or damaged"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/garbage.pfx"
+expect "import: garbage file" 6 "garbage.pfx: not a PKCS#12 file"
+
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$work/no-such.pfx"
 expect "import: missing file" 6 "cannot read"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/serveronly.pfx"
@@ -195,10 +196,31 @@ expect "verify: wrong subject" 29 "NOT VERIFIED: certificate subject 'O=Example,
 run "$T" verify "$P/leaf.pem"
 expect "verify: required subject (CN) met" 0 "^VERIFIED$"
 : >"$H/sipc.conf"
-run "$T" verify "$P/garbage.pfx" --password-file "$work/pw.txt"
+run "$T" verify "$P/truncated.pfx" --password-file "$work/pw.txt"
 expect "verify: unreadable file" 6 "not a readable PKCS#12"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" verify "$P/org.pfx"
 expect "verify: a PKCS#12 file" 0 "^VERIFIED$"
+# a file that is no certificate and cannot be PKCS#12 fails before any password is asked
+printf 'node1.example.com\n' >"$work/hostname"
+head -c 3000 /dev/zero | tr '\0' 'x' >"$work/rand.bin"
+printf '\x30\x03\x02\x01\x05' >"$work/seq.der"
+for f in hostname rand.bin seq.der; do
+    run "$T" verify "$work/$f" </dev/null
+    expect "verify: $f is neither a certificate nor PKCS#12: exit 6 at once" 6 \
+        "$f: not a certificate \(PEM or DER\) or a PKCS#12 file"
+    grep -q password "$OUT" && bad "verify $f: a password was asked for"
+done
+run "$T" trust add "$work/hostname" </dev/null
+expect "trust add: neither a certificate nor PKCS#12: exit 6 at once" 6 "hostname: not a certificate \(PEM or DER\) or a PKCS#12 file"
+run "$T" import "$work/hostname" </dev/null
+expect "import: not PKCS#12: exit 6 before a password is asked" 6 "hostname: not a PKCS#12 file"
+run "$T" import "$P/leaf.pem" </dev/null
+expect "import: a PEM certificate is named as such" 6 "leaf.pem: a PEM file, not a PKCS#12 file: give the PKCS#12 file"
+openssl x509 -in "$P/leaf.pem" -outform DER -out "$work/leaf.der"
+run "$T" rotate stage "$work/leaf.der" </dev/null
+expect "rotate stage: a DER certificate is not PKCS#12: exit 6 at once" 6 "leaf.der: a DER certificate, not a PKCS#12 file"
+run "$T" verify "$P/truncated.pfx" </dev/null
+expect "verify: a truncated PKCS#12 file still asks for its password" 4 "no password given"
 run "$T" verify "$work/ecdsa-p256.pem"
 expect "verify: another self-signed pair is not trusted" 22 "not trusted by this node"
 # the documented minimums: RSA 2048+, ECDSA P-256/P-384, SHA-256/384/512, no CA as a leaf

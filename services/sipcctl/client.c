@@ -31,11 +31,6 @@ int ctl_exit_code(int err)
     return 1;
 }
 
-int ctl_wrong_arguments(const char *cmd)
-{
-    return ctl_fail(EX_USAGE, "unknown command or wrong arguments: %s (see sipcctl --help)", cmd);
-}
-
 static void quiet_sink(void *arg, sipc_log_level level, const char *category, const char *msg)
 {
     ctl_client *cl = arg;

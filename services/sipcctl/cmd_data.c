@@ -171,8 +171,9 @@ static json_t *record_json(const Sipc__Data__Record *r)
 int cmd_get(void *arg)
 {
     ctl *o = arg;
-    if (o->nargs != 1)
-        return ctl_wrong_arguments("get");
+    int rc = ctl_check_args(o, 1, 1);
+    if (rc != 0)
+        return rc;
     Sipc__Data__GetRequest req = SIPC__DATA__GET_REQUEST__INIT;
     req.id = (ProtobufCBinaryData){strlen(o->args[0]), (uint8_t *)o->args[0]};
     uint8_t buf[1024];
@@ -181,7 +182,7 @@ int cmd_get(void *arg)
     }
     size_t len = sipc__data__get_request__pack(&req, buf);
     ctl_client cl;
-    int rc = ctl_connect(o, NULL, "data", &cl);
+    rc = ctl_connect(o, NULL, "data", &cl);
     if (rc != 0)
         return rc;
     ctl_reply rep;
@@ -209,8 +210,9 @@ int cmd_get(void *arg)
 int cmd_list(void *arg)
 {
     ctl *o = arg;
-    if (o->nargs != 0)
-        return ctl_wrong_arguments("list");
+    int rc = ctl_check_args(o, 0, 0);
+    if (rc != 0)
+        return rc;
     int64_t from = 0, to = 0;
     char terr[200];
     if ((o->since && search_time_parse(o->since, &from, terr, sizeof terr) != 0) ||
@@ -218,7 +220,7 @@ int cmd_list(void *arg)
         return ctl_fail(EX_USAGE, "--since/--until: %s", terr);
     }
     ctl_client cl;
-    int rc = ctl_connect(o, NULL, "data", &cl);
+    rc = ctl_connect(o, NULL, "data", &cl);
     if (rc != 0)
         return rc;
     json_t *all = o->json ? json_array() : NULL;

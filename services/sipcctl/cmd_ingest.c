@@ -407,8 +407,9 @@ static void print_summary(const ingest *in)
 int cmd_ingest(void *arg)
 {
     ctl *o = arg;
-    if (o->nargs != 1)
-        return ctl_wrong_arguments("ingest");
+    int rc = ctl_check_args(o, 1, 1);
+    if (rc != 0)
+        return rc;
     const char *path = o->args[0];
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     if (!f) {
@@ -416,7 +417,7 @@ int cmd_ingest(void *arg)
         return EX_NOINPUT;
     }
     ctl_client cl;
-    int rc = ctl_connect(o, NULL, SIPC_PIPELINE_SERVICE, &cl);
+    rc = ctl_connect(o, NULL, SIPC_PIPELINE_SERVICE, &cl);
     if (rc != 0) {
         if (f != stdin)
             fclose(f);

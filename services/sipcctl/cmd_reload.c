@@ -83,8 +83,11 @@ static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
 int cmd_reload(void *arg)
 {
     ctl *o = arg;
-    if (o->nargs != 0 || (o->cluster && o->node))
-        return ctl_wrong_arguments("reload");
+    int rc = ctl_check_args(o, 0, 0);
+    if (rc != 0)
+        return rc;
+    if (o->cluster && o->node)
+        return ctl_usage(o, "reload: give --node ADDR or --cluster, not both");
     json_t *all = o->json ? json_array() : NULL;
     int worst = RL_OK, code = 0;
     if (!o->cluster) {

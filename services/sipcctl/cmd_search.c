@@ -264,12 +264,13 @@ static void print_table(const Sipc__Search__QueryResponse *r)
 int cmd_search(void *arg)
 {
     ctl *o = arg;
-    if (o->nargs != 1)
-        return ctl_wrong_arguments("search");
+    int rc = ctl_check_args(o, 1, 1);
+    if (rc != 0)
+        return rc;
     Sipc__Search__QueryRequest m = SIPC__SEARCH__QUERY_REQUEST__INIT;
     Sipc__Search__Attribute av[CLI_LIST_MAX];
     Sipc__Search__Attribute *ap[CLI_LIST_MAX];
-    int rc = build_request(o, &m, av, ap);
+    rc = build_request(o, &m, av, ap);
     if (rc != 0)
         return rc;
     size_t len = sipc__search__query_request__get_packed_size(&m);

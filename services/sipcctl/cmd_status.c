@@ -75,10 +75,11 @@ static void print_node(json_t *st)
 int cmd_status(void *arg)
 {
     ctl *o = arg;
-    if (o->nargs != 0)
-        return ctl_wrong_arguments("status");
+    int rc = ctl_check_args(o, 0, 0);
+    if (rc != 0)
+        return rc;
     ctl_client cl;
-    int rc = ctl_connect(o, NULL, "management", &cl);
+    rc = ctl_connect(o, NULL, "management", &cl);
     if (rc != 0)
         return rc;
     const char *method = o->cluster ? "cluster" : "status";
@@ -132,10 +133,11 @@ int cmd_status(void *arg)
 int cmd_metrics(void *arg)
 {
     ctl *o = arg;
-    if (o->nargs != 0)
-        return ctl_wrong_arguments("metrics");
+    int rc = ctl_check_args(o, 0, 0);
+    if (rc != 0)
+        return rc;
     ctl_client cl;
-    int rc = ctl_connect(o, NULL, "management", &cl);
+    rc = ctl_connect(o, NULL, "management", &cl);
     if (rc != 0)
         return rc;
     ctl_reply rep;

@@ -47,15 +47,17 @@ static int call_repeatedly(ctl *o, const char *service, const char *method, cons
 int cmd_sys(void *arg)
 {
     ctl *o = arg;
-    if (o->nargs != 1)
-        return ctl_wrong_arguments(o->cmd);
+    int rc = ctl_check_args(o, 1, 1);
+    if (rc != 0)
+        return rc;
     return call_repeatedly(o, "sys", o->cmd, NULL);
 }
 
 int cmd_call(void *arg)
 {
     ctl *o = arg;
-    if (o->nargs != 3 && o->nargs != 4)
-        return ctl_wrong_arguments("call");
+    int rc = ctl_check_args(o, 3, 4);
+    if (rc != 0)
+        return rc;
     return call_repeatedly(o, o->args[1], o->args[2], o->nargs == 4 ? o->args[3] : NULL);
 }

@@ -4,6 +4,7 @@
  * It uses this machine's $SIPC_HOME as a client: the same key pair and
  * cluster name as a node, TLS whenever a pair is imported. */
 #include <limits.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -200,6 +201,27 @@ static const cli_tool SIPCCTL = {
     "configuration problem.\n",
     OPTS, COMMANDS, CLI_HELP_WORD_COMMAND};
 
+int ctl_usage(const ctl *o, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "sipcctl: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n\n", stderr);
+    cli_help(stderr, &SIPCCTL, o->command);
+    return EX_USAGE;
+}
+
+int ctl_check_args(const ctl *o, int min, int max)
+{
+    if (o->nargs < min)
+        return ctl_usage(o, "%s needs %s", o->cmd, o->command->args);
+    if (o->nargs > max)
+        return ctl_usage(o, "unexpected argument '%s' to %s", o->args[max], o->cmd);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     ctl o;
@@ -220,6 +242,7 @@ int main(int argc, char **argv)
         cli_help(p.help ? stdout : stderr, &SIPCCTL, p.cmd);
         return p.help ? 0 : EX_USAGE;
     }
+    o.command = p.cmd;
     o.cmd = p.cmd->name;
     o.args = p.args;
     o.nargs = p.nargs;

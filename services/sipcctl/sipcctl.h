@@ -35,6 +35,7 @@ typedef struct ctl {
     cli_list attrs;     /* --attr k=v, in order */
     const char *order;  /* search --order */
     /* the command */
+    const cli_cmd *command; /* its table entry, for usage messages */
     const char *cmd;
     char **args;
     int nargs;
@@ -81,8 +82,13 @@ int ctl_report_failure(const ctl_client *cl, const char *service, const char *me
                        const ctl_reply *rep);
 /* The exit code for a sipc error (0 for 0). */
 int ctl_exit_code(int err);
-/* "unknown command or wrong arguments: CMD (see sipcctl --help)", EX_USAGE. */
-int ctl_wrong_arguments(const char *cmd);
+/* Checks that the command got min..max arguments. Otherwise prints what is
+ * missing ("ping needs ADDRESS[:PORT]") or the first one too many, then the
+ * command's help, on stderr, and returns EX_USAGE. Returns 0 when they fit. */
+int ctl_check_args(const ctl *o, int min, int max);
+/* A usage mistake other than the number of arguments: "sipcctl: <text>",
+ * then the command's help, on stderr; returns EX_USAGE. */
+int ctl_usage(const ctl *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* ctl_fail(code, fmt, ...): "sipcctl: <text>" on stderr; returns code. */
 #define ctl_fail(...) cli_fail("sipcctl", __VA_ARGS__)
 

@@ -26,6 +26,13 @@ run "$BIN/sipcctl"
 expect "sipcctl without command" 64 "Usage"
 run "$BIN/sipcctl" frobnicate x
 expect "sipcctl unknown command" 64 "unknown command"
+# a command short of arguments says which, and shows its usage
+run "$BIN/sipcctl" ping
+expect "sipcctl ping without an address" 64 "^sipcctl: ping needs ADDRESS\[:PORT\]$" "^Usage: sipcctl ping ADDRESS"
+run "$BIN/sipcctl" get one two
+expect "sipcctl get with two ids" 64 "^sipcctl: unexpected argument 'two' to get$" "^Usage: sipcctl get ID"
+run "$BIN/sipcctl" reload --cluster --node 127.0.0.1
+expect "sipcctl reload --cluster --node" 64 "give --node ADDR or --cluster, not both"
 
 # configuration errors name the file, line and fix
 mkdir -p "$work/bad"

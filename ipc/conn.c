@@ -501,6 +501,20 @@ static void ev_ready(sipc_stream *s)
     sipc__conn_flush(c);
 }
 
+/* Whether the 4 bytes of a frame header (big-endian len) are printable
+ * ASCII; if so, writes them, NUL-terminated, to out. */
+static int first_bytes_text(size_t len, char out[5])
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned char b = (unsigned char)(len >> (8 * (3 - i)));
+        if (b < 0x20 || b > 0x7e)
+            return 0;
+        out[i] = (char)b;
+    }
+    out[4] = 0;
+    return 1;
+}
+
 /* Decodes p; if a handler cap stops it, the rest waits in the backlog. */
 static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
 {
@@ -512,7 +526,19 @@ static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
         else
             r = 0;
     }
-    if (r == SIPC_ETOOBIG) {
+    char text[5];
+    if (r == SIPC_ETOOBIG && c->state == SIPC_CONN_S_HANDSHAKE &&
+        first_bytes_text(c->dec.last_len, text)) {
+        /* no hello yet, and a length made of text: not a sipc peer at all
+         * (an HTTP client, a scanner), whatever max_frame is */
+        char msg[600];
+        snprintf(msg, sizeof msg,
+                 "peer %s does not speak sipc: its first bytes are text ('%s'), e.g. an HTTP "
+                 "client or a port scanner on this port",
+                 c->peer_addr, text);
+        r = SIPC_EPROTO;
+        sipc__conn_close(c, r, msg);
+    } else if (r == SIPC_ETOOBIG) {
         char msg[600];
         snprintf(msg, sizeof msg,
                  "peer %s announced a frame of %zu bytes, more than the maximum of %zu "

@@ -1690,6 +1690,12 @@ static void t_raw_bad_input(void **state)
         /* oversize announcement, before any allocation */
         raw_run(w, &r, "\xff\xff\xff\xff", 4);
         assert_true(tu_log_has(&w->slog, "frame of 4294967295 bytes"));
+        /* text where a sipc peer's first frame belongs: named for what it is,
+         * not as a frame over max_frame */
+        static const char get[] = "GET / HTTP/1.0\r\n\r\n";
+        raw_run(w, &r, get, sizeof get - 1);
+        assert_true(tu_log_has(&w->slog, "does not speak sipc: its first bytes are text ('GET ')"));
+        assert_false(tu_log_has(&w->slog, "frame of 1195725856 bytes"));
         /* a valid length with garbage inside */
         raw_run(w, &r, "\x00\x00\x00\x05\xff\xff\xff\xff\xff", 9);
         assert_true(tu_log_has(&w->slog, "SIPC_EPROTO"));

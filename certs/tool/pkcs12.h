@@ -19,7 +19,7 @@
 typedef enum {
     SIPC_PFX_OK = 0,
     SIPC_PFX_CORRUPT,  /* not PKCS#12, truncated or damaged (SIPC_EFORMAT) */
-    SIPC_PFX_PASSWORD, /* wrong password: MAC mismatch (SIPC_EPASSWORD) */
+    SIPC_PFX_PASSWORD, /* MAC mismatch: wrong password or damaged file (SIPC_EPASSWORD) */
     SIPC_PFX_RC2,      /* uses RC2 and this wolfSSL has none (SIPC_ENOTSUP) */
     SIPC_PFX_NOKEY,    /* no private key sipc can use inside (SIPC_ETLSCONFIG) */
     SIPC_PFX_NOCERT,   /* no certificate for the key inside (SIPC_ETLSCONFIG) */

@@ -242,8 +242,10 @@ static int check_mac(pctx *c, const tlv *mac, const tlv *safe)
     for (int i = 0; !diff && i < dlen; i++)
         diff |= (uint8_t)(out[i] ^ dig.val.p[i]);
     if (diff) {
+        /* a MAC mismatch cannot tell a wrong password from damaged bytes */
         sipc__seterr(c->err, c->errlen,
-                     "wrong password: the file's integrity check (MAC) does not match");
+                     "wrong password, or the file was damaged in transfer: its integrity check "
+                     "(MAC) does not match");
         return sipc__pfx_fail(c->why, SIPC_PFX_PASSWORD);
     }
     c->has_mac = true;

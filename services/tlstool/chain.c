@@ -39,7 +39,8 @@ void print_verdict(const sipc_vfy_result *res)
         printf("Fix: %s\n", res->fix);
 }
 
-int pfx_exit(int r, sipc_pfx_error why)
+/* The exit code for a failed sipc_pfx_read: r its result, why its reason. */
+static int pfx_exit(int r, sipc_pfx_error why)
 {
     if (r == SIPC_ENOMEM)
         return EX_FAIL;
@@ -50,6 +51,15 @@ int pfx_exit(int r, sipc_pfx_error why)
     case SIPC_PFX_MISMATCH: return EX_KEY;
     default: return EX_BADFILE;
     }
+}
+
+int pfx_fail(const char *file, int r, sipc_pfx_error why, const char *err)
+{
+    int code = pfx_exit(r, why);
+    return fail(code, "%s: %s%s", file, err,
+                code == EX_PASSWORD ? "; give the password the file was exported with, or "
+                                      "compare the file's sha256sum with the original's"
+                                    : "");
 }
 
 int need_pfx(const char *file, const uint8_t *b, size_t n)
@@ -110,6 +120,6 @@ int read_chain(const opts *o, const char *file, sipc_keypair *kp)
     explicit_bzero(pw, sizeof pw);
     free(b);
     if (r != 0)
-        return fail(pfx_exit(r, why), "%s: %s", file, err);
+        return pfx_fail(file, r, why, err);
     return 0;
 }

@@ -45,9 +45,7 @@ int cmd_import(void *arg)
     explicit_bzero(pw, sizeof pw);
     if (r != 0) {
         free(data);
-        int code = pfx_exit(r, why);
-        return fail(code, "%s: %s%s", file, err,
-                    code == EX_PASSWORD ? "; give the password the file was exported with" : "");
+        return pfx_fail(file, r, why, err);
     }
     /* check the pair as peers will, with this node's trust store */
     sipc_trust *nt;

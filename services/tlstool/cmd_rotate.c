@@ -74,9 +74,7 @@ static int read_new_pair(const opts *o, const sipc_config *cfg, const char *file
     explicit_bzero(pw, sizeof pw);
     if (r != 0) {
         free(*data);
-        int code = pfx_exit(r, why);
-        return fail(code, "%s: %s%s", file, err,
-                    code == EX_PASSWORD ? "; give the password the file was exported with" : "");
+        return pfx_fail(file, r, why, err);
     }
     sipc_trust *nt;
     int have_pair;

@@ -92,8 +92,9 @@ int load_pair(const opts *o, sipc_keypair *kp, int quiet);
 int verify_own(const opts *o, const sipc_config *cfg, sipc_keypair *kp, sipc_vfy_result *res);
 
 /* chain.c: certificates in and verification results out. */
-/* The exit code for a failed sipc_pfx_read: r its result, why its reason. */
-int pfx_exit(int r, sipc_pfx_error why);
+/* Says why sipc_pfx_read failed on file (r its result, why its reason, err
+ * its text) with the fix, the same for every command; returns the exit code. */
+int pfx_fail(const char *file, int r, sipc_pfx_error why, const char *err);
 /* 0 when the contents b of file may be PKCS#12; else EX_BADFILE, said (so
  * that no password is asked for a file that cannot be one). */
 int need_pfx(const char *file, const uint8_t *b, size_t n);

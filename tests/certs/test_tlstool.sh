@@ -108,6 +108,14 @@ for f in org legacy-3des legacy-rc2; do
     run env SIPC_PFX_PASSWORD='Wrong-Passw0rd' "$T" import "$P/$f.pfx"
     expect "import: wrong password on $f.pfx" 5 "wrong password"
 done
+# a damaged file with the right password: the MAC cannot tell it from a wrong password
+cp "$P/org.pfx" "$work/corrupt.pfx"
+printf '\xff\xff\xff\xff' | dd of="$work/corrupt.pfx" bs=1 seek=500 conv=notrunc 2>/dev/null
+for c in import verify; do
+    run env SIPC_PFX_PASSWORD="$PFXPW" "$T" "$c" "$work/corrupt.pfx"
+    expect "$c: a damaged file with the right password names both causes" 5 \
+        "corrupt.pfx: wrong password, or the file was damaged in transfer" "compare the file's sha256sum with the original's"
+done
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/truncated.pfx"
 expect "import: truncated file" 6 "not a readable PKCS#12 file \(truncated or damaged"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/garbage.pfx"

@@ -24,8 +24,6 @@ int cmd_ingest(void *o);
 int cmd_search(void *o);
 int cmd_reload(void *o);
 
-#define BAD_NUMBER "--count must be 1..1000000 and --timeout positive"
-
 static const cli_opt OPTS[] = {
     {"home", 'H', CLI_STRING, "DIR", "node home (default: $SIPC_HOME, else /var/lib/sipc)",
      offsetof(ctl, home), 0, 0, 0, NULL},
@@ -34,7 +32,7 @@ static const cli_opt OPTS[] = {
      "without a port, the command's service port from this home's sipc.conf)",
      offsetof(ctl, node), 0, 0, 0, NULL},
     {"timeout", 't', CLI_INT, "MS", "per call, default 5000", offsetof(ctl, timeout_ms), 0, 1,
-     INT_MAX, BAD_NUMBER},
+     INT_MAX, "--timeout must be a number of milliseconds from 1 to 2147483647"},
     {"verbose", 'v', CLI_FLAG, NULL, "also print the library's warnings", offsetof(ctl, verbose),
      0, 0, 0, NULL},
     {"json", 'j', CLI_FLAG, NULL, "machine-readable output (status, get, list, ...)",
@@ -46,7 +44,7 @@ static const cli_opt OPTS[] = {
 
 static const cli_opt PING_OPTS[] = {
     {"count", 'c', CLI_INT, "N", "make the call N times (default 1)", offsetof(ctl, count), 0, 1,
-     1000000, BAD_NUMBER},
+     1000000, NULL},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
 
 static const cli_opt STATUS_OPTS[] = {
@@ -196,9 +194,12 @@ static const cli_tool SIPCCTL = {
     "enabled). Global options may also follow COMMAND. ADDRESS without :PORT: the\n"
     "data service port of this home's sipc.conf (23000).\n",
     "Exit codes: 0 success; 1 the call failed (remote error) or a problem was found;\n"
-    "64 usage; 69 the node could not be reached or timed out (the handshake too);\n"
-    "76 protocol or TLS-mode mismatch; 77 TLS or certificate failure; 78 local\n"
-    "configuration problem.\n",
+    "3 partial success: search answered without some nodes (PARTIAL), or reload\n"
+    "applied what it could but a change needs a restart; 64 usage; 65 ingest: bad\n"
+    "lines (the others were acknowledged); 66 an input file (ingest FILE, put\n"
+    "--body-file) cannot be read; 69 the node could not be reached or timed out (the\n"
+    "handshake too); 76 protocol or TLS-mode mismatch; 77 TLS or certificate\n"
+    "failure; 78 local configuration problem.\n",
     OPTS, COMMANDS, CLI_HELP_WORD_COMMAND};
 
 int ctl_usage(const ctl *o, const char *fmt, ...)

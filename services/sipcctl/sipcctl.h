@@ -13,10 +13,12 @@
 #include "services/common/opt.h"
 #include "sipc/node.h"
 
-/* Exit codes (sysexits.h): 0 success; 1 the call failed (a remote error, a
- * flagged status); 64 usage; 69 node unreachable or timed out (the
- * handshake included); 76 protocol
- * or TLS-mode mismatch; 77 TLS or certificate failure; 78 configuration. */
+/* Exit codes (sysexits.h, and 1 and 3): 0 success; 1 the call failed (a
+ * remote error, a flagged status); 3 partial success (search PARTIAL, reload
+ * with a change that needs a restart); 64 usage; 65 ingest's bad lines; 66
+ * an input file cannot be read; 69 node unreachable or timed out (the
+ * handshake included); 76 protocol or TLS-mode mismatch; 77 TLS or
+ * certificate failure; 78 configuration. main.c's --help lists them. */
 
 typedef struct ctl {
     /* global options */

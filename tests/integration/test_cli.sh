@@ -18,7 +18,7 @@ expect "sipcd --version names wolfSSL and CPU" 0 "wolfSSL 5\.5\.4.*CPU"
 run "$BIN/sipcd" --bogus
 expect "sipcd bad option" 64 "Usage"
 run "$BIN/sipcctl" --help
-expect "sipcctl --help" 0 "Usage: sipcctl"
+expect "sipcctl --help" 0 "Usage: sipcctl" "3 partial success: search" "65 ingest" "66 an input file"
 # the same version line as sipcd's, named like tlstool's
 run "$BIN/sipcctl" --version
 expect "sipcctl --version" 0 "^sipcctl \(sipc [0-9]+\.[0-9]+\.[0-9]+ .*wolfSSL 5\.5\.4.*CPU"
@@ -31,6 +31,12 @@ run "$BIN/sipcctl" ping
 expect "sipcctl ping without an address" 64 "^sipcctl: ping needs ADDRESS\[:PORT\]$" "^Usage: sipcctl ping ADDRESS"
 run "$BIN/sipcctl" get one two
 expect "sipcctl get with two ids" 64 "^sipcctl: unexpected argument 'two' to get$" "^Usage: sipcctl get ID"
+# a bad value names the option given, and only it
+run "$BIN/sipcctl" status --cluster --timeout 0
+expect "sipcctl --timeout 0" 64 "^sipcctl: --timeout must be a number of milliseconds from 1 to 2147483647$"
+grep -q -- "--count" "$OUT" && bad "sipcctl --timeout 0 names --count"
+run "$BIN/sipcctl" ping 127.0.0.1 --count 0
+expect "sipcctl ping --count 0" 64 "^sipcctl: --count must be a number between 1 and 1000000$"
 run "$BIN/sipcctl" reload --cluster --node 127.0.0.1
 expect "sipcctl reload --cluster --node" 64 "give --node ADDR or --cluster, not both"
 

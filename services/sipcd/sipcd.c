@@ -48,8 +48,9 @@ static const cli_tool SIPCD = {
     "once answered; an invalid change is refused as a whole and the running setup stays.\n"
     "SIGTERM or SIGINT stops it.\n",
     "Logs: DIR/logs/<Service>_<YYYYMMDD>.log and stderr.\n"
-    "Exit codes: 0 stopped cleanly; 64 usage; 71 a port could not be opened;\n"
-    "73 the data directory could not be created or opened;\n"
+    "Exit codes: 0 stopped cleanly; 64 usage; 70 internal failure at start (the log\n"
+    "says which); 71 a port (or [metrics] address) could not be opened; 73 DIR/logs\n"
+    "or DIR/data could not be created or opened (DIR missing or not writable too);\n"
     "78 configuration or key material problem (the message says which file).\n",
     OPTS, NULL, CLI_HELP_WORD_NONE};
 

@@ -17,6 +17,11 @@ run "$BIN/sipcd" --version
 expect "sipcd --version names wolfSSL and CPU" 0 "wolfSSL 5\.5\.4.*CPU"
 run "$BIN/sipcd" --bogus
 expect "sipcd bad option" 64 "Usage"
+# 73 is what a missing home gives (logs/ cannot be created), as --help says
+run "$BIN/sipcd" --help
+expect "sipcd --help: 73 covers the home's logs/ and data/" 0 "73 DIR/logs" "or DIR/data could not be created or opened \(DIR missing"
+run "$BIN/sipcd" --home "$work/no-such-home"
+expect "sipcd with a missing home" 73 "cannot create log directory $work/no-such-home/logs"
 run "$BIN/sipcctl" --help
 expect "sipcctl --help" 0 "Usage: sipcctl" "3 partial success: search" "65 ingest" "66 an input file"
 # the same version line as sipcd's, named like tlstool's

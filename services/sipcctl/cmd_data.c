@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "data.pb-c.h"
 #include "search_time.h"
@@ -198,7 +199,12 @@ int cmd_get(void *arg)
             putchar('\n');
             json_decref(j);
         } else {
-            fwrite(res->record->body.data, 1, res->record->body.len, stdout);
+            const ProtobufCBinaryData *b = &res->record->body;
+            fwrite(b->data, 1, b->len, stdout);
+            /* on a terminal the prompt must not follow the body on its line; a
+             * pipe or a file gets the body byte for byte */
+            if (b->len && b->data[b->len - 1] != '\n' && isatty(STDOUT_FILENO))
+                putchar('\n');
         }
         sipc__data__get_response__free_unpacked(res, NULL);
     }

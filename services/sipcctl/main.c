@@ -161,7 +161,13 @@ static const cli_cmd COMMANDS[] = {
     {"metrics", "", "the node's metrics in the Prometheus text format", NULL, NULL, cmd_metrics},
     {"put", "ID [--timestamp T] [--attr K=V]... (--body TEXT | --body-file F | -)",
      "store a record in the data service (acknowledged once committed)", NULL, PUT_OPTS, cmd_put},
-    {"get", "ID", "print a record's body (--json: the whole record)", NULL, NULL, cmd_get},
+    {"get", "ID", "print a record's body (--json: the whole record)",
+     "Prints the body of record ID. To a pipe or a file the body goes byte for byte\n"
+     "(`sipcctl get ID > f` gives the body exactly, binary or not); on a terminal a\n"
+     "newline is added when the body does not end with one. --json prints the whole\n"
+     "record: {\"id\", \"timestamp\" (RFC 3339 UTC), \"attributes\", \"body\"}.\n"
+     "Exit 1 when the node has no record with that id.\n",
+     NULL, cmd_get},
     {"list", "[--since T] [--until T] [--limit N]", "records in a time range, oldest first", NULL,
      LIST_OPTS, cmd_list},
     {"ingest", "FILE|-", "send NDJSON records (one a line) through the node's\n"

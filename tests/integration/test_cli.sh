@@ -73,6 +73,18 @@ if start "$work/plain"; then
     expect "sipcctl ping over plaintext" 0 "over plaintext \(TLS is not in use\)"
     run "$BIN/sipcctl" --home "$work/plain" info "127.0.0.1:$port"
     expect "sipcctl info" 0 '"tls_mode":"off"'
+    # get: the body byte for byte to a file; on a terminal the line is ended
+    at=(--home "$work/plain" --node "127.0.0.1:$port")
+    run "$BIN/sipcctl" "${at[@]}" put greeting --body hello
+    expect "sipcctl put" 0 "^greeting: stored on node plain1$"
+    "$BIN/sipcctl" "${at[@]}" get greeting >"$work/get.out" 2>&1
+    printf 'hello' | cmp -s - "$work/get.out" && ok "sipcctl get to a file: the body exactly, no newline added" ||
+        { not_ok "sipcctl get to a file"; od -c "$work/get.out" | head -3; }
+    script -qec "'$BIN/sipcctl' --home '$work/plain' --node 127.0.0.1:$port get greeting" /dev/null >"$work/get.tty" 2>&1
+    printf 'hello\r\n' | cmp -s - "$work/get.tty" && ok "sipcctl get on a terminal ends the line" ||
+        { not_ok "sipcctl get on a terminal"; od -c "$work/get.tty" | head -3; }
+    run "$BIN/sipcctl" "${at[@]}" get nobody
+    expect "sipcctl get of an unknown id" 1 "not found: no record with id 'nobody'"
     run "$BIN/sipcctl" --home "$work/plain" call "127.0.0.1:$port" nope nada
     expect "sipcctl call unknown method" 1 "SIPC_ENOMETHOD.*nope.nada"
     # a second node on the same port: clear error, exit 71

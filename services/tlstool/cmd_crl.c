@@ -66,6 +66,8 @@ int cmd_crl(void *arg)
     if (o->npos < 1)
         return fail(EX_USAGE, "crl needs add FILE, list or remove NAME");
     const char *sub = o->pos[0];
+    if (o->reload && strcmp(sub, "add") && strcmp(sub, "remove"))
+        return fail(EX_USAGE, "--reload goes with crl add and crl remove only");
     char dir[1100], path[1400], err[600];
     snprintf(dir, sizeof dir, "%s/security/crl", o->home);
     sipc_config cfg;
@@ -147,9 +149,8 @@ int cmd_crl(void *arg)
                    "unknown until you add a current one\n");
         if (cfg.revocation == SIPC_REVOCATION_OFF)
             printf("warning: [tls] revocation = off in sipc.conf: CRLs are not checked\n");
-        printf("running services pick the change up when restarted\n");
         free(der);
-        return EX_OK;
+        return reload_or_remind(o, 0, "`tlstool crl add`");
     }
     if (!strcmp(sub, "list")) {
         printf("revocation = %s\n", revocation_name(cfg.revocation));
@@ -167,8 +168,8 @@ int cmd_crl(void *arg)
         snprintf(path, sizeof path, "%s/%s", dir, name);
         if (unlink(path) != 0)
             return fail(EX_REFUSED, "no CRL named %s in %s (see `tlstool crl list`)", name, dir);
-        printf("removed %s; running services pick the change up when restarted\n", path);
-        return EX_OK;
+        printf("removed %s\n", path);
+        return reload_or_remind(o, 0, "`tlstool crl remove`");
     }
     return fail(EX_USAGE, "unknown crl command '%s': use add, list or remove", sub);
 }

@@ -74,17 +74,12 @@ static int strict_later(const opts *o, const sipc_config *cfg)
  * the mode the change leads to is strict. */
 static int apply_now_or_later(const opts *o, const sipc_config *cfg, int strict, const char *what)
 {
-    if (o->reload)
-        return request_reload(o, o->force);
-    if (strict) {
+    if (strict && !o->reload) {
         int r = strict_later(o, cfg);
         if (r)
             return r;
     }
-    printf("running services pick the change up on a reload or restart: `sipcctl reload`, "
-           "`systemctl reload sipcd` (SIGHUP) or %s with --reload\n",
-           what);
-    return EX_OK;
+    return reload_or_remind(o, o->force, what);
 }
 
 int cmd_enable(void *arg)

@@ -85,8 +85,9 @@ static int trust_add(const opts *o, const char *dir)
     sipc_keypair_free(&kp);
     printf("warning: only add roots that you or your organisation control: every certificate "
            "such a root signed can now connect to this node\n");
-    printf("running services pick the change up when restarted\n");
-    return added ? EX_OK : EX_REFUSED;
+    if (!added)
+        return EX_REFUSED;
+    return reload_or_remind(o, 0, "`tlstool trust add`");
 }
 
 static int trust_list(const opts *o, const char *dir)
@@ -166,8 +167,8 @@ static int trust_remove(const opts *o, const char *dir)
     snprintf(path, sizeof path, "%s/%s", dir, m.name);
     if (unlink(path) != 0)
         return fail(EX_FAIL, "cannot remove %s: %s", path, strerror(errno));
-    printf("removed %s; running services pick the change up when restarted\n", path);
-    return EX_OK;
+    printf("removed %s\n", path);
+    return reload_or_remind(o, 0, "`tlstool trust remove`");
 }
 
 static int trust_export(const opts *o)
@@ -217,6 +218,8 @@ int cmd_trust(void *arg)
     const char *sub = o->pos[0];
     char dir[1100];
     snprintf(dir, sizeof dir, "%s/security/trust", o->home);
+    if (o->reload && strcmp(sub, "add") && strcmp(sub, "remove"))
+        return fail(EX_USAGE, "--reload goes with trust add and trust remove only");
     if (!strcmp(sub, "add"))
         return trust_add(o, dir);
     if (!strcmp(sub, "list"))

@@ -62,14 +62,21 @@ static const cli_opt VERIFY_OPTS[] = {
     CLI_PASSWORD_OPTS(opts, pw),
     END};
 
+#define RELOAD_FLAG                                                                            \
+    FLAG("reload", reload, "ask the node running from this home ([node] address,\n"              \
+         "[management] port) to apply it now; exit 12 if it refuses, 13 if\n"                    \
+         "it cannot be asked (the change stays made either way)")
+
 static const cli_opt TRUST_OPTS[] = {
     STR("out", "FILE", out, "export: write the root to FILE instead of standard output"),
+    RELOAD_FLAG,
     CLI_PASSWORD_OPTS(opts, pw),
     END};
 
 static const cli_opt CRL_OPTS[] = {
     VERBOSE("list: every revoked serial with its date"),
     FLAG("force", force, "add: replace a newer CRL of the same issuer"),
+    RELOAD_FLAG,
     END};
 
 static const cli_opt CHECK_OPTS[] = {
@@ -78,9 +85,7 @@ static const cli_opt CHECK_OPTS[] = {
     END};
 
 #define RELOAD_FLAGS                                                                           \
-    FLAG("reload", reload, "ask the node running from this home ([node] address,\n"              \
-         "[management] port) to apply it now; exit 12 if it refuses, 13 if\n"                    \
-         "it cannot be asked (sipc.conf stays changed either way)"),                           \
+    RELOAD_FLAG,                                                                               \
     FLAG("force", force, "going strict while peers still speak plaintext (the node's\n"         \
          "guard, [tls] strict_guard_window): with --reload the node goes\n"                     \
          "strict anyway; without it, a one-shot override (state/force-strict)\n"                \
@@ -96,8 +101,7 @@ static const cli_opt RELOAD_OPTS[] = {RELOAD_FLAGS, END};
 
 static const cli_opt ROTATE_OPTS[] = {
     FLAG("force", force, "stage: replace a pair that is already staged"),
-    FLAG("reload", reload, "ask the node running from this home to apply it now; exit 12 if\n"
-         "it refuses, 13 if it cannot be asked"),
+    RELOAD_FLAG,
     CLI_PASSWORD_OPTS(opts, pw),
     END};
 
@@ -150,11 +154,15 @@ static const cli_cmd COMMANDS[] = {
     {"trust", "add FILE | list | remove FINGERPRINT | export", "extra trusted roots",
      "Extra trusted roots (another cluster's, or your private CA's). Only CA certificates\n"
      "are accepted; add only roots you control. `export` prints this cluster's root (for a\n"
-     "self-signed pair: its certificate) for the other cluster to `trust add`.\n",
+     "self-signed pair: its certificate) for the other cluster to `trust add`.\n"
+     "Running services pick up add and remove on a reload (--reload, `sipcctl reload`,\n"
+     "SIGHUP) or a restart.\n",
      TRUST_OPTS, cmd_trust},
     {"crl", "add FILE | list | remove NAME", "certificate revocation lists",
      "Certificate revocation lists (PEM or DER) in security/crl/. [tls] revocation =\n"
-     "off|soft|hard decides what an unknown status means (soft: warning, hard: rejected).\n",
+     "off|soft|hard decides what an unknown status means (soft: warning, hard: rejected).\n"
+     "Running services pick up add and remove on a reload (--reload, `sipcctl reload`,\n"
+     "SIGHUP) or a restart.\n",
      CRL_OPTS, cmd_crl},
     {"check", "", "verify, then test-connect every [cluster] node",
      "Pre-flight before enabling TLS on a live cluster: everything `verify` does, then a test\n"

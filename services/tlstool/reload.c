@@ -1,4 +1,5 @@
-/* reload.c - `--reload` of enable, mode and disable: asks the node running
+/* reload.c - `--reload` of the commands that change what a running node
+ * loads (enable, mode, disable, rotate, trust, crl): asks the node running
  * from this home (its [node] address at its [management] port) to re-read
  * sipc.conf and the pair (management.reload), and prints its answer. */
 #include <jansson.h>
@@ -109,8 +110,8 @@ int request_reload(const opts *o, int force)
         free(c.data);
         int refused = e == SIPC_EREMOTE || e == SIPC_ENOMETHOD;
         return fail(refused ? EX_RELOAD_REFUSED : EX_RELOAD_UNREACHABLE,
-                    "--reload: the node at %s:%d %s: %s%s%s; sipc.conf is changed: restart sipcd "
-                    "or send it SIGHUP",
+                    "--reload: the node at %s:%d %s: %s%s%s; the change stays made here: a later "
+                    "reload (SIGHUP) or restart of sipcd applies it",
                     host, port, refused ? "refused" : "could not be asked", sipc_strerror(e),
                     c.message[0] ? ": " : "", c.message);
     }
@@ -135,4 +136,14 @@ int request_reload(const opts *o, int force)
     }
     json_decref(j);
     return rc;
+}
+
+int reload_or_remind(const opts *o, int force, const char *what)
+{
+    if (o->reload)
+        return request_reload(o, force);
+    printf("running services pick the change up on a reload or restart: `sipcctl reload`, "
+           "`systemctl reload sipcd` (SIGHUP) or %s with --reload\n",
+           what);
+    return EX_OK;
 }

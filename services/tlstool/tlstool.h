@@ -137,6 +137,10 @@ int probe_nodes(const sipc_config *cfg, sipc_security *sec, int timeout_ms, node
 /* reload.c: asks the node of this home to reload (management.reload) and
  * prints its answer; EX_OK, EX_RELOAD_REFUSED or EX_RELOAD_UNREACHABLE. */
 int request_reload(const opts *o, int force);
+/* After a change on disk: with --reload, request_reload; without, the
+ * reminder of how to apply it (what: the command, e.g. "`tlstool trust
+ * add`"). */
+int reload_or_remind(const opts *o, int force, const char *what);
 
 /* The commands (cmd_*.c); o is the opts. */
 int cmd_create(void *o);

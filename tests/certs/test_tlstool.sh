@@ -254,14 +254,16 @@ expect "verify: SHA-256 leaf under a trusted SHA-1 self-signed root accepted" 0 
 run "$T" trust add "$P/leaf.pem"
 expect "trust add: refuses a non-CA" 11 "not a CA certificate"
 run "$T" trust add "$P/other-root.pem"
-expect "trust add: another cluster's root, with a warning" 0 "trusted: O=Elsewhere, CN=Other Cluster Root" "only add roots that you"
+expect "trust add: another cluster's root, with a warning and how to apply it" 0 "trusted: O=Elsewhere, CN=Other Cluster Root" \
+    "only add roots that you" "pick the change up on a reload or restart: \`sipcctl reload\`.*\`tlstool trust add\` with --reload"
+grep -q "when restarted" "$OUT" && bad "trust add: still says a restart is needed"
 run "$T" verify "$work/other.pem"
 expect "verify: other cluster accepted once its root is trusted" 0 "\(trust store\)" "^VERIFIED$"
 run "$T" trust list
 expect "trust list" 0 "Other Cluster Root" "sipc Test Root CA"
 FP=$(openssl x509 -in "$P/other-root.pem" -outform DER | sha256sum | cut -c1-16)
 run "$T" trust remove "$FP"
-expect "trust remove" 0 "removed"
+expect "trust remove" 0 "removed" "on a reload or restart"
 run "$T" trust remove "$FP"
 expect "trust remove: unknown fingerprint" 11 "no trusted root"
 run "$T" verify "$work/other.pem"
@@ -277,7 +279,7 @@ expect "verify: revoked leaf without CRL (soft, no CRLs: not checked)" 0 "^VERIF
 run "$T" crl add "$P/other-root.pem"
 expect "crl add: not a CRL" 6 "not a CRL"
 run "$T" crl add "$P/int.crl"
-expect "crl add" 0 "added CRL of O=Example, CN=sipc Test Intermediate CA \(1 revoked"
+expect "crl add" 0 "added CRL of O=Example, CN=sipc Test Intermediate CA \(1 revoked" "\`tlstool crl add\` with --reload"
 run "$T" verify "$work/rev.pem"
 expect "verify: revoked (date, which CRL)" 27 "NOT VERIFIED: certificate 'O=Example, CN=sipc node revoked' \(serial [0-9A-F:]+\) was revoked on [0-9-]+ [0-9:]+ UTC according to crl/[0-9a-f]+\.crl"
 run "$T" verify
@@ -301,7 +303,22 @@ run "$T" crl list
 expect "crl list" 0 "issuer: O=Example, CN=sipc Test Root CA" "PAST NEXT UPDATE"
 N=$(ls "$H/security/crl" | head -1)
 run "$T" crl remove "$N"
-expect "crl remove" 0 "removed"
+expect "crl remove" 0 "removed" "on a reload or restart"
+# --reload on trust and crl: the change is made, then the node of this home is
+# asked (none runs here: exit 13)
+MGMT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+printf '[node]\naddress = 127.0.0.1\n[management]\nport = %s\n' "$MGMT" >"$H/sipc.conf"
+run "$T" trust add "$P/other-root.pem" --reload
+expect "trust add --reload: added, then the node is asked (exit 13: none runs)" 13 "trusted: O=Elsewhere" "--reload: the node at 127.0.0.1:$MGMT could not be asked"
+run "$T" trust remove "$FP" --reload
+expect "trust remove --reload: removed, then the node is asked" 13 "removed" "could not be asked"
+run "$T" crl add "$P/root.crl" --reload
+expect "crl add --reload: added, then the node is asked" 13 "added CRL" "could not be asked"
+run "$T" crl remove "$(ls "$H/security/crl" | head -1)" --reload
+expect "crl remove --reload: removed, then the node is asked" 13 "removed" "could not be asked"
+run "$T" trust list --reload
+expect "trust list --reload: refused" 2 "--reload goes with trust add and trust remove only"
+: >"$H/sipc.conf"
 run "$T" crl remove "$N"
 expect "crl remove: unknown" 11 "no CRL named"
 

@@ -103,6 +103,19 @@ rc=$?
 [ "$rc" = 0 ] && grep -q "nothing changed" "$work/same.out" && ok "sipcctl reload with nothing new: nothing changed, exit 0" ||
     { not_ok "reload unchanged (exit $rc)"; cat "$work/same.out"; }
 
+# --- trust add / remove --reload: a reload applies them, no restart ---------
+conf "$work/other"
+"$BIN/tlstool" --home "$work/other" create -site "$work/other.pfx" >/dev/null
+tt trust add "$work/other.pfx" --reload >"$work/ta.out" 2>&1
+rc=$?
+[ "$rc" = 0 ] && grep -q "changed: trust: +1 root" "$work/ta.out" &&
+    ok "tlstool trust add --reload: the node reloads, trust +1 root" || { not_ok "trust add --reload (exit $rc)"; cat "$work/ta.out"; }
+fp=$(sed -n 's/^ *SHA-256: \([0-9a-f]\{16\}\).*/\1/p' "$work/ta.out" | head -1)
+tt trust remove "$fp" --reload >"$work/tr.out" 2>&1
+rc=$?
+[ "$rc" = 0 ] && grep -q "changed: trust: -1 root" "$work/tr.out" &&
+    ok "tlstool trust remove --reload: the node reloads, trust -1 root" || { not_ok "trust remove --reload (exit $rc)"; cat "$work/tr.out"; }
+
 # --- an invalid sipc.conf is refused as a whole --------------------------
 cp "$work/n1/sipc.conf" "$work/conf.good"
 printf 'mode = permissive\n[tls]\nbogus = 1\n' >>"$work/n1/sipc.conf"

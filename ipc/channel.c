@@ -166,15 +166,15 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
     if (!was_up && c->stream && sipc_stream_tls_resume_failed(c->stream))
         immediate = 1;
     if (sipc_security_mode(c->sec) == SIPC_TLS_PERMISSIVE) {
-        int tls = c->stream ? sipc_stream_is_tls(c->stream) : !ch->plain_fallback;
         if (was_up) {
             ch->plain_fallback = 0; /* next time, offer TLS again */
-        } else if (tls && !ch->plain_fallback &&
-                   (err == SIPC_EPLAINTEXT || (err == SIPC_ECLOSED && !got_bytes))) {
+        } else if (!ch->plain_fallback && sipc__conn_permissive_fallback(c, err, was_up, got_bytes)) {
             ch->plain_fallback = 1;
             immediate = 1;
-            sipc__log(ch->ctx, SIPC_LOG_WARN, "Transport.Conn",
-                      "%s does not speak TLS; permissive mode: retrying in plaintext", ch->where);
+            sipc__log(ch->ctx, SIPC_LOG_INFO, "Transport.Conn",
+                      "%s answers in plaintext; this side offers TLS first and accepts plaintext "
+                      "(permissive): retrying in plaintext",
+                      ch->where);
         }
     }
     if (was_up && ch->conn_cb)

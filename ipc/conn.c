@@ -808,6 +808,16 @@ static void conn_reason_key(char *out, size_t len, const char *detail, const cha
     out[n] = '\0';
 }
 
+/* Whether a dialer in permissive mode offered TLS and met a peer that
+ * speaks plaintext (it refused TLS with a plaintext error frame, or closed
+ * without a byte): the channel retries in plaintext at once. */
+int sipc__conn_permissive_fallback(const sipc_conn *c, int err, int was_up, int got_bytes)
+{
+    return !c->is_server && !was_up && sipc_security_mode(c->sec) == SIPC_TLS_PERMISSIVE &&
+           (c->stream ? sipc_stream_is_tls(c->stream) : 0) &&
+           (err == SIPC_EPLAINTEXT || (err == SIPC_ECLOSED && !got_bytes));
+}
+
 void sipc__conn_close(sipc_conn *c, int err, const char *detail)
 {
     if (c->state == SIPC_CONN_S_CLOSING)
@@ -820,10 +830,18 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     /* a session ticket from before the peer's restart or reload: expected,
      * and the client redials with a full handshake at once */
     c->resume_refused = !was_up && err != 0 && c->stream && sipc_stream_tls_resume_refused(c->stream);
-    int level = c->resume_refused ? SIPC_LOG_INFO : SIPC_LOG_WARN;
+    int got_bytes = c->stream ? sipc_stream_got_bytes(c->stream) : 0;
+    /* TLS on a plaintext port: the peer is told, and one that accepts both
+     * retries in plaintext at once; a strict one fails and says so in its
+     * own log. So this side's line is information, not a warning. */
+    int level = c->resume_refused || (c->is_server && err == SIPC_ETLSONPLAIN) ? SIPC_LOG_INFO
+                                                                               : SIPC_LOG_WARN;
     if (err == SIPC_ECLOSED && was_up) {
         sipc__log(c->ctx, SIPC_LOG_INFO, "Transport.Conn", "%s %s (node %s) closed by the peer",
                   c->is_server ? "Connection from" : "Connection to", c->peer_addr, c->peer_node);
+    } else if (sipc__conn_permissive_fallback(c, err, was_up, got_bytes)) {
+        /* the channel says it, once: a plaintext answer to the TLS a
+         * permissive dialer offers first is what it is built for */
     } else if (err != 0 && sipc__log_on(c->ctx, level)) {
         /* the same peer failing for the same reason is one line per interval;
          * another reason is another line */
@@ -851,7 +869,6 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     sipc__conn_flush(c);
     sipc__conn_account(c);
     sipc_list_remove(&c->dirty_link);
-    int got_bytes = c->stream ? sipc_stream_got_bytes(c->stream) : 0;
     if (c->stream)
         sipc_stream_close(c->stream);
     c->close_deadline = uv_now(c->ctx->loop) + CLOSE_GRACE_MS;

@@ -180,6 +180,9 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
  * is told 0); otherwise why it failed (pending calls complete with err).
  * Queued frames are flushed, then the stream closes gracefully. */
 void sipc__conn_close(sipc_conn *c, int err, const char *detail);
+/* 1 if c, a dialer in permissive mode, offered TLS to a peer that speaks
+ * plaintext: its channel retries in plaintext at once (not a failure). */
+int sipc__conn_permissive_fallback(const sipc_conn *c, int err, int was_up, int got_bytes);
 void sipc__conn_flush(sipc_conn *c);
 /* Largest frame accepted before the peer's hello is done. */
 #define SIPC__PREHELLO_FRAME (64u * 1024)

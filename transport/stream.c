@@ -198,7 +198,8 @@ static int sniff(sipc_stream *s, uint8_t first)
         s->state = SIPC_STREAM_OPEN;
         sipc_stream_fail(s, SIPC_ETLSONPLAIN,
                          "a TLS handshake arrived on a plaintext port: is TLS enabled on every "
-                         "node? (tlstool enable, then restart)");
+                         "node? (turn TLS on everywhere and reload, or use mode = permissive while "
+                         "migrating; a peer that accepts both retries in plaintext)");
         return SIPC_ETLSONPLAIN;
     }
     if (!tls && !(s->kinds & SIPC_STREAM_PLAIN)) {
@@ -206,7 +207,8 @@ static int sniff(sipc_stream *s, uint8_t first)
         (void)sipc_stream_flush_tx(s);
         sipc_stream_fail(s, SIPC_EPLAINTEXT,
                          "plaintext arrived on a TLS port: is TLS enabled on every node? "
-                         "(tlstool enable, then restart)");
+                         "(turn TLS on everywhere and reload, or use mode = permissive while "
+                         "migrating)");
         return SIPC_EPLAINTEXT;
     }
     s->ops = tls ? &sipc_stream_tls_ops : &sipc_stream_tcp_ops;
@@ -253,7 +255,8 @@ static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
             if (s->ops == &sipc_stream_tcp_ops && tls) {
                 sipc_stream_fail(s, SIPC_ETLSONPLAIN,
                                  "peer answered with TLS: it requires TLS but it is not enabled "
-                                 "on this node (tlstool enable, then restart)");
+                                 "on this node (on a node: turn TLS on and reload; on a client "
+                                 "machine: import the cluster's key pair)");
                 return;
             }
         }

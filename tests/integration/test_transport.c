@@ -1354,6 +1354,9 @@ static void t_mode_mismatch(void **state)
         } else {
             assert_true(r.err == SIPC_EPLAINTEXT || r.err == SIPC_ETLSONPLAIN);
             assert_true(tu_log_has(&w->slog, "a TLS handshake arrived on a plaintext port"));
+            /* the strict client's failure is its own warning; here, information */
+            assert_false(tu_log_has(&w->slog, "WARN Connection from"));
+            assert_true(tu_log_has(&w->clog, "WARN Connection to"));
         }
         assert_int_equal(sipc_err_classify(r.err), SIPC_CLASS_PROTOCOL);
         free(r.data);
@@ -1384,6 +1387,12 @@ static void t_permissive(void **state)
     assert_int_equal(r.err, 0);
     free(r.data);
     assert_true(tu_log_has(&w->clog, "retrying in plaintext"));
+    /* ... which is what it is built for: information on both ends, no
+     * warning that TLS is "required" on a side that does not require it */
+    assert_true(tu_log_has(&w->clog, "INFO 127.0.0.1:"));
+    assert_false(tu_log_has(&w->clog, "WARN"));
+    assert_true(tu_log_has(&w->slog, "INFO Connection from 127.0.0.1:"));
+    assert_false(tu_log_has(&w->slog, "WARN"));
     world_free(w);
 }
 

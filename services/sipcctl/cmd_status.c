@@ -18,6 +18,51 @@ static long long i_of(json_t *o, const char *key)
     return (long long)json_integer_value(json_object_get(o, key));
 }
 
+/* The guard's plaintext peers, at most three, as the node's own messages
+ * name them: "127.0.0.3 (node n3) 45 s ago on the data service". */
+static void print_guard_peers(json_t *peers)
+{
+    size_t i, n = json_array_size(peers);
+    json_t *p;
+    json_array_foreach(peers, i, p)
+    {
+        if (i == 3) {
+            printf(" and %zu more (sipcctl status --json, \"guard\")", n - 3);
+            break;
+        }
+        printf("%s%s (node %s) %lld s ago on the %s service", i ? ", " : "", s_of(p, "address"),
+               s_of(p, "node"), i_of(p, "seconds_ago"), s_of(p, "service"));
+    }
+}
+
+/* The TLS line: the running mode and, when it is not what sipc.conf asks
+ * for or going strict would be refused, why (the strict guard). */
+static void print_tls(json_t *tls, json_t *guard)
+{
+    if (!json_is_true(json_object_get(tls, "enabled"))) {
+        printf("  TLS: disabled\n");
+        return;
+    }
+    json_t *peers = json_object_get(guard, "plaintext_peers");
+    size_t n = json_array_size(peers);
+    if (json_is_true(json_object_get(guard, "held_back"))) {
+        printf("  TLS: enabled, mode %s (configured: strict; held back by the strict guard: %zu "
+               "plaintext peer%s seen: ",
+               s_of(tls, "mode"), n, n == 1 ? "" : "s");
+        print_guard_peers(peers);
+        printf("; reload --force overrides and cuts %s off)\n", n == 1 ? "it" : "them");
+        return;
+    }
+    printf("  TLS: enabled, mode %s\n", s_of(tls, "mode"));
+    if (n && !strcmp(s_of(tls, "mode"), "permissive")) {
+        printf("  strict guard: going strict is refused while plaintext peers are seen within "
+               "%lld s: ",
+               i_of(guard, "window_s"));
+        print_guard_peers(peers);
+        printf("\n");
+    }
+}
+
 /* One node's status as an operator reads it. */
 static void print_node(json_t *st)
 {
@@ -26,10 +71,7 @@ static void print_node(json_t *st)
     printf("node %s (%s), cluster %s, up %llds\n", s_of(node, "id"), s_of(node, "address"),
            s_of(node, "cluster"), i_of(node, "uptime_seconds"));
     printf("  %s\n", s_of(node, "version"));
-    if (json_is_true(json_object_get(tls, "enabled")))
-        printf("  TLS: enabled, mode %s\n", s_of(tls, "mode"));
-    else
-        printf("  TLS: disabled\n");
+    print_tls(tls, json_object_get(st, "guard"));
     if (json_is_object(cert))
         printf("  certificate: %s, sha256 %.16s..., expires %s (%lld days left)\n",
                s_of(cert, "subject"), s_of(cert, "fingerprint_sha256"), s_of(cert, "not_after"),

@@ -371,8 +371,12 @@ int host_guard_peers(host *h, host_peer *out, int max)
 static json_t *guard_status(void *arg)
 {
     host *h = arg;
-    return host_peers_guard_json(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id,
-                                 (int64_t)time(NULL));
+    json_t *g = host_peers_guard_json(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id,
+                                      (int64_t)time(NULL));
+    /* tls.mode is the running mode: say when sipc.conf asked for strict */
+    if (g)
+        json_object_set_new(g, "held_back", json_boolean(h->guarded));
+    return g;
 }
 
 /* Restarting strict with peers whose latest word was plaintext would cut

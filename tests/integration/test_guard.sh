@@ -126,6 +126,10 @@ else
 fi
 [ "$(refusals)" = $((r0 + 1)) ] && ok "the refusal is logged" || { not_ok "refusal log"; log | tail -5; }
 [ "$(mode)" = permissive ] && ok "A stays permissive" || not_ok "A mode $(mode) after the refusal"
+ctl --home "$work/a" status >"$work/st.txt" 2>&1
+grep -q "^  TLS: enabled, mode permissive$" "$work/st.txt" &&
+    grep -q "^  strict guard: going strict is refused while plaintext peers are seen within 600 s: .*(node b) [0-9]* s ago" "$work/st.txt" &&
+    ok "a permissive node's text status names the peers the guard holds on" || { not_ok "status text of a permissive node"; cat "$work/st.txt"; }
 ping_over p2 plaintext && ok "A still serves plaintext clients" || { not_ok "plaintext after refusal"; cat "$work/ping.out"; }
 ctl --home "$work/a" status --json >"$work/st.json"
 [ "$(jq -r '.guard.window_s' "$work/st.json")" = 600 ] &&
@@ -169,6 +173,11 @@ log | grep -q "Service.Guard ERROR \[tls\] mode = strict, but going strict would
     ok "restart: the ERROR line names C and the override" || { not_ok "restart ERROR line"; log | grep -i guard; }
 [ "$(mode)" = permissive ] && ping_over p2 plaintext && ok "restart: A runs permissive and still serves plaintext (the history survived the restart)" ||
     { not_ok "restart mode $(mode)"; cat "$work/ping.out"; }
+# the text status says the configured mode, the running one and why
+ctl --home "$work/a" status >"$work/st.txt" 2>&1
+grep -q "^  TLS: enabled, mode permissive (configured: strict; held back by the strict guard: [0-9]* plaintext peers* seen: .*[0-9.]* (node c) [0-9]* s ago on the [a-z]* service.*; reload --force overrides and cuts" "$work/st.txt" &&
+    ctl --home "$work/a" status --json | jq -e '.guard.held_back == true' >/dev/null &&
+    ok "restart: sipcctl status says configured strict, held back by the guard, naming C" || { not_ok "status text of a held-back node"; cat "$work/st.txt"; }
 
 # --- --force, the reload path ----------------------------------------------
 tt mode strict --reload --force >"$work/r3.out" 2>&1
@@ -177,6 +186,10 @@ rc=$?
     log | grep -q "Service.Reload WARN Reload forced (--force): going strict cuts off peers still speaking plaintext: .*(node c)" &&
     ok "mode strict --reload --force: strict, logged as forced" || { not_ok "--force reload (exit $rc)"; cat "$work/r3.out"; }
 ping_over p2 plaintext && not_ok "forced strict: p2 got in" || ok "forced strict: p2 is cut off"
+ctl --home "$work/a" status >"$work/st.txt" 2>&1
+grep -q "^  TLS: enabled, mode strict$" "$work/st.txt" && ! grep -q "held back" "$work/st.txt" &&
+    ctl --home "$work/a" status --json | jq -e '.guard.held_back == false' >/dev/null &&
+    ok "forced strict: the status no longer says held back" || { not_ok "status text after --force"; cat "$work/st.txt"; }
 
 # --- the override marker, the restart path: once -----------------------------
 tt mode permissive --reload >/dev/null 2>&1 || not_ok "permissive again"

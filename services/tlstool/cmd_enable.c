@@ -211,10 +211,17 @@ int cmd_mode(void *arg)
                "on\n");
         return EX_OK;
     }
-    if (want == SIPC_TLS_STRICT)
+    if (want != SIPC_TLS_STRICT)
+        return apply_now_or_later(o, &cfg, 0, "`tlstool mode`");
+    /* nothing is refused before the running node has applied it */
+    if (!o->reload)
+        printf("strict: plaintext peers are refused once the node reloads or restarts; "
+               "`sipcctl status --cluster` then names any that remain\n");
+    r = apply_now_or_later(o, &cfg, 1, "`tlstool mode`");
+    if (r == EX_OK && o->reload)
         printf("strict: plaintext peers are refused from now on; `sipcctl status --cluster` "
                "names any that remain\n");
-    return apply_now_or_later(o, &cfg, want == SIPC_TLS_STRICT, "`tlstool mode`");
+    return r;
 }
 
 int cmd_disable(void *arg)

@@ -358,6 +358,10 @@ grep -q "fingerprint_sha256 = " "$H/security/server.tls.conf" && [ "$(mode_of "$
     ok "enable: server.tls.conf written (0600)" || bad "enable: server.tls.conf"
 run "$T" enable
 expect "enable: idempotent" 0 "already enabled"
+run "$T" mode strict
+expect "mode strict without --reload: applies once the node reloads or restarts" 0 \
+    "strict: plaintext peers are refused once the node reloads or restarts"
+grep -q "from now on" "$OUT" && bad "mode strict without --reload: says 'from now on'"
 run "$T" status
 expect "status: enabled, consistent" 0 "TLS: +enabled" "SHA-256: +[0-9a-f]{64}" "state: +consistent"
 run "$T" status --json

@@ -88,7 +88,8 @@ n=$(datalog | grep -o "(node sipcctl:[^@)]*@[^:)]*:[0-9]*)" | sort -u | wc -l)
 tt mode strict --reload >"$work/step2.out" 2>&1
 rc=$?
 [ "$rc" = 0 ] && grep -q "changed: TLS: permissive -> strict" "$work/step2.out" &&
-    ok "tlstool mode strict --reload: TLS permissive -> strict" || { not_ok "mode strict --reload (exit $rc)"; cat "$work/step2.out"; }
+    grep -q "strict: plaintext peers are refused from now on" "$work/step2.out" &&
+    ok "tlstool mode strict --reload: TLS permissive -> strict, refused from now on" || { not_ok "mode strict --reload (exit $rc)"; cat "$work/step2.out"; }
 ctl --home "$work/plain" ping "$BASE.1" >"$work/p.out" 2>&1
 rc=$?
 [ "$rc" != 0 ] && ok "strict: a plaintext client is refused (exit $rc)" || { not_ok "plaintext got into strict"; cat "$work/p.out"; }

@@ -35,6 +35,9 @@ struct sipc_logger {
     int fd;      /* the day's file, -1 when none */
     char day[9]; /* YYYYMMDD of fd */
     sipc_buf pending; /* lines not written yet */
+    /* the same lines for stderr, each after the logger's name, when stderr
+     * copies a file of its own: the copy (a journal) mixes every service */
+    sipc_buf pending_err;
     uint64_t writes;  /* write(2) calls made, for tests */
     uint64_t last_flush; /* uv_hrtime() of the last write */
     uv_mutex_t lock;  /* loggers may be shared by threads */
@@ -57,6 +60,12 @@ static void write_all(sipc_logger *lg, int fd, const uint8_t *p, size_t n)
     }
 }
 
+/* What stderr gets: the named copy when the logger also writes a file. */
+static const sipc_buf *err_lines(const sipc_logger *lg)
+{
+    return lg->dir ? &lg->pending_err : &lg->pending;
+}
+
 /* With lg->lock held. */
 static void flush_locked(sipc_logger *lg)
 {
@@ -66,10 +75,12 @@ static void flush_locked(sipc_logger *lg)
     if (lg->fd >= 0)
         write_all(lg, lg->fd, lg->pending.data, lg->pending.len);
     if (lg->echo_stderr)
-        write_all(lg, STDERR_FILENO, lg->pending.data, lg->pending.len);
-    lg->pending.len = 0;
-    if (lg->pending.cap > 4 * SIPC__LOG_FLUSH_BYTES)
+        write_all(lg, STDERR_FILENO, err_lines(lg)->data, err_lines(lg)->len);
+    lg->pending.len = lg->pending_err.len = 0;
+    if (lg->pending.cap > 4 * SIPC__LOG_FLUSH_BYTES) {
         sipc_buf_free(&lg->pending); /* a burst does not keep its memory */
+        sipc_buf_free(&lg->pending_err);
+    }
 }
 
 /* ------------------------------------------------ the flusher thread */
@@ -133,7 +144,8 @@ static void flush_on_crash(int sig)
             continue;
         if (lg->fd >= 0 && write(lg->fd, lg->pending.data, lg->pending.len) < 0)
             continue;
-        if (lg->echo_stderr && write(STDERR_FILENO, lg->pending.data, lg->pending.len) < 0)
+        if (lg->echo_stderr &&
+            write(STDERR_FILENO, err_lines(lg)->data, err_lines(lg)->len) < 0)
             continue;
     }
     /* SA_RESETHAND made the action the default again: abort() raises once
@@ -250,6 +262,7 @@ void sipc_logger_close(sipc_logger *lg)
     if (lg->fd >= 0)
         close(lg->fd);
     sipc_buf_free(&lg->pending);
+    sipc_buf_free(&lg->pending_err);
     uv_mutex_destroy(&lg->lock);
     free(lg->dir);
     free(lg->name);
@@ -313,8 +326,19 @@ void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, con
         localtime_r(&now, &tm);
         logger_rotate(lg, &tm);
     }
-    if (sipc_buf_append(&lg->pending, line, n) != 0) {
-        flush_locked(lg); /* no memory for the buffer: write what there is, then this */
+    int named = lg->echo_stderr && lg->dir;
+    size_t had_err = lg->pending_err.len;
+    int r = sipc_buf_append(&lg->pending, line, n);
+    if (r == 0 && named &&
+        (sipc_buf_append(&lg->pending_err, lg->name, strlen(lg->name)) != 0 ||
+         sipc_buf_append(&lg->pending_err, ": ", 2) != 0 ||
+         sipc_buf_append(&lg->pending_err, line, n) != 0)) {
+        lg->pending.len -= n; /* written below, with the others' */
+        lg->pending_err.len = had_err;
+        r = SIPC_ENOMEM;
+    }
+    if (r != 0) {
+        flush_locked(lg); /* no memory for the buffers: write what there is, then this */
         if (lg->fd >= 0)
             write_all(lg, lg->fd, (const uint8_t *)line, n);
         if (lg->echo_stderr)

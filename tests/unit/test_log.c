@@ -208,7 +208,8 @@ static void test_append(void **state)
     rm_dir(dir);
 }
 
-/* echo_stderr writes the same line to stderr; dir NULL means stderr only. */
+/* echo_stderr writes the same line to stderr, after the logger's name when
+ * it writes a file too; dir NULL means stderr only. */
 static void test_stderr(void **state)
 {
     (void)state;
@@ -241,12 +242,24 @@ static void test_stderr(void **state)
 
     char *err = slurp(cap);
     assert_non_null(err);
+    /* a logger that also writes a file puts its name before stderr's copy
+     * (sipcd's services share one stderr, a journal); the file has none */
+    const char *named = strstr(err, "Both: ");
+    assert_non_null(named);
+    assert_true(named == err || named[-1] == '\n');
+    memmove((char *)named, named + 6, strlen(named + 6) + 1);
     assert_int_equal(check_lines(err), 2);
     assert_non_null(strstr(err, " Service.Start INFO only stderr\n"));
     assert_non_null(strstr(err, " Service.Stop WARN file and stderr\n"));
+    assert_null(strstr(err, "Nowhere: "));
     assert_null(strstr(err, "filtered"));
     assert_null(strstr(err, "file only"));
     free(err);
+    char fcmd[800];
+    snprintf(fcmd, sizeof fcmd, "grep -q '^Both: ' '%s'/Both_*.log", dir);
+    assert_int_not_equal(system(fcmd), 0);
+    snprintf(fcmd, sizeof fcmd, "grep -q 'Service.Stop WARN file and stderr$' '%s'/Both_*.log", dir);
+    assert_int_equal(system(fcmd), 0);
     /* no file was made for the stderr-only logger */
     char cmd[800];
     snprintf(cmd, sizeof cmd, "ls '%s' | grep -q '^Nowhere_'", dir);

@@ -129,7 +129,9 @@ SIPC_EXTERN int sipc_security_load_client(sipc_security **out, const sipc_config
 /* A log file writer that produces the documented operator format
  *   2026-11-23T13:35:01 Service.Start INFO TLS Port: 23000
  * into DIR/<name>_<YYYYMMDD>.log (switching file at midnight) and, when
- * echo_stderr is set, to stderr. dir may be NULL for stderr only. */
+ * echo_stderr is set, to stderr, each line there after "<name>: " so that
+ * the loggers of several services sharing one stderr (a journal) stay
+ * apart. dir may be NULL for stderr only (no name added). */
 typedef struct sipc_logger sipc_logger;
 SIPC_EXTERN int sipc_logger_open(sipc_logger **out, const char *dir, const char *name,
                                  int echo_stderr, sipc_log_level min_level);

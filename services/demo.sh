@@ -8,7 +8,8 @@
 # The nodes run on 127.0.0.1, 127.0.0.2 and 127.0.0.3 with the standard ports
 # (data 23000, search 23001, management 23002, pipeline 23003), as three
 # servers would. SIPC_DEMO_KEEP=1 (make run KEEP=1) leaves them running and
-# prints how to use and stop them.
+# prints how to use and stop them. SIPC_DEMO_NET=127.0.N runs them on
+# 127.0.N.1-3 instead (tests/integration/test_demo.sh).
 set -euo pipefail
 
 BIN=${SIPC_BIN:-$(cd "$(dirname "$0")/.." && pwd)/build}
@@ -17,7 +18,8 @@ for b in tlstool sipcd sipcctl; do
 done
 KEEP=${SIPC_DEMO_KEEP:-0}
 NODES=(n1 n2 n3)
-ADDR=(127.0.0.1 127.0.0.2 127.0.0.3)
+NET=${SIPC_DEMO_NET:-127.0.0}
+ADDR=("$NET.1" "$NET.2" "$NET.3")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-demo.XXXXXX")
 pids=()
@@ -117,10 +119,12 @@ demo_ok=1
 if [ "$KEEP" = 1 ]; then
     step "the cluster keeps running (KEEP=1)"
     echo "Homes:   $work/n1 $work/n2 $work/n3   (logs in <home>/logs/)"
+    # put, get and list act on the one node asked; search asks them all
     echo "Try:     $BIN/sipcctl --home $work/n1 status --cluster"
     echo "         $BIN/sipcctl --home $work/n2 search 'checkout' --limit 3"
-    echo "         $BIN/sipcctl --home $work/n1 put my-id --attr user=me --body 'my record'"
-    echo "         $BIN/sipcctl --home $work/n3 get my-id"
+    echo "         $BIN/sipcctl --home $work/n1 put my-id --attr user=me --body 'my record'   # stored on n1 only"
+    echo "         $BIN/sipcctl --home $work/n1 get my-id                                    # get asks one node: n1"
+    echo "         $BIN/sipcctl --home $work/n3 search record --attr user=me                 # search finds it from any node"
     echo "Stop:    kill ${pids[*]} && rm -rf $work"
     exit 0
 fi

@@ -160,12 +160,21 @@ static const cli_cmd COMMANDS[] = {
      STATUS_OPTS, cmd_status},
     {"metrics", "", "the node's metrics in the Prometheus text format", NULL, NULL, cmd_metrics},
     {"put", "ID [--timestamp T] [--attr K=V]... (--body TEXT | --body-file F | -)",
-     "store a record in the data service (acknowledged once committed)", NULL, PUT_OPTS, cmd_put},
-    {"get", "ID", "print a record's body (--json: the whole record)",
-     "Prints the body of record ID. To a pipe or a file the body goes byte for byte\n"
-     "(`sipcctl get ID > f` gives the body exactly, binary or not); on a terminal a\n"
-     "newline is added when the body does not end with one. --json prints the whole\n"
-     "record: {\"id\", \"timestamp\" (RFC 3339 UTC), \"attributes\", \"body\"}.\n"
+     "store a record in the data service of the node\n"
+     "asked (acknowledged once committed)",
+     "Stores record ID in the data service of one node: --node, default this home's\n"
+     "[node] address. get and list read that node only; search finds a record on\n"
+     "any node. Prints \"ID: stored on node N\" (or \"already stored, unchanged\",\n"
+     "\"stored, replacing the previous record\"). Exit 66 when --body-file cannot be\n"
+     "read.\n",
+     PUT_OPTS, cmd_put},
+    {"get", "ID", "print a record's body from the node asked\n(--json: the whole record)",
+     "Prints the body of record ID from the data service of one node: --node,\n"
+     "default this home's [node] address (search finds a record on any node). To a\n"
+     "pipe or a file the body goes byte for byte (`sipcctl get ID > f` gives the\n"
+     "body exactly, binary or not); on a terminal a newline is added when the body\n"
+     "does not end with one. --json prints the whole record: {\"id\", \"timestamp\"\n"
+     "(RFC 3339 UTC), \"attributes\", \"body\"}.\n"
      "Exit 1 when the node has no record with that id.\n",
      NULL, cmd_get},
     {"list", "[--since T] [--until T] [--limit N]", "records in a time range, oldest first", NULL,

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# test_demo.sh - `make run KEEP=1` as a new user meets it: services/demo.sh
+# on its own loopback block ($BASE.1-3, standard ports) runs to the end, and
+# every command it prints under "Try:" works as printed, in that order: the
+# record put through n1 is read back by the printed get and found by the
+# printed cluster-wide search. Then the printed "Stop:" line stops the nodes.
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+BASE=${SIPC_TEST_NET:-127.0.57}
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init demo
+need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
+demo=$(cd "$(dirname "$0")/../../services" && pwd)/demo.sh
+
+# the demo's nodes outlive it: stop them whatever happens
+at_exit 'for p in $(sed -n "s/^Stop: *kill \([0-9 ]*\) &&.*/\1/p" "$work/demo.out" 2>/dev/null); do kill -TERM "$p" 2>/dev/null; done'
+
+TMPDIR=$work SIPC_BIN=$BIN SIPC_DEMO_KEEP=1 SIPC_DEMO_NET=$BASE timeout 120 bash "$demo" >"$work/demo.out" 2>&1
+rc=$?
+if [ "$rc" = 0 ] && grep -q "^Try:" "$work/demo.out"; then
+    ok "make run KEEP=1: the demo runs to the end and prints what to try"
+else
+    not_ok "demo exit $rc"; shtest_show "$work/demo.out"
+fi
+
+# The "Try:" block: the line starting with "Try:" and the indented lines
+# after it, each a shell command (a comment may follow it).
+sed -n '/^Try:/,/^Stop:/p' "$work/demo.out" | sed -e '/^Stop:/d' -e 's/^Try: *//' -e 's/^ *//' >"$work/try.txt"
+n=0
+while IFS= read -r cmd; do
+    [ -n "$cmd" ] || continue
+    n=$((n + 1))
+    bash -c "$cmd" >"$work/try$n.out" 2>&1 </dev/null
+    rc=$?
+    if [ "$rc" = 0 ]; then
+        ok "Try $n works as printed: ${cmd#"$BIN/"}"
+    else
+        not_ok "Try $n exit $rc: $cmd"; shtest_show "$work/try$n.out"
+    fi
+    case $cmd in
+    *" get my-id"*)
+        grep -qx "my record" "$work/try$n.out" && ok "the printed get prints the record put before" ||
+            { not_ok "get output"; shtest_show "$work/try$n.out"; } ;;
+    *" search "*"user=me"*)
+        grep -q "my-id" "$work/try$n.out" && grep -q "1 hits* from 3 of 3 nodes" "$work/try$n.out" &&
+            ok "the printed search finds it from another node, asking all three" ||
+            { not_ok "search output"; shtest_show "$work/try$n.out"; } ;;
+    esac
+done <"$work/try.txt"
+[ "$n" -ge 4 ] && grep -q " put my-id" "$work/try.txt" || not_ok "the Try: block has a put, a get and a search ($n commands)"
+
+stop_line=$(sed -n 's/^Stop: *//p' "$work/demo.out")
+if [ -n "$stop_line" ] && bash -c "$stop_line"; then
+    ok "the printed Stop: line stops the nodes"
+else
+    not_ok "Stop: '$stop_line'"
+fi
+shtest_done

@@ -14,6 +14,7 @@ typedef struct scan {
     const cli_cmd *cmd; /* the command, known from the first pass */
     void *dest;         /* NULL in the first pass: nothing is stored or checked */
     int misplaced;      /* an option of another command was given */
+    char misplaced_name[64]; /* the first such, as typed (without a value) */
     cli_parsed *out;
     char *err;
     size_t errlen;
@@ -130,6 +131,8 @@ static int long_option(scan *s, int argc, char **argv, int *i, const char *name,
     *found = o;
     if (!o)
         return dash1 ? 1 : (s->dest ? unknown_option(s, arg) : 0); /* 1: try short */
+    if (s->misplaced && !s->misplaced_name[0])
+        snprintf(s->misplaced_name, sizeof s->misplaced_name, "%.*s", (int)(name - arg + n), arg);
     const char *value = NULL;
     if (takes_value(o)) {
         if (eq) {
@@ -154,6 +157,8 @@ static int short_options(scan *s, int argc, char **argv, int *i, const cli_opt *
         *last = o;
         if (!o)
             return s->dest ? unknown_option(s, arg) : 0;
+        if (s->misplaced && !s->misplaced_name[0])
+            snprintf(s->misplaced_name, sizeof s->misplaced_name, "-%c", arg[j]);
         if (!takes_value(o)) {
             int r = apply(s, o, NULL);
             if (r || (o->flags & CLI_STOP))
@@ -243,7 +248,7 @@ int cli_parse(const cli_tool *tool, int argc, char **argv, void *dest, cli_parse
     out->args = argv + 1;
     if (err && errlen)
         err[0] = '\0';
-    scan s = {tool, NULL, NULL, 0, out, err, errlen};
+    scan s = {tool, NULL, NULL, 0, "", out, err, errlen};
     if (tool->cmds) {
         /* options may precede the command: find it first, so that each
          * option is judged against the command it is given to */
@@ -255,8 +260,8 @@ int cli_parse(const cli_tool *tool, int argc, char **argv, void *dest, cli_parse
     s.dest = dest;
     int r = walk(&s, argc, argv, NULL);
     if (r == 0 && s.misplaced && !out->help && !out->stop)
-        r = fail(&s, CLI_BAD_PLACE, "an option given does not apply to '%s' (see %s %s --help)",
-                 s.cmd->name, tool->name, s.cmd->name);
+        r = fail(&s, CLI_BAD_PLACE, "option '%s' does not apply to '%s' (see %s %s --help)",
+                 s.misplaced_name, s.cmd->name, tool->name, s.cmd->name);
     return r;
 }
 

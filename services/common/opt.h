@@ -99,7 +99,7 @@ typedef struct cli_parsed {
  * the front of argv + 1 (out->args). Returns 0, or SIPC_EINVAL with one line
  * in err and its kind in out->bad: "unknown option '--x' (see tool cmd
  * --help)", "--home needs a value", "--force takes no value", a CLI_INT out of
- * range, "unknown command 'x' (see tool --help)" or "an option given does not
+ * range, "unknown command 'x' (see tool --help)" or "option '--x' does not
  * apply to 'cmd' (see tool cmd --help)"; the last is no error when help was
  * asked for. Options are applied as they come, so the first mistake is the
  * one reported. Options of one name in several commands must agree on taking

@@ -27,7 +27,8 @@ done
 run "$T" --help; expect "help: --help" 0 "usage: tlstool"
 run "$T" frobnicate; expect "usage: unknown command" 2 "unknown command 'frobnicate'"
 run "$T" status --bogus; expect "usage: unknown option" 2 "unknown option '--bogus'"
-run "$T" enable --key rsa-2048; expect "usage: option not for command" 2 "does not apply to 'enable'"
+run "$T" enable --key rsa-2048; expect "usage: option not for command" 2 "option '--key' does not apply to 'enable'"
+run "$T" status --days 3; expect "usage: the option not for the command is named" 2 "option '--days' does not apply to 'status'"
 
 # ---------------------------------------------------------------- create
 newhome create

@@ -210,10 +210,24 @@ static void test_option_of_another_command(void **state)
     PARSE(&x, "show", "--force");
     assert_int_equal(x.r, SIPC_EINVAL);
     assert_int_equal(x.p.bad, CLI_BAD_PLACE);
-    assert_string_equal(x.err, "an option given does not apply to 'show' (see tool show --help)");
+    assert_string_equal(x.err, "option '--force' does not apply to 'show' (see tool show --help)");
     done(&x);
     PARSE(&x, "--force", "show");
     assert_int_equal(x.p.bad, CLI_BAD_PLACE);
+    assert_string_equal(x.err, "option '--force' does not apply to 'show' (see tool show --help)");
+    done(&x);
+    /* named as typed, without its value; the first one given */
+    PARSE(&x, "show", "--size=3", "-site");
+    assert_string_equal(x.err, "option '--size' does not apply to 'show' (see tool show --help)");
+    done(&x);
+    PARSE(&x, "show", "--size", "3");
+    assert_string_equal(x.err, "option '--size' does not apply to 'show' (see tool show --help)");
+    done(&x);
+    PARSE(&x, "show", "-site");
+    assert_string_equal(x.err, "option '-site' does not apply to 'show' (see tool show --help)");
+    done(&x);
+    PARSE(&x, "make", "f", "-v");
+    assert_string_equal(x.err, "option '-v' does not apply to 'make' (see tool make --help)");
     done(&x);
     PARSE(&x, "show", "--force", "--help"); /* asking for help is no mistake */
     assert_int_equal(x.r, 0);

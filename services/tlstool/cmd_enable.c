@@ -241,7 +241,7 @@ int cmd_disable(void *arg)
     else
         printf("TLS is already disabled on this node; the key pair (if any) is kept\n");
     if (!cfg.tls_enable && o->reload)
-        return request_reload(o, o->force);
+        return request_reload(o, 0);
     if (!cfg.tls_enable)
         return EX_OK;
     return apply_now_or_later(o, &cfg, 0,

@@ -99,6 +99,9 @@ static const cli_opt ENABLE_OPTS[] = {
 
 static const cli_opt RELOAD_OPTS[] = {RELOAD_FLAGS, END};
 
+/* disable never goes strict: --force has nothing to override there */
+static const cli_opt DISABLE_OPTS[] = {RELOAD_FLAG, END};
+
 static const cli_opt ROTATE_OPTS[] = {
     FLAG("force", force, "stage: replace a pair that is already staged"),
     RELOAD_FLAG,
@@ -139,7 +142,7 @@ static const cli_cmd COMMANDS[] = {
     {"disable", "[--reload]", "turn TLS off for this node's services",
      "Sets [tls] enable = 0 in sipc.conf and keeps the key pair. Running services pick the\n"
      "change up on a reload (--reload, `sipcctl reload`, SIGHUP) or a restart.\n",
-     RELOAD_OPTS, cmd_disable},
+     DISABLE_OPTS, cmd_disable},
     {"status", "", "what is installed and whether it is healthy",
      "Shows the imported pair (subject, issuer, serial, SHA-256 fingerprint, key, validity,\n"
      "days left, key usage), whether TLS is enabled and its mode, and file permission checks.\n"

@@ -28,6 +28,10 @@ run "$T" --help; expect "help: --help" 0 "usage: tlstool"
 run "$T" frobnicate; expect "usage: unknown command" 2 "unknown command 'frobnicate'"
 run "$T" status --bogus; expect "usage: unknown option" 2 "unknown option '--bogus'"
 run "$T" enable --key rsa-2048; expect "usage: option not for command" 2 "option '--key' does not apply to 'enable'"
+run "$T" disable --help
+expect "help: disable lists --reload" 0 "--reload"
+grep -q -- "--force" "$OUT" && bad "disable --help lists --force, which means nothing there"
+run "$T" disable --force; expect "usage: disable refuses --force" 2 "option '--force' does not apply to 'disable'"
 run "$T" status --days 3; expect "usage: the option not for the command is named" 2 "option '--days' does not apply to 'status'"
 
 # ---------------------------------------------------------------- create

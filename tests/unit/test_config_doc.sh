@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# test_config_doc.sh - docs/configuration.md's "complete example with every
+# key" stays complete and true: every [section] key the parser
+# (ipc/node/config.c, on_setting) accepts, and the port of every service of
+# its default table, appears in that section of the example; and the example
+# loads (sipcctl reads it, then fails only to reach a closed port).
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init config-doc
+root=$(cd "$(dirname "$0")/../.." && pwd)
+parser=$root/ipc/node/config.c
+doc=$root/docs/configuration.md
+
+# section/key pairs the parser accepts: a strcmp(section, "S") opens S, a
+# later strcmp(key, "K") accepts S/K; the catch-all `else if (*section)` is
+# any service, whose one key is port (the services of the default table).
+awk '
+    /default_ports\[\] = / { ports = 1; next }
+    ports && /^};/ { ports = 0 }
+    ports && match($0, /"[a-z]+"/) { svc[substr($0, RSTART + 1, RLENGTH - 2)] = 1 }
+    /static int on_setting\(/ { inside = 1 }
+    inside && /^}/ { inside = 0 }
+    inside {
+        line = $0
+        while (match(line, /strcmp\(section, "[a-z_]+"\)/)) {
+            cur = substr(line, RSTART + 17, RLENGTH - 19); line = substr(line, RSTART + RLENGTH)
+        }
+        if ($0 ~ /else if \(\*section\)/) cur = "*"
+        line = $0
+        while (match(line, /strcmp\(key, "[a-z_]+"\)/)) {
+            k = substr(line, RSTART + 13, RLENGTH - 15); line = substr(line, RSTART + RLENGTH)
+            if (cur == "*") { for (s in svc) print s "/" k } else print cur "/" k
+        }
+    }' "$parser" | sort -u >"$work/parser.txt"
+
+# the example: the ```ini block after "complete example with every key"
+awk '/complete example with every key/ { f = 1 } f && /^```ini/ { g = 1; next } g && /^```/ { exit } g' \
+    "$doc" >"$work/example.conf"
+awk '/^\[[a-z_]+\]/ { sec = substr($1, 2, length($1) - 2); next }
+     /^[a-z_]+ *=/ { k = $0; sub(/ *=.*/, "", k); print sec "/" k }' "$work/example.conf" |
+    sort -u >"$work/doc.txt"
+
+n=$(wc -l <"$work/parser.txt")
+if [ "$n" -ge 20 ] && grep -qx "tls/strict_guard_window" "$work/parser.txt" && grep -qx "management/port" "$work/parser.txt"; then
+    ok "read $n section/key pairs from the parser"
+else
+    not_ok "the parser's keys could not be read ($n pairs)"; shtest_show "$work/parser.txt"
+fi
+missing=$(comm -23 "$work/parser.txt" "$work/doc.txt")
+if [ -z "$missing" ]; then
+    ok "every key the parser accepts is in configuration.md's complete example"
+else
+    not_ok "missing from configuration.md's complete example: $(echo $missing)"
+fi
+extra=$(comm -13 "$work/parser.txt" "$work/doc.txt")
+[ -z "$extra" ] && ok "the example has no key the parser does not accept" || not_ok "unknown keys in the example: $(echo $extra)"
+
+# it loads: TLS off (a later key wins) so that no key pair is needed; the
+# only failure left is the closed port
+mkdir -p "$work/home"
+{ cat "$work/example.conf"; printf '\n[tls]\nenable = 0\n'; } >"$work/home/sipc.conf"
+run "$BIN/sipcctl" --home "$work/home" --timeout 2000 ping 127.0.0.1:1
+expect "the complete example loads (only the closed port fails)" 69 "connection refused"
+shtest_done

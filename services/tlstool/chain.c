@@ -77,12 +77,14 @@ int need_pfx(const char *file, const uint8_t *b, size_t n)
     return fail(EX_BADFILE, "%s: not a PKCS#12 file", file);
 }
 
-int read_chain(const opts *o, const char *file, sipc_keypair *kp)
+int read_chain(const opts *o, const char *file, sipc_keypair *kp, int *is_pfx)
 {
     uint8_t *b;
     size_t n;
     char err[600];
     memset(kp, 0, sizeof *kp);
+    if (is_pfx)
+        *is_pfx = 0;
     if (sipc_store_read(file, &b, &n, MAX_FILE, err, sizeof err) != 0)
         return fail(EX_BADFILE, "%s", err);
     if (sipc_is_pem(b, n)) {
@@ -121,5 +123,7 @@ int read_chain(const opts *o, const char *file, sipc_keypair *kp)
     free(b);
     if (r != 0)
         return pfx_fail(file, r, why, err);
+    if (is_pfx)
+        *is_pfx = 1;
     return 0;
 }

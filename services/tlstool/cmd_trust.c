@@ -27,15 +27,38 @@ static int trust_add(const opts *o, const char *dir)
         return fail(EX_USAGE, "usage: tlstool trust add FILE");
     char path[1400], err[600];
     sipc_keypair kp;
-    int r = read_chain(o, o->pos[1], &kp);
+    int is_pfx;
+    int r = read_chain(o, o->pos[1], &kp, &is_pfx);
     if (r)
         return r;
+    /* a PKCS#12 file is a node's pair with its chain: of it, only the
+     * self-signed CA (the root) is meant to be trusted, never the leaf */
+    int take[SIPC_KP_MAX_CHAIN], ntake = 0;
+    for (int i = 0; i < kp.ncerts; i++) {
+        sipc_x509 x;
+        if (!is_pfx || (sipc_x509_parse(&x, kp.certs[i].data, kp.certs[i].len, NULL, 0) == 0 &&
+                        x.is_ca && sipc_x509_self_issued(&x)))
+            take[ntake++] = i;
+    }
+    if (is_pfx && !ntake) {
+        sipc_keypair_free(&kp);
+        return fail(EX_REFUSED,
+                    "%s is a PKCS#12 file without a self-signed CA certificate (a root): give the "
+                    "root as a PEM file instead (your CA's root, or `tlstool trust export` on the "
+                    "other cluster)",
+                    o->pos[1]);
+    }
+    if (is_pfx)
+        printf("%s is a PKCS#12 file: trusting its root only (%d of its %d certificates; not the "
+               "leaf or intermediates, not the key)\n",
+               o->pos[1], ntake, kp.ncerts);
     if (sipc_store_init(o->home, err, sizeof err) != 0) {
         sipc_keypair_free(&kp);
         return fail(EX_FAIL, "%s", err);
     }
     int added = 0;
-    for (int i = 0; i < kp.ncerts; i++) {
+    for (int k = 0; k < ntake; k++) {
+        int i = take[k];
         sipc_x509 x;
         if (sipc_x509_parse(&x, kp.certs[i].data, kp.certs[i].len, err, sizeof err) != 0) {
             sipc_keypair_free(&kp);

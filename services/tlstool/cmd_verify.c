@@ -34,7 +34,7 @@ int cmd_verify(void *arg)
     sipc_keypair kp;
     const char *what;
     if (o->npos == 1) {
-        if ((r = read_chain(o, o->pos[0], &kp)) != 0)
+        if ((r = read_chain(o, o->pos[0], &kp, NULL)) != 0)
             return r;
         what = o->pos[0];
     } else {

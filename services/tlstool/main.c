@@ -156,8 +156,9 @@ static const cli_cmd COMMANDS[] = {
      VERIFY_OPTS, cmd_verify},
     {"trust", "add FILE | list | remove FINGERPRINT | export", "extra trusted roots",
      "Extra trusted roots (another cluster's, or your private CA's). Only CA certificates\n"
-     "are accepted; add only roots you control. `export` prints this cluster's root (for a\n"
-     "self-signed pair: its certificate) for the other cluster to `trust add`.\n"
+     "are accepted (of a PKCS#12 FILE, only its self-signed root); add only roots you\n"
+     "control. `export` prints this cluster's root (for a self-signed pair: its\n"
+     "certificate) for the other cluster to `trust add`.\n"
      "Running services pick up add and remove on a reload (--reload, `sipcctl reload`,\n"
      "SIGHUP) or a restart.\n",
      TRUST_OPTS, cmd_trust},

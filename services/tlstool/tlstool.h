@@ -99,8 +99,9 @@ int pfx_fail(const char *file, int r, sipc_pfx_error why, const char *err);
  * that no password is asked for a file that cannot be one). */
 int need_pfx(const char *file, const uint8_t *b, size_t n);
 /* FILE as PEM certificates, one DER certificate or PKCS#12 (password from o,
- * asked only for a file that may be PKCS#12). */
-int read_chain(const opts *o, const char *file, sipc_keypair *kp);
+ * asked only for a file that may be PKCS#12; then *is_pfx is set, when
+ * given). */
+int read_chain(const opts *o, const char *file, sipc_keypair *kp, int *is_pfx);
 void print_links(const sipc_vfy_result *res);
 void print_verdict(const sipc_vfy_result *res);
 

@@ -266,6 +266,16 @@ run "$T" verify "$work/other.pem"
 expect "verify: other cluster accepted once its root is trusted" 0 "\(trust store\)" "^VERIFIED$"
 run "$T" trust list
 expect "trust list" 0 "Other Cluster Root" "sipc Test Root CA"
+# a PKCS#12 file (leaf, intermediate, root): its root is trusted, not its leaf
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" trust add "$P/org.pfx"
+expect "trust add of a PKCS#12 bundle takes its self-signed root only" 0 \
+    "org.pfx is a PKCS#12 file: trusting its root only \(1 of its 3" "trusted: O=Example, CN=sipc Test Root CA"
+grep -Eq "trusted: .*CN=sipc (node|Test Intermediate)" "$OUT" && bad "trust add of org.pfx trusted its leaf or intermediate"
+"$T" trust remove "$(openssl x509 -in "$P/root.pem" -outform DER | sha256sum | cut -c1-16)" >/dev/null 2>&1
+openssl pkcs12 -export -inkey "$P/leaf.key" -in "$P/leaf.pem" -certfile "$P/int.pem" -passout env:PFXPW -out "$work/noroot.pfx" 2>/dev/null
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" trust add "$work/noroot.pfx"
+expect "trust add of a PKCS#12 file without a root: refused, give the root as PEM" 11 \
+    "noroot.pfx is a PKCS#12 file without a self-signed CA certificate \(a root\): give the root as a PEM file"
 FP=$(openssl x509 -in "$P/other-root.pem" -outform DER | sha256sum | cut -c1-16)
 run "$T" trust remove "$FP"
 expect "trust remove" 0 "removed" "on a reload or restart"

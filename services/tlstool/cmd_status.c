@@ -225,8 +225,15 @@ int cmd_status(void *arg)
             printf("key pair:    imported (%s)\n", p_crt);
             printf("  subject:   %s\n  issuer:    %s\n  serial:    %s\n  SHA-256:   %s\n",
                    x.subject, x.issuer, x.serial_hex, x.fingerprint);
-            printf("  key:       %s\n  valid:     %s to %s (%ld days left)\n", x.key_desc, nb, na,
-                   (long)((x.not_after - now) / 86400));
+            char left[48];
+            long days = (long)((x.not_after - now) / 86400);
+            if (now <= x.not_after)
+                snprintf(left, sizeof left, "%ld day%s left", days, days == 1 ? "" : "s");
+            else if (days == 0)
+                snprintf(left, sizeof left, "expired less than a day ago");
+            else
+                snprintf(left, sizeof left, "expired %ld day%s ago", -days, days == -1 ? "" : "s");
+            printf("  key:       %s\n  valid:     %s to %s (%s)\n", x.key_desc, nb, na, left);
             printf("  usage:     %s; extended: %s\n", x.has_ku ? ku : "(not restricted)",
                    x.has_eku ? eku : "(not restricted)");
             if (x.san[0])

@@ -402,7 +402,9 @@ cat "$P/expired.pem" "$P/int.pem" "$P/root.pem" "$P/expired.key" >"$H/security/n
 run "$T" enable
 expect "enable: refused for an expired pair" 25 "expired on 2020-02-01"
 run "$T" status
-expect "status: expired pair is inconsistent" 10 "has expired" "INCONSISTENT"
+expect "status: expired pair is inconsistent, how long ago" 10 "has expired" "INCONSISTENT" \
+    "to 2020-02-01 [0-9:]+ UTC \(expired [0-9]+ days ago\)"
+grep -q "days left" "$OUT" && bad "status: an expired pair shows days left"
 
 # ---------------------------------------------------------------- check
 newhome check

@@ -155,8 +155,11 @@ int cmd_check(void *arg)
     printf("TLS on this node: %s (mode %s)\n", cfg.tls_enable ? "enabled" : "disabled",
            sipc_tls_mode_name(cfg.tls_mode));
     if (cfg.nnodes == 0) {
-        printf("no [cluster] nodes configured: nothing to connect to\n");
-        return EX_OK;
+        /* a pre-flight that tested no node must not read as a pass */
+        printf("CHECK INCOMPLETE: no [cluster] nodes in %s/sipc.conf, so no node was tested "
+               "(only this node's pair was verified): list the cluster's nodes there\n",
+               o->home);
+        return EX_CHECK_NOTHING;
     }
     printf("== test connections to %d node(s) from [cluster] nodes\n", cfg.nnodes);
     /* permissive: a node still in plaintext answers and is reported as such */

@@ -35,7 +35,8 @@ enum {
     EX_RELOAD_UNREACHABLE = 13, /* --reload: the node could not be asked */
     EX_CHECK_UNREACHABLE = 40,
     EX_CHECK_PLAINTEXT = 41,
-    EX_CHECK_MISMATCH = 42
+    EX_CHECK_MISMATCH = 42,
+    EX_CHECK_NOTHING = 43 /* check: no [cluster] nodes, none tested */
 };
 
 /* The largest input file read (certificates, PKCS#12, CRLs). */

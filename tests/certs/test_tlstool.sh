@@ -411,7 +411,8 @@ newhome check
 export SIPC_HOME=$H
 SIPC_PFX_PASSWORD=$PFXPW "$T" import "$work/ecdsa-p256.pfx" >/dev/null 2>&1
 run "$T" check
-expect "check: no nodes configured" 0 "VERIFIED" "nothing to connect to"
+expect "check: no nodes configured: not a pass, exit 43" 43 "VERIFIED" "CHECK INCOMPLETE: no \[cluster\] nodes .* no node was tested"
+grep -q "CHECK PASSED" "$OUT" && bad "check with no nodes says CHECK PASSED"
 # a port nobody listens on: bind and close it to get a free one
 FREE=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 printf '[cluster]\nnodes = 127.0.0.1:%s\n' "$FREE" >"$H/sipc.conf"

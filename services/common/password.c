@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -108,6 +109,14 @@ static int from_source(const cli_password *p, int confirm, char *pw, size_t pwle
         if (!f)
             return refuse(err, errlen, "cannot read the password file %s: %s", p->file,
                           strerror(errno));
+        /* warned, not refused: the password is read either way, and a
+         * refusal would not make the file private */
+        struct stat st;
+        if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 044))
+            fprintf(stderr,
+                    "%s: warning: the password file %s can be read by other users (mode %04o): "
+                    "chmod 600 %s\n",
+                    p->prog, p->file, (unsigned)(st.st_mode & 07777), p->file);
         int r = read_line(f, pw, pwlen);
         fclose(f);
         return r ? refuse(err, errlen, "the password file %s is empty", p->file) : 0;

@@ -75,8 +75,15 @@ S2=$(grep subject: "$OUT")
 [ "$(mode_of "$work/umask.pfx")" = 600 ] && ok "create: umask 000 still gives 0600" || bad "create: umask 000 gives $(mode_of "$work/umask.pfx")"
 # password sources
 printf '%s\n' "$PFXPW" >"$work/pw.txt"
+chmod 600 "$work/pw.txt"
 run "$T" create -site "$work/pf.pfx" --password-file "$work/pw.txt"
 expect "password: --password-file" 0 "created"
+grep -q "warning" "$OUT" && bad "password: a 0600 password file is warned about"
+chmod 644 "$work/pw.txt"
+run "$T" create -site "$work/pf644.pfx" --password-file "$work/pw.txt"
+expect "password: a world-readable --password-file is used, with one warning naming it" 0 "created" \
+    "^tlstool: warning: the password file $work/pw.txt can be read by other users \(mode 0644\): chmod 600 $work/pw.txt$"
+chmod 600 "$work/pw.txt"
 run sh -c "printf '%s\n' '$PFXPW' | '$T' create -site '$work/ps.pfx' --password-stdin"
 expect "password: --password-stdin" 0 "created"
 run "$T" create -site "$work/pp.pfx" "$PFXPW"

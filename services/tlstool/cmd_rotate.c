@@ -46,13 +46,16 @@ static int read_state(const opts *o, sipc_rotation *rot)
     return 0;
 }
 
-static void apply_note(const sipc_config *cfg)
+/* --reload is done by cmd_rotate once the step's files are in place */
+static void apply_note(const opts *o, const sipc_config *cfg)
 {
-    if (cfg->tls_enable)
-        printf("restart sipcd on this node to apply it (the running services keep the trust "
-               "they loaded); this home's clients (sipcctl) use it from now on\n");
-    else
+    if (!cfg->tls_enable) {
         printf("TLS is not enabled on this node: its clients (sipcctl) use it from now on\n");
+        return;
+    }
+    printf("this home's clients (sipcctl) use it from now on\n");
+    if (!o->reload)
+        remind_reload("`tlstool rotate`");
 }
 
 /* The new pair from FILE, checked as import checks it: 0 or an exit code
@@ -150,8 +153,8 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
     if (res.reason[0])
         printf("warning: peers will not accept this pair yet: %s\n  fix: %s\n", res.reason,
                res.fix);
-    apply_note(cfg);
-    printf("next: stage it on every node (and restart each), then `tlstool rotate commit` node "
+    apply_note(o, cfg);
+    printf("next: stage it on every node (and reload or restart each), then `tlstool rotate commit` node "
            "by node\n");
     sipc_keypair_free(&kp);
     return EX_OK;
@@ -174,7 +177,7 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
             return fail(EX_FAIL, "%s", err);
         printf("completed an interrupted commit: this node holds the new pair (SHA-256 %.16s...)\n",
                cur);
-        apply_note(cfg);
+        apply_note(o, cfg);
         return EX_OK;
     }
     /* the staged pair must still pass as it did when staged (dates, CRLs) */
@@ -208,8 +211,8 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
     printf("it still trusts the previous pair (SHA-256 %.16s..., kept in security/previous/) "
            "until `tlstool rotate finish`\n",
            cur);
-    apply_note(cfg);
-    printf("next: commit the other nodes one by one (restart each), then `tlstool rotate "
+    apply_note(o, cfg);
+    printf("next: commit the other nodes one by one (reload or restart each), then `tlstool rotate "
            "finish` on every node\n");
     return EX_OK;
 }
@@ -240,7 +243,7 @@ static int rotate_finish(const opts *o, const sipc_config *cfg, const sipc_rotat
                fp);
         break;
     }
-    apply_note(cfg);
+    apply_note(o, cfg);
     return EX_OK;
 }
 
@@ -283,7 +286,7 @@ static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotati
                "node stops trusting it (or `tlstool rotate commit` moves again)\n");
         break;
     }
-    apply_note(cfg);
+    apply_note(o, cfg);
     return EX_OK;
 }
 
@@ -320,11 +323,11 @@ static int rotate_status(const opts *o, const sipc_rotation *rot)
                    "drops it\n");
         break;
     case SIPC_ROTATION_STAGED:
-        printf("next: once every node has it staged (and was restarted), `tlstool rotate "
+        printf("next: once every node has it staged (and was reloaded or restarted), `tlstool rotate "
                "commit` node by node\n");
         break;
     case SIPC_ROTATION_COMMITTED:
-        printf("next: once every node has committed (and was restarted), `tlstool rotate "
+        printf("next: once every node has committed (and was reloaded or restarted), `tlstool rotate "
                "finish` on every node\n");
         break;
     case SIPC_ROTATION_ROLLED_BACK:

@@ -138,12 +138,17 @@ int request_reload(const opts *o, int force)
     return rc;
 }
 
+void remind_reload(const char *what)
+{
+    printf("running services pick the change up on a reload or restart: `sipcctl reload`, "
+           "`systemctl reload sipcd` (SIGHUP) or %s with --reload\n",
+           what);
+}
+
 int reload_or_remind(const opts *o, int force, const char *what)
 {
     if (o->reload)
         return request_reload(o, force);
-    printf("running services pick the change up on a reload or restart: `sipcctl reload`, "
-           "`systemctl reload sipcd` (SIGHUP) or %s with --reload\n",
-           what);
+    remind_reload(what);
     return EX_OK;
 }

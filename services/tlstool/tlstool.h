@@ -143,6 +143,8 @@ int request_reload(const opts *o, int force);
  * reminder of how to apply it (what: the command, e.g. "`tlstool trust
  * add`"). */
 int reload_or_remind(const opts *o, int force, const char *what);
+/* That reminder alone. */
+void remind_reload(const char *what);
 
 /* The commands (cmd_*.c); o is the opts. */
 int cmd_create(void *o);

@@ -109,10 +109,13 @@ for i in 1 2 3; do
     all_calls "B staged on n1..n$i"
 done
 state_is "B staged everywhere" 2 staged
+tt n2 rotate status | grep -q "next: once every node has it staged (and was reloaded or restarted)" &&
+    ok "rotate status: the next step allows a reload, not only a restart" || not_ok "rotate status next step: $(tt n2 rotate status | tail -1)"
 grep -q "trusted during rotation" <(tt n2 verify "$work/n2/security/staged/node.crt") &&
     ok "verify says the staged pair is trusted during rotation" || not_ok "verify of the staged pair"
 for i in 1 2 3; do
     step "commit on n$i (--reload)" tt "n$i" rotate commit --reload
+    grep -q "restart sipcd" "$work/step.out" && not_ok "commit --reload on n$i still asks for a restart"
     all_calls "B committed on n1..n$i"
     presents "B committed on n$i" "$i" onlyB
     if [ "$i" = 1 ]; then

@@ -64,6 +64,9 @@ run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/ecdsa-p256.pfx"
 expect "create: no overwrite without --force" 7 "already exists.*--force"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/ecdsa-p256.pfx" --force --days 30 --subject "CN=prod cluster, O=Example"
 expect "create: --force, --days, --subject" 0 "CN=prod cluster" "O=Example"
+openssl pkcs12 -in "$work/ecdsa-p256.pfx" -passin env:PFXPW -nokeys 2>/dev/null | openssl x509 -noout -subject >"$OUT" 2>&1
+RC=$?
+expect "create: --subject attributes in the documented order (O before CN)" 0 "^subject=O ?= ?Example, CN ?= ?prod cluster$"
 printf '[cluster]\nname = alpha\n' >"$H/sipc.conf"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/alpha1.pfx"
 expect "create: default subject names the cluster" 0 "subject: +CN=sipc cluster alpha [0-9a-f]{8}"

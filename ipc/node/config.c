@@ -558,7 +558,11 @@ int sipc_config_set(const char *home, const char *section, const char *key, cons
         return SIPC_ECONFIG;
     }
 
-    int in_section = 0, done = 0, seen_section = 0, skipping = 0;
+    /* after_key follows the reader (inih's multi-line rule): an indented
+     * line after a key line continues that key's value, even one that
+     * looks like a section header (an IPv6 [addr]:port in a nodes list);
+     * blank lines and comments change nothing */
+    int in_section = 0, done = 0, seen_section = 0, skipping = 0, after_key = 0;
     char cur[128];
     char *text = old ? old : (char *)"";
     const char *end = text + (old ? oldlen : 0);
@@ -575,27 +579,36 @@ int sipc_config_set(const char *home, const char *section, const char *key, cons
         memcpy(line, l, len);
         line[len] = '\0';
         const char *t = line + strspn(line, " \t");
-        if (skipping && t > line && *t && !strchr(";#", *t)) {
-            /* an indented continuation of the value being replaced */
-        } else if (line_is_section(line, cur, sizeof cur)) {
-            skipping = 0;
+        size_t indent = (size_t)(t - line);
+        int quiet = !*t || strchr(";#", *t); /* blank or a comment */
+        if (after_key && indent && !quiet) {
+            /* a continuation: dropped with the value being replaced */
+            if (!skipping) {
+                fwrite(l, 1, whole, out);
+                fputc('\n', out);
+            }
+        } else if (!quiet && line_is_section(line, cur, sizeof cur)) {
+            skipping = after_key = 0;
             if (in_section && !done) {
                 fprintf(out, "%s = %s\n", key, value);
                 done = 1;
+                /* its indentation would now make it continue that line */
+                fwrite(l + indent, 1, whole - indent, out);
+            } else {
+                fwrite(l, 1, whole, out);
             }
+            fputc('\n', out);
             in_section = strcmp(cur, section) == 0;
             seen_section |= in_section;
-            fwrite(l, 1, whole, out);
-            fputc('\n', out);
-        } else if (in_section && line_is_key(line, key)) {
+        } else if (!quiet && in_section && line_is_key(line, key)) {
             /* every occurrence: the reader takes the last one, so a repeated
                key must not keep its old value */
             fprintf(out, "%s = %s\n", key, value);
             done = 1;
-            skipping = 1;
+            skipping = after_key = 1;
         } else {
-            if (*t && t == line)
-                skipping = 0;
+            if (!quiet)
+                skipping = 0, after_key = 1;
             fwrite(l, 1, whole, out);
             fputc('\n', out);
         }

@@ -612,6 +612,39 @@ static void test_set_replaces_continuation(void **state)
     rm_home(home);
 }
 
+/* The editor reads continuations as the reader does: an indented line after
+ * a key continues it even when it looks like a section header (an IPv6
+ * node), and a key inserted before an indented header does not turn that
+ * header into a continuation of the new line. */
+static void test_set_follows_continuations(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    char err[512] = "";
+    write_conf(home, "[cluster]\nnodes = 10.0.0.1:1,\n  [fd00::2]:23000\n[tls]\nenable = 1\n");
+    assert_int_equal(sipc_config_set(home, "cluster", "name", "x", err, sizeof err), 0);
+    char *after = read_conf(home);
+    assert_string_equal(after,
+                        "[cluster]\nnodes = 10.0.0.1:1,\n  [fd00::2]:23000\nname = x\n[tls]\nenable = 1\n");
+    free(after);
+    sipc_config cfg;
+    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
+    assert_int_equal(cfg.nnodes, 2);
+    assert_string_equal(cfg.nodes[1], "[fd00::2]:23000");
+    assert_string_equal(cfg.cluster, "x");
+
+    write_conf(home, "[tls]\n\n \n\t\t[cluster]\nname = c\n");
+    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
+    assert_int_equal(sipc_config_set(home, "tls", "mode", "permissive", err, sizeof err), 0);
+    after = read_conf(home);
+    assert_string_equal(after, "[tls]\n\n \nmode = permissive\n[cluster]\nname = c\n");
+    free(after);
+    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
+    assert_int_equal(cfg.tls_mode, SIPC_TLS_PERMISSIVE);
+    assert_string_equal(cfg.cluster, "c");
+    rm_home(home);
+}
+
 /* Nothing that would change the file's structure is written. */
 static void test_set_refuses_bad_input(void **state)
 {
@@ -855,6 +888,7 @@ int main(void)
         cmocka_unit_test(test_set_creates_file),
         cmocka_unit_test(test_set_idempotent),
         cmocka_unit_test(test_set_replaces_continuation),
+        cmocka_unit_test(test_set_follows_continuations),
         cmocka_unit_test(test_set_refuses_bad_input),
         cmocka_unit_test(test_set_unwritable),
         cmocka_unit_test(test_home_resolve),

@@ -265,11 +265,20 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                     "%s says TLS is enabled but answered the management channel in plaintext: "
                     "check that it runs its configured mode",
                     name_of(n));
-        if (enabled && !strcmp(str_at(tls, "mode", NULL), "permissive"))
-            problem(list, n, "permissive",
-                    "%s still accepts plaintext (mode permissive): set mode = strict once every "
-                    "node has TLS",
-                    name_of(n));
+        if (enabled && !strcmp(str_at(tls, "mode", NULL), "permissive")) {
+            if (json_is_true(json_object_get(json_object_get(n, "guard"), "held_back")))
+                problem(list, n, "held_back",
+                        "%s runs permissive although its sipc.conf says strict: the strict guard "
+                        "held it back for peers still speaking plaintext to it (its status names "
+                        "them); enable TLS there and reload it, or reload it with --force to cut "
+                        "them off",
+                        name_of(n));
+            else
+                problem(list, n, "permissive",
+                        "%s still accepts plaintext (mode permissive): set mode = strict once every "
+                        "node has TLS",
+                        name_of(n));
+        }
         if (!enabled)
             continue;
         size_t j;

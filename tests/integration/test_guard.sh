@@ -178,6 +178,11 @@ ctl --home "$work/a" status >"$work/st.txt" 2>&1
 grep -q "^  TLS: enabled, mode permissive (configured: strict; held back by the strict guard: [0-9]* plaintext peers* seen: .*[0-9.]* (node c) [0-9]* s ago on the [a-z]* service.*; reload --force overrides and cuts" "$work/st.txt" &&
     ctl --home "$work/a" status --json | jq -e '.guard.held_back == true' >/dev/null &&
     ok "restart: sipcctl status says configured strict, held back by the guard, naming C" || { not_ok "status text of a held-back node"; cat "$work/st.txt"; }
+# ... and the cluster report flags it as held back, not merely permissive
+ctl --home "$work/a" status --cluster --json >"$work/cl.json" 2>&1
+jq -e '[.problems[] | select(.kind == "held_back" and (.message | test("sipc.conf says strict")))] | length == 1' "$work/cl.json" >/dev/null &&
+    jq -e '[.problems[] | select(.kind == "permissive")] | length == 0' "$work/cl.json" >/dev/null &&
+    ok "restart: the cluster report flags A as held back by the guard" || { not_ok "cluster report of a held-back node"; cat "$work/cl.json"; }
 
 # --- --force, the reload path ----------------------------------------------
 tt mode strict --reload --force >"$work/r3.out" 2>&1

@@ -83,8 +83,6 @@ static const char RELOAD_ABOUT[] =
     "reached; 76, 77, 78 as for every command. Any peer that passes mutual TLS with\n"
     "the cluster's pair may ask; in plaintext mode, anyone who reaches the port.\n";
 
-#define BAD_TIME NULL
-
 static const cli_opt PUT_OPTS[] = {
     {"timestamp", 0, CLI_STRING, "T", "RFC 3339 UTC, e.g. 2026-11-23T10:00:00Z (default: now)",
      offsetof(ctl, timestamp), 0, 0, 0, NULL},

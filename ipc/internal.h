@@ -111,6 +111,7 @@ typedef struct sipc_conn_owner_ops {
 /* Totals a server keeps for sipc_server_stats_get. */
 typedef struct sipc_counters {
     uint64_t accepted, refused, evicted, requests, request_errors, hs_failures, slow_closed;
+    uint64_t resume_refused; /* handshakes that failed only on a refused session ticket */
     struct {
         int err;
         uint64_t count;

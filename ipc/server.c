@@ -93,9 +93,12 @@ static void srv_down(void *owner, sipc_conn *c, int err, const char *detail, int
         assert(srv->nopening > 0);
         srv->nopening--;
     }
-    /* a close of our own (err 0, shutting down) is no failure of the peer,
-     * nor a client giving up on a ticket from before our restart or reload */
-    if (!was_up && err != 0 && err != SIPC_ECANCELED && !c->resume_refused)
+    /* a close of our own (err 0, shutting down) is no failure of the peer;
+     * a client giving up on a ticket from before our restart or reload is
+     * counted apart (the client decides that it looks so: still counted) */
+    if (!was_up && c->resume_refused)
+        srv->counters.resume_refused++;
+    else if (!was_up && err != 0 && err != SIPC_ECANCELED)
         count_hs_failure(&srv->counters, err);
     if (was_up && srv->conn_cb)
         srv->conn_cb(c, SIPC_CONN_DOWN, err, srv->conn_arg);
@@ -287,6 +290,7 @@ int sipc_server_stats_get(const sipc_server *srv, sipc_server_stats *out)
     out->refused_total = k->refused;
     out->evicted_total = k->evicted;
     out->slow_closed_total = k->slow_closed;
+    out->resume_refused_total = k->resume_refused;
     out->requests_total = k->requests;
     out->request_errors_total = k->request_errors;
     out->handshake_failures_total = k->hs_failures;

@@ -78,6 +78,8 @@ static json_t *service_json(const mgmt_service *s)
         json_object_set_new(j, "write_queue_bytes", json_integer((json_int_t)st.write_queue_bytes));
         json_object_set_new(j, "buffer_bytes", json_integer((json_int_t)st.buffer_bytes));
         json_object_set_new(j, "slow_closed_total", json_integer((json_int_t)st.slow_closed_total));
+        json_object_set_new(j, "resume_refused_total",
+                            json_integer((json_int_t)st.resume_refused_total));
     }
     return j;
 }
@@ -221,6 +223,10 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
                 "requests and one-way messages received", "requests_total");
     per_service(out, services, "sipc_request_errors_total", SIPC_PROM_COUNTER,
                 "requests answered with an error", "request_errors_total");
+    per_service(out, services, "sipc_handshake_resume_refused_total", SIPC_PROM_COUNTER,
+                "handshakes that failed only because the client's session ticket was refused "
+                "(after a restart or reload; a steady rate without one is made-up tickets)",
+                "resume_refused_total");
     sipc_prom_family(out, "sipc_handshake_failures_total", SIPC_PROM_COUNTER,
                      "connections that failed before the hello, by reason");
     json_array_foreach(services, i, s)

@@ -1588,6 +1588,8 @@ static void t_resume_after_reload(void **state)
      * failure counted, no WARN with a raw TLS error on either side */
     assert_int_equal(sipc_server_stats_get(w->srv, &st1), 0);
     assert_int_equal(st1.handshake_failures_total, st0.handshake_failures_total);
+    /* ... but counted apart: a client decides that its failure looks so */
+    assert_int_equal(st1.resume_refused_total, st0.resume_refused_total + (uint64_t)resumable);
     assert_false(tu_log_has(&w->clog, "TLS error -373"));
     assert_false(tu_log_has(&w->slog, "alert unexpected_message"));
     if (resumable) {

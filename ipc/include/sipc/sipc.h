@@ -340,6 +340,12 @@ typedef struct sipc_server_stats {
                                         and spare capacity; idle ones release theirs) */
     uint64_t slow_closed_total;      /* closed because the context's queued output
                                         exceeded max_write_queue_total (the slowest reader) */
+    uint64_t resume_refused_total;   /* handshakes that failed only because this server refused
+                                        the client's session ticket and the client gave up (as
+                                        wolfSSL 5.5.4 clients do after our restart or reload; they
+                                        redial with a full handshake): not in
+                                        handshake_failures. A steady rate without restarts is
+                                        someone presenting made-up tickets. */
 } sipc_server_stats;
 SIPC_EXTERN int sipc_server_stats_get(const sipc_server *srv, sipc_server_stats *out);
 /* Calls fn for every connection of srv that is up (hello done), in the order

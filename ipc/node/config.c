@@ -480,10 +480,13 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
 
 /* ---- editing: keep every other line and comment as the operator wrote it */
 
+/* What the reader (inih) skips as white space around a line: isspace() in
+ * the C locale, so a CRLF file's blank lines are blank here too. */
+static const char ini_space[] = " \t\r\v\f";
+
 static int line_is_section(const char *l, char *name, size_t cap)
 {
-    while (*l == ' ' || *l == '\t')
-        l++;
+    l += strspn(l, ini_space);
     if (*l != '[')
         return 0;
     const char *end = strchr(l, ']');
@@ -496,14 +499,12 @@ static int line_is_section(const char *l, char *name, size_t cap)
 
 static int line_is_key(const char *l, const char *key)
 {
-    while (*l == ' ' || *l == '\t')
-        l++;
+    l += strspn(l, ini_space);
     size_t n = strlen(key);
     if (strncmp(l, key, n) != 0)
         return 0;
     l += n;
-    while (*l == ' ' || *l == '\t')
-        l++;
+    l += strspn(l, ini_space);
     return *l == '=' || *l == ':';
 }
 
@@ -578,7 +579,7 @@ int sipc_config_set(const char *home, const char *section, const char *key, cons
             len = sizeof line - 1;
         memcpy(line, l, len);
         line[len] = '\0';
-        const char *t = line + strspn(line, " \t");
+        const char *t = line + strspn(line, ini_space);
         size_t indent = (size_t)(t - line);
         int quiet = !*t || strchr(";#", *t); /* blank or a comment */
         if (after_key && indent && !quiet) {

@@ -642,6 +642,17 @@ static void test_set_follows_continuations(void **state)
     assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
     assert_int_equal(cfg.tls_mode, SIPC_TLS_PERMISSIVE);
     assert_string_equal(cfg.cluster, "c");
+
+    /* the same with CRLF line ends: a "\r" line is blank to the reader */
+    write_conf(home, "[tls]\r\n\r\n\t[cluster]\r\nname = c\r\n");
+    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
+    assert_int_equal(sipc_config_set(home, "tls", "mode", "permissive", err, sizeof err), 0);
+    after = read_conf(home);
+    assert_string_equal(after, "[tls]\r\n\r\nmode = permissive\n[cluster]\r\nname = c\r\n");
+    free(after);
+    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
+    assert_int_equal(cfg.tls_mode, SIPC_TLS_PERMISSIVE);
+    assert_string_equal(cfg.cluster, "c");
     rm_home(home);
 }
 

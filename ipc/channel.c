@@ -172,9 +172,12 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
             ch->plain_fallback = 1;
             immediate = 1;
             sipc__log(ch->ctx, SIPC_LOG_INFO, "Transport.Conn",
-                      "%s answers in plaintext; this side offers TLS first and accepts plaintext "
-                      "(permissive): retrying in plaintext",
-                      ch->where);
+                      "%s %s; this side offers TLS first and accepts plaintext (permissive): "
+                      "retrying in plaintext",
+                      ch->where,
+                      err == SIPC_EPLAINTEXT ? "answers in plaintext"
+                                             : "closed the connection without a word to our TLS "
+                                               "handshake (a plaintext node of an older version?)");
         }
     }
     if (was_up && ch->conn_cb)

@@ -533,8 +533,10 @@ static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
          * (an HTTP client, a scanner), whatever max_frame is */
         char msg[600];
         snprintf(msg, sizeof msg,
-                 "peer %s does not speak sipc: its first bytes are text ('%s'), e.g. an HTTP "
-                 "client or a port scanner on this port",
+                 c->is_server ? "peer %s does not speak sipc: its first bytes are text ('%s'), "
+                                "e.g. an HTTP client or a port scanner on this port"
+                              : "peer %s does not speak sipc: it answered with text ('%s'), "
+                                "e.g. an HTTP server: is that the right address and port?",
                  c->peer_addr, text);
         r = SIPC_EPROTO;
         sipc__conn_close(c, r, msg);
@@ -839,9 +841,10 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     if (err == SIPC_ECLOSED && was_up) {
         sipc__log(c->ctx, SIPC_LOG_INFO, "Transport.Conn", "%s %s (node %s) closed by the peer",
                   c->is_server ? "Connection from" : "Connection to", c->peer_addr, c->peer_node);
-    } else if (sipc__conn_permissive_fallback(c, err, was_up, got_bytes)) {
+    } else if (err == SIPC_EPLAINTEXT && sipc__conn_permissive_fallback(c, err, was_up, got_bytes)) {
         /* the channel says it, once: a plaintext answer to the TLS a
-         * permissive dialer offers first is what it is built for */
+         * permissive dialer offers first is what it is built for (a close
+         * without a word may be anything, and keeps its warning) */
     } else if (err != 0 && sipc__log_on(c->ctx, level)) {
         /* the same peer failing for the same reason is one line per interval;
          * another reason is another line */

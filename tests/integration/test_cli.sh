@@ -139,6 +139,28 @@ if [ -f "$work/expired/security/node.crt" ]; then
     expect "security folder open to others" 78 "security is open to other users \(mode 0755\).*chmod 700"
 fi
 
+# an HTTP server where a node was expected: named for what it is
+python3 -c '
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4); s.settimeout(10)
+print(s.getsockname()[1], flush=True)
+for _ in range(4):  # bounded: a few answers, then gone
+    try:
+        c, _ = s.accept()
+    except OSError:
+        break
+    c.settimeout(2)
+    try:
+        c.recv(4096)
+    except OSError:
+        pass
+    c.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n"); c.close()
+' >"$work/http.port" &
+for _ in $(seq 50); do [ -s "$work/http.port" ] && break; sleep 0.1; done
+run "$BIN/sipcctl" --home "$work/plain" --timeout 3000 ping "127.0.0.1:$(cat "$work/http.port")"
+[ "$RC" != 0 ] && grep -q "does not speak sipc: it answered with text ('HTTP'), e.g. an HTTP server: is that the right address and port?" "$OUT" &&
+    ok "sipcctl ping of an HTTP server: not a sipc peer, it answered with text" || bad "ping of an HTTP server (exit $RC)"
+
 run "$BIN/sipcctl" --home "$work/plain" ping "127.0.0.1:notaport"
 expect "sipcctl bad address" 64 "not ADDRESS"
 

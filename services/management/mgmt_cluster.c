@@ -266,7 +266,15 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                     "check that it runs its configured mode",
                     name_of(n));
         if (enabled && !strcmp(str_at(tls, "mode", NULL), "permissive")) {
-            if (json_is_true(json_object_get(json_object_get(n, "guard"), "held_back")))
+            json_t *guard = json_object_get(n, "guard");
+            if (json_is_true(json_object_get(guard, "held_back")) &&
+                !json_array_size(json_object_get(guard, "plaintext_peers")))
+                problem(list, n, "held_back",
+                        "%s runs permissive although its sipc.conf says strict: the strict guard "
+                        "held it back at start, but no plaintext peer is seen any more: reload it "
+                        "to go strict",
+                        name_of(n));
+            else if (json_is_true(json_object_get(guard, "held_back")))
                 problem(list, n, "held_back",
                         "%s runs permissive although its sipc.conf says strict: the strict guard "
                         "held it back for peers still speaking plaintext to it (its status names "

@@ -45,6 +45,14 @@ static void print_tls(json_t *tls, json_t *guard)
     }
     json_t *peers = json_object_get(guard, "plaintext_peers");
     size_t n = json_array_size(peers);
+    if (json_is_true(json_object_get(guard, "held_back")) && !n) {
+        /* the peers that held it back have since gone to TLS or out of the
+         * window: nothing is cut off any more */
+        printf("  TLS: enabled, mode %s (configured: strict; held back by the strict guard at "
+               "start, but no plaintext peer is seen any more: a plain reload now goes strict)\n",
+               s_of(tls, "mode"));
+        return;
+    }
     if (json_is_true(json_object_get(guard, "held_back"))) {
         printf("  TLS: enabled, mode %s (configured: strict; held back by the strict guard: %zu "
                "plaintext peer%s seen: ",

@@ -249,4 +249,25 @@ kill -CONT "$node_pid"
 
 stop_a && ok "sipcd stops cleanly" || not_ok "final stop"
 kill -TERM "$b_pid" "$c_pid"; wait "$b_pid" "$c_pid"; b_pid= c_pid=
+
+# --- held back at start by a plaintext sipcctl, which then speaks TLS: the
+# status says a plain reload now goes strict (not --force: nobody is cut off)
+# (B and C stopped and A's history of them dropped: nothing else holds it)
+rm -f "$work/a/state/peers"
+sed -i 's/^strict_guard_window = 0$/strict_guard_window = 600/' "$work/a/sipc.conf"
+tt mode permissive >/dev/null 2>&1
+start_a
+ping_over p2 plaintext || not_ok "p2 got no plaintext answer"
+tt mode strict >/dev/null 2>&1
+stop_a || not_ok "A stop"
+start_a
+# this status comes from A's home over TLS: the one peer, sipcctl, now speaks TLS
+ctl --home "$work/a" status >"$work/st.txt" 2>&1
+[ "$(mode)" = permissive ] &&
+    grep -q "^  TLS: enabled, mode permissive (configured: strict; held back by the strict guard at start, but no plaintext peer is seen any more: a plain reload now goes strict)$" "$work/st.txt" &&
+    ok "held back, then the peer speaks TLS: the status says a plain reload goes strict" || { not_ok "status text once the peers are gone (mode $(mode))"; cat "$work/st.txt"; }
+ctl --home "$work/a" reload >"$work/r6.out" 2>&1 && [ "$(mode)" = strict ] &&
+    ok "... and a plain reload does" || { not_ok "plain reload after the peers went"; cat "$work/r6.out"; }
+stop_a || not_ok "A stop at the end"
+
 shtest_done

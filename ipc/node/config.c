@@ -490,8 +490,12 @@ static int line_is_section(const char *l, char *name, size_t cap)
     if (*l != '[')
         return 0;
     const char *end = strchr(l, ']');
-    if (!end || (size_t)(end - l - 1) >= cap)
+    if (!end)
         return 0;
+    if ((size_t)(end - l - 1) >= cap) {
+        name[0] = '\0'; /* still a section to the reader: one we never edit */
+        return 1;
+    }
     memcpy(name, l + 1, (size_t)(end - l - 1));
     name[end - l - 1] = '\0';
     return 1;

@@ -643,6 +643,16 @@ static void test_set_follows_continuations(void **state)
     assert_int_equal(cfg.tls_mode, SIPC_TLS_PERMISSIVE);
     assert_string_equal(cfg.cluster, "c");
 
+    /* a section whose name is too long to keep is still a section */
+    char longsec[400];
+    snprintf(longsec, sizeof longsec, "[tls]\n[%0150d]\n\t\t[cluster]\nname = c\n", 0);
+    write_conf(home, longsec);
+    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
+    assert_int_equal(sipc_config_set(home, "tls", "mode", "permissive", err, sizeof err), 0);
+    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
+    assert_int_equal(cfg.tls_mode, SIPC_TLS_PERMISSIVE);
+    assert_string_equal(cfg.cluster, "c");
+
     /* the same with CRLF line ends: a "\r" line is blank to the reader */
     write_conf(home, "[tls]\r\n\r\n\t[cluster]\r\nname = c\r\n");
     assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);

@@ -341,8 +341,14 @@ void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, con
         flush_locked(lg); /* no memory for the buffers: write what there is, then this */
         if (lg->fd >= 0)
             write_all(lg, lg->fd, (const uint8_t *)line, n);
-        if (lg->echo_stderr)
+        if (named) {
+            char both[SIPC__LOG_LINE_MAX + 80];
+            int k = snprintf(both, 80, "%.60s: ", lg->name);
+            memcpy(both + k, line, n);
+            write_all(lg, STDERR_FILENO, (const uint8_t *)both, (size_t)k + n);
+        } else if (lg->echo_stderr) {
             write_all(lg, STDERR_FILENO, (const uint8_t *)line, n);
+        }
     } else if (level >= SIPC_LOG_WARN || lg->pending.len >= SIPC__LOG_FLUSH_BYTES ||
                uv_hrtime() - lg->last_flush >= (uint64_t)SIPC__LOG_FLUSH_MS * 1000000) {
         flush_locked(lg);

@@ -112,11 +112,21 @@ static int from_source(const cli_password *p, int confirm, char *pw, size_t pwle
         /* warned, not refused: the password is read either way, and a
          * refusal would not make the file private */
         struct stat st;
-        if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 044))
+        /* one who can write it chooses the password of what is made with it */
+        if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
             fprintf(stderr,
-                    "%s: warning: the password file %s can be read by other users (mode %04o): "
+                    "%s: warning: the password file %s can be %s by other users (mode %04o): "
                     "chmod 600 %s\n",
-                    p->prog, p->file, (unsigned)(st.st_mode & 07777), p->file);
+                    p->prog, p->file,
+                    (st.st_mode & 044) && (st.st_mode & 022) ? "read and changed"
+                    : (st.st_mode & 022)                     ? "changed"
+                                                             : "read",
+                    (unsigned)(st.st_mode & 07777), p->file);
+        else if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid != geteuid())
+            fprintf(stderr,
+                    "%s: warning: the password file %s belongs to another user (uid %u), who can "
+                    "read and change it\n",
+                    p->prog, p->file, (unsigned)st.st_uid);
         int r = read_line(f, pw, pwlen);
         fclose(f);
         return r ? refuse(err, errlen, "the password file %s is empty", p->file) : 0;

@@ -86,6 +86,10 @@ chmod 644 "$work/pw.txt"
 run "$T" create -site "$work/pf644.pfx" --password-file "$work/pw.txt"
 expect "password: a world-readable --password-file is used, with one warning naming it" 0 "created" \
     "^tlstool: warning: the password file $work/pw.txt can be read by other users \(mode 0644\): chmod 600 $work/pw.txt$"
+chmod 620 "$work/pw.txt"
+run "$T" create -site "$work/pf620.pfx" --password-file "$work/pw.txt"
+expect "password: a --password-file others can write is used, with one warning" 0 "created" \
+    "^tlstool: warning: the password file $work/pw.txt can be changed by other users \(mode 0620\): chmod 600 $work/pw.txt$"
 chmod 600 "$work/pw.txt"
 run sh -c "printf '%s\n' '$PFXPW' | '$T' create -site '$work/ps.pfx' --password-stdin"
 expect "password: --password-stdin" 0 "created"

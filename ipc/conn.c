@@ -625,9 +625,32 @@ static void ev_drained(sipc_stream *s)
     conn_check_writable(c);
 }
 
+/* What to do about a TLS/plaintext mismatch the stream found (it states
+ * the fact; what the modes are and how to change them is said here). */
+static const char *mode_mismatch_hint(int err, int is_server)
+{
+    if (err == SIPC_ETLSONPLAIN)
+        return is_server ? ": is TLS enabled on every node? (turn TLS on everywhere and reload, or "
+                           "use mode = permissive while migrating; a peer that accepts both "
+                           "retries in plaintext)"
+                         : " (on a node: turn TLS on and reload; on a client machine: import the "
+                           "cluster's key pair)";
+    if (err == SIPC_EPLAINTEXT)
+        return is_server ? ": is TLS enabled on every node? (turn TLS on everywhere and reload, or "
+                           "use mode = permissive while migrating)"
+                         : " (enable TLS on every node, or use mode = permissive while migrating)";
+    return "";
+}
+
 static void ev_error(sipc_stream *s, int err, const char *detail)
 {
     sipc_conn *c = sipc_stream_owner(s);
+    char hinted[600];
+    const char *hint = mode_mismatch_hint(err, c->is_server);
+    if (*hint) {
+        snprintf(hinted, sizeof hinted, "%s%s", detail ? detail : "", hint);
+        detail = hinted;
+    }
     if (err == SIPC_ETLSONPLAIN && c->is_server) {
         /* tell the TLS client, in plaintext, why it is turned away */
         char msg[600];

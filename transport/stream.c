@@ -197,18 +197,14 @@ static int sniff(sipc_stream *s, uint8_t first)
         s->ops = &sipc_stream_tcp_ops;
         s->state = SIPC_STREAM_OPEN;
         sipc_stream_fail(s, SIPC_ETLSONPLAIN,
-                         "a TLS handshake arrived on a plaintext port: is TLS enabled on every "
-                         "node? (turn TLS on everywhere and reload, or use mode = permissive while "
-                         "migrating; a peer that accepts both retries in plaintext)");
+                         "a TLS handshake arrived on a plaintext port");
         return SIPC_ETLSONPLAIN;
     }
     if (!tls && !(s->kinds & SIPC_STREAM_PLAIN)) {
         sipc_tls_plaintext_alert(&s->tx);
         (void)sipc_stream_flush_tx(s);
         sipc_stream_fail(s, SIPC_EPLAINTEXT,
-                         "plaintext arrived on a TLS port: is TLS enabled on every node? "
-                         "(turn TLS on everywhere and reload, or use mode = permissive while "
-                         "migrating)");
+                         "plaintext arrived on a TLS port");
         return SIPC_EPLAINTEXT;
     }
     s->ops = tls ? &sipc_stream_tls_ops : &sipc_stream_tcp_ops;
@@ -248,15 +244,13 @@ static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
             int tls = looks_like_tls(p[0]);
             if (s->ops == &sipc_stream_tls_ops && !tls) {
                 sipc_stream_fail(s, SIPC_EPLAINTEXT,
-                                 "peer answered in plaintext: TLS is not enabled on it (enable "
-                                 "TLS on every node, or use mode = permissive while migrating)");
+                                 "peer answered in plaintext: TLS is not enabled on it");
                 return;
             }
             if (s->ops == &sipc_stream_tcp_ops && tls) {
                 sipc_stream_fail(s, SIPC_ETLSONPLAIN,
                                  "peer answered with TLS: it requires TLS but it is not enabled "
-                                 "on this node (on a node: turn TLS on and reload; on a client "
-                                 "machine: import the cluster's key pair)");
+                                 "on this node");
                 return;
             }
         }

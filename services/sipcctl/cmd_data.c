@@ -63,8 +63,13 @@ int cmd_put(void *arg)
 {
     ctl *o = arg;
     int from_stdin = o->nargs == 2 && !strcmp(o->args[1], "-");
+    /* a missing ID or a stray word is named as for every command; only
+     * "-" may follow the ID */
+    int rc = ctl_check_args(o, 1, from_stdin ? 2 : 1);
+    if (rc != 0)
+        return rc;
     int sources = !!o->body + !!o->body_file + from_stdin;
-    if ((o->nargs != 1 && !from_stdin) || sources != 1) {
+    if (sources != 1) {
         return ctl_fail(EX_USAGE, "put ID needs exactly one of --body TEXT, --body-file F or - "
                                   "(standard input) (see sipcctl put --help)");
     }
@@ -123,7 +128,7 @@ int cmd_put(void *arg)
     sipc__data__put_request__pack(&req, buf);
     free(body);
     ctl_client cl;
-    int rc = ctl_connect(o, NULL, "data", &cl);
+    rc = ctl_connect(o, NULL, "data", &cl);
     if (rc != 0) {
         free(buf);
         return rc;

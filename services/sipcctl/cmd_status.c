@@ -80,7 +80,10 @@ static void print_node(json_t *st)
            s_of(node, "cluster"), i_of(node, "uptime_seconds"));
     printf("  %s\n", s_of(node, "version"));
     print_tls(tls, json_object_get(st, "guard"));
-    if (json_is_object(cert))
+    if (json_is_object(cert) && i_of(cert, "days_left") < 0) /* rounded down: no count */
+        printf("  certificate: %s, sha256 %.16s..., EXPIRED on %s\n", s_of(cert, "subject"),
+               s_of(cert, "fingerprint_sha256"), s_of(cert, "not_after"));
+    else if (json_is_object(cert))
         printf("  certificate: %s, sha256 %.16s..., expires %s (%lld days left)\n",
                s_of(cert, "subject"), s_of(cert, "fingerprint_sha256"), s_of(cert, "not_after"),
                i_of(cert, "days_left"));

@@ -36,6 +36,12 @@ run "$BIN/sipcctl" ping
 expect "sipcctl ping without an address" 64 "^sipcctl: ping needs ADDRESS\[:PORT\]$" "^Usage: sipcctl ping ADDRESS"
 run "$BIN/sipcctl" get one two
 expect "sipcctl get with two ids" 64 "^sipcctl: unexpected argument 'two' to get$" "^Usage: sipcctl get ID"
+run "$BIN/sipcctl" put --body x
+expect "sipcctl put without an id" 64 "^sipcctl: put needs ID " "^Usage: sipcctl put ID"
+run "$BIN/sipcctl" put one two --body x
+expect "sipcctl put with a stray word" 64 "^sipcctl: unexpected argument 'two' to put$"
+run "$BIN/sipcctl" put one
+expect "sipcctl put without a body" 64 "put ID needs exactly one of --body"
 # a bad value names the option given, and only it
 run "$BIN/sipcctl" status --cluster --timeout 0
 expect "sipcctl --timeout 0" 64 "^sipcctl: --timeout must be a number of milliseconds from 1 to 2147483647$"

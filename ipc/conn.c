@@ -835,11 +835,13 @@ static void conn_reason_key(char *out, size_t len, const char *detail, const cha
 
 /* Whether a dialer in permissive mode offered TLS and met a peer that
  * speaks plaintext (it refused TLS with a plaintext error frame, or closed
- * without a byte): the channel retries in plaintext at once. */
+ * without a byte): the channel retries in plaintext at once. A stream
+ * already gone counts as the TLS attempt it was unless the channel knows it
+ * had fallen back (the channel checks that). */
 int sipc__conn_permissive_fallback(const sipc_conn *c, int err, int was_up, int got_bytes)
 {
     return !c->is_server && !was_up && sipc_security_mode(c->sec) == SIPC_TLS_PERMISSIVE &&
-           (c->stream ? sipc_stream_is_tls(c->stream) : 0) &&
+           (c->stream ? sipc_stream_is_tls(c->stream) : 1) &&
            (err == SIPC_EPLAINTEXT || (err == SIPC_ECLOSED && !got_bytes));
 }
 

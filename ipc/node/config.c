@@ -110,6 +110,11 @@ typedef struct parse_state {
     char err[256];
 } parse_state;
 
+/* What inih skips as white space around a line: isspace() in the C locale
+ * (a CRLF file's blank lines are blank). The reader's continuation check and
+ * the editor both use it, so the two agree on what is indented. */
+static const char ini_space[] = " \t\r\v\f";
+
 /* inih reads through a fixed buffer of INI_MAX_LINE bytes and would parse
  * the rest of a longer line as a line of its own; this reader counts lines
  * (so that errors found in on_entry carry their own line number) and stops
@@ -140,7 +145,7 @@ static char *conf_reader(char *str, int num, void *stream)
             return NULL;
         }
     }
-    ps->indented = str[0] == ' ' || str[0] == '\t';
+    ps->indented = str[0] && strchr(ini_space, str[0]);
     return str;
 }
 
@@ -480,9 +485,6 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
 
 /* ---- editing: keep every other line and comment as the operator wrote it */
 
-/* What the reader (inih) skips as white space around a line: isspace() in
- * the C locale, so a CRLF file's blank lines are blank here too. */
-static const char ini_space[] = " \t\r\v\f";
 
 static int line_is_section(const char *l, char *name, size_t cap)
 {

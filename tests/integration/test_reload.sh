@@ -19,6 +19,10 @@ shtest_init reload
 ctl() { "$BIN/sipcctl" --timeout 5000 "$@"; }
 tt() { "$BIN/tlstool" --home "$work/n1" "$@"; }
 datalog() { cat "$work/n1/logs/"DataService_*.log; }
+# logged PATTERN: the data service log has it within 5 s (INFO lines reach the
+# file from the logger's flusher thread, a few ms after the reply on a busy machine)
+_logged() { datalog | grep -q -- "$1"; }
+logged() { wait_for 5 _logged "$1"; }
 need_free "$BASE.1":{23000,23001,23002,23003}
 
 export SIPC_PFX_PASSWORD="Reload-Test-$$"
@@ -35,7 +39,7 @@ tt import "$work/cluster.pfx" >/dev/null
 
 sipcd_start "$work/n1" || exit 1
 node_pid=$sipcd_pid
-datalog | grep -q "Service.Start INFO Port: 23000$" && ok "the node starts in plaintext" || not_ok "plaintext start"
+logged "Service.Start INFO Port: 23000$" && ok "the node starts in plaintext" || not_ok "plaintext start"
 
 # The client: one put after the other, each its own connection, until told
 # to stop; every failure is kept.
@@ -67,17 +71,17 @@ fi
 grep -q "^mode = permissive" "$work/n1/sipc.conf" || grep -q "mode = permissive" "$work/n1/sipc.conf" &&
     ok "[tls] mode = permissive written" || { not_ok "mode not written"; cat "$work/n1/sipc.conf"; }
 for s in Data Search Management Pipeline; do
-    grep -qs "Service.Reload INFO Changed: TLS: off -> permissive" "$work/n1/logs/${s}Service_"*.log ||
+    wait_for 5 grep -qs "Service.Reload INFO Changed: TLS: off -> permissive" "$work/n1/logs/${s}Service_"*.log ||
         not_ok "$s log lacks the Service.Reload change line"
 done
-datalog | grep -q "Service.Reload INFO TLS Port: 23000 (TLS and plaintext)" &&
+logged "Service.Reload INFO TLS Port: 23000 (TLS and plaintext)" &&
     ok "the data service log says its listener now takes TLS and plaintext" || not_ok "reload port line"
 ctl --home "$work/client" ping "$BASE.1" >"$work/p.out" 2>&1 && grep -q "over TLSv1.2" "$work/p.out" &&
     ok "a new connection after the reload is TLS" || { not_ok "TLS after reload"; cat "$work/p.out"; }
 ctl --home "$work/plain" ping "$BASE.1" >"$work/p.out" 2>&1 && grep -q "over plaintext" "$work/p.out" &&
     ok "permissive: a plaintext client still gets in" || { not_ok "plaintext in permissive"; cat "$work/p.out"; }
-datalog | grep -q "Transport.Conn INFO Data Service: connection from [0-9.]*:[0-9]* (node [^)]*) up over TLSv1.2 " &&
-    datalog | grep -q "Transport.Conn INFO Data Service: connection from [0-9.]*:[0-9]* (node [^)]*) up over plaintext" &&
+logged "Transport.Conn INFO Data Service: connection from [0-9.]*:[0-9]* (node [^)]*) up over TLSv1.2 " &&
+    logged "Transport.Conn INFO Data Service: connection from [0-9.]*:[0-9]* (node [^)]*) up over plaintext" &&
     ok "the listener logs each connection as TLS or plaintext" || { not_ok "per-connection transport lines"; datalog | grep "Transport.Conn"; }
 # each sipcctl session names itself (sipcctl:USER@HOST:PID): the pings above are told apart
 n=$(datalog | grep -o "(node sipcctl:[^@)]*@[^:)]*:[0-9]*)" | sort -u | wc -l)
@@ -142,7 +146,7 @@ printf -- '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTI
 before=$(datalog | grep -c "Service.Reload ERROR reload refused")
 kill -HUP "$node_pid"
 hup_refused() { [ "$(datalog | grep -c "Service.Reload ERROR reload refused")" -gt "$before" ]; }
-wait_for 10 hup_refused && datalog | grep -q "Reload requested by SIGHUP" &&
+wait_for 10 hup_refused && logged "Reload requested by SIGHUP" &&
     ok "SIGHUP with a corrupt node.crt: refused and logged" || { not_ok "SIGHUP corrupt pair"; datalog | tail -5; }
 ctl --home "$work/client" reload >"$work/bad.out" 2>&1
 rc=$?

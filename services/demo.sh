@@ -125,7 +125,31 @@ if [ "$KEEP" = 1 ]; then
     echo "         $BIN/sipcctl --home $work/n1 put my-id --attr user=me --body 'my record'   # stored on n1 only"
     echo "         $BIN/sipcctl --home $work/n1 get my-id                                    # get asks one node: n1"
     echo "         $BIN/sipcctl --home $work/n3 search record --attr user=me                 # search finds it from any node"
-    echo "Stop:    kill ${pids[*]} && rm -rf $work"
+    # The nodes still write their stores and logs after SIGTERM, so the
+    # directory goes only once they have exited (SIGKILL after 20 s). Only
+    # processes still named sipcd are signalled: the pids may be reused.
+    cat >"$work/stop" <<STOP
+#!/usr/bin/env bash
+# Stops the demo cluster of 'make run KEEP=1' and removes its homes.
+left=()
+for p in ${pids[*]}; do
+    [ "\$(cat /proc/\$p/comm 2>/dev/null)" = sipcd ] && kill -TERM "\$p" 2>/dev/null && left+=("\$p")
+done
+for _ in \$(seq 200); do
+    alive=()
+    for p in "\${left[@]}"; do kill -0 "\$p" 2>/dev/null && alive+=("\$p"); done
+    [ \${#alive[@]} -eq 0 ] && break
+    sleep 0.1
+done
+for p in "\${alive[@]}"; do
+    echo "stop: node \$p did not exit within 20 s of SIGTERM; sending SIGKILL" >&2
+    kill -KILL "\$p" 2>/dev/null
+done
+rm -rf "$work"
+echo "stop: the demo nodes are stopped and $work is removed"
+STOP
+    chmod 0700 "$work/stop"
+    echo "Stop:    $work/stop"
     exit 0
 fi
 

@@ -13,7 +13,7 @@ need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
 demo=$(cd "$(dirname "$0")/../../services" && pwd)/demo.sh
 
 # the demo's nodes outlive it: stop them whatever happens
-at_exit 'for p in $(sed -n "s/^Stop: *kill \([0-9 ]*\) &&.*/\1/p" "$work/demo.out" 2>/dev/null); do kill -TERM "$p" 2>/dev/null; done'
+at_exit 'stop=$(sed -n "s/^Stop: *//p" "$work/demo.out" 2>/dev/null); [ -x "$stop" ] && "$stop" >/dev/null 2>&1'
 
 TMPDIR=$work SIPC_BIN=$BIN SIPC_DEMO_KEEP=1 SIPC_DEMO_NET=$BASE timeout 120 bash "$demo" >"$work/demo.out" 2>&1
 rc=$?
@@ -49,10 +49,16 @@ while IFS= read -r cmd; do
 done <"$work/try.txt"
 [ "$n" -ge 4 ] && grep -q " put my-id" "$work/try.txt" || not_ok "the Try: block has a put, a get and a search ($n commands)"
 
+# The printed Stop: command waits for the nodes to exit (they write their
+# stores and logs after SIGTERM) before it removes their homes.
 stop_line=$(sed -n 's/^Stop: *//p' "$work/demo.out")
-if [ -n "$stop_line" ] && bash -c "$stop_line"; then
+if [ -n "$stop_line" ] && bash -c "$stop_line" >"$work/stop.out" 2>&1; then
     ok "the printed Stop: line stops the nodes"
 else
-    not_ok "Stop: '$stop_line'"
+    not_ok "Stop: '$stop_line'"; shtest_show "$work/stop.out"
 fi
+left=$(ls -d "$work"/sipc-demo.* 2>/dev/null)
+[ -z "$left" ] && ok "it removes the demo's directory" || not_ok "left behind: $left"
+alive=$(pgrep -f "sipcd --home $work/" || true)
+[ -z "$alive" ] && ok "no demo node is left running" || not_ok "still running: $alive"
 shtest_done

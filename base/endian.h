@@ -1,6 +1,6 @@
 /* endian.h - big-endian (network order) integers in byte strings, as the
  * wire formats sipc reads and writes them (frame lengths, TLS records,
- * session tickets). */
+ * session tickets), and one little-endian read for scans. */
 #ifndef SIPC_BASE_ENDIAN_H
 #define SIPC_BASE_ENDIAN_H
 
@@ -41,6 +41,15 @@ static inline void sipc_be64_put(uint8_t *p, uint64_t v)
 static inline uint64_t sipc_be64_get(const uint8_t *p)
 {
     return (uint64_t)sipc_be32_get(p) << 32 | sipc_be32_get(p + 4);
+}
+
+/* Little-endian, for reading a byte string eight bytes at a time where the
+ * first byte must be the lowest (the envelope's NUL scan). */
+static inline uint64_t sipc_le64_get(const uint8_t *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+           (uint64_t)p[7] << 56;
 }
 
 #endif

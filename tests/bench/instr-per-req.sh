@@ -25,6 +25,12 @@ T=${KEEP:-$(mktemp -d "${TMPDIR:-/tmp}/instr-per-req.XXXXXX")}
 mkdir -p "$T"
 [[ -z ${KEEP:-} ]] && trap 'rm -rf "$T"' EXIT
 total() { sed -n 's/^summary: *//p' "$1"; }
+# The client sorts its latency samples once, after the measured window: its
+# qsort is not a cost of the requests (it grows with their number).
+after_window() {
+  callgrind_annotate --inclusive=yes "$1" 2>/dev/null |
+    awk '$3 ~ /:qsort$/ && $4 ~ /^\[/ { gsub(",", "", $1); n += $1 } END { print n + 0 }'
+}
 i=0
 for bin in "$@"; do
   port=$((port + 1)) i=$((i + 1))
@@ -41,7 +47,7 @@ for bin in "$@"; do
   rps=$(grep -o 'rps=[0-9.]*' "$T/$tag.out" | cut -d= -f2)
   [[ -n $reqs ]] || { echo "instr-per-req.sh: $bin gave no result" >&2; exit 1; }
   # the warm-up's requests ran too
-  awk -v b="$bin" -v r="$reqs" -v rps="$rps" -v s="$(total "$T/$tag.srv")" -v c="$(total "$T/$tag.cli")" \
+  awk -v b="$bin" -v r="$reqs" -v rps="$rps" -v s="$(total "$T/$tag.srv")" -v c="$(($(total "$T/$tag.cli") - $(after_window "$T/$tag.cli")))" \
     -v size="$SIZE" -v win="$WIN" -v mode="$MODE" 'BEGIN {
       n = r + rps * 0.5
       printf "INSTR bin=%s size=%s window=%s mode=%s reqs=%d srv_instr_per_req=%.0f cli_instr_per_req=%.0f both=%.0f\n",

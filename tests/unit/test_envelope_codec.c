@@ -293,6 +293,16 @@ static void test_decode_edge_cases(void **state)
         "0802 1001",                        /* version 2 hello: fine */
         "0801 1008 1801",                   /* kind 8: EPROTO */
         "0801 1000",                        /* kind 0 */
+        /* the in-order pass hands over to the general loop */
+        "1002 0801 1801",                   /* out of order: kind, version */
+        "0801 1002 1801 1802",              /* a field again after its turn */
+        "0801 1880 2205 6265",              /* a malformed id after version */
+        "0801 5001 1002",                   /* an unknown field in between */
+        "2208 6265 6e63 6800 7878 2a01 6d", /* NUL in 8 bytes, more after */
+        "2208 6265 6e63 6863 6800 4200",    /* NUL as the 8th byte */
+        "2207 0062 6364 6566 67 4208 0102030405060708", /* NUL first */
+        "2a09 6d65 7468 6f64 7878 7800 4201 ff", /* 9 bytes: the loop's case */
+        "4200 4801",                        /* empty payload, deadline */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char label[64];

@@ -627,8 +627,15 @@ static void ev_drained(sipc_stream *s)
 
 /* What to do about a TLS/plaintext mismatch the stream found (it states
  * the fact; what the modes are and how to change them is said here). */
-static const char *mode_mismatch_hint(int err, int is_server)
+/* What an operator of a cluster does about an error: policy the transport
+ * below does not know (every node holds the cluster's pair; TLS is switched
+ * per node). */
+static const char *operator_hint(int err, int is_server)
 {
+    if (err == SIPC_ENOPEERCERT)
+        return is_server ? ": every node, and every client machine, must import the cluster's key "
+                           "pair"
+                         : ": import the cluster's key pair on the peer";
     if (err == SIPC_ETLSONPLAIN)
         return is_server ? ": is TLS enabled on every node? (turn TLS on everywhere and reload, or "
                            "use mode = permissive while migrating; a peer that accepts both "
@@ -646,7 +653,7 @@ static void ev_error(sipc_stream *s, int err, const char *detail)
 {
     sipc_conn *c = sipc_stream_owner(s);
     char hinted[600];
-    const char *hint = mode_mismatch_hint(err, c->is_server);
+    const char *hint = operator_hint(err, c->is_server);
     if (*hint) {
         snprintf(hinted, sizeof hinted, "%s%s", detail ? detail : "", hint);
         detail = hinted;

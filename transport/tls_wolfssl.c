@@ -1097,7 +1097,7 @@ static int map_error(sipc_tls *t, int ret)
         if (t->is_server)
             send_plain_alert(t, 40 /* handshake_failure */);
         snprintf(t->detail, sizeof t->detail,
-                 "peer presented no certificate: every node must import the cluster's key pair");
+                 "the peer sent no certificate, and mutual TLS requires one");
         return SIPC_ENOPEERCERT;
     }
     if (t->hs_done && e == DUPLICATE_MSG_E) {
@@ -1117,8 +1117,7 @@ static int map_error(sipc_tls *t, int ret)
         int a = h.last_rx.code;
         if (a == 42 || a == 43 || a == 44 || a == 45 || a == 46 || a == 48) {
             snprintf(t->detail, sizeof t->detail,
-                     "peer rejected this node's certificate (alert %s): do both nodes hold the same "
-                     "key pair or trust the same root? see the peer's log for the reason",
+                     "peer rejected this node's certificate (alert %s); the peer's log says why",
                      alert_text(a));
             return SIPC_EPEERAUTH;
         }

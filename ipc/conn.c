@@ -625,11 +625,9 @@ static void ev_drained(sipc_stream *s)
     conn_check_writable(c);
 }
 
-/* What to do about a TLS/plaintext mismatch the stream found (it states
- * the fact; what the modes are and how to change them is said here). */
-/* What an operator of a cluster does about an error: policy the transport
- * below does not know (every node holds the cluster's pair; TLS is switched
- * per node). */
+/* What an operator of a cluster does about an error the stream found: the
+ * stream states the fact; the policy it does not know (every node holds the
+ * cluster's pair; TLS is switched per node, and how) is said here. */
 static const char *operator_hint(int err, int is_server)
 {
     if (err == SIPC_ENOPEERCERT)

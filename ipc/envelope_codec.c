@@ -427,7 +427,8 @@ static size_t parse_field(const uint8_t *p, size_t rem, sipc_env_view *v)
 #define TAG(f, wt) ((f) << 3 | (wt))
 
 /* The next field if it is field f under its one-byte tag and well formed:
- * its value in *x (varint) or its bytes at *x, and *pp moved past it. */
+ * its value in *x (take_varint) or its bytes at *at, *len long (take_len),
+ * and *pp moved past it; else *pp is left where it was. */
 static inline int take_varint(const uint8_t **pp, const uint8_t *end, int f, uint64_t *x)
 {
     const uint8_t *p = *pp;

@@ -120,36 +120,60 @@ if [ "$KEEP" = 1 ]; then
     step "the cluster keeps running (KEEP=1)"
     echo "Homes:   $work/n1 $work/n2 $work/n3   (logs in <home>/logs/)"
     # put, get and list act on the one node asked; search asks them all
-    echo "Try:     $BIN/sipcctl --home $work/n1 status --cluster"
-    echo "         $BIN/sipcctl --home $work/n2 search 'checkout' --limit 3"
-    echo "         $BIN/sipcctl --home $work/n1 put my-id --attr user=me --body 'my record'   # stored on n1 only"
-    echo "         $BIN/sipcctl --home $work/n1 get my-id                                    # get asks one node: n1"
-    echo "         $BIN/sipcctl --home $work/n3 search record --attr user=me                 # search finds it from any node"
+    # (printed shell-quoted: they are to be pasted)
+    ctl=$(printf %q "$BIN/sipcctl") w=$(printf %q "$work")
+    echo "Try:     $ctl --home $w/n1 status --cluster"
+    echo "         $ctl --home $w/n2 search 'checkout' --limit 3"
+    echo "         $ctl --home $w/n1 put my-id --attr user=me --body 'my record'   # stored on n1 only"
+    echo "         $ctl --home $w/n1 get my-id                                    # get asks one node: n1"
+    echo "         $ctl --home $w/n3 search record --attr user=me                 # search finds it from any node"
     # The nodes still write their stores and logs after SIGTERM, so the
-    # directory goes only once they have exited (SIGKILL after 20 s). Only
-    # processes still named sipcd are signalled: the pids may be reused.
-    cat >"$work/stop" <<STOP
-#!/usr/bin/env bash
-# Stops the demo cluster of 'make run KEEP=1' and removes its homes.
+    # directory goes only once they have exited (SIGKILL after 20 s).
+    {
+        printf '#!/usr/bin/env bash\n'
+        printf "# Stops the demo cluster of 'make run KEEP=1' and removes its homes.\n"
+        printf 'work=%q\n' "$work"
+        printf 'pids=(%s)\n' "${pids[*]}"
+        cat <<'STOP'
+# $1 is still one of this demo's nodes: a live process (not a zombie) whose
+# command line names a home under $work (the pid may have been reused)
+ours() {
+    local state
+    state=$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+    [ -n "$state" ] && [ "$state" != Z ] &&
+        tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null |
+        awk -v w="$work/" 'index($0, w) == 1 { f = 1 } END { exit !f }'
+}
+# waits up to $1 tenths of a second for the nodes in left to go
+wait_gone() {
+    local n=$1 still p
+    while :; do
+        still=()
+        for p in "${left[@]}"; do ours "$p" && still+=("$p"); done
+        { [ ${#still[@]} -eq 0 ] || [ "$n" -le 0 ]; } && break
+        n=$((n - 1))
+        sleep 0.1
+    done
+    left=("${still[@]}")
+}
 left=()
-for p in ${pids[*]}; do
-    [ "\$(cat /proc/\$p/comm 2>/dev/null)" = sipcd ] && kill -TERM "\$p" 2>/dev/null && left+=("\$p")
-done
-for _ in \$(seq 200); do
-    alive=()
-    for p in "\${left[@]}"; do kill -0 "\$p" 2>/dev/null && alive+=("\$p"); done
-    [ \${#alive[@]} -eq 0 ] && break
-    sleep 0.1
-done
-for p in "\${alive[@]}"; do
-    echo "stop: node \$p did not exit within 20 s of SIGTERM; sending SIGKILL" >&2
-    kill -KILL "\$p" 2>/dev/null
-done
-rm -rf "$work"
+for p in "${pids[@]}"; do ours "$p" && kill -TERM "$p" 2>/dev/null && left+=("$p"); done
+wait_gone 200
+if [ ${#left[@]} -gt 0 ]; then
+    echo "stop: node(s) ${left[*]} did not exit within 20 s of SIGTERM; sending SIGKILL" >&2
+    kill -KILL "${left[@]}" 2>/dev/null
+    wait_gone 50
+    if [ ${#left[@]} -gt 0 ]; then
+        echo "stop: node(s) ${left[*]} still run; $work is kept" >&2
+        exit 1
+    fi
+fi
+rm -rf "$work" || { echo "stop: could not remove $work" >&2; exit 1; }
 echo "stop: the demo nodes are stopped and $work is removed"
 STOP
+    } >"$work/stop"
     chmod 0700 "$work/stop"
-    echo "Stop:    $work/stop"
+    echo "Stop:    $(printf %q "$work/stop")"
     exit 0
 fi
 

@@ -28,8 +28,8 @@ total() { sed -n 's/^summary: *//p' "$1"; }
 # The client sorts its latency samples once, after the measured window: its
 # qsort is not a cost of the requests (it grows with their number).
 after_window() {
-  callgrind_annotate --inclusive=yes "$1" 2>/dev/null |
-    awk '$3 ~ /:qsort$/ && $4 ~ /^\[/ { gsub(",", "", $1); n += $1 } END { print n + 0 }'
+  callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
+    awk '/:qsort \[/ { gsub(",", "", $1); n += $1 } END { print n + 0 }'
 }
 i=0
 for bin in "$@"; do

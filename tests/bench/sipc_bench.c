@@ -28,8 +28,8 @@
  *   mbps = rps * SIZE / 1e6 (payload returned, one direction), latency = time
  *   from sipc_call() to its callback, nearest-rank percentiles over every
  *   counted call; up to 4 KiB payloads the clock is read once per loop
- *   iteration (all replies of one read share it), as the kit's uv client
- *   reads it once per read. key is guessed from CERT's file name ("rsa" in it -> rsa).
+ *   iteration (all replies of one iteration share it), as the kit's uv
+ *   client reads it once per read. key is guessed from CERT's file name ("rsa" in it -> rsa).
  *   conns=N (not in the kit's contract): N channels, each one connection with
  *   WINDOW calls in flight, all in this one process and loop; the clock
  *   starts when all are up and the figures are the aggregate.
@@ -422,16 +422,17 @@ static struct {
     uint64_t t0, t1; /* measured window, CLOCK_MONOTONIC ns */
     samples lat;
     uv_timer_t connect_timer, phase_timer, close_timer;
-    uv_check_t clock_reset;
+    uv_prepare_t clock_reset;
     uint64_t clock_now; /* valid while clock_read: this loop iteration's time */
     int clock_read;
     int ctx_closed;
 } cl;
 
-/* The time of a reply: read once per loop iteration, so every reply that one
- * read of the socket brings gets the same time, as the kit's uv client reads
- * it once per read and once per batch of sends. A payload over 4 KiB reads
- * the clock for itself: its own check takes long enough to count. */
+/* The time of a reply: read once per loop iteration, so every reply of that
+ * iteration's reads (of all connections) gets the same time, as the kit's uv
+ * client reads it once per read and once per batch of sends. A payload over
+ * 4 KiB reads the clock for itself: its own check takes long enough to
+ * count. */
 static uint64_t cl_clock(void)
 {
     if (cl.size > 4096)
@@ -443,8 +444,9 @@ static uint64_t cl_clock(void)
     return cl.clock_now;
 }
 
-/* after the iteration's I/O callbacks: the next read reads the clock again */
-static void cl_on_clock_reset(uv_check_t *h)
+/* before the loop waits for I/O: what comes after the wait reads the clock
+ * again */
+static void cl_on_clock_reset(uv_prepare_t *h)
 {
     (void)h;
     cl.clock_read = 0;
@@ -489,7 +491,7 @@ static void cl_finish(void)
     cl.phase = PH_DONE;
     uv_timer_stop(&cl.phase_timer);
     uv_close((uv_handle_t *)&cl.phase_timer, on_handle_closed);
-    uv_check_stop(&cl.clock_reset);
+    uv_prepare_stop(&cl.clock_reset);
     uv_close((uv_handle_t *)&cl.clock_reset, on_handle_closed);
     uv_timer_stop(&cl.connect_timer);
     uv_close((uv_handle_t *)&cl.connect_timer, on_handle_closed);
@@ -500,9 +502,9 @@ static void cl_finish(void)
 static void cl_on_reply(int err, const sipc_reply *reply, void *arg)
 {
     slot *s = arg;
-    uint64_t now = cl_clock();
     if (cl.phase == PH_DONE)
         return; /* canceled by the close at the end, or late */
+    uint64_t now = cl_clock();
     if (err != 0)
         fail("call %s.%s failed: %s (%s)%s%s", BENCH_SERVICE, BENCH_METHOD, sipc_strerror(err),
              sipc_err_name(err), reply->message && reply->message[0] ? ": " : "",
@@ -658,8 +660,8 @@ static int run_client(int argc, char **argv)
     uv_timer_init(cl.loop, &cl.connect_timer);
     uv_timer_init(cl.loop, &cl.phase_timer);
     uv_timer_init(cl.loop, &cl.close_timer);
-    uv_check_init(cl.loop, &cl.clock_reset);
-    uv_check_start(&cl.clock_reset, cl_on_clock_reset);
+    uv_prepare_init(cl.loop, &cl.clock_reset);
+    uv_prepare_start(&cl.clock_reset, cl_on_clock_reset);
     cl.phase = PH_CONNECTING;
     cl.t_open = now_ns();
     int rc = 0;

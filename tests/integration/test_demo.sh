@@ -13,7 +13,7 @@ need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
 demo=$(cd "$(dirname "$0")/../../services" && pwd)/demo.sh
 
 # the demo's nodes outlive it: stop them whatever happens
-at_exit 'stop=$(sed -n "s/^Stop: *//p" "$work/demo.out" 2>/dev/null); [ -x "$stop" ] && "$stop" >/dev/null 2>&1'
+at_exit 'stop=$(sed -n "s/^Stop: *//p" "$work/demo.out" 2>/dev/null); [ -n "$stop" ] && bash -c "$stop" >/dev/null 2>&1'
 
 TMPDIR=$work SIPC_BIN=$BIN SIPC_DEMO_KEEP=1 SIPC_DEMO_NET=$BASE timeout 120 bash "$demo" >"$work/demo.out" 2>&1
 rc=$?

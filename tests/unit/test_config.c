@@ -616,6 +616,25 @@ static void test_set_replaces_continuation(void **state)
  * a key continues it even when it looks like a section header (an IPv6
  * node), and a key inserted before an indented header does not turn that
  * header into a continuation of the new line. */
+/* sipc.conf = conf; `mode = permissive` set in [tls] must read back, with
+ * [cluster]'s name still "c"; want, when not NULL, is the whole file after. */
+static void set_mode_keeps_cluster(const char *home, const char *conf, const char *want)
+{
+    char err[512] = "";
+    sipc_config cfg;
+    write_conf(home, conf);
+    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
+    assert_int_equal(sipc_config_set(home, "tls", "mode", "permissive", err, sizeof err), 0);
+    if (want) {
+        char *after = read_conf(home);
+        assert_string_equal(after, want);
+        free(after);
+    }
+    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
+    assert_int_equal(cfg.tls_mode, SIPC_TLS_PERMISSIVE);
+    assert_string_equal(cfg.cluster, "c");
+}
+
 static void test_set_follows_continuations(void **state)
 {
     (void)state;
@@ -633,36 +652,17 @@ static void test_set_follows_continuations(void **state)
     assert_string_equal(cfg.nodes[1], "[fd00::2]:23000");
     assert_string_equal(cfg.cluster, "x");
 
-    write_conf(home, "[tls]\n\n \n\t\t[cluster]\nname = c\n");
-    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
-    assert_int_equal(sipc_config_set(home, "tls", "mode", "permissive", err, sizeof err), 0);
-    after = read_conf(home);
-    assert_string_equal(after, "[tls]\n\n \nmode = permissive\n[cluster]\nname = c\n");
-    free(after);
-    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
-    assert_int_equal(cfg.tls_mode, SIPC_TLS_PERMISSIVE);
-    assert_string_equal(cfg.cluster, "c");
-
+    /* blank lines (spaces, "\r") and an indented header after them: the
+     * inserted key stays in [tls] and [cluster] keeps its name */
+    set_mode_keeps_cluster(home, "[tls]\n\n \n\t\t[cluster]\nname = c\n",
+                           "[tls]\n\n \nmode = permissive\n[cluster]\nname = c\n");
     /* a section whose name is too long to keep is still a section */
     char longsec[400];
     snprintf(longsec, sizeof longsec, "[tls]\n[%0150d]\n\t\t[cluster]\nname = c\n", 0);
-    write_conf(home, longsec);
-    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
-    assert_int_equal(sipc_config_set(home, "tls", "mode", "permissive", err, sizeof err), 0);
-    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
-    assert_int_equal(cfg.tls_mode, SIPC_TLS_PERMISSIVE);
-    assert_string_equal(cfg.cluster, "c");
-
+    set_mode_keeps_cluster(home, longsec, NULL);
     /* the same with CRLF line ends: a "\r" line is blank to the reader */
-    write_conf(home, "[tls]\r\n\r\n\t[cluster]\r\nname = c\r\n");
-    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
-    assert_int_equal(sipc_config_set(home, "tls", "mode", "permissive", err, sizeof err), 0);
-    after = read_conf(home);
-    assert_string_equal(after, "[tls]\r\n\r\nmode = permissive\n[cluster]\r\nname = c\r\n");
-    free(after);
-    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
-    assert_int_equal(cfg.tls_mode, SIPC_TLS_PERMISSIVE);
-    assert_string_equal(cfg.cluster, "c");
+    set_mode_keeps_cluster(home, "[tls]\r\n\r\n\t[cluster]\r\nname = c\r\n",
+                           "[tls]\r\n\r\nmode = permissive\n[cluster]\r\nname = c\r\n");
     rm_home(home);
 }
 

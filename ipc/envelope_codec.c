@@ -467,25 +467,23 @@ static inline const uint8_t *parse_in_order(const uint8_t *p, const uint8_t *end
     const uint8_t *s;
     size_t n;
     if (take_varint(&p, end, F_VERSION, &x))
-        v->version = (uint32_t)x;
+        store_varint_field(v, F_VERSION, x);
     if (take_varint(&p, end, F_KIND, &x))
-        v->kind = (int32_t)(uint32_t)x;
+        store_varint_field(v, F_KIND, x);
     if (take_varint(&p, end, F_REQUEST_ID, &x))
-        v->request_id = x;
+        store_varint_field(v, F_REQUEST_ID, x);
     if (take_len(&p, end, F_SERVICE, &s, &n))
-        set_str(&v->service, s, n, end);
+        store_len_field(v, F_SERVICE, s, n, end);
     if (take_len(&p, end, F_METHOD, &s, &n))
-        set_str(&v->method, s, n, end);
+        store_len_field(v, F_METHOD, s, n, end);
     if (take_varint(&p, end, F_STATUS, &x))
         store_varint_field(v, F_STATUS, x);
     if (take_len(&p, end, F_MESSAGE, &s, &n))
-        set_str(&v->message, s, n, end);
-    if (take_len(&p, end, F_PAYLOAD, &s, &n)) {
-        v->payload_len = n;
-        v->payload = n ? s : NULL;
-    }
+        store_len_field(v, F_MESSAGE, s, n, end);
+    if (take_len(&p, end, F_PAYLOAD, &s, &n))
+        store_len_field(v, F_PAYLOAD, s, n, end);
     if (take_varint(&p, end, F_DEADLINE, &x))
-        v->deadline_ms = (uint32_t)x;
+        store_varint_field(v, F_DEADLINE, x);
     return p;
 }
 

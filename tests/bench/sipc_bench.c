@@ -29,7 +29,8 @@
  *   from sipc_call() to its callback, nearest-rank percentiles over every
  *   counted call; up to 4 KiB payloads the clock is read once per loop
  *   iteration (all replies of one iteration share it), as the kit's uv
- *   client reads it once per read. key is guessed from CERT's file name ("rsa" in it -> rsa).
+ *   client reads it once per read. key is guessed from CERT's file name
+ *   ("rsa" in it -> rsa).
  *   conns=N (not in the kit's contract): N channels, each one connection with
  *   WINDOW calls in flight, all in this one process and loop; the clock
  *   starts when all are up and the figures are the aggregate.

@@ -164,7 +164,7 @@ if [ ${#left[@]} -gt 0 ]; then
     kill -KILL "${left[@]}" 2>/dev/null
     wait_gone 50
     if [ ${#left[@]} -gt 0 ]; then
-        echo "stop: node(s) ${left[*]} still run; $work is kept" >&2
+        echo "stop: node(s) ${left[*]} are still running; $work is kept" >&2
         exit 1
     fi
 fi

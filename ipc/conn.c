@@ -631,9 +631,10 @@ static void ev_drained(sipc_stream *s)
 static const char *operator_hint(int err, int is_server)
 {
     if (err == SIPC_ENOPEERCERT)
-        return is_server ? ": every node, and every client machine, must import the cluster's key "
-                           "pair"
-                         : ": import the cluster's key pair on the peer";
+        return is_server ? "; mutual TLS needs the cluster's certificate on both ends: every node, "
+                           "and every client machine, must import the cluster's key pair"
+                         : "; mutual TLS needs the cluster's certificate on both ends: import the "
+                           "cluster's key pair on the peer";
     if (err == SIPC_ETLSONPLAIN)
         return is_server ? ": is TLS enabled on every node? (turn TLS on everywhere and reload, or "
                            "use mode = permissive while migrating; a peer that accepts both "

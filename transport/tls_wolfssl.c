@@ -1097,7 +1097,7 @@ static int map_error(sipc_tls *t, int ret)
         if (t->is_server)
             send_plain_alert(t, 40 /* handshake_failure */);
         snprintf(t->detail, sizeof t->detail,
-                 "the peer sent no certificate, and mutual TLS requires one");
+                 "its TLS Certificate message was empty or missing");
         return SIPC_ENOPEERCERT;
     }
     if (t->hs_done && e == DUPLICATE_MSG_E) {

@@ -128,6 +128,19 @@ if faketime 2020-01-01 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P
     else
         not_ok "sipcd with an expired pair did not start"
     fi
+    # mutual TLS turns every peer of such a node away; in permissive mode a
+    # plaintext sipcctl still reads its status, which names the expiry
+    printf '[node]\naddress = 127.0.0.1\n[tls]\nenable = 1\nmode = permissive\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$work/expired/sipc.conf"
+    if start "$work/expired"; then
+        mport=$(sed -n 's/.*Service.Start INFO TLS Port: \([0-9]*\).*/\1/p' "$work/expired/logs/"ManagementService_*.log | tail -n1)
+        mkdir -p "$work/plainctl"
+        run "$BIN/sipcctl" --home "$work/plainctl" --node "127.0.0.1:$mport" status
+        expect "status of a node whose pair expired" 0 "certificate: CN=sipc expired test, sha256 [0-9a-f]{16}\.\.\., EXPIRED on 2020-01-11T00:00:[0-9]{2}Z"
+        grep -q "days left" "$OUT" && bad "status: an expired pair shows days left"
+        kill -TERM "$sipcd_pid"; wait "$sipcd_pid"
+    else
+        not_ok "sipcd with an expired pair in permissive mode did not start"
+    fi
 else
     not_ok "cannot make an expired certificate with faketime"
 fi

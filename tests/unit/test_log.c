@@ -1,7 +1,9 @@
 /* test_log.c - the operator log format (ipc/log.c):
  *   YYYY-MM-DDTHH:MM:SS Category LEVEL msg
  * in DIR/<name>_<YYYYMMDD>.log, with min-level filtering and stderr echo;
- * and a context's log_level, below which nothing reaches its sink. */
+ * and a context's log_level, below which nothing reaches its sink.
+ * Linked with --wrap=realloc: fail_realloc makes the library's buffers
+ * (ipc/node/log.c's held lines) fail to grow. */
 #include <fcntl.h>
 #include <regex.h>
 #include <setjmp.h>
@@ -22,6 +24,17 @@
 #include "ipc/node/log_internal.h"
 #include "sipc/node.h"
 #include "sipc/sipc.h"
+
+void *__real_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+static int fail_realloc, realloc_failed;
+void *__wrap_realloc(void *p, size_t n)
+{
+    if (!fail_realloc)
+        return __real_realloc(p, n);
+    realloc_failed++;
+    return NULL;
+}
 
 #define LINE_RE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2} [A-Za-z.]+ (DEBUG|INFO|WARN|ERROR) .*$"
 
@@ -264,6 +277,74 @@ static void test_stderr(void **state)
     char cmd[800];
     snprintf(cmd, sizeof cmd, "ls '%s' | grep -q '^Nowhere_'", dir);
     assert_int_not_equal(system(cmd), 0);
+    rm_dir(dir);
+}
+
+/* With no memory to hold a line, the logger writes it at once, the lines
+ * held before it first, and stderr's copy still carries the logger's name. */
+static void test_no_memory(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char cap[700], d1[9], d2[9];
+    snprintf(cap, sizeof cap, "%s/stderr.txt", dir);
+    today(d1);
+    fflush(stderr);
+    int saved = dup(2);
+    assert_true(saved >= 0);
+    int fd = open(cap, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(dup2(fd, 2), 2);
+    close(fd);
+
+    sipc_logger *lg;
+    assert_int_equal(sipc_logger_open(&lg, dir, "Tight", 1, SIPC_LOG_INFO), 0);
+    sipc_logf(lg, SIPC_LOG_INFO, "Service.Start", "held first");
+    /* the held buffers have room left; lines go on until one needs more
+     * (the flusher thread may empty them meanwhile: a bounded number) */
+    char big[900];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    fail_realloc = 1;
+    realloc_failed = 0;
+    int n = 0;
+    while (realloc_failed == 0 && n < 200)
+        sipc_logf(lg, SIPC_LOG_INFO, "Service.Start", "%s %d", big, n++);
+    sipc_logf(lg, SIPC_LOG_INFO, "Service.Start", "after %d", n++);
+    fail_realloc = 0;
+    assert_true(realloc_failed > 0);
+    sipc_logger_close(lg);
+
+    fflush(stderr);
+    assert_int_equal(dup2(saved, 2), 2);
+    close(saved);
+    today(d2);
+
+    /* every line, once, in the order logged; the file's without the name */
+    char *text = read_log(dir, "Tight", d1, d2);
+    assert_int_equal(check_lines(text), 1 + n);
+    const char *p = strstr(text, " held first\n");
+    assert_non_null(p);
+    for (int i = 0; i < n - 1; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "x %d\n", i);
+        const char *q = strstr(p, want);
+        assert_non_null(q);
+        p = q;
+    }
+    assert_non_null(strstr(p, " after "));
+    assert_null(strstr(text, "Tight: "));
+    free(text);
+
+    char *err = slurp(cap);
+    assert_non_null(err);
+    int named = 0;
+    for (const char *q = err; (q = strstr(q, "Tight: ")) != NULL; q++) {
+        assert_true(q == err || q[-1] == '\n');
+        named++;
+    }
+    assert_int_equal(named, 1 + n);
+    free(err);
     rm_dir(dir);
 }
 
@@ -594,6 +675,7 @@ int main(void)
         cmocka_unit_test(test_exit_flushes),
         cmocka_unit_test(test_abort_flushes),
         cmocka_unit_test(test_ctx_log_level),
+        cmocka_unit_test(test_no_memory),
     };
     return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }

@@ -70,22 +70,27 @@ int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen)
     return 0;
 }
 
-/* The test connections of `tlstool check` (services/tlstool/probe.c names
- * them so): a probe that only asks sys.info, run before TLS is enabled
- * anywhere, is no peer that going strict would cut off, and must not hold
- * up the operator's next step. */
-static int is_check_probe(const char *node)
+/* tlstool's connections are no peers that going strict would cut off, and
+ * must not hold up the operator's next step: the test connections of
+ * `tlstool check` (services/tlstool/probe.c names them so) only ask
+ * sys.info, before TLS is enabled anywhere; its reload requests go to the
+ * node of the home it runs from, and speak TLS as soon as that home does
+ * (the one that turns TLS on from off asks in plaintext). node is a hello
+ * id or the history's folded name. */
+static int is_tlstool(const char *node)
 {
-    return strcmp(node, "tlstool-check") == 0;
+    char tool[16];
+    return strcmp(node, "tlstool-check") == 0 || strcmp(node, "tlstool") == 0 ||
+           (sipc_cli_client_tool(node, tool, sizeof tool) && strcmp(tool, "tlstool") == 0);
 }
 
 void host_peers_seen(host_peers *ps, const char *address, const char *node, int tls,
                      const char *service, int64_t now)
 {
-    if (is_check_probe(node))
+    if (is_tlstool(node))
         return;
-    /* every session of sipcctl or tlstool on one machine is one peer (their
-     * ids name the process): the history stays one line per machine and tool */
+    /* every session of sipcctl on one machine is one peer (their ids name
+     * the process): the history stays one line per machine and tool */
     char tool[16];
     if (sipc_cli_client_tool(node, tool, sizeof tool))
         node = tool;
@@ -204,9 +209,9 @@ int host_peers_plaintext(const host_peers *ps, int window_s, const char *self, i
     int n = 0;
     for (int i = 0; i < ps->n; i++) {
         const host_peer *p = &ps->p[i];
-        /* (a history written before probes were left out may still hold one) */
+        /* (a history written before tlstool was left out may still hold it) */
         if (!p->tls && now - p->last_seen <= window_s && strcmp(p->node, self) &&
-            !is_check_probe(p->node))
+            !is_tlstool(p->node))
             all[n++] = *p;
     }
     qsort(all, (size_t)n, sizeof all[0], by_recent);

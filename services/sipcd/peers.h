@@ -32,8 +32,9 @@ typedef struct host_peers {
 /* Empty, then $home/state/peers when it exists (a damaged file is reported
  * in err and left for the next save to replace). 0 or a negative SIPC_*. */
 int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen);
-/* A connection came up: address is "ip:port" or "[ip]:port". The test
- * connections of `tlstool check` (hello "tlstool-check") are not recorded. */
+/* A connection came up: address is "ip:port" or "[ip]:port". tlstool's
+ * connections (its reload requests, and `tlstool check`'s probes, hello
+ * "tlstool-check") are not recorded. */
 void host_peers_seen(host_peers *ps, const char *address, const char *node, int tls,
                      const char *service, int64_t now);
 /* Writes the file (state/ 0700, the file 0600, temporary + rename) when it
@@ -41,9 +42,9 @@ void host_peers_seen(host_peers *ps, const char *address, const char *node, int 
 int host_peers_save(host_peers *ps, char *err, size_t errlen);
 /* The peers that going strict would cut off: latest connection plaintext,
  * seen within window_s seconds of now, and not this node itself (self: its
- * node id; its own links and tools run from its home follow its setup).
- * Fills out (up to max), returns how many there are in all; 0 when window_s
- * is 0. Most recently seen first. */
+ * node id; its own links follow its setup). Fills out (up to max), returns
+ * how many there are in all; 0 when window_s is 0. Most recently seen
+ * first. */
 int host_peers_plaintext(const host_peers *ps, int window_s, const char *self, int64_t now,
                          host_peer *out, int max);
 /* "127.0.0.3 (node n3) 45 s ago on the data service, ..." for n of them. */

@@ -69,6 +69,19 @@ start_a
 tt check >"$work/check.out" 2>&1
 grep -q "^$BASE.1[:0-9]*: reachable, PLAINTEXT" "$work/check.out" &&
     ok "pre-flight tlstool check reaches A (TLS off) in plaintext" || { not_ok "pre-flight check"; cat "$work/check.out"; }
+# straight from off to strict: tlstool's own reload request, plaintext to a
+# node with TLS off, is no peer that going strict cuts off (twice: the
+# first attempt's request must not hold up the second either)
+for attempt in 1 2; do
+    tt enable --mode strict --reload >"$work/os$attempt.out" 2>&1
+    rc=$?
+    [ "$rc" = 0 ] && grep -q "changed: TLS: off -> strict" "$work/os$attempt.out" &&
+        ok "tlstool enable --mode strict --reload from TLS off goes through (attempt $attempt)" || { not_ok "off -> strict (attempt $attempt, exit $rc)"; cat "$work/os$attempt.out"; }
+    tt disable --reload >"$work/od$attempt.out" 2>&1 || { not_ok "back to off"; cat "$work/od$attempt.out"; }
+done
+ctl --home "$work/a" status --json >"$work/st0.json" 2>&1
+jq -e '[.guard.plaintext_peers[] | select(.node | startswith("tlstool"))] | length == 0' "$work/st0.json" >/dev/null &&
+    ok "no tlstool session is a guard peer" || { not_ok "tlstool listed by the guard"; cat "$work/st0.json"; }
 ping_over p2 plaintext || { not_ok "plaintext sipcctl to A"; cat "$work/ping.out"; }
 hist() { jq -e "$1" "$work/a/state/peers"; }
 wait_for 10 hist '[.peers[] | select(.node == "sipcctl" and .tls == false)] | length == 1' &&

@@ -541,14 +541,19 @@ static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
         r = SIPC_EPROTO;
         sipc__conn_close(c, r, msg);
     } else if (r == SIPC_ETOOBIG) {
+        /* before the hello the decoder's cap is the small one set at accept,
+         * which no setting raises */
+        int early = c->dec.max < c->ctx->opts.max_frame;
+        const char *limit = early ? " before its hello (until the hello, frames up to that size "
+                                    "are accepted)"
+                                  : " ([limits] max_frame)";
         char msg[600];
-        snprintf(msg, sizeof msg,
-                 "peer %s announced a frame of %zu bytes, more than the maximum of %zu "
-                 "([limits] max_frame)",
-                 c->peer_addr, c->dec.last_len, c->ctx->opts.max_frame);
+        snprintf(msg, sizeof msg, "peer %s announced a frame of %zu bytes, more than the maximum of %zu%s",
+                 c->peer_addr, c->dec.last_len, c->dec.max, limit);
         char tell[300]; /* the same, in the peer's words */
-        snprintf(tell, sizeof tell, "frame of %zu bytes exceeds node %s's maximum of %zu ([limits] max_frame)",
-                 c->dec.last_len, c->ctx->node_id, c->ctx->opts.max_frame);
+        snprintf(tell, sizeof tell, "frame of %zu bytes exceeds node %s's maximum of %zu%s",
+                 c->dec.last_len, c->ctx->node_id, c->dec.max,
+                 early ? " before the hello" : " ([limits] max_frame)");
         (void)sipc__conn_send_error(c, 0, SIPC_ETOOBIG, tell);
         sipc__conn_close(c, SIPC_ETOOBIG, msg);
     } else if (r == SIPC_ENOMEM) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/endian.h"
 #include "base/str_copy.h"
 #include "ipc/internal.h"
 #include "ipc/security.h"
@@ -501,18 +502,26 @@ static void ev_ready(sipc_stream *s)
     sipc__conn_flush(c);
 }
 
-/* Whether the 4 bytes of a frame header (big-endian len) are printable
- * ASCII; if so, writes them, NUL-terminated, to out. */
+/* Whether the n bytes at p are printable ASCII; if so, writes them,
+ * NUL-terminated, to out. */
+static int bytes_text(const uint8_t *p, size_t n, char out[5])
+{
+    assert(n <= 4);
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < 0x20 || p[i] > 0x7e)
+            return 0;
+        out[i] = (char)p[i];
+    }
+    out[n] = 0;
+    return n > 0;
+}
+
+/* The same for the 4 bytes of a frame header (big-endian len). */
 static int first_bytes_text(size_t len, char out[5])
 {
-    for (int i = 0; i < 4; i++) {
-        unsigned char b = (unsigned char)(len >> (8 * (3 - i)));
-        if (b < 0x20 || b > 0x7e)
-            return 0;
-        out[i] = (char)b;
-    }
-    out[4] = 0;
-    return 1;
+    uint8_t b[4];
+    sipc_be32_put(b, (uint32_t)len);
+    return len <= UINT32_MAX && bytes_text(b, 4, out);
 }
 
 /* Decodes p; if a handler cap stops it, the rest waits in the backlog. */
@@ -653,9 +662,38 @@ static const char *operator_hint(int err, int is_server)
     return "";
 }
 
+/* The stream found plaintext where TLS belongs; whether it is sipc's (a
+ * node or client without TLS) or nothing of sipc's at all (an HTTP client
+ * or server, a port scanner), which no TLS setting concerns: then why says
+ * so and it returns 1. */
+static int not_sipc(sipc_conn *c, sipc_stream *s, char *why, size_t len)
+{
+    uint8_t b[4];
+    size_t n = sipc_stream_first_bytes(s, b);
+    if (n == 0 || b[0] <= SIPC_FRAME_MAX >> 24)
+        return 0;
+    char text[5];
+    if (bytes_text(b, n, text))
+        snprintf(why, len,
+                 c->is_server ? "peer %s speaks neither TLS nor sipc: its first bytes are text "
+                                "('%s'), e.g. an HTTP client or a port scanner on this port"
+                              : "peer %s speaks neither TLS nor sipc: it answered with text ('%s'), "
+                                "e.g. an HTTP server: is that the right address and port?",
+                 c->peer_addr, text);
+    else
+        snprintf(why, len, "peer %s speaks neither TLS nor sipc: its first byte, 0x%02x, begins "
+                 "neither a TLS record nor a sipc frame", c->peer_addr, b[0]);
+    return 1;
+}
+
 static void ev_error(sipc_stream *s, int err, const char *detail)
 {
     sipc_conn *c = sipc_stream_owner(s);
+    char why[300];
+    if (err == SIPC_EPLAINTEXT && not_sipc(c, s, why, sizeof why)) {
+        err = SIPC_EPROTO;
+        detail = why;
+    }
     char hinted[600];
     const char *hint = operator_hint(err, c->is_server);
     if (*hint) {

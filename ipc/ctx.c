@@ -205,7 +205,7 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
         o->log_level = SIPC_LOG_INFO;
     if (!o->max_frame)
         o->max_frame = defaults.max_frame;
-    if (o->max_frame > (256u << 20)) {
+    if (o->max_frame > SIPC_FRAME_MAX) {
         free(ctx);
         return SIPC_EINVAL;
     }

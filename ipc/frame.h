@@ -10,6 +10,9 @@
 
 #define SIPC_FRAME_HEADER 4
 #define SIPC_FRAME_KEEP (1u << 20)
+/* The ceiling of every node's max_frame: a plaintext sipc stream therefore
+ * begins with a byte of at most SIPC_FRAME_MAX >> 24 (protocol.md, 3). */
+#define SIPC_FRAME_MAX (256u << 20)
 
 /* Called once per complete frame; data is valid only during the call.
  * Returning non-zero stops decoding and is returned by sipc_frame_decode. */

@@ -237,6 +237,8 @@ static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
     size_t n = (size_t)nread;
     if (!s->got_bytes) {
         s->got_bytes = 1;
+        s->nfirst = (uint8_t)(n < sizeof s->first ? n : sizeof s->first);
+        memcpy(s->first, p, s->nfirst);
         if (s->state == SIPC_STREAM_SNIFFING) {
             if (sniff(s, p[0]) != 0)
                 return;
@@ -476,6 +478,12 @@ const char *sipc_stream_peer(const sipc_stream *s)
 int sipc_stream_got_bytes(const sipc_stream *s)
 {
     return s->got_bytes;
+}
+
+size_t sipc_stream_first_bytes(const sipc_stream *s, uint8_t out[4])
+{
+    memcpy(out, s->first, s->nfirst);
+    return s->nfirst;
 }
 
 int sipc_stream_in_tls_handshake(const sipc_stream *s)

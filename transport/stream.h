@@ -109,6 +109,10 @@ const char *sipc_stream_peer(const sipc_stream *s);
 /* 1 once any byte arrived from the peer (a permissive dialer falls back to
  * plaintext when a TLS attempt was closed without a byte). */
 int sipc_stream_got_bytes(const sipc_stream *s);
+/* Up to 4 of the first bytes the peer sent (those of its first read), into
+ * out; returns how many (0 before any). What they were, when the stream
+ * failed on them, is for the owner to say. */
+size_t sipc_stream_first_bytes(const sipc_stream *s, uint8_t out[4]);
 /* 1 while a TLS handshake is in progress. */
 int sipc_stream_in_tls_handshake(const sipc_stream *s);
 /* 1 if this TLS client offered the session of an earlier connection and the

@@ -36,6 +36,8 @@ struct sipc_stream {
     int state;
     int is_server;
     int got_bytes;       /* any byte received yet (for permissive fallback) */
+    uint8_t first[4];    /* the first bytes received (of the first read) */
+    uint8_t nfirst;
     int error_reported;
     int paused;
     int peer_done;       /* the peer sends nothing more: EOF, or its close_notify */

@@ -1723,9 +1723,19 @@ static void t_raw_bad_input(void **state)
     } else {
         /* a TLS record header that never completes, then silence */
         raw_run(w, &r, "\x16\x03\x01\x00\x50", 5);
-        /* plaintext on the TLS port gets a TLS alert back */
+        /* text on the TLS port is neither TLS nor sipc: named for what it
+         * is, not as a sipc peer without TLS (SIPC_EPLAINTEXT, which
+         * operators watch while they roll TLS out) */
+        static const char get[] = "GET / HTTP/1.0\r\n\r\n";
+        raw_run(w, &r, get, sizeof get - 1);
+        assert_true(tu_log_has(&w->slog, "(SIPC_EPROTO, protocol class): peer 127.0.0.1:"));
+        assert_true(tu_log_has(&w->slog, "speaks neither TLS nor sipc: its first bytes are text "
+                                         "('GET '), e.g. an HTTP client"));
+        assert_false(tu_log_has(&w->slog, "SIPC_EPLAINTEXT"));
+        /* sipc's plaintext on the TLS port gets a TLS alert back */
         raw_run(w, &r, "\x00\x00\x00\x02hi", 6);
         assert_int_equal(r.first, 0x15);
+        assert_true(tu_log_has(&w->slog, "SIPC_EPLAINTEXT"));
     }
     /* still serving */
     world_client(w, g_mode, g_pem, "test", 0, 0);

@@ -2,7 +2,9 @@
  * 64-bit hash of the key; a hash collision between two keys only merges
  * their counts, which is harmless for log lines. */
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/ratelimit.h"
 #include "sipc/errno.h"
@@ -12,6 +14,9 @@ typedef struct slot {
     uint64_t last_line; /* when a line of this key was last written */
     uint64_t last_seen;
     uint64_t held;
+    char *text;         /* what that line said (NULL: not kept) */
+    int level;
+    char category[32];
 } slot;
 
 struct sipc_ratelimit {
@@ -48,10 +53,18 @@ int sipc_ratelimit_new(sipc_ratelimit **out, uint64_t interval_ms, size_t slots)
     return 0;
 }
 
+static void slot_clear(slot *s)
+{
+    free(s->text);
+    memset(s, 0, sizeof *s);
+}
+
 void sipc_ratelimit_free(sipc_ratelimit *rl)
 {
     if (!rl)
         return;
+    for (size_t i = 0; i < rl->n; i++)
+        free(rl->slots[i].text);
     free(rl->slots);
     free(rl);
 }
@@ -71,19 +84,21 @@ static slot *find(sipc_ratelimit *rl, uint64_t h)
             victim = s;
     }
     assert(victim);
-    victim->hash = 0;
+    slot_clear(victim);
     return victim;
 }
 
-int sipc_ratelimit_allow(sipc_ratelimit *rl, const char *key, uint64_t now_ms, uint64_t *held)
+int sipc_ratelimit_allow(sipc_ratelimit *rl, const char *key, uint64_t now_ms, uint64_t *held,
+                         uint64_t *since_ms)
 {
-    assert(rl && key && held);
+    assert(rl && key && held && since_ms);
     uint64_t h = hash_key(key);
     slot *s = find(rl, h);
     *held = 0;
+    *since_ms = 0;
     if (s->hash != h) {
+        slot_clear(s);
         s->hash = h;
-        s->held = 0;
         s->last_line = now_ms;
         s->last_seen = now_ms;
         return 1;
@@ -91,10 +106,50 @@ int sipc_ratelimit_allow(sipc_ratelimit *rl, const char *key, uint64_t now_ms, u
     s->last_seen = now_ms;
     if (now_ms - s->last_line >= rl->interval) {
         *held = s->held;
+        *since_ms = now_ms - s->last_line;
         s->held = 0;
         s->last_line = now_ms;
         return 1;
     }
     s->held++;
     return 0;
+}
+
+int sipc_ratelimit_remember(sipc_ratelimit *rl, const char *key, int level, const char *category,
+                            const char *text)
+{
+    assert(rl && key && category && text);
+    uint64_t h = hash_key(key);
+    slot *s = find(rl, h);
+    if (s->hash != h)
+        return 0; /* evicted since it was allowed: nothing will be held for it */
+    free(s->text);
+    s->text = strdup(text);
+    s->level = level;
+    snprintf(s->category, sizeof s->category, "%s", category);
+    return s->text ? 0 : SIPC_ENOMEM;
+}
+
+uint64_t sipc_ratelimit_flush(sipc_ratelimit *rl, uint64_t now_ms, sipc_ratelimit_fn fn, void *arg)
+{
+    uint64_t next = UINT64_MAX;
+    for (size_t i = 0; i < rl->n; i++) {
+        slot *s = &rl->slots[i];
+        if (!s->hash || !s->held)
+            continue;
+        uint64_t due = s->last_line + rl->interval;
+        if (now_ms != UINT64_MAX && now_ms < due) {
+            if (due < next)
+                next = due;
+            continue;
+        }
+        uint64_t held = s->held, span = s->last_seen - s->last_line;
+        s->held = 0;
+        /* the next line of this key may be written at once: it would find
+         * nothing held, and saying so twice helps nobody */
+        s->last_line = now_ms == UINT64_MAX ? s->last_seen : now_ms - rl->interval;
+        fn(arg, s->level, s->category, s->text ? s->text : "(the line's text was not kept)", held,
+           span);
+    }
+    return next;
 }

@@ -1,8 +1,11 @@
 /* ratelimit.h - at most one log line per key (a peer and a kind of event)
  * per interval, and a count of the lines held back, so a hostile or broken
  * peer cannot flood the log or slow the loop with writes:
- *   "... from 127.0.0.1 (and 99,999 more like it in the last 10 s)".
- * Memory is fixed at creation: keys beyond the table's size evict the key
+ *   "... from 127.0.0.1 (and 99,999 more like it in the 10 s before)".
+ * Lines held back that no later line reports are handed out once their
+ * interval has ended (sipc_ratelimit_flush), so a burst followed by silence
+ * is still counted in the log. Memory is fixed at creation, plus the text of
+ * the last line written per key: keys beyond the table's size evict the key
  * seen longest ago (its held-back count is lost, never the next line). */
 #ifndef SIPC_BASE_RATELIMIT_H
 #define SIPC_BASE_RATELIMIT_H
@@ -16,8 +19,25 @@ typedef struct sipc_ratelimit sipc_ratelimit;
 int sipc_ratelimit_new(sipc_ratelimit **out, uint64_t interval_ms, size_t slots);
 void sipc_ratelimit_free(sipc_ratelimit *rl);
 /* May a line for key be written at now_ms? 1: yes, and *held gets how many
- * lines of this key were held back since the last one written (0 if none);
- * 0: no, the line is counted. */
-int sipc_ratelimit_allow(sipc_ratelimit *rl, const char *key, uint64_t now_ms, uint64_t *held);
+ * lines of this key were held back since the last one written (0 if none),
+ * *since_ms how long ago that one was; 0: no, the line is counted. */
+int sipc_ratelimit_allow(sipc_ratelimit *rl, const char *key, uint64_t now_ms, uint64_t *held,
+                         uint64_t *since_ms);
+/* Keeps what the line just written for key (allowed) said, for the report
+ * of the lines held back after it: level and category are the caller's
+ * (category is copied, up to 31 bytes). 0 or SIPC_ENOMEM (then the report
+ * has no text). */
+int sipc_ratelimit_remember(sipc_ratelimit *rl, const char *key, int level, const char *category,
+                            const char *text);
+
+/* One key's lines held back: held of them in the span_ms after the line
+ * that said text. */
+typedef void (*sipc_ratelimit_fn)(void *arg, int level, const char *category, const char *text,
+                                  uint64_t held, uint64_t span_ms);
+/* For every key whose interval after its last line has ended by now_ms with
+ * lines held back, calls fn and forgets them (UINT64_MAX: every key holding
+ * lines, whatever the time). Returns when the next key holding lines is due
+ * (UINT64_MAX: none). */
+uint64_t sipc_ratelimit_flush(sipc_ratelimit *rl, uint64_t now_ms, sipc_ratelimit_fn fn, void *arg);
 
 #endif

@@ -31,22 +31,54 @@ void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const 
     ctx->opts.log(ctx->opts.log_arg, level, category, msg);
 }
 
+/* Seconds for a report of held lines, rounded up, at least 1: "within
+ * 0 s" reads wrong. */
+static unsigned long long span_s(uint64_t ms)
+{
+    return ms < 1000 ? 1 : (unsigned long long)((ms + 999) / 1000);
+}
+
+static void log_held(void *arg, int level, const char *category, const char *text, uint64_t held,
+                     uint64_t span_ms)
+{
+    sipc_ctx *ctx = arg;
+    char msg[1300];
+    snprintf(msg, sizeof msg, "%llu more like this within %llu s after it was logged: %s",
+             (unsigned long long)held, span_s(span_ms), text);
+    ctx->opts.log(ctx->opts.log_arg, (sipc_log_level)level, category, msg);
+}
+
+static void on_logrl_timer(uv_timer_t *t)
+{
+    sipc_ctx *ctx = t->data;
+    uint64_t now = uv_now(ctx->loop);
+    uint64_t next = sipc_ratelimit_flush(ctx->logrl, now, log_held, ctx);
+    if (next != UINT64_MAX)
+        uv_timer_start(t, on_logrl_timer, next - now, 0);
+}
+
 void sipc__log_limited(sipc_ctx *ctx, const char *key, sipc_log_level level, const char *category,
                        const char *fmt, ...)
 {
-    uint64_t held = 0;
+    uint64_t held = 0, since = 0;
     if (!sipc__log_on(ctx, level))
         return;
-    if (ctx->logrl && !sipc_ratelimit_allow(ctx->logrl, key, uv_now(ctx->loop), &held))
+    if (ctx->logrl && !sipc_ratelimit_allow(ctx->logrl, key, uv_now(ctx->loop), &held, &since)) {
+        if (!uv_is_active((uv_handle_t *)&ctx->logrl_timer) &&
+            !uv_is_closing((uv_handle_t *)&ctx->logrl_timer))
+            uv_timer_start(&ctx->logrl_timer, on_logrl_timer, SIPC__LOG_INTERVAL_MS, 0);
         return;
+    }
     char msg[1200];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(msg, 1024, fmt, ap);
     va_end(ap);
+    if (ctx->logrl)
+        (void)sipc_ratelimit_remember(ctx->logrl, key, (int)level, category, msg);
     if (held && n >= 0 && n < 1024)
-        snprintf(msg + n, sizeof msg - (size_t)n, " (and %llu more like it in the last %d s)",
-                 (unsigned long long)held, SIPC__LOG_INTERVAL_MS / 1000);
+        snprintf(msg + n, sizeof msg - (size_t)n, " (and %llu more like it in the %llu s before)",
+                 (unsigned long long)held, span_s(since));
     ctx->opts.log(ctx->opts.log_arg, level, category, msg);
 }
 
@@ -254,6 +286,9 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     uv_async_init(loop, &ctx->async, async_cb);
     ctx->async.data = ctx;
     uv_unref((uv_handle_t *)&ctx->async);
+    uv_timer_init(loop, &ctx->logrl_timer);
+    ctx->logrl_timer.data = ctx;
+    uv_unref((uv_handle_t *)&ctx->logrl_timer);
     uv_mutex_init(&ctx->post_lock);
     ctx->posts_tail = &ctx->posts;
     *out = ctx;
@@ -376,9 +411,13 @@ void sipc__ctx_maybe_finish_close(sipc_ctx *ctx)
         return;
     if (ctx->handles_open == -1) {
         /* first time everything above is gone: close our own handles */
-        ctx->handles_open = 2;
+        ctx->handles_open = 3;
         uv_close((uv_handle_t *)&ctx->flusher, ctx_handle_closed);
         uv_close((uv_handle_t *)&ctx->async, ctx_handle_closed);
+        /* what is still held back is said now, not lost with the context */
+        if (ctx->logrl)
+            (void)sipc_ratelimit_flush(ctx->logrl, UINT64_MAX, log_held, ctx);
+        uv_close((uv_handle_t *)&ctx->logrl_timer, ctx_handle_closed);
         return;
     }
     if (ctx->handles_open != 0)

@@ -51,6 +51,7 @@ struct sipc_ctx {
     size_t hello_len;       /* 0 until then */
     sipc_security *sec;
     sipc_ratelimit *logrl;  /* repeated warnings per peer and kind */
+    uv_timer_t logrl_timer; /* reports lines held back that no later line did */
     uint64_t pid_bits;      /* getpid() << 32, in every channel's jitter seed: asked
                                once, not at each open (a system call) */
     sipc_freelist req_blocks;  /* spare blocks for small requests (requests.c) */
@@ -68,7 +69,7 @@ struct sipc_ctx {
     uv_mutex_t post_lock;
     struct sipc_post *posts, **posts_tail;
     int closing;
-    int handles_open;       /* flusher + async still to close */
+    int handles_open;       /* flusher, async and logrl_timer still to close */
     sipc_ctx_close_cb close_cb;
     void *close_arg;
 };
@@ -82,7 +83,8 @@ static inline int sipc__log_on(const sipc_ctx *ctx, sipc_log_level level)
 void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* The same, at most once per key (a peer and a kind of event) per
- * SIPC__LOG_INTERVAL_MS; the next line says how many were held back. */
+ * SIPC__LOG_INTERVAL_MS; the next line says how many were held back, or,
+ * when none comes within the interval, a line of their own at its end. */
 #define SIPC__LOG_INTERVAL_MS 10000
 void sipc__log_limited(sipc_ctx *ctx, const char *key, sipc_log_level level, const char *category,
                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));

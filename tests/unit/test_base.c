@@ -145,18 +145,81 @@ static void ratelimit_one_line_per_interval(void **state)
     (void)state;
     sipc_ratelimit *rl;
     assert_int_equal(sipc_ratelimit_new(&rl, 10000, 64), 0);
-    uint64_t held = 99;
-    assert_int_equal(sipc_ratelimit_allow(rl, "127.0.0.1 nomethod", 1000, &held), 1);
+    uint64_t held = 99, since = 99;
+    assert_int_equal(sipc_ratelimit_allow(rl, "127.0.0.1 nomethod", 1000, &held, &since), 1);
     assert_int_equal(held, 0);
+    assert_int_equal(since, 0);
     for (int i = 0; i < 99999; i++)
-        assert_int_equal(sipc_ratelimit_allow(rl, "127.0.0.1 nomethod", 1000 + (uint64_t)i / 20, &held), 0);
+        assert_int_equal(sipc_ratelimit_allow(rl, "127.0.0.1 nomethod", 1000 + (uint64_t)i / 20,
+                                              &held, &since),
+                         0);
     /* another peer and another kind are not held back by the first */
-    assert_int_equal(sipc_ratelimit_allow(rl, "127.0.0.2 nomethod", 2000, &held), 1);
-    assert_int_equal(sipc_ratelimit_allow(rl, "127.0.0.1 toobig", 2000, &held), 1);
-    /* after the interval, the next line passes and says how many were held */
-    assert_int_equal(sipc_ratelimit_allow(rl, "127.0.0.1 nomethod", 11000, &held), 1);
+    assert_int_equal(sipc_ratelimit_allow(rl, "127.0.0.2 nomethod", 2000, &held, &since), 1);
+    assert_int_equal(sipc_ratelimit_allow(rl, "127.0.0.1 toobig", 2000, &held, &since), 1);
+    /* after the interval, the next line passes and says how many were held
+     * since the last line, and how long ago that was */
+    assert_int_equal(sipc_ratelimit_allow(rl, "127.0.0.1 nomethod", 50000, &held, &since), 1);
     assert_int_equal(held, 99999);
-    assert_int_equal(sipc_ratelimit_allow(rl, "127.0.0.1 nomethod", 11001, &held), 0);
+    assert_int_equal(since, 49000);
+    assert_int_equal(sipc_ratelimit_allow(rl, "127.0.0.1 nomethod", 50001, &held, &since), 0);
+    sipc_ratelimit_free(rl);
+}
+
+typedef struct held_report {
+    int calls, level;
+    char category[32], text[200];
+    uint64_t held, span;
+} held_report;
+
+static void on_held(void *arg, int level, const char *category, const char *text, uint64_t held,
+                    uint64_t span_ms)
+{
+    held_report *r = arg;
+    r->calls++;
+    r->level = level;
+    snprintf(r->category, sizeof r->category, "%s", category);
+    snprintf(r->text, sizeof r->text, "%s", text);
+    r->held = held;
+    r->span = span_ms;
+}
+
+/* Lines held back with no later line to carry their count are reported once
+ * their interval has ended, with the text of the line they were like. */
+static void ratelimit_reports_held_lines(void **state)
+{
+    (void)state;
+    sipc_ratelimit *rl;
+    assert_int_equal(sipc_ratelimit_new(&rl, 10000, 64), 0);
+    uint64_t held, since;
+    held_report r = {0};
+    assert_int_equal(sipc_ratelimit_allow(rl, "a", 1000, &held, &since), 1);
+    assert_int_equal(sipc_ratelimit_remember(rl, "a", 3, "Transport.Conn", "first line of a"), 0);
+    assert_int_equal(sipc_ratelimit_allow(rl, "b", 1000, &held, &since), 1);
+    /* nothing held: nothing to report, nothing due */
+    assert_int_equal(sipc_ratelimit_flush(rl, 20000, on_held, &r), UINT64_MAX);
+    assert_int_equal(r.calls, 0);
+    for (int i = 0; i < 299; i++)
+        assert_int_equal(sipc_ratelimit_allow(rl, "a", 2000 + (uint64_t)i * 10, &held, &since), 0);
+    /* within the interval: not yet, and it says when */
+    assert_int_equal(sipc_ratelimit_flush(rl, 5000, on_held, &r), 11000);
+    assert_int_equal(r.calls, 0);
+    assert_int_equal(sipc_ratelimit_flush(rl, 11000, on_held, &r), UINT64_MAX);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.held, 299);
+    assert_int_equal(r.span, 2980 + 1000); /* the last held at 4980, 3980 ms after the line */
+    assert_int_equal(r.level, 3);
+    assert_string_equal(r.category, "Transport.Conn");
+    assert_string_equal(r.text, "first line of a");
+    /* reported once: the next line finds nothing held, and passes at once */
+    assert_int_equal(sipc_ratelimit_flush(rl, 30000, on_held, &r), UINT64_MAX);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(sipc_ratelimit_allow(rl, "a", 11001, &held, &since), 1);
+    assert_int_equal(held, 0);
+    /* at the end, whatever is held is reported whatever the time */
+    assert_int_equal(sipc_ratelimit_allow(rl, "a", 11002, &held, &since), 0);
+    assert_int_equal(sipc_ratelimit_flush(rl, UINT64_MAX, on_held, &r), UINT64_MAX);
+    assert_int_equal(r.calls, 2);
+    assert_int_equal(r.held, 1);
     sipc_ratelimit_free(rl);
 }
 
@@ -170,7 +233,8 @@ static void ratelimit_bounded_table(void **state)
     for (int i = 0; i < 10000; i++) {
         uint64_t held;
         snprintf(key, sizeof key, "10.0.%d.%d x", i / 256, i % 256);
-        assert_int_equal(sipc_ratelimit_allow(rl, key, 5000 + (uint64_t)i, &held), 1);
+        uint64_t since;
+        assert_int_equal(sipc_ratelimit_allow(rl, key, 5000 + (uint64_t)i, &held, &since), 1);
     }
     sipc_ratelimit_free(rl);
     assert_int_equal(sipc_ratelimit_new(&rl, 0, 16), SIPC_EINVAL);
@@ -250,6 +314,7 @@ int main(void)
         cmocka_unit_test(idmap_shrinks_after_burst),
         cmocka_unit_test(freelist_reuse_and_bound),
         cmocka_unit_test(ratelimit_one_line_per_interval),
+        cmocka_unit_test(ratelimit_reports_held_lines),
         cmocka_unit_test(ratelimit_bounded_table),
         cmocka_unit_test(str_copy_as_snprintf),
         cmocka_unit_test(str_copy_edges),

@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "ipc/internal.h"
 #include "ipc/node/log_internal.h"
 #include "sipc/node.h"
 #include "sipc/sipc.h"
@@ -658,6 +659,38 @@ static void test_ctx_log_level(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* A context's rate-limited lines: repeats are held back, and with no later
+ * line to carry their count, the context says it itself, at the latest
+ * when it closes; the count and the span are true. */
+static void test_ctx_held_lines(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    seen got = {0};
+    sipc_options o;
+    sipc_options_init(&o);
+    o.log = count_sink;
+    o.log_arg = &got;
+    sipc_security *sec;
+    assert_int_equal(sipc_security_plain(&sec), 0);
+    sipc_ctx *ctx;
+    assert_int_equal(sipc_ctx_new(&ctx, &loop, &o, sec), 0);
+    for (int i = 0; i < 5; i++)
+        sipc__log_limited(ctx, "127.0.0.9 toobig", SIPC_LOG_WARN, "Transport.Conn", "line %d", i);
+    assert_int_equal(got.n, 1);
+    assert_string_equal(got.msg, "line 0");
+    int closed = 0;
+    sipc_ctx_close(ctx, ctx_closed, &closed);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_true(closed);
+    assert_int_equal(got.n, 2);
+    assert_int_equal(got.level, SIPC_LOG_WARN);
+    assert_string_equal(got.msg, "4 more like this within 1 s after it was logged: line 0");
+    sipc_security_release(sec);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -676,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_abort_flushes),
         cmocka_unit_test(test_ctx_log_level),
         cmocka_unit_test(test_no_memory),
+        cmocka_unit_test(test_ctx_held_lines),
     };
     return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }

@@ -133,6 +133,16 @@ int ctl_call(ctl_client *cl, const char *service, const char *method, const void
     memset(rep, 0, sizeof *rep);
     pending p = {rep, 0};
     int e = sipc_call(cl->ch, service, method, data, len, cl->timeout_ms, on_reply, &p);
+    if (e == SIPC_ETOOBIG) {
+        /* too big to send at all: the input's fault, not the link's */
+        rep->err = e;
+        rep->too_big = 1;
+        snprintf(rep->message, sizeof rep->message,
+                 "the request is %zu bytes, more than the largest frame sent from here (%zu, "
+                 "[limits] max_frame in %.300s/sipc.conf)",
+                 len, cl->cfg.max_frame, cl->cfg.home);
+        return e;
+    }
     if (e != 0) {
         rep->err = e;
         snprintf(rep->message, sizeof rep->message, "%s", sipc_strerror(e));
@@ -159,6 +169,8 @@ int ctl_report_failure(const ctl_client *cl, const char *service, const char *me
                        const ctl_reply *rep)
 {
     int err = rep->err;
+    if (rep->too_big)
+        return ctl_fail(1, "%s.%s to %s not sent: %s", service, method, cl->target, rep->message);
     return ctl_fail(ctl_exit_code(err), "%s.%s to %s failed: %s [%s, %s]%s%s", service, method,
                     cl->target, sipc_strerror(err), sipc_err_name(err),
                     sipc_err_class_name(sipc_err_classify(err)), rep->message[0] ? ": " : "",

@@ -64,6 +64,7 @@ typedef struct ctl_reply {
     char message[512];   /* the remote's message, "" when none */
     uint8_t *data;       /* the reply payload (malloc'd), len bytes */
     size_t len;
+    int too_big;         /* not sent: larger than this side's max_frame */
 } ctl_reply;
 
 /* Loads this home's configuration and security (a client uses TLS whenever a

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "services/common/home_dir.h"
 #include "services/common/opt.h"
 #include "sipcctl.h"
 
@@ -256,6 +257,10 @@ int main(int argc, char **argv)
         cli_help(p.help ? stdout : stderr, &SIPCCTL, p.cmd);
         return p.help ? 0 : EX_USAGE;
     }
+    /* a home given by name must be there; without one, sipcctl is a client
+     * with the built-in defaults (plaintext, cluster "sipc") */
+    if (sipc_cli_home_missing(o.home, 0, err, sizeof err))
+        return ctl_fail(EX_CONFIG, "%s", err);
     o.command = p.cmd;
     o.cmd = p.cmd->name;
     o.args = p.args;

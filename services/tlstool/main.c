@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "certs/tool/pkcs12.h"
+#include "services/common/home_dir.h"
 #include "services/common/opt.h"
 #include "services/tlstool/tlstool.h"
 
@@ -228,6 +229,13 @@ int main(int argc, char **argv)
     if ((p.cmd->run == cmd_create || p.cmd->run == cmd_import) && o.npos > 1)
         o.pw.argument = cli_password_take_arg(o.pos[1]);
     o.home = sipc_home_resolve(o.home_opt);
+    /* create writes a file anywhere, import makes the home, verify FILE
+     * needs none; every other command works on an existing home */
+    char herr[900];
+    int own_input = p.cmd->run == cmd_create || p.cmd->run == cmd_import ||
+                    (p.cmd->run == cmd_verify && o.npos > 0);
+    if (!own_input && sipc_cli_home_missing(o.home_opt, 1, herr, sizeof herr))
+        return fail(EX_CONFIG, "%s", herr);
     int r = p.cmd->run(&o);
     cli_password_forget();
     return r;

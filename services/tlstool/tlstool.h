@@ -22,7 +22,7 @@ enum {
     EX_OK = 0,
     EX_FAIL = 1,     /* unexpected failure (I/O, memory) */
     EX_USAGE = 2,    /* bad command line */
-    EX_CONFIG = 3,   /* sipc.conf unreadable or invalid; data port 23443 */
+    EX_CONFIG = 3,   /* no such home; sipc.conf unreadable or invalid; data port 23443 */
     EX_PWRULE = 4,   /* no password, or it breaks the password rule */
     EX_PASSWORD = 5, /* wrong password */
     EX_BADFILE = 6,  /* input missing, unreadable, corrupt, truncated, unsupported */

@@ -22,6 +22,15 @@ run "$BIN/sipcd" --help
 expect "sipcd --help: 73 covers the home's logs/ and data/" 0 "73 DIR/logs" "or DIR/data could not be created or opened \(DIR missing"
 run "$BIN/sipcd" --home "$work/no-such-home"
 expect "sipcd with a missing home" 73 "cannot create log directory $work/no-such-home/logs"
+# a mistyped home is named, not read as an empty one (which would fail later
+# as a cluster-name mismatch or a refused connection)
+run "$BIN/sipcctl" --home "$work/no-such-home" ping 127.0.0.1
+expect "sipcctl with a missing --home" 78 "^sipcctl: node home $work/no-such-home does not exist \(--home\): give the node's home"
+run env SIPC_HOME="$work/no-such-home" "$BIN/sipcctl" status
+expect "sipcctl with a missing \$SIPC_HOME" 78 "node home $work/no-such-home does not exist \(\\\$SIPC_HOME\)"
+run "$BIN/tlstool" --home "$work/no-such-home" status
+expect "tlstool status with a missing --home" 3 "^tlstool: error: node home $work/no-such-home does not exist \(--home\)"
+[ -e "$work/no-such-home" ] && bad "the missing home was created"
 run "$BIN/sipcctl" --help
 expect "sipcctl --help" 0 "Usage: sipcctl" "3 partial success: search" "65 ingest" "66 an input file"
 # the same version line as sipcd's, named like tlstool's

@@ -1,0 +1,33 @@
+/* home_dir.c - see home_dir.h. */
+#include "services/common/home_dir.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sipc/node.h"
+
+int sipc_cli_home_missing(const char *explicit_home, int check_default, char *err, size_t errlen)
+{
+    const char *env = getenv("SIPC_HOME");
+    const char *from = explicit_home && *explicit_home ? "--home"
+                       : env && *env                   ? "$SIPC_HOME"
+                                                       : NULL;
+    if (!from && !check_default)
+        return 0;
+    const char *home = sipc_home_resolve(explicit_home);
+    struct stat st;
+    int r = stat(home, &st);
+    if (r == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    const char *why = r == 0              ? "is not a directory"
+                      : errno == ENOENT   ? "does not exist"
+                                          : strerror(errno);
+    snprintf(err, errlen,
+             "node home %s %s (%s): give the node's home, the directory holding sipc.conf and "
+             "security/, with --home DIR or SIPC_HOME",
+             home, why, from ? from : "the default");
+    return 1;
+}

@@ -1,0 +1,17 @@
+/* home_dir.h - the node home a command-line tool was pointed at, checked
+ * before it is used: a mistyped --home or $SIPC_HOME must say so, not read
+ * as an empty home (no pair, default cluster name) and fail later with a
+ * cluster-name mismatch or "connection refused". */
+#ifndef SIPC_CLI_HOME_DIR_H
+#define SIPC_CLI_HOME_DIR_H
+
+#include <stddef.h>
+
+/* Where the home in use came from: explicit_home is the --home value (NULL
+ * when not given), resolved as sipc_home_resolve does. 0 when it is a
+ * directory; otherwise 1 with the reason and the fix in err. A home that
+ * came from no setting (the built-in default) is checked only when
+ * check_default is set. */
+int sipc_cli_home_missing(const char *explicit_home, int check_default, char *err, size_t errlen);
+
+#endif

@@ -23,7 +23,8 @@ sc_find_load() {
 sc_cmd_load() {
     case ${1:-} in
     start | stop | report) ;;
-    -h | --help | "") echo "$SC_HELP_LOAD"; [ -n "${1:-}" ]; return $? ;;
+    -h | --help) echo "$SC_HELP_LOAD"; return 0 ;;
+    "") sc_usage "$SC_HELP_LOAD" "load needs start, stop or report" ;;
     *) sc_usage "$SC_HELP_LOAD" "unknown load command '$1'" ;;
     esac
     sc_open_or_die "$SC_ARG_DIR"

@@ -30,7 +30,7 @@ sc_cmd_tls() {
     while [ $# -gt 0 ]; do
         case $1 in
         --rolling) rolling=1 ;;
-        --password-file) pwf=${2:-}; shift ;;
+        --password-file) sc_need_value "$SC_HELP_TLS" "$@"; pwf=$2; shift ;;
         --password-file=*) pwf=${1#*=} ;;
         -h | --help) echo "$SC_HELP_TLS"; return 0 ;;
         -*) sc_usage "$SC_HELP_TLS" "unknown option '$1'" ;;

@@ -26,6 +26,30 @@ cluster status >/dev/null 2>&1; rc=$?
 [ "$rc" = 78 ] && ok "status without a cluster: exit 78" || not_ok "status without a cluster: exit $rc"
 
 section "up, faults, refusals"
+# an option without its value: 64 and sipc-cluster's own message, checked
+# before the cluster is looked for (there is none here)
+bad=""
+while read -r opt cmdline; do
+    # shellcheck disable=SC2086
+    out=$(cluster $cmdline 2>&1); rc=$?
+    [ "$rc" = 64 ] && grep -q "^sipc-cluster: error: $opt needs a value$" <<<"$out" || bad="$bad [$cmdline: exit $rc]"
+done <<'LIST'
+-n up -n
+--nodes up --nodes
+--tls up --tls
+--base up -n 2 --base
+--name up --name
+--signal kill n1 --signal
+--service logs n1 --service
+--tail logs n1 --tail
+--password-file tls rotate --rolling new.pfx --password-file
+--dir status --dir
+LIST
+[ -z "$bad" ] && ok "an option without its value (up -n, logs --tail, kill --signal, ... --dir): exit 64, 'OPTION needs a value'" ||
+    not_ok "options without a value:$bad"
+"$SC" --dir "$CL" load >"$work/load.out" 2>&1; rc=$?
+[ "$rc" = 64 ] && grep -q "^sipc-cluster: error: load needs start, stop or report" "$work/load.out" &&
+    ok "load without a subcommand: exit 64, like tls" || not_ok "load without a subcommand: exit $rc"
 cluster up -n 2 --base "$NET.0" >"$work/up.out" 2>&1 && ok "up -n 2" || { not_ok "up"; cat "$work/up.out"; exit 1; }
 [ "$(stat -c %a "$CL/password")" = 600 ] && [ "$(stat -c %a "$CL")" = 700 ] && ! grep -rqs "$(cat "$CL/password")" "$CL/nodes"/*/logs "$CL/nodes"/*/sipcd.out "$work/up.out" &&
     ok "the password: 0600 in a 0700 folder, in no log or output" || not_ok "password file or leak"

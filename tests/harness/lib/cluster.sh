@@ -21,3 +21,8 @@ sc_usage() {
     printf '%s\n' "$1" >&2
     exit "$SC_EX_USAGE"
 }
+# sc_need_value HELP OPTION [VALUE...]: OPTION (called with the rest of the
+# command line) has a non-empty value after it, else a bad command line.
+sc_need_value() {
+    [ $# -ge 3 ] && [ -n "$3" ] || sc_usage "$1" "$2 needs a value"
+}

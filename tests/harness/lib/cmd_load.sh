@@ -7,8 +7,10 @@ Runs sipc-load with the same arguments plus --dir DIR (inside the client
 namespace of a --netns cluster). start detaches and keeps its ledger under
 DIR/load/; stop drains and checks every acknowledged id with get; report
 prints sent, acknowledged, found, lost, duplicated, errors and
-longest_stall_ms (--check: exit 1 when lost or errors is above 0). sipc-load
-is looked for beside sipc-cluster, in $SIPC_BIN, then in PATH.'
+longest_stall_ms (--check: exit 1 when lost or errors is above 0; its
+message tells records proven lost from those unverified because a node
+could not be asked, naming it). sipc-load is looked for beside sipc-cluster,
+in $SIPC_BIN, then in PATH.'
 
 sc_find_load() {
     local d
@@ -21,7 +23,8 @@ sc_find_load() {
 sc_cmd_load() {
     case ${1:-} in
     start | stop | report) ;;
-    -h | --help | "") echo "$SC_HELP_LOAD"; [ -n "${1:-}" ]; return $? ;;
+    -h | --help) echo "$SC_HELP_LOAD"; return 0 ;;
+    "") sc_usage "$SC_HELP_LOAD" "load needs start, stop or report" ;;
     *) sc_usage "$SC_HELP_LOAD" "unknown load command '$1'" ;;
     esac
     sc_open_or_die "$SC_ARG_DIR"

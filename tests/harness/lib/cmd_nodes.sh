@@ -20,7 +20,7 @@ sc_cmd_kill() {
     local node="" sig=KILL
     while [ $# -gt 0 ]; do
         case $1 in
-        --signal | -s) sig=${2:-}; shift ;;
+        --signal | -s) sc_need_value "$SC_HELP_KILL" "$@"; sig=$2; shift ;;
         --signal=*) sig=${1#*=} ;;
         -h | --help) echo "$SC_HELP_KILL"; return 0 ;;
         -*) sc_usage "$SC_HELP_KILL" "unknown option '$1'" ;;
@@ -80,9 +80,9 @@ sc_cmd_logs() {
     local node="" service="" tail=""
     while [ $# -gt 0 ]; do
         case $1 in
-        --service) service=${2:-}; shift ;;
+        --service) sc_need_value "$SC_HELP_LOGS" "$@"; service=$2; shift ;;
         --service=*) service=${1#*=} ;;
-        --tail) tail=${2:-}; shift ;;
+        --tail) sc_need_value "$SC_HELP_LOGS" "$@"; tail=$2; shift ;;
         --tail=*) tail=${1#*=} ;;
         -h | --help) echo "$SC_HELP_LOGS"; return 0 ;;
         -*) sc_usage "$SC_HELP_LOGS" "unknown option '$1'" ;;

@@ -16,7 +16,10 @@ healthy in its new mode before the next:
            home), rotate commit --reload node by node, rotate finish --reload
            on every node; the new pair becomes DIR/cluster.pfx
 A node that refuses (the strict guard: a peer still speaks plaintext) stops
-the procedure there, with its reason (exit 1); nothing is forced.
+the procedure there, with its reason (exit 1); nothing is forced. A node that
+dies or is SIGSTOPped meanwhile stops it at once (exit 69), naming that node
+and the links it took down ("stopped after n1: n3 is not running (pid N
+exited); n1 runs permissive but its links to n3 are down").
 
 Exit: 0 done; 1 a node refused; 69 a node unreachable or not healthy in time.'
 
@@ -30,7 +33,7 @@ sc_cmd_tls() {
     while [ $# -gt 0 ]; do
         case $1 in
         --rolling) rolling=1 ;;
-        --password-file) pwf=${2:-}; shift ;;
+        --password-file) sc_need_value "$SC_HELP_TLS" "$@"; pwf=$2; shift ;;
         --password-file=*) pwf=${1#*=} ;;
         -h | --help) echo "$SC_HELP_TLS"; return 0 ;;
         -*) sc_usage "$SC_HELP_TLS" "unknown option '$1'" ;;

@@ -27,13 +27,13 @@ sc_cmd_up() {
     local nnodes=3 tls=off base=127.0.1.0 netns=0 name=harness
     while [ $# -gt 0 ]; do
         case $1 in
-        -n | --nodes) nnodes=${2:?}; shift ;;
+        -n | --nodes) sc_need_value "$SC_HELP_UP" "$@"; nnodes=$2; shift ;;
         --nodes=*) nnodes=${1#*=} ;;
-        --tls) tls=${2:-}; shift ;;
+        --tls) sc_need_value "$SC_HELP_UP" "$@"; tls=$2; shift ;;
         --tls=*) tls=${1#*=} ;;
-        --base) base=${2:-}; shift ;;
+        --base) sc_need_value "$SC_HELP_UP" "$@"; base=$2; shift ;;
         --base=*) base=${1#*=} ;;
-        --name) name=${2:-}; shift ;;
+        --name) sc_need_value "$SC_HELP_UP" "$@"; name=$2; shift ;;
         --name=*) name=${1#*=} ;;
         --netns) netns=1 ;;
         -h | --help) echo "$SC_HELP_UP"; return 0 ;;

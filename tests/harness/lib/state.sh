@@ -32,10 +32,26 @@ sc_update() {
     fi
 }
 
-# One command at a time changes a cluster: the others wait (bounded).
+# One command at a time changes a cluster: the others wait (bounded), saying
+# for what. The holder writes "PID START-TIME HH:MM:SS COMMAND" into the lock
+# file once it has the lock, so that a waiting command can name it.
 sc_lock() {
+    local holder pid st since what me=$BASHPID
     exec 9>>"$SC_DIR/.lock"
-    flock -w 120 9 || sc_die "$SC_EX_UNAVAILABLE" "another sipc-cluster command holds $SC_DIR/.lock for over 120 s"
+    if ! flock -n 9; then
+        holder=$(head -n1 "$SC_DIR/.lock" 2>/dev/null)
+        read -r pid st since what <<<"$holder"
+        if [ -n "$what" ] && sc_pid_is "$pid" "$st"; then
+            holder="'$what' (pid $pid, since $since)"
+        else
+            holder="another sipc-cluster command"
+        fi
+        printf 'sipc-cluster: waiting (at most 120 s) for %s/.lock, held by %s: one command at a time changes a cluster\n' \
+            "$SC_DIR" "$holder" >&2
+        flock -w 120 9 || sc_die "$SC_EX_UNAVAILABLE" "$holder holds $SC_DIR/.lock for over 120 s"
+    fi
+    printf '%s %s %s %s\n' "$me" "$(sc_pid_starttime "$me")" "$(date +%H:%M:%S)" \
+        "${SC_CMDLINE:-${FUNCNAME[1]:-sc_lock} (the harness library)}" >"$SC_DIR/.lock"
 }
 
 sc_nodes() { sc_q '.nodes[].name'; }

@@ -10,12 +10,91 @@ SC_TLS_QUIET_WAIT=${SC_TLS_QUIET_WAIT:-60} # seconds to wait for plaintext to go
 # The mode a node runs with now (off, permissive, strict), from its status.
 sc_live_mode() { sc_node_status "$1" 2000 | jq -r '.tls.mode // empty'; }
 
+# sc_tls_dead_nodes: one line per node whose process is gone or paused
+# ("n3 is not running (pid 11633 exited)"), the node's name first.
+sc_tls_dead_nodes() {
+    local n pid
+    for n in $(sc_nodes); do
+        pid=$(sc_node pid "$n")
+        if sc_node_stopped "$n"; then
+            echo "$n is stopped (SIGSTOP, pid $pid): it answers nothing"
+        elif ! sc_node_alive "$n"; then
+            [ "$pid" = null ] && echo "$n is not running" || echo "$n is not running (pid $pid exited)"
+        fi
+    done
+}
+# sc_tls_dead_hint DEAD-LINES: what brings those nodes back.
+sc_tls_dead_hint() {
+    local names
+    names=$(cut -d' ' -f1 <<<"$1" | paste -sd' ')
+    if grep -q 'SIGSTOP' <<<"$1"; then
+        echo "sipc-cluster restart NODE, or kill NODE --signal CONT for a stopped one ($names)"
+    else
+        echo "sipc-cluster restart ${names// /, restart }"
+    fi
+}
+# sc_node_down_peers NAME: the nodes NAME's links that are down lead to
+# (named from cluster.json when the link never learnt the peer's id), comma
+# separated; fails when NAME does not answer.
+sc_node_down_peers() {
+    local j map
+    j=$(sc_node_status "$1" 2000) || return 1
+    map=$(jq -c '[.nodes[] | {key: .address, value: .name}] | from_entries' "$SC_JSON")
+    jq -r --argjson m "$map" '[.links[] | select(.up | not)
+        | (.node // $m[(.address // "" | sub(":[0-9]+$"; ""))] // .address)] | unique | join(", ")' <<<"$j"
+}
+
+# sc_tls_check_alive WHEN STATE: every node's process runs (no step can
+# become healthy while another node is gone); else exits 69 naming the dead
+# ones: "stopped WHEN: n3 is not running (pid N exited); STATE (...)".
+sc_tls_check_alive() {
+    local dead
+    dead=$(sc_tls_dead_nodes)
+    [ -z "$dead" ] && return 0
+    sc_die "$SC_EX_UNAVAILABLE" "stopped $1: $(paste -sd';' <<<"$dead" | sed 's/;/; /g'); $2" \
+        "($(sc_tls_dead_hint "$dead"), then run the same command again: it skips the nodes already done)"
+}
+
+# sc_tls_step_failed NODE WANT: NODE is not healthy in mode WANT after its
+# step: says why (a dead node, the links down, the mode) and exits 69.
+sc_tls_step_failed() {
+    local n=$1 want=$2 dead self others mode peers j
+    dead=$(sc_tls_dead_nodes)
+    self=$(grep "^$n " <<<"$dead")
+    others=$(grep -v "^$n " <<<"$dead")
+    [ -z "$self" ] || sc_die "$SC_EX_UNAVAILABLE" "stopped at $n: $self after its step (see sipc-cluster logs $n)"
+    if ! j=$(sc_node_status "$n" 2000); then
+        sc_die "$SC_EX_UNAVAILABLE" "stopped at $n: it runs but does not answer its status after the step (see sipc-cluster status and logs $n)"
+    fi
+    mode=$(jq -r '.tls.mode' <<<"$j")
+    peers=$(sc_node_down_peers "$n")
+    if [ -n "$others" ]; then
+        sc_die "$SC_EX_UNAVAILABLE" "stopped after $n: $(paste -sd';' <<<"$others" | sed 's/;/; /g');" \
+            "$n runs $mode${peers:+ but its links to $peers are down}" \
+            "($(sc_tls_dead_hint "$others"), then run the same command again: it skips the nodes already done)"
+    fi
+    if [ "$mode" != "$want" ]; then
+        sc_die "$SC_EX_UNAVAILABLE" "stopped at $n: it runs $mode, not $want, ${SC_TLS_STEP_WAIT}s after the step (see sipc-cluster status and logs $n)"
+    fi
+    if [ -n "$peers" ]; then
+        sc_die "$SC_EX_UNAVAILABLE" "stopped at $n: it runs $want but its links to $peers are still down ${SC_TLS_STEP_WAIT}s after the step" \
+            "(every node runs: see sipc-cluster status, and logs $n and of $peers)"
+    fi
+    sc_die "$SC_EX_UNAVAILABLE" "stopped at $n: not healthy in mode '$want' within ${SC_TLS_STEP_WAIT}s after the step (see sipc-cluster status and logs $n)"
+}
+
+# The wait after a step ends early when a node dies: NODE cannot become
+# healthy without its links to it.
+sc_tls_step_settled() { sc_node_healthy "$1" "$2" || [ -n "$(sc_tls_dead_nodes)" ]; }
+
 # sc_tls_apply NODE WANT-MODE DESCRIPTION TLSTOOL-ARGS...: one step on one node.
 # Returns 0, or exits: SC_EX_CHECK when the node refused (its reason printed),
-# SC_EX_UNAVAILABLE when it could not be asked or did not become healthy.
+# SC_EX_UNAVAILABLE when a node is dead, it could not be asked or did not
+# become healthy.
 sc_tls_apply() {
     local n=$1 want=$2 what=$3 out rc t0
     shift 3
+    sc_tls_check_alive "before the step on $n" "nothing was changed on $n"
     sc_step "$n: $what (tlstool $*)"
     t0=$(sc_now_ms)
     out=$(sc_tlstool "$n" "$@" 2>&1)
@@ -30,11 +109,14 @@ sc_tls_apply() {
         sc_err "named above and run the same command again: it skips the nodes already done"
         exit "$SC_EX_CHECK"
         ;;
-    13) sc_die "$SC_EX_UNAVAILABLE" "stopped at $n: the node could not be asked to reload (tlstool exit 13)" ;;
+    13)
+        sc_tls_check_alive "at $n (tlstool exit 13: the node could not be asked to reload)" "$n may or may not have changed"
+        sc_die "$SC_EX_UNAVAILABLE" "stopped at $n: the node could not be asked to reload (tlstool exit 13)"
+        ;;
     *) sc_die "$SC_EX_SOFTWARE" "stopped at $n: tlstool $* exited $rc" ;;
     esac
-    if ! sc_wait_healthy "$n" "$want" "$SC_TLS_STEP_WAIT"; then
-        sc_die "$SC_EX_UNAVAILABLE" "stopped at $n: not healthy in mode '$want' within ${SC_TLS_STEP_WAIT}s after the step (see sipc-cluster status and logs $n)"
+    if ! sc_wait "$SC_TLS_STEP_WAIT" sc_tls_step_settled "$n" "$want" || ! sc_node_healthy "$n" "$want"; then
+        sc_tls_step_failed "$n" "$want"
     fi
     printf '    %s healthy, TLS %s, after %d ms\n' "$n" "$want" $(($(sc_now_ms) - t0))
 }
@@ -42,7 +124,9 @@ sc_tls_apply() {
 # Every node must answer its status before a rolling change starts (its links
 # may be down: a rolling enable is also how a mismatched cluster is repaired).
 sc_tls_precheck() {
-    local n bad=""
+    local n bad="" dead
+    dead=$(sc_tls_dead_nodes)
+    [ -z "$dead" ] || sc_die "$SC_EX_UNAVAILABLE" "$(paste -sd';' <<<"$dead" | sed 's/;/; /g'): a rolling change needs the whole cluster up ($(sc_tls_dead_hint "$dead"))"
     _sc_answers() { sc_node_status "$1" 2000 >/dev/null; }
     for n in $(sc_nodes); do
         sc_wait 5 _sc_answers "$n" || bad="$bad $n"
@@ -89,6 +173,7 @@ sc_tls_wait_no_plaintext() {
     deadline=$(($(sc_now_ms) + SC_TLS_QUIET_WAIT * 1000))
     sc_step "$first: tlstool check until every node shows \"TLS, same certificate\""
     while ! sc_tls_check_all_tls "$first"; do
+        sc_tls_check_alive "before strict" "the running nodes are permissive"
         if [ "$(sc_now_ms)" -ge "$deadline" ]; then
             sc_tlstool "$first" check 2>&1 | grep -E '^[0-9a-f.:]+: ' | sed 's/^/    /'
             return 1
@@ -98,6 +183,7 @@ sc_tls_wait_no_plaintext() {
     sc_tlstool "$first" check 2>&1 | grep -E ': reachable|CHECK' | sed 's/^/    /'
     sc_step "until no node's strict guard lists a peer speaking plaintext"
     while left=$(sc_tls_plaintext_report sc_node_guard_plaintext) && [ -n "$left" ]; do
+        sc_tls_check_alive "before strict" "the running nodes are permissive"
         if [ "$(sc_now_ms)" -ge "$deadline" ]; then
             echo "    after ${SC_TLS_QUIET_WAIT}s the guards still list plaintext peers:"
             sed 's/^/      /' <<<"$left"

@@ -147,6 +147,7 @@ typedef struct load_state {
     int ended;               /* an X line */
     int verified;            /* a V line */
     uint64_t unverified;
+    char unverified_nodes[256]; /* the V line's nodes that could not be asked ("" none) */
 } load_state;
 
 void load_state_init(load_state *st);
@@ -168,6 +169,7 @@ typedef struct load_report {
     uint64_t retries, pending, unverified, max_latency_ms, searches, searches_partial;
     double seconds, rate;
     char partial_nodes[256];
+    char unverified_nodes[256]; /* nodes verification could not ask, comma separated */
 } load_report;
 
 void load_report_from_state(load_report *r, const load_state *st, int running);
@@ -175,7 +177,8 @@ void load_report_from_state(load_report *r, const load_state *st, int running);
 void load_report_print(FILE *out, const load_report *r, int json);
 int load_report_write(const load_report *r, const char *path, char *err, size_t errlen);
 int load_report_read(load_report *r, const char *path, char *err, size_t errlen);
-/* --check: 0 when verified with lost and errors 0, else LOAD_EXIT_CHECK. */
+/* --check: 0 when verified with lost and errors 0, else LOAD_EXIT_CHECK; the
+ * message on why tells records proven lost from unverified ones. */
 int load_report_check(const load_report *r, FILE *why);
 
 /* --------------------------------------------------------------- the client */
@@ -266,6 +269,9 @@ typedef struct load_hits {
     char missing[256];  /* the missing nodes' names, comma separated ("" none) */
     char detail[1024];  /* "n2 (127.0.1.2:23001): connection refused; ..." */
 } load_hits;
+/* The most hits one search returns (QueryRequest.limit): an answer with as
+ * many may have left records out. */
+#define LOAD_SEARCH_LIMIT 1000
 /* Decodes a QueryResponse; 0 or SIPC_EFORMAT. load_hits_free after 0. */
 int load_search_answer(const char *run, const load_cluster *c, const uint8_t *data, size_t len,
                        load_hits *h);

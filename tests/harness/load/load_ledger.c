@@ -403,12 +403,16 @@ static int apply_line(load_state *st, char **f, int n, const load_cluster *c)
     case 'X':
         st->ended = 1;
         return 0;
-    case 'V': { /* V T FOUND LOST DUPLICATED UNVERIFIED */
+    case 'V': { /* V T FOUND LOST DUPLICATED UNVERIFIED [NODES] */
         unsigned long long unverified;
         if (n < 6 || to_u64(f[5], &unverified))
             return 1;
         st->verified = 1;
         st->unverified = unverified;
+        /* a later verification's list replaces an earlier one's; older
+         * ledgers have no NODES field */
+        snprintf(st->unverified_nodes, sizeof st->unverified_nodes, "%s",
+                 n > 6 && strcmp(f[6], "-") ? f[6] : "");
         return 0;
     }
     }

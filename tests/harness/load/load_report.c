@@ -42,6 +42,7 @@ void load_report_from_state(load_report *r, const load_state *st, int running)
     r->searches = st->searches;
     r->searches_partial = st->searches_partial;
     snprintf(r->partial_nodes, sizeof r->partial_nodes, "%s", st->partial_nodes);
+    snprintf(r->unverified_nodes, sizeof r->unverified_nodes, "%s", st->unverified_nodes);
     if (st->first_sent_ms && st->last_sent_ms > st->first_sent_ms)
         r->seconds = (double)(st->last_sent_ms - st->first_sent_ms) / 1000.0;
     r->rate = r->seconds > 0 ? (double)r->acknowledged / r->seconds : 0;
@@ -90,6 +91,7 @@ void load_report_print(FILE *out, const load_report *r, int json)
             json_object_set_new(o, COUNTERS[i].name, json_integer((json_int_t)counter(r, i)));
         if (o) {
             json_object_set_new(o, "partial_nodes", json_string(r->partial_nodes));
+            json_object_set_new(o, "unverified_nodes", json_string(r->unverified_nodes));
             json_object_set_new(o, "rate", json_real(r->rate));
             json_object_set_new(o, "seconds", json_real(r->seconds));
             json_object_set_new(o, "state", json_string(r->state));
@@ -105,6 +107,7 @@ void load_report_print(FILE *out, const load_report *r, int json)
     for (size_t i = 0; i < NCOUNTERS; i++)
         fprintf(out, "%s: %llu\n", COUNTERS[i].name, U(counter(r, i)));
     fprintf(out, "partial_nodes: %s\n", r->partial_nodes[0] ? r->partial_nodes : "-");
+    fprintf(out, "unverified_nodes: %s\n", r->unverified_nodes[0] ? r->unverified_nodes : "-");
     fprintf(out, "rate: %.0f/s\n", r->rate);
     fprintf(out, "seconds: %.1f\n", r->seconds);
     fprintf(out, "state: %s\n", r->state);
@@ -155,6 +158,7 @@ int load_report_read(load_report *r, const char *path, char *err, size_t errlen)
     r->seconds = json_number_value(json_object_get(o, "seconds"));
     r->rate = json_number_value(json_object_get(o, "rate"));
     get_s(o, "partial_nodes", r->partial_nodes, sizeof r->partial_nodes);
+    get_s(o, "unverified_nodes", r->unverified_nodes, sizeof r->unverified_nodes);
     get_s(o, "state", r->state, sizeof r->state);
     get_s(o, "run", r->run, sizeof r->run);
     json_decref(o);
@@ -168,10 +172,30 @@ int load_report_check(const load_report *r, FILE *why)
                      "verifies it)\n", r->state);
         return LOAD_EXIT_CHECK;
     }
-    if (r->lost || r->errors) {
-        fprintf(why, "sipc-load: check failed: %llu acknowledged record(s) lost, %llu error(s)\n",
-                U(r->lost), U(r->errors));
-        return LOAD_EXIT_CHECK;
+    if (!r->lost && !r->errors)
+        return 0;
+    /* lost counts the unverified too: a record only a node that could not be
+     * asked may hold is not proven stored, nor proven lost */
+    uint64_t unverified = r->unverified < r->lost ? r->unverified : r->lost;
+    uint64_t proven = r->lost - unverified;
+    if (unverified) {
+        /* "n2,n3" -> "n2, n3 could not be asked" */
+        char whynot[400] = "verification ran out of time, or a call failed: see load.log";
+        if (r->unverified_nodes[0]) {
+            size_t k = 0;
+            for (const char *p = r->unverified_nodes; *p && k + 3 < sizeof whynot; p++) {
+                whynot[k++] = *p;
+                if (*p == ',')
+                    whynot[k++] = ' ';
+            }
+            snprintf(whynot + k, sizeof whynot - k, " could not be asked");
+        }
+        fprintf(why, "sipc-load: check failed: %llu acknowledged record(s) unverified (%s), "
+                     "%llu proven lost, %llu error(s)\n",
+                U(unverified), whynot, U(proven), U(r->errors));
+    } else {
+        fprintf(why, "sipc-load: check failed: %llu acknowledged record(s) proven lost, %llu "
+                     "error(s)\n", U(proven), U(r->errors));
     }
-    return 0;
+    return LOAD_EXIT_CHECK;
 }

@@ -22,7 +22,7 @@ size_t load_search_request(const char *run, int64_t since_ms, int64_t until_ms, 
     q.n_filters = 1;
     q.since_ms = since_ms;
     q.until_ms = until_ms;
-    q.limit = 1000; /* the most a search gives */
+    q.limit = LOAD_SEARCH_LIMIT;
     size_t len = sipc__search__query_request__get_packed_size(&q);
     return len <= cap ? sipc__search__query_request__pack(&q, buf) : 0;
 }

@@ -393,8 +393,14 @@ static void on_search(int err, const sipc_reply *rep, void *arg)
     }
     if (h.ndups)
         load_seqs_parse(h.dups.s, mark_dup, v);
-    load_log("INFO", "verification: a cluster search for the run found %" PRIu64 " record(s)%s%s",
-             h.nhits, h.partial ? ", partial: missing " : "", h.partial ? h.detail : "");
+    /* at the cap the answer may leave stored records out: say so, or the
+     * count reads as all the run has */
+    char cap[160] = "";
+    if (h.all_hits >= LOAD_SEARCH_LIMIT)
+        snprintf(cap, sizeof cap, " (the most one search returns: %d; the gets and lists above "
+                 "checked every record)", LOAD_SEARCH_LIMIT);
+    load_log("INFO", "verification: a cluster search for the run found %" PRIu64 " record(s)%s%s%s",
+             h.nhits, cap, h.partial ? ", partial: missing " : "", h.partial ? h.detail : "");
     load_hits_free(&h);
 }
 
@@ -497,8 +503,18 @@ int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int time
             load_ledger_line(lg, "D %" PRId64 " %s", load_now_ms(), load_seqs_end(&v->dup_txt));
         st->verified = 1;
         st->unverified = v->unverified;
-        load_ledger_line(lg, "V %" PRId64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
-                         load_now_ms(), v->found, v->lost, v->dups, v->unverified);
+        /* the nodes that could not be asked: what the unverified depend on */
+        char down[sizeof st->unverified_nodes] = "";
+        for (int k = 0; k < c->n; k++) {
+            size_t have = strlen(down);
+            if (v->down[k])
+                snprintf(down + have, sizeof down - have, "%s%s", have ? "," : "",
+                         c->node[k].name);
+        }
+        snprintf(st->unverified_nodes, sizeof st->unverified_nodes, "%s", down);
+        load_ledger_line(lg, "V %" PRId64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %s",
+                         load_now_ms(), v->found, v->lost, v->dups, v->unverified,
+                         down[0] ? down : "-");
         load_log("INFO", "verification in %" PRIu64 " ms: found %" PRIu64 ", lost %" PRIu64
                          " (content differs: %" PRIu64 ", unverified: %" PRIu64
                          "), duplicated %" PRIu64 "%s",

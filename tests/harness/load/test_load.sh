@@ -9,6 +9,8 @@
 #   - acknowledged records deleted from a node afterwards are found lost,
 #     and report --check fails (the check can fail); a record copied to a
 #     second node is found duplicated
+#   - verified again with that node down: its records are unverified, and
+#     --check fails saying so (naming the node), not "lost"
 #   - usage and configuration errors have their exit codes
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
@@ -112,6 +114,18 @@ head -7 "$work/r.out" | cut -d: -f1 | tr '\n' ' ' | grep -qx "sent acknowledged 
 load report --json >"$work/r.json"
 [ "$(jq -r '[.sent, .acknowledged, .found, .lost, .errors] | join(" ")' "$work/r.json")" = "$sent $acked $found 0 0" ] &&
     ok "report --json has the same counters" || { not_ok "report --json"; cat "$work/r.json"; }
+# the verification's search returns at most 1000 hits: at the cap its log
+# line says so, or 1000 would read as all the run stored
+search_line=$(grep "verification: a cluster search for the run found" "$work/load/load.log" | tail -n1)
+if [ "$acked" -ge 1000 ]; then
+    grep -q "found 1000 record(s) (the most one search returns: 1000;" <<<"$search_line" &&
+        ok "the verification's search stopped at its cap of 1000 hits, and its log line says so" ||
+        not_ok "search log line at the cap: $search_line"
+else
+    ! grep -q "the most one search returns" <<<"$search_line" &&
+        ok "the verification's search found $acked, below its cap, and says nothing of one" ||
+        not_ok "search log line below the cap: $search_line"
+fi
 echo "# figures: $(tr '\n' ' ' <"$work/r.out")"
 echo "# wall time of the loaded phase: $(( (t1 - t0) / 1000000 )) ms"
 
@@ -165,8 +179,19 @@ fi
     ok "a record copied to a second node is counted duplicated and named in the log" ||
     { not_ok "duplicate not seen"; cat "$work/r2.out"; }
 
-# --- run in the foreground, with a node down: retries, then errors ---------
+# --- verified again with n3 down: unverified, not proven lost -------------
 kill -TERM "${pid[n3]}"; wait "${pid[n3]}" 2>/dev/null; unset "pid[n3]"
+load stop >"$work/stop3.out" 2>"$work/stop3.err"; rc=$?
+load report --check >"$work/r3.out" 2>&1; rc2=$?
+unv=$(value unverified "$work/r3.out")
+if [ "$rc" = 69 ] && [ "$rc2" = 1 ] && [ "$unv" -gt 5 ] && [ "$(value unverified_nodes "$work/r3.out")" = n3 ] &&
+    grep -q "check failed: $unv acknowledged record(s) unverified (n3 could not be asked), 0 proven lost, 0 error(s)" "$work/r3.out"; then
+    ok "verified again with n3 down: its $unv records unverified, not lost (stop exit 69, --check exit 1 naming n3, 0 proven lost)"
+else
+    not_ok "verification with n3 down: stop exit $rc, check exit $rc2"; cat "$work/stop3.err" "$work/r3.out"
+fi
+
+# --- run in the foreground, with a node down: retries, then errors ---------
 load run --count 200 --rate 1000 --deadline 3 --nodes n1,n2 --json >"$work/run.json" 2>"$work/run.err"; rc=$?
 # records routed to n3 are answered UNAVAILABLE after each call's 1 s, sent
 # again, and are errors after --deadline; verification cannot ask n3 (69)

@@ -163,6 +163,16 @@ static const char *const LEDGER[] = {
     "this is no ledger line",
 };
 
+/* what load_report_check says, and its code */
+static int check_says(const load_report *r, char *out, size_t cap)
+{
+    FILE *f = fmemopen(out, cap, "w");
+    assert_non_null(f);
+    int rc = load_report_check(r, f);
+    fclose(f);
+    return rc;
+}
+
 static void replay(load_state *st, const load_cluster *c, size_t upto)
 {
     load_state_init(st);
@@ -223,14 +233,45 @@ static void test_replay(void **state)
     assert_int_equal(r.found, 16);
     assert_int_equal(r.lost, 2);
     assert_int_equal(r.duplicated, 1);
-    assert_int_equal(load_report_check(&r, stderr), LOAD_EXIT_CHECK);
+    char says[512];
+    assert_int_equal(check_says(&r, says, sizeof says), LOAD_EXIT_CHECK);
+    assert_string_equal(says, "sipc-load: check failed: 2 acknowledged record(s) proven lost, "
+                              "2 error(s)\n");
+
+    /* verified again with n3 down: what only n3 could answer is unverified,
+     * not proven lost, and the check says so, naming n3 */
+    load_state_line(&st, "F 1700000045000 n1 0-9", c);
+    load_state_line(&st, "N 1700000045000 10-15 unverified: a node that could not be asked may "
+                         "hold it", c);
+    load_state_line(&st, "N 1700000045000 16-17 not found on any node", c);
+    load_state_line(&st, "V 1700000045001 10 8 0 6 n3", c);
+    load_report_from_state(&r, &st, 0);
+    assert_int_equal(r.lost, 8);
+    assert_int_equal(r.unverified, 6);
+    assert_string_equal(r.unverified_nodes, "n3");
+    assert_int_equal(check_says(&r, says, sizeof says), LOAD_EXIT_CHECK);
+    assert_string_equal(says, "sipc-load: check failed: 6 acknowledged record(s) unverified (n3 "
+                              "could not be asked), 2 proven lost, 2 error(s)\n");
+    /* two nodes down; and a ledger from before the NODES field */
+    load_state_line(&st, "V 1700000045002 10 8 0 8 n2,n3", c);
+    load_report_from_state(&r, &st, 0);
+    assert_int_equal(check_says(&r, says, sizeof says), LOAD_EXIT_CHECK);
+    assert_non_null(strstr(says, "8 acknowledged record(s) unverified (n2, n3 could not be asked), "
+                                 "0 proven lost"));
+    load_state_line(&st, "V 1700000045003 10 8 0 8", c);
+    load_report_from_state(&r, &st, 0);
+    assert_string_equal(r.unverified_nodes, "");
+    assert_int_equal(check_says(&r, says, sizeof says), LOAD_EXIT_CHECK);
+    assert_non_null(strstr(says, "8 acknowledged record(s) unverified (verification ran out of "
+                                 "time, or a call failed: see load.log), 0 proven lost"));
 
     /* verified again after the records came back: only the new lines count */
     load_state_line(&st, "F 1700000050000 n1 0-17", c);
-    load_state_line(&st, "V 1700000050001 18 0 0 0", c);
+    load_state_line(&st, "V 1700000050001 18 0 0 0 -", c);
     load_report_from_state(&r, &st, 0);
     assert_int_equal(r.found, 18);
     assert_int_equal(r.lost, 0);
+    assert_string_equal(r.unverified_nodes, "");
     assert_int_equal(r.errors, 2);
     assert_int_equal(load_report_check(&r, stderr), LOAD_EXIT_CHECK); /* errors */
 
@@ -310,6 +351,7 @@ static void test_report_format(void **state)
     snprintf(r.state, sizeof r.state, "verified");
     snprintf(r.run, sizeof r.run, "l9");
     snprintf(r.partial_nodes, sizeof r.partial_nodes, "n2");
+    snprintf(r.unverified_nodes, sizeof r.unverified_nodes, "n3");
 
     char path[600], err[600];
     snprintf(path, sizeof path, "%s/out.txt", dir);
@@ -326,7 +368,7 @@ static void test_report_format(void **state)
     assert_memory_equal(text, head, strlen(head));
     assert_non_null(strstr(text, "\nretries: 40\n"));
     assert_non_null(strstr(text, "\nrate: 200/s\n"));
-    assert_non_null(strstr(text, "\npartial_nodes: n2\n"));
+    assert_non_null(strstr(text, "\npartial_nodes: n2\nunverified_nodes: n3\n"));
 
     snprintf(path, sizeof path, "%s/report.json", dir);
     assert_int_equal(load_report_write(&r, path, err, sizeof err), 0);
@@ -339,6 +381,7 @@ static void test_report_format(void **state)
     assert_int_equal(back.retries, 40);
     assert_string_equal(back.state, "verified");
     assert_string_equal(back.partial_nodes, "n2");
+    assert_string_equal(back.unverified_nodes, "n3");
     assert_int_equal(load_report_check(&back, stderr), LOAD_EXIT_CHECK);
     back.lost = 0;
     assert_int_equal(load_report_check(&back, stderr), LOAD_EXIT_CHECK);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_sipc_cluster.sh - the harness itself: its command line (usage, exit
 # codes, --help), `up` refusing a running cluster and a used address block,
-# a killed node seen as dead and a stopped one as STOPPED, and the cleanup a
+# a killed node seen as dead and a stopped one as STOPPED, a node killed
+# during a rolling change named as the cause, a command waiting for the lock
+# saying for what, and the cleanup a
 # test depends on: `down` after a crash of the harness (cluster.json gone)
 # still stops every node and deletes every namespace, found from DIR alone;
 # a second `down` is harmless. Uses the library (cluster.sh) as a test would.
@@ -24,6 +26,30 @@ ok "every command has --help"
 [ "$rc" = 64 ] && ok "up --base outside 127/8: exit 64" || not_ok "up --base 10.0.0.0: exit $rc"
 cluster status >/dev/null 2>&1; rc=$?
 [ "$rc" = 78 ] && ok "status without a cluster: exit 78" || not_ok "status without a cluster: exit $rc"
+# an option without its value: 64 and sipc-cluster's own message, checked
+# before the cluster is looked for (there is none here)
+bad=""
+while read -r opt cmdline; do
+    # shellcheck disable=SC2086
+    out=$(cluster $cmdline 2>&1); rc=$?
+    [ "$rc" = 64 ] && grep -q "^sipc-cluster: error: $opt needs a value$" <<<"$out" || bad="$bad [$cmdline: exit $rc]"
+done <<'LIST'
+-n up -n
+--nodes up --nodes
+--tls up --tls
+--base up -n 2 --base
+--name up --name
+--signal kill n1 --signal
+--service logs n1 --service
+--tail logs n1 --tail
+--password-file tls rotate --rolling new.pfx --password-file
+--dir status --dir
+LIST
+[ -z "$bad" ] && ok "an option without its value (up -n, logs --tail, kill --signal, ... --dir): exit 64, 'OPTION needs a value'" ||
+    not_ok "options without a value:$bad"
+"$SC" --dir "$CL" load >"$work/load.out" 2>&1; rc=$?
+[ "$rc" = 64 ] && grep -q "^sipc-cluster: error: load needs start, stop or report" "$work/load.out" &&
+    ok "load without a subcommand: exit 64, like tls" || not_ok "load without a subcommand: exit $rc"
 
 section "up, faults, refusals"
 cluster up -n 2 --base "$NET.0" >"$work/up.out" 2>&1 && ok "up -n 2" || { not_ok "up"; cat "$work/up.out"; exit 1; }
@@ -39,6 +65,41 @@ cluster kill n2 >/dev/null && cluster status >"$work/st.out" 2>&1; rc=$?
 [ "$rc" = 69 ] && grep -q '^n2 .* dead *unreachable' "$work/st.out" && ok "a killed node: 'dead', unreachable, exit 69" || { not_ok "status after kill: exit $rc"; cat "$work/st.out"; }
 # (n1's link to n2 redials after its backoff)
 cluster restart n2 >/dev/null && wait_for 30 cluster status && ok "restart: every node healthy again" || not_ok "restart"
+
+section "a node dies during a rolling change; a command waits for the lock"
+# n2 SIGKILLed as n1's step starts: the change stops naming n2 (dead) and
+# n1's links to it, not n1 "not healthy"
+cluster tls enable --rolling >"$work/roll.out" 2>&1 &
+roll=$!
+wait_for 20 grep -q "step 1: n1" "$work/roll.out"
+n2pid=$(jq -r '.nodes[] | select(.name == "n2") | .pid' "$CL/cluster.json")
+kill -KILL "$n2pid"
+wait "$roll"; rc=$?
+err=$(grep '^sipc-cluster: error: ' "$work/roll.out")
+if [ "$rc" = 69 ] && grep -q "n2 is not running (pid $n2pid exited)" <<<"$err" && ! grep -q "not healthy" <<<"$err"; then
+    ok "n2 killed during the rolling enable: exit 69, '$(sed 's/^sipc-cluster: error: //' <<<"$err" | cut -c1-150)...'"
+else
+    not_ok "rolling enable with n2 killed: exit $rc"; cat "$work/roll.out"
+fi
+# (usually while n1's step waits: then the links are named as well)
+grep -q "stopped before\|n1 runs permissive but its links to n2 are down" <<<"$err" &&
+    ok "the message says what became of n1 (its links to n2 down, or not changed yet)" || not_ok "n1's state in: $err"
+# a command that needs DIR/.lock while another holds it says what it waits for
+# shellcheck disable=SC2034 # (read by sc_lock)
+(SC_CMDLINE="sipc-cluster held-by-the-test" && sc_open "$CL" && sc_lock && sleep 3) &
+holder=$!
+wait_for 5 grep -q "held-by-the-test" "$CL/.lock"
+t0=$(date +%s%3N)
+cluster kill n1 --signal CONT >"$work/wait.out" 2>&1; rc=$?
+if [ "$rc" = 0 ] && [ "$(ms_since "$t0")" -ge 1000 ] &&
+    grep -q "^sipc-cluster: waiting (at most 120 s) for $CL/.lock, held by 'sipc-cluster held-by-the-test' (pid [0-9]*, since " "$work/wait.out"; then
+    ok "kill while the lock is held: it says it waits for 'sipc-cluster held-by-the-test' (pid), then runs"
+else
+    not_ok "waiting for the lock: exit $rc"; cat "$work/wait.out"
+fi
+wait "$holder"
+cluster restart n2 >/dev/null && ok "n2 restarted after the stopped rolling change" || not_ok "restart n2"
+
 cluster kill n1 --signal STOP >/dev/null && cluster status >"$work/st.out" 2>&1
 grep -q '^n1 .*STOPPED (SIGSTOP)' "$work/st.out" && ok "a stopped node: STOPPED (SIGSTOP)" || not_ok "status of a stopped node"
 cluster partition n1 >/dev/null 2>&1; rc=$?

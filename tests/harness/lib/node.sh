@@ -103,13 +103,13 @@ sc_wait_healthy() { sc_wait "${3:-30}" sc_node_healthy "$1" "${2:-}"; }
 
 # sc_node_guard_plaintext NAME: the peers the node's strict guard still lists
 # as speaking plaintext (their latest connection was plaintext), one a line:
-# while any is listed the node refuses to go strict. The entry for "tlstool"
-# is left out: the reload call that goes strict is tlstool's own, over TLS,
-# and clears it as it arrives.
+# while any is listed the node refuses to go strict. (tlstool's own
+# connections, which carry the steps, are no guard peers: the node does not
+# record them.)
 sc_node_guard_plaintext() {
     local j
     j=$(sc_node_status "$1" 2000) || { echo "status unavailable"; return 0; }
-    jq -r '.guard.plaintext_peers[]? | select(.node != "tlstool")
+    jq -r '.guard.plaintext_peers[]?
         | "guard: \(.node // .address) spoke plaintext to \(.service) \(.seconds_ago) s ago"' <<<"$j"
 }
 # sc_node_live_plaintext NAME: live plaintext links and connections of the

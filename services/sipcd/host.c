@@ -469,10 +469,16 @@ static int start_service(host *h, int i)
     int port = sipc_server_port(s->srv);
     sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "%s: %d",
               mode == SIPC_TLS_OFF ? "Port" : "TLS Port", port);
+    /* the line above keeps the operator guide's exact form; the mode follows */
     if (mode == SIPC_TLS_PERMISSIVE)
         sipc_logf(s->log, SIPC_LOG_WARN, "Service.Start",
                   "Permissive TLS mode: plaintext peers are also accepted on port %d; set "
                   "[tls] mode = strict once every node has TLS enabled",
+                  port);
+    else if (mode == SIPC_TLS_STRICT)
+        sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start",
+                  "Strict TLS mode: only peers speaking TLS with the cluster's pair are accepted "
+                  "on port %d",
                   port);
     if (h->mgmt)
         sipc_mgmt_add_service(h->mgmt, s->key, s->srv, mode);

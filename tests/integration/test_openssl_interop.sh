@@ -31,6 +31,9 @@ pid=$sipcd_pid
 port=$(sipcd_port "$home")
 grep -q "Service.Start INFO TLS Port: $port$" "$home/logs/"DataService_*.log &&
     ok "sipcd logs 'TLS Port: $port'" || not_ok "sipcd does not log 'TLS Port: $port'"
+grep -A1 "Service.Start INFO TLS Port: $port$" "$home/logs/"DataService_*.log |
+    grep -q "Service.Start INFO Strict TLS mode: only peers speaking TLS with the cluster's pair are accepted on port $port$" &&
+    ok "the next line says the mode: strict" || { not_ok "no strict mode line"; cat "$home/logs/"DataService_*.log; }
 
 sclient() { # extra args...
     timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile "$work/node.crt" \

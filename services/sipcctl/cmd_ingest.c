@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -412,10 +413,8 @@ int cmd_ingest(void *arg)
         return rc;
     const char *path = o->args[0];
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f) {
-        perror(path);
-        return EX_NOINPUT;
-    }
+    if (!f)
+        return ctl_fail(EX_NOINPUT, "cannot read %s: %s", path, strerror(errno));
     ctl_client cl;
     rc = ctl_connect(o, NULL, SIPC_PIPELINE_SERVICE, &cl);
     if (rc != 0) {

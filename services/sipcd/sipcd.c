@@ -1,7 +1,7 @@
 /* sipcd - the sipc node daemon: the command line, the signals and the loop.
  * The services themselves are hosted by host.c: data, search, management and
  * pipeline, each with its own listener and log file
- * $SIPC_HOME/logs/<Service>_<YYYYMMDD>.log; every listener also serves the
+ * $SIPC_HOME/logs/<Name>Service_<YYYYMMDD>.log; every listener also serves the
  * built-in sys service. SIGTERM or SIGINT stops it cleanly; SIGHUP re-reads
  * sipc.conf and the key pair (host_reload). */
 #include <errno.h>
@@ -47,7 +47,8 @@ static const cli_tool SIPCD = {
     "restart: new connections use the new TLS mode and pair, older ones are replaced\n"
     "once answered; an invalid change is refused as a whole and the running setup stays.\n"
     "SIGTERM or SIGINT stops it.\n",
-    "Logs: DIR/logs/<Service>_<YYYYMMDD>.log and stderr.\n"
+    "Logs: DIR/logs/<Name>Service_<YYYYMMDD>.log (DataService_..., SearchService_...,\n"
+    "ManagementService_..., PipelineService_...) and stderr.\n"
     "Exit codes: 0 stopped cleanly; 64 usage; 70 internal failure at start (the log\n"
     "says which); 71 a port (or [metrics] address) could not be opened; 73 DIR/logs\n"
     "or DIR/data could not be created or opened (DIR missing or not writable too);\n"

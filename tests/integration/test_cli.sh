@@ -51,6 +51,8 @@ run "$BIN/sipcctl" put one two --body x
 expect "sipcctl put with a stray word" 64 "^sipcctl: unexpected argument 'two' to put$"
 run "$BIN/sipcctl" put one
 expect "sipcctl put without a body" 64 "put ID needs exactly one of --body"
+run "$BIN/sipcctl" ingest "$work/no-such-file"
+expect "sipcctl ingest of a missing file" 66 "^sipcctl: cannot read $work/no-such-file: No such file or directory$"
 # a bad value names the option given, and only it
 run "$BIN/sipcctl" status --cluster --timeout 0
 expect "sipcctl --timeout 0" 64 "^sipcctl: --timeout must be a number of milliseconds from 1 to 2147483647$"

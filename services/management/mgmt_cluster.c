@@ -298,6 +298,17 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
             json_array_foreach(json_object_get(s, "plaintext_peers"), k, p)
             {
                 const char *pn = str_at(p, "node", NULL);
+                if (!strcmp(pn, name_of(n))) {
+                    /* its own link (the pipeline's, the management's): it
+                     * switches with the node, not by a setting elsewhere */
+                    problem(list, n, "plaintext_peer",
+                            "%s still receives plaintext on its %s service from its own link "
+                            "(%s), made before it enabled TLS: the node replaces it within "
+                            "seconds; if this stays, reload %s",
+                            name_of(n), str_at(s, "name", NULL), str_at(p, "address", NULL),
+                            name_of(n));
+                    continue;
+                }
                 problem(list, n, "plaintext_peer",
                         "%s still receives plaintext on its %s service from %s%s%s%s: enable TLS "
                         "there",

@@ -68,6 +68,15 @@ if [ "$rc" = 0 ] && grep -q "changed: TLS: off -> permissive" "$work/step1.out";
 else
     not_ok "enable --mode permissive --reload (exit $rc)"; cat "$work/step1.out"
 fi
+# right after the reload n1's own pipeline link may still be the plaintext
+# one made before: the cluster status must not tell n1 to enable TLS on n1
+ctl --home "$work/client" status --cluster --json >"$work/cl1.json" 2>&1
+if jq -e '[.problems[]? | select(.kind == "plaintext_peer") | .message | select(test("\\(node n1\\): enable TLS there"))] | length == 0' "$work/cl1.json" >/dev/null &&
+    jq -e '[.problems[]? | select(.kind == "plaintext_peer" and .node == "n1") | .message | select(test("from its own link") | not)] | length == 0' "$work/cl1.json" >/dev/null; then
+    ok "cluster status right after the reload: n1's own plaintext link is named as such ($(jq '[.problems[]? | select(.kind == "plaintext_peer")] | length' "$work/cl1.json") such problem(s))"
+else
+    not_ok "n1 told to enable TLS on itself"; jq '.problems' "$work/cl1.json"
+fi
 grep -q "^mode = permissive" "$work/n1/sipc.conf" || grep -q "mode = permissive" "$work/n1/sipc.conf" &&
     ok "[tls] mode = permissive written" || { not_ok "mode not written"; cat "$work/n1/sipc.conf"; }
 for s in Data Search Management Pipeline; do

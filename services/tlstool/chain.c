@@ -74,7 +74,10 @@ int need_pfx(const char *file, const uint8_t *b, size_t n)
         return fail(EX_BADFILE, "%s: %s, not a PKCS#12 file: give the PKCS#12 file that holds the "
                                 "key pair (from `tlstool create` or `openssl pkcs12 -export`)",
                     file, kind);
-    return fail(EX_BADFILE, "%s: not a PKCS#12 file", file);
+    return fail(EX_BADFILE, "%s: not a PKCS#12 file, nor a certificate (damaged in transfer, or "
+                            "another file?): give the PKCS#12 file that holds the key pair (from "
+                            "`tlstool create` or `openssl pkcs12 -export`)",
+                file);
 }
 
 int read_chain(const opts *o, const char *file, sipc_keypair *kp, int *is_pfx)

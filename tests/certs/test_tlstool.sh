@@ -138,7 +138,7 @@ done
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/truncated.pfx"
 expect "import: truncated file" 6 "not a readable PKCS#12 file \(truncated or damaged"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/garbage.pfx"
-expect "import: garbage file" 6 "garbage.pfx: not a PKCS#12 file"
+expect "import: garbage file" 6 "garbage.pfx: not a PKCS#12 file, nor a certificate \(damaged in transfer, or another file\?\): give the PKCS#12 file that holds the key pair"
 
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$work/no-such.pfx"
 expect "import: missing file" 6 "cannot read"

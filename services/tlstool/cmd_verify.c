@@ -60,6 +60,14 @@ int cmd_verify(void *arg)
         printf("note: no key pair is imported on this node; only the trust store is used\n");
     print_links(&res);
     print_verdict(&res);
+    /* an issuer between the leaf and the anchor that FILE lacks was taken
+     * from this node's pair: a node without it finds the chain incomplete */
+    for (int i = 1; o->npos == 1 && i + 1 < res.nlinks; i++)
+        if (!strcmp(res.links[i].source, "own pair"))
+            printf("note: %s lacks the intermediate CA '%s'; it was taken from this node's imported "
+                   "pair. A node without it finds the chain incomplete (exit 23): export the "
+                   "PKCS#12 with the whole chain (openssl pkcs12 -export ... -certfile CHAIN)\n",
+                   what, res.links[i].subject);
     sipc_trust_free(t);
     sipc_keypair_free(&kp);
     return tlstool_verify_exit_code(st);

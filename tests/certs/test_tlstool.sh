@@ -222,11 +222,15 @@ run "$T" verify "$P/wrongsubj.pem"
 expect "verify: wrong subject" 29 "NOT VERIFIED: certificate subject 'O=Example, CN=somebody else' differs from the required subject 'CN=sipc node'"
 run "$T" verify "$P/leaf.pem"
 expect "verify: required subject (CN) met" 0 "^VERIFIED$"
+# the file lacks the intermediate, which this node's pair supplied: said so
+expect "verify: an intermediate taken from the own pair is named" 0 \
+    "^note: .*leaf.pem lacks the intermediate CA 'O=Example, CN=[^']*'; it was taken from this node's imported pair. A node without it finds the chain incomplete \(exit 23\)"
 : >"$H/sipc.conf"
 run "$T" verify "$P/truncated.pfx" --password-file "$work/pw.txt"
 expect "verify: unreadable file" 6 "not a readable PKCS#12"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" verify "$P/org.pfx"
 expect "verify: a PKCS#12 file" 0 "^VERIFIED$"
+grep -q "^note: .*lacks the intermediate" "$OUT" && bad "verify: a whole chain is said to lack its intermediate"
 # a file that is no certificate and cannot be PKCS#12 fails before any password is asked
 printf 'node1.example.com\n' >"$work/hostname"
 head -c 3000 /dev/zero | tr '\0' 'x' >"$work/rand.bin"

@@ -222,6 +222,26 @@ static void test_append(void **state)
     rm_dir(dir);
 }
 
+/* Points stderr at the file path until stderr_back(the returned fd). */
+static int stderr_to(const char *path)
+{
+    fflush(stderr);
+    int saved = dup(2);
+    assert_true(saved >= 0);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(dup2(fd, 2), 2);
+    close(fd);
+    return saved;
+}
+
+static void stderr_back(int saved)
+{
+    fflush(stderr);
+    assert_int_equal(dup2(saved, 2), 2);
+    close(saved);
+}
+
 /* echo_stderr writes the same line to stderr, after the logger's name when
  * it writes a file too; dir NULL means stderr only. */
 static void test_stderr(void **state)
@@ -230,13 +250,7 @@ static void test_stderr(void **state)
     char *dir = make_dir();
     char cap[700];
     snprintf(cap, sizeof cap, "%s/stderr.txt", dir);
-    fflush(stderr);
-    int saved = dup(2);
-    assert_true(saved >= 0);
-    int fd = open(cap, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(fd >= 0);
-    assert_int_equal(dup2(fd, 2), 2);
-    close(fd);
+    int saved = stderr_to(cap);
 
     sipc_logger *lg;
     assert_int_equal(sipc_logger_open(&lg, NULL, "Nowhere", 1, SIPC_LOG_INFO), 0);
@@ -250,9 +264,7 @@ static void test_stderr(void **state)
     sipc_logf(lg, SIPC_LOG_WARN, "Service.Stop", "file only");
     sipc_logger_close(lg);
 
-    fflush(stderr);
-    assert_int_equal(dup2(saved, 2), 2);
-    close(saved);
+    stderr_back(saved);
 
     char *err = slurp(cap);
     assert_non_null(err);
@@ -290,13 +302,7 @@ static void test_no_memory(void **state)
     char cap[700], d1[9], d2[9];
     snprintf(cap, sizeof cap, "%s/stderr.txt", dir);
     today(d1);
-    fflush(stderr);
-    int saved = dup(2);
-    assert_true(saved >= 0);
-    int fd = open(cap, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(fd >= 0);
-    assert_int_equal(dup2(fd, 2), 2);
-    close(fd);
+    int saved = stderr_to(cap);
 
     sipc_logger *lg;
     assert_int_equal(sipc_logger_open(&lg, dir, "Tight", 1, SIPC_LOG_INFO), 0);
@@ -316,9 +322,7 @@ static void test_no_memory(void **state)
     assert_true(realloc_failed > 0);
     sipc_logger_close(lg);
 
-    fflush(stderr);
-    assert_int_equal(dup2(saved, 2), 2);
-    close(saved);
+    stderr_back(saved);
     today(d2);
 
     /* every line, once, in the order logged; the file's without the name */

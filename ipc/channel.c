@@ -410,8 +410,23 @@ static int ch_can_send(const sipc_channel *ch, const char *service, const char *
         return SIPC_EINVAL;
     if (ch->closing)
         return SIPC_ECLOSING;
-    if (len > ch->ctx->opts.max_frame)
+    size_t max = ch->ctx->opts.max_frame;
+    if (len > max)
         return SIPC_ETOOBIG;
+    /* near the limit, the envelope decides: say so now rather than through
+     * the callback once the link is up (with the largest request id and
+     * deadline the call could get, a few bytes on the safe side) */
+    if (len > max / 2) {
+        sipc_env_out e = {.kind = SIPC__KIND__REQUEST,
+                          .request_id = UINT64_MAX,
+                          .service = service,
+                          .method = method,
+                          .payload = data,
+                          .payload_len = len,
+                          .deadline_ms = UINT32_MAX};
+        if (sipc_env_packed_size(SIPC_PROTOCOL_VERSION, &e) > max)
+            return SIPC_ETOOBIG;
+    }
     return 0;
 }
 

@@ -138,8 +138,8 @@ int ctl_call(ctl_client *cl, const char *service, const char *method, const void
         rep->err = e;
         rep->too_big = 1;
         snprintf(rep->message, sizeof rep->message,
-                 "the request is %zu bytes, more than the largest frame sent from here (%zu, "
-                 "[limits] max_frame in %.300s/sipc.conf)",
+                 "the request is %zu bytes, which with its envelope is more than the largest "
+                 "frame sent from here (%zu, [limits] max_frame in %.300s/sipc.conf)",
                  len, cl->cfg.max_frame, cl->cfg.home);
         return e;
     }

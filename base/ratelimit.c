@@ -115,13 +115,27 @@ int sipc_ratelimit_allow(sipc_ratelimit *rl, const char *key, uint64_t now_ms, u
     return 0;
 }
 
+/* The key's slot, or NULL: no slot is given or taken. */
+static slot *lookup(sipc_ratelimit *rl, uint64_t h)
+{
+    enum { PROBES = 8 };
+    size_t i = (size_t)(h % rl->n);
+    for (size_t k = 0; k < PROBES && k < rl->n; k++) {
+        slot *s = &rl->slots[(i + k) % rl->n];
+        if (s->hash == h)
+            return s;
+        if (s->hash == 0)
+            return NULL;
+    }
+    return NULL;
+}
+
 int sipc_ratelimit_remember(sipc_ratelimit *rl, const char *key, int level, const char *category,
                             const char *text)
 {
     assert(rl && key && category && text);
-    uint64_t h = hash_key(key);
-    slot *s = find(rl, h);
-    if (s->hash != h)
+    slot *s = lookup(rl, hash_key(key));
+    if (!s)
         return 0; /* evicted since it was allowed: nothing will be held for it */
     free(s->text);
     s->text = strdup(text);
@@ -130,7 +144,8 @@ int sipc_ratelimit_remember(sipc_ratelimit *rl, const char *key, int level, cons
     return s->text ? 0 : SIPC_ENOMEM;
 }
 
-uint64_t sipc_ratelimit_flush(sipc_ratelimit *rl, uint64_t now_ms, sipc_ratelimit_fn fn, void *arg)
+uint64_t sipc_ratelimit_flush(sipc_ratelimit *rl, uint64_t now_ms, int all, sipc_ratelimit_fn fn,
+                              void *arg)
 {
     uint64_t next = UINT64_MAX;
     for (size_t i = 0; i < rl->n; i++) {
@@ -138,18 +153,20 @@ uint64_t sipc_ratelimit_flush(sipc_ratelimit *rl, uint64_t now_ms, sipc_ratelimi
         if (!s->hash || !s->held)
             continue;
         uint64_t due = s->last_line + rl->interval;
-        if (now_ms != UINT64_MAX && now_ms < due) {
+        if (!all && now_ms < due) {
             if (due < next)
                 next = due;
             continue;
         }
-        uint64_t held = s->held, span = s->last_seen - s->last_line;
+        uint64_t held = s->held, span = now_ms - s->last_line;
         s->held = 0;
-        /* the next line of this key may be written at once: it would find
-         * nothing held, and saying so twice helps nobody */
-        s->last_line = now_ms == UINT64_MAX ? s->last_seen : now_ms - rl->interval;
-        fn(arg, s->level, s->category, s->text ? s->text : "(the line's text was not kept)", held,
-           span);
+        /* the report counts as the key's line: a flood that goes on is held
+         * again and reported once per interval, not let through at once */
+        s->last_line = now_ms;
+        /* fn may log, and so reach this table: it gets a copy */
+        char text[1100];
+        snprintf(text, sizeof text, "%s", s->text ? s->text : "(the line's text was not kept)");
+        fn(arg, s->level, s->category[0] ? s->category : "Log", text, held, span);
     }
     return next;
 }

@@ -2,9 +2,9 @@
  * per interval, and a count of the lines held back, so a hostile or broken
  * peer cannot flood the log or slow the loop with writes:
  *   "... from 127.0.0.1 (and 99,999 more like it in the 10 s before)".
- * Lines held back that no later line reports are handed out once their
- * interval has ended (sipc_ratelimit_flush), so a burst followed by silence
- * is still counted in the log. Memory is fixed at creation, plus the text of
+ * Lines held back are handed out once their interval has ended
+ * (sipc_ratelimit_flush), so a burst followed by silence is still counted
+ * in the log. Memory is fixed at creation, plus the text of
  * the last line written per key: keys beyond the table's size evict the key
  * seen longest ago (its held-back count is lost, never the next line). */
 #ifndef SIPC_BASE_RATELIMIT_H
@@ -30,14 +30,16 @@ int sipc_ratelimit_allow(sipc_ratelimit *rl, const char *key, uint64_t now_ms, u
 int sipc_ratelimit_remember(sipc_ratelimit *rl, const char *key, int level, const char *category,
                             const char *text);
 
-/* One key's lines held back: held of them in the span_ms after the line
- * that said text. */
+/* One key's lines held back: held of them like the line that said text, in
+ * the span_ms up to now. */
 typedef void (*sipc_ratelimit_fn)(void *arg, int level, const char *category, const char *text,
                                   uint64_t held, uint64_t span_ms);
-/* For every key whose interval after its last line has ended by now_ms with
- * lines held back, calls fn and forgets them (UINT64_MAX: every key holding
- * lines, whatever the time). Returns when the next key holding lines is due
- * (UINT64_MAX: none). */
-uint64_t sipc_ratelimit_flush(sipc_ratelimit *rl, uint64_t now_ms, sipc_ratelimit_fn fn, void *arg);
+/* For every key whose interval since its last line has ended by now_ms
+ * with lines held back (all: every key holding lines, whatever the time),
+ * calls fn and forgets them; the report counts as the key's line, so lines
+ * of a flood that goes on are held again: one report per interval. Returns
+ * when the next key holding lines is due (UINT64_MAX: none). */
+uint64_t sipc_ratelimit_flush(sipc_ratelimit *rl, uint64_t now_ms, int all, sipc_ratelimit_fn fn,
+                              void *arg);
 
 #endif

@@ -43,7 +43,7 @@ static void log_held(void *arg, int level, const char *category, const char *tex
 {
     sipc_ctx *ctx = arg;
     char msg[1300];
-    snprintf(msg, sizeof msg, "%llu more like this within %llu s after it was logged: %s",
+    snprintf(msg, sizeof msg, "%llu more like this in the last %llu s: %s",
              (unsigned long long)held, span_s(span_ms), text);
     ctx->opts.log(ctx->opts.log_arg, (sipc_log_level)level, category, msg);
 }
@@ -52,7 +52,7 @@ static void on_logrl_timer(uv_timer_t *t)
 {
     sipc_ctx *ctx = t->data;
     uint64_t now = uv_now(ctx->loop);
-    uint64_t next = sipc_ratelimit_flush(ctx->logrl, now, log_held, ctx);
+    uint64_t next = sipc_ratelimit_flush(ctx->logrl, now, 0, log_held, ctx);
     if (next != UINT64_MAX)
         uv_timer_start(t, on_logrl_timer, next - now, 0);
 }
@@ -416,7 +416,7 @@ void sipc__ctx_maybe_finish_close(sipc_ctx *ctx)
         uv_close((uv_handle_t *)&ctx->async, ctx_handle_closed);
         /* what is still held back is said now, not lost with the context */
         if (ctx->logrl)
-            (void)sipc_ratelimit_flush(ctx->logrl, UINT64_MAX, log_held, ctx);
+            (void)sipc_ratelimit_flush(ctx->logrl, uv_now(ctx->loop), 1, log_held, ctx);
         uv_close((uv_handle_t *)&ctx->logrl_timer, ctx_handle_closed);
         return;
     }

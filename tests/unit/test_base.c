@@ -183,8 +183,9 @@ static void on_held(void *arg, int level, const char *category, const char *text
     r->span = span_ms;
 }
 
-/* Lines held back with no later line to carry their count are reported once
- * their interval has ended, with the text of the line they were like. */
+/* Lines held back are reported once their interval has ended, with the text
+ * of the line they were like; a flood that goes on gets one report per
+ * interval and no line in between. */
 static void ratelimit_reports_held_lines(void **state)
 {
     (void)state;
@@ -196,30 +197,50 @@ static void ratelimit_reports_held_lines(void **state)
     assert_int_equal(sipc_ratelimit_remember(rl, "a", 3, "Transport.Conn", "first line of a"), 0);
     assert_int_equal(sipc_ratelimit_allow(rl, "b", 1000, &held, &since), 1);
     /* nothing held: nothing to report, nothing due */
-    assert_int_equal(sipc_ratelimit_flush(rl, 20000, on_held, &r), UINT64_MAX);
+    assert_int_equal(sipc_ratelimit_flush(rl, 20000, 0, on_held, &r), UINT64_MAX);
     assert_int_equal(r.calls, 0);
     for (int i = 0; i < 299; i++)
         assert_int_equal(sipc_ratelimit_allow(rl, "a", 2000 + (uint64_t)i * 10, &held, &since), 0);
     /* within the interval: not yet, and it says when */
-    assert_int_equal(sipc_ratelimit_flush(rl, 5000, on_held, &r), 11000);
+    assert_int_equal(sipc_ratelimit_flush(rl, 5000, 0, on_held, &r), 11000);
     assert_int_equal(r.calls, 0);
-    assert_int_equal(sipc_ratelimit_flush(rl, 11000, on_held, &r), UINT64_MAX);
+    assert_int_equal(sipc_ratelimit_flush(rl, 11000, 0, on_held, &r), UINT64_MAX);
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.held, 299);
-    assert_int_equal(r.span, 2980 + 1000); /* the last held at 4980, 3980 ms after the line */
+    assert_int_equal(r.span, 10000); /* all of them within the 10 s up to the report */
     assert_int_equal(r.level, 3);
     assert_string_equal(r.category, "Transport.Conn");
     assert_string_equal(r.text, "first line of a");
-    /* reported once: the next line finds nothing held, and passes at once */
-    assert_int_equal(sipc_ratelimit_flush(rl, 30000, on_held, &r), UINT64_MAX);
+    /* reported once */
+    assert_int_equal(sipc_ratelimit_flush(rl, 30000, 0, on_held, &r), UINT64_MAX);
     assert_int_equal(r.calls, 1);
-    assert_int_equal(sipc_ratelimit_allow(rl, "a", 11001, &held, &since), 1);
-    assert_int_equal(held, 0);
+    /* the report counts as a line: a flood that goes on (one line a ms for
+     * 30 s) is written or reported once per interval, and every line of it
+     * is counted once, in a line's "(and N more)" or in a report */
+    int lines = 0, reports0 = r.calls;
+    uint64_t counted = 0, t = 11000;
+    for (; t <= 41000; t++) {
+        if (sipc_ratelimit_allow(rl, "a", t, &held, &since)) {
+            lines++;
+            counted += held;
+        }
+        int before = r.calls;
+        (void)sipc_ratelimit_flush(rl, t, 0, on_held, &r);
+        if (r.calls > before)
+            counted += r.held;
+    }
+    assert_int_equal(lines + (r.calls - reports0), 3);
+    assert_int_equal(counted + (uint64_t)lines, 30001);
     /* at the end, whatever is held is reported whatever the time */
-    assert_int_equal(sipc_ratelimit_allow(rl, "a", 11002, &held, &since), 0);
-    assert_int_equal(sipc_ratelimit_flush(rl, UINT64_MAX, on_held, &r), UINT64_MAX);
-    assert_int_equal(r.calls, 2);
+    assert_int_equal(sipc_ratelimit_allow(rl, "a", t, &held, &since), 0);
+    int calls = r.calls;
+    assert_int_equal(sipc_ratelimit_flush(rl, t, 1, on_held, &r), UINT64_MAX);
+    assert_int_equal(r.calls, calls + 1);
     assert_int_equal(r.held, 1);
+    /* text kept for a key no longer in the table is dropped, and takes no
+     * other key's slot */
+    assert_int_equal(sipc_ratelimit_remember(rl, "never allowed", 3, "X", "x"), 0);
+    assert_int_equal(sipc_ratelimit_allow(rl, "b", t, &held, &since), 1);
     sipc_ratelimit_free(rl);
 }
 

@@ -690,7 +690,7 @@ static void test_ctx_held_lines(void **state)
     assert_true(closed);
     assert_int_equal(got.n, 2);
     assert_int_equal(got.level, SIPC_LOG_WARN);
-    assert_string_equal(got.msg, "4 more like this within 1 s after it was logged: line 0");
+    assert_string_equal(got.msg, "4 more like this in the last 1 s: line 0");
     sipc_security_release(sec);
     assert_int_equal(uv_loop_close(&loop), 0);
 }

@@ -516,6 +516,19 @@ static int bytes_text(const uint8_t *p, size_t n, char out[5])
     return n > 0;
 }
 
+/* "peer P <what>: its first bytes are text ('GET '), e.g. ...": a peer that
+ * is no sipc peer at all, as either end tells it. */
+static void text_peer_says(const sipc_conn *c, const char *what, const char *text, char *out,
+                           size_t len)
+{
+    snprintf(out, len,
+             c->is_server ? "peer %s %s: its first bytes are text ('%s'), e.g. an HTTP client or "
+                            "a port scanner on this port"
+                          : "peer %s %s: it answered with text ('%s'), e.g. an HTTP server: is "
+                            "that the right address and port?",
+             c->peer_addr, what, text);
+}
+
 /* The same for the 4 bytes of a frame header (big-endian len). */
 static int first_bytes_text(size_t len, char out[5])
 {
@@ -541,12 +554,7 @@ static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
         /* no hello yet, and a length made of text: not a sipc peer at all
          * (an HTTP client, a scanner), whatever max_frame is */
         char msg[600];
-        snprintf(msg, sizeof msg,
-                 c->is_server ? "peer %s does not speak sipc: its first bytes are text ('%s'), "
-                                "e.g. an HTTP client or a port scanner on this port"
-                              : "peer %s does not speak sipc: it answered with text ('%s'), "
-                                "e.g. an HTTP server: is that the right address and port?",
-                 c->peer_addr, text);
+        text_peer_says(c, "does not speak sipc", text, msg, sizeof msg);
         r = SIPC_EPROTO;
         sipc__conn_close(c, r, msg);
     } else if (r == SIPC_ETOOBIG) {
@@ -668,21 +676,23 @@ static const char *operator_hint(int err, int is_server)
  * so and it returns 1. */
 static int not_sipc(sipc_conn *c, sipc_stream *s, char *why, size_t len)
 {
-    uint8_t b[4];
+    /* a sipc peer's first frame (its hello, or the error that answers TLS
+     * on a plaintext port) is within the cap before the hello: its length,
+     * the first 4 bytes (those not read yet taken as 0), is no larger */
+    uint8_t b[4] = {0};
     size_t n = sipc_stream_first_bytes(s, b);
-    if (n == 0 || b[0] <= SIPC_FRAME_MAX >> 24)
+    if (n == 0 || sipc_be32_get(b) <= SIPC__PREHELLO_FRAME)
         return 0;
     char text[5];
-    if (bytes_text(b, n, text))
-        snprintf(why, len,
-                 c->is_server ? "peer %s speaks neither TLS nor sipc: its first bytes are text "
-                                "('%s'), e.g. an HTTP client or a port scanner on this port"
-                              : "peer %s speaks neither TLS nor sipc: it answered with text ('%s'), "
-                                "e.g. an HTTP server: is that the right address and port?",
-                 c->peer_addr, text);
-    else
-        snprintf(why, len, "peer %s speaks neither TLS nor sipc: its first byte, 0x%02x, begins "
-                 "neither a TLS record nor a sipc frame", c->peer_addr, b[0]);
+    if (bytes_text(b, n, text)) {
+        text_peer_says(c, "speaks neither TLS nor sipc", text, why, len);
+        return 1;
+    }
+    char hex[16] = "";
+    for (size_t i = 0; i < n; i++)
+        snprintf(hex + 3 * i, sizeof hex - 3 * i, "%s%02x", i ? " " : "", b[i]);
+    snprintf(why, len, "peer %s speaks neither TLS nor sipc: its first bytes (%s) begin neither a TLS "
+             "record nor a sipc frame", c->peer_addr, hex);
     return 1;
 }
 

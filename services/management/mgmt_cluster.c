@@ -298,7 +298,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
             json_array_foreach(json_object_get(s, "plaintext_peers"), k, p)
             {
                 const char *pn = str_at(p, "node", NULL);
-                if (!strcmp(pn, name_of(n))) {
+                if (pn[0] && !strcmp(pn, name_of(n))) {
                     /* its own link (the pipeline's, the management's): it
                      * switches with the node, not by a setting elsewhere */
                     problem(list, n, "plaintext_peer",

@@ -76,11 +76,12 @@ int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen)
  * sys.info, before TLS is enabled anywhere; its reload requests go to the
  * node of the home it runs from, and speak TLS as soon as that home does
  * (the one that turns TLS on from off asks in plaintext). node is a hello
- * id or the history's folded name. */
+ * id: a node whose id is "tlstool" is still a node. (A history written
+ * before holds tlstool as "tlstool" at most for one guard window.) */
 static int is_tlstool(const char *node)
 {
     char tool[16];
-    return strcmp(node, "tlstool-check") == 0 || strcmp(node, "tlstool") == 0 ||
+    return strcmp(node, "tlstool-check") == 0 ||
            (sipc_cli_client_tool(node, tool, sizeof tool) && strcmp(tool, "tlstool") == 0);
 }
 
@@ -209,7 +210,7 @@ int host_peers_plaintext(const host_peers *ps, int window_s, const char *self, i
     int n = 0;
     for (int i = 0; i < ps->n; i++) {
         const host_peer *p = &ps->p[i];
-        /* (a history written before tlstool was left out may still hold it) */
+        /* (a history written before probes were left out may still hold one) */
         if (!p->tls && now - p->last_seen <= window_s && strcmp(p->node, self) &&
             !is_tlstool(p->node))
             all[n++] = *p;

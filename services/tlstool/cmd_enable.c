@@ -233,6 +233,14 @@ int cmd_disable(void *arg)
     int r = load_config(o, &cfg);
     if (r)
         return r;
+    /* strict straight to off: the nodes still strict refuse this one's
+     * plaintext, and it theirs TLS, until every node has gone the same way */
+    if (cfg.tls_enable && sipc_config_effective_mode(&cfg) == SIPC_TLS_STRICT)
+        fprintf(stderr, "tlstool: warning: this node is strict; nodes that still run strict "
+                        "refuse its plaintext links, and their TLS links to it fail, until they "
+                        "are switched too. To roll back without a gap, run `tlstool mode "
+                        "permissive --reload` on every node first, then `tlstool disable "
+                        "--reload` on every node (docs/operator-guide.md, 1.7)\n");
     char err[600];
     if (cfg.tls_enable && sipc_config_set(o->home, "tls", "enable", "0", err, sizeof err) != 0)
         return fail(EX_CONFIG, "%s", err);
@@ -240,13 +248,6 @@ int cmd_disable(void *arg)
         printf("TLS is already disabled on this node; the key pair (if any) is kept\n");
     else
         printf("TLS disabled: [tls] enable = 0 in %s/sipc.conf; the key pair is kept\n", o->home);
-    /* strict straight to off: the nodes still strict refuse this one's
-     * plaintext, and it theirs TLS, until every node has gone the same way */
-    if (cfg.tls_enable && sipc_config_effective_mode(&cfg) == SIPC_TLS_STRICT)
-        printf("warning: this node was strict; nodes that still run strict refuse its plaintext "
-               "links, and their TLS links to it fail, until they are switched too. To roll back "
-               "without a gap, run `tlstool mode permissive --reload` on every node first, then "
-               "`tlstool disable --reload` on every node (docs/operator-guide.md, 1.7)\n");
     if (!cfg.tls_enable && o->reload)
         return request_reload(o, 0);
     if (!cfg.tls_enable)

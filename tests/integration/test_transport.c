@@ -1705,8 +1705,8 @@ static void t_raw_bad_input(void **state)
         assert_true(tu_log_has(&w->slog, "announced a frame of 100000 bytes, more than the maximum "
                                          "of 65536 before its hello"));
         assert_false(tu_log_has(&w->slog, "max_frame"));
-        /* the largest length there is (the log holds repeats of an event
-         * from one peer back: nothing to read there) */
+        /* the largest length there is: closed at once (raw_run waits for the
+         * node's close; the log holds repeats of an event from one peer back) */
         raw_run(w, &r, "\xff\xff\xff\xff", 4);
         /* text where a sipc peer's first frame belongs: named for what it is,
          * not as a frame over max_frame */
@@ -1731,6 +1731,11 @@ static void t_raw_bad_input(void **state)
         assert_true(tu_log_has(&w->slog, "(SIPC_EPROTO, protocol class): peer 127.0.0.1:"));
         assert_true(tu_log_has(&w->slog, "speaks neither TLS nor sipc: its first bytes are text "
                                          "('GET '), e.g. an HTTP client"));
+        assert_false(tu_log_has(&w->slog, "SIPC_EPLAINTEXT"));
+        /* nor is a binary probe (a SOCKS5 greeting), whose first byte could
+         * begin a frame length but not a first frame */
+        raw_run(w, &r, "\x05\x01\x00", 3);
+        assert_true(tu_log_has(&w->slog, "speaks neither TLS nor sipc: its first bytes (05"));
         assert_false(tu_log_has(&w->slog, "SIPC_EPLAINTEXT"));
         /* sipc's plaintext on the TLS port gets a TLS alert back */
         raw_run(w, &r, "\x00\x00\x00\x02hi", 6);

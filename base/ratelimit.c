@@ -69,11 +69,13 @@ void sipc_ratelimit_free(sipc_ratelimit *rl)
     free(rl);
 }
 
+/* Slots probed for a key: a key found nowhere among them is not there. */
+enum { PROBES = 8 };
+
 /* The key's slot, or the one to give it: a free slot, else the one seen
  * longest ago among the few probed. */
 static slot *find(sipc_ratelimit *rl, uint64_t h)
 {
-    enum { PROBES = 8 };
     size_t i = (size_t)(h % rl->n);
     slot *victim = NULL;
     for (size_t k = 0; k < PROBES && k < rl->n; k++) {
@@ -118,7 +120,6 @@ int sipc_ratelimit_allow(sipc_ratelimit *rl, const char *key, uint64_t now_ms, u
 /* The key's slot, or NULL: no slot is given or taken. */
 static slot *lookup(sipc_ratelimit *rl, uint64_t h)
 {
-    enum { PROBES = 8 };
     size_t i = (size_t)(h % rl->n);
     for (size_t k = 0; k < PROBES && k < rl->n; k++) {
         slot *s = &rl->slots[(i + k) % rl->n];

@@ -31,8 +31,8 @@ void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const 
     ctx->opts.log(ctx->opts.log_arg, level, category, msg);
 }
 
-/* Seconds for a report of held lines, rounded up, at least 1: "within
- * 0 s" reads wrong. */
+/* Seconds for a report of held lines, rounded up, at least 1: "in the
+ * last 0 s" reads wrong. */
 static unsigned long long span_s(uint64_t ms)
 {
     return ms < 1000 ? 1 : (unsigned long long)((ms + 999) / 1000);

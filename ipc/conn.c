@@ -689,8 +689,9 @@ static int not_sipc(sipc_conn *c, sipc_stream *s, char *why, size_t len)
         return 1;
     }
     char hex[16] = "";
+    size_t at = 0;
     for (size_t i = 0; i < n; i++)
-        snprintf(hex + 3 * i, sizeof hex - 3 * i, "%s%02x", i ? " " : "", b[i]);
+        at += (size_t)snprintf(hex + at, sizeof hex - at, "%s%02x", i ? " " : "", b[i]);
     snprintf(why, len, "peer %s speaks neither TLS nor sipc: its first bytes (%s) begin neither a TLS "
              "record nor a sipc frame", c->peer_addr, hex);
     return 1;

@@ -1735,7 +1735,8 @@ static void t_raw_bad_input(void **state)
         /* nor is a binary probe (a SOCKS5 greeting), whose first byte could
          * begin a frame length but not a first frame */
         raw_run(w, &r, "\x05\x01\x00", 3);
-        assert_true(tu_log_has(&w->slog, "speaks neither TLS nor sipc: its first bytes (05"));
+        assert_true(tu_log_has(&w->slog, "speaks neither TLS nor sipc: its first bytes (05 01 00) "
+                                         "begin neither a TLS record nor a sipc frame"));
         assert_false(tu_log_has(&w->slog, "SIPC_EPLAINTEXT"));
         /* sipc's plaintext on the TLS port gets a TLS alert back */
         raw_run(w, &r, "\x00\x00\x00\x02hi", 6);

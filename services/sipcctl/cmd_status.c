@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "services/sipcd/peers.h"
 #include "sipcctl.h"
 
 static const char *s_of(json_t *o, const char *key)
@@ -18,21 +19,29 @@ static long long i_of(json_t *o, const char *key)
     return (long long)json_integer_value(json_object_get(o, key));
 }
 
-/* The guard's plaintext peers, at most three, as the node's own messages
- * name them: "127.0.0.3 (node n3) 45 s ago on the data service". */
+/* The guard's plaintext peers, at most three, in the words of the node's
+ * own messages (host_peers_text): "127.0.0.3 (node n3) 45 s ago on the data
+ * service". */
 static void print_guard_peers(json_t *peers)
 {
-    size_t i, n = json_array_size(peers);
+    host_peer list[3];
+    int n = 0;
+    size_t i;
     json_t *p;
     json_array_foreach(peers, i, p)
     {
-        if (i == 3) {
-            printf(" and %zu more (sipcctl status --json, \"guard\")", n - 3);
+        if (n == 3)
             break;
-        }
-        printf("%s%s (node %s) %lld s ago on the %s service", i ? ", " : "", s_of(p, "address"),
-               s_of(p, "node"), i_of(p, "seconds_ago"), s_of(p, "service"));
+        host_peer *h = &list[n++];
+        snprintf(h->address, sizeof h->address, "%s", s_of(p, "address"));
+        snprintf(h->node, sizeof h->node, "%s", s_of(p, "node"));
+        snprintf(h->service, sizeof h->service, "%s", s_of(p, "service"));
+        h->tls = 0;
+        h->last_seen = -(int64_t)i_of(p, "seconds_ago"); /* "now" is 0 below */
     }
+    char text[1024];
+    host_peers_text(list, n, (int)json_array_size(peers), 0, text, sizeof text);
+    fputs(text, stdout);
 }
 
 /* The TLS line: the running mode and, when it is not what sipc.conf asks

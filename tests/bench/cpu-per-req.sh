@@ -11,8 +11,11 @@
 #
 # MODE plain|tls. A BIN of "uv" is the kit's uv_echo (always plaintext): the
 # limit's own cost, so sipc's CPU per request can be set against it (on a
-# CPU-bound machine req/s ÷ uv = uv's CPU per request ÷ sipc's). Knobs: SECS
-# (2), REPS (3), WORKDIR (the kit's build and certs).
+# CPU-bound machine req/s ÷ uv = uv's CPU per request ÷ sipc's). Each line
+# also splits both ends' CPU into user space and kernel (user_us, sys_us:
+# the client's from perf, the server's from /proc/PID/stat, in 10 ms ticks):
+# what a change to sipc's own code can reach. Knobs: SECS (2), REPS (3),
+# WORKDIR (the kit's build and certs).
 set -u
 # shellcheck source=tests/bench/bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh"
@@ -37,13 +40,17 @@ for rep in $(seq "$REPS"); do
     wait_port $port || { echo "cpu-per-req.sh: $bin server did not listen" >&2; kill $srv; exit 1; }
     perf stat -x, -e task-clock -p $srv -o "$T/srv" &
     ps=$!
+    read -r -a st0 < <(cut -d')' -f2 /proc/$srv/stat)
     if [[ $bin == uv ]]; then
-      perf stat -x, -e task-clock -o "$T/cli" -- \
+      perf stat -x, -e task-clock,user_time,system_time -o "$T/cli" -- \
         "$WORKDIR/build/uv_echo" client $port "$SIZE" "$WIN" "$SECS" 0.5 >"$T/out"
     else
-      perf stat -x, -e task-clock -o "$T/cli" -- \
+      perf stat -x, -e task-clock,user_time,system_time -o "$T/cli" -- \
         "$bin" client $port "$MODE" "$SIZE" "$WIN" "$SECS" 0.5 "${args[@]}" >"$T/out"
     fi
+    read -r -a st1 < <(cut -d')' -f2 /proc/$srv/stat)
+    # fields 14 and 15 of stat (utime, stime) are 12 and 13 after the name
+    echo "$((st1[11] - st0[11])) $((st1[12] - st0[12])) $(getconf CLK_TCK)" >"$T/srv_ticks"
     kill -INT $ps; wait $ps 2>/dev/null
     kill $srv; wait $srv 2>/dev/null
     python3 - "$T" "$bin" "$rep" "$SECS" "$SIZE" "$WIN" "$([[ $bin == uv ]] && echo plain || echo "$MODE")" <<'EOF'
@@ -58,10 +65,16 @@ def stat(f):
         p = line.strip().split(',')
         if len(p) > 2 and p[0] and p[0][0].isdigit():
             v[p[2]] = float(p[0])
-    return v.get('task-clock', 0)
-sc, cc = stat(t + '/srv'), stat(t + '/cli')
+    return v
+sv, cv = stat(t + '/srv'), stat(t + '/cli')
+sc, cc = sv.get('task-clock', 0), cv.get('task-clock', 0)
+su, ss, hz = (int(x) for x in open(t + '/srv_ticks').read().split())
+# milliseconds of user and kernel time, both ends (perf gives ns)
+user = cv.get('user_time', 0) / 1e6 + su * 1000 / hz
+kern = cv.get('system_time', 0) / 1e6 + ss * 1000 / hz
 print(f"CPU bin={binary} size={sys.argv[5]} window={sys.argv[6]} mode={sys.argv[7]} rep={rep} rps={rps:.0f} srv_us_per_req={sc*1000/reqs:.2f} "
-      f"cli_us_per_req={cc*1000/reqs:.2f} both_us_per_req={(sc+cc)*1000/reqs:.2f}")
+      f"cli_us_per_req={cc*1000/reqs:.2f} both_us_per_req={(sc+cc)*1000/reqs:.2f} "
+      f"user_us={user*1000/reqs:.2f} sys_us={kern*1000/reqs:.2f}")
 EOF
   done
 done

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "services/common/client_id.h"
 #include "sipcctl.h"
@@ -137,10 +138,13 @@ int ctl_call(ctl_client *cl, const char *service, const char *method, const void
         /* too big to send at all: the input's fault, not the link's */
         rep->err = e;
         rep->too_big = 1;
+        char conf[320];
+        snprintf(conf, sizeof conf, "%.300s/sipc.conf", cl->cfg.home);
+        int have_conf = access(conf, F_OK) == 0;
         snprintf(rep->message, sizeof rep->message,
                  "the request is %zu bytes, which with its envelope is more than the largest "
-                 "frame sent from here (%zu, [limits] max_frame in %.300s/sipc.conf)",
-                 len, cl->cfg.max_frame, cl->cfg.home);
+                 "frame sent from here (%zu, %s[limits] max_frame in %s)",
+                 len, cl->cfg.max_frame, have_conf ? "" : "the default; set ", conf);
         return e;
     }
     if (e != 0) {

@@ -151,12 +151,16 @@ ctl --home "$work/n1" put big-1 --body-file "$work/body2m" >"$work/big.out" 2>&1
 # a request just under max_frame whose envelope takes it over: refused at once
 head -c 16777180 /dev/zero | tr '\0' a >"$work/body16m"
 ctl --home "$work/n1" put big-2 --body-file "$work/body16m" >>"$work/big.out" 2>&1; r2=$?
+# the same from a home without sipc.conf: the limit is the default
+mkdir -p "$work/noconf"
+ctl --home "$work/noconf" put big-3 --body-file "$work/body16m" >"$work/big3.out" 2>&1; r3=$?
 rm -f "$work/body2m" "$work/body16m"
-if [ "$r1$r2" = 11 ] && grep -q "body of 2000000 bytes exceeds the maximum of 1048576" "$work/big.out" &&
-    grep -q "data.put to .* not sent: the request is 167772[0-9][0-9] bytes, which with its envelope is more than the largest frame sent from here (16777216, \[limits\] max_frame in .*/n1/sipc.conf)" "$work/big.out"; then
+if [ "$r1$r2$r3" = 111 ] && grep -q "body of 2000000 bytes exceeds the maximum of 1048576" "$work/big.out" &&
+    grep -q "data.put to .* not sent: the request is 167772[0-9][0-9] bytes, which with its envelope is more than the largest frame sent from here (16777216, \[limits\] max_frame in .*/n1/sipc.conf)" "$work/big.out" &&
+    grep -q "(16777216, the default; set \[limits\] max_frame in .*/noconf/sipc.conf)" "$work/big3.out"; then
     ok "a body over max_body and one over max_frame: exit 1, both sizes named"
 else
-    not_ok "too large bodies ($r1 $r2)"; cat "$work/big.out"
+    not_ok "too large bodies ($r1 $r2 $r3)"; cat "$work/big.out" "$work/big3.out"
 fi
 
 # --- a client-only machine -------------------------------------------------------

@@ -245,11 +245,18 @@ int data_store_group_begin(data_store *s, char *err, size_t errlen)
     return exec(s, "SAVEPOINT grp", "savepoint", err, errlen);
 }
 
-void data_store_group_end(data_store *s, int keep)
+int data_store_group_end(data_store *s, int keep, char *err, size_t errlen)
 {
-    if (!keep)
-        sqlite3_exec(s->db, "ROLLBACK TO grp", NULL, NULL, NULL);
-    sqlite3_exec(s->db, "RELEASE grp", NULL, NULL, NULL);
+    /* after SQLite's own rollback of the transaction the savepoint is gone
+     * too, so these fail; autocommit is checked as well in case they did not */
+    int rc = keep ? 0 : exec(s, "ROLLBACK TO grp", "roll back a failed write", err, errlen);
+    if (rc == 0)
+        rc = exec(s, "RELEASE grp", "release a write", err, errlen);
+    if (rc == 0 && sqlite3_get_autocommit(s->db)) {
+        snprintf(err, errlen, "%s: the transaction was rolled back", s->path);
+        rc = UV_EIO;
+    }
+    return rc;
 }
 
 /* Appends b as the body of a JSON string (without quotes). */

@@ -43,9 +43,13 @@ int data_store_commit(data_store *s, char *err, size_t errlen);
 void data_store_rollback(data_store *s);
 /* A group (SAVEPOINT) inside the transaction: group_end(s, 0) undoes every
  * write since group_begin, group_end(s, 1) keeps them. So one failed request
- * does not undo the others committed with it. */
+ * does not undo the others committed with it. group_end fails when the
+ * transaction itself is gone: SQLite rolls back the whole transaction on
+ * some errors (a full disk, I/O errors, out of memory), and then nothing
+ * written since begin is kept, whatever group it was in; the caller must
+ * roll back (data_store_rollback) and count every group as failed. */
 int data_store_group_begin(data_store *s, char *err, size_t errlen);
-void data_store_group_end(data_store *s, int keep);
+int data_store_group_end(data_store *s, int keep, char *err, size_t errlen);
 
 /* Inserts or replaces r (validated by the caller). *result: CREATED,
  * UNCHANGED (same id, identical timestamp, attributes and body: nothing is

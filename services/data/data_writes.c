@@ -103,7 +103,11 @@ static int write_op(data_store *s, wop *op)
     return SIPC_EINVAL;
 }
 
-/* Thread pool: every queued write in one transaction, one savepoint each. */
+/* Thread pool: every queued write in one transaction, one savepoint each.
+ * A write that fails alone (a bad record) is undone alone; one that takes
+ * the transaction with it (SQLite rolls back everything on a full disk or
+ * an I/O error) fails the whole job, the writes before it included, which
+ * are no longer stored: none may be answered as written. */
 static void write_work(uv_work_t *w)
 {
     sipc_data *d = w->data;
@@ -111,10 +115,21 @@ static void write_work(uv_work_t *w)
     int rc = data_store_begin(d->writer, err, sizeof err);
     for (wop *op = d->wops; op && rc == 0; op = op->next) {
         op->rc = data_store_group_begin(d->writer, op->err, sizeof op->err);
-        if (op->rc != 0)
-            continue;
-        op->rc = write_op(d->writer, op);
-        data_store_group_end(d->writer, op->rc == 0);
+        if (op->rc == 0) {
+            op->rc = write_op(d->writer, op);
+            char why[256];
+            int g = data_store_group_end(d->writer, op->rc == 0, why, sizeof why);
+            if (g != 0 && op->rc == 0) {
+                op->rc = g;
+                snprintf(op->err, sizeof op->err, "%s", why);
+            }
+            if (g == 0)
+                continue;
+        }
+        /* the transaction is gone or in doubt: nothing of this job is kept */
+        data_store_rollback(d->writer);
+        rc = op->rc;
+        snprintf(err, sizeof err, "%.200s; nothing of this write was stored", op->err);
     }
     if (rc == 0)
         rc = data_store_commit(d->writer, err, sizeof err);

@@ -1,5 +1,5 @@
 /* test_data_durability.c - no acknowledged record is lost when the data
- * service's process is killed.
+ * service's process is killed, or when its disk fills up.
  *
  * The test re-executes itself as a child ("--serve DIR") that runs the data
  * service (sync = normal) on 127.0.0.1 and prints its port. The parent keeps
@@ -7,7 +7,14 @@
  * acknowledged id, and SIGKILLs the child while requests are still in flight
  * (so, most likely, with a transaction open). Then it opens the database the
  * way a restarted service would and checks every acknowledged id is there
- * and the database and its full-text index are intact. */
+ * and the database and its full-text index are intact.
+ *
+ * The full disk: the child runs with a file size limit (RLIMIT_FSIZE, so a
+ * write past it fails as on a full disk) while the parent keeps large puts
+ * in flight; transactions big enough to spill SQLite's page cache fail in
+ * the middle, which makes SQLite roll back the whole transaction. Every put
+ * answered as written must be there afterwards, and the refused ones must
+ * say STORAGE. */
 #include <errno.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -18,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,8 +44,17 @@ enum {
 
 /* ------------------------------------------------------------- child */
 
-static int serve(const char *dir)
+static int serve(const char *dir, long fsize)
 {
+    if (fsize > 0) {
+        /* writes past the limit fail with EFBIG instead of killing us */
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {(rlim_t)fsize, (rlim_t)fsize};
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0) {
+            perror("child: setrlimit");
+            return 1;
+        }
+    }
     uv_loop_t loop;
     uv_loop_init(&loop);
     sipc_data *d;
@@ -75,7 +92,14 @@ static struct {
     pid_t pid;
     int next, inflight, nacked, killed, inflight_at_kill, errors_before_kill;
     uint8_t acked[MAX_REQ];
+    /* the full disk: records of body_len bytes; issuing stops after
+     * STORAGE_ENOUGH refusals */
+    size_t body_len;
+    int storage, other_errors, stopped;
+    char storage_msg[300];
 } g;
+
+enum { STORAGE_ENOUGH = 40, BIG_BODY = 48 * 1024 };
 
 static int is_batch(int i)
 {
@@ -94,7 +118,9 @@ static void on_put(int err, const sipc_reply *rep, void *arg);
 
 static void issue(void)
 {
-    while (!g.killed && g.inflight < WINDOW && g.next < MAX_REQ) {
+    static char big[BIG_BODY + 1];
+    static uint8_t buf[BATCH * (BIG_BODY + 256)];
+    while (!g.killed && !g.stopped && g.inflight < WINDOW && g.next < MAX_REQ) {
         int i = g.next++;
         char ids[BATCH][32], body[96];
         trec t[BATCH];
@@ -103,9 +129,14 @@ static void issue(void)
         for (int k = 0; k < n; k++) {
             req_id(ids[k], sizeof ids[k], i, k);
             snprintf(body, sizeof body, "captured session %d part %d", i, k);
-            recs[k] = mk(&t[k], ids[k], 1700000000000 + i, body, "seq", ids[k], NULL);
+            if (g.body_len) { /* the words differ: the index grows too */
+                size_t at = (size_t)snprintf(big, sizeof big, "%s", body);
+                for (int w = 0; at < g.body_len; w++)
+                    at += (size_t)snprintf(big + at, g.body_len + 1 - at, " w%d-%d", i, w);
+            }
+            recs[k] = mk(&t[k], ids[k], 1700000000000 + i, g.body_len ? big : body, "seq",
+                         ids[k], NULL);
         }
-        uint8_t buf[2048];
         size_t len;
         const char *method;
         if (is_batch(i)) {
@@ -129,12 +160,21 @@ static void issue(void)
 
 static void on_put(int err, const sipc_reply *rep, void *arg)
 {
-    (void)rep;
     int i = (int)(intptr_t)arg;
     g.inflight--;
     if (err == 0) {
         g.acked[i] = 1;
         g.nacked++;
+    } else if (g.body_len) { /* the full disk */
+        if (err == SIPC_EREMOTE && rep->status == SIPC_DATA_STORAGE) {
+            if (!g.storage++)
+                snprintf(g.storage_msg, sizeof g.storage_msg, "%s", rep->message);
+            g.stopped = g.storage >= STORAGE_ENOUGH;
+        } else {
+            fprintf(stderr, "put %d: %s status %d: %s\n", i, sipc_err_name(err), rep->status,
+                    rep->message);
+            g.other_errors++;
+        }
     } else if (!g.killed) {
         fprintf(stderr, "put %d failed before the kill: %s %s\n", i, sipc_err_name(err),
                 rep->message);
@@ -167,6 +207,62 @@ static int read_port(int fd)
     return atoi(line);
 }
 
+/* The parent's end: a loop and a plaintext channel to the child. */
+typedef struct client {
+    uv_loop_t loop;
+    sipc_security *sec;
+    sipc_ctx *ctx;
+    tu_log log;
+} client;
+
+/* Starts "self --serve dir [fsize]" and opens g.ch to it. */
+static pid_t start_child(client *cl, const char *self, const char *dir, long fsize)
+{
+    memset(cl, 0, sizeof *cl);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    char limit[32];
+    snprintf(limit, sizeof limit, "%ld", fsize);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        execl(self, self, "--serve", dir, limit, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    g.pid = pid;
+    int port = read_port(fds[0]);
+    close(fds[0]);
+    if (port <= 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        fail_msg("the child did not start its data service");
+    }
+    assert_int_equal(uv_loop_init(&cl->loop), 0);
+    sipc_options o;
+    sipc_options_init(&o);
+    o.cluster = "test";
+    o.reconnect_min_ms = 1000; /* no hurry to redial the dead child */
+    o.log = tu_log_sink;
+    o.log_arg = &cl->log;
+    assert_int_equal(sipc_security_plain(&cl->sec), 0);
+    assert_int_equal(sipc_ctx_new(&cl->ctx, &cl->loop, &o, cl->sec), 0);
+    assert_int_equal(sipc_channel_open(&g.ch, cl->ctx, "127.0.0.1", port, NULL), 0);
+    return pid;
+}
+
+static void client_close(client *cl)
+{
+    sipc_ctx_close(cl->ctx, NULL, NULL);
+    assert_true(tu_drain(&cl->loop, 5000));
+    assert_int_equal(uv_loop_close(&cl->loop), 0);
+    sipc_security_release(cl->sec);
+    tu_log_free(&cl->log);
+}
+
 static void check_db(const char *path)
 {
     sqlite3 *db;
@@ -183,70 +279,10 @@ static void check_db(const char *path)
     sqlite3_close(db);
 }
 
-static void t_kill_loses_no_acknowledged_put(void **state)
+/* Every acknowledged id is in the database at path, opened as a restarted
+ * service opens it; returns how many were checked. */
+static int acked_all_stored(const char *path)
 {
-    const char *self = *(const char **)*state;
-    char *home = tu_mkdtemp("datakill");
-    char dir[600], path[700];
-    snprintf(dir, sizeof dir, "%s/data", home);
-    snprintf(path, sizeof path, "%s/records.db", dir);
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        execl(self, self, "--serve", dir, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    g.pid = pid;
-    int port = read_port(fds[0]);
-    close(fds[0]);
-    if (port <= 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        fail_msg("the child did not start its data service");
-    }
-
-    uv_loop_t loop;
-    assert_int_equal(uv_loop_init(&loop), 0);
-    sipc_options o;
-    sipc_options_init(&o);
-    o.cluster = "test";
-    o.reconnect_min_ms = 1000; /* no hurry to redial the dead child */
-    tu_log log = {0};
-    o.log = tu_log_sink;
-    o.log_arg = &log;
-    sipc_security *sec;
-    sipc_ctx *ctx;
-    assert_int_equal(sipc_security_plain(&sec), 0);
-    assert_int_equal(sipc_ctx_new(&ctx, &loop, &o, sec), 0);
-    assert_int_equal(sipc_channel_open(&g.ch, ctx, "127.0.0.1", port, NULL), 0);
-    issue();
-    assert_true(tu_run_until(&loop, &g.killed, 20000));
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-    /* the calls in flight at the kill fail as the connection drops */
-    int none = 0;
-    for (int spins = 0; spins < 2000 && g.inflight > 0; spins++)
-        tu_run_until(&loop, &none, 10);
-    assert_int_equal(g.inflight, 0);
-    sipc_ctx_close(ctx, NULL, NULL);
-    assert_true(tu_drain(&loop, 5000));
-    assert_int_equal(uv_loop_close(&loop), 0);
-    sipc_security_release(sec);
-    tu_log_free(&log);
-
-    assert_int_equal(g.errors_before_kill, 0);
-    assert_true(g.nacked >= KILL_AT);
-    assert_true(g.inflight_at_kill > 0); /* killed mid-stream */
-
-    /* open as a restarted service would: SQLite recovers from the WAL */
-    check_db(path);
     data_store *s;
     char err[512];
     assert_int_equal(
@@ -271,15 +307,78 @@ static void t_kill_loses_no_acknowledged_put(void **state)
     }
     data_store_close(s);
     assert_int_equal(missing, 0);
-    assert_true(checked >= KILL_AT);
+    return checked;
+}
+
+static void t_kill_loses_no_acknowledged_put(void **state)
+{
+    const char *self = *(const char **)*state;
+    char *home = tu_mkdtemp("datakill");
+    char dir[600], path[700];
+    snprintf(dir, sizeof dir, "%s/data", home);
+    snprintf(path, sizeof path, "%s/records.db", dir);
+    client cl;
+    pid_t pid = start_child(&cl, self, dir, 0);
+    issue();
+    assert_true(tu_run_until(&cl.loop, &g.killed, 20000));
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    /* the calls in flight at the kill fail as the connection drops */
+    int none = 0;
+    for (int spins = 0; spins < 2000 && g.inflight > 0; spins++)
+        tu_run_until(&cl.loop, &none, 10);
+    assert_int_equal(g.inflight, 0);
+    client_close(&cl);
+
+    assert_int_equal(g.errors_before_kill, 0);
+    assert_true(g.nacked >= KILL_AT);
+    assert_true(g.inflight_at_kill > 0); /* killed mid-stream */
+
+    /* open as a restarted service would: SQLite recovers from the WAL */
+    check_db(path);
+    assert_true(acked_all_stored(path) >= KILL_AT);
+    tu_rmdir(home);
+    free(home);
+}
+
+static void t_full_disk_loses_no_acknowledged_put(void **state)
+{
+    const char *self = *(const char **)*state;
+    memset(&g, 0, sizeof g);
+    g.body_len = BIG_BODY;
+    char *home = tu_mkdtemp("datafull");
+    char dir[600], path[700];
+    snprintf(dir, sizeof dir, "%s/data", home);
+    snprintf(path, sizeof path, "%s/records.db", dir);
+    client cl;
+    /* room for a few transactions of a window of puts, not for all */
+    pid_t pid = start_child(&cl, self, dir, 6L << 20);
+    issue();
+    assert_true(tu_run_until(&cl.loop, &g.stopped, 60000));
+    int none = 0;
+    for (int spins = 0; spins < 3000 && g.inflight > 0; spins++)
+        tu_run_until(&cl.loop, &none, 10);
+    assert_int_equal(g.inflight, 0);
+    kill(pid, SIGKILL);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    client_close(&cl);
+
+    fprintf(stderr, "full disk: %d of %d requests acknowledged, %d refused with STORAGE (\"%s\")\n",
+            g.nacked, g.next, g.storage, g.storage_msg);
+    assert_int_equal(g.other_errors, 0);
+    assert_true(g.nacked > 0);
+    check_db(path);
+    acked_all_stored(path);
     tu_rmdir(home);
     free(home);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && strcmp(argv[1], "--serve") == 0)
-        return serve(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "--serve") == 0)
+        return serve(argv[2], atol(argv[3]));
     static char self[4096];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) {
@@ -290,6 +389,7 @@ int main(int argc, char **argv)
     const char *selfp = self;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate(t_kill_loses_no_acknowledged_put, &selfp),
+        cmocka_unit_test_prestate(t_full_disk_loses_no_acknowledged_put, &selfp),
     };
     return cmocka_run_group_tests_name("data service durability", tests, NULL, NULL);
 }

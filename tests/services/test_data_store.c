@@ -343,12 +343,12 @@ static void t_groups_are_atomic(void **state)
     assert_int_equal(data_store_group_begin(f->w, err, sizeof err), 0);
     assert_int_equal(data_store_put(f->w, mk(&a, "ga", 1, "one", NULL), &res, err, sizeof err), 0);
     assert_int_equal(data_store_put(f->w, mk(&b, "gb", 2, "two", NULL), &res, err, sizeof err), 0);
-    data_store_group_end(f->w, 0);
+    assert_int_equal(data_store_group_end(f->w, 0, err, sizeof err), 0);
     /* the next request in the same transaction is kept */
     assert_int_equal(data_store_group_begin(f->w, err, sizeof err), 0);
     assert_int_equal(data_store_put(f->w, mk(&c, "gc", 3, "three", NULL), &res, err, sizeof err),
                      0);
-    data_store_group_end(f->w, 1);
+    assert_int_equal(data_store_group_end(f->w, 1, err, sizeof err), 0);
     assert_int_equal(data_store_commit(f->w, err, sizeof err), 0);
     assert_null(get(f->w, "ga"));
     assert_null(get(f->w, "gb"));

@@ -51,7 +51,14 @@ static int map_rc(data_store *s, int rc)
 
 static int fail(data_store *s, int rc, const char *what, char *err, size_t errlen)
 {
-    snprintf(err, errlen, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+    /* SQLite's own words ("unable to open database file", "disk I/O
+     * error") do not say what the system refused; its errno does */
+    int e = sqlite3_system_errno(s->db), kind = rc & 0xff;
+    if (e > 0 && (kind == SQLITE_CANTOPEN || kind == SQLITE_IOERR || kind == SQLITE_FULL))
+        snprintf(err, errlen, "%s: %s: %s (%s)", s->path, what, sqlite3_errmsg(s->db),
+                 strerror(e));
+    else
+        snprintf(err, errlen, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
     return map_rc(s, rc);
 }
 
@@ -146,17 +153,19 @@ int data_store_open(data_store **out, const char *path, data_store_role role, si
         /* WAL: readers never block the writer nor it them, and a commit is
          * one append to the log. journal_mode is stored in the file. */
         sqlite3_stmt *st = NULL;
+        int stays = 0; /* SQLite answered, with another mode */
         rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
         if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
             const char *mode = (const char *)sqlite3_column_text(st, 0);
             rc = mode && strcmp(mode, "wal") == 0 ? SQLITE_OK : SQLITE_CANTOPEN;
-            if (rc != SQLITE_OK)
+            stays = rc != SQLITE_OK;
+            if (stays)
                 snprintf(err, errlen, "%s: cannot use WAL mode (journal mode stays %s)", path,
                          mode ? mode : "unknown");
         }
         sqlite3_finalize(st);
         if (rc != SQLITE_OK) {
-            if (rc != SQLITE_CANTOPEN)
+            if (!stays) /* e.g. the -wal file cannot be created: a read-only home */
                 (void)fail(s, rc, "set WAL mode", err, errlen);
             rc = map_rc(s, rc);
             data_store_close(s);

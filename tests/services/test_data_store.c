@@ -621,6 +621,25 @@ static void t_reader_and_schema(void **state)
                                          err, sizeof err),
                          0);
     assert_non_null(strstr(err, "none.db"));
+    /* a writer that cannot create its -wal file (a read-only home, here a
+     * directory in its way) says why, with the system's reason */
+    char blocked[700], wal[720];
+    snprintf(blocked, sizeof blocked, "%s/blocked.db", f->dir);
+    snprintf(wal, sizeof wal, "%s-wal", blocked);
+    data_store *b = NULL;
+    assert_int_equal(data_store_open(&b, blocked, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(b);
+    assert_int_equal(mkdir(wal, 0700), 0);
+    err[0] = '\0';
+    assert_int_not_equal(data_store_open(&b, blocked, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL,
+                                         err, sizeof err),
+                         0);
+    assert_null(b);
+    if (!strstr(err, "blocked.db: set WAL mode: unable to open database file (Is a directory)"))
+        fail_msg("unexpected reason: '%s'", err);
+    rmdir(wal);
 }
 
 

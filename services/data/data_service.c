@@ -14,6 +14,7 @@
  * to jobs under a mutex; WAL lets them read while the writer writes. */
 #include <assert.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,63 @@ int data_status_of(int rc)
     case SIPC_ECLOSING: return SIPC_DATA_CLOSING;
     default: return SIPC_DATA_STORAGE;
     }
+}
+
+/* A flapping disk (some transactions commit, some do not) must not write a
+ * line per transaction: the failing state ends only with a success at least
+ * HEALTH_QUIET_MS after the last failure, and while it lasts a reminder is
+ * written at most every HEALTH_REMIND_MS. */
+#define HEALTH_QUIET_MS 10000
+#define HEALTH_REMIND_MS 60000
+
+static void health_say(sipc_data *d, sipc_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void health_say(sipc_data *d, sipc_log_level level, const char *fmt, ...)
+{
+    if (!d->o.log)
+        return;
+    char msg[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    d->o.log(d->o.log_arg, level, "Data.Storage", msg);
+}
+
+void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err)
+{
+    static const char *const what[] = {"writes", "reads"};
+    if (rc != 0 && data_status_of(rc) != SIPC_DATA_STORAGE)
+        return; /* the request's fault, not the database's */
+    uint64_t now = uv_now(d->loop);
+    __typeof__(d->health[0]) *h = &d->health[kind];
+    if (rc != 0) {
+        if (!h->failing) {
+            health_say(d, SIPC_LOG_ERROR,
+                       "%s to the database fail: %s (those requests get STORAGE; the end of "
+                       "it is said too)",
+                       what[kind], err);
+            h->failing = 1;
+            h->failures = 0;
+            h->since_ms = h->said_ms = now;
+        } else if (now - h->said_ms >= HEALTH_REMIND_MS) {
+            health_say(d, SIPC_LOG_ERROR, "%s to the database still fail: %llu failed requests "
+                       "in %llu s, the latest: %s",
+                       what[kind], (unsigned long long)h->failures + 1,
+                       (unsigned long long)(now - h->since_ms) / 1000, err);
+            h->said_ms = now;
+        }
+        h->failures++;
+        h->last_ms = now;
+        return;
+    }
+    if (!h->failing || now - h->last_ms < HEALTH_QUIET_MS)
+        return;
+    health_say(d, SIPC_LOG_INFO,
+               "%s to the database work again: %llu request%s failed in the %.1f s before",
+               what[kind], (unsigned long long)h->failures, h->failures == 1 ? "" : "s",
+               (double)(h->last_ms - h->since_ms) / 1000.0);
+    h->failing = 0;
 }
 
 void sipc_data_options_init(sipc_data_options *o)

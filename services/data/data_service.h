@@ -63,6 +63,14 @@ typedef struct sipc_data_options {
     size_t max_queue;          /* bytes of writes waiting for the writer before
                                   puts get BUSY, default 64 MiB */
     unsigned readers;          /* read connections (get, list, search), default 4 */
+    /* Where the database's failures are said (category "Data.Storage"): an
+     * ERROR when writes or reads start failing (a full disk, an I/O error,
+     * a damaged file), a reminder at most once a minute while they go on,
+     * and an INFO with how many requests failed once a request succeeds
+     * 10 s or more after the last failure. NULL: not said (the requests
+     * still get STORAGE with the reason). */
+    sipc_log_fn log;
+    void *log_arg;
 } sipc_data_options;
 
 void sipc_data_options_init(sipc_data_options *opts);

@@ -32,7 +32,20 @@ struct sipc_data {
     uv_work_t fwork;
     void (*close_cb)(void *);
     void *close_arg;
+    /* storage health, per kind (DATA_WRITES, DATA_READS), loop thread */
+    struct {
+        int failing;       /* an ERROR was said, and no success came HEALTH_QUIET_MS
+                              after the last failure */
+        uint64_t failures; /* requests failed since */
+        uint64_t since_ms, last_ms, said_ms; /* first and last failure, last line */
+    } health[2];
 };
+
+enum { DATA_WRITES, DATA_READS };
+
+/* Loop thread: the outcome of one request's storage work (rc 0 or negative,
+ * err its reason) for the health log (options.log). */
+void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err);
 
 
 /* The status a client sees for a negative code from validation or storage. */

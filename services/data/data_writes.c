@@ -144,8 +144,9 @@ static void write_work(uv_work_t *w)
     }
 }
 
-static void answer_write(wop *op)
+static void answer_write(sipc_data *d, wop *op)
 {
+    data_storage_outcome(d, DATA_WRITES, op->rc, op->err);
     if (op->rc != 0) {
         sipc_respond_error(op->req, data_status_of(op->rc), op->err);
         return;
@@ -185,7 +186,7 @@ static void write_after(uv_work_t *w, int status)
     d->wops = NULL;
     while (op) {
         wop *next = op->next;
-        answer_write(op);
+        answer_write(d, op);
         protobuf_c_message_free_unpacked(op->msg, NULL);
         free(op);
         op = next;

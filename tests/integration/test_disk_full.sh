@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # test_disk_full.sh - a node whose disk fills up while records pour in loses
 # no acknowledged record: a real sipcd ($BASE.1, plaintext, standard ports)
-# with its home on a 3 MiB tmpfs, 12 `sipcctl ingest` of 500 records of
+# with its data directory on a 3 MiB tmpfs, 12 `sipcctl ingest` of 500 records of
 # about 1 KB each at once. Every record an ingest counts as acknowledged is
 # in the database afterwards; the others were refused with a storage error
-# that names the full disk; the node still answers. (SQLite rolls back a
+# that names the full disk; the node's log says once that writes fail and,
+# once they have worked again for 10 s, that they do; the node still answers. (SQLite rolls back a
 # whole transaction when the disk fills in the middle of it; the data
 # service must then fail every write of that transaction, not only the one
 # that hit the full disk.)
@@ -23,8 +24,14 @@ fi
 # at exit: the node stops before the tmpfs goes
 at_exit 'kill -KILL $sipcd_pid 2>/dev/null; wait $sipcd_pid 2>/dev/null; umount "$mnt"'
 need_free "$BASE.1":{23000,23001,23002,23003}
-home=$mnt/home
-mkdir -p "$home"
+# only the database is on the small disk (home/data -> the tmpfs): the
+# node's logs must still say what happened
+home=$work/home
+mkdir -p "$home" "$mnt/data"
+chmod 0700 "$mnt/data"
+ln -s "$mnt/data" "$home/data"
+# what the operator will delete to make room
+head -c 524288 /dev/zero >"$mnt/filler"
 printf '[node]\nid = n1\naddress = %s.1\n[cluster]\nname = full\nnodes = %s.1\n' "$BASE" "$BASE" >"$home/sipc.conf"
 sipcd_start "$home" || exit 1
 
@@ -75,6 +82,24 @@ if [ "${refused:-0}" -gt 0 ] && [ "${full:-0}" -gt 0 ] && [ "${acked:-0}" -gt 0 
     ok "the disk did fill: some records stored, the rest refused naming the full disk"
 else
     bad "the scenario did not fill the disk (acknowledged ${acked:-?}, refused ${refused:-?}, naming it ${full:-?})"
+fi
+datalog() { cat "$home/logs/"DataService_*.log; }
+if [ "$(datalog | grep -c 'Data.Storage ERROR writes to the database fail: .*records.db: .*disk is full')" = 1 ]; then
+    ok "the node logged once that writes fail, naming the full disk"
+else
+    not_ok "no single Data.Storage ERROR for the full disk"; datalog | grep Data.Storage | head -5
+fi
+# the operator makes room; the end of it is said with the first success
+# 10 s or more after the last failure
+rm "$mnt/filler"
+sleep 10.5
+run "$BIN/sipcctl" --home "$home" put after-1 --body "room again"
+expect "a put succeeds once there is room again" 0
+_storage_back() { datalog | grep -q 'Data.Storage INFO writes to the database work again: [0-9]* requests failed in the'; }
+if wait_for 5 _storage_back && [ "$(datalog | grep -c 'Data.Storage')" = 2 ]; then
+    ok "the node logged that writes work again (two Data.Storage lines in all)"
+else
+    not_ok "not one ERROR and one INFO"; datalog | grep Data.Storage | tail -5
 fi
 run "$BIN/sipcctl" --home "$home" ping "$BASE.1:23000"
 expect "the node still answers" 0

@@ -113,7 +113,22 @@ install(FILES ${PROJECT_BINARY_DIR}/sipcConfig.cmake ${PROJECT_BINARY_DIR}/sipcC
 set(SIPC_SYSTEMD_UNITDIR "lib/systemd/system" CACHE STRING
   "where `make install` puts sipcd.service (relative to the prefix, or absolute)")
 if(TARGET sipcd)
+  # The build tree's copy (test_systemd_unit checks it) has the configured
+  # prefix; the installed one is written at install time, so that
+  # `cmake --install --prefix P` (make install PREFIX=P) names P's sipcd.
   configure_file(${PROJECT_SOURCE_DIR}/cmake/sipcd.service.in ${PROJECT_BINARY_DIR}/sipcd.service
     @ONLY)
-  install(FILES ${PROJECT_BINARY_DIR}/sipcd.service DESTINATION ${SIPC_SYSTEMD_UNITDIR})
+  foreach(v BINDIR DOCDIR)
+    if(IS_ABSOLUTE "${CMAKE_INSTALL_${v}}")
+      set(_sipc_unit_${v} "${CMAKE_INSTALL_${v}}")
+    else() # the prefix as given to cmake --install, read when it runs
+      set(_sipc_unit_${v} "\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_${v}}")
+    endif()
+  endforeach()
+  install(CODE "
+    set(CMAKE_INSTALL_FULL_BINDIR \"${_sipc_unit_BINDIR}\")
+    set(CMAKE_INSTALL_FULL_DOCDIR \"${_sipc_unit_DOCDIR}\")
+    configure_file(\"${PROJECT_SOURCE_DIR}/cmake/sipcd.service.in\"
+      \"${PROJECT_BINARY_DIR}/install/sipcd.service\" @ONLY)")
+  install(FILES ${PROJECT_BINARY_DIR}/install/sipcd.service DESTINATION ${SIPC_SYSTEMD_UNITDIR})
 endif()

@@ -44,6 +44,13 @@ pc=$(find "$prefix" -name sipc.pc | head -n1)
 [ -n "$pc" ] || fail "sipc.pc not installed"
 [ -f "$(dirname "$pc")/sipc-static.pc" ] || fail "sipc-static.pc not installed"
 [ -n "$(find "$prefix" -name sipcConfig.cmake)" ] || fail "sipcConfig.cmake not installed"
+# the unit runs the sipcd of this prefix (the prefix given to cmake --install,
+# not the one configured)
+if [ -x "$prefix/bin/sipcd" ]; then
+    unit=$prefix/lib/systemd/system/sipcd.service
+    grep -qx "ExecStart=$prefix/bin/sipcd --foreground" "$unit" ||
+        { grep ExecStart "$unit"; fail "sipcd.service does not start $prefix/bin/sipcd"; }
+fi
 ls -1 "$prefix/bin" 2>/dev/null | sed 's/^/  bin: /'
 libdir=$(dirname "$(dirname "$pc")")
 

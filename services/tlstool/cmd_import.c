@@ -90,8 +90,14 @@ int cmd_import(void *arg)
         printf("warning: %s\n", res.warning);
     if (later)
         printf("warning: peers will not accept this pair yet: %s\n  fix: %s\n", later, res.fix);
-    if (cfg.tls_enable)
-        printf("TLS is enabled: restart the services on this node to use the new pair\n");
+    if (cfg.tls_enable && have_pair)
+        printf("TLS is enabled: the running node presents the replaced pair until it reloads: "
+               "`systemctl reload sipcd` (SIGHUP to sipcd) or a restart (not `sipcctl reload`: "
+               "it speaks with the new pair, which a node presenting another self-signed one "
+               "refuses)\n");
+    else if (cfg.tls_enable)
+        printf("TLS is enabled: the running node uses the pair once it reloads: `systemctl "
+               "reload sipcd` (SIGHUP to sipcd) or a restart\n");
     else
         printf("next: `tlstool enable` on every node, then restart the services (a client-only "
                "machine needs no enable: its clients use TLS now that a pair is imported)\n");

@@ -105,6 +105,12 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/sipcConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/sipcConfig.cmake ${PROJECT_BINARY_DIR}/sipcConfigVersion.cmake
   DESTINATION ${SIPC_INSTALL_CMAKEDIR})
 
+# --- documentation ---
+# The guides (the systemd unit's Documentation= names the operator guide);
+# not the benchmark data.
+file(GLOB _sipc_docs ${PROJECT_SOURCE_DIR}/docs/*.md)
+install(FILES ${_sipc_docs} ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
 # --- systemd unit ---
 # sipcd.service with the installed sipcd's path, into <prefix>/lib/systemd/system
 # (for the default prefix /usr/local, a directory systemd searches; distribution

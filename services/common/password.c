@@ -41,15 +41,20 @@ static int refuse(char *err, size_t errlen, const char *fmt, ...)
 
 /* The rule keeps passwords typeable on every keyboard and in every tool that
  * reads PKCS#12 files (Windows, Java, OpenSSL agree on printable ASCII). */
-static int rule_ok(const char *pw)
+static const char *rule_broken(const char *pw)
 {
     size_t n = strlen(pw);
-    if (n < 8 || n > CLI_PASSWORD_MAX)
-        return 0;
+    if (n < 8)
+        return "it is shorter than 8 characters";
+    if (n > CLI_PASSWORD_MAX)
+        return "it is too long";
+    /* which rule, never which character: the password stays unsaid */
+    if (pw[n - 1] == ' ' || pw[n - 1] == '\t')
+        return "it ends with a space or a tab (one left at the end of the password file's line?)";
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)pw[i] < 0x21 || (unsigned char)pw[i] > 0x7e)
-            return 0;
-    return 1;
+            return "it has a space, a tab, a control character or a non-ASCII character";
+    return NULL;
 }
 
 static int read_line(FILE *f, char *out, size_t outlen)
@@ -159,10 +164,12 @@ int cli_password_get(const cli_password *p, int confirm, char *pw, size_t pwlen,
 {
     pw[0] = '\0';
     int r = from_source(p, confirm, pw, pwlen, err, errlen);
-    if (r == 0 && !rule_ok(pw))
+    const char *broken = r == 0 ? rule_broken(pw) : NULL;
+    if (broken)
         r = refuse(err, errlen,
                    "the password must be printable ASCII without spaces, at least 8 characters "
-                   "(e.g. MyPassW0RD784)");
+                   "(e.g. MyPassW0RD784): %s",
+                   broken);
     if (r != 0)
         explicit_bzero(pw, pwlen);
     return r;

@@ -38,11 +38,16 @@ run "$T" status --days 3; expect "usage: the option not for the command is named
 newhome create
 export SIPC_HOME=$H
 run env SIPC_PFX_PASSWORD='short1' "$T" create -site "$work/a.pfx"
-expect "password rule: too short" 4 "printable ASCII without spaces, at least 8 characters"
+expect "password rule: too short" 4 "printable ASCII without spaces, at least 8 characters.*: it is shorter than 8 characters"
 run env SIPC_PFX_PASSWORD='has space 123' "$T" create -site "$work/a.pfx"
-expect "password rule: space" 4 "printable ASCII without spaces"
+expect "password rule: space" 4 "printable ASCII without spaces.*: it has a space, a tab"
 run env SIPC_PFX_PASSWORD='pässwört1234' "$T" create -site "$work/a.pfx"
-expect "password rule: non-ASCII" 4 "printable ASCII"
+expect "password rule: non-ASCII" 4 "printable ASCII.*non-ASCII character"
+printf 'Example-Passw0rd \n' >"$work/trailing.pw"
+chmod 600 "$work/trailing.pw"
+run "$T" create -site "$work/a.pfx" --password-file "$work/trailing.pw"
+expect "password rule: a trailing space in the file is named" 4 "it ends with a space or a tab \(one left at the end of the password file's line\?\)"
+grep -q "Example-Passw0rd" "$OUT" && bad "the refused password was printed" || ok "the refused password is not printed"
 run "$T" create -site "$work/a.pfx" </dev/null
 expect "password: none given" 4 "no password given"
 [ ! -e "$work/a.pfx" ] && ok "create: nothing written on refusal" || bad "create: file written on refusal"

@@ -237,7 +237,9 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
         o->log_level = SIPC_LOG_INFO;
     if (!o->max_frame)
         o->max_frame = defaults.max_frame;
-    if (o->max_frame > SIPC_FRAME_MAX) {
+    /* below 1 KiB not even the system calls' answers fit; names must name */
+    if (o->max_frame > SIPC_FRAME_MAX || o->max_frame < SIPC_FRAME_MIN ||
+        (o->node_id && !*o->node_id) || (o->cluster && !*o->cluster)) {
         free(ctx);
         return SIPC_EINVAL;
     }

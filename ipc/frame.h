@@ -13,6 +13,8 @@
 /* The ceiling of every node's max_frame: a plaintext sipc stream therefore
  * begins with a byte of at most SIPC_FRAME_MAX >> 24 (protocol.md, 3). */
 #define SIPC_FRAME_MAX (256u << 20)
+/* The smallest max_frame a context accepts ([limits] max_frame's range). */
+#define SIPC_FRAME_MIN 1024u
 
 /* Called once per complete frame; data is valid only during the call.
  * Returning non-zero stops decoding and is returned by sipc_frame_decode. */

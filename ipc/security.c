@@ -150,7 +150,8 @@ int sipc_security_plain(sipc_security **out)
 int sipc_security_from_pem(sipc_security **out, sipc_tls_mode mode, const char *cert_pem,
                            const char *key_pem, char *err, size_t errlen)
 {
-    if (!out || (mode != SIPC_TLS_OFF && !cert_pem))
+    if (!out || (mode != SIPC_TLS_OFF && !cert_pem) ||
+        (mode != SIPC_TLS_OFF && mode != SIPC_TLS_STRICT && mode != SIPC_TLS_PERMISSIVE))
         return SIPC_EINVAL;
     if (mode == SIPC_TLS_OFF)
         return security_alloc(out, mode);

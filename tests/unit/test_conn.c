@@ -786,6 +786,44 @@ static void t_idle_release(void **state)
     tc_close(&t);
 }
 
+/* Options a context cannot work with are refused at once, not discovered
+ * on the first call. */
+static void t_options_checked(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_security *sec;
+    assert_int_equal(sipc_security_plain(&sec), 0);
+    sipc_ctx *ctx = NULL;
+    sipc_options o;
+    sipc_options_init(&o);
+    o.max_frame = 1023;
+    assert_int_equal(sipc_ctx_new(&ctx, &loop, &o, sec), SIPC_EINVAL);
+    o.max_frame = (256u << 20) + 1;
+    assert_int_equal(sipc_ctx_new(&ctx, &loop, &o, sec), SIPC_EINVAL);
+    sipc_options_init(&o);
+    o.node_id = "";
+    assert_int_equal(sipc_ctx_new(&ctx, &loop, &o, sec), SIPC_EINVAL);
+    sipc_options_init(&o);
+    o.cluster = "";
+    assert_int_equal(sipc_ctx_new(&ctx, &loop, &o, sec), SIPC_EINVAL);
+    assert_null(ctx);
+    sipc_options_init(&o);
+    o.max_frame = 1024;
+    assert_int_equal(sipc_ctx_new(&ctx, &loop, &o, sec), 0);
+    sipc_ctx_close(ctx, NULL, NULL);
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    sipc_security_release(sec);
+    /* a TLS mode that is none of the three */
+    sipc_security *bad = NULL;
+    char err[256];
+    assert_int_equal(sipc_security_from_pem(&bad, (sipc_tls_mode)7, "x.pem", NULL, err, sizeof err),
+                     SIPC_EINVAL);
+    assert_null(bad);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -793,7 +831,7 @@ int main(void)
         cmocka_unit_test(t_calls),        cmocka_unit_test(t_ping_pong),
         cmocka_unit_test(t_call_deadline), cmocka_unit_test(t_close_pending),
         cmocka_unit_test(t_pending_cap),  cmocka_unit_test(t_writable),
-        cmocka_unit_test(t_idle_release),
+        cmocka_unit_test(t_idle_release), cmocka_unit_test(t_options_checked),
         cmocka_unit_test(t_direct_write),  cmocka_unit_test(t_direct_write_failure),
     };
     return cmocka_run_group_tests_name("connection state machine", tests, NULL, NULL);

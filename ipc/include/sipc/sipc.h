@@ -115,9 +115,11 @@ typedef struct sipc_request sipc_request;
 typedef struct sipc_router sipc_router;
 
 typedef struct sipc_options {
-    const char *node_id;          /* copied; default "node" */
-    const char *cluster;          /* copied; default "sipc" */
-    size_t max_frame;             /* default 16 MiB, at most 256 MiB */
+    const char *node_id;          /* copied; default "node"; not "" */
+    const char *cluster;          /* copied; default "sipc"; not "" */
+    size_t max_frame;             /* default 16 MiB; 1 KiB .. 256 MiB. The envelope
+                                     (ids, names, deadline) takes a few dozen
+                                     bytes of it besides the payload */
     size_t max_write_queue;       /* bytes queued per connection before
                                      SIPC_EQUEUEFULL, default 64 MiB */
     size_t max_write_queue_total; /* bytes queued on all connections of the
@@ -245,8 +247,10 @@ SIPC_EXTERN sipc_conn *sipc_request_conn(const sipc_request *req);
  * SIPC_EINVAL: data is NULL with len > 0, the caller gets SIPC_EREMOTE. */
 SIPC_EXTERN int sipc_respond(sipc_request *req, const void *data, size_t len);
 /* status: a positive application code (the caller sees SIPC_EREMOTE with
- * reply->status = status) or a negative sipc code. Frees req; returns as
- * sipc_respond does. */
+ * reply->status = status) or a negative sipc code (0 is sent as
+ * SIPC_EREMOTE). Frees req; returns as sipc_respond does. A request is
+ * answered once: the first answer frees it, so a second is a use after free
+ * (its block may already carry another request). */
 SIPC_EXTERN int sipc_respond_error(sipc_request *req, int status, const char *message);
 
 /* ---------------------------------------------------------------- calls */
@@ -387,7 +391,9 @@ SIPC_EXTERN void sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_chan
 
 /* Call service.method with payload. Calls made while the channel is not up
  * wait for it (up to their deadline). timeout_ms 0 means the default of 30 s.
- * Many calls may be in flight; replies may come in any order. */
+ * Many calls may be in flight; replies may come in any order. cb runs once,
+ * with the reply or the error; it may be NULL (the outcome is then not
+ * reported: for a message without an answer, sipc_send is cheaper). */
 SIPC_EXTERN int sipc_call(sipc_channel *ch, const char *service, const char *method, const void *data,
               size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg);
 /* sipc_call, and *id (if id is not NULL) names the call for
@@ -402,7 +408,10 @@ SIPC_EXTERN int sipc_call_ex(sipc_channel *ch, const char *service, const char *
  * Returns 0, or SIPC_EINVAL if no such call is pending (it completed
  * already). */
 SIPC_EXTERN int sipc_call_cancel(sipc_channel *ch, sipc_call_id id);
-/* One-way message: no reply; returns once queued. */
+/* One-way message: no reply; returns once queued. While the channel is not
+ * up it waits for the link as a call does (30 s), then is dropped without a
+ * word, as it is when the channel closes: delivery is not reported. Use
+ * sipc_call when the sender must know. */
 SIPC_EXTERN int sipc_send(sipc_channel *ch, const char *service, const char *method, const void *data,
               size_t len);
 

@@ -785,9 +785,17 @@ out:
         res->reason[0] = '\0';
         res->fix[0] = '\0';
         time_t left = leaf->not_after - now;
+        /* whole days round down: under two days, hours say it better */
+        char in[40];
+        if (left >= 2 * 86400)
+            snprintf(in, sizeof in, "%ld days", (long)(left / 86400));
+        else if (left >= 3600)
+            snprintf(in, sizeof in, "%ld hour(s)", (long)(left / 3600));
+        else
+            snprintf(in, sizeof in, "under an hour");
         if (left < 30 * 86400)
-            sipc__vwarn(res, "certificate '%s' expires in %ld day(s) (%s): prepare a new pair",
-                 sipc__name_or(leaf->subject), (long)(left / 86400), res->links[0].not_after);
+            sipc__vwarn(res, "certificate '%s' expires in %s (%s): prepare a new pair",
+                        sipc__name_or(leaf->subject), in, res->links[0].not_after);
     }
     return st;
 }

@@ -59,13 +59,7 @@ static int prepare(host *h)
         }
     }
     /* Say now, not at the first failed handshake, when the pair is unusable. */
-    for (int i = 0; i < HOST_NSERVICES; i++) {
-        char health[1024];
-        int bad = sipc_security_self_check(h->svc[i].sec, health, sizeof health);
-        if (health[0])
-            sipc_logf(h->svc[i].log, bad ? SIPC_LOG_ERROR : SIPC_LOG_WARN, "Service.Start", "%s",
-                      health);
-    }
+    host_pair_check(h, 1);
     return 0;
 }
 
@@ -500,6 +494,7 @@ int host_start(host *h, uv_loop_t *loop)
     h->peers_timer_on = 1;
     /* at most one write every few seconds however many peers connect */
     uv_timer_start(&h->peers_timer, on_peers_timer, 3000, 3000);
+    host_pair_watch_start(h);
     char dir[700], err[1024];
     snprintf(dir, sizeof dir, "%s/data", h->cfg.home);
     sipc_data_options dopt;
@@ -577,6 +572,7 @@ void host_stop(host *h, const char *signame)
         uv_close((uv_handle_t *)&h->retire_timer, NULL);
         h->retire_on = 0;
     }
+    host_pair_watch_stop(h);
     if (h->peers_timer_on) {
         uv_timer_stop(&h->peers_timer);
         uv_close((uv_handle_t *)&h->peers_timer, NULL);

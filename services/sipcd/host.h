@@ -68,7 +68,20 @@ typedef struct host {
     uv_timer_t peers_timer; /* saves the history when it changed */
     int peers_timer_on;
     int guarded;           /* started permissive instead of strict (see host_start) */
+    /* the own certificate, checked while the node runs (pair_watch.c) */
+    uv_timer_t pair_timer;
+    int pair_timer_on;
+    int pair_level[HOST_NSERVICES];        /* what was said last: fine, warned, bad */
+    uint64_t pair_said_ms[HOST_NSERVICES]; /* and when */
 } host;
+
+/* pair_watch.c: checks each service's own certificate and says what is
+ * wrong or near (at start, always; later, when it changed or was said an
+ * hour (an error) or a day (a warning) ago). The watch repeats the check
+ * every 5 minutes ($SIPCD_PAIR_CHECK_MS for tests). */
+void host_pair_check(host *h, int at_start);
+void host_pair_watch_start(host *h);
+void host_pair_watch_stop(host *h);
 
 /* Starts every service of cfg's node on loop. Returns 0, or the exit code
  * (sysexits.h) after logging why; what was started is stopped again by

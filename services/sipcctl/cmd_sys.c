@@ -1,5 +1,6 @@
-/* cmd_sys.c - `sipcctl ping|info ADDRESS[:PORT]` and `sipcctl call ADDRESS[:PORT]
- * SERVICE METHOD [PAYLOAD]`: the built-in sys service, or any method. */
+/* cmd_sys.c - `sipcctl ping|info [ADDRESS[:PORT]]` and `sipcctl call
+ * ADDRESS[:PORT] SERVICE METHOD [PAYLOAD]`: the built-in sys service, or any
+ * method. */
 #include <stdio.h>
 #include <string.h>
 #include <uv.h>
@@ -7,10 +8,11 @@
 #include "sipcctl.h"
 
 /* Makes the call o->count times and prints each answer. */
-static int call_repeatedly(ctl *o, const char *service, const char *method, const char *payload)
+static int call_repeatedly(ctl *o, const char *target, const char *service, const char *method,
+                           const char *payload)
 {
     ctl_client cl;
-    int rc = ctl_connect(o, o->args[0], "data", &cl);
+    int rc = ctl_connect(o, target, "data", &cl);
     if (rc != 0)
         return rc;
     cl.announce = 1;
@@ -47,10 +49,11 @@ static int call_repeatedly(ctl *o, const char *service, const char *method, cons
 int cmd_sys(void *arg)
 {
     ctl *o = arg;
-    int rc = ctl_check_args(o, 1, 1);
+    int rc = ctl_check_args(o, 0, 1);
     if (rc != 0)
         return rc;
-    return call_repeatedly(o, "sys", o->cmd, NULL);
+    /* no address: --node, else this home's node, as every other command */
+    return call_repeatedly(o, o->nargs ? o->args[0] : NULL, "sys", o->cmd, NULL);
 }
 
 int cmd_call(void *arg)
@@ -59,5 +62,5 @@ int cmd_call(void *arg)
     int rc = ctl_check_args(o, 3, 4);
     if (rc != 0)
         return rc;
-    return call_repeatedly(o, o->args[1], o->args[2], o->nargs == 4 ? o->args[3] : NULL);
+    return call_repeatedly(o, o->args[0], o->args[1], o->args[2], o->nargs == 4 ? o->args[3] : NULL);
 }

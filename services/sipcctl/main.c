@@ -144,9 +144,11 @@ static const char SEARCH_ABOUT[] =
     "printed). 0: every node answered. Otherwise as for every command.\n";
 
 static const cli_cmd COMMANDS[] = {
-    {"ping", "ADDRESS[:PORT]", "call sys.ping; print the round trip and whether\n"
-     "the link is TLS (version, cipher) or plaintext", NULL, PING_OPTS, cmd_sys},
-    {"info", "ADDRESS[:PORT]", "print the node's sys.info (JSON)", NULL, PING_OPTS, cmd_sys},
+    {"ping", "[ADDRESS[:PORT]]", "call sys.ping; print the round trip and whether\n"
+     "the link is TLS (version, cipher) or plaintext (default: --node,\n"
+     "else this home's node)", NULL, PING_OPTS, cmd_sys},
+    {"info", "[ADDRESS[:PORT]]", "print the node's sys.info (JSON) (default: as ping)", NULL,
+     PING_OPTS, cmd_sys},
     {"call", "ADDRESS[:PORT] SERVICE METHOD [PAYLOAD]", "call any method; prints the reply payload",
      NULL, PING_OPTS, cmd_call},
     {"status", "[--cluster] [--json]", "this node's status, or the cluster's (management channel)",

@@ -41,8 +41,13 @@ expect "sipcctl without command" 64 "Usage"
 run "$BIN/sipcctl" frobnicate x
 expect "sipcctl unknown command" 64 "unknown command"
 # a command short of arguments says which, and shows its usage
-run "$BIN/sipcctl" ping
-expect "sipcctl ping without an address" 64 "^sipcctl: ping needs ADDRESS\[:PORT\]$" "^Usage: sipcctl ping ADDRESS"
+run "$BIN/sipcctl" call 127.0.0.1
+expect "sipcctl call without a method" 64 "^sipcctl: call needs ADDRESS\[:PORT\] SERVICE METHOD" "^Usage: sipcctl call ADDRESS"
+run "$BIN/sipcctl" ping a b
+expect "sipcctl ping with two addresses" 64 "^sipcctl: unexpected argument 'b' to ping$" "^Usage: sipcctl ping \[ADDRESS"
+# ping without an address goes to --node (else the home's node)
+run "$BIN/sipcctl" ping --node 127.0.0.1:1
+expect "sipcctl ping --node" 69 "^sipcctl: sys.ping to 127.0.0.1:1 failed: connection refused"
 run "$BIN/sipcctl" get one two
 expect "sipcctl get with two ids" 64 "^sipcctl: unexpected argument 'two' to get$" "^Usage: sipcctl get ID"
 run "$BIN/sipcctl" put --body x

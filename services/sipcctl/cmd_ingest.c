@@ -62,6 +62,10 @@ struct ingest {
     uint64_t other_reasons;
     uint64_t t0, last_progress;
     int progress, progress_shown;
+    /* a run that stopped early: the last line read, and the lines of the
+     * file after it (-1: not counted, the input is stdin) */
+    unsigned long stopped_at;
+    long long not_sent;
 };
 
 static void count_reason(ingest *in, const char *text, uint64_t n)
@@ -382,6 +386,12 @@ static void print_summary(const ingest *in)
             (json_int_t)in->replaced, "rejected", (json_int_t)in->rejected, "reasons", reasons,
             "unavailable", (json_int_t)in->unavailable, "bad_lines", (json_int_t)in->bad_lines,
             "seconds", s, "records_per_second", rate);
+        if (o && in->stopped_at) {
+            /* not_sent: null when the rest of stdin was not read to count it */
+            json_object_set_new(o, "stopped_after_line", json_integer((json_int_t)in->stopped_at));
+            json_object_set_new(o, "not_sent",
+                                in->not_sent >= 0 ? json_integer(in->not_sent) : json_null());
+        }
         char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
         if (text)
             puts(text);
@@ -401,6 +411,12 @@ static void print_summary(const ingest *in)
         printf("  %llu x other reasons\n", (unsigned long long)in->other_reasons);
     printf("not acknowledged: %llu\n", (unsigned long long)in->unavailable);
     printf("bad lines: %llu\n", (unsigned long long)in->bad_lines);
+    if (in->stopped_at && in->not_sent >= 0)
+        printf("not sent: %lld (the lines after line %lu, blank ones aside: the run stopped "
+               "there)\n",
+               in->not_sent, in->stopped_at);
+    else if (in->stopped_at)
+        printf("not sent: the input after line %lu (the run stopped there)\n", in->stopped_at);
     printf("rate: %.0f records/s (%llu acknowledged in %.2f s)\n", rate,
            (unsigned long long)in->acked, s);
 }
@@ -446,6 +462,24 @@ int cmd_ingest(void *arg)
     }
     clear_progress(in);
     uv_close((uv_handle_t *)&in->timer, NULL);
+    if (in->stop && !in->eof) {
+        /* say what was never sent; a file is counted to its end, stdin is
+         * not read on (its writer may never end it) */
+        in->stopped_at = in->rd.line;
+        in->not_sent = -1;
+        if (f != stdin) {
+            const char *line;
+            size_t len;
+            int r;
+            in->not_sent = 0;
+            while ((r = sipc_ndjson_next(&in->rd, &line, &len)) == 1 || r == SIPC_ETOOBIG) {
+                size_t k = 0; /* a blank line is no record */
+                while (r == 1 && k < len && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r'))
+                    k++;
+                in->not_sent += r != 1 || k < len;
+            }
+        }
+    }
     print_summary(in);
     ctl_disconnect(&cl);
     sipc_ndjson_reader_free(&in->rd);

@@ -203,6 +203,21 @@ static void t_ingest_cli(void **state)
     snprintf(node, sizeof node, "127.0.0.1:%d", w->n[0].port);
     ctl(w, home, &r, "ingest", clean, "--node", node, NULL);
     expect_run(&r, 69, "acknowledged: 0", "pipeline.ingest to 127.0.0.1:");
+    /* a file longer than the batches in flight when it stopped: what was
+     * never read is said too, the lines after the last one read */
+    char big[700];
+    snprintf(big, sizeof big, "%s/big.ndjson", home);
+    enum { BIG = 6000 };
+    write_records(big, BIG, 0);
+    ctl(w, home, &r, "ingest", big, "--node", node, NULL);
+    expect_run(&r, 69, "acknowledged: 0", "pipeline.ingest to 127.0.0.1:");
+    unsigned long long not_sent = 0, after = 0;
+    const char *ns = strstr(r.out, "not sent: ");
+    if (!ns)
+        fail_msg("no 'not sent' in: %s", r.out);
+    assert_int_equal(sscanf(ns, "not sent: %llu (the lines after line %llu", &not_sent, &after), 2);
+    assert_true(not_sent > 0);
+    assert_int_equal(after + not_sent, BIG + 1); /* the blank line 31 was read */
     ctl(w, home, &r, "ingest", "/nonexistent/records.ndjson", NULL);
     expect_run(&r, 66, NULL, "/nonexistent/records.ndjson");
     pw_node_up(w, 0);

@@ -327,16 +327,22 @@ int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec)
  * it when it is idle, else sends GOAWAY (goaway.c), which moves the peer's
  * new calls to a new connection and closes this one once its requests are
  * answered. See sipc_ctx_retire_connections. */
+int sipc__conn_is_idle(const sipc_conn *c, uint64_t now, uint32_t quiet_ms)
+{
+    return c->state == SIPC_CONN_S_UP && c->pending_reqs == 0 &&
+           sipc_idmap_count(&c->calls) == 0 && c->out.len == 0 &&
+           sipc_conn_write_queue(c) == 0 && now >= c->last_rx + quiet_ms;
+}
+
 static int retire_one(sipc_ctx *ctx, sipc_conn *c, uint64_t now, uint32_t quiet_ms)
 {
     if (c->sec == ctx->sec || c->state == SIPC_CONN_S_CLOSING)
         return 0;
-    if (c->state == SIPC_CONN_S_UP && c->pending_reqs == 0 && sipc_idmap_count(&c->calls) == 0 &&
-        c->out.len == 0 && sipc_conn_write_queue(c) == 0 && now >= c->last_rx + quiet_ms) {
+    if (sipc__conn_is_idle(c, now, quiet_ms)) {
         sipc__conn_close(c, 0, "replaced: this node's TLS setup was reloaded");
         return 0;
     }
-    sipc__goaway_start(c);
+    sipc__goaway_start(c, 0);
     return 1;
 }
 

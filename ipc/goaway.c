@@ -61,7 +61,7 @@ static void log_goaway(sipc_conn *c, const char *kind, const char *what)
                       c->peer_node, what);
 }
 
-void sipc__goaway_start(sipc_conn *c)
+void sipc__goaway_start(sipc_conn *c, int stopping)
 {
     if (c->state != SIPC_CONN_S_UP || c->goaway_sent)
         return;
@@ -71,7 +71,10 @@ void sipc__goaway_start(sipc_conn *c)
     c->goaway_ping = ++c->next_id;
     sipc_env_out ping = {.kind = SIPC__KIND__PING, .request_id = c->goaway_ping};
     (void)sipc__conn_queue(c, &ping);
-    log_goaway(c, "goaway-sent", "GOAWAY sent, replaced once its requests are answered");
+    log_goaway(c, "goaway-sent",
+               stopping ? "GOAWAY sent, the server is stopping: closed once its requests are "
+                          "answered"
+                        : "GOAWAY sent, replaced once its requests are answered");
     sipc__conn_arm_timer(c);
     tell_owner(c);
 }

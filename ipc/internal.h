@@ -245,8 +245,12 @@ extern const sipc_stream_events sipc__conn_stream_events;
 
 /* goaway.c: replacing a busy connection without failing its calls. */
 #define SIPC__GOAWAY_GRACE_MS 10000
-/* Announces the drain to the peer and to the owner (idempotent). */
-void sipc__goaway_start(sipc_conn *c);
+/* Announces the drain to the peer and to the owner (idempotent); stopping:
+ * the node is going away (logged so), else the connection is replaced. */
+void sipc__goaway_start(sipc_conn *c, int stopping);
+/* Nothing held, in flight or queued, and nothing received for quiet_ms:
+ * closing it now cuts nothing short. */
+int sipc__conn_is_idle(const sipc_conn *c, uint64_t now, uint32_t quiet_ms);
 /* Handles what GOAWAY changes in an incoming frame after the hello; returns 1
  * when it dealt with env, 0 when the frame goes its usual way. */
 int sipc__goaway_on_frame(sipc_conn *c, const sipc_env_view *env);
@@ -331,6 +335,8 @@ struct sipc_server {
     sipc_conn_cb conn_cb;
     void *conn_arg;
     int closing;
+    int draining;           /* sipc_server_drain: no longer accepting */
+    int listener_gone;      /* its listener is closed (draining, then closing) */
     void (*close_cb)(sipc_server *, void *);
     void *close_arg;
 };

@@ -321,8 +321,11 @@ static void on_listener_closed(uv_handle_t *h)
 {
     sipc_server *srv = h->data;
     srv->tcp.data = NULL;
-    srv->closing = 2; /* listener gone */
-    srv_maybe_finish(srv);
+    srv->listener_gone = 1;
+    if (srv->closing) { /* (a drain's listener may go before the close) */
+        srv->closing = 2;
+        srv_maybe_finish(srv);
+    }
 }
 
 static void srv_maybe_finish(sipc_server *srv)
@@ -344,13 +347,45 @@ void sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *)
     srv->closing = 1;
     srv->close_cb = close_cb;
     srv->close_arg = arg;
-    uv_close((uv_handle_t *)&srv->tcp, on_listener_closed);
+    if (!srv->draining)
+        uv_close((uv_handle_t *)&srv->tcp, on_listener_closed);
     sipc_link *l = srv->conns.next;
     while (l != &srv->conns) {
         sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
         l = l->next;
         sipc__conn_close(c, 0, "server shutting down"); /* closed by us: calls canceled */
     }
+    if (srv->listener_gone) { /* drained first: its listener is already closed */
+        srv->closing = 2;
+        srv_maybe_finish(srv);
+    }
+}
+
+int sipc_server_drain(sipc_server *srv, uint32_t quiet_ms)
+{
+    if (!srv || srv->closing)
+        return 0;
+    if (!srv->draining) {
+        srv->draining = 1;
+        uv_close((uv_handle_t *)&srv->tcp, on_listener_closed);
+    }
+    uint64_t now = uv_now(srv->ctx->loop);
+    int left = 0;
+    sipc_link *l = srv->conns.next;
+    while (l != &srv->conns) {
+        sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
+        l = l->next;
+        if (c->state == SIPC_CONN_S_CLOSING)
+            continue;
+        if (sipc__conn_is_idle(c, now, quiet_ms)) {
+            sipc__conn_close(c, 0, "server stopping: the connection was idle");
+            continue;
+        }
+        /* in its handshake: it will get its GOAWAY once up, at the next call */
+        sipc__goaway_start(c, 1);
+        left++;
+    }
+    return left;
 }
 
 void sipc__server_close_all(sipc_ctx *ctx)

@@ -555,6 +555,9 @@ static void on_mgmt_closed(void *arg)
     h->mgmt = NULL;
 }
 
+static void on_drain_timer(uv_timer_t *t);
+static void stop_services(host *h);
+
 void host_stop(host *h, const char *signame)
 {
     if (h->stopping)
@@ -579,11 +582,65 @@ void host_stop(host *h, const char *signame)
         h->peers_timer_on = 0;
         save_peers(h);
     }
+    for (int i = 0; signame && i < HOST_NSERVICES; i++)
+        if (h->svc[i].log)
+            sipc_logf(h->svc[i].log, SIPC_LOG_INFO, "Service.Stop",
+                      "Received %s, stopping %s: no new connections; the requests in progress are "
+                      "answered first (at most %d s)",
+                      signame, h->svc[i].display, HOST_DRAIN_MS / 1000);
+    if (!signame) {
+        stop_services(h);
+        return;
+    }
+    /* A stop asked for by a signal lets what is in progress finish: first
+     * every service but data (the pipeline's deliveries in progress still
+     * reach this node's data service), then data. */
+    h->drain_start = uv_now(h->loop);
+    h->drain_stage = 1;
+    uv_timer_init(h->loop, &h->drain_timer);
+    h->drain_timer.data = h;
+    h->drain_on = 1;
+    on_drain_timer(&h->drain_timer);
+    if (h->drain_on)
+        uv_timer_start(&h->drain_timer, on_drain_timer, 100, 100);
+}
+
+/* The busy connections left on the servers of this stage after asking them
+ * to drain once more. */
+static int drain_stage(host *h)
+{
+    int busy = 0;
+    for (int i = 0; i < HOST_NSERVICES; i++)
+        if (h->svc[i].srv && (i == HOST_DATA) == (h->drain_stage == 2))
+            busy += sipc_server_drain(h->svc[i].srv, 0);
+    return busy;
+}
+
+/* At the stop and every 100 ms after: a stage ends when no connection of it
+ * is left or at its deadline (then what is still open is cut, as a plain
+ * close does). */
+static void on_drain_timer(uv_timer_t *t)
+{
+    host *h = t->data;
+    uint64_t spent = uv_now(h->loop) - h->drain_start;
+    if (h->drain_stage == 1 && (!drain_stage(h) || spent >= HOST_DRAIN_MS * 7 / 10))
+        h->drain_stage = 2;
+    if (h->drain_stage == 2 && drain_stage(h) && spent < HOST_DRAIN_MS)
+        return;
+    if (h->drain_stage == 1)
+        return;
+    uv_timer_stop(&h->drain_timer);
+    uv_close((uv_handle_t *)&h->drain_timer, NULL);
+    h->drain_on = 0;
+    stop_services(h);
+}
+
+/* Closes the services: their servers first (no new requests), then the
+ * stores they call. */
+static void stop_services(host *h)
+{
     for (int i = 0; i < HOST_NSERVICES; i++) {
         host_service *s = &h->svc[i];
-        if (signame && s->log)
-            sipc_logf(s->log, SIPC_LOG_INFO, "Service.Stop", "Received %s, stopping %s", signame,
-                      s->display);
         if (h->mgmt && s->srv)
             sipc_mgmt_forget_server(h->mgmt, s->srv);
     }

@@ -73,7 +73,15 @@ typedef struct host {
     int pair_timer_on;
     int pair_level[HOST_NSERVICES];        /* what was said last: fine, warned, bad */
     uint64_t pair_said_ms[HOST_NSERVICES]; /* and when */
+    /* a stop by signal: the servers drain first (host_stop) */
+    uv_timer_t drain_timer;
+    int drain_on;
+    int drain_stage;       /* 1: every service but data, 2: data */
+    uint64_t drain_start;
 } host;
+
+/* How long a stop by signal waits for the requests in progress. */
+#define HOST_DRAIN_MS 10000
 
 /* pair_watch.c: checks each service's own certificate and says what is
  * wrong or near (at start, always; later, when it changed or was said an

@@ -3,6 +3,9 @@
  * an outage is reached again within about a second, a dead peer sees a
  * bounded number of connection attempts, and a connection kept busy across a
  * TLS reload moves to the new setup (GOAWAY) without a failed call. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -695,6 +700,58 @@ static void t_goaway_grace(void **state)
     finish(&loop, &n, NULL);
 }
 
+static void on_server_closed(sipc_server *srv, void *arg)
+{
+    (void)srv;
+    *(int *)arg = 1;
+}
+
+/* A server drained (sipc_server_drain) while a handler holds a request:
+ * its port refuses new connections at once, the held request is still
+ * answered to its caller, and the busy connection closes once it is; the
+ * drain then reports nothing left and the close completes. */
+static void t_server_drain(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    node n = {0};
+    client c = {0};
+    int port = start_pair(&loop, &n, &c, SIPC_TLS_OFF);
+    result held = {0};
+    assert_int_equal(sipc_call(c.ch, "test", "hold", "x", 1, 10000, on_result, &held), 0);
+    uint64_t t0 = now_ms(&loop);
+    while (n.nheld == 0 && now_ms(&loop) - t0 < 3000)
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_int_equal(n.nheld, 1);
+
+    assert_int_equal(sipc_server_drain(n.srv, 0), 1); /* busy: a GOAWAY, not a close */
+    idle_for(&loop, 50);
+    /* the port is closed */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_not_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(errno, ECONNREFUSED);
+    close(fd);
+    assert_true(tu_log_has(&n.log, "GOAWAY sent, the server is stopping"));
+    assert_int_equal(sipc_server_drain(n.srv, 0), 1);
+
+    /* the handler answers late: the caller gets it */
+    assert_int_equal(sipc_respond(n.held[0], "late", 4), 0);
+    n.nheld = 0;
+    assert_true(tu_run_until(&loop, &held.done, 3000));
+    assert_int_equal(held.err, 0);
+    t0 = now_ms(&loop);
+    while (sipc_server_drain(n.srv, 0) != 0 && now_ms(&loop) - t0 < 3000)
+        idle_for(&loop, 20);
+    assert_int_equal(sipc_server_drain(n.srv, 0), 0);
+    int closed = 0;
+    sipc_server_close(n.srv, on_server_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 3000));
+    n.srv = NULL;
+    finish(&loop, &n, &c);
+}
+
 int main(void)
 {
     g_dir = tu_mkdtemp("links");
@@ -710,6 +767,7 @@ int main(void)
         cmocka_unit_test(t_reload_moves_busy_connection),
         cmocka_unit_test(t_goaway_ignored_by_old_client),
         cmocka_unit_test(t_goaway_grace),
+        cmocka_unit_test(t_server_drain),
     };
     int fails = cmocka_run_group_tests_name("links", tests, NULL, NULL);
     tu_rmdir(g_dir);

@@ -320,6 +320,15 @@ SIPC_EXTERN void sipc_server_set_conn_cb(sipc_server *srv, sipc_conn_cb cb, void
  * connections has been answered (sipc_respond on a closed connection just
  * frees the request), so a handler holding one must still answer it. */
 SIPC_EXTERN void sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *), void *arg);
+/* The graceful way to stop a server: it stops accepting at once (its port is
+ * closed); an idle connection (as in sipc_ctx_retire_connections) is closed,
+ * a busy one gets a GOAWAY (docs/protocol.md, section 11): its peer sends new
+ * calls elsewhere and the connection closes once the requests it carried are
+ * answered, SIPC__GOAWAY_GRACE_MS (10 s) at the latest. Call it again (a
+ * timer of a few hundred ms) until it returns 0, or until a deadline of your
+ * own, then sipc_server_close. Returns how many connections are still open;
+ * 0 and nothing done once sipc_server_close was called. */
+SIPC_EXTERN int sipc_server_drain(sipc_server *srv, uint32_t quiet_ms);
 
 /* What a server has seen, for status reports and metrics. Counts of live
  * connections are taken when asked; totals count since the server started. */

@@ -50,7 +50,8 @@ static const char *rule_broken(const char *pw)
         return "it is too long";
     /* which rule, never which character: the password stays unsaid */
     if (pw[n - 1] == ' ' || pw[n - 1] == '\t')
-        return "it ends with a space or a tab (one left at the end of the password file's line?)";
+        return "it ends with a space or a tab (left at the end of a password file's line, or of "
+               "the variable?)";
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)pw[i] < 0x21 || (unsigned char)pw[i] > 0x7e)
             return "it has a space, a tab, a control character or a non-ASCII character";

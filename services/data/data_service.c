@@ -107,9 +107,9 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err)
     if (!h->failing || now - h->last_ms < HEALTH_QUIET_MS)
         return;
     health_say(d, SIPC_LOG_INFO,
-               "%s to the database work again: %llu request%s failed in the %.1f s before",
+               "%s to the database work again: %llu request%s failed, the first %.0f s ago",
                what[kind], (unsigned long long)h->failures, h->failures == 1 ? "" : "s",
-               (double)(h->last_ms - h->since_ms) / 1000.0);
+               (double)(now - h->since_ms) / 1000.0);
     h->failing = 0;
 }
 

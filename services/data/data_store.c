@@ -54,7 +54,7 @@ static int fail(data_store *s, int rc, const char *what, char *err, size_t errle
     /* SQLite's own words ("unable to open database file", "disk I/O
      * error") do not say what the system refused; its errno does */
     int e = sqlite3_system_errno(s->db), kind = rc & 0xff;
-    if (e > 0 && (kind == SQLITE_CANTOPEN || kind == SQLITE_IOERR || kind == SQLITE_FULL))
+    if (e > 0 && (kind == SQLITE_CANTOPEN || kind == SQLITE_IOERR)) /* (SQLite keeps it only for these) */
         snprintf(err, errlen, "%s: %s: %s (%s)", s->path, what, sqlite3_errmsg(s->db),
                  strerror(e));
     else

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -226,6 +227,8 @@ static pid_t start_child(client *cl, const char *self, const char *dir, long fsi
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* a failed assertion in the parent must not leave the server running */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);
@@ -375,6 +378,125 @@ static void t_full_disk_loses_no_acknowledged_put(void **state)
     free(home);
 }
 
+/* ---------------------------------------------- one job, one rollback */
+
+typedef struct answer {
+    int done, err, status;
+    char message[300];
+} answer;
+
+static void on_answer(int err, const sipc_reply *rep, void *arg)
+{
+    answer *a = arg;
+    a->done = 1;
+    a->err = err;
+    a->status = rep->status;
+    snprintf(a->message, sizeof a->message, "%s", rep->message ? rep->message : "");
+}
+
+/* Sends a put_batch of n records id-0.. with bodies of body_len bytes. */
+static void put_records(const char *id, int n, size_t body_len, answer *a)
+{
+    static char body[1000001];
+    memset(body, 'b', body_len);
+    body[body_len] = '\0';
+    trec t[8];
+    Sipc__Data__Record *recs[8];
+    char ids[8][32];
+    assert_true(n <= 8);
+    for (int k = 0; k < n; k++) {
+        snprintf(ids[k], sizeof ids[k], "%s-%d", id, k);
+        recs[k] = mk(&t[k], ids[k], 1700000000000 + k, body, NULL);
+    }
+    Sipc__Data__PutBatchRequest m = SIPC__DATA__PUT_BATCH_REQUEST__INIT;
+    m.records = recs;
+    m.n_records = (size_t)n;
+    size_t len = sipc__data__put_batch_request__get_packed_size(&m);
+    uint8_t *buf = malloc(len);
+    assert_non_null(buf);
+    sipc__data__put_batch_request__pack(&m, buf);
+    assert_int_equal(sipc_call(g.ch, SIPC_DATA_SERVICE, "put_batch", buf, len, 20000, on_answer, a),
+                     0);
+    free(buf);
+}
+
+static int stored_count(const char *path, const char *prefix)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM records WHERE id LIKE '%s-%%'", prefix);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Three writes in one job: a small one, one of 8 MB that spills SQLite's
+ * page cache past the file size limit (an I/O error: SQLite rolls back the
+ * whole transaction), a small one. The first is gone with the rollback, so
+ * all three must be refused, and none stored: before, the third was stored
+ * by a transaction its savepoint opened by itself and yet answered as
+ * failed, and a successful final commit would have answered the first as
+ * stored though it was not. The job is made one by holding the database's
+ * write lock from here while the three are queued. */
+static void t_rollback_fails_the_whole_job(void **state)
+{
+    const char *self = *(const char **)*state;
+    memset(&g, 0, sizeof g);
+    char *home = tu_mkdtemp("datajob");
+    char dir[600], path[700];
+    snprintf(dir, sizeof dir, "%s/data", home);
+    snprintf(path, sizeof path, "%s/records.db", dir);
+    client cl;
+    pid_t pid = start_child(&cl, self, dir, 3L << 19); /* 1.5 MiB a file */
+    answer x = {0}, a = {0}, b = {0}, c = {0};
+    put_records("x", 1, 10, &x);
+    assert_true(tu_run_until(&cl.loop, &x.done, 10000));
+    assert_int_equal(x.err, 0);
+
+    sqlite3 *lock;
+    assert_int_equal(sqlite3_open(path, &lock), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    answer y = {0};
+    put_records("y", 1, 10, &y); /* its job waits for the lock */
+    int none = 0;
+    tu_run_until(&cl.loop, &none, 200);
+    put_records("a", 1, 10, &a);
+    put_records("b", 8, 1000000, &b);
+    put_records("c", 1, 10, &c);
+    tu_run_until(&cl.loop, &none, 300); /* all three queued behind y's job */
+    assert_int_equal(sqlite3_exec(lock, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(lock);
+    assert_true(tu_run_until(&cl.loop, &c.done, 20000));
+    assert_true(a.done && b.done && y.done);
+    kill(pid, SIGKILL);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    client_close(&cl);
+
+    assert_int_equal(y.err, 0);
+    assert_int_equal(stored_count(path, "y"), 1);
+    int stored_a = stored_count(path, "a"), stored_b = stored_count(path, "b"),
+        stored_c = stored_count(path, "c");
+    fprintf(stderr, "one job: a %s stored %d; b %s stored %d (%s); c %s stored %d (%s)\n",
+            a.err ? "refused" : "acknowledged", stored_a, b.err ? "refused" : "acknowledged",
+            stored_b, b.message, c.err ? "refused" : "acknowledged", stored_c, c.message);
+    assert_int_equal(b.err, SIPC_EREMOTE);
+    assert_int_equal(b.status, SIPC_DATA_STORAGE);
+    assert_int_equal(stored_b, 0);
+    /* a and c: answered as they are stored */
+    assert_int_equal(a.err == 0, stored_a == 1);
+    assert_int_equal(c.err == 0, stored_c == 1);
+    assert_int_equal(stored_a + stored_c, 0); /* the whole job is refused */
+    check_db(path);
+    tu_rmdir(home);
+    free(home);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--serve") == 0)
@@ -390,6 +512,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate(t_kill_loses_no_acknowledged_put, &selfp),
         cmocka_unit_test_prestate(t_full_disk_loses_no_acknowledged_put, &selfp),
+        cmocka_unit_test_prestate(t_rollback_fails_the_whole_job, &selfp),
     };
     return cmocka_run_group_tests_name("data service durability", tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -463,11 +464,12 @@ int cmd_ingest(void *arg)
     clear_progress(in);
     uv_close((uv_handle_t *)&in->timer, NULL);
     if (in->stop && !in->eof) {
-        /* say what was never sent; a file is counted to its end, stdin is
-         * not read on (its writer may never end it) */
+        /* say what was never sent; a regular file is counted to its end,
+         * stdin or a pipe is not read on (its writer may never end it) */
         in->stopped_at = in->rd.line;
         in->not_sent = -1;
-        if (f != stdin) {
+        struct stat fst;
+        if (f != stdin && fstat(fileno(f), &fst) == 0 && S_ISREG(fst.st_mode)) {
             const char *line;
             size_t len;
             int r;

@@ -84,10 +84,11 @@ typedef struct host {
 #define HOST_DRAIN_MS 10000
 
 /* pair_watch.c: checks each service's own certificate and says what is
- * wrong or near (at start, always; later, when it changed or was said an
- * hour (an error) or a day (a warning) ago). The watch repeats the check
- * every 5 minutes ($SIPCD_PAIR_CHECK_MS for tests). */
-void host_pair_check(host *h, int at_start);
+ * wrong or near (now_say: at start and after a reload, always; else when it
+ * changed or was said an hour (an error) or a day (a warning) ago; an INFO
+ * when it verifies again). The watch repeats the check every 5 minutes
+ * ($SIPCD_PAIR_CHECK_MS for tests, at least 100). */
+void host_pair_check(host *h, int now_say);
 void host_pair_watch_start(host *h);
 void host_pair_watch_stop(host *h);
 

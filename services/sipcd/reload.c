@@ -423,6 +423,7 @@ static void apply(reload_job *j, host *h)
         sipc_mgmt_set_tls(h->mgmt, h->cfg.tls_enable, sipc_config_effective_mode(&h->cfg),
                           h->svc[HOST_DATA].sec);
     snprintf(h->pair_fp, sizeof h->pair_fp, "%s", sipc_security_fingerprint(j->probe));
+    host_pair_check(h, 1); /* a new pair: say now what is near, as at start */
     h->trust = j->trust;
     h->crl = j->crl;
     h->rotation = j->rotation;

@@ -40,7 +40,8 @@ for rep in $(seq "$REPS"); do
     wait_port $port || { echo "cpu-per-req.sh: $bin server did not listen" >&2; kill $srv; exit 1; }
     perf stat -x, -e task-clock -p $srv -o "$T/srv" &
     ps=$!
-    read -r -a st0 < <(cut -d')' -f2 /proc/$srv/stat)
+    st0=(0 0 0 0 0 0 0 0 0 0 0 0 0)
+    [[ -r /proc/$srv/stat ]] && read -r -a st0 < <(cut -d')' -f2 /proc/$srv/stat)
     if [[ $bin == uv ]]; then
       perf stat -x, -e task-clock,user_time,system_time -o "$T/cli" -- \
         "$WORKDIR/build/uv_echo" client $port "$SIZE" "$WIN" "$SECS" 0.5 >"$T/out"
@@ -48,7 +49,8 @@ for rep in $(seq "$REPS"); do
       perf stat -x, -e task-clock,user_time,system_time -o "$T/cli" -- \
         "$bin" client $port "$MODE" "$SIZE" "$WIN" "$SECS" 0.5 "${args[@]}" >"$T/out"
     fi
-    read -r -a st1 < <(cut -d')' -f2 /proc/$srv/stat)
+    st1=("${st0[@]}")
+    [[ -r /proc/$srv/stat ]] && read -r -a st1 < <(cut -d')' -f2 /proc/$srv/stat)
     # fields 14 and 15 of stat (utime, stime) are 12 and 13 after the name
     echo "$((st1[11] - st0[11])) $((st1[12] - st0[12])) $(getconf CLK_TCK)" >"$T/srv_ticks"
     kill -INT $ps; wait $ps 2>/dev/null

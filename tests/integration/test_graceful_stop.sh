@@ -37,7 +37,7 @@ wait "$sipcd_pid"
 rc=$?
 took=$(($(sc_now_ms) - t0))
 wait "$ing"
-[ "$rc" = 0 ] && [ "$took" -lt 12000 ] && ok "sipcd stopped on SIGTERM in $took ms, exit 0" ||
+[ "$rc" = 0 ] && [ "$took" -lt 20000 ] && ok "sipcd stopped on SIGTERM in $took ms, exit 0" ||
     not_ok "sipcd stop: exit $rc after $took ms"
 acked=$(python3 -c "import json; print(json.load(open('$work/ing.json'))['acknowledged'])")
 n=$(stored)

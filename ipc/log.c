@@ -1,4 +1,5 @@
 /* log.c - log levels and a context's default sink (stderr). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -18,6 +19,25 @@ const char *sipc_log_level_name(sipc_log_level level)
         return "ERROR";
     }
     return "INFO";
+}
+
+void sipc_log_vprintf(sipc_log_fn fn, void *arg, sipc_log_level level, const char *category,
+                      const char *fmt, va_list ap)
+{
+    if (!fn)
+        return;
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    fn(arg, level, category, msg);
+}
+
+void sipc_log_printf(sipc_log_fn fn, void *arg, sipc_log_level level, const char *category,
+                     const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sipc_log_vprintf(fn, arg, level, category, fmt, ap);
+    va_end(ap);
 }
 
 void sipc_log_stderr(void *arg, sipc_log_level level, const char *category, const char *msg)

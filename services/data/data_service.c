@@ -63,20 +63,6 @@ int data_status_of(int rc)
 #define HEALTH_QUIET_MS 10000
 #define HEALTH_REMIND_MS 60000
 
-static void health_say(sipc_data *d, sipc_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void health_say(sipc_data *d, sipc_log_level level, const char *fmt, ...)
-{
-    if (!d->o.log)
-        return;
-    char msg[700];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    d->o.log(d->o.log_arg, level, "Data.Storage", msg);
-}
-
 void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err)
 {
     static const char *const what[] = {"writes", "reads"};
@@ -86,18 +72,19 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err)
     __typeof__(d->health[0]) *h = &d->health[kind];
     if (rc != 0) {
         if (!h->failing) {
-            health_say(d, SIPC_LOG_ERROR,
-                       "%s to the database fail: %s (those requests get STORAGE; the end of "
-                       "it is said too)",
-                       what[kind], err);
+            sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
+                            "%s to the database fail: %s (those requests get STORAGE; the end "
+                            "of it is said too)",
+                            what[kind], err);
             h->failing = 1;
             h->failures = 0;
             h->since_ms = h->said_ms = now;
         } else if (now - h->said_ms >= HEALTH_REMIND_MS) {
-            health_say(d, SIPC_LOG_ERROR, "%s to the database still fail: %llu failed requests "
-                       "in %llu s, the latest: %s",
-                       what[kind], (unsigned long long)h->failures + 1,
-                       (unsigned long long)(now - h->since_ms) / 1000, err);
+            sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
+                            "%s to the database still fail: %llu failed requests in %llu s, the "
+                            "latest: %s",
+                            what[kind], (unsigned long long)h->failures + 1,
+                            (unsigned long long)(now - h->since_ms) / 1000, err);
             h->said_ms = now;
         }
         h->failures++;
@@ -106,10 +93,10 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err)
     }
     if (!h->failing || now - h->last_ms < HEALTH_QUIET_MS)
         return;
-    health_say(d, SIPC_LOG_INFO,
-               "%s to the database work again: %llu request%s failed, the first %.0f s ago",
-               what[kind], (unsigned long long)h->failures, h->failures == 1 ? "" : "s",
-               (double)(now - h->since_ms) / 1000.0);
+    sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
+                    "%s to the database work again: %llu request%s failed, the first %.0f s ago",
+                    what[kind], (unsigned long long)h->failures, h->failures == 1 ? "" : "s",
+                    (double)(now - h->since_ms) / 1000.0);
     h->failing = 0;
 }
 

@@ -101,12 +101,10 @@ const char *sipc_pipeline_dest_name(const sipc_pipeline *p, size_t i)
 
 void pl_logf(sipc_pipeline *p, sipc_log_level level, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    sipc_log_vprintf(p->log, p->log_arg, level, "Pipeline", fmt, ap);
     va_end(ap);
-    p->log(p->log_arg, level, "Pipeline", msg);
 }
 
 uint32_t pl_jitter(sipc_pipeline *p, uint32_t ms)

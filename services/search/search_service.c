@@ -46,14 +46,10 @@ void sipc_search_options_init(sipc_search_options *o)
 
 void search_log(const sipc_search *s, sipc_log_level level, const char *fmt, ...)
 {
-    if (!s->o.log)
-        return;
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    sipc_log_vprintf(s->o.log, s->o.log_arg, level, "Service.Search", fmt, ap);
     va_end(ap);
-    s->o.log(s->o.log_arg, level, "Service.Search", msg);
 }
 
 /* ----------------------------------------------------------------- peers */

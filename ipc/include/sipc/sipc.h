@@ -13,6 +13,7 @@
 #ifndef SIPC_H
 #define SIPC_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -45,6 +46,14 @@ typedef void (*sipc_log_fn)(void *arg, sipc_log_level level, const char *categor
 SIPC_EXTERN void sipc_log_stderr(void *arg, sipc_log_level level, const char *category, const char *msg);
 /* "DEBUG", "INFO", "WARN" or "ERROR". */
 SIPC_EXTERN const char *sipc_log_level_name(sipc_log_level level);
+/* Formats one line (at most 1023 bytes) and hands it to fn; nothing when fn
+ * is NULL. For code that writes to a sink given in its options. */
+SIPC_EXTERN void sipc_log_printf(sipc_log_fn fn, void *arg, sipc_log_level level,
+                                 const char *category, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+SIPC_EXTERN void sipc_log_vprintf(sipc_log_fn fn, void *arg, sipc_log_level level,
+                                  const char *category, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
 
 /* -------------------------------------------------------------- security */
 

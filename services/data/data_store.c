@@ -52,9 +52,10 @@ static int map_rc(data_store *s, int rc)
 static int fail(data_store *s, int rc, const char *what, char *err, size_t errlen)
 {
     /* SQLite's own words ("unable to open database file", "disk I/O
-     * error") do not say what the system refused; its errno does */
+     * error") do not say what the system refused; its errno does (kept
+     * only for these two kinds) */
     int e = sqlite3_system_errno(s->db), kind = rc & 0xff;
-    if (e > 0 && (kind == SQLITE_CANTOPEN || kind == SQLITE_IOERR)) /* (SQLite keeps it only for these) */
+    if (e > 0 && (kind == SQLITE_CANTOPEN || kind == SQLITE_IOERR))
         snprintf(err, errlen, "%s: %s: %s (%s)", s->path, what, sqlite3_errmsg(s->db),
                  strerror(e));
     else

@@ -327,23 +327,26 @@ int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec)
  * it when it is idle, else sends GOAWAY (goaway.c), which moves the peer's
  * new calls to a new connection and closes this one once its requests are
  * answered. See sipc_ctx_retire_connections. */
-int sipc__conn_is_idle(const sipc_conn *c, uint64_t now, uint32_t quiet_ms)
+int sipc__conn_retire(sipc_conn *c, uint64_t now, uint32_t quiet_ms, int stopping,
+                      const char *why)
 {
-    return c->state == SIPC_CONN_S_UP && c->pending_reqs == 0 &&
-           sipc_idmap_count(&c->calls) == 0 && c->out.len == 0 &&
-           sipc_conn_write_queue(c) == 0 && now >= c->last_rx + quiet_ms;
+    if (c->state == SIPC_CONN_S_CLOSING)
+        return 0;
+    if (c->state == SIPC_CONN_S_UP && c->pending_reqs == 0 && sipc_idmap_count(&c->calls) == 0 &&
+        c->out.len == 0 && sipc_conn_write_queue(c) == 0 && now >= c->last_rx + quiet_ms) {
+        sipc__conn_close(c, 0, why);
+        return 0;
+    }
+    /* one still in its handshake gets its GOAWAY once up, at the next call */
+    sipc__goaway_start(c, stopping);
+    return 1;
 }
 
 static int retire_one(sipc_ctx *ctx, sipc_conn *c, uint64_t now, uint32_t quiet_ms)
 {
-    if (c->sec == ctx->sec || c->state == SIPC_CONN_S_CLOSING)
+    if (c->sec == ctx->sec)
         return 0;
-    if (sipc__conn_is_idle(c, now, quiet_ms)) {
-        sipc__conn_close(c, 0, "replaced: this node's TLS setup was reloaded");
-        return 0;
-    }
-    sipc__goaway_start(c, 0);
-    return 1;
+    return sipc__conn_retire(c, now, quiet_ms, 0, "replaced: this node's TLS setup was reloaded");
 }
 
 int sipc_ctx_retire_connections(sipc_ctx *ctx, uint32_t quiet_ms)

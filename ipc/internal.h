@@ -248,9 +248,12 @@ extern const sipc_stream_events sipc__conn_stream_events;
 /* Announces the drain to the peer and to the owner (idempotent); stopping:
  * the node is going away (logged so), else the connection is replaced. */
 void sipc__goaway_start(sipc_conn *c, int stopping);
-/* Nothing held, in flight or queued, and nothing received for quiet_ms:
- * closing it now cuts nothing short. */
-int sipc__conn_is_idle(const sipc_conn *c, uint64_t now, uint32_t quiet_ms);
+/* Retires c without cutting a request short: closed at once (why) when it is
+ * idle (up, nothing held, in flight or queued, nothing received for
+ * quiet_ms), else sent a GOAWAY (stopping as for sipc__goaway_start).
+ * Returns 1 while it stays open, 0 once it is closed or closing. */
+int sipc__conn_retire(sipc_conn *c, uint64_t now, uint32_t quiet_ms, int stopping,
+                      const char *why);
 /* Handles what GOAWAY changes in an incoming frame after the hello; returns 1
  * when it dealt with env, 0 when the frame goes its usual way. */
 int sipc__goaway_on_frame(sipc_conn *c, const sipc_env_view *env);

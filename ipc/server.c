@@ -375,15 +375,7 @@ int sipc_server_drain(sipc_server *srv, uint32_t quiet_ms)
     while (l != &srv->conns) {
         sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
         l = l->next;
-        if (c->state == SIPC_CONN_S_CLOSING)
-            continue;
-        if (sipc__conn_is_idle(c, now, quiet_ms)) {
-            sipc__conn_close(c, 0, "server stopping: the connection was idle");
-            continue;
-        }
-        /* in its handshake: it will get its GOAWAY once up, at the next call */
-        sipc__goaway_start(c, 1);
-        left++;
+        left += sipc__conn_retire(c, now, quiet_ms, 1, "server stopping: the connection was idle");
     }
     return left;
 }

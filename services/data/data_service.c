@@ -69,7 +69,7 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err)
     if (rc != 0 && data_status_of(rc) != SIPC_DATA_STORAGE)
         return; /* the request's fault, not the database's */
     uint64_t now = uv_now(d->loop);
-    __typeof__(d->health[0]) *h = &d->health[kind];
+    data_health *h = &d->health[kind];
     if (rc != 0) {
         if (!h->failing) {
             sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",

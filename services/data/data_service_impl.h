@@ -10,6 +10,14 @@
 
 struct wop;
 
+/* What data_storage_outcome said last about writes or reads. */
+typedef struct data_health {
+    int failing;       /* an ERROR was said, and no success came HEALTH_QUIET_MS
+                          after the last failure */
+    uint64_t failures; /* requests failed since */
+    uint64_t since_ms, last_ms, said_ms; /* first and last failure, last line */
+} data_health;
+
 struct sipc_data {
     uv_loop_t *loop;
     char *db_path;
@@ -33,12 +41,7 @@ struct sipc_data {
     void (*close_cb)(void *);
     void *close_arg;
     /* storage health, per kind (DATA_WRITES, DATA_READS), loop thread */
-    struct {
-        int failing;       /* an ERROR was said, and no success came HEALTH_QUIET_MS
-                              after the last failure */
-        uint64_t failures; /* requests failed since */
-        uint64_t since_ms, last_ms, said_ms; /* first and last failure, last line */
-    } health[2];
+    data_health health[2];
 };
 
 enum { DATA_WRITES, DATA_READS };

@@ -65,4 +65,8 @@ void dw_call_raw(dw *w, const char *method, const void *p, size_t len, dw_result
 void dw_call(dw *w, const char *method, const ProtobufCMessage *m, dw_result *r);
 void dw_result_free(dw_result *r);
 
+/* The single integer sql (SELECT count(*) ...) gives on the database at
+ * path, opened on its own connection. Asserts success. */
+int64_t dw_count(const char *path, const char *sql);
+
 #endif

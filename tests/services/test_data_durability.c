@@ -380,22 +380,8 @@ static void t_full_disk_loses_no_acknowledged_put(void **state)
 
 /* ---------------------------------------------- one job, one rollback */
 
-typedef struct answer {
-    int done, err, status;
-    char message[300];
-} answer;
-
-static void on_answer(int err, const sipc_reply *rep, void *arg)
-{
-    answer *a = arg;
-    a->done = 1;
-    a->err = err;
-    a->status = rep->status;
-    snprintf(a->message, sizeof a->message, "%s", rep->message ? rep->message : "");
-}
-
 /* Sends a put_batch of n records id-0.. with bodies of body_len bytes. */
-static void put_records(const char *id, int n, size_t body_len, answer *a)
+static void put_records(const char *id, int n, size_t body_len, dw_result *a)
 {
     static char body[1000001];
     memset(body, 'b', body_len);
@@ -415,24 +401,16 @@ static void put_records(const char *id, int n, size_t body_len, answer *a)
     uint8_t *buf = malloc(len);
     assert_non_null(buf);
     sipc__data__put_batch_request__pack(&m, buf);
-    assert_int_equal(sipc_call(g.ch, SIPC_DATA_SERVICE, "put_batch", buf, len, 20000, on_answer, a),
+    assert_int_equal(sipc_call(g.ch, SIPC_DATA_SERVICE, "put_batch", buf, len, 20000, dw_on_result, a),
                      0);
     free(buf);
 }
 
 static int stored_count(const char *path, const char *prefix)
 {
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     char sql[200];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM records WHERE id LIKE '%s-%%'", prefix);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
+    return (int)dw_count(path, sql);
 }
 
 /* Three writes in one job: a small one, one of 8 MB that spills SQLite's
@@ -453,7 +431,7 @@ static void t_rollback_fails_the_whole_job(void **state)
     snprintf(path, sizeof path, "%s/records.db", dir);
     client cl;
     pid_t pid = start_child(&cl, self, dir, 3L << 19); /* 1.5 MiB a file */
-    answer x = {0}, a = {0}, b = {0}, c = {0};
+    dw_result x = {0}, a = {0}, b = {0}, c = {0};
     put_records("x", 1, 10, &x);
     assert_true(tu_run_until(&cl.loop, &x.done, 10000));
     assert_int_equal(x.err, 0);
@@ -461,7 +439,7 @@ static void t_rollback_fails_the_whole_job(void **state)
     sqlite3 *lock;
     assert_int_equal(sqlite3_open(path, &lock), SQLITE_OK);
     assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
-    answer y = {0};
+    dw_result y = {0};
     put_records("y", 1, 10, &y); /* its job waits for the lock */
     int none = 0;
     tu_run_until(&cl.loop, &none, 200);
@@ -492,6 +470,9 @@ static void t_rollback_fails_the_whole_job(void **state)
     assert_int_equal(a.err == 0, stored_a == 1);
     assert_int_equal(c.err == 0, stored_c == 1);
     assert_int_equal(stored_a + stored_c, 0); /* the whole job is refused */
+    dw_result *all[] = {&x, &y, &a, &b, &c};
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+        dw_result_free(all[k]);
     check_db(path);
     tu_rmdir(home);
     free(home);

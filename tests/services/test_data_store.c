@@ -85,19 +85,6 @@ static Sipc__Data__Record *get(data_store *s, const char *id)
     return r;
 }
 
-static int64_t count(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-}
-
 /* FTS5's own check that the index matches the content table. */
 static void fts_consistent(const char *path)
 {
@@ -261,7 +248,7 @@ static void t_put_get_delete(void **state)
     assert_int_equal(deleted, 0);
     assert_int_equal(data_store_commit(f->w, err, sizeof err), 0);
     assert_null(get(f->w, "s-1"));
-    assert_int_equal(count(f->path, "SELECT count(*) FROM record_attrs"), 0);
+    assert_int_equal(dw_count(f->path, "SELECT count(*) FROM record_attrs"), 0);
     fts_consistent(f->path);
 }
 
@@ -301,7 +288,7 @@ static void t_idempotent_and_replace(void **state)
     /* the at-least-once re-send: identical, nothing written */
     put1(f->w, mk(&t, "dup", 10, "alpha words", "k", "v", NULL), &res);
     assert_int_equal(res, SIPC__DATA__PUT_RESULT__UNCHANGED);
-    assert_int_equal(count(f->path, "SELECT count(*) FROM records"), 1);
+    assert_int_equal(dw_count(f->path, "SELECT count(*) FROM records"), 1);
     /* any difference (body, timestamp, attributes) replaces */
     put1(f->w, mk(&t, "dup", 10, "bravo words", "k", "v", NULL), &res);
     assert_int_equal(res, SIPC__DATA__PUT_RESULT__REPLACED);
@@ -311,8 +298,8 @@ static void t_idempotent_and_replace(void **state)
     assert_int_equal(res, SIPC__DATA__PUT_RESULT__REPLACED);
     put1(f->w, mk(&t, "dup", 11, "bravo words", "k", "w", NULL), &res);
     assert_int_equal(res, SIPC__DATA__PUT_RESULT__UNCHANGED);
-    assert_int_equal(count(f->path, "SELECT count(*) FROM records"), 1);
-    assert_int_equal(count(f->path, "SELECT count(*) FROM record_attrs"), 1);
+    assert_int_equal(dw_count(f->path, "SELECT count(*) FROM records"), 1);
+    assert_int_equal(dw_count(f->path, "SELECT count(*) FROM record_attrs"), 1);
     Sipc__Data__Record *r = get(f->w, "dup");
     assert_int_equal(r->timestamp_ms, 11);
     assert_memory_equal(r->body.data, "bravo", 5);
@@ -362,7 +349,7 @@ static void t_groups_are_atomic(void **state)
                      0);
     data_store_rollback(f->w);
     assert_null(get(f->w, "gd"));
-    assert_int_equal(count(f->path, "SELECT count(*) FROM records"), 1);
+    assert_int_equal(dw_count(f->path, "SELECT count(*) FROM records"), 1);
     fts_consistent(f->path);
 }
 
@@ -589,10 +576,10 @@ static void t_reader_and_schema(void **state)
     data_store_record_free(r);
     data_store_close(rd);
 
-    assert_int_equal(count(f->path, "SELECT count(*) FROM pragma_journal_mode WHERE "
+    assert_int_equal(dw_count(f->path, "SELECT count(*) FROM pragma_journal_mode WHERE "
                                     "journal_mode = 'wal'"),
                      1);
-    assert_int_equal(count(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(dw_count(f->path, "PRAGMA user_version"), 1);
     /* reopening an existing database keeps its data */
     data_store_close(f->w);
     f->w = NULL;

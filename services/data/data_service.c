@@ -88,7 +88,9 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err)
             h->said_ms = now;
         }
         h->failures++;
+        h->total++;
         h->last_ms = now;
+        snprintf(h->last_err, sizeof h->last_err, "%s", err);
         return;
     }
     if (!h->failing || now - h->last_ms < HEALTH_QUIET_MS)
@@ -98,6 +100,37 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err)
                     what[kind], (unsigned long long)h->failures, h->failures == 1 ? "" : "s",
                     (double)(now - h->since_ms) / 1000.0);
     h->failing = 0;
+}
+
+/* uv_now is the loop's monotonic clock: a time on it, as wall clock */
+static int64_t wall_ms(const sipc_data *d, uint64_t loop_ms)
+{
+    uv_timeval64_t tv;
+    if (uv_gettimeofday(&tv) != 0)
+        return 0;
+    int64_t now = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    return now - (int64_t)(uv_now(d->loop) - loop_ms);
+}
+
+static void health_fill(const sipc_data *d, const data_health *h, sipc_data_health *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    out->failures_total = h->total;
+    if (!h->failing)
+        return;
+    out->failing = 1;
+    out->failures = h->failures;
+    out->since_unix_ms = wall_ms(d, h->since_ms);
+    out->last_unix_ms = wall_ms(d, h->last_ms);
+    snprintf(out->last_error, sizeof out->last_error, "%s", h->last_err);
+}
+
+void sipc_data_health_get(const sipc_data *d, sipc_data_health *writes, sipc_data_health *reads)
+{
+    health_fill(d, &d->health[DATA_WRITES], writes);
+    health_fill(d, &d->health[DATA_READS], reads);
 }
 
 void sipc_data_options_init(sipc_data_options *o)

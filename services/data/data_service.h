@@ -84,6 +84,22 @@ typedef struct sipc_data sipc_data;
 int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc_data_options *opts,
                    char *err, size_t errlen);
 
+/* The database's health, as the Data.Storage log lines tell it: for writes
+ * or reads, whether requests fail now because of the database (a full disk,
+ * an I/O error, a damaged file; not a request's own fault) and since when.
+ * "Now" ends with the first success 10 s or more after the last failure. */
+typedef struct sipc_data_health {
+    int failing;
+    uint64_t failures;        /* while failing: requests failed since it began */
+    int64_t since_unix_ms;    /* while failing: the first failure (wall clock) */
+    int64_t last_unix_ms;     /* while failing: the latest failure */
+    uint64_t failures_total;  /* requests failed by the database since open */
+    char last_error[256];     /* while failing: the latest failure's reason */
+} sipc_data_health;
+
+/* Fills writes and reads (either may be NULL) with their health. */
+void sipc_data_health_get(const sipc_data *d, sipc_data_health *writes, sipc_data_health *reads);
+
 /* Adds the handlers data.put, data.put_batch, data.get, data.delete and
  * data.list to r, with d as their argument. */
 int sipc_data_register(sipc_data *d, sipc_router *r);

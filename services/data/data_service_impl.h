@@ -16,6 +16,8 @@ typedef struct data_health {
                           after the last failure */
     uint64_t failures; /* requests failed since */
     uint64_t since_ms, last_ms, said_ms; /* first and last failure, last line */
+    uint64_t total;    /* requests failed since open */
+    char last_err[256];
 } data_health;
 
 struct sipc_data {

@@ -8,6 +8,7 @@
 
 #define MGMT_MAX_SERVICES 8
 #define MGMT_MAX_LINK_SOURCES 8
+#define MGMT_MAX_SECTIONS 8
 #define MGMT_MAX_PEERS 32
 
 typedef struct mgmt_service {
@@ -41,8 +42,12 @@ struct sipc_mgmt {
     int nlinks;
     sipc_mgmt_reload_fn reload;
     void *reload_arg;
-    sipc_mgmt_guard_fn guard;
-    void *guard_arg;
+    struct {
+        char key[32];
+        sipc_mgmt_section_fn fn;
+        void *arg;
+    } sections[MGMT_MAX_SECTIONS];
+    int nsections;
     mgmt_peer peers[MGMT_MAX_PEERS];
     int npeers;
     int queries;        /* cluster queries in progress */

@@ -119,10 +119,21 @@ void sipc_mgmt_set_reload(sipc_mgmt *m, sipc_mgmt_reload_fn fn, void *arg)
     m->reload_arg = arg;
 }
 
-void sipc_mgmt_set_guard(sipc_mgmt *m, sipc_mgmt_guard_fn fn, void *arg)
+int sipc_mgmt_add_section(sipc_mgmt *m, const char *key, sipc_mgmt_section_fn fn, void *arg)
 {
-    m->guard = fn;
-    m->guard_arg = arg;
+    if (!m || !key || !fn || !key[0] || strlen(key) >= sizeof m->sections[0].key)
+        return SIPC_EINVAL;
+    int i = 0;
+    while (i < m->nsections && strcmp(m->sections[i].key, key) != 0)
+        i++;
+    if (i == MGMT_MAX_SECTIONS)
+        return SIPC_EINVAL;
+    if (i == m->nsections)
+        m->nsections++;
+    snprintf(m->sections[i].key, sizeof m->sections[i].key, "%s", key);
+    m->sections[i].fn = fn;
+    m->sections[i].arg = arg;
+    return 0;
 }
 
 int sipc_mgmt_add_links(sipc_mgmt *m, sipc_mgmt_links_fn fn, void *arg)

@@ -78,11 +78,15 @@ typedef void (*sipc_mgmt_reload_fn)(void *arg, const char *caller, int force,
 /* Without it, management.reload answers that this node cannot reload. */
 void sipc_mgmt_set_reload(sipc_mgmt *m, sipc_mgmt_reload_fn fn, void *arg);
 
-/* The strict guard's state for the status ("guard"): fn returns a new
- * reference, called whenever a status is built. Without it the status has no
- * "guard". */
-typedef json_t *(*sipc_mgmt_guard_fn)(void *arg);
-void sipc_mgmt_set_guard(sipc_mgmt *m, sipc_mgmt_guard_fn fn, void *arg);
+/* A part of the status the host knows and this service does not: fn
+ * returns a new reference (or NULL: the key is left out), called whenever a
+ * status is built, and the status carries it under key (copied). The cluster
+ * status judges two of them: "guard" (the strict guard's state) and
+ * "storage" (the database's health, sipc_data_health as JSON; schema in
+ * docs/services.md). At most 8 keys; a key added again replaces
+ * the earlier source. */
+typedef json_t *(*sipc_mgmt_section_fn)(void *arg);
+int sipc_mgmt_add_section(sipc_mgmt *m, const char *key, sipc_mgmt_section_fn fn, void *arg);
 
 /* management.status, management.cluster, management.metrics and
  * management.reload. */

@@ -121,11 +121,11 @@ json_t *sipc_mgmt_status(sipc_mgmt *m)
                      (json_int_t)sipc_rss_bytes(), "tls", "enabled",
                      m->tls_enable, "mode", sipc_tls_mode_name(m->tls_mode), "certificate",
                      certificate_json(m), "services", services, "links", links);
-    json_t *g = m->guard ? m->guard(m->guard_arg) : NULL;
-    if (st && g)
-        json_object_set_new(st, "guard", g);
-    else
-        json_decref(g);
+    for (int i = 0; st && i < m->nsections; i++) {
+        json_t *v = m->sections[i].fn(m->sections[i].arg);
+        if (v)
+            json_object_set_new(st, m->sections[i].key, v);
+    }
     return st;
 }
 
@@ -246,6 +246,25 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
         const char *l[] = {"service", jstr(s, "service"), "peer", jstr(s, "address"), "tls",
                            json_is_true(json_object_get(s, "tls")) ? "1" : "0", NULL};
         sipc_prom_sample(out, "sipc_link_up", l, json_is_true(json_object_get(s, "up")));
+    }
+    json_t *storage = json_object_get(st, "storage");
+    if (json_is_object(storage)) {
+        static const char *const ops[] = {"writes", "reads"};
+        sipc_prom_family(out, "sipc_storage_failing", SIPC_PROM_GAUGE,
+                         "1 while the data service's writes (reads) to its database fail");
+        for (int k = 0; k < 2; k++) {
+            const char *l[] = {"operation", ops[k], NULL};
+            sipc_prom_sample(out, "sipc_storage_failing", l,
+                             json_is_true(json_object_get(json_object_get(storage, ops[k]),
+                                                          "failing")));
+        }
+        sipc_prom_family(out, "sipc_storage_failures_total", SIPC_PROM_COUNTER,
+                         "requests failed by the data service's database (full disk, I/O error)");
+        for (int k = 0; k < 2; k++) {
+            const char *l[] = {"operation", ops[k], NULL};
+            sipc_prom_sample(out, "sipc_storage_failures_total", l,
+                             jnum(json_object_get(storage, ops[k]), "failures_total"));
+        }
     }
     fclose(out);
     json_decref(st);

@@ -80,6 +80,26 @@ static void print_tls(json_t *tls, json_t *guard)
     }
 }
 
+/* The database's health: one line, and what fails while it does. */
+static void print_storage(json_t *storage)
+{
+    if (!json_is_object(storage))
+        return;
+    static const char *const ops[] = {"writes", "reads"};
+    int failing = 0;
+    for (int k = 0; k < 2; k++) {
+        json_t *h = json_object_get(storage, ops[k]);
+        if (!json_is_true(json_object_get(h, "failing")))
+            continue;
+        failing = 1;
+        printf("  storage: %s FAIL since %s (%lld request%s failed, the latest at %s): %s\n",
+               ops[k], s_of(h, "since"), i_of(h, "failures"), i_of(h, "failures") == 1 ? "" : "s",
+               s_of(h, "last_failure"), s_of(h, "last_error"));
+    }
+    if (!failing)
+        printf("  storage: ok\n");
+}
+
 /* One node's status as an operator reads it. */
 static void print_node(json_t *st)
 {
@@ -117,6 +137,7 @@ static void print_node(json_t *st)
                !strcmp(mode, "off") ? "plaintext" : !strcmp(mode, "strict") ? "TLS" : "TLS+plain",
                i_of(c, "tls"), i_of(c, "plaintext"), i_of(c, "opening"), peers[0] ? peers : "-");
     }
+    print_storage(json_object_get(st, "storage"));
     json_t *links = json_object_get(st, "links");
     if (json_array_size(links)) {
         printf("  links:\n");

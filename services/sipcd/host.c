@@ -11,6 +11,7 @@
 #include "host.h"
 #include "management_service.h"
 #include "metrics_http.h"
+#include "rfc3339.h"
 #include "services/data/data_service.h"
 #include "services/pipeline/pipeline_service.h"
 #include "services/search/search_service.h"
@@ -373,6 +374,32 @@ static json_t *guard_status(void *arg)
     return g;
 }
 
+static json_t *health_json(const sipc_data_health *hl)
+{
+    json_t *j = json_pack("{s:b, s:I}", "failing", hl->failing, "failures_total",
+                          (json_int_t)hl->failures_total);
+    if (j && hl->failing) {
+        char since[32], last[32];
+        sipc_rfc3339_format(hl->since_unix_ms, 0, since, sizeof since);
+        sipc_rfc3339_format(hl->last_unix_ms, 0, last, sizeof last);
+        json_object_update_new(j, json_pack("{s:I, s:s, s:s, s:s}", "failures",
+                                            (json_int_t)hl->failures, "since", since,
+                                            "last_failure", last, "last_error", hl->last_error));
+    }
+    return j;
+}
+
+/* The data service's database health for the status ("storage"). */
+static json_t *storage_status(void *arg)
+{
+    host *h = arg;
+    if (!h->data)
+        return NULL;
+    sipc_data_health w, r;
+    sipc_data_health_get(h->data, &w, &r);
+    return json_pack("{s:o, s:o}", "writes", health_json(&w), "reads", health_json(&r));
+}
+
 /* Restarting strict with peers whose latest word was plaintext would cut
  * them off without a word: unless the operator left the one-shot override
  * (`tlstool mode strict --force`), the node starts permissive instead and
@@ -514,7 +541,8 @@ int host_start(host *h, uv_loop_t *loop)
         rc = start_service(h, order[k]);
     if (rc == 0 && h->mgmt) {
         sipc_mgmt_add_links(h->mgmt, service_links, h);
-        sipc_mgmt_set_guard(h->mgmt, guard_status, h);
+        sipc_mgmt_add_section(h->mgmt, "guard", guard_status, h);
+        sipc_mgmt_add_section(h->mgmt, "storage", storage_status, h);
     }
     if (rc == 0)
         host_reload_init(h);

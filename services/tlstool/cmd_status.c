@@ -107,7 +107,8 @@ int cmd_status(void *arg)
         json_object_set_new(j, "certificate", cert_json(&x, now));
         if (now > x.not_after)
             json_array_append_new(problems, json_string("the certificate has expired: create or "
-                                                        "obtain a new pair and import it"));
+                                                        "obtain a new pair, import it on every "
+                                                        "node and reload each"));
         else if (now < x.not_before)
             json_array_append_new(problems, json_string("the certificate is not valid yet: check "
                                                         "the clock"));

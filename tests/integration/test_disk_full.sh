@@ -5,7 +5,8 @@
 # about 1 KB each at once. Every record an ingest counts as acknowledged is
 # in the database afterwards; the others were refused with a storage error
 # that names the full disk; the node's log says once that writes fail and,
-# once they have worked again for 10 s, that they do; the node still answers. (SQLite rolls back a
+# once they have worked again for 10 s, that they do; its status, the
+# cluster's problems and its metrics say the same; the node still answers. (SQLite rolls back a
 # whole transaction when the disk fills in the middle of it; the data
 # service must then fail every write of that transaction, not only the one
 # that hit the full disk.)
@@ -95,6 +96,26 @@ if [ "$(datalog | grep -c 'Data.Storage ERROR writes to the database fail: .*rec
 else
     not_ok "no single Data.Storage ERROR for the full disk"; datalog | grep Data.Storage | head -5
 fi
+# what the operator sees without the log: the node's status, the cluster's
+# problems and the metrics say that writes fail, since when and why
+run "$BIN/sipcctl" --home "$home" status
+expect "sipcctl status says writes fail and why" 0 '^  storage: writes FAIL since 20[0-9-]*T[0-9:]*Z \([0-9]+ requests failed, the latest at [^)]*\): .*disk is full'
+grep '^  storage:' "$OUT" | sed 's/^/# /'
+run "$BIN/sipcctl" --home "$home" status --json
+if jq -e '.storage.writes.failing == true and .storage.writes.failures > 0 and .storage.writes.failures_total >= .storage.writes.failures and .storage.reads.failing == false' "$OUT" >/dev/null; then
+    ok "status --json: storage.writes failing with its count"
+else
+    bad "status --json has no failing storage.writes"
+fi
+run "$BIN/sipcctl" --home "$home" status --cluster --json
+if [ "$RC" = 1 ] && jq -e '[.problems[] | select(.kind == "storage_failing" and .node == "n1" and (.message | test("n1: writes to its database fail since .*disk is full")))] | length == 1' "$OUT" >/dev/null; then
+    ok "status --cluster: one storage_failing problem for n1, exit 1"
+    jq -r '.problems[] | select(.kind == "storage_failing") | "# " + .message' "$OUT"
+else
+    bad "status --cluster: no storage_failing problem (exit $RC)"
+fi
+run "$BIN/sipcctl" --home "$home" metrics
+expect "metrics: sipc_storage_failing for writes is 1" 0 '^sipc_storage_failing\{operation="writes"\} 1$' '^sipc_storage_failures_total\{operation="writes"\} [1-9]'
 # the operator makes room; the end of it is said with the first success
 # 10 s or more after the last failure
 rm "$mnt/filler"
@@ -107,6 +128,10 @@ if wait_for 5 _storage_back && [ "$(datalog | grep -c 'Data.Storage')" = 2 ]; th
 else
     not_ok "not one ERROR and one INFO"; datalog | grep Data.Storage | tail -5
 fi
+run "$BIN/sipcctl" --home "$home" status
+expect "sipcctl status says storage ok again" 0 '^  storage: ok$'
+run "$BIN/sipcctl" --home "$home" status --cluster
+expect "status --cluster: OK again" 0 '^cluster OK'
 run "$BIN/sipcctl" --home "$home" ping "$BASE.1:23000"
 expect "the node still answers" 0
 shtest_done

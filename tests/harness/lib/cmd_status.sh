@@ -6,8 +6,8 @@ SC_HELP_STATUS='usage: sipc-cluster status [--json] [--dir DIR]
 
 One line per node: name, address, pid and whether the process runs (or is
 stopped, or dead), the TLS mode in effect and each service listener'"'"'s mode,
-the certificate fingerprint prefix, links up, and healthy or unreachable (with
-the reason). The words "plaintext" and "disabled" appear only for a node in
+the certificate fingerprint prefix, links up, "storage: writes FAIL" while the
+node's database fails, and healthy, degraded or unreachable (with the reason). The words "plaintext" and "disabled" appear only for a node in
 that state. A last line sums up the cluster and names the odd node when the
 nodes disagree on TLS.
 
@@ -53,7 +53,10 @@ sc_node_line() {
           + "  cert " + (if .tls.certificate then .tls.certificate.fingerprint_sha256[0:16] else "-" end)
           + "  links \($up)/\(.links | length) up"
           + (if $plain > 0 then " (\($plain) plaintext)" else "" end)
+          + ([("writes", "reads") as $o | select(.storage[$o].failing == true) | $o]
+             | if length > 0 then "  storage: \(join(" and ")) FAIL" else "" end)
           + (if (.services | length) == 4 and $up == (.links | length) and (.links | length) >= 3 * $c - 2
+                and ([.storage[]?.failing] | any | not)
              then "  healthy" else "  degraded" end)' <<<"$j")
     printf '%-4s %-15s %-26s %s\n' "$n" "$addr" "$proc" "$line"
     [[ "$line" == *healthy ]] && return 0 || return 1

@@ -6,16 +6,18 @@ SC_HELP_STATUS='usage: sipc-cluster status [--json] [--dir DIR]
 
 One line per node: name, address, pid and whether the process runs (or is
 stopped, or dead), the TLS mode in effect and each service listener'"'"'s mode,
-the certificate fingerprint prefix, links up, "storage: writes FAIL" while the
-node's database fails, and healthy, degraded or unreachable (with the reason). The words "plaintext" and "disabled" appear only for a node in
-that state. A last line sums up the cluster and names the odd node when the
-nodes disagree on TLS.
+the certificate fingerprint prefix, links up, "storage: writes FAIL" while
+the node'"'"'s database fails, and healthy, degraded (a service, a link or its
+storage missing or failing) or unreachable (with the reason). The words
+"plaintext" and "disabled" appear only for a node in that state. A last line
+sums up the cluster and names the odd node when the nodes disagree on TLS.
 
   --json    the nodes'"'"' status answers (schema 1) as one JSON array, with the
             harness'"'"'s own view of each node added under "harness"
 
 Exit: 0 every node healthy and in one mode; 1 the nodes disagree (mismatch,
-plaintext links in a TLS cluster); 69 a node is unreachable.'
+plaintext links in a TLS cluster) or a node is degraded; 69 a node is
+unreachable.'
 
 # sc_node_line NAME: prints the node's line; returns 0 healthy, 2 unreachable.
 # Sets SC_LAST_MODE to its TLS mode ("" when unreachable).

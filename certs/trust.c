@@ -416,8 +416,8 @@ static sipc_vfy_status check_dates(const sipc_x509 *x, int depth, time_t now, si
         sipc__vwindow(res, x->not_after + 1, SIPC_VFY_TIME_MAX);
         return sipc__vfail(res, SIPC_VFY_EXPIRED, depth,
                     depth == 0 ? "create or obtain a new pair, import it on every node and "
-                                 "reload each (tlstool create, tlstool import, systemctl reload "
-                                 "sipcd); check this machine's clock"
+                                 "reload or restart each (tlstool create, tlstool import); check "
+                                 "this machine's clock"
                                : "renew the expired CA certificate with your CA, then re-import "
                                  "or re-add it; check this machine's clock",
                     "%s '%s' expired on %s (valid %s to %s; now %s)", what, sipc__name_or(x->subject),

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "data_service_impl.h"
+#include "data_validate.h"
 
 const char *sipc_data_status_name(int status)
 {
@@ -63,13 +64,50 @@ int data_status_of(int rc)
 #define HEALTH_QUIET_MS 10000
 #define HEALTH_REMIND_MS 60000
 
-void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err)
+static int64_t wall_now_ms(void)
+{
+    uv_timeval64_t tv;
+    if (uv_gettimeofday(&tv) != 0)
+        return 0;
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* The status is JSON: a reason that is not UTF-8 (a path's bytes, or one
+ * cut in the middle of a character) keeps its ASCII only. */
+static void keep_reason(char *dst, size_t len, const char *err)
+{
+    snprintf(dst, len, "%s", err);
+    if (!data_utf8_valid((const uint8_t *)dst, strlen(dst)))
+        for (char *p = dst; *p; p++)
+            if ((unsigned char)*p >= 0x80)
+                *p = '?';
+}
+
+/* While writes fail and nothing is written, only a write can tell when
+ * they work again: one probe every HEALTH_QUIET_MS. */
+static void on_probe_timer(uv_timer_t *t)
+{
+    sipc_data *d = t->data;
+    data_health *h = &d->health[DATA_WRITES];
+    if (!h->failing) {
+        uv_timer_stop(t);
+        return;
+    }
+    if (uv_now(d->loop) - h->last_ms >= HEALTH_QUIET_MS)
+        data_probe_writes(d);
+}
+
+void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe)
 {
     static const char *const what[] = {"writes", "reads"};
     if (rc != 0 && data_status_of(rc) != SIPC_DATA_STORAGE)
         return; /* the request's fault, not the database's */
     uint64_t now = uv_now(d->loop);
     data_health *h = &d->health[kind];
+    if (rc != 0 && probe) {
+        keep_reason(h->last_err, sizeof h->last_err, err); /* still failing: why, now */
+        return;
+    }
     if (rc != 0) {
         if (!h->failing) {
             sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
@@ -79,6 +117,9 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err)
             h->failing = 1;
             h->failures = 0;
             h->since_ms = h->said_ms = now;
+            h->since_wall_ms = wall_now_ms();
+            if (kind == DATA_WRITES && !d->closing)
+                uv_timer_start(&d->probe_timer, on_probe_timer, HEALTH_QUIET_MS, HEALTH_QUIET_MS);
         } else if (now - h->said_ms >= HEALTH_REMIND_MS) {
             sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
                             "%s to the database still fail: %llu failed requests in %llu s, the "
@@ -90,29 +131,21 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err)
         h->failures++;
         h->total++;
         h->last_ms = now;
-        snprintf(h->last_err, sizeof h->last_err, "%s", err);
+        h->last_wall_ms = wall_now_ms();
+        keep_reason(h->last_err, sizeof h->last_err, err);
         return;
     }
     if (!h->failing || now - h->last_ms < HEALTH_QUIET_MS)
         return;
     sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
-                    "%s to the database work again: %llu request%s failed, the first %.0f s ago",
-                    what[kind], (unsigned long long)h->failures, h->failures == 1 ? "" : "s",
+                    "%s to the database work again%s: %llu request%s failed, the first %.0f s ago",
+                    what[kind], probe ? " (a test write succeeded)" : "",
+                    (unsigned long long)h->failures, h->failures == 1 ? "" : "s",
                     (double)(now - h->since_ms) / 1000.0);
     h->failing = 0;
 }
 
-/* uv_now is the loop's monotonic clock: a time on it, as wall clock */
-static int64_t wall_ms(const sipc_data *d, uint64_t loop_ms)
-{
-    uv_timeval64_t tv;
-    if (uv_gettimeofday(&tv) != 0)
-        return 0;
-    int64_t now = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-    return now - (int64_t)(uv_now(d->loop) - loop_ms);
-}
-
-static void health_fill(const sipc_data *d, const data_health *h, sipc_data_health *out)
+static void health_fill(const data_health *h, sipc_data_health *out)
 {
     if (!out)
         return;
@@ -122,15 +155,15 @@ static void health_fill(const sipc_data *d, const data_health *h, sipc_data_heal
         return;
     out->failing = 1;
     out->failures = h->failures;
-    out->since_unix_ms = wall_ms(d, h->since_ms);
-    out->last_unix_ms = wall_ms(d, h->last_ms);
+    out->since_unix_ms = h->since_wall_ms;
+    out->last_unix_ms = h->last_wall_ms;
     snprintf(out->last_error, sizeof out->last_error, "%s", h->last_err);
 }
 
 void sipc_data_health_get(const sipc_data *d, sipc_data_health *writes, sipc_data_health *reads)
 {
-    health_fill(d, &d->health[DATA_WRITES], writes);
-    health_fill(d, &d->health[DATA_READS], reads);
+    health_fill(&d->health[DATA_WRITES], writes);
+    health_fill(&d->health[DATA_READS], reads);
 }
 
 void sipc_data_options_init(sipc_data_options *o)
@@ -312,6 +345,9 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
         free(d);
         return rc;
     }
+    uv_timer_init(loop, &d->probe_timer);
+    d->probe_timer.data = d;
+    uv_unref((uv_handle_t *)&d->probe_timer); /* never the only reason to run the loop */
     *out = d;
     return 0;
 }
@@ -371,12 +407,20 @@ void data_maybe_finish(sipc_data *d)
     (void)r;
 }
 
+static void on_probe_timer_closed(uv_handle_t *h)
+{
+    sipc_data *d = h->data;
+    d->jobs--;
+    data_maybe_finish(d);
+}
+
 void sipc_data_close(sipc_data *d, void (*cb)(void *arg), void *arg)
 {
     assert(!d->closing);
     d->closing = 1;
     d->close_cb = cb;
     d->close_arg = arg;
-    data_maybe_finish(d);
+    d->jobs++; /* d outlives its timer */
+    uv_close((uv_handle_t *)&d->probe_timer, on_probe_timer_closed);
 }
 

@@ -66,8 +66,9 @@ typedef struct sipc_data_options {
     /* Where the database's failures are said (category "Data.Storage"): an
      * ERROR when writes or reads start failing (a full disk, an I/O error,
      * a damaged file), a reminder at most once a minute while they go on,
-     * and an INFO with how many requests failed once a request succeeds
-     * 10 s or more after the last failure. NULL: not said (the requests
+     * and an INFO with how many requests failed once a request (or the
+     * write probe, sipc_data_health) succeeds 10 s or more after the last
+     * failure. NULL: not said (the requests
      * still get STORAGE with the reason). */
     sipc_log_fn log;
     void *log_arg;
@@ -87,7 +88,10 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
 /* The database's health, as the Data.Storage log lines tell it: for writes
  * or reads, whether requests fail now because of the database (a full disk,
  * an I/O error, a damaged file; not a request's own fault) and since when.
- * "Now" ends with the first success 10 s or more after the last failure. */
+ * "Now" ends with the first success 10 s or more after the last failure;
+ * while writes fail and no request writes, the service tries a write of its
+ * own (one row of its table health_probe) every 10 s, so that an idle node
+ * whose disk got room again says so. Reads end with the next read. */
 typedef struct sipc_data_health {
     int failing;
     uint64_t failures;        /* while failing: requests failed since it began */

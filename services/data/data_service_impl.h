@@ -15,7 +15,8 @@ typedef struct data_health {
     int failing;       /* an ERROR was said, and no success came HEALTH_QUIET_MS
                           after the last failure */
     uint64_t failures; /* requests failed since */
-    uint64_t since_ms, last_ms, said_ms; /* first and last failure, last line */
+    uint64_t since_ms, last_ms, said_ms; /* first and last failure, last line (uv_now) */
+    int64_t since_wall_ms, last_wall_ms;  /* the same on the wall clock, for the status */
     uint64_t total;    /* requests failed since open */
     char last_err[256];
 } data_health;
@@ -44,13 +45,19 @@ struct sipc_data {
     void *close_arg;
     /* storage health, per kind (DATA_WRITES, DATA_READS), loop thread */
     data_health health[2];
+    /* while writes fail: probes them once nothing was written for a while */
+    uv_timer_t probe_timer;
 };
 
 enum { DATA_WRITES, DATA_READS };
 
 /* Loop thread: the outcome of one request's storage work (rc 0 or negative,
- * err its reason) for the health log (options.log). */
-void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err);
+ * err its reason) for the health log (options.log) and the status; probe:
+ * the work was data_probe_writes', not a request's (not counted). */
+void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe);
+/* Loop thread: queues a write of the health probe's row, unless a write is
+ * queued or running already (data_writes.c). */
+void data_probe_writes(sipc_data *d);
 
 
 /* The status a client sees for a negative code from validation or storage. */

@@ -383,6 +383,14 @@ int data_store_put(data_store *s, const Sipc__Data__Record *r, Sipc__Data__PutRe
     return rc;
 }
 
+int data_store_probe(data_store *s, char *err, size_t errlen)
+{
+    return exec(s,
+                "INSERT OR REPLACE INTO health_probe(k, at) "
+                "VALUES (1, CAST(strftime('%s', 'now') AS INTEGER))",
+                "write the health probe", err, errlen);
+}
+
 int data_store_delete(data_store *s, const ProtobufCBinaryData *id, int *deleted, char *err,
                       size_t errlen)
 {

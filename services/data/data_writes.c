@@ -15,14 +15,14 @@
 #include "data_service_impl.h"
 #include "data_validate.h"
 
-typedef enum { W_PUT, W_PUT_BATCH, W_DELETE } wop_kind;
+typedef enum { W_PUT, W_PUT_BATCH, W_DELETE, W_PROBE } wop_kind;
 
 /* One queued write request. */
 typedef struct wop {
     struct wop *next;
     wop_kind kind;
-    sipc_request *req;
-    ProtobufCMessage *msg; /* the unpacked request */
+    sipc_request *req;     /* NULL for W_PROBE */
+    ProtobufCMessage *msg; /* the unpacked request; NULL for W_PROBE */
     size_t bytes;          /* its payload size, counted against max_queue */
     int rc;
     char err[256];
@@ -99,6 +99,8 @@ static int write_op(data_store *s, wop *op)
     case W_DELETE:
         return data_store_delete(s, &((Sipc__Data__DeleteRequest *)op->msg)->id, &op->deleted,
                                  op->err, sizeof op->err);
+    case W_PROBE:
+        return data_store_probe(s, op->err, sizeof op->err);
     }
     return SIPC_EINVAL;
 }
@@ -146,7 +148,9 @@ static void write_work(uv_work_t *w)
 
 static void answer_write(sipc_data *d, wop *op)
 {
-    data_storage_outcome(d, DATA_WRITES, op->rc, op->err);
+    data_storage_outcome(d, DATA_WRITES, op->rc, op->err, op->kind == W_PROBE);
+    if (op->kind == W_PROBE)
+        return;
     if (op->rc != 0) {
         sipc_respond_error(op->req, data_status_of(op->rc), op->err);
         return;
@@ -172,6 +176,8 @@ static void answer_write(sipc_data *d, wop *op)
         data_respond_msg(op->req, &m.base);
         break;
     }
+    case W_PROBE:
+        break;
     }
 }
 
@@ -187,7 +193,8 @@ static void write_after(uv_work_t *w, int status)
     while (op) {
         wop *next = op->next;
         answer_write(d, op);
-        protobuf_c_message_free_unpacked(op->msg, NULL);
+        if (op->msg)
+            protobuf_c_message_free_unpacked(op->msg, NULL);
         free(op);
         op = next;
     }
@@ -195,6 +202,19 @@ static void write_after(uv_work_t *w, int status)
     d->jobs--;
     kick_writer(d);
     data_maybe_finish(d);
+}
+
+void data_probe_writes(sipc_data *d)
+{
+    if (d->closing || d->writing || d->qhead)
+        return; /* a write is on its way: it will tell */
+    wop *op = calloc(1, sizeof *op);
+    if (!op)
+        return;
+    op->kind = W_PROBE;
+    *d->qtail = op;
+    d->qtail = &op->next;
+    kick_writer(d);
 }
 
 void data_h_put(sipc_request *req, void *arg)

@@ -121,8 +121,12 @@ void sipc_mgmt_set_reload(sipc_mgmt *m, sipc_mgmt_reload_fn fn, void *arg)
 
 int sipc_mgmt_add_section(sipc_mgmt *m, const char *key, sipc_mgmt_section_fn fn, void *arg)
 {
+    static const char *const own[] = {"schema", "node", "tls", "services", "links"};
     if (!m || !key || !fn || !key[0] || strlen(key) >= sizeof m->sections[0].key)
         return SIPC_EINVAL;
+    for (size_t k = 0; k < sizeof own / sizeof own[0]; k++)
+        if (!strcmp(key, own[k]))
+            return SIPC_EINVAL; /* the status's own parts are not the host's to replace */
     int i = 0;
     while (i < m->nsections && strcmp(m->sections[i].key, key) != 0)
         i++;

@@ -539,10 +539,14 @@ int host_start(host *h, uv_loop_t *loop)
                                               HOST_PIPELINE};
     for (int k = 0; k < HOST_NSERVICES && rc == 0; k++)
         rc = start_service(h, order[k]);
-    if (rc == 0 && h->mgmt) {
-        sipc_mgmt_add_links(h->mgmt, service_links, h);
-        sipc_mgmt_add_section(h->mgmt, "guard", guard_status, h);
-        sipc_mgmt_add_section(h->mgmt, "storage", storage_status, h);
+    if (rc == 0 && h->mgmt &&
+        (sipc_mgmt_add_links(h->mgmt, service_links, h) != 0 ||
+         sipc_mgmt_add_section(h->mgmt, "guard", guard_status, h) != 0 ||
+         sipc_mgmt_add_section(h->mgmt, "storage", storage_status, h) != 0)) {
+        sipc_logf(h->svc[HOST_MANAGEMENT].log, SIPC_LOG_ERROR, "Service.Start",
+                  "Cannot start %s: its status sources were refused",
+                  h->svc[HOST_MANAGEMENT].display);
+        rc = EX_SOFTWARE;
     }
     if (rc == 0)
         host_reload_init(h);

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# test_storage_health.sh - a node tells when its database fails and when it
+# works again, without root: another process holds the database's write
+# lock (as the sqlite3 shell left open in a transaction would), so the data
+# service's writes fail after its 5 s busy timeout. A real sipcd ($BASE.1,
+# plaintext). While the lock is held: the put is refused with a storage
+# error, `sipcctl status` says writes FAIL with the reason, the cluster
+# status has a storage_failing problem, the metric is 1, and the node's own
+# test write (every 10 s while nothing else writes) fails too, so the state
+# stays. Once the lock goes, with no request sent, the test write finds that
+# writes work again: one INFO line, status ok, metric 0, cluster OK.
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+BASE=${SIPC_TEST_NET:-127.0.64}
+. "$(dirname "$0")/../support/shtest.sh"
+need_free "$BASE.1":{23000,23001,23002,23003}
+shtest_init storage
+at_exit 'if [ -n "${sipcd_pid:-}" ]; then kill -KILL "$sipcd_pid"; wait "$sipcd_pid"; fi 2>/dev/null'
+home=$work/home
+mkdir -p "$home"
+printf '[node]\nid = n1\naddress = %s.1\n[cluster]\nname = health\nnodes = %s.1\n' "$BASE" "$BASE" >"$home/sipc.conf"
+sipcd_start "$home" || exit 1
+ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
+datalog() { cat "$home/logs/"DataService_*.log; }
+
+run ctl put before --body "stored"
+expect "a put works before the lock" 0
+run ctl status
+expect "status: storage ok" 0 '^  storage: ok$'
+
+# the lock: held until its holder is killed
+python3 - "$home/data/records.db" "$work/locked" <<'EOF' &
+import sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(300)
+EOF
+locker=$!
+_locked() { [ -e "$work/locked" ]; }
+wait_for 10 _locked || { not_ok "the lock was not taken"; shtest_done; exit 1; }
+
+run ctl put during --body "refused"
+expect "a put is refused with a storage error while the lock is held" 1 'STORAGE|storage' 'database is locked'
+run ctl status
+expect "status: writes FAIL, naming the lock" 0 '^  storage: writes FAIL since 20[0-9-]*T[0-9:]*Z \(1 request failed, the latest at [^)]*\): .*database is locked'
+run ctl status --cluster --json
+if [ "$RC" = 1 ] && jq -e '[.problems[] | select(.kind == "storage_failing" and .node == "n1")] | length == 1' "$OUT" >/dev/null; then
+    ok "status --cluster: a storage_failing problem for n1, exit 1"
+else
+    bad "status --cluster: no storage_failing problem (exit $RC)"
+fi
+run ctl metrics
+expect "metrics: sipc_storage_failing for writes is 1" 0 '^sipc_storage_failing\{operation="writes"\} 1$'
+# two test writes' time (10 s apart, each waiting 5 s for the lock): both
+# fail, so nothing says the writes work again
+sleep 22
+if ! datalog | grep -q 'work again'; then
+    ok "while the lock is held the node's test writes fail too: no 'work again'"
+else
+    not_ok "writes said to work again while the lock is held"; datalog | grep Data.Storage
+fi
+run ctl status --json
+if jq -e '.storage.writes.failing == true and .storage.writes.failures == 1 and (.storage.writes.last_error | test("database is locked"))' "$OUT" >/dev/null; then
+    ok "status still failing; the test writes are not counted as failed requests"
+else
+    bad "status after the failed test writes"
+fi
+
+# the lock goes; nothing is sent: the test write finds writes work again
+kill "$locker"
+wait "$locker" 2>/dev/null
+_back() { datalog | grep -q 'Data.Storage INFO writes to the database work again (a test write succeeded): 1 request failed'; }
+if wait_for 20 _back; then
+    ok "with no request, the node's test write found that writes work again"
+else
+    not_ok "no 'work again' within 20 s of the lock's end"; datalog | grep Data.Storage
+fi
+run ctl status
+expect "status: storage ok again" 0 '^  storage: ok$'
+run ctl metrics
+expect "metrics: sipc_storage_failing for writes is 0, one failure counted" 0 '^sipc_storage_failing\{operation="writes"\} 0$' '^sipc_storage_failures_total\{operation="writes"\} 1$'
+run ctl status --cluster
+expect "status --cluster: OK again" 0 '^cluster OK'
+run ctl get before
+expect "the record stored before is there" 0 'stored'
+if [ "$(datalog | grep -c 'Data.Storage')" = 2 ]; then
+    ok "two Data.Storage lines in all (the ERROR and the INFO)"
+else
+    not_ok "Data.Storage lines:"; datalog | grep Data.Storage
+fi
+shtest_done

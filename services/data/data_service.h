@@ -10,7 +10,11 @@
  * the reference for methods, statuses, schema and durability.
  *
  * Threading: every function here must be called on the loop thread of the
- * loop given to sipc_data_open; callbacks run on that thread too. */
+ * loop given to sipc_data_open; callbacks run on that thread too.
+ *
+ * Signals: a host should ignore SIGXFSZ (sipcd does): under a file size
+ * limit a write past it then fails as a storage error, said and reported,
+ * instead of the signal killing the process. */
 #ifndef SIPC_DATA_SERVICE_H
 #define SIPC_DATA_SERVICE_H
 

@@ -95,6 +95,9 @@ int main(int argc, char **argv)
                         args.args[0]);
     }
     signal(SIGPIPE, SIG_IGN);
+    /* past a file size limit (ulimit -f, LimitFSIZE=) a write must fail
+     * with EFBIG, which the data service reports, not kill the node */
+    signal(SIGXFSZ, SIG_IGN);
 
     const char *home = sipc_home_resolve(opt.home);
     if (sipc_config_load(&node.cfg, home, err, sizeof err) != 0) {

@@ -8,7 +8,9 @@
 # status has a storage_failing problem, the metric is 1, and the node's own
 # test write (every 10 s while nothing else writes) fails too, so the state
 # stays. Once the lock goes, with no request sent, the test write finds that
-# writes work again: one INFO line, status ok, metric 0, cluster OK.
+# writes work again: one INFO line, status ok, metric 0, cluster OK. Then
+# under a file size limit: writes past it fail as a storage error, and the
+# node lives on.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.0.64}
@@ -89,4 +91,36 @@ if [ "$(datalog | grep -c 'Data.Storage')" = 2 ]; then
 else
     not_ok "Data.Storage lines:"; datalog | grep Data.Storage
 fi
+
+# a file size limit (ulimit -f, systemd's LimitFSIZE=): writes past it fail
+# as a storage error the node says; SIGXFSZ, whose default is to kill the
+# process, must not end it
+kill -TERM "$sipcd_pid"
+wait "$sipcd_pid" 2>/dev/null
+sipcd_pid=
+limited=$work/sipcd-fsize
+printf '#!/bin/sh\n# the signal as a shell or service manager leaves it: its default\ntrap - XFSZ\nexec prlimit --fsize=%d "%s" "$@"\n' 3000000 "$BIN/sipcd" >"$limited"
+chmod +x "$limited"
+SIPCD=$limited sipcd_start "$home" || exit 1
+python3 - "$work/big.ndjson" <<'EOF'
+import json, sys
+with open(sys.argv[1], 'w') as f:
+    for i in range(4000):
+        f.write(json.dumps({'id': 'big-%05d' % i, 'timestamp_ms': 1764000000000 + i,
+                            'body': ('record %d ' % i) * 100}) + '\n')
+EOF
+run ctl ingest "$work/big.ndjson"
+if kill -0 "$sipcd_pid" 2>/dev/null; then
+    ok "past a 3 MB file size limit the node still runs (ingest exit $RC)"
+else
+    wait "$sipcd_pid"
+    not_ok "the node died under a file size limit (exit $?)"
+fi
+if datalog | grep -q 'Data.Storage ERROR writes to the database fail: .*File too large'; then
+    ok "the node said that writes fail past the file size limit"
+else
+    not_ok "no Data.Storage ERROR naming the file size limit"; datalog | grep Data.Storage | tail -3
+fi
+run ctl status
+expect "status: writes FAIL (File too large)" 0 '^  storage: writes FAIL since .*File too large'
 shtest_done

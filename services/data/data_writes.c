@@ -148,7 +148,12 @@ static void write_work(uv_work_t *w)
 
 static void answer_write(sipc_data *d, wop *op)
 {
-    data_storage_outcome(d, DATA_WRITES, op->rc, op->err, op->kind == W_PROBE);
+    /* a write that changed nothing (records sent again, a delete of nothing)
+     * wrote no page: it says nothing about whether writes work again */
+    int wrote = op->kind == W_PROBE || op->deleted || op->created || op->replaced ||
+                (op->kind == W_PUT && op->result != SIPC__DATA__PUT_RESULT__UNCHANGED);
+    if (op->rc != 0 || wrote)
+        data_storage_outcome(d, DATA_WRITES, op->rc, op->err, op->kind == W_PROBE);
     if (op->kind == W_PROBE)
         return;
     if (op->rc != 0) {

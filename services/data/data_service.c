@@ -99,7 +99,7 @@ static void on_probe_timer(uv_timer_t *t)
 
 void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe)
 {
-    static const char *const what[] = {"writes", "reads"};
+    static const char *const what[] = {"writes to", "reads from"};
     if (rc != 0 && data_status_of(rc) != SIPC_DATA_STORAGE)
         return; /* the request's fault, not the database's */
     uint64_t now = uv_now(d->loop);
@@ -111,7 +111,7 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
     if (rc != 0) {
         if (!h->failing) {
             sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
-                            "%s to the database fail: %s (those requests get STORAGE; the end "
+                            "%s the database fail: %s (those requests get STORAGE; the end "
                             "of it is said too)",
                             what[kind], err);
             h->failing = 1;
@@ -122,7 +122,7 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
                 uv_timer_start(&d->probe_timer, on_probe_timer, HEALTH_QUIET_MS, HEALTH_QUIET_MS);
         } else if (now - h->said_ms >= HEALTH_REMIND_MS) {
             sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
-                            "%s to the database still fail: %llu failed requests in %llu s, the "
+                            "%s the database still fail: %llu failed requests in %llu s, the "
                             "latest: %s",
                             what[kind], (unsigned long long)h->failures + 1,
                             (unsigned long long)(now - h->since_ms) / 1000, err);
@@ -138,7 +138,7 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
     if (!h->failing || now - h->last_ms < HEALTH_QUIET_MS)
         return;
     sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
-                    "%s to the database work again%s: %llu request%s failed, the first %.0f s ago",
+                    "%s the database work again%s: %llu request%s failed, the first %.0f s ago",
                     what[kind], probe ? " (a test write succeeded)" : "",
                     (unsigned long long)h->failures, h->failures == 1 ? "" : "s",
                     (double)(now - h->since_ms) / 1000.0);

@@ -237,15 +237,15 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
     {
         if (!json_is_true(json_object_get(n, "reachable")))
             continue;
-        static const char *const ops[] = {"writes", "reads"};
+        static const char *const ops[] = {"writes", "reads"}, *const dir[] = {"to", "from"};
         for (int k = 0; k < 2; k++) {
             json_t *h = json_object_get(json_object_get(n, "storage"), ops[k]);
             if (json_is_true(json_object_get(h, "failing")))
                 problem(list, n, "storage_failing",
-                        "%s: %s to its database fail since %s (%lld request%s failed; the latest "
+                        "%s: %s %s its database fail since %s (%lld request%s failed; the latest "
                         "at %s: %s): its log says more (Data.Storage); free disk space or repair "
                         "the database (docs/services.md, \"A full or damaged database\")",
-                        name_of(n), ops[k], str_at(h, "since", NULL),
+                        name_of(n), ops[k], dir[k], str_at(h, "since", NULL),
                         (long long)json_integer_value(json_object_get(h, "failures")),
                         json_integer_value(json_object_get(h, "failures")) == 1 ? "" : "s",
                         str_at(h, "last_failure", NULL), str_at(h, "last_error", NULL));

@@ -128,8 +128,10 @@ static int report(const sipc_config *cfg, const node_probe *p, const char *own_f
         printf("%s: reachable, but: %s\n", p->addr, why);
         return EX_CHECK_MISMATCH;
     }
-    printf("%s: NOT reachable: %s%s%s\n", p->addr, sipc_strerror(p->err), p->detail[0] ? " - " : "",
-           p->detail);
+    /* the detail often is the error's own text again */
+    const char *detail = strcmp(p->detail, sipc_strerror(p->err)) ? p->detail : "";
+    printf("%s: NOT reachable: %s%s%s\n", p->addr, sipc_strerror(p->err), detail[0] ? " - " : "",
+           detail);
     return EX_CHECK_UNREACHABLE;
 }
 

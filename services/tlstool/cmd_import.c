@@ -99,8 +99,9 @@ int cmd_import(void *arg)
         printf("TLS is enabled: the running node uses the pair once it reloads: `systemctl "
                "reload sipcd` (SIGHUP to sipcd) or a restart\n");
     else
-        printf("next: `tlstool enable` on every node, then restart the services (a client-only "
-               "machine needs no enable: its clients use TLS now that a pair is imported)\n");
+        printf("next: on every node `tlstool enable --mode permissive --reload` (the operator "
+               "guide, 1.5; a client-only machine needs no enable: its clients use TLS now that "
+               "a pair is imported)\n");
     sipc_keypair_free(&kp);
     return EX_OK;
 }

@@ -14,7 +14,10 @@
 # CPU-bound machine req/s ÷ uv = uv's CPU per request ÷ sipc's). Each line
 # also splits both ends' CPU into user space and kernel (user_us, sys_us:
 # the client's from perf, the server's from /proc/PID/stat, in 10 ms ticks):
-# what a change to sipc's own code can reach. Knobs: SECS (2), REPS (3),
+# what a change to sipc's own code can reach. The server's split is the
+# kernel's tick accounting: on a VM its kernel part can come out larger
+# than the exact total (seen on an AMD EPYC VM, 4 Dec 2026), so read user_us
+# against both_us and not sys_us alone. Knobs: SECS (2), REPS (3),
 # WORKDIR (the kit's build and certs).
 set -u
 # shellcheck source=tests/bench/bench-lib.sh

@@ -371,7 +371,9 @@ void cli_help(FILE *out, const cli_tool *tool, const cli_cmd *cmd)
 void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err)
 {
     fprintf(stderr, "%s: %s\n", tool->name, err);
-    if (p->bad == CLI_BAD_OPTION) {
+    /* after a command the message names its --help: the tool's whole help
+     * would bury it */
+    if (p->bad == CLI_BAD_OPTION && !p->cmd) {
         fputc('\n', stderr);
         cli_help(stderr, tool, NULL);
     }

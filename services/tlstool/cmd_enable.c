@@ -163,7 +163,8 @@ int cmd_enable(void *arg)
     if (!was && sipc_config_set(o->home, "tls", "enable", "1", err, sizeof err) != 0)
         return fail(EX_CONFIG, "%s", err);
     if (was && !mode_changes)
-        printf("TLS is already enabled (mode %s) on this node\n", sipc_tls_mode_name(want));
+        printf("TLS is already enabled (mode %s) in %s/sipc.conf\n", sipc_tls_mode_name(want),
+               o->home);
     else if (was)
         printf("TLS mode %s -> %s: [tls] mode = %s in %s/sipc.conf\n",
                sipc_tls_mode_name(cfg.tls_mode), sipc_tls_mode_name(want),
@@ -201,7 +202,7 @@ int cmd_mode(void *arg)
         sipc_config_set(o->home, "tls", "mode", sipc_tls_mode_name(want), err, sizeof err) != 0)
         return fail(EX_CONFIG, "%s", err);
     if (want == (int)cfg.tls_mode)
-        printf("TLS mode is already %s on this node\n", sipc_tls_mode_name(want));
+        printf("TLS mode is already %s in %s/sipc.conf\n", sipc_tls_mode_name(want), o->home);
     else
         printf("TLS mode %s -> %s: [tls] mode = %s in %s/sipc.conf\n",
                sipc_tls_mode_name(cfg.tls_mode), sipc_tls_mode_name(want),

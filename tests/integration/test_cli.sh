@@ -38,6 +38,14 @@ run "$BIN/sipcctl" --version
 expect "sipcctl --version" 0 "^sipcctl \(sipc [0-9]+\.[0-9]+\.[0-9]+ .*wolfSSL 5\.5\.4.*CPU"
 run "$BIN/sipcctl"
 expect "sipcctl without command" 64 "Usage"
+# a bad option after a command: one line naming that command's --help, not
+# the whole tool's help burying it
+run "$BIN/sipcctl" status --bogus
+if [ "$RC" = 64 ] && [ "$(wc -l <"$OUT")" = 1 ] && grep -q "unknown option '--bogus' (see sipcctl status --help)" "$OUT"; then
+    ok "sipcctl status --bogus: one line naming sipcctl status --help"
+else
+    bad "sipcctl status --bogus (exit $RC)"
+fi
 run "$BIN/sipcctl" frobnicate x
 expect "sipcctl unknown command" 64 "unknown command"
 # a command short of arguments says which, and shows its usage

@@ -36,6 +36,7 @@ nftables
 sslscan
 testssl.sh
 openjdk-17-jre-headless
+sqlite3
 "
 # dpkg-dev: dpkg-source unpacks wolfSSL's Debian source package (apt-get source).
 # autoconf/automake/libtool: Debian's wolfSSL tarball ships no configure script.
@@ -48,6 +49,8 @@ openjdk-17-jre-headless
 # sslscan, testssl.sh: standard TLS scanners audit a running sipcd (tests/integration/test_tls_scan.sh).
 # openjdk-17-jre-headless: keytool, which test_pkcs12_interop uses to check that Java
 # sees tlstool's PKCS#12 files as a key entry (the test skips that check without it).
+# sqlite3: the shell the operator repairs a damaged database with; test_db_repair runs the
+# procedure docs/services.md gives.
 
 if [ "${1:-}" = "--list" ]; then
     echo $PACKAGES

@@ -370,9 +370,14 @@ void cli_help(FILE *out, const cli_tool *tool, const cli_cmd *cmd)
 
 void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err)
 {
+    /* after a command, one line naming its --help: the tool's whole help
+     * would bury the message */
+    if (p->bad == CLI_BAD_OPTION && p->cmd && !strstr(err, "--help")) {
+        fprintf(stderr, "%s: %s (see %s %s --help)\n", tool->name, err, tool->name,
+                p->cmd->name);
+        return;
+    }
     fprintf(stderr, "%s: %s\n", tool->name, err);
-    /* after a command the message names its --help: the tool's whole help
-     * would bury it */
     if (p->bad == CLI_BAD_OPTION && !p->cmd) {
         fputc('\n', stderr);
         cli_help(stderr, tool, NULL);

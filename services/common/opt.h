@@ -111,8 +111,9 @@ int cli_parse(const cli_tool *tool, int argc, char **argv, void *dest, cli_parse
  * about, commands with their summaries, every option with its help, epilog. */
 void cli_help(FILE *out, const cli_tool *tool, const cli_cmd *cmd);
 
-/* Reports a failed parse as getopt did: "tool: <err>" on stderr, followed
- * by the tool's help when the mistake was an option. */
+/* Reports a failed parse: "tool: <err>" on stderr; a mistaken option after
+ * a command gets a pointer to that command's --help, one before any
+ * command the tool's whole help. */
 void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err);
 
 /* Reports a failure as every sipc program does: one line "<who>: <message>"

@@ -8,11 +8,10 @@
  * index refers to rows by rowid, and only an alias keeps its values across
  * VACUUM. The triggers are the one place that keeps record_attrs and
  * records_fts in step with records: whatever writes records, the index
- * follows within the same statement and so the same transaction.
- * health_probe holds one row the service rewrites to find out whether
- * writes work again after they failed (data_store_probe). */
+ * follows within the same statement and so the same transaction. (The
+ * table health_probe is not here: data_store_probe makes it the first time
+ * writes fail, so that starting never has to write.) */
 #define SIPC_DATA_SCHEMA_SQL \
-    "CREATE TABLE IF NOT EXISTS health_probe(k INTEGER PRIMARY KEY, at INTEGER NOT NULL);" \
     "CREATE TABLE IF NOT EXISTS records(" \
     "  rid INTEGER PRIMARY KEY," \
     "  id TEXT NOT NULL UNIQUE," \

@@ -18,7 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "data_service_impl.h"
 #include "data_validate.h"
@@ -63,6 +66,9 @@ int data_status_of(int rc)
  * written at most every HEALTH_REMIND_MS. */
 #define HEALTH_QUIET_MS 10000
 #define HEALTH_REMIND_MS 60000
+/* room that counts as made: a full disk's free space grown by this much,
+ * or the database's files this far below the file size limit */
+#define PROBE_ROOM (256u * 1024)
 
 static int64_t wall_now_ms(void)
 {
@@ -83,8 +89,57 @@ static void keep_reason(char *dst, size_t len, const char *err)
                 *p = '?';
 }
 
+/* Bytes the database's file system has free for it, or UINT64_MAX when
+ * that cannot be told. */
+static uint64_t avail_bytes(const sipc_data *d)
+{
+    struct statvfs v;
+    if (statvfs(d->db_path, &v) != 0)
+        return UINT64_MAX;
+    return (uint64_t)v.f_bavail * v.f_frsize;
+}
+
+/* Whether the database's files have PROBE_ROOM left under the process's
+ * file size limit (always, without one). */
+static int under_fsize_limit(const sipc_data *d)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 1;
+    char wal[PATH_MAX];
+    snprintf(wal, sizeof wal, "%s-wal", d->db_path);
+    const char *files[] = {d->db_path, wal};
+    for (int i = 0; i < 2; i++) {
+        struct stat st;
+        if (stat(files[i], &st) == 0 && (uint64_t)st.st_size + PROBE_ROOM > rl.rlim_cur)
+            return 0;
+    }
+    return 1;
+}
+
+/* A small write can succeed where the requests failed: into space the WAL
+ * file already holds, or on its own page of a damaged file. So a probe is
+ * made only once the cause of the latest failure is seen gone: room made
+ * on a full disk, room under the file size limit; a damaged file or an
+ * I/O error only a request can clear (and the operator's repair). */
+static int worth_probing(const sipc_data *d, const data_health *h)
+{
+    switch (h->last_rc) {
+    case UV_ENOSPC: {
+        uint64_t now = avail_bytes(d);
+        return now != UINT64_MAX && now >= h->avail_at_fail + PROBE_ROOM;
+    }
+    case UV_EFBIG:
+        return under_fsize_limit(d);
+    case UV_EIO:
+        return 0;
+    default: /* a lock, permissions, a read-only mount: a write tells */
+        return 1;
+    }
+}
+
 /* While writes fail and nothing is written, only a write can tell when
- * they work again: one probe every HEALTH_QUIET_MS. */
+ * they work again: one probe every HEALTH_QUIET_MS, once it is worth it. */
 static void on_probe_timer(uv_timer_t *t)
 {
     sipc_data *d = t->data;
@@ -93,7 +148,7 @@ static void on_probe_timer(uv_timer_t *t)
         uv_timer_stop(t);
         return;
     }
-    if (uv_now(d->loop) - h->last_ms >= HEALTH_QUIET_MS)
+    if (uv_now(d->loop) - h->last_ms >= HEALTH_QUIET_MS && worth_probing(d, h))
         data_probe_writes(d);
 }
 
@@ -104,10 +159,8 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
         return; /* the request's fault, not the database's */
     uint64_t now = uv_now(d->loop);
     data_health *h = &d->health[kind];
-    if (rc != 0 && probe) {
-        keep_reason(h->last_err, sizeof h->last_err, err); /* still failing: why, now */
-        return;
-    }
+    if (rc != 0 && probe)
+        return; /* still failing; the status keeps the latest request's failure */
     if (rc != 0) {
         if (!h->failing) {
             sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
@@ -132,6 +185,9 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
         h->total++;
         h->last_ms = now;
         h->last_wall_ms = wall_now_ms();
+        h->last_rc = rc;
+        if (rc == UV_ENOSPC)
+            h->avail_at_fail = avail_bytes(d);
         keep_reason(h->last_err, sizeof h->last_err, err);
         return;
     }

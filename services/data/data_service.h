@@ -92,10 +92,13 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
 /* The database's health, as the Data.Storage log lines tell it: for writes
  * or reads, whether requests fail now because of the database (a full disk,
  * an I/O error, a damaged file; not a request's own fault) and since when.
- * "Now" ends with the first success 10 s or more after the last failure;
- * while writes fail and no request writes, the service tries a write of its
- * own (one row of its table health_probe) every 10 s, so that an idle node
- * whose disk got room again says so. Reads end with the next read. */
+ * "Now" ends with the first success 10 s or more after the last failure (a
+ * write that changed nothing is none); while writes fail and no request
+ * writes, the service tries a write of its own (one row of a table
+ * health_probe) every 10 s once the cause looks gone (free space grown,
+ * room under the file size limit; never after an I/O error or a damaged
+ * file), so that an idle node whose disk got room again says so. Reads
+ * end with the next read. docs/services.md has the details. */
 typedef struct sipc_data_health {
     int failing;
     uint64_t failures;        /* while failing: requests failed since it began */

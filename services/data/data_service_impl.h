@@ -17,6 +17,8 @@ typedef struct data_health {
     uint64_t failures; /* requests failed since */
     uint64_t since_ms, last_ms, said_ms; /* first and last failure, last line (uv_now) */
     int64_t since_wall_ms, last_wall_ms;  /* the same on the wall clock, for the status */
+    int last_rc;       /* the latest failure's code (UV_ENOSPC, UV_EFBIG, ...) */
+    uint64_t avail_at_fail; /* bytes free for the database when it last failed on a full disk */
     uint64_t total;    /* requests failed since open */
     char last_err[256];
 } data_health;

@@ -386,6 +386,7 @@ int data_store_put(data_store *s, const Sipc__Data__Record *r, Sipc__Data__PutRe
 int data_store_probe(data_store *s, char *err, size_t errlen)
 {
     return exec(s,
+                "CREATE TABLE IF NOT EXISTS health_probe(k INTEGER PRIMARY KEY, at INTEGER NOT NULL);"
                 "INSERT OR REPLACE INTO health_probe(k, at) "
                 "VALUES (1, CAST(strftime('%s', 'now') AS INTEGER))",
                 "write the health probe", err, errlen);

@@ -56,8 +56,9 @@ int data_store_group_end(data_store *s, int keep, char *err, size_t errlen);
  * written) or REPLACED. */
 int data_store_put(data_store *s, const Sipc__Data__Record *r, Sipc__Data__PutResult *result,
                    char *err, size_t errlen);
-/* Rewrites the one row of health_probe: a write that touches no record,
- * to tell whether writes work again. */
+/* Rewrites the one row of the table health_probe (made here the first
+ * time): a write that touches no record, to tell whether writes work
+ * again. */
 int data_store_probe(data_store *s, char *err, size_t errlen);
 /* *deleted: 1 if a record with that id existed. */
 int data_store_delete(data_store *s, const ProtobufCBinaryData *id, int *deleted, char *err,

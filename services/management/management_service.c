@@ -121,7 +121,10 @@ void sipc_mgmt_set_reload(sipc_mgmt *m, sipc_mgmt_reload_fn fn, void *arg)
 
 int sipc_mgmt_add_section(sipc_mgmt *m, const char *key, sipc_mgmt_section_fn fn, void *arg)
 {
-    static const char *const own[] = {"schema", "node", "tls", "services", "links"};
+    /* the status's own keys, and those the cluster status adds to each node */
+    static const char *const own[] = {"schema",  "node",    "tls",          "services",
+                                      "links",   "address", "reachable",    "reached_over",
+                                      "error"};
     if (!m || !key || !fn || !key[0] || strlen(key) >= sizeof m->sections[0].key)
         return SIPC_EINVAL;
     for (size_t k = 0; k < sizeof own / sizeof own[0]; k++)

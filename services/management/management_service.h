@@ -85,7 +85,8 @@ void sipc_mgmt_set_reload(sipc_mgmt *m, sipc_mgmt_reload_fn fn, void *arg);
  * "storage" (the database's health, sipc_data_health as JSON; schema in
  * docs/services.md). At most 8 keys; a key added again replaces
  * the earlier source; the status's own keys (schema, node, tls, services,
- * links) are refused with SIPC_EINVAL. */
+ * links, and address, reachable, reached_over, error of the cluster status)
+ * are refused with SIPC_EINVAL. */
 typedef json_t *(*sipc_mgmt_section_fn)(void *arg);
 int sipc_mgmt_add_section(sipc_mgmt *m, const char *key, sipc_mgmt_section_fn fn, void *arg);
 

@@ -130,9 +130,19 @@ else
 fi
 run "$BIN/sipcctl" --home "$home" metrics
 expect "metrics: sipc_storage_failing for writes is 1" 0 '^sipc_storage_failing\{operation="writes"\} 1$' '^sipc_storage_failures_total\{operation="writes"\} [1-9]'
+# nothing is sent and the disk stays full for two test-write periods: a
+# small write might fit in space the database's files already hold, so
+# the node makes no test write before room is made, and stays failing
+sleep 21
+run "$BIN/sipcctl" --home "$home" status
+if [ "$RC" = 0 ] && grep -q '^  storage: writes FAIL' "$OUT" && ! datalog | grep -q 'work again'; then
+    ok "while the disk stays full the node stays failing (no test write ends it)"
+else
+    bad "the failing state ended with the disk still full"; datalog | grep Data.Storage | tail -3
+fi
 # the operator makes room and sends nothing: the node's own test write,
 # every 10 s while writes fail and nothing is written, finds that they work
-# again
+# again once the free space has grown
 rm "$mnt/filler"
 _storage_back() { datalog | grep -q 'Data.Storage INFO writes to the database work again (a test write succeeded): [0-9]* requests failed, the first [0-9]* s ago'; }
 if wait_for 25 _storage_back && [ "$(datalog | grep -c 'Data.Storage')" = 2 ]; then

@@ -123,4 +123,13 @@ else
 fi
 run ctl status
 expect "status: writes FAIL (File too large)" 0 '^  storage: writes FAIL since .*File too large'
+# the limit stays, so the database stays at it: no test write may end the
+# failure (one would fit in space the files hold), over two periods
+sleep 21
+run ctl status
+if [ "$RC" = 0 ] && grep -q '^  storage: writes FAIL' "$OUT" && [ "$(datalog | grep -c 'work again')" = 1 ]; then
+    ok "at the file size limit the node stays failing (no test write ends it)"
+else
+    bad "the failing state ended at the file size limit"; datalog | grep Data.Storage | tail -3
+fi
 shtest_done

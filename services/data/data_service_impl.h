@@ -49,6 +49,7 @@ struct sipc_data {
     data_health health[2];
     /* while writes fail: probes them once nothing was written for a while */
     uv_timer_t probe_timer;
+    int probing; /* a probe is queued or running */
 };
 
 enum { DATA_WRITES, DATA_READS };
@@ -57,7 +58,7 @@ enum { DATA_WRITES, DATA_READS };
  * err its reason) for the health log (options.log) and the status; probe:
  * the work was data_probe_writes', not a request's (not counted). */
 void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe);
-/* Loop thread: queues a write of the health probe's row, unless a write is
+/* Loop thread: queues a write of the health probe's row, unless one is
  * queued or running already (data_writes.c). */
 void data_probe_writes(sipc_data *d);
 

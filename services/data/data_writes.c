@@ -154,8 +154,10 @@ static void answer_write(sipc_data *d, wop *op)
                 (op->kind == W_PUT && op->result != SIPC__DATA__PUT_RESULT__UNCHANGED);
     if (op->rc != 0 || wrote)
         data_storage_outcome(d, DATA_WRITES, op->rc, op->err, op->kind == W_PROBE);
-    if (op->kind == W_PROBE)
+    if (op->kind == W_PROBE) {
+        d->probing = 0;
         return;
+    }
     if (op->rc != 0) {
         sipc_respond_error(op->req, data_status_of(op->rc), op->err);
         return;
@@ -211,11 +213,13 @@ static void write_after(uv_work_t *w, int status)
 
 void data_probe_writes(sipc_data *d)
 {
-    if (d->closing || d->writing || d->qhead)
-        return; /* a write is on its way: it will tell */
+    /* queued behind other writes too: one that changes nothing tells nothing */
+    if (d->closing || d->probing)
+        return;
     wop *op = calloc(1, sizeof *op);
     if (!op)
         return;
+    d->probing = 1;
     op->kind = W_PROBE;
     *d->qtail = op;
     d->qtail = &op->next;

@@ -127,7 +127,9 @@ static int worth_probing(const sipc_data *d, const data_health *h)
     switch (h->last_rc) {
     case UV_ENOSPC: {
         uint64_t now = avail_bytes(d);
-        return now != UINT64_MAX && now >= h->avail_at_fail + PROBE_ROOM;
+        if (now == UINT64_MAX || h->avail_at_fail == UINT64_MAX)
+            return 1; /* cannot be told: let a write tell */
+        return now >= h->avail_at_fail + PROBE_ROOM;
     }
     case UV_EFBIG:
         return under_fsize_limit(d);

@@ -89,11 +89,16 @@ echo "# data: evicted $(svc data evicted_total), slow closed $(svc data slow_clo
 [ "$rss" -gt 0 ] && [ "$rss" -lt $((200 * 1048576)) ] && ok "node RSS $((rss / 1048576)) MiB under the bound of 200 MiB" ||
     not_ok "node RSS $rss"
 
-curl -s "http://$BASE.1:23009/metrics" >"$work/metrics.txt" 2>&1
-if grep -Eq '^sipc_connections_slow_closed_total\{service="data"\} [1-9]' "$work/metrics.txt" &&
-    grep -Eq '^sipc_write_queue_bytes\{service="data"\} [0-9]+' "$work/metrics.txt" &&
-    grep -Eq '^sipc_connection_buffer_bytes\{service="data"\} [0-9]+' "$work/metrics.txt" &&
-    grep -Eq '^sipc_connections_refused_total\{service="search"\} [1-9]' "$work/metrics.txt"; then
+# /metrics serves the text rendered once a second: the figures the status
+# just showed are there within a few seconds
+_metrics_show_flood() {
+    curl -s "http://$BASE.1:23009/metrics" >"$work/metrics.txt" 2>&1
+    grep -Eq '^sipc_connections_slow_closed_total\{service="data"\} [1-9]' "$work/metrics.txt" &&
+        grep -Eq '^sipc_write_queue_bytes\{service="data"\} [0-9]+' "$work/metrics.txt" &&
+        grep -Eq '^sipc_connection_buffer_bytes\{service="data"\} [0-9]+' "$work/metrics.txt" &&
+        grep -Eq '^sipc_connections_refused_total\{service="search"\} [1-9]' "$work/metrics.txt"
+}
+if wait_for 5 _metrics_show_flood; then
     ok "metrics: slow readers closed, queued bytes, buffers and refusals by service"
 else
     not_ok "metrics"; grep -E "slow_closed|write_queue|buffer_bytes|refused" "$work/metrics.txt" | head

@@ -149,7 +149,7 @@ int data_store_open(data_store **out, const char *path, data_store_role role, si
         return rc;
     }
     sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, 5000);
+    sqlite3_busy_timeout(s->db, DATA_STORE_BUSY_MS);
     if (role == DATA_STORE_WRITER) {
         /* WAL: readers never block the writer nor it them, and a commit is
          * one append to the log. journal_mode is stored in the file. */
@@ -381,6 +381,11 @@ int data_store_put(data_store *s, const Sipc__Data__Record *r, Sipc__Data__PutRe
     if (rc == 0)
         *result = SIPC__DATA__PUT_RESULT__CREATED;
     return rc;
+}
+
+void data_store_busy_wait(data_store *s, int wait)
+{
+    sqlite3_busy_timeout(s->db, wait ? DATA_STORE_BUSY_MS : 0);
 }
 
 int data_store_probe(data_store *s, char *err, size_t errlen)

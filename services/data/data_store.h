@@ -56,6 +56,12 @@ int data_store_group_end(data_store *s, int keep, char *err, size_t errlen);
  * written) or REPLACED. */
 int data_store_put(data_store *s, const Sipc__Data__Record *r, Sipc__Data__PutResult *result,
                    char *err, size_t errlen);
+/* How long a statement waits for another process's lock on the database
+ * (an sqlite3 shell in a transaction) before it fails. */
+#define DATA_STORE_BUSY_MS 5000
+/* wait 0: fail at once on such a lock instead (the health probe, which
+ * must not hold up the writes queued behind it); 1: wait again. */
+void data_store_busy_wait(data_store *s, int wait);
 /* Rewrites the one row of the table health_probe (made here the first
  * time): a write that touches no record, to tell whether writes work
  * again. */

@@ -114,6 +114,11 @@ static void write_work(uv_work_t *w)
 {
     sipc_data *d = w->data;
     char err[256];
+    /* a probe alone does not wait for a lock: the requests that arrive
+     * meanwhile would wait behind it */
+    int probe_only = d->wops->kind == W_PROBE && !d->wops->next;
+    if (probe_only)
+        data_store_busy_wait(d->writer, 0);
     int rc = data_store_begin(d->writer, err, sizeof err);
     for (wop *op = d->wops; op && rc == 0; op = op->next) {
         op->rc = data_store_group_begin(d->writer, op->err, sizeof op->err);
@@ -135,6 +140,8 @@ static void write_work(uv_work_t *w)
     }
     if (rc == 0)
         rc = data_store_commit(d->writer, err, sizeof err);
+    if (probe_only)
+        data_store_busy_wait(d->writer, 1);
     if (rc != 0) {
         /* nothing of this transaction is stored: say so to every request */
         for (wop *op = d->wops; op; op = op->next) {

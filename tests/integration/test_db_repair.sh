@@ -15,12 +15,10 @@ command -v sqlite3 >/dev/null || { echo "# skipped: no sqlite3 shell (apt instal
 . "$(dirname "$0")/../support/shtest.sh"
 need_free "$BASE.1":{23000,23001,23002,23003}
 shtest_init dbrepair
-at_exit 'if [ -n "${sipcd_pid:-}" ]; then kill -KILL "$sipcd_pid"; wait "$sipcd_pid"; fi 2>/dev/null'
 home=$work/home
-mkdir -p "$home"
-printf '[node]\nid = n1\naddress = %s.1\n[cluster]\nname = repair\nnodes = %s.1\n' "$BASE" "$BASE" >"$home/sipc.conf"
+one_node_home "$home" repair
 ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
-stop_node() { kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null; sipcd_pid=; }
+stop_node() { kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null; }
 
 sipcd_start "$home" || exit 1
 python3 - "$work/in.ndjson" <<'EOF'

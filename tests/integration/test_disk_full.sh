@@ -39,7 +39,7 @@ chmod 0700 "$mnt/data"
 ln -s "$mnt/data" "$home/data"
 # what the operator will delete to make room
 head -c 524288 /dev/zero >"$mnt/filler"
-printf '[node]\nid = n1\naddress = %s.1\n[cluster]\nname = full\nnodes = %s.1\n' "$BASE" "$BASE" >"$home/sipc.conf"
+one_node_home "$home" full
 # the log's local times compare with the status's UTC ones
 export TZ=UTC
 sipcd_start "$home" || exit 1

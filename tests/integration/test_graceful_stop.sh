@@ -15,8 +15,7 @@ BASE=${SIPC_TEST_NET:-127.0.63}
 shtest_init gracefulstop
 need_free "$BASE.1":{23000,23001,23002,23003}
 home=$work/n1
-mkdir -p "$home"
-printf '[node]\nid = n1\naddress = %s.1\n[cluster]\nname = stop\nnodes = %s.1\n' "$BASE" "$BASE" >"$home/sipc.conf"
+one_node_home "$home" stop
 python3 -c "
 import json
 with open('$work/r.ndjson', 'w') as f:

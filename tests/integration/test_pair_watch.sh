@@ -15,8 +15,7 @@ command -v faketime >/dev/null || { echo "# skipped: faketime is not installed";
 need_free "$BASE.1":{23000,23001,23002,23003}
 export SIPC_PFX_PASSWORD="Pair-Watch-$$"
 home=$work/n1
-mkdir -p "$home"
-printf '[node]\nid = n1\naddress = %s.1\n[cluster]\nname = watch\nnodes = %s.1\n' "$BASE" "$BASE" >"$home/sipc.conf"
+one_node_home "$home" watch
 # a one-day pair made one day less 40 s ago
 faketime -f "-86360" "$BIN/tlstool" create -site --days 1 "$work/short.p12" >/dev/null || { echo "cannot create the pair"; exit 1; }
 expires=$(($(date +%s) + 40))

@@ -26,13 +26,9 @@ logged() { wait_for 5 _logged "$1"; }
 need_free "$BASE.1":{23000,23001,23002,23003}
 
 export SIPC_PFX_PASSWORD="Reload-Test-$$"
-conf() { # home
-    mkdir -p "$1"
-    printf '[node]\nid = n1\naddress = %s.1\n[cluster]\nname = reload\nnodes = %s.1\n' "$BASE" "$BASE" >"$1/sipc.conf"
-}
-conf "$work/n1"
-conf "$work/client"   # an operator machine: the pair, never enabled
-conf "$work/plain"    # no pair at all
+one_node_home "$work/n1" reload
+one_node_home "$work/client" reload   # an operator machine: the pair, never enabled
+one_node_home "$work/plain" reload    # no pair at all
 tt create -site "$work/cluster.pfx" >/dev/null
 tt import "$work/cluster.pfx" >/dev/null
 "$BIN/tlstool" --home "$work/client" import "$work/cluster.pfx" >/dev/null
@@ -118,7 +114,7 @@ rc=$?
     { not_ok "reload unchanged (exit $rc)"; cat "$work/same.out"; }
 
 # --- trust add / remove --reload: a reload applies them, no restart ---------
-conf "$work/other"
+one_node_home "$work/other" reload
 "$BIN/tlstool" --home "$work/other" create -site "$work/other.pfx" >/dev/null
 tt trust add "$work/other.pfx" --reload >"$work/ta.out" 2>&1
 rc=$?

@@ -17,10 +17,8 @@ BASE=${SIPC_TEST_NET:-127.0.64}
 . "$(dirname "$0")/../support/shtest.sh"
 need_free "$BASE.1":{23000,23001,23002,23003}
 shtest_init storage
-at_exit 'if [ -n "${sipcd_pid:-}" ]; then kill -KILL "$sipcd_pid"; wait "$sipcd_pid"; fi 2>/dev/null'
 home=$work/home
-mkdir -p "$home"
-printf '[node]\nid = n1\naddress = %s.1\n[cluster]\nname = health\nnodes = %s.1\n' "$BASE" "$BASE" >"$home/sipc.conf"
+one_node_home "$home" health
 sipcd_start "$home" || exit 1
 ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
 datalog() { cat "$home/logs/"DataService_*.log; }
@@ -97,7 +95,6 @@ fi
 # process, must not end it
 kill -TERM "$sipcd_pid"
 wait "$sipcd_pid" 2>/dev/null
-sipcd_pid=
 limited=$work/sipcd-fsize
 printf '#!/bin/sh\n# the signal as a shell or service manager leaves it: its default\ntrap - XFSZ\nexec prlimit --fsize=%d "%s" "$@"\n' 3000000 "$BIN/sipcd" >"$limited"
 chmod +x "$limited"

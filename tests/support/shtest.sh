@@ -105,6 +105,13 @@ need_free() {
 }
 
 # --- sipcd -------------------------------------------------------------------
+# one_node_home HOME CLUSTER: HOME (made when missing) with a sipc.conf for a
+# cluster CLUSTER of one node, n1 at $BASE.1 with the standard ports
+one_node_home() {
+    mkdir -p "$1"
+    printf '[node]\nid = n1\naddress = %s.1\n[cluster]\nname = %s\nnodes = %s.1\n' "$BASE" "$2" \
+        "$BASE" >"$1/sipc.conf"
+}
 # sipcd_start HOME [SECONDS]: starts ${SIPCD:-$BIN/sipcd} on HOME in the
 # background (its output appended to HOME.out, its pid in $sipcd_pid) and
 # waits until its four services have logged "Service Started" once more;

@@ -1,6 +1,7 @@
 /* rfc3339.c - see rfc3339.h. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "rfc3339.h"
 #include "sipc/errno.h"
@@ -131,4 +132,12 @@ void sipc_rfc3339_format(int64_t ms, int with_ms, char *out, size_t outlen)
         else
             snprintf(out + n, outlen - (size_t)n, "Z");
     }
+}
+
+int64_t sipc_rfc3339_now_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -19,4 +19,8 @@ int sipc_rfc3339_ms(const char *s, int64_t *ms, char *err, size_t errlen);
  * times do). outlen of at least 25 is enough. */
 void sipc_rfc3339_format(int64_t ms, int with_ms, char *out, size_t outlen);
 
+/* Now, as Unix milliseconds (the wall clock those times are on; 0 if it
+ * cannot be read). */
+int64_t sipc_rfc3339_now_ms(void);
+
 #endif

@@ -25,6 +25,7 @@
 
 #include "data_service_impl.h"
 #include "data_validate.h"
+#include "rfc3339.h"
 
 const char *sipc_data_status_name(int status)
 {
@@ -69,14 +70,6 @@ int data_status_of(int rc)
 /* room that counts as made: a full disk's free space grown by this much,
  * or the database's files this far below the file size limit */
 #define PROBE_ROOM (256u * 1024)
-
-static int64_t wall_now_ms(void)
-{
-    uv_timeval64_t tv;
-    if (uv_gettimeofday(&tv) != 0)
-        return 0;
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 /* The status is JSON: a reason that is not UTF-8 (a path's bytes, or one
  * cut in the middle of a character) keeps its ASCII only. */
@@ -172,7 +165,7 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
             h->failing = 1;
             h->failures = 0;
             h->since_ms = h->said_ms = now;
-            h->since_wall_ms = wall_now_ms();
+            h->since_wall_ms = sipc_rfc3339_now_ms();
             if (kind == DATA_WRITES && !d->closing)
                 uv_timer_start(&d->probe_timer, on_probe_timer, HEALTH_QUIET_MS, HEALTH_QUIET_MS);
         } else if (now - h->said_ms >= HEALTH_REMIND_MS) {
@@ -186,7 +179,7 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
         h->failures++;
         h->total++;
         h->last_ms = now;
-        h->last_wall_ms = wall_now_ms();
+        h->last_wall_ms = sipc_rfc3339_now_ms();
         h->last_rc = rc;
         if (rc == UV_ENOSPC)
             h->avail_at_fail = avail_bytes(d);

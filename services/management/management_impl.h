@@ -57,7 +57,6 @@ struct sipc_mgmt {
     void *close_arg;
 };
 
-int64_t mgmt_now_ms(void);
 /* Answers req with j (compact JSON) and releases j. */
 void mgmt_respond_json(sipc_request *req, json_t *j);
 /* The cluster status handler (mgmt_cluster.c). */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "management_impl.h"
+#include "rfc3339.h"
 
 void mgmt_respond_json(sipc_request *req, json_t *j)
 {
@@ -53,7 +54,7 @@ int sipc_mgmt_open(sipc_mgmt **out, sipc_ctx *ctx, const sipc_mgmt_options *o, c
     m->tls_enable = o->tls_enable;
     m->tls_mode = o->tls_mode;
     m->sec = o->security ? sipc_security_retain(o->security) : NULL;
-    m->started_ms = mgmt_now_ms();
+    m->started_ms = sipc_rfc3339_now_ms();
     m->cluster_timeout_ms = o->cluster_timeout_ms ? o->cluster_timeout_ms : 3000;
     m->expiry_warn_days = o->expiry_warn_days ? o->expiry_warn_days : 30;
     for (int i = 0; i < o->npeers; i++) {

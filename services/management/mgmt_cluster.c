@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "management_impl.h"
+#include "rfc3339.h"
 
 typedef struct cluster_query {
     sipc_mgmt *m;
@@ -26,7 +27,7 @@ typedef struct peer_call {
 static void finish(cluster_query *q)
 {
     sipc_mgmt *m = q->m;
-    json_t *problems = sipc_mgmt_judge(q->nodes, m->expiry_warn_days, mgmt_now_ms() / 1000);
+    json_t *problems = sipc_mgmt_judge(q->nodes, m->expiry_warn_days, sipc_rfc3339_now_ms() / 1000);
     json_t *answer = json_pack("{s:i, s:b, s:o, s:o}", "schema", SIPC_MGMT_SCHEMA, "ok",
                                json_array_size(problems) == 0, "nodes", q->nodes, "problems",
                                problems);

@@ -12,13 +12,6 @@
 #include "prom.h"
 #include "rfc3339.h"
 
-int64_t mgmt_now_ms(void)
-{
-    uv_timeval64_t tv;
-    if (uv_gettimeofday(&tv) != 0)
-        return 0;
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 
 static json_t *certificate_json(const sipc_mgmt *m)
@@ -29,7 +22,7 @@ static json_t *certificate_json(const sipc_mgmt *m)
     char nb[32], na[32];
     sipc_rfc3339_format(ci.not_before * 1000, 0, nb, sizeof nb);
     sipc_rfc3339_format(ci.not_after * 1000, 0, na, sizeof na);
-    int64_t left = ci.not_after - mgmt_now_ms() / 1000;
+    int64_t left = ci.not_after - sipc_rfc3339_now_ms() / 1000;
     /* whole days, rounded down; negative once expired */
     int64_t days = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I}", "subject", ci.subject, "issuer",
@@ -117,7 +110,7 @@ json_t *sipc_mgmt_status(sipc_mgmt *m)
                      "schema", SIPC_MGMT_SCHEMA, "node", "id", m->node_id, "address", m->address,
                      "cluster", m->cluster, "version", m->version, "pid", (int)getpid(),
                      "started", started, "uptime_seconds",
-                     (json_int_t)((mgmt_now_ms() - m->started_ms) / 1000), "memory_rss_bytes",
+                     (json_int_t)((sipc_rfc3339_now_ms() - m->started_ms) / 1000), "memory_rss_bytes",
                      (json_int_t)sipc_rss_bytes(), "tls", "enabled",
                      m->tls_enable, "mode", sipc_tls_mode_name(m->tls_mode), "certificate",
                      certificate_json(m), "services", services, "links", links);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "data.pb-c.h"
+#include "rfc3339.h"
 #include "search_time.h"
 #include "sipcctl.h"
 
@@ -78,11 +79,8 @@ int cmd_put(void *arg)
     if (o->timestamp && search_time_parse(o->timestamp, &ts, terr, sizeof terr) != 0) {
         return ctl_fail(EX_USAGE, "--timestamp: %s", terr);
     }
-    if (!o->timestamp) {
-        uv_timeval64_t tv;
-        uv_gettimeofday(&tv);
-        ts = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-    }
+    if (!o->timestamp)
+        ts = sipc_rfc3339_now_ms();
     Sipc__Data__Attribute attrs[CLI_LIST_MAX], *aptr[CLI_LIST_MAX];
     char keys[CLI_LIST_MAX][256];
     for (int i = 0; i < o->attrs.n; i++) {

@@ -391,7 +391,8 @@ void data_store_busy_wait(data_store *s, int wait)
 int data_store_probe(data_store *s, char *err, size_t errlen)
 {
     return exec(s,
-                "CREATE TABLE IF NOT EXISTS health_probe(k INTEGER PRIMARY KEY, at INTEGER NOT NULL);"
+                "CREATE TABLE IF NOT EXISTS health_probe("
+                "k INTEGER PRIMARY KEY, at INTEGER NOT NULL);"
                 "INSERT OR REPLACE INTO health_probe(k, at) "
                 "VALUES (1, CAST(strftime('%s', 'now') AS INTEGER))",
                 "write the health probe", err, errlen);

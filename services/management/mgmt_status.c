@@ -12,8 +12,6 @@
 #include "prom.h"
 #include "rfc3339.h"
 
-
-
 static json_t *certificate_json(const sipc_mgmt *m)
 {
     sipc_cert_info ci;
@@ -110,7 +108,8 @@ json_t *sipc_mgmt_status(sipc_mgmt *m)
                      "schema", SIPC_MGMT_SCHEMA, "node", "id", m->node_id, "address", m->address,
                      "cluster", m->cluster, "version", m->version, "pid", (int)getpid(),
                      "started", started, "uptime_seconds",
-                     (json_int_t)((sipc_rfc3339_now_ms() - m->started_ms) / 1000), "memory_rss_bytes",
+                     (json_int_t)((sipc_rfc3339_now_ms() - m->started_ms) / 1000),
+                     "memory_rss_bytes",
                      (json_int_t)sipc_rss_bytes(), "tls", "enabled",
                      m->tls_enable, "mode", sipc_tls_mode_name(m->tls_mode), "certificate",
                      certificate_json(m), "services", services, "links", links);

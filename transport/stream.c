@@ -219,7 +219,7 @@ static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
     if (nread < 0) {
         if (nread == UV_EOF) {
             s->peer_done = 1;
-            if (s->state == SIPC_STREAM_HANDSHAKE || s->state == SIPC_STREAM_SNIFFING)
+            if (s->state == SIPC_STREAM_SNIFFING || sipc_stream_in_tls_handshake(s))
                 sipc_stream_fail(s, SIPC_ECLOSED,
                                  s->ops == &sipc_stream_tls_ops
                                      ? "peer closed the connection during the TLS handshake"
@@ -488,7 +488,9 @@ size_t sipc_stream_first_bytes(const sipc_stream *s, uint8_t out[4])
 
 int sipc_stream_in_tls_handshake(const sipc_stream *s)
 {
-    return s->state == SIPC_STREAM_HANDSHAKE && s->ops == &sipc_stream_tls_ops;
+    /* a server resuming a session opens before the client's Finished */
+    return s->ops == &sipc_stream_tls_ops &&
+           (s->state == SIPC_STREAM_HANDSHAKE || (s->tls && !sipc_tls_handshake_done(s->tls)));
 }
 
 int sipc_stream_tls_resume_failed(const sipc_stream *s)

@@ -60,7 +60,9 @@ static int tls_start(sipc_stream *s)
 static int tls_input(sipc_stream *s, const uint8_t *p, size_t n)
 {
     int r = sipc_tls_input(s->tls, p, n, tls_on_plain, s);
-    if (r == 0 && sipc_tls_handshake_done(s->tls))
+    /* open for writing with the handshake done, or earlier for a server
+     * resuming a session: its first data leaves with its Finished */
+    if (r == 0 && sipc_tls_writable(s->tls))
         tls_become_open(s);
     if (r != 0) {
         if (r == SIPC_ECLOSED && sipc_tls_peer_closed(s->tls)) {

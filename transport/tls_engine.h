@@ -106,13 +106,21 @@ int sipc_tls_resume_refused(const sipc_tls *t);
  * callback's result, or a negative sipc error (see sipc_tls_detail()). */
 int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_fn fn, void *arg);
 int sipc_tls_handshake_done(const sipc_tls *t);
+/* 1 once application data may be written: after the handshake, and for a
+ * server resuming a session through sipc's record layer as soon as its
+ * Finished is out, before the client's has arrived (the first flight of an
+ * abbreviated handshake carries the server's first data, as TLS 1.3 servers
+ * send 0.5-RTT data; only a holder of the session's master secret can read
+ * it). A client's Finished that then fails to verify still fails the
+ * handshake. */
+int sipc_tls_writable(const sipc_tls *t);
 /* Optional: asked before each decrypt where the plaintext should go; a
  * non-zero count makes the engine decrypt into *p (at most that many bytes)
  * and hand exactly that pointer to the data callback. Saves a copy of large
  * frames. */
 typedef size_t (*sipc_tls_window_fn)(void *arg, uint8_t **p);
 void sipc_tls_set_window(sipc_tls *t, sipc_tls_window_fn fn, void *arg);
-/* Encrypts plaintext into tx. Only after the handshake. */
+/* Encrypts plaintext into tx. Only once sipc_tls_writable(). */
 int sipc_tls_write(sipc_tls *t, const uint8_t *data, size_t len);
 /* 1 if this connection's application data goes through sipc's record
  * layer (see sipc_tls_config_set_direct()). */

@@ -142,6 +142,9 @@ struct sipc_tls {
     sipc_tls_rec *rec;
     sipc_rec_scan rx_scan, tx_scan;
     int rx_bounded; /* feed wolfSSL up to the end of the current record only */
+    /* Server resuming a session: rec seals from right after this side's
+     * Finished, while wolfSSL still reads the client's (sipc_tls_writable). */
+    int early;
 };
 
 /* AES-GCM first when this build has AES-NI, else ChaCha20-Poly1305 is the
@@ -230,6 +233,12 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 {
     (void)ssl;
     sipc_tls *t = ctx;
+    /* Once sipc has sealed a record under the session's keys, a record of
+     * wolfSSL's would repeat a sequence number, and with it an AES-GCM
+     * nonce: dropped. Only an early server's failing handshake gets here
+     * (its alert), and handshake_failed() seals that alert itself. */
+    if (t->rec)
+        return sz;
     if (!t->hs_done)
         sipc_rec_scan_feed(&t->tx_scan, (const uint8_t *)buf, (size_t)sz);
     /* Always take everything: the stream applies backpressure on tx's size. */
@@ -971,6 +980,11 @@ int sipc_tls_handshake_done(const sipc_tls *t)
     return t->hs_done;
 }
 
+int sipc_tls_writable(const sipc_tls *t)
+{
+    return t->hs_done || t->early;
+}
+
 int sipc_tls_peer_closed(const sipc_tls *t)
 {
     return t->peer_closed;
@@ -1161,14 +1175,24 @@ static int handshake_complete(sipc_tls *t)
     return verify_after_handshake(t);
 }
 
+static void direct_alert(sipc_tls *t, int level, int desc);
+
 /* A handshake failed: a client that offered a session forgets it, so the
- * next connection makes a full handshake. */
+ * next connection makes a full handshake. A server that has sealed early
+ * records sends the alert wolfSSL meant to send (io_send dropped it) under
+ * the record layer's next sequence number. */
 static int handshake_failed(sipc_tls *t, int err)
 {
 #if SIPC_TLS_RESUME
     if (err != 0 && t->offered && !t->is_server)
         session_drop(t);
 #endif
+    if (err != 0 && t->early && !sipc_rec_failed(t->rec)) {
+        WOLFSSL_ALERT_HISTORY h;
+        memset(&h, 0, sizeof h);
+        wolfSSL_get_alert_history(t->ssl, &h);
+        direct_alert(t, 2, h.last_tx.code > 0 ? h.last_tx.code : SIPC_ALERT_INTERNAL_ERROR);
+    }
     return err;
 }
 
@@ -1211,18 +1235,17 @@ int sipc_tls_resume_refused(const sipc_tls *t)
 
 /* ---- application data through tls_record.c ---- */
 
-/* Right after the handshake, at a record boundary in both directions, the
- * negotiated keys go to the record layer; wolfSSL is not asked to read or
- * write again. Anything unexpected leaves the records with wolfSSL. */
-static void direct_take_over(sipc_tls *t)
+/* The negotiated keys for the record layer, once this side's Finished is out
+ * (tx at a record boundary after its ChangeCipherSpec, one record sealed by
+ * wolfSSL): 1 if rec now holds them. The peer's next record has sequence
+ * number 1: its Finished is 0, whether wolfSSL has read it yet (early) or
+ * not. Anything unexpected leaves the records with wolfSSL. */
+static int direct_keys(sipc_tls *t, int early)
 {
-    t->rx_bounded = 0;
 #if SIPC_TLS_DIRECT
-    if (t->cfg->no_direct || !sipc_rec_scan_at_boundary(&t->rx_scan) ||
-        !sipc_rec_scan_at_boundary(&t->tx_scan) || !t->rx_scan.after_ccs ||
-        !t->tx_scan.after_ccs || wolfSSL_pending(t->ssl) != 0 ||
+    if (t->cfg->no_direct || !sipc_rec_scan_at_boundary(&t->tx_scan) || !t->tx_scan.after_ccs ||
         wolfSSL_GetAeadMacSize(t->ssl) != 16)
-        return;
+        return 0;
     sipc_rec_keys k = {0};
     int bulk = wolfSSL_GetBulkCipher(t->ssl);
     if (bulk == wolfssl_aes_gcm && t->tx_scan.nonce_ok) {
@@ -1231,7 +1254,7 @@ static void direct_take_over(sipc_tls *t)
     } else if (bulk == wolfssl_chacha) {
         k.aead = SIPC_REC_CHACHA20_POLY1305;
     } else {
-        return;
+        return 0;
     }
     int server = wolfSSL_GetSide(t->ssl) == WOLFSSL_SERVER_END;
     k.write_key = server ? wolfSSL_GetServerWriteKey(t->ssl) : wolfSSL_GetClientWriteKey(t->ssl);
@@ -1244,12 +1267,61 @@ static void direct_take_over(sipc_tls *t)
     (void)wolfSSL_GetSequenceNumber(t->ssl, &ws);
     (void)wolfSSL_GetPeerSequenceNumber(t->ssl, &rs);
     k.write_seq = ws;
-    k.read_seq = rs;
-    /* each side has sent its Finished under these keys, and nothing else */
-    if (!k.write_key || !k.read_key || !k.write_iv || !k.read_iv || ws != 1 || rs != 1)
-        return;
-    (void)sipc_rec_new(&t->rec, &k);
+    k.read_seq = 1;
+    /* each side has sent its Finished under these keys, and nothing else
+     * (early: the peer nothing yet) */
+    if (!k.write_key || !k.read_key || !k.write_iv || !k.read_iv || ws != 1 ||
+        rs != (early ? 0u : 1u))
+        return 0;
+    return sipc_rec_new(&t->rec, &k) == 0;
+#else
+    (void)t;
+    (void)early;
+    return 0;
 #endif
+}
+
+/* A server resuming a session has sent its Finished and waits for the
+ * client's: both directions' keys are known (wolfSSL derives them together),
+ * so rec may seal this side's first data now, in the same flight. */
+static void direct_early(sipc_tls *t)
+{
+#if SIPC_TLS_RESUME
+    if (t->is_server && !t->rec && t->ticket_ok && wolfSSL_session_reused(t->ssl) &&
+        direct_keys(t, 1))
+        t->early = 1;
+#else
+    (void)t;
+#endif
+}
+
+/* Right after the handshake, at a record boundary in both directions, the
+ * negotiated keys go to the record layer; wolfSSL is not asked to read or
+ * write again. Anything unexpected leaves the records with wolfSSL, except
+ * after early records: then wolfSSL's sequence numbers are behind and the
+ * connection cannot go on. */
+static int direct_take_over(sipc_tls *t)
+{
+    t->rx_bounded = 0;
+    int rx_ok = sipc_rec_scan_at_boundary(&t->rx_scan) && t->rx_scan.after_ccs &&
+                wolfSSL_pending(t->ssl) == 0;
+    if (!t->early) {
+        if (rx_ok)
+            (void)direct_keys(t, 0);
+        return 0;
+    }
+    t->early = 0;
+    word64 ws = 0, rs = 0;
+    (void)wolfSSL_GetSequenceNumber(t->ssl, &ws);
+    (void)wolfSSL_GetPeerSequenceNumber(t->ssl, &rs);
+    if (rx_ok && ws == 1 && rs == 1)
+        return 0; /* wolfSSL sent nothing more, and read the Finished only */
+    snprintf(t->detail, sizeof t->detail,
+             "the TLS session cannot go on: the handshake ended off a record boundary "
+             "(sequence numbers %llu sent, %llu received)",
+             (unsigned long long)ws, (unsigned long long)rs);
+    direct_alert(t, 2, SIPC_ALERT_INTERNAL_ERROR);
+    return SIPC_ETLS;
 }
 
 /* Sends this side's alert under the record keys (the peer's own alerts and
@@ -1317,7 +1389,7 @@ static int direct_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_d
 
 int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_fn fn, void *arg)
 {
-    if (t->rec)
+    if (t->rec && !t->early)
         return direct_input(t, data, len, fn, arg);
     t->in = data;
     t->in_len = len;
@@ -1335,16 +1407,18 @@ int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_f
         int r = t->is_server ? wolfSSL_accept(t->ssl) : wolfSSL_connect(t->ssl);
         if (r != WOLFSSL_SUCCESS) {
             rc = handshake_failed(t, map_error(t, r));
+            if (rc == 0 && !t->early)
+                direct_early(t);
             goto out;
         }
         rc = handshake_complete(t);
-        if (rc != 0) {
+        if (rc == 0)
+            rc = direct_take_over(t);
+        if (rc != 0)
             goto out;
-        }
         t->hs_done = 1;
         free(t->hello);
         t->hello = NULL;
-        direct_take_over(t);
         /* Application data may have come in the same read as Finished. */
         if (t->rec) {
             const uint8_t *rest = t->in;

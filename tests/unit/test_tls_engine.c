@@ -1246,6 +1246,88 @@ static conn_result connect_full(sipc_tls_config *ccfg, sipc_tls_config *scfg, co
     return r;
 }
 
+/* A server resuming a session writes its first data right after its
+ * Finished: the client has it with the server's first flight, one round
+ * trip before the server has read the client's Finished. The records that
+ * follow keep their order and never repeat an AES-GCM nonce; a client whose
+ * Finished does not verify (corrupt: 1) still fails the handshake, and the
+ * server's alert comes under the next sequence number, not wolfSSL's. */
+static void t_resumed_server_speaks_first(void **state)
+{
+    (void)state;
+    if (!direct_built())
+        skip(); /* wolfSSL's record layer: data only after the handshake */
+    for (int corrupt = 0; corrupt < 2; corrupt++) {
+        vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+        sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+        if (!sipc_tls_config_set_resumption(ccfg, 1)) {
+            sipc_tls_config_free(ccfg);
+            sipc_tls_config_free(scfg);
+            skip(); /* no session tickets in this TLS library */
+        }
+        assert_int_equal(connect_once(ccfg, scfg, "10.0.0.1:23000").rc, 0);
+        end c, s;
+        start_offer(&c, &s, ccfg, scfg, "10.0.0.1:23000");
+        nonces sn = {0};
+        assert_false(sipc_tls_writable(s.t));
+        assert_int_equal(deliver(&c, &s, 0), 0);
+        /* the server's first flight is out: it may write, the handshake is not done */
+        assert_true(sipc_tls_writable(s.t));
+        assert_false(sipc_tls_handshake_done(s.t));
+        assert_int_equal(sipc_tls_write(s.t, (const uint8_t *)"first", 5), 0);
+        collect_nonces(&sn, s.tx.data, s.tx.len);
+        assert_int_equal(deliver(&s, &c, 0), 0);
+        assert_true(sipc_tls_handshake_done(c.t) && sipc_tls_resumed(c.t));
+        assert_true(c.got.len == 5 && memcmp(c.got.data, "first", 5) == 0);
+        /* the client's Finished, and its own first data behind it */
+        assert_int_equal(sipc_tls_write(c.t, (const uint8_t *)"second", 6), 0);
+        assert_true(c.tx.len > 6 + 5 && c.tx.data[0] == 20 && c.tx.data[6] == 22);
+        if (corrupt) {
+            c.tx.data[6 + 5 + 10] ^= 0x01; /* inside the Finished record */
+            assert_int_equal(deliver(&c, &s, 0), SIPC_ETLS);
+            assert_false(sipc_tls_handshake_done(s.t));
+            assert_int_equal(s.got.len, 0);
+            /* one alert went out, sealed after the early record */
+            assert_true(s.tx.len > 5 && s.tx.data[0] == 0x15);
+            collect_nonces(&sn, s.tx.data, s.tx.len);
+            assert_int_equal(deliver(&s, &c, 0), SIPC_ETLS);
+            assert_non_null(strstr(sipc_tls_detail(c.t), "alert bad_record_mac"));
+        } else {
+            assert_int_equal(deliver(&c, &s, 0), 0);
+            assert_true(sipc_tls_handshake_done(s.t) && sipc_tls_resumed(s.t));
+            assert_true(sipc_tls_direct(s.t) && sipc_tls_direct(c.t));
+            assert_true(s.got.len == 6 && memcmp(s.got.data, "second", 6) == 0);
+            /* then many records both ways, in order */
+            uint8_t msg[200];
+            for (size_t i = 0; i < sizeof msg; i++)
+                msg[i] = (uint8_t)(i * 7 + 1);
+            s.got.len = c.got.len = 0;
+            for (int i = 0; i < 100; i++) {
+                size_t n = (size_t)(i % 199) + 1;
+                assert_int_equal(sipc_tls_write(s.t, msg, n), 0);
+                assert_int_equal(sipc_tls_write(c.t, msg, n), 0);
+            }
+            collect_nonces(&sn, s.tx.data, s.tx.len);
+            assert_int_equal(shuttle(&c, &s, 0), 0);
+            assert_int_equal(c.got.len, s.got.len);
+            for (size_t off = 0, i = 0; i < 100; off += (i % 199) + 1, i++)
+                assert_memory_equal(c.got.data + off, msg, (i % 199) + 1);
+        }
+        char v[16], ci[64];
+        sipc_tls_describe(c.t, v, sizeof v, ci, sizeof ci, NULL, 0);
+        if (strstr(ci, "GCM")) {
+            assert_true(sn.n >= (corrupt ? 3 : 102)); /* Finished, early record, then */
+            for (int i = 0; i < sn.n; i++)
+                for (int j = i + 1; j < sn.n; j++)
+                    assert_memory_not_equal(sn.v[i], sn.v[j], 8);
+        }
+        end_free(&c);
+        end_free(&s);
+        sipc_tls_config_free(ccfg);
+        sipc_tls_config_free(scfg);
+    }
+}
+
 /* A resumed session reports the print of the server it was made with, even
  * when another connection to the same address has since made a full
  * handshake with a server presenting another certificate (the kept entry
@@ -1362,6 +1444,7 @@ int main(void)
         cmocka_unit_test(t_no_ticket_unless_resuming),
         cmocka_unit_test(t_resumption_until),
         cmocka_unit_test(t_resumed_peer_print),
+        cmocka_unit_test(t_resumed_server_speaks_first),
         cmocka_unit_test(t_failed_offer_keeps_newer_session),
     };
     int fails = cmocka_run_group_tests_name("TLS engine over memory", tests, NULL, NULL);

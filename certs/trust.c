@@ -495,12 +495,15 @@ static sipc_vfy_status check_leaf(const sipc_trust *t, const sipc_x509 *x, int p
                         sipc__name_or(x->subject), missing, eku);
         }
     }
-    if (t->policy.subject[0] && !sipc_subject_matches(x, t->policy.subject))
+    char why[160];
+    if (t->policy.subject[0] && !sipc_subject_matches(x, t->policy.subject, why, sizeof why))
         return sipc__vfail(res, SIPC_VFY_WRONG_SUBJECT, 0,
                     "use a certificate issued for the required subject, or correct "
-                    "[tls] subject in sipc.conf",
-                    "certificate subject '%s' differs from the required subject '%s' ([tls] subject)",
-                    sipc__name_or(x->subject), t->policy.subject);
+                    "[tls] subject in sipc.conf (each attribute named there must be in the "
+                    "subject with exactly the values given)",
+                    "certificate subject '%s' differs from the required subject '%s' ([tls] "
+                    "subject): %s",
+                    sipc__name_or(x->subject), t->policy.subject, why);
     return SIPC_VFY_OK;
 }
 

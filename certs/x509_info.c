@@ -105,6 +105,25 @@ static const struct {
 static const uint8_t OID_EMAIL[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01};
 static const uint8_t OID_DC[] = {0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x19};
 
+bool sipc__attr_oid(const char *name, size_t len, sipc_bytes *oid)
+{
+    for (size_t i = 0; i < sizeof(ATTR_NAMES) / sizeof(ATTR_NAMES[0]); i++)
+        if (strlen(ATTR_NAMES[i].name) == len && strncasecmp(ATTR_NAMES[i].name, name, len) == 0) {
+            *oid = (sipc_bytes){ATTR_NAMES[i].oid, sizeof ATTR_NAMES[i].oid};
+            return true;
+        }
+    if ((len == 12 && strncasecmp(name, "emailAddress", len) == 0) ||
+        (len == 1 && (name[0] == 'E' || name[0] == 'e'))) {
+        *oid = (sipc_bytes){OID_EMAIL, sizeof OID_EMAIL};
+        return true;
+    }
+    if (len == 2 && strncasecmp(name, "DC", len) == 0) {
+        *oid = (sipc_bytes){OID_DC, sizeof OID_DC};
+        return true;
+    }
+    return false;
+}
+
 static void attr_name(const sipc_bytes *o, char *out, size_t outlen)
 {
     for (size_t i = 0; i < sizeof(ATTR_NAMES) / sizeof(ATTR_NAMES[0]); i++)
@@ -134,17 +153,22 @@ static void append(char *out, size_t outlen, const char *s)
 }
 
 /* Copies a string value, escaping what is not printable ASCII (UTF-8 bytes
- * are kept as they are: names in other scripts stay readable). */
+ * are kept as they are: names in other scripts stay readable) and, as RFC
+ * 4514 does, the characters that would make the rendering read as another
+ * name: "OU=Sales\, CN=x" is one attribute, not two. */
 static void value_str(const sipc_bytes *v, char *out, size_t outlen)
 {
     size_t w = 0;
     for (size_t i = 0; i < v->len && w + 5 < outlen; i++) {
         uint8_t c = v->p[i];
-        if (c >= 0x20 && c != 0x7f) {
-            out[w++] = (char)c;
-        } else {
+        if (c < 0x20 || c == 0x7f) {
             w += (size_t)snprintf(out + w, outlen - w, "\\x%02X", c);
+            continue;
         }
+        if (strchr(",+\"\\<>;", c) || ((c == ' ' || c == '#') && i == 0) ||
+            (c == ' ' && i + 1 == v->len))
+            out[w++] = '\\';
+        out[w++] = (char)c;
     }
     out[w] = '\0';
 }
@@ -173,12 +197,13 @@ static int name_str(const sipc_bytes *name_tlv, char *out, size_t outlen, char *
             char an[48], vs[200];
             attr_name(&oid.val, an, sizeof an);
             if (val.tag == 0x1e) { /* BMPString: keep the ASCII subset */
+                uint8_t ascii[100];
                 size_t k = 0;
-                for (size_t i = 0; i + 1 < val.val.len && k + 1 < sizeof vs; i += 2)
-                    vs[k++] = val.val.p[i] == 0 && val.val.p[i + 1] >= 0x20 && val.val.p[i + 1] < 0x7f
-                                  ? (char)val.val.p[i + 1]
-                                  : '?';
-                vs[k] = '\0';
+                for (size_t i = 0; i + 1 < val.val.len && k < sizeof ascii; i += 2)
+                    ascii[k++] = val.val.p[i] == 0 && val.val.p[i + 1] >= 0x20 && val.val.p[i + 1] < 0x7f
+                                     ? val.val.p[i + 1]
+                                     : '?';
+                value_str(&(sipc_bytes){ascii, k}, vs, sizeof vs);
             } else {
                 value_str(&val.val, vs, sizeof vs);
             }
@@ -191,6 +216,8 @@ static int name_str(const sipc_bytes *name_tlv, char *out, size_t outlen, char *
                 snprintf(cn, cnlen, "%.*s", (int)(cnlen > 0 ? cnlen - 1 : 0), vs);
         }
     }
+    if (outlen > 4 && strlen(out) + 1 == outlen) /* cut: say so */
+        memcpy(out + outlen - 4, "...", 4);
     return 0;
 }
 
@@ -788,81 +815,6 @@ void sipc_eku_str(unsigned eku, char *out, size_t outlen)
         }
     if (!out[0])
         snprintf(out, outlen, "(none)");
-}
-
-/* Splits "a=b, c=d" into normalised "a=b" items (lower-case, trimmed). */
-static int split_dn(const char *s, char items[][200], int max)
-{
-    int n = 0;
-    const char *p = s;
-    if (*p == '/') /* "/CN=x/O=y" form */
-        p++;
-    while (*p && n < max) {
-        char buf[200];
-        size_t w = 0;
-        while (*p && *p != ',' && !(s[0] == '/' && *p == '/')) {
-            if (*p == '\\' && p[1]) {
-                p++;
-            }
-            if (w + 1 < sizeof buf)
-                buf[w++] = (char)tolower((unsigned char)*p);
-            p++;
-        }
-        if (*p)
-            p++;
-        buf[w] = '\0';
-        /* trim around '=' and the ends */
-        char out[200];
-        size_t o = 0;
-        char *eq = strchr(buf, '=');
-        if (!eq)
-            return SIPC_EFORMAT;
-        *eq = '\0';
-        const char *k = buf, *v = eq + 1;
-        while (isspace((unsigned char)*k))
-            k++;
-        while (isspace((unsigned char)*v))
-            v++;
-        size_t kl = strlen(k), vl = strlen(v);
-        while (kl && isspace((unsigned char)k[kl - 1]))
-            kl--;
-        while (vl && isspace((unsigned char)v[vl - 1]))
-            vl--;
-        if (kl == 0)
-            return SIPC_EFORMAT;
-        o = (size_t)snprintf(out, sizeof out, "%.*s=%.*s", (int)kl, k, (int)vl, v);
-        (void)o;
-        sipc_str_copy(items[n++], 200, out);
-    }
-    return n;
-}
-
-bool sipc_subject_matches(const sipc_x509 *x, const char *required)
-{
-    if (!required || !required[0])
-        return true;
-    if (!strchr(required, '=')) {
-        const char *r = required;
-        while (isspace((unsigned char)*r))
-            r++;
-        size_t rl = strlen(r);
-        while (rl && isspace((unsigned char)r[rl - 1]))
-            rl--;
-        return strlen(x->subject_cn) == rl && strncasecmp(x->subject_cn, r, rl) == 0;
-    }
-    char ia[16][200], ib[16][200];
-    int na = split_dn(required, ia, 16), nb = split_dn(x->subject, ib, 16);
-    if (na <= 0 || nb <= 0)
-        return false;
-    /* every attribute required must be in the subject with that value */
-    bool ok = true;
-    for (int i = 0; i < na && ok; i++) {
-        int found = 0;
-        for (int k = 0; k < nb && !found; k++)
-            found = strcmp(ia[i], ib[k]) == 0;
-        ok = found;
-    }
-    return ok;
 }
 
 /* ----------------------------------------------------------------- CRL */

@@ -117,11 +117,23 @@ void sipc_time_str(time_t t, char out[32]);
 /* key usage / EKU as "digitalSignature, keyCertSign" (into out). */
 void sipc_ku_str(unsigned ku, char *out, size_t outlen);
 void sipc_eku_str(unsigned eku, char *out, size_t outlen);
-/* Does x's subject match the required one? A value without '=' is compared
- * with the CN; "CN=x, O=y" requires every attribute given (in any order) to
- * be in the subject with that value. Case-insensitive, blanks around ','
- * and '=' ignored. */
-bool sipc_subject_matches(const sipc_x509 *x, const char *required);
+/* Does x's subject carry the required one ([tls] subject)? required is
+ * "CN=x, O=y" (RFC 4514: ',' or ';' or '+' between attributes, '\,' and
+ * '\XX' escapes), "/CN=x/O=y", or a bare value, which is the CN. Compared
+ * on the certificate's Name structure, never on a rendering of it: for each
+ * attribute type named, the subject holds exactly the values given for it
+ * (the same number, each equal as RFC 5280 7.1 compares: case-insensitive,
+ * blanks trimmed and compressed); types not named are free. So a second CN,
+ * or an OU whose value reads ", CN=x", never stands in for the CN required.
+ * false for a required subject that does not parse. If not, why (may be
+ * NULL) says which attribute differs, in words. */
+bool sipc_subject_matches(const sipc_x509 *x, const char *required, char *why, size_t whylen);
+/* 0 if required parses as sipc_subject_matches reads it, else SIPC_EINVAL
+ * with the reason in err. */
+int sipc_subject_check(const char *required, char *err, size_t errlen);
+/* The OID of an attribute named as in a distinguished name (CN, O, OU, C,
+ * L, ST, DC, emailAddress, ...; case-insensitive); false if unknown. */
+bool sipc__attr_oid(const char *name, size_t len, sipc_bytes *oid);
 
 /* ------------------------------------------------------------------ CRL */
 typedef struct sipc_crl {

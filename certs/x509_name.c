@@ -5,13 +5,18 @@
  * byte in what they sign (a PrintableString subject, a UTF8String issuer;
  * a different case after a re-key), and a byte-wise comparison would refuse
  * those valid paths. Case folding covers ASCII only: names in other scripts
- * must match exactly (a documented limit). */
+ * must match exactly (a documented limit). The required subject of
+ * [tls] subject is compared the same way, on the certificate's Name
+ * structure: its text form is parsed here (a small RFC 4514 reader; the
+ * certificate side is never rendered and re-read). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "base/error_text.h"
 #include "certs/der.h"
 #include "certs/x509_info.h"
+#include "sipc/errno.h"
 
 enum { MAXCP = 256 };
 
@@ -198,4 +203,282 @@ bool sipc_name_is_empty(const sipc_bytes *name)
     rd r = rd_of(name);
     tlv s;
     return der_expect(&r, 0x30, &s) == 0 && s.val.len == 0;
+}
+
+/* ------------------------------------------------- the required subject */
+
+enum { REQ_MAX_ATTRS = 16, REQ_MAX_CP = 512, CERT_MAX_ATTRS = 64 };
+
+/* The required subject, parsed: each attribute's type and its value as
+ * normalised code points (a slice of cp). */
+typedef struct req_subject {
+    int n;
+    struct {
+        sipc_bytes oid;
+        int off, len;
+    } a[REQ_MAX_ATTRS];
+    uint32_t cp[REQ_MAX_CP];
+    int ncp;
+} req_subject;
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                                 : -1;
+}
+
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Reads one value up to an unescaped separator (or the end) into out as
+ * bytes, escapes resolved; *p moves past it. Returns its length, -1 if too
+ * long or badly escaped. */
+static int req_value(const char **p, const char *seps, uint8_t *out, size_t cap)
+{
+    const char *s = *p;
+    size_t w = 0;
+    while (*s && !strchr(seps, *s)) {
+        int c = (unsigned char)*s++;
+        if (c == '\\') {
+            if (!*s)
+                return -1;
+            int h = hexval(s[0]), l = s[1] ? hexval(s[1]) : -1;
+            if (h >= 0 && l >= 0) {
+                c = h << 4 | l;
+                s += 2;
+            } else {
+                c = (unsigned char)*s++;
+            }
+        }
+        if (w >= cap)
+            return -1;
+        out[w++] = (uint8_t)c;
+    }
+    *p = s;
+    return (int)w;
+}
+
+/* Adds attribute oid = bytes[0..n) (UTF-8) to q, normalised. */
+static int req_add(req_subject *q, sipc_bytes oid, const uint8_t *bytes, int n, char *err,
+                   size_t errlen)
+{
+    if (q->n >= REQ_MAX_ATTRS) {
+        sipc__seterr(err, errlen, "more than %d attributes", REQ_MAX_ATTRS);
+        return SIPC_EINVAL;
+    }
+    tlv v = {.tag = 0x0c, .val = {bytes, (size_t)n}};
+    uint32_t cp[MAXCP];
+    int k = decode(&v, cp);
+    if (k < 0) {
+        sipc__seterr(err, errlen, "a value is not UTF-8 or longer than %d characters", MAXCP);
+        return SIPC_EINVAL;
+    }
+    k = normalise(cp, k);
+    if (k == 0) {
+        sipc__seterr(err, errlen, "an attribute has an empty value");
+        return SIPC_EINVAL;
+    }
+    if (q->ncp + k > REQ_MAX_CP) {
+        sipc__seterr(err, errlen, "longer than %d characters", REQ_MAX_CP);
+        return SIPC_EINVAL;
+    }
+    memcpy(q->cp + q->ncp, cp, (size_t)k * sizeof cp[0]);
+    q->a[q->n].oid = oid;
+    q->a[q->n].off = q->ncp;
+    q->a[q->n].len = k;
+    q->ncp += k;
+    q->n++;
+    return 0;
+}
+
+static const sipc_bytes OID_CN = {(const uint8_t *)"\x55\x04\x03", 3};
+
+static int req_parse(const char *s, req_subject *q, char *err, size_t errlen)
+{
+    memset(q, 0, sizeof *q);
+    uint8_t buf[1024];
+    while (is_blank(*s))
+        s++;
+    /* a bare value (no unescaped '='): the CN */
+    bool dn = false;
+    for (const char *t = s; *t; t++) {
+        if (*t == '\\' && t[1])
+            t++;
+        else if (*t == '=')
+            dn = true;
+    }
+    if (!dn) {
+        int n = req_value(&s, "", buf, sizeof buf);
+        if (n < 0) {
+            sipc__seterr(err, errlen, "a value is too long or ends in '\\'");
+            return SIPC_EINVAL;
+        }
+        return req_add(q, OID_CN, buf, n, err, errlen);
+    }
+    bool slash = *s == '/';
+    const char *seps = slash ? "/" : ",;+";
+    if (slash)
+        s++;
+    while (*s) {
+        while (is_blank(*s))
+            s++;
+        const char *k = s;
+        while (*s && *s != '=' && !strchr(seps, *s))
+            s++;
+        size_t kl = (size_t)(s - k);
+        while (kl && is_blank(k[kl - 1]))
+            kl--;
+        if (*s != '=' || kl == 0) {
+            sipc__seterr(err, errlen, "expected ATTRIBUTE=value, as in 'CN=sipc prod, O=Example'");
+            return SIPC_EINVAL;
+        }
+        sipc_bytes oid;
+        if (!sipc__attr_oid(k, kl, &oid)) {
+            sipc__seterr(err, errlen,
+                         "unknown attribute '%.*s' (CN, O, OU, C, L, ST, DC, emailAddress, "
+                         "serialNumber, street, GN, SN, title)",
+                         (int)kl, k);
+            return SIPC_EINVAL;
+        }
+        s++;
+        int n = req_value(&s, seps, buf, sizeof buf);
+        if (n < 0) {
+            sipc__seterr(err, errlen, "a value is too long or ends in '\\'");
+            return SIPC_EINVAL;
+        }
+        if (req_add(q, oid, buf, n, err, errlen) != 0)
+            return SIPC_EINVAL;
+        if (*s)
+            s++;
+    }
+    if (q->n == 0) {
+        sipc__seterr(err, errlen, "no attribute");
+        return SIPC_EINVAL;
+    }
+    return 0;
+}
+
+int sipc_subject_check(const char *required, char *err, size_t errlen)
+{
+    req_subject q;
+    if (!required || !required[0])
+        return 0;
+    return req_parse(required, &q, err, errlen);
+}
+
+/* The attributes of a Name, in order: type and value. */
+typedef struct name_attrs {
+    int n;
+    sipc_bytes oid[CERT_MAX_ATTRS];
+    tlv val[CERT_MAX_ATTRS];
+} name_attrs;
+
+static bool name_attrs_read(const sipc_bytes *name, name_attrs *na)
+{
+    na->n = 0;
+    rd r = rd_of(name);
+    tlv seq;
+    if (der_expect(&r, 0x30, &seq) != 0 || r.n != 0)
+        return false;
+    rd rs = rd_of(&seq.val);
+    while (rs.n) {
+        tlv set;
+        if (der_expect(&rs, 0x31, &set) != 0)
+            return false;
+        rd ra = rd_of(&set.val);
+        while (ra.n) {
+            tlv atv, oid, val;
+            if (der_expect(&ra, 0x30, &atv) != 0 || na->n >= CERT_MAX_ATTRS)
+                return false;
+            rd rv = rd_of(&atv.val);
+            if (der_expect(&rv, 0x06, &oid) != 0 || der_next(&rv, &val) != 0)
+                return false;
+            na->oid[na->n] = oid.val;
+            na->val[na->n++] = val;
+        }
+    }
+    return true;
+}
+
+static bool same_oid(const sipc_bytes *a, const sipc_bytes *b)
+{
+    return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
+}
+
+static bool value_is(const tlv *v, const uint32_t *cp, int n)
+{
+    uint32_t c[MAXCP];
+    if (!is_string_tag(v->tag))
+        return false;
+    int k = decode(v, c);
+    if (k < 0)
+        return false;
+    k = normalise(c, k);
+    return k == n && memcmp(c, cp, (size_t)n * sizeof c[0]) == 0;
+}
+
+/* The attribute's name for a message ("CN"), from its OID. */
+static const char *req_attr_name(const sipc_bytes *oid)
+{
+    static const char *const names[] = {"CN", "C", "L", "ST", "O", "OU", "serialNumber",
+                                        "street", "GN", "SN", "title", "emailAddress", "DC"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        sipc_bytes o;
+        if (sipc__attr_oid(names[i], strlen(names[i]), &o) && same_oid(&o, oid))
+            return names[i];
+    }
+    return "attribute";
+}
+
+bool sipc_subject_matches(const sipc_x509 *x, const char *required, char *why, size_t whylen)
+{
+    sipc__seterr(why, whylen, "%s", "");
+    if (!required || !required[0])
+        return true;
+    req_subject q;
+    name_attrs na;
+    if (req_parse(required, &q, why, whylen) != 0)
+        return false;
+    if (!name_attrs_read(&x->subject_der, &na)) {
+        sipc__seterr(why, whylen, "the subject is malformed or has over %d attributes",
+                     CERT_MAX_ATTRS);
+        return false;
+    }
+    bool used[CERT_MAX_ATTRS] = {false};
+    for (int i = 0; i < q.n; i++) {
+        /* each type once: the subject's values of it are exactly those required */
+        bool seen = false;
+        for (int j = 0; j < i && !seen; j++)
+            seen = same_oid(&q.a[j].oid, &q.a[i].oid);
+        if (seen)
+            continue;
+        const char *an = req_attr_name(&q.a[i].oid);
+        int want = 0, have = 0;
+        for (int j = i; j < q.n; j++)
+            want += same_oid(&q.a[j].oid, &q.a[i].oid);
+        for (int k = 0; k < na.n; k++)
+            have += same_oid(&na.oid[k], &q.a[i].oid);
+        if (want != have) {
+            sipc__seterr(why, whylen, "it has %d %s value%s where the required subject has %d",
+                         have, an, have == 1 ? "" : "s", want);
+            return false;
+        }
+        for (int j = i; j < q.n; j++) {
+            if (!same_oid(&q.a[j].oid, &q.a[i].oid))
+                continue;
+            bool found = false;
+            for (int k = 0; k < na.n && !found; k++)
+                if (!used[k] && same_oid(&na.oid[k], &q.a[j].oid) &&
+                    value_is(&na.val[k], q.cp + q.a[j].off, q.a[j].len))
+                    used[k] = found = true;
+            if (!found) {
+                sipc__seterr(why, whylen, "its %s differs", an);
+                return false;
+            }
+        }
+    }
+    return true;
 }

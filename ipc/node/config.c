@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/str_copy.h"
+#include "certs/x509_info.h"
 #include "sipc/node.h"
 
 #define SIPC_DEFAULT_HOME "/var/lib/sipc"
@@ -252,8 +253,14 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             cfg->strict_guard_window = (int)v;
             return 1;
         }
-        if (!strcmp(key, "subject"))
+        if (!strcmp(key, "subject")) {
+            char why[200];
+            if (sipc_subject_check(value, why, sizeof why) != 0) {
+                snprintf(ps->err, sizeof ps->err, "[tls] subject '%s': %s", value, why);
+                return 0;
+            }
             return copy_str(cfg->subject, sizeof cfg->subject, value, ps, key);
+        }
         if (!strcmp(key, "revocation")) {
             if (!strcmp(value, "off"))
                 cfg->revocation = SIPC_REVOCATION_OFF;

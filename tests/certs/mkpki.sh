@@ -15,6 +15,8 @@
 #   badint.pem badint-leaf.pem intermediate with CA:FALSE and a leaf it signed
 #   other-root.pem other-leaf.pem   a second, unrelated cluster
 #   wrongsubj.pem              leaf CN=somebody else
+#   subj-*.pem                 leaves whose subjects test [tls] subject (comma in an OU, two CNs,
+#                              a long subject, extra attributes)
 #   impostor-leaf.pem          leaf signed by a different key that uses int's name
 #   weak-rsa1024.pem           leaf with an RSA-1024 key (below the 2048-bit minimum)
 #   weak-p521.pem              leaf with an ECDSA P-521 key (only P-256/P-384 are accepted)
@@ -74,6 +76,15 @@ issue serveronly "/O=Example/CN=sipc node" int server_ext
 issue badint "/O=Example/CN=sipc Not A CA" root notca_ext
 issue badint-leaf "/O=Example/CN=sipc node" badint leaf_ext
 issue wrongsubj "/O=Example/CN=somebody else" int leaf_ext
+# subjects that only a rendering of the name would mistake for the required
+# one: an OU whose value reads ", CN=sipc node", a second CN, and a long
+# subject whose text cut at 255 bytes would end in "CN=sipc node"; and one
+# that carries it with attributes the requirement does not name
+issue subj-comma "/O=Example/OU=Sales, CN=sipc node/CN=alice" int leaf_ext
+issue subj-twocn "/O=Example/CN=sipc node/CN=alice" int leaf_ext
+a60=$(printf 'a%.0s' $(seq 60)) b32=$(printf 'b%.0s' $(seq 32))
+issue subj-long "/O=Example/OU=$a60/OU=$a60/OU=$a60/OU=$b32/CN=sipc nodeevil" int leaf_ext
+issue subj-extra "/C=US/O=Example/OU=IT/OU=Ops/CN=sipc node" int leaf_ext
 # impostor: a CA with the intermediate's exact name but another key
 selfsign impostor "/O=Example/CN=sipc Test Intermediate CA" ca_ext
 issue impostor-leaf "/O=Example/CN=sipc node" impostor leaf_ext

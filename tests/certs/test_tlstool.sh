@@ -230,6 +230,30 @@ expect "verify: required subject (CN) met" 0 "^VERIFIED$"
 # the file lacks the intermediate, which this node's pair supplied: said so
 expect "verify: an intermediate taken from the own pair is named" 0 \
     "^note: .*leaf.pem lacks the intermediate CA 'O=Example, CN=[^']*'; it was taken from this node's imported pair. A node without it finds the chain incomplete \(exit 23\)"
+# the required subject is compared on the name's structure, never its text
+run "$T" verify "$P/subj-comma.pem"
+expect "verify: ', CN=...' inside an OU is no CN" 29 "differs from the required subject 'CN=sipc node' \(\[tls\] subject\): its CN differs" \
+    "'O=Example, OU=Sales\\\\, CN=sipc node, CN=alice'"
+run "$T" verify "$P/subj-twocn.pem"
+expect "verify: a second CN is refused" 29 "it has 2 CN values where the required subject has 1"
+run "$T" verify "$P/subj-long.pem"
+expect "verify: a long subject is not cut to a match" 29 "its CN differs"
+run "$T" verify "$P/subj-extra.pem"
+expect "verify: attributes not named are free" 0 "^VERIFIED$"
+for req in 'sipc node' 'CN=sipc node, O=Example' 'cn = SIPC  Node ; o=example' '/O=Example/CN=sipc node' \
+    'OU=Ops, OU=IT, CN=sipc node' 'C=US+CN=sipc\20node'; do
+    printf '[tls]\nsubject = %s\n' "$req" >"$H/sipc.conf"
+    run "$T" verify "$P/subj-extra.pem"
+    expect "verify: required subject '$req' met" 0 "^VERIFIED$"
+done
+printf '[tls]\nsubject = OU=IT, CN=sipc node\n' >"$H/sipc.conf"
+run "$T" verify "$P/subj-extra.pem"
+expect "verify: every value of a type named is required" 29 "it has 2 OU values where the required subject has 1"
+printf '[tls]\nsubject = CN=sipc node, Foo=bar\n' >"$H/sipc.conf"
+run "$T" verify "$P/subj-extra.pem"
+expect "verify: an unknown attribute in [tls] subject is a configuration error" 3 \
+    "\[tls\] subject 'CN=sipc node, Foo=bar': unknown attribute 'Foo'"
+printf '[tls]\nsubject = CN=sipc node\n' >"$H/sipc.conf"
 : >"$H/sipc.conf"
 run "$T" verify "$P/truncated.pfx" --password-file "$work/pw.txt"
 expect "verify: unreadable file" 6 "not a readable PKCS#12"

@@ -145,6 +145,20 @@ int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp, char *err, size_t 
     return 0;
 }
 
+int sipc_trust_check_policy(const sipc_trust *t, char *err, size_t errlen)
+{
+    if (!t || t->nown == 0 || t->own_self_signed || t->policy.subject[0])
+        return 0;
+    sipc__seterr(err, errlen,
+                 "this node's pair '%s' is issued by '%s', and no [tls] subject is set: every "
+                 "certificate that CA issued (to users, machines, ...) would be accepted as a "
+                 "node. Set the subject every node's certificate carries in sipc.conf on every "
+                 "node ([tls] subject = %s, or the attributes they share, e.g. O and OU)",
+                 sipc__name_or(t->own_x[0].subject), sipc__name_or(t->own_x[0].issuer),
+                 sipc__name_or(t->own_x[0].subject));
+    return SIPC_ECONFIG;
+}
+
 int sipc_trust_add_rotation(sipc_trust *t, const sipc_keypair *kp, const char *role, char *err,
                             size_t errlen)
 {

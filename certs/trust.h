@@ -102,6 +102,11 @@ void sipc_trust_free(sipc_trust *t);
  * root, that root is trusted too. 0, SIPC_ETLSCONFIG (a certificate of kp
  * cannot be read; err says which) or SIPC_ENOMEM. */
 int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp, char *err, size_t errlen);
+/* 0 when this trust may carry TLS: an own pair issued by a CA (not
+ * self-signed) needs a required subject, because the organisation's CA also
+ * issues certificates to users and machines, each of which would otherwise
+ * pass as a node. Else SIPC_ECONFIG with the reason and the fix in err. */
+int sipc_trust_check_policy(const sipc_trust *t, char *err, size_t errlen);
 /* A pair this node trusts during a key pair rotation besides its own: role
  * (at most 15 characters) is "staged pair" (the pair it is moving to) or
  * "previous pair" (the one it left). A self-signed certificate is pinned

@@ -58,7 +58,10 @@ static int load_in_mode(sipc_security **out, const sipc_config *cfg, sipc_tls_mo
     pol.revocation = (sipc_trust_revocation)cfg->revocation;
     sipc_trust *trust = NULL;
     r = sipc_trust_load_home(&trust, cfg->home, &pol, err, errlen);
+    if (r == 0)
+        r = sipc_trust_check_policy(trust, err, errlen);
     if (r != 0) {
+        sipc_trust_free(trust);
         sipc_keypair_free(&kp);
         return r;
     }

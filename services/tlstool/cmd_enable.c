@@ -117,6 +117,18 @@ int cmd_enable(void *arg)
                     res.reason, res.fix);
     }
     char conf[1200], err[600];
+    sipc_trust *t;
+    int have;
+    if ((r = load_trust(o, &cfg, &t, &have)) != 0) {
+        sipc_keypair_free(&kp);
+        return r;
+    }
+    r = sipc_trust_check_policy(t, err, sizeof err);
+    sipc_trust_free(t);
+    if (r != 0) {
+        sipc_keypair_free(&kp);
+        return fail(EX_CONFIG, "TLS not enabled: %s", err);
+    }
     snprintf(conf, sizeof conf, "%s/security/server.tls.conf", o->home);
     int was = cfg.tls_enable;
     /* server.tls.conf: informational, what is in effect since when */

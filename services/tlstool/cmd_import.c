@@ -58,6 +58,8 @@ int cmd_import(void *arg)
     sipc_vfy_result res;
     sipc_vfy_status st = sipc_trust_verify(nt, kp.certs, kp.ncerts, SIPC_PURPOSE_BOTH, time(NULL),
                                            &res) == 0 ? SIPC_VFY_OK : res.status;
+    char policy[700] = "";
+    (void)sipc_trust_check_policy(nt, policy, sizeof policy);
     sipc_trust_free(nt);
     const char *later = NULL;
     if (st == SIPC_VFY_UNTRUSTED_ROOT || st == SIPC_VFY_INCOMPLETE_CHAIN ||
@@ -90,6 +92,8 @@ int cmd_import(void *arg)
         printf("warning: %s\n", res.warning);
     if (later)
         printf("warning: peers will not accept this pair yet: %s\n  fix: %s\n", later, res.fix);
+    if (policy[0]) /* before enable, and before a reload uses the pair */
+        printf("warning: TLS will not start with this pair yet: %s\n", policy);
     if (cfg.tls_enable && have_pair)
         printf("TLS is enabled: the running node presents the replaced pair until it reloads: "
                "`systemctl reload sipcd` (SIGHUP to sipcd) or a restart (not `sipcctl reload`: "

@@ -180,6 +180,16 @@ int cmd_status(void *arg)
     }
     json_object_set_new(j, "files", files);
     rotation_json(o, j, warnings, problems);
+    {
+        sipc_trust *pt;
+        int hp;
+        char perr[700];
+        if (load_trust(o, &cfg, &pt, &hp) == 0) {
+            if (hp && sipc_trust_check_policy(pt, perr, sizeof perr) != 0)
+                json_array_append_new(problems, json_string(perr));
+            sipc_trust_free(pt);
+        }
+    }
     if (o->verbose) {
         json_t *roots = json_array(), *crls = json_array();
         sipc_trust *t;

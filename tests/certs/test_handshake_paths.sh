@@ -125,7 +125,7 @@ H=$work/home
 mkdir -p "$H"
 export SIPC_HOME=$H
 SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/node.pfx" >"$OUT" 2>&1 || bad "import node.pfx"
-printf '[tls]\nrevocation = hard\n' >"$H/sipc.conf"
+printf '[tls]\nrevocation = hard\nsubject = O=RFC Test\n' >"$H/sipc.conf"
 for c in root dca nc mapnc map ian fcrl rep0 rep0p rep2 names-utf8 pl-new pl-old plsub; do
     "$T" crl add "$P/$c.crl" >"$OUT" 2>&1 || bad "crl add $c.crl"
 done

@@ -369,7 +369,7 @@ expect "crl remove" 0 "removed" "on a reload or restart"
 # --reload on trust and crl: the change is made, then the node of this home is
 # asked (none runs here: exit 13)
 MGMT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-printf '[node]\naddress = 127.0.0.1\n[management]\nport = %s\n' "$MGMT" >"$H/sipc.conf"
+printf '[node]\naddress = 127.0.0.1\n[management]\nport = %s\n[tls]\nsubject = CN=sipc node\n' "$MGMT" >"$H/sipc.conf"
 run "$T" trust add "$P/other-root.pem" --reload
 expect "trust add --reload: added, then the node is asked (exit 13: none runs)" 13 "trusted: O=Elsewhere" "--reload: the node at 127.0.0.1:$MGMT could not be asked"
 run "$T" trust remove "$FP" --reload
@@ -537,6 +537,27 @@ PY
     expect "sipcd: node.crt with an EC private value longer than its curve" 78 \
         "security/node.crt: the private key is damaged or not a key sipc can read"
 
+    # An organisation-signed pair and no [tls] subject: every certificate the
+    # CA issued would pass as a node, so nothing starts TLS with it.
+    newhome orgnosubj
+    SIPC_PFX_PASSWORD=$PFXPW run "$T" --home "$H" import "$P/org.pfx"
+    expect "import: an organisation pair without [tls] subject is named" 0 "^imported" \
+        "warning: TLS will not start with this pair yet: .*is issued by 'O=Example, CN=sipc Test Intermediate CA', and no \[tls\] subject is set" \
+        "\[tls\] subject = O=Example, CN=sipc node"
+    run "$T" --home "$H" enable
+    expect "enable: refused without [tls] subject" 3 "TLS not enabled: .*no \[tls\] subject is set"
+    grep -Eq '^enable *= *1' "$H/sipc.conf" 2>/dev/null && bad "enable wrote enable = 1 despite refusing" || ok "enable: refusal leaves sipc.conf alone"
+    printf '[tls]\nenable = 1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$H/sipc.conf"
+    run "$T" --home "$H" status
+    expect "status: the missing subject is a problem" 10 "PROBLEM: .*no \[tls\] subject is set"
+    run timeout 30 "$SIPCD" --home "$H"
+    expect "sipcd: refuses TLS with an organisation pair and no [tls] subject" 78 "no \[tls\] subject is set"
+    run "$SIPCCTL" --home "$H" --timeout 2000 ping 127.0.0.1:9
+    expect "sipcctl: refuses the same" 78 "no \[tls\] subject is set"
+    sed -i 's/^enable = 1$/enable = 1\nsubject = CN=sipc node/' "$H/sipc.conf"
+    run "$T" --home "$H" status
+    expect "status: with the subject, consistent" 0 "state: +consistent"
+
     # Handshakes rejected by a node (org-signed pair, CRL, required subject), one per
     # verification failure: the node's log carries the reason `tlstool verify` prints.
     newhome server
@@ -564,7 +585,7 @@ PY
             mkdir -p "$CH/security/trust"
             chmod 700 "$CH/security"
             cp "$P/root.pem" "$CH/security/trust/root.pem" # the client trusts the server
-            printf '[tls]\nenable = 1\n' >"$CH/sipc.conf"
+            printf '[tls]\nenable = 1\nsubject = CN=sipc node\n' >"$CH/sipc.conf"
             (cd "$P" && cat $certs) >"$work/chain.$code.pem"
             cat "$work/chain.$code.pem" "$P/$key" >"$CH/security/node.crt"
             chmod 600 "$CH/security/node.crt"

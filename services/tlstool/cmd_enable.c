@@ -70,6 +70,34 @@ static int strict_later(const opts *o, const sipc_config *cfg)
     return EX_OK;
 }
 
+/* The running node refused to turn TLS on (its strict guard, or a check of
+ * the new setup): [tls] enable and mode go back to what they were before
+ * this command, and server.tls.conf to its old text (old, NULL: there was
+ * none), so that this home's own clients, which follow sipc.conf, keep
+ * speaking as the node does. Returns EX_RELOAD_REFUSED, or EX_CONFIG if the
+ * file cannot be put back. */
+static int undo_refused(const opts *o, const sipc_config *before, const char *conf,
+                        const uint8_t *old, size_t oldlen)
+{
+    char err[600];
+    if (sipc_config_set(o->home, "tls", "enable", before->tls_enable ? "1" : "0", err,
+                        sizeof err) != 0 ||
+        sipc_config_set(o->home, "tls", "mode", sipc_tls_mode_name(before->tls_mode), err,
+                        sizeof err) != 0)
+        return fail(EX_CONFIG, "the node refused, and %s/sipc.conf could not be put back: %s",
+                    o->home, err);
+    if (conf && (old ? sipc_store_write(conf, old, oldlen, err, sizeof err) != 0
+                     : unlink(conf) != 0 && errno != ENOENT))
+        fprintf(stderr, "tlstool: warning: %s could not be put back (informational only): %s\n",
+                conf, old ? err : strerror(errno));
+    printf("sipc.conf put back as it was ([tls] enable = %d): the node still runs TLS off, and "
+           "this home's clients keep speaking plaintext to it. Deal with what the node names, "
+           "or enable permissive first (`tlstool enable --mode permissive --reload`), then run "
+           "the command again\n",
+           before->tls_enable);
+    return EX_RELOAD_REFUSED;
+}
+
 /* After sipc.conf changed: reload the running node, or say how to. strict:
  * the mode the change leads to is strict. */
 static int apply_now_or_later(const opts *o, const sipc_config *cfg, int strict, const char *what)
@@ -134,12 +162,11 @@ int cmd_enable(void *arg)
     /* server.tls.conf: informational, what is in effect since when */
     uint8_t *old = NULL;
     size_t oldlen = 0;
-    int same = 0;
-    if (sipc_store_read(conf, &old, &oldlen, MAX_FILE, err, sizeof err) == 0) {
-        same = strstr((char *)old, kp.fingerprint) != NULL;
-        free(old);
-    }
+    int same = 0, wrote = 0;
+    if (sipc_store_read(conf, &old, &oldlen, MAX_FILE, err, sizeof err) == 0)
+        same = memmem(old, oldlen, kp.fingerprint, strlen(kp.fingerprint)) != NULL;
     if (!(was && same) || want != (int)cfg.tls_mode) {
+        wrote = 1;
         sipc_x509 x;
         sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0);
         char now[32], na[32], text[4096];
@@ -164,16 +191,18 @@ int cmd_enable(void *arg)
         if (sipc_store_init(o->home, err, sizeof err) != 0 ||
             sipc_store_write(conf, text, strlen(text), err, sizeof err) != 0) {
             sipc_keypair_free(&kp);
+            free(old);
             return fail(EX_FAIL, "%s", err);
         }
     }
     sipc_keypair_free(&kp);
     int mode_changes = want != (int)cfg.tls_mode;
-    if (mode_changes && sipc_config_set(o->home, "tls", "mode", sipc_tls_mode_name(want), err,
-                                        sizeof err) != 0)
+    if ((mode_changes && sipc_config_set(o->home, "tls", "mode", sipc_tls_mode_name(want), err,
+                                         sizeof err) != 0) ||
+        (!was && sipc_config_set(o->home, "tls", "enable", "1", err, sizeof err) != 0)) {
+        free(old);
         return fail(EX_CONFIG, "%s", err);
-    if (!was && sipc_config_set(o->home, "tls", "enable", "1", err, sizeof err) != 0)
-        return fail(EX_CONFIG, "%s", err);
+    }
     if (was && !mode_changes)
         printf("TLS is already enabled (mode %s) in %s/sipc.conf\n", sipc_tls_mode_name(want),
                o->home);
@@ -194,7 +223,17 @@ int cmd_enable(void *arg)
     if (!o->reload)
         printf("then look for 'TLS Port: %s' in the data service log under %s/logs/\n", portword,
                o->home);
-    return apply_now_or_later(o, &cfg, want == SIPC_TLS_STRICT, "`tlstool enable`");
+    /* From off, a refusal leaves the node in plaintext; a sipc.conf saying
+     * TLS would make this home's own clients speak TLS only, to a node that
+     * does not. (Between TLS modes sipc.conf keeps the intent: the node holds
+     * back in permissive, which both kinds of client reach, and a later
+     * reload applies it once the guard allows.) */
+    o->undo_refused = !was;
+    r = apply_now_or_later(o, &cfg, want == SIPC_TLS_STRICT, "`tlstool enable`");
+    if (r == EX_RELOAD_REFUSED && o->reload && !was)
+        r = undo_refused(o, &cfg, wrote ? conf : NULL, old, oldlen);
+    free(old);
+    return r;
 }
 
 int cmd_mode(void *arg)

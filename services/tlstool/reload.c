@@ -110,10 +110,13 @@ int request_reload(const opts *o, int force)
         free(c.data);
         int refused = e == SIPC_EREMOTE || e == SIPC_ENOMETHOD;
         return fail(refused ? EX_RELOAD_REFUSED : EX_RELOAD_UNREACHABLE,
-                    "--reload: the node at %s:%d %s: %s%s%s; the change stays made here: a later "
-                    "reload (SIGHUP) or restart of sipcd applies it",
-                    host, port, refused ? "refused" : "could not be asked", sipc_strerror(e),
-                    c.message[0] ? ": " : "", c.message);
+                    "--reload: the node at %s:%d %s: %s%s%s%s", host, port,
+                    refused ? "refused" : "could not be asked", sipc_strerror(e),
+                    c.message[0] ? ": " : "", c.message,
+                    refused && o->undo_refused
+                        ? ""
+                        : "; the change stays made here: a later reload (SIGHUP) or restart "
+                          "of sipcd applies it");
     }
     json_error_t je;
     json_t *j = json_loadb(c.data ? c.data : "", c.len, 0, &je);

@@ -61,6 +61,7 @@ typedef struct opts {
     int timeout_ms;
     const char *mode; /* enable --mode */
     int reload;       /* --reload */
+    int undo_refused; /* the command puts sipc.conf back if the node refuses the reload */
     char **pos; /* the arguments after the command */
     int npos;
 } opts;

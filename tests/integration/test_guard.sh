@@ -93,6 +93,18 @@ jq -e '[.guard.plaintext_peers[] | select(.node | startswith("sipcctl"))] | map(
     ok "three sipcctl sessions from one machine are one guard peer, sipcctl" || { not_ok "sipcctl sessions counted apart"; cat "$work/st.json"; }
 hist '[.peers[] | select(.node == "tlstool-check")] | length == 0' >/dev/null &&
     ok "A's history does not record tlstool check's probe" || { not_ok "the probe is recorded"; cat "$work/a/state/peers"; }
+# off -> strict refused (the plaintext sipcctl): sipc.conf goes back to off,
+# so this home's own sipcctl still reaches the node, which runs plaintext
+cp "$work/a/security/server.tls.conf" "$work/stc.before" 2>/dev/null || : >"$work/stc.before"
+tt enable --mode strict --reload >"$work/os3.out" 2>&1
+rc=$?
+[ "$rc" = 12 ] && grep -q "sipc.conf put back as it was (\[tls\] enable = 0): the node still runs TLS off" "$work/os3.out" &&
+    grep -Eq '^enable *= *0' "$work/a/sipc.conf" &&
+    cmp -s "$work/stc.before" "$work/a/security/server.tls.conf" &&
+    ok "enable --mode strict --reload refused from off: sipc.conf and server.tls.conf put back" ||
+    { not_ok "refused off -> strict (exit $rc)"; cat "$work/os3.out"; grep enable "$work/a/sipc.conf"; }
+ctl --home "$work/a" status >"$work/st3.txt" 2>&1 &&
+    ok "... and sipcctl from the node's own home still reaches it" || { not_ok "sipcctl after the refusal"; cat "$work/st3.txt"; }
 tt enable --mode permissive --reload >"$work/e0.out" 2>&1 || { not_ok "enable permissive"; cat "$work/e0.out"; }
 tt mode strict --reload >"$work/r0.out" 2>&1
 rc=$?

@@ -88,7 +88,7 @@ int read_chain(const opts *o, const char *file, sipc_keypair *kp, int *is_pfx)
     memset(kp, 0, sizeof *kp);
     if (is_pfx)
         *is_pfx = 0;
-    if (sipc_store_read(file, &b, &n, MAX_FILE, err, sizeof err) != 0)
+    if (sipc_secret_file_read(file, &b, &n, MAX_FILE, err, sizeof err) != 0)
         return fail(EX_BADFILE, "%s", err);
     if (sipc_is_pem(b, n)) {
         int nc = 0;

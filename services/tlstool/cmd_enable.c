@@ -123,7 +123,7 @@ int cmd_enable(void *arg)
     uint8_t *old = NULL;
     size_t oldlen = 0;
     int same = 0;
-    if (sipc_store_read(conf, &old, &oldlen, MAX_FILE, err, sizeof err) == 0) {
+    if (sipc_secret_file_read(conf, &old, &oldlen, MAX_FILE, err, sizeof err) == 0) {
         same = strstr((char *)old, kp.fingerprint) != NULL;
         free(old);
     }

@@ -32,7 +32,7 @@ int cmd_import(void *arg)
                     sipc_rotation_state_name(rot.state));
     uint8_t *data;
     size_t len;
-    if (sipc_store_read(file, &data, &len, MAX_FILE, err, sizeof err) != 0)
+    if (sipc_secret_file_read(file, &data, &len, MAX_FILE, err, sizeof err) != 0)
         return fail(EX_BADFILE, "%s", err);
     char pw[CLI_PASSWORD_BUF];
     if ((r = need_pfx(file, data, len)) != 0 || (r = get_password(o, 0, pw, sizeof pw)) != 0) {

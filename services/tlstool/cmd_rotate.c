@@ -65,7 +65,7 @@ static int read_new_pair(const opts *o, const sipc_config *cfg, const char *file
                          sipc_keypair *kp, uint8_t **data, size_t *len, sipc_vfy_result *res)
 {
     char err[600], pw[CLI_PASSWORD_BUF];
-    if (sipc_store_read(file, data, len, MAX_FILE, err, sizeof err) != 0)
+    if (sipc_secret_file_read(file, data, len, MAX_FILE, err, sizeof err) != 0)
         return fail(EX_BADFILE, "%s", err);
     int r;
     if ((r = need_pfx(file, *data, *len)) != 0 || (r = get_password(o, 0, pw, sizeof pw)) != 0) {

@@ -10,7 +10,8 @@
 
 /* The whole file (at most max bytes) into a malloc'd, NUL-terminated *out of
  * *len bytes, read with read(2); every intermediate buffer is wiped before it
- * is freed, on every path. Free *out with sipc_secure_free(*out, *len).
+ * is freed, on every path. Free *out with sipc_secure_free(*out, *len) when
+ * the file may hold a secret (a key, a PKCS#12 file).
  * 0, or -errno (err names the file). */
 int sipc_secret_file_read(const char *path, uint8_t **out, size_t *len, size_t max, char *err,
                           size_t errlen);

@@ -7,7 +7,6 @@
 #include <wolfssl/wolfcrypt/sha256.h>
 
 #include <assert.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "certs/keypair.h"
 #include "certs/der.h"
 #include "certs/pem.h"
+#include "certs/secret_file.h"
 #include "base/error_text.h"
 #include "base/hex.h"
 #include "sipc/errno.h"
@@ -181,7 +181,7 @@ static int load_key(sipc_keypair *kp, const char *pem, size_t len, char *err, si
     uint8_t *der = NULL;
     size_t dl = 0;
     if (sipc_pem_block(pem, len, &pos, "ENCRYPTED PRIVATE KEY", &der, &dl, NULL, 0) != 0 || der) {
-        free(der);
+        sipc_secure_free(der, dl);
         snprintf(err, errlen, "%s: the private key is encrypted; import the PKCS#12 file with tlstool import", what);
         return SIPC_ETLSCONFIG;
     }
@@ -241,77 +241,29 @@ int sipc_keypair_from_pem(sipc_keypair *kp, const char *pem, size_t len, char *e
     return keypair_parse(kp, pem, len, pem, len, "certificate", "key", err, errlen);
 }
 
-static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
-{
-    FILE *fp = fopen(path, "re");
-    if (!fp) {
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 4096 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            if (cap > (8u << 20)) {
-                snprintf(err, errlen, "%s is too large for a certificate file", path);
-                goto fail;
-            }
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                snprintf(err, errlen, "out of memory reading %s", path);
-                goto fail;
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + n, 1, cap - n - 1, fp);
-        n += r;
-        if (r == 0)
-            break;
-    }
-    fclose(fp);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-fail:
-    fclose(fp);
-    free(buf);
-    return NULL;
-}
-
-static void free_secret(char *buf, size_t len)
-{
-    if (!buf)
-        return;
-    volatile char *p = buf;
-    for (size_t i = 0; i < len; i++)
-        p[i] = 0;
-    free(buf);
-}
-
 int sipc_keypair_load_pem(sipc_keypair *kp, const char *cert_path, const char *key_path, char *err,
                           size_t errlen)
 {
     memset(kp, 0, sizeof *kp);
     size_t clen = 0, klen = 0;
-    char *c = read_file(cert_path, &clen, err, errlen);
-    if (!c)
+    uint8_t *c = NULL, *k = NULL;
+    if (sipc_secret_file_read(cert_path, &c, &clen, 8u << 20, err, errlen) != 0)
         return SIPC_ETLSCONFIG;
-    char *k = c;
+    k = c;
     if (key_path && strcmp(key_path, cert_path) != 0) {
-        k = read_file(key_path, &klen, err, errlen);
-        if (!k) {
-            free(c);
+        if (sipc_secret_file_read(key_path, &k, &klen, 8u << 20, err, errlen) != 0) {
+            sipc_secure_free(c, clen);
             return SIPC_ETLSCONFIG;
         }
     } else {
         key_path = cert_path;
         klen = clen;
     }
-    int r = keypair_parse(kp, c, clen, k, klen, cert_path, key_path, err, errlen);
+    int r = keypair_parse(kp, (const char *)c, clen, (const char *)k, klen, cert_path, key_path,
+                          err, errlen);
     if (k != c)
-        free_secret(k, klen);
-    free_secret(c, clen);
+        sipc_secure_free(k, klen);
+    sipc_secure_free(c, clen);
     return r;
 }
 

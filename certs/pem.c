@@ -10,6 +10,7 @@
 
 #include "base/error_text.h"
 #include "certs/pem.h"
+#include "certs/secret_file.h"
 #include "sipc/errno.h"
 
 static const char *memfind(const char *h, size_t hl, const char *n)
@@ -63,10 +64,12 @@ int sipc_pem_block(const char *pem, size_t len, size_t *pos, const char *label, 
             clean[w++] = body[i];
     word32 dl = (word32)(bl + 1);
     int rc = Base64_Decode((const byte *)clean, (word32)w, der, &dl);
-    free(clean);
+    /* the block may be a private key: neither its Base64 nor a partly
+     * decoded DER may stay behind in freed memory */
+    sipc_secure_free(clean, bl + 1);
     *pos = (size_t)(e + strlen(end) - pem);
     if (rc != 0 || dl == 0) {
-        free(der);
+        sipc_secure_free(der, bl + 1);
         sipc__seterr(err, errlen, "PEM block \"%s\" is not valid Base64", label);
         return SIPC_EFORMAT;
     }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "certs/tool/keygen.h"
+#include "certs/secret_file.h"
 #include "base/error_text.h"
 #include "base/str_copy.h"
 #include "sipc/errno.h"
@@ -214,10 +215,7 @@ out:
         wc_FreeRsaKey(&rsa);
     if (have_rng)
         wc_FreeRng(&rng);
-    if (kder) {
-        memset(kder, 0, 4096);
-        free(kder);
-    }
+    sipc_secure_free(kder, 4096); /* the new private key's DER */
     free(der);
     free(cert);
     return ret;

@@ -233,7 +233,7 @@ static int check_mac(pctx *c, const tlv *mac, const tlv *safe)
             r = wc_HmacFinal(&h, out);
         wc_HmacFree(&h);
     }
-    memset(key, 0, sizeof key);
+    explicit_bzero(key, sizeof key);
     if (r != 0) {
         sipc__seterr(c->err, c->errlen, "cannot compute the file's MAC (wolfSSL error %d)", r);
         return sipc__pfx_fail(c->why, SIPC_PFX_CORRUPT);

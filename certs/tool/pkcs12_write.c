@@ -168,8 +168,8 @@ out:
     sipc_buf_free(&seq);
     if (plain)
         sipc_secure_free(plain, n);
-    memset(key, 0, sizeof key);
-    memset(iv, 0, sizeof iv);
+    explicit_bzero(key, sizeof key);
+    explicit_bzero(iv, sizeof iv);
     return r;
 }
 
@@ -346,7 +346,7 @@ static int mac_data(pfx_ctx *c, const sipc_buf *safe, sipc_buf *out)
             r = 0;
         wc_HmacFree(&h);
     }
-    memset(key, 0, sizeof key);
+    explicit_bzero(key, sizeof key);
     if (r != 0)
         return r;
     sipc_buf alg = {0}, di = {0}, md = {0};

@@ -19,14 +19,6 @@
 #include "sipc/errno.h"
 #include "base/error_text.h"
 
-void sipc_secure_free(void *p, size_t len)
-{
-    if (!p)
-        return;
-    explicit_bzero(p, len);
-    free(p);
-}
-
 char *sipc_store_path(char *out, size_t outlen, const char *home, const char *sub,
                       const char *name)
 {
@@ -143,60 +135,6 @@ int sipc_store_write(const char *path, const void *data, size_t len, char *err, 
     return 0;
 }
 
-int sipc_store_read(const char *path, uint8_t **out, size_t *len, size_t max, char *err,
-                    size_t errlen)
-{
-    *out = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        sipc__seterr(err, errlen, "cannot read %s: %s", path, strerror(e));
-        return -e;
-    }
-    size_t cap = 8192, n = 0;
-    uint8_t *b = malloc(cap + 1);
-    for (;;) {
-        if (!b) {
-            close(fd);
-            sipc__seterr(err, errlen, "%s: out of memory", path);
-            return -ENOMEM;
-        }
-        ssize_t r = read(fd, b + n, cap - n);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = errno;
-            close(fd);
-            sipc_secure_free(b, cap);
-            sipc__seterr(err, errlen, "cannot read %s: %s", path, strerror(e));
-            return -e;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-        if (n > max) {
-            close(fd);
-            sipc_secure_free(b, cap);
-            sipc__seterr(err, errlen, "%s is larger than %zu bytes: not a certificate file", path, max);
-            return -EFBIG;
-        }
-        if (n == cap) {
-            uint8_t *nb = malloc(cap * 2 + 1);
-            if (nb)
-                memcpy(nb, b, n);
-            sipc_secure_free(b, cap + 1);
-            b = nb;
-            cap *= 2;
-        }
-    }
-    close(fd);
-    b[n] = 0;
-    *out = b;
-    *len = n;
-    return 0;
-}
-
 static int pem_append(char **buf, size_t *len, size_t *cap, const uint8_t *der, size_t dlen,
                       int type)
 {
@@ -290,7 +228,7 @@ static int copy_file(const char *from, const char *to, char *err, size_t errlen)
 {
     uint8_t *b;
     size_t n;
-    int r = sipc_store_read(from, &b, &n, 1u << 20, err, errlen);
+    int r = sipc_secret_file_read(from, &b, &n, 1u << 20, err, errlen);
     if (r != 0)
         return r == -ENOENT ? 1 : SIPC_ECONFIG;
     r = sipc_store_write(to, b, n, err, errlen);
@@ -373,14 +311,14 @@ static int read_pair(const char *home, const char *sub, uint8_t **crt, size_t *c
     char path[1200];
     *p12 = NULL;
     *p12len = 0;
-    int r = sipc_store_read(sipc_store_path(path, sizeof path, home, sub, "node.crt"), crt, clen,
-                            1u << 20, err, errlen);
+    int r = sipc_secret_file_read(sipc_store_path(path, sizeof path, home, sub, "node.crt"), crt,
+                                  clen, 1u << 20, err, errlen);
     if (r == -ENOENT)
         return 1;
     if (r != 0)
         return SIPC_ECONFIG;
-    r = sipc_store_read(sipc_store_path(path, sizeof path, home, sub, "node.p12"), p12, p12len,
-                        1u << 20, err, errlen);
+    r = sipc_secret_file_read(sipc_store_path(path, sizeof path, home, sub, "node.p12"), p12,
+                              p12len, 1u << 20, err, errlen);
     if (r == -ENOENT)
         return 0;
     if (r != 0) {

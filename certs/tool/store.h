@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "certs/keypair.h"
+#include "certs/secret_file.h" /* sipc_secret_file_read, sipc_secure_free */
 
 /* path = home/security[/sub][/name] into out; returns out. */
 char *sipc_store_path(char *out, size_t outlen, const char *home, const char *sub,
@@ -28,10 +29,6 @@ char *sipc_store_path(char *out, size_t outlen, const char *home, const char *su
 int sipc_store_init(const char *home, char *err, size_t errlen);
 /* Atomic 0600 write. 0 or a negative sipc code; err names the file. */
 int sipc_store_write(const char *path, const void *data, size_t len, char *err, size_t errlen);
-/* Whole file (at most max bytes) into a malloc'd, NUL-terminated buffer.
- * 0, or -errno (err names the file). */
-int sipc_store_read(const char *path, uint8_t **out, size_t *len, size_t max, char *err,
-                    size_t errlen);
 /* PEM text of kp (certificates, leaf first, then the private key) into a
  * malloc'd, NUL-terminated *out of *len bytes; free it with
  * sipc_secure_free(*out, *len). 0, SIPC_EINVAL (kp is empty), SIPC_EFORMAT
@@ -57,7 +54,5 @@ int sipc_store_drop_staged(const char *home, char *err, size_t errlen);
 /* Writes the state file (state NULL: removes it); previous_fp may be NULL. */
 int sipc_store_write_rotation(const char *home, const char *state, const char *previous_fp,
                               char *err, size_t errlen);
-/* Overwrites then frees a buffer that held secrets. */
-void sipc_secure_free(void *p, size_t len);
 
 #endif

@@ -2,6 +2,7 @@
 #include "services/common/password.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,37 +59,63 @@ static const char *rule_broken(const char *pw)
     return NULL;
 }
 
-static int read_line(FILE *f, char *out, size_t outlen)
+/* One line from fd, without its line break, read with read(2) one byte at a
+ * time: a stdio buffer would keep the password after the line is taken (and
+ * glibc frees it unwiped), and nothing past the line is consumed. -1 when
+ * nothing could be read. */
+static int read_line(int fd, char *out, size_t outlen)
 {
-    if (!fgets(out, (int)outlen, f))
+    size_t n = 0;
+    ssize_t r = 0;
+    char c = 0;
+    while (n + 1 < outlen) {
+        r = read(fd, &c, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0 || c == '\n')
+            break;
+        out[n++] = c;
+    }
+    explicit_bzero(&c, sizeof c);
+    out[n] = '\0';
+    if (n == 0 && r <= 0)
         return -1;
-    size_t n = strlen(out);
-    while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+    while (n && out[n - 1] == '\r')
         out[--n] = '\0';
     return 0;
 }
 
+static void say(int fd, const char *s)
+{
+    while (*s) {
+        ssize_t w = write(fd, s, strlen(s));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        s += w;
+    }
+}
+
 static int prompt_tty(const char *prompt, char *out, size_t outlen)
 {
-    FILE *tty = fopen("/dev/tty", "r+");
-    if (!tty)
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
         return -1;
     struct termios old, noecho;
-    int fd = fileno(tty);
     if (tcgetattr(fd, &old) != 0) {
-        fclose(tty);
+        close(fd);
         return -1;
     }
     noecho = old;
     noecho.c_lflag &= (tcflag_t) ~(ECHO | ECHONL);
     noecho.c_lflag |= ICANON;
-    fputs(prompt, tty);
-    fflush(tty);
+    say(fd, prompt);
     tcsetattr(fd, TCSAFLUSH, &noecho);
-    int r = read_line(tty, out, outlen);
+    int r = read_line(fd, out, outlen);
     tcsetattr(fd, TCSAFLUSH, &old);
-    fputc('\n', tty);
-    fclose(tty);
+    say(fd, "\n");
+    close(fd);
     return r;
 }
 
@@ -111,15 +138,15 @@ static int from_source(const cli_password *p, int confirm, char *pw, size_t pwle
 {
     const char *env = p->env ? getenv(p->env) : NULL;
     if (p->file) {
-        FILE *f = fopen(p->file, "r");
-        if (!f)
+        int fd = open(p->file, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
             return refuse(err, errlen, "cannot read the password file %s: %s", p->file,
                           strerror(errno));
         /* warned, not refused: the password is read either way, and a
          * refusal would not make the file private */
         struct stat st;
         /* one who can write it chooses the password of what is made with it */
-        if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
             fprintf(stderr,
                     "%s: warning: the password file %s can be %s by other users (mode %04o): "
                     "chmod 600 %s\n",
@@ -128,18 +155,19 @@ static int from_source(const cli_password *p, int confirm, char *pw, size_t pwle
                     : (st.st_mode & 022)                     ? "changed"
                                                              : "read",
                     (unsigned)(st.st_mode & 07777), p->file);
-        else if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid != geteuid())
+        else if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid != geteuid())
             fprintf(stderr,
                     "%s: warning: the password file %s belongs to another user (uid %u), who can "
                     "read and change it\n",
                     p->prog, p->file, (unsigned)st.st_uid);
-        int r = read_line(f, pw, pwlen);
-        fclose(f);
+        int r = read_line(fd, pw, pwlen);
+        close(fd);
         return r ? refuse(err, errlen, "the password file %s is empty", p->file) : 0;
     }
     if (p->from_stdin)
-        return read_line(stdin, pw, pwlen) ? refuse(err, errlen, "no password on standard input")
-                                           : 0;
+        return read_line(STDIN_FILENO, pw, pwlen)
+                   ? refuse(err, errlen, "no password on standard input")
+                   : 0;
     if (p->argument) {
         fprintf(stderr,
                 "%s: warning: a password on the command line is visible to other users of this "

@@ -465,6 +465,21 @@ static int start_service(host *h, int i)
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
         sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "Open-file limit: %llu",
                   (unsigned long long)rl.rlim_cur);
+    if (h->core_dumps_allowed) {
+        char limit[32] = "unknown";
+        if (getrlimit(RLIMIT_CORE, &rl) == 0) {
+            if (rl.rlim_cur == RLIM_INFINITY)
+                snprintf(limit, sizeof limit, "unlimited");
+            else
+                snprintf(limit, sizeof limit, "%llu bytes", (unsigned long long)rl.rlim_cur);
+        }
+        sipc_logf(s->log, SIPC_LOG_WARN, "Service.Start",
+                  "Core dumps allowed (--allow-core-dumps; core file size limit: %s): a core "
+                  "file of this process holds the cluster's private key, the session ticket keys "
+                  "and the keys of open connections; keep it as secret as security/node.crt and "
+                  "delete it once debugged",
+                  limit);
+    }
     sipc_options o;
     sipc_options_from_config(&o, &h->cfg);
     o.log = sipc_logger_sink;

@@ -56,6 +56,7 @@ typedef struct host {
     uv_timer_t metrics_timer;
     int metrics_timer_on;
     int stopping;
+    int core_dumps_allowed; /* sipcd --allow-core-dumps: said at start */
     /* reload (reload.c) */
     char pair_fp[65];      /* the imported pair's fingerprint, "" when none */
     host_files trust, crl;

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "host.h"
+#include "services/common/core_dumps.h"
 #include "services/common/opt.h"
 #include "sipc/node.h"
 
@@ -23,6 +24,7 @@ static uv_signal_t sig_term, sig_int, sig_hup;
 typedef struct sipcd_opts {
     const char *home;
     int foreground; /* always in the foreground; accepted for service managers */
+    int allow_core_dumps;
     int version;
 } sipcd_opts;
 
@@ -31,13 +33,20 @@ static const cli_opt OPTS[] = {
      offsetof(sipcd_opts, home), 0, 0, 0, NULL},
     {"foreground", 'f', CLI_FLAG, NULL, "stay in the foreground (sipcd always does)",
      offsetof(sipcd_opts, foreground), 0, 0, 0, NULL},
+    {"allow-core-dumps", 0, CLI_FLAG, NULL,
+     "let a crash write a core file (within the limit sipcd\n"
+     "is started with: ulimit -c, LimitCORE=), for debugging;\n"
+     "the core holds the cluster's private key. Without it\n"
+     "sipcd writes none, and no other process of its user\n"
+     "may attach to it or read its memory",
+     offsetof(sipcd_opts, allow_core_dumps), 0, 0, 0, NULL},
     {"version", 'V', CLI_FLAG, NULL, "print the sipc, wolfSSL and CPU feature versions and exit",
      offsetof(sipcd_opts, version), CLI_STOP, 0, 0, NULL},
     {"help", 'h', CLI_HELP, NULL, "this text", 0, CLI_STOP, 0, 0, NULL},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
 
 static const cli_tool SIPCD = {
-    "sipcd", "Usage:", "[--home DIR] [--foreground] [--version] [--help]",
+    "sipcd", "Usage:", "[--home DIR] [--foreground] [--allow-core-dumps] [--version] [--help]",
     "Runs the sipc services of this node on [node] address: the data service\n"
     "(port 23000), the search endpoint (23001), the management channel (23002) and\n"
     "the pipeline (23003); [<service>] port in DIR/sipc.conf changes a port. TLS or\n"
@@ -75,7 +84,7 @@ static void on_hup(uv_signal_t *h, int signum)
 
 int main(int argc, char **argv)
 {
-    sipcd_opts opt = {NULL, 0, 0};
+    sipcd_opts opt = {NULL, 0, 0, 0};
     cli_parsed args;
     char err[1024] = "";
     if (cli_parse(&SIPCD, argc, argv, &opt, &args, err, sizeof err) != 0) {
@@ -94,6 +103,11 @@ int main(int argc, char **argv)
         return cli_fail("sipcd", EX_USAGE, "unexpected argument '%s' (see sipcd --help)",
                         args.args[0]);
     }
+    /* before anything secret is loaded */
+    if (!opt.allow_core_dumps && sipc_cli_core_dumps_off(err, sizeof err) != 0)
+        fprintf(stderr, "sipcd: warning: a crash may write a core file holding the private key: %s\n",
+                err);
+    node.core_dumps_allowed = opt.allow_core_dumps;
     signal(SIGPIPE, SIG_IGN);
     /* past a file size limit (ulimit -f, LimitFSIZE=) a write must fail
      * with EFBIG, which the data service reports, not kill the node */

@@ -88,12 +88,12 @@ int read_chain(const opts *o, const char *file, sipc_keypair *kp, int *is_pfx)
     memset(kp, 0, sizeof *kp);
     if (is_pfx)
         *is_pfx = 0;
-    if (sipc_store_read(file, &b, &n, MAX_FILE, err, sizeof err) != 0)
+    if (sipc_secret_file_read(file, &b, &n, MAX_FILE, err, sizeof err) != 0)
         return fail(EX_BADFILE, "%s", err);
     if (sipc_is_pem(b, n)) {
         int nc = 0;
         int r = sipc_pem_certs((const char *)b, n, kp->certs, SIPC_KP_MAX_CHAIN, &nc, NULL, 0);
-        free(b);
+        sipc_secure_free(b, n);
         if (r != 0 || nc == 0)
             return fail(EX_BADFILE, "%s holds no readable PEM certificate", file);
         kp->ncerts = nc;
@@ -110,20 +110,20 @@ int read_chain(const opts *o, const char *file, sipc_keypair *kp, int *is_pfx)
     /* decided before a password is asked: what cannot be PKCS#12 fails now */
     if (!sipc_pfx_plausible(b, n)) {
         int seq = n && b[0] == 0x30;
-        free(b);
+        sipc_secure_free(b, n);
         return fail(EX_BADFILE, "%s: not a certificate (PEM or DER) or a PKCS#12 file%s%s%s", file,
                     seq ? " (read as a DER certificate: " : "", seq ? derr : "", seq ? ")" : "");
     }
     char pw[CLI_PASSWORD_BUF];
     int r = get_password(o, 0, pw, sizeof pw);
     if (r) {
-        free(b);
+        sipc_secure_free(b, n);
         return r;
     }
     sipc_pfx_error why;
     r = sipc_pfx_read(b, n, pw, kp, &why, err, sizeof err);
     explicit_bzero(pw, sizeof pw);
-    free(b);
+    sipc_secure_free(b, n);
     if (r != 0)
         return pfx_fail(file, r, why, err);
     if (is_pfx)

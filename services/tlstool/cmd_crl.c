@@ -111,7 +111,7 @@ int cmd_crl(void *arg)
             uint8_t *ob;
             size_t on;
             sipc_crl oc;
-            if (sipc_store_read(path, &ob, &on, MAX_FILE, err, sizeof err) == 0) {
+            if (sipc_secret_file_read(path, &ob, &on, MAX_FILE, err, sizeof err) == 0) {
                 int ok = sipc_crl_parse(&oc, ob, on, NULL, 0) == 0;
                 /* older by date or by CRL number: either way --force */
                 int older = ok && (oc.this_update > c.this_update ||

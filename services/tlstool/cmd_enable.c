@@ -163,7 +163,7 @@ int cmd_enable(void *arg)
     uint8_t *old = NULL;
     size_t oldlen = 0;
     int same = 0, wrote = 0;
-    if (sipc_store_read(conf, &old, &oldlen, MAX_FILE, err, sizeof err) == 0)
+    if (sipc_secret_file_read(conf, &old, &oldlen, MAX_FILE, err, sizeof err) == 0)
         same = memmem(old, oldlen, kp.fingerprint, strlen(kp.fingerprint)) != NULL;
     if (!(was && same) || want != (int)cfg.tls_mode) {
         wrote = 1;

@@ -32,11 +32,11 @@ int cmd_import(void *arg)
                     sipc_rotation_state_name(rot.state));
     uint8_t *data;
     size_t len;
-    if (sipc_store_read(file, &data, &len, MAX_FILE, err, sizeof err) != 0)
+    if (sipc_secret_file_read(file, &data, &len, MAX_FILE, err, sizeof err) != 0)
         return fail(EX_BADFILE, "%s", err);
     char pw[CLI_PASSWORD_BUF];
     if ((r = need_pfx(file, data, len)) != 0 || (r = get_password(o, 0, pw, sizeof pw)) != 0) {
-        free(data);
+        sipc_secure_free(data, len);
         return r;
     }
     sipc_keypair kp;
@@ -44,7 +44,7 @@ int cmd_import(void *arg)
     r = sipc_pfx_read(data, len, pw, &kp, &why, err, sizeof err);
     explicit_bzero(pw, sizeof pw);
     if (r != 0) {
-        free(data);
+        sipc_secure_free(data, len);
         return pfx_fail(file, r, why, err);
     }
     /* check the pair as peers will, with this node's trust store */
@@ -52,7 +52,7 @@ int cmd_import(void *arg)
     int have_pair;
     if ((r = build_trust(o, &cfg, &kp, &nt, &have_pair)) != 0) {
         sipc_keypair_free(&kp);
-        free(data);
+        sipc_secure_free(data, len);
         return r;
     }
     sipc_vfy_result res;
@@ -67,12 +67,12 @@ int cmd_import(void *arg)
         later = res.reason;
     } else if (st != SIPC_VFY_OK) {
         sipc_keypair_free(&kp);
-        free(data);
+        sipc_secure_free(data, len);
         return fail(tlstool_verify_exit_code(st), "%s: not imported: %s\ntlstool: fix: %s", file,
                     res.reason, res.fix);
     }
     r = sipc_store_import(o->home, &kp, data, len, err, sizeof err);
-    free(data);
+    sipc_secure_free(data, len);
     if (r != 0) {
         sipc_keypair_free(&kp);
         return fail(EX_FAIL, "%s (nothing was changed)", err);

@@ -65,25 +65,25 @@ static int read_new_pair(const opts *o, const sipc_config *cfg, const char *file
                          sipc_keypair *kp, uint8_t **data, size_t *len, sipc_vfy_result *res)
 {
     char err[600], pw[CLI_PASSWORD_BUF];
-    if (sipc_store_read(file, data, len, MAX_FILE, err, sizeof err) != 0)
+    if (sipc_secret_file_read(file, data, len, MAX_FILE, err, sizeof err) != 0)
         return fail(EX_BADFILE, "%s", err);
     int r;
     if ((r = need_pfx(file, *data, *len)) != 0 || (r = get_password(o, 0, pw, sizeof pw)) != 0) {
-        free(*data);
+        sipc_secure_free(*data, *len);
         return r;
     }
     sipc_pfx_error why;
     r = sipc_pfx_read(*data, *len, pw, kp, &why, err, sizeof err);
     explicit_bzero(pw, sizeof pw);
     if (r != 0) {
-        free(*data);
+        sipc_secure_free(*data, *len);
         return pfx_fail(file, r, why, err);
     }
     sipc_trust *nt;
     int have_pair;
     if ((r = build_trust(o, cfg, kp, &nt, &have_pair)) != 0) {
         sipc_keypair_free(kp);
-        free(*data);
+        sipc_secure_free(*data, *len);
         return r;
     }
     sipc_vfy_status st = sipc_trust_verify(nt, kp->certs, kp->ncerts, SIPC_PURPOSE_BOTH,
@@ -93,7 +93,7 @@ static int read_new_pair(const opts *o, const sipc_config *cfg, const char *file
     if (st != SIPC_VFY_OK && st != SIPC_VFY_UNTRUSTED_ROOT && st != SIPC_VFY_INCOMPLETE_CHAIN &&
         st != SIPC_VFY_REVOCATION_UNKNOWN) {
         sipc_keypair_free(kp);
-        free(*data);
+        sipc_secure_free(*data, *len);
         return fail(tlstool_verify_exit_code(st), "%s: not staged: %s\ntlstool: fix: %s", file,
                     res->reason, res->fix);
     }
@@ -126,14 +126,14 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
         return r;
     if (strcmp(kp.fingerprint, cur) == 0) {
         sipc_keypair_free(&kp);
-        free(data);
+        sipc_secure_free(data, len);
         return fail(EX_REFUSED, "%s holds the pair this node already has (SHA-256 %.16s...): "
                                 "nothing to rotate to",
                     o->pos[1], cur);
     }
     char err[600];
     r = sipc_store_stage(o->home, &kp, data, len, err, sizeof err);
-    free(data);
+    sipc_secure_free(data, len);
     if (r != 0) {
         sipc_keypair_free(&kp);
         return fail(EX_FAIL, "%s", err);

@@ -34,7 +34,7 @@ int crl_file_read(crl_file *f, const char *path, char *err, size_t errlen)
     uint8_t *b;
     size_t n;
     memset(f, 0, sizeof *f);
-    if (sipc_store_read(path, &b, &n, MAX_FILE, err, errlen) != 0)
+    if (sipc_secret_file_read(path, &b, &n, MAX_FILE, err, errlen) != 0)
         return -1;
     int r = crl_file_parse(f, b, n, path, err, errlen);
     free(b);

@@ -51,7 +51,7 @@ int dir_files(const char *dir, dir_file_fn *fn, void *arg)
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
         uint8_t *b;
         size_t n;
-        if (sipc_store_read(path, &b, &n, MAX_FILE, err, sizeof err) != 0)
+        if (sipc_secret_file_read(path, &b, &n, MAX_FILE, err, sizeof err) != 0)
             continue;
         fn(path, de->d_name, b, n, arg);
         free(b);

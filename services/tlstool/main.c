@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "certs/tool/pkcs12.h"
+#include "services/common/core_dumps.h"
 #include "services/common/home_dir.h"
 #include "services/common/opt.h"
 #include "services/tlstool/tlstool.h"
@@ -203,13 +204,17 @@ static const cli_tool TLSTOOL = {
 
 int main(int argc, char **argv)
 {
+    char err[600];
+    /* first: every command may hold a private key or a password */
+    if (sipc_cli_core_dumps_off(err, sizeof err) != 0)
+        fprintf(stderr, "tlstool: warning: a crash may write a core file holding key material: %s\n",
+                err);
     opts o;
     memset(&o, 0, sizeof o);
     o.pw.prog = "tlstool";
     o.pw.env = "SIPC_PFX_PASSWORD";
     o.pw.prompt = "PKCS#12 password: ";
     cli_parsed p;
-    char err[600];
     if (cli_parse(&TLSTOOL, argc, argv, &o, &p, err, sizeof err) != 0)
         return fail(EX_USAGE, "%s", err);
     if (o.version) {

@@ -184,16 +184,18 @@ if command -v strace >/dev/null; then
 else
     ok "import starts no other program [skipped: no strace]"
 fi
-# a positional password is blanked from /proc/<pid>/cmdline: the tool blocks on a FIFO
+# a positional password is blanked from /proc/<pid>/cmdline: the tool blocks on a FIFO.
+# Opening the FIFO for writing returns once the tool has opened it (so it has taken
+# the argument), no fixed sleep; and nothing of the tool's /proc/<pid> is read but
+# cmdline, which stays readable when tlstool makes itself non-dumpable (its fd/
+# does not, for a user other than root).
 mkfifo "$work/fifo.pfx"
 "$T" import "$work/fifo.pfx" "$SECRET" >"$OUT" 2>&1 &
 PID=$!
-for _ in $(seq 1 2000); do # wait until it has opened the FIFO (no fixed sleep)
-    [ -n "$(find /proc/$PID/fd -lname "$work/fifo.pfx" 2>/dev/null)" ] && break
-    [ -d /proc/$PID ] || break
-done
-if tr '\0' ' ' <"/proc/$PID/cmdline" | grep -qF -- "$SECRET"; then bad "positional password visible in /proc/pid/cmdline"; else ok "positional password blanked from /proc/<pid>/cmdline"; fi
-cat "$work/secret.pfx" >"$work/fifo.pfx"
+timeout 30 bash -c 'exec 3>"$1" && tr "\0" " " <"/proc/$2/cmdline" >"$3"; cat "$4" >&3' _ \
+    "$work/fifo.pfx" "$PID" "$work/cmdline.txt" "$work/secret.pfx"
+if ! grep -qF "fifo.pfx" "$work/cmdline.txt" 2>/dev/null; then bad "the tool's /proc/<pid>/cmdline was not read while it waited on the FIFO"
+elif grep -qF -- "$SECRET" "$work/cmdline.txt"; then bad "positional password visible in /proc/pid/cmdline"; else ok "positional password blanked from /proc/<pid>/cmdline"; fi
 wait $PID
 RC=$?
 expect "import through the FIFO still works" 0 "imported"

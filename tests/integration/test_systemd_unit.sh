@@ -17,7 +17,7 @@ shtest_init unit
 grep -q '^ExecStart=/.*/sipcd --foreground$' "$unit" && ok "ExecStart runs sipcd --foreground" || not_ok "ExecStart"
 grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$unit" && ok "ExecReload sends SIGHUP" || not_ok "ExecReload"
 for d in NoNewPrivileges=yes ProtectSystem=strict ReadWritePaths=/var/lib/sipc PrivateTmp=yes \
-    Restart=on-failure Environment=SIPC_HOME=/var/lib/sipc; do
+    Restart=on-failure Environment=SIPC_HOME=/var/lib/sipc LimitCORE=0; do
     grep -qx "$d" "$unit" && ok "$d" || not_ok "$d missing"
 done
 sed "s|^ExecStart=[^ ]*|ExecStart=$sipcd|" "$unit" >"$work/sipcd.service"

@@ -227,6 +227,13 @@ set(SIPC_WOLFSSL_MAX_SUITE_SZ 1024)
 # SHA-384/512 objects made with the plain initialisers take the same default,
 # and the device declines them).
 #
+# WOLFSSL_OLD_SET_CURVES_LIST: wolfSSL_CTX_set1_curves_list on a TLS 1.2
+# context. A TLS 1.2 server takes the client's first group it knows, whatever
+# its own supported-groups list says; only the disabled set the call leaves
+# keeps it to P-256 and P-384 (transport/tls_wolfssl.c). Without this macro
+# the call goes through wolfSSL_CTX_set_groups, which refuses any context
+# that is not TLS 1.3.
+#
 # WOLFSSL_TRUST_PEER_CERT (Debian's libwolfssl has it): a peer presenting
 # exactly a pinned certificate (this cluster's self-signed pair) is not
 # checked against itself again; sipc's verifier pins it by the SHA-256 of its
@@ -237,7 +244,8 @@ set(SIPC_WOLFSSL_CPPFLAGS
   -DCUSTOM_RAND_GENERATE_BLOCK=sipc_kernel_random_block
   -DCUSTOM_RAND_GENERATE_SEED=sipc_kernel_random_block
   -DWOLFSSL_CAAM_DEVID=0x5348414e
-  -DWOLFSSL_TRUST_PEER_CERT)
+  -DWOLFSSL_TRUST_PEER_CERT
+  -DWOLFSSL_OLD_SET_CURVES_LIST)
 set(SIPC_WOLFSSL_CFLAGS -O2 -g -fPIC)
 
 # Identity of this build: recipe, flags and the compiler.

@@ -817,6 +817,17 @@ static WOLFSSL_CTX *ctx_make(int server, const sipc_tls_params *p, const sipc_bu
         snprintf(err, errlen, "cannot restrict ECDHE curves");
         goto fail;
     }
+#if defined(OPENSSL_EXTRA) && (defined(WOLFSSL_OLD_SET_CURVES_LIST) || !defined(WOLFSSL_TLS13))
+    /* A TLS 1.2 server picks the client's first group it knows; only the
+     * disabled set keeps it to P-256 and P-384 (a client offering P-521
+     * first got a P-521 key exchange, and scanners list it). Debian's
+     * libwolfssl has TLS 1.3, where this call refuses a TLS 1.2 context
+     * (cmake/WolfSSL.cmake): there the client's preference still rules. */
+    if (server && wolfSSL_CTX_set1_curves_list(ctx, "P-256:P-384") != WOLFSSL_SUCCESS) {
+        snprintf(err, errlen, "cannot restrict the server's ECDHE curves");
+        goto fail;
+    }
+#endif
     /* The session cache is process-wide and outlives a trust change: off. */
     wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
     wolfSSL_CTX_SetIORecv(ctx, io_recv);

@@ -84,6 +84,20 @@ if sclient -tls1_2 -curves X25519 -cert "$work/node.crt" -key "$work/node.key"; 
 else
     ok "s_client -curves X25519 is refused"
 fi
+# The node's ECDHE groups are P-256 and P-384 only, whatever the client
+# prefers (a TLS 1.2 server otherwise takes the client's first group).
+if sclient -tls1_2 -curves P-521:P-256 -cert "$work/node.crt" -key "$work/node.key" &&
+    grep -q "Server Temp Key: ECDH, prime256v1" "$work/sc.out"; then
+    ok "a client preferring P-521 gets its ECDHE on P-256"
+else
+    not_ok "ECDHE group for -curves P-521:P-256"; grep -a "Temp Key" "$work/sc.out"
+fi
+if sclient -tls1_2 -curves P-521 -cert "$work/node.crt" -key "$work/node.key" &&
+    grep -q "Server Temp Key: ECDH, secp521r1" "$work/sc.out"; then
+    not_ok "a client offering only P-521 got a P-521 key exchange"
+else
+    ok "no P-521 key exchange for a client offering only P-521"
+fi
 # Which record layer carried OpenSSL's application data at the node: a hello
 # (node "openssl", cluster "sipc") and a sys.info request (docs/protocol.md
 # sections 3 and 8), then a frame that is no envelope so that the node closes

@@ -295,11 +295,29 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                         "them); enable TLS there and reload it, or reload it with --force to cut "
                         "them off",
                         name_of(n));
-            else
+            else {
                 problem(list, n, "permissive",
                         "%s still accepts plaintext (mode permissive): set mode = strict once every "
                         "node has TLS",
                         name_of(n));
+                /* not live connections (plaintext_peer) but the guard's
+                 * memory of them: what refuses `mode strict --reload` */
+                size_t k;
+                json_t *p;
+                json_array_foreach(json_object_get(guard, "plaintext_peers"), k, p)
+                {
+                    const char *pn = str_at(p, "node", NULL);
+                    problem(list, n, "guard_peer",
+                            "%s's strict guard saw %s%s%s%s speak plaintext on its %s service "
+                            "(last %s): going strict is refused until that peer makes one TLS "
+                            "connection to %s (import the cluster's key pair there), or %lld s "
+                            "after it was last seen",
+                            name_of(n), str_at(p, "address", NULL), pn[0] ? " (node " : "", pn,
+                            pn[0] ? ")" : "", str_at(p, "service", NULL),
+                            str_at(p, "last_seen", NULL), name_of(n),
+                            (long long)json_integer_value(json_object_get(guard, "window_s")));
+                }
+            }
         }
         if (!enabled)
             continue;

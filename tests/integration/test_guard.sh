@@ -144,7 +144,7 @@ wait_for 5 listed b && ok "B (no pair) calls A in plaintext: A's guard lists it"
 r0=$(refusals)
 tt mode strict --reload >"$work/r1.out" 2>&1
 rc=$?
-if [ "$rc" = 12 ] && grep -q "reload refused: going strict would cut off peers still speaking plaintext: [0-9.]* (node b) [0-9]* s ago on the [a-z]* service; enable TLS there first (a client machine, such as sipcctl's: import the cluster's key pair there), or reload with --force" "$work/r1.out"; then
+if [ "$rc" = 12 ] && grep -q "reload refused: going strict would cut off peers still speaking plaintext: [0-9.]* (node b) [0-9]* s ago on the [a-z]* service; enable TLS there first (a client machine, such as sipcctl's: import the cluster's key pair there; its next TLS connection to this node clears it), or reload with --force" "$work/r1.out"; then
     ok "tlstool mode strict --reload: refused (exit 12), B named with when and where"
 else
     not_ok "mode strict --reload not refused (exit $rc)"; cat "$work/r1.out"
@@ -156,6 +156,9 @@ grep -q "^  TLS: enabled, mode permissive$" "$work/st.txt" &&
     grep -q "^  strict guard: going strict is refused while plaintext peers are seen within 600 s: .*(node b) [0-9]* s ago" "$work/st.txt" &&
     ok "a permissive node's text status names the peers the guard holds on" || { not_ok "status text of a permissive node"; cat "$work/st.txt"; }
 ping_over p2 plaintext && ok "A still serves plaintext clients" || { not_ok "plaintext after refusal"; cat "$work/ping.out"; }
+ctl --home "$work/a" status --cluster --json >"$work/gp.json" 2>&1
+jq -e '[.problems[] | select(.kind == "guard_peer" and (.message | test("strict guard saw [0-9.]* \\(node b\\) speak plaintext on its [a-z]* service .*one TLS connection")))] | length >= 1' "$work/gp.json" >/dev/null &&
+    ok "the cluster report lists B as a guard_peer problem" || { not_ok "no guard_peer problem"; jq .problems "$work/gp.json"; }
 ctl --home "$work/a" status --json >"$work/st.json"
 [ "$(jq -r '.guard.window_s' "$work/st.json")" = 600 ] &&
     [ "$(jq -r '[.guard.plaintext_peers[] | select(.node == "b")][0].service' "$work/st.json")" != null ] &&

@@ -67,6 +67,7 @@ struct ingest {
      * file after it (-1: not counted, the input is stdin) */
     unsigned long stopped_at;
     long long not_sent;
+    uint64_t held; /* read and batched, never sent: the node was never reached, or the run stopped */
 };
 
 static void count_reason(ingest *in, const char *text, uint64_t n)
@@ -145,10 +146,20 @@ static void on_timer(uv_timer_t *t)
         uv_timer_stop(t);
 }
 
+/* b's records never left this machine: not counted as sent. */
+static void held_back(ingest *in, const batch *b)
+{
+    in->sent -= b->n;
+    in->held += b->n;
+}
+
 /* No record of b was acknowledged, for a reason that ends the run. */
 static void lost(ingest *in, batch *b, int code, const char *why)
 {
-    in->unavailable += b->n;
+    if (in->cl->up)
+        in->unavailable += b->n;
+    else
+        held_back(in, b); /* no connection to the node ever came up */
     if (!in->fatal) {
         clear_progress(in);
         in->fatal = ctl_fail(code, "pipeline.ingest to %s failed: %s", in->cl->target, why);
@@ -258,7 +269,7 @@ static void send_batch(batch *b)
 {
     ingest *in = b->in;
     if (in->stop) {
-        in->unavailable += b->n;
+        held_back(in, b);
         batch_free(b);
         return;
     }
@@ -387,6 +398,8 @@ static void print_summary(const ingest *in)
             (json_int_t)in->replaced, "rejected", (json_int_t)in->rejected, "reasons", reasons,
             "unavailable", (json_int_t)in->unavailable, "bad_lines", (json_int_t)in->bad_lines,
             "seconds", s, "records_per_second", rate);
+        if (o && in->held)
+            json_object_set_new(o, "read_not_sent", json_integer((json_int_t)in->held));
         if (o && in->stopped_at) {
             /* not_sent: null when the rest of stdin was not read to count it */
             json_object_set_new(o, "stopped_after_line", json_integer((json_int_t)in->stopped_at));
@@ -412,6 +425,9 @@ static void print_summary(const ingest *in)
         printf("  %llu x other reasons\n", (unsigned long long)in->other_reasons);
     printf("not acknowledged: %llu\n", (unsigned long long)in->unavailable);
     printf("bad lines: %llu\n", (unsigned long long)in->bad_lines);
+    if (in->held)
+        printf("read but not sent: %llu (%s)\n", (unsigned long long)in->held,
+               in->cl->up ? "the run stopped before they left" : "the node was never reached");
     if (in->stopped_at && in->not_sent >= 0)
         printf("not sent: %lld (the lines after line %lu, blank ones aside: the run stopped "
                "there)\n",

@@ -78,8 +78,9 @@ int cmd_create(void *arg)
     printf("created %s (mode 0600)\n", file);
     printf("  subject:  %s\n  key:      %s\n  valid to: %s\n  SHA-256:  %s\n", x.subject,
            x.key_desc, na, x.fingerprint);
-    printf("next: copy %s to every node, then run `tlstool import %s` and `tlstool enable` "
-           "there (this machine too)\n",
+    printf("next: copy %s to every node, then run `tlstool import %s` there (this machine "
+           "too), then on every node `tlstool enable --mode permissive --reload` (the operator "
+           "guide, 1.5)\n",
            file, file);
     sipc_keypair_free(&kp);
     return EX_OK;

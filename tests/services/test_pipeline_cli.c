@@ -203,6 +203,13 @@ static void t_ingest_cli(void **state)
     snprintf(node, sizeof node, "127.0.0.1:%d", w->n[0].port);
     ctl(w, home, &r, "ingest", clean, "--node", node, NULL);
     expect_run(&r, 69, "acknowledged: 0", "pipeline.ingest to 127.0.0.1:");
+    /* nothing left this machine: not counted as sent, nor as unacknowledged */
+    assert_non_null(strstr(r.out, "sent: 0\n"));
+    assert_non_null(strstr(r.out, "not acknowledged: 0\n"));
+    assert_non_null(strstr(r.out, "read but not sent: 1200 (the node was never reached)\n"));
+    ctl(w, home, &r, "ingest", clean, "--node", node, "--json", NULL);
+    expect_run(&r, 69, "\"read_not_sent\": 1200", NULL);
+    assert_non_null(strstr(r.out, "\"sent\": 0,"));
     /* a file longer than the batches in flight when it stopped: what was
      * never read is said too, the lines after the last one read */
     char big[700];
@@ -212,10 +219,10 @@ static void t_ingest_cli(void **state)
     ctl(w, home, &r, "ingest", big, "--node", node, NULL);
     expect_run(&r, 69, "acknowledged: 0", "pipeline.ingest to 127.0.0.1:");
     unsigned long long not_sent = 0, after = 0;
-    const char *ns = strstr(r.out, "not sent: ");
+    const char *ns = strstr(r.out, "\nnot sent: ");
     if (!ns)
         fail_msg("no 'not sent' in: %s", r.out);
-    assert_int_equal(sscanf(ns, "not sent: %llu (the lines after line %llu", &not_sent, &after), 2);
+    assert_int_equal(sscanf(ns, "\nnot sent: %llu (the lines after line %llu", &not_sent, &after), 2);
     assert_true(not_sent > 0);
     assert_int_equal(after + not_sent, BIG + 1); /* the blank line 31 was read */
     ctl(w, home, &r, "ingest", "/nonexistent/records.ndjson", NULL);

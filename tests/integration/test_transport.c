@@ -527,6 +527,43 @@ static void t_many_in_flight_out_of_order(void **state)
     world_free(w);
 }
 
+/* Closing a context while a handler holds requests: the close waits for
+ * them and says so in the log; answering them lets it complete. */
+static void on_sctx_closed(sipc_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    *(int *)arg = 1;
+}
+
+static void t_close_waits_for_held(void **state)
+{
+    (void)state;
+    world *w = world_std();
+    w->hold = 1;
+    result rs[2];
+    memset(rs, 0, sizeof rs);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(sipc_call(w->ch, "test", "echo", "x", 1, 10000, on_result, &rs[i]), 0);
+    wait_held(w, 2);
+    int closed = 0;
+    sipc_ctx_close(w->sctx, on_sctx_closed, &closed);
+    w->sctx = NULL; /* world_free must not close it again */
+    for (int i = 0; i < 50 && !closed; i++)
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+    assert_false(closed);
+    assert_true(tu_log_has(&w->slog, "closing: 2 requests from "));
+    assert_true(tu_log_has(&w->slog, "still held by a handler; the context's close completes once"));
+    for (int i = 0; i < w->nheld; i++)
+        sipc_respond(w->held[i], "x", 1);
+    w->nheld = 0;
+    for (int i = 0; i < 500 && !closed; i++)
+        uv_run(&w->loop, UV_RUN_ONCE);
+    assert_true(closed);
+    for (int i = 0; i < 2; i++)
+        free(rs[i].data);
+    world_free(w);
+}
+
 static void t_oneway_and_errors(void **state)
 {
     (void)state;
@@ -1990,6 +2027,7 @@ int main(void)
     const struct CMUnitTest common[] = {
         cmocka_unit_test(t_echo_sizes),
         cmocka_unit_test(t_many_in_flight_out_of_order),
+        cmocka_unit_test(t_close_waits_for_held),
         cmocka_unit_test(t_large_held_out_of_order),
         cmocka_unit_test(t_mixed_sizes_pipelined),
         cmocka_unit_test(t_large_answer_not_copied),

@@ -208,7 +208,9 @@ SIPC_EXTERN const char *sipc_ctx_node_id(const sipc_ctx *ctx);
 SIPC_EXTERN const char *sipc_ctx_cluster(const sipc_ctx *ctx);
 /* Closes every server, channel and connection of ctx; every pending call
  * completes with SIPC_ECANCELED; once held requests are answered (see
- * sipc_server_close) close_cb runs and ctx is freed. */
+ * sipc_server_close) close_cb runs and ctx is freed. A connection closed
+ * while its requests are held logs a WARN (Transport.Conn) saying how many
+ * the close waits for. */
 typedef void (*sipc_ctx_close_cb)(sipc_ctx *ctx, void *arg);
 SIPC_EXTERN void sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg);
 

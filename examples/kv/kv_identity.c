@@ -4,6 +4,24 @@
 
 #include "kv.h"
 
+/* The verifier peers use, on our own certificate: an expired or too weak
+ * one is refused now, with its reason, instead of at every handshake, where
+ * only the peer's log would say why. */
+static int self_check(kv_identity *id, char *err, size_t errlen)
+{
+    char why[600];
+    int r = sipc_security_self_check(id->sec, why, sizeof why);
+    if (r != 0) {
+        snprintf(err, errlen, "%s", why);
+        sipc_security_release(id->sec);
+        id->sec = NULL;
+        return r;
+    }
+    if (why[0])
+        fprintf(stderr, "kv: warning: %s\n", why);
+    return 0;
+}
+
 int kv_identity_load(kv_identity *id, const char *cert, const char *key, const char *home,
                      const char *node_id, char *err, size_t errlen)
 {
@@ -16,6 +34,8 @@ int kv_identity_load(kv_identity *id, const char *cert, const char *key, const c
         /* Not a node: no sipc.conf, no home. Strict TLS, so a plaintext or
          * differently keyed peer is refused. */
         int r = sipc_security_from_pem(&id->sec, SIPC_TLS_STRICT, cert, key, err, errlen);
+        if (r == 0)
+            r = self_check(id, err, errlen);
         if (r != 0)
             return r;
         sipc_options_init(&id->opts);
@@ -29,6 +49,8 @@ int kv_identity_load(kv_identity *id, const char *cert, const char *key, const c
     if (r != 0)
         return r;
     r = sipc_security_load(&id->sec, &id->cfg, err, errlen);
+    if (r == 0)
+        r = self_check(id, err, errlen);
     if (r != 0)
         return r;
     sipc_options_from_config(&id->opts, &id->cfg);

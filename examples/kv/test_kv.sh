@@ -108,6 +108,21 @@ grep -q "SIPC_E" "$work/client.err" && ok "the refused client says why: $(head -
 client "get without a key is a usage error" 64 "" -- "${pem[@]}" "127.0.0.1:$port" get
 stop_server "PEM files"
 
+# an expired certificate: refused at start with the verifier's reason, not
+# at every handshake (where only the peer's log would say why)
+faketime '2020-01-01 00:00:00' openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$work/old.key" -out "$work/old.crt" -days 30 -subj "/CN=sipc kv example old" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,digitalSignature,keyCertSign" \
+    -addext "extendedKeyUsage=serverAuth,clientAuth" 2>/dev/null
+timeout 10 "$server_bin" --cert "$work/old.crt" --key "$work/old.key" --address 127.0.0.1 --port 0 \
+    >"$work/old.out" 2>"$work/old.err"
+rc=$?
+if [ "$rc" = 78 ] && grep -q "kv_server: .*expired on 2020-01-31" "$work/old.err"; then
+    ok "an expired certificate: kv_server refuses to start and says why (exit 78)"
+else
+    not_ok "expired certificate: exit $rc"; cat "$work/old.out" "$work/old.err"
+fi
+
 # --- 2. node homes ---------------------------------------------------------
 mkhome() { # dir node-id
     mkdir -p "$1/security"

@@ -73,8 +73,11 @@ SIPC_EXTERN const char *sipc_tls_mode_name(sipc_tls_mode mode);
 typedef struct sipc_security sipc_security;
 
 /* From a PEM certificate (chain) file and a PEM key file (may be the same
- * file); the certificate itself is the only trust anchor and peers must
- * present it (fingerprint pinning). For a program that is not a node. */
+ * file, or NULL: the key is then read from cert_pem); the certificate itself
+ * is the only trust anchor and peers must present it (fingerprint pinning).
+ * For a program that is not a node. This checks that the files hold a
+ * matching pair, not that peers will accept it: sipc_security_self_check
+ * says that (an expired certificate, a weak key). */
 SIPC_EXTERN int sipc_security_from_pem(sipc_security **out, sipc_tls_mode mode, const char *cert_pem,
                            const char *key_pem, char *err, size_t errlen);
 /* Plaintext only. */
@@ -171,6 +174,11 @@ typedef struct sipc_options {
                                      above SIPC_LOG_ERROR: SIPC_EINVAL */
 } sipc_options;
 
+/* Sets every field to its default. sipc_ctx_new also reads 0 (or NULL) in
+ * max_frame, the queue, request, connection and opening limits,
+ * handshake_timeout_ms and reconnect_min_ms as "the default" (idle_timeout_ms
+ * and keepalive_ms 0 mean never), and raises a reconnect_max_ms below
+ * reconnect_min_ms to it. */
 SIPC_EXTERN void sipc_options_init(sipc_options *opts);
 
 /* A context binds sipc to one libuv loop: it owns the servers and channels
@@ -329,7 +337,8 @@ SIPC_EXTERN void sipc_server_set_conn_cb(sipc_server *srv, sipc_conn_cb cb, void
 /* Stops listening, closes its connections (pending calls on them fail), then
  * close_cb (may be NULL). close_cb runs once every request received on those
  * connections has been answered (sipc_respond on a closed connection just
- * frees the request), so a handler holding one must still answer it. */
+ * frees the request), so a handler holding one must still answer it. srv is
+ * freed after close_cb and must not be used then. */
 SIPC_EXTERN void sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *), void *arg);
 /* The graceful way to stop a server: it stops accepting at once (its port is
  * closed); an idle connection (as in sipc_ctx_retire_connections) is closed,
@@ -406,7 +415,9 @@ typedef struct sipc_link_info {
 } sipc_link_info;
 SIPC_EXTERN int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out);
 /* Fails pending calls with SIPC_ECANCELED, closes (the connection-down err
- * is 0), then close_cb (may be NULL). */
+ * is 0), then close_cb (may be NULL). Until close_cb the handle stays valid
+ * but refuses new calls (SIPC_ECLOSING); after close_cb it is freed and must
+ * not be used. */
 SIPC_EXTERN void sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), void *arg);
 
 /* Call service.method with payload. Calls made while the channel is not up

@@ -943,13 +943,16 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
         if (c->resume_refused)
             sipc__log_limited(c->ctx, key, level, "Transport.Conn", "%s %s: TLS session not resumed: %s",
                               dir, addr, c->down_detail);
-        else
+        else {
+            /* a detail that only repeats the error's text adds nothing */
+            const char *more = strcmp(c->down_detail, sipc_strerror(err)) ? c->down_detail : "";
             sipc__log_limited(c->ctx, key, level, "Transport.Conn",
                               "%s %s%s%s%s closed: %s (%s, %s class)%s%s", dir, addr,
                               c->peer_node[0] ? " (node " : "", c->peer_node, c->peer_node[0] ? ")" : "",
                               sipc_strerror(err), sipc_err_name(err),
-                              sipc_err_class_name(sipc_err_classify(err)), c->down_detail[0] ? ": " : "",
-                              c->down_detail);
+                              sipc_err_class_name(sipc_err_classify(err)), more[0] ? ": " : "",
+                              more);
+        }
     }
     /* every outstanding call completes now, exactly once: canceled when we
      * close on purpose, else with the reason of the failure */

@@ -144,12 +144,15 @@ static const char SEARCH_ABOUT[] =
     "printed). 0: every node answered. Otherwise as for every command.\n";
 
 static const cli_cmd COMMANDS[] = {
-    {"ping", "[ADDRESS[:PORT]]", "call sys.ping; print the round trip and whether\n"
-     "the link is TLS (version, cipher) or plaintext (default: --node,\n"
-     "else this home's node)", NULL, PING_OPTS, cmd_sys},
-    {"info", "[ADDRESS[:PORT]]", "print the node's sys.info (JSON) (default: as ping)", NULL,
-     PING_OPTS, cmd_sys},
-    {"call", "ADDRESS[:PORT] SERVICE METHOD [PAYLOAD]", "call any method; prints the reply payload",
+    {"ping", "[ADDRESS[:PORT]]",
+     "the round trip of sys.ping, and whether the link is TLS\n"
+     "(version, cipher) or plaintext; ADDRESS: --node, else this home's node",
+     NULL, PING_OPTS, cmd_sys},
+    {"info", "[ADDRESS[:PORT]]", "the node's sys.info as JSON; ADDRESS as for ping", NULL, NULL,
+     cmd_sys},
+    {"call", "ADDRESS[:PORT] SERVICE METHOD [PAYLOAD]",
+     "call any method and print the reply payload as it comes;\n"
+     "PAYLOAD is sent as its bytes (text as given), none if left out",
      NULL, PING_OPTS, cmd_call},
     {"status", "[--cluster] [--json]", "this node's status, or the cluster's (management channel)",
      "Shows the node's id, version, TLS mode, certificate and expiry, each service with\n"

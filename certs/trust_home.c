@@ -197,10 +197,12 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
     }
     /* A rotation: the pair this node moves to is trusted from the moment it
      * is staged, and the one it left until the rotation is finished, so
-     * that each link verifies whichever of the two its peer presents. */
+     * that each link verifies whichever of the two its peer presents. A
+     * staged/ without a rotation state (a crash, a copy by hand) is no
+     * rotation: not trusted (`tlstool rotate status` names it). */
     sipc_rotation rot;
     r = sipc_rotation_read(home, &rot, err, errlen);
-    if (r == 0)
+    if (r == 0 && rot.state != SIPC_ROTATION_NONE)
         r = add_rotation_pair(t, home, "staged", "staged pair", NULL, err, errlen);
     if (r == 0 && rot.state == SIPC_ROTATION_COMMITTED && rot.previous[0])
         r = add_rotation_pair(t, home, "previous", "previous pair", rot.previous, err, errlen);

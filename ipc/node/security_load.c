@@ -4,18 +4,27 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/str_copy.h"
 #include "ipc/security.h"
 #include "sipc/node.h"
 
-/* node.crt holds the private key: refuse to run with a key others can read
- * (as ssh does), and say the fix. */
+/* node.crt holds the private key: refuse to run with a key others can read,
+ * or one another account owns and so could replace (as ssh does), and say
+ * the fix. */
 static int check_private(const char *path, int is_dir, char *err, size_t errlen)
 {
     struct stat st;
     if (stat(path, &st) != 0)
         return 0; /* a missing file is reported by the loader, with its name */
+    if (st.st_uid != geteuid() && st.st_uid != 0) {
+        snprintf(err, errlen,
+                 "%s belongs to another account (uid %u) and holds this node's private key: run "
+                 "`chown %u %s` (the account sipc runs as, uid %u)",
+                 path, (unsigned)st.st_uid, (unsigned)geteuid(), path, (unsigned)geteuid());
+        return SIPC_ECONFIG;
+    }
     if ((st.st_mode & 077) == 0)
         return 0;
     snprintf(err, errlen,
@@ -36,6 +45,16 @@ static int load_in_mode(sipc_security **out, const sipc_config *cfg, sipc_tls_mo
     int r = check_private(dir, 1, err, errlen);
     if (r == 0)
         r = check_private(path, 0, err, errlen);
+    /* a rotation's other pairs hold private keys too, and are trusted */
+    static const char *const other[] = {"previous", "staged"};
+    for (size_t i = 0; r == 0 && i < sizeof other / sizeof other[0]; i++) {
+        char p[1200];
+        snprintf(p, sizeof p, "%s/security/%s", cfg->home, other[i]);
+        r = check_private(p, 1, err, errlen);
+        snprintf(p, sizeof p, "%s/security/%s/node.crt", cfg->home, other[i]);
+        if (r == 0)
+            r = check_private(p, 0, err, errlen);
+    }
     if (r != 0)
         return r;
     sipc_keypair kp;

@@ -50,17 +50,18 @@ static void fp_of_file(const char *path, char fp[65])
     }
 }
 
-/* As sipc_trust_load_home decides them: staged/ whenever it is there,
- * previous/ while a committed rotation names it. */
+/* As sipc_trust_load_home decides them: staged/ while a rotation is in
+ * progress, previous/ while a committed rotation names it. */
 static void rotation_fps_of(const opts *o, rotation_fps *r)
 {
     char path[1200], err[600];
     sipc_rotation rot;
     memset(r, 0, sizeof *r);
+    int in_rotation = sipc_rotation_read(o->home, &rot, err, sizeof err) == 0;
     snprintf(path, sizeof path, "%s/security/staged/node.crt", o->home);
-    fp_of_file(path, r->staged);
-    if (sipc_rotation_read(o->home, &rot, err, sizeof err) == 0 &&
-        rot.state == SIPC_ROTATION_COMMITTED) {
+    if (in_rotation && rot.state != SIPC_ROTATION_NONE)
+        fp_of_file(path, r->staged);
+    if (in_rotation && rot.state == SIPC_ROTATION_COMMITTED) {
         snprintf(path, sizeof path, "%s/security/previous/node.crt", o->home);
         fp_of_file(path, r->previous);
         if (strcmp(r->previous, rot.previous) != 0)

@@ -181,6 +181,18 @@ for i in 1 2 3; do
 done
 refused "after abort after commit" onlyC 2
 state_is "aborted after commit" 1 "none in progress"
+# a staged/ left without a rotation state (a crash, a copy by hand) is no
+# rotation: its pair is not trusted, and rotate status names it
+mkdir -m 700 "$work/n1/security/staged"
+cp "$work/onlyC/security/node.crt" "$work/n1/security/staged/node.crt"
+chmod 600 "$work/n1/security/staged/node.crt"
+restart n1
+refused "a staged/ without a rotation state" onlyC 1
+tt n1 rotate status >"$work/rs.out" 2>&1
+grep -q "staged/ is there without a rotation state.*not trusted" "$work/rs.out" &&
+    ok "rotate status names the stray staged/ as not trusted" || { not_ok "rotate status of a stray staged/"; cat "$work/rs.out"; }
+step "abort drops the stray staged/" tt n1 rotate abort
+restart n1
 # a step that does not fit the state is refused with exit 10
 tt n1 rotate commit >/dev/null 2>&1
 rc=$?

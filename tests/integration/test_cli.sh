@@ -180,6 +180,19 @@ if [ -f "$work/expired/security/node.crt" ]; then
     chmod 755 "$work/open/security"; chmod 600 "$work/open/security/node.crt"
     run "$BIN/sipcd" --home "$work/open"
     expect "security folder open to others" 78 "security is open to other users \(mode 0755\).*chmod 700"
+    chmod 700 "$work/open/security"
+    # a rotation's pair holds a private key too
+    mkdir -m 755 "$work/open/security/staged"
+    run "$BIN/sipcd" --home "$work/open"
+    expect "a staged/ folder open to others" 78 "security/staged is open to other users \(mode 0755\).*chmod 700"
+    rmdir "$work/open/security/staged"
+    # a key another account owns could be replaced by it (as root only: chown)
+    if [ "$(id -u)" = 0 ]; then
+        chown 65534 "$work/open/security/node.crt"
+        run "$BIN/sipcd" --home "$work/open"
+        expect "node.crt owned by another account" 78 "security/node.crt belongs to another account \(uid 65534\).*chown 0 "
+        chown 0 "$work/open/security/node.crt"
+    fi
 fi
 
 # an HTTP server where a node was expected: named for what it is

@@ -75,8 +75,9 @@ void sipc_tls_config_rotate_tickets(sipc_tls_config *cfg);
  * wiped). Seals, opens and offers do this too, but a quiet node does none
  * of them: the owner calls this periodically, at the latest at the time it
  * returns (same clock; at most a lifetime away, as nothing made later dies
- * sooner; UINT64_MAX without tickets or with cfg NULL). *wiped, if not NULL,
- * gets how many keys and sessions went. Thread-safe. */
+ * sooner; UINT64_MAX without tickets, with resumption off or with cfg
+ * NULL). *wiped, if not NULL, gets how many keys and sessions went.
+ * Thread-safe. */
 uint64_t sipc_tls_config_expire(sipc_tls_config *cfg, uint64_t now, int *wiped);
 
 /* Application data after the handshake through sipc's own record layer

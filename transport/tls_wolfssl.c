@@ -1008,7 +1008,8 @@ uint64_t sipc_tls_config_expire(sipc_tls_config *cfg, uint64_t now, int *wiped)
     int n = 0;
     uint64_t next = UINT64_MAX;
 #if SIPC_TLS_RESUME
-    if (cfg && cfg->lock_ok) {
+    /* with resumption off nothing is ever kept (resume_off wiped the key) */
+    if (cfg && cfg->lock_ok && !cfg->no_resume) {
         uv_mutex_lock(&cfg->lock);
         n = expire_locked(cfg, now, &next);
         uv_mutex_unlock(&cfg->lock);

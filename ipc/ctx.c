@@ -12,6 +12,7 @@
 
 #include "base/str_copy.h"
 #include "ipc/internal.h"
+#include "ipc/security.h"
 
 typedef struct sipc_post {
     struct sipc_post *next;
@@ -48,13 +49,43 @@ static void log_held(void *arg, int level, const char *category, const char *tex
     ctx->opts.log(ctx->opts.log_arg, (sipc_log_level)level, category, msg);
 }
 
-static void on_logrl_timer(uv_timer_t *t)
+static void on_ctx_timer(uv_timer_t *t);
+
+/* Runs the context's timer within ms (UINT64_MAX: no need), unless it is
+ * due sooner already. */
+static void ctx_timer_within(sipc_ctx *ctx, uint64_t ms)
+{
+    uv_timer_t *t = &ctx->timer;
+    if (ms == UINT64_MAX || uv_is_closing((uv_handle_t *)t) ||
+        (uv_is_active((uv_handle_t *)t) && uv_timer_get_due_in(t) <= ms))
+        return;
+    uv_timer_start(t, on_ctx_timer, ms, 0);
+}
+
+/* Wipes the ticket keys and client sessions of the context's TLS
+ * configuration that can no longer be used. Seals, opens and offers do it
+ * too, but a quiet node (its peers resume, or nobody dials) makes none and
+ * would keep them, and the master secrets they open, for as long as it
+ * runs. Returns the ms until it is due again (UINT64_MAX: never). */
+static uint64_t ctx_tls_expire(sipc_ctx *ctx)
+{
+    uint64_t now = uv_hrtime();
+    uint64_t next = sipc_tls_config_expire(sipc_security_tls(ctx->sec), now, NULL);
+    if (next == UINT64_MAX)
+        return UINT64_MAX;
+    /* rounded up, and at least 1 ms: the loop's clock may lag uv_hrtime() */
+    return next > now ? (next - now + 999999) / 1000000 + 1 : 1;
+}
+
+/* The context's housekeeping: the report of log lines held back that no
+ * later line did, and the expiry of its TLS keys and sessions. */
+static void on_ctx_timer(uv_timer_t *t)
 {
     sipc_ctx *ctx = t->data;
     uint64_t now = uv_now(ctx->loop);
     uint64_t next = sipc_ratelimit_flush(ctx->logrl, now, 0, log_held, ctx);
-    if (next != UINT64_MAX)
-        uv_timer_start(t, on_logrl_timer, next - now, 0);
+    ctx_timer_within(ctx, next == UINT64_MAX ? UINT64_MAX : next > now ? next - now : 0);
+    ctx_timer_within(ctx, ctx_tls_expire(ctx));
 }
 
 void sipc__log_limited(sipc_ctx *ctx, const char *key, sipc_log_level level, const char *category,
@@ -64,9 +95,7 @@ void sipc__log_limited(sipc_ctx *ctx, const char *key, sipc_log_level level, con
     if (!sipc__log_on(ctx, level))
         return;
     if (ctx->logrl && !sipc_ratelimit_allow(ctx->logrl, key, uv_now(ctx->loop), &held, &since)) {
-        if (!uv_is_active((uv_handle_t *)&ctx->logrl_timer) &&
-            !uv_is_closing((uv_handle_t *)&ctx->logrl_timer))
-            uv_timer_start(&ctx->logrl_timer, on_logrl_timer, SIPC__LOG_INTERVAL_MS, 0);
+        ctx_timer_within(ctx, SIPC__LOG_INTERVAL_MS);
         return;
     }
     char msg[1200];
@@ -288,9 +317,10 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     uv_async_init(loop, &ctx->async, async_cb);
     ctx->async.data = ctx;
     uv_unref((uv_handle_t *)&ctx->async);
-    uv_timer_init(loop, &ctx->logrl_timer);
-    ctx->logrl_timer.data = ctx;
-    uv_unref((uv_handle_t *)&ctx->logrl_timer);
+    uv_timer_init(loop, &ctx->timer);
+    ctx->timer.data = ctx;
+    uv_unref((uv_handle_t *)&ctx->timer);
+    ctx_timer_within(ctx, ctx_tls_expire(ctx));
     uv_mutex_init(&ctx->post_lock);
     ctx->posts_tail = &ctx->posts;
     *out = ctx;
@@ -317,6 +347,7 @@ int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec)
     sipc_security *old = ctx->sec;
     ctx->sec = sipc_security_retain(sec);
     sipc_security_release(old);
+    ctx_timer_within(ctx, ctx_tls_expire(ctx)); /* the old one may have had nothing to expire */
     sipc__log(ctx, SIPC_LOG_INFO, "Transport.Conn", "Security changed: TLS %s%s%s; new connections use it",
               sipc_tls_mode_name(sipc_security_mode(sec)), sipc_security_mode(sec) ? ", certificate " : "",
               sipc_security_fingerprint(sec));
@@ -428,7 +459,7 @@ void sipc__ctx_maybe_finish_close(sipc_ctx *ctx)
         /* what is still held back is said now, not lost with the context */
         if (ctx->logrl)
             (void)sipc_ratelimit_flush(ctx->logrl, uv_now(ctx->loop), 1, log_held, ctx);
-        uv_close((uv_handle_t *)&ctx->logrl_timer, ctx_handle_closed);
+        uv_close((uv_handle_t *)&ctx->timer, ctx_handle_closed);
         return;
     }
     if (ctx->handles_open != 0)

@@ -51,7 +51,8 @@ struct sipc_ctx {
     size_t hello_len;       /* 0 until then */
     sipc_security *sec;
     sipc_ratelimit *logrl;  /* repeated warnings per peer and kind */
-    uv_timer_t logrl_timer; /* reports lines held back that no later line did */
+    uv_timer_t timer;       /* reports lines held back that no later line did, and
+                               wipes the TLS keys and sessions no longer usable */
     uint64_t pid_bits;      /* getpid() << 32, in every channel's jitter seed: asked
                                once, not at each open (a system call) */
     sipc_freelist req_blocks;  /* spare blocks for small requests (requests.c) */
@@ -69,7 +70,7 @@ struct sipc_ctx {
     uv_mutex_t post_lock;
     struct sipc_post *posts, **posts_tail;
     int closing;
-    int handles_open;       /* flusher, async and logrl_timer still to close */
+    int handles_open;       /* flusher, async and timer still to close */
     sipc_ctx_close_cb close_cb;
     void *close_arg;
 };

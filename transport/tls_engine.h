@@ -67,6 +67,18 @@ int sipc_tls_config_set_resumption(sipc_tls_config *cfg, int on);
  * sealed for a ticket lifetime: tickets of the key before still resume until
  * they expire, those of older keys no longer. A no-op without tickets. */
 void sipc_tls_config_rotate_tickets(sipc_tls_config *cfg);
+/* Wipes what can no longer be used at now (uv_hrtime() nanoseconds): the
+ * ticket keys that can no longer open a ticket (a key seals for one ticket
+ * lifetime after it is made and opens until a lifetime after the last
+ * ticket it sealed) and the client's sessions older than a lifetime or past
+ * the date the verdict on their server rested on (their master secrets
+ * wiped). Seals, opens and offers do this too, but a quiet node does none
+ * of them: the owner calls this periodically, at the latest at the time it
+ * returns (same clock; at most a lifetime away, as nothing made later dies
+ * sooner; UINT64_MAX without tickets, with resumption off or with cfg
+ * NULL). *wiped, if not NULL, gets how many keys and sessions went.
+ * Thread-safe. */
+uint64_t sipc_tls_config_expire(sipc_tls_config *cfg, uint64_t now, int *wiped);
 
 /* Application data after the handshake through sipc's own record layer
  * (tls_record.h: one pass over each byte, no copies around the cipher; the

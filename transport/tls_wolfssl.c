@@ -47,10 +47,11 @@
 /* Sessions a client keeps for resumption, one per peer address. */
 #define SIPC_TLS_SESSIONS 64
 /* How long a ticket may be used after the full handshake that verified the
- * peer, and how long a ticket key seals; the keys die with the
- * configuration, which is replaced on every reload of the pair or the
- * trust. */
+ * peer, how long a ticket key seals, and how long a client keeps a session;
+ * everything also dies with the configuration, which is replaced on every
+ * reload of the pair or the trust. */
 #define SIPC_TLS_TICKET_SECS 300
+#define SIPC_TLS_TICKET_NS ((uint64_t)SIPC_TLS_TICKET_SECS * 1000000000u)
 #define SIPC_TICKET_KEY 32 /* AES-256-GCM */
 #define SIPC_TICKET_FP 32  /* the peer certificate's SHA-256, after the ticket */
 /* The verdict's last second (big-endian) rides in the ticket's MAC field
@@ -73,7 +74,9 @@ typedef struct sipc_tls_session {
 typedef struct sipc_ticket_key {
     uint8_t name[WOLFSSL_TICKET_NAME_SZ];
     uint8_t key[SIPC_TICKET_KEY];
-    uint64_t born; /* uv_hrtime() ns; 0: never made */
+    uint64_t born;      /* uv_hrtime() ns; 0: none (never made, or wiped) */
+    uint64_t seal_end;  /* seals before this: born + a lifetime, sooner if replaced */
+    uint64_t last_seal; /* when it last sealed a ticket (0: never) */
 } sipc_ticket_key;
 #endif
 
@@ -83,13 +86,21 @@ struct sipc_tls_config {
     sipc_tls_verify_fn verify;
     void *verify_arg;
 #if SIPC_TLS_RESUME
-    /* server: this configuration's ticket keys (random, never leave memory):
-     * the current one seals, the one before still opens the tickets it sealed
-     * until they expire; a new key every SIPC_TLS_TICKET_SECS, so a key that
-     * leaks opens at most two lifetimes of recorded sessions */
+    /* server: this configuration's ticket keys (random, never leave memory).
+     * A key seals for at most SIPC_TLS_TICKET_SECS after it is made (a new
+     * one is made when the next ticket is sealed); it opens tickets until a
+     * lifetime after the last one it sealed, and is wiped then
+     * (expire_locked: at every seal, open and offer, and from the timer of
+     * each context using it through sipc_tls_config_expire), whether or not
+     * anything seals or opens meanwhile. So no key is in memory longer than
+     * two lifetimes after it was made, and a key read from memory (or a
+     * core) at any moment opens only tickets sealed in the two lifetimes
+     * (ten minutes) before: the sessions of those full handshakes. */
     sipc_ticket_key tk[2];
     int tk_cur;
-    /* client: sessions to resume, by peer; the lock because a security (and
+    /* client: sessions to resume, by peer, each dropped and freed (its
+     * master secret wiped by wolfSSL) a lifetime after the full handshake
+     * that made it, by the same expiry; the lock because a security (and
      * with it this configuration) may serve loops in several threads */
     uv_mutex_t lock;
     int lock_ok;
@@ -432,8 +443,9 @@ static int verify_after_handshake(sipc_tls *t)
 
 /* ---- session resumption (TLS 1.2 session tickets) ----
  *
- * Server: tickets are sealed with AES-256-GCM under a key drawn when the
- * configuration is made; the peer certificate's fingerprint rides inside
+ * Server: tickets are sealed with AES-256-GCM under a random key, a new one
+ * every lifetime, each wiped once no ticket it sealed can still be used
+ * (struct sipc_tls_config); the peer certificate's fingerprint rides inside
  * (in the room wolfSSL leaves after its own ticket), since on resumption
  * there is no certificate to judge. A ticket of another configuration (an
  * older pair or trust, another process) does not open and is refused, and
@@ -488,41 +500,107 @@ static int ticket_aead(const uint8_t key[SIPC_TICKET_KEY], int enc, const uint8_
     return r == 0 ? 0 : -1;
 }
 
-static int ticket_key_make(sipc_ticket_key *k)
+static int ticket_key_make(sipc_ticket_key *k, uint64_t now)
 {
+    explicit_bzero(k, sizeof *k);
     if (wolfSSL_RAND_bytes(k->name, sizeof k->name) != WOLFSSL_SUCCESS ||
-        wolfSSL_RAND_bytes(k->key, sizeof k->key) != WOLFSSL_SUCCESS)
+        wolfSSL_RAND_bytes(k->key, sizeof k->key) != WOLFSSL_SUCCESS) {
+        explicit_bzero(k, sizeof *k);
         return -1;
-    k->born = uv_hrtime();
+    }
+    k->born = now;
+    k->seal_end = now + SIPC_TLS_TICKET_NS;
     return 0;
 }
 
-/* Under cfg->lock: the key that seals now, a new one once the current is a
- * lifetime old (the old one becomes the one before). */
-static const sipc_ticket_key *ticket_key_sealing(sipc_tls_config *cfg)
+/* When k can no longer open any ticket: once it seals no more, and a
+ * lifetime after the last ticket it sealed (wolfSSL refuses that ticket
+ * then anyway). */
+static uint64_t ticket_key_death(const sipc_ticket_key *k)
 {
-    sipc_ticket_key *cur = &cfg->tk[cfg->tk_cur];
-    if (uv_hrtime() - cur->born >= (uint64_t)SIPC_TLS_TICKET_SECS * 1000000000u) {
-        sipc_ticket_key *next = &cfg->tk[cfg->tk_cur ^ 1];
-        if (ticket_key_make(next) == 0) {
-            cfg->tk_cur ^= 1;
-            cur = next;
-        }
-    }
-    return cur;
+    uint64_t d = k->last_seal ? k->last_seal + SIPC_TLS_TICKET_NS : 0;
+    return d > k->seal_end ? d : k->seal_end;
 }
 
-/* Under cfg->lock: the key named name that may still open a ticket: the
- * current one, or the one before while tickets it sealed can be alive (they
- * were all sealed before the current key was born). NULL otherwise. */
+/* Client: a kept session no longer to offer (too old, or a date the
+ * server's verdict rested on has passed). */
+static int session_expired(const sipc_tls_session *e, uint64_t now, int64_t wall)
+{
+    return now >= e->born + SIPC_TLS_TICKET_NS || (e->until != 0 && wall > e->until);
+}
+
+static void session_clear(sipc_tls_session *e)
+{
+    if (e->sess)
+        wolfSSL_SESSION_free(e->sess); /* wipes its master secret */
+    memset(e, 0, sizeof *e);
+}
+
+/* Under cfg->lock: wipes the ticket keys that can no longer open a ticket
+ * and frees the client sessions no longer to offer, at now (uv_hrtime()
+ * ns). Deaths are driven by time, not by traffic: a quiet node keeps
+ * nothing past its time as long as this runs. Returns how many it wiped;
+ * *next: when the next one is due, at most a lifetime away (nothing made
+ * from now on dies sooner). */
+static int expire_locked(sipc_tls_config *cfg, uint64_t now, uint64_t *next)
+{
+    int n = 0;
+    uint64_t due = now + SIPC_TLS_TICKET_NS;
+    int64_t wall = (int64_t)time(NULL); /* verdicts end in Unix seconds */
+    for (int i = 0; i < 2; i++) {
+        sipc_ticket_key *k = &cfg->tk[i];
+        if (!k->born)
+            continue;
+        uint64_t d = ticket_key_death(k);
+        if (now >= d) {
+            explicit_bzero(k, sizeof *k);
+            n++;
+        } else if (d < due) {
+            due = d;
+        }
+    }
+    for (int i = 0; i < SIPC_TLS_SESSIONS; i++) {
+        sipc_tls_session *e = &cfg->sessions[i];
+        if (!e->peer[0])
+            continue;
+        if (session_expired(e, now, wall)) {
+            session_clear(e);
+            n++;
+        } else if (e->born + SIPC_TLS_TICKET_NS < due) {
+            due = e->born + SIPC_TLS_TICKET_NS;
+        }
+    }
+    if (next)
+        *next = due;
+    return n;
+}
+
+/* Under cfg->lock, after expire_locked: the key that seals now; a new one
+ * once the current one is a lifetime old (the old one, which may still
+ * open, becomes the one before; the one before that is dead by then, see
+ * ticket_key_death). NULL when no random numbers are to be had. */
+static sipc_ticket_key *ticket_key_sealing(sipc_tls_config *cfg, uint64_t now)
+{
+    sipc_ticket_key *cur = &cfg->tk[cfg->tk_cur];
+    if (cur->born && now < cur->seal_end)
+        return cur;
+    sipc_ticket_key *next = &cfg->tk[cfg->tk_cur ^ 1];
+    if (ticket_key_make(next, now) != 0)
+        return NULL;
+    cfg->tk_cur ^= 1;
+    return next;
+}
+
+/* Under cfg->lock, after expire_locked: the key named name, if it still
+ * lives (a key lives while it may open a ticket it sealed). NULL
+ * otherwise. */
 static const sipc_ticket_key *ticket_key_opening(const sipc_tls_config *cfg, const uint8_t *name)
 {
-    const sipc_ticket_key *cur = &cfg->tk[cfg->tk_cur], *prev = &cfg->tk[cfg->tk_cur ^ 1];
-    if (memcmp(name, cur->name, WOLFSSL_TICKET_NAME_SZ) == 0)
-        return cur;
-    if (prev->born && memcmp(name, prev->name, WOLFSSL_TICKET_NAME_SZ) == 0 &&
-        uv_hrtime() - cur->born < (uint64_t)SIPC_TLS_TICKET_SECS * 1000000000u)
-        return prev;
+    for (int i = 0; i < 2; i++) {
+        const sipc_ticket_key *k = &cfg->tk[cfg->tk_cur ^ i];
+        if (k->born && memcmp(name, k->name, WOLFSSL_TICKET_NAME_SZ) == 0)
+            return k;
+    }
     return NULL;
 }
 
@@ -549,11 +627,18 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
             hex_to_bin(t->peer_fp, ticket + in_len, SIPC_TICKET_FP) != 0)
             return WOLFSSL_TICKET_RET_FATAL;
         uint8_t key[SIPC_TICKET_KEY];
+        uint64_t now = uv_hrtime();
         uv_mutex_lock(&cfg->lock);
-        const sipc_ticket_key *k = ticket_key_sealing(cfg);
-        memcpy(name, k->name, WOLFSSL_TICKET_NAME_SZ);
-        memcpy(key, k->key, sizeof key);
+        (void)expire_locked(cfg, now, NULL);
+        sipc_ticket_key *k = ticket_key_sealing(cfg, now);
+        if (k) {
+            k->last_seal = now; /* it opens this ticket until a lifetime from now */
+            memcpy(name, k->name, WOLFSSL_TICKET_NAME_SZ);
+            memcpy(key, k->key, sizeof key);
+        }
         uv_mutex_unlock(&cfg->lock);
+        if (!k)
+            return WOLFSSL_TICKET_RET_FATAL;
         memset(mac, 0, WOLFSSL_TICKET_MAC_SZ);
         sipc_be64_put(mac + SIPC_TICKET_TAG, (uint64_t)t->vfy_until);
         int len = in_len + SIPC_TICKET_FP;
@@ -571,6 +656,7 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
         return ticket_refuse(t);
     uint8_t key[SIPC_TICKET_KEY];
     uv_mutex_lock(&cfg->lock);
+    (void)expire_locked(cfg, uv_hrtime(), NULL);
     const sipc_ticket_key *k = ticket_key_opening(cfg, name);
     if (k)
         memcpy(key, k->key, sizeof key);
@@ -592,7 +678,7 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
 
 static int resume_setup(sipc_tls_config *cfg)
 {
-    if (ticket_key_make(&cfg->tk[0]) != 0)
+    if (ticket_key_make(&cfg->tk[0], uv_hrtime()) != 0)
         return -1;
     cfg->tk_cur = 0;
     if (uv_mutex_init(&cfg->lock) != 0)
@@ -615,6 +701,8 @@ static void resume_off(sipc_tls_config *cfg)
 {
     cfg->no_resume = 1;
     wolfSSL_CTX_NoTicketTLSv12(cfg->srv);
+    /* nothing will be sealed: the key made for it opens nothing */
+    explicit_bzero(cfg->tk, sizeof cfg->tk);
 }
 
 static void resume_free(sipc_tls_config *cfg)
@@ -635,13 +723,6 @@ static sipc_tls_session *session_find(sipc_tls_config *cfg, const char *peer)
     return NULL;
 }
 
-static void session_clear(sipc_tls_session *e)
-{
-    if (e->sess)
-        wolfSSL_SESSION_free(e->sess);
-    memset(e, 0, sizeof *e);
-}
-
 /* Client, before the ClientHello: ask for a ticket when a session could be
  * kept (resumption on, a peer to keep it for), and offer the peer's session
  * if one is kept and young enough. */
@@ -653,12 +734,10 @@ static void session_offer(sipc_tls *t)
     if (wolfSSL_UseSessionTicket(t->ssl) != WOLFSSL_SUCCESS)
         return; /* no memory for the extension: a full handshake, no ticket */
     uv_mutex_lock(&cfg->lock);
+    /* every session too old, or past a date the server's verdict rested
+     * on, goes: this peer's and those of peers no longer dialled */
+    (void)expire_locked(cfg, uv_hrtime(), NULL);
     sipc_tls_session *e = session_find(cfg, t->peer_key);
-    if (e && (uv_hrtime() - e->born > (uint64_t)SIPC_TLS_TICKET_SECS * 1000000000u ||
-              (e->until != 0 && (int64_t)time(NULL) > e->until))) {
-        session_clear(e); /* too old, or a date the server's verdict rested on has passed */
-        e = NULL;
-    }
     if (e && wolfSSL_set_session(t->ssl, e->sess) == WOLFSSL_SUCCESS) {
         t->offered = 1;
         /* taken now: by the time this handshake ends, another connection
@@ -910,14 +989,38 @@ void sipc_tls_config_rotate_tickets(sipc_tls_config *cfg)
 #if SIPC_TLS_RESUME
     if (!cfg || !cfg->lock_ok)
         return;
+    uint64_t now = uv_hrtime();
     uv_mutex_lock(&cfg->lock);
-    sipc_ticket_key *next = &cfg->tk[cfg->tk_cur ^ 1];
-    if (ticket_key_make(next) == 0)
+    sipc_ticket_key *cur = &cfg->tk[cfg->tk_cur], *next = &cfg->tk[cfg->tk_cur ^ 1];
+    if (ticket_key_make(next, now) == 0) {
+        if (cur->born && cur->seal_end > now)
+            cur->seal_end = now; /* seals no more: it dies a lifetime after its last ticket */
         cfg->tk_cur ^= 1;
+    }
     uv_mutex_unlock(&cfg->lock);
 #else
     (void)cfg;
 #endif
+}
+
+uint64_t sipc_tls_config_expire(sipc_tls_config *cfg, uint64_t now, int *wiped)
+{
+    int n = 0;
+    uint64_t next = UINT64_MAX;
+#if SIPC_TLS_RESUME
+    /* with resumption off nothing is ever kept (resume_off wiped the key) */
+    if (cfg && cfg->lock_ok && !cfg->no_resume) {
+        uv_mutex_lock(&cfg->lock);
+        n = expire_locked(cfg, now, &next);
+        uv_mutex_unlock(&cfg->lock);
+    }
+#else
+    (void)cfg;
+    (void)now;
+#endif
+    if (wiped)
+        *wiped = n;
+    return next;
 }
 
 int sipc_tls_config_set_resumption(sipc_tls_config *cfg, int on)

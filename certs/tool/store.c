@@ -5,9 +5,12 @@
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +52,92 @@ static int mkdir_0700(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* The PID of a name write_tmp gives (NAME.tmp.<pid>), or 0. */
+static long tmp_name_pid(const char *name)
+{
+    const char *t = NULL;
+    for (const char *p = strstr(name, ".tmp."); p; p = strstr(p + 1, ".tmp."))
+        t = p;
+    if (!t || t == name)
+        return 0;
+    long pid = 0;
+    const char *d = t + 5;
+    if (!*d || strlen(d) > 10)
+        return 0;
+    for (; *d; d++) {
+        if (*d < '0' || *d > '9')
+            return 0;
+        pid = pid * 10 + (*d - '0');
+    }
+    return pid > 0 && pid <= INT_MAX ? pid : 0;
+}
+
+/* Whether process pid still runs (one we may not signal runs too). */
+static int pid_alive(long pid)
+{
+    return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+}
+
+static int sweep_dir(int dfd, const char *dir, sipc_store_tmp_fn fn, void *arg)
+{
+    int dup_fd = dup(dfd);
+    DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+    if (!d) {
+        if (dup_fd >= 0)
+            close(dup_fd);
+        return 0;
+    }
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        long pid = tmp_name_pid(e->d_name);
+        if (!pid || pid_alive(pid))
+            continue; /* not ours, or still being written */
+        char path[1500], why[200] = "";
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        /* never through a link: only a file this user wrote is removed */
+        if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue; /* gone meanwhile */
+        if (S_ISLNK(st.st_mode))
+            snprintf(why, sizeof why, "a symbolic link, not a file tlstool writes");
+        else if (!S_ISREG(st.st_mode))
+            snprintf(why, sizeof why, "not a regular file");
+        else if (st.st_uid != geteuid())
+            snprintf(why, sizeof why, "owned by uid %ld, not by this user", (long)st.st_uid);
+        else if (unlinkat(dfd, e->d_name, 0) != 0)
+            snprintf(why, sizeof why, "%s", strerror(errno));
+        if (!why[0])
+            removed++;
+        if (fn)
+            fn(arg, path, pid, !why[0], why);
+    }
+    closedir(d);
+    return removed;
+}
+
+int sipc_store_sweep_tmp(const char *home, sipc_store_tmp_fn fn, void *arg)
+{
+    char sec[1200];
+    sipc_store_path(sec, sizeof sec, home, NULL, NULL);
+    int sfd = open(sec, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sfd < 0)
+        return 0;
+    int removed = sweep_dir(sfd, sec, fn, arg);
+    static const char *subs[] = {"previous", "staged", "trust", "crl"};
+    for (int i = 0; i < 4; i++) {
+        int dfd = openat(sfd, subs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0)
+            continue;
+        char dir[1300];
+        snprintf(dir, sizeof dir, "%s/%s", sec, subs[i]);
+        removed += sweep_dir(dfd, dir, fn, arg);
+        close(dfd);
+    }
+    close(sfd);
+    return removed;
+}
+
 int sipc_store_init(const char *home, char *err, size_t errlen)
 {
     char p[1200];
@@ -65,6 +154,9 @@ int sipc_store_init(const char *home, char *err, size_t errlen)
         if (r != 0)
             return r;
     }
+    /* a write killed before its rename left a copy of what it wrote (a
+     * private key, for node.crt); what cannot go, `tlstool status` names */
+    (void)sipc_store_sweep_tmp(home, NULL, NULL);
     return 0;
 }
 

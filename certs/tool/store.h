@@ -25,8 +25,20 @@
 /* path = home/security[/sub][/name] into out; returns out. */
 char *sipc_store_path(char *out, size_t outlen, const char *home, const char *sub,
                       const char *name);
-/* Creates security/ and its subdirectories (0700, fixed if wider). */
+/* Creates security/ and its subdirectories (0700, fixed if wider), and
+ * removes leftover temporary files (sipc_store_sweep_tmp). */
 int sipc_store_init(const char *home, char *err, size_t errlen);
+/* A leftover temporary file of an interrupted write: removed (1), or left
+ * (0) for the reason why. pid: the process that wrote it. */
+typedef void (*sipc_store_tmp_fn)(void *arg, const char *path, long pid, int removed,
+                                  const char *why);
+/* Removes the temporary files (NAME.tmp.PID) that writes killed before
+ * their rename left in security/ and its subdirectories; they may hold a
+ * copy of a private key. Only those whose process no longer runs (a live
+ * one may be writing it now), and only regular files owned by this user
+ * (looked at without following links; a link itself is left alone). fn
+ * (may be NULL) hears of each removed or left. Returns how many went. */
+int sipc_store_sweep_tmp(const char *home, sipc_store_tmp_fn fn, void *arg);
 /* Atomic 0600 write. 0 or a negative sipc code; err names the file. */
 int sipc_store_write(const char *path, const void *data, size_t len, char *err, size_t errlen);
 /* PEM text of kp (certificates, leaf first, then the private key) into a

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "certs/tool/store.h"
 #include "services/tlstool/tlstool.h"
 
 typedef struct perm_check {
@@ -82,6 +83,30 @@ static void rotation_json(const opts *o, json_t *j, json_t *warnings, json_t *pr
                                           "trusted"));
 }
 
+typedef struct tmp_report {
+    json_t *warnings, *problems;
+} tmp_report;
+
+/* A leftover of a write killed before its rename: said, whether it went
+ * (a warning) or stays (a problem: it may be a copy of the private key). */
+static void tmp_left(void *arg, const char *path, long pid, int removed, const char *why)
+{
+    tmp_report *t = arg;
+    char m[1900];
+    if (removed)
+        snprintf(m, sizeof m,
+                 "removed %s, left by a write that was interrupted (process %ld no longer "
+                 "runs); it may have held a copy of the private key",
+                 path, pid);
+    else
+        snprintf(m, sizeof m,
+                 "%s, left by a write that was interrupted (process %ld no longer runs), may "
+                 "hold a copy of the private key and could not be removed (%s): look at it and "
+                 "remove it",
+                 path, pid, why);
+    json_array_append_new(removed ? t->warnings : t->problems, json_string(m));
+}
+
 int cmd_status(void *arg)
 {
     opts *o = arg;
@@ -93,6 +118,8 @@ int cmd_status(void *arg)
         return r;
     time_t now = time(NULL);
     json_t *j = json_object(), *problems = json_array(), *warnings = json_array();
+    tmp_report tr = {warnings, problems};
+    (void)sipc_store_sweep_tmp(o->home, tmp_left, &tr);
     sipc_keypair kp;
     int have = load_pair(o, &kp, 1) == 0;
     sipc_x509 x;

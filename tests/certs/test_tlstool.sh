@@ -433,6 +433,44 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["consisten
     ok "status --json is JSON with the state" || bad "status --json"
 run "$T" status -verbose
 expect "status -verbose: chain, roots, CRLs" 0 "^chain:" "^trusted roots:" "^CRLs:"
+# Leftovers of writes killed before their rename (NAME.tmp.PID, 0600, maybe a
+# copy of the private key): status removes those whose process no longer runs
+# and says so; a running process's file (it may be writing it right now) and a
+# symbolic link are left alone, the link named as a problem.
+( exit 0 ) &
+dead=$!
+wait "$dead"
+S=$H/security
+for f in "$S/node.crt.tmp.$dead" "$S/trust/extra.pem.tmp.$dead" "$S/node.p12.tmp.$$"; do
+    printf 'PRIVATE KEY COPY\n' >"$f"
+    chmod 600 "$f"
+done
+printf 'not ours\n' >"$work/link-target"
+ln -s "$work/link-target" "$S/crl/extra.crl.tmp.$dead"
+run "$T" status
+expect "status: stale temporary files removed and named, a link named as a problem" 10 \
+    "^warning: removed $S/node.crt.tmp.$dead, left by a write that was interrupted \(process $dead no longer runs\)" \
+    "^warning: removed $S/trust/extra.pem.tmp.$dead," \
+    "^PROBLEM: $S/crl/extra.crl.tmp.$dead, .*could not be removed \(a symbolic link" "INCONSISTENT"
+[ ! -e "$S/node.crt.tmp.$dead" ] && [ ! -e "$S/trust/extra.pem.tmp.$dead" ] &&
+    ok "status: the dead process's temporary files are gone" || bad "status: stale temporary files left"
+[ -f "$S/node.p12.tmp.$$" ] && ok "status: a running process's temporary file is left alone" ||
+    bad "status: removed the file of a running process"
+grep -q "node.p12.tmp" "$OUT" && bad "status: named a running process's temporary file"
+[ -L "$S/crl/extra.crl.tmp.$dead" ] && [ -f "$work/link-target" ] &&
+    ok "status: a link is left, its target untouched" || bad "status: followed or removed a link"
+rm -f "$S/crl/extra.crl.tmp.$dead"
+run "$T" status
+expect "status: nothing left to say about temporary files" 0 "state: +consistent"
+grep -q "\.tmp\." "$OUT" && bad "status: names a temporary file once none is stale"
+# the store's other commands remove them too, silently (here: trust add)
+printf 'PRIVATE KEY COPY\n' >"$S/node.crt.tmp.$dead"
+run "$T" trust add "$P/other-root.pem"
+[ "$RC" = 0 ] && [ ! -e "$S/node.crt.tmp.$dead" ] && [ -f "$S/node.p12.tmp.$$" ] &&
+    ok "trust add: removes a dead process's temporary file, not a running one's" ||
+    bad "trust add: temporary files (exit $RC)"
+rm -f "$S/node.p12.tmp.$$"
+"$T" trust remove "$(openssl x509 -in "$P/other-root.pem" -outform DER | sha256sum | cut -c1-16)" >/dev/null 2>&1
 chmod 644 "$H/security/node.crt"
 run "$T" status
 expect "status: key file readable by others is inconsistent" 10 "accessible by other users" "INCONSISTENT"

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <uv.h>
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
@@ -1224,6 +1225,144 @@ static void t_ticket_key_rotation(void **state)
     sipc_tls_config_free(scfg);
 }
 
+/* The ticket lifetime of tls_wolfssl.c, in uv_hrtime() nanoseconds. */
+#define LIFETIME_NS (300ull * 1000000000ull)
+
+/* Every 32-byte draw of wolfSSL_RAND_bytes while g_rand_watch is set (the
+ * engine draws each ticket key in one such call; --wrap in CMakeLists.txt):
+ * where it went and what it was, so that a test can see the key's bytes
+ * wiped in place, not merely forgotten. */
+int __real_wolfSSL_RAND_bytes(unsigned char *buf, int num);
+static int g_rand_watch;
+static struct {
+    unsigned char *at;
+    unsigned char was[32];
+} g_draws[8];
+static int g_ndraws;
+
+int __wrap_wolfSSL_RAND_bytes(unsigned char *buf, int num);
+int __wrap_wolfSSL_RAND_bytes(unsigned char *buf, int num)
+{
+    int r = __real_wolfSSL_RAND_bytes(buf, num);
+    if (g_rand_watch && num == 32 && g_ndraws < 8) {
+        g_draws[g_ndraws].at = buf;
+        memcpy(g_draws[g_ndraws].was, buf, 32);
+        g_ndraws++;
+    }
+    return r;
+}
+
+static int all_zero(const unsigned char *p, size_t n)
+{
+    unsigned char acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc |= p[i];
+    return acc == 0;
+}
+
+/* A ticket key dies by time, not traffic: once a lifetime has passed since
+ * the last ticket it sealed, one call of sipc_tls_config_expire (what a
+ * context's timer makes on a quiet node) wipes its bytes, with no handshake
+ * in between, and that ticket no longer resumes. Short of that lifetime,
+ * nothing goes. A new key then seals and its tickets resume. */
+static void t_ticket_key_expiry(void **state)
+{
+    (void)state;
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv);
+    g_ndraws = 0;
+    g_rand_watch = 1;
+    sipc_tls_config *scfg = make_cfg(&g_a, &g_a, &sv);
+    g_rand_watch = 0;
+    if (!sipc_tls_config_set_resumption(ccfg, 1)) {
+        sipc_tls_config_free(ccfg);
+        sipc_tls_config_free(scfg);
+        skip(); /* no session tickets in this TLS library */
+    }
+    assert_int_equal(g_ndraws, 1); /* the server's first ticket key */
+    unsigned char *key = g_draws[0].at;
+    assert_memory_equal(key, g_draws[0].was, 32);
+    conn_result r = connect_once(ccfg, scfg, "10.0.0.1:23000");
+    assert_true(r.rc == 0 && !r.s_resumed);
+    uint64_t sealed = uv_hrtime(); /* the ticket was sealed before this */
+
+    /* nearly a lifetime later: the key may still open that ticket */
+    int wiped = -1;
+    uint64_t next = sipc_tls_config_expire(scfg, sealed + LIFETIME_NS - 2000000000ull, &wiped);
+    assert_int_equal(wiped, 0);
+    assert_memory_equal(key, g_draws[0].was, 32);
+    assert_true(next <= sealed + LIFETIME_NS); /* ... and says when it is due */
+
+    /* a lifetime later, nothing sealed or opened meanwhile: wiped in place */
+    next = sipc_tls_config_expire(scfg, sealed + LIFETIME_NS, &wiped);
+    assert_int_equal(wiped, 1);
+    assert_true(all_zero(key, 32));
+    assert_true(next > sealed + LIFETIME_NS && next != UINT64_MAX);
+
+    /* the client still offers the ticket; it no longer opens */
+    int full = sv.calls;
+    r = connect_once(ccfg, scfg, "10.0.0.1:23000");
+    assert_false(r.s_resumed);
+    if (r.rc != 0) {
+        assert_true(r.c_resume_failed); /* wolfSSL 5.5.4: OUT_OF_ORDER_E */
+        r = connect_once(ccfg, scfg, "10.0.0.1:23000");
+    }
+    assert_true(r.rc == 0 && !r.c_resumed && !r.s_resumed);
+    assert_true(sv.calls > full); /* the client was judged again */
+    /* that full handshake's ticket, under a new key, resumes */
+    r = connect_once(ccfg, scfg, "10.0.0.1:23000");
+    assert_true(r.rc == 0 && r.c_resumed && r.s_resumed);
+    sipc_tls_config_free(ccfg);
+    sipc_tls_config_free(scfg);
+}
+
+/* A client's kept sessions (their master secrets) go a lifetime after the
+ * full handshake that made them, by one call of sipc_tls_config_expire,
+ * for every peer, also those not dialled again: the next connection to
+ * such a peer offers nothing and is a full one. Younger ones stay. */
+static void t_client_session_expiry(void **state)
+{
+    (void)state;
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+    uint64_t before = uv_hrtime();
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+    if (!sipc_tls_config_set_resumption(ccfg, 1)) {
+        sipc_tls_config_free(ccfg);
+        sipc_tls_config_free(scfg);
+        skip(); /* no session tickets in this TLS library */
+    }
+    const char *peers[3] = {"10.0.0.1:23000", "10.0.0.2:23000", "10.0.0.3:23000"};
+    assert_int_equal(connect_once(ccfg, scfg, peers[0]).rc, 0);
+    uint64_t mid = uv_hrtime();
+    assert_int_equal(connect_once(ccfg, scfg, peers[1]).rc, 0);
+    assert_int_equal(connect_once(ccfg, scfg, peers[2]).rc, 0);
+    uint64_t after = uv_hrtime();
+
+    /* within a lifetime of them all: nothing goes */
+    int wiped = -1;
+    (void)sipc_tls_config_expire(ccfg, before + LIFETIME_NS - 1, &wiped);
+    assert_int_equal(wiped, 0);
+    /* a lifetime after the first: its session goes (with this
+     * configuration's own ticket key, which never sealed), the others stay */
+    (void)sipc_tls_config_expire(ccfg, mid + LIFETIME_NS, &wiped);
+    assert_int_equal(wiped, 2);
+    int full = sv.calls;
+    conn_result r = connect_once(ccfg, scfg, peers[0]);
+    assert_true(r.rc == 0 && !r.c_resumed && !r.s_resumed);
+    assert_true(sv.calls > full); /* nothing was offered: a full handshake */
+    r = connect_once(ccfg, scfg, peers[1]);
+    assert_true(r.rc == 0 && r.c_resumed && r.s_resumed);
+    /* a lifetime after the last: the two left go (peer 0's new one stays) */
+    (void)sipc_tls_config_expire(ccfg, after + LIFETIME_NS, &wiped);
+    assert_int_equal(wiped, 2);
+    full = sv.calls;
+    r = connect_once(ccfg, scfg, peers[2]);
+    assert_true(r.rc == 0 && !r.c_resumed && !r.s_resumed);
+    assert_true(sv.calls > full);
+    sipc_tls_config_free(ccfg);
+    sipc_tls_config_free(scfg);
+}
+
 /* A client of ccfg naming key, and a server of scfg: the ClientHello (with
  * any session kept for key) written, the handshake left in flight. */
 static void start_offer(end *c, end *s, sipc_tls_config *ccfg, sipc_tls_config *scfg,
@@ -1441,6 +1580,8 @@ int main(void)
         cmocka_unit_test(t_peer_without_certificate),
         cmocka_unit_test(t_garbage),
         cmocka_unit_test(t_resumption), cmocka_unit_test(t_ticket_key_rotation),
+        cmocka_unit_test(t_ticket_key_expiry),
+        cmocka_unit_test(t_client_session_expiry),
         cmocka_unit_test(t_no_ticket_unless_resuming),
         cmocka_unit_test(t_resumption_until),
         cmocka_unit_test(t_resumed_peer_print),

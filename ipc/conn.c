@@ -16,6 +16,7 @@
 #define CLOSE_GRACE_MS 2000
 /* on_frame's "stop decoding here" (not an error): handlers hold too many requests */
 #define CONN_PAUSE 1
+_Static_assert(CONN_PAUSE != SIPC_FRAME_WAIT, "the decoder's wait is not a handler pause");
 
 static void conn_maybe_free(sipc_conn *c);
 static void conn_process_backlog(sipc_conn *c);
@@ -266,13 +267,15 @@ void sipc__conn_update_pause(sipc_conn *c)
     if (!c->stream || c->state == SIPC_CONN_S_CLOSING)
         return;
     int at_cap = c->pending_reqs >= c->ctx->opts.max_pending_requests;
-    int over = sipc__conn_over_limit(c) || at_cap || c->backlog.len > 0;
+    int over = sipc__conn_over_limit(c) || at_cap || c->backlog.len > 0 || c->rx_waiting;
     if (over != c->paused) {
         c->paused = over;
         sipc_stream_pause(c->stream, over);
     }
-    if (c->backlog.len && !at_cap)
-        sipc__ctx_mark_dirty(c->ctx, c); /* the flusher decodes the backlog */
+    /* the flusher decodes the backlog; a connection waiting for room is
+       tried again when room is given back, not at every flush */
+    if (c->backlog.len && !at_cap && !c->rx_waiting)
+        sipc__ctx_mark_dirty(c->ctx, c);
 }
 
 void sipc__conn_release(sipc_conn *c)
@@ -284,9 +287,13 @@ void sipc__conn_release(sipc_conn *c)
 
 /* ------------------------------------------------------------- receiving */
 
+/* io-class codes say what happened to our own socket, so a peer's never
+ * stands for ours; SIPC_EREADFULL is the one the peer itself sends: it had
+ * no room for our frame, which is its limit, not a fault of the link. */
 static int is_sipc_code(int status)
 {
-    return status <= -30001 && status >= -30099 && sipc_err_classify(status) != SIPC_CLASS_IO;
+    return status <= -30001 && status >= -30099 &&
+           (sipc_err_classify(status) != SIPC_CLASS_IO || status == SIPC_EREADFULL);
 }
 
 static void on_reply(sipc_conn *c, const sipc_env_view *env)
@@ -537,17 +544,97 @@ static int first_bytes_text(size_t len, char out[5])
     return len <= UINT32_MAX && bytes_text(b, 4, out);
 }
 
-/* Decodes p; if a handler cap stops it, the rest waits in the backlog. */
+/* c's share of what connections waiting for room read ahead. */
+static void rx_wait_account(sipc_conn *c)
+{
+    size_t now = c->rx_waiting ? c->backlog.len : 0;
+    c->ctx->rx_wait_bytes = c->ctx->rx_wait_bytes - c->rx_wait_acct + now;
+    c->rx_wait_acct = now;
+}
+
+/* A split frame found no room in the context's reassembly budget: c waits
+ * for it with reading paused, behind those already waiting, and keeps what it
+ * read ahead (ahead bytes) in its backlog. Returns 0, or SIPC_EREADFULL when
+ * the waiters' read-ahead would pass its own share of the budget: then the
+ * frame is refused now rather than held. */
+static int rx_wait_start(sipc_conn *c, size_t ahead)
+{
+    sipc_ctx *ctx = c->ctx;
+    if (c->rx_waiting)
+        return 0;
+    if (ctx->rx_wait_bytes + ahead > ctx->opts.max_read_buffer_total / SIPC__RX_WAIT_SHARE)
+        return SIPC_EREADFULL;
+    c->rx_waiting = 1;
+    c->rx_wait_since = uv_now(ctx->loop);
+    ctx->rx_budget.waiting++;
+    int first = sipc_list_empty(&ctx->rx_waiters);
+    sipc_list_insert_before(&ctx->rx_waiters, &c->rx_wait_link);
+    if (first)
+        sipc__ctx_enforce_read_total(ctx); /* arms the wait's bound */
+    return 0;
+}
+
+void sipc__conn_close_read_full(sipc_conn *c, int waited)
+{
+    sipc_ctx *ctx = c->ctx;
+    size_t limit = ctx->opts.max_read_buffer_total, used = ctx->rx_budget.used;
+    size_t flen = waited ? c->dec.pending : c->dec.body_len;
+    unsigned long long ms = (unsigned long long)(uv_now(ctx->loop) -
+                                                 (waited ? c->rx_wait_since : c->rx_since));
+    char msg[600], tell[400];
+    if (waited) {
+        snprintf(msg, sizeof msg,
+                 "no room for its frame of %zu bytes after %llu ms: partial frames of all "
+                 "connections hold %zu bytes, the limit ([limits] max_read_buffer_total) is %zu",
+                 flen, ms, used, limit);
+        snprintf(tell, sizeof tell,
+                 "node %s has no room for your frame of %zu bytes: its partial frames reached "
+                 "[limits] max_read_buffer_total (%zu bytes); send it again later, or raise that "
+                 "limit on node %s",
+                 ctx->node_id, flen, limit, ctx->node_id);
+    } else {
+        snprintf(msg, sizeof msg,
+                 "its frame of %zu bytes, begun %llu ms ago, is the oldest incomplete one while "
+                 "others wait for room: partial frames of all connections hold %zu bytes, the "
+                 "limit ([limits] max_read_buffer_total) is %zu",
+                 flen, ms, used, limit);
+        snprintf(tell, sizeof tell,
+                 "node %s closes this connection: your frame of %zu bytes was still incomplete "
+                 "after %llu ms while its partial frames reached [limits] max_read_buffer_total "
+                 "(%zu bytes); finish frames promptly, or raise that limit on node %s",
+                 ctx->node_id, flen, ms, limit, ctx->node_id);
+    }
+    if (c->counters)
+        c->counters->stalled_closed++;
+    (void)sipc__conn_send_error(c, 0, SIPC_EREADFULL, tell);
+    /* sipc__conn_close logs it, limited per peer and reason, and frees the
+       partial frame at once */
+    sipc__conn_close(c, SIPC_EREADFULL, msg);
+}
+
+/* Decodes p; if a handler cap stops it, or its next frame must wait for
+ * room, the rest waits in the backlog. */
 static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
 {
     size_t used = 0;
     int r = sipc_frame_decode_some(&c->dec, p, n, on_frame, c, &used);
-    if (r == CONN_PAUSE) {
+    if (r == SIPC_FRAME_WAIT && rx_wait_start(c, n - used) != 0) {
+        sipc__conn_close_read_full(c, 1);
+        return SIPC_EREADFULL;
+    }
+    if (r == CONN_PAUSE || r == SIPC_FRAME_WAIT) {
         if (used < n && sipc_buf_append(&c->backlog, p + used, n - used) != 0)
             r = SIPC_ENOMEM;
         else
             r = 0;
     }
+    if (c->dec.started != c->rx_started) {
+        c->rx_started = c->dec.started;
+        c->rx_since = uv_now(c->ctx->loop);
+    }
+    if (c->rx_waiting && !c->dec.pending && c->state != SIPC_CONN_S_CLOSING)
+        sipc__conn_rx_wait_end(c);
+    rx_wait_account(c);
     char text[5];
     if (r == SIPC_ETOOBIG && c->state == SIPC_CONN_S_HANDSHAKE &&
         first_bytes_text(c->dec.last_len, text)) {
@@ -585,8 +672,11 @@ static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
  * what was read while the handlers were at their cap. */
 static void conn_process_backlog(sipc_conn *c)
 {
-    if (c->backlog.len == 0 || c->state == SIPC_CONN_S_CLOSING ||
+    if ((c->backlog.len == 0 && !c->dec.pending) || c->state == SIPC_CONN_S_CLOSING ||
         c->pending_reqs >= c->ctx->opts.max_pending_requests)
+        return;
+    /* those waiting for room get it in the order they began to wait */
+    if (c->rx_waiting && c->ctx->rx_waiters.next != &c->rx_wait_link)
         return;
     sipc_buf b = c->backlog;
     memset(&c->backlog, 0, sizeof c->backlog);
@@ -608,6 +698,7 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
             sipc__conn_close(c, SIPC_ENOMEM, "out of memory for an incoming frame");
             return SIPC_ENOMEM;
         }
+        rx_wait_account(c);
         sipc__conn_update_pause(c);
         return 0;
     }
@@ -859,6 +950,8 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
     sipc_frame_decoder_init(&c->dec, ctx->opts.max_frame < SIPC__PREHELLO_FRAME
                                          ? ctx->opts.max_frame
                                          : SIPC__PREHELLO_FRAME);
+    sipc_frame_decoder_set_budget(&c->dec, &ctx->rx_budget);
+    sipc_list_init(&c->rx_wait_link);
     uv_timer_init(ctx->loop, &c->timer);
     c->timer.data = c;
     uint64_t now = uv_now(ctx->loop);
@@ -959,6 +1052,15 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     sipc__conn_fail_calls(c, err ? err : SIPC_ECANCELED, c->down_detail);
     sipc__conn_flush(c);
     sipc__conn_account(c);
+    /* nothing more is decoded: a partial frame and what was read ahead go
+       now, not after the close grace, so the context's budget has the room
+       at once (inside the callback of a reassembled frame the decoder still
+       hands its buffer up; it goes when the connection is freed) */
+    sipc__conn_rx_wait_end(c);
+    if (!c->dec.cur)
+        sipc_frame_decoder_free(&c->dec);
+    sipc_buf_free(&c->backlog);
+    rx_wait_account(c);
     sipc_list_remove(&c->dirty_link);
     if (c->stream)
         sipc_stream_close(c->stream);

@@ -119,6 +119,11 @@ void sipc_options_init(sipc_options *o)
     o->max_frame = 16u << 20;
     o->max_write_queue = 64u << 20;
     o->max_write_queue_total = 256u << 20;
+    /* 16 frames of the default max_frame at once, or 64 links each in the
+     * middle of a 4 MiB pipeline batch, or 256 in the middle of 1 MiB
+     * messages, and as large as the largest max_frame, so that any one frame
+     * fits alone; the same as the output's cap */
+    o->max_read_buffer_total = SIPC_FRAME_MAX;
     o->max_pending_requests = 1024;
     o->handshake_timeout_ms = 10000;
     o->idle_timeout_ms = 60000;
@@ -211,6 +216,121 @@ void sipc__ctx_enforce_queue_total(sipc_ctx *ctx)
     }
 }
 
+/* ------------------------------------------ room for partial frames */
+
+static sipc_conn *rx_head(sipc_ctx *ctx)
+{
+    if (sipc_list_empty(&ctx->rx_waiters))
+        return NULL;
+    return sipc_container_of(ctx->rx_waiters.next, sipc_conn, rx_wait_link);
+}
+
+/* A decoder gave bytes back while connections wait: the oldest one tries
+ * again from the flusher (never here, inside someone else's decoding). */
+static void rx_released(void *arg)
+{
+    sipc_ctx *ctx = arg;
+    sipc_conn *head = rx_head(ctx);
+    if (head)
+        sipc__ctx_mark_dirty(ctx, head);
+}
+
+static void rx_timer_cb(uv_timer_t *t)
+{
+    sipc__ctx_enforce_read_total(t->data);
+}
+
+static void rx_arm(sipc_ctx *ctx, uint64_t due)
+{
+    if (uv_is_closing((uv_handle_t *)&ctx->rx_timer))
+        return;
+    uint64_t now = uv_now(ctx->loop);
+    uv_timer_start(&ctx->rx_timer, rx_timer_cb, due > now ? due - now : 0, 0);
+}
+
+void sipc__conn_rx_wait_end(sipc_conn *c)
+{
+    if (!c->rx_waiting)
+        return;
+    sipc_ctx *ctx = c->ctx;
+    int was_head = rx_head(ctx) == c;
+    sipc_list_remove(&c->rx_wait_link);
+    c->rx_waiting = 0;
+    ctx->rx_budget.waiting--;
+    ctx->rx_wait_bytes -= c->rx_wait_acct;
+    c->rx_wait_acct = 0;
+    sipc_conn *next = rx_head(ctx);
+    if (!next) {
+        uv_timer_stop(&ctx->rx_timer);
+    } else if (was_head) {
+        sipc__ctx_mark_dirty(ctx, next); /* there may be room for it too */
+        rx_arm(ctx, next->rx_wait_since + SIPC__RX_WAIT_MS);
+    }
+}
+
+static void trim_idle_decoder(sipc_conn *c, void *arg)
+{
+    (void)arg;
+    if (c->dec.spare && sipc_frame_decoder_idle(&c->dec))
+        sipc_frame_decoder_release(&c->dec);
+}
+
+typedef struct oldest_pick {
+    sipc_conn *c;
+    uint64_t before;
+} oldest_pick;
+
+/* The connection whose split frame began first, among those begun before
+ * the oldest waiter began to wait. */
+static void pick_oldest_partial(sipc_conn *c, void *arg)
+{
+    oldest_pick *p = arg;
+    if (!c->dec.body || c->rx_since > p->before)
+        return;
+    if (!p->c || c->rx_since < p->c->rx_since ||
+        (c->rx_since == p->c->rx_since && c->dec.held > p->c->dec.held))
+        p->c = c;
+}
+
+/* The oldest waiter has waited SIPC__RX_WAIT_MS and may still find no room:
+ * idle connections' kept buffers go first (they cost nobody anything), then
+ * the partial frame begun longest ago is closed, a sender that stalls or is
+ * slower than everyone else, repeated until the waiter fits; with no such
+ * frame the waiter's own frame is refused. Waiting is backpressure on a peer
+ * whose frame comes at a bad moment; the bound on it is what keeps a few
+ * peers that never finish their frames from locking everyone else out, and
+ * two nodes whose large frames wait on each other from waiting forever. */
+void sipc__ctx_enforce_read_total(sipc_ctx *ctx)
+{
+    int trimmed = 0;
+    for (;;) {
+        sipc_conn *head = rx_head(ctx);
+        if (!head)
+            return;
+        uint64_t now = uv_now(ctx->loop);
+        if (now < head->rx_wait_since + SIPC__RX_WAIT_MS) {
+            rx_arm(ctx, head->rx_wait_since + SIPC__RX_WAIT_MS);
+            return;
+        }
+        if (!trimmed) {
+            ctx_foreach_conn(ctx, trim_idle_decoder, NULL);
+            trimmed = 1;
+        }
+        if (sipc_frame_pending_fits(&head->dec)) {
+            /* the flusher admits it; look again if it somehow did not */
+            sipc__ctx_mark_dirty(ctx, head);
+            rx_arm(ctx, now + SIPC__RX_WAIT_MS / 4);
+            return;
+        }
+        oldest_pick pick = {NULL, head->rx_wait_since};
+        ctx_foreach_conn(ctx, pick_oldest_partial, &pick);
+        sipc_conn *victim = pick.c ? pick.c : head;
+        victim->refs++;
+        sipc__conn_close_read_full(victim, victim == head);
+        sipc__conn_release(victim);
+    }
+}
+
 void sipc__ctx_released(sipc_ctx *ctx, size_t bytes)
 {
     ctx->released += bytes;
@@ -272,6 +392,12 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
         free(ctx);
         return SIPC_EINVAL;
     }
+    if (!o->max_read_buffer_total)
+        o->max_read_buffer_total = defaults.max_read_buffer_total;
+    if (o->max_read_buffer_total < o->max_frame) {
+        free(ctx); /* a frame as large as max_frame could never find room */
+        return SIPC_EINVAL;
+    }
     /* one line per peer and kind of event per interval: a flood of bad
      * frames or connections must not flood the log or stall the loop */
     if (sipc_ratelimit_new(&ctx->logrl, SIPC__LOG_INTERVAL_MS, 256) != 0) {
@@ -321,6 +447,13 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     ctx->timer.data = ctx;
     uv_unref((uv_handle_t *)&ctx->timer);
     ctx_timer_within(ctx, ctx_tls_expire(ctx));
+    ctx->rx_budget.cap = o->max_read_buffer_total;
+    ctx->rx_budget.released = rx_released;
+    ctx->rx_budget.arg = ctx;
+    sipc_list_init(&ctx->rx_waiters);
+    uv_timer_init(loop, &ctx->rx_timer);
+    ctx->rx_timer.data = ctx;
+    uv_unref((uv_handle_t *)&ctx->rx_timer);
     uv_mutex_init(&ctx->post_lock);
     ctx->posts_tail = &ctx->posts;
     *out = ctx;
@@ -453,7 +586,8 @@ void sipc__ctx_maybe_finish_close(sipc_ctx *ctx)
         return;
     if (ctx->handles_open == -1) {
         /* first time everything above is gone: close our own handles */
-        ctx->handles_open = 3;
+        ctx->handles_open = 4;
+        uv_close((uv_handle_t *)&ctx->rx_timer, ctx_handle_closed);
         uv_close((uv_handle_t *)&ctx->flusher, ctx_handle_closed);
         uv_close((uv_handle_t *)&ctx->async, ctx_handle_closed);
         /* what is still held back is said now, not lost with the context */

@@ -1,6 +1,7 @@
 /* frame.c - incremental length-prefixed frame decoder. Whole frames that lie
  * inside one read are handed up in place; only a frame split across reads is
- * copied, into a buffer sized by its (already checked) length. */
+ * copied, into a buffer sized by its (already checked) length, and only that
+ * buffer (and the one kept between frames) is counted in the budget. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,28 @@ void sipc_frame_decoder_init(sipc_frame_decoder *d, size_t max)
     d->max = max;
 }
 
+void sipc_frame_decoder_set_budget(sipc_frame_decoder *d, sipc_frame_budget *b)
+{
+    d->budget = b;
+    d->held = 0;
+}
+
+/* Brings d's share of the budget up to what it holds now: its kept buffer
+ * and a split frame's own buffer. Tells the budget's owner when bytes came
+ * back while someone waits for them. */
+static void dec_account(sipc_frame_decoder *d)
+{
+    sipc_frame_budget *b = d->budget;
+    if (!b)
+        return;
+    size_t now = d->spare_cap + (d->body && d->body != d->spare ? d->body_len : 0);
+    size_t was = d->held;
+    b->used = b->used - was + now;
+    d->held = now;
+    if (now < was && b->waiting && b->released)
+        b->released(b->arg);
+}
+
 void sipc_frame_decoder_free(sipc_frame_decoder *d)
 {
     if (d->body != d->spare)
@@ -21,17 +44,61 @@ void sipc_frame_decoder_free(sipc_frame_decoder *d)
     free(d->spare);
     d->body = d->spare = NULL;
     d->spare_cap = 0;
-    d->body_len = d->body_have = d->hdr_have = 0;
+    d->body_len = d->body_have = d->hdr_have = d->pending = 0;
+    dec_account(d);
+}
+
+/* Whether grow more bytes of buffer fit d's budget now. One that is not
+ * waiting yet does not go ahead of those that are. */
+static int budget_fits(const sipc_frame_decoder *d, size_t grow)
+{
+    const sipc_frame_budget *b = d->budget;
+    if (!b || grow == 0)
+        return 1;
+    if (!d->pending && b->waiting)
+        return 0;
+    return b->used <= b->cap && grow <= b->cap - b->used;
+}
+
+/* Bytes of buffer a split body of flen bytes adds to what d holds. */
+static size_t body_grow(const sipc_frame_decoder *d, size_t flen)
+{
+    size_t cap = flen < 65536 ? 65536 : flen;
+    return flen > SIPC_FRAME_KEEP ? flen : d->spare_cap < flen ? cap - d->spare_cap : 0;
+}
+
+int sipc_frame_pending_fits(const sipc_frame_decoder *d)
+{
+    if (!d->pending)
+        return 0;
+    size_t grow = body_grow(d, d->pending);
+    if (d->pending > SIPC_FRAME_KEEP) /* body_buffer makes room with the kept one */
+        grow = grow > d->spare_cap ? grow - d->spare_cap : 0;
+    return budget_fits(d, grow);
 }
 
 /* A buffer for a split body of flen bytes: the kept one when it is small
- * enough to keep, else its own allocation. */
-static uint8_t *body_buffer(sipc_frame_decoder *d, size_t flen)
+ * enough to keep, else its own allocation. NULL with *wait set: the budget
+ * has no room for it now; NULL alone: out of memory. */
+static uint8_t *body_buffer(sipc_frame_decoder *d, size_t flen, int *wait)
 {
+    *wait = 0;
+    size_t cap = flen < 65536 ? 65536 : flen;
+    size_t grow = body_grow(d, flen);
+    if (!budget_fits(d, grow) && d->spare && flen > SIPC_FRAME_KEEP) {
+        /* the kept buffer is no use to this frame: make room with it first */
+        free(d->spare);
+        d->spare = NULL;
+        d->spare_cap = 0;
+        dec_account(d);
+    }
+    if (!budget_fits(d, grow)) {
+        *wait = 1;
+        return NULL;
+    }
     if (flen > SIPC_FRAME_KEEP)
         return malloc(flen);
     if (d->spare_cap < flen) {
-        size_t cap = flen < 65536 ? 65536 : flen;
         uint8_t *n = malloc(cap);
         if (!n)
             return NULL;
@@ -49,11 +116,12 @@ void sipc_frame_decoder_release(sipc_frame_decoder *d)
     free(d->spare);
     d->spare = NULL;
     d->spare_cap = 0;
+    dec_account(d);
 }
 
 int sipc_frame_decoder_idle(const sipc_frame_decoder *d)
 {
-    return d->hdr_have == 0 && d->body == NULL;
+    return d->hdr_have == 0 && d->body == NULL && d->pending == 0;
 }
 
 void sipc_frame_put_header(uint8_t out[SIPC_FRAME_HEADER], uint32_t len)
@@ -73,7 +141,7 @@ int sipc_frame_decode_some(sipc_frame_decoder *d, const uint8_t *data, size_t le
 {
     const uint8_t *start = data;
     *used = 0;
-    while (len > 0) {
+    while (len > 0 || d->pending) {
         if (d->body) {
             /* continue a split body */
             size_t take = d->body_len - d->body_have;
@@ -98,7 +166,14 @@ int sipc_frame_decode_some(sipc_frame_decoder *d, const uint8_t *data, size_t le
                 ; /* the callback took the buffer */
             else if (body != d->spare)
                 free(body);
+            else if (d->budget && d->budget->waiting) {
+                /* others wait for room: the kept buffer is not kept */
+                free(d->spare);
+                d->spare = NULL;
+                d->spare_cap = 0;
+            }
             d->cur = NULL;
+            dec_account(d);
             if (r) {
                 *used = (size_t)(data - start);
                 return r;
@@ -106,7 +181,9 @@ int sipc_frame_decode_some(sipc_frame_decoder *d, const uint8_t *data, size_t le
             continue;
         }
         uint32_t flen;
-        if (d->hdr_have == 0 && len >= SIPC_FRAME_HEADER) {
+        if (d->pending) {
+            flen = (uint32_t)d->pending; /* its header came before a wait */
+        } else if (d->hdr_have == 0 && len >= SIPC_FRAME_HEADER) {
             flen = sipc_be32_get(data);
             data += SIPC_FRAME_HEADER;
             len -= SIPC_FRAME_HEADER;
@@ -125,13 +202,14 @@ int sipc_frame_decode_some(sipc_frame_decoder *d, const uint8_t *data, size_t le
             flen = sipc_be32_get(d->hdr);
             d->hdr_have = 0;
         }
-        if (flen > d->max) {
+        if (!d->pending && flen > d->max) {
             d->last_len = flen;
             *used = (size_t)(data - start);
             return SIPC_ETOOBIG;
         }
         if (len >= flen) {
-            /* whole body present: no copy */
+            /* whole body present: no copy, nothing counted */
+            d->pending = 0;
             int r = fn(arg, data, flen);
             data += flen;
             len -= flen;
@@ -141,13 +219,20 @@ int sipc_frame_decode_some(sipc_frame_decoder *d, const uint8_t *data, size_t le
             }
             continue;
         }
-        d->body = body_buffer(d, flen);
+        int wait;
+        d->body = body_buffer(d, flen, &wait);
         if (!d->body) {
             *used = (size_t)(data - start);
-            return SIPC_ENOMEM;
+            if (!wait)
+                return SIPC_ENOMEM;
+            d->pending = flen;
+            return SIPC_FRAME_WAIT;
         }
+        d->pending = 0;
         d->body_len = flen;
         d->body_have = 0;
+        d->started++;
+        dec_account(d);
     }
     *used = (size_t)(data - start);
     return 0;
@@ -171,6 +256,7 @@ uint8_t *sipc_frame_take(sipc_frame_decoder *d, const uint8_t *data, size_t *cap
         *cap = d->spare_cap;
         d->spare = NULL;
         d->spare_cap = 0;
+        dec_account(d); /* the taker holds it now, a complete frame */
     } else {
         *cap = 0; /* a one-off buffer beyond SIPC_FRAME_KEEP: not to be kept */
     }
@@ -179,9 +265,12 @@ uint8_t *sipc_frame_take(sipc_frame_decoder *d, const uint8_t *data, size_t *cap
 
 void sipc_frame_give_back(sipc_frame_decoder *d, uint8_t *buf, size_t cap)
 {
-    if (!d->spare && cap && cap <= SIPC_FRAME_KEEP) {
+    const sipc_frame_budget *bg = d->budget;
+    if (!d->spare && cap && cap <= SIPC_FRAME_KEEP &&
+        (!bg || (!bg->waiting && bg->used <= bg->cap && cap <= bg->cap - bg->used))) {
         d->spare = buf;
         d->spare_cap = cap;
+        dec_account(d);
     } else {
         free(buf);
     }

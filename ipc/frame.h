@@ -17,8 +17,30 @@
 #define SIPC_FRAME_MIN 1024u
 
 /* Called once per complete frame; data is valid only during the call.
- * Returning non-zero stops decoding and is returned by sipc_frame_decode. */
+ * Returning non-zero stops decoding and is returned by sipc_frame_decode.
+ * It must not return SIPC_FRAME_WAIT. */
 typedef int (*sipc_frame_fn)(void *arg, const uint8_t *data, size_t len);
+
+/* What sipc_frame_decode returns (not an error) when the buffer a split
+ * frame needs does not fit its budget: the header is consumed, the frame's
+ * length is in d->pending, and decoding goes on from the next byte (or with
+ * no bytes at all, to ask again) once the budget has room. */
+#define SIPC_FRAME_WAIT 0x57414954
+
+/* Reassembly memory shared by the decoders of a context: every byte of
+ * buffer a decoder holds (its kept buffer and a split frame's own) is
+ * counted in used. A decoder that needs more than cap - used for a new
+ * frame waits (SIPC_FRAME_WAIT); so does one that is not waiting yet while
+ * others are (waiting > 0: they go first). Frames that lie whole in one read
+ * are handed up in place and never counted. */
+typedef struct sipc_frame_budget {
+    size_t used;
+    size_t cap;
+    unsigned waiting;  /* decoders with a pending frame; kept by the owner */
+    /* called when a decoder gives bytes back while waiting > 0 (may be NULL) */
+    void (*released)(void *arg);
+    void *arg;
+} sipc_frame_budget;
 
 typedef struct sipc_frame_decoder {
     size_t max;        /* largest accepted frame body */
@@ -33,13 +55,22 @@ typedef struct sipc_frame_decoder {
     size_t spare_cap;
     uint8_t *cur;      /* the reassembled body being handed up, until taken */
     size_t last_len;   /* the length that was refused, for error messages */
+    sipc_frame_budget *budget; /* NULL: not counted */
+    size_t held;       /* its share of budget->used */
+    size_t pending;    /* a split frame of this length waits for the budget */
+    uint64_t started;  /* split frames begun, so the owner can tell a new one */
 } sipc_frame_decoder;
 
 void sipc_frame_decoder_init(sipc_frame_decoder *d, size_t max);
+/* Counts d's buffers in b from now on (before the first byte is fed). */
+void sipc_frame_decoder_set_budget(sipc_frame_decoder *d, sipc_frame_budget *b);
+/* Frees every buffer (its share of the budget goes back); not inside the
+ * callback of a reassembled frame. */
 void sipc_frame_decoder_free(sipc_frame_decoder *d);
 /* Feeds bytes. Returns 0, SIPC_ETOOBIG (d->last_len says how big),
- * SIPC_ENOMEM, or the callback's non-zero result. After an error the decoder
- * must not be fed again. */
+ * SIPC_ENOMEM, SIPC_FRAME_WAIT, or the callback's non-zero result. After an
+ * error the decoder must not be fed again. With a frame pending, len may be
+ * 0: only the budget is asked again. */
 int sipc_frame_decode(sipc_frame_decoder *d, const uint8_t *data, size_t len, sipc_frame_fn fn,
                       void *arg);
 /* The same, and *used tells how many bytes of data were consumed: all of
@@ -47,6 +78,8 @@ int sipc_frame_decode(sipc_frame_decoder *d, const uint8_t *data, size_t len, si
  * on later from data + *used. */
 int sipc_frame_decode_some(sipc_frame_decoder *d, const uint8_t *data, size_t len, sipc_frame_fn fn,
                            void *arg, size_t *used);
+/* Whether the buffer of the pending frame would fit the budget now. */
+int sipc_frame_pending_fits(const sipc_frame_decoder *d);
 /* 1 if no partial frame is buffered (a close here loses nothing). */
 int sipc_frame_decoder_idle(const sipc_frame_decoder *d);
 /* Where the next bytes of a frame split across reads go, and how many it

@@ -61,6 +61,11 @@ struct sipc_ctx {
     int flusher_on;
     sipc_link dirty;        /* connections with frames to write */
     size_t queued_total;    /* output queued on its live connections (sum of queued_acct) */
+    sipc_frame_budget rx_budget; /* reassembly buffers of its connections' decoders,
+                                    capped at max_read_buffer_total */
+    sipc_link rx_waiters;   /* connections waiting for room in it, oldest first */
+    size_t rx_wait_bytes;   /* read ahead by those connections (their backlogs) */
+    uv_timer_t rx_timer;    /* when the oldest of them has waited SIPC__RX_WAIT_MS */
     size_t released;        /* buffer bytes freed by idle connections since the last
                                return of memory to the system */
     uint64_t last_release;  /* uv_now() of that return */
@@ -70,7 +75,7 @@ struct sipc_ctx {
     uv_mutex_t post_lock;
     struct sipc_post *posts, **posts_tail;
     int closing;
-    int handles_open;       /* flusher, async and timer still to close */
+    int handles_open;       /* flusher, async, timer and rx_timer still to close */
     sipc_ctx_close_cb close_cb;
     void *close_arg;
 };
@@ -114,6 +119,7 @@ typedef struct sipc_conn_owner_ops {
 /* Totals a server keeps for sipc_server_stats_get. */
 typedef struct sipc_counters {
     uint64_t accepted, refused, evicted, requests, request_errors, hs_failures, slow_closed;
+    uint64_t stalled_closed; /* closed for a partial frame at max_read_buffer_total */
     uint64_t resume_refused; /* handshakes that failed only on a refused session ticket */
     struct {
         int err;
@@ -146,6 +152,12 @@ struct sipc_conn {
     uint32_t pending_reqs;  /* requests handed to handlers, not answered yet */
     sipc_frame_decoder dec;
     sipc_buf backlog;       /* bytes read but not decoded while paused */
+    int rx_waiting;         /* a split frame waits for room in ctx->rx_budget */
+    sipc_link rx_wait_link; /* in ctx->rx_waiters while it waits */
+    uint64_t rx_wait_since; /* uv_now() when it began to wait */
+    size_t rx_wait_acct;    /* its share of ctx->rx_wait_bytes */
+    uint64_t rx_started;    /* dec.started when rx_since was taken */
+    uint64_t rx_since;      /* uv_now() when its current split frame began */
     sipc_buf out;           /* frames waiting for the flusher */
     int resume_refused;     /* closed in the handshake only because a resumption was refused */
     size_t queued_acct;     /* its share of ctx->queued_total */
@@ -206,6 +218,22 @@ size_t sipc__conn_buffer_bytes(const sipc_conn *c);
 /* Closes the slowest readers while the context's queued output is over
  * max_write_queue_total. */
 void sipc__ctx_enforce_queue_total(sipc_ctx *ctx);
+/* How long the oldest connection waiting for room in the context's
+ * reassembly budget waits before partial frames are closed to make room. */
+#define SIPC__RX_WAIT_MS 2000
+/* Bytes connections waiting for that room may hold read ahead, all together:
+ * this fraction of max_read_buffer_total; a frame that would need more is
+ * refused at once. */
+#define SIPC__RX_WAIT_SHARE 8
+/* Closes partial frames while the oldest waiter has waited its bound and
+ * still finds no room (ctx.c). */
+void sipc__ctx_enforce_read_total(sipc_ctx *ctx);
+/* Closes c for want of room in the budget, telling the peer and the log
+ * which limit it met; waited: c itself waited for room, else it held the
+ * oldest partial frame (ctx.c). */
+void sipc__conn_close_read_full(sipc_conn *c, int waited);
+/* c stops waiting for room (admitted or closing); the next waiter is tried. */
+void sipc__conn_rx_wait_end(sipc_conn *c);
 /* Idle connections freed this many bytes: maybe return memory to the system. */
 void sipc__ctx_released(sipc_ctx *ctx, size_t bytes);
 void sipc__conn_arm_timer(sipc_conn *c);

@@ -284,12 +284,14 @@ int sipc_server_stats_get(const sipc_server *srv, sipc_server_stats *out)
             out->conns_opening++;
         out->write_queue_bytes += sipc_conn_write_queue(c);
         out->buffer_bytes += sipc__conn_buffer_bytes(c);
+        out->read_buffer_bytes += c->dec.held + c->rx_wait_acct;
     }
     const sipc_counters *k = &srv->counters;
     out->accepted_total = k->accepted;
     out->refused_total = k->refused;
     out->evicted_total = k->evicted;
     out->slow_closed_total = k->slow_closed;
+    out->stalled_closed_total = k->stalled_closed;
     out->resume_refused_total = k->resume_refused;
     out->requests_total = k->requests;
     out->request_errors_total = k->request_errors;

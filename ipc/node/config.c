@@ -287,7 +287,8 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             cfg->max_frame = (size_t)v;
             return 1;
         }
-        if (!strcmp(key, "max_write_queue") || !strcmp(key, "max_write_queue_total")) {
+        if (!strcmp(key, "max_write_queue") || !strcmp(key, "max_write_queue_total") ||
+            !strcmp(key, "max_read_buffer_total")) {
             char *end;
             unsigned long long v = strtoull(value, &end, 10);
             if (*value == '\0' || *end != '\0' || v < 65536 || v > (64ull << 30)) {
@@ -297,8 +298,10 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             }
             if (!strcmp(key, "max_write_queue"))
                 cfg->max_write_queue = (size_t)v;
-            else
+            else if (!strcmp(key, "max_write_queue_total"))
                 cfg->max_write_queue_total = (size_t)v;
+            else
+                cfg->max_read_buffer_total = (size_t)v;
             return 1;
         }
         if (!strcmp(key, "max_connections") || !strcmp(key, "max_opening")) {
@@ -487,6 +490,14 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
             return SIPC_ECONFIG;
         }
     }
+    /* read after the whole file: the two keys may come in either order */
+    if (cfg->max_read_buffer_total && cfg->max_read_buffer_total < cfg->max_frame) {
+        snprintf(err, errlen,
+                 "%s: [limits] max_read_buffer_total (%zu) must be at least max_frame (%zu): a "
+                 "frame that large would never find room",
+                 path, cfg->max_read_buffer_total, cfg->max_frame);
+        return SIPC_ECONFIG;
+    }
     return 0;
 }
 
@@ -660,4 +671,6 @@ void sipc_options_from_config(sipc_options *opts, const sipc_config *cfg)
         opts->max_write_queue = cfg->max_write_queue;
     if (cfg->max_write_queue_total)
         opts->max_write_queue_total = cfg->max_write_queue_total;
+    if (cfg->max_read_buffer_total)
+        opts->max_read_buffer_total = cfg->max_read_buffer_total;
 }

@@ -69,6 +69,11 @@ static json_t *service_json(const mgmt_service *s)
         json_object_set_new(j, "write_queue_bytes", json_integer((json_int_t)st.write_queue_bytes));
         json_object_set_new(j, "buffer_bytes", json_integer((json_int_t)st.buffer_bytes));
         json_object_set_new(j, "slow_closed_total", json_integer((json_int_t)st.slow_closed_total));
+        /* input memory: partial frames held, and senders closed for stalling
+           while others waited for room */
+        json_object_set_new(j, "read_buffer_bytes", json_integer((json_int_t)st.read_buffer_bytes));
+        json_object_set_new(j, "stalled_closed_total",
+                            json_integer((json_int_t)st.stalled_closed_total));
         json_object_set_new(j, "resume_refused_total",
                             json_integer((json_int_t)st.resume_refused_total));
     }
@@ -211,6 +216,12 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
     per_service(out, services, "sipc_connections_slow_closed_total", SIPC_PROM_COUNTER,
                 "connections closed as the slowest reader: [limits] max_write_queue_total reached",
                 "slow_closed_total");
+    per_service(out, services, "sipc_read_buffer_bytes", SIPC_PROM_GAUGE,
+                "bytes held for the service's frames split across reads (reassembly buffers)",
+                "read_buffer_bytes");
+    per_service(out, services, "sipc_connections_stalled_closed_total", SIPC_PROM_COUNTER,
+                "connections closed for a partial frame: [limits] max_read_buffer_total reached",
+                "stalled_closed_total");
     per_service(out, services, "sipc_requests_total", SIPC_PROM_COUNTER,
                 "requests and one-way messages received", "requests_total");
     per_service(out, services, "sipc_request_errors_total", SIPC_PROM_COUNTER,

@@ -222,6 +222,8 @@ static void judge_restart(reload_job *j, const sipc_config *o, const sipc_config
     restart_num(j, "[limits] max_write_queue", o->max_write_queue, n->max_write_queue);
     restart_num(j, "[limits] max_write_queue_total", o->max_write_queue_total,
                 n->max_write_queue_total);
+    restart_num(j, "[limits] max_read_buffer_total", o->max_read_buffer_total,
+                n->max_read_buffer_total);
     restart(j, "[metrics] address", o->metrics_address, n->metrics_address);
 }
 

@@ -826,6 +826,24 @@ static void test_service_settings(void **state)
                  "[limits] max_write_queue_total must be a byte count");
     expect_error(home, "[limits]\nmax_write_queue = 100\n", 2,
                  "[limits] max_write_queue must be a byte count");
+    /* the input's counterpart: default 256 MiB, never below max_frame, whichever
+       key comes first */
+    assert_int_equal(o.max_read_buffer_total, 256u << 20);
+    assert_int_equal(load_text(home, "[limits]\nmax_read_buffer_total = 33554432\n", &cfg, err,
+                               sizeof err),
+                     0);
+    sipc_options_from_config(&o, &cfg);
+    assert_int_equal(o.max_read_buffer_total, 33554432);
+    expect_error(home, "[limits]\nmax_read_buffer_total = 1k\n", 2,
+                 "[limits] max_read_buffer_total must be a byte count");
+    assert_int_equal(load_text(home, "[limits]\nmax_read_buffer_total = 8388608\n", &cfg, err,
+                               sizeof err),
+                     SIPC_ECONFIG);
+    assert_non_null(strstr(err, "max_read_buffer_total (8388608) must be at least max_frame (16777216)"));
+    assert_int_equal(load_text(home,
+                               "[limits]\nmax_read_buffer_total = 1048576\nmax_frame = 1048576\n",
+                               &cfg, err, sizeof err),
+                     0);
     rm_home(home);
 }
 

@@ -641,6 +641,127 @@ static void test_decode_some_used(void **state)
     stream_free(&s);
 }
 
+
+/* ------------------------------------------------------ the budget */
+
+static int count_frame(void *arg, const uint8_t *data, size_t len)
+{
+    (void)data;
+    (void)len;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static void bump(void *arg)
+{
+    (*(int *)arg)++;
+}
+
+static void put_hdr(uint8_t *p, uint32_t len)
+{
+    p[0] = (uint8_t)(len >> 24);
+    p[1] = (uint8_t)(len >> 16);
+    p[2] = (uint8_t)(len >> 8);
+    p[3] = (uint8_t)len;
+}
+
+/* Only buffers of frames split across reads are counted (a frame whole in
+ * one read costs nothing); a frame that does not fit waits with its header
+ * consumed and is admitted, in order, once another decoder gives room back;
+ * every byte comes back when a decoder is freed. */
+static void test_budget_accounting(void **state)
+{
+    (void)state;
+    const size_t big = 3u << 20; /* beyond SIPC_FRAME_KEEP: its own buffer */
+    int released = 0;
+    sipc_frame_budget b = {.cap = 4u << 20, .released = bump, .arg = &released};
+    sipc_frame_decoder a, w;
+    sipc_frame_decoder_init(&a, 16u << 20);
+    sipc_frame_decoder_init(&w, 16u << 20);
+    sipc_frame_decoder_set_budget(&a, &b);
+    sipc_frame_decoder_set_budget(&w, &b);
+    uint8_t *buf = calloc(1, big + 8);
+    assert_non_null(buf);
+    int frames = 0;
+
+    /* a whole frame in one read: handed up in place, nothing counted */
+    put_hdr(buf, (uint32_t)big);
+    assert_int_equal(sipc_frame_decode(&a, buf, big + 4, count_frame, &frames), 0);
+    assert_int_equal(frames, 1);
+    assert_int_equal(b.used, 0);
+    assert_true(sipc_frame_decoder_idle(&a));
+
+    /* a split one: its buffer is counted from its header on */
+    assert_int_equal(sipc_frame_decode(&a, buf, 4 + 1000, count_frame, &frames), 0);
+    assert_int_equal(b.used, big);
+    assert_int_equal(a.held, big);
+
+    /* the next one does not fit: it waits, header consumed, nothing allocated */
+    put_hdr(buf, (uint32_t)big);
+    size_t used = 0;
+    assert_int_equal(sipc_frame_decode_some(&w, buf, 4 + 500, count_frame, &frames, &used),
+                     SIPC_FRAME_WAIT);
+    assert_int_equal(used, 4);
+    assert_int_equal(w.pending, big);
+    assert_int_equal(w.held, 0);
+    assert_int_equal(b.used, big);
+    assert_false(sipc_frame_decoder_idle(&w));
+    assert_false(sipc_frame_pending_fits(&w));
+    b.waiting = 1; /* the owner keeps the count of waiters */
+
+    /* a third decoder may not go ahead of the waiter, even for a small frame */
+    sipc_frame_decoder x;
+    sipc_frame_decoder_init(&x, 16u << 20);
+    sipc_frame_decoder_set_budget(&x, &b);
+    put_hdr(buf, 100);
+    assert_int_equal(sipc_frame_decode_some(&x, buf, 4 + 10, count_frame, &frames, &used),
+                     SIPC_FRAME_WAIT);
+    assert_int_equal(x.pending, 100);
+    /* ... but a whole frame in one read still goes through */
+    sipc_frame_decoder y;
+    sipc_frame_decoder_init(&y, 16u << 20);
+    sipc_frame_decoder_set_budget(&y, &b);
+    assert_int_equal(sipc_frame_decode(&y, buf, 4 + 100, count_frame, &frames), 0);
+    assert_int_equal(frames, 2);
+
+    /* the first frame completes: its buffer comes back, the owner is told */
+    memset(buf, 0, big);
+    assert_int_equal(sipc_frame_decode(&a, buf, big - 1000, count_frame, &frames), 0);
+    assert_int_equal(frames, 3);
+    assert_int_equal(b.used, 0);
+    assert_int_equal(released, 1);
+    assert_true(sipc_frame_pending_fits(&w));
+
+    /* the waiter is asked again with no bytes, then gets the rest */
+    assert_int_equal(sipc_frame_decode_some(&w, NULL, 0, count_frame, &frames, &used), 0);
+    assert_int_equal(w.pending, 0);
+    assert_int_equal(b.used, big);
+    b.waiting = 0;
+    assert_int_equal(sipc_frame_decode(&w, buf, big - 1, count_frame, &frames), 0);
+    assert_int_equal(frames, 3);
+    assert_int_equal(b.used, big);
+
+    /* a small split frame takes the kept buffer (64 KiB at least), counted
+       while it is kept, and given back when released */
+    put_hdr(buf, 100);
+    assert_int_equal(sipc_frame_decode_some(&x, NULL, 0, count_frame, &frames, &used), 0);
+    assert_int_equal(b.used, big + 65536);
+    assert_int_equal(sipc_frame_decode(&x, buf, 100, count_frame, &frames), 0);
+    assert_int_equal(frames, 4);
+    assert_int_equal(x.held, 65536);
+    sipc_frame_decoder_release(&x);
+    assert_int_equal(x.held, 0);
+
+    /* freeing a decoder in the middle of a frame gives all of it back */
+    sipc_frame_decoder_free(&w);
+    assert_int_equal(b.used, 0);
+    sipc_frame_decoder_free(&a);
+    sipc_frame_decoder_free(&x);
+    sipc_frame_decoder_free(&y);
+    assert_int_equal(b.used, 0);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -662,6 +783,7 @@ int main(void)
         cmocka_unit_test(test_reinit_after_error),
         cmocka_unit_test(test_decode_some_resume),
         cmocka_unit_test(test_decode_some_used),
+        cmocka_unit_test(test_budget_accounting),
     };
     return cmocka_run_group_tests_name("frame", tests, NULL, NULL);
 }

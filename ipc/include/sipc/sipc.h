@@ -172,6 +172,16 @@ typedef struct sipc_options {
                                      (all lines), raised to SIPC_LOG_INFO for
                                      sipc_log_stderr, which keeps no less;
                                      above SIPC_LOG_ERROR: SIPC_EINVAL */
+    size_t max_read_buffer_total; /* bytes of reassembly buffers (frames split
+                                     across reads, and the buffer kept between
+                                     them) of all connections of the context.
+                                     A frame that does not fit waits with
+                                     reading paused; after 2 s the oldest
+                                     partial frames are closed with
+                                     SIPC_EREADFULL to make room. Default 256
+                                     MiB; at least max_frame (else
+                                     SIPC_EINVAL). Frames that arrive whole in
+                                     one read are never counted */
 } sipc_options;
 
 /* Sets every field to its default. sipc_ctx_new also reads 0 (or NULL) in
@@ -379,6 +389,12 @@ typedef struct sipc_server_stats {
                                         redial with a full handshake): not in
                                         handshake_failures. A steady rate without restarts is
                                         someone presenting made-up tickets. */
+    uint64_t read_buffer_bytes;      /* held now by its connections for frames split across
+                                        reads (reassembly buffers, and what connections
+                                        waiting for room read ahead) */
+    uint64_t stalled_closed_total;   /* closed because the context's reassembly buffers
+                                        reached max_read_buffer_total: the oldest partial
+                                        frame, or a frame that found no room in time */
 } sipc_server_stats;
 SIPC_EXTERN int sipc_server_stats_get(const sipc_server *srv, sipc_server_stats *out);
 /* Calls fn for every connection of srv that is up (hello done), in the order

@@ -66,6 +66,8 @@ typedef struct sipc_config {
     uint32_t reconnect_max_ms; /* reconnect_max_ms = longest redial backoff of links, 0: default */
     size_t max_write_queue;    /* max_write_queue = bytes per connection, default 64 MiB (0: default) */
     size_t max_write_queue_total; /* max_write_queue_total = bytes per service, default 256 MiB */
+    size_t max_read_buffer_total; /* max_read_buffer_total = bytes of partial frames per
+                                     service, default 256 MiB, at least max_frame */
     /* [data] */
     sipc_sync data_sync;       /* sync = normal|full, default normal */
     /* [pipeline] */

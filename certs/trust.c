@@ -145,18 +145,46 @@ int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp, char *err, size_t 
     return 0;
 }
 
+/* A cluster's own kind of pair: self-signed and itself a node certificate
+ * (digitalSignature, serverAuth and clientAuth), so that only the nodes
+ * holding its key present what it vouches for. Any other anchor is a CA
+ * that may issue to anyone. */
+static bool cluster_pair(const sipc_x509 *x)
+{
+    return self_signed(x) && (!x->has_ku || (x->ku & SIPC_KU_DIGITAL_SIGNATURE)) && x->has_eku &&
+           (x->eku & SIPC_EKU_SERVER) && (x->eku & SIPC_EKU_CLIENT);
+}
+
 int sipc_trust_check_policy(const sipc_trust *t, char *err, size_t errlen)
 {
-    if (!t || t->nown == 0 || t->own_self_signed || t->policy.subject[0])
+    if (!t || t->policy.subject[0])
         return 0;
-    sipc__seterr(err, errlen,
-                 "this node's pair '%s' is issued by '%s', and no [tls] subject is set: every "
-                 "certificate that CA issued (to users, machines, ...) would be accepted as a "
-                 "node. Set the subject every node's certificate carries in sipc.conf on every "
-                 "node ([tls] subject = %s, or the attributes they share, e.g. O and OU)",
-                 sipc__name_or(t->own_x[0].subject), sipc__name_or(t->own_x[0].issuer),
-                 sipc__name_or(t->own_x[0].subject));
-    return SIPC_ECONFIG;
+    if (t->nown > 0 && !t->own_self_signed) {
+        sipc__seterr(err, errlen,
+                     "this node's pair '%s' is issued by '%s', and no [tls] subject is set: "
+                     "every certificate that CA issued (to users, machines, ...) would be "
+                     "accepted as a node. Set the subject every node's certificate carries in "
+                     "sipc.conf on every node ([tls] subject = %s, or the attributes they share, "
+                     "e.g. O and OU)",
+                     sipc__name_or(t->own_x[0].subject), sipc__name_or(t->own_x[0].issuer),
+                     sipc__name_or(t->own_x[0].subject));
+        return SIPC_ECONFIG;
+    }
+    /* the same for a CA trusted otherwise: `trust add` of an organisation's
+     * root, or the root a staged or previous organisation pair carries */
+    for (int i = 0; i < t->nanchors; i++) {
+        if (cluster_pair(&t->anchors[i].x))
+            continue;
+        sipc__seterr(err, errlen,
+                     "this node trusts the certificate authority '%s' (%s), and no [tls] subject "
+                     "is set: every certificate it issued (to users, machines, ...) would be "
+                     "accepted as a node. Set the subject the nodes' certificates carry in "
+                     "sipc.conf on every node ([tls] subject = ..., e.g. their O and OU), or "
+                     "remove that root (`tlstool trust remove`)",
+                     sipc__name_or(t->anchors[i].x.subject), t->anchors[i].source);
+        return SIPC_ECONFIG;
+    }
+    return 0;
 }
 
 int sipc_trust_add_rotation(sipc_trust *t, const sipc_keypair *kp, const char *role, char *err,

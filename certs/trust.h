@@ -103,9 +103,12 @@ void sipc_trust_free(sipc_trust *t);
  * cannot be read; err says which) or SIPC_ENOMEM. */
 int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp, char *err, size_t errlen);
 /* 0 when this trust may carry TLS: an own pair issued by a CA (not
- * self-signed) needs a required subject, because the organisation's CA also
- * issues certificates to users and machines, each of which would otherwise
- * pass as a node. Else SIPC_ECONFIG with the reason and the fix in err. */
+ * self-signed), or any trusted root that is not a cluster's self-signed
+ * pair (an organisation's root added with `tlstool trust add`, or carried by
+ * a staged or previous pair), needs a required subject, because such a CA
+ * also issues certificates to users and machines, each of which would
+ * otherwise pass as a node. Else SIPC_ECONFIG with the reason and the fix
+ * in err. */
 int sipc_trust_check_policy(const sipc_trust *t, char *err, size_t errlen);
 /* A pair this node trusts during a key pair rotation besides its own: role
  * (at most 15 characters) is "staged pair" (the pair it is moving to) or

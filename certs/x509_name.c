@@ -56,7 +56,11 @@ static int decode(const tlv *v, uint32_t *cp)
             c = (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 | (uint32_t)p[i + 2] << 8 | p[i + 3];
             i += 4;
         } else if (v->tag == 0x0c && p[i] >= 0x80) {
-            int extra = p[i] >= 0xf0 ? 3 : p[i] >= 0xe0 ? 2 : p[i] >= 0xc0 ? 1 : -1;
+            int extra = p[i] >= 0xf8   ? -1
+                        : p[i] >= 0xf0 ? 3
+                        : p[i] >= 0xe0 ? 2
+                        : p[i] >= 0xc0 ? 1
+                                       : -1;
             if (extra < 0 || i + 1 + (size_t)extra > n)
                 return -1;
             c = p[i] & (0x3f >> extra);
@@ -65,6 +69,11 @@ static int decode(const tlv *v, uint32_t *cp)
                     return -1;
                 c = c << 6 | (p[i + (size_t)e] & 0x3f);
             }
+            /* one spelling per character: no overlong forms (a CN in
+             * disguise), no surrogates, nothing past U+10FFFF */
+            static const uint32_t least[] = {0, 0x80, 0x800, 0x10000};
+            if (c < least[extra] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+                return -1;
             i += 1 + (size_t)extra;
         } else {
             c = p[i++];

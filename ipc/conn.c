@@ -583,10 +583,13 @@ void sipc__conn_close_read_full(sipc_conn *c, int waited)
                                                  (waited ? c->rx_wait_since : c->rx_since));
     char msg[600], tell[400];
     if (waited) {
+        char when[80] = "at once (connections waiting for room have read ahead their share)";
+        if (waited == 1)
+            snprintf(when, sizeof when, "after %llu ms", ms);
         snprintf(msg, sizeof msg,
-                 "no room for its frame of %zu bytes after %llu ms: partial frames of all "
-                 "connections hold %zu bytes, the limit ([limits] max_read_buffer_total) is %zu",
-                 flen, ms, used, limit);
+                 "no room for its frame of %zu bytes %s: partial frames of all connections hold "
+                 "%zu bytes, the limit ([limits] max_read_buffer_total) is %zu",
+                 flen, when, used, limit);
         snprintf(tell, sizeof tell,
                  "node %s has no room for your frame of %zu bytes: its partial frames reached "
                  "[limits] max_read_buffer_total (%zu bytes); send it again later, or raise that "
@@ -619,7 +622,7 @@ static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
     size_t used = 0;
     int r = sipc_frame_decode_some(&c->dec, p, n, on_frame, c, &used);
     if (r == SIPC_FRAME_WAIT && rx_wait_start(c, n - used) != 0) {
-        sipc__conn_close_read_full(c, 1);
+        sipc__conn_close_read_full(c, 2);
         return SIPC_EREADFULL;
     }
     if (r == CONN_PAUSE || r == SIPC_FRAME_WAIT) {

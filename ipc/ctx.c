@@ -476,9 +476,13 @@ int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec)
         return SIPC_EINVAL;
     if (ctx->closing)
         return SIPC_ECLOSING;
-    /* live connections hold their own reference: they keep the old one */
+    /* live connections hold their own reference: they keep the old one,
+     * but its tickets and sessions serve no new handshake of this context,
+     * and only this context's timer would ever expire them */
     sipc_security *old = ctx->sec;
     ctx->sec = sipc_security_retain(sec);
+    if (old != sec)
+        sipc_tls_config_forget(sipc_security_tls(old));
     sipc_security_release(old);
     ctx_timer_within(ctx, ctx_tls_expire(ctx)); /* the old one may have had nothing to expire */
     sipc__log(ctx, SIPC_LOG_INFO, "Transport.Conn", "Security changed: TLS %s%s%s; new connections use it",

@@ -229,8 +229,9 @@ void sipc__ctx_enforce_queue_total(sipc_ctx *ctx);
  * still finds no room (ctx.c). */
 void sipc__ctx_enforce_read_total(sipc_ctx *ctx);
 /* Closes c for want of room in the budget, telling the peer and the log
- * which limit it met; waited: c itself waited for room, else it held the
- * oldest partial frame (ctx.c). */
+ * which limit it met; waited: 1 c itself waited for room, 2 it was refused
+ * without waiting (the waiters' read-ahead is full), 0 it held the oldest
+ * partial frame (ctx.c). */
 void sipc__conn_close_read_full(sipc_conn *c, int waited);
 /* c stops waiting for room (admitted or closing); the next waiter is tried. */
 void sipc__conn_rx_wait_end(sipc_conn *c);

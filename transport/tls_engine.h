@@ -79,6 +79,11 @@ void sipc_tls_config_rotate_tickets(sipc_tls_config *cfg);
  * NULL). *wiped, if not NULL, gets how many keys and sessions went.
  * Thread-safe. */
 uint64_t sipc_tls_config_expire(sipc_tls_config *cfg, uint64_t now, int *wiped);
+/* Wipes every ticket key and client session of cfg now (NULL is fine): for
+ * a configuration that new connections no longer use, while old ones keep
+ * it alive. A later seal makes a new key; nothing made before resumes.
+ * Thread-safe. */
+void sipc_tls_config_forget(sipc_tls_config *cfg);
 
 /* Application data after the handshake through sipc's own record layer
  * (tls_record.h: one pass over each byte, no copies around the cipher; the

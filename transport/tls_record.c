@@ -156,6 +156,8 @@ int sipc_rec_seal(sipc_tls_rec *r, uint8_t type, const uint8_t *p, size_t len, s
 {
     if (r->failed && type != SIPC_REC_ALERT)
         return SIPC_ETLS; /* after a fatal error only the alert that says so */
+    /* our own fatal alert ends the session as the peer's or a bad record does */
+    int fatal = type == SIPC_REC_ALERT && len >= 1 && p[0] == 2;
     size_t nrec = (len + SIPC_REC_MAX_PLAIN - 1) / SIPC_REC_MAX_PLAIN;
     if (len == 0) {
         nrec = 1; /* an empty record, as TLS allows */
@@ -204,6 +206,8 @@ int sipc_rec_seal(sipc_tls_rec *r, uint8_t type, const uint8_t *p, size_t len, s
         p += n;
         len -= n;
     }
+    if (fatal)
+        r->failed = 1;
     return 0;
 }
 

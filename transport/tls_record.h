@@ -81,9 +81,9 @@ typedef int (*sipc_rec_data_fn)(void *arg, uint8_t *p, size_t n);
 int sipc_rec_open(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_rec_dest_fn dest,
                   sipc_rec_data_fn fn, void *arg, int *alert, int *peer_alert);
 
-/* 1 after a fatal error in either direction (ours or the peer's alert, a
- * record that did not open): sipc_rec_open refuses everything after it and
- * sipc_rec_seal everything but an alert. */
+/* 1 after a fatal error in either direction (a fatal alert sealed or
+ * received, a record that did not open): sipc_rec_open refuses everything
+ * after it and sipc_rec_seal everything but an alert. */
 int sipc_rec_failed(const sipc_tls_rec *r);
 
 /* Bytes held for a record split across reads (for accounting), and

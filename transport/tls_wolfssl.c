@@ -156,6 +156,7 @@ struct sipc_tls {
     /* Server resuming a session: rec seals from right after this side's
      * Finished, while wolfSSL still reads the client's (sipc_tls_writable). */
     int early;
+    int hs_failed; /* the handshake failed: nothing more is sealed */
 };
 
 /* AES-GCM first when this build has AES-NI, else ChaCha20-Poly1305 is the
@@ -1023,6 +1024,22 @@ uint64_t sipc_tls_config_expire(sipc_tls_config *cfg, uint64_t now, int *wiped)
     return next;
 }
 
+void sipc_tls_config_forget(sipc_tls_config *cfg)
+{
+#if SIPC_TLS_RESUME
+    if (!cfg || !cfg->lock_ok)
+        return;
+    uv_mutex_lock(&cfg->lock);
+    explicit_bzero(cfg->tk, sizeof cfg->tk);
+    for (int i = 0; i < SIPC_TLS_SESSIONS; i++)
+        if (cfg->sessions[i].peer[0] || cfg->sessions[i].sess)
+            session_clear(&cfg->sessions[i]);
+    uv_mutex_unlock(&cfg->lock);
+#else
+    (void)cfg;
+#endif
+}
+
 int sipc_tls_config_set_resumption(sipc_tls_config *cfg, int on)
 {
 #if SIPC_TLS_RESUME
@@ -1301,11 +1318,16 @@ static int handshake_failed(sipc_tls *t, int err)
     if (err != 0 && t->offered && !t->is_server)
         session_drop(t);
 #endif
+    if (err != 0)
+        t->hs_failed = 1;
     if (err != 0 && t->early && !sipc_rec_failed(t->rec)) {
+        /* only an alert wolfSSL tried to send: none after the peer's own
+         * alert or close */
         WOLFSSL_ALERT_HISTORY h;
         memset(&h, 0, sizeof h);
         wolfSSL_get_alert_history(t->ssl, &h);
-        direct_alert(t, 2, h.last_tx.code > 0 ? h.last_tx.code : SIPC_ALERT_INTERNAL_ERROR);
+        if (h.last_tx.code > 0 && h.last_tx.level == 2)
+            direct_alert(t, 2, h.last_tx.code);
     }
     return err;
 }
@@ -1435,6 +1457,7 @@ static int direct_take_over(sipc_tls *t)
              "(sequence numbers %llu sent, %llu received)",
              (unsigned long long)ws, (unsigned long long)rs);
     direct_alert(t, 2, SIPC_ALERT_INTERNAL_ERROR);
+    t->hs_failed = 1;
     return SIPC_ETLS;
 }
 
@@ -1576,6 +1599,8 @@ out:
 
 int sipc_tls_write(sipc_tls *t, const uint8_t *data, size_t len)
 {
+    if (t->hs_failed)
+        return SIPC_ETLS; /* an early server's handshake failed after its first data */
     if (t->rec)
         return sipc_rec_seal(t->rec, SIPC_REC_DATA, data, len, t->tx);
     while (len > 0) {
@@ -1609,7 +1634,8 @@ size_t sipc_tls_trim(sipc_tls *t)
 void sipc_tls_close_notify(sipc_tls *t)
 {
     if (t->rec) {
-        if (!sipc_rec_failed(t->rec)) /* after a fatal alert, nothing more */
+        /* after a fatal alert, or a handshake that failed, nothing more */
+        if (!sipc_rec_failed(t->rec) && !t->hs_failed)
             direct_alert(t, 1, SIPC_ALERT_CLOSE_NOTIFY);
     } else if (t->hs_done)
         (void)wolfSSL_shutdown(t->ssl); /* 0: sent, peer's not received yet */

@@ -62,7 +62,7 @@ static const char *rule_broken(const char *pw)
 /* One line from fd, without its line break, read with read(2) one byte at a
  * time: a stdio buffer would keep the password after the line is taken (and
  * glibc frees it unwiped), and nothing past the line is consumed. -1 when
- * nothing could be read. */
+ * nothing could be read, or reading failed before the line ended. */
 static int read_line(int fd, char *out, size_t outlen)
 {
     size_t n = 0;
@@ -78,8 +78,11 @@ static int read_line(int fd, char *out, size_t outlen)
     }
     explicit_bzero(&c, sizeof c);
     out[n] = '\0';
-    if (n == 0 && r <= 0)
+    /* a read error mid-line would leave a cut password: none rather than that */
+    if ((n == 0 && r <= 0) || r < 0) {
+        explicit_bzero(out, n);
         return -1;
+    }
     while (n && out[n - 1] == '\r')
         out[--n] = '\0';
     return 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "services/common/core_dumps.h"
 #include "services/common/home_dir.h"
 #include "services/common/opt.h"
 #include "sipcctl.h"
@@ -244,6 +245,11 @@ int ctl_check_args(const ctl *o, int min, int max)
 
 int main(int argc, char **argv)
 {
+    /* first: with a pair imported, every command holds the node's private key */
+    char cerr[300];
+    if (sipc_cli_core_dumps_off(cerr, sizeof cerr) != 0)
+        fprintf(stderr, "sipcctl: warning: a crash may write a core file holding key material: %s\n",
+                cerr);
     ctl o;
     memset(&o, 0, sizeof o);
     o.count = 1;

@@ -597,6 +597,18 @@ PY
     sed -i 's/^enable = 1$/enable = 1\nsubject = CN=sipc node/' "$H/sipc.conf"
     run "$T" --home "$H" status
     expect "status: with the subject, consistent" 0 "state: +consistent"
+    # the same for an organisation's root trusted beside a self-signed pair
+    newhome casubj
+    SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$H" import "$work/ecdsa-p256.pfx" >/dev/null 2>&1
+    "$T" --home "$H" trust add "$P/root.pem" >/dev/null 2>&1
+    run "$T" --home "$H" enable
+    expect "enable: refused with a CA trusted and no [tls] subject" 3 \
+        "TLS not enabled: this node trusts the certificate authority 'O=Example, CN=sipc Test Root CA' \(trust store\), and no \[tls\] subject is set"
+    openssl x509 -in "$work/ecdsa-p384.pem" -out "$work/p384.crt"
+    "$T" --home "$H" trust add "$work/p384.crt" >/dev/null 2>&1
+    "$T" --home "$H" trust remove "$(openssl x509 -in "$P/root.pem" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f)" >/dev/null 2>&1
+    run "$T" --home "$H" enable
+    expect "enable: another cluster's self-signed pair needs no subject" 0 "TLS enabled"
 
     # Handshakes rejected by a node (org-signed pair, CRL, required subject), one per
     # verification failure: the node's log carries the reason `tlstool verify` prints.

@@ -212,6 +212,113 @@ static void test_subject_policy(void **state)
     sipc_trust_free(t);
 }
 
+/* A Name built by hand: each RDN is a SET of (attribute, string tag,
+ * value) in order; n_in_rdn[i] attributes go into RDN i. */
+typedef struct atv_spec {
+    uint8_t oid_last; /* 2.5.4.x */
+    uint8_t tag;
+    const char *val;
+    size_t len; /* 0: strlen(val) */
+} atv_spec;
+
+static size_t der_len(uint8_t *out, size_t n)
+{
+    if (n < 128) {
+        out[0] = (uint8_t)n;
+        return 1;
+    }
+    out[0] = 0x81;
+    out[1] = (uint8_t)n;
+    return 2;
+}
+
+static size_t wrap(uint8_t tag, const uint8_t *body, size_t n, uint8_t *out)
+{
+    out[0] = tag;
+    size_t h = 1 + der_len(out + 1, n);
+    memmove(out + h, body, n);
+    return h + n;
+}
+
+static void make_name(sipc_x509 *x, uint8_t *buf, const atv_spec *a, const int *n_in_rdn, int nrdn)
+{
+    uint8_t seq[1024];
+    size_t sl = 0;
+    for (int r = 0, k = 0; r < nrdn; r++) {
+        uint8_t set[512];
+        size_t setl = 0;
+        for (int j = 0; j < n_in_rdn[r]; j++, k++) {
+            uint8_t atv[256], t[256];
+            size_t vl = a[k].len ? a[k].len : strlen(a[k].val);
+            const uint8_t oid[] = {0x55, 0x04, a[k].oid_last};
+            size_t al = wrap(0x06, oid, sizeof oid, atv);
+            al += wrap(a[k].tag, (const uint8_t *)a[k].val, vl, atv + al);
+            size_t tl = wrap(0x30, atv, al, t);
+            memcpy(set + setl, t, tl);
+            setl += tl;
+        }
+        sl += wrap(0x31, set, setl, seq + sl);
+    }
+    size_t total = wrap(0x30, seq, sl, buf);
+    memset(x, 0, sizeof *x);
+    x->subject_der.p = buf;
+    x->subject_der.len = total;
+}
+
+/* [tls] subject against names built attribute by attribute: the structure
+ * decides, never a rendering, and a character has one spelling. */
+static void test_subject_structure(void **state)
+{
+    (void)state;
+    sipc_x509 x;
+    uint8_t buf[1100];
+    char why[200];
+    const int one[] = {1, 1, 1};
+    atv_spec plain[] = {{10, 0x0c, "Example", 0}, {3, 0x13, "sipc prod", 0}};
+    make_name(&x, buf, plain, one, 2);
+    assert_true(sipc_subject_matches(&x, "sipc prod", why, sizeof why));
+    assert_true(sipc_subject_matches(&x, "CN = SIPC  Prod, O=example", why, sizeof why));
+    assert_true(sipc_subject_matches(&x, "/O=Example/CN=sipc prod", why, sizeof why));
+    assert_true(sipc_subject_matches(&x, "CN=sipc\\20prod", why, sizeof why));
+    assert_false(sipc_subject_matches(&x, "CN=sipc prod, OU=x", why, sizeof why));
+    assert_non_null(strstr(why, "0 OU values where the required subject has 1"));
+    /* ", CN=..." inside another attribute is no CN */
+    atv_spec comma[] = {{11, 0x0c, "Sales, CN=sipc prod", 0}, {3, 0x0c, "alice", 0}};
+    make_name(&x, buf, comma, one, 2);
+    assert_false(sipc_subject_matches(&x, "CN=sipc prod", why, sizeof why));
+    assert_non_null(strstr(why, "its CN differs"));
+    /* a second CN */
+    atv_spec two[] = {{3, 0x0c, "sipc prod", 0}, {3, 0x0c, "alice", 0}};
+    make_name(&x, buf, two, one, 2);
+    assert_false(sipc_subject_matches(&x, "sipc prod", why, sizeof why));
+    assert_non_null(strstr(why, "2 CN values"));
+    /* a multi-valued RDN counts its attributes like any others */
+    const int multi[] = {2};
+    atv_spec mv[] = {{11, 0x0c, "ops", 0}, {3, 0x0c, "sipc prod", 0}};
+    make_name(&x, buf, mv, multi, 1);
+    assert_true(sipc_subject_matches(&x, "CN=sipc prod+OU=ops", why, sizeof why));
+    /* BMPString: the same characters */
+    atv_spec bmp[] = {{3, 0x1e, "\0s\0i\0p\0c\0 \0p\0r\0o\0d", 18}};
+    make_name(&x, buf, bmp, one, 1);
+    assert_true(sipc_subject_matches(&x, "sipc prod", why, sizeof why));
+    /* an overlong UTF-8 's' (0xC1 0xB3) is not an 's' */
+    atv_spec over[] = {{3, 0x0c, "\xc1\xb3ipc prod", 0}};
+    make_name(&x, buf, over, one, 1);
+    assert_false(sipc_subject_matches(&x, "sipc prod", why, sizeof why));
+    /* and a surrogate is no character */
+    atv_spec sur[] = {{3, 0x0c, "sipc prod\xed\xa0\x80", 0}};
+    make_name(&x, buf, sur, one, 1);
+    assert_false(sipc_subject_matches(&x, "sipc prod\xed\xa0\x80", why, sizeof why));
+    /* what sipc.conf refuses */
+    assert_int_equal(sipc_subject_check("CN=a, Foo=b", why, sizeof why), SIPC_EINVAL);
+    assert_non_null(strstr(why, "unknown attribute 'Foo'"));
+    assert_int_equal(sipc_subject_check("CN=", why, sizeof why), SIPC_EINVAL);
+    assert_int_equal(sipc_subject_check("CN=a\\", why, sizeof why), SIPC_EINVAL);
+    assert_int_equal(sipc_subject_check("CN=a, =b", why, sizeof why), SIPC_EINVAL);
+    assert_int_equal(sipc_subject_check("sipc\\2Cprod", why, sizeof why), 0);
+    assert_int_equal(sipc_subject_check("", why, sizeof why), 0);
+}
+
 static void test_malformed_and_empty(void **state)
 {
     (void)state;
@@ -403,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_dates_checked_even_for_the_anchor),
         cmocka_unit_test(test_other_pair_not_pinned_until_trusted),
         cmocka_unit_test(test_subject_policy),
+        cmocka_unit_test(test_subject_structure),
         cmocka_unit_test(test_malformed_and_empty),
         cmocka_unit_test(test_bad_signature),
         cmocka_unit_test(test_every_byte_flip_refused),

@@ -1429,6 +1429,11 @@ static void t_resumed_server_speaks_first(void **state)
             /* one alert went out, sealed after the early record */
             assert_true(s.tx.len > 5 && s.tx.data[0] == 0x15);
             collect_nonces(&sn, s.tx.data, s.tx.len);
+            size_t after_alert = s.tx.len;
+            /* then nothing more: no data, no close_notify behind the fatal alert */
+            assert_true(sipc_tls_write(s.t, (const uint8_t *)"late", 4) != 0);
+            sipc_tls_close_notify(s.t);
+            assert_int_equal(s.tx.len, after_alert);
             assert_int_equal(deliver(&s, &c, 0), SIPC_ETLS);
             assert_non_null(strstr(sipc_tls_detail(c.t), "alert bad_record_mac"));
         } else {
@@ -1465,6 +1470,37 @@ static void t_resumed_server_speaks_first(void **state)
         sipc_tls_config_free(ccfg);
         sipc_tls_config_free(scfg);
     }
+}
+
+/* A configuration no longer used for new connections (a reload replaced
+ * it) forgets its ticket keys and sessions at once: nothing made under it
+ * resumes, and a later full handshake works as before. */
+static void t_config_forget(void **state)
+{
+    (void)state;
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+    if (!sipc_tls_config_set_resumption(ccfg, 1)) {
+        sipc_tls_config_free(ccfg);
+        sipc_tls_config_free(scfg);
+        skip(); /* no session tickets in this TLS library */
+    }
+    assert_int_equal(connect_once(ccfg, scfg, "10.0.0.1:23000").rc, 0);
+    conn_result r = connect_once(ccfg, scfg, "10.0.0.1:23000");
+    assert_true(r.rc == 0 && r.c_resumed && r.s_resumed);
+    /* the client forgets: nothing offered, a full handshake */
+    sipc_tls_config_forget(ccfg);
+    r = connect_once(ccfg, scfg, "10.0.0.1:23000");
+    assert_true(r.rc == 0 && !r.c_resumed && !r.s_resumed && !r.c_resume_failed);
+    /* the server forgets: the client's new ticket no longer opens */
+    sipc_tls_config_forget(scfg);
+    r = connect_full(ccfg, scfg, "10.0.0.1:23000");
+    assert_true(r.rc == 0 && !r.s_resumed);
+    r = connect_once(ccfg, scfg, "10.0.0.1:23000");
+    assert_true(r.rc == 0 && r.c_resumed && r.s_resumed); /* and resumption goes on */
+    sipc_tls_config_forget(NULL);
+    sipc_tls_config_free(ccfg);
+    sipc_tls_config_free(scfg);
 }
 
 /* A resumed session reports the print of the server it was made with, even
@@ -1586,6 +1622,7 @@ int main(void)
         cmocka_unit_test(t_resumption_until),
         cmocka_unit_test(t_resumed_peer_print),
         cmocka_unit_test(t_resumed_server_speaks_first),
+        cmocka_unit_test(t_config_forget),
         cmocka_unit_test(t_failed_offer_keeps_newer_session),
     };
     int fails = cmocka_run_group_tests_name("TLS engine over memory", tests, NULL, NULL);

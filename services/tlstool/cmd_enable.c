@@ -90,11 +90,11 @@ static int undo_refused(const opts *o, const sipc_config *before, const char *co
                      : unlink(conf) != 0 && errno != ENOENT))
         fprintf(stderr, "tlstool: warning: %s could not be put back (informational only): %s\n",
                 conf, old ? err : strerror(errno));
-    printf("sipc.conf put back as it was ([tls] enable = %d): the node still runs TLS off, and "
-           "this home's clients keep speaking plaintext to it. Deal with what the node names, "
-           "or enable permissive first (`tlstool enable --mode permissive --reload`), then run "
-           "the command again\n",
-           before->tls_enable);
+    printf("sipc.conf set back: [tls] enable = %d, mode = %s, as before this command: the node "
+           "still runs TLS off, and this home's clients keep speaking plaintext to it. Deal with "
+           "what the node names, or enable permissive first (`tlstool enable --mode permissive "
+           "--reload`), then run the command again\n",
+           before->tls_enable, sipc_tls_mode_name(before->tls_mode));
     return EX_RELOAD_REFUSED;
 }
 

@@ -98,7 +98,7 @@ hist '[.peers[] | select(.node == "tlstool-check")] | length == 0' >/dev/null &&
 cp "$work/a/security/server.tls.conf" "$work/stc.before" 2>/dev/null || : >"$work/stc.before"
 tt enable --mode strict --reload >"$work/os3.out" 2>&1
 rc=$?
-[ "$rc" = 12 ] && grep -q "sipc.conf put back as it was (\[tls\] enable = 0): the node still runs TLS off" "$work/os3.out" &&
+[ "$rc" = 12 ] && grep -q "sipc.conf set back: \[tls\] enable = 0, mode = [a-z]*, as before this command: the node still runs TLS off" "$work/os3.out" &&
     grep -Eq '^enable *= *0' "$work/a/sipc.conf" &&
     cmp -s "$work/stc.before" "$work/a/security/server.tls.conf" &&
     ok "enable --mode strict --reload refused from off: sipc.conf and server.tls.conf put back" ||

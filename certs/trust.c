@@ -506,7 +506,11 @@ static sipc_vfy_status check_sig_hash(const sipc_x509 *x, int depth, sipc_vfy_re
                 x->sig_desc);
 }
 
-static sipc_vfy_status check_leaf(const sipc_trust *t, const sipc_x509 *x, int purpose,
+/* pinned: x is itself a trusted pair (this node's own, a rotation's, or
+ * another cluster's self-signed pair trusted as a root), not a certificate
+ * some CA issued: the required subject, which keeps a CA's other
+ * certificates out, is not asked of it. */
+static sipc_vfy_status check_leaf(const sipc_trust *t, const sipc_x509 *x, int purpose, int pinned,
                                   sipc_vfy_result *res)
 {
     /* key usage: TLS 1.2 with (EC)DHE needs digitalSignature */
@@ -538,7 +542,8 @@ static sipc_vfy_status check_leaf(const sipc_trust *t, const sipc_x509 *x, int p
         }
     }
     char why[160];
-    if (t->policy.subject[0] && !sipc_subject_matches(x, t->policy.subject, why, sizeof why))
+    if (!pinned && t->policy.subject[0] &&
+        !sipc_subject_matches(x, t->policy.subject, why, sizeof why))
         return sipc__vfail(res, SIPC_VFY_WRONG_SUBJECT, 0,
                     "use a certificate issued for the required subject, or correct "
                     "[tls] subject in sipc.conf (each attribute named there must be in the "
@@ -665,7 +670,7 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
         if (st == SIPC_VFY_OK)
             st = check_dates(leaf, 0, now, res);
         if (st == SIPC_VFY_OK)
-            st = check_leaf(t, leaf, purpose, res);
+            st = check_leaf(t, leaf, purpose, 1, res);
         goto out;
     }
 
@@ -821,9 +826,22 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
             if ((st = sipc__check_revocation(&v, path[i], path[i + 1], i, res)) != SIPC_VFY_OK)
                 goto out;
     }
-    /* 6. The leaf: key usage for the purpose and the required subject. */
+    /* 6. The leaf: key usage for the purpose and the required subject.
+     * Without a subject, a certificate issued under a trusted self-signed
+     * pair is not taken: a cluster's pair vouches for itself only, and an
+     * anchor shaped like one may be a CA (sipc_trust_check_policy lets it
+     * through without a subject). */
+    if (purpose && np > 1 && !t->policy.subject[0] && cluster_pair(path[np - 1])) {
+        st = sipc__vfail(res, SIPC_VFY_WRONG_SUBJECT, 0,
+                  "set [tls] subject in sipc.conf to what the certificates it issues carry "
+                  "(operator guide, section 2)",
+                  "certificate '%s' is issued by '%s', which is trusted as a cluster's "
+                  "self-signed pair: without [tls] subject a pair is accepted only as itself",
+                  sipc__name_or(leaf->subject), sipc__name_or(path[np - 1]->subject));
+        goto out;
+    }
     if (purpose)
-        st = check_leaf(t, leaf, purpose, res);
+        st = check_leaf(t, leaf, purpose, np == 1, res);
 out:
     if (st == SIPC_VFY_OK && leaf && purpose) {
         res->status = SIPC_VFY_OK;

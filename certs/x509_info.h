@@ -118,7 +118,7 @@ void sipc_time_str(time_t t, char out[32]);
 void sipc_ku_str(unsigned ku, char *out, size_t outlen);
 void sipc_eku_str(unsigned eku, char *out, size_t outlen);
 /* Does x's subject carry the required one ([tls] subject)? required is
- * "CN=x, O=y" (RFC 4514: ',' or ';' or '+' between attributes, '\,' and
+ * "CN=x, O=y" (RFC 4514: ',' or '+' between attributes, '\,' and
  * '\XX' escapes), "/CN=x/O=y", or a bare value, which is the CN. Compared
  * on the certificate's Name structure, never on a rendering of it: for each
  * attribute type named, the subject holds exactly the values given for it

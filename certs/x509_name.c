@@ -328,7 +328,7 @@ static int req_parse(const char *s, req_subject *q, char *err, size_t errlen)
         return req_add(q, OID_CN, buf, n, err, errlen);
     }
     bool slash = *s == '/';
-    const char *seps = slash ? "/" : ",;+";
+    const char *seps = slash ? "/" : ",+"; /* not ';': sipc.conf reads " ;" as a comment */
     if (slash)
         s++;
     while (*s) {
@@ -341,7 +341,10 @@ static int req_parse(const char *s, req_subject *q, char *err, size_t errlen)
         while (kl && is_blank(k[kl - 1]))
             kl--;
         if (*s != '=' || kl == 0) {
-            sipc__seterr(err, errlen, "expected ATTRIBUTE=value, as in 'CN=sipc prod, O=Example'");
+            sipc__seterr(err, errlen,
+                         "'%.*s' is not ATTRIBUTE=value (as in 'CN=sipc prod, O=Example'; a comma "
+                         "inside a value is written \\,)",
+                         (int)(s - k), k);
             return SIPC_EINVAL;
         }
         sipc_bytes oid;

@@ -109,6 +109,7 @@ typedef struct parse_state {
     char prev_section[64];
     char prev_key[64];
     char err[256];
+    char raw[INI_MAX_LINE]; /* the current line as read, before inih cuts it up */
 } parse_state;
 
 /* What inih skips as white space around a line: isspace() in the C locale
@@ -147,6 +148,8 @@ static char *conf_reader(char *str, int num, void *stream)
         }
     }
     ps->indented = str[0] && strchr(ini_space, str[0]);
+    memcpy(ps->raw, str, n + 1 < sizeof ps->raw ? n + 1 : sizeof ps->raw);
+    ps->raw[sizeof ps->raw - 1] = '\0';
     return str;
 }
 
@@ -255,6 +258,16 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
         }
         if (!strcmp(key, "subject")) {
             char why[200];
+            /* ' ;' starts a comment in sipc.conf: an attribute written after
+             * it would be dropped without a word, and the subject looser */
+            const char *v = strstr(ps->raw, value), *rest = v ? v + strlen(value) : NULL;
+            if (rest && strpbrk(rest, ";#") && strchr(strpbrk(rest, ";#"), '=')) {
+                snprintf(ps->err, sizeof ps->err,
+                         "[tls] subject '%s' is followed by a comment that looks like more of it "
+                         "(' ;' starts a comment in sipc.conf): separate the attributes with ','",
+                         value);
+                return 0;
+            }
             if (sipc_subject_check(value, why, sizeof why) != 0) {
                 snprintf(ps->err, sizeof ps->err, "[tls] subject '%s': %s", value, why);
                 return 0;

@@ -37,7 +37,7 @@ static int check_private(const char *path, int is_dir, char *err, size_t errlen)
 /* The pair and trust of cfg's home in mode (not off); why_tls says, in an
  * error, what asked for TLS. */
 static int load_in_mode(sipc_security **out, const sipc_config *cfg, sipc_tls_mode mode,
-                        const char *why_tls, char *err, size_t errlen)
+                        const char *why_tls, int plain_if_unsafe, char *err, size_t errlen)
 {
     char dir[1100], path[1100];
     snprintf(dir, sizeof dir, "%s/security", cfg->home);
@@ -82,6 +82,10 @@ static int load_in_mode(sipc_security **out, const sipc_config *cfg, sipc_tls_mo
     if (r != 0) {
         sipc_trust_free(trust);
         sipc_keypair_free(&kp);
+        /* a home that only offers TLS (not enabled) goes on in plaintext,
+         * as before the pair was imported; enabling says what is missing */
+        if (r == SIPC_ECONFIG && plain_if_unsafe)
+            return sipc_security_plain(out);
         return r;
     }
     return sipc__security_new_tls(out, mode, &kp, trust, err, errlen);
@@ -94,7 +98,7 @@ int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err, s
     sipc_tls_mode mode = sipc_config_effective_mode(cfg);
     if (mode == SIPC_TLS_OFF)
         return sipc_security_plain(out);
-    return load_in_mode(out, cfg, mode, "TLS is enabled", err, errlen);
+    return load_in_mode(out, cfg, mode, "TLS is enabled", 0, err, errlen);
 }
 
 int sipc_security_load_service(sipc_security **out, const sipc_config *cfg, const char *service,
@@ -108,7 +112,7 @@ int sipc_security_load_service(sipc_security **out, const sipc_config *cfg, cons
         return sipc_security_plain(out);
     /* the pipeline's own switch: the imported pair, whatever [tls] enable says */
     sipc_tls_mode mode = cfg->tls_enable ? cfg->tls_mode : SIPC_TLS_STRICT;
-    return load_in_mode(out, cfg, mode, "[pipeline] tls = 1", err, errlen);
+    return load_in_mode(out, cfg, mode, "[pipeline] tls = 1", 0, err, errlen);
 }
 
 int sipc_security_load_client(sipc_security **out, const sipc_config *cfg, char *err,
@@ -117,12 +121,12 @@ int sipc_security_load_client(sipc_security **out, const sipc_config *cfg, char 
     if (!out || !cfg)
         return SIPC_EINVAL;
     if (cfg->tls_enable)
-        return load_in_mode(out, cfg, SIPC_TLS_STRICT, "TLS is enabled", err, errlen);
+        return load_in_mode(out, cfg, SIPC_TLS_STRICT, "TLS is enabled", 0, err, errlen);
     char path[1100];
     snprintf(path, sizeof path, "%s/security/node.crt", cfg->home);
     struct stat st;
     if (stat(path, &st) != 0)
         return sipc_security_plain(out);
     /* a pair but not enabled here: offer TLS, accept a plaintext answer */
-    return load_in_mode(out, cfg, SIPC_TLS_PERMISSIVE, "a key pair is imported", err, errlen);
+    return load_in_mode(out, cfg, SIPC_TLS_PERMISSIVE, "a key pair is imported", 1, err, errlen);
 }

@@ -96,6 +96,11 @@ int host_probe_security(const sipc_config *cfg, sipc_security **out, char *err, 
 {
     if (sipc_config_effective_mode(cfg) == SIPC_TLS_STRICT)
         return sipc_security_load(out, cfg, err, errlen);
+    /* TLS off here: offer TLS with an imported pair as any client of this
+     * home does, and keep to plaintext while the pair cannot be used yet
+     * (an organisation's pair before [tls] subject is set) */
+    if (!cfg->tls_enable)
+        return sipc_security_load_client(out, cfg, err, errlen);
     sipc_config pc = *cfg;
     char crt[700];
     snprintf(crt, sizeof crt, "%s/security/node.crt", cfg->home);

@@ -102,6 +102,11 @@ int cmd_import(void *arg)
     else if (cfg.tls_enable)
         printf("TLS is enabled: the running node uses the pair once it reloads: `systemctl "
                "reload sipcd` (SIGHUP to sipcd) or a restart\n");
+    else if (policy[0])
+        printf("next: set [tls] subject in %s/sipc.conf on every node (the operator guide, "
+               "section 2), then `tlstool enable --mode permissive --reload` (1.5); until then "
+               "this home keeps to plaintext\n",
+               o->home);
     else
         printf("next: on every node `tlstool enable --mode permissive --reload` (the operator "
                "guide, 1.5; a client-only machine needs no enable: its clients use TLS now that "

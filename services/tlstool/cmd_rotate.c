@@ -301,8 +301,9 @@ static int rotate_status(const opts *o, const sipc_rotation *rot)
         printf("  current pair:  none imported\n");
     int have_staged = pair_fp(o, "staged", staged, subj, sizeof subj) == 0;
     if (have_staged)
-        printf("  staged pair:   SHA-256 %s (%s), trusted during rotation, not committed\n",
-               staged, subj);
+        printf("  staged pair:   SHA-256 %s (%s), %s\n", staged, subj,
+               rot->state == SIPC_ROTATION_NONE ? "not trusted (no rotation in progress)"
+                                                : "trusted during rotation, not committed");
     if (rot->state == SIPC_ROTATION_COMMITTED) {
         int ok = pair_fp(o, "previous", prev, subj, sizeof subj) == 0 &&
                  strcmp(prev, rot->previous) == 0;

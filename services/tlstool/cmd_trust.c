@@ -21,6 +21,27 @@ static int cert_pem(const sipc_der *cert, char **pem, size_t *len)
     return sipc_keypair_to_pem(&one, pem, len);
 }
 
+/* Whether trusting cert would make this home's trust need a [tls] subject
+ * it does not have (sipc_trust_check_policy): sipcd and sipcctl would then
+ * refuse to use TLS. A home already in that state is not this command's to
+ * judge. */
+static int would_need_subject(const opts *o, const sipc_der *cert)
+{
+    sipc_config cfg;
+    sipc_trust *t;
+    int have, need = 0;
+    char err[700];
+    if (sipc_config_load(&cfg, o->home, err, sizeof err) != 0 || cfg.subject[0])
+        return 0;
+    if (load_trust(o, &cfg, &t, &have) != 0)
+        return 0;
+    if (sipc_trust_check_policy(t, err, sizeof err) == 0 &&
+        sipc_trust_add_root(t, cert->data, cert->len, err, sizeof err) == 0)
+        need = sipc_trust_check_policy(t, err, sizeof err) != 0;
+    sipc_trust_free(t);
+    return need;
+}
+
 static int trust_add(const opts *o, const char *dir)
 {
     if (o->npos != 2)
@@ -83,6 +104,16 @@ static int trust_add(const opts *o, const char *dir)
                         "the node could not start; have your CA reissue it with that extension "
                         "not marked critical",
                         x.subject, crit);
+        }
+        if (would_need_subject(o, &kp.certs[i])) {
+            sipc_keypair_free(&kp);
+            return fail(EX_CONFIG,
+                        "'%s' not trusted: it is a certificate authority, and no [tls] subject "
+                        "is set, so every certificate it issued (to users, machines, ...) would "
+                        "be accepted as a node, and TLS would not start. Set [tls] subject in "
+                        "%s/sipc.conf first (the subject the nodes' certificates carry; operator "
+                        "guide, section 2), then add it again",
+                        x.subject, o->home);
         }
         size_t plen;
         char *pem;

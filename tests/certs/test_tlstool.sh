@@ -242,7 +242,7 @@ run "$T" verify "$P/subj-long.pem"
 expect "verify: a long subject is not cut to a match" 29 "its CN differs"
 run "$T" verify "$P/subj-extra.pem"
 expect "verify: attributes not named are free" 0 "^VERIFIED$"
-for req in 'sipc node' 'CN=sipc node, O=Example' 'cn = SIPC  Node ; o=example' '/O=Example/CN=sipc node' \
+for req in 'sipc node' 'CN=sipc node, O=Example' 'cn = SIPC  Node , o=example' '/O=Example/CN=sipc node' \
     'OU=Ops, OU=IT, CN=sipc node' 'C=US+CN=sipc\20node'; do
     printf '[tls]\nsubject = %s\n' "$req" >"$H/sipc.conf"
     run "$T" verify "$P/subj-extra.pem"
@@ -251,6 +251,10 @@ done
 printf '[tls]\nsubject = OU=IT, CN=sipc node\n' >"$H/sipc.conf"
 run "$T" verify "$P/subj-extra.pem"
 expect "verify: every value of a type named is required" 29 "it has 2 OU values where the required subject has 1"
+printf '[tls]\nsubject = CN=sipc node ; O=Example\n' >"$H/sipc.conf"
+run "$T" verify "$P/subj-extra.pem"
+expect "verify: an attribute after ' ;' (a comment in sipc.conf) is refused, not dropped" 3 \
+    "\[tls\] subject 'CN=sipc node' is followed by a comment that looks like more of it"
 printf '[tls]\nsubject = CN=sipc node, Foo=bar\n' >"$H/sipc.conf"
 run "$T" verify "$P/subj-extra.pem"
 expect "verify: an unknown attribute in [tls] subject is a configuration error" 3 \
@@ -465,7 +469,8 @@ expect "status: nothing left to say about temporary files" 0 "state: +consistent
 grep -q "\.tmp\." "$OUT" && bad "status: names a temporary file once none is stale"
 # the store's other commands remove them too, silently (here: trust add)
 printf 'PRIVATE KEY COPY\n' >"$S/node.crt.tmp.$dead"
-run "$T" trust add "$P/other-root.pem"
+openssl x509 -in "$work/ecdsa-p384.pem" -out "$work/p384.crt"
+run "$T" trust add "$work/p384.crt"
 [ "$RC" = 0 ] && [ ! -e "$S/node.crt.tmp.$dead" ] && [ -f "$S/node.p12.tmp.$$" ] &&
     ok "trust add: removes a dead process's temporary file, not a running one's" ||
     bad "trust add: temporary files (exit $RC)"
@@ -587,6 +592,11 @@ PY
     run "$T" --home "$H" enable
     expect "enable: refused without [tls] subject" 3 "TLS not enabled: .*no \[tls\] subject is set"
     grep -Eq '^enable *= *1' "$H/sipc.conf" 2>/dev/null && bad "enable wrote enable = 1 despite refusing" || ok "enable: refusal leaves sipc.conf alone"
+    # TLS off: the node runs in plaintext as before the pair was imported
+    printf '[node]\naddress = 127.0.0.1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$H/sipc.conf"
+    run timeout 4 "$SIPCD" --home "$H"
+    [ "$RC" = 124 ] && ok "sipcd with TLS off still runs with an organisation pair and no subject" ||
+        bad "sipcd with TLS off and an organisation pair: exit $RC"
     printf '[tls]\nenable = 1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$H/sipc.conf"
     run "$T" --home "$H" status
     expect "status: the missing subject is a problem" 10 "PROBLEM: .*no \[tls\] subject is set"
@@ -600,15 +610,39 @@ PY
     # the same for an organisation's root trusted beside a self-signed pair
     newhome casubj
     SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$H" import "$work/ecdsa-p256.pfx" >/dev/null 2>&1
-    "$T" --home "$H" trust add "$P/root.pem" >/dev/null 2>&1
+    run "$T" --home "$H" trust add "$P/root.pem"
+    expect "trust add: a CA root refused while no [tls] subject is set" 3 \
+        "'O=Example, CN=sipc Test Root CA' not trusted: it is a certificate authority, and no \[tls\] subject is set"
+    [ -z "$(ls "$H/security/trust" 2>/dev/null)" ] && ok "trust add: nothing stored on refusal" || bad "trust add stored the refused root"
+    # a root put there by hand: enable says what is missing
+    mkdir -p -m 700 "$H/security/trust" && cp "$P/root.pem" "$H/security/trust/root.pem"
     run "$T" --home "$H" enable
     expect "enable: refused with a CA trusted and no [tls] subject" 3 \
         "TLS not enabled: this node trusts the certificate authority 'O=Example, CN=sipc Test Root CA' \(trust store\), and no \[tls\] subject is set"
-    openssl x509 -in "$work/ecdsa-p384.pem" -out "$work/p384.crt"
-    "$T" --home "$H" trust add "$work/p384.crt" >/dev/null 2>&1
-    "$T" --home "$H" trust remove "$(openssl x509 -in "$P/root.pem" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f)" >/dev/null 2>&1
+    rm "$H/security/trust/root.pem"
+    run "$T" --home "$H" trust add "$work/p384.crt"
+    expect "trust add: another cluster's self-signed pair needs no subject" 0 "^trusted: "
     run "$T" --home "$H" enable
-    expect "enable: another cluster's self-signed pair needs no subject" 0 "TLS enabled"
+    expect "enable: with another cluster's pair trusted, no subject needed" 0 "TLS enabled"
+    # a root shaped like a cluster's pair (node usages, CA:TRUE) that issues
+    # certificates: trusted as itself, never what it issued, without a subject
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/pl.key" \
+        -out "$work/pl.pem" -days 30 -subj "/CN=pair-like root" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,digitalSignature,keyCertSign" \
+        -addext "extendedKeyUsage=serverAuth,clientAuth" 2>/dev/null
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/pll.key" \
+        -subj "/CN=bob laptop" -out "$work/pll.csr" 2>/dev/null
+    printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n' >"$work/pll.ext"
+    openssl x509 -req -in "$work/pll.csr" -CA "$work/pl.pem" -CAkey "$work/pl.key" -CAcreateserial \
+        -days 30 -extfile "$work/pll.ext" -out "$work/pll.pem" 2>/dev/null
+    run "$T" --home "$H" trust add "$work/pl.pem"
+    expect "trust add: a root shaped like a pair" 0 "^trusted: CN=pair-like root"
+    cat "$work/pll.pem" "$work/pl.pem" >"$work/pll-chain.pem"
+    run "$T" --home "$H" verify "$work/pll-chain.pem"
+    expect "verify: a certificate issued under a pair-like root is refused without a subject" 29 \
+        "certificate 'CN=bob laptop' is issued by 'CN=pair-like root', which is trusted as a cluster's self-signed pair: without \[tls\] subject a pair is accepted only as itself"
+    run "$T" --home "$H" verify "$work/pl.pem"
+    expect "verify: ... while the pair itself is accepted" 0 "^VERIFIED$"
 
     # Handshakes rejected by a node (org-signed pair, CRL, required subject), one per
     # verification failure: the node's log carries the reason `tlstool verify` prints.

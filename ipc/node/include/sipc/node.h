@@ -122,7 +122,9 @@ SIPC_EXTERN int sipc_security_load_service(sipc_security **out, const sipc_confi
  * nodes): TLS whenever a pair is imported in this home; toward a node that
  * answers in plaintext it falls back to plaintext only when this home is not
  * set to [tls] enable = 1 (then TLS is strict). Without a pair: plaintext,
- * unless enable = 1, which fails as sipc_security_load() does. */
+ * unless enable = 1, which fails as sipc_security_load() does. With a pair
+ * that cannot carry TLS yet (an organisation's pair, or a CA trusted, and
+ * no [tls] subject) and enable unset: plaintext, as before the import. */
 SIPC_EXTERN int sipc_security_load_client(sipc_security **out, const sipc_config *cfg, char *err,
                                           size_t errlen);
 

@@ -67,7 +67,7 @@ struct ingest {
      * file after it (-1: not counted, the input is stdin) */
     unsigned long stopped_at;
     long long not_sent;
-    uint64_t held; /* read and batched, never sent: the node was never reached, or the run stopped */
+    uint64_t held; /* read and batched, never sent: no connection came up, or the run stopped */
 };
 
 static void count_reason(ingest *in, const char *text, uint64_t n)
@@ -427,7 +427,7 @@ static void print_summary(const ingest *in)
     printf("bad lines: %llu\n", (unsigned long long)in->bad_lines);
     if (in->held)
         printf("read but not sent: %llu (%s)\n", (unsigned long long)in->held,
-               in->cl->up ? "the run stopped before they left" : "the node was never reached");
+               in->cl->up ? "the run stopped before they left" : "no connection to the node came up");
     if (in->stopped_at && in->not_sent >= 0)
         printf("not sent: %lld (the lines after line %lu, blank ones aside: the run stopped "
                "there)\n",

@@ -206,7 +206,7 @@ static void t_ingest_cli(void **state)
     /* nothing left this machine: not counted as sent, nor as unacknowledged */
     assert_non_null(strstr(r.out, "sent: 0\n"));
     assert_non_null(strstr(r.out, "not acknowledged: 0\n"));
-    assert_non_null(strstr(r.out, "read but not sent: 1200 (the node was never reached)\n"));
+    assert_non_null(strstr(r.out, "read but not sent: 1200 (no connection to the node came up)\n"));
     ctl(w, home, &r, "ingest", clean, "--node", node, "--json", NULL);
     expect_run(&r, 69, "\"read_not_sent\": 1200", NULL);
     assert_non_null(strstr(r.out, "\"sent\": 0,"));

@@ -138,7 +138,6 @@ static void flush_at_exit(void)
  * taken in a signal handler, only write(2), which is async-signal-safe. */
 static void flush_on_crash(int sig)
 {
-    (void)sig;
     for (sipc_logger *lg = reg_head; lg; lg = lg->next) {
         if (lg->pending.len == 0)
             continue;
@@ -148,9 +147,10 @@ static void flush_on_crash(int sig)
             write(STDERR_FILENO, err_lines(lg)->data, err_lines(lg)->len) < 0)
             continue;
     }
-    /* SA_RESETHAND made the action the default again: abort() raises once
-       more, a faulting instruction faults once more, and the process ends
-       as it would have */
+    /* SA_RESETHAND made the action the default again: the signal raised
+       once more ends the process as it would have ended (a signal sent with
+       kill(2) would otherwise be swallowed, and a fault faults again) */
+    raise(sig);
 }
 
 static void reg_init(void)

@@ -42,7 +42,20 @@ else
 fi
 n=$(warned)
 [ "$n" = 0 ] && ok "no core-dump warning without the option" || not_ok "$n core-dump warnings without the option"
-stop_node
+# the crash handler writes the logs, then the signal ends the process as it
+# would have: a SIGSEGV sent from outside is not swallowed
+kill -SEGV "$sipcd_pid"
+for _ in $(seq 1 50); do kill -0 "$sipcd_pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$sipcd_pid" 2>/dev/null; then
+    not_ok "sipcd still runs after a SIGSEGV"
+    stop_node
+else
+    wait "$sipcd_pid" 2>/dev/null
+    rc=$?
+    [ "$rc" = 139 ] && ok "a SIGSEGV ends sipcd as a fault would (signal 11), no core with the limit 0" ||
+        not_ok "sipcd after SIGSEGV: exit $rc, want 139"
+    ls "$home"/core* >/dev/null 2>&1 && not_ok "a core file was written" || :
+fi
 
 allow=$work/sipcd-allow
 printf '#!/bin/sh\nexec "%s" --allow-core-dumps "$@"\n' "$BIN/sipcd" >"$allow"

@@ -124,7 +124,7 @@ bool sipc__attr_oid(const char *name, size_t len, sipc_bytes *oid)
     return false;
 }
 
-static void attr_name(const sipc_bytes *o, char *out, size_t outlen)
+void sipc__attr_name(const sipc_bytes *o, char *out, size_t outlen)
 {
     for (size_t i = 0; i < sizeof(ATTR_NAMES) / sizeof(ATTR_NAMES[0]); i++)
         if (oid_is(o, ATTR_NAMES[i].oid, 3)) {
@@ -195,7 +195,7 @@ static int name_str(const sipc_bytes *name_tlv, char *out, size_t outlen, char *
             if (der_expect(&rv, 0x06, &oid) != 0 || der_next(&rv, &val) != 0)
                 return SIPC_EFORMAT;
             char an[48], vs[200];
-            attr_name(&oid.val, an, sizeof an);
+            sipc__attr_name(&oid.val, an, sizeof an);
             if (val.tag == 0x1e) { /* BMPString: keep the ASCII subset */
                 uint8_t ascii[100];
                 size_t k = 0;

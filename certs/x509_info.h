@@ -134,6 +134,8 @@ int sipc_subject_check(const char *required, char *err, size_t errlen);
 /* The OID of an attribute named as in a distinguished name (CN, O, OU, C,
  * L, ST, DC, emailAddress, ...; case-insensitive); false if unknown. */
 bool sipc__attr_oid(const char *name, size_t len, sipc_bytes *oid);
+/* ... and the other way: "CN", "emailAddress", or the dotted OID. */
+void sipc__attr_name(const sipc_bytes *oid, char *out, size_t outlen);
 
 /* ------------------------------------------------------------------ CRL */
 typedef struct sipc_crl {

@@ -432,19 +432,6 @@ static bool value_is(const tlv *v, const uint32_t *cp, int n)
     return k == n && memcmp(c, cp, (size_t)n * sizeof c[0]) == 0;
 }
 
-/* The attribute's name for a message ("CN"), from its OID. */
-static const char *req_attr_name(const sipc_bytes *oid)
-{
-    static const char *const names[] = {"CN", "C", "L", "ST", "O", "OU", "serialNumber",
-                                        "street", "GN", "SN", "title", "emailAddress", "DC"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        sipc_bytes o;
-        if (sipc__attr_oid(names[i], strlen(names[i]), &o) && same_oid(&o, oid))
-            return names[i];
-    }
-    return "attribute";
-}
-
 bool sipc_subject_matches(const sipc_x509 *x, const char *required, char *why, size_t whylen)
 {
     sipc__seterr(why, whylen, "%s", "");
@@ -467,7 +454,8 @@ bool sipc_subject_matches(const sipc_x509 *x, const char *required, char *why, s
             seen = same_oid(&q.a[j].oid, &q.a[i].oid);
         if (seen)
             continue;
-        const char *an = req_attr_name(&q.a[i].oid);
+        char an[48];
+        sipc__attr_name(&q.a[i].oid, an, sizeof an);
         int want = 0, have = 0;
         for (int j = i; j < q.n; j++)
             want += same_oid(&q.a[j].oid, &q.a[i].oid);

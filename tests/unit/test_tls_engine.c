@@ -926,6 +926,19 @@ typedef struct conn_result {
     char c_fp[65], s_fp[65]; /* what each end says the peer presented */
 } conn_result;
 
+/* A client and a server configuration of pair A, the client resuming;
+ * skips the test in a TLS library without session tickets (Debian's). */
+static void resuming_cfgs(vfy *cv, vfy *sv, sipc_tls_config **ccfg, sipc_tls_config **scfg)
+{
+    *ccfg = make_cfg(&g_a, &g_a, cv);
+    *scfg = make_cfg(&g_a, &g_a, sv);
+    if (!sipc_tls_config_set_resumption(*ccfg, 1)) {
+        sipc_tls_config_free(*ccfg);
+        sipc_tls_config_free(*scfg);
+        skip(); /* no session tickets in this TLS library */
+    }
+}
+
 /* One connection from ccfg (naming its peer key) to scfg, data both ways. */
 static conn_result connect_once(sipc_tls_config *ccfg, sipc_tls_config *scfg, const char *key)
 {
@@ -1163,12 +1176,8 @@ static void t_resumption_until(void **state)
             sv.until = until; /* the server's verdict on the client */
         else
             cv.until = until; /* the client's verdict on the server */
-        sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
-        if (!sipc_tls_config_set_resumption(ccfg, 1)) {
-            sipc_tls_config_free(ccfg);
-            sipc_tls_config_free(scfg);
-            skip();
-        }
+        sipc_tls_config *ccfg, *scfg;
+        resuming_cfgs(&cv, &sv, &ccfg, &scfg);
         conn_result r = connect_once(ccfg, scfg, "10.0.0.9:23000");
         assert_int_equal(r.rc, 0);
         r = connect_once(ccfg, scfg, "10.0.0.9:23000");
@@ -1195,12 +1204,8 @@ static void t_ticket_key_rotation(void **state)
 {
     (void)state;
     vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
-    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
-    if (!sipc_tls_config_set_resumption(ccfg, 1)) {
-        sipc_tls_config_free(ccfg);
-        sipc_tls_config_free(scfg);
-        skip(); /* no session tickets in this TLS library */
-    }
+    sipc_tls_config *ccfg, *scfg;
+    resuming_cfgs(&cv, &sv, &ccfg, &scfg);
     conn_result r = connect_once(ccfg, scfg, "10.0.0.1:23000");
     assert_int_equal(r.rc, 0);
     assert_false(r.c_resumed);
@@ -1325,12 +1330,8 @@ static void t_client_session_expiry(void **state)
     (void)state;
     vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
     uint64_t before = uv_hrtime();
-    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
-    if (!sipc_tls_config_set_resumption(ccfg, 1)) {
-        sipc_tls_config_free(ccfg);
-        sipc_tls_config_free(scfg);
-        skip(); /* no session tickets in this TLS library */
-    }
+    sipc_tls_config *ccfg, *scfg;
+    resuming_cfgs(&cv, &sv, &ccfg, &scfg);
     const char *peers[3] = {"10.0.0.1:23000", "10.0.0.2:23000", "10.0.0.3:23000"};
     assert_int_equal(connect_once(ccfg, scfg, peers[0]).rc, 0);
     uint64_t mid = uv_hrtime();
@@ -1398,12 +1399,8 @@ static void t_resumed_server_speaks_first(void **state)
         skip(); /* wolfSSL's record layer: data only after the handshake */
     for (int corrupt = 0; corrupt < 2; corrupt++) {
         vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
-        sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
-        if (!sipc_tls_config_set_resumption(ccfg, 1)) {
-            sipc_tls_config_free(ccfg);
-            sipc_tls_config_free(scfg);
-            skip(); /* no session tickets in this TLS library */
-        }
+        sipc_tls_config *ccfg, *scfg;
+        resuming_cfgs(&cv, &sv, &ccfg, &scfg);
         assert_int_equal(connect_once(ccfg, scfg, "10.0.0.1:23000").rc, 0);
         end c, s;
         start_offer(&c, &s, ccfg, scfg, "10.0.0.1:23000");
@@ -1479,12 +1476,8 @@ static void t_config_forget(void **state)
 {
     (void)state;
     vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
-    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
-    if (!sipc_tls_config_set_resumption(ccfg, 1)) {
-        sipc_tls_config_free(ccfg);
-        sipc_tls_config_free(scfg);
-        skip(); /* no session tickets in this TLS library */
-    }
+    sipc_tls_config *ccfg, *scfg;
+    resuming_cfgs(&cv, &sv, &ccfg, &scfg);
     assert_int_equal(connect_once(ccfg, scfg, "10.0.0.1:23000").rc, 0);
     conn_result r = connect_once(ccfg, scfg, "10.0.0.1:23000");
     assert_true(r.rc == 0 && r.c_resumed && r.s_resumed);

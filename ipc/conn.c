@@ -395,6 +395,10 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
     c->refs++;
     c->owner_ops->up(c->owner, c);
     sipc__channels_peer_back(c->ctx, c->peer_node);
+    /* calls that waited for the link, or made by the up callback, leave now:
+     * a resumed TLS client's Finished is still unsent, and they go with it */
+    if (c->state == SIPC_CONN_S_UP && c->out.len)
+        conn_write_out(c);
     int closed = c->state != SIPC_CONN_S_UP;
     sipc__conn_release(c);
     return closed ? SIPC_ECLOSED : 0;

@@ -41,6 +41,8 @@ struct sipc_stream {
     int error_reported;
     int paused;
     int peer_done;       /* the peer sends nothing more: EOF, or its close_notify */
+    int hold_tx;         /* writes wait for the end of the input that opened the stream */
+    int held_tx;         /* and some did */
     unsigned kinds;      /* SIPC_STREAM_PLAIN | SIPC_STREAM_TLS this side accepts */
     sipc_tls_config *tlscfg;
     sipc_tls *tls;

@@ -59,7 +59,12 @@ static int tls_start(sipc_stream *s)
 
 static int tls_input(sipc_stream *s, const uint8_t *p, size_t n)
 {
+    /* What the owner writes while this input completes the handshake (its
+     * hello, first calls, or a close) leaves with our Finished, in one
+     * segment, when the input is done. */
+    s->hold_tx = s->state != SIPC_STREAM_OPEN;
     int r = sipc_tls_input(s->tls, p, n, tls_on_plain, s);
+    s->hold_tx = 0;
     /* open for writing with the handshake done, or earlier for a server
      * resuming a session: its first data leaves with its Finished */
     if (r == 0 && sipc_tls_writable(s->tls))
@@ -76,7 +81,13 @@ static int tls_input(sipc_stream *s, const uint8_t *p, size_t n)
     }
     if (s->state == SIPC_STREAM_CLOSING)
         return 0;
+    int held = s->held_tx;
+    s->held_tx = 0;
     r = sipc_stream_flush_tx(s);
+    /* the owner saw its writes queued: tell it they left, as a finished
+     * write request would */
+    if (r == 0 && held && s->tcp.write_queue_size == 0 && s->ev->drained)
+        s->ev->drained(s);
     return r;
 }
 
@@ -89,6 +100,10 @@ static int tls_write(sipc_stream *s, sipc_buf *pt, const sipc_piece *parts, size
             r = sipc_tls_write(s->tls, parts[i].base, parts[i].len);
     if (r != 0)
         return r;
+    if (s->hold_tx) {
+        s->held_tx = 1;
+        return 0;
+    }
     return sipc_stream_flush_tx(s);
 }
 

@@ -1874,18 +1874,29 @@ static void t_peer_addresses(void **state)
 
 /* Of this process's sockets connected to or accepted on port: how many, and
  * how many of them have TCP_NODELAY. */
+/* Whether fd is a connected IPv4 socket; if so, its local and its peer's port. */
+static int tcp4_ports(int fd, int *local, int *remote)
+{
+    struct sockaddr_storage me, peer;
+    socklen_t ml = sizeof me, pl = sizeof peer;
+    if (getsockname(fd, (struct sockaddr *)&me, &ml) != 0 ||
+        getpeername(fd, (struct sockaddr *)&peer, &pl) != 0 || me.ss_family != AF_INET)
+        return 0;
+    *local = ntohs(((struct sockaddr_in *)&me)->sin_port);
+    *remote = ntohs(((struct sockaddr_in *)&peer)->sin_port);
+    return 1;
+}
+
 static void count_nodelay(int port, int *accepted, int *accepted_nodelay, int *dialed,
                           int *dialed_nodelay)
 {
     *accepted = *accepted_nodelay = *dialed = *dialed_nodelay = 0;
     for (int fd = 0; fd < 1024; fd++) {
-        struct sockaddr_storage me, peer;
-        socklen_t ml = sizeof me, pl = sizeof peer;
-        if (getsockname(fd, (struct sockaddr *)&me, &ml) != 0 ||
-            getpeername(fd, (struct sockaddr *)&peer, &pl) != 0 || me.ss_family != AF_INET)
+        int local, remote;
+        if (!tcp4_ports(fd, &local, &remote))
             continue;
-        int mine = ntohs(((struct sockaddr_in *)&me)->sin_port) == port;
-        int theirs = ntohs(((struct sockaddr_in *)&peer)->sin_port) == port;
+        int mine = local == port;
+        int theirs = remote == port;
         int on = 0;
         socklen_t ol = sizeof on;
         if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &ol) != 0)
@@ -1915,6 +1926,62 @@ static void t_nodelay(void **state)
     assert_int_equal(acc_on, 1);
     assert_int_equal(dial, 1);
     assert_int_equal(dial_on, 1);
+    world_free(w);
+}
+
+/* The socket of this process accepted on port (the test has one), or -1. */
+static int accepted_fd(int port)
+{
+    int found = -1, n = 0;
+    for (int fd = 0; fd < 1024; fd++) {
+        int local, remote;
+        if (tcp4_ports(fd, &local, &remote) && local == port) {
+            found = fd;
+            n++;
+        }
+    }
+    return n == 1 ? found : -1;
+}
+
+/* A resuming server's first flight holds all a client needs (its Finished
+ * and its hello), so the client's answer — its ChangeCipherSpec, Finished,
+ * hello and the calls that waited for the link — leaves in one segment; the
+ * kernel of the accepted socket counts them: the ClientHello, then that. */
+static void t_resumed_answer_one_segment(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    world_server(w, SIPC_TLS_STRICT, g_pem, "test", 0);
+    world_client(w, SIPC_TLS_STRICT, g_pem, "test", 0, 0);
+    int rc = sipc_security_set_resumption(w->ssec, 1);
+    if (rc == SIPC_ENOTSUP) { /* a build without session tickets */
+        world_free(w);
+        skip();
+    }
+    assert_int_equal(rc, 0);
+    echo_expect(w, w->ch, 0);
+    sipc_conn_close(w->sconn);
+    for (int i = 0; i < 500 && w->cdowns == 0; i++)
+        uv_run(&w->loop, UV_RUN_ONCE);
+    assert_int_equal(w->cdowns, 1);
+    /* queued while the link is down: it goes with the handshake's answer */
+    result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sipc_call(w->ch, "test", "echo", "q", 1, 5000, on_result, &r), 0);
+    assert_true(tu_run_until(&w->loop, &r.done, 5000));
+    assert_int_equal(r.err, 0);
+    free(r.data);
+    sipc_peer_info pi;
+    sipc_conn_info(w->cconn, &pi);
+    assert_int_equal(pi.tls_resumed, 1);
+    int fd = accepted_fd(w->port);
+    assert_true(fd >= 0);
+    uint32_t segs;
+    if (tu_tcp_data_segs_in(fd, &segs) != 0) { /* a kernel older than 4.6 */
+        world_free(w);
+        skip();
+    }
+    assert_int_equal(segs, 2);
     world_free(w);
 }
 
@@ -2051,6 +2118,7 @@ int main(void)
         cmocka_unit_test(t_ipv6),
         cmocka_unit_test(t_peer_addresses),
         cmocka_unit_test(t_nodelay),
+        cmocka_unit_test(t_resumed_answer_one_segment),
         cmocka_unit_test(t_peer_ipv4_text),
         cmocka_unit_test(t_empty_reply),
         cmocka_unit_test(t_writable),

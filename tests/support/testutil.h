@@ -36,6 +36,10 @@ int tu_run_until(uv_loop_t *loop, const int *flag, unsigned ms);
 /* Runs the loop until nothing is left, at most ms. Returns 1 if it drained. */
 int tu_drain(uv_loop_t *loop, unsigned ms);
 
+/* Segments with data that the socket fd received (Linux's TCP_INFO
+ * tcpi_data_segs_in): 0, or -1 when the kernel does not count them. */
+int tu_tcp_data_segs_in(int fd, uint32_t *n);
+
 /* Log capture: a sipc_log_fn that appends "CATEGORY LEVEL msg\n" to a buffer. */
 typedef struct tu_log {
     char *buf;

@@ -63,6 +63,7 @@ static int tls_input(sipc_stream *s, const uint8_t *p, size_t n)
      * hello, first calls, or a close) leaves with our Finished, in one
      * segment, when the input is done. */
     s->hold_tx = s->state != SIPC_STREAM_OPEN;
+    s->held_tx = 0;
     int r = sipc_tls_input(s->tls, p, n, tls_on_plain, s);
     s->hold_tx = 0;
     /* open for writing with the handshake done, or earlier for a server

@@ -144,6 +144,7 @@ struct sipc_tls {
      * completes, to explain a refused ClientHello (tls_hello.h). */
     uint8_t *hello;
     size_t hello_len;
+    int hello_checked; /* the whole ClientHello was read and looked at */
     char detail[1024];
     char peer_fp[65];
     int64_t vfy_until; /* the verifier's acceptance holds until then (0: unbounded) */
@@ -1195,6 +1196,26 @@ static int explain_hello(sipc_tls *t)
     return 0;
 }
 
+/* Server: a whole ClientHello that offers supported groups, none of them
+ * P-256 or P-384, is refused before wolfSSL reads it: every suite sipc
+ * accepts is ECDHE, so no handshake can follow (RFC 8422 5.1.1), and
+ * wolfSSL 5.5.4 would answer with a key exchange on P-256 that the client
+ * then rejects as "wrong curve", not saying why. A handshake_failure alert
+ * does; the detail names the groups offered. Returns 1 when refused. */
+static int refuse_hello(sipc_tls *t)
+{
+    sipc_tls_hello_info hi;
+    if (!t->is_server || t->hello_checked || !t->hello ||
+        sipc_tls_hello_parse(t->hello, t->hello_len, &hi) != 0)
+        return 0;
+    t->hello_checked = 1;
+    if (!hi.offers_tls12 || !hi.has_groups || hi.offers_p256 || hi.offers_p384)
+        return 0;
+    (void)explain_hello(t);
+    send_plain_alert(t, 40 /* handshake_failure */);
+    return 1;
+}
+
 /* Turns a wolfSSL failure into a sipc code and an operator-readable detail. */
 /* A peer that restarted or reloaded no longer opens the tickets it issued,
  * and wolfSSL 5.5.4's client cannot go on with the full handshake the
@@ -1539,6 +1560,10 @@ int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_f
             memcpy(t->hello + t->hello_len, data, n);
             t->hello_len += n;
         }
+    }
+    if (!t->hs_done && refuse_hello(t)) {
+        rc = handshake_failed(t, SIPC_ETLS);
+        goto out;
     }
     if (!t->hs_done) {
         int r = t->is_server ? wolfSSL_accept(t->ssl) : wolfSSL_connect(t->ssl);

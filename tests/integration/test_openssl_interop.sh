@@ -84,6 +84,13 @@ if sclient -tls1_2 -curves X25519 -cert "$work/node.crt" -key "$work/node.key"; 
 else
     ok "s_client -curves X25519 is refused"
 fi
+# ... and told why: a handshake_failure alert, not a key exchange on a group
+# it did not offer (which OpenSSL reports as "wrong curve")
+if grep -aq "alert handshake failure" "$work/sc.out" && ! grep -aq "wrong curve" "$work/sc.out"; then
+    ok "a client offering only X25519 gets a handshake_failure alert"
+else
+    not_ok "no handshake_failure alert for -curves X25519"; cat "$work/sc.out"
+fi
 # The node's ECDHE groups are P-256 and P-384 only, whatever the client
 # prefers (a TLS 1.2 server otherwise takes the client's first group).
 if sclient -tls1_2 -curves P-521:P-256 -cert "$work/node.crt" -key "$work/node.key" &&
@@ -97,6 +104,11 @@ if sclient -tls1_2 -curves P-521 -cert "$work/node.crt" -key "$work/node.key" &&
     not_ok "a client offering only P-521 got a P-521 key exchange"
 else
     ok "no P-521 key exchange for a client offering only P-521"
+fi
+if grep -aq "alert handshake failure" "$work/sc.out" && ! grep -aq "wrong curve" "$work/sc.out"; then
+    ok "a client offering only P-521 gets a handshake_failure alert"
+else
+    not_ok "no handshake_failure alert for -curves P-521"; cat "$work/sc.out"
 fi
 # Which record layer carried OpenSSL's application data at the node: a hello
 # (node "openssl", cluster "sipc") and a sys.info request (docs/protocol.md

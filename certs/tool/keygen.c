@@ -17,7 +17,6 @@
 #include "certs/secret_file.h"
 #include "certs/x509_info.h"
 #include "base/error_text.h"
-#include "base/str_copy.h"
 #include "sipc/errno.h"
 
 

@@ -78,14 +78,14 @@ expect "create: --subject takes the \\, escape" 0 "subject: +O=Example\\\\, Inc\
 openssl pkcs12 -in "$work/esc.pfx" -passin env:PFXPW -nokeys 2>/dev/null | openssl x509 -noout -subject -nameopt RFC2253 >"$OUT" 2>&1
 RC=$?
 expect "create: the escaped comma is inside O (openssl RFC2253)" 0 "^subject=CN=c1,O=Example\\\\, Inc\.$"
-run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --subject 'O=Example, Inc., CN=c1'
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'O=Example, Inc., CN=c1'
 expect "create: a bare comma in a value names the part and the escape" 2 \
     "subject 'Inc\.' is not ATTRIBUTE=value .*a comma inside a value is written \\\\, as RFC 4514"
-run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --subject 'CN=a, CN=b'
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'CN=a, CN=b'
 expect "create: a type given twice is refused, not replaced" 2 "subject has CN twice"
-run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --subject 'CN=#0c0161'
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'CN=#0c0161'
 expect "create: RFC 4514 #hex values are refused, not taken as text" 2 "#hex form are not read"
-run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --subject '2.5.4.3=c1'
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject '2.5.4.3=c1'
 expect "create: numeric attribute types are refused" 2 "unknown attribute '2\.5\.4\.3'"
 printf '[cluster]\nname = alpha\n' >"$H/sipc.conf"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/alpha1.pfx"

@@ -131,6 +131,16 @@ bool sipc_subject_matches(const sipc_x509 *x, const char *required, char *why, s
 /* 0 if required parses as sipc_subject_matches reads it, else SIPC_EINVAL
  * with the reason in err. */
 int sipc_subject_check(const char *required, char *err, size_t errlen);
+/* One attribute of a subject text: its type, and its value as UTF-8 bytes
+ * (escapes resolved, blanks around it dropped, not blank). Returns 0, or
+ * SIPC_EINVAL with the reason in err to stop. */
+typedef int (*sipc_subject_fn)(void *arg, const sipc_bytes *oid, const uint8_t *value, size_t len,
+                               char *err, size_t errlen);
+/* Reads subject text the way sipc_subject_matches does (the one reader of
+ * [tls] subject and tlstool create --subject), calling fn once per
+ * attribute in the order written. 0, fn's result, or SIPC_EINVAL with the
+ * reason in err. */
+int sipc_subject_parse(const char *s, sipc_subject_fn fn, void *arg, char *err, size_t errlen);
 /* The OID of an attribute named as in a distinguished name (CN, O, OU, C,
  * L, ST, DC, emailAddress, ...; case-insensitive); false if unknown. */
 bool sipc__attr_oid(const char *name, size_t len, sipc_bytes *oid);

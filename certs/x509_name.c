@@ -243,15 +243,18 @@ static bool is_blank(char c)
 }
 
 /* Reads one value up to an unescaped separator (or the end) into out as
- * bytes, escapes resolved; *p moves past it. Returns its length, -1 if too
- * long or badly escaped. */
+ * bytes, escapes resolved, blanks around it dropped (an escaped one stays);
+ * *p moves past it. Returns its length, -1 if too long or badly escaped. */
 static int req_value(const char **p, const char *seps, uint8_t *out, size_t cap)
 {
     const char *s = *p;
-    size_t w = 0;
+    size_t w = 0, keep = 0;
+    while (is_blank(*s))
+        s++;
     while (*s && !strchr(seps, *s)) {
         int c = (unsigned char)*s++;
-        if (c == '\\') {
+        bool escaped = c == '\\';
+        if (escaped) {
             if (!*s)
                 return -1;
             int h = hexval(s[0]), l = s[1] ? hexval(s[1]) : -1;
@@ -265,17 +268,21 @@ static int req_value(const char **p, const char *seps, uint8_t *out, size_t cap)
         if (w >= cap)
             return -1;
         out[w++] = (uint8_t)c;
+        if (escaped || !is_blank((char)c))
+            keep = w;
     }
     *p = s;
-    return (int)w;
+    return (int)keep;
 }
 
-/* Adds attribute oid = bytes[0..n) (UTF-8) to q, normalised. */
-static int req_add(req_subject *q, sipc_bytes oid, const uint8_t *bytes, int n, char *err,
-                   size_t errlen)
+static const sipc_bytes OID_CN = {(const uint8_t *)"\x55\x04\x03", 3};
+
+/* Checks value bytes[0..n) (UTF-8, not blank) before fn gets it. */
+static int req_emit(sipc_subject_fn fn, void *arg, sipc_bytes oid, const uint8_t *bytes, int n,
+                    char *err, size_t errlen)
 {
-    if (q->n >= REQ_MAX_ATTRS) {
-        sipc__seterr(err, errlen, "more than %d attributes", REQ_MAX_ATTRS);
+    if (n < 0) {
+        sipc__seterr(err, errlen, "a value is too long or ends in '\\'");
         return SIPC_EINVAL;
     }
     tlv v = {.tag = 0x0c, .val = {bytes, (size_t)n}};
@@ -285,29 +292,15 @@ static int req_add(req_subject *q, sipc_bytes oid, const uint8_t *bytes, int n, 
         sipc__seterr(err, errlen, "a value is not UTF-8 or longer than %d characters", MAXCP);
         return SIPC_EINVAL;
     }
-    k = normalise(cp, k);
-    if (k == 0) {
+    if (normalise(cp, k) == 0) {
         sipc__seterr(err, errlen, "an attribute has an empty value");
         return SIPC_EINVAL;
     }
-    if (q->ncp + k > REQ_MAX_CP) {
-        sipc__seterr(err, errlen, "longer than %d characters", REQ_MAX_CP);
-        return SIPC_EINVAL;
-    }
-    memcpy(q->cp + q->ncp, cp, (size_t)k * sizeof cp[0]);
-    q->a[q->n].oid = oid;
-    q->a[q->n].off = q->ncp;
-    q->a[q->n].len = k;
-    q->ncp += k;
-    q->n++;
-    return 0;
+    return fn(arg, &oid, bytes, (size_t)n, err, errlen);
 }
 
-static const sipc_bytes OID_CN = {(const uint8_t *)"\x55\x04\x03", 3};
-
-static int req_parse(const char *s, req_subject *q, char *err, size_t errlen)
+int sipc_subject_parse(const char *s, sipc_subject_fn fn, void *arg, char *err, size_t errlen)
 {
-    memset(q, 0, sizeof *q);
     uint8_t buf[1024];
     while (is_blank(*s))
         s++;
@@ -321,16 +314,13 @@ static int req_parse(const char *s, req_subject *q, char *err, size_t errlen)
     }
     if (!dn) {
         int n = req_value(&s, "", buf, sizeof buf);
-        if (n < 0) {
-            sipc__seterr(err, errlen, "a value is too long or ends in '\\'");
-            return SIPC_EINVAL;
-        }
-        return req_add(q, OID_CN, buf, n, err, errlen);
+        return req_emit(fn, arg, OID_CN, buf, n, err, errlen);
     }
     bool slash = *s == '/';
     const char *seps = slash ? "/" : ",+"; /* not ';': sipc.conf reads " ;" as a comment */
     if (slash)
         s++;
+    int nattrs = 0;
     while (*s) {
         while (is_blank(*s))
             s++;
@@ -343,7 +333,7 @@ static int req_parse(const char *s, req_subject *q, char *err, size_t errlen)
         if (*s != '=' || kl == 0) {
             sipc__seterr(err, errlen,
                          "'%.*s' is not ATTRIBUTE=value (as in 'CN=sipc prod, O=Example'; a comma "
-                         "inside a value is written \\,)",
+                         "inside a value is written \\, as RFC 4514 escapes it)",
                          (int)(s - k), k);
             return SIPC_EINVAL;
         }
@@ -351,26 +341,64 @@ static int req_parse(const char *s, req_subject *q, char *err, size_t errlen)
         if (!sipc__attr_oid(k, kl, &oid)) {
             sipc__seterr(err, errlen,
                          "unknown attribute '%.*s' (CN, O, OU, C, L, ST, DC, emailAddress, "
-                         "serialNumber, street, GN, SN, title)",
+                         "serialNumber, street, GN, SN, title; not numeric types)",
                          (int)kl, k);
             return SIPC_EINVAL;
         }
         s++;
-        int n = req_value(&s, seps, buf, sizeof buf);
-        if (n < 0) {
-            sipc__seterr(err, errlen, "a value is too long or ends in '\\'");
+        while (is_blank(*s))
+            s++;
+        /* RFC 4514's '#' hex form (BER) is not read: refused, not taken as text */
+        if (!slash && *s == '#') {
+            sipc__seterr(err, errlen,
+                         "%.*s=#...: values in RFC 4514's #hex form are not read (a '#' that "
+                         "starts a value is written \\#)",
+                         (int)kl, k);
             return SIPC_EINVAL;
         }
-        if (req_add(q, oid, buf, n, err, errlen) != 0)
+        int n = req_value(&s, seps, buf, sizeof buf);
+        if (req_emit(fn, arg, oid, buf, n, err, errlen) != 0)
             return SIPC_EINVAL;
+        nattrs++;
         if (*s)
             s++;
     }
-    if (q->n == 0) {
+    if (nattrs == 0) {
         sipc__seterr(err, errlen, "no attribute");
         return SIPC_EINVAL;
     }
     return 0;
+}
+
+/* Adds attribute oid = bytes[0..n) (UTF-8, checked) to q, normalised. */
+static int req_add(void *arg, const sipc_bytes *oid, const uint8_t *bytes, size_t n, char *err,
+                   size_t errlen)
+{
+    req_subject *q = arg;
+    if (q->n >= REQ_MAX_ATTRS) {
+        sipc__seterr(err, errlen, "more than %d attributes", REQ_MAX_ATTRS);
+        return SIPC_EINVAL;
+    }
+    tlv v = {.tag = 0x0c, .val = {bytes, n}};
+    uint32_t cp[MAXCP];
+    int k = normalise(cp, decode(&v, cp));
+    if (q->ncp + k > REQ_MAX_CP) {
+        sipc__seterr(err, errlen, "longer than %d characters", REQ_MAX_CP);
+        return SIPC_EINVAL;
+    }
+    memcpy(q->cp + q->ncp, cp, (size_t)k * sizeof cp[0]);
+    q->a[q->n].oid = *oid;
+    q->a[q->n].off = q->ncp;
+    q->a[q->n].len = k;
+    q->ncp += k;
+    q->n++;
+    return 0;
+}
+
+static int req_parse(const char *s, req_subject *q, char *err, size_t errlen)
+{
+    memset(q, 0, sizeof *q);
+    return sipc_subject_parse(s, req_add, q, err, errlen);
 }
 
 int sipc_subject_check(const char *required, char *err, size_t errlen)

@@ -7,7 +7,7 @@
 #include <wolfssl/wolfcrypt/random.h>
 #include <wolfssl/wolfcrypt/rsa.h>
 
-#include <ctype.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +15,8 @@
 
 #include "certs/tool/keygen.h"
 #include "certs/secret_file.h"
+#include "certs/x509_info.h"
 #include "base/error_text.h"
-#include "base/str_copy.h"
 #include "sipc/errno.h"
 
 
@@ -37,70 +37,58 @@ const char *sipc_keyalg_name(sipc_keyalg a)
     return (unsigned)a < 4 ? ALG_NAMES[a] : "?";
 }
 
-/* Fills cert->subject from "CN=x, O=y" / "/CN=x/O=y" / "x". */
+/* The CertName field of each attribute create writes: one value each. */
+static const struct {
+    const char *name; /* as sipc__attr_name gives it */
+    size_t off;
+} NAME_FIELDS[] = {
+    {"CN", offsetof(CertName, commonName)}, {"O", offsetof(CertName, org)},
+    {"OU", offsetof(CertName, unit)},       {"C", offsetof(CertName, country)},
+    {"ST", offsetof(CertName, state)},      {"L", offsetof(CertName, locality)},
+    {"emailAddress", offsetof(CertName, email)},
+};
+
+static int put_attr(void *arg, const sipc_bytes *oid, const uint8_t *v, size_t len, char *err,
+                    size_t errlen)
+{
+    char an[48], *dst = NULL;
+    sipc__attr_name(oid, an, sizeof an);
+    for (size_t i = 0; i < sizeof NAME_FIELDS / sizeof NAME_FIELDS[0] && !dst; i++)
+        if (!strcmp(an, NAME_FIELDS[i].name))
+            dst = (char *)arg + NAME_FIELDS[i].off;
+    if (!dst) {
+        sipc__seterr(err, errlen,
+                     "subject attribute '%s' is not supported here (use CN, O, OU, C, ST, L, "
+                     "emailAddress)",
+                     an);
+        return SIPC_EINVAL;
+    }
+    /* a second value would replace the first, and [tls] subject naming both never match */
+    if (dst[0]) {
+        sipc__seterr(err, errlen, "subject has %s twice: a created pair holds one of each", an);
+        return SIPC_EINVAL;
+    }
+    if (len >= CTC_NAME_SIZE || memchr(v, 0, len)) {
+        sipc__seterr(err, errlen, "subject %s must be 1 to %d bytes, without \\00", an,
+                     CTC_NAME_SIZE - 1);
+        return SIPC_EINVAL;
+    }
+    if (!strcmp(an, "C") && len != 2) {
+        sipc__seterr(err, errlen, "subject C must be a two-letter country code");
+        return SIPC_EINVAL;
+    }
+    memcpy(dst, v, len);
+    dst[len] = '\0';
+    return 0;
+}
+
+/* Fills n from subject text, read as [tls] subject reads it. */
 static int set_subject(CertName *n, const char *subject, char *err, size_t errlen)
 {
-    if (!strchr(subject, '=')) {
-        if (strlen(subject) >= CTC_NAME_SIZE || !subject[0]) {
-            sipc__seterr(err, errlen, "subject CN must be 1 to %d characters", CTC_NAME_SIZE - 1);
-            return SIPC_EINVAL;
-        }
-        sipc_str_copy(n->commonName, CTC_NAME_SIZE, subject);
-        return 0;
-    }
-    char buf[512];
-    sipc_str_copy(buf, sizeof buf, subject);
-    char sep = buf[0] == '/' ? '/' : ',';
-    char *p = buf[0] == '/' ? buf + 1 : buf;
-    while (p && *p) {
-        char *next = strchr(p, sep);
-        if (next)
-            *next++ = '\0';
-        char *eq = strchr(p, '=');
-        if (!eq) {
-            sipc__seterr(err, errlen, "subject part '%s' is not ATTR=value", p);
-            return SIPC_EINVAL;
-        }
-        *eq = '\0';
-        char *k = p, *v = eq + 1;
-        while (isspace((unsigned char)*k))
-            k++;
-        while (isspace((unsigned char)*v))
-            v++;
-        for (char *e = k + strlen(k); e > k && isspace((unsigned char)e[-1]);)
-            *--e = '\0';
-        for (char *e = v + strlen(v); e > v && isspace((unsigned char)e[-1]);)
-            *--e = '\0';
-        char *dst = NULL;
-        if (!strcasecmp(k, "CN"))
-            dst = n->commonName;
-        else if (!strcasecmp(k, "O"))
-            dst = n->org;
-        else if (!strcasecmp(k, "OU"))
-            dst = n->unit;
-        else if (!strcasecmp(k, "C"))
-            dst = n->country;
-        else if (!strcasecmp(k, "ST"))
-            dst = n->state;
-        else if (!strcasecmp(k, "L"))
-            dst = n->locality;
-        else if (!strcasecmp(k, "emailAddress") || !strcasecmp(k, "E"))
-            dst = n->email;
-        if (!dst) {
-            sipc__seterr(err, errlen, "subject attribute '%s' is not supported (use CN, O, OU, C, ST, L)",
-                   k);
-            return SIPC_EINVAL;
-        }
-        if (!*v || strlen(v) >= CTC_NAME_SIZE) {
-            sipc__seterr(err, errlen, "subject %s must be 1 to %d characters", k, CTC_NAME_SIZE - 1);
-            return SIPC_EINVAL;
-        }
-        if (!strcasecmp(k, "C") && strlen(v) != 2) {
-            sipc__seterr(err, errlen, "subject C must be a two-letter country code");
-            return SIPC_EINVAL;
-        }
-        sipc_str_copy(dst, CTC_NAME_SIZE, v);
-        p = next;
+    char why[400];
+    if (sipc_subject_parse(subject, put_attr, n, why, sizeof why) != 0) {
+        sipc__seterr(err, errlen, "subject %s", why);
+        return SIPC_EINVAL;
     }
     if (!n->commonName[0]) {
         sipc__seterr(err, errlen, "the subject needs a CN");

@@ -18,7 +18,8 @@ int sipc_keyalg_parse(const char *s, sipc_keyalg *out);
 const char *sipc_keyalg_name(sipc_keyalg a);
 
 /* Self-signed certificate valid from now for days, subject "CN=x, O=y, ..."
- * or a bare common name, CA:TRUE, key usage digitalSignature + keyCertSign,
+ * or a bare common name (read by sipc_subject_parse, as [tls] subject is;
+ * CN, O, OU, C, ST, L, emailAddress, each once), CA:TRUE, key usage digitalSignature + keyCertSign,
  * extended key usage serverAuth + clientAuth, random serial. The key is
  * PKCS#8-free traditional DER (SEC1 / PKCS#1). 0 or a negative sipc code. */
 int sipc_keygen_selfsigned(sipc_keyalg alg, const char *subject, int days, sipc_keypair *kp,

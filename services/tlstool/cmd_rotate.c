@@ -320,8 +320,7 @@ static int rotate_status(const opts *o, const sipc_rotation *rot)
     switch (rot->state) {
     case SIPC_ROTATION_NONE:
         if (have_staged)
-            printf("next: staged/ is there without a rotation state (a crash, a copy by "
-                   "hand): its pair is not trusted; `tlstool rotate abort` drops it\n");
+            printf("next: " STRAY_STAGED_NOTE "\n");
         break;
     case SIPC_ROTATION_STAGED:
         printf("next: once every node has it staged (and was reloaded or restarted), `tlstool rotate "

@@ -76,6 +76,8 @@ static void rotation_json(const opts *o, json_t *j, json_t *warnings, json_t *pr
                                   staged[0] ? staged : NULL, "committed",
                                   rot.state == SIPC_ROTATION_COMMITTED, "previous_fingerprint",
                                   prev_trusted ? prev : NULL));
+    if (rot.state == SIPC_ROTATION_NONE && staged[0])
+        json_array_append_new(warnings, json_string(STRAY_STAGED_NOTE));
     if (rot.state == SIPC_ROTATION_COMMITTED && !prev_trusted)
         json_array_append_new(warnings,
                               json_string("the rotation is committed but security/previous/ no "

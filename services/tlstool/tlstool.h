@@ -41,6 +41,10 @@ enum {
 
 /* The largest input file read (certificates, PKCS#12, CRLs). */
 #define MAX_FILE (1u << 20)
+/* rotate status and status say it alike: sipc_trust_load_home skips it */
+#define STRAY_STAGED_NOTE                                                                          \
+    "security/staged/ is there without a rotation state (a crash, a copy by hand): its pair is "  \
+    "not trusted; `tlstool rotate abort` drops it"
 
 /* The command line, as the option tables of main.c fill it. */
 typedef struct opts {

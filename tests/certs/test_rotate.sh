@@ -191,6 +191,11 @@ refused "a staged/ without a rotation state" onlyC 1
 tt n1 rotate status >"$work/rs.out" 2>&1
 grep -q "staged/ is there without a rotation state.*not trusted" "$work/rs.out" &&
     ok "rotate status names the stray staged/ as not trusted" || { not_ok "rotate status of a stray staged/"; cat "$work/rs.out"; }
+! grep -q "trusted during rotation" "$work/rs.out" &&
+    ok "rotate status does not call the stray staged pair trusted" || { not_ok "rotate status calls the stray staged pair trusted"; cat "$work/rs.out"; }
+tt n1 status >"$work/st.out" 2>&1
+grep -q "^warning: security/staged/ is there without a rotation state.*not trusted; .tlstool rotate abort. drops it" "$work/st.out" &&
+    ok "status names the stray staged/ as not trusted" || { not_ok "status of a stray staged/"; cat "$work/st.out"; }
 step "abort drops the stray staged/" tt n1 rotate abort
 restart n1
 # a step that does not fit the state is refused with exit 10

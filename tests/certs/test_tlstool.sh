@@ -72,6 +72,21 @@ expect "create: --force, --days, --subject" 0 "CN=prod cluster" "O=Example"
 openssl pkcs12 -in "$work/ecdsa-p256.pfx" -passin env:PFXPW -nokeys 2>/dev/null | openssl x509 -noout -subject >"$OUT" 2>&1
 RC=$?
 expect "create: --subject attributes in the documented order (O before CN)" 0 "^subject=O ?= ?Example, CN ?= ?prod cluster$"
+# --subject is read as [tls] subject is: '\,' is a comma inside a value
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc.pfx" --subject 'CN=c1, O=Example\, Inc.'
+expect "create: --subject takes the \\, escape" 0 "subject: +O=Example\\\\, Inc\., CN=c1$"
+openssl pkcs12 -in "$work/esc.pfx" -passin env:PFXPW -nokeys 2>/dev/null | openssl x509 -noout -subject -nameopt RFC2253 >"$OUT" 2>&1
+RC=$?
+expect "create: the escaped comma is inside O (openssl RFC2253)" 0 "^subject=CN=c1,O=Example\\\\, Inc\.$"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'O=Example, Inc., CN=c1'
+expect "create: a bare comma in a value names the part and the escape" 2 \
+    "subject 'Inc\.' is not ATTRIBUTE=value .*a comma inside a value is written \\\\, as RFC 4514"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'CN=a, CN=b'
+expect "create: a type given twice is refused, not replaced" 2 "subject has CN twice"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'CN=#0c0161'
+expect "create: RFC 4514 #hex values are refused, not taken as text" 2 "#hex form are not read"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject '2.5.4.3=c1'
+expect "create: numeric attribute types are refused" 2 "unknown attribute '2\.5\.4\.3'"
 printf '[cluster]\nname = alpha\n' >"$H/sipc.conf"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/alpha1.pfx"
 expect "create: default subject names the cluster" 0 "subject: +CN=sipc cluster alpha [0-9a-f]{8}"
@@ -259,6 +274,10 @@ printf '[tls]\nsubject = CN=sipc node, Foo=bar\n' >"$H/sipc.conf"
 run "$T" verify "$P/subj-extra.pem"
 expect "verify: an unknown attribute in [tls] subject is a configuration error" 3 \
     "\[tls\] subject 'CN=sipc node, Foo=bar': unknown attribute 'Foo'"
+printf '[tls]\nsubject = O=Example, Inc., OU=sipc prod\n' >"$H/sipc.conf"
+run "$T" verify "$P/subj-extra.pem"
+expect "verify: a bare comma in [tls] subject names the part and the escape" 3 \
+    "\[tls\] subject 'O=Example, Inc\., OU=sipc prod': 'Inc\.' is not ATTRIBUTE=value .*a comma inside a value is written \\\\, as RFC 4514"
 printf '[tls]\nsubject = CN=sipc node\n' >"$H/sipc.conf"
 : >"$H/sipc.conf"
 run "$T" verify "$P/truncated.pfx" --password-file "$work/pw.txt"

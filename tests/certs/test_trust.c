@@ -320,6 +320,13 @@ static void test_subject_structure(void **state)
     assert_int_equal(sipc_subject_check("CN=a\\", why, sizeof why), SIPC_EINVAL);
     assert_int_equal(sipc_subject_check("CN=a, =b", why, sizeof why), SIPC_EINVAL);
     assert_int_equal(sipc_subject_check("sipc\\2Cprod", why, sizeof why), 0);
+    /* RFC 4514's #hex form is refused, not read as text; an escaped '#' is text */
+    assert_int_equal(sipc_subject_check("CN=#0c0161", why, sizeof why), SIPC_EINVAL);
+    assert_non_null(strstr(why, "#hex form"));
+    assert_int_equal(sipc_subject_check("CN=\\#1, O=Example\\, Inc.", why, sizeof why), 0);
+    assert_int_equal(sipc_subject_check("O=Example, Inc.", why, sizeof why), SIPC_EINVAL);
+    assert_non_null(strstr(why, "'Inc.' is not ATTRIBUTE=value"));
+    assert_non_null(strstr(why, "written \\,"));
     assert_int_equal(sipc_subject_check("", why, sizeof why), 0);
 }
 

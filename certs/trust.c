@@ -155,6 +155,11 @@ static bool cluster_pair(const sipc_x509 *x)
            (x->eku & SIPC_EKU_SERVER) && (x->eku & SIPC_EKU_CLIENT);
 }
 
+const char *sipc_trust_subject(const sipc_trust *t)
+{
+    return t ? t->policy.subject : "";
+}
+
 int sipc_trust_check_policy(const sipc_trust *t, char *err, size_t errlen)
 {
     if (!t || t->policy.subject[0])

@@ -146,6 +146,9 @@ bool sipc_trust_knows_issuer(const sipc_trust *t, const uint8_t *crl, size_t len
 int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_policy *policy,
                          char *err, size_t errlen);
 
+/* The required subject of t's policy ("" = none). */
+const char *sipc_trust_subject(const sipc_trust *t);
+
 /* Certificates the TLS library must know as anchors: own certificate (when
  * self-signed), the pairs of a rotation and trusted roots, DER. */
 int sipc_trust_anchor_count(const sipc_trust *t);

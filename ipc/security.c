@@ -223,6 +223,11 @@ const char *sipc_security_fingerprint(const sipc_security *sec)
     return sec->mode == SIPC_TLS_OFF ? "" : sec->kp.fingerprint;
 }
 
+const char *sipc_security_required_subject(const sipc_security *sec)
+{
+    return sec && sec->mode != SIPC_TLS_OFF ? sipc_trust_subject(sec->trust) : "";
+}
+
 int sipc_security_set_resumption(sipc_security *sec, int on)
 {
     if (!sec)

@@ -119,6 +119,30 @@ static int takes_value(const cli_opt *o)
     return o->kind == CLI_STRING || o->kind == CLI_INT || o->kind == CLI_LIST;
 }
 
+/* The separate value of an option taking one: argv[*i + 1], unless there is
+ * none or it is an option of the tool (--name, --name=V, -name of a
+ * CLI_DASH1 one; any command's): `--home --json` lacks the home, and taking
+ * "--json" as one would turn a usage mistake into a missing home or an
+ * unreachable node. A value that starts so is given as --name=VALUE. */
+static const char *separate_value(const scan *s, int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc)
+        return NULL;
+    const char *a = argv[*i + 1];
+    int dash1 = a[0] == '-' && a[1] != '-';
+    const char *name = a + (dash1 ? 1 : 2);
+    if (a[0] == '-' && a[1] && name[0]) {
+        const char *eq = strchr(name, '=');
+        size_t n = eq ? (size_t)(eq - name) : strlen(name);
+        int known = find(s->tool->opts, name, n, 0, dash1) != NULL;
+        for (const cli_cmd *c = s->tool->cmds; !known && c && c->name; c++)
+            known = find(c->opts, name, n, 0, dash1) != NULL;
+        if (known)
+            return NULL;
+    }
+    return argv[++*i];
+}
+
 /* Handles the option at argv[*i] (a long or -name form: dashes already
  * skipped in name); advances *i past a separate value. */
 static int long_option(scan *s, int argc, char **argv, int *i, const char *name, int dash1,
@@ -135,13 +159,12 @@ static int long_option(scan *s, int argc, char **argv, int *i, const char *name,
         snprintf(s->misplaced_name, sizeof s->misplaced_name, "%.*s", (int)(name - arg + n), arg);
     const char *value = NULL;
     if (takes_value(o)) {
-        if (eq) {
+        if (eq)
             value = eq + 1;
-        } else if (*i + 1 < argc) {
-            value = argv[++*i];
-        } else if (s->dest) {
+        else
+            value = separate_value(s, argc, argv, i);
+        if (!value && s->dest)
             return fail(s, CLI_BAD_OPTION, "%.*s needs a value", (int)(name - arg + n), arg);
-        }
     } else if (eq && s->dest) {
         return fail(s, CLI_BAD_OPTION, "%.*s takes no value", (int)(name - arg + n), arg);
     }
@@ -168,9 +191,9 @@ static int short_options(scan *s, int argc, char **argv, int *i, const cli_opt *
         const char *value = NULL;
         if (arg[j + 1])
             value = arg + j + 1;
-        else if (*i + 1 < argc)
-            value = argv[++*i];
-        else if (s->dest)
+        else
+            value = separate_value(s, argc, argv, i);
+        if (!value && s->dest)
             return fail(s, CLI_BAD_OPTION, "-%c needs a value", arg[j]);
         return apply(s, o, value);
     }

@@ -8,7 +8,9 @@
  *
  * Accepted forms: --name VALUE, --name=VALUE, -x VALUE, -xVALUE, clustered
  * short flags (-vh), -name for options marked CLI_DASH1 (as OpenSSL spells
- * them), options before or after the command, and -- to end the options. */
+ * them), options before or after the command, and -- to end the options.
+ * A separate VALUE that is one of the tool's options (--json, -verbose) is
+ * not taken: the option lacks its value; --name=VALUE takes any. */
 #ifndef SIPC_CLI_OPT_H
 #define SIPC_CLI_OPT_H
 

@@ -118,6 +118,12 @@ json_t *sipc_mgmt_status(sipc_mgmt *m)
                      (json_int_t)sipc_rss_bytes(), "tls", "enabled",
                      m->tls_enable, "mode", sipc_tls_mode_name(m->tls_mode), "certificate",
                      certificate_json(m), "services", services, "links", links);
+    /* the subject this node asks of peers now (a reload may have changed
+     * sipc.conf's since): null when none */
+    const char *subj = sipc_security_required_subject(m->sec);
+    if (st)
+        json_object_set_new(json_object_get(st, "tls"), "required_subject",
+                            subj[0] ? json_string(subj) : json_null());
     for (int i = 0; st && i < m->nsections; i++) {
         json_t *v = m->sections[i].fn(m->sections[i].arg);
         if (v)

@@ -68,6 +68,11 @@ struct ingest {
     unsigned long stopped_at;
     long long not_sent;
     uint64_t held; /* read and batched, never sent: no connection came up, or the run stopped */
+    char held_why[200];          /* why no connection came up ("" if it did) */
+    /* sent, and refused whole by the pipeline for a fault of the request
+     * (an unknown --to): sending them again cannot help */
+    uint64_t refused;
+    char refused_why[400];
 };
 
 static void count_reason(ingest *in, const char *text, uint64_t n)
@@ -153,6 +158,16 @@ static void held_back(ingest *in, const batch *b)
     in->held += b->n;
 }
 
+/* A failure that ends the run: said once, the first one's exit code. */
+static void end_run(ingest *in, int code, const char *why)
+{
+    if (!in->fatal) {
+        clear_progress(in);
+        in->fatal = ctl_fail(code, "pipeline.ingest to %s failed: %s", in->cl->target, why);
+        in->stop = 1;
+    }
+}
+
 /* No record of b was acknowledged, for a reason that ends the run. */
 static void lost(ingest *in, batch *b, int code, const char *why)
 {
@@ -160,11 +175,7 @@ static void lost(ingest *in, batch *b, int code, const char *why)
         in->unavailable += b->n;
     else
         held_back(in, b); /* no connection to the node ever came up */
-    if (!in->fatal) {
-        clear_progress(in);
-        in->fatal = ctl_fail(code, "pipeline.ingest to %s failed: %s", in->cl->target, why);
-        in->stop = 1;
-    }
+    end_run(in, code, why);
 }
 
 /* An id for a message line: bytes below 0x20 (U+0000 included) as \xNN. */
@@ -246,20 +257,26 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
         count_reason(in, why, b->n);
         say(in, "lines %lu..%lu: rejected by the pipeline: %s", b->lines[0], b->lines[b->n - 1],
             rep->message);
+    } else if (err == SIPC_EREMOTE && (rep->status == SIPC_PIPELINE_UNKNOWN_NODE ||
+                                       rep->status == SIPC_PIPELINE_BAD_REQUEST)) {
+        char why[400];
+        snprintf(why, sizeof why, "%s: %s", sipc_pipeline_status_name(rep->status), rep->message);
+        in->refused += b->n;
+        if (!in->refused_why[0])
+            snprintf(in->refused_why, sizeof in->refused_why, "%s", why);
+        end_run(in, rep->status == SIPC_PIPELINE_UNKNOWN_NODE ? EX_USAGE : EX_PROTOCOL, why);
     } else if (err == SIPC_EREMOTE) {
         char why[400];
         snprintf(why, sizeof why, "%s: %s", sipc_pipeline_status_name(rep->status), rep->message);
-        lost(in, b,
-             rep->status == SIPC_PIPELINE_UNKNOWN_NODE   ? EX_USAGE
-             : rep->status == SIPC_PIPELINE_BAD_REQUEST ? EX_PROTOCOL
-                                                        : EX_UNAVAILABLE,
-             why);
+        lost(in, b, EX_UNAVAILABLE, why);
     } else {
         char why[600];
         int same = !strcmp(rep->message, sipc_strerror(err));
         snprintf(why, sizeof why, "%s [%s, %s]%s%s", sipc_strerror(err), sipc_err_name(err),
                  sipc_err_class_name(sipc_err_classify(err)), rep->message[0] && !same ? ": " : "",
                  same ? "" : rep->message);
+        if (!in->cl->up && !in->held_why[0]) /* e.g. a node that answered in TLS */
+            snprintf(in->held_why, sizeof in->held_why, "%s", sipc_strerror(err));
         lost(in, b, ctl_exit_code(err) ? ctl_exit_code(err) : EX_UNAVAILABLE, why);
     }
     batch_free(b);
@@ -378,8 +395,19 @@ static void show_progress(ingest *in)
     in->progress_shown = 1;
 }
 
+/* Why records read were never sent, as the summary says it. */
+static const char *held_reason(const ingest *in, char *buf, size_t cap)
+{
+    if (in->cl->up)
+        return "the run stopped before they left";
+    snprintf(buf, cap, "no connection to the node came up%s%s", in->held_why[0] ? ": " : "",
+             in->held_why);
+    return buf;
+}
+
 static void print_summary(const ingest *in)
 {
+    char held[300];
     double s = elapsed(in);
     double rate = s > 0 ? (double)in->acked / s : 0.0;
     if (in->o->json) {
@@ -398,8 +426,15 @@ static void print_summary(const ingest *in)
             (json_int_t)in->replaced, "rejected", (json_int_t)in->rejected, "reasons", reasons,
             "unavailable", (json_int_t)in->unavailable, "bad_lines", (json_int_t)in->bad_lines,
             "seconds", s, "records_per_second", rate);
-        if (o && in->held)
+        if (o && in->held) {
             json_object_set_new(o, "read_not_sent", json_integer((json_int_t)in->held));
+            json_object_set_new(o, "read_not_sent_reason",
+                                json_string(held_reason(in, held, sizeof held)));
+        }
+        if (o && in->refused) {
+            json_object_set_new(o, "refused", json_integer((json_int_t)in->refused));
+            json_object_set_new(o, "refused_reason", json_string(in->refused_why));
+        }
         if (o && in->stopped_at) {
             /* not_sent: null when the rest of stdin was not read to count it */
             json_object_set_new(o, "stopped_after_line", json_integer((json_int_t)in->stopped_at));
@@ -424,10 +459,13 @@ static void print_summary(const ingest *in)
     if (in->other_reasons)
         printf("  %llu x other reasons\n", (unsigned long long)in->other_reasons);
     printf("not acknowledged: %llu\n", (unsigned long long)in->unavailable);
+    if (in->refused)
+        printf("refused by the pipeline: %llu (%s)\n", (unsigned long long)in->refused,
+               in->refused_why);
     printf("bad lines: %llu\n", (unsigned long long)in->bad_lines);
     if (in->held)
         printf("read but not sent: %llu (%s)\n", (unsigned long long)in->held,
-               in->cl->up ? "the run stopped before they left" : "no connection to the node came up");
+               held_reason(in, held, sizeof held));
     if (in->stopped_at && in->not_sent >= 0)
         printf("not sent: %lld (the lines after line %lu, blank ones aside: the run stopped "
                "there)\n",

@@ -52,25 +52,30 @@ static void print_tls(json_t *tls, json_t *guard)
         printf("  TLS: disabled\n");
         return;
     }
+    /* what peers' certificates must carry, as tlstool status says it for
+     * sipc.conf; this is the running node's, which a reload may change */
+    char subj[300] = "";
+    if (s_of(tls, "required_subject")[0])
+        snprintf(subj, sizeof subj, ", required subject %s", s_of(tls, "required_subject"));
     json_t *peers = json_object_get(guard, "plaintext_peers");
     size_t n = json_array_size(peers);
     if (json_is_true(json_object_get(guard, "held_back")) && !n) {
         /* the peers that held it back have since gone to TLS or out of the
          * window: nothing is cut off any more */
-        printf("  TLS: enabled, mode %s (configured: strict; held back by the strict guard at "
+        printf("  TLS: enabled, mode %s%s (configured: strict; held back by the strict guard at "
                "start, but no plaintext peer is seen any more: a plain reload now goes strict)\n",
-               s_of(tls, "mode"));
+               s_of(tls, "mode"), subj);
         return;
     }
     if (json_is_true(json_object_get(guard, "held_back"))) {
-        printf("  TLS: enabled, mode %s (configured: strict; held back by the strict guard: %zu "
+        printf("  TLS: enabled, mode %s%s (configured: strict; held back by the strict guard: %zu "
                "plaintext peer%s seen: ",
-               s_of(tls, "mode"), n, n == 1 ? "" : "s");
+               s_of(tls, "mode"), subj, n, n == 1 ? "" : "s");
         print_guard_peers(peers);
         printf("; reload --force overrides and cuts %s off)\n", n == 1 ? "it" : "them");
         return;
     }
-    printf("  TLS: enabled, mode %s\n", s_of(tls, "mode"));
+    printf("  TLS: enabled, mode %s%s\n", s_of(tls, "mode"), subj);
     if (n && !strcmp(s_of(tls, "mode"), "permissive")) {
         printf("  strict guard: going strict is refused while plaintext peers are seen within "
                "%lld s: ",

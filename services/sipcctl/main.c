@@ -199,7 +199,8 @@ static const cli_cmd COMMANDS[] = {
      "65 some lines were bad or rejected by the data service, all others were\n"
      "acknowledged; 69 some records were not acknowledged (pipeline or data service\n"
      "unreachable, deadline): send the file again; 66 FILE cannot be read; 64 usage\n"
-     "(also an unknown --to); 76, 77, 78 as for every command.\n",
+     "(also an unknown --to: the summary says 'refused by the pipeline', and why);\n"
+     "76, 77, 78 as for every command.\n",
      INGEST_OPTS, cmd_ingest},
     {"reload", "[--node ADDR | --cluster] [--force]", "re-read sipc.conf and the key pair\n"
      "without a restart (management channel)", RELOAD_ABOUT, RELOAD_OPTS, cmd_reload},

@@ -103,6 +103,9 @@ if start "$work/plain"; then
     expect "sipcctl ping over plaintext" 0 "over plaintext \(TLS is not in use\)"
     run "$BIN/sipcctl" --home "$work/plain" info "127.0.0.1:$port"
     expect "sipcctl info" 0 '"tls_mode":"off"'
+    mport=$(sed -n 's/.*Service.Start INFO Port: \([0-9]*\).*/\1/p' "$work/plain/logs/"ManagementService_*.log | tail -n1)
+    run "$BIN/sipcctl" --home "$work/plain" --node "127.0.0.1:$mport" status --json
+    expect "status --json of a plaintext node: no required subject" 0 '"required_subject": null'
     # get: the body byte for byte to a file; on a terminal the line is ended
     at=(--home "$work/plain" --node "127.0.0.1:$port")
     run "$BIN/sipcctl" "${at[@]}" put greeting --body hello
@@ -154,13 +157,18 @@ if faketime 2020-01-01 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P
     fi
     # mutual TLS turns every peer of such a node away; in permissive mode a
     # plaintext sipcctl still reads its status, which names the expiry
-    printf '[node]\naddress = 127.0.0.1\n[tls]\nenable = 1\nmode = permissive\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$work/expired/sipc.conf"
+    printf '[node]\naddress = 127.0.0.1\n[tls]\nenable = 1\nmode = permissive\nsubject = CN=sipc expired test\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$work/expired/sipc.conf"
     if start "$work/expired"; then
         mport=$(sed -n 's/.*Service.Start INFO TLS Port: \([0-9]*\).*/\1/p' "$work/expired/logs/"ManagementService_*.log | tail -n1)
         mkdir -p "$work/plainctl"
         run "$BIN/sipcctl" --home "$work/plainctl" --node "127.0.0.1:$mport" status
         expect "status of a node whose pair expired" 0 "certificate: CN=sipc expired test, sha256 [0-9a-f]{16}\.\.\., EXPIRED on 2020-01-11T00:00:[0-9]{2}Z"
         grep -q "days left" "$OUT" && bad "status: an expired pair shows days left"
+        # the subject the running node asks of peers, beside its mode
+        grep -q "^  TLS: enabled, mode permissive, required subject CN=sipc expired test$" "$OUT" &&
+            ok "status names the required subject next to the TLS mode" || bad "status: no required subject"
+        run "$BIN/sipcctl" --home "$work/plainctl" --node "127.0.0.1:$mport" status --json
+        expect "status --json carries tls.required_subject" 0 '"required_subject": "CN=sipc expired test"'
         kill -TERM "$sipcd_pid"; wait "$sipcd_pid"
     else
         not_ok "sipcd with an expired pair in permissive mode did not start"

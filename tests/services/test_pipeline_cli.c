@@ -105,17 +105,18 @@ static void write_file(const char *path, const char *text, mode_t mode)
     assert_int_equal(chmod(path, mode), 0);
 }
 
-/* A client home: this cluster's name and, for TLS, the imported pair. */
-static char *client_home(void)
+/* A client home: this cluster's name and, with_pair, TLS and the imported
+ * pair. */
+static char *client_home(int with_pair)
 {
     char *home = tu_mkdtemp("pipecli");
     assert_non_null(home);
     char path[700], conf[300];
     snprintf(conf, sizeof conf, "[node]\nid = cli\n[cluster]\nname = test\n%s",
-             g_mode == SIPC_TLS_OFF ? "" : "[tls]\nenable = 1\n");
+             with_pair ? "[tls]\nenable = 1\n" : "");
     snprintf(path, sizeof path, "%s/sipc.conf", home);
     write_file(path, conf, 0600);
-    if (g_mode != SIPC_TLS_OFF) {
+    if (with_pair) {
         snprintf(path, sizeof path, "%s/security", home);
         assert_int_equal(mkdir(path, 0700), 0);
         FILE *in = fopen(g_pem, "r");
@@ -157,7 +158,7 @@ static void t_ingest_cli(void **state)
 {
     (void)state;
     pw *w = pw_start(g_mode, g_mode, g_pem, NULL, NULL);
-    char *home = client_home();
+    char *home = client_home(g_mode != SIPC_TLS_OFF);
     char node[64], file[700], clean[700];
     snprintf(node, sizeof node, "127.0.0.1:%d", w->pport);
     snprintf(file, sizeof file, "%s/records.ndjson", home);
@@ -197,6 +198,25 @@ static void t_ingest_cli(void **state)
     expect_run(&r, 0, "acknowledged: 1200", NULL);
     ctl(w, home, &r, "ingest", clean, "--node", node, "--to", "nowhere:9", NULL);
     expect_run(&r, 64, NULL, "to_node 'nowhere:9' is not a destination");
+    /* refused whole: not "not acknowledged" (sending again cannot help) */
+    assert_non_null(strstr(r.out, "not acknowledged: 0\n"));
+    assert_non_null(strstr(r.out, "refused by the pipeline: 1200 (UNKNOWN_NODE: to_node 'nowhere:9' "
+                                  "is not a destination; they are: "));
+    ctl(w, home, &r, "ingest", clean, "--node", node, "--to", "nowhere:9", "--json", NULL);
+    expect_run(&r, 64, "\"refused\": 1200,", NULL);
+    assert_non_null(strstr(r.out, "\"unavailable\": 0,"));
+
+    if (g_mode == SIPC_TLS_STRICT) {
+        /* a home without the pair reaches the node, which refuses plaintext:
+         * the summary says so, not only stderr */
+        char *plain = client_home(0);
+        ctl(w, plain, &r, "ingest", clean, "--node", node, NULL);
+        expect_run(&r, 76, "read but not sent: 1200 (no connection to the node came up: peer "
+                           "speaks TLS where plaintext is configured)\n",
+                   "SIPC_ETLSONPLAIN");
+        tu_rmdir(plain);
+        free(plain);
+    }
 
     /* no pipeline there, or no such file */
     pw_node_down(w, 0); /* frees a port nobody listens on */
@@ -206,7 +226,8 @@ static void t_ingest_cli(void **state)
     /* nothing left this machine: not counted as sent, nor as unacknowledged */
     assert_non_null(strstr(r.out, "sent: 0\n"));
     assert_non_null(strstr(r.out, "not acknowledged: 0\n"));
-    assert_non_null(strstr(r.out, "read but not sent: 1200 (no connection to the node came up)\n"));
+    assert_non_null(strstr(r.out, "read but not sent: 1200 (no connection to the node came up: "
+                                  "connection refused)\n"));
     ctl(w, home, &r, "ingest", clean, "--node", node, "--json", NULL);
     expect_run(&r, 69, "\"read_not_sent\": 1200", NULL);
     assert_non_null(strstr(r.out, "\"sent\": 0,"));

@@ -171,6 +171,31 @@ static void test_missing_argument(void **state)
     PARSE(&x, "show", "-H");
     assert_string_equal(x.err, "-H needs a value");
     done(&x);
+    /* an option where the value should be is the value missing, not the
+     * value: --home --help must not read "--help" as a home */
+    PARSE(&x, "make", "f", "--name", "--force");
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_int_equal(x.p.bad, CLI_BAD_OPTION);
+    assert_string_equal(x.err, "--name needs a value");
+    done(&x);
+    PARSE(&x, "--home", "--help", "show");
+    assert_string_equal(x.err, "--home needs a value");
+    done(&x);
+    PARSE(&x, "show", "-H", "-verbose");
+    assert_string_equal(x.err, "-H needs a value");
+    done(&x);
+    PARSE(&x, "make", "f", "--name", "--size=3");
+    assert_string_equal(x.err, "--name needs a value");
+    done(&x);
+    /* other words that start with a dash are values; --name=VALUE takes any */
+    PARSE(&x, "make", "f", "--name=--force", "--size", "-1");
+    assert_string_equal(x.err, "--size must be a number between 1 and 10");
+    done(&x);
+    PARSE(&x, "make", "f", "--name", "--forced", "-H", "-");
+    assert_int_equal(x.r, 0);
+    assert_string_equal(x.o.name, "--forced");
+    assert_string_equal(x.o.home, "-");
+    done(&x);
     PARSE(&x, "make", "--force=yes");
     assert_int_equal(x.r, SIPC_EINVAL);
     assert_string_equal(x.err, "--force takes no value");

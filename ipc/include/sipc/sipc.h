@@ -104,6 +104,10 @@ typedef struct sipc_cert_info {
 SIPC_EXTERN int sipc_security_certificate(const sipc_security *sec, sipc_cert_info *out);
 /* Hex SHA-256 fingerprint of this node's certificate ("" when TLS is off). */
 SIPC_EXTERN const char *sipc_security_fingerprint(const sipc_security *sec);
+/* The subject a peer's certificate must carry when it is accepted because it
+ * chains to a trusted root ([tls] subject); "" when none is required, or TLS
+ * is off. */
+SIPC_EXTERN const char *sipc_security_required_subject(const sipc_security *sec);
 /* TLS session resumption (on by default where the TLS library has session
  * tickets): a dialer offers the session of its last full handshake with the
  * same peer, and a listener accepts sessions it made itself under this same

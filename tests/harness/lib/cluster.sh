@@ -22,7 +22,8 @@ sc_usage() {
     exit "$SC_EX_USAGE"
 }
 # sc_need_value HELP OPTION [VALUE...]: OPTION (called with the rest of the
-# command line) has a non-empty value after it, else a bad command line.
+# command line) has a non-empty value after it, else a bad command line; an
+# option in its place (--service --tail 5) is the value missing.
 sc_need_value() {
-    [ $# -ge 3 ] && [ -n "$3" ] || sc_usage "$1" "$2 needs a value"
+    [ $# -ge 3 ] && [ -n "$3" ] && [[ $3 != --?* ]] || sc_usage "$1" "$2 needs a value"
 }

@@ -27,11 +27,16 @@ sc_cmd_load() {
     "") sc_usage "$SC_HELP_LOAD" "load needs start, stop or report" ;;
     *) sc_usage "$SC_HELP_LOAD" "unknown load command '$1'" ;;
     esac
-    sc_open_or_die "$SC_ARG_DIR"
-    local load
-    load=$(sc_find_load) || sc_die "$SC_EX_UNAVAILABLE" "sipc-load not found (beside sipc-cluster, in \$SIPC_BIN or PATH)"
-    local sub=$1 ns
+    local load sub=$1 ns
     shift
+    # its command line is sipc-load's, judged before the cluster is looked
+    # for: `start --rate` is a usage error (64), not "no cluster". sipc-load
+    # reads all of it before it acts on --help, and says the first mistake
+    if ! sc_open "$SC_ARG_DIR" && load=$(SC_JSON=/dev/null sc_find_load); then
+        "$load" "$sub" "$@" --help >/dev/null || exit $?
+    fi
+    sc_open_or_die "$SC_ARG_DIR"
+    load=$(sc_find_load) || sc_die "$SC_EX_UNAVAILABLE" "sipc-load not found (beside sipc-cluster, in \$SIPC_BIN or PATH)"
     # exec: its exit code, output and signals are sipc-load's own
     ns=$(sc_q .client_netns)
     if [ -n "$ns" ] && [ "$ns" != null ]; then

@@ -41,12 +41,26 @@ done <<'LIST'
 --name up --name
 --signal kill n1 --signal
 --service logs n1 --service
+--service logs n1 --service --tail 5
 --tail logs n1 --tail
 --password-file tls rotate --rolling new.pfx --password-file
 --dir status --dir
 LIST
 [ -z "$bad" ] && ok "an option without its value (up -n, logs --tail, kill --signal, ... --dir): exit 64, 'OPTION needs a value'" ||
     not_ok "options without a value:$bad"
+# load's options are sipc-load's: its message, and before the cluster too
+bad=""
+while read -r opt cmdline; do
+    # shellcheck disable=SC2086
+    out=$(cluster $cmdline 2>&1); rc=$?
+    [ "$rc" = 64 ] && grep -q "^sipc-load: $opt needs a value" <<<"$out" || bad="$bad [$cmdline: exit $rc]"
+done <<'LIST'
+--rate load start --rate
+--rate load start --rate --duration 5
+--timeout load stop --timeout
+LIST
+[ -z "$bad" ] && ok "load start --rate (and others) without a value: exit 64, 'OPTION needs a value', not 'no cluster'" ||
+    not_ok "load options without a value:$bad"
 "$SC" --dir "$CL" load >"$work/load.out" 2>&1; rc=$?
 [ "$rc" = 64 ] && grep -q "^sipc-cluster: error: load needs start, stop or report" "$work/load.out" &&
     ok "load without a subcommand: exit 64, like tls" || not_ok "load without a subcommand: exit $rc"

@@ -1023,29 +1023,31 @@ static void conn_log_closed_by_peer(sipc_conn *c)
 }
 
 /* The same peer host and node failing for the same reason is one line per
- * interval; another node or reason is another line (a few per host per
- * interval, then counted under the host). */
+ * interval; another reason is another line, and so is another node (a few
+ * per host and reason per interval, then counted under the host). */
 static void conn_log_failed(sipc_conn *c, int err, int level)
 {
-    char key[1000], host_key[300];
+    char key[1000], host_key[1000];
     conn_log_keys(c, key, sizeof key, host_key, sizeof host_key);
-    size_t n = strlen(key);
-    snprintf(key + n, sizeof key - n, " closed: %s%s: ",
-             c->resume_refused ? "TLS session not resumed, " : "", sipc_err_name(err));
-    n = strlen(key);
-    conn_reason_key(key + n, sizeof key - n, c->down_detail, c->peer_addr);
-    strncat(host_key, " closed with an error (various reasons)",
-            sizeof host_key - strlen(host_key) - 1);
+    char reason[800];
+    size_t n = (size_t)snprintf(reason, sizeof reason, " closed: %s%s: ",
+                                c->resume_refused ? "TLS session not resumed, " : "",
+                                sipc_err_name(err));
+    conn_reason_key(reason + n, sizeof reason - n, c->down_detail, c->peer_addr);
+    strncat(key, reason, sizeof key - strlen(key) - 1);
+    strncat(host_key, reason, sizeof host_key - strlen(host_key) - 1);
+    /* before the hello there is no node: the key is the host's already */
+    const char *hkey = c->peer_node[0] ? host_key : NULL;
     const char *dir = c->is_server ? "Connection from" : "Connection to";
     const char *addr = c->peer_addr[0] ? c->peer_addr : "peer";
     if (c->resume_refused) {
-        sipc__log_limited_host(c->ctx, key, host_key, level, "Transport.Conn",
+        sipc__log_limited_host(c->ctx, key, hkey, level, "Transport.Conn",
                                "%s %s: TLS session not resumed: %s", dir, addr, c->down_detail);
         return;
     }
     /* a detail that only repeats the error's text adds nothing */
     const char *more = strcmp(c->down_detail, sipc_strerror(err)) ? c->down_detail : "";
-    sipc__log_limited_host(c->ctx, key, host_key, level, "Transport.Conn",
+    sipc__log_limited_host(c->ctx, key, hkey, level, "Transport.Conn",
                            "%s %s%s%s%s closed: %s (%s, %s class)%s%s", dir, addr,
                            c->peer_node[0] ? " (node " : "", c->peer_node, c->peer_node[0] ? ")" : "",
                            sipc_strerror(err), sipc_err_name(err),

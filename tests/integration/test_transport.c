@@ -687,6 +687,121 @@ static void t_timeouts_logged_once(void **state)
     world_free(w);
 }
 
+/* A raw plaintext peer from 127.0.0.1 that says hello as node in cluster,
+ * waits for the server to take it up or refuse it, and hangs up. */
+static void raw_hello_and_close(world *w, const char *node, const char *cluster)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    sipc_buf b = {0};
+    Sipc__Hello hm = SIPC__HELLO__INIT;
+    hm.protocol_version = SIPC_PROTOCOL_VERSION;
+    hm.node_id = (char *)node;
+    hm.cluster = (char *)cluster;
+    uint8_t hb[128];
+    size_t hn = sipc__hello__pack(&hm, hb);
+    sipc_env_out h = {.kind = SIPC__KIND__HELLO, .payload = hb, .payload_len = hn};
+    assert_int_equal(sipc_env_encode(&b, &h, 1u << 24), 0);
+    assert_int_equal(send(fd, b.data, b.len, MSG_NOSIGNAL), (ssize_t)b.len);
+    sipc_buf_free(&b);
+    /* up, or refused: the server hangs up */
+    int ups = w->sups, downs = w->sdowns, up = 0, refused = 0;
+    for (int i = 0; i < 2000 && !up && !refused; i++) {
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+        char junk[512];
+        up = w->sups > ups;
+        refused = recv(fd, junk, sizeof junk, MSG_DONTWAIT) == 0;
+        if (!up && !refused)
+            uv_sleep(1);
+    }
+    assert_true(up || refused);
+    close(fd);
+    int down = !up;
+    for (int i = 0; i < 2000 && !down; i++) {
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+        down = w->sdowns > downs;
+        if (!down)
+            uv_sleep(1);
+    }
+    assert_true(down);
+}
+
+/* Lines of log l that contain needle, and how many of them are reports of
+ * lines held back ("N more like this ..."). */
+static int count_lines(const tu_log *l, const char *needle, int *reports)
+{
+    int n = 0;
+    *reports = 0;
+    for (const char *p = l->buf; p && *p;) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char line[1500];
+        snprintf(line, sizeof line, "%.*s", (int)len, p);
+        if (strstr(line, needle)) {
+            n++;
+            *reports += strstr(line, " more like this in the last ") != NULL;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return n;
+}
+
+/* The lines of connections coming up and closed by their peer are limited
+ * per peer host and node: each node from one address gets its own first
+ * line, a node reconnecting in a loop one line per interval, and the report
+ * of those held back names only what they share (never a port of one of
+ * them). A peer cycling node ids gets a few lines, then one report for
+ * the host. */
+static void t_conn_lines_per_node(void **state)
+{
+    (void)state;
+    if (g_mode != SIPC_TLS_OFF)
+        skip(); /* the raw peer speaks plaintext */
+    world *w = world_new();
+    world_server(w, g_mode, g_pem, "test", 0);
+    for (int i = 0; i < 5; i++)
+        raw_hello_and_close(w, "n5", "test");
+    raw_hello_and_close(w, "n6", "test");
+    char node[32];
+    for (int i = 0; i < 20; i++) {
+        snprintf(node, sizeof node, "c%d", i);
+        raw_hello_and_close(w, node, "test");
+    }
+    /* two refused identities with the same reason: two lines */
+    raw_hello_and_close(w, "r1", "other");
+    raw_hello_and_close(w, "r2", "other");
+    int reports;
+    assert_int_equal(count_lines(&w->slog, "(node n5) up over plaintext", &reports), 1);
+    assert_int_equal(count_lines(&w->slog, "(node n5) closed by the peer", &reports), 1);
+    assert_int_equal(count_lines(&w->slog, "(node n6) up over plaintext", &reports), 1);
+    assert_int_equal(count_lines(&w->slog, "(node n6) closed by the peer", &reports), 1);
+    /* n5, n6 and the first of the cycling ones: the host's few */
+    assert_int_equal(count_lines(&w->slog, " up over plaintext", &reports), 3);
+    assert_int_equal(count_lines(&w->slog, " closed by the peer", &reports), 3);
+    assert_int_equal(count_lines(&w->slog, "(node r1) closed:", &reports), 1);
+    assert_int_equal(count_lines(&w->slog, "(node r2) closed:", &reports), 1);
+    /* the reports come at the interval's end, here when the context closes */
+    sipc_ctx_close(w->sctx, NULL, NULL);
+    w->sctx = NULL;
+    assert_true(tu_drain(&w->loop, 5000));
+    assert_true(tu_log_has(&w->slog, "4 more like this in the last 1 s: Test Service: connections "
+                                     "from 127.0.0.1 (node n5) up over plaintext"));
+    assert_true(tu_log_has(&w->slog, "4 more like this in the last 1 s: Connections from 127.0.0.1 "
+                                     "(node n5) closed by the peer"));
+    assert_true(tu_log_has(&w->slog, "19 more like this in the last 1 s: Test Service: connections "
+                                     "from 127.0.0.1 (various nodes) up over plaintext"));
+    assert_true(tu_log_has(&w->slog, "19 more like this in the last 1 s: Connections from 127.0.0.1 "
+                                     "(various nodes) closed by the peer"));
+    /* no report names a port: none describes one connection */
+    assert_int_equal(count_lines(&w->slog, " more like this ", &reports), 4);
+    assert_true(count_lines(&w->slog, "127.0.0.1:", &reports) > 0);
+    assert_int_equal(reports, 0);
+    world_free(w);
+}
+
 /* A flood of one-way frames to an unknown method: the node says so once per
  * peer and interval, not once per frame, and keeps answering. */
 static void t_log_flood_limited(void **state)
@@ -2103,6 +2218,7 @@ int main(void)
         cmocka_unit_test(t_silent_connections_evicted),
         cmocka_unit_test(t_full_of_silent_connections),
         cmocka_unit_test(t_timeouts_logged_once),
+        cmocka_unit_test(t_conn_lines_per_node),
         cmocka_unit_test(t_deadline),
         cmocka_unit_test(t_drop_completes_pending_then_reconnect),
         cmocka_unit_test(t_cluster_mismatch),

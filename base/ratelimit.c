@@ -144,17 +144,11 @@ static slot *lookup(sipc_ratelimit *rl, uint64_t h)
     return NULL;
 }
 
-void sipc_ratelimit_forget(sipc_ratelimit *rl, const char *key)
+int sipc_ratelimit_would_allow(sipc_ratelimit *rl, const char *key, uint64_t burst, uint64_t now_ms)
 {
-    assert(rl && key);
-    slot *s = lookup(rl, hash_key(key));
-    if (!s)
-        return;
-    /* the slot stays taken: a hole would hide the keys probed past it */
-    s->held = 0;
-    s->lines = 0;
-    free(s->text);
-    s->text = NULL;
+    assert(rl && key && burst > 0);
+    const slot *s = lookup(rl, hash_key(key));
+    return !s || now_ms - s->last_line >= rl->interval || s->lines < burst;
 }
 
 int sipc_ratelimit_remember(sipc_ratelimit *rl, const char *key, int level, const char *category,

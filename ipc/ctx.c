@@ -97,23 +97,21 @@ static void log_limited_v(sipc_ctx *ctx, const char *key, const char *host_key, 
                           const char *category, const char *fmt, va_list ap)
 {
     uint64_t held = 0, since = 0, now = uv_now(ctx->loop);
-    if (ctx->logrl && !sipc_ratelimit_allow(ctx->logrl, key, now, &held, &since)) {
-        ctx_timer_within(ctx, SIPC__LOG_INTERVAL_MS);
-        return;
-    }
-    if (ctx->logrl && host_key) {
+    /* a key the host's would hold gets no slot: a peer cycling node ids
+     * must not evict the host's key nor everyone else's */
+    if (ctx->logrl && host_key && sipc_ratelimit_would_allow(ctx->logrl, key, 1, now)) {
         uint64_t hheld = 0, hsince = 0;
         if (!sipc_ratelimit_allow_n(ctx->logrl, host_key, SIPC__LOG_HOST_BURST, now, &hheld, &hsince)) {
-            /* counted under the host's key: this key has said nothing yet */
-            if (held)
-                log_held(ctx, (int)level, category, key, held, since);
-            sipc_ratelimit_forget(ctx->logrl, key);
             ctx_timer_within(ctx, SIPC__LOG_INTERVAL_MS);
             return;
         }
         if (hheld) /* the host's key has no line of its own to carry them */
             log_held(ctx, (int)level, category, host_key, hheld, hsince);
         (void)sipc_ratelimit_remember(ctx->logrl, host_key, (int)level, category, host_key);
+    }
+    if (ctx->logrl && !sipc_ratelimit_allow(ctx->logrl, key, now, &held, &since)) {
+        ctx_timer_within(ctx, SIPC__LOG_INTERVAL_MS);
+        return;
     }
     if (ctx->logrl)
         (void)sipc_ratelimit_remember(ctx->logrl, key, (int)level, category, key);

@@ -972,18 +972,24 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
 }
 
 /* The reason of a close as a rate-limit key, which the report of the lines
- * held back prints: the detail without the peer's address (a peer
- * reconnects from new ports, and each connection's detail names its own)
- * and with every run of three digits or more as one '#' (bytes, ports and
- * times vary from one connection to the next; the reason does not, and
+ * held back prints: the detail with the peer's address as its host only (a
+ * peer reconnects from new ports, and each connection's detail names its
+ * own) and with every run of three digits or more as one '#' (bytes, ports
+ * and times vary from one connection to the next; the reason does not, and
  * short numbers such as a TLS version are part of it). Whole, so two
  * reasons that differ late (another subject, another attribute) are two. */
 static void conn_reason_key(char *out, size_t len, const char *detail, const char *addr)
 {
-    size_t alen = strlen(addr), n = 0;
+    char host[160];
+    sipc__peer_host(addr, host, sizeof host);
+    size_t alen = strlen(addr), hlen = strlen(host), n = 0;
     while (*detail && n + 1 < len) {
         if (alen && strncmp(detail, addr, alen) == 0) {
             detail += alen;
+            if (n + hlen < len) {
+                memcpy(out + n, host, hlen);
+                n += hlen;
+            }
         } else if (strspn(detail, "0123456789") >= 3) {
             detail += strspn(detail, "0123456789");
             out[n++] = '#';

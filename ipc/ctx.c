@@ -93,9 +93,11 @@ static void on_ctx_timer(uv_timer_t *t)
  * them. With host_key, a coarser key over many keys of one peer host: a few
  * new keys per interval each get their line, the rest are counted under it,
  * so a peer cycling node ids stays one summary per interval and a few slots. */
-static void log_limited_v(sipc_ctx *ctx, const char *key, const char *host_key, sipc_log_level level,
-                          const char *category, const char *fmt, va_list ap)
+void sipc__log_limited_host(sipc_ctx *ctx, const char *key, const char *host_key, sipc_log_level level,
+                            const char *category, const char *fmt, ...)
 {
+    if (!sipc__log_on(ctx, level))
+        return;
     uint64_t held = 0, since = 0, now = uv_now(ctx->loop);
     /* a key the host's would hold gets no slot: a peer cycling node ids
      * must not evict the host's key nor everyone else's */
@@ -116,33 +118,14 @@ static void log_limited_v(sipc_ctx *ctx, const char *key, const char *host_key, 
     if (ctx->logrl)
         (void)sipc_ratelimit_remember(ctx->logrl, key, (int)level, category, key);
     char msg[1200];
+    va_list ap;
+    va_start(ap, fmt);
     int n = vsnprintf(msg, 1024, fmt, ap);
+    va_end(ap);
     if (held && n >= 0 && n < 1024)
         snprintf(msg + n, sizeof msg - (size_t)n, " (and %llu more like it in the %llu s before)",
                  (unsigned long long)held, span_s(since));
     ctx->opts.log(ctx->opts.log_arg, level, category, msg);
-}
-
-void sipc__log_limited(sipc_ctx *ctx, const char *key, sipc_log_level level, const char *category,
-                       const char *fmt, ...)
-{
-    if (!sipc__log_on(ctx, level))
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    log_limited_v(ctx, key, NULL, level, category, fmt, ap);
-    va_end(ap);
-}
-
-void sipc__log_limited_host(sipc_ctx *ctx, const char *key, const char *host_key, sipc_log_level level,
-                            const char *category, const char *fmt, ...)
-{
-    if (!sipc__log_on(ctx, level))
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    log_limited_v(ctx, key, host_key, level, category, fmt, ap);
-    va_end(ap);
 }
 
 void sipc_options_init(sipc_options *o)

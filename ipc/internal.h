@@ -94,12 +94,11 @@ void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const 
  * So key is a line that is true of every line it holds back (peer host,
  * node, transport or reason; no port, no detail that varies). */
 #define SIPC__LOG_INTERVAL_MS 10000
-void sipc__log_limited(sipc_ctx *ctx, const char *key, sipc_log_level level, const char *category,
-                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define sipc__log_limited(ctx, key, ...) sipc__log_limited_host(ctx, key, NULL, __VA_ARGS__)
 /* The same, for keys naming a peer's node: at most SIPC__LOG_HOST_BURST new
- * keys of one host_key (the host, without the node) get a line per
- * interval; lines beyond are counted under host_key, so a peer cycling node
- * ids cannot flood the log nor take the table's slots. */
+ * keys of one host_key (the host, without the node; NULL: none) get a line
+ * per interval; lines beyond are counted under host_key, so a peer cycling
+ * node ids cannot flood the log nor take the table's slots. */
 #define SIPC__LOG_HOST_BURST 3
 void sipc__log_limited_host(sipc_ctx *ctx, const char *key, const char *host_key, sipc_log_level level,
                             const char *category, const char *fmt, ...)

@@ -595,15 +595,37 @@ static void t_oneway_and_errors(void **state)
  * still gets in at once instead of waiting out the handshake timeout. */
 /* n TCP connections to the test server that never send a byte; the server
  * has accepted them all when this returns. */
+/* A raw TCP connection to the test server (rcvbuf: its receive buffer,
+ * 0: the default). */
+static int raw_connect(world *w, int rcvbuf)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    if (rcvbuf)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* Appends a hello frame from node in cluster to b. */
+static void raw_hello(sipc_buf *b, const char *node, const char *cluster)
+{
+    Sipc__Hello hm = SIPC__HELLO__INIT;
+    hm.protocol_version = SIPC_PROTOCOL_VERSION;
+    hm.node_id = (char *)node;
+    hm.cluster = (char *)cluster;
+    uint8_t hb[128];
+    size_t hn = sipc__hello__pack(&hm, hb);
+    sipc_env_out h = {.kind = SIPC__KIND__HELLO, .payload = hb, .payload_len = hn};
+    assert_int_equal(sipc_env_encode(b, &h, 1u << 24), 0);
+}
+
 static void connect_silent(world *w, int *fds, int n)
 {
-    for (int i = 0; i < n; i++) {
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-        assert_true(fds[i] >= 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
-        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof a), 0);
-    }
+    for (int i = 0; i < n; i++)
+        fds[i] = raw_connect(w, 0);
     for (int i = 0; i < 20; i++)
         uv_run(&w->loop, UV_RUN_NOWAIT);
 }
@@ -691,20 +713,9 @@ static void t_timeouts_logged_once(void **state)
  * waits for the server to take it up or refuse it, and hangs up. */
 static void raw_hello_and_close(world *w, const char *node, const char *cluster)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    int fd = raw_connect(w, 0);
     sipc_buf b = {0};
-    Sipc__Hello hm = SIPC__HELLO__INIT;
-    hm.protocol_version = SIPC_PROTOCOL_VERSION;
-    hm.node_id = (char *)node;
-    hm.cluster = (char *)cluster;
-    uint8_t hb[128];
-    size_t hn = sipc__hello__pack(&hm, hb);
-    sipc_env_out h = {.kind = SIPC__KIND__HELLO, .payload = hb, .payload_len = hn};
-    assert_int_equal(sipc_env_encode(&b, &h, 1u << 24), 0);
+    raw_hello(&b, node, cluster);
     assert_int_equal(send(fd, b.data, b.len, MSG_NOSIGNAL), (ssize_t)b.len);
     sipc_buf_free(&b);
     /* up, or refused: the server hangs up */
@@ -1033,23 +1044,10 @@ static void t_slow_reader_closed(void **state)
     world *w = world_new();
     w->max_queue_total = 1u << 20;
     world_server(w, g_mode, g_pem, "test", 0);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    int small = 4096;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    int fd = raw_connect(w, 4096);
     /* hello, then 256 echoes of 64 KiB: 16 MiB of answers it never reads */
     sipc_buf b = {0};
-    Sipc__Hello hm = SIPC__HELLO__INIT;
-    hm.protocol_version = SIPC_PROTOCOL_VERSION;
-    hm.node_id = "slow";
-    hm.cluster = "test";
-    uint8_t hb[64];
-    size_t hn = sipc__hello__pack(&hm, hb);
-    sipc_env_out h = {.kind = SIPC__KIND__HELLO, .payload = hb, .payload_len = hn};
-    assert_int_equal(sipc_env_encode(&b, &h, 1u << 24), 0);
+    raw_hello(&b, "slow", "test");
     static uint8_t chunk[65536];
     for (uint64_t i = 1; i <= 256; i++) {
         sipc_env_out e = {.kind = SIPC__KIND__REQUEST, .request_id = i, .service = "test",

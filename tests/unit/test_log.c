@@ -663,6 +663,20 @@ static void test_ctx_log_level(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* A plaintext context on loop whose lines go to sink(arg); *sec is its
+ * security, for the caller to release. */
+static sipc_ctx *plain_ctx(uv_loop_t *loop, sipc_log_fn sink, void *arg, sipc_security **sec)
+{
+    sipc_options o;
+    sipc_options_init(&o);
+    o.log = sink;
+    o.log_arg = arg;
+    assert_int_equal(sipc_security_plain(sec), 0);
+    sipc_ctx *ctx;
+    assert_int_equal(sipc_ctx_new(&ctx, loop, &o, *sec), 0);
+    return ctx;
+}
+
 /* A context's rate-limited lines: repeats are held back, and with no later
  * line to carry their count, the context says it itself, at the latest
  * when it closes; the count and the span are true, and the report says
@@ -673,14 +687,8 @@ static void test_ctx_held_lines(void **state)
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     seen got = {0};
-    sipc_options o;
-    sipc_options_init(&o);
-    o.log = count_sink;
-    o.log_arg = &got;
     sipc_security *sec;
-    assert_int_equal(sipc_security_plain(&sec), 0);
-    sipc_ctx *ctx;
-    assert_int_equal(sipc_ctx_new(&ctx, &loop, &o, sec), 0);
+    sipc_ctx *ctx = plain_ctx(&loop, count_sink, &got, &sec);
     for (int i = 0; i < 5; i++)
         sipc__log_limited(ctx, "frames from 127.0.0.9 too big", SIPC_LOG_WARN, "Transport.Conn",
                           "line %d", i);
@@ -724,14 +732,8 @@ static void test_ctx_lines_per_node(void **state)
     assert_int_equal(uv_loop_init(&loop), 0);
     static all_lines got;
     memset(&got, 0, sizeof got);
-    sipc_options o;
-    sipc_options_init(&o);
-    o.log = all_sink;
-    o.log_arg = &got;
     sipc_security *sec;
-    assert_int_equal(sipc_security_plain(&sec), 0);
-    sipc_ctx *ctx;
-    assert_int_equal(sipc_ctx_new(&ctx, &loop, &o, sec), 0);
+    sipc_ctx *ctx = plain_ctx(&loop, all_sink, &got, &sec);
     const char *host = "connections from 127.0.0.9 (various nodes) up";
     for (int i = 0; i < 5; i++)
         sipc__log_limited_host(ctx, "connections from 127.0.0.9 (node a) up", host, SIPC_LOG_INFO,

@@ -784,6 +784,15 @@ static void t_conn_lines_per_node(void **state)
     /* two refused identities with the same reason: two lines */
     raw_hello_and_close(w, "r1", "other");
     raw_hello_and_close(w, "r2", "other");
+    /* one identity, two reasons that differ only late: two lines */
+    char far[2][140];
+    for (int i = 0; i < 2; i++) {
+        memset(far[i], 'x', 120);
+        far[i][120] = (char)('a' + i);
+        far[i][121] = '\0';
+    }
+    raw_hello_and_close(w, "r3", far[0]);
+    raw_hello_and_close(w, "r3", far[1]);
     int reports;
     assert_int_equal(count_lines(&w->slog, "(node n5) up over plaintext", &reports), 1);
     assert_int_equal(count_lines(&w->slog, "(node n5) closed by the peer", &reports), 1);
@@ -794,6 +803,7 @@ static void t_conn_lines_per_node(void **state)
     assert_int_equal(count_lines(&w->slog, " closed by the peer", &reports), 3);
     assert_int_equal(count_lines(&w->slog, "(node r1) closed:", &reports), 1);
     assert_int_equal(count_lines(&w->slog, "(node r2) closed:", &reports), 1);
+    assert_int_equal(count_lines(&w->slog, "(node r3) closed:", &reports), 2);
     /* the reports come at the interval's end, here when the context closes */
     sipc_ctx_close(w->sctx, NULL, NULL);
     w->sctx = NULL;

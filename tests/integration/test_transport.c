@@ -616,7 +616,8 @@ static void raw_hello(sipc_buf *b, const char *node, const char *cluster)
     hm.protocol_version = SIPC_PROTOCOL_VERSION;
     hm.node_id = (char *)node;
     hm.cluster = (char *)cluster;
-    uint8_t hb[128];
+    uint8_t hb[512];
+    assert_true(sipc__hello__get_packed_size(&hm) <= sizeof hb);
     size_t hn = sipc__hello__pack(&hm, hb);
     sipc_env_out h = {.kind = SIPC__KIND__HELLO, .payload = hb, .payload_len = hn};
     assert_int_equal(sipc_env_encode(b, &h, 1u << 24), 0);

@@ -11,7 +11,8 @@
 
 typedef struct slot {
     uint64_t hash;      /* 0: free */
-    uint64_t last_line; /* when a line of this key was last written */
+    uint64_t last_line; /* when this key's interval began (a line was written) */
+    uint64_t lines;     /* lines written since last_line, that one included */
     uint64_t last_seen;
     uint64_t held;
     char *text;         /* what that line said (NULL: not kept) */
@@ -93,7 +94,13 @@ static slot *find(sipc_ratelimit *rl, uint64_t h)
 int sipc_ratelimit_allow(sipc_ratelimit *rl, const char *key, uint64_t now_ms, uint64_t *held,
                          uint64_t *since_ms)
 {
-    assert(rl && key && held && since_ms);
+    return sipc_ratelimit_allow_n(rl, key, 1, now_ms, held, since_ms);
+}
+
+int sipc_ratelimit_allow_n(sipc_ratelimit *rl, const char *key, uint64_t burst, uint64_t now_ms,
+                           uint64_t *held, uint64_t *since_ms)
+{
+    assert(rl && key && held && since_ms && burst > 0);
     uint64_t h = hash_key(key);
     slot *s = find(rl, h);
     *held = 0;
@@ -103,6 +110,7 @@ int sipc_ratelimit_allow(sipc_ratelimit *rl, const char *key, uint64_t now_ms, u
         s->hash = h;
         s->last_line = now_ms;
         s->last_seen = now_ms;
+        s->lines = 1;
         return 1;
     }
     s->last_seen = now_ms;
@@ -111,6 +119,11 @@ int sipc_ratelimit_allow(sipc_ratelimit *rl, const char *key, uint64_t now_ms, u
         *since_ms = now_ms - s->last_line;
         s->held = 0;
         s->last_line = now_ms;
+        s->lines = 1;
+        return 1;
+    }
+    if (s->lines < burst) {
+        s->lines++;
         return 1;
     }
     s->held++;
@@ -129,6 +142,13 @@ static slot *lookup(sipc_ratelimit *rl, uint64_t h)
             return NULL;
     }
     return NULL;
+}
+
+int sipc_ratelimit_would_allow(sipc_ratelimit *rl, const char *key, uint64_t burst, uint64_t now_ms)
+{
+    assert(rl && key && burst > 0);
+    const slot *s = lookup(rl, hash_key(key));
+    return !s || now_ms - s->last_line >= rl->interval || s->lines < burst;
 }
 
 int sipc_ratelimit_remember(sipc_ratelimit *rl, const char *key, int level, const char *category,
@@ -164,6 +184,7 @@ uint64_t sipc_ratelimit_flush(sipc_ratelimit *rl, uint64_t now_ms, int all, sipc
         /* the report counts as the key's line: a flood that goes on is held
          * again and reported once per interval, not let through at once */
         s->last_line = now_ms;
+        s->lines = 1;
         /* fn may log, and so reach this table: it gets a copy */
         char text[1100];
         snprintf(text, sizeof text, "%s", s->text ? s->text : "(the line's text was not kept)");

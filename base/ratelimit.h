@@ -23,6 +23,13 @@ void sipc_ratelimit_free(sipc_ratelimit *rl);
  * *since_ms how long ago that one was; 0: no, the line is counted. */
 int sipc_ratelimit_allow(sipc_ratelimit *rl, const char *key, uint64_t now_ms, uint64_t *held,
                          uint64_t *since_ms);
+/* The same, letting up to burst lines of key through per interval (a
+ * coarse key over many fine ones: a few of them each say their own). */
+int sipc_ratelimit_allow_n(sipc_ratelimit *rl, const char *key, uint64_t burst, uint64_t now_ms,
+                           uint64_t *held, uint64_t *since_ms);
+/* Whether sipc_ratelimit_allow_n would let a line of key through, without
+ * counting it or giving key a slot: a caller checks a coarser key first. */
+int sipc_ratelimit_would_allow(sipc_ratelimit *rl, const char *key, uint64_t burst, uint64_t now_ms);
 /* Keeps what the line just written for key (allowed) said, for the report
  * of the lines held back after it: level and category are the caller's
  * (category is copied, up to 31 bytes). 0 or SIPC_ENOMEM (then the report

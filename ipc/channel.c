@@ -221,8 +221,8 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
         ch->last_err = r;
         snprintf(ch->last_detail, sizeof ch->last_detail, "cannot connect to %s: %s", ch->where,
                  sipc_strerror(r));
-        sipc__log_limited(ctx, ch->where, SIPC_LOG_WARN, "Transport.Conn", "Cannot connect to %s: %s", ch->where,
-                  sipc_strerror(r));
+        sipc__log_limited(ctx, ch->last_detail, SIPC_LOG_WARN, "Transport.Conn", "Cannot connect to %s: %s",
+                          ch->where, sipc_strerror(r));
         if (ch->fail_fast)
             ch_fail_waiting(ch, r, ch->last_detail);
         ch_schedule_redial(ch, 0);

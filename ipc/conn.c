@@ -971,18 +971,25 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
     return 0;
 }
 
-/* The reason of a close as a rate-limit key: the detail without the peer's
- * address (a peer reconnects from new ports, and each connection's detail
- * names its own) and with every run of three digits or more as one '#'
- * (bytes, ports and times vary from one connection to the next; the reason
- * does not, and short numbers such as a TLS version are part of it), at most
- * 160 characters. */
+/* The reason of a close as a rate-limit key, which the report of the lines
+ * held back prints: the detail with the peer's address as its host only (a
+ * peer reconnects from new ports, and each connection's detail names its
+ * own) and with every run of three digits or more as one '#' (bytes, ports
+ * and times vary from one connection to the next; the reason does not, and
+ * short numbers such as a TLS version are part of it). Whole, so two
+ * reasons that differ late (another subject, another attribute) are two. */
 static void conn_reason_key(char *out, size_t len, const char *detail, const char *addr)
 {
-    size_t alen = strlen(addr), n = 0;
-    while (*detail && n + 1 < len && n < 160) {
+    char host[160];
+    sipc__peer_host(addr, host, sizeof host);
+    size_t alen = strlen(addr), hlen = strlen(host), n = 0;
+    while (*detail && n + 1 < len) {
         if (alen && strncmp(detail, addr, alen) == 0) {
             detail += alen;
+            if (n + hlen < len) {
+                memcpy(out + n, host, hlen);
+                n += hlen;
+            }
         } else if (strspn(detail, "0123456789") >= 3) {
             detail += strspn(detail, "0123456789");
             out[n++] = '#';
@@ -991,6 +998,66 @@ static void conn_reason_key(char *out, size_t len, const char *detail, const cha
         }
     }
     out[n] = '\0';
+}
+
+/* "Connections from 127.0.0.1 (node n2)" for the keys of a connection's
+ * lines (host_key: without the node); dir is "from" or "to". */
+static void conn_log_keys(const sipc_conn *c, char *key, size_t klen, char *host_key, size_t hlen)
+{
+    char host[160];
+    sipc__peer_host(c->peer_addr, host, sizeof host);
+    const char *dir = c->is_server ? "from" : "to";
+    if (c->peer_node[0])
+        snprintf(key, klen, "Connections %s %s (node %s)", dir, host, c->peer_node);
+    else
+        snprintf(key, klen, "Connections %s %s", dir, host);
+    snprintf(host_key, hlen, "Connections %s %s (various nodes)", dir, host);
+}
+
+/* Limited like the up lines: a probe that connects every second is one
+ * line per interval, not one per connection. */
+static void conn_log_closed_by_peer(sipc_conn *c)
+{
+    char key[400], host_key[300];
+    conn_log_keys(c, key, sizeof key, host_key, sizeof host_key);
+    strncat(key, " closed by the peer", sizeof key - strlen(key) - 1);
+    strncat(host_key, " closed by the peer", sizeof host_key - strlen(host_key) - 1);
+    sipc__log_limited_host(c->ctx, key, host_key, SIPC_LOG_INFO, "Transport.Conn",
+                           "%s %s (node %s) closed by the peer",
+                           c->is_server ? "Connection from" : "Connection to", c->peer_addr,
+                           c->peer_node);
+}
+
+/* The same peer host and node failing for the same reason is one line per
+ * interval; another reason is another line, and so is another node (a few
+ * per host and reason per interval, then counted under the host). */
+static void conn_log_failed(sipc_conn *c, int err, int level)
+{
+    char key[1000], host_key[1000];
+    conn_log_keys(c, key, sizeof key, host_key, sizeof host_key);
+    char reason[800];
+    size_t n = (size_t)snprintf(reason, sizeof reason, " closed: %s%s: ",
+                                c->resume_refused ? "TLS session not resumed, " : "",
+                                sipc_err_name(err));
+    conn_reason_key(reason + n, sizeof reason - n, c->down_detail, c->peer_addr);
+    strncat(key, reason, sizeof key - strlen(key) - 1);
+    strncat(host_key, reason, sizeof host_key - strlen(host_key) - 1);
+    /* before the hello there is no node: the key is the host's already */
+    const char *hkey = c->peer_node[0] ? host_key : NULL;
+    const char *dir = c->is_server ? "Connection from" : "Connection to";
+    const char *addr = c->peer_addr[0] ? c->peer_addr : "peer";
+    if (c->resume_refused) {
+        sipc__log_limited_host(c->ctx, key, hkey, level, "Transport.Conn",
+                               "%s %s: TLS session not resumed: %s", dir, addr, c->down_detail);
+        return;
+    }
+    /* a detail that only repeats the error's text adds nothing */
+    const char *more = strcmp(c->down_detail, sipc_strerror(err)) ? c->down_detail : "";
+    sipc__log_limited_host(c->ctx, key, hkey, level, "Transport.Conn",
+                           "%s %s%s%s%s closed: %s (%s, %s class)%s%s", dir, addr,
+                           c->peer_node[0] ? " (node " : "", c->peer_node, c->peer_node[0] ? ")" : "",
+                           sipc_strerror(err), sipc_err_name(err),
+                           sipc_err_class_name(sipc_err_classify(err)), more[0] ? ": " : "", more);
 }
 
 /* Whether a dialer in permissive mode offered TLS and met a peer that
@@ -1024,35 +1091,14 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     int level = c->resume_refused || (c->is_server && err == SIPC_ETLSONPLAIN) ? SIPC_LOG_INFO
                                                                                : SIPC_LOG_WARN;
     if (err == SIPC_ECLOSED && was_up) {
-        sipc__log(c->ctx, SIPC_LOG_INFO, "Transport.Conn", "%s %s (node %s) closed by the peer",
-                  c->is_server ? "Connection from" : "Connection to", c->peer_addr, c->peer_node);
+        if (sipc__log_on(c->ctx, SIPC_LOG_INFO))
+            conn_log_closed_by_peer(c);
     } else if (err == SIPC_EPLAINTEXT && sipc__conn_permissive_fallback(c, err, was_up, got_bytes)) {
         /* the channel says it, once: a plaintext answer to the TLS a
          * permissive dialer offers first is what it is built for (a close
          * without a word may be anything, and keeps its warning) */
     } else if (err != 0 && sipc__log_on(c->ctx, level)) {
-        /* the same peer failing for the same reason is one line per interval;
-         * another reason is another line */
-        char key[400];
-        sipc__peer_host(c->peer_addr, key, 160);
-        snprintf(key + strlen(key), sizeof key - strlen(key), " %s %d ", sipc_err_name(err),
-                 c->is_server);
-        conn_reason_key(key + strlen(key), sizeof key - strlen(key), c->down_detail, c->peer_addr);
-        const char *dir = c->is_server ? "Connection from" : "Connection to";
-        const char *addr = c->peer_addr[0] ? c->peer_addr : "peer";
-        if (c->resume_refused)
-            sipc__log_limited(c->ctx, key, level, "Transport.Conn", "%s %s: TLS session not resumed: %s",
-                              dir, addr, c->down_detail);
-        else {
-            /* a detail that only repeats the error's text adds nothing */
-            const char *more = strcmp(c->down_detail, sipc_strerror(err)) ? c->down_detail : "";
-            sipc__log_limited(c->ctx, key, level, "Transport.Conn",
-                              "%s %s%s%s%s closed: %s (%s, %s class)%s%s", dir, addr,
-                              c->peer_node[0] ? " (node " : "", c->peer_node, c->peer_node[0] ? ")" : "",
-                              sipc_strerror(err), sipc_err_name(err),
-                              sipc_err_class_name(sipc_err_classify(err)), more[0] ? ": " : "",
-                              more);
-        }
+        conn_log_failed(c, err, level);
     }
     /* every outstanding call completes now, exactly once: canceled when we
      * close on purpose, else with the reason of the failure */

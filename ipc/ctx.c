@@ -88,23 +88,40 @@ static void on_ctx_timer(uv_timer_t *t)
     ctx_timer_within(ctx, ctx_tls_expire(ctx));
 }
 
-void sipc__log_limited(sipc_ctx *ctx, const char *key, sipc_log_level level, const char *category,
-                       const char *fmt, ...)
+/* key says what all of its lines have in common, and is what the report of
+ * those held back says: never the details (port, node, reason) of one of
+ * them. With host_key, a coarser key over many keys of one peer host: a few
+ * new keys per interval each get their line, the rest are counted under it,
+ * so a peer cycling node ids stays one summary per interval and a few slots. */
+void sipc__log_limited_host(sipc_ctx *ctx, const char *key, const char *host_key, sipc_log_level level,
+                            const char *category, const char *fmt, ...)
 {
-    uint64_t held = 0, since = 0;
     if (!sipc__log_on(ctx, level))
         return;
-    if (ctx->logrl && !sipc_ratelimit_allow(ctx->logrl, key, uv_now(ctx->loop), &held, &since)) {
+    uint64_t held = 0, since = 0, now = uv_now(ctx->loop);
+    /* a key the host's would hold gets no slot: a peer cycling node ids
+     * must not evict the host's key nor everyone else's */
+    if (ctx->logrl && host_key && sipc_ratelimit_would_allow(ctx->logrl, key, 1, now)) {
+        uint64_t hheld = 0, hsince = 0;
+        if (!sipc_ratelimit_allow_n(ctx->logrl, host_key, SIPC__LOG_HOST_BURST, now, &hheld, &hsince)) {
+            ctx_timer_within(ctx, SIPC__LOG_INTERVAL_MS);
+            return;
+        }
+        if (hheld) /* the host's key has no line of its own to carry them */
+            log_held(ctx, (int)level, category, host_key, hheld, hsince);
+        (void)sipc_ratelimit_remember(ctx->logrl, host_key, (int)level, category, host_key);
+    }
+    if (ctx->logrl && !sipc_ratelimit_allow(ctx->logrl, key, now, &held, &since)) {
         ctx_timer_within(ctx, SIPC__LOG_INTERVAL_MS);
         return;
     }
+    if (ctx->logrl)
+        (void)sipc_ratelimit_remember(ctx->logrl, key, (int)level, category, key);
     char msg[1200];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(msg, 1024, fmt, ap);
     va_end(ap);
-    if (ctx->logrl)
-        (void)sipc_ratelimit_remember(ctx->logrl, key, (int)level, category, msg);
     if (held && n >= 0 && n < 1024)
         snprintf(msg + n, sizeof msg - (size_t)n, " (and %llu more like it in the %llu s before)",
                  (unsigned long long)held, span_s(since));

@@ -88,12 +88,21 @@ static inline int sipc__log_on(const sipc_ctx *ctx, sipc_log_level level)
 }
 void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* The same, at most once per key (a peer and a kind of event) per
- * SIPC__LOG_INTERVAL_MS; the next line says how many were held back, or,
- * when none comes within the interval, a line of their own at its end. */
+/* The same, at most once per key per SIPC__LOG_INTERVAL_MS; the next line
+ * says how many were held back, or, when none comes within the interval, a
+ * line of their own at its end: "N more like this in the last S s: <key>".
+ * So key is a line that is true of every line it holds back (peer host,
+ * node, transport or reason; no port, no detail that varies). */
 #define SIPC__LOG_INTERVAL_MS 10000
-void sipc__log_limited(sipc_ctx *ctx, const char *key, sipc_log_level level, const char *category,
-                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define sipc__log_limited(ctx, key, ...) sipc__log_limited_host(ctx, key, NULL, __VA_ARGS__)
+/* The same, for keys naming a peer's node: at most SIPC__LOG_HOST_BURST new
+ * keys of one host_key (the host, without the node; NULL: none) get a line
+ * per interval; lines beyond are counted under host_key, so a peer cycling
+ * node ids cannot flood the log nor take the table's slots. */
+#define SIPC__LOG_HOST_BURST 3
+void sipc__log_limited_host(sipc_ctx *ctx, const char *key, const char *host_key, sipc_log_level level,
+                            const char *category, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 /* "ip" of "ip:port" or "[v6]:port", for rate-limit keys (a peer reconnects
  * from new ports). */
 void sipc__peer_host(const char *addr, char *out, size_t len);

@@ -201,9 +201,9 @@ void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env, const uint8_t *
         if (!oneway) {
             (void)sipc__conn_send_error(c, env->request_id, SIPC_ENOMETHOD, msg);
         } else {
-            char key[200];
-            sipc__peer_host(c->peer_addr, key, 160);
-            strncat(key, " no-method", sizeof key - strlen(key) - 1);
+            char host[160], key[300];
+            sipc__peer_host(c->peer_addr, host, sizeof host);
+            snprintf(key, sizeof key, "one-way calls from %s dropped: no handler", host);
             sipc__log_limited(c->ctx, key, SIPC_LOG_WARN, "Transport.Conn",
                               "%s (one-way from %s dropped)", msg, c->peer_addr);
         }

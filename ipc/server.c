@@ -26,23 +26,27 @@ static void free_handle_owner(uv_handle_t *h)
 }
 
 /* One line per connection says which transport it runs on; limited per peer
- * and transport, so a client that reconnects in a loop cannot flood the log,
- * and the first plaintext one after TLS ones is still said. */
+ * host, node and transport (the report of those held back says just that,
+ * no port), so a client that reconnects in a loop cannot flood the log, and
+ * the first plaintext one after TLS ones, or another node from the same
+ * host, is still said. */
 static void srv_log_up(sipc_server *srv, sipc_conn *c)
 {
     sipc_peer_info pi;
     sipc_conn_info(c, &pi);
-    char key[200];
-    sipc__peer_host(c->peer_addr, key, 160);
-    strncat(key, pi.tls ? " up tls" : " up plain", sizeof key - strlen(key) - 1);
+    char host[160], how[160], key[600], host_key[400];
+    sipc__peer_host(c->peer_addr, host, sizeof host);
     if (pi.tls)
-        sipc__log_limited(srv->ctx, key, SIPC_LOG_INFO, "Transport.Conn",
-                          "%s: connection from %s (node %s) up over %s %s", srv->name,
-                          c->peer_addr, pi.peer_node, pi.tls_version, pi.tls_cipher);
+        snprintf(how, sizeof how, "%s %s", pi.tls_version, pi.tls_cipher);
     else
-        sipc__log_limited(srv->ctx, key, SIPC_LOG_INFO, "Transport.Conn",
-                          "%s: connection from %s (node %s) up over plaintext", srv->name,
-                          c->peer_addr, pi.peer_node);
+        snprintf(how, sizeof how, "plaintext");
+    snprintf(key, sizeof key, "%s: connections from %s (node %s) up over %s", srv->name, host,
+             pi.peer_node, how);
+    snprintf(host_key, sizeof host_key, "%s: connections from %s (various nodes) up over %s",
+             srv->name, host, pi.tls ? "TLS" : "plaintext");
+    sipc__log_limited_host(srv->ctx, key, host_key, SIPC_LOG_INFO, "Transport.Conn",
+                           "%s: connection from %s (node %s) up over %s", srv->name, c->peer_addr,
+                           pi.peer_node, how);
 }
 
 static void srv_up(void *owner, sipc_conn *c)
@@ -120,9 +124,10 @@ static int evict_oldest_opening(sipc_server *srv, int full)
         sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
         if (c->state != SIPC_CONN_S_HANDSHAKE)
             continue;
-        char key[200];
-        sipc__peer_host(c->peer_addr, key, 160);
-        strncat(key, " evicted", sizeof key - strlen(key) - 1);
+        char host[160], key[300];
+        sipc__peer_host(c->peer_addr, host, sizeof host);
+        snprintf(key, sizeof key, "%s: connections from %s closed in their handshake to make room",
+                 srv->name, host);
         if (full)
             sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
                               "%s: %u connections open (limit %u, [limits] max_connections): "
@@ -177,9 +182,10 @@ static void on_connection(uv_stream_t *listener, int status)
          * drains and the peer hears a close instead of waiting (libuv would
          * otherwise accept and drop connections silently once descriptors
          * run out). */
-        char key[200];
-        sipc__peer_host(sipc_stream_peer(s), key, 160);
-        strncat(key, " refused", sizeof key - strlen(key) - 1);
+        char host[160], key[300];
+        sipc__peer_host(sipc_stream_peer(s), host, sizeof host);
+        snprintf(key, sizeof key, "%s: connections from %s refused ([limits] max_connections)",
+                 srv->name, host);
         sipc__log_limited(ctx, key, SIPC_LOG_WARN, "Transport.Listen",
                           "%s: refusing a connection from %s: %u connections open (limit %u, "
                           "[limits] max_connections)",

@@ -595,15 +595,38 @@ static void t_oneway_and_errors(void **state)
  * still gets in at once instead of waiting out the handshake timeout. */
 /* n TCP connections to the test server that never send a byte; the server
  * has accepted them all when this returns. */
+/* A raw TCP connection to the test server (rcvbuf: its receive buffer,
+ * 0: the default). */
+static int raw_connect(world *w, int rcvbuf)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    if (rcvbuf)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* Appends a hello frame from node in cluster to b. */
+static void raw_hello(sipc_buf *b, const char *node, const char *cluster)
+{
+    Sipc__Hello hm = SIPC__HELLO__INIT;
+    hm.protocol_version = SIPC_PROTOCOL_VERSION;
+    hm.node_id = (char *)node;
+    hm.cluster = (char *)cluster;
+    uint8_t hb[512];
+    assert_true(sipc__hello__get_packed_size(&hm) <= sizeof hb);
+    size_t hn = sipc__hello__pack(&hm, hb);
+    sipc_env_out h = {.kind = SIPC__KIND__HELLO, .payload = hb, .payload_len = hn};
+    assert_int_equal(sipc_env_encode(b, &h, 1u << 24), 0);
+}
+
 static void connect_silent(world *w, int *fds, int n)
 {
-    for (int i = 0; i < n; i++) {
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-        assert_true(fds[i] >= 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
-        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof a), 0);
-    }
+    for (int i = 0; i < n; i++)
+        fds[i] = raw_connect(w, 0);
     for (int i = 0; i < 20; i++)
         uv_run(&w->loop, UV_RUN_NOWAIT);
 }
@@ -684,6 +707,120 @@ static void t_timeouts_logged_once(void **state)
     assert_int_equal(lines, 1);
     for (int i = 0; i < 10; i++)
         close(fds[i]);
+    world_free(w);
+}
+
+/* A raw plaintext peer from 127.0.0.1 that says hello as node in cluster,
+ * waits for the server to take it up or refuse it, and hangs up. */
+static void raw_hello_and_close(world *w, const char *node, const char *cluster)
+{
+    int fd = raw_connect(w, 0);
+    sipc_buf b = {0};
+    raw_hello(&b, node, cluster);
+    assert_int_equal(send(fd, b.data, b.len, MSG_NOSIGNAL), (ssize_t)b.len);
+    sipc_buf_free(&b);
+    /* up, or refused: the server hangs up */
+    int ups = w->sups, downs = w->sdowns, up = 0, refused = 0;
+    for (int i = 0; i < 2000 && !up && !refused; i++) {
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+        char junk[512];
+        up = w->sups > ups;
+        refused = recv(fd, junk, sizeof junk, MSG_DONTWAIT) == 0;
+        if (!up && !refused)
+            uv_sleep(1);
+    }
+    assert_true(up || refused);
+    close(fd);
+    int down = !up;
+    for (int i = 0; i < 2000 && !down; i++) {
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+        down = w->sdowns > downs;
+        if (!down)
+            uv_sleep(1);
+    }
+    assert_true(down);
+}
+
+/* Lines of log l that contain needle, and how many of them are reports of
+ * lines held back ("N more like this ..."). */
+static int count_lines(const tu_log *l, const char *needle, int *reports)
+{
+    int n = 0;
+    *reports = 0;
+    for (const char *p = l->buf; p && *p;) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char line[1500];
+        snprintf(line, sizeof line, "%.*s", (int)len, p);
+        if (strstr(line, needle)) {
+            n++;
+            *reports += strstr(line, " more like this in the last ") != NULL;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return n;
+}
+
+/* The lines of connections coming up and closed by their peer are limited
+ * per peer host and node: each node from one address gets its own first
+ * line, a node reconnecting in a loop one line per interval, and the report
+ * of those held back names only what they share (never a port of one of
+ * them). A peer cycling node ids gets a few lines, then one report for
+ * the host. */
+static void t_conn_lines_per_node(void **state)
+{
+    (void)state;
+    if (g_mode != SIPC_TLS_OFF)
+        skip(); /* the raw peer speaks plaintext */
+    world *w = world_new();
+    world_server(w, g_mode, g_pem, "test", 0);
+    for (int i = 0; i < 5; i++)
+        raw_hello_and_close(w, "n5", "test");
+    raw_hello_and_close(w, "n6", "test");
+    char node[32];
+    for (int i = 0; i < 20; i++) {
+        snprintf(node, sizeof node, "c%d", i);
+        raw_hello_and_close(w, node, "test");
+    }
+    /* two refused identities with the same reason: two lines */
+    raw_hello_and_close(w, "r1", "other");
+    raw_hello_and_close(w, "r2", "other");
+    /* one identity, two reasons that differ only late: two lines */
+    char far[2][140];
+    for (int i = 0; i < 2; i++) {
+        memset(far[i], 'x', 120);
+        far[i][120] = (char)('a' + i);
+        far[i][121] = '\0';
+    }
+    raw_hello_and_close(w, "r3", far[0]);
+    raw_hello_and_close(w, "r3", far[1]);
+    int reports;
+    assert_int_equal(count_lines(&w->slog, "(node n5) up over plaintext", &reports), 1);
+    assert_int_equal(count_lines(&w->slog, "(node n5) closed by the peer", &reports), 1);
+    assert_int_equal(count_lines(&w->slog, "(node n6) up over plaintext", &reports), 1);
+    assert_int_equal(count_lines(&w->slog, "(node n6) closed by the peer", &reports), 1);
+    /* n5, n6 and the first of the cycling ones: the host's few */
+    assert_int_equal(count_lines(&w->slog, " up over plaintext", &reports), 3);
+    assert_int_equal(count_lines(&w->slog, " closed by the peer", &reports), 3);
+    assert_int_equal(count_lines(&w->slog, "(node r1) closed:", &reports), 1);
+    assert_int_equal(count_lines(&w->slog, "(node r2) closed:", &reports), 1);
+    assert_int_equal(count_lines(&w->slog, "(node r3) closed:", &reports), 2);
+    /* the reports come at the interval's end, here when the context closes */
+    sipc_ctx_close(w->sctx, NULL, NULL);
+    w->sctx = NULL;
+    assert_true(tu_drain(&w->loop, 5000));
+    assert_true(tu_log_has(&w->slog, "4 more like this in the last 1 s: Test Service: connections "
+                                     "from 127.0.0.1 (node n5) up over plaintext"));
+    assert_true(tu_log_has(&w->slog, "4 more like this in the last 1 s: Connections from 127.0.0.1 "
+                                     "(node n5) closed by the peer"));
+    assert_true(tu_log_has(&w->slog, "19 more like this in the last 1 s: Test Service: connections "
+                                     "from 127.0.0.1 (various nodes) up over plaintext"));
+    assert_true(tu_log_has(&w->slog, "19 more like this in the last 1 s: Connections from 127.0.0.1 "
+                                     "(various nodes) closed by the peer"));
+    /* no report names a port: none describes one connection */
+    assert_int_equal(count_lines(&w->slog, " more like this ", &reports), 4);
+    assert_true(count_lines(&w->slog, "127.0.0.1:", &reports) > 0);
+    assert_int_equal(reports, 0);
     world_free(w);
 }
 
@@ -918,23 +1055,10 @@ static void t_slow_reader_closed(void **state)
     world *w = world_new();
     w->max_queue_total = 1u << 20;
     world_server(w, g_mode, g_pem, "test", 0);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    int small = 4096;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    int fd = raw_connect(w, 4096);
     /* hello, then 256 echoes of 64 KiB: 16 MiB of answers it never reads */
     sipc_buf b = {0};
-    Sipc__Hello hm = SIPC__HELLO__INIT;
-    hm.protocol_version = SIPC_PROTOCOL_VERSION;
-    hm.node_id = "slow";
-    hm.cluster = "test";
-    uint8_t hb[64];
-    size_t hn = sipc__hello__pack(&hm, hb);
-    sipc_env_out h = {.kind = SIPC__KIND__HELLO, .payload = hb, .payload_len = hn};
-    assert_int_equal(sipc_env_encode(&b, &h, 1u << 24), 0);
+    raw_hello(&b, "slow", "test");
     static uint8_t chunk[65536];
     for (uint64_t i = 1; i <= 256; i++) {
         sipc_env_out e = {.kind = SIPC__KIND__REQUEST, .request_id = i, .service = "test",
@@ -2103,6 +2227,7 @@ int main(void)
         cmocka_unit_test(t_silent_connections_evicted),
         cmocka_unit_test(t_full_of_silent_connections),
         cmocka_unit_test(t_timeouts_logged_once),
+        cmocka_unit_test(t_conn_lines_per_node),
         cmocka_unit_test(t_deadline),
         cmocka_unit_test(t_drop_completes_pending_then_reconnect),
         cmocka_unit_test(t_cluster_mismatch),

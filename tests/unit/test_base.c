@@ -165,6 +165,31 @@ static void ratelimit_one_line_per_interval(void **state)
     sipc_ratelimit_free(rl);
 }
 
+/* A coarse key lets burst lines through per interval, then holds; asking
+ * whether a key would be let through neither counts it nor gives it a slot. */
+static void ratelimit_burst(void **state)
+{
+    (void)state;
+    sipc_ratelimit *rl;
+    assert_int_equal(sipc_ratelimit_new(&rl, 10000, 64), 0);
+    uint64_t held, since;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(sipc_ratelimit_allow_n(rl, "host", 3, 1000, &held, &since), 1);
+    assert_int_equal(sipc_ratelimit_would_allow(rl, "host", 3, 1001), 0);
+    assert_int_equal(sipc_ratelimit_allow_n(rl, "host", 3, 1001, &held, &since), 0);
+    assert_int_equal(sipc_ratelimit_allow_n(rl, "host", 3, 1002, &held, &since), 0);
+    assert_int_equal(sipc_ratelimit_would_allow(rl, "host", 3, 11000), 1);
+    assert_int_equal(sipc_ratelimit_allow_n(rl, "host", 3, 11000, &held, &since), 1);
+    assert_int_equal(held, 2);
+    assert_int_equal(since, 10000);
+    assert_int_equal(sipc_ratelimit_would_allow(rl, "node", 1, 20000), 1);
+    assert_int_equal(sipc_ratelimit_would_allow(rl, "node", 1, 20000), 1);
+    assert_int_equal(sipc_ratelimit_allow(rl, "node", 20000, &held, &since), 1);
+    assert_int_equal(held, 0);
+    assert_int_equal(sipc_ratelimit_would_allow(rl, "node", 1, 20001), 0);
+    sipc_ratelimit_free(rl);
+}
+
 typedef struct held_report {
     int calls, level;
     char category[32], text[200];
@@ -336,6 +361,7 @@ int main(void)
         cmocka_unit_test(freelist_reuse_and_bound),
         cmocka_unit_test(ratelimit_one_line_per_interval),
         cmocka_unit_test(ratelimit_reports_held_lines),
+        cmocka_unit_test(ratelimit_burst),
         cmocka_unit_test(ratelimit_bounded_table),
         cmocka_unit_test(str_copy_as_snprintf),
         cmocka_unit_test(str_copy_edges),

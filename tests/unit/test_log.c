@@ -663,25 +663,35 @@ static void test_ctx_log_level(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* A plaintext context on loop whose lines go to sink(arg); *sec is its
+ * security, for the caller to release. */
+static sipc_ctx *plain_ctx(uv_loop_t *loop, sipc_log_fn sink, void *arg, sipc_security **sec)
+{
+    sipc_options o;
+    sipc_options_init(&o);
+    o.log = sink;
+    o.log_arg = arg;
+    assert_int_equal(sipc_security_plain(sec), 0);
+    sipc_ctx *ctx;
+    assert_int_equal(sipc_ctx_new(&ctx, loop, &o, *sec), 0);
+    return ctx;
+}
+
 /* A context's rate-limited lines: repeats are held back, and with no later
  * line to carry their count, the context says it itself, at the latest
- * when it closes; the count and the span are true. */
+ * when it closes; the count and the span are true, and the report says
+ * what the key says, not the first line (whose details it may not share). */
 static void test_ctx_held_lines(void **state)
 {
     (void)state;
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     seen got = {0};
-    sipc_options o;
-    sipc_options_init(&o);
-    o.log = count_sink;
-    o.log_arg = &got;
     sipc_security *sec;
-    assert_int_equal(sipc_security_plain(&sec), 0);
-    sipc_ctx *ctx;
-    assert_int_equal(sipc_ctx_new(&ctx, &loop, &o, sec), 0);
+    sipc_ctx *ctx = plain_ctx(&loop, count_sink, &got, &sec);
     for (int i = 0; i < 5; i++)
-        sipc__log_limited(ctx, "127.0.0.9 toobig", SIPC_LOG_WARN, "Transport.Conn", "line %d", i);
+        sipc__log_limited(ctx, "frames from 127.0.0.9 too big", SIPC_LOG_WARN, "Transport.Conn",
+                          "line %d", i);
     assert_int_equal(got.n, 1);
     assert_string_equal(got.msg, "line 0");
     int closed = 0;
@@ -690,7 +700,65 @@ static void test_ctx_held_lines(void **state)
     assert_true(closed);
     assert_int_equal(got.n, 2);
     assert_int_equal(got.level, SIPC_LOG_WARN);
-    assert_string_equal(got.msg, "4 more like this in the last 1 s: line 0");
+    assert_string_equal(got.msg, "4 more like this in the last 1 s: frames from 127.0.0.9 too big");
+    sipc_security_release(sec);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* Every line a context wrote, one after another. */
+typedef struct all_lines {
+    int n;
+    char buf[16384];
+} all_lines;
+
+static void all_sink(void *arg, sipc_log_level level, const char *category, const char *msg)
+{
+    (void)level;
+    (void)category;
+    all_lines *a = arg;
+    size_t len = strlen(a->buf);
+    snprintf(a->buf + len, sizeof a->buf - len, "%s\n", msg);
+    a->n++;
+}
+
+/* Lines keyed per node under a key of their host: each node gets its own
+ * first line, a node repeating is held under its own key, and a host
+ * cycling node ids gets SIPC__LOG_HOST_BURST lines per interval, the rest
+ * reported once for the host; no report repeats a line's details. */
+static void test_ctx_lines_per_node(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    static all_lines got;
+    memset(&got, 0, sizeof got);
+    sipc_security *sec;
+    sipc_ctx *ctx = plain_ctx(&loop, all_sink, &got, &sec);
+    const char *host = "connections from 127.0.0.9 (various nodes) up";
+    for (int i = 0; i < 5; i++)
+        sipc__log_limited_host(ctx, "connections from 127.0.0.9 (node a) up", host, SIPC_LOG_INFO,
+                               "Transport.Conn", "connection from 127.0.0.9:%d (node a) up", 4000 + i);
+    sipc__log_limited_host(ctx, "connections from 127.0.0.9 (node b) up", host, SIPC_LOG_INFO,
+                           "Transport.Conn", "connection from 127.0.0.9:5000 (node b) up");
+    char key[100];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof key, "connections from 127.0.0.9 (node c%d) up", i);
+        sipc__log_limited_host(ctx, key, host, SIPC_LOG_INFO, "Transport.Conn",
+                               "connection from 127.0.0.9:%d (node c%d) up", 6000 + i, i);
+    }
+    assert_int_equal(got.n, SIPC__LOG_HOST_BURST);
+    assert_non_null(strstr(got.buf, "connection from 127.0.0.9:4000 (node a) up\n"));
+    assert_non_null(strstr(got.buf, "connection from 127.0.0.9:5000 (node b) up\n"));
+    assert_non_null(strstr(got.buf, "connection from 127.0.0.9:6000 (node c0) up\n"));
+    int closed = 0;
+    sipc_ctx_close(ctx, ctx_closed, &closed);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_true(closed);
+    assert_int_equal(got.n, SIPC__LOG_HOST_BURST + 2);
+    assert_non_null(strstr(got.buf, "4 more like this in the last 1 s: connections from 127.0.0.9 "
+                                    "(node a) up\n"));
+    assert_non_null(strstr(got.buf, "999 more like this in the last 1 s: connections from "
+                                    "127.0.0.9 (various nodes) up\n"));
     sipc_security_release(sec);
     assert_int_equal(uv_loop_close(&loop), 0);
 }
@@ -714,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_ctx_log_level),
         cmocka_unit_test(test_no_memory),
         cmocka_unit_test(test_ctx_held_lines),
+        cmocka_unit_test(test_ctx_lines_per_node),
     };
     return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }

@@ -141,6 +141,12 @@ typedef int (*sipc_subject_fn)(void *arg, const sipc_bytes *oid, const uint8_t *
  * attribute in the order written. 0, fn's result, or SIPC_EINVAL with the
  * reason in err. */
 int sipc_subject_parse(const char *s, sipc_subject_fn fn, void *arg, char *err, size_t errlen);
+/* Writes value so that sipc_subject_parse reads it back as exactly value:
+ * RFC 4514's specials, a leading '#' or blank and a trailing blank escaped
+ * with '\', control characters as '\XX'. For subject text made from
+ * names the user did not write as RFC 4514 (a cluster name). 0, or
+ * SIPC_EINVAL when out (outlen bytes) cannot hold it. */
+int sipc_subject_escape(const char *value, char *out, size_t outlen);
 /* The OID of an attribute named as in a distinguished name (CN, O, OU, C,
  * L, ST, DC, emailAddress, ...; case-insensitive); false if unknown. */
 bool sipc__attr_oid(const char *name, size_t len, sipc_bytes *oid);

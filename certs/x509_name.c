@@ -10,6 +10,7 @@
  * structure: its text form is parsed here (a small RFC 4514 reader; the
  * certificate side is never rendered and re-read). */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -297,6 +298,31 @@ static int req_emit(sipc_subject_fn fn, void *arg, sipc_bytes oid, const uint8_t
         return SIPC_EINVAL;
     }
     return fn(arg, &oid, bytes, (size_t)n, err, errlen);
+}
+
+int sipc_subject_escape(const char *value, char *out, size_t outlen)
+{
+    size_t w = 0, n = strlen(value);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)value[i];
+        char esc[4] = {0};
+        if (c < 0x20 || c == 0x7f)
+            snprintf(esc, sizeof esc, "\\%02X", c);
+        else if (strchr(",+\"\\<>;", c) || ((c == '#' || is_blank((char)c)) && i == 0) ||
+                 (is_blank((char)c) && i + 1 == n))
+            esc[0] = '\\', esc[1] = (char)c;
+        else
+            esc[0] = (char)c;
+        size_t k = strlen(esc);
+        if (w + k >= outlen)
+            return SIPC_EINVAL;
+        memcpy(out + w, esc, k);
+        w += k;
+    }
+    if (w >= outlen)
+        return SIPC_EINVAL;
+    out[w] = '\0';
+    return 0;
 }
 
 int sipc_subject_parse(const char *s, sipc_subject_fn fn, void *arg, char *err, size_t errlen)

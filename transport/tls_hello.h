@@ -1,6 +1,8 @@
-/* tls_hello.h - what a TLS ClientHello offers, read from its first bytes so
- * that a failed handshake can be explained in an operator's words ("the peer
- * offers only TLS 1.3") where the TLS library only says "no cipher suite in
+/* tls_hello.h - what a TLS ClientHello offers, read from its first bytes
+ * (unauthenticated input, before the TLS library reads it): a server refuses
+ * one that offers no group it accepts with an alert that says so, and a
+ * failed handshake is explained in an operator's words ("the peer offers
+ * only TLS 1.3") where the TLS library only says "no cipher suite in
  * common". wolfSSL 5.5.4 exposes nothing of a ClientHello it refused. */
 #ifndef SIPC_TRANSPORT_TLS_HELLO_H
 #define SIPC_TRANSPORT_TLS_HELLO_H

@@ -58,23 +58,23 @@ static int put_attr(void *arg, const sipc_bytes *oid, const uint8_t *v, size_t l
             dst = (char *)arg + NAME_FIELDS[i].off;
     if (!dst) {
         sipc__seterr(err, errlen,
-                     "subject attribute '%s' is not supported here (use CN, O, OU, C, ST, L, "
+                     "attribute '%s' is not supported here (use CN, O, OU, C, ST, L, "
                      "emailAddress)",
                      an);
         return SIPC_EINVAL;
     }
     /* a second value would replace the first, and [tls] subject naming both never match */
     if (dst[0]) {
-        sipc__seterr(err, errlen, "subject has %s twice: a created pair holds one of each", an);
+        sipc__seterr(err, errlen, "has %s twice: a created pair holds one of each", an);
         return SIPC_EINVAL;
     }
     if (len >= CTC_NAME_SIZE || memchr(v, 0, len)) {
-        sipc__seterr(err, errlen, "subject %s must be 1 to %d bytes, without \\00", an,
+        sipc__seterr(err, errlen, "%s must be 1 to %d bytes, without \\00", an,
                      CTC_NAME_SIZE - 1);
         return SIPC_EINVAL;
     }
     if (!strcmp(an, "C") && len != 2) {
-        sipc__seterr(err, errlen, "subject C must be a two-letter country code");
+        sipc__seterr(err, errlen, "C must be a two-letter country code");
         return SIPC_EINVAL;
     }
     memcpy(dst, v, len);

@@ -2,6 +2,7 @@
  * opt.h. */
 #include "services/common/opt.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -121,9 +122,10 @@ static int takes_value(const cli_opt *o)
 
 /* The separate value of an option taking one: argv[*i + 1], unless there is
  * none or it is an option of the tool (--name, --name=V, -name of a
- * CLI_DASH1 one; any command's): `--home --json` lacks the home, and taking
- * "--json" as one would turn a usage mistake into a missing home or an
- * unreachable node. A value that starts so is given as --name=VALUE. */
+ * CLI_DASH1 one, -x of a short letter; any command's): `--home --json` or
+ * `--home -j` lacks the home, and taking the option as one would turn a
+ * usage mistake into a missing home or an unreachable node. A value that
+ * starts so is given as --name=VALUE. */
 static const char *separate_value(const scan *s, int argc, char **argv, int *i)
 {
     if (*i + 1 >= argc)
@@ -134,9 +136,13 @@ static const char *separate_value(const scan *s, int argc, char **argv, int *i)
     if (a[0] == '-' && a[1] && name[0]) {
         const char *eq = strchr(name, '=');
         size_t n = eq ? (size_t)(eq - name) : strlen(name);
-        int known = find(s->tool->opts, name, n, 0, dash1) != NULL;
+        /* -x: a letter only (-1 and - stay values) */
+        char letter = dash1 && !a[2] && isalpha((unsigned char)a[1]) ? a[1] : 0;
+        int known = find(s->tool->opts, name, n, 0, dash1) != NULL ||
+                    (letter && find(s->tool->opts, NULL, 0, letter, 0) != NULL);
         for (const cli_cmd *c = s->tool->cmds; !known && c && c->name; c++)
-            known = find(c->opts, name, n, 0, dash1) != NULL;
+            known = find(c->opts, name, n, 0, dash1) != NULL ||
+                    (letter && find(c->opts, NULL, 0, letter, 0) != NULL);
         if (known)
             return NULL;
     }

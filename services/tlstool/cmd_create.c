@@ -8,6 +8,7 @@
 #include "certs/tool/keygen.h"
 #include "certs/tool/pkcs12.h"
 #include "certs/tool/store.h"
+#include "certs/x509_info.h"
 #include "services/tlstool/tlstool.h"
 
 int cmd_create(void *arg)
@@ -39,8 +40,19 @@ int cmd_create(void *arg)
         int e = sipc_kernel_random(rnd, sizeof rnd);
         if (e != 0)
             return fail(EX_FAIL, "cannot read random bytes from the kernel: %s", strerror(-e));
-        snprintf(subject, sizeof subject, "CN=sipc cluster %.40s %02x%02x%02x%02x", cfg.cluster, rnd[0],
-                 rnd[1], rnd[2], rnd[3]);
+        /* the cluster name is free text: escaped, it is read back as written;
+         * at most 40 bytes (the CN's limit), not cut inside a UTF-8 character */
+        size_t len = strlen(cfg.cluster);
+        if (len > 40)
+            for (len = 40; len > 0 && ((unsigned char)cfg.cluster[len] & 0xc0) == 0x80; len--)
+                ;
+        char name[41];
+        snprintf(name, sizeof name, "%.*s", (int)len, cfg.cluster);
+        char esc[sizeof name * 3];
+        if (sipc_subject_escape(name, esc, sizeof esc) != 0)
+            return fail(EX_FAIL, "cannot write the cluster name into the certificate's subject");
+        snprintf(subject, sizeof subject, "CN=sipc cluster %s %02x%02x%02x%02x", esc, rnd[0], rnd[1],
+                 rnd[2], rnd[3]);
     }
     char pw[CLI_PASSWORD_BUF];
     r = get_password(o, 1, pw, sizeof pw);

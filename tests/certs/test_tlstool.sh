@@ -82,7 +82,7 @@ run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --
 expect "create: a bare comma in a value names the part and the escape" 2 \
     "subject 'Inc\.' is not ATTRIBUTE=value .*a comma inside a value is written \\\\, as RFC 4514"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'CN=a, CN=b'
-expect "create: a type given twice is refused, not replaced" 2 "subject has CN twice"
+expect "create: a type given twice is refused, not replaced" 2 "key pair: subject has CN twice"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'CN=#0c0161'
 expect "create: RFC 4514 #hex values are refused, not taken as text" 2 "#hex form are not read"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject '2.5.4.3=c1'
@@ -94,6 +94,15 @@ S1=$(grep subject: "$OUT")
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/alpha2.pfx"
 S2=$(grep subject: "$OUT")
 [ "$S1" != "$S2" ] && ok "create: two pairs of one cluster get distinct subjects" || bad "create: same subject twice"
+# a cluster name is free text: characters RFC 4514 escapes end up in the CN as written
+printf '[cluster]\nname = acme+eu\\ops;#1\n' >"$H/sipc.conf"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/special.pfx"
+expect "create: a cluster name with + \\ ; makes a pair" 0 "subject: "
+openssl pkcs12 -in "$work/special.pfx" -passin env:PFXPW -nokeys 2>/dev/null | openssl x509 -noout -subject -nameopt RFC2253 >"$OUT" 2>&1
+RC=$?
+expect "create: the CN holds the cluster name as written (openssl RFC2253)" 0 \
+    '^subject=CN=sipc cluster acme\\\+eu\\\\ops\\;#1 [0-9a-f]{8}$'
+printf '[cluster]\nname = alpha\n' >"$H/sipc.conf"
 (umask 000 && SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/umask.pfx" >"$OUT" 2>&1)
 [ "$(mode_of "$work/umask.pfx")" = 600 ] && ok "create: umask 000 still gives 0600" || bad "create: umask 000 gives $(mode_of "$work/umask.pfx")"
 # password sources

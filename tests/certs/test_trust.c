@@ -330,6 +330,46 @@ static void test_subject_structure(void **state)
     assert_int_equal(sipc_subject_check("", why, sizeof why), 0);
 }
 
+/* sipc_subject_escape: whatever a value holds, the reader gets it back as
+ * the one value of the one attribute written. */
+typedef struct one_value {
+    int n;
+    char v[128];
+} one_value;
+
+static int take_one(void *arg, const sipc_bytes *oid, const uint8_t *v, size_t len, char *err,
+                    size_t errlen)
+{
+    (void)oid;
+    (void)err;
+    (void)errlen;
+    one_value *o = arg;
+    if (o->n++ == 0 && len < sizeof o->v) {
+        memcpy(o->v, v, len);
+        o->v[len] = '\0';
+    }
+    return 0;
+}
+
+static void test_subject_escape_round_trip(void **state)
+{
+    (void)state;
+    static const char *values[] = {"acme+eu", "a,b", "team\\ops", "x;y", "#1", " lead", "trail ",
+                                   "q\"<>", "a\\41b", "tab\there", "é ü", "=x=y"};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        char esc[256], text[300], why[200];
+        assert_int_equal(sipc_subject_escape(values[i], esc, sizeof esc), 0);
+        snprintf(text, sizeof text, "CN=%s, O=x", esc);
+        one_value o = {0};
+        assert_int_equal(sipc_subject_parse(text, take_one, &o, why, sizeof why), 0);
+        assert_int_equal(o.n, 2);
+        assert_string_equal(o.v, values[i]);
+    }
+    char small[4];
+    assert_int_equal(sipc_subject_escape("a,b", small, sizeof small), SIPC_EINVAL);
+    assert_int_equal(sipc_subject_escape("abc", small, sizeof small), 0);
+}
+
 static void test_malformed_and_empty(void **state)
 {
     (void)state;
@@ -522,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_other_pair_not_pinned_until_trusted),
         cmocka_unit_test(test_subject_policy),
         cmocka_unit_test(test_subject_structure),
+        cmocka_unit_test(test_subject_escape_round_trip),
         cmocka_unit_test(test_malformed_and_empty),
         cmocka_unit_test(test_bad_signature),
         cmocka_unit_test(test_every_byte_flip_refused),

@@ -1996,8 +1996,6 @@ static void t_peer_addresses(void **state)
     world_free(w);
 }
 
-/* Of this process's sockets connected to or accepted on port: how many, and
- * how many of them have TCP_NODELAY. */
 /* Whether fd is a connected IPv4 socket; if so, its local and its peer's port. */
 static int tcp4_ports(int fd, int *local, int *remote)
 {
@@ -2011,6 +2009,8 @@ static int tcp4_ports(int fd, int *local, int *remote)
     return 1;
 }
 
+/* Of this process's sockets connected to or accepted on port: how many, and
+ * how many of them have TCP_NODELAY. */
 static void count_nodelay(int port, int *accepted, int *accepted_nodelay, int *dialed,
                           int *dialed_nodelay)
 {

@@ -187,9 +187,20 @@ static void test_missing_argument(void **state)
     PARSE(&x, "make", "f", "--name", "--size=3");
     assert_string_equal(x.err, "--name needs a value");
     done(&x);
+    /* a short letter of the tool or a command in the value's place */
+    PARSE(&x, "--home", "-v", "show");
+    assert_string_equal(x.err, "--home needs a value");
+    done(&x);
+    PARSE(&x, "show", "-H", "-H");
+    assert_string_equal(x.err, "-H needs a value");
+    done(&x);
     /* other words that start with a dash are values; --name=VALUE takes any */
     PARSE(&x, "make", "f", "--name=--force", "--size", "-1");
     assert_string_equal(x.err, "--size must be a number between 1 and 10");
+    done(&x);
+    PARSE(&x, "make", "f", "--name", "-q", "-H", "-"); /* -q: no option's letter */
+    assert_int_equal(x.r, 0);
+    assert_string_equal(x.o.name, "-q");
     done(&x);
     PARSE(&x, "make", "f", "--name", "--forced", "-H", "-");
     assert_int_equal(x.r, 0);

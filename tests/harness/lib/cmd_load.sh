@@ -33,7 +33,7 @@ sc_cmd_load() {
     # for: `start --rate` is a usage error (64), not "no cluster". sipc-load
     # reads all of it before it acts on --help, and says the first mistake
     if ! sc_open "$SC_ARG_DIR" && load=$(SC_JSON=/dev/null sc_find_load); then
-        "$load" "$sub" "$@" --help >/dev/null || exit $?
+        "$load" "$sub" --help "$@" >/dev/null || exit $?
     fi
     sc_open_or_die "$SC_ARG_DIR"
     load=$(sc_find_load) || sc_die "$SC_EX_UNAVAILABLE" "sipc-load not found (beside sipc-cluster, in \$SIPC_BIN or PATH)"

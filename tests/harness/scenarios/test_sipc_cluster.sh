@@ -61,6 +61,10 @@ done <<'LIST'
 LIST
 [ -z "$bad" ] && ok "load start --rate (and others) without a value: exit 64, 'OPTION needs a value', not 'no cluster'" ||
     not_ok "load options without a value:$bad"
+# a "--" among load's arguments keeps its meaning: no cluster is the error
+"$SC" --dir "$CL" load start -- >"$work/load.out" 2>&1; rc=$?
+[ "$rc" = 78 ] && grep -q "no cluster at" "$work/load.out" &&
+    ok "load start -- without a cluster: exit 78, no cluster" || not_ok "load start --: exit $rc $(cat "$work/load.out")"
 "$SC" --dir "$CL" load >"$work/load.out" 2>&1; rc=$?
 [ "$rc" = 64 ] && grep -q "^sipc-cluster: error: load needs start, stop or report" "$work/load.out" &&
     ok "load without a subcommand: exit 64, like tls" || not_ok "load without a subcommand: exit $rc"

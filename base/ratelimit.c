@@ -181,10 +181,14 @@ uint64_t sipc_ratelimit_flush(sipc_ratelimit *rl, uint64_t now_ms, int all, sipc
         }
         uint64_t held = s->held, span = now_ms - s->last_line;
         s->held = 0;
-        /* the report counts as the key's line: a flood that goes on is held
-         * again and reported once per interval, not let through at once */
-        s->last_line = now_ms;
-        s->lines = 1;
+        /* a report of a flood counts as the key's line: a flood that goes on
+         * is held again and reported once per interval, not let through at
+         * once. One line held is no flood: the next one, a while later, is
+         * written whole instead of ending up in another "1 more" */
+        if (held > 1) {
+            s->last_line = now_ms;
+            s->lines = 1;
+        }
         /* fn may log, and so reach this table: it gets a copy */
         char text[1100];
         snprintf(text, sizeof text, "%s", s->text ? s->text : "(the line's text was not kept)");

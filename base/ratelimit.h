@@ -43,9 +43,10 @@ typedef void (*sipc_ratelimit_fn)(void *arg, int level, const char *category, co
                                   uint64_t held, uint64_t span_ms);
 /* For every key whose interval since its last line has ended by now_ms
  * with lines held back (all: every key holding lines, whatever the time),
- * calls fn and forgets them; the report counts as the key's line, so lines
- * of a flood that goes on are held again: one report per interval. Returns
- * when the next key holding lines is due (UINT64_MAX: none). */
+ * calls fn and forgets them; a report of more than one line counts as the
+ * key's line, so lines of a flood that goes on are held again: one report
+ * per interval (a report of one does not: the next line is written whole).
+ * Returns when the next key holding lines is due (UINT64_MAX: none). */
 uint64_t sipc_ratelimit_flush(sipc_ratelimit *rl, uint64_t now_ms, int all, sipc_ratelimit_fn fn,
                               void *arg);
 

@@ -974,11 +974,14 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
 /* The reason of a close as a rate-limit key, which the report of the lines
  * held back prints: the detail with the peer's address as its host only (a
  * peer reconnects from new ports, and each connection's detail names its
- * own) and with every run of three digits or more as one '#' (bytes, ports
- * and times vary from one connection to the next; the reason does not, and
- * short numbers such as a TLS version are part of it). Whole, so two
- * reasons that differ late (another subject, another attribute) are two. */
-static void conn_reason_key(char *out, size_t len, const char *detail, const char *addr)
+ * own). Whole, so two reasons that differ late (another subject, another
+ * attribute) are two, and so are two identities that differ in a number
+ * (CN=host101, CN=host202). digits: every run of three digits or more as
+ * one '#', for the host's key that bounds them (bytes, ports and times vary
+ * from one connection to the next; short numbers such as a TLS version are
+ * part of the reason). */
+static void conn_reason_key(char *out, size_t len, const char *detail, const char *addr,
+                            int digits)
 {
     char host[160];
     sipc__peer_host(addr, host, sizeof host);
@@ -990,7 +993,7 @@ static void conn_reason_key(char *out, size_t len, const char *detail, const cha
                 memcpy(out + n, host, hlen);
                 n += hlen;
             }
-        } else if (strspn(detail, "0123456789") >= 3) {
+        } else if (digits && strspn(detail, "0123456789") >= 3) {
             detail += strspn(detail, "0123456789");
             out[n++] = '#';
         } else {
@@ -1011,7 +1014,8 @@ static void conn_log_keys(const sipc_conn *c, char *key, size_t klen, char *host
         snprintf(key, klen, "Connections %s %s (node %s)", dir, host, c->peer_node);
     else
         snprintf(key, klen, "Connections %s %s", dir, host);
-    snprintf(host_key, hlen, "Connections %s %s (various nodes)", dir, host);
+    snprintf(host_key, hlen, "Connections %s %s (various %s)", dir, host,
+             c->peer_node[0] ? "nodes" : "peers");
 }
 
 /* Limited like the up lines: a probe that connects every second is one
@@ -1039,11 +1043,11 @@ static void conn_log_failed(sipc_conn *c, int err, int level)
     size_t n = (size_t)snprintf(reason, sizeof reason, " closed: %s%s: ",
                                 c->resume_refused ? "TLS session not resumed, " : "",
                                 sipc_err_name(err));
-    conn_reason_key(reason + n, sizeof reason - n, c->down_detail, c->peer_addr);
+    conn_reason_key(reason + n, sizeof reason - n, c->down_detail, c->peer_addr, 0);
     strncat(key, reason, sizeof key - strlen(key) - 1);
+    conn_reason_key(reason + n, sizeof reason - n, c->down_detail, c->peer_addr, 1);
     strncat(host_key, reason, sizeof host_key - strlen(host_key) - 1);
-    /* before the hello there is no node: the key is the host's already */
-    const char *hkey = c->peer_node[0] ? host_key : NULL;
+    const char *hkey = host_key;
     const char *dir = c->is_server ? "Connection from" : "Connection to";
     const char *addr = c->peer_addr[0] ? c->peer_addr : "peer";
     if (c->resume_refused) {

@@ -58,14 +58,14 @@ static int put_attr(void *arg, const sipc_bytes *oid, const uint8_t *v, size_t l
             dst = (char *)arg + NAME_FIELDS[i].off;
     if (!dst) {
         sipc__seterr(err, errlen,
-                     "attribute '%s' is not supported here (use CN, O, OU, C, ST, L, "
+                     "%s is not an attribute tlstool create writes (use CN, O, OU, C, ST, L, "
                      "emailAddress)",
                      an);
         return SIPC_EINVAL;
     }
     /* a second value would replace the first, and [tls] subject naming both never match */
     if (dst[0]) {
-        sipc__seterr(err, errlen, "has %s twice: a created pair holds one of each", an);
+        sipc__seterr(err, errlen, "%s is given twice: a created pair holds one of each", an);
         return SIPC_EINVAL;
     }
     if (len >= CTC_NAME_SIZE || memchr(v, 0, len)) {
@@ -87,7 +87,7 @@ static int set_subject(CertName *n, const char *subject, char *err, size_t errle
 {
     char why[400];
     if (sipc_subject_parse(subject, put_attr, n, why, sizeof why) != 0) {
-        sipc__seterr(err, errlen, "subject %s", why);
+        sipc__seterr(err, errlen, "subject '%s': %s", subject, why);
         return SIPC_EINVAL;
     }
     if (!n->commonName[0]) {

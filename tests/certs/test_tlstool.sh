@@ -80,9 +80,9 @@ RC=$?
 expect "create: the escaped comma is inside O (openssl RFC2253)" 0 "^subject=CN=c1,O=Example\\\\, Inc\.$"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'O=Example, Inc., CN=c1'
 expect "create: a bare comma in a value names the part and the escape" 2 \
-    "subject 'Inc\.' is not ATTRIBUTE=value .*a comma inside a value is written \\\\, as RFC 4514"
+    "subject 'O=Example, Inc\., CN=c1': 'Inc\.' is not ATTRIBUTE=value .*a comma inside a value is written \\\\, as RFC 4514"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'CN=a, CN=b'
-expect "create: a type given twice is refused, not replaced" 2 "key pair: subject has CN twice"
+expect "create: a type given twice is refused, not replaced" 2 "key pair: subject 'CN=a, CN=b': CN is given twice"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'CN=#0c0161'
 expect "create: RFC 4514 #hex values are refused, not taken as text" 2 "#hex form are not read"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject '2.5.4.3=c1'

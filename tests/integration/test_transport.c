@@ -794,6 +794,9 @@ static void t_conn_lines_per_node(void **state)
     }
     raw_hello_and_close(w, "r3", far[0]);
     raw_hello_and_close(w, "r3", far[1]);
+    /* ... or only in a number (another cluster, another CN): two lines */
+    raw_hello_and_close(w, "r4", "c101");
+    raw_hello_and_close(w, "r4", "c202");
     int reports;
     assert_int_equal(count_lines(&w->slog, "(node n5) up over plaintext", &reports), 1);
     assert_int_equal(count_lines(&w->slog, "(node n5) closed by the peer", &reports), 1);
@@ -805,6 +808,7 @@ static void t_conn_lines_per_node(void **state)
     assert_int_equal(count_lines(&w->slog, "(node r1) closed:", &reports), 1);
     assert_int_equal(count_lines(&w->slog, "(node r2) closed:", &reports), 1);
     assert_int_equal(count_lines(&w->slog, "(node r3) closed:", &reports), 2);
+    assert_int_equal(count_lines(&w->slog, "(node r4) closed:", &reports), 2);
     /* the reports come at the interval's end, here when the context closes */
     sipc_ctx_close(w->sctx, NULL, NULL);
     w->sctx = NULL;

@@ -262,6 +262,16 @@ static void ratelimit_reports_held_lines(void **state)
     assert_int_equal(sipc_ratelimit_flush(rl, t, 1, on_held, &r), UINT64_MAX);
     assert_int_equal(r.calls, calls + 1);
     assert_int_equal(r.held, 1);
+    /* a report of one line held is no flood: the next line, once the
+     * interval since the last one written has passed, is written whole */
+    assert_int_equal(sipc_ratelimit_allow(rl, "c", 100000, &held, &since), 1);
+    assert_int_equal(sipc_ratelimit_allow(rl, "c", 105000, &held, &since), 0);
+    calls = r.calls;
+    (void)sipc_ratelimit_flush(rl, 110000, 0, on_held, &r);
+    assert_int_equal(r.calls, calls + 1);
+    assert_int_equal(r.held, 1);
+    assert_int_equal(sipc_ratelimit_allow(rl, "c", 112000, &held, &since), 1);
+    assert_int_equal(held, 0);
     /* text kept for a key no longer in the table is dropped, and takes no
      * other key's slot */
     assert_int_equal(sipc_ratelimit_remember(rl, "never allowed", 3, "X", "x"), 0);

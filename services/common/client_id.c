@@ -1,10 +1,14 @@
 /* client_id.c - see client_id.h. */
 #include "services/common/client_id.h"
 
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "certs/keypair.h"
 
 /* The tools that name themselves this way; a node's own id may be anything,
  * so only these prefixes are read back as a tool. */
@@ -20,9 +24,18 @@ static void clean(char *s)
     }
 }
 
-void sipc_cli_client_id(const char *tool, char *out, size_t len)
+void sipc_cli_home_tag(const char *home, char out[5])
 {
-    char user[17] = "", host[25] = "";
+    char abs[PATH_MAX], hex[65];
+    const char *path = realpath(home, abs) ? abs : home;
+    sipc_fingerprint((const uint8_t *)path, strlen(path), hex);
+    memcpy(out, hex[0] ? hex : "0000", 4);
+    out[4] = '\0';
+}
+
+void sipc_cli_client_id(const char *tool, const char *home, char *out, size_t len)
+{
+    char user[17] = "", host[23] = "", tag[5];
     struct passwd *pw = getpwuid(geteuid());
     if (pw && pw->pw_name && pw->pw_name[0])
         snprintf(user, sizeof user, "%s", pw->pw_name);
@@ -35,8 +48,9 @@ void sipc_cli_client_id(const char *tool, char *out, size_t len)
     snprintf(host, sizeof host, "%s", h);
     clean(user);
     clean(host);
-    /* at most 7 + 1 + 16 + 1 + 24 + 1 + 10 = 60 characters */
-    snprintf(out, len, "%.7s:%s@%s:%ld", tool, user, host, (long)getpid());
+    sipc_cli_home_tag(home, tag);
+    /* at most 7 + 1 + 16 + 1 + 22 + 1 + 4 + 1 + 10 = 63 characters */
+    snprintf(out, len, "%.7s:%s@%s/%s:%ld", tool, user, host, tag, (long)getpid());
 }
 
 int sipc_cli_client_tool(const char *node, char *tool, size_t len)
@@ -49,4 +63,21 @@ int sipc_cli_client_tool(const char *node, char *tool, size_t len)
         }
     }
     return 0;
+}
+
+int sipc_cli_client_peer(const char *node, char *out, size_t len)
+{
+    char tool[16];
+    if (!sipc_cli_client_tool(node, tool, sizeof tool))
+        return 0;
+    /* "TOOL:USER@HOST[/TAG]" is everything before the last ':', the PID */
+    const char *rest = node + strlen(tool) + 1, *pid = strrchr(rest, ':');
+    int n = pid ? (int)(pid - node) : (int)strlen(node);
+    const char *slash = memchr(rest, '/', (size_t)(node + n - rest));
+    if (slash)
+        snprintf(out, len, "%.*s home %.*s", (int)(slash - node), node,
+                 (int)(node + n - slash - 1), slash + 1);
+    else
+        snprintf(out, len, "%.*s", n, node);
+    return 1;
 }

@@ -87,7 +87,8 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
     sipc_options opts;
     sipc_options_from_config(&opts, &cl->cfg);
     char id[64];
-    sipc_cli_client_id("sipcctl", id, sizeof id); /* who asks, in the node's logs */
+    /* who asks, in the node's logs; from which home, for its strict guard */
+    sipc_cli_client_id("sipcctl", sipc_home_resolve(o->home), id, sizeof id);
     opts.node_id = id;
     opts.handshake_timeout_ms = cl->timeout_ms;
     opts.log = quiet_sink;

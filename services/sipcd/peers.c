@@ -90,11 +90,13 @@ void host_peers_seen(host_peers *ps, const char *address, const char *node, int 
 {
     if (is_tlstool(node))
         return;
-    /* every session of sipcctl on one machine is one peer (their ids name
-     * the process): the history stays one line per machine and tool */
-    char tool[16];
-    if (sipc_cli_client_tool(node, tool, sizeof tool))
-        node = tool;
+    /* every session of one tool, user and home on a machine is one peer
+     * (their ids name the process): the history stays small, and a TLS
+     * session from another home, which may hold the pair this one lacks,
+     * does not clear it */
+    char peer[64];
+    if (sipc_cli_client_peer(node, peer, sizeof peer))
+        node = peer;
     char ip[64];
     strip_port(address, ip, sizeof ip);
     host_peer *p = NULL;

@@ -332,8 +332,9 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
     }
     snprintf(msg, len,
              "reload refused: going strict would cut off peers still speaking plaintext: %s; "
-             "enable TLS there first (a client machine, such as sipcctl's: import the "
-             "cluster's key pair there; its next TLS connection to this node clears it), or "
+             "enable TLS there first (a sipcctl named '... home TAG': import the cluster's key "
+             "pair in the home whose tag `tlstool status` shows as TAG; its next TLS connection "
+             "to this node clears it), or "
              "reload with --force",
              text);
     return 1;

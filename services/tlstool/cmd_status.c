@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "certs/tool/store.h"
+#include "services/common/client_id.h"
 #include "services/tlstool/tlstool.h"
 
 typedef struct perm_check {
@@ -126,7 +127,10 @@ int cmd_status(void *arg)
     int have = load_pair(o, &kp, 1) == 0;
     sipc_x509 x;
     memset(&x, 0, sizeof x);
+    char tag[5];
+    sipc_cli_home_tag(o->home, tag);
     json_object_set_new(j, "home", json_string(o->home));
+    json_object_set_new(j, "home_tag", json_string(tag));
     json_object_set_new(j, "imported", json_boolean(have));
     json_object_set_new(j, "tls_enabled", json_boolean(cfg.tls_enable));
     json_object_set_new(j, "tls_mode", json_string(sipc_tls_mode_name(cfg.tls_mode)));
@@ -246,7 +250,9 @@ int cmd_status(void *arg)
             printf("%s\n", s);
         free(s);
     } else {
-        printf("home:        %s\n", o->home);
+        /* how the sipcctl sessions from this home are named by a node's guard */
+        printf("home:        %s (tag %s: \"home %s\" in a node's strict guard)\n", o->home, tag,
+               tag);
         /* a mode only means something while TLS is on */
         if (cfg.tls_enable)
             printf("TLS:         enabled (mode %s, revocation %s%s%s)\n",

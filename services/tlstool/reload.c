@@ -79,7 +79,7 @@ int request_reload(const opts *o, int force)
     sipc_options so;
     sipc_options_from_config(&so, &cfg);
     char id[64];
-    sipc_cli_client_id("tlstool", id, sizeof id); /* who asks, in the node's logs */
+    sipc_cli_client_id("tlstool", o->home, id, sizeof id); /* who asks, in the node's logs */
     so.node_id = id;
     so.log = quiet;
     sipc_ctx *ctx = NULL;

@@ -2,10 +2,12 @@
 # test_guard.sh - the strict guard of sipcd, with a real node A on $BASE.1
 # (standard ports) and two plaintext nodes calling it, B ($BASE.2, later
 # given the pair) and C ($BASE.3, never): their management channels reach A
-# when asked for the cluster status. (The guard records every sipcctl session
-# of a machine as one peer "sipcctl", whatever its home, so the checks made
-# with it from A's home, over TLS, would clear a plaintext sipcctl peer: the
-# peers here are nodes.)
+# when asked for the cluster status; and plaintext sipcctl sessions from
+# homes without the pair (o and q, later given it; p2, never).
+#   - the guard records the sessions of sipcctl by user, machine and home:
+#     sipcctl from A's home, over TLS (the operator's `sipcctl status`), does
+#     not clear a plaintext sipcctl from another home of the same machine;
+#     one TLS session from that home does
 #   - A permissive, a plaintext client calls it: `tlstool mode strict
 #     --reload` is refused (exit 12) naming the peer; A stays permissive and
 #     still serves the client; the status shows the guard's peers
@@ -42,6 +44,8 @@ conf a a 1
 conf b b 2 # moves from plaintext to TLS
 conf c c 3 # stays plaintext
 conf p2 p2 1 # a plaintext sipcctl, to see who A lets in
+conf o o 1 # an operator's sipcctl: plaintext, then given the pair
+conf q q 1 # the same, at the end
 tt create -site "$work/cluster.pfx" >/dev/null
 tt import "$work/cluster.pfx" >/dev/null
 
@@ -82,15 +86,17 @@ done
 ctl --home "$work/a" status --json >"$work/st0.json" 2>&1
 jq -e '[.guard.plaintext_peers[] | select(.node | startswith("tlstool"))] | length == 0' "$work/st0.json" >/dev/null &&
     ok "no tlstool session is a guard peer" || { not_ok "tlstool listed by the guard"; cat "$work/st0.json"; }
-ping_over p2 plaintext || { not_ok "plaintext sipcctl to A"; cat "$work/ping.out"; }
+ping_over o plaintext || { not_ok "plaintext sipcctl to A"; cat "$work/ping.out"; }
 hist() { jq -e "$1" "$work/a/state/peers"; }
-wait_for 10 hist '[.peers[] | select(.node == "sipcctl" and .tls == false)] | length == 1' &&
+po=$(sipcctl_peer "$work/o") pa=$(sipcctl_peer "$work/a")
+[ "$po" != "$pa" ] || not_ok "homes o and a have the same tag"
+wait_for 10 hist "[.peers[] | select(.node == \"$po\" and .tls == false)] | length == 1" &&
     ok "A's history records the real plaintext sipcctl" || { not_ok "sipcctl not recorded"; cat "$work/a/state/peers"; }
-# each session names itself sipcctl:USER@HOST:PID; the history still has one sipcctl line
-ping_over p2 plaintext || { not_ok "second plaintext sipcctl to A"; cat "$work/ping.out"; }
+# each session names itself sipcctl:USER@HOST/TAG:PID; the history still has one line for o
+ping_over o plaintext || { not_ok "second plaintext sipcctl to A"; cat "$work/ping.out"; }
 ctl --home "$work/a" status --json >"$work/st.json" 2>&1
-jq -e '[.guard.plaintext_peers[] | select(.node | startswith("sipcctl"))] | map(.node) == ["sipcctl"]' "$work/st.json" >/dev/null &&
-    ok "three sipcctl sessions from one machine are one guard peer, sipcctl" || { not_ok "sipcctl sessions counted apart"; cat "$work/st.json"; }
+jq -e --arg o "$po" '[.guard.plaintext_peers[] | select(.node == $o)] | length == 1' "$work/st.json" >/dev/null &&
+    ok "the sipcctl sessions from one home are one guard peer: $po" || { not_ok "sipcctl sessions counted apart"; cat "$work/st.json"; }
 hist '[.peers[] | select(.node == "tlstool-check")] | length == 0' >/dev/null &&
     ok "A's history does not record tlstool check's probe" || { not_ok "the probe is recorded"; cat "$work/a/state/peers"; }
 # off -> strict refused (the plaintext sipcctl): sipc.conf goes back to off,
@@ -108,29 +114,41 @@ ctl --home "$work/a" status >"$work/st3.txt" 2>&1 &&
 tt enable --mode permissive --reload >"$work/e0.out" 2>&1 || { not_ok "enable permissive"; cat "$work/e0.out"; }
 tt mode strict --reload >"$work/r0.out" 2>&1
 rc=$?
-[ "$rc" = 12 ] && grep -q "(node sipcctl)" "$work/r0.out" && ! grep -q "tlstool-check" "$work/r0.out" &&
+[ "$rc" = 12 ] && grep -qF "(node $po)" "$work/r0.out" && ! grep -q "tlstool-check" "$work/r0.out" &&
     ok "going strict is refused for the real plaintext sipcctl only, not for the probe" || { not_ok "refusal for sipcctl (exit $rc)"; cat "$work/r0.out"; }
 # a refused reload changed nothing: sipcctl says what would have changed
-"$BIN/sipcctl" --timeout 5000 --home "$work/p2" reload >"$work/rl.out" 2>&1 &
+"$BIN/sipcctl" --timeout 5000 --home "$work/o" reload >"$work/rl.out" 2>&1 &
 rlpid=$!
 wait "$rlpid"
 rc=$?
-me="sipcctl:$(id -un | cut -c1-16)@$(uname -n | cut -d. -f1 | cut -c1-24):$rlpid"
+me="${po% home *}/${po##* }:$rlpid"
 wait_for 5 sh -c "cat '$work/a/logs/'DataService_*.log | grep -F 'Reload requested by management call from ' | grep -qF '(node $me, plaintext)'" &&
     ok "A's log names who asked for the reload: $me" || { not_ok "reload requester not named $me"; log | grep "Reload requested"; }
 [ "$rc" = 1 ] && grep -q "reload refused: going strict would cut off" "$work/rl.out" &&
     grep -q "^  would have changed, not applied: TLS: permissive -> strict$" "$work/rl.out" &&
     ! grep -q "^  changed:" "$work/rl.out" &&
     ok "sipcctl reload refused: the refusal and what would have changed, no 'changed:' line (exit 1)" || { not_ok "sipcctl reload refused (exit $rc)"; cat "$work/rl.out"; }
-ctl --home "$work/p2" reload --json >"$work/rl.json" 2>&1
+ctl --home "$work/o" reload --json >"$work/rl.json" 2>&1
 jq -e '.[0].result == "refused" and (.[0].changes | length) == 0 and (.[0].not_applied | index("TLS: permissive -> strict"))' "$work/rl.json" >/dev/null &&
     ok "the refused reload's answer: changes empty, not_applied lists the change" || { not_ok "refused reload JSON"; cat "$work/rl.json"; }
-# the sipcctl of A's home, over TLS now, is the latest word on that peer
+# the operator checks from A's home, over TLS: another home, another peer,
+# which holds the pair o lacks; o is still cut off by going strict
 ping_over a TLS || { not_ok "TLS ping from A's home"; cat "$work/ping.out"; }
+ctl --home "$work/a" status >"$work/st4.txt" 2>&1
+grep -qF "(node $po)" "$work/st4.txt" && ! grep -qF "(node $pa)" "$work/st4.txt" &&
+    grep -q "^  strict guard: going strict is refused" "$work/st4.txt" &&
+    ok "a TLS sipcctl status from A's home: the guard still names o's plaintext sipcctl, not A's home" || { not_ok "status after a TLS sipcctl from another home"; cat "$work/st4.txt"; }
+tt mode strict --reload >"$work/r0c.out" 2>&1
+rc=$?
+[ "$rc" = 12 ] && grep -qF "(node $po)" "$work/r0c.out" && ! grep -qF "(node $pa)" "$work/r0c.out" &&
+    ok "... and mode strict --reload is still refused, naming $po" || { not_ok "strict not refused after a TLS sipcctl from another home (exit $rc)"; cat "$work/r0c.out"; }
+# o gets the pair: one TLS session from o's home clears it
+"$BIN/tlstool" --home "$work/o" import "$work/cluster.pfx" >/dev/null || not_ok "import in o"
+ping_over o TLS || { not_ok "TLS ping from o"; cat "$work/ping.out"; }
 tt mode strict --reload >"$work/r0b.out" 2>&1
 rc=$?
 [ "$rc" = 0 ] && grep -q "changed: TLS: permissive -> strict" "$work/r0b.out" &&
-    ok "then mode strict --reload goes through: the pre-flight probe holds nothing up" || { not_ok "strict after the probe (exit $rc)"; cat "$work/r0b.out"; }
+    ok "o's TLS session clears it: mode strict --reload goes through (the pre-flight probe holds nothing up)" || { not_ok "strict after o's TLS session (exit $rc)"; cat "$work/r0b.out"; }
 tt mode permissive --reload >/dev/null 2>&1 || not_ok "back to permissive"
 stop_a || not_ok "A stop"
 
@@ -144,7 +162,7 @@ wait_for 5 listed b && ok "B (no pair) calls A in plaintext: A's guard lists it"
 r0=$(refusals)
 tt mode strict --reload >"$work/r1.out" 2>&1
 rc=$?
-if [ "$rc" = 12 ] && grep -q "reload refused: going strict would cut off peers still speaking plaintext: [0-9.]* (node b) [0-9]* s ago on the [a-z]* service; enable TLS there first (a client machine, such as sipcctl's: import the cluster's key pair there; its next TLS connection to this node clears it), or reload with --force" "$work/r1.out"; then
+if [ "$rc" = 12 ] && grep -q "reload refused: going strict would cut off peers still speaking plaintext: [0-9.]* (node b) [0-9]* s ago on the [a-z]* service; enable TLS there first (a sipcctl named '... home TAG': import the cluster's key pair in the home whose tag \`tlstool status\` shows as TAG; its next TLS connection to this node clears it), or reload with --force" "$work/r1.out"; then
     ok "tlstool mode strict --reload: refused (exit 12), B named with when and where"
 else
     not_ok "mode strict --reload not refused (exit $rc)"; cat "$work/r1.out"
@@ -155,7 +173,7 @@ ctl --home "$work/a" status >"$work/st.txt" 2>&1
 grep -q "^  TLS: enabled, mode permissive$" "$work/st.txt" &&
     grep -q "^  strict guard: going strict is refused while plaintext peers are seen within 600 s: .*(node b) [0-9]* s ago" "$work/st.txt" &&
     ok "a permissive node's text status names the peers the guard holds on" || { not_ok "status text of a permissive node"; cat "$work/st.txt"; }
-ping_over p2 plaintext && ok "A still serves plaintext clients" || { not_ok "plaintext after refusal"; cat "$work/ping.out"; }
+ping_over b plaintext && ok "A still serves plaintext clients" || { not_ok "plaintext after refusal"; cat "$work/ping.out"; }
 ctl --home "$work/a" status --cluster --json >"$work/gp.json" 2>&1
 jq -e '[.problems[] | select(.kind == "guard_peer" and (.message | test("strict guard saw [0-9.]* \\(node b\\) speak plaintext on its [a-z]* service .*one TLS connection")))] | length >= 1' "$work/gp.json" >/dev/null &&
     ok "the cluster report lists B as a guard_peer problem" || { not_ok "no guard_peer problem"; jq .problems "$work/gp.json"; }
@@ -169,7 +187,7 @@ ctl --home "$work/a" status --json >"$work/st.json"
 kill -HUP "$node_pid"
 two() { [ "$(refusals)" = $((r0 + 2)) ]; }
 wait_for 10 two && ok "SIGHUP: refused the same way" || { not_ok "SIGHUP not refused"; log | tail -5; }
-[ "$(mode)" = permissive ] && ping_over p2 plaintext && ok "after SIGHUP A is still permissive" || not_ok "SIGHUP forced"
+[ "$(mode)" = permissive ] && ping_over b plaintext && ok "after SIGHUP A is still permissive" || not_ok "SIGHUP forced"
 
 # --- the client goes TLS: strict at once -----------------------------------
 "$BIN/tlstool" --home "$work/b" import "$work/cluster.pfx" >/dev/null
@@ -177,6 +195,7 @@ wait_for 10 two && ok "SIGHUP: refused the same way" || { not_ok "SIGHUP not ref
 "$BIN/tlstool" --home "$work/b" enable --mode permissive --reload >"$work/b.en" 2>&1 || { not_ok "B enable"; cat "$work/b.en"; }
 b_clear() { calls b; ! listed b; }
 wait_for 10 b_clear && ok "B enabled (permissive) calls over TLS: A's guard no longer lists it" || not_ok "B still listed"
+ping_over b TLS || { not_ok "TLS ping from B's home"; cat "$work/ping.out"; }
 tt mode strict --reload >"$work/r2.out" 2>&1
 rc=$?
 [ "$rc" = 0 ] && grep -q "changed: TLS: permissive -> strict" "$work/r2.out" &&
@@ -285,11 +304,13 @@ rm -f "$work/a/state/peers"
 sed -i 's/^strict_guard_window = 0$/strict_guard_window = 600/' "$work/a/sipc.conf"
 tt mode permissive >/dev/null 2>&1
 start_a
-ping_over p2 plaintext || not_ok "p2 got no plaintext answer"
+ping_over q plaintext || not_ok "q got no plaintext answer"
 tt mode strict >/dev/null 2>&1
 stop_a || not_ok "A stop"
 start_a
-# this status comes from A's home over TLS: the one peer, sipcctl, now speaks TLS
+# q gets the pair: its next session, over TLS, clears it
+"$BIN/tlstool" --home "$work/q" import "$work/cluster.pfx" >/dev/null || not_ok "import in q"
+ping_over q TLS || { not_ok "TLS ping from q"; cat "$work/ping.out"; }
 ctl --home "$work/a" status >"$work/st.txt" 2>&1
 [ "$(mode)" = permissive ] &&
     grep -q "^  TLS: enabled, mode permissive (configured: strict; held back by the strict guard at start, but no plaintext peer is seen any more: a plain reload now goes strict)$" "$work/st.txt" &&

@@ -88,17 +88,19 @@ ctl --home "$work/plain" ping "$BASE.1" >"$work/p.out" 2>&1 && grep -q "over pla
 logged "Transport.Conn INFO Data Service: connection from [0-9.]*:[0-9]* (node [^)]*) up over TLSv1.2 " &&
     logged "Transport.Conn INFO Data Service: connection from [0-9.]*:[0-9]* (node [^)]*) up over plaintext" &&
     ok "the listener logs each connection as TLS or plaintext" || { not_ok "per-connection transport lines"; datalog | grep "Transport.Conn"; }
-# each sipcctl session names itself (sipcctl:USER@HOST:PID): the pings above are told apart
-n=$(datalog | grep -o "(node sipcctl:[^@)]*@[^:)]*:[0-9]*)" | sort -u | wc -l)
+# each sipcctl session names itself (sipcctl:USER@HOST/TAG:PID): the pings above are told apart
+n=$(datalog | grep -o "(node sipcctl:[^@)]*@[^/:)]*/[0-9a-f]*:[0-9]*)" | sort -u | wc -l)
 [ "$n" -ge 2 ] && ok "the log tells $n sipcctl sessions apart by user, host and process" ||
     { not_ok "sipcctl sessions not told apart ($n)"; datalog | grep "sipcctl"; }
 
 # --- permissive -> strict ------------------------------------------------
-tt mode strict --reload >"$work/step2.out" 2>&1
+# the plaintext client of home plain is a peer the strict guard holds on to
+# (test_guard.sh): going strict cuts it off, which is what this step checks
+tt mode strict --reload --force >"$work/step2.out" 2>&1
 rc=$?
 [ "$rc" = 0 ] && grep -q "changed: TLS: permissive -> strict" "$work/step2.out" &&
     grep -q "strict: plaintext peers are refused from now on" "$work/step2.out" &&
-    ok "tlstool mode strict --reload: TLS permissive -> strict, refused from now on" || { not_ok "mode strict --reload (exit $rc)"; cat "$work/step2.out"; }
+    ok "tlstool mode strict --reload --force: TLS permissive -> strict, refused from now on" || { not_ok "mode strict --reload (exit $rc)"; cat "$work/step2.out"; }
 ctl --home "$work/plain" ping "$BASE.1" >"$work/p.out" 2>&1
 rc=$?
 [ "$rc" != 0 ] && ok "strict: a plaintext client is refused (exit $rc)" || { not_ok "plaintext got into strict"; cat "$work/p.out"; }

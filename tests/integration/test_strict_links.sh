@@ -64,7 +64,7 @@ olisted() { # node: O's guard history lists it as plaintext
     ctl --home "$work/plain" status --node "$BASE.2" --json 2>/dev/null |
         jq -e --arg n "$1" '[.guard.plaintext_peers[] | select(.node == $n)] | length == 1' >/dev/null
 }
-wait_for 5 olisted sipcctl && ok "O's guard history records a real plaintext client" || not_ok "O does not list the plaintext client"
+wait_for 5 olisted "$(sipcctl_peer "$work/plain")" && ok "O's guard history records a real plaintext client" || not_ok "O does not list the plaintext client"
 olisted s && not_ok "O's guard history lists S as a plaintext peer" || ok "O's guard history has no plaintext connection from S"
 ologs() { cat "$work/o/logs/"*.log; }
 ologs | grep -q "(node s) up over plaintext" && { not_ok "O logged a plaintext connection from S"; ologs | grep "(node s)"; } ||

@@ -131,6 +131,13 @@ sipcd_start() {
         sleep 0.05
     done
 }
+# sipcctl_peer HOME: the strict guard's name for the sipcctl sessions run
+# from HOME by this user on this machine (services/common/client_id.h), its
+# tag as `tlstool status` says it
+sipcctl_peer() {
+    local short='s/[^A-Za-z0-9._-]/_/g'
+    echo "sipcctl:$(id -un | cut -c1-16 | sed "$short")@$(uname -n | cut -d. -f1 | cut -c1-22 | sed "$short") home $("$BIN/tlstool" --home "$1" status --json | jq -r .home_tag)"
+}
 # sipcd_port HOME: the data service's port, from its start line
 # ("Port: N" or "TLS Port: N"; the latest start's)
 sipcd_port() {

@@ -91,6 +91,12 @@ section "the legacy node gets the pair and TLS (permissive); the rolling enable 
 "$BIN/tlstool" --home "$legacy" import "$(jq -r .pair "$CL/cluster.json")" --password-file "$(jq -r .password_file "$CL/cluster.json")" >/dev/null &&
     "$BIN/tlstool" --home "$legacy" enable --mode permissive --reload >"$work/legacy.out" 2>&1 &&
     ok "legacy: import, enable --mode permissive --reload" || { not_ok "legacy to TLS"; cat "$work/legacy.out"; }
+# the sipcctl of n1's home spoke plaintext to n1 while its TLS was off (above):
+# n1's guard holds that home until one of its sessions speaks TLS, as the
+# guide's check before strict (1.5) does from the node's home
+"$BIN/sipcctl" --home "$(node_home n1)" --timeout 5000 status --cluster >"$work/cl2.out" 2>&1
+grep -q "TLS: enabled, mode permissive" "$work/cl2.out" &&
+    ok "sipcctl status --cluster from n1's home, now over TLS" || { not_ok "status from n1's home"; cat "$work/cl2.out"; }
 cluster tls enable --rolling >"$work/roll.out" 2>&1
 rc=$?
 grep -E '^\[|^cluster:|already' "$work/roll.out"

@@ -1,5 +1,6 @@
 /* peers.h - the peer history behind the strict guard: for every peer (its
- * IP address without the port, and the node id of its hello) the transport
+ * IP address without the port, and the node id of its hello; a command-line
+ * client's id without its process, services/common/client_id.h) the transport
  * of its latest connection to any service of this node, on which service and
  * when (wall clock). Kept in memory (at most HOST_PEERS_MAX, the least
  * recently seen evicted) and in $SIPC_HOME/state/peers (JSON, 0600, written

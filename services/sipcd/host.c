@@ -329,8 +329,13 @@ static int register_handlers(host *h, int i)
     }
 }
 
+static void save_peers(host *h);
+
 /* Every connection that comes up on a service is the latest word on its
- * peer's transport, for the strict guard. */
+ * peer's transport, for the strict guard. A peer newly seen in plaintext is
+ * written at once (a few times a second at most, else by the timer: a peer
+ * flapping cannot make a write per connection): a node that crashes and
+ * restarts with mode = strict must still know it. */
 static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
 {
     (void)err;
@@ -338,8 +343,16 @@ static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
     sipc_peer_info pi;
     if (ev != SIPC_CONN_UP || sipc_conn_info(conn, &pi) != 0)
         return;
-    host_peers_seen(&s->h->peers, pi.address, pi.peer_node, pi.tls, s->key,
-                    (int64_t)time(NULL));
+    int64_t now = (int64_t)time(NULL);
+    if (!host_peers_seen(&s->h->peers, pi.address, pi.peer_node, pi.tls, s->key, now))
+        return;
+    host *h = s->h;
+    if (now != h->peers_saved_at) {
+        h->peers_saved_at = now;
+        h->peers_saved_n = 0;
+    }
+    if (h->peers_saved_n++ < 8)
+        save_peers(h);
 }
 
 static void save_peers(host *h)

@@ -68,6 +68,8 @@ typedef struct host {
     host_peers peers;
     uv_timer_t peers_timer; /* saves the history when it changed */
     int peers_timer_on;
+    int64_t peers_saved_at; /* the second of the last writes at once, and how many */
+    int peers_saved_n;
     int guarded;           /* started permissive instead of strict (see host_start) */
     /* the own certificate, checked while the node runs (pair_watch.c) */
     uv_timer_t pair_timer;

@@ -85,11 +85,11 @@ static int is_tlstool(const char *node)
            (sipc_cli_client_tool(node, tool, sizeof tool) && strcmp(tool, "tlstool") == 0);
 }
 
-void host_peers_seen(host_peers *ps, const char *address, const char *node, int tls,
-                     const char *service, int64_t now)
+int host_peers_seen(host_peers *ps, const char *address, const char *node, int tls,
+                    const char *service, int64_t now)
 {
     if (is_tlstool(node))
-        return;
+        return 0;
     /* every session of one tool, user and home on a machine is one peer
      * (their ids name the process): the history stays small, and a TLS
      * session from another home, which may hold the pair this one lacks,
@@ -103,6 +103,7 @@ void host_peers_seen(host_peers *ps, const char *address, const char *node, int 
     for (int i = 0; i < ps->n && !p; i++)
         if (!strcmp(ps->p[i].address, ip) && !strcmp(ps->p[i].node, node))
             p = &ps->p[i];
+    int news = !tls && (!p || p->tls);
     if (!p && ps->n < HOST_PEERS_MAX) {
         p = &ps->p[ps->n++];
     } else if (!p) {
@@ -116,13 +117,14 @@ void host_peers_seen(host_peers *ps, const char *address, const char *node, int 
      * over the same transport does not make the history dirty */
     if (!strcmp(p->address, ip) && !strcmp(p->node, node) && p->tls == tls &&
         p->last_seen == now && !strcmp(p->service, service))
-        return;
+        return 0;
     snprintf(p->address, sizeof p->address, "%s", ip);
     snprintf(p->node, sizeof p->node, "%s", node);
     snprintf(p->service, sizeof p->service, "%s", service);
     p->tls = tls;
     p->last_seen = now;
     ps->dirty = 1;
+    return news;
 }
 
 static int write_all(int fd, const char *s, size_t len)

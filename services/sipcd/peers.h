@@ -35,9 +35,10 @@ typedef struct host_peers {
 int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen);
 /* A connection came up: address is "ip:port" or "[ip]:port". tlstool's
  * connections (its reload requests, and `tlstool check`'s probes, hello
- * "tlstool-check") are not recorded. */
-void host_peers_seen(host_peers *ps, const char *address, const char *node, int tls,
-                     const char *service, int64_t now);
+ * "tlstool-check") are not recorded. Returns 1 when this is news the
+ * strict guard acts on (a peer not known to speak plaintext just did). */
+int host_peers_seen(host_peers *ps, const char *address, const char *node, int tls,
+                    const char *service, int64_t now);
 /* Writes the file (state/ 0700, the file 0600, temporary + rename) when it
  * changed. 0 or a negative SIPC_* with the reason in err. */
 int host_peers_save(host_peers *ps, char *err, size_t errlen);

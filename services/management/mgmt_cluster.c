@@ -310,7 +310,8 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                     problem(list, n, "guard_peer",
                             "%s's strict guard saw %s%s%s%s speak plaintext on its %s service "
                             "(last %s): going strict is refused until that peer makes one TLS "
-                            "connection to %s (import the cluster's key pair there), or %lld s "
+                            "connection to %s (on a node: tlstool enable there; on a client machine: "
+                            "import the cluster's key pair), or %lld s "
                             "after it was last seen",
                             name_of(n), str_at(p, "address", NULL), pn[0] ? " (node " : "", pn,
                             pn[0] ? ")" : "", str_at(p, "service", NULL),

@@ -177,7 +177,7 @@ grep -q "^  TLS: enabled, mode permissive$" "$work/st.txt" &&
     ok "a permissive node's text status names the peers the guard holds on" || { not_ok "status text of a permissive node"; cat "$work/st.txt"; }
 ping_over b plaintext && ok "A still serves plaintext clients" || { not_ok "plaintext after refusal"; cat "$work/ping.out"; }
 ctl --home "$work/a" status --cluster --json >"$work/gp.json" 2>&1
-jq -e '[.problems[] | select(.kind == "guard_peer" and (.message | test("strict guard saw [0-9.]* \\(node b\\) speak plaintext on its [a-z]* service .*one TLS connection")))] | length >= 1' "$work/gp.json" >/dev/null &&
+jq -e '[.problems[] | select(.kind == "guard_peer" and (.message | test("strict guard saw [0-9.]* \\(node b\\) speak plaintext on its [a-z]* service .*one TLS connection .*on a node: tlstool enable there")))] | length >= 1' "$work/gp.json" >/dev/null &&
     ok "the cluster report lists B as a guard_peer problem" || { not_ok "no guard_peer problem"; jq .problems "$work/gp.json"; }
 ctl --home "$work/a" status --json >"$work/st.json"
 [ "$(jq -r '.guard.window_s' "$work/st.json")" = 600 ] &&

@@ -152,6 +152,12 @@ static void append(char *out, size_t outlen, const char *s)
     sipc_str_copy(out + w, outlen - w, s);
 }
 
+bool sipc__dn_special(unsigned char c, size_t i, size_t n)
+{
+    return (c && strchr(",+\"\\<>;", c)) || ((c == ' ' || c == '#') && i == 0) ||
+           (c == ' ' && i + 1 == n);
+}
+
 /* Copies a string value, escaping what is not printable ASCII (UTF-8 bytes
  * are kept as they are: names in other scripts stay readable) and, as RFC
  * 4514 does, the characters that would make the rendering read as another
@@ -165,8 +171,7 @@ static void value_str(const sipc_bytes *v, char *out, size_t outlen)
             w += (size_t)snprintf(out + w, outlen - w, "\\x%02X", c);
             continue;
         }
-        if (strchr(",+\"\\<>;", c) || ((c == ' ' || c == '#') && i == 0) ||
-            (c == ' ' && i + 1 == v->len))
+        if (sipc__dn_special(c, i, v->len))
             out[w++] = '\\';
         out[w++] = (char)c;
     }

@@ -308,8 +308,7 @@ int sipc_subject_escape(const char *value, char *out, size_t outlen)
         char esc[4] = {0};
         if (c < 0x20 || c == 0x7f)
             snprintf(esc, sizeof esc, "\\%02X", c);
-        else if (strchr(",+\"\\<>;", c) || ((c == '#' || is_blank((char)c)) && i == 0) ||
-                 (is_blank((char)c) && i + 1 == n))
+        else if (sipc__dn_special(c, i, n))
             esc[0] = '\\', esc[1] = (char)c;
         else
             esc[0] = (char)c;

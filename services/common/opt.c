@@ -120,6 +120,13 @@ static int takes_value(const cli_opt *o)
     return o->kind == CLI_STRING || o->kind == CLI_INT || o->kind == CLI_LIST;
 }
 
+/* Whether table t has the option a word names: --name or -name (dash1), or
+ * its short letter (0: none). */
+static int names_option(const cli_opt *t, const char *name, size_t n, int dash1, char letter)
+{
+    return find(t, name, n, 0, dash1) != NULL || (letter && find(t, NULL, 0, letter, 0) != NULL);
+}
+
 /* The separate value of an option taking one: argv[*i + 1], unless there is
  * none or it is an option of the tool (--name, --name=V, -name of a
  * CLI_DASH1 one, -x of a short letter; any command's): `--home --json` or
@@ -138,11 +145,9 @@ static const char *separate_value(const scan *s, int argc, char **argv, int *i)
         size_t n = eq ? (size_t)(eq - name) : strlen(name);
         /* -x: a letter only (-1 and - stay values) */
         char letter = dash1 && !a[2] && isalpha((unsigned char)a[1]) ? a[1] : 0;
-        int known = find(s->tool->opts, name, n, 0, dash1) != NULL ||
-                    (letter && find(s->tool->opts, NULL, 0, letter, 0) != NULL);
+        int known = names_option(s->tool->opts, name, n, dash1, letter);
         for (const cli_cmd *c = s->tool->cmds; !known && c && c->name; c++)
-            known = find(c->opts, name, n, 0, dash1) != NULL ||
-                    (letter && find(c->opts, NULL, 0, letter, 0) != NULL);
+            known = names_option(c->opts, name, n, dash1, letter);
         if (known)
             return NULL;
     }

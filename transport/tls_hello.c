@@ -54,7 +54,8 @@ static int block(reader *r, int n, reader *sub)
     return take(r, len, NULL);
 }
 
-static const char *group_name(unsigned g)
+/* The group's name, else "group N" written into other. */
+static const char *group_name(unsigned g, char *other, size_t len)
 {
     switch (g) {
     case 23:
@@ -72,22 +73,94 @@ static const char *group_name(unsigned g)
     case 258:
         return "ffdhe";
     default:
-        return NULL;
+        snprintf(other, len, "group %u", g);
+        return other;
     }
 }
 
-static void add_group(sipc_tls_hello_info *info, unsigned g)
+/* 1 if name is an item of the ", "-separated list. */
+static int listed(const char *list, const char *name)
 {
-    const char *name = group_name(g);
-    char other[16];
-    if (!name) {
-        snprintf(other, sizeof other, "group %u", g);
-        name = other;
-    }
-    if (strstr(info->groups, name))
+    size_t k = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)) != NULL; p++)
+        if ((p == list || p[-1] == ' ') && (p[k] == '\0' || p[k] == ','))
+            return 1;
+    return 0;
+}
+
+/* Appends name to the ", "-separated list of cap bytes, once. Room for
+ * ", ..." is always kept: a name that does not fit ends the list with it. */
+static void add_name(char *list, size_t cap, const char *name)
+{
+    size_t n = strlen(list), k = strlen(name);
+    if ((n >= 3 && strcmp(list + n - 3, "...") == 0) || listed(list, name))
         return;
-    size_t n = strlen(info->groups);
-    snprintf(info->groups + n, sizeof info->groups - n, "%s%s", n ? ", " : "", name);
+    const char *sep = n ? ", " : "";
+    if (n + strlen(sep) + k + sizeof ", ..." <= cap)
+        snprintf(list + n, cap - n, "%s%s", sep, name);
+    else
+        snprintf(list + n, cap - n, "%s...", sep);
+}
+
+/* RFC 8446 4.2.3 names (TLS 1.2's hash and signature pairs, RFC 5246
+ * 7.4.1.4.1, share the code points), else the code in hex written into
+ * other. */
+static const char *sigalg_name(unsigned s, char *other, size_t len)
+{
+    static const struct {
+        unsigned code;
+        const char *name;
+    } names[] = {
+        {0x0201, "rsa_pkcs1_sha1"},         {0x0203, "ecdsa_sha1"},
+        {0x0301, "rsa_pkcs1_sha224"},       {0x0303, "ecdsa_sha224"},
+        {0x0401, "rsa_pkcs1_sha256"},       {0x0403, "ecdsa_secp256r1_sha256"},
+        {0x0501, "rsa_pkcs1_sha384"},       {0x0503, "ecdsa_secp384r1_sha384"},
+        {0x0601, "rsa_pkcs1_sha512"},       {0x0603, "ecdsa_secp521r1_sha512"},
+        {0x0804, "rsa_pss_rsae_sha256"},    {0x0805, "rsa_pss_rsae_sha384"},
+        {0x0806, "rsa_pss_rsae_sha512"},    {0x0807, "ed25519"},
+        {0x0808, "ed448"},                  {0x0809, "rsa_pss_pss_sha256"},
+        {0x080a, "rsa_pss_pss_sha384"},     {0x080b, "rsa_pss_pss_sha512"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].code == s)
+            return names[i].name;
+    if ((s & 0xff) == 2)
+        return "dsa";
+    snprintf(other, len, "0x%04x", s);
+    return other;
+}
+
+/* What a TLS 1.2 server on wolfSSL 5.5.4 signs with, by its key: a hash
+ * of SHA-256 or stronger (it takes none below its minimum, SHA-256, unless
+ * built with WOLFSSL_ALLOW_TLS_SHA1, which sipc's builds are not) and the
+ * key's own algorithm; an RSA key also signs RSA-PSS with the rsaEncryption
+ * code points (rsa_pss_rsae_*), not with the rsa_pss_pss_* ones. */
+static int sigalg_ecdsa(unsigned s)
+{
+    return (s & 0xff) == 3 && (s >> 8) >= 4 && (s >> 8) <= 6;
+}
+
+static int sigalg_rsa(unsigned s)
+{
+    return ((s & 0xff) == 1 && (s >> 8) >= 4 && (s >> 8) <= 6) || (s >= 0x0804 && s <= 0x0806);
+}
+
+static void add_sigalg(sipc_tls_hello_info *info, unsigned s)
+{
+    char other[16];
+    info->sigalg_ecdsa |= sigalg_ecdsa(s);
+    info->sigalg_rsa |= sigalg_rsa(s);
+    add_name(info->sigalgs, sizeof info->sigalgs, sigalg_name(s, other, sizeof other));
+}
+
+/* The suites sipc accepts (tls_wolfssl.c's list), by the key they need. */
+static void read_suites(reader *list, sipc_tls_hello_info *info)
+{
+    unsigned c;
+    while (list->left >= 2 && u16(list, &c) == 0) {
+        info->suites_ecdsa |= c == 0xc02b || c == 0xc02c || c == 0xcca9;
+        info->suites_rsa |= c == 0xc02f || c == 0xc030 || c == 0xcca8;
+    }
 }
 
 static int read_extensions(reader *ext, sipc_tls_hello_info *info)
@@ -119,8 +192,20 @@ static int read_extensions(reader *ext, sipc_tls_hello_info *info)
             while (list.left >= 2 && u16(&list, &g) == 0) {
                 info->offers_p256 |= g == 23;
                 info->offers_p384 |= g == 24;
-                add_group(info, g);
+                char other[16];
+                add_name(info->groups, sizeof info->groups, group_name(g, other, sizeof other));
             }
+        } else if (type == 35) { /* SessionTicket */
+            info->offers_ticket = body.left > 0;
+        } else if (type == 13) { /* signature_algorithms */
+            reader list;
+            if (block(&body, 2, &list))
+                return -1;
+            /* an empty, odd or padded list is left to wolfSSL, which refuses it as malformed */
+            info->has_sigalgs = list.left >= 2 && list.left % 2 == 0 && body.left == 0;
+            unsigned a;
+            while (list.left >= 2 && u16(&list, &a) == 0)
+                add_sigalg(info, a);
         }
     }
     return 0;
@@ -129,7 +214,7 @@ static int read_extensions(reader *ext, sipc_tls_hello_info *info)
 int sipc_tls_hello_parse(const uint8_t *data, size_t len, sipc_tls_hello_info *info)
 {
     memset(info, 0, sizeof *info);
-    reader rec = {data, len}, hs, body, skip;
+    reader rec = {data, len}, hs, body, skip, suites;
     unsigned type, ver, msg;
     if (u8(&rec, &type) || type != 22 || u16(&rec, &ver) || (ver >> 8) != 3 ||
         block(&rec, 2, &hs))
@@ -138,8 +223,9 @@ int sipc_tls_hello_parse(const uint8_t *data, size_t len, sipc_tls_hello_info *i
         return SIPC_EPROTO;
     unsigned client_version;
     if (u16(&body, &client_version) || take(&body, 32, NULL) || block(&body, 1, &skip) ||
-        block(&body, 2, &skip) || block(&body, 1, &skip))
+        block(&body, 2, &suites) || block(&body, 1, &skip))
         return SIPC_EPROTO;
+    read_suites(&suites, info);
     info->max_minor = (client_version >> 8) == 3 ? (int)(client_version & 0xff) : 0;
     info->offers_tls12 = client_version >= 0x0303;
     if (body.left == 0)

@@ -1,9 +1,10 @@
 /* tls_hello.h - what a TLS ClientHello offers, read from its first bytes
  * (unauthenticated input, before the TLS library reads it): a server refuses
- * one that offers no group it accepts with an alert that says so, and a
- * failed handshake is explained in an operator's words ("the peer offers
- * only TLS 1.3") where the TLS library only says "no cipher suite in
- * common". wolfSSL 5.5.4 exposes nothing of a ClientHello it refused. */
+ * one that offers no group it accepts, or no signature algorithm its key can
+ * sign with, with an alert that says so, and a failed handshake is explained
+ * in an operator's words ("the peer offers only TLS 1.3") where the TLS
+ * library only says "no cipher suite in common". wolfSSL 5.5.4 exposes
+ * nothing of a ClientHello it refused. */
 #ifndef SIPC_TRANSPORT_TLS_HELLO_H
 #define SIPC_TRANSPORT_TLS_HELLO_H
 
@@ -17,7 +18,15 @@ typedef struct sipc_tls_hello_info {
     int offers_p256;     /* secp256r1 among the groups */
     int offers_p384;     /* secp384r1 among the groups */
     char groups[96];     /* the groups offered, by name, ", "-separated */
+    int suites_ecdsa;    /* one of sipc's ECDHE-ECDSA suites among the cipher suites */
+    int suites_rsa;      /* one of sipc's ECDHE-RSA suites among them */
+    int has_sigalgs;     /* a signature_algorithms extension was present */
+    int sigalg_ecdsa;    /* ECDSA with SHA-256, SHA-384 or SHA-512 among them */
+    int sigalg_rsa;      /* RSA (PKCS#1 v1.5, or PSS with an rsaEncryption key) with one of those */
+    int offers_ticket;   /* a session ticket to resume with (a non-empty SessionTicket extension) */
+    char sigalgs[256];   /* the signature algorithms offered, by name (RFC 8446), ", "-separated */
 } sipc_tls_hello_info;
+/* Lists too long for their field end with "...". */
 
 /* Reads the ClientHello at the start of data (TLS records as received).
  * Returns 0 and fills info when a whole ClientHello was found, SIPC_EPROTO

@@ -12,6 +12,7 @@
 #include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/rsa.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 
 #include <assert.h>
@@ -112,7 +113,13 @@ struct sipc_tls_config {
     /* Signatures made with our own key (a peer of the same cluster) are
      * verified with it (tls_ecdsa_own.h); NULL when our key is not P-256. */
     sipc_ecdsa_own *own;
+    /* What this side signs its key exchange with, to refuse a ClientHello
+     * offering no signature algorithm for it (0: unknown, not refused). */
+    int key_alg;        /* KEY_ECDSA, KEY_RSA */
+    char key_desc[24];  /* "ECDSA P-256", "RSA 2048" */
 };
+
+enum { KEY_ECDSA = 1, KEY_RSA = 2 };
 
 /* Enough for any ClientHello a TLS 1.2 or 1.3 client sends in practice. */
 #define SIPC_TLS_HELLO_KEEP 4096
@@ -839,6 +846,46 @@ static int ecc_verify_cb(WOLFSSL *ssl, const unsigned char *sig, unsigned int si
 }
 #endif
 
+/* The algorithm and size of our own key (PKCS#8, SEC 1 or PKCS#1 DER):
+ * mechanism, for the ClientHello's signature algorithms. Leaves *alg 0 for
+ * anything else. */
+static void key_kind(const sipc_tls_der *key, int *alg, char *desc, size_t desclen)
+{
+    *alg = 0;
+    desc[0] = '\0';
+    if (key->len == 0 || key->len > 16384)
+        return;
+    uint8_t *der = malloc(key->len); /* wc_GetPkcs8TraditionalOffset takes a non-const buffer */
+    if (!der)
+        return;
+    memcpy(der, key->data, key->len);
+    word32 start = 0, idx;
+    if (wc_GetPkcs8TraditionalOffset(der, &start, (word32)key->len) < 0)
+        start = 0;
+    ecc_key ec;
+    if (wc_ecc_init(&ec) == 0) {
+        idx = start;
+        int bytes;
+        if (wc_EccPrivateKeyDecode(der, &idx, &ec, (word32)key->len) == 0 &&
+            (bytes = wc_ecc_size(&ec)) > 0) {
+            *alg = KEY_ECDSA;
+            snprintf(desc, desclen, "ECDSA P-%d", bytes == 66 ? 521 : bytes * 8);
+        }
+        wc_ecc_free(&ec);
+    }
+    RsaKey rsa;
+    if (!*alg && wc_InitRsaKey(&rsa, NULL) == 0) {
+        idx = start;
+        if (wc_RsaPrivateKeyDecode(der, &idx, &rsa, (word32)key->len) == 0) {
+            *alg = KEY_RSA;
+            snprintf(desc, desclen, "RSA %d", wc_RsaEncryptSize(&rsa) * 8);
+        }
+        wc_FreeRsaKey(&rsa);
+    }
+    explicit_bzero(der, key->len);
+    free(der);
+}
+
 static WOLFSSL_CTX *ctx_make(int server, const sipc_tls_params *p, const sipc_buf *chain_pem,
                              const sipc_ecdsa_own *own, char *err, size_t errlen)
 {
@@ -943,6 +990,7 @@ int sipc_tls_config_new(sipc_tls_config **out, const sipc_tls_params *params, ch
     }
     cfg->verify = params->verify;
     cfg->verify_arg = params->verify_arg;
+    key_kind(&params->key, &cfg->key_alg, cfg->key_desc, sizeof cfg->key_desc);
     if (sipc_ecdsa_own_new(&cfg->own, params->key.data, params->key.len) != 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -1171,8 +1219,32 @@ static void send_plain_alert(sipc_tls *t, uint8_t desc)
         t->tx_failed = 1;
 }
 
+/* The ClientHello offers no signature algorithm this node's key can sign
+ * its key exchange with: no handshake can follow (wolfSSL would pass over
+ * every suite for the key, or find none offered, as OpenSSL clients offer no
+ * ECDHE-ECDSA suite without an ECDSA signature algorithm) and wolfSSL would
+ * say only "no cipher suite in common". Without the extension TLS 1.2's
+ * default applies, which wolfSSL 5.5.4 serves with SHA-256. (wolfSSL reads
+ * only the first 19 algorithms listed, WOLFSSL_MAX_SIGALGO: a client whose
+ * only usable one comes later is not refused here, and still fails as "no
+ * cipher suite in common".) */
+static int sigalgs_unusable(const sipc_tls *t, const sipc_tls_hello_info *hi)
+{
+    if (!hi->has_sigalgs)
+        return 0;
+    switch (t->cfg->key_alg) {
+    case KEY_ECDSA:
+        return !hi->sigalg_ecdsa;
+    case KEY_RSA:
+        return !hi->sigalg_rsa;
+    default:
+        return 0;
+    }
+}
+
 /* A server whose handshake failed before it completed: if the peer's
- * ClientHello shows why (no TLS 1.2, no usable group), say that. */
+ * ClientHello shows why (no TLS 1.2, no usable group, no signature
+ * algorithm or suite for this node's key), say that. */
 static int explain_hello(sipc_tls *t)
 {
     sipc_tls_hello_info hi;
@@ -1193,15 +1265,43 @@ static int explain_hello(sipc_tls *t)
                  hi.groups[0] ? hi.groups : "none");
         return 1;
     }
+    int ecdsa = t->cfg->key_alg == KEY_ECDSA;
+    int mine = ecdsa ? hi.suites_ecdsa : hi.suites_rsa;
+    int other = ecdsa ? hi.suites_rsa : hi.suites_ecdsa;
+    const char *kind = ecdsa ? "ECDSA" : "RSA", *other_kind = ecdsa ? "RSA" : "ECDSA";
+    if (sigalgs_unusable(t, &hi)) {
+        char suites[64] = "";
+        if (!mine && other)
+            snprintf(suites, sizeof suites, ", and only ECDHE-%s suites", other_kind);
+        else if (!mine)
+            snprintf(suites, sizeof suites, ", and no cipher suite sipc accepts");
+        snprintf(t->detail, sizeof t->detail,
+                 "no signature algorithm in common: this node's key is %s and signs with %s "
+                 "and SHA-256, SHA-384 or SHA-512 (%s); the peer offers only: %s%s",
+                 t->cfg->key_desc, kind,
+                 ecdsa ? "ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384, ecdsa_secp521r1_sha512"
+                       : "rsa_pkcs1_sha256/384/512, rsa_pss_rsae_sha256/384/512",
+                 hi.sigalgs, suites);
+        return 1;
+    }
+    if (t->cfg->key_alg && !mine && other) {
+        snprintf(t->detail, sizeof t->detail,
+                 "no cipher suite in common for this node's key: it is %s, which needs an "
+                 "ECDHE-%s suite; the peer offers only ECDHE-%s ones",
+                 t->cfg->key_desc, kind, other_kind);
+        return 1;
+    }
     return 0;
 }
 
-/* Server: a whole ClientHello that offers supported groups, none of them
- * P-256 or P-384, is refused before wolfSSL reads it: every suite sipc
- * accepts is ECDHE, so no handshake can follow (RFC 8422 5.1.1), and
+/* Server: a whole ClientHello that cannot lead to a handshake is refused
+ * before wolfSSL reads it, with a handshake_failure alert (RFC 5246 7.4.1.3
+ * and 7.2.2), the detail saying why: one whose supported groups hold neither
+ * P-256 nor P-384 (every suite sipc accepts is ECDHE, RFC 8422 5.1.1;
  * wolfSSL 5.5.4 would answer with a key exchange on P-256 that the client
- * then rejects as "wrong curve", not saying why. A handshake_failure alert
- * does; the detail names the groups offered. Returns 1 when refused. */
+ * then rejects as "wrong curve", not saying why), and one whose signature
+ * algorithms hold none this node's key can sign with, unless it offers a
+ * session ticket. Returns 1 when refused. */
 static int refuse_hello(sipc_tls *t)
 {
     sipc_tls_hello_info hi;
@@ -1209,7 +1309,10 @@ static int refuse_hello(sipc_tls *t)
         sipc_tls_hello_parse(t->hello, t->hello_len, &hi) != 0)
         return 0;
     t->hello_checked = 1;
-    if (!hi.offers_tls12 || !hi.has_groups || hi.offers_p256 || hi.offers_p384)
+    int no_group = hi.has_groups && !hi.offers_p256 && !hi.offers_p384;
+    /* a resumed session signs nothing: a ticket is left to wolfSSL */
+    int no_sigalg = !hi.offers_ticket && sigalgs_unusable(t, &hi);
+    if (!hi.offers_tls12 || !(no_group || no_sigalg))
         return 0;
     (void)explain_hello(t);
     send_plain_alert(t, 40 /* handshake_failure */);

@@ -1,7 +1,8 @@
 /* tls_seeds.c - writes fuzz_tls's seed corpus (tests/fuzz/corpus/tls/) from
  * a real client engine talking to a real server engine of the fuzz cluster:
- * the ClientHello, the client's second flight, and operation lists for the
- * phase after the handshake. Run again when the engine's handshake changes:
+ * the ClientHello (also with RSA signature algorithms only, which the server
+ * refuses), the client's second flight, and operation lists for the phase
+ * after the handshake. Run again when the engine's handshake changes:
  *   build/tests/fuzz/tls_seeds tests/fuzz/corpus/tls */
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +37,33 @@ static void put(const char *dir, const char *name, uint8_t phase, uint8_t chunk,
     }
 }
 
+/* The signature algorithms of a ClientHello record (p, n): where the list
+ * starts, its length in *len; 0 if there is none. */
+static size_t sigalgs_at(const uint8_t *p, size_t n, size_t *len)
+{
+    size_t i = 5 + 4 + 2 + 32; /* record and handshake headers, version, random */
+    if (i >= n)
+        return 0;
+    i += 1 + p[i]; /* session id */
+    if (i + 2 > n)
+        return 0;
+    i += 2 + ((size_t)p[i] << 8 | p[i + 1]); /* cipher suites */
+    if (i + 1 > n)
+        return 0;
+    i += 1 + p[i]; /* compression methods */
+    if (i + 2 > n)
+        return 0;
+    size_t stop = i + 2 + ((size_t)p[i] << 8 | p[i + 1]);
+    for (i += 2; i + 4 <= stop && i + 4 <= n; i += 4 + ((size_t)p[i + 2] << 8 | p[i + 3])) {
+        size_t body = (size_t)p[i + 2] << 8 | p[i + 3];
+        if (p[i] == 0 && p[i + 1] == 13 && body >= 2 && i + 4 + body <= n) {
+            *len = body - 2;
+            return i + 6;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -57,6 +85,20 @@ int main(int argc, char **argv)
     }
     put(argv[1], "client-hello", 0, 0xff, ctx.data, ctx.len);
     put(argv[1], "client-hello-small-reads", 0, 0, ctx.data, ctx.len);
+    /* the same offering only rsa_pkcs1_sha256, which an ECDSA key cannot make */
+    uint8_t *rsa_only = malloc(ctx.len);
+    size_t list_len, at = rsa_only ? sigalgs_at(ctx.data, ctx.len, &list_len) : 0;
+    if (!at) {
+        fprintf(stderr, "tls_seeds: no signature algorithms in the ClientHello\n");
+        return 1;
+    }
+    memcpy(rsa_only, ctx.data, ctx.len);
+    for (size_t i = 0; i + 1 < list_len; i += 2) {
+        rsa_only[at + i] = 0x04;
+        rsa_only[at + i + 1] = 0x01;
+    }
+    put(argv[1], "client-hello-rsa-sigalgs", 0, 0xff, rsa_only, ctx.len);
+    free(rsa_only);
     if (sipc_tls_input(srv, ctx.data, ctx.len, ignore, NULL) != 0)
         return 1;
     ctx.len = 0;

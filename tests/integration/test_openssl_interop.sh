@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_openssl_interop.sh - a real, independent TLS client (OpenSSL's
 # s_client) against sipcd: TLS 1.2 with the cluster's certificate succeeds;
-# no client certificate, another certificate, TLS 1.1 and TLS 1.3 are all
+# no client certificate, another certificate, TLS 1.1, TLS 1.3, no usable
+# group, no ECDSA signature algorithm and no ECDHE-ECDSA suite are all
 # refused, and the node's log says why; OpenSSL's application data, after a
 # full and after a resumed handshake, is carried by sipc's own record layer
 # (sys.info's link.record_layer); close_notify is sent and answered (Python's
@@ -109,6 +110,31 @@ if grep -aq "alert handshake failure" "$work/sc.out" && ! grep -aq "wrong curve"
     ok "a client offering only P-521 gets a handshake_failure alert"
 else
     not_ok "no handshake_failure alert for -curves P-521"; cat "$work/sc.out"
+fi
+# Signature algorithms: the node's key is ECDSA P-256, so a client must let
+# it sign with ECDSA. OpenSSL offering only RSA+SHA256 (and therefore no
+# ECDHE-ECDSA suite) gets a handshake_failure alert, and the log says that
+# it lacks an ECDSA signature algorithm, not just that no suite matched.
+if sclient -tls1_2 -sigalgs RSA+SHA256 -cert "$work/node.crt" -key "$work/node.key"; then
+    not_ok "a client offering only the signature algorithm RSA+SHA256 must be refused"; cat "$work/sc.out"
+elif grep -aq "alert handshake failure" "$work/sc.out"; then
+    ok "s_client -sigalgs RSA+SHA256 gets a handshake_failure alert"
+else
+    not_ok "no handshake_failure alert for -sigalgs RSA+SHA256"; cat "$work/sc.out"
+fi
+# ... while one ECDSA algorithm among others is enough.
+if sclient -tls1_2 -sigalgs RSA+SHA256:rsa_pss_rsae_sha256:ECDSA+SHA384 -cert "$work/node.crt" -key "$work/node.key" &&
+    grep -Eq "Protocol *: TLSv1.2" "$work/sc.out" && grep -q "Verify return code: 0 (ok)" "$work/sc.out"; then
+    ok "s_client -sigalgs RSA+SHA256:rsa_pss_rsae_sha256:ECDSA+SHA384 completes the handshake"
+else
+    not_ok "-sigalgs with ECDSA+SHA384 among RSA ones"; cat "$work/sc.out"
+fi
+# A client with ECDSA signature algorithms but only sipc's ECDHE-RSA suites:
+# refused, and the log says that the node's key needs an ECDHE-ECDSA suite.
+if sclient -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305 -cert "$work/node.crt" -key "$work/node.key"; then
+    not_ok "a client offering only ECDHE-RSA suites must be refused by a node with an ECDSA key"; cat "$work/sc.out"
+else
+    ok "s_client -cipher ECDHE-RSA-... is refused by a node with an ECDSA key"
 fi
 # Which record layer carried OpenSSL's application data at the node: a hello
 # (node "openssl", cluster "sipc") and a sys.info request (docs/protocol.md
@@ -222,6 +248,16 @@ if grep -q "peer presented no certificate.*must import the cluster's key pair" "
 if grep -q "peer certificate rejected" "$log"; then ok "log names the rejected certificate"; else not_ok "log: rejected certificate"; cat "$log"; fi
 if grep -q "peer does not offer TLS 1.2 (it offers up to TLS 1.3)" "$log"; then ok "log: a TLS 1.3-only client is a version mismatch"; else not_ok "log: TLS 1.3-only client"; cat "$log"; fi
 if grep -q "peer offers no key-exchange group sipc accepts (P-256 or P-384); it offered: X25519" "$log"; then ok "log: an X25519-only client is named as such"; else not_ok "log: X25519-only client"; cat "$log"; fi
+if grep -q "no signature algorithm in common: this node's key is ECDSA P-256 and signs with ECDSA and SHA-256, SHA-384 or SHA-512 (ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384, ecdsa_secp521r1_sha512); the peer offers only: rsa_pkcs1_sha256, and only ECDHE-RSA suites$" "$log"; then
+    ok "log: a client without an ECDSA signature algorithm is named as such"
+else
+    not_ok "log: -sigalgs RSA+SHA256"; cat "$log"
+fi
+if grep -q "no cipher suite in common for this node's key: it is ECDSA P-256, which needs an ECDHE-ECDSA suite; the peer offers only ECDHE-RSA ones" "$log"; then
+    ok "log: a client offering only ECDHE-RSA suites is told the node's key needs ECDHE-ECDSA"
+else
+    not_ok "log: -cipher ECDHE-RSA-..."; cat "$log"
+fi
 wait_for 5 grep -q "renegotiate" "$log"
 if grep -q "peer tried to renegotiate the TLS session; sipc does not allow renegotiation" "$log"; then ok "log: a renegotiation attempt is named"; else not_ok "log: renegotiation"; cat "$log"; fi
 

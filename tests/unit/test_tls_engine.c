@@ -23,6 +23,7 @@
 #include "testutil.h"
 #include "transport/tls_ecdsa_own.h"
 #include "transport/tls_engine.h"
+#include "transport/tls_hello.h"
 #include "transport/tls_record.h"
 
 static char *g_dir;
@@ -1080,8 +1081,9 @@ static void t_resumption(void **state)
     sipc_tls_config_free(scfg);
 }
 
-/* Whether a ClientHello record (p, n) carries extension type ext. */
-static int hello_has_ext(const uint8_t *p, size_t n, unsigned ext)
+/* Where the extensions' length starts in a ClientHello record (p, n); 0
+ * when it has no extensions. */
+static size_t hello_exts_at(const uint8_t *p, size_t n)
 {
     /* record header 5, handshake header 4, version 2, random 32 */
     size_t i = 5 + 4 + 2 + 32;
@@ -1091,14 +1093,30 @@ static int hello_has_ext(const uint8_t *p, size_t n, unsigned ext)
     i += 2 + ((size_t)p[i] << 8 | p[i + 1]);   /* cipher suites */
     assert_true(i + 1 <= n);
     i += 1 + p[i];                             /* compression methods */
-    if (i + 2 > n)
+    return i + 2 > n ? 0 : i;
+}
+
+/* Where the body of extension type ext starts in a ClientHello record
+ * (p, n), its length in *len; 0 when it has none. */
+static size_t hello_ext_at(const uint8_t *p, size_t n, unsigned ext, size_t *len)
+{
+    size_t i = hello_exts_at(p, n);
+    if (i == 0)
         return 0;                              /* no extensions at all */
     size_t stop = i + 2 + ((size_t)p[i] << 8 | p[i + 1]);
     assert_true(stop <= n);
     for (i += 2; i + 4 <= stop; i += 4 + ((size_t)p[i + 2] << 8 | p[i + 3]))
-        if (((unsigned)p[i] << 8 | p[i + 1]) == ext)
-            return 1;
+        if (((unsigned)p[i] << 8 | p[i + 1]) == ext) {
+            *len = (size_t)p[i + 2] << 8 | p[i + 3];
+            return i + 4;
+        }
     return 0;
+}
+
+static int hello_has_ext(const uint8_t *p, size_t n, unsigned ext)
+{
+    size_t len;
+    return hello_ext_at(p, n, ext, &len) != 0;
 }
 
 /* Whether the records (p, n) hold a plaintext NewSessionTicket (handshake
@@ -1584,6 +1602,217 @@ static void t_failed_offer_keeps_newer_session(void **state)
     sipc_tls_config_free(scfg2);
 }
 
+/* ------------------------------------------- what a ClientHello offers */
+
+/* A real client's ClientHello (pair own), in *hello. */
+static void client_hello(const sipc_keypair *own, sipc_buf *hello)
+{
+    vfy cv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(own, &g_a, &cv);
+    end c;
+    end_init(&c, ccfg, 0);
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    *hello = c.tx;
+    memset(&c.tx, 0, sizeof c.tx);
+    end_free(&c);
+    sipc_tls_config_free(ccfg);
+}
+
+/* Overwrites the signature algorithms of the ClientHello h (same length):
+ * every entry becomes code, but the last, which becomes last. */
+static void set_sigalgs(sipc_buf *h, unsigned code, unsigned last)
+{
+    size_t len, at = hello_ext_at(h->data, h->len, 13, &len);
+    assert_true(at != 0 && len >= 4);
+    size_t list = (size_t)h->data[at] << 8 | h->data[at + 1];
+    assert_true(list + 2 == len && list % 2 == 0);
+    for (size_t i = 0; i < list; i += 2) {
+        unsigned v = i + 2 == list ? last : code;
+        h->data[at + 2 + i] = (uint8_t)(v >> 8);
+        h->data[at + 3 + i] = (uint8_t)v;
+    }
+}
+
+/* The parser on a real ClientHello, every prefix of it and rewritten
+ * signature algorithms. */
+static void t_hello_parse(void **state)
+{
+    (void)state;
+    sipc_buf h;
+    client_hello(&g_a, &h);
+    sipc_tls_hello_info hi;
+    assert_int_equal(sipc_tls_hello_parse(h.data, h.len, &hi), 0);
+    assert_true(hi.offers_tls12 && hi.offers_p256 && hi.offers_p384);
+    assert_true(hi.suites_ecdsa && hi.suites_rsa);
+    assert_true(hi.has_sigalgs && hi.sigalg_ecdsa);
+    assert_non_null(strstr(hi.sigalgs, "ecdsa_secp256r1_sha256"));
+    for (size_t n = 0; n < h.len; n++) {
+        /* exactly n bytes, so that ASan sees a read past them */
+        uint8_t *cut = malloc(n ? n : 1);
+        assert_non_null(cut);
+        memcpy(cut, h.data, n);
+        assert_int_equal(sipc_tls_hello_parse(cut, n, &hi), SIPC_EPROTO);
+        free(cut);
+    }
+    set_sigalgs(&h, 0x0401, 0x0401);
+    assert_int_equal(sipc_tls_hello_parse(h.data, h.len, &hi), 0);
+    assert_true(hi.has_sigalgs && !hi.sigalg_ecdsa && hi.sigalg_rsa);
+    assert_string_equal(hi.sigalgs, "rsa_pkcs1_sha256");
+    /* too weak to be used: SHA-1 and SHA-224 */
+    set_sigalgs(&h, 0x0203, 0x0303);
+    assert_int_equal(sipc_tls_hello_parse(h.data, h.len, &hi), 0);
+    assert_true(!hi.sigalg_ecdsa && !hi.sigalg_rsa);
+    assert_string_equal(hi.sigalgs, "ecdsa_sha1, ecdsa_sha224");
+    set_sigalgs(&h, 0x0401, 0x0503);
+    assert_int_equal(sipc_tls_hello_parse(h.data, h.len, &hi), 0);
+    assert_true(hi.sigalg_ecdsa && hi.sigalg_rsa);
+    /* a list that overruns its extension */
+    size_t len, at = hello_ext_at(h.data, h.len, 13, &len);
+    h.data[at] = 0xff;
+    assert_int_equal(sipc_tls_hello_parse(h.data, h.len, &hi), SIPC_EPROTO);
+    /* many names (100 unknown algorithms): the list is cut, with "..." */
+    uint8_t big[5 + 4 + 2 + 32 + 1 + 4 + 2 + 2 + 4 + 2 + 200] = {22, 3, 3};
+    size_t n = 5 + 4 + 2 + 32 + 1;
+    memcpy(big + n, "\x00\x02\xc0\x2b\x01\x00\x00\xce\x00\x0d\x00\xca\x00\xc8", 14);
+    n += 14;
+    for (unsigned i = 0; i < 100; i++, n += 2) {
+        big[n] = 0xfe;
+        big[n + 1] = (uint8_t)i;
+    }
+    assert_int_equal(n, sizeof big);
+    big[3] = (uint8_t)((n - 5) >> 8), big[4] = (uint8_t)(n - 5);
+    big[5] = 1, big[7] = (uint8_t)((n - 9) >> 8), big[8] = (uint8_t)(n - 9);
+    big[9] = 3, big[10] = 3;
+    assert_int_equal(sipc_tls_hello_parse(big, sizeof big, &hi), 0);
+    assert_true(hi.has_sigalgs && !hi.sigalg_ecdsa && !hi.sigalg_rsa && hi.suites_ecdsa);
+    assert_true(strncmp(hi.sigalgs, "0xfe00, 0xfe01, ", 16) == 0);
+    assert_true(strlen(hi.sigalgs) < sizeof hi.sigalgs);
+    assert_string_equal(hi.sigalgs + strlen(hi.sigalgs) - 5, ", ...");
+    sipc_buf_free(&h);
+}
+
+/* Feeds the ClientHello h to a new server of cfg: what it answers in *out,
+ * the result of the input returned, its detail in detail. */
+static int serve_hello(sipc_tls_config *cfg, const sipc_buf *h, sipc_buf *out, char *detail,
+                       size_t dlen)
+{
+    end s;
+    end_init(&s, cfg, 1);
+    int r = sipc_tls_input(s.t, h->data, h->len, on_plain, &s);
+    snprintf(detail, dlen, "%s", sipc_tls_detail(s.t));
+    *out = s.tx;
+    memset(&s.tx, 0, sizeof s.tx);
+    end_free(&s);
+    return r;
+}
+
+static const uint8_t failure_alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
+
+/* A ClientHello whose signature algorithms hold none the server's key can
+ * sign with is refused at once, with handshake_failure and a detail naming
+ * the key and what was offered; one usable algorithm among others, or no
+ * extension (TLS 1.2's default), goes on. For an ECDSA and an RSA key. */
+static void t_hello_sigalgs(void **state)
+{
+    (void)state;
+    vfy sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *scfg = make_cfg(&g_a, &g_a, &sv);
+    sipc_buf h, out;
+    char detail[1024];
+    client_hello(&g_a, &h);
+
+    set_sigalgs(&h, 0x0401, 0x0401);
+    assert_int_equal(serve_hello(scfg, &h, &out, detail, sizeof detail), SIPC_ETLS);
+    assert_string_equal(detail,
+                        "no signature algorithm in common: this node's key is ECDSA P-256 and "
+                        "signs with ECDSA and SHA-256, SHA-384 or SHA-512 (ecdsa_secp256r1_sha256, "
+                        "ecdsa_secp384r1_sha384, ecdsa_secp521r1_sha512); the peer offers only: "
+                        "rsa_pkcs1_sha256");
+    assert_int_equal(out.len, sizeof failure_alert);
+    assert_memory_equal(out.data, failure_alert, sizeof failure_alert);
+    sipc_buf_free(&out);
+
+    /* ECDSA with SHA-1 is no use either */
+    set_sigalgs(&h, 0x0401, 0x0203);
+    assert_int_equal(serve_hello(scfg, &h, &out, detail, sizeof detail), SIPC_ETLS);
+    assert_non_null(strstr(detail, "the peer offers only: rsa_pkcs1_sha256, ecdsa_sha1"));
+    sipc_buf_free(&out);
+
+    /* one ECDSA algorithm among RSA ones: a ServerHello */
+    set_sigalgs(&h, 0x0401, 0x0503);
+    assert_int_equal(serve_hello(scfg, &h, &out, detail, sizeof detail), 0);
+    assert_true(out.len > 9 && out.data[0] == 22 && out.data[5] == 2);
+    sipc_buf_free(&out);
+
+    /* with a session ticket (a resumed session signs nothing): left to
+     * wolfSSL, which opens no such ticket, goes on with a full handshake and
+     * fails, explained the same way */
+    static const uint8_t ticket[4 + 16] = {0, 35, 0, 16, 1, 2, 3};
+    set_sigalgs(&h, 0x0401, 0x0401);
+    size_t exts = hello_exts_at(h.data, h.len);
+    sipc_buf t2 = {0};
+    assert_true(exts != 0);
+    assert_int_equal(sipc_buf_append(&t2, h.data, exts + 2), 0);
+    assert_int_equal(sipc_buf_append(&t2, ticket, sizeof ticket), 0);
+    assert_int_equal(sipc_buf_append(&t2, h.data + exts + 2, h.len - exts - 2), 0);
+    /* 20 more bytes in the extensions, the handshake message (its length's
+     * low 16 bits) and the record */
+    size_t grow[] = {exts, 7, 3};
+    for (int i = 0; i < 3; i++) {
+        uint8_t *q = t2.data + grow[i];
+        unsigned v = ((unsigned)q[0] << 8 | q[1]) + sizeof ticket;
+        q[0] = (uint8_t)(v >> 8);
+        q[1] = (uint8_t)v;
+    }
+    sipc_tls_hello_info hi;
+    assert_int_equal(sipc_tls_hello_parse(t2.data, t2.len, &hi), 0);
+    assert_true(hi.offers_ticket && hi.has_sigalgs && !hi.sigalg_ecdsa);
+    assert_int_equal(serve_hello(scfg, &t2, &out, detail, sizeof detail), SIPC_ETLS);
+    assert_non_null(strstr(detail, "no signature algorithm in common"));
+    sipc_buf_free(&out);
+    sipc_buf_free(&t2);
+    /* no signature_algorithms extension at all: the default, no refusal */
+    set_sigalgs(&h, 0x0401, 0x0401);
+    size_t len, at = hello_ext_at(h.data, h.len, 13, &len);
+    h.data[at - 4] = 0x7a; /* an extension type nobody uses */
+    h.data[at - 3] = 0x7a;
+    assert_int_equal(serve_hello(scfg, &h, &out, detail, sizeof detail), 0);
+    assert_true(out.len > 9 && out.data[0] == 22 && out.data[5] == 2);
+    sipc_buf_free(&out);
+    sipc_buf_free(&h);
+    sipc_tls_config_free(scfg);
+
+    /* An RSA key: ECDSA algorithms only are refused, RSA-PSS is enough. */
+    sipc_keypair r;
+    assert_int_equal(tu_make_pair(g_dir, "r", "rsa", 30, NULL, "engine test rsa"), 0);
+    assert_int_equal(load(&r, "r"), 0);
+    vfy rv = {.pin = r.fingerprint};
+    scfg = make_cfg(&r, &r, &rv);
+    client_hello(&g_a, &h);
+    set_sigalgs(&h, 0x0403, 0x0503);
+    assert_int_equal(serve_hello(scfg, &h, &out, detail, sizeof detail), SIPC_ETLS);
+    assert_string_equal(detail,
+                        "no signature algorithm in common: this node's key is RSA 2048 and signs "
+                        "with RSA and SHA-256, SHA-384 or SHA-512 (rsa_pkcs1_sha256/384/512, "
+                        "rsa_pss_rsae_sha256/384/512); the peer offers only: "
+                        "ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384");
+    assert_memory_equal(out.data, failure_alert, sizeof failure_alert);
+    sipc_buf_free(&out);
+    set_sigalgs(&h, 0x0403, 0x0804);
+    assert_int_equal(serve_hello(scfg, &h, &out, detail, sizeof detail), 0);
+    assert_true(out.len > 9 && out.data[0] == 22 && out.data[5] == 2);
+    sipc_buf_free(&out);
+    sipc_buf_free(&h);
+    /* and a sipc client with that RSA pair, as it is */
+    client_hello(&r, &h);
+    assert_int_equal(serve_hello(scfg, &h, &out, detail, sizeof detail), 0);
+    assert_true(out.len > 9 && out.data[0] == 22 && out.data[5] == 2);
+    sipc_buf_free(&out);
+    sipc_buf_free(&h);
+    sipc_tls_config_free(scfg);
+    sipc_keypair_free(&r);
+}
+
 int main(void)
 {
     g_dir = tu_mkdtemp("tls-engine");
@@ -1617,6 +1846,8 @@ int main(void)
         cmocka_unit_test(t_resumed_server_speaks_first),
         cmocka_unit_test(t_config_forget),
         cmocka_unit_test(t_failed_offer_keeps_newer_session),
+        cmocka_unit_test(t_hello_parse),
+        cmocka_unit_test(t_hello_sigalgs),
     };
     int fails = cmocka_run_group_tests_name("TLS engine over memory", tests, NULL, NULL);
     sipc_keypair_free(&g_a);

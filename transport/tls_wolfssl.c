@@ -152,6 +152,8 @@ struct sipc_tls {
     uint8_t *hello;
     size_t hello_len;
     int hello_checked; /* the whole ClientHello was read and looked at */
+    int rx_seen;       /* client: the server has sent something */
+    int hello_refused; /* ... and it began with an alert: our ClientHello was refused */
     char detail[1024];
     char peer_fp[65];
     int64_t vfy_until; /* the verifier's acceptance holds until then (0: unbounded) */
@@ -1390,6 +1392,18 @@ static int map_error(sipc_tls *t, int ret)
                      alert_text(a));
             return SIPC_EPEERAUTH;
         }
+        if (t->hello_refused && a == 40) {
+            /* wolfSSL offers what the configuration allows, all of it, so
+             * the server found no version, suite, group or signature
+             * algorithm of its own among them; only its log says which */
+            snprintf(t->detail, sizeof t->detail,
+                     "peer refused this node's ClientHello (alert handshake_failure): sipc offers "
+                     "TLS 1.2 only, ECDHE suites with AES-GCM or ChaCha20-Poly1305, groups P-256 "
+                     "and P-384, and ECDSA or RSA signatures with SHA-256 or stronger; the peer "
+                     "accepts none of one of these (its key may need another signature "
+                     "algorithm), and its log says which");
+            return SIPC_ETLS;
+        }
         snprintf(t->detail, sizeof t->detail, "peer aborted the TLS handshake (alert %s)",
                  alert_text(a));
         return SIPC_ETLS;
@@ -1663,6 +1677,10 @@ int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_f
             memcpy(t->hello + t->hello_len, data, n);
             t->hello_len += n;
         }
+    }
+    if (!t->is_server && !t->hs_done && !t->rx_seen && len > 0) {
+        t->rx_seen = 1;
+        t->hello_refused = data[0] == 21; /* an alert record, not a ServerHello */
     }
     if (!t->hs_done && refuse_hello(t)) {
         rc = handshake_failed(t, SIPC_ETLS);

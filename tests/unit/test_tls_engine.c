@@ -1813,6 +1813,47 @@ static void t_hello_sigalgs(void **state)
     sipc_keypair_free(&r);
 }
 
+/* A client whose ClientHello the server answers with handshake_failure
+ * (it found no suite, group or signature algorithm it accepts) says that
+ * its ClientHello was refused and what sipc offers; the same alert later
+ * in the handshake is only reported. */
+static void t_client_hello_refused(void **state)
+{
+    (void)state;
+    vfy cv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv);
+    end c;
+    end_init(&c, ccfg, 0);
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    assert_int_equal(sipc_tls_input(c.t, failure_alert, sizeof failure_alert, on_plain, &c),
+                     SIPC_ETLS);
+    assert_string_equal(sipc_tls_detail(c.t),
+                        "peer refused this node's ClientHello (alert handshake_failure): sipc "
+                        "offers TLS 1.2 only, ECDHE suites with AES-GCM or ChaCha20-Poly1305, "
+                        "groups P-256 and P-384, and ECDSA or RSA signatures with SHA-256 or "
+                        "stronger; the peer accepts none of one of these (its key may need another "
+                        "signature algorithm), and its log says which");
+    end_free(&c);
+
+    /* after a ServerHello and the rest of the server's flight */
+    vfy sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *scfg = make_cfg(&g_a, &g_a, &sv);
+    end s;
+    end_init(&c, ccfg, 0);
+    end_init(&s, scfg, 1);
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    assert_int_equal(deliver(&c, &s, 0), 0);
+    assert_true(s.tx.len > 0);
+    assert_int_equal(sipc_buf_append(&s.tx, failure_alert, sizeof failure_alert), 0);
+    assert_int_equal(deliver(&s, &c, 0), SIPC_ETLS);
+    assert_string_equal(sipc_tls_detail(c.t),
+                        "peer aborted the TLS handshake (alert handshake_failure)");
+    end_free(&c);
+    end_free(&s);
+    sipc_tls_config_free(scfg);
+    sipc_tls_config_free(ccfg);
+}
+
 int main(void)
 {
     g_dir = tu_mkdtemp("tls-engine");
@@ -1848,6 +1889,7 @@ int main(void)
         cmocka_unit_test(t_failed_offer_keeps_newer_session),
         cmocka_unit_test(t_hello_parse),
         cmocka_unit_test(t_hello_sigalgs),
+        cmocka_unit_test(t_client_hello_refused),
     };
     int fails = cmocka_run_group_tests_name("TLS engine over memory", tests, NULL, NULL);
     sipc_keypair_free(&g_a);

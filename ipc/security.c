@@ -25,6 +25,7 @@ struct sipc_security {
     sipc_tls_config *tls;
     /* peers refused because they lack the required subject (atomic) */
     uint64_t subject_refusals;
+    int offer_only; /* permissive only because a pair is imported: TLS is off here */
 };
 
 const char *sipc_tls_mode_name(sipc_tls_mode mode)
@@ -137,6 +138,16 @@ int sipc__security_new_tls(sipc_security **out, sipc_tls_mode mode, sipc_keypair
     }
     *out = sec;
     return 0;
+}
+
+void sipc__security_set_offer_only(sipc_security *sec)
+{
+    sec->offer_only = sec->mode == SIPC_TLS_PERMISSIVE;
+}
+
+int sipc__security_offer_only(const sipc_security *sec)
+{
+    return sec->offer_only;
 }
 
 uint64_t sipc__security_verdict_hits(const sipc_security *sec)

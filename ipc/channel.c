@@ -171,13 +171,25 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
         } else if (!ch->plain_fallback && sipc__conn_permissive_fallback(c, err, was_up, got_bytes)) {
             ch->plain_fallback = 1;
             immediate = 1;
-            sipc__log(ch->ctx, SIPC_LOG_INFO, "Transport.Conn",
-                      "%s %s; this side offers TLS first and accepts plaintext (permissive): "
-                      "retrying in plaintext",
-                      ch->where,
-                      err == SIPC_EPLAINTEXT ? "answers in plaintext"
-                                             : "closed the connection without a word to our TLS "
-                                               "handshake (a plaintext node of an older version?)");
+            const char *what = err == SIPC_EPLAINTEXT
+                                   ? "answers in plaintext"
+                                   : "closed the connection without a word to our TLS handshake "
+                                     "(a plaintext node of an older version?)";
+            if (sipc__security_offer_only(c->sec)) {
+                /* TLS is off here: plaintext is what this side is set to;
+                 * said once per peer, then at DEBUG */
+                sipc__log(ch->ctx, ch->fallback_said ? SIPC_LOG_DEBUG : SIPC_LOG_INFO,
+                          "Transport.Conn",
+                          "%s %s: TLS is off on this side; with the pair imported, its links "
+                          "offer TLS first and fall back to plaintext: retrying in plaintext",
+                          ch->where, what);
+                ch->fallback_said = 1;
+            } else {
+                sipc__log(ch->ctx, SIPC_LOG_INFO, "Transport.Conn",
+                          "%s %s; this side offers TLS first and accepts plaintext (permissive): "
+                          "retrying in plaintext",
+                          ch->where, what);
+            }
         }
     }
     if (was_up && ch->conn_cb)

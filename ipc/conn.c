@@ -1057,11 +1057,21 @@ static void conn_log_failed(sipc_conn *c, int err, int level)
     }
     /* a detail that only repeats the error's text adds nothing */
     const char *more = strcmp(c->down_detail, sipc_strerror(err)) ? c->down_detail : "";
-    sipc__log_limited_host(c->ctx, key, hkey, level, "Transport.Conn",
-                           "%s %s%s%s%s closed: %s (%s, %s class)%s%s", dir, addr,
-                           c->peer_node[0] ? " (node " : "", c->peer_node, c->peer_node[0] ? ")" : "",
-                           sipc_strerror(err), sipc_err_name(err),
-                           sipc_err_class_name(sipc_err_classify(err)), more[0] ? ": " : "", more);
+    char text[1024];
+    snprintf(text, sizeof text, "%s %s%s%s%s closed: %s (%s, %s class)%s%s", dir, addr,
+             c->peer_node[0] ? " (node " : "", c->peer_node, c->peer_node[0] ? ")" : "",
+             sipc_strerror(err), sipc_err_name(err), sipc_err_class_name(sipc_err_classify(err)),
+             more[0] ? ": " : "", more);
+    if (c->is_server && err == SIPC_ETLSONPLAIN) {
+        /* TLS offered to a plaintext listener: a dialer that accepts both
+         * is back in plaintext at once (see sipc__log_hold) */
+        char host[160];
+        sipc__peer_host(c->peer_addr, host, sizeof host);
+        sipc__log_hold(c->ctx, c->owner, addr, host, key, hkey, (sipc_log_level)level,
+                       "Transport.Conn", text);
+        return;
+    }
+    sipc__log_limited_host(c->ctx, key, hkey, level, "Transport.Conn", "%s", text);
 }
 
 /* Whether a dialer in permissive mode offered TLS and met a peer that
@@ -1090,8 +1100,9 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     c->resume_refused = !was_up && err != 0 && c->stream && sipc_stream_tls_resume_refused(c->stream);
     int got_bytes = c->stream ? sipc_stream_got_bytes(c->stream) : 0;
     /* TLS on a plaintext port: the peer is told, and one that accepts both
-     * retries in plaintext at once; a strict one fails and says so in its
-     * own log. So this side's line is information, not a warning. */
+     * retries in plaintext at once (then this side's line is DEBUG); a
+     * strict one fails and says so in its own log. So this side's line is
+     * information, not a warning. */
     int level = c->resume_refused || (c->is_server && err == SIPC_ETLSONPLAIN) ? SIPC_LOG_INFO
                                                                                : SIPC_LOG_WARN;
     if (err == SIPC_ECLOSED && was_up) {

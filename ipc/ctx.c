@@ -77,12 +77,87 @@ static uint64_t ctx_tls_expire(sipc_ctx *ctx)
     return next > now ? (next - now + 999999) / 1000000 + 1 : 1;
 }
 
+typedef struct sipc__held_line {
+    const void *owner;
+    char host[160];
+    char peer[160];
+    uint64_t due;
+    sipc_log_level level;
+    char category[32];
+    char key[1000], host_key[1000];
+    char text[1024];
+} sipc__held_line;
+
+/* Writes the held lines due by now (all: every one), as they would have
+ * been written when held; returns the ms until the next is due. */
+static uint64_t held_flush(sipc_ctx *ctx, uint64_t now, int all)
+{
+    uint64_t next = UINT64_MAX;
+    for (int i = 0; i < ctx->nheld;) {
+        sipc__held_line *h = &ctx->held[i];
+        if (!all && h->due > now) {
+            if (h->due - now < next)
+                next = h->due - now;
+            i++;
+            continue;
+        }
+        sipc__log_limited_host(ctx, h->key, h->host_key, h->level, h->category, "%s", h->text);
+        ctx->held[i] = ctx->held[--ctx->nheld];
+    }
+    return next;
+}
+
+void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const char *host,
+                    const char *key, const char *host_key, sipc_log_level level,
+                    const char *category, const char *text)
+{
+    if (!sipc__log_on(ctx, level))
+        return;
+    if (!ctx->held && !ctx->closing)
+        ctx->held = calloc(SIPC__HELD_MAX, sizeof *ctx->held);
+    if (!ctx->held || ctx->nheld == SIPC__HELD_MAX || ctx->closing) {
+        sipc__log_limited_host(ctx, key, host_key, level, category, "%s", text);
+        return;
+    }
+    sipc__held_line *h = &ctx->held[ctx->nheld++];
+    h->owner = owner;
+    sipc_str_copy(h->host, sizeof h->host, host);
+    sipc_str_copy(h->peer, sizeof h->peer, peer);
+    h->due = uv_now(ctx->loop) + SIPC__RETRY_HOLD_MS;
+    h->level = level;
+    sipc_str_copy(h->category, sizeof h->category, category);
+    sipc_str_copy(h->key, sizeof h->key, key);
+    sipc_str_copy(h->host_key, sizeof h->host_key, host_key ? host_key : "");
+    sipc_str_copy(h->text, sizeof h->text, text);
+    ctx_timer_within(ctx, SIPC__RETRY_HOLD_MS);
+}
+
+void sipc__log_retried(sipc_ctx *ctx, const void *owner, const char *host, const char *peer,
+                       const char *node)
+{
+    for (int i = 0; i < ctx->nheld;) {
+        sipc__held_line *h = &ctx->held[i];
+        if (h->owner != owner || strcmp(h->host, host) != 0) {
+            i++;
+            continue;
+        }
+        sipc__log(ctx, SIPC_LOG_DEBUG, h->category,
+                  "Connection from %s: a TLS handshake on this plaintext port, then the same "
+                  "host in plaintext at once (%s, node %s): a peer that offers TLS first and "
+                  "accepts plaintext",
+                  h->peer, peer, node);
+        ctx->held[i] = ctx->held[--ctx->nheld];
+    }
+}
+
 /* The context's housekeeping: the report of log lines held back that no
- * later line did, and the expiry of its TLS keys and sessions. */
+ * later line did, the lines held for a retry that did not come, and the
+ * expiry of its TLS keys and sessions. */
 static void on_ctx_timer(uv_timer_t *t)
 {
     sipc_ctx *ctx = t->data;
     uint64_t now = uv_now(ctx->loop);
+    ctx_timer_within(ctx, held_flush(ctx, now, 0));
     uint64_t next = sipc_ratelimit_flush(ctx->logrl, now, 0, log_held, ctx);
     ctx_timer_within(ctx, next == UINT64_MAX ? UINT64_MAX : next > now ? next - now : 0);
     ctx_timer_within(ctx, ctx_tls_expire(ctx));
@@ -612,6 +687,7 @@ void sipc__ctx_maybe_finish_close(sipc_ctx *ctx)
         uv_close((uv_handle_t *)&ctx->flusher, ctx_handle_closed);
         uv_close((uv_handle_t *)&ctx->async, ctx_handle_closed);
         /* what is still held back is said now, not lost with the context */
+        (void)held_flush(ctx, uv_now(ctx->loop), 1);
         if (ctx->logrl)
             (void)sipc_ratelimit_flush(ctx->logrl, uv_now(ctx->loop), 1, log_held, ctx);
         uv_close((uv_handle_t *)&ctx->timer, ctx_handle_closed);
@@ -629,6 +705,7 @@ void sipc__ctx_maybe_finish_close(sipc_ctx *ctx)
     uv_mutex_destroy(&ctx->post_lock);
     sipc_security_release(ctx->sec);
     sipc_ratelimit_free(ctx->logrl);
+    free(ctx->held);
     sipc_freelist_clear(&ctx->req_blocks);
     sipc_freelist_clear(&ctx->call_blocks);
     sipc_ctx_close_cb cb = ctx->close_cb;

@@ -78,6 +78,8 @@ struct sipc_ctx {
     int handles_open;       /* flusher, async, timer and rx_timer still to close */
     sipc_ctx_close_cb close_cb;
     void *close_arg;
+    struct sipc__held_line *held; /* lines held for a peer's retry (sipc__log_hold), or NULL */
+    int nheld;
 };
 
 /* Whether a line of this level reaches the sink at all: callers that do work
@@ -103,6 +105,23 @@ void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const 
 void sipc__log_limited_host(sipc_ctx *ctx, const char *key, const char *host_key, sipc_log_level level,
                             const char *category, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* A line about a TLS handshake refused on a plaintext listener, held for
+ * SIPC__RETRY_HOLD_MS: a dialer that offers TLS first and accepts plaintext
+ * (permissive, or TLS off with a pair imported) retries in plaintext at
+ * once, which is what it is built for and no news to this side's operator.
+ * When that retry comes up (sipc__log_retried: same listener, same peer
+ * host) the line becomes DEBUG; otherwise the context's timer writes it as
+ * sipc__log_limited_host would have (a peer that requires TLS failed: the
+ * advice holds). At most SIPC__HELD_MAX at once; beyond, written at once. */
+#define SIPC__RETRY_HOLD_MS 2000
+#define SIPC__HELD_MAX 8
+void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const char *host,
+                    const char *key, const char *host_key, sipc_log_level level,
+                    const char *category, const char *text);
+/* A plaintext connection from host came up on owner's listener: the lines
+ * held for host there are said at DEBUG ("retried in plaintext"). */
+void sipc__log_retried(sipc_ctx *ctx, const void *owner, const char *host, const char *peer,
+                       const char *node);
 /* "ip" of "ip:port" or "[v6]:port", for rate-limit keys (a peer reconnects
  * from new ports). */
 void sipc__peer_host(const char *addr, char *out, size_t len);
@@ -398,6 +417,7 @@ struct sipc_channel {
     uint64_t since_ms;      /* wall clock of the last up/down change */
     int closing;
     int plain_fallback;     /* permissive: the peer answered in plaintext */
+    int fallback_said;      /* a fallback of an offer-only security was logged at INFO */
     int last_err;
     char last_detail[600];
     int fail_fast;

@@ -23,6 +23,9 @@ struct sipc_security {
      * verified again while its verdict's dates hold */
     sipc_verdict_cache *verdicts;
     sipc_tls_config *tls;
+    /* peers refused because they lack the required subject (atomic) */
+    uint64_t subject_refusals;
+    int offer_only; /* permissive only because a pair is imported: TLS is off here */
 };
 
 const char *sipc_tls_mode_name(sipc_tls_mode mode)
@@ -64,7 +67,7 @@ static void security_free(sipc_security *sec)
 static int verify_peer(void *arg, const sipc_tls_der *chain, int n, int peer_is_client,
                        int64_t *until, char *why, size_t whylen)
 {
-    const sipc_security *sec = arg;
+    sipc_security *sec = arg;
     sipc_der links[SIPC_TLS_MAX_CHAIN];
     if (n > SIPC_TLS_MAX_CHAIN)
         n = SIPC_TLS_MAX_CHAIN;
@@ -79,6 +82,8 @@ static int verify_peer(void *arg, const sipc_tls_der *chain, int n, int peer_is_
         *until = (int64_t)res.valid_until;
         return 0;
     }
+    if (res.status == SIPC_VFY_WRONG_SUBJECT)
+        __atomic_fetch_add(&sec->subject_refusals, 1, __ATOMIC_RELAXED);
     snprintf(why, whylen, "%s%s%s", res.reason, res.fix[0] ? "; fix: " : "", res.fix);
     return SIPC_EPEERAUTH;
 }
@@ -133,6 +138,16 @@ int sipc__security_new_tls(sipc_security **out, sipc_tls_mode mode, sipc_keypair
     }
     *out = sec;
     return 0;
+}
+
+void sipc__security_set_offer_only(sipc_security *sec)
+{
+    sec->offer_only = sec->mode == SIPC_TLS_PERMISSIVE;
+}
+
+int sipc__security_offer_only(const sipc_security *sec)
+{
+    return sec->offer_only;
 }
 
 uint64_t sipc__security_verdict_hits(const sipc_security *sec)
@@ -193,6 +208,27 @@ int sipc_security_self_check(const sipc_security *sec, char *msg, size_t len)
     }
     sipc_str_copy(msg, len, res.warning);
     return 0;
+}
+
+int sipc_security_check_own_subject(const sipc_security *sec, char *msg, size_t len)
+{
+    if (len)
+        msg[0] = '\0';
+    if (!sec || sec->mode == SIPC_TLS_OFF || !sipc_trust_subject(sec->trust)[0])
+        return 0;
+    /* the verifier peers use: a pinned self-signed pair is asked no subject */
+    sipc_vfy_result res;
+    if (sipc_trust_verify(sec->trust, sec->kp.certs, sec->kp.ncerts, SIPC_PURPOSE_BOTH, time(NULL),
+                          &res) == 0 ||
+        res.status != SIPC_VFY_WRONG_SUBJECT)
+        return 0;
+    sipc_str_copy(msg, len, res.reason);
+    return SIPC_EPEERAUTH;
+}
+
+uint64_t sipc_security_subject_refusals(const sipc_security *sec)
+{
+    return sec ? __atomic_load_n(&sec->subject_refusals, __ATOMIC_RELAXED) : 0;
 }
 
 sipc_security *sipc_security_retain(sipc_security *sec)

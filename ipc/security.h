@@ -18,6 +18,13 @@ unsigned sipc_security_accepts(const sipc_security *sec);
 int sipc__security_new_tls(sipc_security **out, sipc_tls_mode mode, sipc_keypair *kp,
                            sipc_trust *trust, char *err, size_t errlen);
 
+/* Marks a permissive security as what a home with a pair imported but TLS
+ * not enabled dials with (sipc_security_load_client): TLS offered first,
+ * plaintext accepted, though TLS is off on this side. Its dialers say that
+ * when they fall back, rather than calling this side permissive. */
+void sipc__security_set_offer_only(sipc_security *sec);
+int sipc__security_offer_only(const sipc_security *sec);
+
 /* How many peer verifications this security answered from its cache of
  * accepted chains (for tests). */
 uint64_t sipc__security_verdict_hits(const sipc_security *sec);

@@ -11,6 +11,7 @@
 #include "ipc/addr.h"
 #include "ipc/internal.h"
 #include "ipc/security.h"
+#include "transport/stream.h"
 
 static void srv_maybe_finish(sipc_server *srv);
 
@@ -54,6 +55,11 @@ static void srv_up(void *owner, sipc_conn *c)
     sipc_server *srv = owner;
     assert(srv->nopening > 0);
     srv->nopening--;
+    if (srv->ctx->nheld && c->stream && !sipc_stream_is_tls(c->stream)) {
+        char host[160];
+        sipc__peer_host(c->peer_addr, host, sizeof host);
+        sipc__log_retried(srv->ctx, srv, host, c->peer_addr, c->peer_node);
+    }
     if (sipc__log_on(srv->ctx, SIPC_LOG_INFO))
         srv_log_up(srv, c);
     if (srv->conn_cb)

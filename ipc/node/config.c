@@ -272,6 +272,7 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
                 snprintf(ps->err, sizeof ps->err, "[tls] subject '%s': %s", value, why);
                 return 0;
             }
+            cfg->subject_line = ps->line;
             return copy_str(cfg->subject, sizeof cfg->subject, value, ps, key);
         }
         if (!strcmp(key, "revocation")) {

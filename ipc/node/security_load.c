@@ -128,5 +128,8 @@ int sipc_security_load_client(sipc_security **out, const sipc_config *cfg, char 
     if (stat(path, &st) != 0)
         return sipc_security_plain(out);
     /* a pair but not enabled here: offer TLS, accept a plaintext answer */
-    return load_in_mode(out, cfg, SIPC_TLS_PERMISSIVE, "a key pair is imported", 1, err, errlen);
+    int r = load_in_mode(out, cfg, SIPC_TLS_PERMISSIVE, "a key pair is imported", 1, err, errlen);
+    if (r == 0)
+        sipc__security_set_offer_only(*out);
+    return r;
 }

@@ -94,7 +94,7 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
     opts.log = quiet_sink;
     opts.log_arg = cl;
     int e = sipc_ctx_new(&cl->ctx, &cl->loop, &opts, sec);
-    sipc_security_release(sec);
+    cl->sec = sec; /* kept to judge a refused peer against this home's own pair */
     if (e == 0)
         e = sipc_channel_open(&cl->ch, cl->ctx, host, port, NULL);
     if (e != 0) {
@@ -170,10 +170,59 @@ void ctl_reply_free(ctl_reply *rep)
     rep->len = 0;
 }
 
+int ctl_home_subject_fault(const ctl_client *cl, int err, const char *peer_reason, char *why,
+                           size_t len)
+{
+    char own[600];
+    /* the node's certificate refused here for its subject, and this home's
+     * own certificate (the cluster shares it) fails the same subject */
+    if (err != SIPC_EPEERAUTH || !cl->sec || sipc_security_subject_refusals(cl->sec) == 0 ||
+        sipc_security_check_own_subject(cl->sec, own, sizeof own) == 0)
+        return 0;
+    if (!why)
+        return 1;
+    char where[64] = "";
+    if (cl->cfg.subject_line > 0)
+        snprintf(where, sizeof where, " line %d", cl->cfg.subject_line);
+    snprintf(why, len, "this home's [tls] subject (%.300s/sipc.conf%s) does not match this home's "
+                       "own certificate: %s",
+             cl->cfg.home, where, own);
+    /* the same pair on the node fails the same check: nothing to add */
+    if (peer_reason && *peer_reason && !strstr(peer_reason, own)) {
+        size_t n = strlen(why);
+        snprintf(why + n, len - n, "; the node's certificate: %s", peer_reason);
+    }
+    return 1;
+}
+
+int ctl_report_home_fault(const ctl_client *cl, const char *service, const char *method, int err,
+                          const char *peer_reason)
+{
+    char why[1600];
+    if (!ctl_home_subject_fault(cl, err, peer_reason, why, sizeof why))
+        return 0;
+    fprintf(stderr, "sipcctl: %s.%s to %s not sent: %s\n", service, method, cl->target, why);
+    /* a reload would apply this very file: the node refuses it for the same
+     * reason, and SIGHUP lets it say so in its own log */
+    if (!strcmp(method, "reload"))
+        return ctl_fail(EX_CONFIG, "the node was not asked: this side refuses its certificate "
+                                   "under that subject. Fix [tls] subject in sipc.conf and reload "
+                                   "again, or send the node SIGHUP (systemctl reload sipcd) to "
+                                   "have it check the file itself: it refuses a subject its own "
+                                   "certificate does not carry, and its running setup stays");
+    return ctl_fail(EX_CONFIG, "the node was not asked: this side refuses its certificate under "
+                               "that subject. Fix [tls] subject in sipc.conf (`tlstool status` "
+                               "shows this home's certificate and subject); a running node keeps "
+                               "the subject it loaded until it reloads");
+}
+
 int ctl_report_failure(const ctl_client *cl, const char *service, const char *method,
                        const ctl_reply *rep)
 {
     int err = rep->err;
+    int code = ctl_report_home_fault(cl, service, method, err, rep->message);
+    if (code)
+        return code;
     if (rep->too_big)
         return ctl_fail(1, "%s.%s to %s not sent: %s", service, method, cl->target, rep->message);
     return ctl_fail(ctl_exit_code(err), "%s.%s to %s failed: %s [%s, %s]%s%s", service, method,
@@ -184,6 +233,8 @@ int ctl_report_failure(const ctl_client *cl, const char *service, const char *me
 
 void ctl_disconnect(ctl_client *cl)
 {
+    sipc_security_release(cl->sec);
+    cl->sec = NULL;
     if (cl->ctx) {
         sipc_ctx_close(cl->ctx, NULL, NULL);
         cl->ctx = NULL;

@@ -158,12 +158,14 @@ static void held_back(ingest *in, const batch *b)
     in->held += b->n;
 }
 
-/* A failure that ends the run: said once, the first one's exit code. */
+/* A failure that ends the run: said once, the first one's exit code (why
+ * NULL: already said). */
 static void end_run(ingest *in, int code, const char *why)
 {
     if (!in->fatal) {
         clear_progress(in);
-        in->fatal = ctl_fail(code, "pipeline.ingest to %s failed: %s", in->cl->target, why);
+        in->fatal = why ? ctl_fail(code, "pipeline.ingest to %s failed: %s", in->cl->target, why)
+                        : code;
         in->stop = 1;
     }
 }
@@ -269,6 +271,14 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
         char why[400];
         snprintf(why, sizeof why, "%s: %s", sipc_pipeline_status_name(rep->status), rep->message);
         lost(in, b, EX_UNAVAILABLE, why);
+    } else if (!in->fatal && ctl_home_subject_fault(in->cl, err, rep->message, NULL, 0)) {
+        clear_progress(in);
+        lost(in, b, ctl_report_home_fault(in->cl, SIPC_PIPELINE_SERVICE, SIPC_PIPELINE_INGEST, err,
+                                          rep->message),
+             NULL);
+        if (!in->cl->up && !in->held_why[0])
+            snprintf(in->held_why, sizeof in->held_why,
+                     "this home's [tls] subject does not match its own certificate");
     } else {
         char why[600];
         int same = !strcmp(rep->message, sipc_strerror(err));

@@ -38,9 +38,12 @@ static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
     if (ctl_call(&cl, "management", "reload", payload, strlen(payload), &rep) != 0) {
         *code = ctl_report_failure(&cl, "management", "reload", &rep);
         kind = rep.err == SIPC_EREMOTE ? RL_REFUSED : RL_UNREACHABLE;
+        char why[1600];
+        int home = ctl_home_subject_fault(&cl, rep.err, rep.message, why, sizeof why);
         if (all)
             json_array_append_new(all, json_pack("{s:s,s:s,s:s}", "address", cl.target, "result",
-                                                 "unreachable", "message", rep.message));
+                                                 home ? "not_asked" : "unreachable", "message",
+                                                 home ? why : rep.message));
         ctl_reply_free(&rep);
         ctl_disconnect(&cl);
         return kind;

@@ -56,6 +56,7 @@ typedef struct ctl_client {
     int announce;        /* print "Connected to ..." when the link comes up */
     sipc_peer_info link; /* filled when the link is up */
     int up;
+    sipc_security *sec;  /* this home's, as the context uses it */
 } ctl_client;
 
 typedef struct ctl_reply {
@@ -80,9 +81,22 @@ void ctl_reply_free(ctl_reply *rep);
 /* Closes the channel and the context and runs the loop until they are gone. */
 void ctl_disconnect(ctl_client *cl);
 /* Prints "sipcctl: SERVICE.METHOD to TARGET failed: reason [code, class]: msg"
- * and returns the exit code for rep->err. */
+ * and returns the exit code for rep->err; or, when this home's own [tls]
+ * subject is what failed, what ctl_report_home_fault prints and returns. */
 int ctl_report_failure(const ctl_client *cl, const char *service, const char *method,
                        const ctl_reply *rep);
+/* A call that failed with err because this home's own [tls] subject is
+ * wrong: the node's certificate was refused here for its subject, and this
+ * home's own certificate (the cluster's pair) does not carry it either.
+ * Then 1 and, unless why is NULL, the reason in why (with peer_reason, the
+ * refusal's detail, when it is not the same words); else 0. */
+int ctl_home_subject_fault(const ctl_client *cl, int err, const char *peer_reason, char *why,
+                           size_t len);
+/* The same, reported: "SERVICE.METHOD to TARGET not sent: <why>" and what
+ * to do (for a reload, SIGHUP as the other way), returning EX_CONFIG; 0,
+ * nothing printed, when this home is not at fault. */
+int ctl_report_home_fault(const ctl_client *cl, const char *service, const char *method, int err,
+                          const char *peer_reason);
 /* The exit code for a sipc error (0 for 0). */
 int ctl_exit_code(int err);
 /* Checks that the command got min..max arguments. Otherwise prints what is

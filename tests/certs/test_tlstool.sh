@@ -547,7 +547,9 @@ run "$T" check --timeout 3000
 expect "check: unreachable node" 40 "127.0.0.1:$FREE: NOT reachable" "CHECK FAILED"
 
 # ---------------------------------------------------------------- live nodes (sipcd)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+free_port() { # [ADDRESS]: a port nobody listens on there (127.0.0.1)
+    python3 -c 'import socket,sys; s=socket.socket(); s.bind((sys.argv[1],0)); print(s.getsockname()[1]); s.close()' "${1:-127.0.0.1}"
+}
 start_sipcd() { # HOME: start and wait (bounded) until its four services have started
     rm -rf "$1/logs"
     sipcd_start "$1" || { not_ok "sipcd did not start"; return 1; }
@@ -723,6 +725,58 @@ PY
                 bad "handshake: $name: reason not in the node's log"
             fi
         done
+        stop_sipcd
+    fi
+
+    # A wrong [tls] subject edited into a running node's home: sipcctl judges
+    # the node by it, and this home's own certificate (the cluster's pair)
+    # fails it too, so the edit is named (exit 78), not the node's
+    # certificate (77), and the node is not asked.
+    NET=${SIPC_TEST_NET:-127.0.0}
+    OPORT=$(free_port "$NET.1")
+    OMGMT=$(free_port "$NET.1")
+    newhome orgnode
+    O=$H
+    printf '[node]\naddress = %s.1\n[data]\nport = %s\n[search]\nport = 0\n[management]\nport = %s\n[pipeline]\nport = 0\n[tls]\nsubject = O=Example, CN=sipc node\n' \
+        "$NET" "$OPORT" "$OMGMT" >"$O/sipc.conf"
+    SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$O" import "$P/org.pfx" >/dev/null 2>&1
+    "$T" --home "$O" enable >/dev/null 2>&1
+    if start_sipcd "$O"; then
+        run "$SIPCCTL" --home "$O" --timeout 5000 status
+        expect "sipcctl status: organisation pair, subject met" 0 \
+            "TLS: enabled, mode strict, required subject O=Example, CN=sipc node"
+        sed -i 's/^subject = .*/subject = O=Example Inc., CN=sipc node/' "$O/sipc.conf"
+        LINE=$(grep -n '^subject' "$O/sipc.conf" | cut -d: -f1)
+        run "$SIPCCTL" --home "$O" --timeout 5000 reload
+        expect "sipcctl reload: a wrong subject edited in is named, not the node's certificate" 78 \
+            "management.reload to $NET.1:$OMGMT not sent: this home's \[tls\] subject \(.*/sipc.conf line $LINE\) does not match this home's own certificate: certificate subject 'O=Example, CN=sipc node' differs from the required subject 'O=Example Inc., CN=sipc node' \(\[tls\] subject\): its O differs$" \
+            "the node was not asked: .*Fix \[tls\] subject in sipc.conf and reload again, or send the node SIGHUP .*its running setup stays"
+        grep -q "failed: peer certificate rejected" "$OUT" && bad "sipcctl reload blames the node's certificate"
+        run "$SIPCCTL" --home "$O" --timeout 5000 --json reload
+        expect "sipcctl reload --json: not_asked, with the reason" 78 '"result": "not_asked"' \
+            '"message": "this home.s \[tls\] subject .*its O differs"'
+        run "$SIPCCTL" --home "$O" --timeout 5000 status
+        expect "sipcctl status: the same, with status's advice" 78 \
+            "management.status to $NET.1:$OMGMT not sent: this home's \[tls\] subject .*its O differs" \
+            "the node was not asked: .*Fix \[tls\] subject in sipc.conf \(.tlstool status. shows"
+        # the node, asked by SIGHUP, refuses the file itself and goes on
+        kill -HUP "$sipcd_pid"
+        wait_for 5 grep -qs "reload refused: this node's certificate does not verify" "$O"/logs/ManagementService_*
+        grep -qs "reload refused: this node's certificate does not verify.*its O differs.*the running setup stays" "$O"/logs/ManagementService_* &&
+            ok "SIGHUP: the node refuses the subject its certificate lacks" ||
+            { tail -3 "$O"/logs/ManagementService_* >"$OUT"; bad "SIGHUP: no refusal in the node's log"; }
+        sed -i 's/^subject = .*/subject = O=Example, CN=sipc node/' "$O/sipc.conf"
+        run "$SIPCCTL" --home "$O" --timeout 5000 reload
+        expect "sipcctl reload: the subject put right, the node answers" 0 "nothing changed"
+        # a client whose own certificate carries its subject: a node whose
+        # certificate lacks it is the node's problem (77)
+        newhome orgclient
+        printf '[node]\naddress = %s.1\n[management]\nport = %s\n[tls]\nsubject = CN=somebody else\n' \
+            "$NET" "$OMGMT" >"$H/sipc.conf"
+        SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$H" import "$P/wrongsubj.pfx" >/dev/null 2>&1
+        run "$SIPCCTL" --home "$H" --timeout 5000 status
+        expect "sipcctl status: a node lacking the subject this home's certificate carries" 77 \
+            "management.status to $NET.1:$OMGMT failed: peer certificate rejected \[SIPC_EPEERAUTH, auth\]: .*certificate subject 'O=Example, CN=sipc node' differs from the required subject 'CN=somebody else'"
         stop_sipcd
     fi
 else

@@ -119,6 +119,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.tls_enable, 0);
     assert_int_equal(cfg.tls_mode, SIPC_TLS_STRICT);
     assert_string_equal(cfg.subject, "");
+    assert_int_equal(cfg.subject_line, 0);
     assert_int_equal(cfg.revocation, SIPC_REVOCATION_SOFT);
     assert_int_equal(cfg.max_frame, 16u << 20);
     assert_int_equal(cfg.nservices, 0);
@@ -185,6 +186,7 @@ static void test_every_key(void **state)
     assert_int_equal(cfg.tls_mode, SIPC_TLS_PERMISSIVE);
     assert_int_equal(sipc_config_effective_mode(&cfg), SIPC_TLS_PERMISSIVE);
     assert_string_equal(cfg.subject, "CN=sipc-node,O=Example");
+    assert_int_equal(cfg.subject_line, 13); /* for messages that point at it */
     assert_int_equal(cfg.revocation, SIPC_REVOCATION_HARD);
     assert_int_equal(cfg.max_frame, 1048576);
     assert_int_equal(cfg.nservices, 3);

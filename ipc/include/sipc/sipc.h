@@ -88,6 +88,19 @@ SIPC_EXTERN int sipc_security_plain(sipc_security **out);
  * daemon can say at start that every handshake is going to fail and why.
  * With TLS off: 0 and "". */
 SIPC_EXTERN int sipc_security_self_check(const sipc_security *sec, char *msg, size_t len);
+/* Whether this side's own certificate carries the subject it requires of
+ * peers ([tls] subject), judged by the same verifier (a self-signed pair
+ * presented as itself is asked none). SIPC_EPEERAUTH with the verifier's
+ * reason in msg ("certificate subject '...' differs from the required subject
+ * '...' ...: its O differs") when it does not; else 0 and "" (no subject
+ * required, TLS off, or a failure other than the subject). A peer holding
+ * the same pair fails this side's check for that same reason. */
+SIPC_EXTERN int sipc_security_check_own_subject(const sipc_security *sec, char *msg, size_t len);
+/* How many peer certificates sec has refused because they lack the
+ * required subject (the reason the verifier gave; not the refusals of this
+ * side's certificate by peers). With sipc_security_check_own_subject, a
+ * client tells a refused peer from its own wrong [tls] subject. */
+SIPC_EXTERN uint64_t sipc_security_subject_refusals(const sipc_security *sec);
 SIPC_EXTERN sipc_security *sipc_security_retain(sipc_security *sec);
 SIPC_EXTERN void sipc_security_release(sipc_security *sec);
 SIPC_EXTERN sipc_tls_mode sipc_security_mode(const sipc_security *sec);

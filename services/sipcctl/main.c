@@ -51,9 +51,16 @@ static const cli_opt PING_OPTS[] = {
 
 static const cli_opt STATUS_OPTS[] = {
     {"cluster", 0, CLI_FLAG, NULL,
-     "every node of [cluster] nodes, and what is wrong in plain words\n"
-     "(exit 0 only when nothing is flagged)",
+     "every node of [cluster] nodes, and what is wrong in plain words:\n"
+     "exit 0 nothing flagged; 2 MIGRATING: TLS on everywhere and the\n"
+     "only findings are nodes still permissive (no plaintext peer left:\n"
+     "going strict is safe); 1 anything else",
      offsetof(ctl, cluster), 0, 0, 0, NULL},
+    {"expect-mode", 0, CLI_STRING, "permissive|strict",
+     "with --cluster: exit 0 only when every node runs TLS in this\n"
+     "mode and nothing else is flagged, else 1 (the nodes in another\n"
+     "mode are named)",
+     offsetof(ctl, expect_mode), 0, 0, 0, NULL},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
 
 static const cli_opt RELOAD_OPTS[] = {
@@ -155,13 +162,22 @@ static const cli_cmd COMMANDS[] = {
      "call any method and print the reply payload as it comes;\n"
      "PAYLOAD is sent as its bytes (text as given), none if left out",
      NULL, PING_OPTS, cmd_call},
-    {"status", "[--cluster] [--json]", "this node's status, or the cluster's (management channel)",
+    {"status", "[--cluster [--expect-mode MODE]] [--json]",
+     "this node's status, or the cluster's (management channel)",
      "Shows the node's id, version, TLS mode, certificate and expiry, each service with\n"
      "its port and listener, its TLS and plaintext connections (naming plaintext peers),\n"
      "and the links to other nodes. --cluster asks every node and lists the problems:\n"
      "TLS not enabled everywhere, a different certificate, a certificate expiring within\n"
      "30 days, an unreachable node, a peer still sending plaintext. The JSON schema is in\n"
-     "docs/services.md.",
+     "docs/services.md.\n"
+     "\n"
+     "Exit codes of --cluster, for scripts that wait for a stage of a migration to TLS:\n"
+     "0 OK, nothing flagged; 2 MIGRATING: TLS is on everywhere and the only findings are\n"
+     "nodes still in mode permissive, with no plaintext peer left (going strict cuts no\n"
+     "one off); 1 anything else. --expect-mode permissive|strict: 0 only when every node\n"
+     "runs TLS in that mode and nothing else is flagged (for permissive: no plaintext\n"
+     "peer left either), else 1:\n"
+     "  until sipcctl status --cluster --expect-mode permissive; do sleep 10; done\n",
      STATUS_OPTS, cmd_status},
     {"metrics", "", "the node's metrics in the Prometheus text format", NULL, NULL, cmd_metrics},
     {"put", "ID [--timestamp T] [--attr K=V]... (--body TEXT | --body-file F | -)",
@@ -215,6 +231,7 @@ static const cli_tool SIPCCTL = {
     "enabled). Global options may also follow COMMAND. ADDRESS without :PORT: the\n"
     "data service port of this home's sipc.conf (23000).\n",
     "Exit codes: 0 success; 1 the call failed (remote error) or a problem was found;\n"
+    "2 status --cluster: MIGRATING (the only findings are nodes still permissive);\n"
     "3 partial success: search answered without some nodes (PARTIAL), or reload\n"
     "applied what it could but a change needs a restart; 64 usage; 65 ingest: bad\n"
     "lines (the others were acknowledged); 66 an input file (ingest FILE, put\n"

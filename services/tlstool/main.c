@@ -15,8 +15,9 @@
 int get_password(const opts *o, int confirm, char *pw, size_t pwlen)
 {
     char err[600];
-    if (cli_password_get(&o->pw, confirm, pw, pwlen, err, sizeof err) != 0)
-        return fail(EX_PWRULE, "%s", err);
+    int r = cli_password_get(&o->pw, confirm, pw, pwlen, err, sizeof err);
+    if (r != 0)
+        return fail(r == SIPC_EINVAL ? EX_PWRULE : EX_BADFILE, "%s", err);
     return 0;
 }
 

@@ -120,6 +120,18 @@ run "$T" create -site "$work/pf620.pfx" --password-file "$work/pw.txt"
 expect "password: a --password-file others can write is used, with one warning" 0 "created" \
     "^tlstool: warning: the password file $work/pw.txt can be changed by other users \(mode 0620\): chmod 600 $work/pw.txt$"
 chmod 600 "$work/pw.txt"
+# a password file that cannot be read is an input file problem (6), named with the reason
+run "$T" create -site "$work/pfx-missing.pfx" --password-file "$work/no-such.pw"
+expect "password: a missing --password-file: exit 6, the file and the reason" 6 \
+    "^tlstool: error: cannot read the password file $work/no-such.pw: No such file or directory$"
+mkdir -p "$work/pwdir"
+run "$T" create -site "$work/pfx-dir.pfx" --password-file "$work/pwdir"
+expect "password: a directory as --password-file: exit 6, not 'empty'" 6 \
+    "^tlstool: error: cannot read the password file $work/pwdir: Is a directory$"
+: >"$work/empty.pw"
+chmod 600 "$work/empty.pw"
+run "$T" create -site "$work/pfx-empty.pfx" --password-file "$work/empty.pw"
+expect "password: an empty --password-file: no password (exit 4)" 4 "the password file $work/empty.pw is empty"
 run sh -c "printf '%s\n' '$PFXPW' | '$T' create -site '$work/ps.pfx' --password-stdin"
 expect "password: --password-stdin" 0 "created"
 run "$T" create -site "$work/pp.pfx" "$PFXPW"

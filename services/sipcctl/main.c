@@ -155,13 +155,13 @@ static const cli_cmd COMMANDS[] = {
     {"ping", "[ADDRESS[:PORT]]",
      "the round trip of sys.ping, and whether the link is TLS\n"
      "(version, cipher) or plaintext; ADDRESS: --node, else this home's node",
-     NULL, PING_OPTS, cmd_sys},
+     NULL, PING_OPTS, cmd_sys, NULL},
     {"info", "[ADDRESS[:PORT]]", "the node's sys.info as JSON; ADDRESS as for ping", NULL, NULL,
-     cmd_sys},
+     cmd_sys, NULL},
     {"call", "ADDRESS[:PORT] SERVICE METHOD [PAYLOAD]",
      "call any method and print the reply payload as it comes;\n"
      "PAYLOAD is sent as its bytes (text as given), none if left out",
-     NULL, PING_OPTS, cmd_call},
+     NULL, PING_OPTS, cmd_call, NULL},
     {"status", "[--cluster [--expect-mode MODE]] [--json]",
      "this node's status, or the cluster's (management channel)",
      "Shows the node's id, version, TLS mode, certificate and expiry, each service with\n"
@@ -178,8 +178,8 @@ static const cli_cmd COMMANDS[] = {
      "runs TLS in that mode and nothing else is flagged (for permissive: no plaintext\n"
      "peer left either), else 1:\n"
      "  until sipcctl status --cluster --expect-mode permissive; do sleep 10; done\n",
-     STATUS_OPTS, cmd_status},
-    {"metrics", "", "the node's metrics in the Prometheus text format", NULL, NULL, cmd_metrics},
+     STATUS_OPTS, cmd_status, NULL},
+    {"metrics", "", "the node's metrics in the Prometheus text format", NULL, NULL, cmd_metrics, NULL},
     {"put", "ID [--timestamp T] [--attr K=V]... (--body TEXT | --body-file F | -)",
      "store a record in the data service of the node\n"
      "asked (acknowledged once committed)",
@@ -188,7 +188,7 @@ static const cli_cmd COMMANDS[] = {
      "any node. Prints \"ID: stored on node N\" (or \"already stored, unchanged\",\n"
      "\"stored, replacing the previous record\"). Exit 66 when --body-file cannot be\n"
      "read.\n",
-     PUT_OPTS, cmd_put},
+     PUT_OPTS, cmd_put, NULL},
     {"get", "ID", "print a record's body from the node asked\n(--json: the whole record)",
      "Prints the body of record ID from the data service of one node: --node,\n"
      "default this home's [node] address (search finds a record on any node). To a\n"
@@ -197,9 +197,9 @@ static const cli_cmd COMMANDS[] = {
      "does not end with one. --json prints the whole record: {\"id\", \"timestamp\"\n"
      "(RFC 3339 UTC), \"attributes\", \"body\"}.\n"
      "Exit 1 when the node has no record with that id.\n",
-     NULL, cmd_get},
+     NULL, cmd_get, NULL},
     {"list", "[--since T] [--until T] [--limit N]", "records in a time range, oldest first", NULL,
-     LIST_OPTS, cmd_list},
+     LIST_OPTS, cmd_list, NULL},
     {"ingest", "FILE|-", "send NDJSON records (one a line) through the node's\n"
      "pipeline to the data services; print what was acknowledged",
      "Reads FILE (- for stdin), one JSON record a line:\n"
@@ -217,12 +217,12 @@ static const cli_cmd COMMANDS[] = {
      "unreachable, deadline): send the file again; 66 FILE cannot be read; 64 usage\n"
      "(also an unknown --to: the summary says 'refused by the pipeline', and why);\n"
      "76, 77, 78 as for every command.\n",
-     INGEST_OPTS, cmd_ingest},
+     INGEST_OPTS, cmd_ingest, NULL},
     {"reload", "[--node ADDR | --cluster] [--force]", "re-read sipc.conf and the key pair\n"
-     "without a restart (management channel)", RELOAD_ABOUT, RELOAD_OPTS, cmd_reload},
+     "without a restart (management channel)", RELOAD_ABOUT, RELOAD_OPTS, cmd_reload, NULL},
     {"search", "QUERY", "search the records of every node (full text,\n"
-     "attributes, time range)", SEARCH_ABOUT, SEARCH_OPTS, cmd_search},
-    {NULL, NULL, NULL, NULL, NULL, NULL}};
+     "attributes, time range)", SEARCH_ABOUT, SEARCH_OPTS, cmd_search, NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
 
 static const cli_tool SIPCCTL = {
     "sipcctl", "Usage:", "[--home DIR] [--node HOST[:PORT]] [--timeout MS] COMMAND ARGS | --version",

@@ -27,6 +27,13 @@ done
 run "$T" --help; expect "help: --help" 0 "usage: tlstool"
 run "$T" frobnicate; expect "usage: unknown command" 2 "unknown command 'frobnicate'"
 run "$T" status --bogus; expect "usage: unknown option" 2 "unknown option '--bogus'"
+# an unknown sub-command is a usage error, with --help too
+run "$T" rotate bogus --help; expect "usage: rotate bogus --help" 2 "^tlstool: error: unknown rotate command 'bogus': use stage, commit, finish, abort or status \(see tlstool rotate --help\)$"
+run "$T" trust bogus --help; expect "usage: trust bogus --help" 2 "^tlstool: error: unknown trust command 'bogus': use add, list, remove or export"
+run "$T" crl bogus; expect "usage: crl bogus" 2 "^tlstool: error: unknown crl command 'bogus': use add, list or remove"
+run "$T" rotate --help; expect "help: rotate --help" 0 "usage: tlstool rotate"
+run "$T" --home; expect "usage: --home without a value, one line" 2 "^tlstool: error: --home needs a value \(see tlstool --help\)$"
+[ "$(wc -l <"$OUT")" = 1 ] || bad "tlstool --home: more than one line"
 run "$T" enable --key rsa-2048; expect "usage: option not for command" 2 "option '--key' does not apply to 'enable'"
 run "$T" disable --help
 expect "help: disable lists --reload" 0 "--reload"

@@ -85,6 +85,18 @@ expect "create: --subject takes the \\, escape" 0 "subject: +O=Example\\\\, Inc\
 openssl pkcs12 -in "$work/esc.pfx" -passin env:PFXPW -nokeys 2>/dev/null | openssl x509 -noout -subject -nameopt RFC2253 >"$OUT" 2>&1
 RC=$?
 expect "create: the escaped comma is inside O (openssl RFC2253)" 0 "^subject=CN=c1,O=Example\\\\, Inc\.$"
+# ... and a value in quotes, as `openssl x509 -subject` prints it
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/quoted.pfx" --subject 'O = "Example, Inc.", CN = c1'
+expect "create: --subject takes an RFC 2253 quoted value" 0 "subject: +O=Example\\\\, Inc\., CN=c1$"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'O="Example, Inc." CN=c1'
+expect "create: text after a closing quote is named" 2 "subject 'O=\"Example, Inc\.\" CN=c1': O=\"Example, Inc\.\" is followed by 'CN=c1'"
+# the types create writes, named in the first error already; the empty one named
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'XX=1'
+expect "create: an unknown type lists the 7 create writes" 2 "subject 'XX=1': unknown attribute 'XX' \(use CN, O, OU, C, ST, L, emailAddress\)$"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'title=x, CN=c1'
+expect "create: a type [tls] subject reads but create does not write" 2 "attribute 'title' is not supported here \(use CN, O, OU, C, ST, L, emailAddress\)$"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'CN='
+expect "create: an empty value names its attribute" 2 "subject 'CN=': CN has an empty value$"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'O=Example, Inc., CN=c1'
 expect "create: a bare comma in a value names the part and the escape" 2 \
     "subject 'O=Example, Inc\., CN=c1': 'Inc\.' is not ATTRIBUTE=value .*a comma inside a value is written \\\\, as RFC 4514"
@@ -294,6 +306,13 @@ done
 printf '[tls]\nsubject = OU=IT, CN=sipc node\n' >"$H/sipc.conf"
 run "$T" verify "$P/subj-extra.pem"
 expect "verify: every value of a type named is required" 29 "it has 2 OU values where the required subject has 1"
+# a quoted value is one value, compared as it stands
+printf '[tls]\nsubject = OU = "Sales, CN=sipc node", CN = alice\n' >"$H/sipc.conf"
+run "$T" verify "$P/subj-comma.pem"
+expect "verify: a quoted [tls] subject value with ', CN=' inside is met by that OU" 0 "^VERIFIED$"
+printf '[tls]\nsubject = OU="Sales", CN=sipc node\n' >"$H/sipc.conf"
+run "$T" verify "$P/subj-comma.pem"
+expect "verify: the quoted OU is not the CN" 29 "its (OU|CN) differs"
 printf '[tls]\nsubject = CN=sipc node ; O=Example\n' >"$H/sipc.conf"
 run "$T" verify "$P/subj-extra.pem"
 expect "verify: an attribute after ' ;' (a comment in sipc.conf) is refused, not dropped" 3 \

@@ -138,9 +138,14 @@ typedef int (*sipc_subject_fn)(void *arg, const sipc_bytes *oid, const uint8_t *
                                char *err, size_t errlen);
 /* Reads subject text the way sipc_subject_matches does (the one reader of
  * [tls] subject and tlstool create --subject), calling fn once per
- * attribute in the order written. 0, fn's result, or SIPC_EINVAL with the
- * reason in err. */
-int sipc_subject_parse(const char *s, sipc_subject_fn fn, void *arg, char *err, size_t errlen);
+ * attribute in the order written. RFC 4514 text (`\,` escapes), a value in
+ * RFC 2253 quotes as OpenSSL prints it (O="Example, Inc."; not in the
+ * /A=x/B=y form), or a bare CN. types: the attribute names the caller takes
+ * (NULL-terminated, as sipc__attr_name spells them), named in the error for
+ * any other; NULL: every type sipc reads. 0, fn's result, or SIPC_EINVAL
+ * with the reason in err. */
+int sipc_subject_parse(const char *s, const char *const *types, sipc_subject_fn fn, void *arg,
+                       char *err, size_t errlen);
 /* Writes value so that sipc_subject_parse reads it back as exactly value:
  * RFC 4514's specials, a leading '#' or blank and a trailing blank escaped
  * with '\', control characters as '\XX'. For subject text made from

@@ -243,6 +243,22 @@ static bool is_blank(char c)
     return c == ' ' || c == '\t';
 }
 
+/* The byte an escape stands for, *s just past its '\': \XX (two hex
+ * digits) or the character itself; *s moves past it. -1: nothing follows. */
+static int unescape(const char **s)
+{
+    const char *t = *s;
+    if (!*t)
+        return -1;
+    int h = hexval(t[0]), l = t[1] ? hexval(t[1]) : -1;
+    if (h >= 0 && l >= 0) {
+        *s = t + 2;
+        return h << 4 | l;
+    }
+    *s = t + 1;
+    return (unsigned char)*t;
+}
+
 /* Reads one value up to an unescaped separator (or the end) into out as
  * bytes, escapes resolved, blanks around it dropped (an escaped one stays);
  * *p moves past it. Returns its length, -1 if too long or badly escaped. */
@@ -255,17 +271,8 @@ static int req_value(const char **p, const char *seps, uint8_t *out, size_t cap)
     while (*s && !strchr(seps, *s)) {
         int c = (unsigned char)*s++;
         bool escaped = c == '\\';
-        if (escaped) {
-            if (!*s)
-                return -1;
-            int h = hexval(s[0]), l = s[1] ? hexval(s[1]) : -1;
-            if (h >= 0 && l >= 0) {
-                c = h << 4 | l;
-                s += 2;
-            } else {
-                c = (unsigned char)*s++;
-            }
-        }
+        if (escaped && (c = unescape(&s)) < 0)
+            return -1;
         if (w >= cap)
             return -1;
         out[w++] = (uint8_t)c;
@@ -274,6 +281,61 @@ static int req_value(const char **p, const char *seps, uint8_t *out, size_t cap)
     }
     *p = s;
     return (int)keep;
+}
+
+/* Reads a value in RFC 2253 quotes, as `openssl x509 -subject` prints one
+ * holding a comma ("Example, Inc."): *p at the opening quote; everything up
+ * to the closing one is the value as it stands (blanks kept; ',' '+' '='
+ * are text), '\' escapes as outside; then only blanks up to a separator in
+ * seps or the end. Returns its length; -1 too long or badly escaped, -2 no
+ * closing quote, -3 more text after it (*p there). */
+static int req_quoted(const char **p, const char *seps, uint8_t *out, size_t cap)
+{
+    const char *s = *p + 1;
+    size_t w = 0;
+    while (*s && *s != '"') {
+        int c = (unsigned char)*s++;
+        if (c == '\\' && (c = unescape(&s)) < 0)
+            return -1;
+        if (w >= cap)
+            return -1;
+        out[w++] = (uint8_t)c;
+    }
+    if (*s != '"')
+        return -2;
+    s++;
+    while (is_blank(*s))
+        s++;
+    *p = s;
+    if (*s && !strchr(seps, *s))
+        return -3;
+    return (int)w;
+}
+
+/* A value, quoted or not (req_quoted, req_value), or SIPC_EINVAL said in
+ * err: what came before it (type, '=') is named as lead. */
+static int req_any_value(const char **p, const char *seps, bool quotes, const char *lead,
+                         int leadlen, uint8_t *out, size_t cap, char *err, size_t errlen)
+{
+    if (!quotes || **p != '"')
+        return req_value(p, seps, out, cap);
+    const char *start = *p;
+    int n = req_quoted(p, seps, out, cap);
+    if (n == -2) {
+        sipc__seterr(err, errlen, "%.*s%s: the quote is not closed", leadlen, lead, start);
+        return -2;
+    }
+    if (n == -3) {
+        const char *end = *p;
+        while (end > start && is_blank(end[-1]))
+            end--;
+        sipc__seterr(err, errlen,
+                     "%.*s%.*s is followed by '%s': a quoted value ends at its closing quote "
+                     "(then ',' or '+'; a '\"' inside it is written \\\")",
+                     leadlen, lead, (int)(end - start), start, *p);
+        return -2;
+    }
+    return n;
 }
 
 static const sipc_bytes OID_CN = {(const uint8_t *)"\x55\x04\x03", 3};
@@ -294,7 +356,9 @@ static int req_emit(sipc_subject_fn fn, void *arg, sipc_bytes oid, const uint8_t
         return SIPC_EINVAL;
     }
     if (normalise(cp, k) == 0) {
-        sipc__seterr(err, errlen, "an attribute has an empty value");
+        char an[48];
+        sipc__attr_name(&oid, an, sizeof an);
+        sipc__seterr(err, errlen, "%s has an empty value", an);
         return SIPC_EINVAL;
     }
     return fn(arg, &oid, bytes, (size_t)n, err, errlen);
@@ -324,21 +388,47 @@ int sipc_subject_escape(const char *value, char *out, size_t outlen)
     return 0;
 }
 
-int sipc_subject_parse(const char *s, sipc_subject_fn fn, void *arg, char *err, size_t errlen)
+/* Whether types (NULL: every type sipc reads) has the attribute oid (NULL:
+ * an unknown type, in none); the list, ", "-joined, in list. */
+static bool type_allowed(const char *const *types, const sipc_bytes *oid, char *list, size_t len)
+{
+    list[0] = '\0';
+    if (!types)
+        return true;
+    char an[48] = "";
+    if (oid)
+        sipc__attr_name(oid, an, sizeof an);
+    bool found = false;
+    size_t w = 0;
+    for (int i = 0; types[i]; i++) {
+        found = found || !strcmp(types[i], an);
+        if (w < len)
+            w += (size_t)snprintf(list + w, len - w, "%s%s", i ? ", " : "", types[i]);
+    }
+    return found;
+}
+
+int sipc_subject_parse(const char *s, const char *const *types, sipc_subject_fn fn, void *arg,
+                       char *err, size_t errlen)
 {
     uint8_t buf[1024];
+    char list[200];
     while (is_blank(*s))
         s++;
-    /* a bare value (no unescaped '='): the CN */
-    bool dn = false;
+    /* a bare value (no unescaped '=' outside quotes): the CN */
+    bool dn = false, quoted = false;
     for (const char *t = s; *t; t++) {
         if (*t == '\\' && t[1])
             t++;
-        else if (*t == '=')
+        else if (*t == '"')
+            quoted = !quoted;
+        else if (*t == '=' && !quoted)
             dn = true;
     }
     if (!dn) {
-        int n = req_value(&s, "", buf, sizeof buf);
+        int n = req_any_value(&s, "", true, "", 0, buf, sizeof buf, err, errlen);
+        if (n == -2)
+            return SIPC_EINVAL;
         return req_emit(fn, arg, OID_CN, buf, n, err, errlen);
     }
     bool slash = *s == '/';
@@ -358,16 +448,24 @@ int sipc_subject_parse(const char *s, sipc_subject_fn fn, void *arg, char *err, 
         if (*s != '=' || kl == 0) {
             sipc__seterr(err, errlen,
                          "'%.*s' is not ATTRIBUTE=value (as in 'CN=sipc prod, O=Example'; a comma "
-                         "inside a value is written \\, as RFC 4514 escapes it)",
+                         "inside a value is written \\, as RFC 4514 escapes it, or the value is "
+                         "quoted: O=\"Example, Inc.\")",
                          (int)(s - k), k);
             return SIPC_EINVAL;
         }
         sipc_bytes oid;
-        if (!sipc__attr_oid(k, kl, &oid)) {
-            sipc__seterr(err, errlen,
-                         "unknown attribute '%.*s' (CN, O, OU, C, L, ST, DC, emailAddress, "
-                         "serialNumber, street, GN, SN, title; not numeric types)",
-                         (int)kl, k);
+        bool known = sipc__attr_oid(k, kl, &oid);
+        if (!type_allowed(types, known ? &oid : NULL, list, sizeof list) || !known) {
+            if (types && known)
+                sipc__seterr(err, errlen, "attribute '%.*s' is not supported here (use %s)",
+                             (int)kl, k, list);
+            else if (types)
+                sipc__seterr(err, errlen, "unknown attribute '%.*s' (use %s)", (int)kl, k, list);
+            else
+                sipc__seterr(err, errlen,
+                             "unknown attribute '%.*s' (CN, O, OU, C, L, ST, DC, emailAddress, "
+                             "serialNumber, street, GN, SN, title; not numeric types)",
+                             (int)kl, k);
             return SIPC_EINVAL;
         }
         s++;
@@ -381,8 +479,9 @@ int sipc_subject_parse(const char *s, sipc_subject_fn fn, void *arg, char *err, 
                          (int)kl, k);
             return SIPC_EINVAL;
         }
-        int n = req_value(&s, seps, buf, sizeof buf);
-        if (req_emit(fn, arg, oid, buf, n, err, errlen) != 0)
+        /* the /A=x/B=y form is OpenSSL's, which never quotes: a '"' there is text */
+        int n = req_any_value(&s, seps, !slash, k, (int)(s - k), buf, sizeof buf, err, errlen);
+        if (n == -2 || req_emit(fn, arg, oid, buf, n, err, errlen) != 0)
             return SIPC_EINVAL;
         nattrs++;
         if (*s)
@@ -423,7 +522,7 @@ static int req_add(void *arg, const sipc_bytes *oid, const uint8_t *bytes, size_
 static int req_parse(const char *s, req_subject *q, char *err, size_t errlen)
 {
     memset(q, 0, sizeof *q);
-    return sipc_subject_parse(s, req_add, q, err, errlen);
+    return sipc_subject_parse(s, NULL, req_add, q, err, errlen);
 }
 
 int sipc_subject_check(const char *required, char *err, size_t errlen)

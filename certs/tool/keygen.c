@@ -37,30 +37,28 @@ const char *sipc_keyalg_name(sipc_keyalg a)
     return (unsigned)a < 4 ? ALG_NAMES[a] : "?";
 }
 
-/* The CertName field of each attribute create writes: one value each. */
-static const struct {
-    const char *name; /* as sipc__attr_name gives it */
-    size_t off;
-} NAME_FIELDS[] = {
-    {"CN", offsetof(CertName, commonName)}, {"O", offsetof(CertName, org)},
-    {"OU", offsetof(CertName, unit)},       {"C", offsetof(CertName, country)},
-    {"ST", offsetof(CertName, state)},      {"L", offsetof(CertName, locality)},
-    {"emailAddress", offsetof(CertName, email)},
+/* The attributes create writes (named as sipc__attr_name gives them), and
+ * the CertName field of each, in the same order: one value each. */
+static const char *const CREATE_TYPES[] = {"CN", "O", "OU", "C", "ST", "L", "emailAddress", NULL};
+static const size_t CREATE_FIELDS[] = {
+    offsetof(CertName, commonName), offsetof(CertName, org),      offsetof(CertName, unit),
+    offsetof(CertName, country),    offsetof(CertName, state),    offsetof(CertName, locality),
+    offsetof(CertName, email),
 };
+_Static_assert(sizeof CREATE_FIELDS / sizeof CREATE_FIELDS[0] + 1 ==
+                   sizeof CREATE_TYPES / sizeof CREATE_TYPES[0],
+               "one field per attribute create writes");
 
 static int put_attr(void *arg, const sipc_bytes *oid, const uint8_t *v, size_t len, char *err,
                     size_t errlen)
 {
     char an[48], *dst = NULL;
     sipc__attr_name(oid, an, sizeof an);
-    for (size_t i = 0; i < sizeof NAME_FIELDS / sizeof NAME_FIELDS[0] && !dst; i++)
-        if (!strcmp(an, NAME_FIELDS[i].name))
-            dst = (char *)arg + NAME_FIELDS[i].off;
-    if (!dst) {
-        sipc__seterr(err, errlen,
-                     "%s is not an attribute tlstool create writes (use CN, O, OU, C, ST, L, "
-                     "emailAddress)",
-                     an);
+    for (size_t i = 0; CREATE_TYPES[i] && !dst; i++)
+        if (!strcmp(an, CREATE_TYPES[i]))
+            dst = (char *)arg + CREATE_FIELDS[i];
+    if (!dst) { /* the reader was given CREATE_TYPES: not reached */
+        sipc__seterr(err, errlen, "%s is not an attribute tlstool create writes", an);
         return SIPC_EINVAL;
     }
     /* a second value would replace the first, and [tls] subject naming both never match */
@@ -86,7 +84,7 @@ static int put_attr(void *arg, const sipc_bytes *oid, const uint8_t *v, size_t l
 static int set_subject(CertName *n, const char *subject, char *err, size_t errlen)
 {
     char why[400];
-    if (sipc_subject_parse(subject, put_attr, n, why, sizeof why) != 0) {
+    if (sipc_subject_parse(subject, CREATE_TYPES, put_attr, n, why, sizeof why) != 0) {
         sipc__seterr(err, errlen, "subject '%s': %s", subject, why);
         return SIPC_EINVAL;
     }

@@ -128,30 +128,45 @@ static int names_option(const cli_opt *t, const char *name, size_t n, int dash1,
 }
 
 /* The separate value of an option taking one: argv[*i + 1], unless there is
- * none or it is an option of the tool (--name, --name=V, -name of a
- * CLI_DASH1 one, -x of a short letter; any command's): `--home --json` or
- * `--home -j` lacks the home, and taking the option as one would turn a
- * usage mistake into a missing home or an unreachable node. A value that
- * starts so is given as --name=VALUE. */
-static const char *separate_value(const scan *s, int argc, char **argv, int *i)
+ * none or it reads as an option: --name or -x... starting with a letter,
+ * whether or not this tool has such an option (`--home --json` or `--home
+ * -j` lacks the home in every tool alike; taking the word would turn a
+ * usage mistake into a missing home or an unreachable node). -1 and - stay
+ * values; a value that starts like an option is given as --name=VALUE.
+ * *unknown: the word names no option of the tool (the error says how to
+ * give it as the value). */
+static const char *separate_value(const scan *s, int argc, char **argv, int *i, int *unknown)
 {
+    *unknown = 0;
     if (*i + 1 >= argc)
         return NULL;
     const char *a = argv[*i + 1];
     int dash1 = a[0] == '-' && a[1] != '-';
     const char *name = a + (dash1 ? 1 : 2);
-    if (a[0] == '-' && a[1] && name[0]) {
+    if (a[0] == '-' && isalpha((unsigned char)name[0])) {
         const char *eq = strchr(name, '=');
         size_t n = eq ? (size_t)(eq - name) : strlen(name);
-        /* -x: a letter only (-1 and - stay values) */
-        char letter = dash1 && !a[2] && isalpha((unsigned char)a[1]) ? a[1] : 0;
+        char letter = dash1 && !a[2] ? a[1] : 0;
         int known = names_option(s->tool->opts, name, n, dash1, letter);
         for (const cli_cmd *c = s->tool->cmds; !known && c && c->name; c++)
             known = names_option(c->opts, name, n, dash1, letter);
-        if (known)
-            return NULL;
+        *unknown = !known;
+        return NULL;
     }
     return argv[++*i];
+}
+
+/* "--home needs a value", and when the word in its place names no option,
+ * how to give that word as the value. */
+static int needs_value(scan *s, const cli_opt *o, const char *opt, int optlen, int argc,
+                       char **argv, int i, int unknown)
+{
+    if (unknown && i + 1 < argc)
+        return fail(s, CLI_BAD_OPTION,
+                    "%.*s needs a value: '%s' reads as an option (to give it as the value, "
+                    "write --%s=%s)",
+                    optlen, opt, argv[i + 1], o->name, argv[i + 1]);
+    return fail(s, CLI_BAD_OPTION, "%.*s needs a value", optlen, opt);
 }
 
 /* Handles the option at argv[*i] (a long or -name form: dashes already
@@ -170,12 +185,13 @@ static int long_option(scan *s, int argc, char **argv, int *i, const char *name,
         snprintf(s->misplaced_name, sizeof s->misplaced_name, "%.*s", (int)(name - arg + n), arg);
     const char *value = NULL;
     if (takes_value(o)) {
+        int unknown = 0;
         if (eq)
             value = eq + 1;
         else
-            value = separate_value(s, argc, argv, i);
+            value = separate_value(s, argc, argv, i, &unknown);
         if (!value && s->dest)
-            return fail(s, CLI_BAD_OPTION, "%.*s needs a value", (int)(name - arg + n), arg);
+            return needs_value(s, o, arg, (int)(name - arg + n), argc, argv, *i, unknown);
     } else if (eq && s->dest) {
         return fail(s, CLI_BAD_OPTION, "%.*s takes no value", (int)(name - arg + n), arg);
     }
@@ -200,12 +216,15 @@ static int short_options(scan *s, int argc, char **argv, int *i, const cli_opt *
             continue;
         }
         const char *value = NULL;
+        int unknown = 0;
         if (arg[j + 1])
             value = arg + j + 1;
         else
-            value = separate_value(s, argc, argv, i);
-        if (!value && s->dest)
-            return fail(s, CLI_BAD_OPTION, "-%c needs a value", arg[j]);
+            value = separate_value(s, argc, argv, i, &unknown);
+        if (!value && s->dest) {
+            char opt[3] = {'-', arg[j], '\0'};
+            return needs_value(s, o, opt, 2, argc, argv, *i, unknown);
+        }
         return apply(s, o, value);
     }
     return 0;
@@ -217,6 +236,23 @@ static const cli_cmd *command_named(const cli_tool *tool, const char *name)
         if (!strcmp(c->name, name))
             return c;
     return NULL;
+}
+
+/* A command's first argument must be one of its sub-commands: `tool cmd
+ * bogus --help` is a mistake, not a request for help. */
+static int check_sub(scan *s, const cli_cmd *c, const char *word)
+{
+    char list[200] = "";
+    size_t w = 0;
+    for (int i = 0; c->subs[i]; i++) {
+        if (!strcmp(c->subs[i], word))
+            return 0;
+        if (w < sizeof list)
+            w += (size_t)snprintf(list + w, sizeof list - w, "%s%s",
+                                  !i ? "" : c->subs[i + 1] ? ", " : " or ", c->subs[i]);
+    }
+    return fail(s, CLI_BAD_COMMAND, "unknown %s command '%s': use %s (see %s %s --help)", c->name,
+                word, list, s->tool->name, c->name);
 }
 
 /* One walk over argv. In the first pass (s->dest NULL) it only finds the
@@ -293,6 +329,8 @@ int cli_parse(const cli_tool *tool, int argc, char **argv, void *dest, cli_parse
     }
     s.dest = dest;
     int r = walk(&s, argc, argv, NULL);
+    if (r == 0 && !out->stop && out->cmd && out->cmd->subs && out->nargs > 0)
+        r = check_sub(&s, out->cmd, out->args[0]);
     if (r == 0 && s.misplaced && !out->help && !out->stop)
         r = fail(&s, CLI_BAD_PLACE, "option '%s' does not apply to '%s' (see %s %s --help)",
                  s.misplaced_name, s.cmd->name, tool->name, s.cmd->name);
@@ -402,20 +440,23 @@ void cli_help(FILE *out, const cli_tool *tool, const cli_cmd *cmd)
     text(out, tool->epilog, 1);
 }
 
+const char *cli_usage_text(const cli_tool *tool, const cli_parsed *p, const char *err, char *buf,
+                           size_t buflen)
+{
+    /* one line naming the help to read: the whole help would bury the
+     * message (a bad value's message gives the range itself) */
+    if (p->bad != CLI_BAD_OPTION || strstr(err, "--help"))
+        snprintf(buf, buflen, "%s", err);
+    else
+        snprintf(buf, buflen, "%s (see %s %s%s--help)", err, tool->name, p->cmd ? p->cmd->name : "",
+                 p->cmd ? " " : "");
+    return buf;
+}
+
 void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err)
 {
-    /* after a command, one line naming its --help: the tool's whole help
-     * would bury the message */
-    if (p->bad == CLI_BAD_OPTION && p->cmd && !strstr(err, "--help")) {
-        fprintf(stderr, "%s: %s (see %s %s --help)\n", tool->name, err, tool->name,
-                p->cmd->name);
-        return;
-    }
-    fprintf(stderr, "%s: %s\n", tool->name, err);
-    if (p->bad == CLI_BAD_OPTION && !p->cmd) {
-        fputc('\n', stderr);
-        cli_help(stderr, tool, NULL);
-    }
+    char line[700];
+    fprintf(stderr, "%s: %s\n", tool->name, cli_usage_text(tool, p, err, line, sizeof line));
 }
 
 int cli_fail(const char *who, int code, const char *fmt, ...)

@@ -9,7 +9,8 @@
  * Accepted forms: --name VALUE, --name=VALUE, -x VALUE, -xVALUE, clustered
  * short flags (-vh), -name for options marked CLI_DASH1 (as OpenSSL spells
  * them), options before or after the command, and -- to end the options.
- * A separate VALUE that is one of the tool's options (--json, -verbose) is
+ * A separate VALUE that reads as an option (a dash and a letter, or two
+ * dashes and a letter: --json, -j, -x, whether the tool has it or not) is
  * not taken: the option lacks its value; --name=VALUE takes any. */
 #ifndef SIPC_CLI_OPT_H
 #define SIPC_CLI_OPT_H
@@ -59,6 +60,8 @@ typedef struct cli_cmd {
     const char *about;   /* paragraph(s) of the command's --help, or NULL */
     const cli_opt *opts; /* the command's own options, or NULL */
     int (*run)(void *o); /* the handler; o is the caller's options struct */
+    const char *const *subs; /* its sub-commands (NULL-terminated): the first
+                                argument must be one, even with --help; or NULL */
 } cli_cmd;
 
 typedef enum {
@@ -83,7 +86,7 @@ typedef enum {
     CLI_BAD_NONE = 0,
     CLI_BAD_OPTION,  /* unknown, without its value, or with a value it does not take */
     CLI_BAD_VALUE,   /* a CLI_INT out of range, a CLI_LIST given too often */
-    CLI_BAD_COMMAND, /* unknown command */
+    CLI_BAD_COMMAND, /* unknown command or sub-command */
     CLI_BAD_PLACE    /* an option of another command */
 } cli_bad;
 
@@ -101,9 +104,10 @@ typedef struct cli_parsed {
  * the front of argv + 1 (out->args). Returns 0, or SIPC_EINVAL with one line
  * in err and its kind in out->bad: "unknown option '--x' (see tool cmd
  * --help)", "--home needs a value", "--force takes no value", a CLI_INT out of
- * range, "unknown command 'x' (see tool --help)" or "option '--x' does not
- * apply to 'cmd' (see tool cmd --help)"; the last is no error when help was
- * asked for. Options are applied as they come, so the first mistake is the
+ * range, "unknown command 'x' (see tool --help)", "unknown cmd command 'x':
+ * use a, b or c (see tool cmd --help)" (a sub-command, checked with --help
+ * too) or "option '--x' does not apply to 'cmd' (see tool cmd --help)"; the
+ * last is no error when help was asked for. Options are applied as they come, so the first mistake is the
  * one reported. Options of one name in several commands must agree on taking
  * a value (the command is looked for before it is known). */
 int cli_parse(const cli_tool *tool, int argc, char **argv, void *dest, cli_parsed *out, char *err,
@@ -113,9 +117,12 @@ int cli_parse(const cli_tool *tool, int argc, char **argv, void *dest, cli_parse
  * about, commands with their summaries, every option with its help, epilog. */
 void cli_help(FILE *out, const cli_tool *tool, const cli_cmd *cmd);
 
-/* Reports a failed parse: "tool: <err>" on stderr; a mistaken option after
- * a command gets a pointer to that command's --help, one before any
- * command the tool's whole help. */
+/* The one line that reports a failed parse: err, and for a mistaken option
+ * a pointer to the command's --help (the tool's, before any command) unless
+ * err names one already; in buf, returned. */
+const char *cli_usage_text(const cli_tool *tool, const cli_parsed *p, const char *err, char *buf,
+                           size_t buflen);
+/* Reports a failed parse: "tool: <cli_usage_text>" on stderr. */
 void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err);
 
 /* Reports a failure as every sipc program does: one line "<who>: <message>"

@@ -142,9 +142,11 @@ static int from_source(const cli_password *p, int confirm, char *pw, size_t pwle
     const char *env = p->env ? getenv(p->env) : NULL;
     if (p->file) {
         int fd = open(p->file, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return refuse(err, errlen, "cannot read the password file %s: %s", p->file,
-                          strerror(errno));
+        if (fd < 0) {
+            int e = errno;
+            refuse(err, errlen, "cannot read the password file %s: %s", p->file, strerror(e));
+            return -e;
+        }
         /* warned, not refused: the password is read either way, and a
          * refusal would not make the file private */
         struct stat st;
@@ -163,8 +165,14 @@ static int from_source(const cli_password *p, int confirm, char *pw, size_t pwle
                     "%s: warning: the password file %s belongs to another user (uid %u), who can "
                     "read and change it\n",
                     p->prog, p->file, (unsigned)st.st_uid);
+        errno = 0;
         int r = read_line(fd, pw, pwlen);
+        int e = errno;
         close(fd);
+        if (r && e && e != EINTR) { /* a directory, an I/O error: not an empty file */
+            refuse(err, errlen, "cannot read the password file %s: %s", p->file, strerror(e));
+            return -e;
+        }
         return r ? refuse(err, errlen, "the password file %s is empty", p->file) : 0;
     }
     if (p->from_stdin)

@@ -42,7 +42,9 @@ void cli_password_forget(void);
  * standard input, the argument (warning on stderr that argv is visible), the
  * environment variable, the terminal (asked twice when confirm). The password
  * must be printable ASCII without spaces, 8 to CLI_PASSWORD_MAX characters.
- * Returns 0, or SIPC_EINVAL with the reason and the fix in err. */
+ * Returns 0; minus the errno when the password file cannot be opened or
+ * read (err names the file and why); else SIPC_EINVAL (no password, an empty
+ * file, the rule broken) with the reason and the fix in err. */
 int cli_password_get(const cli_password *p, int confirm, char *pw, size_t pwlen, char *err,
                      size_t errlen);
 

@@ -28,9 +28,9 @@ static void finish(cluster_query *q)
 {
     sipc_mgmt *m = q->m;
     json_t *problems = sipc_mgmt_judge(q->nodes, m->expiry_warn_days, sipc_rfc3339_now_ms() / 1000);
-    json_t *answer = json_pack("{s:i, s:b, s:o, s:o}", "schema", SIPC_MGMT_SCHEMA, "ok",
-                               json_array_size(problems) == 0, "nodes", q->nodes, "problems",
-                               problems);
+    json_t *answer = json_pack("{s:i, s:b, s:s, s:o, s:o}", "schema", SIPC_MGMT_SCHEMA, "ok",
+                               json_array_size(problems) == 0, "health", sipc_mgmt_health(problems),
+                               "nodes", q->nodes, "problems", problems);
     mgmt_respond_json(q->req, answer);
     free(q);
     m->queries--;
@@ -351,4 +351,18 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         }
     }
     return list;
+}
+
+const char *sipc_mgmt_health(json_t *problems)
+{
+    if (json_array_size(problems) == 0)
+        return "ok";
+    size_t i;
+    json_t *p;
+    json_array_foreach(problems, i, p)
+    {
+        if (strcmp(str_at(p, "kind", NULL), "permissive") != 0)
+            return "problems";
+    }
+    return "migrating";
 }

@@ -162,6 +162,33 @@ static int convert(const json_t *o, Sipc__Data__Record *r, char *err, size_t err
     return 0;
 }
 
+/* Characters (not bytes) in line[0..n) plus one: the column of byte n. */
+static int column_of(const char *line, size_t n)
+{
+    int c = 1;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)line[i] & 0xc0) != 0x80;
+    return c;
+}
+
+/* Where a parse error begins. jansson's column is that of the last
+ * character it read, the end of the offending token ("not json" is column
+ * 3); its text quotes the token ("near 'not'"), which ends at byte
+ * je->position: the token's first character is the column to show. "near end
+ * of file" is past the line's last character. */
+static int error_column(const char *line, size_t len, const json_error_t *je)
+{
+    const char *near = strstr(je->text, "near '");
+    size_t tl = near ? strlen(near + 6) : 0;
+    size_t end = (size_t)je->position;
+    if (near && tl > 1 && near[6 + tl - 1] == '\'' && end <= len && tl - 1 <= end &&
+        memcmp(line + end - (tl - 1), near + 6, tl - 1) == 0)
+        return column_of(line, end - (tl - 1));
+    if (strstr(je->text, "near end of file"))
+        return column_of(line, len);
+    return je->column;
+}
+
 int sipc_ndjson_record(const char *line, size_t len, Sipc__Data__Record **out, char *err,
                        size_t errlen)
 {
@@ -174,7 +201,7 @@ int sipc_ndjson_record(const char *line, size_t len, Sipc__Data__Record **out, c
     json_error_t je;
     json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
     if (!o)
-        return bad(err, errlen, "column %d: %s", je.column, je.text);
+        return bad(err, errlen, "column %d: %s", error_column(line, len, &je), je.text);
     if (!json_is_object(o)) {
         json_decref(o);
         return bad(err, errlen, "a line must hold one JSON object (a record)");

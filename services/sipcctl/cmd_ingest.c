@@ -483,8 +483,10 @@ static void print_summary(const ingest *in)
                in->not_sent, in->stopped_at);
     else if (in->stopped_at)
         printf("not sent: the input after line %lu (the run stopped there)\n", in->stopped_at);
-    printf("rate: %.0f records/s (%llu acknowledged in %.2f s)\n", rate,
-           (unsigned long long)in->acked, s);
+    /* a rate of nothing sent says nothing */
+    if (in->sent)
+        printf("rate: %.0f records/s (%llu acknowledged in %.2f s)\n", rate,
+               (unsigned long long)in->acked, s);
 }
 
 int cmd_ingest(void *arg)

@@ -160,12 +160,52 @@ static void print_node(json_t *st)
     }
 }
 
+/* The exit code of a cluster answer: 0 ok, 2 migrating, 1 problems (an
+ * older node's answer has no "health": ok or problems). */
+static int cluster_exit(json_t *st)
+{
+    const char *health = s_of(st, "health");
+    if (!health[0])
+        health = json_is_true(json_object_get(st, "ok")) ? "ok" : "problems";
+    return !strcmp(health, "ok") ? 0 : !strcmp(health, "migrating") ? 2 : 1;
+}
+
+/* --expect-mode: the nodes that do not run TLS in mode, ", "-joined with
+ * what they run instead; 0 when every node does. */
+static int off_mode(json_t *st, const char *mode, char *out, size_t len)
+{
+    int n = 0;
+    size_t i, w = 0;
+    json_t *node;
+    out[0] = '\0';
+    json_array_foreach(json_object_get(st, "nodes"), i, node)
+    {
+        json_t *tls = json_object_get(node, "tls");
+        const char *id = s_of(json_object_get(node, "node"), "id");
+        const char *runs = !json_is_true(json_object_get(node, "reachable")) ? "unreachable"
+                           : !json_is_true(json_object_get(tls, "enabled")) ? "TLS off"
+                                                                             : s_of(tls, "mode");
+        if (!strcmp(runs, mode))
+            continue;
+        n++;
+        if (w < len)
+            w += (size_t)snprintf(out + w, len - w, "%s%s (%s)", w ? ", " : "",
+                                  id[0] ? id : s_of(node, "address"), runs);
+    }
+    return n;
+}
+
 int cmd_status(void *arg)
 {
     ctl *o = arg;
     int rc = ctl_check_args(o, 0, 0);
     if (rc != 0)
         return rc;
+    if (o->expect_mode && !o->cluster)
+        return ctl_fail(EX_USAGE, "--expect-mode goes with --cluster (see sipcctl status --help)");
+    if (o->expect_mode && strcmp(o->expect_mode, "permissive") && strcmp(o->expect_mode, "strict"))
+        return ctl_fail(EX_USAGE, "--expect-mode must be permissive or strict, not '%s'",
+                        o->expect_mode);
     ctl_client cl;
     rc = ctl_connect(o, NULL, "management", &cl);
     if (rc != 0)
@@ -187,7 +227,12 @@ int cmd_status(void *arg)
         return ctl_fail(EX_PROTOCOL, "management.%s from %s is not JSON: %s", method, cl.target,
                         je.text);
     }
-    int ok = !o->cluster || json_is_true(json_object_get(st, "ok"));
+    rc = o->cluster ? cluster_exit(st) : 0;
+    char others[600] = "";
+    int nothers = o->expect_mode ? off_mode(st, o->expect_mode, others, sizeof others) : 0;
+    if (o->expect_mode)
+        /* the findings the expected mode brings (permissive) are no failure */
+        rc = nothers || rc == 1 || (rc == 2 && strcmp(o->expect_mode, "permissive")) ? 1 : 0;
     if (o->json) {
         json_dumpf(st, stdout, JSON_INDENT(2));
         putchar('\n');
@@ -196,7 +241,8 @@ int cmd_status(void *arg)
     } else {
         size_t i;
         json_t *n;
-        json_array_foreach(json_object_get(st, "nodes"), i, n)
+        json_t *nodes = json_object_get(st, "nodes");
+        json_array_foreach(nodes, i, n)
         {
             if (json_is_true(json_object_get(n, "reachable")))
                 print_node(n);
@@ -204,18 +250,24 @@ int cmd_status(void *arg)
                 printf("node at %s: UNREACHABLE: %s\n", s_of(n, "address"), s_of(n, "error"));
         }
         json_t *problems = json_object_get(st, "problems");
-        if (json_array_size(problems) == 0) {
-            printf("cluster OK: %zu node%s, nothing to report\n",
-                   json_array_size(json_object_get(st, "nodes")),
-                   json_array_size(json_object_get(st, "nodes")) == 1 ? "" : "s");
-        } else {
-            printf("PROBLEMS (%zu):\n", json_array_size(problems));
-            json_array_foreach(problems, i, n)
-                printf("  - %s\n", s_of(n, "message"));
-        }
+        size_t np = json_array_size(problems), nn = json_array_size(nodes);
+        int health = cluster_exit(st);
+        if (np == 0)
+            printf("cluster OK: %zu node%s, nothing to report\n", nn, nn == 1 ? "" : "s");
+        else if (health == 2)
+            printf("cluster MIGRATING: TLS is on everywhere and no plaintext peer is left; %zu of "
+                   "%zu node%s still accept%s plaintext (mode permissive): going strict cuts no "
+                   "one off (tlstool mode strict --reload, node by node)\n",
+                   np, nn, nn == 1 ? "" : "s", np == 1 ? "s" : "");
+        else
+            printf("PROBLEMS (%zu):\n", np);
+        json_array_foreach(problems, i, n)
+            printf("  - %s\n", s_of(n, "message"));
+        if (nothers)
+            printf("NOT IN MODE %s: %s\n", o->expect_mode, others);
     }
     json_decref(st);
-    return ok ? 0 : 1;
+    return rc;
 }
 
 int cmd_metrics(void *arg)

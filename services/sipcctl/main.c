@@ -51,9 +51,16 @@ static const cli_opt PING_OPTS[] = {
 
 static const cli_opt STATUS_OPTS[] = {
     {"cluster", 0, CLI_FLAG, NULL,
-     "every node of [cluster] nodes, and what is wrong in plain words\n"
-     "(exit 0 only when nothing is flagged)",
+     "every node of [cluster] nodes, and what is wrong in plain words:\n"
+     "exit 0 nothing flagged; 2 MIGRATING: TLS on everywhere and the\n"
+     "only findings are nodes still permissive (no plaintext peer left:\n"
+     "going strict is safe); 1 anything else",
      offsetof(ctl, cluster), 0, 0, 0, NULL},
+    {"expect-mode", 0, CLI_STRING, "permissive|strict",
+     "with --cluster: exit 0 only when every node runs TLS in this\n"
+     "mode and nothing else is flagged, else 1 (the nodes in another\n"
+     "mode are named)",
+     offsetof(ctl, expect_mode), 0, 0, 0, NULL},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
 
 static const cli_opt RELOAD_OPTS[] = {
@@ -148,22 +155,31 @@ static const cli_cmd COMMANDS[] = {
     {"ping", "[ADDRESS[:PORT]]",
      "the round trip of sys.ping, and whether the link is TLS\n"
      "(version, cipher) or plaintext; ADDRESS: --node, else this home's node",
-     NULL, PING_OPTS, cmd_sys},
+     NULL, PING_OPTS, cmd_sys, NULL},
     {"info", "[ADDRESS[:PORT]]", "the node's sys.info as JSON; ADDRESS as for ping", NULL, NULL,
-     cmd_sys},
+     cmd_sys, NULL},
     {"call", "ADDRESS[:PORT] SERVICE METHOD [PAYLOAD]",
      "call any method and print the reply payload as it comes;\n"
      "PAYLOAD is sent as its bytes (text as given), none if left out",
-     NULL, PING_OPTS, cmd_call},
-    {"status", "[--cluster] [--json]", "this node's status, or the cluster's (management channel)",
+     NULL, PING_OPTS, cmd_call, NULL},
+    {"status", "[--cluster [--expect-mode MODE]] [--json]",
+     "this node's status, or the cluster's (management channel)",
      "Shows the node's id, version, TLS mode, certificate and expiry, each service with\n"
      "its port and listener, its TLS and plaintext connections (naming plaintext peers),\n"
      "and the links to other nodes. --cluster asks every node and lists the problems:\n"
      "TLS not enabled everywhere, a different certificate, a certificate expiring within\n"
      "30 days, an unreachable node, a peer still sending plaintext. The JSON schema is in\n"
-     "docs/services.md.",
-     STATUS_OPTS, cmd_status},
-    {"metrics", "", "the node's metrics in the Prometheus text format", NULL, NULL, cmd_metrics},
+     "docs/services.md.\n"
+     "\n"
+     "Exit codes of --cluster, for scripts that wait for a stage of a migration to TLS:\n"
+     "0 OK, nothing flagged; 2 MIGRATING: TLS is on everywhere and the only findings are\n"
+     "nodes still in mode permissive, with no plaintext peer left (going strict cuts no\n"
+     "one off); 1 anything else. --expect-mode permissive|strict: 0 only when every node\n"
+     "runs TLS in that mode and nothing else is flagged (for permissive: no plaintext\n"
+     "peer left either), else 1:\n"
+     "  until sipcctl status --cluster --expect-mode permissive; do sleep 10; done\n",
+     STATUS_OPTS, cmd_status, NULL},
+    {"metrics", "", "the node's metrics in the Prometheus text format", NULL, NULL, cmd_metrics, NULL},
     {"put", "ID [--timestamp T] [--attr K=V]... (--body TEXT | --body-file F | -)",
      "store a record in the data service of the node\n"
      "asked (acknowledged once committed)",
@@ -172,7 +188,7 @@ static const cli_cmd COMMANDS[] = {
      "any node. Prints \"ID: stored on node N\" (or \"already stored, unchanged\",\n"
      "\"stored, replacing the previous record\"). Exit 66 when --body-file cannot be\n"
      "read.\n",
-     PUT_OPTS, cmd_put},
+     PUT_OPTS, cmd_put, NULL},
     {"get", "ID", "print a record's body from the node asked\n(--json: the whole record)",
      "Prints the body of record ID from the data service of one node: --node,\n"
      "default this home's [node] address (search finds a record on any node). To a\n"
@@ -181,9 +197,9 @@ static const cli_cmd COMMANDS[] = {
      "does not end with one. --json prints the whole record: {\"id\", \"timestamp\"\n"
      "(RFC 3339 UTC), \"attributes\", \"body\"}.\n"
      "Exit 1 when the node has no record with that id.\n",
-     NULL, cmd_get},
+     NULL, cmd_get, NULL},
     {"list", "[--since T] [--until T] [--limit N]", "records in a time range, oldest first", NULL,
-     LIST_OPTS, cmd_list},
+     LIST_OPTS, cmd_list, NULL},
     {"ingest", "FILE|-", "send NDJSON records (one a line) through the node's\n"
      "pipeline to the data services; print what was acknowledged",
      "Reads FILE (- for stdin), one JSON record a line:\n"
@@ -201,12 +217,12 @@ static const cli_cmd COMMANDS[] = {
      "unreachable, deadline): send the file again; 66 FILE cannot be read; 64 usage\n"
      "(also an unknown --to: the summary says 'refused by the pipeline', and why);\n"
      "76, 77, 78 as for every command.\n",
-     INGEST_OPTS, cmd_ingest},
+     INGEST_OPTS, cmd_ingest, NULL},
     {"reload", "[--node ADDR | --cluster] [--force]", "re-read sipc.conf and the key pair\n"
-     "without a restart (management channel)", RELOAD_ABOUT, RELOAD_OPTS, cmd_reload},
+     "without a restart (management channel)", RELOAD_ABOUT, RELOAD_OPTS, cmd_reload, NULL},
     {"search", "QUERY", "search the records of every node (full text,\n"
-     "attributes, time range)", SEARCH_ABOUT, SEARCH_OPTS, cmd_search},
-    {NULL, NULL, NULL, NULL, NULL, NULL}};
+     "attributes, time range)", SEARCH_ABOUT, SEARCH_OPTS, cmd_search, NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
 
 static const cli_tool SIPCCTL = {
     "sipcctl", "Usage:", "[--home DIR] [--node HOST[:PORT]] [--timeout MS] COMMAND ARGS | --version",
@@ -215,6 +231,7 @@ static const cli_tool SIPCCTL = {
     "enabled). Global options may also follow COMMAND. ADDRESS without :PORT: the\n"
     "data service port of this home's sipc.conf (23000).\n",
     "Exit codes: 0 success; 1 the call failed (remote error) or a problem was found;\n"
+    "2 status --cluster: MIGRATING (the only findings are nodes still permissive);\n"
     "3 partial success: search answered without some nodes (PARTIAL), or reload\n"
     "applied what it could but a change needs a restart; 64 usage; 65 ingest: bad\n"
     "lines (the others were acknowledged); 66 an input file (ingest FILE, put\n"

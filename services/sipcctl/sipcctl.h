@@ -13,8 +13,9 @@
 #include "services/common/opt.h"
 #include "sipc/node.h"
 
-/* Exit codes (sysexits.h, and 1 and 3): 0 success; 1 the call failed (a
- * remote error, a flagged status); 3 partial success (search PARTIAL, reload
+/* Exit codes (sysexits.h, and 1 to 3): 0 success; 1 the call failed (a
+ * remote error, a flagged status); 2 status --cluster MIGRATING (only
+ * nodes still permissive are flagged); 3 partial success (search PARTIAL, reload
  * with a change that needs a restart); 64 usage; 65 ingest's bad lines; 66
  * an input file cannot be read; 69 node unreachable or timed out (the
  * handshake included); 76 protocol or TLS-mode mismatch; 77 TLS or
@@ -32,6 +33,7 @@ typedef struct ctl {
     int count;          /* ping --count */
     int cluster;        /* status --cluster, reload --cluster */
     int force;          /* reload --force */
+    const char *expect_mode; /* status --cluster --expect-mode */
     int limit;          /* search --limit */
     const char *since, *until, *timestamp, *body, *body_file, *to;
     cli_list attrs;     /* --attr k=v, in order */

@@ -15,8 +15,9 @@
 int get_password(const opts *o, int confirm, char *pw, size_t pwlen)
 {
     char err[600];
-    if (cli_password_get(&o->pw, confirm, pw, pwlen, err, sizeof err) != 0)
-        return fail(EX_PWRULE, "%s", err);
+    int r = cli_password_get(&o->pw, confirm, pw, pwlen, err, sizeof err);
+    if (r != 0)
+        return fail(r == SIPC_EINVAL ? EX_PWRULE : EX_BADFILE, "%s", err);
     return 0;
 }
 
@@ -110,20 +111,24 @@ static const cli_opt ROTATE_OPTS[] = {
     CLI_PASSWORD_OPTS(opts, pw),
     END};
 
+static const char *const TRUST_SUBS[] = {"add", "list", "remove", "export", NULL};
+static const char *const CRL_SUBS[] = {"add", "list", "remove", NULL};
+static const char *const ROTATE_SUBS[] = {"stage", "commit", "finish", "abort", "status", NULL};
+
 static const cli_cmd COMMANDS[] = {
     {"create", "-site FILE [PASSWORD]", "new self-signed key pair as a PKCS#12 file",
      "Creates a new self-signed key pair for the cluster and writes it, protected by the\n"
      "password, as one PKCS#12 file (mode 0600). Run it once, copy FILE to every node and\n"
      "import it there.\n"
      "Password rule: printable ASCII, no spaces, at least 8 characters.\n",
-     CREATE_OPTS, cmd_create},
+     CREATE_OPTS, cmd_create, NULL},
     {"import", "FILE [PASSWORD]", "install a PKCS#12 key pair on this node",
      "Decrypts the PKCS#12 FILE, checks it (key matches certificate, validity dates, key\n"
      "usage for TLS client and server, [tls] subject if set) and installs it as\n"
      "security/node.crt and security/node.p12 (0600). The replaced pair is kept in\n"
      "security/previous/. Reads files from this tool, OpenSSL 3 (AES), -legacy files and\n"
      "organisation files with leaf, intermediates and root. Does not enable TLS.\n",
-     PASSWORD_OPTS, cmd_import},
+     PASSWORD_OPTS, cmd_import, NULL},
     {"enable", "[--mode permissive|strict] [--reload] [--force]",
      "turn TLS on for this node's services",
      "Sets [tls] enable = 1 (and [tls] mode with --mode) in sipc.conf and writes\n"
@@ -133,29 +138,29 @@ static const cli_cmd COMMANDS[] = {
      "change up on a reload (--reload, `sipcctl reload`, SIGHUP) or a restart.\n"
      "Going strict is refused by the node (exit 12 with --reload) while a peer's latest\n"
      "connection was plaintext within [tls] strict_guard_window; --force overrides.\n",
-     ENABLE_OPTS, cmd_enable},
+     ENABLE_OPTS, cmd_enable, NULL},
     {"mode", "permissive|strict [--reload] [--force]", "set the TLS mode ([tls] mode)",
      "Sets [tls] mode in sipc.conf: permissive accepts TLS and plaintext peers on one port,\n"
      "strict only TLS. With TLS disabled, the mode applies once it is enabled.\n"
      "strict is refused by the node (exit 12 with --reload; a restart stays permissive)\n"
      "while a peer's latest connection was plaintext within [tls] strict_guard_window;\n"
      "--force overrides (see --force).\n",
-     RELOAD_OPTS, cmd_mode},
+     RELOAD_OPTS, cmd_mode, NULL},
     {"disable", "[--reload]", "turn TLS off for this node's services",
      "Sets [tls] enable = 0 in sipc.conf and keeps the key pair. Running services pick the\n"
      "change up on a reload (--reload, `sipcctl reload`, SIGHUP) or a restart.\n",
-     DISABLE_OPTS, cmd_disable},
+     DISABLE_OPTS, cmd_disable, NULL},
     {"status", "", "what is installed and whether it is healthy",
      "Shows the imported pair (subject, issuer, serial, SHA-256 fingerprint, key, validity,\n"
      "days left, key usage), whether TLS is enabled and its mode, and file permission checks.\n"
      "Exits 10 when the state is inconsistent (enabled without a pair, key readable by\n"
      "others, expired, ...).\n",
-     STATUS_OPTS, cmd_status},
+     STATUS_OPTS, cmd_status, NULL},
     {"verify", "[FILE]", "verify a certificate chain as peers will",
      "Verifies FILE (PEM or DER certificates, leaf first, or a PKCS#12 file) - by default the\n"
      "imported pair - exactly as a peer's certificate is verified in a handshake: shows each\n"
      "link and ends with VERIFIED or NOT VERIFIED: <reason>. Exits 0 only when verified.\n",
-     VERIFY_OPTS, cmd_verify},
+     VERIFY_OPTS, cmd_verify, NULL},
     {"trust", "add FILE | list | remove FINGERPRINT | export", "extra trusted roots",
      "Extra trusted roots (another cluster's, or your private CA's). Only CA certificates\n"
      "are accepted (of a PKCS#12 FILE, only its self-signed root); add only roots you\n"
@@ -163,18 +168,18 @@ static const cli_cmd COMMANDS[] = {
      "certificate) for the other cluster to `trust add`.\n"
      "Running services pick up add and remove on a reload (--reload, `sipcctl reload`,\n"
      "SIGHUP) or a restart.\n",
-     TRUST_OPTS, cmd_trust},
+     TRUST_OPTS, cmd_trust, TRUST_SUBS},
     {"crl", "add FILE | list | remove NAME", "certificate revocation lists",
      "Certificate revocation lists (PEM or DER) in security/crl/. [tls] revocation =\n"
      "off|soft|hard decides what an unknown status means (soft: warning, hard: rejected).\n"
      "Running services pick up add and remove on a reload (--reload, `sipcctl reload`,\n"
      "SIGHUP) or a restart.\n",
-     CRL_OPTS, cmd_crl},
+     CRL_OPTS, cmd_crl, CRL_SUBS},
     {"check", "", "verify, then test-connect every [cluster] node",
      "Pre-flight before enabling TLS on a live cluster: everything `verify` does, then a test\n"
      "connection to every [cluster] nodes entry, reporting whether it is reachable, whether it\n"
      "speaks TLS or plaintext and whether it holds the same certificate.\n",
-     CHECK_OPTS, cmd_check},
+     CHECK_OPTS, cmd_check, NULL},
     {"rotate", "stage FILE | commit | finish | abort | status", "move the cluster to a new key "
      "pair, node by node, without a link failing",
      "stage FILE (on every node): checks the PKCS#12 FILE as import does and keeps it in\n"
@@ -188,8 +193,8 @@ static const cli_cmd COMMANDS[] = {
      "--reload applies each step to the running node (or sipcctl reload, SIGHUP, a\n"
      "restart); exit 10 when the step does not fit the node's state. The password is read\n"
      "as for import, never from the command line.\n",
-     ROTATE_OPTS, cmd_rotate},
-    {NULL, NULL, NULL, NULL, NULL, NULL}};
+     ROTATE_OPTS, cmd_rotate, ROTATE_SUBS},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
 
 static const cli_tool TLSTOOL = {
     "tlstool", "usage:", "[--home DIR] COMMAND [ARGS]",
@@ -215,8 +220,10 @@ int main(int argc, char **argv)
     o.pw.env = "SIPC_PFX_PASSWORD";
     o.pw.prompt = "PKCS#12 password: ";
     cli_parsed p;
-    if (cli_parse(&TLSTOOL, argc, argv, &o, &p, err, sizeof err) != 0)
-        return fail(EX_USAGE, "%s", err);
+    if (cli_parse(&TLSTOOL, argc, argv, &o, &p, err, sizeof err) != 0) {
+        char line[700];
+        return fail(EX_USAGE, "%s", cli_usage_text(&TLSTOOL, &p, err, line, sizeof line));
+    }
     if (o.version) {
         printf("tlstool (%s)\nPKCS#12 RC2 (legacy files): %s\n", sipc_version_string(),
                sipc_pfx_have_rc2() ? "supported" : "not supported");

@@ -27,6 +27,13 @@ done
 run "$T" --help; expect "help: --help" 0 "usage: tlstool"
 run "$T" frobnicate; expect "usage: unknown command" 2 "unknown command 'frobnicate'"
 run "$T" status --bogus; expect "usage: unknown option" 2 "unknown option '--bogus'"
+# an unknown sub-command is a usage error, with --help too
+run "$T" rotate bogus --help; expect "usage: rotate bogus --help" 2 "^tlstool: error: unknown rotate command 'bogus': use stage, commit, finish, abort or status \(see tlstool rotate --help\)$"
+run "$T" trust bogus --help; expect "usage: trust bogus --help" 2 "^tlstool: error: unknown trust command 'bogus': use add, list, remove or export"
+run "$T" crl bogus; expect "usage: crl bogus" 2 "^tlstool: error: unknown crl command 'bogus': use add, list or remove"
+run "$T" rotate --help; expect "help: rotate --help" 0 "usage: tlstool rotate"
+run "$T" --home; expect "usage: --home without a value, one line" 2 "^tlstool: error: --home needs a value \(see tlstool --help\)$"
+[ "$(wc -l <"$OUT")" = 1 ] || bad "tlstool --home: more than one line"
 run "$T" enable --key rsa-2048; expect "usage: option not for command" 2 "option '--key' does not apply to 'enable'"
 run "$T" disable --help
 expect "help: disable lists --reload" 0 "--reload"
@@ -78,6 +85,18 @@ expect "create: --subject takes the \\, escape" 0 "subject: +O=Example\\\\, Inc\
 openssl pkcs12 -in "$work/esc.pfx" -passin env:PFXPW -nokeys 2>/dev/null | openssl x509 -noout -subject -nameopt RFC2253 >"$OUT" 2>&1
 RC=$?
 expect "create: the escaped comma is inside O (openssl RFC2253)" 0 "^subject=CN=c1,O=Example\\\\, Inc\.$"
+# ... and a value in quotes, as `openssl x509 -subject` prints it
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/quoted.pfx" --subject 'O = "Example, Inc.", CN = c1'
+expect "create: --subject takes an RFC 2253 quoted value" 0 "subject: +O=Example\\\\, Inc\., CN=c1$"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'O="Example, Inc." CN=c1'
+expect "create: text after a closing quote is named" 2 "subject 'O=\"Example, Inc\.\" CN=c1': O=\"Example, Inc\.\" is followed by 'CN=c1'"
+# the types create writes, named in the first error already; the empty one named
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'XX=1'
+expect "create: an unknown type lists the 7 create writes" 2 "subject 'XX=1': unknown attribute 'XX' \(use CN, O, OU, C, ST, L, emailAddress\)$"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'title=x, CN=c1'
+expect "create: a type [tls] subject reads but create does not write" 2 "attribute 'title' is not supported here \(use CN, O, OU, C, ST, L, emailAddress\)$"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'CN='
+expect "create: an empty value names its attribute" 2 "subject 'CN=': CN has an empty value$"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'O=Example, Inc., CN=c1'
 expect "create: a bare comma in a value names the part and the escape" 2 \
     "subject 'O=Example, Inc\., CN=c1': 'Inc\.' is not ATTRIBUTE=value .*a comma inside a value is written \\\\, as RFC 4514"
@@ -120,6 +139,18 @@ run "$T" create -site "$work/pf620.pfx" --password-file "$work/pw.txt"
 expect "password: a --password-file others can write is used, with one warning" 0 "created" \
     "^tlstool: warning: the password file $work/pw.txt can be changed by other users \(mode 0620\): chmod 600 $work/pw.txt$"
 chmod 600 "$work/pw.txt"
+# a password file that cannot be read is an input file problem (6), named with the reason
+run "$T" create -site "$work/pfx-missing.pfx" --password-file "$work/no-such.pw"
+expect "password: a missing --password-file: exit 6, the file and the reason" 6 \
+    "^tlstool: error: cannot read the password file $work/no-such.pw: No such file or directory$"
+mkdir -p "$work/pwdir"
+run "$T" create -site "$work/pfx-dir.pfx" --password-file "$work/pwdir"
+expect "password: a directory as --password-file: exit 6, not 'empty'" 6 \
+    "^tlstool: error: cannot read the password file $work/pwdir: Is a directory$"
+: >"$work/empty.pw"
+chmod 600 "$work/empty.pw"
+run "$T" create -site "$work/pfx-empty.pfx" --password-file "$work/empty.pw"
+expect "password: an empty --password-file: no password (exit 4)" 4 "the password file $work/empty.pw is empty"
 run sh -c "printf '%s\n' '$PFXPW' | '$T' create -site '$work/ps.pfx' --password-stdin"
 expect "password: --password-stdin" 0 "created"
 run "$T" create -site "$work/pp.pfx" "$PFXPW"
@@ -275,6 +306,13 @@ done
 printf '[tls]\nsubject = OU=IT, CN=sipc node\n' >"$H/sipc.conf"
 run "$T" verify "$P/subj-extra.pem"
 expect "verify: every value of a type named is required" 29 "it has 2 OU values where the required subject has 1"
+# a quoted value is one value, compared as it stands
+printf '[tls]\nsubject = OU = "Sales, CN=sipc node", CN = alice\n' >"$H/sipc.conf"
+run "$T" verify "$P/subj-comma.pem"
+expect "verify: a quoted [tls] subject value with ', CN=' inside is met by that OU" 0 "^VERIFIED$"
+printf '[tls]\nsubject = OU="Sales", CN=sipc node\n' >"$H/sipc.conf"
+run "$T" verify "$P/subj-comma.pem"
+expect "verify: the quoted OU is not the CN" 29 "its (OU|CN) differs"
 printf '[tls]\nsubject = CN=sipc node ; O=Example\n' >"$H/sipc.conf"
 run "$T" verify "$P/subj-extra.pem"
 expect "verify: an attribute after ' ;' (a comment in sipc.conf) is refused, not dropped" 3 \

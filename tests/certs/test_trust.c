@@ -327,6 +327,7 @@ static void test_subject_structure(void **state)
     assert_int_equal(sipc_subject_check("O=Example, Inc.", why, sizeof why), SIPC_EINVAL);
     assert_non_null(strstr(why, "'Inc.' is not ATTRIBUTE=value"));
     assert_non_null(strstr(why, "written \\,"));
+    assert_non_null(strstr(why, "or the value is quoted: O=\"Example, Inc.\""));
     assert_int_equal(sipc_subject_check("", why, sizeof why), 0);
 }
 
@@ -351,6 +352,78 @@ static int take_one(void *arg, const sipc_bytes *oid, const uint8_t *v, size_t l
     return 0;
 }
 
+/* RFC 2253 quotes, as `openssl x509 -subject` prints a value with a comma:
+ * the value between them is one value of one attribute, compared exactly as
+ * its escaped form is. */
+static void test_subject_quoted(void **state)
+{
+    (void)state;
+    sipc_x509 x;
+    uint8_t buf[1100];
+    char why[300];
+    const int one[] = {1, 1, 1};
+    atv_spec inc[] = {{10, 0x0c, "Example, Inc.", 0}, {3, 0x0c, "sipc prod", 0}};
+    make_name(&x, buf, inc, one, 2);
+    assert_true(sipc_subject_matches(&x, "O=\"Example, Inc.\", CN=sipc prod", why, sizeof why));
+    /* exactly as OpenSSL prints it */
+    assert_true(sipc_subject_matches(&x, "O = \"Example, Inc.\", CN = sipc prod", why, sizeof why));
+    assert_true(sipc_subject_matches(&x, "CN=\"sipc prod\",O=\"Example\\, Inc.\"", why, sizeof why));
+    assert_true(sipc_subject_matches(&x, "O=Example\\, Inc., CN=sipc prod", why, sizeof why));
+    /* the quotes hold one value: never a second attribute */
+    assert_false(sipc_subject_matches(&x, "O=\"Example\", CN=sipc prod", why, sizeof why));
+    assert_non_null(strstr(why, "its O differs"));
+    assert_false(sipc_subject_matches(&x, "O=\"Example, Inc., CN=sipc prod\"", why, sizeof why));
+    assert_non_null(strstr(why, "its O differs"));
+    atv_spec tricky[] = {{10, 0x0c, "Example, Inc., CN=sipc prod", 0}};
+    make_name(&x, buf, tricky, one, 1);
+    assert_false(sipc_subject_matches(&x, "O=\"Example, Inc.\", CN=sipc prod", why, sizeof why));
+    assert_true(sipc_subject_matches(&x, "O=\"Example, Inc., CN=sipc prod\"", why, sizeof why));
+    /* a multi-valued RDN after a quoted value */
+    const int multi[] = {2};
+    atv_spec mv[] = {{11, 0x0c, "a+b", 0}, {3, 0x0c, "sipc prod", 0}};
+    make_name(&x, buf, mv, multi, 1);
+    assert_true(sipc_subject_matches(&x, "OU=\"a+b\" + CN=sipc prod", why, sizeof why));
+    /* what the reader hands on: the bytes between the quotes, escapes resolved */
+    static const struct {
+        const char *text, *value;
+    } reads[] = {{"CN=\" a, b \", O=x", " a, b "},
+                 {"CN=\"a\\\"b=c\", O=x", "a\"b=c"},
+                 {"CN=\"\\41;\"  , O=x", "A;"},
+                 {"\"sipc, prod\"", "sipc, prod"},
+                 {"/CN=\"x\"/O=y", "\"x\""}, /* OpenSSL's slash form never quotes */
+                 {"CN=a \"b\", O=x", "a \"b\""}}; /* a quote inside a value is text */
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+        one_value o = {0};
+        assert_int_equal(sipc_subject_parse(reads[i].text, NULL, take_one, &o, why, sizeof why), 0);
+        assert_string_equal(o.v, reads[i].value);
+    }
+    assert_int_equal(sipc_subject_check("O=\"Example, Inc., CN=x", why, sizeof why), SIPC_EINVAL);
+    assert_non_null(strstr(why, "the quote is not closed"));
+    assert_int_equal(sipc_subject_check("O=\"Example\" Inc., CN=x", why, sizeof why), SIPC_EINVAL);
+    assert_non_null(strstr(why, "O=\"Example\" is followed by 'Inc., CN=x'"));
+    assert_int_equal(sipc_subject_check("O=\"  \", CN=x", why, sizeof why), SIPC_EINVAL);
+    assert_string_equal(why, "O has an empty value");
+}
+
+/* The types a caller takes are the ones its errors name. */
+static void test_subject_types(void **state)
+{
+    (void)state;
+    static const char *const two[] = {"CN", "O", NULL};
+    char why[300];
+    one_value o = {0};
+    assert_int_equal(sipc_subject_parse("XX=1", two, take_one, &o, why, sizeof why), SIPC_EINVAL);
+    assert_string_equal(why, "unknown attribute 'XX' (use CN, O)");
+    assert_int_equal(sipc_subject_parse("CN=a, DC=x", two, take_one, &o, why, sizeof why),
+                     SIPC_EINVAL);
+    assert_string_equal(why, "attribute 'DC' is not supported here (use CN, O)");
+    assert_int_equal(sipc_subject_parse("cn=a, o=b", two, take_one, &o, why, sizeof why), 0);
+    assert_int_equal(sipc_subject_parse("CN=", two, take_one, &o, why, sizeof why), SIPC_EINVAL);
+    assert_string_equal(why, "CN has an empty value");
+    /* without a list, every type sipc reads */
+    assert_int_equal(sipc_subject_check("DC=x, title=y, CN=a", why, sizeof why), 0);
+}
+
 static void test_subject_escape_round_trip(void **state)
 {
     (void)state;
@@ -361,7 +434,7 @@ static void test_subject_escape_round_trip(void **state)
         assert_int_equal(sipc_subject_escape(values[i], esc, sizeof esc), 0);
         snprintf(text, sizeof text, "CN=%s, O=x", esc);
         one_value o = {0};
-        assert_int_equal(sipc_subject_parse(text, take_one, &o, why, sizeof why), 0);
+        assert_int_equal(sipc_subject_parse(text, NULL, take_one, &o, why, sizeof why), 0);
         assert_int_equal(o.n, 2);
         assert_string_equal(o.v, values[i]);
     }
@@ -562,6 +635,8 @@ int main(void)
         cmocka_unit_test(test_other_pair_not_pinned_until_trusted),
         cmocka_unit_test(test_subject_policy),
         cmocka_unit_test(test_subject_structure),
+        cmocka_unit_test(test_subject_quoted),
+        cmocka_unit_test(test_subject_types),
         cmocka_unit_test(test_subject_escape_round_trip),
         cmocka_unit_test(test_malformed_and_empty),
         cmocka_unit_test(test_bad_signature),

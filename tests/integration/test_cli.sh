@@ -15,8 +15,29 @@ run "$BIN/sipcd" --help
 expect "sipcd --help" 0 "Usage: sipcd"
 run "$BIN/sipcd" --version
 expect "sipcd --version names wolfSSL and CPU" 0 "wolfSSL 5\.5\.4.*CPU"
+# a mistaken option: one line naming --help, not the whole help burying it,
+# before a command as after one
+one_line() { # NAME WANT REGEX: exit WANT and one line matching REGEX
+    if [ "$RC" = "$2" ] && [ "$(wc -l <"$OUT")" = 1 ] && grep -Eq -- "$3" "$OUT"; then ok "$1"; else bad "$1 (exit $RC)"; fi
+}
 run "$BIN/sipcd" --bogus
-expect "sipcd bad option" 64 "Usage"
+one_line "sipcd bad option: one line" 64 "^sipcd: unknown option '--bogus' \(see sipcd --help\)$"
+run "$BIN/sipcd" --home
+one_line "sipcd --home without a value: one line" 64 "^sipcd: --home needs a value \(see sipcd --help\)$"
+run "$BIN/sipcctl" --home
+one_line "sipcctl --home without a value: one line" 64 "^sipcctl: --home needs a value \(see sipcctl --help\)$"
+# an option-like word in a value's place is the value missing, whatever its
+# letter (-j is sipcctl's --json, -x no option); --home=-x takes it
+run "$BIN/sipcctl" --home -j status
+one_line "sipcctl --home -j: the value is missing" 64 "^sipcctl: --home needs a value \(see sipcctl --help\)$"
+run "$BIN/sipcctl" --home -x status
+one_line "sipcctl --home -x: the value is missing, and how to give it" 64 "^sipcctl: --home needs a value: '-x' reads as an option \(to give it as the value, write --home=-x\)"
+run "$BIN/sipcctl" --home=-x status
+expect "sipcctl --home=-x: taken as the home" 78 "node home -x does not exist"
+run "$BIN/tlstool" --home -j status
+one_line "tlstool --home -j: the value is missing (tlstool's usage exit 2)" 2 "^tlstool: error: --home needs a value: '-j' reads as an option"
+run "$BIN/tlstool" status --home -x
+one_line "tlstool status --home -x: the value is missing" 2 "^tlstool: error: --home needs a value: '-x' reads as an option .*\(see tlstool status --help\)$"
 # 73 is what a missing home gives (logs/ cannot be created), as --help says
 run "$BIN/sipcd" --help
 expect "sipcd --help: 73 covers the home's logs/ and data/" 0 "73 DIR/logs" "or DIR/data could not be created or opened \(DIR missing"

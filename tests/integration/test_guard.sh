@@ -179,6 +179,16 @@ ping_over b plaintext && ok "A still serves plaintext clients" || { not_ok "plai
 ctl --home "$work/a" status --cluster --json >"$work/gp.json" 2>&1
 jq -e '[.problems[] | select(.kind == "guard_peer" and (.message | test("strict guard saw [0-9.]* \\(node b\\) speak plaintext on its [a-z]* service .*one TLS connection .*on a node: tlstool enable there")))] | length >= 1' "$work/gp.json" >/dev/null &&
     ok "the cluster report lists B as a guard_peer problem" || { not_ok "no guard_peer problem"; jq .problems "$work/gp.json"; }
+# a guard peer left is a problem, not the migrating stage: exit 1, and
+# --expect-mode permissive does not pass over it
+ctl --home "$work/a" status --cluster >"$work/gp.txt" 2>&1
+rc=$?
+ctl --home "$work/a" status --cluster --expect-mode permissive >/dev/null 2>&1
+rc2=$?
+[ "$rc" = 1 ] && [ "$rc2" = 1 ] && jq -e '.health == "problems"' "$work/gp.json" >/dev/null &&
+    grep -q "^PROBLEMS ([0-9]*):$" "$work/gp.txt" &&
+    ok "with a guard peer left, status --cluster exits 1 (health problems), --expect-mode permissive too" ||
+    { not_ok "status --cluster with a guard peer: exit $rc, --expect-mode permissive $rc2"; cat "$work/gp.txt"; }
 ctl --home "$work/a" status --json >"$work/st.json"
 [ "$(jq -r '.guard.window_s' "$work/st.json")" = 600 ] &&
     [ "$(jq -r '[.guard.plaintext_peers[] | select(.node == "b")][0].service' "$work/st.json")" != null ] &&
@@ -198,11 +208,36 @@ wait_for 10 two && ok "SIGHUP: refused the same way" || { not_ok "SIGHUP not ref
 b_clear() { calls b; ! listed b; }
 wait_for 10 b_clear && ok "B enabled (permissive) calls over TLS: A's guard no longer lists it" || not_ok "B still listed"
 ping_over b TLS || { not_ok "TLS ping from B's home"; cat "$work/ping.out"; }
+# nothing but A's permissive mode is flagged now: the migrating stage, which
+# a script tells apart by the exit code (2), or by --expect-mode's 0
+migrating() { ctl --home "$work/a" status --cluster >"$work/mg.txt" 2>&1; [ $? = 2 ]; }
+wait_for 10 migrating &&
+    grep -q "^cluster MIGRATING: TLS is on everywhere and no plaintext peer is left; 1 of 1 node still accepts plaintext (mode permissive)" "$work/mg.txt" &&
+    ok "only A's permissive mode left: status --cluster says MIGRATING, exit 2" || { not_ok "not MIGRATING"; cat "$work/mg.txt"; }
+ctl --home "$work/a" status --cluster --json >"$work/mg.json" 2>&1
+[ $? = 2 ] && jq -e '.health == "migrating" and ([.problems[].kind] == ["permissive"])' "$work/mg.json" >/dev/null &&
+    ok "... --json: the same exit 2, health migrating" || { not_ok "MIGRATING json"; cat "$work/mg.json"; }
+ctl --home "$work/a" status --cluster --expect-mode permissive >/dev/null 2>&1 &&
+    ok "--expect-mode permissive: exit 0 in the migrating stage" || not_ok "--expect-mode permissive failed in the migrating stage"
+ctl --home "$work/a" status --cluster --expect-mode strict >"$work/es.txt" 2>&1
+rc=$?
+[ "$rc" = 1 ] && grep -q "^NOT IN MODE strict: a (permissive)$" "$work/es.txt" &&
+    ok "--expect-mode strict: exit 1 naming A (permissive)" || { not_ok "--expect-mode strict while permissive (exit $rc)"; cat "$work/es.txt"; }
+ctl --home "$work/a" status --expect-mode strict >"$work/es.txt" 2>&1
+rc=$?
+[ "$rc" = 64 ] && grep -q "expect-mode goes with --cluster" "$work/es.txt" &&
+    ok "--expect-mode without --cluster: usage (64)" || { not_ok "--expect-mode without --cluster (exit $rc)"; cat "$work/es.txt"; }
 tt mode strict --reload >"$work/r2.out" 2>&1
 rc=$?
 [ "$rc" = 0 ] && grep -q "changed: TLS: permissive -> strict" "$work/r2.out" &&
     ok "B's TLS connection clears it: mode strict --reload goes through at once" || { not_ok "strict after TLS (exit $rc)"; cat "$work/r2.out"; }
 ping_over p2 plaintext && not_ok "strict: plaintext p2 got in" || ok "strict: plaintext p2 is refused"
+ctl --home "$work/a" status --cluster --expect-mode strict >"$work/es.txt" 2>&1 &&
+    ctl --home "$work/a" status --cluster >/dev/null 2>&1 &&
+    ok "strict everywhere: status --cluster and --expect-mode strict exit 0" || { not_ok "--expect-mode strict once strict"; cat "$work/es.txt"; }
+ctl --home "$work/a" status --cluster --expect-mode permissive >"$work/es.txt" 2>&1
+[ $? = 1 ] && grep -q "^NOT IN MODE permissive: a (strict)$" "$work/es.txt" &&
+    ok "--expect-mode permissive once strict: exit 1 naming A" || { not_ok "--expect-mode permissive once strict"; cat "$work/es.txt"; }
 
 # --- a restart with a plaintext peer in the history -----------------------
 tt mode permissive --reload >/dev/null 2>&1 || not_ok "back to permissive"

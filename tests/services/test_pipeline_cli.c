@@ -174,6 +174,7 @@ static void t_ingest_cli(void **state)
                        "rejected: 1\n  1 x INVALID: id is not valid UTF-8",
                "line 5: column");
     assert_non_null(strstr(r.err, "line 10: timestamp is missing"));
+    assert_non_null(strstr(r.err, "line 5: column 31: ")); /* past the line's end */
     assert_non_null(strstr(r.err, "line 19 (id nul\\x00id): rejected by 127.0.0.1:"));
     assert_non_null(strstr(r.out, "bad lines: 2\n"));
     assert_non_null(strstr(r.out, "not acknowledged: 0\n"));
@@ -186,6 +187,18 @@ static void t_ingest_cli(void **state)
         pw_ids_free(ids, n);
     }
     assert_int_equal(total, N);
+
+    /* nothing but a bad line: nothing sent, no rate; the column of its first character */
+    char junk[700];
+    snprintf(junk, sizeof junk, "%s/junk.ndjson", home);
+    FILE *jf = fopen(junk, "w");
+    assert_non_null(jf);
+    fputs("not json\n", jf);
+    fclose(jf);
+    ctl(w, home, &r, "ingest", junk, "--node", node, NULL);
+    expect_run(&r, 65, "sent: 0\n", "line 1: column 1: ");
+    assert_non_null(strstr(r.out, "bad lines: 1\n"));
+    assert_null(strstr(r.out, "rate:"));
 
     /* the same records again from stdin... of a file: nothing new, exit 0 */
     ctl(w, home, &r, "ingest", clean, "--node", node, "--json", NULL);
@@ -225,6 +238,7 @@ static void t_ingest_cli(void **state)
     expect_run(&r, 69, "acknowledged: 0", "pipeline.ingest to 127.0.0.1:");
     /* nothing left this machine: not counted as sent, nor as unacknowledged */
     assert_non_null(strstr(r.out, "sent: 0\n"));
+    assert_null(strstr(r.out, "rate:")); /* no rate of nothing */
     assert_non_null(strstr(r.out, "not acknowledged: 0\n"));
     assert_non_null(strstr(r.out, "read but not sent: 1200 (no connection to the node came up: "
                                   "connection refused)\n"));

@@ -89,6 +89,13 @@ static void t_bad_lines(void **state)
     (void)state;
     parse_bad("{\"id\": \"x\", \"timestamp\": ", "column");
     parse_bad("not json", "expected");
+    /* the column of the first character of what is wrong, counted in
+     * characters, not the end of the token jansson stopped at */
+    parse_bad("not json", "column 1: ");
+    parse_bad("{\"a\": nope}", "column 7: ");
+    parse_bad("{\"id\": \"x\", \"id\": \"y\"}", "column 13: duplicate object key");
+    parse_bad("{\"b\": \"\xc3\xa9\", x}", "column 12: ");
+    parse_bad("{\"id\": \"x\", \"timestamp\": ", "column 26: "); /* past the end */
     parse_bad("[1, 2]", "one JSON object");
     parse_bad("{\"timestamp\": \"2026-11-23T10:00:00Z\"}", "id is missing");
     parse_bad("{\"id\": \"\", \"timestamp_ms\": 1}", "id is empty");

@@ -49,10 +49,12 @@ static int run_nothing(void *o)
     return 0;
 }
 
+static const char *const TURN_SUBS[] = {"on", "off", NULL};
 static const cli_cmd CMDS[] = {
-    {"make", "FILE", "make a thing", "Makes FILE.\n", MAKE, run_nothing},
-    {"show", "", "show the things", NULL, SHOW, run_nothing},
-    {NULL, NULL, NULL, NULL, NULL, NULL}};
+    {"make", "FILE", "make a thing", "Makes FILE.\n", MAKE, run_nothing, NULL},
+    {"show", "", "show the things", NULL, SHOW, run_nothing, NULL},
+    {"turn", "", "turn it on or off", NULL, NULL, run_nothing, TURN_SUBS},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
 
 static const cli_tool TOOL = {"tool",  "usage:", "[--home DIR] COMMAND", "Does things.\n",
                               "The end.\n", GLOBAL, CMDS,     CLI_HELP_WORD_ANY};
@@ -194,18 +196,37 @@ static void test_missing_argument(void **state)
     PARSE(&x, "show", "-H", "-H");
     assert_string_equal(x.err, "-H needs a value");
     done(&x);
+    /* any word that reads as an option, whatever the letter: whether a
+     * tool has -q must not decide what `--home -q` means */
+    PARSE(&x, "--home", "-q", "show"); /* -q: no option's letter */
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_int_equal(x.p.bad, CLI_BAD_OPTION);
+    assert_string_equal(x.err, "--home needs a value: '-q' reads as an option (to give it as the "
+                               "value, write --home=-q)");
+    done(&x);
+    PARSE(&x, "make", "f", "--name", "--forced");
+    assert_string_equal(x.err, "--name needs a value: '--forced' reads as an option (to give it "
+                               "as the value, write --name=--forced)");
+    done(&x);
+    PARSE(&x, "show", "-H", "-x1");
+    assert_string_equal(x.err, "-H needs a value: '-x1' reads as an option (to give it as the "
+                               "value, write --home=-x1)");
+    done(&x);
     /* other words that start with a dash are values; --name=VALUE takes any */
     PARSE(&x, "make", "f", "--name=--force", "--size", "-1");
     assert_string_equal(x.err, "--size must be a number between 1 and 10");
     done(&x);
-    PARSE(&x, "make", "f", "--name", "-q", "-H", "-"); /* -q: no option's letter */
+    PARSE(&x, "make", "f", "--name=-q", "-H", "-", "--size", "-1");
+    assert_string_equal(x.err, "--size must be a number between 1 and 10");
+    done(&x);
+    PARSE(&x, "make", "f", "--name", "-- x", "-H", "-");
+    assert_int_equal(x.r, 0);
+    assert_string_equal(x.o.name, "-- x");
+    assert_string_equal(x.o.home, "-");
+    done(&x);
+    PARSE(&x, "make", "f", "--name=-q");
     assert_int_equal(x.r, 0);
     assert_string_equal(x.o.name, "-q");
-    done(&x);
-    PARSE(&x, "make", "f", "--name", "--forced", "-H", "-");
-    assert_int_equal(x.r, 0);
-    assert_string_equal(x.o.name, "--forced");
-    assert_string_equal(x.o.home, "-");
     done(&x);
     PARSE(&x, "make", "--force=yes");
     assert_int_equal(x.r, SIPC_EINVAL);
@@ -232,6 +253,56 @@ static void test_unknown_option_and_command(void **state)
     assert_int_equal(x.r, SIPC_EINVAL);
     assert_int_equal(x.p.bad, CLI_BAD_COMMAND);
     assert_string_equal(x.err, "unknown command 'frob' (see tool --help)");
+    done(&x);
+}
+
+/* A command's sub-command is checked with --help too: `tool turn bogus
+ * --help` is a mistake, not a request for help. */
+static void test_sub_command(void **state)
+{
+    (void)state;
+    parse x;
+    PARSE(&x, "turn", "bogus", "--help");
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_int_equal(x.p.bad, CLI_BAD_COMMAND);
+    assert_string_equal(x.err, "unknown turn command 'bogus': use on or off (see tool turn --help)");
+    done(&x);
+    PARSE(&x, "turn", "bogus");
+    assert_int_equal(x.r, SIPC_EINVAL);
+    done(&x);
+    PARSE(&x, "turn", "--help");
+    assert_int_equal(x.r, 0);
+    assert_int_equal(x.p.help, 1);
+    done(&x);
+    PARSE(&x, "turn", "off", "now");
+    assert_int_equal(x.r, 0);
+    assert_int_equal(x.p.nargs, 2);
+    done(&x);
+}
+
+/* A failed parse is one line with a pointer to the help, before a command
+ * too (not the whole help after it). */
+static void test_usage_line(void **state)
+{
+    (void)state;
+    parse x;
+    char line[300];
+    PARSE(&x, "--home");
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_string_equal(cli_usage_text(&TOOL, &x.p, x.err, line, sizeof line),
+                        "--home needs a value (see tool --help)");
+    done(&x);
+    PARSE(&x, "make", "--size", "99");
+    assert_string_equal(cli_usage_text(&TOOL, &x.p, x.err, line, sizeof line),
+                        "--size must be a number between 1 and 10");
+    done(&x);
+    PARSE(&x, "make", "--size");
+    assert_string_equal(cli_usage_text(&TOOL, &x.p, x.err, line, sizeof line),
+                        "--size needs a value (see tool make --help)");
+    done(&x);
+    PARSE(&x, "frob");
+    assert_string_equal(cli_usage_text(&TOOL, &x.p, x.err, line, sizeof line),
+                        "unknown command 'frob' (see tool --help)");
     done(&x);
 }
 
@@ -480,6 +551,8 @@ int main(void)
         cmocka_unit_test(test_single_dash_names),
         cmocka_unit_test(test_missing_argument),
         cmocka_unit_test(test_unknown_option_and_command),
+        cmocka_unit_test(test_sub_command),
+        cmocka_unit_test(test_usage_line),
         cmocka_unit_test(test_option_of_another_command),
         cmocka_unit_test(test_int_range),
         cmocka_unit_test(test_list),

@@ -102,7 +102,7 @@ static const cli_cmd COMMANDS[] = {
      "Exit codes: 0 started; 64 usage (or a generator already runs); 69 no\n"
      "pipeline answered within 15 s; 70 internal; 78 cluster.json or the client\n"
      "home is missing or bad.\n",
-     START_OPTS, cmd_start},
+     START_OPTS, cmd_start, NULL},
     {"stop", "[--timeout S] [--json]", "stop sending, drain, verify, print the report",
      "Signals the generator to stop sending, waits until every record sent is\n"
      "acknowledged or has failed for good (SIGKILL after --timeout), then verifies\n"
@@ -113,15 +113,15 @@ static const cli_cmd COMMANDS[] = {
      "Exit codes: 0 verified (whatever was found); 64 usage or no run in DIR;\n"
      "69 a node could not be asked (its records count as not found and\n"
      "unverified); 70 internal; 78 cluster.json missing or bad.\n",
-     STOP_OPTS, cmd_stop},
+     STOP_OPTS, cmd_stop, NULL},
     {"report", "[--json] [--check]", "print the last report, or the live counters",
-     REPORT_LINES, REPORT_OPTS, cmd_report},
+     REPORT_LINES, REPORT_OPTS, cmd_report, NULL},
     {"run", "--count N [--rate N] [--check]",
      "in the foreground: send N records, drain, verify, report",
      "As start, then stop, without detaching (for tests and quick checks).\n"
      "Exit codes as for stop, and 1 with --check when lost or errors is above 0.\n",
-     RUN_OPTS, cmd_run},
-    {NULL, NULL, NULL, NULL, NULL, NULL}};
+     RUN_OPTS, cmd_run, NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
 
 static const cli_tool SIPC_LOAD = {
     "sipc-load", "Usage:", "--dir DIR COMMAND [OPTIONS]",

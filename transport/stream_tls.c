@@ -85,6 +85,10 @@ static int tls_input(sipc_stream *s, const uint8_t *p, size_t n)
     int held = s->held_tx;
     s->held_tx = 0;
     r = sipc_stream_flush_tx(s);
+    /* our flight is on its way: what the engine can do ahead for the next
+     * handshake now overlaps the peer's work */
+    if (r == 0 && s->tls)
+        sipc_tls_after_output(s->tls);
     /* the owner saw its writes queued: tell it they left, as a finished
      * write request would */
     if (r == 0 && held && s->tcp.write_queue_size == 0 && s->ev->drained)

@@ -82,8 +82,11 @@ uint64_t sipc_tls_config_expire(sipc_tls_config *cfg, uint64_t now, int *wiped);
 /* Wipes every ticket key and client session of cfg now (NULL is fine): for
  * a configuration that new connections no longer use, while old ones keep
  * it alive. A later seal makes a new key; nothing made before resumes.
- * Thread-safe. */
+ * Thread-safe. Also wipes an ECDHE key made ahead. */
 void sipc_tls_config_forget(sipc_tls_config *cfg);
+
+/* How many handshakes took an ECDHE key made ahead (sipc_tls_after_output). */
+unsigned long sipc_tls_config_spares_used(const sipc_tls_config *cfg);
 
 /* Application data after the handshake through sipc's own record layer
  * (tls_record.h: one pass over each byte, no copies around the cipher; the
@@ -123,6 +126,12 @@ int sipc_tls_resume_refused(const sipc_tls *t);
  * callback's result, or a negative sipc error (see sipc_tls_detail()). */
 int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_fn fn, void *arg);
 int sipc_tls_handshake_done(const sipc_tls *t);
+/* Work that waits until the output of the last sipc_tls_start() or
+ * sipc_tls_input() has been handed to the socket: a full handshake that
+ * made or took a P-256 ECDHE key makes the configuration's next one, so
+ * that the next full handshake does not make it while its peer waits.
+ * Cheap when there is nothing to do. */
+void sipc_tls_after_output(sipc_tls *t);
 /* 1 once application data may be written: after the handshake, and for a
  * server resuming a session through sipc's record layer as soon as its
  * Finished is out, before the client's has arrived (the first flight of an
@@ -166,7 +175,9 @@ const char *sipc_tls_cipher_list(void);
 /* "wolfSSL 5.5.4" plus the build's notable features ("sipc-records": sipc's
  * own record layer can take application data over after the handshake;
  * "sha256-dev": SHA-256 runs on the CPU's SHA extensions where it has them,
- * which the CPU list of `--version` shows as "sha"). */
+ * which the CPU list of `--version` shows as "sha"; "ecdsa-own": our own
+ * key's signatures are verified with it; "ecdhe-ahead": the next full
+ * handshake's P-256 ECDHE key is made ahead, see sipc_tls_after_output()). */
 const char *sipc_tls_engine_version(void);
 
 #endif

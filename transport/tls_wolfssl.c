@@ -16,10 +16,12 @@
 #include <wolfssl/wolfcrypt/sha256.h>
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "base/endian.h"
@@ -41,6 +43,16 @@
 #define SIPC_TLS_DIRECT 1
 #else
 #define SIPC_TLS_DIRECT 0
+#endif
+
+/* The ECDHE key of the next full handshake is made while this side waits
+ * for its peer (ecdhe_spare_make), through wolfSSL's key-generation
+ * callback; both builds have public-key callbacks. */
+#if defined(HAVE_PK_CALLBACKS) && defined(HAVE_ECC) && defined(HAVE_ECC_KEY_EXPORT) &&         \
+    defined(HAVE_ECC_KEY_IMPORT)
+#define SIPC_TLS_ECDHE_SPARE 1
+#else
+#define SIPC_TLS_ECDHE_SPARE 0
 #endif
 
 #if defined(HAVE_SESSION_TICKET)
@@ -81,6 +93,15 @@ typedef struct sipc_ticket_key {
 } sipc_ticket_key;
 #endif
 
+#if SIPC_TLS_ECDHE_SPARE
+/* A P-256 key pair for one ECDHE exchange, made ahead. */
+typedef struct sipc_ecdhe_spare {
+    uint8_t priv[32];
+    uint8_t pub[65]; /* uncompressed point */
+    pid_t pid;       /* the process that made it: a forked child must not reuse it */
+} sipc_ecdhe_spare;
+#endif
+
 struct sipc_tls_config {
     WOLFSSL_CTX *srv;
     WOLFSSL_CTX *cli;
@@ -117,6 +138,17 @@ struct sipc_tls_config {
      * offering no signature algorithm for it (0: unknown, not refused). */
     int key_alg;        /* KEY_ECDSA, KEY_RSA */
     char key_desc[24];  /* "ECDSA P-256", "RSA 2048" */
+#if SIPC_TLS_ECDHE_SPARE
+    /* The next full handshake's P-256 ECDHE key, made after the last one
+     * took it, once that side's flight had left (sipc_tls_after_output): the
+     * key generation then overlaps the peer's work instead of delaying
+     * this side's next flight. Taken by one handshake only (an atomic
+     * exchange: a configuration may serve loops in several threads), and
+     * wiped when taken, replaced or freed; NULL until a full handshake has
+     * made an ECDHE key through this configuration. */
+    _Atomic(sipc_ecdhe_spare *) spare;
+    atomic_ulong spares_used;
+#endif
 };
 
 enum { KEY_ECDSA = 1, KEY_RSA = 2 };
@@ -167,6 +199,7 @@ struct sipc_tls {
      * Finished, while wolfSSL still reads the client's (sipc_tls_writable). */
     int early;
     int hs_failed; /* the handshake failed: nothing more is sealed */
+    int want_spare; /* made or took a P-256 ECDHE key: make the next one ahead */
 };
 
 /* AES-GCM first when this build has AES-NI, else ChaCha20-Poly1305 is the
@@ -211,6 +244,9 @@ const char *sipc_tls_engine_version(void)
 #endif
 #if SIPC_TLS_ECDSA_OWN
            " ecdsa-own" /* our own key's signatures verified with it */
+#endif
+#if SIPC_TLS_ECDHE_SPARE
+           " ecdhe-ahead" /* the next full handshake's P-256 ECDHE key made ahead */
 #endif
         ;
 }
@@ -888,6 +924,88 @@ static void key_kind(const sipc_tls_der *key, int *alg, char *desc, size_t descl
     free(der);
 }
 
+#if SIPC_TLS_ECDHE_SPARE
+static void ecdhe_spare_free(sipc_ecdhe_spare *sp)
+{
+    if (sp) {
+        explicit_bzero(sp, sizeof *sp);
+        free(sp);
+    }
+}
+
+/* A fresh P-256 key pair from the connection's generator (seeded from the
+ * kernel for this connection, so never shared with a forked parent). */
+static sipc_ecdhe_spare *ecdhe_spare_make(WC_RNG *rng)
+{
+    sipc_ecdhe_spare *sp = malloc(sizeof *sp);
+    ecc_key key;
+    if (!sp || !rng || wc_ecc_init(&key) != 0) {
+        free(sp);
+        return NULL;
+    }
+    word32 publen = sizeof sp->pub, privlen = sizeof sp->priv;
+    int r = wc_ecc_make_key_ex(rng, 32, &key, ECC_SECP256R1);
+    if (r == 0)
+        r = wc_ecc_export_x963(&key, sp->pub, &publen);
+    if (r == 0)
+        r = wc_ecc_export_private_only(&key, sp->priv, &privlen);
+    wc_ecc_free(&key);
+    if (r != 0 || publen != sizeof sp->pub || privlen != sizeof sp->priv) {
+        ecdhe_spare_free(sp);
+        return NULL;
+    }
+    sp->pid = getpid();
+    return sp;
+}
+
+/* wolfSSL's ECDHE key generation, the server's (ServerKeyExchange) and the
+ * client's (ClientKeyExchange): a P-256 key made ahead if there is one, else
+ * made now as wolfSSL would. */
+static int ecc_keygen_cb(WOLFSSL *ssl, ecc_key *key, unsigned int size, int curve, void *arg)
+{
+    sipc_tls *t = arg;
+    if (size == 32 && (curve == ECC_SECP256R1 || curve == ECC_CURVE_DEF)) {
+        t->want_spare = 1;
+        sipc_ecdhe_spare *sp = atomic_exchange(&t->cfg->spare, NULL);
+        int ok = sp && sp->pid == getpid() &&
+                 wc_ecc_import_private_key_ex(sp->priv, sizeof sp->priv, sp->pub, sizeof sp->pub,
+                                              key, ECC_SECP256R1) == 0;
+        ecdhe_spare_free(sp);
+        if (ok) {
+            atomic_fetch_add(&t->cfg->spares_used, 1);
+            return 0;
+        }
+    }
+    return wc_ecc_make_key_ex(wolfSSL_GetRNG(ssl), (int)size, key, curve);
+}
+#endif
+
+void sipc_tls_after_output(sipc_tls *t)
+{
+#if SIPC_TLS_ECDHE_SPARE
+    if (!t->want_spare)
+        return;
+    t->want_spare = 0;
+    if (atomic_load(&t->cfg->spare))
+        return;
+    sipc_ecdhe_spare *sp = ecdhe_spare_make(wolfSSL_GetRNG(t->ssl)), *none = NULL;
+    if (sp && !atomic_compare_exchange_strong(&t->cfg->spare, &none, sp))
+        ecdhe_spare_free(sp); /* another thread's handshake made one first */
+#else
+    (void)t;
+#endif
+}
+
+unsigned long sipc_tls_config_spares_used(const sipc_tls_config *cfg)
+{
+#if SIPC_TLS_ECDHE_SPARE
+    return atomic_load(&((sipc_tls_config *)cfg)->spares_used);
+#else
+    (void)cfg;
+    return 0;
+#endif
+}
+
 static WOLFSSL_CTX *ctx_make(int server, const sipc_tls_params *p, const sipc_buf *chain_pem,
                              const sipc_ecdsa_own *own, char *err, size_t errlen)
 {
@@ -968,6 +1086,9 @@ static WOLFSSL_CTX *ctx_make(int server, const sipc_tls_params *p, const sipc_bu
 #else
     (void)own;
 #endif
+#if SIPC_TLS_ECDHE_SPARE
+    wolfSSL_CTX_SetEccKeyGenCb(ctx, ecc_keygen_cb);
+#endif
     return ctx;
 fail:
     wolfSSL_CTX_free(ctx);
@@ -1033,6 +1154,9 @@ void sipc_tls_config_free(sipc_tls_config *cfg)
     resume_free(cfg);
 #endif
     sipc_ecdsa_own_free(cfg->own);
+#if SIPC_TLS_ECDHE_SPARE
+    ecdhe_spare_free(atomic_exchange(&cfg->spare, NULL));
+#endif
     free(cfg);
 }
 
@@ -1077,8 +1201,13 @@ uint64_t sipc_tls_config_expire(sipc_tls_config *cfg, uint64_t now, int *wiped)
 
 void sipc_tls_config_forget(sipc_tls_config *cfg)
 {
+    if (!cfg)
+        return;
+#if SIPC_TLS_ECDHE_SPARE
+    ecdhe_spare_free(atomic_exchange(&cfg->spare, NULL));
+#endif
 #if SIPC_TLS_RESUME
-    if (!cfg || !cfg->lock_ok)
+    if (!cfg->lock_ok)
         return;
     uv_mutex_lock(&cfg->lock);
     explicit_bzero(cfg->tk, sizeof cfg->tk);
@@ -1131,6 +1260,9 @@ int sipc_tls_new(sipc_tls **out, sipc_tls_config *cfg, int is_server, sipc_buf *
     wolfSSL_SetCertCbCtx(t->ssl, t);
 #if SIPC_TLS_ECDSA_OWN
     wolfSSL_SetEccVerifyCtx(t->ssl, cfg->own);
+#endif
+#if SIPC_TLS_ECDHE_SPARE
+    wolfSSL_SetEccKeyGenCtx(t->ssl, t);
 #endif
     *out = t;
     return 0;

@@ -2128,6 +2128,32 @@ static void t_resumed_answer_one_segment(void **state)
     world_free(w);
 }
 
+/* A TLS stream tells the engine when a flight has left: after one full
+ * handshake over real sockets, the next one on each side takes the ECDHE
+ * key made ahead (tls_engine.h, sipc_tls_after_output). */
+static void t_ecdhe_ahead(void **state)
+{
+    (void)state;
+    unsigned long on = strstr(sipc_tls_engine_version(), "ecdhe-ahead") != NULL;
+    world *w = world_new();
+    world_server(w, SIPC_TLS_STRICT, g_pem, "test", 0);
+    world_client(w, SIPC_TLS_STRICT, g_pem, "test", 0, 0);
+    int rc = sipc_security_set_resumption(w->csec, 0); /* every connection a full handshake */
+    assert_true(rc == 0 || rc == SIPC_ENOTSUP);
+    echo_expect(w, w->ch, 0);
+    sipc_conn_close(w->sconn);
+    for (int i = 0; i < 500 && w->cdowns == 0; i++)
+        uv_run(&w->loop, UV_RUN_ONCE);
+    assert_int_equal(w->cdowns, 1);
+    echo_expect(w, w->ch, 0);
+    sipc_peer_info pi;
+    sipc_conn_info(w->cconn, &pi);
+    assert_int_equal(pi.tls_resumed, 0);
+    assert_int_equal(sipc_tls_config_spares_used(sipc_security_tls(w->ssec)), on);
+    assert_int_equal(sipc_tls_config_spares_used(sipc_security_tls(w->csec)), on);
+    world_free(w);
+}
+
 /* A dialed stream names its peer from the address, written by hand for
  * IPv4: the same text as inet_ntop and "%s:%d" for octets and ports of every
  * width. All of 127/8 is loopback, so each connect is refused later, not at
@@ -2276,6 +2302,7 @@ int main(void)
         cmocka_unit_test(t_permissive),
         cmocka_unit_test(t_wrong_pair),
         cmocka_unit_test(t_swap_server_security),
+        cmocka_unit_test(t_ecdhe_ahead),
         cmocka_unit_test(t_swap_client_redial),
         cmocka_unit_test(t_resume_after_reload),
         cmocka_unit_test(t_resumption_setting),

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1817,6 +1818,114 @@ static void t_hello_sigalgs(void **state)
  * (it found no suite, group or signature algorithm it accepts) says that
  * its ClientHello was refused and what sipc offers; the same alert later
  * in the handshake is only reported. */
+/* The public point of the ECDHE key in the handshake message of type
+ * msg_type (12 ServerKeyExchange, 16 ClientKeyExchange) in buf's records; 1
+ * when found. */
+static int ecdhe_point(const sipc_buf *buf, uint8_t msg_type, uint8_t out[65])
+{
+    for (size_t off = 0; off + 5 <= buf->len;) {
+        size_t rlen = (size_t)buf->data[off + 3] << 8 | buf->data[off + 4];
+        if (buf->data[off] == 0x16) {
+            for (size_t m = off + 5; m + 4 <= off + 5 + rlen && m + 4 <= buf->len;) {
+                size_t mlen = (size_t)buf->data[m + 1] << 16 | (size_t)buf->data[m + 2] << 8 |
+                              buf->data[m + 3];
+                const uint8_t *b = buf->data + m + 4;
+                size_t at = msg_type == 12 ? 4 : 1; /* named_curve(3), curve(2), length */
+                if (buf->data[m] == msg_type && mlen >= at + 65 && m + 4 + at + 65 <= buf->len &&
+                    b[at - 1] == 65) {
+                    memcpy(out, b + at, 65);
+                    return 1;
+                }
+                m += 4 + mlen;
+            }
+        }
+        off += 5 + rlen;
+    }
+    return 0;
+}
+
+/* A full handshake, each end told when its output has left as a stream
+ * tells it (sipc_tls_after_output) unless quiet, then data both ways;
+ * returns 0 and the two ECDHE public points, without cmocka (a forked child
+ * runs it too). */
+static int ecdhe_handshake(sipc_tls_config *ccfg, sipc_tls_config *scfg, int quiet,
+                           uint8_t ske[65], uint8_t cke[65])
+{
+    end c, s;
+    end_init(&c, ccfg, 0);
+    end_init(&s, scfg, 1);
+    int ok = sipc_tls_start(c.t) == 0 && deliver(&c, &s, 0) == 0 && ecdhe_point(&s.tx, 12, ske);
+    if (ok && !quiet)
+        sipc_tls_after_output(s.t);
+    ok = ok && deliver(&s, &c, 0) == 0 && ecdhe_point(&c.tx, 16, cke);
+    if (ok && !quiet)
+        sipc_tls_after_output(c.t);
+    ok = ok && shuttle(&c, &s, 0) == 0 && sipc_tls_handshake_done(c.t) &&
+         sipc_tls_handshake_done(s.t) && sipc_tls_write(c.t, (const uint8_t *)"ping", 4) == 0 &&
+         sipc_tls_write(s.t, (const uint8_t *)"pong", 4) == 0 && shuttle(&c, &s, 0) == 0 &&
+         s.got.len == 4 && memcmp(s.got.data, "ping", 4) == 0 && c.got.len == 4 &&
+         memcmp(c.got.data, "pong", 4) == 0;
+    end_free(&c);
+    end_free(&s);
+    return ok ? 0 : -1;
+}
+
+/* The ECDHE key made ahead (sipc_tls_after_output): the next full
+ * handshake on each side takes it and works; no key is ever used twice,
+ * not by two handshakes of one process, nor by a forked child and its
+ * parent; without the call nothing is made ahead. */
+static void t_ecdhe_ahead(void **state)
+{
+    (void)state;
+    unsigned long on = strstr(sipc_tls_engine_version(), "ecdhe-ahead") != NULL;
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+    sipc_tls_config_set_resumption(ccfg, 0);
+    sipc_tls_config_set_resumption(scfg, 0);
+    enum { NPTS = 18 }; /* two per handshake: 7 here, the child's, the parent's */
+    uint8_t pts[NPTS][65];
+    /* 1: made then; 2-4: each takes the key the one before made ahead */
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(ecdhe_handshake(ccfg, scfg, 0, pts[2 * i], pts[2 * i + 1]), 0);
+        assert_int_equal(sipc_tls_config_spares_used(scfg), on * (unsigned long)i);
+        assert_int_equal(sipc_tls_config_spares_used(ccfg), on * (unsigned long)i);
+    }
+    /* 5 takes the last key made ahead but makes none; 6 then makes its own */
+    assert_int_equal(ecdhe_handshake(ccfg, scfg, 1, pts[8], pts[9]), 0);
+    assert_int_equal(ecdhe_handshake(ccfg, scfg, 1, pts[10], pts[11]), 0);
+    assert_int_equal(sipc_tls_config_spares_used(scfg), on * 4);
+    assert_int_equal(sipc_tls_config_spares_used(ccfg), on * 4);
+    /* 7 makes keys ahead again; then a forked child and its parent each
+     * make a handshake: the child must not take the parent's keys */
+    assert_int_equal(ecdhe_handshake(ccfg, scfg, 0, pts[12], pts[13]), 0);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        uint8_t k[2][65];
+        int bad = ecdhe_handshake(ccfg, scfg, 1, k[0], k[1]) != 0 ||
+                  write(fds[1], k, sizeof k) != (ssize_t)sizeof k;
+        _exit(bad);
+    }
+    close(fds[1]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(read(fds[0], pts[14], 65), 65);
+    assert_int_equal(read(fds[0], pts[15], 65), 65);
+    close(fds[0]);
+    unsigned long before = sipc_tls_config_spares_used(scfg);
+    assert_int_equal(ecdhe_handshake(ccfg, scfg, 1, pts[16], pts[17]), 0);
+    assert_int_equal(sipc_tls_config_spares_used(scfg), before + on);
+    for (int i = 0; i < NPTS; i++)
+        for (int j = 0; j < i; j++)
+            if (memcmp(pts[i], pts[j], 65) == 0)
+                fail_msg("ECDHE key %d is key %d again", i, j);
+    sipc_tls_config_free(ccfg);
+    sipc_tls_config_free(scfg);
+}
+
 static void t_client_hello_refused(void **state)
 {
     (void)state;
@@ -1890,6 +1999,7 @@ int main(void)
         cmocka_unit_test(t_hello_parse),
         cmocka_unit_test(t_hello_sigalgs),
         cmocka_unit_test(t_client_hello_refused),
+        cmocka_unit_test(t_ecdhe_ahead),
     };
     int fails = cmocka_run_group_tests_name("TLS engine over memory", tests, NULL, NULL);
     sipc_keypair_free(&g_a);

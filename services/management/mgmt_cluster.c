@@ -352,17 +352,3 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
     }
     return list;
 }
-
-const char *sipc_mgmt_health(json_t *problems)
-{
-    if (json_array_size(problems) == 0)
-        return "ok";
-    size_t i;
-    json_t *p;
-    json_array_foreach(problems, i, p)
-    {
-        if (strcmp(str_at(p, "kind", NULL), "permissive") != 0)
-            return "problems";
-    }
-    return "migrating";
-}

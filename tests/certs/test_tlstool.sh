@@ -325,6 +325,10 @@ printf '[tls]\nsubject = O=Example, Inc., OU=sipc prod\n' >"$H/sipc.conf"
 run "$T" verify "$P/subj-extra.pem"
 expect "verify: a bare comma in [tls] subject names the part and the escape" 3 \
     "\[tls\] subject 'O=Example, Inc\., OU=sipc prod': 'Inc\.' is not ATTRIBUTE=value .*a comma inside a value is written \\\\, as RFC 4514"
+printf '[tls]\nsubject = "CN=sipc node, O=Example"\n' >"$H/sipc.conf"
+run "$T" verify "$P/subj-extra.pem"
+expect "verify: a [tls] subject written whole in quotes is refused, naming the quotes" 3 \
+    "\[tls\] subject '\"CN=sipc node, O=Example\"': the whole subject is in quotes: remove them; quote single values \(O=\"Example, Inc\.\"\)"
 printf '[tls]\nsubject = CN=sipc node\n' >"$H/sipc.conf"
 : >"$H/sipc.conf"
 run "$T" verify "$P/truncated.pfx" --password-file "$work/pw.txt"

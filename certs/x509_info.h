@@ -140,7 +140,8 @@ typedef int (*sipc_subject_fn)(void *arg, const sipc_bytes *oid, const uint8_t *
  * [tls] subject and tlstool create --subject), calling fn once per
  * attribute in the order written. RFC 4514 text (`\,` escapes), a value in
  * RFC 2253 quotes as OpenSSL prints it (O="Example, Inc."; not in the
- * /A=x/B=y form), or a bare CN. types: the attribute names the caller takes
+ * /A=x/B=y form), or a bare CN (quoted as a whole only when it holds no
+ * ',' '+' '=': a subject in quotes is refused, not read as one CN). types: the attribute names the caller takes
  * (NULL-terminated, as sipc__attr_name spells them), named in the error for
  * any other; NULL: every type sipc reads. 0, fn's result, or SIPC_EINVAL
  * with the reason in err. */

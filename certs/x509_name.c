@@ -415,15 +415,34 @@ int sipc_subject_parse(const char *s, const char *const *types, sipc_subject_fn 
     char list[200];
     while (is_blank(*s))
         s++;
-    /* a bare value (no unescaped '=' outside quotes): the CN */
-    bool dn = false, quoted = false;
-    for (const char *t = s; *t; t++) {
+    /* a bare value (no unescaped '=' outside quotes): the CN. As the value
+     * reader does, a '"' opens quotes only where a value starts; before
+     * any '=' that is the start of the text, elsewhere it is text. */
+    bool dn = false, inner = false;
+    const char *t = s;
+    if (*t == '"') {
+        for (t++; *t && *t != '"'; t++) {
+            if (*t == '\\' && t[1])
+                t++;
+            else if (strchr("=,+", *t))
+                inner = true;
+        }
+        if (*t)
+            t++;
+    }
+    for (; *t && !dn; t++) {
         if (*t == '\\' && t[1])
             t++;
-        else if (*t == '"')
-            quoted = !quoted;
-        else if (*t == '=' && !quoted)
+        else if (*t == '=')
             dn = true;
+    }
+    if (!dn && inner) {
+        /* "CN=a, O=b" as a whole (sipc.conf keeps quotes): not one CN with
+         * that text, which would be a policy other than the one written */
+        sipc__seterr(err, errlen,
+                     "the whole subject is in quotes: remove them; quote single values "
+                     "(O=\"Example, Inc.\")");
+        return SIPC_EINVAL;
     }
     if (!dn) {
         int n = req_any_value(&s, "", true, "", 0, buf, sizeof buf, err, errlen);

@@ -180,8 +180,8 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
                  * said once per peer, then at DEBUG */
                 sipc__log(ch->ctx, ch->fallback_said ? SIPC_LOG_DEBUG : SIPC_LOG_INFO,
                           "Transport.Conn",
-                          "%s %s: TLS is off on this side; with the pair imported, its links "
-                          "offer TLS first and fall back to plaintext: retrying in plaintext",
+                          "%s %s: this side's security offers TLS first while TLS is off here, "
+                          "and falls back to plaintext: retrying in plaintext",
                           ch->where, what);
                 ch->fallback_said = 1;
             } else {

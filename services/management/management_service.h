@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "mgmt_health.h"
 #include "sipc/sipc.h"
 
 #define SIPC_MGMT_SERVICE "management"
@@ -108,10 +109,7 @@ void sipc_mgmt_close(sipc_mgmt *m, void (*cb)(void *arg), void *arg);
  * the list of problems, each {"node", "kind", "message"}. Pure: for tests and
  * for the coordinator. expiry_warn_days as in the options; now is Unix time. */
 json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now);
-/* The cluster's health from those problems, as the cluster answer's
- * "health" says it: "ok" (none), "migrating" (TLS is on everywhere and the
- * only problems are nodes still permissive: no plaintext peer is left, going
- * strict cuts no one off) or "problems" (anything else). */
-const char *sipc_mgmt_health(json_t *problems);
+/* The cluster's health from those problems: sipc_mgmt_health
+ * (mgmt_health.h). */
 
 #endif

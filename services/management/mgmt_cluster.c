@@ -203,7 +203,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         char with[400], without[400];
         names_with_tls(nodes, 1, with, sizeof with);
         names_with_tls(nodes, 0, without, sizeof without);
-        int odd = on > off ? 0 : 1;
+        int odd = on >= off ? 0 : 1;
         json_array_foreach(nodes, i, n)
         {
             if (!json_is_true(json_object_get(n, "reachable")))
@@ -281,9 +281,11 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                     name_of(n));
         if (enabled && !strcmp(str_at(tls, "mode", NULL), "permissive")) {
             json_t *guard = json_object_get(n, "guard");
+            /* held back, but the peers that held it are gone: going strict
+             * cuts no one off, as for any permissive node (health migrating) */
             if (json_is_true(json_object_get(guard, "held_back")) &&
                 !json_array_size(json_object_get(guard, "plaintext_peers")))
-                problem(list, n, "held_back",
+                problem(list, n, "permissive",
                         "%s runs permissive although its sipc.conf says strict: the strict guard "
                         "held it back at start, but no plaintext peer is seen any more: reload it "
                         "to go strict",
@@ -351,18 +353,4 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         }
     }
     return list;
-}
-
-const char *sipc_mgmt_health(json_t *problems)
-{
-    if (json_array_size(problems) == 0)
-        return "ok";
-    size_t i;
-    json_t *p;
-    json_array_foreach(problems, i, p)
-    {
-        if (strcmp(str_at(p, "kind", NULL), "permissive") != 0)
-            return "problems";
-    }
-    return "migrating";
 }

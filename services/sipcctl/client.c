@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "services/common/client_id.h"
+#include "services/common/home_subject.h"
 #include "sipcctl.h"
 
 int ctl_exit_code(int err)
@@ -173,34 +174,12 @@ void ctl_reply_free(ctl_reply *rep)
 int ctl_home_subject_fault(const ctl_client *cl, int err, const char *peer_reason, char *why,
                            size_t len)
 {
-    char own[600];
-    /* the node's certificate refused here for its subject, and this home's
-     * own certificate (the cluster shares it) fails the same subject */
-    if (err != SIPC_EPEERAUTH || !cl->sec || sipc_security_subject_refusals(cl->sec) == 0 ||
-        sipc_security_check_own_subject(cl->sec, own, sizeof own) == 0)
-        return 0;
-    if (!why)
-        return 1;
-    char where[64] = "";
-    if (cl->cfg.subject_line > 0)
-        snprintf(where, sizeof where, " line %d", cl->cfg.subject_line);
-    snprintf(why, len, "this home's [tls] subject (%.300s/sipc.conf%s) does not match this home's "
-                       "own certificate: %s",
-             cl->cfg.home, where, own);
-    /* the same pair on the node fails the same check: nothing to add */
-    if (peer_reason && *peer_reason && !strstr(peer_reason, own)) {
-        size_t n = strlen(why);
-        snprintf(why + n, len - n, "; the node's certificate: %s", peer_reason);
-    }
-    return 1;
+    return sipc_cli_home_subject_fault(cl->sec, &cl->cfg, err, peer_reason, why, len);
 }
 
-int ctl_report_home_fault(const ctl_client *cl, const char *service, const char *method, int err,
-                          const char *peer_reason)
+int ctl_report_home_fault(const ctl_client *cl, const char *service, const char *method,
+                          const char *why)
 {
-    char why[1600];
-    if (!ctl_home_subject_fault(cl, err, peer_reason, why, sizeof why))
-        return 0;
     fprintf(stderr, "sipcctl: %s.%s to %s not sent: %s\n", service, method, cl->target, why);
     /* a reload would apply this very file: the node refuses it for the same
      * reason, and SIGHUP lets it say so in its own log */
@@ -208,8 +187,9 @@ int ctl_report_home_fault(const ctl_client *cl, const char *service, const char 
         return ctl_fail(EX_CONFIG, "the node was not asked: this side refuses its certificate "
                                    "under that subject. Fix [tls] subject in sipc.conf and reload "
                                    "again, or send the node SIGHUP (systemctl reload sipcd) to "
-                                   "have it check the file itself: it refuses a subject its own "
-                                   "certificate does not carry, and its running setup stays");
+                                   "have it check the file itself: on a node with TLS enabled it "
+                                   "refuses a subject its own certificate does not carry, and its "
+                                   "running setup stays");
     return ctl_fail(EX_CONFIG, "the node was not asked: this side refuses its certificate under "
                                "that subject. Fix [tls] subject in sipc.conf (`tlstool status` "
                                "shows this home's certificate and subject); a running node keeps "
@@ -219,10 +199,16 @@ int ctl_report_home_fault(const ctl_client *cl, const char *service, const char 
 int ctl_report_failure(const ctl_client *cl, const char *service, const char *method,
                        const ctl_reply *rep)
 {
+    char why[1600];
+    if (ctl_home_subject_fault(cl, rep->err, rep->message, why, sizeof why))
+        return ctl_report_home_fault(cl, service, method, why);
+    return ctl_report_call_failure(cl, service, method, rep);
+}
+
+int ctl_report_call_failure(const ctl_client *cl, const char *service, const char *method,
+                            const ctl_reply *rep)
+{
     int err = rep->err;
-    int code = ctl_report_home_fault(cl, service, method, err, rep->message);
-    if (code)
-        return code;
     if (rep->too_big)
         return ctl_fail(1, "%s.%s to %s not sent: %s", service, method, cl->target, rep->message);
     return ctl_fail(ctl_exit_code(err), "%s.%s to %s failed: %s [%s, %s]%s%s", service, method,

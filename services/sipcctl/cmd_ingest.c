@@ -250,6 +250,7 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
             uv_timer_start(&in->timer, on_timer, BUSY_MIN_MS / 2, BUSY_MIN_MS / 2);
         return;
     }
+    char home_why[1600];
     if (err == 0) {
         take_response(in, b, rep);
     } else if (err == SIPC_EREMOTE && rep->status == SIPC_PIPELINE_TOO_LARGE) {
@@ -271,10 +272,11 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
         char why[400];
         snprintf(why, sizeof why, "%s: %s", sipc_pipeline_status_name(rep->status), rep->message);
         lost(in, b, EX_UNAVAILABLE, why);
-    } else if (!in->fatal && ctl_home_subject_fault(in->cl, err, rep->message, NULL, 0)) {
+    } else if (!in->fatal && ctl_home_subject_fault(in->cl, err, rep->message, home_why,
+                                                    sizeof home_why)) {
         clear_progress(in);
-        lost(in, b, ctl_report_home_fault(in->cl, SIPC_PIPELINE_SERVICE, SIPC_PIPELINE_INGEST, err,
-                                          rep->message),
+        lost(in, b,
+             ctl_report_home_fault(in->cl, SIPC_PIPELINE_SERVICE, SIPC_PIPELINE_INGEST, home_why),
              NULL);
         if (!in->cl->up && !in->held_why[0])
             snprintf(in->held_why, sizeof in->held_why,

@@ -10,8 +10,9 @@
 
 #include "sipcctl.h"
 
-/* What one node's answer means for the exit code. */
-enum { RL_OK = 0, RL_RESTART = 1, RL_UNREACHABLE = 2, RL_REFUSED = 3 };
+/* What one node's answer means for the exit code, the worst last: this
+ * home's own [tls] subject at fault (nothing was asked correctly) wins. */
+enum { RL_OK = 0, RL_RESTART = 1, RL_UNREACHABLE = 2, RL_REFUSED = 3, RL_HOME = 4 };
 
 static void print_list(const char *label, json_t *list)
 {
@@ -23,7 +24,8 @@ static void print_list(const char *label, json_t *list)
     }
 }
 
-/* Asks target; returns an RL_* and, for RL_UNREACHABLE, *code the exit code. */
+/* Asks target; returns an RL_* and, for RL_UNREACHABLE and RL_HOME, *code
+ * the exit code. */
 static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
 {
     ctl_client cl;
@@ -36,10 +38,11 @@ static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
     ctl_reply rep;
     int kind = RL_OK;
     if (ctl_call(&cl, "management", "reload", payload, strlen(payload), &rep) != 0) {
-        *code = ctl_report_failure(&cl, "management", "reload", &rep);
-        kind = rep.err == SIPC_EREMOTE ? RL_REFUSED : RL_UNREACHABLE;
         char why[1600];
         int home = ctl_home_subject_fault(&cl, rep.err, rep.message, why, sizeof why);
+        *code = home ? ctl_report_home_fault(&cl, "management", "reload", why)
+                     : ctl_report_call_failure(&cl, "management", "reload", &rep);
+        kind = home ? RL_HOME : rep.err == SIPC_EREMOTE ? RL_REFUSED : RL_UNREACHABLE;
         if (all)
             json_array_append_new(all, json_pack("{s:s,s:s,s:s}", "address", cl.target, "result",
                                                  home ? "not_asked" : "unreachable", "message",
@@ -116,7 +119,8 @@ int cmd_reload(void *arg)
             /* every node runs its services on the same ports */
             snprintf(target, sizeof target, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, mport);
             int k = reload_one(o, target, all, &c);
-            if (k == RL_UNREACHABLE && worst != RL_UNREACHABLE)
+            /* the first unreachable node's code, unless this home is at fault */
+            if (k == RL_HOME ? worst != RL_HOME : k == RL_UNREACHABLE && worst < RL_UNREACHABLE)
                 code = c;
             if (k > worst)
                 worst = k;
@@ -136,6 +140,8 @@ int cmd_reload(void *arg)
         return 3;
     case RL_UNREACHABLE:
         return code ? code : EX_UNAVAILABLE;
+    case RL_HOME:
+        return code;
     default:
         return 1;
     }

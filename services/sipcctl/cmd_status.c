@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "services/management/mgmt_health.h"
 #include "services/sipcd/peers.h"
 #include "sipcctl.h"
 
@@ -161,12 +162,12 @@ static void print_node(json_t *st)
 }
 
 /* The exit code of a cluster answer: 0 ok, 2 migrating, 1 problems (an
- * older node's answer has no "health": ok or problems). */
+ * older node's answer has no "health": graded here by the node's rule). */
 static int cluster_exit(json_t *st)
 {
     const char *health = s_of(st, "health");
     if (!health[0])
-        health = json_is_true(json_object_get(st, "ok")) ? "ok" : "problems";
+        health = sipc_mgmt_health(json_object_get(st, "problems"));
     return !strcmp(health, "ok") ? 0 : !strcmp(health, "migrating") ? 2 : 1;
 }
 

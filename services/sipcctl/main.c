@@ -174,7 +174,8 @@ static const cli_cmd COMMANDS[] = {
      "Exit codes of --cluster, for scripts that wait for a stage of a migration to TLS:\n"
      "0 OK, nothing flagged; 2 MIGRATING: TLS is on everywhere and the only findings are\n"
      "nodes still in mode permissive, with no plaintext peer left (going strict cuts no\n"
-     "one off); 1 anything else. --expect-mode permissive|strict: 0 only when every node\n"
+     "one off; a node the strict guard held back counts once its plaintext peers are\n"
+     "gone); 1 anything else. --expect-mode permissive|strict: 0 only when every node\n"
      "runs TLS in that mode and nothing else is flagged (for permissive: no plaintext\n"
      "peer left either), else 1:\n"
      "  until sipcctl status --cluster --expect-mode permissive; do sleep 10; done\n",

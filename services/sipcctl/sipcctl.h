@@ -87,6 +87,9 @@ void ctl_disconnect(ctl_client *cl);
  * subject is what failed, what ctl_report_home_fault prints and returns. */
 int ctl_report_failure(const ctl_client *cl, const char *service, const char *method,
                        const ctl_reply *rep);
+/* The first half alone, for a caller that has asked ctl_home_subject_fault. */
+int ctl_report_call_failure(const ctl_client *cl, const char *service, const char *method,
+                            const ctl_reply *rep);
 /* A call that failed with err because this home's own [tls] subject is
  * wrong: the node's certificate was refused here for its subject, and this
  * home's own certificate (the cluster's pair) does not carry it either.
@@ -94,11 +97,11 @@ int ctl_report_failure(const ctl_client *cl, const char *service, const char *me
  * refusal's detail, when it is not the same words); else 0. */
 int ctl_home_subject_fault(const ctl_client *cl, int err, const char *peer_reason, char *why,
                            size_t len);
-/* The same, reported: "SERVICE.METHOD to TARGET not sent: <why>" and what
- * to do (for a reload, SIGHUP as the other way), returning EX_CONFIG; 0,
- * nothing printed, when this home is not at fault. */
-int ctl_report_home_fault(const ctl_client *cl, const char *service, const char *method, int err,
-                          const char *peer_reason);
+/* That fault reported, why as ctl_home_subject_fault gave it: "SERVICE.METHOD
+ * to TARGET not sent: <why>" and what to do (for a reload, SIGHUP as the
+ * other way); returns EX_CONFIG. */
+int ctl_report_home_fault(const ctl_client *cl, const char *service, const char *method,
+                          const char *why);
 /* The exit code for a sipc error (0 for 0). */
 int ctl_exit_code(int err);
 /* Checks that the command got min..max arguments. Otherwise prints what is

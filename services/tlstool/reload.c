@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "services/common/client_id.h"
+#include "services/common/home_subject.h"
 #include "services/tlstool/tlstool.h"
 
 typedef struct reload_call {
@@ -87,7 +88,6 @@ int request_reload(const opts *o, int force)
     reload_call c = {0, 0, "", NULL, 0};
     const char *payload = force ? "{\"force\": true}" : "{}";
     int e = sipc_ctx_new(&ctx, &loop, &so, sec);
-    sipc_security_release(sec);
     if (e == 0)
         e = sipc_channel_open(&ch, ctx, host, port, NULL);
     if (e == 0) {
@@ -106,6 +106,21 @@ int request_reload(const opts *o, int force)
         sipc_ctx_close(ctx, NULL, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
+    /* the node's certificate refused under a [tls] subject this home's own
+     * certificate lacks too: the edit is wrong, not the node (as sipcctl) */
+    char why[1600];
+    int home = sipc_cli_home_subject_fault(sec, &cfg, e, c.message, why, sizeof why);
+    sipc_security_release(sec);
+    if (home) {
+        free(c.data);
+        return fail(EX_CONFIG,
+                    "--reload: the node at %s:%d was not asked: %s. Fix [tls] subject in "
+                    "sipc.conf, or send the node SIGHUP (systemctl reload sipcd) to have it check "
+                    "the file itself (on a node with TLS enabled it refuses a subject its own "
+                    "certificate does not carry, and its running setup stays); the change stays "
+                    "made here",
+                    host, port, why);
+    }
     if (e != 0) {
         free(c.data);
         int refused = e == SIPC_EREMOTE || e == SIPC_ENOMETHOD;

@@ -325,6 +325,10 @@ printf '[tls]\nsubject = O=Example, Inc., OU=sipc prod\n' >"$H/sipc.conf"
 run "$T" verify "$P/subj-extra.pem"
 expect "verify: a bare comma in [tls] subject names the part and the escape" 3 \
     "\[tls\] subject 'O=Example, Inc\., OU=sipc prod': 'Inc\.' is not ATTRIBUTE=value .*a comma inside a value is written \\\\, as RFC 4514"
+printf '[tls]\nsubject = "CN=sipc node, O=Example"\n' >"$H/sipc.conf"
+run "$T" verify "$P/subj-extra.pem"
+expect "verify: a [tls] subject written whole in quotes is refused, naming the quotes" 3 \
+    "\[tls\] subject '\"CN=sipc node, O=Example\"': the whole subject is in quotes: remove them; quote single values \(O=\"Example, Inc\.\"\)"
 printf '[tls]\nsubject = CN=sipc node\n' >"$H/sipc.conf"
 : >"$H/sipc.conf"
 run "$T" verify "$P/truncated.pfx" --password-file "$work/pw.txt"
@@ -797,6 +801,11 @@ PY
         expect "sipcctl status: the same, with status's advice" 78 \
             "management.status to $NET.1:$OMGMT not sent: this home's \[tls\] subject .*its O differs" \
             "the node was not asked: .*Fix \[tls\] subject in sipc.conf \(.tlstool status. shows"
+        # tlstool --reload from that home finds the same, and says so (3)
+        run "$T" --home "$O" mode strict --reload
+        expect "tlstool --reload: the wrong subject edited in is named, not the node (exit 3)" 3 \
+            "--reload: the node at $NET.1:$OMGMT was not asked: this home's \[tls\] subject \(.*/sipc.conf line $LINE\) does not match this home's own certificate: .*its O differs\. Fix \[tls\] subject in sipc.conf, or send the node SIGHUP .*on a node with TLS enabled"
+        grep -q "could not be asked" "$OUT" && bad "tlstool --reload blames the node"
         # the node, asked by SIGHUP, refuses the file itself and goes on
         kill -HUP "$sipcd_pid"
         wait_for 5 grep -qs "reload refused: this node's certificate does not verify" "$O"/logs/ManagementService_*
@@ -815,6 +824,32 @@ PY
         run "$SIPCCTL" --home "$H" --timeout 5000 status
         expect "sipcctl status: a node lacking the subject this home's certificate carries" 77 \
             "management.status to $NET.1:$OMGMT failed: peer certificate rejected \[SIPC_EPEERAUTH, auth\]: .*certificate subject 'O=Example, CN=sipc node' differs from the required subject 'CN=somebody else'"
+        # reload --cluster from a home whose own certificate lacks its subject:
+        # node O is refused here for it (not asked), node X (a certificate
+        # that carries it) answers refused; the home's fault decides (78)
+        newhome xnode
+        X=$H
+        printf '[node]\naddress = %s.2\n[data]\nport = %s\n[search]\nport = 0\n[management]\nport = %s\n[pipeline]\nport = 0\n[tls]\nsubject = O=Example\n' \
+            "$NET" "$OPORT" "$OMGMT" >"$X/sipc.conf"
+        SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$X" import "$P/wrongsubj.pfx" >/dev/null 2>&1
+        "$T" --home "$X" enable >/dev/null 2>&1
+        opid=$sipcd_pid
+        if start_sipcd "$X"; then
+            xpid=$sipcd_pid
+            printf 'no such setting = 1\n' >>"$X/sipc.conf" # X refuses its reload
+            newhome orgctl
+            printf '[node]\naddress = %s.1\n[management]\nport = %s\n[cluster]\nnodes = %s.1:%s, %s.2:%s\n[tls]\nsubject = O=Example\n' \
+                "$NET" "$OMGMT" "$NET" "$OPORT" "$NET" "$OPORT" >"$H/sipc.conf"
+            SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$H" import "$P/org.pfx" >/dev/null 2>&1
+            sed -i 's/^subject = .*/subject = CN=somebody else/' "$H/sipc.conf" # the edit
+            run "$SIPCCTL" --home "$H" --timeout 5000 --json reload --cluster
+            expect "sipcctl reload --cluster: this home's subject at fault wins over a node's refusal (78)" 78 \
+                "management.reload to $NET.1:$OMGMT not sent: this home's \[tls\] subject" \
+                '"result": "not_asked"' '"result": "refused"'
+            kill "$xpid" 2>/dev/null
+            wait "$xpid" 2>/dev/null
+        fi
+        sipcd_pid=$opid
         stop_sipcd
     fi
 else

@@ -389,7 +389,7 @@ static void test_subject_quoted(void **state)
     } reads[] = {{"CN=\" a, b \", O=x", " a, b "},
                  {"CN=\"a\\\"b=c\", O=x", "a\"b=c"},
                  {"CN=\"\\41;\"  , O=x", "A;"},
-                 {"\"sipc, prod\"", "sipc, prod"},
+                 {"\"sipc prod\"", "sipc prod"},
                  {"/CN=\"x\"/O=y", "\"x\""}, /* OpenSSL's slash form never quotes */
                  {"CN=a \"b\", O=x", "a \"b\""}}; /* a quote inside a value is text */
     for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
@@ -403,6 +403,34 @@ static void test_subject_quoted(void **state)
     assert_non_null(strstr(why, "O=\"Example\" is followed by 'Inc., CN=x'"));
     assert_int_equal(sipc_subject_check("O=\"  \", CN=x", why, sizeof why), SIPC_EINVAL);
     assert_string_equal(why, "O has an empty value");
+    /* a whole subject in quotes (sipc.conf keeps them) is no CN with that
+     * text: refused, naming the quotes */
+    static const char *whole[] = {"\"CN=a, O=b\"", " \"CN=node1\"", "\"sipc, prod\"",
+                                  "\"a+b\""};
+    for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
+        if (sipc_subject_check(whole[i], why, sizeof why) != SIPC_EINVAL)
+            fail_msg("accepted %s", whole[i]);
+        assert_string_equal(why, "the whole subject is in quotes: remove them; quote single "
+                                 "values (O=\"Example, Inc.\")");
+    }
+    atv_spec ab[] = {{3, 0x0c, "a", 0}, {10, 0x0c, "b", 0}};
+    make_name(&x, buf, ab, one, 2);
+    assert_true(sipc_subject_matches(&x, "CN=a, O=b", why, sizeof why));
+    assert_false(sipc_subject_matches(&x, "\"CN=a, O=b\"", why, sizeof why));
+    /* a '"' inside a bare value is text, as the value reader takes it: the
+     * '=' after it makes ATTRIBUTE=value, not one CN 'Bob "x=y"' */
+    assert_int_equal(sipc_subject_check("Bob \"x=y\"", why, sizeof why), SIPC_EINVAL);
+    assert_non_null(strstr(why, "unknown attribute 'Bob \"x'"));
+    /* quoted single values and a bare CN (quoted or not) still work */
+    one_value o = {0};
+    assert_int_equal(sipc_subject_parse("\"node1\"", NULL, take_one, &o, why, sizeof why), 0);
+    assert_string_equal(o.v, "node1");
+    assert_int_equal(sipc_subject_check("CN=\"a\", O=\"Example, Inc.\"", why, sizeof why), 0);
+    assert_int_equal(sipc_subject_check("\"CN\\=a\"", why, sizeof why), 0);
+    atv_spec bare[] = {{3, 0x0c, "sipc prod", 0}};
+    make_name(&x, buf, bare, one, 1);
+    assert_true(sipc_subject_matches(&x, "sipc prod", why, sizeof why));
+    assert_true(sipc_subject_matches(&x, "\"sipc prod\"", why, sizeof why));
 }
 
 /* The types a caller takes are the ones its errors name. */

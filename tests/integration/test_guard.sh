@@ -352,6 +352,10 @@ ctl --home "$work/a" status >"$work/st.txt" 2>&1
 [ "$(mode)" = permissive ] &&
     grep -q "^  TLS: enabled, mode permissive (configured: strict; held back by the strict guard at start, but no plaintext peer is seen any more: a plain reload now goes strict)$" "$work/st.txt" &&
     ok "held back, then the peer speaks TLS: the status says a plain reload goes strict" || { not_ok "status text once the peers are gone (mode $(mode))"; cat "$work/st.txt"; }
+ctl --home "$work/a" status --cluster --json >"$work/cl2.json" 2>&1
+rc=$?
+[ "$rc" = 2 ] && jq -e '.health == "migrating" and ([.problems[] | select(.kind == "permissive" and (.message | test("no plaintext peer is seen any more")))] | length == 1)' "$work/cl2.json" >/dev/null &&
+    ok "... and the cluster report grades it MIGRATING (exit 2): going strict cuts no one off" || { not_ok "cluster report once the peers are gone (exit $rc)"; cat "$work/cl2.json"; }
 ctl --home "$work/a" reload >"$work/r6.out" 2>&1 && [ "$(mode)" = strict ] &&
     ok "... and a plain reload does" || { not_ok "plain reload after the peers went"; cat "$work/r6.out"; }
 stop_a || not_ok "A stop at the end"

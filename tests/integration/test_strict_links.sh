@@ -122,7 +122,7 @@ both | grep -E " (WARN|ERROR) " | grep -v "connection refused (ECONNREFUSED" >"$
     { not_ok "warnings in the logs"; head -5 "$work/warn.txt"; }
 slogs | grep -E " (WARN|ERROR) " >"$work/swarn.txt"
 [ ! -s "$work/swarn.txt" ] && ok "S (started last) logs no warning at all" || { not_ok "S warns"; head -5 "$work/swarn.txt"; }
-said=$(slogs | grep -c "$BASE.2:23002 answers in plaintext: TLS is off on this side; with the pair imported, its links offer TLS first and fall back to plaintext")
+said=$(slogs | grep -c "$BASE.2:23002 answers in plaintext: this side's security offers TLS first while TLS is off here, and falls back to plaintext: retrying in plaintext")
 [ "$said" = 1 ] && ok "S's fallback to O is said once, as what it is: TLS off here, the pair imported" ||
     { not_ok "S's fallback line $said times"; slogs | grep "answers in plaintext"; }
 slogs | grep -q "(permissive)" && not_ok "S, TLS off, calls itself permissive" || ok "S does not call itself permissive"

@@ -882,6 +882,16 @@ static void test_nodes_default_to_data_port(void **state)
     rm_home(home);
 }
 
+/* sipc_config is allocated by callers: a field added later goes after the
+ * ones a program built against an older header knows, never between them. */
+static void test_layout_appends(void **state)
+{
+    (void)state;
+    assert_true(offsetof(sipc_config, subject_line) > offsetof(sipc_config, nservices));
+    assert_true(offsetof(sipc_config, revocation) ==
+                offsetof(sipc_config, subject) + sizeof(((sipc_config *)0)->subject));
+}
+
 static void test_parse_address(void **state)
 {
     (void)state;
@@ -935,6 +945,7 @@ int main(void)
         cmocka_unit_test(test_home_resolve),
         cmocka_unit_test(test_mode_names),
         cmocka_unit_test(test_parse_address),
+        cmocka_unit_test(test_layout_appends),
         cmocka_unit_test(test_service_settings),
         cmocka_unit_test(test_nodes_default_to_data_port),
     };

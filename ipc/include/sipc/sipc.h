@@ -89,8 +89,8 @@ SIPC_EXTERN int sipc_security_plain(sipc_security **out);
  * With TLS off: 0 and "". */
 SIPC_EXTERN int sipc_security_self_check(const sipc_security *sec, char *msg, size_t len);
 /* Whether this side's own certificate carries the subject it requires of
- * peers ([tls] subject), judged by the same verifier (a self-signed pair
- * presented as itself is asked none). SIPC_EPEERAUTH with the verifier's
+ * peers (the required subject, sipc_security_required_subject), judged by
+ * the same verifier (a self-signed pair presented as itself is asked none). SIPC_EPEERAUTH with the verifier's
  * reason in msg ("certificate subject '...' differs from the required subject
  * '...' ...: its O differs") when it does not; else 0 and "" (no subject
  * required, TLS off, or a failure other than the subject). A peer holding
@@ -99,7 +99,7 @@ SIPC_EXTERN int sipc_security_check_own_subject(const sipc_security *sec, char *
 /* How many peer certificates sec has refused because they lack the
  * required subject (the reason the verifier gave; not the refusals of this
  * side's certificate by peers). With sipc_security_check_own_subject, a
- * client tells a refused peer from its own wrong [tls] subject. */
+ * client tells a refused peer from its own wrong required subject. */
 SIPC_EXTERN uint64_t sipc_security_subject_refusals(const sipc_security *sec);
 SIPC_EXTERN sipc_security *sipc_security_retain(sipc_security *sec);
 SIPC_EXTERN void sipc_security_release(sipc_security *sec);
@@ -118,8 +118,8 @@ SIPC_EXTERN int sipc_security_certificate(const sipc_security *sec, sipc_cert_in
 /* Hex SHA-256 fingerprint of this node's certificate ("" when TLS is off). */
 SIPC_EXTERN const char *sipc_security_fingerprint(const sipc_security *sec);
 /* The subject a peer's certificate must carry when it is accepted because it
- * chains to a trusted root ([tls] subject); "" when none is required, or TLS
- * is off. */
+ * chains to a trusted root (the one given to the security when it was
+ * loaded); "" when none is required, or TLS is off. */
 SIPC_EXTERN const char *sipc_security_required_subject(const sipc_security *sec);
 /* TLS session resumption (on by default where the TLS library has session
  * tickets): a dialer offers the session of its last full handshake with the

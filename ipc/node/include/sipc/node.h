@@ -55,7 +55,6 @@ typedef struct sipc_config {
     int tls_enable;            /* enable = 0|1 */
     sipc_tls_mode tls_mode;    /* mode = strict|permissive, meaningful when enabled */
     char subject[256];         /* subject = required peer subject (organisation-signed pairs) */
-    int subject_line;          /* the line of sipc.conf that set subject, 0 if none did */
     sipc_revocation revocation;/* revocation = off|soft|hard, default soft */
     int strict_guard_window;   /* strict_guard_window = seconds, default 600; 0: no guard.
                                   sipcd refuses to go strict while a peer's latest
@@ -78,6 +77,8 @@ typedef struct sipc_config {
     /* one entry per [<service>] section with a port */
     sipc_service_conf services[SIPC_MAX_SERVICES];
     int nservices;
+    /* added after the rest: the layout before it is unchanged */
+    int subject_line;          /* [tls] subject: the line of sipc.conf that set it, 0 if none did */
 } sipc_config;
 
 /* Defaults, then $home/sipc.conf when it exists. A syntax error or unknown key

@@ -1,0 +1,16 @@
+/* mgmt_health.h - the cluster's health from the problems the cluster status
+ * lists: one rule for the node that answers management.cluster and for
+ * sipcctl, which grades an older node's answer (no "health") itself. Pure;
+ * needs only jansson. */
+#ifndef SIPC_MGMT_HEALTH_H
+#define SIPC_MGMT_HEALTH_H
+
+#include <jansson.h>
+
+/* As the cluster answer's "health" says it, from its "problems" (each with
+ * a "kind"): "ok" (none), "migrating" (TLS is on everywhere and the only
+ * problems are nodes still permissive: no plaintext peer is left, going
+ * strict cuts no one off) or "problems" (anything else). */
+const char *sipc_mgmt_health(json_t *problems);
+
+#endif

@@ -1,0 +1,154 @@
+/* test_sipcctl_status.c - `sipcctl status --cluster`, the real program,
+ * against a management.cluster served from a thread with answers made by
+ * hand: an older coordinator's answer (no "health") is graded by the node's
+ * own rule, so its exit codes and --expect-mode mean what they mean with a
+ * current one. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+typedef struct fake {
+    uv_loop_t loop;
+    uv_thread_t thread;
+    uv_async_t stop;
+    uv_mutex_t lock;
+    const char *answer; /* what management.cluster says, under lock */
+    sipc_router *router;
+    sipc_security *sec;
+    sipc_ctx *ctx;
+    sipc_server *srv;
+    int port;
+    char *home;
+} fake;
+
+static void on_cluster(sipc_request *req, void *arg)
+{
+    fake *f = arg;
+    uv_mutex_lock(&f->lock);
+    sipc_respond(req, f->answer, strlen(f->answer));
+    uv_mutex_unlock(&f->lock);
+}
+
+static void on_stop(uv_async_t *a)
+{
+    fake *f = a->data;
+    uv_close((uv_handle_t *)a, NULL);
+    sipc_ctx_close(f->ctx, NULL, NULL);
+}
+
+static void run_loop(void *arg)
+{
+    fake *f = arg;
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+}
+
+static int ctl(fake *f, const char *answer, const char *args, char *out, size_t outlen)
+{
+    uv_mutex_lock(&f->lock);
+    f->answer = answer;
+    uv_mutex_unlock(&f->lock);
+    const char *bin = getenv("SIPC_TEST_BIN");
+    const char *net = getenv("SIPC_TEST_NET");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "'%s/sipcctl' --home '%s' --node %s.1:%d status --cluster %s 2>&1",
+             bin ? bin : ".", f->home, net ? net : "127.0.72", f->port, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void older_coordinator(void **state)
+{
+    (void)state;
+    fake *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    assert_int_equal(uv_loop_init(&f->loop), 0);
+    assert_int_equal(uv_mutex_init(&f->lock), 0);
+    assert_int_equal(sipc_router_new(&f->router), 0);
+    assert_int_equal(sipc_router_add(f->router, "management", "cluster", on_cluster, f), 0);
+    sipc_options o;
+    sipc_options_init(&o);
+    o.node_id = "n1";
+    o.cluster = "test";
+    f->sec = tu_security(SIPC_TLS_OFF, "");
+    assert_int_equal(sipc_ctx_new(&f->ctx, &f->loop, &o, f->sec), 0);
+    const char *net = getenv("SIPC_TEST_NET");
+    char host[64];
+    snprintf(host, sizeof host, "%s.1", net ? net : "127.0.72");
+    assert_int_equal(sipc_server_listen(&f->srv, f->ctx, "Management", host, 0, f->router), 0);
+    f->port = sipc_server_port(f->srv);
+    f->home = tu_mkdtemp("ctlstatus");
+    char path[700];
+    snprintf(path, sizeof path, "%s/sipc.conf", f->home);
+    FILE *c = fopen(path, "w");
+    assert_non_null(c);
+    fprintf(c, "[node]\nid = ctl\naddress = %s\n[cluster]\nname = test\n", host);
+    fclose(c);
+    assert_int_equal(uv_async_init(&f->loop, &f->stop, on_stop), 0);
+    f->stop.data = f;
+    assert_int_equal(uv_thread_create(&f->thread, run_loop, f), 0);
+
+    static char out[16384];
+    /* nodes still permissive, no plaintext peer left: migrating (2), and
+     * what --expect-mode permissive waits for */
+    static const char migrating[] =
+        "{\"schema\": 1, \"ok\": false, \"nodes\": [], \"problems\": [{\"node\": \"n2\", "
+        "\"address\": \"10.0.0.2\", \"kind\": \"permissive\", \"message\": \"n2 still accepts "
+        "plaintext (mode permissive): set mode = strict once every node has TLS\"}]}";
+    int rc = ctl(f, migrating, "", out, sizeof out);
+    if (rc != 2)
+        fail_msg("no health, only permissive: exit %d\n%s", rc, out);
+    assert_non_null(strstr(out, "cluster MIGRATING"));
+    assert_int_equal(ctl(f, migrating, "--json", out, sizeof out), 2);
+    rc = ctl(f, migrating, "--expect-mode permissive", out, sizeof out);
+    if (rc != 0)
+        fail_msg("no health, --expect-mode permissive: exit %d\n%s", rc, out);
+    assert_int_equal(ctl(f, migrating, "--expect-mode strict", out, sizeof out), 1);
+    /* anything else is a problem (1); nothing at all is ok (0) */
+    static const char held[] =
+        "{\"schema\": 1, \"ok\": false, \"nodes\": [], \"problems\": [{\"node\": \"n2\", "
+        "\"address\": \"10.0.0.2\", \"kind\": \"held_back\", \"message\": \"n2 runs permissive\"}, "
+        "{\"node\": \"n3\", \"address\": \"10.0.0.3\", \"kind\": \"permissive\", \"message\": "
+        "\"n3 still accepts plaintext\"}]}";
+    assert_int_equal(ctl(f, held, "", out, sizeof out), 1);
+    assert_int_equal(ctl(f, held, "--expect-mode permissive", out, sizeof out), 1);
+    static const char fine[] = "{\"schema\": 1, \"ok\": true, \"nodes\": [], \"problems\": []}";
+    assert_int_equal(ctl(f, fine, "", out, sizeof out), 0);
+    /* a current answer's "health" is taken as it stands */
+    static const char said[] =
+        "{\"schema\": 1, \"ok\": false, \"health\": \"problems\", \"nodes\": [], \"problems\": "
+        "[{\"node\": \"n2\", \"address\": \"10.0.0.2\", \"kind\": \"permissive\", \"message\": "
+        "\"n2 still accepts plaintext\"}]}";
+    assert_int_equal(ctl(f, said, "", out, sizeof out), 1);
+
+    uv_async_send(&f->stop);
+    uv_thread_join(&f->thread);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+    sipc_router_free(f->router);
+    sipc_security_release(f->sec);
+    uv_mutex_destroy(&f->lock);
+    tu_rmdir(f->home);
+    free(f->home);
+    free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(older_coordinator),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -364,6 +364,7 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
     }
     sipc_str_copy(c->peer_node, sizeof c->peer_node, h->node_id);
     sipc_str_copy(c->peer_cluster, sizeof c->peer_cluster, h->cluster);
+    c->peer_plaintext_retry = h->plaintext_retry != 0;
     int err = 0;
     if (h->protocol_version != SIPC_PROTOCOL_VERSION || env->version != SIPC_PROTOCOL_VERSION) {
         err = SIPC_EVERSION;
@@ -482,27 +483,43 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
 
 /* ------------------------------------------------------- stream events */
 
+/* Our hello; retry: a plaintext dial after the address refused our TLS. */
+static size_t pack_hello(sipc_ctx *ctx, int retry, uint8_t *out, size_t cap)
+{
+    Sipc__Hello h = SIPC__HELLO__INIT;
+    h.protocol_version = SIPC_PROTOCOL_VERSION;
+    h.node_id = ctx->node_id;
+    h.cluster = ctx->cluster;
+    h.software = "sipc " SIPC_VERSION_STRING;
+    h.plaintext_retry = retry;
+    if (sipc__hello__get_packed_size(&h) > cap)
+        return 0;
+    return sipc__hello__pack(&h, out);
+}
+
 static void ev_ready(sipc_stream *s)
 {
     sipc_conn *c = sipc_stream_owner(s);
     sipc_str_copy(c->peer_addr, sizeof c->peer_addr, sipc_stream_peer(s));
     sipc_ctx *ctx = c->ctx;
-    if (!ctx->hello_len) {
-        /* the same on every connection of the context (its node id and
-         * cluster are fixed when it is made): packed on the first */
-        Sipc__Hello h = SIPC__HELLO__INIT;
-        h.protocol_version = SIPC_PROTOCOL_VERSION;
-        h.node_id = ctx->node_id;
-        h.cluster = ctx->cluster;
-        h.software = "sipc " SIPC_VERSION_STRING;
-        size_t n = sipc__hello__get_packed_size(&h);
-        if (n > sizeof ctx->hello) {
-            sipc__conn_close(c, SIPC_ECONFIG, "node id or cluster name too long for the hello");
-            return;
-        }
-        ctx->hello_len = sipc__hello__pack(&h, ctx->hello);
-    }
+    /* the same on every connection of the context (its node id and
+     * cluster are fixed when it is made): packed on the first */
+    if (!ctx->hello_len)
+        ctx->hello_len = pack_hello(ctx, 0, ctx->hello, sizeof ctx->hello);
     sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = ctx->hello, .payload_len = ctx->hello_len};
+    uint8_t retry[sizeof ctx->hello];
+    /* a dialer that offers TLS first dials in plaintext only after the
+     * address refused its TLS: it says so, and the listener's line about
+     * the handshake it refused is no news */
+    if (ctx->hello_len && !c->is_server && !sipc_stream_is_tls(s) &&
+        sipc_security_mode(c->sec) == SIPC_TLS_PERMISSIVE) {
+        e.payload = retry;
+        e.payload_len = pack_hello(ctx, 1, retry, sizeof retry);
+    }
+    if (!e.payload_len) {
+        sipc__conn_close(c, SIPC_ECONFIG, "node id or cluster name too long for the hello");
+        return;
+    }
     int r = sipc__conn_queue(c, &e);
     if (r != 0) {
         sipc__conn_close(c, r, "cannot send hello");

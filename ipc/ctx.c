@@ -82,14 +82,31 @@ typedef struct sipc__held_line {
     char host[160];
     char peer[160];
     uint64_t due;
+    uint64_t seq;           /* order of holding: the oldest has the smallest */
+    uint32_t count;         /* handshakes it stands for: 1, more when the table was full */
     sipc_log_level level;
     char category[32];
     char key[1000], host_key[1000];
     char text[1024];
 } sipc__held_line;
 
-/* Writes the held lines due by now (all: every one), as they would have
- * been written when held; returns the ms until the next is due. */
+/* Writes one held line as it would have been written when held, saying
+ * when that was (and how many it stands for). */
+static void held_write(sipc_ctx *ctx, const sipc__held_line *h, uint64_t now)
+{
+    uint64_t at = h->due - SIPC__RETRY_HOLD_MS;
+    uint64_t ago = now > at ? now - at : 0;
+    char more[240] = "";
+    if (h->count > 1)
+        snprintf(more, sizeof more, "; and %u more from %s since, with no plaintext retry either",
+                 h->count - 1, h->host);
+    sipc__log_limited_host(ctx, h->key, h->host_key[0] ? h->host_key : NULL, h->level, h->category,
+                           "%s (%llu.%llu s ago%s)", h->text, (unsigned long long)(ago / 1000),
+                           (unsigned long long)(ago % 1000 / 100), more);
+}
+
+/* Writes the held lines due by now (all: every one); returns the ms until
+ * the next is due. */
 static uint64_t held_flush(sipc_ctx *ctx, uint64_t now, int all)
 {
     uint64_t next = UINT64_MAX;
@@ -101,10 +118,27 @@ static uint64_t held_flush(sipc_ctx *ctx, uint64_t now, int all)
             i++;
             continue;
         }
-        sipc__log_limited_host(ctx, h->key, h->host_key, h->level, h->category, "%s", h->text);
+        held_write(ctx, h, now);
         ctx->held[i] = ctx->held[--ctx->nheld];
     }
+    if (!ctx->nheld) { /* a burst's table goes with it */
+        free(ctx->held);
+        ctx->held = NULL;
+        ctx->held_cap = 0;
+    }
     return next;
+}
+
+/* The oldest line held for host on owner's listener, or NULL. */
+static sipc__held_line *held_oldest(sipc_ctx *ctx, const void *owner, const char *host)
+{
+    sipc__held_line *o = NULL;
+    for (int i = 0; i < ctx->nheld; i++) {
+        sipc__held_line *h = &ctx->held[i];
+        if (h->owner == owner && strcmp(h->host, host) == 0 && (!o || h->seq < o->seq))
+            o = h;
+    }
+    return o;
 }
 
 void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const char *host,
@@ -113,10 +147,33 @@ void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const ch
 {
     if (!sipc__log_on(ctx, level))
         return;
-    if (!ctx->held && !ctx->closing)
-        ctx->held = calloc(SIPC__HELD_MAX, sizeof *ctx->held);
-    if (!ctx->held || ctx->nheld == SIPC__HELD_MAX || ctx->closing) {
+    if (ctx->closing) {
         sipc__log_limited_host(ctx, key, host_key, level, category, "%s", text);
+        return;
+    }
+    if (ctx->nheld == ctx->held_cap && ctx->held_cap < SIPC__HELD_MAX) {
+        int cap = ctx->held_cap ? ctx->held_cap * 4 : 8;
+        if (cap > SIPC__HELD_MAX)
+            cap = SIPC__HELD_MAX;
+        sipc__held_line *n = realloc(ctx->held, (size_t)cap * sizeof *n);
+        if (n) {
+            ctx->held = n;
+            ctx->held_cap = cap;
+        }
+    }
+    if (ctx->nheld == ctx->held_cap) {
+        /* full: counted with the newest line of the same host, whose retry
+         * would come first; a host not held yet is said at once */
+        sipc__held_line *last = NULL;
+        for (int i = 0; i < ctx->nheld; i++) {
+            sipc__held_line *h = &ctx->held[i];
+            if (h->owner == owner && strcmp(h->host, host) == 0 && (!last || h->seq > last->seq))
+                last = h;
+        }
+        if (last)
+            last->count++;
+        else
+            sipc__log_limited_host(ctx, key, host_key, level, category, "%s", text);
         return;
     }
     sipc__held_line *h = &ctx->held[ctx->nheld++];
@@ -124,6 +181,8 @@ void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const ch
     sipc_str_copy(h->host, sizeof h->host, host);
     sipc_str_copy(h->peer, sizeof h->peer, peer);
     h->due = uv_now(ctx->loop) + SIPC__RETRY_HOLD_MS;
+    h->seq = ++ctx->held_seq;
+    h->count = 1;
     h->level = level;
     sipc_str_copy(h->category, sizeof h->category, category);
     sipc_str_copy(h->key, sizeof h->key, key);
@@ -135,19 +194,16 @@ void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const ch
 void sipc__log_retried(sipc_ctx *ctx, const void *owner, const char *host, const char *peer,
                        const char *node)
 {
-    for (int i = 0; i < ctx->nheld;) {
-        sipc__held_line *h = &ctx->held[i];
-        if (h->owner != owner || strcmp(h->host, host) != 0) {
-            i++;
-            continue;
-        }
-        sipc__log(ctx, SIPC_LOG_DEBUG, h->category,
-                  "Connection from %s: a TLS handshake on this plaintext port, then the same "
-                  "host in plaintext at once (%s, node %s): a peer that offers TLS first and "
-                  "accepts plaintext",
-                  h->peer, peer, node);
-        ctx->held[i] = ctx->held[--ctx->nheld];
-    }
+    sipc__held_line *h = held_oldest(ctx, owner, host);
+    if (!h)
+        return;
+    sipc__log(ctx, SIPC_LOG_DEBUG, h->category,
+              "Connection from %s: a TLS handshake on this plaintext port, then %s (node %s) "
+              "from the same host in plaintext, saying it retries after its TLS was refused: a "
+              "peer that offers TLS first and accepts plaintext",
+              h->peer, peer, node);
+    if (--h->count == 0)
+        *h = ctx->held[--ctx->nheld];
 }
 
 /* The context's housekeeping: the report of log lines held back that no

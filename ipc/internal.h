@@ -79,7 +79,8 @@ struct sipc_ctx {
     sipc_ctx_close_cb close_cb;
     void *close_arg;
     struct sipc__held_line *held; /* lines held for a peer's retry (sipc__log_hold), or NULL */
-    int nheld;
+    int nheld, held_cap;
+    uint64_t held_seq;      /* lines held so far: their order */
 };
 
 /* Whether a line of this level reaches the sink at all: callers that do work
@@ -108,18 +109,23 @@ void sipc__log_limited_host(sipc_ctx *ctx, const char *key, const char *host_key
 /* A line about a TLS handshake refused on a plaintext listener, held for
  * SIPC__RETRY_HOLD_MS: a dialer that offers TLS first and accepts plaintext
  * (permissive, or TLS off with a pair imported) retries in plaintext at
- * once, which is what it is built for and no news to this side's operator.
- * When that retry comes up (sipc__log_retried: same listener, same peer
- * host) the line becomes DEBUG; otherwise the context's timer writes it as
- * sipc__log_limited_host would have (a peer that requires TLS failed: the
- * advice holds). At most SIPC__HELD_MAX at once; beyond, written at once. */
+ * once, saying so in its hello, which is what it is built for and no news
+ * to this side's operator. Each such retry (sipc__log_retried: same
+ * listener, same peer host) turns the oldest line held for its host into a
+ * DEBUG one; the lines left are written when due as sipc__log_limited_host
+ * would have, with how long ago (a peer that requires TLS failed: the
+ * advice holds). Up to SIPC__HELD_MAX lines at once (the table grows with
+ * a burst and goes with it); beyond, a handshake is counted with the
+ * newest line of its host, and one from a host with none is written at
+ * once. */
 #define SIPC__RETRY_HOLD_MS 2000
-#define SIPC__HELD_MAX 8
+#define SIPC__HELD_MAX 128
 void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const char *host,
                     const char *key, const char *host_key, sipc_log_level level,
                     const char *category, const char *text);
-/* A plaintext connection from host came up on owner's listener: the lines
- * held for host there are said at DEBUG ("retried in plaintext"). */
+/* A plaintext connection from host whose hello says it retries after its
+ * TLS was refused came up on owner's listener: the oldest line held for
+ * host there is said at DEBUG. */
 void sipc__log_retried(sipc_ctx *ctx, const void *owner, const char *host, const char *peer,
                        const char *node);
 /* "ip" of "ip:port" or "[v6]:port", for rate-limit keys (a peer reconnects
@@ -170,6 +176,7 @@ struct sipc_conn {
     int state;
     int is_server;
     int hello_received;
+    int peer_plaintext_retry; /* its hello says: a plaintext retry after TLS refused */
     int stream_closed;
     int timer_closed;
     int paused;             /* reading stopped: see sipc__conn_update_pause() */

@@ -55,7 +55,9 @@ static void srv_up(void *owner, sipc_conn *c)
     sipc_server *srv = owner;
     assert(srv->nopening > 0);
     srv->nopening--;
-    if (srv->ctx->nheld && c->stream && !sipc_stream_is_tls(c->stream)) {
+    /* only a dialer's own word that it falls back: a plaintext client, or
+     * another node, from the same host says nothing about a refused TLS */
+    if (srv->ctx->nheld && c->peer_plaintext_retry && c->stream && !sipc_stream_is_tls(c->stream)) {
         char host[160];
         sipc__peer_host(c->peer_addr, host, sizeof host);
         sipc__log_retried(srv->ctx, srv, host, c->peer_addr, c->peer_node);

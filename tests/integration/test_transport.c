@@ -333,12 +333,12 @@ typedef struct client {
     int closed;
 } client;
 
-static void client_open(world *w, client *k, sipc_tls_mode mode, const char *pem)
+static void client_open(world *w, client *k, sipc_tls_mode mode, const char *pem, const char *node)
 {
     memset(k, 0, sizeof *k);
     sipc_options o;
     sipc_options_init(&o);
-    o.node_id = "cli2";
+    o.node_id = node ? node : "cli2";
     o.cluster = "test";
     o.log = tu_log_sink;
     o.log_arg = &k->log;
@@ -346,7 +346,9 @@ static void client_open(world *w, client *k, sipc_tls_mode mode, const char *pem
     o.reconnect_max_ms = 200;
     k->sec = tu_security(mode, pem);
     assert_int_equal(sipc_ctx_new(&k->ctx, &w->loop, &o, k->sec), 0);
-    assert_int_equal(sipc_channel_open(&k->ch, k->ctx, "127.0.0.1", w->port, NULL), 0);
+    assert_int_equal(sipc_channel_open(&k->ch, k->ctx, w->addr ? w->addr : "127.0.0.1", w->port,
+                                       NULL),
+                     0);
     sipc_channel_set_fail_fast(k->ch, 1);
 }
 
@@ -1569,10 +1571,121 @@ static void t_permissive(void **state)
     int never = 0;
     tu_run_until(&w->loop, &never, SIPC__RETRY_HOLD_MS + 500);
     assert_true(tu_log_has(&w->slog, "DEBUG Connection from 127.0.0.1:"));
-    assert_true(tu_log_has(&w->slog, "then the same host in plaintext at once"));
+    assert_true(tu_log_has(&w->slog, "saying it retries after its TLS was refused"));
     assert_false(tu_log_has(&w->slog, "INFO Connection from"));
     assert_false(tu_log_has(&w->slog, "is TLS enabled on every node"));
     assert_false(tu_log_has(&w->slog, "WARN"));
+    world_free(w);
+}
+
+/* A plaintext client from the host of a strict one says nothing about the
+ * strict one's TLS handshake that a plaintext listener refused: its line is
+ * still written, with the advice and how long ago. */
+static void t_plain_not_retry(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    w->addr = "127.0.73.1";
+    world_server(w, SIPC_TLS_OFF, g_pem, "test", 0);
+    world_client(w, SIPC_TLS_STRICT, g_pem, "test", 0, 0);
+    sipc_channel_set_fail_fast(w->ch, 1);
+    result r;
+    assert_int_equal(call_wait(w, "echo", "a", 1, 3000, &r), 0);
+    assert_true(r.err == SIPC_EPLAINTEXT || r.err == SIPC_ETLSONPLAIN);
+    free(r.data);
+    sipc_channel_close(w->ch, NULL, NULL); /* one TLS attempt, no redial */
+    w->ch = NULL;
+    client x;
+    client_open(w, &x, SIPC_TLS_OFF, g_pem, "plain");
+    assert_int_equal(call_on(w, x.ch, "echo", "b", 1, 3000, &r), 0);
+    assert_int_equal(r.err, 0);
+    free(r.data);
+    assert_false(tu_log_has(&w->slog, "is TLS enabled on every node?")); /* held */
+    for (int i = 0; i < 400 && !tu_log_has(&w->slog, "is TLS enabled on every node?"); i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 10);
+    }
+    assert_true(tu_log_has(&w->slog, "INFO Connection from 127.0.0.1:"));
+    assert_true(tu_log_has(&w->slog, "is TLS enabled on every node?"));
+    assert_true(tu_log_has(&w->slog, " s ago)"));
+    assert_false(tu_log_has(&w->slog, "retries after its TLS was refused"));
+    client_close(w, &x);
+    world_free(w);
+}
+
+/* More dialers falling back at once than the listener used to hold lines
+ * for (a cluster restarted together, TLS off, the pair imported): nothing
+ * about their TLS handshakes above DEBUG on the plaintext side. */
+static void t_fallback_burst(void **state)
+{
+    (void)state;
+    enum { N = 12 };
+    world *w = world_new();
+    w->addr = "127.0.73.1";
+    world_server(w, SIPC_TLS_OFF, g_pem, "test", 0);
+    client x[N];
+    result r[N];
+    char node[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(node[i], sizeof node[i], "n%d", i);
+        client_open(w, &x[i], SIPC_TLS_PERMISSIVE, g_pem, node[i]);
+        memset(&r[i], 0, sizeof r[i]);
+        assert_int_equal(sipc_call(x[i].ch, "test", "echo", "a", 1, 3000, on_result, &r[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        assert_true(tu_run_until(&w->loop, &r[i].done, 6000));
+        assert_int_equal(r[i].err, 0);
+        free(r[i].data);
+    }
+    int never = 0;
+    tu_run_until(&w->loop, &never, SIPC__RETRY_HOLD_MS + 500);
+    assert_false(tu_log_has(&w->slog, "INFO Connection from"));
+    assert_false(tu_log_has(&w->slog, "is TLS enabled on every node"));
+    assert_false(tu_log_has(&w->slog, "WARN"));
+    int reports;
+    assert_int_equal(count_lines(&w->slog, "retries after its TLS was refused", &reports), N);
+    for (int i = 0; i < N; i++)
+        client_close(w, &x[i]);
+    world_free(w);
+}
+
+/* More TLS handshakes held at once than the table has room for: counted
+ * with the newest line of their host, so its retries still account for
+ * them all; without them, that line says how many it stands for. */
+static void t_held_table_full(void **state)
+{
+    (void)state;
+    enum { N = SIPC__HELD_MAX + 2 };
+    world *w = world_new();
+    w->addr = "127.0.73.1";
+    world_server(w, SIPC_TLS_OFF, g_pem, "test", 0);
+    static const int owner;
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < N; i++)
+            sipc__log_hold(w->sctx, &owner, "10.9.9.9:4000", "10.9.9.9", "k", "hk", SIPC_LOG_INFO,
+                           "Transport.Conn", "Connection from 10.9.9.9:4000 closed: TLS here");
+        /* first every one retried, then one fewer than held */
+        for (int i = 0; i < (round == 0 ? N : N - 1); i++)
+            sipc__log_retried(w->sctx, &owner, "10.9.9.9", "10.9.9.9:5000", "n");
+        int never = 0;
+        tu_run_until(&w->loop, &never, SIPC__RETRY_HOLD_MS + 300);
+        if (round == 0) {
+            assert_false(tu_log_has(&w->slog, "INFO Connection from 10.9.9.9"));
+        } else {
+            assert_true(tu_log_has(&w->slog, "INFO Connection from 10.9.9.9:4000 closed: TLS "
+                                             "here (2."));
+            assert_false(tu_log_has(&w->slog, "more from 10.9.9.9 since"));
+        }
+    }
+    /* none retried: the last line of the host carries the ones beyond */
+    for (int i = 0; i < N; i++) /* the newest line with a key of its own: not rate-limited */
+        sipc__log_hold(w->sctx, &owner, "10.9.9.9:4000", "10.9.9.9",
+                       i < SIPC__HELD_MAX - 1 ? "k2" : "k3", NULL, SIPC_LOG_INFO, "Transport.Conn",
+                       "Connection from 10.9.9.9:4000 closed: again");
+    int never = 0;
+    tu_run_until(&w->loop, &never, SIPC__RETRY_HOLD_MS + 300);
+    assert_true(tu_log_has(&w->slog, "; and 2 more from 10.9.9.9 since, with no plaintext retry "
+                                     "either)"));
     world_free(w);
 }
 
@@ -1634,7 +1747,7 @@ static void t_swap_server_security(void **state)
         assert_int_equal(w->sups, 1);
 
         client k;
-        client_open(w, &k, cases[i].to, new_pem);
+        client_open(w, &k, cases[i].to, new_pem, NULL);
         echo_expect(w, k.ch, 0);
         assert_int_equal(w->sups, 2);
         sipc_peer_info pi;
@@ -1643,7 +1756,7 @@ static void t_swap_server_security(void **state)
         assert_ptr_equal(sipc_conn_security(w->sconn), sec);
         client_close(w, &k);
 
-        client_open(w, &k, cases[i].refused_mode, g_pem);
+        client_open(w, &k, cases[i].refused_mode, g_pem, NULL);
         echo_expect(w, k.ch, cases[i].refused_err);
         client_close(w, &k);
 
@@ -2300,6 +2413,9 @@ int main(void)
     const struct CMUnitTest tls_only[] = {
         cmocka_unit_test(t_mode_mismatch),
         cmocka_unit_test(t_permissive),
+        cmocka_unit_test(t_plain_not_retry),
+        cmocka_unit_test(t_fallback_burst),
+        cmocka_unit_test(t_held_table_full),
         cmocka_unit_test(t_wrong_pair),
         cmocka_unit_test(t_swap_server_security),
         cmocka_unit_test(t_ecdhe_ahead),

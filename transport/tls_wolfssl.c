@@ -1378,8 +1378,12 @@ static int sigalgs_unusable(const sipc_tls *t, const sipc_tls_hello_info *hi)
 
 /* A server whose handshake failed before it completed: if the peer's
  * ClientHello shows why (no TLS 1.2, no usable group, no signature
- * algorithm or suite for this node's key), say that. */
-static int explain_hello(sipc_tls *t)
+ * algorithm or suite for this node's key), say that. Without TLS 1.2 or a
+ * usable group no handshake can be made; a signature algorithm or suite is
+ * the reason only when the failure is the ClientHello's match (match: the
+ * ClientHello refused before wolfSSL read it, or wolfSSL found no suite),
+ * not one that came first (a malformed ClientHello) or later. */
+static int explain_hello(sipc_tls *t, int match)
 {
     sipc_tls_hello_info hi;
     if (!t->is_server || t->hs_done || !t->hello ||
@@ -1403,6 +1407,8 @@ static int explain_hello(sipc_tls *t)
     int mine = ecdsa ? hi.suites_ecdsa : hi.suites_rsa;
     int other = ecdsa ? hi.suites_rsa : hi.suites_ecdsa;
     const char *kind = ecdsa ? "ECDSA" : "RSA", *other_kind = ecdsa ? "RSA" : "ECDSA";
+    if (!match)
+        return 0;
     if (sigalgs_unusable(t, &hi)) {
         char suites[64] = "";
         if (!mine && other)
@@ -1448,7 +1454,7 @@ static int refuse_hello(sipc_tls *t)
     int no_sigalg = !hi.offers_ticket && sigalgs_unusable(t, &hi);
     if (!hi.offers_tls12 || !(no_group || no_sigalg))
         return 0;
-    (void)explain_hello(t);
+    (void)explain_hello(t, 1);
     send_plain_alert(t, 40 /* handshake_failure */);
     return 1;
 }
@@ -1509,12 +1515,17 @@ static int map_error(sipc_tls *t, int ret)
                  "(reconnect instead)");
         return SIPC_ETLS;
     }
-    if (explain_hello(t))
-        return SIPC_ETLS;
     WOLFSSL_ALERT_HISTORY h;
     memset(&h, 0, sizeof h);
     wolfSSL_get_alert_history(t->ssl, &h);
     if (explain_resume_refused(t, e, h.last_rx.code))
+        return SIPC_ETLS;
+    /* wolfSSL 5.5.4's TLS 1.2 server reports a ClientHello with no suite
+     * it can use, or no signature algorithm its key can make for any (its
+     * PickHashSigAlgo fails within MatchSuite), as UNSUPPORTED_SUITE; a
+     * resumption whose signature algorithms it cannot pick from as
+     * MATCH_SUITE_ERROR */
+    if (explain_hello(t, e == UNSUPPORTED_SUITE || e == MATCH_SUITE_ERROR))
         return SIPC_ETLS;
     if (e == FATAL_ERROR && h.last_rx.code > 0) {
         int a = h.last_rx.code;

@@ -172,8 +172,9 @@ static int cluster_exit(json_t *st)
 }
 
 /* --expect-mode: the nodes that do not run TLS in mode, ", "-joined with
- * what they run instead; 0 when every node does. */
-static int off_mode(json_t *st, const char *mode, char *out, size_t len)
+ * what they run instead, and each as {"node", "address", "runs"} in list;
+ * 0 when every node does. */
+static int off_mode(json_t *st, const char *mode, char *out, size_t len, json_t *list)
 {
     int n = 0;
     size_t i, w = 0;
@@ -189,6 +190,8 @@ static int off_mode(json_t *st, const char *mode, char *out, size_t len)
         if (!strcmp(runs, mode))
             continue;
         n++;
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "node", id, "address",
+                                              s_of(node, "address"), "runs", runs));
         if (w < len)
             w += (size_t)snprintf(out + w, len - w, "%s%s (%s)", w ? ", " : "",
                                   id[0] ? id : s_of(node, "address"), runs);
@@ -230,10 +233,18 @@ int cmd_status(void *arg)
     }
     rc = o->cluster ? cluster_exit(st) : 0;
     char others[600] = "";
-    int nothers = o->expect_mode ? off_mode(st, o->expect_mode, others, sizeof others) : 0;
-    if (o->expect_mode)
+    json_t *not_in = json_array();
+    int nothers = o->expect_mode ? off_mode(st, o->expect_mode, others, sizeof others, not_in) : 0;
+    if (o->expect_mode) {
         /* the findings the expected mode brings (permissive) are no failure */
         rc = nothers || rc == 1 || (rc == 2 && strcmp(o->expect_mode, "permissive")) ? 1 : 0;
+        /* "ok" and "health" keep grading the cluster; these say what the
+         * exit code says */
+        json_object_set_new(st, "expect_mode", json_string(o->expect_mode));
+        json_object_set_new(st, "expect_met", json_boolean(rc == 0));
+        json_object_set(st, "not_in_mode", not_in);
+    }
+    json_decref(not_in);
     if (o->json) {
         json_dumpf(st, stdout, JSON_INDENT(2));
         putchar('\n');
@@ -253,7 +264,17 @@ int cmd_status(void *arg)
         json_t *problems = json_object_get(st, "problems");
         size_t np = json_array_size(problems), nn = json_array_size(nodes);
         int health = cluster_exit(st);
-        if (np == 0)
+        /* with --expect-mode the verdict is whether the cluster is in that
+         * mode: the headline says what the exit code says */
+        if (o->expect_mode && rc == 0)
+            printf("cluster IN MODE %s: %zu node%s, every one %s, nothing else flagged%s\n",
+                   o->expect_mode, nn, nn == 1 ? "" : "s", o->expect_mode,
+                   np ? " (the findings of that mode below)" : "");
+        else if (o->expect_mode)
+            printf("cluster NOT IN MODE %s: %d node%s in another mode%s; %zu finding%s%s\n",
+                   o->expect_mode, nothers, nothers == 1 ? "" : "s", nothers ? " (named below)" : "",
+                   np, np == 1 ? "" : "s", np ? ":" : "");
+        else if (np == 0)
             printf("cluster OK: %zu node%s, nothing to report\n", nn, nn == 1 ? "" : "s");
         else if (health == 2)
             printf("cluster MIGRATING: TLS is on everywhere and no plaintext peer is left; %zu of "

@@ -177,7 +177,8 @@ static const cli_cmd COMMANDS[] = {
      "one off; a node the strict guard held back counts once its plaintext peers are\n"
      "gone); 1 anything else. --expect-mode permissive|strict: 0 only when every node\n"
      "runs TLS in that mode and nothing else is flagged (for permissive: no plaintext\n"
-     "peer left either), else 1:\n"
+     "peer left either), else 1; the headline then reads \"cluster IN MODE M\" or\n"
+     "\"cluster NOT IN MODE M\", and --json adds expect_mode, expect_met, not_in_mode:\n"
      "  until sipcctl status --cluster --expect-mode permissive; do sleep 10; done\n",
      STATUS_OPTS, cmd_status, NULL},
     {"metrics", "", "the node's metrics in the Prometheus text format", NULL, NULL, cmd_metrics, NULL},

@@ -199,6 +199,23 @@ static int off_mode(json_t *st, const char *mode, char *out, size_t len, json_t 
     return n;
 }
 
+/* With --json, a failure is an object on stdout too, so that a script
+ * parsing it gets the reason (also on stderr) and not an empty input. */
+static int failed(const ctl *o, int rc)
+{
+    if (!o->json)
+        return rc;
+    json_t *j = json_pack("{s:b, s:s, s:i}", "ok", 0, "error", ctl_failure(), "exit_code", rc);
+    if (o->expect_mode) {
+        json_object_set_new(j, "expect_mode", json_string(o->expect_mode));
+        json_object_set_new(j, "expect_met", json_false());
+    }
+    json_dumpf(j, stdout, JSON_INDENT(2));
+    putchar('\n');
+    json_decref(j);
+    return rc;
+}
+
 int cmd_status(void *arg)
 {
     ctl *o = arg;
@@ -213,14 +230,14 @@ int cmd_status(void *arg)
     ctl_client cl;
     rc = ctl_connect(o, NULL, "management", &cl);
     if (rc != 0)
-        return rc;
+        return failed(o, rc);
     const char *method = o->cluster ? "cluster" : "status";
     ctl_reply rep;
     if (ctl_call(&cl, "management", method, NULL, 0, &rep) != 0) {
         rc = ctl_report_failure(&cl, "management", method, &rep);
         ctl_reply_free(&rep);
         ctl_disconnect(&cl);
-        return rc;
+        return failed(o, rc);
     }
     json_error_t je;
     json_t *st = json_loadb((const char *)rep.data, rep.len, 0, &je);
@@ -228,8 +245,8 @@ int cmd_status(void *arg)
     ctl_disconnect(&cl);
     if (!json_is_object(st)) {
         json_decref(st);
-        return ctl_fail(EX_PROTOCOL, "management.%s from %s is not JSON: %s", method, cl.target,
-                        je.text);
+        return failed(o, ctl_fail(EX_PROTOCOL, "management.%s from %s is not JSON: %s", method,
+                                  cl.target, je.text));
     }
     rc = o->cluster ? cluster_exit(st) : 0;
     char others[600] = "";

@@ -154,6 +154,26 @@ static void older_coordinator(void **state)
     assert_int_equal(ctl(f, strict, "--expect-mode permissive --json", out, sizeof out), 1);
     assert_non_null(strstr(out, "\"expect_met\": false"));
     assert_non_null(strstr(out, "\"runs\": \"strict\""));
+    /* --json: a failure is JSON on stdout too, with the reason */
+    rc = ctl(f, "not json", "--json 2>/dev/null", out, sizeof out);
+    if (rc != 76 || !strstr(out, "\"ok\": false") || !strstr(out, "\"exit_code\": 76") ||
+        !strstr(out, "\"error\": \"management.cluster from ") || !strstr(out, "is not JSON"))
+        fail_msg("an answer that is not JSON, --json: exit %d\n%s", rc, out);
+    /* and when the node cannot be reached (nothing listens on port 9) */
+    const char *bin = getenv("SIPC_TEST_BIN"), *tnet = getenv("SIPC_TEST_NET");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "'%s/sipcctl' --home '%s' --node %s.1:9 status --cluster --json --expect-mode strict "
+             "2>/dev/null",
+             bin ? bin : ".", f->home, tnet ? tnet : "127.0.72");
+    FILE *pp = popen(cmd, "r");
+    assert_non_null(pp);
+    size_t got = fread(out, 1, sizeof out - 1, pp);
+    out[got] = '\0';
+    int st = pclose(pp);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) == 0 || !strstr(out, "\"ok\": false") ||
+        !strstr(out, "\"error\": \"") || !strstr(out, "\"expect_met\": false"))
+        fail_msg("nothing listening, --json: %s", out);
     /* a current answer's "health" is taken as it stands */
     static const char said[] =
         "{\"schema\": 1, \"ok\": false, \"health\": \"problems\", \"nodes\": [], \"problems\": "

@@ -179,6 +179,109 @@ static void names_with_tls(json_t *nodes, int en, char *out, size_t len)
     }
 }
 
+/* A link is flagged down only once it has failed for this long, and not
+ * while either end started less than this ago: a node starting, or a
+ * reload replacing its links, brings them up within a few seconds. */
+#define LINK_GRACE_S 10
+
+/* The node in nodes that listens on addr ("host:port"): its address is the
+ * host and one of its services has the port; NULL when none does. */
+static json_t *node_at(json_t *nodes, const char *addr)
+{
+    const char *colon = strrchr(addr, ':');
+    if (!colon)
+        return NULL;
+    size_t hl = (size_t)(colon - addr);
+    long port = strtol(colon + 1, NULL, 10);
+    size_t i;
+    json_t *n, *only = NULL;
+    int hosts = 0;
+    json_array_foreach(nodes, i, n)
+    {
+        /* an unreachable node has only its management "host:port" */
+        const char *host = str_at(n, "node", "address");
+        size_t len = strlen(host);
+        if (!host[0]) {
+            host = str_at(n, "address", NULL);
+            len = strrchr(host, ':') ? (size_t)(strrchr(host, ':') - host) : strlen(host);
+        }
+        if (len != hl || strncmp(host, addr, hl) != 0)
+            continue;
+        hosts++;
+        only = n;
+        size_t k;
+        json_t *s;
+        json_array_foreach(json_object_get(n, "services"), k, s)
+            if (json_integer_value(json_object_get(s, "port")) == port)
+                return n;
+    }
+    return hosts == 1 ? only : NULL; /* a port it does not list: the host tells */
+}
+
+/* n's links to other nodes that are down past the grace, one problem per
+ * peer (its services named, the earliest since, the first error): what a
+ * partition, a refused handshake or a strict node among plaintext ones
+ * looks like from n. */
+static void links_down(json_t *list, json_t *nodes, json_t *n, int64_t now)
+{
+    if (json_integer_value(json_object_get(json_object_get(n, "node"), "uptime_seconds")) <
+        LINK_GRACE_S)
+        return;
+    json_t *groups = json_array();
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(n, "links"), i, l)
+    {
+        const char *since = str_at(l, "since", NULL), *error = str_at(l, "last_error", NULL);
+        int64_t ms;
+        char err[120];
+        if (json_is_true(json_object_get(l, "up")) || !error[0] ||
+            sipc_rfc3339_ms(since, &ms, err, sizeof err) != 0 || now - ms / 1000 < LINK_GRACE_S)
+            continue;
+        json_t *peer = node_at(nodes, str_at(l, "address", NULL));
+        if (peer == n)
+            continue; /* its own links (the pipeline's): not between nodes */
+        if (peer && json_integer_value(json_object_get(json_object_get(peer, "node"),
+                                                       "uptime_seconds")) < LINK_GRACE_S &&
+            json_is_true(json_object_get(peer, "reachable")))
+            continue;
+        /* an unreachable peer's id is known only from the link's last hello */
+        const char *pn = peer && json_is_true(json_object_get(peer, "reachable"))
+                             ? name_of(peer)
+                             : str_at(l, "node", NULL);
+        if (!pn[0])
+            pn = peer ? name_of(peer) : str_at(l, "address", NULL);
+        json_t *g = NULL;
+        size_t k;
+        json_t *o;
+        json_array_foreach(groups, k, o)
+            if (!strcmp(str_at(o, "peer", NULL), pn))
+                g = o;
+        if (!g) {
+            g = json_pack("{s:s, s:s, s:s, s:s}", "peer", pn, "services", "", "since", since,
+                          "error", error);
+            json_array_append_new(groups, g);
+        }
+        char svcs[300];
+        const char *had = str_at(g, "services", NULL);
+        snprintf(svcs, sizeof svcs, "%s%s%s", had, had[0] ? ", " : "", str_at(l, "service", NULL));
+        json_object_set_new(g, "services", json_string(svcs));
+        if (strcmp(since, str_at(g, "since", NULL)) < 0)
+            json_object_set_new(g, "since", json_string(since));
+    }
+    json_array_foreach(groups, i, l)
+    {
+        const char *svcs = str_at(l, "services", NULL);
+        problem(list, n, "link_down", "%s's link%s to %s (%s) %s down since %s: %s", name_of(n),
+                strchr(svcs, ',') ? "s" : "", str_at(l, "peer", NULL), svcs,
+                strchr(svcs, ',') ? "are" : "is", str_at(l, "since", NULL),
+                str_at(l, "error", NULL));
+        json_object_set(json_array_get(list, json_array_size(list) - 1), "peer",
+                        json_object_get(l, "peer"));
+    }
+    json_decref(groups);
+}
+
 json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
 {
     json_t *list = json_array();
@@ -209,7 +312,15 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
             if (!json_is_true(json_object_get(n, "reachable")))
                 continue;
             int e = json_is_true(json_object_get(json_object_get(n, "tls"), "enabled"));
-            if (e == odd)
+            /* a strict odd node is worse than a mismatch: it refuses the
+             * others' plaintext, so none of them reaches it */
+            if (e == odd && e && !strcmp(str_at(n, "tls", "mode"), "strict"))
+                problem(list, n, "tls_mismatch",
+                        "TLS must be enabled on all nodes: %s has TLS on and is strict: it refuses "
+                        "the plaintext of %s, and their links to it are down (TLS on: %s; TLS "
+                        "off: %s)",
+                        name_of(n), without, with, without);
+            else if (e == odd)
                 problem(list, n, "tls_mismatch",
                         "TLS must be enabled on all nodes: %s has TLS %s (TLS on: %s; TLS off: %s)",
                         name_of(n), e ? "on" : "off", with, without);
@@ -251,6 +362,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                         json_integer_value(json_object_get(h, "failures")) == 1 ? "" : "s",
                         str_at(h, "last_failure", NULL), str_at(h, "last_error", NULL));
         }
+        links_down(list, nodes, n, now);
         json_t *tls = json_object_get(n, "tls");
         int enabled = json_is_true(json_object_get(tls, "enabled"));
         json_t *cert = json_object_get(tls, "certificate");

@@ -1,5 +1,6 @@
 /* client.c - sipcctl's client of one node: see sipcctl.h. */
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,10 +178,38 @@ int ctl_home_subject_fault(const ctl_client *cl, int err, const char *peer_reaso
     return sipc_cli_home_subject_fault(cl->sec, &cl->cfg, err, peer_reason, why, len);
 }
 
+static char failure[4096];
+
+/* Appends a failure's text to what ctl_failure gives. */
+static void keep_failure(const char *text)
+{
+    size_t n = strlen(failure);
+    snprintf(failure + n, sizeof failure - n, "%s%s", n ? "; " : "", text);
+}
+
+int ctl_fail(int code, const char *fmt, ...)
+{
+    char text[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    keep_failure(text);
+    return cli_fail("sipcctl", code, "%s", text);
+}
+
+const char *ctl_failure(void)
+{
+    return failure;
+}
+
 int ctl_report_home_fault(const ctl_client *cl, const char *service, const char *method,
                           const char *why)
 {
-    fprintf(stderr, "sipcctl: %s.%s to %s not sent: %s\n", service, method, cl->target, why);
+    char text[2048];
+    snprintf(text, sizeof text, "%s.%s to %s not sent: %s", service, method, cl->target, why);
+    fprintf(stderr, "sipcctl: %s\n", text);
+    keep_failure(text);
     /* a reload would apply this very file: the node refuses it for the same
      * reason, and SIGHUP lets it say so in its own log */
     if (!strcmp(method, "reload"))

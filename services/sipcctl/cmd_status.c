@@ -172,8 +172,9 @@ static int cluster_exit(json_t *st)
 }
 
 /* --expect-mode: the nodes that do not run TLS in mode, ", "-joined with
- * what they run instead; 0 when every node does. */
-static int off_mode(json_t *st, const char *mode, char *out, size_t len)
+ * what they run instead, and each as {"node", "address", "runs"} in list;
+ * 0 when every node does. */
+static int off_mode(json_t *st, const char *mode, char *out, size_t len, json_t *list)
 {
     int n = 0;
     size_t i, w = 0;
@@ -189,11 +190,30 @@ static int off_mode(json_t *st, const char *mode, char *out, size_t len)
         if (!strcmp(runs, mode))
             continue;
         n++;
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "node", id, "address",
+                                              s_of(node, "address"), "runs", runs));
         if (w < len)
             w += (size_t)snprintf(out + w, len - w, "%s%s (%s)", w ? ", " : "",
                                   id[0] ? id : s_of(node, "address"), runs);
     }
     return n;
+}
+
+/* With --json, a failure is an object on stdout too, so that a script
+ * parsing it gets the reason (also on stderr) and not an empty input. */
+static int failed(const ctl *o, int rc)
+{
+    if (!o->json)
+        return rc;
+    json_t *j = json_pack("{s:b, s:s, s:i}", "ok", 0, "error", ctl_failure(), "exit_code", rc);
+    if (o->expect_mode) {
+        json_object_set_new(j, "expect_mode", json_string(o->expect_mode));
+        json_object_set_new(j, "expect_met", json_false());
+    }
+    json_dumpf(j, stdout, JSON_INDENT(2));
+    putchar('\n');
+    json_decref(j);
+    return rc;
 }
 
 int cmd_status(void *arg)
@@ -210,14 +230,14 @@ int cmd_status(void *arg)
     ctl_client cl;
     rc = ctl_connect(o, NULL, "management", &cl);
     if (rc != 0)
-        return rc;
+        return failed(o, rc);
     const char *method = o->cluster ? "cluster" : "status";
     ctl_reply rep;
     if (ctl_call(&cl, "management", method, NULL, 0, &rep) != 0) {
         rc = ctl_report_failure(&cl, "management", method, &rep);
         ctl_reply_free(&rep);
         ctl_disconnect(&cl);
-        return rc;
+        return failed(o, rc);
     }
     json_error_t je;
     json_t *st = json_loadb((const char *)rep.data, rep.len, 0, &je);
@@ -225,15 +245,23 @@ int cmd_status(void *arg)
     ctl_disconnect(&cl);
     if (!json_is_object(st)) {
         json_decref(st);
-        return ctl_fail(EX_PROTOCOL, "management.%s from %s is not JSON: %s", method, cl.target,
-                        je.text);
+        return failed(o, ctl_fail(EX_PROTOCOL, "management.%s from %s is not JSON: %s", method,
+                                  cl.target, je.text));
     }
     rc = o->cluster ? cluster_exit(st) : 0;
     char others[600] = "";
-    int nothers = o->expect_mode ? off_mode(st, o->expect_mode, others, sizeof others) : 0;
-    if (o->expect_mode)
+    json_t *not_in = json_array();
+    int nothers = o->expect_mode ? off_mode(st, o->expect_mode, others, sizeof others, not_in) : 0;
+    if (o->expect_mode) {
         /* the findings the expected mode brings (permissive) are no failure */
         rc = nothers || rc == 1 || (rc == 2 && strcmp(o->expect_mode, "permissive")) ? 1 : 0;
+        /* "ok" and "health" keep grading the cluster; these say what the
+         * exit code says */
+        json_object_set_new(st, "expect_mode", json_string(o->expect_mode));
+        json_object_set_new(st, "expect_met", json_boolean(rc == 0));
+        json_object_set(st, "not_in_mode", not_in);
+    }
+    json_decref(not_in);
     if (o->json) {
         json_dumpf(st, stdout, JSON_INDENT(2));
         putchar('\n');
@@ -253,7 +281,17 @@ int cmd_status(void *arg)
         json_t *problems = json_object_get(st, "problems");
         size_t np = json_array_size(problems), nn = json_array_size(nodes);
         int health = cluster_exit(st);
-        if (np == 0)
+        /* with --expect-mode the verdict is whether the cluster is in that
+         * mode: the headline says what the exit code says */
+        if (o->expect_mode && rc == 0)
+            printf("cluster IN MODE %s: %zu node%s, every one %s, nothing else flagged%s\n",
+                   o->expect_mode, nn, nn == 1 ? "" : "s", o->expect_mode,
+                   np ? " (the findings of that mode below)" : "");
+        else if (o->expect_mode)
+            printf("cluster NOT IN MODE %s: %d node%s in another mode%s; %zu finding%s%s\n",
+                   o->expect_mode, nothers, nothers == 1 ? "" : "s", nothers ? " (named below)" : "",
+                   np, np == 1 ? "" : "s", np ? ":" : "");
+        else if (np == 0)
             printf("cluster OK: %zu node%s, nothing to report\n", nn, nn == 1 ? "" : "s");
         else if (health == 2)
             printf("cluster MIGRATING: TLS is on everywhere and no plaintext peer is left; %zu of "

@@ -168,8 +168,9 @@ static const cli_cmd COMMANDS[] = {
      "its port and listener, its TLS and plaintext connections (naming plaintext peers),\n"
      "and the links to other nodes. --cluster asks every node and lists the problems:\n"
      "TLS not enabled everywhere, a different certificate, a certificate expiring within\n"
-     "30 days, an unreachable node, a peer still sending plaintext. The JSON schema is in\n"
-     "docs/services.md.\n"
+     "30 days, an unreachable node, links between nodes down for more than 10 s, a peer\n"
+     "still sending plaintext. The JSON schema is in docs/services.md; with --json a\n"
+     "failure prints {\"ok\": false, \"error\": ..., \"exit_code\": N} on stdout too.\n"
      "\n"
      "Exit codes of --cluster, for scripts that wait for a stage of a migration to TLS:\n"
      "0 OK, nothing flagged; 2 MIGRATING: TLS is on everywhere and the only findings are\n"
@@ -177,7 +178,8 @@ static const cli_cmd COMMANDS[] = {
      "one off; a node the strict guard held back counts once its plaintext peers are\n"
      "gone); 1 anything else. --expect-mode permissive|strict: 0 only when every node\n"
      "runs TLS in that mode and nothing else is flagged (for permissive: no plaintext\n"
-     "peer left either), else 1:\n"
+     "peer left either), else 1; the headline then reads \"cluster IN MODE M\" or\n"
+     "\"cluster NOT IN MODE M\", and --json adds expect_mode, expect_met, not_in_mode:\n"
      "  until sipcctl status --cluster --expect-mode permissive; do sleep 10; done\n",
      STATUS_OPTS, cmd_status, NULL},
     {"metrics", "", "the node's metrics in the Prometheus text format", NULL, NULL, cmd_metrics, NULL},

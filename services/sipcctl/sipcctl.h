@@ -111,8 +111,12 @@ int ctl_check_args(const ctl *o, int min, int max);
 /* A usage mistake other than the number of arguments: "sipcctl: <text>",
  * then the command's help, on stderr; returns EX_USAGE. */
 int ctl_usage(const ctl *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* ctl_fail(code, fmt, ...): "sipcctl: <text>" on stderr; returns code. */
-#define ctl_fail(...) cli_fail("sipcctl", __VA_ARGS__)
+/* "sipcctl: <text>" on stderr; returns code. The text is also kept, for a
+ * --json command to put its failure on stdout (ctl_failure). */
+int ctl_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* What ctl_fail (and ctl_report_home_fault) printed so far, "; "-joined
+ * without "sipcctl: "; "" when nothing. */
+const char *ctl_failure(void);
 
 /* --attr k=v: splits at the first '='; 0 or SIPC_EINVAL (no '=' or empty key). */
 int ctl_attr_split(const char *kv, char *key, size_t keylen, const char **value);

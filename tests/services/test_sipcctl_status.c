@@ -59,7 +59,7 @@ static int ctl(fake *f, const char *answer, const char *args, char *out, size_t 
     const char *bin = getenv("SIPC_TEST_BIN");
     const char *net = getenv("SIPC_TEST_NET");
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "'%s/sipcctl' --home '%s' --node %s.1:%d status --cluster %s 2>&1",
+    snprintf(cmd, sizeof cmd, "'%s/sipcctl' --home '%s' --node %s.1:%d status --cluster 2>&1 %s",
              bin ? bin : ".", f->home, net ? net : "127.0.72", f->port, args);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
@@ -115,7 +115,21 @@ static void older_coordinator(void **state)
     rc = ctl(f, migrating, "--expect-mode permissive", out, sizeof out);
     if (rc != 0)
         fail_msg("no health, --expect-mode permissive: exit %d\n%s", rc, out);
+    /* the headline says what the exit code says, and so does the JSON
+     * beside "ok"/"health", which keep grading the cluster */
+    if (!strstr(out, "cluster IN MODE permissive: 0 nodes, every one permissive, nothing else "
+                     "flagged") ||
+        strstr(out, "MIGRATING"))
+        fail_msg("--expect-mode permissive met:\n%s", out);
+    assert_int_equal(ctl(f, migrating, "--expect-mode permissive --json", out, sizeof out), 0);
+    assert_non_null(strstr(out, "\"expect_mode\": \"permissive\""));
+    assert_non_null(strstr(out, "\"expect_met\": true"));
+    assert_non_null(strstr(out, "\"ok\": false"));
     assert_int_equal(ctl(f, migrating, "--expect-mode strict", out, sizeof out), 1);
+    if (!strstr(out, "cluster NOT IN MODE strict: 0 nodes in another mode; 1 finding:"))
+        fail_msg("--expect-mode strict not met:\n%s", out);
+    assert_int_equal(ctl(f, migrating, "--expect-mode strict --json", out, sizeof out), 1);
+    assert_non_null(strstr(out, "\"expect_met\": false"));
     /* anything else is a problem (1); nothing at all is ok (0) */
     static const char held[] =
         "{\"schema\": 1, \"ok\": false, \"nodes\": [], \"problems\": [{\"node\": \"n2\", "
@@ -126,6 +140,40 @@ static void older_coordinator(void **state)
     assert_int_equal(ctl(f, held, "--expect-mode permissive", out, sizeof out), 1);
     static const char fine[] = "{\"schema\": 1, \"ok\": true, \"nodes\": [], \"problems\": []}";
     assert_int_equal(ctl(f, fine, "", out, sizeof out), 0);
+    /* nothing flagged, but a node in another mode: not "cluster OK" */
+    static const char strict[] =
+        "{\"schema\": 1, \"ok\": true, \"health\": \"ok\", \"nodes\": [{\"reachable\": true, "
+        "\"address\": \"10.0.0.1:23002\", \"node\": {\"id\": \"n1\"}, \"tls\": {\"enabled\": true, "
+        "\"mode\": \"strict\"}}], \"problems\": []}";
+    assert_int_equal(ctl(f, strict, "--expect-mode permissive", out, sizeof out), 1);
+    if (strstr(out, "cluster OK") ||
+        !strstr(out, "cluster NOT IN MODE permissive: 1 node in another mode (named below); 0 "
+                     "findings\n") ||
+        !strstr(out, "NOT IN MODE permissive: n1 (strict)\n"))
+        fail_msg("all strict, --expect-mode permissive:\n%s", out);
+    assert_int_equal(ctl(f, strict, "--expect-mode permissive --json", out, sizeof out), 1);
+    assert_non_null(strstr(out, "\"expect_met\": false"));
+    assert_non_null(strstr(out, "\"runs\": \"strict\""));
+    /* --json: a failure is JSON on stdout too, with the reason */
+    rc = ctl(f, "not json", "--json 2>/dev/null", out, sizeof out);
+    if (rc != 76 || !strstr(out, "\"ok\": false") || !strstr(out, "\"exit_code\": 76") ||
+        !strstr(out, "\"error\": \"management.cluster from ") || !strstr(out, "is not JSON"))
+        fail_msg("an answer that is not JSON, --json: exit %d\n%s", rc, out);
+    /* and when the node cannot be reached (nothing listens on port 9) */
+    const char *bin = getenv("SIPC_TEST_BIN"), *tnet = getenv("SIPC_TEST_NET");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "'%s/sipcctl' --home '%s' --node %s.1:9 status --cluster --json --expect-mode strict "
+             "2>/dev/null",
+             bin ? bin : ".", f->home, tnet ? tnet : "127.0.72");
+    FILE *pp = popen(cmd, "r");
+    assert_non_null(pp);
+    size_t got = fread(out, 1, sizeof out - 1, pp);
+    out[got] = '\0';
+    int st = pclose(pp);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) == 0 || !strstr(out, "\"ok\": false") ||
+        !strstr(out, "\"error\": \"") || !strstr(out, "\"expect_met\": false"))
+        fail_msg("nothing listening, --json: %s", out);
     /* a current answer's "health" is taken as it stands */
     static const char said[] =
         "{\"schema\": 1, \"ok\": false, \"health\": \"problems\", \"nodes\": [], \"problems\": "

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "management_service.h"
+#include "rfc3339.h"
 
 /* A reachable node's status: TLS off, or on in mode with a guard. */
 static json_t *node(const char *id, const char *mode, int held_back, int peers)
@@ -61,6 +62,74 @@ static void tls_split(void **state)
                       node("n3", "strict", 0, 0));
     p = sipc_mgmt_judge(nodes, 30, 0);
     assert_string_equal(kinds(p), "n3:tls_mismatch");
+    /* the odd node is strict: the others cannot reach it, and it says so */
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(p, 0), "message")),
+                           "n3 has TLS on and is strict: it refuses the plaintext of n1, n2, and "
+                           "their links to it are down"));
+    json_decref(p);
+    json_decref(nodes);
+}
+
+/* node() at 127.0.72.N (N its last digit) with its search service on
+ * 2300N, up for uptime s, and a link to each node in peers (ids, "" for
+ * none), down since down_s ago with an error when down_s > 0 */
+static json_t *linked(const char *id, int uptime, const char *peers, int down_s, int64_t now)
+{
+    json_t *n = node(id, NULL, 0, 0);
+    char addr[32];
+    snprintf(addr, sizeof addr, "127.0.72.%c", id[1]);
+    json_object_set_new(n, "node", json_pack("{s:s, s:s, s:i}", "id", id, "address", addr,
+                                             "uptime_seconds", uptime));
+    json_object_set_new(n, "services",
+                        json_pack("[{s:s, s:i}]", "name", "search", "port", 23000 + id[1] - '0'));
+    json_t *links = json_array();
+    for (const char *p = peers; *p; p++) {
+        char where[40], since[32];
+        snprintf(where, sizeof where, "127.0.72.%c:%d", *p, 23000 + *p - '0');
+        sipc_rfc3339_format((now - (down_s > 0 ? down_s : 100)) * 1000, 0, since, sizeof since);
+        json_array_append_new(links, json_pack("{s:s, s:s, s:b, s:s, s:s*}", "service", "search",
+                                               "address", where, "up", down_s <= 0, "since", since,
+                                               "last_error",
+                                               down_s > 0 ? "peer answered with TLS" : NULL));
+    }
+    json_object_set_new(n, "links", links);
+    return n;
+}
+
+/* a link down for a while is a problem, named by the peer's id and with its
+ * last error; one starting (either end just up, or down for a moment) is not */
+static void link_down(void **state)
+{
+    (void)state;
+    int64_t now = 1800000000;
+    json_t *nodes = json_pack("[o, o]", linked("n1", 600, "2", 60, now), linked("n2", 600, "", 0, now));
+    json_t *p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n1:link_down");
+    const char *msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    assert_non_null(strstr(msg, "n1's link to n2 (search) is down since "));
+    assert_non_null(strstr(msg, ": peer answered with TLS"));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(p, 0), "peer")), "n2");
+    assert_string_equal(sipc_mgmt_health(p), "problems");
+    json_decref(p);
+    json_decref(nodes);
+    /* down for 3 s; n1 up for 5 s; n2 up for 5 s; up: none flagged */
+    static const int cases[][3] = {{600, 600, 3}, {5, 600, 60}, {600, 5, 60}, {600, 600, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nodes = json_pack("[o, o]", linked("n1", cases[i][0], "2", cases[i][2], now),
+                          linked("n2", cases[i][1], "", 0, now));
+        p = sipc_mgmt_judge(nodes, 30, now);
+        if (json_array_size(p))
+            fail_msg("case %zu: %s", i, kinds(p));
+        json_decref(p);
+        json_decref(nodes);
+    }
+    /* an unreachable peer is named as its unreachable problem names it */
+    nodes = json_pack("[o, {s:s, s:b, s:s}]", linked("n1", 600, "3", 60, now), "address",
+                      "127.0.72.3:23002", "reachable", 0, "error", "timed out");
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "127.0.72.3:23002:unreachable n1:link_down");
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(p, 1), "message")),
+                           "n1's link to 127.0.72.3:23002 (search) is down"));
     json_decref(p);
     json_decref(nodes);
 }
@@ -115,6 +184,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tls_split),
         cmocka_unit_test(held_back),
+        cmocka_unit_test(link_down),
         cmocka_unit_test(health_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,8 +40,16 @@ section "the cluster status of sipcctl (asked of n1) says what is wrong"
 "$BIN/sipcctl" --home "$(node_home n1)" --timeout 5000 status --cluster >"$work/cl.out" 2>&1
 rc=$?
 sed -n '/PROBLEMS/,$p' "$work/cl.out"
-[ "$rc" = 1 ] && grep -q "TLS must be enabled on all nodes: n3 has TLS on (TLS on: n3; TLS off: n1, n2)" "$work/cl.out" &&
-    ok "sipcctl status --cluster: 'TLS must be enabled on all nodes: n3 has TLS on'" || not_ok "sipcctl status --cluster (exit $rc)"
+[ "$rc" = 1 ] && grep -q "TLS must be enabled on all nodes: n3 has TLS on and is strict: it refuses the plaintext of n1, n2, and their links to it are down (TLS on: n3; TLS off: n1, n2)" "$work/cl.out" &&
+    ok "sipcctl status --cluster: 'TLS must be enabled on all nodes: n3 has TLS on and is strict'" || not_ok "sipcctl status --cluster (exit $rc)"
+# once the links have failed for longer than a start or a reload takes, the
+# summary lists each node's down links with their last error
+links_down() {
+    "$BIN/sipcctl" --home "$(node_home n1)" --timeout 5000 status --cluster --json >"$work/ld.json" 2>/dev/null
+    jq -e '[.problems[] | select(.kind == "link_down")] | any(.node == "n1" and .peer == "n3" and (.message | test("^n1.s links? to n3 \\(.*\\) (is|are) down since .*Z: .*TLS")))' "$work/ld.json" >/dev/null
+}
+wait_for 30 links_down && ok "after the grace, status --cluster lists link_down: $(jq -r '[.problems[] | select(.kind == "link_down")][0].message' "$work/ld.json")" ||
+    { not_ok "no link_down for n1 -> n3"; jq '.problems' "$work/ld.json"; }
 
 section "the logs say it in plain words"
 cluster logs n3 >"$work/n3.log"

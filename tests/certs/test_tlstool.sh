@@ -789,6 +789,22 @@ PY
             "TLS: enabled, mode strict, required subject O=Example, CN=sipc node"
         sed -i 's/^subject = .*/subject = O=Example Inc., CN=sipc node/' "$O/sipc.conf"
         LINE=$(grep -n '^subject' "$O/sipc.conf" | cut -d: -f1)
+        # tlstool --reload from that home finds the same before dialing (3):
+        # the node sees no rejected handshake from it; the mode was already
+        # strict, so no change "stays made here"
+        run "$T" --home "$O" mode strict --reload
+        expect "tlstool --reload: the wrong subject edited in is named, not the node (exit 3)" 3 \
+            "--reload: the node at $NET.1:$OMGMT was not asked: this home's \[tls\] subject \(.*/sipc.conf line $LINE\) does not match this home's own certificate: .*its O differs\. Fix \[tls\] subject in sipc.conf, or send the node SIGHUP .*on a node with TLS enabled"
+        grep -q "could not be asked" "$OUT" && bad "tlstool --reload blames the node"
+        grep -q "the change stays made here" "$OUT" && bad "tlstool --reload: 'the change stays made here' when nothing changed"
+        wait_for 1 grep -qs "peer certificate rejected" "$O"/logs/ManagementService_*
+        grep -qs "peer certificate rejected" "$O"/logs/ManagementService_* &&
+            bad "tlstool --reload: the node logged a rejected handshake" ||
+            ok "tlstool --reload: the node was not dialed (no rejected handshake in its log)"
+        # a change made here is said to stay
+        run "$T" --home "$O" mode permissive --reload
+        expect "tlstool --reload: a change made here stays (exit 3)" 3 "was not asked: .*; the change stays made here$"
+        "$T" --home "$O" mode strict >/dev/null 2>&1
         run "$SIPCCTL" --home "$O" --timeout 5000 reload
         expect "sipcctl reload: a wrong subject edited in is named, not the node's certificate" 78 \
             "management.reload to $NET.1:$OMGMT not sent: this home's \[tls\] subject \(.*/sipc.conf line $LINE\) does not match this home's own certificate: certificate subject 'O=Example, CN=sipc node' differs from the required subject 'O=Example Inc., CN=sipc node' \(\[tls\] subject\): its O differs$" \
@@ -801,11 +817,6 @@ PY
         expect "sipcctl status: the same, with status's advice" 78 \
             "management.status to $NET.1:$OMGMT not sent: this home's \[tls\] subject .*its O differs" \
             "the node was not asked: .*Fix \[tls\] subject in sipc.conf \(.tlstool status. shows"
-        # tlstool --reload from that home finds the same, and says so (3)
-        run "$T" --home "$O" mode strict --reload
-        expect "tlstool --reload: the wrong subject edited in is named, not the node (exit 3)" 3 \
-            "--reload: the node at $NET.1:$OMGMT was not asked: this home's \[tls\] subject \(.*/sipc.conf line $LINE\) does not match this home's own certificate: .*its O differs\. Fix \[tls\] subject in sipc.conf, or send the node SIGHUP .*on a node with TLS enabled"
-        grep -q "could not be asked" "$OUT" && bad "tlstool --reload blames the node"
         # the node, asked by SIGHUP, refuses the file itself and goes on
         kill -HUP "$sipcd_pid"
         wait_for 5 grep -qs "reload refused: this node's certificate does not verify" "$O"/logs/ManagementService_*
@@ -850,6 +861,19 @@ PY
             wait "$xpid" 2>/dev/null
         fi
         sipcd_pid=$opid
+        stop_sipcd
+    fi
+    # started with a [tls] subject its own certificate lacks, the node
+    # refuses as a reload does (78): running, it would be cut off
+    sed -i 's/^subject = .*/subject = O=Example Inc., CN=sipc node/' "$O/sipc.conf"
+    rm -rf "$O/logs"
+    run timeout 20 "$SIPCD" --home "$O"
+    expect "sipcd start: a subject its own certificate lacks is refused (78)" 78 \
+        "Cannot start Data Service: this node's certificate does not verify, every TLS handshake will fail: certificate subject 'O=Example, CN=sipc node' differs from the required subject 'O=Example Inc., CN=sipc node' \(\[tls\] subject\): its O differs; fix: "
+    # with TLS off the subject is not asked at start
+    "$T" --home "$O" disable >/dev/null 2>&1
+    if start_sipcd "$O"; then
+        ok "sipcd start: TLS off, the same subject does not stop it"
         stop_sipcd
     fi
 else

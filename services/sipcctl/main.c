@@ -28,11 +28,11 @@ int cmd_reload(void *o);
 
 static const cli_opt OPTS[] = {
     {"home", 'H', CLI_STRING, "DIR", "node home (default: $SIPC_HOME, else /var/lib/sipc)",
-     offsetof(ctl, home), 0, 0, 0, NULL},
+     offsetof(ctl, home), CLI_NONEMPTY, 0, 0, NULL},
     {"node", 'n', CLI_STRING, "HOST[:PORT]",
      "the node to talk to (default: this home's [node] address;\n"
      "without a port, the command's service port from this home's sipc.conf)",
-     offsetof(ctl, node), 0, 0, 0, NULL},
+     offsetof(ctl, node), CLI_NONEMPTY, 0, 0, NULL},
     {"timeout", 't', CLI_INT, "MS", "per call, default 5000", offsetof(ctl, timeout_ms), 0, 1,
      INT_MAX, "--timeout must be a number of milliseconds from 1 to 2147483647"},
     {"verbose", 'v', CLI_FLAG, NULL, "also print the library's warnings", offsetof(ctl, verbose),
@@ -99,7 +99,7 @@ static const cli_opt PUT_OPTS[] = {
      0, NULL},
     {"body", 'b', CLI_STRING, "TEXT", "the record's body", offsetof(ctl, body), 0, 0, 0, NULL},
     {"body-file", 0, CLI_STRING, "F", "the record's body, from a file", offsetof(ctl, body_file),
-     0, 0, 0, NULL},
+     CLI_NONEMPTY, 0, 0, NULL},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
 
 static const cli_opt LIST_OPTS[] = {
@@ -115,7 +115,7 @@ static const cli_opt INGEST_OPTS[] = {
     {"to", 0, CLI_STRING, "NODE",
      "send every record to this node's data service (its [cluster] nodes\n"
      "entry as host:port, or its node id) instead of by hash of the id",
-     offsetof(ctl, to), 0, 0, 0, NULL},
+     offsetof(ctl, to), CLI_NONEMPTY, 0, 0, NULL},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
 static const cli_opt SEARCH_OPTS[] = {
     {"attr", 'a', CLI_LIST, "K=V", "only records with attribute K equal to V\n"

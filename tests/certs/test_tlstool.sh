@@ -32,6 +32,7 @@ run "$T" rotate bogus --help; expect "usage: rotate bogus --help" 2 "^tlstool: e
 run "$T" trust bogus --help; expect "usage: trust bogus --help" 2 "^tlstool: error: unknown trust command 'bogus': use add, list, remove or export"
 run "$T" crl bogus; expect "usage: crl bogus" 2 "^tlstool: error: unknown crl command 'bogus': use add, list or remove"
 run "$T" rotate --help; expect "help: rotate --help" 0 "usage: tlstool rotate"
+run "$T" --home= import "$work/none.pfx"; expect "usage: --home= (empty) is refused, not the default home" 2 "^tlstool: error: --home needs a value: it is empty$"
 run "$T" --home; expect "usage: --home without a value, one line" 2 "^tlstool: error: --home needs a value \(see tlstool --help\)$"
 [ "$(wc -l <"$OUT")" = 1 ] || bad "tlstool --home: more than one line"
 run "$T" enable --key rsa-2048; expect "usage: option not for command" 2 "option '--key' does not apply to 'enable'"

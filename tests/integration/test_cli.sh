@@ -34,6 +34,21 @@ run "$BIN/sipcctl" --home -x status
 one_line "sipcctl --home -x: the value is missing, and how to give it" 64 "^sipcctl: --home needs a value: '-x' reads as an option \(to give it as the value, write --home=-x\)"
 run "$BIN/sipcctl" --home=-x status
 expect "sipcctl --home=-x: taken as the home" 78 "node home -x does not exist"
+# an empty value ("$UNSET") is a mistake, never the default home or node
+run "$BIN/sipcctl" --home= status
+one_line "sipcctl --home=: empty, refused" 64 "^sipcctl: --home needs a value: it is empty$"
+run "$BIN/sipcctl" -H "" status
+one_line "sipcctl -H '': empty, refused" 64 "^sipcctl: --home needs a value: it is empty$"
+run "$BIN/sipcctl" ping --node ""
+one_line "sipcctl --node '': empty, refused" 64 "^sipcctl: --node needs a value: it is empty$"
+run "$BIN/sipcctl" ingest - --to=
+one_line "sipcctl ingest --to=: empty, refused" 64 "^sipcctl: --to needs a value: it is empty$"
+run "$BIN/tlstool" --home= status
+one_line "tlstool --home=: empty, refused" 2 "^tlstool: error: --home needs a value: it is empty$"
+run "$BIN/tlstool" trust export --out ""
+one_line "tlstool --out '': empty, refused" 2 "^tlstool: error: --out needs a value: it is empty$"
+run "$BIN/sipcd" --home=
+one_line "sipcd --home=: empty, refused" 64 "^sipcd: --home needs a value: it is empty$"
 run "$BIN/tlstool" --home -j status
 one_line "tlstool --home -j: the value is missing (tlstool's usage exit 2)" 2 "^tlstool: error: --home needs a value: '-j' reads as an option"
 run "$BIN/tlstool" status --home -x

@@ -3,11 +3,13 @@
  *
  * It uses this machine's $SIPC_HOME as a client: the same key pair and
  * cluster name as a node, TLS whenever a pair is imported. */
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 
 #include "services/common/core_dumps.h"
@@ -257,9 +259,24 @@ int ctl_check_args(const ctl *o, int min, int max)
 {
     if (o->nargs < min)
         return ctl_usage(o, "%s needs %s", o->cmd, o->command->args);
+    /* one line, as for a mistaken option: the whole usage would bury it */
     if (o->nargs > max)
-        return ctl_usage(o, "unexpected argument '%s' to %s", o->args[max], o->cmd);
+        return ctl_fail(EX_USAGE, "unexpected argument '%s' to %s (see sipcctl %s --help)",
+                        o->args[max], o->cmd, o->cmd);
     return 0;
+}
+
+FILE *ctl_open_input(const char *path)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    struct stat st;
+    int e = !f ? errno : fstat(fileno(f), &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+    if (!e)
+        return f;
+    if (f && f != stdin)
+        fclose(f);
+    ctl_fail(EX_NOINPUT, "cannot read %s: %s", path, strerror(e));
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -283,6 +300,9 @@ int main(int argc, char **argv)
         printf("sipcctl (%s)\n", sipc_version_string());
         return 0;
     }
+    /* options without a command: one line; sipcctl alone shows the usage */
+    if (!p.help && !p.cmd && argc > 1)
+        return ctl_fail(EX_USAGE, "no command given (see sipcctl --help)");
     if (p.help || !p.cmd) {
         cli_help(p.help ? stdout : stderr, &SIPCCTL, p.cmd);
         return p.help ? 0 : EX_USAGE;

@@ -56,6 +56,12 @@ chmod 600 "$work/trailing.pw"
 run "$T" create -site "$work/a.pfx" --password-file "$work/trailing.pw"
 expect "password rule: a trailing space in the file is named" 4 "it ends with a space or a tab \(left at the end of a password file's line"
 grep -q "Example-Passw0rd" "$OUT" && bad "the refused password was printed" || ok "the refused password is not printed"
+printf '\nExample-Passw0rd\n' >"$work/firstempty.pw"
+chmod 600 "$work/firstempty.pw"
+run "$T" create -site "$work/a.pfx" --password-file "$work/firstempty.pw"
+expect "password file: an empty first line is named, not a short password" 4 \
+    "the first line of the password file $work/firstempty.pw is empty \(the password is the file's first line\)"
+grep -q "shorter than" "$OUT" && bad "an empty first line reported as a short password"
 run "$T" create -site "$work/a.pfx" </dev/null
 expect "password: none given" 4 "no password given"
 [ ! -e "$work/a.pfx" ] && ok "create: nothing written on refusal" || bad "create: file written on refusal"

@@ -78,6 +78,9 @@ static int apply(scan *s, const cli_opt *o, const char *value)
     if (!s->dest)
         return 0;
     char *field = (char *)s->dest + o->offset;
+    /* an unset shell variable must not pick the default home or node */
+    if ((o->flags & CLI_NONEMPTY) && value && !value[0])
+        return fail(s, CLI_BAD_VALUE, "--%s needs a value: it is empty", o->name);
     switch (o->kind) {
     case CLI_FLAG:
         *(int *)field = 1;

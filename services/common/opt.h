@@ -30,7 +30,9 @@ typedef enum {
 
 enum {
     CLI_DASH1 = 1, /* also accepted as -name */
-    CLI_STOP = 2   /* parsing ends right after this option (--version) */
+    CLI_STOP = 2,  /* parsing ends right after this option (--version) */
+    CLI_NONEMPTY = 4 /* CLI_STRING, CLI_LIST: an empty value (--home= or --home "$UNSET")
+                        is a usage error, never "not given" */
 };
 
 #define CLI_LIST_MAX 64
@@ -47,7 +49,7 @@ typedef struct cli_opt {
     const char *arg;   /* the argument's name in the help (CLI_STRING, CLI_INT, CLI_LIST) */
     const char *help;  /* one or more lines ('\n' continues the text) */
     size_t offset;     /* offsetof() the field in the caller's struct */
-    int flags;         /* CLI_DASH1, CLI_STOP */
+    int flags;         /* CLI_DASH1, CLI_STOP, CLI_NONEMPTY */
     long min, max;     /* CLI_INT range; CLI_LIST: offsetof its count, capacity */
     const char *bad;   /* CLI_INT: the whole error text when out of range
                           (default: "--NAME must be a number between MIN and MAX") */
@@ -104,9 +106,9 @@ typedef struct cli_parsed {
  * the front of argv + 1 (out->args). Returns 0, or SIPC_EINVAL with one line
  * in err and its kind in out->bad: "unknown option '--x' (see tool cmd
  * --help)", "--home needs a value", "--force takes no value", a CLI_INT out of
- * range, "unknown command 'x' (see tool --help)", "unknown cmd command 'x':
- * use a, b or c (see tool cmd --help)" (a sub-command, checked with --help
- * too) or "option '--x' does not apply to 'cmd' (see tool cmd --help)"; the
+ * range, "--home needs a value: it is empty" (CLI_NONEMPTY), "unknown command
+ * 'x' (see tool --help)", "unknown cmd command 'x': use a, b or c (see tool
+ * cmd --help)" (a sub-command, checked with --help too) or "option '--x' does not apply to 'cmd' (see tool cmd --help)"; the
  * last is no error when help was asked for. Options are applied as they come, so the first mistake is the
  * one reported. Options of one name in several commands must agree on taking
  * a value (the command is looked for before it is known). */

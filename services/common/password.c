@@ -173,12 +173,23 @@ static int from_source(const cli_password *p, int confirm, char *pw, size_t pwle
             refuse(err, errlen, "cannot read the password file %s: %s", p->file, strerror(e));
             return -e;
         }
-        return r ? refuse(err, errlen, "the password file %s is empty", p->file) : 0;
+        if (r)
+            return refuse(err, errlen, "the password file %s is empty", p->file);
+        /* not "too short": the rest of the file is never read */
+        return pw[0] ? 0
+                     : refuse(err, errlen,
+                              "the first line of the password file %s is empty (the password is "
+                              "the file's first line)",
+                              p->file);
     }
-    if (p->from_stdin)
-        return read_line(STDIN_FILENO, pw, pwlen)
-                   ? refuse(err, errlen, "no password on standard input")
-                   : 0;
+    if (p->from_stdin) {
+        if (read_line(STDIN_FILENO, pw, pwlen))
+            return refuse(err, errlen, "no password on standard input");
+        return pw[0] ? 0
+                     : refuse(err, errlen,
+                              "the first line of standard input is empty (the password is its "
+                              "first line)");
+    }
     if (p->argument) {
         fprintf(stderr,
                 "%s: warning: a password on the command line is visible to other users of this "

@@ -24,7 +24,7 @@ typedef struct cli_password {
  * cli_password field. */
 #define CLI_PASSWORD_OPTS(S, F)                                                                 \
     {"password-file", 0, CLI_STRING, "F", "read the password from the first line of F",         \
-     offsetof(S, F.file), 0, 0, 0, NULL},                                                       \
+     offsetof(S, F.file), CLI_NONEMPTY, 0, 0, NULL},                                                       \
     {"password-stdin", 0, CLI_FLAG, NULL, "read the password from standard input",              \
      offsetof(S, F.from_stdin), 0, 0, 0, NULL}
 

@@ -200,8 +200,22 @@ int sipc_ndjson_record(const char *line, size_t len, Sipc__Data__Record **out, c
         return 0;
     json_error_t je;
     json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
-    if (!o)
+    if (!o) {
+        /* the input is one line, not a file: jansson's "near end of file"
+         * is the line's end (a record spread over lines ends there too) */
+        const char *eof = strstr(je.text, " near end of file");
+        if (eof && strncmp(je.text, "unexpected token", 16) != 0)
+            return bad(err, errlen,
+                       "column %d: the line ends in the middle of a JSON value (%.*s; a record "
+                       "must be on one line)",
+                       error_column(line, len, &je), (int)(eof - je.text), je.text);
+        if (eof)
+            return bad(err, errlen,
+                       "column %d: the line ends in the middle of a JSON value (a record must be "
+                       "on one line)",
+                       error_column(line, len, &je));
         return bad(err, errlen, "column %d: %s", error_column(line, len, &je), je.text);
+    }
     if (!json_is_object(o)) {
         json_decref(o);
         return bad(err, errlen, "a line must hold one JSON object (a record)");

@@ -98,10 +98,9 @@ int cmd_put(void *arg)
     if (o->body) {
         blen = strlen(o->body);
     } else {
-        FILE *fp = from_stdin ? stdin : fopen(o->body_file, "rb");
-        if (!fp) {
-            return ctl_fail(EX_NOINPUT, "cannot read %s: %s", o->body_file, strerror(errno));
-        }
+        FILE *fp = ctl_open_input(from_stdin ? "-" : o->body_file);
+        if (!fp)
+            return EX_NOINPUT;
         int r = read_all(fp, &body, &blen, 64u << 20);
         if (fp != stdin)
             fclose(fp);

@@ -485,8 +485,9 @@ static void print_summary(const ingest *in)
                in->not_sent, in->stopped_at);
     else if (in->stopped_at)
         printf("not sent: the input after line %lu (the run stopped there)\n", in->stopped_at);
-    /* a rate of nothing sent says nothing */
-    if (in->sent)
+    /* a rate of nothing acknowledged says nothing (a run the pipeline
+     * refused sent records, and none was taken) */
+    if (in->acked)
         printf("rate: %.0f records/s (%llu acknowledged in %.2f s)\n", rate,
                (unsigned long long)in->acked, s);
 }
@@ -498,9 +499,9 @@ int cmd_ingest(void *arg)
     if (rc != 0)
         return rc;
     const char *path = o->args[0];
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    FILE *f = ctl_open_input(path);
     if (!f)
-        return ctl_fail(EX_NOINPUT, "cannot read %s: %s", path, strerror(errno));
+        return EX_NOINPUT;
     ctl_client cl;
     rc = ctl_connect(o, NULL, SIPC_PIPELINE_SERVICE, &cl);
     if (rc != 0) {

@@ -3,11 +3,13 @@
  *
  * It uses this machine's $SIPC_HOME as a client: the same key pair and
  * cluster name as a node, TLS whenever a pair is imported. */
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 
 #include "services/common/core_dumps.h"
@@ -28,11 +30,11 @@ int cmd_reload(void *o);
 
 static const cli_opt OPTS[] = {
     {"home", 'H', CLI_STRING, "DIR", "node home (default: $SIPC_HOME, else /var/lib/sipc)",
-     offsetof(ctl, home), 0, 0, 0, NULL},
+     offsetof(ctl, home), CLI_NONEMPTY, 0, 0, NULL},
     {"node", 'n', CLI_STRING, "HOST[:PORT]",
      "the node to talk to (default: this home's [node] address;\n"
      "without a port, the command's service port from this home's sipc.conf)",
-     offsetof(ctl, node), 0, 0, 0, NULL},
+     offsetof(ctl, node), CLI_NONEMPTY, 0, 0, NULL},
     {"timeout", 't', CLI_INT, "MS", "per call, default 5000", offsetof(ctl, timeout_ms), 0, 1,
      INT_MAX, "--timeout must be a number of milliseconds from 1 to 2147483647"},
     {"verbose", 'v', CLI_FLAG, NULL, "also print the library's warnings", offsetof(ctl, verbose),
@@ -99,7 +101,7 @@ static const cli_opt PUT_OPTS[] = {
      0, NULL},
     {"body", 'b', CLI_STRING, "TEXT", "the record's body", offsetof(ctl, body), 0, 0, 0, NULL},
     {"body-file", 0, CLI_STRING, "F", "the record's body, from a file", offsetof(ctl, body_file),
-     0, 0, 0, NULL},
+     CLI_NONEMPTY, 0, 0, NULL},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
 
 static const cli_opt LIST_OPTS[] = {
@@ -115,7 +117,7 @@ static const cli_opt INGEST_OPTS[] = {
     {"to", 0, CLI_STRING, "NODE",
      "send every record to this node's data service (its [cluster] nodes\n"
      "entry as host:port, or its node id) instead of by hash of the id",
-     offsetof(ctl, to), 0, 0, 0, NULL},
+     offsetof(ctl, to), CLI_NONEMPTY, 0, 0, NULL},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
 static const cli_opt SEARCH_OPTS[] = {
     {"attr", 'a', CLI_LIST, "K=V", "only records with attribute K equal to V\n"
@@ -259,9 +261,24 @@ int ctl_check_args(const ctl *o, int min, int max)
 {
     if (o->nargs < min)
         return ctl_usage(o, "%s needs %s", o->cmd, o->command->args);
+    /* one line, as for a mistaken option: the whole usage would bury it */
     if (o->nargs > max)
-        return ctl_usage(o, "unexpected argument '%s' to %s", o->args[max], o->cmd);
+        return ctl_fail(EX_USAGE, "unexpected argument '%s' to %s (see sipcctl %s --help)",
+                        o->args[max], o->cmd, o->cmd);
     return 0;
+}
+
+FILE *ctl_open_input(const char *path)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    struct stat st;
+    int e = !f ? errno : fstat(fileno(f), &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+    if (!e)
+        return f;
+    if (f && f != stdin)
+        fclose(f);
+    ctl_fail(EX_NOINPUT, "cannot read %s: %s", path, strerror(e));
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -285,6 +302,9 @@ int main(int argc, char **argv)
         printf("sipcctl (%s)\n", sipc_version_string());
         return 0;
     }
+    /* options without a command: one line; sipcctl alone shows the usage */
+    if (!p.help && !p.cmd && argc > 1)
+        return ctl_fail(EX_USAGE, "no command given (see sipcctl --help)");
     if (p.help || !p.cmd) {
         cli_help(p.help ? stdout : stderr, &SIPCCTL, p.cmd);
         return p.help ? 0 : EX_USAGE;

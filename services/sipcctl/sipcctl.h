@@ -105,9 +105,15 @@ int ctl_report_home_fault(const ctl_client *cl, const char *service, const char 
 /* The exit code for a sipc error (0 for 0). */
 int ctl_exit_code(int err);
 /* Checks that the command got min..max arguments. Otherwise prints what is
- * missing ("ping needs ADDRESS[:PORT]") or the first one too many, then the
- * command's help, on stderr, and returns EX_USAGE. Returns 0 when they fit. */
+ * missing ("ping needs ADDRESS[:PORT]", then the command's help) or, on one
+ * line, the first one too many ("unexpected argument 'x' to ping (see
+ * sipcctl ping --help)"), on stderr, and returns EX_USAGE. Returns 0 when
+ * they fit. */
 int ctl_check_args(const ctl *o, int min, int max);
+/* Opens the input file path ("-": standard input) for reading; NULL with
+ * "sipcctl: cannot read PATH: REASON" said, a directory included (fopen
+ * opens one, and the first read would fail with a less telling error). */
+FILE *ctl_open_input(const char *path);
 /* A usage mistake other than the number of arguments: "sipcctl: <text>",
  * then the command's help, on stderr; returns EX_USAGE. */
 int ctl_usage(const ctl *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

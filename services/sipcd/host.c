@@ -58,6 +58,15 @@ static int prepare(host *h)
             log_all(h, SIPC_LOG_ERROR, "Cannot start %s: %s", err);
             return EX_CONFIG;
         }
+        /* a [tls] subject the node's own certificate lacks is an edit gone
+         * wrong, refused as a reload refuses it: started, the node would be
+         * cut off from every peer (an expired pair is time, not an edit:
+         * that node starts and says so) */
+        if (sipc_security_check_own_subject(s->sec, err, sizeof err) != 0) {
+            sipc_security_self_check(s->sec, err, sizeof err);
+            log_all(h, SIPC_LOG_ERROR, "Cannot start %s: %s", err);
+            return EX_CONFIG;
+        }
     }
     /* Say now, not at the first failed handshake, when the pair is unusable. */
     host_pair_check(h, 1);

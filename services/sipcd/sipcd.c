@@ -30,7 +30,7 @@ typedef struct sipcd_opts {
 
 static const cli_opt OPTS[] = {
     {"home", 'H', CLI_STRING, "DIR", "node home (default: $SIPC_HOME, else /var/lib/sipc)",
-     offsetof(sipcd_opts, home), 0, 0, 0, NULL},
+     offsetof(sipcd_opts, home), CLI_NONEMPTY, 0, 0, NULL},
     {"foreground", 'f', CLI_FLAG, NULL, "stay in the foreground (sipcd always does)",
      offsetof(sipcd_opts, foreground), 0, 0, 0, NULL},
     {"allow-core-dumps", 0, CLI_FLAG, NULL,

@@ -229,6 +229,7 @@ int cmd_enable(void *arg)
      * back in permissive, which both kinds of client reach, and a later
      * reload applies it once the guard allows.) */
     o->undo_refused = !was;
+    o->unchanged = was && !mode_changes;
     r = apply_now_or_later(o, &cfg, want == SIPC_TLS_STRICT, "`tlstool enable`");
     if (r == EX_RELOAD_REFUSED && o->reload && !was)
         r = undo_refused(o, &cfg, wrote ? conf : NULL, old, oldlen);
@@ -252,7 +253,8 @@ int cmd_mode(void *arg)
     if (want != (int)cfg.tls_mode &&
         sipc_config_set(o->home, "tls", "mode", sipc_tls_mode_name(want), err, sizeof err) != 0)
         return fail(EX_CONFIG, "%s", err);
-    if (want == (int)cfg.tls_mode)
+    o->unchanged = want == (int)cfg.tls_mode;
+    if (o->unchanged)
         printf("TLS mode is already %s in %s/sipc.conf\n", sipc_tls_mode_name(want), o->home);
     else
         printf("TLS mode %s -> %s: [tls] mode = %s in %s/sipc.conf\n",
@@ -300,6 +302,7 @@ int cmd_disable(void *arg)
         printf("TLS is already disabled on this node; the key pair (if any) is kept\n");
     else
         printf("TLS disabled: [tls] enable = 0 in %s/sipc.conf; the key pair is kept\n", o->home);
+    o->unchanged = !cfg.tls_enable;
     if (!cfg.tls_enable && o->reload)
         return request_reload(o, 0);
     if (!cfg.tls_enable)

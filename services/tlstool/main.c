@@ -26,6 +26,9 @@ int get_password(const opts *o, int confirm, char *pw, size_t pwlen)
 /* Shorthands for the common kinds of entry: a string, a flag, -v/-verbose. */
 #define STR(name, arg, field, help)                                                            \
     {name, 0, CLI_STRING, arg, help, offsetof(opts, field), 0, 0, 0, NULL}
+/* a path or name: an empty value is a usage error, never the default */
+#define PATH(name, arg, field, help)                                                           \
+    {name, 0, CLI_STRING, arg, help, offsetof(opts, field), CLI_NONEMPTY, 0, 0, NULL}
 #define FLAG(name, field, help)                                                                \
     {name, 0, CLI_FLAG, NULL, help, offsetof(opts, field), 0, 0, 0, NULL}
 #define VERBOSE(help)                                                                          \
@@ -33,7 +36,7 @@ int get_password(const opts *o, int confirm, char *pw, size_t pwlen)
 #define END {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}
 
 static const cli_opt GLOBAL_OPTS[] = {
-    STR("home", "DIR", home_opt, "node home (default: $SIPC_HOME, else /var/lib/sipc)"),
+    PATH("home", "DIR", home_opt, "node home (default: $SIPC_HOME, else /var/lib/sipc)"),
     {"help", 'h', CLI_HELP, NULL, "this text; `tlstool COMMAND --help` explains a command", 0, 0, 0,
      0, NULL},
     {"version", 0, CLI_FLAG, NULL, "print the versions and whether legacy (RC2) PKCS#12 files are "
@@ -71,7 +74,7 @@ static const cli_opt VERIFY_OPTS[] = {
          "it cannot be asked (the change stays made either way)")
 
 static const cli_opt TRUST_OPTS[] = {
-    STR("out", "FILE", out, "export: write the root to FILE instead of standard output"),
+    PATH("out", "FILE", out, "export: write the root to FILE instead of standard output"),
     RELOAD_FLAG,
     CLI_PASSWORD_OPTS(opts, pw),
     END};

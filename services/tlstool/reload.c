@@ -50,6 +50,17 @@ static void print_list(const char *label, json_t *list)
     }
 }
 
+/* The node was not asked because this home's [tls] subject is wrong (why). */
+static int not_asked(const opts *o, const char *host, int port, const char *why)
+{
+    return fail(EX_CONFIG,
+                "--reload: the node at %s:%d was not asked: %s. Fix [tls] subject in sipc.conf, "
+                "or send the node SIGHUP (systemctl reload sipcd) to have it check the file "
+                "itself (on a node with TLS enabled it refuses a subject its own certificate "
+                "does not carry, and its running setup stays)%s",
+                host, port, why, o->unchanged ? "" : "; the change stays made here");
+}
+
 int request_reload(const opts *o, int force)
 {
     sipc_config cfg;
@@ -75,6 +86,14 @@ int request_reload(const opts *o, int force)
     sipc_security *sec;
     if (sipc_security_load_client(&sec, &cc, err, sizeof err) != 0)
         return fail(EX_CONFIG, "%s", err);
+    /* where sipc.conf enables TLS, the node presents this home's certificate
+     * and a reload refuses a subject it lacks: judge that here, before a
+     * handshake that would only leave the node a rejected connection */
+    char why[1600];
+    if (cfg.tls_enable && sipc_cli_home_subject_wrong(sec, &cfg, why, sizeof why)) {
+        sipc_security_release(sec);
+        return not_asked(o, host, port, why);
+    }
     uv_loop_t loop;
     uv_loop_init(&loop);
     sipc_options so;
@@ -108,27 +127,22 @@ int request_reload(const opts *o, int force)
     uv_loop_close(&loop);
     /* the node's certificate refused under a [tls] subject this home's own
      * certificate lacks too: the edit is wrong, not the node (as sipcctl) */
-    char why[1600];
     int home = sipc_cli_home_subject_fault(sec, &cfg, e, c.message, why, sizeof why);
     sipc_security_release(sec);
     if (home) {
         free(c.data);
-        return fail(EX_CONFIG,
-                    "--reload: the node at %s:%d was not asked: %s. Fix [tls] subject in "
-                    "sipc.conf, or send the node SIGHUP (systemctl reload sipcd) to have it check "
-                    "the file itself (on a node with TLS enabled it refuses a subject its own "
-                    "certificate does not carry, and its running setup stays); the change stays "
-                    "made here",
-                    host, port, why);
+        return not_asked(o, host, port, why);
     }
     if (e != 0) {
         free(c.data);
         int refused = e == SIPC_EREMOTE || e == SIPC_ENOMETHOD;
+        /* the error's name once, as sipcctl gives it: the detail often
+         * repeats the plain text ("connection refused: connection refused") */
         return fail(refused ? EX_RELOAD_REFUSED : EX_RELOAD_UNREACHABLE,
-                    "--reload: the node at %s:%d %s: %s%s%s%s", host, port,
-                    refused ? "refused" : "could not be asked", sipc_strerror(e),
-                    c.message[0] ? ": " : "", c.message,
-                    refused && o->undo_refused
+                    "--reload: the node at %s:%d %s: %s [%s, %s]%s%s%s", host, port,
+                    refused ? "refused" : "could not be asked", sipc_strerror(e), sipc_err_name(e),
+                    sipc_err_class_name(sipc_err_classify(e)), c.message[0] ? ": " : "", c.message,
+                    (refused && o->undo_refused) || o->unchanged
                         ? ""
                         : "; the change stays made here: a later reload (SIGHUP) or restart "
                           "of sipcd applies it");

@@ -66,6 +66,7 @@ typedef struct opts {
     const char *mode; /* enable --mode */
     int reload;       /* --reload */
     int undo_refused; /* the command puts sipc.conf back if the node refuses the reload */
+    int unchanged;    /* the command found sipc.conf already so: --reload changed nothing here */
     char **pos; /* the arguments after the command */
     int npos;
 } opts;

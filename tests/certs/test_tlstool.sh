@@ -32,6 +32,7 @@ run "$T" rotate bogus --help; expect "usage: rotate bogus --help" 2 "^tlstool: e
 run "$T" trust bogus --help; expect "usage: trust bogus --help" 2 "^tlstool: error: unknown trust command 'bogus': use add, list, remove or export"
 run "$T" crl bogus; expect "usage: crl bogus" 2 "^tlstool: error: unknown crl command 'bogus': use add, list or remove"
 run "$T" rotate --help; expect "help: rotate --help" 0 "usage: tlstool rotate"
+run "$T" --home= import "$work/none.pfx"; expect "usage: --home= (empty) is refused, not the default home" 2 "^tlstool: error: --home needs a value: it is empty$"
 run "$T" --home; expect "usage: --home without a value, one line" 2 "^tlstool: error: --home needs a value \(see tlstool --help\)$"
 [ "$(wc -l <"$OUT")" = 1 ] || bad "tlstool --home: more than one line"
 run "$T" enable --key rsa-2048; expect "usage: option not for command" 2 "option '--key' does not apply to 'enable'"
@@ -55,6 +56,12 @@ chmod 600 "$work/trailing.pw"
 run "$T" create -site "$work/a.pfx" --password-file "$work/trailing.pw"
 expect "password rule: a trailing space in the file is named" 4 "it ends with a space or a tab \(left at the end of a password file's line"
 grep -q "Example-Passw0rd" "$OUT" && bad "the refused password was printed" || ok "the refused password is not printed"
+printf '\nExample-Passw0rd\n' >"$work/firstempty.pw"
+chmod 600 "$work/firstempty.pw"
+run "$T" create -site "$work/a.pfx" --password-file "$work/firstempty.pw"
+expect "password file: an empty first line is named, not a short password" 4 \
+    "the first line of the password file $work/firstempty.pw is empty \(the password is the file's first line\)"
+grep -q "shorter than" "$OUT" && bad "an empty first line reported as a short password"
 run "$T" create -site "$work/a.pfx" </dev/null
 expect "password: none given" 4 "no password given"
 [ ! -e "$work/a.pfx" ] && ok "create: nothing written on refusal" || bad "create: file written on refusal"
@@ -789,6 +796,22 @@ PY
             "TLS: enabled, mode strict, required subject O=Example, CN=sipc node"
         sed -i 's/^subject = .*/subject = O=Example Inc., CN=sipc node/' "$O/sipc.conf"
         LINE=$(grep -n '^subject' "$O/sipc.conf" | cut -d: -f1)
+        # tlstool --reload from that home finds the same before dialing (3):
+        # the node sees no rejected handshake from it; the mode was already
+        # strict, so no change "stays made here"
+        run "$T" --home "$O" mode strict --reload
+        expect "tlstool --reload: the wrong subject edited in is named, not the node (exit 3)" 3 \
+            "--reload: the node at $NET.1:$OMGMT was not asked: this home's \[tls\] subject \(.*/sipc.conf line $LINE\) does not match this home's own certificate: .*its O differs\. Fix \[tls\] subject in sipc.conf, or send the node SIGHUP .*on a node with TLS enabled"
+        grep -q "could not be asked" "$OUT" && bad "tlstool --reload blames the node"
+        grep -q "the change stays made here" "$OUT" && bad "tlstool --reload: 'the change stays made here' when nothing changed"
+        wait_for 1 grep -qs "peer certificate rejected" "$O"/logs/ManagementService_*
+        grep -qs "peer certificate rejected" "$O"/logs/ManagementService_* &&
+            bad "tlstool --reload: the node logged a rejected handshake" ||
+            ok "tlstool --reload: the node was not dialed (no rejected handshake in its log)"
+        # a change made here is said to stay
+        run "$T" --home "$O" mode permissive --reload
+        expect "tlstool --reload: a change made here stays (exit 3)" 3 "was not asked: .*; the change stays made here$"
+        "$T" --home "$O" mode strict >/dev/null 2>&1
         run "$SIPCCTL" --home "$O" --timeout 5000 reload
         expect "sipcctl reload: a wrong subject edited in is named, not the node's certificate" 78 \
             "management.reload to $NET.1:$OMGMT not sent: this home's \[tls\] subject \(.*/sipc.conf line $LINE\) does not match this home's own certificate: certificate subject 'O=Example, CN=sipc node' differs from the required subject 'O=Example Inc., CN=sipc node' \(\[tls\] subject\): its O differs$" \
@@ -801,11 +824,6 @@ PY
         expect "sipcctl status: the same, with status's advice" 78 \
             "management.status to $NET.1:$OMGMT not sent: this home's \[tls\] subject .*its O differs" \
             "the node was not asked: .*Fix \[tls\] subject in sipc.conf \(.tlstool status. shows"
-        # tlstool --reload from that home finds the same, and says so (3)
-        run "$T" --home "$O" mode strict --reload
-        expect "tlstool --reload: the wrong subject edited in is named, not the node (exit 3)" 3 \
-            "--reload: the node at $NET.1:$OMGMT was not asked: this home's \[tls\] subject \(.*/sipc.conf line $LINE\) does not match this home's own certificate: .*its O differs\. Fix \[tls\] subject in sipc.conf, or send the node SIGHUP .*on a node with TLS enabled"
-        grep -q "could not be asked" "$OUT" && bad "tlstool --reload blames the node"
         # the node, asked by SIGHUP, refuses the file itself and goes on
         kill -HUP "$sipcd_pid"
         wait_for 5 grep -qs "reload refused: this node's certificate does not verify" "$O"/logs/ManagementService_*
@@ -850,6 +868,19 @@ PY
             wait "$xpid" 2>/dev/null
         fi
         sipcd_pid=$opid
+        stop_sipcd
+    fi
+    # started with a [tls] subject its own certificate lacks, the node
+    # refuses as a reload does (78): running, it would be cut off
+    sed -i 's/^subject = .*/subject = O=Example Inc., CN=sipc node/' "$O/sipc.conf"
+    rm -rf "$O/logs"
+    run timeout 20 "$SIPCD" --home "$O"
+    expect "sipcd start: a subject its own certificate lacks is refused (78)" 78 \
+        "Cannot start Data Service: this node's certificate does not verify, every TLS handshake will fail: certificate subject 'O=Example, CN=sipc node' differs from the required subject 'O=Example Inc., CN=sipc node' \(\[tls\] subject\): its O differs; fix: "
+    # with TLS off the subject is not asked at start
+    "$T" --home "$O" disable >/dev/null 2>&1
+    if start_sipcd "$O"; then
+        ok "sipcd start: TLS off, the same subject does not stop it"
         stop_sipcd
     fi
 else

@@ -34,6 +34,21 @@ run "$BIN/sipcctl" --home -x status
 one_line "sipcctl --home -x: the value is missing, and how to give it" 64 "^sipcctl: --home needs a value: '-x' reads as an option \(to give it as the value, write --home=-x\)"
 run "$BIN/sipcctl" --home=-x status
 expect "sipcctl --home=-x: taken as the home" 78 "node home -x does not exist"
+# an empty value ("$UNSET") is a mistake, never the default home or node
+run "$BIN/sipcctl" --home= status
+one_line "sipcctl --home=: empty, refused" 64 "^sipcctl: --home needs a value: it is empty$"
+run "$BIN/sipcctl" -H "" status
+one_line "sipcctl -H '': empty, refused" 64 "^sipcctl: --home needs a value: it is empty$"
+run "$BIN/sipcctl" ping --node ""
+one_line "sipcctl --node '': empty, refused" 64 "^sipcctl: --node needs a value: it is empty$"
+run "$BIN/sipcctl" ingest - --to=
+one_line "sipcctl ingest --to=: empty, refused" 64 "^sipcctl: --to needs a value: it is empty$"
+run "$BIN/tlstool" --home= status
+one_line "tlstool --home=: empty, refused" 2 "^tlstool: error: --home needs a value: it is empty$"
+run "$BIN/tlstool" trust export --out ""
+one_line "tlstool --out '': empty, refused" 2 "^tlstool: error: --out needs a value: it is empty$"
+run "$BIN/sipcd" --home=
+one_line "sipcd --home=: empty, refused" 64 "^sipcd: --home needs a value: it is empty$"
 run "$BIN/tlstool" --home -j status
 one_line "tlstool --home -j: the value is missing (tlstool's usage exit 2)" 2 "^tlstool: error: --home needs a value: '-j' reads as an option"
 run "$BIN/tlstool" status --home -x
@@ -73,20 +88,29 @@ expect "sipcctl unknown command" 64 "unknown command"
 run "$BIN/sipcctl" call 127.0.0.1
 expect "sipcctl call without a method" 64 "^sipcctl: call needs ADDRESS\[:PORT\] SERVICE METHOD" "^Usage: sipcctl call ADDRESS"
 run "$BIN/sipcctl" ping a b
-expect "sipcctl ping with two addresses" 64 "^sipcctl: unexpected argument 'b' to ping$" "^Usage: sipcctl ping \[ADDRESS"
+one_line "sipcctl ping with two addresses: one line" 64 "^sipcctl: unexpected argument 'b' to ping \(see sipcctl ping --help\)$"
+run "$BIN/sipcctl" status bogus
+one_line "sipcctl status bogus: one line" 64 "^sipcctl: unexpected argument 'bogus' to status \(see sipcctl status --help\)$"
+# options but no command: one line (sipcctl alone shows the usage)
+run "$BIN/sipcctl" --json
+one_line "sipcctl --json without a command: one line" 64 "^sipcctl: no command given \(see sipcctl --help\)$"
 # ping without an address goes to --node (else the home's node)
 run "$BIN/sipcctl" ping --node 127.0.0.1:1
 expect "sipcctl ping --node" 69 "^sipcctl: sys.ping to 127.0.0.1:1 failed: connection refused"
 run "$BIN/sipcctl" get one two
-expect "sipcctl get with two ids" 64 "^sipcctl: unexpected argument 'two' to get$" "^Usage: sipcctl get ID"
+one_line "sipcctl get with two ids" 64 "^sipcctl: unexpected argument 'two' to get \(see sipcctl get --help\)$"
 run "$BIN/sipcctl" put --body x
 expect "sipcctl put without an id" 64 "^sipcctl: put needs ID " "^Usage: sipcctl put ID"
 run "$BIN/sipcctl" put one two --body x
-expect "sipcctl put with a stray word" 64 "^sipcctl: unexpected argument 'two' to put$"
+one_line "sipcctl put with a stray word" 64 "^sipcctl: unexpected argument 'two' to put \(see sipcctl put --help\)$"
 run "$BIN/sipcctl" put one
 expect "sipcctl put without a body" 64 "put ID needs exactly one of --body"
 run "$BIN/sipcctl" ingest "$work/no-such-file"
 expect "sipcctl ingest of a missing file" 66 "^sipcctl: cannot read $work/no-such-file: No such file or directory$"
+run "$BIN/sipcctl" ingest "$work"
+one_line "sipcctl ingest of a directory: named before any read" 66 "^sipcctl: cannot read $work: Is a directory$"
+run "$BIN/sipcctl" put one --body-file "$work"
+one_line "sipcctl put --body-file of a directory" 66 "^sipcctl: cannot read $work: Is a directory$"
 # a bad value names the option given, and only it
 run "$BIN/sipcctl" status --cluster --timeout 0
 expect "sipcctl --timeout 0" 64 "^sipcctl: --timeout must be a number of milliseconds from 1 to 2147483647$"

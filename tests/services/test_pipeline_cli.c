@@ -215,6 +215,7 @@ static void t_ingest_cli(void **state)
     assert_non_null(strstr(r.out, "not acknowledged: 0\n"));
     assert_non_null(strstr(r.out, "refused by the pipeline: 1200 (UNKNOWN_NODE: to_node 'nowhere:9' "
                                   "is not a destination; they are: "));
+    assert_null(strstr(r.out, "rate:")); /* sent, none taken: no rate of nothing */
     ctl(w, home, &r, "ingest", clean, "--node", node, "--to", "nowhere:9", "--json", NULL);
     expect_run(&r, 64, "\"refused\": 1200,", NULL);
     assert_non_null(strstr(r.out, "\"unavailable\": 0,"));

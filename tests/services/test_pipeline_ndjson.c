@@ -96,6 +96,12 @@ static void t_bad_lines(void **state)
     parse_bad("{\"id\": \"x\", \"id\": \"y\"}", "column 13: duplicate object key");
     parse_bad("{\"b\": \"\xc3\xa9\", x}", "column 12: ");
     parse_bad("{\"id\": \"x\", \"timestamp\": ", "column 26: "); /* past the end */
+    /* a line that stops inside a value: the line ended, not a file */
+    parse_bad("{\"id\": \"x\", \"timestamp\": ",
+              "column 26: the line ends in the middle of a JSON value (a record must be on one "
+              "line)");
+    parse_bad("{\"id\": \"x\"", "column 11: the line ends in the middle of a JSON value ('}' "
+                              "expected; a record must be on one line)");
     parse_bad("[1, 2]", "one JSON object");
     parse_bad("{\"timestamp\": \"2026-11-23T10:00:00Z\"}", "id is missing");
     parse_bad("{\"id\": \"\", \"timestamp_ms\": 1}", "id is empty");

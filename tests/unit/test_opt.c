@@ -27,7 +27,8 @@ typedef struct t_opts {
 } t_opts;
 
 static const cli_opt GLOBAL[] = {
-    {"home", 'H', CLI_STRING, "DIR", "the home", offsetof(t_opts, home), 0, 0, 0, NULL},
+    {"home", 'H', CLI_STRING, "DIR", "the home", offsetof(t_opts, home), CLI_NONEMPTY, 0, 0,
+     NULL},
     {"help", 'h', CLI_HELP, NULL, "this text", 0, 0, 0, 0, NULL},
     {"version", 0, CLI_FLAG, NULL, "the version", offsetof(t_opts, version), CLI_STOP, 0, 0, NULL},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
@@ -396,6 +397,31 @@ static void test_list(void **state)
     done(&x);
 }
 
+/* A path given empty (--home="$UNSET") is a mistake, never "not given";
+ * an option without CLI_NONEMPTY takes an empty value. */
+static void test_empty_value(void **state)
+{
+    (void)state;
+    parse x;
+    PARSE(&x, "--home=", "show");
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_int_equal(x.p.bad, CLI_BAD_VALUE);
+    assert_string_equal(x.err, "--home needs a value: it is empty");
+    done(&x);
+    PARSE(&x, "show", "--home", "");
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_string_equal(x.err, "--home needs a value: it is empty");
+    done(&x);
+    PARSE(&x, "-H", "", "show");
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_string_equal(x.err, "--home needs a value: it is empty");
+    done(&x);
+    PARSE(&x, "make", "--name=", "f");
+    assert_int_equal(x.r, 0);
+    assert_string_equal(x.o.name, "");
+    done(&x);
+}
+
 static void test_double_dash(void **state)
 {
     (void)state;
@@ -556,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_option_of_another_command),
         cmocka_unit_test(test_int_range),
         cmocka_unit_test(test_list),
+        cmocka_unit_test(test_empty_value),
         cmocka_unit_test(test_double_dash),
         cmocka_unit_test(test_arguments_keep_their_order),
         cmocka_unit_test(test_stop_and_help_word),

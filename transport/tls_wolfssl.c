@@ -1307,12 +1307,19 @@ int sipc_tls_peer_closed(const sipc_tls *t)
 static const char *alert_text(int code)
 {
     switch (code) {
+    /* RFC 5246 7.2 and RFC 8446 6 */
+    case 0:
+        return "close_notify";
     case 10:
         return "unexpected_message";
     case 20:
         return "bad_record_mac";
+    case 21:
+        return "decryption_failed";
     case 22:
         return "record_overflow";
+    case 30:
+        return "decompression_failure";
     case 40:
         return "handshake_failure";
     case 42:
@@ -1325,22 +1332,43 @@ static const char *alert_text(int code)
         return "certificate_expired";
     case 46:
         return "certificate_unknown";
+    case 47:
+        return "illegal_parameter";
     case 48:
         return "unknown_ca";
+    case 49:
+        return "access_denied";
+    case 50:
+        return "decode_error";
+    case 51:
+        return "decrypt_error";
     case 70:
         return "protocol_version";
     case 71:
         return "insufficient_security";
-    case 50:
-        return "decode_error";
     case 80:
         return "internal_error";
+    case 86:
+        return "inappropriate_fallback";
     case 90:
         return "user_canceled";
     case 100:
         return "no_renegotiation";
-    default:
-        return "alert";
+    case 109:
+        return "missing_extension";
+    case 110:
+        return "unsupported_extension";
+    case 112:
+        return "unrecognized_name";
+    case 116:
+        return "certificate_required";
+    case 120:
+        return "no_application_protocol";
+    default: {
+        static _Thread_local char number[16]; /* an unassigned code, by number */
+        snprintf(number, sizeof number, "%d", code);
+        return number;
+    }
     }
 }
 
@@ -1545,6 +1573,12 @@ static int map_error(sipc_tls *t, int ret)
                      "and P-384, and ECDSA or RSA signatures with SHA-256 or stronger; the peer "
                      "accepts none of one of these (its key may need another signature "
                      "algorithm), and its log says which");
+            return SIPC_ETLS;
+        }
+        if (t->hello_refused && a == 70) {
+            snprintf(t->detail, sizeof t->detail,
+                     "peer refused this node's ClientHello (alert protocol_version): sipc speaks "
+                     "TLS 1.2 only, and the peer does not (a TLS 1.3-only server?)");
             return SIPC_ETLS;
         }
         snprintf(t->detail, sizeof t->detail, "peer aborted the TLS handshake (alert %s)",

@@ -1973,6 +1973,36 @@ static void t_client_hello_refused(void **state)
                         "peer aborted the TLS handshake (alert handshake_failure)");
     end_free(&c);
     end_free(&s);
+
+    /* a TLS 1.3-only server answers a TLS 1.2 ClientHello with protocol_version */
+    static const uint8_t version_alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46};
+    end_init(&c, ccfg, 0);
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    assert_int_equal(sipc_tls_input(c.t, version_alert, sizeof version_alert, on_plain, &c),
+                     SIPC_ETLS);
+    assert_string_equal(sipc_tls_detail(c.t),
+                        "peer refused this node's ClientHello (alert protocol_version): sipc "
+                        "speaks TLS 1.2 only, and the peer does not (a TLS 1.3-only server?)");
+    end_free(&c);
+
+    /* every alert has its name (illegal_parameter: a curve the key cannot
+     * use), an unassigned one its number */
+    static const uint8_t alerts[][2] = {{47, 0}, {200, 0}};
+    static const char *const names[] = {"illegal_parameter", "200"};
+    for (int i = 0; i < 2; i++) {
+        end_init(&c, ccfg, 0);
+        end_init(&s, scfg, 1);
+        assert_int_equal(sipc_tls_start(c.t), 0);
+        assert_int_equal(deliver(&c, &s, 0), 0);
+        uint8_t rec[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, alerts[i][0]};
+        assert_int_equal(sipc_buf_append(&s.tx, rec, sizeof rec), 0);
+        assert_int_equal(deliver(&s, &c, 0), SIPC_ETLS);
+        char want[96];
+        snprintf(want, sizeof want, "peer aborted the TLS handshake (alert %s)", names[i]);
+        assert_string_equal(sipc_tls_detail(c.t), want);
+        end_free(&c);
+        end_free(&s);
+    }
     sipc_tls_config_free(scfg);
     sipc_tls_config_free(ccfg);
 }

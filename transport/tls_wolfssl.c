@@ -137,6 +137,7 @@ struct sipc_tls_config {
     /* What this side signs its key exchange with, to refuse a ClientHello
      * offering no signature algorithm for it (0: unknown, not refused). */
     int key_alg;        /* KEY_ECDSA, KEY_RSA */
+    int key_bytes;      /* ECDSA: the curve's size (32 P-256, 48 P-384); 0 otherwise */
     char key_desc[24];  /* "ECDSA P-256", "RSA 2048" */
 #if SIPC_TLS_ECDHE_SPARE
     /* The next full handshake's P-256 ECDHE key, made after the last one
@@ -148,6 +149,7 @@ struct sipc_tls_config {
      * made an ECDHE key through this configuration. */
     _Atomic(sipc_ecdhe_spare *) spare;
     atomic_ulong spares_used;
+    atomic_int forgotten; /* sipc_tls_config_forget: no key is made ahead any more */
 #endif
 };
 
@@ -887,9 +889,11 @@ static int ecc_verify_cb(WOLFSSL *ssl, const unsigned char *sig, unsigned int si
 /* The algorithm and size of our own key (PKCS#8, SEC 1 or PKCS#1 DER):
  * mechanism, for the ClientHello's signature algorithms. Leaves *alg 0 for
  * anything else. */
-static void key_kind(const sipc_tls_der *key, int *alg, char *desc, size_t desclen)
+static void key_kind(const sipc_tls_der *key, int *alg, int *curve_bytes, char *desc,
+                     size_t desclen)
 {
     *alg = 0;
+    *curve_bytes = 0;
     desc[0] = '\0';
     if (key->len == 0 || key->len > 16384)
         return;
@@ -907,6 +911,7 @@ static void key_kind(const sipc_tls_der *key, int *alg, char *desc, size_t descl
         if (wc_EccPrivateKeyDecode(der, &idx, &ec, (word32)key->len) == 0 &&
             (bytes = wc_ecc_size(&ec)) > 0) {
             *alg = KEY_ECDSA;
+            *curve_bytes = bytes;
             snprintf(desc, desclen, "ECDSA P-%d", bytes == 66 ? 521 : bytes * 8);
         }
         wc_ecc_free(&ec);
@@ -986,7 +991,7 @@ void sipc_tls_after_output(sipc_tls *t)
     if (!t->want_spare)
         return;
     t->want_spare = 0;
-    if (atomic_load(&t->cfg->spare))
+    if (atomic_load(&t->cfg->spare) || atomic_load(&t->cfg->forgotten))
         return;
     sipc_ecdhe_spare *sp = ecdhe_spare_make(wolfSSL_GetRNG(t->ssl)), *none = NULL;
     if (sp && !atomic_compare_exchange_strong(&t->cfg->spare, &none, sp))
@@ -1113,7 +1118,7 @@ int sipc_tls_config_new(sipc_tls_config **out, const sipc_tls_params *params, ch
     }
     cfg->verify = params->verify;
     cfg->verify_arg = params->verify_arg;
-    key_kind(&params->key, &cfg->key_alg, cfg->key_desc, sizeof cfg->key_desc);
+    key_kind(&params->key, &cfg->key_alg, &cfg->key_bytes, cfg->key_desc, sizeof cfg->key_desc);
     if (sipc_ecdsa_own_new(&cfg->own, params->key.data, params->key.len) != 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -1204,6 +1209,7 @@ void sipc_tls_config_forget(sipc_tls_config *cfg)
     if (!cfg)
         return;
 #if SIPC_TLS_ECDHE_SPARE
+    atomic_store(&cfg->forgotten, 1); /* a handshake under way makes none after this */
     ecdhe_spare_free(atomic_exchange(&cfg->spare, NULL));
 #endif
 #if SIPC_TLS_RESUME
@@ -1360,6 +1366,10 @@ static const char *alert_text(int code)
         return "unsupported_extension";
     case 112:
         return "unrecognized_name";
+    case 113:
+        return "bad_certificate_status_response";
+    case 115:
+        return "unknown_psk_identity";
     case 116:
         return "certificate_required";
     case 120:
@@ -1404,6 +1414,18 @@ static int sigalgs_unusable(const sipc_tls *t, const sipc_tls_hello_info *hi)
     }
 }
 
+/* 1 if the peer's supported groups leave out the curve of this node's ECDSA
+ * key: a TLS 1.2 client then cannot take the node's signatures (RFC 8422
+ * 5.1: the list names the curves it can verify too; OpenSSL refuses with
+ * "wrong curve" and illegal_parameter after the server's whole flight). */
+static int curve_unlisted(const sipc_tls *t, const sipc_tls_hello_info *hi)
+{
+    if (t->cfg->key_alg != KEY_ECDSA || !hi->has_groups)
+        return 0;
+    return (t->cfg->key_bytes == 32 && !hi->offers_p256) ||
+           (t->cfg->key_bytes == 48 && !hi->offers_p384);
+}
+
 /* A server whose handshake failed before it completed: if the peer's
  * ClientHello shows why (no TLS 1.2, no usable group, no signature
  * algorithm or suite for this node's key), say that. Without TLS 1.2 or a
@@ -1437,6 +1459,14 @@ static int explain_hello(sipc_tls *t, int match)
     const char *kind = ecdsa ? "ECDSA" : "RSA", *other_kind = ecdsa ? "RSA" : "ECDSA";
     if (!match)
         return 0;
+    if (curve_unlisted(t, &hi)) {
+        snprintf(t->detail, sizeof t->detail,
+                 "peer cannot verify this node's key: it is %s, and the peer's groups leave "
+                 "that curve out (a TLS 1.2 client verifies only signatures on the curves it "
+                 "lists); it offered: %s",
+                 t->cfg->key_desc, hi.groups[0] ? hi.groups : "none");
+        return 1;
+    }
     if (sigalgs_unusable(t, &hi)) {
         char suites[64] = "";
         if (!mine && other)
@@ -1467,9 +1497,10 @@ static int explain_hello(sipc_tls *t, int match)
  * and 7.2.2), the detail saying why: one whose supported groups hold neither
  * P-256 nor P-384 (every suite sipc accepts is ECDHE, RFC 8422 5.1.1;
  * wolfSSL 5.5.4 would answer with a key exchange on P-256 that the client
- * then rejects as "wrong curve", not saying why), and one whose signature
- * algorithms hold none this node's key can sign with, unless it offers a
- * session ticket. Returns 1 when refused. */
+ * then rejects as "wrong curve", not saying why), and, unless it offers a
+ * session ticket, one whose signature algorithms hold none this node's key
+ * can sign with or whose groups leave out the curve of this node's ECDSA
+ * key. Returns 1 when refused. */
 static int refuse_hello(sipc_tls *t)
 {
     sipc_tls_hello_info hi;
@@ -1479,7 +1510,7 @@ static int refuse_hello(sipc_tls *t)
     t->hello_checked = 1;
     int no_group = hi.has_groups && !hi.offers_p256 && !hi.offers_p384;
     /* a resumed session signs nothing: a ticket is left to wolfSSL */
-    int no_sigalg = !hi.offers_ticket && sigalgs_unusable(t, &hi);
+    int no_sigalg = !hi.offers_ticket && (sigalgs_unusable(t, &hi) || curve_unlisted(t, &hi));
     if (!hi.offers_tls12 || !(no_group || no_sigalg))
         return 0;
     (void)explain_hello(t, 1);
@@ -1570,9 +1601,9 @@ static int map_error(sipc_tls *t, int ret)
             snprintf(t->detail, sizeof t->detail,
                      "peer refused this node's ClientHello (alert handshake_failure): sipc offers "
                      "TLS 1.2 only, ECDHE suites with AES-GCM or ChaCha20-Poly1305, groups P-256 "
-                     "and P-384, and ECDSA or RSA signatures with SHA-256 or stronger; the peer "
-                     "accepts none of one of these (its key may need another signature "
-                     "algorithm), and its log says which");
+                     "and P-384, and ECDSA or RSA signatures with SHA-256 or stronger; for at least "
+                     "one of these the peer accepts none of sipc's choices (its key may need "
+                     "another signature algorithm), and its log says which");
             return SIPC_ETLS;
         }
         if (t->hello_refused && a == 70) {
@@ -1820,8 +1851,8 @@ static int direct_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_d
     if (r != SIPC_ETLS)
         return r; /* 0, the callback's own result, or SIPC_ENOMEM */
     if (peer_alert) {
-        snprintf(t->detail, sizeof t->detail, "peer closed the TLS session with alert %s (%d)",
-                 alert_text(alert), alert);
+        snprintf(t->detail, sizeof t->detail, "peer closed the TLS session with alert %s",
+                 alert_text(alert));
         return SIPC_ETLS;
     }
     direct_alert(t, 2, alert);

@@ -111,6 +111,16 @@ if grep -aq "alert handshake failure" "$work/sc.out" && ! grep -aq "wrong curve"
 else
     not_ok "no handshake_failure alert for -curves P-521"; cat "$work/sc.out"
 fi
+# A client whose groups leave out the curve of the node's key (P-256) cannot
+# verify its signature: refused at once with handshake_failure, not after the
+# node's whole flight with OpenSSL's "wrong curve" and illegal_parameter.
+if sclient -tls1_2 -curves P-384 -cert "$work/node.crt" -key "$work/node.key"; then
+    not_ok "a client offering only P-384 to a P-256 node must be refused"; cat "$work/sc.out"
+elif grep -aq "alert handshake failure" "$work/sc.out" && ! grep -aq "wrong curve" "$work/sc.out"; then
+    ok "a client offering only P-384 to a P-256 node gets a handshake_failure alert"
+else
+    not_ok "no handshake_failure alert for -curves P-384"; cat "$work/sc.out"
+fi
 # Signature algorithms: the node's key is ECDSA P-256, so a client must let
 # it sign with ECDSA. OpenSSL offering only RSA+SHA256 (and therefore no
 # ECDHE-ECDSA suite) gets a handshake_failure alert, and the log says that
@@ -252,6 +262,11 @@ if grep -q "no signature algorithm in common: this node's key is ECDSA P-256 and
     ok "log: a client without an ECDSA signature algorithm is named as such"
 else
     not_ok "log: -sigalgs RSA+SHA256"; cat "$log"
+fi
+if grep -q "peer cannot verify this node's key: it is ECDSA P-256, and the peer's groups leave that curve out (a TLS 1.2 client verifies only signatures on the curves it lists); it offered: P-384" "$log"; then
+    ok "log: a client without the node's curve among its groups is named as such"
+else
+    not_ok "log: -curves P-384"; cat "$log"
 fi
 if grep -q "no cipher suite in common for this node's key: it is ECDSA P-256, which needs an ECDHE-ECDSA suite; the peer offers only ECDHE-RSA ones" "$log"; then
     ok "log: a client offering only ECDHE-RSA suites is told the node's key needs ECDHE-ECDSA"

@@ -2247,7 +2247,8 @@ static void t_resumed_answer_one_segment(void **state)
 static void t_ecdhe_ahead(void **state)
 {
     (void)state;
-    unsigned long on = strstr(sipc_tls_engine_version(), "ecdhe-ahead") != NULL;
+    assert_non_null(strstr(sipc_tls_engine_version(), " ecdhe-ahead")); /* both builds */
+    const unsigned long on = 1;
     world *w = world_new();
     world_server(w, SIPC_TLS_STRICT, g_pem, "test", 0);
     world_client(w, SIPC_TLS_STRICT, g_pem, "test", 0, 0);

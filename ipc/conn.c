@@ -377,7 +377,7 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
     } else if (strcmp(h->cluster, c->ctx->cluster) != 0) {
         err = SIPC_ECLUSTER;
         snprintf(msg, sizeof msg,
-                 "cluster name mismatch: this node %s is in cluster '%s', peer %s at %s is in "
+                 "cluster name mismatch: this side %s is in cluster '%s', peer %s at %s is in "
                  "cluster '%s'",
                  c->ctx->node_id, c->ctx->cluster, h->node_id, c->peer_addr, h->cluster);
     }

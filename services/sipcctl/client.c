@@ -240,10 +240,17 @@ int ctl_report_call_failure(const ctl_client *cl, const char *service, const cha
     int err = rep->err;
     if (rep->too_big)
         return ctl_fail(1, "%s.%s to %s not sent: %s", service, method, cl->target, rep->message);
-    return ctl_fail(ctl_exit_code(err), "%s.%s to %s failed: %s [%s, %s]%s%s", service, method,
+    /* the library names both clusters; what to change is this home's business */
+    char fix[700] = "";
+    if (err == SIPC_ECLUSTER)
+        snprintf(fix, sizeof fix,
+                 "; this home's [cluster] name is '%s': set it to the node's cluster "
+                 "name in %s/sipc.conf to reach it",
+                 cl->cfg.cluster, cl->cfg.home);
+    return ctl_fail(ctl_exit_code(err), "%s.%s to %s failed: %s [%s, %s]%s%s%s", service, method,
                     cl->target, sipc_strerror(err), sipc_err_name(err),
                     sipc_err_class_name(sipc_err_classify(err)), rep->message[0] ? ": " : "",
-                    rep->message);
+                    rep->message, fix);
 }
 
 void ctl_disconnect(ctl_client *cl)

@@ -358,6 +358,14 @@ rc=$?
     ok "... and the cluster report grades it MIGRATING (exit 2): going strict cuts no one off" || { not_ok "cluster report once the peers are gone (exit $rc)"; cat "$work/cl2.json"; }
 ctl --home "$work/a" reload >"$work/r6.out" 2>&1 && [ "$(mode)" = strict ] &&
     ok "... and a plain reload does" || { not_ok "plain reload after the peers went"; cat "$work/r6.out"; }
+# a client home of another cluster name, with the pair: told which line to change
+conf w w 1
+sed -i 's/^name = guard$/name = other/' "$work/w/sipc.conf"
+"$BIN/tlstool" --home "$work/w" import "$work/cluster.pfx" >/dev/null || not_ok "import in w"
+ctl --home "$work/w" ping "$BASE.1" >"$work/w.out" 2>&1
+rc=$?
+[ "$rc" != 0 ] && grep -q "cluster name mismatch: this side .* is in cluster 'other', peer a at .* is in cluster 'guard'; this home's \[cluster\] name is 'other': set it to the node's cluster name in $work/w/sipc.conf to reach it" "$work/w.out" &&
+    ok "a client of another cluster name is told which line to change" || { not_ok "cluster name mismatch from a client home (exit $rc)"; cat "$work/w.out"; }
 stop_a || not_ok "A stop at the end"
 
 shtest_done

@@ -1,7 +1,7 @@
 /* tls_hello.h - what a TLS ClientHello offers, read from its first bytes
  * (unauthenticated input, before the TLS library reads it): a server refuses
- * one that offers no group it accepts, or no signature algorithm its key can
- * sign with, with an alert that says so, and a failed handshake is explained
+ * one that offers no group it accepts, no signature algorithm its key can
+ * sign with, or no group on its ECDSA key's curve, with an alert that says so, and a failed handshake is explained
  * in an operator's words ("the peer offers only TLS 1.3") where the TLS
  * library only says "no cipher suite in common". wolfSSL 5.5.4 exposes
  * nothing of a ClientHello it refused. */

@@ -10,6 +10,7 @@
 
 #include "management_impl.h"
 #include "rfc3339.h"
+#include "sipc/node.h"
 
 typedef struct cluster_query {
     sipc_mgmt *m;
@@ -184,28 +185,25 @@ static void names_with_tls(json_t *nodes, int en, char *out, size_t len)
  * reload replacing its links, brings them up within a few seconds. */
 #define LINK_GRACE_S 10
 
-/* The node in nodes that listens on addr ("host:port"): its address is the
- * host and one of its services has the port; NULL when none does. */
+/* The node in nodes that listens on addr ("host:port", "[v6]:port"): its
+ * address is the host and one of its services has the port; NULL when none
+ * does. */
 static json_t *node_at(json_t *nodes, const char *addr)
 {
-    const char *colon = strrchr(addr, ':');
-    if (!colon)
+    char want[160], host[160];
+    int port, p;
+    if (sipc_parse_address(addr, 0, want, sizeof want, &port) != 0)
         return NULL;
-    size_t hl = (size_t)(colon - addr);
-    long port = strtol(colon + 1, NULL, 10);
     size_t i;
     json_t *n, *only = NULL;
     int hosts = 0;
     json_array_foreach(nodes, i, n)
     {
         /* an unreachable node has only its management "host:port" */
-        const char *host = str_at(n, "node", "address");
-        size_t len = strlen(host);
-        if (!host[0]) {
-            host = str_at(n, "address", NULL);
-            len = strrchr(host, ':') ? (size_t)(strrchr(host, ':') - host) : strlen(host);
-        }
-        if (len != hl || strncmp(host, addr, hl) != 0)
+        const char *a = str_at(n, "node", "address");
+        if (!a[0])
+            a = str_at(n, "address", NULL);
+        if (sipc_parse_address(a, 1, host, sizeof host, &p) != 0 || strcmp(host, want) != 0)
             continue;
         hosts++;
         only = n;
@@ -222,11 +220,18 @@ static json_t *node_at(json_t *nodes, const char *addr)
  * peer (its services named, the earliest since, the first error): what a
  * partition, a refused handshake or a strict node among plaintext ones
  * looks like from n. */
-static void links_down(json_t *list, json_t *nodes, json_t *n, int64_t now)
+static void links_down(json_t *list, json_t *nodes, json_t *n)
 {
-    if (json_integer_value(json_object_get(json_object_get(n, "node"), "uptime_seconds")) <
-        LINK_GRACE_S)
+    json_int_t uptime =
+        json_integer_value(json_object_get(json_object_get(n, "node"), "uptime_seconds"));
+    int64_t started;
+    char err[120];
+    if (uptime < LINK_GRACE_S || sipc_rfc3339_ms(str_at(n, "node", "started"), &started, err,
+                                                 sizeof err) != 0)
         return;
+    /* "since" is on n's clock, which may not be the judge's: n's own now
+     * (to the second) is its start plus its uptime */
+    int64_t now = started / 1000 + uptime;
     json_t *groups = json_array();
     size_t i;
     json_t *l;
@@ -234,7 +239,6 @@ static void links_down(json_t *list, json_t *nodes, json_t *n, int64_t now)
     {
         const char *since = str_at(l, "since", NULL), *error = str_at(l, "last_error", NULL);
         int64_t ms;
-        char err[120];
         if (json_is_true(json_object_get(l, "up")) || !error[0] ||
             sipc_rfc3339_ms(since, &ms, err, sizeof err) != 0 || now - ms / 1000 < LINK_GRACE_S)
             continue;
@@ -313,12 +317,13 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                 continue;
             int e = json_is_true(json_object_get(json_object_get(n, "tls"), "enabled"));
             /* a strict odd node is worse than a mismatch: it refuses the
-             * others' plaintext, so none of them reaches it */
+             * others' plaintext (their management links may still reach it
+             * over TLS, when they dial TLS first with the pair imported) */
             if (e == odd && e && !strcmp(str_at(n, "tls", "mode"), "strict"))
                 problem(list, n, "tls_mismatch",
                         "TLS must be enabled on all nodes: %s has TLS on and is strict: it refuses "
-                        "the plaintext of %s, and their links to it are down (TLS on: %s; TLS "
-                        "off: %s)",
+                        "the plaintext of %s, so their plaintext links to it and its links to "
+                        "them are down (TLS on: %s; TLS off: %s)",
                         name_of(n), without, with, without);
             else if (e == odd)
                 problem(list, n, "tls_mismatch",
@@ -362,7 +367,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                         json_integer_value(json_object_get(h, "failures")) == 1 ? "" : "s",
                         str_at(h, "last_failure", NULL), str_at(h, "last_error", NULL));
         }
-        links_down(list, nodes, n, now);
+        links_down(list, nodes, n);
         json_t *tls = json_object_get(n, "tls");
         int enabled = json_is_true(json_object_get(tls, "enabled"));
         json_t *cert = json_object_get(tls, "certificate");

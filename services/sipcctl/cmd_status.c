@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "services/data/data_validate.h"
 #include "services/management/mgmt_health.h"
 #include "services/sipcd/peers.h"
 #include "sipcctl.h"
@@ -203,9 +204,15 @@ static int off_mode(json_t *st, const char *mode, char *out, size_t len, json_t 
  * parsing it gets the reason (also on stderr) and not an empty input. */
 static int failed(const ctl *o, int rc)
 {
-    if (!o->json)
+    /* a usage mistake is said on stderr only, as for every command */
+    if (!o->json || rc == EX_USAGE)
         return rc;
-    json_t *j = json_pack("{s:b, s:s, s:i}", "ok", 0, "error", ctl_failure(), "exit_code", rc);
+    /* the text may be cut mid-character or carry a peer's bytes that are
+     * not UTF-8, which jansson refuses */
+    char error[4096];
+    snprintf(error, sizeof error, "%s", ctl_failure());
+    data_utf8_repair(error);
+    json_t *j = json_pack("{s:b, s:s, s:i}", "ok", 0, "error", error, "exit_code", rc);
     if (o->expect_mode) {
         json_object_set_new(j, "expect_mode", json_string(o->expect_mode));
         json_object_set_new(j, "expect_met", json_false());
@@ -254,7 +261,11 @@ int cmd_status(void *arg)
     int nothers = o->expect_mode ? off_mode(st, o->expect_mode, others, sizeof others, not_in) : 0;
     if (o->expect_mode) {
         /* the findings the expected mode brings (permissive) are no failure */
-        rc = nothers || rc == 1 || (rc == 2 && strcmp(o->expect_mode, "permissive")) ? 1 : 0;
+        /* no node at all is no cluster in any mode */
+        rc = nothers || !json_array_size(json_object_get(st, "nodes")) || rc == 1 ||
+                     (rc == 2 && strcmp(o->expect_mode, "permissive"))
+                 ? 1
+                 : 0;
         /* "ok" and "health" keep grading the cluster; these say what the
          * exit code says */
         json_object_set_new(st, "expect_mode", json_string(o->expect_mode));
@@ -287,6 +298,9 @@ int cmd_status(void *arg)
             printf("cluster IN MODE %s: %zu node%s, every one %s, nothing else flagged%s\n",
                    o->expect_mode, nn, nn == 1 ? "" : "s", o->expect_mode,
                    np ? " (the findings of that mode below)" : "");
+        else if (o->expect_mode && nn == 0)
+            printf("cluster NOT IN MODE %s: the answer lists no node; %zu finding%s%s\n",
+                   o->expect_mode, np, np == 1 ? "" : "s", np ? ":" : "");
         else if (o->expect_mode)
             printf("cluster NOT IN MODE %s: %d node%s in another mode%s; %zu finding%s%s\n",
                    o->expect_mode, nothers, nothers == 1 ? "" : "s", nothers ? " (named below)" : "",

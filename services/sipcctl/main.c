@@ -172,7 +172,8 @@ static const cli_cmd COMMANDS[] = {
      "TLS not enabled everywhere, a different certificate, a certificate expiring within\n"
      "30 days, an unreachable node, links between nodes down for more than 10 s, a peer\n"
      "still sending plaintext. The JSON schema is in docs/services.md; with --json a\n"
-     "failure prints {\"ok\": false, \"error\": ..., \"exit_code\": N} on stdout too.\n"
+     "failure prints {\"ok\": false, \"error\": ..., \"exit_code\": N} on stdout too\n"
+     "(a usage mistake, exit 64, only on stderr).\n"
      "\n"
      "Exit codes of --cluster, for scripts that wait for a stage of a migration to TLS:\n"
      "0 OK, nothing flagged; 2 MIGRATING: TLS is on everywhere and the only findings are\n"
@@ -180,8 +181,9 @@ static const cli_cmd COMMANDS[] = {
      "one off; a node the strict guard held back counts once its plaintext peers are\n"
      "gone); 1 anything else. --expect-mode permissive|strict: 0 only when every node\n"
      "runs TLS in that mode and nothing else is flagged (for permissive: no plaintext\n"
-     "peer left either), else 1; the headline then reads \"cluster IN MODE M\" or\n"
-     "\"cluster NOT IN MODE M\", and --json adds expect_mode, expect_met, not_in_mode:\n"
+     "peer left either), else 1 (also when the answer lists no node); the headline\n"
+     "then reads \"cluster IN MODE M\" or \"cluster NOT IN MODE M\", and --json adds\n"
+     "expect_mode, expect_met, not_in_mode:\n"
      "  until sipcctl status --cluster --expect-mode permissive; do sleep 10; done\n",
      STATUS_OPTS, cmd_status, NULL},
     {"metrics", "", "the node's metrics in the Prometheus text format", NULL, NULL, cmd_metrics, NULL},

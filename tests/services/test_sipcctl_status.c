@@ -34,7 +34,11 @@ static void on_cluster(sipc_request *req, void *arg)
 {
     fake *f = arg;
     uv_mutex_lock(&f->lock);
-    sipc_respond(req, f->answer, strlen(f->answer));
+    /* "error:TEXT": an error answer with that message */
+    if (!strncmp(f->answer, "error:", 6))
+        sipc_respond_error(req, SIPC_EINVAL, f->answer + 6);
+    else
+        sipc_respond(req, f->answer, strlen(f->answer));
     uv_mutex_unlock(&f->lock);
 }
 
@@ -112,21 +116,33 @@ static void older_coordinator(void **state)
         fail_msg("no health, only permissive: exit %d\n%s", rc, out);
     assert_non_null(strstr(out, "cluster MIGRATING"));
     assert_int_equal(ctl(f, migrating, "--json", out, sizeof out), 2);
+    /* an answer listing no node is no cluster in any mode */
     rc = ctl(f, migrating, "--expect-mode permissive", out, sizeof out);
-    if (rc != 0)
-        fail_msg("no health, --expect-mode permissive: exit %d\n%s", rc, out);
-    /* the headline says what the exit code says, and so does the JSON
-     * beside "ok"/"health", which keep grading the cluster */
-    if (!strstr(out, "cluster IN MODE permissive: 0 nodes, every one permissive, nothing else "
-                     "flagged") ||
+    if (rc != 1 || !strstr(out, "cluster NOT IN MODE permissive: the answer lists no node; 1 "
+                                "finding:"))
+        fail_msg("no node, --expect-mode permissive: exit %d\n%s", rc, out);
+    assert_int_equal(ctl(f, migrating, "--expect-mode permissive --json", out, sizeof out), 1);
+    assert_non_null(strstr(out, "\"expect_met\": false"));
+    /* with a node in the mode: met; the headline says what the exit code
+     * says, and so does the JSON beside "ok"/"health", which keep grading
+     * the cluster */
+    static const char migrating1[] =
+        "{\"schema\": 1, \"ok\": false, \"nodes\": [{\"reachable\": true, \"address\": "
+        "\"10.0.0.2:23002\", \"node\": {\"id\": \"n2\"}, \"tls\": {\"enabled\": true, "
+        "\"mode\": \"permissive\"}}], \"problems\": [{\"node\": \"n2\", \"address\": "
+        "\"10.0.0.2\", \"kind\": \"permissive\", \"message\": \"n2 still accepts plaintext "
+        "(mode permissive): set mode = strict once every node has TLS\"}]}";
+    rc = ctl(f, migrating1, "--expect-mode permissive", out, sizeof out);
+    if (rc != 0 || !strstr(out, "cluster IN MODE permissive: 1 node, every one permissive, "
+                                "nothing else flagged") ||
         strstr(out, "MIGRATING"))
-        fail_msg("--expect-mode permissive met:\n%s", out);
-    assert_int_equal(ctl(f, migrating, "--expect-mode permissive --json", out, sizeof out), 0);
+        fail_msg("--expect-mode permissive met: exit %d\n%s", rc, out);
+    assert_int_equal(ctl(f, migrating1, "--expect-mode permissive --json", out, sizeof out), 0);
     assert_non_null(strstr(out, "\"expect_mode\": \"permissive\""));
     assert_non_null(strstr(out, "\"expect_met\": true"));
     assert_non_null(strstr(out, "\"ok\": false"));
     assert_int_equal(ctl(f, migrating, "--expect-mode strict", out, sizeof out), 1);
-    if (!strstr(out, "cluster NOT IN MODE strict: 0 nodes in another mode; 1 finding:"))
+    if (!strstr(out, "cluster NOT IN MODE strict: the answer lists no node; 1 finding:"))
         fail_msg("--expect-mode strict not met:\n%s", out);
     assert_int_equal(ctl(f, migrating, "--expect-mode strict --json", out, sizeof out), 1);
     assert_non_null(strstr(out, "\"expect_met\": false"));
@@ -159,6 +175,15 @@ static void older_coordinator(void **state)
     if (rc != 76 || !strstr(out, "\"ok\": false") || !strstr(out, "\"exit_code\": 76") ||
         !strstr(out, "\"error\": \"management.cluster from ") || !strstr(out, "is not JSON"))
         fail_msg("an answer that is not JSON, --json: exit %d\n%s", rc, out);
+    /* a reason that is not UTF-8 still makes a JSON object, the bad bytes
+     * replaced */
+    rc = ctl(f, "error:caf\xc3 \xff broke", "--json 2>/dev/null", out, sizeof out);
+    if (rc == 0 || !strstr(out, "\"ok\": false") || !strstr(out, "caf? ? broke"))
+        fail_msg("an error that is not UTF-8, --json: exit %d\n%s", rc, out);
+    /* a usage mistake goes to stderr only, even with --json */
+    rc = ctl(f, fine, "--json --node 127.0.0.1:bogus 2>/dev/null", out, sizeof out);
+    if (rc != 64 || out[0])
+        fail_msg("a bad --node, --json: exit %d\n%s", rc, out);
     /* and when the node cannot be reached (nothing listens on port 9) */
     const char *bin = getenv("SIPC_TEST_BIN"), *tnet = getenv("SIPC_TEST_NET");
     char cmd[1024];

@@ -64,22 +64,25 @@ static void tls_split(void **state)
     assert_string_equal(kinds(p), "n3:tls_mismatch");
     /* the odd node is strict: the others cannot reach it, and it says so */
     assert_non_null(strstr(json_string_value(json_object_get(json_array_get(p, 0), "message")),
-                           "n3 has TLS on and is strict: it refuses the plaintext of n1, n2, and "
-                           "their links to it are down"));
+                           "n3 has TLS on and is strict: it refuses the plaintext of n1, n2, so "
+                           "their plaintext links to it and its links to them are down"));
     json_decref(p);
     json_decref(nodes);
 }
 
 /* node() at 127.0.72.N (N its last digit) with its search service on
  * 2300N, up for uptime s, and a link to each node in peers (ids, "" for
- * none), down since down_s ago with an error when down_s > 0 */
+ * none), down since down_s ago with an error when down_s > 0; now is the
+ * node's own clock */
 static json_t *linked(const char *id, int uptime, const char *peers, int down_s, int64_t now)
 {
     json_t *n = node(id, NULL, 0, 0);
     char addr[32];
     snprintf(addr, sizeof addr, "127.0.72.%c", id[1]);
-    json_object_set_new(n, "node", json_pack("{s:s, s:s, s:i}", "id", id, "address", addr,
-                                             "uptime_seconds", uptime));
+    char started[32];
+    sipc_rfc3339_format((now - uptime) * 1000, 0, started, sizeof started);
+    json_object_set_new(n, "node", json_pack("{s:s, s:s, s:s, s:i}", "id", id, "address", addr,
+                                             "started", started, "uptime_seconds", uptime));
     json_object_set_new(n, "services",
                         json_pack("[{s:s, s:i}]", "name", "search", "port", 23000 + id[1] - '0'));
     json_t *links = json_array();
@@ -123,6 +126,25 @@ static void link_down(void **state)
         json_decref(p);
         json_decref(nodes);
     }
+    /* each node's links are timed on its own clock, not the judge's: an
+     * hour of skew either way neither hides a long outage nor flags a
+     * fresh one */
+    for (int skew = -3600; skew <= 3600; skew += 7200) {
+        nodes = json_pack("[o, o]", linked("n1", 600, "2", 60, now + skew),
+                          linked("n2", 600, "", 0, now + skew));
+        p = sipc_mgmt_judge(nodes, 30, now);
+        if (strcmp(kinds(p), "n1:link_down") != 0)
+            fail_msg("down 60 s, node clock %+d s: %s", skew, kinds(p));
+        json_decref(p);
+        json_decref(nodes);
+        nodes = json_pack("[o, o]", linked("n1", 600, "2", 3, now + skew),
+                          linked("n2", 600, "", 0, now + skew));
+        p = sipc_mgmt_judge(nodes, 30, now);
+        if (json_array_size(p))
+            fail_msg("down 3 s, node clock %+d s: %s", skew, kinds(p));
+        json_decref(p);
+        json_decref(nodes);
+    }
     /* an unreachable peer is named as its unreachable problem names it */
     nodes = json_pack("[o, {s:s, s:b, s:s}]", linked("n1", 600, "3", 60, now), "address",
                       "127.0.72.3:23002", "reachable", 0, "error", "timed out");
@@ -130,6 +152,54 @@ static void link_down(void **state)
     assert_string_equal(kinds(p), "127.0.72.3:23002:unreachable n1:link_down");
     assert_non_null(strstr(json_string_value(json_object_get(json_array_get(p, 1), "message")),
                            "n1's link to 127.0.72.3:23002 (search) is down"));
+    json_decref(p);
+    json_decref(nodes);
+}
+
+/* linked() moved to fd00::N, its links' addresses in brackets as the
+ * channel writes them ("[fd00::2]:23002") */
+static json_t *linked6(const char *id, int uptime, const char *peers, int down_s, int64_t now)
+{
+    json_t *n = linked(id, uptime, peers, down_s, now);
+    char addr[48];
+    snprintf(addr, sizeof addr, "fd00::%c", id[1]);
+    json_object_set_new(json_object_get(n, "node"), "address", json_string(addr));
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(n, "links"), i, l)
+    {
+        char c = peers[i];
+        snprintf(addr, sizeof addr, "[fd00::%c]:%d", c, 23000 + c - '0');
+        json_object_set_new(l, "address", json_string(addr));
+    }
+    return n;
+}
+
+/* IPv6 links find their peer by its address as IPv4 ones do */
+static void link_down_v6(void **state)
+{
+    (void)state;
+    int64_t now = 1800000000;
+    json_t *nodes = json_pack("[o, o]", linked6("n1", 600, "2", 60, now),
+                              linked6("n2", 600, "", 0, now));
+    json_t *p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n1:link_down");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(p, 0), "peer")), "n2");
+    json_decref(p);
+    json_decref(nodes);
+    /* the peer just started: its links are still coming up */
+    nodes = json_pack("[o, o]", linked6("n1", 600, "2", 60, now), linked6("n2", 5, "", 0, now));
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "");
+    json_decref(p);
+    json_decref(nodes);
+    /* an unreachable peer, known by its management "[v6]:port" */
+    nodes = json_pack("[o, {s:s, s:b, s:s}]", linked6("n1", 600, "3", 60, now), "address",
+                      "[fd00::3]:23002", "reachable", 0, "error", "timed out");
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "[fd00::3]:23002:unreachable n1:link_down");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(p, 1), "peer")),
+                        "[fd00::3]:23002");
     json_decref(p);
     json_decref(nodes);
 }
@@ -185,6 +255,7 @@ int main(void)
         cmocka_unit_test(tls_split),
         cmocka_unit_test(held_back),
         cmocka_unit_test(link_down),
+        cmocka_unit_test(link_down_v6),
         cmocka_unit_test(health_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

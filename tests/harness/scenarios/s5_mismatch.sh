@@ -40,7 +40,7 @@ section "the cluster status of sipcctl (asked of n1) says what is wrong"
 "$BIN/sipcctl" --home "$(node_home n1)" --timeout 5000 status --cluster >"$work/cl.out" 2>&1
 rc=$?
 sed -n '/PROBLEMS/,$p' "$work/cl.out"
-[ "$rc" = 1 ] && grep -q "TLS must be enabled on all nodes: n3 has TLS on and is strict: it refuses the plaintext of n1, n2, and their links to it are down (TLS on: n3; TLS off: n1, n2)" "$work/cl.out" &&
+[ "$rc" = 1 ] && grep -q "TLS must be enabled on all nodes: n3 has TLS on and is strict: it refuses the plaintext of n1, n2, so their plaintext links to it and its links to them are down (TLS on: n3; TLS off: n1, n2)" "$work/cl.out" &&
     ok "sipcctl status --cluster: 'TLS must be enabled on all nodes: n3 has TLS on and is strict'" || not_ok "sipcctl status --cluster (exit $rc)"
 # once the links have failed for longer than a start or a reload takes, the
 # summary lists each node's down links with their last error

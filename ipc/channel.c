@@ -170,6 +170,7 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
             ch->plain_fallback = 0; /* next time, offer TLS again */
         } else if (!ch->plain_fallback && sipc__conn_permissive_fallback(c, err, was_up, got_bytes)) {
             ch->plain_fallback = 1;
+            ch->retry_next = 1;
             immediate = 1;
             const char *what = err == SIPC_EPLAINTEXT
                                    ? "answers in plaintext"
@@ -240,6 +241,11 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
         ch_schedule_redial(ch, 0);
         return;
     }
+    /* only the dial right after the refused TLS says it retries: a later
+     * plaintext redial may follow anything, and the listener would take it
+     * for the retry of another dialer's TLS from this host */
+    c->plaintext_retry = ch->retry_next && mode == SIPC_TLS_PERMISSIVE && !want_tls;
+    ch->retry_next = 0;
     sipc_str_copy(c->peer_addr, sizeof c->peer_addr, ch->where);
     sipc_list_insert_before(&ch->conns, &c->owner_link);
     ch->conns_alive++;

@@ -508,11 +508,10 @@ static void ev_ready(sipc_stream *s)
         ctx->hello_len = pack_hello(ctx, 0, ctx->hello, sizeof ctx->hello);
     sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = ctx->hello, .payload_len = ctx->hello_len};
     uint8_t retry[sizeof ctx->hello];
-    /* a dialer that offers TLS first dials in plaintext only after the
-     * address refused its TLS: it says so, and the listener's line about
-     * the handshake it refused is no news */
-    if (ctx->hello_len && !c->is_server && !sipc_stream_is_tls(s) &&
-        sipc_security_mode(c->sec) == SIPC_TLS_PERMISSIVE) {
+    /* the plaintext dial right after the address refused our TLS says so
+     * (the channel marks it), and the listener's line about the handshake
+     * it refused is no news */
+    if (ctx->hello_len && c->plaintext_retry && !c->is_server && !sipc_stream_is_tls(s)) {
         e.payload = retry;
         e.payload_len = pack_hello(ctx, 1, retry, sizeof retry);
     }

@@ -96,13 +96,18 @@ static void held_write(sipc_ctx *ctx, const sipc__held_line *h, uint64_t now)
 {
     uint64_t at = h->due - SIPC__RETRY_HOLD_MS;
     uint64_t ago = now > at ? now - at : 0;
-    char more[240] = "";
+    char more[240] = "", suffix[300];
     if (h->count > 1)
         snprintf(more, sizeof more, "; and %u more from %s since, with no plaintext retry either",
                  h->count - 1, h->host);
+    snprintf(suffix, sizeof suffix, " (%llu.%llu s ago%s)", (unsigned long long)(ago / 1000),
+             (unsigned long long)(ago % 1000 / 100), more);
+    /* the line is cut at 1023 characters (sipc__log_limited_host): a long
+     * text gives way, so that when and how many are still said */
+    int room = 1023 - (int)strlen(suffix);
+    int cut = (int)strlen(h->text) > room;
     sipc__log_limited_host(ctx, h->key, h->host_key[0] ? h->host_key : NULL, h->level, h->category,
-                           "%s (%llu.%llu s ago%s)", h->text, (unsigned long long)(ago / 1000),
-                           (unsigned long long)(ago % 1000 / 100), more);
+                           "%.*s%s%s", cut ? room - 3 : room, h->text, cut ? "..." : "", suffix);
 }
 
 /* Writes the held lines due by now (all: every one); returns the ms until

@@ -177,6 +177,7 @@ struct sipc_conn {
     int is_server;
     int hello_received;
     int peer_plaintext_retry; /* its hello says: a plaintext retry after TLS refused */
+    int plaintext_retry;    /* a dial: our hello says so (the channel sets it) */
     int stream_closed;
     int timer_closed;
     int paused;             /* reading stopped: see sipc__conn_update_pause() */
@@ -424,6 +425,7 @@ struct sipc_channel {
     uint64_t since_ms;      /* wall clock of the last up/down change */
     int closing;
     int plain_fallback;     /* permissive: the peer answered in plaintext */
+    int retry_next;         /* the next dial is the plaintext retry of a refused TLS */
     int fallback_said;      /* a fallback of an offer-only security was logged at INFO */
     int last_err;
     char last_detail[600];

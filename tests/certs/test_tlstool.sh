@@ -883,6 +883,12 @@ PY
         ok "sipcd start: TLS off, the same subject does not stop it"
         stop_sipcd
     fi
+    # ... unless the pipeline has TLS of its own: its pair is checked as with TLS on
+    sed -i 's/^\[pipeline\]$/[pipeline]\ntls = 1/' "$O/sipc.conf"
+    run timeout 20 "$SIPCD" --home "$O"
+    expect "sipcd start: TLS off but [pipeline] tls = 1, the subject is still refused (78)" 78 \
+        "this node's certificate does not verify, every TLS handshake will fail: certificate subject 'O=Example, CN=sipc node' differs from the required subject 'O=Example Inc., CN=sipc node'"
+    sed -i '/^tls = 1$/d' "$O/sipc.conf"
 else
     ok "live node tests [skipped: no sipcd given]"
 fi

@@ -1613,6 +1613,107 @@ static void t_plain_not_retry(void **state)
     world_free(w);
 }
 
+/* A listener that closes each connection, without a word, once it has seen
+ * what the dialer says first: a TLS record ('t'), or its plaintext hello
+ * with plaintext_retry ('r') or without ('p'). */
+typedef struct probe {
+    uv_tcp_t tcp;
+    int n;
+    char kind[16];
+} probe;
+
+typedef struct probe_conn {
+    uv_tcp_t tcp;
+    probe *p;
+    uint8_t buf[1024];
+    size_t len;
+} probe_conn;
+
+static void probe_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+    (void)hint;
+    probe_conn *pc = h->data;
+    *b = uv_buf_init((char *)pc->buf + pc->len, (unsigned)(sizeof pc->buf - pc->len));
+}
+
+static void probe_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+    (void)b;
+    probe_conn *pc = s->data;
+    char kind = 0;
+    if (n > 0)
+        pc->len += (size_t)n;
+    /* Hello field 4 (software), then field 5 (plaintext_retry = true: 0x28 0x01) */
+    static const char sw[] = "sipc " SIPC_VERSION_STRING;
+    if (pc->len && pc->buf[0] == 0x16) {
+        kind = 't';
+    } else {
+        for (size_t i = 0; !kind && i + sizeof sw - 1 <= pc->len; i++) {
+            if (memcmp(pc->buf + i, sw, sizeof sw - 1) == 0) {
+                size_t e = i + sizeof sw - 1;
+                kind = e + 2 <= pc->len && pc->buf[e] == 0x28 && pc->buf[e + 1] == 1 ? 'r' : 'p';
+            }
+        }
+    }
+    if (!kind && n >= 0 && pc->len < sizeof pc->buf)
+        return;
+    if (kind && pc->p->n < (int)sizeof pc->p->kind - 1)
+        pc->p->kind[pc->p->n++] = kind;
+    uv_read_stop(s);
+    uv_close((uv_handle_t *)s, (uv_close_cb)free);
+}
+
+static void probe_accept(uv_stream_t *s, int status)
+{
+    if (status < 0)
+        return;
+    probe_conn *pc = calloc(1, sizeof *pc);
+    pc->p = s->data;
+    uv_tcp_init(s->loop, &pc->tcp);
+    pc->tcp.data = pc;
+    if (uv_accept(s, (uv_stream_t *)&pc->tcp) != 0 ||
+        uv_read_start((uv_stream_t *)&pc->tcp, probe_alloc, probe_read) != 0)
+        uv_close((uv_handle_t *)&pc->tcp, (uv_close_cb)free);
+}
+
+/* Only the plaintext dial right after the refused TLS says it retries; the
+ * plaintext redials after that one failed say nothing (a listener would take
+ * them for the retry of some other dialer's TLS from the same host). */
+static void t_retry_only_after_tls(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    probe p;
+    memset(&p, 0, sizeof p);
+    uv_tcp_init(&w->loop, &p.tcp);
+    p.tcp.data = &p;
+    struct sockaddr_in a;
+    uv_ip4_addr("127.0.73.2", 0, &a);
+    assert_int_equal(uv_tcp_bind(&p.tcp, (struct sockaddr *)&a, 0), 0);
+    assert_int_equal(uv_listen((uv_stream_t *)&p.tcp, 8, probe_accept), 0);
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    uv_tcp_getsockname(&p.tcp, (struct sockaddr *)&ss, &len);
+    w->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    w->addr = "127.0.73.2";
+    world_client(w, SIPC_TLS_PERMISSIVE, g_pem, "test", 0, 0);
+    result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sipc_call(w->ch, "test", "echo", "a", 1, 10000, on_result, &r), 0);
+    for (int i = 0; i < 500 && p.n < 4; i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 10);
+    }
+    sipc_channel_close(w->ch, NULL, NULL);
+    w->ch = NULL;
+    assert_true(tu_run_until(&w->loop, &r.done, 5000));
+    free(r.data);
+    assert_true(p.n >= 4);
+    assert_memory_equal(p.kind, "trpp", 4);
+    uv_close((uv_handle_t *)&p.tcp, NULL);
+    world_free(w);
+}
+
 /* More dialers falling back at once than the listener used to hold lines
  * for (a cluster restarted together, TLS off, the pair imported): nothing
  * about their TLS handshakes above DEBUG on the plaintext side. */
@@ -1686,6 +1787,15 @@ static void t_held_table_full(void **state)
     tu_run_until(&w->loop, &never, SIPC__RETRY_HOLD_MS + 300);
     assert_true(tu_log_has(&w->slog, "; and 2 more from 10.9.9.9 since, with no plaintext retry "
                                      "either)"));
+    /* a text as long as a held line may be: it gives way to when */
+    char text[1024];
+    int tn = snprintf(text, sizeof text, "Connection from 10.9.9.8:4000 closed: ");
+    memset(text + tn, 'x', sizeof text - 1 - (size_t)tn);
+    text[sizeof text - 1] = 0;
+    sipc__log_hold(w->sctx, &owner, "10.9.9.8:4000", "10.9.9.8", "k4", NULL, SIPC_LOG_INFO,
+                   "Transport.Conn", text);
+    tu_run_until(&w->loop, &never, SIPC__RETRY_HOLD_MS + 300);
+    assert_true(tu_log_has(&w->slog, "xxx... (2."));
     world_free(w);
 }
 
@@ -2415,6 +2525,7 @@ int main(void)
         cmocka_unit_test(t_mode_mismatch),
         cmocka_unit_test(t_permissive),
         cmocka_unit_test(t_plain_not_retry),
+        cmocka_unit_test(t_retry_only_after_tls),
         cmocka_unit_test(t_fallback_burst),
         cmocka_unit_test(t_held_table_full),
         cmocka_unit_test(t_wrong_pair),

@@ -29,11 +29,21 @@ static void describe(host *h, host_service *s, const char *key)
     snprintf(s->file, sizeof s->file, "%sService", cap);
 }
 
-static void log_all(host *h, sipc_log_level level, const char *fmt, const char *arg)
+/* Service failed's setup stops the whole node: every service's log says
+ * so, the others naming the one whose setup failed (with [pipeline] tls on
+ * and TLS off, only the pipeline's TLS is checked). */
+static void log_start_refused(host *h, int failed, const char *why)
 {
-    for (int i = 0; i < HOST_NSERVICES; i++)
-        if (h->svc[i].log)
-            sipc_logf(h->svc[i].log, level, "Service.Start", fmt, h->svc[i].display, arg);
+    for (int i = 0; i < HOST_NSERVICES; i++) {
+        if (!h->svc[i].log)
+            continue;
+        if (i == failed)
+            sipc_logf(h->svc[i].log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s",
+                      h->svc[i].display, why);
+        else
+            sipc_logf(h->svc[i].log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s: %s",
+                      h->svc[i].display, h->svc[failed].display, why);
+    }
 }
 
 /* Loggers and securities of every service: 0 or an exit code. */
@@ -55,7 +65,7 @@ static int prepare(host *h)
     for (int i = 0; i < HOST_NSERVICES; i++) {
         host_service *s = &h->svc[i];
         if (sipc_security_load_service(&s->sec, &h->cfg, s->key, err, sizeof err) != 0) {
-            log_all(h, SIPC_LOG_ERROR, "Cannot start %s: %s", err);
+            log_start_refused(h, i, err);
             return EX_CONFIG;
         }
         /* a [tls] subject the node's own certificate lacks is an edit gone
@@ -64,7 +74,7 @@ static int prepare(host *h)
          * that node starts and says so) */
         if (sipc_security_check_own_subject(s->sec, err, sizeof err) != 0) {
             sipc_security_self_check(s->sec, err, sizeof err);
-            log_all(h, SIPC_LOG_ERROR, "Cannot start %s: %s", err);
+            log_start_refused(h, i, err);
             return EX_CONFIG;
         }
     }

@@ -888,6 +888,13 @@ PY
     run timeout 20 "$SIPCD" --home "$O"
     expect "sipcd start: TLS off but [pipeline] tls = 1, the subject is still refused (78)" 78 \
         "this node's certificate does not verify, every TLS handshake will fail: certificate subject 'O=Example, CN=sipc node' differs from the required subject 'O=Example Inc., CN=sipc node'"
+    # ... and the other services' logs name the service whose TLS stopped the node
+    if grep -q "Cannot start Data Service: Pipeline Service: this node's certificate does not verify" "$O/logs/"DataService_*.log &&
+        grep -q "Cannot start Pipeline Service: this node's certificate does not verify" "$O/logs/"PipelineService_*.log; then
+        ok "sipcd start refused for the pipeline's TLS: the data service's log names the pipeline"
+    else
+        bad "start refused for the pipeline's TLS: logs"; tail -3 "$O/logs/"DataService_*.log "$O/logs/"PipelineService_*.log
+    fi
     sed -i '/^tls = 1$/d' "$O/sipc.conf"
 else
     ok "live node tests [skipped: no sipcd given]"

@@ -16,12 +16,12 @@
 #include <wolfssl/wolfcrypt/sha256.h>
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <uv.h>
 
 #include "base/endian.h"
@@ -98,7 +98,7 @@ typedef struct sipc_ticket_key {
 typedef struct sipc_ecdhe_spare {
     uint8_t priv[32];
     uint8_t pub[65]; /* uncompressed point */
-    pid_t pid;       /* the process that made it: a forked child must not reuse it */
+    unsigned long forks; /* sipc_tls_forks when made: a forked child must not reuse it */
 } sipc_ecdhe_spare;
 #endif
 
@@ -256,8 +256,22 @@ const char *sipc_tls_engine_version(void)
 static uv_once_t init_once = UV_ONCE_INIT;
 static int init_result;
 
+#if SIPC_TLS_ECDHE_SPARE
+/* Counts the forks of this process and its ancestors (the child's copy is
+ * one more than the parent's): a key made ahead in a parent is never taken
+ * in a child, whatever pid either has later. */
+static atomic_ulong sipc_tls_forks;
+static void count_fork(void) { atomic_fetch_add(&sipc_tls_forks, 1); }
+#endif
+
 static void init_wolfssl(void)
 {
+#if SIPC_TLS_ECDHE_SPARE
+    if (pthread_atfork(NULL, NULL, count_fork) != 0) {
+        init_result = -1;
+        return;
+    }
+#endif
     init_result = wolfSSL_Init() == WOLFSSL_SUCCESS ? 0 : -1;
     if (init_result == 0)
         (void)sipc_tls_sha256_dev_register(); /* else wolfCrypt's SHA-256 */
@@ -959,7 +973,7 @@ static sipc_ecdhe_spare *ecdhe_spare_make(WC_RNG *rng)
         ecdhe_spare_free(sp);
         return NULL;
     }
-    sp->pid = getpid();
+    sp->forks = atomic_load(&sipc_tls_forks);
     return sp;
 }
 
@@ -972,7 +986,7 @@ static int ecc_keygen_cb(WOLFSSL *ssl, ecc_key *key, unsigned int size, int curv
     if (size == 32 && (curve == ECC_SECP256R1 || curve == ECC_CURVE_DEF)) {
         t->want_spare = 1;
         sipc_ecdhe_spare *sp = atomic_exchange(&t->cfg->spare, NULL);
-        int ok = sp && sp->pid == getpid() &&
+        int ok = sp && sp->forks == atomic_load(&sipc_tls_forks) &&
                  wc_ecc_import_private_key_ex(sp->priv, sizeof sp->priv, sp->pub, sizeof sp->pub,
                                               key, ECC_SECP256R1) == 0;
         ecdhe_spare_free(sp);

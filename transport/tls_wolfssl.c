@@ -1474,11 +1474,16 @@ static int explain_hello(sipc_tls *t, int match)
     if (!match)
         return 0;
     if (curve_unlisted(t, &hi)) {
+        /* both wrong: name both, or the peer fixes one and fails again */
+        char also[320] = "";
+        if (sigalgs_unusable(t, &hi))
+            snprintf(also, sizeof also,
+                     "; nor does it offer a signature algorithm for it (only: %s)", hi.sigalgs);
         snprintf(t->detail, sizeof t->detail,
                  "peer cannot verify this node's key: it is %s, and the peer's groups leave "
                  "that curve out (a TLS 1.2 client verifies only signatures on the curves it "
-                 "lists); it offered: %s",
-                 t->cfg->key_desc, hi.groups[0] ? hi.groups : "none");
+                 "lists); it offered: %s%s",
+                 t->cfg->key_desc, hi.groups[0] ? hi.groups : "none", also);
         return 1;
     }
     if (sigalgs_unusable(t, &hi)) {
@@ -1613,7 +1618,7 @@ static int map_error(sipc_tls *t, int ret)
              * the server found no version, suite, group or signature
              * algorithm of its own among them; only its log says which */
             snprintf(t->detail, sizeof t->detail,
-                     "peer refused this node's ClientHello (alert handshake_failure): sipc offers "
+                     "peer refused this side's ClientHello (alert handshake_failure): sipc offers "
                      "TLS 1.2 only, ECDHE suites with AES-GCM or ChaCha20-Poly1305, groups P-256 "
                      "and P-384, and ECDSA or RSA signatures with SHA-256 or stronger; for at least "
                      "one of these the peer accepts none of sipc's choices (its key may need "
@@ -1622,7 +1627,7 @@ static int map_error(sipc_tls *t, int ret)
         }
         if (t->hello_refused && a == 70) {
             snprintf(t->detail, sizeof t->detail,
-                     "peer refused this node's ClientHello (alert protocol_version): sipc speaks "
+                     "peer refused this side's ClientHello (alert protocol_version): sipc speaks "
                      "TLS 1.2 only, and the peer does not (a TLS 1.3-only server?)");
             return SIPC_ETLS;
         }

@@ -426,15 +426,27 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                 json_array_foreach(json_object_get(guard, "plaintext_peers"), k, p)
                 {
                     const char *pn = str_at(p, "node", NULL);
+                    /* a sipcctl or tlstool session is named TOOL:USER@HOST...: its
+                     * home clears it with one command over TLS to this node (a
+                     * cluster status asks only one node) */
+                    int tool = !strncmp(pn, "sipcctl:", 8) || !strncmp(pn, "tlstool:", 8);
+                    char how[300];
+                    if (tool)
+                        snprintf(how, sizeof how,
+                                 "from that home, one command over TLS to this node clears it: "
+                                 "sipcctl ping --node %s (import the cluster's key pair there "
+                                 "first if it has none)",
+                                 str_at(n, "address", NULL));
+                    else
+                        snprintf(how, sizeof how, "on a node: tlstool enable there; on a client "
+                                                  "machine: import the cluster's key pair");
                     problem(list, n, "guard_peer",
                             "%s's strict guard saw %s%s%s%s speak plaintext on its %s service "
                             "(last %s): going strict is refused until that peer makes one TLS "
-                            "connection to %s (on a node: tlstool enable there; on a client machine: "
-                            "import the cluster's key pair), or %lld s "
-                            "after it was last seen",
+                            "connection to %s (%s), or %lld s after it was last seen",
                             name_of(n), str_at(p, "address", NULL), pn[0] ? " (node " : "", pn,
                             pn[0] ? ")" : "", str_at(p, "service", NULL),
-                            str_at(p, "last_seen", NULL), name_of(n),
+                            str_at(p, "last_seen", NULL), name_of(n), how,
                             (long long)json_integer_value(json_object_get(guard, "window_s")));
                 }
             }

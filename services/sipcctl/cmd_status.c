@@ -191,18 +191,19 @@ static int off_mode(json_t *st, const char *mode, char *out, size_t len, json_t 
         if (!strcmp(runs, mode))
             continue;
         n++;
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "node", id, "address",
+        /* an unreachable node has no id: named by its address, as problems[] name it */
+        const char *name = id[0] ? id : s_of(node, "address");
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "node", name, "address",
                                               s_of(node, "address"), "runs", runs));
         if (w < len)
-            w += (size_t)snprintf(out + w, len - w, "%s%s (%s)", w ? ", " : "",
-                                  id[0] ? id : s_of(node, "address"), runs);
+            w += (size_t)snprintf(out + w, len - w, "%s%s (%s)", w ? ", " : "", name, runs);
     }
     return n;
 }
 
 /* With --json, a failure is an object on stdout too, so that a script
  * parsing it gets the reason (also on stderr) and not an empty input. */
-static int failed(const ctl *o, int rc)
+int ctl_status_failed(const ctl *o, int rc)
 {
     /* a usage mistake is said on stderr only, as for every command */
     if (!o->json || rc == EX_USAGE)
@@ -237,14 +238,14 @@ int cmd_status(void *arg)
     ctl_client cl;
     rc = ctl_connect(o, NULL, "management", &cl);
     if (rc != 0)
-        return failed(o, rc);
+        return ctl_status_failed(o, rc);
     const char *method = o->cluster ? "cluster" : "status";
     ctl_reply rep;
     if (ctl_call(&cl, "management", method, NULL, 0, &rep) != 0) {
         rc = ctl_report_failure(&cl, "management", method, &rep);
         ctl_reply_free(&rep);
         ctl_disconnect(&cl);
-        return failed(o, rc);
+        return ctl_status_failed(o, rc);
     }
     json_error_t je;
     json_t *st = json_loadb((const char *)rep.data, rep.len, 0, &je);
@@ -252,7 +253,7 @@ int cmd_status(void *arg)
     ctl_disconnect(&cl);
     if (!json_is_object(st)) {
         json_decref(st);
-        return failed(o, ctl_fail(EX_PROTOCOL, "management.%s from %s is not JSON: %s", method,
+        return ctl_status_failed(o, ctl_fail(EX_PROTOCOL, "management.%s from %s is not JSON: %s", method,
                                   cl.target, je.text));
     }
     rc = o->cluster ? cluster_exit(st) : 0;

@@ -313,10 +313,13 @@ int main(int argc, char **argv)
     }
     /* a home given by name must be there; without one, sipcctl is a client
      * with the built-in defaults (plaintext, cluster "sipc") */
-    if (sipc_cli_home_missing(o.home, 0, err, sizeof err))
-        return ctl_fail(EX_CONFIG, "%s", err);
     o.command = p.cmd;
     o.cmd = p.cmd->name;
+    if (sipc_cli_home_missing(o.home, 0, err, sizeof err)) {
+        int rc = ctl_fail(EX_CONFIG, "%s", err);
+        /* a script parsing status --json gets its object for this too */
+        return p.cmd->run == cmd_status ? ctl_status_failed(&o, rc) : rc;
+    }
     o.args = p.args;
     o.nargs = p.nargs;
     return p.cmd->run(&o);

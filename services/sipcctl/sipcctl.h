@@ -127,4 +127,8 @@ const char *ctl_failure(void);
 /* --attr k=v: splits at the first '='; 0 or SIPC_EINVAL (no '=' or empty key). */
 int ctl_attr_split(const char *kv, char *key, size_t keylen, const char **value);
 
+/* What status prints on stdout when it fails with --json (an object with
+ * the error and the exit code; nothing for a usage mistake); returns rc. */
+int ctl_status_failed(const ctl *o, int rc);
+
 #endif

@@ -62,6 +62,14 @@ expect "sipcd with a missing home" 73 "cannot create log directory $work/no-such
 # as a cluster-name mismatch or a refused connection)
 run "$BIN/sipcctl" --home "$work/no-such-home" ping 127.0.0.1
 expect "sipcctl with a missing --home" 78 "^sipcctl: node home $work/no-such-home does not exist \(--home\): give the node's home"
+# ... and status --json prints its failure object on stdout for it too
+"$BIN/sipcctl" --home "$work/no-such-home" status --json >"$work/nohome.json" 2>/dev/null
+rc=$?
+if [ "$rc" = 78 ] && jq -e '.ok == false and .exit_code == 78 and (.error | test("does not exist"))' "$work/nohome.json" >/dev/null; then
+    ok "sipcctl status --json with a missing home: the failure object on stdout"
+else
+    bad "status --json with a missing home (exit $rc): $(cat "$work/nohome.json")"
+fi
 run env SIPC_HOME="$work/no-such-home" "$BIN/sipcctl" status
 expect "sipcctl with a missing \$SIPC_HOME" 78 "node home $work/no-such-home does not exist \(\\\$SIPC_HOME\)"
 run "$BIN/tlstool" --home "$work/no-such-home" status

@@ -121,6 +121,9 @@ elif grep -aq "alert handshake failure" "$work/sc.out" && ! grep -aq "wrong curv
 else
     not_ok "no handshake_failure alert for -curves P-384"; cat "$work/sc.out"
 fi
+# ... and with RSA-only signature algorithms as well, both are named
+sclient -tls1_2 -curves P-384 -sigalgs RSA+SHA256 -cert "$work/node.crt" -key "$work/node.key" &&
+    not_ok "a client offering only P-384 and RSA+SHA256 must be refused"
 # Signature algorithms: the node's key is ECDSA P-256, so a client must let
 # it sign with ECDSA. OpenSSL offering only RSA+SHA256 (and therefore no
 # ECDHE-ECDSA suite) gets a handshake_failure alert, and the log says that
@@ -267,6 +270,11 @@ if grep -q "peer cannot verify this node's key: it is ECDSA P-256, and the peer'
     ok "log: a client without the node's curve among its groups is named as such"
 else
     not_ok "log: -curves P-384"; cat "$log"
+fi
+if grep -q "peer cannot verify this node's key: .*it offered: P-384; nor does it offer a signature algorithm for it (only: rsa_pkcs1_sha256)" "$log"; then
+    ok "log: a client with neither the node's curve nor an ECDSA signature algorithm is told both"
+else
+    not_ok "log: -curves P-384 -sigalgs RSA+SHA256"; cat "$log"
 fi
 if grep -q "no cipher suite in common for this node's key: it is ECDSA P-256, which needs an ECDHE-ECDSA suite; the peer offers only ECDHE-RSA ones" "$log"; then
     ok "log: a client offering only ECDHE-RSA suites is told the node's key needs ECDHE-ECDSA"

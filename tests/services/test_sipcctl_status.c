@@ -170,6 +170,15 @@ static void older_coordinator(void **state)
     assert_int_equal(ctl(f, strict, "--expect-mode permissive --json", out, sizeof out), 1);
     assert_non_null(strstr(out, "\"expect_met\": false"));
     assert_non_null(strstr(out, "\"runs\": \"strict\""));
+    /* an unreachable node (no id) is named by its address, as problems[] name it */
+    static const char down[] =
+        "{\"schema\": 1, \"ok\": false, \"nodes\": [{\"reachable\": false, \"address\": "
+        "\"10.0.0.3\"}], \"problems\": [{\"node\": \"10.0.0.3\", \"address\": \"10.0.0.3\", "
+        "\"kind\": \"unreachable\", \"message\": \"10.0.0.3 cannot be reached\"}]}";
+    assert_int_equal(ctl(f, down, "--expect-mode strict --json", out, sizeof out), 1);
+    const char *nim = strstr(out, "\"not_in_mode\"");
+    if (!nim || !strstr(nim, "\"node\": \"10.0.0.3\""))
+        fail_msg("unreachable node in not_in_mode:\n%s", out);
     /* --json: a failure is JSON on stdout too, with the reason */
     rc = ctl(f, "not json", "--json 2>/dev/null", out, sizeof out);
     if (rc != 76 || !strstr(out, "\"ok\": false") || !strstr(out, "\"exit_code\": 76") ||

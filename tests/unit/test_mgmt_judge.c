@@ -230,6 +230,19 @@ static void held_back(void **state)
     p = sipc_mgmt_judge(nodes, 30, 0);
     assert_string_equal(kinds(p), "n1:permissive n1:guard_peer");
     assert_string_equal(sipc_mgmt_health(p), "problems");
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(p, 1), "message")),
+                           "on a node: tlstool enable there"));
+    json_decref(p);
+    /* ... a sipcctl home: one command from it over TLS to this node clears it */
+    json_t *peer = json_array_get(json_object_get(json_object_get(json_array_get(nodes, 0), "guard"),
+                                                  "plaintext_peers"),
+                                  0);
+    json_object_set_new(peer, "node", json_string("sipcctl:ops@host/57ee:123"));
+    p = sipc_mgmt_judge(nodes, 30, 0);
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(p, 1), "message")),
+                           "from that home, one command over TLS to this node clears it: sipcctl "
+                           "ping --node n1 (import the cluster's key pair there first if it has "
+                           "none)"));
     json_decref(p);
     json_decref(nodes);
 }

@@ -1968,7 +1968,7 @@ static void t_client_hello_refused(void **state)
     assert_int_equal(sipc_tls_input(c.t, failure_alert, sizeof failure_alert, on_plain, &c),
                      SIPC_ETLS);
     assert_string_equal(sipc_tls_detail(c.t),
-                        "peer refused this node's ClientHello (alert handshake_failure): sipc "
+                        "peer refused this side's ClientHello (alert handshake_failure): sipc "
                         "offers TLS 1.2 only, ECDHE suites with AES-GCM or ChaCha20-Poly1305, "
                         "groups P-256 and P-384, and ECDSA or RSA signatures with SHA-256 or "
                         "stronger; for at least one of these the peer accepts none of sipc's "
@@ -1999,7 +1999,7 @@ static void t_client_hello_refused(void **state)
     assert_int_equal(sipc_tls_input(c.t, version_alert, sizeof version_alert, on_plain, &c),
                      SIPC_ETLS);
     assert_string_equal(sipc_tls_detail(c.t),
-                        "peer refused this node's ClientHello (alert protocol_version): sipc "
+                        "peer refused this side's ClientHello (alert protocol_version): sipc "
                         "speaks TLS 1.2 only, and the peer does not (a TLS 1.3-only server?)");
     end_free(&c);
 

@@ -1790,12 +1790,15 @@ static void t_held_table_full(void **state)
     /* a text as long as a held line may be: it gives way to when */
     char text[1024];
     int tn = snprintf(text, sizeof text, "Connection from 10.9.9.8:4000 closed: ");
-    memset(text + tn, 'x', sizeof text - 1 - (size_t)tn);
+    for (size_t i = (size_t)tn; i < sizeof text - 1; i++)
+        text[i] = "long reason "[(i - (size_t)tn) % 12];
     text[sizeof text - 1] = 0;
     sipc__log_hold(w->sctx, &owner, "10.9.9.8:4000", "10.9.9.8", "k4", NULL, SIPC_LOG_INFO,
                    "Transport.Conn", text);
     tu_run_until(&w->loop, &never, SIPC__RETRY_HOLD_MS + 300);
-    assert_true(tu_log_has(&w->slog, "xxx... (2."));
+    /* cut inside the reason, marked, and the ending kept */
+    assert_true(tu_log_has(&w->slog, "closed: long reason long reason"));
+    assert_true(tu_log_has(&w->slog, "... (2."));
     world_free(w);
 }
 

@@ -145,12 +145,27 @@ static int sigalg_rsa(unsigned s)
     return ((s & 0xff) == 1 && (s >> 8) >= 4 && (s >> 8) <= 6) || (s >= 0x0804 && s <= 0x0806);
 }
 
-static void add_sigalg(sipc_tls_hello_info *info, unsigned s)
+/* The names of the codes of list (len bytes, 2 per code) into buf. */
+static void code_names(const uint8_t *list, size_t len, char *buf, size_t cap,
+                       const char *(*name)(unsigned, char *, size_t))
 {
-    char other[16];
-    info->sigalg_ecdsa |= sigalg_ecdsa(s);
-    info->sigalg_rsa |= sigalg_rsa(s);
-    add_name(info->sigalgs, sizeof info->sigalgs, sigalg_name(s, other, sizeof other));
+    if (!cap)
+        return;
+    buf[0] = '\0';
+    for (size_t i = 0; i + 2 <= len; i += 2) {
+        char other[16];
+        add_name(buf, cap, name((unsigned)list[i] << 8 | list[i + 1], other, sizeof other));
+    }
+}
+
+void sipc_tls_hello_group_names(const sipc_tls_hello_info *info, char *buf, size_t cap)
+{
+    code_names(info->groups_at, info->groups_len, buf, cap, group_name);
+}
+
+void sipc_tls_hello_sigalg_names(const sipc_tls_hello_info *info, char *buf, size_t cap)
+{
+    code_names(info->sigalgs_at, info->sigalgs_len, buf, cap, sigalg_name);
 }
 
 /* The suites sipc accepts (tls_wolfssl.c's list), by the key they need. */
@@ -188,12 +203,12 @@ static int read_extensions(reader *ext, sipc_tls_hello_info *info)
             if (block(&body, 2, &list))
                 return -1;
             info->has_groups = 1;
+            info->groups_at = list.p;
+            info->groups_len = list.left;
             unsigned g;
             while (list.left >= 2 && u16(&list, &g) == 0) {
                 info->offers_p256 |= g == 23;
                 info->offers_p384 |= g == 24;
-                char other[16];
-                add_name(info->groups, sizeof info->groups, group_name(g, other, sizeof other));
             }
         } else if (type == 35) { /* SessionTicket */
             info->offers_ticket = body.left > 0;
@@ -203,9 +218,13 @@ static int read_extensions(reader *ext, sipc_tls_hello_info *info)
                 return -1;
             /* an empty, odd or padded list is left to wolfSSL, which refuses it as malformed */
             info->has_sigalgs = list.left >= 2 && list.left % 2 == 0 && body.left == 0;
+            info->sigalgs_at = list.p;
+            info->sigalgs_len = list.left;
             unsigned a;
-            while (list.left >= 2 && u16(&list, &a) == 0)
-                add_sigalg(info, a);
+            while (list.left >= 2 && u16(&list, &a) == 0) {
+                info->sigalg_ecdsa |= sigalg_ecdsa(a);
+                info->sigalg_rsa |= sigalg_rsa(a);
+            }
         }
     }
     return 0;

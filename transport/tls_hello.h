@@ -17,20 +17,32 @@ typedef struct sipc_tls_hello_info {
     int has_groups;      /* a supported_groups extension was present */
     int offers_p256;     /* secp256r1 among the groups */
     int offers_p384;     /* secp384r1 among the groups */
-    char groups[96];     /* the groups offered, by name, ", "-separated */
     int suites_ecdsa;    /* one of sipc's ECDHE-ECDSA suites among the cipher suites */
     int suites_rsa;      /* one of sipc's ECDHE-RSA suites among them */
     int has_sigalgs;     /* a signature_algorithms extension was present */
     int sigalg_ecdsa;    /* ECDSA with SHA-256, SHA-384 or SHA-512 among them */
     int sigalg_rsa;      /* RSA (PKCS#1 v1.5, or PSS with an rsaEncryption key) with one of those */
     int offers_ticket;   /* a session ticket to resume with (a non-empty SessionTicket extension) */
-    char sigalgs[256];   /* the signature algorithms offered, by name (RFC 8446), ", "-separated */
+    /* The two lists' code points where they lie in the parsed data (2 bytes
+     * each), for the names below: naming costs far more than reading, and
+     * only a refused or failed handshake needs the names. */
+    const uint8_t *groups_at;
+    size_t groups_len;
+    const uint8_t *sigalgs_at;
+    size_t sigalgs_len;
 } sipc_tls_hello_info;
-/* Lists too long for their field end with "...". */
 
 /* Reads the ClientHello at the start of data (TLS records as received).
  * Returns 0 and fills info when a whole ClientHello was found, SIPC_EPROTO
- * when data is not one or is cut short. Never reads outside data. */
+ * when data is not one or is cut short. Never reads outside data; info
+ * points into data, which must outlive it. */
 int sipc_tls_hello_parse(const uint8_t *data, size_t len, sipc_tls_hello_info *info);
+
+/* The groups (P-256, X25519, "group N", ...) or the signature algorithms
+ * (by their RFC 8446 names, else "0x...") the ClientHello offered, each
+ * once, ", "-separated, into buf of cap bytes ("" when none); a list too
+ * long for buf ends with "...". */
+void sipc_tls_hello_group_names(const sipc_tls_hello_info *info, char *buf, size_t cap);
+void sipc_tls_hello_sigalg_names(const sipc_tls_hello_info *info, char *buf, size_t cap);
 
 #endif

@@ -1460,11 +1460,13 @@ static int explain_hello(sipc_tls *t, int match)
                  hi.max_minor > 0 ? hi.max_minor - 1 : 0);
         return 1;
     }
+    char groups[96], sigalgs[256];
+    sipc_tls_hello_group_names(&hi, groups, sizeof groups);
     if (hi.has_groups && !hi.offers_p256 && !hi.offers_p384) {
         snprintf(t->detail, sizeof t->detail,
                  "peer offers no key-exchange group sipc accepts (P-256 or P-384); it offered: "
                  "%s",
-                 hi.groups[0] ? hi.groups : "none");
+                 groups[0] ? groups : "none");
         return 1;
     }
     int ecdsa = t->cfg->key_alg == KEY_ECDSA;
@@ -1473,17 +1475,18 @@ static int explain_hello(sipc_tls *t, int match)
     const char *kind = ecdsa ? "ECDSA" : "RSA", *other_kind = ecdsa ? "RSA" : "ECDSA";
     if (!match)
         return 0;
+    sipc_tls_hello_sigalg_names(&hi, sigalgs, sizeof sigalgs);
     if (curve_unlisted(t, &hi)) {
         /* both wrong: name both, or the peer fixes one and fails again */
         char also[320] = "";
         if (sigalgs_unusable(t, &hi))
             snprintf(also, sizeof also,
-                     "; nor does it offer a signature algorithm for it (only: %s)", hi.sigalgs);
+                     "; nor does it offer a signature algorithm for it (only: %s)", sigalgs);
         snprintf(t->detail, sizeof t->detail,
                  "peer cannot verify this node's key: it is %s, and the peer's groups leave "
                  "that curve out (a TLS 1.2 client verifies only signatures on the curves it "
                  "lists); it offered: %s%s",
-                 t->cfg->key_desc, hi.groups[0] ? hi.groups : "none", also);
+                 t->cfg->key_desc, groups[0] ? groups : "none", also);
         return 1;
     }
     if (sigalgs_unusable(t, &hi)) {
@@ -1498,7 +1501,7 @@ static int explain_hello(sipc_tls *t, int match)
                  t->cfg->key_desc, kind,
                  ecdsa ? "ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384, ecdsa_secp521r1_sha512"
                        : "rsa_pkcs1_sha256/384/512, rsa_pss_rsae_sha256/384/512",
-                 hi.sigalgs, suites);
+                 sigalgs, suites);
         return 1;
     }
     if (t->cfg->key_alg && !mine && other) {

@@ -1646,7 +1646,11 @@ static void t_hello_parse(void **state)
     assert_true(hi.offers_tls12 && hi.offers_p256 && hi.offers_p384);
     assert_true(hi.suites_ecdsa && hi.suites_rsa);
     assert_true(hi.has_sigalgs && hi.sigalg_ecdsa);
-    assert_non_null(strstr(hi.sigalgs, "ecdsa_secp256r1_sha256"));
+    char names[256];
+    sipc_tls_hello_sigalg_names(&hi, names, sizeof names);
+    assert_non_null(strstr(names, "ecdsa_secp256r1_sha256"));
+    sipc_tls_hello_group_names(&hi, names, sizeof names);
+    assert_non_null(strstr(names, "P-256"));
     for (size_t n = 0; n < h.len; n++) {
         /* exactly n bytes, so that ASan sees a read past them */
         uint8_t *cut = malloc(n ? n : 1);
@@ -1658,12 +1662,14 @@ static void t_hello_parse(void **state)
     set_sigalgs(&h, 0x0401, 0x0401);
     assert_int_equal(sipc_tls_hello_parse(h.data, h.len, &hi), 0);
     assert_true(hi.has_sigalgs && !hi.sigalg_ecdsa && hi.sigalg_rsa);
-    assert_string_equal(hi.sigalgs, "rsa_pkcs1_sha256");
+    sipc_tls_hello_sigalg_names(&hi, names, sizeof names);
+    assert_string_equal(names, "rsa_pkcs1_sha256");
     /* too weak to be used: SHA-1 and SHA-224 */
     set_sigalgs(&h, 0x0203, 0x0303);
     assert_int_equal(sipc_tls_hello_parse(h.data, h.len, &hi), 0);
     assert_true(!hi.sigalg_ecdsa && !hi.sigalg_rsa);
-    assert_string_equal(hi.sigalgs, "ecdsa_sha1, ecdsa_sha224");
+    sipc_tls_hello_sigalg_names(&hi, names, sizeof names);
+    assert_string_equal(names, "ecdsa_sha1, ecdsa_sha224");
     set_sigalgs(&h, 0x0401, 0x0503);
     assert_int_equal(sipc_tls_hello_parse(h.data, h.len, &hi), 0);
     assert_true(hi.sigalg_ecdsa && hi.sigalg_rsa);
@@ -1686,9 +1692,14 @@ static void t_hello_parse(void **state)
     big[9] = 3, big[10] = 3;
     assert_int_equal(sipc_tls_hello_parse(big, sizeof big, &hi), 0);
     assert_true(hi.has_sigalgs && !hi.sigalg_ecdsa && !hi.sigalg_rsa && hi.suites_ecdsa);
-    assert_true(strncmp(hi.sigalgs, "0xfe00, 0xfe01, ", 16) == 0);
-    assert_true(strlen(hi.sigalgs) < sizeof hi.sigalgs);
-    assert_string_equal(hi.sigalgs + strlen(hi.sigalgs) - 5, ", ...");
+    sipc_tls_hello_sigalg_names(&hi, names, sizeof names);
+    assert_true(strncmp(names, "0xfe00, 0xfe01, ", 16) == 0);
+    assert_true(strlen(names) < sizeof names && strlen(names) > 200);
+    assert_string_equal(names + strlen(names) - 5, ", ...");
+    /* the same list into a small buffer: cut sooner, still marked */
+    char small[24];
+    sipc_tls_hello_sigalg_names(&hi, small, sizeof small);
+    assert_string_equal(small, "0xfe00, 0xfe01, ...");
     sipc_buf_free(&h);
 }
 

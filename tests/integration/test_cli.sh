@@ -105,6 +105,9 @@ one_line "sipcctl --json without a command: one line" 64 "^sipcctl: no command g
 # ping without an address goes to --node (else the home's node)
 run "$BIN/sipcctl" ping --node 127.0.0.1:1
 expect "sipcctl ping --node" 69 "^sipcctl: sys.ping to 127.0.0.1:1 failed: connection refused"
+# the library's detail that only repeats the error's text is not said again
+run "$BIN/sipcctl" --home "$work" status --node 127.0.73.1:1
+one_line "sipcctl status, nothing listening: 'connection refused' once" 69 "^sipcctl: management.status to 127.0.73.1:1 failed: connection refused \[ECONNREFUSED, io\]$"
 run "$BIN/sipcctl" get one two
 one_line "sipcctl get with two ids" 64 "^sipcctl: unexpected argument 'two' to get \(see sipcctl get --help\)$"
 run "$BIN/sipcctl" put --body x

@@ -365,7 +365,7 @@ expect "rotate stage: a DER certificate is not PKCS#12: exit 6 at once" 6 "leaf.
 run "$T" verify "$P/truncated.pfx" </dev/null
 expect "verify: a truncated PKCS#12 file still asks for its password" 4 "no password given"
 run "$T" verify "$work/ecdsa-p256.pem"
-expect "verify: another self-signed pair is not trusted" 22 "not trusted by this node"
+expect "verify: another self-signed pair is not trusted (by this side: a client's home runs the same verifier)" 22 "not trusted by this side"
 # the documented minimums: RSA 2048+, ECDSA P-256/P-384, SHA-256/384/512, no CA as a leaf
 for c in "RSA-1024 key|weak-rsa1024.pem int.pem|33|has a weak or unsupported key \(RSA 1024\)" \
     "ECDSA P-521 key|weak-p521.pem int.pem|33|has a weak or unsupported key \(ECDSA P-521\)" \
@@ -697,7 +697,7 @@ PY
     mkdir -p -m 700 "$H/security/trust" && cp "$P/root.pem" "$H/security/trust/root.pem"
     run "$T" --home "$H" enable
     expect "enable: refused with a CA trusted and no [tls] subject" 3 \
-        "TLS not enabled: this node trusts the certificate authority 'O=Example, CN=sipc Test Root CA' \(trust store\), and no \[tls\] subject is set"
+        "TLS not enabled: this home trusts the certificate authority 'O=Example, CN=sipc Test Root CA' \(trust store\), and no \[tls\] subject is set"
     rm "$H/security/trust/root.pem"
     run "$T" --home "$H" trust add "$work/p384.crt"
     expect "trust add: another cluster's self-signed pair needs no subject" 0 "^trusted: "

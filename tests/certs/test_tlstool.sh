@@ -876,7 +876,7 @@ PY
     rm -rf "$O/logs"
     run timeout 20 "$SIPCD" --home "$O"
     expect "sipcd start: a subject its own certificate lacks is refused (78)" 78 \
-        "Cannot start Data Service: this node's certificate does not verify, every TLS handshake will fail: certificate subject 'O=Example, CN=sipc node' differs from the required subject 'O=Example Inc., CN=sipc node' \(\[tls\] subject\): its O differs; fix: "
+        "Cannot start Data Service: this node's certificate does not verify, every TLS handshake will fail: certificate subject 'O=Example, CN=sipc node' differs from the required subject 'O=Example Inc., CN=sipc node' \(\[tls\] subject\): its O differs; fix: correct \[tls\] subject in $O/sipc.conf line [0-9]+ "
     # with TLS off the subject is not asked at start
     "$T" --home "$O" disable >/dev/null 2>&1
     if start_sipcd "$O"; then
@@ -886,8 +886,10 @@ PY
     # ... unless the pipeline has TLS of its own: its pair is checked as with TLS on
     sed -i 's/^\[pipeline\]$/[pipeline]\ntls = 1/' "$O/sipc.conf"
     run timeout 20 "$SIPCD" --home "$O"
+    # (only the pipeline's handshakes fail, and the fix names the file and line)
     expect "sipcd start: TLS off but [pipeline] tls = 1, the subject is still refused (78)" 78 \
-        "this node's certificate does not verify, every TLS handshake will fail: certificate subject 'O=Example, CN=sipc node' differs from the required subject 'O=Example Inc., CN=sipc node'"
+        "this node's certificate does not verify, the pipeline's TLS handshakes \(\[pipeline\] tls = 1; TLS is off for the other services\) will fail: certificate subject 'O=Example, CN=sipc node' differs from the required subject 'O=Example Inc., CN=sipc node'.*; fix: correct \[tls\] subject in $O/sipc.conf line [0-9]+ "
+    grep -q "every TLS handshake" "$OUT" && bad "sipcd start, [pipeline] tls alone: 'every TLS handshake' said"
     # ... and the other services' logs name the service whose TLS stopped the node
     if grep -q "Cannot start Data Service: Pipeline Service: this node's certificate does not verify" "$O/logs/"DataService_*.log &&
         grep -q "Cannot start Pipeline Service: this node's certificate does not verify" "$O/logs/"PipelineService_*.log; then

@@ -55,7 +55,7 @@ run "$BIN/tlstool" status --home -x
 one_line "tlstool status --home -x: the value is missing" 2 "^tlstool: error: --home needs a value: '-x' reads as an option .*\(see tlstool status --help\)$"
 # an option of one value given twice is a mistake, not "the last one wins",
 # in every tool alike (a repeatable one, --attr, is a list)
-run "$BIN/sipcctl" status --cluster --expect-mode=strict --expect-mode=permissive
+run "$BIN/sipcctl" --home "$work" status --cluster --node 127.0.73.1:1 --expect-mode=strict --expect-mode=permissive
 one_line "sipcctl --expect-mode twice: one line, 64" 64 "^sipcctl: --expect-mode given twice \('strict', then 'permissive'\): give it once \(see sipcctl status --help\)$"
 run "$BIN/sipcctl" --timeout 100 ping --node 127.0.73.1:1 -t 200
 one_line "sipcctl --timeout and -t: given twice" 64 "^sipcctl: --timeout given twice \('100', then '200'\): give it once \(see sipcctl ping --help\)$"

@@ -268,12 +268,12 @@ static void cluster_fix(const ctl_client *cl, const char *message, char *fix, si
     if (cl->cfg.cluster_line > 0)
         snprintf(fix, len,
                  "; this home's [cluster] name is '%s' (%s/sipc.conf line %d): set [cluster] "
-                 "name = %s there to reach this node",
+                 "name = %s there to reach the node",
                  cl->cfg.cluster, cl->cfg.home, cl->cfg.cluster_line, theirs);
     else
         snprintf(fix, len,
                  "; this home's [cluster] name is not set (the default '%s'): add `name = %s` "
-                 "under [cluster] in %s/sipc.conf to reach this node",
+                 "under [cluster] in %s/sipc.conf to reach the node",
                  cl->cfg.cluster, theirs, cl->cfg.home);
 }
 

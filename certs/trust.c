@@ -166,7 +166,7 @@ int sipc_trust_check_policy(const sipc_trust *t, char *err, size_t errlen)
         return 0;
     if (t->nown > 0 && !t->own_self_signed) {
         sipc__seterr(err, errlen,
-                     "this node's pair '%s' is issued by '%s', and no [tls] subject is set: "
+                     "this home's pair '%s' is issued by '%s', and no [tls] subject is set: "
                      "every certificate that CA issued (to users, machines, ...) would be "
                      "accepted as a node. Set the subject every node's certificate carries in "
                      "sipc.conf on every node ([tls] subject = %s, or the attributes they share, "
@@ -181,7 +181,7 @@ int sipc_trust_check_policy(const sipc_trust *t, char *err, size_t errlen)
         if (cluster_pair(&t->anchors[i].x))
             continue;
         sipc__seterr(err, errlen,
-                     "this node trusts the certificate authority '%s' (%s), and no [tls] subject "
+                     "this home trusts the certificate authority '%s' (%s), and no [tls] subject "
                      "is set: every certificate it issued (to users, machines, ...) would be "
                      "accepted as a node. Set the subject the nodes' certificates carry in "
                      "sipc.conf on every node ([tls] subject = ..., e.g. their O and OU), or "
@@ -699,7 +699,7 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
                           "to another cluster, add its root with `tlstool trust add` (from "
                           "`tlstool trust export` there)",
                           "self-signed certificate '%s' (SHA-256 %.16s...) is not this cluster's "
-                          "key pair (this node holds '%s', SHA-256 %.16s...)",
+                          "key pair (this side holds '%s', SHA-256 %.16s...)",
                           sipc__name_or(cur->subject), cur->fingerprint, sipc__name_or(t->own_x[0].subject),
                           t->own_x[0].fingerprint);
             else
@@ -707,7 +707,7 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
                           "if it belongs to another cluster, add its root with `tlstool trust "
                           "add FILE` (from `tlstool trust export` there); if it is your "
                           "organisation's root, add it the same way",
-                          "root certificate '%s' (SHA-256 %.16s...) is not trusted by this node",
+                          "root certificate '%s' (SHA-256 %.16s...) is not trusted by this side",
                           sipc__name_or(cur->subject), cur->fingerprint);
             goto out;
         }

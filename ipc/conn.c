@@ -249,7 +249,7 @@ sipc_ctx *sipc_conn_ctx(const sipc_conn *c)
 
 void sipc_conn_close(sipc_conn *c)
 {
-    sipc__conn_close(c, 0, "closed by this node");
+    sipc__conn_close(c, 0, "closed by this side");
 }
 
 sipc_security *sipc_conn_security(const sipc_conn *c)
@@ -370,7 +370,7 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
         err = SIPC_EVERSION;
         /* name the value that differs: the hello's or the envelope's */
         snprintf(msg, sizeof msg,
-                 "protocol version mismatch: this node %s speaks version %d, peer %s at %s sent a "
+                 "protocol version mismatch: this side %s speaks version %d, peer %s at %s sent a "
                  "hello of version %u in an envelope of version %u",
                  c->ctx->node_id, SIPC_PROTOCOL_VERSION, h->node_id, c->peer_addr,
                  h->protocol_version, env->version);

@@ -549,7 +549,7 @@ int sipc_env_check(uint32_t version, int32_t kind, int *err, char *why, size_t w
 {
     if (version != SIPC_PROTOCOL_VERSION && kind != SIPC__KIND__HELLO && kind != SIPC__KIND__ERROR) {
         *err = SIPC_EVERSION;
-        snprintf(why, whylen, "envelope version %u, this node speaks %d", version,
+        snprintf(why, whylen, "envelope version %u, this side speaks %d", version,
                  SIPC_PROTOCOL_VERSION);
         return *err;
     }

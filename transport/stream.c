@@ -252,7 +252,7 @@ static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
             if (s->ops == &sipc_stream_tcp_ops && tls) {
                 sipc_stream_fail(s, SIPC_ETLSONPLAIN,
                                  "peer answered with TLS: it requires TLS but it is not enabled "
-                                 "on this node");
+                                 "on this side");
                 return;
             }
         }

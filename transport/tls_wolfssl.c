@@ -1035,16 +1035,16 @@ static WOLFSSL_CTX *ctx_make(int server, const sipc_tls_params *p, const sipc_bu
     }
     if (wolfSSL_CTX_use_certificate_chain_buffer(ctx, chain_pem->data, (long)chain_pem->len) !=
         WOLFSSL_SUCCESS) {
-        snprintf(err, errlen, "this node's certificate could not be loaded");
+        snprintf(err, errlen, "this side's certificate could not be loaded");
         goto fail;
     }
     if (wolfSSL_CTX_use_PrivateKey_buffer(ctx, p->key.data, (long)p->key.len,
                                           WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
-        snprintf(err, errlen, "this node's private key could not be loaded");
+        snprintf(err, errlen, "this side's private key could not be loaded");
         goto fail;
     }
     if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
-        snprintf(err, errlen, "this node's private key does not match its certificate");
+        snprintf(err, errlen, "this side's private key does not match its certificate");
         goto fail;
     }
     for (int i = 0; i < p->nanchors; i++) {
@@ -1127,7 +1127,7 @@ int sipc_tls_config_new(sipc_tls_config **out, const sipc_tls_params *params, ch
         return SIPC_ENOMEM;
     sipc_buf pem = {0};
     if (der_chain_to_pem(params, &pem) != 0) {
-        snprintf(err, errlen, "this node's certificate could not be encoded");
+        snprintf(err, errlen, "this side's certificate could not be encoded");
         goto fail;
     }
     cfg->verify = params->verify;
@@ -1612,7 +1612,8 @@ static int map_error(sipc_tls *t, int ret)
         int a = h.last_rx.code;
         if (a == 42 || a == 43 || a == 44 || a == 45 || a == 46 || a == 48) {
             snprintf(t->detail, sizeof t->detail,
-                     "peer rejected this node's certificate (alert %s); the peer's log says why",
+                     "peer rejected this side's certificate (alert %s); the peer's log (a "
+                     "client's: its error output) says why",
                      alert_text(a));
             return SIPC_EPEERAUTH;
         }

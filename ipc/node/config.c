@@ -220,8 +220,10 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
         if (!strcmp(key, "address"))
             return copy_str(cfg->address, sizeof cfg->address, value, ps, key);
     } else if (!strcmp(section, "cluster")) {
-        if (!strcmp(key, "name"))
+        if (!strcmp(key, "name")) {
+            cfg->cluster_line = ps->line;
             return copy_str(cfg->cluster, sizeof cfg->cluster, value, ps, key);
+        }
         if (!strcmp(key, "nodes"))
             return parse_nodes(cfg, value, ps, continued);
     } else if (!strcmp(section, "tls")) {

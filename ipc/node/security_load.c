@@ -20,7 +20,7 @@ static int check_private(const char *path, int is_dir, char *err, size_t errlen)
         return 0; /* a missing file is reported by the loader, with its name */
     if (st.st_uid != geteuid() && st.st_uid != 0) {
         snprintf(err, errlen,
-                 "%s belongs to another account (uid %u) and holds this node's private key: run "
+                 "%s belongs to another account (uid %u) and holds this home's private key: run "
                  "`chown %u %s` (the account sipc runs as, uid %u)",
                  path, (unsigned)st.st_uid, (unsigned)geteuid(), path, (unsigned)geteuid());
         return SIPC_ECONFIG;
@@ -28,7 +28,7 @@ static int check_private(const char *path, int is_dir, char *err, size_t errlen)
     if ((st.st_mode & 077) == 0)
         return 0;
     snprintf(err, errlen,
-             "%s is open to other users (mode %04o) and holds this node's private key: run "
+             "%s is open to other users (mode %04o) and holds this home's private key: run "
              "`chmod %s %s` (tlstool import sets 0700 folders and 0600 files)",
              path, (unsigned)(st.st_mode & 07777), is_dir ? "700" : "600", path);
     return SIPC_ECONFIG;

@@ -19,6 +19,10 @@ typedef struct scan {
     cli_parsed *out;
     char *err;
     size_t errlen;
+    /* the options of one value given so far, and their values */
+    const cli_opt *given[64];
+    const char *given_value[64];
+    int ngiven;
 } scan;
 
 /* A name of n characters (long, or -name when dash1), or a short letter. */
@@ -81,6 +85,18 @@ static int apply(scan *s, const cli_opt *o, const char *value)
     /* an unset shell variable must not pick the default home or node */
     if ((o->flags & CLI_NONEMPTY) && value && !value[0])
         return fail(s, CLI_BAD_VALUE, "--%s needs a value: it is empty", o->name);
+    /* an option of one value given twice: taking either would hide a
+     * mistake (two --expect-mode, a wrapper's --home and the user's) */
+    if (o->kind == CLI_STRING || o->kind == CLI_INT) {
+        for (int i = 0; i < s->ngiven; i++)
+            if (s->given[i] == o)
+                return fail(s, CLI_BAD_OPTION, "--%s given twice ('%s', then '%s'): give it once",
+                            o->name, s->given_value[i], value);
+        if (s->ngiven < (int)(sizeof s->given / sizeof s->given[0])) {
+            s->given[s->ngiven] = o;
+            s->given_value[s->ngiven++] = value;
+        }
+    }
     switch (o->kind) {
     case CLI_FLAG:
         *(int *)field = 1;
@@ -321,7 +337,7 @@ int cli_parse(const cli_tool *tool, int argc, char **argv, void *dest, cli_parse
     out->args = argv + 1;
     if (err && errlen)
         err[0] = '\0';
-    scan s = {tool, NULL, NULL, 0, "", out, err, errlen};
+    scan s = {tool, NULL, NULL, 0, "", out, err, errlen, {NULL}, {NULL}, 0};
     if (tool->cmds) {
         /* options may precede the command: find it first, so that each
          * option is judged against the command it is given to */

@@ -86,7 +86,8 @@ typedef struct cli_tool {
 /* What a failed parse stumbled on. */
 typedef enum {
     CLI_BAD_NONE = 0,
-    CLI_BAD_OPTION,  /* unknown, without its value, or with a value it does not take */
+    CLI_BAD_OPTION,  /* unknown, without its value, with a value it does not take, or (one
+                        of CLI_STRING, CLI_INT) given twice */
     CLI_BAD_VALUE,   /* a CLI_INT out of range, a CLI_LIST given too often */
     CLI_BAD_COMMAND, /* unknown command or sub-command */
     CLI_BAD_PLACE    /* an option of another command */
@@ -107,7 +108,9 @@ typedef struct cli_parsed {
  * in err and its kind in out->bad: "unknown option '--x' (see tool cmd
  * --help)", "--home needs a value", "--force takes no value", a CLI_INT out of
  * range, "--home needs a value: it is empty" (CLI_NONEMPTY), "unknown command
- * 'x' (see tool --help)", "unknown cmd command 'x': use a, b or c (see tool
+ * 'x' (see tool --help)", "--node given twice ('a', then 'b'): give it once"
+ * (a CLI_STRING or CLI_INT; only a CLI_LIST takes several values), "unknown
+ * cmd command 'x': use a, b or c (see tool
  * cmd --help)" (a sub-command, checked with --help too) or "option '--x' does not apply to 'cmd' (see tool cmd --help)"; the
  * last is no error when help was asked for. Options are applied as they come, so the first mistake is the
  * one reported. Options of one name in several commands must agree on taking

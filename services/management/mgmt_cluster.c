@@ -3,6 +3,7 @@
  * in plain words (sipc_mgmt_judge). A node that does not answer within the
  * timeout is listed as unreachable with the reason; the answer is never
  * silently incomplete. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +217,38 @@ static json_t *node_at(json_t *nodes, const char *addr)
     return hosts == 1 ? only : NULL; /* a port it does not list: the host tells */
 }
 
+/* A link's error as its node logged it calls that node "this side" (an
+ * older node: "this node"); in a list of every node's problems that is
+ * ambiguous, so it is named: "not enabled on n1", "n1's certificate" (not
+ * "this side n1 is in cluster ...", which names it already). */
+static void named_error(const char *error, const char *name, char *out, size_t len)
+{
+    static const char *const self[][2] = {{"this side's", "'s"}, {"this node's", "'s"},
+                                           {"on this side", "on "}, {"on this node", "on "},
+                                           {"by this side", "by "}, {"by this node", "by "}};
+    size_t w = 0;
+    out[0] = '\0';
+    for (const char *p = error; *p && w + 1 < len;) {
+        size_t k = 0, n = 0;
+        int word = p == error || !isalnum((unsigned char)p[-1]);
+        for (; word && k < sizeof self / sizeof self[0]; k++) {
+            n = strlen(self[k][0]);
+            if (!strncmp(p, self[k][0], n) && !isalnum((unsigned char)p[n]))
+                break;
+        }
+        if (word && k < sizeof self / sizeof self[0]) {
+            int by = self[k][1][0] != '\'';
+            w += (size_t)snprintf(out + w, len - w, "%s%s%s", by ? self[k][1] : "", name,
+                                  by ? "" : self[k][1]);
+            p += n;
+        } else {
+            out[w++] = *p++;
+            out[w] = '\0';
+        }
+    }
+    out[w < len ? w : len - 1] = '\0';
+}
+
 /* n's links to other nodes that are down past the grace, one problem per
  * peer (its services named, the earliest since, the first error): what a
  * partition, a refused handshake or a strict node among plaintext ones
@@ -276,10 +309,11 @@ static void links_down(json_t *list, json_t *nodes, json_t *n)
     json_array_foreach(groups, i, l)
     {
         const char *svcs = str_at(l, "services", NULL);
+        char error[700];
+        named_error(str_at(l, "error", NULL), name_of(n), error, sizeof error);
         problem(list, n, "link_down", "%s's link%s to %s (%s) %s down since %s: %s", name_of(n),
                 strchr(svcs, ',') ? "s" : "", str_at(l, "peer", NULL), svcs,
-                strchr(svcs, ',') ? "are" : "is", str_at(l, "since", NULL),
-                str_at(l, "error", NULL));
+                strchr(svcs, ',') ? "are" : "is", str_at(l, "since", NULL), error);
         json_object_set(json_array_get(list, json_array_size(list) - 1), "peer",
                         json_object_get(l, "peer"));
     }

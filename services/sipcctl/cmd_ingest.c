@@ -18,6 +18,7 @@
 #include "pipeline.pb-c.h"
 #include "pipeline_ndjson.h"
 #include "pipeline_service.h"
+#include "services/common/err_line.h"
 #include "sipcctl.h"
 
 #define BATCH_RECORDS 500
@@ -282,11 +283,8 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
             snprintf(in->held_why, sizeof in->held_why,
                      "this home's [tls] subject does not match its own certificate");
     } else {
-        char why[600];
-        int same = !strcmp(rep->message, sipc_strerror(err));
-        snprintf(why, sizeof why, "%s [%s, %s]%s%s", sipc_strerror(err), sipc_err_name(err),
-                 sipc_err_class_name(sipc_err_classify(err)), rep->message[0] && !same ? ": " : "",
-                 same ? "" : rep->message);
+        char why[800];
+        cli_err_line(why, sizeof why, err, rep->message);
         if (!in->cl->up && !in->held_why[0]) /* e.g. a node that answered in TLS */
             snprintf(in->held_why, sizeof in->held_why, "%s", sipc_strerror(err));
         lost(in, b, ctl_exit_code(err) ? ctl_exit_code(err) : EX_UNAVAILABLE, why);

@@ -72,8 +72,7 @@ static int prepare(host *h)
          * wrong, refused as a reload refuses it: started, the node would be
          * cut off from every peer (an expired pair is time, not an edit:
          * that node starts and says so) */
-        if (sipc_security_check_own_subject(s->sec, err, sizeof err) != 0) {
-            sipc_security_self_check(s->sec, err, sizeof err);
+        if (host_subject_refusal(&h->cfg, KEYS[i], s->sec, err, sizeof err) != 0) {
             log_start_refused(h, i, err);
             return EX_CONFIG;
         }

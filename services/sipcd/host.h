@@ -94,6 +94,14 @@ typedef struct host {
 void host_pair_check(host *h, int now_say);
 void host_pair_watch_start(host *h);
 void host_pair_watch_stop(host *h);
+/* Whether sec, the security of service key ("data", ... "pipeline"), holds a
+ * certificate that lacks cfg's own [tls] subject, an edit gone wrong that a
+ * start and a reload refuse: then SIPC_EPEERAUTH and, in msg, which of the
+ * node's handshakes fail (every one, or the pipeline's when only [pipeline]
+ * tls = 1 has TLS), the verifier's reason and the file and line of the
+ * subject to correct; else 0. */
+int host_subject_refusal(const sipc_config *cfg, const char *key, const sipc_security *sec,
+                         char *msg, size_t len);
 
 /* Starts every service of cfg's node on loop. Returns 0, or the exit code
  * (sysexits.h) after logging why; what was started is stopped again by

@@ -73,3 +73,25 @@ void host_pair_watch_stop(host *h)
     uv_close((uv_handle_t *)&h->pair_timer, NULL);
     h->pair_timer_on = 0;
 }
+
+int host_subject_refusal(const sipc_config *cfg, const char *key, const sipc_security *sec,
+                         char *msg, size_t len)
+{
+    char why[700], line[32] = "";
+    if (sipc_security_check_own_subject(sec, why, sizeof why) == 0)
+        return 0;
+    /* TLS off but [pipeline] tls = 1: the pipeline alone handshakes */
+    int pipeline_only = !strcmp(key, "pipeline") && !cfg->tls_enable;
+    if (cfg->subject_line > 0)
+        snprintf(line, sizeof line, " line %d", cfg->subject_line);
+    snprintf(msg, len,
+             "this node's certificate does not verify, %s will fail: %s; fix: correct [tls] "
+             "subject in %s/sipc.conf%s (each attribute named there must be in the certificate's "
+             "subject with exactly the values given; `tlstool status` shows the subject), or use "
+             "a certificate issued for it",
+             pipeline_only ? "the pipeline's TLS handshakes ([pipeline] tls = 1; TLS is off for "
+                             "the other services)"
+                           : "every TLS handshake",
+             why, cfg->home, line);
+    return SIPC_EPEERAUTH;
+}

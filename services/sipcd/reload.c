@@ -151,7 +151,8 @@ static void load_all(uv_work_t *w)
             return;
         }
         char health[1024];
-        if (sipc_security_self_check(j->sec[i], health, sizeof health) != 0) {
+        if (host_subject_refusal(&j->cfg, KEYS[i], j->sec[i], health, sizeof health) != 0 ||
+            sipc_security_self_check(j->sec[i], health, sizeof health) != 0) {
             j->failed = 1;
             snprintf(j->err, sizeof j->err, "%s", health);
             return;

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "services/common/client_id.h"
+#include "services/common/err_line.h"
 #include "services/common/home_subject.h"
 #include "services/tlstool/tlstool.h"
 
@@ -136,12 +137,12 @@ int request_reload(const opts *o, int force)
     if (e != 0) {
         free(c.data);
         int refused = e == SIPC_EREMOTE || e == SIPC_ENOMETHOD;
-        /* the error's name once, as sipcctl gives it: the detail often
-         * repeats the plain text ("connection refused: connection refused") */
+        char line[1400];
+        /* the error's name once, as sipcctl gives it */
         return fail(refused ? EX_RELOAD_REFUSED : EX_RELOAD_UNREACHABLE,
-                    "--reload: the node at %s:%d %s: %s [%s, %s]%s%s%s", host, port,
-                    refused ? "refused" : "could not be asked", sipc_strerror(e), sipc_err_name(e),
-                    sipc_err_class_name(sipc_err_classify(e)), c.message[0] ? ": " : "", c.message,
+                    "--reload: the node at %s:%d %s: %s%s", host, port,
+                    refused ? "refused" : "could not be asked",
+                    cli_err_line(line, sizeof line, e, c.message),
                     (refused && o->undo_refused) || o->unchanged
                         ? ""
                         : "; the change stays made here: a later reload (SIGHUP) or restart "

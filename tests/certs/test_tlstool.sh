@@ -365,7 +365,7 @@ expect "rotate stage: a DER certificate is not PKCS#12: exit 6 at once" 6 "leaf.
 run "$T" verify "$P/truncated.pfx" </dev/null
 expect "verify: a truncated PKCS#12 file still asks for its password" 4 "no password given"
 run "$T" verify "$work/ecdsa-p256.pem"
-expect "verify: another self-signed pair is not trusted" 22 "not trusted by this node"
+expect "verify: another self-signed pair is not trusted (by this side: a client's home runs the same verifier)" 22 "not trusted by this side"
 # the documented minimums: RSA 2048+, ECDSA P-256/P-384, SHA-256/384/512, no CA as a leaf
 for c in "RSA-1024 key|weak-rsa1024.pem int.pem|33|has a weak or unsupported key \(RSA 1024\)" \
     "ECDSA P-521 key|weak-p521.pem int.pem|33|has a weak or unsupported key \(ECDSA P-521\)" \
@@ -697,7 +697,7 @@ PY
     mkdir -p -m 700 "$H/security/trust" && cp "$P/root.pem" "$H/security/trust/root.pem"
     run "$T" --home "$H" enable
     expect "enable: refused with a CA trusted and no [tls] subject" 3 \
-        "TLS not enabled: this node trusts the certificate authority 'O=Example, CN=sipc Test Root CA' \(trust store\), and no \[tls\] subject is set"
+        "TLS not enabled: this home trusts the certificate authority 'O=Example, CN=sipc Test Root CA' \(trust store\), and no \[tls\] subject is set"
     rm "$H/security/trust/root.pem"
     run "$T" --home "$H" trust add "$work/p384.crt"
     expect "trust add: another cluster's self-signed pair needs no subject" 0 "^trusted: "
@@ -876,7 +876,7 @@ PY
     rm -rf "$O/logs"
     run timeout 20 "$SIPCD" --home "$O"
     expect "sipcd start: a subject its own certificate lacks is refused (78)" 78 \
-        "Cannot start Data Service: this node's certificate does not verify, every TLS handshake will fail: certificate subject 'O=Example, CN=sipc node' differs from the required subject 'O=Example Inc., CN=sipc node' \(\[tls\] subject\): its O differs; fix: "
+        "Cannot start Data Service: this node's certificate does not verify, every TLS handshake will fail: certificate subject 'O=Example, CN=sipc node' differs from the required subject 'O=Example Inc., CN=sipc node' \(\[tls\] subject\): its O differs; fix: correct \[tls\] subject in $O/sipc.conf line [0-9]+ "
     # with TLS off the subject is not asked at start
     "$T" --home "$O" disable >/dev/null 2>&1
     if start_sipcd "$O"; then
@@ -886,8 +886,10 @@ PY
     # ... unless the pipeline has TLS of its own: its pair is checked as with TLS on
     sed -i 's/^\[pipeline\]$/[pipeline]\ntls = 1/' "$O/sipc.conf"
     run timeout 20 "$SIPCD" --home "$O"
+    # (only the pipeline's handshakes fail, and the fix names the file and line)
     expect "sipcd start: TLS off but [pipeline] tls = 1, the subject is still refused (78)" 78 \
-        "this node's certificate does not verify, every TLS handshake will fail: certificate subject 'O=Example, CN=sipc node' differs from the required subject 'O=Example Inc., CN=sipc node'"
+        "this node's certificate does not verify, the pipeline's TLS handshakes \(\[pipeline\] tls = 1; TLS is off for the other services\) will fail: certificate subject 'O=Example, CN=sipc node' differs from the required subject 'O=Example Inc., CN=sipc node'.*; fix: correct \[tls\] subject in $O/sipc.conf line [0-9]+ "
+    grep -q "every TLS handshake" "$OUT" && bad "sipcd start, [pipeline] tls alone: 'every TLS handshake' said"
     # ... and the other services' logs name the service whose TLS stopped the node
     if grep -q "Cannot start Data Service: Pipeline Service: this node's certificate does not verify" "$O/logs/"DataService_*.log &&
         grep -q "Cannot start Pipeline Service: this node's certificate does not verify" "$O/logs/"PipelineService_*.log; then

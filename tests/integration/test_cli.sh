@@ -53,6 +53,16 @@ run "$BIN/tlstool" --home -j status
 one_line "tlstool --home -j: the value is missing (tlstool's usage exit 2)" 2 "^tlstool: error: --home needs a value: '-j' reads as an option"
 run "$BIN/tlstool" status --home -x
 one_line "tlstool status --home -x: the value is missing" 2 "^tlstool: error: --home needs a value: '-x' reads as an option .*\(see tlstool status --help\)$"
+# an option of one value given twice is a mistake, not "the last one wins",
+# in every tool alike (a repeatable one, --attr, is a list)
+run "$BIN/sipcctl" --home "$work" status --cluster --node 127.0.73.1:1 --expect-mode=strict --expect-mode=permissive
+one_line "sipcctl --expect-mode twice: one line, 64" 64 "^sipcctl: --expect-mode given twice \('strict', then 'permissive'\): give it once \(see sipcctl status --help\)$"
+run "$BIN/sipcctl" --timeout 100 ping --node 127.0.73.1:1 -t 200
+one_line "sipcctl --timeout and -t: given twice" 64 "^sipcctl: --timeout given twice \('100', then '200'\): give it once \(see sipcctl ping --help\)$"
+run "$BIN/tlstool" --home "$work/a" --home "$work/b" status
+one_line "tlstool --home twice: one line (tlstool's usage exit 2)" 2 "^tlstool: error: --home given twice \('$work/a', then '$work/b'\): give it once \(see tlstool --help\)$"
+run "$BIN/sipcd" --home "$work/a" --home="$work/a"
+one_line "sipcd --home twice, even alike: one line" 64 "^sipcd: --home given twice \('$work/a', then '$work/a'\): give it once \(see sipcd --help\)$"
 # 73 is what a missing home gives (logs/ cannot be created), as --help says
 run "$BIN/sipcd" --help
 expect "sipcd --help: 73 covers the home's logs/ and data/" 0 "73 DIR/logs" "or DIR/data could not be created or opened \(DIR missing"
@@ -105,6 +115,9 @@ one_line "sipcctl --json without a command: one line" 64 "^sipcctl: no command g
 # ping without an address goes to --node (else the home's node)
 run "$BIN/sipcctl" ping --node 127.0.0.1:1
 expect "sipcctl ping --node" 69 "^sipcctl: sys.ping to 127.0.0.1:1 failed: connection refused"
+# the library's detail that only repeats the error's text is not said again
+run "$BIN/sipcctl" --home "$work" status --node 127.0.73.1:1
+one_line "sipcctl status, nothing listening: 'connection refused' once" 69 "^sipcctl: management.status to 127.0.73.1:1 failed: connection refused \[ECONNREFUSED, io\]$"
 run "$BIN/sipcctl" get one two
 one_line "sipcctl get with two ids" 64 "^sipcctl: unexpected argument 'two' to get \(see sipcctl get --help\)$"
 run "$BIN/sipcctl" put --body x

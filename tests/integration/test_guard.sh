@@ -364,8 +364,18 @@ sed -i 's/^name = guard$/name = other/' "$work/w/sipc.conf"
 "$BIN/tlstool" --home "$work/w" import "$work/cluster.pfx" >/dev/null || not_ok "import in w"
 ctl --home "$work/w" ping "$BASE.1" >"$work/w.out" 2>&1
 rc=$?
-[ "$rc" != 0 ] && grep -q "cluster name mismatch: this side .* is in cluster 'other', peer a at .* is in cluster 'guard'; this home's \[cluster\] name is 'other': set it to the node's cluster name in $work/w/sipc.conf to reach it" "$work/w.out" &&
-    ok "a client of another cluster name is told which line to change" || { not_ok "cluster name mismatch from a client home (exit $rc)"; cat "$work/w.out"; }
+# (the error's name once: the library's detail starts with the same words)
+[ "$rc" != 0 ] && grep -q "failed: cluster name mismatch \[SIPC_ECLUSTER, protocol\]: this side .* is in cluster 'other', peer a at .* is in cluster 'guard'; this home's \[cluster\] name is 'other' ($work/w/sipc.conf line 5): set \[cluster\] name = guard there to reach the node$" "$work/w.out" &&
+    [ "$(grep -o "cluster name mismatch" "$work/w.out" | wc -l)" = 1 ] &&
+    ok "a client of another cluster name is told which line to change, and to what" || { not_ok "cluster name mismatch from a client home (exit $rc)"; cat "$work/w.out"; }
+# ... and one whose sipc.conf names no cluster (the default) is told to add the line
+mkdir -p "$work/w2"
+printf '[node]\nid = w2\naddress = %s.1\n[cluster]\nnodes = %s.1\n' "$BASE" "$BASE" >"$work/w2/sipc.conf"
+"$BIN/tlstool" --home "$work/w2" import "$work/cluster.pfx" >/dev/null || not_ok "import in w2"
+ctl --home "$work/w2" ping "$BASE.1" >"$work/w2.out" 2>&1
+rc=$?
+[ "$rc" != 0 ] && grep -q "; this home's \[cluster\] name is not set (the default 'sipc'): add \`name = guard\` under \[cluster\] in $work/w2/sipc.conf to reach the node$" "$work/w2.out" &&
+    ok "a client home without [cluster] name is told to add it, with the value" || { not_ok "cluster name mismatch from a home without the name (exit $rc)"; cat "$work/w2.out"; }
 stop_a || not_ok "A stop at the end"
 
 shtest_done

@@ -1517,6 +1517,10 @@ static void t_mode_mismatch(void **state)
         assert_int_equal(call_wait(w, "echo", "a", 1, 3000, &r), 0);
         if (dir == 0) {
             assert_int_equal(r.err, SIPC_ETLSONPLAIN);
+            /* the dialing side may be a client (sipcctl), not a node */
+            const char *why = r.message[0] ? r.message : sipc_channel_last_detail(w->ch);
+            if (!strstr(why, "it requires TLS but it is not enabled on this side"))
+                fail_msg("the plaintext client's reason: %s", why);
             assert_true(tu_log_has(&w->slog, "plaintext arrived on a TLS port"));
             assert_true(tu_log_has(&w->slog, "is TLS enabled on every node?"));
         } else {

@@ -120,6 +120,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.tls_mode, SIPC_TLS_STRICT);
     assert_string_equal(cfg.subject, "");
     assert_int_equal(cfg.subject_line, 0);
+    assert_int_equal(cfg.cluster_line, 0); /* the default: no line of the file to name */
     assert_int_equal(cfg.revocation, SIPC_REVOCATION_SOFT);
     assert_int_equal(cfg.max_frame, 16u << 20);
     assert_int_equal(cfg.nservices, 0);
@@ -177,6 +178,7 @@ static void test_every_key(void **state)
     assert_string_equal(cfg.node_id, "node-7");
     assert_string_equal(cfg.address, "0.0.0.0");
     assert_string_equal(cfg.cluster, "prod");
+    assert_int_equal(cfg.cluster_line, 7); /* for messages that point at it */
     assert_int_equal(cfg.nnodes, 4);
     assert_string_equal(cfg.nodes[0], "10.0.0.1:23000");
     assert_string_equal(cfg.nodes[1], "10.0.0.2:23000");
@@ -888,6 +890,7 @@ static void test_layout_appends(void **state)
 {
     (void)state;
     assert_true(offsetof(sipc_config, subject_line) > offsetof(sipc_config, nservices));
+    assert_true(offsetof(sipc_config, cluster_line) > offsetof(sipc_config, subject_line));
     assert_true(offsetof(sipc_config, revocation) ==
                 offsetof(sipc_config, subject) + sizeof(((sipc_config *)0)->subject));
 }

@@ -156,6 +156,37 @@ static void link_down(void **state)
     json_decref(nodes);
 }
 
+/* in the list of every node's problems, a link's error names its node
+ * where the node's own text says "this side" (or an older node's "this
+ * node"); a text that names it already is left as it is */
+static void link_down_names_node(void **state)
+{
+    (void)state;
+    int64_t now = 1800000000;
+    static const char *const cases[][2] = {
+        {"peer answered with TLS: it requires TLS but it is not enabled on this side (on a node: "
+         "turn TLS on and reload)",
+         ": peer answered with TLS: it requires TLS but it is not enabled on n1 (on a node: turn "
+         "TLS on and reload)"},
+        {"peer rejected this node's certificate (alert bad_certificate)",
+         ": peer rejected n1's certificate (alert bad_certificate)"},
+        {"cluster name mismatch: this side n1 is in cluster 'a', peer n2 at x is in cluster 'b'",
+         ": cluster name mismatch: this side n1 is in cluster 'a', peer n2 at x is in cluster 'b'"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *n1 = linked("n1", 600, "2", 60, now);
+        json_object_set_new(json_array_get(json_object_get(n1, "links"), 0), "last_error",
+                            json_string(cases[i][0]));
+        json_t *nodes = json_pack("[o, o]", n1, linked("n2", 600, "", 0, now));
+        json_t *p = sipc_mgmt_judge(nodes, 30, now);
+        assert_string_equal(kinds(p), "n1:link_down");
+        const char *msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+        if (!strstr(msg, cases[i][1]))
+            fail_msg("case %zu: %s", i, msg);
+        json_decref(p);
+        json_decref(nodes);
+    }
+}
+
 /* linked() moved to fd00::N, its links' addresses in brackets as the
  * channel writes them ("[fd00::2]:23002") */
 static json_t *linked6(const char *id, int uptime, const char *peers, int down_s, int64_t now)
@@ -268,6 +299,7 @@ int main(void)
         cmocka_unit_test(tls_split),
         cmocka_unit_test(held_back),
         cmocka_unit_test(link_down),
+        cmocka_unit_test(link_down_names_node),
         cmocka_unit_test(link_down_v6),
         cmocka_unit_test(health_rule),
     };

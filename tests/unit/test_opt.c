@@ -112,10 +112,10 @@ static void test_equals_form(void **state)
 {
     (void)state;
     parse x;
-    PARSE(&x, "--home=/h", "make", "--name=a=b", "--size=10", "--name=", "f");
+    PARSE(&x, "--home=/h", "make", "--size=10", "--name=", "f");
     assert_int_equal(x.r, 0);
     assert_string_equal(x.o.home, "/h");
-    assert_string_equal(x.o.name, ""); /* the last one given wins */
+    assert_string_equal(x.o.name, "");
     assert_int_equal(x.o.size, 10);
     done(&x);
     PARSE(&x, "make", "--name=a=b");
@@ -397,6 +397,36 @@ static void test_list(void **state)
     done(&x);
 }
 
+/* An option of one value given twice is a mistake in any form (which one
+ * was meant?), even with the same value; a flag may be repeated, and a
+ * CLI_LIST is repeatable by design (test_list). */
+static void test_given_twice(void **state)
+{
+    (void)state;
+    parse x;
+    PARSE(&x, "make", "f", "--name", "a", "--name=b");
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_int_equal(x.p.bad, CLI_BAD_OPTION);
+    assert_string_equal(x.err, "--name given twice ('a', then 'b'): give it once");
+    char line[300];
+    assert_string_equal(cli_usage_text(&TOOL, &x.p, x.err, line, sizeof line),
+                        "--name given twice ('a', then 'b'): give it once (see tool make --help)");
+    done(&x);
+    PARSE(&x, "-H", "h", "show", "--home", "h");
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_string_equal(x.err, "--home given twice ('h', then 'h'): give it once");
+    done(&x);
+    PARSE(&x, "make", "f", "--size", "2", "--size", "3");
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_string_equal(x.err, "--size given twice ('2', then '3'): give it once");
+    done(&x);
+    PARSE(&x, "make", "f", "--force", "--force", "--name", "a");
+    assert_int_equal(x.r, 0);
+    assert_int_equal(x.o.force, 1);
+    assert_string_equal(x.o.name, "a");
+    done(&x);
+}
+
 /* A path given empty (--home="$UNSET") is a mistake, never "not given";
  * an option without CLI_NONEMPTY takes an empty value. */
 static void test_empty_value(void **state)
@@ -582,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_option_of_another_command),
         cmocka_unit_test(test_int_range),
         cmocka_unit_test(test_list),
+        cmocka_unit_test(test_given_twice),
         cmocka_unit_test(test_empty_value),
         cmocka_unit_test(test_double_dash),
         cmocka_unit_test(test_arguments_keep_their_order),

@@ -60,12 +60,12 @@ grep -q "peer answered in plaintext: TLS is not enabled on it (enable TLS on eve
     ok "n3's log: its peers answer in plaintext, TLS is not enabled on them" || not_ok "n3's log about its outgoing links"
 for n in n1 n2; do
     cluster logs "$n" >"$work/$n.log"
-    grep -q "peer speaks TLS where plaintext is configured .*peer answered with TLS: it requires TLS but it is not enabled on this node" "$work/$n.log" &&
+    grep -q "peer speaks TLS where plaintext is configured .*peer answered with TLS: it requires TLS but it is not enabled on this side" "$work/$n.log" &&
         grep -q "a TLS handshake arrived on a plaintext port: is TLS enabled on every node?" "$work/$n.log" &&
         ok "$n's log: n3 answers with TLS (it requires TLS, not enabled here), and TLS arrives on the plaintext port" ||
         not_ok "$n's log has no plain words for the mismatch"
 done
-grep -m1 "it requires TLS but it is not enabled on this node" "$work/n1.log" | cut -c1-240
+grep -m1 "it requires TLS but it is not enabled on this side" "$work/n1.log" | cut -c1-240
 
 section "a search reaches only the nodes that agree"
 ctl search 'anything' --node "$(node_addr n1)" --json >"$work/s.json" 2>/dev/null

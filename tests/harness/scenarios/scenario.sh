@@ -28,14 +28,18 @@ node_home() { jq -r --arg n "$1" '.nodes[] | select(.name == $n) | .home' "$CL/c
 node_addr() { jq -r --arg n "$1" '.nodes[] | select(.name == $n) | .address' "$CL/cluster.json"; }
 client_home() { jq -r .client_home "$CL/cluster.json"; }
 # ctl ARGS...: sipcctl from the cluster's client home (in the client
-# namespace of a --netns cluster)
+# namespace of a --netns cluster), with a 5 s timeout unless ARGS give one
+# (an option given twice is a usage error)
 ctl() {
-    local ns
+    local ns t=(--timeout 5000) a
+    for a in "$@"; do
+        case $a in --timeout | --timeout=* | -t | -t[0-9]*) t=() ;; esac
+    done
     ns=$(jq -r '.client_netns // empty' "$CL/cluster.json")
     if [ -n "$ns" ]; then
-        ip netns exec "$ns" "$BIN/sipcctl" --home "$(client_home)" --timeout 5000 "$@"
+        ip netns exec "$ns" "$BIN/sipcctl" --home "$(client_home)" "${t[@]}" "$@"
     else
-        "$BIN/sipcctl" --home "$(client_home)" --timeout 5000 "$@"
+        "$BIN/sipcctl" --home "$(client_home)" "${t[@]}" "$@"
     fi
 }
 tt() { local n=$1; shift; "$BIN/tlstool" --home "$(node_home "$n")" "$@"; }

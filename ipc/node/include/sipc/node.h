@@ -79,6 +79,7 @@ typedef struct sipc_config {
     int nservices;
     /* added after the rest: the layout before it is unchanged */
     int subject_line;          /* [tls] subject: the line of sipc.conf that set it, 0 if none did */
+    int cluster_line;          /* [cluster] name: the line of sipc.conf that set it, 0 if none did */
 } sipc_config;
 
 /* Defaults, then $home/sipc.conf when it exists. A syntax error or unknown key

@@ -224,6 +224,15 @@ static void link_down_v6(void **state)
     assert_string_equal(kinds(p), "");
     json_decref(p);
     json_decref(nodes);
+    /* the same address written another way ("fd00:0::2") is the same peer */
+    json_t *n1 = linked6("n1", 600, "2", 60, now);
+    json_object_set_new(json_array_get(json_object_get(n1, "links"), 0), "address",
+                        json_string("[fd00:0::2]:23002"));
+    nodes = json_pack("[o, o]", n1, linked6("n2", 5, "", 0, now));
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "");
+    json_decref(p);
+    json_decref(nodes);
     /* an unreachable peer, known by its management "[v6]:port" */
     nodes = json_pack("[o, {s:s, s:b, s:s}]", linked6("n1", 600, "3", 60, now), "address",
                       "[fd00::3]:23002", "reachable", 0, "error", "timed out");

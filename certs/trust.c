@@ -160,6 +160,33 @@ const char *sipc_trust_subject(const sipc_trust *t)
     return t ? t->policy.subject : "";
 }
 
+bool sipc_trust_pairs_only(const sipc_trust *t)
+{
+    if (!t || t->nown < 1 || !t->own_self_signed)
+        return false;
+    for (int i = 0; i < t->nanchors; i++)
+        if (!cluster_pair(&t->anchors[i].x))
+            return false;
+    return true;
+}
+
+bool sipc_trust_own_has_subject(const sipc_trust *t, char *msg, size_t len)
+{
+    sipc__seterr(msg, len, "%s", "");
+    if (!t || t->nown < 1 || !t->policy.subject[0])
+        return false;
+    char why[256];
+    const sipc_x509 *x = &t->own_x[0];
+    if (sipc_subject_matches(x, t->policy.subject, why, sizeof why)) {
+        sipc__seterr(msg, len, "certificate subject '%s' carries the required subject '%s'",
+                     sipc__name_or(x->subject), t->policy.subject);
+        return true;
+    }
+    sipc__seterr(msg, len, "certificate subject '%s' differs from the required subject '%s': %s",
+                 sipc__name_or(x->subject), t->policy.subject, why);
+    return false;
+}
+
 int sipc_trust_check_policy(const sipc_trust *t, char *err, size_t errlen)
 {
     if (!t || t->policy.subject[0])

@@ -148,6 +148,17 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
 
 /* The required subject of t's policy ("" = none). */
 const char *sipc_trust_subject(const sipc_trust *t);
+/* Whether only pinned pairs are trusted: this node's own pair is
+ * self-signed (a peer presenting it is accepted as itself, never asked the
+ * required subject), and so is every other anchor (a rotation's pair,
+ * another cluster's), none a CA that issues certificates to others (whose
+ * certificates the required subject is for). */
+bool sipc_trust_pairs_only(const sipc_trust *t);
+/* Whether this node's own certificate carries the required subject; msg
+ * says so either way ("certificate subject 'X' carries the required subject
+ * 'Y'", or "... differs from ...: its O differs"). False with msg "" when no
+ * subject is required or t has no pair. */
+bool sipc_trust_own_has_subject(const sipc_trust *t, char *msg, size_t len);
 
 /* Certificates the TLS library must know as anchors: own certificate (when
  * self-signed), the pairs of a rotation and trusted roots, DER. */

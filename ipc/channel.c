@@ -1,6 +1,7 @@
 /* channel.c - a client's lasting link to one address: dial, hello, redial
  * with exponential backoff and jitter (capped low, reconnect_max_ms: a peer
- * back from a restart is reached again within about that long), and calls
+ * back from a restart is reached again within about that long; higher for a
+ * peer that refuses this side's TLS mode, until the security changes), and calls
  * that wait for the link (up to their deadline) while it is down; such a call,
  * or a hello from the node the link last reached, brings the next attempt
  * forward ("wait for ready"). In permissive TLS mode the dialer
@@ -82,6 +83,7 @@ static void ch_up(void *owner, sipc_conn *c)
 {
     sipc_channel *ch = owner;
     ch->up = 1;
+    ch->ever_up = 1;
     ch->last_err = 0;
     ch->backoff_ms = ch->ctx->opts.reconnect_min_ms;
     ch->up_tls = c->stream && sipc_stream_is_tls(c->stream);
@@ -120,10 +122,20 @@ static void ch_schedule_redial(sipc_channel *ch, int immediate)
     ch->rng ^= ch->rng << 13;
     ch->rng ^= ch->rng >> 7;
     ch->rng ^= ch->rng << 17;
-    uint64_t delay = immediate ? 0 : b / 2 + ch->rng % (b / 2 + 1);
+    /* refused for its TLS mode, the link waits longer: only a change of mode
+     * makes the next attempt succeed, and a change here redials at once
+     * (sipc__channels_security_changed). The backoff grows to the longer
+     * cap whatever the failure; any other failure (a reset now and then
+     * among the refusals, a peer that is down) waits no more than the usual cap. */
+    uint32_t cap = ch->ctx->opts.reconnect_max_ms, long_cap = cap;
+    if (long_cap < SIPC__MODE_REFUSED_MAX_MS)
+        long_cap = SIPC__MODE_REFUSED_MAX_MS;
+    if (ch->last_err == SIPC_ETLSONPLAIN || ch->last_err == SIPC_EPLAINTEXT)
+        cap = long_cap;
+    uint32_t d = b > cap ? cap : b;
+    uint64_t delay = immediate ? 0 : d / 2 + ch->rng % (d / 2 + 1);
     uint64_t nb = (uint64_t)b * 2;
-    ch->backoff_ms = nb > ch->ctx->opts.reconnect_max_ms ? ch->ctx->opts.reconnect_max_ms
-                                                         : (uint32_t)nb;
+    ch->backoff_ms = nb > long_cap ? long_cap : (uint32_t)nb;
     uv_timer_start(&ch->timer, on_redial, delay, 0);
 }
 
@@ -246,6 +258,7 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
      * for the retry of another dialer's TLS from this host */
     c->plaintext_retry = ch->retry_next && mode == SIPC_TLS_PERMISSIVE && !want_tls;
     ch->retry_next = 0;
+    c->start_dial = !ch->ever_up && uv_hrtime() / 1000000 - ctx->started_ms < SIPC__START_GRACE_MS;
     sipc_str_copy(c->peer_addr, sizeof c->peer_addr, ch->where);
     sipc_list_insert_before(&ch->conns, &c->owner_link);
     ch->conns_alive++;
@@ -407,6 +420,18 @@ static int ch_wait(sipc_channel *ch, const char *service, const char *method, co
 static int ch_ready(const sipc_channel *ch)
 {
     return ch->up && ch->conn && ch->conn->state == SIPC_CONN_S_UP && sipc_list_empty(&ch->waiting);
+}
+
+void sipc__channels_security_changed(sipc_ctx *ctx)
+{
+    for (sipc_link *l = ctx->channels.next; l != &ctx->channels; l = l->next) {
+        sipc_channel *ch = sipc_container_of(l, sipc_channel, link);
+        ch->backoff_ms = ctx->opts.reconnect_min_ms;
+        if (ch->closing || ch->conn || ch->resolving || !uv_is_active((uv_handle_t *)&ch->timer))
+            continue;
+        ch->plain_fallback = 0; /* permissive: offer TLS again */
+        uv_timer_start(&ch->timer, on_redial, 0, 0);
+    }
 }
 
 void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id)

@@ -580,6 +580,7 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     o->node_id = ctx->node_id;
     o->cluster = ctx->cluster;
     ctx->loop = loop;
+    ctx->started_ms = uv_hrtime() / 1000000;
     ctx->pid_bits = (uint64_t)getpid() << 32;
     ctx->sec = sipc_security_retain(sec);
     /* A peer that resets a connection must not kill the process: libuv writes
@@ -641,6 +642,7 @@ int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec)
     sipc__log(ctx, SIPC_LOG_INFO, "Transport.Conn", "Security changed: TLS %s%s%s; new connections use it",
               sipc_tls_mode_name(sipc_security_mode(sec)), sipc_security_mode(sec) ? ", certificate " : "",
               sipc_security_fingerprint(sec));
+    sipc__channels_security_changed(ctx);
     return 0;
 }
 

@@ -81,6 +81,7 @@ struct sipc_ctx {
     struct sipc__held_line *held; /* lines held for a peer's retry (sipc__log_hold), or NULL */
     int nheld, held_cap;
     uint64_t held_seq;      /* lines held so far: their order */
+    uint64_t started_ms;    /* uv_hrtime() in ms when it was made (SIPC__START_GRACE_MS) */
 };
 
 /* Whether a line of this level reaches the sink at all: callers that do work
@@ -178,6 +179,8 @@ struct sipc_conn {
     int hello_received;
     int peer_plaintext_retry; /* its hello says: a plaintext retry after TLS refused */
     int plaintext_retry;    /* a dial: our hello says so (the channel sets it) */
+    int start_dial;         /* a dial of a link never up yet, in its context's first
+                               SIPC__START_GRACE_MS: refused, that is INFO */
     int stream_closed;
     int timer_closed;
     int paused;             /* reading stopped: see sipc__conn_update_pause() */
@@ -421,6 +424,7 @@ struct sipc_channel {
     sipc_link conns;        /* it and links being replaced (GOAWAY), by owner_link */
     int up;
     int up_tls;             /* the link that is up is TLS */
+    int ever_up;            /* it has been up at least once */
     char peer_node[64];     /* of the last link that came up */
     uint64_t since_ms;      /* wall clock of the last up/down change */
     int closing;
@@ -450,6 +454,18 @@ struct sipc_channel {
     void *close_arg;
 };
 
+/* A context's first seconds: peers started together come up a few ms
+ * apart, so a refused dial of a link that has never been up is expected
+ * then (INFO); later, or once the link has been up, it is a WARN. */
+#define SIPC__START_GRACE_MS 10000
+/* The backoff cap of a link refused for its TLS mode (the peer requires TLS,
+ * or answers in plaintext where this side requires TLS), if reconnect_max_ms
+ * is lower: each attempt costs the peer a refused handshake, and only a mode
+ * change (a reload, which redials at once) makes the next one succeed. */
+#define SIPC__MODE_REFUSED_MAX_MS 10000
+/* The context's security changed: every channel's backoff starts over, and
+ * a link that is down redials at once with the new security. */
+void sipc__channels_security_changed(sipc_ctx *ctx);
 void sipc__server_close_all(sipc_ctx *ctx);
 /* A connection with node_id came up (the node is back): channels of ctx that
  * last reached that node and wait to redial try again soon. */

@@ -226,6 +226,21 @@ int sipc_security_check_own_subject(const sipc_security *sec, char *msg, size_t 
     return SIPC_EPEERAUTH;
 }
 
+int sipc_security_subject_pinned(const sipc_security *sec, int *carries, char *msg, size_t len)
+{
+    if (len)
+        msg[0] = '\0';
+    if (carries)
+        *carries = 0;
+    if (!sec || sec->mode == SIPC_TLS_OFF || !sipc_trust_subject(sec->trust)[0] ||
+        !sipc_trust_pairs_only(sec->trust))
+        return 0;
+    int has = sipc_trust_own_has_subject(sec->trust, msg, len);
+    if (carries)
+        *carries = has;
+    return 1;
+}
+
 uint64_t sipc_security_subject_refusals(const sipc_security *sec)
 {
     return sec ? __atomic_load_n(&sec->subject_refusals, __ATOMIC_RELAXED) : 0;

@@ -4,6 +4,7 @@
  * lasts, and the warning of an expiry within 30 days once a day. A check is
  * one verification of the node's own chain, so it runs every few minutes:
  * the ERROR comes within that of the moment of expiry. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,29 @@ void host_pair_check(host *h, int now_say)
         if (h->svc[i].sec && h->svc[i].log)
             check_one(h, i, h->loop && !h->pair_timer_on ? "Service.Start" : "Service.Certificate",
                       now_say);
+}
+
+void host_subject_note(host *h, const char *category)
+{
+    char where[64] = "";
+    if (h->cfg.subject_line > 0)
+        snprintf(where, sizeof where, " line %d", h->cfg.subject_line);
+    for (int i = 0; i < HOST_NSERVICES; i++) {
+        host_service *s = &h->svc[i];
+        char msg[800];
+        int carries;
+        if (!s->log || !sipc_security_subject_pinned(s->sec, &carries, msg, sizeof msg))
+            continue;
+        /* not an error (the pinned pair is the check), but an operator who
+         * set it expects it to be asked, and it will be of an issued pair */
+        sipc_logf(s->log, carries ? SIPC_LOG_INFO : SIPC_LOG_WARN, category,
+                  "[tls] subject (%s/sipc.conf%s) is not used with the self-signed pair: the pair "
+                  "is pinned, so a peer presenting it is accepted whatever its subject; %s%s%s",
+                  h->cfg.home, where, carries ? "this node's " : "and this node's certificate "
+                  "does not carry it: ", msg,
+                  carries ? "" : "; remove the line, or set the subject an organisation's pair "
+                                 "will carry (it is asked of such a pair)");
+    }
 }
 
 static void on_pair_timer(uv_timer_t *t)

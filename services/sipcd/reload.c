@@ -425,11 +425,13 @@ static void apply(reload_job *j, host *h)
     h->cfg.strict_guard_window = j->cfg.strict_guard_window;
     h->guarded = 0;
     snprintf(h->cfg.subject, sizeof h->cfg.subject, "%s", j->cfg.subject);
+    h->cfg.subject_line = j->cfg.subject_line;
     if (h->mgmt)
         sipc_mgmt_set_tls(h->mgmt, h->cfg.tls_enable, sipc_config_effective_mode(&h->cfg),
                           h->svc[HOST_DATA].sec);
     snprintf(h->pair_fp, sizeof h->pair_fp, "%s", sipc_security_fingerprint(j->probe));
     host_pair_check(h, 1); /* a new pair: say now what is near, as at start */
+    host_subject_note(h, "Service.Reload");
     h->trust = j->trust;
     h->crl = j->crl;
     h->rotation = j->rotation;

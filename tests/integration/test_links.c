@@ -2,7 +2,10 @@
  * the library's default options (what sipcd's links get): a peer back from
  * an outage is reached again within about a second, a dead peer sees a
  * bounded number of connection attempts, and a connection kept busy across a
- * TLS reload moves to the new setup (GOAWAY) without a failed call. */
+ * TLS reload moves to the new setup (GOAWAY) without a failed call; a peer
+ * that refuses this side's TLS mode is tried less often, until this side's
+ * security changes; a refused first dial in a context's first seconds is
+ * INFO, not a WARN. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -25,6 +28,11 @@
 
 static char *g_dir;
 static char g_pem[512];
+
+/* Its own loopback block (ports are any free one): nodes on .1 unless a
+ * test needs more hosts. */
+#define LINKS_NET "127.0.74"
+#define LINKS_HOST LINKS_NET ".1"
 
 typedef struct node {
     sipc_ctx *ctx;
@@ -67,16 +75,22 @@ static sipc_ctx *new_ctx(uv_loop_t *loop, const char *id, sipc_security *sec, tu
     return ctx;
 }
 
-/* A server node on 127.0.0.1:port (0: any); returns the port. */
-static int node_start(node *n, uv_loop_t *loop, sipc_tls_mode mode, int port)
+/* A server node on addr:port (0: any); returns the port. */
+static int node_start_at(node *n, uv_loop_t *loop, sipc_tls_mode mode, const char *addr, int port)
 {
     n->sec = tu_security(mode, g_pem);
     n->ctx = new_ctx(loop, n->id ? n->id : "srv", n->sec, &n->log);
     assert_int_equal(sipc_router_new(&n->router), 0);
     assert_int_equal(sipc_router_add(n->router, "test", "echo", h_echo, n), 0);
     assert_int_equal(sipc_router_add(n->router, "test", "hold", h_hold, n), 0);
-    assert_int_equal(sipc_server_listen(&n->srv, n->ctx, "Test", "127.0.0.1", port, n->router), 0);
+    assert_int_equal(sipc_server_listen(&n->srv, n->ctx, "Test", addr, port, n->router), 0);
     return sipc_server_port(n->srv);
+}
+
+/* The same on LINKS_HOST. */
+static int node_start(node *n, uv_loop_t *loop, sipc_tls_mode mode, int port)
+{
+    return node_start_at(n, loop, mode, LINKS_HOST, port);
 }
 
 /* Stops the node as a process exit would: every connection closes. */
@@ -98,7 +112,7 @@ static uint64_t now_ms(uv_loop_t *loop)
     return uv_now(loop);
 }
 
-/* A client node with one channel to 127.0.0.1:port. */
+/* A client node with one channel to LINKS_HOST:port. */
 typedef struct client {
     sipc_ctx *ctx;
     sipc_security *sec;
@@ -110,7 +124,7 @@ static void client_open(client *c, uv_loop_t *loop, sipc_tls_mode mode, int port
 {
     c->sec = tu_security(mode, g_pem);
     c->ctx = new_ctx(loop, "cli", c->sec, &c->log);
-    assert_int_equal(sipc_channel_open(&c->ch, c->ctx, "127.0.0.1", port, NULL), 0);
+    assert_int_equal(sipc_channel_open(&c->ch, c->ctx, LINKS_HOST, port, NULL), 0);
 }
 
 /* Closes what a test made (c may be NULL) and checks nothing is left. */
@@ -224,8 +238,8 @@ static void t_peer_hello_redials(void **state)
     int pa = node_start(&a, &loop, SIPC_TLS_OFF, 0);
     int pb = node_start(&b, &loop, SIPC_TLS_OFF, 0);
     sipc_channel *a2b, *b2a;
-    assert_int_equal(sipc_channel_open(&a2b, a.ctx, "127.0.0.1", pb, NULL), 0);
-    assert_int_equal(sipc_channel_open(&b2a, b.ctx, "127.0.0.1", pa, NULL), 0);
+    assert_int_equal(sipc_channel_open(&a2b, a.ctx, LINKS_HOST, pb, NULL), 0);
+    assert_int_equal(sipc_channel_open(&b2a, b.ctx, LINKS_HOST, pa, NULL), 0);
     assert_true(wait_up(&loop, a2b, 3000) < 3000);
     assert_true(wait_up(&loop, b2a, 3000) < 3000);
     for (int round = 0; round < 3; round++) {
@@ -239,7 +253,7 @@ static void t_peer_hello_redials(void **state)
             uv_run(&loop, UV_RUN_ONCE);
         assert_true(a2b->last_dial != last);
         assert_int_equal(node_start(&b, &loop, SIPC_TLS_OFF, pb), pb);
-        assert_int_equal(sipc_channel_open(&b2a, b.ctx, "127.0.0.1", pa, NULL), 0);
+        assert_int_equal(sipc_channel_open(&b2a, b.ctx, LINKS_HOST, pa, NULL), 0);
         uint64_t took = wait_up(&loop, a2b, 3000);
         print_message("round %d: A's link up %llu ms after B was back and said hello\n", round,
                       (unsigned long long)took);
@@ -305,7 +319,7 @@ static void t_dead_peer_attempts_bounded(void **state)
     assert_int_equal(uv_tcp_init(&loop, &d.tcp), 0);
     d.tcp.data = &d;
     struct sockaddr_in sa;
-    uv_ip4_addr("127.0.0.1", 0, &sa);
+    uv_ip4_addr(LINKS_HOST, 0, &sa);
     assert_int_equal(uv_tcp_bind(&d.tcp, (struct sockaddr *)&sa, 0), 0);
     assert_int_equal(uv_listen((uv_stream_t *)&d.tcp, 64, on_dead_conn), 0);
     struct sockaddr_storage ss;
@@ -599,7 +613,7 @@ static old_client *old_connect(uv_loop_t *loop, int port, int flood)
     uv_timer_init(loop, &o->pace);
     o->tcp.data = o->pace.data = o->creq.data = o;
     struct sockaddr_in sa;
-    uv_ip4_addr("127.0.0.1", port, &sa);
+    uv_ip4_addr(LINKS_HOST, port, &sa);
     assert_int_equal(uv_tcp_connect(&o->creq, &o->tcp, (struct sockaddr *)&sa, old_connected), 0);
     assert_true(tu_run_until(loop, &o->connected, 2000));
     return o;
@@ -729,7 +743,7 @@ static void t_server_drain(void **state)
     /* the port is closed */
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(inet_pton(AF_INET, LINKS_HOST, &a.sin_addr), 1);
     assert_int_not_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     assert_int_equal(errno, ECONNREFUSED);
     close(fd);
@@ -752,6 +766,116 @@ static void t_server_drain(void **state)
     finish(&loop, &n, &c);
 }
 
+/* A port on addr that nothing listens on (bound, then closed). */
+static int free_port(uv_loop_t *loop, const char *addr)
+{
+    uv_tcp_t t;
+    assert_int_equal(uv_tcp_init(loop, &t), 0);
+    struct sockaddr_in sa;
+    uv_ip4_addr(addr, 0, &sa);
+    assert_int_equal(uv_tcp_bind(&t, (struct sockaddr *)&sa, 0), 0);
+    struct sockaddr_storage ss;
+    int sl = sizeof ss;
+    uv_tcp_getsockname(&t, (struct sockaddr *)&ss, &sl);
+    int port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    uv_close((uv_handle_t *)&t, NULL);
+    idle_for(loop, 10);
+    return port;
+}
+
+/* Nodes started together come up a few ms apart: a refused dial of a link
+ * that has never been up, in the context's first 10 s, is INFO; a refusal
+ * after the link was up, or after those 10 s, stays a WARN. */
+static void t_start_refused_info(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    uint64_t t0 = now_ms(&loop);
+    client c = {0};
+    c.sec = tu_security(SIPC_TLS_OFF, g_pem);
+    c.ctx = new_ctx(&loop, "cli", c.sec, &c.log);
+    int p1 = free_port(&loop, LINKS_NET ".1");
+    assert_int_equal(sipc_channel_open(&c.ch, c.ctx, LINKS_NET ".1", p1, NULL), 0);
+    idle_for(&loop, 1500);
+    char line[200];
+    snprintf(line, sizeof line, "INFO Connection to " LINKS_NET ".1:%d closed: connection refused", p1);
+    assert_true(tu_log_has(&c.log, line));
+    snprintf(line, sizeof line, "WARN Connection to " LINKS_NET ".1:%d closed", p1);
+    assert_false(tu_log_has(&c.log, line));
+
+    /* a link that was up: its peer gone, the refusal is a WARN at once */
+    node n = {0};
+    int p2 = node_start_at(&n, &loop, SIPC_TLS_OFF, LINKS_NET ".2", 0);
+    sipc_channel *ch2;
+    assert_int_equal(sipc_channel_open(&ch2, c.ctx, LINKS_NET ".2", p2, NULL), 0);
+    assert_true(wait_up(&loop, ch2, 3000) < 3000);
+    node_stop(&n, &loop);
+    idle_for(&loop, 1500);
+    assert_true(now_ms(&loop) - t0 < 10000);
+    snprintf(line, sizeof line, "WARN Connection to " LINKS_NET ".2:%d closed: connection refused", p2);
+    assert_true(tu_log_has(&c.log, line));
+
+    /* the link never up, past the context's first 10 s: a WARN */
+    idle_for(&loop, (unsigned)(11500 - (now_ms(&loop) - t0)));
+    snprintf(line, sizeof line, "WARN Connection to " LINKS_NET ".1:%d closed: connection refused", p1);
+    assert_true(tu_log_has(&c.log, line));
+    tu_log_free(&n.log);
+    finish(&loop, NULL, &c);
+}
+
+/* Counts the attempts of ch for ms. */
+static int count_dials(uv_loop_t *loop, sipc_channel *ch, unsigned ms)
+{
+    int n = 0;
+    uint64_t last = ch->last_dial, t0 = now_ms(loop);
+    while (now_ms(loop) - t0 < ms) {
+        uv_run(loop, UV_RUN_ONCE);
+        if (ch->last_dial != last) {
+            last = ch->last_dial;
+            n += last - t0 < ms; /* uv_run may have waited past the end */
+        }
+    }
+    return n;
+}
+
+/* A plaintext link to a strict node is refused for its mode: its backoff
+ * grows past the 1 s cap (to 10 s), so the strict node is not asked for a
+ * handshake about once a second; a change of this side's security (a
+ * reload turning TLS on) redials at once, not at the end of that backoff. */
+static void t_mode_refused_backoff(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    node n = {0};
+    int port = node_start_at(&n, &loop, SIPC_TLS_STRICT, LINKS_NET ".3", 0);
+    client c = {0};
+    c.sec = tu_security(SIPC_TLS_OFF, g_pem);
+    c.ctx = new_ctx(&loop, "cli", c.sec, &c.log);
+    assert_int_equal(sipc_channel_open(&c.ch, c.ctx, LINKS_NET ".3", port, NULL), 0);
+    /* the first dial, then delays drawn in [b/2, b] for b = 100 ms doubling
+     * to 10 s: at most 6 more in 6 s (with the 1 s cap: at least 8) */
+    int dials = count_dials(&loop, c.ch, 6000);
+    print_message("refused for its mode: %d attempts in 6 s\n", dials);
+    assert_int_equal(sipc_channel_last_error(c.ch), SIPC_ETLSONPLAIN);
+    assert_true(dials >= 3);
+    assert_true(dials <= 6);
+
+    /* TLS turned on here while the next attempt is more than a second away */
+    uint64_t t0 = now_ms(&loop);
+    while (uv_timer_get_due_in(&c.ch->timer) <= 1000 && now_ms(&loop) - t0 < 12000)
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_true(uv_timer_get_due_in(&c.ch->timer) > 1000);
+    sipc_security *tls = tu_security(SIPC_TLS_STRICT, g_pem);
+    assert_int_equal(sipc_ctx_set_security(c.ctx, tls), 0);
+    sipc_security_release(tls);
+    uint64_t took = wait_up(&loop, c.ch, 3000);
+    print_message("security changed: link up after %llu ms\n", (unsigned long long)took);
+    assert_true(took <= 500);
+    finish(&loop, &n, &c);
+}
+
 int main(void)
 {
     g_dir = tu_mkdtemp("links");
@@ -768,6 +892,8 @@ int main(void)
         cmocka_unit_test(t_goaway_ignored_by_old_client),
         cmocka_unit_test(t_goaway_grace),
         cmocka_unit_test(t_server_drain),
+        cmocka_unit_test(t_start_refused_info),
+        cmocka_unit_test(t_mode_refused_backoff),
     };
     int fails = cmocka_run_group_tests_name("links", tests, NULL, NULL);
     tu_rmdir(g_dir);

@@ -23,25 +23,17 @@ expires=$(($(date +%s) + 40))
 "$BIN/tlstool" --home "$home" enable >/dev/null
 SIPCD_PAIR_CHECK_MS=500 sipcd_start "$home" || exit 1
 logs() { cat "$home/logs/"*Service_*.log; }
-# each_log PATTERN: how many of the four service logs have it exactly once
-each_log() {
-    local f n=0
-    for f in "$home/logs/"{Data,Search,Management,Pipeline}Service_*.log; do
-        [ "$(grep -c -- "$1" "$f")" = 1 ] && n=$((n + 1))
-    done
-    echo $n
-}
-n=$(each_log "Service.Start WARN certificate '.*' expires in under an hour")
+n=$(each_log "$home" "Service.Start WARN certificate '.*' expires in under an hour")
 [ "$n" = 4 ] && ok "at start every service warns the pair expires in under an hour" ||
     { not_ok "start warnings: $n of 4 logs"; logs | grep -i expire | head -5; }
-_expired_all() { [ "$(each_log 'Service.Certificate ERROR .*expired')" = 4 ]; }
+_expired_all() { [ "$(each_log "$home" 'Service.Certificate ERROR .*expired')" = 4 ]; }
 if wait_for $((expires - $(date +%s) + 15)) _expired_all; then
     ok "once it expired, every service logged an ERROR saying so"
 else
     not_ok "no ERROR for the expired pair in every service log"; logs | grep -i "expire" | tail -5
 fi
 sleep 2 # four more checks: nothing new to say before an hour has passed
-n=$(each_log 'Service.Certificate ERROR')
+n=$(each_log "$home" 'Service.Certificate ERROR')
 [ "$n" = 4 ] && ok "one ERROR in each service log, not one per check" || { not_ok "$n of 4 logs with one ERROR"; logs | grep 'Service.Certificate' | head; }
 logs | grep 'Service.Certificate ERROR' | head -n1 | sed 's/^/# /'
 shtest_done

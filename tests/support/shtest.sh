@@ -138,6 +138,15 @@ sipcctl_peer() {
     local short='s/[^A-Za-z0-9._-]/_/g'
     echo "sipcctl:$(id -un | cut -c1-16 | sed "$short")@$(uname -n | cut -d. -f1 | cut -c1-22 | sed "$short") home $("$BIN/tlstool" --home "$1" status --json | jq -r .home_tag)"
 }
+# each_log HOME PATTERN: how many of the four service logs of HOME have
+# PATTERN (grep's basic regex) exactly once
+each_log() {
+    local f n=0
+    for f in "$1/logs/"{Data,Search,Management,Pipeline}Service_*.log; do
+        [ "$(grep -c -- "$2" "$f" 2>/dev/null)" = 1 ] && n=$((n + 1))
+    done
+    echo $n
+}
 # sipcd_port HOME: the data service's port, from its start line
 # ("Port: N" or "TLS Port: N"; the latest start's)
 sipcd_port() {

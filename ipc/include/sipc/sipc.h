@@ -96,6 +96,17 @@ SIPC_EXTERN int sipc_security_self_check(const sipc_security *sec, char *msg, si
  * required, TLS off, or a failure other than the subject). A peer holding
  * the same pair fails this side's check for that same reason. */
 SIPC_EXTERN int sipc_security_check_own_subject(const sipc_security *sec, char *msg, size_t len);
+/* Whether the subject this side requires of peers is never asked: its own
+ * pair is self-signed, so a peer presenting it is accepted as itself
+ * (pinned), whatever its subject, and no CA is trusted whose certificates it
+ * would be asked of. 0 with msg "" when it is asked (an issued pair, a
+ * trusted CA root), or none is required, or TLS is off. Else 1, with
+ * *carries (may be NULL) set to whether this side's certificate carries
+ * that subject all the same, and msg saying so ("certificate subject 'CN=a'
+ * carries the required subject 'CN=a'", or "... differs from the required
+ * subject ...: its CN differs"). */
+SIPC_EXTERN int sipc_security_subject_pinned(const sipc_security *sec, int *carries, char *msg,
+                                             size_t len);
 /* How many peer certificates sec has refused because they lack the
  * required subject (the reason the verifier gave; not the refusals of this
  * side's certificate by peers). With sipc_security_check_own_subject, a

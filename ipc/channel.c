@@ -180,6 +180,13 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
     if (sipc_security_mode(c->sec) == SIPC_TLS_PERMISSIVE) {
         if (was_up) {
             ch->plain_fallback = 0; /* next time, offer TLS again */
+        } else if (ch->plain_fallback && err == SIPC_ETLSONPLAIN) {
+            /* the peer that answered in plaintext now requires TLS (it
+             * turned strict while this link was down): offer TLS again, or
+             * the link would redial in plaintext until this side reloads */
+            ch->plain_fallback = 0;
+            sipc__log(ch->ctx, SIPC_LOG_INFO, "Transport.Conn",
+                      "%s now requires TLS; this side offers TLS again", ch->where);
         } else if (!ch->plain_fallback && sipc__conn_permissive_fallback(c, err, was_up, got_bytes)) {
             ch->plain_fallback = 1;
             ch->retry_next = 1;

@@ -876,6 +876,40 @@ static void t_mode_refused_backoff(void **state)
     finish(&loop, &n, &c);
 }
 
+/* A permissive link that fell back to plaintext and is then refused in
+ * plaintext, the peer having turned strict before the plaintext dial,
+ * offers TLS again (it redialled in plaintext until this side reloaded). */
+static void t_fallback_then_strict(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    node n = {0};
+    int port = node_start_at(&n, &loop, SIPC_TLS_OFF, LINKS_NET ".4", 0);
+    client c = {0};
+    c.sec = tu_security(SIPC_TLS_PERMISSIVE, g_pem);
+    c.ctx = new_ctx(&loop, "cli", c.sec, &c.log);
+    assert_int_equal(sipc_channel_open(&c.ch, c.ctx, LINKS_NET ".4", port, NULL), 0);
+    uint64_t t0 = now_ms(&loop);
+    while (!c.ch->plain_fallback && now_ms(&loop) - t0 < 3000)
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_true(c.ch->plain_fallback && !sipc_channel_is_up(c.ch));
+    /* the node turns strict before it accepts the plaintext dial */
+    sipc_security *strict = tu_security(SIPC_TLS_STRICT, g_pem);
+    assert_int_equal(sipc_ctx_set_security(n.ctx, strict), 0);
+    sipc_security_release(n.sec);
+    n.sec = strict;
+    uint64_t took = wait_up(&loop, c.ch, 5000);
+    print_message("fell back, then refused in plaintext: up over TLS after %llu ms\n",
+                  (unsigned long long)took);
+    assert_true(took < 5000);
+    sipc_link_info li;
+    assert_int_equal(sipc_channel_info(c.ch, &li), 0);
+    assert_true(li.tls);
+    assert_true(tu_log_has(&c.log, "now requires TLS; this side offers TLS again"));
+    finish(&loop, &n, &c);
+}
+
 int main(void)
 {
     g_dir = tu_mkdtemp("links");
@@ -894,6 +928,7 @@ int main(void)
         cmocka_unit_test(t_server_drain),
         cmocka_unit_test(t_start_refused_info),
         cmocka_unit_test(t_mode_refused_backoff),
+        cmocka_unit_test(t_fallback_then_strict),
     };
     int fails = cmocka_run_group_tests_name("links", tests, NULL, NULL);
     tu_rmdir(g_dir);

@@ -185,6 +185,7 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
              * turned strict while this link was down): offer TLS again, or
              * the link would redial in plaintext until this side reloads */
             ch->plain_fallback = 0;
+            immediate = 1; /* only this side had to change: no backoff */
             sipc__log(ch->ctx, SIPC_LOG_INFO, "Transport.Conn",
                       "%s now requires TLS; this side offers TLS again", ch->where);
         } else if (!ch->plain_fallback && sipc__conn_permissive_fallback(c, err, was_up, got_bytes)) {

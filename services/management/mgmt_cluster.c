@@ -188,9 +188,6 @@ static void names_with_tls(json_t *nodes, int en, char *out, size_t len)
  * reload replacing its links, brings them up within a few seconds. */
 #define LINK_GRACE_S 10
 
-/* The node in nodes that listens on addr ("host:port", "[v6]:port"): its
- * address is the host and one of its services has the port; NULL when none
- * does. */
 /* 1 if two hosts name the same address: numeric ones compared as
  * addresses ("fd00::2" and "fd00:0::2" are one), names as text. */
 static int same_host(const char *a, const char *b)
@@ -202,6 +199,9 @@ static int same_host(const char *a, const char *b)
     return strcasecmp(a, b) == 0;
 }
 
+/* The node in nodes that listens on addr ("host:port", "[v6]:port"): its
+ * address is the host and one of its services has the port; NULL when none
+ * does. */
 static json_t *node_at(json_t *nodes, const char *addr)
 {
     char want[160], host[160];

@@ -81,6 +81,19 @@ int sipc_config_node(const sipc_config *cfg, int i, char *host, size_t hostlen, 
     return sipc_parse_address(cfg->nodes[i], sipc_config_port(cfg, "data"), host, hostlen, port);
 }
 
+int sipc_config_node_service(const sipc_config *cfg, int i, const char *service, char *host,
+                             size_t hostlen, int *port)
+{
+    int data;
+    int r = sipc_config_node(cfg, i, host, hostlen, &data);
+    if (r != 0)
+        return r;
+    int own_data = sipc_config_port(cfg, "data"), own = sipc_config_port(cfg, service);
+    long p = (long)data - own_data + own;
+    *port = own_data > 0 && own > 0 && p >= 1 && p <= 65535 ? (int)p : own;
+    return 0;
+}
+
 sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg)
 {
     return cfg->tls_enable ? cfg->tls_mode : SIPC_TLS_OFF;

@@ -110,13 +110,11 @@ int cmd_reload(void *arg)
             return ctl_fail(EX_CONFIG, "reload --cluster: [cluster] nodes is empty in this home's "
                                        "sipc.conf");
         }
-        int mport = sipc_config_port(&cfg, "management");
         for (int i = 0; i < cfg.nnodes; i++) {
             char host[160], target[200];
-            int port, c = 0;
-            if (sipc_config_node(&cfg, i, host, sizeof host, &port) != 0)
+            int mport, c = 0;
+            if (sipc_config_node_service(&cfg, i, "management", host, sizeof host, &mport) != 0)
                 continue;
-            /* every node runs its services on the same ports */
             snprintf(target, sizeof target, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, mport);
             int k = reload_one(o, target, all, &c);
             /* the first unreachable node's code, unless this home is at fault */

@@ -88,14 +88,13 @@ static int prepare(host *h)
 static int other_nodes(const host *h, sipc_mgmt_peer *out, char hosts[][160], int max)
 {
     int n = 0, own_data = sipc_config_port(&h->cfg, "data");
-    int mport = sipc_config_port(&h->cfg, "management");
     for (int i = 0; i < h->cfg.nnodes && n < max; i++) {
-        int port;
-        if (sipc_config_node(&h->cfg, i, hosts[n], 160, &port) != 0)
+        int port, mport;
+        if (sipc_config_node(&h->cfg, i, hosts[n], 160, &port) != 0 ||
+            sipc_config_node_service(&h->cfg, i, "management", hosts[n], 160, &mport) != 0)
             continue;
         if (!strcmp(hosts[n], h->cfg.address) && port == own_data)
             continue;
-        /* every node runs its services on the same ports */
         out[n].address = h->cfg.nodes[i];
         out[n].host = hosts[n];
         out[n].port = mport;
@@ -275,10 +274,10 @@ static int start_search(host *h)
     static char hosts[SIPC_MAX_NODES][160];
     sipc_search_peer peers[SIPC_MAX_NODES];
     size_t n = 0;
-    int sport = sipc_config_port(&h->cfg, "search");
     for (int i = 0; i < h->cfg.nnodes; i++) {
-        int port;
-        if (sipc_config_node(&h->cfg, i, hosts[n], sizeof hosts[n], &port) != 0)
+        int port, sport;
+        if (sipc_config_node(&h->cfg, i, hosts[n], sizeof hosts[n], &port) != 0 ||
+            sipc_config_node_service(&h->cfg, i, "search", hosts[n], sizeof hosts[n], &sport) != 0)
             continue;
         if (!strcmp(hosts[n], h->cfg.address) && port == sipc_config_port(&h->cfg, "data"))
             continue; /* this node: searched locally */

@@ -874,6 +874,23 @@ static void test_nodes_default_to_data_port(void **state)
     assert_string_equal(host, "::1");
     assert_int_equal(port, 24000);
     assert_int_equal(sipc_config_node(&cfg, 3, host, sizeof host, &port), SIPC_EINVAL);
+    /* another node's services: at the same offsets from its data port */
+    assert_int_equal(sipc_config_node_service(&cfg, 0, "management", host, sizeof host, &port), 0);
+    assert_string_equal(host, "127.0.0.2");
+    assert_int_equal(port, 23002); /* no port given: this node's management port */
+    assert_int_equal(sipc_config_node_service(&cfg, 1, "management", host, sizeof host, &port), 0);
+    assert_int_equal(port, 24999 - 24000 + 23002);
+    assert_int_equal(sipc_config_node_service(&cfg, 1, "search", host, sizeof host, &port), 0);
+    assert_int_equal(port, 24999 - 24000 + 23001);
+    assert_int_equal(sipc_config_node_service(&cfg, 3, "search", host, sizeof host, &port),
+                     SIPC_EINVAL);
+    /* an offset that leaves the port range: this node's port */
+    assert_int_equal(load_text(home, "[cluster]\nnodes = [::1]:65535\n[data]\nport = 100\n", &cfg,
+                               err, sizeof err),
+                     0);
+    assert_int_equal(sipc_config_node_service(&cfg, 0, "management", host, sizeof host, &port), 0);
+    assert_string_equal(host, "::1");
+    assert_int_equal(port, 23002);
     assert_int_equal(load_text(home, "[cluster]\nnodes = 127.0.0.2\n", &cfg, err, sizeof err), 0);
     assert_int_equal(sipc_config_node(&cfg, 0, host, sizeof host, &port), 0);
     assert_int_equal(port, 23000);

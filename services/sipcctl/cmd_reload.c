@@ -93,7 +93,8 @@ int cmd_reload(void *arg)
     if (rc != 0)
         return rc;
     if (o->cluster && o->node)
-        return ctl_usage(o, "reload: give --node ADDR or --cluster, not both");
+        return ctl_fail(EX_USAGE, "reload: give --node ADDR or --cluster, not both (see sipcctl "
+                                  "reload --help)");
     json_t *all = o->json ? json_array() : NULL;
     int worst = RL_OK, code = 0;
     if (!o->cluster) {

@@ -3,6 +3,7 @@
  * method. */
 #include <stdio.h>
 #include <string.h>
+#include <sysexits.h>
 #include <uv.h>
 
 #include "sipcctl.h"
@@ -53,6 +54,9 @@ int cmd_sys(void *arg)
     if (rc != 0)
         return rc;
     /* no address: --node, else this home's node, as every other command */
+    if (o->nargs && o->node)
+        return ctl_fail(EX_USAGE, "%s: give ADDRESS or --node, not both (see sipcctl %s --help)",
+                        o->cmd, o->cmd);
     return call_repeatedly(o, o->nargs ? o->args[0] : NULL, "sys", o->cmd, NULL);
 }
 
@@ -62,5 +66,8 @@ int cmd_call(void *arg)
     int rc = ctl_check_args(o, 3, 4);
     if (rc != 0)
         return rc;
+    if (o->node)
+        return ctl_fail(EX_USAGE, "call: ADDRESS names the node; leave out --node (see sipcctl "
+                                  "call --help)");
     return call_repeatedly(o, o->args[0], o->args[1], o->args[2], o->nargs == 4 ? o->args[3] : NULL);
 }

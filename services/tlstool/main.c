@@ -243,6 +243,13 @@ int main(int argc, char **argv)
     /* create and import take the password as an optional second argument */
     if ((p.cmd->run == cmd_create || p.cmd->run == cmd_import) && o.npos > 1)
         o.pw.argument = cli_password_take_arg(o.pos[1]);
+    /* one source: which of two would win is no one's guess to make */
+    if (!!o.pw.file + !!o.pw.from_stdin + !!o.pw.argument > 1) {
+        cli_password_forget();
+        return fail(EX_USAGE, "%s: give the password one way: PASSWORD, --password-file or "
+                              "--password-stdin (see tlstool %s --help)",
+                    p.cmd->name, p.cmd->name);
+    }
     o.home = sipc_home_resolve(o.home_opt);
     /* create writes a file anywhere, import makes the home, verify FILE
      * needs none; every other command works on an existing home */

@@ -61,6 +61,11 @@ run "$BIN/sipcctl" --timeout 100 ping --node 127.0.73.1:1 -t 200
 one_line "sipcctl --timeout and -t: given twice" 64 "^sipcctl: --timeout given twice \('100', then '200'\): give it once \(see sipcctl ping --help\)$"
 run "$BIN/tlstool" --home "$work/a" --home "$work/b" status
 one_line "tlstool --home twice: one line (tlstool's usage exit 2)" 2 "^tlstool: error: --home given twice \('$work/a', then '$work/b'\): give it once \(see tlstool --help\)$"
+printf 'Pw-File-Line-1\n' > "$work/pw"
+run "$BIN/tlstool" --home "$work/a" import "$work/none.pfx" Pw-Argument-1 --password-file "$work/pw"
+one_line "tlstool import PASSWORD --password-file: one line (tlstool's usage exit 2)" 2 "^tlstool: error: import: give the password one way: PASSWORD, --password-file or --password-stdin \(see tlstool import --help\)$"
+run "$BIN/tlstool" --home "$work/a" import "$work/none.pfx" --password-file "$work/pw" --password-stdin
+one_line "tlstool import --password-file --password-stdin: one line" 2 "give the password one way"
 run "$BIN/sipcd" --home "$work/a" --home="$work/a"
 one_line "sipcd --home twice, even alike: one line" 64 "^sipcd: --home given twice \('$work/a', then '$work/a'\): give it once \(see sipcd --help\)$"
 # 73 is what a missing home gives (logs/ cannot be created), as --help says
@@ -138,8 +143,12 @@ expect "sipcctl --timeout 0" 64 "^sipcctl: --timeout must be a number of millise
 grep -q -- "--count" "$OUT" && bad "sipcctl --timeout 0 names --count"
 run "$BIN/sipcctl" ping 127.0.0.1 --count 0
 expect "sipcctl ping --count 0" 64 "^sipcctl: --count must be a number between 1 and 1000000$"
+run "$BIN/sipcctl" ping 127.0.73.10 --node 127.0.73.11
+one_line "sipcctl ping ADDRESS --node: one line" 64 "^sipcctl: ping: give ADDRESS or --node, not both \(see sipcctl ping --help\)$"
+run "$BIN/sipcctl" call 127.0.73.10 sys ping --node 127.0.73.11
+one_line "sipcctl call ADDRESS --node: one line" 64 "^sipcctl: call: ADDRESS names the node; leave out --node \(see sipcctl call --help\)$"
 run "$BIN/sipcctl" reload --cluster --node 127.0.0.1
-expect "sipcctl reload --cluster --node" 64 "give --node ADDR or --cluster, not both"
+one_line "sipcctl reload --cluster --node: one line" 64 "^sipcctl: reload: give --node ADDR or --cluster, not both \(see sipcctl reload --help\)$"
 
 # configuration errors name the file, line and fix
 mkdir -p "$work/bad"

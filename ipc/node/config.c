@@ -89,8 +89,19 @@ int sipc_config_node_service(const sipc_config *cfg, int i, const char *service,
     if (r != 0)
         return r;
     int own_data = sipc_config_port(cfg, "data"), own = sipc_config_port(cfg, service);
+    *port = own;
+    /* nodes on hosts of their own run the same ports; only nodes sharing a
+     * host cannot, and run theirs at the offsets of their data port */
+    int shared = 0;
+    for (int j = 0; j < cfg->nnodes && !shared; j++) {
+        char other[160];
+        int p;
+        shared = j != i && sipc_config_node(cfg, j, other, sizeof other, &p) == 0 &&
+                 strcmp(other, host) == 0;
+    }
     long p = (long)data - own_data + own;
-    *port = own_data > 0 && own > 0 && p >= 1 && p <= 65535 ? (int)p : own;
+    if (shared && own_data > 0 && own > 0 && p >= 1 && p <= 65535)
+        *port = (int)p;
     return 0;
 }
 

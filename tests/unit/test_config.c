@@ -878,18 +878,32 @@ static void test_nodes_default_to_data_port(void **state)
     assert_int_equal(sipc_config_node_service(&cfg, 0, "management", host, sizeof host, &port), 0);
     assert_string_equal(host, "127.0.0.2");
     assert_int_equal(port, 23002); /* no port given: this node's management port */
+    /* a host of its own: the same ports, whatever its data port */
     assert_int_equal(sipc_config_node_service(&cfg, 1, "management", host, sizeof host, &port), 0);
-    assert_int_equal(port, 24999 - 24000 + 23002);
-    assert_int_equal(sipc_config_node_service(&cfg, 1, "search", host, sizeof host, &port), 0);
-    assert_int_equal(port, 24999 - 24000 + 23001);
+    assert_int_equal(port, 23002);
     assert_int_equal(sipc_config_node_service(&cfg, 3, "search", host, sizeof host, &port),
                      SIPC_EINVAL);
-    /* an offset that leaves the port range: this node's port */
-    assert_int_equal(load_text(home, "[cluster]\nnodes = [::1]:65535\n[data]\nport = 100\n", &cfg,
-                               err, sizeof err),
+    /* nodes sharing a host: at the offsets of their data ports */
+    assert_int_equal(load_text(home,
+                               "[cluster]\nnodes = [::1]:33710, [::1]:33720, 127.0.0.9:33730\n"
+                               "[data]\nport = 33710\n[management]\nport = 33712\n",
+                               &cfg, err, sizeof err),
                      0);
     assert_int_equal(sipc_config_node_service(&cfg, 0, "management", host, sizeof host, &port), 0);
     assert_string_equal(host, "::1");
+    assert_int_equal(port, 33712);
+    assert_int_equal(sipc_config_node_service(&cfg, 1, "management", host, sizeof host, &port), 0);
+    assert_int_equal(port, 33722);
+    assert_int_equal(sipc_config_node_service(&cfg, 1, "search", host, sizeof host, &port), 0);
+    assert_int_equal(port, 33720 - 33710 + 23001);
+    assert_int_equal(sipc_config_node_service(&cfg, 2, "management", host, sizeof host, &port), 0);
+    assert_int_equal(port, 33712); /* 127.0.0.9 has its host to itself */
+    /* an offset that leaves the port range: this node's port */
+    assert_int_equal(load_text(home,
+                               "[cluster]\nnodes = [::1]:65535, [::1]:1\n[data]\nport = 100\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(sipc_config_node_service(&cfg, 0, "management", host, sizeof host, &port), 0);
     assert_int_equal(port, 23002);
     assert_int_equal(load_text(home, "[cluster]\nnodes = 127.0.0.2\n", &cfg, err, sizeof err), 0);
     assert_int_equal(sipc_config_node(&cfg, 0, host, sizeof host, &port), 0);

@@ -102,12 +102,12 @@ SIPC_EXTERN int sipc_parse_address(const char *s, int default_port, char *host, 
 SIPC_EXTERN int sipc_config_node(const sipc_config *cfg, int i, char *host, size_t hostlen,
                                  int *port);
 /* The port of service (e.g. "management") on the node of entry i, and its
- * host: a node runs its services at the same offsets from its data port as
- * this one (cfg), so an entry naming another data port (nodes sharing a
- * host) moves every service by as much; an entry without a port, or with
- * this node's data port, gives this node's port of service. A port that
+ * host. Nodes on hosts of their own run the same ports: this node's (cfg)
+ * port of service. Nodes sharing a host (two entries with one host) cannot,
+ * and run their services at the same offsets from their data port as cfg
+ * does: the entry's data port moves every service by as much. A port that
  * would fall outside 1..65535, or a data or service port of 0 (chosen at
- * start), gives this node's port of service too. 0 or SIPC_EINVAL. */
+ * start), gives cfg's port of service. 0 or SIPC_EINVAL. */
 SIPC_EXTERN int sipc_config_node_service(const sipc_config *cfg, int i, const char *service,
                                          char *host, size_t hostlen, int *port);
 /* The TLS mode in effect: SIPC_TLS_OFF unless tls_enable. */

@@ -41,7 +41,8 @@ static void log_start_refused(host *h, int failed, const char *why)
             sipc_logf(h->svc[i].log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s",
                       h->svc[i].display, why);
         else
-            sipc_logf(h->svc[i].log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s: %s",
+            sipc_logf(h->svc[i].log, SIPC_LOG_ERROR, "Service.Start",
+                      "Cannot start %s: the node stops, as the %s cannot start: %s",
                       h->svc[i].display, h->svc[failed].display, why);
     }
 }

@@ -891,7 +891,7 @@ PY
         "this node's certificate does not verify, the pipeline's TLS handshakes \(\[pipeline\] tls = 1; TLS is off for the other services\) will fail: certificate subject 'O=Example, CN=sipc node' differs from the required subject 'O=Example Inc., CN=sipc node'.*; fix: correct \[tls\] subject in $O/sipc.conf line [0-9]+ "
     grep -q "every TLS handshake" "$OUT" && bad "sipcd start, [pipeline] tls alone: 'every TLS handshake' said"
     # ... and the other services' logs name the service whose TLS stopped the node
-    if grep -q "Cannot start Data Service: Pipeline Service: this node's certificate does not verify" "$O/logs/"DataService_*.log &&
+    if grep -q "Cannot start Data Service: the node stops, as the Pipeline Service cannot start: this node's certificate does not verify" "$O/logs/"DataService_*.log &&
         grep -q "Cannot start Pipeline Service: this node's certificate does not verify" "$O/logs/"PipelineService_*.log; then
         ok "sipcd start refused for the pipeline's TLS: the data service's log names the pipeline"
     else

@@ -24,6 +24,14 @@ ok "every command has --help"
 [ "$rc" = 64 ] && ok "up -n 0: exit 64" || not_ok "up -n 0: exit $rc"
 "$SC" up --base 10.0.0.0 --dir "$CL" >/dev/null 2>&1; rc=$?
 [ "$rc" = 64 ] && ok "up --base outside 127/8: exit 64" || not_ok "up --base 10.0.0.0: exit $rc"
+out=$("$SC" --dir "$CL" status --dir "$CL.b" 2>&1); rc=$?
+[ "$rc" = 64 ] && grep -q "^sipc-cluster: error: --dir given twice: give it once$" <<<"$out" &&
+    ok "--dir twice: exit 64" || not_ok "--dir twice: exit $rc"
+: >"$work/plainfile"
+out=$("$SC" --dir "$work/plainfile" status 2>&1); rc=$?
+[ "$rc" = 64 ] && grep -q "is a file, not a cluster's folder" <<<"$out" &&
+    ok "--dir naming a file (the program itself, from the build folder): exit 64, said so" ||
+    not_ok "--dir naming a file: exit $rc"
 cluster status >/dev/null 2>&1; rc=$?
 [ "$rc" = 78 ] && ok "status without a cluster: exit 78" || not_ok "status without a cluster: exit $rc"
 # an option without its value: 64 and sipc-cluster's own message, checked

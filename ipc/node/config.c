@@ -1,12 +1,14 @@
 /* config.c - $SIPC_HOME/sipc.conf (INI, read with inih) and the home rule.
  * Unknown sections or keys are errors: a typo such as "enabel = 1" must not
  * silently leave a node in plaintext. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,6 +83,24 @@ int sipc_config_node(const sipc_config *cfg, int i, char *host, size_t hostlen, 
     return sipc_parse_address(cfg->nodes[i], sipc_config_port(cfg, "data"), host, hostlen, port);
 }
 
+int sipc_same_host(const char *a, const char *b)
+{
+    unsigned char x[16], y[16];
+    for (int af = AF_INET; af; af = af == AF_INET ? AF_INET6 : 0)
+        if (inet_pton(af, a, x) == 1)
+            return inet_pton(af, b, y) == 1 && !memcmp(x, y, af == AF_INET ? 4 : 16);
+    return strcasecmp(a, b) == 0;
+}
+
+const char *sipc_config_where(const sipc_config *cfg, int line, char *buf, size_t len)
+{
+    if (line > 0)
+        snprintf(buf, len, "%s/sipc.conf line %d", cfg->home, line);
+    else
+        snprintf(buf, len, "%s/sipc.conf", cfg->home);
+    return buf;
+}
+
 int sipc_config_node_service(const sipc_config *cfg, int i, const char *service, char *host,
                              size_t hostlen, int *port)
 {
@@ -97,7 +117,7 @@ int sipc_config_node_service(const sipc_config *cfg, int i, const char *service,
         char other[160];
         int p;
         shared = j != i && sipc_config_node(cfg, j, other, sizeof other, &p) == 0 &&
-                 strcmp(other, host) == 0;
+                 sipc_same_host(other, host);
     }
     long p = (long)data - own_data + own;
     if (shared && own_data > 0 && own > 0 && p >= 1 && p <= 65535)

@@ -1,4 +1,5 @@
 /* home_subject.c - see home_subject.h. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,12 +11,10 @@ int sipc_cli_home_subject_wrong(const sipc_security *sec, const sipc_config *cfg
     char own[600];
     if (!sec || sipc_security_check_own_subject(sec, own, sizeof own) == 0)
         return 0;
-    char where[64] = "";
-    if (cfg->subject_line > 0)
-        snprintf(where, sizeof where, " line %d", cfg->subject_line);
-    snprintf(why, len, "this home's [tls] subject (%.300s/sipc.conf%s) does not match this home's "
-                       "own certificate: %s",
-             cfg->home, where, own);
+    char where[PATH_MAX + 32];
+    snprintf(why, len, "this home's [tls] subject (%s) does not match this home's own "
+                       "certificate: %s",
+             sipc_config_where(cfg, cfg->subject_line, where, sizeof where), own);
     return 1;
 }
 

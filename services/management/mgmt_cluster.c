@@ -3,13 +3,11 @@
  * in plain words (sipc_mgmt_judge). A node that does not answer within the
  * timeout is listed as unreachable with the reason; the answer is never
  * silently incomplete. */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "management_impl.h"
 #include "rfc3339.h"
@@ -188,17 +186,6 @@ static void names_with_tls(json_t *nodes, int en, char *out, size_t len)
  * reload replacing its links, brings them up within a few seconds. */
 #define LINK_GRACE_S 10
 
-/* 1 if two hosts name the same address: numeric ones compared as
- * addresses ("fd00::2" and "fd00:0::2" are one), names as text. */
-static int same_host(const char *a, const char *b)
-{
-    unsigned char x[16], y[16];
-    for (int af = AF_INET; af; af = af == AF_INET ? AF_INET6 : 0)
-        if (inet_pton(af, a, x) == 1)
-            return inet_pton(af, b, y) == 1 && !memcmp(x, y, af == AF_INET ? 4 : 16);
-    return strcasecmp(a, b) == 0;
-}
-
 /* The node in nodes that listens on addr ("host:port", "[v6]:port"): its
  * address is the host and one of its services has the port; NULL when none
  * does. */
@@ -217,7 +204,7 @@ static json_t *node_at(json_t *nodes, const char *addr)
         const char *a = str_at(n, "node", "address");
         if (!a[0])
             a = str_at(n, "address", NULL);
-        if (sipc_parse_address(a, 1, host, sizeof host, &p) != 0 || !same_host(host, want))
+        if (sipc_parse_address(a, 1, host, sizeof host, &p) != 0 || !sipc_same_host(host, want))
             continue;
         hosts++;
         only = n;

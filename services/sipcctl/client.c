@@ -265,16 +265,18 @@ static void cluster_fix(const ctl_client *cl, const char *message, char *fix, si
     char theirs[80];
     if (!peer_cluster_name(message, cl->cfg.cluster, theirs, sizeof theirs))
         snprintf(theirs, sizeof theirs, "<the node's cluster name>");
+    char where[400]; /* a home path longer than that is cut */
+    sipc_config_where(&cl->cfg, cl->cfg.cluster_line, where, sizeof where);
     if (cl->cfg.cluster_line > 0)
         snprintf(fix, len,
-                 "; this home's [cluster] name is '%s' (%s/sipc.conf line %d): set [cluster] "
-                 "name = %s there to reach the node",
-                 cl->cfg.cluster, cl->cfg.home, cl->cfg.cluster_line, theirs);
+                 "; this home's [cluster] name is '%s' (%s): set [cluster] name = %s there to "
+                 "reach the node",
+                 cl->cfg.cluster, where, theirs);
     else
         snprintf(fix, len,
                  "; this home's [cluster] name is not set (the default '%s'): add `name = %s` "
-                 "under [cluster] in %s/sipc.conf to reach the node",
-                 cl->cfg.cluster, theirs, cl->cfg.home);
+                 "under [cluster] in %s to reach the node",
+                 cl->cfg.cluster, theirs, where);
 }
 
 int ctl_report_call_failure(const ctl_client *cl, const char *service, const char *method,

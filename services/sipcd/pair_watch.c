@@ -4,6 +4,7 @@
  * lasts, and the warning of an expiry within 30 days once a day. A check is
  * one verification of the node's own chain, so it runs every few minutes:
  * the ERROR comes within that of the moment of expiry. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,9 +49,8 @@ void host_pair_check(host *h, int now_say)
 
 void host_subject_note(host *h, const char *category)
 {
-    char where[64] = "";
-    if (h->cfg.subject_line > 0)
-        snprintf(where, sizeof where, " line %d", h->cfg.subject_line);
+    char where[PATH_MAX + 32];
+    sipc_config_where(&h->cfg, h->cfg.subject_line, where, sizeof where);
     for (int i = 0; i < HOST_NSERVICES; i++) {
         host_service *s = &h->svc[i];
         char msg[800];
@@ -60,9 +60,9 @@ void host_subject_note(host *h, const char *category)
         /* not an error (the pinned pair is the check), but an operator who
          * set it expects it to be asked, and it will be of an issued pair */
         sipc_logf(s->log, carries ? SIPC_LOG_INFO : SIPC_LOG_WARN, category,
-                  "[tls] subject (%s/sipc.conf%s) is not used with the self-signed pair: the pair "
-                  "is pinned, so a peer presenting it is accepted whatever its subject; %s%s%s",
-                  h->cfg.home, where, carries ? "this node's " : "and this node's certificate "
+                  "[tls] subject (%s) is not used with the self-signed pair: the pair is pinned, "
+                  "so a peer presenting it is accepted whatever its subject; %s%s%s",
+                  where, carries ? "this node's " : "and this node's certificate "
                   "does not carry it: ", msg,
                   carries ? "" : "; remove the line, or set the subject an organisation's pair "
                                  "will carry (it is asked of such a pair)");
@@ -101,21 +101,19 @@ void host_pair_watch_stop(host *h)
 int host_subject_refusal(const sipc_config *cfg, const char *key, const sipc_security *sec,
                          char *msg, size_t len)
 {
-    char why[700], line[32] = "";
+    char why[700], where[PATH_MAX + 32];
     if (sipc_security_check_own_subject(sec, why, sizeof why) == 0)
         return 0;
     /* TLS off but [pipeline] tls = 1: the pipeline alone handshakes */
     int pipeline_only = !strcmp(key, "pipeline") && !cfg->tls_enable;
-    if (cfg->subject_line > 0)
-        snprintf(line, sizeof line, " line %d", cfg->subject_line);
     snprintf(msg, len,
              "this node's certificate does not verify, %s will fail: %s; fix: correct [tls] "
-             "subject in %s/sipc.conf%s (each attribute named there must be in the certificate's "
+             "subject in %s (each attribute named there must be in the certificate's "
              "subject with exactly the values given; `tlstool status` shows the subject), or use "
              "a certificate issued for it",
              pipeline_only ? "the pipeline's TLS handshakes ([pipeline] tls = 1; TLS is off for "
                              "the other services)"
                            : "every TLS handshake",
-             why, cfg->home, line);
+             why, sipc_config_where(cfg, cfg->subject_line, where, sizeof where));
     return SIPC_EPEERAUTH;
 }

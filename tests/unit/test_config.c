@@ -898,6 +898,21 @@ static void test_nodes_default_to_data_port(void **state)
     assert_int_equal(port, 33720 - 33710 + 23001);
     assert_int_equal(sipc_config_node_service(&cfg, 2, "management", host, sizeof host, &port), 0);
     assert_int_equal(port, 33712); /* 127.0.0.9 has its host to itself */
+    /* one host written two ways is shared all the same */
+    assert_int_equal(load_text(home, "[cluster]\nnodes = [fd00::2]:33710, [fd00:0::2]:33720\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(sipc_config_node_service(&cfg, 1, "management", host, sizeof host, &port), 0);
+    assert_int_equal(port, 33720 - 23000 + 23002);
+    assert_true(sipc_same_host("fd00::2", "fd00:0::2") && sipc_same_host("10.0.0.1", "10.0.0.1"));
+    assert_true(sipc_same_host("Node-A", "node-a") && !sipc_same_host("10.0.0.1", "10.0.0.2"));
+    assert_false(sipc_same_host("::1", "127.0.0.1"));
+    char where[300];
+    cfg.subject_line = 7;
+    assert_string_equal(sipc_config_where(&cfg, cfg.subject_line, where, sizeof where),
+                        strcat(strcpy((char[300]){0}, cfg.home), "/sipc.conf line 7"));
+    assert_string_equal(sipc_config_where(&cfg, 0, where, sizeof where),
+                        strcat(strcpy((char[300]){0}, cfg.home), "/sipc.conf"));
     /* an offset that leaves the port range: this node's port */
     assert_int_equal(load_text(home,
                                "[cluster]\nnodes = [::1]:65535, [::1]:1\n[data]\nport = 100\n",

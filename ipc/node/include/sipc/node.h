@@ -97,6 +97,14 @@ SIPC_EXTERN int sipc_config_set(const char *home, const char *section, const cha
  * with default_port 0 a port is required. Returns 0 or SIPC_EINVAL. */
 SIPC_EXTERN int sipc_parse_address(const char *s, int default_port, char *host, size_t hostlen,
                                    int *port);
+/* 1 if two hosts (as sipc_parse_address gives them) name the same address:
+ * numeric ones compared as addresses ("fd00::2" and "fd00:0::2" are one),
+ * names as text, case aside. */
+SIPC_EXTERN int sipc_same_host(const char *a, const char *b);
+/* "HOME/sipc.conf line N" (line > 0, as sipc_config's *_line fields hold),
+ * else "HOME/sipc.conf", into buf: where an operator corrects a setting.
+ * Returns buf. */
+SIPC_EXTERN const char *sipc_config_where(const sipc_config *cfg, int line, char *buf, size_t len);
 /* Entry i of [cluster] nodes as host and port (the data port of cfg when the
  * entry names none). 0 or SIPC_EINVAL. */
 SIPC_EXTERN int sipc_config_node(const sipc_config *cfg, int i, char *host, size_t hostlen,

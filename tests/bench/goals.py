@@ -105,6 +105,14 @@ def main():
         verdict = 'not measured' if met is None else ('met' if met else 'NOT MET')
         extra = f'   max steal {steal:.0f} %' if steal is not None else ''
         print(f'  {name:<{width}}  {text:<22} {verdict}{extra}')
+    # Not a goal: where the resumed rate stands against the connection limit
+    # measured beside it (hs-compare.sh's sipc-conn-limit), and what 4 × full
+    # asks of a connection on this machine.
+    lim = hs_rate(hs, 'uv-tcp', 'resume', key='none')
+    res = hs_rate(hs, 'sipc', 'resume')
+    if lim and res and full:
+        print(f'  connection limit (libuv, plaintext TCP, no TLS): {lim:,.0f}/s; sipc resumed '
+              f'{res / lim:.2f} of it; 4 × full would be {4 * full / lim:.2f} of it')
     print('Ratios follow the host: read docs/benchmarks.md "Noise" before quoting one.')
     return 1 if any(met is False for _, _, met, _ in rows) else 0
 

@@ -61,11 +61,13 @@ expect "one goal just under its line: exit 1" 1 "64 B × 32: sipc mTLS ÷ uv pla
     echo "RESULT peer=sipc kind=full key=ecdsa wall_s=3 handshakes=1 resumed=0 hs_per_s=300 rep=1"
     echo "RESULT peer=sipc kind=resume key=ecdsa wall_s=3 handshakes=1 resumed=1 hs_per_s=1100 rep=1"
     echo "RESULT peer=sipc kind=full key=rsa wall_s=3 handshakes=1 resumed=0 hs_per_s=1 rep=1"
+    echo "RESULT peer=uv-tcp kind=resume key=none wall_s=3 handshakes=1 hs_per_s=2000 rep=1"
 } >"$work/at/hs-compare.txt"
 run python3 "$G" "$work/at"
-expect "handshakes from hs-compare.txt (ECDSA only)" 1 \
+expect "handshakes from hs-compare.txt (ECDSA only), the connection limit beside them" 1 \
     "full ECDSA handshakes: sipc ÷ openssl s_time +3\.00× .*met" \
-    "resumed ÷ full ECDSA handshakes \(sipc\) +3\.67× .*NOT MET"
+    "resumed ÷ full ECDSA handshakes \(sipc\) +3\.67× .*NOT MET" \
+    "connection limit .*: 2,000/s; sipc resumed 0\.55 of it; 4 × full would be 0\.60 of it"
 
 run python3 "$G" "$SRC/docs/benchmarks-data/run8-20261202T1747Z"
 expect "a recorded run: run 8's figures as docs/benchmarks.md quotes them" 1 \

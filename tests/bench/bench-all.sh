@@ -3,7 +3,9 @@
 # (../shared/bench-peers) with sipc added and a 1 MiB workload beside its
 # three, then the handshake comparison (hs-compare.sh: sipc full and resumed
 # beside openssl s_time) and the aggregate over many connections
-# (conns.sh), all into the kit's result folder; ends with the performance
+# (conns.sh) and what one node's connections cost (sipc-scale: 10,000 idle
+# mTLS connections, 2,000 connecting at once), all into the kit's result
+# folder; ends with the performance
 # goals checked against this run (goals.py, also in goals.txt there: a goal
 # not met is reported, not a failure of the run).
 #
@@ -24,6 +26,13 @@ echo "== handshakes: sipc full and resumed beside openssl s_time (hs-compare.sh)
 HS_KEYS=${HS_KEYS:-ecdsa rsa} bash "$HERE/hs-compare.sh" | tee "$OUT/hs-compare.txt"
 echo "== aggregate over 1, 16 and 256 connections (conns.sh)"
 bash "$HERE/conns.sh" | tee "$OUT/conns.txt"
+echo "== 10,000 idle mTLS connections and 2,000 at once (sipc-scale)"
+SCALE=${SIPC_SCALE:-$(dirname "$SIPC_BENCH")/sipc-scale}
+{
+  echo "# sipc-scale --idle 10000 --burst 2000, the kit's ECDSA pair; start $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$SCALE" --idle 10000 --burst 2000 "$WORKDIR/certs/ecdsa.crt" "$WORKDIR/certs/ecdsa.key"
+  echo "# end $(date -u +%FT%TZ), exit $?"
+} 2>&1 | tee "$OUT/scale.txt"
 echo "== the goals against this run (goals.py)"
 python3 "$HERE/goals.py" "$OUT" | tee "$OUT/goals.txt"
 echo "results: $OUT"

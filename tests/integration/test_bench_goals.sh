@@ -69,6 +69,23 @@ expect "handshakes from hs-compare.txt (ECDSA only), the connection limit beside
     "resumed ÷ full ECDSA handshakes \(sipc\) +3\.67× .*NOT MET" \
     "connection limit .*: 2,000/s; sipc resumed 0\.55 of it; 4 × full would be 0\.60 of it"
 
+mkdir -p "$work/scale"
+{
+    echo "RESULT phase=idle conns=10000 up=10000 tls=1 rss_before=1 rss_after=2 per_conn_bytes=21240 p50_us=17 p99_us=40 base_p50_us=18 base_p99_us=57 refused=0"
+    echo "RESULT phase=burst conns=2000 up=2000 secs=0.15 refused=0 evicted=0 hs_failures=0 client_downs=0"
+} >"$work/scale/scale.txt"
+run python3 "$G" "$work/scale"
+expect "scale.txt alone: idle memory and the burst are goals, the latency is reported" 0 \
+    "10,000 idle mTLS connections: node RSS per connection +20\.7 KiB +\(goal ≤ 32\) +met" \
+    "p50 / p99 .* 17 / 40 µs \(18 / 57\) +reported" \
+    "2,000 clients connecting at once +2000 up in 0\.15 s, 0 refused met"
+sed -i 's/per_conn_bytes=21240/per_conn_bytes=33792/; s/up=2000 secs=0.15 refused=0/up=2000 secs=0.15 refused=10/' \
+    "$work/scale/scale.txt"
+run python3 "$G" "$work/scale"
+expect "33 KiB per idle connection and 10 refused: both NOT MET, exit 1" 1 \
+    "node RSS per connection +33\.0 KiB +\(goal ≤ 32\) +NOT MET" \
+    "2,000 clients connecting at once +2000 up in 0\.15 s, 10 refused NOT MET"
+
 run python3 "$G" "$SRC/docs/benchmarks-data/run8-20261202T1747Z"
 expect "a recorded run: run 8's figures as docs/benchmarks.md quotes them" 1 \
     "64 B × 32: sipc mTLS ÷ uv plaintext +0\.979 .*met" \

@@ -348,8 +348,6 @@ static int register_handlers(host *h, int i)
     }
 }
 
-static void save_peers(host *h);
-
 /* Every connection that comes up on a service is the latest word on its
  * peer's transport, for the strict guard. A peer newly seen in plaintext is
  * written at once (a few times a second at most, else by the timer: a peer
@@ -371,10 +369,10 @@ static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
         h->peers_saved_n = 0;
     }
     if (h->peers_saved_n++ < 8)
-        save_peers(h);
+        host_save_peers(h);
 }
 
-static void save_peers(host *h)
+void host_save_peers(host *h)
 {
     char err[800];
     if (host_peers_save(&h->peers, err, sizeof err) == 0) {
@@ -391,7 +389,7 @@ static void save_peers(host *h)
 
 static void on_peers_timer(uv_timer_t *t)
 {
-    save_peers(t->data);
+    host_save_peers(t->data);
 }
 
 int host_guard_peers(host *h, host_peer *out, int max)
@@ -463,7 +461,13 @@ static void guard_before_start(host *h, guard_verdict *v)
         return;
     host_peers_text(list, v->total < 8 ? v->total : 8, v->total, now, v->text, sizeof v->text);
     if (force) {
+        /* the operator knowingly cuts these peers off: they stop holding the
+         * node back (at its next start, say), until one connects again */
         v->forced = 1;
+        host_peers_cut_off(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id, now);
+        char err[700];
+        if (host_peers_save(&h->peers, err, sizeof err) != 0 && !v->load_err[0])
+            snprintf(v->load_err, sizeof v->load_err, "Cannot save the peer history: %s", err);
         return;
     }
     h->cfg.tls_mode = SIPC_TLS_PERMISSIVE;
@@ -664,7 +668,7 @@ void host_stop(host *h, const char *signame)
         uv_timer_stop(&h->peers_timer);
         uv_close((uv_handle_t *)&h->peers_timer, NULL);
         h->peers_timer_on = 0;
-        save_peers(h);
+        host_save_peers(h);
     }
     for (int i = 0; signame && i < HOST_NSERVICES; i++)
         if (h->svc[i].log)
@@ -754,7 +758,7 @@ void host_free(host *h)
 {
     /* what came up while the services closed */
     if (h->peers.path[0])
-        save_peers(h);
+        host_save_peers(h);
     for (int i = 0; i < HOST_NSERVICES; i++) {
         sipc_router_free(h->svc[i].router);
         sipc_security_release(h->svc[i].sec);

@@ -329,6 +329,10 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
         log_each(h, SIPC_LOG_WARN, "Reload forced (%s): going strict cuts off peers still "
                  "speaking plaintext: %s", j->force ? "--force" : "the override of `tlstool mode "
                  "strict --force`", text);
+        /* acknowledged: these peers no longer hold the node back (at its next
+         * start, say) until one connects again */
+        host_peers_cut_off(&h->peers, j->cfg.strict_guard_window, h->cfg.node_id, now);
+        host_save_peers(h);
         return 0;
     }
     snprintf(msg, len,

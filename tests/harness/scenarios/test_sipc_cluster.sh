@@ -24,9 +24,38 @@ ok "every command has --help"
 [ "$rc" = 64 ] && ok "up -n 0: exit 64" || not_ok "up -n 0: exit $rc"
 "$SC" up --base 10.0.0.0 --dir "$CL" >/dev/null 2>&1; rc=$?
 [ "$rc" = 64 ] && ok "up --base outside 127/8: exit 64" || not_ok "up --base 10.0.0.0: exit $rc"
-out=$("$SC" --dir "$CL" status --dir "$CL.b" 2>&1); rc=$?
-[ "$rc" = 64 ] && grep -q "^sipc-cluster: error: --dir given twice: give it once$" <<<"$out" &&
-    ok "--dir twice: exit 64" || not_ok "--dir twice: exit $rc"
+# an option of one value given twice: 64, one line naming --help, before
+# the cluster is looked for (there is none here); flags may repeat. (The
+# last value of each `up` is refused on its own: were the last taken, no
+# cluster would start, in this block or another.)
+bad=""
+while read -r opt hint cmdline; do
+    [ "$hint" = - ] && hint="" || hint="$hint "
+    # shellcheck disable=SC2086
+    out=$("$SC" $cmdline 2>&1); rc=$?
+    [ "$rc" = 64 ] && [ "$(wc -l <<<"$out")" = 1 ] &&
+        grep -q "^sipc-cluster: error: $opt given twice ('[^']*', then '[^']*'): give it once (see sipc-cluster $hint--help)$" <<<"$out" ||
+        bad="$bad [$cmdline: exit $rc: $(head -n1 <<<"$out")]"
+done <<LIST
+--dir - --dir $CL status --dir $CL.b
+--dir - --dir=$CL --dir $CL.b status
+-n up --dir $CL up --base $NET.0 -n 3 -n 0
+--nodes up --dir $CL up --base $NET.0 --nodes=3 --tls off -n 0
+--tls up --dir $CL up --base $NET.0 --tls off --tls=bogus
+--base up --dir $CL up --base $NET.0 --base 10.0.0.0
+--name up --dir $CL up --base $NET.0 --name a --name b/c
+--signal kill --dir $CL kill n1 --signal KILL -s TERM
+--service logs --dir $CL logs n1 --service data --tail 3 --service=search
+--tail logs --dir $CL logs n1 --tail 3 --tail=4
+--password-file tls --dir $CL tls rotate --rolling new.pfx --password-file a --password-file b
+LIST
+[ -z "$bad" ] && ok "an option given twice (--dir, up -n/--tls/--base/--name, kill --signal, logs --service/--tail, tls --password-file): exit 64, one line naming --help" ||
+    not_ok "options given twice:$bad"
+"$SC" --dir "$CL" load start --rate 1 --rate 2 >"$work/load.out" 2>&1; rc=$?
+[ "$rc" = 64 ] && grep -q "^sipc-load: --rate given twice" "$work/load.out" &&
+    ok "load start --rate twice: exit 64 (sipc-load's own check)" || not_ok "load --rate twice: exit $rc $(cat "$work/load.out")"
+out=$("$SC" --dir "$CL" status --json --json 2>&1); rc=$?
+[ "$rc" = 78 ] && ok "a flag given twice (status --json --json) is no usage error" || not_ok "status --json --json: exit $rc $out"
 : >"$work/plainfile"
 out=$("$SC" --dir "$work/plainfile" status 2>&1); rc=$?
 [ "$rc" = 64 ] && grep -q "is a file, not a cluster's folder" <<<"$out" &&

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_sipc_cluster.sh - the harness itself: its command line (usage, exit
-# codes, --help), `up` refusing a running cluster and a used address block,
-# a killed node seen as dead and a stopped one as STOPPED, a node killed
+# codes, --help, an option given twice), `up` refusing a running cluster and
+# a used address block, a killed node seen as dead, one started by hand in
+# its place as not the harness's, and a stopped one as STOPPED, a node killed
 # during a rolling change named as the cause, a command waiting for the lock
 # saying for what, and the cleanup a
 # test depends on: `down` after a crash of the harness (cluster.json gone)
@@ -118,6 +119,16 @@ cluster up -n 2 --base "$NET.0" >"$work/up2.out" 2>&1; rc=$?
 [ "$rc" = 78 ] && grep -q "in use" "$work/up3.out" && ok "another cluster on the same block: exit 78, address in use" || not_ok "same block: exit $rc"
 cluster kill n2 >/dev/null && cluster status >"$work/st.out" 2>&1; rc=$?
 [ "$rc" = 69 ] && grep -q '^n2 .* dead *unreachable' "$work/st.out" && ok "a killed node: 'dead', unreachable, exit 69" || { not_ok "status after kill: exit $rc"; cat "$work/st.out"; }
+# a node started outside the harness on n2's home: it answers, and the pid
+# the harness recorded is dead; status says which process answers
+old_pid=$(jq -r '.nodes[] | select(.name == "n2") | .pid' "$CL/cluster.json")
+"$BIN/sipcd" --home "$(node_home n2)" >>"$(node_home n2)/sipcd.out" 2>&1 </dev/null &
+by_hand=$!
+outside() { cluster status >"$work/st.out" 2>&1; grep -q "^n2 .* pid $by_hand answers, not started by sipc-cluster (its pid $old_pid exited) *TLS disabled .* healthy$" "$work/st.out"; }
+wait_for 30 outside && ! grep -q "^n2 .*dead" "$work/st.out" &&
+    ok "a node started by hand on n2's home: 'pid $by_hand answers, not started by sipc-cluster (its pid $old_pid exited)', not 'dead' beside 'healthy'" ||
+    { not_ok "status of a node started outside the harness"; cat "$work/st.out"; }
+kill -TERM "$by_hand"; wait "$by_hand"
 # (n1's link to n2 redials after its backoff)
 cluster restart n2 >/dev/null && wait_for 30 cluster status && ok "restart: every node healthy again" || not_ok "restart"
 

@@ -85,16 +85,14 @@ static int prepare(host *h)
 }
 
 /* The other nodes of [cluster] nodes: every entry that is not this node's
- * own address and data port. */
+ * own. */
 static int other_nodes(const host *h, sipc_mgmt_peer *out, char hosts[][160], int max)
 {
-    int n = 0, own_data = sipc_config_port(&h->cfg, "data");
+    int n = 0;
     for (int i = 0; i < h->cfg.nnodes && n < max; i++) {
-        int port, mport;
-        if (sipc_config_node(&h->cfg, i, hosts[n], 160, &port) != 0 ||
+        int mport;
+        if (sipc_config_node_is_self(&h->cfg, i) ||
             sipc_config_node_service(&h->cfg, i, "management", hosts[n], 160, &mport) != 0)
-            continue;
-        if (!strcmp(hosts[n], h->cfg.address) && port == own_data)
             continue;
         out[n].address = h->cfg.nodes[i];
         out[n].host = hosts[n];
@@ -276,12 +274,11 @@ static int start_search(host *h)
     sipc_search_peer peers[SIPC_MAX_NODES];
     size_t n = 0;
     for (int i = 0; i < h->cfg.nnodes; i++) {
-        int port, sport;
-        if (sipc_config_node(&h->cfg, i, hosts[n], sizeof hosts[n], &port) != 0 ||
-            sipc_config_node_service(&h->cfg, i, "search", hosts[n], sizeof hosts[n], &sport) != 0)
-            continue;
-        if (!strcmp(hosts[n], h->cfg.address) && port == sipc_config_port(&h->cfg, "data"))
+        int sport;
+        if (sipc_config_node_is_self(&h->cfg, i))
             continue; /* this node: searched locally */
+        if (sipc_config_node_service(&h->cfg, i, "search", hosts[n], sizeof hosts[n], &sport) != 0)
+            continue;
         peers[n] = (sipc_search_peer){hosts[n], sport};
         n++;
     }

@@ -490,7 +490,8 @@ static void guard_log(host *h, const guard_verdict *v)
         else if (v->forced)
             sipc_logf(l, SIPC_LOG_WARN, "Service.Guard",
                       "strict (forced by the override of `tlstool mode strict --force`): peers "
-                      "still speaking plaintext are cut off: %s",
+                      "still speaking plaintext are cut off: %s (acknowledged: they hold no later "
+                      "start or reload back unless they connect again)",
                       v->text);
     }
 }

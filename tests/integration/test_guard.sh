@@ -310,7 +310,7 @@ stop_a || not_ok "A stop"
 tt mode strict --force >"$work/m2.out" 2>&1
 [ -f "$work/a/state/force-strict" ] && ok "tlstool mode strict --force leaves the override" || { not_ok "no override"; cat "$work/m2.out"; }
 start_a
-[ "$(mode)" = strict ] && log | grep -q "Service.Guard WARN strict (forced" && ! ping_over p2 plaintext &&
+[ "$(mode)" = strict ] && log | grep -q "Service.Guard WARN strict (forced.*(node c).*(acknowledged: they hold no later start or reload back unless they connect again)" && ! ping_over p2 plaintext &&
     [ ! -e "$work/a/state/force-strict" ] &&
     ok "override: A starts strict, p2 cut off, the override consumed" || { not_ok "override start (mode $(mode))"; log | grep -i guard; }
 hist '[.peers[] | select(.node == "c" and .tls == false and .cut_off == true)] | length == 1' >/dev/null &&

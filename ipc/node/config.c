@@ -125,6 +125,14 @@ int sipc_config_node_service(const sipc_config *cfg, int i, const char *service,
     return 0;
 }
 
+int sipc_config_node_is_self(const sipc_config *cfg, int i)
+{
+    char host[160];
+    int port;
+    return sipc_config_node(cfg, i, host, sizeof host, &port) == 0 &&
+           port == sipc_config_port(cfg, "data") && sipc_same_host(host, cfg->address);
+}
+
 sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg)
 {
     return cfg->tls_enable ? cfg->tls_mode : SIPC_TLS_OFF;

@@ -85,16 +85,14 @@ static int prepare(host *h)
 }
 
 /* The other nodes of [cluster] nodes: every entry that is not this node's
- * own address and data port. */
+ * own. */
 static int other_nodes(const host *h, sipc_mgmt_peer *out, char hosts[][160], int max)
 {
-    int n = 0, own_data = sipc_config_port(&h->cfg, "data");
+    int n = 0;
     for (int i = 0; i < h->cfg.nnodes && n < max; i++) {
-        int port, mport;
-        if (sipc_config_node(&h->cfg, i, hosts[n], 160, &port) != 0 ||
+        int mport;
+        if (sipc_config_node_is_self(&h->cfg, i) ||
             sipc_config_node_service(&h->cfg, i, "management", hosts[n], 160, &mport) != 0)
-            continue;
-        if (!strcmp(hosts[n], h->cfg.address) && port == own_data)
             continue;
         out[n].address = h->cfg.nodes[i];
         out[n].host = hosts[n];
@@ -276,12 +274,11 @@ static int start_search(host *h)
     sipc_search_peer peers[SIPC_MAX_NODES];
     size_t n = 0;
     for (int i = 0; i < h->cfg.nnodes; i++) {
-        int port, sport;
-        if (sipc_config_node(&h->cfg, i, hosts[n], sizeof hosts[n], &port) != 0 ||
-            sipc_config_node_service(&h->cfg, i, "search", hosts[n], sizeof hosts[n], &sport) != 0)
-            continue;
-        if (!strcmp(hosts[n], h->cfg.address) && port == sipc_config_port(&h->cfg, "data"))
+        int sport;
+        if (sipc_config_node_is_self(&h->cfg, i))
             continue; /* this node: searched locally */
+        if (sipc_config_node_service(&h->cfg, i, "search", hosts[n], sizeof hosts[n], &sport) != 0)
+            continue;
         peers[n] = (sipc_search_peer){hosts[n], sport};
         n++;
     }
@@ -348,8 +345,6 @@ static int register_handlers(host *h, int i)
     }
 }
 
-static void save_peers(host *h);
-
 /* Every connection that comes up on a service is the latest word on its
  * peer's transport, for the strict guard. A peer newly seen in plaintext is
  * written at once (a few times a second at most, else by the timer: a peer
@@ -371,10 +366,10 @@ static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
         h->peers_saved_n = 0;
     }
     if (h->peers_saved_n++ < 8)
-        save_peers(h);
+        host_save_peers(h);
 }
 
-static void save_peers(host *h)
+void host_save_peers(host *h)
 {
     char err[800];
     if (host_peers_save(&h->peers, err, sizeof err) == 0) {
@@ -391,7 +386,7 @@ static void save_peers(host *h)
 
 static void on_peers_timer(uv_timer_t *t)
 {
-    save_peers(t->data);
+    host_save_peers(t->data);
 }
 
 int host_guard_peers(host *h, host_peer *out, int max)
@@ -463,7 +458,13 @@ static void guard_before_start(host *h, guard_verdict *v)
         return;
     host_peers_text(list, v->total < 8 ? v->total : 8, v->total, now, v->text, sizeof v->text);
     if (force) {
+        /* the operator knowingly cuts these peers off: they stop holding the
+         * node back (at its next start, say), until one connects again */
         v->forced = 1;
+        host_peers_cut_off(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id, now);
+        char err[700];
+        if (host_peers_save(&h->peers, err, sizeof err) != 0 && !v->load_err[0])
+            snprintf(v->load_err, sizeof v->load_err, "Cannot save the peer history: %s", err);
         return;
     }
     h->cfg.tls_mode = SIPC_TLS_PERMISSIVE;
@@ -489,7 +490,8 @@ static void guard_log(host *h, const guard_verdict *v)
         else if (v->forced)
             sipc_logf(l, SIPC_LOG_WARN, "Service.Guard",
                       "strict (forced by the override of `tlstool mode strict --force`): peers "
-                      "still speaking plaintext are cut off: %s",
+                      "still speaking plaintext are cut off: %s (acknowledged: they hold no later "
+                      "start or reload back unless they connect again)",
                       v->text);
     }
 }
@@ -664,7 +666,7 @@ void host_stop(host *h, const char *signame)
         uv_timer_stop(&h->peers_timer);
         uv_close((uv_handle_t *)&h->peers_timer, NULL);
         h->peers_timer_on = 0;
-        save_peers(h);
+        host_save_peers(h);
     }
     for (int i = 0; signame && i < HOST_NSERVICES; i++)
         if (h->svc[i].log)
@@ -754,7 +756,7 @@ void host_free(host *h)
 {
     /* what came up while the services closed */
     if (h->peers.path[0])
-        save_peers(h);
+        host_save_peers(h);
     for (int i = 0; i < HOST_NSERVICES; i++) {
         sipc_router_free(h->svc[i].router);
         sipc_security_release(h->svc[i].sec);

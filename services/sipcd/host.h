@@ -131,6 +131,9 @@ int host_probe_security(const sipc_config *cfg, sipc_security **out, char *err, 
 /* The peers that going strict now would cut off (see peers.h), into out
  * (up to max); returns how many in all. */
 int host_guard_peers(host *h, host_peer *out, int max);
+/* Writes the peer history if it changed; a failure is logged (once per
+ * distinct problem) and retried by the timer. */
+void host_save_peers(host *h);
 
 /* After the loop ended: frees what the services left. */
 void host_free(host *h);

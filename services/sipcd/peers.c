@@ -65,6 +65,7 @@ int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen)
         snprintf(p->service, sizeof p->service, "%s", svc ? svc : "?");
         p->tls = json_is_true(tls);
         p->last_seen = json_integer_value(seen);
+        p->cut_off = json_is_true(json_object_get(v, "cut_off"));
     }
     json_decref(j);
     return 0;
@@ -103,7 +104,7 @@ int host_peers_seen(host_peers *ps, const char *address, const char *node, int t
     for (int i = 0; i < ps->n && !p; i++)
         if (!strcmp(ps->p[i].address, ip) && !strcmp(ps->p[i].node, node))
             p = &ps->p[i];
-    int news = !tls && (!p || p->tls);
+    int news = !tls && (!p || p->tls || p->cut_off);
     if (!p && ps->n < HOST_PEERS_MAX) {
         p = &ps->p[ps->n++];
     } else if (!p) {
@@ -116,13 +117,14 @@ int host_peers_seen(host_peers *ps, const char *address, const char *node, int t
     /* the file records seconds: a peer seen again within the same second
      * over the same transport does not make the history dirty */
     if (!strcmp(p->address, ip) && !strcmp(p->node, node) && p->tls == tls &&
-        p->last_seen == now && !strcmp(p->service, service))
+        p->last_seen == now && !strcmp(p->service, service) && !p->cut_off)
         return 0;
     snprintf(p->address, sizeof p->address, "%s", ip);
     snprintf(p->node, sizeof p->node, "%s", node);
     snprintf(p->service, sizeof p->service, "%s", service);
     p->tls = tls;
     p->last_seen = now;
+    p->cut_off = 0;
     ps->dirty = 1;
     return news;
 }
@@ -161,10 +163,12 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
         const host_peer *p = &ps->p[i];
         char when[32];
         sipc_rfc3339_format((int64_t)p->last_seen * 1000, 0, when, sizeof when);
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:b, s:s, s:I}", "address",
-                                              p->address, "node", p->node, "service", p->service,
-                                              "tls", p->tls, "last_seen", when,
-                                              "last_seen_unix", (json_int_t)p->last_seen));
+        json_t *e = json_pack("{s:s, s:s, s:s, s:b, s:s, s:I}", "address", p->address, "node",
+                              p->node, "service", p->service, "tls", p->tls, "last_seen", when,
+                              "last_seen_unix", (json_int_t)p->last_seen);
+        if (e && p->cut_off)
+            json_object_set_new(e, "cut_off", json_true());
+        json_array_append_new(list, e);
     }
     json_t *j = json_pack("{s:i, s:o}", "schema", 1, "peers", list);
     char *text = j ? json_dumps(j, JSON_INDENT(1)) : NULL;
@@ -199,6 +203,14 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
     return 0;
 }
 
+/* What the guard counts: see host_peers_plaintext. */
+static int holds_up(const host_peer *p, int window_s, const char *self, int64_t now)
+{
+    /* (a history written before probes were left out may still hold one) */
+    return !p->tls && !p->cut_off && now - p->last_seen <= window_s && strcmp(p->node, self) &&
+           !is_tlstool(p->node);
+}
+
 static int by_recent(const void *a, const void *b)
 {
     int64_t x = ((const host_peer *)a)->last_seen, y = ((const host_peer *)b)->last_seen;
@@ -212,16 +224,27 @@ int host_peers_plaintext(const host_peers *ps, int window_s, const char *self, i
         return 0;
     static host_peer all[HOST_PEERS_MAX];
     int n = 0;
-    for (int i = 0; i < ps->n; i++) {
-        const host_peer *p = &ps->p[i];
-        /* (a history written before probes were left out may still hold one) */
-        if (!p->tls && now - p->last_seen <= window_s && strcmp(p->node, self) &&
-            !is_tlstool(p->node))
-            all[n++] = *p;
-    }
+    for (int i = 0; i < ps->n; i++)
+        if (holds_up(&ps->p[i], window_s, self, now))
+            all[n++] = ps->p[i];
     qsort(all, (size_t)n, sizeof all[0], by_recent);
     for (int i = 0; i < n && i < max; i++)
         out[i] = all[i];
+    return n;
+}
+
+int host_peers_cut_off(host_peers *ps, int window_s, const char *self, int64_t now)
+{
+    if (window_s <= 0)
+        return 0;
+    int n = 0;
+    for (int i = 0; i < ps->n; i++)
+        if (holds_up(&ps->p[i], window_s, self, now)) {
+            ps->p[i].cut_off = 1;
+            n++;
+        }
+    if (n)
+        ps->dirty = 1;
     return n;
 }
 

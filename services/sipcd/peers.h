@@ -20,6 +20,8 @@ typedef struct host_peer {
     char service[16]; /* "data" */
     int tls;
     int64_t last_seen; /* Unix time */
+    int cut_off;       /* a forced strict cut it off as last seen: it holds nothing up
+                        * until it connects again */
 } host_peer;
 
 typedef struct host_peers {
@@ -43,12 +45,18 @@ int host_peers_seen(host_peers *ps, const char *address, const char *node, int t
  * changed. 0 or a negative SIPC_* with the reason in err. */
 int host_peers_save(host_peers *ps, char *err, size_t errlen);
 /* The peers that going strict would cut off: latest connection plaintext,
- * seen within window_s seconds of now, and not this node itself (self: its
- * node id; its own links follow its setup). Fills out (up to max), returns
+ * seen within window_s seconds of now, not cut off by a forced strict since,
+ * and not this node itself (self: its node id; its own links follow its
+ * setup). Fills out (up to max), returns
  * how many there are in all; 0 when window_s is 0. Most recently seen
  * first. */
 int host_peers_plaintext(const host_peers *ps, int window_s, const char *self, int64_t now,
                          host_peer *out, int max);
+/* A forced strict (--force, or the override of `tlstool mode strict --force`)
+ * acknowledges the peers it cuts off: each peer host_peers_plaintext would
+ * list is marked cut off, so that the guard counts it again only once it
+ * connects after the force. Returns how many were marked. */
+int host_peers_cut_off(host_peers *ps, int window_s, const char *self, int64_t now);
 /* "127.0.0.3 (node n3) 45 s ago on the data service, ..." for n of them. */
 void host_peers_text(const host_peer *list, int n, int total, int64_t now, char *out,
                      size_t len);

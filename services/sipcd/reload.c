@@ -327,8 +327,13 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
     host_peers_text(list, total < 8 ? total : 8, total, now, text, sizeof text);
     if (j->force || marker) {
         log_each(h, SIPC_LOG_WARN, "Reload forced (%s): going strict cuts off peers still "
-                 "speaking plaintext: %s", j->force ? "--force" : "the override of `tlstool mode "
+                 "speaking plaintext: %s (acknowledged: they hold no later start or reload back "
+                 "unless they connect again)", j->force ? "--force" : "the override of `tlstool mode "
                  "strict --force`", text);
+        /* acknowledged: these peers no longer hold the node back (at its next
+         * start, say) until one connects again */
+        host_peers_cut_off(&h->peers, j->cfg.strict_guard_window, h->cfg.node_id, now);
+        host_save_peers(h);
         return 0;
     }
     snprintf(msg, len,

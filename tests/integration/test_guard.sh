@@ -19,7 +19,9 @@
 #     and is 0600 in a 0700 state/
 #   - `mode strict --reload --force` goes strict anyway (logged as forced),
 #     and so does `sipcctl reload --force` after a refused `sipcctl reload`
-#   - the override of `tlstool mode strict --force` works for one start only
+#   - the override of `tlstool mode strict --force` works for one start, and
+#     acknowledges the peers it cut off: the next plain start stays strict;
+#     a plaintext peer seen after the force holds it back again
 #   - [tls] strict_guard_window = 0 turns the guard off
 # and first, with A's TLS off: a pre-flight `tlstool check` leaves nothing in
 # the history (a real plaintext sipcctl does, and blocks going strict until
@@ -274,6 +276,8 @@ rc=$?
 [ "$rc" = 0 ] && grep -q "changed: TLS: permissive -> strict" "$work/r3.out" &&
     log | grep -q "Service.Reload WARN Reload forced (--force): going strict cuts off peers still speaking plaintext: .*(node c)" &&
     ok "mode strict --reload --force: strict, logged as forced" || { not_ok "--force reload (exit $rc)"; cat "$work/r3.out"; }
+hist '[.peers[] | select(.node == "c" and .tls == false and .cut_off == true)] | length == 1' >/dev/null &&
+    ok "... and marks C, which it cut off, in the history (it holds no restart back)" || { not_ok "C not marked cut off by --reload --force"; cat "$work/a/state/peers"; }
 ping_over p2 plaintext && not_ok "forced strict: p2 got in" || ok "forced strict: p2 is cut off"
 ctl --home "$work/a" status >"$work/st.txt" 2>&1
 grep -q "^  TLS: enabled, mode strict$" "$work/st.txt" && ! grep -q "held back" "$work/st.txt" &&
@@ -306,13 +310,35 @@ stop_a || not_ok "A stop"
 tt mode strict --force >"$work/m2.out" 2>&1
 [ -f "$work/a/state/force-strict" ] && ok "tlstool mode strict --force leaves the override" || { not_ok "no override"; cat "$work/m2.out"; }
 start_a
-[ "$(mode)" = strict ] && log | grep -q "Service.Guard WARN strict (forced" && ! ping_over p2 plaintext &&
+[ "$(mode)" = strict ] && log | grep -q "Service.Guard WARN strict (forced.*(node c).*(acknowledged: they hold no later start or reload back unless they connect again)" && ! ping_over p2 plaintext &&
     [ ! -e "$work/a/state/force-strict" ] &&
     ok "override: A starts strict, p2 cut off, the override consumed" || { not_ok "override start (mode $(mode))"; log | grep -i guard; }
+hist '[.peers[] | select(.node == "c" and .tls == false and .cut_off == true)] | length == 1' >/dev/null &&
+    ok "the forced start marks C, which it cut off, in the history" || { not_ok "C not marked cut off"; cat "$work/a/state/peers"; }
+# the peers the force cut off were acknowledged: a plain restart within the
+# window stays strict, although C's plaintext is still in the history
+stop_a || not_ok "A stop"
+start_a
+[ "$(mode)" = strict ] && [ "$(log | grep -c "starting in permissive mode instead")" = 1 ] &&
+    ! ping_over p2 plaintext &&
+    ok "the next plain start stays strict: the peers the force cut off no longer hold it back" ||
+    { not_ok "second start after the override (mode $(mode))"; log | grep -i guard | tail -3; }
+# a plaintext peer seen after the force holds it back again: the override
+# was for one start
+tt mode permissive --reload >/dev/null 2>&1 || not_ok "permissive after the forced start"
+conf p3 p3 1 # a plaintext sipcctl never seen before
+ping_over p3 plaintext || { not_ok "plaintext p3 to A"; cat "$work/ping.out"; }
+tt mode strict --reload >"$work/r7.out" 2>&1
+rc=$?
+pp3=$(sipcctl_peer "$work/p3")
+[ "$rc" = 12 ] && grep -qF "(node $pp3)" "$work/r7.out" &&
+    ok "a plaintext peer new since the force: mode strict --reload refused, naming it" || { not_ok "new peer after the force (exit $rc)"; cat "$work/r7.out"; }
+tt mode strict >/dev/null 2>&1 || not_ok "mode strict (file only)"
 stop_a || not_ok "A stop"
 start_a
 [ "$(mode)" = permissive ] && [ "$(log | grep -c "starting in permissive mode instead")" = 2 ] &&
-    ok "the override works once: the next start is permissive again" || not_ok "second start mode $(mode)"
+    log | grep "starting in permissive mode instead" | tail -1 | grep -qF "(node $pp3)" &&
+    ok "... and the next start is permissive again, naming it" || not_ok "start after a new plaintext peer: mode $(mode)"
 
 # --- strict_guard_window = 0: no guard ----------------------------------------
 printf '[tls]\nstrict_guard_window = 0\n' >>"$work/a/sipc.conf"

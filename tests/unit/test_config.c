@@ -907,6 +907,17 @@ static void test_nodes_default_to_data_port(void **state)
     assert_true(sipc_same_host("fd00::2", "fd00:0::2") && sipc_same_host("10.0.0.1", "10.0.0.1"));
     assert_true(sipc_same_host("Node-A", "node-a") && !sipc_same_host("10.0.0.1", "10.0.0.2"));
     assert_false(sipc_same_host("::1", "127.0.0.1"));
+    /* this node's own entry: its address (as an address) and its data port */
+    assert_int_equal(load_text(home,
+                               "[node]\naddress = fd00::2\n[cluster]\nnodes = [fd00:0::2]:33710, "
+                               "[fd00::2]:33720, [fd00::3]:33710, fd00::2\n[data]\nport = 33710\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_true(sipc_config_node_is_self(&cfg, 0));
+    assert_false(sipc_config_node_is_self(&cfg, 1)); /* another port */
+    assert_false(sipc_config_node_is_self(&cfg, 2)); /* another host */
+    assert_true(sipc_config_node_is_self(&cfg, 3));  /* no port: the data port */
+    assert_false(sipc_config_node_is_self(&cfg, 4) || sipc_config_node_is_self(&cfg, -1));
     char where[300];
     cfg.subject_line = 7;
     assert_string_equal(sipc_config_where(&cfg, cfg.subject_line, where, sizeof where),

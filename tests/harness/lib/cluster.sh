@@ -21,6 +21,45 @@ sc_usage() {
     printf '%s\n' "$1" >&2
     exit "$SC_EX_USAGE"
 }
+# sc_usage_line HELP MESSAGE: a bad command line on one line that names the
+# command's --help (from HELP's usage line), as the sipc tools say it (exit 64).
+sc_usage_line() {
+    local w
+    read -r _ w _ <<<"${1#usage: }"
+    case $w in [a-z]*) w="sipc-cluster $w --help" ;; *) w="sipc-cluster --help" ;; esac
+    sc_err "$2 (see $w)"
+    exit "$SC_EX_USAGE"
+}
+# sc_value HELP NAMES ARGS...: the value of the option at the head of ARGS
+# (OPTION VALUE, or --option=VALUE), NAMES its spellings ("-n|--nodes"), into
+# SC_VALUE; SC_USED is 1 when the value was the next argument (for the caller
+# to shift), else 0. Every option of one value is read here, so that one
+# given twice is refused here for all of them, as every sipc tool refuses it:
+# taking the last would hide a mistake (a wrapper's -n and the user's).
+# shellcheck disable=SC2034 # (SC_VALUE and SC_USED are for the caller)
+sc_value() {
+    local help=$1 opt=$3 a n first spelled
+    IFS='|' read -ra spelled <<<"$2"
+    shift 2
+    if [[ $opt == --*=* ]]; then
+        SC_VALUE=${opt#*=} SC_USED=0 first=${opt%%=*}
+        shift
+    else
+        sc_need_value "$help" "$@"
+        SC_VALUE=$2 SC_USED=1 first=$opt
+        shift 2
+    fi
+    while [ $# -gt 0 ]; do
+        a=$1
+        shift
+        for n in "${spelled[@]}"; do
+            [ "$a" = "$n" ] || [[ $n == --* && $a == "$n="* ]] || continue
+            # (a second one without its value is that mistake first)
+            if [ "$a" = "$n" ]; then sc_need_value "$help" "$n" "$@"; a=$1; else a=${a#*=}; fi
+            sc_usage_line "$help" "$first given twice ('$SC_VALUE', then '$a'): give it once"
+        done
+    done
+}
 # sc_need_value HELP OPTION [VALUE...]: OPTION (called with the rest of the
 # command line) has a non-empty value after it, else a bad command line; an
 # option in its place (--service --tail 5) is the value missing.

@@ -20,8 +20,7 @@ sc_cmd_kill() {
     local node="" sig=KILL
     while [ $# -gt 0 ]; do
         case $1 in
-        --signal | -s) sc_need_value "$SC_HELP_KILL" "$@"; sig=$2; shift ;;
-        --signal=*) sig=${1#*=} ;;
+        --signal | -s | --signal=*) sc_value "$SC_HELP_KILL" "--signal|-s" "$@"; sig=$SC_VALUE; shift "$SC_USED" ;;
         -h | --help) echo "$SC_HELP_KILL"; return 0 ;;
         -*) sc_usage "$SC_HELP_KILL" "unknown option '$1'" ;;
         *) [ -z "$node" ] || sc_usage "$SC_HELP_KILL" "one NODE only"; node=$1 ;;
@@ -80,10 +79,8 @@ sc_cmd_logs() {
     local node="" service="" tail=""
     while [ $# -gt 0 ]; do
         case $1 in
-        --service) sc_need_value "$SC_HELP_LOGS" "$@"; service=$2; shift ;;
-        --service=*) service=${1#*=} ;;
-        --tail) sc_need_value "$SC_HELP_LOGS" "$@"; tail=$2; shift ;;
-        --tail=*) tail=${1#*=} ;;
+        --service | --service=*) sc_value "$SC_HELP_LOGS" --service "$@"; service=$SC_VALUE; shift "$SC_USED" ;;
+        --tail | --tail=*) sc_value "$SC_HELP_LOGS" --tail "$@"; tail=$SC_VALUE; shift "$SC_USED" ;;
         -h | --help) echo "$SC_HELP_LOGS"; return 0 ;;
         -*) sc_usage "$SC_HELP_LOGS" "unknown option '$1'" ;;
         *) [ -z "$node" ] || sc_usage "$SC_HELP_LOGS" "one NODE only"; node=$1 ;;

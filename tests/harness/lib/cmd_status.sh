@@ -5,7 +5,9 @@
 SC_HELP_STATUS='usage: sipc-cluster status [--json] [--dir DIR]
 
 One line per node: name, address, pid and whether the process runs (or is
-stopped, or dead), the TLS mode in effect and each service listener'"'"'s mode,
+stopped, or dead; or, when a node answers although the process sipc-cluster
+started is gone, "pid P answers, not started by sipc-cluster", P the pid the
+node reports), the TLS mode in effect and each service listener'"'"'s mode,
 the certificate fingerprint prefix, links up, "storage: writes FAIL" while
 the node'"'"'s database fails, and healthy, degraded (a service, a link or its
 storage missing or failing) or unreachable (with the reason). The words
@@ -44,6 +46,15 @@ sc_node_line() {
     fi
     rm -f "$err"
     SC_LAST_MODE=$(jq -r '.tls.mode' <<<"$j")
+    # a node answers although the process the harness started is gone: one
+    # started by hand on the node's home (or the pid was reused); say so,
+    # with the pid it reports, rather than "dead" beside its health
+    if [[ $proc == "pid $pid dead" || $proc == "not running" ]]; then
+        local rpid
+        rpid=$(jq -r '.node.pid // empty' <<<"$j")
+        proc="${rpid:+pid $rpid }answers, not started by sipc-cluster"
+        [ "$pid" = null ] || proc="$proc (its pid $pid exited)"
+    fi
     line=$(jq -r --argjson c "$(sc_node_count)" '
         def word(m): if m == "off" then "plaintext" else m end;
         (.tls.mode) as $m

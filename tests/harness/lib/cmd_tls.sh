@@ -33,8 +33,7 @@ sc_cmd_tls() {
     while [ $# -gt 0 ]; do
         case $1 in
         --rolling) rolling=1 ;;
-        --password-file) sc_need_value "$SC_HELP_TLS" "$@"; pwf=$2; shift ;;
-        --password-file=*) pwf=${1#*=} ;;
+        --password-file | --password-file=*) sc_value "$SC_HELP_TLS" --password-file "$@"; pwf=$SC_VALUE; shift "$SC_USED" ;;
         -h | --help) echo "$SC_HELP_TLS"; return 0 ;;
         -*) sc_usage "$SC_HELP_TLS" "unknown option '$1'" ;;
         *) [ "$what" = rotate ] && [ -z "$pfx" ] || sc_usage "$SC_HELP_TLS" "unexpected argument '$1'"; pfx=$1 ;;

@@ -27,14 +27,10 @@ sc_cmd_up() {
     local nnodes=3 tls=off base=127.0.1.0 netns=0 name=harness
     while [ $# -gt 0 ]; do
         case $1 in
-        -n | --nodes) sc_need_value "$SC_HELP_UP" "$@"; nnodes=$2; shift ;;
-        --nodes=*) nnodes=${1#*=} ;;
-        --tls) sc_need_value "$SC_HELP_UP" "$@"; tls=$2; shift ;;
-        --tls=*) tls=${1#*=} ;;
-        --base) sc_need_value "$SC_HELP_UP" "$@"; base=$2; shift ;;
-        --base=*) base=${1#*=} ;;
-        --name) sc_need_value "$SC_HELP_UP" "$@"; name=$2; shift ;;
-        --name=*) name=${1#*=} ;;
+        -n | --nodes | --nodes=*) sc_value "$SC_HELP_UP" "-n|--nodes" "$@"; nnodes=$SC_VALUE; shift "$SC_USED" ;;
+        --tls | --tls=*) sc_value "$SC_HELP_UP" --tls "$@"; tls=$SC_VALUE; shift "$SC_USED" ;;
+        --base | --base=*) sc_value "$SC_HELP_UP" --base "$@"; base=$SC_VALUE; shift "$SC_USED" ;;
+        --name | --name=*) sc_value "$SC_HELP_UP" --name "$@"; name=$SC_VALUE; shift "$SC_USED" ;;
         --netns) netns=1 ;;
         -h | --help) echo "$SC_HELP_UP"; return 0 ;;
         *) sc_usage "$SC_HELP_UP" "unknown argument '$1'" ;;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_sipc_cluster.sh - the harness itself: its command line (usage, exit
-# codes, --help), `up` refusing a running cluster and a used address block,
-# a killed node seen as dead and a stopped one as STOPPED, a node killed
+# codes, --help, an option given twice), `up` refusing a running cluster and
+# a used address block, a killed node seen as dead, one started by hand in
+# its place as not the harness's, and a stopped one as STOPPED, a node killed
 # during a rolling change named as the cause, a command waiting for the lock
 # saying for what, and the cleanup a
 # test depends on: `down` after a crash of the harness (cluster.json gone)
@@ -24,9 +25,38 @@ ok "every command has --help"
 [ "$rc" = 64 ] && ok "up -n 0: exit 64" || not_ok "up -n 0: exit $rc"
 "$SC" up --base 10.0.0.0 --dir "$CL" >/dev/null 2>&1; rc=$?
 [ "$rc" = 64 ] && ok "up --base outside 127/8: exit 64" || not_ok "up --base 10.0.0.0: exit $rc"
-out=$("$SC" --dir "$CL" status --dir "$CL.b" 2>&1); rc=$?
-[ "$rc" = 64 ] && grep -q "^sipc-cluster: error: --dir given twice: give it once$" <<<"$out" &&
-    ok "--dir twice: exit 64" || not_ok "--dir twice: exit $rc"
+# an option of one value given twice: 64, one line naming --help, before
+# the cluster is looked for (there is none here); flags may repeat. (The
+# last value of each `up` is refused on its own: were the last taken, no
+# cluster would start, in this block or another.)
+bad=""
+while read -r opt hint cmdline; do
+    [ "$hint" = - ] && hint="" || hint="$hint "
+    # shellcheck disable=SC2086
+    out=$("$SC" $cmdline 2>&1); rc=$?
+    [ "$rc" = 64 ] && [ "$(wc -l <<<"$out")" = 1 ] &&
+        grep -q "^sipc-cluster: error: $opt given twice ('[^']*', then '[^']*'): give it once (see sipc-cluster $hint--help)$" <<<"$out" ||
+        bad="$bad [$cmdline: exit $rc: $(head -n1 <<<"$out")]"
+done <<LIST
+--dir - --dir $CL status --dir $CL.b
+--dir - --dir=$CL --dir $CL.b status
+-n up --dir $CL up --base $NET.0 -n 3 -n 0
+--nodes up --dir $CL up --base $NET.0 --nodes=3 --tls off -n 0
+--tls up --dir $CL up --base $NET.0 --tls off --tls=bogus
+--base up --dir $CL up --base $NET.0 --base 10.0.0.0
+--name up --dir $CL up --base $NET.0 --name a --name b/c
+--signal kill --dir $CL kill n1 --signal KILL -s TERM
+--service logs --dir $CL logs n1 --service data --tail 3 --service=search
+--tail logs --dir $CL logs n1 --tail 3 --tail=4
+--password-file tls --dir $CL tls rotate --rolling new.pfx --password-file a --password-file b
+LIST
+[ -z "$bad" ] && ok "an option given twice (--dir, up -n/--tls/--base/--name, kill --signal, logs --service/--tail, tls --password-file): exit 64, one line naming --help" ||
+    not_ok "options given twice:$bad"
+"$SC" --dir "$CL" load start --rate 1 --rate 2 >"$work/load.out" 2>&1; rc=$?
+[ "$rc" = 64 ] && grep -q "^sipc-load: --rate given twice" "$work/load.out" &&
+    ok "load start --rate twice: exit 64 (sipc-load's own check)" || not_ok "load --rate twice: exit $rc $(cat "$work/load.out")"
+out=$("$SC" --dir "$CL" status --json --json 2>&1); rc=$?
+[ "$rc" = 78 ] && ok "a flag given twice (status --json --json) is no usage error" || not_ok "status --json --json: exit $rc $out"
 : >"$work/plainfile"
 out=$("$SC" --dir "$work/plainfile" status 2>&1); rc=$?
 [ "$rc" = 64 ] && grep -q "is a file, not a cluster's folder" <<<"$out" &&
@@ -89,6 +119,16 @@ cluster up -n 2 --base "$NET.0" >"$work/up2.out" 2>&1; rc=$?
 [ "$rc" = 78 ] && grep -q "in use" "$work/up3.out" && ok "another cluster on the same block: exit 78, address in use" || not_ok "same block: exit $rc"
 cluster kill n2 >/dev/null && cluster status >"$work/st.out" 2>&1; rc=$?
 [ "$rc" = 69 ] && grep -q '^n2 .* dead *unreachable' "$work/st.out" && ok "a killed node: 'dead', unreachable, exit 69" || { not_ok "status after kill: exit $rc"; cat "$work/st.out"; }
+# a node started outside the harness on n2's home: it answers, and the pid
+# the harness recorded is dead; status says which process answers
+old_pid=$(jq -r '.nodes[] | select(.name == "n2") | .pid' "$CL/cluster.json")
+"$BIN/sipcd" --home "$(node_home n2)" >>"$(node_home n2)/sipcd.out" 2>&1 </dev/null &
+by_hand=$!
+outside() { cluster status >"$work/st.out" 2>&1; grep -q "^n2 .* pid $by_hand answers, not started by sipc-cluster (its pid $old_pid exited) *TLS disabled .* healthy$" "$work/st.out"; }
+wait_for 30 outside && ! grep -q "^n2 .*dead" "$work/st.out" &&
+    ok "a node started by hand on n2's home: 'pid $by_hand answers, not started by sipc-cluster (its pid $old_pid exited)', not 'dead' beside 'healthy'" ||
+    { not_ok "status of a node started outside the harness"; cat "$work/st.out"; }
+kill -TERM "$by_hand"; wait "$by_hand"
 # (n1's link to n2 redials after its backoff)
 cluster restart n2 >/dev/null && wait_for 30 cluster status && ok "restart: every node healthy again" || not_ok "restart"
 

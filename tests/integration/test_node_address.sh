@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # test_node_address.sh - what a node's [node] address means for its peers,
-# with real sipcd (TLS off):
+# and two nodes on one address, with real sipcd (TLS off):
 #   - n1 ($BASE.1) and n2 ($BASE.2), standard ports: n2's links to n1 (its
 #     management link, its pipeline) leave from n2's address, so n1 lists its
 #     plaintext peer n2 at $BASE.2 (not at 127.0.0.1, the kernel's pick for
 #     every loopback address); a sipcctl, which does not bind, stays 127.0.0.1
+#   - n3 and n4 share $BASE.3, data ports 33780 and 33790, their other
+#     services at the same offsets: `status --cluster` from n3's home asks
+#     both (two node names answer) and calls the cluster OK; with n4 stopped,
+#     n4 is unreachable and the status exits non-zero
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.0.78}
 . "$(dirname "$0")/../support/shtest.sh"
 shtest_init nodeaddr
 ctl() { "$BIN/sipcctl" --timeout 3000 "$@"; }
-need_free "$BASE".{1,2}:{23000,23001,23002,23003}
+need_free "$BASE".{1,2}:{23000,23001,23002,23003} "$BASE".3:{33780,33781,33782,33783,33790,33791,33792,33793}
 
 conf() { # home id host [data-port]
     mkdir -p "$work/$1"
@@ -68,4 +72,41 @@ jq -r '.services[] | select(.name | test("^[Mm]anagement")) | .plaintext_peers[]
 kill -TERM "$n1_pid" "$n2_pid"
 wait "$n1_pid" "$n2_pid"
 
+# --- two nodes on one address, different data ports -----------------------
+nodes="$BASE.3:33780, $BASE.3:33790"
+conf n3 n3 3 33780
+conf n4 n4 3 33790
+start n3
+start n4
+cluster() { # FILE: the cluster status as JSON in FILE, its exit code in RC
+    ctl --home "$work/n3" status --cluster --json >"$1" 2>"$1.err"
+    RC=$?
+}
+both_ok() { # (n4 just started: n3's links to it may still be coming up)
+    cluster "$work/c1.json"
+    names=$(jq -r '[.nodes[].node.id] | sort | join(",")' "$work/c1.json" 2>/dev/null)
+    [ "$RC" = 0 ] && [ "$names" = "n3,n4" ]
+}
+if sc_wait 10 both_ok; then
+    ok "status --cluster asks both nodes on $BASE.3 (exit 0): $names"
+else
+    not_ok "status --cluster on one host: exit $RC, nodes '$names', want n3,n4"
+    shtest_show "$work/c1.json.err"
+    jq -c '.nodes, .problems' "$work/c1.json"
+fi
+kill -TERM "$n4_pid"
+wait "$n4_pid"
+cluster "$work/c2.json"
+down=$(jq -r --arg a "$BASE.3:33790" '[.nodes[] | select(.address == $a)][0].reachable' "$work/c2.json" 2>/dev/null)
+if [ "$RC" != 0 ] && [ "$down" = false ] &&
+    jq -e --arg a "$BASE.3:33790" '[.problems[] | select(.kind == "unreachable" and .address == $a)] | length == 1' "$work/c2.json" >/dev/null; then
+    ok "with n4 stopped it is unreachable (exit $RC), not healthy"
+else
+    not_ok "n4 stopped: exit $RC, reachable '$down'"
+    jq -c '.nodes, .problems' "$work/c2.json"
+fi
+run ctl --home "$work/n3" status --cluster
+expect "the text names n4's address as not reached" "$RC" "$BASE.3:33790.*cannot be reached"
+kill -TERM "$n3_pid"
+wait "$n3_pid"
 shtest_done

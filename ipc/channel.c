@@ -242,7 +242,9 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
     sipc_tls_mode mode = sipc_security_mode(sec);
     int want_tls = mode == SIPC_TLS_STRICT || (mode == SIPC_TLS_PERMISSIVE && !ch->plain_fallback);
     sipc_stream *s;
-    int r = sipc_stream_connect(&s, ctx->loop, addr, want_tls ? sipc_security_tls(sec) : NULL,
+    const struct sockaddr *source = ctx->has_source ? (const struct sockaddr *)&ctx->source : NULL;
+    int r = sipc_stream_connect(&s, ctx->loop, addr, source,
+                                want_tls ? sipc_security_tls(sec) : NULL,
                                 &sipc__conn_stream_events, NULL);
     sipc_conn *c = NULL;
     if (r == 0) {
@@ -252,10 +254,15 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
     }
     if (r != 0) {
         ch->last_err = r;
-        snprintf(ch->last_detail, sizeof ch->last_detail, "cannot connect to %s: %s", ch->where,
-                 sipc_strerror(r));
-        sipc__log_limited(ctx, ch->last_detail, SIPC_LOG_WARN, "Transport.Conn", "Cannot connect to %s: %s",
-                          ch->where, sipc_strerror(r));
+        /* with a source address the dial failed where it binds to it or at
+         * once: naming the address says what to check (is it on this host?) */
+        char from[80] = "";
+        if (source && source->sa_family == addr->sa_family)
+            snprintf(from, sizeof from, " from %s", ctx->source_text);
+        snprintf(ch->last_detail, sizeof ch->last_detail, "cannot connect to %s%s: %s", ch->where,
+                 from, sipc_strerror(r));
+        sipc__log_limited(ctx, ch->last_detail, SIPC_LOG_WARN, "Transport.Conn",
+                          "Cannot connect to %s%s: %s", ch->where, from, sipc_strerror(r));
         if (ch->fail_fast)
             ch_fail_waiting(ch, r, ch->last_detail);
         ch_schedule_redial(ch, 0);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/str_copy.h"
+#include "ipc/addr.h"
 #include "ipc/internal.h"
 #include "ipc/security.h"
 
@@ -550,6 +551,18 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     if (o->max_read_buffer_total < o->max_frame) {
         free(ctx); /* a frame as large as max_frame could never find room */
         return SIPC_EINVAL;
+    }
+    if (o->source_address && *o->source_address) {
+        if (strlen(o->source_address) >= sizeof ctx->source_text ||
+            sipc__addr_numeric(o->source_address, 0, &ctx->source) != 0) {
+            free(ctx); /* a host name: a dial binds to one address */
+            return SIPC_EINVAL;
+        }
+        ctx->has_source = 1;
+        sipc_str_copy(ctx->source_text, sizeof ctx->source_text, o->source_address);
+        o->source_address = ctx->source_text;
+    } else {
+        o->source_address = NULL;
     }
     /* one line per peer and kind of event per interval: a flood of bad
      * frames or connections must not flood the log or stall the loop */

@@ -47,6 +47,9 @@ struct sipc_ctx {
     sipc_options opts;
     char node_id[64];
     char cluster[64];
+    struct sockaddr_storage source; /* opts.source_address parsed, when has_source */
+    int has_source;
+    char source_text[64];   /* the copy opts.source_address points to */
     uint8_t hello[256];     /* our hello, packed by the first connection to send it */
     size_t hello_len;       /* 0 until then */
     sipc_security *sec;

@@ -2,11 +2,13 @@
  * first-byte sniffing, writes with try-first/queue-rest, graceful close. */
 #include <assert.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "base/str_copy.h"
 #include "transport/stream_impl.h"
@@ -360,8 +362,33 @@ static void on_connect(uv_connect_t *req, int status)
         sipc_stream_fail(s, r, "");
 }
 
+/* Gives tcp (initialized, no socket yet) a socket bound to source, port 0.
+ * The port is left to connect() (IP_BIND_ADDRESS_NO_PORT, Linux 4.2+; older
+ * kernels choose it here), so destinations share the ports as for an unbound
+ * dial. Returns 0 or a libuv (errno) code: EADDRNOTAVAIL for an address that
+ * is not on this host. */
+static int bind_source(uv_tcp_t *tcp, const struct sockaddr *source)
+{
+    socklen_t len = source->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                   : sizeof(struct sockaddr_in);
+    int fd = socket(source->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+#ifdef IP_BIND_ADDRESS_NO_PORT
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#endif
+    int r = bind(fd, source, len) == 0 ? 0 : -errno;
+    if (r == 0)
+        r = uv_tcp_open(tcp, fd);
+    if (r != 0)
+        close(fd);
+    return r;
+}
+
 int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockaddr *addr,
-                        sipc_tls_config *tlscfg, const sipc_stream_events *ev, void *owner)
+                        const struct sockaddr *source, sipc_tls_config *tlscfg,
+                        const sipc_stream_events *ev, void *owner)
 {
     sipc_stream *s = stream_alloc(loop, ev, owner);
     if (!s)
@@ -373,7 +400,11 @@ int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockadd
     /* The peer of a connected socket is the address it was connected to:
      * noted now instead of asking the kernel (getpeername) once connected. */
     set_peer(s, addr);
-    int r = uv_tcp_connect(&s->conn_req, &s->tcp, addr, on_connect);
+    int r = 0;
+    if (source && source->sa_family == addr->sa_family)
+        r = bind_source(&s->tcp, source);
+    if (r == 0)
+        r = uv_tcp_connect(&s->conn_req, &s->tcp, addr, on_connect);
     if (r != 0) {
         /* the owner never saw this stream: free it without events */
         uv_close((uv_handle_t *)&s->tcp, on_closed_silent);

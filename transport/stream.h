@@ -51,9 +51,14 @@ typedef struct sipc_stream_info {
                                (tls_record.c), 0: through wolfSSL's */
 } sipc_stream_info;
 
-/* Client: TLS when tlscfg is non-NULL, else plaintext. */
+/* Client: TLS when tlscfg is non-NULL, else plaintext. source, when not NULL
+ * and of addr's family, is the local address the connection leaves from (a
+ * source of the other family is skipped: the dial goes out unbound). A
+ * source that cannot be bound (not an address of this host:
+ * UV_EADDRNOTAVAIL) fails the call with that error; no stream is made. */
 int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockaddr *addr,
-                        sipc_tls_config *tlscfg, const sipc_stream_events *ev, void *owner);
+                        const struct sockaddr *source, sipc_tls_config *tlscfg,
+                        const sipc_stream_events *ev, void *owner);
 /* Binds tcp (initialized by the caller) to addr and listens. Listeners for
  * streams are made here only: they have TCP_NODELAY, which Linux copies to
  * every socket they accept (one system call less per connection), and

@@ -92,6 +92,25 @@ int sipc_same_host(const char *a, const char *b)
     return strcasecmp(a, b) == 0;
 }
 
+const char *sipc_config_source_address(const sipc_config *cfg)
+{
+    unsigned char a[16];
+    static const unsigned char any[16];
+    const char *ip = cfg->address;
+    char buf[sizeof cfg->address];
+    size_t n = strlen(ip);
+    if (!strcmp(ip, "localhost"))
+        return cfg->address;
+    if (ip[0] == '[' && n > 2 && ip[n - 1] == ']') { /* "[::1]", as the listeners take it */
+        snprintf(buf, sizeof buf, "%.*s", (int)n - 2, ip + 1);
+        return inet_pton(AF_INET6, buf, a) == 1 && memcmp(a, any, 16) ? cfg->address : NULL;
+    }
+    for (int af = AF_INET; af; af = af == AF_INET ? AF_INET6 : 0)
+        if (inet_pton(af, ip, a) == 1)
+            return memcmp(a, any, af == AF_INET ? 4 : 16) ? cfg->address : NULL;
+    return NULL;
+}
+
 const char *sipc_config_where(const sipc_config *cfg, int line, char *buf, size_t len)
 {
     if (line > 0)

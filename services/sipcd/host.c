@@ -126,6 +126,19 @@ int host_probe_security(const sipc_config *cfg, sipc_security **out, char *err, 
     return sipc_security_load(out, &pc, err, errlen);
 }
 
+/* The options of every context of this node: its configuration, a service's
+ * log, and its [node] address as the source of every connection it dials, so
+ * that peers see the node at its own address (not the kernel's pick, which
+ * is 127.0.0.1 for every node of a test cluster on 127.0.x.y) */
+static void node_options(host *h, sipc_options *o, sipc_logger *log)
+{
+    sipc_options_from_config(o, &h->cfg);
+    o->log = sipc_logger_sink;
+    o->log_arg = log;
+    o->log_level = SIPC_LOG_INFO; /* the logger keeps no DEBUG */
+    o->source_address = sipc_config_source_address(&h->cfg);
+}
+
 static int open_probe_ctx(host *h, char *err, size_t errlen)
 {
     host_service *s = &h->svc[HOST_MANAGEMENT];
@@ -134,10 +147,7 @@ static int open_probe_ctx(host *h, char *err, size_t errlen)
     if (r != 0)
         return r;
     sipc_options o;
-    sipc_options_from_config(&o, &h->cfg);
-    o.log = sipc_logger_sink;
-    o.log_arg = s->log;
-    o.log_level = SIPC_LOG_INFO; /* the logger keeps no DEBUG */
+    node_options(h, &o, s->log);
     r = sipc_ctx_new(&h->probe_ctx, h->loop, &o, sec);
     sipc_security_release(sec);
     if (r != 0)
@@ -243,10 +253,7 @@ static int start_pipeline(host *h)
         n = 1;
     }
     sipc_options lo;
-    sipc_options_from_config(&lo, &h->cfg);
-    lo.log = sipc_logger_sink;
-    lo.log_arg = s->log;
-    lo.log_level = SIPC_LOG_INFO; /* the logger keeps no DEBUG */
+    node_options(h, &lo, s->log);
     sipc_pipeline_options o;
     sipc_pipeline_options_init(&o);
     o.dests = dests;
@@ -520,10 +527,7 @@ static int start_service(host *h, int i)
                   limit);
     }
     sipc_options o;
-    sipc_options_from_config(&o, &h->cfg);
-    o.log = sipc_logger_sink;
-    o.log_arg = s->log;
-    o.log_level = SIPC_LOG_INFO; /* the logger keeps no DEBUG */
+    node_options(h, &o, s->log);
     int r = sipc_ctx_new(&s->ctx, h->loop, &o, s->sec);
     if (r == 0)
         r = sipc_router_new(&s->router);

@@ -45,6 +45,7 @@ typedef struct world {
     int hold; /* 1: handlers keep requests instead of answering */
     /* set before world_server/world_client to change their defaults */
     const char *addr;         /* default 127.0.0.1 */
+    const char *source;       /* client side: sipc_options.source_address */
     uint32_t keepalive_ms;    /* server side, 0: library default */
     uint32_t idle_timeout_ms; /* server side, 0: library default */
     uint32_t max_opening;     /* server side, 0: library default */
@@ -201,6 +202,7 @@ static void world_client(world *w, sipc_tls_mode mode, const char *pem, const ch
     o.reconnect_min_ms = 20;
     o.reconnect_max_ms = 200;
     o.handshake_timeout_ms = 2000;
+    o.source_address = w->source;
     if (max_frame)
         o.max_frame = max_frame;
     if (max_queue)
@@ -2426,7 +2428,8 @@ static void t_peer_ipv4_text(void **state)
             struct sockaddr_in a;
             assert_int_equal(uv_ip4_addr(ips[i], ports[j], &a), 0);
             sipc_stream *s;
-            assert_int_equal(sipc_stream_connect(&s, &loop, (struct sockaddr *)&a, NULL, &ev, NULL), 0);
+            assert_int_equal(
+                sipc_stream_connect(&s, &loop, (struct sockaddr *)&a, NULL, NULL, &ev, NULL), 0);
             char want[64];
             snprintf(want, sizeof want, "%s:%d", ips[i], ports[j]);
             assert_string_equal(sipc_stream_peer(s), want);
@@ -2437,6 +2440,80 @@ static void t_peer_ipv4_text(void **state)
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(g_closed, n);
     assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* A context with a source address dials from it: the server sees the
+ * client at 127.0.78.2 (not the kernel's pick, 127.0.0.1), the client still
+ * names the address it dialed. An address of the other family is skipped,
+ * one not on this host fails the dial with a detail naming it, a host name
+ * is refused. */
+static void t_source_address(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    w->addr = "127.0.78.1";
+    w->source = "127.0.78.2";
+    world_server(w, g_mode, g_pem, "test", 0);
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    echo_expect(w, w->ch, 0);
+    sipc_peer_info ci, si;
+    assert_int_equal(sipc_conn_info(w->cconn, &ci), 0);
+    assert_int_equal(sipc_conn_info(w->sconn, &si), 0);
+    char want[64];
+    snprintf(want, sizeof want, "127.0.78.1:%d", w->port);
+    assert_string_equal(ci.address, want);
+    assert_true(strncmp(si.address, "127.0.78.2:", 11) == 0);
+    assert_true(atoi(si.address + 11) > 0);
+
+    /* the stream itself: an IPv4 source for an IPv6 peer is no error */
+    static const sipc_stream_events ev = {.ready = no_data_ev, .data = no_data_in,
+                                          .error = no_error_ev, .closed = count_closed};
+    struct sockaddr_in src;
+    struct sockaddr_in6 v6;
+    assert_int_equal(uv_ip4_addr("127.0.78.2", 0, &src), 0);
+    assert_int_equal(uv_ip6_addr("::1", w->port, &v6), 0);
+    sipc_stream *s;
+    int r = sipc_stream_connect(&s, &w->loop, (struct sockaddr *)&v6, (struct sockaddr *)&src,
+                                NULL, &ev, NULL);
+    assert_true(r == 0 || r == UV_EAFNOSUPPORT); /* the latter: no IPv6 here */
+    if (r == 0)
+        sipc_stream_abort(s);
+    /* not an address of this host (TEST-NET-1: bind fails, nothing is sent) */
+    assert_int_equal(uv_ip4_addr("192.0.2.1", 0, &src), 0);
+    struct sockaddr_in dst;
+    assert_int_equal(uv_ip4_addr("127.0.78.1", w->port, &dst), 0);
+    assert_int_equal(sipc_stream_connect(&s, &w->loop, (struct sockaddr *)&dst,
+                                         (struct sockaddr *)&src, NULL, &ev, NULL),
+                     UV_EADDRNOTAVAIL);
+
+    /* a channel bound to it says why its dials fail, and names the address */
+    client k;
+    memset(&k, 0, sizeof k);
+    sipc_options o;
+    sipc_options_init(&o);
+    o.cluster = "test";
+    o.log = tu_log_sink;
+    o.log_arg = &k.log;
+    o.source_address = "192.0.2.1";
+    k.sec = tu_security(g_mode, g_pem);
+    assert_int_equal(sipc_ctx_new(&k.ctx, &w->loop, &o, k.sec), 0);
+    assert_int_equal(sipc_channel_open(&k.ch, k.ctx, "127.0.78.1", w->port, NULL), 0);
+    sipc_channel_set_fail_fast(k.ch, 1);
+    result res;
+    assert_int_equal(call_on(w, k.ch, "echo", "x", 1, 3000, &res), 0);
+    assert_int_equal(res.err, UV_EADDRNOTAVAIL);
+    free(res.data);
+    snprintf(want, sizeof want,
+             "Cannot connect to 127.0.78.1:%d from 192.0.2.1: address not available", w->port);
+    assert_true(tu_log_has(&k.log, want));
+    assert_true(strstr(sipc_channel_last_detail(k.ch), "from 192.0.2.1") != NULL);
+    client_close(w, &k);
+
+    /* a host name is no source address */
+    sipc_ctx *bad = NULL;
+    o.source_address = "node1.example";
+    assert_int_equal(sipc_ctx_new(&bad, &w->loop, &o, w->csec), SIPC_EINVAL);
+    world_free(w);
 }
 
 /* The same over IPv6 loopback, when this machine has it. */
@@ -2518,6 +2595,7 @@ int main(void)
         cmocka_unit_test(t_raw_bad_input),
         cmocka_unit_test(t_ipv6),
         cmocka_unit_test(t_peer_addresses),
+        cmocka_unit_test(t_source_address),
         cmocka_unit_test(t_nodelay),
         cmocka_unit_test(t_resumed_answer_one_segment),
         cmocka_unit_test(t_peer_ipv4_text),

@@ -176,9 +176,10 @@ int ms_live(void)
 /* ---------------------------------------------- transport/stream.h */
 
 int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockaddr *addr,
-                        sipc_tls_config *tlscfg, const sipc_stream_events *ev, void *owner)
+                        const struct sockaddr *source, sipc_tls_config *tlscfg,
+                        const sipc_stream_events *ev, void *owner)
 {
-    (void)out, (void)loop, (void)addr, (void)tlscfg, (void)ev, (void)owner;
+    (void)out, (void)loop, (void)addr, (void)source, (void)tlscfg, (void)ev, (void)owner;
     return SIPC_EINVAL; /* no sockets here */
 }
 

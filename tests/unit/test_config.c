@@ -918,6 +918,18 @@ static void test_nodes_default_to_data_port(void **state)
     assert_false(sipc_config_node_is_self(&cfg, 2)); /* another host */
     assert_true(sipc_config_node_is_self(&cfg, 3));  /* no port: the data port */
     assert_false(sipc_config_node_is_self(&cfg, 4) || sipc_config_node_is_self(&cfg, -1));
+    /* the source of a node's own dials: one specific address, no wildcard */
+    static const struct {
+        const char *address;
+        int used;
+    } src[] = {{"127.0.78.2", 1}, {"::1", 1},  {"[::1]", 1},         {"localhost", 1},
+               {"0.0.0.0", 0},    {"::", 0},   {"0::0", 0},          {"[::]", 0},
+               {"", 0},           {"[]", 0},   {"node1.example", 0}, {"[127.0.0.1]", 0}};
+    for (size_t i = 0; i < sizeof src / sizeof src[0]; i++) {
+        snprintf(cfg.address, sizeof cfg.address, "%s", src[i].address);
+        const char *a = sipc_config_source_address(&cfg);
+        assert_true(src[i].used ? a && !strcmp(a, src[i].address) : a == NULL);
+    }
     char where[300];
     cfg.subject_line = 7;
     assert_string_equal(sipc_config_where(&cfg, cfg.subject_line, where, sizeof where),

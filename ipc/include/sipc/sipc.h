@@ -210,6 +210,19 @@ typedef struct sipc_options {
                                      MiB; at least max_frame (else
                                      SIPC_EINVAL). Frames that arrive whole in
                                      one read are never counted */
+    const char *source_address;   /* copied; NULL or "" (default): outgoing
+                                     connections leave from the address the
+                                     kernel picks. Else a numeric IPv4 or IPv6
+                                     address ("localhost": 127.0.0.1; a host
+                                     name: SIPC_EINVAL) that every channel of
+                                     the context binds its connections to
+                                     before dialing, so that peers see it as
+                                     this side's address; a peer of the other
+                                     family is dialed unbound. A bind that
+                                     fails (the address is not on this host)
+                                     fails that dial with a detail naming the
+                                     address, and the channel retries as after
+                                     any failed dial */
 } sipc_options;
 
 /* Sets every field to its default. sipc_ctx_new also reads 0 (or NULL) in

@@ -101,6 +101,12 @@ SIPC_EXTERN int sipc_parse_address(const char *s, int default_port, char *host, 
  * numeric ones compared as addresses ("fd00::2" and "fd00:0::2" are one),
  * names as text, case aside. */
 SIPC_EXTERN int sipc_same_host(const char *a, const char *b);
+/* The address a node's own outgoing connections leave from
+ * (sipc_options.source_address of its contexts): [node] address when it
+ * names one IP address ("localhost" included), NULL when it is empty, a
+ * wildcard (0.0.0.0, ::) or not numeric. A client of the cluster (a CLI)
+ * does not bind and does not use it. */
+SIPC_EXTERN const char *sipc_config_source_address(const sipc_config *cfg);
 /* "HOME/sipc.conf line N" (line > 0, as sipc_config's *_line fields hold),
  * else "HOME/sipc.conf", into buf: where an operator corrects a setting.
  * Returns buf. */

@@ -1,4 +1,5 @@
 /* client.c - sipcctl's client of one node: see sipcctl.h. */
+#include <jansson.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "services/common/client_id.h"
 #include "services/common/err_line.h"
 #include "services/common/home_subject.h"
+#include "services/data/data_validate.h"
 #include "sipcctl.h"
 
 int ctl_exit_code(int err)
@@ -202,6 +204,37 @@ int ctl_fail(int code, const char *fmt, ...)
 const char *ctl_failure(void)
 {
     return failure;
+}
+
+static int answered; /* a --json answer was printed */
+
+int ctl_print_json(const void *json, size_t flags)
+{
+    answered = 1;
+    if (json_dumpf(json, stdout, flags) != 0)
+        return 1;
+    putchar('\n');
+    return 0;
+}
+
+int ctl_json_outcome(const ctl *o, int rc)
+{
+    /* a usage mistake is said on stderr only, as for every command */
+    if (!o->json || !rc || rc == EX_USAGE || answered)
+        return rc;
+    /* the text may be cut mid-character or carry a peer's bytes that are
+     * not UTF-8, which jansson refuses */
+    char error[4096];
+    snprintf(error, sizeof error, "%s", ctl_failure());
+    data_utf8_repair(error);
+    json_t *j = json_pack("{s:b, s:s, s:i}", "ok", 0, "error", error, "exit_code", rc);
+    if (o->expect_mode) {
+        json_object_set_new(j, "expect_mode", json_string(o->expect_mode));
+        json_object_set_new(j, "expect_met", json_false());
+    }
+    ctl_print_json(j, JSON_INDENT(2));
+    json_decref(j);
+    return rc;
 }
 
 int ctl_report_home_fault(const ctl_client *cl, const char *service, const char *method,

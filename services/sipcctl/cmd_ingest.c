@@ -452,10 +452,8 @@ static void print_summary(const ingest *in)
                                 in->not_sent >= 0 ? json_integer(in->not_sent) : json_null());
         }
         /* 9 digits: "0.008792316", not the double's 17 */
-        char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(9)) : NULL;
-        if (text)
-            puts(text);
-        free(text);
+        if (o)
+            ctl_print_json(o, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
         json_decref(o);
         return;
     }

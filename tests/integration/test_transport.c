@@ -707,7 +707,7 @@ static void t_timeouts_logged_once(void **state)
     sipc_server_stats_get(w->srv, &st);
     assert_int_equal(st.handshake_failures_total, 10);
     int lines = 0;
-    for (const char *p = w->slog.buf; p && (p = strstr(p, "did not complete the")); p++)
+    for (const char *p = w->slog.buf; p && (p = strstr(p, "did not finish within")); p++)
         lines++;
     assert_int_equal(lines, 1);
     for (int i = 0; i < 10; i++)

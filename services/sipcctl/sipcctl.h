@@ -68,6 +68,7 @@ typedef struct ctl_reply {
     uint8_t *data;       /* the reply payload (malloc'd), len bytes */
     size_t len;
     int too_big;         /* not sent: larger than this side's max_frame */
+    char peer_cluster[64]; /* with SIPC_ECLUSTER: the node's cluster, "" if not known */
 } ctl_reply;
 
 /* Loads this home's configuration and security (a client uses TLS whenever a

@@ -270,6 +270,28 @@ if start "$work/plain"; then
 else
     not_ok "plaintext sipcd did not start"
 fi
+# a node of another cluster: the fix names the node's cluster as the hello
+# gave it, whatever it holds (here words of the library's own message, and a
+# '#', which sipc.conf keeps inside a value), for sipcctl and tlstool --reload
+mkdir -p "$work/oc" "$work/occ"
+printf "[node]\nid = oc1\naddress = 127.0.76.3\n[cluster]\nname = x', peer y is in cluster 'z#1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n" >"$work/oc/sipc.conf"
+if start "$work/oc"; then
+    mport=$(sed -n 's/.*Service.Start INFO Port: \([0-9]*\).*/\1/p' "$work/oc/logs/"ManagementService_*.log | tail -n1)
+    printf '[node]\naddress = 127.0.76.3\n[cluster]\nname = mine\n[management]\nport = %s\n' "$mport" >"$work/occ/sipc.conf"
+    run "$BIN/sipcctl" --home "$work/occ" ping "127.0.76.3:$port"
+    one_line "sipcctl to a node of another cluster: the line to write, with the node's name" 76 \
+        "; this home's \[cluster\] name is 'mine' \($work/occ/sipc.conf line 4\): write \`name = x', peer y is in cluster 'z#1\` on that line to reach the node$"
+    run "$BIN/tlstool" --home "$work/occ" disable --reload
+    expect "tlstool --reload to a node of another cluster: the same fix" 13 \
+        "could not be asked: cluster name mismatch .*; this home's \[cluster\] name is 'mine' \($work/occ/sipc.conf line 4\): write \`name = x', peer y is in cluster 'z#1\` on that line to reach the node"
+    printf '[node]\naddress = 127.0.76.3\n' >"$work/occ/sipc.conf"
+    run "$BIN/sipcctl" --home "$work/occ" ping "127.0.76.3:$port"
+    one_line "sipcctl from a home without [cluster] name: add the line" 76 \
+        "; this home's \[cluster\] name is not set \(the default 'sipc'\): add \`name = x', peer y is in cluster 'z#1\` under \[cluster\] in $work/occ/sipc.conf to reach the node$"
+    kill -TERM "$sipcd_pid"; wait "$sipcd_pid"
+else
+    not_ok "sipcd of cluster x', peer y is in cluster 'z#1 did not start"
+fi
 # a node whose own pair has expired says so at start, with the fix
 mkdir -p "$work/expired/security"
 chmod 700 "$work/expired/security"

@@ -2459,7 +2459,7 @@ static void t_source_address(void **state)
     sipc_peer_info ci, si;
     assert_int_equal(sipc_conn_info(w->cconn, &ci), 0);
     assert_int_equal(sipc_conn_info(w->sconn, &si), 0);
-    char want[64];
+    char want[128]; /* "Cannot connect to HOST:PORT from ADDRESS: reason" */
     snprintf(want, sizeof want, "127.0.78.1:%d", w->port);
     assert_string_equal(ci.address, want);
     assert_true(strncmp(si.address, "127.0.78.2:", 11) == 0);

@@ -918,10 +918,10 @@ static void conn_timer_cb(uv_timer_t *t)
     c->refs++;
     if (c->state == SIPC_CONN_S_HANDSHAKE && now >= c->hs_deadline) {
         char msg[600];
-        snprintf(msg, sizeof msg, "peer %s did not complete the %s within %u ms",
-                 c->peer_addr[0] ? c->peer_addr : "(connecting)",
-                 c->stream && sipc_stream_in_tls_handshake(c->stream) ? "TLS handshake" : "hello",
-                 o->handshake_timeout_ms);
+        /* the error's name says "handshake": this says which step, with whom */
+        snprintf(msg, sizeof msg, "the %s with peer %s did not finish within %u ms",
+                 c->stream && sipc_stream_in_tls_handshake(c->stream) ? "TLS step" : "hello",
+                 c->peer_addr[0] ? c->peer_addr : "(connecting)", o->handshake_timeout_ms);
         sipc__conn_close(c, SIPC_EHSTIMEOUT, msg);
     }
     sipc__conn_expire_calls(c, now);

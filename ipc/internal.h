@@ -429,6 +429,7 @@ struct sipc_channel {
     int up_tls;             /* the link that is up is TLS */
     int ever_up;            /* it has been up at least once */
     char peer_node[64];     /* of the last link that came up */
+    char peer_cluster[64];  /* named by the last peer's hello, a refused one too */
     uint64_t since_ms;      /* wall clock of the last up/down change */
     int closing;
     int plain_fallback;     /* permissive: the peer answered in plaintext */

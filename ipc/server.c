@@ -147,8 +147,8 @@ static int evict_oldest_opening(sipc_server *srv, int full)
                               "max_opening): closing the oldest, from %s, to make room",
                               srv->name, srv->nopening, srv->ctx->opts.max_opening, c->peer_addr);
         srv->counters.evicted++;
-        sipc__conn_close(c, SIPC_EHSTIMEOUT, "closed before its handshake finished: too many "
-                                             "connections were in their handshake");
+        sipc__conn_close(c, SIPC_EHSTIMEOUT, "closed unfinished to make room: too many "
+                                             "connections were opening");
         return 1;
     }
     return 0;

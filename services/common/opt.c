@@ -472,6 +472,18 @@ const char *cli_usage_text(const cli_tool *tool, const cli_parsed *p, const char
     return buf;
 }
 
+int cli_extra_arg(const cli_tool *tool, const cli_cmd *cmd, char *const *args, int nargs, int max,
+                  char *buf, size_t buflen)
+{
+    if (nargs <= max)
+        return 0;
+    /* a sub-command is part of the name the mistake is made to */
+    int sub = cmd->subs && nargs > 0 && max > 0;
+    snprintf(buf, buflen, "unexpected argument '%s' to %s%s%s (see %s %s --help)", args[max],
+             cmd->name, sub ? " " : "", sub ? args[0] : "", tool->name, cmd->name);
+    return 1;
+}
+
 void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err)
 {
     char line[700];

@@ -127,6 +127,14 @@ void cli_help(FILE *out, const cli_tool *tool, const cli_cmd *cmd);
  * err names one already; in buf, returned. */
 const char *cli_usage_text(const cli_tool *tool, const cli_parsed *p, const char *err, char *buf,
                            size_t buflen);
+/* Whether the command got more than max arguments (args, nargs; a command
+ * with sub-commands counts the sub-command as its first). Then 1 and one line
+ * in buf naming the first one too many: "unexpected argument 'b' to import
+ * (see tlstool import --help)", "... to trust add (see tlstool trust --help)";
+ * else 0. A missing argument is each command's own message. */
+int cli_extra_arg(const cli_tool *tool, const cli_cmd *cmd, char *const *args, int nargs, int max,
+                  char *buf, size_t buflen);
+
 /* Reports a failed parse: "tool: <cli_usage_text>" on stderr. */
 void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err);
 

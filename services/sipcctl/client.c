@@ -1,4 +1,5 @@
 /* client.c - sipcctl's client of one node: see sipcctl.h. */
+#include <jansson.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,8 +9,10 @@
 #include <unistd.h>
 
 #include "services/common/client_id.h"
+#include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
 #include "services/common/home_subject.h"
+#include "services/data/data_validate.h"
 #include "sipcctl.h"
 
 int ctl_exit_code(int err)
@@ -163,6 +166,9 @@ int ctl_call(ctl_client *cl, const char *service, const char *method, const void
         rep->err = SIPC_ECANCELED;
         return rep->err;
     }
+    sipc_link_info li;
+    if (rep->err == SIPC_ECLUSTER && sipc_channel_info(cl->ch, &li) == 0)
+        snprintf(rep->peer_cluster, sizeof rep->peer_cluster, "%s", li.peer_cluster);
     return rep->err;
 }
 
@@ -204,6 +210,37 @@ const char *ctl_failure(void)
     return failure;
 }
 
+static int answered; /* a --json answer was printed */
+
+int ctl_print_json(const void *json, size_t flags)
+{
+    answered = 1;
+    if (json_dumpf(json, stdout, flags) != 0)
+        return 1;
+    putchar('\n');
+    return 0;
+}
+
+int ctl_json_outcome(const ctl *o, int rc)
+{
+    /* a usage mistake is said on stderr only, as for every command */
+    if (!o->json || !rc || rc == EX_USAGE || answered)
+        return rc;
+    /* the text may be cut mid-character or carry a peer's bytes that are
+     * not UTF-8, which jansson refuses */
+    char error[4096];
+    snprintf(error, sizeof error, "%s", ctl_failure());
+    data_utf8_repair(error);
+    json_t *j = json_pack("{s:b, s:s, s:i}", "ok", 0, "error", error, "exit_code", rc);
+    if (o->expect_mode) {
+        json_object_set_new(j, "expect_mode", json_string(o->expect_mode));
+        json_object_set_new(j, "expect_met", json_false());
+    }
+    ctl_print_json(j, JSON_INDENT(2));
+    json_decref(j);
+    return rc;
+}
+
 int ctl_report_home_fault(const ctl_client *cl, const char *service, const char *method,
                           const char *why)
 {
@@ -235,50 +272,6 @@ int ctl_report_failure(const ctl_client *cl, const char *service, const char *me
     return ctl_report_call_failure(cl, service, method, rep);
 }
 
-/* The other cluster's name in the hello's refusal, from either side's view
- * ("this side A is in cluster 'X', peer B at H is in cluster 'Y'"): the one
- * of X and Y that is not ours. 0 when the text does not say. */
-static int peer_cluster_name(const char *msg, const char *ours, char *out, size_t len)
-{
-    static const char tag[] = " is in cluster '";
-    const char *first = strstr(msg, tag), *last = first;
-    for (const char *p = first; p; p = strstr(p + 1, tag))
-        last = p;
-    if (!first || last == first)
-        return 0;
-    const char *x = first + sizeof tag - 1, *y = last + sizeof tag - 1;
-    const char *x_end = strstr(x, "', peer "), *y_end = strrchr(y, '\'');
-    if (!x_end || x_end > last || !y_end)
-        return 0;
-    int xn = (int)(x_end - x), yn = (int)(y_end - y);
-    if ((size_t)yn == strlen(ours) && !strncmp(y, ours, (size_t)yn))
-        snprintf(out, len, "%.*s", xn, x);
-    else
-        snprintf(out, len, "%.*s", yn, y);
-    return out[0] != '\0';
-}
-
-/* What to change in this home to reach a node of another cluster: the line
- * of sipc.conf that names this home's cluster, or where to add one. */
-static void cluster_fix(const ctl_client *cl, const char *message, char *fix, size_t len)
-{
-    char theirs[80];
-    if (!peer_cluster_name(message, cl->cfg.cluster, theirs, sizeof theirs))
-        snprintf(theirs, sizeof theirs, "<the node's cluster name>");
-    char where[400]; /* a home path longer than that is cut */
-    sipc_config_where(&cl->cfg, cl->cfg.cluster_line, where, sizeof where);
-    if (cl->cfg.cluster_line > 0)
-        snprintf(fix, len,
-                 "; this home's [cluster] name is '%s' (%s): set [cluster] name = %s there to "
-                 "reach the node",
-                 cl->cfg.cluster, where, theirs);
-    else
-        snprintf(fix, len,
-                 "; this home's [cluster] name is not set (the default '%s'): add `name = %s` "
-                 "under [cluster] in %s to reach the node",
-                 cl->cfg.cluster, theirs, where);
-}
-
 int ctl_report_call_failure(const ctl_client *cl, const char *service, const char *method,
                             const ctl_reply *rep)
 {
@@ -288,7 +281,7 @@ int ctl_report_call_failure(const ctl_client *cl, const char *service, const cha
     /* the library names both clusters; what to change is this home's business */
     char fix[900] = "", line[1400];
     if (err == SIPC_ECLUSTER)
-        cluster_fix(cl, rep->message, fix, sizeof fix);
+        sipc_cli_cluster_fix(&cl->cfg, rep->peer_cluster, fix, sizeof fix);
     return ctl_fail(ctl_exit_code(err), "%s.%s to %s failed: %s%s", service, method, cl->target,
                     cli_err_line(line, sizeof line, err, rep->message), fix);
 }

@@ -197,8 +197,7 @@ int cmd_get(void *arg)
             rc = ctl_fail(EX_PROTOCOL, "data.get: the answer is not a GetResponse");
         } else if (o->json) {
             json_t *j = record_json(res->record);
-            json_dumpf(j, stdout, JSON_INDENT(2));
-            putchar('\n');
+            ctl_print_json(j, JSON_INDENT(2));
             json_decref(j);
         } else {
             const ProtobufCBinaryData *b = &res->record->body;
@@ -298,8 +297,7 @@ int cmd_list(void *arg)
     }
     free(after_id);
     if (all && rc == 0) {
-        json_dumpf(all, stdout, JSON_INDENT(2));
-        putchar('\n');
+        ctl_print_json(all, JSON_INDENT(2));
     } else if (rc == 0) {
         printf("%d record%s\n", shown, shown == 1 ? "" : "s");
     }

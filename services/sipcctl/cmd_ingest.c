@@ -18,6 +18,7 @@
 #include "pipeline.pb-c.h"
 #include "pipeline_ndjson.h"
 #include "pipeline_service.h"
+#include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
 #include "sipcctl.h"
 
@@ -283,8 +284,13 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
             snprintf(in->held_why, sizeof in->held_why,
                      "this home's [tls] subject does not match its own certificate");
     } else {
-        char why[800];
-        cli_err_line(why, sizeof why, err, rep->message);
+        char why[1700], fix[900] = "";
+        sipc_link_info li;
+        /* another cluster's node: what to change in this home, as for every command */
+        if (err == SIPC_ECLUSTER && sipc_channel_info(in->cl->ch, &li) == 0)
+            sipc_cli_cluster_fix(&in->cl->cfg, li.peer_cluster, fix, sizeof fix);
+        char line[800];
+        snprintf(why, sizeof why, "%s%s", cli_err_line(line, sizeof line, err, rep->message), fix);
         if (!in->cl->up && !in->held_why[0]) /* e.g. a node that answered in TLS */
             snprintf(in->held_why, sizeof in->held_why, "%s", sipc_strerror(err));
         lost(in, b, ctl_exit_code(err) ? ctl_exit_code(err) : EX_UNAVAILABLE, why);
@@ -452,10 +458,8 @@ static void print_summary(const ingest *in)
                                 in->not_sent >= 0 ? json_integer(in->not_sent) : json_null());
         }
         /* 9 digits: "0.008792316", not the double's 17 */
-        char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(9)) : NULL;
-        if (text)
-            puts(text);
-        free(text);
+        if (o)
+            ctl_print_json(o, JSON_INDENT(2) | JSON_REAL_PRECISION(9));
         json_decref(o);
         return;
     }

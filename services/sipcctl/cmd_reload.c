@@ -126,10 +126,7 @@ int cmd_reload(void *arg)
         }
     }
     if (all) {
-        char *s = json_dumps(all, JSON_INDENT(2));
-        if (s)
-            printf("%s\n", s);
-        free(s);
+        ctl_print_json(all, JSON_INDENT(2));
         json_decref(all);
     }
     switch (worst) {

@@ -166,8 +166,7 @@ static int print_json(const Sipc__Search__QueryResponse *r)
                              "nodes_missing", miss);
     if (r->truncated)
         json_object_set_new(root, "truncated", json_true());
-    int rc = root && json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? 0 : 1;
-    putchar('\n');
+    int rc = root ? ctl_print_json(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : 1;
     json_decref(root);
     return rc;
 }

@@ -201,29 +201,6 @@ static int off_mode(json_t *st, const char *mode, char *out, size_t len, json_t 
     return n;
 }
 
-/* With --json, a failure is an object on stdout too, so that a script
- * parsing it gets the reason (also on stderr) and not an empty input. */
-int ctl_status_failed(const ctl *o, int rc)
-{
-    /* a usage mistake is said on stderr only, as for every command */
-    if (!o->json || rc == EX_USAGE)
-        return rc;
-    /* the text may be cut mid-character or carry a peer's bytes that are
-     * not UTF-8, which jansson refuses */
-    char error[4096];
-    snprintf(error, sizeof error, "%s", ctl_failure());
-    data_utf8_repair(error);
-    json_t *j = json_pack("{s:b, s:s, s:i}", "ok", 0, "error", error, "exit_code", rc);
-    if (o->expect_mode) {
-        json_object_set_new(j, "expect_mode", json_string(o->expect_mode));
-        json_object_set_new(j, "expect_met", json_false());
-    }
-    json_dumpf(j, stdout, JSON_INDENT(2));
-    putchar('\n');
-    json_decref(j);
-    return rc;
-}
-
 int cmd_status(void *arg)
 {
     ctl *o = arg;
@@ -238,14 +215,14 @@ int cmd_status(void *arg)
     ctl_client cl;
     rc = ctl_connect(o, NULL, "management", &cl);
     if (rc != 0)
-        return ctl_status_failed(o, rc);
+        return rc;
     const char *method = o->cluster ? "cluster" : "status";
     ctl_reply rep;
     if (ctl_call(&cl, "management", method, NULL, 0, &rep) != 0) {
         rc = ctl_report_failure(&cl, "management", method, &rep);
         ctl_reply_free(&rep);
         ctl_disconnect(&cl);
-        return ctl_status_failed(o, rc);
+        return rc;
     }
     json_error_t je;
     json_t *st = json_loadb((const char *)rep.data, rep.len, 0, &je);
@@ -253,8 +230,8 @@ int cmd_status(void *arg)
     ctl_disconnect(&cl);
     if (!json_is_object(st)) {
         json_decref(st);
-        return ctl_status_failed(o, ctl_fail(EX_PROTOCOL, "management.%s from %s is not JSON: %s", method,
-                                  cl.target, je.text));
+        return ctl_fail(EX_PROTOCOL, "management.%s from %s is not JSON: %s", method, cl.target,
+                        je.text);
     }
     rc = o->cluster ? cluster_exit(st) : 0;
     char others[600] = "";
@@ -275,8 +252,7 @@ int cmd_status(void *arg)
     }
     json_decref(not_in);
     if (o->json) {
-        json_dumpf(st, stdout, JSON_INDENT(2));
-        putchar('\n');
+        ctl_print_json(st, JSON_INDENT(2));
     } else if (!o->cluster) {
         print_node(st);
     } else {

@@ -39,7 +39,8 @@ static const cli_opt OPTS[] = {
      INT_MAX, "--timeout must be a number of milliseconds from 1 to 2147483647"},
     {"verbose", 'v', CLI_FLAG, NULL, "also print the library's warnings", offsetof(ctl, verbose),
      0, 0, 0, NULL},
-    {"json", 'j', CLI_FLAG, NULL, "machine-readable output (status, get, list, ...)",
+    {"json", 'j', CLI_FLAG, NULL, "machine-readable output (status, get, list, ...); a failure\n"
+     "without an answer: {\"ok\": false, \"error\", \"exit_code\"} on stdout",
      offsetof(ctl, json), 0, 0, 0, NULL},
     {"version", 'V', CLI_FLAG, NULL, "print the sipc, wolfSSL and CPU feature versions and exit",
      offsetof(ctl, version), CLI_STOP, 0, 0, NULL},
@@ -172,8 +173,8 @@ static const cli_cmd COMMANDS[] = {
      "TLS not enabled everywhere, a different certificate, a certificate expiring within\n"
      "30 days, an unreachable node, links between nodes down for more than 10 s, a peer\n"
      "still sending plaintext. The JSON schema is in docs/services.md; with --json a\n"
-     "failure prints {\"ok\": false, \"error\": ..., \"exit_code\": N} on stdout too\n"
-     "(a usage mistake, exit 64, only on stderr).\n"
+     "failure prints {\"ok\": false, \"error\": ..., \"exit_code\": N} on stdout too, as\n"
+     "every command does (a usage mistake, exit 64, only on stderr).\n"
      "\n"
      "Exit codes of --cluster, for scripts that wait for a stage of a migration to TLS:\n"
      "0 OK, nothing flagged; 2 MIGRATING: TLS is on everywhere and the only findings are\n"
@@ -264,9 +265,9 @@ int ctl_check_args(const ctl *o, int min, int max)
     if (o->nargs < min)
         return ctl_usage(o, "%s needs %s", o->cmd, o->command->args);
     /* one line, as for a mistaken option: the whole usage would bury it */
-    if (o->nargs > max)
-        return ctl_fail(EX_USAGE, "unexpected argument '%s' to %s (see sipcctl %s --help)",
-                        o->args[max], o->cmd, o->cmd);
+    char line[400];
+    if (cli_extra_arg(&SIPCCTL, o->command, o->args, o->nargs, max, line, sizeof line))
+        return ctl_fail(EX_USAGE, "%s", line);
     return 0;
 }
 
@@ -316,11 +317,10 @@ int main(int argc, char **argv)
     o.command = p.cmd;
     o.cmd = p.cmd->name;
     if (sipc_cli_home_missing(o.home, 0, err, sizeof err)) {
-        int rc = ctl_fail(EX_CONFIG, "%s", err);
-        /* a script parsing status --json gets its object for this too */
-        return p.cmd->run == cmd_status ? ctl_status_failed(&o, rc) : rc;
+        /* a script parsing --json gets its object for this too */
+        return ctl_json_outcome(&o, ctl_fail(EX_CONFIG, "%s", err));
     }
     o.args = p.args;
     o.nargs = p.nargs;
-    return p.cmd->run(&o);
+    return ctl_json_outcome(&o, p.cmd->run(&o));
 }

@@ -68,6 +68,7 @@ typedef struct ctl_reply {
     uint8_t *data;       /* the reply payload (malloc'd), len bytes */
     size_t len;
     int too_big;         /* not sent: larger than this side's max_frame */
+    char peer_cluster[64]; /* with SIPC_ECLUSTER: the node's cluster, "" if not known */
 } ctl_reply;
 
 /* Loads this home's configuration and security (a client uses TLS whenever a
@@ -127,8 +128,15 @@ const char *ctl_failure(void);
 /* --attr k=v: splits at the first '='; 0 or SIPC_EINVAL (no '=' or empty key). */
 int ctl_attr_split(const char *kv, char *key, size_t keylen, const char **value);
 
-/* What status prints on stdout when it fails with --json (an object with
- * the error and the exit code; nothing for a usage mistake); returns rc. */
-int ctl_status_failed(const ctl *o, int rc);
+/* Prints a command's --json answer (jansson's dump flags, then a newline) on
+ * stdout; 0, or 1 when it could not be written. The answer then stands for
+ * the command's outcome, a failure included (status --cluster, search
+ * PARTIAL, reload, ingest say it in theirs). */
+int ctl_print_json(const void *json, size_t flags);
+/* A command's end with --json: when it failed (rc, not 0) and printed no
+ * answer, prints {"ok": false, "error": <what ctl_failure holds>,
+ * "exit_code": rc} on stdout, so that a script parsing stdout always gets an
+ * object (nothing for a usage mistake, said on stderr only); returns rc. */
+int ctl_json_outcome(const ctl *o, int rc);
 
 #endif

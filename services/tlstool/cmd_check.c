@@ -139,8 +139,9 @@ static int report(const sipc_config *cfg, const node_probe *p, const char *own_f
 int cmd_check(void *arg)
 {
     const opts *o = arg;
-    if (o->npos)
-        return fail(EX_USAGE, "check takes no arguments (nodes come from [cluster] nodes)");
+    /* the nodes come from [cluster] nodes */
+    if (extra_args(o, 0))
+        return EX_USAGE;
     sipc_config cfg;
     int r = load_config(o, &cfg);
     if (r)

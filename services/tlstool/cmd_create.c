@@ -14,7 +14,9 @@
 int cmd_create(void *arg)
 {
     opts *o = arg;
-    if (o->npos < 1 || o->npos > 2)
+    if (extra_args(o, 2))
+        return EX_USAGE;
+    if (o->npos < 1)
         return fail(EX_USAGE, "create needs FILE: tlstool create -site FILE (see --help)");
     const char *file = o->pos[0];
     sipc_keyalg alg = SIPC_KEYALG_EC256;

@@ -75,6 +75,8 @@ int cmd_crl(void *arg)
     if (r)
         return r;
     if (!strcmp(sub, "add")) {
+        if (extra_args(o, 2))
+            return EX_USAGE;
         if (o->npos != 2)
             return fail(EX_USAGE, "usage: tlstool crl add FILE");
         crl_file f;
@@ -153,6 +155,8 @@ int cmd_crl(void *arg)
         return reload_or_remind(o, 0, "`tlstool crl add`");
     }
     if (!strcmp(sub, "list")) {
+        if (extra_args(o, 1))
+            return EX_USAGE;
         printf("revocation = %s\n", revocation_name(cfg.revocation));
         int count = crl_dir_foreach(o->home, crl_print, o);
         if (!count)
@@ -160,6 +164,8 @@ int cmd_crl(void *arg)
         return EX_OK;
     }
     if (!strcmp(sub, "remove")) {
+        if (extra_args(o, 2))
+            return EX_USAGE;
         if (o->npos != 2)
             return fail(EX_USAGE, "usage: tlstool crl remove NAME (see tlstool crl list)");
         const char *name = o->pos[1];

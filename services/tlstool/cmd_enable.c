@@ -113,8 +113,8 @@ static int apply_now_or_later(const opts *o, const sipc_config *cfg, int strict,
 int cmd_enable(void *arg)
 {
     opts *o = arg;
-    if (o->npos)
-        return fail(EX_USAGE, "enable takes no arguments");
+    if (extra_args(o, 0))
+        return EX_USAGE;
     sipc_config cfg;
     int r = load_config(o, &cfg);
     if (r)
@@ -240,6 +240,8 @@ int cmd_enable(void *arg)
 int cmd_mode(void *arg)
 {
     opts *o = arg;
+    if (extra_args(o, 1))
+        return EX_USAGE;
     if (o->npos != 1)
         return fail(EX_USAGE, "mode takes one argument: permissive or strict");
     int want = parse_mode(o->pos[0]);
@@ -281,8 +283,8 @@ int cmd_mode(void *arg)
 int cmd_disable(void *arg)
 {
     opts *o = arg;
-    if (o->npos)
-        return fail(EX_USAGE, "disable takes no arguments");
+    if (extra_args(o, 0))
+        return EX_USAGE;
     sipc_config cfg;
     int r = load_config(o, &cfg);
     if (r)

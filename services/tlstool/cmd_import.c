@@ -12,7 +12,9 @@
 int cmd_import(void *arg)
 {
     opts *o = arg;
-    if (o->npos < 1 || o->npos > 2)
+    if (extra_args(o, 2))
+        return EX_USAGE;
+    if (o->npos < 1)
         return fail(EX_USAGE, "import needs FILE: tlstool import FILE (see --help)");
     const char *file = o->pos[0];
     char err[600];

@@ -104,6 +104,8 @@ static int read_new_pair(const opts *o, const sipc_config *cfg, const char *file
 
 static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotation *rot)
 {
+    if (extra_args(o, 2))
+        return EX_USAGE;
     if (o->npos != 2)
         return fail(EX_USAGE, "stage needs FILE: tlstool rotate stage FILE.pfx (see --help)");
     if (rot->state == SIPC_ROTATION_COMMITTED)
@@ -347,8 +349,8 @@ int cmd_rotate(void *arg)
         strcmp(sub, "abort"))
         return fail(EX_USAGE, "rotate needs stage FILE, commit, finish, abort or status (see "
                               "--help)");
-    if (strcmp(sub, "stage") && o->npos != 1)
-        return fail(EX_USAGE, "rotate %s takes no other arguments", sub);
+    if (strcmp(sub, "stage") && extra_args(o, 1))
+        return EX_USAGE;
     sipc_config cfg;
     int r = load_config(o, &cfg);
     if (r)

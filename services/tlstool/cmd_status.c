@@ -113,8 +113,8 @@ static void tmp_left(void *arg, const char *path, long pid, int removed, const c
 int cmd_status(void *arg)
 {
     opts *o = arg;
-    if (o->npos)
-        return fail(EX_USAGE, "status takes no arguments");
+    if (extra_args(o, 0))
+        return EX_USAGE;
     sipc_config cfg;
     int r = load_config(o, &cfg);
     if (r)

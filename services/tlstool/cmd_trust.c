@@ -44,6 +44,8 @@ static int would_need_subject(const opts *o, const sipc_der *cert)
 
 static int trust_add(const opts *o, const char *dir)
 {
+    if (extra_args(o, 2))
+        return EX_USAGE;
     if (o->npos != 2)
         return fail(EX_USAGE, "usage: tlstool trust add FILE");
     char path[1400], err[600];
@@ -203,6 +205,8 @@ static void match_root(const char *path, const char *name, const uint8_t *data, 
 
 static int trust_remove(const opts *o, const char *dir)
 {
+    if (extra_args(o, 2))
+        return EX_USAGE;
     if (o->npos != 2)
         return fail(EX_USAGE, "usage: tlstool trust remove FINGERPRINT (see trust list)");
     const char *fp = o->pos[1];
@@ -277,10 +281,10 @@ int cmd_trust(void *arg)
     if (!strcmp(sub, "add"))
         return trust_add(o, dir);
     if (!strcmp(sub, "list"))
-        return trust_list(o, dir);
+        return extra_args(o, 1) ? EX_USAGE : trust_list(o, dir);
     if (!strcmp(sub, "remove"))
         return trust_remove(o, dir);
     if (!strcmp(sub, "export"))
-        return trust_export(o);
+        return extra_args(o, 1) ? EX_USAGE : trust_export(o);
     return fail(EX_USAGE, "unknown trust command '%s': use add, list, remove or export", sub);
 }

@@ -22,8 +22,8 @@ static int parse_purpose(const char *s, int *out)
 int cmd_verify(void *arg)
 {
     opts *o = arg;
-    if (o->npos > 1)
-        return fail(EX_USAGE, "verify takes at most one FILE");
+    if (extra_args(o, 1))
+        return EX_USAGE;
     int purpose;
     if (parse_purpose(o->purpose, &purpose) != 0)
         return fail(EX_USAGE, "--purpose must be client, server or both");

@@ -36,7 +36,8 @@ int get_password(const opts *o, int confirm, char *pw, size_t pwlen)
 #define END {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}
 
 static const cli_opt GLOBAL_OPTS[] = {
-    PATH("home", "DIR", home_opt, "node home (default: $SIPC_HOME, else /var/lib/sipc)"),
+    {"home", 'H', CLI_STRING, "DIR", "node home (default: $SIPC_HOME, else /var/lib/sipc)",
+     offsetof(opts, home_opt), CLI_NONEMPTY, 0, 0, NULL},
     {"help", 'h', CLI_HELP, NULL, "this text; `tlstool COMMAND --help` explains a command", 0, 0, 0,
      0, NULL},
     {"version", 0, CLI_FLAG, NULL, "print the versions and whether legacy (RC2) PKCS#12 files are "
@@ -200,15 +201,23 @@ static const cli_cmd COMMANDS[] = {
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
 
 static const cli_tool TLSTOOL = {
-    "tlstool", "usage:", "[--home DIR] COMMAND [ARGS]",
+    "tlstool", "usage:", "[-H|--home DIR] COMMAND [ARGS]",
     "Secures a sipc cluster with one key pair that every node holds.\n",
-    "Home: --home DIR, else $SIPC_HOME, else /var/lib/sipc.\n"
+    "Home: -H DIR or --home DIR, else $SIPC_HOME, else /var/lib/sipc.\n"
     "Passwords: --password-file F, --password-stdin, $SIPC_PFX_PASSWORD, a prompt on a\n"
     "terminal, or the PASSWORD argument (visible to other users: avoid it).\n"
     "`tlstool COMMAND --help` explains a command; docs/tlstool.md lists exit codes.\n",
     GLOBAL_OPTS, COMMANDS, CLI_HELP_WORD_ANY};
 
 /* ------------------------------------------------------------------ main */
+
+int extra_args(const opts *o, int max)
+{
+    char line[400];
+    if (!cli_extra_arg(&TLSTOOL, o->command, o->pos, o->npos, max, line, sizeof line))
+        return 0;
+    return fail(EX_USAGE, "%s", line);
+}
 
 int main(int argc, char **argv)
 {
@@ -236,10 +245,12 @@ int main(int argc, char **argv)
         cli_help(p.help ? stdout : stderr, &TLSTOOL, p.cmd);
         return p.help ? EX_OK : EX_USAGE;
     }
-    if (p.nargs > 8)
-        return fail(EX_USAGE, "too many arguments");
     o.pos = p.args;
     o.npos = p.nargs;
+    o.command = p.cmd;
+    /* no command takes more; each checks its own number first thing */
+    if (extra_args(&o, 8))
+        return EX_USAGE;
     /* create and import take the password as an optional second argument */
     if ((p.cmd->run == cmd_create || p.cmd->run == cmd_import) && o.npos > 1)
         o.pw.argument = cli_password_take_arg(o.pos[1]);

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "services/common/client_id.h"
+#include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
 #include "services/common/home_subject.h"
 #include "services/tlstool/tlstool.h"
@@ -106,6 +107,7 @@ int request_reload(const opts *o, int force)
     sipc_ctx *ctx = NULL;
     sipc_channel *ch = NULL;
     reload_call c = {0, 0, "", NULL, 0};
+    char fix[900] = ""; /* what to change here for a node of another cluster */
     const char *payload = force ? "{\"force\": true}" : "{}";
     int e = sipc_ctx_new(&ctx, &loop, &so, sec);
     if (e == 0)
@@ -121,6 +123,9 @@ int request_reload(const opts *o, int force)
         e = c.done ? c.err : SIPC_ECANCELED;
         if (e != 0 && ch && sipc_channel_last_detail(ch)[0] && !c.message[0])
             snprintf(c.message, sizeof c.message, "%s", sipc_channel_last_detail(ch));
+        sipc_link_info li;
+        if (e == SIPC_ECLUSTER && sipc_channel_info(ch, &li) == 0)
+            sipc_cli_cluster_fix(&cfg, li.peer_cluster, fix, sizeof fix);
     }
     if (ctx)
         sipc_ctx_close(ctx, NULL, NULL);
@@ -140,9 +145,9 @@ int request_reload(const opts *o, int force)
         char line[1400];
         /* the error's name once, as sipcctl gives it */
         return fail(refused ? EX_RELOAD_REFUSED : EX_RELOAD_UNREACHABLE,
-                    "--reload: the node at %s:%d %s: %s%s", host, port,
+                    "--reload: the node at %s:%d %s: %s%s%s", host, port,
                     refused ? "refused" : "could not be asked",
-                    cli_err_line(line, sizeof line, e, c.message),
+                    cli_err_line(line, sizeof line, e, c.message), fix,
                     (refused && o->undo_refused) || o->unchanged
                         ? ""
                         : "; the change stays made here: a later reload (SIGHUP) or restart "

@@ -69,7 +69,13 @@ typedef struct opts {
     int unchanged;    /* the command found sipc.conf already so: --reload changed nothing here */
     char **pos; /* the arguments after the command */
     int npos;
+    const cli_cmd *command; /* its table entry, for usage messages */
 } opts;
+
+/* When the command got more than max arguments (its sub-command counted):
+ * "unexpected argument 'x' to CMD (see tlstool CMD --help)" said, EX_USAGE;
+ * else 0. */
+int extra_args(const opts *o, int max);
 
 /* fail(code, fmt, ...): "tlstool: error: <text>" on stderr; returns code. */
 #define fail(...) cli_fail("tlstool: error", __VA_ARGS__)

@@ -66,6 +66,17 @@ run "$BIN/tlstool" --home "$work/a" import "$work/none.pfx" Pw-Argument-1 --pass
 one_line "tlstool import PASSWORD --password-file: one line (tlstool's usage exit 2)" 2 "^tlstool: error: import: give the password one way: PASSWORD, --password-file or --password-stdin \(see tlstool import --help\)$"
 run "$BIN/tlstool" --home "$work/a" import "$work/none.pfx" --password-file "$work/pw" --password-stdin
 one_line "tlstool import --password-file --password-stdin: one line" 2 "give the password one way"
+# an argument too many is named, not taken for a missing one
+run "$BIN/tlstool" --home "$work/a" import "$work/none.pfx" pw extra
+one_line "tlstool import FILE PASSWORD extra: the extra one named" 2 "^tlstool: error: unexpected argument 'extra' to import \(see tlstool import --help\)$"
+run "$BIN/tlstool" --home "$work" trust add a b
+one_line "tlstool trust add FILE extra: named with the sub-command" 2 "^tlstool: error: unexpected argument 'b' to trust add \(see tlstool trust --help\)$"
+run "$BIN/tlstool" --home "$work" status x
+one_line "tlstool status x: named" 2 "^tlstool: error: unexpected argument 'x' to status \(see tlstool status --help\)$"
+run "$BIN/tlstool" --home "$work/a" import
+one_line "tlstool import without FILE: still said as missing" 2 "^tlstool: error: import needs FILE"
+run "$BIN/tlstool" --help
+expect "tlstool --help names -H" 0 "-H, --home DIR"
 run "$BIN/sipcd" --home "$work/a" --home="$work/a"
 one_line "sipcd --home twice, even alike: one line" 64 "^sipcd: --home given twice \('$work/a', then '$work/a'\): give it once \(see sipcd --help\)$"
 # 73 is what a missing home gives (logs/ cannot be created), as --help says
@@ -80,7 +91,7 @@ expect "sipcctl with a missing --home" 78 "^sipcctl: node home $work/no-such-hom
 # ... and status --json prints its failure object on stdout for it too
 "$BIN/sipcctl" --home "$work/no-such-home" status --json >"$work/nohome.json" 2>/dev/null
 rc=$?
-if [ "$rc" = 78 ] && jq -e '.ok == false and .exit_code == 78 and (.error | test("does not exist"))' "$work/nohome.json" >/dev/null; then
+if [ "$rc" = 78 ] && jq -se 'length == 1 and (.[0] | .ok == false and .exit_code == 78 and (.error | test("does not exist")))' "$work/nohome.json" >/dev/null; then
     ok "sipcctl status --json with a missing home: the failure object on stdout"
 else
     bad "status --json with a missing home (exit $rc): $(cat "$work/nohome.json")"
@@ -123,6 +134,57 @@ expect "sipcctl ping --node" 69 "^sipcctl: sys.ping to 127.0.0.1:1 failed: conne
 # the library's detail that only repeats the error's text is not said again
 run "$BIN/sipcctl" --home "$work" status --node 127.0.73.1:1
 one_line "sipcctl status, nothing listening: 'connection refused' once" 69 "^sipcctl: management.status to 127.0.73.1:1 failed: connection refused \[ECONNREFUSED, io\]$"
+# (jq -s: an empty stdout is no object, which jq -e alone lets pass)
+# every command with --json that fails without an answer of its own prints
+# one object on stdout, the same shape as status's, with its exit code
+# (reload and ingest answer with their array and summary, which say it)
+mkdir -p "$work/jh"
+for c in ping info status metrics "get x" list "search q" "put x --body y" \
+    "call 127.0.76.1:1 sys ping"; do
+    node=(--node 127.0.76.1:1)
+    case $c in call*) node=() ;; esac
+    # shellcheck disable=SC2086 # the command's words
+    "$BIN/sipcctl" --home "$work/jh" --json "${node[@]}" $c >"$work/j.out" 2>"$work/j.err"
+    rc=$?
+    if [ "$rc" = 69 ] && jq -se --arg e "$(head -n1 "$work/j.err" | sed 's/^sipcctl: //')" \
+        'length == 1 and (.[0] | .ok == false and .exit_code == 69 and .error == $e and (keys | length) == 3)' "$work/j.out" >/dev/null; then
+        ok "sipcctl --json ${c%% *}, connection refused: the failure object on stdout"
+    else
+        not_ok "sipcctl --json ${c%% *}, connection refused (exit $rc)"; shtest_show "$work/j.out"; shtest_show "$work/j.err"
+    fi
+done
+# a node that does not finish the TLS handshake (frozen, overloaded): the
+# failure object too, and the line says "handshake" once
+if SIPC_PFX_PASSWORD=Cli-Test-Pw-1 "$BIN/tlstool" create -site "$work/jt.pfx" >/dev/null 2>&1 &&
+    SIPC_PFX_PASSWORD=Cli-Test-Pw-1 "$BIN/tlstool" -H "$work/jt" import "$work/jt.pfx" >/dev/null 2>&1; then
+    ok "tlstool -H DIR: the home as with --home"
+    python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.76.2", 0)); s.listen(4); s.settimeout(10)
+print(s.getsockname()[1], flush=True)
+try:
+    c, _ = s.accept(); time.sleep(3)  # accepted, never answered
+except OSError:
+    pass
+' >"$work/silent.port" &
+    for _ in $(seq 50); do [ -s "$work/silent.port" ] && break; sleep 0.1; done
+    "$BIN/sipcctl" --home "$work/jt" --json --timeout 500 ping "127.0.76.2:$(cat "$work/silent.port")" >"$work/j.out" 2>"$work/j.err"
+    rc=$?
+    if [ "$rc" = 69 ] && jq -se 'length == 1 and (.[0] | .ok == false and .exit_code == 69 and (.error | test("SIPC_EHSTIMEOUT")))' "$work/j.out" >/dev/null; then
+        ok "sipcctl --json ping, handshake timed out: the failure object on stdout"
+    else
+        not_ok "sipcctl --json ping, handshake timed out (exit $rc)"; shtest_show "$work/j.out"; shtest_show "$work/j.err"
+    fi
+    if grep -q "^sipcctl: sys.ping to 127.0.76.2:[0-9]* failed: handshake (TLS or hello) timed out \[SIPC_EHSTIMEOUT, tls\]: the TLS step with peer 127.0.76.2:[0-9]* did not finish within 500 ms$" "$work/j.err" &&
+        [ "$(grep -o handshake "$work/j.err" | wc -l)" = 1 ]; then
+        ok "a handshake timeout says 'handshake' once, and which step"
+    else
+        not_ok "handshake timeout wording"; shtest_show "$work/j.err"
+    fi
+    wait
+else
+    not_ok "tlstool -H: create and import a client pair"
+fi
 run "$BIN/sipcctl" get one two
 one_line "sipcctl get with two ids" 64 "^sipcctl: unexpected argument 'two' to get \(see sipcctl get --help\)$"
 run "$BIN/sipcctl" put --body x
@@ -207,6 +269,28 @@ if start "$work/plain"; then
     expect "sipcctl to a stopped node" 69 "connection refused"
 else
     not_ok "plaintext sipcd did not start"
+fi
+# a node of another cluster: the fix names the node's cluster as the hello
+# gave it, whatever it holds (here words of the library's own message, and a
+# '#', which sipc.conf keeps inside a value), for sipcctl and tlstool --reload
+mkdir -p "$work/oc" "$work/occ"
+printf "[node]\nid = oc1\naddress = 127.0.76.3\n[cluster]\nname = x', peer y is in cluster 'z#1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n" >"$work/oc/sipc.conf"
+if start "$work/oc"; then
+    mport=$(sed -n 's/.*Service.Start INFO Port: \([0-9]*\).*/\1/p' "$work/oc/logs/"ManagementService_*.log | tail -n1)
+    printf '[node]\naddress = 127.0.76.3\n[cluster]\nname = mine\n[management]\nport = %s\n' "$mport" >"$work/occ/sipc.conf"
+    run "$BIN/sipcctl" --home "$work/occ" ping "127.0.76.3:$port"
+    one_line "sipcctl to a node of another cluster: the line to write, with the node's name" 76 \
+        "; this home's \[cluster\] name is 'mine' \($work/occ/sipc.conf line 4\): write \`name = x', peer y is in cluster 'z#1\` on that line to reach the node$"
+    run "$BIN/tlstool" --home "$work/occ" disable --reload
+    expect "tlstool --reload to a node of another cluster: the same fix" 13 \
+        "could not be asked: cluster name mismatch .*; this home's \[cluster\] name is 'mine' \($work/occ/sipc.conf line 4\): write \`name = x', peer y is in cluster 'z#1\` on that line to reach the node"
+    printf '[node]\naddress = 127.0.76.3\n' >"$work/occ/sipc.conf"
+    run "$BIN/sipcctl" --home "$work/occ" ping "127.0.76.3:$port"
+    one_line "sipcctl from a home without [cluster] name: add the line" 76 \
+        "; this home's \[cluster\] name is not set \(the default 'sipc'\): add \`name = x', peer y is in cluster 'z#1\` under \[cluster\] in $work/occ/sipc.conf to reach the node$"
+    kill -TERM "$sipcd_pid"; wait "$sipcd_pid"
+else
+    not_ok "sipcd of cluster x', peer y is in cluster 'z#1 did not start"
 fi
 # a node whose own pair has expired says so at start, with the fix
 mkdir -p "$work/expired/security"

@@ -1,0 +1,24 @@
+/* cluster_hint.h - a command-line client (sipcctl, tlstool --reload) that a
+ * node turned away for being of another cluster (SIPC_ECLUSTER) says what to
+ * change in its own home: the line of sipc.conf that names its cluster, or
+ * where to add one, with the node's name as sipc.conf must hold it. */
+#ifndef SIPC_CLI_CLUSTER_HINT_H
+#define SIPC_CLI_CLUSTER_HINT_H
+
+#include <stddef.h>
+
+#include "sipc/node.h"
+
+/* The fix for this home (cfg) to reach a node of cluster theirs (what the
+ * node's hello named: sipc_link_info's peer_cluster; "" or NULL when no hello
+ * came), to append to the failure's line, in fix: "; this home's [cluster]
+ * name is 'a' (HOME/sipc.conf line 4): write `name = b` on that line to reach
+ * the node", "; this home's [cluster] name is not set (the default 'sipc'):
+ * add `name = b` under [cluster] in HOME/sipc.conf to reach the node", or,
+ * for a name sipc.conf cannot hold as a value (white space at either end,
+ * a ';' first or after white space, a control character), why no line can
+ * name it. Returns fix. */
+const char *sipc_cli_cluster_fix(const sipc_config *cfg, const char *theirs, char *fix,
+                                 size_t len);
+
+#endif

@@ -466,12 +466,13 @@ typedef struct sipc_link_info {
     int up;              /* 1: the hello is done, calls flow */
     int tls;             /* when up: 1 if the link is TLS */
     char peer_node[64];  /* the peer's node id from its last hello, "" if never up */
-    char peer_cluster[64]; /* the cluster the last connection's peer named in its hello,
-                              also one refused for another cluster (SIPC_ECLUSTER); ""
-                              when no hello came */
     uint64_t since_ms;   /* Unix time (ms) of the last change between up and down; 0: never */
     int last_err;        /* why the link last failed, 0 if never */
     char last_detail[600];
+    /* (added last, so the fields above keep their offsets) */
+    char peer_cluster[64]; /* the cluster the last connection's peer named in its hello,
+                              also one refused for another cluster (SIPC_ECLUSTER); ""
+                              when no hello came */
 } sipc_link_info;
 SIPC_EXTERN int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out);
 /* Fails pending calls with SIPC_ECANCELED, closes (the connection-down err

@@ -34,7 +34,8 @@ static char zeros[512];
 
 typedef struct {
     uv_tcp_t tcp;
-    uv_write_t wr;
+    uv_write_t wr[2]; /* a link writes at most twice */
+    int writes;
     uv_shutdown_t sh;
     uv_connect_t conn;
     size_t got;
@@ -68,7 +69,9 @@ static void send_bytes(link_t *l, size_t n)
         return;
     if (r > 0)
         b = uv_buf_init(zeros + r, (unsigned)(n - (size_t)r));
-    if ((r = uv_write(&l->wr, (uv_stream_t *)&l->tcp, &b, 1, NULL)) != 0)
+    if (l->writes == 2)
+        die("write", UV_EINVAL);
+    if ((r = uv_write(&l->wr[l->writes++], (uv_stream_t *)&l->tcp, &b, 1, NULL)) != 0)
         die("write", r);
 }
 

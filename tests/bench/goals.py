@@ -31,7 +31,10 @@ def results(path):
         for line in f:
             m = LINE.match(line.strip())
             if m:
-                out.append(dict(kv.split('=', 1) for kv in m.group(1).split() if '=' in kv))
+                r = dict(kv.split('=', 1) for kv in m.group(1).split() if '=' in kv)
+                if 'FAILED' in m.group(1).split():  # sipc-scale's mark of a bound not held
+                    r['FAILED'] = '1'
+                out.append(r)
     return out
 
 
@@ -105,8 +108,10 @@ def main():
     idle = next((r for r in scale if r.get('phase') == 'idle' and r.get('tls') == '1'), None)
     if idle and int(idle.get('up', idle['conns'])) == int(idle['conns']):
         kib = int(idle['per_conn_bytes']) / 1024
+        ok = (kib <= 32 and int(idle['conns']) >= 10000 and idle.get('refused', '0') == '0'
+              and 'FAILED' not in idle)
         rows.append((f"{int(idle['conns']):,} idle mTLS connections: node RSS per connection",
-                     f'{kib:.1f} KiB  (goal ≤ 32)', kib <= 32 and int(idle['conns']) >= 10000, None))
+                     f'{kib:.1f} KiB  (goal ≤ 32)', ok, None))
         rows.append(('64 B call beside them, p50 / p99 (before they came up)',
                      f"{idle['p50_us']} / {idle['p99_us']} µs ({idle['base_p50_us']} / {idle['base_p99_us']})",
                      'reported', None))
@@ -116,7 +121,9 @@ def main():
                      None if not idle else False, None))
     burst = next((r for r in scale if r.get('phase') == 'burst'), None)
     if burst:
-        clean = all(burst.get(k, '0') == '0' for k in ('refused', 'evicted', 'hs_failures'))
+        clean = (all(burst.get(k, '0') == '0'
+                     for k in ('refused', 'evicted', 'hs_failures', 'client_downs'))
+                 and 'FAILED' not in burst)
         ok = clean and burst['up'] == burst['conns'] and int(burst['conns']) >= 2000
         rows.append((f"{int(burst['conns']):,} clients connecting at once",
                      f"{burst['up']} up in {burst['secs']} s, {burst.get('refused')} refused", ok, None))

@@ -106,7 +106,7 @@ else
     jq -c '.nodes, .problems' "$work/c2.json"
 fi
 run ctl --home "$work/n3" status --cluster
-expect "the text names n4's address as not reached" "$RC" "$BASE.3:33790.*cannot be reached"
+expect "the text names n4's address as not reached (exit 1: a problem)" 1 "$BASE.3:33790.*cannot be reached"
 kill -TERM "$n3_pid"
 wait "$n3_pid"
 shtest_done

@@ -469,7 +469,9 @@ typedef struct sipc_link_info {
     uint64_t since_ms;   /* Unix time (ms) of the last change between up and down; 0: never */
     int last_err;        /* why the link last failed, 0 if never */
     char last_detail[600];
-    /* (added last, so the fields above keep their offsets) */
+    /* (newest last: sipc_channel_info writes the whole structure, so, as
+     * with sipc_options, a program is compiled against the header of the
+     * libsipc it runs with) */
     char peer_cluster[64]; /* the cluster the last connection's peer named in its hello,
                               also one refused for another cluster (SIPC_ECLUSTER); ""
                               when no hello came */

@@ -1,7 +1,9 @@
 /* mgmt_reload.c - management.reload: asks the host to re-read sipc.conf and
  * the imported pair, and answers with what changed. Who may ask is whoever
  * this listener lets in: with TLS, a peer holding the cluster's pair (a node
- * or an operator's machine); in plaintext mode anyone who reaches the port. */
+ * or an operator's machine); in plaintext mode anyone who reaches the port.
+ * Whether the request came over TLS goes to the host with it: only such a
+ * caller's --force may leave a lasting mark (the peers it cuts off). */
 #include <stdio.h>
 #include <string.h>
 
@@ -37,8 +39,12 @@ void mgmt_on_reload(sipc_request *req, void *arg)
     char caller[200] = "an unknown peer";
     sipc_conn *c = sipc_request_conn(req);
     sipc_peer_info pi;
-    if (c && sipc_conn_info(c, &pi) == 0)
+    int tls = 0;
+    if (c && sipc_conn_info(c, &pi) == 0) {
+        /* a TLS connection here passed mutual TLS: its peer holds the pair */
+        tls = pi.tls;
         snprintf(caller, sizeof caller, "%s (node %s, %s)", pi.address,
                  pi.peer_node[0] ? pi.peer_node : "?", pi.tls ? "TLS" : "plaintext");
-    m->reload(m->reload_arg, caller, force, reload_done, req);
+    }
+    m->reload(m->reload_arg, caller, force, tls, reload_done, req);
 }

@@ -71,8 +71,10 @@ static const cli_opt RELOAD_OPTS[] = {
      "management port), one after the other", offsetof(ctl, cluster), 0, 0, 0, NULL},
     {"force", 0, CLI_FLAG, NULL, "override the strict guard: go strict although plaintext\n"
      "peers were seen within [tls] strict_guard_window,\n"
-     "cutting them off (the node logs it as forced); no\n"
-     "effect on a reload that does not go strict",
+     "cutting them off (the node logs it as forced; asked\n"
+     "over TLS, it also stops counting them until they\n"
+     "connect again); no effect on a reload that does not\n"
+     "go strict",
      offsetof(ctl, force), 0, 0, 0, NULL},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
 

@@ -155,12 +155,14 @@ static int open_probe_ctx(host *h, char *err, size_t errlen)
     return r;
 }
 
-static void mgmt_reload(void *arg, const char *caller, int force, sipc_mgmt_reload_done done,
-                        void *done_arg)
+static void mgmt_reload(void *arg, const char *caller, int force, int tls,
+                        sipc_mgmt_reload_done done, void *done_arg)
 {
     char by[300];
     snprintf(by, sizeof by, "management call from %s", caller);
-    host_reload(arg, by, force, done, done_arg);
+    /* a plaintext caller is nobody in particular: its --force still goes
+     * strict, but acknowledges no peer for later starts */
+    host_reload(arg, by, force, tls, done, done_arg);
 }
 
 static int start_management(host *h)
@@ -465,13 +467,8 @@ static void guard_before_start(host *h, guard_verdict *v)
         return;
     host_peers_text(list, v->total < 8 ? v->total : 8, v->total, now, v->text, sizeof v->text);
     if (force) {
-        /* the operator knowingly cuts these peers off: they stop holding the
-         * node back (at its next start, say), until one connects again */
+        /* marked in guard_forced, once the services run */
         v->forced = 1;
-        host_peers_cut_off(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id, now);
-        char err[700];
-        if (host_peers_save(&h->peers, err, sizeof err) != 0 && !v->load_err[0])
-            snprintf(v->load_err, sizeof v->load_err, "Cannot save the peer history: %s", err);
         return;
     }
     h->cfg.tls_mode = SIPC_TLS_PERMISSIVE;
@@ -494,13 +491,27 @@ static void guard_log(host *h, const guard_verdict *v)
                       "`tlstool mode strict --force` and restart (or `tlstool mode strict "
                       "--reload --force` on the running node)",
                       v->text);
-        else if (v->forced)
-            sipc_logf(l, SIPC_LOG_WARN, "Service.Guard",
+    }
+}
+
+/* A forced start that came up: the operator knowingly cut these peers off,
+ * so they stop holding the node back (at its next start, say) until one
+ * connects again. Not before: a start that fails has cut no one off, and
+ * its used-up override must not leave a lasting mark. */
+static void guard_forced(host *h, const guard_verdict *v)
+{
+    if (!v->forced)
+        return;
+    for (int i = 0; i < HOST_NSERVICES; i++)
+        if (h->svc[i].log)
+            sipc_logf(h->svc[i].log, SIPC_LOG_WARN, "Service.Guard",
                       "strict (forced by the override of `tlstool mode strict --force`): peers "
                       "still speaking plaintext are cut off: %s (acknowledged: they hold no later "
                       "start or reload back unless they connect again)",
                       v->text);
-    }
+    host_peers_cut_off(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id,
+                       (int64_t)time(NULL));
+    host_save_peers(h);
 }
 
 static int start_service(host *h, int i)
@@ -610,6 +621,8 @@ int host_start(host *h, uv_loop_t *loop)
         host_reload_init(h);
     if (rc == 0)
         rc = start_metrics_http(h);
+    if (rc == 0)
+        guard_forced(h, &gv);
     return rc;
 }
 

@@ -52,7 +52,8 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen);
  * first. */
 int host_peers_plaintext(const host_peers *ps, int window_s, const char *self, int64_t now,
                          host_peer *out, int max);
-/* A forced strict (--force, or the override of `tlstool mode strict --force`)
+/* A forced strict (--force asked over TLS, or the override of `tlstool mode
+ * strict --force` at a start that came up; the caller judges which)
  * acknowledges the peers it cuts off: each peer host_peers_plaintext would
  * list is marked cut off, so that the guard counts it again only once it
  * connects after the force. Returns how many were marked. */

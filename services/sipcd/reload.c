@@ -117,6 +117,7 @@ typedef struct reload_job {
     host *h;
     char by[240];
     int force;
+    int ack; /* a forced reload may acknowledge the peers it cuts off */
     void (*done)(void *arg, json_t *answer);
     void *done_arg;
     /* filled on the thread pool */
@@ -326,14 +327,24 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
     char text[1500];
     host_peers_text(list, total < 8 ? total : 8, total, now, text, sizeof text);
     if (j->force || marker) {
-        log_each(h, SIPC_LOG_WARN, "Reload forced (%s): going strict cuts off peers still "
-                 "speaking plaintext: %s (acknowledged: they hold no later start or reload back "
-                 "unless they connect again)", j->force ? "--force" : "the override of `tlstool mode "
-                 "strict --force`", text);
         /* acknowledged: these peers no longer hold the node back (at its next
-         * start, say) until one connects again */
-        host_peers_cut_off(&h->peers, j->cfg.strict_guard_window, h->cfg.node_id, now);
-        host_save_peers(h);
+         * start, say) until one connects again. Only the local override or a
+         * caller that passed mutual TLS may leave that lasting mark: a
+         * plaintext caller of a permissive node is anyone on the network */
+        int ack = marker || j->ack;
+        char line[2000];
+        snprintf(line, sizeof line, "%s): going strict cuts off peers still speaking plaintext: %s",
+                 j->force ? "--force" : "the override of `tlstool mode strict --force`", text);
+        log_each(h, SIPC_LOG_WARN, "Reload forced (%s (%s)", line,
+                 ack ? "acknowledged: they hold no later start or reload back unless they "
+                       "connect again"
+                     : "not acknowledged: the request came in plaintext, so they still hold "
+                       "back the next start; a --force over TLS, or `tlstool mode strict "
+                       "--force` before the start, acknowledges them");
+        if (ack) {
+            host_peers_cut_off(&h->peers, j->cfg.strict_guard_window, h->cfg.node_id, now);
+            host_save_peers(h);
+        }
         return 0;
     }
     snprintf(msg, len,
@@ -512,8 +523,8 @@ static void after_load(uv_work_t *w, int status)
     free(j);
 }
 
-void host_reload(host *h, const char *by, int force, void (*done)(void *arg, json_t *answer),
-                 void *arg)
+void host_reload(host *h, const char *by, int force, int ack,
+                 void (*done)(void *arg, json_t *answer), void *arg)
 {
     reload_job *j = calloc(1, sizeof *j);
     if (!j) {
@@ -525,6 +536,7 @@ void host_reload(host *h, const char *by, int force, void (*done)(void *arg, jso
     }
     j->h = h;
     j->force = force;
+    j->ack = ack;
     j->done = done;
     j->done_arg = arg;
     snprintf(j->by, sizeof j->by, "%s", by);

@@ -18,10 +18,14 @@
 #     permissive with an ERROR line; the history file survives the restart
 #     and is 0600 in a 0700 state/
 #   - `mode strict --reload --force` goes strict anyway (logged as forced),
-#     and so does `sipcctl reload --force` after a refused `sipcctl reload`
+#     and so does `sipcctl reload --force` after a refused `sipcctl reload`;
+#     a peer it cut off that connects again in plaintext is named again
+#   - only a --force over TLS acknowledges the peers it cuts off: from a
+#     plaintext sipcctl it goes strict, but marks no one in the history
 #   - the override of `tlstool mode strict --force` works for one start, and
 #     acknowledges the peers it cut off: the next plain start stays strict;
-#     a plaintext peer seen after the force holds it back again
+#     a plaintext peer seen after the force holds it back again; a forced
+#     start that fails (its data port taken) marks no one
 #   - [tls] strict_guard_window = 0 turns the guard off
 # and first, with A's TLS off: a pre-flight `tlstool check` leaves nothing in
 # the history (a real plaintext sipcctl does, and blocks going strict until
@@ -288,18 +292,34 @@ grep -q "^  TLS: enabled, mode strict$" "$work/st.txt" && ! grep -q "held back" 
 tt mode permissive --reload >/dev/null 2>&1 || not_ok "permissive again"
 calls c
 wait_for 5 listed c || not_ok "C not listed before the override"
+c_clear() { hist '[.peers[] | select(.node == "c" and .tls == false and (.cut_off // false) == false)] | length == 1' >/dev/null; }
+wait_for 5 c_clear &&
+    ok "C, cut off by the force, connects again in plaintext: named by the guard again, its cut_off cleared" || { not_ok "C's cut_off not cleared"; cat "$work/a/state/peers"; }
 # sipcctl reload --force is the same override as tlstool's
 tt mode strict >/dev/null 2>&1 || not_ok "mode strict (file only)"
 ctl --home "$work/a" reload >"$work/r4.out" 2>&1
 rc=$?
 [ "$rc" = 1 ] && grep -q "reload refused: going strict would cut off.*(node c)" "$work/r4.out" &&
     ok "sipcctl reload: refused by the guard (exit 1)" || { not_ok "sipcctl reload not refused (exit $rc)"; cat "$work/r4.out"; }
+# a plaintext caller is anyone who reaches the port: its --force goes strict
+# as before, but leaves no lasting mark in the history
+n0=$(log | grep -c "not acknowledged: the request came in plaintext")
+ctl --home "$work/p2" reload --force >"$work/r4p.out" 2>&1
+rc=$?
+[ "$rc" = 0 ] && [ "$(mode)" = strict ] &&
+    [ "$(log | grep -c "Reload forced (--force): going strict cuts off peers still speaking plaintext: .*(node c).* (not acknowledged: the request came in plaintext")" -gt "$n0" ] &&
+    ok "a plaintext sipcctl reload --force: strict, logged as not acknowledged" || { not_ok "plaintext reload --force (exit $rc, mode $(mode))"; cat "$work/r4p.out"; }
+c_clear && ok "... and C is not marked cut off in the history" || { not_ok "a plaintext --force marked C cut off"; cat "$work/a/state/peers"; }
+tt mode permissive --reload >/dev/null 2>&1 || not_ok "permissive after the plaintext force"
+tt mode strict >/dev/null 2>&1 || not_ok "mode strict (file only)"
 f0=$(log | grep -c "Reload forced (--force)")
 ctl --home "$work/a" reload --force >"$work/r5.out" 2>&1
 rc=$?
 [ "$rc" = 0 ] && grep -q "changed: TLS: permissive -> strict" "$work/r5.out" && [ "$(mode)" = strict ] &&
     [ "$(log | grep -c "Reload forced (--force)")" -gt "$f0" ] &&
     ok "sipcctl reload --force overrides the guard: strict, logged as forced" || { not_ok "sipcctl reload --force (exit $rc, mode $(mode))"; cat "$work/r5.out"; }
+hist '[.peers[] | select(.node == "c" and .tls == false and .cut_off == true)] | length == 1' >/dev/null &&
+    ok "... over TLS (A's home): C is marked cut off in the history" || { not_ok "a TLS --force did not mark C"; cat "$work/a/state/peers"; }
 "$BIN/sipcctl" reload --help >"$work/rh.out" 2>&1
 grep -q "override the strict guard" "$work/rh.out" && ! grep -q "no other" "$work/rh.out" &&
     ok "sipcctl reload --help says what --force does" || { not_ok "reload --help"; cat "$work/rh.out"; }
@@ -309,6 +329,21 @@ wait_for 5 listed c || not_ok "C not listed again before the override"
 stop_a || not_ok "A stop"
 tt mode strict --force >"$work/m2.out" 2>&1
 [ -f "$work/a/state/force-strict" ] && ok "tlstool mode strict --force leaves the override" || { not_ok "no override"; cat "$work/m2.out"; }
+# a forced start that fails (the data port taken) cut no one off: it uses up
+# the override, but marks nothing
+rm -f "$work/bound"
+python3 -c "import socket,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('$BASE.1', 23000)); s.listen(1)
+open('$work/bound', 'w').close(); time.sleep(30)" &
+holder=$!
+wait_for 5 test -e "$work/bound" || not_ok "cannot take the data port"
+timeout 20 "$BIN/sipcd" --home "$work/a" >>"$work/a.out" 2>&1
+rc=$?
+kill "$holder"; wait "$holder" 2>/dev/null
+[ "$rc" != 0 ] && [ "$rc" != 124 ] && [ ! -e "$work/a/state/force-strict" ] && c_clear &&
+    ok "a forced start that fails (data port taken, exit $rc): override used up, C not marked cut off" || { not_ok "failed forced start (exit $rc)"; cat "$work/a/state/peers"; tail -5 "$work/a.out"; }
+tt mode strict --force >/dev/null 2>&1 || not_ok "the override again"
 start_a
 [ "$(mode)" = strict ] && log | grep -q "Service.Guard WARN strict (forced.*(node c).*(acknowledged: they hold no later start or reload back unless they connect again)" && ! ping_over p2 plaintext &&
     [ ! -e "$work/a/state/force-strict" ] &&

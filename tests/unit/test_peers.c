@@ -1,0 +1,149 @@
+/* test_peers.c - the peer history behind the strict guard
+ * (services/sipcd/peers.c): a peer a forced strict cut off is not counted,
+ * and seeing it again, in plaintext or over TLS, clears the mark, even within
+ * the second it was marked in. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "services/sipcd/peers.h"
+
+#define WINDOW 600
+#define T0 1700000000
+
+static host_peers *fresh(void)
+{
+    host_peers *ps = calloc(1, sizeof *ps);
+    assert_non_null(ps);
+    return ps;
+}
+
+static int listed(const host_peers *ps, const char *node, int64_t now)
+{
+    host_peer out[8];
+    int n = host_peers_plaintext(ps, WINDOW, "self", now, out, 8);
+    for (int i = 0; i < n && i < 8; i++)
+        if (!strcmp(out[i].node, node))
+            return 1;
+    return 0;
+}
+
+/* c seen in plaintext at T0, then cut off by a force at `at`: a fresh history */
+static host_peers *cut_off_c(int64_t at)
+{
+    host_peers *ps = fresh();
+    host_peers_seen(ps, "127.0.0.3:40000", "c", 0, "data", T0);
+    assert_int_equal(host_peers_cut_off(ps, WINDOW, "self", at), 1);
+    ps->dirty = 0;
+    return ps;
+}
+
+static void t_cut_off_not_listed(void **state)
+{
+    (void)state;
+    host_peers *ps = fresh();
+    assert_int_equal(host_peers_seen(ps, "127.0.0.3:40000", "c", 0, "data", T0), 1);
+    assert_true(listed(ps, "c", T0 + 1));
+    ps->dirty = 0;
+    assert_int_equal(host_peers_cut_off(ps, WINDOW, "self", T0 + 1), 1);
+    assert_true(ps->dirty);
+    assert_false(listed(ps, "c", T0 + 1));
+    /* nothing left to mark: a second force marks no one */
+    assert_int_equal(host_peers_cut_off(ps, WINDOW, "self", T0 + 1), 0);
+    free(ps);
+}
+
+static void t_plaintext_again_clears(void **state)
+{
+    (void)state;
+    host_peers *ps = cut_off_c(T0 + 5);
+    /* news: the guard names it again */
+    assert_int_equal(host_peers_seen(ps, "127.0.0.3:40001", "c", 0, "data", T0 + 10), 1);
+    assert_int_equal(ps->n, 1);
+    assert_false(ps->p[0].cut_off);
+    assert_true(ps->dirty);
+    assert_true(listed(ps, "c", T0 + 10));
+    free(ps);
+}
+
+static void t_tls_again_clears(void **state)
+{
+    (void)state;
+    host_peers *ps = cut_off_c(T0 + 5);
+    /* TLS is no news for the guard, but the mark is gone and saved */
+    assert_int_equal(host_peers_seen(ps, "127.0.0.3:40001", "c", 1, "data", T0 + 10), 0);
+    assert_int_equal(ps->n, 1);
+    assert_false(ps->p[0].cut_off);
+    assert_true(ps->p[0].tls);
+    assert_true(ps->dirty);
+    assert_false(listed(ps, "c", T0 + 10));
+    /* and a later plaintext connection is news again */
+    assert_int_equal(host_peers_seen(ps, "127.0.0.3:40002", "c", 0, "data", T0 + 20), 1);
+    assert_true(listed(ps, "c", T0 + 20));
+    free(ps);
+}
+
+/* seen, cut off and seen again within one second, by the same transport on
+ * the same service: the shortcut for repeats in one second must not keep
+ * the mark */
+static void t_same_second_clears(void **state)
+{
+    (void)state;
+    host_peers *ps = cut_off_c(T0);
+    assert_int_equal(host_peers_seen(ps, "127.0.0.3:40001", "c", 0, "data", T0), 1);
+    assert_false(ps->p[0].cut_off);
+    assert_true(ps->dirty);
+    assert_true(listed(ps, "c", T0));
+    /* a plain repeat in that second is neither news nor a change */
+    ps->dirty = 0;
+    assert_int_equal(host_peers_seen(ps, "127.0.0.3:40002", "c", 0, "data", T0), 0);
+    assert_false(ps->dirty);
+    free(ps);
+}
+
+/* the mark survives a save and a load: a restart still knows it */
+static void t_cut_off_saved(void **state)
+{
+    (void)state;
+    char home[] = "/tmp/test_peers.XXXXXX";
+    assert_non_null(mkdtemp(home));
+    host_peers *ps = fresh(), *back = fresh();
+    char err[800];
+    assert_int_equal(host_peers_load(ps, home, err, sizeof err), 0);
+    host_peers_seen(ps, "127.0.0.3:40000", "c", 0, "data", T0);
+    host_peers_seen(ps, "127.0.0.4:40000", "d", 0, "data", T0);
+    host_peers_cut_off(ps, WINDOW, "self", T0 + 1);
+    host_peers_seen(ps, "127.0.0.4:40001", "d", 0, "data", T0 + 2);
+    assert_int_equal(host_peers_save(ps, err, sizeof err), 0);
+    assert_int_equal(host_peers_load(back, home, err, sizeof err), 0);
+    assert_int_equal(back->n, 2);
+    assert_false(listed(back, "c", T0 + 3));
+    assert_true(listed(back, "d", T0 + 3));
+    char path[800];
+    snprintf(path, sizeof path, "%s/state/peers", home);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/state", home);
+    rmdir(path);
+    rmdir(home);
+    free(ps);
+    free(back);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_cut_off_not_listed),
+        cmocka_unit_test(t_plaintext_again_clears),
+        cmocka_unit_test(t_tls_again_clears),
+        cmocka_unit_test(t_same_second_clears),
+        cmocka_unit_test(t_cut_off_saved),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

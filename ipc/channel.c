@@ -260,7 +260,7 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
         /* with a source address the dial failed where it binds to it or at
          * once: naming the address says what to check (is it on this host?) */
         char from[80] = "";
-        if (source && source->sa_family == addr->sa_family)
+        if (sipc_stream_source_applies(addr, source))
             snprintf(from, sizeof from, " from %s", ctx->source_text);
         snprintf(ch->last_detail, sizeof ch->last_detail, "cannot connect to %s%s: %s", ch->where,
                  from, sipc_strerror(r));
@@ -278,6 +278,7 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
     ch->retry_next = 0;
     c->start_dial = !ch->ever_up && uv_hrtime() / 1000000 - ctx->started_ms < SIPC__START_GRACE_MS;
     sipc_str_copy(c->peer_addr, sizeof c->peer_addr, ch->where);
+    c->dial_from = sipc_stream_source_applies(addr, source) ? ctx->source_text : NULL;
     sipc_list_insert_before(&ch->conns, &c->owner_link);
     ch->conns_alive++;
     ch->conn = c;

@@ -811,6 +811,20 @@ static int not_sipc(sipc_conn *c, sipc_stream *s, char *why, size_t len)
     return 1;
 }
 
+/* A bound dial that failed before it connected (refused, unreachable, no
+ * answer in time): the source may be the cause (an address the peer's host
+ * cannot route back to), so the detail names it, as for a dial that fails
+ * at once. Else detail as it is. */
+static const char *dial_detail(const sipc_conn *c, int err, const char *detail, char *buf,
+                               size_t len)
+{
+    if (!c->dial_from || !c->stream || !sipc_stream_connecting(c->stream))
+        return detail;
+    snprintf(buf, len, "cannot connect to %s from %s: %s", c->peer_addr, c->dial_from,
+             detail && *detail ? detail : sipc_strerror(err));
+    return buf;
+}
+
 static void ev_error(sipc_stream *s, int err, const char *detail)
 {
     sipc_conn *c = sipc_stream_owner(s);
@@ -819,7 +833,9 @@ static void ev_error(sipc_stream *s, int err, const char *detail)
         err = SIPC_EPROTO;
         detail = why;
     }
-    char hinted[600];
+    char from[600];
+    detail = dial_detail(c, err, detail, from, sizeof from);
+    char hinted[900];
     const char *hint = operator_hint(err, c->is_server);
     if (*hint) {
         snprintf(hinted, sizeof hinted, "%s%s", detail ? detail : "", hint);
@@ -917,12 +933,15 @@ static void conn_timer_cb(uv_timer_t *t)
     }
     c->refs++;
     if (c->state == SIPC_CONN_S_HANDSHAKE && now >= c->hs_deadline) {
-        char msg[600];
+        char msg[600], from[900];
         /* the error's name says "handshake": this says which step, with whom */
-        snprintf(msg, sizeof msg, "the %s with peer %s did not finish within %u ms",
-                 c->stream && sipc_stream_in_tls_handshake(c->stream) ? "TLS step" : "hello",
+        int connecting = c->stream && sipc_stream_connecting(c->stream);
+        snprintf(msg, sizeof msg, "the %s peer %s did not finish within %u ms",
+                 connecting ? "connect to"
+                 : c->stream && sipc_stream_in_tls_handshake(c->stream) ? "TLS step with"
+                                                                        : "hello with",
                  c->peer_addr[0] ? c->peer_addr : "(connecting)", o->handshake_timeout_ms);
-        sipc__conn_close(c, SIPC_EHSTIMEOUT, msg);
+        sipc__conn_close(c, SIPC_EHSTIMEOUT, dial_detail(c, SIPC_EHSTIMEOUT, msg, from, sizeof from));
     }
     sipc__conn_expire_calls(c, now);
     sipc__goaway_check(c);

@@ -224,6 +224,8 @@ struct sipc_conn {
     char peer_node[64];
     char peer_cluster[64];
     char peer_addr[192];
+    const char *dial_from;  /* a dial bound to this source address (the context's
+                               source_text): a failed connect names it */
     int down_err;
     char down_detail[600];
 };

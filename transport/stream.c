@@ -386,6 +386,22 @@ static int bind_source(uv_tcp_t *tcp, const struct sockaddr *source)
     return r;
 }
 
+static int is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family != AF_INET6)
+        return 0;
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+}
+
+int sipc_stream_source_applies(const struct sockaddr *addr, const struct sockaddr *source)
+{
+    return source && source->sa_family == addr->sa_family &&
+           (!is_loopback(source) || is_loopback(addr));
+}
+
 int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockaddr *addr,
                         const struct sockaddr *source, sipc_tls_config *tlscfg,
                         const sipc_stream_events *ev, void *owner)
@@ -401,7 +417,7 @@ int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockadd
      * noted now instead of asking the kernel (getpeername) once connected. */
     set_peer(s, addr);
     int r = 0;
-    if (source && source->sa_family == addr->sa_family)
+    if (sipc_stream_source_applies(addr, source))
         r = bind_source(&s->tcp, source);
     if (r == 0)
         r = uv_tcp_connect(&s->conn_req, &s->tcp, addr, on_connect);
@@ -515,6 +531,11 @@ size_t sipc_stream_first_bytes(const sipc_stream *s, uint8_t out[4])
 {
     memcpy(out, s->first, s->nfirst);
     return s->nfirst;
+}
+
+int sipc_stream_connecting(const sipc_stream *s)
+{
+    return !s->is_server && s->state == SIPC_STREAM_CONNECTING;
 }
 
 int sipc_stream_in_tls_handshake(const sipc_stream *s)

@@ -51,11 +51,16 @@ typedef struct sipc_stream_info {
                                (tls_record.c), 0: through wolfSSL's */
 } sipc_stream_info;
 
-/* Client: TLS when tlscfg is non-NULL, else plaintext. source, when not NULL
- * and of addr's family, is the local address the connection leaves from (a
- * source of the other family is skipped: the dial goes out unbound). A
- * source that cannot be bound (not an address of this host:
- * UV_EADDRNOTAVAIL) fails the call with that error; no stream is made. */
+/* 1 if a dial to addr binds to source first: source is not NULL, of addr's
+ * family, and not a loopback address (127.0.0.0/8, ::1) for a destination
+ * that is not one (Linux refuses that connect with EINVAL, and a peer on
+ * another host could not answer a loopback address anyway). */
+int sipc_stream_source_applies(const struct sockaddr *addr, const struct sockaddr *source);
+/* Client: TLS when tlscfg is non-NULL, else plaintext. source, when
+ * sipc_stream_source_applies(), is the local address the connection leaves
+ * from; else the dial goes out unbound. A source that cannot be bound (not
+ * an address of this host: UV_EADDRNOTAVAIL) fails the call with that
+ * error; no stream is made. */
 int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockaddr *addr,
                         const struct sockaddr *source, sipc_tls_config *tlscfg,
                         const sipc_stream_events *ev, void *owner);
@@ -120,6 +125,9 @@ int sipc_stream_got_bytes(const sipc_stream *s);
 size_t sipc_stream_first_bytes(const sipc_stream *s, uint8_t out[4]);
 /* 1 while a TLS handshake is in progress. */
 int sipc_stream_in_tls_handshake(const sipc_stream *s);
+/* 1 while a client stream's connect is pending (its error event then says
+ * the connect failed: refused, timed out, unreachable). */
+int sipc_stream_connecting(const sipc_stream *s);
 /* 1 if this TLS client offered the session of an earlier connection and the
  * handshake failed: the session is forgotten, so redialing at once makes a
  * full handshake. */

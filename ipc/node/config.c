@@ -83,32 +83,47 @@ int sipc_config_node(const sipc_config *cfg, int i, char *host, size_t hostlen, 
     return sipc_parse_address(cfg->nodes[i], sipc_config_port(cfg, "data"), host, hostlen, port);
 }
 
+/* A numeric address, "[v6]" as the listeners take it included, into out:
+ * its family, or 0 when host is not one. */
+static int numeric_host(const char *host, unsigned char out[16])
+{
+    char buf[160];
+    size_t n = strlen(host);
+    if (host[0] == '[' && n > 2 && n - 2 < sizeof buf && host[n - 1] == ']') {
+        memcpy(buf, host + 1, n - 2);
+        buf[n - 2] = '\0';
+        return inet_pton(AF_INET6, buf, out) == 1 ? AF_INET6 : 0;
+    }
+    for (int af = AF_INET; af; af = af == AF_INET ? AF_INET6 : 0)
+        if (inet_pton(af, host, out) == 1)
+            return af;
+    return 0;
+}
+
 int sipc_same_host(const char *a, const char *b)
 {
     unsigned char x[16], y[16];
-    for (int af = AF_INET; af; af = af == AF_INET ? AF_INET6 : 0)
-        if (inet_pton(af, a, x) == 1)
-            return inet_pton(af, b, y) == 1 && !memcmp(x, y, af == AF_INET ? 4 : 16);
+    int af = numeric_host(a, x);
+    if (af)
+        return numeric_host(b, y) == af && !memcmp(x, y, af == AF_INET ? 4 : 16);
     return strcasecmp(a, b) == 0;
+}
+
+int sipc_address_is_wildcard(const char *address)
+{
+    unsigned char a[16];
+    static const unsigned char any[16];
+    int af = numeric_host(address, a);
+    return af && !memcmp(a, any, af == AF_INET ? 4 : 16);
 }
 
 const char *sipc_config_source_address(const sipc_config *cfg)
 {
     unsigned char a[16];
-    static const unsigned char any[16];
-    const char *ip = cfg->address;
-    char buf[sizeof cfg->address];
-    size_t n = strlen(ip);
-    if (!strcmp(ip, "localhost"))
+    if (!strcmp(cfg->address, "localhost"))
         return cfg->address;
-    if (ip[0] == '[' && n > 2 && ip[n - 1] == ']') { /* "[::1]", as the listeners take it */
-        snprintf(buf, sizeof buf, "%.*s", (int)n - 2, ip + 1);
-        return inet_pton(AF_INET6, buf, a) == 1 && memcmp(a, any, 16) ? cfg->address : NULL;
-    }
-    for (int af = AF_INET; af; af = af == AF_INET ? AF_INET6 : 0)
-        if (inet_pton(af, ip, a) == 1)
-            return memcmp(a, any, af == AF_INET ? 4 : 16) ? cfg->address : NULL;
-    return NULL;
+    return numeric_host(cfg->address, a) && !sipc_address_is_wildcard(cfg->address) ? cfg->address
+                                                                                      : NULL;
 }
 
 const char *sipc_config_where(const sipc_config *cfg, int line, char *buf, size_t len)

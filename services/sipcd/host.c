@@ -248,8 +248,8 @@ static int start_pipeline(host *h)
         n++;
     }
     if (n == 0) {
-        int wildcard = !strcmp(h->cfg.address, "0.0.0.0") || !strcmp(h->cfg.address, "::");
-        snprintf(hosts[0], sizeof hosts[0], "%s", wildcard ? "127.0.0.1" : h->cfg.address);
+        snprintf(hosts[0], sizeof hosts[0], "%s",
+                 sipc_address_is_wildcard(h->cfg.address) ? "127.0.0.1" : h->cfg.address);
         /* the port the data service got (port = 0 picks a free one) */
         dests[0] = (sipc_pipeline_dest){NULL, hosts[0], sipc_server_port(h->svc[HOST_DATA].srv)};
         n = 1;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "ipc/addr.h"
 #include "ipc/envelope.h"
 #include "ipc/internal.h"
 #include "ipc/security.h"
@@ -2516,6 +2518,128 @@ static void t_source_address(void **state)
     world_free(w);
 }
 
+static int applies(const char *dst, const char *src)
+{
+    struct sockaddr_storage d, s;
+    assert_int_equal(sipc__addr_numeric(dst, 1, &d), 0);
+    assert_int_equal(sipc__addr_numeric(src, 0, &s), 0);
+    return sipc_stream_source_applies((struct sockaddr *)&d, (struct sockaddr *)&s);
+}
+
+/* A loopback source is not used for a destination that is not loopback:
+ * Linux refuses that connect (EINVAL), so a node whose [node] address is
+ * 127.0.0.1 could not reach another host at all; such a dial goes out
+ * unbound. */
+static void t_source_loopback(void **state)
+{
+    (void)state;
+    assert_true(applies("127.0.78.1", "127.0.78.2") && applies("::1", "::1"));
+    assert_true(applies("127.0.78.1", "192.0.2.1")); /* bound, and fails as before */
+    assert_true(applies("192.0.2.2", "192.0.2.1") && applies("fd00::2", "fd00::3"));
+    assert_false(applies("192.0.2.2", "127.0.78.2") || applies("192.0.2.2", "127.0.0.1"));
+    assert_false(applies("fd00::2", "::1") || applies("fd00::2", "::ffff:127.0.0.1"));
+    assert_false(applies("::1", "127.0.78.2")); /* the other family */
+    struct sockaddr_storage d;
+    assert_int_equal(sipc__addr_numeric("127.0.78.1", 1, &d), 0);
+    assert_false(sipc_stream_source_applies((struct sockaddr *)&d, NULL));
+
+    /* dialled for real when this machine has an IPv4 address of its own
+     * besides loopback: a listener there, reached from a 127.0.78.2 node,
+     * sees the address the kernel picks (this host's own address is routed
+     * through loopback, so the bound dial would not fail here, but the
+     * peer would see 127.0.78.2, which a peer on another host could not
+     * answer) */
+    static char own[INET_ADDRSTRLEN];
+    own[0] = '\0';
+    struct ifaddrs *ifs = NULL, *i;
+    if (getifaddrs(&ifs) == 0)
+        for (i = ifs; i && !own[0]; i = i->ifa_next)
+            if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET) {
+                const struct sockaddr_in *a = (const struct sockaddr_in *)i->ifa_addr;
+                if ((ntohl(a->sin_addr.s_addr) >> 24) != 127)
+                    inet_ntop(AF_INET, &a->sin_addr, own, sizeof own);
+            }
+    freeifaddrs(ifs);
+    if (!own[0])
+        skip(); /* only loopback here: the decision above is the test */
+    world *w = world_new();
+    w->addr = own;
+    w->source = "127.0.78.2";
+    world_server(w, g_mode, g_pem, "test", 0);
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    echo_expect(w, w->ch, 0);
+    sipc_peer_info si;
+    assert_int_equal(sipc_conn_info(w->sconn, &si), 0);
+    assert_true(strncmp(si.address, "127.", 4) != 0);
+    world_free(w);
+}
+
+/* A bound dial that fails later (refused here; a timeout or an unreachable
+ * host alike) names its source too, not only one that fails at once. */
+static void t_source_async_failure(void **state)
+{
+    (void)state;
+    /* a port bound and not listening: the connect is refused */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a;
+    socklen_t alen = sizeof a;
+    assert_int_equal(uv_ip4_addr("127.0.78.1", 0, &a), 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+    world *w = world_new();
+    w->addr = "127.0.78.1";
+    w->port = ntohs(a.sin_port);
+    w->source = "127.0.78.2";
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    sipc_channel_set_fail_fast(w->ch, 1);
+    result res;
+    assert_int_equal(call_on(w, w->ch, "echo", "x", 1, 3000, &res), 0);
+    assert_int_equal(res.err, UV_ECONNREFUSED);
+    free(res.data);
+    char want[128];
+    snprintf(want, sizeof want, "cannot connect to 127.0.78.1:%d from 127.0.78.2: connection refused",
+             w->port);
+    assert_string_equal(sipc_channel_last_detail(w->ch), want);
+    assert_true(tu_log_has(&w->clog, want));
+
+    /* no answer in time: a listener whose queue is full drops the SYN */
+    assert_int_equal(listen(fd, 0), 0);
+    int fill[2];
+    for (int i = 0; i < 2; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_true(fill[i] >= 0);
+        (void)connect(fill[i], (struct sockaddr *)&a, sizeof a);
+    }
+    usleep(50 * 1000);
+    client k;
+    memset(&k, 0, sizeof k);
+    sipc_options o;
+    sipc_options_init(&o);
+    o.cluster = "test";
+    o.log = tu_log_sink;
+    o.log_arg = &k.log;
+    o.source_address = "127.0.78.2";
+    o.handshake_timeout_ms = 300;
+    k.sec = tu_security(g_mode, g_pem);
+    assert_int_equal(sipc_ctx_new(&k.ctx, &w->loop, &o, k.sec), 0);
+    assert_int_equal(sipc_channel_open(&k.ch, k.ctx, "127.0.78.1", w->port, NULL), 0);
+    sipc_channel_set_fail_fast(k.ch, 1);
+    assert_int_equal(call_on(w, k.ch, "echo", "x", 1, 3000, &res), 0);
+    assert_int_equal(res.err, SIPC_EHSTIMEOUT);
+    free(res.data);
+    snprintf(want, sizeof want,
+             "cannot connect to 127.0.78.1:%d from 127.0.78.2: the connect to peer 127.0.78.1:%d "
+             "did not finish within 300 ms", w->port, w->port);
+    assert_string_equal(sipc_channel_last_detail(k.ch), want);
+    assert_true(tu_log_has(&k.log, want));
+    client_close(w, &k);
+    for (int i = 0; i < 2; i++)
+        close(fill[i]);
+    world_free(w);
+    close(fd);
+}
+
 /* The same over IPv6 loopback, when this machine has it. */
 static void t_ipv6(void **state)
 {
@@ -2596,6 +2720,8 @@ int main(void)
         cmocka_unit_test(t_ipv6),
         cmocka_unit_test(t_peer_addresses),
         cmocka_unit_test(t_source_address),
+        cmocka_unit_test(t_source_loopback),
+        cmocka_unit_test(t_source_async_failure),
         cmocka_unit_test(t_nodelay),
         cmocka_unit_test(t_resumed_answer_one_segment),
         cmocka_unit_test(t_peer_ipv4_text),

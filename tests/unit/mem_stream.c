@@ -317,6 +317,18 @@ size_t sipc_stream_first_bytes(const sipc_stream *s, uint8_t out[4])
     return 0; /* no sniffing here: nothing fails on its first bytes */
 }
 
+int sipc_stream_source_applies(const struct sockaddr *addr, const struct sockaddr *source)
+{
+    (void)addr, (void)source;
+    return 0; /* no sockets here */
+}
+
+int sipc_stream_connecting(const sipc_stream *s)
+{
+    (void)s;
+    return 0;
+}
+
 int sipc_stream_in_tls_handshake(const sipc_stream *s)
 {
     (void)s;

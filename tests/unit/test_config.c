@@ -907,6 +907,15 @@ static void test_nodes_default_to_data_port(void **state)
     assert_true(sipc_same_host("fd00::2", "fd00:0::2") && sipc_same_host("10.0.0.1", "10.0.0.1"));
     assert_true(sipc_same_host("Node-A", "node-a") && !sipc_same_host("10.0.0.1", "10.0.0.2"));
     assert_false(sipc_same_host("::1", "127.0.0.1"));
+    /* a [node] address may be bracketed, as the listeners take it */
+    assert_true(sipc_same_host("fd00::2", "[fd00::2]") && sipc_same_host("[fd00:0::2]", "fd00::2"));
+    assert_false(sipc_same_host("[fd00::2]", "fd00::3") || sipc_same_host("[::1]", "127.0.0.1"));
+    /* one test of a wildcard, for every spelling a listener takes */
+    assert_true(sipc_address_is_wildcard("0.0.0.0") && sipc_address_is_wildcard("::"));
+    assert_true(sipc_address_is_wildcard("0::0") && sipc_address_is_wildcard("[::]"));
+    assert_false(sipc_address_is_wildcard("127.0.0.1") || sipc_address_is_wildcard("[::1]"));
+    assert_false(sipc_address_is_wildcard("localhost") || sipc_address_is_wildcard("") ||
+                 sipc_address_is_wildcard("[]") || sipc_address_is_wildcard("[0.0.0.0]"));
     /* this node's own entry: its address (as an address) and its data port */
     assert_int_equal(load_text(home,
                                "[node]\naddress = fd00::2\n[cluster]\nnodes = [fd00:0::2]:33710, "
@@ -918,6 +927,9 @@ static void test_nodes_default_to_data_port(void **state)
     assert_false(sipc_config_node_is_self(&cfg, 2)); /* another host */
     assert_true(sipc_config_node_is_self(&cfg, 3));  /* no port: the data port */
     assert_false(sipc_config_node_is_self(&cfg, 4) || sipc_config_node_is_self(&cfg, -1));
+    snprintf(cfg.address, sizeof cfg.address, "[fd00::2]"); /* bracketed: still itself */
+    assert_true(sipc_config_node_is_self(&cfg, 0) && sipc_config_node_is_self(&cfg, 3));
+    assert_false(sipc_config_node_is_self(&cfg, 2));
     /* the source of a node's own dials: one specific address, no wildcard */
     static const struct {
         const char *address;

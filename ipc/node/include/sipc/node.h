@@ -97,10 +97,15 @@ SIPC_EXTERN int sipc_config_set(const char *home, const char *section, const cha
  * with default_port 0 a port is required. Returns 0 or SIPC_EINVAL. */
 SIPC_EXTERN int sipc_parse_address(const char *s, int default_port, char *host, size_t hostlen,
                                    int *port);
-/* 1 if two hosts (as sipc_parse_address gives them) name the same address:
- * numeric ones compared as addresses ("fd00::2" and "fd00:0::2" are one),
- * names as text, case aside. */
+/* 1 if two hosts (as sipc_parse_address gives them, or bracketed as a
+ * [node] address may be) name the same address: numeric ones compared as
+ * addresses ("fd00::2", "fd00:0::2" and "[fd00::2]" are one), names as
+ * text, case aside. */
 SIPC_EXTERN int sipc_same_host(const char *a, const char *b);
+/* 1 if address is a numeric wildcard (0.0.0.0, ::, [::] and their other
+ * spellings): a listener on it takes every interface, and it names no one
+ * address to dial or to leave from. */
+SIPC_EXTERN int sipc_address_is_wildcard(const char *address);
 /* The address a node's own outgoing connections leave from
  * (sipc_options.source_address of its contexts): [node] address when it
  * names one IP address ("localhost" included), NULL when it is empty, a

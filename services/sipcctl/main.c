@@ -266,7 +266,7 @@ int ctl_check_args(const ctl *o, int min, int max)
         return ctl_usage(o, "%s needs %s", o->cmd, o->command->args);
     /* one line, as for a mistaken option: the whole usage would bury it */
     char line[400];
-    if (cli_extra_arg(&SIPCCTL, o->command, o->args, o->nargs, max, line, sizeof line))
+    if (cli_extra_arg(&SIPCCTL, o->command, o->args, o->nargs, max, 1, line, sizeof line))
         return ctl_fail(EX_USAGE, "%s", line);
     return 0;
 }

@@ -66,13 +66,20 @@ run "$BIN/tlstool" --home "$work/a" import "$work/none.pfx" Pw-Argument-1 --pass
 one_line "tlstool import PASSWORD --password-file: one line (tlstool's usage exit 2)" 2 "^tlstool: error: import: give the password one way: PASSWORD, --password-file or --password-stdin \(see tlstool import --help\)$"
 run "$BIN/tlstool" --home "$work/a" import "$work/none.pfx" --password-file "$work/pw" --password-stdin
 one_line "tlstool import --password-file --password-stdin: one line" 2 "give the password one way"
-# an argument too many is named, not taken for a missing one
-run "$BIN/tlstool" --home "$work/a" import "$work/none.pfx" pw extra
-one_line "tlstool import FILE PASSWORD extra: the extra one named" 2 "^tlstool: error: unexpected argument 'extra' to import \(see tlstool import --help\)$"
+# an argument too many is named by its position, not taken for a missing one;
+# tlstool never echoes it: a word in the wrong place may be a password
+run "$BIN/tlstool" --home "$work/a" import "$work/none.pfx" pw Extra-Word-1
+one_line "tlstool import FILE PASSWORD extra: its position named" 2 "^tlstool: error: unexpected third argument to import \(see tlstool import --help\)$"
 run "$BIN/tlstool" --home "$work" trust add a b
-one_line "tlstool trust add FILE extra: named with the sub-command" 2 "^tlstool: error: unexpected argument 'b' to trust add \(see tlstool trust --help\)$"
+one_line "tlstool trust add FILE extra: named with the sub-command" 2 "^tlstool: error: unexpected second argument to trust add \(see tlstool trust --help\)$"
 run "$BIN/tlstool" --home "$work" status x
-one_line "tlstool status x: named" 2 "^tlstool: error: unexpected argument 'x' to status \(see tlstool status --help\)$"
+one_line "tlstool status x: named" 2 "^tlstool: error: unexpected first argument to status \(see tlstool status --help\)$"
+run "$BIN/tlstool" --home "$work" verify "$work/x.pfx" Secret-Pw-Verify-7
+one_line "tlstool verify FILE PASSWORD: the position, not the password" 2 "^tlstool: error: unexpected second argument to verify \(see tlstool verify --help\)$"
+grep -q "Secret-Pw-Verify-7" "$OUT" && bad "tlstool verify echoed the password-like argument"
+run "$BIN/tlstool" --home "$work" rotate stage "$work/new.pfx" Secret-Pw-Stage-7 extra
+one_line "tlstool rotate stage FILE PASSWORD extra: the position, not the password" 2 "^tlstool: error: unexpected second argument to rotate stage \(see tlstool rotate --help\)$"
+grep -q "Secret-Pw-Stage-7" "$OUT" && bad "tlstool rotate stage echoed the password-like argument"
 run "$BIN/tlstool" --home "$work/a" import
 one_line "tlstool import without FILE: still said as missing" 2 "^tlstool: error: import needs FILE"
 run "$BIN/tlstool" --help

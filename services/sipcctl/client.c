@@ -210,6 +210,33 @@ const char *ctl_failure(void)
     return failure;
 }
 
+char *ctl_base64(const uint8_t *p, size_t n)
+{
+    static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = malloc((n + 2) / 3 * 4 + 1), *w = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+                     (i + 2 < n ? p[i + 2] : 0);
+        *w++ = A[v >> 18 & 63];
+        *w++ = A[v >> 12 & 63];
+        *w++ = i + 1 < n ? A[v >> 6 & 63] : '=';
+        *w++ = i + 2 < n ? A[v & 63] : '=';
+    }
+    *w = '\0';
+    return out;
+}
+
+void *ctl_json_text(const char *s)
+{
+    /* a peer's name may carry bytes that are not UTF-8, which jansson refuses */
+    char copy[4096];
+    snprintf(copy, sizeof copy, "%s", s);
+    data_utf8_repair(copy);
+    return json_string(copy);
+}
+
 static int answered; /* a --json answer was printed */
 
 int ctl_print_json(const void *json, size_t flags)

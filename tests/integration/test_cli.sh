@@ -369,6 +369,91 @@ if [ -f "$work/expired/security/node.crt" ]; then
     fi
 fi
 
+# --json: nothing but JSON on stdout, answers and failures alike (jq -s
+# reads every document on stdout: exactly one is expected)
+mkdir -p "$work/js"
+printf '[node]\nid = js1\naddress = 127.0.76.4\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$work/js/sipc.conf"
+if start "$work/js"; then
+    mport=$(sed -n 's/.*Service.Start INFO Port: \([0-9]*\).*/\1/p' "$work/js/logs/"ManagementService_*.log | tail -n1)
+    js() { # NAME WANT JQ-TEST ARGS...: sipcctl --json ARGS exits WANT with one document passing JQ-TEST
+        local name=$1 want=$2 test=$3 rc
+        shift 3
+        "$BIN/sipcctl" --home "$work/js" --json "$@" >"$work/jsc.out" 2>"$work/jsc.err"
+        rc=$?
+        if [ "$rc" = "$want" ] && jq -se --arg e "$(head -n1 "$work/jsc.err" | sed 's/^sipcctl: //')" \
+            "length == 1 and (.[0] | $test)" "$work/jsc.out" >/dev/null; then
+            ok "$name"
+        else
+            not_ok "$name (exit $rc)"; shtest_show "$work/jsc.out"; shtest_show "$work/jsc.err"
+        fi
+    }
+    js "ping -c 2 --json: one object, the link and both round trips" 0 \
+        '.ok == true and .exit_code == 0 and .node == "js1" and .tls == false and (.replies | length == 2 and all(.time_ms >= 0))' \
+        ping -c 2 "127.0.76.4:$port"
+    js "call -c 2 --json: one object with both payloads" 0 \
+        '.ok == true and (.replies | length == 2 and all(.payload | fromjson | .node == "js1"))' \
+        call -c 2 "127.0.76.4:$port" sys info
+    js "info --json: the node's own JSON" 0 '.node == "js1" and .tls_mode == "off"' info "127.0.76.4:$port"
+    js "put --json: its result as JSON" 0 '. == {"id": "k1", "result": "created", "node": "js1"}' \
+        --node "127.0.76.4:$port" put k1 --body v1 --timestamp 2026-11-23T10:00:00Z
+    js "put --json of the same record: unchanged" 0 '.result == "unchanged"' --node "127.0.76.4:$port" put k1 --body v1 --timestamp 2026-11-23T10:00:00Z
+    js "metrics --json: the text in an object" 0 '.metrics | contains("sipc_node_info{node=\"js1\"")' \
+        --node "127.0.76.4:$mport" metrics
+    # a call that fails after answers: one object holding both, not the
+    # answers' text followed by the failure object. A relay on 127.0.76.5
+    # passes the node's first N frames (its hello, then answers) and cuts.
+    cat >"$work/cut.py" <<'PY'
+import select, socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+s = socket.socket(); s.bind(("127.0.76.5", 0)); s.listen(1); s.settimeout(10)
+print(s.getsockname()[1], flush=True)
+try:
+    c, _ = s.accept()
+except OSError:
+    sys.exit(0)
+s.close()
+u = socket.create_connection(("127.0.76.4", port), timeout=10, source_address=("127.0.76.5", 0))
+buf, frames = b"", 0
+for _ in range(1000):  # bounded
+    r, _, _ = select.select([c, u], [], [], 10)
+    if not r:
+        break
+    if c in r:
+        d = c.recv(65536)
+        if not d:
+            break
+        u.sendall(d)
+    if u in r:
+        d = u.recv(65536)
+        if not d:
+            break
+        buf += d
+        while frames < n and len(buf) >= 4 and len(buf) >= 4 + int.from_bytes(buf[:4], "big"):
+            k = 4 + int.from_bytes(buf[:4], "big")
+            c.sendall(buf[:k]); buf = buf[k:]; frames += 1
+        if frames >= n:
+            break
+c.close(); u.close()
+PY
+    # ping's first answer is timed twice (set-up excluded): hello + 2 frames
+    for c in "3 ping -c 2" "2 call -c 2 ADDR sys info"; do
+        set -- $c
+        n=$1; shift
+        rm -f "$work/cut.port"
+        python3 "$work/cut.py" "$port" "$n" >"$work/cut.port" &
+        cut_pid=$!
+        for _ in $(seq 50); do [ -s "$work/cut.port" ] && break; sleep 0.1; done
+        at="127.0.76.5:$(cat "$work/cut.port")"
+        if [ "$1" = call ]; then set -- call -c 2 "$at" sys info; else set -- "$@" "$at"; fi
+        js "$1 -c 2 --json, the second call failing: one object, the answer and the failure" 69 \
+            '.ok == false and .exit_code == 69 and .error == $e and .node == "js1" and (.replies | length == 1)' "$@"
+        wait "$cut_pid"
+    done
+    kill -TERM "$sipcd_pid"; wait "$sipcd_pid"
+else
+    not_ok "sipcd on 127.0.76.4 did not start"
+fi
+
 # an HTTP server where a node was expected: named for what it is
 python3 -c '
 import socket, sys

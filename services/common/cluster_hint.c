@@ -2,42 +2,97 @@
  * cluster: see cluster_hint.h. */
 #include "services/common/cluster_hint.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-/* Why `name = <name>` in sipc.conf would not read back as name, or NULL.
- * The syntax (docs/configuration.md) has no quoting: values are trimmed, and
- * a ';' after white space starts a comment; '#' inside a value is kept. */
-static const char *unwritable(const char *name)
+/* The length of the printable UTF-8 character at p, 0 when p starts no such
+ * character: a C0 or C1 control (U+0080..U+009F, CSI among them: terminals
+ * act on them), DEL, or a byte that is not valid UTF-8. */
+static size_t printable_char(const unsigned char *p)
+{
+    if (*p >= 0x20 && *p < 0x7f)
+        return 1;
+    size_t n = *p >= 0xc2 && *p <= 0xdf ? 2 : *p >= 0xe0 && *p <= 0xef ? 3
+               : *p >= 0xf0 && *p <= 0xf4                              ? 4
+                                                                       : 0;
+    uint32_t cp = n == 2 ? *p & 0x1fu : n == 3 ? *p & 0x0fu : *p & 0x07u;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3fu);
+    }
+    if (!n || cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+/* name for a terminal: every byte that is not part of a printable character
+ * as \xNN, so that no escape sequence of a peer's reaches it. Returns whether
+ * anything was escaped. */
+static int shown(const char *name, char *out, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)name;
+    size_t w = 0;
+    int escaped = 0;
+    while (*p && w + 5 < len) {
+        size_t n = printable_char(p);
+        if (n) {
+            memcpy(out + w, p, n);
+            w += n;
+            p += n;
+        } else {
+            w += (size_t)snprintf(out + w, len - w, "\\x%02x", *p++);
+            escaped = 1;
+        }
+    }
+    out[w] = '\0';
+    return escaped || *p;
+}
+
+/* Why the line `name=<name>` would not read back as name, or NULL. The
+ * syntax (docs/configuration.md) has no quoting: values are trimmed, and a
+ * ';' after white space starts a comment ("name = ;x" is empty, "name=;x"
+ * is ";x"); '#' inside a value is kept. */
+static const char *unwritable(const char *name, int escaped)
 {
     size_t n = strlen(name);
     if (strchr(" \t", name[0]) || strchr(" \t", name[n - 1]))
         return "white space at its start or end, which sipc.conf trims";
-    if (name[0] == ';') /* after "name = ": a comment */
-        return "a ';' first, which starts a comment in sipc.conf";
-    for (const char *p = name; *p; p++) {
+    for (const char *p = name; *p; p++)
         if ((*p == ' ' || *p == '\t') && p[1] == ';')
             return "' ;' in it, which starts a comment in sipc.conf";
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return "a control character in it";
-    }
+    if (escaped)
+        return "a control character or a byte that is not printable UTF-8 in it, shown as \\xNN";
     return NULL;
 }
 
-const char *sipc_cli_cluster_fix(const sipc_config *cfg, const char *theirs, char *fix,
-                                 size_t len)
+const char *sipc_cli_cluster_fix(const sipc_config *cfg, const char *theirs, int theirs_cut,
+                                 char *fix, size_t len)
 {
-    char line[96];
+    char line[96], safe[4 * 64 + 8];
     if (theirs && *theirs) {
-        const char *why = unwritable(theirs);
+        int escaped = shown(theirs, safe, sizeof safe);
+        if (theirs_cut) {
+            /* its start only: a line with it would never match */
+            snprintf(fix, len,
+                     "; the node's cluster name is longer than %zu bytes ('%s...'), too long to "
+                     "suggest: no home can name it (sipc.conf holds at most %zu); rename that "
+                     "cluster",
+                     sizeof cfg->cluster - 1, safe, sizeof cfg->cluster - 1);
+            return fix;
+        }
+        const char *why = unwritable(theirs, escaped);
         if (why) {
             snprintf(fix, len,
                      "; the node's cluster name '%s' cannot be written in sipc.conf (%s): no "
                      "home can name it; rename that cluster",
-                     theirs, why);
+                     safe, why);
             return fix;
         }
-        snprintf(line, sizeof line, "name = %s", theirs);
+        /* no space after '=': a ';' first is then kept, not a comment */
+        snprintf(line, sizeof line, theirs[0] == ';' ? "name=%s" : "name = %s", theirs);
     } else {
         /* the node refused before its hello said its name */
         snprintf(line, sizeof line, "name = <the node's cluster name>");

@@ -167,8 +167,10 @@ int ctl_call(ctl_client *cl, const char *service, const char *method, const void
         return rep->err;
     }
     sipc_link_info li;
-    if (rep->err == SIPC_ECLUSTER && sipc_channel_info(cl->ch, &li) == 0)
+    if (rep->err == SIPC_ECLUSTER && sipc_channel_info(cl->ch, &li) == 0) {
         snprintf(rep->peer_cluster, sizeof rep->peer_cluster, "%s", li.peer_cluster);
+        rep->peer_cluster_cut = li.peer_cluster_cut;
+    }
     return rep->err;
 }
 
@@ -308,7 +310,8 @@ int ctl_report_call_failure(const ctl_client *cl, const char *service, const cha
     /* the library names both clusters; what to change is this home's business */
     char fix[900] = "", line[1400];
     if (err == SIPC_ECLUSTER)
-        sipc_cli_cluster_fix(&cl->cfg, rep->peer_cluster, fix, sizeof fix);
+        sipc_cli_cluster_fix(&cl->cfg, rep->peer_cluster, rep->peer_cluster_cut, fix,
+                             sizeof fix);
     return ctl_fail(ctl_exit_code(err), "%s.%s to %s failed: %s%s", service, method, cl->target,
                     cli_err_line(line, sizeof line, err, rep->message), fix);
 }

@@ -69,6 +69,7 @@ typedef struct ctl_reply {
     size_t len;
     int too_big;         /* not sent: larger than this side's max_frame */
     char peer_cluster[64]; /* with SIPC_ECLUSTER: the node's cluster, "" if not known */
+    int peer_cluster_cut;  /* its hello's name was longer: that is its start */
 } ctl_reply;
 
 /* Loads this home's configuration and security (a client uses TLS whenever a

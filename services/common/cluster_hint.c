@@ -2,54 +2,10 @@
  * cluster: see cluster_hint.h. */
 #include "services/common/cluster_hint.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-/* The length of the printable UTF-8 character at p, 0 when p starts no such
- * character: a C0 or C1 control (U+0080..U+009F, CSI among them: terminals
- * act on them), DEL, or a byte that is not valid UTF-8. */
-static size_t printable_char(const unsigned char *p)
-{
-    if (*p >= 0x20 && *p < 0x7f)
-        return 1;
-    size_t n = *p >= 0xc2 && *p <= 0xdf ? 2 : *p >= 0xe0 && *p <= 0xef ? 3
-               : *p >= 0xf0 && *p <= 0xf4                              ? 4
-                                                                       : 0;
-    uint32_t cp = n == 2 ? *p & 0x1fu : n == 3 ? *p & 0x0fu : *p & 0x07u;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3fu);
-    }
-    if (!n || cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
-/* name for a terminal: every byte that is not part of a printable character
- * as \xNN, so that no escape sequence of a peer's reaches it. Returns whether
- * anything was escaped. */
-static int shown(const char *name, char *out, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)name;
-    size_t w = 0;
-    int escaped = 0;
-    while (*p && w + 5 < len) {
-        size_t n = printable_char(p);
-        if (n) {
-            memcpy(out + w, p, n);
-            w += n;
-            p += n;
-        } else {
-            w += (size_t)snprintf(out + w, len - w, "\\x%02x", *p++);
-            escaped = 1;
-        }
-    }
-    out[w] = '\0';
-    return escaped || *p;
-}
+#include "services/common/err_line.h"
 
 /* Why the line `name=<name>` would not read back as name, or NULL. The
  * syntax (docs/configuration.md) has no quoting: values are trimmed, and a
@@ -73,7 +29,7 @@ const char *sipc_cli_cluster_fix(const sipc_config *cfg, const char *theirs, int
 {
     char line[96], safe[4 * 64 + 8];
     if (theirs && *theirs) {
-        int escaped = shown(theirs, safe, sizeof safe);
+        int escaped = cli_shown(theirs, safe, sizeof safe);
         if (theirs_cut) {
             /* its start only: a line with it would never match */
             snprintf(fix, len,

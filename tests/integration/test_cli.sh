@@ -299,6 +299,93 @@ if start "$work/oc"; then
 else
     not_ok "sipcd of cluster x', peer y is in cluster 'z#1 did not start"
 fi
+# a peer (not sipc: a node may set its name in code, or be anything) whose
+# hello names a cluster with an escape sequence, or longer than the 63 bytes
+# the library keeps: shown escaped, and not suggested cut
+# (one listener on this test's block, 127.0.76.x, for one connection:
+# "hello HEX" sends a hello naming cluster HEX; "relay PORT N" passes the
+# connection to the node at 127.0.76.4:PORT and cuts it after the node's
+# first N frames)
+cat >"$work/peer.py" <<'PY'
+import select, socket, sys
+def v(n):
+    out = b""
+    while True:
+        b, n = n & 0x7f, n >> 7
+        if not n:
+            return out + bytes([b])
+        out += bytes([b | 0x80])
+mode, here = sys.argv[1], "127.0.76.6" if sys.argv[1] == "hello" else "127.0.76.5"
+s = socket.socket(); s.bind((here, 0)); s.listen(1); s.settimeout(10)
+print(s.getsockname()[1], flush=True)
+try:
+    c, _ = s.accept()
+except OSError:
+    sys.exit(0)
+s.close(); c.settimeout(5)
+if mode == "hello":
+    cluster, node = bytes.fromhex(sys.argv[2]), b"fake1"
+    hello = b"\x08\x01\x12" + v(len(node)) + node + b"\x1a" + v(len(cluster)) + cluster
+    env = b"\x08\x01\x10\x01\x42" + v(len(hello)) + hello  # version 1, HELLO, payload
+    c.sendall(len(env).to_bytes(4, "big") + env)
+    try:
+        c.recv(65536)
+    except OSError:
+        pass
+    sys.exit(0)
+port, n = int(sys.argv[2]), int(sys.argv[3])
+u = socket.create_connection(("127.0.76.4", port), timeout=10, source_address=(here, 0))
+buf, frames = b"", 0
+for _ in range(1000):  # bounded
+    r, _, _ = select.select([c, u], [], [], 10)
+    if not r:
+        break
+    if c in r:
+        d = c.recv(65536)
+        if not d:
+            break
+        u.sendall(d)
+    if u in r:
+        d = u.recv(65536)
+        if not d:
+            break
+        buf += d
+        while frames < n and len(buf) >= 4 and len(buf) >= 4 + int.from_bytes(buf[:4], "big"):
+            k = 4 + int.from_bytes(buf[:4], "big")
+            c.sendall(buf[:k]); buf = buf[k:]; frames += 1
+        if frames >= n:
+            break
+c.close(); u.close()
+PY
+peer_start() { # ARGS of peer.py: started in the background, its pid in peer_pid, its port in peer_port
+    rm -f "$work/peer.port"
+    python3 "$work/peer.py" "$@" >"$work/peer.port" &
+    peer_pid=$!
+    for _ in $(seq 50); do [ -s "$work/peer.port" ] && break; sleep 0.1; done
+    peer_port=$(cat "$work/peer.port")
+}
+mkdir -p "$work/hc"
+printf '[node]\naddress = 127.0.76.6\n[cluster]\nname = mine\n' >"$work/hc/sipc.conf"
+hello_peer() { # CLUSTER-HEX: sipcctl ping to a peer whose hello names it
+    peer_start hello "$1"
+    run "$BIN/sipcctl" --home "$work/hc" ping "127.0.76.6:$peer_port"
+    wait "$peer_pid"
+}
+hello_peer "$(printf 'a\033]0;x\007\033[2Jb\302\233c' | od -An -v -tx1 | tr -d ' \n')"
+if [ "$RC" = 76 ] && ! LC_ALL=C grep -q "$(printf '[\033\007\233]')" "$OUT" &&
+    grep -qF "in cluster 'a\\x1b]0;x\\x07\\x1b[2Jb\\xc2\\x9bc'; the node's cluster name 'a\\x1b]0;x\\x07\\x1b[2Jb\\xc2\\x9bc' cannot be written in sipc.conf" "$OUT"; then
+    ok "a peer's cluster name with escape sequences: shown as \\xNN, in the library's words and the fix"
+else
+    bad "a peer's cluster name with escape sequences (exit $RC)"
+fi
+hello_peer "$(printf 'L%.0s' $(seq 80) | od -An -v -tx1 | tr -d ' \n')"
+if [ "$RC" = 76 ] && grep -q "; the node's cluster name is longer than 63 bytes ('L\{63\}\.\.\.'), too long to suggest: no home can name it" "$OUT" &&
+    ! grep -q '`name' "$OUT"; then
+    ok "a peer's cluster name longer than the library keeps: too long to suggest, not suggested cut"
+else
+    bad "a peer's cluster name of 80 bytes (exit $RC)"
+fi
+
 # a node whose own pair has expired says so at start, with the fix
 mkdir -p "$work/expired/security"
 chmod 700 "$work/expired/security"
@@ -400,54 +487,19 @@ if start "$work/js"; then
     js "metrics --json: the text in an object" 0 '.metrics | contains("sipc_node_info{node=\"js1\"")' \
         --node "127.0.76.4:$mport" metrics
     # a call that fails after answers: one object holding both, not the
-    # answers' text followed by the failure object. A relay on 127.0.76.5
-    # passes the node's first N frames (its hello, then answers) and cuts.
-    cat >"$work/cut.py" <<'PY'
-import select, socket, sys
-port, n = int(sys.argv[1]), int(sys.argv[2])
-s = socket.socket(); s.bind(("127.0.76.5", 0)); s.listen(1); s.settimeout(10)
-print(s.getsockname()[1], flush=True)
-try:
-    c, _ = s.accept()
-except OSError:
-    sys.exit(0)
-s.close()
-u = socket.create_connection(("127.0.76.4", port), timeout=10, source_address=("127.0.76.5", 0))
-buf, frames = b"", 0
-for _ in range(1000):  # bounded
-    r, _, _ = select.select([c, u], [], [], 10)
-    if not r:
-        break
-    if c in r:
-        d = c.recv(65536)
-        if not d:
-            break
-        u.sendall(d)
-    if u in r:
-        d = u.recv(65536)
-        if not d:
-            break
-        buf += d
-        while frames < n and len(buf) >= 4 and len(buf) >= 4 + int.from_bytes(buf[:4], "big"):
-            k = 4 + int.from_bytes(buf[:4], "big")
-            c.sendall(buf[:k]); buf = buf[k:]; frames += 1
-        if frames >= n:
-            break
-c.close(); u.close()
-PY
+    # answers' text followed by the failure object. A relay (peer.py) passes
+    # the node's first N frames (its hello, then answers) and cuts.
     # ping's first answer is timed twice (set-up excluded): hello + 2 frames
     for c in "3 ping -c 2" "2 call -c 2 ADDR sys info"; do
+        # shellcheck disable=SC2086 # the words of c
         set -- $c
         n=$1; shift
-        rm -f "$work/cut.port"
-        python3 "$work/cut.py" "$port" "$n" >"$work/cut.port" &
-        cut_pid=$!
-        for _ in $(seq 50); do [ -s "$work/cut.port" ] && break; sleep 0.1; done
-        at="127.0.76.5:$(cat "$work/cut.port")"
-        if [ "$1" = call ]; then set -- call -c 2 "$at" sys info; else set -- "$@" "$at"; fi
+        peer_start relay "$port" "$n"
+        relay_at="127.0.76.5:$peer_port"
+        if [ "$1" = call ]; then set -- call -c 2 "$relay_at" sys info; else set -- "$@" "$relay_at"; fi
         js "$1 -c 2 --json, the second call failing: one object, the answer and the failure" 69 \
             '.ok == false and .exit_code == 69 and .error == $e and .node == "js1" and (.replies | length == 1)' "$@"
-        wait "$cut_pid"
+        wait "$peer_pid"
     done
     kill -TERM "$sipcd_pid"; wait "$sipcd_pid"
 else

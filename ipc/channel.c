@@ -89,6 +89,7 @@ static void ch_up(void *owner, sipc_conn *c)
     ch->up_tls = c->stream && sipc_stream_is_tls(c->stream);
     sipc_str_copy(ch->peer_node, sizeof ch->peer_node, c->peer_node);
     sipc_str_copy(ch->peer_cluster, sizeof ch->peer_cluster, c->peer_cluster);
+    ch->peer_cluster_cut = c->peer_cluster_cut;
     ch->since_ms = wall_ms();
     if (sipc__log_on(ch->ctx, SIPC_LOG_INFO)) {
         sipc_peer_info pi; /* the TLS version and cipher, only for the line */
@@ -173,6 +174,7 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
     sipc_str_copy(ch->last_detail, sizeof ch->last_detail, detail && *detail ? detail : sipc_strerror(err));
     /* a caller told SIPC_ECLUSTER learns the other name here, not from the text */
     sipc_str_copy(ch->peer_cluster, sizeof ch->peer_cluster, c->peer_cluster);
+    ch->peer_cluster_cut = c->peer_cluster_cut;
     /* closed on purpose while this channel stays open (a connection of an
      * older security replaced): the link comes back at once */
     int immediate = was_up && err == 0;
@@ -681,6 +683,7 @@ int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out)
     out->tls = ch->up && ch->up_tls;
     sipc_str_copy(out->peer_node, sizeof out->peer_node, ch->peer_node);
     sipc_str_copy(out->peer_cluster, sizeof out->peer_cluster, ch->peer_cluster);
+    out->peer_cluster_cut = ch->peer_cluster_cut;
     out->since_ms = ch->since_ms;
     out->last_err = ch->last_err;
     sipc_str_copy(out->last_detail, sizeof out->last_detail, ch->last_err ? ch->last_detail : "");

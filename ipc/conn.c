@@ -364,6 +364,8 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
     }
     sipc_str_copy(c->peer_node, sizeof c->peer_node, h->node_id);
     sipc_str_copy(c->peer_cluster, sizeof c->peer_cluster, h->cluster);
+    /* a name told with its end missing would never match: say it was cut */
+    c->peer_cluster_cut = h->cluster && strlen(h->cluster) >= sizeof c->peer_cluster;
     c->peer_plaintext_retry = h->plaintext_retry != 0;
     int err = 0;
     if (h->protocol_version != SIPC_PROTOCOL_VERSION || env->version != SIPC_PROTOCOL_VERSION) {

@@ -223,6 +223,7 @@ struct sipc_conn {
     uint64_t last_req_id;   /* highest request id received */
     char peer_node[64];
     char peer_cluster[64];
+    int peer_cluster_cut;   /* the hello's name was longer than peer_cluster */
     char peer_addr[192];
     const char *dial_from;  /* a dial bound to this source address (the context's
                                source_text): a failed connect names it */
@@ -432,6 +433,7 @@ struct sipc_channel {
     int ever_up;            /* it has been up at least once */
     char peer_node[64];     /* of the last link that came up */
     char peer_cluster[64];  /* named by the last peer's hello, a refused one too */
+    int peer_cluster_cut;   /* that name was longer than peer_cluster */
     uint64_t since_ms;      /* wall clock of the last up/down change */
     int closing;
     int plain_fallback;     /* permissive: the peer answered in plaintext */

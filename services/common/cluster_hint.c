@@ -5,39 +5,50 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Why `name = <name>` in sipc.conf would not read back as name, or NULL.
- * The syntax (docs/configuration.md) has no quoting: values are trimmed, and
- * a ';' after white space starts a comment; '#' inside a value is kept. */
-static const char *unwritable(const char *name)
+#include "services/common/err_line.h"
+
+/* Why the line `name=<name>` would not read back as name, or NULL. The
+ * syntax (docs/configuration.md) has no quoting: values are trimmed, and a
+ * ';' after white space starts a comment ("name = ;x" is empty, "name=;x"
+ * is ";x"); '#' inside a value is kept. */
+static const char *unwritable(const char *name, int escaped)
 {
     size_t n = strlen(name);
     if (strchr(" \t", name[0]) || strchr(" \t", name[n - 1]))
         return "white space at its start or end, which sipc.conf trims";
-    if (name[0] == ';') /* after "name = ": a comment */
-        return "a ';' first, which starts a comment in sipc.conf";
-    for (const char *p = name; *p; p++) {
+    for (const char *p = name; *p; p++)
         if ((*p == ' ' || *p == '\t') && p[1] == ';')
             return "' ;' in it, which starts a comment in sipc.conf";
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return "a control character in it";
-    }
+    if (escaped)
+        return "a control character or a byte that is not printable UTF-8 in it, shown as \\xNN";
     return NULL;
 }
 
-const char *sipc_cli_cluster_fix(const sipc_config *cfg, const char *theirs, char *fix,
-                                 size_t len)
+const char *sipc_cli_cluster_fix(const sipc_config *cfg, const char *theirs, int theirs_cut,
+                                 char *fix, size_t len)
 {
-    char line[96];
+    char line[96], safe[4 * 64 + 8];
     if (theirs && *theirs) {
-        const char *why = unwritable(theirs);
+        int escaped = cli_shown(theirs, safe, sizeof safe);
+        if (theirs_cut) {
+            /* its start only: a line with it would never match */
+            snprintf(fix, len,
+                     "; the node's cluster name is longer than %zu bytes ('%s...'), too long to "
+                     "suggest: no home can name it (sipc.conf holds at most %zu); rename that "
+                     "cluster",
+                     sizeof cfg->cluster - 1, safe, sizeof cfg->cluster - 1);
+            return fix;
+        }
+        const char *why = unwritable(theirs, escaped);
         if (why) {
             snprintf(fix, len,
                      "; the node's cluster name '%s' cannot be written in sipc.conf (%s): no "
                      "home can name it; rename that cluster",
-                     theirs, why);
+                     safe, why);
             return fix;
         }
-        snprintf(line, sizeof line, "name = %s", theirs);
+        /* no space after '=': a ';' first is then kept, not a comment */
+        snprintf(line, sizeof line, theirs[0] == ';' ? "name=%s" : "name = %s", theirs);
     } else {
         /* the node refused before its hello said its name */
         snprintf(line, sizeof line, "name = <the node's cluster name>");

@@ -11,14 +11,19 @@
 
 /* The fix for this home (cfg) to reach a node of cluster theirs (what the
  * node's hello named: sipc_link_info's peer_cluster; "" or NULL when no hello
- * came), to append to the failure's line, in fix: "; this home's [cluster]
- * name is 'a' (HOME/sipc.conf line 4): write `name = b` on that line to reach
- * the node", "; this home's [cluster] name is not set (the default 'sipc'):
- * add `name = b` under [cluster] in HOME/sipc.conf to reach the node", or,
- * for a name sipc.conf cannot hold as a value (white space at either end,
- * a ';' first or after white space, a control character), why no line can
- * name it. Returns fix. */
-const char *sipc_cli_cluster_fix(const sipc_config *cfg, const char *theirs, char *fix,
-                                 size_t len);
+ * came; theirs_cut: its peer_cluster_cut, the hello's name was longer and
+ * theirs is its start), to append to the failure's line, in fix: "; this
+ * home's [cluster] name is 'a' (HOME/sipc.conf line 4): write `name = b` on
+ * that line to reach the node", "; this home's [cluster] name is not set (the
+ * default 'sipc'): add `name = b` under [cluster] in HOME/sipc.conf to reach
+ * the node" (`name=;b` for a name with a ';' first, which "name = ;b" would
+ * make a comment); for a name sipc.conf cannot hold as a value (white space
+ * at either end or before a ';', a control character or a byte that is not
+ * printable UTF-8) why no line can name it, and for a cut one that it is too
+ * long to suggest. The node's name is shown with every byte that is not part
+ * of a printable character as \xNN: no escape sequence of a peer's reaches a
+ * terminal. Returns fix. */
+const char *sipc_cli_cluster_fix(const sipc_config *cfg, const char *theirs, int theirs_cut,
+                                 char *fix, size_t len);
 
 #endif

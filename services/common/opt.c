@@ -473,14 +473,26 @@ const char *cli_usage_text(const cli_tool *tool, const cli_parsed *p, const char
 }
 
 int cli_extra_arg(const cli_tool *tool, const cli_cmd *cmd, char *const *args, int nargs, int max,
-                  char *buf, size_t buflen)
+                  int echo, char *buf, size_t buflen)
 {
     if (nargs <= max)
         return 0;
     /* a sub-command is part of the name the mistake is made to */
     int sub = cmd->subs && nargs > 0 && max > 0;
-    snprintf(buf, buflen, "unexpected argument '%s' to %s%s%s (see %s %s --help)", args[max],
-             cmd->name, sub ? " " : "", sub ? args[0] : "", tool->name, cmd->name);
+    char what[300];
+    if (echo) {
+        snprintf(what, sizeof what, "argument '%s'", args[max]);
+    } else {
+        /* its position only: the word may be a password put in the wrong place */
+        static const char *const nth[] = {"first", "second", "third", "fourth", "fifth",
+                                          "sixth", "seventh", "eighth", "ninth", "tenth"};
+        int pos = max - sub; /* 0-based, after the sub-command */
+        if (pos < 10)
+            snprintf(what, sizeof what, "%s argument", nth[pos]);
+        else
+            snprintf(what, sizeof what, "argument number %d", pos + 1);
+    }
+    snprintf(buf, buflen, "unexpected %s to %s%s%s (see %s %s --help)", what, cmd->name, sub ? " " : "", sub ? args[0] : "", tool->name, cmd->name);
     return 1;
 }
 

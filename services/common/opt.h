@@ -129,11 +129,14 @@ const char *cli_usage_text(const cli_tool *tool, const cli_parsed *p, const char
                            size_t buflen);
 /* Whether the command got more than max arguments (args, nargs; a command
  * with sub-commands counts the sub-command as its first). Then 1 and one line
- * in buf naming the first one too many: "unexpected argument 'b' to import
- * (see tlstool import --help)", "... to trust add (see tlstool trust --help)";
- * else 0. A missing argument is each command's own message. */
+ * in buf naming the first one too many: with echo, by its value ("unexpected
+ * argument 'b' to ping (see sipcctl ping --help)"); without, by its position
+ * only, for a tool whose arguments may be passwords ("unexpected third
+ * argument to verify (see tlstool verify --help)", "unexpected second
+ * argument to trust add (see tlstool trust --help)", counted after the
+ * sub-command); else 0. A missing argument is each command's own message. */
 int cli_extra_arg(const cli_tool *tool, const cli_cmd *cmd, char *const *args, int nargs, int max,
-                  char *buf, size_t buflen);
+                  int echo, char *buf, size_t buflen);
 
 /* Reports a failed parse: "tool: <cli_usage_text>" on stderr. */
 void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err);

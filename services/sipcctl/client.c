@@ -56,13 +56,17 @@ static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
     cl->up = 1;
     if (!cl->announce)
         return;
+    /* the names are the peer's words */
+    char node[260], cluster[260];
+    cli_shown(cl->link.peer_node, node, sizeof node);
+    cli_shown(cl->link.peer_cluster, cluster, sizeof cluster);
     if (cl->link.tls)
         printf("Connected to %s (node %s, cluster %s) over %s %s, peer certificate sha256 %.16s...\n",
-               cl->target, cl->link.peer_node, cl->link.peer_cluster, cl->link.tls_version,
-               cl->link.tls_cipher, cl->link.peer_fingerprint);
+               cl->target, node, cluster, cl->link.tls_version, cl->link.tls_cipher,
+               cl->link.peer_fingerprint);
     else
         printf("Connected to %s (node %s, cluster %s) over plaintext (TLS is not in use)\n",
-               cl->target, cl->link.peer_node, cl->link.peer_cluster);
+               cl->target, node, cluster);
 }
 
 int ctl_connect(const ctl *o, const char *target, const char *service, ctl_client *cl)
@@ -167,8 +171,10 @@ int ctl_call(ctl_client *cl, const char *service, const char *method, const void
         return rep->err;
     }
     sipc_link_info li;
-    if (rep->err == SIPC_ECLUSTER && sipc_channel_info(cl->ch, &li) == 0)
+    if (rep->err == SIPC_ECLUSTER && sipc_channel_info(cl->ch, &li) == 0) {
         snprintf(rep->peer_cluster, sizeof rep->peer_cluster, "%s", li.peer_cluster);
+        rep->peer_cluster_cut = li.peer_cluster_cut;
+    }
     return rep->err;
 }
 
@@ -208,6 +214,33 @@ int ctl_fail(int code, const char *fmt, ...)
 const char *ctl_failure(void)
 {
     return failure;
+}
+
+char *ctl_base64(const uint8_t *p, size_t n)
+{
+    static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = malloc((n + 2) / 3 * 4 + 1), *w = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+                     (i + 2 < n ? p[i + 2] : 0);
+        *w++ = A[v >> 18 & 63];
+        *w++ = A[v >> 12 & 63];
+        *w++ = i + 1 < n ? A[v >> 6 & 63] : '=';
+        *w++ = i + 2 < n ? A[v & 63] : '=';
+    }
+    *w = '\0';
+    return out;
+}
+
+void *ctl_json_text(const char *s)
+{
+    /* a peer's name may carry bytes that are not UTF-8, which jansson refuses */
+    char copy[4096];
+    snprintf(copy, sizeof copy, "%s", s);
+    data_utf8_repair(copy);
+    return json_string(copy);
 }
 
 static int answered; /* a --json answer was printed */
@@ -281,7 +314,8 @@ int ctl_report_call_failure(const ctl_client *cl, const char *service, const cha
     /* the library names both clusters; what to change is this home's business */
     char fix[900] = "", line[1400];
     if (err == SIPC_ECLUSTER)
-        sipc_cli_cluster_fix(&cl->cfg, rep->peer_cluster, fix, sizeof fix);
+        sipc_cli_cluster_fix(&cl->cfg, rep->peer_cluster, rep->peer_cluster_cut, fix,
+                             sizeof fix);
     return ctl_fail(ctl_exit_code(err), "%s.%s to %s failed: %s%s", service, method, cl->target,
                     cli_err_line(line, sizeof line, err, rep->message), fix);
 }

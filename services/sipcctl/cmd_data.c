@@ -140,7 +140,19 @@ int cmd_put(void *arg)
                            : res->result == SIPC__DATA__PUT_RESULT__UNCHANGED
                                ? "already stored, unchanged"
                                : "stored, replacing the previous record";
-        printf("%s: %s on node %s\n", o->args[0], what, cl.link.peer_node);
+        if (o->json) {
+            /* "stored": the answer did not say which */
+            const char *result = !res ? "stored"
+                                 : res->result == SIPC__DATA__PUT_RESULT__CREATED   ? "created"
+                                 : res->result == SIPC__DATA__PUT_RESULT__UNCHANGED ? "unchanged"
+                                                                                    : "replaced";
+            json_t *j = json_pack("{s:o, s:s, s:o}", "id", ctl_json_text(o->args[0]), "result",
+                                  result, "node", ctl_json_text(cl.link.peer_node));
+            ctl_print_json(j, JSON_INDENT(2));
+            json_decref(j);
+        } else {
+            printf("%s: %s on node %s\n", o->args[0], what, cl.link.peer_node);
+        }
         sipc__data__put_response__free_unpacked(res, NULL);
     }
     ctl_reply_free(&rep);

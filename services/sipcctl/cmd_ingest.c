@@ -288,7 +288,8 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
         sipc_link_info li;
         /* another cluster's node: what to change in this home, as for every command */
         if (err == SIPC_ECLUSTER && sipc_channel_info(in->cl->ch, &li) == 0)
-            sipc_cli_cluster_fix(&in->cl->cfg, li.peer_cluster, fix, sizeof fix);
+            sipc_cli_cluster_fix(&in->cl->cfg, li.peer_cluster, li.peer_cluster_cut, fix,
+                                 sizeof fix);
         char line[800];
         snprintf(why, sizeof why, "%s%s", cli_err_line(line, sizeof line, err, rep->message), fix);
         if (!in->cl->up && !in->held_why[0]) /* e.g. a node that answered in TLS */

@@ -68,24 +68,6 @@ static int build_request(const ctl *o, Sipc__Search__QueryRequest *m,
 
 /* ------------------------------------------------------------------ JSON */
 
-static char *base64(const uint8_t *p, size_t n)
-{
-    static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *out = malloc((n + 2) / 3 * 4 + 1), *w = out;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
-                     (i + 2 < n ? p[i + 2] : 0);
-        *w++ = A[v >> 18 & 63];
-        *w++ = A[v >> 12 & 63];
-        *w++ = i + 1 < n ? A[v >> 6 & 63] : '=';
-        *w++ = i + 2 < n ? A[v & 63] : '=';
-    }
-    *w = '\0';
-    return out;
-}
-
 /* The body as a JSON string when it is UTF-8 (a body cut by the server may
  * end inside a character: that tail is dropped), else NULL. */
 static json_t *utf8_body(const Sipc__Search__Hit *h)
@@ -141,7 +123,7 @@ static int print_json(const Sipc__Search__QueryResponse *r)
         json_t *body = utf8_body(h);
         int b64 = body == NULL;
         if (b64) {
-            char *enc = base64(h->body.data, h->body.len);
+            char *enc = ctl_base64(h->body.data, h->body.len);
             body = json_string(enc ? enc : "");
             free(enc);
         }

@@ -311,10 +311,19 @@ int cmd_metrics(void *arg)
     if (rc != 0)
         return rc;
     ctl_reply rep;
-    if (ctl_call(&cl, "management", "metrics", NULL, 0, &rep) != 0)
+    json_t *text;
+    if (ctl_call(&cl, "management", "metrics", NULL, 0, &rep) != 0) {
         rc = ctl_report_failure(&cl, "management", "metrics", &rep);
-    else
+    } else if (!o->json) {
         fwrite(rep.data, 1, rep.len, stdout);
+    } else if ((text = json_stringn(rep.len ? (const char *)rep.data : "", rep.len))) {
+        /* the Prometheus text as it came, for a script that reads only JSON */
+        json_t *j = json_pack("{s:o}", "metrics", text);
+        ctl_print_json(j, JSON_INDENT(2));
+        json_decref(j);
+    } else {
+        rc = ctl_fail(EX_PROTOCOL, "management.metrics from %s is not text", cl.target);
+    }
     ctl_reply_free(&rep);
     ctl_disconnect(&cl);
     return rc;

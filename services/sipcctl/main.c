@@ -39,8 +39,8 @@ static const cli_opt OPTS[] = {
      INT_MAX, "--timeout must be a number of milliseconds from 1 to 2147483647"},
     {"verbose", 'v', CLI_FLAG, NULL, "also print the library's warnings", offsetof(ctl, verbose),
      0, 0, 0, NULL},
-    {"json", 'j', CLI_FLAG, NULL, "machine-readable output (status, get, list, ...); a failure\n"
-     "without an answer: {\"ok\": false, \"error\", \"exit_code\"} on stdout",
+    {"json", 'j', CLI_FLAG, NULL, "only JSON on stdout, for every command; a failure\n"
+     "without an answer: {\"ok\": false, \"error\", \"exit_code\"}",
      offsetof(ctl, json), 0, 0, 0, NULL},
     {"version", 'V', CLI_FLAG, NULL, "print the sipc, wolfSSL and CPU feature versions and exit",
      offsetof(ctl, version), CLI_STOP, 0, 0, NULL},
@@ -196,8 +196,8 @@ static const cli_cmd COMMANDS[] = {
      "Stores record ID in the data service of one node: --node, default this home's\n"
      "[node] address. get and list read that node only; search finds a record on\n"
      "any node. Prints \"ID: stored on node N\" (or \"already stored, unchanged\",\n"
-     "\"stored, replacing the previous record\"). Exit 66 when --body-file cannot be\n"
-     "read.\n",
+     "\"stored, replacing the previous record\"); --json: {\"id\", \"result\" (created,\n"
+     "unchanged, replaced), \"node\"}. Exit 66 when --body-file cannot be read.\n",
      PUT_OPTS, cmd_put, NULL},
     {"get", "ID", "print a record's body from the node asked\n(--json: the whole record)",
      "Prints the body of record ID from the data service of one node: --node,\n"
@@ -268,7 +268,7 @@ int ctl_check_args(const ctl *o, int min, int max)
         return ctl_usage(o, "%s needs %s", o->cmd, o->command->args);
     /* one line, as for a mistaken option: the whole usage would bury it */
     char line[400];
-    if (cli_extra_arg(&SIPCCTL, o->command, o->args, o->nargs, max, line, sizeof line))
+    if (cli_extra_arg(&SIPCCTL, o->command, o->args, o->nargs, max, 1, line, sizeof line))
         return ctl_fail(EX_USAGE, "%s", line);
     return 0;
 }

@@ -69,6 +69,7 @@ typedef struct ctl_reply {
     size_t len;
     int too_big;         /* not sent: larger than this side's max_frame */
     char peer_cluster[64]; /* with SIPC_ECLUSTER: the node's cluster, "" if not known */
+    int peer_cluster_cut;  /* its hello's name was longer: that is its start */
 } ctl_reply;
 
 /* Loads this home's configuration and security (a client uses TLS whenever a
@@ -133,6 +134,12 @@ int ctl_attr_split(const char *kv, char *key, size_t keylen, const char **value)
  * the command's outcome, a failure included (status --cluster, search
  * PARTIAL, reload, ingest say it in theirs). */
 int ctl_print_json(const void *json, size_t flags);
+/* Standard base64 of n bytes (malloc'd, NUL-terminated), NULL without memory:
+ * bytes that are not UTF-8 in a --json answer, with "..._encoding": "base64". */
+char *ctl_base64(const uint8_t *p, size_t n);
+/* s (at most 4095 bytes of it) as a JSON string (a json_t *), its bytes that
+ * are not UTF-8 made '?'. */
+void *ctl_json_text(const char *s);
 /* A command's end with --json: when it failed (rc, not 0) and printed no
  * answer, prints {"ok": false, "error": <what ctl_failure holds>,
  * "exit_code": rc} on stdout, so that a script parsing stdout always gets an

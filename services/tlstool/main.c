@@ -214,7 +214,7 @@ static const cli_tool TLSTOOL = {
 int extra_args(const opts *o, int max)
 {
     char line[400];
-    if (!cli_extra_arg(&TLSTOOL, o->command, o->pos, o->npos, max, line, sizeof line))
+    if (!cli_extra_arg(&TLSTOOL, o->command, o->pos, o->npos, max, 0, line, sizeof line))
         return 0;
     return fail(EX_USAGE, "%s", line);
 }

@@ -125,7 +125,7 @@ int request_reload(const opts *o, int force)
             snprintf(c.message, sizeof c.message, "%s", sipc_channel_last_detail(ch));
         sipc_link_info li;
         if (e == SIPC_ECLUSTER && sipc_channel_info(ch, &li) == 0)
-            sipc_cli_cluster_fix(&cfg, li.peer_cluster, fix, sizeof fix);
+            sipc_cli_cluster_fix(&cfg, li.peer_cluster, li.peer_cluster_cut, fix, sizeof fix);
     }
     if (ctx)
         sipc_ctx_close(ctx, NULL, NULL);

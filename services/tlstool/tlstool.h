@@ -73,7 +73,8 @@ typedef struct opts {
 } opts;
 
 /* When the command got more than max arguments (its sub-command counted):
- * "unexpected argument 'x' to CMD (see tlstool CMD --help)" said, EX_USAGE;
+ * "unexpected third argument to CMD (see tlstool CMD --help)" said (its
+ * position, never its value: it may be a password), EX_USAGE;
  * else 0. */
 int extra_args(const opts *o, int max);
 

@@ -31,7 +31,7 @@ static void load(sipc_config *cfg, const char *conf)
 /* The `name = ...` of fix, written under [cluster], read back: the name. */
 static void reads_back(const char *fix, const char *name)
 {
-    const char *a = strstr(fix, "`name = "), *b = a ? strchr(a + 1, '`') : NULL;
+    const char *a = strstr(fix, "`name"), *b = a ? strchr(a + 1, '`') : NULL;
     assert_non_null(b);
     char conf[200];
     snprintf(conf, sizeof conf, "[cluster]\n%.*s\n", (int)(b - a - 1), a + 1);
@@ -45,17 +45,41 @@ static void t_names_the_line_and_the_value(void **state)
     (void)state;
     sipc_config cfg;
     load(&cfg, "[node]\nid = c\n[cluster]\nname = mine\n");
-    static const char *const names[] = {"prod", "x', peer y", "ops#1", "a;b", "#lead", "two words", "a=b"};
+    static const char *const names[] = {"prod",  "x', peer y", "ops#1", "a;b", "#lead", "two words",
+                                        "a=b",   ";lead",      ";",     ";a#b", "pr\xc3\xbc" "d"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         char fix[900], want[900];
-        sipc_cli_cluster_fix(&cfg, names[i], fix, sizeof fix);
+        sipc_cli_cluster_fix(&cfg, names[i], 0, fix, sizeof fix);
+        /* a ';' first is kept only right after the '=' */
         snprintf(want, sizeof want,
-                 "; this home's [cluster] name is 'mine' (%s/sipc.conf line 4): write `name = %s` "
+                 "; this home's [cluster] name is 'mine' (%s/sipc.conf line 4): write `name%s%s` "
                  "on that line to reach the node",
-                 home, names[i]);
+                 home, names[i][0] == ';' ? "=" : " = ", names[i]);
         assert_string_equal(fix, want);
         reads_back(fix, names[i]);
     }
+}
+
+/* What the suggestion for a ';' first rests on, as the inih sipc is built
+ * with reads it: a ';' after white space starts a comment, right after the
+ * '=' it is kept. */
+static void t_inih_semicolon_after_equals(void **state)
+{
+    (void)state;
+    sipc_config cfg;
+    load(&cfg, "[cluster]\nname=;x\n");
+    assert_string_equal(cfg.cluster, ";x");
+    load(&cfg, "[cluster]\nname=a ;x\n");
+    assert_string_equal(cfg.cluster, "a");
+    char path[128], err[600];
+    snprintf(path, sizeof path, "%s/sipc.conf", home);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("[cluster]\nname = ;x\n", f);
+    fclose(f);
+    /* refused as empty, or read as something else: never ";x" */
+    if (sipc_config_load(&cfg, home, err, sizeof err) == 0)
+        assert_string_not_equal(cfg.cluster, ";x");
 }
 
 static void t_without_a_name_line_says_add(void **state)
@@ -64,14 +88,14 @@ static void t_without_a_name_line_says_add(void **state)
     sipc_config cfg;
     load(&cfg, "[node]\nid = c\n");
     char fix[900], want[900];
-    sipc_cli_cluster_fix(&cfg, "prod", fix, sizeof fix);
+    sipc_cli_cluster_fix(&cfg, "prod", 0, fix, sizeof fix);
     snprintf(want, sizeof want,
              "; this home's [cluster] name is not set (the default 'sipc'): add `name = prod` "
              "under [cluster] in %s/sipc.conf to reach the node",
              home);
     assert_string_equal(fix, want);
     /* no hello came: the value is not known */
-    sipc_cli_cluster_fix(&cfg, "", fix, sizeof fix);
+    sipc_cli_cluster_fix(&cfg, "", 0, fix, sizeof fix);
     assert_non_null(strstr(fix, "add `name = <the node's cluster name>` under [cluster]"));
 }
 
@@ -80,13 +104,50 @@ static void t_a_name_no_line_holds(void **state)
     (void)state;
     sipc_config cfg;
     load(&cfg, "[cluster]\nname = mine\n");
-    static const char *const names[] = {" lead", "trail\t", "a ;b", "a\tb\t;c", ";lead", "new\nline"};
+    static const char *const names[] = {" lead", "trail\t", "a ;b", "a\tb\t;c", ";a ;b",
+                                        "new\nline", "pr\xc2\x9b" "2J", "bad\xff", "cut\xc3"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         char fix[900];
-        sipc_cli_cluster_fix(&cfg, names[i], fix, sizeof fix);
+        sipc_cli_cluster_fix(&cfg, names[i], 0, fix, sizeof fix);
         assert_non_null(strstr(fix, "cannot be written in sipc.conf"));
-        assert_null(strstr(fix, "`name ="));
+        assert_null(strstr(fix, "`name"));
     }
+}
+
+/* The peer's name reaches a terminal: its escape sequences must not. */
+static void t_the_name_is_shown_escaped(void **state)
+{
+    (void)state;
+    sipc_config cfg;
+    load(&cfg, "[cluster]\nname = mine\n");
+    char fix[900];
+    sipc_cli_cluster_fix(&cfg, "a\x1b]0;owned\x07\x1b[2Jb", 0, fix, sizeof fix);
+    assert_non_null(strstr(fix, "'a\\x1b]0;owned\\x07\\x1b[2Jb'"));
+    sipc_cli_cluster_fix(&cfg, "c1\xc2\x9b" "2J", 0, fix, sizeof fix); /* CSI, U+009B */
+    assert_non_null(strstr(fix, "'c1\\xc2\\x9b2J'"));
+    sipc_cli_cluster_fix(&cfg, "x\xff\x7f", 1, fix, sizeof fix);
+    assert_non_null(strstr(fix, "'x\\xff\\x7f...'"));
+    for (const unsigned char *p = (const unsigned char *)fix; *p; p++)
+        assert_true(*p >= 0x20 && *p != 0x7f && *p != 0xc2 && *p != 0xff);
+}
+
+/* A name the hello gave longer than the library keeps: its start would
+ * never match, so it is not suggested. */
+static void t_a_cut_name_is_not_suggested(void **state)
+{
+    (void)state;
+    sipc_config cfg;
+    load(&cfg, "[cluster]\nname = mine\n");
+    char start[64], fix[900];
+    memset(start, 'n', 63);
+    start[63] = '\0';
+    sipc_cli_cluster_fix(&cfg, start, 1, fix, sizeof fix);
+    assert_non_null(strstr(fix, "; the node's cluster name is longer than 63 bytes ('nnn"));
+    assert_non_null(strstr(fix, "...'), too long to suggest: no home can name it"));
+    assert_null(strstr(fix, "`name"));
+    /* 63 bytes that were all of it: suggested */
+    sipc_cli_cluster_fix(&cfg, start, 0, fix, sizeof fix);
+    reads_back(fix, start);
 }
 
 int main(void)
@@ -98,6 +159,9 @@ int main(void)
         cmocka_unit_test(t_names_the_line_and_the_value),
         cmocka_unit_test(t_without_a_name_line_says_add),
         cmocka_unit_test(t_a_name_no_line_holds),
+        cmocka_unit_test(t_inih_semicolon_after_equals),
+        cmocka_unit_test(t_the_name_is_shown_escaped),
+        cmocka_unit_test(t_a_cut_name_is_not_suggested),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     char path[128];

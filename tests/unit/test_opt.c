@@ -598,6 +598,24 @@ static void test_fail_line(void **state)
     assert_string_equal(got, "tool: error: cannot read x.pfx: 7\ntool: no arguments\n");
 }
 
+/* An argument too many: by its value where arguments are no secrets, by its
+ * position alone where one may be a password. */
+static void test_extra_arg(void **state)
+{
+    (void)state;
+    char line[200];
+    char *make[] = {"f", "Secret-Word-3"};
+    assert_int_equal(cli_extra_arg(&TOOL, &CMDS[0], make, 2, 2, 0, line, sizeof line), 0);
+    assert_int_equal(cli_extra_arg(&TOOL, &CMDS[0], make, 2, 1, 1, line, sizeof line), 1);
+    assert_string_equal(line, "unexpected argument 'Secret-Word-3' to make (see tool make --help)");
+    assert_int_equal(cli_extra_arg(&TOOL, &CMDS[0], make, 2, 1, 0, line, sizeof line), 1);
+    assert_string_equal(line, "unexpected second argument to make (see tool make --help)");
+    char *turn[] = {"on", "a", "Secret-Word-3"};
+    assert_int_equal(cli_extra_arg(&TOOL, &CMDS[2], turn, 3, 2, 0, line, sizeof line), 1);
+    assert_string_equal(line, "unexpected second argument to turn on (see tool turn --help)");
+    assert_null(strstr(line, "Secret"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -619,6 +637,7 @@ int main(void)
         cmocka_unit_test(test_stop_and_help_word),
         cmocka_unit_test(test_help_from_the_table),
         cmocka_unit_test(test_fail_line),
+        cmocka_unit_test(test_extra_arg),
     };
     return cmocka_run_group_tests_name("opt", tests, NULL, NULL);
 }

@@ -475,6 +475,8 @@ typedef struct sipc_link_info {
     char peer_cluster[64]; /* the cluster the last connection's peer named in its hello,
                               also one refused for another cluster (SIPC_ECLUSTER); ""
                               when no hello came */
+    int peer_cluster_cut;  /* 1: that name was longer than peer_cluster holds (63 bytes),
+                              which has its start only */
 } sipc_link_info;
 SIPC_EXTERN int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out);
 /* Fails pending calls with SIPC_ECANCELED, closes (the connection-down err

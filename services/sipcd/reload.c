@@ -370,8 +370,9 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
     snprintf(msg, len,
              "reload refused: going strict would cut off peers still speaking plaintext: %s; "
              "enable TLS there first (a sipcctl named '... home TAG': import the cluster's key "
-             "pair in the home whose tag `tlstool status` shows as TAG; its next TLS connection "
-             "to this node clears it), or "
+             "pair in the home whose tag `tlstool status` shows as TAG, or, if that home holds "
+             "it already, run one command from that home once this node speaks TLS "
+             "(permissive); its next TLS connection to this node clears it), or "
              "reload with --force",
              text);
     return 1;

@@ -2,6 +2,7 @@
  * cluster: see cluster_hint.h. */
 #include "services/common/cluster_hint.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +23,28 @@ static const char *unwritable(const char *name, int escaped)
     if (escaped)
         return "a control character or a byte that is not printable UTF-8 in it, shown as \\xNN";
     return NULL;
+}
+
+/* Whether HOME/sipc.conf exists (1), and holds a [cluster] section (2); 0
+ * when there is no file. The configuration keeps no record of an empty
+ * section, so the file is looked at as the parser reads section lines. */
+static int conf_state(const sipc_config *cfg)
+{
+    char path[600], line[512];
+    snprintf(path, sizeof path, "%s/sipc.conf", cfg->home);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int state = 1;
+    while (state == 1 && fgets(line, sizeof line, f)) {
+        const char *p = line;
+        while (isspace((unsigned char)*p))
+            p++;
+        if (!strncmp(p, "[cluster]", 9))
+            state = 2;
+    }
+    fclose(f);
+    return state;
 }
 
 const char *sipc_cli_cluster_fix(const sipc_config *cfg, const char *theirs, int theirs_cut,
@@ -60,10 +83,17 @@ const char *sipc_cli_cluster_fix(const sipc_config *cfg, const char *theirs, int
                  "; this home's [cluster] name is '%s' (%s): write `%s` on that line to reach "
                  "the node",
                  cfg->cluster, where, line);
-    else
+    else {
+        /* what to add depends on what is there: the line, the section, the file */
+        int st = conf_state(cfg);
         snprintf(fix, len,
-                 "; this home's [cluster] name is not set (the default '%s'): add `%s` under "
-                 "[cluster] in %s to reach the node",
-                 cfg->cluster, line, where);
+                 st == 2   ? "; this home's [cluster] name is not set (the default '%s'): add `%s` "
+                             "under [cluster] in %s to reach the node"
+                 : st == 1 ? "; this home's [cluster] name is not set (the default '%s'): add a "
+                             "[cluster] section with `%s` to %s to reach the node"
+                           : "; this home's [cluster] name is not set (the default '%s'): create "
+                             "%s with a [cluster] section holding `%s` to reach the node",
+                 cfg->cluster, st ? line : where, st ? where : line);
+    }
     return fix;
 }

@@ -16,7 +16,9 @@
  * home's [cluster] name is 'a' (HOME/sipc.conf line 4): write `name = b` on
  * that line to reach the node", "; this home's [cluster] name is not set (the
  * default 'sipc'): add `name = b` under [cluster] in HOME/sipc.conf to reach
- * the node" (`name=;b` for a name with a ';' first, which "name = ;b" would
+ * the node" (without that section: "add a [cluster] section with `name = b`
+ * to HOME/sipc.conf ..."; without the file: "create HOME/sipc.conf with a
+ * [cluster] section holding `name = b` ...") (`name=;b` for a name with a ';' first, which "name = ;b" would
  * make a comment); for a name sipc.conf cannot hold as a value (white space
  * at either end or before a ';', a control character or a byte that is not
  * printable UTF-8) why no line can name it, and for a cut one that it is too

@@ -27,6 +27,7 @@ typedef struct mgmt_peer {
 struct sipc_mgmt {
     sipc_ctx *ctx;
     char node_id[64], address[128], cluster[64], version[512];
+    char self_entry[160]; /* its own [cluster] nodes entry, "" when none */
     int tls_enable;
     sipc_tls_mode tls_mode;
     sipc_security *sec;

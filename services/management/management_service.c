@@ -49,6 +49,7 @@ int sipc_mgmt_open(sipc_mgmt **out, sipc_ctx *ctx, const sipc_mgmt_options *o, c
     m->ctx = ctx;
     snprintf(m->node_id, sizeof m->node_id, "%s", o->node_id ? o->node_id : "");
     snprintf(m->address, sizeof m->address, "%s", o->address ? o->address : "");
+    snprintf(m->self_entry, sizeof m->self_entry, "%s", o->self_entry ? o->self_entry : "");
     snprintf(m->cluster, sizeof m->cluster, "%s", o->cluster ? o->cluster : "");
     snprintf(m->version, sizeof m->version, "%s", o->version ? o->version : "");
     m->tls_enable = o->tls_enable;

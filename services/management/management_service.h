@@ -37,6 +37,7 @@ typedef struct sipc_mgmt_peer {
 typedef struct sipc_mgmt_options {
     const char *node_id;
     const char *address;      /* [node] address */
+    const char *self_entry;   /* its own [cluster] nodes entry; NULL or "": none */
     const char *cluster;
     const char *version;      /* sipc_version_string() */
     int tls_enable;           /* [tls] enable */

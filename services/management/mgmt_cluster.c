@@ -99,7 +99,11 @@ void mgmt_on_cluster(sipc_request *req, void *arg)
     q->nodes = json_array();
     json_t *self = sipc_mgmt_status(m);
     json_object_set_new(self, "reachable", json_true());
-    json_object_set_new(self, "address", json_string(m->address));
+    /* named as the others are, by its nodes entry: two nodes of one host
+     * differ only by their ports */
+    json_object_set_new(self, "address",
+                        json_string(m->self_entry[0] ? m->self_entry : m->address));
+    json_object_set_new(self, "reached_over", json_string("self"));
     json_array_append_new(q->nodes, self);
     /* the whole answer must come within the caller's deadline */
     uint32_t timeout = m->cluster_timeout_ms;

@@ -311,13 +311,20 @@ int ctl_report_call_failure(const ctl_client *cl, const char *service, const cha
     int err = rep->err;
     if (rep->too_big)
         return ctl_fail(1, "%s.%s to %s not sent: %s", service, method, cl->target, rep->message);
-    /* the library names both clusters; what to change is this home's business */
-    char fix[900] = "", line[1400];
-    if (err == SIPC_ECLUSTER)
-        sipc_cli_cluster_fix(&cl->cfg, rep->peer_cluster, rep->peer_cluster_cut, fix,
-                             sizeof fix);
+    char fix[900], line[1400];
+    ctl_failure_text(cl, rep, line, sizeof line, fix, sizeof fix);
     return ctl_fail(ctl_exit_code(err), "%s.%s to %s failed: %s%s", service, method, cl->target,
-                    cli_err_line(line, sizeof line, err, rep->message), fix);
+                    line, fix);
+}
+
+void ctl_failure_text(const ctl_client *cl, const ctl_reply *rep, char *line, size_t llen,
+                      char *fix, size_t flen)
+{
+    /* the library names both clusters; what to change is this home's business */
+    fix[0] = '\0';
+    if (rep->err == SIPC_ECLUSTER)
+        sipc_cli_cluster_fix(&cl->cfg, rep->peer_cluster, rep->peer_cluster_cut, fix, flen);
+    cli_err_line(line, llen, rep->err, rep->message);
 }
 
 void ctl_disconnect(ctl_client *cl)

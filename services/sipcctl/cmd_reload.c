@@ -43,10 +43,17 @@ static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
         *code = home ? ctl_report_home_fault(&cl, "management", "reload", why)
                      : ctl_report_call_failure(&cl, "management", "reload", &rep);
         kind = home ? RL_HOME : rep.err == SIPC_EREMOTE ? RL_REFUSED : RL_UNREACHABLE;
-        if (all)
-            json_array_append_new(all, json_pack("{s:s,s:s,s:s}", "address", cl.target, "result",
-                                                 home ? "not_asked" : "unreachable", "message",
-                                                 home ? why : rep.message));
+        if (all) {
+            /* the same error line and fix as stderr's, the fix as a field */
+            char line[1400], fix[900];
+            ctl_failure_text(&cl, &rep, line, sizeof line, fix, sizeof fix);
+            json_t *e = json_pack("{s:s,s:s}", "address", cl.target, "result",
+                                  home ? "not_asked" : "unreachable");
+            json_object_set_new(e, "message", ctl_json_text(home ? why : line));
+            if (!home && fix[0])
+                json_object_set_new(e, "fix", ctl_json_text(fix + 2));
+            json_array_append_new(all, e);
+        }
         ctl_reply_free(&rep);
         ctl_disconnect(&cl);
         return kind;
@@ -69,6 +76,10 @@ static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
             printf("%s (%s): %s\n", json_string_value(json_object_get(j, "node")), cl.target,
                    json_string_value(json_object_get(j, "message")));
             print_list("changed: ", changes);
+            print_list(json_is_true(json_object_get(j, "cut_off_acknowledged"))
+                           ? "cut off (it spoke plaintext; acknowledged): "
+                           : "cut off (it spoke plaintext): ",
+                       json_object_get(j, "cut_off"));
             /* a refused reload changed nothing: say what it would have */
             print_list("would have changed, not applied: ", json_object_get(j, "not_applied"));
             print_list(kind == RL_REFUSED ? "would need a restart, not applied: "

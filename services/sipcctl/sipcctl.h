@@ -89,6 +89,11 @@ void ctl_disconnect(ctl_client *cl);
  * subject is what failed, what ctl_report_home_fault prints and returns. */
 int ctl_report_failure(const ctl_client *cl, const char *service, const char *method,
                        const ctl_reply *rep);
+/* rep's failure as that line says it: its error line (name [code, class]:
+ * detail) in line and, for another cluster's node, what to change in this
+ * home in fix ("; this home's [cluster] name ...", "" when none). */
+void ctl_failure_text(const ctl_client *cl, const ctl_reply *rep, char *line, size_t llen,
+                      char *fix, size_t flen);
 /* The first half alone, for a caller that has asked ctl_home_subject_fault. */
 int ctl_report_call_failure(const ctl_client *cl, const char *service, const char *method,
                             const ctl_reply *rep);

@@ -165,6 +165,15 @@ static void mgmt_reload(void *arg, const char *caller, int force, int tls,
     host_reload(arg, by, force, tls, done, done_arg);
 }
 
+/* This node's own entry of [cluster] nodes, or NULL. */
+static const char *self_entry(const host *h)
+{
+    for (int i = 0; i < h->cfg.nnodes; i++)
+        if (sipc_config_node_is_self(&h->cfg, i))
+            return h->cfg.nodes[i];
+    return NULL;
+}
+
 static int start_management(host *h)
 {
     host_service *s = &h->svc[HOST_MANAGEMENT];
@@ -173,6 +182,7 @@ static int start_management(host *h)
     sipc_mgmt_options o = {
         .node_id = h->cfg.node_id,
         .address = h->cfg.address,
+        .self_entry = self_entry(h),
         .cluster = h->cfg.cluster,
         .version = sipc_version_string(),
         .tls_enable = h->cfg.tls_enable,

@@ -27,6 +27,7 @@
 #define RETIRE_QUIET_MS 1000
 #define RETIRE_TICKS 240
 #define MAX_CHANGES 32
+#define CUT_OFF_LISTED 32 /* peers a forced reload's answer names one by one */
 
 /* FNV-1a: tells whether a file changed, nothing more. */
 static uint64_t checksum(FILE *f)
@@ -132,6 +133,9 @@ typedef struct reload_job {
     int nchanges;
     char restart[MAX_CHANGES][6000];
     int nrestart;
+    /* a forced reload: the peers it cut off, for the answer (NULL if none) */
+    json_t *cut_off;
+    int cut_off_ack;
 } reload_job;
 
 static const char *const KEYS[HOST_NSERVICES] = {"data", "search", "management", "pipeline"};
@@ -318,20 +322,36 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
     int marker = host_force_strict_take(h->cfg.home);
     if (!goes_strict(j, h))
         return 0;
-    host_peer list[8];
+    host_peer list[CUT_OFF_LISTED];
     int64_t now = (int64_t)time(NULL);
     int total = host_peers_plaintext(&h->peers, j->cfg.strict_guard_window, h->cfg.node_id,
-                                     now, list, 8);
+                                     now, list, CUT_OFF_LISTED);
     if (!total)
         return 0;
     char text[1500];
     host_peers_text(list, total < 8 ? total : 8, total, now, text, sizeof text);
+    if (j->force || marker) {
+        /* the answer names whom it cut off, not only the node's log */
+        j->cut_off = json_array();
+        int n = total < CUT_OFF_LISTED ? total : CUT_OFF_LISTED;
+        for (int i = 0; i < n; i++) {
+            char one[300];
+            host_peers_text(&list[i], 1, 1, now, one, sizeof one);
+            json_array_append_new(j->cut_off, json_string(one));
+        }
+        if (total > n) {
+            char more[64];
+            snprintf(more, sizeof more, "and %d more", total - n);
+            json_array_append_new(j->cut_off, json_string(more));
+        }
+    }
     if (j->force || marker) {
         /* acknowledged: these peers no longer hold the node back (at its next
          * start, say) until one connects again. Only the local override or a
          * caller that passed mutual TLS may leave that lasting mark: a
          * plaintext caller of a permissive node is anyone on the network */
         int ack = marker || j->ack;
+        j->cut_off_ack = ack;
         char line[2000];
         snprintf(line, sizeof line, "%s): going strict cuts off peers still speaking plaintext: %s",
                  j->force ? "--force" : "the override of `tlstool mode strict --force`", text);
@@ -350,8 +370,9 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
     snprintf(msg, len,
              "reload refused: going strict would cut off peers still speaking plaintext: %s; "
              "enable TLS there first (a sipcctl named '... home TAG': import the cluster's key "
-             "pair in the home whose tag `tlstool status` shows as TAG; its next TLS connection "
-             "to this node clears it), or "
+             "pair in the home whose tag `tlstool status` shows as TAG, or, if that home holds "
+             "it already, run one command from that home once this node speaks TLS "
+             "(permissive); its next TLS connection to this node clears it), or "
              "reload with --force",
              text);
     return 1;
@@ -466,9 +487,16 @@ static json_t *answer(reload_job *j, const char *result, const char *message)
         json_array_append_new(refused ? na : ch, json_string(j->changes[i]));
     for (int i = 0; i < j->nrestart; i++)
         json_array_append_new(rs, json_string(j->restart[i]));
-    return json_pack("{s:i,s:s,s:s,s:o,s:o,s:o,s:s,s:b}", "schema", 1, "node", j->h->cfg.node_id,
-                     "result", result, "changes", ch, "not_applied", na, "restart_needed", rs,
-                     "message", message, "force", j->force);
+    json_t *a = json_pack("{s:i,s:s,s:s,s:o,s:o,s:o,s:s,s:b}", "schema", 1, "node",
+                          j->h->cfg.node_id, "result", result, "changes", ch, "not_applied", na,
+                          "restart_needed", rs, "message", message, "force", j->force);
+    if (j->cut_off && !refused) {
+        json_object_set(a, "cut_off", j->cut_off);
+        json_object_set_new(a, "cut_off_acknowledged", json_boolean(j->cut_off_ack));
+    }
+    json_decref(j->cut_off);
+    j->cut_off = NULL;
+    return a;
 }
 
 static void after_load(uv_work_t *w, int status)

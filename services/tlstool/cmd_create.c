@@ -17,7 +17,7 @@ int cmd_create(void *arg)
     if (extra_args(o, 2))
         return EX_USAGE;
     if (o->npos < 1)
-        return fail(EX_USAGE, "create needs FILE: tlstool create -site FILE (see --help)");
+        return fail(EX_USAGE, "create needs FILE: tlstool create -site FILE (see tlstool create --help)");
     const char *file = o->pos[0];
     sipc_keyalg alg = SIPC_KEYALG_EC256;
     if (o->key && sipc_keyalg_parse(o->key, &alg) != 0)

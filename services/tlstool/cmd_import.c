@@ -15,7 +15,7 @@ int cmd_import(void *arg)
     if (extra_args(o, 2))
         return EX_USAGE;
     if (o->npos < 1)
-        return fail(EX_USAGE, "import needs FILE: tlstool import FILE (see --help)");
+        return fail(EX_USAGE, "import needs FILE: tlstool import FILE (see tlstool import --help)");
     const char *file = o->pos[0];
     char err[600];
     sipc_config cfg;

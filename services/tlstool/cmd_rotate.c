@@ -107,7 +107,7 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
     if (extra_args(o, 2))
         return EX_USAGE;
     if (o->npos != 2)
-        return fail(EX_USAGE, "stage needs FILE: tlstool rotate stage FILE.pfx (see --help)");
+        return fail(EX_USAGE, "stage needs FILE: tlstool rotate stage FILE.pfx (see tlstool rotate --help)");
     if (rot->state == SIPC_ROTATION_COMMITTED)
         return fail(EX_STATE, "a rotation is committed on this node: `tlstool rotate finish` "
                               "(or abort) it before staging another pair");

@@ -170,6 +170,10 @@ int request_reload(const opts *o, int force)
         printf("node %s reloaded (%s:%d): %s\n", json_string_value(json_object_get(j, "node")),
                host, port, msg ? msg : result);
         print_list("changed: ", json_object_get(j, "changes"));
+        print_list(json_is_true(json_object_get(j, "cut_off_acknowledged"))
+                       ? "cut off (it spoke plaintext; acknowledged): "
+                       : "cut off (it spoke plaintext): ",
+                   json_object_get(j, "cut_off"));
         print_list("needs a restart, not applied: ", json_object_get(j, "restart_needed"));
     }
     json_decref(j);

@@ -81,7 +81,11 @@ run "$BIN/tlstool" --home "$work" rotate stage "$work/new.pfx" Secret-Pw-Stage-7
 one_line "tlstool rotate stage FILE PASSWORD extra: the position, not the password" 2 "^tlstool: error: unexpected second argument to rotate stage \(see tlstool rotate --help\)$"
 grep -q "Secret-Pw-Stage-7" "$OUT" && bad "tlstool rotate stage echoed the password-like argument"
 run "$BIN/tlstool" --home "$work/a" import
-one_line "tlstool import without FILE: still said as missing" 2 "^tlstool: error: import needs FILE"
+one_line "tlstool import without FILE: still said as missing, naming import's help" 2 "^tlstool: error: import needs FILE: tlstool import FILE \(see tlstool import --help\)$"
+run "$BIN/tlstool" --home "$work/a" create -site
+one_line "tlstool create -site without FILE: naming create's help" 2 "^tlstool: error: create needs FILE: tlstool create -site FILE \(see tlstool create --help\)$"
+run "$BIN/tlstool" --home "$work/a" rotate stage
+one_line "tlstool rotate stage without FILE: naming rotate's help" 2 "^tlstool: error: stage needs FILE: tlstool rotate stage FILE.pfx \(see tlstool rotate --help\)$"
 run "$BIN/tlstool" --help
 expect "tlstool --help names -H" 0 "-H, --home DIR"
 run "$BIN/sipcd" --home "$work/a" --home="$work/a"
@@ -293,8 +297,8 @@ if start "$work/oc"; then
         "could not be asked: cluster name mismatch .*; this home's \[cluster\] name is 'mine' \($work/occ/sipc.conf line 4\): write \`name = x', peer y is in cluster 'z#1\` on that line to reach the node"
     printf '[node]\naddress = 127.0.76.3\n' >"$work/occ/sipc.conf"
     run "$BIN/sipcctl" --home "$work/occ" ping "127.0.76.3:$port"
-    one_line "sipcctl from a home without [cluster] name: add the line" 76 \
-        "; this home's \[cluster\] name is not set \(the default 'sipc'\): add \`name = x', peer y is in cluster 'z#1\` under \[cluster\] in $work/occ/sipc.conf to reach the node$"
+    one_line "sipcctl from a home without a [cluster] section: add the section with the line" 76 \
+        "; this home's \[cluster\] name is not set \(the default 'sipc'\): add a \[cluster\] section with \`name = x', peer y is in cluster 'z#1\` to $work/occ/sipc.conf to reach the node$"
     kill -TERM "$sipcd_pid"; wait "$sipcd_pid"
 else
     not_ok "sipcd of cluster x', peer y is in cluster 'z#1 did not start"

@@ -7,7 +7,8 @@
 #     every loopback address); a sipcctl, which does not bind, stays 127.0.0.1
 #   - n3 and n4 share $BASE.3, data ports 33780 and 33790, their other
 #     services at the same offsets: `status --cluster` from n3's home asks
-#     both (two node names answer) and calls the cluster OK; with n4 stopped,
+#     both (two node names answer, each with its own nodes entry as its
+#     address, n3's reached "self") and calls the cluster OK; with n4 stopped,
 #     n4 is unreachable and the status exits non-zero
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
@@ -94,6 +95,12 @@ else
     shtest_show "$work/c1.json.err"
     jq -c '.nodes, .problems' "$work/c1.json"
 fi
+# the asked node is named by its own nodes entry, as the others are: the
+# two differ by their ports
+jq -e --arg a "$BASE.3" '[.nodes[] | [.node.id, .address, .reached_over]]
+    == [["n3", "\($a):33780", "self"], ["n4", "\($a):33790", "plaintext"]]' "$work/c1.json" >/dev/null &&
+    ok "the asked node's address is its own nodes entry ($BASE.3:33780), reached_over \"self\"" ||
+    { not_ok "the nodes' addresses in the cluster status"; jq -c '[.nodes[] | [.node.id, .address, .reached_over]]' "$work/c1.json"; }
 kill -TERM "$n4_pid"
 wait "$n4_pid"
 cluster "$work/c2.json"

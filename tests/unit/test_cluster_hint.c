@@ -86,7 +86,7 @@ static void t_without_a_name_line_says_add(void **state)
 {
     (void)state;
     sipc_config cfg;
-    load(&cfg, "[node]\nid = c\n");
+    load(&cfg, "[node]\nid = c\n[cluster]\nnodes = a:1\n");
     char fix[900], want[900];
     sipc_cli_cluster_fix(&cfg, "prod", 0, fix, sizeof fix);
     snprintf(want, sizeof want,
@@ -97,6 +97,30 @@ static void t_without_a_name_line_says_add(void **state)
     /* no hello came: the value is not known */
     sipc_cli_cluster_fix(&cfg, "", 0, fix, sizeof fix);
     assert_non_null(strstr(fix, "add `name = <the node's cluster name>` under [cluster]"));
+}
+
+/* Without a [cluster] section, or without sipc.conf, the fix says to add
+ * the section, or to create the file, too. */
+static void t_without_the_section_or_the_file(void **state)
+{
+    (void)state;
+    sipc_config cfg;
+    char fix[900], want[900], path[128];
+    load(&cfg, "[node]\nid = c\n");
+    sipc_cli_cluster_fix(&cfg, "prod", 0, fix, sizeof fix);
+    snprintf(want, sizeof want,
+             "; this home's [cluster] name is not set (the default 'sipc'): add a [cluster] "
+             "section with `name = prod` to %s/sipc.conf to reach the node",
+             home);
+    assert_string_equal(fix, want);
+    snprintf(path, sizeof path, "%s/sipc.conf", home);
+    assert_int_equal(unlink(path), 0);
+    sipc_cli_cluster_fix(&cfg, "prod", 0, fix, sizeof fix);
+    snprintf(want, sizeof want,
+             "; this home's [cluster] name is not set (the default 'sipc'): create "
+             "%s/sipc.conf with a [cluster] section holding `name = prod` to reach the node",
+             home);
+    assert_string_equal(fix, want);
 }
 
 static void t_a_name_no_line_holds(void **state)
@@ -158,6 +182,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_names_the_line_and_the_value),
         cmocka_unit_test(t_without_a_name_line_says_add),
+        cmocka_unit_test(t_without_the_section_or_the_file),
         cmocka_unit_test(t_a_name_no_line_holds),
         cmocka_unit_test(t_inih_semicolon_after_equals),
         cmocka_unit_test(t_the_name_is_shown_escaped),

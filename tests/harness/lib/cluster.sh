@@ -56,7 +56,9 @@ sc_value() {
             [ "$a" = "$n" ] || [[ $n == --* && $a == "$n="* ]] || continue
             # (a second one without its value is that mistake first)
             if [ "$a" = "$n" ]; then sc_need_value "$help" "$n" "$@"; a=$1; else a=${a#*=}; fi
-            sc_usage_line "$help" "$first given twice ('$SC_VALUE', then '$a'): give it once"
+            # (named as typed: --nodes=3 then -n 3 is "--nodes and -n")
+            [ "$n" = "$first" ] && n="$first given twice" || n="$first and $n given together"
+            sc_usage_line "$help" "$n ('$SC_VALUE', then '$a'): give it once"
         done
     done
 }
@@ -64,5 +66,5 @@ sc_value() {
 # command line) has a non-empty value after it, else a bad command line; an
 # option in its place (--service --tail 5) is the value missing.
 sc_need_value() {
-    [ $# -ge 3 ] && [ -n "$3" ] && [[ $3 != --?* ]] || sc_usage "$1" "$2 needs a value"
+    [ $# -ge 3 ] && [ -n "$3" ] && [[ $3 != --?* ]] || sc_usage_line "$1" "$2 needs a value"
 }

@@ -4,12 +4,15 @@ SC_HELP_KILL='usage: sipc-cluster kill NODE [--signal KILL|TERM|STOP|CONT] [--di
 
 Sends the signal (default KILL) to the node'"'"'s process group. KILL and TERM
 wait (at most 15 s) until the process is gone; STOP pauses it (it stays
-"STOPPED" in status), CONT resumes it.'
+"STOPPED" in status), CONT resumes it. A sipcd that sipc-cluster did not start (one started by
+hand on the node'"'"'s home) is not signalled: kill says its pid (exit 78).'
 SC_HELP_RESTART='usage: sipc-cluster restart NODE [--dir DIR]
 
 Stops the node if it runs (SIGCONT, SIGTERM, SIGKILL after 15 s), starts it
 again from its home, waits until its four services started and it is healthy
-(links to the other nodes up), and prints how long that took.'
+(links to the other nodes up), and prints how long that took. When a sipcd that sipc-cluster did not
+start runs on the node'"'"'s home, restart starts nothing: it says that pid, to
+stop first (exit 78).'
 SC_HELP_LOGS='usage: sipc-cluster logs NODE [--service data|search|management|pipeline] [--tail N] [--dir DIR]
 
 The node'"'"'s service logs (HOME/logs/<Service>Service_<date>.log), every
@@ -33,8 +36,10 @@ sc_cmd_kill() {
     sc_open_or_die "$SC_ARG_DIR"
     sc_lock
     sc_require_node "$node"
+    SC_BIN=$(sc_q .bin)
     local pid st
     pid=$(sc_node pid "$node") st=$(sc_node start_time "$node")
+    sc_node_refuse_foreign "$node"
     sc_node_alive "$node" || sc_die "$SC_EX_UNAVAILABLE" "$node is not running"
     sc_kill_group "$pid" "$sig" || sc_die "$SC_EX_SOFTWARE" "kill -$sig $pid failed"
     case $sig in
@@ -66,6 +71,7 @@ sc_cmd_restart() {
     sc_require_node "$node"
     SC_BIN=$(sc_q .bin)
     local t0 t1
+    sc_node_refuse_foreign "$node"
     t0=$(sc_now_ms)
     sc_node_stop "$node" 15 || sc_die "$SC_EX_UNAVAILABLE" "$node could not be stopped"
     sc_node_spawn "$node"

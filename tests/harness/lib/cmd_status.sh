@@ -21,7 +21,8 @@ Exit: 0 every node healthy and in one mode; 1 the nodes disagree (mismatch,
 plaintext links in a TLS cluster) or a node is degraded; 69 a node is
 unreachable.'
 
-# sc_node_line NAME: prints the node's line; returns 0 healthy, 2 unreachable.
+# sc_node_line NAME: prints the node's line (its columns tab-separated, for
+# sc_status_lines to align); returns 0 healthy, 2 unreachable.
 # Sets SC_LAST_MODE to its TLS mode ("" when unreachable).
 sc_node_line() {
     local n=$1 addr pid proc j err line
@@ -39,7 +40,7 @@ sc_node_line() {
     SC_LAST_MODE=""
     err=$(mktemp)
     if ! j=$(sc_ctl --timeout 2000 --node "$addr:$(sc_node_port management "$n")" status --json 2>"$err"); then
-        printf '%-4s %-15s %-26s unreachable: %s\n' "$n" "$addr" "$proc" \
+        printf '%s\t%s\t%s\tunreachable: %s\n' "$n" "$addr" "$proc" \
             "$(grep -v '^$' "$err" | tail -n1 | sed 's/^sipcctl: //')"
         rm -f "$err"
         return 2
@@ -71,7 +72,7 @@ sc_node_line() {
           + (if (.services | length) == 4 and $up == (.links | length) and (.links | length) >= 3 * $c - 2
                 and ([.storage[]?.failing] | any | not)
              then "  healthy" else "  degraded" end)' <<<"$j")
-    printf '%-4s %-15s %-26s %s\n' "$n" "$addr" "$proc" "$line"
+    printf '%s\t%s\t%s\t%s\n' "$n" "$addr" "$proc" "$line"
     [[ "$line" == *healthy ]] && return 0 || return 1
 }
 
@@ -79,8 +80,10 @@ sc_node_line() {
 sc_status_lines() {
     local n rc=0 r modes=() unreachable="" degraded=""
     declare -A by_mode=()
+    local lines
+    lines=$(mktemp)
     for n in $(sc_nodes); do
-        sc_node_line "$n"
+        sc_node_line "$n" >>"$lines"
         r=$?
         case $r in
         0) ;;
@@ -91,6 +94,13 @@ sc_status_lines() {
             by_mode[$SC_LAST_MODE]="${by_mode[$SC_LAST_MODE]:-}${by_mode[$SC_LAST_MODE]:+, }$n"
         fi
     done
+    # the columns as wide as their widest entry (a node started by hand
+    # has a longer process column)
+    awk -F'\t' '{ for (i = 1; i <= 3; i++) if (length($i) > w[i]) w[i] = length($i); l[NR] = $0 }
+        END { w[1] = w[1] < 4 ? 4 : w[1]; w[2] = w[2] < 15 ? 15 : w[2]; w[3] = w[3] < 26 ? 26 : w[3]
+              for (k = 1; k <= NR; k++) { split(l[k], f, "\t")
+                  printf "%-*s %-*s %-*s %s\n", w[1], f[1], w[2], f[2], w[3], f[3], f[4] } }' "$lines"
+    rm -f "$lines"
     modes=("${!by_mode[@]}")
     local summary
     if [ ${#modes[@]} -gt 1 ]; then

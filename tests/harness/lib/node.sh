@@ -34,6 +34,24 @@ sc_node_stopped() { # alive but stopped by SIGSTOP
     sc_node_alive "$1" && [ "$(sc_pid_state "$(sc_node pid "$1")")" = T ]
 }
 
+# sc_node_foreign_pid NAME: when the process the harness started is gone but
+# the node answers (a sipcd started by hand on its home), prints the pid that
+# node reports (or "?") and succeeds; fails otherwise.
+sc_node_foreign_pid() {
+    local j
+    ! sc_node_alive "$1" || return 1
+    j=$(sc_node_status "$1" 2000) || return 1
+    jq -r '.node.pid // "?"' <<<"$j"
+}
+# sc_node_refuse_foreign NAME: exits 78 (like `up` on a running cluster) when
+# a sipcd the harness did not start runs on the node's home: kill and restart
+# cannot reach it, and a second sipcd there would only fail on its ports.
+sc_node_refuse_foreign() {
+    local p
+    p=$(sc_node_foreign_pid "$1") || return 0
+    sc_die "$SC_EX_CONFIG" "$1 runs as pid $p, which sipc-cluster did not start: stop it yourself (kill $p), then sipc-cluster restart $1"
+}
+
 # sc_node_spawn NAME: starts sipcd for the node, detached (its own session,
 # stdin from /dev/null, output appended to HOME/sipcd.out), records its pid;
 # does not wait.

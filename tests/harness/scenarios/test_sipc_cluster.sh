@@ -41,17 +41,24 @@ done <<LIST
 --dir - --dir $CL status --dir $CL.b
 --dir - --dir=$CL --dir $CL.b status
 -n up --dir $CL up --base $NET.0 -n 3 -n 0
---nodes up --dir $CL up --base $NET.0 --nodes=3 --tls off -n 0
 --tls up --dir $CL up --base $NET.0 --tls off --tls=bogus
 --base up --dir $CL up --base $NET.0 --base 10.0.0.0
 --name up --dir $CL up --base $NET.0 --name a --name b/c
---signal kill --dir $CL kill n1 --signal KILL -s TERM
+--signal kill --dir $CL kill n1 --signal KILL --signal=TERM
 --service logs --dir $CL logs n1 --service data --tail 3 --service=search
 --tail logs --dir $CL logs n1 --tail 3 --tail=4
 --password-file tls --dir $CL tls rotate --rolling new.pfx --password-file a --password-file b
 LIST
 [ -z "$bad" ] && ok "an option given twice (--dir, up -n/--tls/--base/--name, kill --signal, logs --service/--tail, tls --password-file): exit 64, one line naming --help" ||
     not_ok "options given twice:$bad"
+# the same option under two spellings is named as typed
+out=$("$SC" --dir "$CL" up --base "$NET.0" --nodes=3 --tls off -n 0 2>&1); rc=$?
+[ "$rc" = 64 ] && [ "$(wc -l <<<"$out")" = 1 ] &&
+    grep -q "^sipc-cluster: error: --nodes and -n given together ('3', then '0'): give it once (see sipc-cluster up --help)$" <<<"$out" &&
+    ok "--nodes=3 then -n 0: exit 64, names --nodes and -n as typed" || not_ok "--nodes=3 -n 0: exit $rc: $out"
+out=$("$SC" --dir "$CL" kill n1 --signal KILL -s TERM 2>&1); rc=$?
+[ "$rc" = 64 ] && grep -q "^sipc-cluster: error: --signal and -s given together ('KILL', then 'TERM'): give it once (see sipc-cluster kill --help)$" <<<"$out" &&
+    ok "kill --signal KILL -s TERM: names --signal and -s" || not_ok "--signal -s: exit $rc: $out"
 "$SC" --dir "$CL" load start --rate 1 --rate 2 >"$work/load.out" 2>&1; rc=$?
 [ "$rc" = 64 ] && grep -q "^sipc-load: --rate given twice" "$work/load.out" &&
     ok "load start --rate twice: exit 64 (sipc-load's own check)" || not_ok "load --rate twice: exit $rc $(cat "$work/load.out")"
@@ -62,6 +69,15 @@ out=$("$SC" --dir "$work/plainfile" status 2>&1); rc=$?
 [ "$rc" = 64 ] && grep -q "is a file, not a cluster's folder" <<<"$out" &&
     ok "--dir naming a file (the program itself, from the build folder): exit 64, said so" ||
     not_ok "--dir naming a file: exit $rc"
+# asking for help needs no DIR: from the build folder, where the default
+# DIR is the program itself, --help prints the help only, exit 0
+for h in --help "status --help"; do
+    # shellcheck disable=SC2086
+    out=$(cd "$BIN" && ./sipc-cluster $h 2>&1); rc=$?
+    [ "$rc" = 0 ] && [ "$(head -n1 <<<"$out" | cut -c1-19)" = "usage: sipc-cluster" ] && ! grep -q '^sipc-cluster: error' <<<"$out" ||
+        not_ok "./sipc-cluster $h from the build folder: exit $rc: $(head -n1 <<<"$out")"
+done
+ok "./sipc-cluster --help (and status --help) from the build folder: help only, exit 0"
 cluster status >/dev/null 2>&1; rc=$?
 [ "$rc" = 78 ] && ok "status without a cluster: exit 78" || not_ok "status without a cluster: exit $rc"
 # an option without its value: 64 and sipc-cluster's own message, checked
@@ -70,7 +86,8 @@ bad=""
 while read -r opt cmdline; do
     # shellcheck disable=SC2086
     out=$(cluster $cmdline 2>&1); rc=$?
-    [ "$rc" = 64 ] && grep -q "^sipc-cluster: error: $opt needs a value$" <<<"$out" || bad="$bad [$cmdline: exit $rc]"
+    [ "$rc" = 64 ] && [ "$(wc -l <<<"$out")" = 1 ] &&
+        grep -q "^sipc-cluster: error: $opt needs a value (see sipc-cluster [a-z ]*--help)$" <<<"$out" || bad="$bad [$cmdline: exit $rc: $(head -n2 <<<"$out")]"
 done <<'LIST'
 -n up -n
 --nodes up --nodes
@@ -84,7 +101,7 @@ done <<'LIST'
 --password-file tls rotate --rolling new.pfx --password-file
 --dir status --dir
 LIST
-[ -z "$bad" ] && ok "an option without its value (up -n, logs --tail, kill --signal, ... --dir): exit 64, 'OPTION needs a value'" ||
+[ -z "$bad" ] && ok "an option without its value (up -n, logs --tail, kill --signal, ... --dir): exit 64, one line 'OPTION needs a value (see ... --help)'" ||
     not_ok "options without a value:$bad"
 # load's options are sipc-load's: its message, and before the cluster too
 bad=""
@@ -128,6 +145,22 @@ outside() { cluster status >"$work/st.out" 2>&1; grep -q "^n2 .* pid $by_hand an
 wait_for 30 outside && ! grep -q "^n2 .*dead" "$work/st.out" &&
     ok "a node started by hand on n2's home: 'pid $by_hand answers, not started by sipc-cluster (its pid $old_pid exited)', not 'dead' beside 'healthy'" ||
     { not_ok "status of a node started outside the harness"; cat "$work/st.out"; }
+# its longer process column widens that column for every line: the TLS
+# column starts at one place on n1's line and n2's
+col() { grep "^$1 " "$work/st.out" | grep -bo ' TLS ' | head -n1 | cut -d: -f1; }
+[ -n "$(col n1)" ] && [ "$(col n1)" = "$(col n2)" ] && ok "the columns stay aligned beside the hand-started node" ||
+    { not_ok "status columns not aligned"; cat "$work/st.out"; }
+# kill and restart cannot reach it: they name its pid and what to do, and
+# restart starts no second sipcd on that live home
+msg="^sipc-cluster: error: n2 runs as pid $by_hand, which sipc-cluster did not start: stop it yourself (kill $by_hand), then sipc-cluster restart n2$"
+out=$(cluster kill n2 2>&1); rc=$?
+[ "$rc" = 78 ] && grep -q "$msg" <<<"$out" && kill -0 "$by_hand" &&
+    ok "kill of the hand-started n2: exit 78, names pid $by_hand and what to do" || not_ok "kill of a hand-started node: exit $rc: $out"
+starts=$(grep -c 'sipc-cluster starts sipcd' "$(node_home n2)/sipcd.out")
+out=$(cluster restart n2 2>&1); rc=$?
+[ "$rc" = 78 ] && grep -q "$msg" <<<"$out" && kill -0 "$by_hand" &&
+    [ "$(grep -c 'sipc-cluster starts sipcd' "$(node_home n2)/sipcd.out")" = "$starts" ] &&
+    ok "restart of the hand-started n2: exit 78, the same line, no second sipcd started" || not_ok "restart of a hand-started node: exit $rc: $out"
 kill -TERM "$by_hand"; wait "$by_hand"
 # (n1's link to n2 redials after its backoff)
 cluster restart n2 >/dev/null && wait_for 30 cluster status && ok "restart: every node healthy again" || not_ok "restart"

@@ -10,6 +10,7 @@
 
 #include "base/endian.h"
 #include "base/str_copy.h"
+#include "base/utf8_text.h"
 #include "ipc/internal.h"
 #include "ipc/security.h"
 
@@ -360,6 +361,19 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
     if (!h) {
         (void)sipc__conn_send_error(c, 0, SIPC_EPROTO, "your hello is not a valid Hello message");
         sipc__conn_close(c, SIPC_EPROTO, "peer's hello is not a valid Hello message");
+        return SIPC_EPROTO;
+    }
+    /* the names a peer gives itself reach logs, status answers and
+     * operators' terminals: no control characters, no broken UTF-8 */
+    if (!sipc__utf8_printable(h->node_id) || !sipc__utf8_printable(h->cluster)) {
+        if (heap)
+            sipc__hello__free_unpacked(h, NULL);
+        (void)sipc__conn_send_error(c, 0, SIPC_EPROTO,
+                                    "your hello's node id or cluster name holds control "
+                                    "characters or bytes that are not UTF-8");
+        sipc__conn_close(c, SIPC_EPROTO,
+                         "peer's hello names its node or cluster with control characters or "
+                         "bytes that are not UTF-8");
         return SIPC_EPROTO;
     }
     sipc_str_copy(c->peer_node, sizeof c->peer_node, h->node_id);

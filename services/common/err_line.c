@@ -5,29 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/utf8_text.h"
 #include "sipc/errno.h"
-
-/* The length of the printable UTF-8 character at p, 0 when p starts no such
- * character: a C0 or C1 control (U+0080..U+009F, CSI among them: terminals
- * act on them), DEL, or a byte that is not valid UTF-8. */
-static size_t printable_char(const unsigned char *p)
-{
-    if (*p >= 0x20 && *p < 0x7f)
-        return 1;
-    size_t n = *p >= 0xc2 && *p <= 0xdf ? 2 : *p >= 0xe0 && *p <= 0xef ? 3
-               : *p >= 0xf0 && *p <= 0xf4                              ? 4
-                                                                       : 0;
-    uint32_t cp = n == 2 ? *p & 0x1fu : n == 3 ? *p & 0x0fu : *p & 0x07u;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3fu);
-    }
-    if (!n || cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
 
 int cli_shown(const char *s, char *out, size_t len)
 {
@@ -35,7 +14,7 @@ int cli_shown(const char *s, char *out, size_t len)
     size_t w = 0;
     int escaped = 0;
     while (*p && w + 5 < len) {
-        size_t n = printable_char(p);
+        size_t n = sipc__utf8_printable_len(p);
         if (n) {
             memcpy(out + w, p, n);
             w += n;

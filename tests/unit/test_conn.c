@@ -374,6 +374,43 @@ static void t_hello(void **state)
     assert_int_equal(t.down_err, SIPC_EVERSION);
     tc_close(&t);
 
+    /* names with control characters or broken UTF-8 are refused (they
+     * would reach logs and terminals); other UTF-8 is a name like any */
+    static const struct {
+        const char *node, *cluster;
+        int err;
+    } names[] = {{"peer\x1b[31m", "test", SIPC_EPROTO},
+                 {"peer", "te\nst", SIPC_EPROTO},
+                 {"peer\xc2\x9b", "test", SIPC_EPROTO}, /* C1 CSI */
+                 {"peer", "caf\xc3", SIPC_EPROTO},       /* cut UTF-8 */
+                 {"pr\xc3\xbc" "fung", "test", 0}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        tc_open(&t, NULL);
+        peer_expect_free(&t, SIPC__KIND__HELLO, 0);
+        Sipc__Hello hn = SIPC__HELLO__INIT;
+        hn.protocol_version = SIPC_PROTOCOL_VERSION;
+        hn.node_id = (char *)names[i].node;
+        hn.cluster = (char *)names[i].cluster;
+        uint8_t buf[128];
+        size_t n = sipc__hello__pack(&hn, buf);
+        sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = n};
+        peer_send(&t, &e);
+        ms_pump(&t.loop);
+        if (names[i].err) {
+            env = peer_expect(&t, SIPC__KIND__ERROR, 0);
+            assert_int_equal(env->status, SIPC_EPROTO);
+            assert_non_null(strstr(env->message, "control characters"));
+            sipc__envelope__free_unpacked(env, NULL);
+            assert_int_equal(t.ups, 0);
+            assert_int_equal(t.down_err, SIPC_EPROTO);
+        } else {
+            assert_int_equal(t.ups, 1);
+            sipc_conn_info(t.c, &pi);
+            assert_string_equal(pi.peer_node, names[i].node);
+        }
+        tc_close(&t);
+    }
+
     /* a hello larger than the block on the stack it is unpacked into still
      * comes up (on the heap); one that is not a Hello at all is refused */
     tc_open(&t, NULL);

@@ -296,10 +296,73 @@ static int parse_nodes(sipc_config *cfg, const char *v, parse_state *ps, int con
     return 1;
 }
 
+/* The keys for which an empty value ("address =") is a mistake: a program
+ * would take it as nothing, or as the default, and another as neither. With
+ * the default a missing line gives, for the message. An empty nodes list,
+ * [tls] subject or [metrics] address is the default itself. */
+static const struct {
+    const char *section, *key, *dflt;
+} no_empty[] = {
+    {"node", "id", "the host name"},
+    {"node", "address", "127.0.0.1"},
+    {"cluster", "name", "sipc"},
+    {"tls", "enable", "0"},
+    {"tls", "mode", "strict"},
+    {"tls", "revocation", "soft"},
+    {"tls", "strict_guard_window", "600"},
+    {"limits", "max_frame", "16777216"},
+    {"limits", "max_write_queue", "67108864"},
+    {"limits", "max_write_queue_total", "268435456"},
+    {"limits", "max_read_buffer_total", "268435456"},
+    {"limits", "max_connections", "16384"},
+    {"limits", "max_opening", "4096"},
+    {"limits", "reconnect_max_ms", "1000"},
+    {"data", "sync", "normal"},
+    {"pipeline", "tls", "unset: it follows [tls] enable"},
+};
+
+/* 0 with ps->err set when value is empty where a value is needed. */
+static int check_not_empty(parse_state *ps, const char *section, const char *key,
+                           const char *value)
+{
+    if (*value)
+        return 1;
+    for (size_t i = 0; i < sizeof no_empty / sizeof no_empty[0]; i++) {
+        if (!strcmp(section, no_empty[i].section) && !strcmp(key, no_empty[i].key)) {
+            snprintf(ps->err, sizeof ps->err,
+                     "[%s] %s is empty: remove the line for the default (%s), or give a value",
+                     section, key, no_empty[i].dflt);
+            return 0;
+        }
+    }
+    static const char *const not_services[] = {"node", "cluster", "tls", "limits", "metrics"};
+    for (size_t i = 0; i < sizeof not_services / sizeof not_services[0]; i++)
+        if (!strcmp(section, not_services[i]))
+            return 1;
+    if (*section && !strcmp(key, "port")) {
+        char dflt[32] = "";
+        for (size_t i = 0; i < sizeof default_ports / sizeof default_ports[0]; i++)
+            if (!strcmp(section, default_ports[i].name))
+                snprintf(dflt, sizeof dflt, "%d", default_ports[i].port);
+        if (dflt[0])
+            snprintf(ps->err, sizeof ps->err,
+                     "[%s] port is empty: remove the line for the default (%s), or give a port "
+                     "(0..65535, 0: any free port)",
+                     section, dflt);
+        else
+            snprintf(ps->err, sizeof ps->err,
+                     "[%s] port is empty: give a port (0..65535, 0: any free port)", section);
+        return 0;
+    }
+    return 1;
+}
+
 static int on_setting(parse_state *ps, const char *section, const char *key, const char *value,
                       int continued)
 {
     sipc_config *cfg = ps->cfg;
+    if (!continued && !check_not_empty(ps, section, key, value))
+        return 0;
     if (!strcmp(section, "node")) {
         if (!strcmp(key, "id"))
             return copy_str(cfg->node_id, sizeof cfg->node_id, value, ps, key);

@@ -232,6 +232,18 @@ expect "unknown key in sipc.conf" 78 "sipc.conf:2: unknown setting \[tls\] enabe
 printf '[tls]\nenable = maybe\n' >"$work/bad/sipc.conf"
 run "$BIN/sipcd" --home "$work/bad"
 expect "bad value in sipc.conf" 78 "enable must be 0 or 1"
+# an empty value is refused where the file is read, by every program alike
+printf '[node]\nid = e1\n[cluster]\nname =\n' >"$work/bad/sipc.conf"
+run "$BIN/sipcd" --home "$work/bad"
+expect "empty [cluster] name: sipcd names the line and the fix" 78 \
+    "^sipcd: $work/bad/sipc.conf:4: \[cluster\] name is empty: remove the line for the default \(sipc\), or give a value$"
+printf '[node]\naddress =\n' >"$work/bad/sipc.conf"
+run "$BIN/sipcctl" --home "$work/bad" ping
+expect "empty [node] address: sipcctl, a configuration error" 78 \
+    "^sipcctl: $work/bad/sipc.conf:2: \[node\] address is empty: remove the line for the default \(127\.0\.0\.1\), or give a value$"
+run "$BIN/tlstool" --home "$work/bad" status
+expect "empty [node] address: tlstool, its configuration exit" 3 \
+    "$work/bad/sipc.conf:2: \[node\] address is empty: remove the line for the default"
 printf '[tls]\nenable = 1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$work/bad/sipc.conf"
 run "$BIN/sipcd" --home "$work/bad"
 expect "TLS enabled without a key pair" 78 "node.crt.*tlstool import"

@@ -390,6 +390,58 @@ static void test_bad_values(void **state)
     rm_home(home);
 }
 
+/* An empty value is refused with the line and what to do, for every key that
+ * needs one: an empty [node] address was 127.0.0.1 to sipcd and nothing to
+ * its clients, an empty [cluster] name or [node] id stopped sipcd with
+ * "invalid argument". */
+static void test_empty_values(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    expect_error(home, "[node]\naddress =\n", 2,
+                 "[node] address is empty: remove the line for the default (127.0.0.1), or give "
+                 "a value");
+    expect_error(home, "[node]\nid = n1\n[cluster]\nname =\n", 4,
+                 "[cluster] name is empty: remove the line for the default (sipc), or give a "
+                 "value");
+    expect_error(home, "[node]\nid =   \n", 2,
+                 "[node] id is empty: remove the line for the default (the host name), or give "
+                 "a value");
+    /* ' ;' starts a comment: what is left is empty */
+    expect_error(home, "\n[cluster]\nname = ;x\n", 3, "[cluster] name is empty");
+    static const char *const keys[][2] = {
+        {"tls", "enable"},           {"tls", "mode"},
+        {"tls", "revocation"},       {"tls", "strict_guard_window"},
+        {"limits", "max_frame"},     {"limits", "max_write_queue"},
+        {"limits", "max_write_queue_total"}, {"limits", "max_read_buffer_total"},
+        {"limits", "max_connections"}, {"limits", "max_opening"},
+        {"limits", "reconnect_max_ms"}, {"data", "sync"},
+        {"pipeline", "tls"},
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        char text[128], want[128];
+        snprintf(text, sizeof text, "[%s]\n%s =\n", keys[i][0], keys[i][1]);
+        snprintf(want, sizeof want, "[%s] %s is empty: remove the line for the default (",
+                 keys[i][0], keys[i][1]);
+        expect_error(home, text, 2, want);
+    }
+    expect_error(home, "[search]\nport =\n", 2,
+                 "[search] port is empty: remove the line for the default (23001), or give a port");
+    expect_error(home, "[audit]\nport =\n", 2, "[audit] port is empty: give a port");
+    /* an unknown key stays unknown, empty or not */
+    expect_error(home, "[node]\nadress =\n", 2, "unknown setting [node] adress");
+    /* where empty is the default itself, it is taken */
+    sipc_config cfg;
+    char err[512];
+    assert_int_equal(load_text(home, "[cluster]\nnodes =\n[tls]\nsubject =\n[metrics]\naddress =\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(cfg.nnodes, 0);
+    assert_string_equal(cfg.subject, "");
+    assert_string_equal(cfg.metrics_address, "");
+    rm_home(home);
+}
+
 static void test_unreadable_file(void **state)
 {
     (void)state;
@@ -1016,6 +1068,7 @@ int main(void)
         cmocka_unit_test(test_unknown_keys),
         cmocka_unit_test(test_first_error_reported),
         cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_empty_values),
         cmocka_unit_test(test_unreadable_file),
         cmocka_unit_test(test_set_preserves_lines),
         cmocka_unit_test(test_set_right_section),

@@ -82,8 +82,9 @@ typedef struct sipc_config {
     int cluster_line;          /* [cluster] name: the line of sipc.conf that set it, 0 if none did */
 } sipc_config;
 
-/* Defaults, then $home/sipc.conf when it exists. A syntax error or unknown key
- * fails with SIPC_ECONFIG and a message "sipc.conf:LINE: ..." in err. */
+/* Defaults, then $home/sipc.conf when it exists. A syntax error, an unknown
+ * key or an empty value where one is needed fails with SIPC_ECONFIG and a
+ * message "sipc.conf:LINE: ..." in err. */
 SIPC_EXTERN int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errlen);
 /* Port of the named service, or the built-in default (data 23000, search
  * 23001, management 23002, pipeline 23003), or 0 if unknown. */

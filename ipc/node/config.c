@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,12 +160,50 @@ int sipc_config_node_service(const sipc_config *cfg, int i, const char *service,
     return 0;
 }
 
+/* 1 if the numeric address a (of family af) is one of this machine's: on
+ * loopback, or held by one of its interfaces. */
+static int address_is_local(int af, const unsigned char *a)
+{
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (af == AF_INET6 && !memcmp(a, mapped, sizeof mapped)) {
+        af = AF_INET; /* ::ffff:10.0.0.1 is 10.0.0.1 */
+        a += sizeof mapped;
+    }
+    size_t len = af == AF_INET ? 4 : 16;
+    if (af == AF_INET ? a[0] == 127 : !memcmp(a, &in6addr_loopback, len))
+        return 1;
+    struct ifaddrs *ifs;
+    if (getifaddrs(&ifs) != 0)
+        return 0;
+    int found = 0;
+    for (struct ifaddrs *i = ifs; i && !found; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != af)
+            continue;
+        const void *x = af == AF_INET
+                            ? (const void *)&((const struct sockaddr_in *)i->ifa_addr)->sin_addr
+                            : (const void *)&((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+        found = !memcmp(x, a, len);
+    }
+    freeifaddrs(ifs);
+    return found;
+}
+
 int sipc_config_node_is_self(const sipc_config *cfg, int i)
 {
     char host[160];
     int port;
-    return sipc_config_node(cfg, i, host, sizeof host, &port) == 0 &&
-           port == sipc_config_port(cfg, "data") && sipc_same_host(host, cfg->address);
+    if (sipc_config_node(cfg, i, host, sizeof host, &port) != 0 ||
+        port != sipc_config_port(cfg, "data"))
+        return 0;
+    if (!sipc_address_is_wildcard(cfg->address))
+        return sipc_same_host(host, cfg->address);
+    /* a wildcard listener takes every address of this machine (:: IPv4's
+     * too, as libuv binds it dual-stack): the entry names this node when its
+     * host is one of them; names are not resolved */
+    unsigned char own[16], a[16];
+    int af = numeric_host(host, a);
+    return af && (numeric_host(cfg->address, own) == AF_INET6 || af == AF_INET) &&
+           address_is_local(af, a);
 }
 
 sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg)

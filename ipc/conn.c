@@ -952,11 +952,18 @@ static void conn_timer_cb(uv_timer_t *t)
         char msg[600], from[900];
         /* the error's name says "handshake": this says which step, with whom */
         int connecting = c->stream && sipc_stream_connecting(c->stream);
-        snprintf(msg, sizeof msg, "the %s peer %s did not finish within %u ms",
-                 connecting ? "connect to"
-                 : c->stream && sipc_stream_in_tls_handshake(c->stream) ? "TLS step with"
-                                                                        : "hello with",
-                 c->peer_addr[0] ? c->peer_addr : "(connecting)", o->handshake_timeout_ms);
+        int silent = !connecting && c->stream && !sipc_stream_got_bytes(c->stream);
+        if (silent && c->is_server)
+            /* not even a first byte: no step (TLS or hello) was begun */
+            snprintf(msg, sizeof msg, "nothing received from peer %s within %u ms",
+                     c->peer_addr, o->handshake_timeout_ms);
+        else
+            snprintf(msg, sizeof msg, "the %s peer %s did not finish within %u ms%s",
+                     connecting ? "connect to"
+                     : c->stream && sipc_stream_in_tls_handshake(c->stream) ? "TLS step with"
+                                                                            : "hello with",
+                     c->peer_addr[0] ? c->peer_addr : "(connecting)", o->handshake_timeout_ms,
+                     silent ? ": nothing received from it" : "");
         sipc__conn_close(c, SIPC_EHSTIMEOUT, dial_detail(c, SIPC_EHSTIMEOUT, msg, from, sizeof from));
     }
     sipc__conn_expire_calls(c, now);

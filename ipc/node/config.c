@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,12 +160,50 @@ int sipc_config_node_service(const sipc_config *cfg, int i, const char *service,
     return 0;
 }
 
+/* 1 if the numeric address a (of family af) is one of this machine's: on
+ * loopback, or held by one of its interfaces. */
+static int address_is_local(int af, const unsigned char *a)
+{
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (af == AF_INET6 && !memcmp(a, mapped, sizeof mapped)) {
+        af = AF_INET; /* ::ffff:10.0.0.1 is 10.0.0.1 */
+        a += sizeof mapped;
+    }
+    size_t len = af == AF_INET ? 4 : 16;
+    if (af == AF_INET ? a[0] == 127 : !memcmp(a, &in6addr_loopback, len))
+        return 1;
+    struct ifaddrs *ifs;
+    if (getifaddrs(&ifs) != 0)
+        return 0;
+    int found = 0;
+    for (struct ifaddrs *i = ifs; i && !found; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != af)
+            continue;
+        const void *x = af == AF_INET
+                            ? (const void *)&((const struct sockaddr_in *)i->ifa_addr)->sin_addr
+                            : (const void *)&((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+        found = !memcmp(x, a, len);
+    }
+    freeifaddrs(ifs);
+    return found;
+}
+
 int sipc_config_node_is_self(const sipc_config *cfg, int i)
 {
     char host[160];
     int port;
-    return sipc_config_node(cfg, i, host, sizeof host, &port) == 0 &&
-           port == sipc_config_port(cfg, "data") && sipc_same_host(host, cfg->address);
+    if (sipc_config_node(cfg, i, host, sizeof host, &port) != 0 ||
+        port != sipc_config_port(cfg, "data"))
+        return 0;
+    if (!sipc_address_is_wildcard(cfg->address))
+        return sipc_same_host(host, cfg->address);
+    /* a wildcard listener takes every address of this machine (:: IPv4's
+     * too, as libuv binds it dual-stack): the entry names this node when its
+     * host is one of them; names are not resolved */
+    unsigned char own[16], a[16];
+    int af = numeric_host(host, a);
+    return af && (numeric_host(cfg->address, own) == AF_INET6 || af == AF_INET) &&
+           address_is_local(af, a);
 }
 
 sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg)
@@ -296,10 +335,73 @@ static int parse_nodes(sipc_config *cfg, const char *v, parse_state *ps, int con
     return 1;
 }
 
+/* The keys for which an empty value ("address =") is a mistake: a program
+ * would take it as nothing, or as the default, and another as neither. With
+ * the default a missing line gives, for the message. An empty nodes list,
+ * [tls] subject or [metrics] address is the default itself. */
+static const struct {
+    const char *section, *key, *dflt;
+} no_empty[] = {
+    {"node", "id", "the host name"},
+    {"node", "address", "127.0.0.1"},
+    {"cluster", "name", "sipc"},
+    {"tls", "enable", "0"},
+    {"tls", "mode", "strict"},
+    {"tls", "revocation", "soft"},
+    {"tls", "strict_guard_window", "600"},
+    {"limits", "max_frame", "16777216"},
+    {"limits", "max_write_queue", "67108864"},
+    {"limits", "max_write_queue_total", "268435456"},
+    {"limits", "max_read_buffer_total", "268435456"},
+    {"limits", "max_connections", "16384"},
+    {"limits", "max_opening", "4096"},
+    {"limits", "reconnect_max_ms", "1000"},
+    {"data", "sync", "normal"},
+    {"pipeline", "tls", "unset: it follows [tls] enable"},
+};
+
+/* 0 with ps->err set when value is empty where a value is needed. */
+static int check_not_empty(parse_state *ps, const char *section, const char *key,
+                           const char *value)
+{
+    if (*value)
+        return 1;
+    for (size_t i = 0; i < sizeof no_empty / sizeof no_empty[0]; i++) {
+        if (!strcmp(section, no_empty[i].section) && !strcmp(key, no_empty[i].key)) {
+            snprintf(ps->err, sizeof ps->err,
+                     "[%s] %s is empty: remove the line for the default (%s), or give a value",
+                     section, key, no_empty[i].dflt);
+            return 0;
+        }
+    }
+    static const char *const not_services[] = {"node", "cluster", "tls", "limits", "metrics"};
+    for (size_t i = 0; i < sizeof not_services / sizeof not_services[0]; i++)
+        if (!strcmp(section, not_services[i]))
+            return 1;
+    if (*section && !strcmp(key, "port")) {
+        char dflt[32] = "";
+        for (size_t i = 0; i < sizeof default_ports / sizeof default_ports[0]; i++)
+            if (!strcmp(section, default_ports[i].name))
+                snprintf(dflt, sizeof dflt, "%d", default_ports[i].port);
+        if (dflt[0])
+            snprintf(ps->err, sizeof ps->err,
+                     "[%s] port is empty: remove the line for the default (%s), or give a port "
+                     "(0..65535, 0: any free port)",
+                     section, dflt);
+        else
+            snprintf(ps->err, sizeof ps->err,
+                     "[%s] port is empty: give a port (0..65535, 0: any free port)", section);
+        return 0;
+    }
+    return 1;
+}
+
 static int on_setting(parse_state *ps, const char *section, const char *key, const char *value,
                       int continued)
 {
     sipc_config *cfg = ps->cfg;
+    if (!continued && !check_not_empty(ps, section, key, value))
+        return 0;
     if (!strcmp(section, "node")) {
         if (!strcmp(key, "id"))
             return copy_str(cfg->node_id, sizeof cfg->node_id, value, ps, key);

@@ -121,6 +121,12 @@ static int report(const sipc_config *cfg, const node_probe *p, const char *own_f
     }
     int cls = sipc_err_classify(p->err);
     const char *why = p->detail[0] ? p->detail : p->log[0] ? p->log : sipc_strerror(p->err);
+    if (p->err == SIPC_EHSTIMEOUT) {
+        /* no answer in time (a stopped or overloaded process, a host that
+         * drops packets) is neither a rejection nor another certificate */
+        printf("%s: NOT answering: %s\n", p->addr, why);
+        return EX_CHECK_UNREACHABLE;
+    }
     if (cls == SIPC_CLASS_AUTH || cls == SIPC_CLASS_TLS) {
         printf("%s: reachable, TLS handshake FAILED: %s\n", p->addr, why);
         return EX_CHECK_MISMATCH;

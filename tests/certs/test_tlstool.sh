@@ -594,6 +594,15 @@ FREE=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 printf '[cluster]\nnodes = 127.0.0.1:%s\n' "$FREE" >"$H/sipc.conf"
 run "$T" check --timeout 3000
 expect "check: unreachable node" 40 "127.0.0.1:$FREE: NOT reachable" "CHECK FAILED"
+# a node that takes the connection and never answers (a stopped sipcd): not
+# answering, as unreachable, not a refused handshake (42)
+silent_listener 127.0.77.1
+printf '[cluster]\nnodes = 127.0.77.1:%s\n' "$silent_port" >"$H/sipc.conf"
+run "$T" check --timeout 1000
+expect "check: a node that does not answer is not answering, exit 40" 40 \
+    "^127\.0\.77\.1:$silent_port: NOT answering: the TLS step with peer 127\.0\.77\.1:$silent_port did not finish within 1000 ms: nothing received from it$" "CHECK FAILED"
+grep -q "handshake FAILED" "$OUT" && bad "check: a silent node reported as a refused handshake"
+kill "$silent_pid" 2>/dev/null; wait "$silent_pid" 2>/dev/null
 
 # ---------------------------------------------------------------- live nodes (sipcd)
 free_port() { # [ADDRESS]: a port nobody listens on there (127.0.0.1)

@@ -170,30 +170,21 @@ done
 if SIPC_PFX_PASSWORD=Cli-Test-Pw-1 "$BIN/tlstool" create -site "$work/jt.pfx" >/dev/null 2>&1 &&
     SIPC_PFX_PASSWORD=Cli-Test-Pw-1 "$BIN/tlstool" -H "$work/jt" import "$work/jt.pfx" >/dev/null 2>&1; then
     ok "tlstool -H DIR: the home as with --home"
-    python3 -c '
-import socket, time
-s = socket.socket(); s.bind(("127.0.76.2", 0)); s.listen(4); s.settimeout(10)
-print(s.getsockname()[1], flush=True)
-try:
-    c, _ = s.accept(); time.sleep(3)  # accepted, never answered
-except OSError:
-    pass
-' >"$work/silent.port" &
-    for _ in $(seq 50); do [ -s "$work/silent.port" ] && break; sleep 0.1; done
-    "$BIN/sipcctl" --home "$work/jt" --json --timeout 500 ping "127.0.76.2:$(cat "$work/silent.port")" >"$work/j.out" 2>"$work/j.err"
+    silent_listener 127.0.76.2
+    "$BIN/sipcctl" --home "$work/jt" --json --timeout 500 ping "127.0.76.2:$silent_port" >"$work/j.out" 2>"$work/j.err"
     rc=$?
     if [ "$rc" = 69 ] && jq -se 'length == 1 and (.[0] | .ok == false and .exit_code == 69 and (.error | test("SIPC_EHSTIMEOUT")))' "$work/j.out" >/dev/null; then
         ok "sipcctl --json ping, handshake timed out: the failure object on stdout"
     else
         not_ok "sipcctl --json ping, handshake timed out (exit $rc)"; shtest_show "$work/j.out"; shtest_show "$work/j.err"
     fi
-    if grep -q "^sipcctl: sys.ping to 127.0.76.2:[0-9]* failed: handshake (TLS or hello) timed out \[SIPC_EHSTIMEOUT, tls\]: the TLS step with peer 127.0.76.2:[0-9]* did not finish within 500 ms$" "$work/j.err" &&
+    if grep -q "^sipcctl: sys.ping to 127.0.76.2:[0-9]* failed: handshake (TLS or hello) timed out \[SIPC_EHSTIMEOUT, tls\]: the TLS step with peer 127.0.76.2:[0-9]* did not finish within 500 ms: nothing received from it$" "$work/j.err" &&
         [ "$(grep -o handshake "$work/j.err" | wc -l)" = 1 ]; then
-        ok "a handshake timeout says 'handshake' once, and which step"
+        ok "a handshake timeout says 'handshake' once, which step, and that nothing came"
     else
         not_ok "handshake timeout wording"; shtest_show "$work/j.err"
     fi
-    wait
+    kill "$silent_pid" 2>/dev/null; wait "$silent_pid" 2>/dev/null
 else
     not_ok "tlstool -H: create and import a client pair"
 fi
@@ -232,6 +223,18 @@ expect "unknown key in sipc.conf" 78 "sipc.conf:2: unknown setting \[tls\] enabe
 printf '[tls]\nenable = maybe\n' >"$work/bad/sipc.conf"
 run "$BIN/sipcd" --home "$work/bad"
 expect "bad value in sipc.conf" 78 "enable must be 0 or 1"
+# an empty value is refused where the file is read, by every program alike
+printf '[node]\nid = e1\n[cluster]\nname =\n' >"$work/bad/sipc.conf"
+run "$BIN/sipcd" --home "$work/bad"
+expect "empty [cluster] name: sipcd names the line and the fix" 78 \
+    "^sipcd: $work/bad/sipc.conf:4: \[cluster\] name is empty: remove the line for the default \(sipc\), or give a value$"
+printf '[node]\naddress =\n' >"$work/bad/sipc.conf"
+run "$BIN/sipcctl" --home "$work/bad" ping
+expect "empty [node] address: sipcctl, a configuration error" 78 \
+    "^sipcctl: $work/bad/sipc.conf:2: \[node\] address is empty: remove the line for the default \(127\.0\.0\.1\), or give a value$"
+run "$BIN/tlstool" --home "$work/bad" status
+expect "empty [node] address: tlstool, its configuration exit" 3 \
+    "$work/bad/sipc.conf:2: \[node\] address is empty: remove the line for the default"
 printf '[tls]\nenable = 1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$work/bad/sipc.conf"
 run "$BIN/sipcd" --home "$work/bad"
 expect "TLS enabled without a key pair" 78 "node.crt.*tlstool import"

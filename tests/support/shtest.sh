@@ -104,6 +104,25 @@ need_free() {
     done
 }
 
+# silent_listener ADDRESS: a listener on ADDRESS (loopback, the test's block)
+# that accepts one connection and never answers, as a stopped sipcd's kernel
+# does; in the background for at most 20 s (the exit trap ends it), its port
+# in $silent_port, its pid in $silent_pid
+silent_listener() {
+    python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind((sys.argv[1], 0)); s.listen(4); s.settimeout(10)
+print(s.getsockname()[1], flush=True)
+try:
+    c, _ = s.accept(); time.sleep(10)  # accepted, never answered
+except OSError:
+    pass
+' "$1" >"$work/silent.port" &
+    silent_pid=$!
+    sc_wait 5 test -s "$work/silent.port"
+    silent_port=$(cat "$work/silent.port")
+}
+
 # --- sipcd -------------------------------------------------------------------
 # one_node_home HOME CLUSTER: HOME (made when missing) with a sipc.conf for a
 # cluster CLUSTER of one node, n1 at $BASE.1 with the standard ports

@@ -1,6 +1,9 @@
 /* test_config.c - $SIPC_HOME/sipc.conf (ipc/config.c): defaults, every key,
  * errors with their line numbers, sipc_config_set's in-place editing and the
  * home rule. Each test works in its own mkdtemp directory. */
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -387,6 +390,58 @@ static void test_bad_values(void **state)
         strcat(many, one);
     }
     expect_error(home, many, 2 * (SIPC_MAX_SERVICES + 1), "svc");
+    rm_home(home);
+}
+
+/* An empty value is refused with the line and what to do, for every key that
+ * needs one: an empty [node] address was 127.0.0.1 to sipcd and nothing to
+ * its clients, an empty [cluster] name or [node] id stopped sipcd with
+ * "invalid argument". */
+static void test_empty_values(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    expect_error(home, "[node]\naddress =\n", 2,
+                 "[node] address is empty: remove the line for the default (127.0.0.1), or give "
+                 "a value");
+    expect_error(home, "[node]\nid = n1\n[cluster]\nname =\n", 4,
+                 "[cluster] name is empty: remove the line for the default (sipc), or give a "
+                 "value");
+    expect_error(home, "[node]\nid =   \n", 2,
+                 "[node] id is empty: remove the line for the default (the host name), or give "
+                 "a value");
+    /* ' ;' starts a comment: what is left is empty */
+    expect_error(home, "\n[cluster]\nname = ;x\n", 3, "[cluster] name is empty");
+    static const char *const keys[][2] = {
+        {"tls", "enable"},           {"tls", "mode"},
+        {"tls", "revocation"},       {"tls", "strict_guard_window"},
+        {"limits", "max_frame"},     {"limits", "max_write_queue"},
+        {"limits", "max_write_queue_total"}, {"limits", "max_read_buffer_total"},
+        {"limits", "max_connections"}, {"limits", "max_opening"},
+        {"limits", "reconnect_max_ms"}, {"data", "sync"},
+        {"pipeline", "tls"},
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        char text[128], want[128];
+        snprintf(text, sizeof text, "[%s]\n%s =\n", keys[i][0], keys[i][1]);
+        snprintf(want, sizeof want, "[%s] %s is empty: remove the line for the default (",
+                 keys[i][0], keys[i][1]);
+        expect_error(home, text, 2, want);
+    }
+    expect_error(home, "[search]\nport =\n", 2,
+                 "[search] port is empty: remove the line for the default (23001), or give a port");
+    expect_error(home, "[audit]\nport =\n", 2, "[audit] port is empty: give a port");
+    /* an unknown key stays unknown, empty or not */
+    expect_error(home, "[node]\nadress =\n", 2, "unknown setting [node] adress");
+    /* where empty is the default itself, it is taken */
+    sipc_config cfg;
+    char err[512];
+    assert_int_equal(load_text(home, "[cluster]\nnodes =\n[tls]\nsubject =\n[metrics]\naddress =\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(cfg.nnodes, 0);
+    assert_string_equal(cfg.subject, "");
+    assert_string_equal(cfg.metrics_address, "");
     rm_home(home);
 }
 
@@ -965,6 +1020,56 @@ static void test_nodes_default_to_data_port(void **state)
     rm_home(home);
 }
 
+/* A node listening on a wildcard (0.0.0.0, ::) knows its own [cluster] nodes
+ * entry by the data port and a host that is one of this machine's addresses
+ * (loopback: 127.0.77.x; an interface's), else it links to itself and counts
+ * itself twice. Nothing listens here: only the decision is tested. */
+static void test_wildcard_self(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    sipc_config cfg;
+    char err[512];
+    static const char nodes[] = "[cluster]\nnodes = 127.0.77.1:33710, 127.0.77.2:33720, "
+                                "192.0.2.1:33710, [::1]:33710, node-a.example:33710, 127.0.77.3, "
+                                "[::ffff:127.0.77.4]:33710\n[data]\nport = 33710\n";
+    char text[600];
+    snprintf(text, sizeof text, "[node]\naddress = 0.0.0.0\n%s", nodes);
+    assert_int_equal(load_text(home, text, &cfg, err, sizeof err), 0);
+    assert_true(sipc_config_node_is_self(&cfg, 0));  /* loopback, the data port */
+    assert_false(sipc_config_node_is_self(&cfg, 1)); /* another port: a node beside it */
+    assert_false(sipc_config_node_is_self(&cfg, 2)); /* not this machine's (TEST-NET-1) */
+    assert_false(sipc_config_node_is_self(&cfg, 3)); /* IPv6: not on an IPv4 listener */
+    assert_false(sipc_config_node_is_self(&cfg, 4)); /* a name: never resolved */
+    assert_true(sipc_config_node_is_self(&cfg, 5));  /* no port: the data port */
+    for (const char *const *a = (const char *const[]){"::", "[::]", "0::0", NULL}; *a; a++) {
+        /* ::, as libuv binds it, takes IPv4 too */
+        snprintf(cfg.address, sizeof cfg.address, "%s", *a);
+        assert_true(sipc_config_node_is_self(&cfg, 0) && sipc_config_node_is_self(&cfg, 3));
+        assert_true(sipc_config_node_is_self(&cfg, 6)); /* IPv4-mapped loopback */
+        assert_false(sipc_config_node_is_self(&cfg, 1) || sipc_config_node_is_self(&cfg, 2) ||
+                     sipc_config_node_is_self(&cfg, 4));
+    }
+    /* an address of one of this machine's interfaces, if it has one */
+    struct ifaddrs *ifs;
+    assert_int_equal(getifaddrs(&ifs), 0);
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+            continue;
+        char ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, ip, sizeof ip);
+        snprintf(cfg.nodes[0], sizeof cfg.nodes[0], "%s:33710", ip);
+        snprintf(cfg.address, sizeof cfg.address, "0.0.0.0");
+        assert_true(sipc_config_node_is_self(&cfg, 0));
+    }
+    freeifaddrs(ifs);
+    /* a named address is still compared as itself: another local one is not it */
+    snprintf(text, sizeof text, "[node]\naddress = 127.0.77.2\n%s", nodes);
+    assert_int_equal(load_text(home, text, &cfg, err, sizeof err), 0);
+    assert_false(sipc_config_node_is_self(&cfg, 0) || sipc_config_node_is_self(&cfg, 1));
+    rm_home(home);
+}
+
 /* sipc_config is allocated by callers: a field added later goes after the
  * ones a program built against an older header knows, never between them. */
 static void test_layout_appends(void **state)
@@ -1016,6 +1121,7 @@ int main(void)
         cmocka_unit_test(test_unknown_keys),
         cmocka_unit_test(test_first_error_reported),
         cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_empty_values),
         cmocka_unit_test(test_unreadable_file),
         cmocka_unit_test(test_set_preserves_lines),
         cmocka_unit_test(test_set_right_section),
@@ -1032,6 +1138,7 @@ int main(void)
         cmocka_unit_test(test_layout_appends),
         cmocka_unit_test(test_service_settings),
         cmocka_unit_test(test_nodes_default_to_data_port),
+        cmocka_unit_test(test_wildcard_self),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

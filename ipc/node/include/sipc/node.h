@@ -82,8 +82,9 @@ typedef struct sipc_config {
     int cluster_line;          /* [cluster] name: the line of sipc.conf that set it, 0 if none did */
 } sipc_config;
 
-/* Defaults, then $home/sipc.conf when it exists. A syntax error or unknown key
- * fails with SIPC_ECONFIG and a message "sipc.conf:LINE: ..." in err. */
+/* Defaults, then $home/sipc.conf when it exists. A syntax error, an unknown
+ * key or an empty value where one is needed fails with SIPC_ECONFIG and a
+ * message "sipc.conf:LINE: ..." in err. */
 SIPC_EXTERN int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errlen);
 /* Port of the named service, or the built-in default (data 23000, search
  * 23001, management 23002, pipeline 23003), or 0 if unknown. */
@@ -129,9 +130,11 @@ SIPC_EXTERN int sipc_config_node(const sipc_config *cfg, int i, char *host, size
  * start), gives cfg's port of service. 0 or SIPC_EINVAL. */
 SIPC_EXTERN int sipc_config_node_service(const sipc_config *cfg, int i, const char *service,
                                          char *host, size_t hostlen, int *port);
-/* 1 if entry i of [cluster] nodes is this node itself: its host is cfg's
- * [node] address (compared by sipc_same_host: "fd00::2" and "fd00:0::2" are
- * one) and its port cfg's data port; 0 otherwise, or for a bad i. */
+/* 1 if entry i of [cluster] nodes is this node itself: its port is cfg's
+ * data port and its host cfg's [node] address (compared by sipc_same_host:
+ * "fd00::2" and "fd00:0::2" are one), or, when that address is a wildcard,
+ * a numeric address of this machine (loopback, or an interface's; IPv4
+ * only for 0.0.0.0; names are not resolved); 0 otherwise, or for a bad i. */
 SIPC_EXTERN int sipc_config_node_is_self(const sipc_config *cfg, int i);
 /* The TLS mode in effect: SIPC_TLS_OFF unless tls_enable. */
 SIPC_EXTERN sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg);

@@ -562,8 +562,16 @@ static int start_service(host *h, int i)
         return rc;
     sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "Starting %s", s->display);
     r = sipc_server_listen(&s->srv, s->ctx, s->display, h->cfg.address, s->port, s->router);
-    if (r != 0)
-        return EX_OSERR; /* the server logged which port and why */
+    if (r != 0) {
+        /* the server logged which port and why; a port in use is most often
+         * this home's node already running */
+        if (r == UV_EADDRINUSE)
+            sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start",
+                      "Is another sipcd running from %s? `sipcctl --home %s status` asks the "
+                      "node on that port; else another program holds port %d",
+                      h->cfg.home, h->cfg.home, s->port);
+        return EX_OSERR;
+    }
     sipc_server_set_conn_cb(s->srv, on_conn, s);
     sipc_tls_mode mode = sipc_security_mode(s->sec);
     int port = sipc_server_port(s->srv);

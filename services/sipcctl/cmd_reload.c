@@ -8,21 +8,12 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "services/common/answer_list.h"
 #include "sipcctl.h"
 
 /* What one node's answer means for the exit code, the worst last: this
  * home's own [tls] subject at fault (nothing was asked correctly) wins. */
 enum { RL_OK = 0, RL_RESTART = 1, RL_UNREACHABLE = 2, RL_REFUSED = 3, RL_HOME = 4 };
-
-static void print_list(const char *label, json_t *list)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(list, i, v)
-    {
-        printf("  %s%s\n", label, json_string_value(v) ? json_string_value(v) : "?");
-    }
-}
 
 /* Asks target; returns an RL_* and, for RL_UNREACHABLE and RL_HOME, *code
  * the exit code. */
@@ -75,14 +66,14 @@ static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
         if (!o->json) {
             printf("%s (%s): %s\n", json_string_value(json_object_get(j, "node")), cl.target,
                    json_string_value(json_object_get(j, "message")));
-            print_list("changed: ", changes);
-            print_list(json_is_true(json_object_get(j, "cut_off_acknowledged"))
+            cli_print_list("changed: ", changes);
+            cli_print_list(json_is_true(json_object_get(j, "cut_off_acknowledged"))
                            ? "cut off (it spoke plaintext; acknowledged): "
                            : "cut off (it spoke plaintext): ",
                        json_object_get(j, "cut_off"));
             /* a refused reload changed nothing: say what it would have */
-            print_list("would have changed, not applied: ", json_object_get(j, "not_applied"));
-            print_list(kind == RL_REFUSED ? "would need a restart, not applied: "
+            cli_print_list("would have changed, not applied: ", json_object_get(j, "not_applied"));
+            cli_print_list(kind == RL_REFUSED ? "would need a restart, not applied: "
                                           : "needs a restart, not applied: ",
                        rs);
         }

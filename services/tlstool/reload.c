@@ -8,6 +8,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "services/common/answer_list.h"
 #include "services/common/client_id.h"
 #include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
@@ -39,16 +40,6 @@ static void on_reply(int err, const sipc_reply *r, void *arg)
         memcpy(c->data, r->data, r->len);
         c->data[r->len] = '\0';
         c->len = r->len;
-    }
-}
-
-static void print_list(const char *label, json_t *list)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(list, i, v)
-    {
-        printf("  %s%s\n", label, json_string_value(v) ? json_string_value(v) : "?");
     }
 }
 
@@ -165,16 +156,16 @@ int request_reload(const opts *o, int force)
     } else if (!strcmp(result, "refused")) {
         rc = fail(EX_RELOAD_REFUSED, "node %s: %s", json_string_value(json_object_get(j, "node")),
                   msg ? msg : "reload refused");
-        print_list("would have changed, not applied: ", json_object_get(j, "not_applied"));
+        cli_print_list("would have changed, not applied: ", json_object_get(j, "not_applied"));
     } else {
         printf("node %s reloaded (%s:%d): %s\n", json_string_value(json_object_get(j, "node")),
                host, port, msg ? msg : result);
-        print_list("changed: ", json_object_get(j, "changes"));
-        print_list(json_is_true(json_object_get(j, "cut_off_acknowledged"))
+        cli_print_list("changed: ", json_object_get(j, "changes"));
+        cli_print_list(json_is_true(json_object_get(j, "cut_off_acknowledged"))
                        ? "cut off (it spoke plaintext; acknowledged): "
                        : "cut off (it spoke plaintext): ",
                    json_object_get(j, "cut_off"));
-        print_list("needs a restart, not applied: ", json_object_get(j, "restart_needed"));
+        cli_print_list("needs a restart, not applied: ", json_object_get(j, "restart_needed"));
     }
     json_decref(j);
     return rc;

@@ -1,13 +1,42 @@
 /* log_line.c - see log_line.h. */
 #include "base/log_line.h"
 
-/* Appends s at out[n], control characters as spaces, leaving room for the
- * newline; returns the new length. */
+#include <string.h>
+
+#include "base/utf8_text.h"
+
+/* Appends s at out[n], leaving room for the newline; returns the new length.
+ * A C0 control or DEL becomes a space (a newline must not split the record);
+ * any other byte that is not part of a printable UTF-8 character (a C1
+ * control such as CSI, which some terminals act on, or broken UTF-8) becomes
+ * \xNN, so that a peer's text cannot drive the terminal of whoever reads
+ * the log. A character that does not fit whole is left out. */
 static size_t put_clean(char *out, size_t n, const char *s)
 {
-    for (; *s && n < SIPC__LOG_LINE_MAX - 1; s++) {
-        unsigned char ch = (unsigned char)*s;
-        out[n++] = (char)(ch < 0x20 || ch == 0x7f ? ' ' : ch);
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t len = sipc__utf8_printable_len(p);
+        if (len) {
+            if (n + len > SIPC__LOG_LINE_MAX - 1)
+                break;
+            memcpy(out + n, p, len);
+            n += len;
+            p += len;
+        } else if (*p < 0x20 || *p == 0x7f) {
+            if (n + 1 > SIPC__LOG_LINE_MAX - 1)
+                break;
+            out[n++] = ' ';
+            p++;
+        } else {
+            if (n + 4 > SIPC__LOG_LINE_MAX - 1)
+                break;
+            out[n++] = '\\';
+            out[n++] = 'x';
+            out[n++] = hex[*p >> 4];
+            out[n++] = hex[*p & 15];
+            p++;
+        }
     }
     return n;
 }

@@ -160,15 +160,29 @@ int sipc_config_node_service(const sipc_config *cfg, int i, const char *service,
     return 0;
 }
 
-/* 1 if the numeric address a (of family af) is one of this machine's: on
- * loopback, or held by one of its interfaces. */
-static int address_is_local(int af, const unsigned char *a)
+/* host as the address a listener or a dial ends up on, in out: numeric_host,
+ * with "localhost" as 127.0.0.1 (as a [node] address takes it) and an
+ * IPv4-mapped IPv6 address (::ffff:127.0.0.1) as its IPv4 one, which is
+ * where a connection to it goes. The family, or 0 for any other name. */
+static int host_address(const char *host, unsigned char out[16])
 {
     static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (af == AF_INET6 && !memcmp(a, mapped, sizeof mapped)) {
-        af = AF_INET; /* ::ffff:10.0.0.1 is 10.0.0.1 */
-        a += sizeof mapped;
+    if (!strcasecmp(host, "localhost")) {
+        memcpy(out, (const unsigned char[]){127, 0, 0, 1}, 4);
+        return AF_INET;
     }
+    int af = numeric_host(host, out);
+    if (af == AF_INET6 && !memcmp(out, mapped, sizeof mapped)) {
+        memmove(out, out + sizeof mapped, 4);
+        af = AF_INET;
+    }
+    return af;
+}
+
+/* 1 if the address a (of family af, as host_address gives it) is one of
+ * this machine's: on loopback, or held by one of its interfaces. */
+static int address_is_local(int af, const unsigned char *a)
+{
     size_t len = af == AF_INET ? 4 : 16;
     if (af == AF_INET ? a[0] == 127 : !memcmp(a, &in6addr_loopback, len))
         return 1;
@@ -195,15 +209,15 @@ int sipc_config_node_is_self(const sipc_config *cfg, int i)
     if (sipc_config_node(cfg, i, host, sizeof host, &port) != 0 ||
         port != sipc_config_port(cfg, "data"))
         return 0;
+    unsigned char own[16], a[16];
+    int af = host_address(host, a), own_af = host_address(cfg->address, own);
     if (!sipc_address_is_wildcard(cfg->address))
-        return sipc_same_host(host, cfg->address);
+        return af ? af == own_af && !memcmp(a, own, af == AF_INET ? 4 : 16)
+                  : sipc_same_host(host, cfg->address);
     /* a wildcard listener takes every address of this machine (:: IPv4's
      * too, as libuv binds it dual-stack): the entry names this node when its
-     * host is one of them; names are not resolved */
-    unsigned char own[16], a[16];
-    int af = numeric_host(host, a);
-    return af && (numeric_host(cfg->address, own) == AF_INET6 || af == AF_INET) &&
-           address_is_local(af, a);
+     * host is one of them; names other than localhost are not resolved */
+    return af && (own_af == AF_INET6 || af == AF_INET) && address_is_local(af, a);
 }
 
 sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg)

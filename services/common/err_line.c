@@ -8,24 +8,34 @@
 #include "base/utf8_text.h"
 #include "sipc/errno.h"
 
-int cli_shown(const char *s, char *out, size_t len)
+int cli_shown_n(const void *s, size_t n, char *out, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *p = s, *end = p + n;
     size_t w = 0;
     int escaped = 0;
-    while (*p && w + 5 < len) {
-        size_t n = sipc__utf8_printable_len(p);
-        if (n) {
-            memcpy(out + w, p, n);
-            w += n;
-            p += n;
+    while (p < end && w + 5 < len) {
+        /* near the end, a copy ending in NULs: the check reads up to 4 bytes */
+        unsigned char tail[5] = {0};
+        const unsigned char *q = p;
+        if (end - p < 4)
+            q = memcpy(tail, p, (size_t)(end - p));
+        size_t k = sipc__utf8_printable_len(q);
+        if (k) {
+            memcpy(out + w, p, k);
+            w += k;
+            p += k;
         } else {
             w += (size_t)snprintf(out + w, len - w, "\\x%02x", *p++);
             escaped = 1;
         }
     }
     out[w] = '\0';
-    return escaped || *p;
+    return escaped || p < end;
+}
+
+int cli_shown(const char *s, char *out, size_t len)
+{
+    return cli_shown_n(s, strlen(s), out, len);
 }
 
 const char *cli_err_line(char *buf, size_t len, int err, const char *detail)

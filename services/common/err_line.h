@@ -17,5 +17,8 @@ const char *cli_err_line(char *buf, size_t len, int err, const char *detail);
  * to len). cli_err_line does it to the detail. Returns whether anything was
  * escaped or cut. */
 int cli_shown(const char *s, char *out, size_t len);
+/* cli_shown for n bytes at s that may hold NULs and need not end in one (a
+ * record's id, which is bytes on the wire): a NUL is \x00. */
+int cli_shown_n(const void *s, size_t n, char *out, size_t len);
 
 #endif

@@ -42,8 +42,12 @@ static void quiet_sink(void *arg, sipc_log_level level, const char *category, co
 {
     ctl_client *cl = arg;
     /* connection failures are reported once, by the command, as one clear line */
-    if (level >= SIPC_LOG_ERROR || (!cl->quiet_log && level >= SIPC_LOG_WARN))
-        fprintf(stderr, "%s %s %s\n", category, sipc_log_level_name(level), msg);
+    if (level < SIPC_LOG_ERROR && (cl->quiet_log || level < SIPC_LOG_WARN))
+        return;
+    /* the library's lines quote peers (a remote error's message) */
+    char shown[2400];
+    cli_shown(msg, shown, sizeof shown);
+    fprintf(stderr, "%s %s %s\n", category, sipc_log_level_name(level), shown);
 }
 
 static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)

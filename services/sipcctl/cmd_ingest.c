@@ -182,18 +182,11 @@ static void lost(ingest *in, batch *b, int code, const char *why)
     end_run(in, code, why);
 }
 
-/* An id for a message line: bytes below 0x20 (U+0000 included) as \xNN. */
+/* An id for a message line, as every text from a node is shown (U+0000
+ * included: an id is bytes on the wire). */
 static const char *shown_id(const ProtobufCBinaryData *id, char *buf, size_t cap)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < id->len && k + 5 < cap; i++) {
-        unsigned char c = id->data[i];
-        if (c < 0x20 || c == 0x7f)
-            k += (size_t)snprintf(buf + k, cap - k, "\\x%02x", c);
-        else
-            buf[k++] = (char)c;
-    }
-    buf[k] = '\0';
+    cli_shown_n(id->data, id->len, buf, cap);
     return buf;
 }
 

@@ -87,6 +87,21 @@ static void print_tls(json_t *tls, json_t *guard)
     }
 }
 
+/* The peers a forced strict cut off and acknowledged (they hold nothing up
+ * until they connect again): whom the operator chose to lose. */
+static void print_cut_off(json_t *guard)
+{
+    json_t *peers = json_object_get(guard, "cut_off_peers");
+    size_t n = json_array_size(peers);
+    if (!n)
+        return;
+    printf("  strict guard: %zu peer%s cut off by a forced strict (acknowledged: not counted "
+           "until %s again): ",
+           n, n == 1 ? "" : "s", n == 1 ? "it connects" : "they connect");
+    print_guard_peers(peers);
+    printf("\n");
+}
+
 /* The database's health: one line, and what fails while it does. */
 static void print_storage(json_t *storage)
 {
@@ -116,6 +131,7 @@ static void print_node(json_t *st)
            s_of(node, "cluster"), i_of(node, "uptime_seconds"));
     printf("  %s\n", s_of(node, "version"));
     print_tls(tls, json_object_get(st, "guard"));
+    print_cut_off(json_object_get(st, "guard"));
     if (json_is_object(cert) && i_of(cert, "days_left") < 0) /* rounded down: no count */
         printf("  certificate: %s, sha256 %.16s..., EXPIRED on %s\n", s_of(cert, "subject"),
                s_of(cert, "fingerprint_sha256"), s_of(cert, "not_after"));

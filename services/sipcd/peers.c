@@ -266,20 +266,34 @@ void host_peers_text(const host_peer *list, int n, int total, int64_t now, char 
     }
 }
 
+static json_t *peer_json(const host_peer *p, int64_t now)
+{
+    char when[32];
+    sipc_rfc3339_format((int64_t)p->last_seen * 1000, 0, when, sizeof when);
+    return json_pack("{s:s, s:s, s:s, s:s, s:I}", "address", p->address, "node", p->node,
+                     "service", p->service, "last_seen", when, "seconds_ago",
+                     (json_int_t)(now - p->last_seen));
+}
+
 json_t *host_peers_guard_json(const host_peers *ps, int window_s, const char *self, int64_t now)
 {
     static host_peer list[HOST_PEERS_MAX];
     int n = host_peers_plaintext(ps, window_s, self, now, list, HOST_PEERS_MAX);
     json_t *arr = json_array();
-    for (int i = 0; i < n; i++) {
-        char when[32];
-        sipc_rfc3339_format((int64_t)list[i].last_seen * 1000, 0, when, sizeof when);
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:I}", "address",
-                                             list[i].address, "node", list[i].node, "service",
-                                             list[i].service, "last_seen", when, "seconds_ago",
-                                             (json_int_t)(now - list[i].last_seen)));
-    }
-    return json_pack("{s:i, s:o}", "window_s", window_s, "plaintext_peers", arr);
+    for (int i = 0; i < n; i++)
+        json_array_append_new(arr, peer_json(&list[i], now));
+    /* the acknowledged ones stay marked until they connect again, whatever
+     * the window: the operator sees whom a force cut off */
+    n = 0;
+    for (int i = 0; i < ps->n; i++)
+        if (ps->p[i].cut_off)
+            list[n++] = ps->p[i];
+    qsort(list, (size_t)n, sizeof list[0], by_recent);
+    json_t *cut = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(cut, peer_json(&list[i], now));
+    return json_pack("{s:i, s:o, s:o}", "window_s", window_s, "plaintext_peers", arr,
+                     "cut_off_peers", cut);
 }
 
 int host_force_strict_take(const char *home)

@@ -62,7 +62,10 @@ int host_peers_cut_off(host_peers *ps, int window_s, const char *self, int64_t n
 void host_peers_text(const host_peer *list, int n, int total, int64_t now, char *out,
                      size_t len);
 /* {"window_s", "plaintext_peers": [{"address", "node", "service", "last_seen",
- * "seconds_ago"}]} for the management status. */
+ * "seconds_ago"}], "cut_off_peers": [...]} for the management status:
+ * plaintext_peers those host_peers_plaintext lists, cut_off_peers (the same
+ * fields) those a forced strict cut off and acknowledged, still marked (they
+ * have not connected since), whatever the window; both newest first. */
 json_t *host_peers_guard_json(const host_peers *ps, int window_s, const char *self, int64_t now);
 
 /* The one-shot override of the guard that `tlstool mode strict --force`

@@ -19,7 +19,9 @@
 #     and is 0600 in a 0700 state/
 #   - `mode strict --reload --force` goes strict anyway (logged as forced),
 #     and so does `sipcctl reload --force` after a refused `sipcctl reload`;
-#     a peer it cut off that connects again in plaintext is named again
+#     the status (text and --json) lists the peers it cut off and
+#     acknowledged; a peer it cut off that connects again in plaintext is
+#     named again
 #   - only a --force over TLS acknowledges the peers it cuts off: from a
 #     plaintext sipcctl it goes strict, but marks no one in the history
 #   - the override of `tlstool mode strict --force` works for one start, and
@@ -287,6 +289,9 @@ ctl --home "$work/a" status >"$work/st.txt" 2>&1
 grep -q "^  TLS: enabled, mode strict$" "$work/st.txt" && ! grep -q "held back" "$work/st.txt" &&
     ctl --home "$work/a" status --json | jq -e '.guard.held_back == false' >/dev/null &&
     ok "forced strict: the status no longer says held back" || { not_ok "status text after --force"; cat "$work/st.txt"; }
+grep -q "^  strict guard: [0-9]* peers* cut off by a forced strict (acknowledged: not counted until \(it connects\|they connect\) again): .*[0-9.]* (node c) [0-9]* s ago on the [a-z]* service" "$work/st.txt" &&
+    ctl --home "$work/a" status --json | jq -e '[.guard.cut_off_peers[] | select(.node == "c")] | length == 1' >/dev/null &&
+    ok "forced strict: the status (text and --json) lists C as cut off and acknowledged" || { not_ok "cut-off peers in the status"; cat "$work/st.txt"; ctl --home "$work/a" status --json | jq .guard; }
 
 # --- the override marker, the restart path: once -----------------------------
 tt mode permissive --reload >/dev/null 2>&1 || not_ok "permissive again"

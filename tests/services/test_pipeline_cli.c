@@ -142,8 +142,9 @@ static void write_records(const char *path, int n, int with_bad)
         if (with_bad && i == 8)
             fputs("{\"id\": \"no-time\"}\n", f); /* line 10 */
         if (with_bad && i == 16)
-            /* line 19: good JSON, but the data service refuses U+0000 in an id */
-            fputs("{\"id\": \"nul\\u0000id\", \"timestamp_ms\": 5}\n", f);
+            /* line 19: good JSON, but the data service refuses U+0000 in an id;
+             * U+009B (CSI) must not reach the terminal when it is shown */
+            fputs("{\"id\": \"nul\\u0000\\u009b2J\\u00e9id\", \"timestamp_ms\": 5}\n", f);
         if (i == 30)
             fputs("\n", f); /* a blank line is no record and no error */
         fprintf(f,
@@ -175,7 +176,8 @@ static void t_ingest_cli(void **state)
                "line 5: column");
     assert_non_null(strstr(r.err, "line 10: timestamp is missing"));
     assert_non_null(strstr(r.err, "line 5: column 31: ")); /* past the line's end */
-    assert_non_null(strstr(r.err, "line 19 (id nul\\x00id): rejected by 127.0.0.1:"));
+    assert_non_null(
+        strstr(r.err, "line 19 (id nul\\x00\\xc2\\x9b2J\xc3\xa9id): rejected by 127.0.0.1:"));
     assert_non_null(strstr(r.out, "bad lines: 2\n"));
     assert_non_null(strstr(r.out, "not acknowledged: 0\n"));
     assert_non_null(strstr(r.out, "records/s"));

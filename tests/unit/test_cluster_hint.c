@@ -1,7 +1,8 @@
 /* test_cluster_hint.c - the fix a client home is given for a node of another
  * cluster (services/common/cluster_hint.c): the line it names reads back
  * from sipc.conf as the node's name, and a name no line can hold is said to
- * be one, never suggested. */
+ * be one, never suggested; and cli_shown_n, which shows a node's bytes as
+ * the fix shows its name. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "services/common/cluster_hint.h"
+#include "services/common/err_line.h"
 
 static char home[64];
 
@@ -155,6 +157,23 @@ static void t_the_name_is_shown_escaped(void **state)
         assert_true(*p >= 0x20 && *p != 0x7f && *p != 0xc2 && *p != 0xff);
 }
 
+/* Bytes with a length (a record's id): a NUL is shown, not an end, and a
+ * character cut by the end is escaped, never read past it. */
+static void t_bytes_are_shown_escaped(void **state)
+{
+    (void)state;
+    static const unsigned char id[] = {'a', 0, 0xc2, 0x9b, '2', 'J', 0xc3, 0xa9, 0xe6, 0x97};
+    char out[100];
+    unsigned char *heap = malloc(sizeof id); /* no NUL after it */
+    assert_non_null(heap);
+    memcpy(heap, id, sizeof id);
+    assert_int_equal(cli_shown_n(heap, sizeof id, out, sizeof out), 1);
+    assert_string_equal(out, "a\\x00\\xc2\\x9b2J\xc3\xa9\\xe6\\x97");
+    assert_int_equal(cli_shown_n(heap + 6, 2, out, sizeof out), 0);
+    assert_string_equal(out, "\xc3\xa9");
+    free(heap);
+}
+
 /* A name the hello gave longer than the library keeps: its start would
  * never match, so it is not suggested. */
 static void t_a_cut_name_is_not_suggested(void **state)
@@ -186,6 +205,7 @@ int main(void)
         cmocka_unit_test(t_a_name_no_line_holds),
         cmocka_unit_test(t_inih_semicolon_after_equals),
         cmocka_unit_test(t_the_name_is_shown_escaped),
+        cmocka_unit_test(t_bytes_are_shown_escaped),
         cmocka_unit_test(t_a_cut_name_is_not_suggested),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);

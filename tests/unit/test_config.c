@@ -1022,8 +1022,9 @@ static void test_nodes_default_to_data_port(void **state)
 
 /* A node listening on a wildcard (0.0.0.0, ::) knows its own [cluster] nodes
  * entry by the data port and a host that is one of this machine's addresses
- * (loopback: 127.0.77.x; an interface's), else it links to itself and counts
- * itself twice. Nothing listens here: only the decision is tested. */
+ * (loopback: 127.0.77.x, localhost, an IPv4-mapped one; an interface's), else
+ * it links to itself and counts itself twice. Nothing listens here: only the
+ * decision is tested. */
 static void test_wildcard_self(void **state)
 {
     (void)state;
@@ -1032,8 +1033,10 @@ static void test_wildcard_self(void **state)
     char err[512];
     static const char nodes[] = "[cluster]\nnodes = 127.0.77.1:33710, 127.0.77.2:33720, "
                                 "192.0.2.1:33710, [::1]:33710, node-a.example:33710, 127.0.77.3, "
-                                "[::ffff:127.0.77.4]:33710\n[data]\nport = 33710\n";
-    char text[600];
+                                "[::ffff:127.0.77.4]:33710,\n  localhost:33710, LocalHost:33720, "
+                                "[::ffff:192.0.2.1]:33710, [::ffff:127.0.84.1]:33720\n"
+                                "[data]\nport = 33710\n";
+    char text[700];
     snprintf(text, sizeof text, "[node]\naddress = 0.0.0.0\n%s", nodes);
     assert_int_equal(load_text(home, text, &cfg, err, sizeof err), 0);
     assert_true(sipc_config_node_is_self(&cfg, 0));  /* loopback, the data port */
@@ -1042,13 +1045,19 @@ static void test_wildcard_self(void **state)
     assert_false(sipc_config_node_is_self(&cfg, 3)); /* IPv6: not on an IPv4 listener */
     assert_false(sipc_config_node_is_self(&cfg, 4)); /* a name: never resolved */
     assert_true(sipc_config_node_is_self(&cfg, 5));  /* no port: the data port */
+    assert_true(sipc_config_node_is_self(&cfg, 6));  /* IPv4-mapped: where it goes, IPv4 */
+    assert_true(sipc_config_node_is_self(&cfg, 7));  /* localhost: 127.0.0.1 */
+    assert_false(sipc_config_node_is_self(&cfg, 8) || sipc_config_node_is_self(&cfg, 9) ||
+                 sipc_config_node_is_self(&cfg, 10)); /* another port; not this machine's */
     for (const char *const *a = (const char *const[]){"::", "[::]", "0::0", NULL}; *a; a++) {
         /* ::, as libuv binds it, takes IPv4 too */
         snprintf(cfg.address, sizeof cfg.address, "%s", *a);
         assert_true(sipc_config_node_is_self(&cfg, 0) && sipc_config_node_is_self(&cfg, 3));
         assert_true(sipc_config_node_is_self(&cfg, 6)); /* IPv4-mapped loopback */
+        assert_true(sipc_config_node_is_self(&cfg, 7));
         assert_false(sipc_config_node_is_self(&cfg, 1) || sipc_config_node_is_self(&cfg, 2) ||
-                     sipc_config_node_is_self(&cfg, 4));
+                     sipc_config_node_is_self(&cfg, 4) || sipc_config_node_is_self(&cfg, 8) ||
+                     sipc_config_node_is_self(&cfg, 9) || sipc_config_node_is_self(&cfg, 10));
     }
     /* an address of one of this machine's interfaces, if it has one */
     struct ifaddrs *ifs;
@@ -1067,6 +1076,18 @@ static void test_wildcard_self(void **state)
     snprintf(text, sizeof text, "[node]\naddress = 127.0.77.2\n%s", nodes);
     assert_int_equal(load_text(home, text, &cfg, err, sizeof err), 0);
     assert_false(sipc_config_node_is_self(&cfg, 0) || sipc_config_node_is_self(&cfg, 1));
+    assert_false(sipc_config_node_is_self(&cfg, 6) || sipc_config_node_is_self(&cfg, 7));
+    /* ... as the address a dial to it reaches: mapped as IPv4, localhost as 127.0.0.1 */
+    snprintf(cfg.address, sizeof cfg.address, "127.0.77.4");
+    assert_true(sipc_config_node_is_self(&cfg, 6));
+    snprintf(cfg.address, sizeof cfg.address, "[::ffff:127.0.77.4]");
+    assert_true(sipc_config_node_is_self(&cfg, 6) && !sipc_config_node_is_self(&cfg, 0));
+    snprintf(cfg.address, sizeof cfg.address, "127.0.0.1");
+    assert_true(sipc_config_node_is_self(&cfg, 7) && !sipc_config_node_is_self(&cfg, 6));
+    snprintf(cfg.address, sizeof cfg.address, "localhost");
+    assert_true(sipc_config_node_is_self(&cfg, 7) && !sipc_config_node_is_self(&cfg, 8));
+    snprintf(cfg.nodes[0], sizeof cfg.nodes[0], "127.0.0.1:33710");
+    assert_true(sipc_config_node_is_self(&cfg, 0));
     rm_home(home);
 }
 

@@ -33,6 +33,7 @@ typedef struct tc {
     sipc_request *held[16];
     int nheld;
     int64_t seen_deadline;
+    sipc_peer_info down_info; /* sipc_conn_info as the connection went down */
 } tc;
 
 /* ------------------------------------------------------------ owner */
@@ -52,10 +53,11 @@ static void own_writable(void *owner, sipc_conn *c)
 static void own_down(void *owner, sipc_conn *c, int err, const char *detail, int was_up,
                      int got_bytes)
 {
-    (void)c, (void)detail, (void)was_up, (void)got_bytes;
+    (void)detail, (void)was_up, (void)got_bytes;
     tc *t = owner;
     t->downs++;
     t->down_err = err;
+    sipc_conn_info(c, &t->down_info);
 }
 
 static void own_freed(void *owner)
@@ -336,6 +338,8 @@ static void t_hello(void **state)
     sipc_peer_info pi;
     sipc_conn_info(t.c, &pi);
     assert_string_equal(pi.peer_node, "peer");
+    assert_string_equal(pi.peer_cluster, "test");
+    assert_int_equal(pi.peer_cluster_cut, 0);
     assert_int_equal(pi.tls, 0);
     tc_close(&t);
 
@@ -350,7 +354,27 @@ static void t_hello(void **state)
     assert_int_equal(t.ups, 0);
     assert_int_equal(t.downs, 1);
     assert_int_equal(t.down_err, SIPC_ECLUSTER);
+    assert_string_equal(t.down_info.peer_cluster, "other");
+    assert_int_equal(t.down_info.peer_cluster_cut, 0);
     tc_close(&t);
+    /* one longer than peer_cluster holds: its start, and said to be cut (the
+     * flag came after the fields a program built against an older header
+     * knows) */
+    assert_true(offsetof(sipc_peer_info, peer_cluster_cut) > offsetof(sipc_peer_info, tls_direct));
+    {
+        char longer[71];
+        memset(longer, 'L', sizeof longer - 1);
+        longer[sizeof longer - 1] = '\0';
+        tc_open(&t, NULL);
+        peer_expect_free(&t, SIPC__KIND__HELLO, 0);
+        peer_hello(&t, longer);
+        peer_expect_free(&t, SIPC__KIND__ERROR, 0);
+        assert_int_equal(t.down_err, SIPC_ECLUSTER);
+        longer[63] = '\0';
+        assert_string_equal(t.down_info.peer_cluster, longer);
+        assert_int_equal(t.down_info.peer_cluster_cut, 1);
+        tc_close(&t);
+    }
 
     /* another protocol version: the message names the value that differs */
     tc_open(&t, NULL);

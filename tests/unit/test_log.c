@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "base/log_line.h"
 #include "ipc/internal.h"
 #include "ipc/node/log_internal.h"
 #include "sipc/node.h"
@@ -400,6 +401,40 @@ static void test_one_line_per_record(void **state)
     rm_dir(dir);
 }
 
+/* A peer's text may hold C1 controls (CSI, 0x9b as a byte or U+009B) and
+ * broken UTF-8: they reach the log as \xNN, never raw to a terminal that
+ * reads it; printable UTF-8 stays as it is. */
+static void test_c1_and_broken_utf8(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char d1[9], d2[9];
+    today(d1);
+    sipc_logger *lg;
+    assert_int_equal(sipc_logger_open(&lg, dir, "C1", 0, SIPC_LOG_INFO), 0);
+    sipc_logger_sink(lg, SIPC_LOG_WARN, "Transport.Conn",
+                     "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \x9b" "31m \xc2\x9b" "2J \xc2\x85 "
+                     "\xff \xc3( \xe6\x97 \xed\xa0\x80 \xc0\xaf end\xe6");
+    sipc_logger_close(lg);
+    today(d2);
+    char *text = read_log(dir, "C1", d1, d2);
+    assert_int_equal(check_lines(text), 1);
+    assert_non_null(strstr(text, " Transport.Conn WARN caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac "
+                                 "\\x9b31m \\xc2\\x9b2J \\xc2\\x85 \\xff \\xc3( "
+                                 "\\xe6\\x97 \\xed\\xa0\\x80 \\xc0\\xaf end\\xe6\n"));
+    free(text);
+    /* a character is kept whole or left out at the cut, never split */
+    char line[SIPC__LOG_LINE_MAX], big[SIPC__LOG_LINE_MAX + 8];
+    size_t head = sipc__log_format(line, 0, "A.B", "INFO", "") - 1;
+    memset(big, 'x', sizeof big);
+    big[SIPC__LOG_LINE_MAX - 2 - head] = '\0';
+    strcat(big, "\xc3\xa9\x9b");
+    size_t n = sipc__log_format(line, 0, "A.B", "INFO", big);
+    assert_int_equal(n, SIPC__LOG_LINE_MAX - 1);
+    assert_memory_equal(line + n - 2, "x\n", 2);
+    rm_dir(dir);
+}
+
 static void test_open_errors(void **state)
 {
     (void)state;
@@ -772,6 +807,7 @@ int main(void)
         cmocka_unit_test(test_stderr),
         cmocka_unit_test(test_long_message_and_null),
         cmocka_unit_test(test_one_line_per_record),
+        cmocka_unit_test(test_c1_and_broken_utf8),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_level_names),
         cmocka_unit_test(test_buffered_writes),

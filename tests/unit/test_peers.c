@@ -1,7 +1,7 @@
 /* test_peers.c - the peer history behind the strict guard
  * (services/sipcd/peers.c): a peer a forced strict cut off is not counted,
- * and seeing it again, in plaintext or over TLS, clears the mark, even within
- * the second it was marked in. */
+ * but shown as cut off, and seeing it again, in plaintext or over TLS, clears
+ * the mark, even within the second it was marked in. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,6 +57,43 @@ static void t_cut_off_not_listed(void **state)
     assert_false(listed(ps, "c", T0 + 1));
     /* nothing left to mark: a second force marks no one */
     assert_int_equal(host_peers_cut_off(ps, WINDOW, "self", T0 + 1), 0);
+    free(ps);
+}
+
+static const char *node_at(json_t *g, const char *list, size_t i)
+{
+    return json_string_value(json_object_get(json_array_get(json_object_get(g, list), i), "node"));
+}
+
+/* The status names whom a force cut off, newest first, whatever the window,
+ * until each connects again. */
+static void t_guard_json_lists_cut_off(void **state)
+{
+    (void)state;
+    host_peers *ps = fresh();
+    host_peers_seen(ps, "127.0.84.3:40000", "c", 0, "data", T0);
+    host_peers_seen(ps, "127.0.84.4:40000", "d", 0, "search", T0 + 2);
+    assert_int_equal(host_peers_cut_off(ps, WINDOW, "self", T0 + 3), 2);
+    host_peers_seen(ps, "127.0.84.2:40000", "b", 0, "data", T0 + 4);
+    json_t *g = host_peers_guard_json(ps, WINDOW, "self", T0 + 5);
+    assert_int_equal(json_array_size(json_object_get(g, "plaintext_peers")), 1);
+    assert_string_equal(node_at(g, "plaintext_peers", 0), "b");
+    assert_int_equal(json_array_size(json_object_get(g, "cut_off_peers")), 2);
+    assert_string_equal(node_at(g, "cut_off_peers", 0), "d");
+    assert_string_equal(node_at(g, "cut_off_peers", 1), "c");
+    json_t *d = json_array_get(json_object_get(g, "cut_off_peers"), 0);
+    assert_string_equal(json_string_value(json_object_get(d, "address")), "127.0.84.4");
+    assert_string_equal(json_string_value(json_object_get(d, "service")), "search");
+    assert_int_equal(json_integer_value(json_object_get(d, "seconds_ago")), 3);
+    assert_non_null(json_string_value(json_object_get(d, "last_seen")));
+    json_decref(g);
+    /* out of the window: still cut off; c back over TLS: no longer */
+    host_peers_seen(ps, "127.0.84.3:40001", "c", 1, "data", T0 + 5000);
+    g = host_peers_guard_json(ps, WINDOW, "self", T0 + 5001);
+    assert_int_equal(json_array_size(json_object_get(g, "plaintext_peers")), 0);
+    assert_int_equal(json_array_size(json_object_get(g, "cut_off_peers")), 1);
+    assert_string_equal(node_at(g, "cut_off_peers", 0), "d");
+    json_decref(g);
     free(ps);
 }
 
@@ -140,6 +177,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_cut_off_not_listed),
+        cmocka_unit_test(t_guard_json_lists_cut_off),
         cmocka_unit_test(t_plaintext_again_clears),
         cmocka_unit_test(t_tls_again_clears),
         cmocka_unit_test(t_same_second_clears),

@@ -358,6 +358,14 @@ typedef struct sipc_peer_info {
                                 data through sipc's own TLS record layer; 0: through
                                 wolfSSL's (a build without key export, or a
                                 handshake that did not end at a record boundary) */
+    /* (newest last: sipc_conn_info writes the whole structure, so, as with
+     * sipc_options, a program is compiled against the header of the libsipc
+     * it runs with) */
+    int peer_cluster_cut;    /* 1: the hello's cluster name was longer than
+                                peer_cluster holds (63 bytes), which has its
+                                start only (such a peer is refused,
+                                SIPC_ECLUSTER: read it when the connection goes
+                                down) */
 } sipc_peer_info;
 
 /* Connection events reported to servers and channels. */

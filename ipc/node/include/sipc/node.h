@@ -131,10 +131,13 @@ SIPC_EXTERN int sipc_config_node(const sipc_config *cfg, int i, char *host, size
 SIPC_EXTERN int sipc_config_node_service(const sipc_config *cfg, int i, const char *service,
                                          char *host, size_t hostlen, int *port);
 /* 1 if entry i of [cluster] nodes is this node itself: its port is cfg's
- * data port and its host cfg's [node] address (compared by sipc_same_host:
- * "fd00::2" and "fd00:0::2" are one), or, when that address is a wildcard,
- * a numeric address of this machine (loopback, or an interface's; IPv4
- * only for 0.0.0.0; names are not resolved); 0 otherwise, or for a bad i. */
+ * data port and its host cfg's [node] address (compared as addresses:
+ * "fd00::2" and "fd00:0::2" are one; "localhost" is 127.0.0.1 and an
+ * IPv4-mapped address such as ::ffff:127.0.0.1 its IPv4 one, where a
+ * connection to it goes), or, when that address is a wildcard, an address
+ * of this machine so compared (loopback, or an interface's; IPv4 only for
+ * 0.0.0.0; names other than localhost are not resolved); 0 otherwise, or
+ * for a bad i. */
 SIPC_EXTERN int sipc_config_node_is_self(const sipc_config *cfg, int i);
 /* The TLS mode in effect: SIPC_TLS_OFF unless tls_enable. */
 SIPC_EXTERN sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg);

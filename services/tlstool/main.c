@@ -264,10 +264,11 @@ int main(int argc, char **argv)
     o.home = sipc_home_resolve(o.home_opt);
     /* create writes a file anywhere, import makes the home, verify FILE
      * needs none; every other command works on an existing home */
-    char herr[900];
+    char herr[900], as[40];
     int own_input = p.cmd->run == cmd_create || p.cmd->run == cmd_import ||
                     (p.cmd->run == cmd_verify && o.npos > 0);
-    if (!own_input && sipc_cli_home_missing(o.home_opt, 1, herr, sizeof herr))
+    cli_given_as(&p, "home", as, sizeof as);
+    if (!own_input && sipc_cli_home_missing(o.home_opt, as, 1, herr, sizeof herr))
         return fail(EX_CONFIG, "%s", herr);
     int r = p.cmd->run(&o);
     cli_password_forget();

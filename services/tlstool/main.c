@@ -141,7 +141,10 @@ static const cli_cmd COMMANDS[] = {
      "the same port, for a rolling change; strict: TLS only. Running services pick the\n"
      "change up on a reload (--reload, `sipcctl reload`, SIGHUP) or a restart.\n"
      "Going strict is refused by the node (exit 12 with --reload) while a peer's latest\n"
-     "connection was plaintext within [tls] strict_guard_window; --force overrides.\n",
+     "connection was plaintext within [tls] strict_guard_window; --force overrides (from\n"
+     "TLS off, --reload --force also writes state/force-strict for its plaintext request,\n"
+     "so that the node acknowledges whom it cuts off and its next start stays strict).\n"
+     "A refused --reload from TLS off puts sipc.conf back as it was.\n",
      ENABLE_OPTS, cmd_enable, NULL},
     {"mode", "permissive|strict [--reload] [--force]", "set the TLS mode ([tls] mode)",
      "Sets [tls] mode in sipc.conf: permissive accepts TLS and plaintext peers on one port,\n"

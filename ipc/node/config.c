@@ -750,6 +750,77 @@ static int line_is_key(const char *l, const char *key)
     return *l == '=' || *l == ':';
 }
 
+/* Replaces path (home's sipc.conf) with len bytes of text: written under a
+ * temporary name, synced and renamed, so that a crash never leaves half a
+ * file. */
+static int replace_conf(const char *home, const char *path, const char *text, size_t len,
+                        char *err, size_t errlen)
+{
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s/.sipc.conf.%ld.tmp", home, (long)getpid());
+    if (mkdir(home, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", home, strerror(errno));
+        return SIPC_ECONFIG;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        return SIPC_ECONFIG;
+    }
+    int e = 0;
+    for (size_t off = 0; !e && off < len;) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0 && errno != EINTR)
+            e = errno;
+        else if (w > 0)
+            off += (size_t)w;
+    }
+    if (!e && fsync(fd) != 0)
+        e = errno;
+    if (close(fd) != 0 && !e)
+        e = errno;
+    if (!e && rename(tmp, path) != 0)
+        e = errno;
+    if (e) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
+        unlink(tmp);
+        return SIPC_ECONFIG;
+    }
+    return 0;
+}
+
+/* The whole file as it is now: 0 with *out (malloc'd, *len bytes), 1 when
+ * there is none, SIPC_ECONFIG when it cannot be read. */
+static int read_conf(const char *path, char **out, size_t *len, char *err, size_t errlen)
+{
+    *out = NULL;
+    *len = 0;
+    FILE *in = fopen(path, "re");
+    if (!in) {
+        if (errno == ENOENT)
+            return 1;
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return SIPC_ECONFIG;
+    }
+    FILE *mem = open_memstream(out, len);
+    char buf[4096];
+    size_t n;
+    int bad = !mem;
+    while (!bad && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        bad = fwrite(buf, 1, n, mem) != n;
+    bad |= ferror(in);
+    fclose(in);
+    if (mem)
+        bad |= fclose(mem) != 0;
+    if (bad) {
+        free(*out);
+        *out = NULL;
+        snprintf(err, errlen, "cannot read %s", path);
+        return SIPC_ECONFIG;
+    }
+    return 0;
+}
+
 int sipc_config_set(const char *home, const char *section, const char *key, const char *value,
                     char *err, size_t errlen)
 {
@@ -765,40 +836,22 @@ int sipc_config_set(const char *home, const char *section, const char *key, cons
         return SIPC_ECONFIG;
     }
     home = sipc_home_resolve(home);
-    char path[1024], tmp[1100];
+    char path[1024];
     snprintf(path, sizeof path, "%s/sipc.conf", home);
-    snprintf(tmp, sizeof tmp, "%s/.sipc.conf.%ld.tmp", home, (long)getpid());
 
-    char *old = NULL;
-    size_t oldlen = 0;
-    FILE *in = fopen(path, "re");
-    if (in) {
-        FILE *mem = open_memstream(&old, &oldlen);
-        char buf[4096];
-        size_t n;
-        while (mem && (n = fread(buf, 1, sizeof buf, in)) > 0)
-            fwrite(buf, 1, n, mem);
-        if (mem)
-            fclose(mem);
-        fclose(in);
-    } else if (errno != ENOENT) {
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-        return SIPC_ECONFIG;
-    }
+    char *old;
+    size_t oldlen;
+    int r = read_conf(path, &old, &oldlen, err, errlen);
+    if (r < 0)
+        return r;
 
-    if (mkdir(home, 0755) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create %s: %s", home, strerror(errno));
-        free(old);
-        return SIPC_ECONFIG;
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+    char *text_out = NULL;
+    size_t out_len = 0;
+    FILE *out = open_memstream(&text_out, &out_len);
     if (!out) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+        snprintf(err, errlen, "cannot set [%s] %s: out of memory", section, key);
         free(old);
-        return SIPC_ECONFIG;
+        return SIPC_ENOMEM;
     }
 
     /* after_key follows the reader (inih's multi-line rule): an indented
@@ -863,11 +916,38 @@ int sipc_config_set(const char *home, const char *section, const char *key, cons
         fprintf(out, "%s = %s\n", key, value);
     }
     free(old);
-    int ok = fflush(out) == 0 && fsync(fileno(out)) == 0;
-    ok &= fclose(out) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
+    if (fclose(out) != 0) {
+        free(text_out);
+        snprintf(err, errlen, "cannot set [%s] %s: out of memory", section, key);
+        return SIPC_ENOMEM;
+    }
+    r = replace_conf(home, path, text_out, out_len, err, errlen);
+    free(text_out);
+    return r;
+}
+
+int sipc_config_put_back(const char *home, const void *expect, size_t expect_len,
+                         const void *old, size_t old_len, char *err, size_t errlen)
+{
+    home = sipc_home_resolve(home);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/sipc.conf", home);
+    char *now;
+    size_t now_len;
+    int r = read_conf(path, &now, &now_len, err, errlen);
+    if (r < 0)
+        return r;
+    /* an edit made since (an operator, another tool) is never undone */
+    int same = expect ? r == 0 && now_len == expect_len && !memcmp(now, expect, now_len) : r == 1;
+    free(now);
+    if (!same) {
+        snprintf(err, errlen, "%s was changed since it was written", path);
+        return 1;
+    }
+    if (old)
+        return replace_conf(home, path, old, old_len, err, errlen);
+    if (unlink(path) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "cannot remove %s: %s", path, strerror(errno));
         return SIPC_ECONFIG;
     }
     return 0;

@@ -9,10 +9,11 @@
 
 #include "sipc/node.h"
 
-int sipc_cli_home_missing(const char *explicit_home, int check_default, char *err, size_t errlen)
+int sipc_cli_home_missing(const char *explicit_home, const char *given_as, int check_default,
+                          char *err, size_t errlen)
 {
     const char *env = getenv("SIPC_HOME");
-    const char *from = explicit_home && *explicit_home ? "--home"
+    const char *from = explicit_home && *explicit_home ? (given_as ? given_as : "--home")
                        : env && *env                   ? "$SIPC_HOME"
                                                        : NULL;
     if (!from && !check_default)

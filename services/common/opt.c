@@ -23,6 +23,9 @@ typedef struct scan {
     const cli_opt *given[64];
     const char *given_value[64];
     int ngiven;
+    /* the option being applied, as typed without its value: "-H", "--home" */
+    const char *as;
+    int aslen;
 } scan;
 
 /* A name of n characters (long, or -name when dash1), or a short letter. */
@@ -95,6 +98,11 @@ static int apply(scan *s, const cli_opt *o, const char *value)
         if (s->ngiven < (int)(sizeof s->given / sizeof s->given[0])) {
             s->given[s->ngiven] = o;
             s->given_value[s->ngiven++] = value;
+        }
+        cli_parsed *p = s->out;
+        if (p->ngiven < CLI_GIVEN_MAX) {
+            p->given[p->ngiven] = o;
+            snprintf(p->given_as[p->ngiven++], sizeof p->given_as[0], "%.*s", s->aslen, s->as);
         }
     }
     switch (o->kind) {
@@ -214,6 +222,8 @@ static int long_option(scan *s, int argc, char **argv, int *i, const char *name,
     } else if (eq && s->dest) {
         return fail(s, CLI_BAD_OPTION, "%.*s takes no value", (int)(name - arg + n), arg);
     }
+    s->as = arg;
+    s->aslen = (int)(name - arg + n);
     return apply(s, o, value);
 }
 
@@ -236,6 +246,13 @@ static int short_options(scan *s, int argc, char **argv, int *i, const cli_opt *
         }
         const char *value = NULL;
         int unknown = 0;
+        if (arg[j + 1] == '=' && s->dest) {
+            /* -H=/x is no -H /x: the value would start with '=' (a home
+             * named "=/x"); say both ways the user may have meant */
+            const char *v = arg[j + 2] ? arg + j + 2 : o->arg ? o->arg : "VALUE";
+            return fail(s, CLI_BAD_OPTION, "%s: write '-%c %s' or '--%s=%s'", arg, arg[j], v,
+                        o->name, v);
+        }
         if (arg[j + 1])
             value = arg + j + 1;
         else
@@ -244,6 +261,9 @@ static int short_options(scan *s, int argc, char **argv, int *i, const cli_opt *
             char opt[3] = {'-', arg[j], '\0'};
             return needs_value(s, o, opt, 2, argc, argv, *i, unknown);
         }
+        char opt[3] = {'-', arg[j], '\0'};
+        s->as = opt;
+        s->aslen = 2;
         return apply(s, o, value);
     }
     return 0;
@@ -337,7 +357,7 @@ int cli_parse(const cli_tool *tool, int argc, char **argv, void *dest, cli_parse
     out->args = argv + 1;
     if (err && errlen)
         err[0] = '\0';
-    scan s = {tool, NULL, NULL, 0, "", out, err, errlen, {NULL}, {NULL}, 0};
+    scan s = {tool, NULL, NULL, 0, "", out, err, errlen, {NULL}, {NULL}, 0, "", 0};
     if (tool->cmds) {
         /* options may precede the command: find it first, so that each
          * option is judged against the command it is given to */
@@ -354,6 +374,17 @@ int cli_parse(const cli_tool *tool, int argc, char **argv, void *dest, cli_parse
         r = fail(&s, CLI_BAD_PLACE, "option '%s' does not apply to '%s' (see %s %s --help)",
                  s.misplaced_name, s.cmd->name, tool->name, s.cmd->name);
     return r;
+}
+
+const char *cli_given_as(const cli_parsed *p, const char *name, char *buf, size_t buflen)
+{
+    for (int i = p->ngiven - 1; i >= 0; i--)
+        if (!strcmp(p->given[i]->name, name)) {
+            snprintf(buf, buflen, "%s", p->given_as[i]);
+            return buf;
+        }
+    snprintf(buf, buflen, "--%s", name);
+    return buf;
 }
 
 /* ------------------------------------------------------------------ help */

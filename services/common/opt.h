@@ -6,7 +6,8 @@
  * tables drive parsing (cli_parse) and the generated --help text (cli_help),
  * so an option cannot be accepted without being documented.
  *
- * Accepted forms: --name VALUE, --name=VALUE, -x VALUE, -xVALUE, clustered
+ * Accepted forms: --name VALUE, --name=VALUE, -x VALUE, -xVALUE (but not
+ * -x=VALUE, refused as a usage error that says both forms), clustered
  * short flags (-vh), -name for options marked CLI_DASH1 (as OpenSSL spells
  * them), options before or after the command, and -- to end the options.
  * A separate VALUE that reads as an option (a dash and a letter, or two
@@ -93,6 +94,7 @@ typedef enum {
     CLI_BAD_PLACE    /* an option of another command */
 } cli_bad;
 
+#define CLI_GIVEN_MAX 16
 typedef struct cli_parsed {
     const cli_cmd *cmd;   /* NULL: none given, or the tool has no commands */
     int help;             /* --help (or the help word) was given */
@@ -100,13 +102,19 @@ typedef struct cli_parsed {
     char **args;          /* the remaining arguments, in order */
     int nargs;
     cli_bad bad;          /* on failure: what kind of mistake */
+    /* the options of one value given (CLI_STRING, CLI_INT), each as typed
+     * without its value ("-H", "--home", "-name"), for cli_given_as */
+    const cli_opt *given[CLI_GIVEN_MAX];
+    char given_as[CLI_GIVEN_MAX][40];
+    int ngiven;
 } cli_parsed;
 
 /* Parses argv[1..argc-1] into the struct at dest and out. The arguments that
  * are neither options, their values nor the command are moved, in order, to
  * the front of argv + 1 (out->args). Returns 0, or SIPC_EINVAL with one line
  * in err and its kind in out->bad: "unknown option '--x' (see tool cmd
- * --help)", "--home needs a value", "--force takes no value", a CLI_INT out of
+ * --help)", "--home needs a value", "-H=/x: write '-H /x' or '--home=/x'",
+ * "--force takes no value", a CLI_INT out of
  * range, "--home needs a value: it is empty" (CLI_NONEMPTY), "unknown command
  * 'x' (see tool --help)", "--node given twice ('a', then 'b'): give it once"
  * (a CLI_STRING or CLI_INT; only a CLI_LIST takes several values), "unknown
@@ -117,6 +125,11 @@ typedef struct cli_parsed {
  * a value (the command is looked for before it is known). */
 int cli_parse(const cli_tool *tool, int argc, char **argv, void *dest, cli_parsed *out, char *err,
               size_t errlen);
+
+/* How option name (its long name) was typed, without its value, in buf:
+ * "-H", "--home" or "-home", so that a message about its value names what
+ * the user wrote; "--name" when it was not given. Returns buf. */
+const char *cli_given_as(const cli_parsed *p, const char *name, char *buf, size_t buflen);
 
 /* Writes the --help text of cmd, or of the tool when cmd is NULL: usage line,
  * about, commands with their summaries, every option with its help, epilog. */

@@ -318,7 +318,9 @@ int main(int argc, char **argv)
      * with the built-in defaults (plaintext, cluster "sipc") */
     o.command = p.cmd;
     o.cmd = p.cmd->name;
-    if (sipc_cli_home_missing(o.home, 0, err, sizeof err)) {
+    char as[40];
+    if (sipc_cli_home_missing(o.home, cli_given_as(&p, "home", as, sizeof as), 0, err,
+                              sizeof err)) {
         /* a script parsing --json gets its object for this too */
         return ctl_json_outcome(&o, ctl_fail(EX_CONFIG, "%s", err));
     }

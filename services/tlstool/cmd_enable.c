@@ -26,6 +26,29 @@ static int parse_mode(const char *s)
     return -1;
 }
 
+/* Writes the one-shot override of the node's strict guard,
+ * $home/state/force-strict, into path; *existed: it was there already.
+ * EX_OK or EX_FAIL, said. */
+static int write_override(const opts *o, char *path, size_t len, int *existed)
+{
+    snprintf(path, len, "%s/state", o->home);
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return fail(EX_FAIL, "cannot create %s: %s", path, strerror(errno));
+    snprintf(path, len, "%s/state/force-strict", o->home);
+    *existed = access(path, F_OK) == 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return fail(EX_FAIL, "cannot write %s: %s", path, strerror(errno));
+    char when[32], line[80];
+    sipc_time_str(time(NULL), when);
+    snprintf(line, sizeof line, "written by `tlstool --force` at %s\n", when);
+    int bad = write(fd, line, strlen(line)) < 0;
+    bad |= close(fd) != 0;
+    if (bad)
+        return fail(EX_FAIL, "cannot write %s: %s", path, strerror(errno));
+    return EX_OK;
+}
+
 /* Going strict without --reload: the node's guard judges at its next start
  * or reload; say now what this home's peer history (written by the node that
  * runs from it) shows, and with --force leave the one-shot override. */
@@ -50,51 +73,68 @@ static int strict_later(const opts *o, const sipc_config *cfg)
     if (!o->force)
         return EX_OK;
     char path[1200];
-    snprintf(path, sizeof path, "%s/state", o->home);
-    if (mkdir(path, 0700) != 0 && errno != EEXIST)
-        return fail(EX_FAIL, "cannot create %s: %s", path, strerror(errno));
-    snprintf(path, sizeof path, "%s/state/force-strict", o->home);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return fail(EX_FAIL, "cannot write %s: %s", path, strerror(errno));
-    char when[32], line[80];
-    sipc_time_str(time(NULL), when);
-    snprintf(line, sizeof line, "written by `tlstool --force` at %s\n", when);
-    int bad = write(fd, line, strlen(line)) < 0;
-    bad |= close(fd) != 0;
-    if (bad)
-        return fail(EX_FAIL, "cannot write %s: %s", path, strerror(errno));
+    int existed, r = write_override(o, path, sizeof path, &existed);
+    if (r)
+        return r;
     printf("override written: %s (the next start or reload of sipcd goes strict even with "
            "plaintext peers, then it is removed)\n",
            path);
     return EX_OK;
 }
 
+/* sipc.conf as this command found it and as its edit left it, so that a
+ * refusal can put back exactly what was there (no [tls] section, no mode
+ * line, the operator's comments). */
+typedef struct conf_bytes {
+    uint8_t *before, *after;
+    size_t before_len, after_len;
+    int had; /* there was a sipc.conf */
+} conf_bytes;
+
+/* The whole of $home/sipc.conf into *b, *len; *had: it exists. 0, or
+ * EX_CONFIG said. */
+static int read_conf_bytes(const opts *o, uint8_t **b, size_t *len, int *had)
+{
+    char path[1200], err[600];
+    snprintf(path, sizeof path, "%s/sipc.conf", o->home);
+    int r = sipc_secret_file_read(path, b, len, MAX_FILE, err, sizeof err);
+    *had = r == 0;
+    if (r == 0 || r == -ENOENT)
+        return 0;
+    return fail(EX_CONFIG, "%s", err);
+}
+
 /* The running node refused to turn TLS on (its strict guard, or a check of
- * the new setup): [tls] enable and mode go back to what they were before
- * this command, and server.tls.conf to its old text (old, NULL: there was
- * none), so that this home's own clients, which follow sipc.conf, keep
- * speaking as the node does. Returns EX_RELOAD_REFUSED, or EX_CONFIG if the
- * file cannot be put back. */
-static int undo_refused(const opts *o, const sipc_config *before, const char *conf,
-                        const uint8_t *old, size_t oldlen)
+ * the new setup): sipc.conf goes back to the bytes it had before this
+ * command, and server.tls.conf to its old text (old, NULL: there was none),
+ * so that this home's own clients, which follow sipc.conf, keep speaking as
+ * the node does. A sipc.conf changed by someone else since this command
+ * wrote it keeps their change: only [tls] enable goes back to 0. Returns
+ * EX_RELOAD_REFUSED, or EX_CONFIG if the file cannot be put back. */
+static int undo_refused(const opts *o, const conf_bytes *cb, const char *conf, const uint8_t *old,
+                        size_t oldlen)
 {
     char err[600];
-    if (sipc_config_set(o->home, "tls", "enable", before->tls_enable ? "1" : "0", err,
-                        sizeof err) != 0 ||
-        sipc_config_set(o->home, "tls", "mode", sipc_tls_mode_name(before->tls_mode), err,
-                        sizeof err) != 0)
+    int r = sipc_config_put_back(o->home, cb->after, cb->after_len, cb->had ? cb->before : NULL,
+                                 cb->before_len, err, sizeof err);
+    if (r == 1 && sipc_config_set(o->home, "tls", "enable", "0", err, sizeof err) != 0)
+        r = -1;
+    if (r < 0)
         return fail(EX_CONFIG, "the node refused, and %s/sipc.conf could not be put back: %s",
                     o->home, err);
     if (conf && (old ? sipc_store_write(conf, old, oldlen, err, sizeof err) != 0
                      : unlink(conf) != 0 && errno != ENOENT))
         fprintf(stderr, "tlstool: warning: %s could not be put back (informational only): %s\n",
                 conf, old ? err : strerror(errno));
-    printf("sipc.conf set back: [tls] enable = %d, mode = %s, as before this command: the node "
-           "still runs TLS off, and this home's clients keep speaking plaintext to it. Deal with "
-           "what the node names, or enable permissive first (`tlstool enable --mode permissive "
-           "--reload`), then run the command again\n",
-           before->tls_enable, sipc_tls_mode_name(before->tls_mode));
+    if (r == 1)
+        printf("sipc.conf was changed by someone else after this command wrote it, so only "
+               "[tls] enable = 0 was set back there (the rest stays as it is now): TLS is off in "
+               "it again. ");
+    else
+        printf("sipc.conf set back as it was before this command (TLS off): ");
+    printf("the node still runs TLS off, and this home's clients keep speaking plaintext to it. "
+           "Deal with what the node names, or enable permissive first (`tlstool enable --mode "
+           "permissive --reload`), then run the command again\n");
     return EX_RELOAD_REFUSED;
 }
 
@@ -196,12 +236,25 @@ int cmd_enable(void *arg)
         }
     }
     sipc_keypair_free(&kp);
+    /* from off with --reload a refusal puts sipc.conf back: keep its bytes */
+    conf_bytes cb = {NULL, NULL, 0, 0, 0};
+    int undo = o->reload && !was, after_had;
+    if (undo && (r = read_conf_bytes(o, &cb.before, &cb.before_len, &cb.had)) != 0) {
+        free(old);
+        return r;
+    }
     int mode_changes = want != (int)cfg.tls_mode;
     if ((mode_changes && sipc_config_set(o->home, "tls", "mode", sipc_tls_mode_name(want), err,
                                          sizeof err) != 0) ||
-        (!was && sipc_config_set(o->home, "tls", "enable", "1", err, sizeof err) != 0)) {
+        (!was && sipc_config_set(o->home, "tls", "enable", "1", err, sizeof err) != 0))
+        r = fail(EX_CONFIG, "%s", err);
+    else if (undo)
+        r = read_conf_bytes(o, &cb.after, &cb.after_len, &after_had);
+    if (r) {
         free(old);
-        return fail(EX_CONFIG, "%s", err);
+        free(cb.before);
+        free(cb.after);
+        return r;
     }
     if (was && !mode_changes)
         printf("TLS is already enabled (mode %s) in %s/sipc.conf\n", sipc_tls_mode_name(want),
@@ -230,10 +283,42 @@ int cmd_enable(void *arg)
      * reload applies it once the guard allows.) */
     o->undo_refused = !was;
     o->unchanged = was && !mode_changes;
+    /* Straight from off to strict with --reload --force: the request goes
+     * in plaintext to a node still running TLS off, and the node lets only
+     * the local override or a caller over TLS acknowledge whom it cuts off
+     * (a plaintext caller could be anyone). tlstool runs here with the
+     * home's access, which is what the override trusts: write it for this
+     * reload, so that --force means the next start stays strict too. */
+    char marker[1200] = "";
+    int marker_existed = 0;
+    if (undo && o->force && want == SIPC_TLS_STRICT) {
+        if ((r = write_override(o, marker, sizeof marker, &marker_existed)) != 0) {
+            free(old);
+            free(cb.before);
+            free(cb.after);
+            return r;
+        }
+        printf("override written: %s (the node's TLS is off, so this request goes in "
+               "plaintext: the override, which only this home's owner can write, lets the "
+               "node acknowledge the peers it cuts off)\n",
+               marker);
+    }
     r = apply_now_or_later(o, &cfg, want == SIPC_TLS_STRICT, "`tlstool enable`");
-    if (r == EX_RELOAD_REFUSED && o->reload && !was)
-        r = undo_refused(o, &cfg, wrote ? conf : NULL, old, oldlen);
+    if (r == EX_RELOAD_REFUSED && undo)
+        r = undo_refused(o, &cb, wrote ? conf : NULL, old, oldlen);
+    /* refused: sipc.conf is off again, and an override left behind would
+     * force a later, unrelated start; unreachable: the change and its
+     * --force stay for the next start or reload */
+    if (marker[0] && !marker_existed && r != EX_OK && r != EX_RELOAD_UNREACHABLE &&
+        unlink(marker) == 0)
+        printf("override removed: %s\n", marker);
+    else if (marker[0] && r == EX_RELOAD_UNREACHABLE && access(marker, F_OK) == 0)
+        printf("override kept: %s (the next start or reload of sipcd goes strict even with "
+               "plaintext peers, then it is removed)\n",
+               marker);
     free(old);
+    free(cb.before);
+    free(cb.after);
     return r;
 }
 

@@ -141,7 +141,10 @@ static const cli_cmd COMMANDS[] = {
      "the same port, for a rolling change; strict: TLS only. Running services pick the\n"
      "change up on a reload (--reload, `sipcctl reload`, SIGHUP) or a restart.\n"
      "Going strict is refused by the node (exit 12 with --reload) while a peer's latest\n"
-     "connection was plaintext within [tls] strict_guard_window; --force overrides.\n",
+     "connection was plaintext within [tls] strict_guard_window; --force overrides (from\n"
+     "TLS off, --reload --force also writes state/force-strict for its plaintext request,\n"
+     "so that the node acknowledges whom it cuts off and its next start stays strict).\n"
+     "A refused --reload from TLS off puts sipc.conf back as it was.\n",
      ENABLE_OPTS, cmd_enable, NULL},
     {"mode", "permissive|strict [--reload] [--force]", "set the TLS mode ([tls] mode)",
      "Sets [tls] mode in sipc.conf: permissive accepts TLS and plaintext peers on one port,\n"
@@ -264,10 +267,11 @@ int main(int argc, char **argv)
     o.home = sipc_home_resolve(o.home_opt);
     /* create writes a file anywhere, import makes the home, verify FILE
      * needs none; every other command works on an existing home */
-    char herr[900];
+    char herr[900], as[40];
     int own_input = p.cmd->run == cmd_create || p.cmd->run == cmd_import ||
                     (p.cmd->run == cmd_verify && o.npos > 0);
-    if (!own_input && sipc_cli_home_missing(o.home_opt, 1, herr, sizeof herr))
+    cli_given_as(&p, "home", as, sizeof as);
+    if (!own_input && sipc_cli_home_missing(o.home_opt, as, 1, herr, sizeof herr))
         return fail(EX_CONFIG, "%s", herr);
     int r = p.cmd->run(&o);
     cli_password_forget();

@@ -66,11 +66,10 @@ int request_reload(const opts *o, int force)
                     "--reload: [management] port is %d in %s/sipc.conf, so the running node's "
                     "port is not known: send it SIGHUP (systemctl reload sipcd) instead",
                     port, o->home);
+    /* a node listening on every interface is reached on loopback */
     const char *host = cfg.address;
-    if (!strcmp(host, "0.0.0.0"))
-        host = "127.0.0.1";
-    else if (!strcmp(host, "::"))
-        host = "::1";
+    if (sipc_address_is_wildcard(host))
+        host = strchr(host, ':') ? "::1" : "127.0.0.1";
     /* the node may still run the old mode: offer TLS when a pair is
      * imported, accept a plaintext answer (what a home not enabled does) */
     sipc_config cc = cfg;

@@ -632,6 +632,48 @@ static void test_set_creates_file(void **state)
     rm_home(base);
 }
 
+/* Putting back what an edit replaced: byte for byte, a file that was not
+ * there is removed, and a file changed since is left alone. */
+static void test_put_back(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    char err[512] = "";
+    const char *before = "# ops\n[node]\nid = a\n";
+    write_conf(home, before);
+    assert_int_equal(sipc_config_set(home, "tls", "mode", "strict", err, sizeof err), 0);
+    assert_int_equal(sipc_config_set(home, "tls", "enable", "1", err, sizeof err), 0);
+    char *edited = read_conf(home);
+    assert_non_null(strstr(edited, "[tls]"));
+    assert_int_equal(sipc_config_put_back(home, edited, strlen(edited), before, strlen(before),
+                                          err, sizeof err),
+                     0);
+    char *after = read_conf(home);
+    assert_string_equal(after, before);
+    free(after);
+    /* changed by someone else since: untouched */
+    write_conf(home, "[node]\nid = b\n");
+    assert_int_equal(sipc_config_put_back(home, edited, strlen(edited), before, strlen(before),
+                                          err, sizeof err),
+                     1);
+    assert_non_null(strstr(err, "was changed since it was written"));
+    after = read_conf(home);
+    assert_string_equal(after, "[node]\nid = b\n");
+    free(after);
+    free(edited);
+    /* there was no file: it goes */
+    char path[800];
+    snprintf(path, sizeof path, "%s/sipc.conf", home);
+    unlink(path);
+    assert_int_equal(sipc_config_set(home, "tls", "enable", "1", err, sizeof err), 0);
+    edited = read_conf(home);
+    assert_int_equal(
+        sipc_config_put_back(home, edited, strlen(edited), NULL, 0, err, sizeof err), 0);
+    assert_int_equal(access(path, F_OK), -1);
+    free(edited);
+    rm_home(home);
+}
+
 /* Setting a key to the value it has changes nothing, however often. */
 static void test_set_idempotent(void **state)
 {
@@ -1149,6 +1191,7 @@ int main(void)
         cmocka_unit_test(test_set_adds_key_and_section),
         cmocka_unit_test(test_set_creates_file),
         cmocka_unit_test(test_set_idempotent),
+        cmocka_unit_test(test_put_back),
         cmocka_unit_test(test_set_replaces_continuation),
         cmocka_unit_test(test_set_follows_continuations),
         cmocka_unit_test(test_set_refuses_bad_input),

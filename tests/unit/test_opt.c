@@ -145,6 +145,40 @@ static void test_short_forms(void **state)
     done(&x);
 }
 
+/* -H=/x is not -H /x: the value would be "=/x" (a home named '='); refused,
+ * saying both ways to write it; a value's later message names the option as
+ * typed */
+static void test_short_equals_refused(void **state)
+{
+    (void)state;
+    parse x;
+    PARSE(&x, "-H=/x", "show");
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_int_equal(x.p.bad, CLI_BAD_OPTION);
+    assert_string_equal(x.err, "-H=/x: write '-H /x' or '--home=/x'");
+    done(&x);
+    PARSE(&x, "show", "-H=");
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_string_equal(x.err, "-H=: write '-H DIR' or '--home=DIR'");
+    done(&x);
+    PARSE(&x, "show", "-vH=/y"); /* the last of a cluster */
+    assert_int_equal(x.r, SIPC_EINVAL);
+    assert_string_equal(x.err, "-vH=/y: write '-H /y' or '--home=/y'");
+    done(&x);
+    /* a separate value may start with '=' */
+    PARSE(&x, "show", "-H", "=/z");
+    assert_int_equal(x.r, 0);
+    assert_string_equal(x.o.home, "=/z");
+    char as[40];
+    assert_string_equal(cli_given_as(&x.p, "home", as, sizeof as), "-H");
+    assert_string_equal(cli_given_as(&x.p, "name", as, sizeof as), "--name");
+    done(&x);
+    PARSE(&x, "--home=/h", "show");
+    char as2[40];
+    assert_string_equal(cli_given_as(&x.p, "home", as2, sizeof as2), "--home");
+    done(&x);
+}
+
 static void test_single_dash_names(void **state)
 {
     (void)state;
@@ -638,6 +672,7 @@ int main(void)
         cmocka_unit_test(test_help_from_the_table),
         cmocka_unit_test(test_fail_line),
         cmocka_unit_test(test_extra_arg),
+        cmocka_unit_test(test_short_equals_refused),
     };
     return cmocka_run_group_tests_name("opt", tests, NULL, NULL);
 }

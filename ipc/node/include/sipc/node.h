@@ -93,6 +93,14 @@ SIPC_EXTERN int sipc_config_port(const sipc_config *cfg, const char *service);
  * comment; the file is replaced atomically. */
 SIPC_EXTERN int sipc_config_set(const char *home, const char *section, const char *key,
                                 const char *value, char *err, size_t errlen);
+/* Puts $home/sipc.conf back to old_len bytes of old (old NULL: there was no
+ * file, it is removed), written as sipc_config_set writes, but only while
+ * the file still holds exactly expect_len bytes of expect (what an edit
+ * left; NULL: no file): an edit made since by someone else is never undone.
+ * 0 when put back; 1 when the file changed since (left as it is, err says
+ * so); SIPC_ECONFIG when it cannot be read or written. */
+SIPC_EXTERN int sipc_config_put_back(const char *home, const void *expect, size_t expect_len,
+                                     const void *old, size_t old_len, char *err, size_t errlen);
 /* Splits "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 address
  * into host (brackets removed) and port; a missing port is default_port, and
  * with default_port 0 a port is required. Returns 0 or SIPC_EINVAL. */

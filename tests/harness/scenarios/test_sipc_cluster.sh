@@ -7,7 +7,8 @@
 # saying for what, and the cleanup a
 # test depends on: `down` after a crash of the harness (cluster.json gone)
 # still stops every node and deletes every namespace, found from DIR alone;
-# a second `down` is harmless. Uses the library (cluster.sh) as a test would.
+# a second `down` is harmless; a hand-started node is told by its home's
+# lock, answering or stopped. Uses the library (cluster.sh) as a test would.
 . "$(dirname "$0")/scenario.sh"
 . "$BIN/sipc-cluster.d/cluster.sh"
 
@@ -161,6 +162,18 @@ out=$(cluster restart n2 2>&1); rc=$?
 [ "$rc" = 78 ] && grep -q "$msg" <<<"$out" && kill -0 "$by_hand" &&
     [ "$(grep -c 'sipc-cluster starts sipcd' "$(node_home n2)/sipcd.out")" = "$starts" ] &&
     ok "restart of the hand-started n2: exit 78, the same line, no second sipcd started" || not_ok "restart of a hand-started node: exit $rc: $out"
+# stopped, it answers nothing, but it still holds n2's home lock: status
+# names it, and restart still refuses
+kill -STOP "$by_hand"
+cluster status >"$work/st.out" 2>&1
+grep -q "^n2 .* pid $by_hand runs, not started by sipc-cluster (its pid $old_pid exited) *unreachable" "$work/st.out" &&
+    ok "the hand-started n2 stopped: status names pid $by_hand from its home's lock, unreachable" ||
+    { not_ok "status of a stopped hand-started node"; cat "$work/st.out"; }
+out=$(cluster restart n2 2>&1); rc=$?
+[ "$rc" = 78 ] && grep -q "$msg" <<<"$out" &&
+    [ "$(grep -c 'sipc-cluster starts sipcd' "$(node_home n2)/sipcd.out")" = "$starts" ] &&
+    ok "restart of the stopped hand-started n2: exit 78, no second sipcd started" || not_ok "restart of a stopped hand-started node: exit $rc: $out"
+kill -CONT "$by_hand"
 kill -TERM "$by_hand"; wait "$by_hand"
 # (n1's link to n2 redials after its backoff)
 cluster restart n2 >/dev/null && wait_for 30 cluster status && ok "restart: every node healthy again" || not_ok "restart"
@@ -206,9 +219,23 @@ cluster partition n1 >/dev/null 2>&1; rc=$?
 
 section "down after a crash of the harness"
 [ "$(node_procs)" = 2 ] || not_ok "expected 2 node processes, found $(node_procs)"
+# a sipcd on a home under DIR/nodes given by SIPC_HOME: no --home on its
+# command line, only its home's lock tells it
+mkdir -p -m 700 "$CL/nodes/extra"
+printf '[node]\nid = extra\naddress = %s.9\n[cluster]\nname = extra\nnodes = %s.9\n' "$NET" "$NET" >"$CL/nodes/extra/sipc.conf"
+SIPC_HOME=$CL/nodes/extra "$BIN/sipcd" >"$work/extra.out" 2>&1 </dev/null &
+extra=$!
+wait_for 10 sc_home_lock_pid "$CL/nodes/extra" || not_ok "the SIPC_HOME sipcd did not take its home's lock"
 rm -f "$CL/cluster.json"
 cluster down >"$work/down.out" 2>&1 && grep -q "leftovers" "$work/down.out" && [ "$(node_procs)" = 0 ] &&
     ok "without cluster.json, down finds and stops both nodes (one of them SIGSTOPped)" || { not_ok "down after a crash"; cat "$work/down.out"; }
+if sc_pid_is "$extra"; then
+    not_ok "down left the sipcd given its home by SIPC_HOME (pid $extra)"
+    kill -KILL "$extra"
+else
+    ok "down also stops a sipcd holding a home's lock under DIR/nodes that names no --home"
+fi
+wait "$extra" 2>/dev/null
 [ ! -e "$CL" ] && ok "down removed the folder" || not_ok "folder left: $(ls "$CL")"
 cluster down >/dev/null 2>&1 && ok "down again: harmless" || not_ok "second down"
 

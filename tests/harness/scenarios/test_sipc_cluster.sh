@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# test_sipc_cluster.sh - the harness itself: its command line (usage, exit
-# codes, --help, an option given twice), `up` refusing a running cluster and
+# test_sipc_cluster.sh - the harness itself: its command line (usage errors
+# on one line, exit codes, --help, an option given twice), `up` refusing a running cluster and
 # a used address block, a killed node seen as dead, one started by hand in
 # its place as not the harness's, and a stopped one as STOPPED, a node killed
 # during a rolling change named as the cause, a command waiting for the lock
@@ -81,6 +81,46 @@ done
 ok "./sipc-cluster --help (and status --help) from the build folder: help only, exit 0"
 cluster status >/dev/null 2>&1; rc=$?
 [ "$rc" = 78 ] && ok "status without a cluster: exit 78" || not_ok "status without a cluster: exit $rc"
+# every other usage error: one line naming the command's --help (not the
+# whole help), exit 64, before the cluster is looked for (there is none here)
+bad=""
+while read -r hint cmdline; do
+    [ "$hint" = - ] && hint="" || hint="$hint "
+    # shellcheck disable=SC2086
+    out=$(cluster $cmdline 2>&1); rc=$?
+    [ "$rc" = 64 ] && [ "$(wc -l <<<"$out")" = 1 ] &&
+        grep -q "^sipc-cluster: error: .* (see sipc-cluster $hint--help)$" <<<"$out" || bad="$bad [$cmdline: exit $rc: $(head -n2 <<<"$out")]"
+done <<'LIST'
+- frobnicate
+- -x
+up up -n 0
+up up --bogus
+up up --tls maybe
+down down --keep --x
+status status extra
+logs logs
+logs logs n1 n2
+logs logs n1 --tail x
+logs logs n1 --service disk
+kill kill
+kill kill n1 --signal HUP
+restart restart
+restart restart n1 --x
+partition partition
+partition partition --x
+heal heal n1
+load load
+load load bogus
+tls tls
+tls tls enable
+tls tls rotate --rolling
+tls tls enable --rolling x
+LIST
+[ -z "$bad" ] && ok "usage errors of every command (unknown command or option, NODE missing, a bad value): exit 64, one line '... (see sipc-cluster CMD --help)'" ||
+    not_ok "usage errors not on one line:$bad"
+out=$("$SC" --dir "$CL" 2>&1); rc=$?
+[ "$rc" = 64 ] && [ "$out" = "sipc-cluster: error: which command? (see sipc-cluster --help)" ] &&
+    ok "no command: exit 64, one line" || not_ok "no command: exit $rc: $(head -n2 <<<"$out")"
 # an option without its value: 64 and sipc-cluster's own message, checked
 # before the cluster is looked for (there is none here)
 bad=""

@@ -89,6 +89,24 @@ sc_pid_is() {
     [ -z "${2:-}" ] || [ "$2" = null ] || [ "$(sc_pid_starttime "$1")" = "$2" ]
 }
 
+# sc_home_lock_pid HOME: the pid of the sipcd running on HOME, which holds
+# HOME/state/sipcd.lock (flock, exclusive) for its whole life; fails when no
+# process holds it. The kernel's own list, /proc/locks, says whether it is
+# held (an entry of the file's inode, for the pid the file names): asked
+# without taking the lock, which would stand in a starting sipcd's way.
+sc_home_lock_pid() {
+    local f=$1/state/sipcd.lock ino pid
+    ino=$(stat -c %i "$f" 2>/dev/null) || return 1
+    pid=$(head -c 32 "$f" 2>/dev/null | head -n1)
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    # "1: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF" (a waiter has "->"
+    # as its second field)
+    awk -v ino=":$ino" -v pid="$pid" '$2 == "FLOCK" && $5 == pid &&
+        substr($6, length($6) - length(ino) + 1) == ino { found = 1 }
+        END { exit !found }' /proc/locks 2>/dev/null || return 1
+    echo "$pid"
+}
+
 # sc_ancestors: this process and its parents (never to be stopped by `down`).
 sc_ancestors() {
     local p=$$

@@ -34,18 +34,19 @@ sc_node_stopped() { # alive but stopped by SIGSTOP
     sc_node_alive "$1" && [ "$(sc_pid_state "$(sc_node pid "$1")")" = T ]
 }
 
-# sc_node_foreign_pid NAME: when the process the harness started is gone but
-# the node answers (a sipcd started by hand on its home), prints the pid that
-# node reports (or "?") and succeeds; fails otherwise.
+# sc_node_foreign_pid NAME: when a sipcd the harness did not start (one
+# started by hand) runs on the node's home, holding its lock, prints its pid
+# and succeeds; fails otherwise. Answering or not (stopped, hung) alike.
 sc_node_foreign_pid() {
-    local j
-    ! sc_node_alive "$1" || return 1
-    j=$(sc_node_status "$1" 2000) || return 1
-    jq -r '.node.pid // "?"' <<<"$j"
+    local p
+    p=$(sc_home_lock_pid "$(sc_node home "$1")") || return 1
+    sc_node_alive "$1" && [ "$p" = "$(sc_node pid "$1")" ] && return 1
+    echo "$p"
 }
 # sc_node_refuse_foreign NAME: exits 78 (like `up` on a running cluster) when
 # a sipcd the harness did not start runs on the node's home: kill and restart
-# cannot reach it, and a second sipcd there would only fail on its ports.
+# cannot reach it, and a second sipcd there would be refused by the home's
+# lock.
 sc_node_refuse_foreign() {
     local p
     p=$(sc_node_foreign_pid "$1") || return 0

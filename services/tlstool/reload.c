@@ -12,6 +12,7 @@
 #include "services/common/client_id.h"
 #include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
+#include "services/common/home_dir.h"
 #include "services/common/home_subject.h"
 #include "services/tlstool/tlstool.h"
 
@@ -67,9 +68,7 @@ int request_reload(const opts *o, int force)
                     "port is not known: send it SIGHUP (systemctl reload sipcd) instead",
                     port, o->home);
     /* a node listening on every interface is reached on loopback */
-    const char *host = cfg.address;
-    if (sipc_address_is_wildcard(host))
-        host = strchr(host, ':') ? "::1" : "127.0.0.1";
+    const char *host = sipc_cli_home_node_host(&cfg);
     /* the node may still run the old mode: offer TLS when a pair is
      * imported, accept a plaintext answer (what a home not enabled does) */
     sipc_config cc = cfg;

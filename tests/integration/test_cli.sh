@@ -38,7 +38,7 @@ expect "sipcctl --home=-x: taken as the home" 78 "node home -x does not exist"
 run "$BIN/sipcctl" --home= status
 one_line "sipcctl --home=: empty, refused" 64 "^sipcctl: --home needs a value: it is empty$"
 run "$BIN/sipcctl" -H "" status
-one_line "sipcctl -H '': empty, refused" 64 "^sipcctl: --home needs a value: it is empty$"
+one_line "sipcctl -H '': empty, refused, named -H as typed" 64 "^sipcctl: -H needs a value: it is empty$"
 run "$BIN/sipcctl" ping --node ""
 one_line "sipcctl --node '': empty, refused" 64 "^sipcctl: --node needs a value: it is empty$"
 run "$BIN/sipcctl" ingest - --to=

@@ -53,6 +53,7 @@ sc_node_line() {
         return 2
     fi
     rm -f "$err"
+    j=$(jq "$SC_JQ_SHOWN shown_strings" <<<"$j") # the node's words, printed below
     SC_LAST_MODE=$(jq -r '.tls.mode' <<<"$j")
     # a node answers although the process the harness started is gone: one
     # started by hand on the node's home; say so, with its pid (the home

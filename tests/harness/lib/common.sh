@@ -28,6 +28,16 @@ sc_step() {
 
 sc_now_ms() { date +%s%3N; }
 
+# jq definitions for what a node answers, which `jq -r` would write raw:
+# `shown` gives a string as sipcctl shows a node's words (cli_shown): a C0 or
+# C1 control character or DEL as \xNN, the bytes of its UTF-8 (U+009B CSI is
+# \xc2\x9b); `shown_strings` does it to every string of a value.
+# shellcheck disable=SC2016
+SC_JQ_SHOWN='def sc_hex2: [(. / 16 | floor), (. % 16)] | map("0123456789abcdef"[.:.+1]) | add;
+def shown: gsub("(?<c>[\u0000-\u001f\u007f-\u009f])";
+    .c | explode[0] | (if . >= 128 then "\\xc2" else "" end) + "\\x" + sc_hex2);
+def shown_strings: walk(if type == "string" then shown else . end);'
+
 # sc_wait SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds;
 # fails after SECONDS. Every wait of the harness goes through here.
 sc_wait() {

@@ -45,8 +45,12 @@ static void probe_finish(probe *p)
         return;
     p->done = 1;
     uv_timer_stop(&p->timer);
-    if (!p->res->up && p->ch)
+    /* the call's own error (an error answer, on a channel that is fine)
+     * comes first; the channel's tells why no answer came */
+    if (!p->res->up && !p->res->err && p->ch)
         p->res->err = sipc_channel_last_error(p->ch);
+    if (!p->res->up && !p->res->err)
+        p->res->err = SIPC_ENOTCONN;
     if (p->ch) {
         sipc_channel_close(p->ch, NULL, NULL);
         p->ch = NULL;
@@ -77,12 +81,16 @@ static void probe_info_cb(int err, const sipc_reply *reply, void *arg)
         json_decref(j);
     } else {
         p->res->err = err;
-        const char *d = p->ch ? sipc_channel_last_detail(p->ch) : NULL;
+        /* an error answer's own words first: the channel's detail is about
+         * the connection, which may be fine (a plaintext fallback's note) */
+        const char *d = reply && reply->status && reply->message && reply->message[0]
+                            ? reply->message
+                            : p->ch ? sipc_channel_last_detail(p->ch) : NULL;
+        if (!d || !d[0])
+            d = reply && reply->message ? reply->message : NULL;
         /* kept as it is shown: it quotes the node */
         if (d && d[0])
             cli_shown(d, p->res->detail, sizeof p->res->detail);
-        else if (reply && reply->message && reply->message[0])
-            cli_shown(reply->message, p->res->detail, sizeof p->res->detail);
     }
     probe_finish(p);
 }

@@ -117,6 +117,25 @@ export SIPC_PFX_PASSWORD="Node-Text-$$"
     "$BIN/tlstool" --home "$work/k" import "$work/k.pfx" >/dev/null
 run "$BIN/tlstool" --home "$work/k" check --timeout 5000
 shown "tlstool check: the mode a node says it runs" "runs TLS mode m$S, this home"
+# a node whose sys.info answers an error is reachable, not "NOT reachable: success"
+TEXT_NODE_INFO_ERROR=1 python3 "$SRC/text_node.py" "$NET.4" text >"$work/port4" 2>"$work/fake4.err" &
+fake4_pid=$!
+if wait_for 10 test -s "$work/port4"; then
+    printf '[node]\nid = k\naddress = %s.3\n[cluster]\nname = text\nnodes = %s.4:%s\n' "$NET" \
+        "$NET" "$(cat "$work/port4")" >"$work/k/sipc.conf"
+    run "$BIN/tlstool" --home "$work/k" check --timeout 5000
+    shown "tlstool check: a node's error answer to sys.info, quoted" \
+        "reachable, but its answer to sys.info is an error: info broke $S"
+    if [ "$RC" = 42 ] && ! grep -q "success" "$OUT"; then
+        ok "tlstool check: an error answer exits 42 and never says 'success'"
+    else
+        bad "tlstool check: an error answer exits $RC: $(cat "$OUT")"
+    fi
+else
+    not_ok "the second fake node did not start"
+fi
+kill "$fake4_pid" 2>/dev/null
+wait "$fake4_pid" 2>/dev/null
 run fake search x
 shown "search: a hit's node and id, a missing node's name, address and reason" \
     "hn$SB" "id\\x1b[2J" "PARTIAL: missing mn$SB (ma$SB): mr$SB"

@@ -10,7 +10,8 @@ most 60, each at most 20 s; it exits after 30 s without one): says hello as
 node "fake" of CLUSTER and answers every REQUEST from the table below, its
 strings holding ESC, BEL, C1 CSI (U+009B, and a lone byte 0x9b where the
 field is bytes) next to printable UTF-8 ("café"). A method it does not know
-gets an ERROR that says so."""
+gets an ERROR that says so. With TEXT_NODE_INFO_ERROR set, sys.info is
+answered by an ERROR too."""
 import json
 import os
 import socket
@@ -116,6 +117,8 @@ def search():
 def answer(service, method, payload):
     """(payload, status, message): a RESPONSE when status is 0, else an ERROR."""
     s = BAD.decode()
+    if (service, method) == ("sys", "info") and os.environ.get("TEXT_NODE_INFO_ERROR"):
+        return None, 13, b"info broke " + BAD
     if (service, method) == ("sys", "info"):
         return j({"node": "n" + s, "tls_mode": "m" + s}) + b"\n", 0, b""
     if (service, method) == ("management", "status"):

@@ -579,7 +579,7 @@ int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char *address, in
     ch->port = port;
     /* for messages: IPv6 addresses in brackets, so the port stays readable */
     snprintf(ch->where, sizeof ch->where, strchr(address, ':') ? "[%s]:%d" : "%s:%d", ch->host, port);
-    ch->router = router;
+    ch->router = sipc__router_retain(router); /* the caller may free its own */
     ch->backoff_ms = ctx->opts.reconnect_min_ms;
     ch->rng = (uv_hrtime() ^ ctx->pid_bits ^ (uint64_t)(uintptr_t)ch) | 1;
     sipc_list_init(&ch->waiting);
@@ -637,6 +637,7 @@ static void ch_maybe_finish(sipc_channel *ch)
     sipc_list_remove(&ch->link);
     if (ch->close_cb)
         ch->close_cb(ch, ch->close_arg);
+    sipc__router_release(ch->router); /* its connections are gone */
     free(ch);
     sipc__ctx_maybe_finish_close(ctx);
 }

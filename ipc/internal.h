@@ -356,8 +356,15 @@ typedef struct sipc_route {
 struct sipc_router {
     sipc_route *routes;
     int n, cap;
+    int refs; /* the creator's, and one per server or channel serving it */
 };
 
+/* A server or channel keeps the router it serves (NULL stays NULL): the
+ * application may free its own reference any time. The reference count is
+ * not the routes, so it changes through a const pointer. */
+const sipc_router *sipc__router_retain(const sipc_router *r);
+/* Drops a reference taken by sipc__router_retain (NULL: nothing). */
+void sipc__router_release(const sipc_router *r);
 /* Adds the built-in "sys" handlers (ipc/sys_service.c) to a new router. */
 int sipc__sys_register(sipc_router *r);
 /* The route of (service, method), names by pointer and length (no NUL

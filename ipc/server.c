@@ -242,7 +242,6 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
         return SIPC_ENOMEM;
     srv->ctx = ctx;
     sipc_str_copy(srv->name, sizeof srv->name, name && *name ? name : "sipc server");
-    srv->router = router;
     /* never more connections than descriptors: keep a reserve for files,
      * outgoing links and the log */
     srv->max_conns = ctx->opts.max_connections;
@@ -274,6 +273,7 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
               : kinds == SIPC_STREAM_PLAIN ? "plaintext"
                                            : "TLS and plaintext");
     sipc_list_insert_before(&ctx->servers, &srv->link);
+    srv->router = sipc__router_retain(router); /* the caller may free its own */
     *out = srv;
     return 0;
 }
@@ -352,6 +352,7 @@ static void srv_maybe_finish(sipc_server *srv)
     sipc_list_remove(&srv->link);
     if (srv->close_cb)
         srv->close_cb(srv, srv->close_arg);
+    sipc__router_release(srv->router); /* its connections are gone */
     free(srv);
     sipc__ctx_maybe_finish_close(ctx);
 }

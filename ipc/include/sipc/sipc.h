@@ -289,8 +289,21 @@ typedef void (*sipc_handler_fn)(sipc_request *req, void *arg);
 
 /* A router maps (service, method) to handlers. New routers already serve the
  * built-in "sys" service: sys.ping (empty reply), sys.echo (returns the
- * payload) and sys.info (node id, cluster, TLS mode, peer TLS details). */
+ * payload) and sys.info (node id, cluster, TLS mode, peer TLS details).
+ *
+ * Lifetime: a router is reference counted. sipc_router_new gives the caller
+ * one reference; every server (sipc_server_listen) and channel
+ * (sipc_channel_open) that serves it takes its own and drops it once it is
+ * closed (just before it is freed, after its close_cb). The servers and
+ * channels share the router, not a copy: a handler added or replaced with
+ * sipc_router_add after listen takes effect for the next request, on every
+ * one of them. Like everything else here, a router is used on the loop
+ * thread only (no locking). */
 SIPC_EXTERN int sipc_router_new(sipc_router **out);
+/* Drops the caller's reference (NULL: nothing). The router's memory goes
+ * with the last reference, so it may be called right after
+ * sipc_server_listen: the server keeps serving the routes. r must not be
+ * used by the caller afterwards (nor by a handler's code that held it). */
 SIPC_EXTERN void sipc_router_free(sipc_router *r);
 /* Replaces an existing handler for the same pair. Strings are copied. */
 SIPC_EXTERN int sipc_router_add(sipc_router *r, const char *service, const char *method, sipc_handler_fn fn,
@@ -387,8 +400,14 @@ typedef enum {
 typedef void (*sipc_conn_cb)(sipc_conn *conn, sipc_conn_event ev, int err, void *arg);
 
 /* Listen on address:port (port 0 picks a free one) and serve router's
- * handlers. name is the service's display name used in log lines ("Data
- * Service"). The security of ctx decides plaintext, TLS or both. */
+ * handlers; the server holds a reference to router until it is closed (see
+ * sipc_router_new). address is a numeric IPv4 or IPv6 address ("[::1]" too;
+ * "0.0.0.0" or "::" for every interface); NULL, "" and "localhost" listen on
+ * 127.0.0.1 only. Anything else is SIPC_EINVAL, with an ERROR through the
+ * context's log saying so, as for a port that cannot be bound (the libuv
+ * code, e.g. UV_EADDRINUSE). name is the service's display name used in log
+ * lines ("Data Service"; NULL or "": "sipc server"). The security of ctx
+ * decides plaintext, TLS or both. */
 SIPC_EXTERN int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const char *address,
                        int port, const sipc_router *router);
 SIPC_EXTERN int sipc_server_port(const sipc_server *srv);
@@ -455,7 +474,9 @@ SIPC_EXTERN void sipc_server_foreach_conn(sipc_server *srv, void (*fn)(sipc_conn
 
 /* A channel is a client's lasting link to one address: it dials, keeps the
  * connection up with keepalives and redials with exponential backoff and
- * jitter when it drops. router may be NULL (then the peer cannot call us). */
+ * jitter when it drops. router may be NULL (then the peer cannot call us);
+ * else the channel holds a reference to it until it is closed (see
+ * sipc_router_new). */
 SIPC_EXTERN int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char *address, int port,
                       const sipc_router *router);
 SIPC_EXTERN void sipc_channel_set_conn_cb(sipc_channel *ch, sipc_conn_cb cb, void *arg);

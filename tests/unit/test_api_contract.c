@@ -141,11 +141,102 @@ static void test_router_outlives_server(void **state)
     sipc_router_free(r);
 }
 
+/* ------------------------------------------------------ sipc_ctx_new */
+
+/* sipc_ctx_new with o (log captured), expecting SIPC_EINVAL and a line
+ * holding want. */
+static void ctx_refused(sipc_options *o, sipc_security *sec, const char *want)
+{
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    tu_log log = {0};
+    o->log = tu_log_sink;
+    o->log_arg = &log;
+    sipc_ctx *ctx = NULL;
+    assert_int_equal(sipc_ctx_new(&ctx, &loop, o, sec), SIPC_EINVAL);
+    assert_null(ctx);
+    if (!tu_log_has(&log, "ERROR") || !tu_log_has(&log, want))
+        fail_msg("no ERROR line with '%s' in: %s", want, log.buf ? log.buf : "(nothing)");
+    tu_log_free(&log);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* Names that would be cut, or that a peer's hello check refuses, and every
+ * other refusal, each with a line naming the field. */
+static void test_ctx_new_refusals_say_why(void **state)
+{
+    (void)state;
+    sipc_security *sec;
+    assert_int_equal(sipc_security_plain(&sec), 0);
+    char long_name[200];
+    memset(long_name, 'c', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    sipc_options o;
+
+    sipc_options_init(&o);
+    o.cluster = long_name;
+    ctx_refused(&o, sec, "options.cluster is 199 bytes long");
+    sipc_options_init(&o);
+    o.node_id = long_name;
+    ctx_refused(&o, sec, "options.node_id is 199 bytes long");
+    sipc_options_init(&o);
+    o.cluster = "prod\x1b[2J";
+    ctx_refused(&o, sec, "options.cluster holds control characters");
+    sipc_options_init(&o);
+    o.node_id = "n1\n";
+    ctx_refused(&o, sec, "options.node_id holds control characters");
+    sipc_options_init(&o);
+    o.node_id = "\xff\xfe";
+    ctx_refused(&o, sec, "options.node_id holds control characters or bytes that are not UTF-8");
+    sipc_options_init(&o);
+    o.node_id = "";
+    ctx_refused(&o, sec, "options.node_id is \"\"");
+    sipc_options_init(&o);
+    o.max_frame = 100;
+    ctx_refused(&o, sec, "options.max_frame is 100 bytes");
+    sipc_options_init(&o);
+    o.log_level = (sipc_log_level)9;
+    ctx_refused(&o, sec, "options.log_level is 9");
+    sipc_options_init(&o);
+    o.source_address = "myhost";
+    ctx_refused(&o, sec, "options.source_address 'myhost' is not a numeric");
+    sipc_options_init(&o);
+    o.max_frame = 4 << 20;
+    o.max_read_buffer_total = 1 << 20;
+    ctx_refused(&o, sec, "options.max_read_buffer_total");
+    sipc_options_init(&o);
+    ctx_refused(&o, NULL, "sec is NULL");
+
+    /* the longest kept name is accepted whole; so is printable UTF-8 */
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    long_name[63] = '\0';
+    sipc_options_init(&o);
+    o.cluster = long_name;
+    o.node_id = "n\xc3\xa9ud-1";
+    sipc_ctx *ctx = NULL;
+    assert_int_equal(sipc_ctx_new(&ctx, &loop, &o, sec), 0);
+    assert_string_equal(sipc_ctx_cluster(ctx), long_name);
+    assert_string_equal(sipc_ctx_node_id(ctx), "n\xc3\xa9ud-1");
+    sipc_ctx_close(ctx, NULL, NULL);
+    assert_true(tu_drain(&loop, 5000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    /* NULL options: every default */
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(sipc_ctx_new(&ctx, &loop, NULL, sec), 0);
+    assert_string_equal(sipc_ctx_cluster(ctx), "sipc");
+    sipc_ctx_close(ctx, NULL, NULL);
+    assert_true(tu_drain(&loop, 5000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    sipc_security_release(sec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_router_freed_after_listen),
         cmocka_unit_test(test_router_outlives_server),
+        cmocka_unit_test(test_ctx_new_refusals_say_why),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -155,8 +155,12 @@ typedef struct sipc_request sipc_request;
 typedef struct sipc_router sipc_router;
 
 typedef struct sipc_options {
-    const char *node_id;          /* copied; default "node"; not "" */
-    const char *cluster;          /* copied; default "sipc"; not "" */
+    const char *node_id;          /* copied; default "node". 1 to 63 bytes of
+                                     printable UTF-8 (no control characters,
+                                     which a peer's hello check refuses) */
+    const char *cluster;          /* copied; default "sipc". The same rule: a
+                                     peer compares the whole name, so a longer
+                                     one is refused, never cut */
     size_t max_frame;             /* default 16 MiB; 1 KiB .. 256 MiB. The envelope
                                      (ids, names, deadline) takes a few dozen
                                      bytes of it besides the payload */
@@ -233,9 +237,15 @@ typedef struct sipc_options {
 SIPC_EXTERN void sipc_options_init(sipc_options *opts);
 
 /* A context binds sipc to one libuv loop: it owns the servers and channels
- * made from it and holds a reference to sec. If SIGPIPE still has its default
- * action it is set to ignored, so a peer resetting a socket cannot kill the
- * process (write errors are reported as errors instead). */
+ * made from it and holds a reference to sec. sec is required (plaintext:
+ * sipc_security_plain()); opts may be NULL (every default). If SIGPIPE still
+ * has its default action it is set to ignored, so a peer resetting a socket
+ * cannot kill the process (write errors are reported as errors instead).
+ * Returns 0, SIPC_ENOMEM, or SIPC_EINVAL for a NULL out, loop or sec or an
+ * option out of its range; each SIPC_EINVAL logs one ERROR line
+ * (Transport.Context) through opts->log (sipc_log_stderr when NULL) naming
+ * the argument or field and why, e.g. "sipc_ctx_new: options.cluster is 70
+ * bytes long, more than the 63 this library keeps and sends to peers". */
 SIPC_EXTERN int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc_security *sec);
 SIPC_EXTERN uv_loop_t *sipc_ctx_loop(const sipc_ctx *ctx);
 /* The security new connections use. */

@@ -596,28 +596,32 @@ int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char *address, in
 
 void sipc_channel_set_conn_cb(sipc_channel *ch, sipc_conn_cb cb, void *arg)
 {
+    if (!ch)
+        return;
     ch->conn_cb = cb;
     ch->conn_arg = arg;
 }
 
 int sipc_channel_last_error(const sipc_channel *ch)
 {
-    return ch->last_err;
+    return ch ? ch->last_err : SIPC_EINVAL;
 }
 
 const char *sipc_channel_last_detail(const sipc_channel *ch)
 {
-    return ch->last_detail;
+    return ch ? ch->last_detail : "";
 }
 
 void sipc_channel_set_fail_fast(sipc_channel *ch, int fail_fast)
 {
+    if (!ch)
+        return;
     ch->fail_fast = fail_fast;
 }
 
 int sipc_channel_is_up(const sipc_channel *ch)
 {
-    return ch->up;
+    return ch && ch->up;
 }
 
 static void ch_handle_closed(uv_handle_t *h)
@@ -644,7 +648,7 @@ static void ch_maybe_finish(sipc_channel *ch)
 
 void sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), void *arg)
 {
-    if (ch->closing)
+    if (!ch || ch->closing)
         return;
     ch->closing = 1;
     ch->close_cb = close_cb;

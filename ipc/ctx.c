@@ -268,6 +268,8 @@ void sipc__log_limited_host(sipc_ctx *ctx, const char *key, const char *host_key
 
 void sipc_options_init(sipc_options *o)
 {
+    if (!o)
+        return;
     memset(o, 0, sizeof *o);
     o->node_id = "node";
     o->cluster = "sipc";
@@ -670,12 +672,12 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
 
 uv_loop_t *sipc_ctx_loop(const sipc_ctx *ctx)
 {
-    return ctx->loop;
+    return ctx ? ctx->loop : NULL;
 }
 
 sipc_security *sipc_ctx_security(const sipc_ctx *ctx)
 {
-    return ctx->sec;
+    return ctx ? ctx->sec : NULL;
 }
 
 int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec)
@@ -755,12 +757,12 @@ int sipc_ctx_retire_connections(sipc_ctx *ctx, uint32_t quiet_ms)
 
 const char *sipc_ctx_node_id(const sipc_ctx *ctx)
 {
-    return ctx->node_id;
+    return ctx ? ctx->node_id : "";
 }
 
 const char *sipc_ctx_cluster(const sipc_ctx *ctx)
 {
-    return ctx->cluster;
+    return ctx ? ctx->cluster : "";
 }
 
 int sipc_ctx_post(sipc_ctx *ctx, sipc_post_fn fn, void *arg)
@@ -834,7 +836,7 @@ void sipc__ctx_maybe_finish_close(sipc_ctx *ctx)
 
 void sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg)
 {
-    if (ctx->closing)
+    if (!ctx || ctx->closing)
         return;
     uv_mutex_lock(&ctx->post_lock);
     __atomic_store_n(&ctx->closing, 1, __ATOMIC_RELEASE);

@@ -12,28 +12,28 @@
 const void *sipc_request_data(const sipc_request *req, size_t *len)
 {
     if (len)
-        *len = req->payload_len;
-    return req->payload;
+        *len = req ? req->payload_len : 0;
+    return req ? req->payload : NULL;
 }
 
 const char *sipc_request_service(const sipc_request *req)
 {
-    return req->service;
+    return req ? req->service : NULL;
 }
 
 const char *sipc_request_method(const sipc_request *req)
 {
-    return req->method;
+    return req ? req->method : NULL;
 }
 
 int sipc_request_is_oneway(const sipc_request *req)
 {
-    return req->oneway;
+    return req && req->oneway;
 }
 
 sipc_conn *sipc_request_conn(const sipc_request *req)
 {
-    return req->conn->state == SIPC_CONN_S_UP ? req->conn : NULL;
+    return req && req->conn->state == SIPC_CONN_S_UP ? req->conn : NULL;
 }
 
 int64_t sipc_request_deadline_ms(const sipc_request *req)

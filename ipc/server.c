@@ -280,7 +280,7 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
 
 int sipc_server_port(const sipc_server *srv)
 {
-    return srv->port;
+    return srv ? srv->port : SIPC_EINVAL;
 }
 
 int sipc_server_stats_get(const sipc_server *srv, sipc_server_stats *out)
@@ -320,6 +320,8 @@ int sipc_server_stats_get(const sipc_server *srv, sipc_server_stats *out)
 
 void sipc_server_foreach_conn(sipc_server *srv, void (*fn)(sipc_conn *c, void *arg), void *arg)
 {
+    if (!srv || !fn)
+        return;
     for (sipc_link *l = srv->conns.next; l != &srv->conns; l = l->next) {
         sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
         if (c->state == SIPC_CONN_S_UP)
@@ -329,6 +331,8 @@ void sipc_server_foreach_conn(sipc_server *srv, void (*fn)(sipc_conn *c, void *a
 
 void sipc_server_set_conn_cb(sipc_server *srv, sipc_conn_cb cb, void *arg)
 {
+    if (!srv)
+        return;
     srv->conn_cb = cb;
     srv->conn_arg = arg;
 }
@@ -359,7 +363,7 @@ static void srv_maybe_finish(sipc_server *srv)
 
 void sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *), void *arg)
 {
-    if (srv->closing)
+    if (!srv || srv->closing)
         return;
     srv->closing = 1;
     srv->close_cb = close_cb;

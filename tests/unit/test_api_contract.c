@@ -231,12 +231,150 @@ static void test_ctx_new_refusals_say_why(void **state)
     sipc_security_release(sec);
 }
 
+/* ------------------------------------------------------ NULL arguments */
+
+static void h_never(sipc_request *req, void *arg)
+{
+    (void)req;
+    (void)arg;
+}
+
+static void no_post(sipc_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+}
+
+/* Every function of sipc.h given NULL where its comment does not allow it:
+ * SIPC_EINVAL from those returning a code, nothing done by the others
+ * (NULL, "", 0 or the default back), never a crash. */
+static void test_null_arguments(void **state)
+{
+    (void)state;
+    fixture f;
+    fx_open(&f);
+    sipc_peer_info pi;
+    sipc_link_info li;
+    sipc_server_stats st;
+    sipc_cert_info ci;
+    char msg[64];
+    int carries;
+    sipc_call_id id;
+
+    /* connections: the pointer most likely to be NULL (sipc_request_conn) */
+    assert_int_equal(sipc_conn_info(NULL, &pi), SIPC_EINVAL);
+    assert_int_equal(sipc_conn_info(NULL, NULL), SIPC_EINVAL);
+    assert_null(sipc_conn_ctx(NULL));
+    assert_null(sipc_conn_security(NULL));
+    assert_int_equal(sipc_conn_write_queue(NULL), 0);
+    sipc_conn_close(NULL);
+    assert_int_equal(sipc_conn_call(NULL, "sys", "ping", NULL, 0, 0, NULL, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_conn_call_ex(NULL, "sys", "ping", NULL, 0, 0, NULL, NULL, &id),
+                     SIPC_EINVAL);
+    assert_int_equal(sipc_conn_send(NULL, "sys", "ping", NULL, 0), SIPC_EINVAL);
+    assert_int_equal(sipc_conn_call_cancel(NULL, 1), SIPC_EINVAL);
+
+    /* requests */
+    size_t len = 7;
+    assert_null(sipc_request_data(NULL, &len));
+    assert_int_equal(len, 0);
+    assert_null(sipc_request_service(NULL));
+    assert_null(sipc_request_method(NULL));
+    assert_int_equal(sipc_request_is_oneway(NULL), 0);
+    assert_int_equal(sipc_request_deadline_ms(NULL), 0);
+    assert_null(sipc_request_conn(NULL));
+    assert_int_equal(sipc_respond(NULL, NULL, 0), SIPC_EINVAL);
+    assert_int_equal(sipc_respond_error(NULL, 1, NULL), SIPC_EINVAL);
+
+    /* channels */
+    assert_int_equal(sipc_channel_open(NULL, f.ctx, ADDR, 1, NULL), SIPC_EINVAL);
+    sipc_channel *ch = NULL;
+    assert_int_equal(sipc_channel_open(&ch, NULL, ADDR, 1, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_channel_open(&ch, f.ctx, NULL, 1, NULL), SIPC_EINVAL);
+    sipc_channel_set_conn_cb(NULL, NULL, NULL);
+    sipc_channel_set_fail_fast(NULL, 1);
+    assert_int_equal(sipc_channel_last_error(NULL), SIPC_EINVAL);
+    assert_string_equal(sipc_channel_last_detail(NULL), "");
+    assert_int_equal(sipc_channel_is_up(NULL), 0);
+    assert_int_equal(sipc_channel_info(NULL, &li), SIPC_EINVAL);
+    assert_int_equal(sipc_call(NULL, "sys", "ping", NULL, 0, 0, NULL, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_call_ex(NULL, "sys", "ping", NULL, 0, 0, NULL, NULL, &id), SIPC_EINVAL);
+    assert_int_equal(sipc_call_cancel(NULL, 1), SIPC_EINVAL);
+    assert_int_equal(sipc_send(NULL, "sys", "ping", NULL, 0), SIPC_EINVAL);
+    sipc_channel_close(NULL, NULL, NULL);
+
+    /* servers */
+    sipc_router *r;
+    assert_int_equal(sipc_router_new(&r), 0);
+    sipc_server *srv = NULL;
+    assert_int_equal(sipc_server_listen(NULL, f.ctx, "x", ADDR, 0, r), SIPC_EINVAL);
+    assert_int_equal(sipc_server_listen(&srv, NULL, "x", ADDR, 0, r), SIPC_EINVAL);
+    assert_int_equal(sipc_server_listen(&srv, f.ctx, "x", ADDR, 0, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_server_port(NULL), SIPC_EINVAL);
+    sipc_server_set_conn_cb(NULL, NULL, NULL);
+    assert_int_equal(sipc_server_drain(NULL, 0), 0);
+    assert_int_equal(sipc_server_stats_get(NULL, &st), SIPC_EINVAL);
+    sipc_server_foreach_conn(NULL, NULL, NULL);
+    sipc_server_close(NULL, NULL, NULL);
+
+    /* routers */
+    assert_int_equal(sipc_router_new(NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_router_add(NULL, "a", "b", h_never, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_router_add(r, NULL, "b", h_never, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_router_add(r, "a", NULL, h_never, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_router_add(r, "a", "b", NULL, NULL), SIPC_EINVAL);
+    sipc_router_free(NULL);
+    sipc_router_free(r);
+
+    /* contexts */
+    assert_null(sipc_ctx_loop(NULL));
+    assert_null(sipc_ctx_security(NULL));
+    assert_string_equal(sipc_ctx_node_id(NULL), "");
+    assert_string_equal(sipc_ctx_cluster(NULL), "");
+    assert_int_equal(sipc_ctx_set_security(NULL, f.sec), SIPC_EINVAL);
+    assert_int_equal(sipc_ctx_set_security(f.ctx, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_ctx_retire_connections(NULL, 0), 0);
+    assert_int_equal(sipc_ctx_post(NULL, no_post, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_ctx_post(f.ctx, NULL, NULL), SIPC_EINVAL);
+    sipc_ctx_close(NULL, NULL, NULL);
+    sipc_options_init(NULL);
+
+    /* security */
+    assert_int_equal(sipc_security_plain(NULL), SIPC_EINVAL);
+    sipc_security *sec = NULL;
+    assert_int_equal(sipc_security_from_pem(NULL, SIPC_TLS_STRICT, "x", NULL, msg, sizeof msg),
+                     SIPC_EINVAL);
+    assert_int_equal(sipc_security_from_pem(&sec, SIPC_TLS_STRICT, NULL, NULL, NULL, 0),
+                     SIPC_EINVAL);
+    assert_int_equal(sipc_security_self_check(NULL, msg, sizeof msg), SIPC_EINVAL);
+    assert_int_equal(sipc_security_self_check(f.sec, NULL, 0), SIPC_EINVAL);
+    assert_int_equal(sipc_security_check_own_subject(NULL, msg, sizeof msg), 0);
+    assert_int_equal(sipc_security_check_own_subject(f.sec, NULL, 8), SIPC_EINVAL);
+    assert_int_equal(sipc_security_subject_pinned(NULL, &carries, msg, sizeof msg), 0);
+    assert_int_equal(sipc_security_subject_pinned(f.sec, NULL, NULL, 8), SIPC_EINVAL);
+    assert_int_equal(sipc_security_subject_refusals(NULL), 0);
+    assert_null(sipc_security_retain(NULL));
+    sipc_security_release(NULL);
+    assert_int_equal(sipc_security_mode(NULL), SIPC_TLS_OFF);
+    assert_int_equal(sipc_security_certificate(NULL, &ci), SIPC_EINVAL);
+    assert_int_equal(sipc_security_certificate(f.sec, NULL), SIPC_EINVAL);
+    assert_string_equal(sipc_security_fingerprint(NULL), "");
+    assert_string_equal(sipc_security_required_subject(NULL), "");
+    assert_int_equal(sipc_security_set_resumption(NULL, 1), SIPC_EINVAL);
+
+    /* logging */
+    sipc_log_printf(NULL, NULL, SIPC_LOG_ERROR, "x", "y");
+    sipc_log_stderr(NULL, SIPC_LOG_DEBUG, NULL, NULL);
+    fx_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_router_freed_after_listen),
         cmocka_unit_test(test_router_outlives_server),
         cmocka_unit_test(test_ctx_new_refusals_say_why),
+        cmocka_unit_test(test_null_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

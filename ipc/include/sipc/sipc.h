@@ -5,6 +5,10 @@
  * call). All functions must be called on the loop thread except
  * sipc_ctx_post(), which any thread may call. Functions return 0 or a negative
  * error code; a function that returns an error never fires its callback.
+ * A NULL handle or output pointer (where a comment does not say what NULL
+ * means) is SIPC_EINVAL from a function that returns a code; the others do
+ * nothing and return NULL, "", 0 or SIPC_TLS_OFF. A handle already freed
+ * cannot be told from a live one: that stays the caller's error.
  *
  * Whether a connection is TLS or plaintext is decided once per connection,
  * from the context's sipc_security when it is accepted or dialed (see

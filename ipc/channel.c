@@ -646,14 +646,18 @@ static void ch_maybe_finish(sipc_channel *ch)
     sipc__ctx_maybe_finish_close(ctx);
 }
 
-void sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), void *arg)
+/* why: what the calls it cancels are told ("channel closed"). */
+static int ch_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), void *arg,
+                    const char *why)
 {
-    if (!ch || ch->closing)
-        return;
+    if (!ch)
+        return SIPC_EINVAL;
+    if (ch->closing)
+        return SIPC_ECLOSING; /* the first close's callback runs, not this one */
     ch->closing = 1;
     ch->close_cb = close_cb;
     ch->close_arg = arg;
-    ch_fail_waiting(ch, SIPC_ECANCELED, "channel closed");
+    ch_fail_waiting(ch, SIPC_ECANCELED, why);
     assert(ch->waiting_bytes == 0);
     if (ch->resolving)
         uv_cancel((uv_req_t *)&ch->gai);
@@ -662,10 +666,16 @@ void sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void 
     while (l != &ch->conns) {
         sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
         l = l->next; /* unlinked only when freed, but stay safe */
-        sipc__conn_close(c, 0, "channel closed");
+        sipc__conn_close(c, 0, why);
     }
     uv_close((uv_handle_t *)&ch->timer, ch_handle_closed);
     uv_close((uv_handle_t *)&ch->wtimer, ch_handle_closed);
+    return 0;
+}
+
+int sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), void *arg)
+{
+    return ch_close(ch, close_cb, arg, "channel closed");
 }
 
 void sipc__channel_close_all(sipc_ctx *ctx)
@@ -674,7 +684,7 @@ void sipc__channel_close_all(sipc_ctx *ctx)
     while (l != &ctx->channels) {
         sipc_channel *ch = sipc_container_of(l, sipc_channel, link);
         l = l->next;
-        sipc_channel_close(ch, NULL, NULL);
+        (void)ch_close(ch, NULL, NULL, "context closed");
     }
 }
 

@@ -834,10 +834,12 @@ void sipc__ctx_maybe_finish_close(sipc_ctx *ctx)
     free(ctx);
 }
 
-void sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg)
+int sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg)
 {
-    if (!ctx || ctx->closing)
-        return;
+    if (!ctx)
+        return SIPC_EINVAL;
+    if (ctx->closing)
+        return SIPC_ECLOSING; /* the first close's callback runs, not this one */
     uv_mutex_lock(&ctx->post_lock);
     __atomic_store_n(&ctx->closing, 1, __ATOMIC_RELEASE);
     uv_mutex_unlock(&ctx->post_lock);
@@ -849,4 +851,5 @@ void sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg)
     sipc__server_close_all(ctx);
     sipc__channel_close_all(ctx);
     sipc__ctx_maybe_finish_close(ctx);
+    return 0;
 }

@@ -234,7 +234,8 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
     struct sockaddr_storage ss;
     if (sipc__addr_numeric(address, port, &ss) != 0) {
         sipc__log(ctx, SIPC_LOG_ERROR, "Transport.Listen",
-                  "%s: bind address '%s' is not a numeric IPv4 or IPv6 address", name, address);
+                  "%s: bind address '%s' is not a numeric IPv4 or IPv6 address",
+                  name && *name ? name : "sipc server", address);
         return SIPC_EINVAL;
     }
     sipc_server *srv = calloc(1, sizeof *srv);
@@ -268,7 +269,7 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
                                                   : ((struct sockaddr_in *)&bound)->sin_port);
     unsigned kinds = sipc_security_accepts(ctx->sec);
     sipc__log(ctx, SIPC_LOG_DEBUG, "Transport.Listen", "%s listening on %s:%d (%s)", srv->name,
-              address, srv->port,
+              address && *address ? address : "127.0.0.1", srv->port,
               kinds == SIPC_STREAM_TLS     ? "TLS only"
               : kinds == SIPC_STREAM_PLAIN ? "plaintext"
                                            : "TLS and plaintext");
@@ -361,10 +362,12 @@ static void srv_maybe_finish(sipc_server *srv)
     sipc__ctx_maybe_finish_close(ctx);
 }
 
-void sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *), void *arg)
+int sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *), void *arg)
 {
-    if (!srv || srv->closing)
-        return;
+    if (!srv)
+        return SIPC_EINVAL;
+    if (srv->closing)
+        return SIPC_ECLOSING; /* the first close's callback runs, not this one */
     srv->closing = 1;
     srv->close_cb = close_cb;
     srv->close_arg = arg;
@@ -380,6 +383,7 @@ void sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *)
         srv->closing = 2;
         srv_maybe_finish(srv);
     }
+    return 0;
 }
 
 int sipc_server_drain(sipc_server *srv, uint32_t quiet_ms)
@@ -407,6 +411,6 @@ void sipc__server_close_all(sipc_ctx *ctx)
     while (l != &ctx->servers) {
         sipc_server *srv = sipc_container_of(l, sipc_server, link);
         l = l->next;
-        sipc_server_close(srv, NULL, NULL);
+        (void)sipc_server_close(srv, NULL, NULL);
     }
 }

@@ -368,6 +368,113 @@ static void test_null_arguments(void **state)
     fx_close(&f);
 }
 
+/* ------------------------------------------------------- a second close */
+
+typedef struct closes {
+    int nctx, nsrv, nch;   /* close callbacks run */
+    int calls;             /* call callbacks run */
+    int call_err;
+    char call_msg[64];
+    int inside;            /* 1 while sipc_ctx_close runs */
+    int call_inside;       /* the call's callback ran inside it */
+    int again_rc;          /* sipc_ctx_close from inside that callback */
+    sipc_ctx *ctx;
+    sipc_request *held;
+} closes;
+
+static void c_ctx(sipc_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    ((closes *)arg)->nctx++;
+}
+
+static void c_srv(sipc_server *srv, void *arg)
+{
+    (void)srv;
+    ((closes *)arg)->nsrv++;
+}
+
+static void c_ch(sipc_channel *ch, void *arg)
+{
+    (void)ch;
+    ((closes *)arg)->nch++;
+}
+
+static void c_call(int err, const sipc_reply *rep, void *arg)
+{
+    closes *k = arg;
+    k->calls++;
+    k->call_err = err;
+    snprintf(k->call_msg, sizeof k->call_msg, "%s", rep->message);
+    k->call_inside = k->inside;
+    k->again_rc = sipc_ctx_close(k->ctx, c_ctx, k);
+}
+
+static void h_hold(sipc_request *req, void *arg)
+{
+    ((closes *)arg)->held = req;
+}
+
+/* A second close says SIPC_ECLOSING and never calls its callback; the first
+ * one's runs once. A pending call completes inside sipc_ctx_close. */
+static void test_second_close(void **state)
+{
+    (void)state;
+    fixture f;
+    fx_open(&f);
+    closes k;
+    memset(&k, 0, sizeof k);
+    k.ctx = f.ctx;
+    sipc_router *r;
+    assert_int_equal(sipc_router_new(&r), 0);
+    assert_int_equal(sipc_router_add(r, "calc", "hold", h_hold, &k), 0);
+    sipc_server *srv, *srv2;
+    assert_int_equal(sipc_server_listen(&srv, f.ctx, "one", ADDR, 0, r), 0);
+    assert_int_equal(sipc_server_listen(&srv2, f.ctx, "two", ADDR, 0, r), 0);
+    sipc_router_free(r);
+    sipc_channel *ch, *ch2;
+    assert_int_equal(sipc_channel_open(&ch, f.ctx, ADDR, sipc_server_port(srv), NULL), 0);
+    assert_int_equal(sipc_channel_open(&ch2, f.ctx, ADDR, sipc_server_port(srv), NULL), 0);
+
+    /* a server and a channel closed twice */
+    assert_int_equal(sipc_server_close(srv2, c_srv, &k), 0);
+    assert_int_equal(sipc_server_close(srv2, c_srv, &k), SIPC_ECLOSING);
+    assert_int_equal(sipc_channel_close(ch2, c_ch, &k), 0);
+    assert_int_equal(sipc_channel_close(ch2, c_ch, &k), SIPC_ECLOSING);
+    assert_true(tu_run_until(&f.loop, &k.nch, 5000));
+    assert_true(tu_run_until(&f.loop, &k.nsrv, 5000));
+
+    /* a call held by the server's handler when the context closes */
+    assert_int_equal(sipc_call(ch, "calc", "hold", "x", 1, 5000, c_call, &k), 0);
+    int held = 0;
+    for (int i = 0; i < 500 && !k.held; i++)
+        uv_run(&f.loop, UV_RUN_ONCE);
+    held = k.held != NULL;
+    assert_true(held);
+    k.inside = 1;
+    assert_int_equal(sipc_ctx_close(f.ctx, c_ctx, &k), 0);
+    k.inside = 0;
+    assert_int_equal(k.calls, 1);
+    assert_true(k.call_inside);
+    assert_int_equal(k.call_err, SIPC_ECANCELED);
+    assert_string_equal(k.call_msg, "context closed");
+    assert_int_equal(k.again_rc, SIPC_ECLOSING);
+    assert_int_equal(sipc_ctx_close(f.ctx, c_ctx, &k), SIPC_ECLOSING);
+    /* closed by the context: still valid until the loop frees them */
+    assert_int_equal(sipc_channel_close(ch, c_ch, &k), SIPC_ECLOSING);
+    assert_int_equal(sipc_server_close(srv, c_srv, &k), SIPC_ECLOSING);
+    /* the held request is answered late: the close can complete */
+    assert_int_equal(sipc_respond(k.held, "late", 4), SIPC_ECLOSED);
+    assert_true(tu_run_until(&f.loop, &k.nctx, 5000));
+    assert_true(tu_drain(&f.loop, 5000));
+    assert_int_equal(k.nctx, 1);
+    assert_int_equal(k.nsrv, 1);
+    assert_int_equal(k.nch, 1);
+    assert_int_equal(uv_loop_close(&f.loop), 0);
+    sipc_security_release(f.sec);
+    tu_log_free(&f.log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_router_outlives_server),
         cmocka_unit_test(test_ctx_new_refusals_say_why),
         cmocka_unit_test(test_null_arguments),
+        cmocka_unit_test(test_second_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

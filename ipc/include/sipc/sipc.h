@@ -268,8 +268,8 @@ SIPC_EXTERN int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec);
  * closed on purpose; its channel redials at once with the current security.
  * A busy one gets a GOAWAY (docs/protocol.md, section 11): the peer (and a
  * channel of ctx) sends new calls on a new connection, and this one closes
- * once the requests it carried are answered, SIPC__GOAWAY_GRACE_MS (10 s) at
- * the latest; no request is cut short. Call it again until it returns 0 (a
+ * once the requests it carried are answered, 10 s after the GOAWAY at the
+ * latest; no request is cut short. Call it again until it returns 0 (a
  * timer of a few hundred ms). A peer that sends a request at the very moment
  * its idle connection is closed sees that call fail (SIPC_ECLOSED, never
  * acknowledged) and may send it again. Returns how many connections of an
@@ -280,12 +280,22 @@ SIPC_EXTERN int sipc_ctx_retire_connections(sipc_ctx *ctx, uint32_t quiet_ms);
 SIPC_EXTERN const char *sipc_ctx_node_id(const sipc_ctx *ctx);
 SIPC_EXTERN const char *sipc_ctx_cluster(const sipc_ctx *ctx);
 /* Closes every server, channel and connection of ctx; every pending call
- * completes with SIPC_ECANCELED; once held requests are answered (see
- * sipc_server_close) close_cb runs and ctx is freed. A connection closed
- * while its requests are held logs a WARN (Transport.Conn) saying how many
- * the close waits for. */
+ * completes with SIPC_ECANCELED ("context closed"); once held requests are
+ * answered (see sipc_server_close) close_cb (may be NULL) runs and ctx is
+ * freed. A connection closed while its requests are held logs a WARN
+ * (Transport.Conn) saying how many the close waits for.
+ * Unlike libuv's close callbacks, these run synchronously, inside this call
+ * and before it returns: the functions posted (sipc_ctx_post) and not run
+ * yet, then the callback of every pending call; each may call sipc again
+ * (a close there returns SIPC_ECLOSING). close_cb itself always runs later,
+ * from the loop. sipc's handles do not keep the loop alive: uv_run may
+ * return before close_cb (a request still held), so run the loop until
+ * close_cb has run before uv_loop_close.
+ * Returns 0; SIPC_EINVAL for a NULL ctx; SIPC_ECLOSING when ctx is already
+ * closing: nothing is done and this close_cb is never called (the first
+ * close's is), as nng's close says NNG_ECLOSED. */
 typedef void (*sipc_ctx_close_cb)(sipc_ctx *ctx, void *arg);
-SIPC_EXTERN void sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg);
+SIPC_EXTERN int sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg);
 
 /* Thread-safe: runs fn(ctx, arg) on the loop thread soon. Use it to submit
  * calls from other threads. Returns SIPC_ECLOSING once sipc_ctx_close was
@@ -426,17 +436,22 @@ SIPC_EXTERN int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char 
                        int port, const sipc_router *router);
 SIPC_EXTERN int sipc_server_port(const sipc_server *srv);
 SIPC_EXTERN void sipc_server_set_conn_cb(sipc_server *srv, sipc_conn_cb cb, void *arg);
-/* Stops listening, closes its connections (pending calls on them fail), then
- * close_cb (may be NULL). close_cb runs once every request received on those
- * connections has been answered (sipc_respond on a closed connection just
- * frees the request), so a handler holding one must still answer it. srv is
- * freed after close_cb and must not be used then. */
-SIPC_EXTERN void sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *), void *arg);
+/* Stops listening, closes its connections (pending calls on them fail, their
+ * callbacks run inside this call), then close_cb (may be NULL). close_cb
+ * runs once every request received on those connections has been answered
+ * (sipc_respond on a closed connection just frees the request), so a
+ * handler holding one must still answer it; it runs from the loop, or
+ * inside this call when sipc_server_drain already closed the listener and
+ * every connection. srv is freed after close_cb and must not be used then.
+ * Returns 0; SIPC_EINVAL for a NULL srv; SIPC_ECLOSING when srv is already
+ * closing (also by sipc_ctx_close): nothing is done and this close_cb is
+ * never called. */
+SIPC_EXTERN int sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *), void *arg);
 /* The graceful way to stop a server: it stops accepting at once (its port is
  * closed); an idle connection (as in sipc_ctx_retire_connections) is closed,
  * a busy one gets a GOAWAY (docs/protocol.md, section 11): its peer sends new
  * calls elsewhere and the connection closes once the requests it carried are
- * answered, SIPC__GOAWAY_GRACE_MS (10 s) at the latest. Call it again (a
+ * answered, 10 s after the GOAWAY at the latest. Call it again (a
  * timer of a few hundred ms) until it returns 0, or until a deadline of your
  * own, then sipc_server_close. Returns how many connections are still open;
  * 0 and nothing done once sipc_server_close was called. */
@@ -522,11 +537,15 @@ typedef struct sipc_link_info {
                               which has its start only */
 } sipc_link_info;
 SIPC_EXTERN int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out);
-/* Fails pending calls with SIPC_ECANCELED, closes (the connection-down err
- * is 0), then close_cb (may be NULL). Until close_cb the handle stays valid
- * but refuses new calls (SIPC_ECLOSING); after close_cb it is freed and must
- * not be used. */
-SIPC_EXTERN void sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), void *arg);
+/* Fails pending calls with SIPC_ECANCELED ("channel closed"; their
+ * callbacks run synchronously, inside this call), closes (the
+ * connection-down err is 0), then close_cb (may be NULL), from the loop.
+ * Until close_cb the handle stays valid but refuses new calls
+ * (SIPC_ECLOSING); after close_cb it is freed and must not be used.
+ * Returns 0; SIPC_EINVAL for a NULL ch; SIPC_ECLOSING when ch is already
+ * closing (also by sipc_ctx_close): nothing is done and this close_cb is
+ * never called. */
+SIPC_EXTERN int sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), void *arg);
 
 /* Call service.method with payload. Calls made while the channel is not up
  * wait for it (up to their deadline). timeout_ms 0 means the default of 30 s.

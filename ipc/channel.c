@@ -470,7 +470,7 @@ void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id)
 static int ch_can_send(const sipc_channel *ch, const char *service, const char *method,
                        const void *data, size_t len)
 {
-    if (!ch || !service || !method || (len && !data))
+    if (!ch || !service || !method || (len && !data) || !sipc__names_ok(service, method))
         return SIPC_EINVAL;
     if (ch->closing)
         return SIPC_ECLOSING;

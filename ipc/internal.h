@@ -4,6 +4,7 @@
 #define SIPC_INTERNAL_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "base/buf.h"
 #include "base/freelist.h"
@@ -345,6 +346,14 @@ void sipc__goaway_expire(sipc_conn *c, uint64_t now);
 void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env, const uint8_t *frame);
 
 /* ---- routing ---- */
+/* Names a router can hold (sipc.h, SIPC_NAME_MAX): what every call, send
+ * and route must pass. NULLs are the caller's to check. */
+static inline int sipc__names_ok(const char *service, const char *method)
+{
+    return *service && *method && strnlen(service, SIPC_NAME_MAX + 1) <= SIPC_NAME_MAX &&
+           strnlen(method, SIPC_NAME_MAX + 1) <= SIPC_NAME_MAX;
+}
+
 typedef struct sipc_route {
     char *service;
     char *method;

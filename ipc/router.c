@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/utf8_text.h"
 #include "ipc/internal.h"
 
 const sipc_route *sipc__router_lookup(const sipc_router *r, const char *service, size_t sl,
@@ -19,7 +20,8 @@ const sipc_route *sipc__router_lookup(const sipc_router *r, const char *service,
 int sipc_router_add(sipc_router *r, const char *service, const char *method, sipc_handler_fn fn,
                     void *arg)
 {
-    if (!r || !service || !method || !fn || !*service || !*method)
+    if (!r || !service || !method || !fn || !sipc__names_ok(service, method) ||
+        !sipc__utf8_printable(service) || !sipc__utf8_printable(method))
         return SIPC_EINVAL;
     for (int i = 0; i < r->n; i++) {
         if (!strcmp(r->routes[i].service, service) && !strcmp(r->routes[i].method, method)) {

@@ -475,6 +475,49 @@ static void test_second_close(void **state)
     tu_log_free(&f.log);
 }
 
+/* ---------------------------------------------------------------- names */
+
+/* Names no router can hold are refused where they are given: empty ones,
+ * longer ones than SIPC_NAME_MAX, and (at the router) control characters. */
+static void test_names_refused(void **state)
+{
+    (void)state;
+    fixture f;
+    fx_open(&f);
+    char huge[SIPC_NAME_MAX + 2];
+    memset(huge, 'm', sizeof huge - 1);
+    huge[sizeof huge - 1] = '\0'; /* SIPC_NAME_MAX + 1 bytes */
+    sipc_router *r;
+    assert_int_equal(sipc_router_new(&r), 0);
+    assert_int_equal(sipc_router_add(r, "", "m", h_never, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_router_add(r, "s", "", h_never, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_router_add(r, huge, "m", h_never, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_router_add(r, "s", huge, h_never, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_router_add(r, "s\x1b[2J", "m", h_never, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_router_add(r, "s", "m\n", h_never, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_router_add(r, "s", "m\xff", h_never, NULL), SIPC_EINVAL);
+    huge[SIPC_NAME_MAX] = '\0'; /* the longest name is fine */
+    assert_int_equal(sipc_router_add(r, "calc", huge, h_hello, "long"), 0);
+    assert_int_equal(sipc_router_add(r, "calc", "caf\xc3\xa9", h_hello, "utf8"), 0);
+    sipc_server *srv;
+    assert_int_equal(sipc_server_listen(&srv, f.ctx, "names", ADDR, 0, r), 0);
+    sipc_router_free(r);
+    sipc_channel *ch;
+    assert_int_equal(sipc_channel_open(&ch, f.ctx, ADDR, sipc_server_port(srv), NULL), 0);
+    outcome o;
+    call_once(&f, ch, "calc", huge, &o);
+    assert_int_equal(o.err, 0);
+    assert_string_equal(o.data, "long");
+    huge[SIPC_NAME_MAX] = 'm';
+    assert_int_equal(sipc_call(ch, "calc", huge, NULL, 0, 0, NULL, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_call(ch, huge, "m", NULL, 0, 0, NULL, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_call(ch, "", "x", NULL, 0, 0, NULL, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_call(ch, "calc", "", NULL, 0, 0, NULL, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_send(ch, "", "x", NULL, 0), SIPC_EINVAL);
+    assert_int_equal(sipc_send(ch, "calc", huge, NULL, 0), SIPC_EINVAL);
+    fx_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -483,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_ctx_new_refusals_say_why),
         cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_second_close),
+        cmocka_unit_test(test_names_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -329,7 +329,13 @@ SIPC_EXTERN int sipc_router_new(sipc_router **out);
  * sipc_server_listen: the server keeps serving the routes. r must not be
  * used by the caller afterwards (nor by a handler's code that held it). */
 SIPC_EXTERN void sipc_router_free(sipc_router *r);
-/* Replaces an existing handler for the same pair. Strings are copied. */
+/* Longest service or method name, in bytes. A router holds no other, so
+ * sipc_call and sipc_send refuse a name no peer could route. */
+#define SIPC_NAME_MAX 255
+/* Replaces an existing handler for the same pair. Strings are copied.
+ * SIPC_EINVAL for a name that is empty, longer than SIPC_NAME_MAX or not
+ * printable UTF-8 (a control character, which a call could not name in a
+ * log line, or a byte that is not UTF-8). */
 SIPC_EXTERN int sipc_router_add(sipc_router *r, const char *service, const char *method, sipc_handler_fn fn,
                     void *arg);
 
@@ -548,7 +554,9 @@ SIPC_EXTERN int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out);
 SIPC_EXTERN int sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), void *arg);
 
 /* Call service.method with payload. Calls made while the channel is not up
- * wait for it (up to their deadline). timeout_ms 0 means the default of 30 s.
+ * wait for it (up to their deadline). A name that is empty or longer than
+ * SIPC_NAME_MAX is SIPC_EINVAL (no router holds one); one that holds a
+ * control character is sent, and answered SIPC_ENOMETHOD. timeout_ms 0 means the default of 30 s.
  * Many calls may be in flight; replies may come in any order. cb runs once,
  * with the reply or the error; it may be NULL (the outcome is then not
  * reported: for a message without an answer, sipc_send is cheaper). */

@@ -156,8 +156,6 @@ int sipc__conn_call(sipc_conn *c, const char *service, const char *method, const
 int sipc_conn_call(sipc_conn *c, const char *service, const char *method, const void *data,
                    size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg)
 {
-    if (service && method && !sipc__names_ok(service, method))
-        return SIPC_EINVAL;
     return sipc__conn_call(c, service, method, data, len, timeout_ms, cb, arg, NULL);
 }
 
@@ -165,8 +163,6 @@ int sipc_conn_call_ex(sipc_conn *c, const char *service, const char *method, con
                       size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg,
                       sipc_call_id *id)
 {
-    if (service && method && !sipc__names_ok(service, method))
-        return SIPC_EINVAL;
     sipc_pcall *call = NULL;
     int r = sipc__conn_call(c, service, method, data, len, timeout_ms, cb, arg, &call);
     if (r == 0 && id)
@@ -189,8 +185,6 @@ int sipc_conn_call_cancel(sipc_conn *c, sipc_call_id id)
 int sipc_conn_send(sipc_conn *c, const char *service, const char *method, const void *data,
                    size_t len)
 {
-    if (service && method && !sipc__names_ok(service, method))
-        return SIPC_EINVAL;
     int e = sipc__conn_can_send(c, service, method, data, len);
     if (e != 0)
         return e;

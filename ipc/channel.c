@@ -398,6 +398,8 @@ static int ch_wait(sipc_channel *ch, const char *service, const char *method, co
                    size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg, int oneway,
                    sipc_pcall **made)
 {
+    if (!sipc__names_ok(service, method))
+        return SIPC_EINVAL; /* the encoder would refuse it once the link is up */
     if (ch->waiting_bytes + len > ch->ctx->opts.max_write_queue) {
         ch->want_writable = 1;
         return SIPC_EQUEUEFULL;
@@ -470,7 +472,7 @@ void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id)
 static int ch_can_send(const sipc_channel *ch, const char *service, const char *method,
                        const void *data, size_t len)
 {
-    if (!ch || !service || !method || (len && !data) || !sipc__names_ok(service, method))
+    if (!ch || !service || !method || (len && !data) || !*service || !*method)
         return SIPC_EINVAL;
     if (ch->closing)
         return SIPC_ECLOSING;

@@ -206,7 +206,7 @@ int sipc__conn_send_error(sipc_conn *c, uint64_t id, int status, const char *msg
 int sipc__conn_can_send(sipc_conn *c, const char *service, const char *method, const void *data,
                         size_t len)
 {
-    if (!c || !service || !method || (len && !data))
+    if (!c || !service || !method || (len && !data) || !*service || !*method)
         return SIPC_EINVAL;
     if (c->state != SIPC_CONN_S_UP)
         return c->state == SIPC_CONN_S_CLOSING ? SIPC_ECLOSED : SIPC_ENOTCONN;

@@ -346,8 +346,10 @@ void sipc__goaway_expire(sipc_conn *c, uint64_t now);
 void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env, const uint8_t *frame);
 
 /* ---- routing ---- */
-/* Names a router can hold (sipc.h, SIPC_NAME_MAX): what every call, send
- * and route must pass. NULLs are the caller's to check. */
+/* Names a router can hold (sipc.h, SIPC_NAME_MAX): what a route and a call
+ * waiting for its link must pass. A call sent at once checks only that they
+ * are not empty; the encoder refuses a longer one, where it takes the length
+ * anyway. NULLs are the caller's to check. */
 static inline int sipc__names_ok(const char *service, const char *method)
 {
     return *service && *method && strnlen(service, SIPC_NAME_MAX + 1) <= SIPC_NAME_MAX &&

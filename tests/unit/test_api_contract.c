@@ -518,6 +518,75 @@ static void test_names_refused(void **state)
     fx_close(&f);
 }
 
+/* ------------------------------------------------------ a second answer */
+
+typedef struct twice {
+    int second_rc, third_rc;
+} twice;
+
+static void h_twice(sipc_request *req, void *arg)
+{
+    twice *t = arg;
+    assert_int_equal(sipc_respond(req, "first", 5), 0);
+    t->second_rc = sipc_respond(req, "second", 6);
+    t->third_rc = sipc_respond_error(req, 42, "third");
+}
+
+static void h_twice_error(sipc_request *req, void *arg)
+{
+    twice *t = arg;
+    assert_int_equal(sipc_respond_error(req, 7, "first"), 0);
+    t->second_rc = sipc_respond_error(req, 8, "second");
+    t->third_rc = sipc_respond(req, NULL, 0);
+}
+
+/* A handler answering the same request again, before another request can
+ * take its block: SIPC_EINVAL and one ERROR line, never a second answer. */
+static void test_second_answer(void **state)
+{
+    (void)state;
+#if defined(__SANITIZE_ADDRESS__)
+    skip(); /* no spare blocks there: ASan reports the use after free itself */
+#endif
+    fixture f;
+    fx_open(&f);
+    twice t = {0, 0};
+    sipc_router *r;
+    assert_int_equal(sipc_router_new(&r), 0);
+    assert_int_equal(sipc_router_add(r, "calc", "twice", h_twice, &t), 0);
+    assert_int_equal(sipc_router_add(r, "calc", "twice_error", h_twice_error, &t), 0);
+    sipc_server *srv;
+    assert_int_equal(sipc_server_listen(&srv, f.ctx, "twice", ADDR, 0, r), 0);
+    sipc_router_free(r);
+    sipc_channel *ch;
+    assert_int_equal(sipc_channel_open(&ch, f.ctx, ADDR, sipc_server_port(srv), NULL), 0);
+    for (int i = 0; i < 3; i++) {
+        outcome o;
+        t.second_rc = t.third_rc = 1;
+        call_once(&f, ch, "calc", "twice", &o);
+        assert_int_equal(o.err, 0);
+        assert_string_equal(o.data, "first");
+        assert_int_equal(t.second_rc, SIPC_EINVAL);
+        assert_int_equal(t.third_rc, SIPC_EINVAL);
+        t.second_rc = t.third_rc = 1;
+        call_once(&f, ch, "calc", "twice_error", &o);
+        assert_int_equal(o.err, SIPC_EREMOTE);
+        assert_int_equal(o.status, 7);
+        assert_int_equal(t.second_rc, SIPC_EINVAL);
+        assert_int_equal(t.third_rc, SIPC_EINVAL);
+    }
+    /* the connection carries on, and the line is said once */
+    outcome o;
+    call_once(&f, ch, "sys", "ping", &o);
+    assert_int_equal(o.err, 0);
+    const char *line = "answered a request it had answered already";
+    const char *first = strstr(f.log.buf ? f.log.buf : "", line);
+    assert_non_null(first);
+    assert_null(strstr(first + 1, line));
+    assert_true(tu_log_has(&f.log, "ERROR"));
+    fx_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -527,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_second_close),
         cmocka_unit_test(test_names_refused),
+        cmocka_unit_test(test_second_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -361,9 +361,24 @@ SIPC_EXTERN sipc_conn *sipc_request_conn(const sipc_request *req);
 SIPC_EXTERN int sipc_respond(sipc_request *req, const void *data, size_t len);
 /* status: a positive application code (the caller sees SIPC_EREMOTE with
  * reply->status = status) or a negative sipc code (0 is sent as
- * SIPC_EREMOTE). Frees req; returns as sipc_respond does. A request is
- * answered once: the first answer frees it, so a second is a use after free
- * (its block may already carry another request). */
+ * SIPC_EREMOTE). Frees req; returns as sipc_respond does. The caller sees a
+ * remote SIPC_EINVAL as err = SIPC_EINVAL too, like a local usage error:
+ * reply->status != 0 tells a remote's answer apart.
+ *
+ * A request is answered once: the first answer (sipc_respond or
+ * sipc_respond_error) frees it, and req must not be used after it. What a
+ * second answer does:
+ * - given before any other request arrived on the context (e.g. twice in
+ *   the same handler call, or from one callback): it is detected, not sent,
+ *   and returns SIPC_EINVAL; the first such bug of a context logs an ERROR
+ *   (Transport.Conn). This holds for requests whose names and copied
+ *   payload fit a small block (a payload up to about 150 bytes, or of 4 KiB
+ *   and more, with short names), which the context keeps for reuse.
+ * - not guaranteed otherwise: once another request has taken the same
+ *   block (the next one to arrive may), a second answer goes to THAT
+ *   request's caller; a larger request's memory is given back to malloc,
+ *   and a second answer to it is a use after free. Under AddressSanitizer
+ *   no block is kept, and ASan reports the second answer. */
 SIPC_EXTERN int sipc_respond_error(sipc_request *req, int status, const char *message);
 
 /* ---------------------------------------------------------------- calls */

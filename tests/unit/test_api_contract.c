@@ -587,6 +587,39 @@ static void test_second_answer(void **state)
     fx_close(&f);
 }
 
+/* The same for sipc/node.h. */
+static void test_null_arguments_node(void **state)
+{
+    (void)state;
+    static sipc_config cfg;
+    char buf[64];
+    int port;
+    sipc_options o;
+    sipc_security *sec;
+    assert_int_equal(sipc_config_load(NULL, "/nonexistent", buf, sizeof buf), SIPC_EINVAL);
+    assert_int_equal(sipc_config_port(NULL, "data"), 0);
+    assert_int_equal(sipc_config_port(&cfg, NULL), 0);
+    assert_int_equal(sipc_same_host(NULL, "127.0.0.1"), 0);
+    assert_int_equal(sipc_same_host("127.0.0.1", NULL), 0);
+    assert_int_equal(sipc_address_is_wildcard(NULL), 0);
+    assert_null(sipc_config_source_address(NULL));
+    assert_string_equal(sipc_config_where(&cfg, 1, NULL, 16), "");
+    assert_string_equal(sipc_config_where(NULL, 0, buf, sizeof buf), "/sipc.conf");
+    assert_int_equal(sipc_config_node(NULL, 0, buf, sizeof buf, &port), SIPC_EINVAL);
+    assert_int_equal(sipc_config_node_service(NULL, 0, "data", buf, sizeof buf, &port),
+                     SIPC_EINVAL);
+    assert_int_equal(sipc_config_node_is_self(NULL, 0), 0);
+    assert_int_equal(sipc_config_effective_mode(NULL), SIPC_TLS_OFF);
+    sipc_options_from_config(NULL, &cfg);
+    sipc_options_from_config(&o, NULL);
+    assert_string_equal(o.cluster, "sipc");
+    assert_int_equal(sipc_security_load(&sec, NULL, buf, sizeof buf), SIPC_EINVAL);
+    assert_int_equal(sipc_security_load_client(&sec, NULL, buf, sizeof buf), SIPC_EINVAL);
+    assert_int_equal(sipc_logger_open(NULL, NULL, "x", 0, SIPC_LOG_INFO), SIPC_EINVAL);
+    sipc_logger_close(NULL);
+    sipc_logger_flush(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -594,6 +627,7 @@ int main(void)
         cmocka_unit_test(test_router_outlives_server),
         cmocka_unit_test(test_ctx_new_refusals_say_why),
         cmocka_unit_test(test_null_arguments),
+        cmocka_unit_test(test_null_arguments_node),
         cmocka_unit_test(test_second_close),
         cmocka_unit_test(test_names_refused),
         cmocka_unit_test(test_second_answer),

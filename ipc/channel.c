@@ -472,7 +472,8 @@ void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id)
 static int ch_can_send(const sipc_channel *ch, const char *service, const char *method,
                        const void *data, size_t len)
 {
-    if (!ch || !service || !method || (len && !data) || !*service || !*method)
+    /* names: sipc__conn_can_send, or ch_wait for a call that waits */
+    if (!ch || !service || !method || (len && !data))
         return SIPC_EINVAL;
     if (ch->closing)
         return SIPC_ECLOSING;

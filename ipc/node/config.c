@@ -101,12 +101,32 @@ static int numeric_host(const char *host, unsigned char out[16])
     return 0;
 }
 
+/* host as the address a listener or a dial ends up on, in out: numeric_host,
+ * with "localhost" (in any case, as DNS names go) as 127.0.0.1 (as a
+ * listener and a dial take it, sipc__addr_numeric) and an
+ * IPv4-mapped IPv6 address (::ffff:127.0.0.1) as its IPv4 one, which is
+ * where a connection to it goes. The family, or 0 for any other name. */
+static int host_address(const char *host, unsigned char out[16])
+{
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (!strcasecmp(host, "localhost")) {
+        memcpy(out, (const unsigned char[]){127, 0, 0, 1}, 4);
+        return AF_INET;
+    }
+    int af = numeric_host(host, out);
+    if (af == AF_INET6 && !memcmp(out, mapped, sizeof mapped)) {
+        memmove(out, out + sizeof mapped, 4);
+        af = AF_INET;
+    }
+    return af;
+}
+
 int sipc_same_host(const char *a, const char *b)
 {
     unsigned char x[16], y[16];
-    int af = numeric_host(a, x);
+    int af = host_address(a, x);
     if (af)
-        return numeric_host(b, y) == af && !memcmp(x, y, af == AF_INET ? 4 : 16);
+        return host_address(b, y) == af && !memcmp(x, y, af == AF_INET ? 4 : 16);
     return strcasecmp(a, b) == 0;
 }
 
@@ -121,7 +141,7 @@ int sipc_address_is_wildcard(const char *address)
 const char *sipc_config_source_address(const sipc_config *cfg)
 {
     unsigned char a[16];
-    if (!strcmp(cfg->address, "localhost"))
+    if (!strcasecmp(cfg->address, "localhost"))
         return cfg->address;
     return numeric_host(cfg->address, a) && !sipc_address_is_wildcard(cfg->address) ? cfg->address
                                                                                       : NULL;
@@ -160,25 +180,6 @@ int sipc_config_node_service(const sipc_config *cfg, int i, const char *service,
     return 0;
 }
 
-/* host as the address a listener or a dial ends up on, in out: numeric_host,
- * with "localhost" as 127.0.0.1 (as a [node] address takes it) and an
- * IPv4-mapped IPv6 address (::ffff:127.0.0.1) as its IPv4 one, which is
- * where a connection to it goes. The family, or 0 for any other name. */
-static int host_address(const char *host, unsigned char out[16])
-{
-    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (!strcasecmp(host, "localhost")) {
-        memcpy(out, (const unsigned char[]){127, 0, 0, 1}, 4);
-        return AF_INET;
-    }
-    int af = numeric_host(host, out);
-    if (af == AF_INET6 && !memcmp(out, mapped, sizeof mapped)) {
-        memmove(out, out + sizeof mapped, 4);
-        af = AF_INET;
-    }
-    return af;
-}
-
 /* 1 if the address a (of family af, as host_address gives it) is one of
  * this machine's: on loopback, or held by one of its interfaces. */
 static int address_is_local(int af, const unsigned char *a)
@@ -209,11 +210,10 @@ int sipc_config_node_is_self(const sipc_config *cfg, int i)
     if (sipc_config_node(cfg, i, host, sizeof host, &port) != 0 ||
         port != sipc_config_port(cfg, "data"))
         return 0;
+    if (!sipc_address_is_wildcard(cfg->address))
+        return sipc_same_host(host, cfg->address);
     unsigned char own[16], a[16];
     int af = host_address(host, a), own_af = host_address(cfg->address, own);
-    if (!sipc_address_is_wildcard(cfg->address))
-        return af ? af == own_af && !memcmp(a, own, af == AF_INET ? 4 : 16)
-                  : sipc_same_host(host, cfg->address);
     /* a wildcard listener takes every address of this machine (:: IPv4's
      * too, as libuv binds it dual-stack): the entry names this node when its
      * host is one of them; names other than localhost are not resolved */

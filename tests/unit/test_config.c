@@ -1004,6 +1004,27 @@ static void test_nodes_default_to_data_port(void **state)
     assert_true(sipc_same_host("fd00::2", "fd00:0::2") && sipc_same_host("10.0.0.1", "10.0.0.1"));
     assert_true(sipc_same_host("Node-A", "node-a") && !sipc_same_host("10.0.0.1", "10.0.0.2"));
     assert_false(sipc_same_host("::1", "127.0.0.1"));
+    /* localhost and an IPv4-mapped address are where a dial to them goes, as
+     * sipc_config_node_is_self takes them: a host shared by every spelling */
+    assert_true(sipc_same_host("localhost", "127.0.0.1") &&
+                sipc_same_host("127.0.0.1", "LocalHost"));
+    assert_true(sipc_same_host("::ffff:127.0.0.1", "127.0.0.1") &&
+                sipc_same_host("[::ffff:127.0.0.1]", "localhost"));
+    assert_false(sipc_same_host("localhost", "127.0.0.2") ||
+                 sipc_same_host("::ffff:127.0.0.1", "::1") || sipc_same_host("localhost", "::1"));
+    assert_int_equal(load_text(home,
+                               "[node]\naddress = 127.0.0.1\n[cluster]\nnodes = localhost:23000, "
+                               "127.0.0.1:23100, [::ffff:127.0.0.1]:23200, LOCALHOST:23300\n"
+                               "[data]\nport = 23000\n[management]\nport = 23003\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_true(sipc_config_node_is_self(&cfg, 0));
+    for (int i = 1; i < 4; i++) {
+        assert_false(sipc_config_node_is_self(&cfg, i));
+        assert_int_equal(sipc_config_node_service(&cfg, i, "management", host, sizeof host, &port),
+                         0);
+        assert_int_equal(port, 23003 + 100 * i); /* never this node's own 23003 */
+    }
     /* a [node] address may be bracketed, as the listeners take it */
     assert_true(sipc_same_host("fd00::2", "[fd00::2]") && sipc_same_host("[fd00:0::2]", "fd00::2"));
     assert_false(sipc_same_host("[fd00::2]", "fd00::3") || sipc_same_host("[::1]", "127.0.0.1"));
@@ -1130,6 +1151,26 @@ static void test_wildcard_self(void **state)
     assert_true(sipc_config_node_is_self(&cfg, 7) && !sipc_config_node_is_self(&cfg, 8));
     snprintf(cfg.nodes[0], sizeof cfg.nodes[0], "127.0.0.1:33710");
     assert_true(sipc_config_node_is_self(&cfg, 0));
+    /* localhost in any case, as DNS names go: self here, and a dial and a
+     * bind take it too (the library's one numeric reading) */
+    snprintf(cfg.nodes[0], sizeof cfg.nodes[0], "LOCALHOST:33710");
+    snprintf(cfg.address, sizeof cfg.address, "127.0.0.1");
+    assert_true(sipc_config_node_is_self(&cfg, 0));
+    snprintf(cfg.address, sizeof cfg.address, "LocalHost");
+    assert_non_null(sipc_config_source_address(&cfg));
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_options o;
+    sipc_options_init(&o);
+    o.source_address = "LocalHost";
+    sipc_ctx *ctx = NULL;
+    sipc_security *plain = NULL;
+    assert_int_equal(sipc_security_plain(&plain), 0);
+    assert_int_equal(sipc_ctx_new(&ctx, &loop, &o, plain), 0);
+    sipc_security_release(plain);
+    sipc_ctx_close(ctx, NULL, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
     rm_home(home);
 }
 

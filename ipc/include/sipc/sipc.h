@@ -213,7 +213,8 @@ typedef struct sipc_options {
     const char *source_address;   /* copied; NULL or "" (default): outgoing
                                      connections leave from the address the
                                      kernel picks. Else a numeric IPv4 or IPv6
-                                     address ("localhost": 127.0.0.1; a host
+                                     address ("localhost", any case:
+                                     127.0.0.1; a host
                                      name: SIPC_EINVAL) that every channel of
                                      the context binds its connections to
                                      before dialing, so that peers see it as

@@ -108,8 +108,10 @@ SIPC_EXTERN int sipc_parse_address(const char *s, int default_port, char *host, 
                                    int *port);
 /* 1 if two hosts (as sipc_parse_address gives them, or bracketed as a
  * [node] address may be) name the same address: numeric ones compared as
- * addresses ("fd00::2", "fd00:0::2" and "[fd00::2]" are one), names as
- * text, case aside. */
+ * addresses ("fd00::2", "fd00:0::2" and "[fd00::2]" are one), "localhost"
+ * (any case) as 127.0.0.1 and an IPv4-mapped address (::ffff:127.0.0.1) as
+ * its IPv4 one, where a connection to either goes (sipc_config_node_is_self
+ * compares so too); other names as text, case aside. */
 SIPC_EXTERN int sipc_same_host(const char *a, const char *b);
 /* 1 if address is a numeric wildcard (0.0.0.0, ::, [::] and their other
  * spellings): a listener on it takes every interface, and it names no one

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "peers.h"
+#include "base/file_replace.h"
 #include "services/common/client_id.h"
 #include "rfc3339.h"
 #include "sipc/sipc.h"
@@ -129,20 +130,6 @@ int host_peers_seen(host_peers *ps, const char *address, const char *node, int t
     return news;
 }
 
-static int write_all(int fd, const char *s, size_t len)
-{
-    while (len) {
-        ssize_t w = write(fd, s, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        s += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 int host_peers_save(host_peers *ps, char *err, size_t errlen)
 {
     err[0] = '\0';
@@ -177,28 +164,20 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory writing %s", ps->path);
         return SIPC_ENOMEM;
     }
-    char tmp[720];
-    snprintf(tmp, sizeof tmp, "%s.tmp", ps->path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int bad = fd < 0;
-    if (!bad)
-        bad = fchmod(fd, 0600) != 0 || write_all(fd, text, strlen(text)) != 0 ||
-              write_all(fd, "\n", 1) != 0;
-    int saved = errno;
+    size_t n = strlen(text);
+    char *whole = malloc(n + 1);
+    int r = SIPC_ENOMEM;
+    if (whole) {
+        memcpy(whole, text, n);
+        whole[n] = '\n';
+        r = sipc__file_replace(ps->path, whole, n + 1, 0600, (uid_t)-1, (gid_t)-1, err, errlen);
+    } else {
+        snprintf(err, errlen, "out of memory writing %s", ps->path);
+    }
+    free(whole);
     free(text);
-    if (fd >= 0 && close(fd) != 0 && !bad) {
-        bad = 1;
-        saved = errno;
-    }
-    if (!bad && rename(tmp, ps->path) != 0) {
-        bad = 1;
-        saved = errno;
-    }
-    if (bad) {
-        unlink(tmp);
-        snprintf(err, errlen, "cannot write %s: %s", ps->path, strerror(saved));
-        return SIPC_ECONFIG;
-    }
+    if (r != 0)
+        return r;
     ps->dirty = 0;
     return 0;
 }
@@ -296,9 +275,63 @@ json_t *host_peers_guard_json(const host_peers *ps, int window_s, const char *se
                      "cut_off_peers", cut);
 }
 
+static void force_strict_path(const char *home, char *path, size_t len)
+{
+    snprintf(path, len, "%s/state/force-strict", home);
+}
+
 int host_force_strict_take(const char *home)
 {
     char path[700];
-    snprintf(path, sizeof path, "%s/state/force-strict", home);
+    force_strict_path(home, path, sizeof path);
+    /* only a file counts: anything else there (a link) goes all the same */
+    struct stat st;
+    int file = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+    return unlink(path) == 0 && file;
+}
+
+int host_force_strict_write(const char *home, char *path, size_t len, char *err, size_t errlen)
+{
+    snprintf(path, len, "%s/state", home);
+    if (mkdir(path, 0700) == 0) {
+        /* made by root in a home another account owns (root's tlstool): the
+         * home's sipcd, running as that account, must still write state/ */
+        struct stat hs;
+        if (geteuid() == 0 && stat(home, &hs) == 0 && hs.st_uid != 0 &&
+            chown(path, hs.st_uid, hs.st_gid) != 0) {
+            snprintf(err, errlen, "cannot give %s to the home's owner (uid %ld): %s", path,
+                     (long)hs.st_uid, strerror(errno));
+            return SIPC_ECONFIG;
+        }
+    } else if (errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        return SIPC_ECONFIG;
+    }
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a directory (a symbolic link is not followed)", path);
+        return SIPC_ECONFIG;
+    }
+    force_strict_path(home, path, len);
+    char when[32], line[80];
+    sipc_rfc3339_format((int64_t)time(NULL) * 1000, 0, when, sizeof when);
+    snprintf(line, sizeof line, "written by `tlstool --force` at %s\n", when);
+    return sipc__file_replace(path, line, strlen(line), 0600, (uid_t)-1, (gid_t)-1, err, errlen);
+}
+
+int host_force_strict_pending(const char *home, char *path, size_t len, int64_t *since)
+{
+    force_strict_path(home, path, len);
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    if (since)
+        *since = (int64_t)st.st_mtime;
+    return 1;
+}
+
+int host_force_strict_drop(const char *home, char *path, size_t len)
+{
+    force_strict_path(home, path, len);
     return unlink(path) == 0;
 }

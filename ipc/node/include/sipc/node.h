@@ -90,17 +90,21 @@ SIPC_EXTERN int sipc_config_load(sipc_config *cfg, const char *home, char *err, 
  * 23001, management 23002, pipeline 23003), or 0 if unknown. */
 SIPC_EXTERN int sipc_config_port(const sipc_config *cfg, const char *service);
 /* Sets [section] key = value in $home/sipc.conf, keeping every other line and
- * comment; the file is replaced atomically. */
+ * comment; the file is replaced atomically, with its mode (and, run as root,
+ * its owner) kept; a new one is 0644. A sipc.conf that is a symbolic link is
+ * refused (SIPC_ECONFIG, err says so), never followed or replaced. */
 SIPC_EXTERN int sipc_config_set(const char *home, const char *section, const char *key,
                                 const char *value, char *err, size_t errlen);
 /* Puts $home/sipc.conf back to old_len bytes of old (old NULL: there was no
- * file, it is removed), written as sipc_config_set writes, but only while
- * the file still holds exactly expect_len bytes of expect (what an edit
- * left; NULL: no file): an edit made since by someone else is never undone.
- * 0 when put back; 1 when the file changed since (left as it is, err says
- * so); SIPC_ECONFIG when it cannot be read or written. */
+ * file, it is removed), written as sipc_config_set writes (mode and owner
+ * kept, a link refused), but only while the file still holds exactly
+ * expect_len bytes of expect (what an edit left; NULL: no file): an edit
+ * made since by someone else is never undone. 0 with *changed = 0 when put
+ * back; 0 with *changed = 1 when the file changed since (left as it is; err
+ * says so); SIPC_ECONFIG when it cannot be read or written (*changed 0). */
 SIPC_EXTERN int sipc_config_put_back(const char *home, const void *expect, size_t expect_len,
-                                     const void *old, size_t old_len, char *err, size_t errlen);
+                                     const void *old, size_t old_len, int *changed, char *err,
+                                     size_t errlen);
 /* Splits "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 address
  * into host (brackets removed) and port; a missing port is default_port, and
  * with default_port 0 a port is required. Returns 0 or SIPC_EINVAL. */

@@ -67,6 +67,9 @@ int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen)
         p->tls = json_is_true(tls);
         p->last_seen = json_integer_value(seen);
         p->cut_off = json_is_true(json_object_get(v, "cut_off"));
+        json_t *at = json_object_get(v, "cut_off_unix");
+        /* a history written before the time was kept: as its last connection */
+        p->cut_at = p->cut_off ? json_is_integer(at) ? json_integer_value(at) : p->last_seen : 0;
     }
     json_decref(j);
     return 0;
@@ -126,6 +129,7 @@ int host_peers_seen(host_peers *ps, const char *address, const char *node, int t
     p->tls = tls;
     p->last_seen = now;
     p->cut_off = 0;
+    p->cut_at = 0;
     ps->dirty = 1;
     return news;
 }
@@ -153,8 +157,10 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
         json_t *e = json_pack("{s:s, s:s, s:s, s:b, s:s, s:I}", "address", p->address, "node",
                               p->node, "service", p->service, "tls", p->tls, "last_seen", when,
                               "last_seen_unix", (json_int_t)p->last_seen);
-        if (e && p->cut_off)
+        if (e && p->cut_off) {
             json_object_set_new(e, "cut_off", json_true());
+            json_object_set_new(e, "cut_off_unix", json_integer((json_int_t)p->cut_at));
+        }
         json_array_append_new(list, e);
     }
     json_t *j = json_pack("{s:i, s:o}", "schema", 1, "peers", list);
@@ -220,6 +226,7 @@ int host_peers_cut_off(host_peers *ps, int window_s, const char *self, int64_t n
     for (int i = 0; i < ps->n; i++)
         if (holds_up(&ps->p[i], window_s, self, now)) {
             ps->p[i].cut_off = 1;
+            ps->p[i].cut_at = now;
             n++;
         }
     if (n)
@@ -261,12 +268,16 @@ json_t *host_peers_guard_json(const host_peers *ps, int window_s, const char *se
     json_t *arr = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(arr, peer_json(&list[i], now));
-    /* the acknowledged ones stay marked until they connect again, whatever
-     * the window: the operator sees whom a force cut off */
+    /* the acknowledged ones stay marked until they connect again: the
+     * operator sees whom a force cut off, for a week after it (or while the
+     * window still holds them, as long as the mark matters) */
     n = 0;
-    for (int i = 0; i < ps->n; i++)
-        if (ps->p[i].cut_off)
-            list[n++] = ps->p[i];
+    for (int i = 0; i < ps->n; i++) {
+        const host_peer *p = &ps->p[i];
+        if (p->cut_off &&
+            (now - p->cut_at <= HOST_CUT_OFF_LISTED_S || now - p->last_seen <= window_s))
+            list[n++] = *p;
+    }
     qsort(list, (size_t)n, sizeof list[0], by_recent);
     json_t *cut = json_array();
     for (int i = 0; i < n; i++)

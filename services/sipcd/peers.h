@@ -22,7 +22,15 @@ typedef struct host_peer {
     int64_t last_seen; /* Unix time */
     int cut_off;       /* a forced strict cut it off as last seen: it holds nothing up
                         * until it connects again */
+    int64_t cut_at;    /* when that force was (Unix time) */
 } host_peer;
+
+/* How long a peer a forced strict cut off is listed after the force
+ * (cut_off_peers), unless the guard's window still holds its last connection
+ * longer: the operator sees whom it cut off, and the list of a node whose
+ * clients come and go (changing addresses, retired hosts) does not grow
+ * without end. */
+#define HOST_CUT_OFF_LISTED_S (7 * 86400)
 
 typedef struct host_peers {
     host_peer p[HOST_PEERS_MAX];
@@ -65,7 +73,8 @@ void host_peers_text(const host_peer *list, int n, int total, int64_t now, char 
  * "seconds_ago"}], "cut_off_peers": [...]} for the management status:
  * plaintext_peers those host_peers_plaintext lists, cut_off_peers (the same
  * fields) those a forced strict cut off and acknowledged, still marked (they
- * have not connected since), whatever the window; both newest first. */
+ * have not connected since), for HOST_CUT_OFF_LISTED_S after the force or
+ * while their last connection is within the window; both newest first. */
 json_t *host_peers_guard_json(const host_peers *ps, int window_s, const char *self, int64_t now);
 
 /* The one-shot override of the guard that `tlstool mode strict --force`

@@ -174,6 +174,50 @@ static void t_cut_off_saved(void **state)
     free(back);
 }
 
+/* A peer cut off is listed for HOST_CUT_OFF_LISTED_S after the force (or
+ * while a longer window still holds it), then no longer: the list of a node
+ * whose clients come and go does not grow for ever. The time of the force
+ * survives a save and a load. */
+static void t_cut_off_ages_out(void **state)
+{
+    (void)state;
+    host_peers *ps = fresh();
+    host_peers_seen(ps, "127.0.84.3:40000", "c", 0, "data", T0);
+    assert_int_equal(host_peers_cut_off(ps, WINDOW, "self", T0 + 100), 1);
+    const int64_t end = T0 + 100 + HOST_CUT_OFF_LISTED_S;
+    json_t *g = host_peers_guard_json(ps, WINDOW, "self", end);
+    assert_int_equal(json_array_size(json_object_get(g, "cut_off_peers")), 1);
+    json_decref(g);
+    g = host_peers_guard_json(ps, WINDOW, "self", end + 1);
+    assert_int_equal(json_array_size(json_object_get(g, "cut_off_peers")), 0);
+    json_decref(g);
+    /* a window longer than that: listed while it holds its last connection */
+    g = host_peers_guard_json(ps, 2 * HOST_CUT_OFF_LISTED_S, "self", end + 1);
+    assert_int_equal(json_array_size(json_object_get(g, "cut_off_peers")), 1);
+    json_decref(g);
+    /* the force's time is kept across a restart */
+    char home[] = "/tmp/test_peers.XXXXXX";
+    assert_non_null(mkdtemp(home));
+    char err[800], path[800];
+    host_peers *back = fresh();
+    assert_int_equal(host_peers_load(back, home, err, sizeof err), 0);
+    *back = *ps;
+    snprintf(back->path, sizeof back->path, "%s/state/peers", home);
+    back->dirty = 1;
+    assert_int_equal(host_peers_save(back, err, sizeof err), 0);
+    assert_int_equal(host_peers_load(back, home, err, sizeof err), 0);
+    assert_int_equal(back->n, 1);
+    assert_true(back->p[0].cut_off);
+    assert_int_equal(back->p[0].cut_at, T0 + 100);
+    snprintf(path, sizeof path, "%s/state/peers", home);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/state", home);
+    rmdir(path);
+    rmdir(home);
+    free(back);
+    free(ps);
+}
+
 /* Reads the first line of path into line. */
 static void first_line(const char *path, char *line, size_t len)
 {
@@ -252,6 +296,7 @@ int main(void)
         cmocka_unit_test(t_tls_again_clears),
         cmocka_unit_test(t_same_second_clears),
         cmocka_unit_test(t_cut_off_saved),
+        cmocka_unit_test(t_cut_off_ages_out),
         cmocka_unit_test(t_state_files_not_through_links),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

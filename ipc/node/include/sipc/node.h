@@ -40,7 +40,9 @@ typedef struct sipc_service_conf {
 } sipc_service_conf;
 
 /* $SIPC_HOME/sipc.conf, an INI file. Unknown keys are reported as errors so a
- * typo does not silently leave TLS off. */
+ * typo does not silently leave TLS off. Fields are appended as keys are
+ * added, and sipc_config_load writes the whole structure: compile against
+ * the headers of the libsipc you run with (sipc/sipc.h says why). */
 typedef struct sipc_config {
     char home[512];
     /* [node] */

@@ -39,11 +39,20 @@ int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen)
     ps->last_error[0] = '\0';
     err[0] = '\0';
     snprintf(ps->path, sizeof ps->path, "%s/state/peers", home);
-    json_error_t je;
-    json_t *j = json_load_file(ps->path, 0, &je);
-    if (!j) {
-        if (access(ps->path, F_OK) != 0 && errno == ENOENT)
+    /* never through a link: a node or tlstool run as root would read (and
+     * quote in its error) whatever file it names */
+    int fd = open(ps->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno == ENOENT)
             return 0;
+        snprintf(err, errlen, "cannot read %s: %s (the peer history starts empty)", ps->path,
+                 strerror(errno));
+        return SIPC_EFORMAT;
+    }
+    json_error_t je;
+    json_t *j = json_loadfd(fd, 0, &je);
+    close(fd);
+    if (!j) {
         snprintf(err, errlen, "%s: %s (the peer history starts empty)", ps->path, je.text);
         return SIPC_EFORMAT;
     }

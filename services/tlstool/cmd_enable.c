@@ -103,11 +103,12 @@ static int read_conf_bytes(const opts *o, uint8_t **b, size_t *len, int *had, si
     *had = r == 0;
     if (r == 0 || r == -ENOENT)
         return 0;
-    if (r == -EFBIG)
+    if (r == -EFBIG) /* read before the edit, or (grown meanwhile) after it */
         return fail(EX_CONFIG,
                     "%s is larger than %zu bytes: too large for a sipc.conf (is it the right "
-                    "file?); nothing was changed",
-                    path, (size_t)CONF_COPY_MAX);
+                    "file?)%s",
+                    path, (size_t)CONF_COPY_MAX,
+                    max == CONF_COPY_MAX ? "; nothing was changed" : "");
     return fail(EX_CONFIG, "%s", err);
 }
 

@@ -1,12 +1,13 @@
 /* addr.c - numeric addresses for listeners and dialers. */
 #include <string.h>
+#include <strings.h>
 
 #include "ipc/addr.h"
 
 int sipc__addr_numeric(const char *host, int port, struct sockaddr_storage *ss)
 {
     memset(ss, 0, sizeof *ss);
-    if (!host || !*host || !strcmp(host, "localhost"))
+    if (!host || !*host || !strcasecmp(host, "localhost"))
         host = "127.0.0.1";
     if (uv_ip4_addr(host, port, (struct sockaddr_in *)ss) == 0)
         return 0;

@@ -4,8 +4,9 @@
 
 #include <uv.h>
 
-/* Fills ss from a numeric IPv4/IPv6 address ("localhost" counts as
- * 127.0.0.1). Returns 0, or UV_EINVAL when host is a name to resolve. */
+/* Fills ss from a numeric IPv4/IPv6 address ("localhost", in any case as DNS
+ * names go, counts as 127.0.0.1; sipc_same_host agrees). Returns 0, or
+ * UV_EINVAL when host is a name to resolve. */
 int sipc__addr_numeric(const char *host, int port, struct sockaddr_storage *ss);
 
 #endif

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file_replace.h"
 #include "base/str_copy.h"
 #include "certs/x509_info.h"
 #include "sipc/node.h"
@@ -101,14 +102,34 @@ static int numeric_host(const char *host, unsigned char out[16])
     return 0;
 }
 
+/* host as the address a listener or a dial ends up on, in out: numeric_host,
+ * with "localhost" (in any case, as DNS names go) as 127.0.0.1 (as a
+ * listener and a dial take it, sipc__addr_numeric) and an
+ * IPv4-mapped IPv6 address (::ffff:127.0.0.1) as its IPv4 one, which is
+ * where a connection to it goes. The family, or 0 for any other name. */
+static int host_address(const char *host, unsigned char out[16])
+{
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (!strcasecmp(host, "localhost")) {
+        memcpy(out, (const unsigned char[]){127, 0, 0, 1}, 4);
+        return AF_INET;
+    }
+    int af = numeric_host(host, out);
+    if (af == AF_INET6 && !memcmp(out, mapped, sizeof mapped)) {
+        memmove(out, out + sizeof mapped, 4);
+        af = AF_INET;
+    }
+    return af;
+}
+
 int sipc_same_host(const char *a, const char *b)
 {
     if (!a || !b)
         return 0;
     unsigned char x[16], y[16];
-    int af = numeric_host(a, x);
+    int af = host_address(a, x);
     if (af)
-        return numeric_host(b, y) == af && !memcmp(x, y, af == AF_INET ? 4 : 16);
+        return host_address(b, y) == af && !memcmp(x, y, af == AF_INET ? 4 : 16);
     return strcasecmp(a, b) == 0;
 }
 
@@ -127,7 +148,7 @@ const char *sipc_config_source_address(const sipc_config *cfg)
     unsigned char a[16];
     if (!cfg)
         return NULL;
-    if (!strcmp(cfg->address, "localhost"))
+    if (!strcasecmp(cfg->address, "localhost"))
         return cfg->address;
     return numeric_host(cfg->address, a) && !sipc_address_is_wildcard(cfg->address) ? cfg->address
                                                                                       : NULL;
@@ -169,25 +190,6 @@ int sipc_config_node_service(const sipc_config *cfg, int i, const char *service,
     return 0;
 }
 
-/* host as the address a listener or a dial ends up on, in out: numeric_host,
- * with "localhost" as 127.0.0.1 (as a [node] address takes it) and an
- * IPv4-mapped IPv6 address (::ffff:127.0.0.1) as its IPv4 one, which is
- * where a connection to it goes. The family, or 0 for any other name. */
-static int host_address(const char *host, unsigned char out[16])
-{
-    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (!strcasecmp(host, "localhost")) {
-        memcpy(out, (const unsigned char[]){127, 0, 0, 1}, 4);
-        return AF_INET;
-    }
-    int af = numeric_host(host, out);
-    if (af == AF_INET6 && !memcmp(out, mapped, sizeof mapped)) {
-        memmove(out, out + sizeof mapped, 4);
-        af = AF_INET;
-    }
-    return af;
-}
-
 /* 1 if the address a (of family af, as host_address gives it) is one of
  * this machine's: on loopback, or held by one of its interfaces. */
 static int address_is_local(int af, const unsigned char *a)
@@ -218,11 +220,10 @@ int sipc_config_node_is_self(const sipc_config *cfg, int i)
     if (sipc_config_node(cfg, i, host, sizeof host, &port) != 0 ||
         port != sipc_config_port(cfg, "data"))
         return 0;
+    if (!sipc_address_is_wildcard(cfg->address))
+        return sipc_same_host(host, cfg->address);
     unsigned char own[16], a[16];
     int af = host_address(host, a), own_af = host_address(cfg->address, own);
-    if (!sipc_address_is_wildcard(cfg->address))
-        return af ? af == own_af && !memcmp(a, own, af == AF_INET ? 4 : 16)
-                  : sipc_same_host(host, cfg->address);
     /* a wildcard listener takes every address of this machine (:: IPv4's
      * too, as libuv binds it dual-stack): the entry names this node when its
      * host is one of them; names other than localhost are not resolved */
@@ -767,43 +768,44 @@ static int line_is_key(const char *l, const char *key)
     return *l == '=' || *l == ':';
 }
 
-/* Replaces path (home's sipc.conf) with len bytes of text: written under a
- * temporary name, synced and renamed, so that a crash never leaves half a
- * file. */
+/* Replaces path (home's sipc.conf) with len bytes of text, as a whole (a
+ * crash never leaves half a file, sipc__file_replace), keeping the mode and,
+ * for root (a root tlstool in a home another account owns), the owner of
+ * the file it replaces. A link there is refused, never followed: the file
+ * it points to could be any, and replacing the link by a file would cut the
+ * home off from it unnoticed. */
 static int replace_conf(const char *home, const char *path, const char *text, size_t len,
                         char *err, size_t errlen)
 {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s/.sipc.conf.%ld.tmp", home, (long)getpid());
     if (mkdir(home, 0755) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create %s: %s", home, strerror(errno));
         return SIPC_ECONFIG;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+    struct stat st;
+    mode_t mode = 0644;
+    uid_t uid = (uid_t)-1;
+    gid_t gid = (gid_t)-1;
+    if (lstat(path, &st) == 0) {
+        if (S_ISLNK(st.st_mode)) {
+            snprintf(err, errlen,
+                     "%s is a symbolic link: it is edited only as a regular file, never through "
+                     "a link; make the change in the file it points to, or replace the link by "
+                     "that file",
+                     path);
+            return SIPC_ECONFIG;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            snprintf(err, errlen, "%s is not a regular file", path);
+            return SIPC_ECONFIG;
+        }
+        mode = st.st_mode & 0777;
+        if (geteuid() == 0)
+            uid = st.st_uid, gid = st.st_gid;
+    } else if (errno != ENOENT) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return SIPC_ECONFIG;
     }
-    int e = 0;
-    for (size_t off = 0; !e && off < len;) {
-        ssize_t w = write(fd, text + off, len - off);
-        if (w < 0 && errno != EINTR)
-            e = errno;
-        else if (w > 0)
-            off += (size_t)w;
-    }
-    if (!e && fsync(fd) != 0)
-        e = errno;
-    if (close(fd) != 0 && !e)
-        e = errno;
-    if (!e && rename(tmp, path) != 0)
-        e = errno;
-    if (e) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
-        unlink(tmp);
-        return SIPC_ECONFIG;
-    }
-    return 0;
+    return sipc__file_replace(path, text, len, mode, uid, gid, err, errlen);
 }
 
 /* The whole file as it is now: 0 with *out (malloc'd, *len bytes), 1 when
@@ -944,8 +946,9 @@ int sipc_config_set(const char *home, const char *section, const char *key, cons
 }
 
 int sipc_config_put_back(const char *home, const void *expect, size_t expect_len,
-                         const void *old, size_t old_len, char *err, size_t errlen)
+                         const void *old, size_t old_len, int *changed, char *err, size_t errlen)
 {
+    *changed = 0;
     home = sipc_home_resolve(home);
     char path[1024];
     snprintf(path, sizeof path, "%s/sipc.conf", home);
@@ -959,7 +962,8 @@ int sipc_config_put_back(const char *home, const void *expect, size_t expect_len
     free(now);
     if (!same) {
         snprintf(err, errlen, "%s was changed since it was written", path);
-        return 1;
+        *changed = 1;
+        return 0;
     }
     if (old)
         return replace_conf(home, path, old, old_len, err, errlen);

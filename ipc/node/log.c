@@ -301,7 +301,9 @@ static void logger_rotate(sipc_logger *lg, const struct tm *tm)
         close(lg->fd);
     char path[1024];
     snprintf(path, sizeof path, "%s/%s_%s.log", lg->dir, lg->name, day);
-    lg->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    /* never through a link planted under the name: another file it names
+     * would be written to by whoever runs the node */
+    lg->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (lg->fd >= 0) {
         memcpy(lg->day, day, sizeof day);
     } else if (!lg->echo_stderr) {

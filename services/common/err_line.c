@@ -11,6 +11,12 @@
 
 int cli_shown_n(const void *s, size_t n, char *out, size_t len)
 {
+    if (!len)
+        return n > 0;
+    if (!n) { /* s may then be NULL (an empty protobuf bytes field) */
+        out[0] = '\0';
+        return 0;
+    }
     const unsigned char *p = s, *end = p + n;
     size_t w = 0;
     int escaped = 0;
@@ -70,10 +76,16 @@ const char *cli_err_line(char *buf, size_t len, int err, const char *detail)
         while (*detail == ':' || *detail == ' ')
             detail++;
     }
-    /* a peer's words (its names, its error's message) reach a terminal */
-    char safe[2400];
-    cli_shown(detail, safe, sizeof safe);
-    snprintf(buf, len, "%s [%s, %s]%s%s", plain, sipc_err_name(err),
-             sipc_err_class_name(sipc_err_classify(err)), safe[0] ? ": " : "", safe);
+    int w = snprintf(buf, len, "%s [%s, %s]", plain, sipc_err_name(err),
+                     sipc_err_class_name(sipc_err_classify(err)));
+    if (w < 0 || !*detail || (size_t)w + 2 >= len)
+        return buf;
+    /* a peer's words (its names, its error's message) reach a terminal,
+     * escaped straight into what is left of buf: a cut falls between
+     * characters, never inside one */
+    memcpy(buf + w, ": ", 3);
+    cli_shown(detail, buf + w + 2, len - (size_t)w - 2);
+    if (!buf[w + 2])
+        buf[w] = '\0';
     return buf;
 }

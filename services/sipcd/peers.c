@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "peers.h"
+#include "base/file_replace.h"
 #include "services/common/client_id.h"
 #include "rfc3339.h"
 #include "sipc/sipc.h"
@@ -38,11 +39,20 @@ int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen)
     ps->last_error[0] = '\0';
     err[0] = '\0';
     snprintf(ps->path, sizeof ps->path, "%s/state/peers", home);
-    json_error_t je;
-    json_t *j = json_load_file(ps->path, 0, &je);
-    if (!j) {
-        if (access(ps->path, F_OK) != 0 && errno == ENOENT)
+    /* never through a link: a node or tlstool run as root would read (and
+     * quote in its error) whatever file it names */
+    int fd = open(ps->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno == ENOENT)
             return 0;
+        snprintf(err, errlen, "cannot read %s: %s (the peer history starts empty)", ps->path,
+                 strerror(errno));
+        return SIPC_EFORMAT;
+    }
+    json_error_t je;
+    json_t *j = json_loadfd(fd, 0, &je);
+    close(fd);
+    if (!j) {
         snprintf(err, errlen, "%s: %s (the peer history starts empty)", ps->path, je.text);
         return SIPC_EFORMAT;
     }
@@ -66,6 +76,9 @@ int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen)
         p->tls = json_is_true(tls);
         p->last_seen = json_integer_value(seen);
         p->cut_off = json_is_true(json_object_get(v, "cut_off"));
+        json_t *at = json_object_get(v, "cut_off_unix");
+        /* a history written before the time was kept: as its last connection */
+        p->cut_at = p->cut_off ? json_is_integer(at) ? json_integer_value(at) : p->last_seen : 0;
     }
     json_decref(j);
     return 0;
@@ -125,22 +138,9 @@ int host_peers_seen(host_peers *ps, const char *address, const char *node, int t
     p->tls = tls;
     p->last_seen = now;
     p->cut_off = 0;
+    p->cut_at = 0;
     ps->dirty = 1;
     return news;
-}
-
-static int write_all(int fd, const char *s, size_t len)
-{
-    while (len) {
-        ssize_t w = write(fd, s, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        s += w;
-        len -= (size_t)w;
-    }
-    return 0;
 }
 
 int host_peers_save(host_peers *ps, char *err, size_t errlen)
@@ -166,8 +166,10 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
         json_t *e = json_pack("{s:s, s:s, s:s, s:b, s:s, s:I}", "address", p->address, "node",
                               p->node, "service", p->service, "tls", p->tls, "last_seen", when,
                               "last_seen_unix", (json_int_t)p->last_seen);
-        if (e && p->cut_off)
+        if (e && p->cut_off) {
             json_object_set_new(e, "cut_off", json_true());
+            json_object_set_new(e, "cut_off_unix", json_integer((json_int_t)p->cut_at));
+        }
         json_array_append_new(list, e);
     }
     json_t *j = json_pack("{s:i, s:o}", "schema", 1, "peers", list);
@@ -177,28 +179,20 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory writing %s", ps->path);
         return SIPC_ENOMEM;
     }
-    char tmp[720];
-    snprintf(tmp, sizeof tmp, "%s.tmp", ps->path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int bad = fd < 0;
-    if (!bad)
-        bad = fchmod(fd, 0600) != 0 || write_all(fd, text, strlen(text)) != 0 ||
-              write_all(fd, "\n", 1) != 0;
-    int saved = errno;
+    size_t n = strlen(text);
+    char *whole = malloc(n + 1);
+    int r = SIPC_ENOMEM;
+    if (whole) {
+        memcpy(whole, text, n);
+        whole[n] = '\n';
+        r = sipc__file_replace(ps->path, whole, n + 1, 0600, (uid_t)-1, (gid_t)-1, err, errlen);
+    } else {
+        snprintf(err, errlen, "out of memory writing %s", ps->path);
+    }
+    free(whole);
     free(text);
-    if (fd >= 0 && close(fd) != 0 && !bad) {
-        bad = 1;
-        saved = errno;
-    }
-    if (!bad && rename(tmp, ps->path) != 0) {
-        bad = 1;
-        saved = errno;
-    }
-    if (bad) {
-        unlink(tmp);
-        snprintf(err, errlen, "cannot write %s: %s", ps->path, strerror(saved));
-        return SIPC_ECONFIG;
-    }
+    if (r != 0)
+        return r;
     ps->dirty = 0;
     return 0;
 }
@@ -241,6 +235,7 @@ int host_peers_cut_off(host_peers *ps, int window_s, const char *self, int64_t n
     for (int i = 0; i < ps->n; i++)
         if (holds_up(&ps->p[i], window_s, self, now)) {
             ps->p[i].cut_off = 1;
+            ps->p[i].cut_at = now;
             n++;
         }
     if (n)
@@ -282,12 +277,16 @@ json_t *host_peers_guard_json(const host_peers *ps, int window_s, const char *se
     json_t *arr = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(arr, peer_json(&list[i], now));
-    /* the acknowledged ones stay marked until they connect again, whatever
-     * the window: the operator sees whom a force cut off */
+    /* the acknowledged ones stay marked until they connect again: the
+     * operator sees whom a force cut off, for a week after it (or while the
+     * window still holds them, as long as the mark matters) */
     n = 0;
-    for (int i = 0; i < ps->n; i++)
-        if (ps->p[i].cut_off)
-            list[n++] = ps->p[i];
+    for (int i = 0; i < ps->n; i++) {
+        const host_peer *p = &ps->p[i];
+        if (p->cut_off &&
+            (now - p->cut_at <= HOST_CUT_OFF_LISTED_S || now - p->last_seen <= window_s))
+            list[n++] = *p;
+    }
     qsort(list, (size_t)n, sizeof list[0], by_recent);
     json_t *cut = json_array();
     for (int i = 0; i < n; i++)
@@ -296,9 +295,63 @@ json_t *host_peers_guard_json(const host_peers *ps, int window_s, const char *se
                      "cut_off_peers", cut);
 }
 
+static void force_strict_path(const char *home, char *path, size_t len)
+{
+    snprintf(path, len, "%s/state/force-strict", home);
+}
+
 int host_force_strict_take(const char *home)
 {
     char path[700];
-    snprintf(path, sizeof path, "%s/state/force-strict", home);
+    force_strict_path(home, path, sizeof path);
+    /* only a file counts: anything else there (a link) goes all the same */
+    struct stat st;
+    int file = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+    return unlink(path) == 0 && file;
+}
+
+int host_force_strict_write(const char *home, char *path, size_t len, char *err, size_t errlen)
+{
+    snprintf(path, len, "%s/state", home);
+    if (mkdir(path, 0700) == 0) {
+        /* made by root in a home another account owns (root's tlstool): the
+         * home's sipcd, running as that account, must still write state/ */
+        struct stat hs;
+        if (geteuid() == 0 && stat(home, &hs) == 0 && hs.st_uid != 0 &&
+            chown(path, hs.st_uid, hs.st_gid) != 0) {
+            snprintf(err, errlen, "cannot give %s to the home's owner (uid %ld): %s", path,
+                     (long)hs.st_uid, strerror(errno));
+            return SIPC_ECONFIG;
+        }
+    } else if (errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        return SIPC_ECONFIG;
+    }
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a directory (a symbolic link is not followed)", path);
+        return SIPC_ECONFIG;
+    }
+    force_strict_path(home, path, len);
+    char when[32], line[80];
+    sipc_rfc3339_format((int64_t)time(NULL) * 1000, 0, when, sizeof when);
+    snprintf(line, sizeof line, "written by `tlstool --force` at %s\n", when);
+    return sipc__file_replace(path, line, strlen(line), 0600, (uid_t)-1, (gid_t)-1, err, errlen);
+}
+
+int host_force_strict_pending(const char *home, char *path, size_t len, int64_t *since)
+{
+    force_strict_path(home, path, len);
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    if (since)
+        *since = (int64_t)st.st_mtime;
+    return 1;
+}
+
+int host_force_strict_drop(const char *home, char *path, size_t len)
+{
+    force_strict_path(home, path, len);
     return unlink(path) == 0;
 }

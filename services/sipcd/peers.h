@@ -22,7 +22,15 @@ typedef struct host_peer {
     int64_t last_seen; /* Unix time */
     int cut_off;       /* a forced strict cut it off as last seen: it holds nothing up
                         * until it connects again */
+    int64_t cut_at;    /* when that force was (Unix time) */
 } host_peer;
+
+/* How long a peer a forced strict cut off is listed after the force
+ * (cut_off_peers), unless the guard's window still holds its last connection
+ * longer: the operator sees whom it cut off, and the list of a node whose
+ * clients come and go (changing addresses, retired hosts) does not grow
+ * without end. */
+#define HOST_CUT_OFF_LISTED_S (7 * 86400)
 
 typedef struct host_peers {
     host_peer p[HOST_PEERS_MAX];
@@ -65,12 +73,26 @@ void host_peers_text(const host_peer *list, int n, int total, int64_t now, char 
  * "seconds_ago"}], "cut_off_peers": [...]} for the management status:
  * plaintext_peers those host_peers_plaintext lists, cut_off_peers (the same
  * fields) those a forced strict cut off and acknowledged, still marked (they
- * have not connected since), whatever the window; both newest first. */
+ * have not connected since), for HOST_CUT_OFF_LISTED_S after the force or
+ * while their last connection is within the window; both newest first. */
 json_t *host_peers_guard_json(const host_peers *ps, int window_s, const char *self, int64_t now);
 
 /* The one-shot override of the guard that `tlstool mode strict --force`
- * leaves in $home/state/force-strict: 1 when it was there (it is removed),
- * 0 when not. */
+ * (and `tlstool enable --mode strict --reload --force` from TLS off) leaves
+ * in $home/state/force-strict, 0600. It lives as long as the sipc.conf
+ * change it was written with: the next start or reload of sipcd takes it,
+ * and tlstool removes it when that change goes (docs/tlstool.md). */
+/* Takes it: 1 when it was there as a regular file (it is removed), 0 when
+ * not (anything else under its name is removed too). */
 int host_force_strict_take(const char *home);
+/* Writes it (state/ made 0700 when missing, for the home's owner when root
+ * makes it; neither state/ nor the file followed as a link): the path in
+ * path. 0 or SIPC_ECONFIG with err. */
+int host_force_strict_write(const char *home, char *path, size_t len, char *err, size_t errlen);
+/* 1 when it is there (a regular file), with its path and when it was
+ * written (*since, Unix time; since may be NULL); 0 when not. */
+int host_force_strict_pending(const char *home, char *path, size_t len, int64_t *since);
+/* Removes it: 1 when it was there. Its path into path either way. */
+int host_force_strict_drop(const char *home, char *path, size_t len);
 
 #endif

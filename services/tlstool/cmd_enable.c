@@ -27,26 +27,23 @@ static int parse_mode(const char *s)
 }
 
 /* Writes the one-shot override of the node's strict guard,
- * $home/state/force-strict, into path; *existed: it was there already.
- * EX_OK or EX_FAIL, said. */
-static int write_override(const opts *o, char *path, size_t len, int *existed)
+ * $home/state/force-strict, into path. EX_OK or EX_FAIL, said. */
+static int write_override(const opts *o, char *path, size_t len)
 {
-    snprintf(path, len, "%s/state", o->home);
-    if (mkdir(path, 0700) != 0 && errno != EEXIST)
-        return fail(EX_FAIL, "cannot create %s: %s", path, strerror(errno));
-    snprintf(path, len, "%s/state/force-strict", o->home);
-    *existed = access(path, F_OK) == 0;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return fail(EX_FAIL, "cannot write %s: %s", path, strerror(errno));
-    char when[32], line[80];
-    sipc_time_str(time(NULL), when);
-    snprintf(line, sizeof line, "written by `tlstool --force` at %s\n", when);
-    int bad = write(fd, line, strlen(line)) < 0;
-    bad |= close(fd) != 0;
-    if (bad)
-        return fail(EX_FAIL, "cannot write %s: %s", path, strerror(errno));
+    char err[1400];
+    if (host_force_strict_write(o->home, path, len, err, sizeof err) != 0)
+        return fail(EX_FAIL, "%s", err);
     return EX_OK;
+}
+
+/* sipc.conf no longer asks for strict (TLS off, or permissive): a pending
+ * override belongs to a change that is gone, and left behind it would force
+ * a later, unrelated start. */
+static void drop_override(const opts *o)
+{
+    char path[1200];
+    if (host_force_strict_drop(o->home, path, sizeof path))
+        printf("override removed: %s (sipc.conf no longer asks for strict)\n", path);
 }
 
 /* Going strict without --reload: the node's guard judges at its next start
@@ -73,7 +70,7 @@ static int strict_later(const opts *o, const sipc_config *cfg)
     if (!o->force)
         return EX_OK;
     char path[1200];
-    int existed, r = write_override(o, path, sizeof path, &existed);
+    int r = write_override(o, path, sizeof path);
     if (r)
         return r;
     printf("override written: %s (the next start or reload of sipcd goes strict even with "
@@ -91,16 +88,27 @@ typedef struct conf_bytes {
     int had; /* there was a sipc.conf */
 } conf_bytes;
 
-/* The whole of $home/sipc.conf into *b, *len; *had: it exists. 0, or
- * EX_CONFIG said. */
-static int read_conf_bytes(const opts *o, uint8_t **b, size_t *len, int *had)
+/* The largest sipc.conf this command keeps a copy of; what its own edit
+ * adds (a [tls] section, two short lines) is read on top of it. */
+#define CONF_COPY_MAX MAX_FILE
+#define CONF_EDIT_MAX 4096
+
+/* The whole of $home/sipc.conf (at most max bytes) into *b, *len; *had: it
+ * exists. 0, or EX_CONFIG said. */
+static int read_conf_bytes(const opts *o, uint8_t **b, size_t *len, int *had, size_t max)
 {
-    char path[1200], err[600];
+    char path[1200], err[1400];
     snprintf(path, sizeof path, "%s/sipc.conf", o->home);
-    int r = sipc_secret_file_read(path, b, len, MAX_FILE, err, sizeof err);
+    int r = sipc_secret_file_read(path, b, len, max, err, sizeof err);
     *had = r == 0;
     if (r == 0 || r == -ENOENT)
         return 0;
+    if (r == -EFBIG) /* read before the edit, or (grown meanwhile) after it */
+        return fail(EX_CONFIG,
+                    "%s is larger than %zu bytes: too large for a sipc.conf (is it the right "
+                    "file?)%s",
+                    path, (size_t)CONF_COPY_MAX,
+                    max == CONF_COPY_MAX ? "; nothing was changed" : "");
     return fail(EX_CONFIG, "%s", err);
 }
 
@@ -110,15 +118,17 @@ static int read_conf_bytes(const opts *o, uint8_t **b, size_t *len, int *had)
  * so that this home's own clients, which follow sipc.conf, keep speaking as
  * the node does. A sipc.conf changed by someone else since this command
  * wrote it keeps their change: only [tls] enable goes back to 0. Returns
- * EX_RELOAD_REFUSED, or EX_CONFIG if the file cannot be put back. */
+ * EX_RELOAD_REFUSED (TLS is off in sipc.conf again), or EX_CONFIG if the
+ * file cannot be put back. */
 static int undo_refused(const opts *o, const conf_bytes *cb, const char *conf, const uint8_t *old,
                         size_t oldlen)
 {
-    char err[600];
+    char err[1400];
+    int changed = 0;
     int r = sipc_config_put_back(o->home, cb->after, cb->after_len, cb->had ? cb->before : NULL,
-                                 cb->before_len, err, sizeof err);
-    if (r == 1 && sipc_config_set(o->home, "tls", "enable", "0", err, sizeof err) != 0)
-        r = -1;
+                                 cb->before_len, &changed, err, sizeof err);
+    if (r == 0 && changed)
+        r = sipc_config_set(o->home, "tls", "enable", "0", err, sizeof err);
     if (r < 0)
         return fail(EX_CONFIG, "the node refused, and %s/sipc.conf could not be put back: %s",
                     o->home, err);
@@ -126,7 +136,7 @@ static int undo_refused(const opts *o, const conf_bytes *cb, const char *conf, c
                      : unlink(conf) != 0 && errno != ENOENT))
         fprintf(stderr, "tlstool: warning: %s could not be put back (informational only): %s\n",
                 conf, old ? err : strerror(errno));
-    if (r == 1)
+    if (changed)
         printf("sipc.conf was changed by someone else after this command wrote it, so only "
                "[tls] enable = 0 was set back there (the rest stays as it is now): TLS is off in "
                "it again. ");
@@ -199,6 +209,15 @@ int cmd_enable(void *arg)
     }
     snprintf(conf, sizeof conf, "%s/security/server.tls.conf", o->home);
     int was = cfg.tls_enable;
+    /* from off with --reload a refusal puts sipc.conf back: keep its bytes
+     * (read before anything is written, so that a file too large to keep
+     * leaves everything as it was) */
+    conf_bytes cb = {NULL, NULL, 0, 0, 0};
+    int undo = o->reload && !was, after_had;
+    if (undo && (r = read_conf_bytes(o, &cb.before, &cb.before_len, &cb.had, CONF_COPY_MAX)) != 0) {
+        sipc_keypair_free(&kp);
+        return r;
+    }
     /* server.tls.conf: informational, what is in effect since when */
     uint8_t *old = NULL;
     size_t oldlen = 0;
@@ -232,24 +251,19 @@ int cmd_enable(void *arg)
             sipc_store_write(conf, text, strlen(text), err, sizeof err) != 0) {
             sipc_keypair_free(&kp);
             free(old);
+            free(cb.before);
             return fail(EX_FAIL, "%s", err);
         }
     }
     sipc_keypair_free(&kp);
-    /* from off with --reload a refusal puts sipc.conf back: keep its bytes */
-    conf_bytes cb = {NULL, NULL, 0, 0, 0};
-    int undo = o->reload && !was, after_had;
-    if (undo && (r = read_conf_bytes(o, &cb.before, &cb.before_len, &cb.had)) != 0) {
-        free(old);
-        return r;
-    }
     int mode_changes = want != (int)cfg.tls_mode;
     if ((mode_changes && sipc_config_set(o->home, "tls", "mode", sipc_tls_mode_name(want), err,
                                          sizeof err) != 0) ||
         (!was && sipc_config_set(o->home, "tls", "enable", "1", err, sizeof err) != 0))
         r = fail(EX_CONFIG, "%s", err);
     else if (undo)
-        r = read_conf_bytes(o, &cb.after, &cb.after_len, &after_had);
+        r = read_conf_bytes(o, &cb.after, &cb.after_len, &after_had,
+                            CONF_COPY_MAX + CONF_EDIT_MAX);
     if (r) {
         free(old);
         free(cb.before);
@@ -290,9 +304,8 @@ int cmd_enable(void *arg)
      * home's access, which is what the override trusts: write it for this
      * reload, so that --force means the next start stays strict too. */
     char marker[1200] = "";
-    int marker_existed = 0;
     if (undo && o->force && want == SIPC_TLS_STRICT) {
-        if ((r = write_override(o, marker, sizeof marker, &marker_existed)) != 0) {
+        if ((r = write_override(o, marker, sizeof marker)) != 0) {
             free(old);
             free(cb.before);
             free(cb.after);
@@ -304,18 +317,24 @@ int cmd_enable(void *arg)
                marker);
     }
     r = apply_now_or_later(o, &cfg, want == SIPC_TLS_STRICT, "`tlstool enable`");
-    if (r == EX_RELOAD_REFUSED && undo)
+    int put_back = 0;
+    if (r == EX_RELOAD_REFUSED && undo) {
         r = undo_refused(o, &cb, wrote ? conf : NULL, old, oldlen);
-    /* refused: sipc.conf is off again, and an override left behind would
-     * force a later, unrelated start; unreachable: the change and its
-     * --force stay for the next start or reload */
-    if (marker[0] && !marker_existed && r != EX_OK && r != EX_RELOAD_UNREACHABLE &&
-        unlink(marker) == 0)
+        put_back = r == EX_RELOAD_REFUSED;
+    }
+    /* the override lives as long as the change it was written with: gone
+     * with sipc.conf put back (TLS off again); else, unless the node used
+     * it up, it stays for the next start or reload, as the change does */
+    char gone[1200];
+    if (marker[0] && put_back && host_force_strict_drop(o->home, gone, sizeof gone))
         printf("override removed: %s\n", marker);
-    else if (marker[0] && r == EX_RELOAD_UNREACHABLE && access(marker, F_OK) == 0)
+    else if (marker[0] && !put_back && host_force_strict_pending(o->home, gone, sizeof gone, NULL))
         printf("override kept: %s (the next start or reload of sipcd goes strict even with "
-               "plaintext peers, then it is removed)\n",
+               "plaintext peers, then it is removed; `tlstool disable` or `tlstool mode "
+               "permissive` removes it before)\n",
                marker);
+    if (want != SIPC_TLS_STRICT)
+        drop_override(o);
     free(old);
     free(cb.before);
     free(cb.after);
@@ -347,6 +366,8 @@ int cmd_mode(void *arg)
         printf("TLS mode %s -> %s: [tls] mode = %s in %s/sipc.conf\n",
                sipc_tls_mode_name(cfg.tls_mode), sipc_tls_mode_name(want),
                sipc_tls_mode_name(want), o->home);
+    if (want != SIPC_TLS_STRICT)
+        drop_override(o);
     if (!cfg.tls_enable) {
         printf("TLS is disabled on this node: the mode applies once `tlstool enable` turns it "
                "on\n");
@@ -389,6 +410,7 @@ int cmd_disable(void *arg)
         printf("TLS is already disabled on this node; the key pair (if any) is kept\n");
     else
         printf("TLS disabled: [tls] enable = 0 in %s/sipc.conf; the key pair is kept\n", o->home);
+    drop_override(o);
     o->unchanged = !cfg.tls_enable;
     if (!cfg.tls_enable && o->reload)
         return request_reload(o, 0);

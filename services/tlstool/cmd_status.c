@@ -9,6 +9,7 @@
 
 #include "certs/tool/store.h"
 #include "services/common/client_id.h"
+#include "services/sipcd/peers.h"
 #include "services/tlstool/tlstool.h"
 
 typedef struct perm_check {
@@ -136,6 +137,26 @@ int cmd_status(void *arg)
     json_object_set_new(j, "tls_mode", json_string(sipc_tls_mode_name(cfg.tls_mode)));
     json_object_set_new(j, "revocation", json_string(revocation_name(cfg.revocation)));
     json_object_set_new(j, "required_subject", json_string(cfg.subject));
+    /* the one-shot override a --force left for the node's next start or
+     * reload (docs/tlstool.md): it forces strict past the guard unasked */
+    char ovr[1200], ovr_at[32] = "";
+    int64_t ovr_since = 0;
+    int pending = host_force_strict_pending(o->home, ovr, sizeof ovr, &ovr_since);
+    if (pending) {
+        sipc_time_str((time_t)ovr_since, ovr_at);
+        json_object_set_new(j, "override", json_pack("{s:s,s:s}", "path", ovr, "written", ovr_at));
+        if (sipc_config_effective_mode(&cfg) != SIPC_TLS_STRICT) {
+            char m[1500];
+            snprintf(m, sizeof m,
+                     "%s is pending but sipc.conf does not ask for strict: it would force a later "
+                     "strict start or reload past the guard unasked; remove it (`tlstool "
+                     "disable` or `tlstool mode permissive` does)",
+                     ovr);
+            json_array_append_new(warnings, json_string(m));
+        }
+    } else {
+        json_object_set_new(j, "override", json_null());
+    }
     if (have && sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0) == 0) {
         json_object_set_new(j, "certificate", cert_json(&x, now));
         if (now > x.not_after)
@@ -260,6 +281,10 @@ int cmd_status(void *arg)
                    cfg.subject[0] ? ", required subject " : "", cfg.subject);
         else
             printf("TLS:         disabled\n");
+        if (pending)
+            printf("override:    %s, written %s: the next start or reload of sipcd goes strict "
+                   "even with plaintext peers, then removes it\n",
+                   ovr, ovr_at);
         if (!have) {
             printf("key pair:    none imported (tlstool import FILE)\n");
         } else if (x.der.p) {

@@ -11,7 +11,9 @@ node "fake" of CLUSTER and answers every REQUEST from the table below, its
 strings holding ESC, BEL, C1 CSI (U+009B, and a lone byte 0x9b where the
 field is bytes) next to printable UTF-8 ("café"). A method it does not know
 gets an ERROR that says so. With TEXT_NODE_INFO_ERROR set, sys.info is
-answered by an ERROR too."""
+answered by an ERROR too; with TEXT_NODE_RELOAD=refused, management.reload
+is refused in plain words instead (as a real node refuses one), for tests
+of what a refusal leaves behind."""
 import json
 import os
 import socket
@@ -130,6 +132,12 @@ def answer(service, method, payload):
                   "health": "problems"}), 0, b""
     if (service, method) == ("management", "metrics"):
         return b'sipc_up{node="' + BAD_BYTES + b'"} 1\n# ' + BAD + b"\n", 0, b""
+    if (service, method) == ("management", "reload") and \
+            os.environ.get("TEXT_NODE_RELOAD") == "refused":
+        return j({"result": "refused", "node": "fake", "changes": [], "not_applied": [],
+                  "restart_needed": [],
+                  "message": "reload refused: the fake node refuses; the running setup stays"}), \
+            0, b""
     if (service, method) == ("management", "reload"):
         return j({"result": "applied", "node": "rn" + s, "message": "reloaded" + s,
                   "changes": ["ch" + s]}), 0, b""

@@ -174,6 +174,58 @@ static void t_bytes_are_shown_escaped(void **state)
     free(heap);
 }
 
+/* Nothing to show: an empty protobuf bytes field has no data at all (NULL),
+ * and no room is room for nothing (out is not written). */
+static void t_nothing_to_show(void **state)
+{
+    (void)state;
+    char out[8] = "xyz";
+    assert_int_equal(cli_shown_n(NULL, 0, out, sizeof out), 0);
+    assert_string_equal(out, "");
+    out[0] = 'x';
+    assert_int_equal(cli_shown_n("abc", 3, out, 0), 1);
+    assert_int_equal(out[0], 'x');
+    assert_int_equal(cli_shown("", out, sizeof out), 0);
+    assert_string_equal(out, "");
+}
+
+/* Whether s is whole UTF-8: no character cut at its end. */
+static int whole_utf8(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int n = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 0;
+        if (!n)
+            return 0;
+        for (int k = 1; k < n; k++)
+            if ((p[k] & 0xc0) != 0x80)
+                return 0;
+        p += n;
+    }
+    return 1;
+}
+
+/* An error line cut to the caller's buffer ends between characters, never
+ * inside one, and never with a dangling ": ". */
+static void t_err_line_cut_between_characters(void **state)
+{
+    (void)state;
+    const char *detail = "peer says: caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80"
+                         " \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9 \x1b[2J end";
+    char full[400], buf[400];
+    cli_err_line(full, sizeof full, SIPC_ECLOSED, detail);
+    assert_non_null(strstr(full, "connection closed [SIPC_ECLOSED, io]: peer says: caf\xc3\xa9 "));
+    assert_non_null(strstr(full, "\\x1b[2J end"));
+    for (size_t len = 1; len <= strlen(full) + 1; len++) {
+        memset(buf, 'Z', sizeof buf);
+        cli_err_line(buf, len, SIPC_ECLOSED, detail);
+        assert_true(strlen(buf) < len);
+        if (!whole_utf8(buf))
+            fail_msg("cut inside a character at len %zu: '%s'", len, buf);
+        assert_int_equal(strncmp(buf, full, strlen(buf)), 0);
+        assert_string_not_equal(buf, "connection closed [SIPC_ECLOSED, io]: ");
+    }
+}
+
 /* A name the hello gave longer than the library keeps: its start would
  * never match, so it is not suggested. */
 static void t_a_cut_name_is_not_suggested(void **state)
@@ -207,6 +259,8 @@ int main(void)
         cmocka_unit_test(t_the_name_is_shown_escaped),
         cmocka_unit_test(t_bytes_are_shown_escaped),
         cmocka_unit_test(t_a_cut_name_is_not_suggested),
+        cmocka_unit_test(t_nothing_to_show),
+        cmocka_unit_test(t_err_line_cut_between_characters),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     char path[128];

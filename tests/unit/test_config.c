@@ -645,17 +645,21 @@ static void test_put_back(void **state)
     assert_int_equal(sipc_config_set(home, "tls", "enable", "1", err, sizeof err), 0);
     char *edited = read_conf(home);
     assert_non_null(strstr(edited, "[tls]"));
+    int changed = -1;
     assert_int_equal(sipc_config_put_back(home, edited, strlen(edited), before, strlen(before),
-                                          err, sizeof err),
+                                          &changed, err, sizeof err),
                      0);
+    assert_int_equal(changed, 0);
     char *after = read_conf(home);
     assert_string_equal(after, before);
     free(after);
-    /* changed by someone else since: untouched */
+    /* changed by someone else since: untouched, and no error (0 or a
+     * negative code, as every library function) */
     write_conf(home, "[node]\nid = b\n");
     assert_int_equal(sipc_config_put_back(home, edited, strlen(edited), before, strlen(before),
-                                          err, sizeof err),
-                     1);
+                                          &changed, err, sizeof err),
+                     0);
+    assert_int_equal(changed, 1);
     assert_non_null(strstr(err, "was changed since it was written"));
     after = read_conf(home);
     assert_string_equal(after, "[node]\nid = b\n");
@@ -668,9 +672,97 @@ static void test_put_back(void **state)
     assert_int_equal(sipc_config_set(home, "tls", "enable", "1", err, sizeof err), 0);
     edited = read_conf(home);
     assert_int_equal(
-        sipc_config_put_back(home, edited, strlen(edited), NULL, 0, err, sizeof err), 0);
+        sipc_config_put_back(home, edited, strlen(edited), NULL, 0, &changed, err, sizeof err), 0);
+    assert_int_equal(changed, 0);
     assert_int_equal(access(path, F_OK), -1);
     free(edited);
+    /* put back keeps the file's mode (and, for root, its owner), as an edit does */
+    write_conf(home, before);
+    assert_int_equal(chmod(path, 0600), 0);
+    int root = geteuid() == 0;
+    if (root)
+        assert_int_equal(chown(path, 4321, 4322), 0);
+    assert_int_equal(sipc_config_set(home, "tls", "enable", "1", err, sizeof err), 0);
+    edited = read_conf(home);
+    assert_int_equal(sipc_config_put_back(home, edited, strlen(edited), before, strlen(before),
+                                          &changed, err, sizeof err),
+                     0);
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    if (root)
+        assert_true(st.st_uid == 4321 && st.st_gid == 4322);
+    free(edited);
+    rm_home(home);
+}
+
+/* A sipc.conf that is a symbolic link is never written through nor replaced
+ * by a plain file (it could point anywhere, and a root tlstool edits homes
+ * other accounts own): the edit is refused, saying so. */
+static void test_set_refuses_link(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    char err[512] = "", path[700], real[700];
+    snprintf(real, sizeof real, "%s/real.conf", home);
+    snprintf(path, sizeof path, "%s/sipc.conf", home);
+    FILE *fp = fopen(real, "w");
+    assert_non_null(fp);
+    fputs("[node]\nid = a\n", fp);
+    assert_int_equal(fclose(fp), 0);
+    assert_int_equal(symlink("real.conf", path), 0);
+    assert_int_equal(sipc_config_set(home, "tls", "enable", "1", err, sizeof err), SIPC_ECONFIG);
+    assert_non_null(strstr(err, "is a symbolic link"));
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    char *text = read_conf(home);
+    assert_string_equal(text, "[node]\nid = a\n");
+    int changed = -1;
+    assert_int_equal(sipc_config_put_back(home, text, strlen(text), "x", 1, &changed, err,
+                                          sizeof err),
+                     SIPC_ECONFIG);
+    assert_int_equal(changed, 0);
+    assert_non_null(strstr(err, "is a symbolic link"));
+    free(text);
+    text = read_conf(home);
+    assert_string_equal(text, "[node]\nid = a\n");
+    free(text);
+    rm_home(home);
+}
+
+/* The temporary file of an edit has a name no one can foresee and is made
+ * exclusively: a link planted under the name it once had (the process id)
+ * is not followed, and the file it points to keeps its bytes. */
+static void test_set_temporary_not_followed(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    char err[512] = "", victim[700], trap[700];
+    snprintf(victim, sizeof victim, "%s/victim", home);
+    FILE *fp = fopen(victim, "w");
+    assert_non_null(fp);
+    fputs("precious\n", fp);
+    assert_int_equal(fclose(fp), 0);
+    snprintf(trap, sizeof trap, "%s/.sipc.conf.%ld.tmp", home, (long)getpid());
+    assert_int_equal(symlink(victim, trap), 0);
+    write_conf(home, "[node]\nid = a\n");
+    assert_int_equal(sipc_config_set(home, "tls", "enable", "1", err, sizeof err), 0);
+    fp = fopen(victim, "r");
+    assert_non_null(fp);
+    char line[64] = "";
+    assert_non_null(fgets(line, sizeof line, fp));
+    fclose(fp);
+    assert_string_equal(line, "precious\n");
+    char *text = read_conf(home);
+    assert_string_equal(text, "[node]\nid = a\n\n[tls]\nenable = 1\n");
+    free(text);
+    /* and none of its own is left behind */
+    char cmd[900];
+    snprintf(cmd, sizeof cmd, "test -z \"$(ls -A '%s' | grep -v '^sipc.conf$\\|^victim$\\|^.sipc.conf.%ld.tmp$')\"",
+             home, (long)getpid());
+    assert_int_equal(system(cmd), 0);
     rm_home(home);
 }
 
@@ -1004,6 +1096,27 @@ static void test_nodes_default_to_data_port(void **state)
     assert_true(sipc_same_host("fd00::2", "fd00:0::2") && sipc_same_host("10.0.0.1", "10.0.0.1"));
     assert_true(sipc_same_host("Node-A", "node-a") && !sipc_same_host("10.0.0.1", "10.0.0.2"));
     assert_false(sipc_same_host("::1", "127.0.0.1"));
+    /* localhost and an IPv4-mapped address are where a dial to them goes, as
+     * sipc_config_node_is_self takes them: a host shared by every spelling */
+    assert_true(sipc_same_host("localhost", "127.0.0.1") &&
+                sipc_same_host("127.0.0.1", "LocalHost"));
+    assert_true(sipc_same_host("::ffff:127.0.0.1", "127.0.0.1") &&
+                sipc_same_host("[::ffff:127.0.0.1]", "localhost"));
+    assert_false(sipc_same_host("localhost", "127.0.0.2") ||
+                 sipc_same_host("::ffff:127.0.0.1", "::1") || sipc_same_host("localhost", "::1"));
+    assert_int_equal(load_text(home,
+                               "[node]\naddress = 127.0.0.1\n[cluster]\nnodes = localhost:23000, "
+                               "127.0.0.1:23100, [::ffff:127.0.0.1]:23200, LOCALHOST:23300\n"
+                               "[data]\nport = 23000\n[management]\nport = 23003\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_true(sipc_config_node_is_self(&cfg, 0));
+    for (int i = 1; i < 4; i++) {
+        assert_false(sipc_config_node_is_self(&cfg, i));
+        assert_int_equal(sipc_config_node_service(&cfg, i, "management", host, sizeof host, &port),
+                         0);
+        assert_int_equal(port, 23003 + 100 * i); /* never this node's own 23003 */
+    }
     /* a [node] address may be bracketed, as the listeners take it */
     assert_true(sipc_same_host("fd00::2", "[fd00::2]") && sipc_same_host("[fd00:0::2]", "fd00::2"));
     assert_false(sipc_same_host("[fd00::2]", "fd00::3") || sipc_same_host("[::1]", "127.0.0.1"));
@@ -1130,6 +1243,26 @@ static void test_wildcard_self(void **state)
     assert_true(sipc_config_node_is_self(&cfg, 7) && !sipc_config_node_is_self(&cfg, 8));
     snprintf(cfg.nodes[0], sizeof cfg.nodes[0], "127.0.0.1:33710");
     assert_true(sipc_config_node_is_self(&cfg, 0));
+    /* localhost in any case, as DNS names go: self here, and a dial and a
+     * bind take it too (the library's one numeric reading) */
+    snprintf(cfg.nodes[0], sizeof cfg.nodes[0], "LOCALHOST:33710");
+    snprintf(cfg.address, sizeof cfg.address, "127.0.0.1");
+    assert_true(sipc_config_node_is_self(&cfg, 0));
+    snprintf(cfg.address, sizeof cfg.address, "LocalHost");
+    assert_non_null(sipc_config_source_address(&cfg));
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_options o;
+    sipc_options_init(&o);
+    o.source_address = "LocalHost";
+    sipc_ctx *ctx = NULL;
+    sipc_security *plain = NULL;
+    assert_int_equal(sipc_security_plain(&plain), 0);
+    assert_int_equal(sipc_ctx_new(&ctx, &loop, &o, plain), 0);
+    sipc_security_release(plain);
+    sipc_ctx_close(ctx, NULL, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
     rm_home(home);
 }
 
@@ -1192,6 +1325,8 @@ int main(void)
         cmocka_unit_test(test_set_creates_file),
         cmocka_unit_test(test_set_idempotent),
         cmocka_unit_test(test_put_back),
+        cmocka_unit_test(test_set_refuses_link),
+        cmocka_unit_test(test_set_temporary_not_followed),
         cmocka_unit_test(test_set_replaces_continuation),
         cmocka_unit_test(test_set_follows_continuations),
         cmocka_unit_test(test_set_refuses_bad_input),

@@ -223,6 +223,33 @@ static void test_append(void **state)
     rm_dir(dir);
 }
 
+/* A link planted under a log file's name is not written through (a node
+ * run as root in a home another account controls would append to the file
+ * it names): the logger says it cannot open the file and keeps logging to
+ * stderr. */
+static void test_link_not_followed(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char d[9], victim[700], link[700];
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    FILE *f = fopen(victim, "w");
+    assert_non_null(f);
+    fputs("precious\n", f);
+    fclose(f);
+    today(d);
+    snprintf(link, sizeof link, "%s/Svc_%s.log", dir, d);
+    assert_int_equal(symlink(victim, link), 0);
+    sipc_logger *lg;
+    assert_int_equal(sipc_logger_open(&lg, dir, "Svc", 0, SIPC_LOG_INFO), 0);
+    sipc_logf(lg, SIPC_LOG_INFO, "Service.Start", "must not reach the victim");
+    sipc_logger_close(lg);
+    char *text = slurp(victim);
+    assert_string_equal(text, "precious\n");
+    free(text);
+    rm_dir(dir);
+}
+
 /* Points stderr at the file path until stderr_back(the returned fd). */
 static int stderr_to(const char *path)
 {
@@ -804,6 +831,7 @@ int main(void)
         cmocka_unit_test(test_format_and_file_name),
         cmocka_unit_test(test_min_level),
         cmocka_unit_test(test_append),
+        cmocka_unit_test(test_link_not_followed),
         cmocka_unit_test(test_stderr),
         cmocka_unit_test(test_long_message_and_null),
         cmocka_unit_test(test_one_line_per_record),

@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "services/sipcd/peers.h"
+#include "sipc/errno.h"
 
 #define WINDOW 600
 #define T0 1700000000
@@ -173,6 +175,130 @@ static void t_cut_off_saved(void **state)
     free(back);
 }
 
+/* A peer cut off is listed for HOST_CUT_OFF_LISTED_S after the force (or
+ * while a longer window still holds it), then no longer: the list of a node
+ * whose clients come and go does not grow for ever. The time of the force
+ * survives a save and a load. */
+static void t_cut_off_ages_out(void **state)
+{
+    (void)state;
+    host_peers *ps = fresh();
+    host_peers_seen(ps, "127.0.84.3:40000", "c", 0, "data", T0);
+    assert_int_equal(host_peers_cut_off(ps, WINDOW, "self", T0 + 100), 1);
+    const int64_t end = T0 + 100 + HOST_CUT_OFF_LISTED_S;
+    json_t *g = host_peers_guard_json(ps, WINDOW, "self", end);
+    assert_int_equal(json_array_size(json_object_get(g, "cut_off_peers")), 1);
+    json_decref(g);
+    g = host_peers_guard_json(ps, WINDOW, "self", end + 1);
+    assert_int_equal(json_array_size(json_object_get(g, "cut_off_peers")), 0);
+    json_decref(g);
+    /* a window longer than that: listed while it holds its last connection */
+    g = host_peers_guard_json(ps, 2 * HOST_CUT_OFF_LISTED_S, "self", end + 1);
+    assert_int_equal(json_array_size(json_object_get(g, "cut_off_peers")), 1);
+    json_decref(g);
+    /* the force's time is kept across a restart */
+    char home[] = "/tmp/test_peers.XXXXXX";
+    assert_non_null(mkdtemp(home));
+    char err[800], path[800];
+    host_peers *back = fresh();
+    assert_int_equal(host_peers_load(back, home, err, sizeof err), 0);
+    *back = *ps;
+    snprintf(back->path, sizeof back->path, "%s/state/peers", home);
+    back->dirty = 1;
+    assert_int_equal(host_peers_save(back, err, sizeof err), 0);
+    assert_int_equal(host_peers_load(back, home, err, sizeof err), 0);
+    assert_int_equal(back->n, 1);
+    assert_true(back->p[0].cut_off);
+    assert_int_equal(back->p[0].cut_at, T0 + 100);
+    snprintf(path, sizeof path, "%s/state/peers", home);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/state", home);
+    rmdir(path);
+    rmdir(home);
+    free(back);
+    free(ps);
+}
+
+/* Reads the first line of path into line. */
+static void first_line(const char *path, char *line, size_t len)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    line[0] = '\0';
+    assert_non_null(fgets(line, (int)len, f));
+    fclose(f);
+}
+
+/* The history and the override are written as new files: a link planted
+ * in state/ under the name of the history's old temporary file, or of the
+ * override, is never written through (sipcd, or root's tlstool, would
+ * overwrite the file it points to), and a link as the override does not
+ * count as one. */
+static void t_state_files_not_through_links(void **state)
+{
+    (void)state;
+    char home[] = "/tmp/test_peers.XXXXXX";
+    assert_non_null(mkdtemp(home));
+    char victim[800], trap[800], dir[800], err[800];
+    snprintf(victim, sizeof victim, "%s/victim", home);
+    FILE *f = fopen(victim, "w");
+    assert_non_null(f);
+    fputs("precious\n", f);
+    fclose(f);
+    snprintf(dir, sizeof dir, "%s/state", home);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(trap, sizeof trap, "%s/state/peers.tmp", home);
+    assert_int_equal(symlink(victim, trap), 0);
+    host_peers *ps = fresh();
+    assert_int_equal(host_peers_load(ps, home, err, sizeof err), 0);
+    host_peers_seen(ps, "127.0.0.3:40000", "c", 0, "data", T0);
+    assert_int_equal(host_peers_save(ps, err, sizeof err), 0);
+    char line[64];
+    first_line(victim, line, sizeof line);
+    assert_string_equal(line, "precious\n");
+    char path[800];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/state/peers", home);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0600);
+    unlink(trap);
+    /* nor read through one: a link as the history is refused, not loaded */
+    char saved[800];
+    snprintf(saved, sizeof saved, "%s/saved", home);
+    assert_int_equal(rename(path, saved), 0);
+    assert_int_equal(symlink(saved, path), 0);
+    host_peers *back = fresh();
+    assert_int_equal(host_peers_load(back, home, err, sizeof err), SIPC_EFORMAT);
+    assert_int_equal(back->n, 0);
+    assert_non_null(strstr(err, "cannot read"));
+    free(back);
+    unlink(path);
+    unlink(saved);
+    /* the override */
+    char ovr[800];
+    snprintf(ovr, sizeof ovr, "%s/state/force-strict", home);
+    assert_int_equal(symlink(victim, ovr), 0);
+    assert_int_equal(host_force_strict_take(home), 0); /* a link is no override */
+    assert_int_equal(lstat(ovr, &st), -1);             /* and it went */
+    assert_int_equal(symlink(victim, ovr), 0);
+    assert_int_equal(host_force_strict_write(home, path, sizeof path, err, sizeof err), 0);
+    assert_string_equal(path, ovr);
+    first_line(victim, line, sizeof line);
+    assert_string_equal(line, "precious\n");
+    int64_t since = 0;
+    assert_int_equal(host_force_strict_pending(home, path, sizeof path, &since), 1);
+    assert_true(since > 0);
+    assert_int_equal(lstat(ovr, &st), 0);
+    assert_true(S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0600);
+    assert_int_equal(host_force_strict_drop(home, path, sizeof path), 1);
+    assert_int_equal(host_force_strict_pending(home, path, sizeof path, NULL), 0);
+    assert_int_equal(host_force_strict_drop(home, path, sizeof path), 0);
+    unlink(victim);
+    rmdir(dir);
+    rmdir(home);
+    free(ps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +308,8 @@ int main(void)
         cmocka_unit_test(t_tls_again_clears),
         cmocka_unit_test(t_same_second_clears),
         cmocka_unit_test(t_cut_off_saved),
+        cmocka_unit_test(t_cut_off_ages_out),
+        cmocka_unit_test(t_state_files_not_through_links),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

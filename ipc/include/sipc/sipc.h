@@ -13,6 +13,15 @@
  * Whether a connection is TLS or plaintext is decided once per connection,
  * from the context's sipc_security when it is accepted or dialed (see
  * sipc_ctx_set_security()); nothing above this API ever asks.
+ *
+ * Structures grow: before version 1.0 a field may be appended to a structure
+ * of these headers (sipc_options, sipc_peer_info, sipc_link_info and
+ * sipc_config of sipc/node.h have grown so) while the shared library's
+ * soname stays libsipc.so.0. The library reads or writes such a structure
+ * whole (sipc_ctx_new, sipc_conn_info, sipc_channel_info,
+ * sipc_config_load), so a program must be compiled against the headers of
+ * the libsipc it runs with: one built against older headers and run with a
+ * newer libsipc.so.0 gets memory past its structures read or written.
  */
 #ifndef SIPC_H
 #define SIPC_H
@@ -221,7 +230,8 @@ typedef struct sipc_options {
     const char *source_address;   /* copied; NULL or "" (default): outgoing
                                      connections leave from the address the
                                      kernel picks. Else a numeric IPv4 or IPv6
-                                     address ("localhost": 127.0.0.1; a host
+                                     address ("localhost", any case:
+                                     127.0.0.1; a host
                                      name: SIPC_EINVAL) that every channel of
                                      the context binds its connections to
                                      before dialing, so that peers see it as

@@ -43,7 +43,9 @@ typedef struct sipc_service_conf {
 } sipc_service_conf;
 
 /* $SIPC_HOME/sipc.conf, an INI file. Unknown keys are reported as errors so a
- * typo does not silently leave TLS off. */
+ * typo does not silently leave TLS off. Fields are appended as keys are
+ * added, and sipc_config_load writes the whole structure: compile against
+ * the headers of the libsipc you run with (sipc/sipc.h says why). */
 typedef struct sipc_config {
     char home[512];
     /* [node] */
@@ -93,17 +95,21 @@ SIPC_EXTERN int sipc_config_load(sipc_config *cfg, const char *home, char *err, 
  * 23001, management 23002, pipeline 23003), or 0 if unknown. */
 SIPC_EXTERN int sipc_config_port(const sipc_config *cfg, const char *service);
 /* Sets [section] key = value in $home/sipc.conf, keeping every other line and
- * comment; the file is replaced atomically. */
+ * comment; the file is replaced atomically, with its mode (and, run as root,
+ * its owner) kept; a new one is 0644. A sipc.conf that is a symbolic link is
+ * refused (SIPC_ECONFIG, err says so), never followed or replaced. */
 SIPC_EXTERN int sipc_config_set(const char *home, const char *section, const char *key,
                                 const char *value, char *err, size_t errlen);
 /* Puts $home/sipc.conf back to old_len bytes of old (old NULL: there was no
- * file, it is removed), written as sipc_config_set writes, but only while
- * the file still holds exactly expect_len bytes of expect (what an edit
- * left; NULL: no file): an edit made since by someone else is never undone.
- * 0 when put back; 1 when the file changed since (left as it is, err says
- * so); SIPC_ECONFIG when it cannot be read or written. */
+ * file, it is removed), written as sipc_config_set writes (mode and owner
+ * kept, a link refused), but only while the file still holds exactly
+ * expect_len bytes of expect (what an edit left; NULL: no file): an edit
+ * made since by someone else is never undone. 0 with *changed = 0 when put
+ * back; 0 with *changed = 1 when the file changed since (left as it is; err
+ * says so); SIPC_ECONFIG when it cannot be read or written (*changed 0). */
 SIPC_EXTERN int sipc_config_put_back(const char *home, const void *expect, size_t expect_len,
-                                     const void *old, size_t old_len, char *err, size_t errlen);
+                                     const void *old, size_t old_len, int *changed, char *err,
+                                     size_t errlen);
 /* Splits "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 address
  * into host (brackets removed) and port; a missing port is default_port, and
  * with default_port 0 a port is required. Returns 0 or SIPC_EINVAL. */
@@ -111,8 +117,10 @@ SIPC_EXTERN int sipc_parse_address(const char *s, int default_port, char *host, 
                                    int *port);
 /* 1 if two hosts (as sipc_parse_address gives them, or bracketed as a
  * [node] address may be) name the same address: numeric ones compared as
- * addresses ("fd00::2", "fd00:0::2" and "[fd00::2]" are one), names as
- * text, case aside. */
+ * addresses ("fd00::2", "fd00:0::2" and "[fd00::2]" are one), "localhost"
+ * (any case) as 127.0.0.1 and an IPv4-mapped address (::ffff:127.0.0.1) as
+ * its IPv4 one, where a connection to either goes (sipc_config_node_is_self
+ * compares so too); other names as text, case aside. */
 SIPC_EXTERN int sipc_same_host(const char *a, const char *b);
 /* 1 if address is a numeric wildcard (0.0.0.0, ::, [::] and their other
  * spellings): a listener on it takes every interface, and it names no one

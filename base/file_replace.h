@@ -1,0 +1,20 @@
+/* file_replace.h - a file of a node's home replaced whole, safely also when
+ * a more privileged program (root's tlstool) writes into a home another
+ * account controls. */
+#ifndef SIPC_FILE_REPLACE_H
+#define SIPC_FILE_REPLACE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Replaces path with len bytes of data: a new file beside it under a name no
+ * one can foresee (".NAME.XXXXXX.tmp", mkstemp: created exclusively, so never
+ * through a link planted under that name), given mode with fchmod (the umask
+ * aside) and, unless uid is (uid_t)-1, that owner and gid, written, synced,
+ * then renamed over path (which replaces a link at path, never its target);
+ * the directory is synced after. 0, or SIPC_ECONFIG with err naming path
+ * (the temporary file is removed). */
+int sipc__file_replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+                       gid_t gid, char *err, size_t errlen);
+
+#endif

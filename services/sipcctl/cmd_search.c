@@ -209,15 +209,49 @@ static const char *shown_b(const ProtobufCBinaryData *b, char *out, size_t len)
     return out;
 }
 
+/* Columns of a shown text: one per character (its escapes are ASCII). */
+static int columns_of(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+/* A shown text in exactly cols columns: padded with spaces, or cut with
+ * "..." between characters and never inside a \xNN escape. */
+static const char *fit_columns(const char *s, int cols, char *out, size_t outlen)
+{
+    int have = columns_of(s), keep = have <= cols ? have : cols - 3, n = 0;
+    size_t w = 0;
+    for (const char *p = s; *p && n < keep;) {
+        size_t cl = 1, step = 1;
+        while ((p[cl] & 0xc0) == 0x80)
+            cl++;
+        if (p[0] == '\\' && p[1] == 'x' && p[2] && p[3])
+            cl = 4, step = 4;
+        if (n + (int)step > keep || w + cl + 4 > outlen)
+            break;
+        memcpy(out + w, p, cl);
+        w += cl, p += cl, n += (int)step;
+    }
+    if (have > cols)
+        w += (size_t)snprintf(out + w, outlen - w, "..."), n += 3;
+    while (n < cols && w + 1 < outlen)
+        out[w++] = ' ', n++;
+    out[w] = '\0';
+    return out;
+}
+
 static void print_table(const Sipc__Search__QueryResponse *r)
 {
     int wn = 4, wi = 2;
-    char node[300], id[300], addr[300], why[1200];
+    char node[300], id[300], addr[300], why[1200], node_cell[400], id_cell[200];
     for (size_t i = 0; i < r->n_hits; i++) {
-        if ((int)strlen(shown_b(&r->hits[i]->node, node, sizeof node)) > wn)
-            wn = (int)strlen(node);
-        if ((int)strlen(shown_b(&r->hits[i]->id, id, sizeof id)) > wi)
-            wi = (int)strlen(id);
+        if (columns_of(shown_b(&r->hits[i]->node, node, sizeof node)) > wn)
+            wn = columns_of(node);
+        if (columns_of(shown_b(&r->hits[i]->id, id, sizeof id)) > wi)
+            wi = columns_of(id);
     }
     wi = wi > ID_COLUMNS ? ID_COLUMNS : wi;
     if (r->n_hits)
@@ -233,8 +267,10 @@ static void print_table(const Sipc__Search__QueryResponse *r)
         char rk[16] = "-";
         if (rank != 0.0)
             snprintf(rk, sizeof rk, "%.3f", rank);
-        printf("%-*s  %-24s  %-*.*s  %8s  %s\n", wn, shown_b(&h->node, node, sizeof node), ts, wi,
-               wi, shown_b(&h->id, id, sizeof id), rk, line);
+        printf("%s  %-24s  %s  %8s  %s\n",
+               fit_columns(shown_b(&h->node, node, sizeof node), wn, node_cell, sizeof node_cell),
+               ts, fit_columns(shown_b(&h->id, id, sizeof id), wi, id_cell, sizeof id_cell), rk,
+               line);
     }
     size_t total = r->n_nodes_answered + r->n_nodes_missing;
     printf("%zu hit%s from %zu of %zu node%s%s\n", r->n_hits, r->n_hits == 1 ? "" : "s",

@@ -125,9 +125,20 @@ static cluster *cluster_new(void)
     cluster *c = calloc(1, sizeof *c);
     c->w = sw_new(SIPC_TLS_OFF, ""); /* plaintext: no pair */
     sw_put_records(c->w);
-    trec t[2];
-    Sipc__Data__Record *more[] = {mk(&t[0], "bin", 8000, "\xff\xfe\x01", "kind", "binary", NULL)};
-    sw_put(c->w, 0, more, 1);
+    /* ids longer than the table's ID column: one of two-byte characters,
+     * one with a C1 control where the cut falls */
+    static char wide[100], c1[60];
+    for (int i = 0; i < 45; i++)
+        memcpy(wide + 2 * i, "\xc3\xa9", 2);
+    snprintf(c1, sizeof c1, "%s\xc2\x9b%s", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+             "yyyyyyyyyy");
+    trec t[3];
+    Sipc__Data__Record *more[] = {
+        mk(&t[0], "bin", 8000, "\xff\xfe\x01", "kind", "binary", NULL),
+        mk(&t[1], wide, 9000, "colwidth wide", "kind", "wide", NULL),
+        mk(&t[2], c1, 9500, "colwidth c1", "kind", "wide", NULL),
+    };
+    sw_put(c->w, 0, more, 3);
     c->home = tu_mkdtemp("ctlhome");
     char path[700];
     snprintf(path, sizeof path, "%s/sipc.conf", c->home);
@@ -235,6 +246,24 @@ static void t_sipcctl(void **state)
     rc = sipcctl(c, out, sizeof out, err, sizeof err, "search '' --attr kind=binary");
     assert_int_equal(rc, 0);
     assert_non_null(strstr(out, "[binary, 3 bytes]"));
+
+    /* a long id is cut to the ID column between characters, never inside a
+     * character or a \xNN escape, and the columns after it stay aligned */
+    rc = sipcctl(c, out, sizeof out, err, sizeof err, "search colwidth --attr kind=wide");
+    assert_int_equal(rc, 0);
+    char cut[100] = "";
+    for (int i = 0; i < 37; i++)
+        strcat(cut, "\xc3\xa9");
+    strcat(cut, "...  ");
+    if (!strstr(out, cut))
+        fail_msg("no id of 37 characters and '...': %s", out);
+    if (!strstr(out, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...  "))
+        fail_msg("the cut is not before the escape, or the cell is not padded: %s", out);
+    assert_null(strstr(out, "\\x9..."));
+    assert_null(strstr(out, "\xc2\x9b"));
+    json_t *valid = json_string(out); /* NULL when a character was split */
+    assert_non_null(valid);
+    json_decref(valid);
 
     /* time range; rank order (which hit is best depends on each node's
      * bm25 statistics: only the cut to the limit is checked here) */

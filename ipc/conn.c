@@ -42,7 +42,7 @@ static void conn_after_write(sipc_conn *c);
 static int conn_send_direct(sipc_conn *c, const sipc_env_out *e)
 {
     size_t at;
-    int r = sipc_env_encode_around(&c->out, e, c->ctx->opts.max_frame, &at);
+    int r = sipc_env_encode_around(&c->out, e, c->send_max, &at);
     if (r != 0)
         return r;
     sipc_piece parts[2] = {{e->payload, e->payload_len}, {c->out.data + at, c->out.len - at}};
@@ -67,7 +67,7 @@ int sipc__conn_queue(sipc_conn *c, const sipc_env_out *e)
     if (e->payload_len >= c->direct_min && c->state == SIPC_CONN_S_UP && c->stream &&
         !c->write_err)
         return conn_send_direct(c, e);
-    int r = sipc_env_encode(&c->out, e, c->ctx->opts.max_frame);
+    int r = sipc_env_encode(&c->out, e, c->send_max);
     if (r == 0) {
         c->last_io = uv_now(c->ctx->loop);
         sipc__conn_account(c);
@@ -382,6 +382,10 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
     /* a name told with its end missing would never match: say it was cut */
     c->peer_cluster_cut = h->cluster && strlen(h->cluster) >= sizeof c->peer_cluster;
     c->peer_plaintext_retry = h->plaintext_retry != 0;
+    /* a frame larger than the peer takes would close the whole link: such an
+       answer or request is refused alone instead */
+    if (h->max_frame && h->max_frame < c->send_max)
+        c->send_max = h->max_frame;
     int err = 0;
     if (h->protocol_version != SIPC_PROTOCOL_VERSION || env->version != SIPC_PROTOCOL_VERSION) {
         err = SIPC_EVERSION;
@@ -509,6 +513,7 @@ static size_t pack_hello(sipc_ctx *ctx, int retry, uint8_t *out, size_t cap)
     h.cluster = ctx->cluster;
     h.software = "sipc " SIPC_VERSION_STRING;
     h.plaintext_retry = retry;
+    h.max_frame = (uint32_t)ctx->opts.max_frame;
     if (sipc__hello__get_packed_size(&h) > cap)
         return 0;
     return sipc__hello__pack(&h, out);
@@ -1008,6 +1013,7 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
     c->refs = 1; /* dropped when the connection goes down */
     c->state = SIPC_CONN_S_HANDSHAKE;
     c->direct_min = SIZE_MAX;
+    c->send_max = ctx->opts.max_frame;
     sipc_list_init(&c->owner_link);
     sipc_list_init(&c->dirty_link);
     sipc_list_init(&c->deadlines);

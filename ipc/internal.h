@@ -192,6 +192,8 @@ struct sipc_conn {
     size_t direct_min;      /* payloads this large are written direct (conn.c):
                                the stream's early write once up, else SIZE_MAX */
     uint32_t pending_reqs;  /* requests handed to handlers, not answered yet */
+    size_t send_max;        /* largest frame the peer accepts (its hello; ours
+                               when it does not say) and we send */
     sipc_frame_decoder dec;
     sipc_buf backlog;       /* bytes read but not decoded while paused */
     int rx_waiting;         /* a split frame waits for room in ctx->rx_budget */

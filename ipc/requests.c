@@ -102,9 +102,14 @@ int sipc_respond(sipc_request *req, const void *data, size_t len)
                           .payload_len = len};
         r = sipc__conn_queue(c, &e);
         if (r == SIPC_ETOOBIG) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "response of %zu bytes exceeds the maximum frame of %zu", len,
-                     c->ctx->opts.max_frame);
+            /* only this call fails: the caller is told why, the link goes on */
+            char msg[400];
+            snprintf(msg, sizeof msg,
+                     "the answer of %s.%s is too large: %zu bytes, more than the maximum frame "
+                     "of %zu bytes %s (max_frame; the envelope adds a few dozen bytes)",
+                     req->service, req->method, len, c->send_max,
+                     c->send_max < c->ctx->opts.max_frame ? "the caller accepts"
+                                                           : "the answering node sends");
             (void)sipc__conn_send_error(c, req->id, SIPC_ETOOBIG, msg);
         }
     }

@@ -949,12 +949,19 @@ static void t_oversize_frame(void **state)
     result r;
     assert_int_equal(call_wait(w, "echo", p, big, 5000, &r), 0);
     assert_int_equal(r.err, SIPC_ETOOBIG);
+    /* the server's hello said its limit: refused before sending, alone */
+    assert_non_null(strstr(r.message, "2097152 bytes"));
+    assert_non_null(strstr(r.message, "1048576"));
     free(r.data);
-    assert_true(tu_log_has(&w->slog, "more than the maximum of 1048576"));
-    /* the server is fine: the channel reconnects and small calls work */
+    assert_false(tu_log_has(&w->slog, "more than the maximum of 1048576"));
+    /* with the link up, sipc_call says it at once; the link goes on */
+    assert_int_equal(sipc_call(w->ch, "test", "echo", p, big, 1000, on_result, &r), SIPC_ETOOBIG);
     assert_int_equal(call_wait(w, "echo", "s", 1, 5000, &r), 0);
     assert_int_equal(r.err, 0);
     free(r.data);
+    sipc_server_stats st;
+    assert_int_equal(sipc_server_stats_get(w->srv, &st), 0);
+    assert_int_equal(st.accepted_total, 1); /* one connection throughout */
     /* our own limit is checked before sending */
     assert_int_equal(sipc_call(w->ch, "test", "echo", p, 33u << 20, 1000, on_result, &r),
                      SIPC_ETOOBIG);

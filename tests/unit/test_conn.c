@@ -771,6 +771,52 @@ static void t_pending_cap(void **state)
     tc_close(&t);
 }
 
+/* An answer larger than the peer's max_frame (its hello says it) fails that
+ * call alone: sipc_respond says SIPC_ETOOBIG, the caller gets an ERROR with
+ * the size and the limit, the connection goes on. */
+static void t_answer_too_big(void **state)
+{
+    (void)state;
+    tc t;
+    tc_open(&t, NULL);
+    peer_expect_free(&t, SIPC__KIND__HELLO, 0);
+    Sipc__Hello h = SIPC__HELLO__INIT;
+    h.protocol_version = SIPC_PROTOCOL_VERSION;
+    h.node_id = "peer";
+    h.cluster = "test";
+    h.software = "test";
+    h.max_frame = 2048;
+    uint8_t buf[128];
+    size_t n = sipc__hello__pack(&h, buf);
+    sipc_env_out he = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = n};
+    peer_send(&t, &he);
+    ms_pump(&t.loop);
+    assert_int_equal(t.ups, 1);
+    t.hold = 1;
+    peer_request(&t, 1, "echo", "a", 0);
+    peer_request(&t, 2, "echo", "b", 0);
+    ms_pump(&t.loop);
+    assert_int_equal(t.nheld, 2);
+    static char big[3000];
+    memset(big, 'z', sizeof big);
+    assert_int_equal(sipc_respond(t.held[0], big, sizeof big), SIPC_ETOOBIG);
+    assert_int_equal(sipc_respond(t.held[1], "b", 1), 0);
+    t.nheld = 0;
+    ms_pump(&t.loop);
+    Sipc__Envelope *e = peer_expect(&t, SIPC__KIND__ERROR, 1);
+    assert_int_equal(e->status, SIPC_ETOOBIG);
+    assert_non_null(strstr(e->message, "3000 bytes"));
+    assert_non_null(strstr(e->message, "2048"));
+    sipc__envelope__free_unpacked(e, NULL);
+    peer_expect_free(&t, SIPC__KIND__RESPONSE, 2);
+    /* a call of ours beyond the peer's limit is refused alone, too */
+    outcome oc = {0};
+    assert_int_equal(sipc_conn_call(t.c, "test", "x", big, sizeof big, 1000, on_done, &oc),
+                     SIPC_ETOOBIG);
+    assert_int_equal(t.downs, 0);
+    tc_close(&t);
+}
+
 static void t_writable(void **state)
 {
     (void)state;
@@ -892,6 +938,7 @@ int main(void)
         cmocka_unit_test(t_calls),        cmocka_unit_test(t_ping_pong),
         cmocka_unit_test(t_call_deadline), cmocka_unit_test(t_close_pending),
         cmocka_unit_test(t_pending_cap),  cmocka_unit_test(t_writable),
+        cmocka_unit_test(t_answer_too_big),
         cmocka_unit_test(t_idle_release), cmocka_unit_test(t_options_checked),
         cmocka_unit_test(t_direct_write),  cmocka_unit_test(t_direct_write_failure),
     };

@@ -159,7 +159,14 @@ typedef struct sipc_options {
     const char *cluster;          /* copied; default "sipc"; not "" */
     size_t max_frame;             /* default 16 MiB; 1 KiB .. 256 MiB. The envelope
                                      (ids, names, deadline) takes a few dozen
-                                     bytes of it besides the payload */
+                                     bytes of it besides the payload. Said to
+                                     peers in the hello: nothing larger than
+                                     the peer's is sent to it either, so one
+                                     message too large fails alone (see
+                                     sipc_call, sipc_respond) and the
+                                     connection goes on (a peer too old to say
+                                     its value closes the connection with
+                                     SIPC_ETOOBIG instead) */
     size_t max_write_queue;       /* bytes queued per connection before
                                      SIPC_EQUEUEFULL, default 64 MiB */
     size_t max_write_queue_total; /* bytes queued on all connections of the
@@ -313,7 +320,10 @@ SIPC_EXTERN sipc_conn *sipc_request_conn(const sipc_request *req);
  * SIPC_ECLOSED: the connection is gone, the answer is dropped;
  * SIPC_ETIMEDOUT: the caller's deadline passed, it no longer waits and the
  * answer is dropped;
- * SIPC_ETOOBIG: the reply exceeds max_frame, the caller gets SIPC_ETOOBIG;
+ * SIPC_ETOOBIG: the reply is larger than max_frame, this node's or the
+ * smaller one the caller's hello said: only this call fails, the caller gets
+ * SIPC_ETOOBIG with the reply's size and the limit in its message, and the
+ * connection and its other calls go on;
  * SIPC_EINVAL: data is NULL with len > 0, the caller gets SIPC_EREMOTE. */
 SIPC_EXTERN int sipc_respond(sipc_request *req, const void *data, size_t len);
 /* status: a positive application code (the caller sees SIPC_EREMOTE with
@@ -497,7 +507,11 @@ SIPC_EXTERN void sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_chan
  * wait for it (up to their deadline). timeout_ms 0 means the default of 30 s.
  * Many calls may be in flight; replies may come in any order. cb runs once,
  * with the reply or the error; it may be NULL (the outcome is then not
- * reported: for a message without an answer, sipc_send is cheaper). */
+ * reported: for a message without an answer, sipc_send is cheaper).
+ * SIPC_ETOOBIG: the request is larger than max_frame, or, with the link up,
+ * than the peer's (its hello says it); a call that waited for the link gets
+ * SIPC_ETOOBIG through cb instead. An answer too large for this side fails
+ * this call alone, with SIPC_ETOOBIG (see sipc_respond). */
 SIPC_EXTERN int sipc_call(sipc_channel *ch, const char *service, const char *method, const void *data,
               size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg);
 /* sipc_call, and *id (if id is not NULL) names the call for

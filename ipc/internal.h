@@ -191,7 +191,15 @@ struct sipc_conn {
     int write_err;          /* a direct write failed: the flusher closes */
     size_t direct_min;      /* payloads this large are written direct (conn.c):
                                the stream's early write once up, else SIZE_MAX */
-    uint32_t pending_reqs;  /* requests handed to handlers, not answered yet */
+    uint32_t pending_reqs;  /* requests handed to handlers, not answered yet,
+                               whose caller still waits (max_pending_requests) */
+    uint32_t expired_reqs;  /* held too, past their caller's deadline: not counted
+                               above; at max_pending_requests the link closes */
+    sipc_link held;         /* every request a handler holds, oldest first */
+    uint64_t held_since;    /* uv_now() when reading paused at max_pending_requests,
+                               0 while not */
+    uint64_t held_check;    /* uv_now() of the next look for expired requests while
+                               so paused */
     size_t send_max;        /* largest frame the peer accepts (its hello; ours
                                when it does not say) and we send */
     sipc_frame_decoder dec;
@@ -345,6 +353,17 @@ void sipc__goaway_expire(sipc_conn *c, uint64_t now);
 /* frame: the body env was read from (its reassembly buffer may be taken
  * over instead of copying a large payload). */
 void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env, const uint8_t *frame);
+/* How often a connection paused at max_pending_requests looks for held
+ * requests whose caller's deadline passed, at the latest. */
+#define SIPC__HELD_CHECK_MS 1000
+/* Held requests of c whose deadline passed stop counting toward
+ * max_pending_requests: their callers get SIPC_ETIMEDOUT (if nothing was
+ * sent), a WARN names the handler; too many such closes c. Sets
+ * c->held_check. Returns how many expired now. */
+unsigned sipc__requests_expire(sipc_conn *c, uint64_t now);
+/* Appends "service.method" of the requests c holds to out (each name once,
+ * up to len bytes in all, "..." when cut); returns how many requests. */
+unsigned sipc__requests_describe(const sipc_conn *c, char *out, size_t len);
 
 /* ---- routing ---- */
 typedef struct sipc_route {
@@ -381,10 +400,12 @@ const sipc_route *sipc__router_lookup(const sipc_router *r, const char *service,
 
 struct sipc_request {
     sipc_conn *conn;
+    sipc_link link;    /* in conn->held */
     uint64_t id;
     uint64_t deadline; /* uv_now() ms after which the caller no longer waits; 0 = none */
     int oneway;
-    int spare_block; /* allocated from ctx->req_blocks */
+    int spare_block;   /* allocated from ctx->req_blocks */
+    int expired;       /* counted in conn->expired_reqs, not pending_reqs */
     /* copies of the request's fields, in the same allocation as this struct
      * (the frame they came in is gone once dispatch returns) */
     const char *service;

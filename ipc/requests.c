@@ -1,7 +1,10 @@
 /* requests.c - requests a peer sends us: routed to a handler, which owns the
  * sipc_request until it answers. A request holds a reference to its
  * connection, so an answer given after the connection died is safe (and
- * dropped), and one given after the caller's deadline is dropped too. */
+ * dropped), and one given after the caller's deadline is dropped too. A
+ * request whose caller's deadline passed stops counting toward
+ * max_pending_requests (looked for only while reading is paused at that
+ * cap: no timer per request). */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,9 +61,16 @@ static void request_release(sipc_conn *c, sipc_request *req)
 static void request_free(sipc_request *req)
 {
     sipc_conn *c = req->conn;
+    if (req->expired) {
+        assert(c->expired_reqs > 0);
+        c->expired_reqs--;
+    } else {
+        assert(c->pending_reqs > 0);
+        c->pending_reqs--;
+    }
+    req->link.prev->next = req->link.next;
+    req->link.next->prev = req->link.prev;
     request_release(c, req);
-    assert(c->pending_reqs > 0);
-    c->pending_reqs--;
     if (c->paused || c->backlog.len)
         sipc__conn_update_pause(c);
     sipc__goaway_check(c);
@@ -219,7 +229,89 @@ void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env, const uint8_t *
     req->id = env->request_id;
     req->oneway = oneway;
     req->deadline = !oneway && env->deadline_ms ? uv_now(c->ctx->loop) + env->deadline_ms : 0;
+    req->expired = 0;
+    sipc_list_insert_before(&c->held, &req->link);
     c->refs++;
     c->pending_reqs++;
     rt->fn(req, rt->arg);
+}
+
+unsigned sipc__requests_expire(sipc_conn *c, uint64_t now)
+{
+    unsigned n = 0;
+    uint64_t next = now + SIPC__HELD_CHECK_MS;
+    const sipc_request *first = NULL;
+    for (sipc_link *l = c->held.next; l != &c->held; l = l->next) {
+        sipc_request *req = sipc_container_of(l, sipc_request, link);
+        if (req->expired || !req->deadline)
+            continue;
+        if (req->deadline > now) {
+            if (req->deadline < next)
+                next = req->deadline;
+            continue;
+        }
+        req->expired = 1;
+        c->pending_reqs--;
+        c->expired_reqs++;
+        if (!first)
+            first = req;
+        n++;
+        /* the caller gave up at its own deadline (never later than ours) and
+           drops this, but one still waiting learns why */
+        char msg[300];
+        snprintf(msg, sizeof msg, "deadline exceeded: the handler of %s.%s on node %s did not answer in time",
+                 req->service, req->method, c->ctx->node_id);
+        (void)sipc__conn_send_error(c, req->id, SIPC_ETIMEDOUT, msg);
+    }
+    c->held_check = next;
+    if (!n)
+        return 0;
+    uint32_t max = c->ctx->opts.max_pending_requests;
+    char what[200];
+    snprintf(what, sizeof what, "%.90s.%.90s", first->service, first->method);
+    if (c->expired_reqs > max) {
+        /* a handler that never answers must not hold memory without end */
+        char msg[800];
+        snprintf(msg, sizeof msg,
+                 "handlers hold %u requests past their callers' deadline (max_pending_requests "
+                 "= %u), among them the handler of %s: closing the connection from %s; the requests stay "
+                 "allocated until answered",
+                 c->expired_reqs, max, what, c->peer_addr);
+        char tell[400];
+        snprintf(tell, sizeof tell, "node %.64s closes: its handlers (%s) hold %u requests past their deadline",
+                 c->ctx->node_id, what, c->expired_reqs);
+        (void)sipc__conn_send_error(c, 0, SIPC_EREMOTE, tell);
+        sipc__conn_close(c, SIPC_ETIMEDOUT, msg);
+        return n;
+    }
+    char key[400];
+    snprintf(key, sizeof key, "requests held past their deadline by the handler of %s", what);
+    sipc__log_limited(c->ctx, key, SIPC_LOG_WARN, "Transport.Conn",
+                      "%u request%s from %s held by the handler of %s past the caller's deadline: "
+                      "the caller was told SIPC_ETIMEDOUT, and they no longer count toward "
+                      "max_pending_requests (%u held past their deadline on this connection; beyond "
+                      "%u it closes)",
+                      n, n == 1 ? "" : "s", c->peer_addr, what, c->expired_reqs, max);
+    return n;
+}
+
+unsigned sipc__requests_describe(const sipc_conn *c, char *out, size_t len)
+{
+    unsigned n = 0;
+    size_t at = strlen(out);
+    for (const sipc_link *l = c->held.next; l != &c->held; l = l->next) {
+        const sipc_request *req = sipc_container_of(l, sipc_request, link);
+        n++;
+        char name[300];
+        snprintf(name, sizeof name, "%s%s.%s", at ? ", " : "", req->service, req->method);
+        if (strstr(out, name + (at ? 2 : 0)))
+            continue;
+        if (at + strlen(name) + 4 >= len) {
+            if (at + 4 < len && !strstr(out, "..."))
+                at += (size_t)snprintf(out + at, len - at, "...");
+            continue;
+        }
+        at += (size_t)snprintf(out + at, len - at, "%s", name);
+    }
+    return n;
 }

@@ -771,6 +771,95 @@ static void t_pending_cap(void **state)
     tc_close(&t);
 }
 
+/* Requests held past their caller's deadline stop counting toward
+ * max_pending_requests: the caller is told, reading goes on, a WARN names
+ * the handler, and a late answer is refused (SIPC_ETIMEDOUT). */
+static void t_expired_uncounted(void **state)
+{
+    (void)state;
+    sipc_options o;
+    sipc_options_init(&o);
+    o.max_pending_requests = 2;
+    tc t;
+    tc_up(&t, &o);
+    t.hold = 1;
+    peer_request(&t, 1, "echo", "a", 50);
+    peer_request(&t, 2, "echo", "b", 50);
+    peer_request(&t, 3, "echo", "c", 5000); /* unrelated, waits behind them */
+    ms_pump(&t.loop);
+    assert_int_equal(t.nheld, 2);
+    assert_true(ms_paused(t.a));
+    int never = 0;
+    spin_until(&t, &never, 400);
+    assert_int_equal(t.nheld, 3); /* read again: request 3 reached its handler */
+    for (uint64_t id = 1; id <= 2; id++) {
+        Sipc__Envelope *e = peer_expect(&t, SIPC__KIND__ERROR, id);
+        assert_int_equal(e->status, SIPC_ETIMEDOUT);
+        assert_non_null(strstr(e->message, "test.echo"));
+        sipc__envelope__free_unpacked(e, NULL);
+    }
+    assert_true(tu_log_has(&t.log, "held by the handler of test.echo past the caller's deadline"));
+    assert_int_equal(sipc_respond(t.held[0], "a", 1), SIPC_ETIMEDOUT);
+    assert_int_equal(sipc_respond_error(t.held[1], 7, "late"), SIPC_ETIMEDOUT);
+    assert_int_equal(sipc_respond(t.held[2], "c", 1), 0);
+    t.nheld = 0;
+    ms_pump(&t.loop);
+    peer_expect_free(&t, SIPC__KIND__RESPONSE, 3);
+    assert_null(peer_next(&t)); /* nothing for the late answers */
+    assert_int_equal(t.downs, 0);
+    tc_close(&t);
+}
+
+/* A handler that never answers cannot hold memory without end: past
+ * max_pending_requests requests held beyond their deadline, the connection
+ * closes, naming the handler. */
+static void t_expired_bounded(void **state)
+{
+    (void)state;
+    sipc_options o;
+    sipc_options_init(&o);
+    o.max_pending_requests = 2;
+    tc t;
+    tc_up(&t, &o);
+    t.hold = 1;
+    for (uint64_t id = 1; id <= 6; id++)
+        peer_request(&t, id, "echo", "x", 30);
+    ms_pump(&t.loop);
+    spin_until(&t, &t.downs, 2000);
+    assert_int_equal(t.downs, 1);
+    assert_int_equal(t.down_err, SIPC_ETIMEDOUT);
+    assert_true(tu_log_has(&t.log, "past their callers' deadline (max_pending_requests = 2), "
+                                   "among them the handler of test.echo: closing the connection"));
+    assert_true(t.nheld <= 6);
+    tc_close(&t);
+}
+
+/* Reading paused because our handlers hold max_pending_requests: the idle
+ * close says so, rather than blaming the peer's silence. */
+static void t_paused_idle_says_why(void **state)
+{
+    (void)state;
+    sipc_options o;
+    sipc_options_init(&o);
+    o.max_pending_requests = 1;
+    o.idle_timeout_ms = 200;
+    o.keepalive_ms = 0;
+    tc t;
+    tc_up(&t, &o);
+    t.hold = 1;
+    peer_request(&t, 1, "echo", "x", 0); /* no deadline: held for good */
+    peer_request(&t, 2, "echo", "y", 0);
+    ms_pump(&t.loop);
+    assert_int_equal(t.nheld, 1);
+    spin_until(&t, &t.downs, 2000);
+    assert_int_equal(t.down_err, SIPC_EIDLE);
+    assert_true(tu_log_has(&t.log, "reading has been paused for "));
+    assert_true(tu_log_has(&t.log, "because handlers of this node hold 1 requests (1 within their "
+                                   "deadline, max_pending_requests = 1): test.echo"));
+    assert_false(tu_log_has(&t.log, "nothing received from"));
+    tc_close(&t);
+}
+
 /* An answer larger than the peer's max_frame (its hello says it) fails that
  * call alone: sipc_respond says SIPC_ETOOBIG, the caller gets an ERROR with
  * the size and the limit, the connection goes on. */
@@ -938,7 +1027,8 @@ int main(void)
         cmocka_unit_test(t_calls),        cmocka_unit_test(t_ping_pong),
         cmocka_unit_test(t_call_deadline), cmocka_unit_test(t_close_pending),
         cmocka_unit_test(t_pending_cap),  cmocka_unit_test(t_writable),
-        cmocka_unit_test(t_answer_too_big),
+        cmocka_unit_test(t_expired_uncounted), cmocka_unit_test(t_expired_bounded),
+        cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_answer_too_big),
         cmocka_unit_test(t_idle_release), cmocka_unit_test(t_options_checked),
         cmocka_unit_test(t_direct_write),  cmocka_unit_test(t_direct_write_failure),
     };

@@ -175,7 +175,12 @@ typedef struct sipc_options {
                                      SIPC_EQUEUEFULL. Default 256 MiB */
     uint32_t max_pending_requests;/* requests received on one connection and not
                                      yet answered before reading from it pauses,
-                                     default 1024 */
+                                     default 1024. One whose caller's deadline
+                                     has passed stops counting (its caller is
+                                     sent SIPC_ETIMEDOUT, a WARN names the
+                                     handler's service.method); more than this
+                                     many such requests still held close the
+                                     connection (SIPC_ETIMEDOUT) */
     uint32_t handshake_timeout_ms;/* TLS handshake + hello, default 10000 */
     uint32_t idle_timeout_ms;     /* close after this long without any frame,
                                      default 60000, 0 = never */
@@ -319,7 +324,8 @@ SIPC_EXTERN sipc_conn *sipc_request_conn(const sipc_request *req);
  * max_write_queue (a request is never left unanswered). Returns 0, or:
  * SIPC_ECLOSED: the connection is gone, the answer is dropped;
  * SIPC_ETIMEDOUT: the caller's deadline passed, it no longer waits and the
- * answer is dropped;
+ * answer is dropped (the caller may already have been sent SIPC_ETIMEDOUT,
+ * see max_pending_requests);
  * SIPC_ETOOBIG: the reply is larger than max_frame, this node's or the
  * smaller one the caller's hello said: only this call fails, the caller gets
  * SIPC_ETOOBIG with the reply's size and the limit in its message, and the

@@ -1244,15 +1244,6 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     c->close_deadline = uv_now(c->ctx->loop) + CLOSE_GRACE_MS;
     sipc__conn_arm_timer(c);
     c->owner_ops->down(c->owner, c, err, c->down_detail, was_up, got_bytes);
-    /* a handler that never answers holds the context's close open: say so,
-     * or the program just seems to hang */
-    if (c->ctx->closing && c->pending_reqs + c->expired_reqs)
-        sipc__log(c->ctx, SIPC_LOG_WARN, "Transport.Conn",
-                  "closing: %u request%s from %s still held by a handler; the context's close "
-                  "completes once each is answered (sipc_respond or sipc_respond_error)",
-                  c->pending_reqs + c->expired_reqs,
-                  c->pending_reqs + c->expired_reqs == 1 ? "" : "s",
-                  c->peer_addr[0] ? c->peer_addr : "a peer");
     c->refs--; /* the owner's reference */
     sipc__conn_release(c);
 }

@@ -85,7 +85,13 @@ struct sipc_ctx {
     int nheld, held_cap;
     uint64_t held_seq;      /* lines held so far: their order */
     uint64_t started_ms;    /* uv_hrtime() in ms when it was made (SIPC__START_GRACE_MS) */
+    uv_timer_t hold_timer;  /* a close waiting for requests handlers hold: the
+                               grace's end (ref'd, so the loop waits for it) */
 };
+
+/* How long sipc_ctx_close waits for handlers to answer the requests they
+ * hold before it completes without them (requests.c orphans them). */
+#define SIPC__CLOSE_HOLD_MS 5000
 
 /* Whether a line of this level reaches the sink at all: callers that do work
  * of their own for a line (peer info, rate-limit keys) ask first. */
@@ -364,6 +370,10 @@ unsigned sipc__requests_expire(sipc_conn *c, uint64_t now);
 /* Appends "service.method" of the requests c holds to out (each name once,
  * up to len bytes in all, "..." when cut); returns how many requests. */
 unsigned sipc__requests_describe(const sipc_conn *c, char *out, size_t len);
+/* Detaches every request c holds from it (the context's close gave up on
+ * them): a later answer frees the request and returns SIPC_ECLOSED. May free
+ * c. */
+void sipc__requests_orphan(sipc_conn *c);
 
 /* ---- routing ---- */
 typedef struct sipc_route {
@@ -399,13 +409,13 @@ const sipc_route *sipc__router_lookup(const sipc_router *r, const char *service,
 #endif
 
 struct sipc_request {
-    sipc_conn *conn;
+    sipc_conn *conn;   /* a closed stand-in once orphaned (sipc__requests_orphan) */
     sipc_link link;    /* in conn->held */
     uint64_t id;
     uint64_t deadline; /* uv_now() ms after which the caller no longer waits; 0 = none */
     int oneway;
     int spare_block;   /* allocated from ctx->req_blocks */
-    int expired;       /* counted in conn->expired_reqs, not pending_reqs */
+    int expired;       /* counted in conn->expired_reqs, not pending_reqs (or orphaned) */
     /* copies of the request's fields, in the same allocation as this struct
      * (the frame they came in is gone once dispatch returns) */
     const char *service;

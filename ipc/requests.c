@@ -4,7 +4,8 @@
  * dropped), and one given after the caller's deadline is dropped too. A
  * request whose caller's deadline passed stops counting toward
  * max_pending_requests (looked for only while reading is paused at that
- * cap: no timer per request). */
+ * cap: no timer per request); a closing context that gives up on requests
+ * still held detaches them, and their late answer only frees them. */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,10 @@ int sipc_request_is_oneway(const sipc_request *req)
     return req->oneway;
 }
 
+/* Where an orphaned request points instead of its connection: always
+ * closing, so an answer is refused the usual way at no cost to the others. */
+static sipc_conn orphans = {.state = SIPC_CONN_S_CLOSING};
+
 sipc_conn *sipc_request_conn(const sipc_request *req)
 {
     return req->conn->state == SIPC_CONN_S_UP ? req->conn : NULL;
@@ -43,6 +48,8 @@ int64_t sipc_request_deadline_ms(const sipc_request *req)
 {
     if (!req || req->deadline == 0)
         return 0;
+    if (req->conn == &orphans)
+        return -1; /* nobody waits */
     uint64_t now = uv_now(req->conn->ctx->loop);
     return req->deadline > now ? (int64_t)(req->deadline - now) : -1;
 }
@@ -62,6 +69,12 @@ static void request_free(sipc_request *req)
 {
     sipc_conn *c = req->conn;
     if (req->expired) {
+        if (c == &orphans) {
+            /* its connection and context may be gone: plain malloc'd memory */
+            free(req->frame_buf);
+            free(req);
+            return;
+        }
         assert(c->expired_reqs > 0);
         c->expired_reqs--;
     } else {
@@ -314,4 +327,21 @@ unsigned sipc__requests_describe(const sipc_conn *c, char *out, size_t len)
         at += (size_t)snprintf(out + at, len - at, "%s", name);
     }
     return n;
+}
+
+void sipc__requests_orphan(sipc_conn *c)
+{
+    c->refs++;
+    while (!sipc_list_empty(&c->held)) {
+        sipc_request *req = sipc_container_of(c->held.next, sipc_request, link);
+        sipc_list_remove(&req->link);
+        if (req->expired)
+            c->expired_reqs--;
+        else
+            c->pending_reqs--;
+        req->conn = &orphans;
+        req->expired = 1; /* request_free's rare branch */
+        c->refs--;
+    }
+    sipc__conn_release(c);
 }

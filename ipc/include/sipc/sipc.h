@@ -278,10 +278,15 @@ SIPC_EXTERN int sipc_ctx_retire_connections(sipc_ctx *ctx, uint32_t quiet_ms);
 SIPC_EXTERN const char *sipc_ctx_node_id(const sipc_ctx *ctx);
 SIPC_EXTERN const char *sipc_ctx_cluster(const sipc_ctx *ctx);
 /* Closes every server, channel and connection of ctx; every pending call
- * completes with SIPC_ECANCELED; once held requests are answered (see
- * sipc_server_close) close_cb runs and ctx is freed. A connection closed
- * while its requests are held logs a WARN (Transport.Conn) saying how many
- * the close waits for. */
+ * completes with SIPC_ECANCELED (inside this function); then close_cb runs
+ * and ctx is freed. Requests handlers still hold (on open or already closed
+ * connections) are waited for at most 5 s: the close logs a WARN
+ * (Transport.Conn) saying how many and which service.method, keeps the loop
+ * running meanwhile (uv_run does not return before close_cb), and when the
+ * 5 s end logs a WARN naming those still held and completes without them.
+ * Answering such a request later is safe: sipc_respond / sipc_respond_error
+ * free it and return SIPC_ECLOSED (0 for a one-way message), even after
+ * close_cb. */
 typedef void (*sipc_ctx_close_cb)(sipc_ctx *ctx, void *arg);
 SIPC_EXTERN void sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg);
 
@@ -317,12 +322,14 @@ SIPC_EXTERN int sipc_request_is_oneway(const sipc_request *req);
  * caller sent no deadline (an older peer, or a one-way message); -1: the
  * deadline has passed, and an answer will be dropped (see sipc_respond). */
 SIPC_EXTERN int64_t sipc_request_deadline_ms(const sipc_request *req);
-/* The connection it arrived on; NULL once that connection has closed. */
+/* The connection it arrived on; NULL once that connection has closed (or
+ * the context's close gave up on the request, see sipc_ctx_close). */
 SIPC_EXTERN sipc_conn *sipc_request_conn(const sipc_request *req);
 /* Answer req and free it; req is freed whatever the result. data may be NULL
  * when len is 0: an empty reply. Answers are queued even over
  * max_write_queue (a request is never left unanswered). Returns 0, or:
- * SIPC_ECLOSED: the connection is gone, the answer is dropped;
+ * SIPC_ECLOSED: the connection is gone (or the context's close gave up on
+ * the request), the answer is dropped;
  * SIPC_ETIMEDOUT: the caller's deadline passed, it no longer waits and the
  * answer is dropped (the caller may already have been sent SIPC_ETIMEDOUT,
  * see max_pending_requests);

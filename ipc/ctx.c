@@ -794,6 +794,25 @@ void sipc__ctx_maybe_finish_close(sipc_ctx *ctx)
     free(ctx);
 }
 
+/* Adds what the connections in conns (by owner_link) hold to *count and
+ * names, and the first that holds any to *first; with names NULL, returns 1
+ * at that first one. */
+static int conns_held(sipc_link *conns, sipc_conn **first, unsigned *count, char *names,
+                      size_t len)
+{
+    for (sipc_link *k = conns->next; k != conns; k = k->next) {
+        sipc_conn *c = sipc_container_of(k, sipc_conn, owner_link);
+        if (sipc_list_empty(&c->held))
+            continue;
+        if (!*first)
+            *first = c;
+        if (!names)
+            return 1;
+        *count += sipc__requests_describe(c, names, len);
+    }
+    return 0;
+}
+
 /* The first connection of ctx's servers and channels whose requests a
  * handler holds; with names, how many in all and their names ("a.b, c.d"). */
 static sipc_conn *ctx_held(sipc_ctx *ctx, unsigned *count, char *names, size_t len)
@@ -801,32 +820,12 @@ static sipc_conn *ctx_held(sipc_ctx *ctx, unsigned *count, char *names, size_t l
     sipc_conn *first = NULL;
     if (names)
         names[0] = '\0';
-    for (sipc_link *l = ctx->servers.next; l != &ctx->servers; l = l->next) {
-        sipc_server *srv = sipc_container_of(l, sipc_server, link);
-        for (sipc_link *k = srv->conns.next; k != &srv->conns; k = k->next) {
-            sipc_conn *c = sipc_container_of(k, sipc_conn, owner_link);
-            if (sipc_list_empty(&c->held))
-                continue;
-            if (!first)
-                first = c;
-            if (!names)
-                return first;
-            *count += sipc__requests_describe(c, names, len);
-        }
-    }
-    for (sipc_link *l = ctx->channels.next; l != &ctx->channels; l = l->next) {
-        sipc_channel *ch = sipc_container_of(l, sipc_channel, link);
-        for (sipc_link *k = ch->conns.next; k != &ch->conns; k = k->next) {
-            sipc_conn *c = sipc_container_of(k, sipc_conn, owner_link);
-            if (sipc_list_empty(&c->held))
-                continue;
-            if (!first)
-                first = c;
-            if (!names)
-                return first;
-            *count += sipc__requests_describe(c, names, len);
-        }
-    }
+    for (sipc_link *l = ctx->servers.next; l != &ctx->servers; l = l->next)
+        if (conns_held(&sipc_container_of(l, sipc_server, link)->conns, &first, count, names, len))
+            return first;
+    for (sipc_link *l = ctx->channels.next; l != &ctx->channels; l = l->next)
+        if (conns_held(&sipc_container_of(l, sipc_channel, link)->conns, &first, count, names, len))
+            return first;
     return first;
 }
 

@@ -235,6 +235,16 @@ static void tc_up(tc *t, const sipc_options *opts)
     assert_int_equal(t->ups, 1);
 }
 
+/* Up, with handlers that hold every request, max_pending_requests max. */
+static void tc_up_holding(tc *t, uint32_t max)
+{
+    sipc_options o;
+    sipc_options_init(&o);
+    o.max_pending_requests = max;
+    tc_up(t, &o);
+    t->hold = 1;
+}
+
 /* One call's outcome. */
 typedef struct outcome {
     int n, err, status;
@@ -742,12 +752,8 @@ static void t_close_pending(void **state)
 static void t_pending_cap(void **state)
 {
     (void)state;
-    sipc_options o;
-    sipc_options_init(&o);
-    o.max_pending_requests = 2;
     tc t;
-    tc_up(&t, &o);
-    t.hold = 1;
+    tc_up_holding(&t, 2);
     for (uint64_t id = 1; id <= 5; id++)
         peer_request(&t, id, "echo", "r", 0); /* arrive in one read */
     ms_pump(&t.loop);
@@ -777,12 +783,8 @@ static void t_pending_cap(void **state)
 static void t_expired_uncounted(void **state)
 {
     (void)state;
-    sipc_options o;
-    sipc_options_init(&o);
-    o.max_pending_requests = 2;
     tc t;
-    tc_up(&t, &o);
-    t.hold = 1;
+    tc_up_holding(&t, 2);
     peer_request(&t, 1, "echo", "a", 50);
     peer_request(&t, 2, "echo", "b", 50);
     peer_request(&t, 3, "echo", "c", 5000); /* unrelated, waits behind them */
@@ -816,12 +818,8 @@ static void t_expired_uncounted(void **state)
 static void t_expired_bounded(void **state)
 {
     (void)state;
-    sipc_options o;
-    sipc_options_init(&o);
-    o.max_pending_requests = 2;
     tc t;
-    tc_up(&t, &o);
-    t.hold = 1;
+    tc_up_holding(&t, 2);
     for (uint64_t id = 1; id <= 6; id++)
         peer_request(&t, id, "echo", "x", 30);
     ms_pump(&t.loop);

@@ -406,6 +406,8 @@ static int ch_wait(sipc_channel *ch, const char *service, const char *method, co
                    size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg, int oneway,
                    sipc_pcall **made)
 {
+    if (!sipc__names_ok(service, method))
+        return SIPC_EINVAL; /* the encoder would refuse it once the link is up */
     if (ch->waiting_bytes + len > ch->ctx->opts.max_write_queue) {
         ch->want_writable = 1;
         return SIPC_EQUEUEFULL;
@@ -478,6 +480,7 @@ void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id)
 static int ch_can_send(const sipc_channel *ch, const char *service, const char *method,
                        const void *data, size_t len)
 {
+    /* names: sipc__conn_can_send, or ch_wait for a call that waits */
     if (!ch || !service || !method || (len && !data))
         return SIPC_EINVAL;
     if (ch->closing)
@@ -587,7 +590,7 @@ int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char *address, in
     ch->port = port;
     /* for messages: IPv6 addresses in brackets, so the port stays readable */
     snprintf(ch->where, sizeof ch->where, strchr(address, ':') ? "[%s]:%d" : "%s:%d", ch->host, port);
-    ch->router = router;
+    ch->router = sipc__router_retain(router); /* the caller may free its own */
     ch->backoff_ms = ctx->opts.reconnect_min_ms;
     ch->rng = (uv_hrtime() ^ ctx->pid_bits ^ (uint64_t)(uintptr_t)ch) | 1;
     sipc_list_init(&ch->waiting);
@@ -604,28 +607,32 @@ int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char *address, in
 
 void sipc_channel_set_conn_cb(sipc_channel *ch, sipc_conn_cb cb, void *arg)
 {
+    if (!ch)
+        return;
     ch->conn_cb = cb;
     ch->conn_arg = arg;
 }
 
 int sipc_channel_last_error(const sipc_channel *ch)
 {
-    return ch->last_err;
+    return ch ? ch->last_err : SIPC_EINVAL;
 }
 
 const char *sipc_channel_last_detail(const sipc_channel *ch)
 {
-    return ch->last_detail;
+    return ch ? ch->last_detail : "";
 }
 
 void sipc_channel_set_fail_fast(sipc_channel *ch, int fail_fast)
 {
+    if (!ch)
+        return;
     ch->fail_fast = fail_fast;
 }
 
 int sipc_channel_is_up(const sipc_channel *ch)
 {
-    return ch->up;
+    return ch && ch->up;
 }
 
 static void ch_handle_closed(uv_handle_t *h)
@@ -645,18 +652,23 @@ static void ch_maybe_finish(sipc_channel *ch)
     sipc_list_remove(&ch->link);
     if (ch->close_cb)
         ch->close_cb(ch, ch->close_arg);
+    sipc__router_release(ch->router); /* its connections are gone */
     free(ch);
     sipc__ctx_maybe_finish_close(ctx);
 }
 
-void sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), void *arg)
+/* why: what the calls it cancels are told ("channel closed"). */
+static int ch_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), void *arg,
+                    const char *why)
 {
+    if (!ch)
+        return SIPC_EINVAL;
     if (ch->closing)
-        return;
+        return SIPC_ECLOSING; /* the first close's callback runs, not this one */
     ch->closing = 1;
     ch->close_cb = close_cb;
     ch->close_arg = arg;
-    ch_fail_waiting(ch, SIPC_ECANCELED, "channel closed");
+    ch_fail_waiting(ch, SIPC_ECANCELED, why);
     assert(ch->waiting_bytes == 0);
     if (ch->resolving)
         uv_cancel((uv_req_t *)&ch->gai);
@@ -665,10 +677,16 @@ void sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void 
     while (l != &ch->conns) {
         sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
         l = l->next; /* unlinked only when freed, but stay safe */
-        sipc__conn_close(c, 0, "channel closed");
+        sipc__conn_close(c, 0, why);
     }
     uv_close((uv_handle_t *)&ch->timer, ch_handle_closed);
     uv_close((uv_handle_t *)&ch->wtimer, ch_handle_closed);
+    return 0;
+}
+
+int sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), void *arg)
+{
+    return ch_close(ch, close_cb, arg, "channel closed");
 }
 
 void sipc__channel_close_all(sipc_ctx *ctx)
@@ -677,7 +695,7 @@ void sipc__channel_close_all(sipc_ctx *ctx)
     while (l != &ctx->channels) {
         sipc_channel *ch = sipc_container_of(l, sipc_channel, link);
         l = l->next;
-        sipc_channel_close(ch, NULL, NULL);
+        (void)ch_close(ch, NULL, NULL, "context closed");
     }
 }
 

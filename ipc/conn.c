@@ -206,7 +206,7 @@ int sipc__conn_send_error(sipc_conn *c, uint64_t id, int status, const char *msg
 int sipc__conn_can_send(sipc_conn *c, const char *service, const char *method, const void *data,
                         size_t len)
 {
-    if (!c || !service || !method || (len && !data))
+    if (!c || !service || !method || (len && !data) || !*service || !*method)
         return SIPC_EINVAL;
     if (c->state != SIPC_CONN_S_UP)
         return c->state == SIPC_CONN_S_CLOSING ? SIPC_ECLOSED : SIPC_ENOTCONN;
@@ -219,11 +219,15 @@ int sipc__conn_can_send(sipc_conn *c, const char *service, const char *method, c
 
 size_t sipc_conn_write_queue(const sipc_conn *c)
 {
+    if (!c)
+        return 0;
     return c->out.len + (c->stream ? sipc_stream_queued(c->stream) : 0);
 }
 
 int sipc_conn_info(const sipc_conn *c, sipc_peer_info *pi)
 {
+    if (!c || !pi)
+        return SIPC_EINVAL;
     memset(pi, 0, sizeof *pi);
     if (c->stream) {
         sipc_stream_info si;
@@ -246,17 +250,18 @@ int sipc_conn_info(const sipc_conn *c, sipc_peer_info *pi)
 
 sipc_ctx *sipc_conn_ctx(const sipc_conn *c)
 {
-    return c->ctx;
+    return c ? c->ctx : NULL;
 }
 
 void sipc_conn_close(sipc_conn *c)
 {
-    sipc__conn_close(c, 0, "closed by this side");
+    if (c)
+        sipc__conn_close(c, 0, "closed by this side");
 }
 
 sipc_security *sipc_conn_security(const sipc_conn *c)
 {
-    return c->sec;
+    return c ? c->sec : NULL;
 }
 
 /* ------------------------------------------------------------- requests */

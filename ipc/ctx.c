@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/str_copy.h"
+#include "base/utf8_text.h"
 #include "ipc/addr.h"
 #include "ipc/internal.h"
 #include "ipc/security.h"
@@ -267,6 +268,8 @@ void sipc__log_limited_host(sipc_ctx *ctx, const char *key, const char *host_key
 
 void sipc_options_init(sipc_options *o)
 {
+    if (!o)
+        return;
     memset(o, 0, sizeof *o);
     o->node_id = "node";
     o->cluster = "sipc";
@@ -516,53 +519,93 @@ static void async_cb(uv_async_t *a)
     }
 }
 
+/* Why sipc_ctx_new refuses opts, as an ERROR through the sink the options
+ * name (the context that would carry it does not exist): SIPC_EINVAL. */
+__attribute__((format(printf, 2, 3))) static int ctx_refuse(const sipc_options *o,
+                                                            const char *fmt, ...)
+{
+    sipc_log_fn fn = o && o->log ? o->log : sipc_log_stderr;
+    void *arg = o && o->log ? o->log_arg : NULL;
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sipc_log_printf(fn, arg, SIPC_LOG_ERROR, "Transport.Context", "sipc_ctx_new: %s", msg);
+    return SIPC_EINVAL;
+}
+
+/* A node id or cluster name must reach the peer whole (it is compared
+ * there) and be a name the peer's hello check accepts. */
+static int ctx_name_refused(const sipc_options *o, const char *field, const char *v,
+                            size_t cap)
+{
+    if (!*v)
+        return ctx_refuse(o, "options.%s is \"\" (NULL gives the default)", field);
+    size_t n = strlen(v);
+    if (n >= cap)
+        return ctx_refuse(o, "options.%s is %zu bytes long, more than the %zu this library keeps "
+                             "and sends to peers", field, n, cap - 1);
+    if (!sipc__utf8_printable(v))
+        return ctx_refuse(o, "options.%s holds control characters or bytes that are not UTF-8 "
+                             "(a peer refuses such a hello)", field);
+    return 0;
+}
+
 int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc_security *sec)
 {
-    if (!out || !loop || !sec)
-        return SIPC_EINVAL;
+    if (!out)
+        return ctx_refuse(opts, "out is NULL");
+    if (!loop)
+        return ctx_refuse(opts, "loop is NULL");
+    if (!sec)
+        return ctx_refuse(opts, "sec is NULL (plaintext needs sipc_security_plain())");
+    sipc_options defaults;
+    sipc_options_init(&defaults);
+    sipc_options o = opts ? *opts : defaults;
+    if (!o.log)
+        o.log = defaults.log;
+    if ((unsigned)o.log_level > SIPC_LOG_ERROR) /* would silence every line */
+        return ctx_refuse(&o, "options.log_level is %d, above SIPC_LOG_ERROR (%d)",
+                          (int)o.log_level, SIPC_LOG_ERROR);
+    if (o.log == sipc_log_stderr && o.log_level < SIPC_LOG_INFO)
+        o.log_level = SIPC_LOG_INFO;
+    if (!o.max_frame)
+        o.max_frame = defaults.max_frame;
+    /* below 1 KiB not even the system calls' answers fit */
+    if (o.max_frame > SIPC_FRAME_MAX || o.max_frame < SIPC_FRAME_MIN)
+        return ctx_refuse(&o, "options.max_frame is %zu bytes, outside %u .. %u", o.max_frame,
+                          SIPC_FRAME_MIN, SIPC_FRAME_MAX);
+    int e;
+    if (o.node_id && (e = ctx_name_refused(&o, "node_id", o.node_id, sizeof((sipc_ctx *)0)->node_id)))
+        return e;
+    if (o.cluster && (e = ctx_name_refused(&o, "cluster", o.cluster, sizeof((sipc_ctx *)0)->cluster)))
+        return e;
+    if (!o.max_read_buffer_total)
+        o.max_read_buffer_total = defaults.max_read_buffer_total;
+    /* a frame as large as max_frame could never find room */
+    if (o.max_read_buffer_total < o.max_frame)
+        return ctx_refuse(&o, "options.max_read_buffer_total (%zu) is below max_frame (%zu)",
+                          o.max_read_buffer_total, o.max_frame);
+    struct sockaddr_storage source;
+    int has_source = o.source_address && *o.source_address;
+    /* a host name: a dial binds to one address */
+    if (has_source && (strlen(o.source_address) >= sizeof((sipc_ctx *)0)->source_text ||
+                       sipc__addr_numeric(o.source_address, 0, &source) != 0))
+        return ctx_refuse(&o, "options.source_address '%.64s' is not a numeric IPv4 or IPv6 "
+                              "address", o.source_address);
     sipc_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return SIPC_ENOMEM;
-    if (opts)
-        ctx->opts = *opts;
-    else
-        sipc_options_init(&ctx->opts);
-    sipc_options defaults;
-    sipc_options_init(&defaults);
-    sipc_options *o = &ctx->opts;
-    if (!o->log)
-        o->log = defaults.log;
-    if (o->log_level > SIPC_LOG_ERROR) {
-        free(ctx); /* would silence every line */
-        return SIPC_EINVAL;
-    }
-    if (o->log == sipc_log_stderr && o->log_level < SIPC_LOG_INFO)
-        o->log_level = SIPC_LOG_INFO;
-    if (!o->max_frame)
-        o->max_frame = defaults.max_frame;
-    /* below 1 KiB not even the system calls' answers fit; names must name */
-    if (o->max_frame > SIPC_FRAME_MAX || o->max_frame < SIPC_FRAME_MIN ||
-        (o->node_id && !*o->node_id) || (o->cluster && !*o->cluster)) {
-        free(ctx);
-        return SIPC_EINVAL;
-    }
-    if (!o->max_read_buffer_total)
-        o->max_read_buffer_total = defaults.max_read_buffer_total;
-    if (o->max_read_buffer_total < o->max_frame) {
-        free(ctx); /* a frame as large as max_frame could never find room */
-        return SIPC_EINVAL;
-    }
-    if (o->source_address && *o->source_address) {
-        if (strlen(o->source_address) >= sizeof ctx->source_text ||
-            sipc__addr_numeric(o->source_address, 0, &ctx->source) != 0) {
-            free(ctx); /* a host name: a dial binds to one address */
-            return SIPC_EINVAL;
-        }
+    ctx->opts = o;
+    sipc_options *op = &ctx->opts;
+    if (has_source) {
+        ctx->source = source;
         ctx->has_source = 1;
-        sipc_str_copy(ctx->source_text, sizeof ctx->source_text, o->source_address);
-        o->source_address = ctx->source_text;
+        sipc_str_copy(ctx->source_text, sizeof ctx->source_text, op->source_address);
+        op->source_address = ctx->source_text;
     } else {
-        o->source_address = NULL;
+        op->source_address = NULL;
     }
     /* one line per peer and kind of event per interval: a flood of bad
      * frames or connections must not flood the log or stall the loop */
@@ -572,26 +615,26 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     }
     sipc_freelist_init(&ctx->req_blocks, SIPC__REQ_BLOCK, SIPC__SPARE_BLOCKS);
     sipc_freelist_init(&ctx->call_blocks, sizeof(sipc_pcall), SIPC__SPARE_BLOCKS);
-    if (!o->max_write_queue)
-        o->max_write_queue = defaults.max_write_queue;
-    if (!o->max_write_queue_total)
-        o->max_write_queue_total = defaults.max_write_queue_total;
-    if (!o->max_pending_requests)
-        o->max_pending_requests = defaults.max_pending_requests;
-    if (!o->max_connections)
-        o->max_connections = defaults.max_connections;
-    if (!o->max_opening)
-        o->max_opening = defaults.max_opening;
-    if (!o->handshake_timeout_ms)
-        o->handshake_timeout_ms = defaults.handshake_timeout_ms;
-    if (!o->reconnect_min_ms)
-        o->reconnect_min_ms = defaults.reconnect_min_ms;
-    if (o->reconnect_max_ms < o->reconnect_min_ms)
-        o->reconnect_max_ms = o->reconnect_min_ms;
-    sipc_str_copy(ctx->node_id, sizeof ctx->node_id, o->node_id ? o->node_id : "node");
-    sipc_str_copy(ctx->cluster, sizeof ctx->cluster, o->cluster ? o->cluster : "sipc");
-    o->node_id = ctx->node_id;
-    o->cluster = ctx->cluster;
+    if (!op->max_write_queue)
+        op->max_write_queue = defaults.max_write_queue;
+    if (!op->max_write_queue_total)
+        op->max_write_queue_total = defaults.max_write_queue_total;
+    if (!op->max_pending_requests)
+        op->max_pending_requests = defaults.max_pending_requests;
+    if (!op->max_connections)
+        op->max_connections = defaults.max_connections;
+    if (!op->max_opening)
+        op->max_opening = defaults.max_opening;
+    if (!op->handshake_timeout_ms)
+        op->handshake_timeout_ms = defaults.handshake_timeout_ms;
+    if (!op->reconnect_min_ms)
+        op->reconnect_min_ms = defaults.reconnect_min_ms;
+    if (op->reconnect_max_ms < op->reconnect_min_ms)
+        op->reconnect_max_ms = op->reconnect_min_ms;
+    sipc_str_copy(ctx->node_id, sizeof ctx->node_id, op->node_id ? op->node_id : "node");
+    sipc_str_copy(ctx->cluster, sizeof ctx->cluster, op->cluster ? op->cluster : "sipc");
+    op->node_id = ctx->node_id;
+    op->cluster = ctx->cluster;
     ctx->loop = loop;
     ctx->started_ms = uv_hrtime() / 1000000;
     ctx->pid_bits = (uint64_t)getpid() << 32;
@@ -614,7 +657,7 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     ctx->timer.data = ctx;
     uv_unref((uv_handle_t *)&ctx->timer);
     ctx_timer_within(ctx, ctx_tls_expire(ctx));
-    ctx->rx_budget.cap = o->max_read_buffer_total;
+    ctx->rx_budget.cap = op->max_read_buffer_total;
     ctx->rx_budget.released = rx_released;
     ctx->rx_budget.arg = ctx;
     sipc_list_init(&ctx->rx_waiters);
@@ -631,12 +674,12 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
 
 uv_loop_t *sipc_ctx_loop(const sipc_ctx *ctx)
 {
-    return ctx->loop;
+    return ctx ? ctx->loop : NULL;
 }
 
 sipc_security *sipc_ctx_security(const sipc_ctx *ctx)
 {
-    return ctx->sec;
+    return ctx ? ctx->sec : NULL;
 }
 
 int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec)
@@ -716,12 +759,12 @@ int sipc_ctx_retire_connections(sipc_ctx *ctx, uint32_t quiet_ms)
 
 const char *sipc_ctx_node_id(const sipc_ctx *ctx)
 {
-    return ctx->node_id;
+    return ctx ? ctx->node_id : "";
 }
 
 const char *sipc_ctx_cluster(const sipc_ctx *ctx)
 {
-    return ctx->cluster;
+    return ctx ? ctx->cluster : "";
 }
 
 int sipc_ctx_post(sipc_ctx *ctx, sipc_post_fn fn, void *arg)
@@ -848,10 +891,12 @@ static void hold_timer_cb(uv_timer_t *t)
         sipc__requests_orphan(c);
 }
 
-void sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg)
+int sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg)
 {
+    if (!ctx)
+        return SIPC_EINVAL;
     if (ctx->closing)
-        return;
+        return SIPC_ECLOSING; /* the first close's callback runs, not this one */
     uv_mutex_lock(&ctx->post_lock);
     __atomic_store_n(&ctx->closing, 1, __ATOMIC_RELEASE);
     uv_mutex_unlock(&ctx->post_lock);
@@ -875,4 +920,5 @@ void sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg)
         uv_timer_start(&ctx->hold_timer, hold_timer_cb, SIPC__CLOSE_HOLD_MS, 0);
     }
     sipc__ctx_maybe_finish_close(ctx);
+    return 0;
 }

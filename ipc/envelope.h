@@ -59,7 +59,10 @@ int sipc_env_read(const uint8_t *data, size_t len, sipc_env_view *v, int *err, c
                   size_t whylen);
 
 /* Appends one frame (length prefix + Envelope) to out. Returns 0,
- * SIPC_ETOOBIG if the envelope would exceed max_frame, or SIPC_ENOMEM. */
+ * SIPC_ETOOBIG if the envelope would exceed max_frame, SIPC_EINVAL for a
+ * service or method name longer than SIPC_NAME_MAX (no router holds one:
+ * sipc_call refuses it here, where the length is taken anyway), or
+ * SIPC_ENOMEM. */
 int sipc_env_encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame);
 /* The same, except for the payload's bytes, for a writer that sends the
  * payload from where it lies: the frame is out's bytes up to *payload_at,

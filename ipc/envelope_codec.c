@@ -186,6 +186,9 @@ encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame, int copy_payload,
 {
     str_lens l;
     get_lens(e, &l);
+    _Static_assert((SIPC_NAME_MAX & (SIPC_NAME_MAX + 1)) == 0, "one test for both names");
+    if ((l.service | l.method) > SIPC_NAME_MAX)
+        return SIPC_EINVAL;
     /* The exact size costs a pass of its own; a bound does for the checks
      * unless the frame comes near the limit or the bound would grow a buffer
      * the frame itself fits in. */

@@ -3,7 +3,9 @@
 #ifndef SIPC_INTERNAL_H
 #define SIPC_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/buf.h"
 #include "base/freelist.h"
@@ -59,6 +61,7 @@ struct sipc_ctx {
     uint64_t pid_bits;      /* getpid() << 32, in every channel's jitter seed: asked
                                once, not at each open (a system call) */
     sipc_freelist req_blocks;  /* spare blocks for small requests (requests.c) */
+    int answered_twice_said;   /* a second answer to a request was logged */
     sipc_freelist call_blocks; /* spare call records (sipc__call_new) */
     uv_prepare_t flusher;   /* writes every dirty connection before the loop blocks */
     int flusher_on;
@@ -376,6 +379,16 @@ unsigned sipc__requests_describe(const sipc_conn *c, char *out, size_t len);
 void sipc__requests_orphan(sipc_conn *c);
 
 /* ---- routing ---- */
+/* Names a router can hold (sipc.h, SIPC_NAME_MAX): what a route and a call
+ * waiting for its link must pass. A call sent at once checks only that they
+ * are not empty; the encoder refuses a longer one, where it takes the length
+ * anyway. NULLs are the caller's to check. */
+static inline int sipc__names_ok(const char *service, const char *method)
+{
+    return *service && *method && strnlen(service, SIPC_NAME_MAX + 1) <= SIPC_NAME_MAX &&
+           strnlen(method, SIPC_NAME_MAX + 1) <= SIPC_NAME_MAX;
+}
+
 typedef struct sipc_route {
     char *service;
     char *method;
@@ -387,8 +400,15 @@ typedef struct sipc_route {
 struct sipc_router {
     sipc_route *routes;
     int n, cap;
+    int refs; /* the creator's, and one per server or channel serving it */
 };
 
+/* A server or channel keeps the router it serves (NULL stays NULL): the
+ * application may free its own reference any time. The reference count is
+ * not the routes, so it changes through a const pointer. */
+const sipc_router *sipc__router_retain(const sipc_router *r);
+/* Drops a reference taken by sipc__router_retain (NULL: nothing). */
+void sipc__router_release(const sipc_router *r);
 /* Adds the built-in "sys" handlers (ipc/sys_service.c) to a new router. */
 int sipc__sys_register(sipc_router *r);
 /* The route of (service, method), names by pointer and length (no NUL
@@ -408,14 +428,23 @@ const sipc_route *sipc__router_lookup(const sipc_router *r, const char *service,
 #define SIPC__SPARE_BLOCKS 128
 #endif
 
+/* sipc_request.live while its handler owns it; anything else once answered. */
+#define SIPC__REQ_LIVE 0x4c495645u
+
 struct sipc_request {
-    sipc_conn *conn;   /* a closed stand-in once orphaned (sipc__requests_orphan) */
+    sipc_conn *conn;   /* a closed stand-in once orphaned (sipc__requests_orphan);
+                          a spare block's link once answered */
     sipc_link link;    /* in conn->held */
     uint64_t id;
     uint64_t deadline; /* uv_now() ms after which the caller no longer waits; 0 = none */
     int oneway;
     int spare_block;   /* allocated from ctx->req_blocks */
     int expired;       /* counted in conn->expired_reqs, not pending_reqs (or orphaned) */
+    /* SIPC__REQ_LIVE from dispatch to the answer. Past the first 32 bytes,
+     * which the spare-block list (and malloc's lists) write over once it is
+     * freed, so a second answer finds it cleared until the block is reused. */
+    uint32_t live;
+    sipc_ctx *ctx;     /* for the one line a second answer logs (NULL once orphaned) */
     /* copies of the request's fields, in the same allocation as this struct
      * (the frame they came in is gone once dispatch returns) */
     const char *service;
@@ -427,6 +456,9 @@ struct sipc_request {
     size_t frame_cap;
 };
 
+_Static_assert(offsetof(struct sipc_request, live) >= 32 &&
+                   offsetof(struct sipc_request, ctx) >= 32,
+               "what a second answer reads lies past what free lists write");
 _Static_assert(sizeof(struct sipc_request) + 64 <= SIPC__REQ_BLOCK,
                "a small request must still fit a spare block");
 

@@ -24,7 +24,7 @@ const char *sipc_log_level_name(sipc_log_level level)
 void sipc_log_vprintf(sipc_log_fn fn, void *arg, sipc_log_level level, const char *category,
                       const char *fmt, va_list ap)
 {
-    if (!fn)
+    if (!fn || !fmt)
         return;
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -45,5 +45,6 @@ void sipc_log_stderr(void *arg, sipc_log_level level, const char *category, cons
     (void)arg;
     if (level < SIPC_LOG_INFO)
         return;
-    sipc__log_line(stderr, time(NULL), category, sipc_log_level_name(level), msg);
+    sipc__log_line(stderr, time(NULL), category ? category : "", sipc_log_level_name(level),
+                   msg ? msg : "");
 }

@@ -16,23 +16,23 @@
 const void *sipc_request_data(const sipc_request *req, size_t *len)
 {
     if (len)
-        *len = req->payload_len;
-    return req->payload;
+        *len = req ? req->payload_len : 0;
+    return req ? req->payload : NULL;
 }
 
 const char *sipc_request_service(const sipc_request *req)
 {
-    return req->service;
+    return req ? req->service : NULL;
 }
 
 const char *sipc_request_method(const sipc_request *req)
 {
-    return req->method;
+    return req ? req->method : NULL;
 }
 
 int sipc_request_is_oneway(const sipc_request *req)
 {
-    return req->oneway;
+    return req && req->oneway;
 }
 
 /* Where an orphaned request points instead of its connection: always
@@ -41,7 +41,7 @@ static sipc_conn orphans = {.state = SIPC_CONN_S_CLOSING};
 
 sipc_conn *sipc_request_conn(const sipc_request *req)
 {
-    return req->conn->state == SIPC_CONN_S_UP ? req->conn : NULL;
+    return req && req->conn->state == SIPC_CONN_S_UP ? req->conn : NULL;
 }
 
 int64_t sipc_request_deadline_ms(const sipc_request *req)
@@ -57,6 +57,7 @@ int64_t sipc_request_deadline_ms(const sipc_request *req)
 /* Gives req's memory back (its frame buffer to the decoder). */
 static void request_release(sipc_conn *c, sipc_request *req)
 {
+    req->live = 0;
     if (req->frame_buf)
         sipc_frame_give_back(&c->dec, req->frame_buf, req->frame_cap);
     if (req->spare_block)
@@ -71,6 +72,7 @@ static void request_free(sipc_request *req)
     if (req->expired) {
         if (c == &orphans) {
             /* its connection and context may be gone: plain malloc'd memory */
+            req->live = 0;
             free(req->frame_buf);
             free(req);
             return;
@@ -103,10 +105,27 @@ static int answer_blocked(const sipc_request *req)
     return 0;
 }
 
+/* A request answered already (its block not yet given to another one):
+ * the handler's bug, said once per context; the answer is not sent. */
+static int answered_twice(sipc_request *req)
+{
+    sipc_ctx *ctx = req->ctx;
+    if (ctx && !ctx->answered_twice_said) { /* NULL: orphaned, its context may be gone */
+        ctx->answered_twice_said = 1;
+        sipc__log(ctx, SIPC_LOG_ERROR, "Transport.Conn",
+                  "a handler answered a request it had answered already (sipc_respond or "
+                  "sipc_respond_error twice): the second answer is ignored (SIPC_EINVAL); "
+                  "said once per context");
+    }
+    return SIPC_EINVAL;
+}
+
 int sipc_respond(sipc_request *req, const void *data, size_t len)
 {
     if (!req)
         return SIPC_EINVAL;
+    if (req->live != SIPC__REQ_LIVE)
+        return answered_twice(req);
     sipc_conn *c = req->conn;
     int r = 0;
     if (req->oneway) {
@@ -144,6 +163,8 @@ int sipc_respond_error(sipc_request *req, int status, const char *message)
 {
     if (!req)
         return SIPC_EINVAL;
+    if (req->live != SIPC__REQ_LIVE)
+        return answered_twice(req);
     sipc_conn *c = req->conn;
     int r = 0;
     if (c->counters)
@@ -239,6 +260,8 @@ void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env, const uint8_t *
         return;
     }
     req->conn = c;
+    req->live = SIPC__REQ_LIVE;
+    req->ctx = c->ctx;
     req->id = env->request_id;
     req->oneway = oneway;
     req->deadline = !oneway && env->deadline_ms ? uv_now(c->ctx->loop) + env->deadline_ms : 0;
@@ -340,6 +363,7 @@ void sipc__requests_orphan(sipc_conn *c)
         else
             c->pending_reqs--;
         req->conn = &orphans;
+        req->ctx = NULL;
         req->expired = 1; /* request_free's rare branch */
         c->refs--;
     }

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/utf8_text.h"
 #include "ipc/internal.h"
 
 const sipc_route *sipc__router_lookup(const sipc_router *r, const char *service, size_t sl,
@@ -19,7 +20,8 @@ const sipc_route *sipc__router_lookup(const sipc_router *r, const char *service,
 int sipc_router_add(sipc_router *r, const char *service, const char *method, sipc_handler_fn fn,
                     void *arg)
 {
-    if (!r || !service || !method || !fn || !*service || !*method)
+    if (!r || !service || !method || !fn || !sipc__names_ok(service, method) ||
+        !sipc__utf8_printable(service) || !sipc__utf8_printable(method))
         return SIPC_EINVAL;
     for (int i = 0; i < r->n; i++) {
         if (!strcmp(r->routes[i].service, service) && !strcmp(r->routes[i].method, method)) {
@@ -54,9 +56,12 @@ int sipc_router_add(sipc_router *r, const char *service, const char *method, sip
 
 int sipc_router_new(sipc_router **out)
 {
+    if (!out)
+        return SIPC_EINVAL;
     sipc_router *r = calloc(1, sizeof *r);
     if (!r)
         return SIPC_ENOMEM;
+    r->refs = 1;
     int e = sipc__sys_register(r);
     if (e) {
         sipc_router_free(r);
@@ -66,9 +71,21 @@ int sipc_router_new(sipc_router **out)
     return 0;
 }
 
+const sipc_router *sipc__router_retain(const sipc_router *r)
+{
+    if (r)
+        ((sipc_router *)r)->refs++;
+    return r;
+}
+
+void sipc__router_release(const sipc_router *r)
+{
+    sipc_router_free((sipc_router *)r);
+}
+
 void sipc_router_free(sipc_router *r)
 {
-    if (!r)
+    if (!r || --r->refs > 0)
         return;
     for (int i = 0; i < r->n; i++) {
         free(r->routes[i].service);

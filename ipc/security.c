@@ -195,7 +195,11 @@ int sipc_security_from_pem(sipc_security **out, sipc_tls_mode mode, const char *
 
 int sipc_security_self_check(const sipc_security *sec, char *msg, size_t len)
 {
+    if (!msg || !len)
+        return SIPC_EINVAL;
     msg[0] = '\0';
+    if (!sec)
+        return SIPC_EINVAL;
     if (sec->mode == SIPC_TLS_OFF)
         return 0;
     sipc_vfy_result res;
@@ -212,6 +216,8 @@ int sipc_security_self_check(const sipc_security *sec, char *msg, size_t len)
 
 int sipc_security_check_own_subject(const sipc_security *sec, char *msg, size_t len)
 {
+    if (len && !msg)
+        return SIPC_EINVAL;
     if (len)
         msg[0] = '\0';
     if (!sec || sec->mode == SIPC_TLS_OFF || !sipc_trust_subject(sec->trust)[0])
@@ -228,6 +234,8 @@ int sipc_security_check_own_subject(const sipc_security *sec, char *msg, size_t 
 
 int sipc_security_subject_pinned(const sipc_security *sec, int *carries, char *msg, size_t len)
 {
+    if (len && !msg)
+        return SIPC_EINVAL;
     if (len)
         msg[0] = '\0';
     if (carries)
@@ -248,6 +256,8 @@ uint64_t sipc_security_subject_refusals(const sipc_security *sec)
 
 sipc_security *sipc_security_retain(sipc_security *sec)
 {
+    if (!sec)
+        return NULL;
     int was = __atomic_fetch_add(&sec->refs, 1, __ATOMIC_RELAXED);
     assert(was > 0);
     (void)was;
@@ -266,12 +276,12 @@ void sipc_security_release(sipc_security *sec)
 
 sipc_tls_mode sipc_security_mode(const sipc_security *sec)
 {
-    return sec->mode;
+    return sec ? sec->mode : SIPC_TLS_OFF;
 }
 
 const char *sipc_security_fingerprint(const sipc_security *sec)
 {
-    return sec->mode == SIPC_TLS_OFF ? "" : sec->kp.fingerprint;
+    return !sec || sec->mode == SIPC_TLS_OFF ? "" : sec->kp.fingerprint;
 }
 
 const char *sipc_security_required_subject(const sipc_security *sec)

@@ -234,7 +234,8 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
     struct sockaddr_storage ss;
     if (sipc__addr_numeric(address, port, &ss) != 0) {
         sipc__log(ctx, SIPC_LOG_ERROR, "Transport.Listen",
-                  "%s: bind address '%s' is not a numeric IPv4 or IPv6 address", name, address);
+                  "%s: bind address '%s' is not a numeric IPv4 or IPv6 address",
+                  name && *name ? name : "sipc server", address);
         return SIPC_EINVAL;
     }
     sipc_server *srv = calloc(1, sizeof *srv);
@@ -242,7 +243,6 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
         return SIPC_ENOMEM;
     srv->ctx = ctx;
     sipc_str_copy(srv->name, sizeof srv->name, name && *name ? name : "sipc server");
-    srv->router = router;
     /* never more connections than descriptors: keep a reserve for files,
      * outgoing links and the log */
     srv->max_conns = ctx->opts.max_connections;
@@ -269,18 +269,19 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
                                                   : ((struct sockaddr_in *)&bound)->sin_port);
     unsigned kinds = sipc_security_accepts(ctx->sec);
     sipc__log(ctx, SIPC_LOG_DEBUG, "Transport.Listen", "%s listening on %s:%d (%s)", srv->name,
-              address, srv->port,
+              address && *address ? address : "127.0.0.1", srv->port,
               kinds == SIPC_STREAM_TLS     ? "TLS only"
               : kinds == SIPC_STREAM_PLAIN ? "plaintext"
                                            : "TLS and plaintext");
     sipc_list_insert_before(&ctx->servers, &srv->link);
+    srv->router = sipc__router_retain(router); /* the caller may free its own */
     *out = srv;
     return 0;
 }
 
 int sipc_server_port(const sipc_server *srv)
 {
-    return srv->port;
+    return srv ? srv->port : SIPC_EINVAL;
 }
 
 int sipc_server_stats_get(const sipc_server *srv, sipc_server_stats *out)
@@ -320,6 +321,8 @@ int sipc_server_stats_get(const sipc_server *srv, sipc_server_stats *out)
 
 void sipc_server_foreach_conn(sipc_server *srv, void (*fn)(sipc_conn *c, void *arg), void *arg)
 {
+    if (!srv || !fn)
+        return;
     for (sipc_link *l = srv->conns.next; l != &srv->conns; l = l->next) {
         sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
         if (c->state == SIPC_CONN_S_UP)
@@ -329,6 +332,8 @@ void sipc_server_foreach_conn(sipc_server *srv, void (*fn)(sipc_conn *c, void *a
 
 void sipc_server_set_conn_cb(sipc_server *srv, sipc_conn_cb cb, void *arg)
 {
+    if (!srv)
+        return;
     srv->conn_cb = cb;
     srv->conn_arg = arg;
 }
@@ -352,14 +357,17 @@ static void srv_maybe_finish(sipc_server *srv)
     sipc_list_remove(&srv->link);
     if (srv->close_cb)
         srv->close_cb(srv, srv->close_arg);
+    sipc__router_release(srv->router); /* its connections are gone */
     free(srv);
     sipc__ctx_maybe_finish_close(ctx);
 }
 
-void sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *), void *arg)
+int sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *), void *arg)
 {
+    if (!srv)
+        return SIPC_EINVAL;
     if (srv->closing)
-        return;
+        return SIPC_ECLOSING; /* the first close's callback runs, not this one */
     srv->closing = 1;
     srv->close_cb = close_cb;
     srv->close_arg = arg;
@@ -375,6 +383,7 @@ void sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *)
         srv->closing = 2;
         srv_maybe_finish(srv);
     }
+    return 0;
 }
 
 int sipc_server_drain(sipc_server *srv, uint32_t quiet_ms)
@@ -402,6 +411,6 @@ void sipc__server_close_all(sipc_ctx *ctx)
     while (l != &ctx->servers) {
         sipc_server *srv = sipc_container_of(l, sipc_server, link);
         l = l->next;
-        sipc_server_close(srv, NULL, NULL);
+        (void)sipc_server_close(srv, NULL, NULL);
     }
 }

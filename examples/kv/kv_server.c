@@ -274,7 +274,9 @@ int main(int argc, char **argv)
     uv_signal_start(&sig_term, on_signal, SIGTERM);
     uv_run(loop, UV_RUN_DEFAULT);
 
-    /* The router and the store outlive every connection that used them. */
+    /* The store outlives every connection whose handlers used it. (The
+     * router could have gone right after listen: the server keeps its own
+     * reference until it is closed.) */
     sipc_router_free(router);
     kv_free(&kv);
     return uv_loop_close(loop) == 0 ? 0 : 1;

@@ -103,6 +103,8 @@ static int numeric_host(const char *host, unsigned char out[16])
 
 int sipc_same_host(const char *a, const char *b)
 {
+    if (!a || !b)
+        return 0;
     unsigned char x[16], y[16];
     int af = numeric_host(a, x);
     if (af)
@@ -114,6 +116,8 @@ int sipc_address_is_wildcard(const char *address)
 {
     unsigned char a[16];
     static const unsigned char any[16];
+    if (!address)
+        return 0;
     int af = numeric_host(address, a);
     return af && !memcmp(a, any, af == AF_INET ? 4 : 16);
 }
@@ -121,6 +125,8 @@ int sipc_address_is_wildcard(const char *address)
 const char *sipc_config_source_address(const sipc_config *cfg)
 {
     unsigned char a[16];
+    if (!cfg)
+        return NULL;
     if (!strcmp(cfg->address, "localhost"))
         return cfg->address;
     return numeric_host(cfg->address, a) && !sipc_address_is_wildcard(cfg->address) ? cfg->address
@@ -129,10 +135,13 @@ const char *sipc_config_source_address(const sipc_config *cfg)
 
 const char *sipc_config_where(const sipc_config *cfg, int line, char *buf, size_t len)
 {
+    if (!buf || !len)
+        return "";
+    const char *home = cfg ? cfg->home : "";
     if (line > 0)
-        snprintf(buf, len, "%s/sipc.conf line %d", cfg->home, line);
+        snprintf(buf, len, "%s/sipc.conf line %d", home, line);
     else
-        snprintf(buf, len, "%s/sipc.conf", cfg->home);
+        snprintf(buf, len, "%s/sipc.conf", home);
     return buf;
 }
 
@@ -222,11 +231,13 @@ int sipc_config_node_is_self(const sipc_config *cfg, int i)
 
 sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg)
 {
-    return cfg->tls_enable ? cfg->tls_mode : SIPC_TLS_OFF;
+    return cfg && cfg->tls_enable ? cfg->tls_mode : SIPC_TLS_OFF;
 }
 
 int sipc_config_port(const sipc_config *cfg, const char *service)
 {
+    if (!cfg || !service)
+        return 0;
     for (int i = 0; i < cfg->nservices; i++)
         if (strcmp(cfg->services[i].name, service) == 0)
             return cfg->services[i].port;
@@ -646,6 +657,12 @@ static int on_entry(void *user, const char *section, const char *key, const char
 
 int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errlen)
 {
+    if (!err)
+        errlen = 0; /* snprintf(NULL, 0, ...) writes nothing */
+    if (!cfg) {
+        snprintf(err, errlen, "no sipc_config to load into");
+        return SIPC_EINVAL;
+    }
     memset(cfg, 0, sizeof *cfg);
     home = sipc_home_resolve(home);
     if (strlen(home) >= sizeof cfg->home) {
@@ -956,6 +973,8 @@ int sipc_config_put_back(const char *home, const void *expect, size_t expect_len
 void sipc_options_from_config(sipc_options *opts, const sipc_config *cfg)
 {
     sipc_options_init(opts);
+    if (!opts || !cfg)
+        return;
     opts->node_id = cfg->node_id;
     opts->cluster = cfg->cluster;
     opts->max_frame = cfg->max_frame;

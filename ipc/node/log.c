@@ -217,6 +217,8 @@ static void reg_remove(sipc_logger *lg)
 int sipc_logger_open(sipc_logger **out, const char *dir, const char *name, int echo_stderr,
                      sipc_log_level min_level)
 {
+    if (!out)
+        return SIPC_EINVAL;
     sipc_logger *lg = calloc(1, sizeof *lg);
     if (!lg)
         return SIPC_ENOMEM;

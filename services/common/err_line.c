@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/utf8_text.h"
@@ -36,6 +37,26 @@ int cli_shown_n(const void *s, size_t n, char *out, size_t len)
 int cli_shown(const char *s, char *out, size_t len)
 {
     return cli_shown_n(s, strlen(s), out, len);
+}
+
+int cli_shown_lines(FILE *f, const void *s, size_t n)
+{
+    const char *p = s, *end = p + n;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t k = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        /* each byte takes at most 4 ("\xNN"), and the copy stops 5 short */
+        char *out = malloc(4 * k + 6);
+        if (!out)
+            return -1;
+        cli_shown_n(p, k, out, 4 * k + 6);
+        int bad = fputs(out, f) == EOF || (nl && putc('\n', f) == EOF);
+        free(out);
+        if (bad)
+            return -1;
+        p += k + (nl ? 1 : 0);
+    }
+    return 0;
 }
 
 const char *cli_err_line(char *buf, size_t len, int err, const char *detail)

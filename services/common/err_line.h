@@ -4,6 +4,7 @@
 #define SIPC_CLI_ERR_LINE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* "<sipc_strerror(err)> [<NAME>, <class>]" then ": <detail>" when detail
  * adds to it, in buf (returned). The library's detail often starts with the
@@ -20,5 +21,9 @@ int cli_shown(const char *s, char *out, size_t len);
 /* cli_shown for n bytes at s that may hold NULs and need not end in one (a
  * record's id, which is bytes on the wire): a NUL is \x00. */
 int cli_shown_n(const void *s, size_t n, char *out, size_t len);
+/* n bytes of a node's text of several lines (its metrics, an answer's
+ * payload) written to f as cli_shown_n shows each line, whole: its '\n's
+ * kept, nothing cut. 0, or -1 when out of memory or f failed. */
+int cli_shown_lines(FILE *f, const void *s, size_t n);
 
 #endif

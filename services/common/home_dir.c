@@ -32,3 +32,11 @@ int sipc_cli_home_missing(const char *explicit_home, const char *given_as, int c
              home, why, from ? from : "the default");
     return 1;
 }
+
+const char *sipc_cli_home_node_host(const struct sipc_config *cfg)
+{
+    const char *a = cfg->address;
+    if (sipc_address_is_wildcard(a))
+        return strchr(a, ':') ? "::1" : "127.0.0.1";
+    return a;
+}

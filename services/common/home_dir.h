@@ -16,4 +16,11 @@
 int sipc_cli_home_missing(const char *explicit_home, const char *given_as, int check_default,
                           char *err, size_t errlen);
 
+struct sipc_config;
+/* The host a program on this machine dials for the home's own node: its
+ * [node] address, or loopback (::1 for an IPv6 wildcard, else 127.0.0.1)
+ * when that is a wildcard (0.0.0.0, ::, [::]), on which the node listens on
+ * every interface, and which names no address to dial. */
+const char *sipc_cli_home_node_host(const struct sipc_config *cfg);
+
 #endif

@@ -85,9 +85,10 @@ static int apply(scan *s, const cli_opt *o, const char *value)
     if (!s->dest)
         return 0;
     char *field = (char *)s->dest + o->offset;
-    /* an unset shell variable must not pick the default home or node */
+    /* an unset shell variable must not pick the default home or node; the
+     * option named as typed (-H, --home), as cli_given_as names it */
     if ((o->flags & CLI_NONEMPTY) && value && !value[0])
-        return fail(s, CLI_BAD_VALUE, "--%s needs a value: it is empty", o->name);
+        return fail(s, CLI_BAD_VALUE, "%.*s needs a value: it is empty", s->aslen, s->as);
     /* an option of one value given twice: taking either would hide a
      * mistake (two --expect-mode, a wrapper's --home and the user's) */
     if (o->kind == CLI_STRING || o->kind == CLI_INT) {

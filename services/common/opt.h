@@ -115,7 +115,8 @@ typedef struct cli_parsed {
  * in err and its kind in out->bad: "unknown option '--x' (see tool cmd
  * --help)", "--home needs a value", "-H=/x: write '-H /x' or '--home=/x'",
  * "--force takes no value", a CLI_INT out of
- * range, "--home needs a value: it is empty" (CLI_NONEMPTY), "unknown command
+ * range, "--home needs a value: it is empty" (CLI_NONEMPTY; the option named as
+ * typed: "-H needs a value: it is empty"), "unknown command
  * 'x' (see tool --help)", "--node given twice ('a', then 'b'): give it once"
  * (a CLI_STRING or CLI_INT; only a CLI_LIST takes several values), "unknown
  * cmd command 'x': use a, b or c (see tool

@@ -11,6 +11,7 @@
 #include "services/common/client_id.h"
 #include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
+#include "services/common/home_dir.h"
 #include "services/common/home_subject.h"
 #include "services/data/data_validate.h"
 #include "sipcctl.h"
@@ -83,8 +84,9 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
     if (sipc_config_load(&cl->cfg, o->home, err, sizeof err) != 0) {
         return ctl_fail(EX_CONFIG, "%s", err);
     }
+    /* this home's node on a wildcard listens on loopback too, as tlstool dials it */
     if (!target)
-        target = o->node && *o->node ? o->node : cl->cfg.address;
+        target = o->node && *o->node ? o->node : sipc_cli_home_node_host(&cl->cfg);
     char host[160];
     int port;
     if (sipc_parse_address(target, sipc_config_port(&cl->cfg, service), host, sizeof host,

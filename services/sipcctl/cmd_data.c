@@ -10,6 +10,7 @@
 #include "data.pb-c.h"
 #include "rfc3339.h"
 #include "search_time.h"
+#include "services/common/err_line.h"
 #include "sipcctl.h"
 
 /* Reads all of fp (at most max bytes) into a malloc'd buffer. */
@@ -49,13 +50,15 @@ static int read_all(FILE *fp, uint8_t **out, size_t *len, size_t max)
 static int data_failure(ctl_client *cl, const char *method, const ctl_reply *rep)
 {
     if (rep->err == SIPC_EREMOTE) {
+        char shown[2100]; /* the service's words */
+        cli_shown(rep->message, shown, sizeof shown);
         return ctl_fail(1, "data.%s to %s: %s: %s", method, cl->target,
                         rep->status == SIPC__DATA__STATUS__NOT_FOUND ? "not found"
                         : rep->status == SIPC__DATA__STATUS__INVALID ? "invalid"
                         : rep->status == SIPC__DATA__STATUS__TOO_LARGE ? "too large"
                         : rep->status == SIPC__DATA__STATUS__BUSY ? "busy, retry later"
                                                                    : "refused",
-                        rep->message);
+                        shown);
     }
     return ctl_report_failure(cl, "data", method, rep);
 }
@@ -213,10 +216,15 @@ int cmd_get(void *arg)
             json_decref(j);
         } else {
             const ProtobufCBinaryData *b = &res->record->body;
-            fwrite(b->data, 1, b->len, stdout);
-            /* on a terminal the prompt must not follow the body on its line; a
-             * pipe or a file gets the body byte for byte */
-            if (b->len && b->data[b->len - 1] != '\n' && isatty(STDOUT_FILENO))
+            /* a pipe or a file gets the body byte for byte; a terminal gets
+             * it as cli_shown shows it (a stored escape sequence must not act
+             * on it), and the prompt must not follow the body on its line */
+            int tty = isatty(STDOUT_FILENO);
+            if (tty)
+                cli_shown_lines(stdout, b->data, b->len);
+            else
+                fwrite(b->data, 1, b->len, stdout);
+            if (b->len && b->data[b->len - 1] != '\n' && tty)
                 putchar('\n');
         }
         sipc__data__get_response__free_unpacked(res, NULL);
@@ -282,16 +290,18 @@ int cmd_list(void *arg)
                 json_array_append_new(all, record_json(r));
                 continue;
             }
-            char ts[40], attrs[512] = "";
+            /* a stored record's bytes, as cli_shown_n shows them */
+            char ts[40], attrs[1024] = "", id[300], key[200], val[400];
             search_time_format(r->timestamp_ms, ts, sizeof ts);
             for (size_t k = 0; k < r->n_attributes; k++) {
                 size_t n = strlen(attrs);
-                snprintf(attrs + n, sizeof attrs - n, "%s%.*s=%.*s", k ? " " : "",
-                         (int)r->attributes[k]->key.len, (const char *)r->attributes[k]->key.data,
-                         (int)r->attributes[k]->value.len,
-                         (const char *)r->attributes[k]->value.data);
+                cli_shown_n(r->attributes[k]->key.data, r->attributes[k]->key.len, key, sizeof key);
+                cli_shown_n(r->attributes[k]->value.data, r->attributes[k]->value.len, val,
+                            sizeof val);
+                snprintf(attrs + n, sizeof attrs - n, "%s%s=%s", k ? " " : "", key, val);
             }
-            printf("%-24s  %-32.*s  %s\n", ts, (int)r->id.len, (const char *)r->id.data, attrs);
+            cli_shown_n(r->id.data, r->id.len, id, sizeof id);
+            printf("%-24s  %-32s  %s\n", ts, id, attrs);
         }
         int more = res->more && res->next;
         if (more) {

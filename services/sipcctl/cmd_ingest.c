@@ -101,7 +101,9 @@ static void clear_progress(ingest *in)
     }
 }
 
-/* One line about one record or line, the first SHOWN of them. */
+/* One line about one record or line, the first SHOWN of them; the line as
+ * cli_shown shows it, for it quotes the node (a destination's name, its
+ * reasons). */
 static void say(ingest *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(ingest *in, const char *fmt, ...)
 {
@@ -112,12 +114,13 @@ static void say(ingest *in, const char *fmt, ...)
     if (in->shown > SHOWN)
         return;
     clear_progress(in);
+    char line[1200], shown[4800];
     va_list ap;
     va_start(ap, fmt);
-    fputs("sipcctl: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    cli_shown(line, shown, sizeof shown);
+    fprintf(stderr, "sipcctl: %s\n", shown);
 }
 
 static void batch_free(batch *b)
@@ -166,7 +169,11 @@ static void end_run(ingest *in, int code, const char *why)
 {
     if (!in->fatal) {
         clear_progress(in);
-        in->fatal = why ? ctl_fail(code, "pipeline.ingest to %s failed: %s", in->cl->target, why)
+        /* why quotes the pipeline's message */
+        char shown[2400];
+        if (why)
+            cli_shown(why, shown, sizeof shown);
+        in->fatal = why ? ctl_fail(code, "pipeline.ingest to %s failed: %s", in->cl->target, shown)
                         : code;
         in->stop = 1;
     }
@@ -462,15 +469,18 @@ static void print_summary(const ingest *in)
            (unsigned long long)in->acked, (unsigned long long)in->created,
            (unsigned long long)in->unchanged, (unsigned long long)in->replaced);
     printf("rejected: %llu\n", (unsigned long long)in->rejected);
+    /* the reasons and the refusal are the nodes' words */
+    char shown[1600];
     for (size_t i = 0; i < in->nreasons; i++)
         if (in->reasons[i].count)
-            printf("  %llu x %s\n", (unsigned long long)in->reasons[i].count, in->reasons[i].text);
+            printf("  %llu x %s\n", (unsigned long long)in->reasons[i].count,
+                   (cli_shown(in->reasons[i].text, shown, sizeof shown), shown));
     if (in->other_reasons)
         printf("  %llu x other reasons\n", (unsigned long long)in->other_reasons);
     printf("not acknowledged: %llu\n", (unsigned long long)in->unavailable);
     if (in->refused)
         printf("refused by the pipeline: %llu (%s)\n", (unsigned long long)in->refused,
-               in->refused_why);
+               (cli_shown(in->refused_why, shown, sizeof shown), shown));
     printf("bad lines: %llu\n", (unsigned long long)in->bad_lines);
     if (in->held)
         printf("read but not sent: %llu (%s)\n", (unsigned long long)in->held,

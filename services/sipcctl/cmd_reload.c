@@ -9,6 +9,7 @@
 #include <sysexits.h>
 
 #include "services/common/answer_list.h"
+#include "services/common/err_line.h"
 #include "sipcctl.h"
 
 /* What one node's answer means for the exit code, the worst last: this
@@ -64,8 +65,13 @@ static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
         else if (json_array_size(rs) > 0)
             kind = RL_RESTART;
         if (!o->json) {
-            printf("%s (%s): %s\n", json_string_value(json_object_get(j, "node")), cl.target,
-                   json_string_value(json_object_get(j, "message")));
+            /* the node's words */
+            const char *node = json_string_value(json_object_get(j, "node"));
+            const char *msg = json_string_value(json_object_get(j, "message"));
+            char shown_node[300], shown_msg[2400];
+            cli_shown(node ? node : "?", shown_node, sizeof shown_node);
+            cli_shown(msg ? msg : result, shown_msg, sizeof shown_msg);
+            printf("%s (%s): %s\n", shown_node, cl.target, shown_msg);
             cli_print_list("changed: ", changes);
             cli_print_list(json_is_true(json_object_get(j, "cut_off_acknowledged"))
                            ? "cut off (it spoke plaintext; acknowledged): "

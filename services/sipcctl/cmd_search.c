@@ -9,8 +9,10 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "base/utf8_text.h"
 #include "search.pb-c.h"
 #include "search_time.h"
+#include "services/common/err_line.h"
 #include "sipcctl.h"
 
 /* The exit code of an answer with nodes missing. */
@@ -155,8 +157,10 @@ static int print_json(const Sipc__Search__QueryResponse *r)
 
 /* ----------------------------------------------------------------- table */
 
-/* The body's first line, at most BODY_COLUMNS characters, control
- * characters as spaces; a body that is not UTF-8 is shown by its size. */
+/* The body's first line, at most BODY_COLUMNS columns: C0 controls as
+ * spaces, every other byte that is not part of a printable character (C1
+ * controls such as U+009B CSI, DEL) as \xNN, as cli_shown shows them, four
+ * columns each; a body that is not UTF-8 is shown by its size. */
 static void first_line(const Sipc__Search__Hit *h, char *out, size_t outlen)
 {
     size_t n = 0;
@@ -171,20 +175,24 @@ static void first_line(const Sipc__Search__Hit *h, char *out, size_t outlen)
     }
     const char *s = json_string_value(probe);
     size_t len = json_string_length(probe), w = 0, cols = 0, i = 0;
-    for (; i < len && cols < BODY_COLUMNS && w + 5 < outlen; cols++) {
-        size_t cl = 1;
+    /* s ends in a NUL (a NUL inside is a C0 control): the check may read
+     * up to 4 bytes at i */
+    while (i < len && cols < BODY_COLUMNS && w + 5 < outlen) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0xf0)
-            cl = 4;
-        else if (c >= 0xe0)
-            cl = 3;
-        else if (c >= 0xc0)
-            cl = 2;
-        if (cl == 1)
-            out[w++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
-        else
-            for (size_t k = 0; k < cl; k++)
-                out[w++] = s[i + k];
+        size_t cl = sipc__utf8_printable_len((const unsigned char *)s + i);
+        if (cl) {
+            memcpy(out + w, s + i, cl);
+            w += cl;
+            cols++;
+        } else if (c < 0x20) {
+            out[w++] = ' ';
+            cols++;
+            cl = 1;
+        } else {
+            w += (size_t)snprintf(out + w, outlen - w, "\\x%02x", c);
+            cols += 4;
+            cl = 1;
+        }
         i += cl;
     }
     if (i < len || (n == h->body.len && h->body_size > h->body.len))
@@ -193,14 +201,23 @@ static void first_line(const Sipc__Search__Hit *h, char *out, size_t outlen)
     json_decref(probe);
 }
 
+/* b as cli_shown_n shows it: a node's name, a record's id, a reason are
+ * the nodes' words (or a stored record's). */
+static const char *shown_b(const ProtobufCBinaryData *b, char *out, size_t len)
+{
+    cli_shown_n(b->data, b->len, out, len);
+    return out;
+}
+
 static void print_table(const Sipc__Search__QueryResponse *r)
 {
     int wn = 4, wi = 2;
+    char node[300], id[300], addr[300], why[1200];
     for (size_t i = 0; i < r->n_hits; i++) {
-        if ((int)r->hits[i]->node.len > wn)
-            wn = (int)r->hits[i]->node.len;
-        if ((int)r->hits[i]->id.len > wi)
-            wi = (int)r->hits[i]->id.len;
+        if ((int)strlen(shown_b(&r->hits[i]->node, node, sizeof node)) > wn)
+            wn = (int)strlen(node);
+        if ((int)strlen(shown_b(&r->hits[i]->id, id, sizeof id)) > wi)
+            wi = (int)strlen(id);
     }
     wi = wi > ID_COLUMNS ? ID_COLUMNS : wi;
     if (r->n_hits)
@@ -216,9 +233,8 @@ static void print_table(const Sipc__Search__QueryResponse *r)
         char rk[16] = "-";
         if (rank != 0.0)
             snprintf(rk, sizeof rk, "%.3f", rank);
-        printf("%-*.*s  %-24s  %-*.*s  %8s  %s\n", wn, (int)h->node.len,
-               (const char *)h->node.data, ts, wi, (int)h->id.len, (const char *)h->id.data, rk,
-               line);
+        printf("%-*s  %-24s  %-*.*s  %8s  %s\n", wn, shown_b(&h->node, node, sizeof node), ts, wi,
+               wi, shown_b(&h->id, id, sizeof id), rk, line);
     }
     size_t total = r->n_nodes_answered + r->n_nodes_missing;
     printf("%zu hit%s from %zu of %zu node%s%s\n", r->n_hits, r->n_hits == 1 ? "" : "s",
@@ -228,15 +244,13 @@ static void print_table(const Sipc__Search__QueryResponse *r)
                         : "");
     for (size_t i = 0; i < r->n_nodes_missing; i++) {
         const Sipc__Search__MissingNode *m = r->nodes_missing[i];
+        shown_b(&m->address, addr, sizeof addr);
+        shown_b(&m->reason, why, sizeof why);
         if (m->node.len)
-            printf("PARTIAL: missing %.*s (%.*s): %.*s\n", (int)m->node.len,
-                   (const char *)m->node.data, (int)m->address.len,
-                   (const char *)m->address.data, (int)m->reason.len,
-                   (const char *)m->reason.data);
+            printf("PARTIAL: missing %s (%s): %s\n", shown_b(&m->node, node, sizeof node), addr,
+                   why);
         else
-            printf("PARTIAL: missing %.*s: %.*s\n", (int)m->address.len,
-                   (const char *)m->address.data, (int)m->reason.len,
-                   (const char *)m->reason.data);
+            printf("PARTIAL: missing %s: %s\n", addr, why);
     }
     if (r->partial && !r->n_nodes_missing)
         printf("PARTIAL: some nodes did not answer\n");

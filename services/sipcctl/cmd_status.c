@@ -2,9 +2,11 @@
  * metrics`: the management channel. */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 
+#include "services/common/err_line.h"
 #include "services/data/data_validate.h"
 #include "services/management/mgmt_health.h"
 #include "services/sipcd/peers.h"
@@ -19,6 +21,29 @@ static const char *s_of(json_t *o, const char *key)
 static long long i_of(json_t *o, const char *key)
 {
     return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* Every string of j (its keys aside) as cli_shown shows it, for the text
+ * forms: the answer's names, addresses and errors are the node's words, and
+ * its peers'. jansson bounds the depth of what it parsed. */
+static void shown_strings(json_t *j)
+{
+    const char *key;
+    json_t *v;
+    size_t i;
+    if (json_is_object(j)) {
+        json_object_foreach(j, key, v)
+            shown_strings(v);
+    } else if (json_is_array(j)) {
+        json_array_foreach(j, i, v)
+            shown_strings(v);
+    } else if (json_is_string(j)) {
+        size_t n = json_string_length(j);
+        char *out = malloc(4 * n + 6);
+        if (out && cli_shown_n(json_string_value(j), n, out, 4 * n + 6))
+            json_string_set(j, out);
+        free(out);
+    }
 }
 
 /* The guard's plaintext peers, at most three, in the words of the node's
@@ -250,6 +275,8 @@ int cmd_status(void *arg)
                         je.text);
     }
     rc = o->cluster ? cluster_exit(st) : 0;
+    if (!o->json)
+        shown_strings(st);
     char others[600] = "";
     json_t *not_in = json_array();
     int nothers = o->expect_mode ? off_mode(st, o->expect_mode, others, sizeof others, not_in) : 0;
@@ -331,7 +358,8 @@ int cmd_metrics(void *arg)
     if (ctl_call(&cl, "management", "metrics", NULL, 0, &rep) != 0) {
         rc = ctl_report_failure(&cl, "management", "metrics", &rep);
     } else if (!o->json) {
-        fwrite(rep.data, 1, rep.len, stdout);
+        /* the node's text: its labels may name peers */
+        cli_shown_lines(stdout, rep.data, rep.len);
     } else if ((text = json_stringn(rep.len ? (const char *)rep.data : "", rep.len))) {
         /* the Prometheus text as it came, for a script that reads only JSON */
         json_t *j = json_pack("{s:o}", "metrics", text);

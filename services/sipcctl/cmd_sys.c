@@ -8,6 +8,7 @@
 #include <sysexits.h>
 #include <uv.h>
 
+#include "services/common/err_line.h"
 #include "sipcctl.h"
 
 /* A call's answer in call --json: the payload as a string, base64 when it
@@ -95,7 +96,9 @@ static int call_repeatedly(ctl *o, const char *target, const char *service, cons
         } else if (replies) {
             json_array_append_new(replies, payload_json(&rep));
         } else {
-            fwrite(rep.data, 1, rep.len, stdout);
+            /* the node's answer, as text: nothing of it may act on a terminal
+             * (--json gives it as it came) */
+            cli_shown_lines(stdout, rep.data, rep.len);
             if (rep.len && rep.data[rep.len - 1] != '\n')
                 putchar('\n');
         }

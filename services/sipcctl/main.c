@@ -32,7 +32,8 @@ static const cli_opt OPTS[] = {
     {"home", 'H', CLI_STRING, "DIR", "node home (default: $SIPC_HOME, else /var/lib/sipc)",
      offsetof(ctl, home), CLI_NONEMPTY, 0, 0, NULL},
     {"node", 'n', CLI_STRING, "HOST[:PORT]",
-     "the node to talk to (default: this home's [node] address;\n"
+     "the node to talk to (default: this home's [node] address,\n"
+     "loopback when it is a wildcard such as 0.0.0.0 or ::;\n"
      "without a port, the command's service port from this home's sipc.conf)",
      offsetof(ctl, node), CLI_NONEMPTY, 0, 0, NULL},
     {"timeout", 't', CLI_INT, "MS", "per call, default 5000", offsetof(ctl, timeout_ms), 0, 1,

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "home_lock.h"
 #include "host.h"
 #include "management_service.h"
 #include "metrics_http.h"
@@ -563,13 +564,14 @@ static int start_service(host *h, int i)
     sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "Starting %s", s->display);
     r = sipc_server_listen(&s->srv, s->ctx, s->display, h->cfg.address, s->port, s->router);
     if (r != 0) {
-        /* the server logged which port and why; a port in use is most often
-         * this home's node already running */
+        /* the server logged which port and why; this process holds the
+         * home's lock (home_lock.h), so the holder is no sipcd of this home */
         if (r == UV_EADDRINUSE)
             sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start",
-                      "Is another sipcd running from %s? `sipcctl --home %s status` asks the "
-                      "node on that port; else another program holds port %d",
-                      h->cfg.home, h->cfg.home, s->port);
+                      "Another program holds port %d: no other sipcd runs from %s (this one "
+                      "holds its lock, %s); `ss -ltnp 'sport = :%d'` names it (a sipcd of "
+                      "another home on the same address and ports?)",
+                      s->port, h->cfg.home, HOME_LOCK_FILE, s->port);
         return EX_OSERR;
     }
     sipc_server_set_conn_cb(s->srv, on_conn, s);

@@ -13,6 +13,7 @@
 #include <sysexits.h>
 #include <uv.h>
 
+#include "home_lock.h"
 #include "host.h"
 #include "services/common/core_dumps.h"
 #include "services/common/opt.h"
@@ -59,9 +60,11 @@ static const cli_tool SIPCD = {
     "Logs: DIR/logs/<Name>Service_<YYYYMMDD>.log (DataService_..., SearchService_...,\n"
     "ManagementService_..., PipelineService_...) and stderr.\n"
     "Exit codes: 0 stopped cleanly; 64 usage; 70 internal failure at start (the log\n"
-    "says which); 71 a port (or [metrics] address) could not be opened; 73 DIR/logs\n"
-    "or DIR/data could not be created or opened (DIR missing or not writable too);\n"
-    "78 configuration or key material problem (the message says which file).\n",
+    "says which); 71 a port (or [metrics] address) could not be opened; 73 DIR/state,\n"
+    "DIR/logs or DIR/data could not be created or opened (DIR missing or not\n"
+    "writable too); 75 DIR is in use: another sipcd (the message names its pid)\n"
+    "holds DIR/state/sipcd.lock, one sipcd per home; 78 configuration or key\n"
+    "material problem (the message says which file).\n",
     OPTS, NULL, CLI_HELP_WORD_NONE};
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -114,6 +117,11 @@ int main(int argc, char **argv)
     signal(SIGXFSZ, SIG_IGN);
 
     const char *home = sipc_home_resolve(opt.home);
+    /* before the home's store, state files or ports are touched: a second
+     * sipcd on this home stops here, whatever its ports */
+    int lr = home_lock_take(home, err, sizeof err);
+    if (lr != 0)
+        return cli_fail("sipcd", lr == -EWOULDBLOCK ? EX_TEMPFAIL : EX_CANTCREAT, "%s", err);
     if (sipc_config_load(&node.cfg, home, err, sizeof err) != 0) {
         return cli_fail("sipcd", EX_CONFIG, "%s", err);
     }

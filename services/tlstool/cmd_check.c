@@ -135,6 +135,12 @@ static int report(const sipc_config *cfg, const node_probe *p, const char *own_f
         printf("%s: reachable, but: %s\n", p->addr, why);
         return EX_CHECK_MISMATCH;
     }
+    if (cls == SIPC_CLASS_CALL && p->err != SIPC_ETIMEDOUT) {
+        /* connected and asked: the process there is not a node that tells
+         * its mode */
+        printf("%s: reachable, but its answer to sys.info is an error: %s\n", p->addr, why);
+        return EX_CHECK_MISMATCH;
+    }
     /* the detail often is the error's own text again */
     const char *detail = strcmp(p->detail, sipc_strerror(p->err)) ? p->detail : "";
     printf("%s: NOT reachable: %s%s%s\n", p->addr, sipc_strerror(p->err), detail[0] ? " - " : "",

@@ -110,9 +110,11 @@ int cmd_import(void *arg)
                "this home keeps to plaintext\n",
                o->home);
     else
-        printf("next: on every node `tlstool enable --mode permissive --reload` (the operator "
-               "guide, 1.5; a client-only machine needs no enable: its clients use TLS now that "
-               "a pair is imported)\n");
+        printf("next: on every node of a new cluster `tlstool enable` (strict) before it starts; "
+               "on a cluster running in plaintext `tlstool enable --mode permissive --reload` on "
+               "every node first, so that none refuses another (the operator guide, 1.5); a "
+               "client-only machine needs no enable: its clients use TLS now that a pair is "
+               "imported\n");
     sipc_keypair_free(&kp);
     return EX_OK;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "services/common/err_line.h"
 #include "services/tlstool/tlstool.h"
 
 typedef struct probe {
@@ -35,7 +36,7 @@ static void probe_log(void *arg, sipc_log_level level, const char *category, con
     /* remember the reasons per node address mentioned in the message */
     for (int i = 0; i < run->n; i++)
         if (strstr(msg, run->p[i].res->addr) || strstr(msg, "certificate"))
-            snprintf(run->p[i].res->log, sizeof run->p[i].res->log, "%s", msg);
+            cli_shown(msg, run->p[i].res->log, sizeof run->p[i].res->log);
 }
 
 static void probe_finish(probe *p)
@@ -44,8 +45,12 @@ static void probe_finish(probe *p)
         return;
     p->done = 1;
     uv_timer_stop(&p->timer);
-    if (!p->res->up && p->ch)
+    /* the call's own error (an error answer, on a channel that is fine)
+     * comes first; the channel's tells why no answer came */
+    if (!p->res->up && !p->res->err && p->ch)
         p->res->err = sipc_channel_last_error(p->ch);
+    if (!p->res->up && !p->res->err)
+        p->res->err = SIPC_ENOTCONN;
     if (p->ch) {
         sipc_channel_close(p->ch, NULL, NULL);
         p->ch = NULL;
@@ -68,18 +73,24 @@ static void probe_info_cb(int err, const sipc_reply *reply, void *arg)
                                          : NULL;
         const char *m = j ? json_string_value(json_object_get(j, "tls_mode")) : NULL;
         const char *f = j ? json_string_value(json_object_get(j, "fingerprint")) : NULL;
+        /* the mode kept as it is shown: the node's words */
         if (m)
-            snprintf(p->res->live_mode, sizeof p->res->live_mode, "%s", m);
+            cli_shown(m, p->res->live_mode, sizeof p->res->live_mode);
         if (f)
             snprintf(p->res->live_fp, sizeof p->res->live_fp, "%s", f);
         json_decref(j);
     } else {
         p->res->err = err;
-        const char *d = p->ch ? sipc_channel_last_detail(p->ch) : NULL;
+        /* an error answer's own words first: the channel's detail is about
+         * the connection, which may be fine (a plaintext fallback's note) */
+        const char *d = reply && reply->status && reply->message && reply->message[0]
+                            ? reply->message
+                            : p->ch ? sipc_channel_last_detail(p->ch) : NULL;
+        if (!d || !d[0])
+            d = reply && reply->message ? reply->message : NULL;
+        /* kept as it is shown: it quotes the node */
         if (d && d[0])
-            snprintf(p->res->detail, sizeof p->res->detail, "%s", d);
-        else if (reply && reply->message && reply->message[0])
-            snprintf(p->res->detail, sizeof p->res->detail, "%s", reply->message);
+            cli_shown(d, p->res->detail, sizeof p->res->detail);
     }
     probe_finish(p);
 }

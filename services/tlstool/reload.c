@@ -12,6 +12,7 @@
 #include "services/common/client_id.h"
 #include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
+#include "services/common/home_dir.h"
 #include "services/common/home_subject.h"
 #include "services/tlstool/tlstool.h"
 
@@ -67,9 +68,7 @@ int request_reload(const opts *o, int force)
                     "port is not known: send it SIGHUP (systemctl reload sipcd) instead",
                     port, o->home);
     /* a node listening on every interface is reached on loopback */
-    const char *host = cfg.address;
-    if (sipc_address_is_wildcard(host))
-        host = strchr(host, ':') ? "::1" : "127.0.0.1";
+    const char *host = sipc_cli_home_node_host(&cfg);
     /* the node may still run the old mode: offer TLS when a pair is
      * imported, accept a plaintext answer (what a home not enabled does) */
     sipc_config cc = cfg;
@@ -147,18 +146,24 @@ int request_reload(const opts *o, int force)
     json_t *j = json_loadb(c.data ? c.data : "", c.len, 0, &je);
     free(c.data);
     const char *result = json_string_value(json_object_get(j, "result"));
-    const char *msg = json_string_value(json_object_get(j, "message"));
+    const char *m = json_string_value(json_object_get(j, "message"));
+    const char *n = json_string_value(json_object_get(j, "node"));
+    /* the node's words */
+    char node[300], msg[2400];
+    cli_shown(n ? n : "?", node, sizeof node);
+    cli_shown(m                               ? m
+              : result && strcmp(result, "refused") ? result
+                                                    : "reload refused",
+              msg, sizeof msg);
     int rc = EX_OK;
     if (!result) {
         rc = fail(EX_RELOAD_REFUSED, "--reload: the node at %s:%d gave no reload answer", host,
                   port);
     } else if (!strcmp(result, "refused")) {
-        rc = fail(EX_RELOAD_REFUSED, "node %s: %s", json_string_value(json_object_get(j, "node")),
-                  msg ? msg : "reload refused");
+        rc = fail(EX_RELOAD_REFUSED, "node %s: %s", node, msg);
         cli_print_list("would have changed, not applied: ", json_object_get(j, "not_applied"));
     } else {
-        printf("node %s reloaded (%s:%d): %s\n", json_string_value(json_object_get(j, "node")),
-               host, port, msg ? msg : result);
+        printf("node %s reloaded (%s:%d): %s\n", node, host, port, msg);
         cli_print_list("changed: ", json_object_get(j, "changes"));
         cli_print_list(json_is_true(json_object_get(j, "cut_off_acknowledged"))
                        ? "cut off (it spoke plaintext; acknowledged): "

@@ -141,7 +141,8 @@ typedef struct node_probe {
     char detail[600];    /* the channel's or the reply's detail */
     char log[600];       /* the last warning logged about this node */
     /* from its sys.info: the mode and certificate it runs with now */
-    char live_mode[16];  /* "off", "strict", "permissive"; "" if not said */
+    char live_mode[64];  /* "off", "strict", "permissive"; "" if not said; as cli_shown
+                            shows it */
     char live_fp[65];
 } node_probe;
 

@@ -38,7 +38,7 @@ expect "sipcctl --home=-x: taken as the home" 78 "node home -x does not exist"
 run "$BIN/sipcctl" --home= status
 one_line "sipcctl --home=: empty, refused" 64 "^sipcctl: --home needs a value: it is empty$"
 run "$BIN/sipcctl" -H "" status
-one_line "sipcctl -H '': empty, refused" 64 "^sipcctl: --home needs a value: it is empty$"
+one_line "sipcctl -H '': empty, refused, named -H as typed" 64 "^sipcctl: -H needs a value: it is empty$"
 run "$BIN/sipcctl" ping --node ""
 one_line "sipcctl --node '': empty, refused" 64 "^sipcctl: --node needs a value: it is empty$"
 run "$BIN/sipcctl" ingest - --to=
@@ -91,11 +91,13 @@ run "$BIN/tlstool" --help
 expect "tlstool --help names -H" 0 "-H, --home DIR"
 run "$BIN/sipcd" --home "$work/a" --home="$work/a"
 one_line "sipcd --home twice, even alike: one line" 64 "^sipcd: --home given twice \('$work/a', then '$work/a'\): give it once \(see sipcd --help\)$"
-# 73 is what a missing home gives (logs/ cannot be created), as --help says
+# 73 is what a missing home gives (state/, where its lock is, cannot be
+# created), as --help says
 run "$BIN/sipcd" --help
-expect "sipcd --help: 73 covers the home's logs/ and data/" 0 "73 DIR/logs" "or DIR/data could not be created or opened \(DIR missing"
+expect "sipcd --help: 73 covers the home's state/, logs/ and data/, 75 its lock" 0 "73 DIR/state,\$" \
+    "^DIR/logs or DIR/data could not be created or opened \(DIR missing" "75 DIR is in use"
 run "$BIN/sipcd" --home "$work/no-such-home"
-expect "sipcd with a missing home" 73 "cannot create log directory $work/no-such-home/logs"
+expect "sipcd with a missing home" 73 "^sipcd: cannot create $work/no-such-home/state: No such file or directory$"
 # a mistyped home is named, not read as an empty one (which would fail later
 # as a cluster-name mismatch or a refused connection)
 run "$BIN/sipcctl" --home "$work/no-such-home" ping 127.0.0.1

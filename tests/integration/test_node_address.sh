@@ -114,12 +114,6 @@ else
 fi
 run ctl --home "$work/n3" status --cluster
 expect "the text names n4's address as not reached (exit 1: a problem)" 1 "$BASE.3:33790.*cannot be reached"
-# a second sipcd on n3's live home: its port is taken, and the log asks
-# whether another sipcd runs from that home
-run "$BIN/sipcd" --home "$work/n3"
-expect "a second sipcd on a live home: exit 71, the home's other sipcd named as the likely holder" 71 \
-    "Management Service cannot listen on $BASE\.3:33782: address already in use" \
-    "Is another sipcd running from $work/n3\? .sipcctl --home $work/n3 status. asks the node on that port; else another program holds port 33782"
 kill -TERM "$n3_pid"
 wait "$n3_pid"
 shtest_done

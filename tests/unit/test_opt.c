@@ -476,9 +476,9 @@ static void test_empty_value(void **state)
     assert_int_equal(x.r, SIPC_EINVAL);
     assert_string_equal(x.err, "--home needs a value: it is empty");
     done(&x);
-    PARSE(&x, "-H", "", "show");
+    PARSE(&x, "-H", "", "show"); /* named as typed */
     assert_int_equal(x.r, SIPC_EINVAL);
-    assert_string_equal(x.err, "--home needs a value: it is empty");
+    assert_string_equal(x.err, "-H needs a value: it is empty");
     done(&x);
     PARSE(&x, "make", "--name=", "f");
     assert_int_equal(x.r, 0);

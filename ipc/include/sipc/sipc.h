@@ -5,6 +5,10 @@
  * call). All functions must be called on the loop thread except
  * sipc_ctx_post(), which any thread may call. Functions return 0 or a negative
  * error code; a function that returns an error never fires its callback.
+ * A NULL handle or output pointer (where a comment does not say what NULL
+ * means) is SIPC_EINVAL from a function that returns a code; the others do
+ * nothing and return NULL, "", 0 or SIPC_TLS_OFF. A handle already freed
+ * cannot be told from a live one: that stays the caller's error.
  *
  * Whether a connection is TLS or plaintext is decided once per connection,
  * from the context's sipc_security when it is accepted or dialed (see
@@ -155,8 +159,12 @@ typedef struct sipc_request sipc_request;
 typedef struct sipc_router sipc_router;
 
 typedef struct sipc_options {
-    const char *node_id;          /* copied; default "node"; not "" */
-    const char *cluster;          /* copied; default "sipc"; not "" */
+    const char *node_id;          /* copied; default "node". 1 to 63 bytes of
+                                     printable UTF-8 (no control characters,
+                                     which a peer's hello check refuses) */
+    const char *cluster;          /* copied; default "sipc". The same rule: a
+                                     peer compares the whole name, so a longer
+                                     one is refused, never cut */
     size_t max_frame;             /* default 16 MiB; 1 KiB .. 256 MiB. The envelope
                                      (ids, names, deadline) takes a few dozen
                                      bytes of it besides the payload. Said to
@@ -245,9 +253,15 @@ typedef struct sipc_options {
 SIPC_EXTERN void sipc_options_init(sipc_options *opts);
 
 /* A context binds sipc to one libuv loop: it owns the servers and channels
- * made from it and holds a reference to sec. If SIGPIPE still has its default
- * action it is set to ignored, so a peer resetting a socket cannot kill the
- * process (write errors are reported as errors instead). */
+ * made from it and holds a reference to sec. sec is required (plaintext:
+ * sipc_security_plain()); opts may be NULL (every default). If SIGPIPE still
+ * has its default action it is set to ignored, so a peer resetting a socket
+ * cannot kill the process (write errors are reported as errors instead).
+ * Returns 0, SIPC_ENOMEM, or SIPC_EINVAL for a NULL out, loop or sec or an
+ * option out of its range; each SIPC_EINVAL logs one ERROR line
+ * (Transport.Context) through opts->log (sipc_log_stderr when NULL) naming
+ * the argument or field and why, e.g. "sipc_ctx_new: options.cluster is 70
+ * bytes long, more than the 63 this library keeps and sends to peers". */
 SIPC_EXTERN int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc_security *sec);
 SIPC_EXTERN uv_loop_t *sipc_ctx_loop(const sipc_ctx *ctx);
 /* The security new connections use. */
@@ -266,8 +280,8 @@ SIPC_EXTERN int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec);
  * closed on purpose; its channel redials at once with the current security.
  * A busy one gets a GOAWAY (docs/protocol.md, section 11): the peer (and a
  * channel of ctx) sends new calls on a new connection, and this one closes
- * once the requests it carried are answered, SIPC__GOAWAY_GRACE_MS (10 s) at
- * the latest; no request is cut short. Call it again until it returns 0 (a
+ * once the requests it carried are answered, 10 s after the GOAWAY at the
+ * latest; no request is cut short. Call it again until it returns 0 (a
  * timer of a few hundred ms). A peer that sends a request at the very moment
  * its idle connection is closed sees that call fail (SIPC_ECLOSED, never
  * acknowledged) and may send it again. Returns how many connections of an
@@ -278,17 +292,25 @@ SIPC_EXTERN int sipc_ctx_retire_connections(sipc_ctx *ctx, uint32_t quiet_ms);
 SIPC_EXTERN const char *sipc_ctx_node_id(const sipc_ctx *ctx);
 SIPC_EXTERN const char *sipc_ctx_cluster(const sipc_ctx *ctx);
 /* Closes every server, channel and connection of ctx; every pending call
- * completes with SIPC_ECANCELED (inside this function); then close_cb runs
- * and ctx is freed. Requests handlers still hold (on open or already closed
- * connections) are waited for at most 5 s: the close logs a WARN
- * (Transport.Conn) saying how many and which service.method, keeps the loop
- * running meanwhile (uv_run does not return before close_cb), and when the
- * 5 s end logs a WARN naming those still held and completes without them.
- * Answering such a request later is safe: sipc_respond / sipc_respond_error
- * free it and return SIPC_ECLOSED (0 for a one-way message), even after
- * close_cb. */
+ * completes with SIPC_ECANCELED ("context closed"); then close_cb (may be
+ * NULL) runs and ctx is freed. Requests handlers still hold (on open or
+ * already closed connections) are waited for at most 5 s: the close logs a
+ * WARN (Transport.Conn) saying how many and which service.method, keeps the
+ * loop running meanwhile (uv_run does not return before close_cb), and when
+ * the 5 s end logs a WARN naming those still held and completes without
+ * them. Answering such a request later is safe: sipc_respond /
+ * sipc_respond_error free it and return SIPC_ECLOSED (0 for a one-way
+ * message), even after close_cb.
+ * Unlike libuv's close callbacks, these run synchronously, inside this call
+ * and before it returns: the functions posted (sipc_ctx_post) and not run
+ * yet, then the callback of every pending call; each may call sipc again
+ * (a close there returns SIPC_ECLOSING). close_cb itself always runs later,
+ * from the loop.
+ * Returns 0; SIPC_EINVAL for a NULL ctx; SIPC_ECLOSING when ctx is already
+ * closing: nothing is done and this close_cb is never called (the first
+ * close's is), as nng's close says NNG_ECLOSED. */
 typedef void (*sipc_ctx_close_cb)(sipc_ctx *ctx, void *arg);
-SIPC_EXTERN void sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg);
+SIPC_EXTERN int sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg);
 
 /* Thread-safe: runs fn(ctx, arg) on the loop thread soon. Use it to submit
  * calls from other threads. Returns SIPC_ECLOSING once sipc_ctx_close was
@@ -306,10 +328,29 @@ typedef void (*sipc_handler_fn)(sipc_request *req, void *arg);
 
 /* A router maps (service, method) to handlers. New routers already serve the
  * built-in "sys" service: sys.ping (empty reply), sys.echo (returns the
- * payload) and sys.info (node id, cluster, TLS mode, peer TLS details). */
+ * payload) and sys.info (node id, cluster, TLS mode, peer TLS details).
+ *
+ * Lifetime: a router is reference counted. sipc_router_new gives the caller
+ * one reference; every server (sipc_server_listen) and channel
+ * (sipc_channel_open) that serves it takes its own and drops it once it is
+ * closed (just before it is freed, after its close_cb). The servers and
+ * channels share the router, not a copy: a handler added or replaced with
+ * sipc_router_add after listen takes effect for the next request, on every
+ * one of them. Like everything else here, a router is used on the loop
+ * thread only (no locking). */
 SIPC_EXTERN int sipc_router_new(sipc_router **out);
+/* Drops the caller's reference (NULL: nothing). The router's memory goes
+ * with the last reference, so it may be called right after
+ * sipc_server_listen: the server keeps serving the routes. r must not be
+ * used by the caller afterwards (nor by a handler's code that held it). */
 SIPC_EXTERN void sipc_router_free(sipc_router *r);
-/* Replaces an existing handler for the same pair. Strings are copied. */
+/* Longest service or method name, in bytes. A router holds no other, so
+ * sipc_call and sipc_send refuse a name no peer could route. */
+#define SIPC_NAME_MAX 255
+/* Replaces an existing handler for the same pair. Strings are copied.
+ * SIPC_EINVAL for a name that is empty, longer than SIPC_NAME_MAX or not
+ * printable UTF-8 (a control character, which a call could not name in a
+ * log line, or a byte that is not UTF-8). */
 SIPC_EXTERN int sipc_router_add(sipc_router *r, const char *service, const char *method, sipc_handler_fn fn,
                     void *arg);
 
@@ -341,9 +382,24 @@ SIPC_EXTERN sipc_conn *sipc_request_conn(const sipc_request *req);
 SIPC_EXTERN int sipc_respond(sipc_request *req, const void *data, size_t len);
 /* status: a positive application code (the caller sees SIPC_EREMOTE with
  * reply->status = status) or a negative sipc code (0 is sent as
- * SIPC_EREMOTE). Frees req; returns as sipc_respond does. A request is
- * answered once: the first answer frees it, so a second is a use after free
- * (its block may already carry another request). */
+ * SIPC_EREMOTE). Frees req; returns as sipc_respond does. The caller sees a
+ * remote SIPC_EINVAL as err = SIPC_EINVAL too, like a local usage error:
+ * reply->status != 0 tells a remote's answer apart.
+ *
+ * A request is answered once: the first answer (sipc_respond or
+ * sipc_respond_error) frees it, and req must not be used after it. What a
+ * second answer does:
+ * - given before any other request arrived on the context (e.g. twice in
+ *   the same handler call, or from one callback): it is detected, not sent,
+ *   and returns SIPC_EINVAL; the first such bug of a context logs an ERROR
+ *   (Transport.Conn). This holds for requests whose names and copied
+ *   payload fit a small block (a payload up to about 150 bytes, or of 4 KiB
+ *   and more, with short names), which the context keeps for reuse.
+ * - not guaranteed otherwise: once another request has taken the same
+ *   block (the next one to arrive may), a second answer goes to THAT
+ *   request's caller; a larger request's memory is given back to malloc,
+ *   and a second answer to it is a use after free. Under AddressSanitizer
+ *   no block is kept, and ASan reports the second answer. */
 SIPC_EXTERN int sipc_respond_error(sipc_request *req, int status, const char *message);
 
 /* ---------------------------------------------------------------- calls */
@@ -410,23 +466,34 @@ typedef enum {
 typedef void (*sipc_conn_cb)(sipc_conn *conn, sipc_conn_event ev, int err, void *arg);
 
 /* Listen on address:port (port 0 picks a free one) and serve router's
- * handlers. name is the service's display name used in log lines ("Data
- * Service"). The security of ctx decides plaintext, TLS or both. */
+ * handlers; the server holds a reference to router until it is closed (see
+ * sipc_router_new). address is a numeric IPv4 or IPv6 address ("[::1]" too;
+ * "0.0.0.0" or "::" for every interface); NULL, "" and "localhost" listen on
+ * 127.0.0.1 only. Anything else is SIPC_EINVAL, with an ERROR through the
+ * context's log saying so, as for a port that cannot be bound (the libuv
+ * code, e.g. UV_EADDRINUSE). name is the service's display name used in log
+ * lines ("Data Service"; NULL or "": "sipc server"). The security of ctx
+ * decides plaintext, TLS or both. */
 SIPC_EXTERN int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const char *address,
                        int port, const sipc_router *router);
 SIPC_EXTERN int sipc_server_port(const sipc_server *srv);
 SIPC_EXTERN void sipc_server_set_conn_cb(sipc_server *srv, sipc_conn_cb cb, void *arg);
-/* Stops listening, closes its connections (pending calls on them fail), then
- * close_cb (may be NULL). close_cb runs once every request received on those
- * connections has been answered (sipc_respond on a closed connection just
- * frees the request), so a handler holding one must still answer it. srv is
- * freed after close_cb and must not be used then. */
-SIPC_EXTERN void sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *), void *arg);
+/* Stops listening, closes its connections (pending calls on them fail, their
+ * callbacks run inside this call), then close_cb (may be NULL). close_cb
+ * runs once every request received on those connections has been answered
+ * (sipc_respond on a closed connection just frees the request), so a
+ * handler holding one must still answer it; it runs from the loop, or
+ * inside this call when sipc_server_drain already closed the listener and
+ * every connection. srv is freed after close_cb and must not be used then.
+ * Returns 0; SIPC_EINVAL for a NULL srv; SIPC_ECLOSING when srv is already
+ * closing (also by sipc_ctx_close): nothing is done and this close_cb is
+ * never called. */
+SIPC_EXTERN int sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *), void *arg);
 /* The graceful way to stop a server: it stops accepting at once (its port is
  * closed); an idle connection (as in sipc_ctx_retire_connections) is closed,
  * a busy one gets a GOAWAY (docs/protocol.md, section 11): its peer sends new
  * calls elsewhere and the connection closes once the requests it carried are
- * answered, SIPC__GOAWAY_GRACE_MS (10 s) at the latest. Call it again (a
+ * answered, 10 s after the GOAWAY at the latest. Call it again (a
  * timer of a few hundred ms) until it returns 0, or until a deadline of your
  * own, then sipc_server_close. Returns how many connections are still open;
  * 0 and nothing done once sipc_server_close was called. */
@@ -478,7 +545,9 @@ SIPC_EXTERN void sipc_server_foreach_conn(sipc_server *srv, void (*fn)(sipc_conn
 
 /* A channel is a client's lasting link to one address: it dials, keeps the
  * connection up with keepalives and redials with exponential backoff and
- * jitter when it drops. router may be NULL (then the peer cannot call us). */
+ * jitter when it drops. router may be NULL (then the peer cannot call us);
+ * else the channel holds a reference to it until it is closed (see
+ * sipc_router_new). */
 SIPC_EXTERN int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char *address, int port,
                       const sipc_router *router);
 SIPC_EXTERN void sipc_channel_set_conn_cb(sipc_channel *ch, sipc_conn_cb cb, void *arg);
@@ -510,14 +579,20 @@ typedef struct sipc_link_info {
                               which has its start only */
 } sipc_link_info;
 SIPC_EXTERN int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out);
-/* Fails pending calls with SIPC_ECANCELED, closes (the connection-down err
- * is 0), then close_cb (may be NULL). Until close_cb the handle stays valid
- * but refuses new calls (SIPC_ECLOSING); after close_cb it is freed and must
- * not be used. */
-SIPC_EXTERN void sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), void *arg);
+/* Fails pending calls with SIPC_ECANCELED ("channel closed"; their
+ * callbacks run synchronously, inside this call), closes (the
+ * connection-down err is 0), then close_cb (may be NULL), from the loop.
+ * Until close_cb the handle stays valid but refuses new calls
+ * (SIPC_ECLOSING); after close_cb it is freed and must not be used.
+ * Returns 0; SIPC_EINVAL for a NULL ch; SIPC_ECLOSING when ch is already
+ * closing (also by sipc_ctx_close): nothing is done and this close_cb is
+ * never called. */
+SIPC_EXTERN int sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), void *arg);
 
 /* Call service.method with payload. Calls made while the channel is not up
- * wait for it (up to their deadline). timeout_ms 0 means the default of 30 s.
+ * wait for it (up to their deadline). A name that is empty or longer than
+ * SIPC_NAME_MAX is SIPC_EINVAL (no router holds one); one that holds a
+ * control character is sent, and answered SIPC_ENOMETHOD. timeout_ms 0 means the default of 30 s.
  * Many calls may be in flight; replies may come in any order. cb runs once,
  * with the reply or the error; it may be NULL (the outcome is then not
  * reported: for a message without an answer, sipc_send is cheaper).

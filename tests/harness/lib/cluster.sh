@@ -15,15 +15,10 @@ for _sc_f in common state node netns tls cmd_up cmd_down cmd_status cmd_nodes cm
 done
 unset _sc_f
 
-# sc_usage HELP MESSAGE: a bad command line (exit 64).
+# sc_usage HELP MESSAGE: a bad command line, on one line that names the
+# command's --help (from HELP's usage line), as the sipc tools say it (exit
+# 64); the help itself is for --help to print.
 sc_usage() {
-    sc_err "$2"
-    printf '%s\n' "$1" >&2
-    exit "$SC_EX_USAGE"
-}
-# sc_usage_line HELP MESSAGE: a bad command line on one line that names the
-# command's --help (from HELP's usage line), as the sipc tools say it (exit 64).
-sc_usage_line() {
     local w
     read -r _ w _ <<<"${1#usage: }"
     case $w in [a-z]*) w="sipc-cluster $w --help" ;; *) w="sipc-cluster --help" ;; esac
@@ -58,7 +53,7 @@ sc_value() {
             if [ "$a" = "$n" ]; then sc_need_value "$help" "$n" "$@"; a=$1; else a=${a#*=}; fi
             # (named as typed: --nodes=3 then -n 3 is "--nodes and -n")
             [ "$n" = "$first" ] && n="$first given twice" || n="$first and $n given together"
-            sc_usage_line "$help" "$n ('$SC_VALUE', then '$a'): give it once"
+            sc_usage "$help" "$n ('$SC_VALUE', then '$a'): give it once"
         done
     done
 }
@@ -66,5 +61,5 @@ sc_value() {
 # command line) has a non-empty value after it, else a bad command line; an
 # option in its place (--service --tail 5) is the value missing.
 sc_need_value() {
-    [ $# -ge 3 ] && [ -n "$3" ] && [[ $3 != --?* ]] || sc_usage_line "$1" "$2 needs a value"
+    [ $# -ge 3 ] && [ -n "$3" ] && [[ $3 != --?* ]] || sc_usage "$1" "$2 needs a value"
 }

@@ -36,6 +36,12 @@ sc_cleanup_leftovers() {
     for pid in $(sc_pids_naming "--home $dir/") $(sc_pids_naming sipc-load "--dir $dir "); do
         sc_stop_pid "$pid" "" 10
     done
+    # and any sipcd still holding a home's lock (one given its home by
+    # SIPC_HOME names none on its command line)
+    local h
+    for h in "$dir"/nodes/*/; do
+        pid=$(sc_home_lock_pid "${h%/}") && sc_stop_pid "$pid" "" 10
+    done
     prefix=$(sc_ns_prefix "$dir")
     sc_netns_teardown "$prefix" || sc_err "could not delete every namespace of $prefix: $(sc_netns_list "$prefix" | tr '\n' ' ')"
     if [ -f "$dir/cluster.json" ]; then

@@ -23,6 +23,10 @@ sc_net_args() { # HELP ARGS...: sets SC_NET_NODES
         esac
         shift
     done
+}
+# sc_net_open: the cluster, once the command line is judged (a usage error
+# is said before the cluster is looked for)
+sc_net_open() {
     sc_open_or_die "$SC_ARG_DIR"
     [ "$(sc_q .netns)" = true ] ||
         sc_die "$SC_EX_CONFIG" "partitions need a cluster started with --netns (on loopback every node shares one network)"
@@ -31,6 +35,7 @@ sc_net_args() { # HELP ARGS...: sets SC_NET_NODES
 sc_cmd_partition() {
     sc_net_args "$SC_HELP_PARTITION" "$@"
     [ ${#SC_NET_NODES[@]} -gt 0 ] || sc_usage "$SC_HELP_PARTITION" "which NODE(s)?"
+    sc_net_open
     sc_lock
     local n addrs=""
     for n in "${SC_NET_NODES[@]}"; do
@@ -46,6 +51,7 @@ sc_cmd_partition() {
 sc_cmd_heal() {
     sc_net_args "$SC_HELP_HEAL" "$@"
     [ ${#SC_NET_NODES[@]} = 0 ] || sc_usage "$SC_HELP_HEAL" "heal takes no NODE"
+    sc_net_open
     sc_lock
     sc_partition_heal "$(sc_ns_prefix "$SC_DIR")"
     sc_update 'del(.partition)'

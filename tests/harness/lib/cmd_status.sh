@@ -25,9 +25,10 @@ unreachable.'
 # sc_status_lines to align); returns 0 healthy, 2 unreachable.
 # Sets SC_LAST_MODE to its TLS mode ("" when unreachable).
 sc_node_line() {
-    local n=$1 addr pid proc j err line
+    local n=$1 addr pid proc j err line foreign
     addr=$(sc_node address "$n")
     pid=$(sc_node pid "$n")
+    foreign=$(sc_node_foreign_pid "$n")
     if sc_node_stopped "$n"; then
         proc="pid $pid STOPPED (SIGSTOP)"
     elif sc_node_alive "$n"; then
@@ -36,6 +37,12 @@ sc_node_line() {
         proc="not running"
     else
         proc="pid $pid dead"
+    fi
+    # a sipcd the harness did not start holds the node's home (one started
+    # by hand there): say so, with its pid, rather than "dead"
+    if [ -n "$foreign" ] && [[ $proc == "pid $pid dead" || $proc == "not running" ]]; then
+        proc="pid $foreign runs, not started by sipc-cluster"
+        [ "$pid" = null ] || proc="$proc (its pid $pid exited)"
     fi
     SC_LAST_MODE=""
     err=$(mktemp)
@@ -46,13 +53,15 @@ sc_node_line() {
         return 2
     fi
     rm -f "$err"
+    j=$(jq "$SC_JQ_SHOWN shown_strings" <<<"$j") # the node's words, printed below
     SC_LAST_MODE=$(jq -r '.tls.mode' <<<"$j")
     # a node answers although the process the harness started is gone: one
-    # started by hand on the node's home (or the pid was reused); say so,
-    # with the pid it reports, rather than "dead" beside its health
-    if [[ $proc == "pid $pid dead" || $proc == "not running" ]]; then
-        local rpid
-        rpid=$(jq -r '.node.pid // empty' <<<"$j")
+    # started by hand on the node's home; say so, with its pid (the home
+    # lock's holder, else the pid it reports), rather than "dead" beside its
+    # health
+    if [[ $proc == "pid $pid dead" || $proc == "not running" || $proc == *"runs, not started by sipc-cluster"* ]]; then
+        local rpid=$foreign
+        [ -n "$rpid" ] || rpid=$(jq -r '.node.pid // empty' <<<"$j")
         proc="${rpid:+pid $rpid }answers, not started by sipc-cluster"
         [ "$pid" = null ] || proc="$proc (its pid $pid exited)"
     fi

@@ -28,6 +28,16 @@ sc_step() {
 
 sc_now_ms() { date +%s%3N; }
 
+# jq definitions for what a node answers, which `jq -r` would write raw:
+# `shown` gives a string as sipcctl shows a node's words (cli_shown): a C0 or
+# C1 control character or DEL as \xNN, the bytes of its UTF-8 (U+009B CSI is
+# \xc2\x9b); `shown_strings` does it to every string of a value.
+# shellcheck disable=SC2016
+SC_JQ_SHOWN='def sc_hex2: [(. / 16 | floor), (. % 16)] | map("0123456789abcdef"[.:.+1]) | add;
+def shown: gsub("(?<c>[\u0000-\u001f\u007f-\u009f])";
+    .c | explode[0] | (if . >= 128 then "\\xc2" else "" end) + "\\x" + sc_hex2);
+def shown_strings: walk(if type == "string" then shown else . end);'
+
 # sc_wait SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds;
 # fails after SECONDS. Every wait of the harness goes through here.
 sc_wait() {
@@ -87,6 +97,24 @@ sc_pid_is() {
     s=$(sc_pid_state "$1") || return 1
     [ "$s" != Z ] && [ "$s" != X ] || return 1
     [ -z "${2:-}" ] || [ "$2" = null ] || [ "$(sc_pid_starttime "$1")" = "$2" ]
+}
+
+# sc_home_lock_pid HOME: the pid of the sipcd running on HOME, which holds
+# HOME/state/sipcd.lock (flock, exclusive) for its whole life; fails when no
+# process holds it. The kernel's own list, /proc/locks, says whether it is
+# held (an entry of the file's inode, for the pid the file names): asked
+# without taking the lock, which would stand in a starting sipcd's way.
+sc_home_lock_pid() {
+    local f=$1/state/sipcd.lock ino pid
+    ino=$(stat -c %i "$f" 2>/dev/null) || return 1
+    pid=$(head -c 32 "$f" 2>/dev/null | head -n1)
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    # "1: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF" (a waiter has "->"
+    # as its second field)
+    awk -v ino=":$ino" -v pid="$pid" '$2 == "FLOCK" && $5 == pid &&
+        substr($6, length($6) - length(ino) + 1) == ino { found = 1 }
+        END { exit !found }' /proc/locks 2>/dev/null || return 1
+    echo "$pid"
 }
 
 # sc_ancestors: this process and its parents (never to be stopped by `down`).

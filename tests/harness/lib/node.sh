@@ -34,18 +34,19 @@ sc_node_stopped() { # alive but stopped by SIGSTOP
     sc_node_alive "$1" && [ "$(sc_pid_state "$(sc_node pid "$1")")" = T ]
 }
 
-# sc_node_foreign_pid NAME: when the process the harness started is gone but
-# the node answers (a sipcd started by hand on its home), prints the pid that
-# node reports (or "?") and succeeds; fails otherwise.
+# sc_node_foreign_pid NAME: when a sipcd the harness did not start (one
+# started by hand) runs on the node's home, holding its lock, prints its pid
+# and succeeds; fails otherwise. Answering or not (stopped, hung) alike.
 sc_node_foreign_pid() {
-    local j
-    ! sc_node_alive "$1" || return 1
-    j=$(sc_node_status "$1" 2000) || return 1
-    jq -r '.node.pid // "?"' <<<"$j"
+    local p
+    p=$(sc_home_lock_pid "$(sc_node home "$1")") || return 1
+    sc_node_alive "$1" && [ "$p" = "$(sc_node pid "$1")" ] && return 1
+    echo "$p"
 }
 # sc_node_refuse_foreign NAME: exits 78 (like `up` on a running cluster) when
 # a sipcd the harness did not start runs on the node's home: kill and restart
-# cannot reach it, and a second sipcd there would only fail on its ports.
+# cannot reach it, and a second sipcd there would be refused by the home's
+# lock.
 sc_node_refuse_foreign() {
     local p
     p=$(sc_node_foreign_pid "$1") || return 0
@@ -102,6 +103,13 @@ sc_node_status() {
     local n=$1 t=${2:-3000}
     sc_ctl --timeout "$t" --node "$(sc_node address "$n"):$(sc_node_port management "$n")" status --json 2>/dev/null
 }
+# sc_node_status_text NAME [TIMEOUT-MS]: the same with every string as
+# sipcctl shows a node's words (SC_JQ_SHOWN), for what the harness prints
+sc_node_status_text() {
+    local j
+    j=$(sc_node_status "$@") || return 1
+    jq "$SC_JQ_SHOWN shown_strings" <<<"$j"
+}
 
 # sc_node_healthy NAME [MODE]: answers its status, runs its four services (all
 # in MODE: off|permissive|strict, when given), and every link to the other
@@ -126,7 +134,7 @@ sc_wait_healthy() { sc_wait "${3:-30}" sc_node_healthy "$1" "${2:-}"; }
 # record them.)
 sc_node_guard_plaintext() {
     local j
-    j=$(sc_node_status "$1" 2000) || { echo "status unavailable"; return 0; }
+    j=$(sc_node_status_text "$1" 2000) || { echo "status unavailable"; return 0; }
     jq -r '.guard.plaintext_peers[]?
         | "guard: \(.node // .address) spoke plaintext to \(.service) \(.seconds_ago) s ago"' <<<"$j"
 }
@@ -136,7 +144,7 @@ sc_node_guard_plaintext() {
 # traffic some stay plaintext although their peer's newer ones are TLS.
 sc_node_live_plaintext() {
     local j
-    j=$(sc_node_status "$1" 2000) || { echo "status unavailable"; return 0; }
+    j=$(sc_node_status_text "$1" 2000) || { echo "status unavailable"; return 0; }
     jq -r '
         ([.links[] | select(.up and (.tls | not)) | "link \(.service) -> \(.node // .address)"]
          + [.services[] as $s | $s.plaintext_peers[]? | "plaintext connection to \($s.name) from \(.node // .address)"])

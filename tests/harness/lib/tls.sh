@@ -8,7 +8,7 @@ SC_TLS_STEP_WAIT=${SC_TLS_STEP_WAIT:-30}  # seconds a node may take to be health
 SC_TLS_QUIET_WAIT=${SC_TLS_QUIET_WAIT:-60} # seconds to wait for plaintext to go before strict
 
 # The mode a node runs with now (off, permissive, strict), from its status.
-sc_live_mode() { sc_node_status "$1" 2000 | jq -r '.tls.mode // empty'; }
+sc_live_mode() { sc_node_status_text "$1" 2000 | jq -r '.tls.mode // empty'; }
 
 # sc_tls_dead_nodes: one line per node whose process is gone or paused
 # ("n3 is not running (pid 11633 exited)"), the node's name first.
@@ -38,7 +38,7 @@ sc_tls_dead_hint() {
 # separated; fails when NAME does not answer.
 sc_node_down_peers() {
     local j map
-    j=$(sc_node_status "$1" 2000) || return 1
+    j=$(sc_node_status_text "$1" 2000) || return 1
     map=$(jq -c '[.nodes[] | {key: .address, value: .name}] | from_entries' "$SC_JSON")
     jq -r --argjson m "$map" '[.links[] | select(.up | not)
         | (.node // $m[(.address // "" | sub(":[0-9]+$"; ""))] // .address)] | unique | join(", ")' <<<"$j"
@@ -63,7 +63,7 @@ sc_tls_step_failed() {
     self=$(grep "^$n " <<<"$dead")
     others=$(grep -v "^$n " <<<"$dead")
     [ -z "$self" ] || sc_die "$SC_EX_UNAVAILABLE" "stopped at $n: $self after its step (see sipc-cluster logs $n)"
-    if ! j=$(sc_node_status "$n" 2000); then
+    if ! j=$(sc_node_status_text "$n" 2000); then
         sc_die "$SC_EX_UNAVAILABLE" "stopped at $n: it runs but does not answer its status after the step (see sipc-cluster status and logs $n)"
     fi
     mode=$(jq -r '.tls.mode' <<<"$j")

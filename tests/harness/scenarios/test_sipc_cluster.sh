@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# test_sipc_cluster.sh - the harness itself: its command line (usage, exit
-# codes, --help, an option given twice), `up` refusing a running cluster and
+# test_sipc_cluster.sh - the harness itself: its command line (usage errors
+# on one line, exit codes, --help, an option given twice), `up` refusing a running cluster and
 # a used address block, a killed node seen as dead, one started by hand in
 # its place as not the harness's, and a stopped one as STOPPED, a node killed
 # during a rolling change named as the cause, a command waiting for the lock
 # saying for what, and the cleanup a
 # test depends on: `down` after a crash of the harness (cluster.json gone)
 # still stops every node and deletes every namespace, found from DIR alone;
-# a second `down` is harmless. Uses the library (cluster.sh) as a test would.
+# a second `down` is harmless; a hand-started node is told by its home's
+# lock, answering or stopped. Uses the library (cluster.sh) as a test would.
 . "$(dirname "$0")/scenario.sh"
 . "$BIN/sipc-cluster.d/cluster.sh"
 
@@ -80,6 +81,46 @@ done
 ok "./sipc-cluster --help (and status --help) from the build folder: help only, exit 0"
 cluster status >/dev/null 2>&1; rc=$?
 [ "$rc" = 78 ] && ok "status without a cluster: exit 78" || not_ok "status without a cluster: exit $rc"
+# every other usage error: one line naming the command's --help (not the
+# whole help), exit 64, before the cluster is looked for (there is none here)
+bad=""
+while read -r hint cmdline; do
+    [ "$hint" = - ] && hint="" || hint="$hint "
+    # shellcheck disable=SC2086
+    out=$(cluster $cmdline 2>&1); rc=$?
+    [ "$rc" = 64 ] && [ "$(wc -l <<<"$out")" = 1 ] &&
+        grep -q "^sipc-cluster: error: .* (see sipc-cluster $hint--help)$" <<<"$out" || bad="$bad [$cmdline: exit $rc: $(head -n2 <<<"$out")]"
+done <<'LIST'
+- frobnicate
+- -x
+up up -n 0
+up up --bogus
+up up --tls maybe
+down down --keep --x
+status status extra
+logs logs
+logs logs n1 n2
+logs logs n1 --tail x
+logs logs n1 --service disk
+kill kill
+kill kill n1 --signal HUP
+restart restart
+restart restart n1 --x
+partition partition
+partition partition --x
+heal heal n1
+load load
+load load bogus
+tls tls
+tls tls enable
+tls tls rotate --rolling
+tls tls enable --rolling x
+LIST
+[ -z "$bad" ] && ok "usage errors of every command (unknown command or option, NODE missing, a bad value): exit 64, one line '... (see sipc-cluster CMD --help)'" ||
+    not_ok "usage errors not on one line:$bad"
+out=$("$SC" --dir "$CL" 2>&1); rc=$?
+[ "$rc" = 64 ] && [ "$out" = "sipc-cluster: error: which command? (see sipc-cluster --help)" ] &&
+    ok "no command: exit 64, one line" || not_ok "no command: exit $rc: $(head -n2 <<<"$out")"
 # an option without its value: 64 and sipc-cluster's own message, checked
 # before the cluster is looked for (there is none here)
 bad=""
@@ -161,6 +202,18 @@ out=$(cluster restart n2 2>&1); rc=$?
 [ "$rc" = 78 ] && grep -q "$msg" <<<"$out" && kill -0 "$by_hand" &&
     [ "$(grep -c 'sipc-cluster starts sipcd' "$(node_home n2)/sipcd.out")" = "$starts" ] &&
     ok "restart of the hand-started n2: exit 78, the same line, no second sipcd started" || not_ok "restart of a hand-started node: exit $rc: $out"
+# stopped, it answers nothing, but it still holds n2's home lock: status
+# names it, and restart still refuses
+kill -STOP "$by_hand"
+cluster status >"$work/st.out" 2>&1
+grep -q "^n2 .* pid $by_hand runs, not started by sipc-cluster (its pid $old_pid exited) *unreachable" "$work/st.out" &&
+    ok "the hand-started n2 stopped: status names pid $by_hand from its home's lock, unreachable" ||
+    { not_ok "status of a stopped hand-started node"; cat "$work/st.out"; }
+out=$(cluster restart n2 2>&1); rc=$?
+[ "$rc" = 78 ] && grep -q "$msg" <<<"$out" &&
+    [ "$(grep -c 'sipc-cluster starts sipcd' "$(node_home n2)/sipcd.out")" = "$starts" ] &&
+    ok "restart of the stopped hand-started n2: exit 78, no second sipcd started" || not_ok "restart of a stopped hand-started node: exit $rc: $out"
+kill -CONT "$by_hand"
 kill -TERM "$by_hand"; wait "$by_hand"
 # (n1's link to n2 redials after its backoff)
 cluster restart n2 >/dev/null && wait_for 30 cluster status && ok "restart: every node healthy again" || not_ok "restart"
@@ -206,9 +259,23 @@ cluster partition n1 >/dev/null 2>&1; rc=$?
 
 section "down after a crash of the harness"
 [ "$(node_procs)" = 2 ] || not_ok "expected 2 node processes, found $(node_procs)"
+# a sipcd on a home under DIR/nodes given by SIPC_HOME: no --home on its
+# command line, only its home's lock tells it
+mkdir -p -m 700 "$CL/nodes/extra"
+printf '[node]\nid = extra\naddress = %s.9\n[cluster]\nname = extra\nnodes = %s.9\n' "$NET" "$NET" >"$CL/nodes/extra/sipc.conf"
+SIPC_HOME=$CL/nodes/extra "$BIN/sipcd" >"$work/extra.out" 2>&1 </dev/null &
+extra=$!
+wait_for 10 sc_home_lock_pid "$CL/nodes/extra" || not_ok "the SIPC_HOME sipcd did not take its home's lock"
 rm -f "$CL/cluster.json"
 cluster down >"$work/down.out" 2>&1 && grep -q "leftovers" "$work/down.out" && [ "$(node_procs)" = 0 ] &&
     ok "without cluster.json, down finds and stops both nodes (one of them SIGSTOPped)" || { not_ok "down after a crash"; cat "$work/down.out"; }
+if sc_pid_is "$extra"; then
+    not_ok "down left the sipcd given its home by SIPC_HOME (pid $extra)"
+    kill -KILL "$extra"
+else
+    ok "down also stops a sipcd holding a home's lock under DIR/nodes that names no --home"
+fi
+wait "$extra" 2>/dev/null
 [ ! -e "$CL" ] && ok "down removed the folder" || not_ok "folder left: $(ls "$CL")"
 cluster down >/dev/null 2>&1 && ok "down again: harmless" || not_ok "second down"
 

@@ -5,7 +5,10 @@
  *
  * sipc.h is mechanism only (contexts, servers, channels, calls); this header
  * is where the node's conventions live. A program that is not a node (a test
- * client with its own PEM files, say) needs only sipc.h. */
+ * client with its own PEM files, say) needs only sipc.h. NULL arguments are
+ * treated as in sipc.h: SIPC_EINVAL from a function that returns a code
+ * (sipc_config_load, the loaders, sipc_logger_open), else nothing done and
+ * NULL, "", 0 or SIPC_TLS_OFF returned; an err buffer may be NULL. */
 #ifndef SIPC_NODE_H
 #define SIPC_NODE_H
 

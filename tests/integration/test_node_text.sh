@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# test_node_text.sh - what a node answers, or a stored record holds, reaches
+# the terminal in the text forms of sipcctl and tlstool only as cli_shown
+# shows it: ESC, BEL, C1 controls (U+009B CSI) and broken UTF-8 as \xNN,
+# printable UTF-8 ("café") kept.
+#   - a real sipcd on $NET.1 (standard ports, plaintext) stores a record whose
+#     body holds U+009B and ESC and whose attribute holds ESC: `search` shows
+#     the body's first line with the C1 escaped (ESC, a C0, as a space) and
+#     "café" whole; `list` shows the attribute escaped
+#   - a fake node on $NET.2 (text_node.py) whose every answer holds them:
+#     ingest's rejected and not acknowledged lines and its summary, the
+#     refusal of --to; status and status --cluster; metrics; reload; info;
+#     search's node, id and missing node; a data error's message; tlstool
+#     --reload's answer; tlstool check's live mode of a node; sipc-cluster's
+#     status line of it and what its TLS steps say of its guard and links
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+NET=${SIPC_TEST_NET:-127.0.86}
+BASE=$NET
+SRC=$(cd "$(dirname "$0")" && pwd)
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init node_text
+need_free "$NET".1:{23000,23001,23002,23003}
+
+# raw_free FILE: no byte of FILE acts on a terminal: no C0 control but a
+# newline, no DEL, no C1 (U+0080..U+009F or a lone 0x80..0x9f), nothing that
+# is not UTF-8
+raw_free() {
+    python3 - "$1" <<'EOF'
+import re, sys
+b = open(sys.argv[1], "rb").read()
+try:
+    t = b.decode("utf-8")
+except UnicodeDecodeError as e:
+    sys.exit("not UTF-8 at byte %d" % e.start)
+m = re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", t)
+sys.exit("U+%04X at character %d" % (ord(m.group()), m.start()) if m else 0)
+EOF
+}
+# shown NAME WANT...: the last run printed every WANT (fixed strings) and
+# nothing raw
+shown() {
+    local name=$1 w why
+    shift
+    if ! why=$(raw_free "$OUT" 2>&1); then
+        bad "$name: a control reached the terminal ($why)"
+        return 1
+    fi
+    for w in "$@"; do
+        grep -Fq -- "$w" "$OUT" || { bad "$name: no '$w' in the output (exit $RC)"; return 1; }
+    done
+    ok "$name"
+}
+# what text_node.py's strings show as
+S='\x1b[2J \xc2\x9b31m \x1b]0;owned\x07 café'
+SB="$S \\x9b1m \\xe6\\x97"
+
+# --- a stored record, searched through a real node -------------------------
+one_node_home "$work/n" text
+sipcd_start "$work/n" || exit 1
+node_pid=$sipcd_pid
+ctl() { "$BIN/sipcctl" --home "$work/n" --timeout 5000 "$@"; }
+body=$(printf 'marker \302\23331m red \033[2J clear caf\303\251')
+check "a record with U+009B and ESC in its body is stored" \
+    ctl put r1 --timestamp 2026-11-23T10:00:00Z --attr "k=v$(printf '\033')[1m" --body "$body"
+got=0
+for _ in $(seq 1 50); do # the index follows the commit
+    run ctl search marker
+    grep -q '^1 hit' "$OUT" && got=1 && break
+    sleep 0.1
+done
+[ "$got" = 1 ] || bad "search never found the record"
+shown "search: the body's first line shows U+009B as \\xNN, ESC as a space, café whole" \
+    'marker \xc2\x9b31m red  [2J clear café'
+run ctl list --since 2026-11-23T00:00:00Z
+shown "list: the attribute's ESC as \\xNN" 'k=v\x1b[1m'
+kill -TERM "$node_pid"
+wait "$node_pid"
+
+# --- a node whose answers hold controls -------------------------------------
+mkdir -p "$work/h"
+python3 "$SRC/text_node.py" "$NET.2" text >"$work/port" 2>"$work/fake.err" &
+fake_pid=$!
+wait_for 10 test -s "$work/port" || { not_ok "the fake node did not start"; shtest_show "$work/fake.err"; shtest_done; exit 1; }
+port=$(cat "$work/port")
+printf '[node]\nid = cli\naddress = %s.2\n[cluster]\nname = text\n[management]\nport = %s\n' \
+    "$NET" "$port" >"$work/h/sipc.conf"
+fake() { "$BIN/sipcctl" --home "$work/h" --timeout 5000 --node "$NET.2:$port" "$@"; }
+
+printf '{"id":"r1","timestamp":"2026-11-23T10:00:00Z","body":"a"}\n{"id":"r2","timestamp":"2026-11-23T10:00:00Z","body":"b"}\n' \
+    >"$work/in.ndjson"
+run fake ingest "$work/in.ndjson"
+shown "ingest: the destination and reasons of rejected and not acknowledged lines, the summary" \
+    "rejected by dest$S: INVALID: why$S" "not acknowledged: lost$S" "1 x INVALID: why$S"
+run fake ingest "$work/in.ndjson" --to x
+shown "ingest --to: the pipeline's refusal, on stderr and in the summary" \
+    "failed: UNKNOWN_NODE: no node $S" "refused by the pipeline: 2 (UNKNOWN_NODE: no node $S)"
+run fake status
+shown "status: ids, addresses, errors and every other string of the answer" \
+    "node n$S (addr$S), cluster c$S" "  sipc $S" "mode permissive$S, required subject subj$S" \
+    "certificate: CN=$S" "pp$S (ppn$S)" "disk$S" "last error: refused$S" "peer$S (node pn$S)"
+run fake status --cluster
+shown "status --cluster: an unreachable node's address and error, the problems" \
+    "node at down$S: UNREACHABLE: gone$S" "  - problem$S"
+run fake metrics
+shown "metrics: the node's text" "sipc_up{node=\"$SB\"} 1" "# $S"
+run fake reload
+shown "reload: the node's name, message and changes" "rn$S (" "): reloaded$S" "changed: ch$S"
+run fake info
+shown "info: the node's answer" '"tls_mode": "m\u001b[2J \xc2\x9b31m \u001b]0;owned\u0007 café"'
+# tlstool check asks each [cluster] node's sys.info for the mode it runs
+mkdir -p "$work/k"
+printf '[node]\nid = k\naddress = %s.3\n[cluster]\nname = text\nnodes = %s.2:%s\n' "$NET" "$NET" \
+    "$port" >"$work/k/sipc.conf"
+export SIPC_PFX_PASSWORD="Node-Text-$$"
+"$BIN/tlstool" --home "$work/k" create -site "$work/k.pfx" >/dev/null &&
+    "$BIN/tlstool" --home "$work/k" import "$work/k.pfx" >/dev/null
+run "$BIN/tlstool" --home "$work/k" check --timeout 5000
+shown "tlstool check: the mode a node says it runs" "runs TLS mode m$S, this home"
+# a node whose sys.info answers an error is reachable, not "NOT reachable: success"
+TEXT_NODE_INFO_ERROR=1 python3 "$SRC/text_node.py" "$NET.4" text >"$work/port4" 2>"$work/fake4.err" &
+fake4_pid=$!
+if wait_for 10 test -s "$work/port4"; then
+    printf '[node]\nid = k\naddress = %s.3\n[cluster]\nname = text\nnodes = %s.4:%s\n' "$NET" \
+        "$NET" "$(cat "$work/port4")" >"$work/k/sipc.conf"
+    run "$BIN/tlstool" --home "$work/k" check --timeout 5000
+    shown "tlstool check: a node's error answer to sys.info, quoted" \
+        "reachable, but its answer to sys.info is an error: info broke $S"
+    if [ "$RC" = 42 ] && ! grep -q "success" "$OUT"; then
+        ok "tlstool check: an error answer exits 42 and never says 'success'"
+    else
+        bad "tlstool check: an error answer exits $RC: $(cat "$OUT")"
+    fi
+else
+    not_ok "the second fake node did not start"
+fi
+kill "$fake4_pid" 2>/dev/null
+wait "$fake4_pid" 2>/dev/null
+run fake search x
+shown "search: a hit's node and id, a missing node's name, address and reason" \
+    "hn$SB" "id\\x1b[2J" "PARTIAL: missing mn$SB (ma$SB): mr$SB"
+run fake get r1
+shown "get: the data service's message" "not found: nothing $SB"
+# tlstool --reload asks the home's [node] address at its [management] port
+run "$BIN/tlstool" --home "$work/h" disable --reload
+shown "tlstool --reload: the node's name and message" "node rn$S reloaded" ": reloaded$S" \
+    "changed: ch$S"
+
+# sipc-cluster's text, of a cluster whose one node is the fake: its status
+# line, and what its TLS steps print of the node's guard and links
+mkdir -p "$work/c"
+jq -n --arg bin "$BIN" --arg home "$work/h" --arg a "$NET.2" --argjson p "$port" \
+    '{version: 1, bin: $bin, client_home: $home,
+      nodes: [{name: "n1", address: $a, pid: null, start_time: null, ports: {management: $p}}]}' \
+    >"$work/c/cluster.json"
+harness() { (. "$SRC/../harness/lib/cluster.sh" && sc_open "$work/c" && SC_BIN=$BIN && "$@"); }
+run harness sc_status_lines
+shown "sipc-cluster status: the node's line" "TLS permissive$S  [Data$S permissive]"
+run harness sc_node_guard_plaintext n1
+shown "sipc-cluster: a guard's plaintext peer" "guard: pn$S spoke plaintext to data$S 3 s ago"
+run harness sc_node_live_plaintext n1
+shown "sipc-cluster: a plaintext connection" "plaintext connection to Data$S from ppn$S"
+run harness sc_node_down_peers n1
+shown "sipc-cluster: a link that is down" "la$S"
+kill "$fake_pid" 2>/dev/null
+wait "$fake_pid" 2>/dev/null
+shtest_done

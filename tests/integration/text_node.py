@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""text_node.py - a fake node for test_node_text.sh whose answers hold
+terminal controls, where a real node cannot be made to send them.
+
+    text_node.py HOST CLUSTER
+
+Listens on HOST (loopback, the test's block) at a port of the kernel's
+choice, printed first; serves one plaintext connection after another (at
+most 60, each at most 20 s; it exits after 30 s without one): says hello as
+node "fake" of CLUSTER and answers every REQUEST from the table below, its
+strings holding ESC, BEL, C1 CSI (U+009B, and a lone byte 0x9b where the
+field is bytes) next to printable UTF-8 ("café"). A method it does not know
+gets an ERROR that says so. With TEXT_NODE_INFO_ERROR set, sys.info is
+answered by an ERROR too."""
+import json
+import os
+import socket
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from flood_peers import field, frame  # noqa: E402
+from stall_peers import varint_at  # noqa: E402
+
+ESC = "\x1b[2J"          # clears the screen
+TITLE = "\x1b]0;owned\x07"  # sets the window title
+CSI = "\u009b31m"        # C1 CSI: red
+BAD = (ESC + " " + CSI + " " + TITLE + " café").encode()
+BAD_BYTES = BAD + b" \x9b1m \xe6\x97"  # and a lone C1 byte, broken UTF-8
+
+
+def fields(b):
+    """(number, value) of each field of message b: an int or bytes."""
+    i, out = 0, []
+    while i < len(b):
+        key, i = varint_at(b, i)
+        num, wire = key >> 3, key & 7
+        if wire == 0:
+            v, i = varint_at(b, i)
+        elif wire == 2:
+            n, i = varint_at(b, i)
+            v, i = b[i:i + n], i + n
+        elif wire == 1:
+            v, i = b[i:i + 8], i + 8
+        elif wire == 5:
+            v, i = b[i:i + 4], i + 4
+        else:
+            raise ValueError("wire type %d" % wire)
+        out.append((num, v))
+    return out
+
+
+def envelope(kind, rid, payload=b"", status=0, message=b""):
+    body = field(1, 0, 1) + field(2, 0, kind)
+    if rid:
+        body += field(3, 0, rid)
+    if status:
+        body += field(6, 0, (status << 1) ^ (status >> 31))
+    if message:
+        body += field(7, 2, message)
+    if payload:
+        body += field(8, 2, payload)
+    return frame(body)
+
+
+def j(obj):
+    return json.dumps(obj, ensure_ascii=False).encode()
+
+
+def node_status(i):
+    s = BAD.decode()
+    return {
+        "node": {"id": "n" + s, "address": "addr" + s, "cluster": "c" + s, "uptime_seconds": 5,
+                 "version": "sipc " + s},
+        "tls": {"enabled": True, "mode": "permissive" + s, "required_subject": "subj" + s,
+                "certificate": {"subject": "CN=" + s, "fingerprint_sha256": "ab" * 32,
+                                "not_after": "2030" + s, "days_left": 100}},
+        "guard": {"plaintext_peers": [{"address": "peer" + s, "node": "pn" + s,
+                                       "service": "data" + s, "seconds_ago": 3}],
+                  "window_s": 60, "held_back": True},
+        "services": [{"name": "Data" + s, "port": 23000 + i, "tls": "permissive",
+                      "connections": {"tls": 1, "plaintext": 1, "opening": 0},
+                      "plaintext_peers": [{"address": "pp" + s, "node": "ppn" + s}]}],
+        "storage": {"writes": {"failing": True, "since": "t" + s, "failures": 2,
+                               "last_failure": "lf" + s, "last_error": "disk" + s}},
+        "links": [{"service": "search" + s, "address": "la" + s, "up": False,
+                   "last_error": "refused" + s}],
+    }
+
+
+def ingest(req):
+    recs = [v for n, v in fields(req) if n == 1]
+    to = [v for n, v in fields(req) if n == 2]
+    if to:  # UNKNOWN_NODE
+        return None, 2, b"no node " + BAD
+    out = b""
+    for k, r in enumerate(recs):
+        rid = [v for n, v in fields(r) if n == 1][0]
+        if k % 2 == 0:  # REJECTED, INVALID
+            res = field(1, 2, rid) + field(2, 0, 2) + field(3, 2, b"dest" + BAD) + \
+                field(4, 2, b"why" + BAD) + field(5, 0, 2)
+        else:  # UNAVAILABLE
+            res = field(1, 2, rid) + field(2, 0, 3) + field(4, 2, b"lost" + BAD)
+        out += field(1, 2, res)
+    return out, 0, b""
+
+
+def search():
+    att = field(1, 2, b"k" + BAD_BYTES) + field(2, 2, b"v" + BAD_BYTES)
+    hit = field(1, 2, b"id" + BAD_BYTES) + field(2, 0, 1795428000000) + \
+        field(3, 2, b"hn" + BAD_BYTES) + field(4, 2, att) + field(5, 2, b"body") + field(7, 0, 4)
+    miss = field(1, 2, b"mn" + BAD_BYTES) + field(2, 2, b"ma" + BAD_BYTES) + \
+        field(3, 2, b"mr" + BAD_BYTES)
+    return field(1, 2, hit) + field(2, 0, 1) + field(3, 2, b"fake") + field(4, 2, miss)
+
+
+def answer(service, method, payload):
+    """(payload, status, message): a RESPONSE when status is 0, else an ERROR."""
+    s = BAD.decode()
+    if (service, method) == ("sys", "info") and os.environ.get("TEXT_NODE_INFO_ERROR"):
+        return None, 13, b"info broke " + BAD
+    if (service, method) == ("sys", "info"):
+        return j({"node": "n" + s, "tls_mode": "m" + s}) + b"\n", 0, b""
+    if (service, method) == ("management", "status"):
+        return j(node_status(0)), 0, b""
+    if (service, method) == ("management", "cluster"):
+        return j({"nodes": [dict(node_status(0), reachable=True),
+                            {"reachable": False, "address": "down" + s, "error": "gone" + s}],
+                  "problems": [{"kind": "unreachable", "message": "problem" + s}],
+                  "health": "problems"}), 0, b""
+    if (service, method) == ("management", "metrics"):
+        return b'sipc_up{node="' + BAD_BYTES + b'"} 1\n# ' + BAD + b"\n", 0, b""
+    if (service, method) == ("management", "reload"):
+        return j({"result": "applied", "node": "rn" + s, "message": "reloaded" + s,
+                  "changes": ["ch" + s]}), 0, b""
+    if (service, method) == ("pipeline", "ingest"):
+        return ingest(payload)
+    if (service, method) == ("search", "query"):
+        return search(), 0, b""
+    if (service, method) == ("data", "get"):
+        return None, 4, b"nothing " + BAD_BYTES  # NOT_FOUND
+    return None, 1, ("no %s.%s here" % (service, method)).encode()
+
+
+def serve(c, cluster):
+    h = field(1, 0, 1) + field(2, 2, b"fake") + field(3, 2, cluster.encode()) + \
+        field(4, 2, b"text_node.py")
+    c.sendall(frame(field(1, 0, 1) + field(2, 0, 1) + field(8, 2, h)))
+    buf = b""
+    while True:
+        b = c.recv(65536)
+        if not b:
+            return
+        buf += b
+        while len(buf) >= 4:
+            n = struct.unpack(">I", buf[:4])[0]
+            if len(buf) < 4 + n:
+                break
+            env = dict(fields(buf[4:4 + n]))
+            buf = buf[4 + n:]
+            kind, rid = env.get(2, 0), env.get(3, 0)
+            if kind == 6:  # PING
+                c.sendall(envelope(7, rid))
+            elif kind == 2:  # REQUEST
+                payload, status, message = answer(env.get(4, b"").decode(),
+                                                  env.get(5, b"").decode(), env.get(8, b""))
+                if status:
+                    c.sendall(envelope(5, rid, status=status, message=message))
+                else:
+                    c.sendall(envelope(3, rid, payload=payload))
+
+
+def main():
+    s = socket.socket()
+    s.bind((sys.argv[1], 0))
+    s.listen(4)
+    s.settimeout(30)
+    print(s.getsockname()[1], flush=True)
+    for _ in range(60):
+        try:
+            c, _ = s.accept()
+        except OSError:
+            return
+        c.settimeout(20)
+        try:
+            serve(c, sys.argv[2])
+        except (OSError, ValueError):
+            pass
+        c.close()
+
+
+if __name__ == "__main__":
+    main()

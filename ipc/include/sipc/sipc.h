@@ -482,7 +482,8 @@ SIPC_EXTERN void sipc_server_set_conn_cb(sipc_server *srv, sipc_conn_cb cb, void
  * callbacks run inside this call), then close_cb (may be NULL). close_cb
  * runs once every request received on those connections has been answered
  * (sipc_respond on a closed connection just frees the request), so a
- * handler holding one must still answer it; it runs from the loop, or
+ * handler holding one must still answer it (only sipc_ctx_close gives up on
+ * such requests, after 5 s); it runs from the loop, or
  * inside this call when sipc_server_drain already closed the listener and
  * every connection. srv is freed after close_cb and must not be used then.
  * Returns 0; SIPC_EINVAL for a NULL srv; SIPC_ECLOSING when srv is already

@@ -42,7 +42,15 @@ static void ch_flush_waiting(sipc_channel *ch, sipc_conn *c)
             continue;
         }
         r = sipc__conn_start_call(c, call, call->service, call->method, call->data, call->len);
-        if (r != 0) {
+        if (r == SIPC_ETOOBIG) {
+            /* within our max_frame, beyond the one the peer's hello said */
+            char msg[300];
+            snprintf(msg, sizeof msg,
+                     "request of %zu bytes is larger than the maximum frame of %zu bytes node %s "
+                     "accepts (its max_frame)",
+                     call->len, c->send_max, c->peer_node);
+            sipc__call_complete(call, r, 0, msg, NULL, 0);
+        } else if (r != 0) {
             sipc__call_complete(call, r, 0, "", NULL, 0);
         } else {
             /* in flight now: the copied request is no longer needed */

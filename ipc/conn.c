@@ -42,7 +42,7 @@ static void conn_after_write(sipc_conn *c);
 static int conn_send_direct(sipc_conn *c, const sipc_env_out *e)
 {
     size_t at;
-    int r = sipc_env_encode_around(&c->out, e, c->ctx->opts.max_frame, &at);
+    int r = sipc_env_encode_around(&c->out, e, c->send_max, &at);
     if (r != 0)
         return r;
     sipc_piece parts[2] = {{e->payload, e->payload_len}, {c->out.data + at, c->out.len - at}};
@@ -67,7 +67,7 @@ int sipc__conn_queue(sipc_conn *c, const sipc_env_out *e)
     if (e->payload_len >= c->direct_min && c->state == SIPC_CONN_S_UP && c->stream &&
         !c->write_err)
         return conn_send_direct(c, e);
-    int r = sipc_env_encode(&c->out, e, c->ctx->opts.max_frame);
+    int r = sipc_env_encode(&c->out, e, c->send_max);
     if (r == 0) {
         c->last_io = uv_now(c->ctx->loop);
         sipc__conn_account(c);
@@ -279,6 +279,14 @@ void sipc__conn_update_pause(sipc_conn *c)
         c->paused = over;
         sipc_stream_pause(c->stream, over);
     }
+    if (at_cap != (c->held_since != 0)) {
+        /* paused by our own handlers: the timer looks for requests whose
+           caller gave up, which free their place */
+        c->held_since = at_cap ? uv_now(c->ctx->loop) : 0;
+        if (at_cap && c->state == SIPC_CONN_S_UP &&
+            (c->timer_due == 0 || c->timer_due > c->held_check))
+            sipc__conn_arm_timer(c);
+    }
     /* the flusher decodes the backlog; a connection waiting for room is
        tried again when room is given back, not at every flush */
     if (c->backlog.len && !at_cap && !c->rx_waiting)
@@ -387,6 +395,10 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
     /* a name told with its end missing would never match: say it was cut */
     c->peer_cluster_cut = h->cluster && strlen(h->cluster) >= sizeof c->peer_cluster;
     c->peer_plaintext_retry = h->plaintext_retry != 0;
+    /* a frame larger than the peer takes would close the whole link: such an
+       answer or request is refused alone instead */
+    if (h->max_frame && h->max_frame < c->send_max)
+        c->send_max = h->max_frame;
     int err = 0;
     if (h->protocol_version != SIPC_PROTOCOL_VERSION || env->version != SIPC_PROTOCOL_VERSION) {
         err = SIPC_EVERSION;
@@ -480,8 +492,16 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
     case SIPC__KIND__REQUEST:
     case SIPC__KIND__ONE_WAY:
         sipc__conn_dispatch(c, env, data); /* keeps what the handler needs */
-        if (c->state != SIPC_CONN_S_CLOSING && c->pending_reqs >= c->ctx->opts.max_pending_requests)
-            return CONN_PAUSE; /* decode the rest later */
+        if (c->state != SIPC_CONN_S_CLOSING && c->pending_reqs >= c->ctx->opts.max_pending_requests) {
+            /* requests whose caller gave up free their place first */
+            uint64_t now = uv_now(c->ctx->loop);
+            if (now >= c->held_check)
+                (void)sipc__requests_expire(c, now);
+            if (c->state == SIPC_CONN_S_CLOSING)
+                return SIPC_ECLOSED;
+            if (c->pending_reqs >= c->ctx->opts.max_pending_requests)
+                return CONN_PAUSE; /* decode the rest later */
+        }
         break;
     case SIPC__KIND__RESPONSE:
     case SIPC__KIND__ERROR:
@@ -514,6 +534,7 @@ static size_t pack_hello(sipc_ctx *ctx, int retry, uint8_t *out, size_t cap)
     h.cluster = ctx->cluster;
     h.software = "sipc " SIPC_VERSION_STRING;
     h.plaintext_retry = retry;
+    h.max_frame = (uint32_t)ctx->opts.max_frame;
     if (sipc__hello__get_packed_size(&h) > cap)
         return 0;
     return sipc__hello__pack(&h, out);
@@ -930,6 +951,8 @@ void sipc__conn_arm_timer(sipc_conn *c)
                 due = c->last_rx + o->idle_timeout_ms;
             if (conn_has_spare(c) && c->last_io + SIPC__TRIM_IDLE_MS < due)
                 due = c->last_io + SIPC__TRIM_IDLE_MS;
+            if (c->held_since && c->held_check < due)
+                due = c->held_check;
         }
     }
     if (due == UINT64_MAX) {
@@ -977,11 +1000,27 @@ static void conn_timer_cb(uv_timer_t *t)
     sipc__goaway_expire(c, now);
     if (c->state == SIPC_CONN_S_UP && now >= c->last_io + SIPC__TRIM_IDLE_MS)
         conn_trim(c);
+    if (c->state == SIPC_CONN_S_UP && c->held_since && now >= c->held_check &&
+        sipc__requests_expire(c, now))
+        sipc__conn_update_pause(c);
     if (c->state == SIPC_CONN_S_UP) {
         if (o->idle_timeout_ms && now >= c->last_rx + o->idle_timeout_ms) {
-            char msg[600];
-            snprintf(msg, sizeof msg, "nothing received from %s for %u ms", c->peer_addr,
-                     o->idle_timeout_ms);
+            char msg[900];
+            if (c->held_since) {
+                /* we stopped reading, not the peer: say whose handlers */
+                char names[300] = "";
+                unsigned n = sipc__requests_describe(c, names, sizeof names);
+                snprintf(msg, sizeof msg,
+                         "nothing read from %s for %u ms: reading has been paused for %llu ms "
+                         "because handlers of this node hold %u requests (%u within their "
+                         "deadline, max_pending_requests = %u): %s",
+                         c->peer_addr, o->idle_timeout_ms,
+                         (unsigned long long)(now - c->held_since), n,
+                         c->pending_reqs, o->max_pending_requests, names);
+            } else {
+                snprintf(msg, sizeof msg, "nothing received from %s for %u ms", c->peer_addr,
+                         o->idle_timeout_ms);
+            }
             sipc__conn_close(c, SIPC_EIDLE, msg);
         } else if (o->keepalive_ms && !c->ping_sent && now >= c->last_rx + o->keepalive_ms) {
             sipc_env_out e = {.kind = SIPC__KIND__PING, .request_id = ++c->next_id};
@@ -1013,6 +1052,8 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
     c->refs = 1; /* dropped when the connection goes down */
     c->state = SIPC_CONN_S_HANDSHAKE;
     c->direct_min = SIZE_MAX;
+    c->send_max = ctx->opts.max_frame;
+    sipc_list_init(&c->held);
     sipc_list_init(&c->owner_link);
     sipc_list_init(&c->dirty_link);
     sipc_list_init(&c->deadlines);
@@ -1208,14 +1249,6 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     c->close_deadline = uv_now(c->ctx->loop) + CLOSE_GRACE_MS;
     sipc__conn_arm_timer(c);
     c->owner_ops->down(c->owner, c, err, c->down_detail, was_up, got_bytes);
-    /* a handler that never answers holds the context's close open: say so,
-     * or the program just seems to hang */
-    if (c->ctx->closing && c->pending_reqs)
-        sipc__log(c->ctx, SIPC_LOG_WARN, "Transport.Conn",
-                  "closing: %u request%s from %s still held by a handler; the context's close "
-                  "completes once each is answered (sipc_respond or sipc_respond_error)",
-                  c->pending_reqs, c->pending_reqs == 1 ? "" : "s",
-                  c->peer_addr[0] ? c->peer_addr : "a peer");
     c->refs--; /* the owner's reference */
     sipc__conn_release(c);
 }
@@ -1239,7 +1272,7 @@ static void conn_maybe_free(sipc_conn *c)
     sipc_buf_free(&c->backlog);
     sipc_buf_free(&c->out);
     assert(sipc_idmap_count(&c->calls) == 0 && sipc_list_empty(&c->deadlines));
-    assert(c->pending_reqs == 0);
+    assert(c->pending_reqs == 0 && c->expired_reqs == 0 && sipc_list_empty(&c->held));
     sipc_idmap_free(&c->calls);
     sipc_security_release(c->sec);
     const sipc_conn_owner_ops *ops = c->owner_ops;

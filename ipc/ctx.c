@@ -664,6 +664,8 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     uv_timer_init(loop, &ctx->rx_timer);
     ctx->rx_timer.data = ctx;
     uv_unref((uv_handle_t *)&ctx->rx_timer);
+    uv_timer_init(loop, &ctx->hold_timer); /* ref'd: runs only while a close waits */
+    ctx->hold_timer.data = ctx;
     uv_mutex_init(&ctx->post_lock);
     ctx->posts_tail = &ctx->posts;
     *out = ctx;
@@ -801,7 +803,8 @@ void sipc__ctx_maybe_finish_close(sipc_ctx *ctx)
         return;
     if (ctx->handles_open == -1) {
         /* first time everything above is gone: close our own handles */
-        ctx->handles_open = 4;
+        ctx->handles_open = 5;
+        uv_close((uv_handle_t *)&ctx->hold_timer, ctx_handle_closed);
         uv_close((uv_handle_t *)&ctx->rx_timer, ctx_handle_closed);
         uv_close((uv_handle_t *)&ctx->flusher, ctx_handle_closed);
         uv_close((uv_handle_t *)&ctx->async, ctx_handle_closed);
@@ -834,6 +837,60 @@ void sipc__ctx_maybe_finish_close(sipc_ctx *ctx)
     free(ctx);
 }
 
+/* Adds what the connections in conns (by owner_link) hold to *count and
+ * names, and the first that holds any to *first; with names NULL, returns 1
+ * at that first one. */
+static int conns_held(sipc_link *conns, sipc_conn **first, unsigned *count, char *names,
+                      size_t len)
+{
+    for (sipc_link *k = conns->next; k != conns; k = k->next) {
+        sipc_conn *c = sipc_container_of(k, sipc_conn, owner_link);
+        if (sipc_list_empty(&c->held))
+            continue;
+        if (!*first)
+            *first = c;
+        if (!names)
+            return 1;
+        *count += sipc__requests_describe(c, names, len);
+    }
+    return 0;
+}
+
+/* The first connection of ctx's servers and channels whose requests a
+ * handler holds; with names, how many in all and their names ("a.b, c.d"). */
+static sipc_conn *ctx_held(sipc_ctx *ctx, unsigned *count, char *names, size_t len)
+{
+    sipc_conn *first = NULL;
+    if (names)
+        names[0] = '\0';
+    for (sipc_link *l = ctx->servers.next; l != &ctx->servers; l = l->next)
+        if (conns_held(&sipc_container_of(l, sipc_server, link)->conns, &first, count, names, len))
+            return first;
+    for (sipc_link *l = ctx->channels.next; l != &ctx->channels; l = l->next)
+        if (conns_held(&sipc_container_of(l, sipc_channel, link)->conns, &first, count, names, len))
+            return first;
+    return first;
+}
+
+/* The close's grace for held requests is over: it completes without them. */
+static void hold_timer_cb(uv_timer_t *t)
+{
+    sipc_ctx *ctx = t->data;
+    char names[400];
+    unsigned n = 0;
+    if (!ctx_held(ctx, &n, names, sizeof names))
+        return;
+    sipc__log(ctx, SIPC_LOG_WARN, "Transport.Conn",
+              "closing: %u request%s still held by handlers %u ms after the close (%s): the close "
+              "completes without them; answering one later only frees it (sipc_respond returns "
+              "SIPC_ECLOSED)",
+              n, n == 1 ? "" : "s", SIPC__CLOSE_HOLD_MS, names);
+    /* each detach may free a connection, its server and the lists walked */
+    sipc_conn *c;
+    while ((c = ctx_held(ctx, &n, NULL, 0)) != NULL)
+        sipc__requests_orphan(c);
+}
+
 int sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg)
 {
     if (!ctx)
@@ -850,6 +907,18 @@ int sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg)
     ctx->handles_open = -1;
     sipc__server_close_all(ctx);
     sipc__channel_close_all(ctx);
+    /* a handler that never answers would hold the close open, and with the
+     * context's handles unref'd uv_run would return with it half done */
+    char names[400];
+    unsigned n = 0;
+    if (ctx_held(ctx, &n, names, sizeof names)) {
+        sipc__log(ctx, SIPC_LOG_WARN, "Transport.Conn",
+                  "closing: %u request%s still held by handlers (%s); the close waits up to %u ms "
+                  "for their answers (sipc_respond or sipc_respond_error), then completes "
+                  "without them",
+                  n, n == 1 ? "" : "s", names, SIPC__CLOSE_HOLD_MS);
+        uv_timer_start(&ctx->hold_timer, hold_timer_cb, SIPC__CLOSE_HOLD_MS, 0);
+    }
     sipc__ctx_maybe_finish_close(ctx);
     return 0;
 }

@@ -88,7 +88,13 @@ struct sipc_ctx {
     int nheld, held_cap;
     uint64_t held_seq;      /* lines held so far: their order */
     uint64_t started_ms;    /* uv_hrtime() in ms when it was made (SIPC__START_GRACE_MS) */
+    uv_timer_t hold_timer;  /* a close waiting for requests handlers hold: the
+                               grace's end (ref'd, so the loop waits for it) */
 };
+
+/* How long sipc_ctx_close waits for handlers to answer the requests they
+ * hold before it completes without them (requests.c orphans them). */
+#define SIPC__CLOSE_HOLD_MS 5000
 
 /* Whether a line of this level reaches the sink at all: callers that do work
  * of their own for a line (peer info, rate-limit keys) ask first. */
@@ -194,7 +200,17 @@ struct sipc_conn {
     int write_err;          /* a direct write failed: the flusher closes */
     size_t direct_min;      /* payloads this large are written direct (conn.c):
                                the stream's early write once up, else SIZE_MAX */
-    uint32_t pending_reqs;  /* requests handed to handlers, not answered yet */
+    uint32_t pending_reqs;  /* requests handed to handlers, not answered yet,
+                               whose caller still waits (max_pending_requests) */
+    uint32_t expired_reqs;  /* held too, past their caller's deadline: not counted
+                               above; at max_pending_requests the link closes */
+    sipc_link held;         /* every request a handler holds, oldest first */
+    uint64_t held_since;    /* uv_now() when reading paused at max_pending_requests,
+                               0 while not */
+    uint64_t held_check;    /* uv_now() of the next look for expired requests while
+                               so paused */
+    size_t send_max;        /* largest frame the peer accepts (its hello; ours
+                               when it does not say) and we send */
     sipc_frame_decoder dec;
     sipc_buf backlog;       /* bytes read but not decoded while paused */
     int rx_waiting;         /* a split frame waits for room in ctx->rx_budget */
@@ -346,6 +362,21 @@ void sipc__goaway_expire(sipc_conn *c, uint64_t now);
 /* frame: the body env was read from (its reassembly buffer may be taken
  * over instead of copying a large payload). */
 void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env, const uint8_t *frame);
+/* How often a connection paused at max_pending_requests looks for held
+ * requests whose caller's deadline passed, at the latest. */
+#define SIPC__HELD_CHECK_MS 1000
+/* Held requests of c whose deadline passed stop counting toward
+ * max_pending_requests: their callers get SIPC_ETIMEDOUT (if nothing was
+ * sent), a WARN names the handler; too many such closes c. Sets
+ * c->held_check. Returns how many expired now. */
+unsigned sipc__requests_expire(sipc_conn *c, uint64_t now);
+/* Appends "service.method" of the requests c holds to out (each name once,
+ * up to len bytes in all, "..." when cut); returns how many requests. */
+unsigned sipc__requests_describe(const sipc_conn *c, char *out, size_t len);
+/* Detaches every request c holds from it (the context's close gave up on
+ * them): a later answer frees the request and returns SIPC_ECLOSED. May free
+ * c. */
+void sipc__requests_orphan(sipc_conn *c);
 
 /* ---- routing ---- */
 /* Names a router can hold (sipc.h, SIPC_NAME_MAX): what a route and a call
@@ -401,16 +432,19 @@ const sipc_route *sipc__router_lookup(const sipc_router *r, const char *service,
 #define SIPC__REQ_LIVE 0x4c495645u
 
 struct sipc_request {
-    sipc_conn *conn;   /* (a spare block's link once answered) */
+    sipc_conn *conn;   /* a closed stand-in once orphaned (sipc__requests_orphan);
+                          a spare block's link once answered */
+    sipc_link link;    /* in conn->held */
     uint64_t id;
     uint64_t deadline; /* uv_now() ms after which the caller no longer waits; 0 = none */
     int oneway;
-    int spare_block; /* allocated from ctx->req_blocks */
+    int spare_block;   /* allocated from ctx->req_blocks */
+    int expired;       /* counted in conn->expired_reqs, not pending_reqs (or orphaned) */
     /* SIPC__REQ_LIVE from dispatch to the answer. Past the first 32 bytes,
      * which the spare-block list (and malloc's lists) write over once it is
      * freed, so a second answer finds it cleared until the block is reused. */
     uint32_t live;
-    sipc_ctx *ctx;     /* for the one line a second answer logs */
+    sipc_ctx *ctx;     /* for the one line a second answer logs (NULL once orphaned) */
     /* copies of the request's fields, in the same allocation as this struct
      * (the frame they came in is gone once dispatch returns) */
     const char *service;

@@ -1,7 +1,11 @@
 /* requests.c - requests a peer sends us: routed to a handler, which owns the
  * sipc_request until it answers. A request holds a reference to its
  * connection, so an answer given after the connection died is safe (and
- * dropped), and one given after the caller's deadline is dropped too. */
+ * dropped), and one given after the caller's deadline is dropped too. A
+ * request whose caller's deadline passed stops counting toward
+ * max_pending_requests (looked for only while reading is paused at that
+ * cap: no timer per request); a closing context that gives up on requests
+ * still held detaches them, and their late answer only frees them. */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +35,10 @@ int sipc_request_is_oneway(const sipc_request *req)
     return req && req->oneway;
 }
 
+/* Where an orphaned request points instead of its connection: always
+ * closing, so an answer is refused the usual way at no cost to the others. */
+static sipc_conn orphans = {.state = SIPC_CONN_S_CLOSING};
+
 sipc_conn *sipc_request_conn(const sipc_request *req)
 {
     return req && req->conn->state == SIPC_CONN_S_UP ? req->conn : NULL;
@@ -40,6 +48,8 @@ int64_t sipc_request_deadline_ms(const sipc_request *req)
 {
     if (!req || req->deadline == 0)
         return 0;
+    if (req->conn == &orphans)
+        return -1; /* nobody waits */
     uint64_t now = uv_now(req->conn->ctx->loop);
     return req->deadline > now ? (int64_t)(req->deadline - now) : -1;
 }
@@ -59,9 +69,23 @@ static void request_release(sipc_conn *c, sipc_request *req)
 static void request_free(sipc_request *req)
 {
     sipc_conn *c = req->conn;
+    if (req->expired) {
+        if (c == &orphans) {
+            /* its connection and context may be gone: plain malloc'd memory */
+            req->live = 0;
+            free(req->frame_buf);
+            free(req);
+            return;
+        }
+        assert(c->expired_reqs > 0);
+        c->expired_reqs--;
+    } else {
+        assert(c->pending_reqs > 0);
+        c->pending_reqs--;
+    }
+    req->link.prev->next = req->link.next;
+    req->link.next->prev = req->link.prev;
     request_release(c, req);
-    assert(c->pending_reqs > 0);
-    c->pending_reqs--;
     if (c->paused || c->backlog.len)
         sipc__conn_update_pause(c);
     sipc__goaway_check(c);
@@ -86,7 +110,7 @@ static int answer_blocked(const sipc_request *req)
 static int answered_twice(sipc_request *req)
 {
     sipc_ctx *ctx = req->ctx;
-    if (!ctx->answered_twice_said) {
+    if (ctx && !ctx->answered_twice_said) { /* NULL: orphaned, its context may be gone */
         ctx->answered_twice_said = 1;
         sipc__log(ctx, SIPC_LOG_ERROR, "Transport.Conn",
                   "a handler answered a request it had answered already (sipc_respond or "
@@ -120,9 +144,14 @@ int sipc_respond(sipc_request *req, const void *data, size_t len)
                           .payload_len = len};
         r = sipc__conn_queue(c, &e);
         if (r == SIPC_ETOOBIG) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "response of %zu bytes exceeds the maximum frame of %zu", len,
-                     c->ctx->opts.max_frame);
+            /* only this call fails: the caller is told why, the link goes on */
+            char msg[400];
+            snprintf(msg, sizeof msg,
+                     "the answer of %s.%s is too large: %zu bytes, more than the maximum frame "
+                     "of %zu bytes %s (max_frame; the envelope adds a few dozen bytes)",
+                     req->service, req->method, len, c->send_max,
+                     c->send_max < c->ctx->opts.max_frame ? "the caller accepts"
+                                                           : "the answering node sends");
             (void)sipc__conn_send_error(c, req->id, SIPC_ETOOBIG, msg);
         }
     }
@@ -236,7 +265,107 @@ void sipc__conn_dispatch(sipc_conn *c, const sipc_env_view *env, const uint8_t *
     req->id = env->request_id;
     req->oneway = oneway;
     req->deadline = !oneway && env->deadline_ms ? uv_now(c->ctx->loop) + env->deadline_ms : 0;
+    req->expired = 0;
+    sipc_list_insert_before(&c->held, &req->link);
     c->refs++;
     c->pending_reqs++;
     rt->fn(req, rt->arg);
+}
+
+unsigned sipc__requests_expire(sipc_conn *c, uint64_t now)
+{
+    unsigned n = 0;
+    uint64_t next = now + SIPC__HELD_CHECK_MS;
+    const sipc_request *first = NULL;
+    for (sipc_link *l = c->held.next; l != &c->held; l = l->next) {
+        sipc_request *req = sipc_container_of(l, sipc_request, link);
+        if (req->expired || !req->deadline)
+            continue;
+        if (req->deadline > now) {
+            if (req->deadline < next)
+                next = req->deadline;
+            continue;
+        }
+        req->expired = 1;
+        c->pending_reqs--;
+        c->expired_reqs++;
+        if (!first)
+            first = req;
+        n++;
+        /* the caller gave up at its own deadline (never later than ours) and
+           drops this, but one still waiting learns why */
+        char msg[300];
+        snprintf(msg, sizeof msg, "deadline exceeded: the handler of %s.%s on node %s did not answer in time",
+                 req->service, req->method, c->ctx->node_id);
+        (void)sipc__conn_send_error(c, req->id, SIPC_ETIMEDOUT, msg);
+    }
+    c->held_check = next;
+    if (!n)
+        return 0;
+    uint32_t max = c->ctx->opts.max_pending_requests;
+    char what[200];
+    snprintf(what, sizeof what, "%.90s.%.90s", first->service, first->method);
+    if (c->expired_reqs > max) {
+        /* a handler that never answers must not hold memory without end */
+        char msg[800];
+        snprintf(msg, sizeof msg,
+                 "handlers hold %u requests past their callers' deadline (max_pending_requests "
+                 "= %u), among them the handler of %s: closing the connection from %s; the requests stay "
+                 "allocated until answered",
+                 c->expired_reqs, max, what, c->peer_addr);
+        char tell[400];
+        snprintf(tell, sizeof tell, "node %.64s closes: its handlers (%s) hold %u requests past their deadline",
+                 c->ctx->node_id, what, c->expired_reqs);
+        (void)sipc__conn_send_error(c, 0, SIPC_EREMOTE, tell);
+        sipc__conn_close(c, SIPC_ETIMEDOUT, msg);
+        return n;
+    }
+    char key[400];
+    snprintf(key, sizeof key, "requests held past their deadline by the handler of %s", what);
+    sipc__log_limited(c->ctx, key, SIPC_LOG_WARN, "Transport.Conn",
+                      "%u request%s from %s held by the handler of %s past the caller's deadline: "
+                      "the caller was told SIPC_ETIMEDOUT, and they no longer count toward "
+                      "max_pending_requests (%u held past their deadline on this connection; beyond "
+                      "%u it closes)",
+                      n, n == 1 ? "" : "s", c->peer_addr, what, c->expired_reqs, max);
+    return n;
+}
+
+unsigned sipc__requests_describe(const sipc_conn *c, char *out, size_t len)
+{
+    unsigned n = 0;
+    size_t at = strlen(out);
+    for (const sipc_link *l = c->held.next; l != &c->held; l = l->next) {
+        const sipc_request *req = sipc_container_of(l, sipc_request, link);
+        n++;
+        char name[300];
+        snprintf(name, sizeof name, "%s%s.%s", at ? ", " : "", req->service, req->method);
+        if (strstr(out, name + (at ? 2 : 0)))
+            continue;
+        if (at + strlen(name) + 4 >= len) {
+            if (at + 4 < len && !strstr(out, "..."))
+                at += (size_t)snprintf(out + at, len - at, "...");
+            continue;
+        }
+        at += (size_t)snprintf(out + at, len - at, "%s", name);
+    }
+    return n;
+}
+
+void sipc__requests_orphan(sipc_conn *c)
+{
+    c->refs++;
+    while (!sipc_list_empty(&c->held)) {
+        sipc_request *req = sipc_container_of(c->held.next, sipc_request, link);
+        sipc_list_remove(&req->link);
+        if (req->expired)
+            c->expired_reqs--;
+        else
+            c->pending_reqs--;
+        req->conn = &orphans;
+        req->ctx = NULL;
+        req->expired = 1; /* request_free's rare branch */
+        c->refs--;
+    }
+    sipc__conn_release(c);
 }

@@ -557,8 +557,8 @@ static void t_close_waits_for_held(void **state)
     for (int i = 0; i < 50 && !closed; i++)
         uv_run(&w->loop, UV_RUN_NOWAIT);
     assert_false(closed);
-    assert_true(tu_log_has(&w->slog, "closing: 2 requests from "));
-    assert_true(tu_log_has(&w->slog, "still held by a handler; the context's close completes once"));
+    assert_true(tu_log_has(&w->slog, "closing: 2 requests still held by handlers (test.echo); "
+                                     "the close waits up to 5000 ms"));
     for (int i = 0; i < w->nheld; i++)
         sipc_respond(w->held[i], "x", 1);
     w->nheld = 0;
@@ -567,6 +567,45 @@ static void t_close_waits_for_held(void **state)
     assert_true(closed);
     for (int i = 0; i < 2; i++)
         free(rs[i].data);
+    world_free(w);
+}
+
+/* Closing a context while a handler holds a request whose connection is
+ * already gone (the caller timed out and left): the close waits its grace,
+ * names what is held, then completes, so the usual uv_run() returns only
+ * once close_cb ran; a late answer only frees the request. */
+static void t_close_gives_up_on_held(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    w->addr = "127.0.89.1";
+    world_server(w, g_mode, g_pem, "test", 0);
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    w->hold = 1;
+    result r;
+    assert_int_equal(call_wait(w, "echo", "x", 1, 300, &r), 0);
+    assert_int_equal(r.err, SIPC_ETIMEDOUT);
+    free(r.data);
+    assert_int_equal(w->nheld, 1);
+    int cclosed = 0, sclosed = 0;
+    sipc_ctx_close(w->cctx, on_sctx_closed, &cclosed);
+    w->cctx = NULL;
+    assert_true(tu_run_until(&w->loop, &cclosed, 3000));
+    for (int i = 0; i < 300 && w->sdowns == 0; i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 10);
+    }
+    assert_int_equal(w->sdowns, 1);
+    sipc_ctx_close(w->sctx, on_sctx_closed, &sclosed);
+    w->sctx = NULL;
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    assert_true(sclosed);
+    assert_true(tu_log_has(&w->slog, "closing: 1 request still held by handlers (test.echo); the "
+                                     "close waits up to 5000 ms"));
+    assert_true(tu_log_has(&w->slog, "5000 ms after the close (test.echo): the close completes "
+                                     "without them"));
+    assert_int_equal(sipc_respond(w->held[0], "x", 1), SIPC_ECLOSED);
+    w->nheld = 0;
     world_free(w);
 }
 
@@ -949,12 +988,19 @@ static void t_oversize_frame(void **state)
     result r;
     assert_int_equal(call_wait(w, "echo", p, big, 5000, &r), 0);
     assert_int_equal(r.err, SIPC_ETOOBIG);
+    /* the server's hello said its limit: refused before sending, alone */
+    assert_non_null(strstr(r.message, "2097152 bytes"));
+    assert_non_null(strstr(r.message, "1048576"));
     free(r.data);
-    assert_true(tu_log_has(&w->slog, "more than the maximum of 1048576"));
-    /* the server is fine: the channel reconnects and small calls work */
+    assert_false(tu_log_has(&w->slog, "more than the maximum of 1048576"));
+    /* with the link up, sipc_call says it at once; the link goes on */
+    assert_int_equal(sipc_call(w->ch, "test", "echo", p, big, 1000, on_result, &r), SIPC_ETOOBIG);
     assert_int_equal(call_wait(w, "echo", "s", 1, 5000, &r), 0);
     assert_int_equal(r.err, 0);
     free(r.data);
+    sipc_server_stats st;
+    assert_int_equal(sipc_server_stats_get(w->srv, &st), 0);
+    assert_int_equal(st.accepted_total, 1); /* one connection throughout */
     /* our own limit is checked before sending */
     assert_int_equal(sipc_call(w->ch, "test", "echo", p, 33u << 20, 1000, on_result, &r),
                      SIPC_ETOOBIG);
@@ -2669,6 +2715,7 @@ int main(void)
         cmocka_unit_test(t_echo_sizes),
         cmocka_unit_test(t_many_in_flight_out_of_order),
         cmocka_unit_test(t_close_waits_for_held),
+        cmocka_unit_test(t_close_gives_up_on_held),
         cmocka_unit_test(t_large_held_out_of_order),
         cmocka_unit_test(t_mixed_sizes_pipelined),
         cmocka_unit_test(t_large_answer_not_copied),

@@ -235,6 +235,16 @@ static void tc_up(tc *t, const sipc_options *opts)
     assert_int_equal(t->ups, 1);
 }
 
+/* Up, with handlers that hold every request, max_pending_requests max. */
+static void tc_up_holding(tc *t, uint32_t max)
+{
+    sipc_options o;
+    sipc_options_init(&o);
+    o.max_pending_requests = max;
+    tc_up(t, &o);
+    t->hold = 1;
+}
+
 /* One call's outcome. */
 typedef struct outcome {
     int n, err, status;
@@ -742,12 +752,8 @@ static void t_close_pending(void **state)
 static void t_pending_cap(void **state)
 {
     (void)state;
-    sipc_options o;
-    sipc_options_init(&o);
-    o.max_pending_requests = 2;
     tc t;
-    tc_up(&t, &o);
-    t.hold = 1;
+    tc_up_holding(&t, 2);
     for (uint64_t id = 1; id <= 5; id++)
         peer_request(&t, id, "echo", "r", 0); /* arrive in one read */
     ms_pump(&t.loop);
@@ -768,6 +774,133 @@ static void t_pending_cap(void **state)
     assert_false(ms_paused(t.a));
     for (uint64_t id = 1; id <= 5; id++)
         peer_expect_free(&t, SIPC__KIND__RESPONSE, id); /* in order of arrival */
+    tc_close(&t);
+}
+
+/* Requests held past their caller's deadline stop counting toward
+ * max_pending_requests: the caller is told, reading goes on, a WARN names
+ * the handler, and a late answer is refused (SIPC_ETIMEDOUT). */
+static void t_expired_uncounted(void **state)
+{
+    (void)state;
+    tc t;
+    tc_up_holding(&t, 2);
+    peer_request(&t, 1, "echo", "a", 50);
+    peer_request(&t, 2, "echo", "b", 50);
+    peer_request(&t, 3, "echo", "c", 5000); /* unrelated, waits behind them */
+    ms_pump(&t.loop);
+    assert_int_equal(t.nheld, 2);
+    assert_true(ms_paused(t.a));
+    int never = 0;
+    spin_until(&t, &never, 400);
+    assert_int_equal(t.nheld, 3); /* read again: request 3 reached its handler */
+    for (uint64_t id = 1; id <= 2; id++) {
+        Sipc__Envelope *e = peer_expect(&t, SIPC__KIND__ERROR, id);
+        assert_int_equal(e->status, SIPC_ETIMEDOUT);
+        assert_non_null(strstr(e->message, "test.echo"));
+        sipc__envelope__free_unpacked(e, NULL);
+    }
+    assert_true(tu_log_has(&t.log, "held by the handler of test.echo past the caller's deadline"));
+    assert_int_equal(sipc_respond(t.held[0], "a", 1), SIPC_ETIMEDOUT);
+    assert_int_equal(sipc_respond_error(t.held[1], 7, "late"), SIPC_ETIMEDOUT);
+    assert_int_equal(sipc_respond(t.held[2], "c", 1), 0);
+    t.nheld = 0;
+    ms_pump(&t.loop);
+    peer_expect_free(&t, SIPC__KIND__RESPONSE, 3);
+    assert_null(peer_next(&t)); /* nothing for the late answers */
+    assert_int_equal(t.downs, 0);
+    tc_close(&t);
+}
+
+/* A handler that never answers cannot hold memory without end: past
+ * max_pending_requests requests held beyond their deadline, the connection
+ * closes, naming the handler. */
+static void t_expired_bounded(void **state)
+{
+    (void)state;
+    tc t;
+    tc_up_holding(&t, 2);
+    for (uint64_t id = 1; id <= 6; id++)
+        peer_request(&t, id, "echo", "x", 30);
+    ms_pump(&t.loop);
+    spin_until(&t, &t.downs, 2000);
+    assert_int_equal(t.downs, 1);
+    assert_int_equal(t.down_err, SIPC_ETIMEDOUT);
+    assert_true(tu_log_has(&t.log, "past their callers' deadline (max_pending_requests = 2), "
+                                   "among them the handler of test.echo: closing the connection"));
+    assert_true(t.nheld <= 6);
+    tc_close(&t);
+}
+
+/* Reading paused because our handlers hold max_pending_requests: the idle
+ * close says so, rather than blaming the peer's silence. */
+static void t_paused_idle_says_why(void **state)
+{
+    (void)state;
+    sipc_options o;
+    sipc_options_init(&o);
+    o.max_pending_requests = 1;
+    o.idle_timeout_ms = 200;
+    o.keepalive_ms = 0;
+    tc t;
+    tc_up(&t, &o);
+    t.hold = 1;
+    peer_request(&t, 1, "echo", "x", 0); /* no deadline: held for good */
+    peer_request(&t, 2, "echo", "y", 0);
+    ms_pump(&t.loop);
+    assert_int_equal(t.nheld, 1);
+    spin_until(&t, &t.downs, 2000);
+    assert_int_equal(t.down_err, SIPC_EIDLE);
+    assert_true(tu_log_has(&t.log, "reading has been paused for "));
+    assert_true(tu_log_has(&t.log, "because handlers of this node hold 1 requests (1 within their "
+                                   "deadline, max_pending_requests = 1): test.echo"));
+    assert_false(tu_log_has(&t.log, "nothing received from"));
+    tc_close(&t);
+}
+
+/* An answer larger than the peer's max_frame (its hello says it) fails that
+ * call alone: sipc_respond says SIPC_ETOOBIG, the caller gets an ERROR with
+ * the size and the limit, the connection goes on. */
+static void t_answer_too_big(void **state)
+{
+    (void)state;
+    tc t;
+    tc_open(&t, NULL);
+    peer_expect_free(&t, SIPC__KIND__HELLO, 0);
+    Sipc__Hello h = SIPC__HELLO__INIT;
+    h.protocol_version = SIPC_PROTOCOL_VERSION;
+    h.node_id = "peer";
+    h.cluster = "test";
+    h.software = "test";
+    h.max_frame = 2048;
+    uint8_t buf[128];
+    size_t n = sipc__hello__pack(&h, buf);
+    sipc_env_out he = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = n};
+    peer_send(&t, &he);
+    ms_pump(&t.loop);
+    assert_int_equal(t.ups, 1);
+    t.hold = 1;
+    peer_request(&t, 1, "echo", "a", 0);
+    peer_request(&t, 2, "echo", "b", 0);
+    ms_pump(&t.loop);
+    assert_int_equal(t.nheld, 2);
+    static char big[3000];
+    memset(big, 'z', sizeof big);
+    assert_int_equal(sipc_respond(t.held[0], big, sizeof big), SIPC_ETOOBIG);
+    assert_int_equal(sipc_respond(t.held[1], "b", 1), 0);
+    t.nheld = 0;
+    ms_pump(&t.loop);
+    Sipc__Envelope *e = peer_expect(&t, SIPC__KIND__ERROR, 1);
+    assert_int_equal(e->status, SIPC_ETOOBIG);
+    assert_non_null(strstr(e->message, "3000 bytes"));
+    assert_non_null(strstr(e->message, "2048"));
+    sipc__envelope__free_unpacked(e, NULL);
+    peer_expect_free(&t, SIPC__KIND__RESPONSE, 2);
+    /* a call of ours beyond the peer's limit is refused alone, too */
+    outcome oc = {0};
+    assert_int_equal(sipc_conn_call(t.c, "test", "x", big, sizeof big, 1000, on_done, &oc),
+                     SIPC_ETOOBIG);
+    assert_int_equal(t.downs, 0);
     tc_close(&t);
 }
 
@@ -892,6 +1025,8 @@ int main(void)
         cmocka_unit_test(t_calls),        cmocka_unit_test(t_ping_pong),
         cmocka_unit_test(t_call_deadline), cmocka_unit_test(t_close_pending),
         cmocka_unit_test(t_pending_cap),  cmocka_unit_test(t_writable),
+        cmocka_unit_test(t_expired_uncounted), cmocka_unit_test(t_expired_bounded),
+        cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_answer_too_big),
         cmocka_unit_test(t_idle_release), cmocka_unit_test(t_options_checked),
         cmocka_unit_test(t_direct_write),  cmocka_unit_test(t_direct_write_failure),
     };

@@ -176,7 +176,14 @@ typedef struct sipc_options {
                                      one is refused, never cut */
     size_t max_frame;             /* default 16 MiB; 1 KiB .. 256 MiB. The envelope
                                      (ids, names, deadline) takes a few dozen
-                                     bytes of it besides the payload */
+                                     bytes of it besides the payload. Said to
+                                     peers in the hello: nothing larger than
+                                     the peer's is sent to it either, so one
+                                     message too large fails alone (see
+                                     sipc_call, sipc_respond) and the
+                                     connection goes on (a peer too old to say
+                                     its value closes the connection with
+                                     SIPC_ETOOBIG instead) */
     size_t max_write_queue;       /* bytes queued per connection before
                                      SIPC_EQUEUEFULL, default 64 MiB */
     size_t max_write_queue_total; /* bytes queued on all connections of the
@@ -185,7 +192,12 @@ typedef struct sipc_options {
                                      SIPC_EQUEUEFULL. Default 256 MiB */
     uint32_t max_pending_requests;/* requests received on one connection and not
                                      yet answered before reading from it pauses,
-                                     default 1024 */
+                                     default 1024. One whose caller's deadline
+                                     has passed stops counting (its caller is
+                                     sent SIPC_ETIMEDOUT, a WARN names the
+                                     handler's service.method); more than this
+                                     many such requests still held close the
+                                     connection (SIPC_ETIMEDOUT) */
     uint32_t handshake_timeout_ms;/* TLS handshake + hello, default 10000 */
     uint32_t idle_timeout_ms;     /* close after this long without any frame,
                                      default 60000, 0 = never */
@@ -290,17 +302,20 @@ SIPC_EXTERN int sipc_ctx_retire_connections(sipc_ctx *ctx, uint32_t quiet_ms);
 SIPC_EXTERN const char *sipc_ctx_node_id(const sipc_ctx *ctx);
 SIPC_EXTERN const char *sipc_ctx_cluster(const sipc_ctx *ctx);
 /* Closes every server, channel and connection of ctx; every pending call
- * completes with SIPC_ECANCELED ("context closed"); once held requests are
- * answered (see sipc_server_close) close_cb (may be NULL) runs and ctx is
- * freed. A connection closed while its requests are held logs a WARN
- * (Transport.Conn) saying how many the close waits for.
+ * completes with SIPC_ECANCELED ("context closed"); then close_cb (may be
+ * NULL) runs and ctx is freed. Requests handlers still hold (on open or
+ * already closed connections) are waited for at most 5 s: the close logs a
+ * WARN (Transport.Conn) saying how many and which service.method, keeps the
+ * loop running meanwhile (uv_run does not return before close_cb), and when
+ * the 5 s end logs a WARN naming those still held and completes without
+ * them. Answering such a request later is safe: sipc_respond /
+ * sipc_respond_error free it and return SIPC_ECLOSED (0 for a one-way
+ * message), even after close_cb.
  * Unlike libuv's close callbacks, these run synchronously, inside this call
  * and before it returns: the functions posted (sipc_ctx_post) and not run
  * yet, then the callback of every pending call; each may call sipc again
  * (a close there returns SIPC_ECLOSING). close_cb itself always runs later,
- * from the loop. sipc's handles do not keep the loop alive: uv_run may
- * return before close_cb (a request still held), so run the loop until
- * close_cb has run before uv_loop_close.
+ * from the loop.
  * Returns 0; SIPC_EINVAL for a NULL ctx; SIPC_ECLOSING when ctx is already
  * closing: nothing is done and this close_cb is never called (the first
  * close's is), as nng's close says NNG_ECLOSED. */
@@ -358,15 +373,21 @@ SIPC_EXTERN int sipc_request_is_oneway(const sipc_request *req);
  * caller sent no deadline (an older peer, or a one-way message); -1: the
  * deadline has passed, and an answer will be dropped (see sipc_respond). */
 SIPC_EXTERN int64_t sipc_request_deadline_ms(const sipc_request *req);
-/* The connection it arrived on; NULL once that connection has closed. */
+/* The connection it arrived on; NULL once that connection has closed (or
+ * the context's close gave up on the request, see sipc_ctx_close). */
 SIPC_EXTERN sipc_conn *sipc_request_conn(const sipc_request *req);
 /* Answer req and free it; req is freed whatever the result. data may be NULL
  * when len is 0: an empty reply. Answers are queued even over
  * max_write_queue (a request is never left unanswered). Returns 0, or:
- * SIPC_ECLOSED: the connection is gone, the answer is dropped;
+ * SIPC_ECLOSED: the connection is gone (or the context's close gave up on
+ * the request), the answer is dropped;
  * SIPC_ETIMEDOUT: the caller's deadline passed, it no longer waits and the
- * answer is dropped;
- * SIPC_ETOOBIG: the reply exceeds max_frame, the caller gets SIPC_ETOOBIG;
+ * answer is dropped (the caller may already have been sent SIPC_ETIMEDOUT,
+ * see max_pending_requests);
+ * SIPC_ETOOBIG: the reply is larger than max_frame, this node's or the
+ * smaller one the caller's hello said: only this call fails, the caller gets
+ * SIPC_ETOOBIG with the reply's size and the limit in its message, and the
+ * connection and its other calls go on;
  * SIPC_EINVAL: data is NULL with len > 0, the caller gets SIPC_EREMOTE. */
 SIPC_EXTERN int sipc_respond(sipc_request *req, const void *data, size_t len);
 /* status: a positive application code (the caller sees SIPC_EREMOTE with
@@ -471,7 +492,8 @@ SIPC_EXTERN void sipc_server_set_conn_cb(sipc_server *srv, sipc_conn_cb cb, void
  * callbacks run inside this call), then close_cb (may be NULL). close_cb
  * runs once every request received on those connections has been answered
  * (sipc_respond on a closed connection just frees the request), so a
- * handler holding one must still answer it; it runs from the loop, or
+ * handler holding one must still answer it (only sipc_ctx_close gives up on
+ * such requests, after 5 s); it runs from the loop, or
  * inside this call when sipc_server_drain already closed the listener and
  * every connection. srv is freed after close_cb and must not be used then.
  * Returns 0; SIPC_EINVAL for a NULL srv; SIPC_ECLOSING when srv is already
@@ -584,7 +606,11 @@ SIPC_EXTERN int sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_chann
  * control character is sent, and answered SIPC_ENOMETHOD. timeout_ms 0 means the default of 30 s.
  * Many calls may be in flight; replies may come in any order. cb runs once,
  * with the reply or the error; it may be NULL (the outcome is then not
- * reported: for a message without an answer, sipc_send is cheaper). */
+ * reported: for a message without an answer, sipc_send is cheaper).
+ * SIPC_ETOOBIG: the request is larger than max_frame, or, with the link up,
+ * than the peer's (its hello says it); a call that waited for the link gets
+ * SIPC_ETOOBIG through cb instead. An answer too large for this side fails
+ * this call alone, with SIPC_ETOOBIG (see sipc_respond). */
 SIPC_EXTERN int sipc_call(sipc_channel *ch, const char *service, const char *method, const void *data,
               size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg);
 /* sipc_call, and *id (if id is not NULL) names the call for

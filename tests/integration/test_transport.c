@@ -2559,10 +2559,15 @@ static void t_source_address(void **state)
     assert_true(strstr(sipc_channel_last_detail(k.ch), "from 192.0.2.1") != NULL);
     client_close(w, &k);
 
-    /* a host name is no source address */
+    /* a host name is no source address, and the refusal says so (into a
+     * log of its own: k's went with client_close) */
     sipc_ctx *bad = NULL;
+    tu_log refused = {0};
+    o.log_arg = &refused;
     o.source_address = "node1.example";
     assert_int_equal(sipc_ctx_new(&bad, &w->loop, &o, w->csec), SIPC_EINVAL);
+    assert_true(tu_log_has(&refused, "source_address"));
+    tu_log_free(&refused);
     world_free(w);
 }
 

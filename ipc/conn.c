@@ -92,12 +92,14 @@ size_t sipc__conn_buffer_bytes(const sipc_conn *c)
            (c->stream ? sipc_stream_buffer_bytes(c->stream) : 0);
 }
 
-/* Buffers an idle connection could give back. */
+/* Buffers an idle connection could give back: exactly what conn_trim
+ * frees, since the timer comes back for them at once while any is left (a
+ * paused TLS connection holding half a record spun the loop so). */
 static int conn_has_spare(const sipc_conn *c)
 {
     return (c->out.cap && !c->out.len) || (c->backlog.cap && !c->backlog.len) ||
            (c->dec.spare && sipc_frame_decoder_idle(&c->dec)) ||
-           (c->stream && sipc_stream_queued(c->stream) == 0 && sipc_stream_buffer_bytes(c->stream));
+           (c->stream && sipc_stream_queued(c->stream) == 0 && sipc_stream_trimmable(c->stream));
 }
 
 /* A connection with nothing in flight for SIPC__TRIM_IDLE_MS frees its
@@ -962,7 +964,12 @@ void sipc__conn_arm_timer(sipc_conn *c)
     }
     uint64_t now = uv_now(c->ctx->loop);
     c->timer_due = due;
-    uv_timer_start(&c->timer, conn_timer_cb, due > now ? due - now : 0, 0);
+    /* libuv runs a timer due now again before it polls: a deadline still
+     * due after its callback ran at this loop time waits a millisecond, so
+     * that no condition the callback failed to clear keeps the loop from
+     * its I/O and signals */
+    uint64_t wait = due > now ? due - now : c->timer_fired == now ? 1 : 0;
+    uv_timer_start(&c->timer, conn_timer_cb, wait, 0);
 }
 
 static void conn_timer_cb(uv_timer_t *t)
@@ -971,6 +978,7 @@ static void conn_timer_cb(uv_timer_t *t)
     uint64_t now = uv_now(c->ctx->loop);
     const sipc_options *o = &c->ctx->opts;
     c->timer_due = 0;
+    c->timer_fired = now;
     if (c->state == SIPC_CONN_S_CLOSING) {
         if (now >= c->close_deadline && c->stream)
             sipc_stream_abort(c->stream); /* the peer does not take our last bytes */

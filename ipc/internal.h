@@ -228,6 +228,7 @@ struct sipc_conn {
     sipc_link deadlines;    /* outstanding calls by deadline */
     uv_timer_t timer;       /* handshake, deadlines, keepalive, idle, close */
     uint64_t timer_due;
+    uint64_t timer_fired; /* the loop time conn_timer_cb last ran at */
     uint64_t hs_deadline;
     uint64_t last_rx;
     uint64_t ping_sent;     /* 0: none outstanding */

@@ -149,6 +149,11 @@ size_t sipc_stream_buffer_bytes(const sipc_stream *s)
     return s->tx.cap + s->tcp.write_queue_size + (s->tls ? sipc_tls_buffered(s->tls) : 0);
 }
 
+size_t sipc_stream_trimmable(const sipc_stream *s)
+{
+    return (s->tls ? sipc_tls_trimmable(s->tls) : 0) + (s->tx.len == 0 ? s->tx.cap : 0);
+}
+
 size_t sipc_stream_trim(sipc_stream *s)
 {
     size_t n = s->tls ? sipc_tls_trim(s->tls) : 0;

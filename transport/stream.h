@@ -98,10 +98,13 @@ size_t sipc_stream_queued(const sipc_stream *s);
 size_t sipc_stream_early_write(const sipc_stream *s);
 /* Bytes of buffers the stream holds for writing (queued or spare). */
 size_t sipc_stream_buffer_bytes(const sipc_stream *s);
-/* Frees the stream's write buffer when nothing is queued in it (an idle
- * connection gives back what a large message made it grow); returns the
- * bytes freed. */
+/* Frees the stream's write buffer when nothing is queued in it, and a TLS
+ * stream's buffer for split records while none is split (an idle connection
+ * gives back what a large message made it grow); returns the bytes freed.
+ * sipc_stream_trimmable says how many it would free now: what an owner
+ * waits to trim must be what a trim can free, or it waits again at once. */
 size_t sipc_stream_trim(sipc_stream *s);
+size_t sipc_stream_trimmable(const sipc_stream *s);
 /* Graceful: goodbye, flush, shut down (not needed once the peer has ended:
  * EOF or close_notify), close. Idempotent. */
 void sipc_stream_close(sipc_stream *s);

@@ -151,9 +151,11 @@ int sipc_tls_write(sipc_tls *t, const uint8_t *data, size_t len);
 /* 1 if this connection's application data goes through sipc's record
  * layer (see sipc_tls_config_set_direct()). */
 int sipc_tls_direct(const sipc_tls *t);
-/* Bytes held for a record split across reads, and giving that buffer back
- * while no record is split (an idle connection); returns the bytes freed. */
+/* Bytes held for a record split across reads, what sipc_tls_trim would
+ * give back now, and giving that buffer back while no record is split (an
+ * idle connection); returns the bytes freed. */
 size_t sipc_tls_buffered(const sipc_tls *t);
+size_t sipc_tls_trimmable(const sipc_tls *t);
 size_t sipc_tls_trim(sipc_tls *t);
 /* Appends close_notify to tx. */
 void sipc_tls_close_notify(sipc_tls *t);

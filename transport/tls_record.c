@@ -379,6 +379,11 @@ size_t sipc_rec_buffered(const sipc_tls_rec *r)
     return r->part ? SIPC_REC_MAX_BODY : 0;
 }
 
+size_t sipc_rec_trimmable(const sipc_tls_rec *r)
+{
+    return r->part && !r->part_have ? SIPC_REC_MAX_BODY : 0;
+}
+
 size_t sipc_rec_trim(sipc_tls_rec *r)
 {
     if (!r->part || r->part_have)

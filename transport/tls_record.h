@@ -86,9 +86,11 @@ int sipc_rec_open(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_rec_des
  * after it and sipc_rec_seal everything but an alert. */
 int sipc_rec_failed(const sipc_tls_rec *r);
 
-/* Bytes held for a record split across reads (for accounting), and
+/* Bytes held for a record split across reads (for accounting), what
+ * sipc_rec_trim would give back now (none while a record is split), and
  * giving that buffer back when no partial record is held. */
 size_t sipc_rec_buffered(const sipc_tls_rec *r);
+size_t sipc_rec_trimmable(const sipc_tls_rec *r);
 size_t sipc_rec_trim(sipc_tls_rec *r);
 
 /* Watches records go by (in the handshake's direction of choice) to find

@@ -2003,6 +2003,11 @@ size_t sipc_tls_buffered(const sipc_tls *t)
     return t->rec ? sipc_rec_buffered(t->rec) : 0;
 }
 
+size_t sipc_tls_trimmable(const sipc_tls *t)
+{
+    return t->rec ? sipc_rec_trimmable(t->rec) : 0;
+}
+
 size_t sipc_tls_trim(sipc_tls *t)
 {
     return t->rec ? sipc_rec_trim(t->rec) : 0;

@@ -24,6 +24,7 @@ struct sipc_stream {
     int error_told;
     int got_bytes;
     int fail_parts;               /* see ms_fail_parts */
+    size_t stuck;                 /* see ms_hold_stuck */
     char name[32];
 };
 
@@ -245,7 +246,17 @@ size_t sipc_stream_early_write(const sipc_stream *s)
 size_t sipc_stream_buffer_bytes(const sipc_stream *s)
 {
     /* the other end's input buffer plays the socket's send buffer */
-    return s->peer ? s->peer->in.cap : 0;
+    return (s->peer ? s->peer->in.cap : 0) + s->stuck;
+}
+
+size_t sipc_stream_trimmable(const sipc_stream *s)
+{
+    return s->peer && s->peer->in.len == 0 ? s->peer->in.cap : 0;
+}
+
+void ms_hold_stuck(sipc_stream *s, size_t n)
+{
+    s->stuck = n;
 }
 
 size_t sipc_stream_trim(sipc_stream *s)

@@ -32,6 +32,9 @@ void ms_close(sipc_stream *raw);
  * bytes and then fails with err, as a TLS stream does that sealed them and
  * then could not seal the payload. */
 void ms_fail_parts(sipc_stream *s, int err);
+/* The stream holds n bytes of buffers that no trim can give back, as a TLS
+ * stream holding half a record does. */
+void ms_hold_stuck(sipc_stream *s, size_t n);
 /* Reading stopped by the owner (backpressure)? */
 int ms_paused(const sipc_stream *s);
 /* Streams not yet freed (each is freed after its closed event). */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -980,6 +981,34 @@ static void t_idle_release(void **state)
     tc_close(&t);
 }
 
+/* A stream holding buffers no trim can give back (a TLS stream with half a
+ * record in, its reading paused) does not bring the idle trim back at once
+ * for ever: the timer waits for the connection's next deadline, and the loop
+ * goes on (it spun in libuv's timer phase, deaf to I/O and signals). */
+static void t_idle_trim_stuck(void **state)
+{
+    (void)state;
+    tc t;
+    tc_up(&t, NULL);
+    ms_hold_stuck(t.a, 16384);
+    peer_request(&t, 9, "echo", "x", 0);
+    ms_pump(&t.loop);
+    peer_expect_free(&t, SIPC__KIND__RESPONSE, 9);
+    alarm(20); /* a spinning loop never comes back to fail the test */
+    int never = 0;
+    spin_until(&t, &never, SIPC__TRIM_IDLE_MS + 300);
+    alarm(0);
+    uint64_t now = uv_now(&t.loop);
+    if (t.c->timer_due <= now + SIPC__TRIM_IDLE_MS)
+        fail_msg("the timer is due in %lld ms, at the idle trim again",
+                 (long long)t.c->timer_due - (long long)now);
+    peer_request(&t, 10, "echo", "y", 0);
+    ms_pump(&t.loop);
+    peer_expect_free(&t, SIPC__KIND__RESPONSE, 10);
+    ms_hold_stuck(t.a, 0);
+    tc_close(&t);
+}
+
 /* Options a context cannot work with are refused at once, not discovered
  * on the first call. */
 static void t_options_checked(void **state)
@@ -1027,7 +1056,8 @@ int main(void)
         cmocka_unit_test(t_pending_cap),  cmocka_unit_test(t_writable),
         cmocka_unit_test(t_expired_uncounted), cmocka_unit_test(t_expired_bounded),
         cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_answer_too_big),
-        cmocka_unit_test(t_idle_release), cmocka_unit_test(t_options_checked),
+        cmocka_unit_test(t_idle_release),
+        cmocka_unit_test(t_idle_trim_stuck), cmocka_unit_test(t_options_checked),
         cmocka_unit_test(t_direct_write),  cmocka_unit_test(t_direct_write_failure),
     };
     return cmocka_run_group_tests_name("connection state machine", tests, NULL, NULL);

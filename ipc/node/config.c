@@ -843,10 +843,16 @@ static int read_conf(const char *path, char **out, size_t *len, char *err, size_
 int sipc_config_set(const char *home, const char *section, const char *key, const char *value,
                     char *err, size_t errlen)
 {
-    if (!section || !key || !value || !*section || !*key || strpbrk(section, "[]\r\n") ||
+    if (!err)
+        errlen = 0; /* no detail wanted: every write below is then empty */
+    if (!section || !key || !value) {
+        snprintf(err, errlen, "cannot set a setting: no section, key or value given");
+        return SIPC_EINVAL;
+    }
+    if (!*section || !*key || strpbrk(section, "[]\r\n") ||
         strpbrk(key, "=:;#[] \t\r\n") || strpbrk(value, "\r\n")) {
         snprintf(err, errlen, "cannot set [%s] %s: invalid section, key or value",
-                 section ? section : "", key ? key : "");
+                 section, key);
         return SIPC_ECONFIG;
     }
     if (strlen(key) + 3 + strlen(value) > INI_MAX_LINE - 1) {
@@ -948,6 +954,12 @@ int sipc_config_set(const char *home, const char *section, const char *key, cons
 int sipc_config_put_back(const char *home, const void *expect, size_t expect_len,
                          const void *old, size_t old_len, int *changed, char *err, size_t errlen)
 {
+    if (!err)
+        errlen = 0; /* no detail wanted: every write below is then empty */
+    if (!changed) {
+        snprintf(err, errlen, "no place to say whether sipc.conf changed");
+        return SIPC_EINVAL;
+    }
     *changed = 0;
     home = sipc_home_resolve(home);
     char path[1024];

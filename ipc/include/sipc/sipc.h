@@ -8,7 +8,8 @@
  * A NULL handle or output pointer (where a comment does not say what NULL
  * means) is SIPC_EINVAL from a function that returns a code; the others do
  * nothing and return NULL, "", 0 or SIPC_TLS_OFF. A handle already freed
- * cannot be told from a live one: that stays the caller's error.
+ * cannot be told from a live one: that stays the caller's error. A detail
+ * buffer (err, errlen) may be NULL or errlen 0: no detail is then written.
  *
  * Whether a connection is TLS or plaintext is decided once per connection,
  * from the context's sipc_security when it is accepted or dialed (see
@@ -22,6 +23,9 @@
  * sipc_config_load), so a program must be compiled against the headers of
  * the libsipc it runs with: one built against older headers and run with a
  * newer libsipc.so.0 gets memory past its structures read or written.
+ * Before 1.0 a function's parameters may change too under the same soname
+ * (sipc_config_put_back of sipc/node.h gained int *changed before err), so
+ * the same rule holds for every function, not only for structures.
  */
 #ifndef SIPC_H
 #define SIPC_H

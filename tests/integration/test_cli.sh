@@ -230,6 +230,15 @@ printf '[node]\nid = e1\n[cluster]\nname =\n' >"$work/bad/sipc.conf"
 run "$BIN/sipcd" --home "$work/bad"
 expect "empty [cluster] name: sipcd names the line and the fix" 78 \
     "^sipcd: $work/bad/sipc.conf:4: \[cluster\] name is empty: remove the line for the default \(sipc\), or give a value$"
+# a name peers would refuse is a sipc.conf error (it was exit 70 naming options.node_id)
+printf '[node]\nid = n\351ud\n' >"$work/bad/sipc.conf"
+run "$BIN/sipcd" --home "$work/bad"
+expect "[node] id not UTF-8: sipcd, a configuration error" 78 \
+    "^sipcd: $work/bad/sipc.conf:2: \[node\] id holds a control character or bytes that are not UTF-8"
+printf '[cluster]\nname = r\033v\n' >"$work/bad/sipc.conf"
+run "$BIN/tlstool" --home "$work/bad" check
+expect "[cluster] name with a control: tlstool, its configuration exit" 3 \
+    "$work/bad/sipc.conf:2: \[cluster\] name holds a control character"
 printf '[node]\naddress =\n' >"$work/bad/sipc.conf"
 run "$BIN/sipcctl" --home "$work/bad" ping
 expect "empty [node] address: sipcctl, a configuration error" 78 \

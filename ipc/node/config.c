@@ -700,7 +700,8 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
     memset(cfg, 0, sizeof *cfg);
     home = sipc_home_resolve(home);
     if (strlen(home) >= sizeof cfg->home) {
-        snprintf(err, errlen, "home path too long");
+        snprintf(err, errlen, "node home path too long (%zu bytes, at most %zu): %.60s...",
+                 strlen(home), sizeof cfg->home - 1, home);
         return SIPC_ECONFIG;
     }
     strcpy(cfg->home, home);

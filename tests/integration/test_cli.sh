@@ -91,13 +91,13 @@ run "$BIN/tlstool" --help
 expect "tlstool --help names -H" 0 "-H, --home DIR"
 run "$BIN/sipcd" --home "$work/a" --home="$work/a"
 one_line "sipcd --home twice, even alike: one line" 64 "^sipcd: --home given twice \('$work/a', then '$work/a'\): give it once \(see sipcd --help\)$"
-# 73 is what a missing home gives (state/, where its lock is, cannot be
-# created), as --help says
+# 73 is what a missing home gives (it cannot be opened to lock it), as
+# --help says
 run "$BIN/sipcd" --help
 expect "sipcd --help: 73 covers the home's state/, logs/ and data/, 75 its lock" 0 "73 DIR/state,\$" \
     "^DIR/logs or DIR/data could not be created or opened \(DIR missing" "75 DIR is in use"
 run "$BIN/sipcd" --home "$work/no-such-home"
-expect "sipcd with a missing home" 73 "^sipcd: cannot create $work/no-such-home/state: No such file or directory$"
+expect "sipcd with a missing home" 73 "^sipcd: cannot open node home $work/no-such-home: No such file or directory$"
 # a mistyped home is named, not read as an empty one (which would fail later
 # as a cluster-name mismatch or a refused connection)
 run "$BIN/sipcctl" --home "$work/no-such-home" ping 127.0.0.1

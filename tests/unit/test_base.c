@@ -102,8 +102,9 @@ static void idmap_shrinks_after_burst(void **state)
     sipc_idmap_free(&m);
 }
 
-/* Spares are reused last in, first out, never more than max are kept, and
- * under ASan a spare cannot be touched. */
+/* Spares are reused first in, first out (a block given back is the last
+ * one taken again), never more than max are kept, and under ASan a spare
+ * cannot be touched. */
 static void freelist_reuse_and_bound(void **state)
 {
     (void)state;
@@ -123,16 +124,26 @@ static void freelist_reuse_and_bound(void **state)
     assert_true(__asan_address_is_poisoned((char *)a + 50));
     assert_true(__asan_address_is_poisoned((char *)b + sizeof(void *)));
 #endif
-    assert_ptr_equal(sipc_freelist_get(&f), b);
     void *a2 = sipc_freelist_get(&f);
     assert_ptr_equal(a2, a);
     assert_int_equal(((unsigned char *)a2)[99], 0xab); /* not zeroed: the caller's job */
-    assert_int_equal(f.n, 0);
+    /* a given back behind b: b comes first, then a, and the list empties */
     sipc_freelist_put(&f, a2);
+    assert_ptr_equal(sipc_freelist_get(&f), b);
+    assert_ptr_equal(sipc_freelist_get(&f), a);
+    assert_int_equal(f.n, 0);
+    assert_null(f.head);
+    assert_null(f.tail);
     sipc_freelist_put(&f, b);
+    sipc_freelist_put(&f, a);
+    assert_ptr_equal(sipc_freelist_get(&f), b);
+    sipc_freelist_put(&f, b);
+    assert_ptr_equal(sipc_freelist_get(&f), a);
+    sipc_freelist_put(&f, a);
     sipc_freelist_clear(&f);
     assert_int_equal(f.n, 0);
     assert_null(f.head);
+    assert_null(f.tail);
     /* blocks smaller than the link are made large enough for it */
     sipc_freelist_init(&f, 1, 4);
     assert_true(f.size >= sizeof(void *));

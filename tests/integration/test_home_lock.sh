@@ -11,6 +11,7 @@
 #   - a home too long for its files' names: exit 78, nothing created
 #   - as root: root's sipcd gives state/ to the home's owner, and a pid file
 #     root left stops no sipcd of the owner
+#   - flock refused (ENOLCK, through LD_PRELOAD): sipcd starts with a WARN
 #   - the first killed with SIGKILL: a new sipcd starts at once (the kernel
 #     dropped the lock) and its pid is in the file
 #   - a port held by another program: exit 71, and the log says that no
@@ -153,6 +154,31 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     else
         not_ok "the owner's sipcd did not start after root's pid file"
     fi
+fi
+
+# a filesystem that refuses flock (ENOLCK: NFS without a lock manager):
+# sipcd starts, and each service warns that one sipcd per home is not
+# enforced there
+nolock=$BIN/tests/integration/libflock_enolck.so
+if [ -e "$nolock" ]; then
+    h4=$work/n4
+    one_node_home "$h4" lock
+    printf '#!/bin/sh\nLD_PRELOAD="%s" exec "%s" "$@"\n' "$nolock" "$BIN/sipcd" >"$work/nolock-sipcd"
+    chmod 755 "$work/nolock-sipcd"
+    if SIPCD=$work/nolock-sipcd sipcd_start "$h4"; then
+        ok "flock refused (ENOLCK): sipcd starts all the same"
+        n=$(grep -c "WARN cannot lock node home $h4: No locks available: one sipcd per home cannot be enforced on this filesystem" "$h4".out)
+        [ "$n" = 4 ] && ok "flock refused: each of the four services warns" ||
+            not_ok "flock refused: $n WARN lines in $h4.out, want 4"
+        [ "$(cat "$h4/state/sipcd.lock")" = "$sipcd_pid" ] && ok "flock refused: the pid is written all the same" ||
+            not_ok "flock refused: state/sipcd.lock holds '$(cat "$h4/state/sipcd.lock")', want $sipcd_pid"
+        kill -TERM "$sipcd_pid"
+        wait "$sipcd_pid"
+    else
+        not_ok "flock refused (ENOLCK): sipcd did not start"
+    fi
+else
+    not_ok "$nolock is missing (built with the tests)"
 fi
 
 # a port held by another program, not a sipcd of this home

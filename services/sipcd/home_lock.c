@@ -35,11 +35,11 @@ static long holder_pid(const char *path)
 
 int home_lock_take(const char *home, char *err, size_t errlen)
 {
-    char dir[600], path[640];
+    char dir[600], path[sizeof dir + sizeof HOME_LOCK_FILE];
     if (snprintf(dir, sizeof dir, "%s/state", home) >= (int)sizeof dir ||
         snprintf(path, sizeof path, "%s/%s", home, HOME_LOCK_FILE) >= (int)sizeof path) {
         snprintf(err, errlen, "node home path too long (%zu bytes, at most %zu): %.80s...",
-                 strlen(home), sizeof path - sizeof HOME_LOCK_FILE - 1, home);
+                 strlen(home), sizeof dir - sizeof "/state", home);
         return -ENAMETOOLONG;
     }
     int hfd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -85,3 +85,16 @@ void sipc__seterr(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
 }
+
+void sipc__adderr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    size_t n = strnlen(err, errlen);
+    if (n + 1 >= errlen)
+        return; /* full, or not terminated within errlen */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err + n, errlen - n, fmt, ap);
+    va_end(ap);
+}

@@ -7,5 +7,8 @@
 
 /* printf into err (if err and errlen are non-zero); always terminated. */
 void sipc__seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Appends to what err already holds, within errlen; nothing if there is no
+ * room (err NULL or errlen 0 included). */
+void sipc__adderr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

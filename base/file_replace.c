@@ -1,16 +1,49 @@
 /* file_replace.c - see file_replace.h. */
 #include "base/file_replace.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/error_text.h"
 #include "sipc/errno.h"
+
+/* ".NAME.XXXXXX.tmp": one of this file's temporary names. */
+static int is_own_tmp(const char *entry, const char *name)
+{
+    size_t nl = strlen(name), el = strlen(entry);
+    return el == nl + 12 && entry[0] == '.' && !strncmp(entry + 1, name, nl) &&
+           entry[nl + 1] == '.' && !strcmp(entry + nl + 8, ".tmp");
+}
+
+/* Best effort: a write killed between creating its temporary file and the
+ * rename left it behind, under a name no later write reuses; one older than
+ * SIPC__FILE_REPLACE_STALE seconds is no write in progress. unlink never
+ * follows a link, so nothing but that name goes. */
+static void remove_stale(const char *dir, const char *name)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    int dfd = dirfd(d);
+    time_t now = time(NULL);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        struct stat st;
+        if (!is_own_tmp(e->d_name, name) ||
+            fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISDIR(st.st_mode) ||
+            now - st.st_mtime < SIPC__FILE_REPLACE_STALE)
+            continue;
+        unlinkat(dfd, e->d_name, 0);
+    }
+    closedir(d);
+}
 
 int sipc__file_replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
                        gid_t gid, char *err, size_t errlen)
@@ -20,29 +53,35 @@ int sipc__file_replace(const char *path, const void *data, size_t len, mode_t mo
     const char *dir = slash ? path : ".", *name = slash ? slash + 1 : path;
     if (slash == path)
         dirlen = 1; /* "/" itself */
-    char tmp[4200];
+    char tmp[4200], d[4200];
     if (!*name || snprintf(tmp, sizeof tmp, "%.*s/.%s.XXXXXX.tmp", dirlen, dir, name) >=
                       (int)sizeof tmp) {
         sipc__seterr(err, errlen, "cannot write %s: the path is too long or names no file", path);
         return SIPC_ECONFIG;
     }
+    snprintf(d, sizeof d, "%.*s", dirlen, dir);
+    remove_stale(d, name);
     int fd = mkostemps(tmp, 4, O_CLOEXEC);
     if (fd < 0) {
         sipc__seterr(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return SIPC_ECONFIG;
     }
     int e = 0;
-    if (fchmod(fd, mode) != 0 ||
-        ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) != 0))
-        e = errno;
     const char *p = data;
     for (size_t off = 0; !e && off < len;) {
         ssize_t w = write(fd, p + off, len - off);
-        if (w < 0 && errno != EINTR)
-            e = errno;
-        else if (w > 0)
+        if (w > 0)
             off += (size_t)w;
+        else if (w == 0)
+            e = EIO; /* no progress: never loop on it */
+        else if (errno != EINTR)
+            e = errno;
     }
+    /* mode and owner once the data is in: the owner never holds a writable
+     * file that is still being filled */
+    if (!e && (fchmod(fd, mode) != 0 ||
+               ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) != 0)))
+        e = errno;
     if (!e && fsync(fd) != 0)
         e = errno;
     if (close(fd) != 0 && !e)
@@ -54,13 +93,21 @@ int sipc__file_replace(const char *path, const void *data, size_t len, mode_t mo
         sipc__seterr(err, errlen, "cannot write %s: %s", path, strerror(e));
         return SIPC_ECONFIG;
     }
-    /* the rename itself lasts once the directory is on disk */
-    char d[4200];
-    snprintf(d, sizeof d, "%.*s", dirlen, dir);
+    /* the rename itself lasts once the directory is on disk; a filesystem
+     * that cannot sync a directory (EINVAL) gives nothing better to do */
     int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
+    if (dfd < 0)
+        e = errno;
+    else if (fsync(dfd) != 0 && errno != EINVAL && errno != EROFS)
+        e = errno;
+    if (dfd >= 0)
         close(dfd);
+    if (e) {
+        sipc__seterr(err, errlen,
+                     "%s was replaced, but its directory could not be synced (%s): the change "
+                     "may be lost if the machine stops now",
+                     path, strerror(e));
+        return SIPC_ECONFIG;
     }
     return 0;
 }

@@ -7,13 +7,21 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* A temporary file of this name pattern older than this many seconds is
+ * left from a write that was killed: the next write there removes it. */
+#define SIPC__FILE_REPLACE_STALE 3600
+
 /* Replaces path with len bytes of data: a new file beside it under a name no
  * one can foresee (".NAME.XXXXXX.tmp", mkstemp: created exclusively, so never
- * through a link planted under that name), given mode with fchmod (the umask
- * aside) and, unless uid is (uid_t)-1, that owner and gid, written, synced,
+ * through a link planted under that name), written, given mode with fchmod
+ * (the umask aside) and, unless uid is (uid_t)-1, that owner and gid, synced,
  * then renamed over path (which replaces a link at path, never its target);
- * the directory is synced after. 0, or SIPC_ECONFIG with err naming path
- * (the temporary file is removed). */
+ * the directory is synced after (a filesystem that cannot, EINVAL, is let
+ * be). First, temporary files of path's pattern older than
+ * SIPC__FILE_REPLACE_STALE are removed (a killed write's). 0, or
+ * SIPC_ECONFIG with err naming path: the temporary file is removed, and path
+ * is as it was, except when only the directory's sync failed (an I/O error):
+ * path is then replaced, and err says so. */
 int sipc__file_replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
                        gid_t gid, char *err, size_t errlen);
 

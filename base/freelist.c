@@ -15,7 +15,7 @@
 
 void sipc_freelist_init(sipc_freelist *f, size_t size, unsigned max)
 {
-    f->head = NULL;
+    f->head = f->tail = NULL;
     f->n = 0;
     f->max = max;
     f->size = size < sizeof(void *) ? sizeof(void *) : size;
@@ -28,6 +28,8 @@ void *sipc_freelist_get(sipc_freelist *f)
         return malloc(f->size);
     UNPOISON(p, f->size);
     f->head = *(void **)p;
+    if (!f->head)
+        f->tail = NULL;
     f->n--;
     return p;
 }
@@ -40,8 +42,12 @@ void sipc_freelist_put(sipc_freelist *f, void *p)
         free(p);
         return;
     }
-    *(void **)p = f->head;
-    f->head = p;
+    *(void **)p = NULL;
+    if (f->tail)
+        *(void **)f->tail = p; /* the link, never poisoned */
+    else
+        f->head = p;
+    f->tail = p;
     f->n++;
     /* the link stays readable: LeakSanitizer does not look for pointers in
      * poisoned memory and would take the spares behind it for leaks */
@@ -57,5 +63,6 @@ void sipc_freelist_clear(sipc_freelist *f)
         free(p);
         f->n--;
     }
+    f->tail = NULL;
     assert(f->n == 0);
 }

@@ -165,6 +165,8 @@ int sipc_security_plain(sipc_security **out)
 int sipc_security_from_pem(sipc_security **out, sipc_tls_mode mode, const char *cert_pem,
                            const char *key_pem, char *err, size_t errlen)
 {
+    if (!err)
+        errlen = 0; /* no detail wanted: every write below is then empty */
     if (!out || (mode != SIPC_TLS_OFF && !cert_pem) ||
         (mode != SIPC_TLS_OFF && mode != SIPC_TLS_STRICT && mode != SIPC_TLS_PERMISSIVE))
         return SIPC_EINVAL;

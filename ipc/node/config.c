@@ -15,6 +15,7 @@
 
 #include "base/file_replace.h"
 #include "base/str_copy.h"
+#include "base/utf8_text.h"
 #include "certs/x509_info.h"
 #include "sipc/node.h"
 
@@ -422,6 +423,25 @@ static int check_not_empty(parse_state *ps, const char *section, const char *key
     return 1;
 }
 
+/* A name sent to peers in the hello ([node] id, [cluster] name): kept whole
+ * (the library's 63 bytes) and printable UTF-8, as sipc_ctx_new and every
+ * peer require. */
+static int copy_name(char *dst, size_t cap, const char *v, parse_state *ps, const char *what)
+{
+    if (strlen(v) >= cap) {
+        snprintf(ps->err, sizeof ps->err, "%s is too long (max %zu bytes)", what, cap - 1);
+        return 0;
+    }
+    if (!sipc__utf8_printable(v)) {
+        snprintf(ps->err, sizeof ps->err,
+                 "%s holds a control character or bytes that are not UTF-8 (peers refuse such a "
+                 "name)", what);
+        return 0;
+    }
+    strcpy(dst, v);
+    return 1;
+}
+
 static int on_setting(parse_state *ps, const char *section, const char *key, const char *value,
                       int continued)
 {
@@ -430,13 +450,13 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
         return 0;
     if (!strcmp(section, "node")) {
         if (!strcmp(key, "id"))
-            return copy_str(cfg->node_id, sizeof cfg->node_id, value, ps, key);
+            return copy_name(cfg->node_id, sizeof cfg->node_id, value, ps, "[node] id");
         if (!strcmp(key, "address"))
             return copy_str(cfg->address, sizeof cfg->address, value, ps, key);
     } else if (!strcmp(section, "cluster")) {
         if (!strcmp(key, "name")) {
             cfg->cluster_line = ps->line;
-            return copy_str(cfg->cluster, sizeof cfg->cluster, value, ps, key);
+            return copy_name(cfg->cluster, sizeof cfg->cluster, value, ps, "[cluster] name");
         }
         if (!strcmp(key, "nodes"))
             return parse_nodes(cfg, value, ps, continued);
@@ -656,6 +676,19 @@ static int on_entry(void *user, const char *section, const char *key, const char
     return ok;
 }
 
+/* The host name as the default [node] id: refused as a set one would be
+ * (a set [node] id was checked when read). */
+static int default_id_checked(const sipc_config *cfg, const char *path, char *err, size_t errlen)
+{
+    if (sipc__utf8_printable(cfg->node_id))
+        return 0;
+    snprintf(err, errlen,
+             "%s: the host name, [node] id by default, holds a control character or bytes that "
+             "are not UTF-8 (peers refuse such a name): set [node] id",
+             path);
+    return SIPC_ECONFIG;
+}
+
 int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errlen)
 {
     if (!err)
@@ -667,7 +700,8 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
     memset(cfg, 0, sizeof *cfg);
     home = sipc_home_resolve(home);
     if (strlen(home) >= sizeof cfg->home) {
-        snprintf(err, errlen, "home path too long");
+        snprintf(err, errlen, "node home path too long (%zu bytes, at most %zu): %.60s...",
+                 strlen(home), sizeof cfg->home - 1, home);
         return SIPC_ECONFIG;
     }
     strcpy(cfg->home, home);
@@ -687,7 +721,7 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
     FILE *fp = fopen(path, "re");
     if (!fp) {
         if (errno == ENOENT)
-            return 0; /* no file: defaults */
+            return default_id_checked(cfg, path, err, errlen); /* no file: defaults */
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return SIPC_ECONFIG;
     }
@@ -734,7 +768,7 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
                  path, cfg->max_read_buffer_total, cfg->max_frame);
         return SIPC_ECONFIG;
     }
-    return 0;
+    return default_id_checked(cfg, path, err, errlen);
 }
 
 /* ---- editing: keep every other line and comment as the operator wrote it */
@@ -843,10 +877,16 @@ static int read_conf(const char *path, char **out, size_t *len, char *err, size_
 int sipc_config_set(const char *home, const char *section, const char *key, const char *value,
                     char *err, size_t errlen)
 {
-    if (!section || !key || !value || !*section || !*key || strpbrk(section, "[]\r\n") ||
+    if (!err)
+        errlen = 0; /* no detail wanted: every write below is then empty */
+    if (!section || !key || !value) {
+        snprintf(err, errlen, "cannot set a setting: no section, key or value given");
+        return SIPC_EINVAL;
+    }
+    if (!*section || !*key || strpbrk(section, "[]\r\n") ||
         strpbrk(key, "=:;#[] \t\r\n") || strpbrk(value, "\r\n")) {
         snprintf(err, errlen, "cannot set [%s] %s: invalid section, key or value",
-                 section ? section : "", key ? key : "");
+                 section, key);
         return SIPC_ECONFIG;
     }
     if (strlen(key) + 3 + strlen(value) > INI_MAX_LINE - 1) {
@@ -948,6 +988,12 @@ int sipc_config_set(const char *home, const char *section, const char *key, cons
 int sipc_config_put_back(const char *home, const void *expect, size_t expect_len,
                          const void *old, size_t old_len, int *changed, char *err, size_t errlen)
 {
+    if (!err)
+        errlen = 0; /* no detail wanted: every write below is then empty */
+    if (!changed) {
+        snprintf(err, errlen, "no place to say whether sipc.conf changed");
+        return SIPC_EINVAL;
+    }
     *changed = 0;
     home = sipc_home_resolve(home);
     char path[1024];

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/error_text.h"
 #include "base/str_copy.h"
 #include "ipc/security.h"
 #include "sipc/node.h"
@@ -61,8 +62,7 @@ static int load_in_mode(sipc_security **out, const sipc_config *cfg, sipc_tls_mo
     memset(&kp, 0, sizeof kp);
     r = sipc_keypair_load_pem(&kp, path, NULL, err, errlen);
     if (r != 0) {
-        size_t n = strlen(err);
-        snprintf(err + n, errlen - n,
+        sipc__adderr(err, errlen,
                  " (%s: import the cluster's key pair with `tlstool import FILE`, or `tlstool "
                  "disable`)",
                  why_tls);
@@ -93,6 +93,8 @@ static int load_in_mode(sipc_security **out, const sipc_config *cfg, sipc_tls_mo
 
 int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err, size_t errlen)
 {
+    if (!err)
+        errlen = 0; /* no detail wanted: every write below is then empty */
     if (!out || !cfg)
         return SIPC_EINVAL;
     sipc_tls_mode mode = sipc_config_effective_mode(cfg);
@@ -104,6 +106,8 @@ int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err, s
 int sipc_security_load_service(sipc_security **out, const sipc_config *cfg, const char *service,
                                char *err, size_t errlen)
 {
+    if (!err)
+        errlen = 0; /* no detail wanted: every write below is then empty */
     if (!out || !cfg || !service)
         return SIPC_EINVAL;
     if (strcmp(service, "pipeline") != 0 || cfg->pipeline_tls < 0)
@@ -118,6 +122,8 @@ int sipc_security_load_service(sipc_security **out, const sipc_config *cfg, cons
 int sipc_security_load_client(sipc_security **out, const sipc_config *cfg, char *err,
                               size_t errlen)
 {
+    if (!err)
+        errlen = 0; /* no detail wanted: every write below is then empty */
     if (!out || !cfg)
         return SIPC_EINVAL;
     if (cfg->tls_enable)

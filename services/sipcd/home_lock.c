@@ -10,12 +10,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file_replace.h"
+
 /* The pid the holder wrote, or 0 when the file names none (yet: it writes
  * it just after locking). */
-static long holder_pid(int fd)
+static long holder_pid(const char *path)
 {
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return 0;
     char buf[32];
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
     if (n <= 0)
         return 0;
     buf[n] = '\0';
@@ -29,49 +35,83 @@ static long holder_pid(int fd)
 
 int home_lock_take(const char *home, char *err, size_t errlen)
 {
-    char dir[700], path[720];
-    snprintf(dir, sizeof dir, "%s/state", home);
-    snprintf(path, sizeof path, "%s/%s", home, HOME_LOCK_FILE);
-    /* state/ is the home's private folder (the peer history): owner only */
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    char dir[600], path[sizeof dir + sizeof HOME_LOCK_FILE];
+    if (snprintf(dir, sizeof dir, "%s/state", home) >= (int)sizeof dir ||
+        snprintf(path, sizeof path, "%s/%s", home, HOME_LOCK_FILE) >= (int)sizeof path) {
+        snprintf(err, errlen, "node home path too long (%zu bytes, at most %zu): %.80s...",
+                 strlen(home), sizeof dir - sizeof "/state", home);
+        return -ENAMETOOLONG;
+    }
+    int hfd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (hfd < 0) {
+        int e = errno;
+        snprintf(err, errlen, "cannot open node home %s: %s", home, strerror(e));
+        return -e;
+    }
+    struct stat hs;
+    if (fstat(hfd, &hs) != 0) {
+        int e = errno;
+        snprintf(err, errlen, "cannot open node home %s: %s", home, strerror(e));
+        close(hfd);
+        return -e;
+    }
+    int unlocked = 0;
+    if (flock(hfd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        if (e == EWOULDBLOCK) {
+            long pid = holder_pid(path);
+            char who[64] = "another process (its pid is not in " HOME_LOCK_FILE ")";
+            if (pid)
+                snprintf(who, sizeof who, "pid %ld", pid);
+            snprintf(err, errlen,
+                     "node home %s is in use by %s, which holds its lock: one sipcd per home; "
+                     "`sipcctl --home %s status` asks the node running there",
+                     home, who, home);
+            close(hfd);
+            return -e;
+        }
+        if (e != ENOLCK && e != EOPNOTSUPP && e != EINVAL && e != ENOSYS) {
+            snprintf(err, errlen, "cannot lock node home %s: %s", home, strerror(e));
+            close(hfd);
+            return -e;
+        }
+        /* a filesystem without locks: run as before the lock existed */
+        close(hfd);
+        unlocked = e;
+    }
+    /* hfd, when locked, is ours until the process ends: deliberately kept */
+    uid_t uid = (uid_t)-1;
+    gid_t gid = (gid_t)-1;
+    if (geteuid() == 0 && hs.st_uid != 0) {
+        /* root in a home another account owns: that account's sipcd must
+         * still write state/ and replace this file after us */
+        uid = hs.st_uid;
+        gid = hs.st_gid;
+    }
+    if (mkdir(dir, 0700) == 0) {
+        if (uid != (uid_t)-1 && chown(dir, uid, gid) != 0) {
+            int e = errno;
+            snprintf(err, errlen, "cannot give %s to the home's owner (uid %ld): %s", dir,
+                     (long)uid, strerror(e));
+            return -e;
+        }
+    } else if (errno != EEXIST) {
         int e = errno;
         snprintf(err, errlen, "cannot create %s: %s", dir, strerror(e));
         return -e;
     }
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        int e = errno;
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(e));
-        return -e;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        int e = errno;
-        if (e == EWOULDBLOCK) {
-            long pid = holder_pid(fd);
-            char who[64] = "another process (its pid is not in the file)";
-            if (pid)
-                snprintf(who, sizeof who, "pid %ld", pid);
-            snprintf(err, errlen,
-                     "node home %s is in use by %s, which holds %s: one sipcd per home; "
-                     "`sipcctl --home %s status` asks the node running there",
-                     home, who, path, home);
-        } else {
-            snprintf(err, errlen, "cannot lock %s: %s", path, strerror(e));
-        }
-        close(fd);
-        return -e;
-    }
-    /* ours until the process ends: the descriptor is deliberately kept.
-     * Written over the old pid, then cut, so that a full disk cannot leave
-     * it empty. */
+    /* replaced whole, not written in place: a file left by root (0600) is
+     * replaced by the owner's sipcd, which owns state/ */
     char line[32];
     int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
-    errno = 0;
-    if (pwrite(fd, line, (size_t)len, 0) != len || ftruncate(fd, len) != 0) {
-        int e = errno ? errno : EIO;
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
-        close(fd);
-        return -e;
+    if (sipc__file_replace(path, line, (size_t)len, 0600, uid, gid, err, errlen) != 0)
+        return -EACCES;
+    if (unlocked) {
+        snprintf(err, errlen,
+                 "cannot lock node home %s: %s: one sipcd per home cannot be enforced on this "
+                 "filesystem (make sure no other sipcd runs from this home)",
+                 home, strerror(unlocked));
+        return 1;
     }
     return 0;
 }

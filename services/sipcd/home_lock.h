@@ -1,26 +1,32 @@
-/* home_lock.h - one sipcd per home: an exclusive flock(2) on
- * $SIPC_HOME/state/sipcd.lock (0600, in the home's 0700 state/), taken at
- * start before the home's store, state files or ports are touched, and held
- * for the process's lifetime. The kernel drops it when the process ends,
- * however it ends, so a lock is never stale. The holder's pid is written
- * into the file for the refusal to name; whether the lock is held, not the
- * pid in the file, says whether a node runs (sipc-cluster asks the kernel,
- * /proc/locks). */
+/* home_lock.h - one sipcd per home: an exclusive flock(2) on the home
+ * directory itself, taken at start once sipc.conf has been read (only read)
+ * and before the home's store, state files or ports are touched, and held for
+ * the process's lifetime. The kernel drops it when the process ends, however
+ * it ends, so a lock is never stale; and as the directory is locked, not a
+ * file in it, deleting state/ or any file cannot let a second sipcd in. The
+ * holder's pid is written to state/sipcd.lock for the refusal to name;
+ * whether the home is locked, not the pid in the file, says whether a node
+ * runs (sipc-cluster asks the kernel, /proc/locks, for the home's inode). */
 #ifndef SIPCD_HOME_LOCK_H
 #define SIPCD_HOME_LOCK_H
 
 #include <stddef.h>
 
-/* The lock file of a home, relative to it. */
+/* The file naming the lock's holder (its pid), relative to the home. */
 #define HOME_LOCK_FILE "state/sipcd.lock"
 
-/* Takes the home's lock without waiting (creating state/ 0700 and the file
- * 0600 when missing) and writes this process's pid into it; the descriptor
- * stays open (close-on-exec) until the process ends. 0 when this process
- * holds it; -EWOULDBLOCK (UV_EAGAIN) when another process holds it, the home
- * and the holder's pid (or that the file names none) in err; another
- * negative errno when the folder or file cannot be created or locked, with
- * the path in err. */
+/* Locks the home without waiting, then writes this process's pid to
+ * HOME_LOCK_FILE (creating state/ 0700; the file is replaced whole, 0600;
+ * run as root in a home another account owns, both are given to that
+ * account). The home's descriptor stays open (close-on-exec) until the
+ * process ends. 0 when this process holds the lock; 1 when the filesystem
+ * refuses flock (ENOLCK, EOPNOTSUPP, EINVAL, ENOSYS: some network or FUSE
+ * filesystems), the warning in err, nothing locked but the pid written;
+ * -EWOULDBLOCK (UV_EAGAIN) when another process holds it, the home and the
+ * holder's pid (or that the file names none) in err; -ENAMETOOLONG for a
+ * home too long to name its files (never cut); another negative errno when
+ * the home cannot be opened or the folder or file written, with the path in
+ * err. */
 int home_lock_take(const char *home, char *err, size_t errlen);
 
 #endif

@@ -548,6 +548,8 @@ static int start_service(host *h, int i)
                   "delete it once debugged",
                   limit);
     }
+    if (h->lock_warning[0])
+        sipc_logf(s->log, SIPC_LOG_WARN, "Service.Start", "%s", h->lock_warning);
     sipc_options o;
     node_options(h, &o, s->log);
     int r = sipc_ctx_new(&s->ctx, h->loop, &o, s->sec);
@@ -566,12 +568,17 @@ static int start_service(host *h, int i)
     if (r != 0) {
         /* the server logged which port and why; this process holds the
          * home's lock (home_lock.h), so the holder is no sipcd of this home */
-        if (r == UV_EADDRINUSE)
+        if (r == UV_EADDRINUSE && !h->lock_warning[0])
             sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start",
                       "Another program holds port %d: no other sipcd runs from %s (this one "
-                      "holds its lock, %s); `ss -ltnp 'sport = :%d'` names it (a sipcd of "
+                      "holds its lock); `ss -ltnp 'sport = :%d'` names it (a sipcd of "
                       "another home on the same address and ports?)",
-                      s->port, h->cfg.home, HOME_LOCK_FILE, s->port);
+                      s->port, h->cfg.home, s->port);
+        else if (r == UV_EADDRINUSE)
+            sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start",
+                      "Another program holds port %d (%s could not be locked: it may be "
+                      "another sipcd of this home); `ss -ltnp 'sport = :%d'` names it",
+                      s->port, h->cfg.home, s->port);
         return EX_OSERR;
     }
     sipc_server_set_conn_cb(s->srv, on_conn, s);

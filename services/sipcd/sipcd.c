@@ -63,7 +63,7 @@ static const cli_tool SIPCD = {
     "says which); 71 a port (or [metrics] address) could not be opened; 73 DIR/state,\n"
     "DIR/logs or DIR/data could not be created or opened (DIR missing or not\n"
     "writable too); 75 DIR is in use: another sipcd (the message names its pid)\n"
-    "holds DIR/state/sipcd.lock, one sipcd per home; 78 configuration or key\n"
+    "holds its lock, one sipcd per home; 78 configuration or key\n"
     "material problem (the message says which file).\n",
     OPTS, NULL, CLI_HELP_WORD_NONE};
 
@@ -117,13 +117,23 @@ int main(int argc, char **argv)
     signal(SIGXFSZ, SIG_IGN);
 
     const char *home = sipc_home_resolve(opt.home);
-    /* before the home's store, state files or ports are touched: a second
-     * sipcd on this home stops here, whatever its ports */
-    int lr = home_lock_take(home, err, sizeof err);
-    if (lr != 0)
-        return cli_fail("sipcd", lr == -EWOULDBLOCK ? EX_TEMPFAIL : EX_CANTCREAT, "%s", err);
+    /* only reads: the home is judged (its path's length too) before the
+     * lock writes anything into it */
     if (sipc_config_load(&node.cfg, home, err, sizeof err) != 0) {
         return cli_fail("sipcd", EX_CONFIG, "%s", err);
+    }
+    /* before the home's store, state files or ports are touched: a second
+     * sipcd on this home stops here, whatever its ports */
+    int lr = home_lock_take(node.cfg.home, err, sizeof err);
+    if (lr == 1)
+        snprintf(node.lock_warning, sizeof node.lock_warning, "%s", err);
+    else if (lr != 0) {
+        int ex = EX_CANTCREAT;
+        if (lr == -EWOULDBLOCK)
+            ex = EX_TEMPFAIL;
+        else if (lr == -ENAMETOOLONG)
+            ex = EX_CONFIG; /* a home no file of it fits in a path */
+        return cli_fail("sipcd", ex, "%s", err);
     }
     /* Every connection is a descriptor: run with the hard limit, not the
      * usual soft 1024, so that a burst of connections cannot lock peers out. */

@@ -91,13 +91,13 @@ run "$BIN/tlstool" --help
 expect "tlstool --help names -H" 0 "-H, --home DIR"
 run "$BIN/sipcd" --home "$work/a" --home="$work/a"
 one_line "sipcd --home twice, even alike: one line" 64 "^sipcd: --home given twice \('$work/a', then '$work/a'\): give it once \(see sipcd --help\)$"
-# 73 is what a missing home gives (state/, where its lock is, cannot be
-# created), as --help says
+# 73 is what a missing home gives (it cannot be opened to lock it), as
+# --help says
 run "$BIN/sipcd" --help
 expect "sipcd --help: 73 covers the home's state/, logs/ and data/, 75 its lock" 0 "73 DIR/state,\$" \
     "^DIR/logs or DIR/data could not be created or opened \(DIR missing" "75 DIR is in use"
 run "$BIN/sipcd" --home "$work/no-such-home"
-expect "sipcd with a missing home" 73 "^sipcd: cannot create $work/no-such-home/state: No such file or directory$"
+expect "sipcd with a missing home" 73 "^sipcd: cannot open node home $work/no-such-home: No such file or directory$"
 # a mistyped home is named, not read as an empty one (which would fail later
 # as a cluster-name mismatch or a refused connection)
 run "$BIN/sipcctl" --home "$work/no-such-home" ping 127.0.0.1
@@ -230,6 +230,15 @@ printf '[node]\nid = e1\n[cluster]\nname =\n' >"$work/bad/sipc.conf"
 run "$BIN/sipcd" --home "$work/bad"
 expect "empty [cluster] name: sipcd names the line and the fix" 78 \
     "^sipcd: $work/bad/sipc.conf:4: \[cluster\] name is empty: remove the line for the default \(sipc\), or give a value$"
+# a name peers would refuse is a sipc.conf error (it was exit 70 naming options.node_id)
+printf '[node]\nid = n\351ud\n' >"$work/bad/sipc.conf"
+run "$BIN/sipcd" --home "$work/bad"
+expect "[node] id not UTF-8: sipcd, a configuration error" 78 \
+    "^sipcd: $work/bad/sipc.conf:2: \[node\] id holds a control character or bytes that are not UTF-8"
+printf '[cluster]\nname = r\033v\n' >"$work/bad/sipc.conf"
+run "$BIN/tlstool" --home "$work/bad" check
+expect "[cluster] name with a control: tlstool, its configuration exit" 3 \
+    "$work/bad/sipc.conf:2: \[cluster\] name holds a control character"
 printf '[node]\naddress =\n' >"$work/bad/sipc.conf"
 run "$BIN/sipcctl" --home "$work/bad" ping
 expect "empty [node] address: sipcctl, a configuration error" 78 \

@@ -5,7 +5,13 @@
 #     ports and another address (so that only the lock can stop it), exits 75
 #     naming the home and the first one's pid, before it logs or binds
 #     anything; the first still serves
+#   - state/ deleted or the lock file replaced under the first: still 75
+#     (the lock is on the home directory); the first is probed while it runs
 #   - the lock held but no pid in the file: said without a pid
+#   - a home too long for its files' names: exit 78, nothing created
+#   - as root: root's sipcd gives state/ to the home's owner, and a pid file
+#     root left stops no sipcd of the owner
+#   - flock refused (ENOLCK, through LD_PRELOAD): sipcd starts with a WARN
 #   - the first killed with SIGKILL: a new sipcd starts at once (the kernel
 #     dropped the lock) and its pid is in the file
 #   - a port held by another program: exit 71, and the log says that no
@@ -32,20 +38,47 @@ cp "$h/sipc.conf" "$work/sipc.conf.first"
 printf '[node]\nid = n1\naddress = %s.3\n[cluster]\nname = lock\nnodes = %s.3\n[data]\nport = 24000\n[search]\nport = 24001\n[management]\nport = 24002\n[pipeline]\nport = 24003\n' \
     "$BASE" "$BASE" >"$h/sipc.conf"
 logs_before=$(cat "$h"/logs/*.log | wc -l)
-# bounded: a sipcd that the lock did not stop would run on its own ports
-run timeout 10 "$BIN/sipcd" --home "$h"
+# second_try NAME: starts a second sipcd on $h in the background and probes
+# its port while it runs (a sipcd the lock did not stop listens there; it is
+# stopped after 5 s at most), then sets RC and OUT as run does
+second_try() {
+    "$BIN/sipcd" --home "$h" >"$OUT" 2>&1 &
+    local p=$! i listened=0
+    for i in $(seq 1 50); do
+        if (exec 3<>"/dev/tcp/$BASE.3/24002") 2>/dev/null; then
+            listened=1
+            break
+        fi
+        kill -0 "$p" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -TERM "$p" 2>/dev/null
+    wait "$p"
+    RC=$?
+    [ "$listened" = 0 ] && ok "$1: it opened none of its ports while it ran" ||
+        not_ok "$1: it listened on $BASE.3:24002"
+}
+second_try "a second sipcd on the home"
 if expect "a second sipcd on the home, other ports: exit 75, naming the home and the holder's pid" 75 \
-    "^sipcd: node home $h is in use by pid $first, which holds $lockf: one sipcd per home; .sipcctl --home $h status. asks the node running there$"; then
+    "^sipcd: node home $h is in use by pid $first, which holds its lock: one sipcd per home; .sipcctl --home $h status. asks the node running there$"; then
     [ "$(wc -l <"$OUT")" = 1 ] && ok "the refusal is one line" || bad "the refusal is not one line"
 fi
 logs_after=$(cat "$h"/logs/*.log | wc -l)
 [ "$logs_after" = "$logs_before" ] && ok "the refused sipcd wrote nothing to the home's logs" ||
     not_ok "the refused sipcd logged $((logs_after - logs_before)) lines in $h/logs"
-if (exec 3<>"/dev/tcp/$BASE.3/24002") 2>/dev/null; then
-    not_ok "something listens on $BASE.3:24002 after the refused start"
-else
-    ok "the refused sipcd opened none of its ports"
-fi
+
+# the lock is the home directory's, not the file's: deleting state/ (to reset
+# the peer history, say) or replacing the file lets no second sipcd in
+mv "$h/state" "$work/state.saved"
+second_try "state/ deleted under a running sipcd"
+expect "state/ deleted: a second sipcd still exits 75" 75 "node home $h is in use by another process"
+rm -rf "$h/state"
+mv "$work/state.saved" "$h/state"
+rm -f "$lockf"
+echo 99999999 >"$lockf"
+second_try "the lock file replaced"
+expect "the lock file replaced: a second sipcd still exits 75" 75 "node home $h is in use by"
+echo "$first" >"$lockf"
 cp "$work/sipc.conf.first" "$h/sipc.conf"
 run "$BIN/sipcctl" --timeout 3000 --home "$h" status --json
 if [ "$RC" = 0 ] && [ "$(jq -r .node.pid "$OUT")" = "$first" ]; then
@@ -58,7 +91,17 @@ fi
 : >"$lockf"
 run timeout 10 "$BIN/sipcd" --home "$h"
 expect "the lock held with no pid in the file: exit 75, said without a pid" 75 \
-    "^sipcd: node home $h is in use by another process \(its pid is not in the file\), which holds $lockf"
+    "^sipcd: node home $h is in use by another process \(its pid is not in state/sipcd.lock\), which holds its lock"
+
+# a home too long for its files' names is refused whole: nothing is made
+# beside it (the lock's path was cut to a prefix of the home, and created)
+long=$work/long/$(printf 'b%.0s' {1..200})/$(printf 'c%.0s' {1..200})/$(printf 'd%.0s' {1..200})/$(printf 'e%.0s' {1..90})
+mkdir -p "$long"
+run timeout 10 "$BIN/sipcd" --home "$long"
+expect "a home of ${#long} bytes: exit 78, too long, said" 78 "home path too long"
+made=$(find "$work/long" -mindepth 4 ! -path "$long")
+[ -z "$made" ] && ok "nothing was created in or beside the too-long home" ||
+    not_ok "the too-long home's sipcd created: $made"
 
 # no stale lock: SIGKILL leaves the file, not the lock
 kill -KILL "$first"
@@ -72,6 +115,70 @@ if sipcd_start "$h"; then
     wait "$second"
 else
     not_ok "no sipcd starts on the home after the first was killed with SIGKILL"
+fi
+
+# run as root in a home another account owns, sipcd gives state/ and its pid
+# file to that account; a pid file root left (0600, root's) stops no later
+# sipcd of the owner, which replaces it (root only: the owner is uid 65534)
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    own=$(mktemp -d "${TMPDIR:-/tmp}/sipc-homelock-own.XXXXXX")
+    at_exit rm -rf "$own"
+    chmod 755 "$own"
+    h3=$own/n3
+    one_node_home "$h3" lock
+    chown -R 65534:65534 "$h3"
+    if sipcd_start "$h3"; then
+        kill -TERM "$sipcd_pid"
+        wait "$sipcd_pid"
+        [ "$(stat -c %u:%u "$h3/state" "$h3/state/sipcd.lock" | tr '\n' ' ')" = "65534:65534 65534:65534 " ] &&
+            ok "root's sipcd gave state/ and its pid file to the home's owner" ||
+            not_ok "after root's sipcd: $(stat -c '%n %u' "$h3/state" "$h3/state/sipcd.lock")"
+    else
+        not_ok "root's sipcd did not start on a home uid 65534 owns"
+    fi
+    # the rest of what root's run wrote (data/, state/peers) is root's too:
+    # only the pid file is left so here
+    chown -R 65534:65534 "$h3"
+    chown 0:0 "$h3/state/sipcd.lock"
+    chmod 600 "$h3/state/sipcd.lock"
+    printf '#!/bin/sh\nexec setpriv --reuid 65534 --regid 65534 --clear-groups "%s" "$@"\n' \
+        "$BIN/sipcd" >"$own/as-owner"
+    chmod 755 "$own/as-owner"
+    if SIPCD=$own/as-owner sipcd_start "$h3"; then
+        ok "a pid file root left stops no sipcd of the home's owner"
+        [ "$(cat "$h3/state/sipcd.lock")" = "$sipcd_pid" ] && [ "$(stat -c %u "$h3/state/sipcd.lock")" = 65534 ] &&
+            ok "the owner's sipcd replaced root's pid file with its own" ||
+            not_ok "pid file: '$(cat "$h3/state/sipcd.lock")' of uid $(stat -c %u "$h3/state/sipcd.lock"), want $sipcd_pid of 65534"
+        kill -TERM "$sipcd_pid"
+        wait "$sipcd_pid"
+    else
+        not_ok "the owner's sipcd did not start after root's pid file"
+    fi
+fi
+
+# a filesystem that refuses flock (ENOLCK: NFS without a lock manager):
+# sipcd starts, and each service warns that one sipcd per home is not
+# enforced there
+nolock=$BIN/tests/integration/libflock_enolck.so
+if [ -e "$nolock" ]; then
+    h4=$work/n4
+    one_node_home "$h4" lock
+    printf '#!/bin/sh\nLD_PRELOAD="%s" exec "%s" "$@"\n' "$nolock" "$BIN/sipcd" >"$work/nolock-sipcd"
+    chmod 755 "$work/nolock-sipcd"
+    if SIPCD=$work/nolock-sipcd sipcd_start "$h4"; then
+        ok "flock refused (ENOLCK): sipcd starts all the same"
+        n=$(grep -c "WARN cannot lock node home $h4: No locks available: one sipcd per home cannot be enforced on this filesystem" "$h4".out)
+        [ "$n" = 4 ] && ok "flock refused: each of the four services warns" ||
+            not_ok "flock refused: $n WARN lines in $h4.out, want 4"
+        [ "$(cat "$h4/state/sipcd.lock")" = "$sipcd_pid" ] && ok "flock refused: the pid is written all the same" ||
+            not_ok "flock refused: state/sipcd.lock holds '$(cat "$h4/state/sipcd.lock")', want $sipcd_pid"
+        kill -TERM "$sipcd_pid"
+        wait "$sipcd_pid"
+    else
+        not_ok "flock refused (ENOLCK): sipcd did not start"
+    fi
+else
+    not_ok "$nolock is missing (built with the tests)"
 fi
 
 # a port held by another program, not a sipcd of this home
@@ -89,7 +196,7 @@ if sc_wait 5 test -e "$work/held"; then
     run timeout 10 "$BIN/sipcd" --home "$h2"
     expect "a port held by another program: exit 71, the home's sipcd ruled out" 71 \
         "Management Service cannot listen on $BASE\.2:23002: address already in use" \
-        "Another program holds port 23002: no other sipcd runs from $h2 \(this one holds its lock, state/sipcd.lock\); .ss -ltnp 'sport = :23002'. names it"
+        "Another program holds port 23002: no other sipcd runs from $h2 \(this one holds its lock\); .ss -ltnp 'sport = :23002'. names it"
 else
     not_ok "could not take $BASE.2:23002 for the port-in-use check"
 fi

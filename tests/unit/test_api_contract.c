@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -161,6 +162,36 @@ static void ctx_refused(sipc_options *o, sipc_security *sec, const char *want)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* With no options the refusal's line goes to stderr (sipc_log_stderr). */
+static void ctx_refused_no_opts(void)
+{
+    char path[] = "/tmp/sipc-contract-stderr-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    fflush(stderr);
+    int saved = dup(2);
+    assert_true(saved >= 0);
+    assert_int_equal(dup2(fd, 2), 2);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_ctx *ctx = NULL;
+    int r = sipc_ctx_new(&ctx, &loop, NULL, NULL);
+    fflush(stderr);
+    assert_int_equal(dup2(saved, 2), 2);
+    close(saved);
+    assert_int_equal(r, SIPC_EINVAL);
+    assert_null(ctx);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    char buf[1024];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    close(fd);
+    assert_true(n > 0);
+    buf[n] = '\0';
+    if (!strstr(buf, "ERROR") || !strstr(buf, "sec is NULL"))
+        fail_msg("no ERROR line naming sec on stderr: %s", buf);
+}
+
 /* Names that would be cut, or that a peer's hello check refuses, and every
  * other refusal, each with a line naming the field. */
 static void test_ctx_new_refusals_say_why(void **state)
@@ -206,6 +237,7 @@ static void test_ctx_new_refusals_say_why(void **state)
     ctx_refused(&o, sec, "options.max_read_buffer_total");
     sipc_options_init(&o);
     ctx_refused(&o, NULL, "sec is NULL");
+    ctx_refused_no_opts();
 
     /* the longest kept name is accepted whole; so is printable UTF-8 */
     uv_loop_t loop;
@@ -301,7 +333,7 @@ static void test_null_arguments(void **state)
     assert_int_equal(sipc_call_ex(NULL, "sys", "ping", NULL, 0, 0, NULL, NULL, &id), SIPC_EINVAL);
     assert_int_equal(sipc_call_cancel(NULL, 1), SIPC_EINVAL);
     assert_int_equal(sipc_send(NULL, "sys", "ping", NULL, 0), SIPC_EINVAL);
-    sipc_channel_close(NULL, NULL, NULL);
+    assert_int_equal(sipc_channel_close(NULL, NULL, NULL), SIPC_EINVAL);
 
     /* servers */
     sipc_router *r;
@@ -315,7 +347,7 @@ static void test_null_arguments(void **state)
     assert_int_equal(sipc_server_drain(NULL, 0), 0);
     assert_int_equal(sipc_server_stats_get(NULL, &st), SIPC_EINVAL);
     sipc_server_foreach_conn(NULL, NULL, NULL);
-    sipc_server_close(NULL, NULL, NULL);
+    assert_int_equal(sipc_server_close(NULL, NULL, NULL), SIPC_EINVAL);
 
     /* routers */
     assert_int_equal(sipc_router_new(NULL), SIPC_EINVAL);
@@ -336,7 +368,7 @@ static void test_null_arguments(void **state)
     assert_int_equal(sipc_ctx_retire_connections(NULL, 0), 0);
     assert_int_equal(sipc_ctx_post(NULL, no_post, NULL), SIPC_EINVAL);
     assert_int_equal(sipc_ctx_post(f.ctx, NULL, NULL), SIPC_EINVAL);
-    sipc_ctx_close(NULL, NULL, NULL);
+    assert_int_equal(sipc_ctx_close(NULL, NULL, NULL), SIPC_EINVAL);
     sipc_options_init(NULL);
 
     /* security */
@@ -587,6 +619,87 @@ static void test_second_answer(void **state)
     fx_close(&f);
 }
 
+/* Requests a handler keeps to answer later (held[]), and one it answered
+ * but kept a pointer to (stale). */
+typedef struct keeper {
+    sipc_request *held[4];
+    int nheld;
+    sipc_request *stale;
+} keeper;
+
+static void h_keep_held(sipc_request *req, void *arg)
+{
+    keeper *k = arg;
+    assert_true(k->nheld < 4);
+    k->held[k->nheld++] = req;
+}
+
+static void h_answer_keep(sipc_request *req, void *arg)
+{
+    keeper *k = arg;
+    assert_int_equal(sipc_respond(req, "A", 1), 0);
+    k->stale = req;
+}
+
+/* The usual shape of the bug, a second answer from another callback (a
+ * timeout path after a completion path), after another request has arrived:
+ * spare blocks are reused oldest first, so the new request does not get the
+ * answered one's block, and the late answer is refused instead of going to
+ * the new request's caller (with the newest spare reused first, it did). */
+static void test_second_answer_later(void **state)
+{
+    (void)state;
+#if defined(__SANITIZE_ADDRESS__)
+    skip(); /* no spare blocks there: ASan reports the use after free itself */
+#endif
+    fixture f;
+    fx_open(&f);
+    keeper k;
+    memset(&k, 0, sizeof k);
+    sipc_router *r;
+    assert_int_equal(sipc_router_new(&r), 0);
+    assert_int_equal(sipc_router_add(r, "calc", "hold", h_keep_held, &k), 0);
+    assert_int_equal(sipc_router_add(r, "calc", "keep", h_answer_keep, &k), 0);
+    sipc_server *srv;
+    assert_int_equal(sipc_server_listen(&srv, f.ctx, "later", ADDR, 0, r), 0);
+    sipc_router_free(r);
+    sipc_channel *ch;
+    assert_int_equal(sipc_channel_open(&ch, f.ctx, ADDR, sipc_server_port(srv), NULL), 0);
+    /* two requests in flight at once, then answered: two spares kept */
+    outcome o1, o2;
+    memset(&o1, 0, sizeof o1);
+    memset(&o2, 0, sizeof o2);
+    assert_int_equal(sipc_call(ch, "calc", "hold", "x", 1, 3000, on_reply, &o1), 0);
+    assert_int_equal(sipc_call(ch, "calc", "hold", "x", 1, 3000, on_reply, &o2), 0);
+    for (int i = 0; i < 500 && k.nheld < 2; i++)
+        uv_run(&f.loop, UV_RUN_ONCE);
+    assert_int_equal(k.nheld, 2);
+    assert_int_equal(sipc_respond(k.held[0], "h", 1), 0);
+    assert_int_equal(sipc_respond(k.held[1], "h", 1), 0);
+    assert_true(tu_run_until(&f.loop, &o1.done, 5000));
+    assert_true(tu_run_until(&f.loop, &o2.done, 5000));
+    k.nheld = 0;
+    /* answered, its pointer kept */
+    outcome oa;
+    call_once(&f, ch, "calc", "keep", &oa);
+    assert_string_equal(oa.data, "A");
+    assert_non_null(k.stale);
+    /* another request arrives and is held */
+    outcome ob;
+    memset(&ob, 0, sizeof ob);
+    assert_int_equal(sipc_call(ch, "calc", "hold", "x", 1, 3000, on_reply, &ob), 0);
+    for (int i = 0; i < 500 && k.nheld < 1; i++)
+        uv_run(&f.loop, UV_RUN_ONCE);
+    assert_int_equal(k.nheld, 1);
+    /* the late second answer: refused, not given to the held request */
+    assert_int_equal(sipc_respond(k.stale, "stale", 5), SIPC_EINVAL);
+    assert_int_equal(sipc_respond(k.held[0], "B", 1), 0);
+    assert_true(tu_run_until(&f.loop, &ob.done, 5000));
+    assert_int_equal(ob.err, 0);
+    assert_string_equal(ob.data, "B");
+    fx_close(&f);
+}
+
 /* The same for sipc/node.h. */
 static void test_null_arguments_node(void **state)
 {
@@ -620,6 +733,62 @@ static void test_null_arguments_node(void **state)
     sipc_logger_flush(NULL);
 }
 
+/* An err buffer may be NULL, or errlen 0: no detail, never a crash, and a
+ * buffer given with errlen 0 is left as it was (not appended to). */
+static void test_err_buffer_optional(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("contract");
+    char path[512];
+    snprintf(path, sizeof path, "%s/sipc.conf", home);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("[node]\nid = a\n[tls]\nenable = 1\n", f); /* TLS on, no pair imported */
+    assert_int_equal(fclose(f), 0);
+    static sipc_config cfg;
+    char buf[64];
+    assert_int_equal(sipc_config_load(&cfg, home, buf, sizeof buf), 0);
+
+    sipc_security *sec = NULL;
+    assert_true(sipc_security_load(&sec, &cfg, NULL, 0) < 0);
+    assert_true(sipc_security_load(&sec, &cfg, NULL, 100) < 0);
+    assert_true(sipc_security_load_client(&sec, &cfg, NULL, 100) < 0);
+    assert_true(sipc_security_load_service(&sec, &cfg, "data", NULL, 100) < 0);
+    /* a full buffer and errlen 0: its bytes are the caller's, untouched */
+    char full[8];
+    memset(full, 'x', sizeof full);
+    assert_true(sipc_security_load(&sec, &cfg, full, 0) < 0);
+    for (size_t i = 0; i < sizeof full; i++)
+        assert_int_equal(full[i], 'x');
+    /* a short buffer gets a terminated prefix, nothing past it */
+    char small[16 + 8];
+    memset(small, 'x', sizeof small);
+    assert_true(sipc_security_load(&sec, &cfg, small, 16) < 0);
+    assert_true(strlen(small) < 16);
+    for (size_t i = 16; i < sizeof small; i++)
+        assert_int_equal(small[i], 'x');
+    assert_true(sipc_security_from_pem(&sec, SIPC_TLS_STRICT, "/nonexistent/c.pem", NULL, NULL,
+                                       100) < 0);
+
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s/no/such/dir", home);
+    assert_int_equal(sipc_config_set(bad, "tls", "enable", "1", NULL, 100), SIPC_ECONFIG);
+    assert_int_equal(sipc_config_set(bad, "tls", "enable", "1", NULL, 0), SIPC_ECONFIG);
+    assert_int_equal(sipc_config_set(home, NULL, "k", "v", buf, sizeof buf), SIPC_EINVAL);
+    assert_int_equal(sipc_config_set(home, "tls", NULL, "v", NULL, 100), SIPC_EINVAL);
+    assert_int_equal(sipc_config_set(home, "tls", "k", NULL, buf, sizeof buf), SIPC_EINVAL);
+
+    int changed = -1;
+    assert_int_equal(sipc_config_put_back(home, NULL, 0, NULL, 0, NULL, buf, sizeof buf),
+                     SIPC_EINVAL);
+    assert_int_equal(sipc_config_put_back(home, "zz", 2, NULL, 0, &changed, NULL, 100), 0);
+    assert_int_equal(changed, 1);
+    assert_int_equal(sipc_config_put_back(bad, "zz", 2, NULL, 0, &changed, NULL, 0), 0);
+    assert_int_equal(changed, 1);
+    tu_rmdir(home);
+    free(home);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -628,9 +797,11 @@ int main(void)
         cmocka_unit_test(test_ctx_new_refusals_say_why),
         cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_null_arguments_node),
+        cmocka_unit_test(test_err_buffer_optional),
         cmocka_unit_test(test_second_close),
         cmocka_unit_test(test_names_refused),
         cmocka_unit_test(test_second_answer),
+        cmocka_unit_test(test_second_answer_later),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

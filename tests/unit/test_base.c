@@ -8,6 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -16,6 +20,7 @@
 #endif
 
 #include "base/buf.h"
+#include "base/file_replace.h"
 #include "base/freelist.h"
 #include "base/idmap.h"
 #include "base/ratelimit.h"
@@ -102,8 +107,78 @@ static void idmap_shrinks_after_burst(void **state)
     sipc_idmap_free(&m);
 }
 
-/* Spares are reused last in, first out, never more than max are kept, and
- * under ASan a spare cannot be touched. */
+/* Touches dir/name (a file, or a link to target) with an mtime age seconds
+ * ago. */
+static void aged(const char *dir, const char *name, const char *target, int age)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    if (target) {
+        assert_int_equal(symlink(target, p), 0);
+    } else {
+        int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "x", 1), 1);
+        close(fd);
+    }
+    struct timespec ts[2] = {{time(NULL) - age, 0}, {time(NULL) - age, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+static int exists(const char *dir, const char *name)
+{
+    char p[512];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return lstat(p, &st) == 0;
+}
+
+/* A write killed before its rename leaves ".NAME.XXXXXX.tmp": the next
+ * replace of NAME removes those older than an hour (a link as a link,
+ * never its target), and nothing else. */
+static void file_replace_removes_stale_tmp(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sipc-test-base-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    int old = SIPC__FILE_REPLACE_STALE + 60;
+    aged(dir, ".f.AAAAAA.tmp", NULL, old);
+    aged(dir, ".f.BBBBBB.tmp", NULL, 10);      /* a write in progress, maybe */
+    aged(dir, ".g.CCCCCC.tmp", NULL, old);     /* another file's */
+    aged(dir, ".f.DDDDDDD.tmp", NULL, old);    /* not the pattern */
+    aged(dir, "keep", NULL, old);
+    char target[600];
+    snprintf(target, sizeof target, "%s/keep", dir);
+    aged(dir, ".f.EEEEEE.tmp", target, old);
+    char path[600];
+    snprintf(path, sizeof path, "%s/f", dir);
+    char err[256] = "";
+    assert_int_equal(sipc__file_replace(path, "new\n", 4, 0640, (uid_t)-1, (gid_t)-1, err,
+                                        sizeof err), 0);
+    assert_false(exists(dir, ".f.AAAAAA.tmp"));
+    assert_false(exists(dir, ".f.EEEEEE.tmp"));
+    assert_true(exists(dir, ".f.BBBBBB.tmp"));
+    assert_true(exists(dir, ".g.CCCCCC.tmp"));
+    assert_true(exists(dir, ".f.DDDDDDD.tmp"));
+    assert_true(exists(dir, "keep"));
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0640);
+    assert_int_equal(st.st_size, 4);
+    /* nothing of this write stays behind */
+    static const char *const left[] = {"f", "keep", ".f.BBBBBB.tmp", ".g.CCCCCC.tmp",
+                                       ".f.DDDDDDD.tmp"};
+    for (size_t i = 0; i < sizeof left / sizeof left[0]; i++) {
+        char p[600];
+        snprintf(p, sizeof p, "%s/%s", dir, left[i]);
+        assert_int_equal(unlink(p), 0);
+    }
+    assert_int_equal(rmdir(dir), 0);
+}
+
+/* Spares are reused first in, first out (a block given back is the last
+ * one taken again), never more than max are kept, and under ASan a spare
+ * cannot be touched. */
 static void freelist_reuse_and_bound(void **state)
 {
     (void)state;
@@ -123,16 +198,26 @@ static void freelist_reuse_and_bound(void **state)
     assert_true(__asan_address_is_poisoned((char *)a + 50));
     assert_true(__asan_address_is_poisoned((char *)b + sizeof(void *)));
 #endif
-    assert_ptr_equal(sipc_freelist_get(&f), b);
     void *a2 = sipc_freelist_get(&f);
     assert_ptr_equal(a2, a);
     assert_int_equal(((unsigned char *)a2)[99], 0xab); /* not zeroed: the caller's job */
-    assert_int_equal(f.n, 0);
+    /* a given back behind b: b comes first, then a, and the list empties */
     sipc_freelist_put(&f, a2);
+    assert_ptr_equal(sipc_freelist_get(&f), b);
+    assert_ptr_equal(sipc_freelist_get(&f), a);
+    assert_int_equal(f.n, 0);
+    assert_null(f.head);
+    assert_null(f.tail);
     sipc_freelist_put(&f, b);
+    sipc_freelist_put(&f, a);
+    assert_ptr_equal(sipc_freelist_get(&f), b);
+    sipc_freelist_put(&f, b);
+    assert_ptr_equal(sipc_freelist_get(&f), a);
+    sipc_freelist_put(&f, a);
     sipc_freelist_clear(&f);
     assert_int_equal(f.n, 0);
     assert_null(f.head);
+    assert_null(f.tail);
     /* blocks smaller than the link are made large enough for it */
     sipc_freelist_init(&f, 1, 4);
     assert_true(f.size >= sizeof(void *));
@@ -369,6 +454,7 @@ int main(void)
         cmocka_unit_test(idmap_sliding_window),
         cmocka_unit_test(idmap_shrinks_after_burst),
         cmocka_unit_test(freelist_reuse_and_bound),
+        cmocka_unit_test(file_replace_removes_stale_tmp),
         cmocka_unit_test(ratelimit_one_line_per_interval),
         cmocka_unit_test(ratelimit_reports_held_lines),
         cmocka_unit_test(ratelimit_burst),

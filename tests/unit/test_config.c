@@ -393,6 +393,28 @@ static void test_bad_values(void **state)
     rm_home(home);
 }
 
+/* [node] id and [cluster] name go to peers in the hello: one that is not
+ * printable UTF-8 is a sipc.conf error with its line (sipc_ctx_new refused
+ * it later, as an internal failure naming options.node_id). */
+static void test_names_printable(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    expect_error(home, "[node]\nid = n\xe9ud\n", 2,
+                 "[node] id holds a control character or bytes that are not UTF-8");
+    expect_error(home, "[node]\nid = n1\x1b[2J\n", 2, "[node] id holds a control character");
+    expect_error(home, "\n[cluster]\nname = r\xc2\x9bv\n", 3,
+                 "[cluster] name holds a control character");
+    expect_error(home, "\n[cluster]\nname = r\xe9v\n", 3, "[cluster] name holds");
+    sipc_config cfg;
+    char err[512] = "";
+    assert_int_equal(load_text(home, "[node]\nid = n\xc3\xa9ud\n[cluster]\nname = \xc3\xa9\n",
+                               &cfg, err, sizeof err), 0);
+    assert_string_equal(cfg.node_id, "n\xc3\xa9ud");
+    assert_string_equal(cfg.cluster, "\xc3\xa9");
+    rm_home(home);
+}
+
 /* An empty value is refused with the line and what to do, for every key that
  * needs one: an empty [node] address was 127.0.0.1 to sipcd and nothing to
  * its clients, an empty [cluster] name or [node] id stopped sipcd with
@@ -1318,6 +1340,7 @@ int main(void)
         cmocka_unit_test(test_first_error_reported),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_empty_values),
+        cmocka_unit_test(test_names_printable),
         cmocka_unit_test(test_unreadable_file),
         cmocka_unit_test(test_set_preserves_lines),
         cmocka_unit_test(test_set_right_section),

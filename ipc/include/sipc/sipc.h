@@ -8,7 +8,8 @@
  * A NULL handle or output pointer (where a comment does not say what NULL
  * means) is SIPC_EINVAL from a function that returns a code; the others do
  * nothing and return NULL, "", 0 or SIPC_TLS_OFF. A handle already freed
- * cannot be told from a live one: that stays the caller's error.
+ * cannot be told from a live one: that stays the caller's error. A detail
+ * buffer (err, errlen) may be NULL or errlen 0: no detail is then written.
  *
  * Whether a connection is TLS or plaintext is decided once per connection,
  * from the context's sipc_security when it is accepted or dialed (see
@@ -22,6 +23,9 @@
  * sipc_config_load), so a program must be compiled against the headers of
  * the libsipc it runs with: one built against older headers and run with a
  * newer libsipc.so.0 gets memory past its structures read or written.
+ * Before 1.0 a function's parameters may change too under the same soname
+ * (sipc_config_put_back of sipc/node.h gained int *changed before err), so
+ * the same rule holds for every function, not only for structures.
  */
 #ifndef SIPC_H
 #define SIPC_H
@@ -399,17 +403,22 @@ SIPC_EXTERN int sipc_respond(sipc_request *req, const void *data, size_t len);
  * A request is answered once: the first answer (sipc_respond or
  * sipc_respond_error) frees it, and req must not be used after it. What a
  * second answer does:
- * - given before any other request arrived on the context (e.g. twice in
- *   the same handler call, or from one callback): it is detected, not sent,
- *   and returns SIPC_EINVAL; the first such bug of a context logs an ERROR
- *   (Transport.Conn). This holds for requests whose names and copied
- *   payload fit a small block (a payload up to about 150 bytes, or of 4 KiB
- *   and more, with short names), which the context keeps for reuse.
+ * - given before the context has taken the request's block again: it is
+ *   detected, not sent, and returns SIPC_EINVAL; the first such bug of a
+ *   context logs an ERROR (Transport.Conn). This holds for requests whose
+ *   names and copied payload fit a small block (a payload up to about 150
+ *   bytes, or of 4 KiB and more, with short names), which the context keeps
+ *   for reuse, up to 128 at a time. Kept blocks are reused oldest first, so
+ *   an answered block is taken again only after as many new small requests
+ *   as there were blocks kept before it (up to 127; none when none was
+ *   kept): twice in the same handler call or from one callback is always
+ *   caught, and a second answer from a later callback usually is.
  * - not guaranteed otherwise: once another request has taken the same
- *   block (the next one to arrive may), a second answer goes to THAT
- *   request's caller; a larger request's memory is given back to malloc,
- *   and a second answer to it is a use after free. Under AddressSanitizer
- *   no block is kept, and ASan reports the second answer. */
+ *   block, a second answer goes to THAT request's caller; a larger
+ *   request's memory, or a small one's answered while 128 blocks are kept,
+ *   is given back to malloc, and a second answer to it is a use after free.
+ *   Under AddressSanitizer no block is kept, and ASan reports the second
+ *   answer. */
 SIPC_EXTERN int sipc_respond_error(sipc_request *req, int status, const char *message);
 
 /* ---------------------------------------------------------------- calls */

@@ -99,14 +99,17 @@ sc_pid_is() {
     [ -z "${2:-}" ] || [ "$2" = null ] || [ "$(sc_pid_starttime "$1")" = "$2" ]
 }
 
-# sc_home_lock_pid HOME: the pid of the sipcd running on HOME, which holds
-# HOME/state/sipcd.lock (flock, exclusive) for its whole life; fails when no
-# process holds it. The kernel's own list, /proc/locks, says whether it is
-# held (an entry of the file's inode, for the pid the file names): asked
-# without taking the lock, which would stand in a starting sipcd's way.
+# sc_home_lock_pid HOME: the pid of the sipcd running on HOME, which holds a
+# flock on the HOME directory itself for its whole life and writes its pid to
+# HOME/state/sipcd.lock; fails when no process holds it. The kernel's own
+# list, /proc/locks, says whether it is held (an entry of the directory's
+# inode, for the pid the file names): asked without taking the lock, which
+# would stand in a starting sipcd's way. A sipcd writes its pid just after
+# locking, so for that moment (or for good, if the write fails and it exits)
+# this says "not held".
 sc_home_lock_pid() {
     local f=$1/state/sipcd.lock ino pid
-    ino=$(stat -c %i "$f" 2>/dev/null) || return 1
+    ino=$(stat -c %i "$1" 2>/dev/null) || return 1
     pid=$(head -c 32 "$f" 2>/dev/null | head -n1)
     [[ $pid =~ ^[0-9]+$ ]] || return 1
     # "1: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF" (a waiter has "->"

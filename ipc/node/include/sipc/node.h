@@ -8,7 +8,8 @@
  * client with its own PEM files, say) needs only sipc.h. NULL arguments are
  * treated as in sipc.h: SIPC_EINVAL from a function that returns a code
  * (sipc_config_load, the loaders, sipc_logger_open), else nothing done and
- * NULL, "", 0 or SIPC_TLS_OFF returned; an err buffer may be NULL. */
+ * NULL, "", 0 or SIPC_TLS_OFF returned; an err buffer may be NULL or its
+ * errlen 0 (no detail is then written). */
 #ifndef SIPC_NODE_H
 #define SIPC_NODE_H
 
@@ -97,7 +98,9 @@ SIPC_EXTERN int sipc_config_port(const sipc_config *cfg, const char *service);
 /* Sets [section] key = value in $home/sipc.conf, keeping every other line and
  * comment; the file is replaced atomically, with its mode (and, run as root,
  * its owner) kept; a new one is 0644. A sipc.conf that is a symbolic link is
- * refused (SIPC_ECONFIG, err says so), never followed or replaced. */
+ * refused (SIPC_ECONFIG, err says so), never followed or replaced. A NULL
+ * section, key or value is SIPC_EINVAL; an empty or malformed one
+ * SIPC_ECONFIG. */
 SIPC_EXTERN int sipc_config_set(const char *home, const char *section, const char *key,
                                 const char *value, char *err, size_t errlen);
 /* Puts $home/sipc.conf back to old_len bytes of old (old NULL: there was no
@@ -106,7 +109,8 @@ SIPC_EXTERN int sipc_config_set(const char *home, const char *section, const cha
  * expect_len bytes of expect (what an edit left; NULL: no file): an edit
  * made since by someone else is never undone. 0 with *changed = 0 when put
  * back; 0 with *changed = 1 when the file changed since (left as it is; err
- * says so); SIPC_ECONFIG when it cannot be read or written (*changed 0). */
+ * says so); SIPC_ECONFIG when it cannot be read or written (*changed 0);
+ * SIPC_EINVAL for a NULL changed. */
 SIPC_EXTERN int sipc_config_put_back(const char *home, const void *expect, size_t expect_len,
                                      const void *old, size_t old_len, int *changed, char *err,
                                      size_t errlen);

@@ -263,8 +263,17 @@ int host_peers_plaintext(const host_peers *ps, int window_s, const char *self, i
         if (holds_up(&ps->p[i], window_s, self, now))
             all[n++] = ps->p[i];
     qsort(all, (size_t)n, sizeof all[0], by_recent);
-    for (int i = 0; i < n && i < max; i++)
-        out[i] = all[i];
+    /* the newest of each address first: the few a message names are as
+     * many hosts, not one host's made-up names hiding the others */
+    int k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n && k < max; i++) {
+            int first = 1;
+            for (int j = 0; j < i && first; j++)
+                first = strcmp(all[j].address, all[i].address) != 0;
+            if (first == !pass)
+                out[k++] = all[i];
+        }
     return n;
 }
 

@@ -62,7 +62,7 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen);
  * and not this node itself (self: its node id; its own links follow its
  * setup). Fills out (up to max), returns
  * how many there are in all; 0 when window_s is 0. Most recently seen
- * first. */
+ * first, the newest of each address before the rest. */
 int host_peers_plaintext(const host_peers *ps, int window_s, const char *self, int64_t now,
                          host_peer *out, int max);
 /* A forced strict (--force asked over TLS, or the override of `tlstool mode
@@ -79,7 +79,8 @@ void host_peers_text(const host_peer *list, int n, int total, int64_t now, char 
  * plaintext_peers those host_peers_plaintext lists, cut_off_peers (the same
  * fields) those a forced strict cut off and acknowledged, still marked (they
  * have not connected since), for HOST_CUT_OFF_LISTED_S after the force or
- * while their last connection is within the window; both newest first. */
+ * while their last connection is within the window; both newest first
+ * (plaintext_peers the newest of each address first). */
 json_t *host_peers_guard_json(const host_peers *ps, int window_s, const char *self, int64_t now);
 
 /* The one-shot override of the guard that `tlstool mode strict --force`

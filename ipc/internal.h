@@ -245,6 +245,7 @@ struct sipc_conn {
     char peer_cluster[64];
     int peer_cluster_cut;   /* the hello's name was longer than peer_cluster */
     char peer_addr[192];
+    int host_counted; /* a server's: in its count per source address */
     const char *dial_from;  /* a dial bound to this source address (the context's
                                source_text): a failed connect names it */
     int down_err;
@@ -475,7 +476,15 @@ struct sipc_server {
     sipc_link conns;        /* oldest first */
     uint32_t nconns;        /* in conns */
     uint32_t nopening;      /* of which still in their handshake */
+    uint32_t nclosing;      /* of which closed, not yet freed (their descriptors
+                             * go within a close grace): not open */
     uint32_t max_conns;     /* max_connections, bounded by the open-file limit */
+    uint32_t max_per_host;  /* max_connections_per_host, or its default from max_conns */
+    struct sipc__host_count *hosts; /* open connections per source address:
+                             * open addressing, linear probing */
+    uint32_t hosts_cap;     /* 0 or a power of two */
+    uint32_t hosts_used;
+    uint64_t hosts_seed;    /* random: addresses a peer picks cannot collide at will */
     sipc_conn_cb conn_cb;
     void *conn_arg;
     int closing;

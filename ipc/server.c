@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/kernel_random.h"
 #include "base/str_copy.h"
 #include "ipc/addr.h"
 #include "ipc/internal.h"
@@ -24,6 +25,101 @@ static void srv_maybe_finish(sipc_server *srv);
 static void free_handle_owner(uv_handle_t *h)
 {
     free(h->data);
+}
+
+/* ---- open connections per source address ---- */
+
+struct sipc__host_count {
+    char host[96]; /* sipc__peer_host's form (at most 66 bytes); "" when free */
+    uint32_t n;
+    uint32_t opening; /* of them still in their handshake */
+};
+
+static uint64_t host_hash(const sipc_server *srv, const char *host)
+{
+    uint64_t h = srv->hosts_seed ^ 0xcbf29ce484222325ull;
+    for (const unsigned char *p = (const unsigned char *)host; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ull;
+    return h ^ (h >> 29);
+}
+
+/* The slot of host, or the free one it would take (NULL: no table yet). */
+static struct sipc__host_count *host_find(const sipc_server *srv, const char *host)
+{
+    if (!srv->hosts_cap)
+        return NULL;
+    uint32_t mask = srv->hosts_cap - 1;
+    for (uint32_t i = (uint32_t)host_hash(srv, host) & mask;; i = (i + 1) & mask) {
+        struct sipc__host_count *e = &srv->hosts[i];
+        if (!e->host[0] || !strcmp(e->host, host))
+            return e;
+    }
+}
+
+/* host's entry, NULL when none of its connections is open */
+static struct sipc__host_count *host_get(const sipc_server *srv, const char *host)
+{
+    struct sipc__host_count *e = host_find(srv, host);
+    return e && e->host[0] ? e : NULL;
+}
+
+/* Counts one more connection from host: 0, or SIPC_ENOMEM (then it goes
+ * uncounted). The table stays at most half full. */
+static int host_add(sipc_server *srv, const char *host)
+{
+    if ((srv->hosts_used + 1) * 2 > srv->hosts_cap) {
+        uint32_t cap = srv->hosts_cap ? srv->hosts_cap * 2 : 64;
+        struct sipc__host_count *old = srv->hosts, *t = calloc(cap, sizeof *t);
+        if (!t)
+            return SIPC_ENOMEM;
+        uint32_t ocap = srv->hosts_cap;
+        srv->hosts = t;
+        srv->hosts_cap = cap;
+        for (uint32_t i = 0; i < ocap; i++)
+            if (old[i].host[0])
+                *host_find(srv, old[i].host) = old[i];
+        free(old);
+    }
+    struct sipc__host_count *e = host_find(srv, host);
+    if (!e->host[0]) {
+        sipc_str_copy(e->host, sizeof e->host, host);
+        e->n = 0;
+        e->opening = 0;
+        srv->hosts_used++;
+    }
+    e->n++;
+    e->opening++;
+    return 0;
+}
+
+/* One connection from host fewer: a slot left empty is taken out, the
+ * entries after it in its run moved up (no tombstones to pile up). */
+static void host_remove(sipc_server *srv, const char *host, int was_up)
+{
+    struct sipc__host_count *e = host_get(srv, host);
+    if (!e)
+        return;
+    if (!was_up)
+        e->opening--;
+    if (--e->n)
+        return;
+    uint32_t mask = srv->hosts_cap - 1, i = (uint32_t)(e - srv->hosts);
+    srv->hosts[i].host[0] = '\0';
+    srv->hosts_used--;
+    for (uint32_t j = (i + 1) & mask; srv->hosts[j].host[0]; j = (j + 1) & mask) {
+        uint32_t home = (uint32_t)host_hash(srv, srv->hosts[j].host) & mask;
+        /* j may move to i only when its home is not within (i, j] */
+        if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+            continue;
+        srv->hosts[i] = srv->hosts[j];
+        srv->hosts[j].host[0] = '\0';
+        i = j;
+    }
+}
+
+static void conn_host(const sipc_conn *c, char *out, size_t len)
+{
+    sipc__peer_host(c->peer_addr, out, len);
 }
 
 /* One line per connection says which transport it runs on; limited per peer
@@ -55,6 +151,13 @@ static void srv_up(void *owner, sipc_conn *c)
     sipc_server *srv = owner;
     assert(srv->nopening > 0);
     srv->nopening--;
+    if (c->host_counted) {
+        char host[160];
+        conn_host(c, host, sizeof host);
+        struct sipc__host_count *e = host_get(srv, host);
+        if (e)
+            e->opening--;
+    }
     /* only a dialer's own word that it falls back: a plaintext client, or
      * another node, from the same host says nothing about a refused TLS */
     if (srv->ctx->nheld && c->peer_plaintext_retry && c->stream && !sipc_stream_is_tls(c->stream)) {
@@ -105,6 +208,13 @@ static void srv_down(void *owner, sipc_conn *c, int err, const char *detail, int
         assert(srv->nopening > 0);
         srv->nopening--;
     }
+    srv->nclosing++;
+    if (c->host_counted) {
+        char host[160];
+        conn_host(c, host, sizeof host);
+        host_remove(srv, host, was_up);
+        c->host_counted = 0;
+    }
     /* a close of our own (err 0, shutting down) is no failure of the peer;
      * a client giving up on a ticket from before our restart or reload is
      * counted apart (the client decides that it looks so: still counted) */
@@ -119,14 +229,18 @@ static void srv_down(void *owner, sipc_conn *c, int err, const char *detail, int
 static void srv_freed(void *owner)
 {
     sipc_server *srv = owner;
-    assert(srv->nconns > 0);
+    assert(srv->nconns > 0 && srv->nclosing > 0);
     srv->nconns--;
+    srv->nclosing--;
     srv_maybe_finish(srv);
 }
 
-/* Closes the oldest connection still in its handshake: it has had the most
- * time; an honest peer finishes in milliseconds. 0 if there was none. */
-static int evict_oldest_opening(sipc_server *srv, int full)
+enum { EVICT_OPENING, EVICT_FULL, EVICT_HOST };
+
+/* Closes the oldest connection still in its handshake (from, when not NULL:
+ * of those from that host): it has had the most time; an honest peer
+ * finishes in milliseconds. 0 if there was none. */
+static int evict_oldest_opening(sipc_server *srv, const char *from, int why)
 {
     for (sipc_link *l = srv->conns.next; l != &srv->conns; l = l->next) {
         sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
@@ -134,13 +248,23 @@ static int evict_oldest_opening(sipc_server *srv, int full)
             continue;
         char host[160], key[300];
         sipc__peer_host(c->peer_addr, host, sizeof host);
+        if (from && strcmp(host, from))
+            continue;
         snprintf(key, sizeof key, "%s: connections from %s closed in their handshake to make room",
                  srv->name, host);
-        if (full)
+        if (why == EVICT_HOST)
+            sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
+                              "%s: %u connections open from %s (limit %u per host, [limits] "
+                              "max_connections_per_host): closing the oldest of them still in "
+                              "its handshake, from %s, to make room",
+                              srv->name, host_get(srv, host)->n, host, srv->max_per_host,
+                              c->peer_addr);
+        else if (why == EVICT_FULL)
             sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
                               "%s: %u connections open (limit %u, [limits] max_connections): "
                               "closing the oldest still in its handshake, from %s, to make room",
-                              srv->name, srv->nconns, srv->max_conns, c->peer_addr);
+                              srv->name, srv->nconns - srv->nclosing, srv->max_conns,
+                              c->peer_addr);
         else
             sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
                               "%s: %u connections are in their handshake (limit %u, [limits] "
@@ -178,32 +302,53 @@ static void on_connection(uv_stream_t *listener, int status)
                   sipc_strerror(r));
         return;
     }
+    char host[160], key[300];
+    sipc__peer_host(sipc_stream_peer(s), host, sizeof host);
+    /* One host may not take every slot (a peer that answers pings holds
+     * its connections as long as it likes): at its share, its own oldest
+     * still in its handshake makes room, as below for the whole server, or
+     * the new one is refused like at a full server, accepted and closed at
+     * once. */
+    const struct sipc__host_count *from = host_get(srv, host);
+    if (from && from->n >= srv->max_per_host && srv->max_per_host < srv->max_conns &&
+        !(from->opening && evict_oldest_opening(srv, host, EVICT_HOST))) {
+        snprintf(key, sizeof key,
+                 "%s: connections from %s refused ([limits] max_connections_per_host)", srv->name,
+                 host);
+        sipc__log_limited(ctx, key, SIPC_LOG_WARN, "Transport.Listen",
+                          "%s: refusing a connection from %s: %u connections open from %s "
+                          "(limit %u per host, [limits] max_connections_per_host)",
+                          srv->name, sipc_stream_peer(s), from->n, host, srv->max_per_host);
+        srv->counters.refused++;
+        sipc_stream_abort(s);
+        return;
+    }
     /* Full of connections that never finish their handshake (a flood of
      * silent ones): the oldest of them makes room, so peers that do finish
-     * still get in. Evicted ones are counted until they are freed, a moment
-     * later: a small slack keeps us within the descriptor reserve. */
-    if (srv->nconns >= srv->max_conns && srv->nconns < srv->max_conns + 32 &&
-        evict_oldest_opening(srv, 1)) {
+     * still get in. Only open ones count against the limit; closed ones
+     * still hold their descriptors for a moment, so a small slack over it
+     * keeps us within the descriptor reserve. */
+    uint32_t open = srv->nconns - srv->nclosing;
+    if (open >= srv->max_conns && srv->nconns < srv->max_conns + 32 &&
+        evict_oldest_opening(srv, NULL, EVICT_FULL)) {
         /* accepted below */
-    } else if (srv->nconns >= srv->max_conns) {
+    } else if (open >= srv->max_conns || srv->nconns >= srv->max_conns + 32) {
         /* Full of established ones: accept and close at once, so the backlog
          * drains and the peer hears a close instead of waiting (libuv would
          * otherwise accept and drop connections silently once descriptors
          * run out). */
-        char host[160], key[300];
-        sipc__peer_host(sipc_stream_peer(s), host, sizeof host);
         snprintf(key, sizeof key, "%s: connections from %s refused ([limits] max_connections)",
                  srv->name, host);
         sipc__log_limited(ctx, key, SIPC_LOG_WARN, "Transport.Listen",
-                          "%s: refusing a connection from %s: %u connections open (limit %u, "
-                          "[limits] max_connections)",
-                          srv->name, sipc_stream_peer(s), srv->nconns, srv->max_conns);
+                          "%s: refusing a connection from %s: %u connections open, %u more "
+                          "closing (limit %u, [limits] max_connections)",
+                          srv->name, sipc_stream_peer(s), open, srv->nclosing, srv->max_conns);
         srv->counters.refused++;
         sipc_stream_abort(s);
         return;
     }
     if (srv->nopening >= ctx->opts.max_opening)
-        (void)evict_oldest_opening(srv, 0);
+        (void)evict_oldest_opening(srv, NULL, EVICT_OPENING);
     sipc_conn *c;
     r = sipc__conn_new(&c, ctx, sec, s, 1, srv->router, &srv_ops, srv);
     if (r != 0) {
@@ -211,6 +356,7 @@ static void on_connection(uv_stream_t *listener, int status)
         return;
     }
     sipc_str_copy(c->peer_addr, sizeof c->peer_addr, sipc_stream_peer(s));
+    c->host_counted = host_add(srv, host) == 0;
     c->counters = &srv->counters;
     srv->counters.accepted++;
     srv->nconns++;
@@ -246,10 +392,20 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
     /* never more connections than descriptors: keep a reserve for files,
      * outgoing links and the log */
     srv->max_conns = ctx->opts.max_connections;
+    (void)sipc_kernel_random(&srv->hosts_seed, sizeof srv->hosts_seed);
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > 128 &&
         rl.rlim_cur - 64 < srv->max_conns)
         srv->max_conns = (uint32_t)(rl.rlim_cur - 64);
+    /* by default a quarter of them: it takes four hosts to fill the server,
+     * and one alone leaves three quarters to the others; a small server is
+     * left to max_connections alone */
+    srv->max_per_host = ctx->opts.max_connections_per_host;
+    if (!srv->max_per_host) {
+        srv->max_per_host = srv->max_conns / 4;
+        if (srv->max_per_host < 64)
+            srv->max_per_host = srv->max_conns < 64 ? srv->max_conns : 64;
+    }
     sipc_list_init(&srv->conns);
     sipc_list_init(&srv->link);
     uv_tcp_init(ctx->loop, &srv->tcp);
@@ -358,6 +514,7 @@ static void srv_maybe_finish(sipc_server *srv)
     if (srv->close_cb)
         srv->close_cb(srv, srv->close_arg);
     sipc__router_release(srv->router); /* its connections are gone */
+    free(srv->hosts);
     free(srv);
     sipc__ctx_maybe_finish_close(ctx);
 }

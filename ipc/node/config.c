@@ -382,6 +382,7 @@ static const struct {
     {"limits", "max_read_buffer_total", "268435456"},
     {"limits", "max_connections", "16384"},
     {"limits", "max_opening", "4096"},
+    {"limits", "max_connections_per_host", "max_connections / 4"},
     {"limits", "reconnect_max_ms", "1000"},
     {"data", "sync", "normal"},
     {"pipeline", "tls", "unset: it follows [tls] enable"},
@@ -554,7 +555,8 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
                 cfg->max_read_buffer_total = (size_t)v;
             return 1;
         }
-        if (!strcmp(key, "max_connections") || !strcmp(key, "max_opening")) {
+        if (!strcmp(key, "max_connections") || !strcmp(key, "max_opening") ||
+            !strcmp(key, "max_connections_per_host")) {
             char *end;
             unsigned long long v = strtoull(value, &end, 10);
             if (*value == '\0' || *end != '\0' || v < 1 || v > 1000000) {
@@ -564,8 +566,10 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             }
             if (!strcmp(key, "max_connections"))
                 cfg->max_connections = (uint32_t)v;
-            else
+            else if (!strcmp(key, "max_opening"))
                 cfg->max_opening = (uint32_t)v;
+            else
+                cfg->max_connections_per_host = (uint32_t)v;
             return 1;
         }
         if (!strcmp(key, "reconnect_max_ms")) {
@@ -1032,6 +1036,8 @@ void sipc_options_from_config(sipc_options *opts, const sipc_config *cfg)
         opts->max_connections = cfg->max_connections;
     if (cfg->max_opening)
         opts->max_opening = cfg->max_opening;
+    if (cfg->max_connections_per_host)
+        opts->max_connections_per_host = cfg->max_connections_per_host;
     if (cfg->reconnect_max_ms)
         opts->reconnect_max_ms = cfg->reconnect_max_ms;
     if (cfg->max_write_queue)

@@ -209,9 +209,12 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
     per_service(out, services, "sipc_connections_accepted_total", SIPC_PROM_COUNTER,
                 "connections accepted", "accepted_total");
     per_service(out, services, "sipc_connections_refused_total", SIPC_PROM_COUNTER,
-                "connections closed at once: max_connections reached", "refused_total");
+                "connections closed at once: max_connections or max_connections_per_host "
+                "reached",
+                "refused_total");
     per_service(out, services, "sipc_connections_evicted_total", SIPC_PROM_COUNTER,
-                "connections closed in their handshake to make room (max_opening)",
+                "connections closed in their handshake to make room (max_connections, "
+                "max_opening, max_connections_per_host)",
                 "evicted_total");
     per_service(out, services, "sipc_write_queue_bytes", SIPC_PROM_GAUGE,
                 "bytes queued for the service's connections, not yet taken by the kernel",

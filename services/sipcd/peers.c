@@ -99,6 +99,54 @@ static int is_tlstool(const char *node)
            (sipc_cli_client_tool(node, tool, sizeof tool) && strcmp(tool, "tlstool") == 0);
 }
 
+/* Entries sorted by address, the least recently seen of each first. */
+static int by_address(const void *a, const void *b)
+{
+    const host_peer *x = *(host_peer *const *)a, *y = *(host_peer *const *)b;
+    int c = strcmp(x->address, y->address);
+    return c ? c : x->last_seen < y->last_seen ? -1 : x->last_seen > y->last_seen;
+}
+
+/* The slot for a peer not in the history yet, from address ip. The node id
+ * is the peer's own unchecked word: one host naming itself anew on every
+ * connection must churn only its own entries, never push out another
+ * host's. So an address holding HOST_PEERS_PER_ADDRESS already gives up its
+ * least recently seen; a full history takes from the address holding the
+ * most (its least recently seen), so flushing a peer out takes about as
+ * many source addresses as the history has entries. */
+static host_peer *make_room(host_peers *ps, const char *ip)
+{
+    host_peer *own = NULL;
+    int mine = 0;
+    for (int i = 0; i < ps->n; i++)
+        if (!strcmp(ps->p[i].address, ip)) {
+            mine++;
+            if (!own || ps->p[i].last_seen < own->last_seen)
+                own = &ps->p[i];
+        }
+    if (mine >= HOST_PEERS_PER_ADDRESS)
+        return own;
+    if (ps->n < HOST_PEERS_MAX)
+        return &ps->p[ps->n++];
+    static host_peer *sorted[HOST_PEERS_MAX];
+    for (int i = 0; i < ps->n; i++)
+        sorted[i] = &ps->p[i];
+    qsort(sorted, (size_t)ps->n, sizeof sorted[0], by_address);
+    host_peer *victim = NULL;
+    int most = 0;
+    for (int i = 0, run; i < ps->n; i += run) {
+        for (run = 1; i + run < ps->n && !strcmp(sorted[i]->address, sorted[i + run]->address);
+             run++)
+            ;
+        /* ties: the address whose oldest entry is the oldest */
+        if (run > most || (run == most && sorted[i]->last_seen < victim->last_seen)) {
+            most = run;
+            victim = sorted[i];
+        }
+    }
+    return victim;
+}
+
 int host_peers_seen(host_peers *ps, const char *address, const char *node, int tls,
                     const char *service, int64_t now)
 {
@@ -118,15 +166,8 @@ int host_peers_seen(host_peers *ps, const char *address, const char *node, int t
         if (!strcmp(ps->p[i].address, ip) && !strcmp(ps->p[i].node, node))
             p = &ps->p[i];
     int news = !tls && (!p || p->tls || p->cut_off);
-    if (!p && ps->n < HOST_PEERS_MAX) {
-        p = &ps->p[ps->n++];
-    } else if (!p) {
-        /* full: the least recently seen goes */
-        p = &ps->p[0];
-        for (int i = 1; i < ps->n; i++)
-            if (ps->p[i].last_seen < p->last_seen)
-                p = &ps->p[i];
-    }
+    if (!p)
+        p = make_room(ps, ip);
     /* the file records seconds: a peer seen again within the same second
      * over the same transport does not make the history dirty */
     if (!strcmp(p->address, ip) && !strcmp(p->node, node) && p->tls == tls &&
@@ -222,8 +263,17 @@ int host_peers_plaintext(const host_peers *ps, int window_s, const char *self, i
         if (holds_up(&ps->p[i], window_s, self, now))
             all[n++] = ps->p[i];
     qsort(all, (size_t)n, sizeof all[0], by_recent);
-    for (int i = 0; i < n && i < max; i++)
-        out[i] = all[i];
+    /* the newest of each address first: the few a message names are as
+     * many hosts, not one host's made-up names hiding the others */
+    int k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n && k < max; i++) {
+            int first = 1;
+            for (int j = 0; j < i && first; j++)
+                first = strcmp(all[j].address, all[i].address) != 0;
+            if (first == !pass)
+                out[k++] = all[i];
+        }
     return n;
 }
 

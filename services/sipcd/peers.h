@@ -2,9 +2,12 @@
  * IP address without the port, and the node id of its hello; a command-line
  * client's id without its process, services/common/client_id.h) the transport
  * of its latest connection to any service of this node, on which service and
- * when (wall clock). Kept in memory (at most HOST_PEERS_MAX, the least
- * recently seen evicted) and in $SIPC_HOME/state/peers (JSON, 0600, written
- * atomically), so that a restart still knows who spoke plaintext. */
+ * when (wall clock). Kept in memory (at most HOST_PEERS_MAX, and at most
+ * HOST_PEERS_PER_ADDRESS node ids per address: the node id is the peer's
+ * unchecked word, so one host naming itself anew on every connection evicts
+ * only its own entries; a full history evicts from the address holding the
+ * most) and in $SIPC_HOME/state/peers (JSON, 0600, written atomically), so
+ * that a restart still knows who spoke plaintext. */
 #ifndef SIPCD_PEERS_H
 #define SIPCD_PEERS_H
 
@@ -13,6 +16,8 @@
 #include <stdio.h>
 
 #define HOST_PEERS_MAX 1024
+/* node ids one address keeps (a host running a few nodes and tools) */
+#define HOST_PEERS_PER_ADDRESS 16
 
 typedef struct host_peer {
     char address[64]; /* "127.0.0.3", "::1" */
@@ -57,7 +62,7 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen);
  * and not this node itself (self: its node id; its own links follow its
  * setup). Fills out (up to max), returns
  * how many there are in all; 0 when window_s is 0. Most recently seen
- * first. */
+ * first, the newest of each address before the rest. */
 int host_peers_plaintext(const host_peers *ps, int window_s, const char *self, int64_t now,
                          host_peer *out, int max);
 /* A forced strict (--force asked over TLS, or the override of `tlstool mode
@@ -74,7 +79,8 @@ void host_peers_text(const host_peer *list, int n, int total, int64_t now, char 
  * plaintext_peers those host_peers_plaintext lists, cut_off_peers (the same
  * fields) those a forced strict cut off and acknowledged, still marked (they
  * have not connected since), for HOST_CUT_OFF_LISTED_S after the force or
- * while their last connection is within the window; both newest first. */
+ * while their last connection is within the window; both newest first
+ * (plaintext_peers the newest of each address first). */
 json_t *host_peers_guard_json(const host_peers *ps, int window_s, const char *self, int64_t now);
 
 /* The one-shot override of the guard that `tlstool mode strict --force`

@@ -225,6 +225,8 @@ static void judge_restart(reload_job *j, const sipc_config *o, const sipc_config
     restart_num(j, "[limits] max_frame", o->max_frame, n->max_frame);
     restart_num(j, "[limits] max_connections", o->max_connections, n->max_connections);
     restart_num(j, "[limits] max_opening", o->max_opening, n->max_opening);
+    restart_num(j, "[limits] max_connections_per_host", o->max_connections_per_host,
+                n->max_connections_per_host);
     restart_num(j, "[limits] max_write_queue", o->max_write_queue, n->max_write_queue);
     restart_num(j, "[limits] max_write_queue_total", o->max_write_queue_total,
                 n->max_write_queue_total);

@@ -1,11 +1,19 @@
 /* scale.c - how many connections one node holds, and what each costs.
  *
- *   sipc-scale [--plain] [--idle N] [--burst M] [--max-kib K] [--addr IP] CERT KEY
+ *   sipc-scale [--plain] [--idle N] [--burst M] [--max-kib K] [--addr IP]
+ *              [--sources S] CERT KEY
  *   sipc-scale --help
  *
  * Forks a server (the node: one context, one listener on IP:0, TLS 1.2
  * mutual authentication with CERT/KEY unless --plain), then, from this
- * process, with the same pair:
+ * process, with the same pair, its channels dealt in turn over S client
+ * contexts (default 8) bound to S source addresses, A.B.C.200 to
+ * A.B.C.(199+S) in IP's /24 when IP is a loopback address (127.x), else
+ * from the address the kernel picks (then S is 1). That many clients come
+ * from many hosts: the node lets one source address hold only a quarter of
+ * its max_connections (4,096 of 16,384; [limits] max_connections_per_host),
+ * which 10,000 from one address would pass. --sources 1 dials from one:
+ *
  *
  *   burst M: opens M channels in the same loop iteration (M clients
  *     connecting at once) and waits until every one is up. Prints
@@ -162,8 +170,11 @@ typedef struct client {
     int up, downs;
 } client;
 
+#define SCALE_SOURCES_MAX 50 /* .200 to .249 */
+
 static uv_loop_t *g_loop;
-static sipc_ctx *g_cctx;
+static sipc_ctx *g_cctx[SCALE_SOURCES_MAX];
+static int g_nctx, g_next_ctx;
 static int g_up;
 
 static void on_conn(sipc_conn *c, sipc_conn_event ev, int err, void *arg)
@@ -185,7 +196,8 @@ static void on_conn(sipc_conn *c, sipc_conn_event ev, int err, void *arg)
 static void open_client(client *k, const char *addr, int port)
 {
     memset(k, 0, sizeof *k);
-    int rc = sipc_channel_open(&k->ch, g_cctx, addr, port, NULL);
+    sipc_ctx *ctx = g_cctx[g_next_ctx++ % g_nctx];
+    int rc = sipc_channel_open(&k->ch, ctx, addr, port, NULL);
     if (rc != 0)
         die("sipc_channel_open: %s", sipc_strerror(rc));
     sipc_channel_set_conn_cb(k->ch, on_conn, k);
@@ -292,7 +304,10 @@ static void close_clients(client *ks, int n)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: sipc-scale [--plain] [--idle N] [--burst M] [--max-kib K] [--addr IP] "
-               "CERT KEY\n"
+               "[--sources S] CERT KEY\n"
+               "  sources S: clients dial from S loopback addresses (default 8, at most %d)\n",
+            SCALE_SOURCES_MAX);
+    fprintf(f, ""
                "  burst M: M channels opened at once must all come up, none refused\n"
                "  idle N: the node's RSS growth per idle connection must stay <= K KiB "
                "(default 32)\n");
@@ -300,7 +315,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    int tls = 1, idle = 0, burst = 0;
+    int tls = 1, idle = 0, burst = 0, sources = 8;
     long max_kib = 32;
     const char *addr = "127.0.0.1", *cert = NULL, *key = NULL;
     for (int i = 1; i < argc; i++) {
@@ -315,6 +330,8 @@ int main(int argc, char **argv)
             burst = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--max-kib") && i + 1 < argc) {
             max_kib = atol(argv[++i]);
+        } else if (!strcmp(argv[i], "--sources") && i + 1 < argc) {
+            sources = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--addr") && i + 1 < argc) {
             addr = argv[++i];
         } else if (!cert) {
@@ -326,7 +343,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if ((tls && (!cert || !key)) || idle < 0 || burst < 0 || (!idle && !burst)) {
+    if ((tls && (!cert || !key)) || idle < 0 || burst < 0 || (!idle && !burst) || sources < 1 ||
+        sources > SCALE_SOURCES_MAX) {
         usage(stderr);
         return 2;
     }
@@ -354,8 +372,17 @@ int main(int argc, char **argv)
     o.node_id = "scale-client";
     o.log = quiet_log;
     o.handshake_timeout_ms = 30000;
-    if (sipc_ctx_new(&g_cctx, g_loop, &o, sec) != 0)
-        die("sipc_ctx_new failed");
+    unsigned a, b, c, d;
+    char src[SCALE_SOURCES_MAX][32];
+    if (sscanf(addr, "%u.%u.%u.%u", &a, &b, &c, &d) != 4 || a != 127)
+        sources = 1;
+    g_nctx = sources;
+    for (int i = 0; i < g_nctx; i++) {
+        snprintf(src[i], sizeof src[i], "127.%u.%u.%d", b, c, 200 + i);
+        o.source_address = g_nctx > 1 ? src[i] : NULL;
+        if (sipc_ctx_new(&g_cctx[i], g_loop, &o, sec) != 0)
+            die("sipc_ctx_new failed (source %s)", o.source_address ? o.source_address : "any");
+    }
     sipc_security_release(sec);
     int failed = 0;
 
@@ -431,7 +458,8 @@ int main(int argc, char **argv)
     }
 
     sipc_channel_close(ctl.ch, NULL, NULL);
-    sipc_ctx_close(g_cctx, NULL, NULL);
+    for (int i = 0; i < g_nctx; i++)
+        sipc_ctx_close(g_cctx[i], NULL, NULL);
     uv_run(g_loop, UV_RUN_DEFAULT);
     kill(pid, SIGTERM);
     int status = 0;

@@ -41,6 +41,7 @@ name = flood
 address = $BASE.1:23009
 [limits]
 max_connections = 2000
+max_connections_per_host = 2000 ; each kind of peer comes from one address: the service's limits are tested
 max_opening = 500
 max_write_queue = 262144
 max_write_queue_total = 1048576

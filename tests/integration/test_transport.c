@@ -53,6 +53,7 @@ typedef struct world {
     uint32_t hs_timeout_ms;   /* server side, 0: 500 */
     size_t max_queue_total;   /* server side, 0: library default */
     uint32_t max_conns;       /* server side, 0: library default */
+    uint32_t max_per_host;    /* server side, 0: library default */
     /* connection events, client (c*) and server (s*) side */
     sipc_conn *cconn, *sconn; /* the last connection that came up */
     int cups, cdowns, cdown_err, cwritable;
@@ -161,6 +162,7 @@ static int world_server_try(world *w, sipc_tls_mode mode, const char *pem, const
         o.max_write_queue_total = w->max_queue_total;
     if (w->max_conns)
         o.max_connections = w->max_conns;
+    o.max_connections_per_host = w->max_per_host;
     if (max_frame)
         o.max_frame = max_frame;
     if (w->keepalive_ms)
@@ -754,6 +756,154 @@ static void t_timeouts_logged_once(void **state)
     assert_true(tu_log_has(&w->slog, "nothing received from peer 127.0.0.1:"));
     assert_false(tu_log_has(&w->slog, "did not finish"));
     for (int i = 0; i < 10; i++)
+        close(fds[i]);
+    world_free(w);
+}
+
+static int count_lines(const tu_log *l, const char *needle, int *reports);
+
+/* A raw connection from source address src to the server at w->addr. */
+static int raw_connect_from(world *w, const char *src)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in s = {.sin_family = AF_INET};
+    inet_pton(AF_INET, src, &s.sin_addr);
+    assert_int_equal(bind(fd, (struct sockaddr *)&s, sizeof s), 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
+    inet_pton(AF_INET, w->addr, &a.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* Runs the loop until the server hangs up on fd (1) or about ms pass (0). */
+static int hung_up(world *w, int fd, int ms)
+{
+    for (int i = 0; i < ms; i++) {
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+        char junk[512];
+        if (recv(fd, junk, sizeof junk, MSG_DONTWAIT) == 0)
+            return 1;
+        uv_sleep(1);
+    }
+    return 0;
+}
+
+/* One source address may hold [limits] max_connections_per_host (3 here)
+ * of a plaintext server's connections: a 4th from it is refused at accept,
+ * with a line naming the host and the limit, while another host still gets
+ * in; a host at its cap with connections still in their handshake has its
+ * own oldest closed to make room; and a connection that goes gives its
+ * host the slot back. */
+static void t_per_host_cap(void **state)
+{
+    (void)state;
+    if (g_mode != SIPC_TLS_OFF)
+        skip(); /* the raw peers speak plaintext */
+    world *w = world_new();
+    w->addr = "127.0.86.1";
+    w->max_per_host = 3;
+    w->hs_timeout_ms = 10000;
+    world_server(w, g_mode, g_pem, "test", 0);
+    sipc_buf b = {0};
+    raw_hello(&b, "holder", "test");
+    int fds[4];
+    for (int i = 0; i < 4; i++) {
+        fds[i] = raw_connect_from(w, "127.0.86.10");
+        assert_int_equal(send(fds[i], b.data, b.len, MSG_NOSIGNAL), (ssize_t)b.len);
+        for (int k = 0; k < 2000 && w->sups < (i < 3 ? i + 1 : 3); k++) {
+            uv_run(&w->loop, UV_RUN_NOWAIT);
+            uv_sleep(1);
+        }
+    }
+    assert_int_equal(w->sups, 3);
+    assert_true(hung_up(w, fds[3], 2000));
+    sipc_server_stats st;
+    assert_int_equal(sipc_server_stats_get(w->srv, &st), 0);
+    assert_int_equal(st.refused_total, 1);
+    assert_int_equal(st.conns_plain, 3);
+    assert_true(tu_log_has(&w->slog, "refusing a connection from 127.0.86.10:"));
+    assert_true(tu_log_has(&w->slog, "3 connections open from 127.0.86.10 (limit 3 per host, "
+                                     "[limits] max_connections_per_host)"));
+    /* another host is not held to the first one's count */
+    w->source = "127.0.86.11";
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    result r;
+    assert_int_equal(call_wait(w, "echo", "in", 2, 3000, &r), 0);
+    assert_int_equal(r.err, 0);
+    free(r.data);
+    /* silent ones from a third host: at its cap its oldest makes room */
+    int silent[5];
+    for (int i = 0; i < 5; i++)
+        silent[i] = raw_connect_from(w, "127.0.86.12");
+    for (int i = 0; i < 50; i++)
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+    assert_true(hung_up(w, silent[0], 2000));
+    assert_true(hung_up(w, silent[1], 2000));
+    assert_int_equal(sipc_server_stats_get(w->srv, &st), 0);
+    assert_int_equal(st.evicted_total, 2);
+    assert_int_equal(st.refused_total, 1);
+    assert_int_equal(st.conns_opening, 3);
+    assert_true(tu_log_has(&w->slog, "(limit 3 per host, [limits] max_connections_per_host): "
+                                     "closing the oldest of them still in its handshake, from "
+                                     "127.0.86.12:"));
+    /* one of the first host's goes: its slot is free again */
+    close(fds[0]);
+    close(fds[3]);
+    int downs = w->sdowns;
+    for (int k = 0; k < 2000 && w->sdowns == downs; k++) {
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+        uv_sleep(1);
+    }
+    int ups = w->sups;
+    fds[0] = raw_connect_from(w, "127.0.86.10");
+    assert_int_equal(send(fds[0], b.data, b.len, MSG_NOSIGNAL), (ssize_t)b.len);
+    for (int k = 0; k < 2000 && w->sups == ups; k++) {
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+        uv_sleep(1);
+    }
+    assert_int_equal(w->sups, ups + 1);
+    assert_int_equal(sipc_server_stats_get(w->srv, &st), 0);
+    assert_int_equal(st.refused_total, 1);
+    sipc_buf_free(&b);
+    for (int i = 0; i < 3; i++)
+        close(fds[i]);
+    for (int i = 0; i < 5; i++)
+        close(silent[i]);
+    world_free(w);
+}
+
+/* Connections closed to make room no longer count as open while their
+ * descriptors go: a server of 4 flooded by silent connections, from
+ * distinct hosts so that each eviction says its own line, always says 4
+ * connections open (limit 4), never more. */
+static void t_full_counts_open_only(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    w->addr = "127.0.86.1";
+    w->max_conns = 4;
+    w->hs_timeout_ms = 10000;
+    world_server(w, g_mode, g_pem, "test", 0);
+    int fds[12];
+    char src[32];
+    for (int i = 0; i < 12; i++) {
+        snprintf(src, sizeof src, "127.0.86.%d", 20 + i);
+        fds[i] = raw_connect_from(w, src);
+    }
+    for (int i = 0; i < 50; i++)
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+    int reports;
+    int said = count_lines(&w->slog, "connections open (limit 4, [limits] max_connections)",
+                           &reports);
+    assert_true(said >= 8);
+    assert_int_equal(count_lines(&w->slog, ": 4 connections open (limit 4, [limits] "
+                                           "max_connections)", &reports), said);
+    sipc_server_stats st;
+    assert_int_equal(sipc_server_stats_get(w->srv, &st), 0);
+    assert_int_equal(st.evicted_total, 8);
+    assert_int_equal(st.refused_total, 0);
+    for (int i = 0; i < 12; i++)
         close(fds[i]);
     world_free(w);
 }
@@ -2728,6 +2878,8 @@ int main(void)
         cmocka_unit_test(t_log_flood_limited),
         cmocka_unit_test(t_silent_connections_evicted),
         cmocka_unit_test(t_full_of_silent_connections),
+        cmocka_unit_test(t_per_host_cap),
+        cmocka_unit_test(t_full_counts_open_only),
         cmocka_unit_test(t_timeouts_logged_once),
         cmocka_unit_test(t_conn_lines_per_node),
         cmocka_unit_test(t_deadline),

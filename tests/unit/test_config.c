@@ -440,6 +440,7 @@ static void test_empty_values(void **state)
         {"limits", "max_frame"},     {"limits", "max_write_queue"},
         {"limits", "max_write_queue_total"}, {"limits", "max_read_buffer_total"},
         {"limits", "max_connections"}, {"limits", "max_opening"},
+        {"limits", "max_connections_per_host"},
         {"limits", "reconnect_max_ms"}, {"data", "sync"},
         {"pipeline", "tls"},
     };
@@ -1016,7 +1017,16 @@ static void test_service_settings(void **state)
     sipc_options_from_config(&o, &cfg);
     assert_int_equal(o.max_connections, 100);
     assert_int_equal(o.max_opening, 10);
+    /* per source address: unset, the server derives it from max_connections */
+    assert_int_equal(o.max_connections_per_host, 0);
     expect_error(home, "[limits]\nmax_opening = 0\n", 2, "[limits] max_opening must be a number");
+    assert_int_equal(load_text(home, "[limits]\nmax_connections_per_host = 500\n", &cfg, err,
+                               sizeof err),
+                     0);
+    sipc_options_from_config(&o, &cfg);
+    assert_int_equal(o.max_connections_per_host, 500);
+    expect_error(home, "[limits]\nmax_connections_per_host = 0\n", 2,
+                 "[limits] max_connections_per_host must be a number from 1 to 1000000");
     /* the links' redial cap: default 1 s, configurable within bounds */
     assert_int_equal(o.reconnect_max_ms, 1000);
     assert_int_equal(load_text(home, "[limits]\nreconnect_max_ms = 2000\n", &cfg, err, sizeof err), 0);

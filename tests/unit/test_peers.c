@@ -1,7 +1,8 @@
 /* test_peers.c - the peer history behind the strict guard
  * (services/sipcd/peers.c): a peer a forced strict cut off is not counted,
  * but shown as cut off, and seeing it again, in plaintext or over TLS, clears
- * the mark, even within the second it was marked in. */
+ * the mark, even within the second it was marked in; hellos under made-up
+ * node ids cannot push another host's peer out. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,6 +33,17 @@ static int listed(const host_peers *ps, const char *node, int64_t now)
     host_peer out[8];
     int n = host_peers_plaintext(ps, WINDOW, "self", now, out, 8);
     for (int i = 0; i < n && i < 8; i++)
+        if (!strcmp(out[i].node, node))
+            return 1;
+    return 0;
+}
+
+/* whether node is among all the guard counts, not just the first few */
+static int listed_all(const host_peers *ps, const char *node, int64_t now)
+{
+    static host_peer out[HOST_PEERS_MAX];
+    int n = host_peers_plaintext(ps, WINDOW, "self", now, out, HOST_PEERS_MAX);
+    for (int i = 0; i < n; i++)
         if (!strcmp(out[i].node, node))
             return 1;
     return 0;
@@ -305,6 +317,62 @@ static void t_state_files_not_through_links(void **state)
     free(ps);
 }
 
+/* Plaintext hellos name themselves: one host sending 1,100 of them under
+ * made-up node ids in a second keeps at most HOST_PEERS_PER_ADDRESS of
+ * them, and the real plaintext peer of another host stays listed, in the
+ * guard's count and in the status. */
+static void t_forged_hellos_keep_real_peer(void **state)
+{
+    (void)state;
+    host_peers *ps = fresh();
+    assert_int_equal(host_peers_seen(ps, "127.0.86.230:40000", "legacy", 0, "data", T0), 1);
+    char node[32];
+    for (int i = 0; i < 1100; i++) {
+        snprintf(node, sizeof node, "forged%d", i);
+        host_peers_seen(ps, "127.0.86.212:50000", node, 0, "data", T0 + 1);
+    }
+    assert_int_equal(ps->n, 1 + HOST_PEERS_PER_ADDRESS);
+    /* the message names the newest of each address first: the real peer
+     * among the few it shows */
+    host_peer out[8];
+    int total = host_peers_plaintext(ps, WINDOW, "self", T0 + 2, out, 8);
+    assert_int_equal(total, 1 + HOST_PEERS_PER_ADDRESS);
+    char text[2048];
+    host_peers_text(out, 8, total, T0 + 2, text, sizeof text);
+    assert_non_null(strstr(text, "127.0.86.230 (node legacy) 2 s ago on the data service"));
+    assert_non_null(strstr(text, " and 9 more"));
+    json_t *g = host_peers_guard_json(ps, WINDOW, "self", T0 + 2);
+    json_t *list = json_object_get(g, "plaintext_peers");
+    assert_int_equal(json_array_size(list), 1 + HOST_PEERS_PER_ADDRESS);
+    assert_string_equal(node_at(g, "plaintext_peers", 1), "legacy");
+    json_decref(g);
+    free(ps);
+}
+
+/* With the history full, a new address takes from the address holding the
+ * most entries: 100 addresses of 16 forged ids each leave the real peer,
+ * seen first and alone on its address, in place. */
+static void t_full_history_evicts_biggest_address(void **state)
+{
+    (void)state;
+    host_peers *ps = fresh();
+    host_peers_seen(ps, "127.0.86.230:40000", "legacy", 0, "data", T0);
+    char node[32], addr[40];
+    for (int a = 0; a < 100; a++)
+        for (int i = 0; i < HOST_PEERS_PER_ADDRESS; i++) {
+            snprintf(addr, sizeof addr, "127.0.86.%d:50000", 100 + a);
+            snprintf(node, sizeof node, "forged%d", i);
+            host_peers_seen(ps, addr, node, 0, "data", T0 + 1 + a);
+        }
+    assert_int_equal(ps->n, HOST_PEERS_MAX);
+    int found = 0;
+    for (int i = 0; i < ps->n; i++)
+        found += !strcmp(ps->p[i].node, "legacy") && !strcmp(ps->p[i].address, "127.0.86.230");
+    assert_int_equal(found, 1);
+    assert_true(listed_all(ps, "legacy", T0 + 200));
+    free(ps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -316,6 +384,8 @@ int main(void)
         cmocka_unit_test(t_cut_off_saved),
         cmocka_unit_test(t_cut_off_ages_out),
         cmocka_unit_test(t_state_files_not_through_links),
+        cmocka_unit_test(t_forged_hellos_keep_real_peer),
+        cmocka_unit_test(t_full_history_evicts_biggest_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -231,7 +231,16 @@ struct sipc_conn {
     uint64_t timer_fired; /* the loop time conn_timer_cb last ran at */
     uint64_t hs_deadline;
     uint64_t last_rx;
-    uint64_t ping_sent;     /* 0: none outstanding */
+    uint64_t ping_sent;     /* uv_now() our PING was queued, 0: none outstanding
+                               (any frame received answers it) */
+    uint64_t ping_out;      /* when it had left our queue (its answer is waited
+                               for from then), 0 while bytes before it wait */
+    uint64_t ping_last;     /* when our last PING was queued */
+    uint64_t rx_free_since; /* when reading last was held back by this side
+                               (its answer may wait unread until then) */
+    int rx_held;            /* reading held back by this side, as last seen */
+    int ping_probe;         /* its answer was overdue once: looked at again
+                               after the loop has read what arrived */
     uint64_t close_deadline;
     /* GOAWAY (goaway.c): 1 sent, waiting for the PONG of goaway_ping; 2 the
        final one sent, requests above goaway_last_id are refused */

@@ -242,6 +242,7 @@ static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
         return;
     const uint8_t *p = (const uint8_t *)buf->base;
     size_t n = (size_t)nread;
+    s->last_read = uv_now(h->loop);
     if (!s->got_bytes) {
         s->got_bytes = 1;
         s->nfirst = (uint8_t)(n < sizeof s->first ? n : sizeof s->first);
@@ -530,6 +531,11 @@ const char *sipc_stream_peer(const sipc_stream *s)
 int sipc_stream_got_bytes(const sipc_stream *s)
 {
     return s->got_bytes;
+}
+
+uint64_t sipc_stream_last_read(const sipc_stream *s)
+{
+    return s->last_read;
 }
 
 size_t sipc_stream_first_bytes(const sipc_stream *s, uint8_t out[4])

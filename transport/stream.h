@@ -122,6 +122,10 @@ const char *sipc_stream_peer(const sipc_stream *s);
 /* 1 once any byte arrived from the peer (a permissive dialer falls back to
  * plaintext when a TLS attempt was closed without a byte). */
 int sipc_stream_got_bytes(const sipc_stream *s);
+/* uv_now() of the last read that brought bytes from the peer (0 before
+ * any): proof that the peer sends even while they make no whole frame yet
+ * (a TLS record still arriving). */
+uint64_t sipc_stream_last_read(const sipc_stream *s);
 /* Up to 4 of the first bytes the peer sent (those of its first read), into
  * out; returns how many (0 before any). What they were, when the stream
  * failed on them, is for the owner to say. */

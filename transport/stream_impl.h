@@ -36,6 +36,7 @@ struct sipc_stream {
     int state;
     int is_server;
     int got_bytes;       /* any byte received yet (for permissive fallback) */
+    uint64_t last_read;  /* uv_now() of the last read that brought bytes */
     uint8_t first[4];    /* the first bytes received (of the first read) */
     uint8_t nfirst;
     int error_reported;

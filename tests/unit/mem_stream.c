@@ -25,6 +25,7 @@ struct sipc_stream {
     int got_bytes;
     int fail_parts;               /* see ms_fail_parts */
     size_t stuck;                 /* see ms_hold_stuck */
+    uint64_t last_read;           /* see ms_arrived */
     char name[32];
 };
 
@@ -319,6 +320,16 @@ const char *sipc_stream_peer(const sipc_stream *s)
 int sipc_stream_got_bytes(const sipc_stream *s)
 {
     return s->got_bytes;
+}
+
+void ms_arrived(sipc_stream *s, uint64_t when)
+{
+    s->last_read = when;
+}
+
+uint64_t sipc_stream_last_read(const sipc_stream *s)
+{
+    return s->last_read;
 }
 
 size_t sipc_stream_first_bytes(const sipc_stream *s, uint8_t out[4])

@@ -35,6 +35,9 @@ void ms_fail_parts(sipc_stream *s, int err);
 /* The stream holds n bytes of buffers that no trim can give back, as a TLS
  * stream holding half a record does. */
 void ms_hold_stuck(sipc_stream *s, size_t n);
+/* Bytes reached s at loop time when that make no plaintext yet (a TLS
+ * record still arriving): what sipc_stream_last_read says; 0 before. */
+void ms_arrived(sipc_stream *s, uint64_t when);
 /* Reading stopped by the owner (backpressure)? */
 int ms_paused(const sipc_stream *s);
 /* Streams not yet freed (each is freed after its closed event). */

@@ -977,14 +977,30 @@ static uint64_t conn_last_life(const sipc_conn *c)
     return t;
 }
 
+/* While our PING waits behind our own bytes, the peer taking them (the
+ * kernel takes more only as it acknowledges) is life too: looked at when
+ * the timer runs, so a stall is seen within twice keepalive_timeout_ms. */
+static void conn_ping_tx_look(sipc_conn *c, uint64_t now)
+{
+    if (!c->ping_sent || c->ping_out || !c->stream)
+        return;
+    uint64_t sent = sipc_stream_sent(c->stream);
+    if (sent != c->tx_seen) {
+        c->tx_seen = sent;
+        c->tx_moved = now;
+    }
+}
+
 /* When our PING counts as unanswered, UINT64_MAX when not (none
- * outstanding, still behind our own bytes, or reading held back here). */
+ * outstanding, or reading held back here). */
 static uint64_t conn_ping_deadline(const sipc_conn *c)
 {
     uint32_t timeout = c->ctx->opts.keepalive_timeout_ms;
-    if (!timeout || !c->ping_sent || !c->ping_out || conn_rx_held(c))
+    if (!timeout || !c->ping_sent || conn_rx_held(c))
         return UINT64_MAX;
-    uint64_t from = c->ping_out;
+    uint64_t from = c->ping_out ? c->ping_out : c->tx_moved;
+    if (c->ping_sent > from)
+        from = c->ping_sent;
     uint64_t life = conn_last_life(c);
     if (life > from)
         from = life;
@@ -1090,6 +1106,7 @@ static void conn_timer_cb(uv_timer_t *t)
         sipc__requests_expire(c, now))
         sipc__conn_update_pause(c);
     if (c->state == SIPC_CONN_S_UP) {
+        conn_ping_tx_look(c, now);
         if (o->idle_timeout_ms && now >= c->last_rx + o->idle_timeout_ms) {
             char msg[900];
             if (c->held_since) {
@@ -1114,6 +1131,8 @@ static void conn_timer_cb(uv_timer_t *t)
                 c->ping_sent = now;
                 c->ping_out = 0;
                 c->ping_probe = 0;
+                c->tx_seen = c->stream ? sipc_stream_sent(c->stream) : 0;
+                c->tx_moved = now;
             }
             c->ping_last = now;
             (void)sipc__conn_queue(c, &e);
@@ -1123,12 +1142,17 @@ static void conn_timer_cb(uv_timer_t *t)
              * after it has */
             c->ping_probe = 1;
         } else if (now >= conn_ping_deadline(c)) {
-            char msg[300];
+            char msg[400], behind[160] = "";
+            if (!c->ping_out)
+                snprintf(behind, sizeof behind,
+                         ", and it took none of the %zu bytes queued before and with the PING "
+                         "for %llu ms",
+                         sipc_conn_write_queue(c), (unsigned long long)(now - c->tx_moved));
             snprintf(msg, sizeof msg,
                      "no answer to PING from %s within %u ms (keepalive_timeout_ms): nothing "
-                     "received for %llu ms",
+                     "received for %llu ms%s",
                      c->peer_addr, o->keepalive_timeout_ms,
-                     (unsigned long long)(now - conn_last_life(c)));
+                     (unsigned long long)(now - conn_last_life(c)), behind);
             sipc__conn_close(c, SIPC_EKEEPALIVE, msg);
         } else {
             c->ping_probe = 0;

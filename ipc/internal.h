@@ -236,6 +236,10 @@ struct sipc_conn {
     uint64_t ping_out;      /* when it had left our queue (its answer is waited
                                for from then), 0 while bytes before it wait */
     uint64_t ping_last;     /* when our last PING was queued */
+    uint64_t tx_seen;       /* sipc_stream_sent() when last looked at while the
+                               PING waits behind our bytes */
+    uint64_t tx_moved;      /* when it was last seen to grow (the peer takes
+                               our bytes: it is alive) */
     uint64_t rx_free_since; /* when reading last was held back by this side
                                (its answer may wait unread until then) */
     int rx_held;            /* reading held back by this side, as last seen */

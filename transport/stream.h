@@ -91,6 +91,9 @@ int sipc_stream_write(sipc_stream *s, sipc_buf *b);
 int sipc_stream_write_parts(sipc_stream *s, sipc_buf *b, const sipc_piece *parts, size_t n);
 /* Bytes waiting for the kernel. */
 size_t sipc_stream_queued(const sipc_stream *s);
+/* Bytes the kernel has taken so far (it takes more only as the peer
+ * acknowledges): grows while a queue drains, however slowly. */
+uint64_t sipc_stream_sent(const sipc_stream *s);
 /* How much output is worth writing as soon as it is ready instead of at the
  * end of the loop iteration: a TLS stream's peer can decrypt one batch while
  * this side encrypts the next (64 KiB); a plaintext write costs less the

@@ -26,6 +26,9 @@ void ms_pump(uv_loop_t *loop);
 void ms_write(sipc_stream *raw, const void *p, size_t n);
 /* Raw end: takes everything the other end wrote (out is appended to). */
 void ms_take(sipc_stream *raw, sipc_buf *out);
+/* Raw end: takes at most the first n bytes the other end wrote (a peer
+ * that reads slowly). */
+void ms_take_some(sipc_stream *raw, sipc_buf *out, size_t n);
 /* Raw end: closes; the other end reads EOF after the bytes already sent. */
 void ms_close(sipc_stream *raw);
 /* The next write with parts (sipc_stream_write_parts) takes the buffer's

@@ -812,6 +812,28 @@ static void t_keepalive_timeout(void **state)
     assert_int_equal(t.downs, 0);
     assert_true(pings >= 4);
     tc_close(&t);
+    o.max_pending_requests = 0;
+
+    /* our PING waits behind our own bytes: a peer that takes them, however
+     * slowly, is alive; one that takes nothing is closed, and the line
+     * says so */
+    tc_up(&t, &o);
+    static char big[64 * 1024];
+    outcome call = {0};
+    assert_int_equal(sipc_conn_call(t.c, "test", "x", big, sizeof big, 10000, on_done, &call), 0);
+    sipc_buf some = {0};
+    t0 = uv_now(&t.loop);
+    while (uv_now(&t.loop) < t0 + 600) {
+        spin_until(&t, &t.downs, 40);
+        ms_take_some(t.raw, &some, 100);
+    }
+    sipc_buf_free(&some);
+    assert_int_equal(t.downs, 0);
+    spin_until(&t, &t.downs, 3000);
+    assert_int_equal(t.down_err, SIPC_EKEEPALIVE);
+    assert_int_equal(call.err, SIPC_EKEEPALIVE);
+    assert_true(tu_log_has(&t.log, "bytes queued before and with the PING for"));
+    tc_close(&t);
 }
 
 static void t_call_deadline(void **state)

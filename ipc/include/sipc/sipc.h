@@ -260,7 +260,10 @@ typedef struct sipc_options {
                                      answer to PING from ADDRESS within N
                                      ms"), and a channel redials. Anything
                                      received counts as an answer: any frame,
-                                     any byte of one still arriving. Not
+                                     any byte of one still arriving; and while
+                                     the PING waits behind bytes queued before
+                                     it, the peer taking any of them (seen
+                                     within twice this long). Not
                                      counted while this side holds back
                                      reading (its handlers hold
                                      max_pending_requests, no room for a

@@ -1009,6 +1009,16 @@ static uint64_t conn_ping_deadline(const sipc_conn *c)
     return from + timeout;
 }
 
+uint32_t sipc__conn_ping_wait_ms(const sipc_conn *c)
+{
+    if (c->state != SIPC_CONN_S_UP || !c->ping_sent || conn_rx_held(c))
+        return 0;
+    uint64_t now = uv_now(c->ctx->loop), from = c->ping_sent;
+    if (conn_last_life(c) > from)
+        from = conn_last_life(c);
+    return now > from ? (uint32_t)(now - from < UINT32_MAX ? now - from : UINT32_MAX) : 0;
+}
+
 /* When the next PING is due: after keepalive_ms of silence, or, while
  * reading is held back here (its answers wait unread), every keepalive_ms,
  * so the peer keeps hearing from this side. */

@@ -269,6 +269,9 @@ struct sipc_conn {
 int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stream *stream,
                    int is_server, const sipc_router *router, const sipc_conn_owner_ops *ops,
                    void *owner);
+/* How long c's keepalive PING has waited for an answer, 0 when none waits
+ * (or reading is held back by this side, when its silence proves nothing). */
+uint32_t sipc__conn_ping_wait_ms(const sipc_conn *c);
 /* Closes c with an operator-readable detail; idempotent. err 0: this node
  * closes it on purpose (pending calls complete with SIPC_ECANCELED, the owner
  * is told 0); otherwise why it failed (pending calls complete with err).

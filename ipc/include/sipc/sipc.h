@@ -606,6 +606,12 @@ typedef struct sipc_link_info {
                               when no hello came */
     int peer_cluster_cut;  /* 1: that name was longer than peer_cluster holds (63 bytes),
                               which has its start only */
+    uint32_t ping_wait_ms; /* when up: how long this side's keepalive PING has waited
+                              for an answer (anything from the peer), 0 when none
+                              waits. A live peer answers within milliseconds; one
+                              that has not for seconds is suspect, and
+                              keepalive_timeout_ms after the PING left the link goes
+                              down (SIPC_EKEEPALIVE) */
 } sipc_link_info;
 SIPC_EXTERN int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out);
 /* Fails pending calls with SIPC_ECANCELED ("channel closed"; their

@@ -162,7 +162,9 @@ void ms_take_some(sipc_stream *raw, sipc_buf *out, size_t n)
 {
     if (n > raw->in.len)
         n = raw->in.len;
-    if (n && sipc_buf_append(out, raw->in.data, n) != 0)
+    if (n == 0)
+        return;
+    if (sipc_buf_append(out, raw->in.data, n) != 0)
         abort();
     memmove(raw->in.data, raw->in.data + n, raw->in.len - n);
     raw->in.len -= n;

@@ -1152,7 +1152,7 @@ static void conn_timer_cb(uv_timer_t *t)
              * after it has */
             c->ping_probe = 1;
         } else if (now >= conn_ping_deadline(c)) {
-            char msg[400], behind[160] = "";
+            char msg[600], behind[160] = "";
             if (!c->ping_out)
                 snprintf(behind, sizeof behind,
                          ", and it took none of the %zu bytes queued before and with the PING "

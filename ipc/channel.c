@@ -713,5 +713,7 @@ int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out)
     out->since_ms = ch->since_ms;
     out->last_err = ch->last_err;
     sipc_str_copy(out->last_detail, sizeof out->last_detail, ch->last_err ? ch->last_detail : "");
+    if (ch->up && ch->conn)
+        out->ping_wait_ms = sipc__conn_ping_wait_ms(ch->conn);
     return 0;
 }

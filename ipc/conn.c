@@ -22,6 +22,8 @@ _Static_assert(CONN_PAUSE != SIPC_FRAME_WAIT, "the decoder's wait is not a handl
 static void conn_maybe_free(sipc_conn *c);
 static void conn_process_backlog(sipc_conn *c);
 static int conn_has_spare(const sipc_conn *c);
+static void conn_ping_left(sipc_conn *c);
+static int conn_rx_held(const sipc_conn *c);
 
 /* States only move forward: HANDSHAKE -> UP -> CLOSING, or HANDSHAKE -> CLOSING. */
 static void conn_set_state(sipc_conn *c, int state)
@@ -144,6 +146,7 @@ static void conn_check_writable(sipc_conn *c)
 static void conn_after_write(sipc_conn *c)
 {
     sipc__conn_account(c);
+    conn_ping_left(c);
     /* bring the timer forward to give buffers back once this goes quiet */
     if (c->state == SIPC_CONN_S_UP &&
         (c->timer_due == 0 || c->timer_due > c->last_io + SIPC__TRIM_IDLE_MS) && conn_has_spare(c))
@@ -281,6 +284,16 @@ void sipc__conn_update_pause(sipc_conn *c)
         c->paused = over;
         sipc_stream_pause(c->stream, over);
     }
+    int held = conn_rx_held(c);
+    if (held || c->rx_held) {
+        /* an answer to our PING may have waited unread until now */
+        c->rx_free_since = uv_now(c->ctx->loop);
+        if (!held && c->ping_sent && c->state == SIPC_CONN_S_UP) {
+            c->rx_held = 0;
+            sipc__conn_arm_timer(c);
+        }
+    }
+    c->rx_held = held;
     if (at_cap != (c->held_since != 0)) {
         /* paused by our own handlers: the timer looks for requests whose
            caller gave up, which free their place */
@@ -488,6 +501,9 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
         sipc__conn_close(c, SIPC_EPROTO, msg);
         return SIPC_EPROTO;
     }
+    /* a frame of any kind shows the peer alive: it answers our PING */
+    c->ping_sent = 0;
+    c->ping_probe = 0;
     if (sipc__goaway_on_frame(c, env))
         return c->state == SIPC_CONN_S_CLOSING ? SIPC_ECLOSED : 0;
     switch (env->kind) {
@@ -515,7 +531,6 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
         break;
     }
     case SIPC__KIND__PONG:
-        c->ping_sent = 0;
         break;
     default: /* a second hello */
         (void)sipc__conn_send_error(c, 0, SIPC_EPROTO, "a second hello on one connection");
@@ -797,6 +812,7 @@ static void ev_drained(sipc_stream *s)
 {
     sipc_conn *c = sipc_stream_owner(s);
     sipc__conn_account(c);
+    conn_ping_left(c);
     /* bring the timer forward to give buffers back once this goes quiet */
     if (c->state == SIPC_CONN_S_UP &&
         (c->timer_due == 0 || c->timer_due > c->last_io + SIPC__TRIM_IDLE_MS) && conn_has_spare(c))
@@ -930,6 +946,92 @@ const sipc_stream_events sipc__conn_stream_events = {
 
 static void conn_timer_cb(uv_timer_t *t);
 
+/* Reading held back by this side (its handlers hold max_pending_requests,
+ * input waits to be decoded, a partial frame waits for room): the peer's
+ * answers may be waiting unread, so its silence proves nothing. A pause
+ * because the peer does not read our output is not this side's doing. */
+static int conn_rx_held(const sipc_conn *c)
+{
+    return c->pending_reqs >= c->ctx->opts.max_pending_requests || c->backlog.len > 0 ||
+           c->rx_waiting;
+}
+
+/* Our outstanding PING has left our queue (nothing of ours waits before
+ * it): from now on the peer has it, or the kernel does. */
+static void conn_ping_left(sipc_conn *c)
+{
+    if (!c->ping_sent || c->ping_out || sipc_conn_write_queue(c) != 0)
+        return;
+    c->ping_out = uv_now(c->ctx->loop);
+    if (c->state == SIPC_CONN_S_UP && c->ctx->opts.keepalive_timeout_ms)
+        sipc__conn_arm_timer(c);
+}
+
+/* The last sign of life from the peer: a frame, or any byte read (part of
+ * a frame or of a TLS record still arriving). */
+static uint64_t conn_last_life(const sipc_conn *c)
+{
+    uint64_t t = c->last_rx;
+    if (c->stream && sipc_stream_last_read(c->stream) > t)
+        t = sipc_stream_last_read(c->stream);
+    return t;
+}
+
+/* While our PING waits behind our own bytes, the peer taking them (the
+ * kernel takes more only as it acknowledges) is life too: looked at when
+ * the timer runs, so a stall is seen within twice keepalive_timeout_ms. */
+static void conn_ping_tx_look(sipc_conn *c, uint64_t now)
+{
+    if (!c->ping_sent || c->ping_out || !c->stream)
+        return;
+    uint64_t sent = sipc_stream_sent(c->stream);
+    if (sent != c->tx_seen) {
+        c->tx_seen = sent;
+        c->tx_moved = now;
+    }
+}
+
+/* When our PING counts as unanswered, UINT64_MAX when not (none
+ * outstanding, or reading held back here). */
+static uint64_t conn_ping_deadline(const sipc_conn *c)
+{
+    uint32_t timeout = c->ctx->opts.keepalive_timeout_ms;
+    if (!timeout || !c->ping_sent || conn_rx_held(c))
+        return UINT64_MAX;
+    uint64_t from = c->ping_out ? c->ping_out : c->tx_moved;
+    if (c->ping_sent > from)
+        from = c->ping_sent;
+    uint64_t life = conn_last_life(c);
+    if (life > from)
+        from = life;
+    if (c->rx_free_since > from)
+        from = c->rx_free_since;
+    return from + timeout;
+}
+
+uint32_t sipc__conn_ping_wait_ms(const sipc_conn *c)
+{
+    if (c->state != SIPC_CONN_S_UP || !c->ping_sent || conn_rx_held(c))
+        return 0;
+    uint64_t now = uv_now(c->ctx->loop), from = c->ping_sent;
+    if (conn_last_life(c) > from)
+        from = conn_last_life(c);
+    return now > from ? (uint32_t)(now - from < UINT32_MAX ? now - from : UINT32_MAX) : 0;
+}
+
+/* When the next PING is due: after keepalive_ms of silence, or, while
+ * reading is held back here (its answers wait unread), every keepalive_ms,
+ * so the peer keeps hearing from this side. */
+static uint64_t conn_ping_due(const sipc_conn *c)
+{
+    uint32_t every = c->ctx->opts.keepalive_ms;
+    if (!every)
+        return UINT64_MAX;
+    if (!c->ping_sent)
+        return c->last_rx + every;
+    return conn_rx_held(c) ? c->ping_last + every : UINT64_MAX;
+}
+
 void sipc__conn_arm_timer(sipc_conn *c)
 {
     if (c->timer_closed || uv_is_closing((uv_handle_t *)&c->timer))
@@ -947,8 +1049,10 @@ void sipc__conn_arm_timer(sipc_conn *c)
         if (c->state == SIPC_CONN_S_UP) {
             if (sipc__goaway_due(c) < due)
                 due = sipc__goaway_due(c);
-            if (o->keepalive_ms && !c->ping_sent && c->last_rx + o->keepalive_ms < due)
-                due = c->last_rx + o->keepalive_ms;
+            if (conn_ping_due(c) < due)
+                due = conn_ping_due(c);
+            if (conn_ping_deadline(c) < due)
+                due = conn_ping_deadline(c);
             if (o->idle_timeout_ms && c->last_rx + o->idle_timeout_ms < due)
                 due = c->last_rx + o->idle_timeout_ms;
             if (conn_has_spare(c) && c->last_io + SIPC__TRIM_IDLE_MS < due)
@@ -1012,6 +1116,7 @@ static void conn_timer_cb(uv_timer_t *t)
         sipc__requests_expire(c, now))
         sipc__conn_update_pause(c);
     if (c->state == SIPC_CONN_S_UP) {
+        conn_ping_tx_look(c, now);
         if (o->idle_timeout_ms && now >= c->last_rx + o->idle_timeout_ms) {
             char msg[900];
             if (c->held_since) {
@@ -1030,10 +1135,37 @@ static void conn_timer_cb(uv_timer_t *t)
                          o->idle_timeout_ms);
             }
             sipc__conn_close(c, SIPC_EIDLE, msg);
-        } else if (o->keepalive_ms && !c->ping_sent && now >= c->last_rx + o->keepalive_ms) {
+        } else if (now >= conn_ping_due(c)) {
             sipc_env_out e = {.kind = SIPC__KIND__PING, .request_id = ++c->next_id};
-            c->ping_sent = now;
+            if (!c->ping_sent) {
+                c->ping_sent = now;
+                c->ping_out = 0;
+                c->ping_probe = 0;
+                c->tx_seen = c->stream ? sipc_stream_sent(c->stream) : 0;
+                c->tx_moved = now;
+            }
+            c->ping_last = now;
             (void)sipc__conn_queue(c, &e);
+        } else if (now >= conn_ping_deadline(c) && !c->ping_probe) {
+            /* a loop that did not run (a stopped process, a handler that
+             * blocked it) has not read what came meanwhile: look again
+             * after it has */
+            c->ping_probe = 1;
+        } else if (now >= conn_ping_deadline(c)) {
+            char msg[600], behind[160] = "";
+            if (!c->ping_out)
+                snprintf(behind, sizeof behind,
+                         ", and it took none of the %zu bytes queued before and with the PING "
+                         "for %llu ms",
+                         sipc_conn_write_queue(c), (unsigned long long)(now - c->tx_moved));
+            snprintf(msg, sizeof msg,
+                     "no answer to PING from %s within %u ms (keepalive_timeout_ms): nothing "
+                     "received for %llu ms%s",
+                     c->peer_addr, o->keepalive_timeout_ms,
+                     (unsigned long long)(now - conn_last_life(c)), behind);
+            sipc__conn_close(c, SIPC_EKEEPALIVE, msg);
+        } else {
+            c->ping_probe = 0;
         }
     }
     if (c->state != SIPC_CONN_S_CLOSING || c->stream)

@@ -285,6 +285,7 @@ void sipc_options_init(sipc_options *o)
     o->handshake_timeout_ms = 10000;
     o->idle_timeout_ms = 60000;
     o->keepalive_ms = 15000;
+    o->keepalive_timeout_ms = 10000;
     o->reconnect_min_ms = 100;
     o->reconnect_max_ms = 1000;
     o->max_connections = 16384;

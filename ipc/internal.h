@@ -231,7 +231,20 @@ struct sipc_conn {
     uint64_t timer_fired; /* the loop time conn_timer_cb last ran at */
     uint64_t hs_deadline;
     uint64_t last_rx;
-    uint64_t ping_sent;     /* 0: none outstanding */
+    uint64_t ping_sent;     /* uv_now() our PING was queued, 0: none outstanding
+                               (any frame received answers it) */
+    uint64_t ping_out;      /* when it had left our queue (its answer is waited
+                               for from then), 0 while bytes before it wait */
+    uint64_t ping_last;     /* when our last PING was queued */
+    uint64_t tx_seen;       /* sipc_stream_sent() when last looked at while the
+                               PING waits behind our bytes */
+    uint64_t tx_moved;      /* when it was last seen to grow (the peer takes
+                               our bytes: it is alive) */
+    uint64_t rx_free_since; /* when reading last was held back by this side
+                               (its answer may wait unread until then) */
+    int rx_held;            /* reading held back by this side, as last seen */
+    int ping_probe;         /* its answer was overdue once: looked at again
+                               after the loop has read what arrived */
     uint64_t close_deadline;
     /* GOAWAY (goaway.c): 1 sent, waiting for the PONG of goaway_ping; 2 the
        final one sent, requests above goaway_last_id are refused */
@@ -257,6 +270,9 @@ struct sipc_conn {
 int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stream *stream,
                    int is_server, const sipc_router *router, const sipc_conn_owner_ops *ops,
                    void *owner);
+/* How long c's keepalive PING has waited for an answer, 0 when none waits
+ * (or reading is held back by this side, when its silence proves nothing). */
+uint32_t sipc__conn_ping_wait_ms(const sipc_conn *c);
 /* Closes c with an operator-readable detail; idempotent. err 0: this node
  * closes it on purpose (pending calls complete with SIPC_ECANCELED, the owner
  * is told 0); otherwise why it failed (pending calls complete with err).

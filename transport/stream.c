@@ -99,6 +99,8 @@ static int flush(sipc_stream *s, int try, int last)
     if (try && s->tcp.write_queue_size == 0) {
         uv_buf_t ub = uv_buf_init((char *)b->data, (unsigned)b->len);
         int n = last ? try_send_last(s, &ub) : uv_try_write((uv_stream_t *)&s->tcp, &ub, 1);
+        if (n > 0)
+            s->tried += (uint64_t)n;
         if (n == (int)b->len) {
             b->len = 0;
             return 0;
@@ -119,6 +121,7 @@ static int flush(sipc_stream *s, int try, int last)
         free(w);
         return r;
     }
+    s->handed += ub.len;
     b->data = NULL;
     b->len = b->cap = 0;
     return 0;
@@ -137,6 +140,12 @@ int sipc_stream_queue_tx(sipc_stream *s)
 size_t sipc_stream_queued(const sipc_stream *s)
 {
     return s->tcp.write_queue_size + s->tx.len;
+}
+
+uint64_t sipc_stream_sent(const sipc_stream *s)
+{
+    /* libuv counts down write_queue_size as the kernel takes its bytes */
+    return s->tried + s->handed - s->tcp.write_queue_size;
 }
 
 size_t sipc_stream_early_write(const sipc_stream *s)
@@ -242,6 +251,7 @@ static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
         return;
     const uint8_t *p = (const uint8_t *)buf->base;
     size_t n = (size_t)nread;
+    s->last_read = uv_now(h->loop);
     if (!s->got_bytes) {
         s->got_bytes = 1;
         s->nfirst = (uint8_t)(n < sizeof s->first ? n : sizeof s->first);
@@ -530,6 +540,11 @@ const char *sipc_stream_peer(const sipc_stream *s)
 int sipc_stream_got_bytes(const sipc_stream *s)
 {
     return s->got_bytes;
+}
+
+uint64_t sipc_stream_last_read(const sipc_stream *s)
+{
+    return s->last_read;
 }
 
 size_t sipc_stream_first_bytes(const sipc_stream *s, uint8_t out[4])

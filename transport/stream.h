@@ -91,6 +91,9 @@ int sipc_stream_write(sipc_stream *s, sipc_buf *b);
 int sipc_stream_write_parts(sipc_stream *s, sipc_buf *b, const sipc_piece *parts, size_t n);
 /* Bytes waiting for the kernel. */
 size_t sipc_stream_queued(const sipc_stream *s);
+/* Bytes the kernel has taken so far (it takes more only as the peer
+ * acknowledges): grows while a queue drains, however slowly. */
+uint64_t sipc_stream_sent(const sipc_stream *s);
 /* How much output is worth writing as soon as it is ready instead of at the
  * end of the loop iteration: a TLS stream's peer can decrypt one batch while
  * this side encrypts the next (64 KiB); a plaintext write costs less the
@@ -122,6 +125,10 @@ const char *sipc_stream_peer(const sipc_stream *s);
 /* 1 once any byte arrived from the peer (a permissive dialer falls back to
  * plaintext when a TLS attempt was closed without a byte). */
 int sipc_stream_got_bytes(const sipc_stream *s);
+/* uv_now() of the last read that brought bytes from the peer (0 before
+ * any): proof that the peer sends even while they make no whole frame yet
+ * (a TLS record still arriving). */
+uint64_t sipc_stream_last_read(const sipc_stream *s);
 /* Up to 4 of the first bytes the peer sent (those of its first read), into
  * out; returns how many (0 before any). What they were, when the stream
  * failed on them, is for the owner to say. */

@@ -36,6 +36,9 @@ struct sipc_stream {
     int state;
     int is_server;
     int got_bytes;       /* any byte received yet (for permissive fallback) */
+    uint64_t last_read;  /* uv_now() of the last read that brought bytes */
+    uint64_t tried;      /* bytes the kernel took from write attempts */
+    uint64_t handed;     /* bytes handed to libuv's write queue */
     uint8_t first[4];    /* the first bytes received (of the first read) */
     uint8_t nfirst;
     int error_reported;

@@ -38,6 +38,7 @@ static int tcp_write_parts(sipc_stream *s, sipc_buf *pt, const sipc_piece *parts
             return r;
         }
         w = r > 0 ? (size_t)r : 0;
+        s->tried += w;
     }
     int r = sipc_buf_append_rest(&s->tx, pv, n + 1, w);
     pt->len = 0;

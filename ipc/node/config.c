@@ -384,6 +384,9 @@ static const struct {
     {"limits", "max_opening", "4096"},
     {"limits", "max_connections_per_host", "max_connections / 4"},
     {"limits", "reconnect_max_ms", "1000"},
+    {"limits", "keepalive_ms", "15000"},
+    {"limits", "keepalive_timeout_ms", "10000"},
+    {"limits", "idle_timeout_ms", "60000"},
     {"data", "sync", "normal"},
     {"pipeline", "tls", "unset: it follows [tls] enable"},
 };
@@ -581,6 +584,23 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
                 return 0;
             }
             cfg->reconnect_max_ms = (uint32_t)v;
+            return 1;
+        }
+        if (!strcmp(key, "keepalive_ms") || !strcmp(key, "keepalive_timeout_ms") ||
+            !strcmp(key, "idle_timeout_ms")) {
+            char *end;
+            unsigned long long v = strtoull(value, &end, 10);
+            if (*value == '\0' || *end != '\0' || v < 100 || v > 86400000) {
+                snprintf(ps->err, sizeof ps->err,
+                         "[limits] %s must be a number of ms from 100 to 86400000", key);
+                return 0;
+            }
+            if (!strcmp(key, "keepalive_ms"))
+                cfg->keepalive_ms = (uint32_t)v;
+            else if (!strcmp(key, "keepalive_timeout_ms"))
+                cfg->keepalive_timeout_ms = (uint32_t)v;
+            else
+                cfg->idle_timeout_ms = (uint32_t)v;
             return 1;
         }
     } else if (!strcmp(section, "data") && !strcmp(key, "sync")) {
@@ -1046,4 +1066,10 @@ void sipc_options_from_config(sipc_options *opts, const sipc_config *cfg)
         opts->max_write_queue_total = cfg->max_write_queue_total;
     if (cfg->max_read_buffer_total)
         opts->max_read_buffer_total = cfg->max_read_buffer_total;
+    if (cfg->keepalive_ms)
+        opts->keepalive_ms = cfg->keepalive_ms;
+    if (cfg->keepalive_timeout_ms)
+        opts->keepalive_timeout_ms = cfg->keepalive_timeout_ms;
+    if (cfg->idle_timeout_ms)
+        opts->idle_timeout_ms = cfg->idle_timeout_ms;
 }

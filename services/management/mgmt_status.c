@@ -86,11 +86,14 @@ static void emit_link(void *arg, const char *service, const sipc_link_info *li)
     char since[32] = "";
     if (li->since_ms)
         sipc_rfc3339_format((int64_t)li->since_ms, 0, since, sizeof since);
-    json_array_append_new(
-        links, json_pack("{s:s, s:s, s:s, s:b, s:b, s:s*, s:s*}", "service", service, "address",
-                         li->address, "node", li->peer_node, "up", li->up, "tls", li->tls,
-                         "since", since[0] ? since : NULL, "last_error",
-                         li->last_err ? li->last_detail : NULL));
+    json_t *link = json_pack("{s:s, s:s, s:s, s:b, s:b, s:s*, s:s*}", "service", service,
+                             "address", li->address, "node", li->peer_node, "up", li->up, "tls",
+                             li->tls, "since", since[0] ? since : NULL, "last_error",
+                             li->last_err ? li->last_detail : NULL);
+    /* a link whose PING waits for an answer: the peer may be gone */
+    if (link && li->up && li->ping_wait_ms)
+        json_object_set_new(link, "ping_wait_ms", json_integer(li->ping_wait_ms));
+    json_array_append_new(links, link);
 }
 
 json_t *sipc_mgmt_status(sipc_mgmt *m)

@@ -12,6 +12,9 @@
 #include "services/sipcd/peers.h"
 #include "sipcctl.h"
 
+/* a link whose PING has waited this long is shown as suspect */
+#define SUSPECT_PING_MS 2000
+
 static const char *s_of(json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
@@ -199,6 +202,11 @@ static void print_node(json_t *st)
                    !up && s_of(s, "last_error")[0] ? "" : "");
             if (!up && s_of(s, "last_error")[0])
                 printf("      last error: %s\n", s_of(s, "last_error"));
+            /* a live peer answers a PING within milliseconds */
+            if (up && i_of(s, "ping_wait_ms") >= SUSPECT_PING_MS)
+                printf("      SUSPECT: no answer to PING for %lld ms (the link goes down when "
+                       "keepalive_timeout_ms passes)\n",
+                       i_of(s, "ping_wait_ms"));
         }
     }
 }

@@ -25,6 +25,8 @@ struct sipc_stream {
     int got_bytes;
     int fail_parts;               /* see ms_fail_parts */
     size_t stuck;                 /* see ms_hold_stuck */
+    uint64_t last_read;           /* see ms_arrived */
+    uint64_t written;             /* bytes written to the peer, ever */
     char name[32];
 };
 
@@ -156,6 +158,19 @@ void ms_take(sipc_stream *raw, sipc_buf *out)
     ms_consumed(raw);
 }
 
+void ms_take_some(sipc_stream *raw, sipc_buf *out, size_t n)
+{
+    if (n > raw->in.len)
+        n = raw->in.len;
+    if (n == 0)
+        return;
+    if (sipc_buf_append(out, raw->in.data, n) != 0)
+        abort();
+    memmove(raw->in.data, raw->in.data + n, raw->in.len - n);
+    raw->in.len -= n;
+    ms_consumed(raw);
+}
+
 void ms_close(sipc_stream *raw)
 {
     sipc_stream_close(raw);
@@ -207,15 +222,18 @@ int sipc_stream_write_parts(sipc_stream *s, sipc_buf *b, const sipc_piece *parts
     if (s->peer && !s->peer->closing) {
         if (sipc_buf_append(&s->peer->in, b->data, b->len) != 0)
             return SIPC_ENOMEM;
+        s->written += b->len;
         b->len = 0;
         if (n && s->fail_parts) {
             int err = s->fail_parts;
             s->fail_parts = 0;
             return err;
         }
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             if (sipc_buf_append(&s->peer->in, parts[i].base, parts[i].len) != 0)
                 return SIPC_ENOMEM;
+            s->written += parts[i].len;
+        }
     }
     b->len = 0;
     return 0;
@@ -235,6 +253,12 @@ size_t sipc_stream_queued(const sipc_stream *s)
 {
     /* written and not yet read by the other end */
     return s->peer ? s->peer->in.len : 0;
+}
+
+uint64_t sipc_stream_sent(const sipc_stream *s)
+{
+    /* what the other end has read */
+    return s->written - sipc_stream_queued(s);
 }
 
 size_t sipc_stream_early_write(const sipc_stream *s)
@@ -319,6 +343,16 @@ const char *sipc_stream_peer(const sipc_stream *s)
 int sipc_stream_got_bytes(const sipc_stream *s)
 {
     return s->got_bytes;
+}
+
+void ms_arrived(sipc_stream *s, uint64_t when)
+{
+    s->last_read = when;
+}
+
+uint64_t sipc_stream_last_read(const sipc_stream *s)
+{
+    return s->last_read;
 }
 
 size_t sipc_stream_first_bytes(const sipc_stream *s, uint8_t out[4])

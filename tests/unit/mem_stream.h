@@ -26,6 +26,9 @@ void ms_pump(uv_loop_t *loop);
 void ms_write(sipc_stream *raw, const void *p, size_t n);
 /* Raw end: takes everything the other end wrote (out is appended to). */
 void ms_take(sipc_stream *raw, sipc_buf *out);
+/* Raw end: takes at most the first n bytes the other end wrote (a peer
+ * that reads slowly). */
+void ms_take_some(sipc_stream *raw, sipc_buf *out, size_t n);
 /* Raw end: closes; the other end reads EOF after the bytes already sent. */
 void ms_close(sipc_stream *raw);
 /* The next write with parts (sipc_stream_write_parts) takes the buffer's
@@ -35,6 +38,9 @@ void ms_fail_parts(sipc_stream *s, int err);
 /* The stream holds n bytes of buffers that no trim can give back, as a TLS
  * stream holding half a record does. */
 void ms_hold_stuck(sipc_stream *s, size_t n);
+/* Bytes reached s at loop time when that make no plaintext yet (a TLS
+ * record still arriving): what sipc_stream_last_read says; 0 before. */
+void ms_arrived(sipc_stream *s, uint64_t when);
 /* Reading stopped by the owner (backpressure)? */
 int ms_paused(const sipc_stream *s);
 /* Streams not yet freed (each is freed after its closed event). */

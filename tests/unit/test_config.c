@@ -1035,6 +1035,22 @@ static void test_service_settings(void **state)
     expect_error(home, "[limits]\nreconnect_max_ms = 50\n", 2,
                  "[limits] reconnect_max_ms must be a number of ms from 100 to 60000");
     expect_error(home, "[limits]\nreconnect_max_ms = 60001\n", 2, "[limits] reconnect_max_ms must be");
+    /* keepalive and idle: the library's defaults unless set */
+    assert_int_equal(o.keepalive_ms, 15000);
+    assert_int_equal(o.keepalive_timeout_ms, 10000);
+    assert_int_equal(o.idle_timeout_ms, 60000);
+    assert_int_equal(load_text(home,
+                               "[limits]\nkeepalive_ms = 500\nkeepalive_timeout_ms = 700\n"
+                               "idle_timeout_ms = 9000\n",
+                               &cfg, err, sizeof err),
+                     0);
+    sipc_options_from_config(&o, &cfg);
+    assert_int_equal(o.keepalive_ms, 500);
+    assert_int_equal(o.keepalive_timeout_ms, 700);
+    assert_int_equal(o.idle_timeout_ms, 9000);
+    expect_error(home, "[limits]\nkeepalive_timeout_ms = 0\n", 2,
+                 "[limits] keepalive_timeout_ms must be a number of ms from 100 to 86400000");
+    expect_error(home, "[limits]\nkeepalive_ms = 10s\n", 2, "[limits] keepalive_ms must be");
     assert_int_equal(load_text(home,
                                "[limits]\nmax_write_queue = 1048576\n"
                                "max_write_queue_total = 8388608\n",

@@ -683,6 +683,159 @@ static void t_ping_pong(void **state)
     tc_close(&t);
 }
 
+/* Frames until our PING comes (others dropped); its id. */
+static uint64_t await_ping(tc *t, unsigned ms)
+{
+    uint64_t end = uv_now(&t->loop) + ms;
+    while (uv_now(&t->loop) < end) {
+        Sipc__Envelope *env;
+        while ((env = peer_next(t))) {
+            int ping = env->kind == SIPC__KIND__PING;
+            uint64_t id = env->request_id;
+            sipc__envelope__free_unpacked(env, NULL);
+            if (ping)
+                return id;
+        }
+        int never = 0;
+        spin_until(t, &never, 5);
+    }
+    fail_msg("no PING within %u ms", ms);
+    return 0;
+}
+
+static void keepalive_opts(sipc_options *o)
+{
+    sipc_options_init(o);
+    o->keepalive_ms = 50;
+    o->keepalive_timeout_ms = 150;
+    o->idle_timeout_ms = 0;
+}
+
+/* A PING without an answer closes the connection keepalive_timeout_ms after
+ * it left; anything the peer sends meanwhile counts as an answer: a frame,
+ * a byte of one, bytes of a TLS record still arriving. Not while this side
+ * holds back reading: then it pings the peer every keepalive_ms itself. */
+static void t_keepalive_timeout(void **state)
+{
+    (void)state;
+    sipc_options o;
+    keepalive_opts(&o);
+    tc t;
+    int never = 0;
+
+    /* the peer stops answering */
+    tc_up(&t, &o);
+    await_ping(&t, 2000);
+    uint64_t t0 = uv_now(&t.loop);
+    spin_until(&t, &t.downs, 3000);
+    assert_int_equal(t.downs, 1);
+    assert_int_equal(t.down_err, SIPC_EKEEPALIVE);
+    uint64_t took = uv_now(&t.loop) - t0;
+    assert_true(took >= 140 && took < 2000);
+    assert_true(tu_log_has(&t.log, "no answer to PING from"));
+    assert_true(tu_log_has(&t.log, "within 150 ms (keepalive_timeout_ms)"));
+    tc_close(&t);
+
+    /* a slow frame, a byte at a time, is life; so are the peer's own PINGs */
+    tc_up(&t, &o);
+    await_ping(&t, 2000);
+    sipc_buf b = {0};
+    sipc_env_out req = {.kind = SIPC__KIND__REQUEST, .request_id = 1, .service = "test",
+                        .method = "echo", .payload = "0123456789", .payload_len = 10};
+    assert_int_equal(sipc_env_encode(&b, &req, 16u << 20), 0);
+    t0 = uv_now(&t.loop);
+    size_t at = 0;
+    while (uv_now(&t.loop) < t0 + 600 && at + 1 < b.len) {
+        ms_write(t.raw, b.data + at++, 1);
+        spin_until(&t, &t.downs, 40);
+        ms_take(t.raw, &t.rx);
+    }
+    assert_int_equal(t.downs, 0);
+    ms_write(t.raw, b.data + at, b.len - at);
+    sipc_buf_free(&b);
+    ms_pump(&t.loop);
+    t0 = uv_now(&t.loop);
+    for (uint64_t id = 100; uv_now(&t.loop) < t0 + 600; id++) {
+        sipc_env_out ping = {.kind = SIPC__KIND__PING, .request_id = id};
+        peer_send(&t, &ping);
+        spin_until(&t, &t.downs, 40);
+        ms_take(t.raw, &t.rx);
+    }
+    assert_int_equal(t.downs, 0);
+    tc_close(&t);
+
+    /* bytes that make no plaintext yet (a TLS record arriving slowly) */
+    tc_up(&t, &o);
+    await_ping(&t, 2000);
+    t0 = uv_now(&t.loop);
+    while (uv_now(&t.loop) < t0 + 600) {
+        ms_arrived(t.a, uv_now(&t.loop));
+        spin_until(&t, &t.downs, 40);
+        ms_take(t.raw, &t.rx);
+    }
+    assert_int_equal(t.downs, 0);
+    spin_until(&t, &t.downs, 3000); /* then nothing: closed */
+    assert_int_equal(t.down_err, SIPC_EKEEPALIVE);
+    tc_close(&t);
+
+    /* the answer arrived while the loop did not run (a stopped process):
+     * it is read before the PING counts as unanswered */
+    tc_up(&t, &o);
+    await_ping(&t, 2000);
+    sipc_env_out late = {.kind = SIPC__KIND__PING, .request_id = 7};
+    peer_send(&t, &late);
+    usleep(400 * 1000);
+    spin_until(&t, &never, 20);
+    assert_int_equal(t.downs, 0);
+    tc_close(&t);
+
+    /* reading held back here (handlers at max_pending_requests): the peer's
+     * answers wait unread, so its silence proves nothing; this side pings
+     * every keepalive_ms so that the peer hears from it */
+    o.max_pending_requests = 1;
+    tc_up(&t, &o);
+    t.hold = 1;
+    peer_request(&t, 1, "echo", "x", 0);
+    peer_request(&t, 2, "echo", "y", 0);
+    ms_pump(&t.loop);
+    assert_int_equal(t.nheld, 1);
+    int pings = 0;
+    t0 = uv_now(&t.loop);
+    while (uv_now(&t.loop) < t0 + 600) {
+        spin_until(&t, &t.downs, 20);
+        Sipc__Envelope *env;
+        while ((env = peer_next(&t))) {
+            pings += env->kind == SIPC__KIND__PING;
+            sipc__envelope__free_unpacked(env, NULL);
+        }
+    }
+    assert_int_equal(t.downs, 0);
+    assert_true(pings >= 4);
+    tc_close(&t);
+    o.max_pending_requests = 0;
+
+    /* our PING waits behind our own bytes: a peer that takes them, however
+     * slowly, is alive; one that takes nothing is closed, and the line
+     * says so */
+    tc_up(&t, &o);
+    static char big[64 * 1024];
+    outcome call = {0};
+    assert_int_equal(sipc_conn_call(t.c, "test", "x", big, sizeof big, 10000, on_done, &call), 0);
+    sipc_buf some = {0};
+    t0 = uv_now(&t.loop);
+    while (uv_now(&t.loop) < t0 + 600) {
+        spin_until(&t, &t.downs, 40);
+        ms_take_some(t.raw, &some, 100);
+    }
+    sipc_buf_free(&some);
+    assert_int_equal(t.downs, 0);
+    spin_until(&t, &t.downs, 3000);
+    assert_int_equal(t.down_err, SIPC_EKEEPALIVE);
+    assert_int_equal(call.err, SIPC_EKEEPALIVE);
+    assert_true(tu_log_has(&t.log, "bytes queued before and with the PING for"));
+    tc_close(&t);
+}
+
 static void t_call_deadline(void **state)
 {
     (void)state;
@@ -1055,7 +1208,8 @@ int main(void)
         cmocka_unit_test(t_call_deadline), cmocka_unit_test(t_close_pending),
         cmocka_unit_test(t_pending_cap),  cmocka_unit_test(t_writable),
         cmocka_unit_test(t_expired_uncounted), cmocka_unit_test(t_expired_bounded),
-        cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_answer_too_big),
+        cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_keepalive_timeout),
+        cmocka_unit_test(t_answer_too_big),
         cmocka_unit_test(t_idle_release),
         cmocka_unit_test(t_idle_trim_stuck), cmocka_unit_test(t_options_checked),
         cmocka_unit_test(t_direct_write),  cmocka_unit_test(t_direct_write_failure),

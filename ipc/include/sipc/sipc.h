@@ -268,12 +268,30 @@ typedef struct sipc_options {
                                      fails that dial with a detail naming the
                                      address, and the channel retries as after
                                      any failed dial */
+    uint32_t keepalive_timeout_ms;/* a keepalive PING (keepalive_ms) that gets
+                                     no answer within this long, counted from
+                                     when it left this side's queue, closes the
+                                     connection with SIPC_EKEEPALIVE ("no
+                                     answer to PING from ADDRESS within N
+                                     ms"), and a channel redials. Anything
+                                     received counts as an answer: any frame,
+                                     any byte of one still arriving; and while
+                                     the PING waits behind bytes queued before
+                                     it, the peer taking any of them (seen
+                                     within twice this long). Not
+                                     counted while this side holds back
+                                     reading (its handlers hold
+                                     max_pending_requests, no room for a
+                                     partial frame); such a side sends a PING
+                                     every keepalive_ms instead, so its peer
+                                     hears from it. Default 10000, 0 = never
+                                     (only idle_timeout_ms closes) */
 } sipc_options;
 
 /* Sets every field to its default. sipc_ctx_new also reads 0 (or NULL) in
  * max_frame, the queue, request, connection and opening limits,
- * handshake_timeout_ms and reconnect_min_ms as "the default" (idle_timeout_ms
- * and keepalive_ms 0 mean never), and raises a reconnect_max_ms below
+ * handshake_timeout_ms and reconnect_min_ms as "the default" (idle_timeout_ms,
+ * keepalive_ms and keepalive_timeout_ms 0 mean never), and raises a reconnect_max_ms below
  * reconnect_min_ms to it. */
 SIPC_EXTERN void sipc_options_init(sipc_options *opts);
 
@@ -608,6 +626,12 @@ typedef struct sipc_link_info {
                               when no hello came */
     int peer_cluster_cut;  /* 1: that name was longer than peer_cluster holds (63 bytes),
                               which has its start only */
+    uint32_t ping_wait_ms; /* when up: how long this side's keepalive PING has waited
+                              for an answer (anything from the peer), 0 when none
+                              waits. A live peer answers within milliseconds; one
+                              that has not for seconds is suspect, and
+                              keepalive_timeout_ms after the PING left the link goes
+                              down (SIPC_EKEEPALIVE) */
 } sipc_link_info;
 SIPC_EXTERN int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out);
 /* Fails pending calls with SIPC_ECANCELED ("channel closed"; their

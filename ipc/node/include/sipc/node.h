@@ -88,6 +88,12 @@ typedef struct sipc_config {
     /* added after the rest: the layout before it is unchanged */
     int subject_line;          /* [tls] subject: the line of sipc.conf that set it, 0 if none did */
     int cluster_line;          /* [cluster] name: the line of sipc.conf that set it, 0 if none did */
+    /* [limits], ms, 0: the library's default (sipc_options) */
+    uint32_t keepalive_ms;         /* keepalive_ms = PING after this long without a frame */
+    uint32_t keepalive_timeout_ms; /* keepalive_timeout_ms = close when that PING gets no
+                                      answer within this long */
+    uint32_t idle_timeout_ms;      /* idle_timeout_ms = close after this long without
+                                      receiving anything */
 } sipc_config;
 
 /* Defaults, then $home/sipc.conf when it exists. A syntax error, an unknown

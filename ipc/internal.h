@@ -230,6 +230,11 @@ struct sipc_conn {
     uint64_t timer_due;
     uint64_t timer_fired; /* the loop time conn_timer_cb last ran at */
     uint64_t hs_deadline;
+    uint32_t hs_ms;         /* the handshake time hs_deadline gives */
+    const char *hs_why;     /* why hs_ms is shorter than handshake_timeout_ms,
+                               NULL when it is not */
+    int evicted;            /* closed in its handshake to make room: the
+                               listener logs and counts it, not as a failure */
     uint64_t last_rx;
     uint64_t ping_sent;     /* 0: none outstanding */
     uint64_t close_deadline;
@@ -267,8 +272,9 @@ int sipc__conn_permissive_fallback(const sipc_conn *c, int err, int was_up, int 
 void sipc__conn_flush(sipc_conn *c);
 /* Largest frame accepted before the peer's hello is done. */
 #define SIPC__PREHELLO_FRAME (64u * 1024)
-/* Gives a connection still in its handshake ms from now to finish it. */
-void sipc__conn_set_handshake_timeout(sipc_conn *c, uint32_t ms);
+/* Gives a connection still in its handshake ms from now to finish it; why
+ * (a static string, NULL for none) is what its timeout's log line adds. */
+void sipc__conn_set_handshake_timeout(sipc_conn *c, uint32_t ms, const char *why);
 /* Encodes one frame into the output buffer and marks the connection dirty. */
 int sipc__conn_queue(sipc_conn *c, const sipc_env_out *e);
 int sipc__conn_send_error(sipc_conn *c, uint64_t id, int status, const char *msg);

@@ -1097,14 +1097,24 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
  * (CN=host101, CN=host202). digits: every run of three digits or more as
  * one '#', for the host's key that bounds them (bytes, ports and times vary
  * from one connection to the next; short numbers such as a TLS version are
- * part of the reason). */
+ * part of the reason), and what the peer offered (groups, signature
+ * algorithms) as "...": a scanner that offers one at a time is one reason. */
 static void conn_reason_key(char *out, size_t len, const char *detail, const char *addr,
                             int digits)
 {
+    static const char *const offers[] = {"offered: ", "offers only: "};
     char host[160];
     sipc__peer_host(addr, host, sizeof host);
     size_t alen = strlen(addr), hlen = strlen(host), n = 0;
     while (*detail && n + 1 < len) {
+        const char *offer = NULL;
+        for (size_t i = 0; digits && !offer && i < sizeof offers / sizeof offers[0]; i++)
+            if (strncmp(detail, offers[i], strlen(offers[i])) == 0)
+                offer = offers[i];
+        if (offer) {
+            snprintf(out + n, len - n, "%s...", offer);
+            return;
+        }
         if (alen && strncmp(detail, addr, alen) == 0) {
             detail += alen;
             if (n + hlen < len) {

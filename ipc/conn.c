@@ -1226,6 +1226,9 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
         return;
     int was_up = c->state == SIPC_CONN_S_UP;
     conn_set_state(c, SIPC_CONN_S_CLOSING);
+    /* its buffers go now and once the stream is closed: the context hands
+     * large releases back to the system */
+    sipc__ctx_released(c->ctx, sipc__conn_buffer_bytes(c));
     c->down_err = err;
     sipc_str_copy(c->down_detail, sizeof c->down_detail, detail ? detail : "");
     c->refs++;

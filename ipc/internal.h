@@ -72,8 +72,8 @@ struct sipc_ctx {
     sipc_link rx_waiters;   /* connections waiting for room in it, oldest first */
     size_t rx_wait_bytes;   /* read ahead by those connections (their backlogs) */
     uv_timer_t rx_timer;    /* when the oldest of them has waited SIPC__RX_WAIT_MS */
-    size_t released;        /* buffer bytes freed by idle connections since the last
-                               return of memory to the system */
+    size_t released;        /* buffer bytes freed by idle and closed connections
+                               since the last return of memory to the system */
     uint64_t last_release;  /* uv_now() of that return */
     sipc_link servers;
     sipc_link channels;
@@ -306,7 +306,8 @@ void sipc__ctx_enforce_read_total(sipc_ctx *ctx);
 void sipc__conn_close_read_full(sipc_conn *c, int waited);
 /* c stops waiting for room (admitted or closing); the next waiter is tried. */
 void sipc__conn_rx_wait_end(sipc_conn *c);
-/* Idle connections freed this many bytes: maybe return memory to the system. */
+/* Connections (idle or closing) free this many bytes: the context's timer
+ * hands freed memory back to the system (ctx.c). */
 void sipc__ctx_released(sipc_ctx *ctx, size_t bytes);
 void sipc__conn_arm_timer(sipc_conn *c);
 void sipc__conn_update_pause(sipc_conn *c);

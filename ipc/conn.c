@@ -1090,20 +1090,24 @@ static void conn_timer_cb(uv_timer_t *t)
     }
     c->refs++;
     if (c->state == SIPC_CONN_S_HANDSHAKE && now >= c->hs_deadline) {
-        char msg[600], from[900];
-        /* the error's name says "handshake": this says which step, with whom */
+        char msg[600], from[900], ms[200];
+        /* the error's name says "handshake": this says which step, with whom,
+         * and the time it had (shortened under pressure: then why) */
         int connecting = c->stream && sipc_stream_connecting(c->stream);
         int silent = !connecting && c->stream && !sipc_stream_got_bytes(c->stream);
+        if (c->hs_why)
+            snprintf(ms, sizeof ms, "%u ms (%s)", c->hs_ms, c->hs_why);
+        else
+            snprintf(ms, sizeof ms, "%u ms", c->hs_ms);
         if (silent && c->is_server)
             /* not even a first byte: no step (TLS or hello) was begun */
-            snprintf(msg, sizeof msg, "nothing received from peer %s within %u ms",
-                     c->peer_addr, o->handshake_timeout_ms);
+            snprintf(msg, sizeof msg, "nothing received from peer %s within %s", c->peer_addr, ms);
         else
-            snprintf(msg, sizeof msg, "the %s peer %s did not finish within %u ms%s",
+            snprintf(msg, sizeof msg, "the %s peer %s did not finish within %s%s",
                      connecting ? "connect to"
                      : c->stream && sipc_stream_in_tls_handshake(c->stream) ? "TLS step with"
                                                                             : "hello with",
-                     c->peer_addr[0] ? c->peer_addr : "(connecting)", o->handshake_timeout_ms,
+                     c->peer_addr[0] ? c->peer_addr : "(connecting)", ms,
                      silent ? ": nothing received from it" : "");
         sipc__conn_close(c, SIPC_EHSTIMEOUT, dial_detail(c, SIPC_EHSTIMEOUT, msg, from, sizeof from));
     }
@@ -1209,6 +1213,7 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
     uint64_t now = uv_now(ctx->loop);
     c->last_rx = c->last_io = now;
     c->hs_deadline = now + ctx->opts.handshake_timeout_ms;
+    c->hs_ms = ctx->opts.handshake_timeout_ms;
     if (stream)
         sipc_stream_set_owner(stream, c);
     sipc__conn_arm_timer(c);
@@ -1224,14 +1229,24 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
  * (CN=host101, CN=host202). digits: every run of three digits or more as
  * one '#', for the host's key that bounds them (bytes, ports and times vary
  * from one connection to the next; short numbers such as a TLS version are
- * part of the reason). */
+ * part of the reason), and what the peer offered (groups, signature
+ * algorithms) as "...": a scanner that offers one at a time is one reason. */
 static void conn_reason_key(char *out, size_t len, const char *detail, const char *addr,
                             int digits)
 {
+    static const char *const offers[] = {"offered: ", "offers only: "};
     char host[160];
     sipc__peer_host(addr, host, sizeof host);
     size_t alen = strlen(addr), hlen = strlen(host), n = 0;
     while (*detail && n + 1 < len) {
+        const char *offer = NULL;
+        for (size_t i = 0; digits && !offer && i < sizeof offers / sizeof offers[0]; i++)
+            if (strncmp(detail, offers[i], strlen(offers[i])) == 0)
+                offer = offers[i];
+        if (offer) {
+            snprintf(out + n, len - n, "%s...", offer);
+            return;
+        }
         if (alen && strncmp(detail, addr, alen) == 0) {
             detail += alen;
             if (n + hlen < len) {
@@ -1343,6 +1358,9 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
         return;
     int was_up = c->state == SIPC_CONN_S_UP;
     conn_set_state(c, SIPC_CONN_S_CLOSING);
+    /* its buffers go now and once the stream is closed: the context hands
+     * large releases back to the system */
+    sipc__ctx_released(c->ctx, sipc__conn_buffer_bytes(c));
     c->down_err = err;
     sipc_str_copy(c->down_detail, sizeof c->down_detail, detail ? detail : "");
     c->refs++;
@@ -1366,6 +1384,8 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
         /* the channel says it, once: a plaintext answer to the TLS a
          * permissive dialer offers first is what it is built for (a close
          * without a word may be anything, and keeps its warning) */
+    } else if (c->evicted) {
+        /* the listener said it, with the reason: not a timeout of its own */
     } else if (err != 0 && sipc__log_on(c->ctx, level)) {
         conn_log_failed(c, err, level);
     }
@@ -1393,11 +1413,13 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     sipc__conn_release(c);
 }
 
-void sipc__conn_set_handshake_timeout(sipc_conn *c, uint32_t ms)
+void sipc__conn_set_handshake_timeout(sipc_conn *c, uint32_t ms, const char *why)
 {
     if (c->state != SIPC_CONN_S_HANDSHAKE)
         return;
     c->hs_deadline = uv_now(c->ctx->loop) + ms;
+    c->hs_ms = ms;
+    c->hs_why = why;
     sipc__conn_arm_timer(c);
 }
 

@@ -52,6 +52,7 @@ static void log_held(void *arg, int level, const char *category, const char *tex
 }
 
 static void on_ctx_timer(uv_timer_t *t);
+static uint64_t ctx_give_back(sipc_ctx *ctx, uint64_t now);
 
 /* Runs the context's timer within ms (UINT64_MAX: no need), unless it is
  * due sooner already. */
@@ -214,8 +215,8 @@ void sipc__log_retried(sipc_ctx *ctx, const void *owner, const char *host, const
 }
 
 /* The context's housekeeping: the report of log lines held back that no
- * later line did, the lines held for a retry that did not come, and the
- * expiry of its TLS keys and sessions. */
+ * later line did, the lines held for a retry that did not come, the
+ * expiry of its TLS keys and sessions, and freed memory handed back. */
 static void on_ctx_timer(uv_timer_t *t)
 {
     sipc_ctx *ctx = t->data;
@@ -224,6 +225,7 @@ static void on_ctx_timer(uv_timer_t *t)
     uint64_t next = sipc_ratelimit_flush(ctx->logrl, now, 0, log_held, ctx);
     ctx_timer_within(ctx, next == UINT64_MAX ? UINT64_MAX : next > now ? next - now : 0);
     ctx_timer_within(ctx, ctx_tls_expire(ctx));
+    ctx_timer_within(ctx, ctx_give_back(ctx, now));
 }
 
 /* key says what all of its lines have in common, and is what the report of
@@ -489,19 +491,35 @@ void sipc__ctx_enforce_read_total(sipc_ctx *ctx)
     }
 }
 
+/* glibc keeps freed memory in its heap (buffers of a few MiB come from it
+ * once it has freed mapped ones that large: its mmap threshold follows
+ * them), so after a large release the RSS stayed at its high-water mark:
+ * hand it back to the system once connections freed a lot, at most once a
+ * second, from the context's timer, so that a release within the second
+ * (the buffers of closed connections go in their close callbacks) is
+ * handed back too. Returns when to look again, UINT64_MAX: nothing to do. */
+static uint64_t ctx_give_back(sipc_ctx *ctx, uint64_t now)
+{
+#if defined(__GLIBC__)
+    if (ctx->released < (1u << 20))
+        return UINT64_MAX;
+    if (now < ctx->last_release + 1000)
+        return ctx->last_release + 1000 - now;
+    ctx->released = 0;
+    ctx->last_release = now;
+    malloc_trim(0);
+#else
+    (void)ctx;
+    (void)now;
+#endif
+    return UINT64_MAX;
+}
+
 void sipc__ctx_released(sipc_ctx *ctx, size_t bytes)
 {
     ctx->released += bytes;
-#if defined(__GLIBC__)
-    /* glibc keeps freed memory in its heap; hand it back to the system once
-       idle connections freed a lot, at most once a second */
-    uint64_t now = uv_now(ctx->loop);
-    if (ctx->released >= (1u << 20) && now >= ctx->last_release + 1000) {
-        ctx->released = 0;
-        ctx->last_release = now;
-        malloc_trim(0);
-    }
-#endif
+    if (ctx->released >= (1u << 20))
+        ctx_timer_within(ctx, 0);
 }
 
 static void async_cb(uv_async_t *a)

@@ -72,8 +72,8 @@ struct sipc_ctx {
     sipc_link rx_waiters;   /* connections waiting for room in it, oldest first */
     size_t rx_wait_bytes;   /* read ahead by those connections (their backlogs) */
     uv_timer_t rx_timer;    /* when the oldest of them has waited SIPC__RX_WAIT_MS */
-    size_t released;        /* buffer bytes freed by idle connections since the last
-                               return of memory to the system */
+    size_t released;        /* buffer bytes freed by idle and closed connections
+                               since the last return of memory to the system */
     uint64_t last_release;  /* uv_now() of that return */
     sipc_link servers;
     sipc_link channels;
@@ -230,6 +230,11 @@ struct sipc_conn {
     uint64_t timer_due;
     uint64_t timer_fired; /* the loop time conn_timer_cb last ran at */
     uint64_t hs_deadline;
+    uint32_t hs_ms;         /* the handshake time hs_deadline gives */
+    const char *hs_why;     /* why hs_ms is shorter than handshake_timeout_ms,
+                               NULL when it is not */
+    int evicted;            /* closed in its handshake to make room: the
+                               listener logs and counts it, not as a failure */
     uint64_t last_rx;
     uint64_t ping_sent;     /* uv_now() our PING was queued, 0: none outstanding
                                (any frame received answers it) */
@@ -284,8 +289,9 @@ int sipc__conn_permissive_fallback(const sipc_conn *c, int err, int was_up, int 
 void sipc__conn_flush(sipc_conn *c);
 /* Largest frame accepted before the peer's hello is done. */
 #define SIPC__PREHELLO_FRAME (64u * 1024)
-/* Gives a connection still in its handshake ms from now to finish it. */
-void sipc__conn_set_handshake_timeout(sipc_conn *c, uint32_t ms);
+/* Gives a connection still in its handshake ms from now to finish it; why
+ * (a static string, NULL for none) is what its timeout's log line adds. */
+void sipc__conn_set_handshake_timeout(sipc_conn *c, uint32_t ms, const char *why);
 /* Encodes one frame into the output buffer and marks the connection dirty. */
 int sipc__conn_queue(sipc_conn *c, const sipc_env_out *e);
 int sipc__conn_send_error(sipc_conn *c, uint64_t id, int status, const char *msg);
@@ -317,7 +323,8 @@ void sipc__ctx_enforce_read_total(sipc_ctx *ctx);
 void sipc__conn_close_read_full(sipc_conn *c, int waited);
 /* c stops waiting for room (admitted or closing); the next waiter is tried. */
 void sipc__conn_rx_wait_end(sipc_conn *c);
-/* Idle connections freed this many bytes: maybe return memory to the system. */
+/* Connections (idle or closing) free this many bytes: the context's timer
+ * hands freed memory back to the system (ctx.c). */
 void sipc__ctx_released(sipc_ctx *ctx, size_t bytes);
 void sipc__conn_arm_timer(sipc_conn *c);
 void sipc__conn_update_pause(sipc_conn *c);

@@ -220,7 +220,7 @@ static void srv_down(void *owner, sipc_conn *c, int err, const char *detail, int
      * counted apart (the client decides that it looks so: still counted) */
     if (!was_up && c->resume_refused)
         srv->counters.resume_refused++;
-    else if (!was_up && err != 0 && err != SIPC_ECANCELED)
+    else if (!was_up && err != 0 && err != SIPC_ECANCELED && !c->evicted)
         count_hs_failure(&srv->counters, err);
     if (was_up && srv->conn_cb)
         srv->conn_cb(c, SIPC_CONN_DOWN, err, srv->conn_arg);
@@ -271,6 +271,7 @@ static int evict_oldest_opening(sipc_server *srv, const char *from, int why)
                               "max_opening): closing the oldest, from %s, to make room",
                               srv->name, srv->nopening, srv->ctx->opts.max_opening, c->peer_addr);
         srv->counters.evicted++;
+        c->evicted = 1;
         sipc__conn_close(c, SIPC_EHSTIMEOUT, "closed unfinished to make room: too many "
                                              "connections were opening");
         return 1;
@@ -365,7 +366,12 @@ static void on_connection(uv_stream_t *listener, int status)
      * honest peers finish in milliseconds, silent ones leave sooner */
     if (srv->nopening > ctx->opts.max_opening / 2) {
         uint32_t t = ctx->opts.handshake_timeout_ms / 4;
-        sipc__conn_set_handshake_timeout(c, t < 1000 ? 1000 : t);
+        if (t < 1000)
+            t = 1000;
+        if (t < ctx->opts.handshake_timeout_ms)
+            sipc__conn_set_handshake_timeout(c, t,
+                                             "a quarter of handshake_timeout_ms: over half of "
+                                             "[limits] max_opening connections were opening");
     }
     sipc_list_insert_before(&srv->conns, &c->owner_link);
 }

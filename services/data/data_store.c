@@ -780,7 +780,16 @@ int data_store_search(data_store *s, const sipc_data_query *q, data_hits *out, c
         /* Our SQL is fixed and tested, so a plain SQLITE_ERROR here is the
          * caller's FTS5 expression ("fts5: syntax error near ..."). */
         if ((rc & 0xff) == SQLITE_ERROR) {
-            snprintf(err, errlen, "bad query: %s", sqlite3_errmsg(s->db));
+            /* SQLite's words alone can be empty-tailed ("unknown special
+             * query: " for "*"): say what a query may be */
+            const char *m = sqlite3_errmsg(s->db);
+            size_t mlen = strlen(m);
+            while (mlen && (m[mlen - 1] == ' ' || m[mlen - 1] == ':'))
+                mlen--;
+            snprintf(err, errlen,
+                     "bad query: %.*s (a query is FTS5 syntax: words, \"a phrase\", prefix*, AND, "
+                     "OR, NOT, body:WORD, attributes:WORD; an empty query matches every record)",
+                     (int)mlen, m);
             r = SIPC_EINVAL;
         } else {
             r = fail(s, rc, "search", err, errlen);

@@ -699,6 +699,9 @@ static void t_silent_connections_evicted(void **state)
     assert_true(st.evicted_total >= 16);
     assert_true(st.conns_opening <= 4);
     assert_true(tu_log_has(&w->slog, "closing the oldest"));
+    /* said once, by the listener, with its reason: no timeout, no failure */
+    assert_false(tu_log_has(&w->slog, "closed unfinished to make room"));
+    assert_int_equal(st.handshake_failures_total, 0);
     for (int i = 0; i < 20; i++)
         close(fds[i]);
     world_free(w);
@@ -729,6 +732,31 @@ static void t_full_of_silent_connections(void **state)
     assert_int_equal(st.refused_total, 0);
     assert_true(tu_log_has(&w->slog, "max_connections): closing the oldest still in its handshake"));
     for (int i = 0; i < 12; i++)
+        close(fds[i]);
+    world_free(w);
+}
+
+/* Once over half of max_opening is in use a new connection gets a quarter
+ * of the handshake timeout, and its timeout's line says that time and why,
+ * not the configured one. */
+static void t_shortened_timeout_logged(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    w->max_opening = 8;
+    w->hs_timeout_ms = 4000;
+    world_server(w, g_mode, g_pem, "test", 0);
+    int fds[6];
+    connect_silent(w, fds, 6); /* the fifth and sixth get 1000 ms */
+    int never = 0;
+    tu_run_until(&w->loop, &never, 1600);
+    sipc_server_stats st;
+    sipc_server_stats_get(w->srv, &st);
+    assert_int_equal(st.handshake_failures_total, 2);
+    assert_true(tu_log_has(&w->slog, "within 1000 ms (a quarter of handshake_timeout_ms: over "
+                                      "half of [limits] max_opening connections were opening)"));
+    assert_false(tu_log_has(&w->slog, "within 4000 ms"));
+    for (int i = 0; i < 6; i++)
         close(fds[i]);
     world_free(w);
 }
@@ -2880,6 +2908,7 @@ int main(void)
         cmocka_unit_test(t_full_of_silent_connections),
         cmocka_unit_test(t_per_host_cap),
         cmocka_unit_test(t_full_counts_open_only),
+        cmocka_unit_test(t_shortened_timeout_logged),
         cmocka_unit_test(t_timeouts_logged_once),
         cmocka_unit_test(t_conn_lines_per_node),
         cmocka_unit_test(t_deadline),

@@ -507,6 +507,12 @@ static void t_search(void **state)
     assert_null(h.hits);
     q.match = "nosuchcolumn:x";
     assert_int_equal(data_store_search(f->w, &q, &h, err, sizeof err), SIPC_EINVAL);
+    /* "*" (every record, one might think): SQLite's words end empty; the
+     * error says what a query may be */
+    q.match = "*";
+    assert_int_equal(data_store_search(f->w, &q, &h, err, sizeof err), SIPC_EINVAL);
+    assert_non_null(strstr(err, "bad query: unknown special query (a query is FTS5 syntax: "));
+    assert_non_null(strstr(err, "an empty query matches every record)"));
 }
 
 /* Hits with their content: attributes in stored order (a key may repeat),

@@ -290,6 +290,9 @@ static void t_sipcctl(void **state)
     rc = sipcctl(c, out, sizeof out, err, sizeof err, "search 'checkout AND ('");
     assert_int_equal(rc, 1);
     assert_non_null(strstr(err, "syntax error"));
+    rc = sipcctl(c, out, sizeof out, err, sizeof err, "search '*'");
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(err, "(a query is FTS5 syntax: "));
     rc = sipcctl(c, out, sizeof out, err, sizeof err, "search checkout");
     assert_int_equal(rc, 0);
 

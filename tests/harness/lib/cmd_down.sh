@@ -5,7 +5,7 @@
 SC_HELP_DOWN='usage: sipc-cluster down [--keep] [--dir DIR]
 
 Stops the load generator and every node (SIGTERM to its process group,
-SIGKILL after 15 s), also processes a crashed harness left without recording
+SIGKILL after 15 s, which it says), also processes a crashed harness left without recording
 them (any process naming a home under DIR), deletes the network namespaces
 of DIR (veths, bridge and nftables rules go with them), then removes what
 `up` created in DIR: nodes/, client/, load/, cluster.json, the pair and its
@@ -16,14 +16,15 @@ password. Safe to run twice, or without a cluster.
 # sc_cleanup_leftovers DIR: every process and namespace of the cluster in DIR,
 # whether cluster.json knows them or not.
 sc_cleanup_leftovers() {
-    local dir=$1 pid n pids=() prefix
+    local dir=$1 pid n pids=() prefix killed=${#SC_KILLED[@]}
+    declare -A name=()
     if [ -f "$dir/cluster.json" ]; then
         # the load generator first, so that it does not count the nodes going away as
         # errors (sipc-cluster always runs it as `sipc-load CMD --dir DIR ...`)
         for pid in $(sc_pids_naming sipc-load "--dir $dir "); do sc_stop_pid "$pid" "" 10; done
-        while read -r pid st; do
-            [ "$pid" = null ] || pids+=("$pid:$st")
-        done < <(jq -r '.nodes[] | "\(.pid) \(.start_time)"' "$dir/cluster.json" 2>/dev/null)
+        while read -r pid st n; do
+            [ "$pid" = null ] || { pids+=("$pid:$st"); name[$pid]=$n; }
+        done < <(jq -r '.nodes[] | "\(.pid) \(.start_time) \(.name)"' "$dir/cluster.json" 2>/dev/null)
     fi
     # SIGTERM to every node at once, then wait for each (bounded)
     local p
@@ -41,6 +42,14 @@ sc_cleanup_leftovers() {
     local h
     for h in "$dir"/nodes/*/; do
         pid=$(sc_home_lock_pid "${h%/}") && sc_stop_pid "$pid" "" 10
+    done
+    # a hung process: its 15 s are the wait, and it did not stop cleanly
+    for pid in "${SC_KILLED[@]:$killed}"; do
+        if [ -n "${name[$pid]:-}" ]; then
+            echo "${name[$pid]} (pid $pid) still ran 15 s after SIGTERM: killed with SIGKILL"
+        else
+            echo "process $pid of the cluster still ran 10 s after SIGTERM: killed with SIGKILL"
+        fi
     done
     prefix=$(sc_ns_prefix "$dir")
     sc_netns_teardown "$prefix" || sc_err "could not delete every namespace of $prefix: $(sc_netns_list "$prefix" | tr '\n' ' ')"

@@ -8,8 +8,8 @@ wait (at most 15 s) until the process is gone; STOP pauses it (it stays
 hand on the node'"'"'s home) is not signalled: kill says its pid (exit 78).'
 SC_HELP_RESTART='usage: sipc-cluster restart NODE [--dir DIR]
 
-Stops the node if it runs (SIGCONT, SIGTERM, SIGKILL after 15 s), starts it
-again from its home, waits until its four services started and it is healthy
+Stops the node if it runs (SIGCONT, SIGTERM, SIGKILL after 15 s, which it
+says), starts it again from its home, waits until its four services started and it is healthy
 (links to the other nodes up), and prints how long that took. When a sipcd that sipc-cluster did not
 start runs on the node'"'"'s home, restart starts nothing: it says that pid, to
 stop first (exit 78).'
@@ -70,10 +70,14 @@ sc_cmd_restart() {
     sc_lock
     sc_require_node "$node"
     SC_BIN=$(sc_q .bin)
-    local t0 t1
+    local t0 t1 old killed=${#SC_KILLED[@]}
     sc_node_refuse_foreign "$node"
     t0=$(sc_now_ms)
+    old=$(sc_node pid "$node")
     sc_node_stop "$node" 15 || sc_die "$SC_EX_UNAVAILABLE" "$node could not be stopped"
+    # a hung node: its 15 s are the wait, not its start
+    [ "${#SC_KILLED[@]}" = "$killed" ] ||
+        echo "$node (pid $old) still ran 15 s after SIGTERM: killed with SIGKILL"
     sc_node_spawn "$node"
     sc_node_wait_started "$node" 20 || exit "$SC_EX_UNAVAILABLE"
     t1=$(sc_now_ms)

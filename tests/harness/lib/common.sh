@@ -150,12 +150,15 @@ sc_kill_group() { kill -s "$2" -- "-$1" 2>/dev/null || kill -s "$2" "$1" 2>/dev/
 
 # sc_stop_pid PID STARTTIME SECONDS: SIGCONT (a stopped process cannot act on
 # SIGTERM) and SIGTERM, then SIGKILL after SECONDS; returns when it is gone.
+# A pid it had to SIGKILL is added to SC_KILLED, for the command to say so.
+SC_KILLED=()
 sc_stop_pid() {
     local pid=$1 st=$2 limit=${3:-10}
     sc_pid_is "$pid" "$st" || return 0
     sc_kill_group "$pid" CONT
     sc_kill_group "$pid" TERM
     if ! sc_wait "$limit" eval "! sc_pid_is $pid $st"; then
+        SC_KILLED+=("$pid")
         sc_kill_group "$pid" KILL
         sc_wait 5 eval "! sc_pid_is $pid $st" || return 1
     fi

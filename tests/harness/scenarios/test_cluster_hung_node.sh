@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# test_cluster_hung_node.sh - `restart` and `down` of a node that ignores
+# SIGTERM (a hung sipcd: here a process in its place that ignores it) say
+# that they killed it with SIGKILL after 15 s, so the 15 s are not taken for
+# a slow start, nor the stop for a clean one; a node that stops on SIGTERM
+# gets no such line. One node on $NET.1.
+# Budget: under 120 s (about 40 s: two 15 s waits).
+. "$(dirname "$0")/scenario.sh"
+
+cluster up -n 1 --base "$NET.0" >"$OUT" 2>&1 || { bad "up -n 1"; exit 1; }
+
+run cluster restart n1
+expect "restart of a node that stops on SIGTERM" 0 "^n1 restarted \(pid [0-9]+\)" &&
+    { grep -q SIGKILL "$OUT" && bad "restart of a healthy node speaks of SIGKILL" || ok "restart of a healthy node: no SIGKILL line"; }
+
+# hang_n1: n1's sipcd stopped, and in its place in cluster.json a process of
+# its own session that ignores SIGTERM (its pid in $hung)
+hang_n1() {
+    cluster kill n1 --signal TERM >/dev/null 2>&1 || { not_ok "stop n1's sipcd"; return 1; }
+    setsid sh -c 'trap "" TERM; exec sleep 100' </dev/null >/dev/null 2>&1 &
+    hung=$!
+    local st
+    st=$(awk '{ sub(/^.*\) /, ""); print $20 }' "/proc/$hung/stat")
+    jq --argjson p "$hung" --argjson s "$st" '(.nodes[] | select(.name == "n1")) |= (.pid = $p | .start_time = $s)' \
+        "$CL/cluster.json" >"$work/c.json" && cp "$work/c.json" "$CL/cluster.json"
+}
+
+section "restart of a hung node"
+hang_n1
+run cluster restart n1
+expect "restart of a node that ignores SIGTERM" 0 \
+    "^n1 \(pid $hung\) still ran 15 s after SIGTERM: killed with SIGKILL$" "^n1 restarted \(pid [0-9]+\)"
+kill -0 "$hung" 2>/dev/null && not_ok "the hung process still runs" || ok "the hung process is gone"
+
+section "down with a hung node"
+hang_n1
+run cluster down
+expect "down with a node that ignores SIGTERM" 0 \
+    "^n1 \(pid $hung\) still ran 15 s after SIGTERM: killed with SIGKILL$" "down"
+kill -0 "$hung" 2>/dev/null && not_ok "the hung process still runs" || ok "the hung process is gone"
+shtest_done

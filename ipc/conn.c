@@ -23,6 +23,7 @@ static void conn_maybe_free(sipc_conn *c);
 static void conn_process_backlog(sipc_conn *c);
 static int conn_has_spare(const sipc_conn *c);
 static void conn_ping_left(sipc_conn *c);
+static uint64_t conn_ping_deadline(const sipc_conn *c);
 static int conn_rx_held(const sipc_conn *c);
 
 /* States only move forward: HANDSHAKE -> UP -> CLOSING, or HANDSHAKE -> CLOSING. */
@@ -52,7 +53,7 @@ static int conn_send_direct(sipc_conn *c, const sipc_env_out *e)
     c->out.len = at;
     r = sipc_stream_write_parts(c->stream, &c->out, parts, parts[1].len ? 2 : 1);
     c->out.len = 0;
-    c->last_io = uv_now(c->ctx->loop);
+    c->last_io = c->last_tx = uv_now(c->ctx->loop);
     if (r == 0)
         conn_after_write(c);
     else if (r != SIPC_ECLOSED && r != SIPC_ENOTCONN)
@@ -71,7 +72,7 @@ int sipc__conn_queue(sipc_conn *c, const sipc_env_out *e)
         return conn_send_direct(c, e);
     int r = sipc_env_encode(&c->out, e, c->send_max);
     if (r == 0) {
-        c->last_io = uv_now(c->ctx->loop);
+        c->last_io = c->last_tx = uv_now(c->ctx->loop);
         sipc__conn_account(c);
         sipc__ctx_mark_dirty(c->ctx, c);
     }
@@ -285,6 +286,8 @@ void sipc__conn_update_pause(sipc_conn *c)
         sipc_stream_pause(c->stream, over);
     }
     int held = conn_rx_held(c);
+    if (held && !c->rx_held && c->state == SIPC_CONN_S_UP && c->ctx->opts.keepalive_ms)
+        sipc__conn_arm_timer(c); /* a PING may be due at once (conn_ping_due) */
     if (held || c->rx_held) {
         /* an answer to our PING may have waited unread until now */
         c->rx_free_since = uv_now(c->ctx->loop);
@@ -977,18 +980,50 @@ static uint64_t conn_last_life(const sipc_conn *c)
     return t;
 }
 
-/* While our PING waits behind our own bytes, the peer taking them (the
- * kernel takes more only as it acknowledges) is life too: looked at when
- * the timer runs, so a stall is seen within twice keepalive_timeout_ms. */
+/* While our PING is unanswered, the peer taking our bytes is life too:
+ * while the PING waits behind them in our queue, the kernel taking more
+ * (it takes more only as the peer acknowledges); and, looked at only when
+ * the wait would end, the peer's TCP acknowledging more of what the kernel
+ * holds (a PING that left our queue may wait behind MiBs in the socket and
+ * the peer's receive buffer), as of the last ACK. A peer that stopped
+ * reading stops acknowledging once its receive buffer is full. */
 static void conn_ping_tx_look(sipc_conn *c, uint64_t now)
 {
-    if (!c->ping_sent || c->ping_out || !c->stream)
+    if (!c->ping_sent || !c->stream)
         return;
-    uint64_t sent = sipc_stream_sent(c->stream);
-    if (sent != c->tx_seen) {
-        c->tx_seen = sent;
-        c->tx_moved = now;
+    if (!c->ping_out) {
+        uint64_t sent = sipc_stream_sent(c->stream);
+        if (sent != c->tx_seen) {
+            c->tx_seen = sent;
+            c->tx_moved = now;
+        }
     }
+    if (now < conn_ping_deadline(c))
+        return;
+    uint64_t acked;
+    uint32_t ago;
+    if (sipc_stream_acked_bytes(c->stream, &acked, &ago) == 0 && acked != c->acked_seen) {
+        c->acked_seen = acked;
+        uint64_t at = now > ago ? now - ago : 0;
+        if (at > c->tx_moved)
+            c->tx_moved = at;
+    }
+}
+
+/* Since when our PING's answer counts as waited for: the latest of when it
+ * was queued, left our queue, the peer last took our bytes, showed life,
+ * or this side last held back reading. */
+static uint64_t conn_ping_from(const sipc_conn *c)
+{
+    uint64_t from = c->ping_out > c->tx_moved ? c->ping_out : c->tx_moved;
+    if (c->ping_sent > from)
+        from = c->ping_sent;
+    uint64_t life = conn_last_life(c);
+    if (life > from)
+        from = life;
+    if (c->rx_free_since > from)
+        from = c->rx_free_since;
+    return from;
 }
 
 /* When our PING counts as unanswered, UINT64_MAX when not (none
@@ -998,38 +1033,49 @@ static uint64_t conn_ping_deadline(const sipc_conn *c)
     uint32_t timeout = c->ctx->opts.keepalive_timeout_ms;
     if (!timeout || !c->ping_sent || conn_rx_held(c))
         return UINT64_MAX;
-    uint64_t from = c->ping_out ? c->ping_out : c->tx_moved;
-    if (c->ping_sent > from)
-        from = c->ping_sent;
-    uint64_t life = conn_last_life(c);
-    if (life > from)
-        from = life;
-    if (c->rx_free_since > from)
-        from = c->rx_free_since;
-    return from + timeout;
+    return conn_ping_from(c) + timeout;
 }
 
 uint32_t sipc__conn_ping_wait_ms(const sipc_conn *c)
 {
     if (c->state != SIPC_CONN_S_UP || !c->ping_sent || conn_rx_held(c))
         return 0;
-    uint64_t now = uv_now(c->ctx->loop), from = c->ping_sent;
-    if (conn_last_life(c) > from)
-        from = conn_last_life(c);
+    uint64_t now = uv_now(c->ctx->loop), from = conn_ping_from(c);
+    /* a PING waiting behind a large message the peer is taking is not
+       suspect: look at its acknowledgements as the timer would */
+    uint64_t acked;
+    uint32_t ago;
+    if (c->stream && sipc_stream_acked_bytes(c->stream, &acked, &ago) == 0 &&
+        acked != c->acked_seen && now > ago && now - ago > from)
+        from = now - ago;
     return now > from ? (uint32_t)(now - from < UINT32_MAX ? now - from : UINT32_MAX) : 0;
 }
 
-/* When the next PING is due: after keepalive_ms of silence, or, while
- * reading is held back here (its answers wait unread), every keepalive_ms,
- * so the peer keeps hearing from this side. */
+/* The most a side that holds back reading stays silent: its peer, which
+ * cannot have its PINGs answered meanwhile, hears from it well within
+ * keepalive_timeout_ms (the same on every node of a cluster). */
+static uint64_t conn_held_gap(const sipc_options *o)
+{
+    uint32_t t = o->keepalive_timeout_ms, gap = (t && t < o->keepalive_ms ? t : o->keepalive_ms) / 2;
+    return gap ? gap : 1;
+}
+
+/* When the next PING is due: after keepalive_ms of silence; while reading
+ * is held back here (the peer's answers wait unread), also whenever nothing
+ * was sent for conn_held_gap (at once when a hold begins after such a
+ * silence), so the peer keeps hearing from this side. */
 static uint64_t conn_ping_due(const sipc_conn *c)
 {
     uint32_t every = c->ctx->opts.keepalive_ms;
     if (!every)
         return UINT64_MAX;
-    if (!c->ping_sent)
-        return c->last_rx + every;
-    return conn_rx_held(c) ? c->ping_last + every : UINT64_MAX;
+    uint64_t due = c->ping_sent ? UINT64_MAX : c->last_rx + every;
+    if (conn_rx_held(c)) {
+        uint64_t gap = conn_held_gap(&c->ctx->opts);
+        if (c->last_tx + gap < due)
+            due = c->last_tx + gap;
+    }
+    return due;
 }
 
 void sipc__conn_arm_timer(sipc_conn *c)
@@ -1146,6 +1192,9 @@ static void conn_timer_cb(uv_timer_t *t)
                 c->ping_out = 0;
                 c->ping_probe = 0;
                 c->tx_seen = c->stream ? sipc_stream_sent(c->stream) : 0;
+                uint32_t ago;
+                if (!c->stream || sipc_stream_acked_bytes(c->stream, &c->acked_seen, &ago) != 0)
+                    c->acked_seen = 0;
                 c->tx_moved = now;
             }
             c->ping_last = now;

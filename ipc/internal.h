@@ -243,8 +243,11 @@ struct sipc_conn {
     uint64_t ping_last;     /* when our last PING was queued */
     uint64_t tx_seen;       /* sipc_stream_sent() when last looked at while the
                                PING waits behind our bytes */
-    uint64_t tx_moved;      /* when it was last seen to grow (the peer takes
+    uint64_t acked_seen;    /* sipc_stream_acked_bytes() when last looked at while
+                               our PING is unanswered */
+    uint64_t tx_moved;      /* when either was last seen to grow (the peer takes
                                our bytes: it is alive) */
+    uint64_t last_tx;       /* uv_now() of the last frame queued */
     uint64_t rx_free_since; /* when reading last was held back by this side
                                (its answer may wait unread until then) */
     int rx_held;            /* reading held back by this side, as last seen */

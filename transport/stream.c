@@ -148,6 +148,13 @@ uint64_t sipc_stream_sent(const sipc_stream *s)
     return s->tried + s->handed - s->tcp.write_queue_size;
 }
 
+int sipc_stream_acked_bytes(const sipc_stream *s, uint64_t *acked, uint32_t *ago_ms)
+{
+    uv_os_fd_t fd;
+    int r = uv_fileno((const uv_handle_t *)&s->tcp, &fd);
+    return r != 0 ? r : sipc__tcp_acked(fd, acked, ago_ms);
+}
+
 size_t sipc_stream_early_write(const sipc_stream *s)
 {
     return s->ops ? s->ops->early_write : SIZE_MAX;

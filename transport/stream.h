@@ -94,6 +94,13 @@ size_t sipc_stream_queued(const sipc_stream *s);
 /* Bytes the kernel has taken so far (it takes more only as the peer
  * acknowledges): grows while a queue drains, however slowly. */
 uint64_t sipc_stream_sent(const sipc_stream *s);
+/* Bytes of our output the peer's TCP has acknowledged so far (Linux
+ * TCP_INFO), into *acked, and the ms since an ACK last came, into *ago_ms:
+ * the count grows while the peer's system takes what the kernel holds for
+ * it, after sipc_stream_sent stopped telling (everything handed over). 0, or
+ * a negative libuv code (UV_ENOTSUP where the kernel does not count it). One
+ * system call: for a look now and then, not per write. */
+int sipc_stream_acked_bytes(const sipc_stream *s, uint64_t *acked, uint32_t *ago_ms);
 /* How much output is worth writing as soon as it is ready instead of at the
  * end of the loop iteration: a TLS stream's peer can decrypt one batch while
  * this side encrypts the next (64 KiB); a plaintext write costs less the

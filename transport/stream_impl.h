@@ -59,5 +59,9 @@ struct sipc_stream {
 int sipc_stream_flush_tx(sipc_stream *s);
 int sipc_stream_queue_tx(sipc_stream *s);
 void sipc_stream_fail(sipc_stream *s, int err, const char *detail);
+/* tcp_acked.c: the bytes of fd's output the peer's TCP acknowledged, ever,
+ * and the ms since an ACK last came; 0 or a negative errno (-ENOTSUP where
+ * the kernel does not say). */
+int sipc__tcp_acked(int fd, uint64_t *acked, uint32_t *ago_ms);
 
 #endif

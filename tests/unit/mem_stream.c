@@ -261,6 +261,13 @@ uint64_t sipc_stream_sent(const sipc_stream *s)
     return s->written - sipc_stream_queued(s);
 }
 
+int sipc_stream_acked_bytes(const sipc_stream *s, uint64_t *acked, uint32_t *ago_ms)
+{
+    /* no kernel in between: what the other end has read is all it has */
+    (void)s, (void)acked, (void)ago_ms;
+    return UV_ENOTSUP;
+}
+
 size_t sipc_stream_early_write(const sipc_stream *s)
 {
     (void)s;

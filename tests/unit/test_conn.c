@@ -836,6 +836,71 @@ static void t_keepalive_timeout(void **state)
     tc_close(&t);
 }
 
+/* A side whose handlers hold max_pending_requests with the default ratio
+ * (keepalive_ms 15 s, keepalive_timeout_ms 10 s, scaled to 1500/1000 ms),
+ * the hold beginning late in its peer's keepalive period: its peer pings,
+ * gets no answer (it is not read), and would cut it 1000 ms later; the held
+ * side pings within half the timeout of its last frame, so it is never cut. */
+static void t_keepalive_held_late(void **state)
+{
+    (void)state;
+    sipc_options o;
+    sipc_options_init(&o);
+    o.keepalive_ms = 1500;
+    o.keepalive_timeout_ms = 1000;
+    o.idle_timeout_ms = 0;
+    o.max_pending_requests = 1;
+    tc t; /* t.c is the held side, the server */
+    tc_open(&t, &o);
+    /* the raw end is not used: the peer is a second connection */
+    ms_close(t.raw);
+    t.raw = NULL;
+    sipc_conn_close(t.c);
+    ms_pump(&t.loop);
+    t.downs = t.freed = 0;
+    tc peer;
+    memset(&peer, 0, sizeof peer);
+    sipc_stream *sa, *sb;
+    ms_pair(&sa, &sipc__conn_stream_events, &sb, &sipc__conn_stream_events);
+    assert_int_equal(sipc__conn_new(&t.c, t.ctx, t.sec, sa, 1, t.router, &own_ops, &t), 0);
+    assert_int_equal(sipc__conn_new(&peer.c, t.ctx, t.sec, sb, 0, t.router, &own_ops, &peer), 0);
+    ms_ready(sa);
+    ms_ready(sb);
+    ms_pump(&t.loop);
+    assert_int_equal(t.ups, 1);
+    assert_int_equal(peer.ups, 1);
+    t.hold = 1;
+    /* the peer's keepalive period runs from the last frame it got: the
+       held side's PONG to its first PING, about 1500 ms from now */
+    int never = 0;
+    spin_until(&t, &never, 1500 + 1200); /* its PING at 1500, PONG at once */
+    assert_int_equal(t.downs + peer.downs, 0);
+    /* 1200 ms into its next period the peer sends a request: held, the
+       server stops reading (max_pending_requests 1) */
+    outcome call = {0};
+    assert_int_equal(sipc_conn_call(peer.c, "test", "echo", "x", 1, 20000, on_done, &call), 0);
+    spin_until(&t, &never, 50);
+    assert_int_equal(t.nheld, 1);
+    /* the peer pings ~300 ms later, unread; 1000 ms after that it would
+       cut a server that stayed silent. Wait well past it. */
+    spin_until(&t, &peer.downs, 3500);
+    assert_int_equal(peer.downs, 0);
+    assert_int_equal(t.downs, 0);
+    assert_int_equal(call.n, 0);
+    /* the hold ends: the answer goes, the link stays */
+    assert_int_equal(sipc_respond(t.held[0], "x", 1), 0);
+    t.nheld = 0;
+    spin_until(&t, &call.n, 2000);
+    assert_int_equal(call.n, 1);
+    assert_int_equal(call.err, 0);
+    assert_int_equal(peer.downs + t.downs, 0);
+    sipc_conn_close(peer.c);
+    ms_pump(&t.loop);
+    assert_int_equal(t.downs, 1); /* tc_close closes nothing more, checks both freed */
+    tc_close(&t);
+    assert_int_equal(peer.freed, 1);
+}
+
 static void t_call_deadline(void **state)
 {
     (void)state;
@@ -1209,6 +1274,7 @@ int main(void)
         cmocka_unit_test(t_pending_cap),  cmocka_unit_test(t_writable),
         cmocka_unit_test(t_expired_uncounted), cmocka_unit_test(t_expired_bounded),
         cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_keepalive_timeout),
+        cmocka_unit_test(t_keepalive_held_late),
         cmocka_unit_test(t_answer_too_big),
         cmocka_unit_test(t_idle_release),
         cmocka_unit_test(t_idle_trim_stuck), cmocka_unit_test(t_options_checked),

@@ -1,0 +1,291 @@
+/* test_keepalive_slow.c - the keepalive timeout over a real TCP connection
+ * on loopback (127.0.85.1) to a peer that reads slowly: this side sends a
+ * 2 MiB call with keepalive_ms 200 and keepalive_timeout_ms 300. The PING
+ * leaves this side's queue while MiBs still wait before it in the kernel's
+ * buffers; the peer's TCP acknowledging them is life, so a peer reading
+ * 16 KiB every 20 ms is not cut and answers the call. The same peer that
+ * stops reading (buffers fill, nothing more is acknowledged) is cut with
+ * SIPC_EKEEPALIVE. The peer is a thread speaking sipc's plaintext framing
+ * with blocking sockets: hello, then it answers PINGs and requests as it
+ * reads them. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ipc/envelope.h"
+#include "testutil.h"
+
+#define ADDR "127.0.85.1"
+#define CALL_BYTES (2u << 20)
+
+typedef struct peer {
+    int lfd, port;
+    size_t stop_after;     /* 0: read to the end; else stop reading after this many bytes */
+    volatile int quit;
+    pthread_t th;
+} peer;
+
+static void send_all(int fd, const sipc_buf *b)
+{
+    size_t at = 0;
+    while (at < b->len) {
+        ssize_t n = send(fd, b->data + at, b->len - at, MSG_NOSIGNAL);
+        if (n <= 0)
+            return;
+        at += (size_t)n;
+    }
+}
+
+static void send_env(int fd, const sipc_env_out *e)
+{
+    sipc_buf b = {0};
+    if (sipc_env_encode(&b, e, 16u << 20) == 0)
+        send_all(fd, &b);
+    sipc_buf_free(&b);
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* One frame of the client's. */
+static void on_frame(int fd, const uint8_t *p, size_t n, int *hello_done)
+{
+    Sipc__Envelope *env = sipc__envelope__unpack(NULL, n, p);
+    if (!env)
+        return;
+    if (env->kind == SIPC__KIND__HELLO && !*hello_done) {
+        Sipc__Hello h = SIPC__HELLO__INIT;
+        h.protocol_version = SIPC_PROTOCOL_VERSION;
+        h.node_id = "slow";
+        h.cluster = "test";
+        h.software = "test";
+        uint8_t buf[128];
+        size_t hn = sipc__hello__pack(&h, buf);
+        sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = hn};
+        send_env(fd, &e);
+        *hello_done = 1;
+    } else if (env->kind == SIPC__KIND__PING) {
+        sipc_env_out e = {.kind = SIPC__KIND__PONG, .request_id = env->request_id};
+        send_env(fd, &e);
+    } else if (env->kind == SIPC__KIND__REQUEST) {
+        sipc_env_out e = {.kind = SIPC__KIND__RESPONSE, .request_id = env->request_id};
+        send_env(fd, &e);
+    }
+    sipc__envelope__free_unpacked(env, NULL);
+}
+
+static void *peer_main(void *arg)
+{
+    peer *pe = arg;
+    int fd = accept(pe->lfd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    /* frames: a 4-byte length, then the envelope */
+    static uint8_t small[CALL_BYTES + 4096];
+    uint8_t chunk[16 * 1024];
+    size_t want = 4, have = 0, total = 0;
+    int in_body = 0, hello_done = 0;
+    uint8_t hdr[4];
+    size_t body = 0;
+    while (!pe->quit) {
+        if (pe->stop_after && total >= pe->stop_after) {
+            sleep_ms(20); /* stopped: reads nothing more, the connection stays */
+            continue;
+        }
+        ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+        if (n <= 0)
+            break;
+        total += (size_t)n;
+        for (size_t i = 0; i < (size_t)n;) {
+            size_t take = want - have < (size_t)n - i ? want - have : (size_t)n - i;
+            if (!in_body)
+                memcpy(hdr + have, chunk + i, take);
+            else if (body <= sizeof small)
+                memcpy(small + have, chunk + i, take);
+            have += take;
+            i += take;
+            if (have < want)
+                continue;
+            if (!in_body) {
+                body = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
+                in_body = 1;
+                want = body;
+                have = 0;
+                if (body)
+                    continue;
+            }
+            if (body <= sizeof small)
+                on_frame(fd, small, body, &hello_done);
+            in_body = 0;
+            want = 4;
+            have = 0;
+        }
+        if (hello_done)
+            sleep_ms(20); /* 16 KiB every 20 ms: about 800 KiB/s */
+    }
+    close(fd);
+    return NULL;
+}
+
+static void peer_start(peer *pe, size_t stop_after)
+{
+    memset(pe, 0, sizeof *pe);
+    pe->stop_after = stop_after;
+    pe->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(pe->lfd >= 0);
+    int one = 1, rcv = 64 * 1024;
+    setsockopt(pe->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* a small receive buffer: what waits in it after the last ACK is read
+       soon (the peer has keepalive_timeout_ms from that ACK to answer) */
+    setsockopt(pe->lfd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    inet_pton(AF_INET, ADDR, &sa.sin_addr);
+    assert_int_equal(bind(pe->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(pe->lfd, 4), 0);
+    socklen_t len = sizeof sa;
+    assert_int_equal(getsockname(pe->lfd, (struct sockaddr *)&sa, &len), 0);
+    pe->port = ntohs(sa.sin_port);
+    assert_int_equal(pthread_create(&pe->th, NULL, peer_main, pe), 0);
+}
+
+static void peer_stop(peer *pe)
+{
+    pe->quit = 1;
+    shutdown(pe->lfd, SHUT_RDWR); /* an accept still waiting returns */
+    pthread_join(pe->th, NULL);
+    close(pe->lfd);
+}
+
+typedef struct side {
+    uv_loop_t loop;
+    tu_log log;
+    sipc_security *sec;
+    sipc_ctx *ctx;
+    sipc_channel *ch;
+    int ups, downs, down_err, done, err;
+} side;
+
+static void on_conn(sipc_conn *c, sipc_conn_event ev, int err, void *arg)
+{
+    (void)c;
+    side *s = arg;
+    if (ev == SIPC_CONN_UP) {
+        s->ups++;
+    } else if (ev == SIPC_CONN_DOWN) {
+        s->downs++;
+        if (!s->down_err)
+            s->down_err = err;
+    }
+}
+
+static void on_reply(int err, const sipc_reply *rep, void *arg)
+{
+    (void)rep;
+    side *s = arg;
+    s->done = 1;
+    s->err = err;
+}
+
+static void side_open(side *s, int port)
+{
+    memset(s, 0, sizeof *s);
+    assert_int_equal(uv_loop_init(&s->loop), 0);
+    sipc_options o;
+    sipc_options_init(&o);
+    o.node_id = "cli";
+    o.cluster = "test";
+    o.log = tu_log_sink;
+    o.log_arg = &s->log;
+    o.keepalive_ms = 200;
+    o.keepalive_timeout_ms = 300;
+    o.idle_timeout_ms = 0;
+    o.reconnect_min_ms = 5000; /* one connection for the test */
+    o.reconnect_max_ms = 5000;
+    s->sec = tu_security(SIPC_TLS_OFF, NULL);
+    assert_int_equal(sipc_ctx_new(&s->ctx, &s->loop, &o, s->sec), 0);
+    assert_int_equal(sipc_channel_open(&s->ch, s->ctx, ADDR, port, NULL), 0);
+    sipc_channel_set_conn_cb(s->ch, on_conn, s);
+    assert_true(tu_run_until(&s->loop, &s->ups, 5000));
+}
+
+static void side_close(side *s)
+{
+    sipc_ctx_close(s->ctx, NULL, NULL);
+    assert_true(tu_drain(&s->loop, 5000));
+    assert_int_equal(uv_loop_close(&s->loop), 0);
+    if (s->sec)
+        sipc_security_release(s->sec);
+    tu_log_free(&s->log);
+}
+
+static void t_slow_reader_kept(void **state)
+{
+    (void)state;
+    peer pe;
+    peer_start(&pe, 0);
+    side s;
+    side_open(&s, pe.port);
+    uint8_t *big = calloc(1, CALL_BYTES);
+    assert_non_null(big);
+    uint64_t t0 = uv_now(&s.loop);
+    assert_int_equal(sipc_call(s.ch, "test", "big", big, CALL_BYTES, 60000, on_reply, &s), 0);
+    free(big); /* copied or written by now */
+    assert_true(tu_run_until(&s.loop, &s.done, 30000));
+    if (s.err != 0)
+        fprintf(stderr, "call: %s after %llu ms\n%s", sipc_err_name(s.err),
+                (unsigned long long)(uv_now(&s.loop) - t0), s.log.buf ? s.log.buf : "");
+    assert_int_equal(s.err, 0);
+    assert_int_equal(s.downs, 0);
+    /* it took the reader well over keepalive_ms + keepalive_timeout_ms */
+    assert_true(uv_now(&s.loop) - t0 > 1500);
+    side_close(&s);
+    peer_stop(&pe);
+}
+
+static void t_stopped_reader_cut(void **state)
+{
+    (void)state;
+    peer pe;
+    peer_start(&pe, 256 * 1024);
+    side s;
+    side_open(&s, pe.port);
+    uint8_t *big = calloc(1, CALL_BYTES);
+    assert_non_null(big);
+    uint64_t t0 = uv_now(&s.loop);
+    assert_int_equal(sipc_call(s.ch, "test", "big", big, CALL_BYTES, 60000, on_reply, &s), 0);
+    free(big);
+    assert_true(tu_run_until(&s.loop, &s.done, 20000));
+    assert_int_equal(s.err, SIPC_EKEEPALIVE);
+    assert_int_equal(s.down_err, SIPC_EKEEPALIVE);
+    assert_true(tu_log_has(&s.log, "no answer to PING from"));
+    fprintf(stderr, "stopped reader cut after %llu ms\n",
+            (unsigned long long)(uv_now(&s.loop) - t0));
+    side_close(&s);
+    peer_stop(&pe);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_slow_reader_kept),
+        cmocka_unit_test(t_stopped_reader_cut),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

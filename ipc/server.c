@@ -366,12 +366,16 @@ static void on_connection(uv_stream_t *listener, int status)
      * honest peers finish in milliseconds, silent ones leave sooner */
     if (srv->nopening > ctx->opts.max_opening / 2) {
         uint32_t t = ctx->opts.handshake_timeout_ms / 4;
-        if (t < 1000)
+        int floor = t < 1000;
+        if (floor)
             t = 1000;
         if (t < ctx->opts.handshake_timeout_ms)
-            sipc__conn_set_handshake_timeout(c, t,
-                                             "a quarter of handshake_timeout_ms: over half of "
-                                             "[limits] max_opening connections were opening");
+            sipc__conn_set_handshake_timeout(
+                c, t,
+                floor ? "a quarter of handshake_timeout_ms, at least 1 s: over half of "
+                        "[limits] max_opening connections were opening"
+                      : "a quarter of handshake_timeout_ms: over half of "
+                        "[limits] max_opening connections were opening");
     }
     sipc_list_insert_before(&srv->conns, &c->owner_link);
 }

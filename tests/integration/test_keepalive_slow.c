@@ -5,7 +5,8 @@
  * buffers; the peer's TCP acknowledging them is life, so a peer reading
  * 16 KiB every 20 ms is not cut and answers the call. The same peer that
  * stops reading (buffers fill, nothing more is acknowledged) is cut with
- * SIPC_EKEEPALIVE. The peer is a thread speaking sipc's plaintext framing
+ * SIPC_EKEEPALIVE. While the PING waits behind the call, the link is not
+ * shown suspect (ping_wait_ms stays under 2 s). The peer is a thread speaking sipc's plaintext framing
  * with blocking sockets: hello, then it answers PINGs and requests as it
  * reads them. */
 #include <arpa/inet.h>
@@ -247,7 +248,19 @@ static void t_slow_reader_kept(void **state)
     uint64_t t0 = uv_now(&s.loop);
     assert_int_equal(sipc_call(s.ch, "test", "big", big, CALL_BYTES, 60000, on_reply, &s), 0);
     free(big); /* copied or written by now */
-    assert_true(tu_run_until(&s.loop, &s.done, 30000));
+    /* meanwhile its PING waits behind the call, yet the link is never shown
+       suspect (sipcctl status: ping_wait_ms of 2 s or more) */
+    uint32_t worst = 0;
+    for (int i = 0; i < 600 && !s.done; i++) {
+        tu_run_until(&s.loop, &s.done, 50);
+        sipc_link_info li;
+        if (sipc_channel_info(s.ch, &li) == 0 && li.ping_wait_ms > worst)
+            worst = li.ping_wait_ms;
+    }
+    assert_true(s.done);
+    if (worst >= 2000)
+        fprintf(stderr, "ping_wait_ms reached %u\n", worst);
+    assert_true(worst < 2000);
     if (s.err != 0)
         fprintf(stderr, "call: %s after %llu ms\n%s", sipc_err_name(s.err),
                 (unsigned long long)(uv_now(&s.loop) - t0), s.log.buf ? s.log.buf : "");

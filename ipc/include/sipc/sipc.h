@@ -277,14 +277,16 @@ typedef struct sipc_options {
                                      received counts as an answer: any frame,
                                      any byte of one still arriving; and while
                                      the PING waits behind bytes queued before
-                                     it, the peer taking any of them (seen
-                                     within twice this long). Not
-                                     counted while this side holds back
-                                     reading (its handlers hold
+                                     it, the peer taking any of them, and
+                                     (Linux) its TCP acknowledging more of
+                                     our bytes (seen within twice this
+                                     long). Not counted while this side
+                                     holds back reading (its handlers hold
                                      max_pending_requests, no room for a
                                      partial frame); such a side sends a PING
-                                     every keepalive_ms instead, so its peer
-                                     hears from it. Default 10000, 0 = never
+                                     whenever it sent nothing for half the
+                                     shorter of keepalive_ms and this, so
+                                     its peer hears from it. Default 10000, 0 = never
                                      (only idle_timeout_ms closes) */
 } sipc_options;
 
@@ -627,7 +629,8 @@ typedef struct sipc_link_info {
     int peer_cluster_cut;  /* 1: that name was longer than peer_cluster holds (63 bytes),
                               which has its start only */
     uint32_t ping_wait_ms; /* when up: how long this side's keepalive PING has waited
-                              for an answer (anything from the peer), 0 when none
+                              for an answer (anything from the peer, or the peer
+                              taking or acknowledging our bytes), 0 when none
                               waits. A live peer answers within milliseconds; one
                               that has not for seconds is suspect, and
                               keepalive_timeout_ms after the PING left the link goes

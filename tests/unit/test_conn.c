@@ -714,7 +714,8 @@ static void keepalive_opts(sipc_options *o)
 /* A PING without an answer closes the connection keepalive_timeout_ms after
  * it left; anything the peer sends meanwhile counts as an answer: a frame,
  * a byte of one, bytes of a TLS record still arriving. Not while this side
- * holds back reading: then it pings the peer every keepalive_ms itself. */
+ * holds back reading: then it pings the peer itself whenever it sent
+ * nothing for half the shorter of keepalive_ms and keepalive_timeout_ms. */
 static void t_keepalive_timeout(void **state)
 {
     (void)state;
@@ -791,7 +792,7 @@ static void t_keepalive_timeout(void **state)
 
     /* reading held back here (handlers at max_pending_requests): the peer's
      * answers wait unread, so its silence proves nothing; this side pings
-     * every keepalive_ms so that the peer hears from it */
+     * (every 25 ms here) so that the peer hears from it */
     o.max_pending_requests = 1;
     tc_up(&t, &o);
     t.hold = 1;

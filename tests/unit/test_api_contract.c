@@ -789,9 +789,34 @@ static void test_err_buffer_optional(void **state)
     free(home);
 }
 
+/* Structures of the headers only grow at their end (sipc/sipc.h): a field
+ * added later goes after every field a program built against an older
+ * header knows, in the order added, never between them. */
+static void test_layout_appends(void **state)
+{
+    (void)state;
+    /* nothing between max_opening and log, the fields of the first layout */
+    assert_true(offsetof(sipc_options, log) <
+                offsetof(sipc_options, max_opening) + sizeof(uint32_t) + _Alignof(sipc_log_fn));
+    assert_true(offsetof(sipc_options, max_read_buffer_total) > offsetof(sipc_options, log_level));
+    assert_true(offsetof(sipc_options, source_address) >
+                offsetof(sipc_options, max_read_buffer_total));
+    assert_true(offsetof(sipc_options, keepalive_timeout_ms) >
+                offsetof(sipc_options, source_address));
+    assert_true(offsetof(sipc_options, max_connections_per_host) >
+                offsetof(sipc_options, keepalive_timeout_ms));
+    assert_true(sizeof(sipc_options) - offsetof(sipc_options, max_connections_per_host) -
+                    sizeof(uint32_t) < _Alignof(sipc_options));
+    assert_true(offsetof(sipc_peer_info, peer_cluster_cut) > offsetof(sipc_peer_info, tls_direct));
+    assert_true(offsetof(sipc_link_info, ping_wait_ms) > offsetof(sipc_link_info, peer_cluster_cut));
+    assert_true(sizeof(sipc_link_info) - offsetof(sipc_link_info, ping_wait_ms) -
+                    sizeof(uint32_t) < _Alignof(sipc_link_info));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_layout_appends),
         cmocka_unit_test(test_router_freed_after_listen),
         cmocka_unit_test(test_router_outlives_server),
         cmocka_unit_test(test_ctx_new_refusals_say_why),

@@ -1323,6 +1323,17 @@ static void test_layout_appends(void **state)
     assert_true(offsetof(sipc_config, cluster_line) > offsetof(sipc_config, subject_line));
     assert_true(offsetof(sipc_config, revocation) ==
                 offsetof(sipc_config, subject) + sizeof(((sipc_config *)0)->subject));
+    /* [limits] keys added later go after the marker, in the order added:
+     * none between max_opening and reconnect_max_ms, the newest last */
+    assert_true(offsetof(sipc_config, reconnect_max_ms) ==
+                offsetof(sipc_config, max_opening) + sizeof(uint32_t));
+    assert_true(offsetof(sipc_config, keepalive_ms) > offsetof(sipc_config, cluster_line));
+    assert_true(offsetof(sipc_config, keepalive_timeout_ms) > offsetof(sipc_config, keepalive_ms));
+    assert_true(offsetof(sipc_config, idle_timeout_ms) > offsetof(sipc_config, keepalive_timeout_ms));
+    assert_true(offsetof(sipc_config, max_connections_per_host) >
+                offsetof(sipc_config, idle_timeout_ms));
+    assert_true(sizeof(sipc_config) - offsetof(sipc_config, max_connections_per_host) -
+                    sizeof(uint32_t) < _Alignof(sipc_config));
 }
 
 static void test_parse_address(void **state)

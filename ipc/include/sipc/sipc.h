@@ -225,17 +225,6 @@ typedef struct sipc_options {
                                      is closed to make room, and past half of it new
                                      ones get a quarter of handshake_timeout_ms.
                                      Default 4096 */
-    uint32_t max_connections_per_host; /* connections one server holds from one
-                                     source address (IP, any port); beyond it a
-                                     new one from that address closes that
-                                     address's oldest still in its handshake
-                                     to make room, or, when all of them are
-                                     established, is accepted and closed at
-                                     once: one host cannot take every slot.
-                                     Default (0): a quarter of the server's
-                                     max_connections (after the open-file
-                                     bound), at least 64; at or above
-                                     max_connections it has no effect */
     sipc_log_fn log;              /* default: sipc_log_stderr: stderr at INFO */
     void *log_arg;
     sipc_log_level log_level;     /* lines below it are neither formatted nor
@@ -288,6 +277,17 @@ typedef struct sipc_options {
                                      shorter of keepalive_ms and this, so
                                      its peer hears from it. Default 10000, 0 = never
                                      (only idle_timeout_ms closes) */
+    uint32_t max_connections_per_host; /* connections one server holds from one
+                                     source address (IP, any port); beyond it a
+                                     new one from that address closes that
+                                     address's oldest still in its handshake
+                                     to make room, or, when all of them are
+                                     established, is accepted and closed at
+                                     once: one host cannot take every slot.
+                                     Default (0): a quarter of the server's
+                                     max_connections (after the open-file
+                                     bound), at least 64; at or above
+                                     max_connections it has no effect */
 } sipc_options;
 
 /* Sets every field to its default. sipc_ctx_new also reads 0 (or NULL) in

@@ -69,8 +69,6 @@ typedef struct sipc_config {
     size_t max_frame;          /* max_frame = bytes, default 16 MiB */
     uint32_t max_connections;  /* max_connections = per service, default 16384 */
     uint32_t max_opening;      /* max_opening = per service, in their handshake, default 4096 */
-    uint32_t max_connections_per_host; /* max_connections_per_host = per service, from one
-                                        * source address; 0 (default): max_connections / 4 */
     uint32_t reconnect_max_ms; /* reconnect_max_ms = longest redial backoff of links, 0: default */
     size_t max_write_queue;    /* max_write_queue = bytes per connection, default 64 MiB (0: default) */
     size_t max_write_queue_total; /* max_write_queue_total = bytes per service, default 256 MiB */
@@ -94,6 +92,8 @@ typedef struct sipc_config {
                                       answer within this long */
     uint32_t idle_timeout_ms;      /* idle_timeout_ms = close after this long without
                                       receiving anything */
+    uint32_t max_connections_per_host; /* max_connections_per_host = per service, from one
+                                        * source address; 0 (default): max_connections / 4 */
 } sipc_config;
 
 /* Defaults, then $home/sipc.conf when it exists. A syntax error, an unknown

@@ -1407,9 +1407,10 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
         return;
     int was_up = c->state == SIPC_CONN_S_UP;
     conn_set_state(c, SIPC_CONN_S_CLOSING);
-    /* its buffers go now and once the stream is closed: the context hands
-     * large releases back to the system */
-    sipc__ctx_released(c->ctx, sipc__conn_buffer_bytes(c));
+    /* its buffers go now, once the stream is closed and when it is freed:
+     * counted then (conn_maybe_free), so that the context's return of
+     * memory to the system does not run before they are gone */
+    c->close_bytes = sipc__conn_buffer_bytes(c);
     c->down_err = err;
     sipc_str_copy(c->down_detail, sizeof c->down_detail, detail ? detail : "");
     c->refs++;
@@ -1486,6 +1487,7 @@ static void conn_maybe_free(sipc_conn *c)
     assert(c->pending_reqs == 0 && c->expired_reqs == 0 && sipc_list_empty(&c->held));
     sipc_idmap_free(&c->calls);
     sipc_security_release(c->sec);
+    sipc__ctx_released(c->ctx, c->close_bytes);
     const sipc_conn_owner_ops *ops = c->owner_ops;
     void *owner = c->owner;
     free(c);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/rss.h"
 #include "base/str_copy.h"
 #include "base/utf8_text.h"
 #include "ipc/addr.h"
@@ -491,23 +492,56 @@ void sipc__ctx_enforce_read_total(sipc_ctx *ctx)
     }
 }
 
+#define TRIM_MIN ((size_t)8 << 20)
+#define TRIM_EVERY_MS 1000u
+#define TRIM_EVERY_MAX_MS 60000u
+
+int sipc__trim_worth(size_t released, size_t in_use)
+{
+    /* released >= (in_use + released) / 4 */
+    return released >= TRIM_MIN && released >= in_use / 3;
+}
+
+uint32_t sipc__trim_every(uint32_t every, size_t released, uint64_t gave)
+{
+    if (gave >= released / 4)
+        return TRIM_EVERY_MS;
+    uint64_t n = (uint64_t)(every ? every : TRIM_EVERY_MS) * 2;
+    return n > TRIM_EVERY_MAX_MS ? TRIM_EVERY_MAX_MS : (uint32_t)n;
+}
+
 /* glibc keeps freed memory in its heap (buffers of a few MiB come from it
  * once it has freed mapped ones that large: its mmap threshold follows
  * them), so after a large release the RSS stayed at its high-water mark:
- * hand it back to the system once connections freed a lot, at most once a
- * second, from the context's timer, so that a release within the second
- * (the buffers of closed connections go in their close callbacks) is
- * handed back too. Returns when to look again, UINT64_MAX: nothing to do. */
+ * hand it back to the system once connections freed a lot of what the heap
+ * held, from the context's timer, so that a release within the wait is
+ * handed back too. malloc_trim walks every free chunk of the heap on the
+ * loop thread, so under steady connection churn on a large heap it must
+ * not run every second: a return that gave back little (RSS before and
+ * after) doubles the wait. Returns when to look again, UINT64_MAX: nothing
+ * to do. */
 static uint64_t ctx_give_back(sipc_ctx *ctx, uint64_t now)
 {
 #if defined(__GLIBC__)
-    if (ctx->released < (1u << 20))
+    if (ctx->released < TRIM_MIN)
         return UINT64_MAX;
-    if (now < ctx->last_release + 1000)
-        return ctx->last_release + 1000 - now;
+    if (now < ctx->trim_next)
+        return ctx->trim_next - now;
+    ctx->trim_next = now + ctx->trim_every;
+#if __GLIBC_PREREQ(2, 33)
+    size_t in_use = mallinfo2().uordblks;
+#else
+    size_t in_use = 0;
+#endif
+    if (!sipc__trim_worth(ctx->released, in_use))
+        return UINT64_MAX; /* kept: later releases add to it */
+    uint64_t before = sipc_rss_bytes();
+    int gave_some = malloc_trim(0);
+    uint64_t after = sipc_rss_bytes();
+    uint64_t gave = before ? (before > after ? before - after : 0) : gave_some ? ctx->released : 0;
+    ctx->trim_every = sipc__trim_every(ctx->trim_every, ctx->released, gave);
+    ctx->trim_next = now + ctx->trim_every;
     ctx->released = 0;
-    ctx->last_release = now;
-    malloc_trim(0);
 #else
     (void)ctx;
     (void)now;
@@ -518,8 +552,11 @@ static uint64_t ctx_give_back(sipc_ctx *ctx, uint64_t now)
 void sipc__ctx_released(sipc_ctx *ctx, size_t bytes)
 {
     ctx->released += bytes;
-    if (ctx->released >= (1u << 20))
-        ctx_timer_within(ctx, 0);
+    if (ctx->released < TRIM_MIN)
+        return;
+    /* a timer already due by then stays as it is */
+    uint64_t now = uv_now(ctx->loop);
+    ctx_timer_within(ctx, ctx->trim_next > now ? ctx->trim_next - now : 0);
 }
 
 static void async_cb(uv_async_t *a)
@@ -678,6 +715,7 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     ctx_timer_within(ctx, ctx_tls_expire(ctx));
     ctx->rx_budget.cap = op->max_read_buffer_total;
     ctx->rx_budget.released = rx_released;
+    ctx->trim_every = TRIM_EVERY_MS;
     ctx->rx_budget.arg = ctx;
     sipc_list_init(&ctx->rx_waiters);
     uv_timer_init(loop, &ctx->rx_timer);

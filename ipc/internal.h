@@ -72,9 +72,11 @@ struct sipc_ctx {
     sipc_link rx_waiters;   /* connections waiting for room in it, oldest first */
     size_t rx_wait_bytes;   /* read ahead by those connections (their backlogs) */
     uv_timer_t rx_timer;    /* when the oldest of them has waited SIPC__RX_WAIT_MS */
-    size_t released;        /* buffer bytes freed by idle and closed connections
+    size_t released;        /* buffer bytes idle and closed connections freed
                                since the last return of memory to the system */
-    uint64_t last_release;  /* uv_now() of that return */
+    uint64_t trim_next;     /* uv_now() before which no return is tried */
+    uint32_t trim_every;    /* ms between returns: 1 s, doubled up to 60 s while
+                               they give back little (sipc__trim_every) */
     sipc_link servers;
     sipc_link channels;
     uv_async_t async;       /* sipc_ctx_post */
@@ -222,6 +224,8 @@ struct sipc_conn {
     sipc_buf out;           /* frames waiting for the flusher */
     int resume_refused;     /* closed in the handshake only because a resumption was refused */
     size_t queued_acct;     /* its share of ctx->queued_total */
+    size_t close_bytes;     /* buffer bytes it held when it closed: counted as
+                               released once it is freed */
     uint64_t last_io;       /* uv_now() of the last byte read or frame queued */
     uint64_t next_id;
     sipc_idmap calls;      /* request id -> sipc_pcall */
@@ -326,9 +330,18 @@ void sipc__ctx_enforce_read_total(sipc_ctx *ctx);
 void sipc__conn_close_read_full(sipc_conn *c, int waited);
 /* c stops waiting for room (admitted or closing); the next waiter is tried. */
 void sipc__conn_rx_wait_end(sipc_conn *c);
-/* Connections (idle or closing) free this many bytes: the context's timer
- * hands freed memory back to the system (ctx.c). */
+/* Connections (idle or closed) freed this many bytes: the context's timer
+ * hands freed memory back to the system (ctx.c). Counted once they are
+ * freed, not before: a return that runs first finds nothing to give. */
 void sipc__ctx_released(sipc_ctx *ctx, size_t bytes);
+/* Whether released bytes freed since the last return are worth one
+ * (malloc_trim walks the whole heap): at least 8 MiB, and at least a
+ * quarter of what the heap held with them (in_use: what it still holds). */
+int sipc__trim_worth(size_t released, size_t in_use);
+/* The wait before the next return, after one that gave back gave of the
+ * released bytes counted for it: 1 s when it gave back a quarter of them
+ * or more, else twice every, at most 60 s. */
+uint32_t sipc__trim_every(uint32_t every, size_t released, uint64_t gave);
 void sipc__conn_arm_timer(sipc_conn *c);
 void sipc__conn_update_pause(sipc_conn *c);
 /* Drops a reference; frees the connection when it was the last one and its

@@ -1200,6 +1200,57 @@ static void t_idle_release(void **state)
     tc_close(&t);
 }
 
+/* A closed connection's buffers count toward the context's return of memory
+ * to the system once they are freed, not when the close begins: the output
+ * buffer and the stream's go only after the close, and a return that ran
+ * before then found nothing to give and forgot them. */
+static void t_close_release_counted(void **state)
+{
+    (void)state;
+    tc t;
+    tc_up(&t, NULL);
+    size_t n = (1u << 20) - 1024;
+    char *big = malloc(n + 1);
+    memset(big, 'x', n);
+    big[n] = '\0';
+    peer_request(&t, 9, "echo", big, 0);
+    ms_pump(&t.loop);
+    free(big);
+    peer_expect_free(&t, SIPC__KIND__RESPONSE, 9);
+    size_t held = sipc__conn_buffer_bytes(t.c);
+    assert_true(held >= n); /* the answer's buffers, kept while traffic flows */
+    size_t before = t.ctx->released;
+    sipc_conn_close(t.c);
+    assert_true(t.ctx->released == before); /* the output buffers are not freed yet */
+    ms_close(t.raw);
+    t.raw = NULL;
+    ms_pump(&t.loop);
+    assert_int_equal(t.freed, 1);
+    assert_true(t.ctx->released - before >= held); /* all of it once freed */
+    tc_close(&t);
+}
+
+/* A return of memory runs for 8 MiB freed that is a quarter of what the heap
+ * held, not for small releases of a large heap; one that gave back little
+ * doubles the wait, up to a minute, and one that gave back much resets it. */
+static void t_trim_policy(void **state)
+{
+    (void)state;
+    size_t mib = (size_t)1 << 20;
+    assert_false(sipc__trim_worth(mib, 0));
+    assert_false(sipc__trim_worth(8 * mib - 1, 0));
+    assert_true(sipc__trim_worth(8 * mib, 0));
+    assert_true(sipc__trim_worth(8 * mib, 24 * mib));  /* a quarter of 32 */
+    assert_false(sipc__trim_worth(8 * mib, 64 * mib)); /* an eighth of 72 */
+    assert_true(sipc__trim_worth(200 * mib, 600 * mib));
+    assert_int_equal(sipc__trim_every(1000, 16 * mib, 16 * mib), 1000);
+    assert_int_equal(sipc__trim_every(1000, 16 * mib, 4 * mib), 1000);
+    assert_int_equal(sipc__trim_every(1000, 16 * mib, 0), 2000);
+    assert_int_equal(sipc__trim_every(32000, 16 * mib, mib), 60000);
+    assert_int_equal(sipc__trim_every(60000, 16 * mib, 0), 60000);
+    assert_int_equal(sipc__trim_every(60000, 16 * mib, 8 * mib), 1000);
+}
+
 /* A stream holding buffers no trim can give back (a TLS stream with half a
  * record in, its reading paused) does not bring the idle trim back at once
  * for ever: the timer waits for the connection's next deadline, and the loop
@@ -1278,6 +1329,8 @@ int main(void)
         cmocka_unit_test(t_keepalive_held_late),
         cmocka_unit_test(t_answer_too_big),
         cmocka_unit_test(t_idle_release),
+        cmocka_unit_test(t_close_release_counted),
+        cmocka_unit_test(t_trim_policy),
         cmocka_unit_test(t_idle_trim_stuck), cmocka_unit_test(t_options_checked),
         cmocka_unit_test(t_direct_write),  cmocka_unit_test(t_direct_write_failure),
     };

@@ -1,4 +1,4 @@
-/* test_rss.c - the resident memory of this process (services/common/rss.c),
+/* test_rss.c - the resident memory of this process (base/rss.c),
  * which the node's status and sipc-scale report: known, and it grows by
  * what the process touches. */
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /* rss.c - the resident memory of this process (rss.h). */
-#include "rss.h"
+#include "base/rss.h"
 
 #include <stdio.h>
 #include <unistd.h>

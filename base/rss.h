@@ -1,8 +1,9 @@
 /* rss.h - the resident memory of this process, as the node's status (and
- * /metrics) and sipc-scale report it. Needs only libc, so the management
- * service, written on the public headers, can use it. */
-#ifndef SIPC_SERVICES_RSS_H
-#define SIPC_SERVICES_RSS_H
+ * /metrics) and sipc-scale report it, and as a context judges what its
+ * malloc_trim gave back. Needs only libc, so the management service,
+ * written on the public headers, can use it too. */
+#ifndef SIPC_BASE_RSS_H
+#define SIPC_BASE_RSS_H
 
 #include <stdint.h>
 

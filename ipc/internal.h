@@ -519,9 +519,11 @@ struct sipc_server {
                              * go within a close grace): not open */
     uint32_t max_conns;     /* max_connections, bounded by the open-file limit */
     uint32_t max_per_host;  /* max_connections_per_host, or its default from max_conns */
-    struct sipc__host_count *hosts; /* open connections per source address:
+    struct sipc__host_count *hosts; /* open connections per source host
+                             * (sipc__host_key: an IPv6 /64 is one host):
                              * open addressing, linear probing */
-    uint32_t hosts_cap;     /* 0 or a power of two */
+    uint32_t hosts_cap;     /* 0 or a power of two, at least 64; halves when
+                             * an eighth full */
     uint32_t hosts_used;
     uint64_t hosts_seed;    /* random: addresses a peer picks cannot collide at will */
     sipc_conn_cb conn_cb;

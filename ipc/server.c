@@ -30,7 +30,7 @@ static void free_handle_owner(uv_handle_t *h)
 /* ---- open connections per source address ---- */
 
 struct sipc__host_count {
-    char host[96]; /* sipc__peer_host's form (at most 66 bytes); "" when free */
+    char host[96]; /* sipc__host_key's form (at most 46 bytes); "" when free */
     uint32_t n;
     uint32_t opening; /* of them still in their handshake */
 };
@@ -63,23 +63,31 @@ static struct sipc__host_count *host_get(const sipc_server *srv, const char *hos
     return e && e->host[0] ? e : NULL;
 }
 
+#define HOSTS_MIN_CAP 64
+
+/* The table rebuilt with cap slots: 0, or SIPC_ENOMEM (it stays as it was). */
+static int host_resize(sipc_server *srv, uint32_t cap)
+{
+    struct sipc__host_count *old = srv->hosts, *t = calloc(cap, sizeof *t);
+    if (!t)
+        return SIPC_ENOMEM;
+    uint32_t ocap = srv->hosts_cap;
+    srv->hosts = t;
+    srv->hosts_cap = cap;
+    for (uint32_t i = 0; i < ocap; i++)
+        if (old[i].host[0])
+            *host_find(srv, old[i].host) = old[i];
+    free(old);
+    return 0;
+}
+
 /* Counts one more connection from host: 0, or SIPC_ENOMEM (then it goes
  * uncounted). The table stays at most half full. */
 static int host_add(sipc_server *srv, const char *host)
 {
-    if ((srv->hosts_used + 1) * 2 > srv->hosts_cap) {
-        uint32_t cap = srv->hosts_cap ? srv->hosts_cap * 2 : 64;
-        struct sipc__host_count *old = srv->hosts, *t = calloc(cap, sizeof *t);
-        if (!t)
-            return SIPC_ENOMEM;
-        uint32_t ocap = srv->hosts_cap;
-        srv->hosts = t;
-        srv->hosts_cap = cap;
-        for (uint32_t i = 0; i < ocap; i++)
-            if (old[i].host[0])
-                *host_find(srv, old[i].host) = old[i];
-        free(old);
-    }
+    if ((srv->hosts_used + 1) * 2 > srv->hosts_cap &&
+        host_resize(srv, srv->hosts_cap ? srv->hosts_cap * 2 : HOSTS_MIN_CAP) != 0)
+        return SIPC_ENOMEM;
     struct sipc__host_count *e = host_find(srv, host);
     if (!e->host[0]) {
         sipc_str_copy(e->host, sizeof e->host, host);
@@ -115,11 +123,15 @@ static void host_remove(sipc_server *srv, const char *host, int was_up)
         srv->hosts[j].host[0] = '\0';
         i = j;
     }
+    /* after a burst of many sources the table does not keep its size for
+     * the server's life: an eighth full, it halves (then a quarter full) */
+    if (srv->hosts_cap > HOSTS_MIN_CAP && srv->hosts_used * 8 <= srv->hosts_cap)
+        (void)host_resize(srv, srv->hosts_cap / 2);
 }
 
 static void conn_host(const sipc_conn *c, char *out, size_t len)
 {
-    sipc__peer_host(c->peer_addr, out, len);
+    sipc__host_key(c->peer_addr, 1, out, len);
 }
 
 /* One line per connection says which transport it runs on; limited per peer
@@ -247,7 +259,7 @@ static int evict_oldest_opening(sipc_server *srv, const char *from, int why)
         if (c->state != SIPC_CONN_S_HANDSHAKE)
             continue;
         char host[160], key[300];
-        sipc__peer_host(c->peer_addr, host, sizeof host);
+        conn_host(c, host, sizeof host);
         if (from && strcmp(host, from))
             continue;
         snprintf(key, sizeof key, "%s: connections from %s closed in their handshake to make room",
@@ -304,15 +316,18 @@ static void on_connection(uv_stream_t *listener, int status)
         return;
     }
     char host[160], key[300];
-    sipc__peer_host(sipc_stream_peer(s), host, sizeof host);
+    sipc__host_key(sipc_stream_peer(s), 1, host, sizeof host);
+    /* Closed connections still hold their descriptors for a moment: past a
+     * small slack over the limit a new one is refused whatever else. */
+    int slack_left = srv->nconns < srv->max_conns + 32;
     /* One host may not take every slot (a peer that answers pings holds
      * its connections as long as it likes): at its share, its own oldest
      * still in its handshake makes room, as below for the whole server, or
      * the new one is refused like at a full server, accepted and closed at
-     * once. */
+     * once. Nobody is closed for a newcomer refused anyway. */
     const struct sipc__host_count *from = host_get(srv, host);
     if (from && from->n >= srv->max_per_host && srv->max_per_host < srv->max_conns &&
-        !(from->opening && evict_oldest_opening(srv, host, EVICT_HOST))) {
+        !(from->opening && slack_left && evict_oldest_opening(srv, host, EVICT_HOST))) {
         snprintf(key, sizeof key,
                  "%s: connections from %s refused ([limits] max_connections_per_host)", srv->name,
                  host);
@@ -330,10 +345,9 @@ static void on_connection(uv_stream_t *listener, int status)
      * still hold their descriptors for a moment, so a small slack over it
      * keeps us within the descriptor reserve. */
     uint32_t open = srv->nconns - srv->nclosing;
-    if (open >= srv->max_conns && srv->nconns < srv->max_conns + 32 &&
-        evict_oldest_opening(srv, NULL, EVICT_FULL)) {
+    if (open >= srv->max_conns && slack_left && evict_oldest_opening(srv, NULL, EVICT_FULL)) {
         /* accepted below */
-    } else if (open >= srv->max_conns || srv->nconns >= srv->max_conns + 32) {
+    } else if (open >= srv->max_conns || !slack_left) {
         /* Full of established ones: accept and close at once, so the backlog
          * drains and the peer hears a close instead of waiting (libuv would
          * otherwise accept and drop connections silently once descriptors

@@ -17,6 +17,7 @@
 #include "base/str_copy.h"
 #include "base/utf8_text.h"
 #include "certs/x509_info.h"
+#include "ipc/addr.h"
 #include "sipc/node.h"
 
 #define SIPC_DEFAULT_HOME "/var/lib/sipc"
@@ -86,51 +87,14 @@ int sipc_config_node(const sipc_config *cfg, int i, char *host, size_t hostlen, 
     return sipc_parse_address(cfg->nodes[i], sipc_config_port(cfg, "data"), host, hostlen, port);
 }
 
-/* A numeric address, "[v6]" as the listeners take it included, into out:
- * its family, or 0 when host is not one. */
-static int numeric_host(const char *host, unsigned char out[16])
-{
-    char buf[160];
-    size_t n = strlen(host);
-    if (host[0] == '[' && n > 2 && n - 2 < sizeof buf && host[n - 1] == ']') {
-        memcpy(buf, host + 1, n - 2);
-        buf[n - 2] = '\0';
-        return inet_pton(AF_INET6, buf, out) == 1 ? AF_INET6 : 0;
-    }
-    for (int af = AF_INET; af; af = af == AF_INET ? AF_INET6 : 0)
-        if (inet_pton(af, host, out) == 1)
-            return af;
-    return 0;
-}
-
-/* host as the address a listener or a dial ends up on, in out: numeric_host,
- * with "localhost" (in any case, as DNS names go) as 127.0.0.1 (as a
- * listener and a dial take it, sipc__addr_numeric) and an
- * IPv4-mapped IPv6 address (::ffff:127.0.0.1) as its IPv4 one, which is
- * where a connection to it goes. The family, or 0 for any other name. */
-static int host_address(const char *host, unsigned char out[16])
-{
-    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (!strcasecmp(host, "localhost")) {
-        memcpy(out, (const unsigned char[]){127, 0, 0, 1}, 4);
-        return AF_INET;
-    }
-    int af = numeric_host(host, out);
-    if (af == AF_INET6 && !memcmp(out, mapped, sizeof mapped)) {
-        memmove(out, out + sizeof mapped, 4);
-        af = AF_INET;
-    }
-    return af;
-}
-
 int sipc_same_host(const char *a, const char *b)
 {
     if (!a || !b)
         return 0;
     unsigned char x[16], y[16];
-    int af = host_address(a, x);
+    int af = sipc__addr_host(a, x);
     if (af)
-        return host_address(b, y) == af && !memcmp(x, y, af == AF_INET ? 4 : 16);
+        return sipc__addr_host(b, y) == af && !memcmp(x, y, af == AF_INET ? 4 : 16);
     return strcasecmp(a, b) == 0;
 }
 
@@ -140,7 +104,7 @@ int sipc_address_is_wildcard(const char *address)
     static const unsigned char any[16];
     if (!address)
         return 0;
-    int af = numeric_host(address, a);
+    int af = sipc__addr_parse(address, a);
     return af && !memcmp(a, any, af == AF_INET ? 4 : 16);
 }
 
@@ -151,7 +115,7 @@ const char *sipc_config_source_address(const sipc_config *cfg)
         return NULL;
     if (!strcasecmp(cfg->address, "localhost"))
         return cfg->address;
-    return numeric_host(cfg->address, a) && !sipc_address_is_wildcard(cfg->address) ? cfg->address
+    return sipc__addr_parse(cfg->address, a) && !sipc_address_is_wildcard(cfg->address) ? cfg->address
                                                                                       : NULL;
 }
 
@@ -191,7 +155,7 @@ int sipc_config_node_service(const sipc_config *cfg, int i, const char *service,
     return 0;
 }
 
-/* 1 if the address a (of family af, as host_address gives it) is one of
+/* 1 if the address a (of family af, as sipc__addr_host gives it) is one of
  * this machine's: on loopback, or held by one of its interfaces. */
 static int address_is_local(int af, const unsigned char *a)
 {
@@ -224,7 +188,7 @@ int sipc_config_node_is_self(const sipc_config *cfg, int i)
     if (!sipc_address_is_wildcard(cfg->address))
         return sipc_same_host(host, cfg->address);
     unsigned char own[16], a[16];
-    int af = host_address(host, a), own_af = host_address(cfg->address, own);
+    int af = sipc__addr_host(host, a), own_af = sipc__addr_host(cfg->address, own);
     /* a wildcard listener takes every address of this machine (:: IPv4's
      * too, as libuv binds it dual-stack): the entry names this node when its
      * host is one of them; names other than localhost are not resolved */

@@ -9,28 +9,13 @@
 
 #include "peers.h"
 #include "base/file_replace.h"
+#include "ipc/addr.h"
 #include "services/common/client_id.h"
 #include "rfc3339.h"
 #include "sipc/sipc.h"
 
 /* The file is small; anything bigger is not ours. */
 #define PEERS_FILE_MAX (4u << 20)
-
-static void strip_port(const char *address, char *out, size_t len)
-{
-    if (address[0] == '[') {
-        const char *end = strchr(address, ']');
-        size_t n = end ? (size_t)(end - address - 1) : strlen(address + 1);
-        snprintf(out, len, "%.*s", (int)n, address + 1);
-        return;
-    }
-    const char *colon = strrchr(address, ':');
-    /* "ip:port"; a bare IPv6 address has more than one colon and no port */
-    if (colon && strchr(address, ':') == colon)
-        snprintf(out, len, "%.*s", (int)(colon - address), address);
-    else
-        snprintf(out, len, "%s", address);
-}
 
 int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen)
 {
@@ -70,7 +55,7 @@ int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen)
         if (!a || !node || !json_is_boolean(tls) || !json_is_integer(seen))
             continue;
         host_peer *p = &ps->p[ps->n++];
-        snprintf(p->address, sizeof p->address, "%s", a);
+        sipc__host_key(a, 0, p->address, sizeof p->address); /* older files: ::ffff:a.b.c.d */
         snprintf(p->node, sizeof p->node, "%s", node);
         snprintf(p->service, sizeof p->service, "%s", svc ? svc : "?");
         p->tls = json_is_true(tls);
@@ -99,49 +84,58 @@ static int is_tlstool(const char *node)
            (sipc_cli_client_tool(node, tool, sizeof tool) && strcmp(tool, "tlstool") == 0);
 }
 
-/* Entries sorted by address, the least recently seen of each first. */
-static int by_address(const void *a, const void *b)
+/* An entry and the source host it counts under (sipc__host_key). */
+typedef struct keyed_peer {
+    host_peer *p;
+    char key[64];
+} keyed_peer;
+
+/* Entries sorted by source host, the least recently seen of each first. */
+static int by_host(const void *a, const void *b)
 {
-    const host_peer *x = *(host_peer *const *)a, *y = *(host_peer *const *)b;
-    int c = strcmp(x->address, y->address);
-    return c ? c : x->last_seen < y->last_seen ? -1 : x->last_seen > y->last_seen;
+    const keyed_peer *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : x->p->last_seen < y->p->last_seen ? -1 : x->p->last_seen > y->p->last_seen;
 }
 
 /* The slot for a peer not in the history yet, from address ip. The node id
  * is the peer's own unchecked word: one host naming itself anew on every
  * connection must churn only its own entries, never push out another
- * host's. So an address holding HOST_PEERS_PER_ADDRESS already gives up its
- * least recently seen; a full history takes from the address holding the
- * most (its least recently seen), so flushing a peer out takes about as
- * many source addresses as the history has entries. */
+ * host's. So a source host (an IPv6 /64 is one: such a host may take a new
+ * address of it for every connection) holding HOST_PEERS_PER_ADDRESS
+ * already gives up its least recently seen; a full history takes from the
+ * host holding the most (its least recently seen), so flushing a peer out
+ * takes about as many source hosts as the history has entries. */
 static host_peer *make_room(host_peers *ps, const char *ip)
 {
+    static keyed_peer sorted[HOST_PEERS_MAX];
+    char key[64];
+    sipc__host_key(ip, 1, key, sizeof key);
     host_peer *own = NULL;
     int mine = 0;
-    for (int i = 0; i < ps->n; i++)
-        if (!strcmp(ps->p[i].address, ip)) {
+    for (int i = 0; i < ps->n; i++) {
+        sorted[i].p = &ps->p[i];
+        sipc__host_key(ps->p[i].address, 1, sorted[i].key, sizeof sorted[i].key);
+        if (!strcmp(sorted[i].key, key)) {
             mine++;
             if (!own || ps->p[i].last_seen < own->last_seen)
                 own = &ps->p[i];
         }
+    }
     if (mine >= HOST_PEERS_PER_ADDRESS)
         return own;
     if (ps->n < HOST_PEERS_MAX)
         return &ps->p[ps->n++];
-    static host_peer *sorted[HOST_PEERS_MAX];
-    for (int i = 0; i < ps->n; i++)
-        sorted[i] = &ps->p[i];
-    qsort(sorted, (size_t)ps->n, sizeof sorted[0], by_address);
+    qsort(sorted, (size_t)ps->n, sizeof sorted[0], by_host);
     host_peer *victim = NULL;
     int most = 0;
     for (int i = 0, run; i < ps->n; i += run) {
-        for (run = 1; i + run < ps->n && !strcmp(sorted[i]->address, sorted[i + run]->address);
-             run++)
+        for (run = 1; i + run < ps->n && !strcmp(sorted[i].key, sorted[i + run].key); run++)
             ;
         /* ties: the address whose oldest entry is the oldest */
-        if (run > most || (run == most && sorted[i]->last_seen < victim->last_seen)) {
+        if (run > most || (run == most && sorted[i].p->last_seen < victim->last_seen)) {
             most = run;
-            victim = sorted[i];
+            victim = sorted[i].p;
         }
     }
     return victim;
@@ -160,7 +154,7 @@ int host_peers_seen(host_peers *ps, const char *address, const char *node, int t
     if (sipc_cli_client_peer(node, peer, sizeof peer))
         node = peer;
     char ip[64];
-    strip_port(address, ip, sizeof ip);
+    sipc__host_key(address, 0, ip, sizeof ip); /* ::ffff:a.b.c.d as a.b.c.d */
     host_peer *p = NULL;
     for (int i = 0; i < ps->n && !p; i++)
         if (!strcmp(ps->p[i].address, ip) && !strcmp(ps->p[i].node, node))

@@ -1,12 +1,13 @@
 /* peers.h - the peer history behind the strict guard: for every peer (its
- * IP address without the port, and the node id of its hello; a command-line
+ * IP address without the port, ::ffff:a.b.c.d as a.b.c.d, and the node id
+ * of its hello; a command-line
  * client's id without its process, services/common/client_id.h) the transport
  * of its latest connection to any service of this node, on which service and
  * when (wall clock). Kept in memory (at most HOST_PEERS_MAX, and at most
- * HOST_PEERS_PER_ADDRESS node ids per address: the node id is the peer's
- * unchecked word, so one host naming itself anew on every connection evicts
- * only its own entries; a full history evicts from the address holding the
- * most) and in $SIPC_HOME/state/peers (JSON, 0600, written atomically), so
+ * HOST_PEERS_PER_ADDRESS node ids per source host, an IPv6 /64 being one:
+ * the node id is the peer's unchecked word, so one host naming itself anew
+ * on every connection evicts only its own entries; a full history evicts
+ * from the host holding the most) and in $SIPC_HOME/state/peers (JSON, 0600, written atomically), so
  * that a restart still knows who spoke plaintext. */
 #ifndef SIPCD_PEERS_H
 #define SIPCD_PEERS_H
@@ -16,7 +17,8 @@
 #include <stdio.h>
 
 #define HOST_PEERS_MAX 1024
-/* node ids one address keeps (a host running a few nodes and tools) */
+/* node ids one source host keeps (a host running a few nodes and tools):
+ * an IPv4 address, or an IPv6 /64 (sipc__host_key) */
 #define HOST_PEERS_PER_ADDRESS 16
 
 typedef struct host_peer {

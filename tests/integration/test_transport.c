@@ -790,8 +790,9 @@ static void t_timeouts_logged_once(void **state)
 
 static int count_lines(const tu_log *l, const char *needle, int *reports);
 
-/* A raw connection from source address src to the server at w->addr. */
-static int raw_connect_from(world *w, const char *src)
+/* A raw IPv4 connection from source address src to dst (the server's
+ * listener there, at w->port). */
+static int raw_connect_to(world *w, const char *src, const char *dst)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(fd >= 0);
@@ -799,9 +800,15 @@ static int raw_connect_from(world *w, const char *src)
     inet_pton(AF_INET, src, &s.sin_addr);
     assert_int_equal(bind(fd, (struct sockaddr *)&s, sizeof s), 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
-    inet_pton(AF_INET, w->addr, &a.sin_addr);
+    inet_pton(AF_INET, dst, &a.sin_addr);
     assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     return fd;
+}
+
+/* ... to the server at w->addr. */
+static int raw_connect_from(world *w, const char *src)
+{
+    return raw_connect_to(w, src, w->addr);
 }
 
 /* Runs the loop until the server hangs up on fd (1) or about ms pass (0). */
@@ -898,6 +905,97 @@ static void t_per_host_cap(void **state)
         close(fds[i]);
     for (int i = 0; i < 5; i++)
         close(silent[i]);
+    world_free(w);
+}
+
+/* The per-host cap counts a host by sipc__host_key: a listener on an IPv6
+ * socket sees IPv4 peers as ::ffff:a.b.c.d and names (and counts) them as
+ * a.b.c.d. Past the descriptor slack a newcomer from a host at its cap is
+ * refused without closing that host's oldest opening connection for
+ * nothing. After a burst of many hosts the table shrinks back. */
+static void t_per_host_keys(void **state)
+{
+    (void)state;
+    if (g_mode != SIPC_TLS_OFF)
+        skip(); /* the raw peers speak plaintext */
+    world *w = world_new();
+    w->addr = "::ffff:127.0.87.1";
+    w->max_per_host = 2;
+    w->max_conns = 200;
+    w->hs_timeout_ms = 10000;
+    world_server(w, g_mode, g_pem, "test", 0);
+    sipc_buf b = {0};
+    raw_hello(&b, "holder", "test");
+    int fds[3];
+    for (int i = 0; i < 3; i++) {
+        fds[i] = raw_connect_to(w, "127.0.87.10", "127.0.87.1");
+        assert_int_equal(send(fds[i], b.data, b.len, MSG_NOSIGNAL), (ssize_t)b.len);
+        for (int k = 0; k < 2000 && w->sups < (i < 2 ? i + 1 : 2); k++) {
+            uv_run(&w->loop, UV_RUN_NOWAIT);
+            uv_sleep(1);
+        }
+    }
+    assert_true(hung_up(w, fds[2], 2000));
+    assert_true(tu_log_has(&w->slog, "2 connections open from 127.0.87.10 (limit 2 per host, "));
+    /* a host at its cap with two opening, and no descriptor slack left */
+    int silent[3];
+    for (int i = 0; i < 2; i++)
+        silent[i] = raw_connect_to(w, "127.0.87.11", "127.0.87.1");
+    for (int i = 0; i < 50; i++)
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+    sipc_server_stats st;
+    assert_int_equal(sipc_server_stats_get(w->srv, &st), 0);
+    assert_int_equal(st.conns_opening, 2);
+    w->srv->nconns += 300; /* as if 300 closed ones still held their descriptors */
+    w->srv->nclosing += 300;
+    silent[2] = raw_connect_to(w, "127.0.87.11", "127.0.87.1");
+    assert_true(hung_up(w, silent[2], 2000));
+    w->srv->nconns -= 300;
+    w->srv->nclosing -= 300;
+    assert_int_equal(sipc_server_stats_get(w->srv, &st), 0);
+    assert_int_equal(st.evicted_total, 0);
+    assert_int_equal(st.conns_opening, 2);
+    close(silent[2]);
+    /* with slack, its oldest opening one makes room as before */
+    silent[2] = raw_connect_to(w, "127.0.87.11", "127.0.87.1");
+    assert_true(hung_up(w, silent[0], 2000));
+    assert_int_equal(sipc_server_stats_get(w->srv, &st), 0);
+    assert_int_equal(st.evicted_total, 1);
+    /* 100 hosts at once grow the table; once they are gone it is small again */
+    int many[100];
+    char src[32];
+    for (int i = 0; i < 100; i++) {
+        snprintf(src, sizeof src, "127.0.87.%d", 100 + i);
+        many[i] = raw_connect_to(w, src, "127.0.87.1");
+    }
+    for (int k = 0; k < 2000; k++) {
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+        assert_int_equal(sipc_server_stats_get(w->srv, &st), 0);
+        if (st.conns_opening == 102)
+            break;
+        uv_sleep(1);
+    }
+    assert_int_equal(st.conns_opening, 102);
+    assert_true(w->srv->hosts_cap >= 256);
+    for (int i = 0; i < 100; i++)
+        close(many[i]);
+    for (int k = 0; k < 3000; k++) {
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+        assert_int_equal(sipc_server_stats_get(w->srv, &st), 0);
+        if (st.conns_opening == 2)
+            break;
+        uv_sleep(1);
+    }
+    assert_int_equal(st.conns_opening, 2);
+    assert_int_equal(w->srv->hosts_used, 2);
+    assert_int_equal(w->srv->hosts_cap, 64);
+    sipc_buf_free(&b);
+    close(fds[0]);
+    close(fds[1]);
+    close(fds[2]);
+    close(silent[0]);
+    close(silent[1]);
+    close(silent[2]);
     world_free(w);
 }
 
@@ -2907,6 +3005,7 @@ int main(void)
         cmocka_unit_test(t_silent_connections_evicted),
         cmocka_unit_test(t_full_of_silent_connections),
         cmocka_unit_test(t_per_host_cap),
+        cmocka_unit_test(t_per_host_keys),
         cmocka_unit_test(t_full_counts_open_only),
         cmocka_unit_test(t_shortened_timeout_logged),
         cmocka_unit_test(t_timeouts_logged_once),

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "ipc/addr.h"
 #include "sipc/node.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -1336,6 +1337,44 @@ static void test_layout_appends(void **state)
                     sizeof(uint32_t) < _Alignof(sipc_config));
 }
 
+/* The source host a server's per-host cap and sipcd's peer history count a
+ * connection under: one IPv6 /64 is one host (such a host takes a new
+ * address of it at will), an IPv4-mapped address is its IPv4 one (a
+ * listener on :: sees IPv4 peers so), whatever the spelling. */
+static void test_host_key(void **state)
+{
+    (void)state;
+    char k[64], l[64];
+    sipc__host_key("127.0.87.5:40000", 1, k, sizeof k);
+    assert_string_equal(k, "127.0.87.5");
+    sipc__host_key("[::ffff:127.0.87.5]:40001", 1, k, sizeof k);
+    assert_string_equal(k, "127.0.87.5");
+    sipc__host_key("::ffff:127.0.87.5", 0, k, sizeof k);
+    assert_string_equal(k, "127.0.87.5");
+    sipc__host_key("127.0.87.5", 1, k, sizeof k);
+    assert_string_equal(k, "127.0.87.5");
+    sipc__host_key("[2001:db8:1:2:a::5]:443", 1, k, sizeof k);
+    assert_string_equal(k, "2001:db8:1:2::/64");
+    sipc__host_key("[2001:DB8:1:2:ffff:1:2:3]:9", 1, l, sizeof l);
+    assert_string_equal(k, l);
+    sipc__host_key("[2001:db8:1:3::5]:443", 1, l, sizeof l);
+    assert_string_equal(l, "2001:db8:1:3::/64");
+    sipc__host_key("[::1]:23000", 1, k, sizeof k);
+    assert_string_equal(k, "::/64");
+    /* without the prefix: the whole address, without brackets or port */
+    sipc__host_key("[2001:db8:1:2:a::5]:443", 0, k, sizeof k);
+    assert_string_equal(k, "2001:db8:1:2:a::5");
+    sipc__host_key("2001:db8:1:2:a::5", 0, k, sizeof k);
+    assert_string_equal(k, "2001:db8:1:2:a::5");
+    /* not an address: as it is, without the port */
+    sipc__host_key("pipe:1", 1, k, sizeof k);
+    assert_string_equal(k, "pipe");
+    sipc__host_key("", 1, k, sizeof k);
+    assert_string_equal(k, "");
+    sipc__host_key("[2001:db8::1]:1", 1, k, 4); /* cut, terminated */
+    assert_string_equal(k, "200");
+}
+
 static void test_parse_address(void **state)
 {
     (void)state;
@@ -1395,6 +1434,7 @@ int main(void)
         cmocka_unit_test(test_mode_names),
         cmocka_unit_test(test_parse_address),
         cmocka_unit_test(test_layout_appends),
+        cmocka_unit_test(test_host_key),
         cmocka_unit_test(test_service_settings),
         cmocka_unit_test(test_nodes_default_to_data_port),
         cmocka_unit_test(test_wildcard_self),

@@ -373,6 +373,32 @@ static void t_full_history_evicts_biggest_address(void **state)
     free(ps);
 }
 
+/* One IPv6 host holds a /64 and may take a new address of it for every
+ * connection: its entries count against one bound, so 100 addresses of one
+ * /64 keep HOST_PEERS_PER_ADDRESS, not 100. An IPv4 host seen through a
+ * listener on :: (::ffff:a.b.c.d) is the same entry as seen over IPv4. */
+static void t_ipv6_prefix_one_host(void **state)
+{
+    (void)state;
+    host_peers *ps = fresh();
+    char addr[64];
+    for (int i = 0; i < 100; i++) {
+        snprintf(addr, sizeof addr, "[2001:db8:1:2::%x]:50000", i + 1);
+        host_peers_seen(ps, addr, "forged", 0, "data", T0 + i);
+    }
+    assert_int_equal(ps->n, HOST_PEERS_PER_ADDRESS);
+    host_peers_seen(ps, "[2001:db8:1:3::1]:50000", "other", 0, "data", T0 + 200);
+    assert_int_equal(ps->n, HOST_PEERS_PER_ADDRESS + 1);
+    host_peers_seen(ps, "127.0.87.20:40000", "n2", 0, "data", T0 + 201);
+    host_peers_seen(ps, "[::ffff:127.0.87.20]:40001", "n2", 0, "search", T0 + 202);
+    assert_int_equal(ps->n, HOST_PEERS_PER_ADDRESS + 2);
+    int found = 0;
+    for (int i = 0; i < ps->n; i++)
+        found += !strcmp(ps->p[i].address, "127.0.87.20") && !strcmp(ps->p[i].service, "search");
+    assert_int_equal(found, 1);
+    free(ps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -386,6 +412,7 @@ int main(void)
         cmocka_unit_test(t_state_files_not_through_links),
         cmocka_unit_test(t_forged_hellos_keep_real_peer),
         cmocka_unit_test(t_full_history_evicts_biggest_address),
+        cmocka_unit_test(t_ipv6_prefix_one_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -278,9 +278,11 @@ typedef struct sipc_options {
                                      its peer hears from it. Default 10000, 0 = never
                                      (only idle_timeout_ms closes) */
     uint32_t max_connections_per_host; /* connections one server holds from one
-                                     source address (IP, any port); beyond it a
-                                     new one from that address closes that
-                                     address's oldest still in its handshake
+                                     source host (any port): an IPv4 address
+                                     (also seen as ::ffff:a.b.c.d), or an
+                                     IPv6 /64; beyond it a
+                                     new one from that host closes that
+                                     host's oldest still in its handshake
                                      to make room, or, when all of them are
                                      established, is accepted and closed at
                                      once: one host cannot take every slot.

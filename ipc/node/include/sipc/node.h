@@ -93,7 +93,8 @@ typedef struct sipc_config {
     uint32_t idle_timeout_ms;      /* idle_timeout_ms = close after this long without
                                       receiving anything */
     uint32_t max_connections_per_host; /* max_connections_per_host = per service, from one
-                                        * source address; 0 (default): max_connections / 4 */
+                                        * source host (IPv6: a /64); 0 (default):
+                                        * max_connections / 4 */
 } sipc_config;
 
 /* Defaults, then $home/sipc.conf when it exists. A syntax error, an unknown

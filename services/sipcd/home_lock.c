@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/file_replace.h"
+#include "peers.h"
 
 /* The pid the holder wrote, or 0 when the file names none (yet: it writes
  * it just after locking). */
@@ -88,18 +89,8 @@ int home_lock_take(const char *home, char *err, size_t errlen)
         uid = hs.st_uid;
         gid = hs.st_gid;
     }
-    if (mkdir(dir, 0700) == 0) {
-        if (uid != (uid_t)-1 && chown(dir, uid, gid) != 0) {
-            int e = errno;
-            snprintf(err, errlen, "cannot give %s to the home's owner (uid %ld): %s", dir,
-                     (long)uid, strerror(e));
-            return -e;
-        }
-    } else if (errno != EEXIST) {
-        int e = errno;
-        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(e));
-        return -e;
-    }
+    if (host_state_dir(home, dir, sizeof dir, err, errlen) != 0)
+        return -EACCES;
     /* replaced whole, not written in place: a file left by root (0600) is
      * replaced by the owner's sipcd, which owns state/ */
     char line[32];

@@ -354,7 +354,7 @@ int host_force_strict_take(const char *home)
     return unlink(path) == 0 && file;
 }
 
-int host_force_strict_write(const char *home, char *path, size_t len, char *err, size_t errlen)
+int host_state_dir(const char *home, char *path, size_t len, char *err, size_t errlen)
 {
     snprintf(path, len, "%s/state", home);
     if (mkdir(path, 0700) == 0) {
@@ -376,6 +376,13 @@ int host_force_strict_write(const char *home, char *path, size_t len, char *err,
         snprintf(err, errlen, "%s is not a directory (a symbolic link is not followed)", path);
         return SIPC_ECONFIG;
     }
+    return 0;
+}
+
+int host_force_strict_write(const char *home, char *path, size_t len, char *err, size_t errlen)
+{
+    if (host_state_dir(home, path, len, err, errlen) != 0)
+        return SIPC_ECONFIG;
     force_strict_path(home, path, len);
     char when[32], line[80];
     sipc_rfc3339_format((int64_t)time(NULL) * 1000, 0, when, sizeof when);

@@ -116,9 +116,10 @@ SIPC_EXTERN int sipc_config_set(const char *home, const char *section, const cha
  * file, it is removed), written as sipc_config_set writes (mode and owner
  * kept, a link refused), but only while the file still holds exactly
  * expect_len bytes of expect (what an edit left; NULL: no file): an edit
- * made since by someone else is never undone. 0 with *changed = 0 when put
- * back; 0 with *changed = 1 when the file changed since (left as it is; err
- * says so); SIPC_ECONFIG when it cannot be read or written (*changed 0);
+ * made since by someone else is never undone, nor one made while this
+ * writes (the file is checked to be the one read, or still absent, right
+ * before the rename). 0 with *changed = 0 when put back; 0 with *changed =
+ * 1 when the file changed since (left as it is; err says so); SIPC_ECONFIG when it cannot be read or written (*changed 0);
  * SIPC_EINVAL for a NULL changed. */
 SIPC_EXTERN int sipc_config_put_back(const char *home, const void *expect, size_t expect_len,
                                      const void *old, size_t old_len, int *changed, char *err,

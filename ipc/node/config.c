@@ -870,33 +870,16 @@ static int read_conf(const char *path, char **out, size_t *len, struct stat *st,
     return 0;
 }
 
-int sipc_config_set(const char *home, const char *section, const char *key, const char *value,
-                    char *err, size_t errlen)
+/* One read, edit and replace of sipc_config_set: 1 when the file changed
+ * between the read and the rename (left as it is, to be edited again). */
+static int set_once(const char *home, const char *path, const char *section, const char *key,
+                    const char *value, char *err, size_t errlen)
 {
-    if (!err)
-        errlen = 0; /* no detail wanted: every write below is then empty */
-    if (!section || !key || !value) {
-        snprintf(err, errlen, "cannot set a setting: no section, key or value given");
-        return SIPC_EINVAL;
-    }
-    if (!*section || !*key || strpbrk(section, "[]\r\n") ||
-        strpbrk(key, "=:;#[] \t\r\n") || strpbrk(value, "\r\n")) {
-        snprintf(err, errlen, "cannot set [%s] %s: invalid section, key or value",
-                 section, key);
-        return SIPC_ECONFIG;
-    }
-    if (strlen(key) + 3 + strlen(value) > INI_MAX_LINE - 1) {
-        snprintf(err, errlen, "cannot set [%s] %s: the line would be longer than %d characters",
-                 section, key, INI_MAX_LINE - 1);
-        return SIPC_ECONFIG;
-    }
-    home = sipc_home_resolve(home);
-    char path[1024];
-    snprintf(path, sizeof path, "%s/sipc.conf", home);
-
     char *old;
     size_t oldlen;
-    int r = read_conf(path, &old, &oldlen, NULL, err, errlen);
+    struct stat st;
+    int r = read_conf(path, &old, &oldlen, &st, err, errlen);
+    int had = r == 0;
     if (r < 0)
         return r;
 
@@ -976,8 +959,47 @@ int sipc_config_set(const char *home, const char *section, const char *key, cons
         snprintf(err, errlen, "cannot set [%s] %s: out of memory", section, key);
         return SIPC_ENOMEM;
     }
-    r = replace_conf(home, path, text_out, out_len, 0, NULL, err, errlen);
+    r = replace_conf(home, path, text_out, out_len, 1, had ? &st : NULL, err, errlen);
     free(text_out);
+    return r;
+}
+
+int sipc_config_set(const char *home, const char *section, const char *key, const char *value,
+                    char *err, size_t errlen)
+{
+    if (!err)
+        errlen = 0; /* no detail wanted: every write below is then empty */
+    if (!section || !key || !value) {
+        snprintf(err, errlen, "cannot set a setting: no section, key or value given");
+        return SIPC_EINVAL;
+    }
+    if (!*section || !*key || strpbrk(section, "[]\r\n") ||
+        strpbrk(key, "=:;#[] \t\r\n") || strpbrk(value, "\r\n")) {
+        snprintf(err, errlen, "cannot set [%s] %s: invalid section, key or value",
+                 section, key);
+        return SIPC_ECONFIG;
+    }
+    if (strlen(key) + 3 + strlen(value) > INI_MAX_LINE - 1) {
+        snprintf(err, errlen, "cannot set [%s] %s: the line would be longer than %d characters",
+                 section, key, INI_MAX_LINE - 1);
+        return SIPC_ECONFIG;
+    }
+    home = sipc_home_resolve(home);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/sipc.conf", home);
+
+    /* an edit someone makes between this read and the rename is kept: the
+     * file is read and edited again (a few times, then given up) */
+    int r = 1;
+    for (int i = 0; i < 4 && r == 1; i++)
+        r = set_once(home, path, section, key, value, err, errlen);
+    if (r == 1) {
+        snprintf(err, errlen,
+                 "cannot set [%s] %s: %s kept changing while it was being edited (left as it "
+                 "is): try again",
+                 section, key, path);
+        return SIPC_ECONFIG;
+    }
     return r;
 }
 

@@ -808,6 +808,42 @@ static void test_put_back_edit_meanwhile(void **state)
     rm_home(home);
 }
 
+/* An edit someone makes while sipc_config_set writes is kept too: the set
+ * reads the file again and makes its change in what that edit left. */
+static void test_set_edit_meanwhile(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    char err[512] = "";
+    snprintf(hook_path, sizeof hook_path, "%s/sipc.conf", home);
+    write_conf(home, "[node]\nid = a\n");
+    hook_text = "[node]\nid = operator\n";
+    hook_in_place = 0;
+    assert_int_equal(sipc_config_set(home, "tls", "enable", "1", err, sizeof err), 0);
+    assert_null(hook_text);
+    char *after = read_conf(home);
+    assert_string_equal(after, "[node]\nid = operator\n\n[tls]\nenable = 1\n");
+    free(after);
+    hook_text = "; a note\n";
+    hook_in_place = 1;
+    assert_int_equal(sipc_config_set(home, "tls", "mode", "strict", err, sizeof err), 0);
+    assert_null(hook_text);
+    after = read_conf(home);
+    assert_string_equal(after,
+                        "[node]\nid = operator\n\n[tls]\nenable = 1\n; a note\nmode = strict\n");
+    free(after);
+    /* no file when read, one made meanwhile: edited, not replaced */
+    assert_int_equal(unlink(hook_path), 0);
+    hook_text = "[node]\nid = b\n";
+    hook_in_place = 0;
+    assert_int_equal(sipc_config_set(home, "tls", "enable", "1", err, sizeof err), 0);
+    assert_null(hook_text);
+    after = read_conf(home);
+    assert_string_equal(after, "[node]\nid = b\n\n[tls]\nenable = 1\n");
+    free(after);
+    rm_home(home);
+}
+
 /* A sipc.conf that is a symbolic link is never written through nor replaced
  * by a plain file (it could point anywhere, and a root tlstool edits homes
  * other accounts own): the edit is refused, saying so. */
@@ -1512,6 +1548,7 @@ int main(void)
         cmocka_unit_test(test_set_idempotent),
         cmocka_unit_test(test_put_back),
         cmocka_unit_test(test_put_back_edit_meanwhile),
+        cmocka_unit_test(test_set_edit_meanwhile),
         cmocka_unit_test(test_set_refuses_link),
         cmocka_unit_test(test_set_temporary_not_followed),
         cmocka_unit_test(test_set_replaces_continuation),

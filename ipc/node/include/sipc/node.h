@@ -107,7 +107,9 @@ SIPC_EXTERN int sipc_config_port(const sipc_config *cfg, const char *service);
 /* Sets [section] key = value in $home/sipc.conf, keeping every other line and
  * comment; the file is replaced atomically, with its mode (and, run as root,
  * its owner) kept; a new one is 0644. A sipc.conf that is a symbolic link is
- * refused (SIPC_ECONFIG, err says so), never followed or replaced. A NULL
+ * refused (SIPC_ECONFIG, err says so), never followed or replaced. An edit
+ * someone makes between the read and the rename is kept: the file is read
+ * and edited again (up to 4 times, then SIPC_ECONFIG). A NULL
  * section, key or value is SIPC_EINVAL; an empty or malformed one
  * SIPC_ECONFIG. */
 SIPC_EXTERN int sipc_config_set(const char *home, const char *section, const char *key,

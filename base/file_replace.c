@@ -14,6 +14,8 @@
 #include "base/error_text.h"
 #include "sipc/errno.h"
 
+enum { REPLACE_ANY, REPLACE_SAME, REPLACE_NONE };
+
 /* ".NAME.XXXXXX.tmp": one of this file's temporary names. */
 static int is_own_tmp(const char *entry, const char *name)
 {
@@ -45,8 +47,44 @@ static void remove_stale(const char *dir, const char *name)
     closedir(d);
 }
 
-int sipc__file_replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
-                       gid_t gid, char *err, size_t errlen)
+/* Whether path is still the file was described: the same inode, and its
+ * size, contents' and inode's change times as they were (an edit in place
+ * moves them, a file renamed over it is another inode). */
+static int same_file(const char *path, const struct stat *was)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && st.st_dev == was->st_dev && st.st_ino == was->st_ino &&
+           st.st_size == was->st_size && st.st_mtim.tv_sec == was->st_mtim.tv_sec &&
+           st.st_mtim.tv_nsec == was->st_mtim.tv_nsec && st.st_ctim.tv_sec == was->st_ctim.tv_sec &&
+           st.st_ctim.tv_nsec == was->st_ctim.tv_nsec;
+}
+
+/* The temporary file goes in over path as the caller's condition allows:
+ * 0, -1 (path is not what the condition wants: left alone) or an errno. */
+static int put_in_place(const char *tmp, const char *path, int cond, const struct stat *was)
+{
+    if (cond == REPLACE_ANY)
+        return rename(tmp, path) != 0 ? errno : 0;
+    if (cond == REPLACE_SAME)
+        /* checked as late as can be, after the write and its sync: what
+         * remains is the time between this lstat and the rename */
+        return !same_file(path, was) ? -1 : rename(tmp, path) != 0 ? errno : 0;
+    /* REPLACE_NONE: a file that appeared meanwhile is never replaced */
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno == EEXIST)
+        return -1;
+    if (errno != EINVAL && errno != ENOSYS)
+        return errno;
+    /* a filesystem without it: the check, then the rename */
+    struct stat st;
+    if (lstat(path, &st) == 0)
+        return -1;
+    return rename(tmp, path) != 0 ? errno : 0;
+}
+
+static int replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+                   gid_t gid, int cond, const struct stat *was, char *err, size_t errlen)
 {
     const char *slash = strrchr(path, '/');
     int dirlen = slash ? (int)(slash - path) : 1;
@@ -86,8 +124,16 @@ int sipc__file_replace(const char *path, const void *data, size_t len, mode_t mo
         e = errno;
     if (close(fd) != 0 && !e)
         e = errno;
-    if (!e && rename(tmp, path) != 0)
-        e = errno;
+    if (!e)
+        e = put_in_place(tmp, path, cond, was);
+    if (e == -1) {
+        unlink(tmp);
+        sipc__seterr(err, errlen,
+                     "%s changed while it was being replaced (someone else wrote it meanwhile): "
+                     "it was left as it is",
+                     path);
+        return 1;
+    }
     if (e) {
         unlink(tmp);
         sipc__seterr(err, errlen, "cannot write %s: %s", path, strerror(e));
@@ -107,6 +153,37 @@ int sipc__file_replace(const char *path, const void *data, size_t len, mode_t mo
                      "%s was replaced, but its directory could not be synced (%s): the change "
                      "may be lost if the machine stops now",
                      path, strerror(e));
+        return SIPC_ECONFIG;
+    }
+    return 0;
+}
+
+int sipc__file_replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+                       gid_t gid, char *err, size_t errlen)
+{
+    return replace(path, data, len, mode, uid, gid, REPLACE_ANY, NULL, err, errlen);
+}
+
+int sipc__file_replace_if(const char *path, const struct stat *was, const void *data, size_t len,
+                          mode_t mode, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+    return replace(path, data, len, mode, uid, gid, was ? REPLACE_SAME : REPLACE_NONE, was, err,
+                   errlen);
+}
+
+int sipc__file_remove_if(const char *path, const struct stat *was, char *err, size_t errlen)
+{
+    /* as late as can be; what remains is the time between the lstat and
+     * the unlink */
+    if (!same_file(path, was)) {
+        sipc__seterr(err, errlen,
+                     "%s changed while it was being removed (someone else wrote it meanwhile): "
+                     "it was left as it is",
+                     path);
+        return 1;
+    }
+    if (unlink(path) != 0 && errno != ENOENT) {
+        sipc__seterr(err, errlen, "cannot remove %s: %s", path, strerror(errno));
         return SIPC_ECONFIG;
     }
     return 0;

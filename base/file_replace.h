@@ -5,6 +5,7 @@
 #define SIPC_FILE_REPLACE_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* A temporary file of this name pattern older than this many seconds is
@@ -24,5 +25,19 @@
  * path is then replaced, and err says so. */
 int sipc__file_replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
                        gid_t gid, char *err, size_t errlen);
+/* sipc__file_replace, but only while path is still the file *was describes
+ * (lstat'd or fstat'd when it was read: the same device and inode, size,
+ * modification and change times), checked again right before the rename,
+ * after the write and its sync; with was NULL, only while there is still
+ * no file at path (renameat2's RENAME_NOREPLACE). 1, with err saying that
+ * path changed meanwhile and was left as it is, when it no longer is: an
+ * edit someone made after the caller read the file is never overwritten
+ * (only one made in the moment between that check and the rename could
+ * be). Otherwise as sipc__file_replace. */
+int sipc__file_replace_if(const char *path, const struct stat *was, const void *data, size_t len,
+                          mode_t mode, uid_t uid, gid_t gid, char *err, size_t errlen);
+/* Removes path only while it is still the file *was describes (as above):
+ * 0, 1 (changed meanwhile, left as it is; err says so) or SIPC_ECONFIG. */
+int sipc__file_remove_if(const char *path, const struct stat *was, char *err, size_t errlen);
 
 #endif

@@ -21,6 +21,7 @@
 #include "certs/tool/store.h"
 #include "sipc/errno.h"
 #include "base/error_text.h"
+#include "base/private_dir.h"
 
 char *sipc_store_path(char *out, size_t outlen, const char *home, const char *sub,
                       const char *name)
@@ -34,22 +35,11 @@ char *sipc_store_path(char *out, size_t outlen, const char *home, const char *su
     return out;
 }
 
+/* security/ and its folders: never through a link (a root tlstool would
+ * write the key, and set 0700, wherever it points) */
 static int mkdir_0700(const char *path, char *err, size_t errlen)
 {
-    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-        sipc__seterr(err, errlen, "cannot create %s: %s", path, strerror(errno));
-        return SIPC_ECONFIG;
-    }
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        sipc__seterr(err, errlen, "%s is not a directory", path);
-        return SIPC_ECONFIG;
-    }
-    if ((st.st_mode & 0777) != 0700 && chmod(path, 0700) != 0) {
-        sipc__seterr(err, errlen, "cannot set mode 0700 on %s: %s", path, strerror(errno));
-        return SIPC_ECONFIG;
-    }
-    return 0;
+    return sipc__private_dir(path, (uid_t)-1, (gid_t)-1, err, errlen);
 }
 
 /* The PID of a name write_tmp gives (NAME.tmp.<pid>), or 0. */

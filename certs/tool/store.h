@@ -12,7 +12,9 @@
  *
  * Every file is written to a temporary name in the same directory with mode
  * 0600 (set with fchmod, so the umask does not matter), synced, then renamed
- * over the old one; the directory is synced after. */
+ * over the old one; the directory is synced after. security/ and its
+ * folders are never followed where they are symbolic links: refused
+ * (sipc__private_dir). */
 #ifndef SIPC_CERTS_STORE_H
 #define SIPC_CERTS_STORE_H
 

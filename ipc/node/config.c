@@ -795,9 +795,11 @@ static int line_is_key(const char *l, const char *key)
  * for root (a root tlstool in a home another account owns), the owner of
  * the file it replaces. A link there is refused, never followed: the file
  * it points to could be any, and replacing the link by a file would cut the
- * home off from it unnoticed. */
+ * home off from it unnoticed. check: only while path is still the file
+ * *was describes (was NULL: while there is none), else 1 (left as it is,
+ * err says so). */
 static int replace_conf(const char *home, const char *path, const char *text, size_t len,
-                        char *err, size_t errlen)
+                        int check, const struct stat *was, char *err, size_t errlen)
 {
     if (mkdir(home, 0755) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create %s: %s", home, strerror(errno));
@@ -827,12 +829,16 @@ static int replace_conf(const char *home, const char *path, const char *text, si
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return SIPC_ECONFIG;
     }
+    if (check)
+        return sipc__file_replace_if(path, was, text, len, mode, uid, gid, err, errlen);
     return sipc__file_replace(path, text, len, mode, uid, gid, err, errlen);
 }
 
-/* The whole file as it is now: 0 with *out (malloc'd, *len bytes), 1 when
- * there is none, SIPC_ECONFIG when it cannot be read. */
-static int read_conf(const char *path, char **out, size_t *len, char *err, size_t errlen)
+/* The whole file as it is now: 0 with *out (malloc'd, *len bytes) and, when
+ * st is not NULL, the file read as fstat saw it once read, 1 when there is
+ * none, SIPC_ECONFIG when it cannot be read. */
+static int read_conf(const char *path, char **out, size_t *len, struct stat *st, char *err,
+                     size_t errlen)
 {
     *out = NULL;
     *len = 0;
@@ -850,6 +856,8 @@ static int read_conf(const char *path, char **out, size_t *len, char *err, size_
     while (!bad && (n = fread(buf, 1, sizeof buf, in)) > 0)
         bad = fwrite(buf, 1, n, mem) != n;
     bad |= ferror(in);
+    if (st)
+        bad |= fstat(fileno(in), st) != 0;
     fclose(in);
     if (mem)
         bad |= fclose(mem) != 0;
@@ -862,33 +870,16 @@ static int read_conf(const char *path, char **out, size_t *len, char *err, size_
     return 0;
 }
 
-int sipc_config_set(const char *home, const char *section, const char *key, const char *value,
-                    char *err, size_t errlen)
+/* One read, edit and replace of sipc_config_set: 1 when the file changed
+ * between the read and the rename (left as it is, to be edited again). */
+static int set_once(const char *home, const char *path, const char *section, const char *key,
+                    const char *value, char *err, size_t errlen)
 {
-    if (!err)
-        errlen = 0; /* no detail wanted: every write below is then empty */
-    if (!section || !key || !value) {
-        snprintf(err, errlen, "cannot set a setting: no section, key or value given");
-        return SIPC_EINVAL;
-    }
-    if (!*section || !*key || strpbrk(section, "[]\r\n") ||
-        strpbrk(key, "=:;#[] \t\r\n") || strpbrk(value, "\r\n")) {
-        snprintf(err, errlen, "cannot set [%s] %s: invalid section, key or value",
-                 section, key);
-        return SIPC_ECONFIG;
-    }
-    if (strlen(key) + 3 + strlen(value) > INI_MAX_LINE - 1) {
-        snprintf(err, errlen, "cannot set [%s] %s: the line would be longer than %d characters",
-                 section, key, INI_MAX_LINE - 1);
-        return SIPC_ECONFIG;
-    }
-    home = sipc_home_resolve(home);
-    char path[1024];
-    snprintf(path, sizeof path, "%s/sipc.conf", home);
-
     char *old;
     size_t oldlen;
-    int r = read_conf(path, &old, &oldlen, err, errlen);
+    struct stat st;
+    int r = read_conf(path, &old, &oldlen, &st, err, errlen);
+    int had = r == 0;
     if (r < 0)
         return r;
 
@@ -968,8 +959,47 @@ int sipc_config_set(const char *home, const char *section, const char *key, cons
         snprintf(err, errlen, "cannot set [%s] %s: out of memory", section, key);
         return SIPC_ENOMEM;
     }
-    r = replace_conf(home, path, text_out, out_len, err, errlen);
+    r = replace_conf(home, path, text_out, out_len, 1, had ? &st : NULL, err, errlen);
     free(text_out);
+    return r;
+}
+
+int sipc_config_set(const char *home, const char *section, const char *key, const char *value,
+                    char *err, size_t errlen)
+{
+    if (!err)
+        errlen = 0; /* no detail wanted: every write below is then empty */
+    if (!section || !key || !value) {
+        snprintf(err, errlen, "cannot set a setting: no section, key or value given");
+        return SIPC_EINVAL;
+    }
+    if (!*section || !*key || strpbrk(section, "[]\r\n") ||
+        strpbrk(key, "=:;#[] \t\r\n") || strpbrk(value, "\r\n")) {
+        snprintf(err, errlen, "cannot set [%s] %s: invalid section, key or value",
+                 section, key);
+        return SIPC_ECONFIG;
+    }
+    if (strlen(key) + 3 + strlen(value) > INI_MAX_LINE - 1) {
+        snprintf(err, errlen, "cannot set [%s] %s: the line would be longer than %d characters",
+                 section, key, INI_MAX_LINE - 1);
+        return SIPC_ECONFIG;
+    }
+    home = sipc_home_resolve(home);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/sipc.conf", home);
+
+    /* an edit someone makes between this read and the rename is kept: the
+     * file is read and edited again (a few times, then given up) */
+    int r = 1;
+    for (int i = 0; i < 4 && r == 1; i++)
+        r = set_once(home, path, section, key, value, err, errlen);
+    if (r == 1) {
+        snprintf(err, errlen,
+                 "cannot set [%s] %s: %s kept changing while it was being edited (left as it "
+                 "is): try again",
+                 section, key, path);
+        return SIPC_ECONFIG;
+    }
     return r;
 }
 
@@ -988,7 +1018,8 @@ int sipc_config_put_back(const char *home, const void *expect, size_t expect_len
     snprintf(path, sizeof path, "%s/sipc.conf", home);
     char *now;
     size_t now_len;
-    int r = read_conf(path, &now, &now_len, err, errlen);
+    struct stat st;
+    int r = read_conf(path, &now, &now_len, &st, err, errlen);
     if (r < 0)
         return r;
     /* an edit made since (an operator, another tool) is never undone */
@@ -999,13 +1030,19 @@ int sipc_config_put_back(const char *home, const void *expect, size_t expect_len
         *changed = 1;
         return 0;
     }
+    /* nor one made while this writes: the file must still be the one just
+     * read (or still absent) when the old one goes in */
     if (old)
-        return replace_conf(home, path, old, old_len, err, errlen);
-    if (unlink(path) != 0 && errno != ENOENT) {
-        snprintf(err, errlen, "cannot remove %s: %s", path, strerror(errno));
-        return SIPC_ECONFIG;
+        r = replace_conf(home, path, old, old_len, 1, expect ? &st : NULL, err, errlen);
+    else if (expect)
+        r = sipc__file_remove_if(path, &st, err, errlen);
+    else
+        r = 0; /* no file, and none to put back */
+    if (r == 1) {
+        *changed = 1;
+        return 0;
     }
-    return 0;
+    return r;
 }
 
 void sipc_options_from_config(sipc_options *opts, const sipc_config *cfg)

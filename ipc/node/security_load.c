@@ -12,13 +12,21 @@
 #include "sipc/node.h"
 
 /* node.crt holds the private key: refuse to run with a key others can read,
- * or one another account owns and so could replace (as ssh does), and say
- * the fix. */
+ * or one another account owns and so could replace (as ssh does), or one
+ * reached through a symbolic link (tlstool never makes one, and refuses to
+ * write into one), and say the fix. */
 static int check_private(const char *path, int is_dir, char *err, size_t errlen)
 {
     struct stat st;
-    if (stat(path, &st) != 0)
+    if (lstat(path, &st) != 0)
         return 0; /* a missing file is reported by the loader, with its name */
+    if (S_ISLNK(st.st_mode)) {
+        snprintf(err, errlen,
+                 "%s is a symbolic link, which is not followed: this home's private key stays "
+                 "in the home itself; replace the link by the %s it points to",
+                 path, is_dir ? "directory" : "file");
+        return SIPC_ECONFIG;
+    }
     if (st.st_uid != geteuid() && st.st_uid != 0) {
         snprintf(err, errlen,
                  "%s belongs to another account (uid %u) and holds this home's private key: run "

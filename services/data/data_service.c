@@ -14,6 +14,7 @@
  * to jobs under a mutex; WAL lets them read while the writer writes. */
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "data_service_impl.h"
 #include "data_validate.h"
@@ -327,12 +329,59 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
         if (c == '\0')
             break;
     }
-    struct stat st;
-    if (rc == 0 && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
-        snprintf(err, errlen, "%s: not a directory", dir);
-        rc = SIPC_ECONFIG;
-    }
     free(p);
+    return rc;
+}
+
+/* The directory may be a symbolic link (the database on another disk is an
+ * operator's choice), but what SQLite opens in it must be this account's
+ * alone: the directory owned by it and writable by no other (who could
+ * swap records.db for a link after this check), and records.db, its -wal
+ * and -shm regular files, never links: SQLite would write through one,
+ * wherever it points. */
+static int check_db_dir(const char *dir, char *err, size_t errlen)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", dir,
+                 errno == ENOTDIR ? "not a directory" : strerror(errno));
+        return SIPC_ECONFIG;
+    }
+    struct stat st;
+    int rc = SIPC_ECONFIG;
+    if (fstat(fd, &st) != 0)
+        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+    else if (st.st_uid != geteuid())
+        snprintf(err, errlen,
+                 "%s belongs to another account (uid %u), which could replace the database by "
+                 "a link: the data directory must be the account's that runs the data service "
+                 "(uid %u): `chown -R %u %s`",
+                 dir, (unsigned)st.st_uid, (unsigned)geteuid(), (unsigned)geteuid(), dir);
+    else if (st.st_mode & 022)
+        snprintf(err, errlen,
+                 "%s can be written by other accounts (mode %04o), which could replace the "
+                 "database by a link: `chmod go-w %s`",
+                 dir, (unsigned)(st.st_mode & 07777), dir);
+    else
+        rc = 0;
+    static const char *const files[] = {"records.db", "records.db-wal", "records.db-shm"};
+    for (size_t i = 0; rc == 0 && i < sizeof files / sizeof files[0]; i++) {
+        if (fstatat(fd, files[i], &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue; /* none yet: SQLite makes it */
+        if (S_ISLNK(st.st_mode)) {
+            snprintf(err, errlen,
+                     "%s/%s is a symbolic link, which the data service does not follow: put "
+                     "the file itself there (to keep the database on another disk, link the "
+                     "data directory instead and move records.db, records.db-wal and "
+                     "records.db-shm into the directory it points to)",
+                     dir, files[i]);
+            rc = SIPC_ECONFIG;
+        } else if (!S_ISREG(st.st_mode)) {
+            snprintf(err, errlen, "%s/%s is not a regular file", dir, files[i]);
+            rc = SIPC_ECONFIG;
+        }
+    }
+    close(fd);
     return rc;
 }
 
@@ -361,6 +410,8 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
         return SIPC_EINVAL;
     }
     int rc = make_dirs(dir, err, errlen);
+    if (rc == 0)
+        rc = check_db_dir(dir, err, errlen);
     if (rc != 0)
         return rc;
     sipc_data *d = calloc(1, sizeof *d);

@@ -9,6 +9,7 @@
 
 #include "peers.h"
 #include "base/file_replace.h"
+#include "base/private_dir.h"
 #include "ipc/addr.h"
 #include "services/common/client_id.h"
 #include "rfc3339.h"
@@ -188,11 +189,10 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
-    /* the history names who talks to this node: for its owner only */
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+    /* the history names who talks to this node: for its owner only (state/,
+     * which host_state_dir made at the start) */
+    if (sipc__private_dir(dir, (uid_t)-1, (gid_t)-1, err, errlen) != 0)
         return SIPC_ECONFIG;
-    }
     json_t *list = json_array();
     for (int i = 0; i < ps->n; i++) {
         const host_peer *p = &ps->p[i];
@@ -357,26 +357,16 @@ int host_force_strict_take(const char *home)
 int host_state_dir(const char *home, char *path, size_t len, char *err, size_t errlen)
 {
     snprintf(path, len, "%s/state", home);
-    if (mkdir(path, 0700) == 0) {
-        /* made by root in a home another account owns (root's tlstool): the
-         * home's sipcd, running as that account, must still write state/ */
-        struct stat hs;
-        if (geteuid() == 0 && stat(home, &hs) == 0 && hs.st_uid != 0 &&
-            chown(path, hs.st_uid, hs.st_gid) != 0) {
-            snprintf(err, errlen, "cannot give %s to the home's owner (uid %ld): %s", path,
-                     (long)hs.st_uid, strerror(errno));
-            return SIPC_ECONFIG;
-        }
-    } else if (errno != EEXIST) {
-        snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
-        return SIPC_ECONFIG;
+    /* made by root in a home another account owns (root's tlstool): the
+     * home's sipcd, running as that account, must still write state/ */
+    uid_t uid = (uid_t)-1;
+    gid_t gid = (gid_t)-1;
+    struct stat hs;
+    if (geteuid() == 0 && stat(home, &hs) == 0 && hs.st_uid != 0) {
+        uid = hs.st_uid;
+        gid = hs.st_gid;
     }
-    struct stat st;
-    if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s is not a directory (a symbolic link is not followed)", path);
-        return SIPC_ECONFIG;
-    }
-    return 0;
+    return sipc__private_dir(path, uid, gid, err, errlen);
 }
 
 int host_force_strict_write(const char *home, char *path, size_t len, char *err, size_t errlen)

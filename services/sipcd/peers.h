@@ -93,9 +93,10 @@ json_t *host_peers_guard_json(const host_peers *ps, int window_s, const char *se
 /* Takes it: 1 when it was there as a regular file (it is removed), 0 when
  * not (anything else under its name is removed too). */
 int host_force_strict_take(const char *home);
-/* HOME/state in path: made 0700 when missing (for the home's owner when
- * root makes it), refused when it is not a directory or is a link. 0 or
- * SIPC_ECONFIG with err. */
+/* HOME/state in path (sipc__private_dir): made 0700 when missing (for the
+ * home's owner when root makes it), refused when it is not a directory or
+ * is a link, set to 0700 when its mode is another. 0 or SIPC_ECONFIG with
+ * err. */
 int host_state_dir(const char *home, char *path, size_t len, char *err, size_t errlen);
 /* Writes it (state/ made 0700 when missing, for the home's owner when root
  * makes it; neither state/ nor the file followed as a link): the path in

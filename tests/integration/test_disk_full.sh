@@ -32,7 +32,9 @@ mount -t tmpfs -o size=3m tmpfs "$mnt" || { echo "cannot mount a tmpfs"; exit 1;
 # at exit: the node stops before the tmpfs goes
 at_exit 'if [ -n "${sipcd_pid:-}" ]; then kill -KILL "$sipcd_pid"; wait "$sipcd_pid"; fi 2>/dev/null; umount "$mnt"'
 # only the database is on the small disk (home/data -> the tmpfs): the
-# node's logs must still say what happened
+# node's logs must still say what happened. A linked data directory is
+# allowed (docs/configuration.md, "Symbolic links in the home") because the
+# directory it leads to is this account's and no other can write it (0700)
 home=$work/home
 mkdir -p "$home" "$mnt/data"
 chmod 0700 "$mnt/data"

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -786,6 +787,79 @@ static void t_service_open_and_search(void **state)
     free(home);
 }
 
+/* Which links the data service follows: a linked data directory (the
+ * database on another disk) is opened; a records.db, -wal or -shm that is
+ * a link is refused, and so is a directory other accounts can write or,
+ * run as root, one another account owns; nothing is written where a
+ * refused link points. */
+static void t_db_dir_links(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("datalinks");
+    char real[600], dir[600], victim[600], p[700], err[1024] = "";
+    snprintf(real, sizeof real, "%s/other-disk", home);
+    snprintf(dir, sizeof dir, "%s/data", home);
+    snprintf(victim, sizeof victim, "%s/victim", home);
+    assert_int_equal(mkdir(real, 0700), 0);
+    assert_int_equal(symlink(real, dir), 0);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data *d = NULL;
+    int rc = sipc_data_open(&d, &loop, dir, NULL, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "open: %s\n", err);
+    assert_int_equal(rc, 0);
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    snprintf(p, sizeof p, "%s/records.db", real);
+    struct stat st;
+    assert_int_equal(lstat(p, &st), 0);
+    assert_true(S_ISREG(st.st_mode)); /* the database is where the link points */
+
+    /* a file of the database that is a link: refused, its target untouched */
+    static const char *const files[] = {"records.db", "records.db-wal", "records.db-shm"};
+    char moved[700];
+    snprintf(moved, sizeof moved, "%s/records.db.moved", home);
+    assert_int_equal(rename(p, moved), 0);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        FILE *fp = fopen(victim, "w");
+        assert_non_null(fp);
+        fputs("precious\n", fp);
+        fclose(fp);
+        snprintf(p, sizeof p, "%s/%s", real, files[i]);
+        unlink(p);
+        assert_int_equal(symlink(victim, p), 0);
+        d = NULL;
+        assert_int_equal(sipc_data_open(&d, &loop, dir, NULL, err, sizeof err), SIPC_ECONFIG);
+        assert_null(d);
+        char want[800];
+        snprintf(want, sizeof want, "%s/%s is a symbolic link", dir, files[i]);
+        assert_non_null(strstr(err, want));
+        assert_non_null(strstr(err, "link the data directory instead"));
+        assert_int_equal(stat(victim, &st), 0);
+        assert_int_equal(st.st_size, 9);
+        assert_int_equal(unlink(p), 0);
+    }
+    /* a directory others may write */
+    assert_int_equal(chmod(real, 0777), 0);
+    assert_int_equal(sipc_data_open(&d, &loop, dir, NULL, err, sizeof err), SIPC_ECONFIG);
+    assert_non_null(strstr(err, "can be written by other accounts (mode 0777)"));
+    assert_non_null(strstr(err, "chmod go-w"));
+    assert_int_equal(chmod(real, 0700), 0);
+    /* another account's, when root runs the service */
+    if (geteuid() == 0) {
+        assert_int_equal(chown(real, 4321, 4321), 0);
+        assert_int_equal(sipc_data_open(&d, &loop, dir, NULL, err, sizeof err), SIPC_ECONFIG);
+        assert_non_null(strstr(err, "belongs to another account (uid 4321)"));
+        assert_int_equal(chown(real, 0, 0), 0);
+    }
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    free(home);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -801,6 +875,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_search_content, setup, teardown),
         cmocka_unit_test_setup_teardown(t_reader_and_schema, setup, teardown),
         cmocka_unit_test(t_service_open_and_search),
+        cmocka_unit_test(t_db_dir_links),
     };
     return cmocka_run_group_tests_name("data store", tests, NULL, NULL);
 }

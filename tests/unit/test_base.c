@@ -22,6 +22,7 @@
 #include "base/buf.h"
 #include "base/file_replace.h"
 #include "base/freelist.h"
+#include "base/private_dir.h"
 #include "base/idmap.h"
 #include "base/ratelimit.h"
 #include "base/str_copy.h"
@@ -131,6 +132,64 @@ static int exists(const char *dir, const char *name)
     struct stat st;
     snprintf(p, sizeof p, "%s/%s", dir, name);
     return lstat(p, &st) == 0;
+}
+
+/* A private directory of a home: made 0700 (given to the owner asked for,
+ * run as root), a wider one narrowed, and a symbolic link refused, naming
+ * where it points, with neither the link nor its target changed. */
+static void private_dir_refuses_link(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sipc-test-base-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char p[600], elsewhere[600], err[512] = "";
+    struct stat st;
+    snprintf(p, sizeof p, "%s/made", dir);
+    int root = geteuid() == 0;
+    assert_int_equal(sipc__private_dir(p, root ? 4321 : (uid_t)-1, root ? 4322 : (gid_t)-1, err,
+                                       sizeof err), 0);
+    assert_int_equal(lstat(p, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(st.st_mode & 07777, 0700);
+    if (root)
+        assert_true(st.st_uid == 4321 && st.st_gid == 4322);
+    /* an existing one: its owner kept, a wider mode narrowed */
+    assert_int_equal(chmod(p, 0755), 0);
+    assert_int_equal(sipc__private_dir(p, (uid_t)-1, (gid_t)-1, err, sizeof err), 0);
+    assert_int_equal(lstat(p, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+    /* a link to a directory elsewhere */
+    snprintf(elsewhere, sizeof elsewhere, "%s/elsewhere", dir);
+    assert_int_equal(mkdir(elsewhere, 0755), 0);
+    snprintf(p, sizeof p, "%s/security", dir);
+    assert_int_equal(symlink(elsewhere, p), 0);
+    assert_int_equal(sipc__private_dir(p, (uid_t)-1, (gid_t)-1, err, sizeof err), SIPC_ECONFIG);
+    assert_non_null(strstr(err, p));
+    assert_non_null(strstr(err, "is a symbolic link (to "));
+    assert_non_null(strstr(err, elsewhere));
+    assert_non_null(strstr(err, "replace the link by a directory"));
+    assert_int_equal(lstat(p, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(stat(elsewhere, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0755);
+    /* a dangling one is not made through either */
+    assert_int_equal(unlink(p), 0);
+    assert_int_equal(rmdir(elsewhere), 0);
+    assert_int_equal(symlink(elsewhere, p), 0);
+    assert_int_equal(sipc__private_dir(p, (uid_t)-1, (gid_t)-1, err, sizeof err), SIPC_ECONFIG);
+    assert_non_null(strstr(err, "is a symbolic link"));
+    assert_int_equal(lstat(elsewhere, &st), -1);
+    assert_int_equal(unlink(p), 0);
+    /* a file */
+    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(sipc__private_dir(p, (uid_t)-1, (gid_t)-1, err, sizeof err), SIPC_ECONFIG);
+    assert_non_null(strstr(err, "is not a directory"));
+    assert_int_equal(unlink(p), 0);
+    snprintf(p, sizeof p, "%s/made", dir);
+    assert_int_equal(rmdir(p), 0);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 /* A write killed before its rename leaves ".NAME.XXXXXX.tmp": the next
@@ -455,6 +514,7 @@ int main(void)
         cmocka_unit_test(idmap_shrinks_after_burst),
         cmocka_unit_test(freelist_reuse_and_bound),
         cmocka_unit_test(file_replace_removes_stale_tmp),
+        cmocka_unit_test(private_dir_refuses_link),
         cmocka_unit_test(ratelimit_one_line_per_interval),
         cmocka_unit_test(ratelimit_reports_held_lines),
         cmocka_unit_test(ratelimit_burst),

@@ -721,6 +721,129 @@ static void test_put_back(void **state)
     rm_home(home);
 }
 
+/* Linked with --wrap=fsync: an armed hook runs once, at the next fsync, which
+ * in an edit is its temporary file's, between its read of sipc.conf and the
+ * rename: an operator's edit made just then. */
+int __real_fsync(int fd);
+static char hook_path[700];
+static const char *hook_text;
+static int hook_in_place; /* appended to the file, else a new file renamed over it */
+int __wrap_fsync(int fd);
+int __wrap_fsync(int fd)
+{
+    const char *text = hook_text;
+    hook_text = NULL;
+    if (text) {
+        char tmp[720];
+        snprintf(tmp, sizeof tmp, "%s.op", hook_path);
+        FILE *fp = fopen(hook_in_place ? hook_path : tmp, hook_in_place ? "a" : "w");
+        if (fp) {
+            fputs(text, fp);
+            fclose(fp);
+        }
+        if (!hook_in_place)
+            rename(tmp, hook_path);
+    }
+    return __real_fsync(fd);
+}
+
+/* An edit someone makes while sipc_config_put_back writes (after it read
+ * the file and found what it expected, before its rename) is not
+ * overwritten either: the put-back says the file changed and leaves it. */
+static void test_put_back_edit_meanwhile(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    char err[512] = "";
+    const char *before = "# ops\n[node]\nid = a\n", *op = "[node]\nid = operator\n";
+    snprintf(hook_path, sizeof hook_path, "%s/sipc.conf", home);
+    write_conf(home, before);
+    assert_int_equal(sipc_config_set(home, "tls", "enable", "1", err, sizeof err), 0);
+    char *edited = read_conf(home);
+    /* an editor that writes a new file and renames it over sipc.conf */
+    hook_text = op;
+    hook_in_place = 0;
+    int changed = -1;
+    assert_int_equal(sipc_config_put_back(home, edited, strlen(edited), before, strlen(before),
+                                          &changed, err, sizeof err),
+                     0);
+    assert_null(hook_text); /* the edit was made */
+    assert_int_equal(changed, 1);
+    assert_non_null(strstr(err, "changed while"));
+    assert_non_null(strstr(err, "left as it is"));
+    char *after = read_conf(home);
+    assert_string_equal(after, op);
+    free(after);
+    /* one that writes into the file itself */
+    write_conf(home, edited);
+    hook_text = "; and a note\n";
+    hook_in_place = 1;
+    changed = -1;
+    assert_int_equal(sipc_config_put_back(home, edited, strlen(edited), before, strlen(before),
+                                          &changed, err, sizeof err),
+                     0);
+    assert_null(hook_text);
+    assert_int_equal(changed, 1);
+    after = read_conf(home);
+    assert_non_null(strstr(after, "; and a note\n"));
+    assert_int_equal(strlen(after), strlen(edited) + strlen("; and a note\n"));
+    free(after);
+    /* there was no file after the edit, and one is made meanwhile */
+    assert_int_equal(unlink(hook_path), 0);
+    hook_text = op;
+    hook_in_place = 0;
+    changed = -1;
+    assert_int_equal(
+        sipc_config_put_back(home, NULL, 0, before, strlen(before), &changed, err, sizeof err), 0);
+    assert_null(hook_text);
+    assert_int_equal(changed, 1);
+    after = read_conf(home);
+    assert_string_equal(after, op);
+    free(after);
+    free(edited);
+    /* no temporary file is left behind */
+    char cmd[900];
+    snprintf(cmd, sizeof cmd, "test -z \"$(ls -A '%s' | grep -v '^sipc.conf$')\"", home);
+    assert_int_equal(system(cmd), 0);
+    rm_home(home);
+}
+
+/* An edit someone makes while sipc_config_set writes is kept too: the set
+ * reads the file again and makes its change in what that edit left. */
+static void test_set_edit_meanwhile(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    char err[512] = "";
+    snprintf(hook_path, sizeof hook_path, "%s/sipc.conf", home);
+    write_conf(home, "[node]\nid = a\n");
+    hook_text = "[node]\nid = operator\n";
+    hook_in_place = 0;
+    assert_int_equal(sipc_config_set(home, "tls", "enable", "1", err, sizeof err), 0);
+    assert_null(hook_text);
+    char *after = read_conf(home);
+    assert_string_equal(after, "[node]\nid = operator\n\n[tls]\nenable = 1\n");
+    free(after);
+    hook_text = "; a note\n";
+    hook_in_place = 1;
+    assert_int_equal(sipc_config_set(home, "tls", "mode", "strict", err, sizeof err), 0);
+    assert_null(hook_text);
+    after = read_conf(home);
+    assert_string_equal(after,
+                        "[node]\nid = operator\n\n[tls]\nenable = 1\n; a note\nmode = strict\n");
+    free(after);
+    /* no file when read, one made meanwhile: edited, not replaced */
+    assert_int_equal(unlink(hook_path), 0);
+    hook_text = "[node]\nid = b\n";
+    hook_in_place = 0;
+    assert_int_equal(sipc_config_set(home, "tls", "enable", "1", err, sizeof err), 0);
+    assert_null(hook_text);
+    after = read_conf(home);
+    assert_string_equal(after, "[node]\nid = b\n\n[tls]\nenable = 1\n");
+    free(after);
+    rm_home(home);
+}
+
 /* A sipc.conf that is a symbolic link is never written through nor replaced
  * by a plain file (it could point anywhere, and a root tlstool edits homes
  * other accounts own): the edit is refused, saying so. */
@@ -1424,6 +1547,8 @@ int main(void)
         cmocka_unit_test(test_set_creates_file),
         cmocka_unit_test(test_set_idempotent),
         cmocka_unit_test(test_put_back),
+        cmocka_unit_test(test_put_back_edit_meanwhile),
+        cmocka_unit_test(test_set_edit_meanwhile),
         cmocka_unit_test(test_set_refuses_link),
         cmocka_unit_test(test_set_temporary_not_followed),
         cmocka_unit_test(test_set_replaces_continuation),

@@ -317,6 +317,32 @@ static void t_state_files_not_through_links(void **state)
     free(ps);
 }
 
+/* A state/ that is a symbolic link (to a directory elsewhere, which may
+ * be another account's) is refused by every writer, the history's saves
+ * included: nothing is written where it points. */
+static void t_linked_state_dir(void **state)
+{
+    (void)state;
+    char home[] = "/tmp/test_peers.XXXXXX";
+    assert_non_null(mkdtemp(home));
+    char elsewhere[800], dir[800], path[800], err[800];
+    snprintf(elsewhere, sizeof elsewhere, "%s/elsewhere", home);
+    assert_int_equal(mkdir(elsewhere, 0755), 0);
+    snprintf(dir, sizeof dir, "%s/state", home);
+    assert_int_equal(symlink(elsewhere, dir), 0);
+    assert_int_equal(host_state_dir(home, path, sizeof path, err, sizeof err), SIPC_ECONFIG);
+    assert_non_null(strstr(err, "is a symbolic link"));
+    host_peers *ps = fresh();
+    assert_int_equal(host_peers_load(ps, home, err, sizeof err), 0);
+    host_peers_seen(ps, "127.0.67.3:40000", "c", 0, "data", T0);
+    assert_int_equal(host_peers_save(ps, err, sizeof err), SIPC_ECONFIG);
+    assert_non_null(strstr(err, "is a symbolic link"));
+    assert_int_equal(rmdir(elsewhere), 0); /* still empty */
+    unlink(dir);
+    rmdir(home);
+    free(ps);
+}
+
 /* Plaintext hellos name themselves: one host sending 1,100 of them under
  * made-up node ids in a second keeps at most HOST_PEERS_PER_ADDRESS of
  * them, and the real plaintext peer of another host stays listed, in the
@@ -410,6 +436,7 @@ int main(void)
         cmocka_unit_test(t_cut_off_saved),
         cmocka_unit_test(t_cut_off_ages_out),
         cmocka_unit_test(t_state_files_not_through_links),
+        cmocka_unit_test(t_linked_state_dir),
         cmocka_unit_test(t_forged_hellos_keep_real_peer),
         cmocka_unit_test(t_full_history_evicts_biggest_address),
         cmocka_unit_test(t_ipv6_prefix_one_host),

@@ -107,7 +107,9 @@ SIPC_EXTERN int sipc_config_port(const sipc_config *cfg, const char *service);
 /* Sets [section] key = value in $home/sipc.conf, keeping every other line and
  * comment; the file is replaced atomically, with its mode (and, run as root,
  * its owner) kept; a new one is 0644. A sipc.conf that is a symbolic link is
- * refused (SIPC_ECONFIG, err says so), never followed or replaced. A NULL
+ * refused (SIPC_ECONFIG, err says so), never followed or replaced. An edit
+ * someone makes between the read and the rename is kept: the file is read
+ * and edited again (up to 4 times, then SIPC_ECONFIG). A NULL
  * section, key or value is SIPC_EINVAL; an empty or malformed one
  * SIPC_ECONFIG. */
 SIPC_EXTERN int sipc_config_set(const char *home, const char *section, const char *key,
@@ -116,9 +118,10 @@ SIPC_EXTERN int sipc_config_set(const char *home, const char *section, const cha
  * file, it is removed), written as sipc_config_set writes (mode and owner
  * kept, a link refused), but only while the file still holds exactly
  * expect_len bytes of expect (what an edit left; NULL: no file): an edit
- * made since by someone else is never undone. 0 with *changed = 0 when put
- * back; 0 with *changed = 1 when the file changed since (left as it is; err
- * says so); SIPC_ECONFIG when it cannot be read or written (*changed 0);
+ * made since by someone else is never undone, nor one made while this
+ * writes (the file is checked to be the one read, or still absent, right
+ * before the rename). 0 with *changed = 0 when put back; 0 with *changed =
+ * 1 when the file changed since (left as it is; err says so); SIPC_ECONFIG when it cannot be read or written (*changed 0);
  * SIPC_EINVAL for a NULL changed. */
 SIPC_EXTERN int sipc_config_put_back(const char *home, const void *expect, size_t expect_len,
                                      const void *old, size_t old_len, int *changed, char *err,

@@ -1,0 +1,90 @@
+#!/bin/bash
+# test_store_links.sh TLSTOOL [SIPCD] - tlstool never writes into a symbolic link in
+# a home's security/: a linked security/ (or previous/, trust/, crl/,
+# staged/) is refused with an error that names it, where it points and what
+# to do, and nothing is written, made or re-moded where it points (a root
+# tlstool would otherwise put the key, and mode 0700, anywhere); sipcd does
+# not load a key through one either (it stops before it listens, on
+# $SIPC_TEST_NET.1).
+set -u
+T=${1:?usage: test_store_links.sh path/to/tlstool [path/to/sipcd]}
+SIPCD=${2:-}
+BASE=${SIPC_TEST_NET:-127.0.67}
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init storelinks
+unset SIPC_PFX_PASSWORD SIPC_HOME
+export SIPC_PFX_PASSWORD='Test-Passw0rd!'
+
+run "$T" create -site "$work/a.pfx"
+expect "create a pair" 0 "created"
+run "$T" create -site "$work/b.pfx"
+expect "create another pair" 0 "created"
+
+# the target: a directory another account might own, left exactly as it was
+untouched() { # NAME DIR: DIR still empty, mode 0755
+    if [ -z "$(ls -A "$2")" ] && [ "$(stat -c %a "$2")" = 755 ]; then
+        ok "$1: nothing written where the link points, its mode kept"
+    else
+        not_ok "$1: $2 holds $(ls -A "$2" | tr '\n' ' ')(mode $(stat -c %a "$2"))"
+    fi
+}
+linked() { # HOME SUB: HOME/security/SUB (SUB empty: security itself) a link to a new directory
+    E=$work/elsewhere.$RANDOM
+    mkdir -p "$E"
+    chmod 755 "$E"
+    L=$1/security${2:+/$2}
+    ln -s "$E" "$L"
+}
+
+H=$work/home.sec
+mkdir -p "$H"
+linked "$H" ""
+run "$T" --home "$H" import "$work/a.pfx"
+expect "import refuses a linked security/" 1 \
+    "$L is a symbolic link \(to $E\), which is not followed" "replace the link by a directory"
+untouched "import, linked security/" "$E"
+[ -L "$L" ] && ok "the link stays a link" || bad "the link was replaced"
+run "$T" --home "$H" trust add "$work/a.pfx"
+[ "$RC" != 0 ] && grep -q "$L is a symbolic link" "$OUT" && ok "trust add refuses it too" || bad "trust add: exit $RC"
+untouched "trust add, linked security/" "$E"
+
+for sub in previous trust crl; do
+    H=$work/home.$sub
+    mkdir -p "$H/security"
+    chmod 700 "$H/security"
+    linked "$H" "$sub"
+    run "$T" --home "$H" import "$work/a.pfx"
+    expect "import refuses a linked security/$sub" 1 "$L is a symbolic link \(to $E\)"
+    untouched "import, linked $sub/" "$E"
+    [ ! -e "$H/security/node.crt" ] && ok "import, linked $sub/: no key pair installed" ||
+        bad "import, linked $sub/: node.crt written"
+done
+
+# staged/: made only by a rotation's stage
+H=$work/home.staged
+mkdir -p "$H"
+run "$T" --home "$H" import "$work/a.pfx"
+expect "import into a plain home" 0
+[ "$(stat -c %a "$H/security")" = 700 ] && [ "$(stat -c %a "$H/security/node.crt")" = 600 ] &&
+    ok "security/ 0700, node.crt 0600" || bad "modes $(stat -c %a "$H/security") $(stat -c %a "$H/security/node.crt")"
+linked "$H" staged
+run "$T" --home "$H" rotate stage "$work/b.pfx"
+[ "$RC" != 0 ] && grep -Eq "$L is a symbolic link \(to $E\)" "$OUT" && ok "rotate stage refuses a linked staged/" ||
+    bad "rotate stage with a linked staged/: exit $RC"
+untouched "rotate stage, linked staged/" "$E"
+
+# sipcd: the key is not loaded through a linked security/
+if [ -n "$SIPCD" ]; then
+    H=$work/home.load
+    mkdir -p "$H"
+    run "$T" --home "$H" import "$work/a.pfx"
+    expect "import for sipcd" 0
+    printf '[node]\naddress = %s.1\n[tls]\nenable = 1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' \
+        "$BASE" >"$H/sipc.conf"
+    mv "$H/security" "$work/security.moved"
+    ln -s "$work/security.moved" "$H/security"
+    run timeout -s KILL 20 "$SIPCD" --home "$H"
+    expect "sipcd refuses a linked security/ (exit 78)" 78 \
+        "$H/security is a symbolic link, which is not followed: .*replace the link by the directory"
+fi
+shtest_done

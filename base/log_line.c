@@ -8,9 +8,10 @@
 /* Appends s at out[n], leaving room for the newline; returns the new length.
  * A C0 control or DEL becomes a space (a newline must not split the record);
  * any other byte that is not part of a printable UTF-8 character (a C1
- * control such as CSI, which some terminals act on, or broken UTF-8) becomes
- * \xNN, so that a peer's text cannot drive the terminal of whoever reads
- * the log. A character that does not fit whole is left out. */
+ * control such as CSI, which some terminals act on, an invisible or
+ * text-direction character, or broken UTF-8) becomes \xNN, so that a
+ * peer's text cannot drive the terminal of whoever reads the log nor change
+ * what the line shows. A character that does not fit whole is left out. */
 static size_t put_clean(char *out, size_t n, const char *s)
 {
     static const char hex[] = "0123456789abcdef";

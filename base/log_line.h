@@ -14,8 +14,10 @@
 /* Formats one record stamped with local time now into out (at least
  * SIPC__LOG_LINE_MAX bytes), ending in '\n'; returns its length. C0
  * controls and DEL in category or msg (a newline in a peer's error message,
- * say) become spaces, so nothing can forge or split a line; C1 controls and
- * bytes that are not UTF-8 become \xNN; printable UTF-8 stays as it is. */
+ * say) become spaces, so nothing can forge or split a line; C1 controls,
+ * invisible and text-direction characters (U+202E would show the rest of
+ * the line reversed) and bytes that are not UTF-8 become \xNN, byte by
+ * byte; printable UTF-8 stays as it is (base/utf8_text.h). */
 size_t sipc__log_format(char *out, time_t now, const char *category, const char *level,
                         const char *msg);
 /* Formats one record and writes it with one fwrite (one write(2) on an

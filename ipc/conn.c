@@ -401,11 +401,12 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
         if (heap)
             sipc__hello__free_unpacked(h, NULL);
         (void)sipc__conn_send_error(c, 0, SIPC_EPROTO,
-                                    "your hello's node id or cluster name holds control "
-                                    "characters or bytes that are not UTF-8");
+                                    "your hello's node id or cluster name holds control, "
+                                    "invisible or text-direction characters or bytes that are "
+                                    "not UTF-8");
         sipc__conn_close(c, SIPC_EPROTO,
-                         "peer's hello names its node or cluster with control characters or "
-                         "bytes that are not UTF-8");
+                         "peer's hello names its node or cluster with control, invisible or "
+                         "text-direction characters or bytes that are not UTF-8");
         return SIPC_EPROTO;
     }
     sipc_str_copy(c->peer_node, sizeof c->peer_node, h->node_id);

@@ -602,9 +602,12 @@ static int ctx_name_refused(const sipc_options *o, const char *field, const char
     if (n >= cap)
         return ctx_refuse(o, "options.%s is %zu bytes long, more than the %zu this library keeps "
                              "and sends to peers", field, n, cap - 1);
-    if (!sipc__utf8_printable(v))
-        return ctx_refuse(o, "options.%s holds control characters or bytes that are not UTF-8 "
-                             "(a peer refuses such a hello)", field);
+    char bad[64];
+    long at = sipc__utf8_unprintable(v, bad, sizeof bad);
+    if (at >= 0)
+        return ctx_refuse(o, "options.%s holds %s at byte %ld (a peer refuses a hello naming "
+                             "its node or cluster with control, invisible or text-direction "
+                             "characters or bytes that are not UTF-8)", field, bad, at + 1);
     return 0;
 }
 

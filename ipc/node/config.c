@@ -400,10 +400,13 @@ static int copy_name(char *dst, size_t cap, const char *v, parse_state *ps, cons
         snprintf(ps->err, sizeof ps->err, "%s is too long (max %zu bytes)", what, cap - 1);
         return 0;
     }
-    if (!sipc__utf8_printable(v)) {
+    char bad[64];
+    long at = sipc__utf8_unprintable(v, bad, sizeof bad);
+    if (at >= 0) {
         snprintf(ps->err, sizeof ps->err,
-                 "%s holds a control character or bytes that are not UTF-8 (peers refuse such a "
-                 "name)", what);
+                 "%s holds %s at byte %ld (peers refuse a name with control, invisible or "
+                 "text-direction characters or bytes that are not UTF-8)",
+                 what, bad, at + 1);
         return 0;
     }
     strcpy(dst, v);
@@ -668,12 +671,14 @@ static int on_entry(void *user, const char *section, const char *key, const char
  * (a set [node] id was checked when read). */
 static int default_id_checked(const sipc_config *cfg, const char *path, char *err, size_t errlen)
 {
-    if (sipc__utf8_printable(cfg->node_id))
+    char bad[64];
+    long at = sipc__utf8_unprintable(cfg->node_id, bad, sizeof bad);
+    if (at < 0)
         return 0;
     snprintf(err, errlen,
-             "%s: the host name, [node] id by default, holds a control character or bytes that "
-             "are not UTF-8 (peers refuse such a name): set [node] id",
-             path);
+             "%s: the host name, [node] id by default, holds %s at byte %ld (peers refuse such "
+             "a name): set [node] id",
+             path, bad, at + 1);
     return SIPC_ECONFIG;
 }
 

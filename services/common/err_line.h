@@ -13,8 +13,9 @@
 const char *cli_err_line(char *buf, size_t len, int err, const char *detail);
 
 /* s as it may be shown on a terminal, in out: every byte that is not part of
- * a printable UTF-8 character (C0 and C1 controls, DEL, bytes that are not
- * UTF-8) as \xNN, so that no escape sequence a peer sends reaches it (cut
+ * a printable UTF-8 character (C0 and C1 controls, DEL, invisible and
+ * text-direction characters, bytes that are not UTF-8: base/utf8_text.h) as
+ * \xNN, so that no escape sequence a peer sends reaches it (cut
  * to len). cli_err_line does it to the detail. Returns whether anything was
  * escaped or cut. */
 int cli_shown(const char *s, char *out, size_t len);

@@ -234,11 +234,16 @@ expect "empty [cluster] name: sipcd names the line and the fix" 78 \
 printf '[node]\nid = n\351ud\n' >"$work/bad/sipc.conf"
 run "$BIN/sipcd" --home "$work/bad"
 expect "[node] id not UTF-8: sipcd, a configuration error" 78 \
-    "^sipcd: $work/bad/sipc.conf:2: \[node\] id holds a control character or bytes that are not UTF-8"
+    "^sipcd: $work/bad/sipc.conf:2: \[node\] id holds the byte 0xe9 \(not UTF-8\) at byte 2"
+# one that would show as another node's id ("n1" with a right-to-left override)
+printf '[node]\nid = n1\342\200\256\n' >"$work/bad/sipc.conf"
+run "$BIN/sipcd" --home "$work/bad"
+expect "[node] id with U+202E: sipcd, a configuration error" 78 \
+    "^sipcd: $work/bad/sipc.conf:2: \[node\] id holds U\+202E \(an invisible or text-direction character\) at byte 3"
 printf '[cluster]\nname = r\033v\n' >"$work/bad/sipc.conf"
 run "$BIN/tlstool" --home "$work/bad" check
 expect "[cluster] name with a control: tlstool, its configuration exit" 3 \
-    "$work/bad/sipc.conf:2: \[cluster\] name holds a control character"
+    "$work/bad/sipc.conf:2: \[cluster\] name holds the control character 0x1b"
 printf '[node]\naddress =\n' >"$work/bad/sipc.conf"
 run "$BIN/sipcctl" --home "$work/bad" ping
 expect "empty [node] address: sipcctl, a configuration error" 78 \
@@ -393,10 +398,18 @@ hello_peer() { # CLUSTER-HEX: sipcctl ping to a peer whose hello names it
 hello_peer "$(printf 'a\033]0;x\007\033[2Jb\302\233c' | od -An -v -tx1 | tr -d ' \n')"
 # the library refuses such a hello: nothing of the name reaches the terminal
 if [ "$RC" != 0 ] && ! LC_ALL=C grep -q "$(printf '[\033\007\233]')" "$OUT" &&
-    grep -qF "[SIPC_EPROTO, protocol]: peer's hello names its node or cluster with control characters" "$OUT"; then
+    grep -qF "[SIPC_EPROTO, protocol]: peer's hello names its node or cluster with control, invisible or text-direction characters" "$OUT"; then
     ok "a peer's cluster name with escape sequences: the hello refused, nothing of it shown (exit $RC)"
 else
     bad "a peer's cluster name with escape sequences (exit $RC)"
+fi
+# a name that shows as another ('prod' written backwards after U+202E) is refused alike
+hello_peer "$(printf 'dorp\342\200\256' | od -An -v -tx1 | tr -d ' \n')"
+if [ "$RC" != 0 ] && ! grep -q "$(printf '\342\200\256')" "$OUT" &&
+    grep -qF "peer's hello names its node or cluster with control, invisible or text-direction characters" "$OUT"; then
+    ok "a peer's cluster name with U+202E: the hello refused, nothing of it shown (exit $RC)"
+else
+    bad "a peer's cluster name with U+202E (exit $RC)"
 fi
 hello_peer "$(printf 'L%.0s' $(seq 80) | od -An -v -tx1 | tr -d ' \n')"
 if [ "$RC" = 76 ] && grep -q "; the node's cluster name is longer than 63 bytes ('L\{63\}\.\.\.'), too long to suggest: no home can name it" "$OUT" &&

@@ -212,13 +212,22 @@ static void test_ctx_new_refusals_say_why(void **state)
     ctx_refused(&o, sec, "options.node_id is 199 bytes long");
     sipc_options_init(&o);
     o.cluster = "prod\x1b[2J";
-    ctx_refused(&o, sec, "options.cluster holds control characters");
+    ctx_refused(&o, sec, "options.cluster holds the control character 0x1b at byte 5");
     sipc_options_init(&o);
     o.node_id = "n1\n";
-    ctx_refused(&o, sec, "options.node_id holds control characters");
+    ctx_refused(&o, sec, "options.node_id holds the control character 0x0a at byte 3");
     sipc_options_init(&o);
     o.node_id = "\xff\xfe";
-    ctx_refused(&o, sec, "options.node_id holds control characters or bytes that are not UTF-8");
+    ctx_refused(&o, sec, "options.node_id holds the byte 0xff (not UTF-8) at byte 1 (a peer "
+                         "refuses a hello naming its node or cluster with control, invisible or "
+                         "text-direction characters or bytes that are not UTF-8)");
+    sipc_options_init(&o);
+    o.node_id = "n1\xe2\x80\xae" "2n"; /* shows as "n1n2" */
+    ctx_refused(&o, sec, "options.node_id holds U+202E (an invisible or text-direction "
+                         "character) at byte 3");
+    sipc_options_init(&o);
+    o.cluster = "pr\xe2\x80\x8bod";
+    ctx_refused(&o, sec, "options.cluster holds U+200B");
     sipc_options_init(&o);
     o.node_id = "";
     ctx_refused(&o, sec, "options.node_id is \"\"");
@@ -528,6 +537,9 @@ static void test_names_refused(void **state)
     assert_int_equal(sipc_router_add(r, "s\x1b[2J", "m", h_never, NULL), SIPC_EINVAL);
     assert_int_equal(sipc_router_add(r, "s", "m\n", h_never, NULL), SIPC_EINVAL);
     assert_int_equal(sipc_router_add(r, "s", "m\xff", h_never, NULL), SIPC_EINVAL);
+    /* a name that shows as another: a right-to-left override, a zero-width joiner */
+    assert_int_equal(sipc_router_add(r, "s\xe2\x80\xae", "m", h_never, NULL), SIPC_EINVAL);
+    assert_int_equal(sipc_router_add(r, "s", "m\xe2\x80\x8d", h_never, NULL), SIPC_EINVAL);
     huge[SIPC_NAME_MAX] = '\0'; /* the longest name is fine */
     assert_int_equal(sipc_router_add(r, "calc", huge, h_hello, "long"), 0);
     assert_int_equal(sipc_router_add(r, "calc", "caf\xc3\xa9", h_hello, "utf8"), 0);

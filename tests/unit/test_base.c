@@ -1,6 +1,6 @@
 /* test_base.c - the base layer's containers: the byte buffer (what a partial write left), the
  * id map, spare-block lists and the log rate limiter; the string copy that stands in for
- * snprintf("%s"). */
+ * snprintf("%s"); printable UTF-8 (what names may hold and logs show as they are). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +26,7 @@
 #include "base/idmap.h"
 #include "base/ratelimit.h"
 #include "base/str_copy.h"
+#include "base/utf8_text.h"
 #include "sipc/errno.h"
 
 static void idmap_put_take_grow(void **state)
@@ -505,6 +506,82 @@ static void buf_append_rest_every_skip(void **state)
     }
 }
 
+/* cp as UTF-8 in out (NUL-terminated); its length. */
+static size_t utf8_of(uint32_t cp, char out[5])
+{
+    unsigned char *o = (unsigned char *)out;
+    size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (n == 1)
+        o[0] = (unsigned char)cp;
+    for (size_t i = n - 1; n > 1 && i > 0; i--, cp >>= 6)
+        o[i] = (unsigned char)(0x80 | (cp & 0x3f));
+    if (n > 1)
+        o[0] = (unsigned char)((n == 2 ? 0xc0 : n == 3 ? 0xe0 : 0xf0) | cp);
+    o[n] = 0;
+    return n;
+}
+
+/* Printable: what shows as itself, accented letters, CJK, RTL letters and
+ * visible spaces included. Not printable: controls, broken UTF-8, and what
+ * shows nothing of its own yet changes what is shown (text direction,
+ * zero-width, other default-ignorable characters, line separators). Each
+ * range's edges are checked against its neighbours. */
+static void utf8_printable_classes(void **state)
+{
+    (void)state;
+    static const uint32_t shown[] = {
+        'a', ' ', '~', 0xa0, 0xac, 0xae, 0xe9, 0x34e, 0x350, 0x5d0 /* alef */,
+        0x61b, 0x61d, 0x627 /* Arabic alef */, 0x115e, 0x1161, 0x17b3, 0x17b6, 0x180a,
+        0x1810, 0x200a, 0x2010, 0x2027, 0x202f, 0x205f, 0x2070, 0x3000, 0x3163, 0x3165,
+        0x65e5 /* CJK */, 0xac00 /* Hangul */, 0xfdff, 0xfe10, 0xfefe, 0xff00, 0xff9f,
+        0xffa1, 0xffef, 0xfffc, 0xfffd, 0x1bc9f, 0x1bca4, 0x1d172, 0x1d17b, 0x1f600,
+        0xdffff, 0xe1000, 0xf0000, 0x10ffff,
+    };
+    static const uint32_t hidden[] = {
+        0x80, 0x85, 0x9b, 0x9f, /* C1 controls */
+        0xad, 0x34f, 0x61c, 0x115f, 0x1160, 0x17b4, 0x17b5, 0x180b, 0x180e, 0x180f,
+        0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2028, 0x2029, 0x202a, 0x202b, 0x202c,
+        0x202d, 0x202e, 0x2060, 0x2061, 0x2064, 0x2065, 0x2066, 0x2067, 0x2068, 0x2069,
+        0x206a, 0x206f, 0x3164, 0xfe00, 0xfe0f, 0xfeff, 0xffa0, 0xfff0, 0xfff9, 0xfffb,
+        0x1bca0, 0x1bca3, 0x1d173, 0x1d17a, 0xe0000, 0xe0001, 0xe0041, 0xe0100, 0xe0fff,
+    };
+    char c[5];
+    for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++) {
+        size_t n = utf8_of(shown[i], c);
+        if (sipc__utf8_printable_len((const unsigned char *)c) != n)
+            fail_msg("U+%04X should be printable", (unsigned)shown[i]);
+        assert_int_equal(sipc__utf8_printable(c), 1);
+    }
+    for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++) {
+        utf8_of(hidden[i], c);
+        if (sipc__utf8_printable_len((const unsigned char *)c) != 0)
+            fail_msg("U+%04X should not be printable", (unsigned)hidden[i]);
+        assert_int_equal(sipc__utf8_printable(c), 0);
+    }
+    /* C0, DEL, broken UTF-8 (a lone continuation, a cut character, an
+     * overlong form, a surrogate, past U+10FFFF), the NUL */
+    static const char *const broken[] = {"\x1b", "\x7f", "\x80", "\xe2\x80", "\xc0\xaf",
+                                         "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff", ""};
+    for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++)
+        assert_int_equal(sipc__utf8_printable_len((const unsigned char *)broken[i]), 0);
+    /* names: accented and CJK ones pass, a look-alike or a reordering one
+     * does not, and the first offender is named with its byte offset */
+    assert_true(sipc__utf8_printable("n\xc3\xa9ud-\xe6\x97\xa5\xe6\x9c\xac"));
+    char what[64];
+    assert_int_equal(sipc__utf8_unprintable("n\xc3\xa9ud", what, sizeof what), -1);
+    assert_int_equal(sipc__utf8_unprintable("n1\xe2\x80\xae" "2n", what, sizeof what), 2);
+    assert_string_equal(what, "U+202E (an invisible or text-direction character)");
+    assert_int_equal(sipc__utf8_unprintable("\xc3\xa9n1\xe2\x80\x8b", what, sizeof what), 4);
+    assert_string_equal(what, "U+200B (an invisible or text-direction character)");
+    assert_int_equal(sipc__utf8_unprintable("a\xc2\x9b", what, sizeof what), 1);
+    assert_string_equal(what, "the control character U+009B");
+    assert_int_equal(sipc__utf8_unprintable("ab\x1b[2J", what, sizeof what), 2);
+    assert_string_equal(what, "the control character 0x1b");
+    assert_int_equal(sipc__utf8_unprintable("n\xe9ud", what, sizeof what), 1);
+    assert_string_equal(what, "the byte 0xe9 (not UTF-8)");
+    assert_int_equal(sipc__utf8_unprintable("\xef\xbb\xbfn1", NULL, 0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -521,6 +598,7 @@ int main(void)
         cmocka_unit_test(ratelimit_bounded_table),
         cmocka_unit_test(str_copy_as_snprintf),
         cmocka_unit_test(str_copy_edges),
+        cmocka_unit_test(utf8_printable_classes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

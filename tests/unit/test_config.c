@@ -395,24 +395,42 @@ static void test_bad_values(void **state)
 }
 
 /* [node] id and [cluster] name go to peers in the hello: one that is not
- * printable UTF-8 is a sipc.conf error with its line (sipc_ctx_new refused
+ * printable UTF-8 (an invisible or text-direction character included) is a
+ * sipc.conf error with its line, naming the character and where it is (sipc_ctx_new refused
  * it later, as an internal failure naming options.node_id). */
 static void test_names_printable(void **state)
 {
     (void)state;
     char *home = make_home();
     expect_error(home, "[node]\nid = n\xe9ud\n", 2,
-                 "[node] id holds a control character or bytes that are not UTF-8");
-    expect_error(home, "[node]\nid = n1\x1b[2J\n", 2, "[node] id holds a control character");
+                 "[node] id holds the byte 0xe9 (not UTF-8) at byte 2 (peers refuse a name with "
+                 "control, invisible or text-direction characters or bytes that are not UTF-8)");
+    expect_error(home, "[node]\nid = n1\x1b[2J\n", 2,
+                 "[node] id holds the control character 0x1b at byte 3");
     expect_error(home, "\n[cluster]\nname = r\xc2\x9bv\n", 3,
-                 "[cluster] name holds a control character");
+                 "[cluster] name holds the control character U+009B at byte 2");
     expect_error(home, "\n[cluster]\nname = r\xe9v\n", 3, "[cluster] name holds");
+    /* what would show as another name, or reorder the line it is in: a
+     * text-direction override, an isolate, a zero-width space or joiner, a
+     * BOM, a soft hyphen */
+    expect_error(home, "[node]\nid = n1\xe2\x80\xae" "2n\n", 2,
+                 "[node] id holds U+202E (an invisible or text-direction character) at byte 3");
+    expect_error(home, "[node]\nid = \xe2\x81\xa6n1\xe2\x81\xa9\n", 2, "[node] id holds U+2066");
+    expect_error(home, "[node]\nid = n\xe2\x80\x8b" "1\n", 2, "[node] id holds U+200B");
+    expect_error(home, "\n\n[cluster]\nname = pr\xc2\xad" "od\n", 4,
+                 "[cluster] name holds U+00AD (an invisible or text-direction character) at byte 3");
+    expect_error(home, "[cluster]\nname = \xef\xbb\xbfprod\n", 2, "[cluster] name holds U+FEFF");
+    expect_error(home, "[cluster]\nname = p\xe2\x80\x8drod\n", 2, "[cluster] name holds U+200D");
     sipc_config cfg;
     char err[512] = "";
     assert_int_equal(load_text(home, "[node]\nid = n\xc3\xa9ud\n[cluster]\nname = \xc3\xa9\n",
                                &cfg, err, sizeof err), 0);
     assert_string_equal(cfg.node_id, "n\xc3\xa9ud");
     assert_string_equal(cfg.cluster, "\xc3\xa9");
+    /* CJK, and right-to-left letters themselves, are names like any other */
+    assert_int_equal(load_text(home, "[node]\nid = \xe6\x97\xa5\xe6\x9c\xac-1\n[cluster]\nname = "
+                                     "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d\n", &cfg, err, sizeof err), 0);
+    assert_string_equal(cfg.node_id, "\xe6\x97\xa5\xe6\x9c\xac-1");
     rm_home(home);
 }
 

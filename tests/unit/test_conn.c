@@ -409,8 +409,10 @@ static void t_hello(void **state)
     assert_int_equal(t.down_err, SIPC_EVERSION);
     tc_close(&t);
 
-    /* names with control characters or broken UTF-8 are refused (they
-     * would reach logs and terminals); other UTF-8 is a name like any */
+    /* names with control characters, broken UTF-8, or characters that
+     * reorder or hide what is shown are refused (they would reach logs and
+     * terminals, or pass for another node's name); other UTF-8 is a name
+     * like any */
     static const struct {
         const char *node, *cluster;
         int err;
@@ -418,6 +420,9 @@ static void t_hello(void **state)
                  {"peer", "te\nst", SIPC_EPROTO},
                  {"peer\xc2\x9b", "test", SIPC_EPROTO}, /* C1 CSI */
                  {"peer", "caf\xc3", SIPC_EPROTO},       /* cut UTF-8 */
+                 {"n1\xe2\x80\xae" "2n", "test", SIPC_EPROTO}, /* U+202E: shows as n1n2 */
+                 {"peer", "te\xe2\x80\x8bst", SIPC_EPROTO},      /* zero width space */
+                 {"\xe6\x97\xa5\xe6\x9c\xac", "test", 0},    /* CJK */
                  {"pr\xc3\xbc" "fung", "test", 0}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         tc_open(&t, NULL);
@@ -434,7 +439,7 @@ static void t_hello(void **state)
         if (names[i].err) {
             env = peer_expect(&t, SIPC__KIND__ERROR, 0);
             assert_int_equal(env->status, SIPC_EPROTO);
-            assert_non_null(strstr(env->message, "control characters"));
+            assert_non_null(strstr(env->message, "control, invisible or text-direction characters"));
             sipc__envelope__free_unpacked(env, NULL);
             assert_int_equal(t.ups, 0);
             assert_int_equal(t.down_err, SIPC_EPROTO);

@@ -4,6 +4,7 @@
  * and a context's log_level, below which nothing reaches its sink.
  * Linked with --wrap=realloc: fail_realloc makes the library's buffers
  * (ipc/node/log.c's held lines) fail to grow. */
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <regex.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -825,6 +827,81 @@ static void test_ctx_lines_per_node(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* A connection from 127.0.70.2 to a plaintext server listening on address
+ * whose first frame is a connection-level ERROR with msg: the server's log
+ * file (a node's log, ipc/node/log.c), read back. */
+static char *log_of_peer_error(const char *address, const char *msg)
+{
+    char *dir = make_dir();
+    char d1[9], d2[9];
+    today(d1);
+    sipc_logger *lg;
+    assert_int_equal(sipc_logger_open(&lg, dir, "Peer", 0, SIPC_LOG_DEBUG), 0);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_security *sec;
+    sipc_ctx *ctx = plain_ctx(&loop, sipc_logger_sink, lg, &sec);
+    sipc_router *router;
+    assert_int_equal(sipc_router_new(&router), 0);
+    sipc_server *srv;
+    assert_int_equal(sipc_server_listen(&srv, ctx, "text", address, 0, router), 0);
+
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.70.2", &a.sin_addr);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    inet_pton(AF_INET, "127.0.70.1", &a.sin_addr);
+    a.sin_port = htons((uint16_t)sipc_server_port(srv));
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    /* version 1, kind ERROR, request id 0, status -1 (zigzag 1), message */
+    size_t mlen = strlen(msg);
+    assert_true(mlen < 100);
+    unsigned char frame[128] = {0, 0, 0, 0, 0x08, 1, 0x10, 5, 0x30, 1, 0x3a, (unsigned char)mlen};
+    memcpy(frame + 12, msg, mlen);
+    size_t len = 12 + mlen;
+    frame[3] = (unsigned char)(len - 4);
+    assert_int_equal(send(fd, frame, len, MSG_NOSIGNAL), (ssize_t)len);
+    sipc_server_stats st = {0};
+    for (int i = 0; i < 3000; i++) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        assert_int_equal(sipc_server_stats_get(srv, &st), 0);
+        if (st.accepted_total == 1 && st.handshake_failures_total == 1)
+            break;
+        usleep(1000);
+    }
+    close(fd);
+    int closed = 0;
+    sipc_ctx_close(ctx, ctx_closed, &closed);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_true(closed);
+    sipc_router_free(router);
+    sipc_security_release(sec);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    sipc_logger_close(lg);
+    today(d2);
+    char *text = read_log(dir, "Peer", d1, d2);
+    assert_non_null(text);
+    check_lines(text);
+    rm_dir(dir);
+    return text;
+}
+
+/* A peer's text that would reorder or hide what a log line shows (U+202E
+ * RIGHT-TO-LEFT OVERRIDE, the isolates U+2066 and U+2069, a zero-width
+ * space) reaches the node's log file as \xNN, byte by byte; "café" stays. */
+static void test_peer_text_in_log_file(void **state)
+{
+    (void)state;
+    char *text = log_of_peer_error("127.0.70.1", "caf\xc3\xa9 \xe2\x80\xae" "gnp.exe "
+                                                 "\xe2\x81\xa6x\xe2\x81\xa9 \xe2\x80\x8b" "end");
+    if (!strstr(text, "says: caf\xc3\xa9 \\xe2\\x80\\xaegnp.exe \\xe2\\x81\\xa6x\\xe2\\x81\\xa9 "
+                      "\\xe2\\x80\\x8bend\n") ||
+        strstr(text, "\xe2\x80\xae") || strstr(text, "\xe2\x80\x8b"))
+        fail_msg("the peer's text is not escaped in the log:\n%s", text);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -836,6 +913,7 @@ int main(void)
         cmocka_unit_test(test_long_message_and_null),
         cmocka_unit_test(test_one_line_per_record),
         cmocka_unit_test(test_c1_and_broken_utf8),
+        cmocka_unit_test(test_peer_text_in_log_file),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_level_names),
         cmocka_unit_test(test_buffered_writes),

@@ -174,7 +174,9 @@ typedef struct sipc_router sipc_router;
 typedef struct sipc_options {
     const char *node_id;          /* copied; default "node". 1 to 63 bytes of
                                      printable UTF-8 (no control characters,
-                                     which a peer's hello check refuses) */
+                                     nor invisible or text-direction ones
+                                     such as U+200B or U+202E, which a
+                                     peer's hello check refuses) */
     const char *cluster;          /* copied; default "sipc". The same rule: a
                                      peer compares the whole name, so a longer
                                      one is refused, never cut */
@@ -397,7 +399,9 @@ SIPC_EXTERN void sipc_router_free(sipc_router *r);
 /* Replaces an existing handler for the same pair. Strings are copied.
  * SIPC_EINVAL for a name that is empty, longer than SIPC_NAME_MAX or not
  * printable UTF-8 (a control character, which a call could not name in a
- * log line, or a byte that is not UTF-8). */
+ * log line, an invisible or text-direction character such as U+200B or
+ * U+202E, with which a name could show as another, or a byte that is not
+ * UTF-8). */
 SIPC_EXTERN int sipc_router_add(sipc_router *r, const char *service, const char *method, sipc_handler_fn fn,
                     void *arg);
 
@@ -652,7 +656,8 @@ SIPC_EXTERN int sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_chann
 /* Call service.method with payload. Calls made while the channel is not up
  * wait for it (up to their deadline). A name that is empty or longer than
  * SIPC_NAME_MAX is SIPC_EINVAL (no router holds one); one that holds a
- * control character is sent, and answered SIPC_ENOMETHOD. timeout_ms 0 means the default of 30 s.
+ * control, invisible or text-direction character is sent, and answered
+ * SIPC_ENOMETHOD. timeout_ms 0 means the default of 30 s.
  * Many calls may be in flight; replies may come in any order. cb runs once,
  * with the reply or the error; it may be NULL (the outcome is then not
  * reported: for a message without an answer, sipc_send is cheaper).

@@ -334,20 +334,33 @@ static char *put_decimal(char *p, unsigned v)
 
 /* s->peer: "ip:port" or "[v6]:port" of sa ("" for another family). IPv4 is
  * written by hand, the same text as inet_ntop and "%s:%d": every connection
- * names its peer, and the two printf passes cost ~20 times more. */
+ * names its peer, and the two printf passes cost ~20 times more. An
+ * IPv4-mapped IPv6 address (::ffff:a.b.c.d, how a listener on :: sees an
+ * IPv4 peer) is written as its IPv4 address, as the per-host counts and the
+ * peer history name that host: its log lines, status and peer info agree. */
 static void set_peer(sipc_stream *s, const struct sockaddr *sa)
 {
     char ip[INET6_ADDRSTRLEN] = "";
     s->peer[0] = '\0';
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
-        const uint8_t *b = (const uint8_t *)&a->sin_addr.s_addr; /* network order */
+    const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)sa;
+    if (sa->sa_family == AF_INET ||
+        (sa->sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))) {
+        const uint8_t *b; /* network order */
+        uint16_t port;
+        if (sa->sa_family == AF_INET) {
+            const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+            b = (const uint8_t *)&a->sin_addr.s_addr;
+            port = a->sin_port;
+        } else {
+            b = a6->sin6_addr.s6_addr + 12;
+            port = a6->sin6_port;
+        }
         char *p = s->peer; /* at most "255.255.255.255:65535", 22 of its 64 bytes */
         for (int i = 0; i < 4; i++) {
             p = put_decimal(p, b[i]);
             *p++ = i < 3 ? '.' : ':';
         }
-        *put_decimal(p, ntohs(a->sin_port)) = '\0';
+        *put_decimal(p, ntohs(port)) = '\0';
     } else if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
         uv_ip6_name(a, ip, sizeof ip);

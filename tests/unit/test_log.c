@@ -902,6 +902,18 @@ static void test_peer_text_in_log_file(void **state)
     free(text);
 }
 
+/* A listener on an IPv6 socket sees an IPv4 peer as ::ffff:a.b.c.d; its
+ * lines name it a.b.c.d, as the per-host counts and the peer history do. */
+static void test_mapped_peer_named_ipv4(void **state)
+{
+    (void)state;
+    char *text = log_of_peer_error("::ffff:127.0.70.1", "bye");
+    if (!strstr(text, " Transport.Conn WARN Connection from 127.0.70.2:") ||
+        !strstr(text, ": peer 127.0.70.2:") || strstr(text, "ffff:127.0.70.2"))
+        fail_msg("the log does not name the peer 127.0.70.2:\n%s", text);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -914,6 +926,7 @@ int main(void)
         cmocka_unit_test(test_one_line_per_record),
         cmocka_unit_test(test_c1_and_broken_utf8),
         cmocka_unit_test(test_peer_text_in_log_file),
+        cmocka_unit_test(test_mapped_peer_named_ipv4),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_level_names),
         cmocka_unit_test(test_buffered_writes),

@@ -480,7 +480,9 @@ typedef uint64_t sipc_call_id;
 /* ------------------------------------------------------------- servers */
 
 typedef struct sipc_peer_info {
-    char address[64];        /* "ip:port" of the remote end */
+    char address[64];        /* "ip:port" of the remote end ("[v6]:port";
+                                an IPv4 peer of a listener on :: as
+                                "a.b.c.d:port", not its ::ffff: form) */
     int tls;                 /* 1 if this connection is TLS */
     char tls_version[16];    /* "TLSv1.2" */
     char tls_cipher[64];     /* e.g. "ECDHE-ECDSA-AES128-GCM-SHA256" */

@@ -375,7 +375,7 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
              "pair in the home whose tag `tlstool status` shows as TAG, or, if that home holds "
              "it already, run one command from that home once this node speaks TLS "
              "(permissive); its next TLS connection to this node clears it), or "
-             "reload with --force",
+             "reload with --force, which goes strict anyway and cuts them off",
              text);
     return 1;
 }

@@ -61,9 +61,11 @@ static int strict_later(const opts *o, const sipc_config *cfg)
             char text[1500];
             host_peers_text(list, total < 8 ? total : 8, total, now, text, sizeof text);
             printf("warning: peers still speaking plaintext to this node: %s; %s\n", text,
-                   o->force ? "--force: the node goes strict at its next start or reload anyway"
+                   o->force ? "--force: the node goes strict at its next start or reload anyway "
+                              "and cuts them off"
                             : "the node refuses to go strict until they use TLS (enable TLS "
-                              "there first) or --force is given");
+                              "there first), or --force is given, with which it goes strict "
+                              "anyway and cuts them off");
         }
     }
     free(ps);

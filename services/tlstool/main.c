@@ -95,9 +95,10 @@ static const cli_opt CHECK_OPTS[] = {
     RELOAD_FLAG,                                                                               \
     FLAG("force", force, "going strict while peers still speak plaintext (the node's\n"         \
          "guard, [tls] strict_guard_window): with --reload the node goes\n"                     \
-         "strict anyway; without it, a one-shot override (state/force-strict)\n"                \
-         "for the next start or reload of sipcd (shown by `tlstool status`;\n"                  \
-         "disable and mode permissive remove it)")
+         "strict anyway and cuts those peers off; without it, a one-shot\n"                     \
+         "override (state/force-strict) for the next start or reload of\n"                      \
+         "sipcd (shown by `tlstool status`; disable and mode permissive\n"                      \
+         "remove it)")
 
 static const cli_opt ENABLE_OPTS[] = {
     STR("mode", "permissive|strict", mode, "set [tls] mode too (default: keep the configured "

@@ -173,7 +173,7 @@ wait_for 5 listed b && ok "B (no pair) calls A in plaintext: A's guard lists it"
 r0=$(refusals)
 tt mode strict --reload >"$work/r1.out" 2>&1
 rc=$?
-if [ "$rc" = 12 ] && grep -q "reload refused: going strict would cut off peers still speaking plaintext: [0-9.]* (node b) [0-9]* s ago on the [a-z]* service; enable TLS there first (a sipcctl named '... home TAG': import the cluster's key pair in the home whose tag \`tlstool status\` shows as TAG, or, if that home holds it already, run one command from that home once this node speaks TLS (permissive); its next TLS connection to this node clears it), or reload with --force" "$work/r1.out"; then
+if [ "$rc" = 12 ] && grep -q "reload refused: going strict would cut off peers still speaking plaintext: [0-9.]* (node b) [0-9]* s ago on the [a-z]* service; enable TLS there first (a sipcctl named '... home TAG': import the cluster's key pair in the home whose tag \`tlstool status\` shows as TAG, or, if that home holds it already, run one command from that home once this node speaks TLS (permissive); its next TLS connection to this node clears it), or reload with --force, which goes strict anyway and cuts them off$" "$work/r1.out"; then
     ok "tlstool mode strict --reload: refused (exit 12), B named with when and where"
 else
     not_ok "mode strict --reload not refused (exit $rc)"; cat "$work/r1.out"
@@ -259,7 +259,7 @@ f="$work/a/state/peers"
     jq -e '[.peers[] | select(.node == "c" and .tls == false)] | length == 1' "$f" >/dev/null &&
     ok "state/peers: 0600 in a 0700 state/, C recorded as plaintext" || { not_ok "history file"; ls -la "$work/a/state"; cat "$f"; }
 tt mode strict >"$work/m.out" 2>&1
-grep -q "warning: peers still speaking plaintext to this node: [0-9.]* (node c)" "$work/m.out" &&
+grep -q "warning: peers still speaking plaintext to this node: [0-9.]* (node c) .*; the node refuses to go strict until they use TLS (enable TLS there first), or --force is given, with which it goes strict anyway and cuts them off$" "$work/m.out" &&
     ok "tlstool mode strict (no --reload) warns from the home's history" || { not_ok "tlstool warning"; cat "$work/m.out"; }
 start_a
 log | grep -q "Service.Guard ERROR \[tls\] mode = strict, but going strict would cut off peers still speaking plaintext: [0-9.]* (node c) .*starting in permissive mode instead.*tlstool mode strict --force" &&

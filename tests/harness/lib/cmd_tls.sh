@@ -16,7 +16,10 @@ healthy in its new mode before the next:
            home), rotate commit --reload node by node, rotate finish --reload
            on every node; the new pair becomes DIR/cluster.pfx
 A node that refuses (the strict guard: a peer still speaks plaintext) stops
-the procedure there, with its reason (exit 1); nothing is forced. A node that
+the procedure there, with its reason (exit 1); nothing is forced. After a
+refusal by the guard it says what to do: TLS on the peers it names, or, only
+to cut them off, tlstool mode strict --reload --force on that node (what it
+does is said there, and in docs/operator-guide.md 1.5). A node that
 dies or is SIGSTOPped meanwhile stops it at once (exit 69), naming that node
 and the links it took down ("stopped after n1: n3 is not running (pid N
 exited); n1 runs permissive but its links to n3 are down").

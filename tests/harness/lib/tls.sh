@@ -2,7 +2,8 @@
 # operator's own commands (docs/operator-guide.md 1.5, 1.7, 1.8): tlstool on
 # each node's home with --reload, then a wait until that node is healthy in
 # the new mode before the next one. A refusal by a node (the strict guard,
-# tlstool exit 12) stops the procedure where it is: nothing is forced.
+# tlstool exit 12) stops the procedure where it is: nothing is forced; after
+# the strict guard's, what to do is said (sc_tls_guard_advice).
 
 SC_TLS_STEP_WAIT=${SC_TLS_STEP_WAIT:-30}  # seconds a node may take to be healthy after a step
 SC_TLS_QUIET_WAIT=${SC_TLS_QUIET_WAIT:-60} # seconds to wait for plaintext to go before strict
@@ -87,6 +88,27 @@ sc_tls_step_failed() {
 # healthy without its links to it.
 sc_tls_step_settled() { sc_node_healthy "$1" "$2" || [ -n "$(sc_tls_dead_nodes)" ]; }
 
+# sc_tls_guard_advice NODE: what to do when NODE's strict guard refused to go
+# strict (docs/operator-guide.md 1.5, "The strict guard"): TLS on the peers it
+# names, or, for peers meant to be cut off, the override with what it does.
+sc_tls_guard_advice() {
+    local n=$1 ns cmd
+    ns=$(sc_node netns "$n")
+    cmd="$SC_BIN/tlstool --home $(sc_node home "$n") mode strict --reload --force"
+    [ -n "$ns" ] && [ "$ns" != null ] && cmd="ip netns exec $ns $cmd"
+    sc_err "$n's strict guard refused: the peers named above spoke plaintext to it within its [tls] strict_guard_window."
+    sc_err "Either give each of them TLS as the node's message says (a node: TLS on, permissive; a sipcctl: the cluster's"
+    sc_err "pair in its home): its next TLS connection to $n clears it at once; one gone for good stops counting once the"
+    sc_err "window has passed since its last connection. Then run the same command again: it skips the nodes already done."
+    sc_err "Or, only if those peers are to be cut off (retired hosts, clients that will never get the cluster's pair):"
+    sc_err "  $cmd"
+    sc_err "goes strict anyway and cuts the listed peers off: $n refuses every new plaintext connection of theirs"
+    sc_err "(those open now last until they close); each service logs 'Reload forced'. Sent over TLS, as from"
+    sc_err "$n's home, it acknowledges them: they no longer hold $n back, and a restart within the window stays"
+    sc_err "strict; one that connects again over plaintext, or a plaintext peer never seen before, holds it back"
+    sc_err "as before. Then run the same command again; the nodes after $n may name the same peers."
+}
+
 # sc_tls_apply NODE WANT-MODE DESCRIPTION TLSTOOL-ARGS...: one step on one node.
 # Returns 0, or exits: SC_EX_CHECK when the node refused (its reason printed),
 # SC_EX_UNAVAILABLE when a node is dead, it could not be asked or did not
@@ -105,8 +127,12 @@ sc_tls_apply() {
     12)
         sc_err "stopped at $n: the node refused the reload (tlstool exit 12); nothing was forced."
         sc_err "$n keeps running as before (its sipc.conf has the change: a later reload or restart applies it"
-        sc_err "once the node accepts it); the nodes before $n are changed, those after are not. Fix the cause"
-        sc_err "named above and run the same command again: it skips the nodes already done"
+        sc_err "once the node accepts it); the nodes before $n are changed, those after are not."
+        if grep -q 'going strict would cut off peers still speaking plaintext' <<<"$out"; then
+            sc_tls_guard_advice "$n"
+        else
+            sc_err "Fix the cause named above and run the same command again: it skips the nodes already done"
+        fi
         exit "$SC_EX_CHECK"
         ;;
     13)

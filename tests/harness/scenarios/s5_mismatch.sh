@@ -92,6 +92,25 @@ grep -E '^\[|stopped|refused' "$work/roll1.out" | cut -c1-260
 [ "$rc" = 1 ] && grep -q "stopped at n1: the node refused the reload (tlstool exit 12); nothing was forced" "$work/roll1.out" &&
     grep -q "reload refused: going strict would cut off peers still speaking plaintext: .*(node legacy)" "$work/roll1.out" &&
     ok "exit 1: stopped at n1, whose guard names the legacy node; nothing forced" || { not_ok "rolling enable with a plaintext peer (exit $rc)"; cat "$work/roll1.out"; }
+# then what to do, as the operator guide says (1.5): TLS on the peers named,
+# or, to cut them off, the override on n1 with what it does and what it risks
+cat >"$work/advice.want" <<EOF
+sipc-cluster: error: n1's strict guard refused: the peers named above spoke plaintext to it within its [tls] strict_guard_window.
+sipc-cluster: error: Either give each of them TLS as the node's message says (a node: TLS on, permissive; a sipcctl: the cluster's
+sipc-cluster: error: pair in its home): its next TLS connection to n1 clears it at once; one gone for good stops counting once the
+sipc-cluster: error: window has passed since its last connection. Then run the same command again: it skips the nodes already done.
+sipc-cluster: error: Or, only if those peers are to be cut off (retired hosts, clients that will never get the cluster's pair):
+sipc-cluster: error:   $(jq -r .bin "$CL/cluster.json")/tlstool --home $(node_home n1) mode strict --reload --force
+sipc-cluster: error: goes strict anyway and cuts the listed peers off: n1 refuses every new plaintext connection of theirs
+sipc-cluster: error: (those open now last until they close); each service logs 'Reload forced'. Sent over TLS, as from
+sipc-cluster: error: n1's home, it acknowledges them: they no longer hold n1 back, and a restart within the window stays
+sipc-cluster: error: strict; one that connects again over plaintext, or a plaintext peer never seen before, holds it back
+sipc-cluster: error: as before. Then run the same command again; the nodes after n1 may name the same peers.
+EOF
+sed -n "/^sipc-cluster: error: n1's strict guard refused/,\$p" "$work/roll1.out" >"$work/advice.got"
+diff "$work/advice.want" "$work/advice.got" >"$work/advice.diff" &&
+    ok "the refusal says what to do: TLS on the peers, or tlstool mode strict --reload --force on n1 and what it does" ||
+    { not_ok "the advice after the guard's refusal"; cat "$work/advice.diff"; }
 [ "$(ctl status --node "$(node_addr n1)" --json | jq -r .tls.mode)" = permissive ] &&
     ok "n1 stays permissive (serving the legacy node)" || not_ok "n1's mode after the refusal"
 

@@ -1078,6 +1078,40 @@ static void t_paused_idle_says_why(void **state)
     tc_close(&t);
 }
 
+/* This side's loop did not run for longer than idle_timeout_ms (a handler
+ * that blocked it, a stopped process) while the peer's frame waited unread:
+ * the frame is read before the idle close judges; a peer that sent nothing
+ * is still closed, once the loop has looked. */
+static void t_idle_after_stall(void **state)
+{
+    (void)state;
+    sipc_options o;
+    sipc_options_init(&o);
+    o.keepalive_ms = 0;
+    o.idle_timeout_ms = 200;
+    tc t;
+    int never = 0;
+    tc_up(&t, &o);
+    sipc_env_out ping = {.kind = SIPC__KIND__PING, .request_id = 5};
+    peer_send(&t, &ping);
+    usleep(400 * 1000);
+    spin_until(&t, &never, 20);
+    assert_int_equal(t.downs, 0);
+    peer_expect_free(&t, SIPC__KIND__PONG, 5);
+    uint64_t t0 = uv_now(&t.loop);
+    spin_until(&t, &t.downs, 2000);
+    assert_int_equal(t.down_err, SIPC_EIDLE);
+    assert_true(uv_now(&t.loop) - t0 >= 150);
+    tc_close(&t);
+
+    /* nothing waiting: the stall ends in the idle close */
+    tc_up(&t, &o);
+    usleep(400 * 1000);
+    spin_until(&t, &t.downs, 100);
+    assert_int_equal(t.down_err, SIPC_EIDLE);
+    tc_close(&t);
+}
+
 /* An answer larger than the peer's max_frame (its hello says it) fails that
  * call alone: sipc_respond says SIPC_ETOOBIG, the caller gets an ERROR with
  * the size and the limit, the connection goes on. */
@@ -1325,7 +1359,8 @@ int main(void)
         cmocka_unit_test(t_call_deadline), cmocka_unit_test(t_close_pending),
         cmocka_unit_test(t_pending_cap),  cmocka_unit_test(t_writable),
         cmocka_unit_test(t_expired_uncounted), cmocka_unit_test(t_expired_bounded),
-        cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_keepalive_timeout),
+        cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_idle_after_stall),
+        cmocka_unit_test(t_keepalive_timeout),
         cmocka_unit_test(t_keepalive_held_late),
         cmocka_unit_test(t_answer_too_big),
         cmocka_unit_test(t_idle_release),

@@ -554,17 +554,21 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             !strcmp(key, "idle_timeout_ms")) {
             char *end;
             unsigned long long v = strtoull(value, &end, 10);
-            if (*value == '\0' || *end != '\0' || v < 100 || v > 86400000) {
+            if (*value == '\0' || *end != '\0' || (v && v < 100) || v > 86400000) {
                 snprintf(ps->err, sizeof ps->err,
-                         "[limits] %s must be a number of ms from 100 to 86400000", key);
+                         "[limits] %s must be 0 (off) or a number of ms from 100 to 86400000",
+                         key);
                 return 0;
             }
-            if (!strcmp(key, "keepalive_ms"))
-                cfg->keepalive_ms = (uint32_t)v;
-            else if (!strcmp(key, "keepalive_timeout_ms"))
-                cfg->keepalive_timeout_ms = (uint32_t)v;
+            /* 0 here is off, as in sipc_options; 0 in the field is "not set" */
+            uint32_t ms = v ? (uint32_t)v : SIPC_CONFIG_OFF;
+            int k = !strcmp(key, "keepalive_ms") ? 0 : !strcmp(key, "keepalive_timeout_ms") ? 1 : 2;
+            if (k == 0)
+                cfg->keepalive_ms = ms;
+            else if (k == 1)
+                cfg->keepalive_timeout_ms = ms;
             else
-                cfg->idle_timeout_ms = (uint32_t)v;
+                cfg->idle_timeout_ms = ms;
             return 1;
         }
     } else if (!strcmp(section, "data") && !strcmp(key, "sync")) {
@@ -1031,9 +1035,10 @@ void sipc_options_from_config(sipc_options *opts, const sipc_config *cfg)
     if (cfg->max_read_buffer_total)
         opts->max_read_buffer_total = cfg->max_read_buffer_total;
     if (cfg->keepalive_ms)
-        opts->keepalive_ms = cfg->keepalive_ms;
+        opts->keepalive_ms = cfg->keepalive_ms == SIPC_CONFIG_OFF ? 0 : cfg->keepalive_ms;
     if (cfg->keepalive_timeout_ms)
-        opts->keepalive_timeout_ms = cfg->keepalive_timeout_ms;
+        opts->keepalive_timeout_ms =
+            cfg->keepalive_timeout_ms == SIPC_CONFIG_OFF ? 0 : cfg->keepalive_timeout_ms;
     if (cfg->idle_timeout_ms)
-        opts->idle_timeout_ms = cfg->idle_timeout_ms;
+        opts->idle_timeout_ms = cfg->idle_timeout_ms == SIPC_CONFIG_OFF ? 0 : cfg->idle_timeout_ms;
 }

@@ -525,6 +525,30 @@ static void guard_forced(host *h, const guard_verdict *v)
     host_save_peers(h);
 }
 
+/* The start line that says how this node tells a dead peer: its PINGs and
+ * its idle close, each of which [limits] may have turned off. */
+static void log_keepalive(sipc_logger *log, const sipc_options *o)
+{
+    char ka[160], idle[80];
+    if (!o->keepalive_ms)
+        snprintf(ka, sizeof ka, "off ([limits] keepalive_ms = 0): no PINGs");
+    else if (!o->keepalive_timeout_ms)
+        snprintf(ka, sizeof ka,
+                 "PING after %u ms without receiving anything, no answer awaited ([limits] "
+                 "keepalive_timeout_ms = 0)",
+                 o->keepalive_ms);
+    else
+        snprintf(ka, sizeof ka,
+                 "PING after %u ms without receiving anything, closed without an answer within "
+                 "%u ms",
+                 o->keepalive_ms, o->keepalive_timeout_ms);
+    if (o->idle_timeout_ms)
+        snprintf(idle, sizeof idle, "idle close after %u ms", o->idle_timeout_ms);
+    else
+        snprintf(idle, sizeof idle, "idle close off ([limits] idle_timeout_ms = 0)");
+    sipc_logf(log, SIPC_LOG_INFO, "Service.Start", "Keepalive: %s; %s", ka, idle);
+}
+
 static int start_service(host *h, int i)
 {
     host_service *s = &h->svc[i];
@@ -552,6 +576,7 @@ static int start_service(host *h, int i)
         sipc_logf(s->log, SIPC_LOG_WARN, "Service.Start", "%s", h->lock_warning);
     sipc_options o;
     node_options(h, &o, s->log);
+    log_keepalive(s->log, &o);
     int r = sipc_ctx_new(&s->ctx, h->loop, &o, s->sec);
     if (r == 0)
         r = sipc_router_new(&s->router);

@@ -1049,9 +1049,25 @@ static void test_service_settings(void **state)
     assert_int_equal(o.keepalive_ms, 500);
     assert_int_equal(o.keepalive_timeout_ms, 700);
     assert_int_equal(o.idle_timeout_ms, 9000);
-    expect_error(home, "[limits]\nkeepalive_timeout_ms = 0\n", 2,
-                 "[limits] keepalive_timeout_ms must be a number of ms from 100 to 86400000");
+    expect_error(home, "[limits]\nkeepalive_timeout_ms = 50\n", 2,
+                 "[limits] keepalive_timeout_ms must be 0 (off) or a number of ms from 100 to "
+                 "86400000");
     expect_error(home, "[limits]\nkeepalive_ms = 10s\n", 2, "[limits] keepalive_ms must be");
+    /* 0 is off, as in sipc_options; the field tells it from "not set" */
+    assert_int_equal(load_text(home, "[limits]\nkeepalive_ms = 0\nkeepalive_timeout_ms = 0\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(cfg.keepalive_ms, SIPC_CONFIG_OFF);
+    assert_int_equal(cfg.keepalive_timeout_ms, SIPC_CONFIG_OFF);
+    assert_int_equal(cfg.idle_timeout_ms, 0);
+    sipc_options_from_config(&o, &cfg);
+    assert_int_equal(o.keepalive_ms, 0);
+    assert_int_equal(o.keepalive_timeout_ms, 0);
+    assert_int_equal(o.idle_timeout_ms, 60000);
+    assert_int_equal(load_text(home, "[limits]\nidle_timeout_ms = 0\n", &cfg, err, sizeof err), 0);
+    sipc_options_from_config(&o, &cfg);
+    assert_int_equal(o.idle_timeout_ms, 0);
+    assert_int_equal(o.keepalive_ms, 15000);
     assert_int_equal(load_text(home,
                                "[limits]\nmax_write_queue = 1048576\n"
                                "max_write_queue_total = 8388608\n",

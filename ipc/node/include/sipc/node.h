@@ -43,6 +43,11 @@ typedef struct sipc_service_conf {
     int port;
 } sipc_service_conf;
 
+/* A [limits] timeout of sipc_config set to 0 in sipc.conf: off (the field's
+ * own 0 means "not set": the default). Read as milliseconds it is about 49
+ * days, as good as never. */
+#define SIPC_CONFIG_OFF UINT32_MAX
+
 /* $SIPC_HOME/sipc.conf, an INI file. Unknown keys are reported as errors so a
  * typo does not silently leave TLS off. Fields are appended as keys are
  * added, and sipc_config_load writes the whole structure: compile against
@@ -86,7 +91,8 @@ typedef struct sipc_config {
     /* added after the rest: the layout before it is unchanged */
     int subject_line;          /* [tls] subject: the line of sipc.conf that set it, 0 if none did */
     int cluster_line;          /* [cluster] name: the line of sipc.conf that set it, 0 if none did */
-    /* [limits], ms, 0: the library's default (sipc_options) */
+    /* [limits], ms, 0: not set, the library's default (sipc_options);
+     * SIPC_CONFIG_OFF: set to 0 in the file, off (0 in sipc_options) */
     uint32_t keepalive_ms;         /* keepalive_ms = PING after this long without a frame */
     uint32_t keepalive_timeout_ms; /* keepalive_timeout_ms = close when that PING gets no
                                       answer within this long */

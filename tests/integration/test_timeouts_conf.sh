@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# test_timeouts_conf.sh - [limits] keepalive_ms, keepalive_timeout_ms and
+# idle_timeout_ms as a real sipcd ($BASE.1, plaintext, standard ports) reads
+# them:
+#   - 0 turns each off, as in sipc_options: the node starts, and every
+#     service's start line says "Keepalive: off" (or no answer awaited, no
+#     idle close)
+#   - the defaults: the start line gives the three values
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+BASE=${SIPC_TEST_NET:-127.0.69}
+. "$(dirname "$0")/../support/shtest.sh"
+need_free "$BASE".1:{23000,23001,23002,23003}
+shtest_init timeouts
+
+# run_node NAME LIMITS: starts a node whose [limits] are LIMITS, then stops it
+run_node() {
+    local home=$work/$1
+    one_node_home "$home" to
+    printf '[limits]\n%b' "$2" >>"$home/sipc.conf"
+    sipcd_start "$home" || return 1
+    kill -TERM "$sipcd_pid"
+    wait "$sipcd_pid" 2>/dev/null
+}
+
+if run_node off 'keepalive_ms = 0\nkeepalive_timeout_ms = 0\n'; then
+    n=$(each_log "$work/off" "Service.Start INFO Keepalive: off (\[limits\] keepalive_ms = 0): no PINGs; idle close after 60000 ms$")
+    [ "$n" = 4 ] && ok "keepalive_ms = 0: the node starts, every service says 'Keepalive: off'" ||
+        { not_ok "keepalive_ms = 0: $n of 4 service logs say 'Keepalive: off'"; grep -h "Keepalive" "$work/off/logs/"*.log; }
+else
+    not_ok "keepalive_ms = 0: sipcd did not start"
+fi
+
+if run_node none 'keepalive_timeout_ms = 0\nidle_timeout_ms = 0\n'; then
+    n=$(each_log "$work/none" "Keepalive: PING after 15000 ms without receiving anything, no answer awaited (\[limits\] keepalive_timeout_ms = 0); idle close off (\[limits\] idle_timeout_ms = 0)$")
+    [ "$n" = 4 ] && ok "keepalive_timeout_ms = idle_timeout_ms = 0: started, and said so" ||
+        { not_ok "keepalive_timeout_ms = idle_timeout_ms = 0: start line in $n of 4 logs"; grep -h "Keepalive" "$work/none/logs/"*.log; }
+else
+    not_ok "keepalive_timeout_ms = idle_timeout_ms = 0: sipcd did not start"
+fi
+
+if run_node dflt ''; then
+    n=$(each_log "$work/dflt" "Keepalive: PING after 15000 ms without receiving anything, closed without an answer within 10000 ms; idle close after 60000 ms$")
+    [ "$n" = 4 ] && ok "defaults: every service's start line gives them" ||
+        { not_ok "defaults: $n of 4 start lines"; grep -h "Keepalive" "$work/dflt/logs/"*.log; }
+else
+    not_ok "defaults: sipcd did not start"
+fi
+
+shtest_done

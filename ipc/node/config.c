@@ -18,6 +18,7 @@
 #include "base/utf8_text.h"
 #include "certs/x509_info.h"
 #include "ipc/addr.h"
+#include "ipc/timeouts.h"
 #include "sipc/node.h"
 
 #define SIPC_DEFAULT_HOME "/var/lib/sipc"
@@ -222,6 +223,8 @@ typedef struct parse_state {
     int too_long;      /* line that does not fit inih's line buffer */
     int read_errno;    /* the file could not be read (e.g. a directory) */
     int nul_line;      /* a line holding a NUL byte */
+    int timeout_line[3]; /* [limits] keepalive_ms, keepalive_timeout_ms, idle_timeout_ms:
+                            the line that set each, 0 if none did */
     char prev_section[64];
     char prev_key[64];
     char err[256];
@@ -569,6 +572,7 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
                 cfg->keepalive_timeout_ms = ms;
             else
                 cfg->idle_timeout_ms = ms;
+            ps->timeout_line[k] = ps->line;
             return 1;
         }
     } else if (!strcmp(section, "data") && !strcmp(key, "sync")) {
@@ -758,6 +762,23 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
                  "%s: [limits] max_read_buffer_total (%zu) must be at least max_frame (%zu): a "
                  "frame that large would never find room",
                  path, cfg->max_read_buffer_total, cfg->max_frame);
+        return SIPC_ECONFIG;
+    }
+    /* the three timeouts as sipc_ctx_new will judge them, defaults included,
+     * at the last line that set one the verdict is about */
+    sipc_options o;
+    sipc_options_from_config(&o, cfg);
+    char why[360];
+    unsigned fields;
+    if (sipc__timeouts_check(o.keepalive_ms, o.keepalive_timeout_ms, o.idle_timeout_ms,
+                             "[limits] ", why, sizeof why, &fields) < 0) {
+        static const unsigned bit[3] = {SIPC__TO_KEEPALIVE, SIPC__TO_KEEPALIVE_TIMEOUT,
+                                        SIPC__TO_IDLE};
+        int at = 0;
+        for (int k = 0; k < 3; k++)
+            if ((fields & bit[k]) && ps.timeout_line[k] > at)
+                at = ps.timeout_line[k];
+        snprintf(err, errlen, "%s:%d: %s", path, at, why);
         return SIPC_ECONFIG;
     }
     return default_id_checked(cfg, path, err, errlen);

@@ -4,8 +4,11 @@
 # them:
 #   - 0 turns each off, as in sipc_options: the node starts, and every
 #     service's start line says "Keepalive: off" (or no answer awaited, no
-#     idle close)
+#     idle close); with nothing left to close a silent peer, a WARN says so
 #   - the defaults: the start line gives the three values
+#   - keepalive_ms not below idle_timeout_ms (here the default 15000 against
+#     idle_timeout_ms = 10000) is refused: exit 78, sipc.conf:LINE names the
+#     line that set idle_timeout_ms
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.0.69}
@@ -27,14 +30,19 @@ if run_node off 'keepalive_ms = 0\nkeepalive_timeout_ms = 0\n'; then
     n=$(each_log "$work/off" "Service.Start INFO Keepalive: off (\[limits\] keepalive_ms = 0): no PINGs; idle close after 60000 ms$")
     [ "$n" = 4 ] && ok "keepalive_ms = 0: the node starts, every service says 'Keepalive: off'" ||
         { not_ok "keepalive_ms = 0: $n of 4 service logs say 'Keepalive: off'"; grep -h "Keepalive" "$work/off/logs/"*.log; }
+    ! grep -q "nothing closes a connection" "$work/off/logs/"*.log &&
+        ok "keepalive off with the idle close on: no WARN" || not_ok "a WARN with the idle close on"
 else
     not_ok "keepalive_ms = 0: sipcd did not start"
 fi
 
 if run_node none 'keepalive_timeout_ms = 0\nidle_timeout_ms = 0\n'; then
     n=$(each_log "$work/none" "Keepalive: PING after 15000 ms without receiving anything, no answer awaited (\[limits\] keepalive_timeout_ms = 0); idle close off (\[limits\] idle_timeout_ms = 0)$")
-    [ "$n" = 4 ] && ok "keepalive_timeout_ms = idle_timeout_ms = 0: started, and said so" ||
-        { not_ok "keepalive_timeout_ms = idle_timeout_ms = 0: start line in $n of 4 logs"; grep -h "Keepalive" "$work/none/logs/"*.log; }
+    # management's probe context warns too: a log with it at all
+    w=$(grep -l "WARN sipc_ctx_new: options.idle_timeout_ms and options.keepalive_timeout_ms are 0: nothing closes a connection whose peer went silent" \
+        "$work/none/logs/"*.log | wc -l)
+    [ "$n" = 4 ] && [ "$w" = 4 ] && ok "keepalive_timeout_ms = idle_timeout_ms = 0: started, said so, and warned" ||
+        { not_ok "keepalive_timeout_ms = idle_timeout_ms = 0: start line in $n, WARN in $w of 4 logs"; grep -h "Keepalive\|WARN" "$work/none/logs/"*.log; }
 else
     not_ok "keepalive_timeout_ms = idle_timeout_ms = 0: sipcd did not start"
 fi
@@ -47,4 +55,12 @@ else
     not_ok "defaults: sipcd did not start"
 fi
 
+one_node_home "$work/bad" to
+printf '[limits]\nidle_timeout_ms = 10000\n' >>"$work/bad/sipc.conf"
+line=$(grep -n idle_timeout_ms "$work/bad/sipc.conf" | cut -d: -f1)
+timeout 20 "$BIN/sipcd" --home "$work/bad" >"$OUT" 2>&1
+rc=$?
+[ "$rc" = 78 ] && grep -q "sipc.conf:$line: \[limits\] keepalive_ms (15000) is not below \[limits\] idle_timeout_ms (10000)" "$OUT" &&
+    ok "idle_timeout_ms below the default keepalive_ms: exit 78, $(grep -o 'sipc.conf:.*' "$OUT" | cut -c1-110)" ||
+    { not_ok "idle_timeout_ms = 10000: exit $rc"; shtest_show "$OUT"; }
 shtest_done

@@ -1068,6 +1068,30 @@ static void test_service_settings(void **state)
     sipc_options_from_config(&o, &cfg);
     assert_int_equal(o.idle_timeout_ms, 0);
     assert_int_equal(o.keepalive_ms, 15000);
+    /* pings that come no sooner than the idle close keep nothing open: refused
+     * where the later of the two is set, defaults included */
+    expect_error(home, "[limits]\nkeepalive_ms = 20000\n\nidle_timeout_ms = 20000\n", 4,
+                 "[limits] keepalive_ms (20000) is not below [limits] idle_timeout_ms (20000)");
+    expect_error(home, "[limits]\nidle_timeout_ms = 10000\nkeepalive_ms = 30000\n", 3,
+                 "is not below");
+    expect_error(home, "[limits]\nidle_timeout_ms = 10000\n", 2,
+                 "[limits] keepalive_ms (15000) is not below [limits] idle_timeout_ms (10000)");
+    expect_error(home, "[limits]\nkeepalive_ms = 60000\n", 2, "keepalive_ms 0 (no PINGs)");
+    /* with the PINGs off an idle close that short is what was asked for */
+    assert_int_equal(load_text(home, "[limits]\nidle_timeout_ms = 10000\nkeepalive_ms = 0\n",
+                               &cfg, err, sizeof err),
+                     0);
+    /* only warned of (sipc_ctx_new logs it): a PING unanswered for longer than
+     * the idle timeout leaves, a keepalive timeout longer than keepalive_ms,
+     * both off with no idle close */
+    assert_int_equal(load_text(home, "[limits]\nidle_timeout_ms = 20000\n", &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(load_text(home, "[limits]\nkeepalive_ms = 1000\nkeepalive_timeout_ms = 4000\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(load_text(home, "[limits]\nkeepalive_ms = 0\nidle_timeout_ms = 0\n", &cfg,
+                               err, sizeof err),
+                     0);
     assert_int_equal(load_text(home,
                                "[limits]\nmax_write_queue = 1048576\n"
                                "max_write_queue_total = 8388608\n",

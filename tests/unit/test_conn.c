@@ -1341,6 +1341,53 @@ static void t_options_checked(void **state)
     assert_int_equal(sipc_ctx_new(&ctx, &loop, &o, sec), 0);
     sipc_ctx_close(ctx, NULL, NULL);
     assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    /* the timeouts together: a PING due no sooner than the idle close keeps
+     * nothing open (refused, the line says why); combinations that work, but
+     * not as their values suggest, are logged as a WARN; the defaults and
+     * a keepalive timeout longer than keepalive_ms are neither */
+    static const struct {
+        uint32_t k, t, i;
+        int refused;
+        const char *line;
+    } combos[] = {
+        {15000, 10000, 15000, 1,
+         "options.keepalive_ms (15000) is not below options.idle_timeout_ms (15000)"},
+        {30000, 0, 10000, 1, "options.keepalive_ms (30000) is not below"},
+        {15000, 10000, 20000, 0,
+         "options.keepalive_ms + options.keepalive_timeout_ms (15000 + 10000) is not below "
+         "options.idle_timeout_ms (20000): an unanswered PING is closed as idle (SIPC_EIDLE) "
+         "5000 ms after it went"},
+        {0, 10000, 0, 0, "options.idle_timeout_ms and options.keepalive_ms are 0"},
+        {15000, 0, 0, 0, "options.idle_timeout_ms and options.keepalive_timeout_ms are 0"},
+        {15000, 10000, 60000, 0, NULL},
+        {50, 150, 0, 0, NULL},
+        {0, 10000, 200, 0, NULL},
+        {100, 10000, 0, 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof combos / sizeof combos[0]; i++) {
+        tu_log log = {0};
+        sipc_options_init(&o);
+        o.log = tu_log_sink;
+        o.log_arg = &log;
+        o.keepalive_ms = combos[i].k;
+        o.keepalive_timeout_ms = combos[i].t;
+        o.idle_timeout_ms = combos[i].i;
+        ctx = NULL;
+        int r = sipc_ctx_new(&ctx, &loop, &o, sec);
+        if (combos[i].line && !tu_log_has(&log, combos[i].line))
+            fail_msg("combination %zu: no line '%s'", i, combos[i].line);
+        if (!combos[i].line && tu_log_has(&log, "sipc_ctx_new"))
+            fail_msg("combination %zu: a line where none was due", i);
+        if (combos[i].refused) {
+            assert_int_equal(r, SIPC_EINVAL);
+            assert_null(ctx);
+        } else {
+            assert_int_equal(r, 0);
+            sipc_ctx_close(ctx, NULL, NULL);
+            assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+        }
+        tu_log_free(&log);
+    }
     sipc_security_release(sec);
     /* a TLS mode that is none of the three */
     sipc_security *bad = NULL;

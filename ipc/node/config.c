@@ -557,7 +557,9 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             !strcmp(key, "idle_timeout_ms")) {
             char *end;
             unsigned long long v = strtoull(value, &end, 10);
-            if (*value == '\0' || *end != '\0' || (v && v < 100) || v > 86400000) {
+            /* a digit first: strtoull would take "-0" as 0, off */
+            if (*value < '0' || *value > '9' || *end != '\0' || (v && v < 100) ||
+                v > 86400000) {
                 snprintf(ps->err, sizeof ps->err,
                          "[limits] %s must be 0 (off) or a number of ms from 100 to 86400000",
                          key);

@@ -1053,6 +1053,7 @@ static void test_service_settings(void **state)
                  "[limits] keepalive_timeout_ms must be 0 (off) or a number of ms from 100 to "
                  "86400000");
     expect_error(home, "[limits]\nkeepalive_ms = 10s\n", 2, "[limits] keepalive_ms must be");
+    expect_error(home, "[limits]\nidle_timeout_ms = -0\n", 2, "[limits] idle_timeout_ms must be");
     /* 0 is off, as in sipc_options; the field tells it from "not set" */
     assert_int_equal(load_text(home, "[limits]\nkeepalive_ms = 0\nkeepalive_timeout_ms = 0\n",
                                &cfg, err, sizeof err),

@@ -452,6 +452,18 @@ static json_t *storage_status(void *arg)
     return json_pack("{s:o, s:o}", "writes", health_json(&w), "reads", health_json(&r));
 }
 
+/* The keepalive and idle close in effect, ms, 0 for off: fixed at start (a
+ * reload changes neither the contexts' values nor h->cfg's copy of them). */
+static json_t *keepalive_status(void *arg)
+{
+    host *h = arg;
+    sipc_options o;
+    sipc_options_from_config(&o, &h->cfg);
+    return json_pack("{s:I, s:I, s:I}", "keepalive_ms", (json_int_t)o.keepalive_ms,
+                     "keepalive_timeout_ms", (json_int_t)o.keepalive_timeout_ms,
+                     "idle_timeout_ms", (json_int_t)o.idle_timeout_ms);
+}
+
 /* Restarting strict with peers whose latest word was plaintext would cut
  * them off without a word: unless the operator left the one-shot override
  * (`tlstool mode strict --force`), the node starts permissive instead and
@@ -663,7 +675,8 @@ int host_start(host *h, uv_loop_t *loop)
     if (rc == 0 && h->mgmt &&
         (sipc_mgmt_add_links(h->mgmt, service_links, h) != 0 ||
          sipc_mgmt_add_section(h->mgmt, "guard", guard_status, h) != 0 ||
-         sipc_mgmt_add_section(h->mgmt, "storage", storage_status, h) != 0)) {
+         sipc_mgmt_add_section(h->mgmt, "storage", storage_status, h) != 0 ||
+         sipc_mgmt_add_section(h->mgmt, "keepalive", keepalive_status, h) != 0)) {
         sipc_logf(h->svc[HOST_MANAGEMENT].log, SIPC_LOG_ERROR, "Service.Start",
                   "Cannot start %s: its status sources were refused",
                   h->svc[HOST_MANAGEMENT].display);

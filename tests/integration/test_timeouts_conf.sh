@@ -5,6 +5,8 @@
 #   - 0 turns each off, as in sipc_options: the node starts, and every
 #     service's start line says "Keepalive: off" (or no answer awaited, no
 #     idle close); with nothing left to close a silent peer, a WARN says so
+#   - `sipcctl status` says what is off (--json: "keepalive", ms, 0 for
+#     off); with every part on it prints no keepalive line
 #   - the defaults: the start line gives the three values
 #   - keepalive_ms not below idle_timeout_ms (here the default 15000 against
 #     idle_timeout_ms = 10000) is refused: exit 78, sipc.conf:LINE names the
@@ -16,12 +18,17 @@ BASE=${SIPC_TEST_NET:-127.0.69}
 need_free "$BASE".1:{23000,23001,23002,23003}
 shtest_init timeouts
 
-# run_node NAME LIMITS: starts a node whose [limits] are LIMITS, then stops it
+ctl() { "$BIN/sipcctl" --timeout 3000 "$@"; }
+
+# run_node NAME LIMITS: starts a node whose [limits] are LIMITS, keeps its
+# status (NAME.json, NAME.txt), then stops it
 run_node() {
     local home=$work/$1
     one_node_home "$home" to
     printf '[limits]\n%b' "$2" >>"$home/sipc.conf"
     sipcd_start "$home" || return 1
+    ctl --home "$home" status --json >"$work/$1.json" 2>&1
+    ctl --home "$home" status >"$work/$1.txt" 2>&1
     kill -TERM "$sipcd_pid"
     wait "$sipcd_pid" 2>/dev/null
 }
@@ -30,6 +37,10 @@ if run_node off 'keepalive_ms = 0\nkeepalive_timeout_ms = 0\n'; then
     n=$(each_log "$work/off" "Service.Start INFO Keepalive: off (\[limits\] keepalive_ms = 0): no PINGs; idle close after 60000 ms$")
     [ "$n" = 4 ] && ok "keepalive_ms = 0: the node starts, every service says 'Keepalive: off'" ||
         { not_ok "keepalive_ms = 0: $n of 4 service logs say 'Keepalive: off'"; grep -h "Keepalive" "$work/off/logs/"*.log; }
+    jq -e '.keepalive == {"keepalive_ms": 0, "keepalive_timeout_ms": 0, "idle_timeout_ms": 60000}' "$work/off.json" >/dev/null &&
+        grep -q "^  keepalive: off (keepalive_ms = 0): no PINGs; idle close after 60000 ms$" "$work/off.txt" &&
+        ok "keepalive_ms = 0: sipcctl status says so: $(grep keepalive: "$work/off.txt")" ||
+        { not_ok "keepalive_ms = 0: the status does not say it is off"; shtest_show "$work/off.txt"; jq -c .keepalive "$work/off.json"; }
     ! grep -q "nothing closes a connection" "$work/off/logs/"*.log &&
         ok "keepalive off with the idle close on: no WARN" || not_ok "a WARN with the idle close on"
 else
@@ -51,6 +62,10 @@ if run_node dflt ''; then
     n=$(each_log "$work/dflt" "Keepalive: PING after 15000 ms without receiving anything, closed without an answer within 10000 ms; idle close after 60000 ms$")
     [ "$n" = 4 ] && ok "defaults: every service's start line gives them" ||
         { not_ok "defaults: $n of 4 start lines"; grep -h "Keepalive" "$work/dflt/logs/"*.log; }
+    jq -e '.keepalive == {"keepalive_ms": 15000, "keepalive_timeout_ms": 10000, "idle_timeout_ms": 60000}' "$work/dflt.json" >/dev/null &&
+        grep -q "^  storage: " "$work/dflt.txt" && ! grep -q "keepalive:" "$work/dflt.txt" &&
+        ok "defaults: the status JSON has them, the text no keepalive line" ||
+        { not_ok "defaults: status"; shtest_show "$work/dflt.txt"; jq -c .keepalive "$work/dflt.json"; }
 else
     not_ok "defaults: sipcd did not start"
 fi

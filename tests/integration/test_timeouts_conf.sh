@@ -8,6 +8,10 @@
 #   - `sipcctl status` says what is off (--json: "keepalive", ms, 0 for
 #     off); with every part on it prints no keepalive line
 #   - the defaults: the start line gives the three values
+#   - a reload that changes keepalive_ms, keepalive_timeout_ms,
+#     idle_timeout_ms or reconnect_max_ms says they need a restart (exit 3,
+#     restart_needed, "Needs a restart" in every log) and keeps the running
+#     values (the status); setting a default explicitly changes nothing
 #   - keepalive_ms not below idle_timeout_ms (here the default 15000 against
 #     idle_timeout_ms = 10000) is refused: exit 78, sipc.conf:LINE names the
 #     line that set idle_timeout_ms
@@ -20,8 +24,9 @@ shtest_init timeouts
 
 ctl() { "$BIN/sipcctl" --timeout 3000 "$@"; }
 
-# run_node NAME LIMITS: starts a node whose [limits] are LIMITS, keeps its
-# status (NAME.json, NAME.txt), then stops it
+# run_node NAME LIMITS [WHILE_UP]: starts a node whose [limits] are LIMITS,
+# keeps its status (NAME.json, NAME.txt), runs WHILE_UP HOME if given, then
+# stops it
 run_node() {
     local home=$work/$1
     one_node_home "$home" to
@@ -29,8 +34,25 @@ run_node() {
     sipcd_start "$home" || return 1
     ctl --home "$home" status --json >"$work/$1.json" 2>&1
     ctl --home "$home" status >"$work/$1.txt" 2>&1
+    [ -z "${3:-}" ] || "$3" "$home"
     kill -TERM "$sipcd_pid"
     wait "$sipcd_pid" 2>/dev/null
+}
+
+# reload_limits HOME: reloads the running node after [limits] changes
+reload_limits() {
+    local home=$1
+    # the defaults written out: nothing to restart for
+    printf 'keepalive_ms = 15000\nidle_timeout_ms = 60000\nreconnect_max_ms = 1000\n' >>"$home/sipc.conf"
+    ctl --home "$home" reload --json >"$work/same.json" 2>&1
+    echo "rc=$?" >>"$work/same.json"
+    # a change of each
+    sed -i -e 's/^keepalive_ms = .*/keepalive_ms = 5000/' -e 's/^idle_timeout_ms = .*/idle_timeout_ms = 30000/' \
+        -e 's/^reconnect_max_ms = .*/reconnect_max_ms = 2000/' "$home/sipc.conf"
+    echo 'keepalive_timeout_ms = 0' >>"$home/sipc.conf"
+    ctl --home "$home" reload --json >"$work/reload.json" 2>&1
+    echo "rc=$?" >>"$work/reload.json"
+    ctl --home "$home" status --json >"$work/after.json" 2>&1
 }
 
 if run_node off 'keepalive_ms = 0\nkeepalive_timeout_ms = 0\n'; then
@@ -58,7 +80,7 @@ else
     not_ok "keepalive_timeout_ms = idle_timeout_ms = 0: sipcd did not start"
 fi
 
-if run_node dflt ''; then
+if run_node dflt '' reload_limits; then
     n=$(each_log "$work/dflt" "Keepalive: PING after 15000 ms without receiving anything, closed without an answer within 10000 ms; idle close after 60000 ms$")
     [ "$n" = 4 ] && ok "defaults: every service's start line gives them" ||
         { not_ok "defaults: $n of 4 start lines"; grep -h "Keepalive" "$work/dflt/logs/"*.log; }
@@ -66,6 +88,19 @@ if run_node dflt ''; then
         grep -q "^  storage: " "$work/dflt.txt" && ! grep -q "keepalive:" "$work/dflt.txt" &&
         ok "defaults: the status JSON has them, the text no keepalive line" ||
         { not_ok "defaults: status"; shtest_show "$work/dflt.txt"; jq -c .keepalive "$work/dflt.json"; }
+    grep -q '^rc=0$' "$work/same.json" && jq -e '.[0] | .result == "unchanged" and .restart_needed == []' \
+        <(sed '$d' "$work/same.json") >/dev/null &&
+        ok "reload with the defaults written out: nothing changed, nothing to restart for" ||
+        { not_ok "reload with the defaults written out"; shtest_show "$work/same.json"; }
+    want='["[limits] reconnect_max_ms: 1000 -> 2000","[limits] keepalive_ms: 15000 -> 5000","[limits] keepalive_timeout_ms: 10000 -> 0","[limits] idle_timeout_ms: 60000 -> 30000"]'
+    grep -q '^rc=3$' "$work/reload.json" &&
+        jq -e --argjson w "$want" '.[0] | .result == "unchanged" and .restart_needed == $w' <(sed '$d' "$work/reload.json") >/dev/null &&
+        ok "reload of the four keys: exit 3, each in restart_needed" ||
+        { not_ok "reload of the four keys: no restart_needed"; shtest_show "$work/reload.json"; }
+    n=$(each_log "$work/dflt" "Service.Reload WARN Needs a restart, not applied: \[limits\] idle_timeout_ms: 60000 -> 30000$")
+    [ "$n" = 4 ] && jq -e '.keepalive == {"keepalive_ms": 15000, "keepalive_timeout_ms": 10000, "idle_timeout_ms": 60000}' "$work/after.json" >/dev/null &&
+        ok "reload of the four keys: every log says they need a restart, the status keeps the running values" ||
+        { not_ok "reload of the four keys: $n of 4 logs"; grep -h "Service.Reload" "$work/dflt/logs/"*.log; jq -c .keepalive "$work/after.json"; }
 else
     not_ok "defaults: sipcd did not start"
 fi

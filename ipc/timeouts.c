@@ -14,10 +14,10 @@ int sipc__timeouts_check(uint32_t k, uint32_t t, uint32_t i, const char *p, char
          * are closed (and a node's links redialed) every idle_timeout_ms */
         *fields = SIPC__TO_KEEPALIVE | SIPC__TO_IDLE;
         snprintf(why, len,
-                 "%skeepalive_ms (%u) is not below %sidle_timeout_ms (%u): a quiet connection "
-                 "would be closed as idle before its PING could keep it open; make keepalive_ms "
-                 "smaller, idle_timeout_ms larger, or keepalive_ms 0 (no PINGs)",
-                 p, k, p, i);
+                 "%skeepalive_ms (%u) is not below %sidle_timeout_ms (%u): every connection quiet "
+                 "for %u ms is closed as idle (SIPC_EIDLE) before its PING could keep it open; "
+                 "make keepalive_ms smaller, idle_timeout_ms larger, or keepalive_ms 0 (no PINGs)",
+                 p, k, p, i, i);
         return -1;
     }
     if (k && t && i && (uint64_t)k + t >= i) {

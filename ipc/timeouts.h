@@ -14,8 +14,9 @@
 /* The three timeouts in ms, 0 for off; each field is named in why as
  * prefix followed by its name ("options.", "[limits] "). Returns 0 when they
  * fit; 1 for a combination that works, but not as its values suggest (a
- * warning, why says what happens); -1 for one that defeats itself (refused,
- * why says why and what to change). *fields: the SIPC__TO_* bits of the
+ * warning, why says what happens); -1 for one that defeats a keepalive
+ * (why says why and what to change): sipc.conf refuses it, sipc_ctx_new
+ * only warns, as it always accepted it. *fields: the SIPC__TO_* bits of the
  * fields the verdict is about. */
 int sipc__timeouts_check(uint32_t keepalive_ms, uint32_t keepalive_timeout_ms,
                          uint32_t idle_timeout_ms, const char *prefix, char *why, size_t len,

@@ -304,17 +304,18 @@ SIPC_EXTERN void sipc_options_init(sipc_options *opts);
  * sipc_security_plain()); opts may be NULL (every default). If SIGPIPE still
  * has its default action it is set to ignored, so a peer resetting a socket
  * cannot kill the process (write errors are reported as errors instead).
- * Returns 0, SIPC_ENOMEM, or SIPC_EINVAL for a NULL out, loop or sec, an
- * option out of its range, or a keepalive_ms not below idle_timeout_ms (both
- * on: a quiet connection would be closed as idle before its PING could keep
- * it open); each SIPC_EINVAL logs one ERROR line
+ * Returns 0, SIPC_ENOMEM, or SIPC_EINVAL for a NULL out, loop or sec or an
+ * option out of its range; each SIPC_EINVAL logs one ERROR line
  * (Transport.Context) through opts->log (sipc_log_stderr when NULL) naming
  * the argument or field and why, e.g. "sipc_ctx_new: options.cluster is 70
  * bytes long, more than the 63 this library keeps and sends to peers".
- * Timeouts that work, but not as their values suggest, are logged as one
- * WARN: keepalive_ms + keepalive_timeout_ms not below idle_timeout_ms (an
- * unanswered PING is closed as idle first), or idle_timeout_ms 0 with
- * keepalive_ms or keepalive_timeout_ms 0 (nothing closes a silent peer). */
+ * Timeouts that work, but not as their values suggest, are accepted and
+ * logged as one WARN naming the fields:
+ * keepalive_ms not below idle_timeout_ms, both on (every quiet connection
+ * is closed as idle before its PING could keep it open), keepalive_ms +
+ * keepalive_timeout_ms not below idle_timeout_ms (an unanswered PING is
+ * closed as idle first), or idle_timeout_ms 0 with keepalive_ms or
+ * keepalive_timeout_ms 0 (nothing closes a silent peer). */
 SIPC_EXTERN int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc_security *sec);
 SIPC_EXTERN uv_loop_t *sipc_ctx_loop(const sipc_ctx *ctx);
 /* The security new connections use. */

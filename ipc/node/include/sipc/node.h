@@ -105,9 +105,9 @@ typedef struct sipc_config {
 
 /* Defaults, then $home/sipc.conf when it exists. A syntax error, an unknown
  * key, an empty value where one is needed, or [limits] timeouts that defeat
- * each other (keepalive_ms not below idle_timeout_ms, as sipc_ctx_new
- * refuses them) fail with SIPC_ECONFIG and a message "sipc.conf:LINE: ..."
- * in err. */
+ * each other (keepalive_ms not below idle_timeout_ms: a node's quiet links
+ * would be closed and redialed over and over; sipc_ctx_new only warns of
+ * it) fail with SIPC_ECONFIG and a message "sipc.conf:LINE: ..." in err. */
 SIPC_EXTERN int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errlen);
 /* Port of the named service, or the built-in default (data 23000, search
  * 23001, management 23002, pipeline 23003), or 0 if unknown. */

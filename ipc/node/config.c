@@ -223,8 +223,6 @@ typedef struct parse_state {
     int too_long;      /* line that does not fit inih's line buffer */
     int read_errno;    /* the file could not be read (e.g. a directory) */
     int nul_line;      /* a line holding a NUL byte */
-    int timeout_line[3]; /* [limits] keepalive_ms, keepalive_timeout_ms, idle_timeout_ms:
-                            the line that set each, 0 if none did */
     char prev_section[64];
     char prev_key[64];
     char err[256];
@@ -574,7 +572,7 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
                 cfg->keepalive_timeout_ms = ms;
             else
                 cfg->idle_timeout_ms = ms;
-            ps->timeout_line[k] = ps->line;
+            cfg->timeout_line[k] = ps->line;
             return 1;
         }
     } else if (!strcmp(section, "data") && !strcmp(key, "sync")) {
@@ -687,6 +685,30 @@ static int default_id_checked(const sipc_config *cfg, const char *path, char *er
     return SIPC_ECONFIG;
 }
 
+/* The three [limits] timeouts as sipc_ctx_new judges them, defaults
+ * included: the verdict of sipc__timeouts_check, with why as
+ * "HOME/sipc.conf:LINE: [limits] ..." at the last line that set a key the
+ * verdict is about. */
+static int timeouts_judged(const sipc_config *cfg, char *why, size_t len)
+{
+    sipc_options o;
+    sipc_options_from_config(&o, cfg);
+    char text[360];
+    unsigned fields;
+    int v = sipc__timeouts_check(o.keepalive_ms, o.keepalive_timeout_ms, o.idle_timeout_ms,
+                                 "[limits] ", text, sizeof text, &fields);
+    if (v == 0)
+        return 0;
+    static const unsigned bit[3] = {SIPC__TO_KEEPALIVE, SIPC__TO_KEEPALIVE_TIMEOUT,
+                                    SIPC__TO_IDLE};
+    int at = 0;
+    for (int k = 0; k < 3; k++)
+        if ((fields & bit[k]) && cfg->timeout_line[k] > at)
+            at = cfg->timeout_line[k];
+    snprintf(why, len, "%s/sipc.conf:%d: %s", cfg->home, at, text);
+    return v;
+}
+
 int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errlen)
 {
     if (!err)
@@ -766,24 +788,24 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
                  path, cfg->max_read_buffer_total, cfg->max_frame);
         return SIPC_ECONFIG;
     }
-    /* the three timeouts as sipc_ctx_new will judge them, defaults included,
-     * at the last line that set one the verdict is about */
-    sipc_options o;
-    sipc_options_from_config(&o, cfg);
-    char why[360];
-    unsigned fields;
-    if (sipc__timeouts_check(o.keepalive_ms, o.keepalive_timeout_ms, o.idle_timeout_ms,
-                             "[limits] ", why, sizeof why, &fields) < 0) {
-        static const unsigned bit[3] = {SIPC__TO_KEEPALIVE, SIPC__TO_KEEPALIVE_TIMEOUT,
-                                        SIPC__TO_IDLE};
-        int at = 0;
-        for (int k = 0; k < 3; k++)
-            if ((fields & bit[k]) && ps.timeout_line[k] > at)
-                at = ps.timeout_line[k];
-        snprintf(err, errlen, "%s:%d: %s", path, at, why);
+    if (timeouts_judged(cfg, err, errlen) < 0)
         return SIPC_ECONFIG;
-    }
     return default_id_checked(cfg, path, err, errlen);
+}
+
+int sipc_config_timeouts_note(const sipc_config *cfg, char *out, size_t len)
+{
+    if (!out)
+        len = 0;
+    if (len)
+        out[0] = '\0';
+    if (!cfg)
+        return 0;
+    char why[600];
+    if (timeouts_judged(cfg, why, sizeof why) <= 0)
+        return 0;
+    snprintf(out, len, "%s", why);
+    return 1;
 }
 
 /* ---- editing: keep every other line and comment as the operator wrote it */

@@ -138,6 +138,9 @@ static void node_options(host *h, sipc_options *o, sipc_logger *log)
     o->log_arg = log;
     o->log_level = SIPC_LOG_INFO; /* the logger keeps no DEBUG */
     o->source_address = sipc_config_source_address(&h->cfg);
+    /* each service's start names the sipc.conf lines (log_keepalive): the
+     * contexts, several per log, would say it again as options.* */
+    o->timeouts_reported = 1;
 }
 
 static int open_probe_ctx(host *h, char *err, size_t errlen)
@@ -538,8 +541,9 @@ static void guard_forced(host *h, const guard_verdict *v)
 }
 
 /* The start line that says how this node tells a dead peer: its PINGs and
- * its idle close, each of which [limits] may have turned off. */
-static void log_keepalive(sipc_logger *log, const sipc_options *o)
+ * its idle close, each of which [limits] may have turned off; and a WARN at
+ * the sipc.conf line when they work, but not as their values suggest. */
+static void log_keepalive(sipc_logger *log, const sipc_config *cfg, const sipc_options *o)
 {
     char ka[160], idle[80];
     if (!o->keepalive_ms)
@@ -559,6 +563,9 @@ static void log_keepalive(sipc_logger *log, const sipc_options *o)
     else
         snprintf(idle, sizeof idle, "idle close off ([limits] idle_timeout_ms = 0)");
     sipc_logf(log, SIPC_LOG_INFO, "Service.Start", "Keepalive: %s; %s", ka, idle);
+    char note[600];
+    if (sipc_config_timeouts_note(cfg, note, sizeof note))
+        sipc_logf(log, SIPC_LOG_WARN, "Service.Start", "%s", note);
 }
 
 static int start_service(host *h, int i)
@@ -588,7 +595,7 @@ static int start_service(host *h, int i)
         sipc_logf(s->log, SIPC_LOG_WARN, "Service.Start", "%s", h->lock_warning);
     sipc_options o;
     node_options(h, &o, s->log);
-    log_keepalive(s->log, &o);
+    log_keepalive(s->log, &h->cfg, &o);
     int r = sipc_ctx_new(&s->ctx, h->loop, &o, s->sec);
     if (r == 0)
         r = sipc_router_new(&s->router);

@@ -1346,28 +1346,31 @@ static void t_options_checked(void **state)
      * default keepalive_ms, always ran): combinations that work, but not as
      * their values suggest, are one WARN naming the fields and what happens;
      * the defaults and a keepalive timeout longer than keepalive_ms are
-     * neither */
+     * neither; timeouts_reported (the caller said it) silences the WARN */
     static const struct {
         uint32_t k, t, i;
+        int reported;
         const char *line;
     } combos[] = {
-        {15000, 10000, 10000,
+        {15000, 10000, 10000, 0,
          "WARN sipc_ctx_new: options.keepalive_ms (15000) is not below options.idle_timeout_ms "
          "(10000): every connection quiet for 10000 ms is closed as idle (SIPC_EIDLE) before "
          "its PING could keep it open"},
-        {15000, 10000, 15000,
+        {15000, 10000, 15000, 0,
          "options.keepalive_ms (15000) is not below options.idle_timeout_ms (15000)"},
-        {30000, 0, 10000, "options.keepalive_ms (30000) is not below"},
-        {15000, 10000, 20000,
+        {30000, 0, 10000, 0, "options.keepalive_ms (30000) is not below"},
+        {15000, 10000, 20000, 0,
          "options.keepalive_ms + options.keepalive_timeout_ms (15000 + 10000) is not below "
          "options.idle_timeout_ms (20000): an unanswered PING is closed as idle (SIPC_EIDLE) "
          "5000 ms after it went"},
-        {0, 10000, 0, "options.idle_timeout_ms and options.keepalive_ms are 0"},
-        {15000, 0, 0, "options.idle_timeout_ms and options.keepalive_timeout_ms are 0"},
-        {15000, 10000, 60000, NULL},
-        {50, 150, 0, NULL},
-        {0, 10000, 200, NULL},
-        {100, 10000, 0, NULL},
+        {0, 10000, 0, 0, "options.idle_timeout_ms and options.keepalive_ms are 0"},
+        {15000, 0, 0, 0, "options.idle_timeout_ms and options.keepalive_timeout_ms are 0"},
+        {15000, 10000, 60000, 0, NULL},
+        {50, 150, 0, 0, NULL},
+        {0, 10000, 200, 0, NULL},
+        {100, 10000, 0, 0, NULL},
+        {15000, 10000, 10000, 1, NULL},
+        {15000, 0, 0, 1, NULL},
     };
     for (size_t i = 0; i < sizeof combos / sizeof combos[0]; i++) {
         tu_log log = {0};
@@ -1377,6 +1380,7 @@ static void t_options_checked(void **state)
         o.keepalive_ms = combos[i].k;
         o.keepalive_timeout_ms = combos[i].t;
         o.idle_timeout_ms = combos[i].i;
+        o.timeouts_reported = combos[i].reported;
         ctx = NULL;
         int r = sipc_ctx_new(&ctx, &loop, &o, sec);
         if (combos[i].line && !tu_log_has(&log, combos[i].line))

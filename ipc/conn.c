@@ -1168,7 +1168,14 @@ static void conn_timer_cb(uv_timer_t *t)
         sipc__conn_update_pause(c);
     if (c->state == SIPC_CONN_S_UP) {
         conn_ping_tx_look(c, now);
-        if (o->idle_timeout_ms && now >= c->last_rx + o->idle_timeout_ms) {
+        int idle = o->idle_timeout_ms && now >= c->last_rx + o->idle_timeout_ms;
+        if (!idle)
+            c->idle_probe = 0;
+        if (idle && !c->idle_probe) {
+            /* as for an overdue PING: a loop that did not run has not read
+             * what the peer sent meanwhile; look again after it has */
+            c->idle_probe = 1;
+        } else if (idle) {
             char msg[900];
             if (c->held_since) {
                 /* we stopped reading, not the peer: say whose handlers */

@@ -16,6 +16,7 @@
 #include "ipc/addr.h"
 #include "ipc/internal.h"
 #include "ipc/security.h"
+#include "ipc/timeouts.h"
 
 typedef struct sipc_post {
     struct sipc_post *next;
@@ -646,6 +647,15 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     if (o.max_read_buffer_total < o.max_frame)
         return ctx_refuse(&o, "options.max_read_buffer_total (%zu) is below max_frame (%zu)",
                           o.max_read_buffer_total, o.max_frame);
+    /* only warned of, never refused: a keepalive_ms not below
+     * idle_timeout_ms was always accepted here, and a program may mean its
+     * quiet connections to be closed (sipc.conf refuses it, a node's links
+     * would be redialed over and over) */
+    char to_why[360];
+    unsigned to_fields;
+    int to_warn = !o.timeouts_reported &&
+                  sipc__timeouts_check(o.keepalive_ms, o.keepalive_timeout_ms, o.idle_timeout_ms,
+                                       "options.", to_why, sizeof to_why, &to_fields) != 0;
     struct sockaddr_storage source;
     int has_source = o.source_address && *o.source_address;
     /* a host name: a dial binds to one address */
@@ -728,6 +738,8 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     ctx->hold_timer.data = ctx;
     uv_mutex_init(&ctx->post_lock);
     ctx->posts_tail = &ctx->posts;
+    if (to_warn)
+        sipc__log(ctx, SIPC_LOG_WARN, "Transport.Context", "sipc_ctx_new: %s", to_why);
     *out = ctx;
     return 0;
 }

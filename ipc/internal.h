@@ -257,6 +257,8 @@ struct sipc_conn {
     int rx_held;            /* reading held back by this side, as last seen */
     int ping_probe;         /* its answer was overdue once: looked at again
                                after the loop has read what arrived */
+    int idle_probe;         /* idle_timeout_ms had passed once: looked at
+                               again after the loop has read what arrived */
     uint64_t close_deadline;
     /* GOAWAY (goaway.c): 1 sent, waiting for the PONG of goaway_ping; 2 the
        final one sent, requests above goaway_last_id are refused */

@@ -18,6 +18,7 @@
 #include "base/utf8_text.h"
 #include "certs/x509_info.h"
 #include "ipc/addr.h"
+#include "ipc/timeouts.h"
 #include "sipc/node.h"
 
 #define SIPC_DEFAULT_HOME "/var/lib/sipc"
@@ -557,17 +558,24 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             !strcmp(key, "idle_timeout_ms")) {
             char *end;
             unsigned long long v = strtoull(value, &end, 10);
-            if (*value == '\0' || *end != '\0' || v < 100 || v > 86400000) {
+            /* a digit first: strtoull would take "-0" as 0, off */
+            if (*value < '0' || *value > '9' || *end != '\0' || (v && v < 100) ||
+                v > 86400000) {
                 snprintf(ps->err, sizeof ps->err,
-                         "[limits] %s must be a number of ms from 100 to 86400000", key);
+                         "[limits] %s must be 0 (off) or a number of ms from 100 to 86400000",
+                         key);
                 return 0;
             }
-            if (!strcmp(key, "keepalive_ms"))
-                cfg->keepalive_ms = (uint32_t)v;
-            else if (!strcmp(key, "keepalive_timeout_ms"))
-                cfg->keepalive_timeout_ms = (uint32_t)v;
+            /* 0 here is off, as in sipc_options; 0 in the field is "not set" */
+            uint32_t ms = v ? (uint32_t)v : SIPC_CONFIG_OFF;
+            int k = !strcmp(key, "keepalive_ms") ? 0 : !strcmp(key, "keepalive_timeout_ms") ? 1 : 2;
+            if (k == 0)
+                cfg->keepalive_ms = ms;
+            else if (k == 1)
+                cfg->keepalive_timeout_ms = ms;
             else
-                cfg->idle_timeout_ms = (uint32_t)v;
+                cfg->idle_timeout_ms = ms;
+            cfg->timeout_line[k] = ps->line;
             return 1;
         }
     } else if (!strcmp(section, "data") && !strcmp(key, "sync")) {
@@ -682,6 +690,30 @@ static int default_id_checked(const sipc_config *cfg, const char *path, char *er
     return SIPC_ECONFIG;
 }
 
+/* The three [limits] timeouts as sipc_ctx_new judges them, defaults
+ * included: the verdict of sipc__timeouts_check, with why as
+ * "HOME/sipc.conf:LINE: [limits] ..." at the last line that set a key the
+ * verdict is about. */
+static int timeouts_judged(const sipc_config *cfg, char *why, size_t len)
+{
+    sipc_options o;
+    sipc_options_from_config(&o, cfg);
+    char text[360];
+    unsigned fields;
+    int v = sipc__timeouts_check(o.keepalive_ms, o.keepalive_timeout_ms, o.idle_timeout_ms,
+                                 "[limits] ", text, sizeof text, &fields);
+    if (v == 0)
+        return 0;
+    static const unsigned bit[3] = {SIPC__TO_KEEPALIVE, SIPC__TO_KEEPALIVE_TIMEOUT,
+                                    SIPC__TO_IDLE};
+    int at = 0;
+    for (int k = 0; k < 3; k++)
+        if ((fields & bit[k]) && cfg->timeout_line[k] > at)
+            at = cfg->timeout_line[k];
+    snprintf(why, len, "%s/sipc.conf:%d: %s", cfg->home, at, text);
+    return v;
+}
+
 int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errlen)
 {
     if (!err)
@@ -761,7 +793,24 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
                  path, cfg->max_read_buffer_total, cfg->max_frame);
         return SIPC_ECONFIG;
     }
+    if (timeouts_judged(cfg, err, errlen) < 0)
+        return SIPC_ECONFIG;
     return default_id_checked(cfg, path, err, errlen);
+}
+
+int sipc_config_timeouts_note(const sipc_config *cfg, char *out, size_t len)
+{
+    if (!out)
+        len = 0;
+    if (len)
+        out[0] = '\0';
+    if (!cfg)
+        return 0;
+    char why[600];
+    if (timeouts_judged(cfg, why, sizeof why) <= 0)
+        return 0;
+    snprintf(out, len, "%s", why);
+    return 1;
 }
 
 /* ---- editing: keep every other line and comment as the operator wrote it */
@@ -1073,9 +1122,10 @@ void sipc_options_from_config(sipc_options *opts, const sipc_config *cfg)
     if (cfg->max_read_buffer_total)
         opts->max_read_buffer_total = cfg->max_read_buffer_total;
     if (cfg->keepalive_ms)
-        opts->keepalive_ms = cfg->keepalive_ms;
+        opts->keepalive_ms = cfg->keepalive_ms == SIPC_CONFIG_OFF ? 0 : cfg->keepalive_ms;
     if (cfg->keepalive_timeout_ms)
-        opts->keepalive_timeout_ms = cfg->keepalive_timeout_ms;
+        opts->keepalive_timeout_ms =
+            cfg->keepalive_timeout_ms == SIPC_CONFIG_OFF ? 0 : cfg->keepalive_timeout_ms;
     if (cfg->idle_timeout_ms)
-        opts->idle_timeout_ms = cfg->idle_timeout_ms;
+        opts->idle_timeout_ms = cfg->idle_timeout_ms == SIPC_CONFIG_OFF ? 0 : cfg->idle_timeout_ms;
 }

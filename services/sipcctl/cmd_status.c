@@ -150,6 +150,31 @@ static void print_storage(json_t *storage)
         printf("  storage: ok\n");
 }
 
+/* The keepalive, only when part of it is off: a peer that goes silent may
+ * then hold its connection (and a link stay "up") far longer. */
+static void print_keepalive(json_t *ka)
+{
+    if (!json_is_object(ka))
+        return; /* a node of an earlier version */
+    long long k = i_of(ka, "keepalive_ms"), t = i_of(ka, "keepalive_timeout_ms"),
+              i = i_of(ka, "idle_timeout_ms");
+    if (k && t && i)
+        return;
+    char ping[120], idle[80];
+    if (!k)
+        snprintf(ping, sizeof ping, "off (keepalive_ms = 0): no PINGs");
+    else if (!t)
+        snprintf(ping, sizeof ping,
+                 "PING after %lld ms of silence, no answer awaited (keepalive_timeout_ms = 0)", k);
+    else
+        snprintf(ping, sizeof ping, "PING after %lld ms of silence, answer within %lld ms", k, t);
+    if (i)
+        snprintf(idle, sizeof idle, "idle close after %lld ms", i);
+    else
+        snprintf(idle, sizeof idle, "idle close off (idle_timeout_ms = 0)");
+    printf("  keepalive: %s; %s\n", ping, idle);
+}
+
 /* One node's status as an operator reads it. */
 static void print_node(json_t *st)
 {
@@ -189,6 +214,7 @@ static void print_node(json_t *st)
                i_of(c, "tls"), i_of(c, "plaintext"), i_of(c, "opening"), peers[0] ? peers : "-");
     }
     print_storage(json_object_get(st, "storage"));
+    print_keepalive(json_object_get(st, "keepalive"));
     json_t *links = json_object_get(st, "links");
     if (json_array_size(links)) {
         printf("  links:\n");

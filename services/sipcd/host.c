@@ -138,6 +138,9 @@ static void node_options(host *h, sipc_options *o, sipc_logger *log)
     o->log_arg = log;
     o->log_level = SIPC_LOG_INFO; /* the logger keeps no DEBUG */
     o->source_address = sipc_config_source_address(&h->cfg);
+    /* each service's start names the sipc.conf lines (log_keepalive): the
+     * contexts, several per log, would say it again as options.* */
+    o->timeouts_reported = 1;
 }
 
 static int open_probe_ctx(host *h, char *err, size_t errlen)
@@ -452,6 +455,18 @@ static json_t *storage_status(void *arg)
     return json_pack("{s:o, s:o}", "writes", health_json(&w), "reads", health_json(&r));
 }
 
+/* The keepalive and idle close in effect, ms, 0 for off: fixed at start (a
+ * reload changes neither the contexts' values nor h->cfg's copy of them). */
+static json_t *keepalive_status(void *arg)
+{
+    host *h = arg;
+    sipc_options o;
+    sipc_options_from_config(&o, &h->cfg);
+    return json_pack("{s:I, s:I, s:I}", "keepalive_ms", (json_int_t)o.keepalive_ms,
+                     "keepalive_timeout_ms", (json_int_t)o.keepalive_timeout_ms,
+                     "idle_timeout_ms", (json_int_t)o.idle_timeout_ms);
+}
+
 /* Restarting strict with peers whose latest word was plaintext would cut
  * them off without a word: unless the operator left the one-shot override
  * (`tlstool mode strict --force`), the node starts permissive instead and
@@ -525,6 +540,34 @@ static void guard_forced(host *h, const guard_verdict *v)
     host_save_peers(h);
 }
 
+/* The start line that says how this node tells a dead peer: its PINGs and
+ * its idle close, each of which [limits] may have turned off; and a WARN at
+ * the sipc.conf line when they work, but not as their values suggest. */
+static void log_keepalive(sipc_logger *log, const sipc_config *cfg, const sipc_options *o)
+{
+    char ka[160], idle[80];
+    if (!o->keepalive_ms)
+        snprintf(ka, sizeof ka, "off ([limits] keepalive_ms = 0): no PINGs");
+    else if (!o->keepalive_timeout_ms)
+        snprintf(ka, sizeof ka,
+                 "PING after %u ms without receiving anything, no answer awaited ([limits] "
+                 "keepalive_timeout_ms = 0)",
+                 o->keepalive_ms);
+    else
+        snprintf(ka, sizeof ka,
+                 "PING after %u ms without receiving anything, closed without an answer within "
+                 "%u ms",
+                 o->keepalive_ms, o->keepalive_timeout_ms);
+    if (o->idle_timeout_ms)
+        snprintf(idle, sizeof idle, "idle close after %u ms", o->idle_timeout_ms);
+    else
+        snprintf(idle, sizeof idle, "idle close off ([limits] idle_timeout_ms = 0)");
+    sipc_logf(log, SIPC_LOG_INFO, "Service.Start", "Keepalive: %s; %s", ka, idle);
+    char note[600];
+    if (sipc_config_timeouts_note(cfg, note, sizeof note))
+        sipc_logf(log, SIPC_LOG_WARN, "Service.Start", "%s", note);
+}
+
 static int start_service(host *h, int i)
 {
     host_service *s = &h->svc[i];
@@ -552,6 +595,7 @@ static int start_service(host *h, int i)
         sipc_logf(s->log, SIPC_LOG_WARN, "Service.Start", "%s", h->lock_warning);
     sipc_options o;
     node_options(h, &o, s->log);
+    log_keepalive(s->log, &h->cfg, &o);
     int r = sipc_ctx_new(&s->ctx, h->loop, &o, s->sec);
     if (r == 0)
         r = sipc_router_new(&s->router);
@@ -638,7 +682,8 @@ int host_start(host *h, uv_loop_t *loop)
     if (rc == 0 && h->mgmt &&
         (sipc_mgmt_add_links(h->mgmt, service_links, h) != 0 ||
          sipc_mgmt_add_section(h->mgmt, "guard", guard_status, h) != 0 ||
-         sipc_mgmt_add_section(h->mgmt, "storage", storage_status, h) != 0)) {
+         sipc_mgmt_add_section(h->mgmt, "storage", storage_status, h) != 0 ||
+         sipc_mgmt_add_section(h->mgmt, "keepalive", keepalive_status, h) != 0)) {
         sipc_logf(h->svc[HOST_MANAGEMENT].log, SIPC_LOG_ERROR, "Service.Start",
                   "Cannot start %s: its status sources were refused",
                   h->svc[HOST_MANAGEMENT].display);

@@ -232,6 +232,16 @@ static void judge_restart(reload_job *j, const sipc_config *o, const sipc_config
                 n->max_write_queue_total);
     restart_num(j, "[limits] max_read_buffer_total", o->max_read_buffer_total,
                 n->max_read_buffer_total);
+    /* as the contexts use them (0: off), so that setting a default changes
+     * nothing; the contexts took them when sipcd started */
+    sipc_options oo, no;
+    sipc_options_from_config(&oo, o);
+    sipc_options_from_config(&no, n);
+    restart_num(j, "[limits] reconnect_max_ms", oo.reconnect_max_ms, no.reconnect_max_ms);
+    restart_num(j, "[limits] keepalive_ms", oo.keepalive_ms, no.keepalive_ms);
+    restart_num(j, "[limits] keepalive_timeout_ms", oo.keepalive_timeout_ms,
+                no.keepalive_timeout_ms);
+    restart_num(j, "[limits] idle_timeout_ms", oo.idle_timeout_ms, no.idle_timeout_ms);
     restart(j, "[metrics] address", o->metrics_address, n->metrics_address);
 }
 

@@ -817,8 +817,10 @@ static void test_layout_appends(void **state)
                 offsetof(sipc_options, source_address));
     assert_true(offsetof(sipc_options, max_connections_per_host) >
                 offsetof(sipc_options, keepalive_timeout_ms));
-    assert_true(sizeof(sipc_options) - offsetof(sipc_options, max_connections_per_host) -
-                    sizeof(uint32_t) < _Alignof(sipc_options));
+    assert_true(offsetof(sipc_options, timeouts_reported) >
+                offsetof(sipc_options, max_connections_per_host));
+    assert_true(sizeof(sipc_options) - offsetof(sipc_options, timeouts_reported) - sizeof(int) <
+                _Alignof(sipc_options));
     assert_true(offsetof(sipc_peer_info, peer_cluster_cut) > offsetof(sipc_peer_info, tls_direct));
     assert_true(offsetof(sipc_link_info, ping_wait_ms) > offsetof(sipc_link_info, peer_cluster_cut));
     assert_true(sizeof(sipc_link_info) - offsetof(sipc_link_info, ping_wait_ms) -

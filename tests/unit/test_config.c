@@ -1190,9 +1190,71 @@ static void test_service_settings(void **state)
     assert_int_equal(o.keepalive_ms, 500);
     assert_int_equal(o.keepalive_timeout_ms, 700);
     assert_int_equal(o.idle_timeout_ms, 9000);
-    expect_error(home, "[limits]\nkeepalive_timeout_ms = 0\n", 2,
-                 "[limits] keepalive_timeout_ms must be a number of ms from 100 to 86400000");
+    expect_error(home, "[limits]\nkeepalive_timeout_ms = 50\n", 2,
+                 "[limits] keepalive_timeout_ms must be 0 (off) or a number of ms from 100 to "
+                 "86400000");
     expect_error(home, "[limits]\nkeepalive_ms = 10s\n", 2, "[limits] keepalive_ms must be");
+    expect_error(home, "[limits]\nidle_timeout_ms = -0\n", 2, "[limits] idle_timeout_ms must be");
+    /* 0 is off, as in sipc_options; the field tells it from "not set" */
+    assert_int_equal(load_text(home, "[limits]\nkeepalive_ms = 0\nkeepalive_timeout_ms = 0\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(cfg.keepalive_ms, SIPC_CONFIG_OFF);
+    assert_int_equal(cfg.keepalive_timeout_ms, SIPC_CONFIG_OFF);
+    assert_int_equal(cfg.idle_timeout_ms, 0);
+    sipc_options_from_config(&o, &cfg);
+    assert_int_equal(o.keepalive_ms, 0);
+    assert_int_equal(o.keepalive_timeout_ms, 0);
+    assert_int_equal(o.idle_timeout_ms, 60000);
+    assert_int_equal(load_text(home, "[limits]\nidle_timeout_ms = 0\n", &cfg, err, sizeof err), 0);
+    sipc_options_from_config(&o, &cfg);
+    assert_int_equal(o.idle_timeout_ms, 0);
+    assert_int_equal(o.keepalive_ms, 15000);
+    /* pings that come no sooner than the idle close keep nothing open: refused
+     * where the later of the two is set, defaults included */
+    expect_error(home, "[limits]\nkeepalive_ms = 20000\n\nidle_timeout_ms = 20000\n", 4,
+                 "[limits] keepalive_ms (20000) is not below [limits] idle_timeout_ms (20000)");
+    expect_error(home, "[limits]\nidle_timeout_ms = 10000\nkeepalive_ms = 30000\n", 3,
+                 "is not below");
+    expect_error(home, "[limits]\nidle_timeout_ms = 10000\n", 2,
+                 "[limits] keepalive_ms (15000) is not below [limits] idle_timeout_ms (10000)");
+    expect_error(home, "[limits]\nkeepalive_ms = 60000\n", 2, "keepalive_ms 0 (no PINGs)");
+    /* with the PINGs off an idle close that short is what was asked for */
+    assert_int_equal(load_text(home, "[limits]\nidle_timeout_ms = 10000\nkeepalive_ms = 0\n",
+                               &cfg, err, sizeof err),
+                     0);
+    /* only warned of (sipc_ctx_new logs it): a PING unanswered for longer than
+     * the idle timeout leaves, a keepalive timeout longer than keepalive_ms,
+     * both off with no idle close */
+    char note[600], want[900];
+    assert_int_equal(load_text(home, "[limits]\nidle_timeout_ms = 20000\n", &cfg, err, sizeof err),
+                     0);
+    /* ... and said by sipc_config_timeouts_note with the keys and the line */
+    assert_int_equal(sipc_config_timeouts_note(&cfg, note, sizeof note), 1);
+    snprintf(want, sizeof want,
+             "%s/sipc.conf:2: [limits] keepalive_ms + [limits] keepalive_timeout_ms (15000 + "
+             "10000) is not below [limits] idle_timeout_ms (20000): an unanswered PING is "
+             "closed as idle (SIPC_EIDLE) 5000 ms after it went",
+             home);
+    if (strncmp(note, want, strlen(want)))
+        fail_msg("note '%s', not '%s...'", note, want);
+    assert_int_equal(load_text(home, "[limits]\nkeepalive_ms = 1000\nkeepalive_timeout_ms = 4000\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(sipc_config_timeouts_note(&cfg, note, sizeof note), 0);
+    assert_string_equal(note, "");
+    assert_int_equal(load_text(home, "[limits]\nkeepalive_ms = 0\n\nidle_timeout_ms = 0\n", &cfg,
+                               err, sizeof err),
+                     0);
+    assert_int_equal(sipc_config_timeouts_note(&cfg, note, sizeof note), 1);
+    snprintf(want, sizeof want,
+             "%s/sipc.conf:4: [limits] idle_timeout_ms and [limits] keepalive_ms are 0: nothing "
+             "closes a connection whose peer went silent",
+             home);
+    if (strncmp(note, want, strlen(want)))
+        fail_msg("note '%s', not '%s...'", note, want);
+    assert_int_equal(sipc_config_timeouts_note(&cfg, NULL, 0), 1);
+    assert_int_equal(sipc_config_timeouts_note(NULL, note, sizeof note), 0);
     assert_int_equal(load_text(home,
                                "[limits]\nmax_write_queue = 1048576\n"
                                "max_write_queue_total = 8388608\n",
@@ -1474,8 +1536,10 @@ static void test_layout_appends(void **state)
     assert_true(offsetof(sipc_config, idle_timeout_ms) > offsetof(sipc_config, keepalive_timeout_ms));
     assert_true(offsetof(sipc_config, max_connections_per_host) >
                 offsetof(sipc_config, idle_timeout_ms));
-    assert_true(sizeof(sipc_config) - offsetof(sipc_config, max_connections_per_host) -
-                    sizeof(uint32_t) < _Alignof(sipc_config));
+    assert_true(offsetof(sipc_config, timeout_line) >
+                offsetof(sipc_config, max_connections_per_host));
+    assert_true(sizeof(sipc_config) - offsetof(sipc_config, timeout_line) -
+                    sizeof(((sipc_config *)0)->timeout_line) < _Alignof(sipc_config));
 }
 
 /* The source host a server's per-host cap and sipcd's peer history count a

@@ -1083,6 +1083,40 @@ static void t_paused_idle_says_why(void **state)
     tc_close(&t);
 }
 
+/* This side's loop did not run for longer than idle_timeout_ms (a handler
+ * that blocked it, a stopped process) while the peer's frame waited unread:
+ * the frame is read before the idle close judges; a peer that sent nothing
+ * is still closed, once the loop has looked. */
+static void t_idle_after_stall(void **state)
+{
+    (void)state;
+    sipc_options o;
+    sipc_options_init(&o);
+    o.keepalive_ms = 0;
+    o.idle_timeout_ms = 200;
+    tc t;
+    int never = 0;
+    tc_up(&t, &o);
+    sipc_env_out ping = {.kind = SIPC__KIND__PING, .request_id = 5};
+    peer_send(&t, &ping);
+    usleep(400 * 1000);
+    spin_until(&t, &never, 20);
+    assert_int_equal(t.downs, 0);
+    peer_expect_free(&t, SIPC__KIND__PONG, 5);
+    uint64_t t0 = uv_now(&t.loop);
+    spin_until(&t, &t.downs, 2000);
+    assert_int_equal(t.down_err, SIPC_EIDLE);
+    assert_true(uv_now(&t.loop) - t0 >= 150);
+    tc_close(&t);
+
+    /* nothing waiting: the stall ends in the idle close */
+    tc_up(&t, &o);
+    usleep(400 * 1000);
+    spin_until(&t, &t.downs, 100);
+    assert_int_equal(t.down_err, SIPC_EIDLE);
+    tc_close(&t);
+}
+
 /* An answer larger than the peer's max_frame (its hello says it) fails that
  * call alone: sipc_respond says SIPC_ETOOBIG, the caller gets an ERROR with
  * the size and the limit, the connection goes on. */
@@ -1312,6 +1346,61 @@ static void t_options_checked(void **state)
     assert_int_equal(sipc_ctx_new(&ctx, &loop, &o, sec), 0);
     sipc_ctx_close(ctx, NULL, NULL);
     assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    /* the timeouts together are never refused (a program that set
+     * idle_timeout_ms 10000 to have quiet connections closed, with the
+     * default keepalive_ms, always ran): combinations that work, but not as
+     * their values suggest, are one WARN naming the fields and what happens;
+     * the defaults and a keepalive timeout longer than keepalive_ms are
+     * neither; timeouts_reported (the caller said it) silences the WARN */
+    static const struct {
+        uint32_t k, t, i;
+        int reported;
+        const char *line;
+    } combos[] = {
+        {15000, 10000, 10000, 0,
+         "WARN sipc_ctx_new: options.keepalive_ms (15000) is not below options.idle_timeout_ms "
+         "(10000): every connection quiet for 10000 ms is closed as idle (SIPC_EIDLE) before "
+         "its PING could keep it open"},
+        {15000, 10000, 15000, 0,
+         "options.keepalive_ms (15000) is not below options.idle_timeout_ms (15000)"},
+        {30000, 0, 10000, 0, "options.keepalive_ms (30000) is not below"},
+        {15000, 10000, 20000, 0,
+         "options.keepalive_ms + options.keepalive_timeout_ms (15000 + 10000) is not below "
+         "options.idle_timeout_ms (20000): an unanswered PING is closed as idle (SIPC_EIDLE) "
+         "5000 ms after it went"},
+        {0, 10000, 0, 0, "options.idle_timeout_ms and options.keepalive_ms are 0"},
+        {15000, 0, 0, 0, "options.idle_timeout_ms and options.keepalive_timeout_ms are 0"},
+        {15000, 10000, 60000, 0, NULL},
+        {50, 150, 0, 0, NULL},
+        {0, 10000, 200, 0, NULL},
+        {100, 10000, 0, 0, NULL},
+        {15000, 10000, 10000, 1, NULL},
+        {15000, 0, 0, 1, NULL},
+    };
+    for (size_t i = 0; i < sizeof combos / sizeof combos[0]; i++) {
+        tu_log log = {0};
+        sipc_options_init(&o);
+        o.log = tu_log_sink;
+        o.log_arg = &log;
+        o.keepalive_ms = combos[i].k;
+        o.keepalive_timeout_ms = combos[i].t;
+        o.idle_timeout_ms = combos[i].i;
+        o.timeouts_reported = combos[i].reported;
+        ctx = NULL;
+        int r = sipc_ctx_new(&ctx, &loop, &o, sec);
+        if (combos[i].line && !tu_log_has(&log, combos[i].line))
+            fail_msg("combination %zu: no line '%s'", i, combos[i].line);
+        if (!combos[i].line && tu_log_has(&log, "sipc_ctx_new"))
+            fail_msg("combination %zu: a line where none was due: %s", i, log.buf);
+        /* one line, once */
+        if (combos[i].line && strstr(strstr(log.buf, "sipc_ctx_new") + 1, "sipc_ctx_new"))
+            fail_msg("combination %zu: more than one line: %s", i, log.buf);
+        assert_int_equal(r, 0);
+        assert_non_null(ctx);
+        sipc_ctx_close(ctx, NULL, NULL);
+        assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+        tu_log_free(&log);
+    }
     sipc_security_release(sec);
     /* a TLS mode that is none of the three */
     sipc_security *bad = NULL;
@@ -1330,7 +1419,8 @@ int main(void)
         cmocka_unit_test(t_call_deadline), cmocka_unit_test(t_close_pending),
         cmocka_unit_test(t_pending_cap),  cmocka_unit_test(t_writable),
         cmocka_unit_test(t_expired_uncounted), cmocka_unit_test(t_expired_bounded),
-        cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_keepalive_timeout),
+        cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_idle_after_stall),
+        cmocka_unit_test(t_keepalive_timeout),
         cmocka_unit_test(t_keepalive_held_late),
         cmocka_unit_test(t_answer_too_big),
         cmocka_unit_test(t_idle_release),

@@ -292,6 +292,13 @@ typedef struct sipc_options {
                                      max_connections (after the open-file
                                      bound), at least 64; at or above
                                      max_connections it has no effect */
+    int timeouts_reported;        /* nonzero: the caller has itself reported
+                                     what is odd about keepalive_ms,
+                                     keepalive_timeout_ms and idle_timeout_ms
+                                     (sipcd does, naming its sipc.conf
+                                     lines; sipc_config_timeouts_note), so
+                                     sipc_ctx_new logs no WARN about them.
+                                     Default 0 */
 } sipc_options;
 
 /* Sets every field to its default. sipc_ctx_new also reads 0 (or NULL) in
@@ -310,7 +317,14 @@ SIPC_EXTERN void sipc_options_init(sipc_options *opts);
  * option out of its range; each SIPC_EINVAL logs one ERROR line
  * (Transport.Context) through opts->log (sipc_log_stderr when NULL) naming
  * the argument or field and why, e.g. "sipc_ctx_new: options.cluster is 70
- * bytes long, more than the 63 this library keeps and sends to peers". */
+ * bytes long, more than the 63 this library keeps and sends to peers".
+ * Timeouts that work, but not as their values suggest, are accepted and
+ * logged as one WARN naming the fields (none with timeouts_reported):
+ * keepalive_ms not below idle_timeout_ms, both on (every quiet connection
+ * is closed as idle before its PING could keep it open), keepalive_ms +
+ * keepalive_timeout_ms not below idle_timeout_ms (an unanswered PING is
+ * closed as idle first), or idle_timeout_ms 0 with keepalive_ms or
+ * keepalive_timeout_ms 0 (nothing closes a silent peer). */
 SIPC_EXTERN int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc_security *sec);
 SIPC_EXTERN uv_loop_t *sipc_ctx_loop(const sipc_ctx *ctx);
 /* The security new connections use. */

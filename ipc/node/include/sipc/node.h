@@ -43,6 +43,11 @@ typedef struct sipc_service_conf {
     int port;
 } sipc_service_conf;
 
+/* A [limits] timeout of sipc_config set to 0 in sipc.conf: off (the field's
+ * own 0 means "not set": the default). Read as milliseconds it is about 49
+ * days, as good as never. */
+#define SIPC_CONFIG_OFF UINT32_MAX
+
 /* $SIPC_HOME/sipc.conf, an INI file. Unknown keys are reported as errors so a
  * typo does not silently leave TLS off. Fields are appended as keys are
  * added, and sipc_config_load writes the whole structure: compile against
@@ -86,7 +91,8 @@ typedef struct sipc_config {
     /* added after the rest: the layout before it is unchanged */
     int subject_line;          /* [tls] subject: the line of sipc.conf that set it, 0 if none did */
     int cluster_line;          /* [cluster] name: the line of sipc.conf that set it, 0 if none did */
-    /* [limits], ms, 0: the library's default (sipc_options) */
+    /* [limits], ms, 0: not set, the library's default (sipc_options);
+     * SIPC_CONFIG_OFF: set to 0 in the file, off (0 in sipc_options) */
     uint32_t keepalive_ms;         /* keepalive_ms = PING after this long without a frame */
     uint32_t keepalive_timeout_ms; /* keepalive_timeout_ms = close when that PING gets no
                                       answer within this long */
@@ -95,12 +101,24 @@ typedef struct sipc_config {
     uint32_t max_connections_per_host; /* max_connections_per_host = per service, from one
                                         * source host (IPv6: a /64); 0 (default):
                                         * max_connections / 4 */
+    int timeout_line[3]; /* [limits] keepalive_ms, keepalive_timeout_ms, idle_timeout_ms: the
+                            line of sipc.conf that set each, 0 if none did */
 } sipc_config;
 
 /* Defaults, then $home/sipc.conf when it exists. A syntax error, an unknown
- * key or an empty value where one is needed fails with SIPC_ECONFIG and a
- * message "sipc.conf:LINE: ..." in err. */
+ * key, an empty value where one is needed, or [limits] timeouts that defeat
+ * each other (keepalive_ms not below idle_timeout_ms: a node's quiet links
+ * would be closed and redialed over and over; sipc_ctx_new only warns of
+ * it) fail with SIPC_ECONFIG and a message "sipc.conf:LINE: ..." in err. */
 SIPC_EXTERN int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errlen);
+/* The [limits] timeouts of a loaded cfg that work, but not as their values
+ * suggest (what sipc_ctx_new would WARN of: keepalive_ms + keepalive_timeout_ms
+ * not below idle_timeout_ms, or idle_timeout_ms 0 with keepalive_ms or
+ * keepalive_timeout_ms 0): 1 with out "HOME/sipc.conf:LINE: [limits] ..."
+ * naming the keys and what happens, else 0 (out ""). A program that logs it
+ * sets timeouts_reported in its sipc_options, so that sipc_ctx_new does not
+ * say it again under the options' names. */
+SIPC_EXTERN int sipc_config_timeouts_note(const sipc_config *cfg, char *out, size_t len);
 /* Port of the named service, or the built-in default (data 23000, search
  * 23001, management 23002, pipeline 23003), or 0 if unknown. */
 SIPC_EXTERN int sipc_config_port(const sipc_config *cfg, const char *service);

@@ -1,0 +1,207 @@
+/* test_idle_stall.c - the idle timeout over a real TCP connection on
+ * loopback (127.0.69.1, the peer from .2) after this side's own loop stalled: a server with
+ * idle_timeout_ms 400 (keepalive off) whose handler blocks the loop for
+ * 900 ms; 150 ms into the block its peer sends a PING, which waits in the
+ * socket. When the loop runs again the idle deadline has passed, but the
+ * PING is read before the idle close judges: it is answered, and the
+ * connection stays. The peer is a thread speaking sipc's plaintext framing
+ * with blocking sockets. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ipc/envelope.h"
+#include "testutil.h"
+
+#define ADDR "127.0.69.1"
+#define BLOCK_MS 900
+#define IDLE_MS 400
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static void send_env(int fd, const sipc_env_out *e)
+{
+    sipc_buf b = {0};
+    if (sipc_env_encode(&b, e, 16u << 20) == 0)
+        (void)!send(fd, b.data, b.len, MSG_NOSIGNAL);
+    sipc_buf_free(&b);
+}
+
+/* The next frame's envelope, NULL at EOF, an error or the receive timeout. */
+static Sipc__Envelope *recv_env(int fd)
+{
+    uint8_t hdr[4];
+    size_t have = 0;
+    while (have < 4) {
+        ssize_t n = recv(fd, hdr + have, 4 - have, 0);
+        if (n <= 0)
+            return NULL;
+        have += (size_t)n;
+    }
+    size_t len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
+    if (len > (1u << 20))
+        return NULL;
+    uint8_t *body = malloc(len ? len : 1);
+    for (have = 0; body && have < len;) {
+        ssize_t n = recv(fd, body + have, len - have, 0);
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+    }
+    Sipc__Envelope *env = body && have == len ? sipc__envelope__unpack(NULL, len, body) : NULL;
+    free(body);
+    return env;
+}
+
+typedef struct peer {
+    int port;
+    volatile int done, got_pong, got_response, eof;
+    pthread_t th;
+} peer;
+
+/* hello, the request whose handler blocks, 150 ms later a PING; then
+ * whatever comes until the PONG, EOF or 3 s of silence */
+static void *peer_main(void *arg)
+{
+    peer *pe = arg;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)pe->port)};
+    inet_pton(AF_INET, ADDR, &sa.sin_addr);
+    struct timeval tv = {3, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in from = {.sin_family = AF_INET}; /* within the test's block */
+    inet_pton(AF_INET, "127.0.69.2", &from.sin_addr);
+    if (bind(fd, (struct sockaddr *)&from, sizeof from) != 0 ||
+        connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+        goto out;
+    Sipc__Hello h = SIPC__HELLO__INIT;
+    h.protocol_version = SIPC_PROTOCOL_VERSION;
+    h.node_id = "peer";
+    h.cluster = "test";
+    h.software = "test";
+    uint8_t buf[128];
+    size_t hn = sipc__hello__pack(&h, buf);
+    sipc_env_out he = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = hn};
+    send_env(fd, &he);
+    Sipc__Envelope *env = recv_env(fd);
+    int hello = env && env->kind == SIPC__KIND__HELLO;
+    if (env)
+        sipc__envelope__free_unpacked(env, NULL);
+    if (!hello)
+        goto out;
+    sipc_env_out req = {.kind = SIPC__KIND__REQUEST, .request_id = 1, .service = "test",
+                        .method = "block"};
+    send_env(fd, &req);
+    sleep_ms(150);
+    sipc_env_out ping = {.kind = SIPC__KIND__PING, .request_id = 77};
+    send_env(fd, &ping);
+    while (!pe->got_pong && (env = recv_env(fd))) {
+        if (env->kind == SIPC__KIND__PONG && env->request_id == 77)
+            pe->got_pong = 1;
+        if (env->kind == SIPC__KIND__RESPONSE && env->request_id == 1)
+            pe->got_response = 1;
+        sipc__envelope__free_unpacked(env, NULL);
+    }
+    pe->eof = !pe->got_pong;
+out:
+    close(fd);
+    pe->done = 1;
+    return NULL;
+}
+
+typedef struct side {
+    uv_loop_t loop;
+    tu_log log;
+    sipc_security *sec;
+    sipc_ctx *ctx;
+    sipc_router *router;
+    sipc_server *srv;
+    int ups, downs, down_err, blocked;
+} side;
+
+static void on_conn(sipc_conn *c, sipc_conn_event ev, int err, void *arg)
+{
+    (void)c;
+    side *s = arg;
+    if (ev == SIPC_CONN_UP) {
+        s->ups++;
+    } else if (ev == SIPC_CONN_DOWN) {
+        s->downs++;
+        if (!s->down_err)
+            s->down_err = err;
+    }
+}
+
+static void h_block(sipc_request *req, void *arg)
+{
+    side *s = arg;
+    sleep_ms(BLOCK_MS); /* the loop stalls: nothing is read meanwhile */
+    s->blocked = 1;
+    assert_int_equal(sipc_respond(req, NULL, 0), 0);
+}
+
+static void t_idle_after_stall(void **state)
+{
+    (void)state;
+    side s;
+    memset(&s, 0, sizeof s);
+    assert_int_equal(uv_loop_init(&s.loop), 0);
+    sipc_options o;
+    sipc_options_init(&o);
+    o.node_id = "srv";
+    o.cluster = "test";
+    o.log = tu_log_sink;
+    o.log_arg = &s.log;
+    o.keepalive_ms = 0;
+    o.idle_timeout_ms = IDLE_MS;
+    s.sec = tu_security(SIPC_TLS_OFF, NULL);
+    assert_int_equal(sipc_ctx_new(&s.ctx, &s.loop, &o, s.sec), 0);
+    assert_int_equal(sipc_router_new(&s.router), 0);
+    assert_int_equal(sipc_router_add(s.router, "test", "block", h_block, &s), 0);
+    assert_int_equal(sipc_server_listen(&s.srv, s.ctx, "Test Service", ADDR, 0, s.router), 0);
+    sipc_server_set_conn_cb(s.srv, on_conn, &s);
+    peer pe;
+    memset(&pe, 0, sizeof pe);
+    pe.port = sipc_server_port(s.srv);
+    assert_int_equal(pthread_create(&pe.th, NULL, peer_main, &pe), 0);
+    tu_run_until(&s.loop, (const int *)&pe.done, 8000);
+    pthread_join(pe.th, NULL);
+    if (!pe.got_pong)
+        fprintf(stderr, "%s", s.log.buf ? s.log.buf : "");
+    assert_true(s.blocked);
+    assert_true(pe.got_response);
+    assert_true(pe.got_pong);
+    assert_false(tu_log_has(&s.log, "SIPC_EIDLE"));
+    sipc_ctx_close(s.ctx, NULL, NULL);
+    assert_true(tu_drain(&s.loop, 5000));
+    assert_int_equal(uv_loop_close(&s.loop), 0);
+    sipc_router_free(s.router);
+    sipc_security_release(s.sec);
+    tu_log_free(&s.log);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_idle_after_stall),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

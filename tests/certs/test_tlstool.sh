@@ -581,6 +581,12 @@ run "$T" status
 expect "status: expired pair is inconsistent, how long ago" 10 "has expired" "INCONSISTENT" \
     "to 2020-02-01 [0-9:]+ UTC \(expired [0-9]+ days ago\)"
 grep -q "days left" "$OUT" && bad "status: an expired pair shows days left"
+# a pair not valid yet: when it starts, not the days it has left
+cat "$P/future.pem" "$P/int.pem" "$P/root.pem" "$P/future.key" >"$H/security/node.crt"
+run "$T" status
+expect "status: a pair not valid yet says when it starts" 10 "not valid yet: check the clock" "INCONSISTENT" \
+    "2040-01-01 00:00:00 UTC to 2040-12-31 00:00:00 UTC \(not valid yet: valid in [0-9]+ days\)$"
+grep -q "days left" "$OUT" && bad "status: a pair not valid yet shows days left"
 
 # ---------------------------------------------------------------- check
 newhome check

@@ -162,6 +162,23 @@ run sh -c "printf '%s\n' '$PFXPW' | '$T' create -site '$work/ps.pfx' --password-
 expect "password: --password-stdin" 0 "created"
 run "$T" create -site "$work/pp.pfx" "$PFXPW"
 expect "password: positional warns that argv is visible" 0 "visible to other users" "created"
+# the next step fits the home: import on a home without a pair; on a home whose
+# pair is in use (TLS strict), a rotation, never an import or a step down
+newhome createnext
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$H" create -site "$work/cn1.pfx"
+expect "create: on a home without a pair, next: import" 0 "^next: copy .*cn1\.pfx to every node, then run \`tlstool import "
+SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$H" import "$work/cn1.pfx" >/dev/null 2>&1 && "$T" --home "$H" enable >/dev/null 2>&1 ||
+    bad "create: import and enable for the next-step test"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$H" create -site "$work/cn2.pfx"
+expect "create: on a home with a pair in use, next: rotate" 0 \
+    "^next: this home already has a key pair \($H/security/node\.crt, TLS strict\): importing this one over it would make this node and its peers refuse each other; rotate to it instead" \
+    "\`tlstool rotate stage $work/cn2\.pfx\`, then \`tlstool rotate commit\` \(node by node\), then \`tlstool rotate finish\`" \
+    "the operator guide, 1\.8"
+grep -Eq "tlstool import|permissive" "$OUT" && bad "create: a home with a pair in use is told to import or go permissive"
+SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$H" rotate stage "$work/cn2.pfx" >/dev/null 2>&1 || bad "create: rotate stage for the next-step test"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$H" create -site "$work/cn3.pfx"
+expect "create: during a rotation, next: finish it first" 0 \
+    "^next: a key pair rotation is in progress on this home \(staged\): finish or abort it first"
 
 # ---------------------------------------------------------------- import
 newhome import

@@ -284,6 +284,30 @@ newhome verify
 export SIPC_HOME=$H
 run "$T" verify
 expect "verify: no pair imported" 8 "no key pair is imported"
+# no pair imported: FILE is checked as import checks it, so that a defect shows
+# in import's words and not only that this home trusts no root yet
+for f in serveronly:30 expired:25; do
+    run env SIPC_PFX_PASSWORD="$PFXPW" "$T" verify "$P/${f%%:*}.pfx"
+    expect "verify without a pair: ${f%%:*}.pfx shows its defect" "${f##*:}" \
+        "^note: no key pair is imported on this node, so .*${f%%:*}\.pfx is checked as \`tlstool import\` checks a pair"
+    grep "^NOT VERIFIED: " "$OUT" | sed 's/^NOT VERIFIED: //' >"$work/vreason.txt"
+    mkdir -p "$work/vimp.${f%%:*}"
+    run env SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$work/vimp.${f%%:*}" import "$P/${f%%:*}.pfx"
+    grep -qF "not imported: $(cat "$work/vreason.txt")" "$OUT" && [ "$RC" = "${f##*:}" ] &&
+        ok "verify without a pair: ${f%%:*}.pfx: import says the same, with the same exit code" ||
+        bad "verify without a pair: ${f%%:*}.pfx: import says otherwise (verify: '$(cat "$work/vreason.txt")')"
+done
+grep -q "root certificate .* not trusted" "$work/vreason.txt" && bad "verify without a pair: the root hides the defect"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" verify "$P/org.pfx"
+expect "verify without a pair: a good file's root is named as its own, not trusted yet, and how to trust it" 22 \
+    "^NOT VERIFIED: root certificate 'O=Example, CN=sipc Test Root CA' \(SHA-256 [0-9a-f]{16}\.\.\.\) carried in .*org\.pfx is not trusted by this home yet \(no key pair is imported here\); with it trusted, as \`tlstool import\` trusts it, the file has no other problem$" \
+    "^Fix: \`tlstool import .*org\.pfx\` makes it this node's pair and so trusts its root; to accept it as another cluster's pair instead, \`tlstool trust add .*org\.pfx\`" \
+    "\[2\] O=Example, CN=sipc Test Root CA \[CA\] \(presented\)"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" verify "$work/ecdsa-p256.pfx"
+expect "verify without a pair: a self-signed pair is named as the file's, not trusted yet" 22 \
+    "^NOT VERIFIED: the self-signed certificate '[^']*' \(SHA-256 [0-9a-f]{16}\.\.\.\) of .*ecdsa-p256\.pfx is not trusted by this home yet"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" verify "$P/leafonly.pfx"
+expect "verify without a pair: a file without its chain is incomplete, as import warns" 23 "NOT VERIFIED: incomplete chain: cannot find the issuer"
 SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/org.pfx" >/dev/null 2>&1
 run "$T" verify
 expect "verify: imported org pair" 0 "\[0\] O=Example, CN=sipc node" "\[2\] O=Example, CN=sipc Test Root CA" "^VERIFIED$"

@@ -3,6 +3,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/hash.h>
 #include <wolfssl/wolfcrypt/random.h>
 #include <wolfssl/wolfcrypt/rsa.h>
@@ -16,6 +17,7 @@
 
 #include "certs/tool/pkcs12.h"
 #include "certs/tool/pkcs12_parse.h"
+#include "certs/secret_file.h"
 #include "certs/x509_info.h"
 #include "base/error_text.h"
 #include "sipc/errno.h"
@@ -97,6 +99,67 @@ int sipc_keypair_matches(const sipc_keypair *kp, bool *match, char *err, size_t 
     else if (ret == SIPC_ETLS)
         sipc__seterr(err, errlen, "cannot sign with the private key");
     return ret;
+}
+
+/* An EC private key may leave out its public key (RFC 5915 makes it
+ * optional; Java's keytool writes it so), and wolfCrypt cannot encode such a
+ * key for node.crt. Derives it from the private value, checks that it is the
+ * leaf's public key, and replaces kp->key with a PKCS#8 key that carries it.
+ * 0 (also for a key that has it, or one of another type), SIPC_ENOMEM, or
+ * SIPC_EFORMAT with err naming the cause. */
+static int ec_add_public(sipc_keypair *kp, char *err, size_t errlen)
+{
+    sipc_x509 x;
+    if (sipc_x509_parse(&x, kp->certs[0].data, kp->certs[0].len, NULL, 0) != 0 ||
+        x.key_type != SIPC_X509_KEY_EC)
+        return 0;
+    word32 idx = 0, cidx = 0, n = 0;
+    if (wc_GetPkcs8TraditionalOffset((byte *)kp->key.data, &idx, (word32)kp->key.len) < 0)
+        idx = 0;
+    ecc_key k, c;
+    if (wc_ecc_init(&k) != 0)
+        return SIPC_ENOMEM;
+    if (wc_ecc_init(&c) != 0) {
+        wc_ecc_free(&k);
+        return SIPC_ENOMEM;
+    }
+    int r = SIPC_EFORMAT;
+    uint8_t *p8 = NULL;
+    const char *why = "the private key cannot be read as an ECDSA key";
+    if (wc_EccPrivateKeyDecode(kp->key.data, &idx, &k, (word32)kp->key.len) != 0)
+        goto out;
+    if (k.type != ECC_PRIVATEKEY_ONLY) {
+        r = 0;
+        goto out;
+    }
+    why = "cannot derive the public key from the private key";
+    if (wc_ecc_make_pub(&k, NULL) != 0)
+        goto out;
+    why = "the public key derived from the private key is not the certificate's";
+    if (wc_EccPublicKeyDecode(x.spki.p, &cidx, &c, (word32)x.spki.len) != 0 || !k.dp || !c.dp ||
+        k.dp->id != c.dp->id || wc_ecc_cmp_point(&k.pubkey, &c.pubkey) != MP_EQ)
+        goto out;
+    why = "cannot encode the private key with its public key";
+    if (wc_EccKeyToPKCS8(&k, NULL, &n) != LENGTH_ONLY_E)
+        goto out;
+    if (!(p8 = malloc(n))) {
+        r = SIPC_ENOMEM;
+        goto out;
+    }
+    int len = wc_EccKeyToPKCS8(&k, p8, &n);
+    if (len <= 0) {
+        sipc_secure_free(p8, n);
+        goto out;
+    }
+    sipc_der_free(&kp->key);
+    kp->key = (sipc_der){p8, (size_t)len};
+    r = 0;
+out:
+    wc_ecc_free(&c);
+    wc_ecc_free(&k);
+    if (r == SIPC_EFORMAT)
+        sipc__seterr(err, errlen, "%s", why);
+    return r;
 }
 
 /* Orders kp->certs[1..]: the leaf's issuer, its issuer, ..., then the rest. */
@@ -190,6 +253,11 @@ int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_ke
         *c = (sipc_der){NULL, 0};
     }
     order_chain(kp);
+    int r = ec_add_public(kp, err, errlen);
+    if (r != 0) {
+        ret = r == SIPC_ENOMEM ? r : sipc__pfx_fail(why, SIPC_PFX_NOKEY);
+        goto out;
+    }
     kp->key_type = sipc_key_type_of(kp->key.data, kp->key.len);
     sipc_fingerprint(kp->certs[0].data, kp->certs[0].len, kp->fingerprint);
     if (kp->key_type == SIPC_KEY_NONE) {

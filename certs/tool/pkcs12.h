@@ -1,8 +1,9 @@
 /* pkcs12.h - PKCS#12 (PFX) files to and from a sipc_keypair.
  *
  * Reads this tool's files, OpenSSL 3 defaults (AES-256-CBC, PBKDF2),
- * -legacy files (RC2-40 + 3DES; RC2 only when the wolfSSL build has it) and
- * organisation files with leaf + intermediates + root. Writes PBE-SHA1-3DES
+ * -legacy files (RC2-40 + 3DES; RC2 only when the wolfSSL build has it),
+ * Java keytool keystores and organisation files with leaf + intermediates +
+ * root. Writes PBE-SHA1-3DES
  * bags with a SHA-256 MAC, the leaf's certificate and key bags paired by
  * localKeyID and named by friendlyName (pkcs12_write.c). */
 #ifndef SIPC_CERTS_PKCS12_H
@@ -35,7 +36,8 @@ bool sipc_pfx_plausible(const uint8_t *data, size_t len);
 /* Can this wolfSSL build decrypt RC2 (legacy PFX files)? */
 bool sipc_pfx_have_rc2(void);
 /* Decrypts data with password into kp (leaf first, then its issuers in
- * chain order, then any other certificates). 0, or the code named next to
+ * chain order, then any other certificates). An EC key without its public
+ * key comes back with it (PKCS#8), derived and checked against the leaf's. 0, or the code named next to
  * *why above with err naming the cause, or SIPC_ENOMEM (then *why is
  * SIPC_PFX_OK). why may be NULL. */
 int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_keypair *kp,

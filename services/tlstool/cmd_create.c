@@ -11,6 +11,42 @@
 #include "certs/x509_info.h"
 #include "services/tlstool/tlstool.h"
 
+/* What to do with the new pair depends on this home: importing it over a pair
+ * in use makes the node and its peers refuse each other, which a rotation
+ * avoids. */
+static void print_next(const opts *o, const sipc_config *cfg, const char *file)
+{
+    char path[1200], err[600];
+    snprintf(path, sizeof path, "%s/security/node.crt", o->home);
+    sipc_rotation rot;
+    if (sipc_rotation_read(o->home, &rot, err, sizeof err) == 0 && rot.state != SIPC_ROTATION_NONE) {
+        printf("next: a key pair rotation is in progress on this home (%s): finish or abort it "
+               "first (`tlstool rotate status` says where it is), then roll this pair out with "
+               "`tlstool rotate stage %s` (the operator guide, 1.8)\n",
+               sipc_rotation_state_name(rot.state), file);
+        return;
+    }
+    if (!file_exists(path)) {
+        printf("next: copy %s to every node, then run `tlstool import %s` there (this machine "
+               "too), then on every node `tlstool enable --mode permissive --reload` (the "
+               "operator guide, 1.5)\n",
+               file, file);
+        return;
+    }
+    char tls[64];
+    if (cfg->tls_enable)
+        snprintf(tls, sizeof tls, ", TLS %s", sipc_tls_mode_name(cfg->tls_mode));
+    else
+        snprintf(tls, sizeof tls, ", TLS disabled");
+    printf("next: this home already has a key pair (%s%s): importing this one over it would "
+           "make this node and its peers refuse each other; rotate to it instead, without "
+           "changing the TLS mode (the operator guide, 1.8): copy %s to every node and every "
+           "client-only machine that has the pair; on each of them `tlstool rotate stage %s`, "
+           "then `tlstool rotate commit` (node by node), then `tlstool rotate finish` once every "
+           "one has committed; add --reload on a node\n",
+           path, tls, file, file);
+}
+
 int cmd_create(void *arg)
 {
     opts *o = arg;
@@ -92,10 +128,7 @@ int cmd_create(void *arg)
     printf("created %s (mode 0600)\n", file);
     printf("  subject:  %s\n  key:      %s\n  valid to: %s\n  SHA-256:  %s\n", x.subject,
            x.key_desc, na, x.fingerprint);
-    printf("next: copy %s to every node, then run `tlstool import %s` there (this machine "
-           "too), then on every node `tlstool enable --mode permissive --reload` (the operator "
-           "guide, 1.5)\n",
-           file, file);
+    print_next(o, &cfg, file);
     sipc_keypair_free(&kp);
     return EX_OK;
 }

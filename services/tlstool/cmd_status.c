@@ -296,9 +296,19 @@ int cmd_status(void *arg)
             printf("key pair:    imported (%s)\n", p_crt);
             printf("  subject:   %s\n  issuer:    %s\n  serial:    %s\n  SHA-256:   %s\n",
                    x.subject, x.issuer, x.serial_hex, x.fingerprint);
-            char left[48];
+            char left[64];
             long days = (long)((x.not_after - now) / 86400);
-            if (now <= x.not_after)
+            /* before its start the days it has left say nothing: when it starts does
+             * (in hours up to two days, where whole days would mislead) */
+            long until = (long)(x.not_before - now);
+            if (now < x.not_before && until < 3600)
+                snprintf(left, sizeof left, "not valid yet: valid in less than an hour");
+            else if (now < x.not_before && until < 2 * 86400)
+                snprintf(left, sizeof left, "not valid yet: valid in %ld hours",
+                         (until + 3599) / 3600);
+            else if (now < x.not_before)
+                snprintf(left, sizeof left, "not valid yet: valid in %ld days", until / 86400);
+            else if (now <= x.not_after)
                 snprintf(left, sizeof left, "%ld day%s left", days, days == 1 ? "" : "s");
             else if (days == 0)
                 snprintf(left, sizeof left, "expired less than a day ago");

@@ -33,8 +33,9 @@ int cmd_verify(void *arg)
         return r;
     sipc_keypair kp;
     const char *what;
+    int is_pfx = 0;
     if (o->npos == 1) {
-        if ((r = read_chain(o, o->pos[0], &kp, NULL)) != 0)
+        if ((r = read_chain(o, o->pos[0], &kp, &is_pfx)) != 0)
             return r;
         what = o->pos[0];
     } else {
@@ -52,14 +53,72 @@ int cmd_verify(void *arg)
     sipc_vfy_status st =
         sipc_trust_verify(t, kp.certs, kp.ncerts, purpose, time(NULL), &res) == 0 ? SIPC_VFY_OK
                                                                                    : res.status;
+    /* With no pair imported, a chain this home cannot anchor stops at its
+     * root and hides any other defect; it is checked again as import checks
+     * a pair (the root it carries trusted), which says what import will. */
+    int as_import = o->npos == 1 && !have &&
+                    (st == SIPC_VFY_UNTRUSTED_ROOT || st == SIPC_VFY_INCOMPLETE_CHAIN ||
+                     st == SIPC_VFY_NOT_PINNED);
+    sipc_vfy_status own_st = st;
+    if (as_import) {
+        sipc_trust *it;
+        int h;
+        if ((r = build_trust(o, &cfg, &kp, &it, &h)) != 0) {
+            sipc_trust_free(t);
+            sipc_keypair_free(&kp);
+            return r;
+        }
+        sipc_vfy_result ires;
+        own_st = sipc_trust_verify(it, kp.certs, kp.ncerts, purpose, time(NULL), &ires) == 0
+                     ? SIPC_VFY_OK
+                     : ires.status;
+        sipc_trust_free(it);
+        /* what the pair's own trust took from FILE, FILE presented */
+        for (int i = 0; i < ires.nlinks; i++)
+            if (!strcmp(ires.links[i].source, "own pair"))
+                snprintf(ires.links[i].source, sizeof ires.links[i].source, "presented");
+        if (own_st != SIPC_VFY_OK)
+            st = own_st;
+        res = ires;
+    }
     printf("verifying %s (%d certificate(s)) for TLS %s; revocation %s%s%s\n", what, kp.ncerts,
            purpose == SIPC_PURPOSE_BOTH ? "client and server" : purpose == SIPC_PURPOSE_CLIENT ? "client" : "server",
            revocation_name(cfg.revocation), cfg.subject[0] ? "; required subject " : "",
            cfg.subject);
-    if (!have)
+    if (as_import)
+        printf("note: no key pair is imported on this node, so %s is checked as `tlstool import` "
+               "checks a pair: with a root it carries trusted (this home trusts none yet)\n",
+               what);
+    else if (!have)
         printf("note: no key pair is imported on this node; only the trust store is used\n");
     print_links(&res);
-    print_verdict(&res);
+    if (as_import && own_st == SIPC_VFY_OK) {
+        /* no defect: only the anchor is missing here, said as it is */
+        const sipc_vfy_link *a = &res.links[res.nlinks - 1];
+        if (res.warning[0])
+            printf("warning: %s\n", res.warning);
+        int self = res.nlinks == 1;
+        printf("NOT VERIFIED: %s '%s' (SHA-256 %.16s...) %s %s is not trusted by this home yet (no "
+               "key pair is imported here); with it trusted, as `tlstool import` trusts it, the "
+               "file has no other problem%s\n",
+               self ? "the self-signed certificate" : "root certificate", a->subject,
+               a->fingerprint, self ? "of" : "carried in", what,
+               purpose == SIPC_PURPOSE_BOTH ? ""
+               : purpose == SIPC_PURPOSE_CLIENT ? " as a TLS client (import checks client and server)"
+                                                : " as a TLS server (import checks client and server)");
+        if (is_pfx)
+            printf("Fix: `tlstool import %s` makes it this node's pair and so trusts %s; to accept "
+                   "it as another cluster's pair instead, `tlstool trust add %s` (it adds only "
+                   "the root)\n",
+                   what, self ? "it" : "its root", what);
+        else
+            printf("Fix: importing the PKCS#12 file of this pair (`tlstool import`) makes it this "
+                   "node's pair and so trusts %s; to accept it as another cluster's pair instead, "
+                   "add its root with `tlstool trust add`\n",
+                   self ? "it" : "its root");
+    } else {
+        print_verdict(&res);
+    }
     /* an issuer between the leaf and the anchor that FILE lacks was taken
      * from this node's pair: a node without it finds the chain incomplete */
     for (int i = 1; o->npos == 1 && i + 1 < res.nlinks; i++)

@@ -168,7 +168,9 @@ static const cli_cmd COMMANDS[] = {
     {"verify", "[FILE]", "verify a certificate chain as peers will",
      "Verifies FILE (PEM or DER certificates, leaf first, or a PKCS#12 file) - by default the\n"
      "imported pair - exactly as a peer's certificate is verified in a handshake: shows each\n"
-     "link and ends with VERIFIED or NOT VERIFIED: <reason>. Exits 0 only when verified.\n",
+     "link and ends with VERIFIED or NOT VERIFIED: <reason>. Exits 0 only when verified.\n"
+     "With no pair imported, FILE is checked as `import` checks it (a root it carries\n"
+     "trusted), so it shows the defect import would refuse it for.\n",
      VERIFY_OPTS, cmd_verify, NULL},
     {"trust", "add FILE | list | remove FINGERPRINT | export", "extra trusted roots",
      "Extra trusted roots (another cluster's, or your private CA's). Only CA certificates\n"

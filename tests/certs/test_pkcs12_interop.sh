@@ -4,7 +4,8 @@
 # Java keytool (when installed), and tlstool import. The leaf's certificate
 # and key bags must carry the same localKeyID (the SHA-1 of the certificate)
 # and a friendlyName: OpenSSL's -clcerts and keytool pair key and
-# certificate by it. Passwords reach openssl/keytool only via env:.
+# certificate by it. The other way: EC files as keytool writes them (a key
+# without its public key) import. Passwords reach openssl/keytool only via env:.
 set -u
 T=${1:?usage: test_pkcs12_interop.sh path/to/tlstool}
 . "$(dirname "$0")/../support/shtest.sh"
@@ -49,6 +50,48 @@ for k in ecdsa-p256 ecdsa-p384 rsa-2048 rsa-3072; do
     fi
     check "$k: tlstool import reads it back" env SIPC_PFX_PASSWORD="$PW" "$T" import "$F"
 done
+
+# An EC private key without its optional public key (RFC 5915), as Java's
+# keytool writes it: import derives the public key, and verify and import
+# agree about the file. The fixture has the keytool shape without needing
+# Java: `openssl ec -no_public`, then `openssl pkcs12 -export`, which keeps
+# the key as it is (its PKCS#8 holds a 39-byte ECPrivateKey: version and the
+# private value only).
+NP=$work/nopub
+mkdir -p "$NP/home"
+openssl ecparam -name prime256v1 -genkey -noout -out "$NP/full.key" 2>"$OUT" &&
+    openssl req -x509 -new -key "$NP/full.key" -subj "/O=Example/CN=nopub node" -days 30 \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,digitalSignature,keyCertSign" \
+        -addext "extendedKeyUsage=serverAuth,clientAuth" -out "$NP/cert.pem" 2>>"$OUT" &&
+    openssl ec -in "$NP/full.key" -no_public -out "$NP/nopub.key" 2>>"$OUT" &&
+    openssl pkcs12 -export -inkey "$NP/nopub.key" -in "$NP/cert.pem" -passout env:PW -out "$NP/nopub.pfx" 2>>"$OUT" ||
+    bad "nopub: making the fixture"
+openssl pkcs12 -in "$NP/nopub.pfx" -passin env:PW -nodes -nocerts 2>/dev/null |
+    sed -n '/BEGIN PRIVATE KEY/,/END PRIVATE KEY/p' | openssl asn1parse >"$OUT" 2>&1
+grep -Eq "l= *39 prim: OCTET STRING" "$OUT" && ok "nopub: the fixture's key has no public key (keytool's shape)" ||
+    bad "nopub: the fixture's key still has its public key"
+run env SIPC_PFX_PASSWORD="$PW" "$T" --home "$NP/home" import "$NP/nopub.pfx"
+expect "nopub: import takes an EC key without its public key" 0 "^imported .*nopub\.pfx" "key: +ECDSA P-256"
+# node.crt carries the public key, the certificate's
+A=$(openssl pkey -in "$NP/home/security/node.crt" -pubout 2>/dev/null | sha256sum)
+B=$(openssl x509 -in "$NP/home/security/node.crt" -pubkey -noout 2>/dev/null | sha256sum)
+[ -n "$A" ] && [ "$A" = "$B" ] && ok "nopub: node.crt's key has the certificate's public key" ||
+    bad "nopub: node.crt's key and certificate differ"
+run env SIPC_PFX_PASSWORD="$PW" "$T" --home "$NP/home" verify "$NP/nopub.pfx"
+expect "nopub: verify of the imported file agrees with import" 0 "^VERIFIED$"
+if command -v keytool >/dev/null; then
+    for g in secp256r1 secp384r1; do
+        KT=$work/kt-$g
+        mkdir -p "$KT"
+        keytool -genkeypair -alias node -keyalg EC -groupname "$g" -dname "O=Example, CN=kt $g" -validity 30 \
+            -ext BC:c=ca:true -ext KU:c=digitalSignature,keyCertSign -ext EKU=serverAuth,clientAuth \
+            -storetype PKCS12 -keystore "$KT/kt.p12" -storepass:env PW >"$OUT" 2>&1 || { bad "keytool $g: -genkeypair"; continue; }
+        run env SIPC_PFX_PASSWORD="$PW" "$T" --home "$KT" import "$KT/kt.p12"
+        expect "keytool $g: an EC keystore imports" 0 "^imported "
+    done
+else
+    ok "keytool EC keystores [skipped: no keytool; apt-get install openjdk-17-jre-headless]"
+fi
 
 # A key bag whose PKCS#8 key is a multiple of 8 bytes long needs a whole block
 # of padding (OpenSSL refused such bags from wolfSSL's own writer with "bad

@@ -162,6 +162,23 @@ run sh -c "printf '%s\n' '$PFXPW' | '$T' create -site '$work/ps.pfx' --password-
 expect "password: --password-stdin" 0 "created"
 run "$T" create -site "$work/pp.pfx" "$PFXPW"
 expect "password: positional warns that argv is visible" 0 "visible to other users" "created"
+# the next step fits the home: import on a home without a pair; on a home whose
+# pair is in use (TLS strict), a rotation, never an import or a step down
+newhome createnext
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$H" create -site "$work/cn1.pfx"
+expect "create: on a home without a pair, next: import" 0 "^next: copy .*cn1\.pfx to every node, then run \`tlstool import "
+SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$H" import "$work/cn1.pfx" >/dev/null 2>&1 && "$T" --home "$H" enable >/dev/null 2>&1 ||
+    bad "create: import and enable for the next-step test"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$H" create -site "$work/cn2.pfx"
+expect "create: on a home with a pair in use, next: rotate" 0 \
+    "^next: this home already has a key pair \($H/security/node\.crt, TLS strict\): importing this one over it would make this node and its peers refuse each other; rotate to it instead" \
+    "\`tlstool rotate stage $work/cn2\.pfx\`, then \`tlstool rotate commit\` \(node by node\), then \`tlstool rotate finish\`" \
+    "the operator guide, 1\.8"
+grep -Eq "tlstool import|permissive" "$OUT" && bad "create: a home with a pair in use is told to import or go permissive"
+SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$H" rotate stage "$work/cn2.pfx" >/dev/null 2>&1 || bad "create: rotate stage for the next-step test"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$H" create -site "$work/cn3.pfx"
+expect "create: during a rotation, next: finish it first" 0 \
+    "^next: a key pair rotation is in progress on this home \(staged\): finish or abort it first"
 
 # ---------------------------------------------------------------- import
 newhome import
@@ -267,6 +284,30 @@ newhome verify
 export SIPC_HOME=$H
 run "$T" verify
 expect "verify: no pair imported" 8 "no key pair is imported"
+# no pair imported: FILE is checked as import checks it, so that a defect shows
+# in import's words and not only that this home trusts no root yet
+for f in serveronly:30 expired:25; do
+    run env SIPC_PFX_PASSWORD="$PFXPW" "$T" verify "$P/${f%%:*}.pfx"
+    expect "verify without a pair: ${f%%:*}.pfx shows its defect" "${f##*:}" \
+        "^note: no key pair is imported on this node, so .*${f%%:*}\.pfx is checked as \`tlstool import\` checks a pair"
+    grep "^NOT VERIFIED: " "$OUT" | sed 's/^NOT VERIFIED: //' >"$work/vreason.txt"
+    mkdir -p "$work/vimp.${f%%:*}"
+    run env SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$work/vimp.${f%%:*}" import "$P/${f%%:*}.pfx"
+    grep -qF "not imported: $(cat "$work/vreason.txt")" "$OUT" && [ "$RC" = "${f##*:}" ] &&
+        ok "verify without a pair: ${f%%:*}.pfx: import says the same, with the same exit code" ||
+        bad "verify without a pair: ${f%%:*}.pfx: import says otherwise (verify: '$(cat "$work/vreason.txt")')"
+done
+grep -q "root certificate .* not trusted" "$work/vreason.txt" && bad "verify without a pair: the root hides the defect"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" verify "$P/org.pfx"
+expect "verify without a pair: a good file's root is named as its own, not trusted yet, and how to trust it" 22 \
+    "^NOT VERIFIED: root certificate 'O=Example, CN=sipc Test Root CA' \(SHA-256 [0-9a-f]{16}\.\.\.\) carried in .*org\.pfx is not trusted by this home yet \(no key pair is imported here\); with it trusted, as \`tlstool import\` trusts it, the file has no other problem$" \
+    "^Fix: \`tlstool import .*org\.pfx\` makes it this node's pair and so trusts its root; to accept it as another cluster's pair instead, \`tlstool trust add .*org\.pfx\`" \
+    "\[2\] O=Example, CN=sipc Test Root CA \[CA\] \(presented\)"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" verify "$work/ecdsa-p256.pfx"
+expect "verify without a pair: a self-signed pair is named as the file's, not trusted yet" 22 \
+    "^NOT VERIFIED: the self-signed certificate '[^']*' \(SHA-256 [0-9a-f]{16}\.\.\.\) of .*ecdsa-p256\.pfx is not trusted by this home yet"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" verify "$P/leafonly.pfx"
+expect "verify without a pair: a file without its chain is incomplete, as import warns" 23 "NOT VERIFIED: incomplete chain: cannot find the issuer"
 SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/org.pfx" >/dev/null 2>&1
 run "$T" verify
 expect "verify: imported org pair" 0 "\[0\] O=Example, CN=sipc node" "\[2\] O=Example, CN=sipc Test Root CA" "^VERIFIED$"
@@ -581,6 +622,12 @@ run "$T" status
 expect "status: expired pair is inconsistent, how long ago" 10 "has expired" "INCONSISTENT" \
     "to 2020-02-01 [0-9:]+ UTC \(expired [0-9]+ days ago\)"
 grep -q "days left" "$OUT" && bad "status: an expired pair shows days left"
+# a pair not valid yet: when it starts, not the days it has left
+cat "$P/future.pem" "$P/int.pem" "$P/root.pem" "$P/future.key" >"$H/security/node.crt"
+run "$T" status
+expect "status: a pair not valid yet says when it starts" 10 "not valid yet: check the clock" "INCONSISTENT" \
+    "2040-01-01 00:00:00 UTC to 2040-12-31 00:00:00 UTC \(not valid yet: valid in [0-9]+ days\)$"
+grep -q "days left" "$OUT" && bad "status: a pair not valid yet shows days left"
 
 # ---------------------------------------------------------------- check
 newhome check

@@ -1,14 +1,14 @@
 #!/bin/bash
-# test_store_links.sh TLSTOOL [SIPCD] - tlstool never writes into a symbolic link in
+# test_store_links.sh TLSTOOL [SIPCD SIPCCTL] - tlstool never writes into a symbolic link in
 # a home's security/: a linked security/ (or previous/, trust/, crl/,
 # staged/) is refused with an error that names it, where it points and what
 # to do, and nothing is written, made or re-moded where it points (a root
-# tlstool would otherwise put the key, and mode 0700, anywhere); sipcd does
-# not load a key through one either (it stops before it listens, on
-# $SIPC_TEST_NET.1).
+# tlstool would otherwise put the key, and mode 0700, anywhere). sipcd and
+# sipcctl, which only read the key, follow such links.
 set -u
 T=${1:?usage: test_store_links.sh path/to/tlstool [path/to/sipcd]}
 SIPCD=${2:-}
+CTL=${3:-}
 BASE=${SIPC_TEST_NET:-127.0.67}
 . "$(dirname "$0")/../support/shtest.sh"
 shtest_init storelinks
@@ -73,18 +73,42 @@ run "$T" --home "$H" rotate stage "$work/b.pfx"
     bad "rotate stage with a linked staged/: exit $RC"
 untouched "rotate stage, linked staged/" "$E"
 
-# sipcd: the key is not loaded through a linked security/
+# sipcd and sipcctl only read the key: they follow links to it (a Kubernetes
+# Secret volume links each file, node.crt -> ..data/node.crt, ..data ->
+# ..DATE/; a shared security/), and check the file and directory the links
+# lead to (on $SIPC_TEST_NET.1)
 if [ -n "$SIPCD" ]; then
     H=$work/home.load
     mkdir -p "$H"
     run "$T" --home "$H" import "$work/a.pfx"
     expect "import for sipcd" 0
-    printf '[node]\naddress = %s.1\n[tls]\nenable = 1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' \
-        "$BASE" >"$H/sipc.conf"
-    mv "$H/security" "$work/security.moved"
-    ln -s "$work/security.moved" "$H/security"
+    printf '[node]\naddress = %s.1\n[tls]\nenable = 1\n' "$BASE" >"$H/sipc.conf"
+    S=$work/secret
+    mv "$H/security" "$S"
+    mkdir -m 700 "$S/..2026_12_05"
+    mv "$S/node.crt" "$S/..2026_12_05/node.crt"
+    ln -s ..2026_12_05 "$S/..data"
+    ln -s ..data/node.crt "$S/node.crt"
+    ln -s "$S" "$H/security"
+    chmod 644 "$S/..2026_12_05/node.crt"
     run timeout -s KILL 20 "$SIPCD" --home "$H"
-    expect "sipcd refuses a linked security/ (exit 78)" 78 \
-        "$H/security is a symbolic link, which is not followed: .*replace the link by the directory"
+    expect "sipcd checks the file a linked node.crt leads to (exit 78)" 78 \
+        "$H/security/node.crt is open to other users \(mode 0644\)"
+    chmod 600 "$S/..2026_12_05/node.crt"
+    chmod 755 "$S"
+    run timeout -s KILL 20 "$SIPCD" --home "$H"
+    expect "sipcd checks the directory a linked security/ leads to (exit 78)" 78 \
+        "$H/security is open to other users \(mode 0755\)"
+    chmod 700 "$S"
+    if sipcd_start "$H"; then
+        ok "sipcd loads its key through a linked security/ and node.crt"
+        at_exit "kill $sipcd_pid 2>/dev/null"
+        run "$CTL" --home "$H" status
+        expect "sipcctl reads the key through them too (status over TLS)" 0 "TLS"
+        kill -TERM "$sipcd_pid"
+        wait "$sipcd_pid"
+    else
+        not_ok "sipcd with a linked security/ and node.crt did not start"
+    fi
 fi
 shtest_done

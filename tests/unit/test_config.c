@@ -828,6 +828,36 @@ static void test_put_back_edit_meanwhile(void **state)
 
 /* An edit someone makes while sipc_config_set writes is kept too: the set
  * reads the file again and makes its change in what that edit left. */
+/* sipc_config_edit: the text sipc_config_set writes, without the file */
+static void test_config_edit(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    char err[512] = "", *out = NULL;
+    size_t len = 0;
+    static const char text[] = "# mine\n[node]\nid = a\n[tls]\nenable = 0\n";
+    write_conf(home, text);
+    assert_int_equal(sipc_config_set(home, "tls", "enable", "1", err, sizeof err), 0);
+    char *after = read_conf(home);
+    assert_int_equal(sipc_config_edit(text, strlen(text), "tls", "enable", "1", &out, &len, err,
+                                      sizeof err),
+                     0);
+    assert_int_equal(len, strlen(after));
+    assert_memory_equal(out, after, len);
+    free(out);
+    free(after);
+    assert_int_equal(sipc_config_edit(NULL, 0, "tls", "mode", "strict", &out, &len, NULL, 0), 0);
+    assert_int_equal(len, strlen("[tls]\nmode = strict\n"));
+    assert_memory_equal(out, "[tls]\nmode = strict\n", len);
+    free(out);
+    assert_int_equal(sipc_config_edit(text, 3, "tls", "bad key", "1", &out, &len, err, sizeof err),
+                     SIPC_ECONFIG);
+    assert_null(out);
+    assert_int_equal(sipc_config_edit(text, 3, "tls", "k", "1", NULL, &len, NULL, 0), SIPC_EINVAL);
+    assert_int_equal(sipc_config_edit(text, 3, NULL, "k", "1", &out, &len, NULL, 0), SIPC_EINVAL);
+    rm_home(home);
+}
+
 static void test_set_edit_meanwhile(void **state)
 {
     (void)state;
@@ -1566,6 +1596,7 @@ int main(void)
         cmocka_unit_test(test_set_idempotent),
         cmocka_unit_test(test_put_back),
         cmocka_unit_test(test_put_back_edit_meanwhile),
+        cmocka_unit_test(test_config_edit),
         cmocka_unit_test(test_set_edit_meanwhile),
         cmocka_unit_test(test_set_refuses_link),
         cmocka_unit_test(test_set_temporary_not_followed),

@@ -114,6 +114,14 @@ SIPC_EXTERN int sipc_config_port(const sipc_config *cfg, const char *service);
  * SIPC_ECONFIG. */
 SIPC_EXTERN int sipc_config_set(const char *home, const char *section, const char *key,
                                 const char *value, char *err, size_t errlen);
+/* The text sipc_config_set writes for a sipc.conf holding len bytes of text
+ * (NULL: no file), into a malloc'd *out of *out_len bytes; nothing is read
+ * or written. A caller that must know whether a set kept someone else's
+ * edit compares the file with this. 0; SIPC_EINVAL (NULL out, out_len,
+ * section, key or value), SIPC_ECONFIG (as sipc_config_set), SIPC_ENOMEM. */
+SIPC_EXTERN int sipc_config_edit(const void *text, size_t len, const char *section,
+                                 const char *key, const char *value, char **out,
+                                 size_t *out_len, char *err, size_t errlen);
 /* Puts $home/sipc.conf back to old_len bytes of old (old NULL: there was no
  * file, it is removed), written as sipc_config_set writes (mode and owner
  * kept, a link refused), but only while the file still holds exactly

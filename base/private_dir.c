@@ -10,6 +10,31 @@
 #include "base/error_text.h"
 #include "sipc/errno.h"
 
+int sipc__dir_open(int at, const char *name, const char *shown, int *fd, char *err,
+                   size_t errlen)
+{
+    *fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (*fd >= 0)
+        return 0;
+    int e = errno;
+    if (e == ENOENT)
+        return 1;
+    struct stat st;
+    char to[512];
+    ssize_t n;
+    if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
+        (n = readlinkat(at, name, to, sizeof to - 1)) >= 0) {
+        to[n] = '\0';
+        sipc__seterr(err, errlen, "%s is a symbolic link (to %s), which is not followed", shown,
+                     to);
+    } else if (e == ENOTDIR || e == ELOOP) {
+        sipc__seterr(err, errlen, "%s is not a directory", shown);
+    } else {
+        sipc__seterr(err, errlen, "cannot open %s: %s", shown, strerror(e));
+    }
+    return SIPC_ECONFIG;
+}
+
 int sipc__private_dir(const char *path, uid_t uid, gid_t gid, char *err, size_t errlen)
 {
     int made = mkdir(path, 0700) == 0;
@@ -17,30 +42,24 @@ int sipc__private_dir(const char *path, uid_t uid, gid_t gid, char *err, size_t 
         sipc__seterr(err, errlen, "cannot create %s: %s", path, strerror(errno));
         return SIPC_ECONFIG;
     }
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        struct stat st;
-        char to[512];
-        ssize_t n;
-        if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) &&
-            (n = readlink(path, to, sizeof to - 1)) >= 0) {
-            to[n] = '\0';
-            sipc__seterr(err, errlen,
-                         "%s is a symbolic link (to %s), which is not followed: what it holds "
-                         "must stay in this home, private to its account; replace the link by a "
-                         "directory (remove it, then move the directory it points to in its "
-                         "place, or run again to make a new one)",
-                         path, to);
-        } else if (e == ENOTDIR || e == ELOOP) {
-            sipc__seterr(err, errlen, "%s is not a directory: move it out of the way", path);
-        } else {
-            sipc__seterr(err, errlen, "cannot open %s: %s", path, strerror(e));
-        }
+    int fd;
+    int r = sipc__dir_open(AT_FDCWD, path, path, &fd, err, errlen);
+    if (r == 1) {
+        sipc__seterr(err, errlen, "cannot open %s: %s", path, strerror(ENOENT));
         return SIPC_ECONFIG;
     }
+    if (r != 0) {
+        if (err && strstr(err, "symbolic link"))
+            sipc__adderr(err, errlen,
+                         ": what it holds must stay in this home, private to its account; "
+                         "replace the link by a directory (remove it, then move the directory "
+                         "it points to in its place, or run again to make a new one)");
+        else if (err && strstr(err, "not a directory"))
+            sipc__adderr(err, errlen, ": move it out of the way");
+        return r;
+    }
     struct stat st;
-    int r = 0;
+    r = 0;
     if (fstat(fd, &st) != 0) {
         sipc__seterr(err, errlen, "cannot read %s: %s", path, strerror(errno));
         r = SIPC_ECONFIG;

@@ -42,6 +42,39 @@ static int mkdir_0700(const char *path, char *err, size_t errlen)
     return sipc__private_dir(path, (uid_t)-1, (gid_t)-1, err, errlen);
 }
 
+/* What to do about a linked or misplaced folder of security/ that
+ * sipc__dir_open refused. */
+static void dir_advice(char *err, size_t errlen)
+{
+    if (err && strstr(err, "symbolic link"))
+        sipc__adderr(err, errlen,
+                     ": what it holds must stay in this home, private to its account; replace "
+                     "the link by a directory (remove it, then move the directory it points to "
+                     "in its place, or run again to make a new one)");
+    else if (err && strstr(err, "not a directory"))
+        sipc__adderr(err, errlen, ": move it out of the way");
+}
+
+/* security/ in *sfd and, when sub is not NULL, security/sub in *dfd, opened
+ * without following a link, for removals by unlinkat: 0; 1 when one is
+ * missing (nothing to remove there; nothing left open); SIPC_ECONFIG. */
+static int open_store_dir(const char *home, const char *sub, int *sfd, int *dfd, char *err,
+                          size_t errlen)
+{
+    char path[1200];
+    int r = sipc__dir_open(AT_FDCWD, sipc_store_path(path, sizeof path, home, NULL, NULL),
+                           path, sfd, err, errlen);
+    if (r == 0 && sub) {
+        r = sipc__dir_open(*sfd, sub, sipc_store_path(path, sizeof path, home, sub, NULL), dfd,
+                           err, errlen);
+        if (r != 0)
+            close(*sfd);
+    }
+    if (r < 0)
+        dir_advice(err, errlen);
+    return r;
+}
+
 /* The PID of a name write_tmp gives (NAME.tmp.<pid>), or 0. */
 static long tmp_name_pid(const char *name)
 {
@@ -438,16 +471,23 @@ static int write_staged(const char *home, const void *pem, size_t plen, const ui
 int sipc_store_write_rotation(const char *home, const char *state, const char *previous_fp,
                               char *err, size_t errlen)
 {
-    char path[1200], text[300];
+    char path[1200], sec[1200], text[300];
     sipc_store_path(path, sizeof path, home, NULL, "rotation");
+    int sfd, r;
     if (!state) {
-        if (unlink(path) != 0 && errno != ENOENT) {
+        if ((r = open_store_dir(home, NULL, &sfd, NULL, err, errlen)) != 0)
+            return r == 1 ? 0 : r;
+        if (unlinkat(sfd, "rotation", 0) != 0 && errno != ENOENT) {
             sipc__seterr(err, errlen, "cannot remove %s: %s", path, strerror(errno));
-            return SIPC_ECONFIG;
+            r = SIPC_ECONFIG;
+        } else {
+            fsync(sfd);
         }
-        sync_dir_of(path);
-        return 0;
+        close(sfd);
+        return r;
     }
+    if ((r = mkdir_0700(sipc_store_path(sec, sizeof sec, home, NULL, NULL), err, errlen)) != 0)
+        return r;
     int n = snprintf(text, sizeof text,
                      "# a key pair rotation in progress: see `tlstool rotate status`\n"
                      "state %s\n%s%s%s",
@@ -477,21 +517,50 @@ int sipc_store_stage(const char *home, const sipc_keypair *kp, const uint8_t *p1
 int sipc_store_drop_staged(const char *home, char *err, size_t errlen)
 {
     char path[1200];
+    int sfd, dfd;
+    int r = open_store_dir(home, "staged", &sfd, &dfd, err, errlen);
+    if (r != 0)
+        return r == 1 ? 0 : r;
     static const char *files[] = {"node.crt", "node.p12"};
-    for (int i = 0; i < 2; i++) {
-        sipc_store_path(path, sizeof path, home, "staged", files[i]);
-        if (unlink(path) != 0 && errno != ENOENT) {
-            sipc__seterr(err, errlen, "cannot remove %s: %s", path, strerror(errno));
-            return SIPC_ECONFIG;
+    for (int i = 0; r == 0 && i < 2; i++) {
+        if (unlinkat(dfd, files[i], 0) != 0 && errno != ENOENT) {
+            sipc__seterr(err, errlen, "cannot remove %s: %s",
+                         sipc_store_path(path, sizeof path, home, "staged", files[i]),
+                         strerror(errno));
+            r = SIPC_ECONFIG;
         }
     }
-    sipc_store_path(path, sizeof path, home, "staged", NULL);
-    if (rmdir(path) != 0 && errno != ENOENT) {
-        sipc__seterr(err, errlen, "cannot remove %s: %s", path, strerror(errno));
-        return SIPC_ECONFIG;
+    close(dfd);
+    if (r == 0 && unlinkat(sfd, "staged", AT_REMOVEDIR) != 0 && errno != ENOENT) {
+        sipc__seterr(err, errlen, "cannot remove %s: %s",
+                     sipc_store_path(path, sizeof path, home, "staged", NULL), strerror(errno));
+        r = SIPC_ECONFIG;
     }
-    sync_dir_of(path);
-    return 0;
+    if (r == 0)
+        fsync(sfd);
+    close(sfd);
+    return r;
+}
+
+int sipc_store_remove(const char *home, const char *sub, const char *name, char *err,
+                      size_t errlen)
+{
+    int sfd, dfd;
+    int r = open_store_dir(home, sub, &sfd, &dfd, err, errlen);
+    if (r != 0)
+        return r;
+    if (unlinkat(dfd, name, 0) != 0) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/security/%s/%s", home, sub, name);
+        r = errno == ENOENT ? 1 : SIPC_ECONFIG;
+        if (r < 0)
+            sipc__seterr(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+    } else {
+        fsync(dfd);
+    }
+    close(dfd);
+    close(sfd);
+    return r;
 }
 
 /* Each step leaves a state in which the trust holds both pairs, so a crash
@@ -502,7 +571,15 @@ int sipc_store_commit(const char *home, const char *current_fp, char *err, size_
 {
     uint8_t *crt, *p12;
     size_t clen, p12len;
-    int r = read_pair(home, "staged", &crt, &clen, &p12, &p12len, err, errlen);
+    int sfd, dfd;
+    /* checked before anything is written: the state file is written first */
+    int r = sipc_store_init(home, err, errlen);
+    if (r == 0 && (r = open_store_dir(home, "staged", &sfd, &dfd, err, errlen)) == 0) {
+        close(dfd);
+        close(sfd);
+    }
+    if (r == 0)
+        r = read_pair(home, "staged", &crt, &clen, &p12, &p12len, err, errlen);
     if (r == 1) {
         sipc__seterr(err, errlen, "no staged pair in %s/security/staged", home);
         return SIPC_EINVAL;

@@ -73,6 +73,111 @@ run "$T" --home "$H" rotate stage "$work/b.pfx"
     bad "rotate stage with a linked staged/: exit $RC"
 untouched "rotate stage, linked staged/" "$E"
 
+# the removers and the rotation's later steps: nothing removed or written
+# through a linked staged/, security/, crl/ or trust/
+kept() { # NAME FILE...: each FILE still there
+    local n=$1 f
+    shift
+    for f in "$@"; do
+        [ -e "$f" ] || { not_ok "$n: $f was removed through the link"; return; }
+    done
+    ok "$n: nothing removed where the link points"
+}
+refused() { # NAME LINK: the last command failed naming LINK as a link
+    if [ "$RC" != 0 ] && grep -q "$2 is a symbolic link (to " "$OUT"; then
+        ok "$1 refuses the linked $(basename "$2")/"
+    else
+        bad "$1 with a linked $(basename "$2")/: exit $RC"
+    fi
+}
+staged_elsewhere() { # HOME: staged/ moved out and linked, E its new place
+    E=$work/other.$RANDOM
+    mv "$1/security/staged" "$E"
+    ln -s "$E" "$1/security/staged"
+}
+H=$work/home.abort
+run "$T" --home "$H" import "$work/a.pfx"
+run "$T" --home "$H" rotate stage "$work/b.pfx"
+expect "rotate stage for abort" 0
+staged_elsewhere "$H"
+run "$T" --home "$H" rotate abort
+refused "rotate abort" "$H/security/staged"
+kept "rotate abort" "$E/node.crt" "$E/node.p12"
+
+H=$work/home.finish
+run "$T" --home "$H" import "$work/a.pfx"
+run "$T" --home "$H" rotate stage "$work/b.pfx"
+run "$T" --home "$H" rotate commit
+run "$T" --home "$H" rotate abort
+expect "a commit rolled back by abort" 0 "rolled back|roll"
+staged_elsewhere "$H"
+run "$T" --home "$H" rotate finish
+refused "rotate finish after a roll-back" "$H/security/staged"
+kept "rotate finish after a roll-back" "$E/node.crt" "$E/node.p12" "$H/security/rotation"
+
+H=$work/home.resume
+run "$T" --home "$H" import "$work/a.pfx"
+run "$T" --home "$H" rotate stage "$work/b.pfx"
+run "$T" --home "$H" rotate commit
+expect "rotate commit" 0 "committed"
+E=$work/other.$RANDOM
+mkdir -m 700 "$E"
+cp -p "$H/security/node.crt" "$H/security/node.p12" "$E/"
+ln -s "$E" "$H/security/staged"
+run "$T" --home "$H" rotate commit
+refused "an interrupted commit's completion" "$H/security/staged"
+kept "an interrupted commit's completion" "$E/node.crt" "$E/node.p12"
+
+# a linked security/ holding a staged pair: nothing written there either
+H=$work/home.commit
+run "$T" --home "$H" import "$work/a.pfx"
+run "$T" --home "$H" rotate stage "$work/b.pfx"
+E=$work/other.$RANDOM
+mv "$H/security" "$E"
+ln -s "$E" "$H/security"
+before=$(cd "$E" && find . -printf '%p %s %T@\n' | sort; cat rotation)
+run "$T" --home "$H" rotate commit
+refused "rotate commit" "$H/security"
+[ "$(cd "$E" && find . -printf '%p %s %T@\n' | sort; cat rotation)" = "$before" ] &&
+    ok "rotate commit: nothing written where the link points (no rotation file)" ||
+    not_ok "rotate commit wrote through the linked security/"
+run "$T" --home "$H" rotate abort
+refused "rotate abort" "$H/security"
+kept "rotate abort, linked security/" "$E/staged/node.crt" "$E/rotation"
+rm "$H/security"
+mv "$E" "$H/security"
+run "$T" --home "$H" rotate commit
+expect "rotate commit once security/ is back" 0 "committed"
+mv "$H/security" "$E"
+ln -s "$E" "$H/security"
+run "$T" --home "$H" rotate finish
+refused "rotate finish" "$H/security"
+kept "rotate finish, linked security/" "$E/rotation"
+
+# crl remove, trust remove: a linked folder's file stays
+H=$work/home.remove
+run "$T" --home "$H" import "$work/a.pfx"
+E=$work/other.$RANDOM
+mkdir -m 755 "$E"
+echo precious >"$E/x.crl"
+rmdir "$H/security/crl"
+ln -s "$E" "$H/security/crl"
+run "$T" --home "$H" crl remove x.crl
+refused "crl remove" "$H/security/crl"
+kept "crl remove" "$E/x.crl"
+rm "$H/security/crl"
+mkdir -m 700 "$H/security/crl"
+run "$T" --home "$H" trust add "$work/b.pfx"
+expect "trust add" 0
+E=$work/other.$RANDOM
+mv "$H/security/trust" "$E"
+ln -s "$E" "$H/security/trust"
+pem=$(ls "$E"/*.pem | head -n1)
+fp=$(openssl x509 -in "$pem" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d : | tr A-F a-f)
+run "$T" --home "$H" trust remove "$fp"
+refused "trust remove" "$H/security/trust"
+kept "trust remove" "$pem"
+
 # sipcd and sipcctl only read the key: they follow links to it (a Kubernetes
 # Secret volume links each file, node.crt -> ..data/node.crt, ..data ->
 # ..DATE/; a shared security/), and check the file and directory the links

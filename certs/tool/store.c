@@ -35,24 +35,32 @@ char *sipc_store_path(char *out, size_t outlen, const char *home, const char *su
     return out;
 }
 
+/* What to do about security/ or a folder of it (path) that was refused. */
+static void dir_advice(sipc_dir_problem why, const char *path, char *err, size_t errlen)
+{
+    if (why == SIPC_DIR_LINK)
+        sipc__adderr(err, errlen,
+                     ": what it holds must stay in this home, private to its account; replace "
+                     "the link by a directory (remove it, then move the directory it points to "
+                     "in its place, or run the command again to make a new one)");
+    else if (why == SIPC_DIR_NOT_DIR)
+        sipc__adderr(err, errlen, ": move it out of the way");
+    else if (why == SIPC_DIR_NOT_OWNER)
+        sipc__adderr(err, errlen,
+                     ": run tlstool as the account that owns it, or give it to this one "
+                     "(`chown -R %u %s`, as root)",
+                     (unsigned)geteuid(), path);
+}
+
 /* security/ and its folders: never through a link (a root tlstool would
  * write the key, and set 0700, wherever it points) */
 static int mkdir_0700(const char *path, char *err, size_t errlen)
 {
-    return sipc__private_dir(path, (uid_t)-1, (gid_t)-1, err, errlen);
-}
-
-/* What to do about a linked or misplaced folder of security/ that
- * sipc__dir_open refused. */
-static void dir_advice(char *err, size_t errlen)
-{
-    if (err && strstr(err, "symbolic link"))
-        sipc__adderr(err, errlen,
-                     ": what it holds must stay in this home, private to its account; replace "
-                     "the link by a directory (remove it, then move the directory it points to "
-                     "in its place, or run again to make a new one)");
-    else if (err && strstr(err, "not a directory"))
-        sipc__adderr(err, errlen, ": move it out of the way");
+    sipc_dir_problem why;
+    int r = sipc__private_dir(path, (uid_t)-1, (gid_t)-1, &why, err, errlen);
+    if (r != 0)
+        dir_advice(why, path, err, errlen);
+    return r;
 }
 
 /* security/ in *sfd and, when sub is not NULL, security/sub in *dfd, opened
@@ -62,16 +70,17 @@ static int open_store_dir(const char *home, const char *sub, int *sfd, int *dfd,
                           size_t errlen)
 {
     char path[1200];
+    sipc_dir_problem why;
     int r = sipc__dir_open(AT_FDCWD, sipc_store_path(path, sizeof path, home, NULL, NULL),
-                           path, sfd, err, errlen);
+                           path, sfd, &why, err, errlen);
     if (r == 0 && sub) {
         r = sipc__dir_open(*sfd, sub, sipc_store_path(path, sizeof path, home, sub, NULL), dfd,
-                           err, errlen);
+                           &why, err, errlen);
         if (r != 0)
             close(*sfd);
     }
     if (r < 0)
-        dir_advice(err, errlen);
+        dir_advice(why, path, err, errlen);
     return r;
 }
 
@@ -172,6 +181,19 @@ int sipc_store_init(const char *home, char *err, size_t errlen)
         }
     }
     static const char *subs[] = {NULL, "previous", "trust", "crl"};
+    /* all looked at before any is made or narrowed: a refusal changes nothing */
+    for (int i = 0; i < 4; i++) {
+        int fd;
+        sipc_dir_problem why;
+        sipc_store_path(p, sizeof p, home, subs[i], NULL);
+        int r = sipc__dir_open(AT_FDCWD, p, p, &fd, &why, err, errlen);
+        if (r == 0)
+            close(fd);
+        if (r < 0) {
+            dir_advice(why, p, err, errlen);
+            return r;
+        }
+    }
     for (int i = 0; i < 4; i++) {
         int r = mkdir_0700(sipc_store_path(p, sizeof p, home, subs[i], NULL), err, errlen);
         if (r != 0)

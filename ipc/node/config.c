@@ -795,6 +795,16 @@ static int line_is_key(const char *l, const char *key)
     return *l == '=' || *l == ':';
 }
 
+/* sipc.conf is a symbolic link: not edited through it. */
+static int link_refused(const char *path, char *err, size_t errlen)
+{
+    snprintf(err, errlen,
+             "%s is a symbolic link: it is edited only as a regular file, never through a link; "
+             "make the change in the file it points to, or replace the link by that file",
+             path);
+    return SIPC_ECONFIG;
+}
+
 /* Replaces path (home's sipc.conf) with len bytes of text, as a whole (a
  * crash never leaves half a file, sipc__file_replace), keeping the mode and,
  * for root (a root tlstool in a home another account owns), the owner of
@@ -815,14 +825,8 @@ static int replace_conf(const char *home, const char *path, const char *text, si
     uid_t uid = (uid_t)-1;
     gid_t gid = (gid_t)-1;
     if (lstat(path, &st) == 0) {
-        if (S_ISLNK(st.st_mode)) {
-            snprintf(err, errlen,
-                     "%s is a symbolic link: it is edited only as a regular file, never through "
-                     "a link; make the change in the file it points to, or replace the link by "
-                     "that file",
-                     path);
-            return SIPC_ECONFIG;
-        }
+        if (S_ISLNK(st.st_mode))
+            return link_refused(path, err, errlen);
         if (!S_ISREG(st.st_mode)) {
             snprintf(err, errlen, "%s is not a regular file", path);
             return SIPC_ECONFIG;
@@ -847,11 +851,21 @@ static int read_conf(const char *path, char **out, size_t *len, struct stat *st,
 {
     *out = NULL;
     *len = 0;
-    FILE *in = fopen(path, "re");
+    /* read to be edited (st wanted): the file itself, never through a link,
+     * which the edit would then be refused (replace_conf) or compared with
+     * the wrong file */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | (st ? O_NOFOLLOW : 0));
+    FILE *in = fd >= 0 ? fdopen(fd, "r") : NULL;
     if (!in) {
-        if (errno == ENOENT)
+        int e = errno;
+        struct stat ls;
+        if (fd >= 0)
+            close(fd);
+        if (e == ENOENT)
             return 1;
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        if (st && e == ELOOP && lstat(path, &ls) == 0 && S_ISLNK(ls.st_mode))
+            return link_refused(path, err, errlen);
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
         return SIPC_ECONFIG;
     }
     FILE *mem = open_memstream(out, len);

@@ -321,7 +321,7 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
         char c = *s;
         *s = '\0';
         if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            rc = uv_translate_sys_error(errno);
+            rc = SIPC_ECONFIG; /* as every other problem of the directory */
             snprintf(err, errlen, "%s: cannot create directory: %s", p, strerror(errno));
             break;
         }

@@ -247,6 +247,15 @@ int cmd_enable(void *arg)
         sipc_keypair_free(&kp);
         return r;
     }
+    /* the override's state/ is checked before anything is written: a
+     * refused one leaves the home as it was */
+    char sdir[1200], serr[1400];
+    if (undo && o->force && want == SIPC_TLS_STRICT &&
+        host_state_dir(o->home, sdir, sizeof sdir, serr, sizeof serr) != 0) {
+        sipc_keypair_free(&kp);
+        free(cb.before);
+        return fail(EX_FAIL, "%s", serr);
+    }
     /* server.tls.conf: informational, what is in effect since when */
     uint8_t *old = NULL;
     size_t oldlen = 0;

@@ -51,11 +51,13 @@ untouched "trust add, linked security/" "$E"
 for sub in previous trust crl; do
     H=$work/home.$sub
     mkdir -p "$H/security"
-    chmod 700 "$H/security"
+    chmod 755 "$H/security"
     linked "$H" "$sub"
     run "$T" --home "$H" import "$work/a.pfx"
     expect "import refuses a linked security/$sub" 1 "$L is a symbolic link \(to $E\)"
     untouched "import, linked $sub/" "$E"
+    [ "$(stat -c %a "$H/security")" = 755 ] && ok "import, linked $sub/: security/ not re-moded either" ||
+        not_ok "import, linked $sub/: security/ set to $(stat -c %a "$H/security") before the refusal"
     [ ! -e "$H/security/node.crt" ] && ok "import, linked $sub/: no key pair installed" ||
         bad "import, linked $sub/: node.crt written"
 done
@@ -177,6 +179,21 @@ fp=$(openssl x509 -in "$pem" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d :
 run "$T" --home "$H" trust remove "$fp"
 refused "trust remove" "$H/security/trust"
 kept "trust remove" "$pem"
+
+# enable --mode strict --reload --force from TLS off writes an override
+# into state/: a linked state/ is refused before sipc.conf is edited
+H=$work/home.state
+run "$T" --home "$H" import "$work/a.pfx"
+printf '[node]\naddress = %s.3\n[management]\nport = 1\n' "$BASE" >"$H/sipc.conf"
+cp "$H/sipc.conf" "$work/state.conf.before"
+E=$work/other.$RANDOM
+mkdir -m 755 "$E"
+ln -s "$E" "$H/state"
+run "$T" --home "$H" enable --mode strict --reload --force
+refused "enable --mode strict --reload --force" "$H/state"
+cmp -s "$work/state.conf.before" "$H/sipc.conf" && [ ! -e "$H/security/server.tls.conf" ] &&
+    ok "... sipc.conf and security/ as they were" || not_ok "enable edited the home before the refusal"
+untouched "enable, linked state/" "$E"
 
 # sipcd and sipcctl only read the key: they follow links to it (a Kubernetes
 # Secret volume links each file, node.crt -> ..data/node.crt, ..data ->

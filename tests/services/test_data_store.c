@@ -841,6 +841,11 @@ static void t_db_dir_links(void **state)
         assert_int_equal(st.st_size, 9);
         assert_int_equal(unlink(p), 0);
     }
+    /* one that cannot be made (under a file): SIPC_ECONFIG, as every other
+     * problem of the directory */
+    snprintf(p, sizeof p, "%s/sub", victim);
+    assert_int_equal(sipc_data_open(&d, &loop, p, NULL, err, sizeof err), SIPC_ECONFIG);
+    assert_non_null(strstr(err, "cannot create directory"));
     /* a directory others may write, unless sticky */
     assert_int_equal(chmod(real, 0777), 0);
     assert_int_equal(sipc_data_open(&d, &loop, dir, NULL, err, sizeof err), SIPC_ECONFIG);

@@ -768,6 +768,37 @@ int __wrap_fsync(int fd)
 /* An edit someone makes while sipc_config_put_back writes (after it read
  * the file and found what it expected, before its rename) is not
  * overwritten either: the put-back says the file changed and leaves it. */
+/* A sipc.conf that is a symbolic link: the put-back says so, as the set
+ * does, and leaves the link and its target alone (not "changed while it was
+ * being removed", which compared the link with the file it points to). */
+static void test_put_back_link(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    char err[512] = "", path[600], target[600];
+    snprintf(path, sizeof path, "%s/sipc.conf", home);
+    snprintf(target, sizeof target, "%s/real.conf", home);
+    FILE *f = fopen(target, "w");
+    assert_non_null(f);
+    fputs("[tls]\nenable = 1\n", f);
+    fclose(f);
+    assert_int_equal(symlink("real.conf", path), 0);
+    int changed = -1;
+    assert_int_equal(sipc_config_put_back(home, "[tls]\nenable = 1\n", 17, NULL, 0, &changed, err,
+                                          sizeof err),
+                     SIPC_ECONFIG);
+    assert_int_equal(changed, 0);
+    assert_non_null(strstr(err, "sipc.conf is a symbolic link: it is edited only as a regular"));
+    assert_int_equal(sipc_config_set(home, "tls", "enable", "0", err, sizeof err), SIPC_ECONFIG);
+    assert_non_null(strstr(err, "sipc.conf is a symbolic link: it is edited only as a regular"));
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(stat(target, &st), 0);
+    assert_int_equal(st.st_size, 17);
+    rm_home(home);
+}
+
 static void test_put_back_edit_meanwhile(void **state)
 {
     (void)state;
@@ -1597,6 +1628,7 @@ int main(void)
         cmocka_unit_test(test_put_back),
         cmocka_unit_test(test_put_back_edit_meanwhile),
         cmocka_unit_test(test_config_edit),
+        cmocka_unit_test(test_put_back_link),
         cmocka_unit_test(test_set_edit_meanwhile),
         cmocka_unit_test(test_set_refuses_link),
         cmocka_unit_test(test_set_temporary_not_followed),

@@ -128,9 +128,12 @@ SIPC_EXTERN int sipc_config_edit(const void *text, size_t len, const char *secti
  * expect_len bytes of expect (what an edit left; NULL: no file): an edit
  * made since by someone else is never undone, nor one made while this
  * writes (the file is checked to be the one read, or still absent, right
- * before the rename). 0 with *changed = 0 when put back; 0 with *changed =
- * 1 when the file changed since (left as it is; err says so); SIPC_ECONFIG when it cannot be read or written (*changed 0);
- * SIPC_EINVAL for a NULL changed. */
+ * before the rename; on file systems that keep whole seconds, an in-place
+ * edit of the same size in the second of the read is not seen). 0 with
+ * *changed = 0 when put back; 0 with *changed = 1 when the file changed
+ * since (left as it is; err says so); SIPC_ECONFIG when it cannot be read
+ * or written, or is a symbolic link (*changed 0); SIPC_EINVAL for a NULL
+ * changed. */
 SIPC_EXTERN int sipc_config_put_back(const char *home, const void *expect, size_t expect_len,
                                      const void *old, size_t old_len, int *changed, char *err,
                                      size_t errlen);

@@ -14,7 +14,10 @@
  * 0600 (set with fchmod, so the umask does not matter), synced, then renamed
  * over the old one; the directory is synced after. security/ and its
  * folders are never followed where they are symbolic links: refused
- * (sipc__private_dir). */
+ * (sipc__private_dir). The key files (node.crt, node.p12 of security/,
+ * previous/, staged/) are written, renamed and removed with the *at calls
+ * in the directories opened at that check, so a folder swapped for a link
+ * meanwhile is not followed; the others are written by name after it. */
 #ifndef SIPC_CERTS_STORE_H
 #define SIPC_CERTS_STORE_H
 

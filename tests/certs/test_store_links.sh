@@ -1,5 +1,5 @@
 #!/bin/bash
-# test_store_links.sh TLSTOOL [SIPCD SIPCCTL] - tlstool never writes into a symbolic link in
+# test_store_links.sh TLSTOOL [SIPCD SIPCCTL [SWAP]] - tlstool never writes into a symbolic link in
 # a home's security/: a linked security/ (or previous/, trust/, crl/,
 # staged/) is refused with an error that names it, where it points and what
 # to do, and nothing is written, made or re-moded where it points (a root
@@ -9,6 +9,7 @@ set -u
 T=${1:?usage: test_store_links.sh path/to/tlstool [path/to/sipcd]}
 SIPCD=${2:-}
 CTL=${3:-}
+SWAP=${4:-}
 BASE=${SIPC_TEST_NET:-127.0.67}
 . "$(dirname "$0")/../support/shtest.sh"
 shtest_init storelinks
@@ -179,6 +180,25 @@ fp=$(openssl x509 -in "$pem" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d :
 run "$T" --home "$H" trust remove "$fp"
 refused "trust remove" "$H/security/trust"
 kept "trust remove" "$pem"
+
+# security/ swapped for a link while import writes (SWAP, at the sync of the
+# new node.crt, after the check): the key files go on into the directory
+# that was checked, nothing into the one the link points to
+if [ -n "$SWAP" ]; then
+    for sub in "" previous; do
+        H=$work/home.swap$sub
+        run "$T" --home "$H" import "$work/a.pfx"
+        E=$work/other.$RANDOM
+        mkdir -m 755 "$E"
+        D=$H/security${sub:+/$sub}
+        touch "$work/swap.once"
+        run env LD_PRELOAD="$SWAP" SWAP_MATCH=node.crt.tmp. SWAP_ONCE="$work/swap.once" \
+            SWAP_DIR="$D" SWAP_TO="$E" "$T" --home "$H" import "$work/b.pfx"
+        [ ! -e "$work/swap.once" ] && [ -L "$D" ] && ok "import: ${sub:-security}/ swapped for a link meanwhile" ||
+            not_ok "import: the swap of ${sub:-security}/ did not happen"
+        untouched "import, ${sub:-security}/ swapped for a link meanwhile" "$E"
+    done
+fi
 
 # enable --mode strict --reload --force from TLS off writes an override
 # into state/: a linked state/ is refused before sipc.conf is edited

@@ -33,7 +33,9 @@ int sipc__file_replace(const char *path, const void *data, size_t len, mode_t mo
  * path changed meanwhile and was left as it is, when it no longer is: an
  * edit someone made after the caller read the file is never overwritten
  * (only one made in the moment between that check and the rename could
- * be). Otherwise as sipc__file_replace. */
+ * be, or, where the file system keeps whole seconds (NFSv3, ext3, FAT), an
+ * in-place edit of the same size within the second of the read). Otherwise
+ * as sipc__file_replace. */
 int sipc__file_replace_if(const char *path, const struct stat *was, const void *data, size_t len,
                           mode_t mode, uid_t uid, gid_t gid, char *err, size_t errlen);
 /* Removes path only while it is still the file *was describes (as above):

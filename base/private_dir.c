@@ -10,47 +10,93 @@
 #include "base/error_text.h"
 #include "sipc/errno.h"
 
-int sipc__private_dir(const char *path, uid_t uid, gid_t gid, char *err, size_t errlen)
+int sipc__dir_open(int at, const char *name, const char *shown, int *fd, sipc_dir_problem *why,
+                   char *err, size_t errlen)
 {
+    sipc_dir_problem ignored;
+    if (!why)
+        why = &ignored;
+    *why = SIPC_DIR_OK;
+    *fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (*fd >= 0)
+        return 0;
+    int e = errno;
+    if (e == ENOENT)
+        return 1;
+    struct stat st;
+    char to[512];
+    ssize_t n;
+    if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
+        (n = readlinkat(at, name, to, sizeof to - 1)) >= 0) {
+        to[n] = '\0';
+        sipc__seterr(err, errlen, "%s is a symbolic link (to %s), which is not followed", shown,
+                     to);
+        *why = SIPC_DIR_LINK;
+    } else if (e == ENOTDIR || e == ELOOP) {
+        sipc__seterr(err, errlen, "%s is not a directory", shown);
+        *why = SIPC_DIR_NOT_DIR;
+    } else {
+        sipc__seterr(err, errlen, "cannot open %s: %s", shown, strerror(e));
+        *why = SIPC_DIR_FAILED;
+    }
+    return SIPC_ECONFIG;
+}
+
+/* path, which this account cannot use as its own: owned by uid, with mode */
+static int not_owner(const char *path, const struct stat *st, sipc_dir_problem *why, char *err,
+                     size_t errlen)
+{
+    sipc__seterr(err, errlen, "%s belongs to uid %u (mode %04o), not to this account (uid %u)",
+                 path, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777),
+                 (unsigned)geteuid());
+    *why = SIPC_DIR_NOT_OWNER;
+    return SIPC_ECONFIG;
+}
+
+int sipc__private_dir(const char *path, uid_t uid, gid_t gid, sipc_dir_problem *why, char *err,
+                      size_t errlen)
+{
+    sipc_dir_problem ignored;
+    if (!why)
+        why = &ignored;
+    *why = SIPC_DIR_OK;
     int made = mkdir(path, 0700) == 0;
     if (!made && errno != EEXIST) {
         sipc__seterr(err, errlen, "cannot create %s: %s", path, strerror(errno));
-        return SIPC_ECONFIG;
-    }
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        struct stat st;
-        char to[512];
-        ssize_t n;
-        if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) &&
-            (n = readlink(path, to, sizeof to - 1)) >= 0) {
-            to[n] = '\0';
-            sipc__seterr(err, errlen,
-                         "%s is a symbolic link (to %s), which is not followed: what it holds "
-                         "must stay in this home, private to its account; replace the link by a "
-                         "directory (remove it, then move the directory it points to in its "
-                         "place, or run again to make a new one)",
-                         path, to);
-        } else if (e == ENOTDIR || e == ELOOP) {
-            sipc__seterr(err, errlen, "%s is not a directory: move it out of the way", path);
-        } else {
-            sipc__seterr(err, errlen, "cannot open %s: %s", path, strerror(e));
-        }
+        *why = SIPC_DIR_FAILED;
         return SIPC_ECONFIG;
     }
     struct stat st;
-    int r = 0;
+    int fd;
+    int r = sipc__dir_open(AT_FDCWD, path, path, &fd, why, err, errlen);
+    if (r != 0) {
+        if (r == 1) {
+            sipc__seterr(err, errlen, "cannot open %s: %s", path, strerror(ENOENT));
+            *why = SIPC_DIR_FAILED;
+        } else if (*why == SIPC_DIR_FAILED && lstat(path, &st) == 0 &&
+                   st.st_uid != geteuid() && geteuid() != 0) {
+            /* one this account may not open: another's, left by root */
+            return not_owner(path, &st, why, err, errlen);
+        }
+        return SIPC_ECONFIG;
+    }
+    r = 0;
     if (fstat(fd, &st) != 0) {
         sipc__seterr(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        *why = SIPC_DIR_FAILED;
         r = SIPC_ECONFIG;
+    } else if (st.st_uid != geteuid() && geteuid() != 0) {
+        /* its mode is its owner's to set: not changed from here */
+        r = not_owner(path, &st, why, err, errlen);
     } else if (made && uid != (uid_t)-1 && (st.st_uid != uid || st.st_gid != gid) &&
                fchown(fd, uid, gid) != 0) {
-        sipc__seterr(err, errlen, "cannot give %s to the home's owner (uid %ld): %s", path,
-                     (long)uid, strerror(errno));
+        sipc__seterr(err, errlen, "cannot give %s to uid %ld: %s", path, (long)uid,
+                     strerror(errno));
+        *why = SIPC_DIR_FAILED;
         r = SIPC_ECONFIG;
     } else if ((st.st_mode & 0777) != 0700 && fchmod(fd, 0700) != 0) {
         sipc__seterr(err, errlen, "cannot set mode 0700 on %s: %s", path, strerror(errno));
+        *why = SIPC_DIR_FAILED;
         r = SIPC_ECONFIG;
     }
     close(fd);

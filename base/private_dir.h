@@ -1,19 +1,38 @@
-/* private_dir.h - a directory of a node's home that only the home's account
- * may read or change (security/ and its folders, state/), made and checked
- * without following a link: a root tlstool or sipcd writes into homes that
- * other accounts control. */
+/* private_dir.h - a directory only one account may read or change, made
+ * and checked without following a link: for a program that writes, maybe
+ * as root, into directories other accounts control. What to do about a
+ * refused one is its caller's to say (sipc_dir_problem). */
 #ifndef SIPC_PRIVATE_DIR_H
 #define SIPC_PRIVATE_DIR_H
 
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Why sipc__private_dir refused a directory. */
+typedef enum {
+    SIPC_DIR_OK = 0,
+    SIPC_DIR_LINK,      /* a symbolic link: "PATH is a symbolic link (to TARGET), ..." */
+    SIPC_DIR_NOT_DIR,   /* something else than a directory */
+    SIPC_DIR_NOT_OWNER, /* another account's: "PATH belongs to uid N (mode M), ..." */
+    SIPC_DIR_FAILED     /* a call failed (err names it) */
+} sipc_dir_problem;
+
 /* Makes path with mode 0700 when it is missing and, when uid is not
  * (uid_t)-1, gives the directory made here to uid:gid. Then opens it with
- * O_NOFOLLOW: a symbolic link there is refused, never followed (err names
- * the path, where it points and what to do), as is anything but a
- * directory; a mode other than 0700 is set to 0700 on the opened directory,
- * not through its name. 0 or SIPC_ECONFIG with err naming path. */
-int sipc__private_dir(const char *path, uid_t uid, gid_t gid, char *err, size_t errlen);
+ * O_NOFOLLOW: a symbolic link there is refused, never followed, as is
+ * anything but a directory, and (unless this process is root) one another
+ * account owns; a mode other than 0700 is set to 0700 on the opened
+ * directory, not through its name. 0, or SIPC_ECONFIG with *why (may be
+ * NULL) and err stating what was found at path. */
+int sipc__private_dir(const char *path, uid_t uid, gid_t gid, sipc_dir_problem *why, char *err,
+                      size_t errlen);
+/* Opens the directory name (relative to the directory fd at, or AT_FDCWD)
+ * without following a link, for the *at calls of a caller that must not
+ * write or delete through one: 0 with *fd; 1 when there is none (*fd -1);
+ * SIPC_ECONFIG with *why (may be NULL) and err naming shown (a link: "SHOWN
+ * is a symbolic link (to TARGET), which is not followed"; "SHOWN is not a
+ * directory"). */
+int sipc__dir_open(int at, const char *name, const char *shown, int *fd, sipc_dir_problem *why,
+                   char *err, size_t errlen);
 
 #endif

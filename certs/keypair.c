@@ -241,6 +241,12 @@ int sipc_keypair_from_pem(sipc_keypair *kp, const char *pem, size_t len, char *e
     return keypair_parse(kp, pem, len, pem, len, "certificate", "key", err, errlen);
 }
 
+int sipc_keypair_from_file_pem(sipc_keypair *kp, const char *pem, size_t len, const char *path,
+                               char *err, size_t errlen)
+{
+    return keypair_parse(kp, pem, len, pem, len, path, path, err, errlen);
+}
+
 int sipc_keypair_load_pem(sipc_keypair *kp, const char *cert_path, const char *key_path, char *err,
                           size_t errlen)
 {

@@ -34,6 +34,10 @@ int sipc_keypair_load_pem(sipc_keypair *kp, const char *cert_path, const char *k
                           size_t errlen);
 /* The same from a PEM buffer in memory. */
 int sipc_keypair_from_pem(sipc_keypair *kp, const char *pem, size_t len, char *err, size_t errlen);
+/* The same from the text of the file path, read by the caller (errors name
+ * path, as sipc_keypair_load_pem's do). */
+int sipc_keypair_from_file_pem(sipc_keypair *kp, const char *pem, size_t len, const char *path,
+                               char *err, size_t errlen);
 void sipc_keypair_free(sipc_keypair *kp);
 
 /* Checks a private key before wolfSSL is given it: der (exactly len bytes)

@@ -28,11 +28,20 @@ int sipc_secret_file_read(const char *path, uint8_t **out, size_t *len, size_t m
         sipc__seterr(err, errlen, "cannot read %s: %s", path, strerror(e));
         return -e;
     }
+    int r = sipc_secret_fd_read(fd, path, out, len, max, err, errlen);
+    close(fd);
+    return r;
+}
+
+int sipc_secret_fd_read(int fd, const char *path, uint8_t **out, size_t *len, size_t max,
+                        char *err, size_t errlen)
+{
+    *out = NULL;
+    *len = 0;
     size_t cap = 8192, n = 0;
     uint8_t *b = malloc(cap + 1);
     for (;;) {
         if (!b) {
-            close(fd);
             sipc__seterr(err, errlen, "%s: out of memory", path);
             return -ENOMEM;
         }
@@ -41,7 +50,6 @@ int sipc_secret_file_read(const char *path, uint8_t **out, size_t *len, size_t m
             if (errno == EINTR)
                 continue;
             int e = errno;
-            close(fd);
             sipc_secure_free(b, cap + 1);
             sipc__seterr(err, errlen, "cannot read %s: %s", path, strerror(e));
             return -e;
@@ -50,7 +58,6 @@ int sipc_secret_file_read(const char *path, uint8_t **out, size_t *len, size_t m
             break;
         n += (size_t)r;
         if (n > max) {
-            close(fd);
             sipc_secure_free(b, cap + 1);
             sipc__seterr(err, errlen, "%s is larger than %zu bytes: not a certificate file", path,
                          max);
@@ -66,7 +73,6 @@ int sipc_secret_file_read(const char *path, uint8_t **out, size_t *len, size_t m
             cap *= 2;
         }
     }
-    close(fd);
     b[n] = 0;
     *out = b;
     *len = n;

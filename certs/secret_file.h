@@ -15,6 +15,10 @@
  * 0, or -errno (err names the file). */
 int sipc_secret_file_read(const char *path, uint8_t **out, size_t *len, size_t max, char *err,
                           size_t errlen);
+/* The same from fd, already open for reading (left open); path names it in
+ * err. */
+int sipc_secret_fd_read(int fd, const char *path, uint8_t **out, size_t *len, size_t max,
+                        char *err, size_t errlen);
 /* Overwrites then frees a buffer that held secrets (p may be NULL). */
 void sipc_secure_free(void *p, size_t len);
 

@@ -35,11 +35,53 @@ char *sipc_store_path(char *out, size_t outlen, const char *home, const char *su
     return out;
 }
 
+/* What to do about security/ or a folder of it (path) that was refused. */
+static void dir_advice(sipc_dir_problem why, const char *path, char *err, size_t errlen)
+{
+    if (why == SIPC_DIR_LINK)
+        sipc__adderr(err, errlen,
+                     ": what it holds must stay in this home, private to its account; replace "
+                     "the link by a directory (remove it, then move the directory it points to "
+                     "in its place, or run the command again to make a new one)");
+    else if (why == SIPC_DIR_NOT_DIR)
+        sipc__adderr(err, errlen, ": move it out of the way");
+    else if (why == SIPC_DIR_NOT_OWNER)
+        sipc__adderr(err, errlen,
+                     ": run tlstool as the account that owns it, or give it to this one "
+                     "(`chown -R %u %s`, as root)",
+                     (unsigned)geteuid(), path);
+}
+
 /* security/ and its folders: never through a link (a root tlstool would
  * write the key, and set 0700, wherever it points) */
 static int mkdir_0700(const char *path, char *err, size_t errlen)
 {
-    return sipc__private_dir(path, (uid_t)-1, (gid_t)-1, err, errlen);
+    sipc_dir_problem why;
+    int r = sipc__private_dir(path, (uid_t)-1, (gid_t)-1, &why, err, errlen);
+    if (r != 0)
+        dir_advice(why, path, err, errlen);
+    return r;
+}
+
+/* security/ in *sfd and, when sub is not NULL, security/sub in *dfd, opened
+ * without following a link, for removals by unlinkat: 0; 1 when one is
+ * missing (nothing to remove there; nothing left open); SIPC_ECONFIG. */
+static int open_store_dir(const char *home, const char *sub, int *sfd, int *dfd, char *err,
+                          size_t errlen)
+{
+    char path[1200];
+    sipc_dir_problem why;
+    int r = sipc__dir_open(AT_FDCWD, sipc_store_path(path, sizeof path, home, NULL, NULL),
+                           path, sfd, &why, err, errlen);
+    if (r == 0 && sub) {
+        r = sipc__dir_open(*sfd, sub, sipc_store_path(path, sizeof path, home, sub, NULL), dfd,
+                           &why, err, errlen);
+        if (r != 0)
+            close(*sfd);
+    }
+    if (r < 0)
+        dir_advice(why, path, err, errlen);
+    return r;
 }
 
 /* The PID of a name write_tmp gives (NAME.tmp.<pid>), or 0. */
@@ -139,6 +181,19 @@ int sipc_store_init(const char *home, char *err, size_t errlen)
         }
     }
     static const char *subs[] = {NULL, "previous", "trust", "crl"};
+    /* all looked at before any is made or narrowed: a refusal changes nothing */
+    for (int i = 0; i < 4; i++) {
+        int fd;
+        sipc_dir_problem why;
+        sipc_store_path(p, sizeof p, home, subs[i], NULL);
+        int r = sipc__dir_open(AT_FDCWD, p, p, &fd, &why, err, errlen);
+        if (r == 0)
+            close(fd);
+        if (r < 0) {
+            dir_advice(why, p, err, errlen);
+            return r;
+        }
+    }
     for (int i = 0; i < 4; i++) {
         int r = mkdir_0700(sipc_store_path(p, sizeof p, home, subs[i], NULL), err, errlen);
         if (r != 0)
@@ -214,6 +269,59 @@ int sipc_store_write(const char *path, const void *data, size_t len, char *err, 
         return SIPC_ECONFIG;
     }
     sync_dir_of(path);
+    return 0;
+}
+
+/* The key files are written in a directory already opened (open_store_dir):
+ * a folder swapped for a link after the check is not followed. */
+
+/* dfd/name.tmp.<pid> written and synced, its name in tmp (not yet renamed);
+ * shown: dfd's path, for err. */
+static int write_tmp_at(int dfd, const char *shown, const char *name, const void *data,
+                        size_t len, char *tmp, size_t tmplen, char *err, size_t errlen)
+{
+    snprintf(tmp, tmplen, "%s.tmp.%ld", name, (long)getpid());
+    unlinkat(dfd, tmp, 0);
+    int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int e = fd < 0 ? errno : 0;
+    if (!e && fchmod(fd, 0600) != 0)
+        e = errno;
+    const uint8_t *p = data;
+    for (size_t off = 0; !e && off < len;) {
+        ssize_t w = write(fd, p + off, len - off);
+        if (w < 0 && errno != EINTR)
+            e = errno;
+        else if (w > 0)
+            off += (size_t)w;
+    }
+    if (!e && fsync(fd) != 0)
+        e = errno;
+    if (fd >= 0 && close(fd) != 0 && !e)
+        e = errno;
+    if (e) {
+        if (fd >= 0)
+            unlinkat(dfd, tmp, 0);
+        sipc__seterr(err, errlen, "cannot write %s/%s: %s", shown, name, strerror(e));
+        return SIPC_ECONFIG;
+    }
+    return 0;
+}
+
+/* sipc_store_write of dfd/name. */
+static int store_write_at(int dfd, const char *shown, const char *name, const void *data,
+                          size_t len, char *err, size_t errlen)
+{
+    char tmp[300];
+    int r = write_tmp_at(dfd, shown, name, data, len, tmp, sizeof tmp, err, errlen);
+    if (r != 0)
+        return r;
+    if (renameat(dfd, tmp, dfd, name) != 0) {
+        int e = errno;
+        unlinkat(dfd, tmp, 0);
+        sipc__seterr(err, errlen, "cannot replace %s/%s: %s", shown, name, strerror(e));
+        return SIPC_ECONFIG;
+    }
+    fsync(dfd);
     return 0;
 }
 
@@ -306,14 +414,26 @@ fail:
     return r;
 }
 
-static int copy_file(const char *from, const char *to, char *err, size_t errlen)
+/* from/name copied to to/name: 0, 1 (no such file) or SIPC_ECONFIG. */
+static int copy_at(int from, const char *from_shown, int to, const char *to_shown,
+                   const char *name, char *err, size_t errlen)
 {
+    char shown[1300];
+    snprintf(shown, sizeof shown, "%s/%s", from_shown, name);
+    int fd = openat(from, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 1;
+        sipc__seterr(err, errlen, "cannot read %s: %s", shown, strerror(errno));
+        return SIPC_ECONFIG;
+    }
     uint8_t *b;
     size_t n;
-    int r = sipc_secret_file_read(from, &b, &n, 1u << 20, err, errlen);
+    int r = sipc_secret_fd_read(fd, shown, &b, &n, 1u << 20, err, errlen);
+    close(fd);
     if (r != 0)
-        return r == -ENOENT ? 1 : SIPC_ECONFIG;
-    r = sipc_store_write(to, b, n, err, errlen);
+        return SIPC_ECONFIG;
+    r = store_write_at(to, to_shown, name, b, n, err, errlen);
     sipc_secure_free(b, n);
     return r;
 }
@@ -327,47 +447,52 @@ static int install(const char *home, const void *pem, size_t plen, const uint8_t
     int r = sipc_store_init(home, err, errlen);
     if (r != 0)
         return r;
-    char crt[1200], pfx[1200], tcrt[1300], tpfx[1300] = "", prev[1200];
-    snprintf(crt, sizeof crt, "%s/security/node.crt", home);
-    snprintf(pfx, sizeof pfx, "%s/security/node.p12", home);
-    r = write_tmp(crt, pem, plen, tcrt, sizeof tcrt, err, errlen);
+    int sfd, pfd;
+    char sec[1200], prev[1200], tcrt[300], tpfx[300] = "";
+    sipc_store_path(sec, sizeof sec, home, NULL, NULL);
+    sipc_store_path(prev, sizeof prev, home, "previous", NULL);
+    if ((r = open_store_dir(home, "previous", &sfd, &pfd, err, errlen)) == 1) {
+        sipc__seterr(err, errlen, "cannot open %s: %s", prev, strerror(ENOENT));
+        return SIPC_ECONFIG;
+    }
     if (r != 0)
         return r;
-    if (p12 && (r = write_tmp(pfx, p12, p12len, tpfx, sizeof tpfx, err, errlen)) != 0) {
-        unlink(tcrt);
-        return r;
-    }
+    r = write_tmp_at(sfd, sec, "node.crt", pem, plen, tcrt, sizeof tcrt, err, errlen);
+    if (r == 0 && p12 &&
+        (r = write_tmp_at(sfd, sec, "node.p12", p12, p12len, tpfx, sizeof tpfx, err, errlen)) != 0)
+        unlinkat(sfd, tcrt, 0);
     /* keep the replaced pair */
     struct stat st;
-    if (stat(crt, &st) == 0) {
-        snprintf(prev, sizeof prev, "%s/security/previous/node.crt", home);
-        r = copy_file(crt, prev, err, errlen);
+    if (r == 0 && fstatat(sfd, "node.crt", &st, 0) == 0) {
+        r = copy_at(sfd, sec, pfd, prev, "node.crt", err, errlen);
         if (r == 0 || r == 1) {
-            snprintf(prev, sizeof prev, "%s/security/previous/node.p12", home);
-            r = copy_file(pfx, prev, err, errlen);
+            r = copy_at(sfd, sec, pfd, prev, "node.p12", err, errlen);
             if (r == 1) { /* no old node.p12: do not leave a stale one */
-                unlink(prev);
+                unlinkat(pfd, "node.p12", 0);
                 r = 0;
             }
         }
         if (r != 0) {
-            unlink(tcrt);
+            unlinkat(sfd, tcrt, 0);
             if (tpfx[0])
-                unlink(tpfx);
-            return r;
+                unlinkat(sfd, tpfx, 0);
         }
     }
-    if ((tpfx[0] && rename(tpfx, pfx) != 0) || (!tpfx[0] && unlink(pfx) != 0 && errno != ENOENT) ||
-        rename(tcrt, crt) != 0) {
+    if (r == 0 && ((tpfx[0] && renameat(sfd, tpfx, sfd, "node.p12") != 0) ||
+                   (!tpfx[0] && unlinkat(sfd, "node.p12", 0) != 0 && errno != ENOENT) ||
+                   renameat(sfd, tcrt, sfd, "node.crt") != 0)) {
         int e = errno;
-        unlink(tcrt);
+        unlinkat(sfd, tcrt, 0);
         if (tpfx[0])
-            unlink(tpfx);
-        sipc__seterr(err, errlen, "cannot replace %s: %s", crt, strerror(e));
-        return SIPC_ECONFIG;
+            unlinkat(sfd, tpfx, 0);
+        sipc__seterr(err, errlen, "cannot replace %s/node.crt: %s", sec, strerror(e));
+        r = SIPC_ECONFIG;
     }
-    sync_dir_of(crt);
-    return 0;
+    if (r == 0)
+        fsync(sfd);
+    close(pfd);
+    close(sfd);
+    return r;
 }
 
 int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p12, size_t p12len,
@@ -421,33 +546,46 @@ static int write_staged(const char *home, const void *pem, size_t plen, const ui
                         size_t p12len, char *err, size_t errlen)
 {
     char path[1200];
+    int sfd, dfd;
     int r = sipc_store_init(home, err, errlen);
     if (r == 0)
         r = mkdir_0700(sipc_store_path(path, sizeof path, home, "staged", NULL), err, errlen);
-    if (r == 0)
-        r = sipc_store_write(sipc_store_path(path, sizeof path, home, "staged", "node.crt"), pem,
-                             plen, err, errlen);
+    if (r == 0 && (r = open_store_dir(home, "staged", &sfd, &dfd, err, errlen)) == 1) {
+        sipc__seterr(err, errlen, "cannot open %s: %s", path, strerror(ENOENT));
+        return SIPC_ECONFIG;
+    }
+    if (r != 0)
+        return r;
+    r = store_write_at(dfd, path, "node.crt", pem, plen, err, errlen);
     if (r == 0 && p12)
-        r = sipc_store_write(sipc_store_path(path, sizeof path, home, "staged", "node.p12"), p12,
-                             p12len, err, errlen);
+        r = store_write_at(dfd, path, "node.p12", p12, p12len, err, errlen);
     if (r == 0 && !p12)
-        unlink(sipc_store_path(path, sizeof path, home, "staged", "node.p12"));
+        unlinkat(dfd, "node.p12", 0);
+    close(dfd);
+    close(sfd);
     return r;
 }
 
 int sipc_store_write_rotation(const char *home, const char *state, const char *previous_fp,
                               char *err, size_t errlen)
 {
-    char path[1200], text[300];
+    char path[1200], sec[1200], text[300];
     sipc_store_path(path, sizeof path, home, NULL, "rotation");
+    int sfd, r;
     if (!state) {
-        if (unlink(path) != 0 && errno != ENOENT) {
+        if ((r = open_store_dir(home, NULL, &sfd, NULL, err, errlen)) != 0)
+            return r == 1 ? 0 : r;
+        if (unlinkat(sfd, "rotation", 0) != 0 && errno != ENOENT) {
             sipc__seterr(err, errlen, "cannot remove %s: %s", path, strerror(errno));
-            return SIPC_ECONFIG;
+            r = SIPC_ECONFIG;
+        } else {
+            fsync(sfd);
         }
-        sync_dir_of(path);
-        return 0;
+        close(sfd);
+        return r;
     }
+    if ((r = mkdir_0700(sipc_store_path(sec, sizeof sec, home, NULL, NULL), err, errlen)) != 0)
+        return r;
     int n = snprintf(text, sizeof text,
                      "# a key pair rotation in progress: see `tlstool rotate status`\n"
                      "state %s\n%s%s%s",
@@ -477,21 +615,50 @@ int sipc_store_stage(const char *home, const sipc_keypair *kp, const uint8_t *p1
 int sipc_store_drop_staged(const char *home, char *err, size_t errlen)
 {
     char path[1200];
+    int sfd, dfd;
+    int r = open_store_dir(home, "staged", &sfd, &dfd, err, errlen);
+    if (r != 0)
+        return r == 1 ? 0 : r;
     static const char *files[] = {"node.crt", "node.p12"};
-    for (int i = 0; i < 2; i++) {
-        sipc_store_path(path, sizeof path, home, "staged", files[i]);
-        if (unlink(path) != 0 && errno != ENOENT) {
-            sipc__seterr(err, errlen, "cannot remove %s: %s", path, strerror(errno));
-            return SIPC_ECONFIG;
+    for (int i = 0; r == 0 && i < 2; i++) {
+        if (unlinkat(dfd, files[i], 0) != 0 && errno != ENOENT) {
+            sipc__seterr(err, errlen, "cannot remove %s: %s",
+                         sipc_store_path(path, sizeof path, home, "staged", files[i]),
+                         strerror(errno));
+            r = SIPC_ECONFIG;
         }
     }
-    sipc_store_path(path, sizeof path, home, "staged", NULL);
-    if (rmdir(path) != 0 && errno != ENOENT) {
-        sipc__seterr(err, errlen, "cannot remove %s: %s", path, strerror(errno));
-        return SIPC_ECONFIG;
+    close(dfd);
+    if (r == 0 && unlinkat(sfd, "staged", AT_REMOVEDIR) != 0 && errno != ENOENT) {
+        sipc__seterr(err, errlen, "cannot remove %s: %s",
+                     sipc_store_path(path, sizeof path, home, "staged", NULL), strerror(errno));
+        r = SIPC_ECONFIG;
     }
-    sync_dir_of(path);
-    return 0;
+    if (r == 0)
+        fsync(sfd);
+    close(sfd);
+    return r;
+}
+
+int sipc_store_remove(const char *home, const char *sub, const char *name, char *err,
+                      size_t errlen)
+{
+    int sfd, dfd;
+    int r = open_store_dir(home, sub, &sfd, &dfd, err, errlen);
+    if (r != 0)
+        return r;
+    if (unlinkat(dfd, name, 0) != 0) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/security/%s/%s", home, sub, name);
+        r = errno == ENOENT ? 1 : SIPC_ECONFIG;
+        if (r < 0)
+            sipc__seterr(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+    } else {
+        fsync(dfd);
+    }
+    close(dfd);
+    close(sfd);
+    return r;
 }
 
 /* Each step leaves a state in which the trust holds both pairs, so a crash
@@ -502,7 +669,15 @@ int sipc_store_commit(const char *home, const char *current_fp, char *err, size_
 {
     uint8_t *crt, *p12;
     size_t clen, p12len;
-    int r = read_pair(home, "staged", &crt, &clen, &p12, &p12len, err, errlen);
+    int sfd, dfd;
+    /* checked before anything is written: the state file is written first */
+    int r = sipc_store_init(home, err, errlen);
+    if (r == 0 && (r = open_store_dir(home, "staged", &sfd, &dfd, err, errlen)) == 0) {
+        close(dfd);
+        close(sfd);
+    }
+    if (r == 0)
+        r = read_pair(home, "staged", &crt, &clen, &p12, &p12len, err, errlen);
     if (r == 1) {
         sipc__seterr(err, errlen, "no staged pair in %s/security/staged", home);
         return SIPC_EINVAL;

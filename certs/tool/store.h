@@ -14,7 +14,10 @@
  * 0600 (set with fchmod, so the umask does not matter), synced, then renamed
  * over the old one; the directory is synced after. security/ and its
  * folders are never followed where they are symbolic links: refused
- * (sipc__private_dir). */
+ * (sipc__private_dir). The key files (node.crt, node.p12 of security/,
+ * previous/, staged/) are written, renamed and removed with the *at calls
+ * in the directories opened at that check, so a folder swapped for a link
+ * meanwhile is not followed; the others are written by name after it. */
 #ifndef SIPC_CERTS_STORE_H
 #define SIPC_CERTS_STORE_H
 
@@ -63,9 +66,16 @@ int sipc_store_commit(const char *home, const char *current_fp, char *err, size_
 /* Undoes a commit: node.crt/node.p12 go to staged/, previous/ is installed
  * again (so previous/ then holds the pair moved back from); rolled-back. */
 int sipc_store_roll_back(const char *home, char *err, size_t errlen);
-/* Removes staged/ (the state file is left to the caller). */
+/* Removes staged/ (the state file is left to the caller); a linked
+ * security/ or staged/ is refused, nothing removed through it. */
 int sipc_store_drop_staged(const char *home, char *err, size_t errlen);
-/* Writes the state file (state NULL: removes it); previous_fp may be NULL. */
+/* Removes security/sub/name (trust remove, crl remove), never through a
+ * linked security/ or sub: 0; 1 when there is no such file; SIPC_ECONFIG
+ * (err says why). */
+int sipc_store_remove(const char *home, const char *sub, const char *name, char *err,
+                      size_t errlen);
+/* Writes the state file (state NULL: removes it); previous_fp may be NULL.
+ * A linked security/ is refused, nothing written or removed through it. */
 int sipc_store_write_rotation(const char *home, const char *state, const char *previous_fp,
                               char *err, size_t errlen);
 

@@ -844,6 +844,16 @@ static int line_is_key(const char *l, const char *key)
     return *l == '=' || *l == ':';
 }
 
+/* sipc.conf is a symbolic link: not edited through it. */
+static int link_refused(const char *path, char *err, size_t errlen)
+{
+    snprintf(err, errlen,
+             "%s is a symbolic link: it is edited only as a regular file, never through a link; "
+             "make the change in the file it points to, or replace the link by that file",
+             path);
+    return SIPC_ECONFIG;
+}
+
 /* Replaces path (home's sipc.conf) with len bytes of text, as a whole (a
  * crash never leaves half a file, sipc__file_replace), keeping the mode and,
  * for root (a root tlstool in a home another account owns), the owner of
@@ -864,14 +874,8 @@ static int replace_conf(const char *home, const char *path, const char *text, si
     uid_t uid = (uid_t)-1;
     gid_t gid = (gid_t)-1;
     if (lstat(path, &st) == 0) {
-        if (S_ISLNK(st.st_mode)) {
-            snprintf(err, errlen,
-                     "%s is a symbolic link: it is edited only as a regular file, never through "
-                     "a link; make the change in the file it points to, or replace the link by "
-                     "that file",
-                     path);
-            return SIPC_ECONFIG;
-        }
+        if (S_ISLNK(st.st_mode))
+            return link_refused(path, err, errlen);
         if (!S_ISREG(st.st_mode)) {
             snprintf(err, errlen, "%s is not a regular file", path);
             return SIPC_ECONFIG;
@@ -896,11 +900,21 @@ static int read_conf(const char *path, char **out, size_t *len, struct stat *st,
 {
     *out = NULL;
     *len = 0;
-    FILE *in = fopen(path, "re");
+    /* read to be edited (st wanted): the file itself, never through a link,
+     * which the edit would then be refused (replace_conf) or compared with
+     * the wrong file */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | (st ? O_NOFOLLOW : 0));
+    FILE *in = fd >= 0 ? fdopen(fd, "r") : NULL;
     if (!in) {
-        if (errno == ENOENT)
+        int e = errno;
+        struct stat ls;
+        if (fd >= 0)
+            close(fd);
+        if (e == ENOENT)
             return 1;
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        if (st && e == ELOOP && lstat(path, &ls) == 0 && S_ISLNK(ls.st_mode))
+            return link_refused(path, err, errlen);
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
         return SIPC_ECONFIG;
     }
     FILE *mem = open_memstream(out, len);
@@ -924,25 +938,39 @@ static int read_conf(const char *path, char **out, size_t *len, struct stat *st,
     return 0;
 }
 
-/* One read, edit and replace of sipc_config_set: 1 when the file changed
- * between the read and the rename (left as it is, to be edited again). */
-static int set_once(const char *home, const char *path, const char *section, const char *key,
-                    const char *value, char *err, size_t errlen)
+/* section, key and value as sipc_config_set takes them: 0, SIPC_EINVAL or
+ * SIPC_ECONFIG (err says why). */
+static int check_setting(const char *section, const char *key, const char *value, char *err,
+                         size_t errlen)
 {
-    char *old;
-    size_t oldlen;
-    struct stat st;
-    int r = read_conf(path, &old, &oldlen, &st, err, errlen);
-    int had = r == 0;
-    if (r < 0)
-        return r;
+    if (!section || !key || !value) {
+        snprintf(err, errlen, "cannot set a setting: no section, key or value given");
+        return SIPC_EINVAL;
+    }
+    if (!*section || !*key || strpbrk(section, "[]\r\n") ||
+        strpbrk(key, "=:;#[] \t\r\n") || strpbrk(value, "\r\n")) {
+        snprintf(err, errlen, "cannot set [%s] %s: invalid section, key or value",
+                 section, key);
+        return SIPC_ECONFIG;
+    }
+    if (strlen(key) + 3 + strlen(value) > INI_MAX_LINE - 1) {
+        snprintf(err, errlen, "cannot set [%s] %s: the line would be longer than %d characters",
+                 section, key, INI_MAX_LINE - 1);
+        return SIPC_ECONFIG;
+    }
+    return 0;
+}
 
-    char *text_out = NULL;
-    size_t out_len = 0;
-    FILE *out = open_memstream(&text_out, &out_len);
+/* The edit of sipc_config_edit, its arguments checked. */
+static int edit_text(const char *old, size_t oldlen, const char *section, const char *key,
+                     const char *value, char **text_out, size_t *out_len, char *err,
+                     size_t errlen)
+{
+    *text_out = NULL;
+    *out_len = 0;
+    FILE *out = open_memstream(text_out, out_len);
     if (!out) {
         snprintf(err, errlen, "cannot set [%s] %s: out of memory", section, key);
-        free(old);
         return SIPC_ENOMEM;
     }
 
@@ -952,13 +980,13 @@ static int set_once(const char *home, const char *path, const char *section, con
      * blank lines and comments change nothing */
     int in_section = 0, done = 0, seen_section = 0, skipping = 0, after_key = 0;
     char cur[128];
-    char *text = old ? old : (char *)"";
+    const char *text = old ? old : "";
     const char *end = text + (old ? oldlen : 0);
     /* strtok_r would drop empty lines; walk by hand, by length (a NUL byte
        must not end the file early: the reader refuses such a file, and an
        edit must not silently cut it) */
-    for (char *l = text; l < end;) {
-        char *nl = memchr(l, '\n', (size_t)(end - l));
+    for (const char *l = text; l < end;) {
+        const char *nl = memchr(l, '\n', (size_t)(end - l));
         size_t len = nl ? (size_t)(nl - l) : (size_t)(end - l);
         size_t whole = len; /* kept lines are copied byte for byte */
         char line[4096];
@@ -1000,19 +1028,58 @@ static int set_once(const char *home, const char *path, const char *section, con
             fwrite(l, 1, whole, out);
             fputc('\n', out);
         }
-        l = nl ? nl + 1 : (char *)end;
+        l = nl ? nl + 1 : end;
     }
     if (!done) {
         if (!seen_section)
             fprintf(out, "%s[%s]\n", old && oldlen ? "\n" : "", section);
         fprintf(out, "%s = %s\n", key, value);
     }
-    free(old);
     if (fclose(out) != 0) {
-        free(text_out);
+        free(*text_out);
+        *text_out = NULL;
+        *out_len = 0;
         snprintf(err, errlen, "cannot set [%s] %s: out of memory", section, key);
         return SIPC_ENOMEM;
     }
+    return 0;
+}
+
+int sipc_config_edit(const void *text, size_t len, const char *section, const char *key,
+                     const char *value, char **out, size_t *out_len, char *err, size_t errlen)
+{
+    if (!err)
+        errlen = 0; /* no detail wanted: every write below is then empty */
+    if (!out || !out_len) {
+        snprintf(err, errlen, "no place for the edited text");
+        return SIPC_EINVAL;
+    }
+    *out = NULL;
+    *out_len = 0;
+    int r = check_setting(section, key, value, err, errlen);
+    if (r != 0)
+        return r;
+    return edit_text(text, len, section, key, value, out, out_len, err, errlen);
+}
+
+/* One read, edit and replace of sipc_config_set: 1 when the file changed
+ * between the read and the rename (left as it is, to be edited again). */
+static int set_once(const char *home, const char *path, const char *section, const char *key,
+                    const char *value, char *err, size_t errlen)
+{
+    char *old;
+    size_t oldlen;
+    struct stat st;
+    int r = read_conf(path, &old, &oldlen, &st, err, errlen);
+    int had = r == 0;
+    if (r < 0)
+        return r;
+    char *text_out;
+    size_t out_len;
+    r = edit_text(old, oldlen, section, key, value, &text_out, &out_len, err, errlen);
+    free(old);
+    if (r != 0)
+        return r;
     r = replace_conf(home, path, text_out, out_len, 1, had ? &st : NULL, err, errlen);
     free(text_out);
     return r;
@@ -1023,28 +1090,16 @@ int sipc_config_set(const char *home, const char *section, const char *key, cons
 {
     if (!err)
         errlen = 0; /* no detail wanted: every write below is then empty */
-    if (!section || !key || !value) {
-        snprintf(err, errlen, "cannot set a setting: no section, key or value given");
-        return SIPC_EINVAL;
-    }
-    if (!*section || !*key || strpbrk(section, "[]\r\n") ||
-        strpbrk(key, "=:;#[] \t\r\n") || strpbrk(value, "\r\n")) {
-        snprintf(err, errlen, "cannot set [%s] %s: invalid section, key or value",
-                 section, key);
-        return SIPC_ECONFIG;
-    }
-    if (strlen(key) + 3 + strlen(value) > INI_MAX_LINE - 1) {
-        snprintf(err, errlen, "cannot set [%s] %s: the line would be longer than %d characters",
-                 section, key, INI_MAX_LINE - 1);
-        return SIPC_ECONFIG;
-    }
+    int r = check_setting(section, key, value, err, errlen);
+    if (r != 0)
+        return r;
     home = sipc_home_resolve(home);
     char path[1024];
     snprintf(path, sizeof path, "%s/sipc.conf", home);
 
     /* an edit someone makes between this read and the rename is kept: the
      * file is read and edited again (a few times, then given up) */
-    int r = 1;
+    r = 1;
     for (int i = 0; i < 4 && r == 1; i++)
         r = set_once(home, path, section, key, value, err, errlen);
     if (r == 1) {

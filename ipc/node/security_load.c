@@ -1,6 +1,8 @@
 /* security_load.c - a node's sipc_security from its configuration: the
  * imported pair in $SIPC_HOME/security/node.crt and the trust of that home
  * (trust/, crl/, the required subject and revocation policy). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -8,39 +10,64 @@
 
 #include "base/error_text.h"
 #include "base/str_copy.h"
+#include "certs/keypair.h"
+#include "certs/secret_file.h"
 #include "ipc/security.h"
 #include "sipc/node.h"
 
 /* node.crt holds the private key: refuse to run with a key others can read,
- * or one another account owns and so could replace (as ssh does), or one
- * reached through a symbolic link (tlstool never makes one, and refuses to
- * write into one), and say the fix. */
-static int check_private(const char *path, int is_dir, char *err, size_t errlen)
+ * or one another account owns and so could replace (as ssh does), and say
+ * the fix. st is what path leads to: a link there is followed (Kubernetes
+ * Secret volumes and configuration tools link each file), since the key is
+ * only read here and what protects it is the file the link leads to. */
+static int check_private(const struct stat *st, const char *path, int is_dir, char *err,
+                         size_t errlen)
 {
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return 0; /* a missing file is reported by the loader, with its name */
-    if (S_ISLNK(st.st_mode)) {
-        snprintf(err, errlen,
-                 "%s is a symbolic link, which is not followed: this home's private key stays "
-                 "in the home itself; replace the link by the %s it points to",
-                 path, is_dir ? "directory" : "file");
-        return SIPC_ECONFIG;
-    }
-    if (st.st_uid != geteuid() && st.st_uid != 0) {
+    if (st->st_uid != geteuid() && st->st_uid != 0) {
         snprintf(err, errlen,
                  "%s belongs to another account (uid %u) and holds this home's private key: run "
                  "`chown %u %s` (the account sipc runs as, uid %u)",
-                 path, (unsigned)st.st_uid, (unsigned)geteuid(), path, (unsigned)geteuid());
+                 path, (unsigned)st->st_uid, (unsigned)geteuid(), path, (unsigned)geteuid());
         return SIPC_ECONFIG;
     }
-    if ((st.st_mode & 077) == 0)
+    if ((st->st_mode & 077) == 0)
         return 0;
     snprintf(err, errlen,
              "%s is open to other users (mode %04o) and holds this home's private key: run "
              "`chmod %s %s` (tlstool import sets 0700 folders and 0600 files)",
-             path, (unsigned)(st.st_mode & 07777), is_dir ? "700" : "600", path);
+             path, (unsigned)(st->st_mode & 07777), is_dir ? "700" : "600", path);
     return SIPC_ECONFIG;
+}
+
+/* check_private on what path leads to, looked at through a descriptor
+ * (O_PATH: no right to read it is needed to look); a missing one is
+ * reported by the loader, with its name. */
+static int check_path(const char *path, int is_dir, char *err, size_t errlen)
+{
+    int fd = open(path, O_PATH | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    int r = fstat(fd, &st) == 0 ? check_private(&st, path, is_dir, err, errlen) : 0;
+    close(fd);
+    return r;
+}
+
+/* The pair in path from fd (-1: its open failed with open_err). */
+static int read_pair(sipc_keypair *kp, int fd, int open_err, const char *path, char *err,
+                     size_t errlen)
+{
+    if (fd < 0) {
+        sipc__seterr(err, errlen, "cannot read %s: %s", path, strerror(open_err));
+        return SIPC_ETLSCONFIG;
+    }
+    uint8_t *pem = NULL;
+    size_t len = 0;
+    if (sipc_secret_fd_read(fd, path, &pem, &len, 8u << 20, err, errlen) != 0)
+        return SIPC_ETLSCONFIG;
+    int r = sipc_keypair_from_file_pem(kp, (const char *)pem, len, path, err, errlen);
+    sipc_secure_free(pem, len);
+    return r;
 }
 
 /* The pair and trust of cfg's home in mode (not off); why_tls says, in an
@@ -51,24 +78,35 @@ static int load_in_mode(sipc_security **out, const sipc_config *cfg, sipc_tls_mo
     char dir[1100], path[1100];
     snprintf(dir, sizeof dir, "%s/security", cfg->home);
     snprintf(path, sizeof path, "%s/security/node.crt", cfg->home);
-    int r = check_private(dir, 1, err, errlen);
-    if (r == 0)
-        r = check_private(path, 0, err, errlen);
+    int r = check_path(dir, 1, err, errlen);
+    /* node.crt is checked on the descriptor it is read from: the key loaded
+     * is the file checked, whatever is renamed or linked there meanwhile */
+    int fd = -1, open_err = 0;
+    struct stat st;
+    if (r == 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        open_err = errno;
+    else if (r == 0)
+        r = fstat(fd, &st) == 0 ? check_private(&st, path, 0, err, errlen) : 0;
     /* a rotation's other pairs hold private keys too, and are trusted */
     static const char *const other[] = {"previous", "staged"};
     for (size_t i = 0; r == 0 && i < sizeof other / sizeof other[0]; i++) {
         char p[1200];
         snprintf(p, sizeof p, "%s/security/%s", cfg->home, other[i]);
-        r = check_private(p, 1, err, errlen);
+        r = check_path(p, 1, err, errlen);
         snprintf(p, sizeof p, "%s/security/%s/node.crt", cfg->home, other[i]);
         if (r == 0)
-            r = check_private(p, 0, err, errlen);
+            r = check_path(p, 0, err, errlen);
     }
-    if (r != 0)
+    if (r != 0) {
+        if (fd >= 0)
+            close(fd);
         return r;
+    }
     sipc_keypair kp;
     memset(&kp, 0, sizeof kp);
-    r = sipc_keypair_load_pem(&kp, path, NULL, err, errlen);
+    r = read_pair(&kp, fd, open_err, path, err, errlen);
+    if (fd >= 0)
+        close(fd);
     if (r != 0) {
         sipc__adderr(err, errlen,
                  " (%s: import the cluster's key pair with `tlstool import FILE`, or `tlstool "

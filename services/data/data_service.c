@@ -321,7 +321,7 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
         char c = *s;
         *s = '\0';
         if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            rc = uv_translate_sys_error(errno);
+            rc = SIPC_ECONFIG; /* as every other problem of the directory */
             snprintf(err, errlen, "%s: cannot create directory: %s", p, strerror(errno));
             break;
         }
@@ -334,34 +334,42 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
 }
 
 /* The directory may be a symbolic link (the database on another disk is an
- * operator's choice), but what SQLite opens in it must be this account's
- * alone: the directory owned by it and writable by no other (who could
- * swap records.db for a link after this check), and records.db, its -wal
- * and -shm regular files, never links: SQLite would write through one,
- * wherever it points. */
-static int check_db_dir(const char *dir, char *err, size_t errlen)
+ * operator's choice). It is resolved once, here: every connection, the
+ * readers opened later included, opens the database by that resolved path
+ * with SQLITE_OPEN_NOFOLLOW, so a link re-pointed or planted afterwards (in
+ * the path, or as records.db, -wal, -shm) is refused, never followed, and
+ * every reader opens the directory checked here. That directory must not be
+ * writable by other accounts, unless sticky: they could put files of their
+ * own in place of the database's. Who owns it is not checked: on NFS with
+ * root_squash, with NFSv4 id mapping and in rootless containers it shows as
+ * another uid while this account may write it. *resolved: malloc'd. */
+static int check_db_dir(const char *dir, char **resolved, char *err, size_t errlen)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    *resolved = realpath(dir, NULL);
+    if (!*resolved) {
+        snprintf(err, errlen, "%s: %s", dir,
+                 errno == ENOTDIR ? "not a directory" : strerror(errno));
+        return SIPC_ECONFIG;
+    }
+    int fd = open(*resolved, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", dir,
                  errno == ENOTDIR ? "not a directory" : strerror(errno));
+        free(*resolved);
+        *resolved = NULL;
         return SIPC_ECONFIG;
     }
     struct stat st;
     int rc = SIPC_ECONFIG;
     if (fstat(fd, &st) != 0)
         snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-    else if (st.st_uid != geteuid())
+    else if ((st.st_mode & 022) && !(st.st_mode & S_ISVTX))
         snprintf(err, errlen,
-                 "%s belongs to another account (uid %u), which could replace the database by "
-                 "a link: the data directory must be the account's that runs the data service "
-                 "(uid %u): `chown -R %u %s`",
-                 dir, (unsigned)st.st_uid, (unsigned)geteuid(), (unsigned)geteuid(), dir);
-    else if (st.st_mode & 022)
-        snprintf(err, errlen,
-                 "%s can be written by other accounts (mode %04o), which could replace the "
-                 "database by a link: `chmod go-w %s`",
-                 dir, (unsigned)(st.st_mode & 07777), dir);
+                 "%s can be written by other accounts (mode %04o), which could put files of "
+                 "their own in place of the database's: run `chmod go-w %s` as its owner "
+                 "(uid %u), or `chmod +t %s` if other accounts must keep writing there",
+                 dir, (unsigned)(st.st_mode & 07777), *resolved, (unsigned)st.st_uid,
+                 *resolved);
     else
         rc = 0;
     static const char *const files[] = {"records.db", "records.db-wal", "records.db-shm"};
@@ -382,6 +390,10 @@ static int check_db_dir(const char *dir, char *err, size_t errlen)
         }
     }
     close(fd);
+    if (rc != 0) {
+        free(*resolved);
+        *resolved = NULL;
+    }
     return rc;
 }
 
@@ -409,13 +421,15 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
         snprintf(err, errlen, "loop and directory are required");
         return SIPC_EINVAL;
     }
+    char *real = NULL;
     int rc = make_dirs(dir, err, errlen);
     if (rc == 0)
-        rc = check_db_dir(dir, err, errlen);
+        rc = check_db_dir(dir, &real, err, errlen);
     if (rc != 0)
         return rc;
     sipc_data *d = calloc(1, sizeof *d);
     if (!d) {
+        free(real);
         snprintf(err, errlen, "out of memory");
         return SIPC_ENOMEM;
     }
@@ -424,17 +438,19 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     d->qtail = &d->qhead;
     d->wwork.data = d;
     d->fwork.data = d;
-    size_t n = strlen(dir) + sizeof "/records.db";
+    size_t n = strlen(real) + sizeof "/records.db";
     d->db_path = malloc(n);
     d->idle = calloc(d->o.readers, sizeof *d->idle);
     if (!d->db_path || !d->idle) {
+        free(real);
         free(d->db_path);
         free(d->idle);
         free(d);
         snprintf(err, errlen, "out of memory");
         return SIPC_ENOMEM;
     }
-    snprintf(d->db_path, n, "%s/records.db", dir);
+    snprintf(d->db_path, n, "%s/records.db", real);
+    free(real);
     rc = data_store_open(&d->writer, d->db_path, DATA_STORE_WRITER, d->o.sync, err, errlen);
     if (rc == 0 && (rc = uv_mutex_init(&d->mu)) == 0 && (rc = uv_cond_init(&d->cv)) != 0)
         uv_mutex_destroy(&d->mu);

@@ -138,8 +138,10 @@ int data_store_open(data_store **out, const char *path, data_store_role role, si
         return SIPC_ENOMEM;
     }
     /* NOMUTEX: a connection is only ever used by one thread at a time (the
-     * service hands it out under its own lock), so SQLite's need not lock. */
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+     * service hands it out under its own lock), so SQLite's need not lock.
+     * NOFOLLOW: a link anywhere in path, or as its -wal or -shm, is refused,
+     * never written through. */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
     if (role == DATA_STORE_WRITER)
         flags |= SQLITE_OPEN_CREATE;
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);

@@ -26,8 +26,10 @@ typedef enum {
     DATA_STORE_READER  /* PRAGMA query_only */
 } data_store_role;
 
-/* Opens path (the writer creates it and its schema). Returns 0 or a negative
- * code with "PATH: reason" in err. */
+/* Opens path (the writer creates it and its schema). A symbolic link
+ * anywhere in path, or as its -wal or -shm, is refused (SQLITE_OPEN_NOFOLLOW):
+ * give a resolved path. Returns 0 or a negative code with "PATH: reason" in
+ * err. */
 int data_store_open(data_store **out, const char *path, data_store_role role, sipc_data_sync sync,
                     char *err, size_t errlen);
 /* Closes the connection (the last one to close checkpoints the WAL). */

@@ -9,6 +9,7 @@
 
 #include "peers.h"
 #include "base/file_replace.h"
+#include "base/error_text.h"
 #include "base/private_dir.h"
 #include "ipc/addr.h"
 #include "services/common/client_id.h"
@@ -179,6 +180,24 @@ int host_peers_seen(host_peers *ps, const char *address, const char *node, int t
     return news;
 }
 
+/* What to do about HOME/state (path), refused by sipc__private_dir. */
+static void host_state_dir_advice(sipc_dir_problem why, const char *path, char *err,
+                                  size_t errlen)
+{
+    if (why == SIPC_DIR_LINK)
+        sipc__adderr(err, errlen,
+                     ": the node's state stays in this home, private to its account; remove the "
+                     "link (sipcd makes a new state/ when it starts), or move the directory it "
+                     "points to in its place");
+    else if (why == SIPC_DIR_NOT_DIR)
+        sipc__adderr(err, errlen, ": move it out of the way");
+    else if (why == SIPC_DIR_NOT_OWNER)
+        sipc__adderr(err, errlen,
+                     ": give it to the account that runs sipcd (`chown -R %u %s`, as root), and "
+                     "run sipcd and tlstool as the home's owner",
+                     (unsigned)geteuid(), path);
+}
+
 int host_peers_save(host_peers *ps, char *err, size_t errlen)
 {
     err[0] = '\0';
@@ -191,8 +210,11 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
         *slash = '\0';
     /* the history names who talks to this node: for its owner only (state/,
      * which host_state_dir made at the start) */
-    if (sipc__private_dir(dir, (uid_t)-1, (gid_t)-1, err, errlen) != 0)
+    sipc_dir_problem why;
+    if (sipc__private_dir(dir, (uid_t)-1, (gid_t)-1, &why, err, errlen) != 0) {
+        host_state_dir_advice(why, dir, err, errlen);
         return SIPC_ECONFIG;
+    }
     json_t *list = json_array();
     for (int i = 0; i < ps->n; i++) {
         const host_peer *p = &ps->p[i];
@@ -366,7 +388,11 @@ int host_state_dir(const char *home, char *path, size_t len, char *err, size_t e
         uid = hs.st_uid;
         gid = hs.st_gid;
     }
-    return sipc__private_dir(path, uid, gid, err, errlen);
+    sipc_dir_problem why;
+    int r = sipc__private_dir(path, uid, gid, &why, err, errlen);
+    if (r != 0)
+        host_state_dir_advice(why, path, err, errlen);
+    return r;
 }
 
 int host_force_strict_write(const char *home, char *path, size_t len, char *err, size_t errlen)

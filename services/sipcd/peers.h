@@ -94,9 +94,9 @@ json_t *host_peers_guard_json(const host_peers *ps, int window_s, const char *se
  * not (anything else under its name is removed too). */
 int host_force_strict_take(const char *home);
 /* HOME/state in path (sipc__private_dir): made 0700 when missing (for the
- * home's owner when root makes it), refused when it is not a directory or
- * is a link, set to 0700 when its mode is another. 0 or SIPC_ECONFIG with
- * err. */
+ * home's owner when root makes it), refused when it is not a directory, is
+ * a link or (not as root) is another account's, set to 0700 when its mode
+ * is another. 0 or SIPC_ECONFIG with err saying what to do. */
 int host_state_dir(const char *home, char *path, size_t len, char *err, size_t errlen);
 /* Writes it (state/ made 0700 when missing, for the home's owner when root
  * makes it; neither state/ nor the file followed as a link): the path in

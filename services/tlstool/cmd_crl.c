@@ -68,7 +68,7 @@ int cmd_crl(void *arg)
     const char *sub = o->pos[0];
     if (o->reload && strcmp(sub, "add") && strcmp(sub, "remove"))
         return fail(EX_USAGE, "--reload goes with crl add and crl remove only");
-    char dir[1100], path[1400], err[600];
+    char dir[1100], path[1400], err[1600];
     snprintf(dir, sizeof dir, "%s/security/crl", o->home);
     sipc_config cfg;
     int r = load_config(o, &cfg);
@@ -172,8 +172,11 @@ int cmd_crl(void *arg)
         if (strchr(name, '/') || name[0] == '.')
             return fail(EX_USAGE, "give the NAME shown by `tlstool crl list`");
         snprintf(path, sizeof path, "%s/%s", dir, name);
-        if (unlink(path) != 0)
+        r = sipc_store_remove(o->home, "crl", name, err, sizeof err);
+        if (r == 1)
             return fail(EX_REFUSED, "no CRL named %s in %s (see `tlstool crl list`)", name, dir);
+        if (r != 0)
+            return fail(EX_FAIL, "%s", err);
         printf("removed %s\n", path);
         return reload_or_remind(o, 0, "`tlstool crl remove`");
     }

@@ -87,7 +87,8 @@ static int strict_later(const opts *o, const sipc_config *cfg)
 typedef struct conf_bytes {
     uint8_t *before, *after;
     size_t before_len, after_len;
-    int had; /* there was a sipc.conf */
+    int had;    /* there was a sipc.conf */
+    int merged; /* after holds an edit someone else made while this one wrote */
 } conf_bytes;
 
 /* The largest sipc.conf this command keeps a copy of; what its own edit
@@ -114,21 +115,47 @@ static int read_conf_bytes(const opts *o, uint8_t **b, size_t *len, int *had, si
     return fail(EX_CONFIG, "%s", err);
 }
 
+/* Whether sipc.conf as the sets left it (after; after_had: there is one)
+ * is more than their edit of before: sipc_config_set reads a file changed
+ * under it again and keeps that change, which a byte-for-byte put-back of
+ * before would then drop. mode: the mode set first, or NULL. */
+static int other_edit_merged(const conf_bytes *cb, int after_had, const char *mode)
+{
+    char *m = NULL, *e = NULL;
+    size_t mlen = 0, elen = 0;
+    const void *from = cb->had ? cb->before : NULL;
+    size_t from_len = cb->had ? cb->before_len : 0;
+    int r = 0;
+    if (mode)
+        r = sipc_config_edit(from, from_len, "tls", "mode", mode, &m, &mlen, NULL, 0);
+    if (mode && r == 0)
+        from = m, from_len = mlen;
+    if (r == 0)
+        r = sipc_config_edit(from, from_len, "tls", "enable", "1", &e, &elen, NULL, 0);
+    int merged = r != 0 || !after_had || elen != cb->after_len || memcmp(e, cb->after, elen) != 0;
+    free(m);
+    free(e);
+    return merged;
+}
+
 /* The running node refused to turn TLS on (its strict guard, or a check of
  * the new setup): sipc.conf goes back to the bytes it had before this
  * command, and server.tls.conf to its old text (old, NULL: there was none),
  * so that this home's own clients, which follow sipc.conf, keep speaking as
- * the node does. A sipc.conf changed by someone else since this command
- * wrote it keeps their change: only [tls] enable goes back to 0. Returns
+ * the node does. A sipc.conf changed by someone else while or since this
+ * command wrote it keeps their change: only [tls] enable goes back to 0.
+ * Returns
  * EX_RELOAD_REFUSED (TLS is off in sipc.conf again), or EX_CONFIG if the
  * file cannot be put back. */
 static int undo_refused(const opts *o, const conf_bytes *cb, const char *conf, const uint8_t *old,
                         size_t oldlen)
 {
     char err[1400];
-    int changed = 0;
-    int r = sipc_config_put_back(o->home, cb->after, cb->after_len, cb->had ? cb->before : NULL,
-                                 cb->before_len, &changed, err, sizeof err);
+    int changed = cb->merged;
+    int r = changed ? 0
+                    : sipc_config_put_back(o->home, cb->after, cb->after_len,
+                                           cb->had ? cb->before : NULL, cb->before_len, &changed,
+                                           err, sizeof err);
     if (r == 0 && changed)
         r = sipc_config_set(o->home, "tls", "enable", "0", err, sizeof err);
     if (r < 0)
@@ -139,9 +166,9 @@ static int undo_refused(const opts *o, const conf_bytes *cb, const char *conf, c
         fprintf(stderr, "tlstool: warning: %s could not be put back (informational only): %s\n",
                 conf, old ? err : strerror(errno));
     if (changed)
-        printf("sipc.conf was changed by someone else after this command wrote it, so only "
-               "[tls] enable = 0 was set back there (the rest stays as it is now): TLS is off in "
-               "it again. ");
+        printf("sipc.conf was changed by someone else while or after this command wrote it, so "
+               "only [tls] enable = 0 was set back there (the rest stays as it is now): TLS is "
+               "off in it again. ");
     else
         printf("sipc.conf set back as it was before this command (TLS off): ");
     printf("the node still runs TLS off, and this home's clients keep speaking plaintext to it. "
@@ -214,11 +241,20 @@ int cmd_enable(void *arg)
     /* from off with --reload a refusal puts sipc.conf back: keep its bytes
      * (read before anything is written, so that a file too large to keep
      * leaves everything as it was) */
-    conf_bytes cb = {NULL, NULL, 0, 0, 0};
+    conf_bytes cb = {NULL, NULL, 0, 0, 0, 0};
     int undo = o->reload && !was, after_had;
     if (undo && (r = read_conf_bytes(o, &cb.before, &cb.before_len, &cb.had, CONF_COPY_MAX)) != 0) {
         sipc_keypair_free(&kp);
         return r;
+    }
+    /* the override's state/ is checked before anything is written: a
+     * refused one leaves the home as it was */
+    char sdir[1200], serr[1400];
+    if (undo && o->force && want == SIPC_TLS_STRICT &&
+        host_state_dir(o->home, sdir, sizeof sdir, serr, sizeof serr) != 0) {
+        sipc_keypair_free(&kp);
+        free(cb.before);
+        return fail(EX_FAIL, "%s", serr);
     }
     /* server.tls.conf: informational, what is in effect since when */
     uint8_t *old = NULL;
@@ -263,9 +299,10 @@ int cmd_enable(void *arg)
                                          sizeof err) != 0) ||
         (!was && sipc_config_set(o->home, "tls", "enable", "1", err, sizeof err) != 0))
         r = fail(EX_CONFIG, "%s", err);
-    else if (undo)
-        r = read_conf_bytes(o, &cb.after, &cb.after_len, &after_had,
-                            CONF_COPY_MAX + CONF_EDIT_MAX);
+    else if (undo && (r = read_conf_bytes(o, &cb.after, &cb.after_len, &after_had,
+                                          CONF_COPY_MAX + CONF_EDIT_MAX)) == 0)
+        cb.merged = other_edit_merged(&cb, after_had,
+                                      mode_changes ? sipc_tls_mode_name(want) : NULL);
     if (r) {
         free(old);
         free(cb.before);

@@ -221,10 +221,13 @@ static int trust_remove(const opts *o, const char *dir)
                     fp, dir);
     if (m.n > 1)
         return fail(EX_USAGE, "%s matches several roots: give more digits", fp);
-    char path[1400];
+    char path[1400], err[1600];
     snprintf(path, sizeof path, "%s/%s", dir, m.name);
-    if (unlink(path) != 0)
-        return fail(EX_FAIL, "cannot remove %s: %s", path, strerror(errno));
+    int r = sipc_store_remove(o->home, "trust", m.name, err, sizeof err);
+    if (r == 1)
+        return fail(EX_FAIL, "cannot remove %s: %s", path, strerror(ENOENT));
+    if (r != 0)
+        return fail(EX_FAIL, "%s", err);
     printf("removed %s\n", path);
     return reload_or_remind(o, 0, "`tlstool trust remove`");
 }

@@ -1,14 +1,15 @@
 #!/bin/bash
-# test_store_links.sh TLSTOOL [SIPCD] - tlstool never writes into a symbolic link in
+# test_store_links.sh TLSTOOL [SIPCD SIPCCTL [SWAP]] - tlstool never writes into a symbolic link in
 # a home's security/: a linked security/ (or previous/, trust/, crl/,
 # staged/) is refused with an error that names it, where it points and what
 # to do, and nothing is written, made or re-moded where it points (a root
-# tlstool would otherwise put the key, and mode 0700, anywhere); sipcd does
-# not load a key through one either (it stops before it listens, on
-# $SIPC_TEST_NET.1).
+# tlstool would otherwise put the key, and mode 0700, anywhere). sipcd and
+# sipcctl, which only read the key, follow such links.
 set -u
 T=${1:?usage: test_store_links.sh path/to/tlstool [path/to/sipcd]}
 SIPCD=${2:-}
+CTL=${3:-}
+SWAP=${4:-}
 BASE=${SIPC_TEST_NET:-127.0.67}
 . "$(dirname "$0")/../support/shtest.sh"
 shtest_init storelinks
@@ -51,11 +52,13 @@ untouched "trust add, linked security/" "$E"
 for sub in previous trust crl; do
     H=$work/home.$sub
     mkdir -p "$H/security"
-    chmod 700 "$H/security"
+    chmod 755 "$H/security"
     linked "$H" "$sub"
     run "$T" --home "$H" import "$work/a.pfx"
     expect "import refuses a linked security/$sub" 1 "$L is a symbolic link \(to $E\)"
     untouched "import, linked $sub/" "$E"
+    [ "$(stat -c %a "$H/security")" = 755 ] && ok "import, linked $sub/: security/ not re-moded either" ||
+        not_ok "import, linked $sub/: security/ set to $(stat -c %a "$H/security") before the refusal"
     [ ! -e "$H/security/node.crt" ] && ok "import, linked $sub/: no key pair installed" ||
         bad "import, linked $sub/: node.crt written"
 done
@@ -73,18 +76,181 @@ run "$T" --home "$H" rotate stage "$work/b.pfx"
     bad "rotate stage with a linked staged/: exit $RC"
 untouched "rotate stage, linked staged/" "$E"
 
-# sipcd: the key is not loaded through a linked security/
+# the removers and the rotation's later steps: nothing removed or written
+# through a linked staged/, security/, crl/ or trust/
+kept() { # NAME FILE...: each FILE still there
+    local n=$1 f
+    shift
+    for f in "$@"; do
+        [ -e "$f" ] || { not_ok "$n: $f was removed through the link"; return; }
+    done
+    ok "$n: nothing removed where the link points"
+}
+refused() { # NAME LINK: the last command failed naming LINK as a link
+    if [ "$RC" != 0 ] && grep -q "$2 is a symbolic link (to " "$OUT"; then
+        ok "$1 refuses the linked $(basename "$2")/"
+    else
+        bad "$1 with a linked $(basename "$2")/: exit $RC"
+    fi
+}
+staged_elsewhere() { # HOME: staged/ moved out and linked, E its new place
+    E=$work/other.$RANDOM
+    mv "$1/security/staged" "$E"
+    ln -s "$E" "$1/security/staged"
+}
+H=$work/home.abort
+run "$T" --home "$H" import "$work/a.pfx"
+run "$T" --home "$H" rotate stage "$work/b.pfx"
+expect "rotate stage for abort" 0
+staged_elsewhere "$H"
+run "$T" --home "$H" rotate abort
+refused "rotate abort" "$H/security/staged"
+kept "rotate abort" "$E/node.crt" "$E/node.p12"
+
+H=$work/home.finish
+run "$T" --home "$H" import "$work/a.pfx"
+run "$T" --home "$H" rotate stage "$work/b.pfx"
+run "$T" --home "$H" rotate commit
+run "$T" --home "$H" rotate abort
+expect "a commit rolled back by abort" 0 "rolled back|roll"
+staged_elsewhere "$H"
+run "$T" --home "$H" rotate finish
+refused "rotate finish after a roll-back" "$H/security/staged"
+kept "rotate finish after a roll-back" "$E/node.crt" "$E/node.p12" "$H/security/rotation"
+
+H=$work/home.resume
+run "$T" --home "$H" import "$work/a.pfx"
+run "$T" --home "$H" rotate stage "$work/b.pfx"
+run "$T" --home "$H" rotate commit
+expect "rotate commit" 0 "committed"
+E=$work/other.$RANDOM
+mkdir -m 700 "$E"
+cp -p "$H/security/node.crt" "$H/security/node.p12" "$E/"
+ln -s "$E" "$H/security/staged"
+run "$T" --home "$H" rotate commit
+refused "an interrupted commit's completion" "$H/security/staged"
+kept "an interrupted commit's completion" "$E/node.crt" "$E/node.p12"
+
+# a linked security/ holding a staged pair: nothing written there either
+H=$work/home.commit
+run "$T" --home "$H" import "$work/a.pfx"
+run "$T" --home "$H" rotate stage "$work/b.pfx"
+E=$work/other.$RANDOM
+mv "$H/security" "$E"
+ln -s "$E" "$H/security"
+before=$(cd "$E" && find . -printf '%p %s %T@\n' | sort; cat rotation)
+run "$T" --home "$H" rotate commit
+refused "rotate commit" "$H/security"
+[ "$(cd "$E" && find . -printf '%p %s %T@\n' | sort; cat rotation)" = "$before" ] &&
+    ok "rotate commit: nothing written where the link points (no rotation file)" ||
+    not_ok "rotate commit wrote through the linked security/"
+run "$T" --home "$H" rotate abort
+refused "rotate abort" "$H/security"
+kept "rotate abort, linked security/" "$E/staged/node.crt" "$E/rotation"
+rm "$H/security"
+mv "$E" "$H/security"
+run "$T" --home "$H" rotate commit
+expect "rotate commit once security/ is back" 0 "committed"
+mv "$H/security" "$E"
+ln -s "$E" "$H/security"
+run "$T" --home "$H" rotate finish
+refused "rotate finish" "$H/security"
+kept "rotate finish, linked security/" "$E/rotation"
+
+# crl remove, trust remove: a linked folder's file stays
+H=$work/home.remove
+run "$T" --home "$H" import "$work/a.pfx"
+E=$work/other.$RANDOM
+mkdir -m 755 "$E"
+echo precious >"$E/x.crl"
+rmdir "$H/security/crl"
+ln -s "$E" "$H/security/crl"
+run "$T" --home "$H" crl remove x.crl
+refused "crl remove" "$H/security/crl"
+kept "crl remove" "$E/x.crl"
+rm "$H/security/crl"
+mkdir -m 700 "$H/security/crl"
+run "$T" --home "$H" trust add "$work/b.pfx"
+expect "trust add" 0
+E=$work/other.$RANDOM
+mv "$H/security/trust" "$E"
+ln -s "$E" "$H/security/trust"
+pem=$(ls "$E"/*.pem | head -n1)
+fp=$(openssl x509 -in "$pem" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d : | tr A-F a-f)
+run "$T" --home "$H" trust remove "$fp"
+refused "trust remove" "$H/security/trust"
+kept "trust remove" "$pem"
+
+# security/ swapped for a link while import writes (SWAP, at the sync of the
+# new node.crt, after the check): the key files go on into the directory
+# that was checked, nothing into the one the link points to
+if [ -n "$SWAP" ]; then
+    for sub in "" previous; do
+        H=$work/home.swap$sub
+        run "$T" --home "$H" import "$work/a.pfx"
+        E=$work/other.$RANDOM
+        mkdir -m 755 "$E"
+        D=$H/security${sub:+/$sub}
+        touch "$work/swap.once"
+        run env LD_PRELOAD="$SWAP" SWAP_MATCH=node.crt.tmp. SWAP_ONCE="$work/swap.once" \
+            SWAP_DIR="$D" SWAP_TO="$E" "$T" --home "$H" import "$work/b.pfx"
+        [ ! -e "$work/swap.once" ] && [ -L "$D" ] && ok "import: ${sub:-security}/ swapped for a link meanwhile" ||
+            not_ok "import: the swap of ${sub:-security}/ did not happen"
+        untouched "import, ${sub:-security}/ swapped for a link meanwhile" "$E"
+    done
+fi
+
+# enable --mode strict --reload --force from TLS off writes an override
+# into state/: a linked state/ is refused before sipc.conf is edited
+H=$work/home.state
+run "$T" --home "$H" import "$work/a.pfx"
+printf '[node]\naddress = %s.3\n[management]\nport = 1\n' "$BASE" >"$H/sipc.conf"
+cp "$H/sipc.conf" "$work/state.conf.before"
+E=$work/other.$RANDOM
+mkdir -m 755 "$E"
+ln -s "$E" "$H/state"
+run "$T" --home "$H" enable --mode strict --reload --force
+refused "enable --mode strict --reload --force" "$H/state"
+cmp -s "$work/state.conf.before" "$H/sipc.conf" && [ ! -e "$H/security/server.tls.conf" ] &&
+    ok "... sipc.conf and security/ as they were" || not_ok "enable edited the home before the refusal"
+untouched "enable, linked state/" "$E"
+
+# sipcd and sipcctl only read the key: they follow links to it (a Kubernetes
+# Secret volume links each file, node.crt -> ..data/node.crt, ..data ->
+# ..DATE/; a shared security/), and check the file and directory the links
+# lead to (on $SIPC_TEST_NET.1)
 if [ -n "$SIPCD" ]; then
     H=$work/home.load
     mkdir -p "$H"
     run "$T" --home "$H" import "$work/a.pfx"
     expect "import for sipcd" 0
-    printf '[node]\naddress = %s.1\n[tls]\nenable = 1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' \
-        "$BASE" >"$H/sipc.conf"
-    mv "$H/security" "$work/security.moved"
-    ln -s "$work/security.moved" "$H/security"
+    printf '[node]\naddress = %s.1\n[tls]\nenable = 1\n' "$BASE" >"$H/sipc.conf"
+    S=$work/secret
+    mv "$H/security" "$S"
+    mkdir -m 700 "$S/..2026_12_05"
+    mv "$S/node.crt" "$S/..2026_12_05/node.crt"
+    ln -s ..2026_12_05 "$S/..data"
+    ln -s ..data/node.crt "$S/node.crt"
+    ln -s "$S" "$H/security"
+    chmod 644 "$S/..2026_12_05/node.crt"
     run timeout -s KILL 20 "$SIPCD" --home "$H"
-    expect "sipcd refuses a linked security/ (exit 78)" 78 \
-        "$H/security is a symbolic link, which is not followed: .*replace the link by the directory"
+    expect "sipcd checks the file a linked node.crt leads to (exit 78)" 78 \
+        "$H/security/node.crt is open to other users \(mode 0644\)"
+    chmod 600 "$S/..2026_12_05/node.crt"
+    chmod 755 "$S"
+    run timeout -s KILL 20 "$SIPCD" --home "$H"
+    expect "sipcd checks the directory a linked security/ leads to (exit 78)" 78 \
+        "$H/security is open to other users \(mode 0755\)"
+    chmod 700 "$S"
+    if sipcd_start "$H"; then
+        ok "sipcd loads its key through a linked security/ and node.crt"
+        at_exit "kill $sipcd_pid 2>/dev/null"
+        run "$CTL" --home "$H" status
+        expect "sipcctl reads the key through them too (status over TLS)" 0 "TLS"
+        kill -TERM "$sipcd_pid"
+        wait "$sipcd_pid"
+    else
+        not_ok "sipcd with a linked security/ and node.crt did not start"
+    fi
 fi
 shtest_done

@@ -841,19 +841,91 @@ static void t_db_dir_links(void **state)
         assert_int_equal(st.st_size, 9);
         assert_int_equal(unlink(p), 0);
     }
-    /* a directory others may write */
+    /* one that cannot be made (under a file): SIPC_ECONFIG, as every other
+     * problem of the directory */
+    snprintf(p, sizeof p, "%s/sub", victim);
+    assert_int_equal(sipc_data_open(&d, &loop, p, NULL, err, sizeof err), SIPC_ECONFIG);
+    assert_non_null(strstr(err, "cannot create directory"));
+    /* a directory others may write, unless sticky */
     assert_int_equal(chmod(real, 0777), 0);
     assert_int_equal(sipc_data_open(&d, &loop, dir, NULL, err, sizeof err), SIPC_ECONFIG);
     assert_non_null(strstr(err, "can be written by other accounts (mode 0777)"));
-    assert_non_null(strstr(err, "chmod go-w"));
+    char fix[800];
+    snprintf(fix, sizeof fix, "`chmod go-w %s` as its owner (uid %u)", real, (unsigned)geteuid());
+    assert_non_null(strstr(err, fix));
+    assert_int_equal(chmod(real, 01777), 0);
+    closed = 0;
+    assert_int_equal(sipc_data_open(&d, &loop, dir, NULL, err, sizeof err), 0);
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
     assert_int_equal(chmod(real, 0700), 0);
-    /* another account's, when root runs the service */
+    /* another account's (NFS root_squash, id mapping, rootless containers
+     * show one): opened, as this account may write it */
     if (geteuid() == 0) {
         assert_int_equal(chown(real, 4321, 4321), 0);
-        assert_int_equal(sipc_data_open(&d, &loop, dir, NULL, err, sizeof err), SIPC_ECONFIG);
-        assert_non_null(strstr(err, "belongs to another account (uid 4321)"));
+        closed = 0;
+        rc = sipc_data_open(&d, &loop, dir, NULL, err, sizeof err);
+        if (rc != 0)
+            fprintf(stderr, "open: %s\n", err);
+        assert_int_equal(rc, 0);
+        sipc_data_close(d, on_closed, &closed);
+        assert_true(tu_run_until(&loop, &closed, 5000));
         assert_int_equal(chown(real, 0, 0), 0);
     }
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    free(home);
+}
+
+/* The data directory is resolved once, at open: a reader opened later, after
+ * HOME/data was re-pointed, still reads the database of the directory that
+ * was checked, and nothing is made where the link now points. */
+static void t_db_dir_repointed(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("datarepoint");
+    char real[600], other[600], dir[600], p[700], err[1024] = "";
+    snprintf(real, sizeof real, "%s/disk1", home);
+    snprintf(other, sizeof other, "%s/disk2", home);
+    snprintf(dir, sizeof dir, "%s/data", home);
+    assert_int_equal(mkdir(real, 0700), 0);
+    assert_int_equal(mkdir(other, 0700), 0);
+    assert_int_equal(symlink(real, dir), 0);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data *d = NULL;
+    int rc = sipc_data_open(&d, &loop, dir, NULL, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "open: %s\n", err);
+    assert_int_equal(rc, 0);
+    data_store *w;
+    snprintf(p, sizeof p, "%s/records.db", real);
+    assert_int_equal(
+        data_store_open(&w, p, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err, sizeof err), 0);
+    trec t[1];
+    Sipc__Data__Record *recs[] = {mk(&t[0], "r1", 10, "kept where checked", "k", "v", NULL)};
+    put_all(w, recs, 1, NULL);
+    data_store_close(w);
+
+    assert_int_equal(unlink(dir), 0);
+    assert_int_equal(symlink(other, dir), 0);
+    sipc_data_query q = {.match = "kept"};
+    sres r = {0};
+    assert_int_equal(sipc_data_search(d, &q, on_search, &r, err, sizeof err), 0);
+    assert_true(tu_run_until(&loop, &r.done, 5000));
+    if (r.err != 0)
+        fprintf(stderr, "search: %s\n", r.message);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.ids[0], "r1");
+    snprintf(p, sizeof p, "%s/records.db", other);
+    struct stat st;
+    assert_int_not_equal(lstat(p, &st), 0);
+
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
     assert_true(tu_drain(&loop, 2000));
     assert_int_equal(uv_loop_close(&loop), 0);
     tu_rmdir(home);
@@ -876,6 +948,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_reader_and_schema, setup, teardown),
         cmocka_unit_test(t_service_open_and_search),
         cmocka_unit_test(t_db_dir_links),
+        cmocka_unit_test(t_db_dir_repointed),
     };
     return cmocka_run_group_tests_name("data store", tests, NULL, NULL);
 }

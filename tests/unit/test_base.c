@@ -10,6 +10,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -147,8 +148,9 @@ static void private_dir_refuses_link(void **state)
     struct stat st;
     snprintf(p, sizeof p, "%s/made", dir);
     int root = geteuid() == 0;
-    assert_int_equal(sipc__private_dir(p, root ? 4321 : (uid_t)-1, root ? 4322 : (gid_t)-1, err,
-                                       sizeof err), 0);
+    assert_int_equal(sipc__private_dir(p, root ? 4321 : (uid_t)-1, root ? 4322 : (gid_t)-1,
+                                       NULL, err, sizeof err),
+                     0);
     assert_int_equal(lstat(p, &st), 0);
     assert_true(S_ISDIR(st.st_mode));
     assert_int_equal(st.st_mode & 07777, 0700);
@@ -156,7 +158,7 @@ static void private_dir_refuses_link(void **state)
         assert_true(st.st_uid == 4321 && st.st_gid == 4322);
     /* an existing one: its owner kept, a wider mode narrowed */
     assert_int_equal(chmod(p, 0755), 0);
-    assert_int_equal(sipc__private_dir(p, (uid_t)-1, (gid_t)-1, err, sizeof err), 0);
+    assert_int_equal(sipc__private_dir(p, (uid_t)-1, (gid_t)-1, NULL, err, sizeof err), 0);
     assert_int_equal(lstat(p, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0700);
     /* a link to a directory elsewhere */
@@ -164,11 +166,17 @@ static void private_dir_refuses_link(void **state)
     assert_int_equal(mkdir(elsewhere, 0755), 0);
     snprintf(p, sizeof p, "%s/security", dir);
     assert_int_equal(symlink(elsewhere, p), 0);
-    assert_int_equal(sipc__private_dir(p, (uid_t)-1, (gid_t)-1, err, sizeof err), SIPC_ECONFIG);
+    sipc_dir_problem why = SIPC_DIR_OK;
+    assert_int_equal(sipc__private_dir(p, (uid_t)-1, (gid_t)-1, &why, err, sizeof err),
+                     SIPC_ECONFIG);
+    assert_int_equal(why, SIPC_DIR_LINK);
     assert_non_null(strstr(err, p));
     assert_non_null(strstr(err, "is a symbolic link (to "));
     assert_non_null(strstr(err, elsewhere));
-    assert_non_null(strstr(err, "replace the link by a directory"));
+    int dfd = -2;
+    assert_int_equal(sipc__dir_open(AT_FDCWD, p, p, &dfd, &why, err, sizeof err), SIPC_ECONFIG);
+    assert_int_equal(why, SIPC_DIR_LINK);
+    assert_int_equal(dfd, -1);
     assert_int_equal(lstat(p, &st), 0);
     assert_true(S_ISLNK(st.st_mode));
     assert_int_equal(stat(elsewhere, &st), 0);
@@ -177,7 +185,8 @@ static void private_dir_refuses_link(void **state)
     assert_int_equal(unlink(p), 0);
     assert_int_equal(rmdir(elsewhere), 0);
     assert_int_equal(symlink(elsewhere, p), 0);
-    assert_int_equal(sipc__private_dir(p, (uid_t)-1, (gid_t)-1, err, sizeof err), SIPC_ECONFIG);
+    assert_int_equal(sipc__private_dir(p, (uid_t)-1, (gid_t)-1, NULL, err, sizeof err),
+                     SIPC_ECONFIG);
     assert_non_null(strstr(err, "is a symbolic link"));
     assert_int_equal(lstat(elsewhere, &st), -1);
     assert_int_equal(unlink(p), 0);
@@ -185,10 +194,40 @@ static void private_dir_refuses_link(void **state)
     int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(sipc__private_dir(p, (uid_t)-1, (gid_t)-1, err, sizeof err), SIPC_ECONFIG);
+    assert_int_equal(sipc__private_dir(p, (uid_t)-1, (gid_t)-1, &why, err, sizeof err),
+                     SIPC_ECONFIG);
+    assert_int_equal(why, SIPC_DIR_NOT_DIR);
     assert_non_null(strstr(err, "is not a directory"));
     assert_int_equal(unlink(p), 0);
     snprintf(p, sizeof p, "%s/made", dir);
+    /* another account's (a state/ an older root sipcd left): named with its
+     * owner and mode, its mode left to that owner (a child as uid 4321) */
+    if (root) {
+        assert_int_equal(chown(p, 0, 0), 0);
+        assert_int_equal(chmod(dir, 0755), 0);
+        static const mode_t modes[] = {0700, 0770};
+        for (size_t i = 0; i < 2; i++) {
+            assert_int_equal(chmod(p, modes[i]), 0);
+            pid_t pid = fork();
+            assert_true(pid >= 0);
+            if (pid == 0) {
+                sipc_dir_problem w = SIPC_DIR_OK;
+                char e[512] = "", want[700];
+                if (setgid(4321) != 0 || setuid(4321) != 0)
+                    _exit(2);
+                int r = sipc__private_dir(p, (uid_t)-1, (gid_t)-1, &w, e, sizeof e);
+                snprintf(want, sizeof want, "%s belongs to uid 0 (mode %04o), not to this account "
+                         "(uid 4321)", p, (unsigned)modes[i]);
+                _exit(r == SIPC_ECONFIG && w == SIPC_DIR_NOT_OWNER && strstr(e, want) ? 0 : 1);
+            }
+            int status = 0;
+            assert_int_equal(waitpid(pid, &status, 0), pid);
+            assert_true(WIFEXITED(status));
+            assert_int_equal(WEXITSTATUS(status), 0);
+            assert_int_equal(lstat(p, &st), 0);
+            assert_int_equal(st.st_mode & 07777, modes[i]);
+        }
+    }
     assert_int_equal(rmdir(p), 0);
     assert_int_equal(rmdir(dir), 0);
 }

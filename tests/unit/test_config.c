@@ -768,6 +768,37 @@ int __wrap_fsync(int fd)
 /* An edit someone makes while sipc_config_put_back writes (after it read
  * the file and found what it expected, before its rename) is not
  * overwritten either: the put-back says the file changed and leaves it. */
+/* A sipc.conf that is a symbolic link: the put-back says so, as the set
+ * does, and leaves the link and its target alone (not "changed while it was
+ * being removed", which compared the link with the file it points to). */
+static void test_put_back_link(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    char err[512] = "", path[600], target[600];
+    snprintf(path, sizeof path, "%s/sipc.conf", home);
+    snprintf(target, sizeof target, "%s/real.conf", home);
+    FILE *f = fopen(target, "w");
+    assert_non_null(f);
+    fputs("[tls]\nenable = 1\n", f);
+    fclose(f);
+    assert_int_equal(symlink("real.conf", path), 0);
+    int changed = -1;
+    assert_int_equal(sipc_config_put_back(home, "[tls]\nenable = 1\n", 17, NULL, 0, &changed, err,
+                                          sizeof err),
+                     SIPC_ECONFIG);
+    assert_int_equal(changed, 0);
+    assert_non_null(strstr(err, "sipc.conf is a symbolic link: it is edited only as a regular"));
+    assert_int_equal(sipc_config_set(home, "tls", "enable", "0", err, sizeof err), SIPC_ECONFIG);
+    assert_non_null(strstr(err, "sipc.conf is a symbolic link: it is edited only as a regular"));
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(stat(target, &st), 0);
+    assert_int_equal(st.st_size, 17);
+    rm_home(home);
+}
+
 static void test_put_back_edit_meanwhile(void **state)
 {
     (void)state;
@@ -828,6 +859,36 @@ static void test_put_back_edit_meanwhile(void **state)
 
 /* An edit someone makes while sipc_config_set writes is kept too: the set
  * reads the file again and makes its change in what that edit left. */
+/* sipc_config_edit: the text sipc_config_set writes, without the file */
+static void test_config_edit(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    char err[512] = "", *out = NULL;
+    size_t len = 0;
+    static const char text[] = "# mine\n[node]\nid = a\n[tls]\nenable = 0\n";
+    write_conf(home, text);
+    assert_int_equal(sipc_config_set(home, "tls", "enable", "1", err, sizeof err), 0);
+    char *after = read_conf(home);
+    assert_int_equal(sipc_config_edit(text, strlen(text), "tls", "enable", "1", &out, &len, err,
+                                      sizeof err),
+                     0);
+    assert_int_equal(len, strlen(after));
+    assert_memory_equal(out, after, len);
+    free(out);
+    free(after);
+    assert_int_equal(sipc_config_edit(NULL, 0, "tls", "mode", "strict", &out, &len, NULL, 0), 0);
+    assert_int_equal(len, strlen("[tls]\nmode = strict\n"));
+    assert_memory_equal(out, "[tls]\nmode = strict\n", len);
+    free(out);
+    assert_int_equal(sipc_config_edit(text, 3, "tls", "bad key", "1", &out, &len, err, sizeof err),
+                     SIPC_ECONFIG);
+    assert_null(out);
+    assert_int_equal(sipc_config_edit(text, 3, "tls", "k", "1", NULL, &len, NULL, 0), SIPC_EINVAL);
+    assert_int_equal(sipc_config_edit(text, 3, NULL, "k", "1", &out, &len, NULL, 0), SIPC_EINVAL);
+    rm_home(home);
+}
+
 static void test_set_edit_meanwhile(void **state)
 {
     (void)state;
@@ -1630,6 +1691,8 @@ int main(void)
         cmocka_unit_test(test_set_idempotent),
         cmocka_unit_test(test_put_back),
         cmocka_unit_test(test_put_back_edit_meanwhile),
+        cmocka_unit_test(test_config_edit),
+        cmocka_unit_test(test_put_back_link),
         cmocka_unit_test(test_set_edit_meanwhile),
         cmocka_unit_test(test_set_refuses_link),
         cmocka_unit_test(test_set_temporary_not_followed),

@@ -132,15 +132,26 @@ SIPC_EXTERN int sipc_config_port(const sipc_config *cfg, const char *service);
  * SIPC_ECONFIG. */
 SIPC_EXTERN int sipc_config_set(const char *home, const char *section, const char *key,
                                 const char *value, char *err, size_t errlen);
+/* The text sipc_config_set writes for a sipc.conf holding len bytes of text
+ * (NULL: no file), into a malloc'd *out of *out_len bytes; nothing is read
+ * or written. A caller that must know whether a set kept someone else's
+ * edit compares the file with this. 0; SIPC_EINVAL (NULL out, out_len,
+ * section, key or value), SIPC_ECONFIG (as sipc_config_set), SIPC_ENOMEM. */
+SIPC_EXTERN int sipc_config_edit(const void *text, size_t len, const char *section,
+                                 const char *key, const char *value, char **out,
+                                 size_t *out_len, char *err, size_t errlen);
 /* Puts $home/sipc.conf back to old_len bytes of old (old NULL: there was no
  * file, it is removed), written as sipc_config_set writes (mode and owner
  * kept, a link refused), but only while the file still holds exactly
  * expect_len bytes of expect (what an edit left; NULL: no file): an edit
  * made since by someone else is never undone, nor one made while this
  * writes (the file is checked to be the one read, or still absent, right
- * before the rename). 0 with *changed = 0 when put back; 0 with *changed =
- * 1 when the file changed since (left as it is; err says so); SIPC_ECONFIG when it cannot be read or written (*changed 0);
- * SIPC_EINVAL for a NULL changed. */
+ * before the rename; on file systems that keep whole seconds, an in-place
+ * edit of the same size in the second of the read is not seen). 0 with
+ * *changed = 0 when put back; 0 with *changed = 1 when the file changed
+ * since (left as it is; err says so); SIPC_ECONFIG when it cannot be read
+ * or written, or is a symbolic link (*changed 0); SIPC_EINVAL for a NULL
+ * changed. */
 SIPC_EXTERN int sipc_config_put_back(const char *home, const void *expect, size_t expect_len,
                                      const void *old, size_t old_len, int *changed, char *err,
                                      size_t errlen);

@@ -419,7 +419,10 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
             json_int_t not_after = json_integer_value(json_object_get(cert, "not_after_unix"));
             int64_t days = (not_after - now) / 86400;
             if (not_after <= now)
-                problem(list, n, "certificate_expired", "%s's certificate expired on %s",
+                problem(list, n, "certificate_expired",
+                        "%s's certificate expired on %s: its links and connections made before "
+                        "stay up until they close or reconnect, new ones are refused; roll out "
+                        "a new pair",
                         name_of(n), str_at(cert, "not_after", NULL));
             else if (days < expiry_warn_days)
                 problem(list, n, "certificate_expiring",

@@ -156,6 +156,27 @@ static void link_down(void **state)
     json_decref(nodes);
 }
 
+/* an expired certificate: its message says what still works (links made
+ * before) and what does not (new ones) */
+static void certificate_expired(void **state)
+{
+    (void)state;
+    int64_t now = 1800000000;
+    json_t *nodes = json_pack("[o]", linked("n1", 600, "", 0, now));
+    json_object_set_new(json_array_get(nodes, 0), "tls",
+                        json_pack("{s:b, s:s, s:{s:I, s:s}}", "enabled", 1, "mode", "strict",
+                                  "certificate", "not_after_unix", (json_int_t)(now - 60),
+                                  "not_after", "2027-01-15T08:00:00Z"));
+    json_t *p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n1:certificate_expired");
+    const char *msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    if (!strstr(msg, "n1's certificate expired on 2027-01-15T08:00:00Z: its links and connections "
+                     "made before stay up until they close or reconnect, new ones are refused"))
+        fail_msg("%s", msg);
+    json_decref(p);
+    json_decref(nodes);
+}
+
 /* in the list of every node's problems, a link's error names its node
  * where the node's own text says "this side" (or an older node's "this
  * node"); a text that names it already is left as it is */
@@ -310,6 +331,7 @@ int main(void)
         cmocka_unit_test(link_down),
         cmocka_unit_test(link_down_names_node),
         cmocka_unit_test(link_down_v6),
+        cmocka_unit_test(certificate_expired),
         cmocka_unit_test(health_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1286,20 +1286,23 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
  * (CN=host101, CN=host202). digits: every run of three digits or more as
  * one '#', for the host's key that bounds them (bytes, ports and times vary
  * from one connection to the next; short numbers such as a TLS version are
- * part of the reason), and what the peer offered (groups, signature
- * algorithms) as "...": a scanner that offers one at a time is one reason. */
+ * part of the reason). offers: what the peer offered (groups, signature
+ * algorithms) as "...", for the host's key (a scanner that offers one at a
+ * time is one reason) and the text its report shows: one real reason of
+ * those it counts, with its numbers as they were (P-256, not P-#), but no
+ * single peer's offer. */
 static void conn_reason_key(char *out, size_t len, const char *detail, const char *addr,
-                            int digits)
+                            int digits, int offers)
 {
-    static const char *const offers[] = {"offered: ", "offers only: "};
+    static const char *const offered[] = {"offered: ", "offers only: "};
     char host[160];
     sipc__peer_host(addr, host, sizeof host);
     size_t alen = strlen(addr), hlen = strlen(host), n = 0;
     while (*detail && n + 1 < len) {
         const char *offer = NULL;
-        for (size_t i = 0; digits && !offer && i < sizeof offers / sizeof offers[0]; i++)
-            if (strncmp(detail, offers[i], strlen(offers[i])) == 0)
-                offer = offers[i];
+        for (size_t i = 0; offers && !offer && i < sizeof offered / sizeof offered[0]; i++)
+            if (strncmp(detail, offered[i], strlen(offered[i])) == 0)
+                offer = offered[i];
         if (offer) {
             snprintf(out + n, len - n, "%s...", offer);
             return;
@@ -1354,27 +1357,31 @@ static void conn_log_closed_by_peer(sipc_conn *c)
  * per host and reason per interval, then counted under the host). */
 static void conn_log_failed(sipc_conn *c, int err, int level)
 {
-    char key[1000], host_key[1000];
+    char key[1000], host_key[1000], host_text[1000];
     conn_log_keys(c, key, sizeof key, host_key, sizeof host_key);
+    sipc_str_copy(host_text, sizeof host_text, host_key);
     char reason[800];
     size_t n = (size_t)snprintf(reason, sizeof reason, " closed: %s%s: ",
                                 c->resume_refused ? "TLS session not resumed, " : "",
                                 sipc_err_name(err));
-    conn_reason_key(reason + n, sizeof reason - n, c->down_detail, c->peer_addr, 0);
+    conn_reason_key(reason + n, sizeof reason - n, c->down_detail, c->peer_addr, 0, 0);
     strncat(key, reason, sizeof key - strlen(key) - 1);
-    conn_reason_key(reason + n, sizeof reason - n, c->down_detail, c->peer_addr, 1);
+    conn_reason_key(reason + n, sizeof reason - n, c->down_detail, c->peer_addr, 1, 1);
     strncat(host_key, reason, sizeof host_key - strlen(host_key) - 1);
+    conn_reason_key(reason + n, sizeof reason - n, c->down_detail, c->peer_addr, 0, 1);
+    strncat(host_text, reason, sizeof host_text - strlen(host_text) - 1);
     if (c->start_dial && err == UV_ECONNREFUSED) {
         /* held apart: these INFO lines never hold back the same refusal's
          * WARN once the link has been up */
         strncat(key, " (peer not up yet)", sizeof key - strlen(key) - 1);
         strncat(host_key, " (peer not up yet)", sizeof host_key - strlen(host_key) - 1);
+        strncat(host_text, " (peer not up yet)", sizeof host_text - strlen(host_text) - 1);
     }
     const char *hkey = host_key;
     const char *dir = c->is_server ? "Connection from" : "Connection to";
     const char *addr = c->peer_addr[0] ? c->peer_addr : "peer";
     if (c->resume_refused) {
-        sipc__log_limited_host(c->ctx, key, hkey, level, "Transport.Conn",
+        sipc__log_limited_text(c->ctx, key, hkey, host_text, level, "Transport.Conn",
                                "%s %s: TLS session not resumed: %s", dir, addr, c->down_detail);
         return;
     }
@@ -1390,11 +1397,11 @@ static void conn_log_failed(sipc_conn *c, int err, int level)
          * is back in plaintext at once (see sipc__log_hold) */
         char host[160];
         sipc__peer_host(c->peer_addr, host, sizeof host);
-        sipc__log_hold(c->ctx, c->owner, addr, host, key, hkey, (sipc_log_level)level,
+        sipc__log_hold(c->ctx, c->owner, addr, host, key, hkey, host_text, (sipc_log_level)level,
                        "Transport.Conn", text);
         return;
     }
-    sipc__log_limited_host(c->ctx, key, hkey, level, "Transport.Conn", "%s", text);
+    sipc__log_limited_text(c->ctx, key, hkey, host_text, level, "Transport.Conn", "%s", text);
 }
 
 /* Whether a dialer in permissive mode offered TLS and met a peer that

@@ -91,7 +91,7 @@ typedef struct sipc__held_line {
     uint32_t count;         /* handshakes it stands for: 1, more when the table was full */
     sipc_log_level level;
     char category[32];
-    char key[1000], host_key[1000];
+    char key[1000], host_key[1000], host_text[1000];
     char text[1024];
 } sipc__held_line;
 
@@ -111,7 +111,8 @@ static void held_write(sipc_ctx *ctx, const sipc__held_line *h, uint64_t now)
      * text gives way, so that when and how many are still said */
     int room = 1023 - (int)strlen(suffix);
     int cut = (int)strlen(h->text) > room;
-    sipc__log_limited_host(ctx, h->key, h->host_key[0] ? h->host_key : NULL, h->level, h->category,
+    sipc__log_limited_text(ctx, h->key, h->host_key[0] ? h->host_key : NULL,
+                           h->host_text[0] ? h->host_text : NULL, h->level, h->category,
                            "%.*s%s%s", cut ? room - 3 : room, h->text, cut ? "..." : "", suffix);
 }
 
@@ -152,13 +153,13 @@ static sipc__held_line *held_oldest(sipc_ctx *ctx, const void *owner, const char
 }
 
 void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const char *host,
-                    const char *key, const char *host_key, sipc_log_level level,
-                    const char *category, const char *text)
+                    const char *key, const char *host_key, const char *host_text,
+                    sipc_log_level level, const char *category, const char *text)
 {
     if (!sipc__log_on(ctx, level))
         return;
     if (ctx->closing) {
-        sipc__log_limited_host(ctx, key, host_key, level, category, "%s", text);
+        sipc__log_limited_text(ctx, key, host_key, host_text, level, category, "%s", text);
         return;
     }
     if (ctx->nheld == ctx->held_cap && ctx->held_cap < SIPC__HELD_MAX) {
@@ -183,7 +184,7 @@ void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const ch
         if (last)
             last->count++;
         else
-            sipc__log_limited_host(ctx, key, host_key, level, category, "%s", text);
+            sipc__log_limited_text(ctx, key, host_key, host_text, level, category, "%s", text);
         return;
     }
     sipc__held_line *h = &ctx->held[ctx->nheld++];
@@ -197,6 +198,7 @@ void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const ch
     sipc_str_copy(h->category, sizeof h->category, category);
     sipc_str_copy(h->key, sizeof h->key, key);
     sipc_str_copy(h->host_key, sizeof h->host_key, host_key ? host_key : "");
+    sipc_str_copy(h->host_text, sizeof h->host_text, host_text ? host_text : "");
     sipc_str_copy(h->text, sizeof h->text, text);
     ctx_timer_within(ctx, SIPC__RETRY_HOLD_MS);
 }
@@ -234,9 +236,11 @@ static void on_ctx_timer(uv_timer_t *t)
  * those held back says: never the details (port, node, reason) of one of
  * them. With host_key, a coarser key over many keys of one peer host: a few
  * new keys per interval each get their line, the rest are counted under it,
- * so a peer cycling node ids stays one summary per interval and a few slots. */
-void sipc__log_limited_host(sipc_ctx *ctx, const char *key, const char *host_key, sipc_log_level level,
-                            const char *category, const char *fmt, ...)
+ * so a peer cycling node ids stays one summary per interval and a few slots;
+ * its report says host_text (of the latest line let through) when given. */
+void sipc__log_limited_text(sipc_ctx *ctx, const char *key, const char *host_key,
+                            const char *host_text, sipc_log_level level, const char *category,
+                            const char *fmt, ...)
 {
     if (!sipc__log_on(ctx, level))
         return;
@@ -249,9 +253,11 @@ void sipc__log_limited_host(sipc_ctx *ctx, const char *key, const char *host_key
             ctx_timer_within(ctx, SIPC__LOG_INTERVAL_MS);
             return;
         }
+        if (!host_text)
+            host_text = host_key;
         if (hheld) /* the host's key has no line of its own to carry them */
-            log_held(ctx, (int)level, category, host_key, hheld, hsince);
-        (void)sipc_ratelimit_remember(ctx->logrl, host_key, (int)level, category, host_key);
+            log_held(ctx, (int)level, category, host_text, hheld, hsince);
+        (void)sipc_ratelimit_remember(ctx->logrl, host_key, (int)level, category, host_text);
     }
     if (ctx->logrl && !sipc_ratelimit_allow(ctx->logrl, key, now, &held, &since)) {
         ctx_timer_within(ctx, SIPC__LOG_INTERVAL_MS);

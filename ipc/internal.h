@@ -118,9 +118,14 @@ void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const 
  * per interval; lines beyond are counted under host_key, so a peer cycling
  * node ids cannot flood the log nor take the table's slots. */
 #define SIPC__LOG_HOST_BURST 3
-void sipc__log_limited_host(sipc_ctx *ctx, const char *key, const char *host_key, sipc_log_level level,
-                            const char *category, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+#define sipc__log_limited_host(ctx, key, host_key, ...)                                            \
+    sipc__log_limited_text(ctx, key, host_key, NULL, __VA_ARGS__)
+/* The same; the report of lines counted under host_key shows host_text
+ * (NULL: host_key): a host key that folds what varies (numbers) would
+ * otherwise show the folded text, not one of the lines it stands for. */
+void sipc__log_limited_text(sipc_ctx *ctx, const char *key, const char *host_key,
+                            const char *host_text, sipc_log_level level, const char *category,
+                            const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 /* A line about a TLS handshake refused on a plaintext listener, held for
  * SIPC__RETRY_HOLD_MS: a dialer that offers TLS first and accepts plaintext
  * (permissive, or TLS off with a pair imported) retries in plaintext at
@@ -136,8 +141,8 @@ void sipc__log_limited_host(sipc_ctx *ctx, const char *key, const char *host_key
 #define SIPC__RETRY_HOLD_MS 2000
 #define SIPC__HELD_MAX 128
 void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const char *host,
-                    const char *key, const char *host_key, sipc_log_level level,
-                    const char *category, const char *text);
+                    const char *key, const char *host_key, const char *host_text,
+                    sipc_log_level level, const char *category, const char *text);
 /* A plaintext connection from host whose hello says it retries after its
  * TLS was refused came up on owner's listener: the oldest line held for
  * host there is said at DEBUG. */

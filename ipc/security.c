@@ -130,6 +130,13 @@ int sipc__security_new_tls(sipc_security **out, sipc_tls_mode mode, sipc_keypair
         .verify = verify_peer,
         .verify_arg = sec,
     };
+    sipc_x509 leaf;
+    char perr[128];
+    if (sec->kp.ncerts > 0 &&
+        sipc_x509_parse(&leaf, sec->kp.certs[0].data, sec->kp.certs[0].len, perr, sizeof perr) == 0) {
+        p.not_before = (int64_t)leaf.not_before;
+        p.not_after = (int64_t)leaf.not_after;
+    }
     r = sipc_tls_config_new(&sec->tls, &p, err, errlen);
     free(anchors);
     if (r != 0) {

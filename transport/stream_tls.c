@@ -51,6 +51,7 @@ static int tls_start(sipc_stream *s)
     sipc_tls_set_window(s->tls, tls_window, s);
     if (!s->is_server)
         sipc_tls_set_peer_key(s->tls, s->peer); /* resume its last session */
+    sipc_tls_set_peer_name(s->tls, s->peer);
     r = sipc_tls_start(s->tls);
     if (r != 0)
         return tls_fail(s, r);

@@ -54,6 +54,9 @@ typedef struct sipc_tls_params {
     const char *const *anchor_names; /* for messages, may be NULL */
     sipc_tls_verify_fn verify;       /* required */
     void *verify_arg;
+    /* The leaf's validity (Unix time; both 0: not said): a peer's alert
+     * that it expired is then told apart from a peer whose clock is off. */
+    int64_t not_before, not_after;
 } sipc_tls_params;
 
 /* Builds server and client contexts for TLS 1.2 with mutual authentication. */
@@ -105,6 +108,9 @@ void sipc_tls_free(sipc_tls *t);
  * and offers it, so a reconnection resumes (TLS 1.2 session ticket) instead
  * of repeating the certificate work. A no-op in builds without tickets. */
 void sipc_tls_set_peer_key(sipc_tls *t, const char *key);
+/* Either role: the peer's "ip:port", named in a failure's detail when it
+ * helps (the peer's clock to check). */
+void sipc_tls_set_peer_name(sipc_tls *t, const char *name);
 /* Client: writes the ClientHello to tx. Server: nothing to do. */
 int sipc_tls_start(sipc_tls *t);
 /* 1 once the handshake resumed an earlier session (the peer's certificate

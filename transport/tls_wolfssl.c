@@ -139,6 +139,7 @@ struct sipc_tls_config {
     int key_alg;        /* KEY_ECDSA, KEY_RSA */
     int key_bytes;      /* ECDSA: the curve's size (32 P-256, 48 P-384); 0 otherwise */
     char key_desc[24];  /* "ECDSA P-256", "RSA 2048" */
+    int64_t not_before, not_after; /* our leaf's validity (both 0: unknown) */
 #if SIPC_TLS_ECDHE_SPARE
     /* The next full handshake's P-256 ECDHE key, made after the last one
      * took it, once that side's flight had left (sipc_tls_after_output): the
@@ -179,6 +180,7 @@ struct sipc_tls {
     int ticket_refused; /* server: a ticket came and did not open */
     int resume_refused; /* the handshake failed only because the session offered was refused */
     char peer_key[64]; /* client: the peer's address, the session cache key */
+    char peer_name[64]; /* the peer's address for messages ("" unknown) */
     sipc_tls_window_fn window; /* where plaintext should land, if anywhere */
     void *window_arg;
     /* Server: the first bytes of the peer's handshake, kept until it
@@ -1132,6 +1134,8 @@ int sipc_tls_config_new(sipc_tls_config **out, const sipc_tls_params *params, ch
     }
     cfg->verify = params->verify;
     cfg->verify_arg = params->verify_arg;
+    cfg->not_before = params->not_before;
+    cfg->not_after = params->not_after;
     key_kind(&params->key, &cfg->key_alg, &cfg->key_bytes, cfg->key_desc, sizeof cfg->key_desc);
     if (sipc_ecdsa_own_new(&cfg->own, params->key.data, params->key.len) != 0) {
         snprintf(err, errlen, "out of memory");
@@ -1569,6 +1573,51 @@ static int explain_resume_refused(sipc_tls *t, int e, int alert_rx)
 #endif
 }
 
+static void utc_text(int64_t t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+        snprintf(out, 32, "(invalid time)");
+}
+
+/* A peer's certificate_expired alert says only that, by its clock, this
+ * side's certificate is outside its validity, too early or too late (TLS
+ * has no alert of its own for "not yet valid"). By this side's clock it
+ * either is too (said with the date), or it is not, and then the peer's
+ * clock is the likely culprit, behind or ahead: the operator of a healthy
+ * node would otherwise look for an expiry that is not there. 0 when our
+ * validity is unknown. */
+static int explain_expired_alert(sipc_tls *t)
+{
+    const sipc_tls_config *cfg = t->cfg;
+    if (!cfg->not_before && !cfg->not_after)
+        return 0;
+    int64_t now = (int64_t)time(NULL);
+    char from[32], until[32];
+    utc_text(cfg->not_before, from);
+    utc_text(cfg->not_after, until);
+    if (now > cfg->not_after)
+        snprintf(t->detail, sizeof t->detail,
+                 "peer rejected this side's certificate (alert certificate_expired): it expired "
+                 "on %s by this side's clock too: roll out a new pair (operator guide 1.8)",
+                 until);
+    else if (now < cfg->not_before)
+        snprintf(t->detail, sizeof t->detail,
+                 "peer rejected this side's certificate (alert certificate_expired: expired or "
+                 "not yet valid): by this side's clock too it is not valid before %s: check "
+                 "this machine's clock",
+                 from);
+    else
+        snprintf(t->detail, sizeof t->detail,
+                 "peer rejected this side's certificate as expired or not yet valid (alert "
+                 "certificate_expired), but by this side's clock it is valid (%s to %s): the "
+                 "clock of the peer%s%s is probably wrong (behind the start or past the end); "
+                 "check it there (date -u, NTP)",
+                 from, until, t->peer_name[0] ? " " : "", t->peer_name);
+    return 1;
+}
+
 static int map_error(sipc_tls *t, int ret)
 {
     int e = wolfSSL_get_error(t->ssl, ret);
@@ -1610,6 +1659,8 @@ static int map_error(sipc_tls *t, int ret)
         return SIPC_ETLS;
     if (e == FATAL_ERROR && h.last_rx.code > 0) {
         int a = h.last_rx.code;
+        if (a == 45 && explain_expired_alert(t))
+            return SIPC_EPEERAUTH;
         if (a == 42 || a == 43 || a == 44 || a == 45 || a == 46 || a == 48) {
             snprintf(t->detail, sizeof t->detail,
                      "peer rejected this side's certificate (alert %s); the peer's log (a "
@@ -1721,6 +1772,15 @@ int sipc_tls_start(sipc_tls *t)
 void sipc_tls_set_peer_key(sipc_tls *t, const char *key)
 {
     sipc_str_copy(t->peer_key, sizeof t->peer_key, key ? key : "");
+}
+
+void sipc_tls_set_peer_name(sipc_tls *t, const char *name)
+{
+    sipc_str_copy(t->peer_name, sizeof t->peer_name, name ? name : "");
+    /* a dialer's source port says nothing about where its clock is */
+    char *colon = strrchr(t->peer_name, ':');
+    if (t->is_server && colon && (t->peer_name[0] != '[' || colon[-1] == ']'))
+        *colon = '\0';
 }
 
 int sipc_tls_resumed(const sipc_tls *t)

@@ -324,6 +324,97 @@ static void links_down(json_t *list, json_t *nodes, json_t *n)
     json_decref(groups);
 }
 
+/* A node's own now, to the second (its start plus its uptime, both on its
+ * clock), or 0 when its status does not say. */
+static int64_t node_now(json_t *n)
+{
+    int64_t started;
+    char err[120];
+    if (!json_is_true(json_object_get(n, "reachable")) ||
+        sipc_rfc3339_ms(str_at(n, "node", "started"), &started, err, sizeof err) != 0)
+        return 0;
+    return started / 1000 +
+           json_integer_value(json_object_get(json_object_get(n, "node"), "uptime_seconds"));
+}
+
+/* "2 days", "3 hours", "5 minutes", "90 s" */
+static void span_text(int64_t s, char *out, size_t len)
+{
+    if (s >= 2 * 86400)
+        snprintf(out, len, "%lld days", (long long)(s / 86400));
+    else if (s >= 2 * 3600)
+        snprintf(out, len, "%lld hours", (long long)(s / 3600));
+    else if (s >= 120)
+        snprintf(out, len, "%lld minutes", (long long)(s / 60));
+    else
+        snprintf(out, len, "%lld s", (long long)s);
+}
+
+/* Clocks further apart than this are flagged: the answers of one query
+ * come within seconds, and uptimes are whole seconds. */
+#define CLOCK_SKEW_S 60
+
+/* Nodes whose clock is off: each node judges certificates by its own
+ * clock, so a node behind refuses certificates not yet valid to it and a
+ * node ahead refuses them early, and the peers see only a TLS alert. With
+ * three or more nodes the median clock is the reference and each node away
+ * from it is named, ahead or behind; with two, that they differ. */
+static void clock_skew(json_t *list, json_t *nodes)
+{
+    size_t count = 0, i;
+    json_t *n;
+    int64_t times[64];
+    json_array_foreach(nodes, i, n)
+    {
+        int64_t t = node_now(n);
+        if (t && count < sizeof times / sizeof times[0])
+            times[count++] = t;
+    }
+    if (count < 2)
+        return;
+    for (size_t a = 1; a < count; a++) /* insertion sort: a handful of nodes */
+        for (size_t b = a; b > 0 && times[b - 1] > times[b]; b--) {
+            int64_t t = times[b];
+            times[b] = times[b - 1];
+            times[b - 1] = t;
+        }
+    char span[32];
+    if (count == 2) {
+        int64_t d = times[1] - times[0];
+        if (d <= CLOCK_SKEW_S)
+            return;
+        json_t *ahead = NULL, *other = NULL;
+        json_array_foreach(nodes, i, n)
+        {
+            int64_t t = node_now(n);
+            if (t == times[1] && !ahead)
+                ahead = n;
+            else if (t)
+                other = n;
+        }
+        span_text(d, span, sizeof span);
+        problem(list, ahead, "clock_skew",
+                "%s's clock is %s ahead of %s's: one of them is wrong (check both: date -u, "
+                "NTP); each node judges certificates by its own clock, so a clock outside a "
+                "certificate's validity refuses it (a peer sees alert certificate_expired)",
+                name_of(ahead), span, name_of(other));
+        return;
+    }
+    int64_t mid = times[(count - 1) / 2];
+    json_array_foreach(nodes, i, n)
+    {
+        int64_t t = node_now(n);
+        if (!t || (t - mid <= CLOCK_SKEW_S && mid - t <= CLOCK_SKEW_S))
+            continue;
+        span_text(t > mid ? t - mid : mid - t, span, sizeof span);
+        problem(list, n, "clock_skew",
+                "%s's clock is %s %s the other nodes' (their median): check its clock "
+                "(date -u, NTP); it judges certificates by it, so a clock outside a "
+                "certificate's validity refuses it (its peers see alert certificate_expired)",
+                name_of(n), span, t > mid ? "ahead of" : "behind");
+    }
+}
+
 json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
 {
     json_t *list = json_array();
@@ -419,7 +510,10 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
             json_int_t not_after = json_integer_value(json_object_get(cert, "not_after_unix"));
             int64_t days = (not_after - now) / 86400;
             if (not_after <= now)
-                problem(list, n, "certificate_expired", "%s's certificate expired on %s",
+                problem(list, n, "certificate_expired",
+                        "%s's certificate expired on %s: its links and connections made before "
+                        "stay up until they close or reconnect, new ones are refused; roll out "
+                        "a new pair",
                         name_of(n), str_at(cert, "not_after", NULL));
             else if (days < expiry_warn_days)
                 problem(list, n, "certificate_expiring",
@@ -519,5 +613,6 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
             }
         }
     }
+    clock_skew(list, nodes);
     return list;
 }

@@ -30,7 +30,14 @@ static void check_one(host *h, int i, const char *category, int always)
     int say = level != PAIR_FINE &&
               (always || level != h->pair_level[i] || now - h->pair_said_ms[i] >= every);
     if (say) {
-        sipc_logf(s->log, bad ? SIPC_LOG_ERROR : SIPC_LOG_WARN, category, "%s", health);
+        /* a running node's sessions were verified when they were made: they
+         * go on, and an operator seeing no link errors must not take that
+         * for health */
+        int running = strcmp(category, "Service.Start") != 0;
+        sipc_logf(s->log, bad ? SIPC_LOG_ERROR : SIPC_LOG_WARN, category, "%s%s", health,
+                  bad && running ? " (links and connections already up stay up until they "
+                                   "close or reconnect; new connections fail)"
+                                 : "");
         h->pair_said_ms[i] = now;
     } else if (level != PAIR_BAD && h->pair_level[i] == PAIR_BAD) {
         sipc_logf(s->log, SIPC_LOG_INFO, category,

@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # test_pair_watch.sh - a running node says when its own certificate expires:
-# a real TLS sipcd ($BASE.1, standard ports) with a pair made (under
+# a real TLS sipcd ($BASE.1, or $SIPC_TEST_HOST; standard ports) with a pair made (under
 # faketime) to expire 40 s after the test starts, its check every 0.5 s
 # ($SIPCD_PAIR_CHECK_MS). At start every service warns that the pair expires
 # "in under an hour"; once it has expired, every service log has exactly one
 # ERROR saying so (the next is due an hour later), not only the handshake
-# failures of its peers.
+# failures of its peers, and that links already up stay up until they
+# reconnect while new connections fail.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.0.62}
 . "$(dirname "$0")/../support/shtest.sh"
 shtest_init pairwatch
 command -v faketime >/dev/null || { echo "# skipped: faketime is not installed"; exit 77; }
-need_free "$BASE.1":{23000,23001,23002,23003}
+HOST=${SIPC_TEST_HOST:-$BASE.1}
+need_free "$HOST":{23000,23001,23002,23003}
 export SIPC_PFX_PASSWORD="Pair-Watch-$$"
 home=$work/n1
-one_node_home "$home" watch
+mkdir -p "$home"
+printf '[node]\nid = n1\naddress = %s\n[cluster]\nname = watch\nnodes = %s\n' "$HOST" "$HOST" >"$home/sipc.conf"
 # a one-day pair made one day less 40 s ago
 faketime -f "-86360" "$BIN/tlstool" create -site --days 1 "$work/short.p12" >/dev/null || { echo "cannot create the pair"; exit 1; }
 expires=$(($(date +%s) + 40))
@@ -32,6 +35,9 @@ if wait_for $((expires - $(date +%s) + 15)) _expired_all; then
 else
     not_ok "no ERROR for the expired pair in every service log"; logs | grep -i "expire" | tail -5
 fi
+n=$(each_log "$home" 'Service.Certificate ERROR .*expired.* (links and connections already up stay up until they close or reconnect; new connections fail)$')
+[ "$n" = 4 ] && ok "the ERROR says that links already up stay up and new connections fail" ||
+    { not_ok "$n of 4 ERRORs say what happens to links already up"; logs | grep 'Service.Certificate ERROR' | head -2; }
 sleep 2 # four more checks: nothing new to say before an hour has passed
 n=$(each_log "$home" 'Service.Certificate ERROR')
 [ "$n" = 4 ] && ok "one ERROR in each service log, not one per check" || { not_ok "$n of 4 logs with one ERROR"; logs | grep 'Service.Certificate' | head; }

@@ -651,7 +651,14 @@ static int raw_connect(world *w, int rcvbuf)
     if (rcvbuf)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (w->addr && inet_pton(AF_INET, w->addr, &a.sin_addr) == 1) {
+        /* from the server's own address: a test's peers stay in its block */
+        struct sockaddr_in from = a;
+        from.sin_port = 0;
+        assert_int_equal(bind(fd, (struct sockaddr *)&from, sizeof from), 0);
+    } else {
+        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    }
     assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     return fd;
 }
@@ -1149,6 +1156,40 @@ static void t_conn_lines_per_node(void **state)
     assert_int_equal(count_lines(&w->slog, " more like this ", &reports), 4);
     assert_true(count_lines(&w->slog, "127.0.0.1:", &reports) > 0);
     assert_int_equal(reports, 0);
+    world_free(w);
+}
+
+/* A peer refused for reasons that differ only in a number (cluster c100,
+ * c101, ...): the host's key counts them as one reason, and
+ * its report shows one of those reasons as it was written, numbers and all,
+ * not the folded key ("c#"). */
+static void t_conn_lines_host_report_text(void **state)
+{
+    (void)state;
+    if (g_mode != SIPC_TLS_OFF)
+        skip(); /* the raw peer speaks plaintext */
+    world *w = world_new();
+    w->addr = "127.0.75.110";
+    world_server(w, g_mode, g_pem, "test", 0);
+    char cluster[32];
+    for (int i = 0; i < 10; i++) {
+        snprintf(cluster, sizeof cluster, "c1%02d", i);
+        raw_hello_and_close(w, "q", cluster);
+    }
+    int reports;
+
+    assert_int_equal(count_lines(&w->slog, " closed:", &reports), SIPC__LOG_HOST_BURST);
+    sipc_ctx_close(w->sctx, NULL, NULL);
+    w->sctx = NULL;
+    assert_true(tu_drain(&w->loop, 5000));
+    assert_int_equal(count_lines(&w->slog, "7 more like this in the last 1 s: Connections from "
+                                           "127.0.75.110 (various nodes) closed: SIPC_ECLUSTER: "
+                                           "cluster name mismatch: this side srv is in cluster "
+                                           "'test', peer q at 127.0.75.110 is in cluster 'c1",
+                                 &reports),
+                     1);
+    assert_int_equal(reports, 1);
+    assert_false(tu_log_has(&w->slog, "c#"));
     world_free(w);
 }
 
@@ -2098,7 +2139,7 @@ static void t_held_table_full(void **state)
     static const int owner;
     for (int round = 0; round < 2; round++) {
         for (int i = 0; i < N; i++)
-            sipc__log_hold(w->sctx, &owner, "10.9.9.9:4000", "10.9.9.9", "k", "hk", SIPC_LOG_INFO,
+            sipc__log_hold(w->sctx, &owner, "10.9.9.9:4000", "10.9.9.9", "k", "hk", NULL, SIPC_LOG_INFO,
                            "Transport.Conn", "Connection from 10.9.9.9:4000 closed: TLS here");
         /* first every one retried, then one fewer than held */
         for (int i = 0; i < (round == 0 ? N : N - 1); i++)
@@ -2116,7 +2157,7 @@ static void t_held_table_full(void **state)
     /* none retried: the last line of the host carries the ones beyond */
     for (int i = 0; i < N; i++) /* the newest line with a key of its own: not rate-limited */
         sipc__log_hold(w->sctx, &owner, "10.9.9.9:4000", "10.9.9.9",
-                       i < SIPC__HELD_MAX - 1 ? "k2" : "k3", NULL, SIPC_LOG_INFO, "Transport.Conn",
+                       i < SIPC__HELD_MAX - 1 ? "k2" : "k3", NULL, NULL, SIPC_LOG_INFO, "Transport.Conn",
                        "Connection from 10.9.9.9:4000 closed: again");
     int never = 0;
     tu_run_until(&w->loop, &never, SIPC__RETRY_HOLD_MS + 300);
@@ -2128,7 +2169,7 @@ static void t_held_table_full(void **state)
     for (size_t i = (size_t)tn; i < sizeof text - 1; i++)
         text[i] = "long reason "[(i - (size_t)tn) % 12];
     text[sizeof text - 1] = 0;
-    sipc__log_hold(w->sctx, &owner, "10.9.9.8:4000", "10.9.9.8", "k4", NULL, SIPC_LOG_INFO,
+    sipc__log_hold(w->sctx, &owner, "10.9.9.8:4000", "10.9.9.8", "k4", NULL, NULL, SIPC_LOG_INFO,
                    "Transport.Conn", text);
     tu_run_until(&w->loop, &never, SIPC__RETRY_HOLD_MS + 300);
     /* cut inside the reason, marked, and the ending kept */
@@ -3013,6 +3054,7 @@ int main(void)
         cmocka_unit_test(t_shortened_timeout_logged),
         cmocka_unit_test(t_timeouts_logged_once),
         cmocka_unit_test(t_conn_lines_per_node),
+        cmocka_unit_test(t_conn_lines_host_report_text),
         cmocka_unit_test(t_deadline),
         cmocka_unit_test(t_drop_completes_pending_then_reconnect),
         cmocka_unit_test(t_cluster_mismatch),

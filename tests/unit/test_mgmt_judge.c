@@ -156,6 +156,74 @@ static void link_down(void **state)
     json_decref(nodes);
 }
 
+/* a node whose clock is away from the others' is named, ahead or behind
+ * (the median of three or more is the reference; of two, the one ahead is
+ * named with the other); clocks a few seconds apart are no problem */
+static void clock_skew(void **state)
+{
+    (void)state;
+    int64_t now = 1800000000;
+    json_t *nodes = json_pack("[o, o, o]", linked("n1", 600, "", 0, now),
+                              linked("n2", 600, "", 0, now + 2 * 86400 + 5),
+                              linked("n3", 600, "", 0, now + 3));
+    json_t *p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n2:clock_skew");
+    const char *msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    if (!strstr(msg, "n2's clock is 2 days ahead of the other nodes' (their median): check its "
+                     "clock"))
+        fail_msg("%s", msg);
+    json_decref(p);
+    json_decref(nodes);
+    /* asked of the node that is behind: the others are not named */
+    nodes = json_pack("[o, o, o]", linked("n1", 600, "", 0, now - 3 * 3600),
+                      linked("n2", 600, "", 0, now), linked("n3", 600, "", 0, now + 1));
+    p = sipc_mgmt_judge(nodes, 30, now - 3 * 3600);
+    assert_string_equal(kinds(p), "n1:clock_skew");
+    msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    if (!strstr(msg, "n1's clock is 3 hours behind the other nodes'"))
+        fail_msg("%s", msg);
+    json_decref(p);
+    json_decref(nodes);
+    /* two nodes: which one is wrong is not known */
+    nodes = json_pack("[o, o]", linked("n1", 600, "", 0, now + 600),
+                      linked("n2", 600, "", 0, now));
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n1:clock_skew");
+    msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    if (!strstr(msg, "n1's clock is 10 minutes ahead of n2's: one of them is wrong"))
+        fail_msg("%s", msg);
+    json_decref(p);
+    json_decref(nodes);
+    /* within a minute: none */
+    nodes = json_pack("[o, o, o]", linked("n1", 600, "", 0, now), linked("n2", 600, "", 0, now + 40),
+                      linked("n3", 600, "", 0, now - 40));
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "");
+    json_decref(p);
+    json_decref(nodes);
+}
+
+/* an expired certificate: its message says what still works (links made
+ * before) and what does not (new ones) */
+static void certificate_expired(void **state)
+{
+    (void)state;
+    int64_t now = 1800000000;
+    json_t *nodes = json_pack("[o]", linked("n1", 600, "", 0, now));
+    json_object_set_new(json_array_get(nodes, 0), "tls",
+                        json_pack("{s:b, s:s, s:{s:I, s:s}}", "enabled", 1, "mode", "strict",
+                                  "certificate", "not_after_unix", (json_int_t)(now - 60),
+                                  "not_after", "2027-01-15T08:00:00Z"));
+    json_t *p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n1:certificate_expired");
+    const char *msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    if (!strstr(msg, "n1's certificate expired on 2027-01-15T08:00:00Z: its links and connections "
+                     "made before stay up until they close or reconnect, new ones are refused"))
+        fail_msg("%s", msg);
+    json_decref(p);
+    json_decref(nodes);
+}
+
 /* in the list of every node's problems, a link's error names its node
  * where the node's own text says "this side" (or an older node's "this
  * node"); a text that names it already is left as it is */
@@ -310,6 +378,8 @@ int main(void)
         cmocka_unit_test(link_down),
         cmocka_unit_test(link_down_names_node),
         cmocka_unit_test(link_down_v6),
+        cmocka_unit_test(clock_skew),
+        cmocka_unit_test(certificate_expired),
         cmocka_unit_test(health_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,7 @@
 #include <wolfssl/ssl.h>
 
 #include "certs/keypair.h"
+#include "certs/x509_info.h"
 #include "testutil.h"
 #include "transport/tls_ecdsa_own.h"
 #include "transport/tls_engine.h"
@@ -61,8 +62,19 @@ static int test_verify(void *arg, const sipc_tls_der *chain, int n, int peer_is_
     return 0;
 }
 
-/* A configuration presenting pair own and trusting anchor's certificate. */
+/* A configuration presenting pair own and trusting anchor's certificate,
+ * told that own's leaf is valid from not_before to not_after (0, 0: not
+ * told). */
+static sipc_tls_config *make_cfg_dated(const sipc_keypair *own, const sipc_keypair *anchor, vfy *v,
+                                       int64_t not_before, int64_t not_after);
+
 static sipc_tls_config *make_cfg(const sipc_keypair *own, const sipc_keypair *anchor, vfy *v)
+{
+    return make_cfg_dated(own, anchor, v, 0, 0);
+}
+
+static sipc_tls_config *make_cfg_dated(const sipc_keypair *own, const sipc_keypair *anchor, vfy *v,
+                                       int64_t not_before, int64_t not_after)
 {
     sipc_tls_der chain[SIPC_KP_MAX_CHAIN];
     for (int i = 0; i < own->ncerts; i++)
@@ -76,6 +88,8 @@ static sipc_tls_config *make_cfg(const sipc_keypair *own, const sipc_keypair *an
         .nanchors = 1,
         .verify = test_verify,
         .verify_arg = v,
+        .not_before = not_before,
+        .not_after = not_after,
     };
     sipc_tls_config *cfg = NULL;
     char err[512] = "";
@@ -2036,6 +2050,63 @@ static void t_client_hello_refused(void **state)
     sipc_tls_config_free(ccfg);
 }
 
+/* A peer's certificate_expired alert (sent for a certificate expired or
+ * not yet valid by its clock) is judged by this side's clock: valid here,
+ * the peer's clock is named (with its address) as the likely cause, not an
+ * expiry that is not there; expired or not yet valid here too, this side's
+ * date is. */
+static void t_expired_alert(void **state)
+{
+    (void)state;
+    sipc_x509 x;
+    char perr[128];
+    assert_int_equal(sipc_x509_parse(&x, g_a.certs[0].data, g_a.certs[0].len, perr, sizeof perr), 0);
+    int64_t now = (int64_t)time(NULL);
+    struct {
+        int64_t nb, na;
+        const char *want;
+    } cases[] = {
+        {(int64_t)x.not_before, (int64_t)x.not_after,
+         "but by this side's clock it is valid ("},
+        {1, 2, "peer rejected this side's certificate (alert certificate_expired): it expired on "
+               "1970-01-01 00:00:02 UTC by this side's clock too: roll out a new pair"},
+        {now + 86400, now + 2 * 86400, "by this side's clock too it is not valid before "},
+        {0, 0, "peer rejected this side's certificate (alert certificate_expired); the peer's log"},
+    };
+    vfy sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *scfg = make_cfg(&g_a, &g_a, &sv);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        vfy cv = {.pin = g_a.fingerprint};
+        sipc_tls_config *ccfg = make_cfg_dated(&g_a, &g_a, &cv, cases[i].nb, cases[i].na);
+        end c, s;
+        end_init(&c, ccfg, 0);
+        end_init(&s, scfg, 1);
+        sipc_tls_set_peer_name(c.t, "127.0.75.120:23002");
+        assert_int_equal(sipc_tls_start(c.t), 0);
+        assert_int_equal(deliver(&c, &s, 0), 0);
+        static const uint8_t expired[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 45};
+        assert_int_equal(sipc_buf_append(&s.tx, expired, sizeof expired), 0);
+        assert_int_equal(deliver(&s, &c, 0), SIPC_EPEERAUTH);
+        const char *d = sipc_tls_detail(c.t);
+        if (!strstr(d, cases[i].want))
+            fail_msg("case %zu: %s", i, d);
+        if (i == 0) {
+            char from[32], until[32], want[200];
+            sipc_time_str(x.not_before, from);
+            sipc_time_str(x.not_after, until);
+            snprintf(want, sizeof want, "(%s to %s): the clock of the peer 127.0.75.120:23002 is "
+                     "probably wrong", from, until);
+            if (!strstr(d, want))
+                fail_msg("no '%s' in: %s", want, d);
+            assert_null(strstr(d, "expired on"));
+        }
+        end_free(&c);
+        end_free(&s);
+        sipc_tls_config_free(ccfg);
+    }
+    sipc_tls_config_free(scfg);
+}
+
 int main(void)
 {
     g_dir = tu_mkdtemp("tls-engine");
@@ -2072,6 +2143,7 @@ int main(void)
         cmocka_unit_test(t_hello_parse),
         cmocka_unit_test(t_hello_sigalgs),
         cmocka_unit_test(t_client_hello_refused),
+        cmocka_unit_test(t_expired_alert),
         cmocka_unit_test(t_ecdhe_ahead),
     };
     int fails = cmocka_run_group_tests_name("TLS engine over memory", tests, NULL, NULL);

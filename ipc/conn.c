@@ -779,6 +779,9 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
     if (c->state == SIPC_CONN_S_CLOSING)
         return SIPC_ECLOSED;
     c->last_rx = c->last_io = uv_now(c->ctx->loop);
+    /* the idle close's look again was owed to the old last_rx: a later
+       stall is owed its own */
+    c->idle_probe = 0;
     if (c->backlog.len) {
         /* keep order behind what is already waiting */
         if (sipc_buf_append(&c->backlog, p, n) != 0) {

@@ -59,11 +59,11 @@ reload_limits() {
 }
 
 if run_node off 'keepalive_ms = 0\nkeepalive_timeout_ms = 0\n'; then
-    n=$(each_log "$work/off" "Service.Start INFO Keepalive: off (\[limits\] keepalive_ms = 0): no PINGs; idle close after 60000 ms$")
+    n=$(each_log "$work/off" "Service.Start INFO Keepalive: off (\[limits\] keepalive_ms = 0): PINGs only while reading is held back; idle close after 60000 ms$")
     [ "$n" = 4 ] && ok "keepalive_ms = 0: the node starts, every service says 'Keepalive: off'" ||
         { not_ok "keepalive_ms = 0: $n of 4 service logs say 'Keepalive: off'"; grep -h "Keepalive" "$work/off/logs/"*.log; }
     jq -e '.keepalive == {"keepalive_ms": 0, "keepalive_timeout_ms": 0, "idle_timeout_ms": 60000}' "$work/off.json" >/dev/null &&
-        grep -q "^  keepalive: off (keepalive_ms = 0): no PINGs; idle close after 60000 ms$" "$work/off.txt" &&
+        grep -q "^  keepalive: off (keepalive_ms = 0): PINGs only while reading is held back; idle close after 60000 ms$" "$work/off.txt" &&
         ok "keepalive_ms = 0: sipcctl status says so: $(grep keepalive: "$work/off.txt")" ||
         { not_ok "keepalive_ms = 0: the status does not say it is off"; shtest_show "$work/off.txt"; jq -c .keepalive "$work/off.json"; }
     ! grep -q "nothing closes a connection" "$work/off/logs/"*.log &&

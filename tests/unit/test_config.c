@@ -1279,7 +1279,7 @@ static void test_service_settings(void **state)
                  "is not below");
     expect_error(home, "[limits]\nidle_timeout_ms = 10000\n", 2,
                  "[limits] keepalive_ms (15000) is not below [limits] idle_timeout_ms (10000)");
-    expect_error(home, "[limits]\nkeepalive_ms = 60000\n", 2, "keepalive_ms 0 (no PINGs)");
+    expect_error(home, "[limits]\nkeepalive_ms = 60000\n", 2, "keepalive_ms 0 (keepalive off)");
     /* with the PINGs off an idle close that short is what was asked for */
     assert_int_equal(load_text(home, "[limits]\nidle_timeout_ms = 10000\nkeepalive_ms = 0\n",
                                &cfg, err, sizeof err),

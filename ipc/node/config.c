@@ -807,10 +807,12 @@ int sipc_config_timeouts_note(const sipc_config *cfg, char *out, size_t len)
     if (!cfg)
         return 0;
     char why[600];
-    if (timeouts_judged(cfg, why, sizeof why) <= 0)
-        return 0;
-    snprintf(out, len, "%s", why);
-    return 1;
+    int v = timeouts_judged(cfg, why, sizeof why);
+    /* -1 too: sipc_config_load refuses it, but a program may fill or change
+       the structure itself, and it is the worst of them */
+    if (v != 0)
+        snprintf(out, len, "%s", why);
+    return v;
 }
 
 /* ---- editing: keep every other line and comment as the operator wrote it */

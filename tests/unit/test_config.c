@@ -1316,6 +1316,18 @@ static void test_service_settings(void **state)
         fail_msg("note '%s', not '%s...'", note, want);
     assert_int_equal(sipc_config_timeouts_note(&cfg, NULL, 0), 1);
     assert_int_equal(sipc_config_timeouts_note(NULL, note, sizeof note), 0);
+    /* the combination sipc_config_load refuses, in a sipc_config a program
+       filled or changed itself: said too, as -1 */
+    assert_int_equal(load_text(home, "[limits]\nidle_timeout_ms = 30000\n", &cfg, err, sizeof err),
+                     0);
+    cfg.idle_timeout_ms = 10000;
+    assert_int_equal(sipc_config_timeouts_note(&cfg, note, sizeof note), -1);
+    snprintf(want, sizeof want,
+             "%s/sipc.conf:2: [limits] keepalive_ms (15000) is not below [limits] "
+             "idle_timeout_ms (10000): every connection quiet",
+             home);
+    if (strncmp(note, want, strlen(want)))
+        fail_msg("note '%s', not '%s...'", note, want);
     assert_int_equal(load_text(home,
                                "[limits]\nmax_write_queue = 1048576\n"
                                "max_write_queue_total = 8388608\n",

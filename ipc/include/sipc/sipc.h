@@ -303,7 +303,9 @@ typedef struct sipc_options {
                                      (sipcd does, naming its sipc.conf
                                      lines; sipc_config_timeouts_note), so
                                      sipc_ctx_new logs no WARN about them.
-                                     Default 0 */
+                                     It silences every verdict: set it only
+                                     in options made from the sipc_config
+                                     whose note was logged. Default 0 */
 } sipc_options;
 
 /* Sets every field to its default. sipc_ctx_new also reads 0 (or NULL) in

@@ -111,13 +111,15 @@ typedef struct sipc_config {
  * would be closed and redialed over and over; sipc_ctx_new only warns of
  * it) fail with SIPC_ECONFIG and a message "sipc.conf:LINE: ..." in err. */
 SIPC_EXTERN int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errlen);
-/* The [limits] timeouts of a loaded cfg that work, but not as their values
- * suggest (what sipc_ctx_new would WARN of: keepalive_ms + keepalive_timeout_ms
- * not below idle_timeout_ms, or idle_timeout_ms 0 with keepalive_ms or
- * keepalive_timeout_ms 0): 1 with out "HOME/sipc.conf:LINE: [limits] ..."
- * naming the keys and what happens, else 0 (out ""). A program that logs it
- * sets timeouts_reported in its sipc_options, so that sipc_ctx_new does not
- * say it again under the options' names. */
+/* What sipc_ctx_new would WARN of in the [limits] timeouts of cfg, with out
+ * "HOME/sipc.conf:LINE: [limits] ..." naming the keys and what happens: 1
+ * for timeouts that work, but not as their values suggest (keepalive_ms +
+ * keepalive_timeout_ms not below idle_timeout_ms, or idle_timeout_ms 0 with
+ * keepalive_ms or keepalive_timeout_ms 0); -1 for keepalive_ms not below
+ * idle_timeout_ms, both on, which sipc_config_load refuses (a cfg a program
+ * filled or changed itself may hold it); else 0 (out ""). A program that
+ * logs it sets timeouts_reported in the sipc_options it makes from cfg, so
+ * that sipc_ctx_new does not say it again under the options' names. */
 SIPC_EXTERN int sipc_config_timeouts_note(const sipc_config *cfg, char *out, size_t len);
 /* Port of the named service, or the built-in default (data 23000, search
  * 23001, management 23002, pipeline 23003), or 0 if unknown. */

@@ -14,7 +14,8 @@
 #   - a reload that changes keepalive_ms, keepalive_timeout_ms,
 #     idle_timeout_ms or reconnect_max_ms says they need a restart (exit 3,
 #     restart_needed, "Needs a restart" in every log) and keeps the running
-#     values (the status); setting a default explicitly changes nothing
+#     values (the status); setting a default explicitly changes nothing,
+#     for every [limits] key that has one (max_write_queue and the rest too)
 #   - keepalive_ms not below idle_timeout_ms (here the default 15000 against
 #     idle_timeout_ms = 10000) is refused: exit 78, sipc.conf:LINE names the
 #     line that set idle_timeout_ms
@@ -47,6 +48,8 @@ reload_limits() {
     local home=$1
     # the defaults written out: nothing to restart for
     printf 'keepalive_ms = 15000\nidle_timeout_ms = 60000\nreconnect_max_ms = 1000\n' >>"$home/sipc.conf"
+    printf 'max_frame = 16777216\nmax_write_queue = 67108864\nmax_write_queue_total = 268435456\n' >>"$home/sipc.conf"
+    printf 'max_read_buffer_total = 268435456\nmax_connections = 16384\nmax_opening = 4096\n' >>"$home/sipc.conf"
     ctl --home "$home" reload --json >"$work/same.json" 2>&1
     echo "rc=$?" >>"$work/same.json"
     # a change of each

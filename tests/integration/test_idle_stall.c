@@ -10,7 +10,6 @@
  * the first. The peer is a thread speaking sipc's plaintext framing with
  * blocking sockets. */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -21,58 +20,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
-#include "ipc/envelope.h"
+#include "raw_peer.h"
 #include "testutil.h"
 
 #define ADDR "127.0.69.1"
 #define BLOCK_MS 900
 #define IDLE_MS 400
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static void send_env(int fd, const sipc_env_out *e)
-{
-    sipc_buf b = {0};
-    if (sipc_env_encode(&b, e, 16u << 20) == 0)
-        (void)!send(fd, b.data, b.len, MSG_NOSIGNAL);
-    sipc_buf_free(&b);
-}
-
-/* The next frame's envelope, NULL at EOF, an error or the receive timeout. */
-static Sipc__Envelope *recv_env(int fd)
-{
-    uint8_t hdr[4];
-    size_t have = 0;
-    while (have < 4) {
-        ssize_t n = recv(fd, hdr + have, 4 - have, 0);
-        if (n <= 0)
-            return NULL;
-        have += (size_t)n;
-    }
-    size_t len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
-    if (len > (1u << 20))
-        return NULL;
-    uint8_t *body = malloc(len ? len : 1);
-    for (have = 0; body && have < len;) {
-        ssize_t n = recv(fd, body + have, len - have, 0);
-        if (n <= 0)
-            break;
-        have += (size_t)n;
-    }
-    Sipc__Envelope *env = body && have == len ? sipc__envelope__unpack(NULL, len, body) : NULL;
-    free(body);
-    return env;
-}
 
 typedef struct peer {
     int port;
@@ -105,8 +62,8 @@ static void *peer_main(void *arg)
     uint8_t buf[128];
     size_t hn = sipc__hello__pack(&h, buf);
     sipc_env_out he = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = hn};
-    send_env(fd, &he);
-    Sipc__Envelope *env = recv_env(fd);
+    tu_send_env(fd, &he);
+    Sipc__Envelope *env = tu_recv_env(fd);
     int hello = env && env->kind == SIPC__KIND__HELLO;
     if (env)
         sipc__envelope__free_unpacked(env, NULL);
@@ -114,16 +71,16 @@ static void *peer_main(void *arg)
         goto out;
     sipc_env_out req = {.kind = SIPC__KIND__REQUEST, .request_id = 1, .service = "test",
                         .method = "block"};
-    send_env(fd, &req);
-    sleep_ms(150);
+    tu_send_env(fd, &req);
+    tu_sleep_ms(150);
     if (pe->stalls == 2) {
         req.request_id = 2;
-        send_env(fd, &req); /* read only once the first block is over */
-        sleep_ms(BLOCK_MS - 150 + 300);
+        tu_send_env(fd, &req); /* read only once the first block is over */
+        tu_sleep_ms(BLOCK_MS - 150 + 300);
     }
     sipc_env_out ping = {.kind = SIPC__KIND__PING, .request_id = 77};
-    send_env(fd, &ping);
-    while (!pe->got_pong && (env = recv_env(fd))) {
+    tu_send_env(fd, &ping);
+    while (!pe->got_pong && (env = tu_recv_env(fd))) {
         if (env->kind == SIPC__KIND__PONG && env->request_id == 77)
             pe->got_pong = 1;
         if (env->kind == SIPC__KIND__RESPONSE && env->request_id == 1)
@@ -165,7 +122,7 @@ static void on_conn(sipc_conn *c, sipc_conn_event ev, int err, void *arg)
 static void h_block(sipc_request *req, void *arg)
 {
     side *s = arg;
-    sleep_ms(BLOCK_MS); /* the loop stalls: nothing is read meanwhile */
+    tu_sleep_ms(BLOCK_MS); /* the loop stalls: nothing is read meanwhile */
     s->blocked++;
     assert_int_equal(sipc_respond(req, NULL, 0), 0);
 }

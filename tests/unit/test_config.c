@@ -1609,10 +1609,14 @@ static void test_layout_appends(void **state)
     assert_true(offsetof(sipc_config, idle_timeout_ms) > offsetof(sipc_config, keepalive_timeout_ms));
     assert_true(offsetof(sipc_config, max_connections_per_host) >
                 offsetof(sipc_config, idle_timeout_ms));
-    assert_true(offsetof(sipc_config, timeout_line) >
+    assert_true(offsetof(sipc_config, keepalive_line) >
                 offsetof(sipc_config, max_connections_per_host));
-    assert_true(sizeof(sipc_config) - offsetof(sipc_config, timeout_line) -
-                    sizeof(((sipc_config *)0)->timeout_line) < _Alignof(sipc_config));
+    assert_true(offsetof(sipc_config, keepalive_timeout_line) ==
+                offsetof(sipc_config, keepalive_line) + sizeof(int));
+    assert_true(offsetof(sipc_config, idle_line) ==
+                offsetof(sipc_config, keepalive_timeout_line) + sizeof(int));
+    assert_true(sizeof(sipc_config) - offsetof(sipc_config, idle_line) - sizeof(int) <
+                _Alignof(sipc_config));
 }
 
 /* The source host a server's per-host cap and sipcd's peer history count a

@@ -44,8 +44,8 @@ typedef struct sipc_service_conf {
 } sipc_service_conf;
 
 /* A [limits] timeout of sipc_config set to 0 in sipc.conf: off (the field's
- * own 0 means "not set": the default). Read as milliseconds it is about 49
- * days, as good as never. */
+ * own 0 means "not set": the default). Never a value for sipc_options:
+ * sipc_options_from_config turns it into 0. */
 #define SIPC_CONFIG_OFF UINT32_MAX
 
 /* $SIPC_HOME/sipc.conf, an INI file. Unknown keys are reported as errors so a
@@ -101,8 +101,11 @@ typedef struct sipc_config {
     uint32_t max_connections_per_host; /* max_connections_per_host = per service, from one
                                         * source host (IPv6: a /64); 0 (default):
                                         * max_connections / 4 */
-    int timeout_line[3]; /* [limits] keepalive_ms, keepalive_timeout_ms, idle_timeout_ms: the
-                            line of sipc.conf that set each, 0 if none did */
+    /* the line of sipc.conf that set [limits] keepalive_ms, keepalive_timeout_ms and
+     * idle_timeout_ms, 0 if none did */
+    int keepalive_line;
+    int keepalive_timeout_line;
+    int idle_line;
 } sipc_config;
 
 /* Defaults, then $home/sipc.conf when it exists. A syntax error, an unknown

@@ -286,7 +286,7 @@ void sipc__conn_update_pause(sipc_conn *c)
         sipc_stream_pause(c->stream, over);
     }
     int held = conn_rx_held(c);
-    if (held && !c->rx_held && c->state == SIPC_CONN_S_UP && c->ctx->opts.keepalive_ms)
+    if (held && !c->rx_held && c->state == SIPC_CONN_S_UP)
         sipc__conn_arm_timer(c); /* a PING may be due at once (conn_ping_due) */
     if (held || c->rx_held) {
         /* an answer to our PING may have waited unread until now */
@@ -779,6 +779,9 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
     if (c->state == SIPC_CONN_S_CLOSING)
         return SIPC_ECLOSED;
     c->last_rx = c->last_io = uv_now(c->ctx->loop);
+    /* the idle close's look again was owed to the old last_rx: a later
+       stall is owed its own */
+    c->idle_probe = 0;
     if (c->backlog.len) {
         /* keep order behind what is already waiting */
         if (sipc_buf_append(&c->backlog, p, n) != 0) {
@@ -1028,18 +1031,20 @@ static uint64_t conn_ping_from(const sipc_conn *c)
 }
 
 /* When our PING counts as unanswered, UINT64_MAX when not (none
- * outstanding, or reading held back here). */
+ * outstanding, reading held back here, or the keepalive off: then the
+ * PINGs of a hold only tell the peer this side is alive). */
 static uint64_t conn_ping_deadline(const sipc_conn *c)
 {
     uint32_t timeout = c->ctx->opts.keepalive_timeout_ms;
-    if (!timeout || !c->ping_sent || conn_rx_held(c))
+    if (!timeout || !c->ctx->opts.keepalive_ms || !c->ping_sent || conn_rx_held(c))
         return UINT64_MAX;
     return conn_ping_from(c) + timeout;
 }
 
 uint32_t sipc__conn_ping_wait_ms(const sipc_conn *c)
 {
-    if (c->state != SIPC_CONN_S_UP || !c->ping_sent || conn_rx_held(c))
+    if (c->state != SIPC_CONN_S_UP || !c->ping_sent || conn_rx_held(c) ||
+        !c->ctx->opts.keepalive_ms)
         return 0;
     uint64_t now = uv_now(c->ctx->loop), from = conn_ping_from(c);
     /* a PING waiting behind a large message the peer is taking is not
@@ -1054,23 +1059,25 @@ uint32_t sipc__conn_ping_wait_ms(const sipc_conn *c)
 
 /* The most a side that holds back reading stays silent: its peer, which
  * cannot have its PINGs answered meanwhile, hears from it well within
- * keepalive_timeout_ms (the same on every node of a cluster). */
+ * keepalive_timeout_ms (the same on every node of a cluster). With this
+ * side's keepalive off its peer's may still be on (nodes are configured one
+ * at a time): half its keepalive_timeout_ms, or of the default 10 s. */
 static uint64_t conn_held_gap(const sipc_options *o)
 {
-    uint32_t t = o->keepalive_timeout_ms, gap = (t && t < o->keepalive_ms ? t : o->keepalive_ms) / 2;
+    uint32_t k = o->keepalive_ms, t = o->keepalive_timeout_ms;
+    uint32_t gap = (!k ? (t ? t : 10000) : t && t < k ? t : k) / 2;
     return gap ? gap : 1;
 }
 
-/* When the next PING is due: after keepalive_ms of silence; while reading
- * is held back here (the peer's answers wait unread), also whenever nothing
- * was sent for conn_held_gap (at once when a hold begins after such a
- * silence), so the peer keeps hearing from this side. */
+/* When the next PING is due: after keepalive_ms of silence (never with it
+ * 0); while reading is held back here (the peer's answers wait unread),
+ * also whenever nothing was sent for conn_held_gap (at once when a hold
+ * begins after such a silence), keepalive off or not, so the peer keeps
+ * hearing from this side. */
 static uint64_t conn_ping_due(const sipc_conn *c)
 {
     uint32_t every = c->ctx->opts.keepalive_ms;
-    if (!every)
-        return UINT64_MAX;
-    uint64_t due = c->ping_sent ? UINT64_MAX : c->last_rx + every;
+    uint64_t due = c->ping_sent || !every ? UINT64_MAX : c->last_rx + every;
     if (conn_rx_held(c)) {
         uint64_t gap = conn_held_gap(&c->ctx->opts);
         if (c->last_tx + gap < due)

@@ -16,7 +16,7 @@ int sipc__timeouts_check(uint32_t k, uint32_t t, uint32_t i, const char *p, char
         snprintf(why, len,
                  "%skeepalive_ms (%u) is not below %sidle_timeout_ms (%u): every connection quiet "
                  "for %u ms is closed as idle (SIPC_EIDLE) before its PING could keep it open; "
-                 "make keepalive_ms smaller, idle_timeout_ms larger, or keepalive_ms 0 (no PINGs)",
+                 "make keepalive_ms smaller, idle_timeout_ms larger, or keepalive_ms 0 (keepalive off)",
                  p, k, p, i, i);
         return -1;
     }

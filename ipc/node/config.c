@@ -568,14 +568,16 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             }
             /* 0 here is off, as in sipc_options; 0 in the field is "not set" */
             uint32_t ms = v ? (uint32_t)v : SIPC_CONFIG_OFF;
-            int k = !strcmp(key, "keepalive_ms") ? 0 : !strcmp(key, "keepalive_timeout_ms") ? 1 : 2;
-            if (k == 0)
+            if (!strcmp(key, "keepalive_ms")) {
                 cfg->keepalive_ms = ms;
-            else if (k == 1)
+                cfg->keepalive_line = ps->line;
+            } else if (!strcmp(key, "keepalive_timeout_ms")) {
                 cfg->keepalive_timeout_ms = ms;
-            else
+                cfg->keepalive_timeout_line = ps->line;
+            } else {
                 cfg->idle_timeout_ms = ms;
-            cfg->timeout_line[k] = ps->line;
+                cfg->idle_line = ps->line;
+            }
             return 1;
         }
     } else if (!strcmp(section, "data") && !strcmp(key, "sync")) {
@@ -704,12 +706,16 @@ static int timeouts_judged(const sipc_config *cfg, char *why, size_t len)
                                  "[limits] ", text, sizeof text, &fields);
     if (v == 0)
         return 0;
-    static const unsigned bit[3] = {SIPC__TO_KEEPALIVE, SIPC__TO_KEEPALIVE_TIMEOUT,
-                                    SIPC__TO_IDLE};
+    const struct {
+        unsigned bit;
+        int line;
+    } key[3] = {{SIPC__TO_KEEPALIVE, cfg->keepalive_line},
+                {SIPC__TO_KEEPALIVE_TIMEOUT, cfg->keepalive_timeout_line},
+                {SIPC__TO_IDLE, cfg->idle_line}};
     int at = 0;
     for (int k = 0; k < 3; k++)
-        if ((fields & bit[k]) && cfg->timeout_line[k] > at)
-            at = cfg->timeout_line[k];
+        if ((fields & key[k].bit) && key[k].line > at)
+            at = key[k].line;
     snprintf(why, len, "%s/sipc.conf:%d: %s", cfg->home, at, text);
     return v;
 }
@@ -807,10 +813,12 @@ int sipc_config_timeouts_note(const sipc_config *cfg, char *out, size_t len)
     if (!cfg)
         return 0;
     char why[600];
-    if (timeouts_judged(cfg, why, sizeof why) <= 0)
-        return 0;
-    snprintf(out, len, "%s", why);
-    return 1;
+    int v = timeouts_judged(cfg, why, sizeof why);
+    /* -1 too: sipc_config_load refuses it, but a program may fill or change
+       the structure itself, and it is the worst of them */
+    if (v != 0)
+        snprintf(out, len, "%s", why);
+    return v;
 }
 
 /* ---- editing: keep every other line and comment as the operator wrote it */

@@ -162,7 +162,7 @@ static void print_keepalive(json_t *ka)
         return;
     char ping[120], idle[80];
     if (!k)
-        snprintf(ping, sizeof ping, "off (keepalive_ms = 0): no PINGs");
+        snprintf(ping, sizeof ping, "off (keepalive_ms = 0): PINGs only while reading is held back");
     else if (!t)
         snprintf(ping, sizeof ping,
                  "PING after %lld ms of silence, no answer awaited (keepalive_timeout_ms = 0)", k);

@@ -547,7 +547,7 @@ static void log_keepalive(sipc_logger *log, const sipc_config *cfg, const sipc_o
 {
     char ka[160], idle[80];
     if (!o->keepalive_ms)
-        snprintf(ka, sizeof ka, "off ([limits] keepalive_ms = 0): no PINGs");
+        snprintf(ka, sizeof ka, "off ([limits] keepalive_ms = 0): PINGs only while reading is held back");
     else if (!o->keepalive_timeout_ms)
         snprintf(ka, sizeof ka,
                  "PING after %u ms without receiving anything, no answer awaited ([limits] "

@@ -222,21 +222,22 @@ static void judge_restart(reload_job *j, const sipc_config *o, const sipc_config
     }
     restart(j, "[data] sync", o->data_sync == SIPC_SYNC_FULL ? "full" : "normal",
             n->data_sync == SIPC_SYNC_FULL ? "full" : "normal");
-    restart_num(j, "[limits] max_frame", o->max_frame, n->max_frame);
-    restart_num(j, "[limits] max_connections", o->max_connections, n->max_connections);
-    restart_num(j, "[limits] max_opening", o->max_opening, n->max_opening);
-    restart_num(j, "[limits] max_connections_per_host", o->max_connections_per_host,
-                n->max_connections_per_host);
-    restart_num(j, "[limits] max_write_queue", o->max_write_queue, n->max_write_queue);
-    restart_num(j, "[limits] max_write_queue_total", o->max_write_queue_total,
-                n->max_write_queue_total);
-    restart_num(j, "[limits] max_read_buffer_total", o->max_read_buffer_total,
-                n->max_read_buffer_total);
-    /* as the contexts use them (0: off), so that setting a default changes
-     * nothing; the contexts took them when sipcd started */
+    /* [limits] as the contexts use them (defaults filled in, 0: off), so
+     * that writing out a default changes nothing; the contexts took them
+     * when sipcd started */
     sipc_options oo, no;
     sipc_options_from_config(&oo, o);
     sipc_options_from_config(&no, n);
+    restart_num(j, "[limits] max_frame", oo.max_frame, no.max_frame);
+    restart_num(j, "[limits] max_connections", oo.max_connections, no.max_connections);
+    restart_num(j, "[limits] max_opening", oo.max_opening, no.max_opening);
+    restart_num(j, "[limits] max_connections_per_host", oo.max_connections_per_host,
+                no.max_connections_per_host);
+    restart_num(j, "[limits] max_write_queue", oo.max_write_queue, no.max_write_queue);
+    restart_num(j, "[limits] max_write_queue_total", oo.max_write_queue_total,
+                no.max_write_queue_total);
+    restart_num(j, "[limits] max_read_buffer_total", oo.max_read_buffer_total,
+                no.max_read_buffer_total);
     restart_num(j, "[limits] reconnect_max_ms", oo.reconnect_max_ms, no.reconnect_max_ms);
     restart_num(j, "[limits] keepalive_ms", oo.keepalive_ms, no.keepalive_ms);
     restart_num(j, "[limits] keepalive_timeout_ms", oo.keepalive_timeout_ms,

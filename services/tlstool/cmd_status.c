@@ -299,13 +299,14 @@ int cmd_status(void *arg)
             char left[64];
             long days = (long)((x.not_after - now) / 86400);
             /* before its start the days it has left say nothing: when it starts does
-             * (in hours up to two days, where whole days would mislead) */
-            long until = (long)(x.not_before - now);
+             * (in hours up to two days, where whole days would mislead; whole hours
+             * and days rounded down, as the days left are) */
+            long until = (long)(x.not_before - now), hours = until / 3600;
             if (now < x.not_before && until < 3600)
                 snprintf(left, sizeof left, "not valid yet: valid in less than an hour");
             else if (now < x.not_before && until < 2 * 86400)
-                snprintf(left, sizeof left, "not valid yet: valid in %ld hours",
-                         (until + 3599) / 3600);
+                snprintf(left, sizeof left, "not valid yet: valid in %ld hour%s", hours,
+                         hours == 1 ? "" : "s");
             else if (now < x.not_before)
                 snprintf(left, sizeof left, "not valid yet: valid in %ld days", until / 86400);
             else if (now <= x.not_after)

@@ -628,6 +628,9 @@ run "$T" status
 expect "status: a pair not valid yet says when it starts" 10 "not valid yet: check the clock" "INCONSISTENT" \
     "2040-01-01 00:00:00 UTC to 2040-12-31 00:00:00 UTC \(not valid yet: valid in [0-9]+ days\)$"
 grep -q "days left" "$OUT" && bad "status: a pair not valid yet shows days left"
+# under two days in whole hours, rounded down as the days are: 1 h 30 min before it starts
+run env TZ=UTC faketime '2039-12-31 22:30:00' "$T" status
+expect "status: a pair valid in 90 minutes says 1 hour" 10 "\(not valid yet: valid in 1 hour\)$"
 
 # ---------------------------------------------------------------- check
 newhome check

@@ -10,7 +10,6 @@
  * with blocking sockets: hello, then it answers PINGs and requests as it
  * reads them. */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -21,12 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
-#include "ipc/envelope.h"
+#include "raw_peer.h"
 #include "testutil.h"
 
 #define ADDR "127.0.85.1"
@@ -38,32 +36,6 @@ typedef struct peer {
     volatile int quit;
     pthread_t th;
 } peer;
-
-static void send_all(int fd, const sipc_buf *b)
-{
-    size_t at = 0;
-    while (at < b->len) {
-        ssize_t n = send(fd, b->data + at, b->len - at, MSG_NOSIGNAL);
-        if (n <= 0)
-            return;
-        at += (size_t)n;
-    }
-}
-
-static void send_env(int fd, const sipc_env_out *e)
-{
-    sipc_buf b = {0};
-    if (sipc_env_encode(&b, e, 16u << 20) == 0)
-        send_all(fd, &b);
-    sipc_buf_free(&b);
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
 
 /* One frame of the client's. */
 static void on_frame(int fd, const uint8_t *p, size_t n, int *hello_done)
@@ -80,14 +52,14 @@ static void on_frame(int fd, const uint8_t *p, size_t n, int *hello_done)
         uint8_t buf[128];
         size_t hn = sipc__hello__pack(&h, buf);
         sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = hn};
-        send_env(fd, &e);
+        tu_send_env(fd, &e);
         *hello_done = 1;
     } else if (env->kind == SIPC__KIND__PING) {
         sipc_env_out e = {.kind = SIPC__KIND__PONG, .request_id = env->request_id};
-        send_env(fd, &e);
+        tu_send_env(fd, &e);
     } else if (env->kind == SIPC__KIND__REQUEST) {
         sipc_env_out e = {.kind = SIPC__KIND__RESPONSE, .request_id = env->request_id};
-        send_env(fd, &e);
+        tu_send_env(fd, &e);
     }
     sipc__envelope__free_unpacked(env, NULL);
 }
@@ -107,7 +79,7 @@ static void *peer_main(void *arg)
     size_t body = 0;
     while (!pe->quit) {
         if (pe->stop_after && total >= pe->stop_after) {
-            sleep_ms(20); /* stopped: reads nothing more, the connection stays */
+            tu_sleep_ms(20); /* stopped: reads nothing more, the connection stays */
             continue;
         }
         ssize_t n = recv(fd, chunk, sizeof chunk, 0);
@@ -139,7 +111,7 @@ static void *peer_main(void *arg)
             have = 0;
         }
         if (hello_done)
-            sleep_ms(20); /* 16 KiB every 20 ms: about 800 KiB/s */
+            tu_sleep_ms(20); /* 16 KiB every 20 ms: about 800 KiB/s */
     }
     close(fd);
     return NULL;

@@ -14,7 +14,8 @@
 #   - a reload that changes keepalive_ms, keepalive_timeout_ms,
 #     idle_timeout_ms or reconnect_max_ms says they need a restart (exit 3,
 #     restart_needed, "Needs a restart" in every log) and keeps the running
-#     values (the status); setting a default explicitly changes nothing
+#     values (the status); setting a default explicitly changes nothing,
+#     for every [limits] key that has one (max_write_queue and the rest too)
 #   - keepalive_ms not below idle_timeout_ms (here the default 15000 against
 #     idle_timeout_ms = 10000) is refused: exit 78, sipc.conf:LINE names the
 #     line that set idle_timeout_ms
@@ -47,6 +48,8 @@ reload_limits() {
     local home=$1
     # the defaults written out: nothing to restart for
     printf 'keepalive_ms = 15000\nidle_timeout_ms = 60000\nreconnect_max_ms = 1000\n' >>"$home/sipc.conf"
+    printf 'max_frame = 16777216\nmax_write_queue = 67108864\nmax_write_queue_total = 268435456\n' >>"$home/sipc.conf"
+    printf 'max_read_buffer_total = 268435456\nmax_connections = 16384\nmax_opening = 4096\n' >>"$home/sipc.conf"
     ctl --home "$home" reload --json >"$work/same.json" 2>&1
     echo "rc=$?" >>"$work/same.json"
     # a change of each
@@ -59,11 +62,11 @@ reload_limits() {
 }
 
 if run_node off 'keepalive_ms = 0\nkeepalive_timeout_ms = 0\n'; then
-    n=$(each_log "$work/off" "Service.Start INFO Keepalive: off (\[limits\] keepalive_ms = 0): no PINGs; idle close after 60000 ms$")
+    n=$(each_log "$work/off" "Service.Start INFO Keepalive: off (\[limits\] keepalive_ms = 0): PINGs only while reading is held back; idle close after 60000 ms$")
     [ "$n" = 4 ] && ok "keepalive_ms = 0: the node starts, every service says 'Keepalive: off'" ||
         { not_ok "keepalive_ms = 0: $n of 4 service logs say 'Keepalive: off'"; grep -h "Keepalive" "$work/off/logs/"*.log; }
     jq -e '.keepalive == {"keepalive_ms": 0, "keepalive_timeout_ms": 0, "idle_timeout_ms": 60000}' "$work/off.json" >/dev/null &&
-        grep -q "^  keepalive: off (keepalive_ms = 0): no PINGs; idle close after 60000 ms$" "$work/off.txt" &&
+        grep -q "^  keepalive: off (keepalive_ms = 0): PINGs only while reading is held back; idle close after 60000 ms$" "$work/off.txt" &&
         ok "keepalive_ms = 0: sipcctl status says so: $(grep keepalive: "$work/off.txt")" ||
         { not_ok "keepalive_ms = 0: the status does not say it is off"; shtest_show "$work/off.txt"; jq -c .keepalive "$work/off.json"; }
     ! grep -q "nothing closes a connection" "$work/off/logs/"*.log &&

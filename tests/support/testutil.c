@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -131,6 +132,13 @@ int tu_make_pair(const char *dir, const char *name, const char *key, int days,
 static void on_tick(uv_timer_t *t)
 {
     (void)t;
+}
+
+void tu_sleep_ms(unsigned ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
 }
 
 int tu_run_until(uv_loop_t *loop, const int *flag, unsigned ms)

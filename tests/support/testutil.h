@@ -30,6 +30,9 @@ int tu_make_pair(const char *dir, const char *name, const char *key, int days,
  * cannot be made: a test cannot go on without it. */
 sipc_security *tu_security(sipc_tls_mode mode, const char *pem);
 
+/* Sleeps ms of real time, whatever signals interrupt it. */
+void tu_sleep_ms(unsigned ms);
+
 /* Runs the loop until *flag becomes non-zero or ms elapse. Returns 1 if the
  * flag was set, 0 on timeout. */
 int tu_run_until(uv_loop_t *loop, const int *flag, unsigned ms);

@@ -1279,7 +1279,7 @@ static void test_service_settings(void **state)
                  "is not below");
     expect_error(home, "[limits]\nidle_timeout_ms = 10000\n", 2,
                  "[limits] keepalive_ms (15000) is not below [limits] idle_timeout_ms (10000)");
-    expect_error(home, "[limits]\nkeepalive_ms = 60000\n", 2, "keepalive_ms 0 (no PINGs)");
+    expect_error(home, "[limits]\nkeepalive_ms = 60000\n", 2, "keepalive_ms 0 (keepalive off)");
     /* with the PINGs off an idle close that short is what was asked for */
     assert_int_equal(load_text(home, "[limits]\nidle_timeout_ms = 10000\nkeepalive_ms = 0\n",
                                &cfg, err, sizeof err),
@@ -1316,6 +1316,18 @@ static void test_service_settings(void **state)
         fail_msg("note '%s', not '%s...'", note, want);
     assert_int_equal(sipc_config_timeouts_note(&cfg, NULL, 0), 1);
     assert_int_equal(sipc_config_timeouts_note(NULL, note, sizeof note), 0);
+    /* the combination sipc_config_load refuses, in a sipc_config a program
+       filled or changed itself: said too, as -1 */
+    assert_int_equal(load_text(home, "[limits]\nidle_timeout_ms = 30000\n", &cfg, err, sizeof err),
+                     0);
+    cfg.idle_timeout_ms = 10000;
+    assert_int_equal(sipc_config_timeouts_note(&cfg, note, sizeof note), -1);
+    snprintf(want, sizeof want,
+             "%s/sipc.conf:2: [limits] keepalive_ms (15000) is not below [limits] "
+             "idle_timeout_ms (10000): every connection quiet",
+             home);
+    if (strncmp(note, want, strlen(want)))
+        fail_msg("note '%s', not '%s...'", note, want);
     assert_int_equal(load_text(home,
                                "[limits]\nmax_write_queue = 1048576\n"
                                "max_write_queue_total = 8388608\n",
@@ -1597,10 +1609,14 @@ static void test_layout_appends(void **state)
     assert_true(offsetof(sipc_config, idle_timeout_ms) > offsetof(sipc_config, keepalive_timeout_ms));
     assert_true(offsetof(sipc_config, max_connections_per_host) >
                 offsetof(sipc_config, idle_timeout_ms));
-    assert_true(offsetof(sipc_config, timeout_line) >
+    assert_true(offsetof(sipc_config, keepalive_line) >
                 offsetof(sipc_config, max_connections_per_host));
-    assert_true(sizeof(sipc_config) - offsetof(sipc_config, timeout_line) -
-                    sizeof(((sipc_config *)0)->timeout_line) < _Alignof(sipc_config));
+    assert_true(offsetof(sipc_config, keepalive_timeout_line) ==
+                offsetof(sipc_config, keepalive_line) + sizeof(int));
+    assert_true(offsetof(sipc_config, idle_line) ==
+                offsetof(sipc_config, keepalive_timeout_line) + sizeof(int));
+    assert_true(sizeof(sipc_config) - offsetof(sipc_config, idle_line) - sizeof(int) <
+                _Alignof(sipc_config));
 }
 
 /* The source host a server's per-host cap and sipcd's peer history count a

@@ -907,6 +907,68 @@ static void t_keepalive_held_late(void **state)
     assert_int_equal(peer.freed, 1);
 }
 
+/* Keepalive off (keepalive_ms 0), reading held back (handlers at
+ * max_pending_requests): the peer's PING goes unread, and its keepalive
+ * (its own configuration, maybe on) would cut this side; this side still
+ * pings within half of keepalive_timeout_ms of its last frame, so the peer
+ * hears it is alive. Those PINGs await no answer: once the hold is over,
+ * a peer that leaves them unanswered is not closed, and no more go. */
+static void t_keepalive_off_held(void **state)
+{
+    (void)state;
+    sipc_options o;
+    sipc_options_init(&o);
+    o.keepalive_ms = 0;
+    o.keepalive_timeout_ms = 100;
+    o.idle_timeout_ms = 0;
+    o.max_pending_requests = 1;
+    tc t;
+    tc_up(&t, &o);
+    t.hold = 1;
+    peer_request(&t, 1, "echo", "x", 0);
+    peer_request(&t, 2, "echo", "y", 0);
+    sipc_env_out ping = {.kind = SIPC__KIND__PING, .request_id = 50};
+    peer_send(&t, &ping);
+    ms_pump(&t.loop);
+    assert_int_equal(t.nheld, 1);
+    int pings = 0, pong = 0;
+    uint64_t t0 = uv_now(&t.loop);
+    while (uv_now(&t.loop) < t0 + 600) {
+        spin_until(&t, &t.downs, 20);
+        Sipc__Envelope *env;
+        while ((env = peer_next(&t))) {
+            pings += env->kind == SIPC__KIND__PING;
+            pong += env->kind == SIPC__KIND__PONG;
+            sipc__envelope__free_unpacked(env, NULL);
+        }
+    }
+    assert_int_equal(t.downs, 0);
+    assert_int_equal(pong, 0); /* the peer's PING waits unread */
+    assert_true(pings >= 4);   /* every 50 ms */
+    /* the hold ends: request 2 and the peer's PING are read and answered;
+       this side's PINGs stay unanswered, well past keepalive_timeout_ms */
+    t.hold = 0;
+    assert_int_equal(sipc_respond(t.held[0], "x", 1), 0);
+    t.nheld = 0;
+    pings = 0;
+    int never = 0;
+    spin_until(&t, &never, 50);
+    Sipc__Envelope *env;
+    while ((env = peer_next(&t))) {
+        pong += env->kind == SIPC__KIND__PONG;
+        sipc__envelope__free_unpacked(env, NULL);
+    }
+    assert_int_equal(pong, 1);
+    spin_until(&t, &t.downs, 500);
+    while ((env = peer_next(&t))) {
+        pings += env->kind == SIPC__KIND__PING;
+        sipc__envelope__free_unpacked(env, NULL);
+    }
+    assert_int_equal(t.downs, 0);
+    assert_int_equal(pings, 0);
+    tc_close(&t);
+}
+
 static void t_call_deadline(void **state)
 {
     (void)state;
@@ -1422,6 +1484,7 @@ int main(void)
         cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_idle_after_stall),
         cmocka_unit_test(t_keepalive_timeout),
         cmocka_unit_test(t_keepalive_held_late),
+        cmocka_unit_test(t_keepalive_off_held),
         cmocka_unit_test(t_answer_too_big),
         cmocka_unit_test(t_idle_release),
         cmocka_unit_test(t_close_release_counted),

@@ -208,7 +208,9 @@ typedef struct sipc_options {
     uint32_t idle_timeout_ms;     /* close after this long without any frame,
                                      default 60000, 0 = never */
     uint32_t keepalive_ms;        /* ping after this long without a frame,
-                                     default 15000, 0 = never */
+                                     default 15000, 0 = never (but while
+                                     reading is held back: see
+                                     keepalive_timeout_ms) */
     uint32_t reconnect_min_ms;    /* dialer backoff, default 100; doubles per failed
                                      attempt, each delay drawn in [b/2, b] */
     uint32_t reconnect_max_ms;    /* the backoff's cap, default 1000: a peer back from
@@ -277,7 +279,10 @@ typedef struct sipc_options {
                                      partial frame); such a side sends a PING
                                      whenever it sent nothing for half the
                                      shorter of keepalive_ms and this, so
-                                     its peer hears from it. Default 10000, 0 = never
+                                     its peer hears from it (keepalive_ms 0:
+                                     half of this, or of 10000 when it is 0,
+                                     and no answer is awaited). Default
+                                     10000, 0 = never
                                      (only idle_timeout_ms closes) */
     uint32_t max_connections_per_host; /* connections one server holds from one
                                      source host (any port): an IPv4 address
@@ -298,7 +303,9 @@ typedef struct sipc_options {
                                      (sipcd does, naming its sipc.conf
                                      lines; sipc_config_timeouts_note), so
                                      sipc_ctx_new logs no WARN about them.
-                                     Default 0 */
+                                     It silences every verdict: set it only
+                                     in options made from the sipc_config
+                                     whose note was logged. Default 0 */
 } sipc_options;
 
 /* Sets every field to its default. sipc_ctx_new also reads 0 (or NULL) in

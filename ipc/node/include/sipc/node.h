@@ -44,8 +44,8 @@ typedef struct sipc_service_conf {
 } sipc_service_conf;
 
 /* A [limits] timeout of sipc_config set to 0 in sipc.conf: off (the field's
- * own 0 means "not set": the default). Read as milliseconds it is about 49
- * days, as good as never. */
+ * own 0 means "not set": the default). Never a value for sipc_options:
+ * sipc_options_from_config turns it into 0. */
 #define SIPC_CONFIG_OFF UINT32_MAX
 
 /* $SIPC_HOME/sipc.conf, an INI file. Unknown keys are reported as errors so a
@@ -101,8 +101,11 @@ typedef struct sipc_config {
     uint32_t max_connections_per_host; /* max_connections_per_host = per service, from one
                                         * source host (IPv6: a /64); 0 (default):
                                         * max_connections / 4 */
-    int timeout_line[3]; /* [limits] keepalive_ms, keepalive_timeout_ms, idle_timeout_ms: the
-                            line of sipc.conf that set each, 0 if none did */
+    /* the line of sipc.conf that set [limits] keepalive_ms, keepalive_timeout_ms and
+     * idle_timeout_ms, 0 if none did */
+    int keepalive_line;
+    int keepalive_timeout_line;
+    int idle_line;
 } sipc_config;
 
 /* Defaults, then $home/sipc.conf when it exists. A syntax error, an unknown
@@ -111,13 +114,15 @@ typedef struct sipc_config {
  * would be closed and redialed over and over; sipc_ctx_new only warns of
  * it) fail with SIPC_ECONFIG and a message "sipc.conf:LINE: ..." in err. */
 SIPC_EXTERN int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errlen);
-/* The [limits] timeouts of a loaded cfg that work, but not as their values
- * suggest (what sipc_ctx_new would WARN of: keepalive_ms + keepalive_timeout_ms
- * not below idle_timeout_ms, or idle_timeout_ms 0 with keepalive_ms or
- * keepalive_timeout_ms 0): 1 with out "HOME/sipc.conf:LINE: [limits] ..."
- * naming the keys and what happens, else 0 (out ""). A program that logs it
- * sets timeouts_reported in its sipc_options, so that sipc_ctx_new does not
- * say it again under the options' names. */
+/* What sipc_ctx_new would WARN of in the [limits] timeouts of cfg, with out
+ * "HOME/sipc.conf:LINE: [limits] ..." naming the keys and what happens: 1
+ * for timeouts that work, but not as their values suggest (keepalive_ms +
+ * keepalive_timeout_ms not below idle_timeout_ms, or idle_timeout_ms 0 with
+ * keepalive_ms or keepalive_timeout_ms 0); -1 for keepalive_ms not below
+ * idle_timeout_ms, both on, which sipc_config_load refuses (a cfg a program
+ * filled or changed itself may hold it); else 0 (out ""). A program that
+ * logs it sets timeouts_reported in the sipc_options it makes from cfg, so
+ * that sipc_ctx_new does not say it again under the options' names. */
 SIPC_EXTERN int sipc_config_timeouts_note(const sipc_config *cfg, char *out, size_t len);
 /* Port of the named service, or the built-in default (data 23000, search
  * 23001, management 23002, pipeline 23003), or 0 if unknown. */

@@ -1,6 +1,6 @@
-/* test_mgmt_judge.c - sipc_mgmt_judge and sipc_mgmt_health on hand-made
- * node statuses: who a TLS on/off split names, and how a node the strict
- * guard held back is graded. */
+/* test_mgmt_judge.c - sipc_mgmt_judge, sipc_mgmt_health and sipc_mgmt_notes
+ * on hand-made node statuses: who a TLS on/off split names, how a node the
+ * strict guard held back is graded, and the note on mixed builds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "management_service.h"
+#include "mgmt_health.h"
 #include "rfc3339.h"
 
 /* A reachable node's status: TLS off, or on in mode with a guard. */
@@ -357,6 +358,63 @@ static void held_back(void **state)
 
 /* the health rule on problems alone, as sipcctl grades an answer without
  * "health"; a problem without a kind is no permissive one */
+/* The notes' messages, " | "-joined with their kinds. */
+static const char *notes_text(json_t *notes)
+{
+    static char buf[2000];
+    size_t i, w = 0;
+    json_t *p;
+    buf[0] = '\0';
+    json_array_foreach(notes, i, p)
+        w += (size_t)snprintf(buf + w, sizeof buf - w, "%s%s: %s", w ? " | " : "",
+                              json_string_value(json_object_get(p, "kind")),
+                              json_string_value(json_object_get(p, "message")));
+    return buf;
+}
+
+static void set_build(json_t *n, const char *build)
+{
+    json_object_set_new(json_object_get(n, "node"), "build", json_string(build));
+}
+
+/* Nodes on different builds (a rolling upgrade half done) are a note that
+ * names each build's nodes, a node from before build identities among them;
+ * unreachable nodes count for nothing; one build everywhere is no note. A
+ * note is no problem: the health stays as the problems make it. */
+static void notes_builds(void **state)
+{
+    (void)state;
+    json_t *n1 = node("n1", "strict", 0, 0), *n2 = node("n2", "strict", 0, 0),
+           *n3 = node("n3", "strict", 0, 0);
+    set_build(n1, "aaaa");
+    set_build(n2, "aaaa");
+    set_build(n3, "aaaa");
+    json_t *nodes = json_pack("[O, O, O, {s:b, s:s}]", n1, n2, n3, "reachable", 0, "address",
+                              "127.0.70.4");
+    json_t *notes = sipc_mgmt_notes(nodes);
+    assert_int_equal(json_array_size(notes), 0);
+    json_decref(notes);
+    set_build(n2, "bbbb-dirty");
+    notes = sipc_mgmt_notes(nodes);
+    assert_string_equal(notes_text(notes),
+                        "mixed_builds: the nodes run different builds: aaaa (n1, n3); bbbb-dirty "
+                        "(n2); expected during a rolling upgrade (docs/operator-guide.md, section "
+                        "6), otherwise install one build everywhere");
+    json_t *p = sipc_mgmt_judge(nodes, 30, 0);
+    /* the unreachable node is the only problem */
+    assert_int_equal(json_array_size(p), 1);
+    json_decref(p);
+    json_decref(notes);
+    json_object_del(json_object_get(n2, "node"), "build");
+    notes = sipc_mgmt_notes(nodes);
+    assert_non_null(strstr(notes_text(notes), "aaaa (n1, n3); not reported (older) (n2);"));
+    json_decref(notes);
+    json_decref(nodes);
+    json_decref(n1);
+    json_decref(n2);
+    json_decref(n3);
+}
+
 static void health_rule(void **state)
 {
     (void)state;
@@ -381,6 +439,7 @@ int main(void)
         cmocka_unit_test(clock_skew),
         cmocka_unit_test(certificate_expired),
         cmocka_unit_test(health_rule),
+        cmocka_unit_test(notes_builds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,6 +39,19 @@ static const char *node_build(json_t *n)
     return b[0] ? b : "not reported (older)";
 }
 
+/* A node's keepalive settings as "15000/10000/60000", or "" when its
+ * status has none (a node from before they were reported). */
+static void keepalive_text(json_t *n, char *out, size_t len)
+{
+    json_t *ka = json_object_get(n, "keepalive");
+    out[0] = '\0';
+    if (json_is_object(ka))
+        snprintf(out, len, "%lld/%lld/%lld",
+                 (long long)json_integer_value(json_object_get(ka, "keepalive_ms")),
+                 (long long)json_integer_value(json_object_get(ka, "keepalive_timeout_ms")),
+                 (long long)json_integer_value(json_object_get(ka, "idle_timeout_ms")));
+}
+
 /* The distinct values of the reachable nodes, each followed by the nodes
  * that have it: "abc (n1, n3); def (n2)". Returns how many distinct values;
  * nodes for which value() gives "" are left out. */
@@ -109,6 +122,13 @@ json_t *sipc_mgmt_notes(json_t *nodes)
                  "(docs/operator-guide.md, section 6), otherwise install one build everywhere",
                  groups);
         note(list, "mixed_builds", msg);
+    }
+    if (grouped(nodes, keepalive_text, groups, sizeof groups) > 1) {
+        snprintf(msg, sizeof msg,
+                 "the nodes' [limits] keepalive_ms/keepalive_timeout_ms/idle_timeout_ms differ: "
+                 "%s; use the same values on every node (docs/configuration.md)",
+                 groups);
+        note(list, "keepalive_mismatch", msg);
     }
     return list;
 }

@@ -1,6 +1,7 @@
 /* test_mgmt_judge.c - sipc_mgmt_judge, sipc_mgmt_health and sipc_mgmt_notes
  * on hand-made node statuses: who a TLS on/off split names, how a node the
- * strict guard held back is graded, and the note on mixed builds. */
+ * strict guard held back is graded, and the notes on mixed builds and
+ * keepalive settings. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -415,6 +416,40 @@ static void notes_builds(void **state)
     json_decref(n3);
 }
 
+/* Keepalive settings that differ between nodes are a note naming each
+ * setting's nodes; a node whose status has no keepalive (an older one) is
+ * left out of it. */
+static void notes_keepalive(void **state)
+{
+    (void)state;
+    json_t *n1 = node("n1", "strict", 0, 0), *n2 = node("n2", "strict", 0, 0),
+           *n3 = node("n3", "strict", 0, 0), *n4 = node("n4", "strict", 0, 0);
+    json_object_set_new(n1, "keepalive", json_pack("{s:i, s:i, s:i}", "keepalive_ms", 15000,
+                                                   "keepalive_timeout_ms", 10000,
+                                                   "idle_timeout_ms", 60000));
+    json_object_set(n2, "keepalive", json_object_get(n1, "keepalive"));
+    json_t *nodes = json_pack("[O, O, O]", n1, n2, n4);
+    json_t *notes = sipc_mgmt_notes(nodes);
+    assert_int_equal(json_array_size(notes), 0);
+    json_decref(notes);
+    json_object_set_new(n3, "keepalive", json_pack("{s:i, s:i, s:i}", "keepalive_ms", 0,
+                                                   "keepalive_timeout_ms", 10000,
+                                                   "idle_timeout_ms", 60000));
+    json_array_append(nodes, n3);
+    notes = sipc_mgmt_notes(nodes);
+    assert_string_equal(notes_text(notes),
+                        "keepalive_mismatch: the nodes' [limits] "
+                        "keepalive_ms/keepalive_timeout_ms/idle_timeout_ms differ: "
+                        "15000/10000/60000 (n1, n2); 0/10000/60000 (n3); use the same values on "
+                        "every node (docs/configuration.md)");
+    json_decref(notes);
+    json_decref(nodes);
+    json_decref(n1);
+    json_decref(n2);
+    json_decref(n3);
+    json_decref(n4);
+}
+
 static void health_rule(void **state)
 {
     (void)state;
@@ -440,6 +475,7 @@ int main(void)
         cmocka_unit_test(certificate_expired),
         cmocka_unit_test(health_rule),
         cmocka_unit_test(notes_builds),
+        cmocka_unit_test(notes_keepalive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,17 @@ static void sipcd_home(pid_t pid, char *out, size_t len)
             snprintf(out, len, "%s", p + 7);
         else if ((!strcmp(p, "--home") || !strcmp(p, "-H")) && next < buf + n)
             snprintf(out, len, "%s", next);
+    }
+    /* a relative home is the sipcd's, from its working directory */
+    char cwd[PATH_MAX];
+    ssize_t c;
+    snprintf(path, sizeof path, "/proc/%ld/cwd", (long)pid);
+    if (out[0] && out[0] != '/' && (c = readlink(path, cwd, sizeof cwd - 1)) > 0) {
+        cwd[c] = '\0';
+        char rel[PATH_MAX];
+        snprintf(rel, sizeof rel, "%s", out);
+        if (snprintf(out, len, "%s/%s", cwd, rel) >= (int)len)
+            out[0] = '\0';
     }
 }
 

@@ -35,9 +35,9 @@ static void sys_info(sipc_request *req, void *arg)
     const sipc_security *sec = sipc_ctx_security(ctx);
     sipc_peer_info pi;
     sipc_conn_info(c, &pi);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:b, s:s, s:s, s:s, s:s}}",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:b, s:s, s:s, s:s, s:s}}",
                           "node", sipc_ctx_node_id(ctx), "cluster", sipc_ctx_cluster(ctx), "software",
-                          "sipc " SIPC_VERSION_STRING, "tls_mode",
+                          "sipc " SIPC_VERSION_STRING, "build", sipc_build_id(), "tls_mode",
                           sipc_tls_mode_name(sipc_security_mode(sec)), "fingerprint",
                           sipc_security_fingerprint(sec), "link", "tls", pi.tls, "version",
                           pi.tls_version, "cipher", pi.tls_cipher, "record_layer",

@@ -852,13 +852,17 @@ static int line_is_key(const char *l, const char *key)
     return *l == '=' || *l == ':';
 }
 
-/* sipc.conf is a symbolic link: not edited through it. */
+/* sipc.conf is a symbolic link: not edited through it. Where it points is
+ * named, as the operator makes the change there. */
 static int link_refused(const char *path, char *err, size_t errlen)
 {
+    char to[512];
+    ssize_t n = readlink(path, to, sizeof to - 1);
+    to[n > 0 ? n : 0] = '\0';
     snprintf(err, errlen,
-             "%s is a symbolic link: it is edited only as a regular file, never through a link; "
-             "make the change in the file it points to, or replace the link by that file",
-             path);
+             "%s is a symbolic link%s%s%s: it is edited only as a regular file, never through a "
+             "link; make the change in the file it points to, or replace the link by that file",
+             path, to[0] ? " (to " : "", to, to[0] ? ")" : "");
     return SIPC_ECONFIG;
 }
 
@@ -1110,6 +1114,13 @@ int sipc_config_set(const char *home, const char *section, const char *key, cons
     r = 1;
     for (int i = 0; i < 4 && r == 1; i++)
         r = set_once(home, path, section, key, value, err, errlen);
+    struct stat ls;
+    if (r < 0 && lstat(path, &ls) == 0 && S_ISLNK(ls.st_mode)) {
+        /* refused as a link: the line to write by hand (no setting is secret) */
+        size_t n = strlen(err);
+        if (n < errlen)
+            snprintf(err + n, errlen - n, " (the line: [%s] %s = %s)", section, key, value);
+    }
     if (r == 1) {
         snprintf(err, errlen,
                  "cannot set [%s] %s: %s kept changing while it was being edited (left as it "

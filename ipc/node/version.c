@@ -25,8 +25,8 @@ const char *sipc_version_string(void)
              f & SIPC_CPU_PCLMUL ? " pclmul" : "", f & SIPC_CPU_AVX2 ? " avx2" : "",
              sipc_sha256_shani_available() ? " sha" : "", vaes ? " vaes" : "",
              vaes && (f & SIPC_CPU_AVX512) ? " avx512" : "");
-    snprintf(buf, sizeof buf, "sipc %s (protocol %d); TLS engine: %s; build: %s; CPU:%s",
-             SIPC_VERSION_STRING, SIPC_PROTOCOL_VERSION, sipc_tls_engine_version(),
+    snprintf(buf, sizeof buf, "sipc %s (protocol %d, build %s); TLS engine: %s; wolfSSL built as: %s; CPU:%s",
+             SIPC_VERSION_STRING, SIPC_PROTOCOL_VERSION, sipc_build_id(), sipc_tls_engine_version(),
              SIPC_WOLFSSL_DESCRIPTION, cpu[0] ? cpu : " (no AES-NI)");
     return buf;
 }

@@ -377,12 +377,15 @@ static int check_db_dir(const char *dir, char **resolved, char *err, size_t errl
         if (fstatat(fd, files[i], &st, AT_SYMLINK_NOFOLLOW) != 0)
             continue; /* none yet: SQLite makes it */
         if (S_ISLNK(st.st_mode)) {
+            char to[512];
+            ssize_t n = readlinkat(fd, files[i], to, sizeof to - 1);
+            to[n > 0 ? n : 0] = '\0';
             snprintf(err, errlen,
-                     "%s/%s is a symbolic link, which the data service does not follow: put "
-                     "the file itself there (to keep the database on another disk, link the "
-                     "data directory instead and move records.db, records.db-wal and "
+                     "%s/%s is a symbolic link%s%s%s, which the data service does not follow: "
+                     "put the file itself there (to keep the database on another disk, link "
+                     "the data directory instead and move records.db, records.db-wal and "
                      "records.db-shm into the directory it points to)",
-                     dir, files[i]);
+                     dir, files[i], to[0] ? " (to " : "", to, to[0] ? ")" : "");
             rc = SIPC_ECONFIG;
         } else if (!S_ISREG(st.st_mode)) {
             snprintf(err, errlen, "%s/%s is not a regular file", dir, files[i]);

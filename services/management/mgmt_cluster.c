@@ -30,9 +30,10 @@ static void finish(cluster_query *q)
 {
     sipc_mgmt *m = q->m;
     json_t *problems = sipc_mgmt_judge(q->nodes, m->expiry_warn_days, sipc_rfc3339_now_ms() / 1000);
-    json_t *answer = json_pack("{s:i, s:b, s:s, s:o, s:o}", "schema", SIPC_MGMT_SCHEMA, "ok",
+    json_t *answer = json_pack("{s:i, s:b, s:s, s:o, s:o, s:o}", "schema", SIPC_MGMT_SCHEMA, "ok",
                                json_array_size(problems) == 0, "health", sipc_mgmt_health(problems),
-                               "nodes", q->nodes, "problems", problems);
+                               "notes", sipc_mgmt_notes(q->nodes), "nodes", q->nodes, "problems",
+                               problems);
     mgmt_respond_json(q->req, answer);
     free(q);
     m->queries--;

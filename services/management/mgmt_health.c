@@ -1,4 +1,5 @@
 /* mgmt_health.c - see mgmt_health.h. */
+#include <stdio.h>
 #include <string.h>
 
 #include "mgmt_health.h"
@@ -16,4 +17,118 @@ const char *sipc_mgmt_health(json_t *problems)
             return "problems";
     }
     return "migrating";
+}
+
+static const char *str_of(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static const char *node_name(json_t *n)
+{
+    const char *id = str_of(json_object_get(n, "node"), "id");
+    return id[0] ? id : str_of(n, "address");
+}
+
+/* A node's build as its status gives it; a node from before build
+ * identities gives none. */
+static const char *node_build(json_t *n)
+{
+    const char *b = str_of(json_object_get(n, "node"), "build");
+    return b[0] ? b : "not reported (older)";
+}
+
+/* A node's keepalive settings as "15000/10000/60000", or "" when its
+ * status has none (a node from before they were reported). */
+static void keepalive_text(json_t *n, char *out, size_t len)
+{
+    json_t *ka = json_object_get(n, "keepalive");
+    out[0] = '\0';
+    if (json_is_object(ka))
+        snprintf(out, len, "%lld/%lld/%lld",
+                 (long long)json_integer_value(json_object_get(ka, "keepalive_ms")),
+                 (long long)json_integer_value(json_object_get(ka, "keepalive_timeout_ms")),
+                 (long long)json_integer_value(json_object_get(ka, "idle_timeout_ms")));
+}
+
+/* The distinct values of the reachable nodes, each followed by the nodes
+ * that have it: "abc (n1, n3); def (n2)". Returns how many distinct values;
+ * nodes for which value() gives "" are left out. */
+static int grouped(json_t *nodes, void (*value)(json_t *, char *, size_t), char *out, size_t len)
+{
+    size_t i, j, w = 0;
+    json_t *n, *o;
+    int distinct = 0;
+    out[0] = '\0';
+    json_array_foreach(nodes, i, n)
+    {
+        char v[128], v2[128];
+        if (!json_is_true(json_object_get(n, "reachable")))
+            continue;
+        value(n, v, sizeof v);
+        if (!v[0])
+            continue;
+        int seen = 0; /* listed with an earlier node */
+        for (j = 0; j < i && !seen; j++) {
+            o = json_array_get(nodes, j);
+            if (!json_is_true(json_object_get(o, "reachable")))
+                continue;
+            value(o, v2, sizeof v2);
+            seen = !strcmp(v, v2);
+        }
+        if (seen)
+            continue;
+        distinct++;
+        if (w < len)
+            w += (size_t)snprintf(out + w, len - w, "%s%s (", w ? "; " : "", v);
+        int first = 1;
+        json_array_foreach(nodes, j, o)
+        {
+            if (j < i || !json_is_true(json_object_get(o, "reachable")))
+                continue;
+            value(o, v2, sizeof v2);
+            if (strcmp(v, v2) != 0)
+                continue;
+            if (w < len)
+                w += (size_t)snprintf(out + w, len - w, "%s%s", first ? "" : ", ", node_name(o));
+            first = 0;
+        }
+        if (w < len)
+            w += (size_t)snprintf(out + w, len - w, ")");
+    }
+    return distinct;
+}
+
+static void build_value(json_t *n, char *out, size_t len)
+{
+    snprintf(out, len, "%s", node_build(n));
+}
+
+static void note(json_t *list, const char *kind, const char *msg)
+{
+    json_array_append_new(list, json_pack("{s:s, s:s}", "kind", kind, "message", msg));
+}
+
+json_t *sipc_mgmt_notes(json_t *nodes)
+{
+    json_t *list = json_array();
+    char groups[700], msg[1000];
+    /* a rolling upgrade runs two builds for a while: legitimate, but the
+     * operator should see which nodes are done */
+    if (grouped(nodes, build_value, groups, sizeof groups) > 1) {
+        snprintf(msg, sizeof msg,
+                 "the nodes run different builds: %s; expected during a rolling upgrade "
+                 "(docs/operator-guide.md, section 6), otherwise install one build everywhere",
+                 groups);
+        note(list, "mixed_builds", msg);
+    }
+    if (grouped(nodes, keepalive_text, groups, sizeof groups) > 1) {
+        snprintf(msg, sizeof msg,
+                 "the nodes' [limits] keepalive_ms/keepalive_timeout_ms/idle_timeout_ms differ: "
+                 "%s; use the same values on every node (docs/configuration.md)",
+                 groups);
+        note(list, "keepalive_mismatch", msg);
+    }
+    return list;
 }

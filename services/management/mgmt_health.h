@@ -13,4 +13,11 @@
  * strict cuts no one off) or "problems" (anything else). */
 const char *sipc_mgmt_health(json_t *problems);
 
+/* The cluster answer's "notes": what differs between the reachable nodes
+ * of nodes (their statuses) without being wrong, each {"kind", "message"}:
+ * "mixed_builds" (the nodes run different builds, as in a rolling upgrade)
+ * and "keepalive_mismatch" (their [limits] keepalive settings differ). They
+ * never change the health. A new array, empty when there is nothing. */
+json_t *sipc_mgmt_notes(json_t *nodes);
+
 #endif

@@ -112,9 +112,9 @@ json_t *sipc_mgmt_status(sipc_mgmt *m)
     }
     for (int i = 0; i < m->nlinks; i++)
         m->links[i].fn(m->links[i].arg, emit_link, links);
-    json_t *st = json_pack("{s:i, s:{s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I}, s:{s:b, s:s, s:o}, s:o, s:o}",
+    json_t *st = json_pack("{s:i, s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I}, s:{s:b, s:s, s:o}, s:o, s:o}",
                      "schema", SIPC_MGMT_SCHEMA, "node", "id", m->node_id, "address", m->address,
-                     "cluster", m->cluster, "version", m->version, "pid", (int)getpid(),
+                     "cluster", m->cluster, "version", m->version, "build", sipc_build_id(), "pid", (int)getpid(),
                      "started", started, "uptime_seconds",
                      (json_int_t)((sipc_rfc3339_now_ms() - m->started_ms) / 1000),
                      "memory_rss_bytes",
@@ -179,9 +179,10 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
     json_t *services = json_object_get(st, "services"), *links = json_object_get(st, "links");
 
     sipc_prom_family(out, "sipc_node_info", SIPC_PROM_GAUGE,
-                     "this node: id, cluster, version and TLS mode (value 1)");
-    const char *li[] = {"node", jstr(node, "id"), "cluster", jstr(node, "cluster"), "tls_mode",
-                        jstr(tls, "mode"), NULL};
+                     "this node: id, cluster, version, build and TLS mode (value 1)");
+    const char *li[] = {"node",     jstr(node, "id"),   "cluster",  jstr(node, "cluster"),
+                        "version",  SIPC_VERSION_STRING, "build",   jstr(node, "build"),
+                        "tls_mode", jstr(tls, "mode"),  NULL};
     sipc_prom_sample(out, "sipc_node_info", li, 1);
     sipc_prom_family(out, "sipc_uptime_seconds", SIPC_PROM_GAUGE, "seconds since sipcd started");
     sipc_prom_sample(out, "sipc_uptime_seconds", NULL, jnum(node, "uptime_seconds"));

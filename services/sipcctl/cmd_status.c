@@ -183,6 +183,8 @@ static void print_node(json_t *st)
     printf("node %s (%s), cluster %s, up %llds\n", s_of(node, "id"), s_of(node, "address"),
            s_of(node, "cluster"), i_of(node, "uptime_seconds"));
     printf("  %s\n", s_of(node, "version"));
+    if (!s_of(node, "build")[0]) /* its version line has no build either */
+        printf("  build: not reported (a sipcd older than build identities)\n");
     print_tls(tls, json_object_get(st, "guard"));
     print_cut_off(json_object_get(st, "guard"));
     if (json_is_object(cert) && i_of(cert, "days_left") < 0) /* rounded down: no count */
@@ -309,6 +311,10 @@ int cmd_status(void *arg)
                         je.text);
     }
     rc = o->cluster ? cluster_exit(st) : 0;
+    /* an older coordinator's answer has no "notes": made here by the
+     * node's rule */
+    if (o->cluster && !json_is_array(json_object_get(st, "notes")))
+        json_object_set_new(st, "notes", sipc_mgmt_notes(json_object_get(st, "nodes")));
     if (!o->json)
         shown_strings(st);
     char others[600] = "";
@@ -343,8 +349,9 @@ int cmd_status(void *arg)
             else
                 printf("node at %s: UNREACHABLE: %s\n", s_of(n, "address"), s_of(n, "error"));
         }
-        json_t *problems = json_object_get(st, "problems");
+        json_t *problems = json_object_get(st, "problems"), *notes = json_object_get(st, "notes");
         size_t np = json_array_size(problems), nn = json_array_size(nodes);
+        size_t nnotes = json_array_size(notes);
         int health = cluster_exit(st);
         /* with --expect-mode the verdict is whether the cluster is in that
          * mode: the headline says what the exit code says */
@@ -360,7 +367,8 @@ int cmd_status(void *arg)
                    o->expect_mode, nothers, nothers == 1 ? "" : "s", nothers ? " (named below)" : "",
                    np, np == 1 ? "" : "s", np ? ":" : "");
         else if (np == 0)
-            printf("cluster OK: %zu node%s, nothing to report\n", nn, nn == 1 ? "" : "s");
+            printf("cluster OK: %zu node%s, %s\n", nn, nn == 1 ? "" : "s",
+                   nnotes ? "no problem (notes below)" : "nothing to report");
         else if (health == 2)
             printf("cluster MIGRATING: TLS is on everywhere and no plaintext peer is left; %zu of "
                    "%zu node%s still accept%s plaintext (mode permissive): going strict cuts no "
@@ -372,6 +380,9 @@ int cmd_status(void *arg)
             printf("  - %s\n", s_of(n, "message"));
         if (nothers)
             printf("NOT IN MODE %s: %s\n", o->expect_mode, others);
+        /* differences that are no problem (a rolling upgrade's two builds) */
+        json_array_foreach(notes, i, n)
+            printf("note: %s\n", s_of(n, "message"));
     }
     json_decref(st);
     return rc;

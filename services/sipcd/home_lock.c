@@ -106,3 +106,12 @@ int home_lock_take(const char *home, char *err, size_t errlen)
     }
     return 0;
 }
+
+void home_lock_drop(const char *home)
+{
+    char path[700];
+    if (snprintf(path, sizeof path, "%s/%s", home, HOME_LOCK_FILE) >= (int)sizeof path)
+        return;
+    if (holder_pid(path) == (long)getpid())
+        unlink(path);
+}

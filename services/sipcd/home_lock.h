@@ -29,4 +29,10 @@
  * err. */
 int home_lock_take(const char *home, char *err, size_t errlen);
 
+/* Removes HOME_LOCK_FILE when it names this process: called as sipcd exits
+ * (still holding the lock), so that the file names a dead process only after
+ * a kill or a crash, never after a start refused beside a running sipcd that
+ * takes no lock (an older version). */
+void home_lock_drop(const char *home);
+
 #endif

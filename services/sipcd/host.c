@@ -1,5 +1,6 @@
 /* host.c - see host.h. */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "home_lock.h"
+#include "port_holder.h"
 #include "host.h"
 #include "management_service.h"
 #include "metrics_http.h"
@@ -568,6 +570,50 @@ static void log_keepalive(sipc_logger *log, const sipc_config *cfg, const sipc_o
         sipc_logf(log, SIPC_LOG_WARN, "Service.Start", "%s", note);
 }
 
+/* Who holds the port a service could not listen on, as `ss -ltnp` would
+ * say. This process holds the home's lock (home_lock.h), so a sipcd of this
+ * home there is one that takes no lock: an older version, met in an upgrade
+ * or a rollback. */
+static void log_port_holder(host *h, host_service *s)
+{
+    port_holder ph;
+    int found = port_holder_find(h->cfg.address, s->port, &ph);
+    char unlocked[700] = "";
+    if (h->lock_warning[0])
+        snprintf(unlocked, sizeof unlocked,
+                 " (%s could not be locked: it may be another sipcd of this home)", h->cfg.home);
+    char mine[PATH_MAX], theirs[PATH_MAX];
+    const char *exe = ph.exe[0] ? ph.exe : "executable not readable";
+    if (found == 1 && !strcmp(ph.comm, "sipcd") && ph.home[0] &&
+        realpath(h->cfg.home, mine) && realpath(ph.home, theirs) && !strcmp(mine, theirs))
+        sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start",
+                  "Port %d is held by pid %ld (sipcd, %s --home %s): a sipcd of this home that "
+                  "takes no home lock (a version from before the lock, as in an upgrade or a "
+                  "rollback); stop it (kill -TERM %ld), wait until it has exited, then start "
+                  "this one",
+                  s->port, (long)ph.pid, exe, ph.home, (long)ph.pid);
+    else if (found == 1 && !strcmp(ph.comm, "sipcd"))
+        sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start",
+                  "Port %d is held by pid %ld (sipcd, %s, home %s): a sipcd of another home on "
+                  "the same address and port; give one of them another [node] address or "
+                  "other ports%s",
+                  s->port, (long)ph.pid, exe,
+                  ph.home[0] ? ph.home : "not on its command line: $SIPC_HOME or /var/lib/sipc",
+                  unlocked);
+    else if (found == 1)
+        sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start",
+                  "Port %d is held by pid %ld (%s, %s): another program; stop it, or give this "
+                  "node another [node] address or other ports%s",
+                  s->port, (long)ph.pid, ph.comm[0] ? ph.comm : "?", exe, unlocked);
+    else
+        sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start",
+                  "Port %d is held by another process%s: a sipcd of this home from before the "
+                  "home lock (it takes none), a sipcd of another home on the same address and "
+                  "port, or another program; `%sss -ltnp 'sport = :%d'` names it%s",
+                  s->port, found == 0 ? " of another account (only root can see which)" : "",
+                  found == 0 ? "sudo " : "", s->port, unlocked);
+}
+
 static int start_service(host *h, int i)
 {
     host_service *s = &h->svc[i];
@@ -610,19 +656,9 @@ static int start_service(host *h, int i)
     sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "Starting %s", s->display);
     r = sipc_server_listen(&s->srv, s->ctx, s->display, h->cfg.address, s->port, s->router);
     if (r != 0) {
-        /* the server logged which port and why; this process holds the
-         * home's lock (home_lock.h), so the holder is no sipcd of this home */
-        if (r == UV_EADDRINUSE && !h->lock_warning[0])
-            sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start",
-                      "Another program holds port %d: no other sipcd runs from %s (this one "
-                      "holds its lock); `ss -ltnp 'sport = :%d'` names it (a sipcd of "
-                      "another home on the same address and ports?)",
-                      s->port, h->cfg.home, s->port);
-        else if (r == UV_EADDRINUSE)
-            sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start",
-                      "Another program holds port %d (%s could not be locked: it may be "
-                      "another sipcd of this home); `ss -ltnp 'sport = :%d'` names it",
-                      s->port, h->cfg.home, s->port);
+        /* the server logged which port and why */
+        if (r == UV_EADDRINUSE)
+            log_port_holder(h, s);
         return EX_OSERR;
     }
     sipc_server_set_conn_cb(s->srv, on_conn, s);

@@ -160,5 +160,7 @@ int main(int argc, char **argv)
     uv_run(loop, UV_RUN_DEFAULT);
     host_free(&node);
     uv_loop_close(loop);
+    /* only when the file still names this process */
+    home_lock_drop(node.cfg.home);
     return rc;
 }

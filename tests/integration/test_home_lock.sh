@@ -14,8 +14,10 @@
 #   - flock refused (ENOLCK, through LD_PRELOAD): sipcd starts with a WARN
 #   - the first killed with SIGKILL: a new sipcd starts at once (the kernel
 #     dropped the lock) and its pid is in the file
-#   - a port held by another program: exit 71, and the log says that no
-#     other sipcd runs from the home (this one holds its lock)
+#   - a port held by another program: exit 71, the program named by pid;
+#     by a sipcd of this home that takes no lock (an older version): named
+#     as that, with how to go on; the refused sipcd leaves no pid in
+#     state/sipcd.lock, nor does one stopped normally
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.0.82}
@@ -128,17 +130,19 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     one_node_home "$h3" lock
     chown -R 65534:65534 "$h3"
     if sipcd_start "$h3"; then
-        kill -TERM "$sipcd_pid"
-        wait "$sipcd_pid"
         [ "$(stat -c %u:%u "$h3/state" "$h3/state/sipcd.lock" | tr '\n' ' ')" = "65534:65534 65534:65534 " ] &&
             ok "root's sipcd gave state/ and its pid file to the home's owner" ||
-            not_ok "after root's sipcd: $(stat -c '%n %u' "$h3/state" "$h3/state/sipcd.lock")"
+            not_ok "under root's sipcd: $(stat -c '%n %u' "$h3/state" "$h3/state/sipcd.lock")"
+        root_pid=$sipcd_pid
+        kill -TERM "$sipcd_pid"
+        wait "$sipcd_pid"
     else
         not_ok "root's sipcd did not start on a home uid 65534 owns"
     fi
     # the rest of what root's run wrote (data/, state/peers) is root's too:
-    # only the pid file is left so here
+    # only the pid file is left so here (as a killed root sipcd leaves it)
     chown -R 65534:65534 "$h3"
+    echo "${root_pid:-1}" >"$h3/state/sipcd.lock"
     chown 0:0 "$h3/state/sipcd.lock"
     chmod 600 "$h3/state/sipcd.lock"
     printf '#!/bin/sh\nexec setpriv --reuid 65534 --regid 65534 --clear-groups "%s" "$@"\n' \
@@ -181,24 +185,57 @@ else
     not_ok "$nolock is missing (built with the tests)"
 fi
 
-# a port held by another program, not a sipcd of this home
+# a port held by another program: named (the test's own process, visible
+# to it), exit 71, and no pid of the refused sipcd left in state/sipcd.lock
 h2=$work/n2
-mkdir -p "$h2"
+mkdir -p "$h2" "$work/bin"
 printf '[node]\nid = n2\naddress = %s.2\n[cluster]\nname = lock\nnodes = %s.2\n' "$BASE" "$BASE" >"$h2/sipc.conf"
-python3 -c '
+# hold PROGRAM ARGS...: PROGRAM (a python3) holds $BASE.2:23002 for 20 s at
+# most, in the background ($holder); it has bound when $work/held exists
+hold() {
+    rm -f "$work/held"
+    "$@" -c '
 import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], 23002)); s.listen(1)
 open(sys.argv[2], "w").close(); time.sleep(20)
-' "$BASE.2" "$work/held" &
-holder=$!
-if sc_wait 5 test -e "$work/held"; then
+' "$BASE.2" "$work/held" --home "$h2" &
+    holder=$!
+    sc_wait 5 test -e "$work/held"
+}
+if hold python3; then
     run timeout 10 "$BIN/sipcd" --home "$h2"
-    expect "a port held by another program: exit 71, the home's sipcd ruled out" 71 \
+    expect "a port held by another program: exit 71, the program named" 71 \
         "Management Service cannot listen on $BASE\.2:23002: address already in use" \
-        "Another program holds port 23002: no other sipcd runs from $h2 \(this one holds its lock\); .ss -ltnp 'sport = :23002'. names it"
+        "Port 23002 is held by pid $holder \(python3[^,]*, /[^)]*\): another program; stop it, or give this node another \[node\] address or other ports$"
+    [ ! -e "$h2/state/sipcd.lock" ] && ok "the refused sipcd left no pid in state/sipcd.lock" ||
+        not_ok "state/sipcd.lock holds '$(cat "$h2/state/sipcd.lock")' after the refused start"
 else
     not_ok "could not take $BASE.2:23002 for the port-in-use check"
 fi
 kill "$holder"
+wait "$holder" 2>/dev/null
+# a sipcd of this home that takes no lock (a version from before it) holds
+# the port: named as such, with how to go on (a stand-in called sipcd, with
+# --home on its command line as sipcd's)
+ln -sf "$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))')" "$work/bin/sipcd"
+if hold "$work/bin/sipcd"; then
+    run timeout 10 "$BIN/sipcd" --home "$h2"
+    expect "an older sipcd of this home on the port: exit 71, named as such" 71 \
+        "Port 23002 is held by pid $holder \(sipcd, /[^ ]* --home $h2\): a sipcd of this home that takes no home lock \(a version from before the lock, as in an upgrade or a rollback\); stop it \(kill -TERM $holder\), wait until it has exited, then start this one"
+    grep -q "no other sipcd runs from" "$OUT" && bad "the older sipcd's home ruled out" ||
+        ok "the home's older sipcd is not ruled out"
+    [ ! -e "$h2/state/sipcd.lock" ] && ok "no pid of the refused sipcd beside the older one" ||
+        not_ok "state/sipcd.lock holds '$(cat "$h2/state/sipcd.lock")' beside the older sipcd"
+else
+    not_ok "could not take $BASE.2:23002 with the stand-in sipcd"
+fi
+kill "$holder"
+wait "$holder" 2>/dev/null
+# a sipcd stopped normally takes its pid out of the file (only a kill or a
+# crash leaves one, which nothing believes)
+sipcd_start "$h2" && p=$sipcd_pid && [ "$(cat "$h2/state/sipcd.lock")" = "$p" ] &&
+    kill -TERM "$p" && wait "$p"
+[ -n "${p:-}" ] && [ ! -e "$h2/state/sipcd.lock" ] && ok "a stopped sipcd leaves no pid file" ||
+    not_ok "after a normal stop: state/sipcd.lock holds '$(cat "$h2/state/sipcd.lock" 2>/dev/null)'"
 shtest_done

@@ -94,8 +94,8 @@ expect "enable --mode strict --reload --force from off, refused: override remove
 mv "$a/sipc.conf" "$a/real.conf"
 ln -s real.conf "$a/sipc.conf"
 run tt enable --mode strict
-expect "enable with sipc.conf a symbolic link: refused, saying so" 3 \
-    "$a/sipc.conf is a symbolic link: it is edited only as a regular file"
+expect "enable with sipc.conf a symbolic link: refused, naming the target and the line to write" 3 \
+    "$a/sipc.conf is a symbolic link \(to real\.conf\): it is edited only as a regular file.* \(the line: \[tls\] enable = 1\)$"
 [ -L "$a/sipc.conf" ] && cmp -s "$work/conf.before" "$a/real.conf" &&
     ok "... the link and the file it points to are as they were" ||
     not_ok "the link was replaced or its target changed"

@@ -2,7 +2,7 @@
  * against a management.cluster served from a thread with answers made by
  * hand: an older coordinator's answer (no "health") is graded by the node's
  * own rule, so its exit codes and --expect-mode mean what they mean with a
- * current one. */
+ * current one, and its notes (mixed builds) are made by sipcctl. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -214,6 +214,25 @@ static void older_coordinator(void **state)
         "[{\"node\": \"n2\", \"address\": \"10.0.0.2\", \"kind\": \"permissive\", \"message\": "
         "\"n2 still accepts plaintext\"}]}";
     assert_int_equal(ctl(f, said, "", out, sizeof out), 1);
+    /* a rolling upgrade asked through a node of the older build (no
+     * "notes"): the nodes' builds differ, n1's status has none; a note, no
+     * problem (exit 0), each node's build shown */
+    static const char mixed[] =
+        "{\"schema\": 1, \"ok\": true, \"nodes\": [{\"reachable\": true, \"address\": "
+        "\"10.0.0.1:23002\", \"node\": {\"id\": \"n1\", \"version\": \"sipc 0.1.0 (protocol 1); "
+        "TLS engine: x\"}, \"tls\": {\"enabled\": false}}, {\"reachable\": true, \"address\": "
+        "\"10.0.0.2:23002\", \"node\": {\"id\": \"n2\", \"build\": \"0123456789ab\", "
+        "\"version\": \"sipc 0.1.0 (protocol 1, build 0123456789ab); TLS engine: x\"}, "
+        "\"tls\": {\"enabled\": false}}], \"problems\": []}";
+    rc = ctl(f, mixed, "", out, sizeof out);
+    if (rc != 0 || !strstr(out, "cluster OK: 2 nodes, no problem (notes below)\n") ||
+        !strstr(out, "note: the nodes run different builds: not reported (older) (n1); "
+                     "0123456789ab (n2); expected during a rolling upgrade") ||
+        !strstr(out, "  build: not reported (a sipcd older than build identities)\n") ||
+        !strstr(out, "  sipc 0.1.0 (protocol 1, build 0123456789ab); TLS engine: x\n"))
+        fail_msg("mixed builds, older coordinator: exit %d\n%s", rc, out);
+    assert_int_equal(ctl(f, mixed, "--json", out, sizeof out), 0);
+    assert_non_null(strstr(out, "\"kind\": \"mixed_builds\""));
 
     uv_async_send(&f->stop);
     uv_thread_join(&f->thread);

@@ -1,6 +1,7 @@
-/* test_mgmt_judge.c - sipc_mgmt_judge and sipc_mgmt_health on hand-made
- * node statuses: who a TLS on/off split names, and how a node the strict
- * guard held back is graded. */
+/* test_mgmt_judge.c - sipc_mgmt_judge, sipc_mgmt_health and sipc_mgmt_notes
+ * on hand-made node statuses: who a TLS on/off split names, how a node the
+ * strict guard held back is graded, and the notes on mixed builds and
+ * keepalive settings. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include "management_service.h"
+#include "mgmt_health.h"
 #include "rfc3339.h"
 
 /* A reachable node's status: TLS off, or on in mode with a guard. */
@@ -357,6 +359,97 @@ static void held_back(void **state)
 
 /* the health rule on problems alone, as sipcctl grades an answer without
  * "health"; a problem without a kind is no permissive one */
+/* The notes' messages, " | "-joined with their kinds. */
+static const char *notes_text(json_t *notes)
+{
+    static char buf[2000];
+    size_t i, w = 0;
+    json_t *p;
+    buf[0] = '\0';
+    json_array_foreach(notes, i, p)
+        w += (size_t)snprintf(buf + w, sizeof buf - w, "%s%s: %s", w ? " | " : "",
+                              json_string_value(json_object_get(p, "kind")),
+                              json_string_value(json_object_get(p, "message")));
+    return buf;
+}
+
+static void set_build(json_t *n, const char *build)
+{
+    json_object_set_new(json_object_get(n, "node"), "build", json_string(build));
+}
+
+/* Nodes on different builds (a rolling upgrade half done) are a note that
+ * names each build's nodes, a node from before build identities among them;
+ * unreachable nodes count for nothing; one build everywhere is no note. A
+ * note is no problem: the health stays as the problems make it. */
+static void notes_builds(void **state)
+{
+    (void)state;
+    json_t *n1 = node("n1", "strict", 0, 0), *n2 = node("n2", "strict", 0, 0),
+           *n3 = node("n3", "strict", 0, 0);
+    set_build(n1, "aaaa");
+    set_build(n2, "aaaa");
+    set_build(n3, "aaaa");
+    json_t *nodes = json_pack("[O, O, O, {s:b, s:s}]", n1, n2, n3, "reachable", 0, "address",
+                              "127.0.70.4");
+    json_t *notes = sipc_mgmt_notes(nodes);
+    assert_int_equal(json_array_size(notes), 0);
+    json_decref(notes);
+    set_build(n2, "bbbb-dirty");
+    notes = sipc_mgmt_notes(nodes);
+    assert_string_equal(notes_text(notes),
+                        "mixed_builds: the nodes run different builds: aaaa (n1, n3); bbbb-dirty "
+                        "(n2); expected during a rolling upgrade (docs/operator-guide.md, section "
+                        "6), otherwise install one build everywhere");
+    json_t *p = sipc_mgmt_judge(nodes, 30, 0);
+    /* the unreachable node is the only problem */
+    assert_int_equal(json_array_size(p), 1);
+    json_decref(p);
+    json_decref(notes);
+    json_object_del(json_object_get(n2, "node"), "build");
+    notes = sipc_mgmt_notes(nodes);
+    assert_non_null(strstr(notes_text(notes), "aaaa (n1, n3); not reported (older) (n2);"));
+    json_decref(notes);
+    json_decref(nodes);
+    json_decref(n1);
+    json_decref(n2);
+    json_decref(n3);
+}
+
+/* Keepalive settings that differ between nodes are a note naming each
+ * setting's nodes; a node whose status has no keepalive (an older one) is
+ * left out of it. */
+static void notes_keepalive(void **state)
+{
+    (void)state;
+    json_t *n1 = node("n1", "strict", 0, 0), *n2 = node("n2", "strict", 0, 0),
+           *n3 = node("n3", "strict", 0, 0), *n4 = node("n4", "strict", 0, 0);
+    json_object_set_new(n1, "keepalive", json_pack("{s:i, s:i, s:i}", "keepalive_ms", 15000,
+                                                   "keepalive_timeout_ms", 10000,
+                                                   "idle_timeout_ms", 60000));
+    json_object_set(n2, "keepalive", json_object_get(n1, "keepalive"));
+    json_t *nodes = json_pack("[O, O, O]", n1, n2, n4);
+    json_t *notes = sipc_mgmt_notes(nodes);
+    assert_int_equal(json_array_size(notes), 0);
+    json_decref(notes);
+    json_object_set_new(n3, "keepalive", json_pack("{s:i, s:i, s:i}", "keepalive_ms", 0,
+                                                   "keepalive_timeout_ms", 10000,
+                                                   "idle_timeout_ms", 60000));
+    json_array_append(nodes, n3);
+    notes = sipc_mgmt_notes(nodes);
+    assert_string_equal(notes_text(notes),
+                        "keepalive_mismatch: the nodes' [limits] "
+                        "keepalive_ms/keepalive_timeout_ms/idle_timeout_ms differ: "
+                        "15000/10000/60000 (n1, n2); 0/10000/60000 (n3); use the same values on "
+                        "every node (docs/configuration.md)");
+    json_decref(notes);
+    json_decref(nodes);
+    json_decref(n1);
+    json_decref(n2);
+    json_decref(n3);
+    json_decref(n4);
+}
+
 static void health_rule(void **state)
 {
     (void)state;
@@ -381,6 +474,8 @@ int main(void)
         cmocka_unit_test(clock_skew),
         cmocka_unit_test(certificate_expired),
         cmocka_unit_test(health_rule),
+        cmocka_unit_test(notes_builds),
+        cmocka_unit_test(notes_keepalive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,6 +45,10 @@ extern "C" {
 #define SIPC_VERSION_MINOR 1
 #define SIPC_VERSION_PATCH 0
 #define SIPC_VERSION_STRING "0.1.0"
+/* The build identity: `git describe --always --dirty` of the source at build
+ * time (e.g. "c30fb56a1b2c" or "c30fb56a1b2c-dirty"), the -DSIPC_BUILD_ID
+ * given to CMake, or "unknown". Two builds of one version tell apart by it. */
+SIPC_EXTERN const char *sipc_build_id(void);
 /* Wire protocol version carried in every envelope and in the hello. */
 #define SIPC_PROTOCOL_VERSION 1
 

@@ -1,0 +1,164 @@
+/* port_holder.c - see port_holder.h. */
+#include "port_holder.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TCP_LISTEN 0x0A
+
+/* The inode of a socket listening at port on address (or on a wildcard),
+ * from one of /proc/net/tcp (v6 0) or tcp6 (v6 1); 0 when none. The kernel
+ * prints each 32-bit word of the address in host order. */
+static unsigned long listening_inode(const char *file, int v6, const unsigned char *want,
+                                     int want_v6, int port)
+{
+    FILE *f = fopen(file, "re");
+    if (!f)
+        return 0;
+    char line[512];
+    unsigned long found = 0;
+    if (!fgets(line, sizeof line, f)) { /* the header */
+        fclose(f);
+        return 0;
+    }
+    while (!found && fgets(line, sizeof line, f)) {
+        char addr[40];
+        unsigned lport, state;
+        unsigned long inode;
+        if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*s %*s %lu", addr, &lport,
+                   &state, &inode) != 4 ||
+            state != TCP_LISTEN || (int)lport != port)
+            continue;
+        unsigned char a[16] = {0};
+        int words = v6 ? 4 : 1;
+        if (strlen(addr) != (size_t)words * 8)
+            continue;
+        for (int w = 0; w < words; w++) {
+            char hex[9];
+            memcpy(hex, addr + 8 * w, 8);
+            hex[8] = '\0';
+            uint32_t v = (uint32_t)strtoul(hex, NULL, 16);
+            memcpy(a + 4 * w, &v, 4);
+        }
+        static const unsigned char zero[16], mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        int match;
+        if (!v6)
+            match = !want_v6 && (!memcmp(a, want, 4) || !memcmp(a, zero, 4));
+        else if (!memcmp(a, zero, 16)) /* [::] also takes IPv4 unless v6only */
+            match = 1;
+        else if (want_v6)
+            match = !memcmp(a, want, 16);
+        else
+            match = !memcmp(a, mapped, 12) && !memcmp(a + 12, want, 4);
+        if (match)
+            found = inode;
+    }
+    fclose(f);
+    return found;
+}
+
+/* A sipcd's --home (or -H) argument from its command line, into out. */
+static void sipcd_home(pid_t pid, char *out, size_t len)
+{
+    char path[64], buf[4096];
+    out[0] = '\0';
+    snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
+        char *next = p + strlen(p) + 1;
+        if (!strncmp(p, "--home=", 7))
+            snprintf(out, len, "%s", p + 7);
+        else if ((!strcmp(p, "--home") || !strcmp(p, "-H")) && next < buf + n)
+            snprintf(out, len, "%s", next);
+    }
+    /* a relative home is the sipcd's, from its working directory */
+    char cwd[PATH_MAX];
+    ssize_t c;
+    snprintf(path, sizeof path, "/proc/%ld/cwd", (long)pid);
+    if (out[0] && out[0] != '/' && (c = readlink(path, cwd, sizeof cwd - 1)) > 0) {
+        cwd[c] = '\0';
+        char rel[PATH_MAX];
+        snprintf(rel, sizeof rel, "%s", out);
+        if (snprintf(out, len, "%s/%s", cwd, rel) >= (int)len)
+            out[0] = '\0';
+    }
+}
+
+int port_holder_find(const char *address, int port, port_holder *out)
+{
+    memset(out, 0, sizeof *out);
+    unsigned char want[16];
+    int want_v6 = 0;
+    if (inet_pton(AF_INET, address, want) != 1) {
+        if (inet_pton(AF_INET6, address, want) != 1)
+            return -1;
+        want_v6 = 1;
+    }
+    unsigned long inode = listening_inode("/proc/net/tcp", 0, want, want_v6, port);
+    if (!inode)
+        inode = listening_inode("/proc/net/tcp6", 1, want, want_v6, port);
+    if (!inode)
+        return -1;
+    char target[64];
+    int tlen = snprintf(target, sizeof target, "socket:[%lu]", inode);
+    DIR *proc = opendir("/proc");
+    if (!proc)
+        return 0;
+    struct dirent *de;
+    while (!out->pid && (de = readdir(proc))) {
+        char *end;
+        long pid = strtol(de->d_name, &end, 10);
+        if (*end || pid <= 0 || pid == (long)getpid())
+            continue;
+        char path[300];
+        snprintf(path, sizeof path, "/proc/%ld/fd", pid);
+        DIR *fds = opendir(path); /* another account's: EACCES, unless root */
+        if (!fds)
+            continue;
+        struct dirent *fe;
+        while ((fe = readdir(fds))) {
+            char link[300], got[64];
+            if (fe->d_name[0] == '.')
+                continue;
+            snprintf(link, sizeof link, "/proc/%ld/fd/%s", pid, fe->d_name);
+            ssize_t n = readlink(link, got, sizeof got - 1);
+            if (n == tlen && !memcmp(got, target, (size_t)tlen)) {
+                out->pid = (pid_t)pid;
+                break;
+            }
+        }
+        closedir(fds);
+    }
+    closedir(proc);
+    if (!out->pid)
+        return 0;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/comm", (long)out->pid);
+    FILE *f = fopen(path, "re");
+    if (f) {
+        if (fgets(out->comm, sizeof out->comm, f))
+            out->comm[strcspn(out->comm, "\n")] = '\0';
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "/proc/%ld/exe", (long)out->pid);
+    ssize_t n = readlink(path, out->exe, sizeof out->exe - 1);
+    out->exe[n > 0 ? n : 0] = '\0';
+    /* sipcd's command line holds no secret: its home says whose it is */
+    if (!strcmp(out->comm, "sipcd"))
+        sipcd_home(out->pid, out->home, sizeof out->home);
+    return 1;
+}

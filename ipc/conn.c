@@ -24,6 +24,7 @@ static void conn_process_backlog(sipc_conn *c);
 static int conn_has_spare(const sipc_conn *c);
 static void conn_ping_left(sipc_conn *c);
 static uint64_t conn_ping_deadline(const sipc_conn *c);
+static uint64_t conn_ack_look_due(const sipc_conn *c);
 static int conn_rx_held(const sipc_conn *c);
 
 /* States only move forward: HANDSHAKE -> UP -> CLOSING, or HANDSHAKE -> CLOSING. */
@@ -970,6 +971,8 @@ static void conn_ping_left(sipc_conn *c)
     if (!c->ping_sent || c->ping_out || sipc_conn_write_queue(c) != 0)
         return;
     c->ping_out = uv_now(c->ctx->loop);
+    uint64_t at;
+    c->ping_acked_at = c->stream && sipc_stream_acked_all_at(c->stream, &at) == 0 ? at : 0;
     if (c->state == SIPC_CONN_S_UP && c->ctx->opts.keepalive_timeout_ms)
         sipc__conn_arm_timer(c);
 }
@@ -986,11 +989,15 @@ static uint64_t conn_last_life(const sipc_conn *c)
 
 /* While our PING is unanswered, the peer taking our bytes is life too:
  * while the PING waits behind them in our queue, the kernel taking more
- * (it takes more only as the peer acknowledges); and, looked at only when
- * the wait would end, the peer's TCP acknowledging more of what the kernel
- * holds (a PING that left our queue may wait behind MiBs in the socket and
- * the peer's receive buffer), as of the last ACK. A peer that stopped
- * reading stops acknowledging once its receive buffer is full. */
+ * (it takes more only as the peer acknowledges); and the peer's TCP
+ * acknowledging more of what the kernel holds (a PING that left our queue
+ * may wait behind MiBs in the socket and the peer's receive buffer), as of
+ * the last ACK, but only until it has acknowledged the PING itself: from
+ * then on the PING waits in the peer's receive buffer for the peer's
+ * process to read it, and a stopped process's kernel goes on acknowledging
+ * whatever else we send (its window need not even shrink: it is rounded up
+ * to the window scale). A peer that stopped reading before the PING reached
+ * it stops acknowledging once its receive buffer is full. */
 static void conn_ping_tx_look(sipc_conn *c, uint64_t now)
 {
     if (!c->ping_sent || !c->stream)
@@ -1002,15 +1009,19 @@ static void conn_ping_tx_look(sipc_conn *c, uint64_t now)
             c->tx_moved = now;
         }
     }
-    if (now < conn_ping_deadline(c))
+    if (now < conn_ping_deadline(c) && now < conn_ack_look_due(c))
         return;
+    c->ack_looked = now;
     uint64_t acked;
     uint32_t ago;
-    if (sipc_stream_acked_bytes(c->stream, &acked, &ago) == 0 && acked != c->acked_seen) {
+    if (!c->ping_landed && sipc_stream_acked_bytes(c->stream, &acked, &ago) == 0 &&
+        acked != c->acked_seen) {
         c->acked_seen = acked;
         uint64_t at = now > ago ? now - ago : 0;
         if (at > c->tx_moved)
             c->tx_moved = at;
+        if (c->ping_acked_at && acked >= c->ping_acked_at)
+            c->ping_landed = 1; /* at the last ACK at the latest */
     }
 }
 
@@ -1028,6 +1039,20 @@ static uint64_t conn_ping_from(const sipc_conn *c)
     if (c->rx_free_since > from)
         from = c->rx_free_since;
     return from;
+}
+
+/* When to look at the acknowledgements again while the peer's TCP has not
+ * yet acknowledged our PING, so that the last ACK, which dates it, is at
+ * most an eighth of keepalive_timeout_ms (250 ms) later than that; one look
+ * on a healthy link. UINT64_MAX when only the deadline looks (the kernel
+ * does not say how far the PING reaches). */
+static uint64_t conn_ack_look_due(const sipc_conn *c)
+{
+    uint32_t timeout = c->ctx->opts.keepalive_timeout_ms, step = timeout / 8;
+    if (!timeout || !c->ping_sent || !c->ping_out || !c->ping_acked_at || c->ping_landed)
+        return UINT64_MAX;
+    uint64_t last = c->ack_looked > c->ping_out ? c->ack_looked : c->ping_out;
+    return last + (step > 250 ? 250 : step ? step : 1);
 }
 
 /* When our PING counts as unanswered, UINT64_MAX when not (none
@@ -1051,7 +1076,7 @@ uint32_t sipc__conn_ping_wait_ms(const sipc_conn *c)
        suspect: look at its acknowledgements as the timer would */
     uint64_t acked;
     uint32_t ago;
-    if (c->stream && sipc_stream_acked_bytes(c->stream, &acked, &ago) == 0 &&
+    if (!c->ping_landed && c->stream && sipc_stream_acked_bytes(c->stream, &acked, &ago) == 0 &&
         acked != c->acked_seen && now > ago && now - ago > from)
         from = now - ago;
     return now > from ? (uint32_t)(now - from < UINT32_MAX ? now - from : UINT32_MAX) : 0;
@@ -1107,6 +1132,8 @@ void sipc__conn_arm_timer(sipc_conn *c)
                 due = conn_ping_due(c);
             if (conn_ping_deadline(c) < due)
                 due = conn_ping_deadline(c);
+            if (conn_ack_look_due(c) < due)
+                due = conn_ack_look_due(c);
             if (o->idle_timeout_ms && c->last_rx + o->idle_timeout_ms < due)
                 due = c->last_rx + o->idle_timeout_ms;
             if (conn_has_spare(c) && c->last_io + SIPC__TRIM_IDLE_MS < due)
@@ -1206,6 +1233,9 @@ static void conn_timer_cb(uv_timer_t *t)
                 c->ping_sent = now;
                 c->ping_out = 0;
                 c->ping_probe = 0;
+                c->ping_acked_at = 0;
+                c->ping_landed = 0;
+                c->ack_looked = 0;
                 c->tx_seen = c->stream ? sipc_stream_sent(c->stream) : 0;
                 uint32_t ago;
                 if (!c->stream || sipc_stream_acked_bytes(c->stream, &c->acked_seen, &ago) != 0)

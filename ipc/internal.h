@@ -256,6 +256,12 @@ struct sipc_conn {
                                our PING is unanswered */
     uint64_t tx_moved;      /* when either was last seen to grow (the peer takes
                                our bytes: it is alive) */
+    uint64_t ping_acked_at; /* sipc_stream_acked_all_at() as our PING left our
+                               queue: acknowledged this far, the peer's TCP holds
+                               the PING; 0: not known */
+    uint64_t ack_looked;    /* when the acknowledgements were last looked at */
+    int ping_landed;        /* the peer's TCP acknowledged our PING: what it
+                               acknowledges after no longer counts as life */
     uint64_t last_tx;       /* uv_now() of the last frame queued */
     uint64_t rx_free_since; /* when reading last was held back by this side
                                (its answer may wait unread until then) */

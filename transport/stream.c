@@ -155,6 +155,15 @@ int sipc_stream_acked_bytes(const sipc_stream *s, uint64_t *acked, uint32_t *ago
     return r != 0 ? r : sipc__tcp_acked(fd, acked, ago_ms);
 }
 
+int sipc_stream_acked_all_at(const sipc_stream *s, uint64_t *at)
+{
+    uv_os_fd_t fd;
+    if (sipc_stream_queued(s) != 0)
+        return UV_EAGAIN; /* some bytes are not the kernel's yet */
+    int r = uv_fileno((const uv_handle_t *)&s->tcp, &fd);
+    return r != 0 ? r : sipc__tcp_acked_all_at(fd, at);
+}
+
 size_t sipc_stream_early_write(const sipc_stream *s)
 {
     return s->ops ? s->ops->early_write : SIZE_MAX;

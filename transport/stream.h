@@ -101,6 +101,11 @@ uint64_t sipc_stream_sent(const sipc_stream *s);
  * a negative libuv code (UV_ENOTSUP where the kernel does not count it). One
  * system call: for a look now and then, not per write. */
 int sipc_stream_acked_bytes(const sipc_stream *s, uint64_t *acked, uint32_t *ago_ms);
+/* The value sipc_stream_acked_bytes reaches once the peer's TCP has
+ * acknowledged every byte written so far: from then on, what it
+ * acknowledges came after them. 0, UV_EAGAIN while bytes still wait for the
+ * kernel, or a negative libuv code (UV_ENOTSUP as above). */
+int sipc_stream_acked_all_at(const sipc_stream *s, uint64_t *at);
 /* How much output is worth writing as soon as it is ready instead of at the
  * end of the loop iteration: a TLS stream's peer can decrypt one batch while
  * this side encrypts the next (64 KiB); a plaintext write costs less the

@@ -63,5 +63,8 @@ void sipc_stream_fail(sipc_stream *s, int err, const char *detail);
  * and the ms since an ACK last came; 0 or a negative errno (-ENOTSUP where
  * the kernel does not say). */
 int sipc__tcp_acked(int fd, uint64_t *acked, uint32_t *ago_ms);
+/* The acknowledged count at which the peer's TCP will have acknowledged
+ * every byte fd's kernel holds now (sent or not); 0 or a negative errno. */
+int sipc__tcp_acked_all_at(int fd, uint64_t *at);
 
 #endif

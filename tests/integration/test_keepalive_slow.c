@@ -8,11 +8,16 @@
  * SIPC_EKEEPALIVE. While the PING waits behind the call, the link is not
  * shown suspect (ping_wait_ms stays under 2 s). The peer is a thread speaking sipc's plaintext framing
  * with blocking sockets: hello, then it answers PINGs and requests as it
- * reads them. */
+ * reads them.
+ * A peer process that reads everything, then is stopped (SIGSTOP) while
+ * this side keeps sending it small messages, is cut with SIPC_EKEEPALIVE
+ * within keepalive_ms + keepalive_timeout_ms and a margin, although its
+ * kernel goes on acknowledging what this side sends. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -35,6 +42,7 @@ typedef struct peer {
     size_t stop_after;     /* 0: read to the end; else stop reading after this many bytes */
     volatile int quit;
     pthread_t th;
+    pid_t pid; /* the peer as a process of its own, else 0 */
 } peer;
 
 /* One frame of the client's. */
@@ -117,7 +125,7 @@ static void *peer_main(void *arg)
     return NULL;
 }
 
-static void peer_start(peer *pe, size_t stop_after)
+static void peer_listen(peer *pe, size_t stop_after)
 {
     memset(pe, 0, sizeof *pe);
     pe->stop_after = stop_after;
@@ -135,7 +143,32 @@ static void peer_start(peer *pe, size_t stop_after)
     socklen_t len = sizeof sa;
     assert_int_equal(getsockname(pe->lfd, (struct sockaddr *)&sa, &len), 0);
     pe->port = ntohs(sa.sin_port);
+}
+
+static void peer_start(peer *pe, size_t stop_after)
+{
+    peer_listen(pe, stop_after);
     assert_int_equal(pthread_create(&pe->th, NULL, peer_main, pe), 0);
+}
+
+/* The peer in a child process of its own, which the test can stop. */
+static void peer_fork(peer *pe)
+{
+    peer_listen(pe, 0);
+    pe->pid = fork();
+    assert_true(pe->pid >= 0);
+    if (pe->pid == 0) {
+        alarm(30); /* never outlives the test */
+        peer_main(pe);
+        _exit(0);
+    }
+}
+
+static void peer_kill(peer *pe)
+{
+    kill(pe->pid, SIGKILL);
+    waitpid(pe->pid, NULL, 0);
+    close(pe->lfd);
 }
 
 static void peer_stop(peer *pe)
@@ -176,7 +209,7 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
     s->err = err;
 }
 
-static void side_open(side *s, int port)
+static void side_open_idle(side *s, int port, uint32_t idle_ms)
 {
     memset(s, 0, sizeof *s);
     assert_int_equal(uv_loop_init(&s->loop), 0);
@@ -188,7 +221,7 @@ static void side_open(side *s, int port)
     o.log_arg = &s->log;
     o.keepalive_ms = 200;
     o.keepalive_timeout_ms = 300;
-    o.idle_timeout_ms = 0;
+    o.idle_timeout_ms = idle_ms;
     o.reconnect_min_ms = 5000; /* one connection for the test */
     o.reconnect_max_ms = 5000;
     s->sec = tu_security(SIPC_TLS_OFF, NULL);
@@ -196,6 +229,11 @@ static void side_open(side *s, int port)
     assert_int_equal(sipc_channel_open(&s->ch, s->ctx, ADDR, port, NULL), 0);
     sipc_channel_set_conn_cb(s->ch, on_conn, s);
     assert_true(tu_run_until(&s->loop, &s->ups, 5000));
+}
+
+static void side_open(side *s, int port)
+{
+    side_open_idle(s, port, 0);
 }
 
 static void side_close(side *s)
@@ -269,11 +307,49 @@ static void t_stopped_reader_cut(void **state)
     peer_stop(&pe);
 }
 
+static void t_stopped_process_cut(void **state)
+{
+    (void)state;
+    peer pe;
+    peer_fork(&pe);
+    side s;
+    /* the idle timeout would cut it too, but only after 6 s */
+    side_open_idle(&s, pe.port, 6000);
+    uint8_t msg[300] = {0};
+    for (int i = 0; i < 10; i++) { /* the peer answers while it runs */
+        assert_int_equal(sipc_send(s.ch, "test", "small", msg, sizeof msg), 0);
+        int never = 0;
+        tu_run_until(&s.loop, &never, 20);
+    }
+    assert_int_equal(kill(pe.pid, SIGSTOP), 0);
+    uint64_t t0 = uv_now(&s.loop);
+    /* small messages keep going to it: its kernel acknowledges them all,
+       its window never closes, yet nothing comes back */
+    for (int i = 0; i < 300 && !s.downs; i++) {
+        if (sipc_send(s.ch, "test", "small", msg, sizeof msg) != 0)
+            break;
+        int never = 0;
+        tu_run_until(&s.loop, &never, 20);
+    }
+    uint64_t took = uv_now(&s.loop) - t0;
+    peer_kill(&pe); /* before any assert: a stopped child would hold the test */
+    if (s.down_err != SIPC_EKEEPALIVE || took >= 1500)
+        fprintf(stderr, "down after %llu ms: %s\n%s", (unsigned long long)took,
+                s.downs ? sipc_err_name(s.down_err) : "not down",
+                s.log.buf ? s.log.buf : "");
+    assert_int_equal(s.down_err, SIPC_EKEEPALIVE);
+    /* keepalive_ms (200) + keepalive_timeout_ms (300), with a margin for a
+       busy machine */
+    assert_true(took < 1500);
+    side_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_slow_reader_kept),
         cmocka_unit_test(t_stopped_reader_cut),
+        cmocka_unit_test(t_stopped_process_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -268,6 +268,12 @@ int sipc_stream_acked_bytes(const sipc_stream *s, uint64_t *acked, uint32_t *ago
     return UV_ENOTSUP;
 }
 
+int sipc_stream_acked_all_at(const sipc_stream *s, uint64_t *at)
+{
+    (void)s, (void)at;
+    return UV_ENOTSUP;
+}
+
 size_t sipc_stream_early_write(const sipc_stream *s)
 {
     (void)s;

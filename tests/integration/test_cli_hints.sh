@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_cli_hints.sh - what sipcctl's answers tell a newcomer to do next: a
-# permissive node in status --cluster names the command that makes it strict.
+# permissive node in status --cluster names the command that makes it strict;
+# a get that finds nothing says it asked one node, and what asks them all.
 # One node, TLS permissive, on $BASE.1.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
@@ -22,4 +23,7 @@ ctl() { "$BIN/sipcctl" --home "$h" --timeout 5000 "$@"; }
 run ctl status --cluster
 expect "status --cluster of a permissive node: MIGRATING, naming the command" 2 \
     "n1 still accepts plaintext \(mode permissive\): once every node has TLS, run \`tlstool mode strict --reload\` on it"
+run ctl get nobody
+expect "get of an unknown id: one node asked, search asks them all" 1 \
+    "data\.get to $BASE\.1:23000: not found: no record with id 'nobody' \(get asks node n1 only; \`sipcctl search\` asks every node\)$"
 shtest_done

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# test_cli_hints.sh - what sipcctl's answers tell a newcomer to do next: a
+# test_cli_hints.sh - what the tools tell a newcomer to do next: create's next
+# step tells a new cluster from one running in plaintext; a
 # permissive node in status --cluster names the command that makes it strict;
 # a get that finds nothing says it asked one node, and what asks them all.
 # One node, TLS permissive, on $BASE.1.
@@ -14,7 +15,10 @@ h=$work/n1
 one_node_home "$h" hints
 export SIPC_PFX_PASSWORD="Hints-Test-$$"
 tt() { "$BIN/tlstool" --home "$h" "$@" >/dev/null; }
-tt create -site "$work/c.pfx" && tt import "$work/c.pfx" && tt enable --mode permissive ||
+run "$BIN/tlstool" --home "$h" create -site "$work/c.pfx"
+expect "create's next step: strict for a new cluster, permissive --reload for a running one" 0 \
+    "then on every node of a new cluster \`tlstool enable\` \(strict\) before it starts, or, on a cluster running in plaintext, \`tlstool enable --mode permissive --reload\`"
+tt import "$work/c.pfx" && tt enable --mode permissive ||
     { not_ok "tlstool set-up"; exit 1; }
 sipcd_start "$h" || exit 1
 at_exit "kill -TERM $sipcd_pid 2>/dev/null"

@@ -59,6 +59,8 @@ help:
 	@echo "                  from Debian's source package; for build, run and check"
 	@echo "  JOBS=$(JOBS)         parallel build and test jobs"
 	@echo "  CMAKE_ARGS=...  extra cmake -D options"
+	@echo "  SIPC_DEPS_DIR=DIR  (environment) where the wolfSSL build is kept and shared"
+	@echo "                  (default .deps/ of this checkout): point several clones at one"
 	@echo "  FUZZ_SECONDS=$(FUZZ_SECONDS) seconds each fuzz target runs (make fuzz)"
 
 deps:

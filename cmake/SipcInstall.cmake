@@ -106,10 +106,16 @@ install(FILES ${PROJECT_BINARY_DIR}/sipcConfig.cmake ${PROJECT_BINARY_DIR}/sipcC
   DESTINATION ${SIPC_INSTALL_CMAKEDIR})
 
 # --- documentation ---
-# The guides (the systemd unit's Documentation= names the operator guide);
-# not the benchmark data.
+# The README, the guides (the systemd unit's Documentation= names the
+# operator guide), the examples the quickstart builds and sipc-bench's README,
+# laid out as in the source tree so that the guides' relative links resolve
+# (README -> docs/quickstart.md -> ../examples/kv/); not the benchmark data.
 file(GLOB _sipc_docs ${PROJECT_SOURCE_DIR}/docs/*.md)
-install(FILES ${_sipc_docs} ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${_sipc_docs} DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs)
+install(FILES ${PROJECT_SOURCE_DIR}/examples/CMakeLists.txt DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/kv DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+install(FILES ${PROJECT_SOURCE_DIR}/tests/bench/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR}/tests/bench)
 
 # --- systemd unit ---
 # sipcd.service with the installed sipcd's path, into <prefix>/lib/systemd/system

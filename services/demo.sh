@@ -36,7 +36,9 @@ cleanup() {
 trap cleanup EXIT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+# prints the command as it can be pasted (the program by name, with $BIN on
+# PATH as the transcript's first lines say), then runs it
+run() { local shown=("$@"); shown[0]=${1##*/}; printf '$ %s\n' "${shown[*]}"; "$@"; }
 
 # Three nodes on one machine need three loopback addresses with the
 # standard ports free on each.
@@ -58,6 +60,11 @@ for i in 0 1 2; do
     printf '[node]\nid = %s\naddress = %s\n\n[cluster]\nname = demo\nnodes = %s, %s, %s\n' \
         "${NODES[$i]}" "${ADDR[$i]}" "${ADDR[0]}" "${ADDR[1]}" "${ADDR[2]}" >"$work/${NODES[$i]}/sipc.conf"
 done
+
+step "0. the programs and the PFX password (tlstool reads it from the environment, never argv)"
+printf '$ export PATH=%q:$PATH\n' "$BIN"
+printf '$ export SIPC_PFX_PASSWORD=%q    # a random one for this demo\n' "$SIPC_PFX_PASSWORD"
+echo "(each node's sipc.conf, written by the demo: $work/n1/sipc.conf ...)"
 
 step "1. create the cluster's key pair, once (tlstool create)"
 run "$BIN/tlstool" --home "$work/n1" create -site "$work/cluster.pfx"

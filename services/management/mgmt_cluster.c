@@ -549,8 +549,8 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                         name_of(n));
             else {
                 problem(list, n, "permissive",
-                        "%s still accepts plaintext (mode permissive): set mode = strict once every "
-                        "node has TLS",
+                        "%s still accepts plaintext (mode permissive): once every node has TLS, "
+                        "run `tlstool mode strict --reload` on it",
                         name_of(n));
                 /* not live connections (plaintext_peer) but the guard's
                  * memory of them: what refuses `mode strict --reload` */

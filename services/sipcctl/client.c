@@ -61,16 +61,17 @@ static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
     cl->up = 1;
     if (!cl->announce)
         return;
-    /* the names are the peer's words */
+    /* on stderr, as curl -v says where it connected: stdout holds only the
+     * answer, so `sipcctl info | jq` reads JSON */
     char node[260], cluster[260];
     cli_shown(cl->link.peer_node, node, sizeof node);
     cli_shown(cl->link.peer_cluster, cluster, sizeof cluster);
     if (cl->link.tls)
-        printf("Connected to %s (node %s, cluster %s) over %s %s, peer certificate sha256 %.16s...\n",
+        fprintf(stderr, "Connected to %s (node %s, cluster %s) over %s %s, peer certificate sha256 %.16s...\n",
                cl->target, node, cluster, cl->link.tls_version, cl->link.tls_cipher,
                cl->link.peer_fingerprint);
     else
-        printf("Connected to %s (node %s, cluster %s) over plaintext (TLS is not in use)\n",
+        fprintf(stderr, "Connected to %s (node %s, cluster %s) over plaintext (TLS is not in use)\n",
                cl->target, node, cluster);
 }
 

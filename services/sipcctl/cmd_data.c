@@ -52,13 +52,21 @@ static int data_failure(ctl_client *cl, const char *method, const ctl_reply *rep
     if (rep->err == SIPC_EREMOTE) {
         char shown[2100]; /* the service's words */
         cli_shown(rep->message, shown, sizeof shown);
-        return ctl_fail(1, "data.%s to %s: %s: %s", method, cl->target,
+        /* a record lives on the node that stored it: one get misses the others */
+        char where[400] = "";
+        if (rep->status == SIPC__DATA__STATUS__NOT_FOUND && !strcmp(method, "get")) {
+            char node[260];
+            cli_shown(cl->link.peer_node, node, sizeof node);
+            snprintf(where, sizeof where,
+                     " (get asks node %s only; `sipcctl search` asks every node)", node);
+        }
+        return ctl_fail(1, "data.%s to %s: %s: %s%s", method, cl->target,
                         rep->status == SIPC__DATA__STATUS__NOT_FOUND ? "not found"
                         : rep->status == SIPC__DATA__STATUS__INVALID ? "invalid"
                         : rep->status == SIPC__DATA__STATUS__TOO_LARGE ? "too large"
                         : rep->status == SIPC__DATA__STATUS__BUSY ? "busy, retry later"
                                                                    : "refused",
-                        shown);
+                        shown, where);
     }
     return ctl_report_failure(cl, "data", method, rep);
 }

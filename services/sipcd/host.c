@@ -677,6 +677,16 @@ static int start_service(host *h, int i)
                   "Strict TLS mode: only peers speaking TLS with the cluster's pair are accepted "
                   "on port %d",
                   port);
+    /* which node this log belongs to and what it accepts, in every mode:
+     * with TLS off the Port line alone says it only by a missing word */
+    char home[PATH_MAX];
+    if (!realpath(h->cfg.home, home))
+        snprintf(home, sizeof home, "%s", h->cfg.home);
+    sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "Node %s, cluster %s, home %s: %s",
+              h->cfg.node_id, h->cfg.cluster, home,
+              mode == SIPC_TLS_OFF      ? "plaintext only (TLS off: [tls] enable = 0)"
+              : mode == SIPC_TLS_STRICT ? "TLS strict (TLS peers only)"
+                                        : "TLS permissive (TLS and plaintext peers)");
     if (h->mgmt)
         sipc_mgmt_add_service(h->mgmt, s->key, s->srv, mode);
     sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "%s Started", s->display);

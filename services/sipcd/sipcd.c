@@ -95,7 +95,7 @@ int main(int argc, char **argv)
         return EX_USAGE;
     }
     if (opt.version) {
-        printf("%s\n", sipc_version_string());
+        printf("sipcd (%s)\n", sipc_version_string());
         return 0;
     }
     if (args.help) {

@@ -28,8 +28,9 @@ static void print_next(const opts *o, const sipc_config *cfg, const char *file)
     }
     if (!file_exists(path)) {
         printf("next: copy %s to every node, then run `tlstool import %s` there (this machine "
-               "too), then on every node `tlstool enable --mode permissive --reload` (the "
-               "operator guide, 1.5)\n",
+               "too), then on every node of a new cluster `tlstool enable` (strict) before it "
+               "starts, or, on a cluster running in plaintext, `tlstool enable --mode permissive "
+               "--reload` (the operator guide, 1.5)\n",
                file, file);
         return;
     }

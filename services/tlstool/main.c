@@ -40,7 +40,7 @@ static const cli_opt GLOBAL_OPTS[] = {
      offsetof(opts, home_opt), CLI_NONEMPTY, 0, 0, NULL},
     {"help", 'h', CLI_HELP, NULL, "this text; `tlstool COMMAND --help` explains a command", 0, 0, 0,
      0, NULL},
-    {"version", 0, CLI_FLAG, NULL, "print the versions and whether legacy (RC2) PKCS#12 files are "
+    {"version", 'V', CLI_FLAG, NULL, "print the versions and whether legacy (RC2) PKCS#12 files are "
      "read, and exit", offsetof(opts, version), CLI_STOP, 0, 0, NULL},
     END};
 

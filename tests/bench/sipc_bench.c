@@ -89,7 +89,7 @@ static void usage(FILE *f)
             "usage: %s server PORT plain|tls [CERT KEY]\n"
             "       %s client PORT plain|tls SIZE WINDOW SECS WARMUP [CERT KEY] [conns=N]\n"
             "       %s handshakes|hs PORT SECS CERT KEY [WARMUP [full|resume]]\n"
-            "       %s --help\n"
+            "       %s --help | --version\n"
             "\n"
             "server      listen on 127.0.0.1:PORT (0 = any free port, printed as READY port=N)\n"
             "            and echo calls to bench.echo until SIGTERM/SIGINT.\n"
@@ -872,6 +872,10 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("sipc-bench (%s)\n", sipc_version_string());
         return 0;
     }
     log_init();

@@ -170,7 +170,7 @@ printf '[cluster]\nname = e2e\n[node]\naddress = %s.1\n' "$BASE" >"$work/client/
 ctl --home "$work/client" search fox --json >"$work/s.json" && [ "$(jq -r '.hits[0].id' "$work/s.json")" = p-1 ] &&
     ok "a client-only machine (pair imported, TLS never enabled) searches the TLS cluster" ||
     { not_ok "client-only machine"; cat "$work/s.json"; }
-ctl --home "$work/client" ping "$BASE.2:23000" | grep -q "over TLSv1.2" && ok "its ping goes over TLS" || not_ok "client-only ping over TLS"
+ctl --home "$work/client" ping "$BASE.2:23000" 2>&1 | grep -q "over TLSv1.2" && ok "its ping goes over TLS" || not_ok "client-only ping over TLS"
 
 # --- the pipeline's own TLS switch ------------------------------------------------
 for i in 1 2 3; do stop "n$i"; done

@@ -110,7 +110,7 @@ static void older_coordinator(void **state)
     static const char migrating[] =
         "{\"schema\": 1, \"ok\": false, \"nodes\": [], \"problems\": [{\"node\": \"n2\", "
         "\"address\": \"10.0.0.2\", \"kind\": \"permissive\", \"message\": \"n2 still accepts "
-        "plaintext (mode permissive): set mode = strict once every node has TLS\"}]}";
+        "plaintext (mode permissive): once every node has TLS, run `tlstool mode strict --reload` on it\"}]}";
     int rc = ctl(f, migrating, "", out, sizeof out);
     if (rc != 2)
         fail_msg("no health, only permissive: exit %d\n%s", rc, out);
@@ -131,7 +131,7 @@ static void older_coordinator(void **state)
         "\"10.0.0.2:23002\", \"node\": {\"id\": \"n2\"}, \"tls\": {\"enabled\": true, "
         "\"mode\": \"permissive\"}}], \"problems\": [{\"node\": \"n2\", \"address\": "
         "\"10.0.0.2\", \"kind\": \"permissive\", \"message\": \"n2 still accepts plaintext "
-        "(mode permissive): set mode = strict once every node has TLS\"}]}";
+        "(mode permissive): once every node has TLS, run `tlstool mode strict --reload` on it\"}]}";
     rc = ctl(f, migrating1, "--expect-mode permissive", out, sizeof out);
     if (rc != 0 || !strstr(out, "cluster IN MODE permissive: 1 node, every one permissive, "
                                 "nothing else flagged") ||

@@ -69,6 +69,17 @@ sc_find_bin() {
     return 1
 }
 
+# sc_version: sipc-cluster's --version. A shell program has no build of its
+# own: it names the build of the sipcd it would run (sc_find_bin), which is
+# the one installed or built beside it.
+sc_version() {
+    local d line
+    d=$(sc_find_bin) || sc_die "$SC_EX_UNAVAILABLE" "sipcd, tlstool and sipcctl not found (set SIPC_BIN to the folder holding them)"
+    line=$("$d/sipcd" --version) || sc_die "$SC_EX_SOFTWARE" "$d/sipcd --version failed"
+    line=${line#sipcd (}
+    printf 'sipc-cluster (%s\nrunning %s/sipcd, tlstool and sipcctl\n' "$line" "$d"
+}
+
 # The 8 hex digits that name everything the harness creates outside DIR
 # (network namespaces), so that a later `down` finds them from DIR alone.
 sc_dir_hash() { printf '%s' "$1" | sha256sum | cut -c1-8; }

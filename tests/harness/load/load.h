@@ -39,6 +39,7 @@ typedef struct load_opts {
     int reconnect;       /* --reconnect: seconds between new pipeline connections, 0 never */
     const char *nodes;   /* --nodes n1,n2: whose pipelines get the records */
     int json;            /* report --json */
+    int version;         /* --version */
     int check;           /* report/run --check */
     const char *cmd;
     int nargs;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "load.h"
+#include "sipc/node.h"
 #include "services/common/opt.h"
 
 int cmd_start(void *o);
@@ -26,6 +27,8 @@ static const cli_opt GLOBAL_OPTS[] = {
      "ledger, log, pid and report are kept in DIR/load/", offsetof(load_opts, dir), 0, 0, 0, NULL},
     {"help", 'h', CLI_HELP, NULL, "this text; `sipc-load COMMAND --help` explains a command", 0,
      0, 0, 0, NULL},
+    {"version", 'V', CLI_FLAG, NULL, "print the sipc version and build, and exit",
+     offsetof(load_opts, version), CLI_STOP, 0, 0, NULL},
     END};
 
 #define SEND_OPTS                                                                               \
@@ -124,7 +127,7 @@ static const cli_cmd COMMANDS[] = {
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
 
 static const cli_tool SIPC_LOAD = {
-    "sipc-load", "Usage:", "--dir DIR COMMAND [OPTIONS]",
+    "sipc-load", "Usage:", "--dir DIR COMMAND [OPTIONS] | --version",
     "Load for a running sipc cluster (described by DIR/cluster.json) with a ledger of\n"
     "every record: sent through a pipeline, acknowledged (committed on its node),\n"
     "retried, failed, and found again by get and by search.\n",
@@ -147,6 +150,10 @@ int main(int argc, char **argv)
     if (cli_parse(&SIPC_LOAD, argc, argv, &o, &p, err, sizeof err) != 0) {
         cli_usage_error(&SIPC_LOAD, &p, err);
         return LOAD_EXIT_USAGE;
+    }
+    if (o.version) {
+        printf("sipc-load (%s)\n", sipc_version_string());
+        return 0;
     }
     if (p.help || !p.cmd) {
         cli_help(p.help ? stdout : stderr, &SIPC_LOAD, p.cmd);

@@ -115,6 +115,6 @@ for n in n1 n2 n3; do
         ok "search sent to $n: $hits of $records records, from every node, over TLS" ||
         { not_ok "search sent to $n: exit $rc, ${hits:-?} hits"; cat "$work/s.err"; }
 done
-ctl ping "$(node_addr n2)" | grep -q "over TLSv1.2" && ok "the client machine reaches n2 over TLSv1.2" || not_ok "ping n2 over TLS"
+ctl ping "$(node_addr n2)" 2>&1 | grep -q "over TLSv1.2" && ok "the client machine reaches n2 over TLSv1.2" || not_ok "ping n2 over TLS"
 figure records "$records"
 figure "nodes TLS strict" "$(grep -c '^n[0-9].* TLS strict ' "$work/status.out")"

@@ -44,7 +44,7 @@ pc=$(find "$prefix" -name sipc.pc | head -n1)
 [ -n "$pc" ] || fail "sipc.pc not installed"
 [ -f "$(dirname "$pc")/sipc-static.pc" ] || fail "sipc-static.pc not installed"
 [ -n "$(find "$prefix" -name sipcConfig.cmake)" ] || fail "sipcConfig.cmake not installed"
-[ -f "$prefix/share/doc/sipc/operator-guide.md" ] || fail "the guides are not installed (the unit's Documentation=)"
+[ -f "$prefix/share/doc/sipc/docs/operator-guide.md" ] || fail "the guides are not installed (the unit's Documentation=)"
 # the unit runs the sipcd of this prefix (the prefix given to cmake --install,
 # not the one configured)
 if [ -x "$prefix/bin/sipcd" ]; then

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# test_installed_docs.sh - what `make install` puts under share/doc/sipc reads
+# on its own: every relative link of the installed README and guides resolves
+# to an installed file or folder (README -> docs/quickstart.md ->
+# ../examples/kv/), the systemd unit's Documentation= names an installed
+# file, and the installed examples build against the install with the
+# quickstart's command. Nothing is started: no network.
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init instdocs
+
+p=$work/prefix
+run cmake --install "$BIN" --prefix "$p"
+expect "cmake --install" 0 || exit 1
+doc=$p/share/doc/sipc
+[ -f "$doc/README.md" ] && [ -f "$doc/docs/quickstart.md" ] && [ -f "$doc/examples/kv/kv_server.c" ] &&
+    ok "README, docs/ and examples/ installed under share/doc/sipc" || not_ok "layout: $(cd "$doc" && find . | head -20)"
+
+broken=0 n=0
+while IFS= read -r md; do
+    dir=$(dirname "$md")
+    # [text](target): relative targets only, without their #anchor
+    while IFS= read -r t; do
+        t=${t%%#*}
+        [ -n "$t" ] || continue
+        n=$((n + 1))
+        [ -e "$dir/$t" ] || { broken=$((broken + 1)); echo "    | ${md#"$doc"/}: ($t) does not resolve"; }
+    done < <(grep -o '](\([^)]*\))' "$md" | sed 's/^](//; s/)$//' | grep -v '^[a-z]*:' | grep -v '^#')
+done < <(find "$doc" -name '*.md')
+[ "$broken" = 0 ] && [ "$n" -gt 20 ] && ok "all $n relative links of the installed docs resolve" ||
+    not_ok "$broken of $n relative links do not resolve"
+
+unit=$p/lib/systemd/system/sipcd.service
+if [ -f "$unit" ]; then
+    f=$(sed -n 's|^Documentation=file://||p' "$unit")
+    [ -f "$f" ] && ok "the unit's Documentation= is installed: ${f#"$p"/}" || not_ok "Documentation=$f missing"
+fi
+
+run cmake -S "$doc/examples" -B "$work/ex" -DCMAKE_PREFIX_PATH="$p"
+expect "the installed examples configure against the install" 0 &&
+    { run cmake --build "$work/ex"; expect "and build" 0; }
+[ -x "$work/ex/kv_server" ] && [ -x "$work/ex/kv_client" ] && ok "kv_server and kv_client built" ||
+    not_ok "no kv_server/kv_client in $work/ex"
+shtest_done

@@ -63,7 +63,9 @@ done
 
 step "0. the programs and the PFX password (tlstool reads it from the environment, never argv)"
 printf '$ export PATH=%q:$PATH\n' "$BIN"
-printf '$ export SIPC_PFX_PASSWORD=%q    # a random one for this demo\n' "$SIPC_PFX_PASSWORD"
+# The password itself is never shown (secrets stay off terminals and logs):
+# the line says how to give one when pasting.
+echo '$ read -rs SIPC_PFX_PASSWORD && export SIPC_PFX_PASSWORD    # the demo used a random one, not shown'
 echo "(each node's sipc.conf, written by the demo: $work/n1/sipc.conf ...)"
 
 step "1. create the cluster's key pair, once (tlstool create)"

@@ -25,11 +25,14 @@ fi
 
 # The transcript can be pasted: it says where the programs are and how the
 # PFX password is given, and names each program as the shell finds it on PATH.
-grep -q '^\$ export PATH=' "$work/demo.out" && grep -q '^\$ export SIPC_PFX_PASSWORD=' "$work/demo.out" &&
+grep -q '^\$ export PATH=' "$work/demo.out" && grep -q '^\$ read -rs SIPC_PFX_PASSWORD && export SIPC_PFX_PASSWORD' "$work/demo.out" &&
     ok "the transcript exports PATH and SIPC_PFX_PASSWORD before the first command" ||
     { not_ok "no PATH or SIPC_PFX_PASSWORD line"; shtest_show "$work/demo.out"; }
 grep -q '^\$ /' "$work/demo.out" && { not_ok "a transcript line runs a program by its path"; grep '^\$ /' "$work/demo.out"; } ||
     ok "every transcript line names its program as on PATH"
+# The demo's password is a secret like any other: never in the transcript.
+grep -q 'Demo-[0-9a-f]\{12\}' "$work/demo.out" && not_ok "the transcript shows the demo's PFX password" ||
+    ok "the transcript does not show the PFX password"
 
 # The "Try:" block: the line starting with "Try:" and the indented lines
 # after it, each a shell command (a comment may follow it).

@@ -117,6 +117,7 @@ typedef struct reload_job {
     uv_work_t work;
     host *h;
     char by[240];
+    char caller_address[64], caller_node[64]; /* "" when not asked over a connection */
     int force;
     int ack; /* a forced reload may acknowledge the peers it cuts off */
     void (*done)(void *arg, json_t *answer);
@@ -314,14 +315,16 @@ static void judge_tls(reload_job *j, host *h)
 static void log_each(host *h, sipc_log_level level, const char *fmt, const char *a,
                      const char *b);
 
-/* Whether the reload moves a listener to strict: what the guard is for. */
-static int goes_strict(const reload_job *j, const host *h)
+/* The listeners the reload moves to strict (HOST_SVC_* bits): what the
+ * guard is for, and whose peers it judges. */
+static unsigned goes_strict(const reload_job *j, const host *h)
 {
+    unsigned svc = 0;
     for (int i = 0; i < HOST_NSERVICES; i++)
         if (sipc_security_mode(j->sec[i]) == SIPC_TLS_STRICT &&
             sipc_security_mode(h->svc[i].sec) != SIPC_TLS_STRICT)
-            return 1;
-    return 0;
+            svc |= host_svc_bit(KEYS[i]);
+    return svc;
 }
 
 /* The strict guard: 0 to go on, 1 when the reload must be refused (msg
@@ -332,12 +335,15 @@ static int goes_strict(const reload_job *j, const host *h)
 static int guard(reload_job *j, host *h, char *msg, size_t len)
 {
     int marker = host_force_strict_take(h->cfg.home);
-    if (!goes_strict(j, h))
+    /* only the peers of the listeners that change: `[pipeline] tls = 1` on
+     * a plaintext cluster cuts off no client of the other services */
+    unsigned services = goes_strict(j, h);
+    if (!services)
         return 0;
     host_peer list[CUT_OFF_LISTED];
     int64_t now = (int64_t)time(NULL);
-    int total = host_peers_plaintext(&h->peers, j->cfg.strict_guard_window, h->cfg.node_id,
-                                     now, list, CUT_OFF_LISTED);
+    int total = host_peers_plaintext_in(&h->peers, j->cfg.strict_guard_window, h->cfg.node_id,
+                                        services, now, list, CUT_OFF_LISTED);
     if (!total)
         return 0;
     char text[1500];
@@ -374,19 +380,28 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
                        "back the next start; a --force over TLS, or `tlstool mode strict "
                        "--force` before the start, acknowledges them");
         if (ack) {
-            host_peers_cut_off(&h->peers, j->cfg.strict_guard_window, h->cfg.node_id, now);
+            host_peers_cut_off_in(&h->peers, j->cfg.strict_guard_window, h->cfg.node_id,
+                                  services, now);
             host_save_peers(h);
         }
         return 0;
     }
+    /* the one asking may be among them: it cuts off its own next session
+     * too, which is why it still counts; say so, or it reads as a riddle */
+    int self_asked = 0;
+    for (int i = 0; i < total && i < CUT_OFF_LISTED && j->caller_node[0] && !self_asked; i++)
+        self_asked = host_peer_is(&list[i], j->caller_address, j->caller_node);
     snprintf(msg, len,
-             "reload refused: going strict would cut off peers still speaking plaintext: %s; "
+             "reload refused: going strict would cut off peers still speaking plaintext: %s%s; "
              "enable TLS there first (a sipcctl named '... home TAG': import the cluster's key "
              "pair in the home whose tag `tlstool status` shows as TAG, or, if that home holds "
              "it already, run one command from that home once this node speaks TLS "
              "(permissive); its next TLS connection to this node clears it), or "
              "reload with --force, which goes strict anyway and cuts them off",
-             text);
+             text,
+             self_asked ? " (among them the home that asked for this reload: it speaks "
+                          "plaintext here, so going strict cuts it off too)"
+                        : "");
     return 1;
 }
 
@@ -516,7 +531,7 @@ static void after_load(uv_work_t *w, int status)
     reload_job *j = w->data;
     host *h = j->h;
     h->reloading = 0;
-    char msg[2000];
+    char msg[2800];
     const char *result;
     if (status != 0 || h->stopping) {
         result = "refused";
@@ -563,7 +578,7 @@ static void after_load(uv_work_t *w, int status)
     free(j);
 }
 
-void host_reload(host *h, const char *by, int force, int ack,
+void host_reload(host *h, const char *by, const sipc_peer_info *peer, int force, int ack,
                  void (*done)(void *arg, json_t *answer), void *arg)
 {
     reload_job *j = calloc(1, sizeof *j);
@@ -580,6 +595,10 @@ void host_reload(host *h, const char *by, int force, int ack,
     j->done = done;
     j->done_arg = arg;
     snprintf(j->by, sizeof j->by, "%s", by);
+    if (peer) {
+        snprintf(j->caller_address, sizeof j->caller_address, "%s", peer->address);
+        snprintf(j->caller_node, sizeof j->caller_node, "%s", peer->peer_node);
+    }
     log_each(h, SIPC_LOG_INFO, "Reload requested by %s%s", j->by, force ? " (force)" : "");
     const char *why = h->stopping ? "the node is stopping"
                       : h->reloading ? "another reload is in progress"

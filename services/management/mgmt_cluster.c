@@ -591,6 +591,17 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         {
             size_t k;
             json_t *p;
+            /* the node's own `[pipeline] tls = 0`: its clients speak
+             * plaintext because it answers so, whatever they hold */
+            if (!strcmp(str_at(s, "tls", NULL), "off")) {
+                problem(list, n, "plaintext_listener",
+                        "%s's %s listener runs plaintext ([%s] tls = 0) while the node runs TLS "
+                        "%s: its peers speak plaintext to it because it answers in plaintext; "
+                        "remove that line from its sipc.conf (or set it to 1) and reload %s",
+                        name_of(n), str_at(s, "name", NULL), str_at(s, "name", NULL),
+                        str_at(tls, "mode", NULL), name_of(n));
+                continue;
+            }
             json_array_foreach(json_object_get(s, "plaintext_peers"), k, p)
             {
                 const char *pn = str_at(p, "node", NULL);

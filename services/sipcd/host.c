@@ -381,7 +381,11 @@ static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
     if (ev != SIPC_CONN_UP || sipc_conn_info(conn, &pi) != 0)
         return;
     int64_t now = (int64_t)time(NULL);
-    if (!host_peers_seen(&s->h->peers, pi.address, pi.peer_node, pi.tls, s->key, now))
+    /* a peer that offered TLS and got plaintext only because this listener
+     * is plaintext ([pipeline] tls = 0 on a TLS node, say) holds the pair:
+     * making the listener strict again cuts it off no more than a TLS peer */
+    if (!host_peers_seen(&s->h->peers, pi.address, pi.peer_node, pi.tls || pi.peer_offered_tls,
+                         s->key, now))
         return;
     host *h = s->h;
     if (now != h->peers_saved_at) {

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # s7_pipeline_guard.sh - scenario 7: the pipeline's own TLS switch
-# ([pipeline] tls) and the strict guard. On a plaintext cluster,
-# `[pipeline] tls = 1` is judged by the pipeline's peers only: peers of the
-# management and search services, which stay plaintext, among them the
-# reloading command itself, do not refuse it; a plaintext peer of the
-# pipeline still does.
+# ([pipeline] tls) and the strict guard. On a strict cluster, n2's pipeline
+# turned plaintext and back: its clients, which hold the pair, spoke
+# plaintext only because its listener answered so; they do not hold the way
+# back, and the statuses name n2's own setting, not the clients. On a
+# plaintext cluster, `[pipeline] tls = 1` is judged by the pipeline's peers
+# only: peers of the management and search services, which stay plaintext,
+# among them the reloading command itself, do not refuse it; a plaintext
+# peer of the pipeline still does.
 . "$(dirname "$0")/scenario.sh"
 
 records() { # N PREFIX: N records, one a line
@@ -19,11 +22,61 @@ set_pipeline_tls() { # NODE 0|1|-: the [pipeline] tls line of its sipc.conf (- r
     sed -i '/^# s7 pipeline$/,/^tls = [01]$/d' "$conf"
     [ "$2" = - ] || printf '# s7 pipeline\n[pipeline]\ntls = %s\n' "$2" >>"$conf"
 }
+load_on_n2() {
+    ctl --node "$n2" status --json 2>/dev/null |
+        jq -e '.services[] | select(.name == "pipeline") | .plaintext_peers[] | select(.node == "sipc-load")' >/dev/null
+}
 reload_from_home() { "$BIN/sipcctl" --home "$(node_home "$1")" --timeout 5000 reload; }
 
-section "a plaintext cluster; [pipeline] tls = 1 on n1"
-cluster up -n 2 --tls off --base "$NET.0" || exit 1
+section "a strict cluster; n2's pipeline turned plaintext"
+cluster up -n 2 --tls strict --base "$NET.0" || exit 1
+n2=$(node_addr n2)
+set_pipeline_tls n2 0
+reload_from_home n2 >"$work/r1.out" 2>&1 &&
+    grep -q "pipeline listener TLS: .* -> off" "$work/r1.out" && ok "n2's pipeline listener is plaintext" ||
+    { not_ok "reload with [pipeline] tls = 0"; cat "$work/r1.out"; }
 records 5 a >"$work/a.ndjson"
+# the client home holds the pair and offers TLS; n2's pipeline answers in plaintext
+ctl --node "$n2" ingest "$work/a.ndjson" >"$work/i1.out" 2>&1 &&
+    ok "an ingest through n2's plaintext pipeline from the client home" ||
+    { not_ok "ingest through n2"; cat "$work/i1.out"; }
+
+# sipc-load from the client home keeps a plaintext connection to n2's pipeline
+cluster load start --rate 20 >"$work/load.out" 2>&1 || { not_ok "load start"; cat "$work/load.out"; }
+wait_for 10 load_on_n2 ||
+    not_ok "sipc-load never reached n2's pipeline"
+cluster status >"$work/st1.out" 2>&1
+rc=$?
+cat "$work/st1.out"
+[ "$rc" = 1 ] && grep -q '^cluster: every reachable node runs TLS strict, except a plaintext listener on n2 (pipeline)' "$work/st1.out" &&
+    ok "sipc-cluster status exits 1 and names n2's plaintext pipeline listener" ||
+    not_ok "sipc-cluster status (exit $rc) does not name n2's plaintext pipeline"
+ctl --node "$(node_addr n1)" status --cluster >"$work/sc1.out" 2>&1
+sed -n '/PROBLEMS/,$p' "$work/sc1.out" | sed 's/^/#   /'
+grep -q "n2's pipeline listener runs plaintext (\[pipeline\] tls = 0)" "$work/sc1.out" &&
+    ok "status --cluster names n2's own [pipeline] tls = 0" || not_ok "status --cluster: n2's own setting"
+grep -q "n2 still receives plaintext on its pipeline service from .*enable TLS there" "$work/sc1.out" &&
+    not_ok "status --cluster tells the client to enable TLS" ||
+    ok "status --cluster does not send the operator to the clients"
+
+section "n2's pipeline back to TLS: no --force needed"
+set_pipeline_tls n2 -
+# the client home's last word to n2, as an operator's ingest loop leaves it
+ctl --node "$n2" ingest "$work/a.ndjson" >/dev/null 2>&1
+reload_from_home n2 >"$work/r2.out" 2>&1
+rc=$?
+[ "$rc" = 0 ] && grep -q "pipeline listener TLS: off -> strict" "$work/r2.out" &&
+    ok "the reload goes back to strict; the clients that offered TLS do not hold it" ||
+    { not_ok "reload back to [pipeline] tls on (exit $rc)"; cat "$work/r2.out"; }
+ctl --node "$n2" ingest "$work/a.ndjson" >"$work/i2.out" 2>&1 &&
+    ok "the client home's ingest through n2 works over TLS again" || { not_ok "ingest after"; cat "$work/i2.out"; }
+cluster load stop >"$work/stop.out" 2>&1
+cluster load report --check >"$work/rep.out" 2>&1 && ok "the load lost nothing: $(grep -m1 lost "$work/rep.out")" ||
+    { not_ok "load report --check"; cat "$work/rep.out"; }
+
+section "a plaintext cluster; [pipeline] tls = 1 on n1"
+cluster tls disable --rolling >"$work/dis.out" 2>&1 && ok "rolling disable" ||
+    { not_ok "rolling disable"; cat "$work/dis.out"; }
 n1=$(node_addr n1)
 # a home without the pair: its sessions are plaintext and cannot offer TLS
 bare=$work/bare

@@ -559,13 +559,14 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                 {
                     const char *pn = str_at(p, "node", NULL);
                     /* a sipcctl or tlstool session is named TOOL:USER@HOST...: its
-                     * home clears it with one command over TLS to this node (a
+                     * home clears it with one sipcctl command over TLS to this node (a
                      * cluster status asks only one node) */
                     int tool = !strncmp(pn, "sipcctl:", 8) || !strncmp(pn, "tlstool:", 8);
-                    char how[300];
+                    char how[400];
                     if (tool)
                         snprintf(how, sizeof how,
-                                 "from that home, one command over TLS to this node clears it: "
+                                 "from that home, one sipcctl command over TLS to this node "
+                                 "clears it (tlstool's are not counted, so they do not): "
                                  "sipcctl ping --node %s (import the cluster's key pair there "
                                  "first if it has none)",
                                  str_at(n, "address", NULL));

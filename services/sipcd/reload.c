@@ -395,8 +395,9 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
              "reload refused: going strict would cut off peers still speaking plaintext: %s%s; "
              "enable TLS there first (a sipcctl named '... home TAG': import the cluster's key "
              "pair in the home whose tag `tlstool status` shows as TAG, or, if that home holds "
-             "it already, run one command from that home once this node speaks TLS "
-             "(permissive); its next TLS connection to this node clears it), or "
+             "it already, run one sipcctl command from that home once this node speaks TLS "
+             "(permissive), e.g. `sipcctl ping --node` this node: its next TLS connection to "
+             "this node clears it; tlstool's connections are not counted, so they do not), or "
              "reload with --force, which goes strict anyway and cuts them off",
              text,
              self_asked ? " (among them the home that asked for this reload: it speaks "

@@ -107,3 +107,32 @@ rc=$?
 [ "$rc" != 0 ] && grep -q "reload refused: going strict would cut off peers still speaking plaintext: .*home .* on the pipeline service" "$work/r4.out" &&
     ok "a client without the pair that used n1's pipeline in plaintext holds [pipeline] tls = 1 back" ||
     { not_ok "reload with a plaintext pipeline peer (exit $rc)"; cat "$work/r4.out"; }
+
+section "rolling enable: the guard entries of the cluster's own homes are cleared"
+cluster down >/dev/null 2>&1
+cluster up -n 2 --tls off --base "$NET.0" >/dev/null 2>&1 || { not_ok "up again"; exit 1; }
+h1=$(node_home n1) h2=$(node_home n2)
+# a sipcctl from n2's home before it had the pair: plaintext, on n1's guard
+mv "$h2/security" "$h2/security.off"
+"$BIN/sipcctl" --home "$h2" --timeout 5000 --node "$n1:$mport" ping >/dev/null 2>&1
+mv "$h2/security.off" "$h2/security"
+SC_TLS_QUIET_WAIT=5 cluster tls enable --rolling >"$work/en1.out" 2>&1
+rc=$?
+[ "$rc" = 0 ] && grep -q "n1: its guard lists sipcctl from n2's home (home [0-9a-f]*): one sipcctl ping from there over TLS clears it" "$work/en1.out" &&
+    ok "the rolling enable clears n2's home's entry on n1 with one sipcctl ping, says so, and goes strict" ||
+    { not_ok "rolling enable with an entry of n2's home (exit $rc)"; cat "$work/en1.out"; }
+
+section "a refused rolling enable leaves sipc.conf as the node runs; a later reload changes nothing"
+cluster tls disable --rolling >"$work/dis2.out" 2>&1 || { not_ok "rolling disable"; cat "$work/dis2.out"; }
+bctl --node "$n1:$mport" ping >/dev/null 2>&1
+SC_TLS_QUIET_WAIT=2 cluster tls enable --rolling >"$work/en2.out" 2>&1
+rc=$?
+conf_mode=$("$BIN/tlstool" --home "$h1" status --json | jq -r .tls_mode)
+[ "$rc" = 1 ] && grep -q "stopped at n1: the node refused" "$work/en2.out" &&
+    grep -q "its sipc.conf was set back to mode = permissive" "$work/en2.out" && [ "$conf_mode" = permissive ] &&
+    ok "stopped at n1 by its guard; n1's sipc.conf set back to mode = permissive, what it runs" ||
+    { not_ok "refused rolling enable (exit $rc, sipc.conf mode $conf_mode)"; cat "$work/en2.out"; }
+reload_from_home n1 >"$work/r5.out" 2>&1
+grep -q "nothing changed" "$work/r5.out" && [ "$(ctl --node "$n1:$mport" status --json | jq -r .tls.mode)" = permissive ] &&
+    ok "a later reload of n1, asked for nothing in particular, changes nothing" ||
+    { not_ok "a later reload of n1"; cat "$work/r5.out"; }

@@ -505,6 +505,12 @@ static void apply(reload_job *j, host *h)
         uv_timer_start(&h->retire_timer, on_retire_tick, RETIRE_TICK_MS, RETIRE_TICK_MS);
 }
 
+/* Whether a change line (judge_tls) moves a listener's TLS mode. */
+static int is_mode_change(const char *line)
+{
+    return !strncmp(line, "TLS: ", 5) || !strncmp(line, "pipeline listener TLS: ", 23);
+}
+
 /* A refused reload changed nothing: its "changes" stay empty and what it
  * would have changed goes to "not_applied", so no reader takes it for done. */
 static json_t *answer(reload_job *j, const char *result, const char *message)
@@ -557,13 +563,26 @@ static void after_load(uv_work_t *w, int status)
             log_each(h, SIPC_LOG_INFO, "Reload: %s%s", msg, "");
         } else {
             result = "reloaded";
-            for (int i = 0; i < j->nchanges; i++)
-                log_each(h, SIPC_LOG_INFO, "Changed: %s%s", j->changes[i], "");
+            /* a TLS mode change is never a side remark: sipc.conf may have
+             * asked for it since an earlier command the node refused, and
+             * this reload (asked for anything) applies it */
+            char modes[700] = "";
+            for (int i = 0; i < j->nchanges; i++) {
+                int mode = is_mode_change(j->changes[i]);
+                log_each(h, mode ? SIPC_LOG_WARN : SIPC_LOG_INFO, "Changed: %s%s", j->changes[i],
+                         mode ? " (the TLS mode sipc.conf asks for)" : "");
+                if (mode && !modes[0])
+                    snprintf(modes, sizeof modes, "%s", j->changes[i]);
+            }
             apply(j, h);
+            char head[800] = "reloaded";
+            if (modes[0])
+                snprintf(head, sizeof head,
+                         "reloaded; the TLS mode changed (%s), as sipc.conf asks", modes);
             snprintf(msg, sizeof msg,
-                     "reloaded: new connections use the new setup; connections made before are "
+                     "%s: new connections use the new setup; connections made before are "
                      "replaced once answered%s",
-                     j->nrestart ? "; some changes need a restart" : "");
+                     head, j->nrestart ? "; some changes need a restart" : "");
             log_each(h, SIPC_LOG_INFO, "Reload done: %s%s", msg, "");
         }
     }

@@ -136,3 +136,11 @@ reload_from_home n1 >"$work/r5.out" 2>&1
 grep -q "nothing changed" "$work/r5.out" && [ "$(ctl --node "$n1:$mport" status --json | jq -r .tls.mode)" = permissive ] &&
     ok "a later reload of n1, asked for nothing in particular, changes nothing" ||
     { not_ok "a later reload of n1"; cat "$work/r5.out"; }
+
+section "a reload that changes the TLS mode says so in its first words and logs it at WARN"
+tt n1 mode strict >/dev/null 2>&1
+"$BIN/sipcctl" --home "$h1" --timeout 5000 reload --force >"$work/r6.out" 2>&1
+grep -q "reloaded; the TLS mode changed (TLS: permissive -> strict), as sipc.conf asks:" "$work/r6.out" &&
+    grep -q "Service.Reload WARN Changed: TLS: permissive -> strict (the TLS mode sipc.conf asks for)" "$h1"/logs/DataService_*.log &&
+    ok "the answer's first words and n1's WARN line name the mode change" ||
+    { not_ok "reload that applies a pending strict"; cat "$work/r6.out"; }

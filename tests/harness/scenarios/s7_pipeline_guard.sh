@@ -40,6 +40,12 @@ records 5 a >"$work/a.ndjson"
 ctl --node "$n2" ingest "$work/a.ndjson" >"$work/i1.out" 2>&1 &&
     ok "an ingest through n2's plaintext pipeline from the client home" ||
     { not_ok "ingest through n2"; cat "$work/i1.out"; }
+# what sipcctl search --help says: the empty QUERY matches every record, a
+# literal "" (an FTS5 phrase of no words) none
+ctl search --attr src=s7 '' >"$work/q1.out" 2>&1 && grep -q '^5 hits from 2 of 2 nodes' "$work/q1.out" &&
+    ctl search --attr src=s7 '""' >"$work/q2.out" 2>&1 && grep -q '^0 hits from 2 of 2 nodes' "$work/q2.out" &&
+    ok "search '': the 5 records; search '\"\"': none, as the help says" ||
+    { not_ok "search '' and '\"\"'"; cat "$work/q1.out" "$work/q2.out"; }
 
 # sipc-load from the client home keeps a plaintext connection to n2's pipeline
 cluster load start --rate 20 >"$work/load.out" 2>&1 || { not_ok "load start"; cat "$work/load.out"; }

@@ -150,3 +150,12 @@ grep -q "reloaded; the TLS mode changed (TLS: permissive -> strict), as sipc.con
     grep -q "Service.Reload WARN Changed: TLS: permissive -> strict (the TLS mode sipc.conf asks for)" "$h1"/logs/DataService_*.log &&
     ok "the answer's first words and n1's WARN line name the mode change" ||
     { not_ok "reload that applies a pending strict"; cat "$work/r6.out"; }
+
+section "ingest --json names the records not acknowledged"
+cluster kill n2 >/dev/null 2>&1
+records 10 k >"$work/k.ndjson"
+ctl --timeout 3000 --node "$n1" --json ingest "$work/k.ndjson" >"$work/k.json" 2>/dev/null
+rc=$?
+[ "$rc" = 69 ] && jq -e '.unavailable > 0 and ([.failed[] | select(.status == "not_acknowledged" and (.id | startswith("k-")) and .line > 0)] | length) == .unavailable' "$work/k.json" >/dev/null &&
+    ok "with n2 dead: exit 69, and \"failed\" lists each of the $(jq .unavailable "$work/k.json") records not acknowledged with its line and id" ||
+    { not_ok "ingest --json with n2 dead (exit $rc)"; cat "$work/k.json"; }

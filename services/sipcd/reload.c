@@ -569,8 +569,15 @@ static void after_load(uv_work_t *w, int status)
             char modes[700] = "";
             for (int i = 0; i < j->nchanges; i++) {
                 int mode = is_mode_change(j->changes[i]);
-                log_each(h, mode ? SIPC_LOG_WARN : SIPC_LOG_INFO, "Changed: %s%s", j->changes[i],
-                         mode ? " (the TLS mode sipc.conf asks for)" : "");
+                sipc_log_level level = mode ? SIPC_LOG_WARN : SIPC_LOG_INFO;
+                const char *why = mode ? " (the TLS mode sipc.conf asks for)" : "";
+                /* the pipeline's own switch concerns its log alone */
+                if (!strncmp(j->changes[i], "pipeline listener TLS: ", 23) &&
+                    h->svc[HOST_PIPELINE].log)
+                    sipc_logf(h->svc[HOST_PIPELINE].log, level, "Service.Reload", "Changed: %s%s",
+                              j->changes[i], why);
+                else
+                    log_each(h, level, "Changed: %s%s", j->changes[i], why);
                 if (mode && !modes[0])
                     snprintf(modes, sizeof modes, "%s", j->changes[i]);
             }

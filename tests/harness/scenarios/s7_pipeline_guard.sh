@@ -35,6 +35,11 @@ set_pipeline_tls n2 0
 reload_from_home n2 >"$work/r1.out" 2>&1 &&
     grep -q "pipeline listener TLS: .* -> off" "$work/r1.out" && ok "n2's pipeline listener is plaintext" ||
     { not_ok "reload with [pipeline] tls = 0"; cat "$work/r1.out"; }
+# the pipeline's own switch is logged once, by the pipeline service
+h2log() { cat "$(node_home n2)/logs/$1Service_"*.log 2>/dev/null | grep -c "Changed: pipeline listener TLS: strict -> off"; }
+[ "$(h2log Pipeline)" = 1 ] && [ "$(h2log Data)" = 0 ] && [ "$(h2log Search)" = 0 ] && [ "$(h2log Management)" = 0 ] &&
+    ok "n2 logs the pipeline's TLS change once, in the pipeline service's log" ||
+    not_ok "the pipeline's TLS change logged by: pipeline $(h2log Pipeline), data $(h2log Data), search $(h2log Search), management $(h2log Management)"
 records 5 a >"$work/a.ndjson"
 # the client home holds the pair and offers TLS; n2's pipeline answers in plaintext
 ctl --node "$n2" ingest "$work/a.ndjson" >"$work/i1.out" 2>&1 &&

@@ -19,6 +19,25 @@
 /* The file is small; anything bigger is not ours. */
 #define PEERS_FILE_MAX (4u << 20)
 
+static const char *const SVC_NAMES[] = {"data", "search", "management", "pipeline"};
+
+unsigned host_svc_bit(const char *service)
+{
+    for (unsigned i = 0; service && i < sizeof SVC_NAMES / sizeof SVC_NAMES[0]; i++)
+        if (!strcmp(service, SVC_NAMES[i]))
+            return 1u << i;
+    return 0;
+}
+
+/* The services a plaintext connection to service counts for: a name not
+ * known here (a history from elsewhere) counts for every one, as before
+ * the guard looked at services. */
+static unsigned plain_bits(const char *service)
+{
+    unsigned bit = host_svc_bit(service);
+    return bit ? bit : HOST_SVC_ALL;
+}
+
 int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen)
 {
     ps->n = 0;
@@ -69,26 +88,15 @@ int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen)
             size_t k;
             json_t *sv;
             json_array_foreach(plain, k, sv)
-            p->plain |= host_svc_bit(json_string_value(sv));
-        } else if (!p->tls) {
-            /* a history written before: the service of its last connection */
-            p->plain = host_svc_bit(p->service);
+            p->plain |= plain_bits(json_string_value(sv));
         }
+        if (!p->tls && !p->plain) /* a history written before: its last connection's */
+            p->plain = plain_bits(p->service);
         json_t *at = json_object_get(v, "cut_off_unix");
         /* a history written before the time was kept: as its last connection */
         p->cut_at = p->cut_off ? json_is_integer(at) ? json_integer_value(at) : p->last_seen : 0;
     }
     json_decref(j);
-    return 0;
-}
-
-static const char *const SVC_NAMES[] = {"data", "search", "management", "pipeline"};
-
-unsigned host_svc_bit(const char *service)
-{
-    for (unsigned i = 0; service && i < sizeof SVC_NAMES / sizeof SVC_NAMES[0]; i++)
-        if (!strcmp(service, SVC_NAMES[i]))
-            return 1u << i;
     return 0;
 }
 
@@ -183,7 +191,7 @@ int host_peers_seen(host_peers *ps, const char *address, const char *node, int t
         if (!strcmp(ps->p[i].address, ip) && !strcmp(ps->p[i].node, node))
             p = &ps->p[i];
     int news = !tls && (!p || p->tls || p->cut_off);
-    unsigned plain = tls ? 0 : host_svc_bit(service);
+    unsigned plain = tls ? 0 : plain_bits(service);
     if (!p) {
         p = make_room(ps, ip);
     } else if (!tls && !p->tls && !p->cut_off) {
@@ -291,7 +299,6 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
     return 0;
 }
 
-/* What the guard counts: see host_peers_plaintext. */
 int host_peer_is(const host_peer *p, const char *address, const char *node)
 {
     char ip[64], peer[64];
@@ -301,6 +308,7 @@ int host_peer_is(const host_peer *p, const char *address, const char *node)
     return !strcmp(p->address, ip) && !strcmp(p->node, node);
 }
 
+/* What the guard counts: see host_peers_plaintext. */
 static int holds_up(const host_peer *p, int window_s, const char *self, unsigned services,
                     int64_t now)
 {

@@ -475,6 +475,38 @@ static void t_scope_by_service(void **state)
     free(back);
 }
 
+/* A history written before services were kept (no "plaintext_services"),
+ * or naming a service this version does not know, still holds back every
+ * listener: the guard errs on the side of not cutting anyone off. */
+static void t_old_history_counts_everywhere(void **state)
+{
+    (void)state;
+    char home[] = "/tmp/test_peers.XXXXXX", path[800], err[800];
+    assert_non_null(mkdtemp(home));
+    snprintf(path, sizeof path, "%s/state", home);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/state/peers", home);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"schema\": 1, \"peers\": ["
+               "{\"address\": \"127.0.75.9\", \"node\": \"old\", \"service\": \"data\", "
+               "\"tls\": false, \"last_seen_unix\": %d},"
+               "{\"address\": \"127.0.75.8\", \"node\": \"odd\", \"service\": \"queue\", "
+               "\"tls\": false, \"last_seen_unix\": %d}]}\n",
+            T0, T0);
+    fclose(f);
+    host_peers *ps = fresh();
+    assert_int_equal(host_peers_load(ps, home, err, sizeof err), 0);
+    assert_true(listed_in(ps, HOST_SVC_DATA, "old", T0 + 1));
+    assert_false(listed_in(ps, HOST_SVC_PIPELINE, "old", T0 + 1));
+    assert_true(listed_in(ps, HOST_SVC_PIPELINE, "odd", T0 + 1));
+    unlink(path);
+    snprintf(path, sizeof path, "%s/state", home);
+    rmdir(path);
+    rmdir(home);
+    free(ps);
+}
+
 /* The peer a client's connection stands for: its home, whatever the process. */
 static void t_peer_is_client_home(void **state)
 {
@@ -504,6 +536,7 @@ int main(void)
         cmocka_unit_test(t_ipv6_prefix_one_host),
         cmocka_unit_test(t_scope_by_service),
         cmocka_unit_test(t_peer_is_client_home),
+        cmocka_unit_test(t_old_history_counts_everywhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -382,10 +382,13 @@ static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
         return;
     int64_t now = (int64_t)time(NULL);
     /* a peer that offered TLS and got plaintext only because this listener
-     * is plaintext ([pipeline] tls = 0 on a TLS node, say) holds the pair:
-     * making the listener strict again cuts it off no more than a TLS peer */
-    if (!host_peers_seen(&s->h->peers, pi.address, pi.peer_node, pi.tls || pi.peer_offered_tls,
-                         s->key, now))
+     * is plaintext on a node with TLS on ([pipeline] tls = 0) holds the pair:
+     * making the listener strict again cuts it off no more than a TLS peer.
+     * On a node with TLS off it still counts: that node going strict while
+     * its peers run TLS off is how clusters break (its own links to them) */
+    int offered = pi.peer_offered_tls && s->h->cfg.tls_enable;
+    if (!host_peers_seen(&s->h->peers, pi.address, pi.peer_node, pi.tls || offered, s->key,
+                         now))
         return;
     host *h = s->h;
     if (now != h->peers_saved_at) {

@@ -28,6 +28,17 @@ static host_peers *fresh(void)
     return ps;
 }
 
+/* Removes a test home holding at most state/peers. */
+static void rm_home(const char *home)
+{
+    char path[800];
+    snprintf(path, sizeof path, "%s/state/peers", home);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/state", home);
+    rmdir(path);
+    rmdir(home);
+}
+
 static int listed(const host_peers *ps, const char *node, int64_t now)
 {
     host_peer out[8];
@@ -177,12 +188,7 @@ static void t_cut_off_saved(void **state)
     assert_int_equal(back->n, 2);
     assert_false(listed(back, "c", T0 + 3));
     assert_true(listed(back, "d", T0 + 3));
-    char path[800];
-    snprintf(path, sizeof path, "%s/state/peers", home);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/state", home);
-    rmdir(path);
-    rmdir(home);
+    rm_home(home);
     free(ps);
     free(back);
 }
@@ -465,12 +471,7 @@ static void t_scope_by_service(void **state)
     host_peers_seen(back, "127.0.75.3:40004", "load", 0, "pipeline", T0 + 6);
     assert_int_equal(host_peers_cut_off_in(back, WINDOW, "self", pipe, T0 + 7), 1);
     assert_true(listed(back, "n2", T0 + 7));
-    char path[800];
-    snprintf(path, sizeof path, "%s/state/peers", home);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/state", home);
-    rmdir(path);
-    rmdir(home);
+    rm_home(home);
     free(ps);
     free(back);
 }
@@ -500,10 +501,7 @@ static void t_old_history_counts_everywhere(void **state)
     assert_true(listed_in(ps, HOST_SVC_DATA, "old", T0 + 1));
     assert_false(listed_in(ps, HOST_SVC_PIPELINE, "old", T0 + 1));
     assert_true(listed_in(ps, HOST_SVC_PIPELINE, "odd", T0 + 1));
-    unlink(path);
-    snprintf(path, sizeof path, "%s/state", home);
-    rmdir(path);
-    rmdir(home);
+    rm_home(home);
     free(ps);
 }
 

@@ -252,6 +252,7 @@ int sipc_conn_info(const sipc_conn *c, sipc_peer_info *pi)
     sipc_str_copy(pi->peer_node, sizeof pi->peer_node, c->peer_node);
     sipc_str_copy(pi->peer_cluster, sizeof pi->peer_cluster, c->peer_cluster);
     pi->peer_cluster_cut = c->peer_cluster_cut;
+    pi->peer_offered_tls = !pi->tls && c->peer_plaintext_retry;
     return 0;
 }
 

@@ -72,12 +72,15 @@ void sipc_mgmt_set_service_mode(sipc_mgmt *m, sipc_server *srv, sipc_tls_mode mo
 /* management.reload: the host re-reads its configuration and key pair.
  * caller names who asked ("127.0.0.1:40112 (node sipcctl)"); force is the
  * request's "force" flag; tls is 1 when the request came over TLS (its
- * caller passed mutual TLS with the cluster's pair), 0 in plaintext. The host answers once, now or later on the loop
+ * caller passed mutual TLS with the cluster's pair), 0 in plaintext; peer is
+ * the request's connection (NULL when unknown), whose own plaintext must not
+ * hold back the change it asks for. The host answers once, now or later on the loop
  * thread, by calling done(done_arg, answer) with the reload's JSON answer
  * (a reference the callee takes over); docs/services.md has its schema. */
 typedef void (*sipc_mgmt_reload_done)(void *done_arg, json_t *answer);
-typedef void (*sipc_mgmt_reload_fn)(void *arg, const char *caller, int force, int tls,
-                                    sipc_mgmt_reload_done done, void *done_arg);
+typedef void (*sipc_mgmt_reload_fn)(void *arg, const char *caller, const sipc_peer_info *peer,
+                                    int force, int tls, sipc_mgmt_reload_done done,
+                                    void *done_arg);
 /* Without it, management.reload answers that this node cannot reload. */
 void sipc_mgmt_set_reload(sipc_mgmt *m, sipc_mgmt_reload_fn fn, void *arg);
 

@@ -560,13 +560,14 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                 {
                     const char *pn = str_at(p, "node", NULL);
                     /* a sipcctl or tlstool session is named TOOL:USER@HOST...: its
-                     * home clears it with one command over TLS to this node (a
+                     * home clears it with one sipcctl command over TLS to this node (a
                      * cluster status asks only one node) */
                     int tool = !strncmp(pn, "sipcctl:", 8) || !strncmp(pn, "tlstool:", 8);
-                    char how[300];
+                    char how[400];
                     if (tool)
                         snprintf(how, sizeof how,
-                                 "from that home, one command over TLS to this node clears it: "
+                                 "from that home, one sipcctl command over TLS to this node "
+                                 "clears it (tlstool's are not counted, so they do not): "
                                  "sipcctl ping --node %s (import the cluster's key pair there "
                                  "first if it has none)",
                                  str_at(n, "address", NULL));
@@ -592,6 +593,17 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         {
             size_t k;
             json_t *p;
+            /* the node's own `[pipeline] tls = 0`: its clients speak
+             * plaintext because it answers so, whatever they hold */
+            if (!strcmp(str_at(s, "tls", NULL), "off")) {
+                problem(list, n, "plaintext_listener",
+                        "%s's %s listener runs plaintext ([%s] tls = 0) while the node runs TLS "
+                        "%s: its peers speak plaintext to it because it answers in plaintext; "
+                        "remove that line from its sipc.conf (or set it to 1) and reload %s",
+                        name_of(n), str_at(s, "name", NULL), str_at(s, "name", NULL),
+                        str_at(tls, "mode", NULL), name_of(n));
+                continue;
+            }
             json_array_foreach(json_object_get(s, "plaintext_peers"), k, p)
             {
                 const char *pn = str_at(p, "node", NULL);

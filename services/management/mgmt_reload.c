@@ -39,12 +39,13 @@ void mgmt_on_reload(sipc_request *req, void *arg)
     char caller[200] = "an unknown peer";
     sipc_conn *c = sipc_request_conn(req);
     sipc_peer_info pi;
-    int tls = 0;
+    int tls = 0, known = 0;
     if (c && sipc_conn_info(c, &pi) == 0) {
+        known = 1;
         /* a TLS connection here passed mutual TLS: its peer holds the pair */
         tls = pi.tls;
         snprintf(caller, sizeof caller, "%s (node %s, %s)", pi.address,
                  pi.peer_node[0] ? pi.peer_node : "?", pi.tls ? "TLS" : "plaintext");
     }
-    m->reload(m->reload_arg, caller, force, tls, reload_done, req);
+    m->reload(m->reload_arg, caller, known ? &pi : NULL, force, tls, reload_done, req);
 }

@@ -75,7 +75,44 @@ struct ingest {
      * (an unknown --to): sending them again cannot help */
     uint64_t refused;
     char refused_why[400];
+    /* --json: each record not acknowledged or rejected, {"line", "id",
+     * "status", "reason"}, so that a script resends just those */
+    json_t *failed;
 };
+
+/* One record of the --json "failed" list (no-op without --json). The id
+ * as sent when it is text JSON can carry, else as shown. */
+static void note_failed(ingest *in, unsigned long line, const uint8_t *id, size_t idlen,
+                        const char *status, const char *why)
+{
+    if (!in->failed)
+        return;
+    json_t *jid = json_stringn(idlen ? (const char *)id : "", idlen);
+    if (!jid) {
+        char shown[600];
+        cli_shown_n(id, idlen, shown, sizeof shown);
+        jid = json_string(shown);
+    }
+    json_array_append_new(in->failed, json_pack("{s:I, s:o, s:s, s:s}", "line", (json_int_t)line,
+                                                "id", jid, "status", status, "reason",
+                                                why ? why : ""));
+}
+
+/* The same for every record of a batch that failed whole: its ids are in
+ * the request it sent. */
+static void note_failed_batch(ingest *in, const batch *b, const char *status, const char *why)
+{
+    if (!in->failed)
+        return;
+    Sipc__Pipeline__IngestRequest *m =
+        sipc__pipeline__ingest_request__unpack(NULL, b->len, b->payload);
+    for (size_t i = 0; i < b->n; i++) {
+        const ProtobufCBinaryData *id = m && i < m->n_records ? &m->records[i]->id : NULL;
+        note_failed(in, b->lines[i], id ? id->data : NULL, id ? id->len : 0, status, why);
+    }
+    if (m)
+        sipc__pipeline__ingest_request__free_unpacked(m, NULL);
+}
 
 static void count_reason(ingest *in, const char *text, uint64_t n)
 {
@@ -182,10 +219,12 @@ static void end_run(ingest *in, int code, const char *why)
 /* No record of b was acknowledged, for a reason that ends the run. */
 static void lost(ingest *in, batch *b, int code, const char *why)
 {
-    if (in->cl->up)
+    if (in->cl->up) {
         in->unavailable += b->n;
-    else
+        note_failed_batch(in, b, "not_acknowledged", why ? why : "the run stopped");
+    } else {
         held_back(in, b); /* no connection to the node ever came up */
+    }
     end_run(in, code, why);
 }
 
@@ -224,9 +263,11 @@ static void take_response(ingest *in, batch *b, const sipc_reply *rep)
             count_reason(in, why, 1);
             say(in, "line %lu (id %s): rejected by %s: %s", b->lines[i],
                 shown_id(&x->id, id, sizeof id), x->node, why);
+            note_failed(in, b->lines[i], x->id.data, x->id.len, "rejected", why);
             break;
         default:
             in->unavailable++;
+            note_failed(in, b->lines[i], x->id.data, x->id.len, "not_acknowledged", x->reason);
             say(in, "line %lu (id %s): not acknowledged: %s", b->lines[i],
                 shown_id(&x->id, id, sizeof id), x->reason);
             break;
@@ -260,6 +301,7 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
         snprintf(why, sizeof why, "pipeline TOO_LARGE: %s", rep->message);
         in->rejected += b->n;
         count_reason(in, why, b->n);
+        note_failed_batch(in, b, "rejected", why);
         say(in, "lines %lu..%lu: rejected by the pipeline: %s", b->lines[0], b->lines[b->n - 1],
             rep->message);
     } else if (err == SIPC_EREMOTE && (rep->status == SIPC_PIPELINE_UNKNOWN_NODE ||
@@ -452,6 +494,8 @@ static void print_summary(const ingest *in)
             json_object_set_new(o, "refused", json_integer((json_int_t)in->refused));
             json_object_set_new(o, "refused_reason", json_string(in->refused_why));
         }
+        if (o && in->failed)
+            json_object_set(o, "failed", in->failed);
         if (o && in->stopped_at) {
             /* not_sent: null when the rest of stdin was not read to count it */
             json_object_set_new(o, "stopped_after_line", json_integer((json_int_t)in->stopped_at));
@@ -528,6 +572,7 @@ int cmd_ingest(void *arg)
     uv_timer_init(&cl.loop, &in->timer);
     in->timer.data = in;
     in->progress = isatty(STDERR_FILENO) && !o->json;
+    in->failed = o->json ? json_array() : NULL;
     in->t0 = uv_hrtime();
     for (;;) {
         while (!in->stop && !in->eof && in->inflight < WINDOW)
@@ -573,6 +618,7 @@ int cmd_ingest(void *arg)
         rc = EX_DATAERR;
     else
         rc = 0;
+    json_decref(in->failed);
     free(in);
     return rc;
 }

@@ -161,14 +161,14 @@ static int open_probe_ctx(host *h, char *err, size_t errlen)
     return r;
 }
 
-static void mgmt_reload(void *arg, const char *caller, int force, int tls,
-                        sipc_mgmt_reload_done done, void *done_arg)
+static void mgmt_reload(void *arg, const char *caller, const sipc_peer_info *peer, int force,
+                        int tls, sipc_mgmt_reload_done done, void *done_arg)
 {
     char by[300];
     snprintf(by, sizeof by, "management call from %s", caller);
     /* a plaintext caller is nobody in particular: its --force still goes
      * strict, but acknowledges no peer for later starts */
-    host_reload(arg, by, force, tls, done, done_arg);
+    host_reload(arg, by, peer, force, tls, done, done_arg);
 }
 
 /* This node's own entry of [cluster] nodes, or NULL. */
@@ -383,7 +383,14 @@ static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
     if (ev != SIPC_CONN_UP || sipc_conn_info(conn, &pi) != 0)
         return;
     int64_t now = (int64_t)time(NULL);
-    if (!host_peers_seen(&s->h->peers, pi.address, pi.peer_node, pi.tls, s->key, now))
+    /* a peer that offered TLS and got plaintext only because this listener
+     * is plaintext on a node with TLS on ([pipeline] tls = 0) holds the pair:
+     * making the listener strict again cuts it off no more than a TLS peer.
+     * On a node with TLS off it still counts: that node going strict while
+     * its peers run TLS off is how clusters break (its own links to them) */
+    int offered = pi.peer_offered_tls && s->h->cfg.tls_enable;
+    if (!host_peers_seen(&s->h->peers, pi.address, pi.peer_node, pi.tls || offered, s->key,
+                         now))
         return;
     host *h = s->h;
     if (now != h->peers_saved_at) {

@@ -119,11 +119,12 @@ void host_stop(host *h, const char *signame);
 /* Re-reads sipc.conf and the imported pair (on the thread pool) and applies
  * what changed to new connections, or refuses the whole when anything is
  * invalid; what needs a restart is reported, not applied. by names who asked
- * (for the log). force overrides the strict guard; ack: the asker may also
+ * (for the log); peer is the connection that asked (NULL: none), which the
+ * strict guard does not count against its own request. force overrides the strict guard; ack: the asker may also
  * acknowledge the peers a forced reload cuts off (it came over TLS), so that
  * they hold no later start back. done (may be NULL) gets the JSON answer.
  * Loop thread only. */
-void host_reload(host *h, const char *by, int force, int ack,
+void host_reload(host *h, const char *by, const sipc_peer_info *peer, int force, int ack,
                  void (*done)(void *arg, json_t *answer), void *arg);
 /* reload.c: what host_start records for later reloads. */
 void host_reload_init(host *h);

@@ -19,6 +19,25 @@
 /* The file is small; anything bigger is not ours. */
 #define PEERS_FILE_MAX (4u << 20)
 
+static const char *const SVC_NAMES[] = {"data", "search", "management", "pipeline"};
+
+unsigned host_svc_bit(const char *service)
+{
+    for (unsigned i = 0; service && i < sizeof SVC_NAMES / sizeof SVC_NAMES[0]; i++)
+        if (!strcmp(service, SVC_NAMES[i]))
+            return 1u << i;
+    return 0;
+}
+
+/* The services a plaintext connection to service counts for: a name not
+ * known here (a history from elsewhere) counts for every one, as before
+ * the guard looked at services. */
+static unsigned plain_bits(const char *service)
+{
+    unsigned bit = host_svc_bit(service);
+    return bit ? bit : HOST_SVC_ALL;
+}
+
 int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen)
 {
     ps->n = 0;
@@ -63,6 +82,16 @@ int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen)
         p->tls = json_is_true(tls);
         p->last_seen = json_integer_value(seen);
         p->cut_off = json_is_true(json_object_get(v, "cut_off"));
+        json_t *plain = json_object_get(v, "plaintext_services");
+        p->plain = 0;
+        if (json_is_array(plain)) {
+            size_t k;
+            json_t *sv;
+            json_array_foreach(plain, k, sv)
+            p->plain |= plain_bits(json_string_value(sv));
+        }
+        if (!p->tls && !p->plain) /* a history written before: its last connection's */
+            p->plain = plain_bits(p->service);
         json_t *at = json_object_get(v, "cut_off_unix");
         /* a history written before the time was kept: as its last connection */
         p->cut_at = p->cut_off ? json_is_integer(at) ? json_integer_value(at) : p->last_seen : 0;
@@ -162,17 +191,26 @@ int host_peers_seen(host_peers *ps, const char *address, const char *node, int t
         if (!strcmp(ps->p[i].address, ip) && !strcmp(ps->p[i].node, node))
             p = &ps->p[i];
     int news = !tls && (!p || p->tls || p->cut_off);
-    if (!p)
+    unsigned plain = tls ? 0 : plain_bits(service);
+    if (!p) {
         p = make_room(ps, ip);
+    } else if (!tls && !p->tls && !p->cut_off) {
+        /* still plaintext since its last TLS connection: every service it spoke to */
+        plain |= p->plain;
+    }
+    /* a service newly spoken to in plaintext is news too: its guard acts on it */
+    if (!news && !tls && (plain & ~p->plain))
+        news = 1;
     /* the file records seconds: a peer seen again within the same second
      * over the same transport does not make the history dirty */
     if (!strcmp(p->address, ip) && !strcmp(p->node, node) && p->tls == tls &&
-        p->last_seen == now && !strcmp(p->service, service) && !p->cut_off)
+        p->last_seen == now && !strcmp(p->service, service) && !p->cut_off && p->plain == plain)
         return 0;
     snprintf(p->address, sizeof p->address, "%s", ip);
     snprintf(p->node, sizeof p->node, "%s", node);
     snprintf(p->service, sizeof p->service, "%s", service);
     p->tls = tls;
+    p->plain = plain;
     p->last_seen = now;
     p->cut_off = 0;
     p->cut_at = 0;
@@ -223,6 +261,13 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
         json_t *e = json_pack("{s:s, s:s, s:s, s:b, s:s, s:I}", "address", p->address, "node",
                               p->node, "service", p->service, "tls", p->tls, "last_seen", when,
                               "last_seen_unix", (json_int_t)p->last_seen);
+        if (e && p->plain) {
+            json_t *plain = json_array();
+            for (unsigned k = 0; k < sizeof SVC_NAMES / sizeof SVC_NAMES[0]; k++)
+                if (p->plain & (1u << k))
+                    json_array_append_new(plain, json_string(SVC_NAMES[k]));
+            json_object_set_new(e, "plaintext_services", plain);
+        }
         if (e && p->cut_off) {
             json_object_set_new(e, "cut_off", json_true());
             json_object_set_new(e, "cut_off_unix", json_integer((json_int_t)p->cut_at));
@@ -254,9 +299,21 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
     return 0;
 }
 
-/* What the guard counts: see host_peers_plaintext. */
-static int holds_up(const host_peer *p, int window_s, const char *self, int64_t now)
+int host_peer_is(const host_peer *p, const char *address, const char *node)
 {
+    char ip[64], peer[64];
+    sipc__host_key(address, 0, ip, sizeof ip);
+    if (sipc_cli_client_peer(node, peer, sizeof peer))
+        node = peer;
+    return !strcmp(p->address, ip) && !strcmp(p->node, node);
+}
+
+/* What the guard counts: see host_peers_plaintext. */
+static int holds_up(const host_peer *p, int window_s, const char *self, unsigned services,
+                    int64_t now)
+{
+    if (!(p->plain & services))
+        return 0;
     /* (a history written before probes were left out may still hold one) */
     return !p->tls && !p->cut_off && now - p->last_seen <= window_s && strcmp(p->node, self) &&
            !is_tlstool(p->node);
@@ -271,12 +328,18 @@ static int by_recent(const void *a, const void *b)
 int host_peers_plaintext(const host_peers *ps, int window_s, const char *self, int64_t now,
                          host_peer *out, int max)
 {
+    return host_peers_plaintext_in(ps, window_s, self, HOST_SVC_ALL, now, out, max);
+}
+
+int host_peers_plaintext_in(const host_peers *ps, int window_s, const char *self,
+                            unsigned services, int64_t now, host_peer *out, int max)
+{
     if (window_s <= 0)
         return 0;
     static host_peer all[HOST_PEERS_MAX];
     int n = 0;
     for (int i = 0; i < ps->n; i++)
-        if (holds_up(&ps->p[i], window_s, self, now))
+        if (holds_up(&ps->p[i], window_s, self, services, now))
             all[n++] = ps->p[i];
     qsort(all, (size_t)n, sizeof all[0], by_recent);
     /* the newest of each address first: the few a message names are as
@@ -295,11 +358,17 @@ int host_peers_plaintext(const host_peers *ps, int window_s, const char *self, i
 
 int host_peers_cut_off(host_peers *ps, int window_s, const char *self, int64_t now)
 {
+    return host_peers_cut_off_in(ps, window_s, self, HOST_SVC_ALL, now);
+}
+
+int host_peers_cut_off_in(host_peers *ps, int window_s, const char *self, unsigned services,
+                          int64_t now)
+{
     if (window_s <= 0)
         return 0;
     int n = 0;
     for (int i = 0; i < ps->n; i++)
-        if (holds_up(&ps->p[i], window_s, self, now)) {
+        if (holds_up(&ps->p[i], window_s, self, services, now)) {
             ps->p[i].cut_off = 1;
             ps->p[i].cut_at = now;
             n++;

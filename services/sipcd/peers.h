@@ -30,7 +30,19 @@ typedef struct host_peer {
     int cut_off;       /* a forced strict cut it off as last seen: it holds nothing up
                         * until it connects again */
     int64_t cut_at;    /* when that force was (Unix time) */
+    unsigned plain;    /* HOST_SVC_* bits of the services it spoke plaintext to since its
+                        * last TLS connection: a reload that makes only some listeners
+                        * strict cuts off only their peers */
 } host_peer;
+
+/* The services, as bits of host_peer.plain and of a guard's scope. */
+#define HOST_SVC_DATA 1u
+#define HOST_SVC_SEARCH 2u
+#define HOST_SVC_MANAGEMENT 4u
+#define HOST_SVC_PIPELINE 8u
+#define HOST_SVC_ALL 15u
+/* The bit of a service's name ("pipeline"), 0 for another name. */
+unsigned host_svc_bit(const char *service);
 
 /* How long a peer a forced strict cut off is listed after the force
  * (cut_off_peers), unless the guard's window still holds its last connection
@@ -67,12 +79,23 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen);
  * first, the newest of each address before the rest. */
 int host_peers_plaintext(const host_peers *ps, int window_s, const char *self, int64_t now,
                          host_peer *out, int max);
+/* The same for the listeners going strict only (services: HOST_SVC_* bits):
+ * a peer counts when it spoke plaintext to one of them since its last TLS
+ * connection. */
+int host_peers_plaintext_in(const host_peers *ps, int window_s, const char *self,
+                            unsigned services, int64_t now, host_peer *out, int max);
+/* 1 when p is the peer whose connection is address ("ip:port") with hello
+ * id node (a command-line client's id stands for its home, as recorded). */
+int host_peer_is(const host_peer *p, const char *address, const char *node);
 /* A forced strict (--force asked over TLS, or the override of `tlstool mode
  * strict --force` at a start that came up; the caller judges which)
  * acknowledges the peers it cuts off: each peer host_peers_plaintext would
  * list is marked cut off, so that the guard counts it again only once it
  * connects after the force. Returns how many were marked. */
 int host_peers_cut_off(host_peers *ps, int window_s, const char *self, int64_t now);
+/* The same for the peers host_peers_plaintext_in lists for services. */
+int host_peers_cut_off_in(host_peers *ps, int window_s, const char *self, unsigned services,
+                          int64_t now);
 /* "127.0.0.3 (node n3) 45 s ago on the data service, ..." for n of them. */
 void host_peers_text(const host_peer *list, int n, int total, int64_t now, char *out,
                      size_t len);

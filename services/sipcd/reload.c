@@ -117,6 +117,7 @@ typedef struct reload_job {
     uv_work_t work;
     host *h;
     char by[240];
+    char caller_address[64], caller_node[64]; /* "" when not asked over a connection */
     int force;
     int ack; /* a forced reload may acknowledge the peers it cuts off */
     void (*done)(void *arg, json_t *answer);
@@ -315,14 +316,16 @@ static void judge_tls(reload_job *j, host *h)
 static void log_each(host *h, sipc_log_level level, const char *fmt, const char *a,
                      const char *b);
 
-/* Whether the reload moves a listener to strict: what the guard is for. */
-static int goes_strict(const reload_job *j, const host *h)
+/* The listeners the reload moves to strict (HOST_SVC_* bits): what the
+ * guard is for, and whose peers it judges. */
+static unsigned goes_strict(const reload_job *j, const host *h)
 {
+    unsigned svc = 0;
     for (int i = 0; i < HOST_NSERVICES; i++)
         if (sipc_security_mode(j->sec[i]) == SIPC_TLS_STRICT &&
             sipc_security_mode(h->svc[i].sec) != SIPC_TLS_STRICT)
-            return 1;
-    return 0;
+            svc |= host_svc_bit(KEYS[i]);
+    return svc;
 }
 
 /* The strict guard: 0 to go on, 1 when the reload must be refused (msg
@@ -333,12 +336,15 @@ static int goes_strict(const reload_job *j, const host *h)
 static int guard(reload_job *j, host *h, char *msg, size_t len)
 {
     int marker = host_force_strict_take(h->cfg.home);
-    if (!goes_strict(j, h))
+    /* only the peers of the listeners that change: `[pipeline] tls = 1` on
+     * a plaintext cluster cuts off no client of the other services */
+    unsigned services = goes_strict(j, h);
+    if (!services)
         return 0;
     host_peer list[CUT_OFF_LISTED];
     int64_t now = (int64_t)time(NULL);
-    int total = host_peers_plaintext(&h->peers, j->cfg.strict_guard_window, h->cfg.node_id,
-                                     now, list, CUT_OFF_LISTED);
+    int total = host_peers_plaintext_in(&h->peers, j->cfg.strict_guard_window, h->cfg.node_id,
+                                        services, now, list, CUT_OFF_LISTED);
     if (!total)
         return 0;
     char text[1500];
@@ -375,19 +381,29 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
                        "back the next start; a --force over TLS, or `tlstool mode strict "
                        "--force` before the start, acknowledges them");
         if (ack) {
-            host_peers_cut_off(&h->peers, j->cfg.strict_guard_window, h->cfg.node_id, now);
+            host_peers_cut_off_in(&h->peers, j->cfg.strict_guard_window, h->cfg.node_id,
+                                  services, now);
             host_save_peers(h);
         }
         return 0;
     }
+    /* the one asking may be among them: it cuts off its own next session
+     * too, which is why it still counts; say so, or it reads as a riddle */
+    int self_asked = 0;
+    for (int i = 0; i < total && i < CUT_OFF_LISTED && j->caller_node[0] && !self_asked; i++)
+        self_asked = host_peer_is(&list[i], j->caller_address, j->caller_node);
     snprintf(msg, len,
-             "reload refused: going strict would cut off peers still speaking plaintext: %s; "
+             "reload refused: going strict would cut off peers still speaking plaintext: %s%s; "
              "enable TLS there first (a sipcctl named '... home TAG': import the cluster's key "
              "pair in the home whose tag `tlstool status` shows as TAG, or, if that home holds "
-             "it already, run one command from that home once this node speaks TLS "
-             "(permissive); its next TLS connection to this node clears it), or "
+             "it already, run one sipcctl command from that home once this node speaks TLS "
+             "(permissive), e.g. `sipcctl ping --node` this node: its next TLS connection to "
+             "this node clears it; tlstool's connections are not counted, so they do not), or "
              "reload with --force, which goes strict anyway and cuts them off",
-             text);
+             text,
+             self_asked ? " (among them the home that asked for this reload: it speaks "
+                          "plaintext here, so going strict cuts it off too)"
+                        : "");
     return 1;
 }
 
@@ -490,6 +506,12 @@ static void apply(reload_job *j, host *h)
         uv_timer_start(&h->retire_timer, on_retire_tick, RETIRE_TICK_MS, RETIRE_TICK_MS);
 }
 
+/* Whether a change line (judge_tls) moves a listener's TLS mode. */
+static int is_mode_change(const char *line)
+{
+    return !strncmp(line, "TLS: ", 5) || !strncmp(line, "pipeline listener TLS: ", 23);
+}
+
 /* A refused reload changed nothing: its "changes" stay empty and what it
  * would have changed goes to "not_applied", so no reader takes it for done. */
 static json_t *answer(reload_job *j, const char *result, const char *message)
@@ -517,7 +539,7 @@ static void after_load(uv_work_t *w, int status)
     reload_job *j = w->data;
     host *h = j->h;
     h->reloading = 0;
-    char msg[2000];
+    char msg[2800];
     const char *result;
     if (status != 0 || h->stopping) {
         result = "refused";
@@ -542,13 +564,33 @@ static void after_load(uv_work_t *w, int status)
             log_each(h, SIPC_LOG_INFO, "Reload: %s%s", msg, "");
         } else {
             result = "reloaded";
-            for (int i = 0; i < j->nchanges; i++)
-                log_each(h, SIPC_LOG_INFO, "Changed: %s%s", j->changes[i], "");
+            /* a TLS mode change is never a side remark: sipc.conf may have
+             * asked for it since an earlier command the node refused, and
+             * this reload (asked for anything) applies it */
+            char modes[700] = "";
+            for (int i = 0; i < j->nchanges; i++) {
+                int mode = is_mode_change(j->changes[i]);
+                sipc_log_level level = mode ? SIPC_LOG_WARN : SIPC_LOG_INFO;
+                const char *why = mode ? " (the TLS mode sipc.conf asks for)" : "";
+                /* the pipeline's own switch concerns its log alone */
+                if (!strncmp(j->changes[i], "pipeline listener TLS: ", 23) &&
+                    h->svc[HOST_PIPELINE].log)
+                    sipc_logf(h->svc[HOST_PIPELINE].log, level, "Service.Reload", "Changed: %s%s",
+                              j->changes[i], why);
+                else
+                    log_each(h, level, "Changed: %s%s", j->changes[i], why);
+                if (mode && !modes[0])
+                    snprintf(modes, sizeof modes, "%s", j->changes[i]);
+            }
             apply(j, h);
+            char head[800] = "reloaded";
+            if (modes[0])
+                snprintf(head, sizeof head,
+                         "reloaded; the TLS mode changed (%s), as sipc.conf asks", modes);
             snprintf(msg, sizeof msg,
-                     "reloaded: new connections use the new setup; connections made before are "
+                     "%s: new connections use the new setup; connections made before are "
                      "replaced once answered%s",
-                     j->nrestart ? "; some changes need a restart" : "");
+                     head, j->nrestart ? "; some changes need a restart" : "");
             log_each(h, SIPC_LOG_INFO, "Reload done: %s%s", msg, "");
         }
     }
@@ -564,7 +606,7 @@ static void after_load(uv_work_t *w, int status)
     free(j);
 }
 
-void host_reload(host *h, const char *by, int force, int ack,
+void host_reload(host *h, const char *by, const sipc_peer_info *peer, int force, int ack,
                  void (*done)(void *arg, json_t *answer), void *arg)
 {
     reload_job *j = calloc(1, sizeof *j);
@@ -581,6 +623,10 @@ void host_reload(host *h, const char *by, int force, int ack,
     j->done = done;
     j->done_arg = arg;
     snprintf(j->by, sizeof j->by, "%s", by);
+    if (peer) {
+        snprintf(j->caller_address, sizeof j->caller_address, "%s", peer->address);
+        snprintf(j->caller_node, sizeof j->caller_node, "%s", peer->peer_node);
+    }
     log_each(h, SIPC_LOG_INFO, "Reload requested by %s%s", j->by, force ? " (force)" : "");
     const char *why = h->stopping ? "the node is stopping"
                       : h->reloading ? "another reload is in progress"

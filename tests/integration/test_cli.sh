@@ -15,6 +15,15 @@ run "$BIN/sipcd" --help
 expect "sipcd --help" 0 "Usage: sipcd"
 run "$BIN/sipcd" --version
 expect "sipcd --version names wolfSSL and CPU" 0 "wolfSSL 5\.5\.4.*CPU"
+run "$BIN/sipcctl" search --help
+# what matches every record is the empty QUERY (''); a literal "" is an FTS5
+# phrase of no words, which matches none, as a script typing it finds out
+if [ "$RC" = 0 ] && grep -qF "An empty QUERY ('') matches every record" "$OUT" &&
+    ! grep -qF '; "" matches every record' "$OUT"; then
+    ok "sipcctl search --help: the empty QUERY ('') matches every record, \"\" none"
+else
+    bad "sipcctl search --help on what matches every record (exit $RC)"
+fi
 # a mistaken option: one line naming --help, not the whole help burying it,
 # before a command as after one
 one_line() { # NAME WANT REGEX: exit WANT and one line matching REGEX

@@ -76,7 +76,7 @@ fi
 grep -q "^mode = permissive" "$work/n1/sipc.conf" || grep -q "mode = permissive" "$work/n1/sipc.conf" &&
     ok "[tls] mode = permissive written" || { not_ok "mode not written"; cat "$work/n1/sipc.conf"; }
 for s in Data Search Management Pipeline; do
-    wait_for 5 grep -qs "Service.Reload INFO Changed: TLS: off -> permissive" "$work/n1/logs/${s}Service_"*.log ||
+    wait_for 5 grep -qs "Service.Reload WARN Changed: TLS: off -> permissive" "$work/n1/logs/${s}Service_"*.log ||
         not_ok "$s log lacks the Service.Reload change line"
 done
 logged "Service.Reload INFO TLS Port: 23000 (TLS and plaintext)" &&
@@ -175,7 +175,7 @@ cp "$work/conf.good" "$work/n1/sipc.conf"
 tt mode permissive >"$work/m.out" 2>&1 && grep -q "sipcctl reload" "$work/m.out" &&
     ok "without --reload the tool says how to apply it" || { not_ok "reminder"; cat "$work/m.out"; }
 kill -HUP "$node_pid"
-hup_applied() { datalog | grep -q "Service.Reload INFO Changed: TLS: strict -> permissive"; }
+hup_applied() { datalog | grep -q "Service.Reload WARN Changed: TLS: strict -> permissive"; }
 wait_for 10 hup_applied &&
     ok "SIGHUP: strict -> permissive applied and logged" || { not_ok "SIGHUP reload"; datalog | tail -5; }
 wait_for 5 ctl --home "$work/plain" ping "$BASE.1" && ok "after SIGHUP a plaintext client gets in again" ||

@@ -189,6 +189,13 @@ static void t_ingest_cli(void **state)
         pw_ids_free(ids, n);
     }
     assert_int_equal(total, N);
+    /* --json names each record that failed, with its line and id, so that a
+     * script resends just those */
+    ctl(w, home, &r, "ingest", file, "--node", node, "--json", NULL);
+    expect_run(&r, 65, "\"failed\": [", NULL);
+    assert_non_null(strstr(r.out, "\"line\": 19,"));
+    assert_non_null(strstr(r.out, "\"id\": \"nul\\u0000"));
+    assert_non_null(strstr(r.out, "\"status\": \"rejected\""));
 
     /* nothing but a bad line: nothing sent, no rate; the column of its first character */
     char junk[700];

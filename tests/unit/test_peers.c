@@ -28,6 +28,17 @@ static host_peers *fresh(void)
     return ps;
 }
 
+/* Removes a test home holding at most state/peers. */
+static void rm_home(const char *home)
+{
+    char path[800];
+    snprintf(path, sizeof path, "%s/state/peers", home);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/state", home);
+    rmdir(path);
+    rmdir(home);
+}
+
 static int listed(const host_peers *ps, const char *node, int64_t now)
 {
     host_peer out[8];
@@ -177,12 +188,7 @@ static void t_cut_off_saved(void **state)
     assert_int_equal(back->n, 2);
     assert_false(listed(back, "c", T0 + 3));
     assert_true(listed(back, "d", T0 + 3));
-    char path[800];
-    snprintf(path, sizeof path, "%s/state/peers", home);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/state", home);
-    rmdir(path);
-    rmdir(home);
+    rm_home(home);
     free(ps);
     free(back);
 }
@@ -425,6 +431,92 @@ static void t_ipv6_prefix_one_host(void **state)
     free(ps);
 }
 
+static int listed_in(const host_peers *ps, unsigned services, const char *node, int64_t now)
+{
+    host_peer out[8];
+    int n = host_peers_plaintext_in(ps, WINDOW, "self", services, now, out, 8);
+    for (int i = 0; i < n && i < 8; i++)
+        if (!strcmp(out[i].node, node))
+            return 1;
+    return 0;
+}
+
+/* A reload that makes only the pipeline strict judges only the peers that
+ * spoke plaintext to the pipeline: a peer of the management service, which
+ * stays as it is, does not hold it back; one that spoke to both does, and
+ * so it stays after a save and a load. */
+static void t_scope_by_service(void **state)
+{
+    (void)state;
+    unsigned pipe = HOST_SVC_PIPELINE, all = HOST_SVC_ALL;
+    host_peers *ps = fresh(), *back = fresh();
+    char home[] = "/tmp/test_peers.XXXXXX", err[800];
+    assert_non_null(mkdtemp(home));
+    assert_int_equal(host_peers_load(ps, home, err, sizeof err), 0);
+    host_peers_seen(ps, "127.0.75.2:40000", "n2", 0, "management", T0);
+    host_peers_seen(ps, "127.0.75.3:40000", "load", 0, "pipeline", T0);
+    assert_int_equal(host_peers_seen(ps, "127.0.75.3:40001", "load", 0, "search", T0 + 1), 1);
+    assert_false(listed_in(ps, pipe, "n2", T0 + 2));
+    assert_true(listed_in(ps, all, "n2", T0 + 2));
+    assert_true(listed_in(ps, pipe, "load", T0 + 2));
+    assert_int_equal(host_peers_save(ps, err, sizeof err), 0);
+    assert_int_equal(host_peers_load(back, home, err, sizeof err), 0);
+    assert_false(listed_in(back, pipe, "n2", T0 + 2));
+    assert_true(listed_in(back, pipe, "load", T0 + 2));
+    /* a TLS connection ends it: it speaks TLS */
+    host_peers_seen(back, "127.0.75.3:40002", "load", 1, "search", T0 + 3);
+    host_peers_seen(back, "127.0.75.3:40003", "load", 0, "search", T0 + 4);
+    assert_false(listed_in(back, pipe, "load", T0 + 5));
+    /* a forced pipeline-only strict marks only the pipeline's peers */
+    host_peers_seen(back, "127.0.75.3:40004", "load", 0, "pipeline", T0 + 6);
+    assert_int_equal(host_peers_cut_off_in(back, WINDOW, "self", pipe, T0 + 7), 1);
+    assert_true(listed(back, "n2", T0 + 7));
+    rm_home(home);
+    free(ps);
+    free(back);
+}
+
+/* A history written before services were kept (no "plaintext_services"),
+ * or naming a service this version does not know, still holds back every
+ * listener: the guard errs on the side of not cutting anyone off. */
+static void t_old_history_counts_everywhere(void **state)
+{
+    (void)state;
+    char home[] = "/tmp/test_peers.XXXXXX", path[800], err[800];
+    assert_non_null(mkdtemp(home));
+    snprintf(path, sizeof path, "%s/state", home);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/state/peers", home);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"schema\": 1, \"peers\": ["
+               "{\"address\": \"127.0.75.9\", \"node\": \"old\", \"service\": \"data\", "
+               "\"tls\": false, \"last_seen_unix\": %d},"
+               "{\"address\": \"127.0.75.8\", \"node\": \"odd\", \"service\": \"queue\", "
+               "\"tls\": false, \"last_seen_unix\": %d}]}\n",
+            T0, T0);
+    fclose(f);
+    host_peers *ps = fresh();
+    assert_int_equal(host_peers_load(ps, home, err, sizeof err), 0);
+    assert_true(listed_in(ps, HOST_SVC_DATA, "old", T0 + 1));
+    assert_false(listed_in(ps, HOST_SVC_PIPELINE, "old", T0 + 1));
+    assert_true(listed_in(ps, HOST_SVC_PIPELINE, "odd", T0 + 1));
+    rm_home(home);
+    free(ps);
+}
+
+/* The peer a client's connection stands for: its home, whatever the process. */
+static void t_peer_is_client_home(void **state)
+{
+    (void)state;
+    host_peers *ps = fresh();
+    host_peers_seen(ps, "127.0.0.1:40000", "sipcctl:op@vm/74f1:100", 0, "management", T0);
+    assert_true(host_peer_is(&ps->p[0], "127.0.0.1:40002", "sipcctl:op@vm/74f1:102"));
+    assert_false(host_peer_is(&ps->p[0], "127.0.0.1:40002", "sipcctl:op@vm/1be8:102"));
+    assert_false(host_peer_is(&ps->p[0], "127.0.0.2:40002", "sipcctl:op@vm/74f1:102"));
+    free(ps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +532,9 @@ int main(void)
         cmocka_unit_test(t_forged_hellos_keep_real_peer),
         cmocka_unit_test(t_full_history_evicts_biggest_address),
         cmocka_unit_test(t_ipv6_prefix_one_host),
+        cmocka_unit_test(t_scope_by_service),
+        cmocka_unit_test(t_peer_is_client_home),
+        cmocka_unit_test(t_old_history_counts_everywhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

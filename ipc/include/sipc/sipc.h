@@ -528,6 +528,11 @@ typedef struct sipc_peer_info {
                                 start only (such a peer is refused,
                                 SIPC_ECLUSTER: read it when the connection goes
                                 down) */
+    int peer_offered_tls;    /* 1: a plaintext connection whose hello says the
+                                peer offered TLS first and retries in plaintext
+                                because this listener refused it (protocol.md,
+                                plaintext_retry): it would speak TLS to a
+                                listener that asks for it. The peer's own word */
 } sipc_peer_info;
 
 /* Connection events reported to servers and channels. */

@@ -18,12 +18,14 @@ sums up the cluster and names the odd node when the nodes disagree on TLS.
             harness'"'"'s own view of each node added under "harness"
 
 Exit: 0 every node healthy and in one mode; 1 the nodes disagree (mismatch,
-plaintext links in a TLS cluster) or a node is degraded; 69 a node is
-unreachable.'
+plaintext links in a TLS cluster), a TLS node runs a listener in plaintext
+([pipeline] tls = 0; the last line names it) or a node is degraded; 69 a
+node is unreachable.'
 
 # sc_node_line NAME: prints the node's line (its columns tab-separated, for
 # sc_status_lines to align); returns 0 healthy, 2 unreachable.
-# Sets SC_LAST_MODE to its TLS mode ("" when unreachable).
+# Sets SC_LAST_MODE to its TLS mode ("" when unreachable), and SC_LAST_PLAIN
+# to its listeners that run plaintext on a TLS node (`[pipeline] tls = 0`).
 sc_node_line() {
     local n=$1 addr pid proc j err line foreign
     addr=$(sc_node address "$n")
@@ -45,6 +47,7 @@ sc_node_line() {
         [ "$pid" = null ] || proc="$proc (its pid $pid exited)"
     fi
     SC_LAST_MODE=""
+    SC_LAST_PLAIN=""
     err=$(mktemp)
     if ! j=$(sc_ctl --timeout 2000 --node "$addr:$(sc_node_port management "$n")" status --json 2>"$err"); then
         printf '%s\t%s\t%s\tunreachable: %s\n' "$n" "$addr" "$proc" \
@@ -55,6 +58,7 @@ sc_node_line() {
     rm -f "$err"
     j=$(jq "$SC_JQ_SHOWN shown_strings" <<<"$j") # the node's words, printed below
     SC_LAST_MODE=$(jq -r '.tls.mode' <<<"$j")
+    SC_LAST_PLAIN=$(jq -r 'if .tls.mode == "off" then empty else [.services[] | select(.tls == "off") | .name] | join(", ") end' <<<"$j")
     # a node answers although the process the harness started is gone: one
     # started by hand on the node's home; say so, with its pid (the home
     # lock's holder, else the pid it reports), rather than "dead" beside its
@@ -87,7 +91,7 @@ sc_node_line() {
 
 # sc_status_lines: every node's line and the cluster's; returns the exit code.
 sc_status_lines() {
-    local n rc=0 r modes=() unreachable="" degraded=""
+    local n rc=0 r modes=() unreachable="" degraded="" plain=""
     declare -A by_mode=()
     local lines
     lines=$(mktemp)
@@ -99,6 +103,7 @@ sc_status_lines() {
         1) degraded="$degraded $n" ;;
         *) unreachable="$unreachable $n" ;;
         esac
+        [ -n "$SC_LAST_PLAIN" ] && plain="$plain, $n ($SC_LAST_PLAIN)"
         if [ -n "$SC_LAST_MODE" ]; then
             by_mode[$SC_LAST_MODE]="${by_mode[$SC_LAST_MODE]:-}${by_mode[$SC_LAST_MODE]:+, }$n"
         fi
@@ -128,6 +133,8 @@ sc_status_lines() {
     else
         summary="cluster: no node answers"
     fi
+    # a listener of its own in plaintext: the node is not what its mode says
+    [ -n "$plain" ] && { summary="$summary, except a plaintext listener on ${plain#, }: remove [pipeline] tls = 0 there and reload"; [ $rc = 0 ] && rc=$SC_EX_CHECK; }
     [ -n "$degraded" ] && { summary="$summary; degraded:$degraded"; [ $rc = 0 ] && rc=$SC_EX_CHECK; }
     [ -n "$unreachable" ] && { summary="$summary; unreachable:$unreachable"; rc=$SC_EX_UNAVAILABLE; }
     echo "$summary"

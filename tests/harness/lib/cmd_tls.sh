@@ -16,7 +16,12 @@ healthy in its new mode before the next:
            home), rotate commit --reload node by node, rotate finish --reload
            on every node; the new pair becomes DIR/cluster.pfx
 A node that refuses (the strict guard: a peer still speaks plaintext) stops
-the procedure there, with its reason (exit 1); nothing is forced. After a
+the procedure there, with its reason (exit 1); nothing is forced, and a
+refused mode step sets that node'"'"'s sipc.conf back to the mode it runs
+(tlstool mode MODE, no reload), so that no later reload applies it unasked.
+Guard entries of the cluster'"'"'s own homes (sipcctl run from a node'"'"'s home or
+the client home while plaintext) are cleared by one sipcctl ping from that
+home over TLS, and said. After a
 refusal by the guard it says what to do: TLS on the peers it names, or, only
 to cut them off, tlstool mode strict --reload --force on that node (what it
 does is said there, and in docs/operator-guide.md 1.5). A node that

@@ -109,6 +109,28 @@ sc_tls_guard_advice() {
     sc_err "as before. Then run the same command again; the nodes after $n may name the same peers."
 }
 
+# sc_tls_put_back NODE TLSTOOL-COMMAND: after NODE refused a step, its
+# sipc.conf must not stay ahead of what it runs, or any later reload or
+# restart (someone else's, for another reason) would apply the refused
+# change unasked. A refused `mode` step is undone with `tlstool mode
+# RUNNING-MODE` (no reload); `enable` from TLS off puts sipc.conf back itself.
+sc_tls_put_back() {
+    local n=$1 cmd=$2 mode out
+    if [ "$cmd" != mode ]; then
+        sc_err "$n keeps running as before (its sipc.conf has the change: a later reload or restart applies it"
+        sc_err "once the node accepts it)."
+        return 0
+    fi
+    mode=$(sc_live_mode "$n")
+    if [ -n "$mode" ] && [ "$mode" != off ] && out=$(sc_tlstool "$n" mode "$mode" 2>&1); then
+        sc_err "$n keeps running $mode; its sipc.conf was set back to mode = $mode (tlstool mode $mode, no"
+        sc_err "reload), so no later reload or restart applies the refused change unasked."
+    else
+        sc_err "$n keeps running ${mode:-as before}, but its sipc.conf could not be set back (${out:-its mode unknown}):"
+        sc_err "it still asks for the refused change, which its next reload or restart applies."
+    fi
+}
+
 # sc_tls_apply NODE WANT-MODE DESCRIPTION TLSTOOL-ARGS...: one step on one node.
 # Returns 0, or exits: SC_EX_CHECK when the node refused (its reason printed),
 # SC_EX_UNAVAILABLE when a node is dead, it could not be asked or did not
@@ -126,8 +148,8 @@ sc_tls_apply() {
     0) ;;
     12)
         sc_err "stopped at $n: the node refused the reload (tlstool exit 12); nothing was forced."
-        sc_err "$n keeps running as before (its sipc.conf has the change: a later reload or restart applies it"
-        sc_err "once the node accepts it); the nodes before $n are changed, those after are not."
+        sc_tls_put_back "$n" "$1"
+        sc_err "the nodes before $n are changed, those after are not."
         if grep -q 'going strict would cut off peers still speaking plaintext' <<<"$out"; then
             sc_tls_guard_advice "$n"
         else
@@ -196,6 +218,35 @@ sc_tls_plaintext_report() { # FUNCTION: its lines for every node, prefixed
     for n in $(sc_nodes); do out+=$("$1" "$n" | sed "s/^/$n: /")$'\n'; done
     grep -v '^$' <<<"$out"
 }
+# sc_tls_clear_own_homes: guard entries left by the harness's own homes (a
+# node's, the client's: "sipcctl:USER@HOST home TAG") while the cluster was
+# plaintext. Each of those homes holds the pair now, so one sipcctl ping
+# from it over TLS (tlstool's connections are not counted) clears its entry
+# on that node, as the guard's message says; said for each.
+sc_tls_clear_own_homes() {
+    local n m home tag tags="" j addr who
+    for home in "$(sc_q .client_home)" $(sc_q '.nodes[].home'); do
+        tag=$("$SC_BIN/tlstool" --home "$home" status --json 2>/dev/null | jq -r '.home_tag // empty')
+        [ -n "$tag" ] && tags+="$tag $home"$'\n'
+    done
+    for n in $(sc_nodes); do
+        j=$(sc_node_status_text "$n" 2000) || continue
+        addr="$(sc_node address "$n"):$(sc_node_port management "$n")"
+        for tag in $(jq -r '.guard.plaintext_peers[]?.node | select(startswith("sipcctl:") and contains(" home ")) | sub(".* home "; "")' <<<"$j" | sort -u); do
+            home=$(awk -v t="$tag" '$1 == t { print $2; exit }' <<<"$tags")
+            [ -n "$home" ] || continue
+            m=$(sc_q '.nodes[] | select(.home == $h) | .name' --arg h "$home")
+            who="the client home"
+            [ -n "$m" ] && who="$m's home"
+            echo "    $n: its guard lists sipcctl from $who (home $tag): one sipcctl ping from there over TLS clears it"
+            if [ -n "$m" ]; then
+                sc_in_node "$m" "$SC_BIN/sipcctl" --home "$home" --timeout 3000 --node "$addr" ping >/dev/null 2>&1
+            else
+                sc_in_client "$SC_BIN/sipcctl" --home "$home" --timeout 3000 --node "$addr" ping >/dev/null 2>&1
+            fi
+        done
+    done
+}
 sc_tls_wait_no_plaintext() {
     local left deadline first
     first=$(sc_nodes | head -n1)
@@ -211,6 +262,7 @@ sc_tls_wait_no_plaintext() {
     done
     sc_tlstool "$first" check 2>&1 | grep -E ': reachable|CHECK' | sed 's/^/    /'
     sc_step "until no node's strict guard lists a peer speaking plaintext"
+    sc_tls_clear_own_homes
     while left=$(sc_tls_plaintext_report sc_node_guard_plaintext) && [ -n "$left" ]; do
         sc_tls_check_alive "before strict" "the running nodes are permissive"
         if [ "$(sc_now_ms)" -ge "$deadline" ]; then

@@ -420,16 +420,21 @@ static int copy_at(int from, const char *from_shown, int to, const char *to_show
 {
     char shown[1300];
     snprintf(shown, sizeof shown, "%s/%s", from_shown, name);
-    int fd = openat(from, name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return 1;
-        sipc__seterr(err, errlen, "cannot read %s: %s", shown, strerror(errno));
+    /* not through a link: tlstool writes no link, and one left there by
+     * the home's owner would copy what it points to into previous/ */
+    int fd;
+    struct stat st;
+    int r = sipc_secret_open_at(from, name, shown, 0, &fd, &st, err, errlen);
+    if (r == -ENOENT)
+        return 1;
+    if (r == -EINVAL)
+        sipc__adderr(err, errlen, ": move it away (the pair it replaces is kept in previous/ "
+                                  "only from a file there)");
+    if (r != 0)
         return SIPC_ECONFIG;
-    }
     uint8_t *b;
     size_t n;
-    int r = sipc_secret_fd_read(fd, shown, &b, &n, 1u << 20, err, errlen);
+    r = sipc_secret_fd_read(fd, shown, &b, &n, 1u << 20, err, errlen);
     close(fd);
     if (r != 0)
         return SIPC_ECONFIG;
@@ -510,6 +515,20 @@ int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p
     return r;
 }
 
+/* path into memory if it is a regular file (a link there is followed, as
+ * sipcd follows it): 0 or -errno. */
+static int read_regular(const char *path, uint8_t **b, size_t *n, char *err, size_t errlen)
+{
+    int fd;
+    struct stat st;
+    int r = sipc_secret_open_at(AT_FDCWD, path, path, 1, &fd, &st, err, errlen);
+    if (r != 0)
+        return r;
+    r = sipc_secret_fd_read(fd, path, b, n, 1u << 20, err, errlen);
+    close(fd);
+    return r;
+}
+
 /* The pair of security/sub (node.crt, node.p12 if there) into memory; 0,
  * 1 (no node.crt there) or a negative sipc code. */
 static int read_pair(const char *home, const char *sub, uint8_t **crt, size_t *clen,
@@ -518,14 +537,14 @@ static int read_pair(const char *home, const char *sub, uint8_t **crt, size_t *c
     char path[1200];
     *p12 = NULL;
     *p12len = 0;
-    int r = sipc_secret_file_read(sipc_store_path(path, sizeof path, home, sub, "node.crt"), crt,
-                                  clen, 1u << 20, err, errlen);
+    int r = read_regular(sipc_store_path(path, sizeof path, home, sub, "node.crt"), crt, clen,
+                         err, errlen);
     if (r == -ENOENT)
         return 1;
     if (r != 0)
         return SIPC_ECONFIG;
-    r = sipc_secret_file_read(sipc_store_path(path, sizeof path, home, sub, "node.p12"), p12,
-                              p12len, 1u << 20, err, errlen);
+    r = read_regular(sipc_store_path(path, sizeof path, home, sub, "node.p12"), p12, p12len, err,
+                     errlen);
     if (r == -ENOENT)
         return 0;
     if (r != 0) {

@@ -360,8 +360,11 @@ static void ratelimit_burst(void **state)
     for (int i = 0; i < 3; i++)
         assert_int_equal(sipc_ratelimit_allow_n(rl, "host", 3, 1000, &held, &since), 1);
     assert_int_equal(sipc_ratelimit_would_allow(rl, "host", 3, 1001), 0);
+    /* a line held says how many are held, itself included: 1 is the first */
     assert_int_equal(sipc_ratelimit_allow_n(rl, "host", 3, 1001, &held, &since), 0);
+    assert_int_equal(held, 1);
     assert_int_equal(sipc_ratelimit_allow_n(rl, "host", 3, 1002, &held, &since), 0);
+    assert_int_equal(held, 2);
     assert_int_equal(sipc_ratelimit_would_allow(rl, "host", 3, 11000), 1);
     assert_int_equal(sipc_ratelimit_allow_n(rl, "host", 3, 11000, &held, &since), 1);
     assert_int_equal(held, 2);

@@ -667,11 +667,12 @@ int sipc_store_remove(const char *home, const char *sub, const char *name, char 
     if (r != 0)
         return r;
     if (unlinkat(dfd, name, 0) != 0) {
+        int e = errno; /* before snprintf, which may change it */
         char path[1200];
         snprintf(path, sizeof path, "%s/security/%s/%s", home, sub, name);
-        r = errno == ENOENT ? 1 : SIPC_ECONFIG;
+        r = e == ENOENT ? 1 : SIPC_ECONFIG;
         if (r < 0)
-            sipc__seterr(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+            sipc__seterr(err, errlen, "cannot remove %s: %s", path, strerror(e));
     } else {
         fsync(dfd);
     }

@@ -10,6 +10,7 @@ T=${1:?usage: test_store_links.sh path/to/tlstool [path/to/sipcd]}
 SIPCD=${2:-}
 CTL=${3:-}
 SWAP=${4:-}
+ERRNO_SHIM=${5:-}
 BASE=${SIPC_TEST_NET:-127.0.67}
 . "$(dirname "$0")/../support/shtest.sh"
 shtest_init storelinks
@@ -263,6 +264,20 @@ if [ -n "$SIPCD" ]; then
     [ "$RC" != 137 ] && grep -q "node.crt is not a regular file" "$OUT" &&
         ok "sipcctl refuses it too, without blocking" || not_ok "sipcctl: exit $RC: $(cat "$OUT")"
     ln -sfn ..2026_12_05/node.crt "$S/node.crt"
+fi
+
+# a removal that fails says why, from its own call: a crl/ entry that is a
+# directory is not "no CRL named" even where snprintf changes errno after
+# the failed unlink (POSIX allows it; the shim does it)
+if [ -n "$ERRNO_SHIM" ]; then
+    H=$work/home.rm
+    run "$T" --home "$H" import "$work/a.pfx"
+    expect "import for the removal" 0
+    mkdir -p "$H/security/crl/notafile.crl"
+    run env LD_PRELOAD="$ERRNO_SHIM" SNPRINTF_ENOENT_MATCH=/security/crl/notafile.crl \
+        "$T" --home "$H" crl remove notafile.crl
+    expect "crl remove of a directory names the failure" 1 \
+        "cannot remove $H/security/crl/notafile.crl: Is a directory"
 fi
 
 # tlstool import keeps the replaced pair in previous/ only from a file: a

@@ -38,18 +38,12 @@ char *sipc_store_path(char *out, size_t outlen, const char *home, const char *su
 /* What to do about security/ or a folder of it (path) that was refused. */
 static void dir_advice(sipc_dir_problem why, const char *path, char *err, size_t errlen)
 {
-    if (why == SIPC_DIR_LINK)
-        sipc__adderr(err, errlen,
-                     ": what it holds must stay in this home, private to its account; replace "
-                     "the link by a directory (remove it, then move the directory it points to "
-                     "in its place, or run the command again to make a new one)");
-    else if (why == SIPC_DIR_NOT_DIR)
-        sipc__adderr(err, errlen, ": move it out of the way");
-    else if (why == SIPC_DIR_NOT_OWNER)
-        sipc__adderr(err, errlen,
-                     ": run tlstool as the account that owns it, or give it to this one "
-                     "(`chown -R %u %s`, as root)",
-                     (unsigned)geteuid(), path);
+    sipc__dir_advice(why, path,
+                     "what it holds must stay in this home, private to its account; replace the "
+                     "link by a directory (remove it, then move the directory it points to in its "
+                     "place, or run the command again to make a new one)",
+                     "run tlstool as the account that owns it, or give it to this one", "", err,
+                     errlen);
 }
 
 /* security/ and its folders: never through a link (a root tlstool would

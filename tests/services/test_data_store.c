@@ -788,6 +788,40 @@ static void t_service_open_and_search(void **state)
     free(home);
 }
 
+/* The library's version as data_store.c sees it: fake_version when set. */
+static int fake_version;
+int __real_sqlite3_libversion_number(void);
+int __wrap_sqlite3_libversion_number(void);
+int __wrap_sqlite3_libversion_number(void)
+{
+    return fake_version ? fake_version : __real_sqlite3_libversion_number();
+}
+
+/* An SQLite older than 3.31 would mask SQLITE_OPEN_NOFOLLOW off and follow
+ * links: refused, nothing made. */
+static void t_sqlite_too_old(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("dataold");
+    char p[600], err[512] = "";
+    snprintf(p, sizeof p, "%s/records.db", home);
+    data_store *s = NULL;
+    fake_version = 3030001;
+    int rc = data_store_open(&s, p, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err, sizeof err);
+    fake_version = 0;
+    assert_int_equal(rc, SIPC_ECONFIG);
+    assert_null(s);
+    assert_non_null(strstr(err, "SQLite 3.30.1 is too old: the data service needs 3.31.0"));
+    struct stat st;
+    assert_int_equal(lstat(p, &st), -1);
+    assert_int_equal(data_store_open(&s, p, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(s);
+    tu_rmdir(home);
+    free(home);
+}
+
 /* Which links the data service follows: a linked data directory (the
  * database on another disk) is opened; a records.db, -wal or -shm that is
  * a link is refused, and so is a directory other accounts can write
@@ -1001,6 +1035,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_reader_and_schema, setup, teardown),
         cmocka_unit_test(t_service_open_and_search),
         cmocka_unit_test(t_db_dir_links),
+        cmocka_unit_test(t_sqlite_too_old),
         cmocka_unit_test(t_db_dir_repointed),
     };
     return cmocka_run_group_tests_name("data store", tests, NULL, NULL);

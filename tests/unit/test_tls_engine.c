@@ -2139,22 +2139,13 @@ static void t_expired_alert_chain(void **state)
             assert_int_equal(tu_make_pair(g_dir, cases[i].name, "ec", 30, cases[i].start,
                                           cases[i].cn), 0);
         /* node.crt: a's certificate, the issuer's, a's key */
-        char pem[600], part[600];
+        char pem[600], a_crt[600], issuer[600], a_key[600];
         snprintf(pem, sizeof pem, "%s/chain-%s.pem", g_dir, cases[i].name);
-        FILE *out = fopen(pem, "w");
-        assert_non_null(out);
-        const char *parts[][2] = {{"a", "crt"}, {cases[i].name, "crt"}, {"a", "key"}};
-        for (int k = 0; k < 3; k++) {
-            snprintf(part, sizeof part, "%s/%s.%s", g_dir, parts[k][0], parts[k][1]);
-            FILE *in = fopen(part, "r");
-            assert_non_null(in);
-            char buf[4096];
-            size_t m;
-            while ((m = fread(buf, 1, sizeof buf, in)) > 0)
-                fwrite(buf, 1, m, out);
-            fclose(in);
-        }
-        fclose(out);
+        snprintf(a_crt, sizeof a_crt, "%s/a.crt", g_dir);
+        snprintf(issuer, sizeof issuer, "%s/%s.crt", g_dir, cases[i].name);
+        snprintf(a_key, sizeof a_key, "%s/a.key", g_dir);
+        const char *const parts[] = {a_crt, issuer, a_key};
+        assert_int_equal(tu_cat(pem, parts, 3), 0);
         sipc_keypair kp;
         memset(&kp, 0, sizeof kp);
         char err[512] = "";

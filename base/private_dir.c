@@ -42,6 +42,19 @@ int sipc__dir_open(int at, const char *name, const char *shown, int *fd, sipc_di
     return SIPC_ECONFIG;
 }
 
+void sipc__dir_advice(sipc_dir_problem why, const char *path, const char *if_link,
+                      const char *owner_before, const char *owner_after, char *err,
+                      size_t errlen)
+{
+    if (why == SIPC_DIR_LINK)
+        sipc__adderr(err, errlen, ": %s", if_link);
+    else if (why == SIPC_DIR_NOT_DIR)
+        sipc__adderr(err, errlen, ": move it out of the way");
+    else if (why == SIPC_DIR_NOT_OWNER)
+        sipc__adderr(err, errlen, ": %s (`chown -R %u %s`, as root)%s", owner_before,
+                     (unsigned)geteuid(), path, owner_after);
+}
+
 /* path, which this account cannot use as its own: owned by uid, with mode */
 static int not_owner(const char *path, const struct stat *st, sipc_dir_problem *why, char *err,
                      size_t errlen)

@@ -32,6 +32,14 @@ int sipc__private_dir(const char *path, uid_t uid, gid_t gid, sipc_dir_problem *
  * SIPC_ECONFIG with *why (may be NULL) and err naming shown (a link: "SHOWN
  * is a symbolic link (to TARGET), which is not followed"; "SHOWN is not a
  * directory"). */
+/* Appends to err what to do about path, refused with why: if_link for a
+ * link (the caller's words: what the directory holds decides), "move it out
+ * of the way" for something else than a directory, and for another
+ * account's "OWNER_BEFORE (`chown -R EUID PATH`, as root)OWNER_AFTER";
+ * nothing for SIPC_DIR_FAILED, whose err says it all. */
+void sipc__dir_advice(sipc_dir_problem why, const char *path, const char *if_link,
+                      const char *owner_before, const char *owner_after, char *err,
+                      size_t errlen);
 int sipc__dir_open(int at, const char *name, const char *shown, int *fd, sipc_dir_problem *why,
                    char *err, size_t errlen);
 

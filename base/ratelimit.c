@@ -126,7 +126,7 @@ int sipc_ratelimit_allow_n(sipc_ratelimit *rl, const char *key, uint64_t burst, 
         s->lines++;
         return 1;
     }
-    s->held++;
+    *held = ++s->held;
     return 0;
 }
 
@@ -163,6 +163,13 @@ int sipc_ratelimit_remember(sipc_ratelimit *rl, const char *key, int level, cons
     s->level = level;
     snprintf(s->category, sizeof s->category, "%s", category);
     return s->text ? 0 : SIPC_ENOMEM;
+}
+
+const char *sipc_ratelimit_text(sipc_ratelimit *rl, const char *key)
+{
+    assert(rl && key);
+    const slot *s = lookup(rl, hash_key(key));
+    return s ? s->text : NULL;
 }
 
 uint64_t sipc_ratelimit_flush(sipc_ratelimit *rl, uint64_t now_ms, int all, sipc_ratelimit_fn fn,

@@ -20,7 +20,8 @@ int sipc_ratelimit_new(sipc_ratelimit **out, uint64_t interval_ms, size_t slots)
 void sipc_ratelimit_free(sipc_ratelimit *rl);
 /* May a line for key be written at now_ms? 1: yes, and *held gets how many
  * lines of this key were held back since the last one written (0 if none),
- * *since_ms how long ago that one was; 0: no, the line is counted. */
+ * *since_ms how long ago that one was; 0: no, the line is counted, and
+ * *held gets how many are held now, this one included (1: the first). */
 int sipc_ratelimit_allow(sipc_ratelimit *rl, const char *key, uint64_t now_ms, uint64_t *held,
                          uint64_t *since_ms);
 /* The same, letting up to burst lines of key through per interval (a
@@ -30,12 +31,17 @@ int sipc_ratelimit_allow_n(sipc_ratelimit *rl, const char *key, uint64_t burst, 
 /* Whether sipc_ratelimit_allow_n would let a line of key through, without
  * counting it or giving key a slot: a caller checks a coarser key first. */
 int sipc_ratelimit_would_allow(sipc_ratelimit *rl, const char *key, uint64_t burst, uint64_t now_ms);
-/* Keeps what the line just written for key (allowed) said, for the report
- * of the lines held back after it: level and category are the caller's
- * (category is copied, up to 31 bytes). 0 or SIPC_ENOMEM (then the report
- * has no text). */
+/* Keeps what a line of key said, for the report of the lines held back:
+ * the line just written (allowed) when what it says is true of every line
+ * of key, or the first line held when not. level and category are the
+ * caller's (category is copied, up to 31 bytes). 0 or SIPC_ENOMEM (then
+ * the report has no text). */
 int sipc_ratelimit_remember(sipc_ratelimit *rl, const char *key, int level, const char *category,
                             const char *text);
+
+/* What sipc_ratelimit_remember kept for key, or NULL (valid until the next
+ * call on rl). */
+const char *sipc_ratelimit_text(sipc_ratelimit *rl, const char *key);
 
 /* One key's lines held back: held of them like the line that said text, in
  * the span_ms up to now. */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,6 +32,64 @@ int sipc_secret_file_read(const char *path, uint8_t **out, size_t *len, size_t m
     int r = sipc_secret_fd_read(fd, path, out, len, max, err, errlen);
     close(fd);
     return r;
+}
+
+int sipc_secret_open_at(int at, const char *name, const char *shown, int follow, int *fd,
+                        struct stat *st, char *err, size_t errlen)
+{
+    *fd = -1;
+    /* O_PATH: looking opens nothing for reading */
+    int pfd = openat(at, name, O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+    if (pfd < 0) {
+        int e = errno;
+        sipc__seterr(err, errlen, "cannot read %s: %s", shown, strerror(e));
+        return -e;
+    }
+    if (fstat(pfd, st) != 0) {
+        int e = errno;
+        close(pfd);
+        sipc__seterr(err, errlen, "cannot read %s: %s", shown, strerror(e));
+        return -e;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        close(pfd);
+        if (S_ISLNK(st->st_mode)) {
+            char to[512];
+            ssize_t n = readlinkat(at, name, to, sizeof to - 1);
+            to[n > 0 ? n : 0] = '\0';
+            sipc__seterr(err, errlen, "%s is a symbolic link%s%s%s, which is not followed here",
+                         shown, to[0] ? " (to " : "", to, to[0] ? ")" : "");
+        } else {
+            sipc__seterr(err, errlen, "%s is not a regular file (%s)", shown,
+                         S_ISFIFO(st->st_mode)  ? "a FIFO"
+                         : S_ISCHR(st->st_mode) ? "a character device"
+                         : S_ISBLK(st->st_mode) ? "a block device"
+                         : S_ISDIR(st->st_mode) ? "a directory"
+                         : S_ISSOCK(st->st_mode) ? "a socket"
+                                                 : "not a file");
+        }
+        return -EINVAL;
+    }
+    /* the inode looked at, reopened for reading through its descriptor:
+     * whatever is renamed or linked to name meanwhile */
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", pfd);
+    *fd = open(self, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    int e = errno;
+    close(pfd);
+    if (*fd < 0) {
+        sipc__seterr(err, errlen, "cannot read %s: %s", shown, strerror(e));
+        return -e;
+    }
+    struct stat now;
+    if (fstat(*fd, &now) != 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino) {
+        close(*fd);
+        *fd = -1;
+        sipc__seterr(err, errlen, "cannot read %s: it changed while it was opened", shown);
+        return -EAGAIN;
+    }
+    *st = now;
+    return 0;
 }
 
 int sipc_secret_fd_read(int fd, const char *path, uint8_t **out, size_t *len, size_t max,

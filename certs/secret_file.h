@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 /* The whole file (at most max bytes) into a malloc'd, NUL-terminated *out of
  * *len bytes, read with read(2); every intermediate buffer is wiped before it
@@ -19,6 +20,15 @@ int sipc_secret_file_read(const char *path, uint8_t **out, size_t *len, size_t m
  * err. */
 int sipc_secret_fd_read(int fd, const char *path, uint8_t **out, size_t *len, size_t max,
                         char *err, size_t errlen);
+/* Opens at/name (at: a directory's fd or AT_FDCWD) for reading only if it is
+ * a regular file, looked at before it is opened: a FIFO (whose open or
+ * read would block) or a device (whose open may act, as a watchdog's does)
+ * is never opened for reading. follow: whether a symbolic link there is
+ * followed (else refused). *st: what *fd reads; shown names it in err.
+ * 0; -ENOENT (nothing there, err set); -EINVAL (not a regular file, or a
+ * link not followed: err says which); or another -errno. */
+int sipc_secret_open_at(int at, const char *name, const char *shown, int follow, int *fd,
+                        struct stat *st, char *err, size_t errlen);
 /* Overwrites then frees a buffer that held secrets (p may be NULL). */
 void sipc_secure_free(void *p, size_t len);
 

@@ -237,7 +237,8 @@ static void on_ctx_timer(uv_timer_t *t)
  * them. With host_key, a coarser key over many keys of one peer host: a few
  * new keys per interval each get their line, the rest are counted under it,
  * so a peer cycling node ids stays one summary per interval and a few slots;
- * its report says host_text (of the latest line let through) when given. */
+ * its report says host_text of the first line it counts (host_key when not
+ * given), so that it describes one of the lines it counts. */
 void sipc__log_limited_text(sipc_ctx *ctx, const char *key, const char *host_key,
                             const char *host_text, sipc_log_level level, const char *category,
                             const char *fmt, ...)
@@ -249,15 +250,21 @@ void sipc__log_limited_text(sipc_ctx *ctx, const char *key, const char *host_key
      * must not evict the host's key nor everyone else's */
     if (ctx->logrl && host_key && sipc_ratelimit_would_allow(ctx->logrl, key, 1, now)) {
         uint64_t hheld = 0, hsince = 0;
+        if (!host_text)
+            host_text = host_key;
         if (!sipc_ratelimit_allow_n(ctx->logrl, host_key, SIPC__LOG_HOST_BURST, now, &hheld, &hsince)) {
+            if (hheld == 1) /* the report shows the first line it counts */
+                (void)sipc_ratelimit_remember(ctx->logrl, host_key, (int)level, category,
+                                              host_text);
             ctx_timer_within(ctx, SIPC__LOG_INTERVAL_MS);
             return;
         }
-        if (!host_text)
-            host_text = host_key;
-        if (hheld) /* the host's key has no line of its own to carry them */
-            log_held(ctx, (int)level, category, host_text, hheld, hsince);
-        (void)sipc_ratelimit_remember(ctx->logrl, host_key, (int)level, category, host_text);
+        if (hheld) { /* the host's key has no line of its own to carry them */
+            const char *first = sipc_ratelimit_text(ctx->logrl, host_key);
+            char text[1100];
+            snprintf(text, sizeof text, "%s", first ? first : host_key);
+            log_held(ctx, (int)level, category, text, hheld, hsince);
+        }
     }
     if (ctx->logrl && !sipc_ratelimit_allow(ctx->logrl, key, now, &held, &since)) {
         ctx_timer_within(ctx, SIPC__LOG_INTERVAL_MS);

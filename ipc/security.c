@@ -130,13 +130,30 @@ int sipc__security_new_tls(sipc_security **out, sipc_tls_mode mode, sipc_keypair
         .verify = verify_peer,
         .verify_arg = sec,
     };
-    sipc_x509 leaf;
-    char perr[128];
-    if (sec->kp.ncerts > 0 &&
-        sipc_x509_parse(&leaf, sec->kp.certs[0].data, sec->kp.certs[0].len, perr, sizeof perr) == 0) {
-        p.not_before = (int64_t)leaf.not_before;
-        p.not_after = (int64_t)leaf.not_after;
+    /* the peer checks the dates of every certificate sent: the window in
+     * which all are valid, and the issuer that bounds it, if not the leaf
+     * (none said if one cannot be read) */
+    char nb_of[sizeof ((sipc_x509 *)0)->subject] = "", na_of[sizeof nb_of] = "";
+    for (int i = 0; i < sec->kp.ncerts; i++) {
+        sipc_x509 x;
+        char perr[128];
+        if (sipc_x509_parse(&x, sec->kp.certs[i].data, sec->kp.certs[i].len, perr,
+                            sizeof perr) != 0) {
+            p.not_before = p.not_after = 0;
+            break;
+        }
+        const char *name = x.subject_cn[0] ? x.subject_cn : x.subject;
+        if (i == 0 || (int64_t)x.not_before > p.not_before) {
+            p.not_before = (int64_t)x.not_before;
+            snprintf(nb_of, sizeof nb_of, "%s", i ? name : "");
+        }
+        if (i == 0 || (int64_t)x.not_after < p.not_after) {
+            p.not_after = (int64_t)x.not_after;
+            snprintf(na_of, sizeof na_of, "%s", i ? name : "");
+        }
     }
+    p.not_before_of = nb_of;
+    p.not_after_of = na_of;
     r = sipc_tls_config_new(&sec->tls, &p, err, errlen);
     free(anchors);
     if (r != 0) {

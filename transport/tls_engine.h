@@ -54,9 +54,14 @@ typedef struct sipc_tls_params {
     const char *const *anchor_names; /* for messages, may be NULL */
     sipc_tls_verify_fn verify;       /* required */
     void *verify_arg;
-    /* The leaf's validity (Unix time; both 0: not said): a peer's alert
-     * that it expired is then told apart from a peer whose clock is off. */
+    /* When every certificate of chain is valid (Unix time: the latest start
+     * and the earliest end; both 0: not said): a peer's alert that one
+     * expired is then told apart from a peer whose clock is off. The peer
+     * checks every certificate sent, so the issuers' dates count too.
+     * not_before_of, not_after_of: the issuer whose date bounds it, as
+     * shown in messages ("CN=Sub CA"), NULL or "" when it is the leaf's. */
     int64_t not_before, not_after;
+    const char *not_before_of, *not_after_of;
 } sipc_tls_params;
 
 /* Builds server and client contexts for TLS 1.2 with mutual authentication. */

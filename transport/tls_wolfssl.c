@@ -139,7 +139,8 @@ struct sipc_tls_config {
     int key_alg;        /* KEY_ECDSA, KEY_RSA */
     int key_bytes;      /* ECDSA: the curve's size (32 P-256, 48 P-384); 0 otherwise */
     char key_desc[24];  /* "ECDSA P-256", "RSA 2048" */
-    int64_t not_before, not_after; /* our leaf's validity (both 0: unknown) */
+    int64_t not_before, not_after; /* our chain's validity (both 0: unknown) */
+    char not_before_of[256], not_after_of[256]; /* the issuer bounding it, "" the leaf */
 #if SIPC_TLS_ECDHE_SPARE
     /* The next full handshake's P-256 ECDHE key, made after the last one
      * took it, once that side's flight had left (sipc_tls_after_output): the
@@ -1136,6 +1137,10 @@ int sipc_tls_config_new(sipc_tls_config **out, const sipc_tls_params *params, ch
     cfg->verify_arg = params->verify_arg;
     cfg->not_before = params->not_before;
     cfg->not_after = params->not_after;
+    snprintf(cfg->not_before_of, sizeof cfg->not_before_of, "%s",
+             params->not_before_of ? params->not_before_of : "");
+    snprintf(cfg->not_after_of, sizeof cfg->not_after_of, "%s",
+             params->not_after_of ? params->not_after_of : "");
     key_kind(&params->key, &cfg->key_alg, &cfg->key_bytes, cfg->key_desc, sizeof cfg->key_desc);
     if (sipc_ecdsa_own_new(&cfg->own, params->key.data, params->key.len) != 0) {
         snprintf(err, errlen, "out of memory");
@@ -1597,7 +1602,13 @@ static int explain_expired_alert(sipc_tls *t)
     char from[32], until[32];
     utc_text(cfg->not_before, from);
     utc_text(cfg->not_after, until);
-    if (now > cfg->not_after)
+    if (now > cfg->not_after && cfg->not_after_of[0])
+        snprintf(t->detail, sizeof t->detail,
+                 "peer rejected this side's certificate (alert certificate_expired): the issuer "
+                 "certificate sent with it, '%s', expired on %s by this side's clock too (the "
+                 "peer checks every certificate sent): roll out a new pair (operator guide 1.8)",
+                 cfg->not_after_of, until);
+    else if (now > cfg->not_after)
         snprintf(t->detail, sizeof t->detail,
                  "peer rejected this side's certificate (alert certificate_expired): it expired "
                  "on %s by this side's clock too: roll out a new pair (operator guide 1.8)",
@@ -1605,15 +1616,16 @@ static int explain_expired_alert(sipc_tls *t)
     else if (now < cfg->not_before)
         snprintf(t->detail, sizeof t->detail,
                  "peer rejected this side's certificate (alert certificate_expired: expired or "
-                 "not yet valid): by this side's clock too it is not valid before %s: check "
+                 "not yet valid): by this side's clock too %s%s%s is not valid before %s: check "
                  "this machine's clock",
-                 from);
+                 cfg->not_before_of[0] ? "the issuer certificate sent with it, '" : "it",
+                 cfg->not_before_of, cfg->not_before_of[0] ? "'," : "", from);
     else
         snprintf(t->detail, sizeof t->detail,
                  "peer rejected this side's certificate as expired or not yet valid (alert "
                  "certificate_expired), but by this side's clock it is valid (%s to %s): the "
                  "clock of the peer%s%s is probably wrong (behind the start or past the end); "
-                 "check it there (date -u, NTP)",
+                 "check it there (date -u, NTP), or this machine's, if `date -u` here is off",
                  from, until, t->peer_name[0] ? " " : "", t->peer_name);
     return 1;
 }

@@ -38,18 +38,12 @@ char *sipc_store_path(char *out, size_t outlen, const char *home, const char *su
 /* What to do about security/ or a folder of it (path) that was refused. */
 static void dir_advice(sipc_dir_problem why, const char *path, char *err, size_t errlen)
 {
-    if (why == SIPC_DIR_LINK)
-        sipc__adderr(err, errlen,
-                     ": what it holds must stay in this home, private to its account; replace "
-                     "the link by a directory (remove it, then move the directory it points to "
-                     "in its place, or run the command again to make a new one)");
-    else if (why == SIPC_DIR_NOT_DIR)
-        sipc__adderr(err, errlen, ": move it out of the way");
-    else if (why == SIPC_DIR_NOT_OWNER)
-        sipc__adderr(err, errlen,
-                     ": run tlstool as the account that owns it, or give it to this one "
-                     "(`chown -R %u %s`, as root)",
-                     (unsigned)geteuid(), path);
+    sipc__dir_advice(why, path,
+                     "what it holds must stay in this home, private to its account; replace the "
+                     "link by a directory (remove it, then move the directory it points to in its "
+                     "place, or run the command again to make a new one)",
+                     "run tlstool as the account that owns it, or give it to this one", "", err,
+                     errlen);
 }
 
 /* security/ and its folders: never through a link (a root tlstool would
@@ -420,16 +414,21 @@ static int copy_at(int from, const char *from_shown, int to, const char *to_show
 {
     char shown[1300];
     snprintf(shown, sizeof shown, "%s/%s", from_shown, name);
-    int fd = openat(from, name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return 1;
-        sipc__seterr(err, errlen, "cannot read %s: %s", shown, strerror(errno));
+    /* not through a link: tlstool writes no link, and one left there by
+     * the home's owner would copy what it points to into previous/ */
+    int fd;
+    struct stat st;
+    int r = sipc_secret_open_at(from, name, shown, 0, &fd, &st, err, errlen);
+    if (r == -ENOENT)
+        return 1;
+    if (r == -EINVAL)
+        sipc__adderr(err, errlen, ": move it away (the pair it replaces is kept in previous/ "
+                                  "only from a file there)");
+    if (r != 0)
         return SIPC_ECONFIG;
-    }
     uint8_t *b;
     size_t n;
-    int r = sipc_secret_fd_read(fd, shown, &b, &n, 1u << 20, err, errlen);
+    r = sipc_secret_fd_read(fd, shown, &b, &n, 1u << 20, err, errlen);
     close(fd);
     if (r != 0)
         return SIPC_ECONFIG;
@@ -510,6 +509,20 @@ int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p
     return r;
 }
 
+/* path into memory if it is a regular file (a link there is followed, as
+ * sipcd follows it): 0 or -errno. */
+static int read_regular(const char *path, uint8_t **b, size_t *n, char *err, size_t errlen)
+{
+    int fd;
+    struct stat st;
+    int r = sipc_secret_open_at(AT_FDCWD, path, path, 1, &fd, &st, err, errlen);
+    if (r != 0)
+        return r;
+    r = sipc_secret_fd_read(fd, path, b, n, 1u << 20, err, errlen);
+    close(fd);
+    return r;
+}
+
 /* The pair of security/sub (node.crt, node.p12 if there) into memory; 0,
  * 1 (no node.crt there) or a negative sipc code. */
 static int read_pair(const char *home, const char *sub, uint8_t **crt, size_t *clen,
@@ -518,14 +531,14 @@ static int read_pair(const char *home, const char *sub, uint8_t **crt, size_t *c
     char path[1200];
     *p12 = NULL;
     *p12len = 0;
-    int r = sipc_secret_file_read(sipc_store_path(path, sizeof path, home, sub, "node.crt"), crt,
-                                  clen, 1u << 20, err, errlen);
+    int r = read_regular(sipc_store_path(path, sizeof path, home, sub, "node.crt"), crt, clen,
+                         err, errlen);
     if (r == -ENOENT)
         return 1;
     if (r != 0)
         return SIPC_ECONFIG;
-    r = sipc_secret_file_read(sipc_store_path(path, sizeof path, home, sub, "node.p12"), p12,
-                              p12len, 1u << 20, err, errlen);
+    r = read_regular(sipc_store_path(path, sizeof path, home, sub, "node.p12"), p12, p12len, err,
+                     errlen);
     if (r == -ENOENT)
         return 0;
     if (r != 0) {
@@ -648,11 +661,12 @@ int sipc_store_remove(const char *home, const char *sub, const char *name, char 
     if (r != 0)
         return r;
     if (unlinkat(dfd, name, 0) != 0) {
+        int e = errno; /* before snprintf, which may change it */
         char path[1200];
         snprintf(path, sizeof path, "%s/security/%s/%s", home, sub, name);
-        r = errno == ENOENT ? 1 : SIPC_ECONFIG;
+        r = e == ENOENT ? 1 : SIPC_ECONFIG;
         if (r < 0)
-            sipc__seterr(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+            sipc__seterr(err, errlen, "cannot remove %s: %s", path, strerror(e));
     } else {
         fsync(dfd);
     }

@@ -23,6 +23,10 @@
 static int check_private(const struct stat *st, const char *path, int is_dir, char *err,
                          size_t errlen)
 {
+    if (is_dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode)) {
+        snprintf(err, errlen, "%s is not a %s", path, is_dir ? "directory" : "regular file");
+        return SIPC_ECONFIG;
+    }
     if (st->st_uid != geteuid() && st->st_uid != 0) {
         snprintf(err, errlen,
                  "%s belongs to another account (uid %u) and holds this home's private key: run "
@@ -80,13 +84,20 @@ static int load_in_mode(sipc_security **out, const sipc_config *cfg, sipc_tls_mo
     snprintf(path, sizeof path, "%s/security/node.crt", cfg->home);
     int r = check_path(dir, 1, err, errlen);
     /* node.crt is checked on the descriptor it is read from: the key loaded
-     * is the file checked, whatever is renamed or linked there meanwhile */
+     * is the file checked, whatever is renamed or linked there meanwhile;
+     * only a regular file is opened (a FIFO would block, a device's open
+     * may act) */
     int fd = -1, open_err = 0;
     struct stat st;
-    if (r == 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-        open_err = errno;
-    else if (r == 0)
-        r = fstat(fd, &st) == 0 ? check_private(&st, path, 0, err, errlen) : 0;
+    if (r == 0) {
+        int o = sipc_secret_open_at(AT_FDCWD, path, path, 1, &fd, &st, err, errlen);
+        if (o == -EINVAL)
+            r = SIPC_ECONFIG;
+        else if (o < 0)
+            open_err = -o;
+        else
+            r = check_private(&st, path, 0, err, errlen);
+    }
     /* a rotation's other pairs hold private keys too, and are trusted */
     static const char *const other[] = {"previous", "staged"};
     for (size_t i = 0; r == 0 && i < sizeof other / sizeof other[0]; i++) {

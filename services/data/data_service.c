@@ -333,16 +333,108 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
     return rc;
 }
 
+/* The uid files show for an owner this machine cannot map (NFS root_squash,
+ * NFSv4 id mapping, rootless containers): usually 65534. */
+static uid_t overflow_uid(void)
+{
+    unsigned long v = 65534;
+    FILE *fp = fopen("/proc/sys/fs/overflowuid", "re");
+    if (fp) {
+        if (fscanf(fp, "%lu", &v) != 1)
+            v = 65534;
+        fclose(fp);
+    }
+    return (uid_t)v;
+}
+
+/* An owner the data service trusts: its own account, root, or the overflow
+ * uid where id mapping shows this account's files so (only where other
+ * accounts cannot add files: overflow_ok). */
+static int trusted_owner(uid_t uid, int overflow_ok)
+{
+    return uid == geteuid() || uid == 0 || (overflow_ok && uid == overflow_uid());
+}
+
+/* The database's files, checked where they exist (SQLite makes the others):
+ * not links, regular, owned by a trusted account and writable by no other.
+ * SQLite deletes -wal and -shm at a clean close and replays a -wal it finds
+ * at the next open, so one left by another account would be replayed into
+ * the database. */
+static int check_db_files(int fd, const char *dir, int others_write, char *err, size_t errlen)
+{
+    static const char *const files[] = {"records.db", "records.db-wal", "records.db-shm"};
+    struct stat st;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        if (fstatat(fd, files[i], &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue; /* none yet: SQLite makes it */
+        if (S_ISLNK(st.st_mode)) {
+            char to[512];
+            ssize_t n = readlinkat(fd, files[i], to, sizeof to - 1);
+            to[n > 0 ? n : 0] = '\0';
+            snprintf(err, errlen,
+                     "%s/%s is a symbolic link%s%s%s, which the data service does not follow: "
+                     "put the file itself there (to keep the database on another disk, link "
+                     "the data directory instead and move records.db, records.db-wal and "
+                     "records.db-shm into the directory it points to)",
+                     dir, files[i], to[0] ? " (to " : "", to, to[0] ? ")" : "");
+            return SIPC_ECONFIG;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            snprintf(err, errlen, "%s/%s is not a regular file", dir, files[i]);
+            return SIPC_ECONFIG;
+        }
+        if (!trusted_owner(st.st_uid, !others_write)) {
+            snprintf(err, errlen,
+                     "%s/%s belongs to uid %u, not to this account (uid %u) nor root: another "
+                     "account may have put it there, and SQLite would read it as the "
+                     "database's own. If it is the database's (copied by another account), "
+                     "run `chown %u %s/%s` as root; if not, remove it",
+                     dir, files[i], (unsigned)st.st_uid, (unsigned)geteuid(),
+                     (unsigned)geteuid(), dir, files[i]);
+            return SIPC_ECONFIG;
+        }
+        if (st.st_mode & 022) {
+            snprintf(err, errlen,
+                     "%s/%s can be written by other accounts (mode %04o), which could change "
+                     "the database: run `chmod go-w %s/%s`",
+                     dir, files[i], (unsigned)(st.st_mode & 07777), dir, files[i]);
+            return SIPC_ECONFIG;
+        }
+    }
+    return 0;
+}
+
+/* In a directory other accounts may write (sticky), the names the database
+ * will use are taken now, while they are checked to be free or ours: after
+ * that, the sticky bit keeps them ours, and no file can be slipped in
+ * between this check and SQLite's open. SQLite reads an empty -wal as no
+ * log and an empty records.db as a new database. */
+static int claim_db_files(int fd, const char *dir, char *err, size_t errlen)
+{
+    static const char *const files[] = {"records.db", "records.db-wal", "records.db-shm"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        int f = openat(fd, files[i], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (f >= 0)
+            close(f);
+        else if (errno != EEXIST) {
+            snprintf(err, errlen, "%s/%s: cannot create: %s", dir, files[i], strerror(errno));
+            return SIPC_ECONFIG;
+        }
+    }
+    return 0;
+}
+
 /* The directory may be a symbolic link (the database on another disk is an
  * operator's choice). It is resolved once, here: every connection, the
  * readers opened later included, opens the database by that resolved path
  * with SQLITE_OPEN_NOFOLLOW, so a link re-pointed or planted afterwards (in
  * the path, or as records.db, -wal, -shm) is refused, never followed, and
  * every reader opens the directory checked here. That directory must not be
- * writable by other accounts, unless sticky: they could put files of their
- * own in place of the database's. Who owns it is not checked: on NFS with
- * root_squash, with NFSv4 id mapping and in rootless containers it shows as
- * another uid while this account may write it. *resolved: malloc'd. */
+ * writable by other accounts, unless sticky, and its owner must be this
+ * account, root or the overflow uid (on NFS with root_squash, with NFSv4 id
+ * mapping and in rootless containers this account's directory shows so):
+ * any other owner could put files of its own in place of the database's.
+ * *resolved: malloc'd. */
 static int check_db_dir(const char *dir, char **resolved, char *err, size_t errlen)
 {
     *resolved = realpath(dir, NULL);
@@ -370,27 +462,17 @@ static int check_db_dir(const char *dir, char **resolved, char *err, size_t errl
                  "(uid %u), or `chmod +t %s` if other accounts must keep writing there",
                  dir, (unsigned)(st.st_mode & 07777), *resolved, (unsigned)st.st_uid,
                  *resolved);
-    else
-        rc = 0;
-    static const char *const files[] = {"records.db", "records.db-wal", "records.db-shm"};
-    for (size_t i = 0; rc == 0 && i < sizeof files / sizeof files[0]; i++) {
-        if (fstatat(fd, files[i], &st, AT_SYMLINK_NOFOLLOW) != 0)
-            continue; /* none yet: SQLite makes it */
-        if (S_ISLNK(st.st_mode)) {
-            char to[512];
-            ssize_t n = readlinkat(fd, files[i], to, sizeof to - 1);
-            to[n > 0 ? n : 0] = '\0';
-            snprintf(err, errlen,
-                     "%s/%s is a symbolic link%s%s%s, which the data service does not follow: "
-                     "put the file itself there (to keep the database on another disk, link "
-                     "the data directory instead and move records.db, records.db-wal and "
-                     "records.db-shm into the directory it points to)",
-                     dir, files[i], to[0] ? " (to " : "", to, to[0] ? ")" : "");
-            rc = SIPC_ECONFIG;
-        } else if (!S_ISREG(st.st_mode)) {
-            snprintf(err, errlen, "%s/%s is not a regular file", dir, files[i]);
-            rc = SIPC_ECONFIG;
-        }
+    else if (!trusted_owner(st.st_uid, 1))
+        snprintf(err, errlen,
+                 "%s belongs to uid %u, another account, which could put files of its own in "
+                 "place of the database's: run `chown %u %s` as root (or move the data "
+                 "directory to one this account owns)",
+                 dir, (unsigned)st.st_uid, (unsigned)geteuid(), *resolved);
+    else {
+        int others_write = (st.st_mode & 022) != 0;
+        rc = check_db_files(fd, dir, others_write, err, errlen);
+        if (rc == 0 && others_write && (rc = claim_db_files(fd, dir, err, errlen)) == 0)
+            rc = check_db_files(fd, dir, others_write, err, errlen); /* one made meanwhile */
     }
     close(fd);
     if (rc != 0) {

@@ -131,6 +131,16 @@ int data_store_open(data_store **out, const char *path, data_store_role role, si
                     char *err, size_t errlen)
 {
     *out = NULL;
+    /* before 3.31 SQLite masks SQLITE_OPEN_NOFOLLOW off without a word:
+     * links would be followed (a binary built on newer headers) */
+    int v = sqlite3_libversion_number();
+    if (v < DATA_STORE_SQLITE_MIN) {
+        snprintf(err, errlen,
+                 "%s: SQLite %d.%d.%d is too old: the data service needs 3.31.0 or later "
+                 "(SQLITE_OPEN_NOFOLLOW)",
+                 path, v / 1000000, v / 1000 % 1000, v % 1000);
+        return SIPC_ECONFIG;
+    }
     data_store *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
         free(s);

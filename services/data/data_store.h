@@ -26,10 +26,15 @@ typedef enum {
     DATA_STORE_READER  /* PRAGMA query_only */
 } data_store_role;
 
+/* The oldest SQLite whose library honours SQLITE_OPEN_NOFOLLOW (3.31.0). */
+#define DATA_STORE_SQLITE_MIN 3031000
+
 /* Opens path (the writer creates it and its schema). A symbolic link
- * anywhere in path, or as its -wal or -shm, is refused (SQLITE_OPEN_NOFOLLOW):
- * give a resolved path. Returns 0 or a negative code with "PATH: reason" in
- * err. */
+ * anywhere in path, or as its -wal or -shm, is refused (SQLITE_OPEN_NOFOLLOW;
+ * checked with SQLite 3.40.1: a link in the path or as the file fails the
+ * open, one as -wal or -shm the first write): give a resolved path. A
+ * library older than DATA_STORE_SQLITE_MIN is refused (SIPC_ECONFIG).
+ * Returns 0 or a negative code with "PATH: reason" in err. */
 int data_store_open(data_store **out, const char *path, data_store_role role, sipc_data_sync sync,
                     char *err, size_t errlen);
 /* Closes the connection (the last one to close checkpoints the WAL). */

@@ -359,7 +359,50 @@ static void span_text(int64_t s, char *out, size_t len)
  * clock, so a node behind refuses certificates not yet valid to it and a
  * node ahead refuses them early, and the peers see only a TLS alert. With
  * three or more nodes the median clock is the reference and each node away
- * from it is named, ahead or behind; with two, that they differ. */
+ * from it is named, ahead or behind, when more than half agree with it;
+ * when they do not (two against two), and with two nodes, no side is
+ * named: that they differ, and by how much. */
+/* Clocks with no majority agreeing: one problem listing the nodes in
+ * groups of clocks within CLOCK_SKEW_S of one another (times: sorted),
+ * each group's distance from the earliest, none named as wrong. */
+static void no_majority(json_t *list, json_t *nodes, const int64_t *times, size_t count)
+{
+    char groups[600] = "", span[32];
+    size_t len = 0, i;
+    json_t *n, *first = NULL;
+    for (size_t lo = 0, hi; lo < count; lo = hi) {
+        for (hi = lo + 1; hi < count && times[hi] - times[hi - 1] <= CLOCK_SKEW_S; hi++)
+            ;
+        const char *sep = lo ? "; " : "";
+        json_array_foreach(nodes, i, n)
+        {
+            int64_t t = node_now(n);
+            if (!t || t < times[lo] || t > times[hi - 1])
+                continue;
+            if (!first)
+                first = n;
+            len += (size_t)snprintf(groups + len, len < sizeof groups ? sizeof groups - len : 0,
+                                    "%s%s", sep, name_of(n));
+            len = len < sizeof groups ? len : sizeof groups - 1;
+            sep = ", ";
+        }
+        if (lo) {
+            span_text(times[lo] - times[0], span, sizeof span);
+            len += (size_t)snprintf(groups + len, len < sizeof groups ? sizeof groups - len : 0,
+                                    " %s ahead", span);
+        } else
+            len += (size_t)snprintf(groups + len, len < sizeof groups ? sizeof groups - len : 0,
+                                    " at the earliest");
+        len = len < sizeof groups ? len : sizeof groups - 1;
+    }
+    problem(list, first, "clock_skew",
+            "the nodes' clocks disagree, and no majority of them agrees (within %d s): %s; "
+            "which are wrong is not known: check every node's clock (date -u, NTP); each node "
+            "judges certificates by its own clock, so a clock outside a certificate's validity "
+            "refuses it (its peers see alert certificate_expired)",
+            CLOCK_SKEW_S, groups);
+}
+
 static void clock_skew(json_t *list, json_t *nodes)
 {
     size_t count = 0, i;
@@ -402,6 +445,13 @@ static void clock_skew(json_t *list, json_t *nodes)
         return;
     }
     int64_t mid = times[(count - 1) / 2];
+    size_t agree = 0;
+    for (size_t k = 0; k < count; k++)
+        agree += times[k] - mid <= CLOCK_SKEW_S && mid - times[k] <= CLOCK_SKEW_S;
+    if (2 * agree <= count) {
+        no_majority(list, nodes, times, count);
+        return;
+    }
     json_array_foreach(nodes, i, n)
     {
         int64_t t = node_now(n);

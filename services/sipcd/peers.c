@@ -222,18 +222,12 @@ int host_peers_seen(host_peers *ps, const char *address, const char *node, int t
 static void host_state_dir_advice(sipc_dir_problem why, const char *path, char *err,
                                   size_t errlen)
 {
-    if (why == SIPC_DIR_LINK)
-        sipc__adderr(err, errlen,
-                     ": the node's state stays in this home, private to its account; remove the "
+    sipc__dir_advice(why, path,
+                     "the node's state stays in this home, private to its account; remove the "
                      "link (sipcd makes a new state/ when it starts), or move the directory it "
-                     "points to in its place");
-    else if (why == SIPC_DIR_NOT_DIR)
-        sipc__adderr(err, errlen, ": move it out of the way");
-    else if (why == SIPC_DIR_NOT_OWNER)
-        sipc__adderr(err, errlen,
-                     ": give it to the account that runs sipcd (`chown -R %u %s`, as root), and "
-                     "run sipcd and tlstool as the home's owner",
-                     (unsigned)geteuid(), path);
+                     "points to in its place",
+                     "give it to the account that runs sipcd",
+                     ", and run sipcd and tlstool as the home's owner", err, errlen);
 }
 
 int host_peers_save(host_peers *ps, char *err, size_t errlen)

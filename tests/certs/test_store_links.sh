@@ -10,6 +10,7 @@ T=${1:?usage: test_store_links.sh path/to/tlstool [path/to/sipcd]}
 SIPCD=${2:-}
 CTL=${3:-}
 SWAP=${4:-}
+ERRNO_SHIM=${5:-}
 BASE=${SIPC_TEST_NET:-127.0.67}
 . "$(dirname "$0")/../support/shtest.sh"
 shtest_init storelinks
@@ -252,5 +253,44 @@ if [ -n "$SIPCD" ]; then
     else
         not_ok "sipcd with a linked security/ and node.crt did not start"
     fi
+    # a link to something not a file: refused at once, never opened (a FIFO
+    # would block the start for ever, a device's open may act)
+    mkfifo -m 600 "$S/..2026_12_05/fifo"
+    ln -sfn ..2026_12_05/fifo "$S/node.crt"
+    run timeout -s KILL 10 "$SIPCD" --home "$H"
+    expect "sipcd refuses a node.crt that leads to a FIFO, without blocking (exit 78)" 78 \
+        "$H/security/node.crt is not a regular file \(a FIFO\)"
+    run timeout -s KILL 10 "$CTL" --home "$H" status
+    [ "$RC" != 137 ] && grep -q "node.crt is not a regular file" "$OUT" &&
+        ok "sipcctl refuses it too, without blocking" || not_ok "sipcctl: exit $RC: $(cat "$OUT")"
+    ln -sfn ..2026_12_05/node.crt "$S/node.crt"
 fi
+
+# a removal that fails says why, from its own call: a crl/ entry that is a
+# directory is not "no CRL named" even where snprintf changes errno after
+# the failed unlink (POSIX allows it; the shim does it)
+if [ -n "$ERRNO_SHIM" ]; then
+    H=$work/home.rm
+    run "$T" --home "$H" import "$work/a.pfx"
+    expect "import for the removal" 0
+    mkdir -p "$H/security/crl/notafile.crl"
+    run env LD_PRELOAD="$ERRNO_SHIM" SNPRINTF_ENOENT_MATCH=/security/crl/notafile.crl \
+        "$T" --home "$H" crl remove notafile.crl
+    expect "crl remove of a directory names the failure" 1 \
+        "cannot remove $H/security/crl/notafile.crl: Is a directory"
+fi
+
+# tlstool import keeps the replaced pair in previous/ only from a file: a
+# node.crt that is a link (here to a FIFO, which would block the copy) is
+# refused, and nothing is replaced
+H=$work/home.fifo
+run "$T" --home "$H" import "$work/a.pfx"
+expect "import for the FIFO case" 0
+mv "$H/security/node.crt" "$work/fifo.node.crt"
+mkfifo -m 600 "$work/fifo"
+ln -s "$work/fifo" "$H/security/node.crt"
+run timeout -s KILL 10 "$T" --home "$H" import "$work/b.pfx"
+expect "import refuses a node.crt link to keep in previous/, without blocking" 1 \
+    "$H/security/node.crt is a symbolic link \(to $work/fifo\), which is not followed here"
+[ -L "$H/security/node.crt" ] && ok "... the link is left as it was" || not_ok "the link was replaced"
 shtest_done

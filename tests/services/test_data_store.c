@@ -3,6 +3,7 @@
  * database, idempotent and replacing puts, savepoint groups (batch
  * atomicity), pagination, the FTS5 index kept in step, search with attribute
  * filters and time ranges, and sipc_data_search on a loop. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -787,11 +788,46 @@ static void t_service_open_and_search(void **state)
     free(home);
 }
 
+/* The library's version as data_store.c sees it: fake_version when set. */
+static int fake_version;
+int __real_sqlite3_libversion_number(void);
+int __wrap_sqlite3_libversion_number(void);
+int __wrap_sqlite3_libversion_number(void)
+{
+    return fake_version ? fake_version : __real_sqlite3_libversion_number();
+}
+
+/* An SQLite older than 3.31 would mask SQLITE_OPEN_NOFOLLOW off and follow
+ * links: refused, nothing made. */
+static void t_sqlite_too_old(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("dataold");
+    char p[600], err[512] = "";
+    snprintf(p, sizeof p, "%s/records.db", home);
+    data_store *s = NULL;
+    fake_version = 3030001;
+    int rc = data_store_open(&s, p, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err, sizeof err);
+    fake_version = 0;
+    assert_int_equal(rc, SIPC_ECONFIG);
+    assert_null(s);
+    assert_non_null(strstr(err, "SQLite 3.30.1 is too old: the data service needs 3.31.0"));
+    struct stat st;
+    assert_int_equal(lstat(p, &st), -1);
+    assert_int_equal(data_store_open(&s, p, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(s);
+    tu_rmdir(home);
+    free(home);
+}
+
 /* Which links the data service follows: a linked data directory (the
  * database on another disk) is opened; a records.db, -wal or -shm that is
- * a link is refused, and so is a directory other accounts can write or,
- * run as root, one another account owns; nothing is written where a
- * refused link points. */
+ * a link is refused, and so is a directory other accounts can write
+ * (unless sticky) or another account owns (but root or the overflow uid),
+ * and a file of the database another account owns or may write; nothing
+ * is written where a refused link points. */
 static void t_db_dir_links(void **state)
 {
     (void)state;
@@ -860,10 +896,13 @@ static void t_db_dir_links(void **state)
     sipc_data_close(d, on_closed, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
     assert_int_equal(chmod(real, 0700), 0);
-    /* another account's (NFS root_squash, id mapping, rootless containers
-     * show one): opened, as this account may write it */
     if (geteuid() == 0) {
-        assert_int_equal(chown(real, 4321, 4321), 0);
+        /* the overflow uid (NFS root_squash, id mapping, rootless containers
+         * show this account's directory and files so): opened */
+        assert_int_equal(chown(real, 65534, 65534), 0);
+        snprintf(p, sizeof p, "%s/records.db", real);
+        assert_int_equal(rename(moved, p), 0);
+        assert_int_equal(chown(p, 65534, 65534), 0);
         closed = 0;
         rc = sipc_data_open(&d, &loop, dir, NULL, err, sizeof err);
         if (rc != 0)
@@ -871,7 +910,54 @@ static void t_db_dir_links(void **state)
         assert_int_equal(rc, 0);
         sipc_data_close(d, on_closed, &closed);
         assert_true(tu_run_until(&loop, &closed, 5000));
+        assert_int_equal(chown(p, 0, 0), 0);
+        /* any other account's directory: refused, with a chown that works */
+        assert_int_equal(chown(real, 4321, 4321), 0);
+        assert_int_equal(sipc_data_open(&d, &loop, dir, NULL, err, sizeof err), SIPC_ECONFIG);
+        assert_non_null(strstr(err, "belongs to uid 4321, another account"));
+        snprintf(fix, sizeof fix, "`chown 0 %s` as root", real);
+        assert_non_null(strstr(err, fix));
         assert_int_equal(chown(real, 0, 0), 0);
+
+        /* a -wal another account planted in a sticky directory while the
+         * service was stopped: refused, never replayed */
+        assert_int_equal(chmod(real, 01777), 0);
+        static const char *const planted[] = {"records.db-wal", "records.db-shm"};
+        for (size_t i = 0; i < 2; i++) {
+            snprintf(p, sizeof p, "%s/%s", real, planted[i]);
+            int f = open(p, O_WRONLY | O_CREAT | O_EXCL, 0666);
+            assert_true(f >= 0);
+            close(f);
+            assert_int_equal(chown(p, 4321, 4321), 0);
+            assert_int_equal(chmod(p, 0644), 0);
+            assert_int_equal(sipc_data_open(&d, &loop, dir, NULL, err, sizeof err),
+                             SIPC_ECONFIG);
+            char want[900];
+            snprintf(want, sizeof want, "%s/%s belongs to uid 4321, not to this account", dir,
+                     planted[i]);
+            if (!strstr(err, want))
+                fprintf(stderr, "err: %s\n", err);
+            assert_non_null(strstr(err, want));
+            assert_int_equal(unlink(p), 0);
+        }
+        /* nor records.db itself, on a first start */
+        snprintf(p, sizeof p, "%s/records.db", real);
+        assert_int_equal(rename(p, moved), 0);
+        int f = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
+        assert_true(f >= 0);
+        close(f);
+        assert_int_equal(chown(p, 4321, 4321), 0);
+        assert_int_equal(sipc_data_open(&d, &loop, dir, NULL, err, sizeof err), SIPC_ECONFIG);
+        assert_non_null(strstr(err, "records.db belongs to uid 4321"));
+        assert_int_equal(unlink(p), 0);
+        assert_int_equal(rename(moved, p), 0);
+        /* one of ours others may write: refused */
+        assert_int_equal(chmod(real, 0700), 0);
+        assert_int_equal(chmod(p, 0666), 0);
+        assert_int_equal(sipc_data_open(&d, &loop, dir, NULL, err, sizeof err), SIPC_ECONFIG);
+        snprintf(fix, sizeof fix, "records.db can be written by other accounts (mode 0666)");
+        assert_non_null(strstr(err, fix));
+        assert_int_equal(chmod(p, 0644), 0);
     }
     assert_true(tu_drain(&loop, 2000));
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -949,6 +1035,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_reader_and_schema, setup, teardown),
         cmocka_unit_test(t_service_open_and_search),
         cmocka_unit_test(t_db_dir_links),
+        cmocka_unit_test(t_sqlite_too_old),
         cmocka_unit_test(t_db_dir_repointed),
     };
     return cmocka_run_group_tests_name("data store", tests, NULL, NULL);

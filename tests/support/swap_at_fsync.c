@@ -4,36 +4,22 @@
  * $SWAP_ONCE exists, that file is removed, the directory $SWAP_DIR renamed
  * to $SWAP_DIR.real and a link to $SWAP_TO put in its place: once, between
  * tlstool's check of the directory and its later writes there. */
-#include <dlfcn.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-static void swap(int fd)
+#include "fsync_hook.h"
+
+static void at_fsync(char *path)
 {
     const char *match = getenv("SWAP_MATCH"), *once = getenv("SWAP_ONCE");
     const char *dir = getenv("SWAP_DIR"), *to = getenv("SWAP_TO");
-    char link[64], path[PATH_MAX], real[PATH_MAX];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, path, sizeof path - 1);
-    if (!match || !once || !dir || !to || n <= 0)
+    char real[PATH_MAX];
+    if (!match || !once || !dir || !to)
         return;
-    path[n] = '\0';
     const char *base = strrchr(path, '/');
     if (!base || strncmp(base + 1, match, strlen(match)) != 0 || unlink(once) != 0)
         return;
     snprintf(real, sizeof real, "%s.real", dir);
     if (rename(dir, real) != 0 || symlink(to, dir) != 0)
         perror("swap_at_fsync");
-}
-
-int fsync(int fd)
-{
-    static int (*real_fsync)(int);
-    if (!real_fsync)
-        real_fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-    swap(fd);
-    return real_fsync(fd);
 }

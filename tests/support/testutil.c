@@ -61,6 +61,26 @@ int tu_run(char *const argv[], int quiet)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+int tu_cat(const char *out, const char *const parts[], int n)
+{
+    FILE *o = fopen(out, "w");
+    if (!o)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        FILE *in = fopen(parts[i], "r");
+        if (!in) {
+            fclose(o);
+            return -1;
+        }
+        char buf[4096];
+        size_t m;
+        while ((m = fread(buf, 1, sizeof buf, in)) > 0)
+            fwrite(buf, 1, m, o);
+        fclose(in);
+    }
+    return fclose(o) == 0 ? 0 : -1;
+}
+
 int tu_make_pair(const char *dir, const char *name, const char *key, int days,
                  const char *faketime_start, const char *cn)
 {
@@ -107,23 +127,9 @@ int tu_make_pair(const char *dir, const char *name, const char *key, int days,
     if (tu_run(argv, 1) != 0)
         return -1;
     /* node.crt layout: certificate then key */
-    FILE *out = fopen(pem, "w");
-    if (!out)
+    const char *const parts[] = {crt, k};
+    if (tu_cat(pem, parts, 2) != 0)
         return -1;
-    const char *parts[] = {crt, k};
-    for (int i = 0; i < 2; i++) {
-        FILE *in = fopen(parts[i], "r");
-        if (!in) {
-            fclose(out);
-            return -1;
-        }
-        char buf[4096];
-        size_t m;
-        while ((m = fread(buf, 1, sizeof buf, in)) > 0)
-            fwrite(buf, 1, m, out);
-        fclose(in);
-    }
-    fclose(out);
     chmod(pem, 0600);
     chmod(k, 0600);
     return 0;

@@ -25,6 +25,10 @@ int tu_run(char *const argv[], int quiet);
 int tu_make_pair(const char *dir, const char *name, const char *key, int days,
                  const char *faketime_start, const char *cn);
 
+/* Writes the files parts[0..n) one after the other into out (replaced):
+ * 0 or -1. */
+int tu_cat(const char *out, const char *const parts[], int n);
+
 /* A security for tests: plaintext for SIPC_TLS_OFF, else the pair in the
  * PEM file pem (certificate then key) in mode. Aborts with the reason when it
  * cannot be made: a test cannot go on without it. */

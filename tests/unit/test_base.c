@@ -198,6 +198,23 @@ static void private_dir_refuses_link(void **state)
                      SIPC_ECONFIG);
     assert_int_equal(why, SIPC_DIR_NOT_DIR);
     assert_non_null(strstr(err, "is not a directory"));
+    /* the advice: the caller's words for a link and an owner, the chown */
+    char adv[300] = "X";
+    sipc__dir_advice(SIPC_DIR_LINK, "/h/state", "remove the link", "b", "a", adv, sizeof adv);
+    assert_string_equal(adv, "X: remove the link");
+    strcpy(adv, "X");
+    sipc__dir_advice(SIPC_DIR_NOT_DIR, "/h/state", "l", "b", "a", adv, sizeof adv);
+    assert_string_equal(adv, "X: move it out of the way");
+    strcpy(adv, "X");
+    sipc__dir_advice(SIPC_DIR_NOT_OWNER, "/h/state", "l", "give it", ", and more", adv,
+                     sizeof adv);
+    char owner[120];
+    snprintf(owner, sizeof owner, "X: give it (`chown -R %u /h/state`, as root), and more",
+             (unsigned)geteuid());
+    assert_string_equal(adv, owner);
+    strcpy(adv, "X");
+    sipc__dir_advice(SIPC_DIR_FAILED, "/h/state", "l", "b", "a", adv, sizeof adv);
+    assert_string_equal(adv, "X");
     assert_int_equal(unlink(p), 0);
     snprintf(p, sizeof p, "%s/made", dir);
     /* another account's (a state/ an older root sipcd left): named with its
@@ -360,8 +377,11 @@ static void ratelimit_burst(void **state)
     for (int i = 0; i < 3; i++)
         assert_int_equal(sipc_ratelimit_allow_n(rl, "host", 3, 1000, &held, &since), 1);
     assert_int_equal(sipc_ratelimit_would_allow(rl, "host", 3, 1001), 0);
+    /* a line held says how many are held, itself included: 1 is the first */
     assert_int_equal(sipc_ratelimit_allow_n(rl, "host", 3, 1001, &held, &since), 0);
+    assert_int_equal(held, 1);
     assert_int_equal(sipc_ratelimit_allow_n(rl, "host", 3, 1002, &held, &since), 0);
+    assert_int_equal(held, 2);
     assert_int_equal(sipc_ratelimit_would_allow(rl, "host", 3, 11000), 1);
     assert_int_equal(sipc_ratelimit_allow_n(rl, "host", 3, 11000, &held, &since), 1);
     assert_int_equal(held, 2);

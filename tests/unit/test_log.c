@@ -827,6 +827,42 @@ static void test_ctx_lines_per_node(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* A host-wide report shows the text of the first line it counts, not of
+ * the last line let through before it (whose numbers may differ). */
+static void test_ctx_host_report_text(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    static all_lines got;
+    memset(&got, 0, sizeof got);
+    sipc_security *sec;
+    sipc_ctx *ctx = plain_ctx(&loop, all_sink, &got, &sec);
+    const char *host = "connections from 127.0.0.9 (various peers) closed: timed out after ###ms";
+    char key[100], text[100];
+    for (int i = 0; i < SIPC__LOG_HOST_BURST + 4; i++) {
+        int ms = 1000 + 111 * i;
+        snprintf(key, sizeof key, "connections from 127.0.0.9 (peer %d) closed", i);
+        snprintf(text, sizeof text,
+                 "connections from 127.0.0.9 (various peers) closed: timed out after %dms", ms);
+        sipc__log_limited_text(ctx, key, host, text, SIPC_LOG_INFO, "Transport.Conn",
+                               "connection from 127.0.0.9 (peer %d) closed: timed out after %dms",
+                               i, ms);
+    }
+    assert_int_equal(got.n, SIPC__LOG_HOST_BURST);
+    int closed = 0;
+    sipc_ctx_close(ctx, ctx_closed, &closed);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_true(closed);
+    assert_int_equal(got.n, SIPC__LOG_HOST_BURST + 1);
+    /* the first held is line SIPC__LOG_HOST_BURST: 1000 + 111 * 3 */
+    if (!strstr(got.buf, "4 more like this in the last 1 s: connections from 127.0.0.9 (various "
+                         "peers) closed: timed out after 1333ms\n"))
+        fail_msg("%s", got.buf);
+    sipc_security_release(sec);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 /* A connection from 127.0.70.2 to a plaintext server listening on address
  * whose first frame is a connection-level ERROR with msg: the server's log
  * file (a node's log, ipc/node/log.c), read back. */
@@ -938,6 +974,7 @@ int main(void)
         cmocka_unit_test(test_no_memory),
         cmocka_unit_test(test_ctx_held_lines),
         cmocka_unit_test(test_ctx_lines_per_node),
+        cmocka_unit_test(test_ctx_host_report_text),
     };
     return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }

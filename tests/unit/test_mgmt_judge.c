@@ -159,8 +159,9 @@ static void link_down(void **state)
 }
 
 /* a node whose clock is away from the others' is named, ahead or behind
- * (the median of three or more is the reference; of two, the one ahead is
- * named with the other); clocks a few seconds apart are no problem */
+ * (the median of three or more is the reference, when more than half agree
+ * with it; of two, the one ahead is named with the other; with no majority,
+ * every group); clocks a few seconds apart are no problem */
 static void clock_skew(void **state)
 {
     (void)state;
@@ -193,6 +194,33 @@ static void clock_skew(void **state)
     assert_string_equal(kinds(p), "n1:clock_skew");
     msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
     if (!strstr(msg, "n1's clock is 10 minutes ahead of n2's: one of them is wrong"))
+        fail_msg("%s", msg);
+    json_decref(p);
+    json_decref(nodes);
+    /* two against two: no side is named, both groups are listed */
+    nodes = json_pack("[o, o, o, o]", linked("n1", 600, "", 0, now),
+                      linked("n2", 600, "", 0, now + 2 * 3600 + 10),
+                      linked("n3", 600, "", 0, now + 5), linked("n4", 600, "", 0, now + 2 * 3600));
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n1:clock_skew");
+    msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    if (!strstr(msg, "the nodes' clocks disagree, and no majority of them agrees (within 60 s): "
+                     "n1, n3 at the earliest; n2, n4 2 hours ahead; which are wrong is not "
+                     "known: check every node's clock") ||
+        strstr(msg, "median"))
+        fail_msg("%s", msg);
+    json_decref(p);
+    json_decref(nodes);
+    /* three of four agree: the fourth is named, whichever half the
+     * lower median falls in */
+    nodes = json_pack("[o, o, o, o]", linked("n1", 600, "", 0, now),
+                      linked("n2", 600, "", 0, now + 2 * 3600),
+                      linked("n3", 600, "", 0, now + 2 * 3600 + 5),
+                      linked("n4", 600, "", 0, now + 2 * 3600 + 9));
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n1:clock_skew");
+    msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    if (!strstr(msg, "n1's clock is 2 hours behind the other nodes'"))
         fail_msg("%s", msg);
     json_decref(p);
     json_decref(nodes);

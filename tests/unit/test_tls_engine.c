@@ -21,7 +21,9 @@
 #include <wolfssl/ssl.h>
 
 #include "certs/keypair.h"
+#include "certs/trust.h"
 #include "certs/x509_info.h"
+#include "ipc/security.h"
 #include "testutil.h"
 #include "transport/tls_ecdsa_own.h"
 #include "transport/tls_engine.h"
@@ -2107,6 +2109,78 @@ static void t_expired_alert(void **state)
     sipc_tls_config_free(scfg);
 }
 
+/* The dates the alert is judged by come from security.c, which reads every
+ * certificate this side sends: the leaf a (valid) sent with an issuer that
+ * expired, or is not valid yet, by this side's clock too: that issuer is
+ * named, the peer's clock is not blamed. With issuers valid here too, the
+ * peer's clock is named, with a word for this side's. */
+static void t_expired_alert_chain(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *start, *cn, *want, *not;
+    } cases[] = {
+        {"old", "2020-01-01", "Old Sub CA",
+         "the issuer certificate sent with it, 'Old Sub CA', expired on 2020-01-31 ",
+         "probably wrong"},
+        {"future", "2099-01-01", "Future Sub CA",
+         "by this side's clock too the issuer certificate sent with it, 'Future Sub CA', is not "
+         "valid before 2099-01-01 ",
+         "probably wrong"},
+        {"b", NULL, NULL,
+         "): the clock of the peer 127.0.67.120:23002 is probably wrong (behind the start or past the end); check it there (date -u, NTP), or "
+         "this machine's, if `date -u` here is off",
+         "expired on"},
+    };
+    vfy sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *scfg = make_cfg(&g_a, &g_a, &sv);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (cases[i].start)
+            assert_int_equal(tu_make_pair(g_dir, cases[i].name, "ec", 30, cases[i].start,
+                                          cases[i].cn), 0);
+        /* node.crt: a's certificate, the issuer's, a's key */
+        char pem[600], a_crt[600], issuer[600], a_key[600];
+        snprintf(pem, sizeof pem, "%s/chain-%s.pem", g_dir, cases[i].name);
+        snprintf(a_crt, sizeof a_crt, "%s/a.crt", g_dir);
+        snprintf(issuer, sizeof issuer, "%s/%s.crt", g_dir, cases[i].name);
+        snprintf(a_key, sizeof a_key, "%s/a.key", g_dir);
+        const char *const parts[] = {a_crt, issuer, a_key};
+        assert_int_equal(tu_cat(pem, parts, 3), 0);
+        sipc_keypair kp;
+        memset(&kp, 0, sizeof kp);
+        char err[512] = "";
+        assert_int_equal(sipc_keypair_load_pem(&kp, pem, NULL, err, sizeof err), 0);
+        assert_int_equal(kp.ncerts, 2);
+        sipc_trust_policy pol;
+        memset(&pol, 0, sizeof pol);
+        sipc_trust *trust = NULL;
+        assert_int_equal(sipc_trust_new(&trust, &pol), 0);
+        /* the server below presents a alone */
+        assert_int_equal(sipc_trust_add_root(trust, g_a.certs[0].data, g_a.certs[0].len, err,
+                                             sizeof err), 0);
+        sipc_security *sec = NULL;
+        int r = sipc__security_new_tls(&sec, SIPC_TLS_STRICT, &kp, trust, err, sizeof err);
+        if (r != 0)
+            fail_msg("case %zu: %s", i, err);
+        end c, s;
+        end_init(&c, sipc_security_tls(sec), 0);
+        end_init(&s, scfg, 1);
+        sipc_tls_set_peer_name(c.t, "127.0.67.120:23002");
+        assert_int_equal(sipc_tls_start(c.t), 0);
+        assert_int_equal(deliver(&c, &s, 0), 0);
+        static const uint8_t expired[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 45};
+        assert_int_equal(sipc_buf_append(&s.tx, expired, sizeof expired), 0);
+        assert_int_equal(deliver(&s, &c, 0), SIPC_EPEERAUTH);
+        const char *d = sipc_tls_detail(c.t);
+        if (!strstr(d, cases[i].want) || strstr(d, cases[i].not))
+            fail_msg("case %zu: %s", i, d);
+        end_free(&c);
+        end_free(&s);
+        sipc_security_release(sec);
+    }
+    sipc_tls_config_free(scfg);
+}
+
 int main(void)
 {
     g_dir = tu_mkdtemp("tls-engine");
@@ -2144,6 +2218,7 @@ int main(void)
         cmocka_unit_test(t_hello_sigalgs),
         cmocka_unit_test(t_client_hello_refused),
         cmocka_unit_test(t_expired_alert),
+        cmocka_unit_test(t_expired_alert_chain),
         cmocka_unit_test(t_ecdhe_ahead),
     };
     int fails = cmocka_run_group_tests_name("TLS engine over memory", tests, NULL, NULL);

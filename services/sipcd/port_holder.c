@@ -76,21 +76,30 @@ static unsigned long listening_inode(const char *file, int v6, const unsigned ch
     return found;
 }
 
+/* /proc/PID/what's first len - 1 bytes into buf, NUL-terminated; their
+ * count, or -1 when it cannot be read. */
+static ssize_t read_proc(pid_t pid, const char *what, char *buf, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/%s", (long)pid, what);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, len - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    return n;
+}
+
 /* SIPC_HOME from pid's environment (readable for its own account and
  * root), into out; 0 when it cannot be read, 1 when read (out "" if unset). */
 static int env_home(pid_t pid, char *out, size_t len)
 {
-    char path[64], buf[65536];
+    char buf[65536];
     out[0] = '\0';
-    snprintf(path, sizeof path, "/proc/%ld/environ", (long)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
+    ssize_t n = read_proc(pid, "environ", buf, sizeof buf);
     if (n < 0)
         return 0;
-    buf[n] = '\0';
     for (char *p = buf; p < buf + n; p += strlen(p) + 1)
         if (!strncmp(p, "SIPC_HOME=", 10) && p[10])
             snprintf(out, len, "%s", p + 10);
@@ -104,15 +113,9 @@ static void sipcd_home(pid_t pid, char *out, size_t len)
 {
     char path[64], buf[4096];
     out[0] = '\0';
-    snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
+    ssize_t n = read_proc(pid, "cmdline", buf, sizeof buf);
     if (n <= 0)
         return;
-    buf[n] = '\0';
     for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
         char *next = p + strlen(p) + 1;
         if (!strncmp(p, "--home=", 7))

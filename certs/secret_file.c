@@ -77,12 +77,21 @@ int sipc_secret_open_at(int at, const char *name, const char *shown, int follow,
     *fd = open(self, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     int e = errno;
     close(pfd);
+    if (*fd < 0 && (e == ENOENT || e == ENOTDIR || e == EACCES)) {
+        /* no /proc (a chroot, a minimal container): the name again; O_NONBLOCK
+         * keeps a FIFO put there meanwhile from hanging the open, and the
+         * inode comparison below refuses anything but the file looked at */
+        *fd = openat(at, name, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC |
+                                   (follow ? 0 : O_NOFOLLOW));
+        e = errno;
+    }
     if (*fd < 0) {
         sipc__seterr(err, errlen, "cannot read %s: %s", shown, strerror(e));
         return -e;
     }
     struct stat now;
-    if (fstat(*fd, &now) != 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino) {
+    if (fstat(*fd, &now) != 0 || !S_ISREG(now.st_mode) || now.st_dev != st->st_dev ||
+        now.st_ino != st->st_ino) {
         close(*fd);
         *fd = -1;
         sipc__seterr(err, errlen, "cannot read %s: it changed while it was opened", shown);

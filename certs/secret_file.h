@@ -25,8 +25,12 @@ int sipc_secret_fd_read(int fd, const char *path, uint8_t **out, size_t *len, si
  * read would block) or a device (whose open may act, as a watchdog's does)
  * is never opened for reading. follow: whether a symbolic link there is
  * followed (else refused). *st: what *fd reads; shown names it in err.
+ * It reopens what it looked at through /proc/self/fd; without /proc it
+ * opens the name again (non-blocking: a FIFO swapped in cannot hang it) and
+ * keeps it only if it is the same regular file.
  * 0; -ENOENT (nothing there, err set); -EINVAL (not a regular file, or a
- * link not followed: err says which); or another -errno. */
+ * link not followed: err says which); -EAGAIN (it changed while it was
+ * opened); or another -errno. */
 int sipc_secret_open_at(int at, const char *name, const char *shown, int follow, int *fd,
                         struct stat *st, char *err, size_t errlen);
 /* Overwrites then frees a buffer that held secrets (p may be NULL). */

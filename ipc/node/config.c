@@ -21,8 +21,6 @@
 #include "ipc/timeouts.h"
 #include "sipc/node.h"
 
-#define SIPC_DEFAULT_HOME "/var/lib/sipc"
-
 const char *sipc_home_resolve(const char *explicit_home)
 {
     if (explicit_home && *explicit_home)

@@ -62,7 +62,8 @@ static int read_pair(sipc_keypair *kp, int fd, int open_err, const char *path, c
                      size_t errlen)
 {
     if (fd < 0) {
-        sipc__seterr(err, errlen, "cannot read %s: %s", path, strerror(open_err));
+        sipc__seterr(err, errlen, "cannot read %s: %s", path,
+                     open_err == EAGAIN ? "it changed while it was opened" : strerror(open_err));
         return SIPC_ETLSCONFIG;
     }
     uint8_t *pem = NULL;
@@ -118,6 +119,11 @@ static int load_in_mode(sipc_security **out, const sipc_config *cfg, sipc_tls_mo
     r = read_pair(&kp, fd, open_err, path, err, errlen);
     if (fd >= 0)
         close(fd);
+    if (r != 0 && open_err != 0 && open_err != ENOENT) {
+        /* the file is there: importing again would not help */
+        sipc__adderr(err, errlen, " (%s; node.crt is there but could not be opened)", why_tls);
+        return r;
+    }
     if (r != 0) {
         sipc__adderr(err, errlen,
                  " (%s: import the cluster's key pair with `tlstool import FILE`, or `tlstool "

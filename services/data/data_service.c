@@ -22,8 +22,12 @@
 #include <limits.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
+#include <sqlite3.h>
 
 #include "data_service_impl.h"
 #include "data_validate.h"
@@ -355,16 +359,47 @@ static int trusted_owner(uid_t uid, int overflow_ok)
     return uid == geteuid() || uid == 0 || (overflow_ok && uid == overflow_uid());
 }
 
-/* The database's files, checked where they exist (SQLite makes the others):
- * not links, regular, owned by a trusted account and writable by no other.
- * SQLite deletes -wal and -shm at a clean close and replays a -wal it finds
- * at the next open, so one left by another account would be replayed into
- * the database. */
-static int check_db_files(int fd, const char *dir, int others_write, char *err, size_t errlen)
+/* Whether the overflow uid owning the directory fd (stat st) can stand for
+ * this account: ids are mapped there (NFS, CIFS, FUSE; a user namespace
+ * that does not map every id), or this account may write it although only
+ * its owner may. On a local disk without mapping it is the real `nobody`,
+ * an account daemons run as. */
+static int ids_mapped(int fd, const struct stat *st)
 {
-    static const char *const files[] = {"records.db", "records.db-wal", "records.db-shm"};
+    struct statfs sf;
+    if (fstatfs(fd, &sf) == 0 && (sf.f_type == NFS_SUPER_MAGIC || sf.f_type == SMB2_SUPER_MAGIC ||
+                                  sf.f_type == CIFS_SUPER_MAGIC || sf.f_type == FUSE_SUPER_MAGIC))
+        return 1;
+    FILE *fp = fopen("/proc/self/uid_map", "re");
+    if (fp) {
+        unsigned long in, out, count;
+        int n = fscanf(fp, "%lu %lu %lu", &in, &out, &count);
+        int identity = n == 3 && in == 0 && out == 0 && count == 4294967295ul &&
+                       fscanf(fp, "%lu", &in) != 1;
+        fclose(fp);
+        if (n == 3 && !identity)
+            return 1;
+    }
+    /* root may write anything: its access says nothing */
+    return geteuid() != 0 && !(st->st_mode & 022) && faccessat(fd, ".", W_OK, AT_EACCESS) == 0;
+}
+
+/* The names the database uses. SQLite deletes -wal and -shm at a clean
+ * close and replays a -wal it finds at the next open, and a hot -journal
+ * before that: one left by another account would be played into the
+ * database. */
+static const char *const DB_FILES[] = {"records.db", "records.db-wal", "records.db-shm",
+                                       "records.db-journal"};
+#define DB_FILES_N (sizeof DB_FILES / sizeof DB_FILES[0])
+
+/* The database's files (DB_FILES), checked where they exist (SQLite makes
+ * the others): not links, regular, owned by a trusted account and writable
+ * by no other (the overflow uid only where overflow_ok). */
+static int check_db_files(int fd, const char *dir, int overflow_ok, char *err, size_t errlen)
+{
+    const char *const *files = DB_FILES;
     struct stat st;
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    for (size_t i = 0; i < DB_FILES_N; i++) {
         if (fstatat(fd, files[i], &st, AT_SYMLINK_NOFOLLOW) != 0)
             continue; /* none yet: SQLite makes it */
         if (S_ISLNK(st.st_mode)) {
@@ -383,7 +418,7 @@ static int check_db_files(int fd, const char *dir, int others_write, char *err, 
             snprintf(err, errlen, "%s/%s is not a regular file", dir, files[i]);
             return SIPC_ECONFIG;
         }
-        if (!trusted_owner(st.st_uid, !others_write)) {
+        if (!trusted_owner(st.st_uid, overflow_ok)) {
             snprintf(err, errlen,
                      "%s/%s belongs to uid %u, not to this account (uid %u) nor root: another "
                      "account may have put it there, and SQLite would read it as the "
@@ -408,11 +443,11 @@ static int check_db_files(int fd, const char *dir, int others_write, char *err, 
  * will use are taken now, while they are checked to be free or ours: after
  * that, the sticky bit keeps them ours, and no file can be slipped in
  * between this check and SQLite's open. SQLite reads an empty -wal as no
- * log and an empty records.db as a new database. */
+ * log and an empty -journal as no journal. */
 static int claim_db_files(int fd, const char *dir, char *err, size_t errlen)
 {
-    static const char *const files[] = {"records.db", "records.db-wal", "records.db-shm"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    const char *const *files = DB_FILES;
+    for (size_t i = 0; i < DB_FILES_N; i++) {
         int f = openat(fd, files[i], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (f >= 0)
             close(f);
@@ -424,6 +459,50 @@ static int claim_db_files(int fd, const char *dir, char *err, size_t errlen)
     return 0;
 }
 
+/* An empty records.db (a new database) in a sticky directory: SQLite would
+ * delete the -wal claimed for it at its open (an empty database has no
+ * log) and create it again at the first write, open to whoever made the
+ * name meanwhile. So the database is made by SQLite in a private 0700
+ * directory beside it, in WAL mode, and renamed over the claimed empty
+ * name: SQLite then opens the claimed -wal as this database's log. */
+static int init_db_file(int fd, const char *real, const char *dir, char *err, size_t errlen)
+{
+    struct stat st;
+    if (fstatat(fd, "records.db", &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_size > 0)
+        return 0;
+    char tmp[PATH_MAX], path[PATH_MAX + 32], side[PATH_MAX + 48];
+    if (snprintf(tmp, sizeof tmp, "%s/.records.db-new-XXXXXX", real) >= (int)sizeof tmp ||
+        !mkdtemp(tmp)) {
+        snprintf(err, errlen, "%s: cannot make a directory to create the database in: %s", dir,
+                 strerror(errno));
+        return SIPC_ECONFIG;
+    }
+    snprintf(path, sizeof path, "%s/records.db", tmp);
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        snprintf(err, errlen, "%s/records.db: cannot create: %s", dir,
+                 db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    if (rc == SQLITE_OK && (stat(path, &st) != 0 || st.st_size == 0)) {
+        snprintf(err, errlen, "%s/records.db: SQLite made an empty database", dir);
+        rc = SQLITE_ERROR;
+    }
+    if (rc == SQLITE_OK && renameat(AT_FDCWD, path, fd, "records.db") != 0) {
+        snprintf(err, errlen, "%s/records.db: cannot put the new database in place: %s", dir,
+                 strerror(errno));
+        rc = SQLITE_ERROR;
+    }
+    for (size_t i = 0; i < DB_FILES_N; i++) {
+        snprintf(side, sizeof side, "%s/%s", tmp, DB_FILES[i]);
+        unlink(side);
+    }
+    rmdir(tmp);
+    return rc == SQLITE_OK ? 0 : SIPC_ECONFIG;
+}
+
 /* The directory may be a symbolic link (the database on another disk is an
  * operator's choice). It is resolved once, here: every connection, the
  * readers opened later included, opens the database by that resolved path
@@ -431,9 +510,10 @@ static int claim_db_files(int fd, const char *dir, char *err, size_t errlen)
  * the path, or as records.db, -wal, -shm) is refused, never followed, and
  * every reader opens the directory checked here. That directory must not be
  * writable by other accounts, unless sticky, and its owner must be this
- * account, root or the overflow uid (on NFS with root_squash, with NFSv4 id
- * mapping and in rootless containers this account's directory shows so):
- * any other owner could put files of its own in place of the database's.
+ * account, root or the overflow uid where ids are mapped (on NFS with
+ * root_squash, with NFSv4 id mapping and in rootless containers this
+ * account's directory shows so): any other owner could put files of its
+ * own in place of the database's.
  * *resolved: malloc'd. */
 static int check_db_dir(const char *dir, char **resolved, char *err, size_t errlen)
 {
@@ -462,17 +542,24 @@ static int check_db_dir(const char *dir, char **resolved, char *err, size_t errl
                  "(uid %u), or `chmod +t %s` if other accounts must keep writing there",
                  dir, (unsigned)(st.st_mode & 07777), *resolved, (unsigned)st.st_uid,
                  *resolved);
-    else if (!trusted_owner(st.st_uid, 1))
+    else if (!trusted_owner(st.st_uid, st.st_uid == overflow_uid() && ids_mapped(fd, &st)))
         snprintf(err, errlen,
-                 "%s belongs to uid %u, another account, which could put files of its own in "
+                 "%s belongs to uid %u, another account%s, which could put files of its own in "
                  "place of the database's: run `chown %u %s` as root (or move the data "
                  "directory to one this account owns)",
-                 dir, (unsigned)st.st_uid, (unsigned)geteuid(), *resolved);
+                 dir, (unsigned)st.st_uid,
+                 st.st_uid == overflow_uid()
+                     ? " (the overflow uid, here not standing for this account: no id "
+                       "mapping on this filesystem)"
+                     : "",
+                 (unsigned)geteuid(), *resolved);
     else {
         int others_write = (st.st_mode & 022) != 0;
-        rc = check_db_files(fd, dir, others_write, err, errlen);
-        if (rc == 0 && others_write && (rc = claim_db_files(fd, dir, err, errlen)) == 0)
-            rc = check_db_files(fd, dir, others_write, err, errlen); /* one made meanwhile */
+        int overflow_ok = !others_write && ids_mapped(fd, &st);
+        rc = check_db_files(fd, dir, overflow_ok, err, errlen);
+        if (rc == 0 && others_write && (rc = claim_db_files(fd, dir, err, errlen)) == 0 &&
+            (rc = check_db_files(fd, dir, 0, err, errlen)) == 0) /* one made meanwhile */
+            rc = init_db_file(fd, *resolved, dir, err, errlen);
     }
     close(fd);
     if (rc != 0) {

@@ -78,6 +78,8 @@ struct ingest {
     /* --json: each record not acknowledged or rejected, {"line", "id",
      * "status", "reason"}, so that a script resends just those */
     json_t *failed;
+    size_t failed_max;        /* its length at most (memory: ~150-600 bytes each) */
+    uint64_t failed_left_out; /* failed records beyond that, not listed */
 };
 
 /* One record of the --json "failed" list (no-op without --json). The id
@@ -87,6 +89,10 @@ static void note_failed(ingest *in, unsigned long line, const uint8_t *id, size_
 {
     if (!in->failed)
         return;
+    if (json_array_size(in->failed) >= in->failed_max) {
+        in->failed_left_out++;
+        return;
+    }
     json_t *jid = json_stringn(idlen ? (const char *)id : "", idlen);
     if (!jid) {
         char shown[600];
@@ -496,6 +502,8 @@ static void print_summary(const ingest *in)
         }
         if (o && in->failed)
             json_object_set(o, "failed", in->failed);
+        if (o && in->failed_left_out)
+            json_object_set_new(o, "failed_left_out", json_integer((json_int_t)in->failed_left_out));
         if (o && in->stopped_at) {
             /* not_sent: null when the rest of stdin was not read to count it */
             json_object_set_new(o, "stopped_after_line", json_integer((json_int_t)in->stopped_at));
@@ -573,6 +581,7 @@ int cmd_ingest(void *arg)
     in->timer.data = in;
     in->progress = isatty(STDERR_FILENO) && !o->json;
     in->failed = o->json ? json_array() : NULL;
+    in->failed_max = o->failed_max > 0 ? (size_t)o->failed_max : 100000;
     in->t0 = uv_hrtime();
     for (;;) {
         while (!in->stop && !in->eof && in->inflight < WINDOW)

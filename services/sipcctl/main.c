@@ -122,6 +122,10 @@ static const cli_opt INGEST_OPTS[] = {
      "send every record to this node's data service (its [cluster] nodes\n"
      "entry as host:port, or its node id) instead of by hash of the id",
      offsetof(ctl, to), CLI_NONEMPTY, 0, 0, NULL},
+    {"failed-max", 0, CLI_INT, "N",
+     "with --json: list at most N failed records (default 100000;\n"
+     "failed_left_out counts the others)",
+     offsetof(ctl, failed_max), 0, 1, 100000000, NULL},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
 static const cli_opt SEARCH_OPTS[] = {
     {"attr", 'a', CLI_LIST, "K=V", "only records with attribute K equal to V\n"

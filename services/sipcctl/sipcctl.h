@@ -35,6 +35,7 @@ typedef struct ctl {
     int force;          /* reload --force */
     const char *expect_mode; /* status --cluster --expect-mode */
     int limit;          /* search --limit */
+    int failed_max;     /* ingest --failed-max (0: the default) */
     const char *since, *until, *timestamp, *body, *body_file, *to;
     cli_list attrs;     /* --attr k=v, in order */
     const char *order;  /* search --order */

@@ -594,7 +594,7 @@ static void log_port_holder(host *h, host_service *s)
     if (found == 1 && !strcmp(ph.comm, "sipcd") && ph.home[0] &&
         realpath(h->cfg.home, mine) && realpath(ph.home, theirs) && !strcmp(mine, theirs))
         sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start",
-                  "Port %d is held by pid %ld (sipcd, %s --home %s): a sipcd of this home that "
+                  "Port %d is held by pid %ld (sipcd, %s, home %s): a sipcd of this home that "
                   "takes no home lock (a version from before the lock, as in an upgrade or a "
                   "rollback); stop it (kill -TERM %ld), wait until it has exited, then start "
                   "this one",
@@ -605,7 +605,8 @@ static void log_port_holder(host *h, host_service *s)
                   "the same address and port; give one of them another [node] address or "
                   "other ports%s",
                   s->port, (long)ph.pid, exe,
-                  ph.home[0] ? ph.home : "not on its command line: $SIPC_HOME or /var/lib/sipc",
+                  ph.home[0] ? ph.home
+                             : "not on its command line, and its environment is not readable",
                   unlocked);
     else if (found == 1)
         sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start",
@@ -617,8 +618,12 @@ static void log_port_holder(host *h, host_service *s)
                   "Port %d is held by another process%s: a sipcd of this home from before the "
                   "home lock (it takes none), a sipcd of another home on the same address and "
                   "port, or another program; `%sss -ltnp 'sport = :%d'` names it%s",
-                  s->port, found == 0 ? " of another account (only root can see which)" : "",
-                  found == 0 ? "sudo " : "", s->port, unlocked);
+                  s->port,
+                  ph.gave_up_ms ? " (the search through every process's descriptors stopped "
+                                  "unfinished at its time limit)"
+                  : found == 0  ? " of another account (only root can see which)"
+                                : "",
+                  found == 0 && !ph.gave_up_ms ? "sudo " : "", s->port, unlocked);
 }
 
 static int start_service(host *h, int i)

@@ -9,16 +9,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#define TCP_LISTEN 0x0A
+#include "sipc/node.h"
 
-/* The inode of a socket listening at port on address (or on a wildcard),
- * from one of /proc/net/tcp (v6 0) or tcp6 (v6 1); 0 when none. The kernel
- * prints each 32-bit word of the address in host order. */
+#define TCP_LISTEN 0x0A
+/* The walk over every process's descriptors stops after this long: on a
+ * host with a million descriptors it would hold the start for seconds. */
+#define WALK_BUDGET_MS 200
+
+/* The inode of a socket listening at port on an address a bind to want
+ * conflicts with: want itself, a wildcard covering it, or, when want is a
+ * wildcard, any address it covers; from one of /proc/net/tcp (v6 0) or
+ * tcp6 (v6 1); 0 when none. The kernel prints each 32-bit word of the
+ * address in host order. */
 static unsigned long listening_inode(const char *file, int v6, const unsigned char *want,
                                      int want_v6, int port)
 {
+    static const unsigned char zero[16], mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    /* [::] also binds IPv4 (unless v6only), so it meets every listener */
+    int want_any = !memcmp(want, zero, want_v6 ? 16 : 4);
     FILE *f = fopen(file, "re");
     if (!f)
         return 0;
@@ -47,16 +58,17 @@ static unsigned long listening_inode(const char *file, int v6, const unsigned ch
             uint32_t v = (uint32_t)strtoul(hex, NULL, 16);
             memcpy(a + 4 * w, &v, 4);
         }
-        static const unsigned char zero[16], mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
         int match;
-        if (!v6)
-            match = !want_v6 && (!memcmp(a, want, 4) || !memcmp(a, zero, 4));
+        if (want_any && want_v6)
+            match = 1;
+        else if (!v6)
+            match = !want_v6 && (want_any || !memcmp(a, want, 4) || !memcmp(a, zero, 4));
         else if (!memcmp(a, zero, 16)) /* [::] also takes IPv4 unless v6only */
             match = 1;
         else if (want_v6)
             match = !memcmp(a, want, 16);
         else
-            match = !memcmp(a, mapped, 12) && !memcmp(a + 12, want, 4);
+            match = !memcmp(a, mapped, 12) && (want_any || !memcmp(a + 12, want, 4));
         if (match)
             found = inode;
     }
@@ -64,20 +76,46 @@ static unsigned long listening_inode(const char *file, int v6, const unsigned ch
     return found;
 }
 
-/* A sipcd's --home (or -H) argument from its command line, into out. */
+/* /proc/PID/what's first len - 1 bytes into buf, NUL-terminated; their
+ * count, or -1 when it cannot be read. */
+static ssize_t read_proc(pid_t pid, const char *what, char *buf, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/%s", (long)pid, what);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, len - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    return n;
+}
+
+/* SIPC_HOME from pid's environment (readable for its own account and
+ * root), into out; 0 when it cannot be read, 1 when read (out "" if unset). */
+static int env_home(pid_t pid, char *out, size_t len)
+{
+    char buf[65536];
+    out[0] = '\0';
+    ssize_t n = read_proc(pid, "environ", buf, sizeof buf);
+    if (n < 0)
+        return 0;
+    for (char *p = buf; p < buf + n; p += strlen(p) + 1)
+        if (!strncmp(p, "SIPC_HOME=", 10) && p[10])
+            snprintf(out, len, "%s", p + 10);
+    return 1;
+}
+
+/* A sipcd's home: its --home (or -H) argument, else $SIPC_HOME from its
+ * environment (the systemd unit gives it so), else the default home when
+ * that environment was readable; "" when not known. */
 static void sipcd_home(pid_t pid, char *out, size_t len)
 {
     char path[64], buf[4096];
     out[0] = '\0';
-    snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
+    ssize_t n = read_proc(pid, "cmdline", buf, sizeof buf);
     if (n <= 0)
         return;
-    buf[n] = '\0';
     for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
         char *next = p + strlen(p) + 1;
         if (!strncmp(p, "--home=", 7))
@@ -85,6 +123,8 @@ static void sipcd_home(pid_t pid, char *out, size_t len)
         else if ((!strcmp(p, "--home") || !strcmp(p, "-H")) && next < buf + n)
             snprintf(out, len, "%s", next);
     }
+    if (!out[0] && env_home(pid, out, len) && !out[0])
+        snprintf(out, len, "%s", SIPC_DEFAULT_HOME);
     /* a relative home is the sipcd's, from its working directory */
     char cwd[PATH_MAX];
     ssize_t c;
@@ -98,19 +138,23 @@ static void sipcd_home(pid_t pid, char *out, size_t len)
     }
 }
 
-int port_holder_find(const char *address, int port, port_holder *out)
+unsigned long port_holder_inode(const char *tcp, const char *tcp6, const char *address, int port)
 {
-    memset(out, 0, sizeof *out);
-    unsigned char want[16];
+    unsigned char want[16] = {0};
     int want_v6 = 0;
     if (inet_pton(AF_INET, address, want) != 1) {
         if (inet_pton(AF_INET6, address, want) != 1)
-            return -1;
+            return 0;
         want_v6 = 1;
     }
-    unsigned long inode = listening_inode("/proc/net/tcp", 0, want, want_v6, port);
-    if (!inode)
-        inode = listening_inode("/proc/net/tcp6", 1, want, want_v6, port);
+    unsigned long inode = listening_inode(tcp, 0, want, want_v6, port);
+    return inode ? inode : listening_inode(tcp6, 1, want, want_v6, port);
+}
+
+int port_holder_find(const char *address, int port, port_holder *out)
+{
+    memset(out, 0, sizeof *out);
+    unsigned long inode = port_holder_inode("/proc/net/tcp", "/proc/net/tcp6", address, port);
     if (!inode)
         return -1;
     char target[64];
@@ -118,8 +162,15 @@ int port_holder_find(const char *address, int port, port_holder *out)
     DIR *proc = opendir("/proc");
     if (!proc)
         return 0;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     struct dirent *de;
     while (!out->pid && (de = readdir(proc))) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > WALK_BUDGET_MS) {
+            out->gave_up_ms = WALK_BUDGET_MS;
+            break;
+        }
         char *end;
         long pid = strtol(de->d_name, &end, 10);
         if (*end || pid <= 0 || pid == (long)getpid())

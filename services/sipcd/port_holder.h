@@ -13,13 +13,21 @@ typedef struct port_holder {
     pid_t pid;           /* 0 when not found */
     char comm[32];       /* its /proc/PID/comm, e.g. "sipcd" */
     char exe[256];       /* its executable's path, "" when not readable */
-    char home[512];      /* a sipcd's --home argument, "" when none given */
+    char home[512];      /* a sipcd's home: --home, else its $SIPC_HOME, else the
+                          * default when its environment is readable; "" when
+                          * not known */
+    int gave_up_ms;      /* not 0: the search stopped after this long, unfinished */
 } port_holder;
 
-/* Looks for the process listening on address (numeric IPv4 or IPv6, or a
- * wildcard listener covering it) at port. 1 and *out filled when found; 0
+/* Looks for the process listening on address (numeric IPv4 or IPv6) at
+ * port, or on an address a bind there conflicts with (a wildcard covering
+ * it; any, when address is a wildcard). 1 and *out filled when found; 0
  * when a listening socket is there but no visible process has it (another
- * account's); -1 when no listening socket is seen. */
+ * account's, or the search ran out of time: gave_up_ms); -1 when no
+ * listening socket is seen. */
 int port_holder_find(const char *address, int port, port_holder *out);
+/* The inode of that listening socket, from tables in the format of
+ * /proc/net/tcp and tcp6; 0 when none. */
+unsigned long port_holder_inode(const char *tcp, const char *tcp6, const char *address, int port);
 
 #endif

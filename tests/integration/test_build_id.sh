@@ -3,7 +3,8 @@
 #   - the script on scratch git repositories: the commit, a new commit's id
 #     at the next run (never the configure-time one), "-dirty", nothing
 #     rewritten when nothing changed, "unknown" outside git and in a folder
-#     of another checkout, -DSIPC_BUILD_ID as given (its odd characters made
+#     of another checkout, git given safe.directory (a checkout of another
+#     owner), the id kept when git fails, -DSIPC_BUILD_ID as given (its odd characters made
 #     safe)
 #   - this build: sipcd, sipcctl and tlstool --version name the id compiled
 #     in; a sipcd on $BASE.1 gives it in sys.info, status (JSON and text) and
@@ -40,6 +41,29 @@ if command -v git >/dev/null; then
     gen "$r"
     [ "$(id_of "$work/h.h")" = "$(git -C "$r" rev-parse --short=12 HEAD)-dirty" ] &&
         ok "a changed file: -dirty" || not_ok "dirty: '$(id_of "$work/h.h")'"
+    # git refusing the checkout unless it is named safe (root building a
+    # user's checkout: "dubious ownership"), and a git that only fails
+    rreal=$(realpath "$r")
+    printf '#!/bin/sh\ncase " $* " in *" safe.directory=%s "*) exec git "$@" ;; esac\n%s\nexit 128\n' \
+        "$rreal" 'echo "fatal: detected dubious ownership" >&2' >"$work/picky-git"
+    printf '#!/bin/sh\necho "fatal: detected dubious ownership" >&2\nexit 128\n' >"$work/bad-git"
+    chmod +x "$work/picky-git" "$work/bad-git"
+    rm -f "$work/h.h"
+    cmake -DSRC="$r" -DOUT="$work/h.h" -DGIT="$work/picky-git" -P "$script" >/dev/null
+    [ "$(id_of "$work/h.h")" = "$(git -C "$r" rev-parse --short=12 HEAD)-dirty" ] &&
+        ok "git refusing a checkout of another owner: safe.directory is given, the commit named" ||
+        not_ok "safe.directory: '$(id_of "$work/h.h")'"
+    gen "$r"
+    was=$(id_of "$work/h.h")
+    msg=$(cmake -DSRC="$r" -DOUT="$work/h.h" -DGIT="$work/bad-git" -P "$script" 2>&1)
+    [ "$(id_of "$work/h.h")" = "$was" ] && ok "git failing: the id already built is kept, not unknown" ||
+        not_ok "git failing: '$(id_of "$work/h.h")', not '$was'"
+    case $msg in *"git failed"*"keeping $was"*) ok "git failing: it says so" ;;
+        *) not_ok "git failing, said: $msg" ;; esac
+    rm -f "$work/h.h"
+    cmake -DSRC="$r" -DOUT="$work/h.h" -DGIT="$work/bad-git" -P "$script" >/dev/null 2>&1
+    [ "$(id_of "$work/h.h")" = unknown ] && ok "git failing on a first build: unknown" ||
+        not_ok "git failing, first build: '$(id_of "$work/h.h")'"
     gen "$r/sub"
     [ "$(id_of "$work/h.h")" = unknown ] &&
         ok "a source folder inside another checkout: unknown, not that checkout's commit" ||

@@ -15,6 +15,8 @@
 #   - the first killed with SIGKILL: a new sipcd starts at once (the kernel
 #     dropped the lock) and its pid is in the file
 #   - a port held by another program: exit 71, the program named by pid;
+#     an older sipcd of this home named as such, its home from --home or
+#     from $SIPC_HOME in its environment (as the systemd unit gives it);
 #     by a sipcd of this home that takes no lock (an older version): named
 #     as that, with how to go on; the refused sipcd leaves no pid in
 #     state/sipcd.lock, nor does one stopped normally
@@ -222,13 +224,37 @@ ln -sf "$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))')"
 if hold "$work/bin/sipcd"; then
     run timeout 10 "$BIN/sipcd" --home "$h2"
     expect "an older sipcd of this home on the port: exit 71, named as such" 71 \
-        "Port 23002 is held by pid $holder \(sipcd, /[^ ]* --home $h2\): a sipcd of this home that takes no home lock \(a version from before the lock, as in an upgrade or a rollback\); stop it \(kill -TERM $holder\), wait until it has exited, then start this one"
+        "Port 23002 is held by pid $holder \(sipcd, /[^ ]*, home $h2\): a sipcd of this home that takes no home lock \(a version from before the lock, as in an upgrade or a rollback\); stop it \(kill -TERM $holder\), wait until it has exited, then start this one"
     grep -q "no other sipcd runs from" "$OUT" && bad "the older sipcd's home ruled out" ||
         ok "the home's older sipcd is not ruled out"
     [ ! -e "$h2/state/sipcd.lock" ] && ok "no pid of the refused sipcd beside the older one" ||
         not_ok "state/sipcd.lock holds '$(cat "$h2/state/sipcd.lock")' beside the older sipcd"
 else
     not_ok "could not take $BASE.2:23002 with the stand-in sipcd"
+fi
+kill "$holder"
+wait "$holder" 2>/dev/null
+# the same, started as the systemd unit starts it: the home in $SIPC_HOME,
+# no --home on its command line (read from its environment)
+hold_env() {
+    rm -f "$work/held"
+    SIPC_HOME=$h2 "$work/bin/sipcd" -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 23002)); s.listen(1)
+open(sys.argv[2], "w").close(); time.sleep(20)
+' "$BASE.2" "$work/held" &
+    holder=$!
+    sc_wait 5 test -e "$work/held"
+}
+if hold_env; then
+    run timeout 10 "$BIN/sipcd" --home "$h2"
+    expect "an older sipcd of this home by \$SIPC_HOME: named as this home's" 71 \
+        "Port 23002 is held by pid $holder \(sipcd, /[^ ]*, home $h2\): a sipcd of this home that takes no home lock"
+    grep -q "a sipcd of another home" "$OUT" && bad "named as another home's" ||
+        ok "not named as another home's"
+else
+    not_ok "could not take $BASE.2:23002 with the stand-in sipcd (\$SIPC_HOME)"
 fi
 kill "$holder"
 wait "$holder" 2>/dev/null

@@ -8,7 +8,8 @@
 #     the body's first line with the C1 escaped (ESC, a C0, as a space) and
 #     "café" whole; `list` shows the attribute escaped
 #   - a fake node on $NET.2 (text_node.py) whose every answer holds them:
-#     ingest's rejected and not acknowledged lines and its summary, the
+#     ingest's rejected and not acknowledged lines and its summary (--json's
+#     failed list capped by --failed-max), the
 #     refusal of --to; status and status --cluster; metrics; reload; info;
 #     search's node, id and missing node; a data error's message; tlstool
 #     --reload's answer; tlstool check's live mode of a node; sipc-cluster's
@@ -92,6 +93,21 @@ printf '{"id":"r1","timestamp":"2026-11-23T10:00:00Z","body":"a"}\n{"id":"r2","t
 run fake ingest "$work/in.ndjson"
 shown "ingest: the destination and reasons of rejected and not acknowledged lines, the summary" \
     "rejected by dest$S: INVALID: why$S" "not acknowledged: lost$S" "1 x INVALID: why$S"
+# --json lists the failed records up to --failed-max, and counts the others
+fake --json ingest "$work/in.ndjson" --failed-max 1 >"$work/j.json" 2>/dev/null
+python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+sys.exit(0 if len(o["failed"]) == 1 and o["failed_left_out"] == 1 else 1)' "$work/j.json" &&
+    ok "ingest --json --failed-max 1: one failed record listed, failed_left_out 1" ||
+    { bad "ingest --json --failed-max 1"; shtest_show "$work/j.json"; }
+fake --json ingest "$work/in.ndjson" >"$work/j.json" 2>/dev/null
+python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+sys.exit(0 if len(o["failed"]) == 2 and "failed_left_out" not in o else 1)' "$work/j.json" &&
+    ok "ingest --json: both failed records listed, no failed_left_out" ||
+    { bad "ingest --json"; shtest_show "$work/j.json"; }
 run fake ingest "$work/in.ndjson" --to x
 shown "ingest --to: the pipeline's refusal, on stderr and in the summary" \
     "failed: UNKNOWN_NODE: no node $S" "refused by the pipeline: 2 (UNKNOWN_NODE: no node $S)"

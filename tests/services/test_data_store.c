@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <dirent.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -896,21 +899,36 @@ static void t_db_dir_links(void **state)
     sipc_data_close(d, on_closed, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
     assert_int_equal(chmod(real, 0700), 0);
+    /* a local disk, no user namespace: the overflow uid is only nobody */
+    struct statfs sf;
+    assert_int_equal(statfs(real, &sf), 0);
+    char map[200] = "";
+    FILE *mf = fopen("/proc/self/uid_map", "r");
+    if (mf) {
+        size_t n = fread(map, 1, sizeof map - 1, mf);
+        map[n] = '\0';
+        fclose(mf);
+    }
+    int unmapped = sf.f_type != NFS_SUPER_MAGIC && sf.f_type != FUSE_SUPER_MAGIC &&
+                   strstr(map, "4294967295") && !strchr(strchr(map, '\n') + 1, '\n');
     if (geteuid() == 0) {
-        /* the overflow uid (NFS root_squash, id mapping, rootless containers
-         * show this account's directory and files so): opened */
-        assert_int_equal(chown(real, 65534, 65534), 0);
         snprintf(p, sizeof p, "%s/records.db", real);
         assert_int_equal(rename(moved, p), 0);
+    }
+    if (geteuid() == 0 && unmapped) {
+        /* the overflow uid (NFS root_squash, id mapping, rootless containers
+         * show this account's directory and files so), on a local disk
+         * without id mapping: the real nobody's, refused */
+        assert_int_equal(chown(real, 65534, 65534), 0);
         assert_int_equal(chown(p, 65534, 65534), 0);
-        closed = 0;
         rc = sipc_data_open(&d, &loop, dir, NULL, err, sizeof err);
-        if (rc != 0)
+        if (rc != SIPC_ECONFIG)
             fprintf(stderr, "open: %s\n", err);
-        assert_int_equal(rc, 0);
-        sipc_data_close(d, on_closed, &closed);
-        assert_true(tu_run_until(&loop, &closed, 5000));
+        assert_int_equal(rc, SIPC_ECONFIG);
+        assert_non_null(strstr(err, "belongs to uid 65534, another account (the overflow uid"));
         assert_int_equal(chown(p, 0, 0), 0);
+    }
+    if (geteuid() == 0) {
         /* any other account's directory: refused, with a chown that works */
         assert_int_equal(chown(real, 4321, 4321), 0);
         assert_int_equal(sipc_data_open(&d, &loop, dir, NULL, err, sizeof err), SIPC_ECONFIG);
@@ -919,12 +937,14 @@ static void t_db_dir_links(void **state)
         assert_non_null(strstr(err, fix));
         assert_int_equal(chown(real, 0, 0), 0);
 
-        /* a -wal another account planted in a sticky directory while the
-         * service was stopped: refused, never replayed */
+        /* a -wal, -shm or hot -journal another account planted in a sticky
+         * directory while the service was stopped: refused, never replayed */
         assert_int_equal(chmod(real, 01777), 0);
-        static const char *const planted[] = {"records.db-wal", "records.db-shm"};
-        for (size_t i = 0; i < 2; i++) {
+        static const char *const planted[] = {"records.db-wal", "records.db-shm",
+                                              "records.db-journal"};
+        for (size_t i = 0; i < 3; i++) {
             snprintf(p, sizeof p, "%s/%s", real, planted[i]);
+            unlink(p); /* the empty -journal an earlier open claimed */
             int f = open(p, O_WRONLY | O_CREAT | O_EXCL, 0666);
             assert_true(f >= 0);
             close(f);
@@ -961,6 +981,67 @@ static void t_db_dir_links(void **state)
     }
     assert_true(tu_drain(&loop, 2000));
     assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    free(home);
+}
+
+/* A new database in a sticky directory: the names taken for it before
+ * SQLite opens stay the ones SQLite uses. SQLite turns an empty records.db
+ * into a WAL database through a -journal it then deletes, and would make
+ * the names again later, open to whoever made them in between. */
+static void t_db_fresh_sticky(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("datafresh");
+    char dir[600], name[700], witness[2][700], err[1024] = "";
+    snprintf(dir, sizeof dir, "%s/shared", home);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(chmod(dir, 01777), 0);
+    static const char *const taken[] = {"records.db-wal", "records.db-journal"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(name, sizeof name, "%s/%s", dir, taken[i]);
+        snprintf(witness[i], sizeof witness[i], "%s/witness%zu", home, i);
+        int f = open(name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        assert_true(f >= 0);
+        close(f);
+        assert_int_equal(link(name, witness[i]), 0);
+    }
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data *d = NULL;
+    int rc = sipc_data_open(&d, &loop, dir, NULL, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "open: %s\n", err);
+    assert_int_equal(rc, 0);
+    for (size_t i = 0; i < 2; i++) {
+        struct stat a, b;
+        snprintf(name, sizeof name, "%s/%s", dir, taken[i]);
+        if (lstat(name, &a) != 0)
+            fprintf(stderr, "%s was deleted\n", taken[i]);
+        assert_int_equal(lstat(name, &a), 0);
+        assert_int_equal(lstat(witness[i], &b), 0);
+        assert_int_equal(a.st_ino, b.st_ino); /* never deleted and made again */
+    }
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    /* nothing left of the private directory it was made in */
+    DIR *dd = opendir(dir);
+    assert_non_null(dd);
+    struct dirent *e;
+    while ((e = readdir(dd)))
+        assert_null(strstr(e->d_name, ".records.db-new"));
+    closedir(dd);
+    /* and it opens again, with what it holds */
+    d = NULL;
+    closed = 0;
+    assert_int_equal(sipc_data_open(&d, &loop, dir, NULL, err, sizeof err), 0);
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    unlink(witness[0]);
+    unlink(witness[1]);
     tu_rmdir(home);
     free(home);
 }
@@ -1035,6 +1116,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_reader_and_schema, setup, teardown),
         cmocka_unit_test(t_service_open_and_search),
         cmocka_unit_test(t_db_dir_links),
+        cmocka_unit_test(t_db_fresh_sticky),
         cmocka_unit_test(t_sqlite_too_old),
         cmocka_unit_test(t_db_dir_repointed),
     };

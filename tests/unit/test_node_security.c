@@ -2,7 +2,10 @@
  * get from a home (ipc/node/security_load.c): the [tls] mode for services,
  * the pipeline's own switch, the client rule (TLS whenever a pair is
  * imported; plaintext fallback only when this home is not enabled), and the
- * refusal of a private key others can read. */
+ * refusal of a private key others can read; the key loaded without /proc
+ * (open of /proc/self/fd/N failed through --wrap). */
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +18,25 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+
+/* set: /proc is not there */
+static int no_proc;
+int __real_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...)
+{
+    mode_t mode = 0;
+    if (flags & (O_CREAT | O_TMPFILE)) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = (mode_t)va_arg(ap, int);
+        va_end(ap);
+    }
+    if (no_proc && !strncmp(path, "/proc/", 6)) {
+        errno = ENOENT;
+        return -1;
+    }
+    return __real_open(path, flags, mode);
+}
 
 typedef struct fixture {
     char *home;
@@ -134,6 +156,16 @@ static void key_open_to_others(void **state)
     assert_int_equal(mode_of(f, "[tls]\nenable = 1\n", "data"), SIPC_TLS_STRICT);
 }
 
+static void key_without_proc(void **state)
+{
+    fixture *f = *state;
+    import_pair(f);
+    no_proc = 1;
+    int mode = mode_of(f, "[tls]\nenable = 1\n", "data");
+    no_proc = 0;
+    assert_int_equal(mode, SIPC_TLS_STRICT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +173,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(pipeline_tls_without_pair, setup, teardown),
         cmocka_unit_test_setup_teardown(client_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(key_open_to_others, setup, teardown),
+        cmocka_unit_test_setup_teardown(key_without_proc, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,9 +24,11 @@ extern "C" {
 
 /* ------------------------------------------------------------------ home */
 
+/* The home when neither --home nor $SIPC_HOME names one. */
+#define SIPC_DEFAULT_HOME "/var/lib/sipc"
 /* $SIPC_HOME resolution shared by every tool: explicit (--home) if non-NULL,
- * else $SIPC_HOME, else /var/lib/sipc. Returns a pointer to a static or the
- * given string. */
+ * else $SIPC_HOME, else SIPC_DEFAULT_HOME. Returns a pointer to a static or
+ * the given string. */
 SIPC_EXTERN const char *sipc_home_resolve(const char *explicit_home);
 
 /* ---------------------------------------------------------- configuration */

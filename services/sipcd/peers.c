@@ -90,7 +90,9 @@ int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen)
             json_array_foreach(plain, k, sv)
             p->plain |= plain_bits(json_string_value(sv));
         }
-        if (!p->tls && !p->plain) /* a history written before: its last connection's */
+        if (p->cut_off) /* cut off as a whole: nothing of it holds anything up */
+            p->plain = 0;
+        else if (!p->tls && !p->plain) /* a history written before: its last connection's */
             p->plain = plain_bits(p->service);
         json_t *at = json_object_get(v, "cut_off_unix");
         /* a history written before the time was kept: as its last connection */
@@ -363,8 +365,13 @@ int host_peers_cut_off_in(host_peers *ps, int window_s, const char *self, unsign
     int n = 0;
     for (int i = 0; i < ps->n; i++)
         if (holds_up(&ps->p[i], window_s, self, services, now)) {
-            ps->p[i].cut_off = 1;
-            ps->p[i].cut_at = now;
+            /* only the listeners that went strict: a plaintext link to
+             * another one still holds back the reload that makes it strict */
+            ps->p[i].plain &= ~services;
+            if (!ps->p[i].plain) {
+                ps->p[i].cut_off = 1;
+                ps->p[i].cut_at = now;
+            }
             n++;
         }
     if (n)

@@ -27,8 +27,8 @@ typedef struct host_peer {
     char service[16]; /* "data" */
     int tls;
     int64_t last_seen; /* Unix time */
-    int cut_off;       /* a forced strict cut it off as last seen: it holds nothing up
-                        * until it connects again */
+    int cut_off;       /* forced strict cut off every service it spoke plaintext to: it
+                        * holds nothing up until it connects again */
     int64_t cut_at;    /* when that force was (Unix time) */
     unsigned plain;    /* HOST_SVC_* bits of the services it spoke plaintext to since its
                         * last TLS connection: a reload that makes only some listeners
@@ -93,7 +93,10 @@ int host_peer_is(const host_peer *p, const char *address, const char *node);
  * list is marked cut off, so that the guard counts it again only once it
  * connects after the force. Returns how many were marked. */
 int host_peers_cut_off(host_peers *ps, int window_s, const char *self, int64_t now);
-/* The same for the peers host_peers_plaintext_in lists for services. */
+/* The same for the peers host_peers_plaintext_in lists for services: only
+ * those services leave their plaintext record (the peer still holds back
+ * the others it spoke plaintext to), and a peer is marked cut off once none
+ * is left. */
 int host_peers_cut_off_in(host_peers *ps, int window_s, const char *self, unsigned services,
                           int64_t now);
 /* "127.0.0.3 (node n3) 45 s ago on the data service, ..." for n of them. */

@@ -376,7 +376,8 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
                  j->force ? "--force" : "the override of `tlstool mode strict --force`", text);
         log_each(h, SIPC_LOG_WARN, "Reload forced (%s (%s)", line,
                  ack ? "acknowledged: they hold no later start or reload back unless they "
-                       "connect again"
+                       "connect again, except for a listener they still speak plaintext to "
+                       "that this reload leaves as it is"
                      : "not acknowledged: the request came in plaintext, so they still hold "
                        "back the next start; a --force over TLS, or `tlstool mode strict "
                        "--force` before the start, acknowledges them");

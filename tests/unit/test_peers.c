@@ -476,6 +476,35 @@ static void t_scope_by_service(void **state)
     free(back);
 }
 
+/* A forced strict of the pipeline alone cuts off only the peer's pipeline:
+ * its plaintext data link still holds back a later reload that makes the
+ * data service strict, also after a save and a load; once that too is
+ * forced, the peer is cut off as a whole. */
+static void t_cut_off_per_service(void **state)
+{
+    (void)state;
+    host_peers *ps = fresh(), *back = fresh();
+    char home[] = "/tmp/test_peers.XXXXXX", err[800];
+    assert_non_null(mkdtemp(home));
+    assert_int_equal(host_peers_load(ps, home, err, sizeof err), 0);
+    host_peers_seen(ps, "127.0.75.4:40000", "x", 0, "data", T0);
+    host_peers_seen(ps, "127.0.75.4:40001", "x", 0, "pipeline", T0 + 1);
+    assert_int_equal(host_peers_cut_off_in(ps, WINDOW, "self", HOST_SVC_PIPELINE, T0 + 2), 1);
+    assert_false(listed_in(ps, HOST_SVC_PIPELINE, "x", T0 + 3));
+    assert_true(listed_in(ps, HOST_SVC_DATA, "x", T0 + 3));
+    assert_false(ps->p[0].cut_off);
+    assert_int_equal(host_peers_save(ps, err, sizeof err), 0);
+    assert_int_equal(host_peers_load(back, home, err, sizeof err), 0);
+    assert_true(listed_in(back, HOST_SVC_DATA | HOST_SVC_SEARCH, "x", T0 + 3));
+    assert_false(listed_in(back, HOST_SVC_PIPELINE, "x", T0 + 3));
+    assert_int_equal(host_peers_cut_off_in(back, WINDOW, "self", HOST_SVC_DATA, T0 + 4), 1);
+    assert_false(listed(back, "x", T0 + 5));
+    assert_true(back->p[0].cut_off);
+    rm_home(home);
+    free(ps);
+    free(back);
+}
+
 /* A history written before services were kept (no "plaintext_services"),
  * or naming a service this version does not know, still holds back every
  * listener: the guard errs on the side of not cutting anyone off. */
@@ -533,6 +562,7 @@ int main(void)
         cmocka_unit_test(t_full_history_evicts_biggest_address),
         cmocka_unit_test(t_ipv6_prefix_one_host),
         cmocka_unit_test(t_scope_by_service),
+        cmocka_unit_test(t_cut_off_per_service),
         cmocka_unit_test(t_peer_is_client_home),
         cmocka_unit_test(t_old_history_counts_everywhere),
     };

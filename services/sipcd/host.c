@@ -421,10 +421,10 @@ static void on_peers_timer(uv_timer_t *t)
     host_save_peers(t->data);
 }
 
-int host_guard_peers(host *h, host_peer *out, int max)
+int host_guard_peers(host *h, unsigned services, host_peer *out, int max)
 {
-    return host_peers_plaintext(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id,
-                                (int64_t)time(NULL), out, max);
+    return host_peers_plaintext_in(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id,
+                                   services, (int64_t)time(NULL), out, max);
 }
 
 static json_t *guard_status(void *arg)
@@ -481,6 +481,7 @@ static json_t *keepalive_status(void *arg)
  * (`tlstool mode strict --force`), the node starts permissive instead and
  * says so. Runs before the securities are built; logs after prepare(). */
 typedef struct guard_verdict {
+    unsigned services; /* the listeners judged (HOST_SVC_* bits) */
     int total;
     int forced;
     char text[2000];
@@ -493,11 +494,16 @@ static void guard_before_start(host *h, guard_verdict *v)
     host_peers_load(&h->peers, h->cfg.home, v->load_err, sizeof v->load_err);
     /* one-shot: whichever start comes next consumes it, needed or not */
     int force = host_force_strict_take(h->cfg.home);
+    /* only [tls] mode = strict can be held back (to permissive) at a start */
     if (sipc_config_effective_mode(&h->cfg) != SIPC_TLS_STRICT)
         return;
+    /* the listeners that start strict, as a reload to this sipc.conf would
+     * judge it: peers only of a plaintext pipeline ([pipeline] tls = 0)
+     * hold nothing back */
+    v->services = host_guard_scope(&h->cfg, 0);
     host_peer list[8];
     int64_t now = (int64_t)time(NULL);
-    v->total = host_guard_peers(h, list, 8);
+    v->total = v->services ? host_guard_peers(h, v->services, list, 8) : 0;
     if (!v->total)
         return;
     host_peers_text(list, v->total < 8 ? v->total : 8, v->total, now, v->text, sizeof v->text);
@@ -544,8 +550,8 @@ static void guard_forced(host *h, const guard_verdict *v)
                       "still speaking plaintext are cut off: %s (acknowledged: they hold no later "
                       "start or reload back unless they connect again)",
                       v->text);
-    host_peers_cut_off(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id,
-                       (int64_t)time(NULL));
+    host_peers_cut_off_in(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id, v->services,
+                          (int64_t)time(NULL));
     host_save_peers(h);
 }
 

@@ -29,6 +29,15 @@ unsigned host_svc_bit(const char *service)
     return 0;
 }
 
+unsigned host_guard_scope(const sipc_config *cfg, unsigned running)
+{
+    unsigned svc = 0;
+    for (unsigned i = 0; i < sizeof SVC_NAMES / sizeof SVC_NAMES[0]; i++)
+        if (sipc_config_service_mode(cfg, SVC_NAMES[i]) == SIPC_TLS_STRICT)
+            svc |= 1u << i;
+    return svc & ~running;
+}
+
 /* The services a plaintext connection to service counts for: a name not
  * known here (a history from elsewhere) counts for every one, as before
  * the guard looked at services. */

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sipc/node.h"
+
 #define HOST_PEERS_MAX 1024
 /* node ids one source host keeps (a host running a few nodes and tools):
  * an IPv4 address, or an IPv6 /64 (sipc__host_key) */
@@ -43,6 +45,11 @@ typedef struct host_peer {
 #define HOST_SVC_ALL 15u
 /* The bit of a service's name ("pipeline"), 0 for another name. */
 unsigned host_svc_bit(const char *service);
+/* The listeners whose peers the strict guard judges for cfg: those it makes
+ * strict (sipc_config_service_mode) that are not strict already (running:
+ * their bits, 0 at a start). A start, a reload and tlstool's warning judge
+ * one sipc.conf alike. */
+unsigned host_guard_scope(const sipc_config *cfg, unsigned running);
 
 /* How long a peer a forced strict cut off is listed after the force
  * (cut_off_peers), unless the guard's window still holds its last connection

@@ -317,15 +317,15 @@ static void log_each(host *h, sipc_log_level level, const char *fmt, const char 
                      const char *b);
 
 /* The listeners the reload moves to strict (HOST_SVC_* bits): what the
- * guard is for, and whose peers it judges. */
+ * guard is for, and whose peers it judges; judged from sipc.conf as a start
+ * judges it, against what runs (a start held back runs permissive). */
 static unsigned goes_strict(const reload_job *j, const host *h)
 {
-    unsigned svc = 0;
+    unsigned running = 0;
     for (int i = 0; i < HOST_NSERVICES; i++)
-        if (sipc_security_mode(j->sec[i]) == SIPC_TLS_STRICT &&
-            sipc_security_mode(h->svc[i].sec) != SIPC_TLS_STRICT)
-            svc |= host_svc_bit(KEYS[i]);
-    return svc;
+        if (sipc_security_mode(h->svc[i].sec) == SIPC_TLS_STRICT)
+            running |= host_svc_bit(KEYS[i]);
+    return host_guard_scope(&j->cfg, running);
 }
 
 /* The strict guard: 0 to go on, 1 when the reload must be refused (msg

@@ -29,6 +29,8 @@
 #     a plaintext peer seen after the force holds it back again; a forced
 #     start that fails (its data port taken) marks no one
 #   - [tls] strict_guard_window = 0 turns the guard off
+#   - at the end, strict with [pipeline] tls = 0: a peer only of that
+#     plaintext pipeline does not hold the start back
 # and first, with A's TLS off: a pre-flight `tlstool check` leaves nothing in
 # the history (a real plaintext sipcctl does, and blocks going strict until
 # it speaks TLS); a refused `sipcctl reload` says what it would have changed,
@@ -443,6 +445,17 @@ ctl --home "$work/w2" ping "$BASE.1" >"$work/w2.out" 2>&1
 rc=$?
 [ "$rc" != 0 ] && grep -q "; this home's \[cluster\] name is not set (the default 'sipc'): add \`name = guard\` under \[cluster\] in $work/w2/sipc.conf to reach the node$" "$work/w2.out" &&
     ok "a client home without [cluster] name is told to add it, with the value" || { not_ok "cluster name mismatch from a home without the name (exit $rc)"; cat "$work/w2.out"; }
+
+# --- [pipeline] tls = 0 on a strict node: a peer only of that plaintext
+# pipeline holds no start back (a reload to this sipc.conf would not either)
+stop_a || not_ok "A stop"
+held=$(log | grep -c "starting in permissive mode instead")
+(umask 077; printf '{"schema": 1, "peers": [{"address": "%s.3", "node": "pipe-only", "service": "pipeline", "tls": false, "last_seen_unix": %s, "plaintext_services": ["pipeline"]}]}\n' "$BASE" "$(date +%s)" >"$work/a/state/peers")
+printf '[pipeline]\ntls = 0\n' >>"$work/a/sipc.conf"
+start_a
+[ "$(mode)" = strict ] && [ "$(log | grep -c "starting in permissive mode instead")" = "$held" ] &&
+    ok "strict with [pipeline] tls = 0: a plaintext peer of the pipeline alone does not hold the start back" ||
+    { not_ok "start held back by a pipeline-only peer (mode $(mode))"; log | tail -3; }
 stop_a || not_ok "A stop at the end"
 
 shtest_done

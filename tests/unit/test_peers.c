@@ -505,6 +505,39 @@ static void t_cut_off_per_service(void **state)
     free(back);
 }
 
+/* Which listeners the guard judges for a sipc.conf, the same at a start
+ * (nothing running) and at a reload (against what runs): strict with
+ * [pipeline] tls = 0 leaves the plaintext pipeline out, so its peers hold
+ * nothing back; [pipeline] tls = 1 with TLS off is the pipeline alone. */
+static void t_guard_scope(void **state)
+{
+    (void)state;
+    sipc_config *cfg = calloc(1, sizeof *cfg);
+    assert_non_null(cfg);
+    unsigned others = HOST_SVC_DATA | HOST_SVC_SEARCH | HOST_SVC_MANAGEMENT;
+    cfg->tls_enable = 1;
+    cfg->tls_mode = SIPC_TLS_STRICT;
+    cfg->pipeline_tls = -1;
+    assert_int_equal(host_guard_scope(cfg, 0), HOST_SVC_ALL);
+    cfg->pipeline_tls = 0;
+    assert_int_equal(host_guard_scope(cfg, 0), others);
+    assert_int_equal(host_guard_scope(cfg, HOST_SVC_DATA), HOST_SVC_SEARCH | HOST_SVC_MANAGEMENT);
+    cfg->tls_mode = SIPC_TLS_PERMISSIVE;
+    assert_int_equal(host_guard_scope(cfg, 0), 0);
+    cfg->tls_enable = 0;
+    cfg->pipeline_tls = 1;
+    assert_int_equal(host_guard_scope(cfg, 0), HOST_SVC_PIPELINE);
+    /* a peer only of the plaintext pipeline is no peer of the strict ones */
+    host_peers *ps = fresh();
+    host_peers_seen(ps, "127.0.75.5:40000", "load", 0, "pipeline", T0);
+    cfg->tls_enable = 1;
+    cfg->tls_mode = SIPC_TLS_STRICT;
+    cfg->pipeline_tls = 0;
+    assert_false(listed_in(ps, host_guard_scope(cfg, 0), "load", T0 + 1));
+    free(ps);
+    free(cfg);
+}
+
 /* A history written before services were kept (no "plaintext_services"),
  * or naming a service this version does not know, still holds back every
  * listener: the guard errs on the side of not cutting anyone off. */
@@ -563,6 +596,7 @@ int main(void)
         cmocka_unit_test(t_ipv6_prefix_one_host),
         cmocka_unit_test(t_scope_by_service),
         cmocka_unit_test(t_cut_off_per_service),
+        cmocka_unit_test(t_guard_scope),
         cmocka_unit_test(t_peer_is_client_home),
         cmocka_unit_test(t_old_history_counts_everywhere),
     };

@@ -386,9 +386,12 @@ static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
     /* a peer that offered TLS and got plaintext only because this listener
      * is plaintext on a node with TLS on ([pipeline] tls = 0) holds the pair:
      * making the listener strict again cuts it off no more than a TLS peer.
+     * Only there: on a permissive listener a dialer falls back to plaintext
+     * when an overloaded listener closes it, and that link is plaintext.
      * On a node with TLS off it still counts: that node going strict while
      * its peers run TLS off is how clusters break (its own links to them) */
-    int offered = pi.peer_offered_tls && s->h->cfg.tls_enable;
+    int offered = pi.peer_offered_tls && sipc_security_mode(s->sec) == SIPC_TLS_OFF &&
+                  s->h->cfg.tls_enable;
     if (!host_peers_seen(&s->h->peers, pi.address, pi.peer_node, pi.tls || offered, s->key,
                          now))
         return;

@@ -193,7 +193,8 @@ int host_peers_seen(host_peers *ps, const char *address, const char *node, int t
      * session from another home, which may hold the pair this one lacks,
      * does not clear it */
     char peer[64];
-    if (sipc_cli_client_peer(node, peer, sizeof peer))
+    int cli = sipc_cli_client_peer(node, peer, sizeof peer);
+    if (cli)
         node = peer;
     char ip[64];
     sipc__host_key(address, 0, ip, sizeof ip); /* ::ffff:a.b.c.d as a.b.c.d */
@@ -201,26 +202,25 @@ int host_peers_seen(host_peers *ps, const char *address, const char *node, int t
     for (int i = 0; i < ps->n && !p; i++)
         if (!strcmp(ps->p[i].address, ip) && !strcmp(ps->p[i].node, node))
             p = &ps->p[i];
-    int news = !tls && (!p || p->tls || p->cut_off);
-    unsigned plain = tls ? 0 : plain_bits(service);
-    if (!p) {
+    /* a node's TLS connection clears the plaintext record of its own service
+     * only, as its plaintext link to another may still be up (an older
+     * build's pipeline); a command-line client's sessions are short, and
+     * one over TLS shows its home dials TLS from now on, to every service */
+    unsigned before = p && !p->cut_off ? p->plain : 0;
+    unsigned plain = tls ? cli ? 0 : before & ~plain_bits(service) : before | plain_bits(service);
+    /* a service newly spoken to in plaintext is news: its guard acts on it */
+    int news = (plain & ~before) != 0;
+    if (!p)
         p = make_room(ps, ip);
-    } else if (!tls && !p->tls && !p->cut_off) {
-        /* still plaintext since its last TLS connection: every service it spoke to */
-        plain |= p->plain;
-    }
-    /* a service newly spoken to in plaintext is news too: its guard acts on it */
-    if (!news && !tls && (plain & ~p->plain))
-        news = 1;
     /* the file records seconds: a peer seen again within the same second
      * over the same transport does not make the history dirty */
-    if (!strcmp(p->address, ip) && !strcmp(p->node, node) && p->tls == tls &&
+    if (!strcmp(p->address, ip) && !strcmp(p->node, node) && p->tls == !plain &&
         p->last_seen == now && !strcmp(p->service, service) && !p->cut_off && p->plain == plain)
         return 0;
     snprintf(p->address, sizeof p->address, "%s", ip);
     snprintf(p->node, sizeof p->node, "%s", node);
     snprintf(p->service, sizeof p->service, "%s", service);
-    p->tls = tls;
+    p->tls = !plain; /* TLS on every service it spoke to since */
     p->plain = plain;
     p->last_seen = now;
     p->cut_off = 0;

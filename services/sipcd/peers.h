@@ -27,14 +27,14 @@ typedef struct host_peer {
     char address[64]; /* "127.0.0.3", "::1" */
     char node[64];    /* from the hello */
     char service[16]; /* "data" */
-    int tls;
+    int tls;           /* no plaintext service left (plain is 0): TLS wherever it spoke */
     int64_t last_seen; /* Unix time */
     int cut_off;       /* forced strict cut off every service it spoke plaintext to: it
                         * holds nothing up until it connects again */
     int64_t cut_at;    /* when that force was (Unix time) */
-    unsigned plain;    /* HOST_SVC_* bits of the services it spoke plaintext to since its
-                        * last TLS connection: a reload that makes only some listeners
-                        * strict cuts off only their peers */
+    unsigned plain;    /* HOST_SVC_* bits of the services it spoke plaintext to, each
+                        * since its last TLS connection to that service: a reload that
+                        * makes only some listeners strict cuts off only their peers */
 } host_peer;
 
 /* The services, as bits of host_peer.plain and of a guard's scope. */

@@ -463,8 +463,8 @@ static void t_scope_by_service(void **state)
     assert_int_equal(host_peers_load(back, home, err, sizeof err), 0);
     assert_false(listed_in(back, pipe, "n2", T0 + 2));
     assert_true(listed_in(back, pipe, "load", T0 + 2));
-    /* a TLS connection ends it: it speaks TLS */
-    host_peers_seen(back, "127.0.75.3:40002", "load", 1, "search", T0 + 3);
+    /* a TLS connection to the pipeline ends it there */
+    host_peers_seen(back, "127.0.75.3:40002", "load", 1, "pipeline", T0 + 3);
     host_peers_seen(back, "127.0.75.3:40003", "load", 0, "search", T0 + 4);
     assert_false(listed_in(back, pipe, "load", T0 + 5));
     /* a forced pipeline-only strict marks only the pipeline's peers */
@@ -538,6 +538,44 @@ static void t_guard_scope(void **state)
     free(cfg);
 }
 
+/* A node's TLS connection clears the plaintext record of its own service
+ * only (a command-line client's, its home's on every service): a
+ * peer whose management link came up over TLS while its data and pipeline
+ * links are plaintext still holds back both, also after a save and a load;
+ * once every one of them spoke TLS it is a TLS peer. */
+static void t_tls_per_service(void **state)
+{
+    (void)state;
+    host_peers *ps = fresh(), *back = fresh();
+    char home[] = "/tmp/test_peers.XXXXXX", err[800];
+    assert_non_null(mkdtemp(home));
+    assert_int_equal(host_peers_load(ps, home, err, sizeof err), 0);
+    host_peers_seen(ps, "127.0.75.6:40000", "m", 0, "data", T0);
+    host_peers_seen(ps, "127.0.75.6:40001", "m", 0, "pipeline", T0);
+    assert_int_equal(host_peers_seen(ps, "127.0.75.6:40002", "m", 1, "management", T0 + 1), 0);
+    assert_true(listed_in(ps, HOST_SVC_DATA, "m", T0 + 2));
+    assert_true(listed_in(ps, HOST_SVC_PIPELINE, "m", T0 + 2));
+    assert_false(listed_in(ps, HOST_SVC_MANAGEMENT, "m", T0 + 2));
+    /* the data link comes up again in plaintext: nothing new */
+    assert_int_equal(host_peers_seen(ps, "127.0.75.6:40003", "m", 0, "data", T0 + 2), 0);
+    host_peers_seen(ps, "127.0.75.6:40004", "m", 1, "data", T0 + 3);
+    assert_int_equal(host_peers_save(ps, err, sizeof err), 0);
+    assert_int_equal(host_peers_load(back, home, err, sizeof err), 0);
+    assert_false(listed_in(back, HOST_SVC_DATA, "m", T0 + 4));
+    assert_true(listed_in(back, HOST_SVC_PIPELINE, "m", T0 + 4));
+    host_peers_seen(back, "127.0.75.6:40005", "m", 1, "pipeline", T0 + 5);
+    assert_false(listed(back, "m", T0 + 6));
+    assert_true(back->p[0].tls);
+    /* a command-line client's TLS session clears its home on every service */
+    host_peers_seen(back, "127.0.75.7:40000", "sipcctl:op@vm/74f1:100", 0, "data", T0 + 6);
+    assert_true(listed(back, "sipcctl:op@vm home 74f1", T0 + 6));
+    host_peers_seen(back, "127.0.75.7:40001", "sipcctl:op@vm/74f1:101", 1, "management", T0 + 7);
+    assert_false(listed(back, "sipcctl:op@vm home 74f1", T0 + 8));
+    rm_home(home);
+    free(ps);
+    free(back);
+}
+
 /* A history written before services were kept (no "plaintext_services"),
  * or naming a service this version does not know, still holds back every
  * listener: the guard errs on the side of not cutting anyone off. */
@@ -597,6 +635,7 @@ int main(void)
         cmocka_unit_test(t_scope_by_service),
         cmocka_unit_test(t_cut_off_per_service),
         cmocka_unit_test(t_guard_scope),
+        cmocka_unit_test(t_tls_per_service),
         cmocka_unit_test(t_peer_is_client_home),
         cmocka_unit_test(t_old_history_counts_everywhere),
     };

@@ -19,8 +19,6 @@
 #include "services/pipeline/pipeline_service.h"
 #include "services/search/search_service.h"
 
-static const char *const KEYS[HOST_NSERVICES] = {"data", "search", "management", "pipeline"};
-
 static void describe(host *h, host_service *s, const char *key)
 {
     s->h = h;
@@ -57,7 +55,7 @@ static int prepare(host *h)
     snprintf(logdir, sizeof logdir, "%s/logs", h->cfg.home);
     for (int i = 0; i < HOST_NSERVICES; i++) {
         host_service *s = &h->svc[i];
-        describe(h, s, KEYS[i]);
+        describe(h, s, host_svc_names[i]);
         s->port = sipc_config_port(&h->cfg, s->key);
         int r = sipc_logger_open(&s->log, logdir, s->file, 1, SIPC_LOG_INFO);
         if (r != 0) {
@@ -76,7 +74,7 @@ static int prepare(host *h)
          * wrong, refused as a reload refuses it: started, the node would be
          * cut off from every peer (an expired pair is time, not an edit:
          * that node starts and says so) */
-        if (host_subject_refusal(&h->cfg, KEYS[i], s->sec, err, sizeof err) != 0) {
+        if (host_subject_refusal(&h->cfg, host_svc_names[i], s->sec, err, sizeof err) != 0) {
             log_start_refused(h, i, err);
             return EX_CONFIG;
         }

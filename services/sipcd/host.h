@@ -18,7 +18,7 @@ struct sipc_metrics_http;
 struct sipc_pipeline;
 struct sipc_search;
 
-enum { HOST_DATA, HOST_SEARCH, HOST_MANAGEMENT, HOST_PIPELINE, HOST_NSERVICES };
+/* HOST_DATA .. HOST_NSERVICES and their names: peers.h */
 
 /* The files of a folder of the home (security/trust, security/crl), by name
  * and a checksum of their contents, so that a reload can say what came and

@@ -19,12 +19,17 @@
 /* The file is small; anything bigger is not ours. */
 #define PEERS_FILE_MAX (4u << 20)
 
-static const char *const SVC_NAMES[] = {"data", "search", "management", "pipeline"};
+const char *const host_svc_names[HOST_NSERVICES] = {
+    [HOST_DATA] = "data",
+    [HOST_SEARCH] = "search",
+    [HOST_MANAGEMENT] = "management",
+    [HOST_PIPELINE] = "pipeline",
+};
 
 unsigned host_svc_bit(const char *service)
 {
-    for (unsigned i = 0; service && i < sizeof SVC_NAMES / sizeof SVC_NAMES[0]; i++)
-        if (!strcmp(service, SVC_NAMES[i]))
+    for (unsigned i = 0; service && i < HOST_NSERVICES; i++)
+        if (!strcmp(service, host_svc_names[i]))
             return 1u << i;
     return 0;
 }
@@ -32,8 +37,8 @@ unsigned host_svc_bit(const char *service)
 unsigned host_guard_scope(const sipc_config *cfg, unsigned running)
 {
     unsigned svc = 0;
-    for (unsigned i = 0; i < sizeof SVC_NAMES / sizeof SVC_NAMES[0]; i++)
-        if (sipc_config_service_mode(cfg, SVC_NAMES[i]) == SIPC_TLS_STRICT)
+    for (unsigned i = 0; i < HOST_NSERVICES; i++)
+        if (sipc_config_service_mode(cfg, host_svc_names[i]) == SIPC_TLS_STRICT)
             svc |= 1u << i;
     return svc & ~running;
 }
@@ -268,9 +273,9 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
                               "last_seen_unix", (json_int_t)p->last_seen);
         if (e && p->plain) {
             json_t *plain = json_array();
-            for (unsigned k = 0; k < sizeof SVC_NAMES / sizeof SVC_NAMES[0]; k++)
+            for (unsigned k = 0; k < HOST_NSERVICES; k++)
                 if (p->plain & (1u << k))
-                    json_array_append_new(plain, json_string(SVC_NAMES[k]));
+                    json_array_append_new(plain, json_string(host_svc_names[k]));
             json_object_set_new(e, "plaintext_services", plain);
         }
         if (e && p->cut_off) {

@@ -37,12 +37,16 @@ typedef struct host_peer {
                         * makes only some listeners strict cuts off only their peers */
 } host_peer;
 
-/* The services, as bits of host_peer.plain and of a guard's scope. */
-#define HOST_SVC_DATA 1u
-#define HOST_SVC_SEARCH 2u
-#define HOST_SVC_MANAGEMENT 4u
-#define HOST_SVC_PIPELINE 8u
-#define HOST_SVC_ALL 15u
+/* The node's services: the index of each in host.svc[], its name
+ * (host_svc_names, the one table) and its bit in host_peer.plain and a
+ * guard's scope all follow this order. */
+enum { HOST_DATA, HOST_SEARCH, HOST_MANAGEMENT, HOST_PIPELINE, HOST_NSERVICES };
+extern const char *const host_svc_names[HOST_NSERVICES];
+#define HOST_SVC_DATA (1u << HOST_DATA)
+#define HOST_SVC_SEARCH (1u << HOST_SEARCH)
+#define HOST_SVC_MANAGEMENT (1u << HOST_MANAGEMENT)
+#define HOST_SVC_PIPELINE (1u << HOST_PIPELINE)
+#define HOST_SVC_ALL ((1u << HOST_NSERVICES) - 1)
 /* The bit of a service's name ("pipeline"), 0 for another name. */
 unsigned host_svc_bit(const char *service);
 /* The listeners whose peers the strict guard judges for cfg: those it makes

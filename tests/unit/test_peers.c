@@ -576,6 +576,23 @@ static void t_tls_per_service(void **state)
     free(back);
 }
 
+/* The one table of service names: each name's bit is its index's, the
+ * history's "plaintext_services" and the listeners use the same order. */
+static void t_service_table(void **state)
+{
+    (void)state;
+    const char *want[] = {"data", "search", "management", "pipeline"};
+    assert_int_equal(HOST_NSERVICES, 4);
+    for (int i = 0; i < HOST_NSERVICES; i++) {
+        assert_string_equal(host_svc_names[i], want[i]);
+        assert_int_equal(host_svc_bit(host_svc_names[i]), 1u << i);
+    }
+    assert_int_equal(host_svc_bit("pipeline"), HOST_SVC_PIPELINE);
+    assert_int_equal(HOST_SVC_ALL, HOST_SVC_DATA | HOST_SVC_SEARCH | HOST_SVC_MANAGEMENT |
+                                       HOST_SVC_PIPELINE);
+    assert_int_equal(host_svc_bit("queue"), 0);
+}
+
 /* A history written before services were kept (no "plaintext_services"),
  * or naming a service this version does not know, still holds back every
  * listener: the guard errs on the side of not cutting anyone off. */
@@ -636,6 +653,7 @@ int main(void)
         cmocka_unit_test(t_cut_off_per_service),
         cmocka_unit_test(t_guard_scope),
         cmocka_unit_test(t_tls_per_service),
+        cmocka_unit_test(t_service_table),
         cmocka_unit_test(t_peer_is_client_home),
         cmocka_unit_test(t_old_history_counts_everywhere),
     };

@@ -246,6 +246,16 @@ static void host_state_dir_advice(sipc_dir_problem why, const char *path, char *
                      ", and run sipcd and tlstool as the home's owner", err, errlen);
 }
 
+/* ["data", "pipeline"] for the HOST_SVC_* bits of plain. */
+static json_t *plain_json(unsigned plain)
+{
+    json_t *a = json_array();
+    for (unsigned k = 0; k < HOST_NSERVICES; k++)
+        if (plain & (1u << k))
+            json_array_append_new(a, json_string(host_svc_names[k]));
+    return a;
+}
+
 int host_peers_save(host_peers *ps, char *err, size_t errlen)
 {
     err[0] = '\0';
@@ -271,13 +281,8 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
         json_t *e = json_pack("{s:s, s:s, s:s, s:b, s:s, s:I}", "address", p->address, "node",
                               p->node, "service", p->service, "tls", p->tls, "last_seen", when,
                               "last_seen_unix", (json_int_t)p->last_seen);
-        if (e && p->plain) {
-            json_t *plain = json_array();
-            for (unsigned k = 0; k < HOST_NSERVICES; k++)
-                if (p->plain & (1u << k))
-                    json_array_append_new(plain, json_string(host_svc_names[k]));
-            json_object_set_new(e, "plaintext_services", plain);
-        }
+        if (e && p->plain)
+            json_object_set_new(e, "plaintext_services", plain_json(p->plain));
         if (e && p->cut_off) {
             json_object_set_new(e, "cut_off", json_true());
             json_object_set_new(e, "cut_off_unix", json_integer((json_int_t)p->cut_at));
@@ -349,8 +354,10 @@ int host_peers_plaintext_in(const host_peers *ps, int window_s, const char *self
     static host_peer all[HOST_PEERS_MAX];
     int n = 0;
     for (int i = 0; i < ps->n; i++)
-        if (holds_up(&ps->p[i], window_s, self, services, now))
-            all[n++] = ps->p[i];
+        if (holds_up(&ps->p[i], window_s, self, services, now)) {
+            all[n] = ps->p[i];
+            all[n++].plain &= services; /* what holds these listeners up */
+        }
     qsort(all, (size_t)n, sizeof all[0], by_recent);
     /* the newest of each address first: the few a message names are as
      * many hosts, not one host's made-up names hiding the others */
@@ -400,9 +407,15 @@ void host_peers_text(const host_peer *list, int n, int total, int64_t now, char 
     for (int i = 0; i < n; i++) {
         size_t l = strlen(out);
         int64_t ago = now - list[i].last_seen;
+        /* a service it still speaks plaintext to: its last connection may
+         * have gone to one a force cut it off from, or over TLS */
+        const char *svc = list[i].service;
+        unsigned bit = host_svc_bit(svc);
+        for (int k = 0; bit && !(list[i].plain & bit) && k < HOST_NSERVICES; k++)
+            if (list[i].plain & (1u << k))
+                svc = host_svc_names[k], bit = 1u << k;
         snprintf(out + l, len - l, "%s%s (node %s) %lld s ago on the %s service", i ? ", " : "",
-                 list[i].address, list[i].node, (long long)(ago < 0 ? 0 : ago),
-                 list[i].service);
+                 list[i].address, list[i].node, (long long)(ago < 0 ? 0 : ago), svc);
     }
     if (total > n) {
         size_t l = strlen(out);
@@ -415,9 +428,14 @@ static json_t *peer_json(const host_peer *p, int64_t now)
 {
     char when[32];
     sipc_rfc3339_format((int64_t)p->last_seen * 1000, 0, when, sizeof when);
-    return json_pack("{s:s, s:s, s:s, s:s, s:I}", "address", p->address, "node", p->node,
-                     "service", p->service, "last_seen", when, "seconds_ago",
-                     (json_int_t)(now - p->last_seen));
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I}", "address", p->address, "node", p->node,
+                          "service", p->service, "last_seen", when, "seconds_ago",
+                          (json_int_t)(now - p->last_seen));
+    /* which listeners it holds back: its last connection's service may be
+     * one a force cut it off from */
+    if (j && p->plain)
+        json_object_set_new(j, "plaintext_services", plain_json(p->plain));
+    return j;
 }
 
 json_t *host_peers_guard_json(const host_peers *ps, int window_s, const char *self, int64_t now)

@@ -30,7 +30,9 @@
 #     start that fails (its data port taken) marks no one
 #   - [tls] strict_guard_window = 0 turns the guard off
 #   - at the end, strict with [pipeline] tls = 0: a peer only of that
-#     plaintext pipeline does not hold the start back
+#     plaintext pipeline does not hold the start back; with TLS off, a
+#     forced [pipeline] tls = 1 acknowledges a peer for the pipeline only:
+#     its plaintext data link still holds back going strict
 # and first, with A's TLS off: a pre-flight `tlstool check` leaves nothing in
 # the history (a real plaintext sipcctl does, and blocks going strict until
 # it speaks TLS); a refused `sipcctl reload` says what it would have changed,
@@ -456,6 +458,28 @@ start_a
 [ "$(mode)" = strict ] && [ "$(log | grep -c "starting in permissive mode instead")" = "$held" ] &&
     ok "strict with [pipeline] tls = 0: a plaintext peer of the pipeline alone does not hold the start back" ||
     { not_ok "start held back by a pipeline-only peer (mode $(mode))"; log | tail -3; }
+
+# --- a forced strict of the pipeline alone acknowledges its peers there
+# only: a plaintext peer of the data service still holds back going strict
+stop_a || not_ok "A stop"
+rm -f "$work/a/state/peers"
+sed -i '/^\[pipeline\]$/d; /^tls = 0$/d' "$work/a/sipc.conf"
+tt disable >/dev/null 2>&1
+start_a
+conf p3 p3 1
+printf '{"id": "g-1", "timestamp": "2026-11-23T10:00:00Z", "attributes": {"src": "g"}, "body": "b"}\n' >"$work/g.ndjson"
+ctl --home "$work/p3" ping "$BASE.1" >/dev/null 2>&1
+ctl --home "$work/p3" ingest "$work/g.ndjson" >"$work/g.out" 2>&1 || { not_ok "p3 ingest"; cat "$work/g.out"; }
+printf '[pipeline]\ntls = 1\n' >>"$work/a/sipc.conf"
+(umask 077; : >"$work/a/state/force-strict")
+ctl --home "$work/a" reload >"$work/r7.out" 2>&1
+log | grep -q "Reload forced (the override .*(node $(sipcctl_peer "$work/p3")) .* on the pipeline service.*(acknowledged" ||
+    { not_ok "forced pipeline-only strict"; cat "$work/r7.out"; log | tail -3; }
+tt enable --mode strict --reload >"$work/e7.out" 2>&1
+rc=$?
+[ "$rc" = 12 ] && grep -q "going strict would cut off peers still speaking plaintext: .*(node $(sipcctl_peer "$work/p3")) [0-9]* s ago on the data service" "$work/e7.out" &&
+    ok "after a forced pipeline-only strict, p3's plaintext data link still holds back going strict" ||
+    { not_ok "strict after a pipeline-only force (exit $rc)"; cat "$work/e7.out"; }
 stop_a || not_ok "A stop at the end"
 
 shtest_done

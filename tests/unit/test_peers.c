@@ -497,6 +497,18 @@ static void t_cut_off_per_service(void **state)
     assert_int_equal(host_peers_load(back, home, err, sizeof err), 0);
     assert_true(listed_in(back, HOST_SVC_DATA | HOST_SVC_SEARCH, "x", T0 + 3));
     assert_false(listed_in(back, HOST_SVC_PIPELINE, "x", T0 + 3));
+    /* named by the service it holds back, not its last connection's */
+    host_peer out[1];
+    char text[300];
+    assert_int_equal(host_peers_plaintext_in(back, WINDOW, "self", HOST_SVC_ALL, T0 + 3, out, 1), 1);
+    host_peers_text(out, 1, 1, T0 + 3, text, sizeof text);
+    assert_non_null(strstr(text, "on the data service"));
+    json_t *g = host_peers_guard_json(back, WINDOW, "self", T0 + 3);
+    json_t *svcs = json_object_get(json_array_get(json_object_get(g, "plaintext_peers"), 0),
+                                   "plaintext_services");
+    assert_int_equal(json_array_size(svcs), 1);
+    assert_string_equal(json_string_value(json_array_get(svcs, 0)), "data");
+    json_decref(g);
     assert_int_equal(host_peers_cut_off_in(back, WINDOW, "self", HOST_SVC_DATA, T0 + 4), 1);
     assert_false(listed(back, "x", T0 + 5));
     assert_true(back->p[0].cut_off);

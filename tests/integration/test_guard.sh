@@ -32,7 +32,9 @@
 #   - at the end, strict with [pipeline] tls = 0: a peer only of that
 #     plaintext pipeline does not hold the start back; with TLS off, a
 #     forced [pipeline] tls = 1 acknowledges a peer for the pipeline only:
-#     its plaintext data link still holds back going strict
+#     its plaintext data link still holds back going strict; a hello that
+#     offered TLS counts as TLS only on a plaintext listener, not on a
+#     permissive one
 # and first, with A's TLS off: a pre-flight `tlstool check` leaves nothing in
 # the history (a real plaintext sipcctl does, and blocks going strict until
 # it speaks TLS); a refused `sipcctl reload` says what it would have changed,
@@ -480,6 +482,58 @@ rc=$?
 [ "$rc" = 12 ] && grep -q "going strict would cut off peers still speaking plaintext: .*(node $(sipcctl_peer "$work/p3")) [0-9]* s ago on the data service" "$work/e7.out" &&
     ok "after a forced pipeline-only strict, p3's plaintext data link still holds back going strict" ||
     { not_ok "strict after a pipeline-only force (exit $rc)"; cat "$work/e7.out"; }
+
+# --- a plaintext hello that says it offered TLS counts as TLS only on a
+# plaintext listener: to a permissive one it is a plaintext link (the
+# dialer fell back, say, when an overloaded listener closed its TLS). The
+# hello is a real one: a sipcctl of a home holding the pair (TLS off, so it
+# offers TLS and accepts plaintext) retrying after a listener that closed
+# its TLS attempt; it is then sent to A's data listener from $BASE.6.
+stop_a || not_ok "A stop"
+sed -i '/^\[pipeline\]$/d; /^tls = 1$/d' "$work/a/sipc.conf"
+tt enable --mode permissive >/dev/null 2>&1
+start_a
+conf x x 1
+"$BIN/tlstool" --home "$work/x" import "$work/cluster.pfx" >/dev/null || not_ok "import in x"
+python3 - "$BASE.4" "$work/hello.bin" >"$work/hello.out" 2>&1 <<'PY' &
+import socket, sys, time
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((sys.argv[1], 23009))
+l.listen(4)
+open(sys.argv[2] + ".ready", "w").close()
+l.settimeout(10)
+c, _ = l.accept()  # its TLS: closed without a word
+c.recv(4096)
+c.close()
+c, _ = l.accept()  # its plaintext retry: the hello
+c.settimeout(0.5)
+data = b""
+try:
+    while len(data) < 65536:
+        b = c.recv(4096)
+        if not b:
+            break
+        data += b
+except socket.timeout:
+    pass
+open(sys.argv[2], "wb").write(data)
+print(len(data), "bytes")
+PY
+catcher=$!
+for _ in $(seq 1 100); do [ -e "$work/hello.bin.ready" ] && break; sleep 0.1; done
+ctl --home "$work/x" --node "$BASE.4:23009" ping >"$work/xping.out" 2>&1
+wait "$catcher"
+python3 - "$BASE.6" "$BASE.1" "$work/hello.bin" >>"$work/hello.out" 2>&1 <<'PY'
+import socket, sys, time
+s = socket.create_connection((sys.argv[2], 23000), timeout=5, source_address=(sys.argv[1], 0))
+s.sendall(open(sys.argv[3], "rb").read())
+time.sleep(1)
+s.close()
+PY
+ctl --home "$work/a" status --json | jq -e --arg a "$BASE.6" '[.guard.plaintext_peers[] | select(.address == $a)] | length == 1' >/dev/null &&
+    ok "a hello that offered TLS, on a permissive listener: counted as plaintext" ||
+    { not_ok "offered TLS on a permissive listener"; cat "$work/xping.out" "$work/hello.out"; ctl --home "$work/a" status --json | jq .guard; }
 stop_a || not_ok "A stop at the end"
 
 shtest_done

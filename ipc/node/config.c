@@ -199,6 +199,16 @@ sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg)
     return cfg && cfg->tls_enable ? cfg->tls_mode : SIPC_TLS_OFF;
 }
 
+sipc_tls_mode sipc_config_service_mode(const sipc_config *cfg, const char *service)
+{
+    if (!cfg || !service || strcmp(service, "pipeline") != 0 || cfg->pipeline_tls < 0)
+        return sipc_config_effective_mode(cfg);
+    if (!cfg->pipeline_tls)
+        return SIPC_TLS_OFF;
+    /* the pipeline's own switch: the imported pair, whatever [tls] enable says */
+    return cfg->tls_enable ? cfg->tls_mode : SIPC_TLS_STRICT;
+}
+
 int sipc_config_port(const sipc_config *cfg, const char *service)
 {
     if (!cfg || !service)

@@ -175,10 +175,9 @@ int sipc_security_load_service(sipc_security **out, const sipc_config *cfg, cons
         return SIPC_EINVAL;
     if (strcmp(service, "pipeline") != 0 || cfg->pipeline_tls < 0)
         return sipc_security_load(out, cfg, err, errlen);
-    if (!cfg->pipeline_tls)
+    sipc_tls_mode mode = sipc_config_service_mode(cfg, service);
+    if (mode == SIPC_TLS_OFF)
         return sipc_security_plain(out);
-    /* the pipeline's own switch: the imported pair, whatever [tls] enable says */
-    sipc_tls_mode mode = cfg->tls_enable ? cfg->tls_mode : SIPC_TLS_STRICT;
     return load_in_mode(out, cfg, mode, "[pipeline] tls = 1", 0, err, errlen);
 }
 

@@ -19,8 +19,6 @@
 #include "services/pipeline/pipeline_service.h"
 #include "services/search/search_service.h"
 
-static const char *const KEYS[HOST_NSERVICES] = {"data", "search", "management", "pipeline"};
-
 static void describe(host *h, host_service *s, const char *key)
 {
     s->h = h;
@@ -57,7 +55,7 @@ static int prepare(host *h)
     snprintf(logdir, sizeof logdir, "%s/logs", h->cfg.home);
     for (int i = 0; i < HOST_NSERVICES; i++) {
         host_service *s = &h->svc[i];
-        describe(h, s, KEYS[i]);
+        describe(h, s, host_svc_names[i]);
         s->port = sipc_config_port(&h->cfg, s->key);
         int r = sipc_logger_open(&s->log, logdir, s->file, 1, SIPC_LOG_INFO);
         if (r != 0) {
@@ -76,7 +74,7 @@ static int prepare(host *h)
          * wrong, refused as a reload refuses it: started, the node would be
          * cut off from every peer (an expired pair is time, not an edit:
          * that node starts and says so) */
-        if (host_subject_refusal(&h->cfg, KEYS[i], s->sec, err, sizeof err) != 0) {
+        if (host_subject_refusal(&h->cfg, host_svc_names[i], s->sec, err, sizeof err) != 0) {
             log_start_refused(h, i, err);
             return EX_CONFIG;
         }
@@ -386,9 +384,12 @@ static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
     /* a peer that offered TLS and got plaintext only because this listener
      * is plaintext on a node with TLS on ([pipeline] tls = 0) holds the pair:
      * making the listener strict again cuts it off no more than a TLS peer.
+     * Only there: on a permissive listener a dialer falls back to plaintext
+     * when an overloaded listener closes it, and that link is plaintext.
      * On a node with TLS off it still counts: that node going strict while
      * its peers run TLS off is how clusters break (its own links to them) */
-    int offered = pi.peer_offered_tls && s->h->cfg.tls_enable;
+    int offered = pi.peer_offered_tls && sipc_security_mode(s->sec) == SIPC_TLS_OFF &&
+                  s->h->cfg.tls_enable;
     if (!host_peers_seen(&s->h->peers, pi.address, pi.peer_node, pi.tls || offered, s->key,
                          now))
         return;
@@ -421,10 +422,10 @@ static void on_peers_timer(uv_timer_t *t)
     host_save_peers(t->data);
 }
 
-int host_guard_peers(host *h, host_peer *out, int max)
+int host_guard_peers(host *h, unsigned services, host_peer *out, int max)
 {
-    return host_peers_plaintext(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id,
-                                (int64_t)time(NULL), out, max);
+    return host_peers_plaintext_in(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id,
+                                   services, (int64_t)time(NULL), out, max);
 }
 
 static json_t *guard_status(void *arg)
@@ -481,6 +482,7 @@ static json_t *keepalive_status(void *arg)
  * (`tlstool mode strict --force`), the node starts permissive instead and
  * says so. Runs before the securities are built; logs after prepare(). */
 typedef struct guard_verdict {
+    unsigned services; /* the listeners judged (HOST_SVC_* bits) */
     int total;
     int forced;
     char text[2000];
@@ -493,11 +495,16 @@ static void guard_before_start(host *h, guard_verdict *v)
     host_peers_load(&h->peers, h->cfg.home, v->load_err, sizeof v->load_err);
     /* one-shot: whichever start comes next consumes it, needed or not */
     int force = host_force_strict_take(h->cfg.home);
+    /* only [tls] mode = strict can be held back (to permissive) at a start */
     if (sipc_config_effective_mode(&h->cfg) != SIPC_TLS_STRICT)
         return;
+    /* the listeners that start strict, as a reload to this sipc.conf would
+     * judge it: peers only of a plaintext pipeline ([pipeline] tls = 0)
+     * hold nothing back */
+    v->services = host_guard_scope(&h->cfg, 0);
     host_peer list[8];
     int64_t now = (int64_t)time(NULL);
-    v->total = host_guard_peers(h, list, 8);
+    v->total = v->services ? host_guard_peers(h, v->services, list, 8) : 0;
     if (!v->total)
         return;
     host_peers_text(list, v->total < 8 ? v->total : 8, v->total, now, v->text, sizeof v->text);
@@ -544,8 +551,8 @@ static void guard_forced(host *h, const guard_verdict *v)
                       "still speaking plaintext are cut off: %s (acknowledged: they hold no later "
                       "start or reload back unless they connect again)",
                       v->text);
-    host_peers_cut_off(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id,
-                       (int64_t)time(NULL));
+    host_peers_cut_off_in(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id, v->services,
+                          (int64_t)time(NULL));
     host_save_peers(h);
 }
 

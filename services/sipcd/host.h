@@ -18,7 +18,7 @@ struct sipc_metrics_http;
 struct sipc_pipeline;
 struct sipc_search;
 
-enum { HOST_DATA, HOST_SEARCH, HOST_MANAGEMENT, HOST_PIPELINE, HOST_NSERVICES };
+/* HOST_DATA .. HOST_NSERVICES and their names: peers.h */
 
 /* The files of a folder of the home (security/trust, security/crl), by name
  * and a checksum of their contents, so that a reload can say what came and
@@ -133,9 +133,10 @@ void host_reload_init(host *h);
  * accepted. */
 int host_probe_security(const sipc_config *cfg, sipc_security **out, char *err, size_t errlen);
 
-/* The peers that going strict now would cut off (see peers.h), into out
- * (up to max); returns how many in all. */
-int host_guard_peers(host *h, host_peer *out, int max);
+/* The peers that making the listeners services (HOST_SVC_* bits) strict
+ * now would cut off (see peers.h), into out (up to max); returns how many
+ * in all. */
+int host_guard_peers(host *h, unsigned services, host_peer *out, int max);
 /* Writes the peer history if it changed; a failure is logged (once per
  * distinct problem) and retried by the timer. */
 void host_save_peers(host *h);

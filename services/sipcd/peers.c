@@ -19,14 +19,28 @@
 /* The file is small; anything bigger is not ours. */
 #define PEERS_FILE_MAX (4u << 20)
 
-static const char *const SVC_NAMES[] = {"data", "search", "management", "pipeline"};
+const char *const host_svc_names[HOST_NSERVICES] = {
+    [HOST_DATA] = "data",
+    [HOST_SEARCH] = "search",
+    [HOST_MANAGEMENT] = "management",
+    [HOST_PIPELINE] = "pipeline",
+};
 
 unsigned host_svc_bit(const char *service)
 {
-    for (unsigned i = 0; service && i < sizeof SVC_NAMES / sizeof SVC_NAMES[0]; i++)
-        if (!strcmp(service, SVC_NAMES[i]))
+    for (unsigned i = 0; service && i < HOST_NSERVICES; i++)
+        if (!strcmp(service, host_svc_names[i]))
             return 1u << i;
     return 0;
+}
+
+unsigned host_guard_scope(const sipc_config *cfg, unsigned running)
+{
+    unsigned svc = 0;
+    for (unsigned i = 0; i < HOST_NSERVICES; i++)
+        if (sipc_config_service_mode(cfg, host_svc_names[i]) == SIPC_TLS_STRICT)
+            svc |= 1u << i;
+    return svc & ~running;
 }
 
 /* The services a plaintext connection to service counts for: a name not
@@ -90,7 +104,9 @@ int host_peers_load(host_peers *ps, const char *home, char *err, size_t errlen)
             json_array_foreach(plain, k, sv)
             p->plain |= plain_bits(json_string_value(sv));
         }
-        if (!p->tls && !p->plain) /* a history written before: its last connection's */
+        if (p->cut_off) /* cut off as a whole: nothing of it holds anything up */
+            p->plain = 0;
+        else if (!p->tls && !p->plain) /* a history written before: its last connection's */
             p->plain = plain_bits(p->service);
         json_t *at = json_object_get(v, "cut_off_unix");
         /* a history written before the time was kept: as its last connection */
@@ -182,7 +198,8 @@ int host_peers_seen(host_peers *ps, const char *address, const char *node, int t
      * session from another home, which may hold the pair this one lacks,
      * does not clear it */
     char peer[64];
-    if (sipc_cli_client_peer(node, peer, sizeof peer))
+    int cli = sipc_cli_client_peer(node, peer, sizeof peer);
+    if (cli)
         node = peer;
     char ip[64];
     sipc__host_key(address, 0, ip, sizeof ip); /* ::ffff:a.b.c.d as a.b.c.d */
@@ -190,26 +207,25 @@ int host_peers_seen(host_peers *ps, const char *address, const char *node, int t
     for (int i = 0; i < ps->n && !p; i++)
         if (!strcmp(ps->p[i].address, ip) && !strcmp(ps->p[i].node, node))
             p = &ps->p[i];
-    int news = !tls && (!p || p->tls || p->cut_off);
-    unsigned plain = tls ? 0 : plain_bits(service);
-    if (!p) {
+    /* a node's TLS connection clears the plaintext record of its own service
+     * only, as its plaintext link to another may still be up (an older
+     * build's pipeline); a command-line client's sessions are short, and
+     * one over TLS shows its home dials TLS from now on, to every service */
+    unsigned before = p && !p->cut_off ? p->plain : 0;
+    unsigned plain = tls ? cli ? 0 : before & ~plain_bits(service) : before | plain_bits(service);
+    /* a service newly spoken to in plaintext is news: its guard acts on it */
+    int news = (plain & ~before) != 0;
+    if (!p)
         p = make_room(ps, ip);
-    } else if (!tls && !p->tls && !p->cut_off) {
-        /* still plaintext since its last TLS connection: every service it spoke to */
-        plain |= p->plain;
-    }
-    /* a service newly spoken to in plaintext is news too: its guard acts on it */
-    if (!news && !tls && (plain & ~p->plain))
-        news = 1;
     /* the file records seconds: a peer seen again within the same second
      * over the same transport does not make the history dirty */
-    if (!strcmp(p->address, ip) && !strcmp(p->node, node) && p->tls == tls &&
+    if (!strcmp(p->address, ip) && !strcmp(p->node, node) && p->tls == !plain &&
         p->last_seen == now && !strcmp(p->service, service) && !p->cut_off && p->plain == plain)
         return 0;
     snprintf(p->address, sizeof p->address, "%s", ip);
     snprintf(p->node, sizeof p->node, "%s", node);
     snprintf(p->service, sizeof p->service, "%s", service);
-    p->tls = tls;
+    p->tls = !plain; /* TLS on every service it spoke to since */
     p->plain = plain;
     p->last_seen = now;
     p->cut_off = 0;
@@ -228,6 +244,16 @@ static void host_state_dir_advice(sipc_dir_problem why, const char *path, char *
                      "points to in its place",
                      "give it to the account that runs sipcd",
                      ", and run sipcd and tlstool as the home's owner", err, errlen);
+}
+
+/* ["data", "pipeline"] for the HOST_SVC_* bits of plain. */
+static json_t *plain_json(unsigned plain)
+{
+    json_t *a = json_array();
+    for (unsigned k = 0; k < HOST_NSERVICES; k++)
+        if (plain & (1u << k))
+            json_array_append_new(a, json_string(host_svc_names[k]));
+    return a;
 }
 
 int host_peers_save(host_peers *ps, char *err, size_t errlen)
@@ -255,13 +281,8 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
         json_t *e = json_pack("{s:s, s:s, s:s, s:b, s:s, s:I}", "address", p->address, "node",
                               p->node, "service", p->service, "tls", p->tls, "last_seen", when,
                               "last_seen_unix", (json_int_t)p->last_seen);
-        if (e && p->plain) {
-            json_t *plain = json_array();
-            for (unsigned k = 0; k < sizeof SVC_NAMES / sizeof SVC_NAMES[0]; k++)
-                if (p->plain & (1u << k))
-                    json_array_append_new(plain, json_string(SVC_NAMES[k]));
-            json_object_set_new(e, "plaintext_services", plain);
-        }
+        if (e && p->plain)
+            json_object_set_new(e, "plaintext_services", plain_json(p->plain));
         if (e && p->cut_off) {
             json_object_set_new(e, "cut_off", json_true());
             json_object_set_new(e, "cut_off_unix", json_integer((json_int_t)p->cut_at));
@@ -333,8 +354,10 @@ int host_peers_plaintext_in(const host_peers *ps, int window_s, const char *self
     static host_peer all[HOST_PEERS_MAX];
     int n = 0;
     for (int i = 0; i < ps->n; i++)
-        if (holds_up(&ps->p[i], window_s, self, services, now))
-            all[n++] = ps->p[i];
+        if (holds_up(&ps->p[i], window_s, self, services, now)) {
+            all[n] = ps->p[i];
+            all[n++].plain &= services; /* what holds these listeners up */
+        }
     qsort(all, (size_t)n, sizeof all[0], by_recent);
     /* the newest of each address first: the few a message names are as
      * many hosts, not one host's made-up names hiding the others */
@@ -363,8 +386,13 @@ int host_peers_cut_off_in(host_peers *ps, int window_s, const char *self, unsign
     int n = 0;
     for (int i = 0; i < ps->n; i++)
         if (holds_up(&ps->p[i], window_s, self, services, now)) {
-            ps->p[i].cut_off = 1;
-            ps->p[i].cut_at = now;
+            /* only the listeners that went strict: a plaintext link to
+             * another one still holds back the reload that makes it strict */
+            ps->p[i].plain &= ~services;
+            if (!ps->p[i].plain) {
+                ps->p[i].cut_off = 1;
+                ps->p[i].cut_at = now;
+            }
             n++;
         }
     if (n)
@@ -379,9 +407,15 @@ void host_peers_text(const host_peer *list, int n, int total, int64_t now, char 
     for (int i = 0; i < n; i++) {
         size_t l = strlen(out);
         int64_t ago = now - list[i].last_seen;
+        /* a service it still speaks plaintext to: its last connection may
+         * have gone to one a force cut it off from, or over TLS */
+        const char *svc = list[i].service;
+        unsigned bit = host_svc_bit(svc);
+        for (int k = 0; bit && !(list[i].plain & bit) && k < HOST_NSERVICES; k++)
+            if (list[i].plain & (1u << k))
+                svc = host_svc_names[k], bit = 1u << k;
         snprintf(out + l, len - l, "%s%s (node %s) %lld s ago on the %s service", i ? ", " : "",
-                 list[i].address, list[i].node, (long long)(ago < 0 ? 0 : ago),
-                 list[i].service);
+                 list[i].address, list[i].node, (long long)(ago < 0 ? 0 : ago), svc);
     }
     if (total > n) {
         size_t l = strlen(out);
@@ -394,9 +428,14 @@ static json_t *peer_json(const host_peer *p, int64_t now)
 {
     char when[32];
     sipc_rfc3339_format((int64_t)p->last_seen * 1000, 0, when, sizeof when);
-    return json_pack("{s:s, s:s, s:s, s:s, s:I}", "address", p->address, "node", p->node,
-                     "service", p->service, "last_seen", when, "seconds_ago",
-                     (json_int_t)(now - p->last_seen));
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I}", "address", p->address, "node", p->node,
+                          "service", p->service, "last_seen", when, "seconds_ago",
+                          (json_int_t)(now - p->last_seen));
+    /* which listeners it holds back: its last connection's service may be
+     * one a force cut it off from */
+    if (j && p->plain)
+        json_object_set_new(j, "plaintext_services", plain_json(p->plain));
+    return j;
 }
 
 json_t *host_peers_guard_json(const host_peers *ps, int window_s, const char *self, int64_t now)

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sipc/node.h"
+
 #define HOST_PEERS_MAX 1024
 /* node ids one source host keeps (a host running a few nodes and tools):
  * an IPv4 address, or an IPv6 /64 (sipc__host_key) */
@@ -25,24 +27,33 @@ typedef struct host_peer {
     char address[64]; /* "127.0.0.3", "::1" */
     char node[64];    /* from the hello */
     char service[16]; /* "data" */
-    int tls;
+    int tls;           /* no plaintext service left (plain is 0): TLS wherever it spoke */
     int64_t last_seen; /* Unix time */
-    int cut_off;       /* a forced strict cut it off as last seen: it holds nothing up
-                        * until it connects again */
+    int cut_off;       /* forced strict cut off every service it spoke plaintext to: it
+                        * holds nothing up until it connects again */
     int64_t cut_at;    /* when that force was (Unix time) */
-    unsigned plain;    /* HOST_SVC_* bits of the services it spoke plaintext to since its
-                        * last TLS connection: a reload that makes only some listeners
-                        * strict cuts off only their peers */
+    unsigned plain;    /* HOST_SVC_* bits of the services it spoke plaintext to, each
+                        * since its last TLS connection to that service: a reload that
+                        * makes only some listeners strict cuts off only their peers */
 } host_peer;
 
-/* The services, as bits of host_peer.plain and of a guard's scope. */
-#define HOST_SVC_DATA 1u
-#define HOST_SVC_SEARCH 2u
-#define HOST_SVC_MANAGEMENT 4u
-#define HOST_SVC_PIPELINE 8u
-#define HOST_SVC_ALL 15u
+/* The node's services: the index of each in host.svc[], its name
+ * (host_svc_names, the one table) and its bit in host_peer.plain and a
+ * guard's scope all follow this order. */
+enum { HOST_DATA, HOST_SEARCH, HOST_MANAGEMENT, HOST_PIPELINE, HOST_NSERVICES };
+extern const char *const host_svc_names[HOST_NSERVICES];
+#define HOST_SVC_DATA (1u << HOST_DATA)
+#define HOST_SVC_SEARCH (1u << HOST_SEARCH)
+#define HOST_SVC_MANAGEMENT (1u << HOST_MANAGEMENT)
+#define HOST_SVC_PIPELINE (1u << HOST_PIPELINE)
+#define HOST_SVC_ALL ((1u << HOST_NSERVICES) - 1)
 /* The bit of a service's name ("pipeline"), 0 for another name. */
 unsigned host_svc_bit(const char *service);
+/* The listeners whose peers the strict guard judges for cfg: those it makes
+ * strict (sipc_config_service_mode) that are not strict already (running:
+ * their bits, 0 at a start). A start, a reload and tlstool's warning judge
+ * one sipc.conf alike. */
+unsigned host_guard_scope(const sipc_config *cfg, unsigned running);
 
 /* How long a peer a forced strict cut off is listed after the force
  * (cut_off_peers), unless the guard's window still holds its last connection
@@ -93,7 +104,10 @@ int host_peer_is(const host_peer *p, const char *address, const char *node);
  * list is marked cut off, so that the guard counts it again only once it
  * connects after the force. Returns how many were marked. */
 int host_peers_cut_off(host_peers *ps, int window_s, const char *self, int64_t now);
-/* The same for the peers host_peers_plaintext_in lists for services. */
+/* The same for the peers host_peers_plaintext_in lists for services: only
+ * those services leave their plaintext record (the peer still holds back
+ * the others it spoke plaintext to), and a peer is marked cut off once none
+ * is left. */
 int host_peers_cut_off_in(host_peers *ps, int window_s, const char *self, unsigned services,
                           int64_t now);
 /* "127.0.0.3 (node n3) 45 s ago on the data service, ..." for n of them. */

@@ -139,8 +139,6 @@ typedef struct reload_job {
     int cut_off_ack;
 } reload_job;
 
-static const char *const KEYS[HOST_NSERVICES] = {"data", "search", "management", "pipeline"};
-
 static void load_all(uv_work_t *w)
 {
     reload_job *j = w->data;
@@ -151,13 +149,13 @@ static void load_all(uv_work_t *w)
         return;
     }
     for (int i = 0; i < HOST_NSERVICES; i++) {
-        if (sipc_security_load_service(&j->sec[i], &j->cfg, KEYS[i], err, sizeof err) != 0) {
+        if (sipc_security_load_service(&j->sec[i], &j->cfg, host_svc_names[i], err, sizeof err) != 0) {
             j->failed = 1;
             snprintf(j->err, sizeof j->err, "%s", err);
             return;
         }
         char health[1024];
-        if (host_subject_refusal(&j->cfg, KEYS[i], j->sec[i], health, sizeof health) != 0 ||
+        if (host_subject_refusal(&j->cfg, host_svc_names[i], j->sec[i], health, sizeof health) != 0 ||
             sipc_security_self_check(j->sec[i], health, sizeof health) != 0) {
             j->failed = 1;
             snprintf(j->err, sizeof j->err, "%s", health);
@@ -217,9 +215,9 @@ static void judge_restart(reload_job *j, const sipc_config *o, const sipc_config
     restart(j, "[cluster] nodes", a, b);
     for (int i = 0; i < HOST_NSERVICES; i++) {
         char what[64];
-        snprintf(what, sizeof what, "[%s] port", KEYS[i]);
-        restart_num(j, what, (unsigned)sipc_config_port(o, KEYS[i]),
-                    (unsigned)sipc_config_port(n, KEYS[i]));
+        snprintf(what, sizeof what, "[%s] port", host_svc_names[i]);
+        restart_num(j, what, (unsigned)sipc_config_port(o, host_svc_names[i]),
+                    (unsigned)sipc_config_port(n, host_svc_names[i]));
     }
     restart(j, "[data] sync", o->data_sync == SIPC_SYNC_FULL ? "full" : "normal",
             n->data_sync == SIPC_SYNC_FULL ? "full" : "normal");
@@ -317,15 +315,15 @@ static void log_each(host *h, sipc_log_level level, const char *fmt, const char 
                      const char *b);
 
 /* The listeners the reload moves to strict (HOST_SVC_* bits): what the
- * guard is for, and whose peers it judges. */
+ * guard is for, and whose peers it judges; judged from sipc.conf as a start
+ * judges it, against what runs (a start held back runs permissive). */
 static unsigned goes_strict(const reload_job *j, const host *h)
 {
-    unsigned svc = 0;
+    unsigned running = 0;
     for (int i = 0; i < HOST_NSERVICES; i++)
-        if (sipc_security_mode(j->sec[i]) == SIPC_TLS_STRICT &&
-            sipc_security_mode(h->svc[i].sec) != SIPC_TLS_STRICT)
-            svc |= host_svc_bit(KEYS[i]);
-    return svc;
+        if (sipc_security_mode(h->svc[i].sec) == SIPC_TLS_STRICT)
+            running |= host_svc_bit(host_svc_names[i]);
+    return host_guard_scope(&j->cfg, running);
 }
 
 /* The strict guard: 0 to go on, 1 when the reload must be refused (msg
@@ -376,7 +374,8 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
                  j->force ? "--force" : "the override of `tlstool mode strict --force`", text);
         log_each(h, SIPC_LOG_WARN, "Reload forced (%s (%s)", line,
                  ack ? "acknowledged: they hold no later start or reload back unless they "
-                       "connect again"
+                       "connect again, except for a listener they still speak plaintext to "
+                       "that this reload leaves as it is"
                      : "not acknowledged: the request came in plaintext, so they still hold "
                        "back the next start; a --force over TLS, or `tlstool mode strict "
                        "--force` before the start, acknowledges them");

@@ -56,7 +56,15 @@ static int strict_later(const opts *o, const sipc_config *cfg)
     if (ps && host_peers_load(ps, o->home, err, sizeof err) == 0) {
         host_peer list[8];
         int64_t now = (int64_t)time(NULL);
-        int total = host_peers_plaintext(ps, cfg->strict_guard_window, cfg->node_id, now, list, 8);
+        /* the listeners the node's next start judges for sipc.conf as
+         * changed (every one when it cannot be read back) */
+        sipc_config *now_cfg = calloc(1, sizeof *now_cfg);
+        unsigned scope = HOST_SVC_ALL;
+        if (now_cfg && sipc_config_load(now_cfg, o->home, err, sizeof err) == 0)
+            scope = host_guard_scope(now_cfg, 0);
+        free(now_cfg);
+        int total = host_peers_plaintext_in(ps, cfg->strict_guard_window, cfg->node_id, scope,
+                                            now, list, 8);
         if (total) {
             char text[1500];
             host_peers_text(list, total < 8 ? total : 8, total, now, text, sizeof text);

@@ -29,6 +29,12 @@
 #     a plaintext peer seen after the force holds it back again; a forced
 #     start that fails (its data port taken) marks no one
 #   - [tls] strict_guard_window = 0 turns the guard off
+#   - at the end, strict with [pipeline] tls = 0: a peer only of that
+#     plaintext pipeline does not hold the start back; with TLS off, a
+#     forced [pipeline] tls = 1 acknowledges a peer for the pipeline only:
+#     its plaintext data link still holds back going strict; a hello that
+#     offered TLS counts as TLS only on a plaintext listener, not on a
+#     permissive one
 # and first, with A's TLS off: a pre-flight `tlstool check` leaves nothing in
 # the history (a real plaintext sipcctl does, and blocks going strict until
 # it speaks TLS); a refused `sipcctl reload` says what it would have changed,
@@ -443,6 +449,91 @@ ctl --home "$work/w2" ping "$BASE.1" >"$work/w2.out" 2>&1
 rc=$?
 [ "$rc" != 0 ] && grep -q "; this home's \[cluster\] name is not set (the default 'sipc'): add \`name = guard\` under \[cluster\] in $work/w2/sipc.conf to reach the node$" "$work/w2.out" &&
     ok "a client home without [cluster] name is told to add it, with the value" || { not_ok "cluster name mismatch from a home without the name (exit $rc)"; cat "$work/w2.out"; }
+
+# --- [pipeline] tls = 0 on a strict node: a peer only of that plaintext
+# pipeline holds no start back (a reload to this sipc.conf would not either)
+stop_a || not_ok "A stop"
+held=$(log | grep -c "starting in permissive mode instead")
+(umask 077; printf '{"schema": 1, "peers": [{"address": "%s.3", "node": "pipe-only", "service": "pipeline", "tls": false, "last_seen_unix": %s, "plaintext_services": ["pipeline"]}]}\n' "$BASE" "$(date +%s)" >"$work/a/state/peers")
+printf '[pipeline]\ntls = 0\n' >>"$work/a/sipc.conf"
+start_a
+[ "$(mode)" = strict ] && [ "$(log | grep -c "starting in permissive mode instead")" = "$held" ] &&
+    ok "strict with [pipeline] tls = 0: a plaintext peer of the pipeline alone does not hold the start back" ||
+    { not_ok "start held back by a pipeline-only peer (mode $(mode))"; log | tail -3; }
+
+# --- a forced strict of the pipeline alone acknowledges its peers there
+# only: a plaintext peer of the data service still holds back going strict
+stop_a || not_ok "A stop"
+rm -f "$work/a/state/peers"
+sed -i '/^\[pipeline\]$/d; /^tls = 0$/d' "$work/a/sipc.conf"
+tt disable >/dev/null 2>&1
+start_a
+conf p3 p3 1
+printf '{"id": "g-1", "timestamp": "2026-11-23T10:00:00Z", "attributes": {"src": "g"}, "body": "b"}\n' >"$work/g.ndjson"
+ctl --home "$work/p3" ping "$BASE.1" >/dev/null 2>&1
+ctl --home "$work/p3" ingest "$work/g.ndjson" >"$work/g.out" 2>&1 || { not_ok "p3 ingest"; cat "$work/g.out"; }
+printf '[pipeline]\ntls = 1\n' >>"$work/a/sipc.conf"
+(umask 077; : >"$work/a/state/force-strict")
+ctl --home "$work/a" reload >"$work/r7.out" 2>&1
+log | grep -q "Reload forced (the override .*(node $(sipcctl_peer "$work/p3")) .* on the pipeline service.*(acknowledged" ||
+    { not_ok "forced pipeline-only strict"; cat "$work/r7.out"; log | tail -3; }
+tt enable --mode strict --reload >"$work/e7.out" 2>&1
+rc=$?
+[ "$rc" = 12 ] && grep -q "going strict would cut off peers still speaking plaintext: .*(node $(sipcctl_peer "$work/p3")) [0-9]* s ago on the data service" "$work/e7.out" &&
+    ok "after a forced pipeline-only strict, p3's plaintext data link still holds back going strict" ||
+    { not_ok "strict after a pipeline-only force (exit $rc)"; cat "$work/e7.out"; }
+
+# --- a plaintext hello that says it offered TLS counts as TLS only on a
+# plaintext listener: to a permissive one it is a plaintext link (the
+# dialer fell back, say, when an overloaded listener closed its TLS). The
+# hello is a real one: a sipcctl of a home holding the pair (TLS off, so it
+# offers TLS and accepts plaintext) retrying after a listener that closed
+# its TLS attempt; it is then sent to A's data listener from $BASE.6.
+stop_a || not_ok "A stop"
+sed -i '/^\[pipeline\]$/d; /^tls = 1$/d' "$work/a/sipc.conf"
+tt enable --mode permissive >/dev/null 2>&1
+start_a
+conf x x 1
+"$BIN/tlstool" --home "$work/x" import "$work/cluster.pfx" >/dev/null || not_ok "import in x"
+python3 - "$BASE.4" "$work/hello.bin" >"$work/hello.out" 2>&1 <<'PY' &
+import socket, sys, time
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((sys.argv[1], 23009))
+l.listen(4)
+open(sys.argv[2] + ".ready", "w").close()
+l.settimeout(10)
+c, _ = l.accept()  # its TLS: closed without a word
+c.recv(4096)
+c.close()
+c, _ = l.accept()  # its plaintext retry: the hello
+c.settimeout(0.5)
+data = b""
+try:
+    while len(data) < 65536:
+        b = c.recv(4096)
+        if not b:
+            break
+        data += b
+except socket.timeout:
+    pass
+open(sys.argv[2], "wb").write(data)
+print(len(data), "bytes")
+PY
+catcher=$!
+for _ in $(seq 1 100); do [ -e "$work/hello.bin.ready" ] && break; sleep 0.1; done
+ctl --home "$work/x" --node "$BASE.4:23009" ping >"$work/xping.out" 2>&1
+wait "$catcher"
+python3 - "$BASE.6" "$BASE.1" "$work/hello.bin" >>"$work/hello.out" 2>&1 <<'PY'
+import socket, sys, time
+s = socket.create_connection((sys.argv[2], 23000), timeout=5, source_address=(sys.argv[1], 0))
+s.sendall(open(sys.argv[3], "rb").read())
+time.sleep(1)
+s.close()
+PY
+ctl --home "$work/a" status --json | jq -e --arg a "$BASE.6" '[.guard.plaintext_peers[] | select(.address == $a)] | length == 1' >/dev/null &&
+    ok "a hello that offered TLS, on a permissive listener: counted as plaintext" ||
+    { not_ok "offered TLS on a permissive listener"; cat "$work/xping.out" "$work/hello.out"; ctl --home "$work/a" status --json | jq .guard; }
 stop_a || not_ok "A stop at the end"
 
 shtest_done

@@ -463,8 +463,8 @@ static void t_scope_by_service(void **state)
     assert_int_equal(host_peers_load(back, home, err, sizeof err), 0);
     assert_false(listed_in(back, pipe, "n2", T0 + 2));
     assert_true(listed_in(back, pipe, "load", T0 + 2));
-    /* a TLS connection ends it: it speaks TLS */
-    host_peers_seen(back, "127.0.75.3:40002", "load", 1, "search", T0 + 3);
+    /* a TLS connection to the pipeline ends it there */
+    host_peers_seen(back, "127.0.75.3:40002", "load", 1, "pipeline", T0 + 3);
     host_peers_seen(back, "127.0.75.3:40003", "load", 0, "search", T0 + 4);
     assert_false(listed_in(back, pipe, "load", T0 + 5));
     /* a forced pipeline-only strict marks only the pipeline's peers */
@@ -474,6 +474,135 @@ static void t_scope_by_service(void **state)
     rm_home(home);
     free(ps);
     free(back);
+}
+
+/* A forced strict of the pipeline alone cuts off only the peer's pipeline:
+ * its plaintext data link still holds back a later reload that makes the
+ * data service strict, also after a save and a load; once that too is
+ * forced, the peer is cut off as a whole. */
+static void t_cut_off_per_service(void **state)
+{
+    (void)state;
+    host_peers *ps = fresh(), *back = fresh();
+    char home[] = "/tmp/test_peers.XXXXXX", err[800];
+    assert_non_null(mkdtemp(home));
+    assert_int_equal(host_peers_load(ps, home, err, sizeof err), 0);
+    host_peers_seen(ps, "127.0.75.4:40000", "x", 0, "data", T0);
+    host_peers_seen(ps, "127.0.75.4:40001", "x", 0, "pipeline", T0 + 1);
+    assert_int_equal(host_peers_cut_off_in(ps, WINDOW, "self", HOST_SVC_PIPELINE, T0 + 2), 1);
+    assert_false(listed_in(ps, HOST_SVC_PIPELINE, "x", T0 + 3));
+    assert_true(listed_in(ps, HOST_SVC_DATA, "x", T0 + 3));
+    assert_false(ps->p[0].cut_off);
+    assert_int_equal(host_peers_save(ps, err, sizeof err), 0);
+    assert_int_equal(host_peers_load(back, home, err, sizeof err), 0);
+    assert_true(listed_in(back, HOST_SVC_DATA | HOST_SVC_SEARCH, "x", T0 + 3));
+    assert_false(listed_in(back, HOST_SVC_PIPELINE, "x", T0 + 3));
+    /* named by the service it holds back, not its last connection's */
+    host_peer out[1];
+    char text[300];
+    assert_int_equal(host_peers_plaintext_in(back, WINDOW, "self", HOST_SVC_ALL, T0 + 3, out, 1), 1);
+    host_peers_text(out, 1, 1, T0 + 3, text, sizeof text);
+    assert_non_null(strstr(text, "on the data service"));
+    json_t *g = host_peers_guard_json(back, WINDOW, "self", T0 + 3);
+    json_t *svcs = json_object_get(json_array_get(json_object_get(g, "plaintext_peers"), 0),
+                                   "plaintext_services");
+    assert_int_equal(json_array_size(svcs), 1);
+    assert_string_equal(json_string_value(json_array_get(svcs, 0)), "data");
+    json_decref(g);
+    assert_int_equal(host_peers_cut_off_in(back, WINDOW, "self", HOST_SVC_DATA, T0 + 4), 1);
+    assert_false(listed(back, "x", T0 + 5));
+    assert_true(back->p[0].cut_off);
+    rm_home(home);
+    free(ps);
+    free(back);
+}
+
+/* Which listeners the guard judges for a sipc.conf, the same at a start
+ * (nothing running) and at a reload (against what runs): strict with
+ * [pipeline] tls = 0 leaves the plaintext pipeline out, so its peers hold
+ * nothing back; [pipeline] tls = 1 with TLS off is the pipeline alone. */
+static void t_guard_scope(void **state)
+{
+    (void)state;
+    sipc_config *cfg = calloc(1, sizeof *cfg);
+    assert_non_null(cfg);
+    unsigned others = HOST_SVC_DATA | HOST_SVC_SEARCH | HOST_SVC_MANAGEMENT;
+    cfg->tls_enable = 1;
+    cfg->tls_mode = SIPC_TLS_STRICT;
+    cfg->pipeline_tls = -1;
+    assert_int_equal(host_guard_scope(cfg, 0), HOST_SVC_ALL);
+    cfg->pipeline_tls = 0;
+    assert_int_equal(host_guard_scope(cfg, 0), others);
+    assert_int_equal(host_guard_scope(cfg, HOST_SVC_DATA), HOST_SVC_SEARCH | HOST_SVC_MANAGEMENT);
+    cfg->tls_mode = SIPC_TLS_PERMISSIVE;
+    assert_int_equal(host_guard_scope(cfg, 0), 0);
+    cfg->tls_enable = 0;
+    cfg->pipeline_tls = 1;
+    assert_int_equal(host_guard_scope(cfg, 0), HOST_SVC_PIPELINE);
+    /* a peer only of the plaintext pipeline is no peer of the strict ones */
+    host_peers *ps = fresh();
+    host_peers_seen(ps, "127.0.75.5:40000", "load", 0, "pipeline", T0);
+    cfg->tls_enable = 1;
+    cfg->tls_mode = SIPC_TLS_STRICT;
+    cfg->pipeline_tls = 0;
+    assert_false(listed_in(ps, host_guard_scope(cfg, 0), "load", T0 + 1));
+    free(ps);
+    free(cfg);
+}
+
+/* A node's TLS connection clears the plaintext record of its own service
+ * only (a command-line client's, its home's on every service): a
+ * peer whose management link came up over TLS while its data and pipeline
+ * links are plaintext still holds back both, also after a save and a load;
+ * once every one of them spoke TLS it is a TLS peer. */
+static void t_tls_per_service(void **state)
+{
+    (void)state;
+    host_peers *ps = fresh(), *back = fresh();
+    char home[] = "/tmp/test_peers.XXXXXX", err[800];
+    assert_non_null(mkdtemp(home));
+    assert_int_equal(host_peers_load(ps, home, err, sizeof err), 0);
+    host_peers_seen(ps, "127.0.75.6:40000", "m", 0, "data", T0);
+    host_peers_seen(ps, "127.0.75.6:40001", "m", 0, "pipeline", T0);
+    assert_int_equal(host_peers_seen(ps, "127.0.75.6:40002", "m", 1, "management", T0 + 1), 0);
+    assert_true(listed_in(ps, HOST_SVC_DATA, "m", T0 + 2));
+    assert_true(listed_in(ps, HOST_SVC_PIPELINE, "m", T0 + 2));
+    assert_false(listed_in(ps, HOST_SVC_MANAGEMENT, "m", T0 + 2));
+    /* the data link comes up again in plaintext: nothing new */
+    assert_int_equal(host_peers_seen(ps, "127.0.75.6:40003", "m", 0, "data", T0 + 2), 0);
+    host_peers_seen(ps, "127.0.75.6:40004", "m", 1, "data", T0 + 3);
+    assert_int_equal(host_peers_save(ps, err, sizeof err), 0);
+    assert_int_equal(host_peers_load(back, home, err, sizeof err), 0);
+    assert_false(listed_in(back, HOST_SVC_DATA, "m", T0 + 4));
+    assert_true(listed_in(back, HOST_SVC_PIPELINE, "m", T0 + 4));
+    host_peers_seen(back, "127.0.75.6:40005", "m", 1, "pipeline", T0 + 5);
+    assert_false(listed(back, "m", T0 + 6));
+    assert_true(back->p[0].tls);
+    /* a command-line client's TLS session clears its home on every service */
+    host_peers_seen(back, "127.0.75.7:40000", "sipcctl:op@vm/74f1:100", 0, "data", T0 + 6);
+    assert_true(listed(back, "sipcctl:op@vm home 74f1", T0 + 6));
+    host_peers_seen(back, "127.0.75.7:40001", "sipcctl:op@vm/74f1:101", 1, "management", T0 + 7);
+    assert_false(listed(back, "sipcctl:op@vm home 74f1", T0 + 8));
+    rm_home(home);
+    free(ps);
+    free(back);
+}
+
+/* The one table of service names: each name's bit is its index's, the
+ * history's "plaintext_services" and the listeners use the same order. */
+static void t_service_table(void **state)
+{
+    (void)state;
+    const char *want[] = {"data", "search", "management", "pipeline"};
+    assert_int_equal(HOST_NSERVICES, 4);
+    for (int i = 0; i < HOST_NSERVICES; i++) {
+        assert_string_equal(host_svc_names[i], want[i]);
+        assert_int_equal(host_svc_bit(host_svc_names[i]), 1u << i);
+    }
+    assert_int_equal(host_svc_bit("pipeline"), HOST_SVC_PIPELINE);
+    assert_int_equal(HOST_SVC_ALL, HOST_SVC_DATA | HOST_SVC_SEARCH | HOST_SVC_MANAGEMENT |
+                                       HOST_SVC_PIPELINE);
+    assert_int_equal(host_svc_bit("queue"), 0);
 }
 
 /* A history written before services were kept (no "plaintext_services"),
@@ -533,6 +662,10 @@ int main(void)
         cmocka_unit_test(t_full_history_evicts_biggest_address),
         cmocka_unit_test(t_ipv6_prefix_one_host),
         cmocka_unit_test(t_scope_by_service),
+        cmocka_unit_test(t_cut_off_per_service),
+        cmocka_unit_test(t_guard_scope),
+        cmocka_unit_test(t_tls_per_service),
+        cmocka_unit_test(t_service_table),
         cmocka_unit_test(t_peer_is_client_home),
         cmocka_unit_test(t_old_history_counts_everywhere),
     };

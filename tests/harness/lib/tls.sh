@@ -109,25 +109,36 @@ sc_tls_guard_advice() {
     sc_err "as before. Then run the same command again; the nodes after $n may name the same peers."
 }
 
-# sc_tls_put_back NODE TLSTOOL-COMMAND: after NODE refused a step, its
-# sipc.conf must not stay ahead of what it runs, or any later reload or
-# restart (someone else's, for another reason) would apply the refused
-# change unasked. A refused `mode` step is undone with `tlstool mode
-# RUNNING-MODE` (no reload); `enable` from TLS off puts sipc.conf back itself.
+# sc_tls_put_back NODE TLSTOOL-COMMAND BEFORE AFTER: after NODE refused a
+# step, its sipc.conf must not keep the step's change, or any later reload
+# or restart (someone else's, for another reason) would apply it unasked. A
+# refused `mode` step puts back exactly what sipc.conf held before it (the
+# file BEFORE), not the running mode: a node the start guard holds back runs
+# permissive under a sipc.conf that says strict, and that intent predates
+# the step. Only while sipc.conf still holds what the step left (the file
+# AFTER, read as tlstool returned), as tlstool's own put-back does: an edit
+# made since by someone else is never undone. `enable` from TLS off puts
+# sipc.conf back itself.
 sc_tls_put_back() {
-    local n=$1 cmd=$2 mode out
+    local n=$1 cmd=$2 before=$3 after=$4 conf tmp mode live
+    live=$(sc_live_mode "$n")
     if [ "$cmd" != mode ]; then
         sc_err "$n keeps running as before (its sipc.conf has the change: a later reload or restart applies it"
         sc_err "once the node accepts it)."
         return 0
     fi
-    mode=$(sc_live_mode "$n")
-    if [ -n "$mode" ] && [ "$mode" != off ] && out=$(sc_tlstool "$n" mode "$mode" 2>&1); then
-        sc_err "$n keeps running $mode; its sipc.conf was set back to mode = $mode (tlstool mode $mode, no"
-        sc_err "reload), so no later reload or restart applies the refused change unasked."
+    conf="$(sc_node home "$n")/sipc.conf"
+    if [ ! -L "$conf" ] && [ -s "$before" ] && cmp -s "$conf" "$after" &&
+        tmp=$(mktemp "$conf.put-back.XXXXXX") && cp -p "$before" "$tmp" &&
+        cmp -s "$conf" "$after" && mv -f "$tmp" "$conf"; then
+        mode=$(sc_tlstool "$n" status --json 2>/dev/null | jq -r '.tls_mode // empty')
+        sc_err "$n keeps running ${live:-as before}; its sipc.conf was set back to mode = ${mode:-?}, as it was before"
+        sc_err "the step (no reload), so no later reload or restart applies the refused change unasked."
     else
-        sc_err "$n keeps running ${mode:-as before}, but its sipc.conf could not be set back (${out:-its mode unknown}):"
-        sc_err "it still asks for the refused change, which its next reload or restart applies."
+        [ -n "${tmp:-}" ] && rm -f "$tmp"
+        sc_err "$n keeps running ${live:-as before}, but its sipc.conf was not set back (it changed since the step,"
+        sc_err "or is a link, or could not be written): it may still ask for the refused change, which its next"
+        sc_err "reload or restart applies."
     fi
 }
 
@@ -136,19 +147,26 @@ sc_tls_put_back() {
 # SC_EX_UNAVAILABLE when a node is dead, it could not be asked or did not
 # become healthy.
 sc_tls_apply() {
-    local n=$1 want=$2 what=$3 out rc t0
+    local n=$1 want=$2 what=$3 out rc t0 before after conf
     shift 3
     sc_tls_check_alive "before the step on $n" "nothing was changed on $n"
     sc_step "$n: $what (tlstool $*)"
+    # sipc.conf as the step found it and as it left it, for a put-back
+    conf="$(sc_node home "$n")/sipc.conf"
+    before=$(mktemp) after=$(mktemp)
+    cp -p "$conf" "$before" 2>/dev/null || : >"$before"
     t0=$(sc_now_ms)
     out=$(sc_tlstool "$n" "$@" 2>&1)
     rc=$?
+    cp "$conf" "$after" 2>/dev/null || : >"$after"
     sed 's/^/    /' <<<"$out"
+    [ "$rc" = 12 ] || rm -f "$before" "$after"
     case $rc in
     0) ;;
     12)
         sc_err "stopped at $n: the node refused the reload (tlstool exit 12); nothing was forced."
-        sc_tls_put_back "$n" "$1"
+        sc_tls_put_back "$n" "$1" "$before" "$after"
+        rm -f "$before" "$after"
         sc_err "the nodes before $n are changed, those after are not."
         if grep -q 'going strict would cut off peers still speaking plaintext' <<<"$out"; then
             sc_tls_guard_advice "$n"

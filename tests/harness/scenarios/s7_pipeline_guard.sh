@@ -7,7 +7,8 @@
 # plaintext cluster, `[pipeline] tls = 1` is judged by the pipeline's peers
 # only: peers of the management and search services, which stay plaintext,
 # among them the reloading command itself, do not refuse it; a plaintext
-# peer of the pipeline still does.
+# peer of the pipeline still does. A refused rolling enable puts back what
+# sipc.conf held before its step.
 . "$(dirname "$0")/scenario.sh"
 
 records() { # N PREFIX: N records, one a line
@@ -147,6 +148,17 @@ reload_from_home n1 >"$work/r5.out" 2>&1
 grep -q "nothing changed" "$work/r5.out" && [ "$(ctl --node "$n1:$mport" status --json | jq -r .tls.mode)" = permissive ] &&
     ok "a later reload of n1, asked for nothing in particular, changes nothing" ||
     { not_ok "a later reload of n1"; cat "$work/r5.out"; }
+# n1 runs permissive under a sipc.conf that already says strict (as when
+# its start guard holds it back): a refused step puts back that strict,
+# what sipc.conf held before the step, not the running mode
+tt n1 mode strict >/dev/null 2>&1
+SC_TLS_QUIET_WAIT=2 cluster tls enable --rolling >"$work/en3.out" 2>&1
+rc=$?
+conf_mode=$("$BIN/tlstool" --home "$h1" status --json | jq -r .tls_mode)
+[ "$rc" = 1 ] && grep -q "its sipc.conf was set back to mode = strict, as it was before" "$work/en3.out" &&
+    [ "$conf_mode" = strict ] && [ "$(ctl --node "$n1:$mport" status --json | jq -r .tls.mode)" = permissive ] &&
+    ok "refused again with sipc.conf already strict: the put-back keeps strict, what sipc.conf held" ||
+    { not_ok "put-back over a strict sipc.conf (exit $rc, sipc.conf mode $conf_mode)"; cat "$work/en3.out"; }
 
 section "a reload that changes the TLS mode says so in its first words and logs it at WARN"
 tt n1 mode strict >/dev/null 2>&1

@@ -212,6 +212,11 @@ SIPC_EXTERN int sipc_config_node_service(const sipc_config *cfg, int i, const ch
 SIPC_EXTERN int sipc_config_node_is_self(const sipc_config *cfg, int i);
 /* The TLS mode in effect: SIPC_TLS_OFF unless tls_enable. */
 SIPC_EXTERN sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg);
+/* The TLS mode of one service's listener ("pipeline"): the effective mode,
+ * except that [pipeline] tls = 0 makes the pipeline plaintext and
+ * [pipeline] tls = 1 gives it [tls] mode, strict when [tls] enable is off.
+ * What sipc_security_load_service loads. */
+SIPC_EXTERN sipc_tls_mode sipc_config_service_mode(const sipc_config *cfg, const char *service);
 /* Context options from a loaded configuration: sipc_options_init() defaults,
  * then the node id, the cluster name and the [limits] of cfg. The strings point
  * into cfg, which must outlive the sipc_ctx_new() call. */

@@ -20,6 +20,11 @@ SHTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 passes=0 fails=0
 _shtest_at_exit=()
 
+# Tests preload shims (faketime, tests/support/*.so) into the programs; in the
+# sanitizer build ASan would refuse to start a program whose first library is
+# not its runtime. The shims only wrap libc calls, which ASan does not need.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+
 # shtest_init NAME: a fresh work folder $work (sipc-NAME.XXXXXX under
 # $TMPDIR), $OUT in it for run's output, and the exit trap: at_exit commands,
 # then SIGKILL to every background job still running, then the folder goes

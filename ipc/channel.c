@@ -578,8 +578,19 @@ int sipc_send(sipc_channel *ch, const char *service, const char *method, const v
 int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char *address, int port,
                       const sipc_router *router)
 {
-    if (!out || !ctx || !address || !*address || port <= 0 || port > 65535)
+    if (!out || !ctx)
         return SIPC_EINVAL;
+    if (!address || !*address || port <= 0 || port > 65535) {
+        /* a caller's mistake that no later error would explain: say which */
+        if (!address || !*address)
+            sipc__log(ctx, SIPC_LOG_ERROR, "Transport.Channel",
+                      "sipc_channel_open: address is %s", address ? "\"\"" : "NULL");
+        else
+            sipc__log(ctx, SIPC_LOG_ERROR, "Transport.Channel",
+                      "sipc_channel_open: port %d for %.100s is out of range (1 .. 65535)", port,
+                      address);
+        return SIPC_EINVAL;
+    }
     if (ctx->closing)
         return SIPC_ECLOSING;
     sipc_channel *ch = calloc(1, sizeof *ch);

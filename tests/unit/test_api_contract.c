@@ -332,6 +332,15 @@ static void test_null_arguments(void **state)
     sipc_channel *ch = NULL;
     assert_int_equal(sipc_channel_open(&ch, NULL, ADDR, 1, NULL), SIPC_EINVAL);
     assert_int_equal(sipc_channel_open(&ch, f.ctx, NULL, 1, NULL), SIPC_EINVAL);
+    assert_true(tu_log_has(&f.log, "sipc_channel_open: address is NULL"));
+    assert_int_equal(sipc_channel_open(&ch, f.ctx, "", 1, NULL), SIPC_EINVAL);
+    assert_true(tu_log_has(&f.log, "sipc_channel_open: address is \"\""));
+    /* a port of 0 (say, an unset configuration value) is refused and named */
+    assert_int_equal(sipc_channel_open(&ch, f.ctx, ADDR, 0, NULL), SIPC_EINVAL);
+    assert_true(tu_log_has(&f.log, "sipc_channel_open: port 0 for " ADDR " is out of range (1 .. 65535)"));
+    assert_int_equal(sipc_channel_open(&ch, f.ctx, ADDR, 65536, NULL), SIPC_EINVAL);
+    assert_true(tu_log_has(&f.log, "port 65536 for"));
+    assert_null(ch);
     sipc_channel_set_conn_cb(NULL, NULL, NULL);
     sipc_channel_set_fail_fast(NULL, 1);
     assert_int_equal(sipc_channel_last_error(NULL), SIPC_EINVAL);

@@ -636,7 +636,8 @@ SIPC_EXTERN void sipc_server_foreach_conn(sipc_server *srv, void (*fn)(sipc_conn
  * connection up with keepalives and redials with exponential backoff and
  * jitter when it drops. router may be NULL (then the peer cannot call us);
  * else the channel holds a reference to it until it is closed (see
- * sipc_router_new). */
+ * sipc_router_new). SIPC_EINVAL for a NULL or empty address or a port
+ * outside 1 .. 65535 (logged at ERROR, naming which). */
 SIPC_EXTERN int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char *address, int port,
                       const sipc_router *router);
 SIPC_EXTERN void sipc_channel_set_conn_cb(sipc_channel *ch, sipc_conn_cb cb, void *arg);

@@ -61,7 +61,7 @@ sc_node() { sc_q ".nodes[] | select(.name == \$n) | .$1" --arg n "$2"; }
 sc_node_port() { sc_q ".nodes[] | select(.name == \$n) | .ports.$1" --arg n "$2"; }
 sc_has_node() { [ -n "$(sc_node name "$1")" ]; }
 sc_require_node() {
-    sc_has_node "$1" || sc_die "$SC_EX_USAGE" "no node '$1' in this cluster (nodes: $(sc_nodes | tr '\n' ' '))"
+    sc_has_node "$1" || sc_die "$SC_EX_USAGE" "no node '$1' in this cluster (nodes: $(sc_nodes | paste -sd' ' -))"
 }
 sc_set_node_pid() { # NAME PID STARTTIME
     sc_update '(.nodes[] | select(.name == $n)) |= (.pid = $p | .start_time = $s)' \

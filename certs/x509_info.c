@@ -271,13 +271,6 @@ int sipc__der_time(const tlv *t, time_t *out)
     return 0;
 }
 
-void sipc_time_str(time_t t, char out[32])
-{
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-        snprintf(out, 32, "(invalid time)");
-}
-
 static void hex_colon(const sipc_bytes *b, char *out, size_t outlen)
 {
     static const char digits[] = "0123456789ABCDEF";

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "base/time_text.h"
 #include "certs/pem.h"
 
 typedef struct sipc_bytes {
@@ -112,8 +113,7 @@ int sipc_sig_check(const sipc_bytes *tbs, const sipc_bytes *sig_alg, const sipc_
                    const sipc_bytes *issuer_spki, bool *valid);
 /* Whether cert was signed by issuer's key (same as sipc_sig_check). */
 int sipc_x509_signed_by(const sipc_x509 *cert, const sipc_x509 *issuer, bool *valid);
-/* "2026-11-23 13:35:01 UTC" */
-void sipc_time_str(time_t t, char out[32]);
+/* sipc_time_str ("2026-11-23 13:35:01 UTC") is base's: base/time_text.h. */
 /* key usage / EKU as "digitalSignature, keyCertSign" (into out). */
 void sipc_ku_str(unsigned ku, char *out, size_t outlen);
 void sipc_eku_str(unsigned eku, char *out, size_t outlen);

@@ -27,6 +27,7 @@
 #include "base/endian.h"
 #include "base/hex.h"
 #include "base/str_copy.h"
+#include "base/time_text.h"
 #include "sipc/errno.h"
 #include "transport/tls_ecdsa_own.h"
 #include "transport/tls_engine.h"
@@ -1578,14 +1579,6 @@ static int explain_resume_refused(sipc_tls *t, int e, int alert_rx)
 #endif
 }
 
-static void utc_text(int64_t t, char out[32])
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (!gmtime_r(&tt, &tm) || strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-        snprintf(out, 32, "(invalid time)");
-}
-
 /* A peer's certificate_expired alert says only that, by its clock, this
  * side's certificate is outside its validity, too early or too late (TLS
  * has no alert of its own for "not yet valid"). By this side's clock it
@@ -1600,8 +1593,8 @@ static int explain_expired_alert(sipc_tls *t)
         return 0;
     int64_t now = (int64_t)time(NULL);
     char from[32], until[32];
-    utc_text(cfg->not_before, from);
-    utc_text(cfg->not_after, until);
+    sipc_time_str((time_t)cfg->not_before, from);
+    sipc_time_str((time_t)cfg->not_after, until);
     if (now > cfg->not_after && cfg->not_after_of[0])
         snprintf(t->detail, sizeof t->detail,
                  "peer rejected this side's certificate (alert certificate_expired): the issuer "

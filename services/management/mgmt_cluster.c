@@ -138,22 +138,6 @@ void mgmt_on_cluster(sipc_request *req, void *arg)
 
 /* ------------------------------------------------------------ judging */
 
-static const char *str_at(json_t *o, const char *path1, const char *path2)
-{
-    json_t *v = json_object_get(o, path1);
-    if (path2)
-        v = json_object_get(v, path2);
-    const char *s = json_string_value(v);
-    return s ? s : "";
-}
-
-/* A node's name for messages: its id, else its address. */
-static const char *name_of(json_t *n)
-{
-    const char *id = str_at(n, "node", "id");
-    return id[0] ? id : str_at(n, "address", NULL);
-}
-
 static void problem(json_t *list, json_t *node, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void problem(json_t *list, json_t *node, const char *kind, const char *fmt, ...)
@@ -163,9 +147,9 @@ static void problem(json_t *list, json_t *node, const char *kind, const char *fm
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "node", name_of(node),
-                                          "address", str_at(node, "address", NULL), "kind", kind,
-                                          "message", msg));
+    json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "node", mgmt_node_name(node),
+                                          "address", mgmt_str_at(node, "address", NULL),
+                                          "kind", kind, "message", msg));
 }
 
 /* Names of the reachable nodes whose TLS enable is (not) en, ", "-joined. */
@@ -181,7 +165,7 @@ static void names_with_tls(json_t *nodes, int en, char *out, size_t len)
         int e = json_is_true(json_object_get(json_object_get(n, "tls"), "enabled"));
         if (e == en) {
             size_t k = strlen(out);
-            snprintf(out + k, len - k, "%s%s", k ? ", " : "", name_of(n));
+            snprintf(out + k, len - k, "%s%s", k ? ", " : "", mgmt_node_name(n));
         }
     }
 }
@@ -206,9 +190,9 @@ static json_t *node_at(json_t *nodes, const char *addr)
     json_array_foreach(nodes, i, n)
     {
         /* an unreachable node has only its management "host:port" */
-        const char *a = str_at(n, "node", "address");
+        const char *a = mgmt_str_at(n, "node", "address");
         if (!a[0])
-            a = str_at(n, "address", NULL);
+            a = mgmt_str_at(n, "address", NULL);
         if (sipc_parse_address(a, 1, host, sizeof host, &p) != 0 || !sipc_same_host(host, want))
             continue;
         hosts++;
@@ -264,7 +248,7 @@ static void links_down(json_t *list, json_t *nodes, json_t *n)
         json_integer_value(json_object_get(json_object_get(n, "node"), "uptime_seconds"));
     int64_t started;
     char err[120];
-    if (uptime < LINK_GRACE_S || sipc_rfc3339_ms(str_at(n, "node", "started"), &started, err,
+    if (uptime < LINK_GRACE_S || sipc_rfc3339_ms(mgmt_str_at(n, "node", "started"), &started, err,
                                                  sizeof err) != 0)
         return;
     /* "since" is on n's clock, which may not be the judge's: n's own now
@@ -275,12 +259,13 @@ static void links_down(json_t *list, json_t *nodes, json_t *n)
     json_t *l;
     json_array_foreach(json_object_get(n, "links"), i, l)
     {
-        const char *since = str_at(l, "since", NULL), *error = str_at(l, "last_error", NULL);
+        const char *since = mgmt_str_at(l, "since", NULL);
+        const char *error = mgmt_str_at(l, "last_error", NULL);
         int64_t ms;
         if (json_is_true(json_object_get(l, "up")) || !error[0] ||
             sipc_rfc3339_ms(since, &ms, err, sizeof err) != 0 || now - ms / 1000 < LINK_GRACE_S)
             continue;
-        json_t *peer = node_at(nodes, str_at(l, "address", NULL));
+        json_t *peer = node_at(nodes, mgmt_str_at(l, "address", NULL));
         if (peer == n)
             continue; /* its own links (the pipeline's): not between nodes */
         if (peer && json_integer_value(json_object_get(json_object_get(peer, "node"),
@@ -289,15 +274,15 @@ static void links_down(json_t *list, json_t *nodes, json_t *n)
             continue;
         /* an unreachable peer's id is known only from the link's last hello */
         const char *pn = peer && json_is_true(json_object_get(peer, "reachable"))
-                             ? name_of(peer)
-                             : str_at(l, "node", NULL);
+                             ? mgmt_node_name(peer)
+                             : mgmt_str_at(l, "node", NULL);
         if (!pn[0])
-            pn = peer ? name_of(peer) : str_at(l, "address", NULL);
+            pn = peer ? mgmt_node_name(peer) : mgmt_str_at(l, "address", NULL);
         json_t *g = NULL;
         size_t k;
         json_t *o;
         json_array_foreach(groups, k, o)
-            if (!strcmp(str_at(o, "peer", NULL), pn))
+            if (!strcmp(mgmt_str_at(o, "peer", NULL), pn))
                 g = o;
         if (!g) {
             g = json_pack("{s:s, s:s, s:s, s:s}", "peer", pn, "services", "", "since", since,
@@ -305,20 +290,21 @@ static void links_down(json_t *list, json_t *nodes, json_t *n)
             json_array_append_new(groups, g);
         }
         char svcs[300];
-        const char *had = str_at(g, "services", NULL);
-        snprintf(svcs, sizeof svcs, "%s%s%s", had, had[0] ? ", " : "", str_at(l, "service", NULL));
+        const char *had = mgmt_str_at(g, "services", NULL);
+        snprintf(svcs, sizeof svcs, "%s%s%s", had, had[0] ? ", " : "",
+                 mgmt_str_at(l, "service", NULL));
         json_object_set_new(g, "services", json_string(svcs));
-        if (strcmp(since, str_at(g, "since", NULL)) < 0)
+        if (strcmp(since, mgmt_str_at(g, "since", NULL)) < 0)
             json_object_set_new(g, "since", json_string(since));
     }
     json_array_foreach(groups, i, l)
     {
-        const char *svcs = str_at(l, "services", NULL);
+        const char *svcs = mgmt_str_at(l, "services", NULL);
         char error[700];
-        named_error(str_at(l, "error", NULL), name_of(n), error, sizeof error);
-        problem(list, n, "link_down", "%s's link%s to %s (%s) %s down since %s: %s", name_of(n),
-                strchr(svcs, ',') ? "s" : "", str_at(l, "peer", NULL), svcs,
-                strchr(svcs, ',') ? "are" : "is", str_at(l, "since", NULL), error);
+        named_error(mgmt_str_at(l, "error", NULL), mgmt_node_name(n), error, sizeof error);
+        problem(list, n, "link_down", "%s's link%s to %s (%s) %s down since %s: %s",
+                mgmt_node_name(n), strchr(svcs, ',') ? "s" : "", mgmt_str_at(l, "peer", NULL), svcs,
+                strchr(svcs, ',') ? "are" : "is", mgmt_str_at(l, "since", NULL), error);
         json_object_set(json_array_get(list, json_array_size(list) - 1), "peer",
                         json_object_get(l, "peer"));
     }
@@ -332,7 +318,7 @@ static int64_t node_now(json_t *n)
     int64_t started;
     char err[120];
     if (!json_is_true(json_object_get(n, "reachable")) ||
-        sipc_rfc3339_ms(str_at(n, "node", "started"), &started, err, sizeof err) != 0)
+        sipc_rfc3339_ms(mgmt_str_at(n, "node", "started"), &started, err, sizeof err) != 0)
         return 0;
     return started / 1000 +
            json_integer_value(json_object_get(json_object_get(n, "node"), "uptime_seconds"));
@@ -382,7 +368,7 @@ static void no_majority(json_t *list, json_t *nodes, const int64_t *times, size_
             if (!first)
                 first = n;
             len += (size_t)snprintf(groups + len, len < sizeof groups ? sizeof groups - len : 0,
-                                    "%s%s", sep, name_of(n));
+                                    "%s%s", sep, mgmt_node_name(n));
             len = len < sizeof groups ? len : sizeof groups - 1;
             sep = ", ";
         }
@@ -441,7 +427,7 @@ static void clock_skew(json_t *list, json_t *nodes)
                 "%s's clock is %s ahead of %s's: one of them is wrong (check both: date -u, "
                 "NTP); each node judges certificates by its own clock, so a clock outside a "
                 "certificate's validity refuses it (a peer sees alert certificate_expired)",
-                name_of(ahead), span, name_of(other));
+                mgmt_node_name(ahead), span, mgmt_node_name(other));
         return;
     }
     int64_t mid = times[(count - 1) / 2];
@@ -462,7 +448,7 @@ static void clock_skew(json_t *list, json_t *nodes)
                 "%s's clock is %s %s the other nodes' (their median): check its clock "
                 "(date -u, NTP); it judges certificates by it, so a clock outside a "
                 "certificate's validity refuses it (its peers see alert certificate_expired)",
-                name_of(n), span, t > mid ? "ahead of" : "behind");
+                mgmt_node_name(n), span, t > mid ? "ahead of" : "behind");
     }
 }
 
@@ -475,8 +461,8 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
     json_array_foreach(nodes, i, n)
     {
         if (!json_is_true(json_object_get(n, "reachable"))) {
-            problem(list, n, "unreachable", "%s cannot be reached: %s", name_of(n),
-                    str_at(n, "error", NULL));
+            problem(list, n, "unreachable", "%s cannot be reached: %s", mgmt_node_name(n),
+                    mgmt_str_at(n, "error", NULL));
             continue;
         }
         if (json_is_true(json_object_get(json_object_get(n, "tls"), "enabled")))
@@ -499,16 +485,16 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
             /* a strict odd node is worse than a mismatch: it refuses the
              * others' plaintext (their management links may still reach it
              * over TLS, when they dial TLS first with the pair imported) */
-            if (e == odd && e && !strcmp(str_at(n, "tls", "mode"), "strict"))
+            if (e == odd && e && !strcmp(mgmt_str_at(n, "tls", "mode"), "strict"))
                 problem(list, n, "tls_mismatch",
                         "TLS must be enabled on all nodes: %s has TLS on and is strict: it refuses "
                         "the plaintext of %s, so their plaintext links to it and its links to "
                         "them are down (TLS on: %s; TLS off: %s)",
-                        name_of(n), without, with, without);
+                        mgmt_node_name(n), without, with, without);
             else if (e == odd)
                 problem(list, n, "tls_mismatch",
                         "TLS must be enabled on all nodes: %s has TLS %s (TLS on: %s; TLS off: %s)",
-                        name_of(n), e ? "on" : "off", with, without);
+                        mgmt_node_name(n), e ? "on" : "off", with, without);
         }
     }
     /* the certificate most TLS nodes present is the cluster's */
@@ -516,15 +502,16 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
     int best = 0;
     json_array_foreach(nodes, i, n)
     {
-        const char *fp = str_at(json_object_get(n, "tls"), "certificate", "fingerprint_sha256");
+        const char *fp = mgmt_str_at(json_object_get(n, "tls"), "certificate",
+                                     "fingerprint_sha256");
         if (!fp[0])
             continue;
         int count = 0;
         size_t j;
         json_t *o;
         json_array_foreach(nodes, j, o)
-            count += !strcmp(fp, str_at(json_object_get(o, "tls"), "certificate",
-                                        "fingerprint_sha256"));
+            count += !strcmp(fp, mgmt_str_at(json_object_get(o, "tls"), "certificate",
+                                             "fingerprint_sha256"));
         if (count > best) {
             best = count;
             common = fp;
@@ -542,21 +529,21 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                         "%s: %s %s its database fail since %s (%lld request%s failed; the latest "
                         "at %s: %s): its log says more (Data.Storage); free disk space or repair "
                         "the database (docs/services.md, \"A full or damaged database\")",
-                        name_of(n), ops[k], dir[k], str_at(h, "since", NULL),
+                        mgmt_node_name(n), ops[k], dir[k], mgmt_str_at(h, "since", NULL),
                         (long long)json_integer_value(json_object_get(h, "failures")),
                         json_integer_value(json_object_get(h, "failures")) == 1 ? "" : "s",
-                        str_at(h, "last_failure", NULL), str_at(h, "last_error", NULL));
+                        mgmt_str_at(h, "last_failure", NULL), mgmt_str_at(h, "last_error", NULL));
         }
         links_down(list, nodes, n);
         json_t *tls = json_object_get(n, "tls");
         int enabled = json_is_true(json_object_get(tls, "enabled"));
         json_t *cert = json_object_get(tls, "certificate");
-        const char *fp = str_at(tls, "certificate", "fingerprint_sha256");
+        const char *fp = mgmt_str_at(tls, "certificate", "fingerprint_sha256");
         if (enabled && common && fp[0] && strcmp(fp, common) != 0)
             problem(list, n, "certificate_mismatch",
                     "%s presents a different certificate (sha256 %.16s...) than the rest of the "
                     "cluster (sha256 %.16s...): import the cluster's key pair on it",
-                    name_of(n), fp, common);
+                    mgmt_node_name(n), fp, common);
         if (json_is_object(cert)) {
             json_int_t not_after = json_integer_value(json_object_get(cert, "not_after_unix"));
             int64_t days = (not_after - now) / 86400;
@@ -565,21 +552,21 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                         "%s's certificate expired on %s: its links and connections made before "
                         "stay up until they close or reconnect, new ones are refused; roll out "
                         "a new pair",
-                        name_of(n), str_at(cert, "not_after", NULL));
+                        mgmt_node_name(n), mgmt_str_at(cert, "not_after", NULL));
             else if (days < expiry_warn_days)
                 problem(list, n, "certificate_expiring",
                         "%s's certificate expires in %lld day%s (%s): create and roll out a new "
                         "pair",
-                        name_of(n), (long long)days, days == 1 ? "" : "s",
-                        str_at(cert, "not_after", NULL));
+                        mgmt_node_name(n), (long long)days, days == 1 ? "" : "s",
+                        mgmt_str_at(cert, "not_after", NULL));
         }
         /* its status claims TLS, yet its answer came in plaintext */
-        if (!strcmp(str_at(n, "reached_over", NULL), "plaintext") && enabled)
+        if (!strcmp(mgmt_str_at(n, "reached_over", NULL), "plaintext") && enabled)
             problem(list, n, "plaintext_node",
                     "%s says TLS is enabled but answered the management channel in plaintext: "
                     "check that it runs its configured mode",
-                    name_of(n));
-        if (enabled && !strcmp(str_at(tls, "mode", NULL), "permissive")) {
+                    mgmt_node_name(n));
+        if (enabled && !strcmp(mgmt_str_at(tls, "mode", NULL), "permissive")) {
             json_t *guard = json_object_get(n, "guard");
             /* held back, but the peers that held it are gone: going strict
              * cuts no one off, as for any permissive node (health migrating) */
@@ -589,26 +576,26 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                         "%s runs permissive although its sipc.conf says strict: the strict guard "
                         "held it back at start, but no plaintext peer is seen any more: reload it "
                         "to go strict",
-                        name_of(n));
+                        mgmt_node_name(n));
             else if (json_is_true(json_object_get(guard, "held_back")))
                 problem(list, n, "held_back",
                         "%s runs permissive although its sipc.conf says strict: the strict guard "
                         "held it back for peers still speaking plaintext to it (its status names "
                         "them); enable TLS there and reload it, or reload it with --force to cut "
                         "them off",
-                        name_of(n));
+                        mgmt_node_name(n));
             else {
                 problem(list, n, "permissive",
                         "%s still accepts plaintext (mode permissive): once every node has TLS, "
                         "run `tlstool mode strict --reload` on it",
-                        name_of(n));
+                        mgmt_node_name(n));
                 /* not live connections (plaintext_peer) but the guard's
                  * memory of them: what refuses `mode strict --reload` */
                 size_t k;
                 json_t *p;
                 json_array_foreach(json_object_get(guard, "plaintext_peers"), k, p)
                 {
-                    const char *pn = str_at(p, "node", NULL);
+                    const char *pn = mgmt_str_at(p, "node", NULL);
                     /* a sipcctl or tlstool session is named TOOL:USER@HOST...: its
                      * home clears it with one sipcctl command over TLS to this node (a
                      * cluster status asks only one node) */
@@ -620,7 +607,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                                  "clears it (tlstool's are not counted, so they do not): "
                                  "sipcctl ping --node %s (import the cluster's key pair there "
                                  "first if it has none)",
-                                 str_at(n, "address", NULL));
+                                 mgmt_str_at(n, "address", NULL));
                     else
                         snprintf(how, sizeof how, "on a node: tlstool enable there; on a client "
                                                   "machine: import the cluster's key pair");
@@ -628,9 +615,10 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                             "%s's strict guard saw %s%s%s%s speak plaintext on its %s service "
                             "(last %s): going strict is refused until that peer makes one TLS "
                             "connection to %s (%s), or %lld s after it was last seen",
-                            name_of(n), str_at(p, "address", NULL), pn[0] ? " (node " : "", pn,
-                            pn[0] ? ")" : "", str_at(p, "service", NULL),
-                            str_at(p, "last_seen", NULL), name_of(n), how,
+                            mgmt_node_name(n), mgmt_str_at(p, "address", NULL),
+                            pn[0] ? " (node " : "", pn, pn[0] ? ")" : "",
+                            mgmt_str_at(p, "service", NULL),
+                            mgmt_str_at(p, "last_seen", NULL), mgmt_node_name(n), how,
                             (long long)json_integer_value(json_object_get(guard, "window_s")));
                 }
             }
@@ -645,34 +633,36 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
             json_t *p;
             /* the node's own `[pipeline] tls = 0`: its clients speak
              * plaintext because it answers so, whatever they hold */
-            if (!strcmp(str_at(s, "tls", NULL), "off")) {
+            if (!strcmp(mgmt_str_at(s, "tls", NULL), "off")) {
                 problem(list, n, "plaintext_listener",
                         "%s's %s listener runs plaintext ([%s] tls = 0) while the node runs TLS "
                         "%s: its peers speak plaintext to it because it answers in plaintext; "
                         "remove that line from its sipc.conf (or set it to 1) and reload %s",
-                        name_of(n), str_at(s, "name", NULL), str_at(s, "name", NULL),
-                        str_at(tls, "mode", NULL), name_of(n));
+                        mgmt_node_name(n), mgmt_str_at(s, "name", NULL), mgmt_str_at(s, "name",
+                                                                                     NULL),
+                        mgmt_str_at(tls, "mode", NULL), mgmt_node_name(n));
                 continue;
             }
             json_array_foreach(json_object_get(s, "plaintext_peers"), k, p)
             {
-                const char *pn = str_at(p, "node", NULL);
-                if (pn[0] && !strcmp(pn, name_of(n))) {
+                const char *pn = mgmt_str_at(p, "node", NULL);
+                if (pn[0] && !strcmp(pn, mgmt_node_name(n))) {
                     /* its own link (the pipeline's, the management's): it
                      * switches with the node, not by a setting elsewhere */
                     problem(list, n, "plaintext_peer",
                             "%s still receives plaintext on its %s service from its own link "
                             "(%s), made before it enabled TLS: the node replaces it within "
                             "seconds; if this stays, reload %s",
-                            name_of(n), str_at(s, "name", NULL), str_at(p, "address", NULL),
-                            name_of(n));
+                            mgmt_node_name(n), mgmt_str_at(s, "name", NULL),
+                            mgmt_str_at(p, "address", NULL), mgmt_node_name(n));
                     continue;
                 }
                 problem(list, n, "plaintext_peer",
                         "%s still receives plaintext on its %s service from %s%s%s%s: enable TLS "
                         "there",
-                        name_of(n), str_at(s, "name", NULL), str_at(p, "address", NULL),
-                        pn[0] ? " (node " : "", pn, pn[0] ? ")" : "");
+                        mgmt_node_name(n), mgmt_str_at(s, "name", NULL),
+                        mgmt_str_at(p, "address", NULL), pn[0] ? " (node " : "", pn,
+                        pn[0] ? ")" : "");
             }
         }
     }

@@ -19,23 +19,26 @@ const char *sipc_mgmt_health(json_t *problems)
     return "migrating";
 }
 
-static const char *str_of(json_t *o, const char *key)
+const char *mgmt_str_at(json_t *o, const char *path1, const char *path2)
 {
-    const char *s = json_string_value(json_object_get(o, key));
+    json_t *v = json_object_get(o, path1);
+    if (path2)
+        v = json_object_get(v, path2);
+    const char *s = json_string_value(v);
     return s ? s : "";
 }
 
-static const char *node_name(json_t *n)
+const char *mgmt_node_name(json_t *n)
 {
-    const char *id = str_of(json_object_get(n, "node"), "id");
-    return id[0] ? id : str_of(n, "address");
+    const char *id = mgmt_str_at(n, "node", "id");
+    return id[0] ? id : mgmt_str_at(n, "address", NULL);
 }
 
 /* A node's build as its status gives it; a node from before build
  * identities gives none. */
 static const char *node_build(json_t *n)
 {
-    const char *b = str_of(json_object_get(n, "node"), "build");
+    const char *b = mgmt_str_at(n, "node", "build");
     return b[0] ? b : "not reported (older)";
 }
 
@@ -91,7 +94,7 @@ static int grouped(json_t *nodes, void (*value)(json_t *, char *, size_t), char 
             if (strcmp(v, v2) != 0)
                 continue;
             if (w < len)
-                w += (size_t)snprintf(out + w, len - w, "%s%s", first ? "" : ", ", node_name(o));
+                w += (size_t)snprintf(out + w, len - w, "%s%s", first ? "" : ", ", mgmt_node_name(o));
             first = 0;
         }
         if (w < len)

@@ -20,4 +20,11 @@ const char *sipc_mgmt_health(json_t *problems);
  * never change the health. A new array, empty when there is nothing. */
 json_t *sipc_mgmt_notes(json_t *nodes);
 
+/* The string at o.path1 (o.path1.path2 when path2 is not NULL), "" when
+ * there is none: the statuses' fields as the judging reads them. */
+const char *mgmt_str_at(json_t *o, const char *path1, const char *path2);
+/* A node of the cluster answer as messages name it: its id, else the
+ * address the operator gave it. */
+const char *mgmt_node_name(json_t *n);
+
 #endif

@@ -6,7 +6,8 @@
 #      client with another certificate refused;
 #   2. from node homes (--home: sipc.conf + security/node.crt), the port
 #      from [kv] port;
-#   3. SIGTERM stops each server cleanly (exit 0).
+#   3. SIGTERM stops each server cleanly (exit 0);
+#   and --version of both.
 set -uo pipefail
 server_bin=${1:?usage: test_kv.sh KV_SERVER KV_CLIENT}
 client_bin=${2:?usage: test_kv.sh KV_SERVER KV_CLIENT}
@@ -74,6 +75,18 @@ client() {
         echo "  want:"; printf '%s\n' "$want_out" | sed 's/^/  | /'
     fi
 }
+
+# --- --version: the sipc version and build, as every sipc program gives them
+for b in "$server_bin" "$client_bin"; do
+    name=$(basename "$b")
+    out=$(timeout 10 "$b" --version 2>&1)
+    rc=$?
+    if [ "$rc" = 0 ] && printf '%s\n' "$out" | grep -Eq "^$name \(sipc [0-9]+\.[0-9]+\.[0-9]+ \(protocol [0-9]+, build [^)]+\)\)$"; then
+        ok "$name --version: $out"
+    else
+        not_ok "$name --version: exit $rc: $out"
+    fi
+done
 
 # --- 1. PEM files --------------------------------------------------------
 start_server --cert "$work/kv.crt" --key "$work/kv.key" --address 127.0.0.1 --port 0

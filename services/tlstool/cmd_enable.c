@@ -334,9 +334,6 @@ int cmd_enable(void *arg)
         snprintf(portword, sizeof portword, "<port>");
     if (res.warning[0])
         printf("warning: %s\n", res.warning);
-    if (!o->reload)
-        printf("then look for 'TLS Port: %s' in the data service log under %s/logs/\n", portword,
-               o->home);
     /* From off, a refusal leaves the node in plaintext; a sipc.conf saying
      * TLS would make this home's own clients speak TLS only, to a node that
      * does not. (Between TLS modes sipc.conf keeps the intent: the node holds
@@ -364,6 +361,10 @@ int cmd_enable(void *arg)
                marker);
     }
     r = apply_now_or_later(o, &cfg, want == SIPC_TLS_STRICT, "`tlstool enable`");
+    /* after the reminder to reload, which it depends on */
+    if (r == EX_OK && !o->reload)
+        printf("then look for 'TLS Port: %s' in the data service log under %s/logs/\n", portword,
+               o->home);
     int put_back = 0;
     if (r == EX_RELOAD_REFUSED && undo) {
         r = undo_refused(o, &cb, wrote ? conf : NULL, old, oldlen);

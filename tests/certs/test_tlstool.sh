@@ -39,6 +39,14 @@ run "$T" enable --key rsa-2048; expect "usage: option not for command" 2 "option
 run "$T" disable --help
 expect "help: disable lists --reload" 0 "--reload"
 grep -q -- "--force" "$OUT" && bad "disable --help lists --force, which means nothing there"
+# what a refused --reload leaves, said once and as the code does it
+run "$T" enable --help
+expect "help: enable says a refusal from TLS off puts sipc.conf back, and nothing else does" 0 \
+    "^From TLS off, a refused --reload \(exit 12\) puts sipc.conf back as it was" "every other outcome, exit 13 included," \
+    "the change stays made, except after"
+grep -q "stays made either way" "$OUT" && bad "enable --help: --reload says the change stays made either way"
+run "$T" mode --help
+expect "help: mode --reload keeps the change either way" 0 "the change stays made either way"
 run "$T" disable --force; expect "usage: disable refuses --force" 2 "option '--force' does not apply to 'disable'"
 run "$T" status --days 3; expect "usage: the option not for the command is named" 2 "option '--days' does not apply to 'status'"
 
@@ -539,6 +547,9 @@ grep -q "enable = 1" "$H/sipc.conf" && bad "enable wrote the config despite refu
 printf '[data]\nport = 23000\n' >"$H/sipc.conf"
 run "$T" enable
 expect "enable" 0 "TLS enabled" "restart" "TLS Port: 23000"
+# where to look for the result comes after the reload it waits for
+[ "$(grep -n "pick the change up on a reload" "$OUT" | cut -d: -f1)" -lt "$(grep -n "then look for 'TLS Port" "$OUT" | cut -d: -f1)" ] 2>/dev/null &&
+    ok "enable: 'then look for TLS Port' follows the reload reminder" || bad "enable: 'then look for' before the reload reminder"
 grep -Eq '^enable *= *1' "$H/sipc.conf" && ok "enable: [tls] enable = 1" || bad "enable: sipc.conf not set"
 grep -q "fingerprint_sha256 = " "$H/security/server.tls.conf" && [ "$(mode_of "$H/security/server.tls.conf")" = 600 ] &&
     ok "enable: server.tls.conf written (0600)" || bad "enable: server.tls.conf"

@@ -553,8 +553,16 @@ expect "enable" 0 "TLS enabled" "restart" "TLS Port: 23000"
 grep -Eq '^enable *= *1' "$H/sipc.conf" && ok "enable: [tls] enable = 1" || bad "enable: sipc.conf not set"
 grep -q "fingerprint_sha256 = " "$H/security/server.tls.conf" && [ "$(mode_of "$H/security/server.tls.conf")" = 600 ] &&
     ok "enable: server.tls.conf written (0600)" || bad "enable: server.tls.conf"
+# the file names the pair, not sipc.conf's settings, which mode, disable and
+# hand edits change without it
+grep -Eq '^(mode|revocation|required_subject) *=' "$H/security/server.tls.conf" &&
+    bad "enable: server.tls.conf copies a sipc.conf [tls] setting" || ok "enable: server.tls.conf names no sipc.conf setting"
+# an older tlstool's file, with a mode line: the next enable writes it anew
+printf 'mode = strict\nrevocation = soft\n' >>"$H/security/server.tls.conf"
 run "$T" enable
 expect "enable: idempotent" 0 "already enabled"
+! grep -Eq '^(mode|revocation) *=' "$H/security/server.tls.conf" && grep -q "fingerprint_sha256 = " "$H/security/server.tls.conf" &&
+    ok "enable: an older server.tls.conf's mode line goes" || bad "enable: server.tls.conf keeps an old mode line"
 run "$T" mode strict
 expect "mode strict without --reload: applies once the node reloads or restarts" 0 \
     "strict: plaintext peers are refused once the node reloads or restarts"

@@ -572,6 +572,8 @@ expect "status: enabled, consistent" 0 "TLS: +enabled" "SHA-256: +[0-9a-f]{64}" 
 run "$T" status --json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["consistent"] and d["tls_enabled"] and d["imported"]' "$OUT" &&
     ok "status --json is JSON with the state" || bad "status --json"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["certificate"]; assert c["validity"] == "valid" and c["days_left"] >= 0' "$OUT" &&
+    ok "status --json: a pair in use is valid, with its days left" || bad "status --json: validity of a pair in use"
 run "$T" status -verbose
 expect "status -verbose: chain, roots, CRLs" 0 "^chain:" "^trusted roots:" "^CRLs:"
 # Leftovers of writes killed before their rename (NAME.tmp.PID, 0600, maybe a
@@ -641,12 +643,20 @@ run "$T" status
 expect "status: expired pair is inconsistent, how long ago" 10 "has expired" "INCONSISTENT" \
     "to 2020-02-01 [0-9:]+ UTC \(expired [0-9]+ days ago\)"
 grep -q "days left" "$OUT" && bad "status: an expired pair shows days left"
+run "$T" status --json
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["certificate"]; assert c["validity"] == "expired" and c["days_left"] < 0' "$OUT" &&
+    ok "status --json: an expired pair, days_left below 0" || bad "status --json: validity of an expired pair"
 # a pair not valid yet: when it starts, not the days it has left
 cat "$P/future.pem" "$P/int.pem" "$P/root.pem" "$P/future.key" >"$H/security/node.crt"
 run "$T" status
 expect "status: a pair not valid yet says when it starts" 10 "not valid yet: check the clock" "INCONSISTENT" \
     "2040-01-01 00:00:00 UTC to 2040-12-31 00:00:00 UTC \(not valid yet: valid in [0-9]+ days\)$"
 grep -q "days left" "$OUT" && bad "status: a pair not valid yet shows days left"
+# ... and in JSON no days left to read as a pair in use
+run "$T" status --json
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["certificate"]; assert c["validity"] == "not_yet_valid" and c["days_left"] is None and c["not_before"].startswith("2040-01-01")' "$OUT" &&
+    ok "status --json: a pair not valid yet has validity not_yet_valid and days_left null" ||
+    { bad "status --json: a pair not valid yet"; grep -E 'validity|days_left|not_before' "$OUT"; }
 # under two days in whole hours, rounded down as the days are: 1 h 30 min before it starts
 run env TZ=UTC faketime '2039-12-31 22:30:00' "$T" status
 expect "status: a pair valid in 90 minutes says 1 hour" 10 "\(not valid yet: valid in 1 hour\)$"

@@ -722,9 +722,10 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
             /* a root that is not one of ours */
             if (np == 1 && t->own_self_signed)
                 st = sipc__vfail(res, SIPC_VFY_NOT_PINNED, 0,
-                          "import the same PFX file on every node (tlstool import); if it belongs "
-                          "to another cluster, add its root with `tlstool trust add` (from "
-                          "`tlstool trust export` there)",
+                          "both ends need the same key pair: on nodes, import the same PFX file "
+                          "(tlstool import); in a program given PEM files, the same certificate "
+                          "and key; if the peer belongs to another cluster, add its root with "
+                          "`tlstool trust add` (from `tlstool trust export` there)",
                           "self-signed certificate '%s' (SHA-256 %.16s...) is not this cluster's "
                           "key pair (this side holds '%s', SHA-256 %.16s...)",
                           sipc__name_or(cur->subject), cur->fingerprint, sipc__name_or(t->own_x[0].subject),

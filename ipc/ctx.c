@@ -667,7 +667,7 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     char to_why[360];
     unsigned to_fields;
     int to_warn = !o.timeouts_reported &&
-                  sipc__timeouts_check(o.keepalive_ms, o.keepalive_timeout_ms, o.idle_timeout_ms,
+                  sipc__timeouts_check(o.keepalive_ms, o.keepalive_timeout_ms, o.idle_timeout_ms, 0,
                                        "options.", to_why, sizeof to_why, &to_fields) != 0;
     struct sockaddr_storage source;
     int has_source = o.source_address && *o.source_address;

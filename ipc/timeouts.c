@@ -3,8 +3,8 @@
 
 #include "ipc/timeouts.h"
 
-int sipc__timeouts_check(uint32_t k, uint32_t t, uint32_t i, const char *p, char *why,
-                         size_t len, unsigned *fields)
+int sipc__timeouts_check(uint32_t k, uint32_t t, uint32_t i, unsigned given, const char *p,
+                         char *why, size_t len, unsigned *fields)
 {
     *fields = 0;
     if (len)
@@ -35,6 +35,18 @@ int sipc__timeouts_check(uint32_t k, uint32_t t, uint32_t i, const char *p, char
                  "%sidle_timeout_ms and %s%s are 0: nothing closes a connection whose peer "
                  "went silent (a host powered off or cut off without a reset)",
                  p, p, k ? "keepalive_timeout_ms" : "keepalive_ms");
+        return 1;
+    }
+    if (!k && t && (given & SIPC__TO_KEEPALIVE_TIMEOUT)) {
+        /* a timeout chosen for PINGs that are never sent: whoever set it
+         * expects a silent peer to be noticed that soon */
+        *fields = SIPC__TO_KEEPALIVE | SIPC__TO_KEEPALIVE_TIMEOUT;
+        snprintf(why, len,
+                 "%skeepalive_timeout_ms (%u) is set while %skeepalive_ms is 0 (keepalive off): "
+                 "no PING awaits an answer, so a silent peer is closed only by idle_timeout_ms%s; "
+                 "it only sets how often PINGs go while reading is held back. Set keepalive_ms to "
+                 "turn keepalive on, or remove keepalive_timeout_ms",
+                 p, t, p, i ? "" : " (0: never)");
         return 1;
     }
     return 0;

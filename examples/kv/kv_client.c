@@ -2,6 +2,7 @@
  *
  *   kv_client --cert kv.crt [--key kv.key] HOST:PORT OP...
  *   kv_client [--home DIR] HOST[:PORT] OP...
+ *   kv_client --version
  *   OP: put KEY VALUE | get KEY | delete KEY
  *
  * Opens a channel, runs the operations one after the other and prints one
@@ -123,7 +124,8 @@ static void usage(FILE *out)
                  "OP: put KEY VALUE | get KEY | delete KEY (run in order)\n"
                  "  --cert FILE   PEM certificate (and key, unless --key): the server's pair\n"
                  "  --home DIR    a node home (default $SIPC_HOME, else /var/lib/sipc); the\n"
-                 "                default port is its [kv] port\n");
+                 "                default port is its [kv] port\n"
+                 "  -V, --version print the sipc version and build, and exit\n");
 }
 
 int main(int argc, char **argv)
@@ -133,15 +135,18 @@ int main(int argc, char **argv)
                                              {"key", required_argument, 0, 'k'},
                                              {"home", required_argument, 0, 'H'},
                                              {"help", no_argument, 0, 'h'},
+                                             {"version", no_argument, 0, 'V'},
                                              {0, 0, 0, 0}};
     int opt;
     /* "+": stop at the first operand, so a VALUE may start with '-'. */
-    while ((opt = getopt_long(argc, argv, "+c:k:H:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+c:k:H:hV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c': cert = optarg; break;
         case 'k': key = optarg; break;
         case 'H': home = optarg; break;
         case 'h': usage(stdout); return 0;
+        case 'V': printf("kv_client (sipc %s (protocol %d, build %s))\n", SIPC_VERSION_STRING,
+                         SIPC_PROTOCOL_VERSION, sipc_build_id()); return 0;
         default: usage(stderr); return 64;
         }
     }

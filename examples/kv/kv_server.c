@@ -2,6 +2,7 @@
  *
  *   kv_server --cert kv.crt [--key kv.key] [--address 127.0.0.1] [--port 0]
  *   kv_server [--home DIR] [--address A] [--port N]
+ *   kv_server --version
  *
  * One sipc context on libuv's default loop, one router with the "kv"
  * service's put, get and delete handlers (kv.h) next to the built-in "sys"
@@ -185,7 +186,8 @@ static void usage(FILE *out)
                  "  --home DIR    a node home (default $SIPC_HOME, else /var/lib/sipc): sipc.conf\n"
                  "                and the pair imported with tlstool; the port is [kv] port\n"
                  "  --address A   listen address (default 127.0.0.1, or [node] address)\n"
-                 "  --port N      listen port (default 0: any free port)\n");
+                 "  --port N      listen port (default 0: any free port)\n"
+                 "  -V, --version print the sipc version and build, and exit\n");
 }
 
 int main(int argc, char **argv)
@@ -196,9 +198,9 @@ int main(int argc, char **argv)
         {"cert", required_argument, 0, 'c'}, {"key", required_argument, 0, 'k'},
         {"home", required_argument, 0, 'H'}, {"address", required_argument, 0, 'a'},
         {"port", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
     int opt;
-    while ((opt = getopt_long(argc, argv, "c:k:H:a:p:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:k:H:a:p:hV", longopts, NULL)) != -1) {
         char *end;
         switch (opt) {
         case 'c': cert = optarg; break;
@@ -213,6 +215,8 @@ int main(int argc, char **argv)
             }
             break;
         case 'h': usage(stdout); return 0;
+        case 'V': printf("kv_server (sipc %s (protocol %d, build %s))\n", SIPC_VERSION_STRING,
+                         SIPC_PROTOCOL_VERSION, sipc_build_id()); return 0;
         default: usage(stderr); return 64;
         }
     }

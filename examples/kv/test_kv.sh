@@ -6,7 +6,8 @@
 #      client with another certificate refused;
 #   2. from node homes (--home: sipc.conf + security/node.crt), the port
 #      from [kv] port;
-#   3. SIGTERM stops each server cleanly (exit 0).
+#   3. SIGTERM stops each server cleanly (exit 0);
+#   and --version of both.
 set -uo pipefail
 server_bin=${1:?usage: test_kv.sh KV_SERVER KV_CLIENT}
 client_bin=${2:?usage: test_kv.sh KV_SERVER KV_CLIENT}
@@ -75,6 +76,18 @@ client() {
     fi
 }
 
+# --- --version: the sipc version and build, as every sipc program gives them
+for b in "$server_bin" "$client_bin"; do
+    name=$(basename "$b")
+    out=$(timeout 10 "$b" --version 2>&1)
+    rc=$?
+    if [ "$rc" = 0 ] && printf '%s\n' "$out" | grep -Eq "^$name \(sipc [0-9]+\.[0-9]+\.[0-9]+ \(protocol [0-9]+, build [^)]+\)\)$"; then
+        ok "$name --version: $out"
+    else
+        not_ok "$name --version: exit $rc: $out"
+    fi
+done
+
 # --- 1. PEM files --------------------------------------------------------
 start_server --cert "$work/kv.crt" --key "$work/kv.key" --address 127.0.0.1 --port 0
 grep -q "(TLS strict, fingerprint [0-9a-f]\{64\})" "$work/server.out" &&
@@ -104,6 +117,9 @@ get $long_key: -a value with spaces-" -- "${pem[@]}" "127.0.0.1:$port" put "$lon
 client "a client with another certificate is refused" 1 "" -- --cert "$work/other.crt" --key "$work/other.key" "127.0.0.1:$port" get shape
 grep -q "SIPC_E" "$work/client.err" && ok "the refused client says why: $(head -c 200 "$work/client.err")" ||
     { not_ok "the refused client gives no reason"; cat "$work/client.err"; }
+# its fix speaks to a program given PEM files too, not only to nodes
+grep -q "fix: both ends need the same key pair: on nodes, import the same PFX file (tlstool import); in a program given PEM files, the same certificate and key" "$work/client.err" &&
+    ok "the refused client's fix names the PEM files' remedy" || { not_ok "the refused client's fix"; cat "$work/client.err"; }
 
 client "get without a key is a usage error" 64 "" -- "${pem[@]}" "127.0.0.1:$port" get
 stop_server "PEM files"

@@ -710,7 +710,10 @@ static int timeouts_judged(const sipc_config *cfg, char *why, size_t len)
     sipc_options_from_config(&o, cfg);
     char text[360];
     unsigned fields;
-    int v = sipc__timeouts_check(o.keepalive_ms, o.keepalive_timeout_ms, o.idle_timeout_ms,
+    unsigned given = (cfg->keepalive_ms ? SIPC__TO_KEEPALIVE : 0) |
+                     (cfg->keepalive_timeout_ms ? SIPC__TO_KEEPALIVE_TIMEOUT : 0) |
+                     (cfg->idle_timeout_ms ? SIPC__TO_IDLE : 0);
+    int v = sipc__timeouts_check(o.keepalive_ms, o.keepalive_timeout_ms, o.idle_timeout_ms, given,
                                  "[limits] ", text, sizeof text, &fields);
     if (v == 0)
         return 0;

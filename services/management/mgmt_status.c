@@ -20,13 +20,16 @@ static json_t *certificate_json(const sipc_mgmt *m)
     char nb[32], na[32];
     sipc_rfc3339_format(ci.not_before * 1000, 0, nb, sizeof nb);
     sipc_rfc3339_format(ci.not_after * 1000, 0, na, sizeof na);
-    int64_t left = ci.not_after - sipc_rfc3339_now_ms() / 1000;
-    /* whole days, rounded down; negative once expired */
+    int64_t now = sipc_rfc3339_now_ms() / 1000, left = ci.not_after - now;
+    /* whole days, rounded down; negative once expired; before not_before
+     * none (null): the days to not_after would read as a pair in use */
     int64_t days = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I}", "subject", ci.subject, "issuer",
-                     ci.issuer, "fingerprint_sha256", ci.fingerprint, "not_before", nb,
+    int early = now < ci.not_before;
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:o}", "subject", ci.subject,
+                     "issuer", ci.issuer, "fingerprint_sha256", ci.fingerprint, "not_before", nb,
                      "not_after", na, "not_after_unix", (json_int_t)ci.not_after, "key", ci.key,
-                     "days_left", (json_int_t)days);
+                     "validity", early ? "not_yet_valid" : left < 0 ? "expired" : "valid",
+                     "days_left", early ? json_null() : json_integer((json_int_t)days));
 }
 
 typedef struct peers_acc {

@@ -688,8 +688,8 @@ static int start_service(host *h, int i)
     /* the line above keeps the operator guide's exact form; the mode follows */
     if (mode == SIPC_TLS_PERMISSIVE)
         sipc_logf(s->log, SIPC_LOG_WARN, "Service.Start",
-                  "Permissive TLS mode: plaintext peers are also accepted on port %d; set "
-                  "[tls] mode = strict once every node has TLS enabled",
+                  "Permissive TLS mode: plaintext peers are also accepted on port %d; once "
+                  "every node has TLS enabled, run `tlstool mode strict --reload` on each",
                   port);
     else if (mode == SIPC_TLS_STRICT)
         sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start",

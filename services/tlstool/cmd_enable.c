@@ -185,6 +185,18 @@ static int undo_refused(const opts *o, const conf_bytes *cb, const char *conf, c
     return EX_RELOAD_REFUSED;
 }
 
+/* Whether a server.tls.conf (an older tlstool's) copies a setting of
+ * sipc.conf [tls]: such a copy is not kept in step when `tlstool mode` or a
+ * hand edit changes sipc.conf, so enable writes the file anew without it. */
+static int names_settings(const uint8_t *text, size_t len)
+{
+    static const char *const keys[] = {"\nmode = ", "\nrevocation = ", "\nrequired_subject = "};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (memmem(text, len, keys[i], strlen(keys[i])))
+            return 1;
+    return 0;
+}
+
 /* After sipc.conf changed: reload the running node, or say how to. strict:
  * the mode the change leads to is strict. */
 static int apply_now_or_later(const opts *o, const sipc_config *cfg, int strict, const char *what)
@@ -264,13 +276,14 @@ int cmd_enable(void *arg)
         free(cb.before);
         return fail(EX_FAIL, "%s", serr);
     }
-    /* server.tls.conf: informational, what is in effect since when */
+    /* server.tls.conf: informational, which pair is in effect since when */
     uint8_t *old = NULL;
     size_t oldlen = 0;
     int same = 0, wrote = 0;
     if (sipc_secret_file_read(conf, &old, &oldlen, MAX_FILE, err, sizeof err) == 0)
-        same = memmem(old, oldlen, kp.fingerprint, strlen(kp.fingerprint)) != NULL;
-    if (!(was && same) || want != (int)cfg.tls_mode) {
+        same = memmem(old, oldlen, kp.fingerprint, strlen(kp.fingerprint)) != NULL &&
+               !names_settings(old, oldlen);
+    if (!(was && same)) {
         wrote = 1;
         sipc_x509 x;
         sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0);
@@ -278,7 +291,8 @@ int cmd_enable(void *arg)
         sipc_time_str(time(NULL), now);
         sipc_time_str(x.not_after, na);
         snprintf(text, sizeof text,
-                 "# written by `tlstool enable`; informational, sipc.conf [tls] decides\n"
+                 "# written by `tlstool enable`: the pair TLS uses; informational. Whether TLS\n"
+                 "# is on, its mode, revocation and required subject: sipc.conf [tls]\n"
                  "certificate = %s/security/node.crt\n"
                  "subject = %s\n"
                  "fingerprint_sha256 = %s\n"
@@ -286,13 +300,8 @@ int cmd_enable(void *arg)
                  "valid_until = %s\n"
                  "protocol = TLSv1.2\n"
                  "suites = %s\n"
-                 "mode = %s\n"
-                 "revocation = %s\n"
-                 "required_subject = %s\n"
                  "enabled_at = %s\n",
-                 o->home, x.subject, kp.fingerprint, x.key_desc, na, sipc_tls_cipher_list(),
-                 sipc_tls_mode_name((sipc_tls_mode)want), revocation_name(cfg.revocation), cfg.subject,
-                 now);
+                 o->home, x.subject, kp.fingerprint, x.key_desc, na, sipc_tls_cipher_list(), now);
         if (sipc_store_init(o->home, err, sizeof err) != 0 ||
             sipc_store_write(conf, text, strlen(text), err, sizeof err) != 0) {
             sipc_keypair_free(&kp);
@@ -334,9 +343,6 @@ int cmd_enable(void *arg)
         snprintf(portword, sizeof portword, "<port>");
     if (res.warning[0])
         printf("warning: %s\n", res.warning);
-    if (!o->reload)
-        printf("then look for 'TLS Port: %s' in the data service log under %s/logs/\n", portword,
-               o->home);
     /* From off, a refusal leaves the node in plaintext; a sipc.conf saying
      * TLS would make this home's own clients speak TLS only, to a node that
      * does not. (Between TLS modes sipc.conf keeps the intent: the node holds
@@ -364,6 +370,10 @@ int cmd_enable(void *arg)
                marker);
     }
     r = apply_now_or_later(o, &cfg, want == SIPC_TLS_STRICT, "`tlstool enable`");
+    /* after the reminder to reload, which it depends on */
+    if (r == EX_OK && !o->reload)
+        printf("then look for 'TLS Port: %s' in the data service log under %s/logs/\n", portword,
+               o->home);
     int put_back = 0;
     if (r == EX_RELOAD_REFUSED && undo) {
         r = undo_refused(o, &cb, wrote ? conf : NULL, old, oldlen);

@@ -69,10 +69,11 @@ static const cli_opt VERIFY_OPTS[] = {
     CLI_PASSWORD_OPTS(opts, pw),
     END};
 
-#define RELOAD_FLAG                                                                            \
+#define RELOAD_FLAG_STAYS(stays)                                                               \
     FLAG("reload", reload, "ask the node running from this home ([node] address,\n"              \
          "[management] port) to apply it now; exit 12 if it refuses, 13 if\n"                    \
-         "it cannot be asked (the change stays made either way)")
+         "it cannot be asked " stays)
+#define RELOAD_FLAG RELOAD_FLAG_STAYS("(the change stays made either way)")
 
 static const cli_opt TRUST_OPTS[] = {
     PATH("out", "FILE", out, "export: write the root to FILE instead of standard output"),
@@ -91,8 +92,7 @@ static const cli_opt CHECK_OPTS[] = {
      600000, "--timeout must be 100 to 600000 milliseconds"},
     END};
 
-#define RELOAD_FLAGS                                                                           \
-    RELOAD_FLAG,                                                                               \
+#define FORCE_FLAG                                                                             \
     FLAG("force", force, "going strict while peers still speak plaintext (the node's\n"         \
          "guard, [tls] strict_guard_window): with --reload the node goes\n"                     \
          "strict anyway and cuts those peers off; without it, a one-shot\n"                     \
@@ -103,10 +103,12 @@ static const cli_opt CHECK_OPTS[] = {
 static const cli_opt ENABLE_OPTS[] = {
     STR("mode", "permissive|strict", mode, "set [tls] mode too (default: keep the configured "
         "mode,\nstrict unless set)"),
-    RELOAD_FLAGS,
+    RELOAD_FLAG_STAYS("(the change stays made, except after\n"
+                      "a refusal, 12, from TLS off: see above)"),
+    FORCE_FLAG,
     END};
 
-static const cli_opt RELOAD_OPTS[] = {RELOAD_FLAGS, END};
+static const cli_opt RELOAD_OPTS[] = {RELOAD_FLAG, FORCE_FLAG, END};
 
 /* disable never goes strict: --force has nothing to override there */
 static const cli_opt DISABLE_OPTS[] = {RELOAD_FLAG, END};
@@ -146,7 +148,9 @@ static const cli_cmd COMMANDS[] = {
      "connection was plaintext within [tls] strict_guard_window; --force overrides (from\n"
      "TLS off, --reload --force also writes state/force-strict for its plaintext request,\n"
      "so that the node acknowledges whom it cuts off and its next start stays strict).\n"
-     "A refused --reload from TLS off puts sipc.conf back as it was.\n",
+     "From TLS off, a refused --reload (exit 12) puts sipc.conf back as it was (TLS off;\n"
+     "an edit someone else made meanwhile stays); every other outcome, exit 13 included,\n"
+     "keeps the change for the node's next reload or restart.\n",
      ENABLE_OPTS, cmd_enable, NULL},
     {"mode", "permissive|strict [--reload] [--force]", "set the TLS mode ([tls] mode)",
      "Sets [tls] mode in sipc.conf: permissive accepts TLS and plaintext peers on one port,\n"

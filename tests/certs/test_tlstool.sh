@@ -39,6 +39,14 @@ run "$T" enable --key rsa-2048; expect "usage: option not for command" 2 "option
 run "$T" disable --help
 expect "help: disable lists --reload" 0 "--reload"
 grep -q -- "--force" "$OUT" && bad "disable --help lists --force, which means nothing there"
+# what a refused --reload leaves, said once and as the code does it
+run "$T" enable --help
+expect "help: enable says a refusal from TLS off puts sipc.conf back, and nothing else does" 0 \
+    "^From TLS off, a refused --reload \(exit 12\) puts sipc.conf back as it was" "every other outcome, exit 13 included," \
+    "the change stays made, except after"
+grep -q "stays made either way" "$OUT" && bad "enable --help: --reload says the change stays made either way"
+run "$T" mode --help
+expect "help: mode --reload keeps the change either way" 0 "the change stays made either way"
 run "$T" disable --force; expect "usage: disable refuses --force" 2 "option '--force' does not apply to 'disable'"
 run "$T" status --days 3; expect "usage: the option not for the command is named" 2 "option '--days' does not apply to 'status'"
 
@@ -539,11 +547,22 @@ grep -q "enable = 1" "$H/sipc.conf" && bad "enable wrote the config despite refu
 printf '[data]\nport = 23000\n' >"$H/sipc.conf"
 run "$T" enable
 expect "enable" 0 "TLS enabled" "restart" "TLS Port: 23000"
+# where to look for the result comes after the reload it waits for
+[ "$(grep -n "pick the change up on a reload" "$OUT" | cut -d: -f1)" -lt "$(grep -n "then look for 'TLS Port" "$OUT" | cut -d: -f1)" ] 2>/dev/null &&
+    ok "enable: 'then look for TLS Port' follows the reload reminder" || bad "enable: 'then look for' before the reload reminder"
 grep -Eq '^enable *= *1' "$H/sipc.conf" && ok "enable: [tls] enable = 1" || bad "enable: sipc.conf not set"
 grep -q "fingerprint_sha256 = " "$H/security/server.tls.conf" && [ "$(mode_of "$H/security/server.tls.conf")" = 600 ] &&
     ok "enable: server.tls.conf written (0600)" || bad "enable: server.tls.conf"
+# the file names the pair, not sipc.conf's settings, which mode, disable and
+# hand edits change without it
+grep -Eq '^(mode|revocation|required_subject) *=' "$H/security/server.tls.conf" &&
+    bad "enable: server.tls.conf copies a sipc.conf [tls] setting" || ok "enable: server.tls.conf names no sipc.conf setting"
+# an older tlstool's file, with a mode line: the next enable writes it anew
+printf 'mode = strict\nrevocation = soft\n' >>"$H/security/server.tls.conf"
 run "$T" enable
 expect "enable: idempotent" 0 "already enabled"
+! grep -Eq '^(mode|revocation) *=' "$H/security/server.tls.conf" && grep -q "fingerprint_sha256 = " "$H/security/server.tls.conf" &&
+    ok "enable: an older server.tls.conf's mode line goes" || bad "enable: server.tls.conf keeps an old mode line"
 run "$T" mode strict
 expect "mode strict without --reload: applies once the node reloads or restarts" 0 \
     "strict: plaintext peers are refused once the node reloads or restarts"
@@ -553,6 +572,8 @@ expect "status: enabled, consistent" 0 "TLS: +enabled" "SHA-256: +[0-9a-f]{64}" 
 run "$T" status --json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["consistent"] and d["tls_enabled"] and d["imported"]' "$OUT" &&
     ok "status --json is JSON with the state" || bad "status --json"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["certificate"]; assert c["validity"] == "valid" and c["days_left"] >= 0' "$OUT" &&
+    ok "status --json: a pair in use is valid, with its days left" || bad "status --json: validity of a pair in use"
 run "$T" status -verbose
 expect "status -verbose: chain, roots, CRLs" 0 "^chain:" "^trusted roots:" "^CRLs:"
 # Leftovers of writes killed before their rename (NAME.tmp.PID, 0600, maybe a
@@ -622,12 +643,20 @@ run "$T" status
 expect "status: expired pair is inconsistent, how long ago" 10 "has expired" "INCONSISTENT" \
     "to 2020-02-01 [0-9:]+ UTC \(expired [0-9]+ days ago\)"
 grep -q "days left" "$OUT" && bad "status: an expired pair shows days left"
+run "$T" status --json
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["certificate"]; assert c["validity"] == "expired" and c["days_left"] < 0' "$OUT" &&
+    ok "status --json: an expired pair, days_left below 0" || bad "status --json: validity of an expired pair"
 # a pair not valid yet: when it starts, not the days it has left
 cat "$P/future.pem" "$P/int.pem" "$P/root.pem" "$P/future.key" >"$H/security/node.crt"
 run "$T" status
 expect "status: a pair not valid yet says when it starts" 10 "not valid yet: check the clock" "INCONSISTENT" \
     "2040-01-01 00:00:00 UTC to 2040-12-31 00:00:00 UTC \(not valid yet: valid in [0-9]+ days\)$"
 grep -q "days left" "$OUT" && bad "status: a pair not valid yet shows days left"
+# ... and in JSON no days left to read as a pair in use
+run "$T" status --json
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["certificate"]; assert c["validity"] == "not_yet_valid" and c["days_left"] is None and c["not_before"].startswith("2040-01-01")' "$OUT" &&
+    ok "status --json: a pair not valid yet has validity not_yet_valid and days_left null" ||
+    { bad "status --json: a pair not valid yet"; grep -E 'validity|days_left|not_before' "$OUT"; }
 # under two days in whole hours, rounded down as the days are: 1 h 30 min before it starts
 run env TZ=UTC faketime '2039-12-31 22:30:00' "$T" status
 expect "status: a pair valid in 90 minutes says 1 hour" 10 "\(not valid yet: valid in 1 hour\)$"

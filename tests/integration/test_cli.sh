@@ -428,15 +428,19 @@ else
     bad "a peer's cluster name of 80 bytes (exit $RC)"
 fi
 
+# pair_home_at DATE CN HOME: HOME/security/node.crt, a self-signed pair CN
+# made as if on DATE, valid 10 days from it
+pair_home_at() {
+    mkdir -p "$3/security" && chmod 700 "$3/security" &&
+        faketime "$1" openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout "$3.key" -out "$3.crt" -days 10 -subj "/CN=$2" \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,digitalSignature,keyCertSign" \
+            -addext "extendedKeyUsage=serverAuth,clientAuth" 2>/dev/null &&
+        cat "$3.crt" "$3.key" >"$3/security/node.crt" && chmod 600 "$3/security/node.crt"
+}
+
 # a node whose own pair has expired says so at start, with the fix
-mkdir -p "$work/expired/security"
-chmod 700 "$work/expired/security"
-if faketime 2020-01-01 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout "$work/exp.key" -out "$work/exp.crt" -days 10 -subj "/CN=sipc expired test" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,digitalSignature,keyCertSign" \
-    -addext "extendedKeyUsage=serverAuth,clientAuth" 2>/dev/null; then
-    cat "$work/exp.crt" "$work/exp.key" >"$work/expired/security/node.crt"
-    chmod 600 "$work/expired/security/node.crt"
+if pair_home_at 2020-01-01 "sipc expired test" "$work/expired"; then
     printf '[tls]\nenable = 1\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$work/expired/sipc.conf"
     if start "$work/expired"; then
         log=$(ls "$work/expired/logs/"DataService_*.log)
@@ -470,6 +474,29 @@ if faketime 2020-01-01 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P
     fi
 else
     not_ok "cannot make an expired certificate with faketime"
+fi
+
+# a node whose own pair is not valid yet (a clock set back): no days left to
+# read as a pair in use, in the text or the JSON (on 127.1.31.1)
+if pair_home_at 2040-01-01 "sipc early test" "$work/early"; then
+    printf '[node]\naddress = 127.1.31.1\n[tls]\nenable = 1\nmode = permissive\nsubject = CN=sipc early test\n[data]\nport = 0\n[search]\nport = 0\n[management]\nport = 0\n[pipeline]\nport = 0\n' >"$work/early/sipc.conf"
+    if start "$work/early"; then
+        mport=$(sed -n 's/.*Service.Start INFO TLS Port: \([0-9]*\).*/\1/p' "$work/early/logs/"ManagementService_*.log | tail -n1)
+        mkdir -p "$work/plainctl"
+        run "$BIN/sipcctl" --home "$work/plainctl" --node "127.1.31.1:$mport" status
+        expect "status of a node whose pair is not valid yet" 0 \
+            "certificate: CN=sipc early test, sha256 [0-9a-f]{16}\.\.\., NOT VALID YET: valid from 2040-01-01T00:00:[0-9]{2}Z \(check this node's clock\)$"
+        grep -q "days left" "$OUT" && bad "status: a pair not valid yet shows days left"
+        run "$BIN/sipcctl" --home "$work/plainctl" --node "127.1.31.1:$mport" status --json
+        python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["tls"]["certificate"]; assert c["validity"] == "not_yet_valid" and c["days_left"] is None' "$OUT" &&
+            ok "status --json of a pair not valid yet: validity not_yet_valid, days_left null" ||
+            { bad "status --json of a pair not valid yet"; grep -E 'validity|days_left' "$OUT"; }
+        kill -TERM "$sipcd_pid"; wait "$sipcd_pid"
+    else
+        not_ok "sipcd with a pair not valid yet in permissive mode did not start"
+    fi
+else
+    not_ok "cannot make a certificate not valid yet with faketime"
 fi
 
 # a private key others can read: refuse to start, say the chmod

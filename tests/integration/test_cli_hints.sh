@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_cli_hints.sh - what the tools tell a newcomer to do next: create's next
 # step tells a new cluster from one running in plaintext; a
-# permissive node in status --cluster names the command that makes it strict;
+# permissive node's start line and status --cluster name the command that
+# makes it strict;
 # a get that finds nothing says it asked one node, and what asks them all.
 # One node, TLS permissive, on $BASE.1.
 set -uo pipefail
@@ -24,6 +25,9 @@ sipcd_start "$h" || exit 1
 at_exit "kill -TERM $sipcd_pid 2>/dev/null"
 ctl() { "$BIN/sipcctl" --home "$h" --timeout 5000 "$@"; }
 
+grep -q "Service.Start WARN Permissive TLS mode: plaintext peers are also accepted on port 23000; once every node has TLS enabled, run \`tlstool mode strict --reload\` on each$" "$h"/logs/DataService_*.log &&
+    ok "the permissive start line names the command that makes the node strict" ||
+    { not_ok "permissive start line:"; grep -h "Permissive" "$h"/logs/*.log | sed 's/^/    | /'; }
 run ctl status --cluster
 expect "status --cluster of a permissive node: MIGRATING, naming the command" 2 \
     "n1 still accepts plaintext \(mode permissive\): once every node has TLS, run \`tlstool mode strict --reload\` on it"

@@ -1314,6 +1314,29 @@ static void test_service_settings(void **state)
              home);
     if (strncmp(note, want, strlen(want)))
         fail_msg("note '%s', not '%s...'", note, want);
+    /* a keepalive timeout set with keepalive off times nothing: said, at the
+     * later of the two lines; left at its default, or 0, it is no choice */
+    assert_int_equal(load_text(home, "[limits]\nkeepalive_timeout_ms = 20000\n\nkeepalive_ms = 0\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(sipc_config_timeouts_note(&cfg, note, sizeof note), 1);
+    snprintf(want, sizeof want,
+             "%s/sipc.conf:4: [limits] keepalive_timeout_ms (20000) is set while [limits] "
+             "keepalive_ms is 0 (keepalive off): no PING awaits an answer, so a silent peer is "
+             "closed only by idle_timeout_ms; it only sets how often PINGs go while reading is "
+             "held back",
+             home);
+    if (strncmp(note, want, strlen(want)))
+        fail_msg("note '%s', not '%s...'", note, want);
+    assert_int_equal(load_text(home, "[limits]\nkeepalive_ms = 0\n", &cfg, err, sizeof err), 0);
+    assert_int_equal(sipc_config_timeouts_note(&cfg, note, sizeof note), 0);
+    assert_int_equal(load_text(home, "[limits]\nkeepalive_ms = 0\nkeepalive_timeout_ms = 0\n", &cfg,
+                               err, sizeof err),
+                     0);
+    assert_int_equal(sipc_config_timeouts_note(&cfg, note, sizeof note), 0);
+    assert_int_equal(load_text(home, "[limits]\nkeepalive_ms = 0\n\nidle_timeout_ms = 0\n", &cfg,
+                               err, sizeof err),
+                     0);
     assert_int_equal(sipc_config_timeouts_note(&cfg, NULL, 0), 1);
     assert_int_equal(sipc_config_timeouts_note(NULL, note, sizeof note), 0);
     /* the combination sipc_config_load refuses, in a sipc_config a program

@@ -364,6 +364,34 @@ if [ -n "$SIPCD" ]; then
     [ "$RC" != 137 ] && grep -q "node.crt is not a regular file" "$OUT" &&
         ok "sipcctl refuses it too, without blocking" || not_ok "sipcctl: exit $RC: $(cat "$OUT")"
     ln -sfn ..2026_12_05/node.crt "$S/node.crt"
+    # trust/ and crl/ are read through links too (a mounted Secret or
+    # ConfigMap of CA roots, a shared folder of CRLs), and what a link leads
+    # to is checked: a root or a folder of CRLs another account may change
+    # is refused, naming it
+    R=$work/roots
+    mkdir -m 755 "$R"
+    "$T" --home "$H" trust export >"$R/own.pem"
+    chmod 664 "$R/own.pem"
+    ln -s "$R/own.pem" "$S/trust/own.pem"
+    C=$work/crls
+    mkdir -m 775 "$C"
+    rmdir "$S/crl"
+    ln -s "$C" "$S/crl"
+    run timeout -s KILL 20 "$SIPCD" --home "$H"
+    expect "sipcd checks the file a linked trust/ entry leads to (exit 78)" 78 \
+        "$H/security/trust/own.pem can be changed by other users \(mode 0664\)" "chmod go-w"
+    chmod 644 "$R/own.pem"
+    run timeout -s KILL 20 "$SIPCD" --home "$H"
+    expect "sipcd checks the directory a linked crl/ leads to (exit 78)" 78 \
+        "$H/security/crl can be changed by other users \(mode 0775\)"
+    chmod 755 "$C"
+    if sipcd_start "$H"; then
+        ok "sipcd reads trust/ and crl/ through links once what they lead to is its own"
+        kill -TERM "$sipcd_pid"
+        wait "$sipcd_pid"
+    else
+        not_ok "sipcd with a linked trust/ file and crl/ did not start"
+    fi
 fi
 
 # a removal that fails says why, from its own call: a crl/ entry that is a

@@ -197,25 +197,35 @@ static int replace_at(int dfd, const char *path, const char *name, const void *d
     return 0;
 }
 
-/* replace_at in path's directory, opened by its name */
-static int replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
-                   gid_t gid, int cond, const struct stat *was, char *err, size_t errlen)
+int sipc__open_dir_of(const char *path, char *dir, size_t dirlen, const char **name, char *err,
+                      size_t errlen)
 {
     const char *slash = strrchr(path, '/');
-    const char *name = slash ? slash + 1 : path;
-    char d[4200];
-    if (snprintf(d, sizeof d, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".") >=
-        (int)sizeof d) {
-        sipc__seterr(err, errlen, "cannot write %s: the path is too long or names no file", path);
+    *name = slash ? slash + 1 : path;
+    if (snprintf(dir, dirlen, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".") >=
+        (int)dirlen) {
+        sipc__seterr(err, errlen, "cannot write %s: the path is too long", path);
         return SIPC_ECONFIG;
     }
     if (slash == path)
-        snprintf(d, sizeof d, "/");
-    int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        snprintf(dir, dirlen, "/");
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
         sipc__seterr(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return SIPC_ECONFIG;
     }
+    return dfd;
+}
+
+/* replace_at in path's directory, opened by its name */
+static int replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+                   gid_t gid, int cond, const struct stat *was, char *err, size_t errlen)
+{
+    char d[4200];
+    const char *name;
+    int dfd = sipc__open_dir_of(path, d, sizeof d, &name, err, errlen);
+    if (dfd < 0)
+        return dfd;
     int r = replace_at(dfd, path, name, data, len, mode, uid, gid, cond, was, err, errlen);
     close(dfd);
     return r;

@@ -33,6 +33,12 @@ int sipc__file_replace(const char *path, const void *data, size_t len, mode_t mo
  * caller's check is not followed. */
 int sipc__file_replace_at(int dfd, const char *path, const char *name, const void *data,
                           size_t len, mode_t mode, uid_t uid, gid_t gid, char *err, size_t errlen);
+/* Opens the directory of path (a link there followed: the caller named it)
+ * for the *at calls that write path: its descriptor, with the directory's
+ * path in dir and the last part of path in *name (a pointer into path); or
+ * SIPC_ECONFIG with err naming path. */
+int sipc__open_dir_of(const char *path, char *dir, size_t dirlen, const char **name, char *err,
+                      size_t errlen);
 /* The refusal of sipc__file_replace(_at) for a link at name, alone, for a
  * caller that checks before it writes anything: 0, or SIPC_ECONFIG with err
  * as above. */

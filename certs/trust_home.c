@@ -44,19 +44,17 @@ static int check_trusted(const struct stat *st, const char *path, char *err, siz
 }
 
 /* path (a link there followed) into *out if it is a regular file that
- * check_trusted accepts, looked at on the descriptor it is read from */
+ * check_trusted accepts, checked on the descriptor it was read from */
 static int read_file(const char *path, uint8_t **out, size_t *len, char *err, size_t errlen)
 {
-    int fd;
     struct stat st;
-    int r = sipc_secret_open_at(AT_FDCWD, path, path, 1, &fd, &st, err, errlen);
-    if (r != 0)
+    if (sipc_secret_regular_read(path, 1, &st, out, len, 16u << 20, err, errlen) != 0)
         return SIPC_ETLSCONFIG;
-    r = check_trusted(&st, path, err, errlen);
-    if (r == 0 && sipc_secret_fd_read(fd, path, out, len, 16u << 20, err, errlen) != 0)
-        r = SIPC_ETLSCONFIG;
-    close(fd);
-    return r;
+    if (check_trusted(&st, path, err, errlen) != 0) {
+        free(*out);
+        return SIPC_ETLSCONFIG;
+    }
+    return 0;
 }
 
 static int cmpstr(const void *a, const void *b)

@@ -21,6 +21,7 @@
 #include "certs/tool/store.h"
 #include "sipc/errno.h"
 #include "base/error_text.h"
+#include "base/file_replace.h"
 #include "base/private_dir.h"
 
 char *sipc_store_path(char *out, size_t outlen, const char *home, const char *sub,
@@ -255,17 +256,12 @@ static int store_write_at(int dfd, const char *shown, const char *name, const vo
 
 int sipc_store_write(const char *path, const void *data, size_t len, char *err, size_t errlen)
 {
-    const char *slash = strrchr(path, '/');
     char dir[1200];
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-    if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) {
-        sipc__seterr(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        return SIPC_ECONFIG;
-    }
-    int r = store_write_at(dfd, dir, slash ? slash + 1 : path, data, len, err, errlen);
+    const char *name;
+    int dfd = sipc__open_dir_of(path, dir, sizeof dir, &name, err, errlen);
+    if (dfd < 0)
+        return dfd;
+    int r = store_write_at(dfd, dir, name, data, len, err, errlen);
     close(dfd);
     return r;
 }
@@ -496,14 +492,8 @@ int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p
  * sipcd follows it): 0 or -errno. */
 static int read_regular(const char *path, uint8_t **b, size_t *n, char *err, size_t errlen)
 {
-    int fd;
     struct stat st;
-    int r = sipc_secret_open_at(AT_FDCWD, path, path, 1, &fd, &st, err, errlen);
-    if (r != 0)
-        return r;
-    r = sipc_secret_fd_read(fd, path, b, n, 1u << 20, err, errlen);
-    close(fd);
-    return r;
+    return sipc_secret_regular_read(path, 1, &st, b, n, 1u << 20, err, errlen);
 }
 
 /* The pair of security/sub (node.crt, node.p12 if there) into memory; 0,

@@ -269,9 +269,13 @@ name_link "rotate commit" "$H/security/rotation" "$work/rotation.staged" "$T" --
 [ "$(cat "$H/security/previous/node.crt" 2>/dev/null)" = "" ] &&
     ok "rotate commit: nothing installed before the refusal" || not_ok "rotate commit installed the pair, then refused"
 rm -rf "$H/security/staged"
-name_link "enable" "$H/security/server.tls.conf" "" "$T" --home "$H" enable --mode permissive
+# (--reload --force from TLS off: its check of state/ for the override
+# comes first, and makes nothing)
+name_link "enable" "$H/security/server.tls.conf" "" "$T" --home "$H" enable --mode strict --reload --force
 cmp -s "$H/sipc.conf" <(printf '[node]\naddress = %s.3\n[management]\nport = 1\n' "$BASE") &&
     ok "enable: sipc.conf not edited before the refusal" || not_ok "enable edited sipc.conf, then refused"
+[ ! -e "$H/state" ] && ok "enable: its check of state/ made no state/" ||
+    not_ok "enable made state/ in its check, then refused"
 mkdir -m 700 "$H/state"
 name_link "enable --force" "$H/state/force-strict" "" "$T" --home "$H" enable --mode strict --reload --force
 if [ -n "$SIPCD" ]; then
@@ -333,14 +337,16 @@ if [ -n "$SIPCD" ]; then
     ln -s ..2026_12_05 "$S/..data"
     ln -s ..data/node.crt "$S/node.crt"
     ln -s "$S" "$H/security"
+    sipcd_refuses() { # WHAT PATTERN...: sipcd on $H stops at once, exit 78, saying so
+        run timeout -s KILL 20 "$SIPCD" --home "$H"
+        expect "sipcd checks $1 (exit 78)" 78 "${@:2}"
+    }
     chmod 644 "$S/..2026_12_05/node.crt"
-    run timeout -s KILL 20 "$SIPCD" --home "$H"
-    expect "sipcd checks the file a linked node.crt leads to (exit 78)" 78 \
+    sipcd_refuses "the file a linked node.crt leads to" \
         "$H/security/node.crt is open to other users \(mode 0644\)"
     chmod 600 "$S/..2026_12_05/node.crt"
     chmod 755 "$S"
-    run timeout -s KILL 20 "$SIPCD" --home "$H"
-    expect "sipcd checks the directory a linked security/ leads to (exit 78)" 78 \
+    sipcd_refuses "the directory a linked security/ leads to" \
         "$H/security is open to other users \(mode 0755\)"
     chmod 700 "$S"
     if sipcd_start "$H"; then
@@ -377,12 +383,10 @@ if [ -n "$SIPCD" ]; then
     mkdir -m 775 "$C"
     rmdir "$S/crl"
     ln -s "$C" "$S/crl"
-    run timeout -s KILL 20 "$SIPCD" --home "$H"
-    expect "sipcd checks the file a linked trust/ entry leads to (exit 78)" 78 \
+    sipcd_refuses "the file a linked trust/ entry leads to" \
         "$H/security/trust/own.pem can be changed by other users \(mode 0664\)" "chmod go-w"
     chmod 644 "$R/own.pem"
-    run timeout -s KILL 20 "$SIPCD" --home "$H"
-    expect "sipcd checks the directory a linked crl/ leads to (exit 78)" 78 \
+    sipcd_refuses "the directory a linked crl/ leads to" \
         "$H/security/crl can be changed by other users \(mode 0775\)"
     chmod 755 "$C"
     if sipcd_start "$H"; then

@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/error_text.h"
+#include "base/private_dir.h"
 #include "sipc/errno.h"
 
 enum { REPLACE_ANY, REPLACE_SAME, REPLACE_NONE };
@@ -26,14 +28,17 @@ static int is_own_tmp(const char *entry, const char *name)
 
 /* Best effort: a write killed between creating its temporary file and the
  * rename left it behind, under a name no later write reuses; one older than
- * SIPC__FILE_REPLACE_STALE seconds is no write in progress. unlink never
+ * SIPC__FILE_REPLACE_STALE seconds is no write in progress. unlinkat never
  * follows a link, so nothing but that name goes. */
-static void remove_stale(const char *dir, const char *name)
+static void remove_stale(int dfd, const char *name)
 {
-    DIR *d = opendir(dir);
-    if (!d)
+    int fd = dup(dfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
         return;
-    int dfd = dirfd(d);
+    }
     time_t now = time(NULL);
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
@@ -47,30 +52,32 @@ static void remove_stale(const char *dir, const char *name)
     closedir(d);
 }
 
-/* Whether path is still the file was described: the same inode, and its
- * size, contents' and inode's change times as they were (an edit in place
- * moves them, a file renamed over it is another inode). */
-static int same_file(const char *path, const struct stat *was)
+/* Whether name in dfd is still the file was described: the same inode, and
+ * its size, contents' and inode's change times as they were (an edit in
+ * place moves them, a file renamed over it is another inode). */
+static int same_file(int dfd, const char *name, const struct stat *was)
 {
     struct stat st;
-    return lstat(path, &st) == 0 && st.st_dev == was->st_dev && st.st_ino == was->st_ino &&
-           st.st_size == was->st_size && st.st_mtim.tv_sec == was->st_mtim.tv_sec &&
+    return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == was->st_dev &&
+           st.st_ino == was->st_ino && st.st_size == was->st_size &&
+           st.st_mtim.tv_sec == was->st_mtim.tv_sec &&
            st.st_mtim.tv_nsec == was->st_mtim.tv_nsec && st.st_ctim.tv_sec == was->st_ctim.tv_sec &&
            st.st_ctim.tv_nsec == was->st_ctim.tv_nsec;
 }
 
-/* The temporary file goes in over path as the caller's condition allows:
- * 0, -1 (path is not what the condition wants: left alone) or an errno. */
-static int put_in_place(const char *tmp, const char *path, int cond, const struct stat *was)
+/* The temporary file goes in over name as the caller's condition allows:
+ * 0, -1 (name is not what the condition wants: left alone) or an errno. */
+static int put_in_place(int dfd, const char *tmp, const char *name, int cond,
+                        const struct stat *was)
 {
     if (cond == REPLACE_ANY)
-        return rename(tmp, path) != 0 ? errno : 0;
+        return renameat(dfd, tmp, dfd, name) != 0 ? errno : 0;
     if (cond == REPLACE_SAME)
         /* checked as late as can be, after the write and its sync: what
-         * remains is the time between this lstat and the rename */
-        return !same_file(path, was) ? -1 : rename(tmp, path) != 0 ? errno : 0;
+         * remains is the time between this look and the rename */
+        return !same_file(dfd, name, was) ? -1 : renameat(dfd, tmp, dfd, name) != 0 ? errno : 0;
     /* REPLACE_NONE: a file that appeared meanwhile is never replaced */
-    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+    if (renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) == 0)
         return 0;
     if (errno == EEXIST)
         return -1;
@@ -78,28 +85,67 @@ static int put_in_place(const char *tmp, const char *path, int cond, const struc
         return errno;
     /* a filesystem without it: the check, then the rename */
     struct stat st;
-    if (lstat(path, &st) == 0)
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
         return -1;
-    return rename(tmp, path) != 0 ? errno : 0;
+    return renameat(dfd, tmp, dfd, name) != 0 ? errno : 0;
 }
 
-static int replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
-                   gid_t gid, int cond, const struct stat *was, char *err, size_t errlen)
+/* ".NAME.XXXXXX.tmp" made in dfd, created exclusively and never through a
+ * link (mkstemp's promise, in a directory given by descriptor): the open
+ * file, its name in tmp; -1 with errno. */
+static int make_tmp(int dfd, const char *name, char *tmp, size_t tmplen)
 {
-    const char *slash = strrchr(path, '/');
-    int dirlen = slash ? (int)(slash - path) : 1;
-    const char *dir = slash ? path : ".", *name = slash ? slash + 1 : path;
-    if (slash == path)
-        dirlen = 1; /* "/" itself */
-    char tmp[4200], d[4200];
-    if (!*name || snprintf(tmp, sizeof tmp, "%.*s/.%s.XXXXXX.tmp", dirlen, dir, name) >=
-                      (int)sizeof tmp) {
+    static const char set[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    for (int tries = 0; tries < 100; tries++) {
+        unsigned char r[6];
+        if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            unsigned long x = (unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 16) ^
+                              (unsigned long)tries * 2654435761u;
+            for (size_t i = 0; i < sizeof r; i++, x >>= 5)
+                r[i] = (unsigned char)x;
+        }
+        char sfx[7];
+        for (size_t i = 0; i < sizeof r; i++)
+            sfx[i] = set[r[i] % (sizeof set - 1)];
+        sfx[6] = '\0';
+        if (snprintf(tmp, tmplen, ".%s.%s.tmp", name, sfx) >= (int)tmplen) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+int sipc__file_not_link(int dfd, const char *name, const char *path, char *err, size_t errlen)
+{
+    /* a link there is someone's choice or someone's trap: neither written
+     * through nor silently replaced by a file */
+    if (sipc__name_not_link(dfd, name, path, NULL, err, errlen) == 0)
+        return 0;
+    sipc__adderr(err, errlen, ": nothing was written; remove the link (or move the file it "
+                              "points to in its place) and try again");
+    return SIPC_ECONFIG;
+}
+
+static int replace_at(int dfd, const char *path, const char *name, const void *data, size_t len,
+                      mode_t mode, uid_t uid, gid_t gid, int cond, const struct stat *was,
+                      char *err, size_t errlen)
+{
+    char tmp[300];
+    if (!*name || strchr(name, '/') || strlen(name) > sizeof tmp - 13) {
         sipc__seterr(err, errlen, "cannot write %s: the path is too long or names no file", path);
         return SIPC_ECONFIG;
     }
-    snprintf(d, sizeof d, "%.*s", dirlen, dir);
-    remove_stale(d, name);
-    int fd = mkostemps(tmp, 4, O_CLOEXEC);
+    if (sipc__file_not_link(dfd, name, path, err, errlen) != 0)
+        return SIPC_ECONFIG;
+    remove_stale(dfd, name);
+    int fd = make_tmp(dfd, name, tmp, sizeof tmp);
     if (fd < 0) {
         sipc__seterr(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return SIPC_ECONFIG;
@@ -125,9 +171,9 @@ static int replace(const char *path, const void *data, size_t len, mode_t mode, 
     if (close(fd) != 0 && !e)
         e = errno;
     if (!e)
-        e = put_in_place(tmp, path, cond, was);
+        e = put_in_place(dfd, tmp, name, cond, was);
     if (e == -1) {
-        unlink(tmp);
+        unlinkat(dfd, tmp, 0);
         sipc__seterr(err, errlen,
                      "%s changed while it was being replaced (someone else wrote it meanwhile): "
                      "it was left as it is",
@@ -135,27 +181,60 @@ static int replace(const char *path, const void *data, size_t len, mode_t mode, 
         return 1;
     }
     if (e) {
-        unlink(tmp);
+        unlinkat(dfd, tmp, 0);
         sipc__seterr(err, errlen, "cannot write %s: %s", path, strerror(e));
         return SIPC_ECONFIG;
     }
     /* the rename itself lasts once the directory is on disk; a filesystem
      * that cannot sync a directory (EINVAL) gives nothing better to do */
-    int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        e = errno;
-    else if (fsync(dfd) != 0 && errno != EINVAL && errno != EROFS)
-        e = errno;
-    if (dfd >= 0)
-        close(dfd);
-    if (e) {
+    if (fsync(dfd) != 0 && errno != EINVAL && errno != EROFS) {
         sipc__seterr(err, errlen,
                      "%s was replaced, but its directory could not be synced (%s): the change "
                      "may be lost if the machine stops now",
-                     path, strerror(e));
+                     path, strerror(errno));
         return SIPC_ECONFIG;
     }
     return 0;
+}
+
+int sipc__open_dir_of(const char *path, char *dir, size_t dirlen, const char **name, char *err,
+                      size_t errlen)
+{
+    const char *slash = strrchr(path, '/');
+    *name = slash ? slash + 1 : path;
+    if (snprintf(dir, dirlen, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".") >=
+        (int)dirlen) {
+        sipc__seterr(err, errlen, "cannot write %s: the path is too long", path);
+        return SIPC_ECONFIG;
+    }
+    if (slash == path)
+        snprintf(dir, dirlen, "/");
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
+        sipc__seterr(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return SIPC_ECONFIG;
+    }
+    return dfd;
+}
+
+/* replace_at in path's directory, opened by its name */
+static int replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
+                   gid_t gid, int cond, const struct stat *was, char *err, size_t errlen)
+{
+    char d[4200];
+    const char *name;
+    int dfd = sipc__open_dir_of(path, d, sizeof d, &name, err, errlen);
+    if (dfd < 0)
+        return dfd;
+    int r = replace_at(dfd, path, name, data, len, mode, uid, gid, cond, was, err, errlen);
+    close(dfd);
+    return r;
+}
+
+int sipc__file_replace_at(int dfd, const char *path, const char *name, const void *data,
+                          size_t len, mode_t mode, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+    return replace_at(dfd, path, name, data, len, mode, uid, gid, REPLACE_ANY, NULL, err, errlen);
 }
 
 int sipc__file_replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
@@ -173,9 +252,9 @@ int sipc__file_replace_if(const char *path, const struct stat *was, const void *
 
 int sipc__file_remove_if(const char *path, const struct stat *was, char *err, size_t errlen)
 {
-    /* as late as can be; what remains is the time between the lstat and
+    /* as late as can be; what remains is the time between the look and
      * the unlink */
-    if (!same_file(path, was)) {
+    if (!same_file(AT_FDCWD, path, was)) {
         sipc__seterr(err, errlen,
                      "%s changed while it was being removed (someone else wrote it meanwhile): "
                      "it was left as it is",

@@ -13,18 +13,36 @@
 #define SIPC__FILE_REPLACE_STALE 3600
 
 /* Replaces path with len bytes of data: a new file beside it under a name no
- * one can foresee (".NAME.XXXXXX.tmp", mkstemp: created exclusively, so never
- * through a link planted under that name), written, given mode with fchmod
- * (the umask aside) and, unless uid is (uid_t)-1, that owner and gid, synced,
- * then renamed over path (which replaces a link at path, never its target);
- * the directory is synced after (a filesystem that cannot, EINVAL, is let
- * be). First, temporary files of path's pattern older than
+ * one can foresee (".NAME.XXXXXX.tmp": created exclusively, so never through
+ * a link planted under that name), written, given mode with fchmod (the
+ * umask aside) and, unless uid is (uid_t)-1, that owner and gid, synced,
+ * then renamed over path; the directory is synced after (a filesystem that
+ * cannot, EINVAL, is let be). A symbolic link at path is refused (err: "PATH
+ * is a symbolic link (to TARGET), which is not followed: nothing was
+ * written; remove the link ..."), neither written through nor replaced.
+ * First, temporary files of path's pattern older than
  * SIPC__FILE_REPLACE_STALE are removed (a killed write's). 0, or
  * SIPC_ECONFIG with err naming path: the temporary file is removed, and path
  * is as it was, except when only the directory's sync failed (an I/O error):
  * path is then replaced, and err says so. */
 int sipc__file_replace(const char *path, const void *data, size_t len, mode_t mode, uid_t uid,
                        gid_t gid, char *err, size_t errlen);
+/* sipc__file_replace of the file name in the directory dfd, which the
+ * caller opened and checked (sipc__private_dir_open); path names it in err.
+ * Nothing is looked up by path: a directory swapped for a link after the
+ * caller's check is not followed. */
+int sipc__file_replace_at(int dfd, const char *path, const char *name, const void *data,
+                          size_t len, mode_t mode, uid_t uid, gid_t gid, char *err, size_t errlen);
+/* Opens the directory of path (a link there followed: the caller named it)
+ * for the *at calls that write path: its descriptor, with the directory's
+ * path in dir and the last part of path in *name (a pointer into path); or
+ * SIPC_ECONFIG with err naming path. */
+int sipc__open_dir_of(const char *path, char *dir, size_t dirlen, const char **name, char *err,
+                      size_t errlen);
+/* The refusal of sipc__file_replace(_at) for a link at name, alone, for a
+ * caller that checks before it writes anything: 0, or SIPC_ECONFIG with err
+ * as above. */
+int sipc__file_not_link(int dfd, const char *name, const char *path, char *err, size_t errlen);
 /* sipc__file_replace, but only while path is still the file *was describes
  * (lstat'd or fstat'd when it was read: the same device and inode, size,
  * modification and change times), checked again right before the rename,

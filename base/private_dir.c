@@ -10,6 +10,22 @@
 #include "base/error_text.h"
 #include "sipc/errno.h"
 
+int sipc__name_not_link(int at, const char *name, const char *shown, sipc_dir_problem *why,
+                        char *err, size_t errlen)
+{
+    struct stat st;
+    char to[512];
+    ssize_t n;
+    if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(st.st_mode))
+        return 0;
+    n = readlinkat(at, name, to, sizeof to - 1);
+    to[n > 0 ? n : 0] = '\0';
+    sipc__seterr(err, errlen, "%s is a symbolic link (to %s), which is not followed", shown, to);
+    if (why)
+        *why = SIPC_DIR_LINK;
+    return SIPC_ECONFIG;
+}
+
 int sipc__dir_open(int at, const char *name, const char *shown, int *fd, sipc_dir_problem *why,
                    char *err, size_t errlen)
 {
@@ -23,16 +39,9 @@ int sipc__dir_open(int at, const char *name, const char *shown, int *fd, sipc_di
     int e = errno;
     if (e == ENOENT)
         return 1;
-    struct stat st;
-    char to[512];
-    ssize_t n;
-    if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
-        (n = readlinkat(at, name, to, sizeof to - 1)) >= 0) {
-        to[n] = '\0';
-        sipc__seterr(err, errlen, "%s is a symbolic link (to %s), which is not followed", shown,
-                     to);
-        *why = SIPC_DIR_LINK;
-    } else if (e == ENOTDIR || e == ELOOP) {
+    if (sipc__name_not_link(at, name, shown, why, err, errlen) != 0)
+        return SIPC_ECONFIG;
+    if (e == ENOTDIR || e == ELOOP) {
         sipc__seterr(err, errlen, "%s is not a directory", shown);
         *why = SIPC_DIR_NOT_DIR;
     } else {
@@ -66,13 +75,64 @@ static int not_owner(const char *path, const struct stat *st, sipc_dir_problem *
     return SIPC_ECONFIG;
 }
 
-int sipc__private_dir(const char *path, uid_t uid, gid_t gid, sipc_dir_problem *why, char *err,
-                      size_t errlen)
+/* path opened as sipc__dir_open does (missing: 1), and refused (*fd
+ * closed) when another account owns it */
+static int open_own(const char *path, int *fd, struct stat *st, sipc_dir_problem *why, char *err,
+                    size_t errlen)
+{
+    int r = sipc__dir_open(AT_FDCWD, path, path, fd, why, err, errlen);
+    if (r != 0) {
+        if (r < 0 && *why == SIPC_DIR_FAILED && lstat(path, st) == 0 &&
+            st->st_uid != geteuid() && geteuid() != 0)
+            /* one this account may not open: another's, left by root */
+            return not_owner(path, st, why, err, errlen);
+        return r;
+    }
+    if (fstat(*fd, st) != 0) {
+        sipc__seterr(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        *why = SIPC_DIR_FAILED;
+    } else if (st->st_uid != geteuid() && geteuid() != 0) {
+        not_owner(path, st, why, err, errlen);
+    } else {
+        return 0;
+    }
+    close(*fd);
+    *fd = -1;
+    return SIPC_ECONFIG;
+}
+
+int sipc__private_dir_check(const char *path, sipc_dir_problem *why, char *err, size_t errlen)
 {
     sipc_dir_problem ignored;
     if (!why)
         why = &ignored;
     *why = SIPC_DIR_OK;
+    int fd;
+    struct stat st;
+    int r = open_own(path, &fd, &st, why, err, errlen);
+    if (r == 0)
+        close(fd);
+    return r == 1 ? 0 : r;
+}
+
+int sipc__private_dir(const char *path, uid_t uid, gid_t gid, sipc_dir_problem *why, char *err,
+                      size_t errlen)
+{
+    int fd;
+    int r = sipc__private_dir_open(path, uid, gid, &fd, why, err, errlen);
+    if (r == 0)
+        close(fd);
+    return r;
+}
+
+int sipc__private_dir_open(const char *path, uid_t uid, gid_t gid, int *dfd,
+                           sipc_dir_problem *why, char *err, size_t errlen)
+{
+    sipc_dir_problem ignored;
+    if (!why)
+        why = &ignored;
+    *why = SIPC_DIR_OK;
+    *dfd = -1;
     int made = mkdir(path, 0700) == 0;
     if (!made && errno != EEXIST) {
         sipc__seterr(err, errlen, "cannot create %s: %s", path, strerror(errno));
@@ -81,28 +141,15 @@ int sipc__private_dir(const char *path, uid_t uid, gid_t gid, sipc_dir_problem *
     }
     struct stat st;
     int fd;
-    int r = sipc__dir_open(AT_FDCWD, path, path, &fd, why, err, errlen);
-    if (r != 0) {
-        if (r == 1) {
-            sipc__seterr(err, errlen, "cannot open %s: %s", path, strerror(ENOENT));
-            *why = SIPC_DIR_FAILED;
-        } else if (*why == SIPC_DIR_FAILED && lstat(path, &st) == 0 &&
-                   st.st_uid != geteuid() && geteuid() != 0) {
-            /* one this account may not open: another's, left by root */
-            return not_owner(path, &st, why, err, errlen);
-        }
-        return SIPC_ECONFIG;
-    }
-    r = 0;
-    if (fstat(fd, &st) != 0) {
-        sipc__seterr(err, errlen, "cannot read %s: %s", path, strerror(errno));
+    int r = open_own(path, &fd, &st, why, err, errlen);
+    if (r == 1) {
+        sipc__seterr(err, errlen, "cannot open %s: %s", path, strerror(ENOENT));
         *why = SIPC_DIR_FAILED;
-        r = SIPC_ECONFIG;
-    } else if (st.st_uid != geteuid() && geteuid() != 0) {
-        /* its mode is its owner's to set: not changed from here */
-        r = not_owner(path, &st, why, err, errlen);
-    } else if (made && uid != (uid_t)-1 && (st.st_uid != uid || st.st_gid != gid) &&
-               fchown(fd, uid, gid) != 0) {
+    }
+    if (r != 0) /* another's: its mode is its owner's to set, not changed from here */
+        return SIPC_ECONFIG;
+    if (made && uid != (uid_t)-1 && (st.st_uid != uid || st.st_gid != gid) &&
+        fchown(fd, uid, gid) != 0) {
         sipc__seterr(err, errlen, "cannot give %s to uid %ld: %s", path, (long)uid,
                      strerror(errno));
         *why = SIPC_DIR_FAILED;
@@ -112,6 +159,9 @@ int sipc__private_dir(const char *path, uid_t uid, gid_t gid, sipc_dir_problem *
         *why = SIPC_DIR_FAILED;
         r = SIPC_ECONFIG;
     }
-    close(fd);
+    if (r == 0)
+        *dfd = fd;
+    else
+        close(fd);
     return r;
 }

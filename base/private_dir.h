@@ -26,12 +26,33 @@ typedef enum {
  * NULL) and err stating what was found at path. */
 int sipc__private_dir(const char *path, uid_t uid, gid_t gid, sipc_dir_problem *why, char *err,
                       size_t errlen);
+/* sipc__private_dir that keeps the directory open in *fd (-1 on a
+ * refusal): the caller writes, renames and removes in it with the *at
+ * calls, so that a directory swapped for a link after the check is not
+ * followed. */
+int sipc__private_dir_open(const char *path, uid_t uid, gid_t gid, int *fd,
+                           sipc_dir_problem *why, char *err, size_t errlen);
+/* The check of sipc__private_dir alone, for a caller that must refuse
+ * before it writes anything: 0 when path is missing (nothing is made) or
+ * would be taken (a directory, not a link, this account's or root's); its
+ * mode is not looked at (sipc__private_dir sets it). SIPC_ECONFIG as
+ * sipc__private_dir. */
+int sipc__private_dir_check(const char *path, sipc_dir_problem *why, char *err, size_t errlen);
 /* Opens the directory name (relative to the directory fd at, or AT_FDCWD)
  * without following a link, for the *at calls of a caller that must not
  * write or delete through one: 0 with *fd; 1 when there is none (*fd -1);
  * SIPC_ECONFIG with *why (may be NULL) and err naming shown (a link: "SHOWN
  * is a symbolic link (to TARGET), which is not followed"; "SHOWN is not a
  * directory"). */
+int sipc__dir_open(int at, const char *name, const char *shown, int *fd, sipc_dir_problem *why,
+                   char *err, size_t errlen);
+/* Whether name in the directory at is a symbolic link, for a writer that
+ * replaces a file there and must neither write through a link nor silently
+ * put a file where someone chose to put one: 0 when it is not (or there is
+ * nothing); SIPC_ECONFIG, *why (may be NULL) SIPC_DIR_LINK, with err "SHOWN
+ * is a symbolic link (to TARGET), which is not followed". */
+int sipc__name_not_link(int at, const char *name, const char *shown, sipc_dir_problem *why,
+                        char *err, size_t errlen);
 /* Appends to err what to do about path, refused with why: if_link for a
  * link (the caller's words: what the directory holds decides), "move it out
  * of the way" for something else than a directory, and for another
@@ -40,7 +61,5 @@ int sipc__private_dir(const char *path, uid_t uid, gid_t gid, sipc_dir_problem *
 void sipc__dir_advice(sipc_dir_problem why, const char *path, const char *if_link,
                       const char *owner_before, const char *owner_after, char *err,
                       size_t errlen);
-int sipc__dir_open(int at, const char *name, const char *shown, int *fd, sipc_dir_problem *why,
-                   char *err, size_t errlen);
 
 #endif

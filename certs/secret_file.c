@@ -146,3 +146,17 @@ int sipc_secret_fd_read(int fd, const char *path, uint8_t **out, size_t *len, si
     *len = n;
     return 0;
 }
+
+int sipc_secret_regular_read(const char *path, int follow, struct stat *st, uint8_t **out,
+                             size_t *len, size_t max, char *err, size_t errlen)
+{
+    int fd;
+    *out = NULL;
+    *len = 0;
+    int r = sipc_secret_open_at(AT_FDCWD, path, path, follow, &fd, st, err, errlen);
+    if (r != 0)
+        return r;
+    r = sipc_secret_fd_read(fd, path, out, len, max, err, errlen);
+    close(fd);
+    return r;
+}

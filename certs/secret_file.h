@@ -33,6 +33,11 @@ int sipc_secret_fd_read(int fd, const char *path, uint8_t **out, size_t *len, si
  * opened); or another -errno. */
 int sipc_secret_open_at(int at, const char *name, const char *shown, int follow, int *fd,
                         struct stat *st, char *err, size_t errlen);
+/* sipc_secret_open_at of path, then the whole file (at most max bytes)
+ * read from that descriptor into *out as sipc_secret_fd_read does; *st:
+ * what was read. 0 or -errno as they return. */
+int sipc_secret_regular_read(const char *path, int follow, struct stat *st, uint8_t **out,
+                             size_t *len, size_t max, char *err, size_t errlen);
 /* Overwrites then frees a buffer that held secrets (p may be NULL). */
 void sipc_secure_free(void *p, size_t len);
 

@@ -3,50 +3,57 @@
  * crl/ * as CRLs (see sipc_trust_load_home in trust.h). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/error_text.h"
 #include "base/str_copy.h"
 #include "certs/pem.h"
+#include "certs/secret_file.h"
 #include "certs/trust.h"
 #include "sipc/errno.h"
 
-static int read_file(const char *path, uint8_t **out, size_t *len)
+/* trust/ and crl/ are read through symbolic links (a mounted Kubernetes
+ * Secret or ConfigMap links each file; a shared directory of CA roots),
+ * and what a link leads to is checked as the key is, for data that is
+ * public but decides whom the node accepts: this account's or root's, and
+ * not writable by another account (who could add a root or take a
+ * revocation away). */
+static int check_trusted(const struct stat *st, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    size_t cap = 4096, n = 0;
-    uint8_t *b = malloc(cap);
-    while (b) {
-        size_t r = fread(b + n, 1, cap - n, f);
-        n += r;
-        if (n < cap)
-            break;
-        if (cap > (16u << 20)) {
-            free(b);
-            b = NULL;
-            break;
-        }
-        uint8_t *nb = realloc(b, cap * 2);
-        if (!nb) {
-            free(b);
-            b = NULL;
-            break;
-        }
-        b = nb;
-        cap *= 2;
+    if (st->st_uid != geteuid() && st->st_uid != 0) {
+        sipc__seterr(err, errlen,
+                     "%s belongs to another account (uid %u), which could change whom this node "
+                     "trusts: run `chown %u %s` (the account sipc runs as)",
+                     path, (unsigned)st->st_uid, (unsigned)geteuid(), path);
+        return SIPC_ETLSCONFIG;
     }
-    int bad = ferror(f);
-    fclose(f);
-    if (!b || bad) {
-        free(b);
-        return -1;
+    if (st->st_mode & 022) {
+        sipc__seterr(err, errlen,
+                     "%s can be changed by other users (mode %04o), who could change whom this "
+                     "node trusts: run `chmod go-w %s` (tlstool writes 0700 folders and 0600 "
+                     "files)",
+                     path, (unsigned)(st->st_mode & 07777), path);
+        return SIPC_ETLSCONFIG;
     }
-    *out = b;
-    *len = n;
+    return 0;
+}
+
+/* path (a link there followed) into *out if it is a regular file that
+ * check_trusted accepts, checked on the descriptor it was read from */
+static int read_file(const char *path, uint8_t **out, size_t *len, char *err, size_t errlen)
+{
+    struct stat st;
+    if (sipc_secret_regular_read(path, 1, &st, out, len, 16u << 20, err, errlen) != 0)
+        return SIPC_ETLSCONFIG;
+    if (check_trusted(&st, path, err, errlen) != 0) {
+        free(*out);
+        return SIPC_ETLSCONFIG;
+    }
     return 0;
 }
 
@@ -55,13 +62,29 @@ static int cmpstr(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Sorted regular files of dir; *names malloc'd. Missing dir = 0 files. */
-static int list_dir(const char *dir, char ***names)
+/* Sorted entries of dir (a link there followed, what it leads to checked);
+ * *names malloc'd. Missing dir = 0 files; -1 with err. */
+static int list_dir(const char *dir, char ***names, char *err, size_t errlen)
 {
     *names = NULL;
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOENT ? 0 : -1;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        sipc__seterr(err, errlen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    DIR *d = NULL;
+    int r = fstat(fd, &st) == 0 ? check_trusted(&st, dir, err, errlen) : -1;
+    if (r == 0 && !(d = fdopendir(fd)))
+        r = -1;
+    if (r == -1)
+        sipc__seterr(err, errlen, "%s: %s", dir, strerror(errno));
+    if (r != 0) {
+        close(fd);
+        return -1;
+    }
     int n = 0, cap = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
@@ -213,9 +236,8 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
     char dir[1100];
     char **names;
     snprintf(dir, sizeof dir, "%s/security/trust", home);
-    int n = list_dir(dir, &names);
+    int n = list_dir(dir, &names, err, errlen);
     if (n < 0) {
-        sipc__seterr(err, errlen, "%s: %s", dir, strerror(errno));
         sipc_trust_free(t);
         return SIPC_ETLSCONFIG;
     }
@@ -225,8 +247,7 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
             uint8_t *buf;
             size_t len;
             snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-            if (read_file(path, &buf, &len) != 0) {
-                sipc__seterr(err, errlen, "%s: %s", path, strerror(errno));
+            if (read_file(path, &buf, &len, err, errlen) != 0) {
                 r = SIPC_ETLSCONFIG;
             } else {
                 sipc_der certs[SIPC_KP_MAX_CHAIN];
@@ -258,9 +279,8 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
         return r;
     }
     snprintf(dir, sizeof dir, "%s/security/crl", home);
-    n = list_dir(dir, &names);
+    n = list_dir(dir, &names, err, errlen);
     if (n < 0) {
-        sipc__seterr(err, errlen, "%s: %s", dir, strerror(errno));
         sipc_trust_free(t);
         return SIPC_ETLSCONFIG;
     }
@@ -275,8 +295,7 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
             snprintf(path, sizeof path, "%s/%s", dir, names[i]);
             char label[160];
             snprintf(label, sizeof label, "crl/%s", names[i]);
-            if (read_file(path, &buf, &len) != 0) {
-                sipc__seterr(err, errlen, "%s: %s", path, strerror(errno));
+            if (read_file(path, &buf, &len, err, errlen) != 0) {
                 r = SIPC_ETLSCONFIG;
             } else {
                 if (sipc_trust_add_crl_named(t, buf, len, label, why, sizeof why) != 0) {

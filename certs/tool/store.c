@@ -21,6 +21,7 @@
 #include "certs/tool/store.h"
 #include "sipc/errno.h"
 #include "base/error_text.h"
+#include "base/file_replace.h"
 #include "base/private_dir.h"
 
 char *sipc_store_path(char *out, size_t outlen, const char *home, const char *sub,
@@ -199,75 +200,9 @@ int sipc_store_init(const char *home, char *err, size_t errlen)
     return 0;
 }
 
-static void sync_dir_of(const char *path)
-{
-    char *d = strdup(path);
-    if (!d)
-        return;
-    int fd = open(dirname(d), O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(d);
-}
-
-/* Writes path.tmp.<pid> and returns its name in tmp (not yet renamed). */
-static int write_tmp(const char *path, const void *data, size_t len, char *tmp, size_t tmplen,
-                     char *err, size_t errlen)
-{
-    snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid());
-    unlink(tmp);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        sipc__seterr(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        return SIPC_ECONFIG;
-    }
-    int e = 0;
-    if (fchmod(fd, 0600) != 0)
-        e = errno;
-    const uint8_t *p = data;
-    size_t off = 0;
-    while (!e && off < len) {
-        ssize_t w = write(fd, p + off, len - off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            e = errno;
-            break;
-        }
-        off += (size_t)w;
-    }
-    if (!e && fsync(fd) != 0)
-        e = errno;
-    if (close(fd) != 0 && !e)
-        e = errno;
-    if (e) {
-        unlink(tmp);
-        sipc__seterr(err, errlen, "cannot write %s: %s", path, strerror(e));
-        return SIPC_ECONFIG;
-    }
-    return 0;
-}
-
-int sipc_store_write(const char *path, const void *data, size_t len, char *err, size_t errlen)
-{
-    char tmp[1300];
-    int r = write_tmp(path, data, len, tmp, sizeof tmp, err, errlen);
-    if (r != 0)
-        return r;
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        sipc__seterr(err, errlen, "cannot replace %s: %s", path, strerror(e));
-        return SIPC_ECONFIG;
-    }
-    sync_dir_of(path);
-    return 0;
-}
-
-/* The key files are written in a directory already opened (open_store_dir):
- * a folder swapped for a link after the check is not followed. */
+/* The files of security/ are written in a directory already opened
+ * (open_store_dir): a folder swapped for a link after the check is not
+ * followed. */
 
 /* dfd/name.tmp.<pid> written and synced, its name in tmp (not yet renamed);
  * shown: dfd's path, for err. */
@@ -317,6 +252,50 @@ static int store_write_at(int dfd, const char *shown, const char *name, const vo
     }
     fsync(dfd);
     return 0;
+}
+
+int sipc_store_write(const char *path, const void *data, size_t len, char *err, size_t errlen)
+{
+    char dir[1200];
+    const char *name;
+    int dfd = sipc__open_dir_of(path, dir, sizeof dir, &name, err, errlen);
+    if (dfd < 0)
+        return dfd;
+    int r = store_write_at(dfd, dir, name, data, len, err, errlen);
+    close(dfd);
+    return r;
+}
+
+int sipc_store_put(const char *home, const char *sub, const char *name, const void *data,
+                   size_t len, char *err, size_t errlen)
+{
+    char dir[1200], path[1400];
+    int sfd, dfd;
+    sipc_store_path(dir, sizeof dir, home, sub, NULL);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int r = open_store_dir(home, sub, &sfd, &dfd, err, errlen);
+    if (r == 1) {
+        sipc__seterr(err, errlen, "cannot write %s: %s is missing (`tlstool import` makes it)",
+                     path, dir);
+        return SIPC_ECONFIG;
+    }
+    if (r != 0)
+        return r;
+    int at = sub ? dfd : sfd;
+    /* tlstool writes no link: one there is neither written through nor
+     * silently replaced */
+    if (sipc__name_not_link(at, name, path, NULL, err, errlen) != 0) {
+        sipc__adderr(err, errlen, ": nothing was written; tlstool keeps only files of its own "
+                                  "there: remove the link (or move the file it points to in its "
+                                  "place) and run the command again");
+        r = SIPC_ECONFIG;
+    } else {
+        r = store_write_at(at, dir, name, data, len, err, errlen);
+    }
+    if (sub)
+        close(dfd);
+    close(sfd);
+    return r;
 }
 
 static int pem_append(char **buf, size_t *len, size_t *cap, const uint8_t *der, size_t dlen,
@@ -513,14 +492,8 @@ int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p
  * sipcd follows it): 0 or -errno. */
 static int read_regular(const char *path, uint8_t **b, size_t *n, char *err, size_t errlen)
 {
-    int fd;
     struct stat st;
-    int r = sipc_secret_open_at(AT_FDCWD, path, path, 1, &fd, &st, err, errlen);
-    if (r != 0)
-        return r;
-    r = sipc_secret_fd_read(fd, path, b, n, 1u << 20, err, errlen);
-    close(fd);
-    return r;
+    return sipc_secret_regular_read(path, 1, &st, b, n, 1u << 20, err, errlen);
 }
 
 /* The pair of security/sub (node.crt, node.p12 if there) into memory; 0,
@@ -582,20 +555,11 @@ static int write_staged(const char *home, const void *pem, size_t plen, const ui
 int sipc_store_write_rotation(const char *home, const char *state, const char *previous_fp,
                               char *err, size_t errlen)
 {
-    char path[1200], sec[1200], text[300];
-    sipc_store_path(path, sizeof path, home, NULL, "rotation");
-    int sfd, r;
+    char sec[1200], text[300];
+    int r;
     if (!state) {
-        if ((r = open_store_dir(home, NULL, &sfd, NULL, err, errlen)) != 0)
-            return r == 1 ? 0 : r;
-        if (unlinkat(sfd, "rotation", 0) != 0 && errno != ENOENT) {
-            sipc__seterr(err, errlen, "cannot remove %s: %s", path, strerror(errno));
-            r = SIPC_ECONFIG;
-        } else {
-            fsync(sfd);
-        }
-        close(sfd);
-        return r;
+        r = sipc_store_remove(home, NULL, "rotation", err, errlen);
+        return r == 1 ? 0 : r;
     }
     if ((r = mkdir_0700(sipc_store_path(sec, sizeof sec, home, NULL, NULL), err, errlen)) != 0)
         return r;
@@ -605,7 +569,7 @@ int sipc_store_write_rotation(const char *home, const char *state, const char *p
                      state, previous_fp && previous_fp[0] ? "previous " : "",
                      previous_fp && previous_fp[0] ? previous_fp : "",
                      previous_fp && previous_fp[0] ? "\n" : "");
-    return sipc_store_write(path, text, (size_t)n, err, errlen);
+    return sipc_store_put(home, NULL, "rotation", text, (size_t)n, err, errlen);
 }
 
 int sipc_store_stage(const char *home, const sipc_keypair *kp, const uint8_t *p12, size_t p12len,
@@ -660,17 +624,19 @@ int sipc_store_remove(const char *home, const char *sub, const char *name, char 
     int r = open_store_dir(home, sub, &sfd, &dfd, err, errlen);
     if (r != 0)
         return r;
-    if (unlinkat(dfd, name, 0) != 0) {
+    int at = sub ? dfd : sfd;
+    if (unlinkat(at, name, 0) != 0) {
         int e = errno; /* before snprintf, which may change it */
         char path[1200];
-        snprintf(path, sizeof path, "%s/security/%s/%s", home, sub, name);
         r = e == ENOENT ? 1 : SIPC_ECONFIG;
         if (r < 0)
-            sipc__seterr(err, errlen, "cannot remove %s: %s", path, strerror(e));
+            sipc__seterr(err, errlen, "cannot remove %s: %s",
+                         sipc_store_path(path, sizeof path, home, sub, name), strerror(e));
     } else {
-        fsync(dfd);
+        fsync(at);
     }
-    close(dfd);
+    if (sub)
+        close(dfd);
     close(sfd);
     return r;
 }

@@ -14,10 +14,11 @@
  * 0600 (set with fchmod, so the umask does not matter), synced, then renamed
  * over the old one; the directory is synced after. security/ and its
  * folders are never followed where they are symbolic links: refused
- * (sipc__private_dir). The key files (node.crt, node.p12 of security/,
- * previous/, staged/) are written, renamed and removed with the *at calls
- * in the directories opened at that check, so a folder swapped for a link
- * meanwhile is not followed; the others are written by name after it. */
+ * (sipc__private_dir). Every file of security/ (the key files, trust/,
+ * crl/, rotation, server.tls.conf) is written, renamed and removed with the
+ * *at calls in the directories opened at that check, so a folder swapped
+ * for a link meanwhile is not followed; a link under a file's name is
+ * refused, never written through (sipc_store_put). */
 #ifndef SIPC_CERTS_STORE_H
 #define SIPC_CERTS_STORE_H
 
@@ -44,8 +45,19 @@ typedef void (*sipc_store_tmp_fn)(void *arg, const char *path, long pid, int rem
  * (looked at without following links; a link itself is left alone). fn
  * (may be NULL) hears of each removed or left. Returns how many went. */
 int sipc_store_sweep_tmp(const char *home, sipc_store_tmp_fn fn, void *arg);
-/* Atomic 0600 write. 0 or a negative sipc code; err names the file. */
+/* Atomic 0600 write of a file the user named (not one of the home: those
+ * go through sipc_store_put). 0 or a negative sipc code; err names the
+ * file. */
 int sipc_store_write(const char *path, const void *data, size_t len, char *err, size_t errlen);
+/* Atomic 0600 write of security/[sub/]name (sub NULL: security/ itself)
+ * into the directory opened without following a link, never through a
+ * linked security/ or sub; a symbolic link at name is refused ("PATH is a
+ * symbolic link (to TARGET), which is not followed: nothing was written;
+ * ... remove the link ..."). A missing security/ or sub is refused, not
+ * made (sipc_store_init makes them). 0 or SIPC_ECONFIG; err names the
+ * file. */
+int sipc_store_put(const char *home, const char *sub, const char *name, const void *data,
+                   size_t len, char *err, size_t errlen);
 /* PEM text of kp (certificates, leaf first, then the private key) into a
  * malloc'd, NUL-terminated *out of *len bytes; free it with
  * sipc_secure_free(*out, *len). 0, SIPC_EINVAL (kp is empty), SIPC_EFORMAT
@@ -69,8 +81,9 @@ int sipc_store_roll_back(const char *home, char *err, size_t errlen);
 /* Removes staged/ (the state file is left to the caller); a linked
  * security/ or staged/ is refused, nothing removed through it. */
 int sipc_store_drop_staged(const char *home, char *err, size_t errlen);
-/* Removes security/sub/name (trust remove, crl remove), never through a
- * linked security/ or sub: 0; 1 when there is no such file; SIPC_ECONFIG
+/* Removes security/[sub/]name (trust remove, crl remove; sub NULL:
+ * security/ itself), never through a linked security/ or sub (a link at
+ * name is itself removed): 0; 1 when there is no such file; SIPC_ECONFIG
  * (err says why). */
 int sipc_store_remove(const char *home, const char *sub, const char *name, char *err,
                       size_t errlen);

@@ -89,13 +89,18 @@ int home_lock_take(const char *home, char *err, size_t errlen)
         uid = hs.st_uid;
         gid = hs.st_gid;
     }
-    if (host_state_dir(home, dir, sizeof dir, err, errlen) != 0)
+    int dfd;
+    if (host_state_dir(home, dir, sizeof dir, &dfd, err, errlen) != 0)
         return -EACCES;
     /* replaced whole, not written in place: a file left by root (0600) is
-     * replaced by the owner's sipcd, which owns state/ */
+     * replaced by the owner's sipcd, which owns state/; in the state/ just
+     * checked, by its descriptor */
     char line[32];
     int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
-    if (sipc__file_replace(path, line, (size_t)len, 0600, uid, gid, err, errlen) != 0)
+    int r = sipc__file_replace_at(dfd, path, strrchr(HOME_LOCK_FILE, '/') + 1, line, (size_t)len,
+                                  0600, uid, gid, err, errlen);
+    close(dfd);
+    if (r != 0)
         return -EACCES;
     if (unlocked) {
         snprintf(err, errlen,
@@ -113,5 +118,5 @@ void home_lock_drop(const char *home)
     if (snprintf(path, sizeof path, "%s/%s", home, HOME_LOCK_FILE) >= (int)sizeof path)
         return;
     if (holder_pid(path) == (long)getpid())
-        unlink(path);
+        host_state_remove(home, strrchr(HOME_LOCK_FILE, '/') + 1);
 }

@@ -269,7 +269,8 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
     /* the history names who talks to this node: for its owner only (state/,
      * which host_state_dir made at the start) */
     sipc_dir_problem why;
-    if (sipc__private_dir(dir, (uid_t)-1, (gid_t)-1, &why, err, errlen) != 0) {
+    int dfd;
+    if (sipc__private_dir_open(dir, (uid_t)-1, (gid_t)-1, &dfd, &why, err, errlen) != 0) {
         host_state_dir_advice(why, dir, err, errlen);
         return SIPC_ECONFIG;
     }
@@ -293,6 +294,7 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
     char *text = j ? json_dumps(j, JSON_INDENT(1)) : NULL;
     json_decref(j);
     if (!text) {
+        close(dfd);
         snprintf(err, errlen, "out of memory writing %s", ps->path);
         return SIPC_ENOMEM;
     }
@@ -302,12 +304,16 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
     if (whole) {
         memcpy(whole, text, n);
         whole[n] = '\n';
-        r = sipc__file_replace(ps->path, whole, n + 1, 0600, (uid_t)-1, (gid_t)-1, err, errlen);
+        /* in the state/ just checked, by its descriptor: never through a
+         * link put there since */
+        r = sipc__file_replace_at(dfd, ps->path, "peers", whole, n + 1, 0600, (uid_t)-1,
+                                  (gid_t)-1, err, errlen);
     } else {
         snprintf(err, errlen, "out of memory writing %s", ps->path);
     }
     free(whole);
     free(text);
+    close(dfd);
     if (r != 0)
         return r;
     ps->dirty = 0;
@@ -468,17 +474,41 @@ static void force_strict_path(const char *home, char *path, size_t len)
     snprintf(path, len, "%s/state/force-strict", home);
 }
 
-int host_force_strict_take(const char *home)
+/* HOME/state opened without following a link, for a removal in it: -1
+ * when it is missing or not a directory of its own (nothing to remove
+ * there, nothing removed through a link) */
+static int state_fd(const char *home)
 {
     char path[700];
-    force_strict_path(home, path, sizeof path);
-    /* only a file counts: anything else there (a link) goes all the same */
-    struct stat st;
-    int file = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
-    return unlink(path) == 0 && file;
+    int fd;
+    snprintf(path, sizeof path, "%s/state", home);
+    return sipc__dir_open(AT_FDCWD, path, path, &fd, NULL, NULL, 0) == 0 ? fd : -1;
 }
 
-int host_state_dir(const char *home, char *path, size_t len, char *err, size_t errlen)
+int host_state_remove(const char *home, const char *name)
+{
+    int fd = state_fd(home);
+    if (fd < 0)
+        return 0;
+    int r = unlinkat(fd, name, 0) == 0;
+    close(fd);
+    return r;
+}
+
+int host_force_strict_take(const char *home)
+{
+    int fd = state_fd(home);
+    if (fd < 0)
+        return 0;
+    /* only a file counts: anything else there (a link) goes all the same */
+    struct stat st;
+    int file = fstatat(fd, "force-strict", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+    int r = unlinkat(fd, "force-strict", 0) == 0 && file;
+    close(fd);
+    return r;
+}
+
+int host_state_dir(const char *home, char *path, size_t len, int *fd, char *err, size_t errlen)
 {
     snprintf(path, len, "%s/state", home);
     /* made by root in a home another account owns (root's tlstool): the
@@ -491,21 +521,49 @@ int host_state_dir(const char *home, char *path, size_t len, char *err, size_t e
         gid = hs.st_gid;
     }
     sipc_dir_problem why;
-    int r = sipc__private_dir(path, uid, gid, &why, err, errlen);
+    int dfd;
+    int r = sipc__private_dir_open(path, uid, gid, &dfd, &why, err, errlen);
     if (r != 0)
         host_state_dir_advice(why, path, err, errlen);
+    else if (fd)
+        *fd = dfd;
+    else
+        close(dfd);
+    return r;
+}
+
+int host_state_dir_check(const char *home, const char *name, char *err, size_t errlen)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/state", home);
+    sipc_dir_problem why;
+    int r = sipc__private_dir_check(path, &why, err, errlen);
+    if (r != 0) {
+        host_state_dir_advice(why, path, err, errlen);
+        return r;
+    }
+    int fd = state_fd(home);
+    if (fd >= 0) {
+        snprintf(path, sizeof path, "%s/state/%s", home, name);
+        r = sipc__file_not_link(fd, name, path, err, errlen);
+        close(fd);
+    }
     return r;
 }
 
 int host_force_strict_write(const char *home, char *path, size_t len, char *err, size_t errlen)
 {
-    if (host_state_dir(home, path, len, err, errlen) != 0)
+    int dfd;
+    if (host_state_dir(home, path, len, &dfd, err, errlen) != 0)
         return SIPC_ECONFIG;
     force_strict_path(home, path, len);
     char when[32], line[80];
     sipc_rfc3339_format((int64_t)time(NULL) * 1000, 0, when, sizeof when);
     snprintf(line, sizeof line, "written by `tlstool --force` at %s\n", when);
-    return sipc__file_replace(path, line, strlen(line), 0600, (uid_t)-1, (gid_t)-1, err, errlen);
+    int r = sipc__file_replace_at(dfd, path, "force-strict", line, strlen(line), 0600,
+                                  (uid_t)-1, (gid_t)-1, err, errlen);
+    close(dfd);
+    return r;
 }
 
 int host_force_strict_pending(const char *home, char *path, size_t len, int64_t *since)
@@ -522,5 +580,5 @@ int host_force_strict_pending(const char *home, char *path, size_t len, int64_t 
 int host_force_strict_drop(const char *home, char *path, size_t len)
 {
     force_strict_path(home, path, len);
-    return unlink(path) == 0;
+    return host_state_remove(home, "force-strict");
 }

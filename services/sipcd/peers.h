@@ -130,11 +130,19 @@ json_t *host_peers_guard_json(const host_peers *ps, int window_s, const char *se
 /* Takes it: 1 when it was there as a regular file (it is removed), 0 when
  * not (anything else under its name is removed too). */
 int host_force_strict_take(const char *home);
-/* HOME/state in path (sipc__private_dir): made 0700 when missing (for the
- * home's owner when root makes it), refused when it is not a directory, is
- * a link or (not as root) is another account's, set to 0700 when its mode
- * is another. 0 or SIPC_ECONFIG with err saying what to do. */
-int host_state_dir(const char *home, char *path, size_t len, char *err, size_t errlen);
+/* HOME/state in path (sipc__private_dir_open): made 0700 when missing (for
+ * the home's owner when root makes it), refused when it is not a directory,
+ * is a link or (not as root) is another account's, set to 0700 when its
+ * mode is another; fd (may be NULL) gets it open, for the *at calls that
+ * write in it. 0 or SIPC_ECONFIG with err saying what to do. */
+int host_state_dir(const char *home, char *path, size_t len, int *fd, char *err, size_t errlen);
+/* The refusals of host_state_dir, and of a write of HOME/state/name (a
+ * link there), alone, nothing made or changed: 0 when HOME/state is missing
+ * or would be taken and name is no link. */
+int host_state_dir_check(const char *home, const char *name, char *err, size_t errlen);
+/* Removes HOME/state/name (a link there itself, never its target) through
+ * state/ opened without following a link: 1 when it was there. */
+int host_state_remove(const char *home, const char *name);
 /* Writes it (state/ made 0700 when missing, for the home's owner when root
  * makes it; neither state/ nor the file followed as a link): the path in
  * path. 0 or SIPC_ECONFIG with err. */

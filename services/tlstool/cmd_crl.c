@@ -107,7 +107,9 @@ int cmd_crl(void *arg)
             sipc_fingerprint(c.idp.p, c.idp.len, sfp);
             snprintf(scope, sizeof scope, "-%.8s", sfp);
         }
-        snprintf(path, sizeof path, "%s/%.16s%s%s.crl", dir, ifp, scope, c.is_delta ? "-delta" : "");
+        char name[64];
+        snprintf(name, sizeof name, "%.16s%s%s.crl", ifp, scope, c.is_delta ? "-delta" : "");
+        snprintf(path, sizeof path, "%s/%s", dir, name);
         int replaces = 0;
         {
             uint8_t *ob;
@@ -131,7 +133,7 @@ int cmd_crl(void *arg)
             }
         }
         if (sipc_store_init(o->home, err, sizeof err) != 0 ||
-            sipc_store_write(path, der, (size_t)dl, err, sizeof err) != 0) {
+            sipc_store_put(o->home, "crl", name, der, (size_t)dl, err, sizeof err) != 0) {
             free(der);
             return fail(EX_FAIL, "%s", err);
         }

@@ -169,10 +169,11 @@ static int undo_refused(const opts *o, const conf_bytes *cb, const char *conf, c
     if (r < 0)
         return fail(EX_CONFIG, "the node refused, and %s/sipc.conf could not be put back: %s",
                     o->home, err);
-    if (conf && (old ? sipc_store_write(conf, old, oldlen, err, sizeof err) != 0
-                     : unlink(conf) != 0 && errno != ENOENT))
+    if (conf && (old ? sipc_store_put(o->home, NULL, "server.tls.conf", old, oldlen, err,
+                                      sizeof err) != 0
+                     : sipc_store_remove(o->home, NULL, "server.tls.conf", err, sizeof err) < 0))
         fprintf(stderr, "tlstool: warning: %s could not be put back (informational only): %s\n",
-                conf, old ? err : strerror(errno));
+                conf, err);
     if (changed)
         printf("sipc.conf was changed by someone else while or after this command wrote it, so "
                "only [tls] enable = 0 was set back there (the rest stays as it is now): TLS is "
@@ -267,11 +268,12 @@ int cmd_enable(void *arg)
         sipc_keypair_free(&kp);
         return r;
     }
-    /* the override's state/ is checked before anything is written: a
-     * refused one leaves the home as it was */
-    char sdir[1200], serr[1400];
+    /* the override's state/ and name are checked before anything is
+     * written (nor made: the override's write makes state/): a refused one
+     * leaves the home as it was */
+    char serr[1400];
     if (undo && o->force && want == SIPC_TLS_STRICT &&
-        host_state_dir(o->home, sdir, sizeof sdir, serr, sizeof serr) != 0) {
+        host_state_dir_check(o->home, "force-strict", serr, sizeof serr) != 0) {
         sipc_keypair_free(&kp);
         free(cb.before);
         return fail(EX_FAIL, "%s", serr);
@@ -303,7 +305,8 @@ int cmd_enable(void *arg)
                  "enabled_at = %s\n",
                  o->home, x.subject, kp.fingerprint, x.key_desc, na, sipc_tls_cipher_list(), now);
         if (sipc_store_init(o->home, err, sizeof err) != 0 ||
-            sipc_store_write(conf, text, strlen(text), err, sizeof err) != 0) {
+            sipc_store_put(o->home, NULL, "server.tls.conf", text, strlen(text), err,
+                           sizeof err) != 0) {
             sipc_keypair_free(&kp);
             free(old);
             free(cb.before);

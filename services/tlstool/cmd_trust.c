@@ -120,10 +120,12 @@ static int trust_add(const opts *o, const char *dir)
         size_t plen;
         char *pem;
         int pr = cert_pem(&kp.certs[i], &pem, &plen);
-        snprintf(path, sizeof path, "%s/%.16s.pem", dir, x.fingerprint);
+        char name[40];
+        snprintf(name, sizeof name, "%.16s.pem", x.fingerprint);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
         if (pr != 0)
             snprintf(err, sizeof err, "%s", sipc_strerror(pr));
-        if (pr != 0 || sipc_store_write(path, pem, plen, err, sizeof err) != 0) {
+        if (pr != 0 || sipc_store_put(o->home, "trust", name, pem, plen, err, sizeof err) != 0) {
             free(pem);
             sipc_keypair_free(&kp);
             return fail(EX_FAIL, "%s", err);

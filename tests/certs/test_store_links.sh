@@ -3,8 +3,10 @@
 # a home's security/: a linked security/ (or previous/, trust/, crl/,
 # staged/) is refused with an error that names it, where it points and what
 # to do, and nothing is written, made or re-moded where it points (a root
-# tlstool would otherwise put the key, and mode 0700, anywhere). sipcd and
-# sipcctl, which only read the key, follow such links.
+# tlstool would otherwise put the key, and mode 0700, anywhere); nor does it
+# or sipcd write through a link under a file's name in security/ or state/,
+# or into a folder swapped for a link after its check. sipcd and sipcctl,
+# which only read the key, follow such links.
 set -u
 T=${1:?usage: test_store_links.sh path/to/tlstool [path/to/sipcd]}
 SIPCD=${2:-}
@@ -201,6 +203,108 @@ if [ -n "$SWAP" ]; then
     done
 fi
 
+# the other files of security/ and state/ (trust/, crl/, rotation,
+# server.tls.conf, the override state/force-strict, state/sipcd.lock): a
+# link under the file's name is refused, saying so and what to do, neither
+# written through nor replaced; and the folder swapped for a link right
+# before the temporary file is made (after every check) is not followed:
+# the file goes into the directory that was checked (SWAP_AT=create)
+name_link() { # WHAT FILE FROM CMD...: FILE a link to a file outside the home, a copy of
+    local what=$1 f=$2 # FROM (empty: a line of text), while CMD runs
+    if [ -n "$3" ]; then cp "$3" "$work/outside"; else echo precious >"$work/outside"; fi
+    cp "$work/outside" "$work/outside.before"
+    shift 3
+    rm -f "$f"
+    ln -s "$work/outside" "$f"
+    run "$@"
+    if [ "$RC" != 0 ] &&
+        grep -qF "$f is a symbolic link (to $work/outside), which is not followed: nothing was written" "$OUT" &&
+        grep -qF "remove the link" "$OUT"; then
+        ok "$what: a link as $(basename "$f") is refused, naming it and what to do"
+    else
+        not_ok "$what with a link as $f: exit $RC: $(head -c 400 "$OUT")"
+    fi
+    cmp -s "$work/outside" "$work/outside.before" && [ -L "$f" ] &&
+        ok "$what: the file the link points to keeps its bytes, the link stays" ||
+        not_ok "$what wrote through or over the link $f"
+    rm -f "$f"
+}
+swapped() { # WHAT DIR MATCH CMD...: DIR swapped for a link before CMD makes MATCH...
+    local what=$1 d=$2 m=$3
+    shift 3
+    E=$work/other.$RANDOM
+    mkdir -m 755 "$E"
+    touch "$work/swap.once"
+    run env LD_PRELOAD="$SWAP" SWAP_AT=create SWAP_MATCH="$m" SWAP_ONCE="$work/swap.once" \
+        SWAP_DIR="$d" SWAP_TO="$E" "$@"
+    [ ! -e "$work/swap.once" ] && [ -L "$d" ] && ok "$what: $(basename "$d")/ swapped for a link meanwhile" ||
+        not_ok "$what: the swap of $d did not happen (exit $RC: $(head -c 300 "$OUT"))"
+    untouched "$what, $(basename "$d")/ swapped for a link meanwhile" "$E"
+    if [ -L "$d" ]; then
+        rm "$d"
+        mv "$d.real" "$d"
+    fi
+}
+P=$work/pki
+bash "$(dirname "$0")/mkpki.sh" "$P" >/dev/null 2>&1 || bad "mkpki.sh"
+H=$work/home.names
+run "$T" --home "$H" import "$work/a.pfx"
+expect "import for the file names" 0
+run "$T" --home "$H" trust add "$work/b.pfx"
+expect "trust add" 0
+TN=$(ls "$H/security/trust")
+rm "$H/security/trust/$TN"
+run "$T" --home "$H" crl add "$P/int.crl"
+expect "crl add" 0
+CN=$(ls "$H/security/crl")
+rm "$H/security/crl/$CN"
+printf '[node]\naddress = %s.3\n[management]\nport = 1\n' "$BASE" >"$H/sipc.conf"
+
+name_link "trust add" "$H/security/trust/$TN" "" "$T" --home "$H" trust add "$work/b.pfx"
+name_link "crl add" "$H/security/crl/$CN" "$P/int-expired.crl" "$T" --home "$H" crl add "$P/int.crl"
+run "$T" --home "$H" rotate stage "$work/b.pfx"
+expect "rotate stage" 0
+cp "$H/security/rotation" "$work/rotation.staged"
+name_link "rotate commit" "$H/security/rotation" "$work/rotation.staged" "$T" --home "$H" rotate commit
+[ "$(cat "$H/security/previous/node.crt" 2>/dev/null)" = "" ] &&
+    ok "rotate commit: nothing installed before the refusal" || not_ok "rotate commit installed the pair, then refused"
+rm -rf "$H/security/staged"
+# (--reload --force from TLS off: its check of state/ for the override
+# comes first, and makes nothing)
+name_link "enable" "$H/security/server.tls.conf" "" "$T" --home "$H" enable --mode strict --reload --force
+cmp -s "$H/sipc.conf" <(printf '[node]\naddress = %s.3\n[management]\nport = 1\n' "$BASE") &&
+    ok "enable: sipc.conf not edited before the refusal" || not_ok "enable edited sipc.conf, then refused"
+[ ! -e "$H/state" ] && ok "enable: its check of state/ made no state/" ||
+    not_ok "enable made state/ in its check, then refused"
+mkdir -m 700 "$H/state"
+name_link "enable --force" "$H/state/force-strict" "" "$T" --home "$H" enable --mode strict --reload --force
+if [ -n "$SIPCD" ]; then
+    # sipcd writes state/sipcd.lock at once, then stops: TLS asked, no key
+    mv "$H/security/node.crt" "$work/node.crt.names"
+    printf '[node]\naddress = %s.3\n[tls]\nenable = 1\n' "$BASE" >"$H/sipc.conf"
+    name_link "sipcd" "$H/state/sipcd.lock" "" timeout -s KILL 20 "$SIPCD" --home "$H"
+    swapped "sipcd" "$H/state" .sipcd.lock. timeout -s KILL 20 "$SIPCD" --home "$H"
+    [ -f "$H/state/sipcd.lock" ] && ok "sipcd: its lock file went into the state/ it checked" ||
+        not_ok "sipcd: no state/sipcd.lock in the state/ it checked"
+    mv "$work/node.crt.names" "$H/security/node.crt"
+fi
+rm -rf "$H/state"
+printf '[node]\naddress = %s.3\n[management]\nport = 1\n' "$BASE" >"$H/sipc.conf"
+
+if [ -n "$SWAP" ]; then
+    swapped "trust add" "$H/security/trust" "$TN.tmp." "$T" --home "$H" trust add "$work/b.pfx"
+    swapped "crl add" "$H/security/crl" "$CN.tmp." "$T" --home "$H" crl add "$P/int.crl"
+    swapped "rotate stage" "$H/security" rotation.tmp. "$T" --home "$H" rotate stage "$work/b.pfx"
+    [ -f "$H/security/rotation" ] && ok "rotate stage: the state file went into the security/ it checked" ||
+        not_ok "rotate stage: no rotation file in the security/ it checked"
+    run "$T" --home "$H" rotate abort
+    swapped "enable" "$H/security" server.tls.conf.tmp. "$T" --home "$H" enable --mode permissive
+    run "$T" --home "$H" disable
+    swapped "enable --force" "$H/state" .force-strict. "$T" --home "$H" enable --mode strict --reload --force
+    [ -f "$H/state/force-strict" ] && ok "enable --force: the override went into the state/ it checked" ||
+        not_ok "enable --force: no override in the state/ it checked"
+fi
+
 # enable --mode strict --reload --force from TLS off writes an override
 # into state/: a linked state/ is refused before sipc.conf is edited
 H=$work/home.state
@@ -233,14 +337,16 @@ if [ -n "$SIPCD" ]; then
     ln -s ..2026_12_05 "$S/..data"
     ln -s ..data/node.crt "$S/node.crt"
     ln -s "$S" "$H/security"
+    sipcd_refuses() { # WHAT PATTERN...: sipcd on $H stops at once, exit 78, saying so
+        run timeout -s KILL 20 "$SIPCD" --home "$H"
+        expect "sipcd checks $1 (exit 78)" 78 "${@:2}"
+    }
     chmod 644 "$S/..2026_12_05/node.crt"
-    run timeout -s KILL 20 "$SIPCD" --home "$H"
-    expect "sipcd checks the file a linked node.crt leads to (exit 78)" 78 \
+    sipcd_refuses "the file a linked node.crt leads to" \
         "$H/security/node.crt is open to other users \(mode 0644\)"
     chmod 600 "$S/..2026_12_05/node.crt"
     chmod 755 "$S"
-    run timeout -s KILL 20 "$SIPCD" --home "$H"
-    expect "sipcd checks the directory a linked security/ leads to (exit 78)" 78 \
+    sipcd_refuses "the directory a linked security/ leads to" \
         "$H/security is open to other users \(mode 0755\)"
     chmod 700 "$S"
     if sipcd_start "$H"; then
@@ -264,6 +370,32 @@ if [ -n "$SIPCD" ]; then
     [ "$RC" != 137 ] && grep -q "node.crt is not a regular file" "$OUT" &&
         ok "sipcctl refuses it too, without blocking" || not_ok "sipcctl: exit $RC: $(cat "$OUT")"
     ln -sfn ..2026_12_05/node.crt "$S/node.crt"
+    # trust/ and crl/ are read through links too (a mounted Secret or
+    # ConfigMap of CA roots, a shared folder of CRLs), and what a link leads
+    # to is checked: a root or a folder of CRLs another account may change
+    # is refused, naming it
+    R=$work/roots
+    mkdir -m 755 "$R"
+    "$T" --home "$H" trust export >"$R/own.pem"
+    chmod 664 "$R/own.pem"
+    ln -s "$R/own.pem" "$S/trust/own.pem"
+    C=$work/crls
+    mkdir -m 775 "$C"
+    rmdir "$S/crl"
+    ln -s "$C" "$S/crl"
+    sipcd_refuses "the file a linked trust/ entry leads to" \
+        "$H/security/trust/own.pem can be changed by other users \(mode 0664\)" "chmod go-w"
+    chmod 644 "$R/own.pem"
+    sipcd_refuses "the directory a linked crl/ leads to" \
+        "$H/security/crl can be changed by other users \(mode 0775\)"
+    chmod 755 "$C"
+    if sipcd_start "$H"; then
+        ok "sipcd reads trust/ and crl/ through links once what they lead to is its own"
+        kill -TERM "$sipcd_pid"
+        wait "$sipcd_pid"
+    else
+        not_ok "sipcd with a linked trust/ file and crl/ did not start"
+    fi
 fi
 
 # a removal that fails says why, from its own call: a crl/ entry that is a

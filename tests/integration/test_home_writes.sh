@@ -2,9 +2,10 @@
 # test_home_writes.sh - what tlstool writes into a home, with no real node
 # (on $BASE.1 a fake node, text_node.py, that refuses every reload; nothing
 # else listens there):
-#   - the override state/force-strict is a new file, never written through
-#     a link planted under its name (a root tlstool in a home another
-#     account owns would otherwise overwrite any file)
+#   - the override state/force-strict is a new file; a link planted under
+#     its name is refused before anything changes, never written through (a
+#     root tlstool in a home another account owns would otherwise overwrite
+#     any file) nor replaced
 #   - the override lives as long as the sipc.conf change it was written
 #     with: kept when the node cannot be asked (and `tlstool status` shows
 #     it), removed by `tlstool disable` and `tlstool mode permissive`, and
@@ -33,20 +34,26 @@ if ! tt create -site "$work/cluster.pfx" >"$OUT" 2>&1 || ! tt import "$work/clus
     exit 1
 fi
 
-# --- the override: a new file, a link under its name not followed ----------
+# --- the override: a new file, a link under its name refused --------------
 echo precious >"$work/victim"
 mkdir -p "$a/state"
 ln -s "$work/victim" "$ovr"
+cp "$a/sipc.conf" "$work/conf.first"
+run tt enable --mode strict --reload --force
+expect "enable --mode strict --reload --force with a link as the override: refused before any change" 1 \
+    "$ovr is a symbolic link \(to $work/victim\), which is not followed: nothing was written; remove the link"
+if [ "$(cat "$work/victim")" = precious ] && [ -L "$ovr" ] && cmp -s "$work/conf.first" "$a/sipc.conf"; then
+    ok "... its target keeps its bytes, the link stays, sipc.conf as it was"
+else
+    not_ok "the override went through the link, replaced it, or sipc.conf was changed"
+    ls -l "$a/state" "$work/victim" | sed 's/^/    | /'
+fi
+rm "$ovr"
 run tt enable --mode strict --reload --force
 expect "enable --mode strict --reload --force from off, the node not asked: exit 13, override kept" 13 \
     "^override written: $ovr " "^override kept: $ovr "
-if [ "$(cat "$work/victim")" = precious ] && [ -f "$ovr" ] && [ ! -L "$ovr" ] &&
-    [ "$(stat -c %a "$ovr")" = 600 ]; then
-    ok "... a new 0600 file: the link planted under its name is gone, its target keeps its bytes"
-else
-    not_ok "the override went through the link, or is no 0600 file"
-    ls -l "$a/state" "$work/victim" | sed 's/^/    | /'
-fi
+[ -f "$ovr" ] && [ ! -L "$ovr" ] && [ "$(stat -c %a "$ovr")" = 600 ] &&
+    ok "... a new 0600 file" || not_ok "the override is no 0600 file"
 
 # --- ... kept while its change stays, shown, removed when it goes ----------
 run tt status

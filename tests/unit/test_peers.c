@@ -248,9 +248,10 @@ static void first_line(const char *path, char *line, size_t len)
 }
 
 /* The history and the override are written as new files: a link planted
- * in state/ as the history itself, or as the override, is replaced, never
+ * in state/ as the history itself, or as the override, is refused, never
  * written through (sipcd, or root's tlstool, would overwrite the file it
- * points to), and a link as the override does not count as one. The link
+ * points to) nor replaced, and a link as the override does not count as
+ * one. The link
  * at state/peers.tmp, the fixed temporary name of older versions (the
  * temporary name is now unforeseeable), guards against that name coming
  * back. */
@@ -271,17 +272,24 @@ static void t_state_files_not_through_links(void **state)
     assert_int_equal(symlink(victim, trap), 0);
     host_peers *ps = fresh();
     assert_int_equal(host_peers_load(ps, home, err, sizeof err), 0);
-    /* planted once the (empty) history is loaded: it is replaced on save */
+    /* planted once the (empty) history is loaded: the save is refused,
+     * saying so, and writes nothing through it nor replaces it */
     char planted[800];
     snprintf(planted, sizeof planted, "%s/state/peers", home);
     assert_int_equal(symlink(victim, planted), 0);
     host_peers_seen(ps, "127.0.0.3:40000", "c", 0, "data", T0);
-    assert_int_equal(host_peers_save(ps, err, sizeof err), 0);
+    assert_int_equal(host_peers_save(ps, err, sizeof err), SIPC_ECONFIG);
+    assert_non_null(strstr(err, "state/peers is a symbolic link (to "));
+    assert_non_null(strstr(err, "remove the link"));
     char line[64];
     first_line(victim, line, sizeof line);
     assert_string_equal(line, "precious\n");
     char path[800];
     struct stat st;
+    assert_int_equal(lstat(planted, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(unlink(planted), 0);
+    assert_int_equal(host_peers_save(ps, err, sizeof err), 0);
     snprintf(path, sizeof path, "%s/state/peers", home);
     assert_int_equal(lstat(path, &st), 0);
     assert_true(S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0600);
@@ -305,10 +313,14 @@ static void t_state_files_not_through_links(void **state)
     assert_int_equal(host_force_strict_take(home), 0); /* a link is no override */
     assert_int_equal(lstat(ovr, &st), -1);             /* and it went */
     assert_int_equal(symlink(victim, ovr), 0);
-    assert_int_equal(host_force_strict_write(home, path, sizeof path, err, sizeof err), 0);
-    assert_string_equal(path, ovr);
+    assert_int_equal(host_force_strict_write(home, path, sizeof path, err, sizeof err),
+                     SIPC_ECONFIG);
+    assert_non_null(strstr(err, "state/force-strict is a symbolic link (to "));
     first_line(victim, line, sizeof line);
     assert_string_equal(line, "precious\n");
+    assert_int_equal(unlink(ovr), 0);
+    assert_int_equal(host_force_strict_write(home, path, sizeof path, err, sizeof err), 0);
+    assert_string_equal(path, ovr);
     int64_t since = 0;
     assert_int_equal(host_force_strict_pending(home, path, sizeof path, &since), 1);
     assert_true(since > 0);
@@ -336,7 +348,7 @@ static void t_linked_state_dir(void **state)
     assert_int_equal(mkdir(elsewhere, 0755), 0);
     snprintf(dir, sizeof dir, "%s/state", home);
     assert_int_equal(symlink(elsewhere, dir), 0);
-    assert_int_equal(host_state_dir(home, path, sizeof path, err, sizeof err), SIPC_ECONFIG);
+    assert_int_equal(host_state_dir(home, path, sizeof path, NULL, err, sizeof err), SIPC_ECONFIG);
     assert_non_null(strstr(err, "is a symbolic link"));
     host_peers *ps = fresh();
     assert_int_equal(host_peers_load(ps, home, err, sizeof err), 0);

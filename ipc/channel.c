@@ -343,6 +343,8 @@ static void ch_dial(sipc_channel *ch)
     int r = uv_getaddrinfo(ch->ctx->loop, &ch->gai, on_resolved, ch->host, NULL, &hints);
     if (r != 0) {
         ch->last_err = r;
+        snprintf(ch->last_detail, sizeof ch->last_detail, "cannot resolve %s: %s", ch->host,
+                 uv_strerror(r));
         ch_schedule_redial(ch, 0);
         return;
     }
@@ -382,8 +384,19 @@ static void on_wtimer(uv_timer_t *t)
         if (call->deadline > now)
             break;
         ch_unwait(ch, call);
-        char msg[300];
-        snprintf(msg, sizeof msg, "no connection to %s before the deadline (last error: %s)", ch->where, ch->last_err ? sipc_strerror(ch->last_err) : "none");
+        char msg[900];
+        sipc_conn *c = ch->conn;
+        if (c && c->state == SIPC_CONN_S_HANDSHAKE && c->stream &&
+            !sipc_stream_connecting(c->stream) && !sipc_stream_got_bytes(c->stream)) {
+            /* the attempt under way connected and hears nothing: said as a
+             * call on a silent link says it, not with an older error */
+            char silent[400];
+            sipc__silence_text(silent, sizeof silent, ch->where, now - ch->last_dial);
+            snprintf(msg, sizeof msg, "call deadline exceeded: %s", silent);
+        } else {
+            snprintf(msg, sizeof msg, "no connection to %s before the deadline (last error: %s)",
+                     ch->where, ch->last_err ? ch->last_detail : "none");
+        }
         sipc__call_complete(call, SIPC_ETIMEDOUT, 0, msg, NULL, 0);
     }
     ch_arm_wtimer(ch);

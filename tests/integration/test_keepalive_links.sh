@@ -9,6 +9,9 @@
 #     log says "no answer to PING from ... within 4000 ms"; before that, once
 #     the PING has waited 2 s, `sipcctl status` shows those links SUSPECT
 #     (ping_wait_ms in --json)
+#   - n2 stopped, asked through n1 (`status --cluster`) and directly
+#     (`status --node`): both say "connected to ..., but nothing received
+#     from it for N ms", and neither names TLS or a handshake
 #   - n2 continued (SIGCONT): the links come back up
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
@@ -92,6 +95,25 @@ fi
 grep -h "SIPC_EKEEPALIVE" "$work"/n1/logs/*.log | grep -q "no answer to PING from $BASE.12:[0-9]* within 4000 ms" &&
     ok "n1's log: $(grep -h "no answer to PING" "$work"/n1/logs/*.log | head -n1 | cut -c1-200)" ||
     not_ok "n1's log has no SIPC_EKEEPALIVE line naming $BASE.12"
+
+# the stopped node, asked through n1 (status --cluster) and directly: both
+# say what is known, in the same words, and no word of TLS or handshake
+silent="connected to $BASE.12:23002, but nothing received from it for [0-9]* ms: the process there may be stopped or overloaded"
+cluster_says() {
+    "$BIN/sipcctl" --home "$work/n1" --timeout 2000 status --cluster >"$work/cl.txt" 2>&1
+    grep -q "^node at $BASE.12: UNREACHABLE: call deadline exceeded: $silent" "$work/cl.txt"
+}
+if wait_for 10 cluster_says && ! grep "UNREACHABLE" "$work/cl.txt" | grep -qi "tls\|handshake"; then
+    ok "status --cluster on the stopped node: $(grep -m1 UNREACHABLE "$work/cl.txt" | cut -c1-220)"
+else
+    not_ok "status --cluster does not say that nothing came from the stopped node"; shtest_show "$work/cl.txt"
+fi
+"$BIN/sipcctl" --home "$work/n1" --timeout 1000 --node "$BASE.12:23002" status >"$work/direct.txt" 2>&1
+if grep -q "SIPC_ESILENT, io\]: $silent" "$work/direct.txt" && ! grep -qi "tls\|handshake" "$work/direct.txt"; then
+    ok "status of the stopped node itself, in the same words: $(cut -c1-220 "$work/direct.txt")"
+else
+    not_ok "status of the stopped node itself"; shtest_show "$work/direct.txt"
+fi
 
 kill -CONT "$n2_pid"
 t1=$(sc_now_ms)

@@ -577,6 +577,7 @@ struct sipc_channel {
     int fallback_said;      /* a fallback of an offer-only security was logged at INFO */
     int last_err;
     char last_detail[600];
+    uint64_t err_at;        /* uv_now() when last_err was seen */
     int fail_fast;
     uint32_t backoff_ms;
     uint64_t last_dial;     /* uv_now() of the last attempt, 0 before the first */

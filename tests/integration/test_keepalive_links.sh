@@ -9,6 +9,8 @@
 #     log says "no answer to PING from ... within 4000 ms"; before that, once
 #     the PING has waited 2 s, `sipcctl status` shows those links SUSPECT
 #     (ping_wait_ms in --json)
+#   - a down link's reason says how old it is ("last attempt N s ago, next
+#     in M s"; last_error_age_ms and next_attempt_ms in --json)
 #   - n2 stopped, asked through n1 (`status --cluster`) and directly
 #     (`status --node`): both say "connected to ..., but nothing received
 #     from it for N ms", and neither names TLS or a handshake
@@ -91,6 +93,15 @@ if jq -e '[.links[] | select(.node == "n2" and ((.last_error // "") | test("no a
 else
     not_ok "no link to n2 says 'no answer to PING' in n1's status"
     jq -c '.links[]' "$work/st.json"
+fi
+# how old that reason is: n2 stays stopped, and the reason may change
+ctl --home "$work/n1" status >"$work/down.txt" 2>&1
+if jq -e '[.links[] | select(.node == "n2" and (.up | not) and (.last_error_age_ms | type) == "number"
+        and ((.next_attempt_ms | type) == "number" or .attempting == true))] | length > 0' "$work/st.json" >/dev/null &&
+    grep -q "last error: .* (last attempt [0-9]* m\?s ago, \(next in [0-9]* m\?s\|another under way\))$" "$work/down.txt"; then
+    ok "a down link says how old its reason is: $(grep -m1 "last error:" "$work/down.txt" | sed 's/.*(last attempt/(last attempt/')"
+else
+    not_ok "a down link does not say how old its reason is"; jq -c '.links[]' "$work/st.json"; shtest_show "$work/down.txt"
 fi
 grep -h "SIPC_EKEEPALIVE" "$work"/n1/logs/*.log | grep -q "no answer to PING from $BASE.12:[0-9]* within 4000 ms" &&
     ok "n1's log: $(grep -h "no answer to PING" "$work"/n1/logs/*.log | head -n1 | cut -c1-200)" ||

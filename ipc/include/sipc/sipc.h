@@ -674,6 +674,12 @@ typedef struct sipc_link_info {
                               that has not for seconds is suspect, and
                               keepalive_timeout_ms after the PING left the link goes
                               down (SIPC_EKEEPALIVE) */
+    uint32_t last_error_age_ms; /* when down: how long ago last_err was seen (the attempt
+                                   that failed); redials back off, so the reason may be
+                                   that old and no longer true */
+    uint32_t next_attempt_ms;   /* when down and no attempt is under way: how long until
+                                   the next one */
+    int attempting;             /* when down: an attempt is under way now */
 } sipc_link_info;
 SIPC_EXTERN int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out);
 /* Fails pending calls with SIPC_ECANCELED ("channel closed"; their

@@ -741,8 +741,12 @@ int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out)
     out->since_ms = ch->since_ms;
     out->last_err = ch->last_err;
     sipc_str_copy(out->last_detail, sizeof out->last_detail, ch->last_err ? ch->last_detail : "");
-    if (ch->up && ch->conn)
+    if (ch->up && ch->conn) {
         out->ping_wait_ms = sipc__conn_ping_wait_ms(ch->conn);
+        uint64_t now = uv_now(ch->ctx->loop), life = sipc__conn_last_life(ch->conn);
+        uint64_t quiet = now > life ? now - life : 0;
+        out->silent_ms = quiet < UINT32_MAX ? (uint32_t)quiet : UINT32_MAX;
+    }
     if (!ch->up && ch->last_err) {
         /* how old the reason is: redials back off up to reconnect_max_ms
          * (longer after a refused TLS mode), so it may no longer be true */

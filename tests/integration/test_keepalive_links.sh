@@ -8,7 +8,9 @@
 #     keepalive_timeout_ms + slack, not after the 60 s idle timeout, and n1's
 #     log says "no answer to PING from ... within 4000 ms"; before that, once
 #     the PING has waited 2 s, `sipcctl status` shows those links SUSPECT
-#     (ping_wait_ms in --json)
+#     with how long nothing was received and how long the PING has waited
+#     (silent_ms and ping_wait_ms in --json; silent_ms the longer by about
+#     keepalive_ms, after which the PING went)
 #   - a down link's reason says how old it is ("last attempt N s ago, next
 #     in M s"; last_error_age_ms and next_attempt_ms in --json)
 #   - n2 stopped, asked through n1 (`status --cluster`) and directly
@@ -67,8 +69,9 @@ suspect=
 while ! none_up && [ $(($(sc_now_ms) - t0)) -lt $((bound + 5000)) ]; do
     if [ -z "$suspect" ] && jq -e '[.links[] | select(.node == "n2" and .up and (.ping_wait_ms // 0) >= 2000)] | length > 0' \
         "$work/st.json" >/dev/null 2>&1; then
+        cp "$work/st.json" "$work/suspect.json"
         ctl --home "$work/n1" status >"$work/st.txt" 2>&1
-        suspect=$(grep -m1 "SUSPECT: no answer to PING for" "$work/st.txt")
+        suspect=$(grep -m1 "SUSPECT: nothing received for [0-9]* ms, no answer to PING for" "$work/st.txt")
         suspect=${suspect:-none}
         suspect_at=$(($(sc_now_ms) - t0))
     fi
@@ -80,6 +83,14 @@ if [ -n "$suspect" ] && [ "$suspect" != none ]; then
 else
     not_ok "n2 stopped: n1's status never showed a link to n2 SUSPECT (${suspect:-no ping_wait_ms >= 2000 seen})"
     shtest_show "$work/st.txt"
+fi
+# the PING went after keepalive_ms of silence: the peer has been quiet that
+# much longer than the PING has waited, and silent_ms says so
+if jq -e --argjson k "$KEEPALIVE_MS" '[.links[] | select(.node == "n2" and .up and (.ping_wait_ms // 0) >= 2000
+        and .silent_ms >= .ping_wait_ms + $k / 2)] | length > 0' "$work/suspect.json" >/dev/null 2>&1; then
+    ok "a SUSPECT link says how long nothing was received: $(jq -c '[.links[] | select(.node == "n2" and .up and (.ping_wait_ms // 0) >= 2000)][0] | {ping_wait_ms, silent_ms}' "$work/suspect.json")"
+else
+    not_ok "a SUSPECT link's silent_ms"; jq -c '.links[]' "$work/suspect.json" 2>/dev/null
 fi
 if none_up && [ "$took" -le "$bound" ]; then
     ok "n2 stopped: n1's status shows its links to n2 down after $took ms (bound $bound ms)"

@@ -837,7 +837,8 @@ static void test_layout_appends(void **state)
     assert_true(offsetof(sipc_link_info, next_attempt_ms) >
                 offsetof(sipc_link_info, last_error_age_ms));
     assert_true(offsetof(sipc_link_info, attempting) > offsetof(sipc_link_info, next_attempt_ms));
-    assert_true(sizeof(sipc_link_info) - offsetof(sipc_link_info, attempting) - sizeof(int) <
+    assert_true(offsetof(sipc_link_info, silent_ms) > offsetof(sipc_link_info, attempting));
+    assert_true(sizeof(sipc_link_info) - offsetof(sipc_link_info, silent_ms) - sizeof(uint32_t) <
                 _Alignof(sipc_link_info));
 }
 

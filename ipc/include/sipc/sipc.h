@@ -680,6 +680,10 @@ typedef struct sipc_link_info {
     uint32_t next_attempt_ms;   /* when down and no attempt is under way: how long until
                                    the next one */
     int attempting;             /* when down: an attempt is under way now */
+    uint32_t silent_ms;         /* when up: how long nothing has been received from the
+                                   peer. An idle link is silent up to keepalive_ms by
+                                   design, so suspicion counts from the PING (ping_wait_ms),
+                                   and this says how long the peer has really been quiet */
 } sipc_link_info;
 SIPC_EXTERN int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out);
 /* Fails pending calls with SIPC_ECANCELED ("channel closed"; their

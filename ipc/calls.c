@@ -73,6 +73,7 @@ int sipc__conn_start_call(sipc_conn *c, sipc_pcall *call, const char *service, c
     if (sipc_idmap_put(&c->calls, call->id, call) != 0)
         return SIPC_ENOMEM; /* the frame is queued but the reply will be ignored */
     call->conn = c;
+    call->sent = now;
     deadline_insert(&c->deadlines, call);
     if (c->timer_due == 0 || call->deadline < c->timer_due)
         sipc__conn_arm_timer(c);
@@ -115,7 +116,16 @@ void sipc__conn_expire_calls(sipc_conn *c, uint64_t now)
         if (call->deadline > now)
             break;
         sipc__conn_take_call(call);
-        sipc__call_complete(call, SIPC_ETIMEDOUT, 0, "call deadline exceeded", NULL, 0);
+        /* a peer that sent nothing since the call left is told apart from
+         * a handler that is merely slow: in the words of a silent handshake */
+        uint64_t life = sipc__conn_last_life(c);
+        char msg[400] = "call deadline exceeded";
+        if (c->state == SIPC_CONN_S_UP && life <= call->sent) {
+            size_t n = strlen(msg);
+            memcpy(msg + n, ": ", 3);
+            sipc__silence_text(msg + n + 2, sizeof msg - n - 2, c->peer_addr, now - life);
+        }
+        sipc__call_complete(call, SIPC_ETIMEDOUT, 0, msg, NULL, 0);
     }
 }
 

@@ -179,6 +179,7 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
         ch->since_ms = wall_ms();
     ch->up = 0;
     ch->last_err = err;
+    ch->err_at = uv_now(ch->ctx->loop);
     sipc_str_copy(ch->last_detail, sizeof ch->last_detail, detail && *detail ? detail : sipc_strerror(err));
     /* a caller told SIPC_ECLUSTER learns the other name here, not from the text */
     sipc_str_copy(ch->peer_cluster, sizeof ch->peer_cluster, c->peer_cluster);
@@ -267,6 +268,7 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
     }
     if (r != 0) {
         ch->last_err = r;
+        ch->err_at = uv_now(ch->ctx->loop);
         /* with a source address the dial failed where it binds to it or at
          * once: naming the address says what to check (is it on this host?) */
         char from[80] = "";
@@ -301,6 +303,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     if (ch->closing || status < 0) {
         if (!ch->closing) {
             ch->last_err = status;
+            ch->err_at = uv_now(ch->ctx->loop);
             snprintf(ch->last_detail, sizeof ch->last_detail, "cannot resolve %s: %s", ch->host,
                      uv_strerror(status));
             if (ch->fail_fast)
@@ -343,6 +346,9 @@ static void ch_dial(sipc_channel *ch)
     int r = uv_getaddrinfo(ch->ctx->loop, &ch->gai, on_resolved, ch->host, NULL, &hints);
     if (r != 0) {
         ch->last_err = r;
+        ch->err_at = uv_now(ch->ctx->loop);
+        snprintf(ch->last_detail, sizeof ch->last_detail, "cannot resolve %s: %s", ch->host,
+                 uv_strerror(r));
         ch_schedule_redial(ch, 0);
         return;
     }
@@ -382,8 +388,19 @@ static void on_wtimer(uv_timer_t *t)
         if (call->deadline > now)
             break;
         ch_unwait(ch, call);
-        char msg[300];
-        snprintf(msg, sizeof msg, "no connection to %s before the deadline (last error: %s)", ch->where, ch->last_err ? sipc_strerror(ch->last_err) : "none");
+        char msg[900];
+        sipc_conn *c = ch->conn;
+        if (c && c->state == SIPC_CONN_S_HANDSHAKE && c->stream &&
+            !sipc_stream_connecting(c->stream) && !sipc_stream_got_bytes(c->stream)) {
+            /* the attempt under way connected and hears nothing: said as a
+             * call on a silent link says it, not with an older error */
+            char silent[400];
+            sipc__silence_text(silent, sizeof silent, ch->where, now - ch->last_dial);
+            snprintf(msg, sizeof msg, "call deadline exceeded: %s", silent);
+        } else {
+            snprintf(msg, sizeof msg, "no connection to %s before the deadline (last error: %s)",
+                     ch->where, ch->last_err ? ch->last_detail : "none");
+        }
         sipc__call_complete(call, SIPC_ETIMEDOUT, 0, msg, NULL, 0);
     }
     ch_arm_wtimer(ch);
@@ -724,7 +741,23 @@ int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out)
     out->since_ms = ch->since_ms;
     out->last_err = ch->last_err;
     sipc_str_copy(out->last_detail, sizeof out->last_detail, ch->last_err ? ch->last_detail : "");
-    if (ch->up && ch->conn)
+    if (ch->up && ch->conn) {
         out->ping_wait_ms = sipc__conn_ping_wait_ms(ch->conn);
+        uint64_t now = uv_now(ch->ctx->loop), life = sipc__conn_last_life(ch->conn);
+        uint64_t quiet = now > life ? now - life : 0;
+        out->silent_ms = quiet < UINT32_MAX ? (uint32_t)quiet : UINT32_MAX;
+    }
+    if (!ch->up && ch->last_err) {
+        /* how old the reason is: redials back off up to reconnect_max_ms
+         * (longer after a refused TLS mode), so it may no longer be true */
+        uint64_t now = uv_now(ch->ctx->loop);
+        uint64_t age = now > ch->err_at ? now - ch->err_at : 0;
+        out->last_error_age_ms = age < UINT32_MAX ? (uint32_t)age : UINT32_MAX;
+        out->attempting = ch->conn != NULL || ch->resolving;
+        if (!out->attempting && uv_is_active((const uv_handle_t *)&ch->timer)) {
+            uint64_t due = uv_timer_get_due_in(&ch->timer);
+            out->next_attempt_ms = due < UINT32_MAX ? (uint32_t)due : UINT32_MAX;
+        }
+    }
     return 0;
 }

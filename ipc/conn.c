@@ -978,9 +978,15 @@ static void conn_ping_left(sipc_conn *c)
         sipc__conn_arm_timer(c);
 }
 
-/* The last sign of life from the peer: a frame, or any byte read (part of
- * a frame or of a TLS record still arriving). */
-static uint64_t conn_last_life(const sipc_conn *c)
+void sipc__silence_text(char *out, size_t len, const char *peer, uint64_t ms)
+{
+    snprintf(out, len,
+             "connected to %s, but nothing received from it for %llu ms: the process there may "
+             "be stopped or overloaded",
+             peer, (unsigned long long)ms);
+}
+
+uint64_t sipc__conn_last_life(const sipc_conn *c)
 {
     uint64_t t = c->last_rx;
     if (c->stream && sipc_stream_last_read(c->stream) > t)
@@ -1034,7 +1040,7 @@ static uint64_t conn_ping_from(const sipc_conn *c)
     uint64_t from = c->ping_out > c->tx_moved ? c->ping_out : c->tx_moved;
     if (c->ping_sent > from)
         from = c->ping_sent;
-    uint64_t life = conn_last_life(c);
+    uint64_t life = sipc__conn_last_life(c);
     if (life > from)
         from = life;
     if (c->rx_free_since > from)
@@ -1181,17 +1187,23 @@ static void conn_timer_cb(uv_timer_t *t)
             snprintf(ms, sizeof ms, "%u ms (%s)", c->hs_ms, c->hs_why);
         else
             snprintf(ms, sizeof ms, "%u ms", c->hs_ms);
-        if (silent && c->is_server)
+        int err = SIPC_EHSTIMEOUT;
+        if (silent && c->is_server) {
             /* not even a first byte: no step (TLS or hello) was begun */
             snprintf(msg, sizeof msg, "nothing received from peer %s within %s", c->peer_addr, ms);
-        else
-            snprintf(msg, sizeof msg, "the %s peer %s did not finish within %s%s",
+        } else if (silent) {
+            /* connected, and not a byte back: the process there is stopped
+             * or overloaded, which no TLS setting explains */
+            err = SIPC_ESILENT;
+            sipc__silence_text(msg, sizeof msg, c->peer_addr, c->hs_ms);
+        } else {
+            snprintf(msg, sizeof msg, "the %s peer %s did not finish within %s",
                      connecting ? "connect to"
                      : c->stream && sipc_stream_in_tls_handshake(c->stream) ? "TLS step with"
                                                                             : "hello with",
-                     c->peer_addr[0] ? c->peer_addr : "(connecting)", ms,
-                     silent ? ": nothing received from it" : "");
-        sipc__conn_close(c, SIPC_EHSTIMEOUT, dial_detail(c, SIPC_EHSTIMEOUT, msg, from, sizeof from));
+                     c->peer_addr[0] ? c->peer_addr : "(connecting)", ms);
+        }
+        sipc__conn_close(c, err, dial_detail(c, err, msg, from, sizeof from));
     }
     sipc__conn_expire_calls(c, now);
     sipc__goaway_check(c);
@@ -1261,7 +1273,7 @@ static void conn_timer_cb(uv_timer_t *t)
                      "no answer to PING from %s within %u ms (keepalive_timeout_ms): nothing "
                      "received for %llu ms%s",
                      c->peer_addr, o->keepalive_timeout_ms,
-                     (unsigned long long)(now - conn_last_life(c)), behind);
+                     (unsigned long long)(now - sipc__conn_last_life(c)), behind);
             sipc__conn_close(c, SIPC_EKEEPALIVE, msg);
         } else {
             c->ping_probe = 0;

@@ -28,6 +28,7 @@ typedef struct sipc_pcall {
     sipc_ctx *ctx;      /* whose spare blocks it goes back to */
     uint64_t id;        /* request id, once sent */
     uint64_t deadline;  /* uv_now() ms */
+    uint64_t sent;      /* uv_now() ms it was queued on its connection */
     sipc_call_cb cb;
     void *arg;
     sipc_conn *conn;    /* the connection it is in flight on, NULL while waiting */
@@ -298,6 +299,12 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
 /* How long c's keepalive PING has waited for an answer, 0 when none waits
  * (or reading is held back by this side, when its silence proves nothing). */
 uint32_t sipc__conn_ping_wait_ms(const sipc_conn *c);
+/* The last sign of life from the peer (uv_now() ms): a frame, or any
+ * byte read (part of a frame or of a TLS record still arriving). */
+uint64_t sipc__conn_last_life(const sipc_conn *c);
+/* What is known of a peer that was connected to but sent nothing for ms:
+ * the one wording of a silent peer, for a handshake and a call alike. */
+void sipc__silence_text(char *out, size_t len, const char *peer, uint64_t ms);
 /* Closes c with an operator-readable detail; idempotent. err 0: this node
  * closes it on purpose (pending calls complete with SIPC_ECANCELED, the owner
  * is told 0); otherwise why it failed (pending calls complete with err).
@@ -570,6 +577,7 @@ struct sipc_channel {
     int fallback_said;      /* a fallback of an offer-only security was logged at INFO */
     int last_err;
     char last_detail[600];
+    uint64_t err_at;        /* uv_now() when last_err was seen */
     int fail_fast;
     uint32_t backoff_ms;
     uint64_t last_dial;     /* uv_now() of the last attempt, 0 before the first */

@@ -285,8 +285,8 @@ static void links_down(json_t *list, json_t *nodes, json_t *n)
             if (!strcmp(mgmt_str_at(o, "peer", NULL), pn))
                 g = o;
         if (!g) {
-            g = json_pack("{s:s, s:s, s:s, s:s}", "peer", pn, "services", "", "since", since,
-                          "error", error);
+            g = json_pack("{s:s, s:s, s:s, s:s, s:O}", "peer", pn, "services", "", "since",
+                          since, "error", error, "link", l);
             json_array_append_new(groups, g);
         }
         char svcs[300];
@@ -300,11 +300,13 @@ static void links_down(json_t *list, json_t *nodes, json_t *n)
     json_array_foreach(groups, i, l)
     {
         const char *svcs = mgmt_str_at(l, "services", NULL);
-        char error[700];
+        char error[700], age[100];
         named_error(mgmt_str_at(l, "error", NULL), mgmt_node_name(n), error, sizeof error);
-        problem(list, n, "link_down", "%s's link%s to %s (%s) %s down since %s: %s",
+        mgmt_link_age_text(json_object_get(l, "link"), age, sizeof age);
+        problem(list, n, "link_down", "%s's link%s to %s (%s) %s down since %s%s%s%s: %s",
                 mgmt_node_name(n), strchr(svcs, ',') ? "s" : "", mgmt_str_at(l, "peer", NULL), svcs,
-                strchr(svcs, ',') ? "are" : "is", mgmt_str_at(l, "since", NULL), error);
+                strchr(svcs, ',') ? "are" : "is", mgmt_str_at(l, "since", NULL),
+                age[0] ? " (" : "", age, age[0] ? ")" : "", error);
         json_object_set(json_array_get(list, json_array_size(list) - 1), "peer",
                         json_object_get(l, "peer"));
     }

@@ -34,6 +34,33 @@ const char *mgmt_node_name(json_t *n)
     return id[0] ? id : mgmt_str_at(n, "address", NULL);
 }
 
+/* n ms as a status text says an age: ms below a second, else seconds */
+static void ms_text(json_int_t ms, char *out, size_t len)
+{
+    if (ms < 1000)
+        snprintf(out, len, "%lld ms", (long long)ms);
+    else
+        snprintf(out, len, "%lld s", (long long)((ms + 500) / 1000));
+}
+
+void mgmt_link_age_text(json_t *link, char *out, size_t len)
+{
+    out[0] = '\0';
+    json_t *age = json_object_get(link, "last_error_age_ms");
+    if (!json_is_integer(age))
+        return; /* an older node's status */
+    char ago[32], next[32];
+    ms_text(json_integer_value(age), ago, sizeof ago);
+    json_t *due = json_object_get(link, "next_attempt_ms");
+    if (json_is_true(json_object_get(link, "attempting")))
+        snprintf(out, len, "last attempt %s ago, another under way", ago);
+    else if (json_is_integer(due)) {
+        ms_text(json_integer_value(due), next, sizeof next);
+        snprintf(out, len, "last attempt %s ago, next in %s", ago, next);
+    } else
+        snprintf(out, len, "last attempt %s ago", ago);
+}
+
 /* A node's build as its status gives it; a node from before build
  * identities gives none. */
 static const char *node_build(json_t *n)

@@ -26,5 +26,10 @@ const char *mgmt_str_at(json_t *o, const char *path1, const char *path2);
 /* A node of the cluster answer as messages name it: its id, else the
  * address the operator gave it. */
 const char *mgmt_node_name(json_t *n);
+/* How old a down link's last error is, from its status entry, as status
+ * texts say it: "last attempt 3 s ago, next in 7 s" (or ", another under
+ * way"); "" when the entry does not say (an older node). A reason can be
+ * out of date by the redial backoff: this tells the operator to wait. */
+void mgmt_link_age_text(json_t *link, char *out, size_t len);
 
 #endif

@@ -93,9 +93,21 @@ static void emit_link(void *arg, const char *service, const sipc_link_info *li)
                              "address", li->address, "node", li->peer_node, "up", li->up, "tls",
                              li->tls, "since", since[0] ? since : NULL, "last_error",
                              li->last_err ? li->last_detail : NULL);
-    /* a link whose PING waits for an answer: the peer may be gone */
-    if (link && li->up && li->ping_wait_ms)
+    /* a link whose PING waits for an answer: the peer may be gone; and
+     * how long it has really been quiet (the PING goes only after
+     * keepalive_ms of silence) */
+    if (link && li->up && li->ping_wait_ms) {
         json_object_set_new(link, "ping_wait_ms", json_integer(li->ping_wait_ms));
+        json_object_set_new(link, "silent_ms", json_integer(li->silent_ms));
+    }
+    /* a down link's reason is as old as its last attempt */
+    if (link && !li->up && li->last_err) {
+        json_object_set_new(link, "last_error_age_ms", json_integer(li->last_error_age_ms));
+        if (li->attempting)
+            json_object_set_new(link, "attempting", json_true());
+        else
+            json_object_set_new(link, "next_attempt_ms", json_integer(li->next_attempt_ms));
+    }
     json_array_append_new(links, link);
 }
 

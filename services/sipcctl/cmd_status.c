@@ -234,13 +234,24 @@ static void print_node(json_t *st)
                    up ? (json_is_true(json_object_get(s, "tls")) ? ", TLS" : ", plaintext") : "",
                    s_of(s, "since")[0] ? " since " : "", s_of(s, "since"),
                    !up && s_of(s, "last_error")[0] ? "" : "");
-            if (!up && s_of(s, "last_error")[0])
-                printf("      last error: %s\n", s_of(s, "last_error"));
-            /* a live peer answers a PING within milliseconds */
-            if (up && i_of(s, "ping_wait_ms") >= SUSPECT_PING_MS)
-                printf("      SUSPECT: no answer to PING for %lld ms (the link goes down when "
-                       "keepalive_timeout_ms passes)\n",
-                       i_of(s, "ping_wait_ms"));
+            if (!up && s_of(s, "last_error")[0]) {
+                char age[100];
+                mgmt_link_age_text(s, age, sizeof age);
+                printf("      last error: %s%s%s%s\n", s_of(s, "last_error"), age[0] ? " (" : "",
+                       age, age[0] ? ")" : "");
+            }
+            /* a live peer answers a PING within milliseconds; the PING
+             * went after keepalive_ms of silence, so the peer has been
+             * quiet longer than that: both are said, each for what it is */
+            if (up && i_of(s, "ping_wait_ms") >= SUSPECT_PING_MS) {
+                char quiet[64] = "";
+                if (json_is_integer(json_object_get(s, "silent_ms")))
+                    snprintf(quiet, sizeof quiet, "nothing received for %lld ms, ",
+                             i_of(s, "silent_ms"));
+                printf("      SUSPECT: %sno answer to PING for %lld ms (the link goes down when "
+                       "that reaches keepalive_timeout_ms)\n",
+                       quiet, i_of(s, "ping_wait_ms"));
+            }
         }
     }
 }

@@ -151,23 +151,28 @@ unsigned long port_holder_inode(const char *tcp, const char *tcp6, const char *a
     return inode ? inode : listening_inode(tcp6, 1, want, want_v6, port);
 }
 
-int port_holder_find(const char *address, int port, port_holder *out)
+static uint64_t monotonic_ms(void *arg)
 {
-    memset(out, 0, sizeof *out);
-    unsigned long inode = port_holder_inode("/proc/net/tcp", "/proc/net/tcp6", address, port);
-    if (!inode)
-        return -1;
+    (void)arg;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+void port_holder_walk(const char *proc_root, unsigned long inode, uint64_t (*clock_ms)(void *),
+                      void *clock_arg, port_holder *out)
+{
     char target[64];
     int tlen = snprintf(target, sizeof target, "socket:[%lu]", inode);
-    DIR *proc = opendir("/proc");
+    DIR *proc = opendir(proc_root);
     if (!proc)
-        return 0;
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+        return;
+    uint64_t t0 = clock_ms(clock_arg);
     struct dirent *de;
-    while (!out->pid && (de = readdir(proc))) {
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > WALK_BUDGET_MS) {
+    /* the clock is read for every descriptor too: one process may hold a
+     * million of them */
+    while (!out->pid && !out->gave_up_ms && (de = readdir(proc))) {
+        if (clock_ms(clock_arg) - t0 > WALK_BUDGET_MS) {
             out->gave_up_ms = WALK_BUDGET_MS;
             break;
         }
@@ -175,17 +180,21 @@ int port_holder_find(const char *address, int port, port_holder *out)
         long pid = strtol(de->d_name, &end, 10);
         if (*end || pid <= 0 || pid == (long)getpid())
             continue;
-        char path[300];
-        snprintf(path, sizeof path, "/proc/%ld/fd", pid);
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%ld/fd", proc_root, pid);
         DIR *fds = opendir(path); /* another account's: EACCES, unless root */
         if (!fds)
             continue;
         struct dirent *fe;
         while ((fe = readdir(fds))) {
-            char link[300], got[64];
+            char link[PATH_MAX + 300], got[64];
             if (fe->d_name[0] == '.')
                 continue;
-            snprintf(link, sizeof link, "/proc/%ld/fd/%s", pid, fe->d_name);
+            if (clock_ms(clock_arg) - t0 > WALK_BUDGET_MS) {
+                out->gave_up_ms = WALK_BUDGET_MS;
+                break;
+            }
+            snprintf(link, sizeof link, "%s/%s", path, fe->d_name);
             ssize_t n = readlink(link, got, sizeof got - 1);
             if (n == tlen && !memcmp(got, target, (size_t)tlen)) {
                 out->pid = (pid_t)pid;
@@ -195,6 +204,15 @@ int port_holder_find(const char *address, int port, port_holder *out)
         closedir(fds);
     }
     closedir(proc);
+}
+
+int port_holder_find(const char *address, int port, port_holder *out)
+{
+    memset(out, 0, sizeof *out);
+    unsigned long inode = port_holder_inode("/proc/net/tcp", "/proc/net/tcp6", address, port);
+    if (!inode)
+        return -1;
+    port_holder_walk("/proc", inode, monotonic_ms, NULL, out);
     if (!out->pid)
         return 0;
     char path[64];

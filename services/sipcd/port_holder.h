@@ -7,6 +7,7 @@
 #define SIPCD_PORT_HOLDER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct port_holder {
@@ -26,6 +27,13 @@ typedef struct port_holder {
  * account's, or the search ran out of time: gave_up_ms); -1 when no
  * listening socket is seen. */
 int port_holder_find(const char *address, int port, port_holder *out);
+/* The search itself, over a tree laid out as /proc (proc_root/PID/fd/N,
+ * links to "socket:[INODE]"), for the process with a descriptor on inode:
+ * out->pid, or 0 with out->gave_up_ms set once clock_ms (ms, from any
+ * origin) has moved on by more than the bound (200 ms) since it began. The
+ * clock is read before every process and every descriptor. */
+void port_holder_walk(const char *proc_root, unsigned long inode, uint64_t (*clock_ms)(void *),
+                      void *clock_arg, port_holder *out);
 /* The inode of that listening socket, from tables in the format of
  * /proc/net/tcp and tcp6; 0 when none. */
 unsigned long port_holder_inode(const char *tcp, const char *tcp6, const char *address, int port);

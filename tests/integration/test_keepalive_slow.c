@@ -267,17 +267,29 @@ static void t_slow_reader_kept(void **state)
     uint64_t t0 = big_call(&s);
     /* meanwhile its PING waits behind the call, yet the link is never shown
        suspect (sipcctl status: ping_wait_ms of 2 s or more) */
-    uint32_t worst = 0;
+    uint32_t worst = 0, quiet = 0;
     for (int i = 0; i < 600 && !s.done; i++) {
         tu_run_until(&s.loop, &s.done, 50);
         sipc_link_info li;
-        if (sipc_channel_info(s.ch, &li) == 0 && li.ping_wait_ms > worst)
+        if (sipc_channel_info(s.ch, &li) != 0 || !li.up)
+            continue;
+        if (li.ping_wait_ms > worst)
             worst = li.ping_wait_ms;
+        if (li.silent_ms > quiet)
+            quiet = li.silent_ms;
+        /* nothing received counts from the last byte, the PING's wait
+           from later: never the longer of the two */
+        assert_true(li.silent_ms >= li.ping_wait_ms);
     }
     assert_true(s.done);
     if (worst >= 2000)
         fprintf(stderr, "ping_wait_ms reached %u\n", worst);
     assert_true(worst < 2000);
+    /* the reader sent nothing while it took the call, longer than the
+       keepalive period: what silent_ms shows, and the PING's wait does not */
+    if (quiet < 1000 || quiet <= worst)
+        fprintf(stderr, "silent_ms reached %u, ping_wait_ms %u\n", quiet, worst);
+    assert_true(quiet >= 1000 && quiet > worst);
     if (s.err != 0)
         fprintf(stderr, "call: %s after %llu ms\n%s", sipc_err_name(s.err),
                 (unsigned long long)(uv_now(&s.loop) - t0), s.log.buf ? s.log.buf : "");

@@ -148,6 +148,7 @@ static void finish(uv_loop_t *loop, node *n, client *c)
 }
 
 static void idle_for(uv_loop_t *loop, unsigned ms);
+static int free_port(uv_loop_t *loop, const char *addr);
 static uint64_t wait_up(uv_loop_t *loop, sipc_channel *ch, unsigned ms);
 
 /* A plaintext node and a client (in cmode) whose link to it is up; returns
@@ -360,6 +361,46 @@ static void t_dead_peer_attempts_bounded(void **state)
         assert_int_not_equal(r[i].err, 0);
     }
     free(p);
+}
+
+/* A link that is down says how old its reason is and when it is tried
+ * again: the reason may be out of date by the redial backoff. */
+static void t_down_reason_age(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    /* a port nothing listens on: every attempt is refused at once */
+    int port = free_port(&loop, LINKS_HOST);
+    client c = {0};
+    client_open(&c, &loop, SIPC_TLS_OFF, port);
+    idle_for(&loop, 1000); /* the ramp: 100, 200, 400 ms, then 800 */
+    sipc_link_info a, b;
+    int tries = 0;
+    uint64_t t0;
+    do { /* a moment with the next attempt at least 300 ms away */
+        idle_for(&loop, 20);
+        t0 = now_ms(&loop);
+        assert_int_equal(sipc_channel_info(c.ch, &a), 0);
+    } while ((a.attempting || a.next_attempt_ms < 300) && ++tries < 200);
+    assert_int_equal(a.up, 0);
+    assert_int_not_equal(a.last_err, 0);
+    assert_int_equal(a.attempting, 0);
+    assert_true(a.next_attempt_ms >= 300 && a.next_attempt_ms <= 10000);
+    assert_true(a.last_error_age_ms < 1000);
+    idle_for(&loop, 150);
+    uint64_t took = now_ms(&loop) - t0;
+    assert_int_equal(sipc_channel_info(c.ch, &b), 0);
+    print_message("reason %u ms old, next in %u ms; %llu ms later: %u ms old, next in %u ms\n",
+                  a.last_error_age_ms, a.next_attempt_ms, (unsigned long long)took,
+                  b.last_error_age_ms, b.next_attempt_ms);
+    /* the same reason, older by the time that passed (unless a loaded
+     * machine let the next attempt come first) */
+    if (took + 20 < a.next_attempt_ms) {
+        assert_true(b.last_error_age_ms >= a.last_error_age_ms + took - 5);
+        assert_true(b.next_attempt_ms + took <= a.next_attempt_ms + 5);
+    }
+    finish(&loop, NULL, &c);
 }
 
 /* ------------------------------------------------------------ GOAWAY */
@@ -927,6 +968,7 @@ int main(void)
         cmocka_unit_test(t_restart_reached_fast),
         cmocka_unit_test(t_peer_hello_redials),
         cmocka_unit_test(t_dead_peer_attempts_bounded),
+        cmocka_unit_test(t_down_reason_age),
         cmocka_unit_test(t_reload_moves_busy_connection),
         cmocka_unit_test(t_goaway_ignored_by_old_client),
         cmocka_unit_test(t_goaway_grace),

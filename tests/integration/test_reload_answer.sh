@@ -5,8 +5,9 @@
 #   - `sipcctl --json reload` from a home of cluster beta: the entry's
 #     message is the error line stderr gives (name and class), and the fix
 #     stderr appends (the line to write) is its "fix"
-#   - the same against the SIGSTOPped node: "handshake (TLS or hello) timed
-#     out [SIPC_EHSTIMEOUT, tls]" in the message, as other --json errors say
+#   - the same against the SIGSTOPped node: "no answer from the peer
+#     [SIPC_ESILENT, io]: connected to ..., but nothing received from it" in
+#     the message, as other --json errors say
 #   - a forced reload to strict with a plaintext sipcctl in the guard's
 #     history: `tlstool mode strict --reload --force` prints whom it cut off,
 #     and so do `sipcctl reload --force` and its JSON ("cut_off")
@@ -43,8 +44,8 @@ kill -STOP "$a_pid"
 conf c c 4 alpha
 "$BIN/sipcctl" --home "$work/c" --timeout 1000 --json reload >"$work/c.json" 2>"$work/c.err"; rc=$?
 kill -CONT "$a_pid"
-if [ "$rc" = 69 ] && jq -e '.[0].result == "unreachable" and
-        (.[0].message | startswith("handshake (TLS or hello) timed out [SIPC_EHSTIMEOUT, tls]: ")) and (.[0] | has("fix") | not)' "$work/c.json" >/dev/null; then
+if [ "$rc" = 69 ] && jq -e --arg a "$BASE.4:23002" '.[0].result == "unreachable" and
+        (.[0].message | startswith("no answer from the peer [SIPC_ESILENT, io]: connected to \($a), but nothing received from it for ")) and (.[0] | has("fix") | not)' "$work/c.json" >/dev/null; then
     ok "reload --json to a SIGSTOPped node: the error's name and class, as stderr"
 else
     not_ok "reload --json to a stopped node: exit $rc"; cat "$work/c.json" "$work/c.err"

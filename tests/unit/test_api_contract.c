@@ -832,8 +832,14 @@ static void test_layout_appends(void **state)
                 _Alignof(sipc_options));
     assert_true(offsetof(sipc_peer_info, peer_cluster_cut) > offsetof(sipc_peer_info, tls_direct));
     assert_true(offsetof(sipc_link_info, ping_wait_ms) > offsetof(sipc_link_info, peer_cluster_cut));
-    assert_true(sizeof(sipc_link_info) - offsetof(sipc_link_info, ping_wait_ms) -
-                    sizeof(uint32_t) < _Alignof(sipc_link_info));
+    assert_true(offsetof(sipc_link_info, last_error_age_ms) >
+                offsetof(sipc_link_info, ping_wait_ms));
+    assert_true(offsetof(sipc_link_info, next_attempt_ms) >
+                offsetof(sipc_link_info, last_error_age_ms));
+    assert_true(offsetof(sipc_link_info, attempting) > offsetof(sipc_link_info, next_attempt_ms));
+    assert_true(offsetof(sipc_link_info, silent_ms) > offsetof(sipc_link_info, attempting));
+    assert_true(sizeof(sipc_link_info) - offsetof(sipc_link_info, silent_ms) - sizeof(uint32_t) <
+                _Alignof(sipc_link_info));
 }
 
 int main(void)

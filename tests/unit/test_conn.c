@@ -980,12 +980,31 @@ static void t_call_deadline(void **state)
     spin_until(&t, &o.n, 2000);
     assert_int_equal(o.n, 1);
     assert_int_equal(o.err, SIPC_ETIMEDOUT);
+    /* nothing came from the peer since the call left: said as a silent
+     * handshake says it (a stopped process), not only "deadline" */
+    char want[300];
+    snprintf(want, sizeof want, "call deadline exceeded: connected to %s, but nothing received "
+             "from it for ", t.c->peer_addr);
+    if (strncmp(o.message, want, strlen(want)) ||
+        !strstr(o.message, " ms: the process there may be stopped or overloaded"))
+        fail_msg("a silent peer's deadline: '%s'", o.message);
     assert_int_equal(slow.n, 0); /* its own deadline is later */
     sipc_env_out late = {.kind = SIPC__KIND__RESPONSE, .request_id = 1};
     peer_send(&t, &late);
     ms_pump(&t.loop);
     assert_int_equal(o.n, 1);
     assert_int_equal(t.downs, 0);
+    /* the peer sent something after the call left: only the deadline */
+    outcome heard = {0};
+    assert_int_equal(sipc_conn_call(t.c, "test", "x", NULL, 0, 50, on_done, &heard), 0);
+    usleep(5 * 1000);
+    ms_pump(&t.loop);
+    sipc_env_out ping = {.kind = SIPC__KIND__PING, .request_id = 9};
+    peer_send(&t, &ping);
+    ms_pump(&t.loop);
+    spin_until(&t, &heard.n, 2000);
+    assert_int_equal(heard.err, SIPC_ETIMEDOUT);
+    assert_string_equal(heard.message, "call deadline exceeded");
     tc_close(&t);
     assert_int_equal(slow.n, 1);
     assert_int_equal(slow.err, SIPC_ECANCELED); /* tc_close closed it on purpose */

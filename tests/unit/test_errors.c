@@ -36,6 +36,7 @@ static const expect table[] = {
     {-30014, "SIPC_EREADFULL", "no room for a partial frame (max_read_buffer_total)", SIPC_CLASS_IO,
      "io"},
     {-30015, "SIPC_EKEEPALIVE", "no answer to a keepalive PING", SIPC_CLASS_IO, "io"},
+    {-30016, "SIPC_ESILENT", "no answer from the peer", SIPC_CLASS_IO, "io"},
     {-30020, "SIPC_ETLS", "TLS failure", SIPC_CLASS_TLS, "tls"},
     {-30021, "SIPC_ETLSCONFIG", "TLS certificate or key could not be loaded", SIPC_CLASS_TLS, "tls"},
     {-30022, "SIPC_EHSTIMEOUT", "handshake (TLS or hello) timed out", SIPC_CLASS_TLS, "tls"},

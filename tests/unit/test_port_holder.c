@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -68,10 +70,82 @@ static void matching(void **state)
     free(dir);
 }
 
+/* A clock that moves on by step ms at every reading, and counts them. */
+typedef struct fake_clock {
+    uint64_t now, step;
+    int reads;
+} fake_clock;
+
+static uint64_t fake_ms(void *arg)
+{
+    fake_clock *c = arg;
+    c->reads++;
+    uint64_t t = c->now;
+    c->now += c->step;
+    return t;
+}
+
+/* dir/PID/fd/0 .. n-1, links to socket:[inode + i] */
+static void process(const char *dir, int pid, int n, unsigned long inode)
+{
+    char path[700], link[800], to[64];
+    snprintf(path, sizeof path, "%s/%d", dir, pid);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/%d/fd", dir, pid);
+    assert_int_equal(mkdir(path, 0700), 0);
+    for (int i = 0; i < n; i++) {
+        snprintf(link, sizeof link, "%s/%d", path, i);
+        snprintf(to, sizeof to, "socket:[%lu]", inode + (unsigned long)i);
+        assert_int_equal(symlink(to, link), 0);
+    }
+}
+
+/* port_holder_walk over dir on a clock passing step ms at each reading;
+ * how many readings it took. */
+static int walk(const char *dir, uint64_t step, port_holder *ph)
+{
+    memset(ph, 0, sizeof *ph);
+    fake_clock c = {.now = 5000, .step = step};
+    port_holder_walk(dir, 7, fake_ms, &c, ph);
+    return c.reads;
+}
+
+/* The walk over every process's descriptors stops 200 ms after it began,
+ * on a clock that passes 10 ms at each reading: between processes, and
+ * within one process holding many descriptors. */
+static void walk_bounded(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("portwalk");
+    /* many processes, none with the socket */
+    for (int pid = 100; pid < 140; pid++)
+        process(dir, pid, 3, 1000);
+    port_holder ph;
+    /* the reading that found 210 ms passed is the last: 22 in all */
+    assert_int_equal(walk(dir, 10, &ph), 22);
+    assert_int_equal(ph.pid, 0);
+    assert_int_equal(ph.gave_up_ms, 200);
+    /* one process with a thousand descriptors: stopped inside it */
+    tu_rmdir(dir);
+    free(dir);
+    dir = tu_mkdtemp("portwalk");
+    process(dir, 200, 1000, 1000);
+    assert_int_equal(walk(dir, 10, &ph), 22);
+    assert_int_equal(ph.gave_up_ms, 200);
+    /* with time standing still, the holder is found however far it is */
+    process(dir, 201, 5, 7);
+    walk(dir, 0, &ph);
+    assert_int_equal(ph.pid, 201);
+    assert_int_equal(ph.gave_up_ms, 0);
+    tu_rmdir(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(matching),
+        cmocka_unit_test(walk_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,6 +36,7 @@ extern "C" {
     XX(EQUEUEFULL, -30013, IO, "write queue full")                                     \
     XX(EREADFULL, -30014, IO, "no room for a partial frame (max_read_buffer_total)")   \
     XX(EKEEPALIVE, -30015, IO, "no answer to a keepalive PING")                         \
+    XX(ESILENT, -30016, IO, "no answer from the peer")                                 \
     XX(ETLS, -30020, TLS, "TLS failure")                                               \
     XX(ETLSCONFIG, -30021, TLS, "TLS certificate or key could not be loaded")          \
     XX(EHSTIMEOUT, -30022, TLS, "handshake (TLS or hello) timed out")                             \

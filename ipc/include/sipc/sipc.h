@@ -674,6 +674,16 @@ typedef struct sipc_link_info {
                               that has not for seconds is suspect, and
                               keepalive_timeout_ms after the PING left the link goes
                               down (SIPC_EKEEPALIVE) */
+    uint32_t last_error_age_ms; /* when down: how long ago last_err was seen (the attempt
+                                   that failed); redials back off, so the reason may be
+                                   that old and no longer true */
+    uint32_t next_attempt_ms;   /* when down and no attempt is under way: how long until
+                                   the next one */
+    int attempting;             /* when down: an attempt is under way now */
+    uint32_t silent_ms;         /* when up: how long nothing has been received from the
+                                   peer. An idle link is silent up to keepalive_ms by
+                                   design, so suspicion counts from the PING (ping_wait_ms),
+                                   and this says how long the peer has really been quiet */
 } sipc_link_info;
 SIPC_EXTERN int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out);
 /* Fails pending calls with SIPC_ECANCELED ("channel closed"; their

@@ -124,6 +124,10 @@ install(FILES ${PROJECT_SOURCE_DIR}/tests/bench/README.md DESTINATION ${CMAKE_IN
 # never live under a multiarch directory. SIPC_SYSTEMD_UNITDIR changes it.
 set(SIPC_SYSTEMD_UNITDIR "lib/systemd/system" CACHE STRING
   "where `make install` puts sipcd.service (relative to the prefix, or absolute)")
+# The unit runs as the account sipc, which a sysusers.d file declares
+# (systemd-sysusers reads <prefix>/lib/sysusers.d for /usr and /usr/local).
+set(SIPC_SYSUSERSDIR "lib/sysusers.d" CACHE STRING
+  "where `make install` puts sysusers.d/sipc.conf, the account sipcd.service runs as")
 if(TARGET sipcd)
   # The build tree's copy (test_systemd_unit checks it) has the configured
   # prefix; the installed one is written at install time, so that
@@ -143,4 +147,6 @@ if(TARGET sipcd)
     configure_file(\"${PROJECT_SOURCE_DIR}/cmake/sipcd.service.in\"
       \"${PROJECT_BINARY_DIR}/install/sipcd.service\" @ONLY)")
   install(FILES ${PROJECT_BINARY_DIR}/install/sipcd.service DESTINATION ${SIPC_SYSTEMD_UNITDIR})
+  install(FILES ${PROJECT_SOURCE_DIR}/cmake/sipc.sysusers DESTINATION ${SIPC_SYSUSERSDIR}
+    RENAME sipc.conf)
 endif()

@@ -3,8 +3,9 @@
 # on its own: every relative link of the installed README and guides resolves
 # to an installed file or folder (README -> docs/quickstart.md ->
 # ../examples/kv/), the systemd unit's Documentation= names an installed
-# file, and the installed examples build against the install with the
-# quickstart's command. Nothing is started: no network.
+# file and sysusers.d declares the account it runs as, and the installed
+# examples build against the install with the quickstart's command. Nothing
+# is started: no network.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 . "$(dirname "$0")/../support/shtest.sh"
@@ -35,6 +36,9 @@ unit=$p/lib/systemd/system/sipcd.service
 if [ -f "$unit" ]; then
     f=$(sed -n 's|^Documentation=file://||p' "$unit")
     [ -f "$f" ] && ok "the unit's Documentation= is installed: ${f#"$p"/}" || not_ok "Documentation=$f missing"
+    u=$(sed -n 's/^User=//p' "$unit")
+    grep -Eq "^u[[:space:]]+$u[[:space:]]" "$p/lib/sysusers.d/sipc.conf" 2>/dev/null &&
+        ok "lib/sysusers.d/sipc.conf declares the unit's User=$u" || not_ok "no sysusers.d entry for User=$u"
 fi
 
 run cmake -S "$doc/examples" -B "$work/ex" -DCMAKE_PREFIX_PATH="$p"

@@ -1,8 +1,10 @@
 /* port_holder.h - which process listens on a TCP address and port, as
  * `ss -ltnp` finds it: the listening socket's inode from /proc/net/tcp and
  * tcp6, then the process with a descriptor on it (/proc/PID/fd). Another
- * account's descriptors are readable only by root: then the socket is found
- * but not its process. Linux only; for sipcd's "address already in use". */
+ * account's descriptors are readable only by root, and so are those of a
+ * non-dumpable process of this account (sipcd): a socket of this account
+ * is then given to this account's one such sipcd, if there is exactly one.
+ * Linux only; for sipcd's "address already in use". */
 #ifndef SIPCD_PORT_HOLDER_H
 #define SIPCD_PORT_HOLDER_H
 
@@ -17,6 +19,10 @@ typedef struct port_holder {
                           * default when its environment is readable; "" when
                           * not known */
     int gave_up_ms;      /* not 0: the search stopped after this long, unfinished */
+    int same_account;    /* the socket belongs to this process's account */
+    int inferred;        /* pid is not seen holding it: the socket is this account's
+                          * and pid is its only sipcd whose descriptors are not
+                          * readable */
 } port_holder;
 
 /* Looks for the process listening on address (numeric IPv4 or IPv6) at

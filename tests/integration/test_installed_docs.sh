@@ -3,9 +3,9 @@
 # on its own: every relative link of the installed README and guides resolves
 # to an installed file or folder (README -> docs/quickstart.md ->
 # ../examples/kv/), the systemd unit's Documentation= names an installed
-# file and sysusers.d declares the account it runs as, and the installed
-# examples build against the install with the quickstart's command. Nothing
-# is started: no network.
+# file and sysusers.d declares the account it runs as, an install under
+# umask 077 leaves directories 0755, and the installed examples build against
+# the install with the quickstart's command. Nothing is started: no network.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 . "$(dirname "$0")/../support/shtest.sh"
@@ -39,6 +39,20 @@ if [ -f "$unit" ]; then
     u=$(sed -n 's/^User=//p' "$unit")
     grep -Eq "^u[[:space:]]+$u[[:space:]]" "$p/lib/sysusers.d/sipc.conf" 2>/dev/null &&
         ok "lib/sysusers.d/sipc.conf declares the unit's User=$u" || not_ok "no sysusers.d entry for User=$u"
+fi
+
+# under umask 077 (a hardened root's) into a DESTDIR: directories 0755,
+# files 0644 or 0755, so that other accounts can use the install
+stage=$work/stage
+run bash -c 'umask 077 && DESTDIR="$1" exec cmake --install "$2" --prefix /usr/local' _ "$stage" "$BIN"
+if expect "cmake --install into a DESTDIR under umask 077" 0; then
+    dirs=$(find "$stage/usr" -type d ! -perm 755 -printf '%m %P\n')
+    files=$(find "$stage/usr" -type f ! -perm 644 ! -perm 755 -printf '%m %P\n')
+    [ -z "$dirs" ] && [ -n "$(find "$stage/usr/local/lib/pkgconfig" -name sipc.pc)" ] &&
+        ok "umask 077: every directory installed is 0755 (lib/pkgconfig, lib/cmake, share/doc ...)" ||
+        not_ok "umask 077: directories not 0755: $(echo "$dirs" | head -5 | tr '\n' ';')"
+    [ -z "$files" ] && ok "umask 077: every file installed is 0644 or 0755" ||
+        not_ok "umask 077: files of other modes: $(echo "$files" | head -5 | tr '\n' ';')"
 fi
 
 run cmake -S "$doc/examples" -B "$work/ex" -DCMAKE_PREFIX_PATH="$p"

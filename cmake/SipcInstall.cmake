@@ -160,6 +160,12 @@ if(TARGET sipcd)
     RENAME sipc.conf)
 endif()
 
+# --- make uninstall: what the last install listed in install_manifest.txt ---
+add_custom_target(uninstall
+  COMMAND ${CMAKE_COMMAND} -DMANIFEST=${PROJECT_BINARY_DIR}/install_manifest.txt
+    -P ${PROJECT_SOURCE_DIR}/cmake/uninstall.cmake
+  COMMENT "Removing what the last install from this build tree installed" VERBATIM)
+
 # --- the destinations' folders, made 0755 first (top of this file) ---
 set(_sipc_dirs ${CMAKE_INSTALL_BINDIR} ${CMAKE_INSTALL_INCLUDEDIR} ${CMAKE_INSTALL_LIBDIR}/pkgconfig
   ${SIPC_INSTALL_CMAKEDIR} ${CMAKE_INSTALL_DOCDIR}/docs ${CMAKE_INSTALL_DOCDIR}/examples

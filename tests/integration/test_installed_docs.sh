@@ -4,8 +4,9 @@
 # to an installed file or folder (README -> docs/quickstart.md ->
 # ../examples/kv/), the systemd unit's Documentation= names an installed
 # file and sysusers.d declares the account it runs as, an install under
-# umask 077 leaves directories 0755, and the installed examples build against
-# the install with the quickstart's command. Nothing is started: no network.
+# umask 077 leaves directories 0755 (and make uninstall's script removes it),
+# and the installed examples build against the install with the quickstart's
+# command. Nothing is started: no network.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 . "$(dirname "$0")/../support/shtest.sh"
@@ -53,6 +54,19 @@ if expect "cmake --install into a DESTDIR under umask 077" 0; then
         not_ok "umask 077: directories not 0755: $(echo "$dirs" | head -5 | tr '\n' ';')"
     [ -z "$files" ] && ok "umask 077: every file installed is 0644 or 0755" ||
         not_ok "umask 077: files of other modes: $(echo "$files" | head -5 | tr '\n' ';')"
+    # make uninstall's script with the same DESTDIR removes it all again, and
+    # sipc's own folders; a copy of the list, as other tests install from
+    # this build tree too (skipped when one did meanwhile)
+    cp "$BIN/install_manifest.txt" "$work/manifest"
+    mkdir -p "$stage/usr/local/lib/pkgconfig/other"
+    if ! grep -qv '^/usr/local/' "$work/manifest"; then
+        run env DESTDIR="$stage" cmake -DMANIFEST="$work/manifest" \
+            -P "$(dirname "$0")/../../cmake/uninstall.cmake"
+        left=$(find "$stage" -type f -o -type l; find "$stage" -name sipc)
+        [ "$RC" = 0 ] && [ -z "$left" ] && [ -d "$stage/usr/local/lib/pkgconfig/other" ] &&
+            ok "uninstall removes every file installed and sipc's folders, not shared ones" ||
+            bad "uninstall (exit $RC) left: $(echo "$left" | head -5 | tr '\n' ' ')"
+    fi
 fi
 
 run cmake -S "$doc/examples" -B "$work/ex" -DCMAKE_PREFIX_PATH="$p"

@@ -42,6 +42,15 @@ if [ -f "$unit" ]; then
         ok "lib/sysusers.d/sipc.conf declares the unit's User=$u" || not_ok "no sysusers.d entry for User=$u"
 fi
 
+# the help texts name the docs where an install puts them too
+named=$({ "$BIN/tlstool" --help; "$BIN/sipcctl" status --help; } 2>&1 | tr -d '\n' |
+    grep -o 'PREFIX/share/doc/sipc/docs/[a-z-]*\.md' | sort -u)
+miss=0
+for f in $named; do [ -f "$p/${f#PREFIX/}" ] || miss=$((miss + 1)); done
+[ "$(echo "$named" | grep -c .)" = 2 ] && [ "$miss" = 0 ] &&
+    ok "tlstool --help and sipcctl status --help name installed docs: $(echo $named)" ||
+    not_ok "help texts name '$(echo $named)', $miss of them not installed"
+
 # under umask 077 (a hardened root's) into a DESTDIR: directories 0755,
 # files 0644 or 0755, so that other accounts can use the install
 stage=$work/stage

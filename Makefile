@@ -30,7 +30,7 @@ BENCH_KIT ?= $(abspath $(CURDIR)/../shared/bench-peers/peers/run.sh)
 MAKEFLAGS += --no-print-directory
 
 .DEFAULT_GOAL := build
-.PHONY: help deps configure build run check bench bench-services install clean distclean fuzz
+.PHONY: help deps configure build run check bench bench-services install uninstall clean distclean fuzz
 
 help:
 	@echo "sipc - mutual-TLS IPC for cluster servers"
@@ -51,6 +51,7 @@ help:
 	@echo "                  fuzz target for FUZZ_SECONDS from its corpus (docs/fuzzing.md)"
 	@echo "  make deps       install missing Debian packages (cmake/deps.sh)"
 	@echo "  make install    cmake --install $(BUILD_DIR) (PREFIX=/usr/local)"
+	@echo "  make uninstall  remove what the last make install from $(BUILD_DIR) installed (the same DESTDIR)"
 	@echo "  make clean      remove the build trees (build*/)"
 	@echo "  make distclean  also remove .deps/ (the shared wolfSSL build and its Debian sources)"
 	@echo ""
@@ -107,6 +108,10 @@ fuzz: deps
 PREFIX ?= /usr/local
 install: build
 	$(CMAKE) --install $(BUILD_DIR) --prefix $(PREFIX)
+
+# the files $(BUILD_DIR)/install_manifest.txt lists (cmake/uninstall.cmake)
+uninstall:
+	$(CMAKE) --build $(BUILD_DIR) --target uninstall
 
 clean:
 	rm -rf build build-asan build-syswolf build-asan-syswolf build-fuzz

@@ -1,6 +1,7 @@
 /* log_line.c - see log_line.h. */
 #include "base/log_line.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "base/utf8_text.h"
@@ -48,6 +49,11 @@ size_t sipc__log_format(char *out, time_t now, const char *category, const char 
     struct tm tm;
     localtime_r(&now, &tm);
     size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    /* local time with its offset (RFC 3339): unambiguous across time zones
+     * and the hour a DST change repeats */
+    long off = tm.tm_gmtoff / 60;
+    n += (size_t)snprintf(out + n, 8, "%c%02ld:%02ld", off < 0 ? '-' : '+',
+                          (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
     out[n++] = ' ';
     n = put_clean(out, n, category);
     if (n < SIPC__LOG_LINE_MAX - 1)

@@ -1,5 +1,5 @@
 /* log_line.h - the one writer of sipc's log line format
- *   2026-11-23T13:35:01 Service.Start INFO TLS Port: 23000
+ *   2026-11-23T13:35:01+01:00 Service.Start INFO TLS Port: 23000
  * shared by a context's default stderr sink and the node's log files. */
 #ifndef SIPC_BASE_LOG_LINE_H
 #define SIPC_BASE_LOG_LINE_H
@@ -11,7 +11,8 @@
 /* Longest record, newline included; longer messages are cut. */
 #define SIPC__LOG_LINE_MAX 1400
 
-/* Formats one record stamped with local time now into out (at least
+/* Formats one record stamped with local time now, and its offset from
+ * UTC, into out (at least
  * SIPC__LOG_LINE_MAX bytes), ending in '\n'; returns its length. C0
  * controls and DEL in category or msg (a newline in a peer's error message,
  * say) become spaces, so nothing can forge or split a line; C1 controls,

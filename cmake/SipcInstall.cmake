@@ -26,6 +26,15 @@ include(CMakePackageConfigHelpers)
 set(SIPC_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/sipc")
 set(SIPC_INSTALL_PRIVLIBDIR "${CMAKE_INSTALL_LIBDIR}/sipc")
 
+# Directories `make install` creates are 0755 whatever the installer's umask:
+# CMake makes them with mkdir, which the umask masks (CMake's
+# CMAKE_INSTALL_DEFAULT_DIRECTORY_PERMISSIONS too), so a root umask of 077
+# would leave lib/pkgconfig, lib/cmake or share/doc, shared with other
+# packages, 0700. The first install step makes every missing folder of the
+# destinations (listed at the end of this file) and gives it mode 0755; ones
+# already there keep theirs. Files get CMake's own 0644 and 0755.
+install(CODE "include(\"${PROJECT_BINARY_DIR}/sipc-install-dirs.cmake\")")
+
 set_target_properties(sipc_shared PROPERTIES EXPORT_NAME sipc)
 set_target_properties(sipc_static PROPERTIES EXPORT_NAME sipc_static)
 if(NOT TARGET sipc::sipc)
@@ -124,6 +133,10 @@ install(FILES ${PROJECT_SOURCE_DIR}/tests/bench/README.md DESTINATION ${CMAKE_IN
 # never live under a multiarch directory. SIPC_SYSTEMD_UNITDIR changes it.
 set(SIPC_SYSTEMD_UNITDIR "lib/systemd/system" CACHE STRING
   "where `make install` puts sipcd.service (relative to the prefix, or absolute)")
+# The unit runs as the account sipc, which a sysusers.d file declares
+# (systemd-sysusers reads <prefix>/lib/sysusers.d for /usr and /usr/local).
+set(SIPC_SYSUSERSDIR "lib/sysusers.d" CACHE STRING
+  "where `make install` puts sysusers.d/sipc.conf, the account sipcd.service runs as")
 if(TARGET sipcd)
   # The build tree's copy (test_systemd_unit checks it) has the configured
   # prefix; the installed one is written at install time, so that
@@ -143,4 +156,48 @@ if(TARGET sipcd)
     configure_file(\"${PROJECT_SOURCE_DIR}/cmake/sipcd.service.in\"
       \"${PROJECT_BINARY_DIR}/install/sipcd.service\" @ONLY)")
   install(FILES ${PROJECT_BINARY_DIR}/install/sipcd.service DESTINATION ${SIPC_SYSTEMD_UNITDIR})
+  install(FILES ${PROJECT_SOURCE_DIR}/cmake/sipc.sysusers DESTINATION ${SIPC_SYSUSERSDIR}
+    RENAME sipc.conf)
 endif()
+
+# --- make uninstall: what the last install listed in install_manifest.txt ---
+add_custom_target(uninstall
+  COMMAND ${CMAKE_COMMAND} -DMANIFEST=${PROJECT_BINARY_DIR}/install_manifest.txt
+    -P ${PROJECT_SOURCE_DIR}/cmake/uninstall.cmake
+  COMMENT "Removing what the last install from this build tree installed" VERBATIM)
+
+# --- the destinations' folders, made 0755 first (top of this file) ---
+set(_sipc_dirs ${CMAKE_INSTALL_BINDIR} ${CMAKE_INSTALL_INCLUDEDIR} ${CMAKE_INSTALL_LIBDIR}/pkgconfig
+  ${SIPC_INSTALL_CMAKEDIR} ${CMAKE_INSTALL_DOCDIR}/docs ${CMAKE_INSTALL_DOCDIR}/examples
+  ${CMAKE_INSTALL_DOCDIR}/tests/bench)
+if(SIPC_WOLFSSL_BUNDLED)
+  list(APPEND _sipc_dirs ${SIPC_INSTALL_PRIVLIBDIR})
+endif()
+if(TARGET sipcd)
+  list(APPEND _sipc_dirs ${SIPC_SYSTEMD_UNITDIR} ${SIPC_SYSUSERSDIR})
+endif()
+if(SIPC_TESTS) # tests/harness
+  list(APPEND _sipc_dirs ${CMAKE_INSTALL_DATADIR}/sipc/harness)
+endif()
+file(WRITE ${PROJECT_BINARY_DIR}/sipc-install-dirs.cmake "# cmake/SipcInstall.cmake wrote this
+foreach(d ${_sipc_dirs})
+  if(NOT IS_ABSOLUTE \"\${d}\")
+    set(d \"\${CMAKE_INSTALL_PREFIX}/\${d}\")
+  endif()
+  set(d \"\$ENV{DESTDIR}\${d}\")
+  if(IS_ABSOLUTE \"\${d}\") # a relative DESTDIR: left to CMake
+    string(REPLACE \"/\" \";\" parts \"\${d}\")
+    set(at \"\")
+    foreach(p IN LISTS parts)
+      if(NOT p STREQUAL \"\")
+        string(APPEND at \"/\${p}\")
+        if(NOT EXISTS \"\${at}\")
+          file(MAKE_DIRECTORY \"\${at}\")
+          file(CHMOD \"\${at}\" PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE
+            GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+        endif()
+      endif()
+    endforeach()
+  endif()
+endforeach()
+")

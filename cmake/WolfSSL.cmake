@@ -34,7 +34,7 @@ set(SIPC_WOLFSSL_UPSTREAM_VERSION 5.5.4)
 # Debian revisions accepted: bookworm's 5.5.4-2 and its security updates.
 set(SIPC_WOLFSSL_DEBIAN_REGEX "^5\\.5\\.4-2(\\+deb12u[0-9]+)?$")
 # Bump when the recipe below changes in a way the flags do not show.
-set(_SIPC_WOLFSSL_RECIPE 2)
+set(_SIPC_WOLFSSL_RECIPE 3)
 
 get_filename_component(_sipc_wolfssl_root "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 if(DEFINED ENV{SIPC_DEPS_DIR} AND NOT "$ENV{SIPC_DEPS_DIR}" STREQUAL "")
@@ -136,6 +136,10 @@ endif()
 set(SIPC_WOLFSSL_CONFIGURE_ARGS
   --disable-shared --enable-static --with-pic
   --disable-examples --disable-crypttests --disable-benchmark
+  # No configure command line (with the build folder's path) compiled into
+  # the library (wolfSSL_configure_args), and archives without timestamps:
+  # the programs' bytes must not depend on where SIPC_DEPS_DIR is.
+  --enable-reproducible-build
   # speed
   --enable-aesni --enable-intelasm --enable-sp --enable-sp-asm
   # X.509, verification, certificate and key generation. No --enable-sessioncerts:
@@ -566,6 +570,11 @@ if(NOT EXISTS "${_stamp}")
   # Steps: name | working dir | command
   string(REPLACE ";" " " _cppflags "${SIPC_WOLFSSL_CPPFLAGS}")
   string(REPLACE ";" " " _cflags "${SIPC_WOLFSSL_CFLAGS}")
+  # The build folder's path becomes "wolfssl" in the debug information (out
+  # of the hash above: it follows from the folder).
+  if(SIPC_HAVE_FILE_PREFIX_MAP)
+    string(APPEND _cflags " -ffile-prefix-map=${_w}=wolfssl")
+  endif()
   # Keep an outer make's jobserver and flags away from wolfSSL's make.
   set(_clean_env ${CMAKE_COMMAND} -E env --unset=MAKEFLAGS --unset=MFLAGS --unset=MAKELEVEL
       --unset=CFLAGS --unset=CPPFLAGS --unset=LDFLAGS --unset=LIBS --unset=CC)
@@ -650,6 +659,13 @@ target_include_directories(sipc_wolfssl SYSTEM INTERFACE "${SIPC_WOLFSSL_INCLUDE
 # without libsipc or sipc_base (sipc-aead-speed) resolve it there. libsipc has
 # the same object (sipc_base); a link that has it already never pulls this
 # copy, since both define the same symbols.
+#
+# sipc's own objects name wolfSSL's headers by the build folder's path too:
+# "wolfssl" there as well (given after the source tree's map in
+# CMakeLists.txt, so it wins for a deps folder inside the source tree).
+if(SIPC_HAVE_FILE_PREFIX_MAP)
+  add_compile_options(-ffile-prefix-map=${_w}=wolfssl)
+endif()
 add_library(sipc_wolfssl_random STATIC "${_sipc_wolfssl_root}/base/kernel_random.c")
 target_include_directories(sipc_wolfssl_random PRIVATE "${_sipc_wolfssl_root}")
 set_target_properties(sipc_wolfssl_random PROPERTIES

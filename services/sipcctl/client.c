@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -329,8 +330,15 @@ void ctl_failure_text(const ctl_client *cl, const ctl_reply *rep, char *line, si
 {
     /* the library names both clusters; what to change is this home's business */
     fix[0] = '\0';
+    struct stat st;
     if (rep->err == SIPC_ECLUSTER)
         sipc_cli_cluster_fix(&cl->cfg, rep->peer_cluster, rep->peer_cluster_cut, fix, flen);
+    else if (stat(cl->cfg.home, &st) != 0) /* only the default home can be missing (main) */
+        snprintf(fix, flen,
+                 " (no node home: %s, the default, does not exist, so sipcctl used the built-in "
+                 "settings: plaintext, cluster sipc, the standard ports; give the node's home "
+                 "with --home DIR or SIPC_HOME)",
+                 cl->cfg.home);
     cli_err_line(line, llen, rep->err, rep->message);
 }
 

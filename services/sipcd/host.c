@@ -598,23 +598,29 @@ static void log_port_holder(host *h, host_service *s)
                  " (%s could not be locked: it may be another sipcd of this home)", h->cfg.home);
     char mine[PATH_MAX], theirs[PATH_MAX];
     const char *exe = ph.exe[0] ? ph.exe : "executable not readable";
+    char inferred[200] = "";
+    if (ph.inferred)
+        snprintf(inferred, sizeof inferred,
+                 " (the port is this account's and this is its only sipcd whose descriptors "
+                 "cannot be read; `sudo ss -ltnp 'sport = :%d'` confirms it)",
+                 s->port);
     if (found == 1 && !strcmp(ph.comm, "sipcd") && ph.home[0] &&
         realpath(h->cfg.home, mine) && realpath(ph.home, theirs) && !strcmp(mine, theirs))
         sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start",
-                  "Port %d is held by pid %ld (sipcd, %s, home %s): a sipcd of this home that "
+                  "Port %d is held by pid %ld (sipcd, %s, home %s)%s: a sipcd of this home that "
                   "takes no home lock (a version from before the lock, as in an upgrade or a "
                   "rollback); stop it (kill -TERM %ld), wait until it has exited, then start "
                   "this one",
-                  s->port, (long)ph.pid, exe, ph.home, (long)ph.pid);
+                  s->port, (long)ph.pid, exe, ph.home, inferred, (long)ph.pid);
     else if (found == 1 && !strcmp(ph.comm, "sipcd"))
         sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start",
-                  "Port %d is held by pid %ld (sipcd, %s, home %s): a sipcd of another home on "
+                  "Port %d is held by pid %ld (sipcd, %s, home %s)%s: a sipcd of another home on "
                   "the same address and port; give one of them another [node] address or "
                   "other ports%s",
                   s->port, (long)ph.pid, exe,
                   ph.home[0] ? ph.home
                              : "not on its command line, and its environment is not readable",
-                  unlocked);
+                  inferred, unlocked);
     else if (found == 1)
         sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start",
                   "Port %d is held by pid %ld (%s, %s): another program; stop it, or give this "
@@ -628,8 +634,11 @@ static void log_port_holder(host *h, host_service *s)
                   s->port,
                   ph.gave_up_ms ? " (the search through every process's descriptors stopped "
                                   "unfinished at its time limit)"
-                  : found == 0  ? " of another account (only root can see which)"
-                                : "",
+                  : found == 0 && ph.same_account
+                      ? " of this account that is not dumpable, as sipcd, tlstool and sipcctl "
+                        "make themselves (only root can see which)"
+                  : found == 0 ? " of another account (only root can see which)"
+                               : "",
                   found == 0 && !ph.gave_up_ms ? "sudo " : "", s->port, unlocked);
 }
 

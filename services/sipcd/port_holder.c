@@ -22,10 +22,10 @@
 /* The inode of a socket listening at port on an address a bind to want
  * conflicts with: want itself, a wildcard covering it, or, when want is a
  * wildcard, any address it covers; from one of /proc/net/tcp (v6 0) or
- * tcp6 (v6 1); 0 when none. The kernel prints each 32-bit word of the
- * address in host order. */
+ * tcp6 (v6 1); 0 when none. Its owner's uid into *uid. The kernel prints
+ * each 32-bit word of the address in host order. */
 static unsigned long listening_inode(const char *file, int v6, const unsigned char *want,
-                                     int want_v6, int port)
+                                     int want_v6, int port, unsigned *uid)
 {
     static const unsigned char zero[16], mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     /* [::] also binds IPv4 (unless v6only), so it meets every listener */
@@ -41,10 +41,10 @@ static unsigned long listening_inode(const char *file, int v6, const unsigned ch
     }
     while (!found && fgets(line, sizeof line, f)) {
         char addr[40];
-        unsigned lport, state;
+        unsigned lport, state, owner;
         unsigned long inode;
-        if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*s %*s %lu", addr, &lport,
-                   &state, &inode) != 4 ||
+        if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %u %*s %lu", addr, &lport,
+                   &state, &owner, &inode) != 5 ||
             state != TCP_LISTEN || (int)lport != port)
             continue;
         unsigned char a[16] = {0};
@@ -69,8 +69,10 @@ static unsigned long listening_inode(const char *file, int v6, const unsigned ch
             match = !memcmp(a, want, 16);
         else
             match = !memcmp(a, mapped, 12) && (want_any || !memcmp(a + 12, want, 4));
-        if (match)
+        if (match) {
             found = inode;
+            *uid = owner;
+        }
     }
     fclose(f);
     return found;
@@ -138,7 +140,21 @@ static void sipcd_home(pid_t pid, char *out, size_t len)
     }
 }
 
-unsigned long port_holder_inode(const char *tcp, const char *tcp6, const char *address, int port)
+/* A sipcd of this account whose descriptors this process cannot read: it
+ * makes itself non-dumpable, which gives its /proc/PID/fd to root. */
+static int unreadable_own_sipcd(pid_t pid)
+{
+    char buf[1024];
+    if (read_proc(pid, "comm", buf, sizeof buf) <= 0 || strcmp(buf, "sipcd\n") != 0 ||
+        read_proc(pid, "status", buf, sizeof buf) <= 0)
+        return 0;
+    const char *u = strstr(buf, "\nUid:");
+    unsigned real, eff;
+    return u && sscanf(u, "\nUid: %u %u", &real, &eff) == 2 && eff == (unsigned)geteuid();
+}
+
+static unsigned long holder_inode(const char *tcp, const char *tcp6, const char *address,
+                                  int port, unsigned *uid)
 {
     unsigned char want[16] = {0};
     int want_v6 = 0;
@@ -147,8 +163,14 @@ unsigned long port_holder_inode(const char *tcp, const char *tcp6, const char *a
             return 0;
         want_v6 = 1;
     }
-    unsigned long inode = listening_inode(tcp, 0, want, want_v6, port);
-    return inode ? inode : listening_inode(tcp6, 1, want, want_v6, port);
+    unsigned long inode = listening_inode(tcp, 0, want, want_v6, port, uid);
+    return inode ? inode : listening_inode(tcp6, 1, want, want_v6, port, uid);
+}
+
+unsigned long port_holder_inode(const char *tcp, const char *tcp6, const char *address, int port)
+{
+    unsigned uid;
+    return holder_inode(tcp, tcp6, address, port, &uid);
 }
 
 static uint64_t monotonic_ms(void *arg)
@@ -162,6 +184,7 @@ static uint64_t monotonic_ms(void *arg)
 void port_holder_walk(const char *proc_root, unsigned long inode, uint64_t (*clock_ms)(void *),
                       void *clock_arg, port_holder *out)
 {
+    pid_t own_sipcd = 0; /* the one unreadable sipcd of this account, -1: several */
     char target[64];
     int tlen = snprintf(target, sizeof target, "socket:[%lu]", inode);
     DIR *proc = opendir(proc_root);
@@ -183,8 +206,11 @@ void port_holder_walk(const char *proc_root, unsigned long inode, uint64_t (*clo
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%ld/fd", proc_root, pid);
         DIR *fds = opendir(path); /* another account's: EACCES, unless root */
-        if (!fds)
+        if (!fds) {
+            if (out->same_account && own_sipcd >= 0 && unreadable_own_sipcd((pid_t)pid))
+                own_sipcd = own_sipcd ? -1 : (pid_t)pid;
             continue;
+        }
         struct dirent *fe;
         while ((fe = readdir(fds))) {
             char link[PATH_MAX + 300], got[64];
@@ -204,14 +230,20 @@ void port_holder_walk(const char *proc_root, unsigned long inode, uint64_t (*clo
         closedir(fds);
     }
     closedir(proc);
+    if (!out->pid && !out->gave_up_ms && own_sipcd > 0) {
+        out->pid = own_sipcd;
+        out->inferred = 1;
+    }
 }
 
 int port_holder_find(const char *address, int port, port_holder *out)
 {
     memset(out, 0, sizeof *out);
-    unsigned long inode = port_holder_inode("/proc/net/tcp", "/proc/net/tcp6", address, port);
+    unsigned owner = 0;
+    unsigned long inode = holder_inode("/proc/net/tcp", "/proc/net/tcp6", address, port, &owner);
     if (!inode)
         return -1;
+    out->same_account = owner == (unsigned)geteuid();
     port_holder_walk("/proc", inode, monotonic_ms, NULL, out);
     if (!out->pid)
         return 0;

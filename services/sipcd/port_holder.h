@@ -1,8 +1,10 @@
 /* port_holder.h - which process listens on a TCP address and port, as
  * `ss -ltnp` finds it: the listening socket's inode from /proc/net/tcp and
  * tcp6, then the process with a descriptor on it (/proc/PID/fd). Another
- * account's descriptors are readable only by root: then the socket is found
- * but not its process. Linux only; for sipcd's "address already in use". */
+ * account's descriptors are readable only by root, and so are those of a
+ * non-dumpable process of this account (sipcd): a socket of this account
+ * is then given to this account's one such sipcd, if there is exactly one.
+ * Linux only; for sipcd's "address already in use". */
 #ifndef SIPCD_PORT_HOLDER_H
 #define SIPCD_PORT_HOLDER_H
 
@@ -18,6 +20,10 @@ typedef struct port_holder {
                           * default when its environment is readable; "" when
                           * not known */
     int gave_up_ms;      /* not 0: the search stopped after this long, unfinished */
+    int same_account;    /* the socket belongs to this process's account */
+    int inferred;        /* pid is not seen holding it: the socket is this account's
+                          * and pid is its only sipcd whose descriptors are not
+                          * readable */
 } port_holder;
 
 /* Looks for the process listening on address (numeric IPv4 or IPv6) at
@@ -31,7 +37,10 @@ int port_holder_find(const char *address, int port, port_holder *out);
  * links to "socket:[INODE]"), for the process with a descriptor on inode:
  * out->pid, or 0 with out->gave_up_ms set once clock_ms (ms, from any
  * origin) has moved on by more than the bound (200 ms) since it began. The
- * clock is read before every process and every descriptor. */
+ * clock is read before every process and every descriptor. With
+ * out->same_account set, a socket whose holder is not seen is given to this
+ * account's one sipcd whose descriptors cannot be read (out->inferred; that
+ * sipcd is looked for in the real /proc). */
 void port_holder_walk(const char *proc_root, unsigned long inode, uint64_t (*clock_ms)(void *),
                       void *clock_arg, port_holder *out);
 /* The inode of that listening socket, from tables in the format of

@@ -217,7 +217,8 @@ static const cli_tool TLSTOOL = {
     "Home: -H DIR or --home DIR, else $SIPC_HOME, else /var/lib/sipc.\n"
     "Passwords: --password-file F, --password-stdin, $SIPC_PFX_PASSWORD, a prompt on a\n"
     "terminal, or the PASSWORD argument (visible to other users: avoid it).\n"
-    "`tlstool COMMAND --help` explains a command; docs/tlstool.md lists exit codes.\n",
+    "`tlstool COMMAND --help` explains a command; docs/tlstool.md lists exit codes\n"
+    "(installed as PREFIX/share/doc/sipc/docs/tlstool.md; PREFIX is /usr/local by default).\n",
     GLOBAL_OPTS, COMMANDS, CLI_HELP_WORD_ANY};
 
 /* ------------------------------------------------------------------ main */

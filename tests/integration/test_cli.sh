@@ -124,6 +124,13 @@ expect "sipcctl with a missing \$SIPC_HOME" 78 "node home $work/no-such-home doe
 run "$BIN/tlstool" --home "$work/no-such-home" status
 expect "tlstool status with a missing --home" 3 "^tlstool: error: node home $work/no-such-home does not exist \(--home\)"
 [ -e "$work/no-such-home" ] && bad "the missing home was created"
+# no --home, no $SIPC_HOME and no default home: a failure says so, not only
+# "connection refused" (nothing listens on 127.1.33.5, this test's address)
+if [ ! -e /var/lib/sipc ]; then
+    run env -u SIPC_HOME "$BIN/sipcctl" --node 127.1.33.5 --timeout 2000 status
+    expect "sipcctl with no home at all: the failure says there is none" 69 \
+        "failed: .*\(no node home: /var/lib/sipc, the default, does not exist, so sipcctl used the built-in settings: plaintext, cluster sipc, the standard ports; give the node's home with --home DIR or SIPC_HOME\)"
+fi
 run "$BIN/sipcctl" --help
 expect "sipcctl --help" 0 "Usage: sipcctl" "3 partial success: search" "65 ingest" "66 an input file"
 # the same version line as sipcd's, named like tlstool's
@@ -271,7 +278,7 @@ printf '[node]\nid = plain1\n[data]\nport = 0\n[search]\nport = 0\n[management]\
 if start "$work/plain"; then
     log=$(ls "$work/plain/logs/"DataService_*.log)
     if grep -Eq "Service.Start INFO Port: $port$" "$log" && ! grep -q "TLS Port" "$log" &&
-        grep -Eq "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2} Service.Start INFO Starting Data Service$" "$log" &&
+        grep -Eq "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2} Service.Start INFO Starting Data Service$" "$log" &&
         grep -Eq "Service.Start INFO Data Service Started$" "$log"; then
         ok "plaintext data service logs 'Port: $port' in the documented format"
     else

@@ -3,8 +3,10 @@
 # on its own: every relative link of the installed README and guides resolves
 # to an installed file or folder (README -> docs/quickstart.md ->
 # ../examples/kv/), the systemd unit's Documentation= names an installed
-# file, and the installed examples build against the install with the
-# quickstart's command. Nothing is started: no network.
+# file and sysusers.d declares the account it runs as, an install under
+# umask 077 leaves directories 0755 (and make uninstall's script removes it),
+# and the installed examples build against the install with the quickstart's
+# command. Nothing is started: no network.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 . "$(dirname "$0")/../support/shtest.sh"
@@ -35,6 +37,45 @@ unit=$p/lib/systemd/system/sipcd.service
 if [ -f "$unit" ]; then
     f=$(sed -n 's|^Documentation=file://||p' "$unit")
     [ -f "$f" ] && ok "the unit's Documentation= is installed: ${f#"$p"/}" || not_ok "Documentation=$f missing"
+    u=$(sed -n 's/^User=//p' "$unit")
+    grep -Eq "^u[[:space:]]+$u[[:space:]]" "$p/lib/sysusers.d/sipc.conf" 2>/dev/null &&
+        ok "lib/sysusers.d/sipc.conf declares the unit's User=$u" || not_ok "no sysusers.d entry for User=$u"
+fi
+
+# the help texts name the docs where an install puts them too
+named=$({ "$BIN/tlstool" --help; "$BIN/sipcctl" status --help; } 2>&1 | tr -d '\n' |
+    grep -o 'PREFIX/share/doc/sipc/docs/[a-z-]*\.md' | sort -u)
+miss=0
+for f in $named; do [ -f "$p/${f#PREFIX/}" ] || miss=$((miss + 1)); done
+[ "$(echo "$named" | grep -c .)" = 2 ] && [ "$miss" = 0 ] &&
+    ok "tlstool --help and sipcctl status --help name installed docs: $(echo $named)" ||
+    not_ok "help texts name '$(echo $named)', $miss of them not installed"
+
+# under umask 077 (a hardened root's) into a DESTDIR: directories 0755,
+# files 0644 or 0755, so that other accounts can use the install
+stage=$work/stage
+run bash -c 'umask 077 && DESTDIR="$1" exec cmake --install "$2" --prefix /usr/local' _ "$stage" "$BIN"
+if expect "cmake --install into a DESTDIR under umask 077" 0; then
+    dirs=$(find "$stage/usr" -type d ! -perm 755 -printf '%m %P\n')
+    files=$(find "$stage/usr" -type f ! -perm 644 ! -perm 755 -printf '%m %P\n')
+    [ -z "$dirs" ] && [ -n "$(find "$stage/usr/local/lib/pkgconfig" -name sipc.pc)" ] &&
+        ok "umask 077: every directory installed is 0755 (lib/pkgconfig, lib/cmake, share/doc ...)" ||
+        not_ok "umask 077: directories not 0755: $(echo "$dirs" | head -5 | tr '\n' ';')"
+    [ -z "$files" ] && ok "umask 077: every file installed is 0644 or 0755" ||
+        not_ok "umask 077: files of other modes: $(echo "$files" | head -5 | tr '\n' ';')"
+    # make uninstall's script with the same DESTDIR removes it all again, and
+    # sipc's own folders; a copy of the list, as other tests install from
+    # this build tree too (skipped when one did meanwhile)
+    cp "$BIN/install_manifest.txt" "$work/manifest"
+    mkdir -p "$stage/usr/local/lib/pkgconfig/other"
+    if ! grep -qv '^/usr/local/' "$work/manifest"; then
+        run env DESTDIR="$stage" cmake -DMANIFEST="$work/manifest" \
+            -P "$(dirname "$0")/../../cmake/uninstall.cmake"
+        left=$(find "$stage" -type f -o -type l; find "$stage" -name sipc)
+        [ "$RC" = 0 ] && [ -z "$left" ] && [ -d "$stage/usr/local/lib/pkgconfig/other" ] &&
+            ok "uninstall removes every file installed and sipc's folders, not shared ones" ||
+            bad "uninstall (exit $RC) left: $(echo "$left" | head -5 | tr '\n' ' ')"
+    fi
 fi
 
 run cmake -S "$doc/examples" -B "$work/ex" -DCMAKE_PREFIX_PATH="$p"

@@ -1,5 +1,5 @@
 /* test_log.c - the operator log format (ipc/log.c):
- *   YYYY-MM-DDTHH:MM:SS Category LEVEL msg
+ *   YYYY-MM-DDTHH:MM:SS+HH:MM Category LEVEL msg (local time and its offset)
  * in DIR/<name>_<YYYYMMDD>.log, with min-level filtering and stderr echo;
  * and a context's log_level, below which nothing reaches its sink.
  * Linked with --wrap=realloc: fail_realloc makes the library's buffers
@@ -40,7 +40,9 @@ void *__wrap_realloc(void *p, size_t n)
     return NULL;
 }
 
-#define LINE_RE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2} [A-Za-z.]+ (DEBUG|INFO|WARN|ERROR) .*$"
+#define LINE_RE                                                                                    \
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2} [A-Za-z.]+ "        \
+    "(DEBUG|INFO|WARN|ERROR) .*$"
 
 static char *make_dir(void)
 {
@@ -462,6 +464,35 @@ static void test_c1_and_broken_utf8(void **state)
     assert_int_equal(n, SIPC__LOG_LINE_MAX - 1);
     assert_memory_equal(line + n - 2, "x\n", 2);
     rm_dir(dir);
+}
+
+/* The stamp is local time with its offset from UTC, east and west of it and
+ * with minutes (POSIX TZ rules: no time zone database needed). */
+static void test_stamp_offset(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *tz, *want;
+    } cases[] = {
+        {"UTC0", "1970-01-02T00:00:00+00:00 A.B INFO x\n"},
+        {"JST-9", "1970-01-02T09:00:00+09:00 A.B INFO x\n"},
+        {"NST3:30", "1970-01-01T20:30:00-03:30 A.B INFO x\n"},
+    };
+    char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        setenv("TZ", cases[i].tz, 1);
+        tzset();
+        char line[SIPC__LOG_LINE_MAX];
+        size_t n = sipc__log_format(line, 86400, "A.B", "INFO", "x");
+        line[n] = '\0';
+        assert_string_equal(line, cases[i].want);
+    }
+    if (old)
+        setenv("TZ", old, 1);
+    else
+        unsetenv("TZ");
+    tzset();
+    free(old);
 }
 
 static void test_open_errors(void **state)
@@ -961,6 +992,7 @@ int main(void)
         cmocka_unit_test(test_long_message_and_null),
         cmocka_unit_test(test_one_line_per_record),
         cmocka_unit_test(test_c1_and_broken_utf8),
+        cmocka_unit_test(test_stamp_offset),
         cmocka_unit_test(test_peer_text_in_log_file),
         cmocka_unit_test(test_mapped_peer_named_ipv4),
         cmocka_unit_test(test_open_errors),

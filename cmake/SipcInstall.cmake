@@ -125,6 +125,15 @@ install(FILES ${_sipc_docs} DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs)
 install(FILES ${PROJECT_SOURCE_DIR}/examples/CMakeLists.txt DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/kv DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(FILES ${PROJECT_SOURCE_DIR}/tests/bench/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR}/tests/bench)
+# The bundled wolfSSL is inside libsipc and every program: its licence
+# (GPLv2 or later) and Debian's copyright file travel with the binaries, as
+# the GPL asks of whoever passes them on.
+if(SIPC_WOLFSSL_BUNDLED)
+  install(FILES ${SIPC_WOLFSSL_DIR}/src/COPYING ${SIPC_WOLFSSL_DIR}/src/LICENSING
+          DESTINATION ${CMAKE_INSTALL_DOCDIR}/wolfssl)
+  install(FILES ${SIPC_WOLFSSL_DIR}/src/debian/copyright
+          DESTINATION ${CMAKE_INSTALL_DOCDIR}/wolfssl RENAME copyright.debian)
+endif()
 
 # --- systemd unit ---
 # sipcd.service with the installed sipcd's path, into <prefix>/lib/systemd/system
@@ -171,7 +180,7 @@ set(_sipc_dirs ${CMAKE_INSTALL_BINDIR} ${CMAKE_INSTALL_INCLUDEDIR} ${CMAKE_INSTA
   ${SIPC_INSTALL_CMAKEDIR} ${CMAKE_INSTALL_DOCDIR}/docs ${CMAKE_INSTALL_DOCDIR}/examples
   ${CMAKE_INSTALL_DOCDIR}/tests/bench)
 if(SIPC_WOLFSSL_BUNDLED)
-  list(APPEND _sipc_dirs ${SIPC_INSTALL_PRIVLIBDIR})
+  list(APPEND _sipc_dirs ${SIPC_INSTALL_PRIVLIBDIR} ${CMAKE_INSTALL_DOCDIR}/wolfssl)
 endif()
 if(TARGET sipcd)
   list(APPEND _sipc_dirs ${SIPC_SYSTEMD_UNITDIR} ${SIPC_SYSUSERSDIR})

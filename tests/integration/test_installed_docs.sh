@@ -18,6 +18,16 @@ expect "cmake --install" 0 || exit 1
 doc=$p/share/doc/sipc
 [ -f "$doc/README.md" ] && [ -f "$doc/docs/quickstart.md" ] && [ -f "$doc/examples/kv/kv_server.c" ] &&
     ok "README, docs/ and examples/ installed under share/doc/sipc" || not_ok "layout: $(cd "$doc" && find . | head -20)"
+# a build carrying wolfSSL (not WOLFSSL=system) installs wolfSSL's licence with it
+if grep -q '^SIPC_SYSTEM_WOLFSSL:BOOL=ON' "$BIN/CMakeCache.txt"; then
+    [ ! -e "$doc/wolfssl" ] && ok "WOLFSSL=system: no wolfSSL licence installed (none is inside)" ||
+        not_ok "WOLFSSL=system build installed $doc/wolfssl"
+else
+    grep -q 'GPLv2' "$doc/wolfssl/LICENSING" 2>/dev/null && grep -q 'GNU GENERAL PUBLIC LICENSE' "$doc/wolfssl/COPYING" &&
+        [ -s "$doc/wolfssl/copyright.debian" ] &&
+        ok "the bundled wolfSSL's LICENSING, COPYING and Debian copyright are installed" ||
+        not_ok "wolfSSL's licence files missing under $doc/wolfssl"
+fi
 
 broken=0 n=0
 while IFS= read -r md; do

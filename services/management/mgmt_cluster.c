@@ -170,10 +170,11 @@ static void names_with_tls(json_t *nodes, int en, char *out, size_t len)
     }
 }
 
-/* A link is flagged down only once it has failed for this long, and not
- * while either end started less than this ago: a node starting, or a
- * reload replacing its links, brings them up within a few seconds. */
-#define LINK_GRACE_S 10
+/* A link is flagged down only once it has failed for this long (the
+ * pipeline stops holding records for it then too), and not while either
+ * end started less than this ago: a node starting, or a reload replacing
+ * its links, brings them up within a few seconds. */
+#define LINK_GRACE_S (SIPC_LINK_DOWN_MS / 1000)
 
 /* The node in nodes that listens on addr ("host:port", "[v6]:port"): its
  * address is the host and one of its services has the port; NULL when none

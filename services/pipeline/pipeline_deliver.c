@@ -11,7 +11,8 @@
  *       a single record          -> REJECTED with the data service's reason; not retried
  *   BUSY, STORAGE, CLOSING, a lost connection, a full write queue, any other
  *   transport error              -> retried after a backoff, while the deadline allows
- *   the deadline                 -> UNAVAILABLE with the last error
+ *   the deadline                 -> UNAVAILABLE with the last error, or what kept
+ *                                   the batch (its link, the calls before it)
  *   no data service there (ENOMETHOD), BAD_REQUEST -> UNAVAILABLE at once
  * A call made while the link is reconnecting waits in the channel, which
  * redials by itself, so a destination that comes back before the deadline
@@ -124,22 +125,37 @@ static void finish(pl_batch *b, int status, uint32_t data_status, const char *re
         pl_req_done(r);
 }
 
+/* What kept a batch that no attempt failed for (sent: its call was made
+ * and timed out; else it was still queued behind d's calls): its link's
+ * state says. */
+static void no_answer_cause(const pl_batch *b, int sent, char *out, size_t n)
+{
+    const pl_dest *d = b->d;
+    if (sipc_channel_is_down(d->ch, NULL))
+        snprintf(out, n, "not connected: %s", sipc_channel_last_detail(d->ch));
+    else if (!sipc_channel_is_up(d->ch))
+        snprintf(out, n, "not sent: the link was still connecting");
+    else if (sent)
+        snprintf(out, n, "no answer in time");
+    else
+        snprintf(out, n, "not sent: still queued behind earlier calls to it (dest_calls at a "
+                 "time) at the deadline");
+}
+
 /* UNAVAILABLE: the deadline came, the pipeline closes, or the destination
  * cannot take records at all (why says which); cause says what was wrong
- * with the destination, NULL: the last attempt's error, or the link's. */
+ * with the destination, NULL: the last attempt's error, or what kept the
+ * batch. */
 static void give_up_cause(pl_batch *b, const char *why, const char *cause)
 {
-    char reason[700], link[300];
+    char reason[700], kept[300];
     if (!cause && b->last_msg[0])
         cause = b->last_msg;
-    if (!cause && sipc_channel_is_down(b->d->ch, NULL)) {
-        snprintf(link, sizeof link, "not connected: %s", sipc_channel_last_detail(b->d->ch));
-        cause = link;
+    if (!cause) {
+        no_answer_cause(b, 0, kept, sizeof kept);
+        cause = kept;
     }
-    if (cause)
-        snprintf(reason, sizeof reason, "%s (data service %s: %s)", why, b->d->name, cause);
-    else
-        snprintf(reason, sizeof reason, "%s (data service %s)", why, b->d->name);
+    snprintf(reason, sizeof reason, "%s (data service %s: %s)", why, b->d->name, cause);
     finish(b, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE, b->last_status, reason);
 }
 
@@ -198,11 +214,8 @@ static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *ms
     if (err == SIPC_ETIMEDOUT) {
         /* the call waited until the give-up time: say what kept it, which
          * is an earlier attempt's failure or the link's */
-        if (!b->last_err && sipc_channel_is_down(b->d->ch, NULL))
-            snprintf(b->last_msg, sizeof b->last_msg, "not connected: %s",
-                     sipc_channel_last_detail(b->d->ch));
-        else if (!b->last_err)
-            snprintf(b->last_msg, sizeof b->last_msg, "no answer in time");
+        if (!b->last_err)
+            no_answer_cause(b, 1, b->last_msg, sizeof b->last_msg);
         give_up(b, "not acknowledged before the request's deadline");
         return;
     }

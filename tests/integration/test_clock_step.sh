@@ -21,13 +21,8 @@ done
 need_free "$BASE".{21,22}:{23000,23001,23002,23003}
 shtest_init clockstep
 ctl() { "$BIN/sipcctl" --timeout 3000 "$@"; }
-conf() { # id host
-    mkdir -p "$work/$1"
-    printf '[node]\nid = %s\naddress = %s.%s\n[cluster]\nname = cs\nnodes = %s.21, %s.22\n' \
-        "$1" "$BASE" "$2" "$BASE" "$BASE" >"$work/$1/sipc.conf"
-}
-conf n1 21
-conf n2 22
+node_home "$work/n1" cs n1 "$BASE.21" "$BASE.21, $BASE.22"
+node_home "$work/n2" cs n2 "$BASE.22" "$BASE.21, $BASE.22"
 sipcd_start "$work/n1" || exit 1
 n1_pid=$sipcd_pid
 echo "+0" >"$work/ft.rc"

@@ -18,9 +18,7 @@ need_free "$BASE".{11,12,13}:{23000,23001,23002,23003}
 shtest_init partition
 ctl() { "$BIN/sipcctl" --timeout 3000 "$@"; }
 conf() { # id host
-    mkdir -p "$work/$1"
-    printf '[node]\nid = %s\naddress = %s.%s\n[cluster]\nname = pt\nnodes = %s.11, %s.12, %s.13\n' \
-        "$1" "$BASE" "$2" "$BASE" "$BASE" "$BASE" >"$work/$1/sipc.conf"
+    node_home "$work/$1" pt "$1" "$BASE.$2" "$BASE.11, $BASE.12, $BASE.13"
     printf '[limits]\nkeepalive_ms = 1000\nkeepalive_timeout_ms = 2000\n' >>"$work/$1/sipc.conf"
 }
 conf n1 11

@@ -87,6 +87,14 @@ static uint64_t wall_ms(void)
     return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
 }
 
+/* The link went down (or failed before it was ever up): since when, on
+ * the wall clock for reports and on the loop's for how long */
+static void ch_mark_down(sipc_channel *ch)
+{
+    ch->since_ms = wall_ms();
+    ch->down_at = uv_now(ch->ctx->loop);
+}
+
 static void ch_up(void *owner, sipc_conn *c)
 {
     sipc_channel *ch = owner;
@@ -176,7 +184,7 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
     }
     ch->conn = NULL;
     if (ch->up || !ch->since_ms)
-        ch->since_ms = wall_ms();
+        ch_mark_down(ch);
     ch->up = 0;
     ch->last_err = err;
     ch->err_at = uv_now(ch->ctx->loop);
@@ -278,6 +286,8 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
                  from, sipc_strerror(r));
         sipc__log_limited(ctx, ch->last_detail, SIPC_LOG_WARN, "Transport.Conn",
                           "Cannot connect to %s%s: %s", ch->where, from, sipc_strerror(r));
+        if (!ch->since_ms)
+            ch_mark_down(ch);
         if (ch->fail_fast)
             ch_fail_waiting(ch, r, ch->last_detail);
         ch_schedule_redial(ch, 0);
@@ -306,6 +316,8 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
             ch->err_at = uv_now(ch->ctx->loop);
             snprintf(ch->last_detail, sizeof ch->last_detail, "cannot resolve %s: %s", ch->host,
                      uv_strerror(status));
+            if (!ch->since_ms)
+                ch_mark_down(ch);
             if (ch->fail_fast)
                 ch_fail_waiting(ch, status, ch->last_detail);
             sipc__log(ch->ctx, SIPC_LOG_WARN, "Transport.Conn", "Cannot resolve %s: %s", ch->host,
@@ -661,6 +673,16 @@ void sipc_channel_set_fail_fast(sipc_channel *ch, int fail_fast)
 int sipc_channel_is_up(const sipc_channel *ch)
 {
     return ch && ch->up;
+}
+
+int sipc_channel_is_down(const sipc_channel *ch, uint64_t *for_ms)
+{
+    int down = ch && !ch->up && ch->last_err != 0;
+    if (for_ms) {
+        uint64_t now = down ? uv_now(ch->ctx->loop) : 0;
+        *for_ms = down && now > ch->down_at ? now - ch->down_at : 0;
+    }
+    return down;
 }
 
 static void ch_handle_closed(uv_handle_t *h)

@@ -571,6 +571,7 @@ struct sipc_channel {
     char peer_cluster[64];  /* named by the last peer's hello, a refused one too */
     int peer_cluster_cut;   /* that name was longer than peer_cluster */
     uint64_t since_ms;      /* wall clock of the last up/down change */
+    uint64_t down_at;       /* uv_now() of the same change to down (or first failure) */
     int closing;
     int plain_fallback;     /* permissive: the peer answered in plaintext */
     int retry_next;         /* the next dial is the plaintext retry of a refused TLS */

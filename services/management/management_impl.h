@@ -32,6 +32,7 @@ struct sipc_mgmt {
     sipc_tls_mode tls_mode;
     sipc_security *sec;
     int64_t started_ms;
+    uint64_t started_hr;   /* uv_hrtime() then: the uptime, whatever the wall clock does */
     uint32_t cluster_timeout_ms;
     int expiry_warn_days;
     mgmt_service services[MGMT_MAX_SERVICES];

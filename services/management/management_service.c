@@ -56,6 +56,7 @@ int sipc_mgmt_open(sipc_mgmt **out, sipc_ctx *ctx, const sipc_mgmt_options *o, c
     m->tls_mode = o->tls_mode;
     m->sec = o->security ? sipc_security_retain(o->security) : NULL;
     m->started_ms = sipc_rfc3339_now_ms();
+    m->started_hr = uv_hrtime();
     m->cluster_timeout_ms = o->cluster_timeout_ms ? o->cluster_timeout_ms : 3000;
     m->expiry_warn_days = o->expiry_warn_days ? o->expiry_warn_days : 30;
     for (int i = 0; i < o->npeers; i++) {

@@ -170,10 +170,11 @@ static void names_with_tls(json_t *nodes, int en, char *out, size_t len)
     }
 }
 
-/* A link is flagged down only once it has failed for this long, and not
- * while either end started less than this ago: a node starting, or a
- * reload replacing its links, brings them up within a few seconds. */
-#define LINK_GRACE_S 10
+/* A link is flagged down only once it has failed for this long (the
+ * pipeline stops holding records for it then too), and not while either
+ * end started less than this ago: a node starting, or a reload replacing
+ * its links, brings them up within a few seconds. */
+#define LINK_GRACE_S (SIPC_LINK_DOWN_MS / 1000)
 
 /* The node in nodes that listens on addr ("host:port", "[v6]:port"): its
  * address is the host and one of its services has the port; NULL when none
@@ -238,6 +239,24 @@ static void named_error(const char *error, const char *name, char *out, size_t l
     out[w < len ? w : len - 1] = '\0';
 }
 
+/* A node's own now, to the second: its clock when its status answered
+ * (node.clock), or for a node older than that field its start plus its
+ * uptime (which a step of its clock after the start does not move); 0
+ * when its status does not say. */
+static int64_t node_now(json_t *n)
+{
+    int64_t ms;
+    char err[120];
+    if (!json_is_true(json_object_get(n, "reachable")))
+        return 0;
+    if (sipc_rfc3339_ms(mgmt_str_at(n, "node", "clock"), &ms, err, sizeof err) == 0)
+        return ms / 1000;
+    if (sipc_rfc3339_ms(mgmt_str_at(n, "node", "started"), &ms, err, sizeof err) != 0)
+        return 0;
+    return ms / 1000 +
+           json_integer_value(json_object_get(json_object_get(n, "node"), "uptime_seconds"));
+}
+
 /* n's links to other nodes that are down past the grace, one problem per
  * peer (its services named, the earliest since, the first error): what a
  * partition, a refused handshake or a strict node among plaintext ones
@@ -246,14 +265,11 @@ static void links_down(json_t *list, json_t *nodes, json_t *n)
 {
     json_int_t uptime =
         json_integer_value(json_object_get(json_object_get(n, "node"), "uptime_seconds"));
-    int64_t started;
     char err[120];
-    if (uptime < LINK_GRACE_S || sipc_rfc3339_ms(mgmt_str_at(n, "node", "started"), &started, err,
-                                                 sizeof err) != 0)
+    /* "since" is on n's clock, which may not be the judge's: against n's own now */
+    int64_t now = node_now(n);
+    if (uptime < LINK_GRACE_S || !now)
         return;
-    /* "since" is on n's clock, which may not be the judge's: n's own now
-     * (to the second) is its start plus its uptime */
-    int64_t now = started / 1000 + uptime;
     json_t *groups = json_array();
     size_t i;
     json_t *l;
@@ -313,30 +329,32 @@ static void links_down(json_t *list, json_t *nodes, json_t *n)
     json_decref(groups);
 }
 
-/* A node's own now, to the second (its start plus its uptime, both on its
- * clock), or 0 when its status does not say. */
-static int64_t node_now(json_t *n)
-{
-    int64_t started;
-    char err[120];
-    if (!json_is_true(json_object_get(n, "reachable")) ||
-        sipc_rfc3339_ms(mgmt_str_at(n, "node", "started"), &started, err, sizeof err) != 0)
-        return 0;
-    return started / 1000 +
-           json_integer_value(json_object_get(json_object_get(n, "node"), "uptime_seconds"));
-}
-
-/* "2 days", "3 hours", "5 minutes", "90 s" */
+/* "3 days", "2 days 23 h", "3 hours", "2 hours 30 min", "5 minutes", "90 s":
+ * to the nearest hour, minute or second, so 3 days less a few seconds of
+ * answer time read as 3 days, not 2 */
 static void span_text(int64_t s, char *out, size_t len)
 {
-    if (s >= 2 * 86400)
-        snprintf(out, len, "%lld days", (long long)(s / 86400));
-    else if (s >= 2 * 3600)
-        snprintf(out, len, "%lld hours", (long long)(s / 3600));
+    int64_t h = (s + 1800) / 3600, m = (s + 30) / 60;
+    if (h >= 48 && h % 24)
+        snprintf(out, len, "%lld days %lld h", (long long)(h / 24), (long long)(h % 24));
+    else if (h >= 48)
+        snprintf(out, len, "%lld days", (long long)(h / 24));
+    else if (m >= 120 && m % 60)
+        snprintf(out, len, "%lld hours %lld min", (long long)(m / 60), (long long)(m % 60));
+    else if (m >= 120)
+        snprintf(out, len, "%lld hours", (long long)(m / 60));
     else if (s >= 120)
-        snprintf(out, len, "%lld minutes", (long long)(s / 60));
+        snprintf(out, len, "%lld minutes", (long long)m);
     else
         snprintf(out, len, "%lld s", (long long)s);
+}
+
+/* The last problem of list gets skew_seconds: how far the node's clock is
+ * from the reference, ahead positive. */
+static void skew_field(json_t *list, int64_t skew)
+{
+    json_object_set_new(json_array_get(list, json_array_size(list) - 1), "skew_seconds",
+                        json_integer((json_int_t)skew));
 }
 
 /* Clocks further apart than this are flagged: the answers of one query
@@ -430,6 +448,7 @@ static void clock_skew(json_t *list, json_t *nodes)
                 "NTP); each node judges certificates by its own clock, so a clock outside a "
                 "certificate's validity refuses it (a peer sees alert certificate_expired)",
                 mgmt_node_name(ahead), span, mgmt_node_name(other));
+        skew_field(list, d);
         return;
     }
     int64_t mid = times[(count - 1) / 2];
@@ -451,6 +470,7 @@ static void clock_skew(json_t *list, json_t *nodes)
                 "(date -u, NTP); it judges certificates by it, so a clock outside a "
                 "certificate's validity refuses it (its peers see alert certificate_expired)",
                 mgmt_node_name(n), span, t > mid ? "ahead of" : "behind");
+        skew_field(list, t - mid);
     }
 }
 

@@ -113,8 +113,13 @@ static void emit_link(void *arg, const char *service, const sipc_link_info *li)
 
 json_t *sipc_mgmt_status(sipc_mgmt *m)
 {
-    char started[32];
+    char started[32], clock[32];
     sipc_rfc3339_format(m->started_ms, 0, started, sizeof started);
+    /* the wall clock now, for the cluster's judge of clocks; the uptime on
+     * the monotonic one, so a step of the wall clock (NTP, an operator)
+     * leaves it alone */
+    sipc_rfc3339_format(sipc_rfc3339_now_ms(), 1, clock, sizeof clock);
+    json_int_t uptime = (json_int_t)((uv_hrtime() - m->started_hr) / 1000000000u);
     json_t *services = json_array();
     for (int i = 0; i < m->nservices; i++)
         if (m->services[i].srv)
@@ -130,8 +135,7 @@ json_t *sipc_mgmt_status(sipc_mgmt *m)
     json_t *st = json_pack("{s:i, s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I}, s:{s:b, s:s, s:o}, s:o, s:o}",
                      "schema", SIPC_MGMT_SCHEMA, "node", "id", m->node_id, "address", m->address,
                      "cluster", m->cluster, "version", m->version, "build", sipc_build_id(), "pid", (int)getpid(),
-                     "started", started, "uptime_seconds",
-                     (json_int_t)((sipc_rfc3339_now_ms() - m->started_ms) / 1000),
+                     "started", started, "uptime_seconds", uptime,
                      "memory_rss_bytes",
                      (json_int_t)sipc_rss_bytes(), "tls", "enabled",
                      m->tls_enable, "mode", sipc_tls_mode_name(m->tls_mode), "certificate",
@@ -139,6 +143,8 @@ json_t *sipc_mgmt_status(sipc_mgmt *m)
     /* the subject this node asks of peers now (a reload may have changed
      * sipc.conf's since): null when none */
     const char *subj = sipc_security_required_subject(m->sec);
+    if (st)
+        json_object_set_new(json_object_get(st, "node"), "clock", json_string(clock));
     if (st)
         json_object_set_new(json_object_get(st, "tls"), "required_subject",
                             subj[0] ? json_string(subj) : json_null());

@@ -11,11 +11,15 @@
  *       a single record          -> REJECTED with the data service's reason; not retried
  *   BUSY, STORAGE, CLOSING, a lost connection, a full write queue, any other
  *   transport error              -> retried after a backoff, while the deadline allows
- *   the deadline                 -> UNAVAILABLE with the last error
+ *   the deadline                 -> UNAVAILABLE with the last error, or what kept
+ *                                   the batch (its link, the calls before it)
  *   no data service there (ENOMETHOD), BAD_REQUEST -> UNAVAILABLE at once
- * A call made while the link is down waits in the channel, which redials by
- * itself, so a destination that comes back before the deadline gets its
- * records. put_batch is all or none and puts are idempotent, so sending a
+ * A call made while the link is reconnecting waits in the channel, which
+ * redials by itself, so a destination that comes back before the deadline
+ * gets its records. A link down for SIPC_LINK_DOWN_MS (a node gone, cut off)
+ * is down: its batches are UNAVAILABLE at once, so that the other
+ * destinations' records of the same requests are not held to the deadline
+ * with them. put_batch is all or none and puts are idempotent, so sending a
  * batch again after a lost answer can only turn into UNCHANGED records. */
 #include <assert.h>
 #include <stdio.h>
@@ -24,6 +28,7 @@
 
 #include "data_service.h"
 #include "pipeline_impl.h"
+#include "rfc3339.h"
 
 pl_batch *pl_batch_new(pl_req *r, pl_dest *d, size_t n)
 {
@@ -120,23 +125,43 @@ static void finish(pl_batch *b, int status, uint32_t data_status, const char *re
         pl_req_done(r);
 }
 
+/* What kept a batch that no attempt failed for (sent: its call was made
+ * and timed out; else it was still queued behind d's calls): its link's
+ * state says. */
+static void no_answer_cause(const pl_batch *b, int sent, char *out, size_t n)
+{
+    const pl_dest *d = b->d;
+    if (sipc_channel_is_down(d->ch, NULL))
+        snprintf(out, n, "not connected: %s", sipc_channel_last_detail(d->ch));
+    else if (!sipc_channel_is_up(d->ch))
+        snprintf(out, n, "not sent: the link was still connecting");
+    else if (sent)
+        snprintf(out, n, "no answer in time");
+    else
+        snprintf(out, n, "not sent: still queued behind earlier calls to it (dest_calls at a "
+                 "time) at the deadline");
+}
+
 /* UNAVAILABLE: the deadline came, the pipeline closes, or the destination
- * cannot take records at all (why says which). */
+ * cannot take records at all (why says which); cause says what was wrong
+ * with the destination, NULL: the last attempt's error, or what kept the
+ * batch. */
+static void give_up_cause(pl_batch *b, const char *why, const char *cause)
+{
+    char reason[700], kept[300];
+    if (!cause && b->last_msg[0])
+        cause = b->last_msg;
+    if (!cause) {
+        no_answer_cause(b, 0, kept, sizeof kept);
+        cause = kept;
+    }
+    snprintf(reason, sizeof reason, "%s (data service %s: %s)", why, b->d->name, cause);
+    finish(b, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE, b->last_status, reason);
+}
+
 static void give_up(pl_batch *b, const char *why)
 {
-    pl_dest *d = b->d;
-    char reason[700];
-    const char *last = b->last_msg;
-    char link[260];
-    if (!*last && !sipc_channel_is_up(d->ch) && sipc_channel_last_error(d->ch)) {
-        snprintf(link, sizeof link, "not connected: %s", sipc_channel_last_detail(d->ch));
-        last = link;
-    }
-    if (*last)
-        snprintf(reason, sizeof reason, "%s (data service %s: %s)", why, d->name, last);
-    else
-        snprintf(reason, sizeof reason, "%s (data service %s)", why, d->name);
-    finish(b, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE, b->last_status, reason);
+    give_up_cause(b, why, NULL);
 }
 
 static void bisect(pl_batch *b)
@@ -189,12 +214,8 @@ static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *ms
     if (err == SIPC_ETIMEDOUT) {
         /* the call waited until the give-up time: say what kept it, which
          * is an earlier attempt's failure or the link's */
-        pl_dest *d = b->d;
-        if (!b->last_err && !sipc_channel_is_up(d->ch) && sipc_channel_last_error(d->ch))
-            snprintf(b->last_msg, sizeof b->last_msg, "not connected: %s",
-                     sipc_channel_last_detail(d->ch));
-        else if (!b->last_err)
-            snprintf(b->last_msg, sizeof b->last_msg, "no answer in time");
+        if (!b->last_err)
+            no_answer_cause(b, 1, b->last_msg, sizeof b->last_msg);
         give_up(b, "not acknowledged before the request's deadline");
         return;
     }
@@ -332,11 +353,39 @@ static void send_batch(pl_batch *b)
     }
 }
 
+/* Whether d's link is down, no longer reconnecting; why then says since
+ * when. */
+static int link_down(const pl_dest *d, char *why, size_t n)
+{
+    uint64_t ms;
+    sipc_link_info li;
+    if (!sipc_channel_is_down(d->ch, &ms) || ms < SIPC_LINK_DOWN_MS ||
+        sipc_channel_info(d->ch, &li) != 0)
+        return 0;
+    char since[32];
+    sipc_rfc3339_format((int64_t)li.since_ms, 0, since, sizeof since);
+    snprintf(why, n, "not sent: its link is down since %s (for %llu s)", since,
+             (unsigned long long)(ms / 1000));
+    return 1;
+}
+
 void pl_dest_pump(pl_dest *d)
 {
     sipc_pipeline *p = d->p;
+    /* finishing a batch answers its request, which admits waiting ones,
+     * which queue batches here: this loop takes them, not a pump inside */
+    if (d->pumping)
+        return;
+    d->pumping = 1;
+    char why[120];
+    if (d->ready && !p->closing && link_down(d, why, sizeof why)) {
+        pl_batch *b;
+        while ((b = pop(d)) != NULL)
+            give_up_cause(b, why, sipc_channel_last_detail(d->ch));
+    }
     while (d->ready && (p->closing || d->calls < p->o.dest_calls))
         send_batch(pop(d));
+    d->pumping = 0;
     /* batches left behind calls that may wait long for their link: the
      * tick gives up on them at their own deadline */
     if (d->ready)

@@ -78,6 +78,7 @@ struct pl_dest {
     pl_batch *flying;      /* calls in flight, doubly linked */
     unsigned calls;
     int failing;           /* a failure was logged and no success since */
+    int pumping;           /* in pl_dest_pump */
 };
 
 struct sipc_pipeline {

@@ -356,8 +356,7 @@ static void peer_reason(const search_query *q, const search_peer *p, int err,
                         const sipc_reply *rep, char *out, size_t n)
 {
     const char *msg = rep && rep->message ? rep->message : "";
-    int down = p->ch && !sipc_channel_is_up(p->ch) && sipc_channel_last_error(p->ch) != 0;
-    if (err == SIPC_ETIMEDOUT && down) {
+    if (err == SIPC_ETIMEDOUT && sipc_channel_is_down(p->ch, NULL)) {
         int last = sipc_channel_last_error(p->ch);
         snprintf(out, n, "%s (no connection within %u ms: %s)", sipc_strerror(last),
                  q->budget_ms, sipc_channel_last_detail(p->ch));

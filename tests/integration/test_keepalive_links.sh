@@ -28,9 +28,7 @@ need_free "$BASE".{11,12}:{23000,23001,23002,23003}
 shtest_init keepalive
 ctl() { "$BIN/sipcctl" --timeout 3000 "$@"; }
 conf() { # id host
-    mkdir -p "$work/$1"
-    printf '[node]\nid = %s\naddress = %s.%s\n[cluster]\nname = ka\nnodes = %s.11, %s.12\n' \
-        "$1" "$BASE" "$2" "$BASE" "$BASE" >"$work/$1/sipc.conf"
+    node_home "$work/$1" ka "$1" "$BASE.$2" "$BASE.11, $BASE.12"
     printf '[limits]\nkeepalive_ms = %s\nkeepalive_timeout_ms = %s\n' "$KEEPALIVE_MS" "$TIMEOUT_MS" \
         >>"$work/$1/sipc.conf"
 }

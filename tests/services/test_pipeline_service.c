@@ -2,7 +2,8 @@
  * in one process, over plaintext, over TLS, and with a TLS pipeline in
  * front of plaintext data links: records land once on their hashed node,
  * re-sends are UNCHANGED, to_node, rejected records, a destination down
- * (back before the deadline, or not), the credit window under a stalled
+ * (back before the deadline, or not), one that answers nothing (the
+ * reasons say what kept each record), the credit window under a stalled
  * destination, bad requests, and closing with requests held. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -353,6 +354,60 @@ static void t_queued_deadline(void **state)
     pw_stop(w);
 }
 
+/* data.put_batch of a node that takes calls and answers none (a node cut
+ * off after its link came up): held until the test ends */
+typedef struct held {
+    sipc_request *req[16];
+    int n;
+} held;
+
+static void on_hold(sipc_request *req, void *arg)
+{
+    held *h = arg;
+    if (h->n < 16)
+        h->req[h->n++] = req;
+    else
+        sipc_respond_error(req, SIPC__DATA__STATUS__BUSY, "held enough");
+}
+
+/* A destination whose link is up but whose calls are never answered: the
+ * call in flight times out ("no answer in time") and the batches queued
+ * behind it are given up at the deadline saying so; no reason stops at the
+ * destination's address without a cause. */
+static void t_unanswered(void **state)
+{
+    (void)state;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.dest_calls = 1;
+    o.batch_records = 100;
+    pw *w = start(&o);
+    held h = {.n = 0};
+    assert_int_equal(sipc_router_add(w->n[1].router, "data", "put_batch", on_hold, &h), 0);
+    pw_recs r;
+    pw_recs_make(&r, "un", 0, 300);
+    pw_ingest g;
+    pw_ingest_wait(w, r.p, r.n, w->n[1].name, 1500, &g);
+    expect_all(&g, r.n, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE);
+    assert_int_equal(h.n, 1); /* one call at a time: the others stayed queued */
+    char bare[120];
+    snprintf(bare, sizeof bare, "(data service %s)", w->n[1].name);
+    for (size_t i = 0; i < r.n; i++) {
+        const char *why = g.resp->results[i]->reason;
+        const char *want = i < 100 ? "no answer in time)"
+                                   : "not sent: still queued behind earlier calls to it "
+                                     "(dest_calls at a time) at the deadline)";
+        if (strstr(why, bare) || !strstr(why, "not acknowledged before the request's deadline") ||
+            !strstr(why, want))
+            fail_msg("record %zu: %s", i, why);
+    }
+    pw_ingest_free(&g);
+    for (int k = 0; k < h.n; k++)
+        sipc_respond_error(h.req[k], SIPC__DATA__STATUS__CLOSING, "the test ends");
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
 /* A destination that takes nothing: the window holds, waiting requests
  * are bounded, the rest is told BUSY; everything admitted commits once the
  * destination is back, and the pipeline's memory never held more than the
@@ -555,7 +610,7 @@ int main(void)
         cmocka_unit_test(t_rejected),        cmocka_unit_test(t_down_then_back),
         cmocka_unit_test(t_down_past_deadline), cmocka_unit_test(t_window),
         cmocka_unit_test(t_queued_deadline), cmocka_unit_test(t_data_busy),
-        cmocka_unit_test(t_bad_requests),
+        cmocka_unit_test(t_unanswered),      cmocka_unit_test(t_bad_requests),
         cmocka_unit_test(t_close_with_requests),
     };
     const struct CMUnitTest mixed[] = {

@@ -129,13 +129,17 @@ except OSError:
 }
 
 # --- sipcd -------------------------------------------------------------------
-# one_node_home HOME CLUSTER: HOME (made when missing) with a sipc.conf for a
-# cluster CLUSTER of one node, n1 at $BASE.1 with the standard ports
-one_node_home() {
+# node_home HOME CLUSTER ID ADDRESS NODES: HOME (made when missing) with a
+# sipc.conf for node ID at ADDRESS of cluster CLUSTER, whose [cluster] nodes
+# are NODES (", "-joined), with the standard ports
+node_home() {
     mkdir -p "$1"
-    printf '[node]\nid = n1\naddress = %s.1\n[cluster]\nname = %s\nnodes = %s.1\n' "$BASE" "$2" \
-        "$BASE" >"$1/sipc.conf"
+    printf '[node]\nid = %s\naddress = %s\n[cluster]\nname = %s\nnodes = %s\n' "$3" "$4" "$2" \
+        "$5" >"$1/sipc.conf"
 }
+# one_node_home HOME CLUSTER: the same for a cluster CLUSTER of one node, n1
+# at $BASE.1
+one_node_home() { node_home "$1" "$2" n1 "$BASE.1" "$BASE.1"; }
 # sipcd_start HOME [SECONDS]: starts ${SIPCD:-$BIN/sipcd} on HOME in the
 # background (its output appended to HOME.out, its pid in $sipcd_pid) and
 # waits until its four services have logged "Service Started" once more;

@@ -230,6 +230,47 @@ static void clock_skew(void **state)
         fail_msg("%s", msg);
     json_decref(p);
     json_decref(nodes);
+    /* rounded to the nearest hour, not down: 3 days less the seconds the
+     * answers took is 3 days; with the hours when they are not whole days;
+     * skew_seconds says it exactly, ahead positive */
+    static const struct {
+        int64_t skew;
+        const char *text;
+    } spans[] = {{3 * 86400 - 3, "3 days ahead of"},
+                 {2 * 86400 + 23 * 3600 + 600, "2 days 23 h ahead of"},
+                 {-(2 * 3600 + 30 * 60), "2 hours 30 min behind"},
+                 {3 * 3600 - 20, "3 hours ahead of"}};
+    for (size_t k = 0; k < sizeof spans / sizeof spans[0]; k++) {
+        nodes = json_pack("[o, o, o]", linked("n1", 600, "", 0, now),
+                          linked("n2", 600, "", 0, now + spans[k].skew),
+                          linked("n3", 600, "", 0, now + 1));
+        p = sipc_mgmt_judge(nodes, 30, now);
+        assert_string_equal(kinds(p), "n2:clock_skew");
+        msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+        char want[80];
+        snprintf(want, sizeof want, "n2's clock is %s the other nodes'", spans[k].text);
+        if (!strstr(msg, want))
+            fail_msg("skew %lld s: %s", (long long)spans[k].skew, msg);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(p, 0), "skew_seconds")),
+                         spans[k].skew - (spans[k].skew > 0)); /* from the median */
+        json_decref(p);
+        json_decref(nodes);
+    }
+    /* a clock stepped after the start: started plus uptime (monotonic)
+     * still says the old time; node.clock, its clock now, is what counts */
+    nodes = json_pack("[o, o, o]", linked("n1", 600, "", 0, now), linked("n2", 600, "", 0, now),
+                      linked("n3", 600, "", 0, now));
+    char clock[32];
+    sipc_rfc3339_format((now + 3 * 86400) * 1000 + 250, 1, clock, sizeof clock);
+    json_object_set_new(json_object_get(json_array_get(nodes, 1), "node"), "clock",
+                        json_string(clock));
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n2:clock_skew");
+    msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    if (!strstr(msg, "n2's clock is 3 days ahead of the other nodes'"))
+        fail_msg("%s", msg);
+    json_decref(p);
+    json_decref(nodes);
     /* within a minute: none */
     nodes = json_pack("[o, o, o]", linked("n1", 600, "", 0, now), linked("n2", 600, "", 0, now + 40),
                       linked("n3", 600, "", 0, now - 40));

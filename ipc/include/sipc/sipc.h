@@ -650,6 +650,18 @@ SIPC_EXTERN const char *sipc_channel_last_detail(const sipc_channel *ch);
  * that attempt's error instead of waiting for their deadline. For CLIs. */
 SIPC_EXTERN void sipc_channel_set_fail_fast(sipc_channel *ch, int fail_fast);
 SIPC_EXTERN int sipc_channel_is_up(const sipc_channel *ch);
+/* Whether the link is down after a failure: not up, and its last connection
+ * or connection attempt failed (sipc_channel_last_error() is not 0, its
+ * reason sipc_channel_last_detail()). A link still making its first attempt
+ * is not down. *for_ms (may be NULL; 0 when not down) gets how long it has
+ * been down, since it went down or its first attempt failed, on the loop's
+ * clock (a step of the wall clock does not change it). */
+SIPC_EXTERN int sipc_channel_is_down(const sipc_channel *ch, uint64_t *for_ms);
+/* A link down this long (sipc_channel_is_down) is down, no longer merely
+ * reconnecting: sipcd's cluster status reports it (link_down) and the
+ * pipeline answers records for its node UNAVAILABLE at once instead of
+ * holding them to their deadline. A node restarting comes back within it. */
+#define SIPC_LINK_DOWN_MS 10000
 /* The state of a channel's link, for status reports. */
 typedef struct sipc_link_info {
     char address[140];   /* "host:port" as opened */

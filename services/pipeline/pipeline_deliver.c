@@ -28,7 +28,7 @@
 
 #include "data_service.h"
 #include "pipeline_impl.h"
-#include "rfc3339.h"
+#include "link_down.h"
 
 pl_batch *pl_batch_new(pl_req *r, pl_dest *d, size_t n)
 {
@@ -357,15 +357,10 @@ static void send_batch(pl_batch *b)
  * when. */
 static int link_down(const pl_dest *d, char *why, size_t n)
 {
-    uint64_t ms;
-    sipc_link_info li;
-    if (!sipc_channel_is_down(d->ch, &ms) || ms < SIPC_LINK_DOWN_MS ||
-        sipc_channel_info(d->ch, &li) != 0)
+    char down[96];
+    if (!sipc_link_known_down(d->ch, down, sizeof down))
         return 0;
-    char since[32];
-    sipc_rfc3339_format((int64_t)li.since_ms, 0, since, sizeof since);
-    snprintf(why, n, "not sent: its link is down since %s (for %llu s)", since,
-             (unsigned long long)(ms / 1000));
+    snprintf(why, n, "not sent: %s", down);
     return 1;
 }
 

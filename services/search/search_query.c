@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "link_down.h"
 #include "search_impl.h"
 
 /* Budget kept back from the caller's deadline for merging and the answer's
@@ -527,6 +528,16 @@ static void start_peers(search_query *q)
         search_peer *p = pt->peer;
         if (p->self || !p->ch) {
             pt->settled = 1; /* this node: its hits come from the local part */
+            continue;
+        }
+        /* a peer known down is not waited for: the rest answer now */
+        char down[96];
+        if (sipc_link_known_down(p->ch, down, sizeof down)) {
+            char why[400];
+            int last = sipc_channel_last_error(p->ch);
+            snprintf(why, sizeof why, "%s (not asked: %s: %s)", sipc_strerror(last), down,
+                     sipc_channel_last_detail(p->ch));
+            part_missing(pt, last, why);
             continue;
         }
         int rc = sipc_call_ex(p->ch, SIPC_SEARCH_SERVICE, "local", q->payload, q->payload_len,

@@ -9,6 +9,8 @@
 #     over all three nodes is answered at once: the records for n1 and n2
 #     are acknowledged and n3's are UNAVAILABLE with a reason saying the link
 #     is down, since when and why; not held to the 10 s deadline each
+#   - a search through n1 once its search link to n3 is known down too is
+#     answered at once, n3 named missing with the link's reason
 #   - n3 continued (SIGCONT): the same file again, everything acknowledged
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
@@ -102,6 +104,33 @@ EOF
     fi
 else
     not_ok "n3 stopped: n1's pipeline link to it never went down: $(pipe_link)"
+fi
+
+# search through n1 once its search link to n3 is known down too: n3 is
+# named missing at once, not waited for to the 10 s deadline
+search_since() {
+    ctl --home "$work/n1" status --json 2>/dev/null |
+        jq -r --arg a "$BASE.13:23001" \
+            '.links[] | select(.service == "search" and .address == $a) |
+             if .up then "up" else (.since | fromdateiso8601) end'
+}
+s_down() { local s; s=$(search_since); [ -n "$s" ] && [ "$s" != up ]; }
+if wait_for 15 s_down; then
+    since=$(search_since)
+    while [ $(($(date +%s) - since)) -lt 12 ]; do sleep 0.2; done
+    t0=$(sc_now_ms)
+    "$BIN/sipcctl" --home "$work/n1" --timeout 10000 search --json 'record' >"$work/search.json" 2>"$OUT"
+    RC=$?
+    took=$(($(sc_now_ms) - t0))
+    miss=$(jq -r --arg a "$BASE.13:23001" '.nodes_missing[]? | select(.address == $a) | .reason' "$work/search.json")
+    if [ "$RC" = 3 ] && [ "$took" -lt 5000 ] && grep -q "not asked: its link is down since" <<<"$miss"; then
+        ok "n3 stopped, its search link down: search answers in $took ms, n3 missing: $miss"
+    else
+        not_ok "n3 stopped, its search link down: exit $RC in $took ms, n3's reason: '$miss'"
+        shtest_show "$work/search.json"
+    fi
+else
+    not_ok "n3 stopped: n1's search link to it never went down: $(search_since)"
 fi
 
 kill -CONT "$n3_pid"

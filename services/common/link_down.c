@@ -1,0 +1,20 @@
+/* link_down.c - see link_down.h. */
+#include <stdint.h>
+#include <stdio.h>
+
+#include "link_down.h"
+#include "rfc3339.h"
+
+int sipc_link_known_down(const sipc_channel *ch, char *why, size_t n)
+{
+    uint64_t ms;
+    sipc_link_info li;
+    if (!sipc_channel_is_down(ch, &ms) || ms < SIPC_LINK_DOWN_MS ||
+        sipc_channel_info(ch, &li) != 0)
+        return 0;
+    char since[32];
+    sipc_rfc3339_format((int64_t)li.since_ms, 0, since, sizeof since);
+    snprintf(why, n, "its link is down since %s (for %llu s)", since,
+             (unsigned long long)(ms / 1000));
+    return 1;
+}

@@ -134,6 +134,8 @@ static int worth_probing(const sipc_data *d, const data_health *h)
         return under_fsize_limit(d);
     case UV_EIO:
         return 0;
+    case UV_EROFS: /* a connection opened read-only stays so */
+        return !d->writer_ro;
     default: /* a lock, permissions, a read-only mount: a write tells */
         return 1;
     }
@@ -153,11 +155,33 @@ static void on_probe_timer(uv_timer_t *t)
         data_probe_writes(d);
 }
 
+void data_storage_unusable(sipc_data *d, int rc, const char *why)
+{
+    data_health *h = &d->health[DATA_WRITES];
+    uint64_t now = uv_now(d->loop);
+    sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
+                    "writes to the database fail: %s (every write gets STORAGE; reads are "
+                    "served)",
+                    why);
+    if (!h->failing) {
+        h->failing = 1;
+        h->failures = 0;
+        h->since_ms = h->said_ms = now;
+        h->since_wall_ms = sipc_rfc3339_now_ms();
+    }
+    h->last_ms = now;
+    h->last_wall_ms = sipc_rfc3339_now_ms();
+    h->last_rc = rc;
+    keep_reason(h->last_err, sizeof h->last_err, why);
+}
+
 void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe)
 {
     static const char *const what[] = {"writes to", "reads from"};
     if (rc != 0 && data_status_of(rc) != SIPC_DATA_STORAGE)
         return; /* the request's fault, not the database's */
+    if (rc != 0 && kind == DATA_WRITES && d->writes_err[0])
+        err = d->writes_err; /* it says what to do */
     uint64_t now = uv_now(d->loop);
     data_health *h = &d->health[kind];
     if (rc != 0 && probe)
@@ -569,6 +593,25 @@ static int check_db_dir(const char *dir, char **resolved, char *err, size_t errl
     return rc;
 }
 
+static int on_read_only_fs(const char *path)
+{
+    struct statvfs v;
+    return statvfs(path, &v) == 0 && (v.f_flag & ST_RDONLY);
+}
+
+/* What the operator can do about a database that cannot be opened. */
+static void explain_open_failure(const char *path, char *err, size_t errlen)
+{
+    size_t n = strlen(err);
+    if (n + 1 >= errlen)
+        return;
+    if (on_read_only_fs(path))
+        snprintf(err + n, errlen - n,
+                 ": it is on a read-only file system, where SQLite cannot open a database whose "
+                 "-shm file is gone: remount it read-write (after fsck if the kernel made it "
+                 "read-only after an error) and start the node again");
+}
+
 static void fill_defaults(sipc_data_options *o, const sipc_data_options *in)
 {
     sipc_data_options def;
@@ -624,11 +667,15 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     snprintf(d->db_path, n, "%s/records.db", real);
     free(real);
     rc = data_store_open(&d->writer, d->db_path, DATA_STORE_WRITER, d->o.sync, err, errlen);
-    if (rc == 0 && (rc = uv_mutex_init(&d->mu)) == 0 && (rc = uv_cond_init(&d->cv)) != 0)
-        uv_mutex_destroy(&d->mu);
     if (rc != 0) {
-        if (d->writer)
-            snprintf(err, errlen, "cannot create a mutex: %s", uv_strerror(rc));
+        explain_open_failure(d->db_path, err, errlen);
+    } else if ((rc = uv_mutex_init(&d->mu)) != 0) {
+        snprintf(err, errlen, "cannot create a mutex: %s", uv_strerror(rc));
+    } else if ((rc = uv_cond_init(&d->cv)) != 0) {
+        uv_mutex_destroy(&d->mu);
+        snprintf(err, errlen, "cannot create a condition variable: %s", uv_strerror(rc));
+    }
+    if (rc != 0) {
         data_store_close(d->writer);
         free(d->db_path);
         free(d->idle);
@@ -638,6 +685,22 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     uv_timer_init(loop, &d->probe_timer);
     d->probe_timer.data = d;
     uv_unref((uv_handle_t *)&d->probe_timer); /* never the only reason to run the loop */
+    /* reads are served: the node holds the only copy of its records */
+    if (on_read_only_fs(d->db_path)) {
+        d->writer_ro = 1;
+        snprintf(d->writes_err, sizeof d->writes_err,
+                 "%.120s: read-only file system: remount it read-write (after fsck if the kernel "
+                 "made it read-only after an error) and restart the node",
+                 d->db_path);
+    } else if (data_store_readonly(d->writer)) {
+        d->writer_ro = 1;
+        snprintf(d->writes_err, sizeof d->writes_err,
+                 "%.120s: SQLite opened it read-only: give this account write access to it and "
+                 "its directory and restart the node",
+                 d->db_path);
+    }
+    if (d->writer_ro)
+        data_storage_unusable(d, UV_EROFS, d->writes_err);
     *out = d;
     return 0;
 }

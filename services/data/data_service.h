@@ -83,8 +83,10 @@ void sipc_data_options_init(sipc_data_options *opts);
 typedef struct sipc_data sipc_data;
 
 /* Opens (creating when missing) the directory dir (mode 0700) and the
- * database dir/records.db with its schema, and checks the database can be
- * written. Blocking: meant for start-up, before the loop serves requests.
+ * database dir/records.db with its schema. On a read-only file system (or
+ * file) it opens, serving reads, and writes fail from the start
+ * (sipc_data_health says so). Blocking: meant for start-up, before the
+ * loop serves requests.
  * opts may be NULL for the defaults. On failure err names the file and why. */
 int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc_data_options *opts,
                    char *err, size_t errlen);

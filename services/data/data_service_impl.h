@@ -50,6 +50,10 @@ struct sipc_data {
     /* while writes fail: probes them once nothing was written for a while */
     uv_timer_t probe_timer;
     int probing; /* a probe is queued or running */
+    int writer_ro; /* SQLite opened the file read-only (set at open) */
+    /* why every write fails (read-only, damaged), with what to do: the
+     * status's reason for writes (loop thread); "" otherwise */
+    char writes_err[256];
 };
 
 enum { DATA_WRITES, DATA_READS };
@@ -58,6 +62,10 @@ enum { DATA_WRITES, DATA_READS };
  * err its reason) for the health log (options.log) and the status; probe:
  * the work was data_probe_writes', not a request's (not counted). */
 void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe);
+/* Loop thread: writes fail from now on whatever is tried (the file is
+ * read-only, or damaged), with why as the reason: the failing state starts
+ * (said once at ERROR) without counting a failed request. */
+void data_storage_unusable(sipc_data *d, int rc, const char *why);
 /* Loop thread: queues a write of the health probe's row, unless one is
  * queued or running already (data_writes.c). */
 void data_probe_writes(sipc_data *d);

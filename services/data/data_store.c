@@ -410,6 +410,11 @@ int data_store_probe(data_store *s, char *err, size_t errlen)
                 "write the health probe", err, errlen);
 }
 
+int data_store_readonly(data_store *s)
+{
+    return sqlite3_db_readonly(s->db, "main") == 1;
+}
+
 int data_store_delete(data_store *s, const ProtobufCBinaryData *id, int *deleted, char *err,
                       size_t errlen)
 {

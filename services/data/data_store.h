@@ -37,6 +37,9 @@ typedef enum {
  * Returns 0 or a negative code with "PATH: reason" in err. */
 int data_store_open(data_store **out, const char *path, data_store_role role, sipc_data_sync sync,
                     char *err, size_t errlen);
+/* 1 when SQLite opened the file read-only (a read-only file system or file):
+ * every write fails. */
+int data_store_readonly(data_store *s);
 /* Closes the connection (the last one to close checkpoints the WAL). */
 void data_store_close(data_store *s);
 

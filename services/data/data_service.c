@@ -133,6 +133,7 @@ static int worth_probing(const sipc_data *d, const data_health *h)
     case UV_EFBIG:
         return under_fsize_limit(d);
     case UV_EIO:
+    case DATA_STORE_DAMAGED:
         return 0;
     case UV_EROFS: /* a connection opened read-only stays so */
         return !d->writer_ro;
@@ -175,11 +176,30 @@ void data_storage_unusable(sipc_data *d, int rc, const char *why)
     keep_reason(h->last_err, sizeof h->last_err, why);
 }
 
+/* A statement found the file damaged: whatever a write would still manage
+ * to add would be acknowledged into a file that is known to lose records,
+ * so none is taken any more (the other pages keep being read). */
+static void mark_damaged(sipc_data *d, const char *err)
+{
+    d->damaged = 1;
+    size_t n = strlen(d->db_path);
+    if (!strncmp(err, d->db_path, n) && !strncmp(err + n, ": ", 2))
+        err += n + 2; /* the reason names records.db */
+    snprintf(d->writes_err, sizeof d->writes_err,
+             "records.db is damaged (%.70s): writes are refused so that nothing more is "
+             "acknowledged into it; " DATA_REPAIR_HINT,
+             err);
+    uv_timer_stop(&d->probe_timer);
+    data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
+}
+
 void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe)
 {
     static const char *const what[] = {"writes to", "reads from"};
     if (rc != 0 && data_status_of(rc) != SIPC_DATA_STORAGE)
         return; /* the request's fault, not the database's */
+    if (rc == DATA_STORE_DAMAGED && !d->damaged)
+        mark_damaged(d, err);
     if (rc != 0 && kind == DATA_WRITES && d->writes_err[0])
         err = d->writes_err; /* it says what to do */
     uint64_t now = uv_now(d->loop);
@@ -218,6 +238,8 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
     }
     if (!h->failing || now - h->last_ms < HEALTH_QUIET_MS)
         return;
+    if (kind == DATA_WRITES && (d->damaged || d->writer_ro))
+        return; /* one queued before it was found says nothing of what follows */
     sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
                     "%s the database work again%s: %llu request%s failed, the first %.0f s ago",
                     what[kind], probe ? " (a test write succeeded)" : "",
@@ -593,6 +615,10 @@ static int check_db_dir(const char *dir, char **resolved, char *err, size_t errl
     return rc;
 }
 
+/* The start-up check's time: the whole file of a database up to a few GB
+ * (docs/services.md), the start of a larger one. */
+#define DATA_CHECK_MS 2000
+
 static int on_read_only_fs(const char *path)
 {
     struct statvfs v;
@@ -666,7 +692,10 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     }
     snprintf(d->db_path, n, "%s/records.db", real);
     free(real);
+    int whole = 1;
     rc = data_store_open(&d->writer, d->db_path, DATA_STORE_WRITER, d->o.sync, err, errlen);
+    if (rc == 0)
+        rc = data_store_check(d->writer, DATA_CHECK_MS, &whole, err, errlen);
     if (rc != 0) {
         explain_open_failure(d->db_path, err, errlen);
     } else if ((rc = uv_mutex_init(&d->mu)) != 0) {
@@ -685,6 +714,11 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     uv_timer_init(loop, &d->probe_timer);
     d->probe_timer.data = d;
     uv_unref((uv_handle_t *)&d->probe_timer); /* never the only reason to run the loop */
+    if (!whole)
+        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
+                        "%s: PRAGMA quick_check stopped after %u ms (a large database): the "
+                        "rest of the file is checked only by use",
+                        d->db_path, (unsigned)DATA_CHECK_MS);
     /* reads are served: the node holds the only copy of its records */
     if (on_read_only_fs(d->db_path)) {
         d->writer_ro = 1;

@@ -83,9 +83,11 @@ void sipc_data_options_init(sipc_data_options *opts);
 typedef struct sipc_data sipc_data;
 
 /* Opens (creating when missing) the directory dir (mode 0700) and the
- * database dir/records.db with its schema. On a read-only file system (or
- * file) it opens, serving reads, and writes fail from the start
- * (sipc_data_health says so). Blocking: meant for start-up, before the
+ * database dir/records.db with its schema, and checks the file: a damaged
+ * one (PRAGMA quick_check, at most 2 s) fails with SIPC_EFORMAT. On a
+ * read-only file system (or file) it opens, serving reads, and writes fail
+ * from the start (sipc_data_health says so). Once a statement finds the
+ * file damaged, every write is refused (STORAGE) until the service closes. Blocking: meant for start-up, before the
  * loop serves requests.
  * opts may be NULL for the defaults. On failure err names the file and why. */
 int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc_data_options *opts,

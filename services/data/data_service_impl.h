@@ -51,6 +51,7 @@ struct sipc_data {
     uv_timer_t probe_timer;
     int probing; /* a probe is queued or running */
     int writer_ro; /* SQLite opened the file read-only (set at open) */
+    int damaged;   /* a statement found the file damaged: writes are refused */
     /* why every write fails (read-only, damaged), with what to do: the
      * status's reason for writes (loop thread); "" otherwise */
     char writes_err[256];
@@ -66,6 +67,9 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
  * read-only, or damaged), with why as the reason: the failing state starts
  * (said once at ERROR) without counting a failed request. */
 void data_storage_unusable(sipc_data *d, int rc, const char *why);
+/* How a damaged database is repaired, for the reasons that name one. */
+#define DATA_REPAIR_HINT \
+    "stop the node and repair the database (docs/services.md, \"A full or damaged database\")"
 /* Loop thread: queues a write of the health probe's row, unless one is
  * queued or running already (data_writes.c). */
 void data_probe_writes(sipc_data *d);

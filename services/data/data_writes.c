@@ -55,6 +55,12 @@ static void kick_writer(sipc_data *d)
 static void enqueue(sipc_data *d, sipc_request *req, wop_kind kind, ProtobufCMessage *msg,
                     size_t bytes)
 {
+    if (d->damaged) {
+        protobuf_c_message_free_unpacked(msg, NULL);
+        data_storage_outcome(d, DATA_WRITES, DATA_STORE_DAMAGED, d->writes_err, 0);
+        sipc_respond_error(req, SIPC_DATA_STORAGE, d->writes_err);
+        return;
+    }
     /* A write alone in the queue is always taken, whatever its size (the
      * frame limit bounds it), so max_queue cannot starve a large batch. */
     if (d->qhead && d->qbytes + bytes > d->o.max_queue) {
@@ -221,7 +227,7 @@ static void write_after(uv_work_t *w, int status)
 void data_probe_writes(sipc_data *d)
 {
     /* queued behind other writes too: one that changes nothing tells nothing */
-    if (d->closing || d->probing)
+    if (d->closing || d->probing || d->damaged)
         return;
     wop *op = calloc(1, sizeof *op);
     if (!op)

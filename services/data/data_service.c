@@ -626,12 +626,14 @@ static int on_read_only_fs(const char *path)
 }
 
 /* What the operator can do about a database that cannot be opened. */
-static void explain_open_failure(const char *path, char *err, size_t errlen)
+static void explain_open_failure(const char *path, int rc, char *err, size_t errlen)
 {
     size_t n = strlen(err);
     if (n + 1 >= errlen)
         return;
-    if (on_read_only_fs(path))
+    if (rc == DATA_STORE_DAMAGED)
+        snprintf(err + n, errlen - n, ": the database is damaged: " DATA_REPAIR_HINT);
+    else if (on_read_only_fs(path))
         snprintf(err + n, errlen - n,
                  ": it is on a read-only file system, where SQLite cannot open a database whose "
                  "-shm file is gone: remount it read-write (after fsck if the kernel made it "
@@ -697,7 +699,7 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     if (rc == 0)
         rc = data_store_check(d->writer, DATA_CHECK_MS, &whole, err, errlen);
     if (rc != 0) {
-        explain_open_failure(d->db_path, err, errlen);
+        explain_open_failure(d->db_path, rc, err, errlen);
     } else if ((rc = uv_mutex_init(&d->mu)) != 0) {
         snprintf(err, errlen, "cannot create a mutex: %s", uv_strerror(rc));
     } else if ((rc = uv_cond_init(&d->cv)) != 0) {

@@ -3,8 +3,8 @@
 # sipcd ($BASE.1, plaintext) stores 400 records of about 1 KB and stops.
 # With 4 pages in the middle of records.db overwritten with garbage (as a
 # bad disk or a stray dd does), the node refuses to start (exit 73): its
-# start-up check (PRAGMA quick_check) says what it found; so does a file
-# cut in half. Damage that comes while the node runs: once a read meets
+# start-up check (PRAGMA quick_check) says what it found and names the
+# repair's section of the docs; so does a file cut in half. Damage that comes while the node runs: once a read meets
 # it, every write is refused with STORAGE naming the damage (nothing more is acknowledged into the file), the
 # status says writes FAIL, and the cluster status names the problem.
 set -uo pipefail
@@ -25,15 +25,16 @@ import os, sys
 with open(sys.argv[1], "r+b") as f:
     f.seek(int(sys.argv[2]) * 4096); f.write(os.urandom(int(sys.argv[3]) * 4096))' "$db" "$1" "$2"; }
 # start_refused WHAT: sipcd exits 73 at once, its error names the damage
+# and the repair's section of the docs
 start_refused() {
     local rc
     timeout 30 "$BIN/sipcd" --home "$home" >"$OUT" 2>&1
     rc=$?
-    if [ "$rc" = 73 ] && grep -q 'Cannot start Data Service: .*records.db: .*\(malformed\|quick_check found\)' "$OUT"; then
-        ok "$1: sipcd exits 73 naming the damage"
+    if [ "$rc" = 73 ] && grep -q 'Cannot start Data Service: .*records.db: .*\(malformed\|quick_check found\).*: the database is damaged: stop the node and repair the database (docs/services.md, "A full or damaged database")$' "$OUT"; then
+        ok "$1: sipcd exits 73 naming the damage and the repair"
         grep -m1 'Cannot start Data Service' "$OUT" | sed 's/^/# /'
     else
-        bad "$1: sipcd exit $rc, want 73 with the damage named"
+        bad "$1: sipcd exit $rc, want 73 with the damage and the repair named"
     fi
 }
 

@@ -263,6 +263,11 @@ static void health_fill(const data_health *h, sipc_data_health *out)
     snprintf(out->last_error, sizeof out->last_error, "%s", h->last_err);
 }
 
+int64_t sipc_data_newest(const sipc_data *d)
+{
+    return d->newest;
+}
+
 void sipc_data_health_get(const sipc_data *d, sipc_data_health *writes, sipc_data_health *reads)
 {
     health_fill(&d->health[DATA_WRITES], writes);
@@ -716,6 +721,8 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     uv_timer_init(loop, &d->probe_timer);
     d->probe_timer.data = d;
     uv_unref((uv_handle_t *)&d->probe_timer); /* never the only reason to run the loop */
+    if (data_store_newest(d->writer, &d->newest) != 0)
+        d->newest = 0;
     if (!whole)
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
                         "%s: PRAGMA quick_check stopped after %u ms (a large database): the "
@@ -767,6 +774,8 @@ static void fin_work(uv_work_t *w)
     for (unsigned i = 0; i < d->nidle; i++)
         data_store_close(d->idle[i]);
     d->nidle = d->nopen = 0;
+    /* said when it fails: the close's own checkpoint fails silently */
+    d->close_rc = data_store_checkpoint(d->writer, d->close_err, sizeof d->close_err);
     data_store_close(d->writer);
     d->writer = NULL;
 }
@@ -777,6 +786,13 @@ static void fin_after(uv_work_t *w, int status)
     (void)status;
     void (*cb)(void *) = d->close_cb;
     void *arg = d->close_arg;
+    if (d->close_rc != 0)
+        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_WARN, "Data.Storage",
+                        "the log could not be copied into the database at stop (%s): "
+                        "records.db-wal holds committed records not yet in records.db: keep it "
+                        "with the database (the next start replays it); without it they are "
+                        "lost",
+                        d->close_err);
     uv_cond_destroy(&d->cv);
     uv_mutex_destroy(&d->mu);
     free(d->idle);

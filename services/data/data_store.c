@@ -414,6 +414,31 @@ int data_store_probe(data_store *s, char *err, size_t errlen)
                 "write the health probe", err, errlen);
 }
 
+int data_store_newest(data_store *s, int64_t *rid)
+{
+    *rid = 0;
+    int rc = int_pragma(s, "SELECT coalesce(max(rid), 0) FROM records", rid);
+    return rc == SQLITE_OK ? 0 : map_rc(s, rc);
+}
+
+int data_store_checkpoint(data_store *s, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* (busy, frames in the log, frames copied): busy is 1 when a
+         * reader or writer kept the log from being copied whole */
+        int busy = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        if (!busy)
+            return 0;
+        snprintf(err, errlen, "%s: checkpoint: the log is in use by another connection", s->path);
+        return UV_EBUSY;
+    }
+    sqlite3_finalize(st);
+    return fail(s, rc, "checkpoint", err, errlen);
+}
+
 int data_store_readonly(data_store *s)
 {
     return sqlite3_db_readonly(s->db, "main") == 1;

@@ -48,6 +48,13 @@ int data_store_readonly(data_store *s);
  * budget_ms (*whole 0 when the time ran out first). DATA_STORE_DAMAGED with
  * what was found in err when the file is damaged. */
 int data_store_check(data_store *s, unsigned budget_ms, int *whole, char *err, size_t errlen);
+/* *rid: the highest rid in records (0 for none): the newest record created,
+ * unless the newest were deleted. */
+int data_store_newest(data_store *s, int64_t *rid);
+/* PRAGMA wal_checkpoint(TRUNCATE): every committed page copied into the
+ * database file and the -wal emptied. Fails when it could not (a full disk,
+ * a read-only file, another connection using the log). */
+int data_store_checkpoint(data_store *s, char *err, size_t errlen);
 /* Closes the connection (the last one to close checkpoints the WAL). */
 void data_store_close(data_store *s);
 

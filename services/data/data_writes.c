@@ -146,6 +146,15 @@ static void write_work(uv_work_t *w)
     }
     if (rc == 0)
         rc = data_store_commit(d->writer, err, sizeof err);
+    /* the newest record after a commit that created or deleted one: one
+     * b-tree lookup, for the host's trace of what was acknowledged */
+    d->job_newest = -1;
+    int changed = 0;
+    for (wop *op = d->wops; op && rc == 0; op = op->next)
+        changed |= op->deleted || op->created ||
+                   (op->kind == W_PUT && op->result == SIPC__DATA__PUT_RESULT__CREATED);
+    if (changed && data_store_newest(d->writer, &d->job_newest) != 0)
+        d->job_newest = -1;
     if (probe_only)
         data_store_busy_wait(d->writer, 1);
     if (rc != 0) {
@@ -210,6 +219,8 @@ static void write_after(uv_work_t *w, int status)
     (void)status;
     wop *op = d->wops;
     d->wops = NULL;
+    if (d->job_newest >= 0)
+        d->newest = d->job_newest;
     while (op) {
         wop *next = op->next;
         answer_write(d, op);

@@ -14,24 +14,12 @@
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.34}
-if [ -z "${SIPC_READONLY_NS:-}" ]; then
-    if [ "$(id -u)" != 0 ] || ! unshare -m --propagation private true 2>/dev/null; then
-        echo "# skipped: a tmpfs in a mount namespace of its own needs root (uid $(id -u))"
-        exit 77
-    fi
-    SIPC_READONLY_NS=1 exec unshare -m --propagation private bash "$0" "$@"
-fi
 . "$(dirname "$0")/../support/shtest.sh"
+shtest_mount_ns "$0" "$@"
 need_free "$BASE.1":{23000,23001,23002,23003}
 shtest_init readonly
-mnt=$work/mnt
-mkdir -p "$mnt"
-mount -t tmpfs -o size=8m tmpfs "$mnt" || { echo "cannot mount a tmpfs"; exit 1; }
-at_exit 'if [ -n "${sipcd_pid:-}" ]; then kill -KILL "$sipcd_pid"; wait "$sipcd_pid"; fi 2>/dev/null; umount "$mnt"'
 home=$work/home
-mkdir -p "$home" "$mnt/data"
-chmod 0700 "$mnt/data"
-ln -s "$mnt/data" "$home/data"
+data_on_tmpfs "$home" 8m
 one_node_home "$home" readonly
 ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
 datalog() { cat "$home/logs/"DataService_*.log; }

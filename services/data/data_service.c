@@ -133,7 +133,10 @@ static int worth_probing(const sipc_data *d, const data_health *h)
     case UV_EFBIG:
         return under_fsize_limit(d);
     case UV_EIO:
+    case DATA_STORE_DAMAGED:
         return 0;
+    case UV_EROFS: /* a connection opened read-only stays so */
+        return !d->writer_ro;
     default: /* a lock, permissions, a read-only mount: a write tells */
         return 1;
     }
@@ -153,11 +156,52 @@ static void on_probe_timer(uv_timer_t *t)
         data_probe_writes(d);
 }
 
+void data_storage_unusable(sipc_data *d, int rc, const char *why)
+{
+    data_health *h = &d->health[DATA_WRITES];
+    uint64_t now = uv_now(d->loop);
+    sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
+                    "writes to the database fail: %s (every write gets STORAGE; reads are "
+                    "served)",
+                    why);
+    if (!h->failing) {
+        h->failing = 1;
+        h->failures = 0;
+        h->since_ms = h->said_ms = now;
+        h->since_wall_ms = sipc_rfc3339_now_ms();
+    }
+    h->last_ms = now;
+    h->last_wall_ms = sipc_rfc3339_now_ms();
+    h->last_rc = rc;
+    keep_reason(h->last_err, sizeof h->last_err, why);
+}
+
+/* A statement found the file damaged: whatever a write would still manage
+ * to add would be acknowledged into a file that is known to lose records,
+ * so none is taken any more (the other pages keep being read). */
+static void mark_damaged(sipc_data *d, const char *err)
+{
+    d->damaged = 1;
+    size_t n = strlen(d->db_path);
+    if (!strncmp(err, d->db_path, n) && !strncmp(err + n, ": ", 2))
+        err += n + 2; /* the reason names records.db */
+    snprintf(d->writes_err, sizeof d->writes_err,
+             "records.db is damaged (%.70s): writes are refused so that nothing more is "
+             "acknowledged into it; " DATA_REPAIR_HINT,
+             err);
+    uv_timer_stop(&d->probe_timer);
+    data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
+}
+
 void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe)
 {
     static const char *const what[] = {"writes to", "reads from"};
     if (rc != 0 && data_status_of(rc) != SIPC_DATA_STORAGE)
         return; /* the request's fault, not the database's */
+    if (rc == DATA_STORE_DAMAGED && !d->damaged)
+        mark_damaged(d, err);
+    if (rc != 0 && kind == DATA_WRITES && d->writes_err[0])
+        err = d->writes_err; /* it says what to do */
     uint64_t now = uv_now(d->loop);
     data_health *h = &d->health[kind];
     if (rc != 0 && probe)
@@ -194,6 +238,8 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
     }
     if (!h->failing || now - h->last_ms < HEALTH_QUIET_MS)
         return;
+    if (kind == DATA_WRITES && (d->damaged || d->writer_ro))
+        return; /* one queued before it was found says nothing of what follows */
     sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
                     "%s the database work again%s: %llu request%s failed, the first %.0f s ago",
                     what[kind], probe ? " (a test write succeeded)" : "",
@@ -215,6 +261,11 @@ static void health_fill(const data_health *h, sipc_data_health *out)
     out->since_unix_ms = h->since_wall_ms;
     out->last_unix_ms = h->last_wall_ms;
     snprintf(out->last_error, sizeof out->last_error, "%s", h->last_err);
+}
+
+int64_t sipc_data_newest(const sipc_data *d)
+{
+    return d->newest;
 }
 
 void sipc_data_health_get(const sipc_data *d, sipc_data_health *writes, sipc_data_health *reads)
@@ -569,6 +620,31 @@ static int check_db_dir(const char *dir, char **resolved, char *err, size_t errl
     return rc;
 }
 
+/* The start-up check's time: the whole file of a database up to a few GB
+ * (docs/services.md), the start of a larger one. */
+#define DATA_CHECK_MS 2000
+
+static int on_read_only_fs(const char *path)
+{
+    struct statvfs v;
+    return statvfs(path, &v) == 0 && (v.f_flag & ST_RDONLY);
+}
+
+/* What the operator can do about a database that cannot be opened. */
+static void explain_open_failure(const char *path, int rc, char *err, size_t errlen)
+{
+    size_t n = strlen(err);
+    if (n + 1 >= errlen)
+        return;
+    if (rc == DATA_STORE_DAMAGED)
+        snprintf(err + n, errlen - n, ": the database is damaged: " DATA_REPAIR_HINT);
+    else if (on_read_only_fs(path))
+        snprintf(err + n, errlen - n,
+                 ": it is on a read-only file system, where SQLite cannot open a database whose "
+                 "-shm file is gone: remount it read-write (after fsck if the kernel made it "
+                 "read-only after an error) and start the node again");
+}
+
 static void fill_defaults(sipc_data_options *o, const sipc_data_options *in)
 {
     sipc_data_options def;
@@ -623,12 +699,19 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     }
     snprintf(d->db_path, n, "%s/records.db", real);
     free(real);
+    int whole = 1;
     rc = data_store_open(&d->writer, d->db_path, DATA_STORE_WRITER, d->o.sync, err, errlen);
-    if (rc == 0 && (rc = uv_mutex_init(&d->mu)) == 0 && (rc = uv_cond_init(&d->cv)) != 0)
-        uv_mutex_destroy(&d->mu);
+    if (rc == 0)
+        rc = data_store_check(d->writer, DATA_CHECK_MS, &whole, err, errlen);
     if (rc != 0) {
-        if (d->writer)
-            snprintf(err, errlen, "cannot create a mutex: %s", uv_strerror(rc));
+        explain_open_failure(d->db_path, rc, err, errlen);
+    } else if ((rc = uv_mutex_init(&d->mu)) != 0) {
+        snprintf(err, errlen, "cannot create a mutex: %s", uv_strerror(rc));
+    } else if ((rc = uv_cond_init(&d->cv)) != 0) {
+        uv_mutex_destroy(&d->mu);
+        snprintf(err, errlen, "cannot create a condition variable: %s", uv_strerror(rc));
+    }
+    if (rc != 0) {
         data_store_close(d->writer);
         free(d->db_path);
         free(d->idle);
@@ -638,6 +721,29 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     uv_timer_init(loop, &d->probe_timer);
     d->probe_timer.data = d;
     uv_unref((uv_handle_t *)&d->probe_timer); /* never the only reason to run the loop */
+    if (data_store_newest(d->writer, &d->newest) != 0)
+        d->newest = 0;
+    if (!whole)
+        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
+                        "%s: PRAGMA quick_check stopped after %u ms (a large database): the "
+                        "rest of the file is checked only by use",
+                        d->db_path, (unsigned)DATA_CHECK_MS);
+    /* reads are served: the node holds the only copy of its records */
+    if (on_read_only_fs(d->db_path)) {
+        d->writer_ro = 1;
+        snprintf(d->writes_err, sizeof d->writes_err,
+                 "%.120s: read-only file system: remount it read-write (after fsck if the kernel "
+                 "made it read-only after an error) and restart the node",
+                 d->db_path);
+    } else if (data_store_readonly(d->writer)) {
+        d->writer_ro = 1;
+        snprintf(d->writes_err, sizeof d->writes_err,
+                 "%.120s: SQLite opened it read-only: give this account write access to it and "
+                 "its directory and restart the node",
+                 d->db_path);
+    }
+    if (d->writer_ro)
+        data_storage_unusable(d, UV_EROFS, d->writes_err);
     *out = d;
     return 0;
 }
@@ -668,6 +774,8 @@ static void fin_work(uv_work_t *w)
     for (unsigned i = 0; i < d->nidle; i++)
         data_store_close(d->idle[i]);
     d->nidle = d->nopen = 0;
+    /* said when it fails: the close's own checkpoint fails silently */
+    d->close_rc = data_store_checkpoint(d->writer, d->close_err, sizeof d->close_err);
     data_store_close(d->writer);
     d->writer = NULL;
 }
@@ -678,6 +786,13 @@ static void fin_after(uv_work_t *w, int status)
     (void)status;
     void (*cb)(void *) = d->close_cb;
     void *arg = d->close_arg;
+    if (d->close_rc != 0)
+        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_WARN, "Data.Storage",
+                        "the log could not be copied into the database at stop (%s): "
+                        "records.db-wal holds committed records not yet in records.db: keep it "
+                        "with the database (the next start replays it); without it they are "
+                        "lost",
+                        d->close_err);
     uv_cond_destroy(&d->cv);
     uv_mutex_destroy(&d->mu);
     free(d->idle);

@@ -83,8 +83,12 @@ void sipc_data_options_init(sipc_data_options *opts);
 typedef struct sipc_data sipc_data;
 
 /* Opens (creating when missing) the directory dir (mode 0700) and the
- * database dir/records.db with its schema, and checks the database can be
- * written. Blocking: meant for start-up, before the loop serves requests.
+ * database dir/records.db with its schema, and checks the file: a damaged
+ * one (PRAGMA quick_check, at most 2 s) fails with SIPC_EFORMAT. On a
+ * read-only file system (or file) it opens, serving reads, and writes fail
+ * from the start (sipc_data_health says so). Once a statement finds the
+ * file damaged, every write is refused (STORAGE) until the service closes. Blocking: meant for start-up, before the
+ * loop serves requests.
  * opts may be NULL for the defaults. On failure err names the file and why. */
 int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc_data_options *opts,
                    char *err, size_t errlen);
@@ -111,14 +115,22 @@ typedef struct sipc_data_health {
 /* Fills writes and reads (either may be NULL) with their health. */
 void sipc_data_health_get(const sipc_data *d, sipc_data_health *writes, sipc_data_health *reads);
 
+/* The highest rowid (rid) of records committed so far (0 for none): it
+ * grows with every record created, and falls only when the newest records
+ * are deleted. A host that keeps it outside the database (sipcd: state/
+ * records-mark) can tell at the next start that committed records are gone,
+ * as when records.db-wal was lost after a crash. */
+int64_t sipc_data_newest(const sipc_data *d);
+
 /* Adds the handlers data.put, data.put_batch, data.get, data.delete and
  * data.list to r, with d as their argument. */
 int sipc_data_register(sipc_data *d, sipc_router *r);
 
 /* Stops taking requests (new ones get CLOSING), lets the writes already
  * queued commit and be answered, waits for every job on the thread pool,
- * closes the database off the loop thread (WAL checkpoint), then calls
- * cb(arg) and frees d. Call it after the servers using the router have been
+ * closes the database off the loop thread (WAL checkpoint; a WARN in the
+ * log when it fails, since records.db-wal then holds committed records),
+ * then calls cb(arg) and frees d. Call it after the servers using the router have been
  * told to close (sipc_server_close), and free the router only after cb: a
  * handler must not run on a freed d. */
 void sipc_data_close(sipc_data *d, void (*cb)(void *arg), void *arg);

@@ -50,6 +50,15 @@ struct sipc_data {
     /* while writes fail: probes them once nothing was written for a while */
     uv_timer_t probe_timer;
     int probing; /* a probe is queued or running */
+    int writer_ro; /* SQLite opened the file read-only (set at open) */
+    int damaged;   /* a statement found the file damaged: writes are refused */
+    /* why every write fails (read-only, damaged), with what to do: the
+     * status's reason for writes (loop thread); "" otherwise */
+    char writes_err[256];
+    int64_t newest;     /* the highest rid committed (sipc_data_newest) */
+    int64_t job_newest; /* the write job's, after its commit; -1: unchanged */
+    int close_rc;       /* the checkpoint at close (fin_work) */
+    char close_err[256];
 };
 
 enum { DATA_WRITES, DATA_READS };
@@ -58,6 +67,13 @@ enum { DATA_WRITES, DATA_READS };
  * err its reason) for the health log (options.log) and the status; probe:
  * the work was data_probe_writes', not a request's (not counted). */
 void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe);
+/* Loop thread: writes fail from now on whatever is tried (the file is
+ * read-only, or damaged), with why as the reason: the failing state starts
+ * (said once at ERROR) without counting a failed request. */
+void data_storage_unusable(sipc_data *d, int rc, const char *why);
+/* How a damaged database is repaired, for the reasons that name one. */
+#define DATA_REPAIR_HINT \
+    "stop the node and repair the database (docs/services.md, \"A full or damaged database\")"
 /* Loop thread: queues a write of the health probe's row, unless one is
  * queued or running already (data_writes.c). */
 void data_probe_writes(sipc_data *d);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "data_schema.h"
 #include "data_store.h"
@@ -39,6 +40,9 @@ static int map_rc(data_store *s, int rc)
         return UV_EACCES;
     case SQLITE_TOOBIG:
         return SIPC_ETOOBIG;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return DATA_STORE_DAMAGED;
     case SQLITE_CANTOPEN:
     case SQLITE_IOERR: {
         int e = s && s->db ? sqlite3_system_errno(s->db) : 0;
@@ -408,6 +412,99 @@ int data_store_probe(data_store *s, char *err, size_t errlen)
                 "INSERT OR REPLACE INTO health_probe(k, at) "
                 "VALUES (1, CAST(strftime('%s', 'now') AS INTEGER))",
                 "write the health probe", err, errlen);
+}
+
+int data_store_newest(data_store *s, int64_t *rid)
+{
+    *rid = 0;
+    int rc = int_pragma(s, "SELECT coalesce(max(rid), 0) FROM records", rid);
+    return rc == SQLITE_OK ? 0 : map_rc(s, rc);
+}
+
+int data_store_checkpoint(data_store *s, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* (busy, frames in the log, frames copied): busy is 1 when a
+         * reader or writer kept the log from being copied whole */
+        int busy = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        if (!busy)
+            return 0;
+        snprintf(err, errlen, "%s: checkpoint: the log is in use by another connection", s->path);
+        return UV_EBUSY;
+    }
+    sqlite3_finalize(st);
+    return fail(s, rc, "checkpoint", err, errlen);
+}
+
+int data_store_readonly(data_store *s)
+{
+    return sqlite3_db_readonly(s->db, "main") == 1;
+}
+
+/* Progress handler: nonzero (interrupt) once the check's time is up. */
+static int check_budget(void *arg)
+{
+    return uv_hrtime() >= *(const uint64_t *)arg;
+}
+
+int data_store_check(data_store *s, unsigned budget_ms, int *whole, char *err, size_t errlen)
+{
+    *whole = 1;
+    /* a file shorter than its header's page count lost its end; with
+     * frames in the -wal the newest pages may legitimately be there only */
+    int64_t pages = 0, psize = 0;
+    char wal[4096];
+    struct stat st, ws;
+    snprintf(wal, sizeof wal, "%s-wal", s->path);
+    int rc = int_pragma(s, "PRAGMA page_count", &pages);
+    if (rc == SQLITE_OK)
+        rc = int_pragma(s, "PRAGMA page_size", &psize);
+    if (rc != SQLITE_OK)
+        return fail(s, rc, "check", err, errlen);
+    if (stat(s->path, &st) == 0 && (stat(wal, &ws) != 0 || ws.st_size == 0) &&
+        (int64_t)st.st_size < pages * psize) {
+        snprintf(err, errlen,
+                 "%s: the file is %lld bytes, its header says %lld pages of %lld (%lld bytes): "
+                 "its end is missing",
+                 s->path, (long long)st.st_size, (long long)pages, (long long)psize,
+                 (long long)(pages * psize));
+        return DATA_STORE_DAMAGED;
+    }
+    uint64_t deadline = uv_hrtime() + (uint64_t)budget_ms * 1000000u;
+    sqlite3_progress_handler(s->db, 1000, check_budget, &deadline);
+    sqlite3_stmt *q = NULL;
+    rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(5)", -1, &q, NULL);
+    char found[512] = "";
+    size_t n = 0;
+    int bad = 0;
+    while (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *line = (const char *)sqlite3_column_text(q, 0);
+        if (line && !strncmp(line, "*** in database main ***\n", 25))
+            line += 25;
+        if (line && strcmp(line, "ok") != 0) {
+            bad = 1;
+            if (n < sizeof found)
+                n += (size_t)snprintf(found + n, sizeof found - n, "%s%s", n ? "; " : "", line);
+        }
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(q);
+    sqlite3_progress_handler(s->db, 0, NULL, NULL);
+    for (char *c = found; *c; c++)
+        if (*c == '\n')
+            *c = ' '; /* one log line */
+    if (bad) {
+        snprintf(err, errlen, "%s: PRAGMA quick_check found: %s", s->path, found);
+        return DATA_STORE_DAMAGED;
+    }
+    if ((rc & 0xff) == SQLITE_INTERRUPT) {
+        *whole = 0;
+        return 0;
+    }
+    return rc == SQLITE_DONE ? 0 : fail(s, rc, "PRAGMA quick_check", err, errlen);
 }
 
 int data_store_delete(data_store *s, const ProtobufCBinaryData *id, int *deleted, char *err,

@@ -37,6 +37,24 @@ typedef enum {
  * Returns 0 or a negative code with "PATH: reason" in err. */
 int data_store_open(data_store **out, const char *path, data_store_role role, sipc_data_sync sync,
                     char *err, size_t errlen);
+/* The code of a damaged file (SQLITE_CORRUPT, SQLITE_NOTADB: "database disk
+ * image is malformed", "file is not a database"), whatever the operation. */
+#define DATA_STORE_DAMAGED SIPC_EFORMAT
+/* 1 when SQLite opened the file read-only (a read-only file system or file):
+ * every write fails. */
+int data_store_readonly(data_store *s);
+/* Start-up check of the file: its size against its header's page count
+ * (when the -wal holds nothing), then PRAGMA quick_check for at most
+ * budget_ms (*whole 0 when the time ran out first). DATA_STORE_DAMAGED with
+ * what was found in err when the file is damaged. */
+int data_store_check(data_store *s, unsigned budget_ms, int *whole, char *err, size_t errlen);
+/* *rid: the highest rid in records (0 for none): the newest record created,
+ * unless the newest were deleted. */
+int data_store_newest(data_store *s, int64_t *rid);
+/* PRAGMA wal_checkpoint(TRUNCATE): every committed page copied into the
+ * database file and the -wal emptied. Fails when it could not (a full disk,
+ * a read-only file, another connection using the log). */
+int data_store_checkpoint(data_store *s, char *err, size_t errlen);
 /* Closes the connection (the last one to close checkpoints the WAL). */
 void data_store_close(data_store *s);
 

@@ -55,6 +55,12 @@ static void kick_writer(sipc_data *d)
 static void enqueue(sipc_data *d, sipc_request *req, wop_kind kind, ProtobufCMessage *msg,
                     size_t bytes)
 {
+    if (d->damaged) {
+        protobuf_c_message_free_unpacked(msg, NULL);
+        data_storage_outcome(d, DATA_WRITES, DATA_STORE_DAMAGED, d->writes_err, 0);
+        sipc_respond_error(req, SIPC_DATA_STORAGE, d->writes_err);
+        return;
+    }
     /* A write alone in the queue is always taken, whatever its size (the
      * frame limit bounds it), so max_queue cannot starve a large batch. */
     if (d->qhead && d->qbytes + bytes > d->o.max_queue) {
@@ -140,6 +146,15 @@ static void write_work(uv_work_t *w)
     }
     if (rc == 0)
         rc = data_store_commit(d->writer, err, sizeof err);
+    /* the newest record after a commit that created or deleted one: one
+     * b-tree lookup, for the host's trace of what was acknowledged */
+    d->job_newest = -1;
+    int changed = 0;
+    for (wop *op = d->wops; op && rc == 0; op = op->next)
+        changed |= op->deleted || op->created ||
+                   (op->kind == W_PUT && op->result == SIPC__DATA__PUT_RESULT__CREATED);
+    if (changed && data_store_newest(d->writer, &d->job_newest) != 0)
+        d->job_newest = -1;
     if (probe_only)
         data_store_busy_wait(d->writer, 1);
     if (rc != 0) {
@@ -204,6 +219,8 @@ static void write_after(uv_work_t *w, int status)
     (void)status;
     wop *op = d->wops;
     d->wops = NULL;
+    if (d->job_newest >= 0)
+        d->newest = d->job_newest;
     while (op) {
         wop *next = op->next;
         answer_write(d, op);
@@ -221,7 +238,7 @@ static void write_after(uv_work_t *w, int status)
 void data_probe_writes(sipc_data *d)
 {
     /* queued behind other writes too: one that changes nothing tells nothing */
-    if (d->closing || d->probing)
+    if (d->closing || d->probing || d->damaged)
         return;
     wop *op = calloc(1, sizeof *op);
     if (!op)

@@ -546,15 +546,20 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         static const char *const ops[] = {"writes", "reads"}, *const dir[] = {"to", "from"};
         for (int k = 0; k < 2; k++) {
             json_t *h = json_object_get(json_object_get(n, "storage"), ops[k]);
+            long long failed = json_integer_value(json_object_get(h, "failures"));
+            char why[512];
+            if (failed)
+                snprintf(why, sizeof why, " (%lld request%s failed; the latest at %s: %s)", failed,
+                         failed == 1 ? "" : "s", mgmt_str_at(h, "last_failure", NULL),
+                         mgmt_str_at(h, "last_error", NULL));
+            else /* found at start, before any request */
+                snprintf(why, sizeof why, ": %s", mgmt_str_at(h, "last_error", NULL));
             if (json_is_true(json_object_get(h, "failing")))
                 problem(list, n, "storage_failing",
-                        "%s: %s %s its database fail since %s (%lld request%s failed; the latest "
-                        "at %s: %s): its log says more (Data.Storage); free disk space or repair "
-                        "the database (docs/services.md, \"A full or damaged database\")",
-                        mgmt_node_name(n), ops[k], dir[k], mgmt_str_at(h, "since", NULL),
-                        (long long)json_integer_value(json_object_get(h, "failures")),
-                        json_integer_value(json_object_get(h, "failures")) == 1 ? "" : "s",
-                        mgmt_str_at(h, "last_failure", NULL), mgmt_str_at(h, "last_error", NULL));
+                        "%s: %s %s its database fail since %s%s: its log says more "
+                        "(Data.Storage); free disk space or repair the database "
+                        "(docs/services.md, \"A full or damaged database\")",
+                        mgmt_node_name(n), ops[k], dir[k], mgmt_str_at(h, "since", NULL), why);
         }
         links_down(list, nodes, n);
         json_t *tls = json_object_get(n, "tls");

@@ -142,9 +142,14 @@ static void print_storage(json_t *storage)
         if (!json_is_true(json_object_get(h, "failing")))
             continue;
         failing = 1;
-        printf("  storage: %s FAIL since %s (%lld request%s failed, the latest at %s): %s\n",
-               ops[k], s_of(h, "since"), i_of(h, "failures"), i_of(h, "failures") == 1 ? "" : "s",
-               s_of(h, "last_failure"), s_of(h, "last_error"));
+        if (i_of(h, "failures") == 0) /* found at start, before any request */
+            printf("  storage: %s FAIL since %s: %s\n", ops[k], s_of(h, "since"),
+                   s_of(h, "last_error"));
+        else
+            printf("  storage: %s FAIL since %s (%lld request%s failed, the latest at %s): %s\n",
+                   ops[k], s_of(h, "since"), i_of(h, "failures"),
+                   i_of(h, "failures") == 1 ? "" : "s", s_of(h, "last_failure"),
+                   s_of(h, "last_error"));
     }
     if (!failing)
         printf("  storage: ok\n");

@@ -420,6 +420,7 @@ void host_save_peers(host *h)
 static void on_peers_timer(uv_timer_t *t)
 {
     host_save_peers(t->data);
+    records_mark_save(t->data);
 }
 
 int host_guard_peers(host *h, unsigned services, host_peer *out, int max)
@@ -748,6 +749,7 @@ int host_start(host *h, uv_loop_t *loop)
                   h->svc[HOST_DATA].display, err);
         return EX_CANTCREAT;
     }
+    records_mark_start(h);
     /* management first, so that it counts every other service's listener */
     static const int order[HOST_NSERVICES] = {HOST_MANAGEMENT, HOST_DATA, HOST_SEARCH,
                                               HOST_PIPELINE};
@@ -911,8 +913,10 @@ static void stop_services(host *h)
         sipc_pipeline_close(h->pipeline, on_pipeline_closed, h);
     if (h->search)
         sipc_search_close(h->search, on_search_closed, h);
-    if (h->data)
+    if (h->data) {
+        records_mark_save(h); /* the writes still queued only add to it */
         sipc_data_close(h->data, on_data_closed, h);
+    }
 }
 
 void host_free(host *h)

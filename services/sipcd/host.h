@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "peers.h"
+#include "records_mark.h"
 #include "sipc/node.h"
 
 struct sipc_data;
@@ -67,7 +68,8 @@ typedef struct host {
     int retire_on, retire_ticks;
     /* the strict guard (peers.c): who spoke what to this node, and when */
     host_peers peers;
-    uv_timer_t peers_timer; /* saves the history when it changed */
+    uv_timer_t peers_timer; /* saves the history (and the records' mark) when it changed */
+    records_mark mark;      /* records_mark.h */
     int peers_timer_on;
     int64_t peers_saved_at; /* the second of the last writes at once, and how many */
     int peers_saved_n;

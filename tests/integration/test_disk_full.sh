@@ -16,29 +16,14 @@
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.0.61}
-if [ -z "${SIPC_DISKFULL_NS:-}" ]; then
-    if [ "$(id -u)" != 0 ] || ! unshare -m --propagation private true 2>/dev/null; then
-        echo "# skipped: a tmpfs in a mount namespace of its own needs root (uid $(id -u))"
-        exit 77
-    fi
-    SIPC_DISKFULL_NS=1 exec unshare -m --propagation private bash "$0" "$@"
-fi
 . "$(dirname "$0")/../support/shtest.sh"
+shtest_mount_ns "$0" "$@"
 need_free "$BASE.1":{23000,23001,23002,23003}
 shtest_init diskfull
-mnt=$work/mnt
-mkdir -p "$mnt"
-mount -t tmpfs -o size=3m tmpfs "$mnt" || { echo "cannot mount a tmpfs"; exit 1; }
-# at exit: the node stops before the tmpfs goes
-at_exit 'if [ -n "${sipcd_pid:-}" ]; then kill -KILL "$sipcd_pid"; wait "$sipcd_pid"; fi 2>/dev/null; umount "$mnt"'
-# only the database is on the small disk (home/data -> the tmpfs): the
-# node's logs must still say what happened. A linked data directory is
-# allowed (docs/configuration.md, "Symbolic links in the home") because the
-# directory it leads to is this account's and no other can write it (0700)
+# only the database is on the small disk: the node's logs must still say
+# what happened
 home=$work/home
-mkdir -p "$home" "$mnt/data"
-chmod 0700 "$mnt/data"
-ln -s "$mnt/data" "$home/data"
+data_on_tmpfs "$home" 3m
 # what the operator will delete to make room
 head -c 524288 /dev/zero >"$mnt/filler"
 one_node_home "$home" full

@@ -128,6 +128,35 @@ except OSError:
     silent_port=$(cat "$work/silent.port")
 }
 
+# --- a data directory on a tmpfs (root) ---------------------------------------
+# shtest_mount_ns SCRIPT ARGS...: runs the test again in a mount namespace of
+# its own, so that its mounts go with it however it ends (call it before
+# shtest_init, with "$0" "$@"); exits 77 (skipped) where that needs root
+# and this is not root.
+shtest_mount_ns() {
+    [ -n "${SIPC_TEST_MOUNT_NS:-}" ] && return 0
+    if [ "$(id -u)" != 0 ] || ! unshare -m --propagation private true 2>/dev/null; then
+        echo "# skipped: a tmpfs in a mount namespace of its own needs root (uid $(id -u))"
+        exit 77
+    fi
+    SIPC_TEST_MOUNT_NS=1 exec unshare -m --propagation private bash "$@"
+}
+# data_on_tmpfs HOME SIZE: HOME (made) whose data/ is a link to a 0700
+# directory on a tmpfs of SIZE mounted at $mnt ($work/mnt): only the
+# database is there, the logs stay on the test's disk. A linked data
+# directory is allowed (docs/configuration.md, "Symbolic links in the
+# home") because the directory it leads to is this account's and no other
+# can write it. At exit the node ($sipcd_pid) stops before the tmpfs goes.
+data_on_tmpfs() {
+    mnt=$work/mnt
+    mkdir -p "$mnt" "$1"
+    mount -t tmpfs -o size="$2" tmpfs "$mnt" || { echo "cannot mount a tmpfs"; exit 1; }
+    at_exit 'if [ -n "${sipcd_pid:-}" ]; then kill -KILL "$sipcd_pid"; wait "$sipcd_pid"; fi 2>/dev/null; umount "$mnt"'
+    mkdir -p "$mnt/data"
+    chmod 0700 "$mnt/data"
+    ln -s "$mnt/data" "$1/data"
+}
+
 # --- sipcd -------------------------------------------------------------------
 # node_home HOME CLUSTER ID ADDRESS NODES: HOME (made when missing) with a
 # sipc.conf for node ID at ADDRESS of cluster CLUSTER, whose [cluster] nodes

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# test_storage_damage.sh - a damaged database is not written into: a real
+# sipcd ($BASE.1, plaintext) stores 400 records of about 1 KB and stops.
+# With 4 pages in the middle of records.db overwritten with garbage (as a
+# bad disk or a stray dd does), the node refuses to start (exit 73): its
+# start-up check (PRAGMA quick_check) says what it found and names the
+# repair's section of the docs; so does a file cut in half. Damage that comes while the node runs: once a read meets
+# it, every write is refused with STORAGE naming the damage (nothing more is acknowledged into the file), the
+# status says writes FAIL, and the cluster status names the problem.
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+BASE=${SIPC_TEST_NET:-127.1.34}
+. "$(dirname "$0")/../support/shtest.sh"
+need_free "$BASE.1":{23000,23001,23002,23003}
+shtest_init damage
+home=$work/home
+db=$home/data/records.db
+one_node_home "$home" damage
+ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
+stop_node() { kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null; }
+datalog() { cat "$home/logs/"DataService_*.log; }
+# garbage FROM COUNT: pages FROM.. of records.db overwritten (4 KiB pages)
+garbage() { python3 -c '
+import os, sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(int(sys.argv[2]) * 4096); f.write(os.urandom(int(sys.argv[3]) * 4096))' "$db" "$1" "$2"; }
+# start_refused WHAT: sipcd exits 73 at once, its error names the damage
+# and the repair's section of the docs
+start_refused() {
+    local rc
+    timeout 30 "$BIN/sipcd" --home "$home" >"$OUT" 2>&1
+    rc=$?
+    if [ "$rc" = 73 ] && grep -q 'Cannot start Data Service: .*records.db: .*\(malformed\|quick_check found\).*: the database is damaged: stop the node and repair the database (docs/services.md, "A full or damaged database")$' "$OUT"; then
+        ok "$1: sipcd exits 73 naming the damage and the repair"
+        grep -m1 'Cannot start Data Service' "$OUT" | sed 's/^/# /'
+    else
+        bad "$1: sipcd exit $rc, want 73 with the damage and the repair named"
+    fi
+}
+
+sipcd_start "$home" || exit 1
+python3 - "$work/in.ndjson" <<'PY'
+import json, sys
+with open(sys.argv[1], 'w') as f:
+    for i in range(400):
+        f.write(json.dumps({'id': 'd-%03d' % i, 'timestamp_ms': 1764000000000 + i,
+                            'body': ('damaged %d ' % i) * 100}) + '\n')
+PY
+run ctl ingest "$work/in.ndjson"
+expect "400 records stored" 0
+stop_node
+pages=$(( $(stat -c %s "$db") / 4096 ))
+cp "$db" "$work/good.db"
+
+# garbage over 4 pages in the middle: found at start
+garbage $((pages / 2)) 4
+start_refused "garbage over pages $((pages / 2))-$((pages / 2 + 3)) of $pages"
+if grep -q 'PRAGMA quick_check found' "$OUT"; then ok "the start-up check found it"; else bad "not the start-up check"; fi
+
+# the file's second half gone
+cp "$work/good.db" "$db"
+truncate -s $((pages / 2 * 4096)) "$db"
+start_refused "records.db cut to half its size"
+
+# damage while the node runs: the start-up check passes, then pages are
+# overwritten under it; the first read that meets them flags the file
+cp "$work/good.db" "$db"
+sipcd_start "$home" || exit 1
+run ctl status
+expect "an undamaged file: storage ok" 0 '^  storage: ok$'
+garbage 3 $((pages - 4))
+run ctl list --json --since 2025-01-01T00:00:00Z --limit 1000
+if [ "$RC" != 0 ] && grep -q 'malformed' "$OUT"; then ok "a read meets the damage (exit $RC)"; else bad "the read did not meet the damage (exit $RC)"; fi
+run ctl put after-damage --body "not into a damaged file"
+expect "a put after the damage was found is refused, naming it" 1 'STORAGE|refused' 'records.db is damaged \(.*malformed\): writes are refused' 'docs/services.md, "A full or damaged database"'
+run ctl status
+expect "status: writes FAIL, the database is damaged" 0 '^  storage: writes FAIL since .*records.db is damaged'
+run ctl status --cluster --json
+if [ "$RC" = 1 ] && jq -e '[.problems[] | select(.kind == "storage_failing" and (.message | test("writes to its database fail since .*records.db is damaged")))] | length == 1' "$OUT" >/dev/null; then
+    ok "status --cluster: storage_failing for the damaged file, exit 1"
+else
+    bad "status --cluster: no storage_failing for the damaged file (exit $RC)"
+fi
+if [ "$(datalog | grep -c 'Data.Storage ERROR writes to the database fail: records.db is damaged')" = 1 ]; then
+    ok "the log says once that writes are refused because the file is damaged"
+else
+    not_ok "no single ERROR for the damaged file"; datalog | grep Data.Storage | head -5
+fi
+stop_node
+shtest_done

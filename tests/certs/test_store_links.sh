@@ -396,6 +396,54 @@ if [ -n "$SIPCD" ]; then
     else
         not_ok "sipcd with a linked trust/ file and crl/ did not start"
     fi
+    # a link into a folder others may write is refused, naming that folder:
+    # another account could put there a link to any root-owned PEM (a
+    # system CA, an older CRL), which the check of the file alone passes
+    Sh=$work/shared
+    mkdir -m 777 "$Sh"
+    cp "$R/own.pem" "$Sh/org.pem"
+    chmod 644 "$Sh/org.pem"
+    ln -s "$Sh/org.pem" "$S/trust/org.pem"
+    sipcd_refuses "the folders a trust/ link leads through" \
+        "$Sh, which $H/security/trust/org.pem leads through, can be changed by other users \(mode 0777\)"
+    run "$T" --home "$H" trust list
+    expect "tlstool trust list refuses it too" 3 "$Sh, which $H/security/trust/org.pem leads through"
+    rm "$S/trust/org.pem"
+    # a Secret or ConfigMap volume: its root is 0777 (1777 for a Secret)
+    # but mounted read-only, so nobody can change it (nor chmod it): taken
+    # as it is; the kubelet's ..data layout of links inside it is followed
+    if [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
+        in_ro_mount() { # SRC DST CMD...: CMD where DST is a read-only bind mount of SRC
+            local src=$1 dst=$2
+            shift 2
+            unshare -m --propagation private sh -c \
+                'mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && shift 2 && exec "$@"' \
+                sh "$src" "$dst" "$@"
+        }
+        cm=$work/configmap
+        mkdir -p "$cm/..2026_12_05" "$work/cmro"
+        cp "$R/own.pem" "$cm/..2026_12_05/ca.pem"
+        chmod 644 "$cm/..2026_12_05/ca.pem"
+        ln -s ..2026_12_05 "$cm/..data"
+        ln -s ..data/ca.pem "$cm/ca.pem"
+        chmod 777 "$cm"
+        mv "$S/trust" "$work/trust.before"
+        ln -s "$work/cmro" "$S/trust"
+        run in_ro_mount "$cm" "$work/cmro" "$T" --home "$H" trust list
+        expect "a read-only mounted 0777 trust/ (a ConfigMap) is taken" 0 "$H/security/trust/ca.pem|CN="
+        run in_ro_mount "$cm" "$work/cmro" timeout -s TERM 4 "$SIPCD" --home "$H"
+        [ "$RC" = 124 ] && ! grep -q "can be changed by other users" "$OUT" &&
+            ok "sipcd starts with a read-only mounted 0777 trust/" ||
+            not_ok "sipcd with a read-only mounted 0777 trust/: exit $RC: $(head -c 400 "$OUT")"
+        ln -sfn "$cm" "$S/trust"
+        run "$T" --home "$H" trust list
+        expect "the same folder, not mounted read-only, is refused" 3 \
+            "$H/security/trust can be changed by other users \(mode 0777\)"
+        rm "$S/trust"
+        mv "$work/trust.before" "$S/trust"
+    else
+        echo "# skipped: a read-only bind mount in a mount namespace of its own needs root"
+    fi
 fi
 
 # a removal that fails says why, from its own call: a crl/ entry that is a

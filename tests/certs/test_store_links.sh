@@ -460,6 +460,47 @@ if [ -n "$ERRNO_SHIM" ]; then
         "cannot remove $H/security/crl/notafile.crl: Is a directory"
 fi
 
+# every reader of trust/ and crl/ in tlstool reads them as sipcd does: a
+# FIFO there is refused at once, never opened (it would block), and
+# `tlstool status` counts what sipcd would refuse as a problem, in its words
+H=$work/home.readers
+run "$T" --home "$H" import "$work/a.pfx"
+expect "import for the readers" 0
+mkfifo -m 600 "$H/security/crl/x.crl"
+fifo_refused() { # WHAT CMD...: CMD refuses the FIFO, without blocking
+    local what=$1
+    shift
+    run timeout -s KILL 10 "$@"
+    if [ "$RC" != 137 ] && [ "$RC" != 0 ] && grep -qF "$H/security/crl/x.crl is not a regular file (a FIFO)" "$OUT"; then
+        ok "$what refuses a FIFO in crl/, without blocking"
+    else
+        not_ok "$what with a FIFO in crl/: exit $RC: $(head -c 300 "$OUT")"
+    fi
+}
+fifo_refused "crl list" "$T" --home "$H" crl list
+fifo_refused "import" "$T" --home "$H" import "$work/b.pfx"
+run timeout -s KILL 10 "$T" --home "$H" status --verbose --json
+if [ "$RC" = 10 ] && [ "$(jq -r .consistent "$OUT" 2>/dev/null)" = false ] &&
+    jq -r '.problems[]' "$OUT" | grep -qF "$H/security/crl/x.crl is not a regular file (a FIFO)"; then
+    ok "status --verbose: not consistent (exit 10), the FIFO named among the problems"
+else
+    not_ok "status --verbose with a FIFO in crl/: exit $RC: $(head -c 400 "$OUT")"
+fi
+rm "$H/security/crl/x.crl"
+mkfifo -m 600 "$H/security/trust/y.pem"
+run timeout -s KILL 10 "$T" --home "$H" trust remove 0123456789abcdef
+[ "$RC" != 137 ] && grep -qF "$H/security/trust/y.pem is not a regular file (a FIFO)" "$OUT" &&
+    ok "trust remove refuses a FIFO in trust/, without blocking" ||
+    not_ok "trust remove with a FIFO in trust/: exit $RC: $(head -c 300 "$OUT")"
+rm "$H/security/trust/y.pem"
+chmod 777 "$H/security/trust"
+run "$T" --home "$H" status
+expect "status: a trust/ others may change is a problem (exit 10), in sipcd's words" 10 \
+    "$H/security/trust can be changed by other users \(mode 0777\)"
+[ "$(grep -c "can be changed by other users" "$OUT")" = 1 ] && ok "... said once" ||
+    not_ok "status said it $(grep -c "can be changed by other users" "$OUT") times: $(cat "$OUT")"
+chmod 700 "$H/security/trust"
+
 # tlstool import keeps the replaced pair in previous/ only from a file: a
 # node.crt that is a link (here to a FIFO, which would block the copy) is
 # refused, and nothing is replaced

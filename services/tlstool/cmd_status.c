@@ -25,17 +25,18 @@ static json_t *cert_json(const sipc_x509 *x, time_t now)
     sipc_time_str(x->not_after, na);
     sipc_ku_str(x->ku, ku, sizeof ku);
     sipc_eku_str(x->eku, eku, sizeof eku);
-    /* as a node's status counts them (docs/services.md): whole days rounded
-     * down, negative once expired, none (null) before not_before */
+    /* as a node's status counts them (docs/services.md): whole days to
+     * not_after rounded down, negative once expired, in every state;
+     * validity says whether the pair is in use yet */
     long long left = (long long)(x->not_after - now);
     long long days = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
     int early = now < x->not_before;
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:b,s:s,s:s,s:s}", "subject",
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:b,s:s,s:s,s:s}", "subject",
                      x->subject, "issuer", x->issuer, "serial", x->serial_hex,
                      "fingerprint_sha256", x->fingerprint, "key", x->key_desc, "not_before", nb,
                      "not_after", na, "validity",
                      early ? "not_yet_valid" : left < 0 ? "expired" : "valid", "days_left",
-                     early ? json_null() : json_integer((json_int_t)days), "ca", x->is_ca,
+                     (json_int_t)days, "ca", x->is_ca,
                      "key_usage", x->has_ku ? ku : "(not restricted)", "extended_key_usage",
                      x->has_eku ? eku : "(not restricted)", "san", x->san);
 }

@@ -293,7 +293,11 @@ printf '[node]\naddress = %s.3\n[management]\nport = 1\n' "$BASE" >"$H/sipc.conf
 
 if [ -n "$SWAP" ]; then
     swapped "trust add" "$H/security/trust" "$TN.tmp." "$T" --home "$H" trust add "$work/b.pfx"
+    [ -f "$H/security/trust/$TN" ] && ok "trust add: the root went into the trust/ it checked" ||
+        not_ok "trust add: no $TN in the trust/ it checked"
     swapped "crl add" "$H/security/crl" "$CN.tmp." "$T" --home "$H" crl add "$P/int.crl"
+    [ -f "$H/security/crl/$CN" ] && ok "crl add: the CRL went into the crl/ it checked" ||
+        not_ok "crl add: no $CN in the crl/ it checked"
     swapped "rotate stage" "$H/security" rotation.tmp. "$T" --home "$H" rotate stage "$work/b.pfx"
     [ -f "$H/security/rotation" ] && ok "rotate stage: the state file went into the security/ it checked" ||
         not_ok "rotate stage: no rotation file in the security/ it checked"

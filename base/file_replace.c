@@ -39,6 +39,9 @@ static void remove_stale(int dfd, const char *name)
             close(fd);
         return;
     }
+    /* the dup shares dfd's offset, left at the end by an earlier sweep of
+     * the same descriptor: read from the start */
+    rewinddir(d);
     time_t now = time(NULL);
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
@@ -144,6 +147,16 @@ static int replace_at(int dfd, const char *path, const char *name, const void *d
     }
     if (sipc__file_not_link(dfd, name, path, err, errlen) != 0)
         return SIPC_ECONFIG;
+    /* a directory (or another non-file) there would fail the rename with a
+     * bare errno: say what it is and what to do */
+    struct stat at;
+    if (fstatat(dfd, name, &at, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(at.st_mode)) {
+        sipc__seterr(err, errlen,
+                     "%s is not a regular file (%s): nothing was written; move it out of the way "
+                     "and try again",
+                     path, S_ISDIR(at.st_mode) ? "a directory" : "not a file");
+        return SIPC_ECONFIG;
+    }
     remove_stale(dfd, name);
     int fd = make_tmp(dfd, name, tmp, sizeof tmp);
     if (fd < 0) {

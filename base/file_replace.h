@@ -19,7 +19,9 @@
  * then renamed over path; the directory is synced after (a filesystem that
  * cannot, EINVAL, is let be). A symbolic link at path is refused (err: "PATH
  * is a symbolic link (to TARGET), which is not followed: nothing was
- * written; remove the link ..."), neither written through nor replaced.
+ * written; remove the link ..."), neither written through nor replaced;
+ * so is anything else but a regular file there ("PATH is not a regular
+ * file (a directory): nothing was written; move it out of the way ...").
  * First, temporary files of path's pattern older than
  * SIPC__FILE_REPLACE_STALE are removed (a killed write's). 0, or
  * SIPC_ECONFIG with err naming path: the temporary file is removed, and path

@@ -283,6 +283,12 @@ if [ -n "$SIPCD" ]; then
     mv "$H/security/node.crt" "$work/node.crt.names"
     printf '[node]\naddress = %s.3\n[tls]\nenable = 1\n' "$BASE" >"$H/sipc.conf"
     name_link "sipcd" "$H/state/sipcd.lock" "" timeout -s KILL 20 "$SIPCD" --home "$H"
+    # a directory there: refused, saying what it is and what to do
+    mkdir "$H/state/sipcd.lock"
+    run timeout -s KILL 20 "$SIPCD" --home "$H"
+    expect "sipcd: a directory as state/sipcd.lock is refused with the next step (exit 73)" 73 \
+        "$H/state/sipcd.lock is not a regular file \(a directory\): nothing was written; move it out of the way"
+    rmdir "$H/state/sipcd.lock"
     swapped "sipcd" "$H/state" .sipcd.lock. timeout -s KILL 20 "$SIPCD" --home "$H"
     [ -f "$H/state/sipcd.lock" ] && ok "sipcd: its lock file went into the state/ it checked" ||
         not_ok "sipcd: no state/sipcd.lock in the state/ it checked"

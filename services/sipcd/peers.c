@@ -305,9 +305,9 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
         memcpy(whole, text, n);
         whole[n] = '\n';
         /* in the state/ just checked, by its descriptor: never through a
-         * link put there since */
-        r = sipc__file_replace_at(dfd, ps->path, "peers", whole, n + 1, 0600, (uid_t)-1,
-                                  (gid_t)-1, err, errlen);
+         * link put there since; the name written is the one err reports */
+        r = sipc__file_replace_at(dfd, ps->path, strrchr(ps->path, '/') + 1, whole, n + 1, 0600,
+                                  (uid_t)-1, (gid_t)-1, err, errlen);
     } else {
         snprintf(err, errlen, "out of memory writing %s", ps->path);
     }

@@ -167,11 +167,14 @@ static int trust_list(const opts *o, const char *dir)
         sipc_x509 x;
         if (sipc_x509_parse(&x, a->data, a->len, NULL, 0) != 0)
             continue;
-        char na[32], path[1400];
+        char na[32], path[1400], other[1200];
         sipc_time_str(x.not_after, na);
         snprintf(path, sizeof path, "%s/%.16s.pem", dir, x.fingerprint);
+        /* a root under a name of its own (a mounted ca.pem, a link) */
+        snprintf(other, sizeof other, "in %s/, under a name of its own", dir);
         printf("%s\n  SHA-256: %s\n  valid to %s; %s\n", x.subject, x.fingerprint, na,
-               file_exists(path) ? path
+               file_exists(path)             ? path
+               : !strcmp(src, "trust store") ? other
                : !strcmp(src, "staged pair")
                    ? "trusted during rotation: the staged pair (security/staged/node.crt)"
                : !strcmp(src, "previous pair")

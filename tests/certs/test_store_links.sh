@@ -511,6 +511,19 @@ expect "status: a trust/ others may change is a problem (exit 10), in sipcd's wo
     not_ok "status said it $(grep -c "can be changed by other users" "$OUT") times: $(cat "$OUT")"
 chmod 700 "$H/security/trust"
 
+# trust list names where a root under a name of its own comes from (a
+# mounted ca.pem): trust/, not this node's key pair
+H=$work/home.label
+run "$T" --home "$H" import "$work/a.pfx"
+run "$T" --home "$work/home.labelb" import "$work/b.pfx"
+"$T" --home "$work/home.labelb" trust export >"$H/security/trust/org-ca.pem"
+chmod 600 "$H/security/trust/org-ca.pem"
+bsubj=$("$T" --home "$work/home.labelb" trust list | head -n1)
+run "$T" --home "$H" trust list
+grep -A3 -F "$bsubj" "$OUT" | grep -qF "in $H/security/trust/, under a name of its own" &&
+    ok "trust list: a root in trust/ under a name of its own is said to be there" ||
+    not_ok "trust list labels $bsubj: $(cat "$OUT")"
+
 # tlstool import keeps the replaced pair in previous/ only from a file: a
 # node.crt that is a link (here to a FIFO, which would block the copy) is
 # refused, and nothing is replaced

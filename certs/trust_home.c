@@ -222,6 +222,9 @@ static int open_checked(int at, const char *name, const char *at_shown, const ch
     return r;
 }
 
+const char *const sipc_trust_root_names[] = {".pem", NULL};
+const char *const sipc_trust_crl_names[] = {".crl", ".pem", ".der", NULL};
+
 static int cmpstr(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -329,6 +332,41 @@ int sipc_trust_home_files(const char *home, const char *sub, const char *const *
     close(dfd);
     close(sfd);
     return r != 0 ? SIPC_ETLSCONFIG : count;
+}
+
+typedef struct skipped_names {
+    char *note;
+    size_t len;
+    int n;
+} skipped_names;
+
+static int note_skipped(const char *path, const char *name, const uint8_t *data, size_t len,
+                        void *arg, char *err, size_t errlen)
+{
+    skipped_names *s = arg;
+    (void)name;
+    (void)len;
+    (void)err;
+    (void)errlen;
+    if (!data)
+        sipc__adderr(s->note, s->len, "%s%s", s->n++ ? ", " : "", path);
+    return 0;
+}
+
+int sipc_trust_home_skipped(const char *home, char *note, size_t notelen)
+{
+    char err[16];
+    skipped_names s = {note, notelen, 0};
+    note[0] = '\0';
+    sipc_trust_home_files(home, "trust", sipc_trust_root_names, note_skipped, &s, err, sizeof err);
+    sipc_trust_home_files(home, "crl", sipc_trust_crl_names, note_skipped, &s, err, sizeof err);
+    if (s.n)
+        sipc__adderr(note, notelen,
+                     " %s not loaded: only trust/*.pem and crl/*.crl, *.pem, *.der are (a "
+                     "Secret's ca.crt: map it to ca.pem with items: [{key: ca.crt, path: "
+                     "ca.pem}])",
+                     s.n == 1 ? "is" : "are");
+    return s.n;
 }
 
 const char *sipc_rotation_state_name(sipc_rotation_state s)
@@ -502,10 +540,8 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
         sipc_trust_free(t);
         return r;
     }
-    static const char *const roots[] = {".pem", NULL}, *const crls[] = {".crl", ".pem", ".der",
-                                                                          NULL};
-    if (sipc_trust_home_files(home, "trust", roots, add_root_file, t, err, errlen) < 0 ||
-        sipc_trust_home_files(home, "crl", crls, add_crl_file, t, err, errlen) < 0) {
+    if (sipc_trust_home_files(home, "trust", sipc_trust_root_names, add_root_file, t, err, errlen) < 0 ||
+        sipc_trust_home_files(home, "crl", sipc_trust_crl_names, add_crl_file, t, err, errlen) < 0) {
         sipc_trust_free(t);
         return SIPC_ETLSCONFIG;
     }

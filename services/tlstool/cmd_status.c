@@ -256,6 +256,11 @@ int cmd_status(void *arg)
     }
     json_object_set_new(j, "files", files);
     rotation_json(o, j, warnings, problems);
+    {
+        char note[1600];
+        if (sipc_trust_home_skipped(o->home, note, sizeof note))
+            json_array_append_new(warnings, json_string(note));
+    }
     if (o->verbose) {
         json_t *roots = json_array(), *crls = json_array();
         char cerr[1600];

@@ -182,6 +182,9 @@ static int trust_list(const opts *o, const char *dir)
                    : "from this node's key pair (node.crt)");
     }
     sipc_trust_free(t);
+    char note[1600];
+    if (sipc_trust_home_skipped(o->home, note, sizeof note))
+        printf("note: %s\n", note);
     return EX_OK;
 }
 
@@ -223,7 +226,7 @@ static int trust_remove(const opts *o, const char *dir)
         return fail(EX_USAGE, "give at least 8 hex digits of the fingerprint");
     fp_match m = {fp, "", 0};
     char err[1600];
-    if (sipc_trust_home_files(o->home, "trust", trust_exts, match_root, &m, err, sizeof err) < 0)
+    if (sipc_trust_home_files(o->home, "trust", sipc_trust_root_names, match_root, &m, err, sizeof err) < 0)
         return fail(EX_CONFIG, "%s", err);
     if (m.n == 0)
         return fail(EX_REFUSED, "no trusted root with fingerprint %s in %s (see `tlstool trust "

@@ -67,7 +67,7 @@ int crl_dir_foreach(const char *home, void (*fn)(const char *name, const crl_fil
                     void *arg, char *err, size_t errlen)
 {
     crl_walk w = {fn, arg, 0};
-    if (sipc_trust_home_files(home, "crl", crl_exts, each_crl, &w, err, errlen) < 0)
+    if (sipc_trust_home_files(home, "crl", sipc_trust_crl_names, each_crl, &w, err, errlen) < 0)
         return -1;
     return w.count;
 }

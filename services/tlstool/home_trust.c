@@ -36,9 +36,6 @@ int file_exists(const char *p)
     return stat(p, &st) == 0;
 }
 
-const char *const trust_exts[] = {".pem", NULL};
-const char *const crl_exts[] = {".crl", ".pem", ".der", NULL};
-
 static int add_roots(const char *path, const char *name, const uint8_t *b, size_t n, void *arg,
                      char *err, size_t errlen)
 {
@@ -71,8 +68,8 @@ static int add_crl(const char *path, const char *name, const uint8_t *b, size_t 
  * the transport reads them. */
 static int add_store(const opts *o, sipc_trust *t, char *err, size_t errlen)
 {
-    if (sipc_trust_home_files(o->home, "trust", trust_exts, add_roots, t, err, errlen) < 0 ||
-        sipc_trust_home_files(o->home, "crl", crl_exts, add_crl, t, err, errlen) < 0)
+    if (sipc_trust_home_files(o->home, "trust", sipc_trust_root_names, add_roots, t, err, errlen) < 0 ||
+        sipc_trust_home_files(o->home, "crl", sipc_trust_crl_names, add_crl, t, err, errlen) < 0)
         return EX_CONFIG;
     return 0;
 }

@@ -88,8 +88,6 @@ int get_password(const opts *o, int confirm, char *pw, size_t pwlen);
 int load_config(const opts *o, sipc_config *cfg);
 const char *revocation_name(sipc_revocation r);
 int file_exists(const char *path);
-/* The names of trust/ and crl/ that are loaded (sipc_trust_home_files). */
-extern const char *const trust_exts[], *const crl_exts[];
 /* The trust the transport loads (sipc_trust_load_home) when a pair is
  * imported, else the trust store and CRLs only; with own, that pair stands in
  * for node.crt. *have_pair: node.crt exists. */

@@ -399,13 +399,19 @@ if [ -n "$SIPCD" ]; then
     sipcd_refuses "the directory a linked crl/ leads to" \
         "$H/security/crl can be changed by other users \(mode 0775\)"
     chmod 755 "$C"
+    # a name that is not loaded (a Secret's ca.crt) is said, not skipped silently
+    cp "$R/own.pem" "$S/trust/ca.crt"
     if sipcd_start "$H"; then
         ok "sipcd reads trust/ and crl/ through links once what they lead to is its own"
+        grep -qF "Service.Start WARN $H/security/trust/ca.crt is not loaded: only trust/*.pem" "$H"/logs/ManagementService_*.log &&
+            ok "sipcd warns that trust/ca.crt is not loaded, naming it" ||
+            not_ok "sipcd said nothing of trust/ca.crt: $(grep -h Service.Start "$H"/logs/ManagementService_*.log | tail -n 5)"
         kill -TERM "$sipcd_pid"
         wait "$sipcd_pid"
     else
         not_ok "sipcd with a linked trust/ file and crl/ did not start"
     fi
+    rm "$S/trust/ca.crt"
     # a link into a folder others may write is refused, naming that folder:
     # another account could put there a link to any root-owned PEM (a
     # system CA, an older CRL), which the check of the file alone passes
@@ -503,6 +509,13 @@ run timeout -s KILL 10 "$T" --home "$H" trust remove 0123456789abcdef
     ok "trust remove refuses a FIFO in trust/, without blocking" ||
     not_ok "trust remove with a FIFO in trust/: exit $RC: $(head -c 300 "$OUT")"
 rm "$H/security/trust/y.pem"
+cp "$work/a.pfx" "$H/security/trust/ca.crt"
+run "$T" --home "$H" status --json
+jq -r '.warnings[]' "$OUT" 2>/dev/null | grep -qF "$H/security/trust/ca.crt is not loaded: only trust/*.pem" &&
+    ok "status warns of a trust/ name that is not loaded" || not_ok "status: no warning of trust/ca.crt: $(head -c 600 "$OUT")"
+run "$T" --home "$H" trust list
+expect "trust list notes it too" 0 "^note: $H/security/trust/ca.crt is not loaded"
+rm "$H/security/trust/ca.crt"
 chmod 777 "$H/security/trust"
 run "$T" --home "$H" status
 expect "status: a trust/ others may change is a problem (exit 10), in sipcd's words" 10 \

@@ -198,16 +198,20 @@ static int replace_at(int dfd, const char *path, const char *name, const void *d
         sipc__seterr(err, errlen, "cannot write %s: %s", path, strerror(e));
         return SIPC_ECONFIG;
     }
-    /* the rename itself lasts once the directory is on disk; a filesystem
+    return sipc__dir_sync(dfd, path, "replaced", err, errlen);
+}
+
+int sipc__dir_sync(int dfd, const char *path, const char *done, char *err, size_t errlen)
+{
+    /* a rename or removal lasts once the directory is on disk; a filesystem
      * that cannot sync a directory (EINVAL) gives nothing better to do */
-    if (fsync(dfd) != 0 && errno != EINVAL && errno != EROFS) {
-        sipc__seterr(err, errlen,
-                     "%s was replaced, but its directory could not be synced (%s): the change "
-                     "may be lost if the machine stops now",
-                     path, strerror(errno));
-        return SIPC_ECONFIG;
-    }
-    return 0;
+    if (fsync(dfd) == 0 || errno == EINVAL || errno == EROFS)
+        return 0;
+    sipc__seterr(err, errlen,
+                 "%s was %s, but its directory could not be synced (%s): the change may be lost "
+                 "if the machine stops now",
+                 path, done, strerror(errno));
+    return SIPC_ECONFIG;
 }
 
 int sipc__open_dir_of(const char *path, char *dir, size_t dirlen, const char **name, char *err,

@@ -45,6 +45,11 @@ int sipc__open_dir_of(const char *path, char *dir, size_t dirlen, const char **n
  * caller that checks before it writes anything: 0, or SIPC_ECONFIG with err
  * as above. */
 int sipc__file_not_link(int dfd, const char *name, const char *path, char *err, size_t errlen);
+/* Syncs the directory dfd after path in it was done ("replaced",
+ * "removed"), so that the change outlasts a power loss: 0 (also where the
+ * filesystem cannot sync a directory), or SIPC_ECONFIG with err "PATH was
+ * DONE, but its directory could not be synced (...) ...". */
+int sipc__dir_sync(int dfd, const char *path, const char *done, char *err, size_t errlen);
 /* sipc__file_replace, but only while path is still the file *was describes
  * (lstat'd or fstat'd when it was read: the same device and inode, size,
  * modification and change times), checked again right before the rename,

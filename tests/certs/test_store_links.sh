@@ -13,6 +13,7 @@ SIPCD=${2:-}
 CTL=${3:-}
 SWAP=${4:-}
 ERRNO_SHIM=${5:-}
+EIO_SHIM=${6:-}
 BASE=${SIPC_TEST_NET:-127.0.67}
 . "$(dirname "$0")/../support/shtest.sh"
 shtest_init storelinks
@@ -536,6 +537,31 @@ run "$T" --home "$H" trust list
 grep -A3 -F "$bsubj" "$OUT" | grep -qF "in $H/security/trust/, under a name of its own" &&
     ok "trust list: a root in trust/ under a name of its own is said to be there" ||
     not_ok "trust list labels $bsubj: $(cat "$OUT")"
+
+# a directory that cannot be synced after a file there is written or
+# removed: said (the change may not outlast a power loss), not ignored; a
+# removed override that came back would force a later start strict
+if [ -n "$EIO_SHIM" ]; then
+    H=$work/home.eio
+    run "$T" --home "$H" import "$work/a.pfx"
+    expect "import for the directory syncs" 0
+    run env LD_PRELOAD="$EIO_SHIM" FSYNC_EIO_DIR="$H/security/trust" "$T" --home "$H" trust add "$work/b.pfx"
+    expect "trust add: a failed sync of trust/ is said" 1 \
+        "$H/security/trust/[0-9a-f]{16}\.pem was replaced, but its directory could not be synced \(Input/output error\)"
+    TN=$(ls "$H/security/trust")
+    fp=$(openssl x509 -in "$H/security/trust/$TN" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d : | tr A-F a-f)
+    run env LD_PRELOAD="$EIO_SHIM" FSYNC_EIO_DIR="$H/security/trust" "$T" --home "$H" trust remove "$fp"
+    expect "trust remove: a failed sync of trust/ is said" 1 \
+        "$H/security/trust/$TN was removed, but its directory could not be synced \(Input/output error\)"
+    printf '[node]\naddress = %s.3\n[tls]\nenable = 1\nmode = permissive\n[management]\nport = 1\n' "$BASE" >"$H/sipc.conf"
+    run "$T" --home "$H" mode strict --force
+    [ -f "$H/state/force-strict" ] && ok "mode strict --force leaves the override" ||
+        not_ok "mode strict --force: no override (exit $RC: $(head -c 300 "$OUT"))"
+    run env LD_PRELOAD="$EIO_SHIM" FSYNC_EIO_DIR="$H/state" "$T" --home "$H" disable
+    grep -qF "warning: $H/state/force-strict was removed, but its directory could not be synced (Input/output error)" "$OUT" &&
+        ok "disable: a failed sync of state/ after the override's removal is said" ||
+        not_ok "disable with state/ not synced: exit $RC: $(head -c 400 "$OUT")"
+fi
 
 # tlstool import keeps the replaced pair in previous/ only from a file: a
 # node.crt that is a link (here to a FIFO, which would block the copy) is

@@ -280,8 +280,12 @@ int sipc_trust_home_files(const char *home, const char *sub, const char *const *
     snprintf(dir, sizeof dir, "%s/%s", sec, sub);
     /* security/ itself is the home's, checked with the key it holds */
     int sfd = open(sec, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (sfd < 0)
-        return 0;
+    if (sfd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        sipc__seterr(err, errlen, "%s: %s", sec, strerror(errno));
+        return SIPC_ETLSCONFIG;
+    }
     int dfd;
     struct stat st;
     int r = open_checked(sfd, sub, sec, dir, 1, &dfd, &st, err, errlen);

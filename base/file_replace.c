@@ -39,6 +39,9 @@ static void remove_stale(int dfd, const char *name)
             close(fd);
         return;
     }
+    /* the dup shares dfd's offset, left at the end by an earlier sweep of
+     * the same descriptor: read from the start */
+    rewinddir(d);
     time_t now = time(NULL);
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
@@ -144,6 +147,16 @@ static int replace_at(int dfd, const char *path, const char *name, const void *d
     }
     if (sipc__file_not_link(dfd, name, path, err, errlen) != 0)
         return SIPC_ECONFIG;
+    /* a directory (or another non-file) there would fail the rename with a
+     * bare errno: say what it is and what to do */
+    struct stat at;
+    if (fstatat(dfd, name, &at, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(at.st_mode)) {
+        sipc__seterr(err, errlen,
+                     "%s is not a regular file (%s): nothing was written; move it out of the way "
+                     "and try again",
+                     path, S_ISDIR(at.st_mode) ? "a directory" : "not a file");
+        return SIPC_ECONFIG;
+    }
     remove_stale(dfd, name);
     int fd = make_tmp(dfd, name, tmp, sizeof tmp);
     if (fd < 0) {
@@ -185,16 +198,20 @@ static int replace_at(int dfd, const char *path, const char *name, const void *d
         sipc__seterr(err, errlen, "cannot write %s: %s", path, strerror(e));
         return SIPC_ECONFIG;
     }
-    /* the rename itself lasts once the directory is on disk; a filesystem
+    return sipc__dir_sync(dfd, path, "replaced", err, errlen);
+}
+
+int sipc__dir_sync(int dfd, const char *path, const char *done, char *err, size_t errlen)
+{
+    /* a rename or removal lasts once the directory is on disk; a filesystem
      * that cannot sync a directory (EINVAL) gives nothing better to do */
-    if (fsync(dfd) != 0 && errno != EINVAL && errno != EROFS) {
-        sipc__seterr(err, errlen,
-                     "%s was replaced, but its directory could not be synced (%s): the change "
-                     "may be lost if the machine stops now",
-                     path, strerror(errno));
-        return SIPC_ECONFIG;
-    }
-    return 0;
+    if (fsync(dfd) == 0 || errno == EINVAL || errno == EROFS)
+        return 0;
+    sipc__seterr(err, errlen,
+                 "%s was %s, but its directory could not be synced (%s): the change may be lost "
+                 "if the machine stops now",
+                 path, done, strerror(errno));
+    return SIPC_ECONFIG;
 }
 
 int sipc__open_dir_of(const char *path, char *dir, size_t dirlen, const char **name, char *err,

@@ -19,7 +19,9 @@
  * then renamed over path; the directory is synced after (a filesystem that
  * cannot, EINVAL, is let be). A symbolic link at path is refused (err: "PATH
  * is a symbolic link (to TARGET), which is not followed: nothing was
- * written; remove the link ..."), neither written through nor replaced.
+ * written; remove the link ..."), neither written through nor replaced;
+ * so is anything else but a regular file there ("PATH is not a regular
+ * file (a directory): nothing was written; move it out of the way ...").
  * First, temporary files of path's pattern older than
  * SIPC__FILE_REPLACE_STALE are removed (a killed write's). 0, or
  * SIPC_ECONFIG with err naming path: the temporary file is removed, and path
@@ -43,6 +45,11 @@ int sipc__open_dir_of(const char *path, char *dir, size_t dirlen, const char **n
  * caller that checks before it writes anything: 0, or SIPC_ECONFIG with err
  * as above. */
 int sipc__file_not_link(int dfd, const char *name, const char *path, char *err, size_t errlen);
+/* Syncs the directory dfd after path in it was done ("replaced",
+ * "removed"), so that the change outlasts a power loss: 0 (also where the
+ * filesystem cannot sync a directory), or SIPC_ECONFIG with err "PATH was
+ * DONE, but its directory could not be synced (...) ...". */
+int sipc__dir_sync(int dfd, const char *path, const char *done, char *err, size_t errlen);
 /* sipc__file_replace, but only while path is still the file *was describes
  * (lstat'd or fstat'd when it was read: the same device and inode, size,
  * modification and change times), checked again right before the rename,

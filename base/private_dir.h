@@ -34,8 +34,9 @@ int sipc__private_dir_open(const char *path, uid_t uid, gid_t gid, int *fd,
                            sipc_dir_problem *why, char *err, size_t errlen);
 /* The check of sipc__private_dir alone, for a caller that must refuse
  * before it writes anything: 0 when path is missing (nothing is made) or
- * would be taken (a directory, not a link, this account's or root's); its
- * mode is not looked at (sipc__private_dir sets it). SIPC_ECONFIG as
+ * would be taken (a directory, not a link, this account's; any account's
+ * when this process is root); its mode is not looked at (sipc__private_dir
+ * sets it). SIPC_ECONFIG as
  * sipc__private_dir. */
 int sipc__private_dir_check(const char *path, sipc_dir_problem *why, char *err, size_t errlen);
 /* Opens the directory name (relative to the directory fd at, or AT_FDCWD)

@@ -139,6 +139,31 @@ int sipc_trust_add_crl_named(sipc_trust *t, const uint8_t *data, size_t len, con
 int sipc_trust_crl_count(const sipc_trust *t);
 /* Is the issuer of this DER CRL an anchor or in the own chain of t? */
 bool sipc_trust_knows_issuer(const sipc_trust *t, const uint8_t *crl, size_t len);
+/* The names sipc_trust_load_home loads: trust/ *.pem; crl/ *.crl, *.pem,
+ * *.der (NULL-terminated lists of endings). */
+extern const char *const sipc_trust_root_names[], *const sipc_trust_crl_names[];
+/* Called by sipc_trust_home_files for each file: its data (NUL-terminated)
+ * when its name ends in one of the extensions asked for, else NULL (a name
+ * that is not loaded, for a caller that says so). 0, or an error (err set)
+ * that stops the walk. */
+typedef int sipc_trust_file_fn(const char *path, const char *name, const uint8_t *data,
+                               size_t len, void *arg, char *err, size_t errlen);
+/* The files of $home/security/sub (trust or crl) as sipc_trust_load_home
+ * reads them, in name order, names starting with '.' left out: each
+ * symbolic link is resolved here, and the folder, every folder and link on
+ * the way to each file and the file itself must be this account's or
+ * root's and not writable by another account (a folder on the way may be
+ * sticky; a file system mounted read-only passes the mode test); only a
+ * regular file is opened (a FIFO or device never). Each file of exts
+ * (NULL-terminated, e.g. ".pem") is read from the folder's descriptor.
+ * A missing folder has no files. The number of files read, or
+ * SIPC_ETLSCONFIG with err naming the file and what to do. */
+int sipc_trust_home_files(const char *home, const char *sub, const char *const *exts,
+                          sipc_trust_file_fn *fn, void *arg, char *err, size_t errlen);
+/* The names of trust/ and crl/ that sipc_trust_load_home does not load (a
+ * Secret's ca.crt), for a warning: how many, and in note "PATH, PATH are
+ * not loaded: only trust/ *.pem and ... are (...)"; 0 with note "". */
+int sipc_trust_home_skipped(const char *home, char *note, size_t notelen);
 /* Everything of $home/security per policy: node.crt (as own), trust/ *.pem,
  * crl/ *, and during a key pair rotation (see sipc_rotation) staged/node.crt
  * and, once committed, previous/node.crt (sipc_trust_add_rotation). Missing

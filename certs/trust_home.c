@@ -4,10 +4,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "base/error_text.h"
@@ -18,70 +20,222 @@
 #include "sipc/errno.h"
 
 /* trust/ and crl/ are read through symbolic links (a mounted Kubernetes
- * Secret or ConfigMap links each file; a shared directory of CA roots),
- * and what a link leads to is checked as the key is, for data that is
- * public but decides whom the node accepts: this account's or root's, and
- * not writable by another account (who could add a root or take a
- * revocation away). */
-static int check_trusted(const struct stat *st, const char *path, char *err, size_t errlen)
+ * Secret or ConfigMap links each file; a shared directory of CA roots).
+ * Their data is public but decides whom the node accepts, so everything
+ * the path to a file passes through is checked, not only what it ends at:
+ * this account's or root's, and not writable by another account (who could
+ * add a root or take a revocation away, or point a link elsewhere).
+ *
+ * A file system mounted read-only passes the write test whatever its mode
+ * bits: the root of a Kubernetes Secret (tmpfs, 1777) or ConfigMap (0777)
+ * volume, which the kubelet mounts read-only, cannot be changed through the
+ * mount by anyone, and `chmod` there fails. What such a mount shows can still
+ * change where its source is writable (a bind mount of a folder others may
+ * write): only root can mount or remount, so that is root's choice, trusted
+ * as a root-owned file is; the kubelet keeps its sources in a root-only
+ * folder. The owner test still applies to what a read-only mount holds. */
+static int read_only_fs(int fd)
 {
-    if (st->st_uid != geteuid() && st->st_uid != 0) {
-        sipc__seterr(err, errlen,
-                     "%s belongs to another account (uid %u), which could change whom this node "
-                     "trusts: run `chown %u %s` (the account sipc runs as)",
-                     path, (unsigned)st->st_uid, (unsigned)geteuid(), path);
-        return SIPC_ETLSCONFIG;
-    }
-    if (st->st_mode & 022) {
-        sipc__seterr(err, errlen,
-                     "%s can be changed by other users (mode %04o), who could change whom this "
-                     "node trusts: run `chmod go-w %s` (tlstool writes 0700 folders and 0600 "
-                     "files)",
-                     path, (unsigned)(st->st_mode & 07777), path);
-        return SIPC_ETLSCONFIG;
-    }
-    return 0;
+    struct statvfs sv;
+    return fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
 }
 
-/* path (a link there followed) into *out if it is a regular file that
- * check_trusted accepts, checked on the descriptor it was read from */
-static int read_file(const char *path, uint8_t **out, size_t *len, char *err, size_t errlen)
+/* What the checked walk met: the file or folder asked for (shown: its
+ * name in the home), a folder on the way to it, or a link. */
+typedef enum { TRUST_FINAL, TRUST_ON_THE_WAY, TRUST_LINK } trust_what;
+
+/* st (of fd, found at where) accepted as trust/ or crl/ data, or
+ * SIPC_ETLSCONFIG with err saying what to do. A folder passed through may
+ * be sticky (others may add names there, not replace this account's or
+ * root's); trust/ and crl/ themselves may not (an added name is a root). */
+static int check_trusted(int fd, const struct stat *st, trust_what what, const char *where,
+                         const char *shown, char *err, size_t errlen)
 {
-    struct stat st;
-    if (sipc_secret_regular_read(path, 1, &st, out, len, 16u << 20, err, errlen) != 0)
-        return SIPC_ETLSCONFIG;
-    if (check_trusted(&st, path, err, errlen) != 0) {
-        free(*out);
+    char on[1400] = "";
+    if (what != TRUST_FINAL)
+        snprintf(on, sizeof on, ", which %s leads through,", shown);
+    if (st->st_uid != geteuid() && st->st_uid != 0) {
+        sipc__seterr(err, errlen,
+                     "%s%s belongs to another account (uid %u), which could change whom this node "
+                     "trusts: run `chown %s%u %s` (the account sipc runs as)",
+                     where, on, (unsigned)st->st_uid, what == TRUST_LINK ? "-h " : "",
+                     (unsigned)geteuid(), where);
         return SIPC_ETLSCONFIG;
     }
-    return 0;
+    if (what == TRUST_LINK || !(st->st_mode & 022) ||
+        (what == TRUST_ON_THE_WAY && S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX)) ||
+        read_only_fs(fd))
+        return 0;
+    sipc__seterr(err, errlen,
+                 "%s%s can be changed by other users (mode %04o), who could change whom this "
+                 "node trusts: run `chmod go-w %s` (tlstool writes 0700 folders and 0600 files; a "
+                 "folder mounted read-only is accepted as it is)",
+                 where, on, (unsigned)(st->st_mode & 07777), where);
+    return SIPC_ETLSCONFIG;
 }
+
+/* Opens name (relative to the folder at, which is named at_shown) as what
+ * it leads to, resolving each symbolic link here rather than in the kernel,
+ * on descriptors: every folder passed through, each link and what is
+ * reached are checked (check_trusted), so no other account can choose what
+ * is read, now or by a swap while it is read. want_dir: a folder, in *fd
+ * for reading; else a regular file, in *fd and *st (never a FIFO or device:
+ * sipc_secret_open_at). 0; 1 when nothing is there (a missing name or a
+ * link to one); SIPC_ETLSCONFIG with err naming shown. */
+static int open_checked(int at, const char *name, const char *at_shown, const char *shown,
+                        int want_dir, int *out, struct stat *st, char *err, size_t errlen)
+{
+    char rest[2 * PATH_MAX], where[2 * PATH_MAX], here[2 * PATH_MAX + NAME_MAX + 2];
+    int links = 0, r = SIPC_ETLSCONFIG;
+    *out = -1;
+    snprintf(rest, sizeof rest, "%s", name);
+    snprintf(where, sizeof where, "%s", at_shown);
+    int cur = openat(at, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cur < 0) {
+        sipc__seterr(err, errlen, "cannot read %s: %s", at_shown, strerror(errno));
+        return SIPC_ETLSCONFIG;
+    }
+    for (;;) {
+        const char *p = rest;
+        if (*p == '/') {
+            close(cur);
+            cur = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+            where[0] = '\0';
+            struct stat rs;
+            if (cur < 0 || fstat(cur, &rs) != 0) {
+                sipc__seterr(err, errlen, "cannot read /: %s", strerror(errno));
+                break;
+            }
+            if (check_trusted(cur, &rs, TRUST_ON_THE_WAY, "/", shown, err, errlen) != 0)
+                break;
+            while (*p == '/')
+                p++;
+        }
+        size_t cl = strcspn(p, "/");
+        char comp[NAME_MAX + 1];
+        if (cl > NAME_MAX) {
+            sipc__seterr(err, errlen, "cannot read %s: %s", shown, strerror(ENAMETOOLONG));
+            break;
+        }
+        memcpy(comp, p, cl);
+        comp[cl] = '\0';
+        p += cl;
+        while (*p == '/')
+            p++;
+        int last = *p == '\0';
+        memmove(rest, p, strlen(p) + 1);
+        if (cl == 0 || strcmp(comp, ".") == 0) {
+            if (!last)
+                continue;
+            snprintf(comp, sizeof comp, "."); /* the folder reached itself */
+        }
+        if (strcmp(comp, "..") == 0) {
+            char *s = strrchr(where, '/');
+            if (s && strcmp(s, "/..") != 0)
+                *s = '\0';
+            else
+                sipc_str_copy(where + strlen(where), sizeof where - strlen(where), "/..");
+            snprintf(here, sizeof here, "%s", where[0] ? where : "/");
+        } else if (strcmp(comp, ".") == 0) {
+            snprintf(here, sizeof here, "%s", where[0] ? where : "/");
+        } else {
+            snprintf(here, sizeof here, "%s/%s", where, comp);
+        }
+        int fd = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        struct stat s;
+        if (fd < 0 || fstat(fd, &s) != 0) {
+            if (errno == ENOENT) {
+                r = 1;
+            } else {
+                sipc__seterr(err, errlen, "cannot read %s: %s", shown, strerror(errno));
+            }
+            if (fd >= 0)
+                close(fd);
+            break;
+        }
+        if (S_ISLNK(s.st_mode)) {
+            char to[PATH_MAX];
+            ssize_t n = readlinkat(fd, "", to, sizeof to - 1);
+            int bad = check_trusted(fd, &s, TRUST_LINK, here, shown, err, errlen);
+            close(fd);
+            if (bad)
+                break;
+            if (n <= 0 || ++links > 40) {
+                sipc__seterr(err, errlen, "cannot read %s: %s", shown,
+                             strerror(n <= 0 ? errno : ELOOP));
+                break;
+            }
+            to[n] = '\0';
+            char next[2 * PATH_MAX];
+            if ((size_t)snprintf(next, sizeof next, "%s%s%s", to, rest[0] ? "/" : "", rest) >=
+                sizeof next) {
+                sipc__seterr(err, errlen, "cannot read %s: %s", shown, strerror(ENAMETOOLONG));
+                break;
+            }
+            memcpy(rest, next, sizeof rest);
+            continue;
+        }
+        if (S_ISDIR(s.st_mode) && !(last && want_dir)) {
+            if (last) {
+                close(fd);
+                sipc__seterr(err, errlen, "%s is not a regular file (a directory)", shown);
+                break;
+            }
+            int bad = check_trusted(fd, &s, TRUST_ON_THE_WAY, here, shown, err, errlen);
+            close(cur);
+            cur = fd;
+            if (bad)
+                break;
+            if (strcmp(comp, "..") && strcmp(comp, "."))
+                sipc_str_copy(where, sizeof where, here);
+            continue;
+        }
+        if (!last || (want_dir && !S_ISDIR(s.st_mode))) {
+            close(fd);
+            sipc__seterr(err, errlen, "%s: %s is not a directory", shown, here);
+            break;
+        }
+        if (want_dir) {
+            if (check_trusted(fd, &s, TRUST_FINAL, shown, shown, err, errlen) == 0) {
+                *out = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (*out < 0)
+                    sipc__seterr(err, errlen, "%s: %s", shown, strerror(errno));
+                else
+                    r = 0;
+            }
+            close(fd);
+            break;
+        }
+        close(fd);
+        /* the folder it is in is checked: the name cannot change meanwhile */
+        if (sipc_secret_open_at(cur, comp, shown, 0, out, st, err, errlen) != 0)
+            break;
+        if (check_trusted(*out, st, TRUST_FINAL, shown, shown, err, errlen) != 0) {
+            close(*out);
+            *out = -1;
+            break;
+        }
+        r = 0;
+        break;
+    }
+    close(cur);
+    return r;
+}
+
+const char *const sipc_trust_root_names[] = {".pem", NULL};
+const char *const sipc_trust_crl_names[] = {".crl", ".pem", ".der", NULL};
 
 static int cmpstr(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Sorted entries of dir (a link there followed, what it leads to checked);
- * *names malloc'd. Missing dir = 0 files; -1 with err. */
-static int list_dir(const char *dir, char ***names, char *err, size_t errlen)
+/* Sorted entries of the folder fd (closed here); *names malloc'd. */
+static int list_dir(int fd, char ***names)
 {
     *names = NULL;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return 0;
-        sipc__seterr(err, errlen, "%s: %s", dir, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    DIR *d = NULL;
-    int r = fstat(fd, &st) == 0 ? check_trusted(&st, dir, err, errlen) : -1;
-    if (r == 0 && !(d = fdopendir(fd)))
-        r = -1;
-    if (r == -1)
-        sipc__seterr(err, errlen, "%s: %s", dir, strerror(errno));
-    if (r != 0) {
+    DIR *d = fdopendir(fd);
+    if (!d) {
         close(fd);
         return -1;
     }
@@ -105,6 +259,118 @@ static int list_dir(const char *dir, char ***names, char *err, size_t errlen)
     if (n)
         qsort(*names, (size_t)n, sizeof(char *), cmpstr);
     return n;
+}
+
+static int ends_in(const char *name, const char *const *exts)
+{
+    size_t nl = strlen(name);
+    for (; *exts; exts++) {
+        size_t el = strlen(*exts);
+        if (nl > el && strcmp(name + nl - el, *exts) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int sipc_trust_home_files(const char *home, const char *sub, const char *const *exts,
+                          sipc_trust_file_fn *fn, void *arg, char *err, size_t errlen)
+{
+    char sec[1100], dir[1200], path[1500];
+    snprintf(sec, sizeof sec, "%s/security", home);
+    snprintf(dir, sizeof dir, "%s/%s", sec, sub);
+    /* security/ itself is the home's, checked with the key it holds */
+    int sfd = open(sec, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (sfd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        sipc__seterr(err, errlen, "%s: %s", sec, strerror(errno));
+        return SIPC_ETLSCONFIG;
+    }
+    int dfd;
+    struct stat st;
+    int r = open_checked(sfd, sub, sec, dir, 1, &dfd, &st, err, errlen);
+    if (r != 0) {
+        close(sfd);
+        return r == 1 ? 0 : SIPC_ETLSCONFIG;
+    }
+    /* the entries read from the folder checked, through a descriptor kept */
+    int lfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char **names;
+    int n = lfd < 0 ? -1 : list_dir(lfd, &names);
+    if (n < 0) {
+        sipc__seterr(err, errlen, "%s: %s", dir, strerror(errno));
+        close(dfd);
+        close(sfd);
+        return SIPC_ETLSCONFIG;
+    }
+    int count = 0;
+    r = 0;
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        int known = ends_in(names[i], exts);
+        if (r == 0 && !known) {
+            r = fn(path, names[i], NULL, 0, arg, err, errlen);
+        } else if (r == 0) {
+            int ffd;
+            uint8_t *buf;
+            size_t len;
+            r = open_checked(dfd, names[i], dir, path, 0, &ffd, &st, err, errlen);
+            if (r == 1) { /* gone meanwhile, or a link to nothing */
+                sipc__seterr(err, errlen, "cannot read %s: %s", path, strerror(ENOENT));
+                r = SIPC_ETLSCONFIG;
+            } else if (r == 0) {
+                r = sipc_secret_fd_read(ffd, path, &buf, &len, 16u << 20, err, errlen) != 0
+                        ? SIPC_ETLSCONFIG
+                        : 0;
+                close(ffd);
+                if (r == 0) {
+                    r = fn(path, names[i], buf, len, arg, err, errlen);
+                    free(buf);
+                    count++;
+                }
+            }
+        }
+        free(names[i]);
+    }
+    free(names);
+    close(dfd);
+    close(sfd);
+    return r != 0 ? SIPC_ETLSCONFIG : count;
+}
+
+typedef struct skipped_names {
+    char *note;
+    size_t len;
+    int n;
+} skipped_names;
+
+static int note_skipped(const char *path, const char *name, const uint8_t *data, size_t len,
+                        void *arg, char *err, size_t errlen)
+{
+    skipped_names *s = arg;
+    (void)name;
+    (void)len;
+    (void)err;
+    (void)errlen;
+    if (!data)
+        sipc__adderr(s->note, s->len, "%s%s", s->n++ ? ", " : "", path);
+    return 0;
+}
+
+int sipc_trust_home_skipped(const char *home, char *note, size_t notelen)
+{
+    char err[16];
+    skipped_names s = {note, notelen, 0};
+    note[0] = '\0';
+    sipc_trust_home_files(home, "trust", sipc_trust_root_names, note_skipped, &s, err, sizeof err);
+    sipc_trust_home_files(home, "crl", sipc_trust_crl_names, note_skipped, &s, err, sizeof err);
+    if (s.n)
+        sipc__adderr(note, notelen,
+                     " %s not loaded: only trust/*.pem and crl/*.crl, *.pem, *.der are (a "
+                     "Secret's ca.crt: map it to ca.pem with items: [{key: ca.crt, path: "
+                     "ca.pem}])",
+                     s.n == 1 ? "is" : "are");
+    return s.n;
 }
 
 const char *sipc_rotation_state_name(sipc_rotation_state s)
@@ -193,6 +459,51 @@ static int add_rotation_pair(sipc_trust *t, const char *home, const char *sub, c
     return r;
 }
 
+/* sipc_trust_home_files' callbacks of sipc_trust_load_home: the roots of
+ * a trust/ file, a crl/ file; other names are not loaded */
+static int add_root_file(const char *path, const char *name, const uint8_t *buf, size_t len,
+                         void *arg, char *err, size_t errlen)
+{
+    (void)name;
+    if (!buf)
+        return 0;
+    sipc_trust *t = arg;
+    char why[300];
+    sipc_der certs[SIPC_KP_MAX_CHAIN];
+    int nc = 0, r = 0;
+    if (sipc_pem_certs((const char *)buf, len, certs, SIPC_KP_MAX_CHAIN, &nc, why, sizeof why) !=
+        0) {
+        sipc__seterr(err, errlen, "%s: %s", path, why);
+        return SIPC_ETLSCONFIG;
+    }
+    if (nc == 0) {
+        sipc__seterr(err, errlen, "%s: no PEM certificate in it", path);
+        r = SIPC_ETLSCONFIG;
+    }
+    for (int k = 0; k < nc; k++) {
+        if (r == 0 && sipc_trust_add_root(t, certs[k].data, certs[k].len, why, sizeof why) != 0) {
+            sipc__seterr(err, errlen, "%s: %s", path, why);
+            r = SIPC_ETLSCONFIG;
+        }
+        sipc_der_free(&certs[k]);
+    }
+    return r;
+}
+
+static int add_crl_file(const char *path, const char *name, const uint8_t *buf, size_t len,
+                        void *arg, char *err, size_t errlen)
+{
+    if (!buf)
+        return 0;
+    char label[300], why[300];
+    snprintf(label, sizeof label, "crl/%s", name);
+    if (sipc_trust_add_crl_named(arg, buf, len, label, why, sizeof why) != 0) {
+        sipc__seterr(err, errlen, "%s: %s", path, why);
+        return SIPC_ETLSCONFIG;
+    }
+    return 0;
+}
+
 int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_policy *policy,
                          char *err, size_t errlen)
 {
@@ -233,84 +544,10 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
         sipc_trust_free(t);
         return r;
     }
-    char dir[1100];
-    char **names;
-    snprintf(dir, sizeof dir, "%s/security/trust", home);
-    int n = list_dir(dir, &names, err, errlen);
-    if (n < 0) {
+    if (sipc_trust_home_files(home, "trust", sipc_trust_root_names, add_root_file, t, err, errlen) < 0 ||
+        sipc_trust_home_files(home, "crl", sipc_trust_crl_names, add_crl_file, t, err, errlen) < 0) {
         sipc_trust_free(t);
         return SIPC_ETLSCONFIG;
-    }
-    for (int i = 0; i < n; i++) {
-        size_t nl = strlen(names[i]);
-        if (r == 0 && nl > 4 && strcmp(names[i] + nl - 4, ".pem") == 0) {
-            uint8_t *buf;
-            size_t len;
-            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-            if (read_file(path, &buf, &len, err, errlen) != 0) {
-                r = SIPC_ETLSCONFIG;
-            } else {
-                sipc_der certs[SIPC_KP_MAX_CHAIN];
-                int nc = 0;
-                if (sipc_pem_certs((const char *)buf, len, certs, SIPC_KP_MAX_CHAIN, &nc, why,
-                                   sizeof why) != 0) {
-                    sipc__seterr(err, errlen, "%s: %s", path, why);
-                    r = SIPC_ETLSCONFIG;
-                } else if (nc == 0) {
-                    sipc__seterr(err, errlen, "%s: no PEM certificate in it", path);
-                    r = SIPC_ETLSCONFIG;
-                }
-                for (int k = 0; k < nc; k++) {
-                    if (r == 0 && sipc_trust_add_root(t, certs[k].data, certs[k].len, why,
-                                                      sizeof why) != 0) {
-                        sipc__seterr(err, errlen, "%s: %s", path, why);
-                        r = SIPC_ETLSCONFIG;
-                    }
-                    sipc_der_free(&certs[k]);
-                }
-                free(buf);
-            }
-        }
-        free(names[i]);
-    }
-    free(names);
-    if (r != 0) {
-        sipc_trust_free(t);
-        return r;
-    }
-    snprintf(dir, sizeof dir, "%s/security/crl", home);
-    n = list_dir(dir, &names, err, errlen);
-    if (n < 0) {
-        sipc_trust_free(t);
-        return SIPC_ETLSCONFIG;
-    }
-    for (int i = 0; i < n; i++) {
-        size_t nl = strlen(names[i]);
-        int ours = nl > 4 && (strcmp(names[i] + nl - 4, ".crl") == 0 ||
-                              strcmp(names[i] + nl - 4, ".pem") == 0 ||
-                              strcmp(names[i] + nl - 4, ".der") == 0);
-        if (r == 0 && ours) {
-            uint8_t *buf;
-            size_t len;
-            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-            char label[160];
-            snprintf(label, sizeof label, "crl/%s", names[i]);
-            if (read_file(path, &buf, &len, err, errlen) != 0) {
-                r = SIPC_ETLSCONFIG;
-            } else {
-                if (sipc_trust_add_crl_named(t, buf, len, label, why, sizeof why) != 0) {
-                    sipc__seterr(err, errlen, "%s: %s", path, why);
-                    r = SIPC_ETLSCONFIG;
-                }
-                free(buf);
-            }
-        }
-        free(names[i]);
-    }
-    free(names);
-    if (r != 0) {
-        sipc_trust_free(t);
-        return r;
     }
     *out = t;
     return 0;

@@ -250,8 +250,9 @@ static int store_write_at(int dfd, const char *shown, const char *name, const vo
         sipc__seterr(err, errlen, "cannot replace %s/%s: %s", shown, name, strerror(e));
         return SIPC_ECONFIG;
     }
-    fsync(dfd);
-    return 0;
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s", shown, name);
+    return sipc__dir_sync(dfd, path, "replaced", err, errlen);
 }
 
 int sipc_store_write(const char *path, const void *data, size_t len, char *err, size_t errlen)
@@ -633,7 +634,9 @@ int sipc_store_remove(const char *home, const char *sub, const char *name, char 
             sipc__seterr(err, errlen, "cannot remove %s: %s",
                          sipc_store_path(path, sizeof path, home, sub, name), strerror(e));
     } else {
-        fsync(at);
+        char path[1200];
+        r = sipc__dir_sync(at, sipc_store_path(path, sizeof path, home, sub, name), "removed", err,
+                           errlen);
     }
     if (sub)
         close(dfd);

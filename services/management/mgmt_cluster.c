@@ -574,7 +574,15 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         if (json_is_object(cert)) {
             json_int_t not_after = json_integer_value(json_object_get(cert, "not_after_unix"));
             int64_t days = (not_after - now) / 86400;
-            if (not_after <= now)
+            /* validity first, as the node judges its own pair by its clock
+             * (an older node's answer has none: its not_after alone) */
+            if (!strcmp(mgmt_str_at(cert, "validity", NULL), "not_yet_valid"))
+                problem(list, n, "certificate_not_yet_valid",
+                        "%s's certificate is valid only from %s: its peers refuse it (alert "
+                        "certificate_expired); check its clock, or that of the machine that "
+                        "made the pair",
+                        mgmt_node_name(n), mgmt_str_at(cert, "not_before", NULL));
+            else if (not_after <= now)
                 problem(list, n, "certificate_expired",
                         "%s's certificate expired on %s: its links and connections made before "
                         "stay up until they close or reconnect, new ones are refused; roll out "

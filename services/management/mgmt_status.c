@@ -21,15 +21,16 @@ static json_t *certificate_json(const sipc_mgmt *m)
     sipc_rfc3339_format(ci.not_before * 1000, 0, nb, sizeof nb);
     sipc_rfc3339_format(ci.not_after * 1000, 0, na, sizeof na);
     int64_t now = sipc_rfc3339_now_ms() / 1000, left = ci.not_after - now;
-    /* whole days, rounded down; negative once expired; before not_before
-     * none (null): the days to not_after would read as a pair in use */
+    /* whole days to not_after, rounded down, negative once expired: an
+     * integer in every state, as schema 1 has always had it; validity says
+     * whether the pair is in use yet */
     int64_t days = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
     int early = now < ci.not_before;
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:o}", "subject", ci.subject,
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I}", "subject", ci.subject,
                      "issuer", ci.issuer, "fingerprint_sha256", ci.fingerprint, "not_before", nb,
                      "not_after", na, "not_after_unix", (json_int_t)ci.not_after, "key", ci.key,
                      "validity", early ? "not_yet_valid" : left < 0 ? "expired" : "valid",
-                     "days_left", early ? json_null() : json_integer((json_int_t)days));
+                     "days_left", (json_int_t)days);
 }
 
 typedef struct peers_acc {

@@ -192,13 +192,15 @@ static void print_node(json_t *st)
         printf("  build: not reported (a sipcd older than build identities)\n");
     print_tls(tls, json_object_get(st, "guard"));
     print_cut_off(json_object_get(st, "guard"));
-    /* before its start its days left say nothing (an older node's answer
-     * has no validity, and counts them anyway) */
-    if (json_is_object(cert) && !strcmp(s_of(cert, "validity"), "not_yet_valid"))
+    /* validity first: before its start its days left say nothing; an older
+     * node's answer has no validity, and its days left say it all */
+    const char *validity = json_is_object(cert) ? s_of(cert, "validity") : "";
+    if (json_is_object(cert) && !strcmp(validity, "not_yet_valid"))
         printf("  certificate: %s, sha256 %.16s..., NOT VALID YET: valid from %s (check this "
                "node's clock)\n",
                s_of(cert, "subject"), s_of(cert, "fingerprint_sha256"), s_of(cert, "not_before"));
-    else if (json_is_object(cert) && i_of(cert, "days_left") < 0) /* rounded down: no count */
+    else if (json_is_object(cert) &&
+             (!strcmp(validity, "expired") || (!validity[0] && i_of(cert, "days_left") < 0)))
         printf("  certificate: %s, sha256 %.16s..., EXPIRED on %s\n", s_of(cert, "subject"),
                s_of(cert, "fingerprint_sha256"), s_of(cert, "not_after"));
     else if (json_is_object(cert))

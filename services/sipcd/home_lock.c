@@ -118,5 +118,5 @@ void home_lock_drop(const char *home)
     if (snprintf(path, sizeof path, "%s/%s", home, HOME_LOCK_FILE) >= (int)sizeof path)
         return;
     if (holder_pid(path) == (long)getpid())
-        host_state_remove(home, strrchr(HOME_LOCK_FILE, '/') + 1);
+        host_state_remove(home, strrchr(HOME_LOCK_FILE, '/') + 1, NULL, 0);
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "certs/trust.h"
 #include "home_lock.h"
 #include "port_holder.h"
 #include "host.h"
@@ -583,6 +584,11 @@ static void log_keepalive(sipc_logger *log, const sipc_config *cfg, const sipc_o
     char note[600];
     if (sipc_config_timeouts_note(cfg, note, sizeof note))
         sipc_logf(log, SIPC_LOG_WARN, "Service.Start", "%s", note);
+    /* a root or CRL under a name that is not loaded is said, not skipped
+     * silently (a Secret's ca.crt) */
+    char skipped[1600];
+    if (cfg->tls_enable && sipc_trust_home_skipped(cfg->home, skipped, sizeof skipped))
+        sipc_logf(log, SIPC_LOG_WARN, "Service.Start", "%s", skipped);
 }
 
 /* Who holds the port a service could not listen on, as `ss -ltnp` would

@@ -305,9 +305,9 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
         memcpy(whole, text, n);
         whole[n] = '\n';
         /* in the state/ just checked, by its descriptor: never through a
-         * link put there since */
-        r = sipc__file_replace_at(dfd, ps->path, "peers", whole, n + 1, 0600, (uid_t)-1,
-                                  (gid_t)-1, err, errlen);
+         * link put there since; the name written is the one err reports */
+        r = sipc__file_replace_at(dfd, ps->path, strrchr(ps->path, '/') + 1, whole, n + 1, 0600,
+                                  (uid_t)-1, (gid_t)-1, err, errlen);
     } else {
         snprintf(err, errlen, "out of memory writing %s", ps->path);
     }
@@ -485,12 +485,20 @@ static int state_fd(const char *home)
     return sipc__dir_open(AT_FDCWD, path, path, &fd, NULL, NULL, 0) == 0 ? fd : -1;
 }
 
-int host_state_remove(const char *home, const char *name)
+int host_state_remove(const char *home, const char *name, char *err, size_t errlen)
 {
     int fd = state_fd(home);
     if (fd < 0)
         return 0;
     int r = unlinkat(fd, name, 0) == 0;
+    if (r) {
+        /* a removed override that comes back after a power loss would
+         * force a later start strict */
+        char path[700];
+        snprintf(path, sizeof path, "%s/state/%s", home, name);
+        if (sipc__dir_sync(fd, path, "removed", err, errlen) != 0)
+            r = SIPC_ECONFIG;
+    }
     close(fd);
     return r;
 }
@@ -504,6 +512,9 @@ int host_force_strict_take(const char *home)
     struct stat st;
     int file = fstatat(fd, "force-strict", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
     int r = unlinkat(fd, "force-strict", 0) == 0 && file;
+    /* taken once: best effort that it stays taken after a power loss (the
+     * start or reload goes on either way) */
+    (void)sipc__dir_sync(fd, "force-strict", "removed", NULL, 0);
     close(fd);
     return r;
 }
@@ -577,8 +588,8 @@ int host_force_strict_pending(const char *home, char *path, size_t len, int64_t 
     return 1;
 }
 
-int host_force_strict_drop(const char *home, char *path, size_t len)
+int host_force_strict_drop(const char *home, char *path, size_t len, char *err, size_t errlen)
 {
     force_strict_path(home, path, len);
-    return host_state_remove(home, "force-strict");
+    return host_state_remove(home, "force-strict", err, errlen);
 }

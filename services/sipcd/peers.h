@@ -141,8 +141,10 @@ int host_state_dir(const char *home, char *path, size_t len, int *fd, char *err,
  * or would be taken and name is no link. */
 int host_state_dir_check(const char *home, const char *name, char *err, size_t errlen);
 /* Removes HOME/state/name (a link there itself, never its target) through
- * state/ opened without following a link: 1 when it was there. */
-int host_state_remove(const char *home, const char *name);
+ * state/ opened without following a link, and syncs state/: 1 when it was
+ * there, 0 when not, SIPC_ECONFIG with err (may be NULL) when it was
+ * removed but state/ could not be synced. */
+int host_state_remove(const char *home, const char *name, char *err, size_t errlen);
 /* Writes it (state/ made 0700 when missing, for the home's owner when root
  * makes it; neither state/ nor the file followed as a link): the path in
  * path. 0 or SIPC_ECONFIG with err. */
@@ -150,7 +152,9 @@ int host_force_strict_write(const char *home, char *path, size_t len, char *err,
 /* 1 when it is there (a regular file), with its path and when it was
  * written (*since, Unix time; since may be NULL); 0 when not. */
 int host_force_strict_pending(const char *home, char *path, size_t len, int64_t *since);
-/* Removes it: 1 when it was there. Its path into path either way. */
-int host_force_strict_drop(const char *home, char *path, size_t len);
+/* Removes it: as host_state_remove (1 when it was there; SIPC_ECONFIG with
+ * err when state/ could not be synced after). Its path into path either
+ * way. */
+int host_force_strict_drop(const char *home, char *path, size_t len, char *err, size_t errlen);
 
 #endif

@@ -160,7 +160,9 @@ int cmd_crl(void *arg)
         if (extra_args(o, 1))
             return EX_USAGE;
         printf("revocation = %s\n", revocation_name(cfg.revocation));
-        int count = crl_dir_foreach(o->home, crl_print, o);
+        int count = crl_dir_foreach(o->home, crl_print, o, err, sizeof err);
+        if (count < 0)
+            return fail(EX_CONFIG, "%s", err);
         if (!count)
             printf("no CRLs\n");
         return EX_OK;

@@ -41,9 +41,12 @@ static int write_override(const opts *o, char *path, size_t len)
  * a later, unrelated start. */
 static void drop_override(const opts *o)
 {
-    char path[1200];
-    if (host_force_strict_drop(o->home, path, sizeof path))
+    char path[1200], err[1600];
+    int r = host_force_strict_drop(o->home, path, sizeof path, err, sizeof err);
+    if (r > 0)
         printf("override removed: %s (sipc.conf no longer asks for strict)\n", path);
+    else if (r < 0) /* removed, not yet on disk: said, the command goes on */
+        fprintf(stderr, "tlstool: warning: %s\n", err);
 }
 
 /* Going strict without --reload: the node's guard judges at its next start
@@ -385,8 +388,13 @@ int cmd_enable(void *arg)
     /* the override lives as long as the change it was written with: gone
      * with sipc.conf put back (TLS off again); else, unless the node used
      * it up, it stays for the next start or reload, as the change does */
-    char gone[1200];
-    if (marker[0] && put_back && host_force_strict_drop(o->home, gone, sizeof gone))
+    char gone[1200], gerr[1600];
+    int dropped = marker[0] && put_back
+                      ? host_force_strict_drop(o->home, gone, sizeof gone, gerr, sizeof gerr)
+                      : 0;
+    if (dropped < 0)
+        fprintf(stderr, "tlstool: warning: %s\n", gerr);
+    if (dropped)
         printf("override removed: %s\n", marker);
     else if (marker[0] && !put_back && host_force_strict_pending(o->home, gone, sizeof gone, NULL))
         printf("override kept: %s (the next start or reload of sipcd goes strict even with "

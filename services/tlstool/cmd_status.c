@@ -25,17 +25,18 @@ static json_t *cert_json(const sipc_x509 *x, time_t now)
     sipc_time_str(x->not_after, na);
     sipc_ku_str(x->ku, ku, sizeof ku);
     sipc_eku_str(x->eku, eku, sizeof eku);
-    /* as a node's status counts them (docs/services.md): whole days rounded
-     * down, negative once expired, none (null) before not_before */
+    /* as a node's status counts them (docs/services.md): whole days to
+     * not_after rounded down, negative once expired, in every state;
+     * validity says whether the pair is in use yet */
     long long left = (long long)(x->not_after - now);
     long long days = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
     int early = now < x->not_before;
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:b,s:s,s:s,s:s}", "subject",
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:b,s:s,s:s,s:s}", "subject",
                      x->subject, "issuer", x->issuer, "serial", x->serial_hex,
                      "fingerprint_sha256", x->fingerprint, "key", x->key_desc, "not_before", nb,
                      "not_after", na, "validity",
                      early ? "not_yet_valid" : left < 0 ? "expired" : "valid", "days_left",
-                     early ? json_null() : json_integer((json_int_t)days), "ca", x->is_ca,
+                     (json_int_t)days, "ca", x->is_ca,
                      "key_usage", x->has_ku ? ku : "(not restricted)", "extended_key_usage",
                      x->has_eku ? eku : "(not restricted)", "san", x->san);
 }
@@ -164,6 +165,17 @@ int cmd_status(void *arg)
     } else {
         json_object_set_new(j, "override", json_null());
     }
+    /* trust/ and crl/ as sipcd reads them: what it would refuse (exit 78)
+     * makes this home inconsistent, in its words */
+    sipc_trust *pt = NULL;
+    {
+        int hp;
+        char perr[1600];
+        if (load_trust_quiet(o, &cfg, &pt, &hp, perr, sizeof perr) != 0)
+            json_array_append_new(problems, json_string(perr));
+        else if (hp && sipc_trust_check_policy(pt, perr, sizeof perr) != 0)
+            json_array_append_new(problems, json_string(perr));
+    }
     if (have && sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0) == 0) {
         json_object_set_new(j, "certificate", cert_json(&x, now));
         if (now > x.not_after)
@@ -178,7 +190,10 @@ int cmd_status(void *arg)
                                   json_string("the certificate expires in less than 30 days: "
                                               "prepare and import a new pair"));
         sipc_vfy_result res;
-        int st = verify_own(o, &cfg, &kp, &res);
+        int st = !pt ? -1
+                 : sipc_trust_verify(pt, kp.certs, kp.ncerts, SIPC_PURPOSE_BOTH, now, &res) == 0
+                     ? SIPC_VFY_OK
+                     : (int)res.status;
         if (st >= 0) {
             json_object_set_new(j, "verify", json_string(st == SIPC_VFY_OK ? "VERIFIED" : res.reason));
             if (st != SIPC_VFY_OK && st != SIPC_VFY_EXPIRED && st != SIPC_VFY_NOT_YET_VALID) {
@@ -242,32 +257,25 @@ int cmd_status(void *arg)
     json_object_set_new(j, "files", files);
     rotation_json(o, j, warnings, problems);
     {
-        sipc_trust *pt;
-        int hp;
-        char perr[700];
-        if (load_trust(o, &cfg, &pt, &hp) == 0) {
-            if (hp && sipc_trust_check_policy(pt, perr, sizeof perr) != 0)
-                json_array_append_new(problems, json_string(perr));
-            sipc_trust_free(pt);
-        }
+        char note[1600];
+        if (sipc_trust_home_skipped(o->home, note, sizeof note))
+            json_array_append_new(warnings, json_string(note));
     }
     if (o->verbose) {
         json_t *roots = json_array(), *crls = json_array();
-        sipc_trust *t;
-        int hp;
-        if (load_trust(o, &cfg, &t, &hp) == 0) {
-            for (int i = 0; i < sipc_trust_anchor_count(t); i++) {
-                const sipc_der *a = sipc_trust_anchor(t, i);
-                sipc_x509 ax;
-                if (sipc_x509_parse(&ax, a->data, a->len, NULL, 0) == 0)
-                    json_array_append_new(roots, cert_json(&ax, now));
-            }
-            sipc_trust_free(t);
+        char cerr[1600];
+        for (int i = 0; pt && i < sipc_trust_anchor_count(pt); i++) {
+            const sipc_der *a = sipc_trust_anchor(pt, i);
+            sipc_x509 ax;
+            if (sipc_x509_parse(&ax, a->data, a->len, NULL, 0) == 0)
+                json_array_append_new(roots, cert_json(&ax, now));
         }
-        crl_dir_foreach(o->home, crl_to_json, crls);
+        if (pt) /* else its problem is said above */
+            crl_dir_foreach(o->home, crl_to_json, crls, cerr, sizeof cerr);
         json_object_set_new(j, "trusted_roots", roots);
         json_object_set_new(j, "crls", crls);
     }
+    sipc_trust_free(pt);
     json_object_set_new(j, "problems", problems);
     json_object_set_new(j, "warnings", warnings);
     int bad = json_array_size(problems) > 0;

@@ -167,11 +167,14 @@ static int trust_list(const opts *o, const char *dir)
         sipc_x509 x;
         if (sipc_x509_parse(&x, a->data, a->len, NULL, 0) != 0)
             continue;
-        char na[32], path[1400];
+        char na[32], path[1400], other[1200];
         sipc_time_str(x.not_after, na);
         snprintf(path, sizeof path, "%s/%.16s.pem", dir, x.fingerprint);
+        /* a root under a name of its own (a mounted ca.pem, a link) */
+        snprintf(other, sizeof other, "in %s/, under a name of its own", dir);
         printf("%s\n  SHA-256: %s\n  valid to %s; %s\n", x.subject, x.fingerprint, na,
-               file_exists(path) ? path
+               file_exists(path)             ? path
+               : !strcmp(src, "trust store") ? other
                : !strcmp(src, "staged pair")
                    ? "trusted during rotation: the staged pair (security/staged/node.crt)"
                : !strcmp(src, "previous pair")
@@ -179,6 +182,9 @@ static int trust_list(const opts *o, const char *dir)
                    : "from this node's key pair (node.crt)");
     }
     sipc_trust_free(t);
+    char note[1600];
+    if (sipc_trust_home_skipped(o->home, note, sizeof note))
+        printf("note: %s\n", note);
     return EX_OK;
 }
 
@@ -188,14 +194,17 @@ typedef struct fp_match {
     int n;
 } fp_match;
 
-static void match_root(const char *path, const char *name, const uint8_t *data, size_t len,
-                       void *arg)
+static int match_root(const char *path, const char *name, const uint8_t *data, size_t len,
+                      void *arg, char *err, size_t errlen)
 {
     fp_match *m = arg;
     sipc_der c[1];
     int nc = 0;
-    if (sipc_pem_certs((const char *)data, len, c, 1, &nc, NULL, 0) != 0 || nc != 1)
-        return;
+    (void)path;
+    (void)err;
+    (void)errlen;
+    if (!data || sipc_pem_certs((const char *)data, len, c, 1, &nc, NULL, 0) != 0 || nc != 1)
+        return 0;
     char f[65];
     sipc_fingerprint(c[0].data, c[0].len, f);
     if (strncasecmp(f, m->prefix, strlen(m->prefix)) == 0) {
@@ -203,6 +212,7 @@ static void match_root(const char *path, const char *name, const uint8_t *data, 
         m->n++;
     }
     sipc_der_free(&c[0]);
+    return 0;
 }
 
 static int trust_remove(const opts *o, const char *dir)
@@ -215,7 +225,9 @@ static int trust_remove(const opts *o, const char *dir)
     if (strlen(fp) < 8)
         return fail(EX_USAGE, "give at least 8 hex digits of the fingerprint");
     fp_match m = {fp, "", 0};
-    dir_files(dir, match_root, &m);
+    char err[1600];
+    if (sipc_trust_home_files(o->home, "trust", sipc_trust_root_names, match_root, &m, err, sizeof err) < 0)
+        return fail(EX_CONFIG, "%s", err);
     if (m.n == 0)
         return fail(EX_REFUSED, "no trusted root with fingerprint %s in %s (see `tlstool trust "
                                 "list`; the pair's own root is removed by importing another "
@@ -223,7 +235,7 @@ static int trust_remove(const opts *o, const char *dir)
                     fp, dir);
     if (m.n > 1)
         return fail(EX_USAGE, "%s matches several roots: give more digits", fp);
-    char path[1400], err[1600];
+    char path[1400];
     snprintf(path, sizeof path, "%s/%s", dir, m.name);
     int r = sipc_store_remove(o->home, "trust", m.name, err, sizeof err);
     if (r == 1)

@@ -47,24 +47,27 @@ typedef struct crl_walk {
     int count;
 } crl_walk;
 
-static void each_crl(const char *path, const char *name, const uint8_t *data, size_t len, void *arg)
+static int each_crl(const char *path, const char *name, const uint8_t *data, size_t len,
+                    void *arg, char *err, size_t errlen)
 {
     crl_walk *w = arg;
     crl_file f;
-    char err[300];
-    if (crl_file_parse(&f, data, len, path, err, sizeof err) != 0)
-        return;
+    char why[300];
+    (void)err;
+    (void)errlen;
+    if (!data || crl_file_parse(&f, data, len, path, why, sizeof why) != 0)
+        return 0;
     w->fn(name, &f, w->arg);
     free(f.der);
     w->count++;
+    return 0;
 }
 
 int crl_dir_foreach(const char *home, void (*fn)(const char *name, const crl_file *f, void *arg),
-                    void *arg)
+                    void *arg, char *err, size_t errlen)
 {
-    char dir[1100];
-    snprintf(dir, sizeof dir, "%s/security/crl", home);
     crl_walk w = {fn, arg, 0};
-    dir_files(dir, each_crl, &w);
+    if (sipc_trust_home_files(home, "crl", sipc_trust_crl_names, each_crl, &w, err, errlen) < 0)
+        return -1;
     return w.count;
 }

@@ -1,6 +1,5 @@
 /* home_trust.c - this node's home as the commands read it: sipc.conf, the
  * trust the transport would load, the imported pair. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,90 +36,93 @@ int file_exists(const char *p)
     return stat(p, &st) == 0;
 }
 
-int dir_files(const char *dir, dir_file_fn *fn, void *arg)
-{
-    char path[1400], err[600];
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    int count = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        uint8_t *b;
-        size_t n;
-        if (sipc_secret_file_read(path, &b, &n, MAX_FILE, err, sizeof err) != 0)
-            continue;
-        fn(path, de->d_name, b, n, arg);
-        free(b);
-        count++;
-    }
-    closedir(d);
-    return count;
-}
-
-static void add_roots(const char *path, const char *name, const uint8_t *b, size_t n, void *arg)
+static int add_roots(const char *path, const char *name, const uint8_t *b, size_t n, void *arg,
+                     char *err, size_t errlen)
 {
     sipc_trust *t = arg;
-    char err[600];
     sipc_der certs[SIPC_KP_MAX_CHAIN];
     int nc = 0;
+    if (!b)
+        return 0;
     sipc_pem_certs((const char *)b, n, certs, SIPC_KP_MAX_CHAIN, &nc, NULL, 0);
     for (int k = 0; k < nc; k++) {
-        sipc_trust_add_root(t, certs[k].data, certs[k].len, err, sizeof err);
+        sipc_trust_add_root(t, certs[k].data, certs[k].len, err, errlen);
         sipc_der_free(&certs[k]);
     }
+    return 0;
 }
 
-static void add_crl(const char *path, const char *name, const uint8_t *b, size_t n, void *arg)
+static int add_crl(const char *path, const char *name, const uint8_t *b, size_t n, void *arg,
+                   char *err, size_t errlen)
 {
     sipc_trust *t = arg;
-    char label[300], err[600];
+    char label[300];
+    if (!b)
+        return 0;
     snprintf(label, sizeof label, "crl/%s", name);
-    sipc_trust_add_crl_named(t, b, n, label, err, sizeof err);
+    sipc_trust_add_crl_named(t, b, n, label, err, errlen);
+    return 0;
 }
 
-/* Adds security/trust/ *.pem roots and security/crl/ * CRLs to t. */
-static void add_store(const opts *o, sipc_trust *t)
+/* Adds security/trust/ *.pem roots and security/crl/ CRLs to t, read as
+ * the transport reads them. */
+static int add_store(const opts *o, sipc_trust *t, char *err, size_t errlen)
 {
-    char dir[1100];
-    snprintf(dir, sizeof dir, "%s/security/trust", o->home);
-    dir_files(dir, add_roots, t);
-    snprintf(dir, sizeof dir, "%s/security/crl", o->home);
-    dir_files(dir, add_crl, t);
+    if (sipc_trust_home_files(o->home, "trust", sipc_trust_root_names, add_roots, t, err, errlen) < 0 ||
+        sipc_trust_home_files(o->home, "crl", sipc_trust_crl_names, add_crl, t, err, errlen) < 0)
+        return EX_CONFIG;
+    return 0;
+}
+
+/* build_trust without a word: 0 or an exit code with err. */
+static int trust_of(const opts *o, const sipc_config *cfg, const sipc_keypair *own,
+                    sipc_trust **out, int *have_pair, char *err, size_t errlen)
+{
+    char path[1200];
+    sipc_trust_policy pol;
+    policy_of(cfg, &pol);
+    snprintf(path, sizeof path, "%s/security/node.crt", o->home);
+    *have_pair = file_exists(path);
+    if (*have_pair && !own)
+        return sipc_trust_load_home(out, o->home, &pol, err, errlen) != 0 ? EX_CONFIG : 0;
+    sipc_trust *t;
+    if (sipc_trust_new(&t, &pol) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return EX_FAIL;
+    }
+    char why[600];
+    if (own && sipc_trust_set_own(t, own, why, sizeof why) != 0) {
+        sipc_trust_free(t);
+        snprintf(err, errlen, "the certificate cannot be used as this node's pair: %s", why);
+        return EX_BADFILE;
+    }
+    int r = add_store(o, t, err, errlen);
+    if (r != 0) {
+        sipc_trust_free(t);
+        return r;
+    }
+    *out = t;
+    return 0;
 }
 
 /* Import checks a new pair with own set, before it replaces node.crt. */
 int build_trust(const opts *o, const sipc_config *cfg, const sipc_keypair *own, sipc_trust **out,
                 int *have_pair)
 {
-    char path[1200], err[600];
-    sipc_trust_policy pol;
-    policy_of(cfg, &pol);
-    snprintf(path, sizeof path, "%s/security/node.crt", o->home);
-    *have_pair = file_exists(path);
-    if (*have_pair && !own) {
-        if (sipc_trust_load_home(out, o->home, &pol, err, sizeof err) != 0)
-            return fail(EX_CONFIG, "%s", err);
-        return 0;
-    }
-    sipc_trust *t;
-    if (sipc_trust_new(&t, &pol) != 0)
-        return fail(EX_FAIL, "out of memory");
-    if (own && sipc_trust_set_own(t, own, err, sizeof err) != 0) {
-        sipc_trust_free(t);
-        return fail(EX_BADFILE, "the certificate cannot be used as this node's pair: %s", err);
-    }
-    add_store(o, t);
-    *out = t;
-    return 0;
+    char err[1600];
+    int r = trust_of(o, cfg, own, out, have_pair, err, sizeof err);
+    return r ? fail(r, "%s", err) : 0;
 }
 
 int load_trust(const opts *o, const sipc_config *cfg, sipc_trust **out, int *have_pair)
 {
     return build_trust(o, cfg, NULL, out, have_pair);
+}
+
+int load_trust_quiet(const opts *o, const sipc_config *cfg, sipc_trust **out, int *have_pair,
+                     char *err, size_t errlen)
+{
+    return trust_of(o, cfg, NULL, out, have_pair, err, errlen);
 }
 
 int load_pair(const opts *o, sipc_keypair *kp, int quiet)

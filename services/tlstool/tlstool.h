@@ -88,17 +88,16 @@ int get_password(const opts *o, int confirm, char *pw, size_t pwlen);
 int load_config(const opts *o, sipc_config *cfg);
 const char *revocation_name(sipc_revocation r);
 int file_exists(const char *path);
-/* Calls fn with the contents of every readable file of dir whose name does
- * not start with '.'; returns how many. */
-typedef void dir_file_fn(const char *path, const char *name, const uint8_t *data, size_t len,
-                         void *arg);
-int dir_files(const char *dir, dir_file_fn *fn, void *arg);
 /* The trust the transport loads (sipc_trust_load_home) when a pair is
  * imported, else the trust store and CRLs only; with own, that pair stands in
  * for node.crt. *have_pair: node.crt exists. */
 int build_trust(const opts *o, const sipc_config *cfg, const sipc_keypair *own, sipc_trust **out,
                 int *have_pair);
 int load_trust(const opts *o, const sipc_config *cfg, sipc_trust **out, int *have_pair);
+/* load_trust without a word: 0, or an exit code with err (sipcd's words
+ * when it would refuse the same home). */
+int load_trust_quiet(const opts *o, const sipc_config *cfg, sipc_trust **out, int *have_pair,
+                     char *err, size_t errlen);
 /* The imported pair; quiet: no message when there is none. */
 int load_pair(const opts *o, sipc_keypair *kp, int quiet);
 /* Verifies kp for both purposes with this home's trust: a sipc_vfy_status, or
@@ -128,9 +127,11 @@ typedef struct crl_file {
 } crl_file;
 
 int crl_file_read(crl_file *f, const char *path, char *err, size_t errlen);
-/* Calls fn for every readable CRL in home/security/crl; returns how many. */
+/* Calls fn for every CRL of home/security/crl that parses, read as the
+ * transport reads them; how many, or -1 with err (the folder or a file
+ * refused). */
 int crl_dir_foreach(const char *home, void (*fn)(const char *name, const crl_file *f, void *arg),
-                    void *arg);
+                    void *arg, char *err, size_t errlen);
 
 /* probe.c: a test connection to each [cluster] node. */
 typedef struct node_probe {

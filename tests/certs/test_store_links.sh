@@ -13,6 +13,7 @@ SIPCD=${2:-}
 CTL=${3:-}
 SWAP=${4:-}
 ERRNO_SHIM=${5:-}
+EIO_SHIM=${6:-}
 BASE=${SIPC_TEST_NET:-127.0.67}
 . "$(dirname "$0")/../support/shtest.sh"
 shtest_init storelinks
@@ -283,6 +284,12 @@ if [ -n "$SIPCD" ]; then
     mv "$H/security/node.crt" "$work/node.crt.names"
     printf '[node]\naddress = %s.3\n[tls]\nenable = 1\n' "$BASE" >"$H/sipc.conf"
     name_link "sipcd" "$H/state/sipcd.lock" "" timeout -s KILL 20 "$SIPCD" --home "$H"
+    # a directory there: refused, saying what it is and what to do
+    mkdir "$H/state/sipcd.lock"
+    run timeout -s KILL 20 "$SIPCD" --home "$H"
+    expect "sipcd: a directory as state/sipcd.lock is refused with the next step (exit 73)" 73 \
+        "$H/state/sipcd.lock is not a regular file \(a directory\): nothing was written; move it out of the way"
+    rmdir "$H/state/sipcd.lock"
     swapped "sipcd" "$H/state" .sipcd.lock. timeout -s KILL 20 "$SIPCD" --home "$H"
     [ -f "$H/state/sipcd.lock" ] && ok "sipcd: its lock file went into the state/ it checked" ||
         not_ok "sipcd: no state/sipcd.lock in the state/ it checked"
@@ -293,7 +300,11 @@ printf '[node]\naddress = %s.3\n[management]\nport = 1\n' "$BASE" >"$H/sipc.conf
 
 if [ -n "$SWAP" ]; then
     swapped "trust add" "$H/security/trust" "$TN.tmp." "$T" --home "$H" trust add "$work/b.pfx"
+    [ -f "$H/security/trust/$TN" ] && ok "trust add: the root went into the trust/ it checked" ||
+        not_ok "trust add: no $TN in the trust/ it checked"
     swapped "crl add" "$H/security/crl" "$CN.tmp." "$T" --home "$H" crl add "$P/int.crl"
+    [ -f "$H/security/crl/$CN" ] && ok "crl add: the CRL went into the crl/ it checked" ||
+        not_ok "crl add: no $CN in the crl/ it checked"
     swapped "rotate stage" "$H/security" rotation.tmp. "$T" --home "$H" rotate stage "$work/b.pfx"
     [ -f "$H/security/rotation" ] && ok "rotate stage: the state file went into the security/ it checked" ||
         not_ok "rotate stage: no rotation file in the security/ it checked"
@@ -389,12 +400,66 @@ if [ -n "$SIPCD" ]; then
     sipcd_refuses "the directory a linked crl/ leads to" \
         "$H/security/crl can be changed by other users \(mode 0775\)"
     chmod 755 "$C"
+    # a name that is not loaded (a Secret's ca.crt) is said, not skipped silently
+    cp "$R/own.pem" "$S/trust/ca.crt"
     if sipcd_start "$H"; then
         ok "sipcd reads trust/ and crl/ through links once what they lead to is its own"
+        grep -qF "Service.Start WARN $H/security/trust/ca.crt is not loaded: only trust/*.pem" "$H"/logs/ManagementService_*.log &&
+            ok "sipcd warns that trust/ca.crt is not loaded, naming it" ||
+            not_ok "sipcd said nothing of trust/ca.crt: $(grep -h Service.Start "$H"/logs/ManagementService_*.log | tail -n 5)"
         kill -TERM "$sipcd_pid"
         wait "$sipcd_pid"
     else
         not_ok "sipcd with a linked trust/ file and crl/ did not start"
+    fi
+    rm "$S/trust/ca.crt"
+    # a link into a folder others may write is refused, naming that folder:
+    # another account could put there a link to any root-owned PEM (a
+    # system CA, an older CRL), which the check of the file alone passes
+    Sh=$work/shared
+    mkdir -m 777 "$Sh"
+    cp "$R/own.pem" "$Sh/org.pem"
+    chmod 644 "$Sh/org.pem"
+    ln -s "$Sh/org.pem" "$S/trust/org.pem"
+    sipcd_refuses "the folders a trust/ link leads through" \
+        "$Sh, which $H/security/trust/org.pem leads through, can be changed by other users \(mode 0777\)"
+    run "$T" --home "$H" trust list
+    expect "tlstool trust list refuses it too" 3 "$Sh, which $H/security/trust/org.pem leads through"
+    rm "$S/trust/org.pem"
+    # a Secret or ConfigMap volume: its root is 0777 (1777 for a Secret)
+    # but mounted read-only, so nobody can change it (nor chmod it): taken
+    # as it is; the kubelet's ..data layout of links inside it is followed
+    if [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
+        in_ro_mount() { # SRC DST CMD...: CMD where DST is a read-only bind mount of SRC
+            local src=$1 dst=$2
+            shift 2
+            unshare -m --propagation private sh -c \
+                'mount --bind "$1" "$2" && mount -o remount,bind,ro "$2" && shift 2 && exec "$@"' \
+                sh "$src" "$dst" "$@"
+        }
+        cm=$work/configmap
+        mkdir -p "$cm/..2026_12_05" "$work/cmro"
+        cp "$R/own.pem" "$cm/..2026_12_05/ca.pem"
+        chmod 644 "$cm/..2026_12_05/ca.pem"
+        ln -s ..2026_12_05 "$cm/..data"
+        ln -s ..data/ca.pem "$cm/ca.pem"
+        chmod 777 "$cm"
+        mv "$S/trust" "$work/trust.before"
+        ln -s "$work/cmro" "$S/trust"
+        run in_ro_mount "$cm" "$work/cmro" "$T" --home "$H" trust list
+        expect "a read-only mounted 0777 trust/ (a ConfigMap) is taken" 0 "$H/security/trust/ca.pem|CN="
+        run in_ro_mount "$cm" "$work/cmro" timeout -s TERM 4 "$SIPCD" --home "$H"
+        [ "$RC" = 124 ] && ! grep -q "can be changed by other users" "$OUT" &&
+            ok "sipcd starts with a read-only mounted 0777 trust/" ||
+            not_ok "sipcd with a read-only mounted 0777 trust/: exit $RC: $(head -c 400 "$OUT")"
+        ln -sfn "$cm" "$S/trust"
+        run "$T" --home "$H" trust list
+        expect "the same folder, not mounted read-only, is refused" 3 \
+            "$H/security/trust can be changed by other users \(mode 0777\)"
+        rm "$S/trust"
+        mv "$work/trust.before" "$S/trust"
+    else
+        echo "# skipped: a read-only bind mount in a mount namespace of its own needs root"
     fi
 fi
 
@@ -410,6 +475,92 @@ if [ -n "$ERRNO_SHIM" ]; then
         "$T" --home "$H" crl remove notafile.crl
     expect "crl remove of a directory names the failure" 1 \
         "cannot remove $H/security/crl/notafile.crl: Is a directory"
+fi
+
+# every reader of trust/ and crl/ in tlstool reads them as sipcd does: a
+# FIFO there is refused at once, never opened (it would block), and
+# `tlstool status` counts what sipcd would refuse as a problem, in its words
+H=$work/home.readers
+run "$T" --home "$H" import "$work/a.pfx"
+expect "import for the readers" 0
+mkfifo -m 600 "$H/security/crl/x.crl"
+fifo_refused() { # WHAT CMD...: CMD refuses the FIFO, without blocking
+    local what=$1
+    shift
+    run timeout -s KILL 10 "$@"
+    if [ "$RC" != 137 ] && [ "$RC" != 0 ] && grep -qF "$H/security/crl/x.crl is not a regular file (a FIFO)" "$OUT"; then
+        ok "$what refuses a FIFO in crl/, without blocking"
+    else
+        not_ok "$what with a FIFO in crl/: exit $RC: $(head -c 300 "$OUT")"
+    fi
+}
+fifo_refused "crl list" "$T" --home "$H" crl list
+fifo_refused "import" "$T" --home "$H" import "$work/b.pfx"
+run timeout -s KILL 10 "$T" --home "$H" status --verbose --json
+if [ "$RC" = 10 ] && [ "$(jq -r .consistent "$OUT" 2>/dev/null)" = false ] &&
+    jq -r '.problems[]' "$OUT" | grep -qF "$H/security/crl/x.crl is not a regular file (a FIFO)"; then
+    ok "status --verbose: not consistent (exit 10), the FIFO named among the problems"
+else
+    not_ok "status --verbose with a FIFO in crl/: exit $RC: $(head -c 400 "$OUT")"
+fi
+rm "$H/security/crl/x.crl"
+mkfifo -m 600 "$H/security/trust/y.pem"
+run timeout -s KILL 10 "$T" --home "$H" trust remove 0123456789abcdef
+[ "$RC" != 137 ] && grep -qF "$H/security/trust/y.pem is not a regular file (a FIFO)" "$OUT" &&
+    ok "trust remove refuses a FIFO in trust/, without blocking" ||
+    not_ok "trust remove with a FIFO in trust/: exit $RC: $(head -c 300 "$OUT")"
+rm "$H/security/trust/y.pem"
+cp "$work/a.pfx" "$H/security/trust/ca.crt"
+run "$T" --home "$H" status --json
+jq -r '.warnings[]' "$OUT" 2>/dev/null | grep -qF "$H/security/trust/ca.crt is not loaded: only trust/*.pem" &&
+    ok "status warns of a trust/ name that is not loaded" || not_ok "status: no warning of trust/ca.crt: $(head -c 600 "$OUT")"
+run "$T" --home "$H" trust list
+expect "trust list notes it too" 0 "^note: $H/security/trust/ca.crt is not loaded"
+rm "$H/security/trust/ca.crt"
+chmod 777 "$H/security/trust"
+run "$T" --home "$H" status
+expect "status: a trust/ others may change is a problem (exit 10), in sipcd's words" 10 \
+    "$H/security/trust can be changed by other users \(mode 0777\)"
+[ "$(grep -c "can be changed by other users" "$OUT")" = 1 ] && ok "... said once" ||
+    not_ok "status said it $(grep -c "can be changed by other users" "$OUT") times: $(cat "$OUT")"
+chmod 700 "$H/security/trust"
+
+# trust list names where a root under a name of its own comes from (a
+# mounted ca.pem): trust/, not this node's key pair
+H=$work/home.label
+run "$T" --home "$H" import "$work/a.pfx"
+run "$T" --home "$work/home.labelb" import "$work/b.pfx"
+"$T" --home "$work/home.labelb" trust export >"$H/security/trust/org-ca.pem"
+chmod 600 "$H/security/trust/org-ca.pem"
+bsubj=$("$T" --home "$work/home.labelb" trust list | head -n1)
+run "$T" --home "$H" trust list
+grep -A3 -F "$bsubj" "$OUT" | grep -qF "in $H/security/trust/, under a name of its own" &&
+    ok "trust list: a root in trust/ under a name of its own is said to be there" ||
+    not_ok "trust list labels $bsubj: $(cat "$OUT")"
+
+# a directory that cannot be synced after a file there is written or
+# removed: said (the change may not outlast a power loss), not ignored; a
+# removed override that came back would force a later start strict
+if [ -n "$EIO_SHIM" ]; then
+    H=$work/home.eio
+    run "$T" --home "$H" import "$work/a.pfx"
+    expect "import for the directory syncs" 0
+    run env LD_PRELOAD="$EIO_SHIM" FSYNC_EIO_DIR="$H/security/trust" "$T" --home "$H" trust add "$work/b.pfx"
+    expect "trust add: a failed sync of trust/ is said" 1 \
+        "$H/security/trust/[0-9a-f]{16}\.pem was replaced, but its directory could not be synced \(Input/output error\)"
+    TN=$(ls "$H/security/trust")
+    fp=$(openssl x509 -in "$H/security/trust/$TN" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d : | tr A-F a-f)
+    run env LD_PRELOAD="$EIO_SHIM" FSYNC_EIO_DIR="$H/security/trust" "$T" --home "$H" trust remove "$fp"
+    expect "trust remove: a failed sync of trust/ is said" 1 \
+        "$H/security/trust/$TN was removed, but its directory could not be synced \(Input/output error\)"
+    printf '[node]\naddress = %s.3\n[tls]\nenable = 1\nmode = permissive\n[management]\nport = 1\n' "$BASE" >"$H/sipc.conf"
+    run "$T" --home "$H" mode strict --force
+    [ -f "$H/state/force-strict" ] && ok "mode strict --force leaves the override" ||
+        not_ok "mode strict --force: no override (exit $RC: $(head -c 300 "$OUT"))"
+    run env LD_PRELOAD="$EIO_SHIM" FSYNC_EIO_DIR="$H/state" "$T" --home "$H" disable
+    grep -qF "warning: $H/state/force-strict was removed, but its directory could not be synced (Input/output error)" "$OUT" &&
+        ok "disable: a failed sync of state/ after the override's removal is said" ||
+        not_ok "disable with state/ not synced: exit $RC: $(head -c 400 "$OUT")"
 fi
 
 # tlstool import keeps the replaced pair in previous/ only from a file: a

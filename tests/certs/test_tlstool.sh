@@ -652,10 +652,11 @@ run "$T" status
 expect "status: a pair not valid yet says when it starts" 10 "not valid yet: check the clock" "INCONSISTENT" \
     "2040-01-01 00:00:00 UTC to 2040-12-31 00:00:00 UTC \(not valid yet: valid in [0-9]+ days\)$"
 grep -q "days left" "$OUT" && bad "status: a pair not valid yet shows days left"
-# ... and in JSON no days left to read as a pair in use
+# ... and in JSON validity says so; days_left stays an integer (days to
+# not_after), as the node's status schema 1 has always had it
 run "$T" status --json
-python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["certificate"]; assert c["validity"] == "not_yet_valid" and c["days_left"] is None and c["not_before"].startswith("2040-01-01")' "$OUT" &&
-    ok "status --json: a pair not valid yet has validity not_yet_valid and days_left null" ||
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["certificate"]; assert c["validity"] == "not_yet_valid" and type(c["days_left"]) is int and c["days_left"] > 0 and c["not_before"].startswith("2040-01-01")' "$OUT" &&
+    ok "status --json: a pair not valid yet has validity not_yet_valid, days_left an integer" ||
     { bad "status --json: a pair not valid yet"; grep -E 'validity|days_left|not_before' "$OUT"; }
 # under two days in whole hours, rounded down as the days are: 1 h 30 min before it starts
 run env TZ=UTC faketime '2039-12-31 22:30:00' "$T" status

@@ -496,9 +496,17 @@ if pair_home_at 2040-01-01 "sipc early test" "$work/early"; then
             "certificate: CN=sipc early test, sha256 [0-9a-f]{16}\.\.\., NOT VALID YET: valid from 2040-01-01T00:00:[0-9]{2}Z \(check this node's clock\)$"
         grep -q "days left" "$OUT" && bad "status: a pair not valid yet shows days left"
         run "$BIN/sipcctl" --home "$work/plainctl" --node "127.1.31.1:$mport" status --json
-        python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["tls"]["certificate"]; assert c["validity"] == "not_yet_valid" and c["days_left"] is None' "$OUT" &&
-            ok "status --json of a pair not valid yet: validity not_yet_valid, days_left null" ||
+        # days_left stays an integer (days to not_after) as schema 1 has always had it
+        python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["tls"]["certificate"]; assert c["validity"] == "not_yet_valid" and type(c["days_left"]) is int and c["days_left"] > 0' "$OUT" &&
+            ok "status --json of a pair not valid yet: validity not_yet_valid, days_left still an integer" ||
             { bad "status --json of a pair not valid yet"; grep -E 'validity|days_left' "$OUT"; }
+        # status --cluster names it too (by its validity), not only its links
+        printf '[node]\naddress = 127.1.31.1\n[cluster]\nnodes = 127.1.31.1\n[management]\nport = %s\n' "$mport" >"$work/plainctl/sipc.conf"
+        run "$BIN/sipcctl" --home "$work/plainctl" status --cluster
+        grep -qE "certificate_not_yet_valid|certificate is valid only from 2040-01-01" "$OUT" &&
+            ok "status --cluster: a node whose pair is not valid yet is a problem, by its validity" ||
+            bad "status --cluster of a node whose pair is not valid yet: exit $RC"
+        rm -f "$work/plainctl/sipc.conf"
         kill -TERM "$sipcd_pid"; wait "$sipcd_pid"
     else
         not_ok "sipcd with a pair not valid yet in permissive mode did not start"

@@ -1,6 +1,7 @@
 /* test_base.c - the base layer's containers: the byte buffer (what a partial write left), the
  * id map, spare-block lists and the log rate limiter; the string copy that stands in for
  * snprintf("%s"); printable UTF-8 (what names may hold and logs show as they are). */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -289,6 +290,57 @@ static void file_replace_removes_stale_tmp(void **state)
         snprintf(p, sizeof p, "%s/%s", dir, left[i]);
         assert_int_equal(unlink(p), 0);
     }
+    assert_int_equal(rmdir(dir), 0);
+}
+
+/* Two replaces through one descriptor both sweep (the directory read
+ * from its start each time), and a directory under the name is refused,
+ * saying so, not renamed over. */
+static void file_replace_at_twice_and_not_a_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sipc-test-base-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    int old = SIPC__FILE_REPLACE_STALE + 60;
+    aged(dir, ".a.OLD001.tmp", NULL, old);
+    aged(dir, ".b.OLD002.tmp", NULL, old);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dfd >= 0);
+    char err[400] = "", p[600];
+    snprintf(p, sizeof p, "%s/a", dir);
+    assert_int_equal(sipc__file_replace_at(dfd, p, "a", "1", 1, 0600, (uid_t)-1, (gid_t)-1, err,
+                                           sizeof err), 0);
+    snprintf(p, sizeof p, "%s/b", dir);
+    assert_int_equal(sipc__file_replace_at(dfd, p, "b", "2", 1, 0600, (uid_t)-1, (gid_t)-1, err,
+                                           sizeof err), 0);
+    assert_false(exists(dir, ".a.OLD001.tmp"));
+    assert_false(exists(dir, ".b.OLD002.tmp"));
+    assert_int_equal(mkdirat(dfd, "c", 0700), 0);
+    snprintf(p, sizeof p, "%s/c", dir);
+    assert_int_equal(sipc__file_replace_at(dfd, p, "c", "3", 1, 0600, (uid_t)-1, (gid_t)-1, err,
+                                           sizeof err), SIPC_ECONFIG);
+    char want[700];
+    snprintf(want, sizeof want, "%s is not a regular file (a directory): nothing was written; move "
+             "it out of the way", p);
+    assert_non_null(strstr(err, want));
+    struct stat st;
+    assert_int_equal(fstatat(dfd, "c", &st, 0), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    /* no temporary file left of the refused write */
+    DIR *d = fdopendir(dup(dfd));
+    assert_non_null(d);
+    rewinddir(d); /* the dup shares dfd's offset */
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    closedir(d);
+    assert_int_equal(n, 3); /* a, b, c */
+    assert_int_equal(unlinkat(dfd, "a", 0), 0);
+    assert_int_equal(unlinkat(dfd, "b", 0), 0);
+    assert_int_equal(unlinkat(dfd, "c", AT_REMOVEDIR), 0);
+    close(dfd);
     assert_int_equal(rmdir(dir), 0);
 }
 
@@ -650,6 +702,7 @@ int main(void)
         cmocka_unit_test(idmap_shrinks_after_burst),
         cmocka_unit_test(freelist_reuse_and_bound),
         cmocka_unit_test(file_replace_removes_stale_tmp),
+        cmocka_unit_test(file_replace_at_twice_and_not_a_file),
         cmocka_unit_test(private_dir_refuses_link),
         cmocka_unit_test(ratelimit_one_line_per_interval),
         cmocka_unit_test(ratelimit_reports_held_lines),

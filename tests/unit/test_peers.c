@@ -326,9 +326,9 @@ static void t_state_files_not_through_links(void **state)
     assert_true(since > 0);
     assert_int_equal(lstat(ovr, &st), 0);
     assert_true(S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0600);
-    assert_int_equal(host_force_strict_drop(home, path, sizeof path), 1);
+    assert_int_equal(host_force_strict_drop(home, path, sizeof path, NULL, 0), 1);
     assert_int_equal(host_force_strict_pending(home, path, sizeof path, NULL), 0);
-    assert_int_equal(host_force_strict_drop(home, path, sizeof path), 0);
+    assert_int_equal(host_force_strict_drop(home, path, sizeof path, NULL, 0), 0);
     unlink(victim);
     rmdir(dir);
     rmdir(home);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/error_text.h"
+#include "base/home_owner.h"
 #include "base/str_copy.h"
 #include "certs/pem.h"
 #include "certs/secret_file.h"
@@ -20,16 +21,18 @@
 /* trust/ and crl/ are read through symbolic links (a mounted Kubernetes
  * Secret or ConfigMap links each file; a shared directory of CA roots),
  * and what a link leads to is checked as the key is, for data that is
- * public but decides whom the node accepts: this account's or root's, and
- * not writable by another account (who could add a root or take a
+ * public but decides whom the node accepts: owned as sipc__owner_trusted
+ * says, and not writable by another account (who could add a root or take a
  * revocation away). */
-static int check_trusted(const struct stat *st, const char *path, char *err, size_t errlen)
+static int check_trusted(const struct stat *st, const char *home, const char *path, char *err,
+                         size_t errlen)
 {
-    if (st->st_uid != geteuid() && st->st_uid != 0) {
+    if (!sipc__owner_trusted(st->st_uid, home)) {
         sipc__seterr(err, errlen,
                      "%s belongs to another account (uid %u), which could change whom this node "
-                     "trusts: run `chown %u %s` (the account sipc runs as)",
-                     path, (unsigned)st->st_uid, (unsigned)geteuid(), path);
+                     "trusts",
+                     path, (unsigned)st->st_uid);
+        sipc__owner_fix(home, path, err, errlen);
         return SIPC_ETLSCONFIG;
     }
     if (st->st_mode & 022) {
@@ -45,12 +48,13 @@ static int check_trusted(const struct stat *st, const char *path, char *err, siz
 
 /* path (a link there followed) into *out if it is a regular file that
  * check_trusted accepts, checked on the descriptor it was read from */
-static int read_file(const char *path, uint8_t **out, size_t *len, char *err, size_t errlen)
+static int read_file(const char *home, const char *path, uint8_t **out, size_t *len, char *err,
+                     size_t errlen)
 {
     struct stat st;
     if (sipc_secret_regular_read(path, 1, &st, out, len, 16u << 20, err, errlen) != 0)
         return SIPC_ETLSCONFIG;
-    if (check_trusted(&st, path, err, errlen) != 0) {
+    if (check_trusted(&st, home, path, err, errlen) != 0) {
         free(*out);
         return SIPC_ETLSCONFIG;
     }
@@ -64,7 +68,7 @@ static int cmpstr(const void *a, const void *b)
 
 /* Sorted entries of dir (a link there followed, what it leads to checked);
  * *names malloc'd. Missing dir = 0 files; -1 with err. */
-static int list_dir(const char *dir, char ***names, char *err, size_t errlen)
+static int list_dir(const char *home, const char *dir, char ***names, char *err, size_t errlen)
 {
     *names = NULL;
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -76,7 +80,7 @@ static int list_dir(const char *dir, char ***names, char *err, size_t errlen)
     }
     struct stat st;
     DIR *d = NULL;
-    int r = fstat(fd, &st) == 0 ? check_trusted(&st, dir, err, errlen) : -1;
+    int r = fstat(fd, &st) == 0 ? check_trusted(&st, home, dir, err, errlen) : -1;
     if (r == 0 && !(d = fdopendir(fd)))
         r = -1;
     if (r == -1)
@@ -236,7 +240,7 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
     char dir[1100];
     char **names;
     snprintf(dir, sizeof dir, "%s/security/trust", home);
-    int n = list_dir(dir, &names, err, errlen);
+    int n = list_dir(home, dir, &names, err, errlen);
     if (n < 0) {
         sipc_trust_free(t);
         return SIPC_ETLSCONFIG;
@@ -247,7 +251,7 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
             uint8_t *buf;
             size_t len;
             snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-            if (read_file(path, &buf, &len, err, errlen) != 0) {
+            if (read_file(home, path, &buf, &len, err, errlen) != 0) {
                 r = SIPC_ETLSCONFIG;
             } else {
                 sipc_der certs[SIPC_KP_MAX_CHAIN];
@@ -279,7 +283,7 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
         return r;
     }
     snprintf(dir, sizeof dir, "%s/security/crl", home);
-    n = list_dir(dir, &names, err, errlen);
+    n = list_dir(home, dir, &names, err, errlen);
     if (n < 0) {
         sipc_trust_free(t);
         return SIPC_ETLSCONFIG;
@@ -295,7 +299,7 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
             snprintf(path, sizeof path, "%s/%s", dir, names[i]);
             char label[160];
             snprintf(label, sizeof label, "crl/%s", names[i]);
-            if (read_file(path, &buf, &len, err, errlen) != 0) {
+            if (read_file(home, path, &buf, &len, err, errlen) != 0) {
                 r = SIPC_ETLSCONFIG;
             } else {
                 if (sipc_trust_add_crl_named(t, buf, len, label, why, sizeof why) != 0) {

@@ -24,10 +24,7 @@ chmod 755 "$work/as-65534"
 
 h=$work/h
 one_node_home "$h" rootcl
-export SIPC_PFX_PASSWORD="Home-Root-$$"
-"$BIN/tlstool" create -site "$work/pair.p12" >/dev/null &&
-    "$BIN/tlstool" --home "$h" import "$work/pair.p12" >/dev/null &&
-    "$BIN/tlstool" --home "$h" enable >/dev/null || { echo "cannot make the TLS home"; exit 1; }
+pair_home "$h" && "$BIN/tlstool" --home "$h" enable >/dev/null || exit 1
 chown -R 65534:65534 "$h"
 
 if SIPCD=$work/as-65534 sipcd_start "$h"; then

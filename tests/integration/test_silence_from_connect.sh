@@ -12,11 +12,8 @@ BASE=${SIPC_TEST_NET:-127.1.39}
 shtest_init silentconn
 shim=$BIN/tests/integration/libconnect_delay.so
 [ -f "$shim" ] || { echo "no $shim"; exit 1; }
-export SIPC_PFX_PASSWORD="Silence-$$"
 h=$work/h
-mkdir -p "$h"
-"$BIN/tlstool" create -site "$work/pair.p12" >/dev/null &&
-    "$BIN/tlstool" --home "$h" import "$work/pair.p12" >/dev/null || { echo "cannot import a pair"; exit 1; }
+pair_home "$h" || exit 1
 
 # silent_for NAME COMMAND... (PORT in it: the listener's): runs it with the
 # shim against a fresh silent listener; the N it reports must be under the

@@ -10,11 +10,8 @@ BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.39}
 . "$(dirname "$0")/../support/shtest.sh"
 shtest_init stdfdscli
-export SIPC_PFX_PASSWORD="Std-Fds-$$"
 h=$work/h
-mkdir -p "$h"
-"$BIN/tlstool" create -site "$work/pair.p12" >/dev/null &&
-    "$BIN/tlstool" --home "$h" import "$work/pair.p12" >/dev/null || { echo "cannot import a pair"; exit 1; }
+pair_home "$h" || exit 1
 
 # fds_of NAME COMMAND...: runs COMMAND (PORT in it: the listener's) with 0,
 # 1 and 2 closed against a fresh silent listener, and checks its

@@ -42,10 +42,7 @@ comm -23 "$work/allow" "$work/deny" >"$work/allowed"
 h=$work/h
 one_node_home "$h" scf
 sed -i "s/$BASE\.1/$BASE.3/g" "$h/sipc.conf"
-export SIPC_PFX_PASSWORD="Syscall-Filter-$$"
-"$BIN/tlstool" create -site "$work/pair.p12" >/dev/null &&
-    "$BIN/tlstool" --home "$h" import "$work/pair.p12" >/dev/null &&
-    "$BIN/tlstool" --home "$h" enable >/dev/null || { echo "cannot make the TLS home"; exit 1; }
+pair_home "$h" && "$BIN/tlstool" --home "$h" enable >/dev/null || exit 1
 as=()
 mkdir -p "$work/t"
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then

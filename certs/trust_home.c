@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/error_text.h"
+#include "base/home_owner.h"
 #include "base/str_copy.h"
 #include "certs/pem.h"
 #include "certs/secret_file.h"
@@ -23,8 +24,9 @@
  * Secret or ConfigMap links each file; a shared directory of CA roots).
  * Their data is public but decides whom the node accepts, so everything
  * the path to a file passes through is checked, not only what it ends at:
- * this account's or root's, and not writable by another account (who could
- * add a root or take a revocation away, or point a link elsewhere).
+ * owned as sipc__owner_trusted says (this account's, root's, or for root
+ * the home owner's), and not writable by another account (who could add a
+ * root or take a revocation away, or point a link elsewhere).
  *
  * A file system mounted read-only passes the write test whatever its mode
  * bits: the root of a Kubernetes Secret (tmpfs, 1777) or ConfigMap (0777)
@@ -48,18 +50,18 @@ typedef enum { TRUST_FINAL, TRUST_ON_THE_WAY, TRUST_LINK } trust_what;
  * SIPC_ETLSCONFIG with err saying what to do. A folder passed through may
  * be sticky (others may add names there, not replace this account's or
  * root's); trust/ and crl/ themselves may not (an added name is a root). */
-static int check_trusted(int fd, const struct stat *st, trust_what what, const char *where,
-                         const char *shown, char *err, size_t errlen)
+static int check_trusted(const char *home, int fd, const struct stat *st, trust_what what,
+                         const char *where, const char *shown, char *err, size_t errlen)
 {
     char on[1400] = "";
     if (what != TRUST_FINAL)
         snprintf(on, sizeof on, ", which %s leads through,", shown);
-    if (st->st_uid != geteuid() && st->st_uid != 0) {
+    if (!sipc__owner_trusted(st->st_uid, home)) {
         sipc__seterr(err, errlen,
                      "%s%s belongs to another account (uid %u), which could change whom this node "
-                     "trusts: run `chown %s%u %s` (the account sipc runs as)",
-                     where, on, (unsigned)st->st_uid, what == TRUST_LINK ? "-h " : "",
-                     (unsigned)geteuid(), where);
+                     "trusts",
+                     where, on, (unsigned)st->st_uid);
+        sipc__owner_fix(home, where, what == TRUST_LINK, err, errlen);
         return SIPC_ETLSCONFIG;
     }
     if (what == TRUST_LINK || !(st->st_mode & 022) ||
@@ -82,8 +84,9 @@ static int check_trusted(int fd, const struct stat *st, trust_what what, const c
  * for reading; else a regular file, in *fd and *st (never a FIFO or device:
  * sipc_secret_open_at). 0; 1 when nothing is there (a missing name or a
  * link to one); SIPC_ETLSCONFIG with err naming shown. */
-static int open_checked(int at, const char *name, const char *at_shown, const char *shown,
-                        int want_dir, int *out, struct stat *st, char *err, size_t errlen)
+static int open_checked(const char *home, int at, const char *name, const char *at_shown,
+                        const char *shown, int want_dir, int *out, struct stat *st, char *err,
+                        size_t errlen)
 {
     char rest[2 * PATH_MAX], where[2 * PATH_MAX], here[2 * PATH_MAX + NAME_MAX + 2];
     int links = 0, r = SIPC_ETLSCONFIG;
@@ -106,7 +109,7 @@ static int open_checked(int at, const char *name, const char *at_shown, const ch
                 sipc__seterr(err, errlen, "cannot read /: %s", strerror(errno));
                 break;
             }
-            if (check_trusted(cur, &rs, TRUST_ON_THE_WAY, "/", shown, err, errlen) != 0)
+            if (check_trusted(home, cur, &rs, TRUST_ON_THE_WAY, "/", shown, err, errlen) != 0)
                 break;
             while (*p == '/')
                 p++;
@@ -156,7 +159,7 @@ static int open_checked(int at, const char *name, const char *at_shown, const ch
         if (S_ISLNK(s.st_mode)) {
             char to[PATH_MAX];
             ssize_t n = readlinkat(fd, "", to, sizeof to - 1);
-            int bad = check_trusted(fd, &s, TRUST_LINK, here, shown, err, errlen);
+            int bad = check_trusted(home, fd, &s, TRUST_LINK, here, shown, err, errlen);
             close(fd);
             if (bad)
                 break;
@@ -181,7 +184,7 @@ static int open_checked(int at, const char *name, const char *at_shown, const ch
                 sipc__seterr(err, errlen, "%s is not a regular file (a directory)", shown);
                 break;
             }
-            int bad = check_trusted(fd, &s, TRUST_ON_THE_WAY, here, shown, err, errlen);
+            int bad = check_trusted(home, fd, &s, TRUST_ON_THE_WAY, here, shown, err, errlen);
             close(cur);
             cur = fd;
             if (bad)
@@ -196,7 +199,7 @@ static int open_checked(int at, const char *name, const char *at_shown, const ch
             break;
         }
         if (want_dir) {
-            if (check_trusted(fd, &s, TRUST_FINAL, shown, shown, err, errlen) == 0) {
+            if (check_trusted(home, fd, &s, TRUST_FINAL, shown, shown, err, errlen) == 0) {
                 *out = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (*out < 0)
                     sipc__seterr(err, errlen, "%s: %s", shown, strerror(errno));
@@ -210,7 +213,7 @@ static int open_checked(int at, const char *name, const char *at_shown, const ch
         /* the folder it is in is checked: the name cannot change meanwhile */
         if (sipc_secret_open_at(cur, comp, shown, 0, out, st, err, errlen) != 0)
             break;
-        if (check_trusted(*out, st, TRUST_FINAL, shown, shown, err, errlen) != 0) {
+        if (check_trusted(home, *out, st, TRUST_FINAL, shown, shown, err, errlen) != 0) {
             close(*out);
             *out = -1;
             break;
@@ -288,7 +291,7 @@ int sipc_trust_home_files(const char *home, const char *sub, const char *const *
     }
     int dfd;
     struct stat st;
-    int r = open_checked(sfd, sub, sec, dir, 1, &dfd, &st, err, errlen);
+    int r = open_checked(home, sfd, sub, sec, dir, 1, &dfd, &st, err, errlen);
     if (r != 0) {
         close(sfd);
         return r == 1 ? 0 : SIPC_ETLSCONFIG;
@@ -314,7 +317,7 @@ int sipc_trust_home_files(const char *home, const char *sub, const char *const *
             int ffd;
             uint8_t *buf;
             size_t len;
-            r = open_checked(dfd, names[i], dir, path, 0, &ffd, &st, err, errlen);
+            r = open_checked(home, dfd, names[i], dir, path, 0, &ffd, &st, err, errlen);
             if (r == 1) { /* gone meanwhile, or a link to nothing */
                 sipc__seterr(err, errlen, "cannot read %s: %s", path, strerror(ENOENT));
                 r = SIPC_ETLSCONFIG;

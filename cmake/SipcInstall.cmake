@@ -170,6 +170,26 @@ if(TARGET sipcd)
 endif()
 
 # --- make uninstall: what the last install listed in install_manifest.txt ---
+# Each install also records, next to that list, the DESTDIR it went into and
+# sipc's own folders under its prefix (the prefix is known only when
+# `cmake --install --prefix` runs): uninstall refuses another DESTDIR, and
+# removes no folder but these, and those only when empty.
+set(_sipc_own_dirs ${CMAKE_INSTALL_INCLUDEDIR}/sipc ${SIPC_INSTALL_CMAKEDIR}
+  ${SIPC_INSTALL_PRIVLIBDIR} ${CMAKE_INSTALL_DOCDIR} ${CMAKE_INSTALL_DATADIR}/sipc)
+file(WRITE ${PROJECT_BINARY_DIR}/sipc-install-record.cmake "# cmake/SipcInstall.cmake wrote this
+set(own \"\")
+foreach(d ${_sipc_own_dirs})
+  if(NOT IS_ABSOLUTE \"\${d}\")
+    set(d \"\${CMAKE_INSTALL_PREFIX}/\${d}\")
+  endif()
+  cmake_path(NORMAL_PATH d)
+  string(APPEND own \"list(APPEND SIPC_INSTALL_OWN_DIRS [==[\${d}]==])\\n\")
+endforeach()
+file(WRITE \"${PROJECT_BINARY_DIR}/install_record.cmake\"
+  \"# what the last install from this build tree was, for cmake/uninstall.cmake\\n\"
+  \"set(SIPC_INSTALL_DESTDIR [==[\$ENV{DESTDIR}]==])\\n\" \"\${own}\")
+")
+install(CODE "include(\"${PROJECT_BINARY_DIR}/sipc-install-record.cmake\")")
 add_custom_target(uninstall
   COMMAND ${CMAKE_COMMAND} -DMANIFEST=${PROJECT_BINARY_DIR}/install_manifest.txt
     -P ${PROJECT_SOURCE_DIR}/cmake/uninstall.cmake

@@ -3,6 +3,7 @@
  * straight on a connection. Every call completes exactly once: it leaves the
  * map and the list before its callback runs. */
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,14 +117,24 @@ void sipc__conn_expire_calls(sipc_conn *c, uint64_t now)
         if (call->deadline > now)
             break;
         sipc__conn_take_call(call);
-        /* a peer that sent nothing since the call left is told apart from
-         * a handler that is merely slow: in the words of a silent handshake */
+        /* Nothing received since the call left: a handler still at work
+         * sends nothing until it replies, so on the wire it looks like a
+         * stopped process until a keepalive PING goes unanswered (after
+         * keepalive_ms of silence). Only then is it said in the words of a
+         * silent handshake; before, only what is known. */
         uint64_t life = sipc__conn_last_life(c);
         char msg[400] = "call deadline exceeded";
         if (c->state == SIPC_CONN_S_UP && life <= call->sent) {
             size_t n = strlen(msg);
-            memcpy(msg + n, ": ", 3);
-            sipc__silence_text(msg + n + 2, sizeof msg - n - 2, c->peer_addr, now - life);
+            if (sipc__conn_ping_wait_ms(c) > 0) {
+                memcpy(msg + n, ": ", 3);
+                sipc__silence_text(msg + n + 2, sizeof msg - n - 2, c->peer_addr, now - life);
+            } else {
+                snprintf(msg + n, sizeof msg - n,
+                         ": no reply from %s within %llu ms, and nothing else received from it "
+                         "meanwhile (a handler still at work sends nothing until it replies)",
+                         c->peer_addr, (unsigned long long)(now - call->sent));
+            }
         }
         sipc__call_complete(call, SIPC_ETIMEDOUT, 0, msg, NULL, 0);
     }

@@ -407,7 +407,9 @@ static void on_wtimer(uv_timer_t *t)
             /* the attempt under way connected and hears nothing: said as a
              * call on a silent link says it, not with an older error */
             char silent[400];
-            sipc__silence_text(silent, sizeof silent, ch->where, now - ch->last_dial);
+            uint64_t at = sipc_stream_connected_at(c->stream);
+            sipc__silence_text(silent, sizeof silent, ch->where,
+                               now - (at && at <= now ? at : ch->last_dial));
             snprintf(msg, sizeof msg, "call deadline exceeded: %s", silent);
         } else {
             snprintf(msg, sizeof msg, "no connection to %s before the deadline (last error: %s)",

@@ -1195,7 +1195,9 @@ static void conn_timer_cb(uv_timer_t *t)
             /* connected, and not a byte back: the process there is stopped
              * or overloaded, which no TLS setting explains */
             err = SIPC_ESILENT;
-            sipc__silence_text(msg, sizeof msg, c->peer_addr, c->hs_ms);
+            uint64_t at = sipc_stream_connected_at(c->stream);
+            sipc__silence_text(msg, sizeof msg, c->peer_addr,
+                               at && at <= now ? now - at : c->hs_ms);
         } else {
             snprintf(msg, sizeof msg, "the %s peer %s did not finish within %s",
                      connecting ? "connect to"

@@ -398,6 +398,7 @@ static void on_connect(uv_connect_t *req, int status)
         sipc_stream_fail(s, status, uv_strerror(status));
         return;
     }
+    s->connected_at = uv_now(req->handle->loop);
     uv_tcp_nodelay(&s->tcp, 1);
     int r = uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
     if (r == 0)
@@ -574,6 +575,11 @@ int sipc_stream_got_bytes(const sipc_stream *s)
 uint64_t sipc_stream_last_read(const sipc_stream *s)
 {
     return s->last_read;
+}
+
+uint64_t sipc_stream_connected_at(const sipc_stream *s)
+{
+    return s->connected_at;
 }
 
 size_t sipc_stream_first_bytes(const sipc_stream *s, uint8_t out[4])

@@ -141,6 +141,10 @@ int sipc_stream_got_bytes(const sipc_stream *s);
  * any): proof that the peer sends even while they make no whole frame yet
  * (a TLS record still arriving). */
 uint64_t sipc_stream_last_read(const sipc_stream *s);
+/* uv_now() when a client stream's TCP connect completed (0 before, and
+ * for an accepted stream): how long a peer has been silent is counted from
+ * it, not from the dial, which includes resolving and connecting. */
+uint64_t sipc_stream_connected_at(const sipc_stream *s);
 /* Up to 4 of the first bytes the peer sent (those of its first read), into
  * out; returns how many (0 before any). What they were, when the stream
  * failed on them, is for the owner to say. */

@@ -37,6 +37,7 @@ struct sipc_stream {
     int is_server;
     int got_bytes;       /* any byte received yet (for permissive fallback) */
     uint64_t last_read;  /* uv_now() of the last read that brought bytes */
+    uint64_t connected_at; /* uv_now() when a client's connect completed, 0 before */
     uint64_t tried;      /* bytes the kernel took from write attempts */
     uint64_t handed;     /* bytes handed to libuv's write queue */
     uint8_t first[4];    /* the first bytes received (of the first read) */

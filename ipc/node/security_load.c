@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/error_text.h"
+#include "base/home_owner.h"
 #include "base/str_copy.h"
 #include "certs/keypair.h"
 #include "certs/secret_file.h"
@@ -16,22 +17,23 @@
 #include "sipc/node.h"
 
 /* node.crt holds the private key: refuse to run with a key others can read,
- * or one another account owns and so could replace (as ssh does), and say
- * the fix. st is what path leads to: a link there is followed (Kubernetes
- * Secret volumes and configuration tools link each file), since the key is
- * only read here and what protects it is the file the link leads to. */
-static int check_private(const struct stat *st, const char *path, int is_dir, char *err,
-                         size_t errlen)
+ * or one a third account owns and so could replace (as ssh does; see
+ * sipc__owner_trusted), and say the fix. st is what path leads to: a link
+ * there is followed (Kubernetes Secret volumes and configuration tools link
+ * each file), since the key is only read here and what protects it is the
+ * file the link leads to. */
+static int check_private(const struct stat *st, const char *home, const char *path, int is_dir,
+                         char *err, size_t errlen)
 {
     if (is_dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode)) {
         snprintf(err, errlen, "%s is not a %s", path, is_dir ? "directory" : "regular file");
         return SIPC_ECONFIG;
     }
-    if (st->st_uid != geteuid() && st->st_uid != 0) {
+    if (!sipc__owner_trusted(st->st_uid, home)) {
         snprintf(err, errlen,
-                 "%s belongs to another account (uid %u) and holds this home's private key: run "
-                 "`chown %u %s` (the account sipc runs as, uid %u)",
-                 path, (unsigned)st->st_uid, (unsigned)geteuid(), path, (unsigned)geteuid());
+                 "%s belongs to another account (uid %u) and holds this home's private key", path,
+                 (unsigned)st->st_uid);
+        sipc__owner_fix(home, path, 0, err, errlen);
         return SIPC_ECONFIG;
     }
     if ((st->st_mode & 077) == 0)
@@ -46,13 +48,13 @@ static int check_private(const struct stat *st, const char *path, int is_dir, ch
 /* check_private on what path leads to, looked at through a descriptor
  * (O_PATH: no right to read it is needed to look); a missing one is
  * reported by the loader, with its name. */
-static int check_path(const char *path, int is_dir, char *err, size_t errlen)
+static int check_path(const char *home, const char *path, int is_dir, char *err, size_t errlen)
 {
     int fd = open(path, O_PATH | O_CLOEXEC);
     if (fd < 0)
         return 0;
     struct stat st;
-    int r = fstat(fd, &st) == 0 ? check_private(&st, path, is_dir, err, errlen) : 0;
+    int r = fstat(fd, &st) == 0 ? check_private(&st, home, path, is_dir, err, errlen) : 0;
     close(fd);
     return r;
 }
@@ -83,7 +85,7 @@ static int load_in_mode(sipc_security **out, const sipc_config *cfg, sipc_tls_mo
     char dir[1100], path[1100];
     snprintf(dir, sizeof dir, "%s/security", cfg->home);
     snprintf(path, sizeof path, "%s/security/node.crt", cfg->home);
-    int r = check_path(dir, 1, err, errlen);
+    int r = check_path(cfg->home, dir, 1, err, errlen);
     /* node.crt is checked on the descriptor it is read from: the key loaded
      * is the file checked, whatever is renamed or linked there meanwhile;
      * only a regular file is opened (a FIFO would block, a device's open
@@ -97,17 +99,17 @@ static int load_in_mode(sipc_security **out, const sipc_config *cfg, sipc_tls_mo
         else if (o < 0)
             open_err = -o;
         else
-            r = check_private(&st, path, 0, err, errlen);
+            r = check_private(&st, cfg->home, path, 0, err, errlen);
     }
     /* a rotation's other pairs hold private keys too, and are trusted */
     static const char *const other[] = {"previous", "staged"};
     for (size_t i = 0; r == 0 && i < sizeof other / sizeof other[0]; i++) {
         char p[1200];
         snprintf(p, sizeof p, "%s/security/%s", cfg->home, other[i]);
-        r = check_path(p, 1, err, errlen);
+        r = check_path(cfg->home, p, 1, err, errlen);
         snprintf(p, sizeof p, "%s/security/%s/node.crt", cfg->home, other[i]);
         if (r == 0)
-            r = check_path(p, 0, err, errlen);
+            r = check_path(cfg->home, p, 0, err, errlen);
     }
     if (r != 0) {
         if (fd >= 0)

@@ -15,6 +15,7 @@
 #include "services/common/core_dumps.h"
 #include "services/common/home_dir.h"
 #include "services/common/opt.h"
+#include "services/common/std_fds.h"
 #include "sipcctl.h"
 
 int cmd_sys(void *o);
@@ -296,6 +297,9 @@ FILE *ctl_open_input(const char *path)
 
 int main(int argc, char **argv)
 {
+    /* before anything is opened: a key file or a connection must not
+     * take the number of a closed stdout or stderr */
+    sipc_cli_std_fds_open();
     /* first: with a pair imported, every command holds the node's private key */
     char cerr[300];
     if (sipc_cli_core_dumps_off(cerr, sizeof cerr) != 0)

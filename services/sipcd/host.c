@@ -605,26 +605,33 @@ static void log_port_holder(host *h, host_service *s)
                  " (%s could not be locked: it may be another sipcd of this home)", h->cfg.home);
     char mine[PATH_MAX], theirs[PATH_MAX];
     const char *exe = ph.exe[0] ? ph.exe : "executable not readable";
-    char inferred[200] = "";
+    /* an inferred holder is a guess (port_holder.h): said as one, and never
+     * given a kill command */
+    char inferred[300] = "", stop[80];
+    const char *held = ph.inferred ? "probably held" : "held";
     if (ph.inferred)
         snprintf(inferred, sizeof inferred,
-                 " (the port is this account's and this is its only sipcd whose descriptors "
-                 "cannot be read; `sudo ss -ltnp 'sport = :%d'` confirms it)",
+                 " (not verified: the port is this account's, this is its only sipcd whose "
+                 "descriptors cannot be read, and its sipc.conf names this address and port; "
+                 "`sudo ss -ltnp 'sport = :%d'` names the holder)",
                  s->port);
+    if (ph.inferred)
+        snprintf(stop, sizeof stop, "once ss confirms it, stop it");
+    else
+        snprintf(stop, sizeof stop, "stop it (kill -TERM %ld)", (long)ph.pid);
     if (found == 1 && !strcmp(ph.comm, "sipcd") && ph.home[0] &&
         realpath(h->cfg.home, mine) && realpath(ph.home, theirs) && !strcmp(mine, theirs))
         sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start",
-                  "Port %d is held by pid %ld (sipcd, %s, home %s)%s: a sipcd of this home that "
+                  "Port %d is %s by pid %ld (sipcd, %s, home %s)%s: a sipcd of this home that "
                   "takes no home lock (a version from before the lock, as in an upgrade or a "
-                  "rollback); stop it (kill -TERM %ld), wait until it has exited, then start "
-                  "this one",
-                  s->port, (long)ph.pid, exe, ph.home, inferred, (long)ph.pid);
+                  "rollback); %s, wait until it has exited, then start this one",
+                  s->port, held, (long)ph.pid, exe, ph.home, inferred, stop);
     else if (found == 1 && !strcmp(ph.comm, "sipcd"))
         sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start",
-                  "Port %d is held by pid %ld (sipcd, %s, home %s)%s: a sipcd of another home on "
+                  "Port %d is %s by pid %ld (sipcd, %s, home %s)%s: a sipcd of another home on "
                   "the same address and port; give one of them another [node] address or "
                   "other ports%s",
-                  s->port, (long)ph.pid, exe,
+                  s->port, held, (long)ph.pid, exe,
                   ph.home[0] ? ph.home
                              : "not on its command line, and its environment is not readable",
                   inferred, unlocked);

@@ -153,6 +153,33 @@ static int unreadable_own_sipcd(pid_t pid)
     return u && sscanf(u, "\nUid: %u %u", &real, &eff) == 2 && eff == (unsigned)geteuid();
 }
 
+/* Whether the sipcd of home would listen on address at port: its sipc.conf
+ * (readable to its own account) names that port for a service on an
+ * address a bind to address conflicts with, or for its metrics endpoint. A
+ * guess about a process whose descriptors cannot be read is made only when
+ * this holds. */
+static int home_listens_at(const char *home, const char *address, int port)
+{
+    sipc_config cfg;
+    char err[300];
+    if (!home[0] || sipc_config_load(&cfg, home, err, sizeof err) != 0)
+        return 0;
+    if (sipc_same_host(cfg.address, address) || sipc_address_is_wildcard(cfg.address) ||
+        sipc_address_is_wildcard(address)) {
+        static const char *const services[] = {"data", "search", "management", "pipeline"};
+        for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
+            if (sipc_config_port(&cfg, services[i]) == port)
+                return 1;
+    }
+    char host[160];
+    int mport;
+    return cfg.metrics_address[0] &&
+           sipc_parse_address(cfg.metrics_address, 0, host, sizeof host, &mport) == 0 &&
+           mport == port &&
+           (sipc_same_host(host, address) || sipc_address_is_wildcard(host) ||
+            sipc_address_is_wildcard(address));
+}
+
 static unsigned long holder_inode(const char *tcp, const char *tcp6, const char *address,
                                   int port, unsigned *uid)
 {
@@ -261,5 +288,14 @@ int port_holder_find(const char *address, int port, port_holder *out)
     /* sipcd's command line holds no secret: its home says whose it is */
     if (!strcmp(out->comm, "sipcd"))
         sipcd_home(out->pid, out->home, sizeof out->home);
+    if (out->inferred && !home_listens_at(out->home, address, port)) {
+        /* nothing ties that sipcd to this port: another non-dumpable
+         * process of this account may hold it */
+        int gave_up = out->gave_up_ms, same = out->same_account;
+        memset(out, 0, sizeof *out);
+        out->gave_up_ms = gave_up;
+        out->same_account = same;
+        return 0;
+    }
     return 1;
 }

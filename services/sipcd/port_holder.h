@@ -3,7 +3,9 @@
  * tcp6, then the process with a descriptor on it (/proc/PID/fd). Another
  * account's descriptors are readable only by root, and so are those of a
  * non-dumpable process of this account (sipcd): a socket of this account
- * is then given to this account's one such sipcd, if there is exactly one.
+ * is then given to this account's one such sipcd, if there is exactly one
+ * and its home's sipc.conf has it listen on that address and port (a guess
+ * still: out->inferred).
  * Linux only; for sipcd's "address already in use". */
 #ifndef SIPCD_PORT_HOLDER_H
 #define SIPCD_PORT_HOLDER_H
@@ -21,9 +23,10 @@ typedef struct port_holder {
                           * not known */
     int gave_up_ms;      /* not 0: the search stopped after this long, unfinished */
     int same_account;    /* the socket belongs to this process's account */
-    int inferred;        /* pid is not seen holding it: the socket is this account's
-                          * and pid is its only sipcd whose descriptors are not
-                          * readable */
+    int inferred;        /* pid is not seen holding it: the socket is this account's,
+                          * pid is its only sipcd whose descriptors are not
+                          * readable, and its sipc.conf names the address and
+                          * port (not proof: say it as a guess) */
 } port_holder;
 
 /* Looks for the process listening on address (numeric IPv4 or IPv6) at

@@ -5,7 +5,6 @@
  * built-in sys service. SIGTERM or SIGINT stops it cleanly; SIGHUP re-reads
  * sipc.conf and the key pair (host_reload). */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include "host.h"
 #include "services/common/core_dumps.h"
 #include "services/common/opt.h"
+#include "services/common/std_fds.h"
 #include "sipc/node.h"
 
 static host node;
@@ -86,22 +86,9 @@ static void on_hup(uv_signal_t *h, int signum)
     host_reload(&node, "SIGHUP", NULL, 0, 0, NULL, NULL);
 }
 
-/* Descriptors 0, 1 and 2 open (on /dev/null) before anything is opened:
- * started with one closed (`sipcd <&-`), the home's lock or a log file would
- * take its number, and a write to stdout or stderr would land there. */
-static void std_fds_open(void)
-{
-    for (int fd = 0; fd <= 2; fd++)
-        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
-            int n = open("/dev/null", O_RDWR); /* the lowest free number: fd */
-            if (n > fd)
-                close(n);
-        }
-}
-
 int main(int argc, char **argv)
 {
-    std_fds_open();
+    sipc_cli_std_fds_open();
     sipcd_opts opt = {NULL, 0, 0, 0};
     cli_parsed args;
     char err[1024] = "";

@@ -10,6 +10,7 @@
 #include "services/common/core_dumps.h"
 #include "services/common/home_dir.h"
 #include "services/common/opt.h"
+#include "services/common/std_fds.h"
 #include "services/tlstool/tlstool.h"
 
 int get_password(const opts *o, int confirm, char *pw, size_t pwlen)
@@ -233,6 +234,9 @@ int extra_args(const opts *o, int max)
 
 int main(int argc, char **argv)
 {
+    /* before anything is opened: a key file or a connection must not
+     * take the number of a closed stdout or stderr */
+    sipc_cli_std_fds_open();
     char err[600];
     /* first: every command may hold a private key or a password */
     if (sipc_cli_core_dumps_off(err, sizeof err) != 0)

@@ -4,7 +4,9 @@
 # to an installed file or folder (README -> docs/quickstart.md ->
 # ../examples/kv/), the systemd unit's Documentation= names an installed
 # file and sysusers.d declares the account it runs as, an install under
-# umask 077 leaves directories 0755 (and make uninstall's script removes it),
+# umask 077 leaves directories 0755 (and make uninstall's script removes it:
+# not a file it did not install, nor the folder holding one, even with a
+# `[` in DESTDIR; with another DESTDIR it refuses),
 # and the installed examples build against the install with the quickstart's
 # command. Nothing is started: no network.
 set -uo pipefail
@@ -63,7 +65,8 @@ for f in $named; do [ -f "$p/${f#PREFIX/}" ] || miss=$((miss + 1)); done
 
 # under umask 077 (a hardened root's) into a DESTDIR: directories 0755,
 # files 0644 or 0755, so that other accounts can use the install
-stage=$work/stage
+# a glob character in the path: the uninstall must not take it as a pattern
+stage=$work/st[1]
 run bash -c 'umask 077 && DESTDIR="$1" exec cmake --install "$2" --prefix /usr/local' _ "$stage" "$BIN"
 if expect "cmake --install into a DESTDIR under umask 077" 0; then
     dirs=$(find "$stage/usr" -type d ! -perm 755 -printf '%m %P\n')
@@ -74,17 +77,36 @@ if expect "cmake --install into a DESTDIR under umask 077" 0; then
     [ -z "$files" ] && ok "umask 077: every file installed is 0644 or 0755" ||
         not_ok "umask 077: files of other modes: $(echo "$files" | head -5 | tr '\n' ';')"
     # make uninstall's script with the same DESTDIR removes it all again, and
-    # sipc's own folders; a copy of the list, as other tests install from
+    # sipc's own folders, but not a file of the user's in one, nor that
+    # folder; a copy of the list and record, as other tests install from
     # this build tree too (skipped when one did meanwhile)
     cp "$BIN/install_manifest.txt" "$work/manifest"
+    cp "$BIN/install_record.cmake" "$work/record"
     mkdir -p "$stage/usr/local/lib/pkgconfig/other"
-    if ! grep -qv '^/usr/local/' "$work/manifest"; then
-        run env DESTDIR="$stage" cmake -DMANIFEST="$work/manifest" \
+    echo keep >"$stage/usr/local/share/doc/sipc/MY-NOTES.txt"
+    uninstall() {
+        run env DESTDIR="$1" cmake -DMANIFEST="$work/manifest" -DRECORD="$work/record" \
             -P "$(dirname "$0")/../../cmake/uninstall.cmake"
-        left=$(find "$stage" -type f -o -type l; find "$stage" -name sipc)
+    }
+    if ! grep -qv '^/usr/local/' "$work/manifest" &&
+        grep -qF "[==[$stage]==]" "$work/record"; then
+        n=$(find "$stage" -type f | wc -l)
+        uninstall "$work/elsewhere"
+        [ "$RC" != 0 ] && grep -q "nothing was removed" "$OUT" &&
+            [ "$(find "$stage" -type f | wc -l)" = "$n" ] &&
+            ok "uninstall with another DESTDIR than the install's: refused, nothing removed" ||
+            bad "uninstall with another DESTDIR (exit $RC)"
+        uninstall "$stage"
+        left=$(find "$stage" \( -type f -o -type l \) ! -name MY-NOTES.txt
+            find "$stage" -name sipc ! -path '*/share/doc/sipc')
         [ "$RC" = 0 ] && [ -z "$left" ] && [ -d "$stage/usr/local/lib/pkgconfig/other" ] &&
             ok "uninstall removes every file installed and sipc's folders, not shared ones" ||
             bad "uninstall (exit $RC) left: $(echo "$left" | head -5 | tr '\n' ' ')"
+        [ "$(cat "$stage/usr/local/share/doc/sipc/MY-NOTES.txt" 2>/dev/null)" = keep ] &&
+            ok "a file uninstall did not install stays, with its folder share/doc/sipc" ||
+            bad "uninstall removed share/doc/sipc/MY-NOTES.txt, which it never installed"
+    else
+        echo "ok - # SKIP uninstall: the build tree's install list changed meanwhile (another test installed from it)"
     fi
 fi
 

@@ -169,6 +169,16 @@ node_home() {
 # one_node_home HOME CLUSTER: the same for a cluster CLUSTER of one node, n1
 # at $BASE.1
 one_node_home() { node_home "$1" "$2" n1 "$BASE.1" "$BASE.1"; }
+# pair_home HOME: HOME (made when missing) with a new self-signed pair
+# imported (tlstool create -site, import; $SIPC_PFX_PASSWORD set when it is
+# not); fails, saying so, when tlstool does
+pair_home() {
+    mkdir -p "$1"
+    export SIPC_PFX_PASSWORD=${SIPC_PFX_PASSWORD:-Test-Pair-$$}
+    "$BIN/tlstool" create -site "$1.p12" >/dev/null &&
+        "$BIN/tlstool" --home "$1" import "$1.p12" >/dev/null ||
+        { echo "cannot import a new pair into $1"; return 1; }
+}
 # sipcd_start HOME [SECONDS]: starts ${SIPCD:-$BIN/sipcd} on HOME in the
 # background (its output appended to HOME.out, its pid in $sipcd_pid) and
 # waits until its four services have logged "Service Started" once more;

@@ -980,14 +980,17 @@ static void t_call_deadline(void **state)
     spin_until(&t, &o.n, 2000);
     assert_int_equal(o.n, 1);
     assert_int_equal(o.err, SIPC_ETIMEDOUT);
-    /* nothing came from the peer since the call left: said as a silent
-     * handshake says it (a stopped process), not only "deadline" */
+    /* nothing came from the peer since the call left, and no PING has gone
+     * yet (keepalive_ms 15 s): its handler may still be at work, so what is
+     * known is said, and no word of a stopped process */
     char want[300];
-    snprintf(want, sizeof want, "call deadline exceeded: connected to %s, but nothing received "
-             "from it for ", t.c->peer_addr);
+    snprintf(want, sizeof want, "call deadline exceeded: no reply from %s within ",
+             t.c->peer_addr);
     if (strncmp(o.message, want, strlen(want)) ||
-        !strstr(o.message, " ms: the process there may be stopped or overloaded"))
-        fail_msg("a silent peer's deadline: '%s'", o.message);
+        !strstr(o.message, " ms, and nothing else received from it meanwhile (a handler still "
+                           "at work sends nothing until it replies)") ||
+        strstr(o.message, "stopped"))
+        fail_msg("a quiet peer's deadline, no PING sent: '%s'", o.message);
     assert_int_equal(slow.n, 0); /* its own deadline is later */
     sipc_env_out late = {.kind = SIPC__KIND__RESPONSE, .request_id = 1};
     peer_send(&t, &late);
@@ -1008,6 +1011,38 @@ static void t_call_deadline(void **state)
     tc_close(&t);
     assert_int_equal(slow.n, 1);
     assert_int_equal(slow.err, SIPC_ECANCELED); /* tc_close closed it on purpose */
+}
+
+/* A call whose deadline passes after a keepalive PING went unanswered:
+ * that is evidence, said in the words of a silent handshake. */
+static void t_call_deadline_ping_unanswered(void **state)
+{
+    (void)state;
+    tc t;
+    sipc_options opts;
+    sipc_options_init(&opts);
+    opts.keepalive_ms = 20;
+    opts.keepalive_timeout_ms = 5000;
+    tc_up(&t, &opts);
+    outcome o = {0};
+    assert_int_equal(sipc_conn_call(t.c, "test", "x", NULL, 0, 300, on_done, &o), 0);
+    spin_until(&t, &o.n, 2000);
+    assert_int_equal(o.n, 1);
+    assert_int_equal(o.err, SIPC_ETIMEDOUT);
+    char want[300];
+    snprintf(want, sizeof want, "call deadline exceeded: connected to %s, but nothing received "
+             "from it for ", t.c->peer_addr);
+    if (strncmp(o.message, want, strlen(want)) ||
+        !strstr(o.message, " ms: the process there may be stopped or overloaded"))
+        fail_msg("a silent peer's deadline, its PING unanswered: '%s'", o.message);
+    int pings = 0;
+    Sipc__Envelope *env;
+    while ((env = peer_next(&t))) {
+        pings += env->kind == SIPC__KIND__PING;
+        sipc__envelope__free_unpacked(env, NULL);
+    }
+    assert_true(pings >= 1);
+    tc_close(&t);
 }
 
 static void t_close_pending(void **state)
@@ -1497,7 +1532,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_hello),        cmocka_unit_test(t_requests),
         cmocka_unit_test(t_calls),        cmocka_unit_test(t_ping_pong),
-        cmocka_unit_test(t_call_deadline), cmocka_unit_test(t_close_pending),
+        cmocka_unit_test(t_call_deadline), cmocka_unit_test(t_call_deadline_ping_unanswered),
+        cmocka_unit_test(t_close_pending),
         cmocka_unit_test(t_pending_cap),  cmocka_unit_test(t_writable),
         cmocka_unit_test(t_expired_uncounted), cmocka_unit_test(t_expired_bounded),
         cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_idle_after_stall),

@@ -10,6 +10,7 @@
 #include "load.h"
 #include "sipc/node.h"
 #include "services/common/opt.h"
+#include "services/common/std_fds.h"
 
 int cmd_start(void *o);
 int cmd_stop(void *o);
@@ -138,6 +139,8 @@ static const cli_tool SIPC_LOAD = {
 
 int main(int argc, char **argv)
 {
+    /* its ledger and connections must not take a closed stdout's number */
+    sipc_cli_std_fds_open();
     load_opts o;
     memset(&o, 0, sizeof o);
     o.rate = 200;

@@ -777,6 +777,7 @@ int host_start(host *h, uv_loop_t *loop)
 static void on_data_closed(void *arg)
 {
     host *h = arg;
+    records_mark_save(h); /* every queued write is in it now */
     h->data = NULL;
 }
 
@@ -914,7 +915,6 @@ static void stop_services(host *h)
     if (h->search)
         sipc_search_close(h->search, on_search_closed, h);
     if (h->data) {
-        records_mark_save(h); /* the writes still queued only add to it */
         sipc_data_close(h->data, on_data_closed, h);
     }
 }

@@ -191,6 +191,16 @@ static void mark_damaged(sipc_data *d, const char *err)
              err);
     uv_timer_stop(&d->probe_timer);
     data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
+    if (d->o.damaged_cb)
+        d->o.damaged_cb(err, d->o.damaged_arg);
+}
+
+void sipc_data_refuse_writes(sipc_data *d, const char *why)
+{
+    d->damaged = 1;
+    keep_reason(d->writes_err, sizeof d->writes_err, why);
+    uv_timer_stop(&d->probe_timer);
+    data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
 }
 
 void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe)

@@ -76,6 +76,14 @@ typedef struct sipc_data_options {
      * still get STORAGE with the reason). */
     sipc_log_fn log;
     void *log_arg;
+    /* Called once, on the loop thread, when a statement finds the file
+     * damaged (writes are refused from then on), with the reason: a host
+     * that keeps this verdict outside the database (sipcd: state/
+     * records-damaged, with sipc_data_mark's instance) can keep refusing
+     * writes after a restart (sipc_data_refuse_writes), when the start-up
+     * check does not reach the damage. NULL: not called. */
+    void (*damaged_cb)(const char *reason, void *arg);
+    void *damaged_arg;
 } sipc_data_options;
 
 void sipc_data_options_init(sipc_data_options *opts);
@@ -88,7 +96,7 @@ typedef struct sipc_data sipc_data;
  * read-only file system (or file) it opens, serving reads, and writes fail
  * from the start (sipc_data_health says so). Once a statement finds the
  * file damaged, every write is refused (STORAGE) until the service closes
- * Blocking: meant for start-up, before the
+ * (damaged_cb tells the host). Blocking: meant for start-up, before the
  * loop serves requests.
  * opts may be NULL for the defaults. On failure err names the file and why. */
 int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc_data_options *opts,
@@ -135,6 +143,12 @@ typedef struct sipc_data_mark {
 /* As committed so far; also from the close callback (sipc_data_close), where
  * every queued write is in. */
 void sipc_data_mark_get(const sipc_data *d, sipc_data_mark *out);
+
+/* Refuses every write from now on (STORAGE, with why as the reason, said as
+ * a damaged file is: the writes' health fails with it), as when the host
+ * knows the file was found damaged before a restart. Call it after
+ * sipc_data_open, before requests are served. */
+void sipc_data_refuse_writes(sipc_data *d, const char *why);
 
 /* Adds the handlers data.put, data.put_batch, data.get, data.delete and
  * data.list to r, with d as their argument. */

@@ -744,6 +744,8 @@ int host_start(host *h, uv_loop_t *loop)
     dopt.sync = h->cfg.data_sync == SIPC_SYNC_FULL ? SIPC_DATA_SYNC_FULL : SIPC_DATA_SYNC_NORMAL;
     dopt.log = sipc_logger_sink;
     dopt.log_arg = h->svc[HOST_DATA].log;
+    dopt.damaged_cb = records_damaged_save;
+    dopt.damaged_arg = h;
     if (sipc_data_open(&h->data, loop, dir, &dopt, err, sizeof err) != 0) {
         sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s",
                   h->svc[HOST_DATA].display, err);

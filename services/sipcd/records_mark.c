@@ -13,6 +13,7 @@
 #include "rfc3339.h"
 
 #define MARK_NAME "records-mark"
+#define DAMAGED_NAME "records-damaged"
 
 /* Writes HOME/state/name whole; 0, or a WARN once per distinct problem. */
 static int state_write(host *h, const char *name, const char *text, const char *what)
@@ -78,11 +79,67 @@ void records_mark_save(host *h)
     save_mark(h, &m);
 }
 
+void records_damaged_save(const char *reason, void *arg)
+{
+    host *h = arg;
+    sipc_data_mark m;
+    sipc_data_mark_get(h->data, &m);
+    char when[32], line[600];
+    sipc_rfc3339_format(sipc_rfc3339_now_ms(), 0, when, sizeof when);
+    snprintf(line, sizeof line, "instance %lld at %s: %.500s\n", (long long)m.instance, when,
+             reason);
+    state_write(h, DAMAGED_NAME, line,
+                "the verdict that records.db is damaged (a restart would take writes into it "
+                "again when its start-up check does not reach the damage)");
+}
+
+/* A verdict of damage on this very file (its instance) keeps writes
+ * refused; one on another file (the repair's, a new database) is gone. */
+static void check_damaged(host *h, const sipc_data_mark *m)
+{
+    char buf[700], when[64];
+    long long inst;
+    int off = 0;
+    if (!state_read(h, DAMAGED_NAME, buf, sizeof buf))
+        return;
+    if (sscanf(buf, "instance %lld at %63s %n", &inst, when, &off) != 2 || !off) {
+        inst = 0;
+        snprintf(when, sizeof when, "an earlier run");
+    }
+    size_t wl = strlen(when);
+    if (wl && when[wl - 1] == ':')
+        when[wl - 1] = '\0';
+    const char *reason = off ? buf + off : "unreadable state/" DAMAGED_NAME;
+    if (m->instance != 0 && inst != 0 && m->instance != inst) {
+        if (host_state_remove(h->cfg.home, DAMAGED_NAME))
+            sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_INFO, "Data.Storage",
+                      "records.db is another database than the one found damaged at %s "
+                      "(repaired or new): writes are taken (state/%s removed)",
+                      when, DAMAGED_NAME);
+        return;
+    }
+    sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_WARN, "Data.Storage",
+              "records.db is the database found damaged at %s (%s; state/%s): writes stay "
+              "refused although the start-up check may not reach the damage. Repair it "
+              "(docs/services.md, \"A full or damaged database\"): a rebuilt file clears this. "
+              "If it is sound (a good copy put back, an error judged passing), remove state/%s "
+              "and restart the node",
+              when, reason, DAMAGED_NAME, DAMAGED_NAME);
+    char why[256];
+    snprintf(why, sizeof why,
+             "records.db was found damaged at %s before a restart (%.60s): writes refused: "
+             "repair it (docs/services.md, \"A full or damaged database\") or, if sound, "
+             "remove state/%s",
+             when, reason, DAMAGED_NAME);
+    sipc_data_refuse_writes(h->data, why);
+}
+
 void records_mark_start(host *h)
 {
     memset(&h->mark.saved, 0, sizeof h->mark.saved);
     sipc_data_mark m;
     sipc_data_mark_get(h->data, &m);
+    check_damaged(h, &m);
     char buf[200], when[64] = "";
     long long inst, created, writes;
     if (state_read(h, MARK_NAME, buf, sizeof buf) &&

@@ -7,7 +7,10 @@
  *   instance with lower counts means committed, acknowledged changes are
  *   gone: a records.db-wal lost or damaged after a crash (SQLite replays
  *   what it finds, silently), or an older copy of the file put back. A
- *   repaired or new database has another instance and is not compared. */
+ *   repaired or new database has another instance and is not compared.
+ * - records-damaged: the data service's verdict that records.db is damaged,
+ *   with its instance, so that a restart whose start-up check does not
+ *   reach the damage keeps refusing writes into the same file. */
 #ifndef SIPC_RECORDS_MARK_H
 #define SIPC_RECORDS_MARK_H
 
@@ -22,11 +25,16 @@ typedef struct records_mark {
 
 struct host;
 
-/* At start, after the data service opened: compares the mark with the
+/* At start, after the data service opened: with a damage verdict on this
+ * database, refuses its writes (a WARN saying why and how to clear it); a
+ * verdict on another one is removed. Then compares the mark with the
  * database (a WARN in the data service's log when changes are gone), and
  * saves the database's own. */
 void records_mark_start(struct host *h);
 /* Saves the mark when the counters changed since the last save (a WARN
  * once per distinct problem when it cannot). */
 void records_mark_save(struct host *h);
+/* The data service's damaged_cb (arg: the host): saves the verdict. */
+void records_damaged_save(const char *reason, void *arg);
+
 #endif

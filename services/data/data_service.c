@@ -785,7 +785,8 @@ static void fin_work(uv_work_t *w)
         data_store_close(d->idle[i]);
     d->nidle = d->nopen = 0;
     /* said when it fails: the close's own checkpoint fails silently */
-    d->close_rc = data_store_checkpoint(d->writer, d->close_err, sizeof d->close_err);
+    d->close_rc = data_store_checkpoint(d->writer, SIPC_DATA_CLOSE_CHECKPOINT_MS, d->close_err,
+                                        sizeof d->close_err);
     data_store_close(d->writer);
     d->writer = NULL;
 }

@@ -156,13 +156,17 @@ int sipc_data_register(sipc_data *d, sipc_router *r);
 
 /* Stops taking requests (new ones get CLOSING), lets the writes already
  * queued commit and be answered, waits for every job on the thread pool,
- * closes the database off the loop thread (WAL checkpoint; a WARN in the
- * log when it fails, since records.db-wal then holds committed records),
- * then calls cb(arg),
+ * closes the database off the loop thread (WAL checkpoint, cut short after
+ * SIPC_DATA_CLOSE_CHECKPOINT_MS; a WARN in the log when it fails or is cut,
+ * since records.db-wal then holds committed records), then calls cb(arg),
  * during which sipc_data_mark_get still answers, and frees d. Call it after the servers using the router have been
  * told to close (sipc_server_close), and free the router only after cb: a
  * handler must not run on a freed d. */
 void sipc_data_close(sipc_data *d, void (*cb)(void *arg), void *arg);
+/* The stop-time checkpoint's limit: what it has not copied by then stays in
+ * records.db-wal (committed, replayed at the next start), so a stop after a
+ * long reader grew the log takes no longer than this to end. */
+#define SIPC_DATA_CLOSE_CHECKPOINT_MS 2000
 
 /* ------------------------------------------------------------- search */
 

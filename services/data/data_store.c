@@ -477,21 +477,81 @@ int data_store_count(data_store *s, int64_t created, char *err, size_t errlen)
     return step_done(s, s->count, "count the write", err, errlen);
 }
 
-int data_store_checkpoint(data_store *s, char *err, size_t errlen)
+/* The checkpoint's watch: interrupts it at its deadline unless told done. */
+typedef struct ckpt_watch {
+    sqlite3 *db;
+    uv_mutex_t mu;
+    uv_cond_t cv;
+    int done, cut;
+    uint64_t budget_ns;
+} ckpt_watch;
+
+static void ckpt_watch_run(void *arg)
 {
+    ckpt_watch *w = arg;
+    uint64_t end = uv_hrtime() + w->budget_ns;
+    uv_mutex_lock(&w->mu);
+    for (uint64_t now = uv_hrtime(); !w->done && now < end; now = uv_hrtime())
+        (void)uv_cond_timedwait(&w->cv, &w->mu, end - now);
+    if (!w->done) {
+        /* copying frames stops at the next page (SQLite checks it there) */
+        sqlite3_interrupt(w->db);
+        w->cut = 1;
+    }
+    uv_mutex_unlock(&w->mu);
+}
+
+int data_store_checkpoint(data_store *s, unsigned budget_ms, char *err, size_t errlen)
+{
+    ckpt_watch w = {.db = s->db, .budget_ns = (uint64_t)budget_ms * 1000000u};
+    uv_thread_t t;
+    int watching = uv_mutex_init(&w.mu) == 0;
+    if (watching && uv_cond_init(&w.cv) != 0) {
+        uv_mutex_destroy(&w.mu);
+        watching = 0;
+    }
+    if (watching && uv_thread_create(&t, ckpt_watch_run, &w) != 0) {
+        uv_cond_destroy(&w.cv);
+        uv_mutex_destroy(&w.mu);
+        watching = 0;
+    }
+    /* waiting for another process's reader ends first, as "in use" */
+    sqlite3_busy_timeout(s->db, (int)budget_ms / 2);
     sqlite3_stmt *st = NULL;
+    int busy = 0, ok = 0;
     int rc = sqlite3_prepare_v2(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st, NULL);
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         /* (busy, frames in the log, frames copied): busy is 1 when a
          * reader or writer kept the log from being copied whole */
-        int busy = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-        if (!busy)
-            return 0;
+        busy = sqlite3_column_int(st, 0);
+        ok = 1;
+    }
+    sqlite3_finalize(st);
+    int cut = 0; /* the watch interrupted it */
+    if (watching) {
+        uv_mutex_lock(&w.mu);
+        w.done = 1;
+        cut = w.cut;
+        uv_cond_signal(&w.cv);
+        uv_mutex_unlock(&w.mu);
+        uv_thread_join(&t);
+        uv_cond_destroy(&w.cv);
+        uv_mutex_destroy(&w.mu);
+    }
+    sqlite3_busy_timeout(s->db, DATA_STORE_BUSY_MS);
+    if (ok && !busy)
+        return 0;
+    /* the close must not copy the rest itself, without a limit: what is
+     * left stays in the -wal, replayed at the next open */
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    if (ok) {
         snprintf(err, errlen, "%s: checkpoint: the log is in use by another connection", s->path);
         return UV_EBUSY;
     }
-    sqlite3_finalize(st);
+    if (cut && (rc & 0xff) == SQLITE_INTERRUPT) {
+        snprintf(err, errlen, "%s: checkpoint: cut short after %u ms", s->path, budget_ms);
+        return UV_ETIMEDOUT;
+    }
     return fail(s, rc, "checkpoint", err, errlen);
 }
 

@@ -57,9 +57,12 @@ int data_store_meta(data_store *s, sipc_data_mark *m, char *err, size_t errlen);
  * writes + 1 (one row rewritten; nothing without store_meta). */
 int data_store_count(data_store *s, int64_t created, char *err, size_t errlen);
 /* PRAGMA wal_checkpoint(TRUNCATE): every committed page copied into the
- * database file and the -wal emptied. Fails when it could not (a full disk,
- * a read-only file, another connection using the log). */
-int data_store_checkpoint(data_store *s, char *err, size_t errlen);
+ * database file and the -wal emptied, within budget_ms (waiting for another
+ * connection's reader included). Fails when it could not (a full disk, a
+ * read-only file, another connection using the log; UV_ETIMEDOUT when cut
+ * at budget_ms), and then the close leaves the rest in the -wal instead of
+ * copying it without a limit. */
+int data_store_checkpoint(data_store *s, unsigned budget_ms, char *err, size_t errlen);
 /* Closes the connection (the last one to close checkpoints the WAL). */
 void data_store_close(data_store *s);
 

@@ -377,6 +377,9 @@ void pl_dest_pump(pl_dest *d)
         pl_batch *b;
         while ((b = pop(d)) != NULL)
             give_up_cause(b, why, sipc_channel_last_detail(d->ch));
+        /* no call waits to bring the redial forward: records for that node
+         * are refused until it is up, not until the backoff's end */
+        sipc_channel_redial_soon(d->ch);
     }
     while (d->ready && (p->closing || d->calls < p->o.dest_calls))
         send_batch(pop(d));

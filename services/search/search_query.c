@@ -538,6 +538,7 @@ static void start_peers(search_query *q)
             snprintf(why, sizeof why, "%s (not asked: %s: %s)", sipc_strerror(last), down,
                      sipc_channel_last_detail(p->ch));
             part_missing(pt, last, why);
+            sipc_channel_redial_soon(p->ch); /* not called: bring its redial forward */
             continue;
         }
         int rc = sipc_call_ex(p->ch, SIPC_SEARCH_SERVICE, "local", q->payload, q->payload_len,

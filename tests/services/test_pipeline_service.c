@@ -408,6 +408,50 @@ static void t_unanswered(void **state)
     pw_stop(w);
 }
 
+static void on_closed_flag(void *arg)
+{
+    *(int *)arg = 1;
+}
+
+/* A shutdown gives up the batches still queued behind a call that is not
+ * answered: their reason says so, without a deadline that did not come. */
+static void t_shutdown_queued(void **state)
+{
+    (void)state;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.dest_calls = 1;
+    o.batch_records = 100;
+    pw *w = start(&o);
+    held h = {.n = 0};
+    assert_int_equal(sipc_router_add(w->n[1].router, "data", "put_batch", on_hold, &h), 0);
+    pw_recs r;
+    pw_recs_make(&r, "sd", 0, 300);
+    int count = 0;
+    pw_ingest g = {.count = &count};
+    pw_ingest_start(w, r.p, r.n, w->n[1].name, 20000, &g);
+    assert_true(tu_run_until(&w->loop, &h.n, 5000));
+    int closed = 0;
+    sipc_pipeline_close(w->p, on_closed_flag, &closed);
+    assert_true(pw_wait_count(w, &count, 1, 5000));
+    assert_int_equal(g.err, 0);
+    for (size_t i = 100; i < r.n; i++) {
+        const char *why = g.resp->results[i]->reason;
+        if (!strstr(why, "the pipeline is shutting down (data service ") ||
+            !strstr(why, ": not sent: still queued behind earlier calls to it (dest_calls at a "
+                         "time))") ||
+            strstr(why, "deadline"))
+            fail_msg("record %zu: %s", i, why);
+    }
+    pw_ingest_free(&g);
+    for (int k = 0; k < h.n; k++)
+        sipc_respond_error(h.req[k], SIPC__DATA__STATUS__CLOSING, "the test ends");
+    assert_true(tu_run_until(&w->loop, &closed, 5000));
+    w->p = NULL;
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
 /* A destination that takes nothing: the window holds, waiting requests
  * are bounded, the rest is told BUSY; everything admitted commits once the
  * destination is back, and the pipeline's memory never held more than the
@@ -610,7 +654,8 @@ int main(void)
         cmocka_unit_test(t_rejected),        cmocka_unit_test(t_down_then_back),
         cmocka_unit_test(t_down_past_deadline), cmocka_unit_test(t_window),
         cmocka_unit_test(t_queued_deadline), cmocka_unit_test(t_data_busy),
-        cmocka_unit_test(t_unanswered),      cmocka_unit_test(t_bad_requests),
+        cmocka_unit_test(t_unanswered),
+        cmocka_unit_test(t_shutdown_queued),      cmocka_unit_test(t_bad_requests),
         cmocka_unit_test(t_close_with_requests),
     };
     const struct CMUnitTest mixed[] = {

@@ -362,7 +362,7 @@ static void send_batch(pl_batch *b)
 static int link_down(const pl_dest *d, char *why, size_t n)
 {
     char down[96];
-    if (!sipc_link_known_down(d->ch, down, sizeof down))
+    if (!sipc_link_known_down(d->ch, d->p->o.link_down_ms, down, sizeof down))
         return 0;
     snprintf(why, n, "not sent: %s", down);
     return 1;

@@ -452,6 +452,55 @@ static void t_shutdown_queued(void **state)
     pw_stop(w);
 }
 
+/* A destination known down (link_down_ms) gives up every batch at once,
+ * without a call. Giving up a request's batches answers it, which admits
+ * the requests waiting for the window, whose batches are queued while the
+ * destination's pump runs: the pump's guard leaves them to the running
+ * pump, which gives them up too. Every request is answered once, every
+ * record UNAVAILABLE with the link's reason, and nothing stays held. */
+static void t_down_pump_reentry(void **state)
+{
+    (void)state;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.link_down_ms = 200;
+    o.max_inflight_records = 100;
+    o.max_request_records = 100;
+    o.batch_records = 25;
+    pw *w = start(&o);
+    pw_node_down(w, 1);
+    int never = 0;
+    tu_run_until(&w->loop, &never, 1500); /* refused redials, then 200 ms down */
+    enum { REQS = 6, PER = 100 };
+    pw_recs r;
+    pw_recs_make(&r, "dn", 0, REQS * PER);
+    pw_ingest g[REQS];
+    int count = 0;
+    for (int k = 0; k < REQS; k++) {
+        memset(&g[k], 0, sizeof g[k]);
+        g[k].count = &count;
+        pw_ingest_start(w, r.p + k * PER, PER, w->n[1].name, 20000, &g[k]);
+    }
+    assert_true(pw_wait_count(w, &count, REQS, 5000));
+    for (int k = 0; k < REQS; k++) {
+        assert_int_equal(g[k].err, 0);
+        expect_all(&g[k], PER, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE);
+        for (size_t i = 0; i < PER; i++)
+            if (!strstr(g[k].resp->results[i]->reason, "not sent: its link is down since"))
+                fail_msg("request %d record %zu: %s", k, i, g[k].resp->results[i]->reason);
+        pw_ingest_free(&g[k]);
+    }
+    sipc_pipeline_stats st;
+    sipc_pipeline_stats_get(w->p, &st);
+    assert_int_equal(st.inflight_records, 0);
+    assert_int_equal(st.waiting_requests, 0);
+    assert_int_equal(st.calls, 0);
+    assert_int_equal(count, REQS);
+    pw_node_up(w, 1);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
 /* A destination that takes nothing: the window holds, waiting requests
  * are bounded, the rest is told BUSY; everything admitted commits once the
  * destination is back, and the pipeline's memory never held more than the
@@ -655,7 +704,8 @@ int main(void)
         cmocka_unit_test(t_down_past_deadline), cmocka_unit_test(t_window),
         cmocka_unit_test(t_queued_deadline), cmocka_unit_test(t_data_busy),
         cmocka_unit_test(t_unanswered),
-        cmocka_unit_test(t_shutdown_queued),      cmocka_unit_test(t_bad_requests),
+        cmocka_unit_test(t_shutdown_queued),
+        cmocka_unit_test(t_down_pump_reentry),      cmocka_unit_test(t_bad_requests),
         cmocka_unit_test(t_close_with_requests),
     };
     const struct CMUnitTest mixed[] = {

@@ -391,6 +391,12 @@ static void ch_redial_soon(sipc_channel *ch)
         uv_timer_start(&ch->timer, on_redial, wait, 0);
 }
 
+void sipc_channel_redial_soon(sipc_channel *ch)
+{
+    if (ch)
+        ch_redial_soon(ch);
+}
+
 static void on_wtimer(uv_timer_t *t)
 {
     sipc_channel *ch = t->data;

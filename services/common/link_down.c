@@ -5,11 +5,11 @@
 #include "link_down.h"
 #include "rfc3339.h"
 
-int sipc_link_known_down(const sipc_channel *ch, char *why, size_t n)
+int sipc_link_known_down(const sipc_channel *ch, uint64_t down_ms, char *why, size_t n)
 {
     uint64_t ms;
     sipc_link_info li;
-    if (!sipc_channel_is_down(ch, &ms) || ms < SIPC_LINK_DOWN_MS ||
+    if (!sipc_channel_is_down(ch, &ms) || ms < down_ms ||
         sipc_channel_info(ch, &li) != 0)
         return 0;
     char since[32];

@@ -8,11 +8,11 @@
 
 #include "sipc/sipc.h"
 
-/* 1 when ch's link has been down after a failure for at least
- * SIPC_LINK_DOWN_MS (what status --cluster reports as link_down), with why
+/* 1 when ch's link has been down after a failure for at least down_ms
+ * (SIPC_LINK_DOWN_MS: what status --cluster reports as link_down), with why
  * set to "its link is down since 2026-12-05T15:11:31Z (for 11 s)"; 0 while
  * it is up or only reconnecting (a node restarting), so that calls to a
  * node that comes back in time still reach it. */
-int sipc_link_known_down(const sipc_channel *ch, char *why, size_t n);
+int sipc_link_known_down(const sipc_channel *ch, uint64_t down_ms, char *why, size_t n);
 
 #endif

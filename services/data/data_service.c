@@ -191,6 +191,16 @@ static void mark_damaged(sipc_data *d, const char *err)
              err);
     uv_timer_stop(&d->probe_timer);
     data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
+    if (d->o.damaged_cb)
+        d->o.damaged_cb(err, d->o.damaged_arg);
+}
+
+void sipc_data_refuse_writes(sipc_data *d, const char *why)
+{
+    d->damaged = 1;
+    keep_reason(d->writes_err, sizeof d->writes_err, why);
+    uv_timer_stop(&d->probe_timer);
+    data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
 }
 
 void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe)
@@ -263,9 +273,9 @@ static void health_fill(const data_health *h, sipc_data_health *out)
     snprintf(out->last_error, sizeof out->last_error, "%s", h->last_err);
 }
 
-int64_t sipc_data_newest(const sipc_data *d)
+void sipc_data_mark_get(const sipc_data *d, sipc_data_mark *out)
 {
-    return d->newest;
+    *out = d->mark;
 }
 
 void sipc_data_health_get(const sipc_data *d, sipc_data_health *writes, sipc_data_health *reads)
@@ -703,6 +713,8 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     rc = data_store_open(&d->writer, d->db_path, DATA_STORE_WRITER, d->o.sync, err, errlen);
     if (rc == 0)
         rc = data_store_check(d->writer, DATA_CHECK_MS, &whole, err, errlen);
+    if (rc == 0)
+        rc = data_store_meta(d->writer, &d->mark, err, errlen);
     if (rc != 0) {
         explain_open_failure(d->db_path, rc, err, errlen);
     } else if ((rc = uv_mutex_init(&d->mu)) != 0) {
@@ -721,8 +733,6 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     uv_timer_init(loop, &d->probe_timer);
     d->probe_timer.data = d;
     uv_unref((uv_handle_t *)&d->probe_timer); /* never the only reason to run the loop */
-    if (data_store_newest(d->writer, &d->newest) != 0)
-        d->newest = 0;
     if (!whole)
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
                         "%s: PRAGMA quick_check stopped after %u ms (a large database): the "
@@ -775,7 +785,8 @@ static void fin_work(uv_work_t *w)
         data_store_close(d->idle[i]);
     d->nidle = d->nopen = 0;
     /* said when it fails: the close's own checkpoint fails silently */
-    d->close_rc = data_store_checkpoint(d->writer, d->close_err, sizeof d->close_err);
+    d->close_rc = data_store_checkpoint(d->writer, SIPC_DATA_CLOSE_CHECKPOINT_MS, d->close_err,
+                                        sizeof d->close_err);
     data_store_close(d->writer);
     d->writer = NULL;
 }
@@ -793,13 +804,13 @@ static void fin_after(uv_work_t *w, int status)
                         "with the database (the next start replays it); without it they are "
                         "lost",
                         d->close_err);
+    if (cb)
+        cb(arg); /* the mark is read there, every queued write in it */
     uv_cond_destroy(&d->cv);
     uv_mutex_destroy(&d->mu);
     free(d->idle);
     free(d->db_path);
     free(d);
-    if (cb)
-        cb(arg);
 }
 
 void data_maybe_finish(sipc_data *d)

@@ -76,6 +76,14 @@ typedef struct sipc_data_options {
      * still get STORAGE with the reason). */
     sipc_log_fn log;
     void *log_arg;
+    /* Called once, on the loop thread, when a statement finds the file
+     * damaged (writes are refused from then on), with the reason: a host
+     * that keeps this verdict outside the database (sipcd: state/
+     * records-damaged, with sipc_data_mark's instance) can keep refusing
+     * writes after a restart (sipc_data_refuse_writes), when the start-up
+     * check does not reach the damage. NULL: not called. */
+    void (*damaged_cb)(const char *reason, void *arg);
+    void *damaged_arg;
 } sipc_data_options;
 
 void sipc_data_options_init(sipc_data_options *opts);
@@ -87,7 +95,8 @@ typedef struct sipc_data sipc_data;
  * one (PRAGMA quick_check, at most 2 s) fails with SIPC_EFORMAT. On a
  * read-only file system (or file) it opens, serving reads, and writes fail
  * from the start (sipc_data_health says so). Once a statement finds the
- * file damaged, every write is refused (STORAGE) until the service closes. Blocking: meant for start-up, before the
+ * file damaged, every write is refused (STORAGE) until the service closes
+ * (damaged_cb tells the host). Blocking: meant for start-up, before the
  * loop serves requests.
  * opts may be NULL for the defaults. On failure err names the file and why. */
 int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc_data_options *opts,
@@ -115,12 +124,31 @@ typedef struct sipc_data_health {
 /* Fills writes and reads (either may be NULL) with their health. */
 void sipc_data_health_get(const sipc_data *d, sipc_data_health *writes, sipc_data_health *reads);
 
-/* The highest rowid (rid) of records committed so far (0 for none): it
- * grows with every record created, and falls only when the newest records
- * are deleted. A host that keeps it outside the database (sipcd: state/
- * records-mark) can tell at the next start that committed records are gone,
- * as when records.db-wal was lost after a crash. */
-int64_t sipc_data_newest(const sipc_data *d);
+/* The database's identity and counters, kept inside it (table store_meta,
+ * updated in the transaction of every write that changes records).
+ * instance is a random id made with the database, so a file rebuilt by the
+ * repair ("A full or damaged database" in docs/services.md), or a new one,
+ * has another, while a copy of the same file (a backup put back) has the
+ * same; 0 when the file has none and cannot be written. created counts the
+ * records ever created and writes the committed transactions that changed
+ * records: deleting records lowers neither. A host that keeps them outside
+ * the database (sipcd: state/records-mark) can tell at the next start that
+ * committed, acknowledged changes are gone (a records.db-wal lost after a
+ * crash, an older copy put in place): the same instance with lower counts. */
+typedef struct sipc_data_mark {
+    int64_t instance;
+    int64_t created;
+    int64_t writes;
+} sipc_data_mark;
+/* As committed so far; also from the close callback (sipc_data_close), where
+ * every queued write is in. */
+void sipc_data_mark_get(const sipc_data *d, sipc_data_mark *out);
+
+/* Refuses every write from now on (STORAGE, with why as the reason, said as
+ * a damaged file is: the writes' health fails with it), as when the host
+ * knows the file was found damaged before a restart. Call it after
+ * sipc_data_open, before requests are served. */
+void sipc_data_refuse_writes(sipc_data *d, const char *why);
 
 /* Adds the handlers data.put, data.put_batch, data.get, data.delete and
  * data.list to r, with d as their argument. */
@@ -128,12 +156,17 @@ int sipc_data_register(sipc_data *d, sipc_router *r);
 
 /* Stops taking requests (new ones get CLOSING), lets the writes already
  * queued commit and be answered, waits for every job on the thread pool,
- * closes the database off the loop thread (WAL checkpoint; a WARN in the
- * log when it fails, since records.db-wal then holds committed records),
- * then calls cb(arg) and frees d. Call it after the servers using the router have been
+ * closes the database off the loop thread (WAL checkpoint, cut short after
+ * SIPC_DATA_CLOSE_CHECKPOINT_MS; a WARN in the log when it fails or is cut,
+ * since records.db-wal then holds committed records), then calls cb(arg),
+ * during which sipc_data_mark_get still answers, and frees d. Call it after the servers using the router have been
  * told to close (sipc_server_close), and free the router only after cb: a
  * handler must not run on a freed d. */
 void sipc_data_close(sipc_data *d, void (*cb)(void *arg), void *arg);
+/* The stop-time checkpoint's limit: what it has not copied by then stays in
+ * records.db-wal (committed, replayed at the next start), so a stop after a
+ * long reader grew the log takes no longer than this to end. */
+#define SIPC_DATA_CLOSE_CHECKPOINT_MS 2000
 
 /* ------------------------------------------------------------- search */
 

@@ -55,8 +55,9 @@ struct sipc_data {
     /* why every write fails (read-only, damaged), with what to do: the
      * status's reason for writes (loop thread); "" otherwise */
     char writes_err[256];
-    int64_t newest;     /* the highest rid committed (sipc_data_newest) */
-    int64_t job_newest; /* the write job's, after its commit; -1: unchanged */
+    sipc_data_mark mark;  /* the database's identity and counters, as committed */
+    int64_t job_created;  /* the write job's, after its commit */
+    int job_changed;
     int close_rc;       /* the checkpoint at close (fin_work) */
     char close_err[256];
 };

@@ -16,6 +16,7 @@ struct data_store {
     sqlite3 *db;
     char *path;
     sqlite3_stmt *find, *insert, *update, *del, *get, *attrs, *list;
+    sqlite3_stmt *count; /* store_meta's counters, once the table is there */
     char *json; /* scratch for a record's attributes as JSON */
     size_t jcap;
 };
@@ -235,7 +236,8 @@ void data_store_close(data_store *s)
 {
     if (!s)
         return;
-    sqlite3_stmt *sts[] = {s->find, s->insert, s->update, s->del, s->get, s->attrs, s->list};
+    sqlite3_stmt *sts[] = {s->find,  s->insert, s->update, s->del,
+                           s->get,   s->attrs,  s->list,   s->count};
     for (size_t i = 0; i < sizeof sts / sizeof sts[0]; i++)
         sqlite3_finalize(sts[i]);
     if (s->db)
@@ -414,28 +416,142 @@ int data_store_probe(data_store *s, char *err, size_t errlen)
                 "write the health probe", err, errlen);
 }
 
-int data_store_newest(data_store *s, int64_t *rid)
-{
-    *rid = 0;
-    int rc = int_pragma(s, "SELECT coalesce(max(rid), 0) FROM records", rid);
-    return rc == SQLITE_OK ? 0 : map_rc(s, rc);
-}
+/* The one row of store_meta: made with the database (not in the shared
+ * schema: the benchmark's raw tables need none), never copied by the
+ * repair (which dumps only records), so a repaired file gets a new
+ * instance. */
+#define META_SQL \
+    "CREATE TABLE IF NOT EXISTS store_meta(k INTEGER PRIMARY KEY CHECK (k = 1)," \
+    " instance INTEGER NOT NULL, created INTEGER NOT NULL, writes INTEGER NOT NULL);" \
+    "INSERT OR IGNORE INTO store_meta VALUES (1, (random() & 9223372036854775807) | 1, 0, 0)"
 
-int data_store_checkpoint(data_store *s, char *err, size_t errlen)
+static int read_meta(data_store *s, sipc_data_mark *m)
 {
     sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT instance, created, writes FROM store_meta WHERE k = 1",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        m->instance = sqlite3_column_int64(st, 0);
+        m->created = sqlite3_column_int64(st, 1);
+        m->writes = sqlite3_column_int64(st, 2);
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_EMPTY;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int data_store_meta(data_store *s, sipc_data_mark *m, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    int rc = read_meta(s, m);
+    if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_ERROR && rc != SQLITE_EMPTY)
+        return fail(s, rc, "read store_meta", err, errlen); /* damaged, I/O */
+    if (rc != SQLITE_OK) {
+        /* a database made before store_meta, or a repaired one: a file
+         * that cannot be written (read-only) stays without an identity */
+        int w = exec(s, "BEGIN IMMEDIATE", "begin", err, errlen);
+        if (w == 0 && (w = exec(s, META_SQL, "create store_meta", err, errlen)) == 0)
+            w = exec(s, "COMMIT", "commit store_meta", err, errlen);
+        if (w != 0) {
+            data_store_rollback(s);
+            return w == DATA_STORE_DAMAGED ? w : 0;
+        }
+        if ((rc = read_meta(s, m)) != SQLITE_OK)
+            return fail(s, rc, "read store_meta", err, errlen);
+        /* into records.db itself: an identity only in the -wal would go
+         * with a lost -wal, and with it what the mark could tell */
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    }
+    return prepare(s, &s->count,
+                   "UPDATE store_meta SET created = created + ?1, writes = writes + 1 WHERE k = 1",
+                   err, errlen);
+}
+
+int data_store_count(data_store *s, int64_t created, char *err, size_t errlen)
+{
+    if (!s->count)
+        return 0;
+    sqlite3_bind_int64(s->count, 1, created);
+    return step_done(s, s->count, "count the write", err, errlen);
+}
+
+/* The checkpoint's watch: interrupts it at its deadline unless told done. */
+typedef struct ckpt_watch {
+    sqlite3 *db;
+    uv_mutex_t mu;
+    uv_cond_t cv;
+    int done, cut;
+    uint64_t budget_ns;
+} ckpt_watch;
+
+static void ckpt_watch_run(void *arg)
+{
+    ckpt_watch *w = arg;
+    uint64_t end = uv_hrtime() + w->budget_ns;
+    uv_mutex_lock(&w->mu);
+    for (uint64_t now = uv_hrtime(); !w->done && now < end; now = uv_hrtime())
+        (void)uv_cond_timedwait(&w->cv, &w->mu, end - now);
+    if (!w->done) {
+        /* copying frames stops at the next page (SQLite checks it there) */
+        sqlite3_interrupt(w->db);
+        w->cut = 1;
+    }
+    uv_mutex_unlock(&w->mu);
+}
+
+int data_store_checkpoint(data_store *s, unsigned budget_ms, char *err, size_t errlen)
+{
+    ckpt_watch w = {.db = s->db, .budget_ns = (uint64_t)budget_ms * 1000000u};
+    uv_thread_t t;
+    int watching = uv_mutex_init(&w.mu) == 0;
+    if (watching && uv_cond_init(&w.cv) != 0) {
+        uv_mutex_destroy(&w.mu);
+        watching = 0;
+    }
+    if (watching && uv_thread_create(&t, ckpt_watch_run, &w) != 0) {
+        uv_cond_destroy(&w.cv);
+        uv_mutex_destroy(&w.mu);
+        watching = 0;
+    }
+    /* waiting for another process's reader ends first, as "in use" */
+    sqlite3_busy_timeout(s->db, (int)budget_ms / 2);
+    sqlite3_stmt *st = NULL;
+    int busy = 0, ok = 0;
     int rc = sqlite3_prepare_v2(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st, NULL);
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         /* (busy, frames in the log, frames copied): busy is 1 when a
          * reader or writer kept the log from being copied whole */
-        int busy = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-        if (!busy)
-            return 0;
+        busy = sqlite3_column_int(st, 0);
+        ok = 1;
+    }
+    sqlite3_finalize(st);
+    int cut = 0; /* the watch interrupted it */
+    if (watching) {
+        uv_mutex_lock(&w.mu);
+        w.done = 1;
+        cut = w.cut;
+        uv_cond_signal(&w.cv);
+        uv_mutex_unlock(&w.mu);
+        uv_thread_join(&t);
+        uv_cond_destroy(&w.cv);
+        uv_mutex_destroy(&w.mu);
+    }
+    sqlite3_busy_timeout(s->db, DATA_STORE_BUSY_MS);
+    if (ok && !busy)
+        return 0;
+    /* the close must not copy the rest itself, without a limit: what is
+     * left stays in the -wal, replayed at the next open */
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    if (ok) {
         snprintf(err, errlen, "%s: checkpoint: the log is in use by another connection", s->path);
         return UV_EBUSY;
     }
-    sqlite3_finalize(st);
+    if (cut && (rc & 0xff) == SQLITE_INTERRUPT) {
+        snprintf(err, errlen, "%s: checkpoint: cut short after %u ms", s->path, budget_ms);
+        return UV_ETIMEDOUT;
+    }
     return fail(s, rc, "checkpoint", err, errlen);
 }
 

@@ -48,13 +48,21 @@ int data_store_readonly(data_store *s);
  * budget_ms (*whole 0 when the time ran out first). DATA_STORE_DAMAGED with
  * what was found in err when the file is damaged. */
 int data_store_check(data_store *s, unsigned budget_ms, int *whole, char *err, size_t errlen);
-/* *rid: the highest rid in records (0 for none): the newest record created,
- * unless the newest were deleted. */
-int data_store_newest(data_store *s, int64_t *rid);
+/* Writer: the database's identity and counters (sipc_data_mark: table
+ * store_meta, one row), making the row first where it is missing (a database
+ * made before it, or rebuilt by the repair: a new instance). Fails only
+ * when the file is damaged or cannot be read. */
+int data_store_meta(data_store *s, sipc_data_mark *m, char *err, size_t errlen);
+/* Writer, inside the transaction of the writes it counts: created added,
+ * writes + 1 (one row rewritten; nothing without store_meta). */
+int data_store_count(data_store *s, int64_t created, char *err, size_t errlen);
 /* PRAGMA wal_checkpoint(TRUNCATE): every committed page copied into the
- * database file and the -wal emptied. Fails when it could not (a full disk,
- * a read-only file, another connection using the log). */
-int data_store_checkpoint(data_store *s, char *err, size_t errlen);
+ * database file and the -wal emptied, within budget_ms (waiting for another
+ * connection's reader included). Fails when it could not (a full disk, a
+ * read-only file, another connection using the log; UV_ETIMEDOUT when cut
+ * at budget_ms), and then the close leaves the rest in the -wal instead of
+ * copying it without a limit. */
+int data_store_checkpoint(data_store *s, unsigned budget_ms, char *err, size_t errlen);
 /* Closes the connection (the last one to close checkpoints the WAL). */
 void data_store_close(data_store *s);
 

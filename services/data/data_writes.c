@@ -144,17 +144,28 @@ static void write_work(uv_work_t *w)
         rc = op->rc;
         snprintf(err, sizeof err, "%.200s; nothing of this write was stored", op->err);
     }
+    /* the counters of store_meta, in the same transaction: what the host
+     * keeps of them outside the database can only be behind it, unless
+     * committed transactions were lost (a lost -wal) */
+    int64_t created = 0;
+    int changed = 0;
+    for (wop *op = d->wops; op && rc == 0; op = op->next) {
+        if (op->rc != 0)
+            continue;
+        int64_t c = op->kind == W_PUT ? op->result == SIPC__DATA__PUT_RESULT__CREATED
+                                      : (int64_t)op->created;
+        created += c;
+        changed |= c || op->deleted || op->replaced ||
+                   (op->kind == W_PUT && op->result == SIPC__DATA__PUT_RESULT__REPLACED);
+    }
+    if (rc == 0 && changed && (rc = data_store_count(d->writer, created, err, sizeof err)) != 0) {
+        data_store_rollback(d->writer);
+        snprintf(err + strlen(err), sizeof err - strlen(err), "; nothing of this write was stored");
+    }
     if (rc == 0)
         rc = data_store_commit(d->writer, err, sizeof err);
-    /* the newest record after a commit that created or deleted one: one
-     * b-tree lookup, for the host's trace of what was acknowledged */
-    d->job_newest = -1;
-    int changed = 0;
-    for (wop *op = d->wops; op && rc == 0; op = op->next)
-        changed |= op->deleted || op->created ||
-                   (op->kind == W_PUT && op->result == SIPC__DATA__PUT_RESULT__CREATED);
-    if (changed && data_store_newest(d->writer, &d->job_newest) != 0)
-        d->job_newest = -1;
+    d->job_created = rc == 0 ? created : 0;
+    d->job_changed = rc == 0 && changed;
     if (probe_only)
         data_store_busy_wait(d->writer, 1);
     if (rc != 0) {
@@ -219,8 +230,10 @@ static void write_after(uv_work_t *w, int status)
     (void)status;
     wop *op = d->wops;
     d->wops = NULL;
-    if (d->job_newest >= 0)
-        d->newest = d->job_newest;
+    if (d->job_changed) {
+        d->mark.created += d->job_created;
+        d->mark.writes++;
+    }
     while (op) {
         wop *next = op->next;
         answer_write(d, op);

@@ -127,8 +127,9 @@ static void finish(pl_batch *b, int status, uint32_t data_status, const char *re
 
 /* What kept a batch that no attempt failed for (sent: its call was made
  * and timed out; else it was still queued behind d's calls): its link's
- * state says. */
-static void no_answer_cause(const pl_batch *b, int sent, char *out, size_t n)
+ * state says. at_deadline: the deadline is why it is given up (not a
+ * shutdown), which the queued case says. */
+static void no_answer_cause(const pl_batch *b, int sent, int at_deadline, char *out, size_t n)
 {
     const pl_dest *d = b->d;
     if (sipc_channel_is_down(d->ch, NULL))
@@ -139,8 +140,11 @@ static void no_answer_cause(const pl_batch *b, int sent, char *out, size_t n)
         snprintf(out, n, "no answer in time");
     else
         snprintf(out, n, "not sent: still queued behind earlier calls to it (dest_calls at a "
-                 "time) at the deadline");
+                 "time)%s", at_deadline ? " at the deadline" : "");
 }
+
+/* the deadline's give-ups pass this very string (give_up_cause tells them by it) */
+static const char AT_DEADLINE[] = "not acknowledged before the request's deadline";
 
 /* UNAVAILABLE: the deadline came, the pipeline closes, or the destination
  * cannot take records at all (why says which); cause says what was wrong
@@ -152,7 +156,7 @@ static void give_up_cause(pl_batch *b, const char *why, const char *cause)
     if (!cause && b->last_msg[0])
         cause = b->last_msg;
     if (!cause) {
-        no_answer_cause(b, 0, kept, sizeof kept);
+        no_answer_cause(b, 0, why == AT_DEADLINE, kept, sizeof kept);
         cause = kept;
     }
     snprintf(reason, sizeof reason, "%s (data service %s: %s)", why, b->d->name, cause);
@@ -191,7 +195,7 @@ static void retry(pl_batch *b)
     b->backoff_ms = b->backoff_ms > p->o.retry_max_ms / 2 ? p->o.retry_max_ms : 2 * b->backoff_ms;
     uint64_t now = uv_now(p->loop);
     if (now + delay >= b->r->give_up) {
-        give_up(b, "not acknowledged before the request's deadline");
+        give_up(b, AT_DEADLINE);
         return;
     }
     if (!d->failing) {
@@ -215,8 +219,8 @@ static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *ms
         /* the call waited until the give-up time: say what kept it, which
          * is an earlier attempt's failure or the link's */
         if (!b->last_err)
-            no_answer_cause(b, 1, b->last_msg, sizeof b->last_msg);
-        give_up(b, "not acknowledged before the request's deadline");
+            no_answer_cause(b, 1, 1, b->last_msg, sizeof b->last_msg);
+        give_up(b, AT_DEADLINE);
         return;
     }
     b->last_err = err;
@@ -309,7 +313,7 @@ static void send_batch(pl_batch *b)
     }
     uint64_t now = uv_now(p->loop);
     if (now >= r->give_up) {
-        give_up(b, "not acknowledged before the request's deadline");
+        give_up(b, AT_DEADLINE);
         return;
     }
     Sipc__Data__Record **v = NULL;
@@ -358,7 +362,7 @@ static void send_batch(pl_batch *b)
 static int link_down(const pl_dest *d, char *why, size_t n)
 {
     char down[96];
-    if (!sipc_link_known_down(d->ch, down, sizeof down))
+    if (!sipc_link_known_down(d->ch, d->p->o.link_down_ms, down, sizeof down))
         return 0;
     snprintf(why, n, "not sent: %s", down);
     return 1;
@@ -377,6 +381,9 @@ void pl_dest_pump(pl_dest *d)
         pl_batch *b;
         while ((b = pop(d)) != NULL)
             give_up_cause(b, why, sipc_channel_last_detail(d->ch));
+        /* no call waits to bring the redial forward: records for that node
+         * are refused until it is up, not until the backoff's end */
+        sipc_channel_redial_soon(d->ch);
     }
     while (d->ready && (p->closing || d->calls < p->o.dest_calls))
         send_batch(pop(d));
@@ -424,7 +431,7 @@ void pl_deliver_tick(sipc_pipeline *p)
     while (late) {
         pl_batch *b = late;
         late = b->next;
-        give_up(b, "not acknowledged before the request's deadline");
+        give_up(b, AT_DEADLINE);
     }
     for (size_t i = 0; i < p->ndests; i++)
         pl_dest_pump(&p->dests[i]);

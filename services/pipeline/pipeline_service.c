@@ -28,6 +28,7 @@ void sipc_pipeline_options_init(sipc_pipeline_options *o)
     o->max_retry_ms = 30000;
     o->retry_min_ms = 50;
     o->retry_max_ms = 2000;
+    o->link_down_ms = SIPC_LINK_DOWN_MS;
 }
 
 /* ---------------------------------------------------------------- hash */
@@ -172,6 +173,7 @@ static int check_options(sipc_pipeline_options *o, char *err, size_t errlen)
     DEF(max_retry_ms)
     DEF(retry_min_ms)
     DEF(retry_max_ms)
+    DEF(link_down_ms)
 #undef DEF
     if (!o->max_conn_records)
         o->max_conn_records = 2 * o->max_inflight_records;

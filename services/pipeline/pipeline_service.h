@@ -82,6 +82,10 @@ typedef struct sipc_pipeline_options {
                                     without a deadline, and at most; default 30000 */
     uint32_t retry_min_ms;       /* first backoff after a failed attempt, default 50 */
     uint32_t retry_max_ms;       /* largest backoff, default 2000 */
+    uint32_t link_down_ms;       /* a destination's link down this long is down: its
+                                    records are UNAVAILABLE at once ("Delivery and
+                                    retries"); default SIPC_LINK_DOWN_MS, the rule the
+                                    cluster status and the search share: a test's knob */
 } sipc_pipeline_options;
 
 /* Defaults above; dests, ndests, link_security and link_options NULL/0. */

@@ -532,12 +532,13 @@ static void start_peers(search_query *q)
         }
         /* a peer known down is not waited for: the rest answer now */
         char down[96];
-        if (sipc_link_known_down(p->ch, down, sizeof down)) {
+        if (sipc_link_known_down(p->ch, SIPC_LINK_DOWN_MS, down, sizeof down)) {
             char why[400];
             int last = sipc_channel_last_error(p->ch);
             snprintf(why, sizeof why, "%s (not asked: %s: %s)", sipc_strerror(last), down,
                      sipc_channel_last_detail(p->ch));
             part_missing(pt, last, why);
+            sipc_channel_redial_soon(p->ch); /* not called: bring its redial forward */
             continue;
         }
         int rc = sipc_call_ex(p->ch, SIPC_SEARCH_SERVICE, "local", q->payload, q->payload_len,

@@ -757,6 +757,8 @@ int host_start(host *h, uv_loop_t *loop)
     dopt.sync = h->cfg.data_sync == SIPC_SYNC_FULL ? SIPC_DATA_SYNC_FULL : SIPC_DATA_SYNC_NORMAL;
     dopt.log = sipc_logger_sink;
     dopt.log_arg = h->svc[HOST_DATA].log;
+    dopt.damaged_cb = records_damaged_save;
+    dopt.damaged_arg = h;
     if (sipc_data_open(&h->data, loop, dir, &dopt, err, sizeof err) != 0) {
         sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s",
                   h->svc[HOST_DATA].display, err);
@@ -790,6 +792,7 @@ int host_start(host *h, uv_loop_t *loop)
 static void on_data_closed(void *arg)
 {
     host *h = arg;
+    records_mark_save(h); /* every queued write is in it now */
     h->data = NULL;
 }
 
@@ -927,7 +930,6 @@ static void stop_services(host *h)
     if (h->search)
         sipc_search_close(h->search, on_search_closed, h);
     if (h->data) {
-        records_mark_save(h); /* the writes still queued only add to it */
         sipc_data_close(h->data, on_data_closed, h);
     }
 }

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/file_replace.h"
@@ -14,73 +13,157 @@
 #include "rfc3339.h"
 
 #define MARK_NAME "records-mark"
+#define DAMAGED_NAME "records-damaged"
 
-/* The identity of HOME/data/records.db (the data link followed). */
-static int db_identity(const host *h, struct stat *st)
+/* Writes HOME/state/name whole; 0, or a WARN once per distinct problem. */
+static int state_write(host *h, const char *name, const char *text, const char *what)
+{
+    char dir[700], path[800], err[800];
+    int dfd;
+    int r = host_state_dir(h->cfg.home, dir, sizeof dir, &dfd, err, sizeof err);
+    if (r == 0) {
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        r = sipc__file_replace_at(dfd, path, name, text, strlen(text), 0600, (uid_t)-1,
+                                  (gid_t)-1, err, sizeof err);
+        close(dfd);
+    }
+    if (r == 0) {
+        h->mark.last_error[0] = '\0';
+    } else if (strcmp(err, h->mark.last_error)) {
+        snprintf(h->mark.last_error, sizeof h->mark.last_error, "%s", err);
+        sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_WARN, "Data.Storage", "Cannot save %s: %s",
+                  what, err);
+    }
+    return r;
+}
+
+/* HOME/state/name's first line into buf; 0 when there is none. */
+static int state_read(const host *h, const char *name, char *buf, size_t len)
 {
     char path[800];
-    snprintf(path, sizeof path, "%s/data/records.db", h->cfg.home);
-    return stat(path, st);
+    snprintf(path, sizeof path, "%s/state/%s", h->cfg.home, name);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, len - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    return 1;
+}
+
+static void save_mark(host *h, const sipc_data_mark *m)
+{
+    if (m->instance == 0 || (m->instance == h->mark.saved.instance &&
+                             m->created == h->mark.saved.created &&
+                             m->writes == h->mark.saved.writes))
+        return;
+    char when[32], line[200];
+    sipc_rfc3339_format(sipc_rfc3339_now_ms(), 0, when, sizeof when);
+    snprintf(line, sizeof line, "instance %lld created %lld writes %lld at %s\n",
+             (long long)m->instance, (long long)m->created, (long long)m->writes, when);
+    if (state_write(h, MARK_NAME, line,
+                    "the trace of committed records (a lost records.db-wal could go unnoticed)") ==
+        0)
+        h->mark.saved = *m;
 }
 
 void records_mark_save(host *h)
 {
     if (!h->data)
         return;
-    int64_t newest = sipc_data_newest(h->data);
-    struct stat st;
-    if (newest == h->mark.saved || db_identity(h, &st) != 0)
+    sipc_data_mark m;
+    sipc_data_mark_get(h->data, &m);
+    save_mark(h, &m);
+}
+
+void records_damaged_save(const char *reason, void *arg)
+{
+    host *h = arg;
+    sipc_data_mark m;
+    sipc_data_mark_get(h->data, &m);
+    char when[32], line[600];
+    sipc_rfc3339_format(sipc_rfc3339_now_ms(), 0, when, sizeof when);
+    snprintf(line, sizeof line, "instance %lld at %s: %.500s\n", (long long)m.instance, when,
+             reason);
+    state_write(h, DAMAGED_NAME, line,
+                "the verdict that records.db is damaged (a restart would take writes into it "
+                "again when its start-up check does not reach the damage)");
+}
+
+/* A verdict of damage on this very file (its instance) keeps writes
+ * refused; one on another file (the repair's, a new database) is gone. */
+static void check_damaged(host *h, const sipc_data_mark *m)
+{
+    char buf[700], when[64];
+    long long inst;
+    int off = 0;
+    if (!state_read(h, DAMAGED_NAME, buf, sizeof buf))
         return;
-    char dir[700], path[800], when[32], line[200], err[800];
-    int dfd;
-    int r = host_state_dir(h->cfg.home, dir, sizeof dir, &dfd, err, sizeof err);
-    if (r == 0) {
-        snprintf(path, sizeof path, "%s/%s", dir, MARK_NAME);
-        sipc_rfc3339_format(sipc_rfc3339_now_ms(), 0, when, sizeof when);
-        int n = snprintf(line, sizeof line, "dev %llu ino %llu newest %lld at %s\n",
-                         (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
-                         (long long)newest, when);
-        r = sipc__file_replace_at(dfd, path, MARK_NAME, line, (size_t)n, 0600, (uid_t)-1,
-                                  (gid_t)-1, err, sizeof err);
-        close(dfd);
+    if (sscanf(buf, "instance %lld at %63s %n", &inst, when, &off) != 2 || !off) {
+        inst = 0;
+        snprintf(when, sizeof when, "an earlier run");
     }
-    if (r == 0) {
-        h->mark.saved = newest;
-        h->mark.last_error[0] = '\0';
-    } else if (strcmp(err, h->mark.last_error)) {
-        snprintf(h->mark.last_error, sizeof h->mark.last_error, "%s", err);
-        sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_WARN, "Data.Storage",
-                  "Cannot save the trace of committed records (a lost records.db-wal could go "
-                  "unnoticed): %s",
-                  err);
+    size_t wl = strlen(when);
+    if (wl && when[wl - 1] == ':')
+        when[wl - 1] = '\0';
+    const char *reason = off ? buf + off : "unreadable state/" DAMAGED_NAME;
+    if (m->instance != 0 && inst != 0 && m->instance != inst) {
+        if (host_state_remove(h->cfg.home, DAMAGED_NAME))
+            sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_INFO, "Data.Storage",
+                      "records.db is another database than the one found damaged at %s "
+                      "(repaired or new): writes are taken (state/%s removed)",
+                      when, DAMAGED_NAME);
+        return;
     }
+    sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_WARN, "Data.Storage",
+              "records.db is the database found damaged at %s (%s; state/%s): writes stay "
+              "refused although the start-up check may not reach the damage. Repair it "
+              "(docs/services.md, \"A full or damaged database\"): a rebuilt file clears this. "
+              "If it is sound (a good copy put back, an error judged passing), remove state/%s "
+              "and restart the node",
+              when, reason, DAMAGED_NAME, DAMAGED_NAME);
+    char why[256];
+    snprintf(why, sizeof why,
+             "records.db was found damaged at %s before a restart (%.60s): writes refused: "
+             "repair it (docs/services.md, \"A full or damaged database\") or, if sound, "
+             "remove state/%s",
+             when, reason, DAMAGED_NAME);
+    sipc_data_refuse_writes(h->data, why);
 }
 
 void records_mark_start(host *h)
 {
-    h->mark.saved = -1;
-    char path[800], buf[200], when[64] = "";
-    snprintf(path, sizeof path, "%s/state/%s", h->cfg.home, MARK_NAME);
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-    if (fd >= 0)
-        close(fd);
-    unsigned long long dev, ino;
-    long long was;
-    struct stat st;
-    if (n > 0 && (buf[n] = '\0', sscanf(buf, "dev %llu ino %llu newest %lld at %63s", &dev, &ino,
-                                        &was, when) == 4) &&
-        db_identity(h, &st) == 0 && st.st_dev == dev && st.st_ino == ino) {
-        int64_t now = sipc_data_newest(h->data);
-        if (now < was)
+    memset(&h->mark.saved, 0, sizeof h->mark.saved);
+    sipc_data_mark m;
+    sipc_data_mark_get(h->data, &m);
+    check_damaged(h, &m);
+    char buf[200], when[64] = "";
+    long long inst, created, writes;
+    if (state_read(h, MARK_NAME, buf, sizeof buf) &&
+        sscanf(buf, "instance %lld created %lld writes %lld at %63s", &inst, &created, &writes,
+               when) == 4 &&
+        inst == m.instance && m.instance != 0) {
+        if (m.created < created)
             sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_WARN, "Data.Storage",
-                      "records.db holds fewer records than were committed: its newest record "
-                      "is row %lld, but rows up to %lld were committed by %s (state/%s): up to "
-                      "%lld acknowledged records are gone. records.db-wal was missing or damaged "
-                      "after a crash (or the newest records were deleted just before it): "
-                      "send them again if their producer still has them (docs/services.md, "
-                      "\"Durability and threads\")",
-                      (long long)now, was, when, MARK_NAME, was - (long long)now);
+                      "records.db holds fewer records than were committed: it counts %lld "
+                      "records created, but %lld were by %s (state/%s): up to %lld acknowledged "
+                      "records are gone. records.db-wal was missing or damaged after a crash, "
+                      "or an older copy of records.db was put in place: send them again if "
+                      "their producer still has them (docs/services.md, \"Durability and "
+                      "threads\")",
+                      (long long)m.created, created, when, MARK_NAME,
+                      created - (long long)m.created);
+        else if (m.writes < writes)
+            sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_WARN, "Data.Storage",
+                      "records.db is behind what was committed: its last %lld committed writes "
+                      "by %s (state/%s; replacements or deletions, no new record) are gone. "
+                      "records.db-wal was missing or damaged after a crash, or an older copy "
+                      "of records.db was put in place (docs/services.md, \"Durability and "
+                      "threads\")",
+                      writes - (long long)m.writes, when, MARK_NAME);
     }
-    records_mark_save(h);
+    save_mark(h, &m);
 }

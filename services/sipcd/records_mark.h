@@ -1,29 +1,40 @@
-/* records_mark.h - sipcd's trace of the records its data service committed:
- * HOME/state/records-mark holds the newest record's rowid (sipc_data_newest)
- * with the identity (device, inode) of the records.db it was read from, and
- * when. Saved every few seconds while it changes (never a file per write),
- * and at stop. At start, the same records.db holding less means committed,
- * acknowledged records are gone: a records.db-wal lost or damaged after a
- * crash (SQLite replays what it finds, silently). Another file (a repaired
- * or copied database) has another inode and is not compared. */
+/* records_mark.h - what sipcd keeps of its database outside it, in state/:
+ * - records-mark: the database's identity and counters (sipc_data_mark:
+ *   a random instance made with the database, the records ever created and
+ *   the committed writes, all kept inside it and updated with every write),
+ *   and when. Saved every few seconds while they change (never a file per
+ *   write), and at stop once the queued writes are in. At start, the same
+ *   instance with lower counts means committed, acknowledged changes are
+ *   gone: a records.db-wal lost or damaged after a crash (SQLite replays
+ *   what it finds, silently), or an older copy of the file put back. A
+ *   repaired or new database has another instance and is not compared.
+ * - records-damaged: the data service's verdict that records.db is damaged,
+ *   with its instance, so that a restart whose start-up check does not
+ *   reach the damage keeps refusing writes into the same file. */
 #ifndef SIPC_RECORDS_MARK_H
 #define SIPC_RECORDS_MARK_H
 
 #include <stdint.h>
 
+#include "data_service.h"
+
 typedef struct records_mark {
-    int64_t saved;  /* the newest rid last written, -1 for none yet */
+    sipc_data_mark saved; /* the counters last written, instance 0 for none */
     char last_error[800];
 } records_mark;
 
 struct host;
 
-/* At start, after the data service opened: compares the mark with the
- * database (a WARN in the data service's log when records are gone), then
+/* At start, after the data service opened: with a damage verdict on this
+ * database, refuses its writes (a WARN saying why and how to clear it); a
+ * verdict on another one is removed. Then compares the mark with the
+ * database (a WARN in the data service's log when changes are gone), and
  * saves the database's own. */
 void records_mark_start(struct host *h);
-/* Saves the mark when the newest record changed since the last save (a
- * WARN once per distinct problem when it cannot). */
+/* Saves the mark when the counters changed since the last save (a WARN
+ * once per distinct problem when it cannot). */
 void records_mark_save(struct host *h);
+/* The data service's damaged_cb (arg: the host): saves the verdict. */
+void records_damaged_save(const char *reason, void *arg);
 
 #endif

@@ -6,7 +6,8 @@
 # the records') are overwritten; the documented commands, taken from the
 # guide itself, rebuild the file; the node starts on it, every record not
 # on the damaged page is there with its attributes, and a search finds them
-# (the full-text index was rebuilt too). Then the same commands on that
+# (the full-text index was rebuilt too), and the damage verdict kept for
+# the old file (state/records-damaged) no longer holds its writes back. Then the same commands on that
 # file cut to half its size, whose schema no longer parses: they save what
 # the first half holds and the node serves it. Skipped (exit 77) without
 # sqlite3.
@@ -56,6 +57,10 @@ echo "# damaged pages $pages; the records leaf held $lost records: $want can com
 run sqlite3 "$home/data/records.db" "PRAGMA integrity_check"
 if grep -q -v '^ok$' "$OUT"; then ok "the file is damaged"; else bad "the damage did not show"; fi
 
+# the verdict a running node would have kept on this file (state/records-damaged)
+inst=$(sqlite3 "$db" "SELECT instance FROM store_meta")
+echo "instance $inst at 2026-01-01T00:00:00Z: list records: database disk image is malformed" >"$home/state/records-damaged"
+
 # the guide's commands, as written there
 python3 - "$SRC/docs/services.md" >"$work/repair.sh" <<'EOF'
 import sys
@@ -89,6 +94,11 @@ else
 fi
 run ctl status
 expect "the node's storage is ok" 0 '^  storage: ok$'
+if [ ! -e "$home/state/records-damaged" ] && grep -q 'Data.Storage INFO records.db is another database than the one found damaged at 2026-01-01T00:00:00Z (repaired or new): writes are taken (state/records-damaged removed)' "$home/logs/"DataService_*.log; then
+    ok "the rebuilt file is another database: the damage verdict is dropped, and that is said"
+else
+    bad "the damage verdict on the old file was kept for the rebuilt one"
+fi
 
 # a file cut to half its size: the schema no longer parses (the query of
 # sqlite_schema alone fails "database disk image is malformed"); the guide's

@@ -6,7 +6,10 @@
 # start-up check (PRAGMA quick_check) says what it found and names the
 # repair's section of the docs; so does a file cut in half. Damage that comes while the node runs: once a read meets
 # it, every write is refused with STORAGE naming the damage (nothing more is acknowledged into the file), the
-# status says writes FAIL, and the cluster status names the problem.
+# status says writes FAIL, and the cluster status names the problem. The
+# verdict is kept (state/records-damaged): a restart on the same database,
+# even one whose start-up check passes, still refuses writes, until the
+# file is rebuilt or the verdict removed.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.34}
@@ -86,5 +89,34 @@ if [ "$(datalog | grep -c 'Data.Storage ERROR writes to the database fail: recor
 else
     not_ok "no single ERROR for the damaged file"; datalog | grep Data.Storage | head -5
 fi
+stop_node
+
+# the verdict outlives a restart: a start-up check that does not reach the
+# damage (a large file) must not take writes into that file again. Here the
+# good copy taken before, put back with cp, is the same database (its
+# instance): the check passes, writes stay refused, and the log says how
+# to clear it
+if grep -q '^instance [0-9]* at .*Z: .*malformed' "$home/state/records-damaged" 2>/dev/null; then
+    ok "state/records-damaged holds the verdict"
+else
+    bad "no verdict in state/records-damaged"
+fi
+cp "$work/good.db" "$db"
+sipcd_start "$home" || exit 1
+run ctl status
+expect "after a restart on the same database: writes still FAIL, saying why" 0 '^  storage: writes FAIL since .*records.db was found damaged at .* before a restart .*state/records-damaged'
+run ctl put after-restart --body "not into a file known to be damaged"
+expect "a put after the restart is refused" 1 'records.db was found damaged at'
+if datalog | grep -q 'Data.Storage WARN records.db is the database found damaged at .*: writes stay refused .*a rebuilt file clears this. If it is sound .*remove state/records-damaged and restart the node'; then
+    ok "the start says why writes stay refused and how to clear it"
+else
+    bad "no WARN at start for the damaged verdict"; datalog | grep Data.Storage | tail -3
+fi
+stop_node
+# judged sound: removing the verdict lets the next start take writes
+rm "$home/state/records-damaged"
+sipcd_start "$home" || exit 1
+run ctl put after-clear --body "into a sound copy"
+expect "with the verdict removed, a put works" 0
 stop_node
 shtest_done

@@ -54,6 +54,7 @@ typedef struct world {
     size_t max_queue_total;   /* server side, 0: library default */
     uint32_t max_conns;       /* server side, 0: library default */
     uint32_t max_per_host;    /* server side, 0: library default */
+    uint32_t redial_min_ms, redial_max_ms; /* client side, 0: 20 and 200 */
     /* connection events, client (c*) and server (s*) side */
     sipc_conn *cconn, *sconn; /* the last connection that came up */
     int cups, cdowns, cdown_err, cwritable;
@@ -202,8 +203,8 @@ static void world_client(world *w, sipc_tls_mode mode, const char *pem, const ch
     o.cluster = cluster;
     o.log = tu_log_sink;
     o.log_arg = &w->clog;
-    o.reconnect_min_ms = 20;
-    o.reconnect_max_ms = 200;
+    o.reconnect_min_ms = w->redial_min_ms ? w->redial_min_ms : 20;
+    o.reconnect_max_ms = w->redial_max_ms ? w->redial_max_ms : 200;
     o.handshake_timeout_ms = 2000;
     o.source_address = w->source;
     if (max_frame)
@@ -608,6 +609,44 @@ static void t_close_gives_up_on_held(void **state)
                                      "without them"));
     assert_int_equal(sipc_respond(w->held[0], "x", 1), SIPC_ECLOSED);
     w->nheld = 0;
+    world_free(w);
+}
+
+/* A link in a long redial backoff (its next attempt more than 1.5 s away)
+ * comes back within moments of sipc_channel_redial_soon once its peer
+ * listens again, not at the backoff's end: what a caller that stops calling
+ * a link known down relies on. */
+static void t_redial_soon(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    w->addr = "127.1.41.7";
+    /* a port nothing listens on */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t alen = sizeof a;
+    inet_pton(AF_INET, w->addr, &a.sin_addr);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+    close(fd);
+    w->port = ntohs(a.sin_port);
+    w->redial_max_ms = 30000;
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    /* refused attempts double the backoff until one is far off */
+    sipc_link_info li = {0};
+    for (int i = 0; i < 200; i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 50);
+        if (sipc_channel_is_down(w->ch, NULL) && sipc_channel_info(w->ch, &li) == 0 &&
+            li.next_attempt_ms > 1500)
+            break;
+    }
+    assert_true(li.next_attempt_ms > 1500);
+    world_server(w, g_mode, g_pem, "test", 0);
+    sipc_channel_redial_soon(w->ch);
+    assert_int_equal(sipc_channel_info(w->ch, &li), 0);
+    assert_true(li.next_attempt_ms <= 250);
+    assert_true(tu_run_until(&w->loop, &w->cups, 1000));
     world_free(w);
 }
 
@@ -3041,6 +3080,7 @@ int main(void)
         cmocka_unit_test(t_many_in_flight_out_of_order),
         cmocka_unit_test(t_close_waits_for_held),
         cmocka_unit_test(t_close_gives_up_on_held),
+        cmocka_unit_test(t_redial_soon),
         cmocka_unit_test(t_large_held_out_of_order),
         cmocka_unit_test(t_mixed_sizes_pipelined),
         cmocka_unit_test(t_large_answer_not_copied),

@@ -1100,6 +1100,61 @@ static void t_db_dir_repointed(void **state)
     free(home);
 }
 
+/* The stop-time checkpoint has a limit: waiting for another connection's
+ * reader ends at it (UV_EBUSY), and so does copying a log too large for it
+ * (UV_ETIMEDOUT): what is not copied stays in the -wal, which the close
+ * leaves alone, and the next open has every committed row. */
+static void t_checkpoint_limit(void **state)
+{
+    fixture *f = *state;
+    char err[512] = "";
+    sqlite3 *raw = NULL;
+    assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw,
+                                  "PRAGMA wal_autocheckpoint=0; CREATE TABLE big(b BLOB);"
+                                  "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                                  "WHERE i < 200) INSERT INTO big SELECT randomblob(4000) FROM n",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    /* a reader on an old snapshot: the log cannot be emptied */
+    sqlite3 *rd = NULL;
+    assert_int_equal(sqlite3_open(f->path, &rd), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(rd, "BEGIN; SELECT count(*) FROM big", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "INSERT INTO big VALUES (randomblob(4000))", NULL, NULL,
+                                  NULL),
+                     SQLITE_OK);
+    uint64_t t0 = uv_hrtime();
+    assert_int_equal(data_store_checkpoint(f->w, 300, err, sizeof err), UV_EBUSY);
+    uint64_t ms = (uv_hrtime() - t0) / 1000000u;
+    assert_true(ms >= 100 && ms < 2000);
+    sqlite3_close(rd);
+    /* 64 MB of log: not copied in 5 ms */
+    assert_int_equal(sqlite3_exec(raw,
+                                  "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                                  "WHERE i < 16000) INSERT INTO big SELECT randomblob(4000) FROM n",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(raw);
+    assert_int_equal(data_store_checkpoint(f->w, 5, err, sizeof err), UV_ETIMEDOUT);
+    assert_non_null(strstr(err, "checkpoint: cut short after 5 ms"));
+    data_store_close(f->w);
+    f->w = NULL;
+    char wal[700];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    struct stat st;
+    assert_int_equal(stat(wal, &st), 0);
+    assert_true(st.st_size > 0);
+    assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(raw, "SELECT count(*) FROM big", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 200 + 1 + 16000);
+    sqlite3_finalize(q);
+    sqlite3_close(raw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1119,6 +1174,7 @@ int main(void)
         cmocka_unit_test(t_db_fresh_sticky),
         cmocka_unit_test(t_sqlite_too_old),
         cmocka_unit_test(t_db_dir_repointed),
+        cmocka_unit_test_setup_teardown(t_checkpoint_limit, setup, teardown),
     };
     return cmocka_run_group_tests_name("data store", tests, NULL, NULL);
 }

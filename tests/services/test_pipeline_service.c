@@ -408,6 +408,99 @@ static void t_unanswered(void **state)
     pw_stop(w);
 }
 
+static void on_closed_flag(void *arg)
+{
+    *(int *)arg = 1;
+}
+
+/* A shutdown gives up the batches still queued behind a call that is not
+ * answered: their reason says so, without a deadline that did not come. */
+static void t_shutdown_queued(void **state)
+{
+    (void)state;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.dest_calls = 1;
+    o.batch_records = 100;
+    pw *w = start(&o);
+    held h = {.n = 0};
+    assert_int_equal(sipc_router_add(w->n[1].router, "data", "put_batch", on_hold, &h), 0);
+    pw_recs r;
+    pw_recs_make(&r, "sd", 0, 300);
+    int count = 0;
+    pw_ingest g = {.count = &count};
+    pw_ingest_start(w, r.p, r.n, w->n[1].name, 20000, &g);
+    assert_true(tu_run_until(&w->loop, &h.n, 5000));
+    int closed = 0;
+    sipc_pipeline_close(w->p, on_closed_flag, &closed);
+    assert_true(pw_wait_count(w, &count, 1, 5000));
+    assert_int_equal(g.err, 0);
+    for (size_t i = 100; i < r.n; i++) {
+        const char *why = g.resp->results[i]->reason;
+        if (!strstr(why, "the pipeline is shutting down (data service ") ||
+            !strstr(why, ": not sent: still queued behind earlier calls to it (dest_calls at a "
+                         "time))") ||
+            strstr(why, "deadline"))
+            fail_msg("record %zu: %s", i, why);
+    }
+    pw_ingest_free(&g);
+    for (int k = 0; k < h.n; k++)
+        sipc_respond_error(h.req[k], SIPC__DATA__STATUS__CLOSING, "the test ends");
+    assert_true(tu_run_until(&w->loop, &closed, 5000));
+    w->p = NULL;
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
+/* A destination known down (link_down_ms) gives up every batch at once,
+ * without a call. Giving up a request's batches answers it, which admits
+ * the requests waiting for the window, whose batches are queued while the
+ * destination's pump runs: the pump's guard leaves them to the running
+ * pump, which gives them up too. Every request is answered once, every
+ * record UNAVAILABLE with the link's reason, and nothing stays held. */
+static void t_down_pump_reentry(void **state)
+{
+    (void)state;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.link_down_ms = 200;
+    o.max_inflight_records = 100;
+    o.max_request_records = 100;
+    o.batch_records = 25;
+    pw *w = start(&o);
+    pw_node_down(w, 1);
+    int never = 0;
+    tu_run_until(&w->loop, &never, 1500); /* refused redials, then 200 ms down */
+    enum { REQS = 6, PER = 100 };
+    pw_recs r;
+    pw_recs_make(&r, "dn", 0, REQS * PER);
+    pw_ingest g[REQS];
+    int count = 0;
+    for (int k = 0; k < REQS; k++) {
+        memset(&g[k], 0, sizeof g[k]);
+        g[k].count = &count;
+        pw_ingest_start(w, r.p + k * PER, PER, w->n[1].name, 20000, &g[k]);
+    }
+    assert_true(pw_wait_count(w, &count, REQS, 5000));
+    for (int k = 0; k < REQS; k++) {
+        assert_int_equal(g[k].err, 0);
+        expect_all(&g[k], PER, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE);
+        for (size_t i = 0; i < PER; i++)
+            if (!strstr(g[k].resp->results[i]->reason, "not sent: its link is down since"))
+                fail_msg("request %d record %zu: %s", k, i, g[k].resp->results[i]->reason);
+        pw_ingest_free(&g[k]);
+    }
+    sipc_pipeline_stats st;
+    sipc_pipeline_stats_get(w->p, &st);
+    assert_int_equal(st.inflight_records, 0);
+    assert_int_equal(st.waiting_requests, 0);
+    assert_int_equal(st.calls, 0);
+    assert_int_equal(count, REQS);
+    pw_node_up(w, 1);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
 /* A destination that takes nothing: the window holds, waiting requests
  * are bounded, the rest is told BUSY; everything admitted commits once the
  * destination is back, and the pipeline's memory never held more than the
@@ -610,7 +703,9 @@ int main(void)
         cmocka_unit_test(t_rejected),        cmocka_unit_test(t_down_then_back),
         cmocka_unit_test(t_down_past_deadline), cmocka_unit_test(t_window),
         cmocka_unit_test(t_queued_deadline), cmocka_unit_test(t_data_busy),
-        cmocka_unit_test(t_unanswered),      cmocka_unit_test(t_bad_requests),
+        cmocka_unit_test(t_unanswered),
+        cmocka_unit_test(t_shutdown_queued),
+        cmocka_unit_test(t_down_pump_reentry),      cmocka_unit_test(t_bad_requests),
         cmocka_unit_test(t_close_with_requests),
     };
     const struct CMUnitTest mixed[] = {

@@ -343,6 +343,7 @@ static void test_null_arguments(void **state)
     assert_null(ch);
     sipc_channel_set_conn_cb(NULL, NULL, NULL);
     sipc_channel_set_fail_fast(NULL, 1);
+    sipc_channel_redial_soon(NULL);
     assert_int_equal(sipc_channel_last_error(NULL), SIPC_EINVAL);
     assert_string_equal(sipc_channel_last_detail(NULL), "");
     assert_int_equal(sipc_channel_is_up(NULL), 0);

@@ -660,8 +660,17 @@ SIPC_EXTERN int sipc_channel_is_down(const sipc_channel *ch, uint64_t *for_ms);
 /* A link down this long (sipc_channel_is_down) is down, no longer merely
  * reconnecting: sipcd's cluster status reports it (link_down) and the
  * pipeline answers records for its node UNAVAILABLE at once instead of
- * holding them to their deadline. A node restarting comes back within it. */
+ * holding them to their deadline. A node restarting is meant to come back
+ * within it: docs/services.md ("Delivery and retries") counts the budget. */
 #define SIPC_LINK_DOWN_MS 10000
+/* Brings the link's next redial attempt forward, as a call waiting for the
+ * link does: to no sooner than 250 ms (or reconnect_min_ms, if longer)
+ * after the last attempt, instead of at the end of its backoff (up to
+ * reconnect_max_ms). For a caller that stops calling a link it knows is
+ * down (sipc_channel_is_down), so that the link still comes back as soon
+ * as its peer does. Nothing while the link is up, connecting or closed;
+ * through the channel's timer, never at once. */
+SIPC_EXTERN void sipc_channel_redial_soon(sipc_channel *ch);
 /* The state of a channel's link, for status reports. */
 typedef struct sipc_link_info {
     char address[140];   /* "host:port" as opened */

@@ -277,7 +277,7 @@ void sipc_data_health_get(const sipc_data *d, sipc_data_health *writes, sipc_dat
 void sipc_data_options_init(sipc_data_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->sync = SIPC_DATA_SYNC_NORMAL;
+    o->sync = SIPC_DATA_SYNC_FULL;
     o->max_body = 1u << 20;
     o->max_id = 256;
     o->max_attributes = 64;

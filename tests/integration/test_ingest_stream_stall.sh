@@ -18,13 +18,8 @@ conf() { node_home "$work/$1" st "$1" "$BASE.$2" "$BASE.21, $BASE.22, $BASE.23";
 conf n1 21
 conf n2 22
 conf n3 23
-sipcd_start "$work/n1" || exit 1
-n1_pid=$sipcd_pid
-sipcd_start "$work/n2" || exit 1
-n2_pid=$sipcd_pid
-sipcd_start "$work/n3" || exit 1
-n3_pid=$sipcd_pid
-at_exit "kill -CONT $n3_pid 2>/dev/null; kill -TERM $n1_pid $n2_pid $n3_pid 2>/dev/null"
+sipcd_start_all "$work"/n{1,2,3} || exit 1
+n3_pid=${node_pids[2]}
 # n1's pipeline links up before the run (a link still connecting is not the case here)
 links_up() {
     [ "$("$BIN/sipcctl" --home "$work/n1" --timeout 3000 status --json 2>/dev/null |

@@ -17,9 +17,7 @@ shtest_init storage_erofs
 home=$work/home
 node_home "$home" erofs n1 "$BASE.12" "$BASE.12"
 export EROFS_FLAG=$work/read-only
-printf '#!/bin/sh\nLD_PRELOAD=%s exec %s "$@"\n' "$SHIM" "$BIN/sipcd" >"$work/sipcd"
-chmod +x "$work/sipcd"
-export SIPCD=$work/sipcd
+sipcd_preloaded "$SHIM"
 ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
 remount='read-only file system: remount it read-write \(after fsck if the kernel made it read-only after an error\) and restart the node'
 

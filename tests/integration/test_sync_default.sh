@@ -19,10 +19,7 @@ export SYNC_LOG=$work/syncs
 ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
 syncs() { grep -c 'records.db-wal$' "$SYNC_LOG" 2>/dev/null || echo 0; }
 stop() { kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null; sipcd_pid=; }
-# sipcd with the library preloaded (exec: the pid is sipcd's)
-printf '#!/bin/sh\nLD_PRELOAD=%s exec %s "$@"\n' "$SHIM" "$BIN/sipcd" >"$work/sipcd"
-chmod +x "$work/sipcd"
-export SIPCD=$work/sipcd
+sipcd_preloaded "$SHIM"
 
 sipcd_start "$home" || exit 1
 run ctl put default-0 --body "record 0"

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define FSYNC_HOOK_FDATASYNC
 #include "fsync_hook.h"
 
 static void at_fsync(char *path)
@@ -21,19 +22,4 @@ static void at_fsync(char *path)
     (void)!write(fd, path, n + 1);
     path[n] = '\0';
     close(fd);
-}
-
-int fdatasync(int fd)
-{
-    static int (*real_fdatasync)(int);
-    if (!real_fdatasync)
-        real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-    char link[64], path[PATH_MAX];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, path, sizeof path - 1);
-    if (n > 0) {
-        path[n] = '\0';
-        at_fsync(path);
-    }
-    return real_fdatasync(fd);
 }

@@ -360,7 +360,7 @@ static const struct {
     {"limits", "keepalive_ms", "15000"},
     {"limits", "keepalive_timeout_ms", "10000"},
     {"limits", "idle_timeout_ms", "60000"},
-    {"data", "sync", "normal"},
+    {"data", "sync", "full"},
     {"pipeline", "tls", "unset: it follows [tls] enable"},
 };
 
@@ -757,6 +757,9 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
     cfg->strict_guard_window = 600;
     cfg->max_frame = 16u << 20;
     cfg->pipeline_tls = -1;
+    /* an acknowledged record is on disk: the mission is that nothing acknowledged is lost
+     * when a node dies, its machine's power included */
+    cfg->data_sync = SIPC_SYNC_FULL;
 
     char path[1024];
     snprintf(path, sizeof path, "%s/sipc.conf", home);

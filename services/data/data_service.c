@@ -203,6 +203,8 @@ void sipc_data_refuse_writes(sipc_data *d, const char *why)
     data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
 }
 
+static int on_read_only_fs(const char *path);
+
 void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe)
 {
     static const char *const what[] = {"writes to", "reads from"};
@@ -210,8 +212,17 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
         return; /* the request's fault, not the database's */
     if (rc == DATA_STORE_DAMAGED && !d->damaged)
         mark_damaged(d, err);
-    if (rc != 0 && kind == DATA_WRITES && d->writes_err[0])
+    char ro[1024];
+    if (rc != 0 && kind == DATA_WRITES && d->writes_err[0]) {
         err = d->writes_err; /* it says what to do */
+    } else if ((rc == UV_EROFS || rc == UV_EIO) && kind == DATA_WRITES &&
+               on_read_only_fs(d->db_path)) {
+        /* the file system turned read-only under the node (the kernel after
+         * a disk error): SQLite's error need not carry the EROFS, and the
+         * account's permissions are not the cause */
+        snprintf(ro, sizeof ro, "%s: " DATA_READONLY_FS_HINT, err);
+        err = ro;
+    }
     uint64_t now = uv_now(d->loop);
     data_health *h = &d->health[kind];
     if (rc != 0 && probe)
@@ -287,7 +298,7 @@ void sipc_data_health_get(const sipc_data *d, sipc_data_health *writes, sipc_dat
 void sipc_data_options_init(sipc_data_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->sync = SIPC_DATA_SYNC_NORMAL;
+    o->sync = SIPC_DATA_SYNC_FULL;
     o->max_body = 1u << 20;
     o->max_id = 256;
     o->max_attributes = 64;
@@ -634,10 +645,20 @@ static int check_db_dir(const char *dir, char **resolved, char *err, size_t errl
  * (docs/services.md), the start of a larger one. */
 #define DATA_CHECK_MS 2000
 
+/* A read-only mount, or one the kernel stopped writing after an error
+ * (ext4's emergency read-only state is not in statvfs: only an open for
+ * writing says EROFS). */
 static int on_read_only_fs(const char *path)
 {
     struct statvfs v;
-    return statvfs(path, &v) == 0 && (v.f_flag & ST_RDONLY);
+    if (statvfs(path, &v) == 0 && (v.f_flag & ST_RDONLY))
+        return 1;
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    return errno == EROFS;
 }
 
 /* What the operator can do about a database that cannot be opened. */
@@ -741,9 +762,7 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     /* reads are served: the node holds the only copy of its records */
     if (on_read_only_fs(d->db_path)) {
         d->writer_ro = 1;
-        snprintf(d->writes_err, sizeof d->writes_err,
-                 "%.120s: read-only file system: remount it read-write (after fsck if the kernel "
-                 "made it read-only after an error) and restart the node",
+        snprintf(d->writes_err, sizeof d->writes_err, "%.120s: " DATA_READONLY_FS_HINT,
                  d->db_path);
     } else if (data_store_readonly(d->writer)) {
         d->writer_ro = 1;

@@ -47,13 +47,14 @@ typedef enum {
 /* "BAD_REQUEST", "INVALID", ... or "UNKNOWN". */
 const char *sipc_data_status_name(int status);
 
-/* PRAGMA synchronous in WAL mode. NORMAL: a committed (acknowledged) record
- * survives the process being killed; FULL: it also survives power loss or an
- * OS crash (an fsync of the WAL at every commit). */
+/* PRAGMA synchronous in WAL mode. FULL: a committed (acknowledged) record is
+ * on disk (an fsync of the WAL at every grouped commit); NORMAL: it survives
+ * the process being killed, not a power loss, an OS crash or a file-system
+ * error that drops the pages not yet written. */
 typedef enum { SIPC_DATA_SYNC_NORMAL = 0, SIPC_DATA_SYNC_FULL } sipc_data_sync;
 
 typedef struct sipc_data_options {
-    sipc_data_sync sync;       /* default NORMAL */
+    sipc_data_sync sync;       /* default FULL */
     size_t max_body;           /* bytes of a record's body, default 1 MiB */
     size_t max_id;             /* bytes of an id, default 256 */
     size_t max_attributes;     /* attributes of one record, default 64 */

@@ -73,6 +73,10 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
  * (said once at ERROR) without counting a failed request. */
 void data_storage_unusable(sipc_data *d, int rc, const char *why);
 /* How a damaged database is repaired, for the reasons that name one. */
+/* What to do about a database on a file system that refuses writes. */
+#define DATA_READONLY_FS_HINT                                                                  \
+    "read-only file system: remount it read-write (after fsck if the kernel made it read-only " \
+    "after an error) and restart the node"
 #define DATA_REPAIR_HINT \
     "stop the node and repair the database (docs/services.md, \"A full or damaged database\")"
 /* Loop thread: queues a write of the health probe's row, unless one is

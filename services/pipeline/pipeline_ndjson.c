@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <uv.h>
@@ -247,6 +248,11 @@ void sipc_ndjson_reader_init(sipc_ndjson_reader *r, FILE *f, size_t max)
     r->max = max;
 }
 
+int sipc_ndjson_buffered(const sipc_ndjson_reader *r)
+{
+    return r->bpos < r->blen || r->eof;
+}
+
 void sipc_ndjson_reader_free(sipc_ndjson_reader *r)
 {
     free(r->buf);
@@ -262,11 +268,24 @@ int sipc_ndjson_next(sipc_ndjson_reader *r, const char **line, size_t *len)
         if (r->bpos == r->blen) {
             if (r->eof)
                 break;
-            r->blen = fread(r->blk, 1, sizeof r->blk, r->f);
+            /* one read(2) where there is a descriptor: what a pipe holds now,
+             * where fread would wait until the whole block is there */
+            int fd = fileno(r->f);
             r->bpos = 0;
-            if (r->blen == 0) {
-                if (ferror(r->f))
+            if (fd >= 0) {
+                ssize_t k;
+                do
+                    k = read(fd, r->blk, sizeof r->blk);
+                while (k < 0 && errno == EINTR);
+                if (k < 0)
+                    return uv_translate_sys_error(errno);
+                r->blen = (size_t)k;
+            } else {
+                r->blen = fread(r->blk, 1, sizeof r->blk, r->f);
+                if (r->blen == 0 && ferror(r->f))
                     return uv_translate_sys_error(errno ? errno : EIO);
+            }
+            if (r->blen == 0) {
                 r->eof = 1;
                 break;
             }

@@ -54,6 +54,11 @@ void sipc_ndjson_reader_init(sipc_ndjson_reader *r, FILE *f, size_t max);
  * than max (skipped; r->line is its number), SIPC_ENOMEM, or a negative
  * libuv code for a read error. */
 int sipc_ndjson_next(sipc_ndjson_reader *r, const char **line, size_t *len);
+/* 1 when the next sipc_ndjson_next starts on bytes already read (or at the
+ * end): it reads the stream again only for the rest of a line. A stream with
+ * a descriptor is read with one read(2) at a time, so a pipe's reader gets
+ * the lines written so far without waiting for more. */
+int sipc_ndjson_buffered(const sipc_ndjson_reader *r);
 void sipc_ndjson_reader_free(sipc_ndjson_reader *r);
 
 #endif

@@ -534,10 +534,10 @@ static void start_peers(search_query *q)
         char down[96];
         if (sipc_link_known_down(p->ch, SIPC_LINK_DOWN_MS, down, sizeof down)) {
             char why[400];
-            int last = sipc_channel_last_error(p->ch);
-            snprintf(why, sizeof why, "%s (not asked: %s: %s)", sipc_strerror(last), down,
-                     sipc_channel_last_detail(p->ch));
-            part_missing(pt, last, why);
+            /* the link's last error is what took it down, not what befell this search:
+             * the reason says the search was never sent, then that error's detail */
+            snprintf(why, sizeof why, "not asked: %s: %s", down, sipc_channel_last_detail(p->ch));
+            part_missing(pt, sipc_channel_last_error(p->ch), why);
             sipc_channel_redial_soon(p->ch); /* not called: bring its redial forward */
             continue;
         }

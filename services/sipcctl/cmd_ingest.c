@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sysexits.h>
@@ -54,6 +55,10 @@ struct ingest {
     ctl_client *cl;
     sipc_ndjson_reader rd;
     int eof, stop;
+    /* a pipe or terminal: read only what it holds, so that the loop (the
+     * answers, the calls' deadlines) never waits on a slow producer */
+    int stream, polling;
+    uv_poll_t input;
     int fatal;                   /* exit code of a failure that ended the run */
     size_t inflight;
     batch *resend;
@@ -282,6 +287,14 @@ static void take_response(ingest *in, batch *b, const sipc_reply *rep)
     sipc__pipeline__ingest_response__free_unpacked(m, NULL);
 }
 
+/* Whether the pipeline's node has sent anything within the last --timeout. */
+static int pipeline_heard(const ingest *in)
+{
+    sipc_link_info li;
+    return in->cl->up && sipc_channel_info(in->cl->ch, &li) == 0 && li.up &&
+           li.silent_ms < (uint32_t)in->cl->timeout_ms;
+}
+
 static void on_reply(int err, const sipc_reply *rep, void *arg)
 {
     batch *b = arg;
@@ -322,6 +335,18 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
         char why[400];
         snprintf(why, sizeof why, "%s: %s", sipc_pipeline_status_name(rep->status), rep->message);
         lost(in, b, EX_UNAVAILABLE, why);
+    } else if (err == SIPC_ETIMEDOUT && pipeline_heard(in)) {
+        /* the pipeline answers, just not this batch in time: it is not acknowledged and
+         * the run goes on (a node silent all that time, or a closed connection, ends it) */
+        char why[400];
+        snprintf(why, sizeof why,
+                 "no answer from the pipeline within --timeout %u ms: its records may still "
+                 "have been stored; send them again",
+                 (unsigned)in->cl->timeout_ms);
+        in->unavailable += b->n;
+        count_reason(in, why, b->n);
+        note_failed_batch(in, b, "not_acknowledged", why);
+        say(in, "lines %lu..%lu: not acknowledged: %s", b->lines[0], b->lines[b->n - 1], why);
     } else if (!in->fatal && ctl_home_subject_fault(in->cl, err, rep->message, home_why,
                                                     sizeof home_why)) {
         clear_progress(in);
@@ -355,6 +380,7 @@ static void send_batch(batch *b)
         batch_free(b);
         return;
     }
+    uv_update_time(&in->cl->loop); /* the deadline counts from now, not from before a read */
     int e = sipc_call(in->cl->ch, SIPC_PIPELINE_SERVICE, SIPC_PIPELINE_INGEST, b->payload, b->len,
                       in->cl->timeout_ms, on_reply, b);
     if (e != 0) {
@@ -366,13 +392,32 @@ static void send_batch(batch *b)
     in->inflight++;
 }
 
-/* Reads lines until a batch is full or the input ends; sends it. */
+/* Whether a line can be read without waiting for the producer. */
+static int input_ready(const ingest *in)
+{
+    if (!in->stream || sipc_ndjson_buffered(&in->rd))
+        return 1;
+    struct pollfd p = {.fd = fileno(in->rd.f), .events = POLLIN};
+    return poll(&p, 1, 0) > 0; /* POLLHUP too: the read says the end */
+}
+
+static void on_input(uv_poll_t *h, int status, int events)
+{
+    (void)status;
+    (void)events;
+    ingest *in = h->data;
+    uv_poll_stop(h); /* it only wakes the loop: the main loop reads */
+    in->polling = 0;
+}
+
+/* Reads lines until a batch is full, the input ends or (a stream) holds no
+ * more for now; sends it. */
 static void next_batch(ingest *in)
 {
     Sipc__Data__Record *recs[BATCH_RECORDS];
     unsigned long lines[BATCH_RECORDS];
     size_t n = 0, bytes = 0;
-    while (n < BATCH_RECORDS && bytes < BATCH_BYTES) {
+    while (n < BATCH_RECORDS && bytes < BATCH_BYTES && (n == 0 || input_ready(in))) {
         const char *line;
         size_t len;
         int rc = sipc_ndjson_next(&in->rd, &line, &len);
@@ -583,16 +628,27 @@ int cmd_ingest(void *arg)
     in->failed = o->json ? json_array() : NULL;
     in->failed_max = o->failed_max > 0 ? (size_t)o->failed_max : 100000;
     in->t0 = uv_hrtime();
+    struct stat ist;
+    in->stream = fstat(fileno(f), &ist) == 0 && !S_ISREG(ist.st_mode) &&
+                 uv_poll_init(&cl.loop, &in->input, fileno(f)) == 0;
+    in->input.data = in;
     for (;;) {
-        while (!in->stop && !in->eof && in->inflight < WINDOW)
+        while (!in->stop && !in->eof && in->inflight < WINDOW && input_ready(in))
             next_batch(in);
         if (in->inflight == 0 && !in->resend && (in->eof || in->stop))
             break;
+        int wait_input = in->stream && !in->stop && !in->eof && in->inflight < WINDOW;
+        if (wait_input && !in->polling)
+            in->polling = uv_poll_start(&in->input, UV_READABLE, on_input) == 0;
+        else if (!wait_input && in->polling)
+            in->polling = uv_poll_stop(&in->input) != 0;
         uv_run(&cl.loop, UV_RUN_ONCE);
         show_progress(in);
     }
     clear_progress(in);
     uv_close((uv_handle_t *)&in->timer, NULL);
+    if (in->stream)
+        uv_close((uv_handle_t *)&in->input, NULL);
     if (in->stop && !in->eof) {
         /* say what was never sent; a regular file is counted to its end,
          * stdin or a pipe is not read on (its writer may never end it) */

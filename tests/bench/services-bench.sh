@@ -35,11 +35,15 @@ BATCH=${BATCH:-500}          # records per transaction for sqlite-raw (the pipel
 SEARCH_REPS=${SEARCH_REPS:-3}
 SEARCH_NODE=${SEARCH_NODE:-2}
 NET=${NET:-127.0.42}
+# the nodes' [data] sync: normal by default, the pragma sqlite-raw runs with, so
+# that ingest/raw compares like with like (SYNC=full: the nodes' own default)
+SYNC=${SYNC:-normal}
 KEEP_LOGS=${KEEP_LOGS:-}     # a folder: copy every node's logs and the status reports there
 
 for b in tlstool sipcd sipcctl sqlite-raw search-latency; do
     [ -x "$BIN/$b" ] || { echo "services-bench: $BIN/$b is missing (cmake --build build)" >&2; exit 1; }
 done
+case "$SYNC" in normal|full) ;; *) echo "services-bench: SYNC must be normal or full" >&2; exit 64;; esac
 case "$N$RUNS$SEARCH_REPS" in *[!0-9]*) echo "services-bench: N, RUNS, SEARCH_REPS are numbers" >&2; exit 64;; esac
 [ "$RUNS" -ge 1 ] && [ "$RUNS" -le 9 ] || { echo "services-bench: RUNS must be 1..9" >&2; exit 64; }
 
@@ -162,8 +166,8 @@ start_cluster() {
     local home=$1 i n k
     for i in 0 1 2; do
         mkdir -p "$home/${NODES[$i]}"
-        printf '[node]\nid = %s\naddress = %s\n\n[cluster]\nname = bench\nnodes = %s, %s, %s\n' \
-            "${NODES[$i]}" "${ADDR[$i]}" "${ADDR[0]}" "${ADDR[1]}" "${ADDR[2]}" \
+        printf '[node]\nid = %s\naddress = %s\n\n[cluster]\nname = bench\nnodes = %s, %s, %s\n\n[data]\nsync = %s\n' \
+            "${NODES[$i]}" "${ADDR[$i]}" "${ADDR[0]}" "${ADDR[1]}" "${ADDR[2]}" "$SYNC" \
             >"$home/${NODES[$i]}/sipc.conf"
     done
     "$BIN/tlstool" --home "$home/n1" create -site "$home/cluster.pfx" >"$home/create.out"

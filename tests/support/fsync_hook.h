@@ -2,7 +2,8 @@
  * that act between a program's write of a file and its rename) share: the
  * fsync below calls at_fsync(path), which the library including this
  * defines, with the path the synced descriptor is open on, then the real
- * fsync. Included by one file per library. */
+ * fsync (and fdatasync the same, where FSYNC_HOOK_FDATASYNC is defined
+ * before the include). Included by one file per library. */
 #ifndef SIPC_TEST_FSYNC_HOOK_H
 #define SIPC_TEST_FSYNC_HOOK_H
 
@@ -13,11 +14,9 @@
 
 static void at_fsync(char *path);
 
-int fsync(int fd)
+/* at_fsync with the path fd is open on, then the real call */
+static int hooked_sync(int fd, const char *name)
 {
-    static int (*real_fsync)(int);
-    if (!real_fsync)
-        real_fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
     char link[64], path[PATH_MAX];
     snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
     ssize_t n = readlink(link, path, sizeof path - 1);
@@ -25,7 +24,19 @@ int fsync(int fd)
         path[n] = '\0';
         at_fsync(path);
     }
-    return real_fsync(fd);
+    return ((int (*)(int))dlsym(RTLD_NEXT, name))(fd);
 }
+
+int fsync(int fd)
+{
+    return hooked_sync(fd, "fsync");
+}
+
+#ifdef FSYNC_HOOK_FDATASYNC
+int fdatasync(int fd)
+{
+    return hooked_sync(fd, "fdatasync");
+}
+#endif
 
 #endif

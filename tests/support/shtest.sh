@@ -198,6 +198,25 @@ sipcd_start() {
         sleep 0.05
     done
 }
+# sipcd_preloaded LIBRARY: later sipcd_start calls run sipcd with LIBRARY
+# in LD_PRELOAD (a wrapper in $work that execs it: $sipcd_pid is sipcd's)
+sipcd_preloaded() {
+    printf '#!/bin/sh\nLD_PRELOAD=%s exec %s "$@"\n' "$1" "$BIN/sipcd" >"$work/sipcd.preloaded"
+    chmod +x "$work/sipcd.preloaded"
+    export SIPCD=$work/sipcd.preloaded
+}
+# sipcd_start_all HOME...: sipcd_start on each in turn, their pids in
+# node_pids (in that order); at exit each is continued (a test may have
+# stopped it) and sent SIGTERM
+sipcd_start_all() {
+    local h
+    node_pids=()
+    for h in "$@"; do
+        sipcd_start "$h" || return 1
+        node_pids+=("$sipcd_pid")
+        at_exit "kill -CONT $sipcd_pid 2>/dev/null; kill -TERM $sipcd_pid 2>/dev/null"
+    done
+}
 # sipcctl_peer HOME: the strict guard's name for the sipcctl sessions run
 # from HOME by this user on this machine (services/common/client_id.h), its
 # tag as `tlstool status` says it

@@ -1193,15 +1193,16 @@ static void test_service_settings(void **state)
     sipc_config cfg;
     char err[1024];
     assert_int_equal(load_text(home, "[node]\nid = n1\n", &cfg, err, sizeof err), 0);
-    assert_int_equal(cfg.data_sync, SIPC_SYNC_NORMAL);
+    /* an acknowledged record is on disk unless the operator opts out */
+    assert_int_equal(cfg.data_sync, SIPC_SYNC_FULL);
     assert_int_equal(cfg.pipeline_tls, -1);
     assert_string_equal(cfg.metrics_address, "");
     assert_int_equal(load_text(home,
-                               "[data]\nsync = full\nport = 24000\n[pipeline]\ntls = 1\n"
+                               "[data]\nsync = normal\nport = 24000\n[pipeline]\ntls = 1\n"
                                "[metrics]\naddress = 127.0.0.1:9323\n",
                                &cfg, err, sizeof err),
                      0);
-    assert_int_equal(cfg.data_sync, SIPC_SYNC_FULL);
+    assert_int_equal(cfg.data_sync, SIPC_SYNC_NORMAL);
     assert_int_equal(cfg.pipeline_tls, 1);
     assert_string_equal(cfg.metrics_address, "127.0.0.1:9323");
     assert_int_equal(sipc_config_port(&cfg, "data"), 24000);

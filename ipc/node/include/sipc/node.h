@@ -82,7 +82,7 @@ typedef struct sipc_config {
     size_t max_read_buffer_total; /* max_read_buffer_total = bytes of partial frames per
                                      service, default 256 MiB, at least max_frame */
     /* [data] */
-    sipc_sync data_sync;       /* sync = normal|full, default normal */
+    sipc_sync data_sync;       /* sync = normal|full, default full */
     /* [pipeline] */
     int pipeline_tls;          /* tls = 0|1; -1 (unset): follows [tls] enable */
     /* [metrics] */

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# test_storage_erofs.sh - the file system turns read-only under a running
+# node, as ext4 does after an error (the kernel's emergency read-only state,
+# which statvfs does not show): a real sipcd ($BASE.12, plaintext) whose
+# writes to records.db* fail with EROFS once a flag file exists (an
+# LD_PRELOAD library). A put is then refused, and status, cluster status and
+# the log say writes FAIL because of the read-only file system and that it
+# must be remounted read-write, not that the account needs write access.
+# Killed and started again on it, the node serves reads and says the same.
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+SHIM=${1:?the erofs_writes library}
+BASE=${SIPC_TEST_NET:-127.1.42}
+. "$(dirname "$0")/../support/shtest.sh"
+need_free "$BASE.12":{23000,23001,23002,23003}
+shtest_init storage_erofs
+home=$work/home
+node_home "$home" erofs n1 "$BASE.12" "$BASE.12"
+export EROFS_FLAG=$work/read-only
+sipcd_preloaded "$SHIM"
+ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
+remount='read-only file system: remount it read-write \(after fsck if the kernel made it read-only after an error\) and restart the node'
+
+sipcd_start "$home" || exit 1
+run ctl put before --body "stored before"
+expect "a put works before" 0
+touch "$EROFS_FLAG"
+run ctl put after --body "refused"
+expect "a put is refused once the file system is read-only" 1 'refused: .*records.db'
+run ctl status
+expect "status: writes FAIL, naming the read-only file system and the remount" 0 "^  storage: writes FAIL since [0-9TZ:-]* \(1 request failed, [^)]*\): .*records.db: commit: .*: $remount\$"
+if grep -q 'write access' "$OUT"; then bad "status blames the account's permissions"; else ok "status does not blame permissions"; fi
+run ctl status --cluster --json
+if [ "$RC" = 1 ] && jq -e '[.problems[] | select(.kind == "storage_failing" and (.message | test("read-only file system: remount it read-write")))] | length == 1' "$OUT" >/dev/null; then
+    ok "status --cluster: storage_failing with the remount advice, exit 1"
+else
+    bad "status --cluster: no storage_failing with the remount advice (exit $RC)"
+fi
+if grep -Eq "Data.Storage ERROR writes to the database fail: .*records.db: .*: $remount" "$home/logs/"DataService_*.log; then
+    ok "the log says it with the advice"
+else
+    not_ok "no such ERROR"; grep Data.Storage "$home/logs/"DataService_*.log | head -3
+fi
+kill -KILL "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null
+
+sipcd_start "$home" || exit 1
+run ctl get before
+expect "started again on it, reads are served" 0 'stored before'
+run ctl status
+expect "and status says the read-only file system from the start" 0 "^  storage: writes FAIL since [0-9TZ:-]*: .*records.db: $remount\$"
+kill -KILL "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null
+sipcd_pid=
+shtest_done

@@ -111,7 +111,7 @@ static void check_damaged(host *h, const sipc_data_mark *m)
         when[wl - 1] = '\0';
     const char *reason = off ? buf + off : "unreadable state/" DAMAGED_NAME;
     if (m->instance != 0 && inst != 0 && m->instance != inst) {
-        if (host_state_remove(h->cfg.home, DAMAGED_NAME))
+        if (host_state_remove(h->cfg.home, DAMAGED_NAME, NULL, 0) != 0)
             sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_INFO, "Data.Storage",
                       "records.db is another database than the one found damaged at %s "
                       "(repaired or new): writes are taken (state/%s removed)",

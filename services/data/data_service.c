@@ -646,19 +646,17 @@ static int check_db_dir(const char *dir, char **resolved, char *err, size_t errl
 #define DATA_CHECK_MS 2000
 
 /* A read-only mount, or one the kernel stopped writing after an error
- * (ext4's emergency read-only state is not in statvfs: only an open for
- * writing says EROFS). */
+ * (ext4's emergency read-only state may not be in statvfs: the kernel's
+ * write check says EROFS). access(2), not an open: closing a descriptor of
+ * records.db would drop every POSIX lock this process holds on it, and
+ * SQLite's WAL locks with them (another process could then checkpoint and
+ * delete the -wal the writer still commits into). */
 static int on_read_only_fs(const char *path)
 {
     struct statvfs v;
     if (statvfs(path, &v) == 0 && (v.f_flag & ST_RDONLY))
         return 1;
-    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-    if (fd >= 0) {
-        close(fd);
-        return 0;
-    }
-    return errno == EROFS;
+    return access(path, W_OK) != 0 && errno == EROFS;
 }
 
 /* What the operator can do about a database that cannot be opened. */

@@ -2,8 +2,9 @@
  * system that the kernel turns read-only under a running program, as ext4
  * does after an error (errors=remount-ro). Once the file $EROFS_FLAG exists,
  * every write, sync or truncation of a descriptor open on a file whose path
- * holds "records.db", and every open of such a file for writing, fails with
- * EROFS; reads go on. Before, every call is the real one. */
+ * holds "records.db", every open of such a file for writing and every
+ * access(2) asking whether it is writable, fails with EROFS; reads go on.
+ * Before, every call is the real one. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,13 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 static int read_only_now(void)
 {
     const char *flag = getenv("EROFS_FLAG");
-    return flag && access(flag, F_OK) == 0;
+    struct stat st;
+    return flag && stat(flag, &st) == 0;
 }
 
 static int refused_path(const char *path)
@@ -101,4 +104,10 @@ int open64(const char *path, int flags, ...)
     va_end(ap);
     REFUSE((flags & O_ACCMODE) != O_RDONLY && refused_path(path));
     return REAL("open64", int (*)(const char *, int, ...))(path, flags, m);
+}
+
+int access(const char *path, int mode)
+{
+    REFUSE((mode & W_OK) && refused_path(path));
+    return REAL("access", int (*)(const char *, int))(path, mode);
 }

@@ -262,8 +262,14 @@ void sipc_ndjson_reader_free(sipc_ndjson_reader *r)
 
 int sipc_ndjson_next(sipc_ndjson_reader *r, const char **line, size_t *len)
 {
-    r->len = 0;
     int got = 0, toolong = 0;
+    if (r->partial) { /* the rest of a line a read stopped in */
+        got = 1;
+        toolong = r->toolong;
+        r->partial = 0;
+    } else {
+        r->len = 0;
+    }
     for (;;) {
         if (r->bpos == r->blen) {
             if (r->eof)
@@ -271,12 +277,17 @@ int sipc_ndjson_next(sipc_ndjson_reader *r, const char **line, size_t *len)
             /* one read(2) where there is a descriptor: what a pipe holds now,
              * where fread would wait until the whole block is there */
             int fd = fileno(r->f);
-            r->bpos = 0;
+            r->bpos = r->blen = 0;
             if (fd >= 0) {
                 ssize_t k;
                 do
                     k = read(fd, r->blk, sizeof r->blk);
                 while (k < 0 && errno == EINTR);
+                if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                    r->partial = got;
+                    r->toolong = toolong;
+                    return UV_EAGAIN;
+                }
                 if (k < 0)
                     return uv_translate_sys_error(errno);
                 r->blen = (size_t)k;

@@ -46,13 +46,17 @@ typedef struct sipc_ndjson_reader {
     char blk[65536];
     size_t bpos, blen;
     int eof;
+    int partial;          /* buf holds the start of a line still being read */
+    int toolong;          /* ... and that line is already too long */
 } sipc_ndjson_reader;
 
 void sipc_ndjson_reader_init(sipc_ndjson_reader *r, FILE *f, size_t max);
 /* Returns 1 with the next line in *line and *len (without its "\n" or "\r\n";
  * valid until the next call), 0 at the end, SIPC_ETOOBIG for a line longer
  * than max (skipped; r->line is its number), SIPC_ENOMEM, or a negative
- * libuv code for a read error. */
+ * libuv code for a read error. UV_EAGAIN: a non-blocking descriptor holds
+ * nothing more for now; the start of a line read so far is kept, and the
+ * next call, once the descriptor is readable, goes on with it. */
 int sipc_ndjson_next(sipc_ndjson_reader *r, const char **line, size_t *len);
 /* 1 when the next sipc_ndjson_next starts on bytes already read (or at the
  * end): it reads the stream again only for the rest of a line. A stream with

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -425,6 +426,8 @@ static void next_batch(ingest *in)
             in->eof = 1;
             break;
         }
+        if (rc == UV_EAGAIN)
+            break; /* stdin is non-blocking (uv_poll): the rest of a line comes later */
         if (rc == SIPC_ETOOBIG) {
             in->bad_lines++;
             say(in, "line %lu: longer than %u bytes; skipped", in->rd.line, MAX_LINE);
@@ -629,6 +632,9 @@ int cmd_ingest(void *arg)
     in->failed_max = o->failed_max > 0 ? (size_t)o->failed_max : 100000;
     in->t0 = uv_hrtime();
     struct stat ist;
+    /* uv_poll_init makes the descriptor non-blocking: a pipe or terminal
+     * shared with the shell gets its flags back at the end */
+    int in_flags = fcntl(fileno(f), F_GETFL);
     in->stream = fstat(fileno(f), &ist) == 0 && !S_ISREG(ist.st_mode) &&
                  uv_poll_init(&cl.loop, &in->input, fileno(f)) == 0;
     in->input.data = in;
@@ -647,8 +653,11 @@ int cmd_ingest(void *arg)
     }
     clear_progress(in);
     uv_close((uv_handle_t *)&in->timer, NULL);
-    if (in->stream)
+    if (in->stream) {
         uv_close((uv_handle_t *)&in->input, NULL);
+        if (in_flags != -1)
+            (void)fcntl(fileno(f), F_SETFL, in_flags);
+    }
     if (in->stop && !in->eof) {
         /* say what was never sent; a regular file is counted to its end,
          * stdin or a pipe is not read on (its writer may never end it) */

@@ -6,7 +6,8 @@
 # default --timeout; n3 stopped 1 s in. The run reads its whole input: no
 # "call deadline exceeded" ends it; every record is acknowledged or listed
 # failed with a reason (n3's share not acknowledged: the pipeline answers
-# within the call's deadline), exit 69 as for any partial failure.
+# within the call's deadline), exit 69 as for any partial failure. Then
+# lines written into the pipe in pieces are read whole.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.42}
@@ -67,5 +68,28 @@ if [ "$RC" = 69 ] && [ "$checked" = 0 ] && ! grep -q 'call deadline exceeded' "$
     ok "the paced run read all $N lines in $took ms, every record accounted for, exit 69: $(cat "$work/check.txt")"
 else
     bad "the paced run: exit $RC after $took ms: $(tr '\n' ' ' <"$work/check.txt")"
+fi
+
+# lines that reach the pipe in pieces (a block-buffered producer, ssh): the
+# read that finds the pipe empty in the middle of a line waits for its rest;
+# a line longer than the pipe's buffer (200 KiB body) comes in many reads
+wait_for 20 links_up || not_ok "n3 continued: n1's pipeline links did not all come back"
+pieces() {
+    python3 -c '
+import json, sys, time
+for i, body in enumerate(["short", "x" * 200000, "last"]):
+    line = json.dumps({"id": "piece-%d" % i, "timestamp_ms": 1764000000000 + i, "body": body}) + "\n"
+    for k in range(0, len(line), max(1, len(line) // 3)):
+        sys.stdout.write(line[k:k + max(1, len(line) // 3)])
+        sys.stdout.flush()
+        time.sleep(0.3)
+'
+}
+pieces | timeout 60 "$BIN/sipcctl" --home "$work/n1" ingest - --json >"$work/pieces.json" 2>"$OUT"
+RC=$?
+if [ "$RC" = 0 ] && [ "$(jq .acknowledged "$work/pieces.json")" = 3 ]; then
+    ok "lines written in pieces, one longer than a pipe holds: all 3 acknowledged"
+else
+    bad "lines written in pieces: exit $RC, $(jq -c '{sent, acknowledged, unavailable}' "$work/pieces.json" 2>/dev/null) $(head -c 300 "$OUT")"
 fi
 shtest_done

@@ -135,11 +135,14 @@ void sipc_data_health_get(const sipc_data *d, sipc_data_health *writes, sipc_dat
  * records: deleting records lowers neither. A host that keeps them outside
  * the database (sipcd: state/records-mark) can tell at the next start that
  * committed, acknowledged changes are gone (a records.db-wal lost after a
- * crash, an older copy put in place): the same instance with lower counts. */
+ * crash, an older copy put in place): the same instance with lower counts.
+ * file is records.db's inode at open: without an instance it still tells a
+ * file put in its place (a rebuilt one) from the file itself. */
 typedef struct sipc_data_mark {
     int64_t instance;
     int64_t created;
     int64_t writes;
+    uint64_t file;
 } sipc_data_mark;
 /* As committed so far; also from the close callback (sipc_data_close), where
  * every queued write is in. */

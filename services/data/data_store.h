@@ -51,7 +51,8 @@ int data_store_check(data_store *s, unsigned budget_ms, int *whole, char *err, s
 /* Writer: the database's identity and counters (sipc_data_mark: table
  * store_meta, one row), making the row first where it is missing (a database
  * made before it, or rebuilt by the repair: a new instance). Fails only
- * when the file is damaged or cannot be read. */
+ * when the file is damaged or cannot be read; a row that cannot be made
+ * (read-only, busy, full, I/O) leaves instance 0, with why in err. */
 int data_store_meta(data_store *s, sipc_data_mark *m, char *err, size_t errlen);
 /* Writer, inside the transaction of the writes it counts: created added,
  * writes + 1 (one row rewritten; nothing without store_meta). */

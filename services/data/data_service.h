@@ -169,7 +169,9 @@ int sipc_data_register(sipc_data *d, sipc_router *r);
 void sipc_data_close(sipc_data *d, void (*cb)(void *arg), void *arg);
 /* The stop-time checkpoint's limit: what it has not copied by then stays in
  * records.db-wal (committed, replayed at the next start), so a stop after a
- * long reader grew the log takes no longer than this to end. */
+ * long reader grew the log is not held up by copying it. It cuts the copy
+ * only: the fsyncs of what was copied (the -wal before, records.db after)
+ * run to their end, so on a slow disk the checkpoint can take longer. */
 #define SIPC_DATA_CLOSE_CHECKPOINT_MS 2000
 
 /* ------------------------------------------------------------- search */

@@ -732,8 +732,9 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     rc = data_store_open(&d->writer, d->db_path, DATA_STORE_WRITER, d->o.sync, err, errlen);
     if (rc == 0)
         rc = data_store_check(d->writer, DATA_CHECK_MS, &whole, err, errlen);
-    if (rc == 0)
-        rc = data_store_meta(d->writer, &d->mark, err, errlen);
+    char meta_err[300] = "";
+    if (rc == 0 && (rc = data_store_meta(d->writer, &d->mark, meta_err, sizeof meta_err)) != 0)
+        snprintf(err, errlen, "%s", meta_err);
     if (rc != 0) {
         explain_open_failure(d->db_path, rc, err, errlen);
     } else if ((rc = uv_mutex_init(&d->mu)) != 0) {
@@ -771,6 +772,16 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     }
     if (d->writer_ro)
         data_storage_unusable(d, UV_EROFS, d->writes_err);
+    else if (d->mark.instance == 0)
+        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_WARN, "Data.Storage",
+                        "%s has no identity (table store_meta, made before it existed or by "
+                        "the repair) and it could not be given one: %s. Until a start can "
+                        "write it (each start tries again), nothing counts the committed "
+                        "records: a records.db-wal lost after a crash would go unnoticed",
+                        d->db_path, meta_err[0] ? meta_err : "unknown error");
+    struct stat st;
+    if (stat(d->db_path, &st) == 0)
+        d->mark.file = (uint64_t)st.st_ino;
     *out = d;
     return 0;
 }

@@ -135,11 +135,14 @@ void sipc_data_health_get(const sipc_data *d, sipc_data_health *writes, sipc_dat
  * records: deleting records lowers neither. A host that keeps them outside
  * the database (sipcd: state/records-mark) can tell at the next start that
  * committed, acknowledged changes are gone (a records.db-wal lost after a
- * crash, an older copy put in place): the same instance with lower counts. */
+ * crash, an older copy put in place): the same instance with lower counts.
+ * file is records.db's inode at open: without an instance it still tells a
+ * file put in its place (a rebuilt one) from the file itself. */
 typedef struct sipc_data_mark {
     int64_t instance;
     int64_t created;
     int64_t writes;
+    uint64_t file;
 } sipc_data_mark;
 /* As committed so far; also from the close callback (sipc_data_close), where
  * every queued write is in. */
@@ -166,7 +169,9 @@ int sipc_data_register(sipc_data *d, sipc_router *r);
 void sipc_data_close(sipc_data *d, void (*cb)(void *arg), void *arg);
 /* The stop-time checkpoint's limit: what it has not copied by then stays in
  * records.db-wal (committed, replayed at the next start), so a stop after a
- * long reader grew the log takes no longer than this to end. */
+ * long reader grew the log is not held up by copying it. It cuts the copy
+ * only: the fsyncs of what was copied (the -wal before, records.db after)
+ * run to their end, so on a slow disk the checkpoint can take longer. */
 #define SIPC_DATA_CLOSE_CHECKPOINT_MS 2000
 
 /* ------------------------------------------------------------- search */

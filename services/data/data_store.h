@@ -51,14 +51,16 @@ int data_store_check(data_store *s, unsigned budget_ms, int *whole, char *err, s
 /* Writer: the database's identity and counters (sipc_data_mark: table
  * store_meta, one row), making the row first where it is missing (a database
  * made before it, or rebuilt by the repair: a new instance). Fails only
- * when the file is damaged or cannot be read. */
+ * when the file is damaged or cannot be read; a row that cannot be made
+ * (read-only, busy, full, I/O) leaves instance 0, with why in err. */
 int data_store_meta(data_store *s, sipc_data_mark *m, char *err, size_t errlen);
 /* Writer, inside the transaction of the writes it counts: created added,
  * writes + 1 (one row rewritten; nothing without store_meta). */
 int data_store_count(data_store *s, int64_t created, char *err, size_t errlen);
 /* PRAGMA wal_checkpoint(TRUNCATE): every committed page copied into the
- * database file and the -wal emptied, within budget_ms (waiting for another
- * connection's reader included). Fails when it could not (a full disk, a
+ * database file and the -wal emptied. The copy is cut at budget_ms and
+ * waiting for another connection's reader ends at half of it; the fsyncs of
+ * what was copied are not bounded (SQLite does not interrupt them). Fails when it could not (a full disk, a
  * read-only file, another connection using the log; UV_ETIMEDOUT when cut
  * at budget_ms), and then the close leaves the rest in the -wal instead of
  * copying it without a limit. */

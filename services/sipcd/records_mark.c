@@ -86,31 +86,40 @@ void records_damaged_save(const char *reason, void *arg)
     sipc_data_mark_get(h->data, &m);
     char when[32], line[600];
     sipc_rfc3339_format(sipc_rfc3339_now_ms(), 0, when, sizeof when);
-    snprintf(line, sizeof line, "instance %lld at %s: %.500s\n", (long long)m.instance, when,
-             reason);
+    snprintf(line, sizeof line, "instance %lld file %llu at %s: %.500s\n", (long long)m.instance,
+             (unsigned long long)m.file, when, reason);
     state_write(h, DAMAGED_NAME, line,
                 "the verdict that records.db is damaged (a restart would take writes into it "
                 "again when its start-up check does not reach the damage)");
 }
 
 /* A verdict of damage on this very file (its instance) keeps writes
- * refused; one on another file (the repair's, a new database) is gone. */
+ * refused; one on another file (the repair's, a new database) is gone.
+ * A verdict without an instance (the file had none) goes with the file
+ * itself: records.db replaced by another file (its inode) drops it. */
 static void check_damaged(host *h, const sipc_data_mark *m)
 {
     char buf[700], when[64];
     long long inst;
+    unsigned long long file = 0;
     int off = 0;
     if (!state_read(h, DAMAGED_NAME, buf, sizeof buf))
         return;
-    if (sscanf(buf, "instance %lld at %63s %n", &inst, when, &off) != 2 || !off) {
-        inst = 0;
-        snprintf(when, sizeof when, "an earlier run");
+    if (sscanf(buf, "instance %lld file %llu at %63s %n", &inst, &file, when, &off) != 3 ||
+        !off) {
+        file = 0;
+        off = 0;
+        if (sscanf(buf, "instance %lld at %63s %n", &inst, when, &off) != 2 || !off) {
+            inst = 0;
+            snprintf(when, sizeof when, "an earlier run");
+        }
     }
     size_t wl = strlen(when);
     if (wl && when[wl - 1] == ':')
         when[wl - 1] = '\0';
     const char *reason = off ? buf + off : "unreadable state/" DAMAGED_NAME;
-    if (m->instance != 0 && inst != 0 && m->instance != inst) {
+    if ((m->instance != 0 && inst != 0 && m->instance != inst) ||
+        (inst == 0 && file != 0 && m->file != 0 && m->file != file)) {
         if (host_state_remove(h->cfg.home, DAMAGED_NAME, NULL, 0) != 0)
             sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_INFO, "Data.Storage",
                       "records.db is another database than the one found damaged at %s "
@@ -121,10 +130,17 @@ static void check_damaged(host *h, const sipc_data_mark *m)
     sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_WARN, "Data.Storage",
               "records.db is the database found damaged at %s (%s; state/%s): writes stay "
               "refused although the start-up check may not reach the damage. Repair it "
-              "(docs/services.md, \"A full or damaged database\"): a rebuilt file clears this. "
+              "(docs/services.md, \"A full or damaged database\"): a rebuilt file clears this%s. "
               "If it is sound (a good copy put back, an error judged passing), remove state/%s "
               "and restart the node",
-              when, reason, DAMAGED_NAME, DAMAGED_NAME);
+              when, reason, DAMAGED_NAME,
+              inst != 0 ? ""
+              : file != 0
+                  ? " (the verdict names no instance, the file had none: any other file put "
+                    "in its place)"
+                  : " (not this verdict, which names no instance nor file: remove it after "
+                    "the repair)",
+              DAMAGED_NAME);
     char why[256];
     snprintf(why, sizeof why,
              "records.db was found damaged at %s before a restart (%.60s): writes refused: "

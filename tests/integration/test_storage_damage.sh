@@ -9,7 +9,9 @@
 # status says writes FAIL, and the cluster status names the problem. The
 # verdict is kept (state/records-damaged): a restart on the same database,
 # even one whose start-up check passes, still refuses writes, until the
-# file is rebuilt or the verdict removed.
+# file is rebuilt or the verdict removed. A verdict without an instance goes
+# with the file (its inode). A database without store_meta that cannot be
+# given one at start says that the lost-records check is off.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.34}
@@ -22,6 +24,10 @@ one_node_home "$home" damage
 ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
 stop_node() { kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null; }
 datalog() { cat "$home/logs/"DataService_*.log; }
+# datalog_says WHAT PATTERN: the data service's log has a line matching it
+datalog_says() {
+    if datalog | grep -q "$2"; then ok "$1"; else bad "$1: not in the data log"; datalog | grep Data.Storage | tail -3; fi
+}
 # garbage FROM COUNT: pages FROM.. of records.db overwritten (4 KiB pages)
 garbage() { python3 -c '
 import os, sys
@@ -96,7 +102,7 @@ stop_node
 # good copy taken before, put back with cp, is the same database (its
 # instance): the check passes, writes stay refused, and the log says how
 # to clear it
-if grep -q '^instance [0-9]* at .*Z: .*malformed' "$home/state/records-damaged" 2>/dev/null; then
+if grep -q '^instance [0-9]* file [0-9]* at .*Z: .*malformed' "$home/state/records-damaged" 2>/dev/null; then
     ok "state/records-damaged holds the verdict"
 else
     bad "no verdict in state/records-damaged"
@@ -107,16 +113,53 @@ run ctl status
 expect "after a restart on the same database: writes still FAIL, saying why" 0 '^  storage: writes FAIL since .*records.db was found damaged at .* before a restart .*state/records-damaged'
 run ctl put after-restart --body "not into a file known to be damaged"
 expect "a put after the restart is refused" 1 'records.db was found damaged at'
-if datalog | grep -q 'Data.Storage WARN records.db is the database found damaged at .*: writes stay refused .*a rebuilt file clears this. If it is sound .*remove state/records-damaged and restart the node'; then
-    ok "the start says why writes stay refused and how to clear it"
-else
-    bad "no WARN at start for the damaged verdict"; datalog | grep Data.Storage | tail -3
-fi
+datalog_says "the start says why writes stay refused and how to clear it" 'Data.Storage WARN records.db is the database found damaged at .*: writes stay refused .*a rebuilt file clears this. If it is sound .*remove state/records-damaged and restart the node'
 stop_node
 # judged sound: removing the verdict lets the next start take writes
 rm "$home/state/records-damaged"
 sipcd_start "$home" || exit 1
 run ctl put after-clear --body "into a sound copy"
 expect "with the verdict removed, a put works" 0
+stop_node
+
+# a verdict without an instance (the file had none: one made before
+# store_meta, damaged on a read-only mount) goes with the file itself: the
+# same file keeps writes refused, another file put in its place (rebuilt)
+# drops it
+echo "instance 0 file $(stat -c %i "$db") at 2026-01-01T00:00:00Z: list records: database disk image is malformed" >"$home/state/records-damaged"
+sipcd_start "$home" || exit 1
+run ctl put no-instance --body "not into the file of a verdict without an instance"
+expect "a verdict without an instance, on the same file: a put is refused" 1 'records.db was found damaged at'
+datalog_says "the WARN says a verdict without an instance goes with the file" 'a rebuilt file clears this (the verdict names no instance, the file had none: any other file put in its place)'
+stop_node
+cp "$db" "$work/rebuilt.db" && mv "$work/rebuilt.db" "$db"
+sipcd_start "$home" || exit 1
+run ctl put rebuilt --body "into another file"
+expect "a verdict without an instance, another file in place: a put works" 0
+if [ ! -e "$home/state/records-damaged" ]; then ok "the verdict without an instance is removed"; else bad "the verdict without an instance is kept"; fi
+stop_node
+
+# a database whose store_meta row cannot be made at start (here a trigger
+# fails the insert, as a full disk or an I/O error would): the start says
+# that the lost-records check is off and why, and a later start that can
+# write makes the row
+python3 - "$db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.executescript("""DELETE FROM store_meta;
+CREATE TRIGGER no_meta BEFORE INSERT ON store_meta BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END;""")
+PY
+rm -f "$home/state/records-mark"
+sipcd_start "$home" || exit 1
+datalog_says "no store_meta and none could be made: the start says the check is off and why" 'Data.Storage WARN .*records.db has no identity (table store_meta.*could not be given one: .*simulated write failure.*each start tries again.*would go unnoticed'
+if [ ! -e "$home/state/records-mark" ]; then ok "no mark without an identity"; else bad "a mark without an identity"; fi
+stop_node
+python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("DROP TRIGGER no_meta")' "$db"
+sipcd_start "$home" || exit 1
+if grep -q '^instance [1-9][0-9]* ' "$home/state/records-mark" 2>/dev/null; then
+    ok "the next start gives it an identity (state/records-mark)"
+else
+    bad "no identity at the next start"
+fi
 stop_node
 shtest_done

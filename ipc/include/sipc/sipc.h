@@ -669,7 +669,9 @@ SIPC_EXTERN int sipc_channel_is_down(const sipc_channel *ch, uint64_t *for_ms);
  * reconnect_max_ms). For a caller that stops calling a link it knows is
  * down (sipc_channel_is_down), so that the link still comes back as soon
  * as its peer does. Nothing while the link is up, connecting or closed;
- * through the channel's timer, never at once. */
+ * through the channel's timer, never at once. On the loop thread, as every
+ * call on a channel; NULL ch: nothing (no error: it returns void, as the
+ * other setters). */
 SIPC_EXTERN void sipc_channel_redial_soon(sipc_channel *ch);
 /* The state of a channel's link, for status reports. */
 typedef struct sipc_link_info {

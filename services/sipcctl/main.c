@@ -255,8 +255,9 @@ static const cli_tool SIPCCTL = {
     "applied what it could but a change needs a restart; 64 usage; 65 ingest: bad\n"
     "lines (the others were acknowledged); 66 an input file (ingest FILE, put\n"
     "--body-file) cannot be read; 69 the node could not be reached or timed out (the\n"
-    "handshake too); 76 protocol or TLS-mode mismatch; 77 TLS or certificate\n"
-    "failure; 78 local configuration problem.\n",
+    "handshake too), or ingest: some records were not acknowledged; 76 protocol or\n"
+    "TLS-mode mismatch; 77 TLS or certificate failure; 78 local configuration\n"
+    "problem.\n",
     OPTS, COMMANDS, CLI_HELP_WORD_COMMAND};
 
 int ctl_usage(const ctl *o, const char *fmt, ...)

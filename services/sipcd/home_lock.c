@@ -49,13 +49,6 @@ int home_lock_take(const char *home, char *err, size_t errlen)
         snprintf(err, errlen, "cannot open node home %s: %s", home, strerror(e));
         return -e;
     }
-    struct stat hs;
-    if (fstat(hfd, &hs) != 0) {
-        int e = errno;
-        snprintf(err, errlen, "cannot open node home %s: %s", home, strerror(e));
-        close(hfd);
-        return -e;
-    }
     int unlocked = 0;
     if (flock(hfd, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
@@ -81,14 +74,6 @@ int home_lock_take(const char *home, char *err, size_t errlen)
         unlocked = e;
     }
     /* hfd, when locked, is ours until the process ends: deliberately kept */
-    uid_t uid = (uid_t)-1;
-    gid_t gid = (gid_t)-1;
-    if (geteuid() == 0 && hs.st_uid != 0) {
-        /* root in a home another account owns: that account's sipcd must
-         * still write state/ and replace this file after us */
-        uid = hs.st_uid;
-        gid = hs.st_gid;
-    }
     int dfd;
     if (host_state_dir(home, dir, sizeof dir, &dfd, err, errlen) != 0)
         return -EACCES;
@@ -98,7 +83,7 @@ int home_lock_take(const char *home, char *err, size_t errlen)
     char line[32];
     int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
     int r = sipc__file_replace_at(dfd, path, strrchr(HOME_LOCK_FILE, '/') + 1, line, (size_t)len,
-                                  0600, uid, gid, err, errlen);
+                                  0600, (uid_t)-1, (gid_t)-1, err, errlen);
     close(dfd);
     if (r != 0)
         return -EACCES;

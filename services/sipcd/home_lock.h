@@ -16,9 +16,8 @@
 #define HOME_LOCK_FILE "state/sipcd.lock"
 
 /* Locks the home without waiting, then writes this process's pid to
- * HOME_LOCK_FILE (creating state/ 0700; the file is replaced whole, 0600;
- * run as root in a home another account owns, both are given to that
- * account). The home's descriptor stays open (close-on-exec) until the
+ * HOME_LOCK_FILE (creating state/ 0700; the file is replaced whole, 0600,
+ * and so a file left by another account is replaced too). The home's descriptor stays open (close-on-exec) until the
  * process ends. 0 when this process holds the lock; 1 when the filesystem
  * refuses flock (ENOLCK, EOPNOTSUPP, EINVAL, ENOSYS: some network or FUSE
  * filesystems), the warning in err, nothing locked but the pid written;

@@ -679,6 +679,8 @@ static int start_service(host *h, int i)
                   "delete it once debugged",
                   limit);
     }
+    if (h->owner_note[0])
+        sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "%s", h->owner_note);
     if (h->lock_warning[0])
         sipc_logf(s->log, SIPC_LOG_WARN, "Service.Start", "%s", h->lock_warning);
     sipc_options o;

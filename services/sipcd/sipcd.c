@@ -6,6 +6,7 @@
  * sipc.conf and the key pair (host_reload). */
 #include <errno.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <uv.h>
 
 #include "home_lock.h"
+#include "home_owner.h"
 #include "host.h"
 #include "services/common/core_dumps.h"
 #include "services/common/opt.h"
@@ -64,7 +66,8 @@ static const cli_tool SIPCD = {
     "says which); 71 a port (or [metrics] address) could not be opened; 73 DIR/state,\n"
     "DIR/logs or DIR/data could not be created or opened (DIR missing or not\n"
     "writable too); 75 DIR is in use: another sipcd (the message names its pid)\n"
-    "holds its lock, one sipcd per home; 78 configuration or key\n"
+    "holds its lock, one sipcd per home; 77 started as root in a home another\n"
+    "account owns, sipcd could not become that account; 78 configuration or key\n"
     "material problem (the message says which file).\n",
     OPTS, NULL, CLI_HELP_WORD_NONE};
 
@@ -108,6 +111,16 @@ int main(int argc, char **argv)
         return cli_fail("sipcd", EX_USAGE, "unexpected argument '%s' (see sipcd --help)",
                         args.args[0]);
     }
+    const char *home = sipc_home_resolve(opt.home);
+    /* before anything reads or makes a file in the home: root's sipcd in a
+     * home another account owns becomes that account, so that the home stays
+     * usable by the owner's own sipcd */
+    if (home_owner_become(home, node.owner_note, sizeof node.owner_note, err, sizeof err) != 0)
+        return cli_fail("sipcd", EX_NOPERM, "%s", err);
+    /* a change of uid made the process non-dumpable; nothing of root's was
+     * read before it */
+    if (opt.allow_core_dumps && node.owner_note[0])
+        (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     /* before anything secret is loaded */
     if (!opt.allow_core_dumps && sipc_cli_core_dumps_off(err, sizeof err) != 0)
         fprintf(stderr, "sipcd: warning: a crash may write a core file holding the private key: %s\n",
@@ -118,7 +131,6 @@ int main(int argc, char **argv)
      * with EFBIG, which the data service reports, not kill the node */
     signal(SIGXFSZ, SIG_IGN);
 
-    const char *home = sipc_home_resolve(opt.home);
     /* only reads: the home is judged (its path's length too) before the
      * lock writes anything into it */
     if (sipc_config_load(&node.cfg, home, err, sizeof err) != 0) {

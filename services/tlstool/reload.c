@@ -55,6 +55,17 @@ static int not_asked(const opts *o, const char *host, int port, const char *why)
                 host, port, why, o->unchanged ? "" : "; the change stays made here");
 }
 
+/* Said when the reload failed: what the command changed here is not undone,
+ * unless it changed nothing or, the node having refused, puts it back itself
+ * (undo_refused). */
+static const char *stays_made(const opts *o, int refused)
+{
+    return (refused && o->undo_refused) || o->unchanged
+               ? ""
+               : "; the change stays made here: a later reload (SIGHUP) or restart of sipcd "
+                 "applies it";
+}
+
 int request_reload(const opts *o, int force)
 {
     sipc_config cfg;
@@ -137,10 +148,7 @@ int request_reload(const opts *o, int force)
                     "--reload: the node at %s:%d %s: %s%s%s", host, port,
                     refused ? "refused" : "could not be asked",
                     cli_err_line(line, sizeof line, e, c.message), fix,
-                    (refused && o->undo_refused) || o->unchanged
-                        ? ""
-                        : "; the change stays made here: a later reload (SIGHUP) or restart "
-                          "of sipcd applies it");
+                    stays_made(o, refused));
     }
     json_error_t je;
     json_t *j = json_loadb(c.data ? c.data : "", c.len, 0, &je);
@@ -157,10 +165,10 @@ int request_reload(const opts *o, int force)
               msg, sizeof msg);
     int rc = EX_OK;
     if (!result) {
-        rc = fail(EX_RELOAD_REFUSED, "--reload: the node at %s:%d gave no reload answer", host,
-                  port);
+        rc = fail(EX_RELOAD_REFUSED, "--reload: the node at %s:%d gave no reload answer%s", host,
+                  port, stays_made(o, 1));
     } else if (!strcmp(result, "refused")) {
-        rc = fail(EX_RELOAD_REFUSED, "node %s: %s", node, msg);
+        rc = fail(EX_RELOAD_REFUSED, "node %s: %s%s", node, msg, stays_made(o, 1));
         cli_print_list("would have changed, not applied: ", json_object_get(j, "not_applied"));
     } else {
         printf("node %s reloaded (%s:%d): %s\n", node, host, port, msg);

@@ -179,8 +179,8 @@ wait_for 5 listed b && ok "B (no pair) calls A in plaintext: A's guard lists it"
 r0=$(refusals)
 tt mode strict --reload >"$work/r1.out" 2>&1
 rc=$?
-if [ "$rc" = 12 ] && grep -q "reload refused: going strict would cut off peers still speaking plaintext: [0-9.]* (node b) [0-9]* s ago on the [a-z]* service; enable TLS there first (a sipcctl named '... home TAG': import the cluster's key pair in the home whose tag \`tlstool status\` shows as TAG, or, if that home holds it already, run one sipcctl command from that home once this node speaks TLS (permissive), e.g. \`sipcctl ping --node\` this node: its next TLS connection to this node clears it; tlstool's connections are not counted, so they do not), or reload with --force, which goes strict anyway and cuts them off$" "$work/r1.out"; then
-    ok "tlstool mode strict --reload: refused (exit 12), B named with when and where"
+if [ "$rc" = 12 ] && grep -q "reload refused: going strict would cut off peers still speaking plaintext: [0-9.]* (node b) [0-9]* s ago on the [a-z]* service; enable TLS there first (a sipcctl named '... home TAG': import the cluster's key pair in the home whose tag \`tlstool status\` shows as TAG, or, if that home holds it already, run one sipcctl command from that home once this node speaks TLS (permissive), e.g. \`sipcctl ping --node\` this node: its next TLS connection to this node clears it; tlstool's connections are not counted, so they do not), or reload with --force, which goes strict anyway and cuts them off; the change stays made here: a later reload (SIGHUP) or restart of sipcd applies it$" "$work/r1.out"; then
+    ok "tlstool mode strict --reload: refused (exit 12), B named with when and where; the change to sipc.conf said to stay"
 else
     not_ok "mode strict --reload not refused (exit $rc)"; cat "$work/r1.out"
 fi

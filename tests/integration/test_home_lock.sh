@@ -9,8 +9,10 @@
 #     (the lock is on the home directory); the first is probed while it runs
 #   - the lock held but no pid in the file: said without a pid
 #   - a home too long for its files' names: exit 78, nothing created
-#   - as root: root's sipcd gives state/ to the home's owner, and a pid file
-#     root left stops no sipcd of the owner
+#   - as root, in a home uid 65534 owns: sipcd runs as 65534 and says so, every
+#     file it makes is 65534's, status answers; then the owner's own sipcd
+#     starts there, a pid file root left stopping it not; a home of a uid
+#     with no account: exit 77, nothing made
 #   - flock refused (ENOLCK, through LD_PRELOAD): sipcd starts with a WARN
 #   - the first killed with SIGKILL: a new sipcd starts at once (the kernel
 #     dropped the lock) and its pid is in the file
@@ -121,44 +123,64 @@ else
     not_ok "no sipcd starts on the home after the first was killed with SIGKILL"
 fi
 
-# run as root in a home another account owns, sipcd gives state/ and its pid
-# file to that account; a pid file root left (0600, root's) stops no later
-# sipcd of the owner, which replaces it (root only: the owner is uid 65534)
+# started as root in a home another account owns, sipcd runs as that account
+# (and says so): everything it makes there is the owner's, the node answers,
+# and the owner's own sipcd then starts on the home as it is; a pid file root
+# left (0600, root's: an older sipcd) stops it not either (root only: the
+# owner is uid 65534)
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     own=$(mktemp -d "${TMPDIR:-/tmp}/sipc-homelock-own.XXXXXX")
     at_exit rm -rf "$own"
-    chmod 755 "$own"
+    chmod 711 "$own"
     h3=$own/n3
     one_node_home "$h3" lock
     chown -R 65534:65534 "$h3"
+    chmod 700 "$h3"
+    owner=$(getent passwd 65534 | cut -d: -f1)
     if sipcd_start "$h3"; then
-        [ "$(stat -c %u:%u "$h3/state" "$h3/state/sipcd.lock" | tr '\n' ' ')" = "65534:65534 65534:65534 " ] &&
-            ok "root's sipcd gave state/ and its pid file to the home's owner" ||
-            not_ok "under root's sipcd: $(stat -c '%n %u' "$h3/state" "$h3/state/sipcd.lock")"
-        root_pid=$sipcd_pid
+        [ "$(stat -c %u "/proc/$sipcd_pid")" = 65534 ] &&
+            grep -q "Running as $owner (uid 65534, gid [0-9]*), the owner of the node home $h3 (sipcd was started as root)" "$h3/logs/DataService_"*.log &&
+            ok "root's sipcd runs as the home's owner and says so" ||
+            not_ok "root's sipcd: process of uid $(stat -c %u "/proc/$sipcd_pid"), log: $(grep -h 'Running as' "$h3"/logs/*.log | head -1)"
+        run "$BIN/sipcctl" --timeout 3000 --home "$h3" status
+        [ "$RC" = 0 ] && ok "the node root started answers status" ||
+            not_ok "status of the node root started: rc $RC: $(head -3 "$OUT")"
         kill -TERM "$sipcd_pid"
         wait "$sipcd_pid"
+        others=$(find "$h3" \( ! -user 65534 -o ! -group 65534 \) -printf '%p %u:%g\n')
+        [ -z "$others" ] && [ -e "$h3/data" ] && [ -e "$h3/state/peers" ] &&
+            ok "every file root's sipcd made in the home is the owner's" ||
+            not_ok "not the owner's: ${others:-(none; data/ or state/peers missing)}"
     else
         not_ok "root's sipcd did not start on a home uid 65534 owns"
     fi
-    # the rest of what root's run wrote (data/, state/peers) is root's too:
-    # only the pid file is left so here (as a killed root sipcd leaves it)
-    chown -R 65534:65534 "$h3"
-    echo "${root_pid:-1}" >"$h3/state/sipcd.lock"
+    # a home whose owner has no account here: root's sipcd cannot become it
+    # and refuses (77) before it makes anything there
+    nouid=$(for u in $(seq 4242 4300); do getent passwd "$u" >/dev/null || { echo "$u"; break; }; done)
+    h5=$own/n5
+    one_node_home "$h5" lock
+    chown -R "$nouid:$nouid" "$h5"
+    run "$BIN/sipcd" --home "$h5"
+    expect "root's sipcd in a home of uid $nouid, no account: refused" 77 \
+        "^sipcd: node home $h5 belongs to uid $nouid, which has no account here"
+    [ ! -e "$h5/state" ] && [ ! -e "$h5/logs" ] && [ ! -e "$h5/data" ] &&
+        ok "the refused sipcd made nothing in the home" ||
+        not_ok "made in $h5: $(ls "$h5" | tr '\n' ' ')"
+    echo 1 >"$h3/state/sipcd.lock"
     chown 0:0 "$h3/state/sipcd.lock"
     chmod 600 "$h3/state/sipcd.lock"
     printf '#!/bin/sh\nexec setpriv --reuid 65534 --regid 65534 --clear-groups "%s" "$@"\n' \
         "$BIN/sipcd" >"$own/as-owner"
     chmod 755 "$own/as-owner"
     if SIPCD=$own/as-owner sipcd_start "$h3"; then
-        ok "a pid file root left stops no sipcd of the home's owner"
+        ok "the owner's sipcd starts on the home root's sipcd ran in"
         [ "$(cat "$h3/state/sipcd.lock")" = "$sipcd_pid" ] && [ "$(stat -c %u "$h3/state/sipcd.lock")" = 65534 ] &&
             ok "the owner's sipcd replaced root's pid file with its own" ||
             not_ok "pid file: '$(cat "$h3/state/sipcd.lock")' of uid $(stat -c %u "$h3/state/sipcd.lock"), want $sipcd_pid of 65534"
         kill -TERM "$sipcd_pid"
         wait "$sipcd_pid"
     else
-        not_ok "the owner's sipcd did not start after root's pid file"
+        not_ok "the owner's sipcd did not start on the home root's sipcd ran in"
     fi
 fi
 

@@ -1,0 +1,21 @@
+/* home_owner.h - sipcd started as root in a home another account owns runs
+ * as that account: everything it makes there is then the owner's, so the
+ * owner's own sipcd (the systemd unit's `sipc`) can use the home afterwards,
+ * and the checks that a home's files belong to the account running sipcd
+ * hold as they do for the owner. A home root owns stays root's. */
+#ifndef SIPCD_HOME_OWNER_H
+#define SIPCD_HOME_OWNER_H
+
+#include <stddef.h>
+
+/* When the effective uid is 0 and home (stat, following a link) belongs to
+ * another uid: takes that account's groups (its primary group from the
+ * password database, initgroups), then its gid, then its uid, each checked;
+ * the line to log ("running as NAME (uid N) ...") in note. 0 when done or
+ * nothing to do (note empty; a home that cannot be stat'ed is left to the
+ * configuration's checks); -1 with the reason in err when the account is
+ * unknown or a step failed: then sipcd must not run. Call before anything
+ * opens or creates a file in the home. */
+int home_owner_become(const char *home, char *note, size_t notelen, char *err, size_t errlen);
+
+#endif

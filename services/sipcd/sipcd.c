@@ -15,7 +15,7 @@
 #include <uv.h>
 
 #include "home_lock.h"
-#include "home_owner.h"
+#include "run_as_owner.h"
 #include "host.h"
 #include "services/common/core_dumps.h"
 #include "services/common/opt.h"
@@ -115,7 +115,7 @@ int main(int argc, char **argv)
     /* before anything reads or makes a file in the home: root's sipcd in a
      * home another account owns becomes that account, so that the home stays
      * usable by the owner's own sipcd */
-    if (home_owner_become(home, node.owner_note, sizeof node.owner_note, err, sizeof err) != 0)
+    if (run_as_home_owner(home, node.owner_note, sizeof node.owner_note, err, sizeof err) != 0)
         return cli_fail("sipcd", EX_NOPERM, "%s", err);
     /* a change of uid made the process non-dumpable; nothing of root's was
      * read before it */

@@ -1,10 +1,10 @@
-/* home_owner.h - sipcd started as root in a home another account owns runs
+/* run_as_owner.h - sipcd started as root in a home another account owns runs
  * as that account: everything it makes there is then the owner's, so the
  * owner's own sipcd (the systemd unit's `sipc`) can use the home afterwards,
  * and the checks that a home's files belong to the account running sipcd
  * hold as they do for the owner. A home root owns stays root's. */
-#ifndef SIPCD_HOME_OWNER_H
-#define SIPCD_HOME_OWNER_H
+#ifndef SIPCD_RUN_AS_OWNER_H
+#define SIPCD_RUN_AS_OWNER_H
 
 #include <stddef.h>
 
@@ -16,6 +16,6 @@
  * configuration's checks); -1 with the reason in err when the account is
  * unknown or a step failed: then sipcd must not run. Call before anything
  * opens or creates a file in the home. */
-int home_owner_become(const char *home, char *note, size_t notelen, char *err, size_t errlen);
+int run_as_home_owner(const char *home, char *note, size_t notelen, char *err, size_t errlen);
 
 #endif

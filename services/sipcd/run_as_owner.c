@@ -1,5 +1,5 @@
-/* home_owner.c - see home_owner.h. */
-#include "home_owner.h"
+/* run_as_owner.c - see run_as_owner.h. */
+#include "run_as_owner.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int home_owner_become(const char *home, char *note, size_t notelen, char *err, size_t errlen)
+int run_as_home_owner(const char *home, char *note, size_t notelen, char *err, size_t errlen)
 {
     note[0] = '\0';
     struct stat hs;

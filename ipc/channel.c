@@ -93,6 +93,7 @@ static void ch_mark_down(sipc_channel *ch)
 {
     ch->since_ms = wall_ms();
     ch->down_at = uv_now(ch->ctx->loop);
+    ch->peer_seen_at = 0;
 }
 
 static void ch_up(void *owner, sipc_conn *c)
@@ -508,9 +509,17 @@ void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id)
         return;
     for (sipc_link *l = ctx->channels.next; l != &ctx->channels; l = l->next) {
         sipc_channel *ch = sipc_container_of(l, sipc_channel, link);
-        if (!ch->up && !strcmp(ch->peer_node, node_id))
+        if (!ch->up && !ch->closing && !strcmp(ch->peer_node, node_id)) {
+            ch->peer_seen_at = uv_now(ctx->loop);
             ch_redial_soon(ch);
+        }
     }
+}
+
+void sipc_ctx_peer_seen(sipc_ctx *ctx, const char *node_id)
+{
+    if (ctx && node_id && !ctx->closing)
+        sipc__channels_peer_back(ctx, node_id);
 }
 
 /* What every call or message on a channel must pass first. */
@@ -784,6 +793,9 @@ int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out)
         uint64_t age = now > ch->err_at ? now - ch->err_at : 0;
         out->last_error_age_ms = age < UINT32_MAX ? (uint32_t)age : UINT32_MAX;
         out->attempting = ch->conn != NULL || ch->resolving;
+        uint64_t seen = ch->peer_seen_at && now >= ch->peer_seen_at ? now - ch->peer_seen_at
+                                                                    : UINT32_MAX;
+        out->peer_seen_ms = seen < UINT32_MAX ? (uint32_t)seen : UINT32_MAX;
         if (!out->attempting && uv_is_active((const uv_handle_t *)&ch->timer)) {
             uint64_t due = uv_timer_get_due_in(&ch->timer);
             out->next_attempt_ms = due < UINT32_MAX ? (uint32_t)due : UINT32_MAX;

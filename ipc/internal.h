@@ -572,6 +572,8 @@ struct sipc_channel {
     int peer_cluster_cut;   /* that name was longer than peer_cluster */
     uint64_t since_ms;      /* wall clock of the last up/down change */
     uint64_t down_at;       /* uv_now() of the same change to down (or first failure) */
+    uint64_t peer_seen_at;  /* uv_now() when the peer's node was last heard from on another
+                               connection while this link was down; 0: not since */
     int closing;
     int plain_fallback;     /* permissive: the peer answered in plaintext */
     int retry_next;         /* the next dial is the plaintext retry of a refused TLS */

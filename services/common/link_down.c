@@ -10,7 +10,7 @@ int sipc_link_known_down(const sipc_channel *ch, uint64_t down_ms, char *why, si
     uint64_t ms;
     sipc_link_info li;
     if (!sipc_channel_is_down(ch, &ms) || ms < down_ms ||
-        sipc_channel_info(ch, &li) != 0)
+        sipc_channel_info(ch, &li) != 0 || li.peer_seen_ms < down_ms)
         return 0;
     char since[32];
     sipc_rfc3339_format((int64_t)li.since_ms, 0, since, sizeof since);

@@ -108,6 +108,9 @@ static void emit_link(void *arg, const char *service, const sipc_link_info *li)
             json_object_set_new(link, "attempting", json_true());
         else
             json_object_set_new(link, "next_attempt_ms", json_integer(li->next_attempt_ms));
+        /* its node has connected to this one since: the link is coming back */
+        if (li->peer_seen_ms != UINT32_MAX)
+            json_object_set_new(link, "peer_seen_ms", json_integer(li->peer_seen_ms));
     }
     json_array_append_new(links, link);
 }

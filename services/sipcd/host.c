@@ -369,6 +369,22 @@ static int register_handlers(host *h, int i)
     }
 }
 
+/* A node that connects to one of our services is up: every context's
+ * links to it that are down redial now rather than at the end of their
+ * backoff, and are not taken for a node that is gone meanwhile (the
+ * pipeline and search would otherwise refuse records and skip the node
+ * until their own redial, seconds after a restart). The pipeline's and the
+ * management channel's links live in contexts of their own, which hear no
+ * hello on the services' servers. */
+static void host_peer_seen(host *h, const char *node)
+{
+    for (int i = 0; i < HOST_NSERVICES; i++)
+        sipc_ctx_peer_seen(h->svc[i].ctx, node);
+    sipc_ctx_peer_seen(h->probe_ctx, node);
+    if (h->pipeline)
+        sipc_ctx_peer_seen(sipc_pipeline_links_ctx(h->pipeline), node);
+}
+
 /* Every connection that comes up on a service is the latest word on its
  * peer's transport, for the strict guard. A peer newly seen in plaintext is
  * written at once (a few times a second at most, else by the timer: a peer
@@ -381,6 +397,8 @@ static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
     sipc_peer_info pi;
     if (ev != SIPC_CONN_UP || sipc_conn_info(conn, &pi) != 0)
         return;
+    if (pi.peer_node[0])
+        host_peer_seen(s->h, pi.peer_node);
     int64_t now = (int64_t)time(NULL);
     /* a peer that offered TLS and got plaintext only because this listener
      * is plaintext on a node with TLS on ([pipeline] tls = 0) holds the pair:

@@ -12,6 +12,11 @@
 #   - a search through n1 once its search link to n3 is known down too is
 #     answered at once, n3 named missing with the link's reason
 #   - n3 continued (SIGCONT): the same file again, everything acknowledged
+#   - n3 stopped for good (SIGTERM) until n1's link to it is known down,
+#     then started again: as soon as n3 is up, an ingest through n1 has
+#     every record acknowledged. n1 redials with a backoff of up to 30 s
+#     ([limits] reconnect_max_ms), so its own redial would find n3 seconds
+#     later; n3 connecting to n1 is what tells n1 it is back, not gone
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.35}
@@ -24,6 +29,7 @@ conf() { # id host
     printf '[limits]\nkeepalive_ms = 1000\nkeepalive_timeout_ms = 2000\n' >>"$work/$1/sipc.conf"
 }
 conf n1 11
+printf 'reconnect_max_ms = 30000\n' >>"$work/n1/sipc.conf"
 conf n2 12
 conf n3 13
 sipcd_start "$work/n1" || exit 1
@@ -143,5 +149,30 @@ if wait_for 20 link_up; then
     fi
 else
     not_ok "n3 continued: n1's pipeline link to it did not come back: $(pipe_link)"
+fi
+
+kill -TERM "$n3_pid"
+wait "$n3_pid" 2>/dev/null
+if wait_for 15 link_down; then
+    since=$(pipe_link)
+    while [ $(($(date +%s) - since)) -lt 12 ]; do sleep 0.2; done
+    sipcd_start "$work/n3" || exit 1
+    n3_pid=$sipcd_pid
+    at_exit "kill -TERM $n3_pid 2>/dev/null"
+    # n3 is up once its own pipeline link to n1 is: it has said hello to n1
+    n3_to_n1() {
+        ctl --home "$work/n3" status --json 2>/dev/null |
+            jq -e --arg a "$BASE.11:23000" \
+                '.links[] | select(.service == "pipeline" and .address == $a) | .up' >/dev/null
+    }
+    wait_for 10 n3_to_n1 || not_ok "n3 restarted: its pipeline link to n1 never came up"
+    ingest "$work/recs.ndjson"
+    if [ "$RC" = 0 ] && [ "$(jq .acknowledged "$work/res.json")" = 3000 ]; then
+        ok "n3 restarted after its link was known down: all 3000 acknowledged in $took ms"
+    else
+        bad "n3 restarted after its link was known down: exit $RC, $(jq -c '{acknowledged, unavailable, failed: .failed[0:1]}' "$work/res.json")"
+    fi
+else
+    not_ok "n3 stopped for good: n1's pipeline link to it never went down: $(pipe_link)"
 fi
 shtest_done

@@ -650,6 +650,49 @@ static void t_redial_soon(void **state)
     world_free(w);
 }
 
+/* A node heard from elsewhere is up (sipc_ctx_peer_seen, as sipcd calls it
+ * for a hello on any of its servers): a link to that node sitting in a long
+ * backoff redials within moments and says when the node was heard from;
+ * another node's name changes nothing. */
+static void t_peer_seen(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    w->addr = "127.1.46.1";
+    w->redial_max_ms = 30000;
+    world_server(w, g_mode, g_pem, "test", 0);
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    assert_true(tu_run_until(&w->loop, &w->cups, 5000));
+    /* the server's node goes away: its context closed, its port free */
+    sipc_ctx_close(w->sctx, NULL, NULL);
+    w->sctx = NULL;
+    sipc_link_info li = {0};
+    for (int i = 0; i < 200; i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 50);
+        if (sipc_channel_is_down(w->ch, NULL) && sipc_channel_info(w->ch, &li) == 0 &&
+            li.next_attempt_ms > 1500)
+            break;
+    }
+    assert_true(li.next_attempt_ms > 1500);
+    assert_string_equal(li.peer_node, "srv");
+    assert_int_equal(li.peer_seen_ms, UINT32_MAX);
+    sipc_security_release(w->ssec);
+    sipc_router_free(w->router);
+    world_server(w, g_mode, g_pem, "test", 0); /* the same port: it is back */
+    sipc_ctx_peer_seen(w->cctx, "other");
+    assert_int_equal(sipc_channel_info(w->ch, &li), 0);
+    assert_int_equal(li.peer_seen_ms, UINT32_MAX);
+    assert_true(li.next_attempt_ms > 1500);
+    sipc_ctx_peer_seen(w->cctx, "srv");
+    assert_int_equal(sipc_channel_info(w->ch, &li), 0);
+    assert_true(li.peer_seen_ms < 1000);
+    assert_true(li.next_attempt_ms <= 250);
+    w->cups = 0;
+    assert_true(tu_run_until(&w->loop, &w->cups, 1000));
+    world_free(w);
+}
+
 static void t_oneway_and_errors(void **state)
 {
     (void)state;
@@ -3081,6 +3124,7 @@ int main(void)
         cmocka_unit_test(t_close_waits_for_held),
         cmocka_unit_test(t_close_gives_up_on_held),
         cmocka_unit_test(t_redial_soon),
+        cmocka_unit_test(t_peer_seen),
         cmocka_unit_test(t_large_held_out_of_order),
         cmocka_unit_test(t_mixed_sizes_pipelined),
         cmocka_unit_test(t_large_answer_not_copied),

@@ -344,6 +344,9 @@ static void test_null_arguments(void **state)
     sipc_channel_set_conn_cb(NULL, NULL, NULL);
     sipc_channel_set_fail_fast(NULL, 1);
     sipc_channel_redial_soon(NULL);
+    sipc_ctx_peer_seen(NULL, "n1");
+    sipc_ctx_peer_seen(f.ctx, NULL);
+    sipc_ctx_peer_seen(f.ctx, "");
     assert_int_equal(sipc_channel_last_error(NULL), SIPC_EINVAL);
     assert_string_equal(sipc_channel_last_detail(NULL), "");
     assert_int_equal(sipc_channel_is_up(NULL), 0);
@@ -842,7 +845,9 @@ static void test_layout_appends(void **state)
                 offsetof(sipc_link_info, last_error_age_ms));
     assert_true(offsetof(sipc_link_info, attempting) > offsetof(sipc_link_info, next_attempt_ms));
     assert_true(offsetof(sipc_link_info, silent_ms) > offsetof(sipc_link_info, attempting));
-    assert_true(sizeof(sipc_link_info) - offsetof(sipc_link_info, silent_ms) - sizeof(uint32_t) <
+    assert_true(offsetof(sipc_link_info, peer_seen_ms) > offsetof(sipc_link_info, silent_ms));
+    assert_true(sizeof(sipc_link_info) - offsetof(sipc_link_info, peer_seen_ms) -
+                    sizeof(uint32_t) <
                 _Alignof(sipc_link_info));
 }
 

@@ -673,6 +673,16 @@ SIPC_EXTERN int sipc_channel_is_down(const sipc_channel *ch, uint64_t *for_ms);
  * call on a channel; NULL ch: nothing (no error: it returns void, as the
  * other setters). */
 SIPC_EXTERN void sipc_channel_redial_soon(sipc_channel *ch);
+/* node_id (its hello's node id) has just been heard from on a connection
+ * outside ctx, e.g. on a server of another context of this process: a node
+ * that connects to us is up, so ctx's channels whose last link went to that
+ * node and is down redial soon (as sipc_channel_redial_soon) and note when
+ * (sipc_link_info.peer_seen_ms). A hello on one of ctx's own connections
+ * does the same by itself. The id is the peer's word: with TLS it comes from
+ * a holder of the cluster's pair, in plaintext from anyone; all it can
+ * cause is an earlier redial, at most a few a second. On the loop thread;
+ * NULL ctx or node_id, an empty id or a closing ctx: nothing. */
+SIPC_EXTERN void sipc_ctx_peer_seen(sipc_ctx *ctx, const char *node_id);
 /* The state of a channel's link, for status reports. */
 typedef struct sipc_link_info {
     char address[140];   /* "host:port" as opened */
@@ -707,6 +717,11 @@ typedef struct sipc_link_info {
                                    peer. An idle link is silent up to keepalive_ms by
                                    design, so suspicion counts from the PING (ping_wait_ms),
                                    and this says how long the peer has really been quiet */
+    uint32_t peer_seen_ms;      /* when down: how long ago the node of its last link was
+                                   heard from on another connection since the link fell
+                                   (sipc_ctx_peer_seen); UINT32_MAX: not since. A node
+                                   heard from is up, and this link is coming back: not to
+                                   be taken for a node that is gone */
 } sipc_link_info;
 SIPC_EXTERN int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out);
 /* Fails pending calls with SIPC_ECANCELED ("channel closed"; their

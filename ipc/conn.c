@@ -986,6 +986,17 @@ void sipc__silence_text(char *out, size_t len, const char *peer, uint64_t ms)
              peer, (unsigned long long)ms);
 }
 
+void sipc__silence_text_inbound(char *out, size_t len, const char *peer, const char *within)
+{
+    /* no step (TLS or hello) was begun: nothing a TLS setting explains;
+     * besides a stopped or overloaded client, something that is no sipc
+     * client (a port check that keeps the connection open) looks so too */
+    snprintf(out, len,
+             "connected from %s, but nothing received from it within %s: the process there may "
+             "be stopped or overloaded, or not a sipc client",
+             peer, within);
+}
+
 uint64_t sipc__conn_last_life(const sipc_conn *c)
 {
     uint64_t t = c->last_rx;
@@ -1189,8 +1200,12 @@ static void conn_timer_cb(uv_timer_t *t)
             snprintf(ms, sizeof ms, "%u ms", c->hs_ms);
         int err = SIPC_EHSTIMEOUT;
         if (silent && c->is_server) {
-            /* not even a first byte: no step (TLS or hello) was begun */
-            snprintf(msg, sizeof msg, "nothing received from peer %s within %s", c->peer_addr, ms);
+            /* not even a first byte: no handshake was begun that could
+             * have timed out, so the code is the dialer's for a silent
+             * peer; a client that began one and stalled keeps
+             * SIPC_EHSTIMEOUT with the step it stalled in */
+            err = SIPC_ESILENT;
+            sipc__silence_text_inbound(msg, sizeof msg, c->peer_addr, ms);
         } else if (silent) {
             /* connected, and not a byte back: the process there is stopped
              * or overloaded, which no TLS setting explains */

@@ -561,6 +561,22 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                         "(docs/services.md, \"A full or damaged database\")",
                         mgmt_node_name(n), ops[k], dir[k], mgmt_str_at(h, "since", NULL), why);
         }
+        /* acknowledged records found gone at a start: the node serves, but
+         * the operator has to act (send them again), so it stays a problem
+         * until acknowledged (state/records-lost removed on that node) */
+        size_t li;
+        json_t *lost;
+        json_array_foreach(json_object_get(json_object_get(n, "storage"), "records_lost"), li, lost)
+        {
+            const char *detected = mgmt_str_at(lost, "detected", NULL);
+            problem(list, n, "records_lost",
+                    "%s: %s%s%s: %s; remove state/records-lost in its home once dealt with "
+                    "(this stays until then)",
+                    mgmt_node_name(n),
+                    detected[0] ? "committed changes found gone at its start at " : "", detected,
+                    detected[0] ? "" : "a finding of lost records",
+                    mgmt_str_at(lost, "message", NULL));
+        }
         links_down(list, nodes, n);
         json_t *tls = json_object_get(n, "tls");
         int enabled = json_is_true(json_object_get(tls, "enabled"));

@@ -306,6 +306,12 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
             sipc_prom_sample(out, "sipc_storage_failures_total", l,
                              jnum(json_object_get(storage, ops[k]), "failures_total"));
         }
+        /* an alert on it reaches whoever watches metrics, not the log */
+        sipc_prom_family(out, "sipc_storage_records_lost_findings", SIPC_PROM_GAUGE,
+                         "findings of committed records gone at a start (a lost records.db-wal) "
+                         "not yet acknowledged (state/records-lost)");
+        sipc_prom_sample(out, "sipc_storage_records_lost_findings", NULL,
+                         (double)json_array_size(json_object_get(storage, "records_lost")));
     }
     fclose(out);
     json_decref(st);

@@ -151,7 +151,23 @@ static void print_storage(json_t *storage)
                    i_of(h, "failures") == 1 ? "" : "s", s_of(h, "last_failure"),
                    s_of(h, "last_error"));
     }
-    if (!failing)
+    /* committed records found gone at a start: said until the operator
+     * acknowledges them (removes state/records-lost) */
+    size_t i, nlost = json_array_size(json_object_get(storage, "records_lost"));
+    json_t *l;
+    json_array_foreach(json_object_get(storage, "records_lost"), i, l)
+    {
+        if (s_of(l, "detected")[0])
+            printf("  storage: RECORDS LOST (found at the start at %s): %s\n", s_of(l, "detected"),
+                   s_of(l, "message"));
+        else
+            printf("  storage: RECORDS LOST: %s\n", s_of(l, "message"));
+    }
+    if (nlost)
+        printf("  storage: remove state/records-lost in the node's home once dealt with: "
+               "%s until then\n",
+               nlost == 1 ? "this stays" : "these stay");
+    if (!failing && !nlost)
         printf("  storage: ok\n");
 }
 

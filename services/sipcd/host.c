@@ -482,7 +482,10 @@ static json_t *storage_status(void *arg)
         return NULL;
     sipc_data_health w, r;
     sipc_data_health_get(h->data, &w, &r);
-    return json_pack("{s:o, s:o}", "writes", health_json(&w), "reads", health_json(&r));
+    /* lost records found at a start stay until the operator acknowledges
+     * them (state/records-lost removed) */
+    return json_pack("{s:o, s:o, s:o*}", "writes", health_json(&w), "reads", health_json(&r),
+                     "records_lost", records_lost_json(h->cfg.home));
 }
 
 /* The keepalive and idle close in effect, ms, 0 for off: fixed at start (a

@@ -14,6 +14,9 @@
 
 #define MARK_NAME "records-mark"
 #define DAMAGED_NAME "records-damaged"
+#define LOST_NAME "records-lost"
+/* findings of lost records kept in state/records-lost: the latest ones */
+#define LOST_KEEP 8
 
 /* Writes HOME/state/name whole; 0, or a WARN once per distinct problem. */
 static int state_write(host *h, const char *name, const char *text, const char *what)
@@ -150,6 +153,116 @@ static void check_damaged(host *h, const sipc_data_mark *m)
     sipc_data_refuse_writes(h->data, why);
 }
 
+/* HOME/state/records-lost whole (at most len - 1 bytes) into buf; 0 when
+ * there is none. */
+static int lost_read(const char *home, char *buf, size_t len)
+{
+    char path[800];
+    snprintf(path, sizeof path, "%s/state/%s", home, LOST_NAME);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    size_t n = 0;
+    ssize_t r;
+    while (n < len - 1 && (r = read(fd, buf + n, len - 1 - n)) > 0)
+        n += (size_t)r;
+    close(fd);
+    buf[n] = '\0';
+    return n > 0;
+}
+
+/* A start found committed changes gone: the finding is kept in
+ * state/records-lost, one line each, after the ones not yet acknowledged
+ * (the latest LOST_KEEP), so that the status shows it until the operator
+ * removes the file. The mark is saved with the database's lower counts
+ * right after (the next start compares with the database as it is now),
+ * which ended the warning with that one log line before. */
+static void lost_note(host *h, const sipc_data_mark *m, long long created, long long writes,
+                      const char *when)
+{
+    char old[LOST_KEEP * 200], text[sizeof old + 200], now[32];
+    const char *keep = old;
+    int lines = 0;
+    if (!lost_read(h->cfg.home, old, sizeof old))
+        old[0] = '\0';
+    for (const char *p = old; *p; p++)
+        lines += *p == '\n';
+    if (old[0] && old[strlen(old) - 1] != '\n')
+        lines++;
+    for (; lines >= LOST_KEEP && *keep; lines--) {
+        const char *nl = strchr(keep, '\n');
+        keep = nl ? nl + 1 : keep + strlen(keep);
+    }
+    /* a start that died before it saved the lower counts finds the same
+     * loss again: one finding */
+    char same[300];
+    snprintf(same, sizeof same, " instance %lld created %lld of %lld writes %lld of %lld by %s\n",
+             (long long)m->instance, (long long)m->created, created, (long long)m->writes, writes,
+             when);
+    if (strstr(old, same))
+        return;
+    sipc_rfc3339_format(sipc_rfc3339_now_ms(), 0, now, sizeof now);
+    size_t kl = strlen(keep);
+    snprintf(text, sizeof text, "%s%sdetected %s%s", keep, kl && keep[kl - 1] != '\n' ? "\n" : "",
+             now, same);
+    state_write(h, LOST_NAME, text,
+                "the finding that committed records are gone (sipcctl status would not show it)");
+}
+
+/* One finding's words, as the start's WARN and the status say it. */
+static void lost_text(char *out, size_t len, long long found, long long created,
+                      long long found_writes, long long writes, const char *when)
+{
+    if (found < created)
+        snprintf(out, len,
+                 "records.db holds fewer records than were committed: it counts %lld records "
+                 "created, but %lld were by %s (state/%s): up to %lld acknowledged records are "
+                 "gone. records.db-wal was missing or damaged after a crash, or an older copy "
+                 "of records.db was put in place: send them again if their producer still has "
+                 "them (docs/services.md, \"Durability and threads\")",
+                 found, created, when, MARK_NAME, created - found);
+    else
+        snprintf(out, len,
+                 "records.db is behind what was committed: its last %lld committed writes by %s "
+                 "(state/%s; replacements or deletions, no new record) are gone. "
+                 "records.db-wal was missing or damaged after a crash, or an older copy of "
+                 "records.db was put in place (docs/services.md, \"Durability and threads\")",
+                 writes - found_writes, when, MARK_NAME);
+}
+
+json_t *records_lost_json(const char *home)
+{
+    json_t *list = json_array();
+    char buf[LOST_KEEP * 200 + 200];
+    if (!list || !lost_read(home, buf, sizeof buf))
+        return list;
+    char *save = NULL;
+    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char detected[64], when[64], text[900];
+        long long inst, found, created, fw, writes;
+        if (sscanf(line, "detected %63s instance %lld created %lld of %lld writes %lld of %lld by %63s",
+                   detected, &inst, &found, &created, &fw, &writes, when) != 7 ||
+            (found >= created && fw >= writes)) {
+            /* edited by hand, or by another version: shown, not dropped */
+            snprintf(text, sizeof text,
+                     "state/%s holds a finding of lost records this sipcd cannot read: "
+                     "'%.200s'",
+                     LOST_NAME, line);
+            json_array_append_new(list, json_pack("{s:s}", "message", text));
+            continue;
+        }
+        lost_text(text, sizeof text, found, created, fw, writes, when);
+        json_array_append_new(
+            list, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "detected", detected,
+                            "committed_by", when, "records_gone",
+                            (json_int_t)(found < created ? created - found : 0), "writes_gone",
+                            (json_int_t)(fw < writes ? writes - fw : 0), "records_committed",
+                            (json_int_t)created, "records_found", (json_int_t)found,
+                            "message", text));
+    }
+    return list;
+}
+
 void records_mark_start(host *h)
 {
     memset(&h->mark.saved, 0, sizeof h->mark.saved);
@@ -161,25 +274,13 @@ void records_mark_start(host *h)
     if (state_read(h, MARK_NAME, buf, sizeof buf) &&
         sscanf(buf, "instance %lld created %lld writes %lld at %63s", &inst, &created, &writes,
                when) == 4 &&
-        inst == m.instance && m.instance != 0) {
-        if (m.created < created)
-            sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_WARN, "Data.Storage",
-                      "records.db holds fewer records than were committed: it counts %lld "
-                      "records created, but %lld were by %s (state/%s): up to %lld acknowledged "
-                      "records are gone. records.db-wal was missing or damaged after a crash, "
-                      "or an older copy of records.db was put in place: send them again if "
-                      "their producer still has them (docs/services.md, \"Durability and "
-                      "threads\")",
-                      (long long)m.created, created, when, MARK_NAME,
-                      created - (long long)m.created);
-        else if (m.writes < writes)
-            sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_WARN, "Data.Storage",
-                      "records.db is behind what was committed: its last %lld committed writes "
-                      "by %s (state/%s; replacements or deletions, no new record) are gone. "
-                      "records.db-wal was missing or damaged after a crash, or an older copy "
-                      "of records.db was put in place (docs/services.md, \"Durability and "
-                      "threads\")",
-                      writes - (long long)m.writes, when, MARK_NAME);
+        inst == m.instance && m.instance != 0 && (m.created < created || m.writes < writes)) {
+        char text[900];
+        lost_text(text, sizeof text, (long long)m.created, created, (long long)m.writes, writes,
+                  when);
+        sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_WARN, "Data.Storage",
+                  "%s. sipcctl status shows this until state/%s is removed", text, LOST_NAME);
+        lost_note(h, &m, created, writes, when);
     }
     save_mark(h, &m);
 }

@@ -8,12 +8,17 @@
  *   gone: a records.db-wal lost or damaged after a crash (SQLite replays
  *   what it finds, silently), or an older copy of the file put back. A
  *   repaired or new database has another instance and is not compared.
+ * - records-lost: each such finding, one line, kept until the operator
+ *   removes the file (or the line), so that the status shows it after the
+ *   start that found it: the mark is saved with the lower counts then, and
+ *   no later start can tell the lost records from new ones.
  * - records-damaged: the data service's verdict that records.db is damaged,
  *   with its instance, so that a restart whose start-up check does not
  *   reach the damage keeps refusing writes into the same file. */
 #ifndef SIPC_RECORDS_MARK_H
 #define SIPC_RECORDS_MARK_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "data_service.h"
@@ -36,5 +41,12 @@ void records_mark_start(struct host *h);
 void records_mark_save(struct host *h);
 /* The data service's damaged_cb (arg: the host): saves the verdict. */
 void records_damaged_save(const char *reason, void *arg);
+/* The findings of HOME/state/records-lost, as the status's
+ * storage.records_lost: each {"detected", "committed_by", "records_gone",
+ * "writes_gone", "records_committed", "records_found", "message"} (a line
+ * that cannot be read: only "message"). Read at every call, so that the
+ * operator's removal of the file acknowledges them at once. A new array,
+ * empty when there is none; NULL when out of memory. */
+json_t *records_lost_json(const char *home);
 
 #endif

@@ -870,7 +870,7 @@ static void t_timeouts_logged_once(void **state)
         lines++;
     assert_int_equal(lines, 1);
     /* not a byte came: no step (TLS or hello) to name, whatever the mode */
-    assert_true(tu_log_has(&w->slog, "nothing received from peer 127.0.0.1:"));
+    assert_true(tu_log_has(&w->slog, "(SIPC_ESILENT, io class): connected from 127.0.0.1:"));
     assert_false(tu_log_has(&w->slog, "did not finish"));
     for (int i = 0; i < 10; i++)
         close(fds[i]);
@@ -911,6 +911,70 @@ static int hung_up(world *w, int fd, int ms)
         uv_sleep(1);
     }
     return 0;
+}
+
+/* The local port of a connected socket. */
+static int local_port(int fd)
+{
+    struct sockaddr_in a;
+    socklen_t n = sizeof a;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &n), 0);
+    return ntohs(a.sin_port);
+}
+
+/* A client that connects and sends nothing within the handshake timeout
+ * began no handshake: the server closes it with SIPC_ESILENT and says so
+ * with its address, as a dialer says of a silent peer, and counts it so; a
+ * client that began one (its first byte) and stalled keeps SIPC_EHSTIMEOUT
+ * with the step it stalled in. */
+static void t_silent_client_named(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    w->addr = "127.1.45.1";
+    w->hs_timeout_ms = 300;
+    world_server(w, g_mode, g_pem, "test", 0);
+    int quiet = raw_connect_from(w, "127.1.45.2");
+    int stalled = raw_connect_from(w, "127.1.45.3");
+    /* the first byte of a TLS record, or of a frame's length: a
+     * handshake begun in every mode, never finished */
+    const char *first = g_mode == SIPC_TLS_OFF ? "\x00" : "\x16";
+    assert_int_equal(send(stalled, first, 1, MSG_NOSIGNAL), 1);
+    assert_true(hung_up(w, quiet, 3000));
+    assert_true(hung_up(w, stalled, 3000));
+    char want[600];
+    int qp = local_port(quiet), sp = local_port(stalled);
+    snprintf(want, sizeof want,
+             "Connection from 127.1.45.2:%d closed: no answer from the peer (SIPC_ESILENT, io "
+             "class): connected from 127.1.45.2:%d, but nothing received from it within 300 ms: "
+             "the process there may be stopped or overloaded, or not a sipc client",
+             qp, qp);
+    assert_true(tu_log_has(&w->slog, want));
+    snprintf(want, sizeof want, "Connection from 127.1.45.2:%d closed: handshake", qp);
+    assert_false(tu_log_has(&w->slog, want));
+    snprintf(want, sizeof want,
+             "Connection from 127.1.45.3:%d closed: handshake (TLS or hello) timed out "
+             "(SIPC_EHSTIMEOUT, tls class): the ",
+             sp);
+    assert_true(tu_log_has(&w->slog, want));
+    snprintf(want, sizeof want, "peer 127.1.45.3:%d did not finish within 300 ms", sp);
+    assert_true(tu_log_has(&w->slog, want));
+    /* the status's handshake_failures, by reason: one of each */
+    sipc_server_stats st;
+    assert_int_equal(sipc_server_stats_get(w->srv, &st), 0);
+    assert_int_equal(st.handshake_failures_total, 2);
+    int silent = 0, timed_out = 0;
+    for (int i = 0; i < st.nhandshake_failures; i++) {
+        if (st.handshake_failures[i].err == SIPC_ESILENT)
+            silent = (int)st.handshake_failures[i].count;
+        else if (st.handshake_failures[i].err == SIPC_EHSTIMEOUT)
+            timed_out = (int)st.handshake_failures[i].count;
+    }
+    assert_int_equal(silent, 1);
+    assert_int_equal(timed_out, 1);
+    close(quiet);
+    close(stalled);
+    world_free(w);
 }
 
 /* One source address may hold [limits] max_connections_per_host (3 here)
@@ -2558,9 +2622,9 @@ static void t_raw_bad_input(void **state)
     world *w = world_new();
     world_server(w, g_mode, g_pem, "test", 0);
     raw r;
-    /* silence: closed by the handshake/hello timeout (500 ms here) */
+    /* silence: closed at the handshake/hello timeout (500 ms here), as silent */
     raw_run(w, &r, NULL, 0);
-    assert_true(tu_log_has(&w->slog, "SIPC_EHSTIMEOUT"));
+    assert_true(tu_log_has(&w->slog, "SIPC_ESILENT"));
     if (g_mode == SIPC_TLS_OFF) {
         /* oversize announcement, before any allocation; under max_frame but
          * over the cap until the hello: named as such, not as [limits]
@@ -3137,6 +3201,7 @@ int main(void)
         cmocka_unit_test(t_full_counts_open_only),
         cmocka_unit_test(t_shortened_timeout_logged),
         cmocka_unit_test(t_timeouts_logged_once),
+        cmocka_unit_test(t_silent_client_named),
         cmocka_unit_test(t_conn_lines_per_node),
         cmocka_unit_test(t_conn_lines_host_report_text),
         cmocka_unit_test(t_deadline),

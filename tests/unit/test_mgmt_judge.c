@@ -432,6 +432,40 @@ static void held_back(void **state)
     json_decref(nodes);
 }
 
+/* Lost records a node's start found (its storage.records_lost): one
+ * records_lost problem each, naming the node, when and how to acknowledge
+ * it; a line the node could not read is still one; none without them
+ * (an older node's storage has no records_lost). */
+static void records_lost(void **state)
+{
+    (void)state;
+    json_t *n1 = node("n1", NULL, 0, 0), *n2 = node("n2", NULL, 0, 0);
+    json_object_set_new(
+        n1, "storage",
+        json_pack("{s:{s:b}, s:{s:b}, s:[{s:s, s:s, s:I, s:s}, {s:s}]}", "writes", "failing", 0,
+                  "reads", "failing", 0, "records_lost", "detected", "2026-12-05T21:40:02Z",
+                  "committed_by", "2026-12-05T21:39:51Z", "records_gone", (json_int_t)300,
+                  "message", "records.db holds fewer records than were committed: ...",
+                  "message", "state/records-lost holds a finding ... cannot read: 'x'"));
+    json_object_set_new(n2, "storage",
+                        json_pack("{s:{s:b}, s:{s:b}}", "writes", "failing", 0, "reads",
+                                  "failing", 0));
+    json_t *nodes = json_pack("[o, o]", n1, n2);
+    json_t *p = sipc_mgmt_judge(nodes, 30, 0);
+    assert_string_equal(kinds(p), "n1:records_lost n1:records_lost");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(p, 0), "message")),
+                        "n1: committed changes found gone at its start at 2026-12-05T21:40:02Z: "
+                        "records.db holds fewer records than were committed: ...; remove "
+                        "state/records-lost in its home once dealt with (this stays until then)");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(p, 1), "message")),
+                        "n1: a finding of lost records: state/records-lost holds a finding ... "
+                        "cannot read: 'x'; remove state/records-lost in its home once dealt "
+                        "with (this stays until then)");
+    assert_string_equal(sipc_mgmt_health(p), "problems");
+    json_decref(p);
+    json_decref(nodes);
+}
+
 /* the health rule on problems alone, as sipcctl grades an answer without
  * "health"; a problem without a kind is no permissive one */
 /* The notes' messages, " | "-joined with their kinds. */
@@ -549,6 +583,7 @@ int main(void)
         cmocka_unit_test(clock_skew),
         cmocka_unit_test(certificate_expired),
         cmocka_unit_test(health_rule),
+        cmocka_unit_test(records_lost),
         cmocka_unit_test(notes_builds),
         cmocka_unit_test(notes_keepalive),
     };

@@ -16,7 +16,8 @@ stop first (exit 78).'
 SC_HELP_LOGS='usage: sipc-cluster logs NODE [--service data|search|management|pipeline] [--tail N] [--dir DIR]
 
 The node'"'"'s service logs (HOME/logs/<Service>Service_<date>.log), every
-service merged in time order with the service named on each line, or one
+service merged in time order (the instants the stamps name, each with its
+UTC offset, not their text) with the service named on each line, or one
 service with --service; --tail N prints the last N lines.'
 
 sc_cmd_kill() {
@@ -112,7 +113,52 @@ sc_cmd_logs() {
         f="${s^}Service"
         # the date-named files in order, each line tagged with its service
         for l in "$home/logs/${f}_"*.log; do
-            [ -f "$l" ] && awk -v s="$f" '{ t = $1; $1 = ""; printf "%s %-18s%s\n", t, s, $0 }' "$l"
+            [ -f "$l" ] && sc_log_keyed "$f" "$l"
         done
-    done | sort -s -k1,1 | if [ -n "$tail" ]; then tail -n "$tail"; else cat; fi
+    done | LC_ALL=C sort -s -k1,1 | cut -d' ' -f2- | if [ -n "$tail" ]; then tail -n "$tail"; else cat; fi
+}
+
+# sc_log_keyed SERVICE FILE: FILE's lines, each tagged with SERVICE after its
+# stamp and led by a sort key: the stamp's instant (UTC seconds since 1970,
+# zero-padded, and its fraction, padded to nanoseconds). A stamp carries its
+# local time's offset (2026-10-25T02:30:00+01:00, base/log_line.c), so the
+# text of two stamps does not order them: the hour a DST change repeats,
+# or services (or runs) under different TZ settings. The arithmetic is
+# awk's own (no mktime, which reads the local zone). A line without a stamp
+# (cut by a crash, written by hand) keeps the key of the line before it, so
+# it stays where it was; the stamp itself and the rest of the line are
+# printed as they were.
+sc_log_keyed() {
+    awk -v s="$1" '
+    function days(y, m, d) { # days from 1970-01-01 to y-m-d (proleptic Gregorian)
+        y -= (m <= 2)
+        era = int(y / 400)
+        yoe = y - era * 400
+        doy = int((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1
+        return era * 146097 + yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy - 719468
+    }
+    BEGIN { key = sprintf("%015.0f.%09d", 0, 0) }
+    {
+        t = $1
+        if (match(t, /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9](\.[0-9]+)?(Z|[+-][0-9][0-9]:[0-9][0-9])$/)) {
+            sec = days(substr(t, 1, 4) + 0, substr(t, 6, 2) + 0, substr(t, 9, 2) + 0) * 86400 + \
+                  substr(t, 12, 2) * 3600 + substr(t, 15, 2) * 60 + substr(t, 18, 2)
+            frac = ""
+            rest = substr(t, 20)
+            if (substr(rest, 1, 1) == ".") {
+                match(rest, /^\.[0-9]+/)
+                frac = substr(rest, 2, RLENGTH - 1)
+                rest = substr(rest, RLENGTH + 1)
+            }
+            if (rest != "Z") { # local time = UTC + offset
+                off = substr(rest, 2, 2) * 3600 + substr(rest, 5, 2) * 60
+                sec -= substr(rest, 1, 1) == "-" ? -off : off
+            }
+            frac = substr(frac "000000000", 1, 9)
+            key = sprintf("%015.0f.%s", sec, frac)
+            printf "%s %s %-18s%s\n", key, t, s, substr($0, index($0, t) + length(t))
+        } else {
+            printf "%s %25s %-18s %s\n", key, "", s, $0
+        }
+    }' "$2"
 }

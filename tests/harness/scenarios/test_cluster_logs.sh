@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# test_cluster_logs.sh - `sipc-cluster logs NODE` merges a node's service
+# logs in the order of the instants their stamps name, not of the stamps'
+# text: each stamp carries its local time's offset (base/log_line.c), so
+# around a DST change (the hour 02:00-03:00 seen twice) or with services
+# (or runs) under different TZ settings the text order is wrong. The log
+# files are written here by hand into a node home that a cluster.json of
+# one node names: no node runs, no address is used.
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+# shellcheck disable=SC1091
+. "$(dirname "$0")/../../support/shtest.sh"
+SC="$BIN/sipc-cluster"
+[ -x "$SC" ] || { echo "$SC is missing (build first)"; exit 1; }
+shtest_init cluster-logs
+CL=$work/cluster
+home=$CL/nodes/n1
+mkdir -p "$home/logs"
+jq -n --arg h "$home" '{version: 1, name: "logs", nodes: [{name: "n1", home: $h, address: "127.1.45.1"}]}' \
+    >"$CL/cluster.json"
+logs() { "$SC" --dir "$CL" logs "$@"; }
+
+# Europe/Berlin, 2026-10-25: 03:00 CEST (+02:00) becomes 02:00 CET (+01:00).
+# The data and search services log across the change; management ran under
+# TZ=UTC, the pipeline under TZ=America/New_York (-04:00), with a stamp that
+# has a fraction (a writer with sub-second stamps). In UTC, the order is:
+#   00:35  management  a
+#   00:40  data        b   02:40+02:00
+#   00:50  search      c   02:50+02:00
+#   01:10  data        d   02:10+01:00 (after the change: text-sorts before b)
+#   01:10  pipeline    e   21:10-04:00 the day before (same instant as d: d first,
+#                          the services' order, as for any two lines of one second)
+#   01:10.5 pipeline   f
+#   01:15  management  g
+#   01:20  search      h   02:20+01:00
+cat >"$home/logs/DataService_2026-10-25.log" <<'EOF'
+2026-10-25T02:40:00+02:00 Data.Storage INFO b
+2026-10-25T02:10:00+01:00 Data.Storage INFO d   (two  spaces kept)
+EOF
+cat >"$home/logs/SearchService_2026-10-25.log" <<'EOF'
+2026-10-25T02:50:00+02:00 Search.Query INFO c
+2026-10-25T02:20:00+01:00 Search.Query INFO h
+EOF
+cat >"$home/logs/ManagementService_2026-10-25.log" <<'EOF'
+2026-10-25T00:35:00+00:00 Service.Start INFO a
+2026-10-25T01:15:00+00:00 Service.Start INFO g
+EOF
+cat >"$home/logs/PipelineService_2026-10-24.log" <<'EOF'
+2026-10-24T21:10:00-04:00 Pipeline.Send INFO e
+2026-10-24T21:10:00.500-04:00 Pipeline.Send INFO f
+EOF
+
+run logs n1
+order=$(awk '{ print $5 }' "$OUT" | paste -sd' ' -)
+if [ "$RC" = 0 ] && [ "$order" = "a b c d e f g h" ]; then
+    ok "logs n1: merged by instant across a DST change and three UTC offsets ($order)"
+else
+    bad "logs n1: exit $RC, order '$order', want 'a b c d e f g h'"
+fi
+grep -qx '2026-10-25T02:10:00+01:00 DataService        Data.Storage INFO d   (two  spaces kept)' "$OUT" &&
+    grep -qx '2026-10-24T21:10:00.500-04:00 PipelineService    Pipeline.Send INFO f' "$OUT" &&
+    ok "each line as written, its stamp untouched, the service named after it" ||
+    bad "the lines are not printed as written"
+
+run logs n1 --tail 3
+order=$(awk '{ print $5 }' "$OUT" | paste -sd' ' -)
+[ "$RC" = 0 ] && [ "$order" = "f g h" ] && ok "--tail 3: the last three instants ($order)" ||
+    bad "--tail 3: exit $RC, order '$order', want 'f g h'"
+
+run logs n1 --service data
+order=$(awk '{ print $5 }' "$OUT" | paste -sd' ' -)
+[ "$RC" = 0 ] && [ "$order" = "b d" ] && ok "--service data: its own lines only, in order ($order)" ||
+    bad "--service data: exit $RC, order '$order', want 'b d'"
+
+# a line without a stamp (a crash cut a line short and the next run wrote
+# on) stays after the line before it, whose instant (00:55) is before d's
+printf '2026-10-25T02:55:00+02:00 Data.Storage INFO b2\ncut short\n' >>"$home/logs/DataService_2026-10-25.log"
+run logs n1
+order=$(sed 's/^ *//' "$OUT" | awk '{ print ($1 == "DataService" ? $NF : $5) }' | paste -sd' ' -)
+[ "$RC" = 0 ] && [ "$order" = "a b c b2 short d e f g h" ] &&
+    ok "a line without a stamp follows the line before it ($order)" ||
+    bad "a line without a stamp: exit $RC, order '$order', want 'a b c b2 short d e f g h'"
+
+shtest_done

@@ -96,6 +96,17 @@ static void ch_mark_down(sipc_channel *ch)
     ch->peer_seen_at = 0;
 }
 
+/* An attempt (or the link) failed with err. One dialed after its node was
+ * heard from proves that node unreachable from here all the same (a
+ * one-way partition): the link counts as down again, not as coming back. */
+static void ch_failed(sipc_channel *ch, int err)
+{
+    ch->last_err = err;
+    ch->err_at = uv_now(ch->ctx->loop);
+    if (ch->peer_seen_at && ch->last_dial >= ch->peer_seen_at)
+        ch->peer_seen_at = 0;
+}
+
 static void ch_up(void *owner, sipc_conn *c)
 {
     sipc_channel *ch = owner;
@@ -187,8 +198,7 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
     if (ch->up || !ch->since_ms)
         ch_mark_down(ch);
     ch->up = 0;
-    ch->last_err = err;
-    ch->err_at = uv_now(ch->ctx->loop);
+    ch_failed(ch, err);
     sipc_str_copy(ch->last_detail, sizeof ch->last_detail, detail && *detail ? detail : sipc_strerror(err));
     /* a caller told SIPC_ECLUSTER learns the other name here, not from the text */
     sipc_str_copy(ch->peer_cluster, sizeof ch->peer_cluster, c->peer_cluster);
@@ -276,8 +286,7 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
             sipc_stream_abort(s);
     }
     if (r != 0) {
-        ch->last_err = r;
-        ch->err_at = uv_now(ch->ctx->loop);
+        ch_failed(ch, r);
         /* with a source address the dial failed where it binds to it or at
          * once: naming the address says what to check (is it on this host?) */
         char from[80] = "";
@@ -313,8 +322,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     ch->resolving = 0;
     if (ch->closing || status < 0) {
         if (!ch->closing) {
-            ch->last_err = status;
-            ch->err_at = uv_now(ch->ctx->loop);
+            ch_failed(ch, status);
             snprintf(ch->last_detail, sizeof ch->last_detail, "cannot resolve %s: %s", ch->host,
                      uv_strerror(status));
             if (!ch->since_ms)
@@ -358,8 +366,7 @@ static void ch_dial(sipc_channel *ch)
     ch->gai.data = ch;
     int r = uv_getaddrinfo(ch->ctx->loop, &ch->gai, on_resolved, ch->host, NULL, &hints);
     if (r != 0) {
-        ch->last_err = r;
-        ch->err_at = uv_now(ch->ctx->loop);
+        ch_failed(ch, r);
         snprintf(ch->last_detail, sizeof ch->last_detail, "cannot resolve %s: %s", ch->host,
                  uv_strerror(r));
         ch_schedule_redial(ch, 0);
@@ -771,6 +778,7 @@ int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out)
     if (!ch || !out)
         return SIPC_EINVAL;
     memset(out, 0, sizeof *out);
+    out->peer_seen_ms = UINT32_MAX;
     sipc_str_copy(out->address, sizeof out->address, ch->where);
     out->up = ch->up;
     out->tls = ch->up && ch->up_tls;

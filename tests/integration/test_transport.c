@@ -22,6 +22,7 @@
 #include "ipc/envelope.h"
 #include "ipc/internal.h"
 #include "ipc/security.h"
+#include "services/common/link_down.h"
 #include "testutil.h"
 #include "transport/stream.h"
 #include "transport/tls_engine.h"
@@ -652,8 +653,10 @@ static void t_redial_soon(void **state)
 
 /* A node heard from elsewhere is up (sipc_ctx_peer_seen, as sipcd calls it
  * for a hello on any of its servers): a link to that node sitting in a long
- * backoff redials within moments and says when the node was heard from;
- * another node's name changes nothing. */
+ * backoff redials within moments, says when the node was heard from and is
+ * not known down (services/common/link_down.c) meanwhile; another node's name
+ * changes nothing; an attempt made after the news that fails all the same (a
+ * one-way partition) makes the link known down again. */
 static void t_peer_seen(void **state)
 {
     (void)state;
@@ -663,10 +666,13 @@ static void t_peer_seen(void **state)
     world_server(w, g_mode, g_pem, "test", 0);
     world_client(w, g_mode, g_pem, "test", 0, 0);
     assert_true(tu_run_until(&w->loop, &w->cups, 5000));
+    sipc_link_info li = {0};
+    assert_int_equal(sipc_channel_info(w->ch, &li), 0);
+    assert_int_equal(li.peer_seen_ms, UINT32_MAX); /* up: not a down link's news */
     /* the server's node goes away: its context closed, its port free */
     sipc_ctx_close(w->sctx, NULL, NULL);
     w->sctx = NULL;
-    sipc_link_info li = {0};
+    char why[200];
     for (int i = 0; i < 200; i++) {
         int never = 0;
         tu_run_until(&w->loop, &never, 50);
@@ -677,9 +683,33 @@ static void t_peer_seen(void **state)
     assert_true(li.next_attempt_ms > 1500);
     assert_string_equal(li.peer_node, "srv");
     assert_int_equal(li.peer_seen_ms, UINT32_MAX);
+    assert_int_equal(sipc_link_known_down(w->ch, 100, why, sizeof why), 1);
+    /* news of the node while it is still away: one attempt soon, and while
+     * it is under way the link is coming back, not down */
+    sipc_ctx_peer_seen(w->cctx, "srv");
+    assert_int_equal(sipc_channel_info(w->ch, &li), 0);
+    assert_true(li.peer_seen_ms < 1000);
+    assert_true(li.next_attempt_ms <= 250);
+    assert_int_equal(sipc_link_known_down(w->ch, 100, why, sizeof why), 0);
+    /* that attempt is refused: known down again, the news spent */
+    for (int i = 0; i < 40; i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 50);
+        if (sipc_channel_info(w->ch, &li) == 0 && li.peer_seen_ms == UINT32_MAX)
+            break;
+    }
+    assert_int_equal(li.peer_seen_ms, UINT32_MAX);
+    assert_int_equal(sipc_link_known_down(w->ch, 100, why, sizeof why), 1);
     sipc_security_release(w->ssec);
     sipc_router_free(w->router);
     world_server(w, g_mode, g_pem, "test", 0); /* the same port: it is back */
+    for (int i = 0; i < 200; i++) { /* the backoff far off again */
+        int never = 0;
+        tu_run_until(&w->loop, &never, 50);
+        if (sipc_channel_info(w->ch, &li) == 0 && li.next_attempt_ms > 1500)
+            break;
+    }
+    assert_true(li.next_attempt_ms > 1500);
     sipc_ctx_peer_seen(w->cctx, "other");
     assert_int_equal(sipc_channel_info(w->ch, &li), 0);
     assert_int_equal(li.peer_seen_ms, UINT32_MAX);

@@ -719,7 +719,8 @@ typedef struct sipc_link_info {
                                    and this says how long the peer has really been quiet */
     uint32_t peer_seen_ms;      /* when down: how long ago the node of its last link was
                                    heard from on another connection since the link fell
-                                   (sipc_ctx_peer_seen); UINT32_MAX: not since. A node
+                                   (sipc_ctx_peer_seen); UINT32_MAX: not since, or an
+                                   attempt dialed since failed all the same. A node
                                    heard from is up, and this link is coming back: not to
                                    be taken for a node that is gone */
 } sipc_link_info;

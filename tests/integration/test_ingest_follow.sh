@@ -11,6 +11,8 @@
 #   - at the same time an ingest from a copy of n1's home made before (its
 #     TLS still strict) fails, exit 76, and says its home did not change:
 #     a client never leaves TLS on its own
+#   - and one from another copy whose sipc.conf is broken before the
+#     change: it cannot follow, and says why (exit 78)
 #   - the other way: n2's home gets the pair and `tlstool enable --mode
 #     strict --reload --force` while an ingest from it runs in plaintext,
 #     its producer quiet for 6 s from before the change (the link redials
@@ -34,6 +36,7 @@ node_home "$work/n2" follow2 n2 "$BASE.2" "$BASE.2"
 # the copy: sipc.conf and the pair, TLS strict as n1's is now
 mkdir -p "$work/copy"
 cp "$work/n1/sipc.conf" "$work/copy/" && cp -a "$work/n1/security" "$work/copy/"
+cp -a "$work/copy" "$work/broken"
 sipcd_start_all "$work/n1" "$work/n2" || exit 1
 
 # feed FIFO PREFIX [AFTER SECONDS]: N records into FIFO, one every 50 ms,
@@ -73,13 +76,18 @@ ingest copy "$work/copy"
 copy_pid=$ingest_pid
 feed "$work/copy.in" copy
 copy_feed=$feed_pid
+ingest broken "$work/broken"
+broken_pid=$ingest_pid
+feed "$work/broken.in" broken
+broken_feed=$feed_pid
 sleep 1.5
 "$BIN/tlstool" --home "$work/n1" mode permissive --reload >"$work/permissive.out" 2>&1 ||
     { not_ok "tlstool mode permissive --reload: exit $?"; shtest_show "$work/permissive.out"; }
 sleep 1.5
+printf 'no_such_key = 1\n' >>"$work/broken/sipc.conf"
 "$BIN/tlstool" --home "$work/n1" disable --reload >"$work/disable.out" 2>&1 ||
     { not_ok "tlstool disable --reload: exit $?"; shtest_show "$work/disable.out"; }
-wait "$own_feed" "$copy_feed" 2>/dev/null
+wait "$own_feed" "$copy_feed" "$broken_feed" 2>/dev/null
 finished own "$own_pid"
 if [ "$RC" = 0 ] && [ "$(jq .acknowledged "$work/own.json")" = $N ] &&
     [ "$(jq .created "$work/own.json")" = $N ] && [ "$(jq .home_changes_followed "$work/own.json")" = 1 ] &&
@@ -101,6 +109,14 @@ if [ "$RC" = 76 ] && ! grep -q "follows it" "$work/copy.err" &&
 else
     not_ok "the same from a copy of the home made before: exit $RC, want 76, $(summary "$work/copy.json")"
     shtest_show "$work/copy.err"
+fi
+
+finished broken "$broken_pid"
+if [ "$RC" = 78 ] && grep -q "peer speaks plaintext where TLS is required.*this home ($work/broken), read again to follow the node's change, cannot be loaded: .*no_such_key" "$work/broken.err"; then
+    ok "the same from a copy whose sipc.conf was broken meanwhile: exit 78, saying why"
+else
+    not_ok "the same from a copy whose sipc.conf was broken meanwhile: exit $RC, want 78, $(summary "$work/broken.json")"
+    shtest_show "$work/broken.err"
 fi
 
 # --- the other way: off, no pair -> strict on n2's home --------------------

@@ -124,6 +124,72 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
     return 0;
 }
 
+const char *ctl_tls_setup(const sipc_security *sec)
+{
+    switch (sipc_security_mode(sec)) {
+    case SIPC_TLS_STRICT:
+        return "TLS strict";
+    case SIPC_TLS_PERMISSIVE:
+        return "TLS off, the imported pair offered first";
+    default:
+        return "TLS off";
+    }
+}
+
+int ctl_follow_home(ctl_client *cl, char *said, size_t n)
+{
+    said[0] = '\0';
+    sipc_config cfg;
+    char err[1024] = "";
+    /* the home the context was made from, as main resolved it */
+    if (sipc_config_load(&cfg, cl->cfg.home, err, sizeof err) != 0) {
+        snprintf(said, n, "%s", err);
+        return SIPC_ECONFIG;
+    }
+    sipc_security *sec;
+    int e = sipc_security_load_client(&sec, &cfg, err, sizeof err);
+    if (e != 0) {
+        snprintf(said, n, "%s", err);
+        return e < 0 ? e : SIPC_ECONFIG;
+    }
+    sipc_security *old = cl->sec;
+    const char *fp_old = sipc_security_fingerprint(old), *fp_new = sipc_security_fingerprint(sec);
+    int mode_changed = sipc_security_mode(sec) != sipc_security_mode(old);
+    int pair_changed = strcmp(fp_old, fp_new) != 0;
+    if (!mode_changed && !pair_changed) {
+        sipc_security_release(sec);
+        return 0;
+    }
+    e = sipc_ctx_set_security(cl->ctx, sec);
+    if (e != 0) {
+        sipc_security_release(sec);
+        snprintf(said, n, "%s", sipc_strerror(e));
+        return e;
+    }
+    char what[400] = "";
+    if (mode_changed)
+        snprintf(what, sizeof what, "%s -> %s", ctl_tls_setup(old), ctl_tls_setup(sec));
+    if (pair_changed && *fp_old && *fp_new) {
+        size_t w = strlen(what);
+        snprintf(what + w, sizeof what - w, "%skey pair sha256 %.16s... -> %.16s...",
+                 w ? ", " : "", fp_old, fp_new);
+    }
+    snprintf(said, n, "this home's TLS setup (%s) changed during this run (%s): sipcctl "
+             "follows it, as the node does on a reload",
+             cl->cfg.home, what);
+    /* the [tls] settings only: the rest is what the context was made with
+     * ([limits], the cluster's name in its hello), and stays as it is */
+    cl->cfg.tls_enable = cfg.tls_enable;
+    cl->cfg.tls_mode = cfg.tls_mode;
+    memcpy(cl->cfg.subject, cfg.subject, sizeof cl->cfg.subject);
+    cl->cfg.subject_line = cfg.subject_line;
+    cl->cfg.revocation = cfg.revocation;
+    cl->sec = sec; /* the context holds its own reference */
+    sipc_security_release(old);
+    cl->followed++;
+    return 1;
+}
+
 typedef struct pending {
     ctl_reply *rep;
     int done;

@@ -31,6 +31,7 @@
 #define BUSY_MIN_MS 100
 #define BUSY_MAX_MS 2000
 #define BUSY_FOR_MS 60000        /* how long a batch is resent while the pipeline says BUSY */
+#define FOLLOWS 3                /* changes of this home's TLS one batch follows */
 #define SHOWN 20                 /* bad or refused lines printed one by one */
 #define REASONS 16               /* distinct reasons in the summary */
 
@@ -44,6 +45,8 @@ typedef struct batch {
     unsigned long *lines;        /* the line of each record */
     uint64_t first_ms, resend_at;
     uint32_t backoff_ms;
+    unsigned gen;                /* the client's followed count when it was last sent */
+    unsigned follows;            /* times it was sent again after a change of this home */
 } batch;
 
 typedef struct reason {
@@ -296,6 +299,55 @@ static int pipeline_heard(const ingest *in)
            li.silent_ms < (uint32_t)in->cl->timeout_ms;
 }
 
+/* What ctl_follow_home said it took over, on its own line. */
+static void say_followed(ingest *in, const char *said)
+{
+    if (!said[0])
+        return;
+    clear_progress(in);
+    fprintf(stderr, "sipcctl: %s\n", said);
+}
+
+/* b sent again by on_timer, delay_ms from now at the earliest. */
+static void resend_later(ingest *in, batch *b, uint32_t delay_ms)
+{
+    b->resend_at = uv_now(&in->cl->loop) + delay_ms;
+    b->next = in->resend;
+    in->resend = b;
+    if (!uv_is_active((uv_handle_t *)&in->timer))
+        uv_timer_start(&in->timer, on_timer, BUSY_MIN_MS / 2, BUSY_MIN_MS / 2);
+}
+
+/* The node refused the TLS mode this client dialed with: its home may have
+ * changed with the node's (tlstool ... --reload on that same home), and the
+ * node replaced the busy connection (GOAWAY) with a dial in the old mode.
+ * 1 when b is to be sent again with the home's new security (said, when
+ * this call took it over, saying so); 0 when the failure stands (hint
+ * saying why, or ""); -1 when the home cannot be read again (said why). */
+static int follow_home(ingest *in, batch *b, char *said, size_t n, char *hint, size_t hn)
+{
+    said[0] = hint[0] = '\0';
+    if (in->stop)
+        return 0;
+    if (b->follows >= FOLLOWS) {
+        snprintf(hint, hn, "; this home's TLS setup changed %u times while this batch was sent",
+                 b->follows);
+        return 0;
+    }
+    /* taken over since b was sent (by the failure of another batch of the
+     * same connection): those records never left, send them again */
+    int f = b->gen != in->cl->followed ? 1 : ctl_follow_home(in->cl, said, n);
+    if (f == 1) {
+        b->follows++;
+        return 1;
+    }
+    if (f == 0)
+        /* a client never changes its TLS mode on its own: only its home does */
+        snprintf(hint, hn, "; this home (%s) still says %s, as sipcctl dials: it changes its TLS "
+                 "only with its own home", in->cl->cfg.home, ctl_tls_setup(in->cl->sec));
+    return f < 0 ? -1 : 0;
+}
+
 static void on_reply(int err, const sipc_reply *rep, void *arg)
 {
     batch *b = arg;
@@ -304,14 +356,33 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
     if (err == SIPC_EREMOTE && rep->status == SIPC_PIPELINE_BUSY && !in->stop &&
         uv_now(&in->cl->loop) - b->first_ms < BUSY_FOR_MS) {
         /* no credit at the pipeline: it asked us to come back later */
-        uint64_t now = uv_now(&in->cl->loop);
-        b->resend_at = now + b->backoff_ms;
+        resend_later(in, b, b->backoff_ms);
         b->backoff_ms = b->backoff_ms * 2 > BUSY_MAX_MS ? BUSY_MAX_MS : b->backoff_ms * 2;
-        b->next = in->resend;
-        in->resend = b;
-        if (!uv_is_active((uv_handle_t *)&in->timer))
-            uv_timer_start(&in->timer, on_timer, BUSY_MIN_MS / 2, BUSY_MIN_MS / 2);
         return;
+    }
+    char hint[700] = "";
+    if (err == SIPC_EPLAINTEXT || err == SIPC_ETLSONPLAIN) {
+        char said[1400];
+        int f = follow_home(in, b, said, sizeof said, hint, sizeof hint);
+        if (f == 1) {
+            say_followed(in, said);
+            /* the handshake failed: nothing of b reached the node, so
+             * nothing is sent twice; not from here, as the channel is still
+             * failing its waiting calls */
+            resend_later(in, b, 0);
+            return;
+        }
+        if (f < 0) {
+            char why[2400], line[800];
+            snprintf(why, sizeof why,
+                     "%s; this home (%s), read again to follow the node's change, cannot be "
+                     "loaded: %s",
+                     cli_err_line(line, sizeof line, err, rep->message), in->cl->cfg.home, said);
+            clear_progress(in);
+            lost(in, b, EX_CONFIG, why);
+            batch_free(b);
+            return;
+        }
     }
     char home_why[1600];
     if (err == 0) {
@@ -358,14 +429,15 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
             snprintf(in->held_why, sizeof in->held_why,
                      "this home's [tls] subject does not match its own certificate");
     } else {
-        char why[1700], fix[900] = "";
+        char why[2400], fix[900] = "";
         sipc_link_info li;
         /* another cluster's node: what to change in this home, as for every command */
         if (err == SIPC_ECLUSTER && sipc_channel_info(in->cl->ch, &li) == 0)
             sipc_cli_cluster_fix(&in->cl->cfg, li.peer_cluster, li.peer_cluster_cut, fix,
                                  sizeof fix);
         char line[800];
-        snprintf(why, sizeof why, "%s%s", cli_err_line(line, sizeof line, err, rep->message), fix);
+        snprintf(why, sizeof why, "%s%s%s", cli_err_line(line, sizeof line, err, rep->message), fix,
+                 hint);
         if (!in->cl->up && !in->held_why[0]) /* e.g. a node that answered in TLS */
             snprintf(in->held_why, sizeof in->held_why, "%s", sipc_strerror(err));
         lost(in, b, ctl_exit_code(err) ? ctl_exit_code(err) : EX_UNAVAILABLE, why);
@@ -382,6 +454,7 @@ static void send_batch(batch *b)
         return;
     }
     uv_update_time(&in->cl->loop); /* the deadline counts from now, not from before a read */
+    b->gen = in->cl->followed;
     int e = sipc_call(in->cl->ch, SIPC_PIPELINE_SERVICE, SIPC_PIPELINE_INGEST, b->payload, b->len,
                       in->cl->timeout_ms, on_reply, b);
     if (e != 0) {
@@ -544,6 +617,8 @@ static void print_summary(const ingest *in)
             json_object_set_new(o, "read_not_sent_reason",
                                 json_string(held_reason(in, held, sizeof held)));
         }
+        if (o && in->cl->followed)
+            json_object_set_new(o, "home_changes_followed", json_integer(in->cl->followed));
         if (o && in->refused) {
             json_object_set_new(o, "refused", json_integer((json_int_t)in->refused));
             json_object_set_new(o, "refused_reason", json_string(in->refused_why));

@@ -60,6 +60,7 @@ typedef struct ctl_client {
     sipc_peer_info link; /* filled when the link is up */
     int up;
     sipc_security *sec;  /* this home's, as the context uses it */
+    unsigned followed;   /* how many changes of this home ctl_follow_home took over */
 } ctl_client;
 
 typedef struct ctl_reply {
@@ -83,6 +84,24 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
 int ctl_call(ctl_client *cl, const char *service, const char *method, const void *data,
              size_t len, ctl_reply *rep);
 void ctl_reply_free(ctl_reply *rep);
+/* Reads this home's sipc.conf and key pair again, as the node does on a
+ * reload, for a call that failed because the node's TLS mode is no longer
+ * the one this client dials with (SIPC_EPLAINTEXT, SIPC_ETLSONPLAIN). When
+ * the TLS mode or the pair differs from what the context uses, the context
+ * takes the new security (its channel's next dial uses it), cl->sec and the
+ * [tls] settings of cl->cfg become the home's, cl->followed counts it, and
+ * said holds one line saying what changed ("this home's TLS changed (TLS
+ * strict -> TLS off ...): sipcctl follows it"); returns 1. Returns 0 (said
+ * "") when the home says what the context already uses: the failure stands,
+ * a client never changes its TLS mode on its own. A negative SIPC code when
+ * the home cannot be loaded, the reason in said. Only the [tls] settings
+ * are taken over: the rest of sipc.conf (ports, [limits], the cluster)
+ * is what the context was made with and stays. */
+int ctl_follow_home(ctl_client *cl, char *said, size_t n);
+/* A client's security as its home sets it (sipc_security_load_client):
+ * "TLS strict", "TLS off, the imported pair offered first" (a pair, TLS
+ * not enabled) or "TLS off". */
+const char *ctl_tls_setup(const sipc_security *sec);
 /* Closes the channel and the context and runs the loop until they are gone. */
 void ctl_disconnect(ctl_client *cl);
 /* Prints "sipcctl: SERVICE.METHOD to TARGET failed: reason [code, class]: msg"

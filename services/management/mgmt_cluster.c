@@ -278,8 +278,13 @@ static void links_down(json_t *list, json_t *nodes, json_t *n)
         const char *since = mgmt_str_at(l, "since", NULL);
         const char *error = mgmt_str_at(l, "last_error", NULL);
         int64_t ms;
+        json_t *seen = json_object_get(l, "peer_seen_ms");
         if (json_is_true(json_object_get(l, "up")) || !error[0] ||
             sipc_rfc3339_ms(since, &ms, err, sizeof err) != 0 || now - ms / 1000 < LINK_GRACE_S)
+            continue;
+        /* its node connected to n within the grace: coming back, as the
+         * pipeline and the search judge it (services/common/link_down.c) */
+        if (json_is_integer(seen) && json_integer_value(seen) < LINK_GRACE_S * 1000)
             continue;
         json_t *peer = node_at(nodes, mgmt_str_at(l, "address", NULL));
         if (peer == n)

@@ -59,6 +59,13 @@ void mgmt_link_age_text(json_t *link, char *out, size_t len)
         snprintf(out, len, "last attempt %s ago, next in %s", ago, next);
     } else
         snprintf(out, len, "last attempt %s ago", ago);
+    /* its node connected to this one since the link fell: it is up */
+    json_t *seen = json_object_get(link, "peer_seen_ms");
+    size_t used = strlen(out);
+    if (json_is_integer(seen) && used < len) {
+        ms_text(json_integer_value(seen), ago, sizeof ago);
+        snprintf(out + used, len - used, "; its node connected here %s ago", ago);
+    }
 }
 
 /* A node's build as its status gives it; a node from before build

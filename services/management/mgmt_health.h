@@ -28,8 +28,10 @@ const char *mgmt_str_at(json_t *o, const char *path1, const char *path2);
 const char *mgmt_node_name(json_t *n);
 /* How old a down link's last error is, from its status entry, as status
  * texts say it: "last attempt 3 s ago, next in 7 s" (or ", another under
- * way"); "" when the entry does not say (an older node). A reason can be
- * out of date by the redial backoff: this tells the operator to wait. */
+ * way"), with "; its node connected here 2 s ago" when the
+ * link's node has connected since it fell; "" when the entry does not say
+ * (an older node). A reason can be out of date by the redial backoff: this
+ * tells the operator to wait. */
 void mgmt_link_age_text(json_t *link, char *out, size_t len);
 
 #endif

@@ -1,6 +1,7 @@
 /* records_mark.c - see records_mark.h. */
 #include "records_mark.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,10 +74,19 @@ static void save_mark(host *h, const sipc_data_mark *m)
         h->mark.saved = *m;
 }
 
+static int lost_note(host *h, const sipc_data_mark *m, long long created, long long writes,
+                     const char *when);
+
 void records_mark_save(host *h)
 {
     if (!h->data)
         return;
+    if (h->mark.lost_pending) {
+        if (lost_note(h, &h->mark.lost_m, h->mark.lost_created, h->mark.lost_writes,
+                      h->mark.lost_when) != 0)
+            return;
+        h->mark.lost_pending = 0;
+    }
     sipc_data_mark m;
     sipc_data_mark_get(h->data, &m);
     save_mark(h, &m);
@@ -153,21 +163,31 @@ static void check_damaged(host *h, const sipc_data_mark *m)
     sipc_data_refuse_writes(h->data, why);
 }
 
-/* HOME/state/records-lost whole (at most len - 1 bytes) into buf; 0 when
- * there is none. */
+/* HOME/state/records-lost whole (at most len - 1 bytes) into buf, every
+ * byte outside printable ASCII shown as '?' (sipcd writes ASCII; a hand
+ * edit must not make the finding unshowable in JSON): 1, or 0 when there is
+ * none, or -errno when it is there but cannot be read (a link, which is not
+ * followed, a directory, no permission): then it may hold findings. */
 static int lost_read(const char *home, char *buf, size_t len)
 {
     char path[800];
+    buf[0] = '\0';
     snprintf(path, sizeof path, "%s/state/%s", home, LOST_NAME);
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return 0;
+        return errno == ENOENT ? 0 : -errno;
     size_t n = 0;
-    ssize_t r;
+    ssize_t r = 0;
     while (n < len - 1 && (r = read(fd, buf + n, len - 1 - n)) > 0)
         n += (size_t)r;
+    int e = r < 0 ? errno : 0;
     close(fd);
     buf[n] = '\0';
+    if (e)
+        return -e;
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] != '\n' && (buf[i] < 0x20 || buf[i] > 0x7e))
+            buf[i] = '?';
     return n > 0;
 }
 
@@ -177,14 +197,24 @@ static int lost_read(const char *home, char *buf, size_t len)
  * removes the file. The mark is saved with the database's lower counts
  * right after (the next start compares with the database as it is now),
  * which ended the warning with that one log line before. */
-static void lost_note(host *h, const sipc_data_mark *m, long long created, long long writes,
-                      const char *when)
+static int lost_note(host *h, const sipc_data_mark *m, long long created, long long writes,
+                     const char *when)
 {
     char old[LOST_KEEP * 200], text[sizeof old + 200], now[32];
     const char *keep = old;
     int lines = 0;
-    if (!lost_read(h->cfg.home, old, sizeof old))
-        old[0] = '\0';
+    int rr = lost_read(h->cfg.home, old, sizeof old);
+    if (rr < 0) {
+        /* replacing it would erase findings not yet acknowledged; said once,
+         * the retries (records_mark_save) are quiet */
+        if (!h->mark.lost_pending)
+            sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_WARN, "Data.Storage",
+                      "Cannot read state/%s (%s): the finding is not added to it, and the "
+                      "records' mark is not saved (so that the next start finds the loss "
+                      "again) until it can be read or is removed",
+                      LOST_NAME, strerror(-rr));
+        return rr;
+    }
     for (const char *p = old; *p; p++)
         lines += *p == '\n';
     if (old[0] && old[strlen(old) - 1] != '\n')
@@ -200,13 +230,14 @@ static void lost_note(host *h, const sipc_data_mark *m, long long created, long 
              (long long)m->instance, (long long)m->created, created, (long long)m->writes, writes,
              when);
     if (strstr(old, same))
-        return;
+        return 0;
     sipc_rfc3339_format(sipc_rfc3339_now_ms(), 0, now, sizeof now);
     size_t kl = strlen(keep);
     snprintf(text, sizeof text, "%s%sdetected %s%s", keep, kl && keep[kl - 1] != '\n' ? "\n" : "",
              now, same);
-    state_write(h, LOST_NAME, text,
-                "the finding that committed records are gone (sipcctl status would not show it)");
+    return state_write(h, LOST_NAME, text,
+                       "the finding that committed records are gone (sipcctl status would not "
+                       "show it)");
 }
 
 /* One finding's words, as the start's WARN and the status say it. */
@@ -233,12 +264,20 @@ static void lost_text(char *out, size_t len, long long found, long long created,
 json_t *records_lost_json(const char *home)
 {
     json_t *list = json_array();
-    char buf[LOST_KEEP * 200 + 200];
-    if (!list || !lost_read(home, buf, sizeof buf))
+    char buf[LOST_KEEP * 200 + 200], text[900];
+    int rr = list ? lost_read(home, buf, sizeof buf) : 0;
+    if (rr < 0) {
+        snprintf(text, sizeof text,
+                 "state/%s is there but cannot be read (%s): it may hold findings of lost "
+                 "records; make it a readable file or remove it",
+                 LOST_NAME, strerror(-rr));
+        json_array_append_new(list, json_pack("{s:s}", "message", text));
+    }
+    if (rr <= 0)
         return list;
     char *save = NULL;
     for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char detected[64], when[64], text[900];
+        char detected[64], when[64];
         long long inst, found, created, fw, writes;
         if (sscanf(line, "detected %63s instance %lld created %lld of %lld writes %lld of %lld by %63s",
                    detected, &inst, &found, &created, &fw, &writes, when) != 7 ||
@@ -252,13 +291,14 @@ json_t *records_lost_json(const char *home)
             continue;
         }
         lost_text(text, sizeof text, found, created, fw, writes, when);
-        json_array_append_new(
-            list, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "detected", detected,
+        json_t *f = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "detected", detected,
                             "committed_by", when, "records_gone",
                             (json_int_t)(found < created ? created - found : 0), "writes_gone",
                             (json_int_t)(fw < writes ? writes - fw : 0), "records_committed",
                             (json_int_t)created, "records_found", (json_int_t)found,
-                            "message", text));
+                            "message", text);
+        /* never dropped: an entry the status cannot show would read "ok" */
+        json_array_append_new(list, f ? f : json_pack("{s:s}", "message", text));
     }
     return list;
 }
@@ -280,7 +320,16 @@ void records_mark_start(host *h)
                   when);
         sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_WARN, "Data.Storage",
                   "%s. sipcctl status shows this until state/%s is removed", text, LOST_NAME);
-        lost_note(h, &m, created, writes, when);
+        /* the lower counts are saved only once the finding is: else the
+         * next start, comparing with them, would not find the loss again */
+        if (lost_note(h, &m, created, writes, when) != 0) {
+            h->mark.lost_pending = 1;
+            h->mark.lost_m = m;
+            h->mark.lost_created = created;
+            h->mark.lost_writes = writes;
+            snprintf(h->mark.lost_when, sizeof h->mark.lost_when, "%s", when);
+            return;
+        }
     }
     save_mark(h, &m);
 }

@@ -26,6 +26,13 @@
 typedef struct records_mark {
     sipc_data_mark saved; /* the counters last written, instance 0 for none */
     char last_error[800];
+    /* a finding of lost records the start could not keep in state/records-lost:
+     * the mark is not saved (with its lower counts it would hide the loss from
+     * the next start) until a retry keeps it */
+    int lost_pending;
+    sipc_data_mark lost_m;
+    long long lost_created, lost_writes;
+    char lost_when[64];
 } records_mark;
 
 struct host;

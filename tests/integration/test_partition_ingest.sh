@@ -38,7 +38,7 @@ sipcd_start "$work/n2" || exit 1
 n2_pid=$sipcd_pid
 sipcd_start "$work/n3" || exit 1
 n3_pid=$sipcd_pid
-at_exit "kill -CONT $n3_pid 2>/dev/null; kill -TERM $n1_pid $n2_pid $n3_pid 2>/dev/null"
+at_exit 'kill -CONT $n3_pid 2>/dev/null; kill -TERM $n1_pid $n2_pid $n3_pid 2>/dev/null'
 
 python3 - "$work/recs.ndjson" <<'EOF'
 import json, sys
@@ -158,7 +158,6 @@ if wait_for 15 link_down; then
     while [ $(($(date +%s) - since)) -lt 12 ]; do sleep 0.2; done
     sipcd_start "$work/n3" || exit 1
     n3_pid=$sipcd_pid
-    at_exit "kill -TERM $n3_pid 2>/dev/null"
     # n3 is up once its own pipeline link to n1 is: it has said hello to n1
     n3_to_n1() {
         ctl --home "$work/n3" status --json 2>/dev/null |

@@ -11,7 +11,7 @@
 # status takes at once, without a restart.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
-BASE=${SIPC_TEST_NET:-127.1.45}
+BASE=${SIPC_TEST_NET:-127.1.48}
 . "$(dirname "$0")/../support/shtest.sh"
 need_free "$BASE.10":{23000,23001,23002,23003}
 shtest_init lost
@@ -87,6 +87,31 @@ sipcd_start "$home" || exit 1
 shown_lost "a restart later"
 [ "$(grep -c 'WARN records.db holds fewer records' "$home/logs/"DataService_*.log | awk -F: '{ s += $NF } END { print s }')" = 1 ] &&
     ok "the WARN was logged once, at the start that found it" || not_ok "the WARN was logged again (or never)"
+
+# a line edited by hand into bytes that are not UTF-8 is still shown (a
+# finding JSON cannot carry would read "ok"); a file that cannot be read
+# (a link, not followed) is named, not taken for none
+lost=$home/state/records-lost
+cp "$lost" "$work/lost.keep"
+printf 'detected \xe9\xff by hand\n' >>"$lost"
+run ctl status --json
+if [ "$RC" = 0 ] && jq -e '.storage.records_lost | length == 2 and
+        (.[1].message | test("cannot read: .detected \\?\\? by hand"))' "$OUT" >/dev/null; then
+    ok "a hand-edited line of other bytes: shown beside the finding"
+else
+    bad "a hand-edited line of other bytes: not shown (exit $RC)"
+fi
+mv "$lost" "$work/lost.elsewhere"
+ln -s "$work/lost.elsewhere" "$lost"
+run ctl status --json
+if [ "$RC" = 0 ] && jq -e '.storage.records_lost | length == 1 and
+        (.[0].message | test("state/records-lost is there but cannot be read"))' "$OUT" >/dev/null; then
+    ok "state/records-lost a link: named as unreadable, not taken for no finding"
+else
+    bad "state/records-lost a link: not named (exit $RC)"
+fi
+rm "$lost"
+cp "$work/lost.keep" "$lost"
 
 # the operator acknowledges: the status says ok again at once
 rm "$home/state/records-lost"

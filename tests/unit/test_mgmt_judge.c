@@ -123,6 +123,24 @@ static void link_down(void **state)
     assert_string_equal(sipc_mgmt_health(p), "problems");
     json_decref(p);
     json_decref(nodes);
+    /* n2 connected to n1 2 s ago: the link is coming back, not flagged; 12 s
+     * ago (its redial failed since, or is slow): flagged, the news said */
+    static const int seen_ms[] = {2000, 12000};
+    for (int i = 0; i < 2; i++) {
+        json_t *n1 = linked("n1", 600, "2", 60, now);
+        json_object_set_new(json_array_get(json_object_get(n1, "links"), 0), "peer_seen_ms",
+                            json_integer(seen_ms[i]));
+        nodes = json_pack("[o, o]", n1, linked("n2", 600, "", 0, now));
+        p = sipc_mgmt_judge(nodes, 30, now);
+        assert_string_equal(kinds(p), i == 0 ? "" : "n1:link_down");
+        if (i == 1)
+            assert_non_null(strstr(json_string_value(json_object_get(json_array_get(p, 0),
+                                                                     "message")),
+                                   "next in 7 s; its node connected here 12 s ago): peer "
+                                   "answered with TLS"));
+        json_decref(p);
+        json_decref(nodes);
+    }
     /* down for 3 s; n1 up for 5 s; n2 up for 5 s; up: none flagged */
     static const int cases[][3] = {{600, 600, 3}, {5, 600, 60}, {600, 5, 60}, {600, 600, 0}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

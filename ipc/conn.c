@@ -480,6 +480,11 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
         /* the peer's last word before it closes */
         char msg[600];
         int code = is_sipc_code(env->status) ? env->status : SIPC_EPROTO;
+        /* a refusal of our TLS mode comes in the handshake, never on a link
+         * already up: calls in flight there may have been served, and a
+         * caller that resends what a mode refusal failed must not be told so */
+        if (c->hello_received && (code == SIPC_EPLAINTEXT || code == SIPC_ETLSONPLAIN))
+            code = SIPC_EPROTO;
         snprintf(msg, sizeof msg, "peer %s says: %.*s", c->peer_addr, (int)env->message.len,
                  env->message.ptr ? env->message.ptr : "");
         sipc__conn_close(c, code, msg);

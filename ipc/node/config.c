@@ -442,8 +442,10 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             return parse_nodes(cfg, value, ps, continued);
     } else if (!strcmp(section, "tls")) {
         if (!strcmp(key, "enable")) {
-            if (parse_bool(value, &cfg->tls_enable))
+            if (parse_bool(value, &cfg->tls_enable)) {
+                cfg->tls_enable_line = ps->line;
                 return 1;
+            }
             snprintf(ps->err, sizeof ps->err, "[tls] enable must be 0 or 1, not '%s'", value);
             return 0;
         }

@@ -136,15 +136,32 @@ const char *ctl_tls_setup(const sipc_security *sec)
     }
 }
 
+/* Whether two stats of sipc.conf are the same file, unchanged between them. */
+static int conf_same(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
 int ctl_follow_home(ctl_client *cl, char *said, size_t n)
 {
     said[0] = '\0';
     sipc_config cfg;
-    char err[1024] = "";
-    /* the home the context was made from, as main resolved it */
-    if (sipc_config_load(&cfg, cl->cfg.home, err, sizeof err) != 0) {
-        snprintf(said, n, "%s", err);
-        return SIPC_ECONFIG;
+    char err[1024] = "", conf[700];
+    struct stat before, after;
+    snprintf(conf, sizeof conf, "%.600s/sipc.conf", cl->cfg.home);
+    /* the home the context was made from, as main resolved it; read whole
+     * while nobody writes it (tlstool replaces it by a rename: at once) */
+    int stable = 0;
+    for (int i = 0; i < 3 && !stable; i++) {
+        int had = stat(conf, &before) == 0;
+        if (sipc_config_load(&cfg, cl->cfg.home, err, sizeof err) != 0) {
+            snprintf(said, n, "%s", err);
+            return SIPC_ECONFIG;
+        }
+        stable = had && stat(conf, &after) == 0 && conf_same(&before, &after);
+        if (!stable && had)
+            uv_sleep(20);
     }
     sipc_security *sec;
     int e = sipc_security_load_client(&sec, &cfg, err, sizeof err);
@@ -156,6 +173,23 @@ int ctl_follow_home(ctl_client *cl, char *said, size_t n)
     const char *fp_old = sipc_security_fingerprint(old), *fp_new = sipc_security_fingerprint(sec);
     int mode_changed = sipc_security_mode(sec) != sipc_security_mode(old);
     int pair_changed = strcmp(fp_old, fp_new) != 0;
+    /* Away from strict TLS only on the home's explicit word: a sipc.conf
+     * that is gone, being written, or cut short reads as TLS off by
+     * default, and the refusal that brought us here can come from anyone
+     * who answers in plaintext. */
+    int downgrade = sipc_security_mode(old) == SIPC_TLS_STRICT &&
+                    sipc_security_mode(sec) != SIPC_TLS_STRICT;
+    if (downgrade && mode_changed && (!stable || cfg.tls_enable_line == 0)) {
+        snprintf(said, n,
+                 "this home's sipc.conf (%s) %s: sipcctl leaves strict TLS only when its home "
+                 "says [tls] enable = 0 on a line of its own, read whole",
+                 conf,
+                 !stable ? "kept changing while it was read"
+                         : "does not say [tls] enable at all (it is missing, being written or cut "
+                           "short), which reads as TLS off by default");
+        sipc_security_release(sec);
+        return 0;
+    }
     if (!mode_changed && !pair_changed) {
         sipc_security_release(sec);
         return 0;

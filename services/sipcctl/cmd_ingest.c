@@ -341,7 +341,9 @@ static int follow_home(ingest *in, batch *b, char *said, size_t n, char *hint, s
         b->follows++;
         return 1;
     }
-    if (f == 0)
+    if (f == 0 && said[0])
+        snprintf(hint, hn, "; %s", said); /* a change it does not take, and why */
+    else if (f == 0)
         /* a client never changes its TLS mode on its own: only its home does */
         snprintf(hint, hn, "; this home (%s) still says %s, as sipcctl dials: it changes its TLS "
                  "only with its own home", in->cl->cfg.home, ctl_tls_setup(in->cl->sec));

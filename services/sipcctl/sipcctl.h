@@ -93,7 +93,11 @@ void ctl_reply_free(ctl_reply *rep);
  * said holds one line saying what changed ("this home's TLS changed (TLS
  * strict -> TLS off ...): sipcctl follows it"); returns 1. Returns 0 (said
  * "") when the home says what the context already uses: the failure stands,
- * a client never changes its TLS mode on its own. A negative SIPC code when
+ * a client never changes its TLS mode on its own. Away from strict TLS only
+ * on the home's explicit word: a sipc.conf without a [tls] enable line (gone,
+ * being written, cut short: TLS off by default) or one that changes while it
+ * is read is not followed (0, said saying why), since the refusal that led
+ * here may come from anyone answering in plaintext. A negative SIPC code when
  * the home cannot be loaded, the reason in said. Only the [tls] settings
  * are taken over: the rest of sipc.conf (ports, [limits], the cluster)
  * is what the context was made with and stays. */

@@ -13,10 +13,14 @@
 #     a client never leaves TLS on its own
 #   - and one from another copy whose sipc.conf is broken before the
 #     change: it cannot follow, and says why (exit 78)
+#   - and one from a copy whose [tls] enable line is gone (as in a sipc.conf
+#     cut short or being written: TLS off by default): it does not leave
+#     strict TLS on that, exit 76, saying why
 #   - the other way: n2's home gets the pair and `tlstool enable --mode
 #     strict --reload --force` while an ingest from it runs in plaintext,
-#     its producer quiet for 6 s from before the change (the link redials
-#     meanwhile, refused, and backs off beyond the ingest's --timeout 1000):
+#     its producer quiet from before the change to 4 s after it (the link
+#     redials meanwhile, refused, and backs off beyond the ingest's --timeout
+#     2000):
 #     it follows the home to strict TLS, exit 0, everything acknowledged
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
@@ -37,11 +41,14 @@ node_home "$work/n2" follow2 n2 "$BASE.2" "$BASE.2"
 mkdir -p "$work/copy"
 cp "$work/n1/sipc.conf" "$work/copy/" && cp -a "$work/n1/security" "$work/copy/"
 cp -a "$work/copy" "$work/broken"
+cp -a "$work/copy" "$work/noline"
 sipcd_start_all "$work/n1" "$work/n2" || exit 1
 
-# feed FIFO PREFIX [AFTER SECONDS]: N records into FIFO, one every 50 ms,
-# with a pause of SECONDS after record AFTER (in the background; the pid in
-# $feed_pid). The reader gone (a failed ingest) ends it.
+# feed FIFO PREFIX [AFTER FLAG SECONDS]: N records into FIFO, one every 50
+# ms; after record AFTER it waits for the file FLAG (the change made: up to
+# 60 s, so that a slow machine cannot end the feed before it), then SECONDS
+# more (in the background; the pid in $feed_pid). The reader gone (a failed
+# ingest) ends it.
 feed() {
     (
         exec 3>"$1"
@@ -49,7 +56,10 @@ feed() {
             printf '{"id":"%s-%04d","timestamp_ms":%d,"body":"record %d"}\n' "$2" "$i" \
                 $((1764000000000 + i)) "$i" >&3 || exit 0
             sleep 0.05
-            [ "$i" != "${3:-}" ] || sleep "$4"
+            if [ "$i" = "${3:-}" ]; then
+                for _ in $(seq 1 600); do [ -e "$4" ] && break; sleep 0.1; done
+                sleep "$5"
+            fi
         done
     ) 2>/dev/null &
     feed_pid=$!
@@ -70,24 +80,30 @@ summary() { jq -c '{sent, acknowledged, unavailable, read_not_sent, home_changes
 # --- the rollback of 1.7 on n1's home --------------------------------------
 ingest own "$work/n1"
 own_pid=$ingest_pid
-feed "$work/own.in" own
+feed "$work/own.in" own $((N - 20)) "$work/changed" 0
 own_feed=$feed_pid
 ingest copy "$work/copy"
 copy_pid=$ingest_pid
-feed "$work/copy.in" copy
+feed "$work/copy.in" copy $((N - 20)) "$work/changed" 0
 copy_feed=$feed_pid
 ingest broken "$work/broken"
 broken_pid=$ingest_pid
-feed "$work/broken.in" broken
+feed "$work/broken.in" broken $((N - 20)) "$work/changed" 0
 broken_feed=$feed_pid
+ingest noline "$work/noline"
+noline_pid=$ingest_pid
+feed "$work/noline.in" noline $((N - 20)) "$work/changed" 0
+noline_feed=$feed_pid
 sleep 1.5
 "$BIN/tlstool" --home "$work/n1" mode permissive --reload >"$work/permissive.out" 2>&1 ||
     { not_ok "tlstool mode permissive --reload: exit $?"; shtest_show "$work/permissive.out"; }
 sleep 1.5
 printf 'no_such_key = 1\n' >>"$work/broken/sipc.conf"
+grep -v '^enable' "$work/noline/sipc.conf" >"$work/noline.conf" && cat "$work/noline.conf" >"$work/noline/sipc.conf"
 "$BIN/tlstool" --home "$work/n1" disable --reload >"$work/disable.out" 2>&1 ||
     { not_ok "tlstool disable --reload: exit $?"; shtest_show "$work/disable.out"; }
-wait "$own_feed" "$copy_feed" "$broken_feed" 2>/dev/null
+touch "$work/changed"
+wait "$own_feed" "$copy_feed" "$broken_feed" "$noline_feed" 2>/dev/null
 finished own "$own_pid"
 if [ "$RC" = 0 ] && [ "$(jq .acknowledged "$work/own.json")" = $N ] &&
     [ "$(jq .created "$work/own.json")" = $N ] && [ "$(jq .home_changes_followed "$work/own.json")" = 1 ] &&
@@ -119,20 +135,30 @@ else
     shtest_show "$work/broken.err"
 fi
 
+finished noline "$noline_pid"
+if [ "$RC" = 76 ] && ! grep -q "follows it" "$work/noline.err" &&
+    grep -q "peer speaks plaintext where TLS is required.*this home's sipc.conf ($work/noline/sipc.conf) does not say \[tls\] enable at all" "$work/noline.err"; then
+    ok "the same from a copy whose [tls] enable line is gone: exit 76, strict TLS not left"
+else
+    not_ok "the same from a copy whose [tls] enable line is gone: exit $RC, want 76, $(summary "$work/noline.json")"
+    shtest_show "$work/noline.err"
+fi
+
 # --- the other way: off, no pair -> strict on n2's home --------------------
-# The producer pauses for 6 s over the change: n2 closes the idle
-# connection, and the link's redials, refused for their mode, back off to
-# seconds apart, longer than this ingest's --timeout of 1 s; the next
+# The producer pauses from before the change to 4 s after it: n2 closes the
+# idle connection, and the link's redials, refused for their mode, back off
+# to seconds apart, longer than this ingest's --timeout of 2 s; the next
 # record brings the redial forward (a waiting call does), which fails and
-# has the batch follow the home within that second
-ingest up "$work/n2" 1000
+# has the batch follow the home within that time
+ingest up "$work/n2" 2000
 up_pid=$ingest_pid
-feed "$work/up.in" up 20 6
+feed "$work/up.in" up 20 "$work/enabled" 4
 up_feed=$feed_pid
 sleep 2
 { "$BIN/tlstool" --home "$work/n2" import "$work/cluster.p12" &&
     "$BIN/tlstool" --home "$work/n2" enable --mode strict --reload --force; } >"$work/enable.out" 2>&1 ||
     { not_ok "tlstool import, enable --mode strict --reload --force: exit $?"; shtest_show "$work/enable.out"; }
+touch "$work/enabled"
 wait "$up_feed" 2>/dev/null
 finished up "$up_pid"
 if [ "$RC" = 0 ] && [ "$(jq .acknowledged "$work/up.json")" = $N ] &&

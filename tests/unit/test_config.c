@@ -124,6 +124,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.tls_mode, SIPC_TLS_STRICT);
     assert_string_equal(cfg.subject, "");
     assert_int_equal(cfg.subject_line, 0);
+    assert_int_equal(cfg.tls_enable_line, 0); /* TLS off by default, not by a line */
     assert_int_equal(cfg.cluster_line, 0); /* the default: no line of the file to name */
     assert_int_equal(cfg.revocation, SIPC_REVOCATION_SOFT);
     assert_int_equal(cfg.max_frame, 16u << 20);
@@ -193,6 +194,7 @@ static void test_every_key(void **state)
     assert_int_equal(sipc_config_effective_mode(&cfg), SIPC_TLS_PERMISSIVE);
     assert_string_equal(cfg.subject, "CN=sipc-node,O=Example");
     assert_int_equal(cfg.subject_line, 13); /* for messages that point at it */
+    assert_int_equal(cfg.tls_enable_line, 11);
     assert_int_equal(cfg.revocation, SIPC_REVOCATION_HARD);
     assert_int_equal(cfg.max_frame, 1048576);
     assert_int_equal(cfg.nservices, 3);
@@ -1639,7 +1641,9 @@ static void test_layout_appends(void **state)
                 offsetof(sipc_config, keepalive_line) + sizeof(int));
     assert_true(offsetof(sipc_config, idle_line) ==
                 offsetof(sipc_config, keepalive_timeout_line) + sizeof(int));
-    assert_true(sizeof(sipc_config) - offsetof(sipc_config, idle_line) - sizeof(int) <
+    assert_true(offsetof(sipc_config, tls_enable_line) ==
+                offsetof(sipc_config, idle_line) + sizeof(int));
+    assert_true(sizeof(sipc_config) - offsetof(sipc_config, tls_enable_line) - sizeof(int) <
                 _Alignof(sipc_config));
 }
 

@@ -108,6 +108,9 @@ typedef struct sipc_config {
     int keepalive_line;
     int keepalive_timeout_line;
     int idle_line;
+    int tls_enable_line; /* [tls] enable: the line of sipc.conf that set it, 0 if none did
+                            (a missing or cut sipc.conf says TLS off by default, not by
+                            the operator's word) */
 } sipc_config;
 
 /* Defaults, then $home/sipc.conf when it exists. A syntax error, an unknown

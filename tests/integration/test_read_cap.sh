@@ -12,8 +12,9 @@
 #     ERROR frame of status SIPC_EREADFULL (-30014) naming the limit; the
 #     status counts them (stalled_closed_total), /metrics too, and the log
 #     names the limit
-# Budget: under 90 s (about 15 s). RUN_SERIAL, normal build only (a real
-# node's RSS: the sanitizer's allocator changes every figure).
+# Budget: under 90 s (about 15 s). Normal build only (a real node's RSS: the
+# sanitizer's allocator changes every figure); beside other tests (the RSS is
+# the node's own).
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 SRC=$(cd "$(dirname "$0")" && pwd)

@@ -6,7 +6,8 @@
 # each refusal's line names what that peer offered, and the host's lines are
 # limited as one reason, not one per offered list: at most 3 of them in the
 # interval (10 s), the rest counted in a "more like" report.
-# Budget: under 60 s (about 5 s). RUN_SERIAL (the block's standard ports).
+# Budget: under 60 s (about 5 s). Normal build only, never beside another test
+# of its block (its standard ports), beside the rest.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.0.79}

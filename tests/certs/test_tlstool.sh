@@ -298,10 +298,12 @@ for f in serveronly:30 expired:25; do
     run env SIPC_PFX_PASSWORD="$PFXPW" "$T" verify "$P/${f%%:*}.pfx"
     expect "verify without a pair: ${f%%:*}.pfx shows its defect" "${f##*:}" \
         "^note: no key pair is imported on this node, so .*${f%%:*}\.pfx is checked as \`tlstool import\` checks a pair"
-    grep "^NOT VERIFIED: " "$OUT" | sed 's/^NOT VERIFIED: //' >"$work/vreason.txt"
+    # the reasons compared without the '; now TIME' of a date error: on a
+    # loaded machine the import may run a second after the verify
+    grep "^NOT VERIFIED: " "$OUT" | sed 's/^NOT VERIFIED: //; s/; now [^)]*//' >"$work/vreason.txt"
     mkdir -p "$work/vimp.${f%%:*}"
     run env SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$work/vimp.${f%%:*}" import "$P/${f%%:*}.pfx"
-    grep -qF "not imported: $(cat "$work/vreason.txt")" "$OUT" && [ "$RC" = "${f##*:}" ] &&
+    sed 's/; now [^)]*//' "$OUT" | grep -qF "not imported: $(cat "$work/vreason.txt")" && [ "$RC" = "${f##*:}" ] &&
         ok "verify without a pair: ${f%%:*}.pfx: import says the same, with the same exit code" ||
         bad "verify without a pair: ${f%%:*}.pfx: import says otherwise (verify: '$(cat "$work/vreason.txt")')"
 done

@@ -298,10 +298,12 @@ for f in serveronly:30 expired:25; do
     run env SIPC_PFX_PASSWORD="$PFXPW" "$T" verify "$P/${f%%:*}.pfx"
     expect "verify without a pair: ${f%%:*}.pfx shows its defect" "${f##*:}" \
         "^note: no key pair is imported on this node, so .*${f%%:*}\.pfx is checked as \`tlstool import\` checks a pair"
-    grep "^NOT VERIFIED: " "$OUT" | sed 's/^NOT VERIFIED: //' >"$work/vreason.txt"
+    # the reasons compared without the '; now TIME' of a date error: on a
+    # loaded machine the import may run a second after the verify
+    grep "^NOT VERIFIED: " "$OUT" | sed 's/^NOT VERIFIED: //; s/; now [^)]*//' >"$work/vreason.txt"
     mkdir -p "$work/vimp.${f%%:*}"
     run env SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$work/vimp.${f%%:*}" import "$P/${f%%:*}.pfx"
-    grep -qF "not imported: $(cat "$work/vreason.txt")" "$OUT" && [ "$RC" = "${f##*:}" ] &&
+    sed 's/; now [^)]*//' "$OUT" | grep -qF "not imported: $(cat "$work/vreason.txt")" && [ "$RC" = "${f##*:}" ] &&
         ok "verify without a pair: ${f%%:*}.pfx: import says the same, with the same exit code" ||
         bad "verify without a pair: ${f%%:*}.pfx: import says otherwise (verify: '$(cat "$work/vreason.txt")')"
 done
@@ -675,12 +677,15 @@ printf '[cluster]\nnodes = 127.0.0.1:%s\n' "$FREE" >"$H/sipc.conf"
 run "$T" check --timeout 3000
 expect "check: unreachable node" 40 "127.0.0.1:$FREE: NOT reachable" "CHECK FAILED"
 # a node that takes the connection and never answers (a stopped sipcd): not
-# answering, as unreachable, not a refused handshake (42)
+# answering, as unreachable, not a refused handshake (42). The silence is
+# counted from the connect to when tlstool handled its deadline: about the
+# 1000 ms timeout, more when a loaded machine runs tlstool late (it then was
+# silent that long), never twice the timeout
 silent_listener 127.0.77.1
 printf '[cluster]\nnodes = 127.0.77.1:%s\n' "$silent_port" >"$H/sipc.conf"
 run "$T" check --timeout 1000
 expect "check: a node that does not answer is not answering, exit 40" 40 \
-    "^127\.0\.77\.1:$silent_port: NOT answering: connected to 127\.0\.77\.1:$silent_port, but nothing received from it for (9[5-9][0-9]|10[0-4][0-9]) ms: the process there may be stopped or overloaded$" "CHECK FAILED"
+    "^127\.0\.77\.1:$silent_port: NOT answering: connected to 127\.0\.77\.1:$silent_port, but nothing received from it for (9[0-9][0-9]|1[0-9][0-9][0-9]) ms: the process there may be stopped or overloaded$" "CHECK FAILED"
 grep -q "handshake FAILED" "$OUT" && bad "check: a silent node reported as a refused handshake"
 kill "$silent_pid" 2>/dev/null; wait "$silent_pid" 2>/dev/null
 

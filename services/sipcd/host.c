@@ -548,13 +548,15 @@ static void guard_log(host *h, const guard_verdict *v)
             continue;
         if (v->load_err[0])
             sipc_logf(l, SIPC_LOG_WARN, "Service.Guard", "%s", v->load_err);
+        /* the verdict and what to do first, the peers last: a log line has
+         * a bounded length, and a long list must cut only its own tail */
         if (h->guarded)
             sipc_logf(l, SIPC_LOG_ERROR, "Service.Guard",
-                      "[tls] mode = strict, but going strict would cut off peers still speaking "
-                      "plaintext: %s; starting in permissive mode instead (TLS and plaintext "
-                      "accepted). Enable TLS on those peers first, or override once with "
+                      "[tls] mode = strict, but starting in permissive mode instead (TLS and "
+                      "plaintext accepted): going strict would cut off peers still speaking "
+                      "plaintext. Enable TLS on those peers first, or override once with "
                       "`tlstool mode strict --force` and restart (or `tlstool mode strict "
-                      "--reload --force` on the running node)",
+                      "--reload --force` on the running node). The peers: %s",
                       v->text);
     }
 }

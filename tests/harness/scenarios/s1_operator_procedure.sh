@@ -60,12 +60,24 @@ done
 # The guard: a node restarted strict while its peers' latest connections
 # were plaintext (the other nodes, still off, and the pre-flight check's own
 # plaintext probes) starts permissive and says so in an ERROR line.
+# A node is known guarded by its mode (its status), and its log must say
+# why: a node left permissive unnoticed would never be reloaded.
 guarded=""
 for n in n1 n2 n3; do
-    if cluster logs "$n" --service data | grep -q "Service.Guard ERROR .*starting in permissive mode instead"; then
+    mode=$(ctl status --node "$(node_addr "$n")" --json 2>/dev/null | jq -r '.node.tls.mode // .tls.mode // empty')
+    line=""
+    for _ in $(seq 1 50); do # the log is written by a thread of its own
+        line=$(cluster logs "$n" --service data | grep "Service.Guard ERROR .*starting in permissive mode instead" | tail -n1)
+        [ -n "$line" ] || [ "$mode" != permissive ] && break
+        sleep 0.1
+    done
+    if [ -n "$line" ]; then
         guarded="$guarded $n"
-        line=$(cluster logs "$n" --service data | grep "Service.Guard ERROR" | tail -n1)
         echo "    $n: ${line#*ERROR }"
+    elif [ "$mode" = permissive ]; then
+        guarded="$guarded $n"
+        not_ok "$n started permissive, but its data log has no guard ERROR line saying why"
+        cluster logs "$n" --service data | grep -i guard | sed 's/^/    | /'
     fi
 done
 figure "started permissive (guard)" "${guarded:- none}"

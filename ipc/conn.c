@@ -991,17 +991,6 @@ void sipc__silence_text(char *out, size_t len, const char *peer, uint64_t ms)
              peer, (unsigned long long)ms);
 }
 
-void sipc__silence_text_inbound(char *out, size_t len, const char *peer, const char *within)
-{
-    /* no step (TLS or hello) was begun: nothing a TLS setting explains;
-     * besides a stopped or overloaded client, something that is no sipc
-     * client (a port check that keeps the connection open) looks so too */
-    snprintf(out, len,
-             "connected from %s, but nothing received from it within %s: the process there may "
-             "be stopped or overloaded, or not a sipc client",
-             peer, within);
-}
-
 uint64_t sipc__conn_last_life(const sipc_conn *c)
 {
     uint64_t t = c->last_rx;
@@ -1210,7 +1199,13 @@ static void conn_timer_cb(uv_timer_t *t)
              * peer; a client that began one and stalled keeps
              * SIPC_EHSTIMEOUT with the step it stalled in */
             err = SIPC_ESILENT;
-            sipc__silence_text_inbound(msg, sizeof msg, c->peer_addr, ms);
+            /* besides a stopped or overloaded client, something that is no
+             * sipc client (a port check that keeps the connection open)
+             * looks so too */
+            snprintf(msg, sizeof msg,
+                     "connected from %s, but nothing received from it within %s: the process "
+                     "there may be stopped or overloaded, or not a sipc client",
+                     c->peer_addr, ms);
         } else if (silent) {
             /* connected, and not a byte back: the process there is stopped
              * or overloaded, which no TLS setting explains */

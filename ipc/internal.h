@@ -305,10 +305,6 @@ uint64_t sipc__conn_last_life(const sipc_conn *c);
 /* What is known of a peer that was connected to but sent nothing for ms:
  * the one wording of a silent peer, for a handshake and a call alike. */
 void sipc__silence_text(char *out, size_t len, const char *peer, uint64_t ms);
-/* The same of a client that connected to this side and sent nothing
- * within (the time its handshake had, as "N ms" with any reason it was
- * shortened): an accepting side's SIPC_ESILENT. */
-void sipc__silence_text_inbound(char *out, size_t len, const char *peer, const char *within);
 /* Closes c with an operator-readable detail; idempotent. err 0: this node
  * closes it on purpose (pending calls complete with SIPC_ECANCELED, the owner
  * is told 0); otherwise why it failed (pending calls complete with err).

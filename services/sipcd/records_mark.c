@@ -41,19 +41,32 @@ static int state_write(host *h, const char *name, const char *text, const char *
     return r;
 }
 
+/* HOME/state/name whole (at most len - 1 bytes) into buf: 1, or 0 when
+ * it is not there or empty, or -errno when it is there but cannot be read
+ * (a link, which is not followed, a directory, no permission). */
+static int state_file_read(const char *home, const char *name, char *buf, size_t len)
+{
+    char path[800];
+    buf[0] = '\0';
+    snprintf(path, sizeof path, "%s/state/%s", home, name);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -errno;
+    size_t n = 0;
+    ssize_t r = 0;
+    while (n < len - 1 && (r = read(fd, buf + n, len - 1 - n)) > 0)
+        n += (size_t)r;
+    int e = r < 0 ? errno : 0;
+    close(fd);
+    buf[n] = '\0';
+    return e ? -e : n > 0;
+}
+
 /* HOME/state/name's first line into buf; 0 when there is none. */
 static int state_read(const host *h, const char *name, char *buf, size_t len)
 {
-    char path[800];
-    snprintf(path, sizeof path, "%s/state/%s", h->cfg.home, name);
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
+    if (state_file_read(h->cfg.home, name, buf, len) <= 0)
         return 0;
-    ssize_t n = read(fd, buf, len - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
     buf[strcspn(buf, "\n")] = '\0';
     return 1;
 }
@@ -163,32 +176,16 @@ static void check_damaged(host *h, const sipc_data_mark *m)
     sipc_data_refuse_writes(h->data, why);
 }
 
-/* HOME/state/records-lost whole (at most len - 1 bytes) into buf, every
- * byte outside printable ASCII shown as '?' (sipcd writes ASCII; a hand
- * edit must not make the finding unshowable in JSON): 1, or 0 when there is
- * none, or -errno when it is there but cannot be read (a link, which is not
- * followed, a directory, no permission): then it may hold findings. */
+/* HOME/state/records-lost as state_file_read gives it, every byte outside
+ * printable ASCII shown as '?' (sipcd writes ASCII; a hand edit must not
+ * make the finding unshowable in JSON). */
 static int lost_read(const char *home, char *buf, size_t len)
 {
-    char path[800];
-    buf[0] = '\0';
-    snprintf(path, sizeof path, "%s/state/%s", home, LOST_NAME);
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? 0 : -errno;
-    size_t n = 0;
-    ssize_t r = 0;
-    while (n < len - 1 && (r = read(fd, buf + n, len - 1 - n)) > 0)
-        n += (size_t)r;
-    int e = r < 0 ? errno : 0;
-    close(fd);
-    buf[n] = '\0';
-    if (e)
-        return -e;
-    for (size_t i = 0; i < n; i++)
-        if (buf[i] != '\n' && (buf[i] < 0x20 || buf[i] > 0x7e))
-            buf[i] = '?';
-    return n > 0;
+    int r = state_file_read(home, LOST_NAME, buf, len);
+    for (char *p = buf; r > 0 && *p; p++)
+        if (*p != '\n' && (*p < 0x20 || *p > 0x7e))
+            *p = '?';
+    return r;
 }
 
 /* A start found committed changes gone: the finding is kept in

@@ -613,6 +613,20 @@ static void t_close_gives_up_on_held(void **state)
     world_free(w);
 }
 
+/* Runs w's loop (up to 10 s) until its channel is down with its next
+ * redial more than 1.5 s away (refused attempts double the backoff); the
+ * link's state in *li. */
+static void backoff_far(world *w, sipc_link_info *li)
+{
+    for (int i = 0; i < 200; i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 50);
+        if (sipc_channel_is_down(w->ch, NULL) && sipc_channel_info(w->ch, li) == 0 &&
+            li->next_attempt_ms > 1500)
+            return;
+    }
+}
+
 /* A link in a long redial backoff (its next attempt more than 1.5 s away)
  * comes back within moments of sipc_channel_redial_soon once its peer
  * listens again, not at the backoff's end: what a caller that stops calling
@@ -635,13 +649,7 @@ static void t_redial_soon(void **state)
     world_client(w, g_mode, g_pem, "test", 0, 0);
     /* refused attempts double the backoff until one is far off */
     sipc_link_info li = {0};
-    for (int i = 0; i < 200; i++) {
-        int never = 0;
-        tu_run_until(&w->loop, &never, 50);
-        if (sipc_channel_is_down(w->ch, NULL) && sipc_channel_info(w->ch, &li) == 0 &&
-            li.next_attempt_ms > 1500)
-            break;
-    }
+    backoff_far(w, &li);
     assert_true(li.next_attempt_ms > 1500);
     world_server(w, g_mode, g_pem, "test", 0);
     sipc_channel_redial_soon(w->ch);
@@ -673,13 +681,7 @@ static void t_peer_seen(void **state)
     sipc_ctx_close(w->sctx, NULL, NULL);
     w->sctx = NULL;
     char why[200];
-    for (int i = 0; i < 200; i++) {
-        int never = 0;
-        tu_run_until(&w->loop, &never, 50);
-        if (sipc_channel_is_down(w->ch, NULL) && sipc_channel_info(w->ch, &li) == 0 &&
-            li.next_attempt_ms > 1500)
-            break;
-    }
+    backoff_far(w, &li);
     assert_true(li.next_attempt_ms > 1500);
     assert_string_equal(li.peer_node, "srv");
     assert_int_equal(li.peer_seen_ms, UINT32_MAX);
@@ -703,12 +705,7 @@ static void t_peer_seen(void **state)
     sipc_security_release(w->ssec);
     sipc_router_free(w->router);
     world_server(w, g_mode, g_pem, "test", 0); /* the same port: it is back */
-    for (int i = 0; i < 200; i++) { /* the backoff far off again */
-        int never = 0;
-        tu_run_until(&w->loop, &never, 50);
-        if (sipc_channel_info(w->ch, &li) == 0 && li.next_attempt_ms > 1500)
-            break;
-    }
+    backoff_far(w, &li); /* again */
     assert_true(li.next_attempt_ms > 1500);
     sipc_ctx_peer_seen(w->cctx, "other");
     assert_int_equal(sipc_channel_info(w->ch, &li), 0);

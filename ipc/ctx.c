@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/log_line.h"
 #include "base/rss.h"
 #include "base/str_copy.h"
 #include "base/utf8_text.h"
@@ -28,7 +29,7 @@ void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const 
 {
     if (!sipc__log_on(ctx, level))
         return;
-    char msg[1024];
+    char msg[SIPC__LOG_LINE_MAX]; /* as long as a log line may be: cut once, by the sink */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);

@@ -26,7 +26,7 @@ void sipc_log_vprintf(sipc_log_fn fn, void *arg, sipc_log_level level, const cha
 {
     if (!fn || !fmt)
         return;
-    char msg[1024];
+    char msg[SIPC__LOG_LINE_MAX]; /* as long as a log line may be: cut once, by the sink */
     vsnprintf(msg, sizeof msg, fmt, ap);
     fn(arg, level, category, msg);
 }

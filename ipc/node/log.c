@@ -370,7 +370,7 @@ void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, con
 
 void sipc_logf(sipc_logger *lg, sipc_log_level level, const char *category, const char *fmt, ...)
 {
-    char msg[1024];
+    char msg[SIPC__LOG_LINE_MAX]; /* as long as a log line may be: cut once, by the sink */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);

@@ -43,16 +43,22 @@ static size_t put_clean(char *out, size_t n, const char *s)
     return n;
 }
 
-size_t sipc__log_format(char *out, time_t now, const char *category, const char *level,
-                        const char *msg)
+size_t sipc__log_format(char *out, const struct timespec *now, const char *category,
+                        const char *level, const char *msg)
 {
     struct tm tm;
-    localtime_r(&now, &tm);
+    localtime_r(&now->tv_sec, &tm);
     size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    /* milliseconds, cut rather than rounded (a rounded .9996 would name
+     * the next second): lines written within one second, by the services
+     * of a node or by nodes, are ordered by their stamps */
+    long ms = now->tv_nsec / 1000000;
+    if (ms < 0 || ms > 999) /* not a clock's reading: the stamp keeps its width */
+        ms = 0;
     /* local time with its offset (RFC 3339): unambiguous across time zones
      * and the hour a DST change repeats */
     long off = tm.tm_gmtoff / 60;
-    n += (size_t)snprintf(out + n, 8, "%c%02ld:%02ld", off < 0 ? '-' : '+',
+    n += (size_t)snprintf(out + n, 12, ".%03ld%c%02ld:%02ld", ms, off < 0 ? '-' : '+',
                           (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
     out[n++] = ' ';
     n = put_clean(out, n, category);
@@ -66,8 +72,16 @@ size_t sipc__log_format(char *out, time_t now, const char *category, const char 
     return n;
 }
 
-void sipc__log_line(FILE *fp, time_t now, const char *category, const char *level,
-                    const char *msg)
+void sipc__log_now(struct timespec *now)
+{
+    if (clock_gettime(CLOCK_REALTIME, now) != 0) {
+        now->tv_sec = time(NULL);
+        now->tv_nsec = 0;
+    }
+}
+
+void sipc__log_line(FILE *fp, const struct timespec *now, const char *category,
+                    const char *level, const char *msg)
 {
     char line[SIPC__LOG_LINE_MAX];
     size_t n = sipc__log_format(line, now, category, level, msg);

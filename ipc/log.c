@@ -45,6 +45,8 @@ void sipc_log_stderr(void *arg, sipc_log_level level, const char *category, cons
     (void)arg;
     if (level < SIPC_LOG_INFO)
         return;
-    sipc__log_line(stderr, time(NULL), category ? category : "", sipc_log_level_name(level),
+    struct timespec now;
+    sipc__log_now(&now);
+    sipc__log_line(stderr, &now, category ? category : "", sipc_log_level_name(level),
                    msg ? msg : "");
 }

@@ -320,14 +320,15 @@ void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, con
     }
     if (level < lg->min_level)
         return;
-    time_t now = time(NULL);
+    struct timespec now;
+    sipc__log_now(&now);
     char line[SIPC__LOG_LINE_MAX];
-    size_t n = sipc__log_format(line, now, category, sipc_log_level_name(level), msg);
+    size_t n = sipc__log_format(line, &now, category, sipc_log_level_name(level), msg);
     int wake = 0;
     uv_mutex_lock(&lg->lock);
     if (lg->dir) {
         struct tm tm;
-        localtime_r(&now, &tm);
+        localtime_r(&now.tv_sec, &tm);
         logger_rotate(lg, &tm);
     }
     int named = lg->echo_stderr && lg->dir;

@@ -279,7 +279,7 @@ printf '[node]\nid = plain1\n[data]\nport = 0\n[search]\nport = 0\n[management]\
 if start "$work/plain"; then
     log=$(ls "$work/plain/logs/"DataService_*.log)
     if grep -Eq "Service.Start INFO Port: $port$" "$log" && ! grep -q "TLS Port" "$log" &&
-        grep -Eq "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2} Service.Start INFO Starting Data Service$" "$log" &&
+        grep -Eq "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}[+-][0-9]{2}:[0-9]{2} Service.Start INFO Starting Data Service$" "$log" &&
         grep -Eq "Service.Start INFO Data Service Started$" "$log"; then
         ok "plaintext data service logs 'Port: $port' in the documented format"
     else

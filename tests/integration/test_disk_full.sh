@@ -102,7 +102,7 @@ since=$(jq -r '.storage.writes.since' "$OUT")
 logged=$(datalog | grep -m1 'Data.Storage ERROR' | cut -d' ' -f1)
 if python3 -c 'import sys, datetime as d
 a = d.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=d.timezone.utc)
-b = d.datetime.strptime(sys.argv[2], "%Y-%m-%dT%H:%M:%S%z")
+b = d.datetime.strptime(sys.argv[2], "%Y-%m-%dT%H:%M:%S.%f%z")
 sys.exit(abs((a - b).total_seconds()) > 2)' "$since" "$logged"; then
     ok "status since $since is the ERROR line's time ($logged)"
 else

@@ -1,5 +1,6 @@
 /* test_log.c - the operator log format (ipc/log.c):
- *   YYYY-MM-DDTHH:MM:SS+HH:MM Category LEVEL msg (local time and its offset)
+ *   YYYY-MM-DDTHH:MM:SS.mmm+HH:MM Category LEVEL msg (local time, to the
+ *   millisecond, and its offset)
  * in DIR/<name>_<YYYYMMDD>.log, with min-level filtering and stderr echo;
  * and a context's log_level, below which nothing reaches its sink.
  * Linked with --wrap=realloc: fail_realloc makes the library's buffers
@@ -41,8 +42,8 @@ void *__wrap_realloc(void *p, size_t n)
 }
 
 #define LINE_RE                                                                                    \
-    "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2} [A-Za-z.]+ "        \
-    "(DEBUG|INFO|WARN|ERROR) .*$"
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}[+-][0-9]{2}:[0-9]{2} "         \
+    "[A-Za-z.]+ (DEBUG|INFO|WARN|ERROR) .*$"
 
 static char *make_dir(void)
 {
@@ -456,34 +457,43 @@ static void test_c1_and_broken_utf8(void **state)
     free(text);
     /* a character is kept whole or left out at the cut, never split */
     char line[SIPC__LOG_LINE_MAX], big[SIPC__LOG_LINE_MAX + 8];
-    size_t head = sipc__log_format(line, 0, "A.B", "INFO", "") - 1;
+    const struct timespec t0 = {0, 0};
+    size_t head = sipc__log_format(line, &t0, "A.B", "INFO", "") - 1;
     memset(big, 'x', sizeof big);
     big[SIPC__LOG_LINE_MAX - 2 - head] = '\0';
     strcat(big, "\xc3\xa9\x9b");
-    size_t n = sipc__log_format(line, 0, "A.B", "INFO", big);
+    size_t n = sipc__log_format(line, &t0, "A.B", "INFO", big);
     assert_int_equal(n, SIPC__LOG_LINE_MAX - 1);
     assert_memory_equal(line + n - 2, "x\n", 2);
     rm_dir(dir);
 }
 
-/* The stamp is local time with its offset from UTC, east and west of it and
- * with minutes (POSIX TZ rules: no time zone database needed). */
+/* The stamp is local time to the millisecond with its offset from UTC, east
+ * and west of it and with minutes (POSIX TZ rules: no time zone database
+ * needed); the milliseconds zero-padded, and cut, not rounded: 999.9 ms
+ * after a second is still that second. */
 static void test_stamp_offset(void **state)
 {
     (void)state;
     static const struct {
-        const char *tz, *want;
+        const char *tz;
+        long nsec;
+        const char *want;
     } cases[] = {
-        {"UTC0", "1970-01-02T00:00:00+00:00 A.B INFO x\n"},
-        {"JST-9", "1970-01-02T09:00:00+09:00 A.B INFO x\n"},
-        {"NST3:30", "1970-01-01T20:30:00-03:30 A.B INFO x\n"},
+        {"UTC0", 0, "1970-01-02T00:00:00.000+00:00 A.B INFO x\n"},
+        {"UTC0", 5000000, "1970-01-02T00:00:00.005+00:00 A.B INFO x\n"},
+        {"UTC0", 123456789, "1970-01-02T00:00:00.123+00:00 A.B INFO x\n"},
+        {"JST-9", 50000000, "1970-01-02T09:00:00.050+09:00 A.B INFO x\n"},
+        {"NST3:30", 999999999, "1970-01-01T20:30:00.999-03:30 A.B INFO x\n"},
+        {"EST5", 7000000, "1970-01-01T19:00:00.007-05:00 A.B INFO x\n"},
     };
     char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         setenv("TZ", cases[i].tz, 1);
         tzset();
         char line[SIPC__LOG_LINE_MAX];
-        size_t n = sipc__log_format(line, 86400, "A.B", "INFO", "x");
+        const struct timespec t = {86400, cases[i].nsec};
+        size_t n = sipc__log_format(line, &t, "A.B", "INFO", "x");
         line[n] = '\0';
         assert_string_equal(line, cases[i].want);
     }
@@ -493,6 +503,43 @@ static void test_stamp_offset(void **state)
         unsetenv("TZ");
     tzset();
     free(old);
+}
+
+/* Lines a logger writes within one second are told apart by their
+ * milliseconds, each stamp from its own clock reading, in the order the
+ * lines were written. */
+static void test_stamp_milliseconds(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char d1[9], d2[9];
+    today(d1);
+    sipc_logger *lg;
+    assert_int_equal(sipc_logger_open(&lg, dir, "Ms", 0, SIPC_LOG_INFO), 0);
+    for (int i = 0; i < 3; i++) {
+        sipc_logf(lg, SIPC_LOG_INFO, "A.B", "line %d", i);
+        struct timespec pause = {0, 20 * 1000000};
+        nanosleep(&pause, NULL);
+    }
+    sipc_logger_close(lg);
+    today(d2);
+    char *text = read_log(dir, "Ms", d1, d2);
+    assert_int_equal(check_lines(text), 3);
+    /* the stamps' text orders them: one offset, one width */
+    char prev[40] = "", *p = text;
+    for (int i = 0; i < 3; i++) {
+        char *sp = strchr(p, ' ');
+        assert_non_null(sp);
+        assert_int_equal(sp - p, 29);
+        char stamp[40];
+        memcpy(stamp, p, 29);
+        stamp[29] = '\0';
+        assert_true(strcmp(stamp, prev) > 0); /* 20 ms apart: never the same */
+        memcpy(prev, stamp, sizeof stamp);
+        p = strchr(p, '\n') + 1;
+    }
+    free(text);
+    rm_dir(dir);
 }
 
 static void test_open_errors(void **state)
@@ -993,6 +1040,7 @@ int main(void)
         cmocka_unit_test(test_one_line_per_record),
         cmocka_unit_test(test_c1_and_broken_utf8),
         cmocka_unit_test(test_stamp_offset),
+        cmocka_unit_test(test_stamp_milliseconds),
         cmocka_unit_test(test_peer_text_in_log_file),
         cmocka_unit_test(test_mapped_peer_named_ipv4),
         cmocka_unit_test(test_open_errors),

@@ -62,7 +62,7 @@ typedef enum { SIPC_LOG_DEBUG = 0, SIPC_LOG_INFO, SIPC_LOG_WARN, SIPC_LOG_ERROR 
 typedef void (*sipc_log_fn)(void *arg, sipc_log_level level, const char *category,
                             const char *msg);
 /* The default sink of a context: stderr, INFO and above, one line a record
- * ("2026-11-23T13:35:01 Transport.Conn WARN ..."); arg is unused. sipc/node.h
+ * ("2026-11-23T13:35:01.042+01:00 Transport.Conn WARN ..."); arg is unused. sipc/node.h
  * has a logger that also writes the node's log files. */
 SIPC_EXTERN void sipc_log_stderr(void *arg, sipc_log_level level, const char *category, const char *msg);
 /* "DEBUG", "INFO", "WARN" or "ERROR". */

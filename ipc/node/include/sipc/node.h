@@ -251,7 +251,7 @@ SIPC_EXTERN int sipc_security_load_client(sipc_security **out, const sipc_config
 /* ------------------------------------------------------------------- logs */
 
 /* A log file writer that produces the documented operator format
- *   2026-11-23T13:35:01 Service.Start INFO TLS Port: 23000
+ *   2026-11-23T13:35:01.042+01:00 Service.Start INFO TLS Port: 23000
  * into DIR/<name>_<YYYYMMDD>.log (switching file at midnight) and, when
  * echo_stderr is set, to stderr, each line there after "<name>: " so that
  * the loggers of several services sharing one stderr (a journal) stay

@@ -121,13 +121,17 @@ sc_cmd_logs() {
 # sc_log_keyed SERVICE FILE: FILE's lines, each tagged with SERVICE after its
 # stamp and led by a sort key: the stamp's instant (UTC seconds since 1970,
 # zero-padded, and its fraction, padded to nanoseconds). A stamp carries its
-# local time's offset (2026-10-25T02:30:00+01:00, base/log_line.c), so the
-# text of two stamps does not order them: the hour a DST change repeats,
-# or services (or runs) under different TZ settings. The arithmetic is
-# awk's own (no mktime, which reads the local zone). A line without a stamp
-# (cut by a crash, written by hand) keeps the key of the line before it, so
-# it stays where it was; the stamp itself and the rest of the line are
-# printed as they were.
+# local time's offset (2026-10-25T02:30:00.125+01:00, base/log_line.c), so
+# the text of two stamps does not order them: the hour a DST change
+# repeats, or services (or runs) under different TZ settings. Its
+# milliseconds order the lines of one second; a stamp without a fraction
+# (a sipcd from before milliseconds, whose lines stay in the files after an
+# upgrade) is that second's .000. The arithmetic is awk's own (no mktime,
+# which reads the local zone). A line without a stamp (cut by a crash,
+# written by hand) keeps the key of the line before it, so it stays where
+# it was, its service in the column of the stamped lines' (a stamp is 29
+# characters wide); the stamp itself and the rest of the line are printed
+# as they were.
 sc_log_keyed() {
     awk -v s="$1" '
     function days(y, m, d) { # days from 1970-01-01 to y-m-d (proleptic Gregorian)
@@ -158,7 +162,7 @@ sc_log_keyed() {
             key = sprintf("%015.0f.%s", sec, frac)
             printf "%s %s %-18s%s\n", key, t, s, substr($0, index($0, t) + length(t))
         } else {
-            printf "%s %25s %-18s %s\n", key, "", s, $0
+            printf "%s %29s %-18s %s\n", key, "", s, $0
         }
     }' "$2"
 }

@@ -4,8 +4,8 @@
 # text: each stamp carries its local time's offset (base/log_line.c), so
 # around a DST change (the hour 02:00-03:00 seen twice) or with services
 # (or runs) under different TZ settings the text order is wrong. The log
-# files are written here by hand into a node home that a cluster.json of
-# one node names: no node runs, no address is used.
+# files are written here by hand into node homes that a cluster.json
+# names: no node runs, no address is used.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 # shellcheck disable=SC1091
@@ -16,8 +16,10 @@ shtest_init cluster-logs
 CL=$work/cluster
 home=$CL/nodes/n1
 mkdir -p "$home/logs"
-jq -n --arg h "$home" '{version: 1, name: "logs", nodes: [{name: "n1", home: $h, address: "127.1.45.1"}]}' \
-    >"$CL/cluster.json"
+home2=$CL/nodes/n2
+mkdir -p "$home2/logs"
+jq -n --arg h "$home" --arg h2 "$home2" '{version: 1, name: "logs", nodes: [{name: "n1", home: $h, address: "127.1.45.1"},
+    {name: "n2", home: $h2, address: "127.1.51.1"}]}' >"$CL/cluster.json"
 logs() { "$SC" --dir "$CL" logs "$@"; }
 
 # Europe/Berlin, 2026-10-25: 03:00 CEST (+02:00) becomes 02:00 CET (+01:00).
@@ -80,5 +82,59 @@ order=$(sed 's/^ *//' "$OUT" | awk '{ print ($1 == "DataService" ? $NF : $5) }' 
 [ "$RC" = 0 ] && [ "$order" = "a b c b2 short d e f g h" ] &&
     ok "a line without a stamp follows the line before it ($order)" ||
     bad "a line without a stamp: exit $RC, order '$order', want 'a b c b2 short d e f g h'"
+
+# Stamps have milliseconds (base/log_line.c): lines written within one
+# second are ordered by them, across services under different TZ settings
+# (as the nodes of a cluster may run), and whole-second stamps, which a
+# sipcd from before milliseconds left in the files an upgrade keeps, are
+# read in the same merge as that second's .000. n2, 2026-12-05 23:57 UTC:
+#   14        data        o1  (old sipcd, whole seconds)
+#   14.999    pipeline    p   (new)
+#   15        data        o2  (old: .000, so before every line of 15.xxx)
+#   15.005    search      m1  00:57:15.005+01:00 the next day
+#   15.099    management  m2  18:57:15.099-05:00
+#   15.412    data        m3
+#   15.413    search      m4  (one millisecond after m3)
+#   15.979    management  m5
+#   15.980    data        m6
+# The files' order (o1 o2 m3 m6, m1 m4, m2 m5, p) and the stamps' text
+# order (m2 m5 o1 p o2 m3 m6 m1 m4) are both wrong.
+cat >"$home2/logs/DataService_20261205.log" <<'EOF'
+2026-12-05T23:57:14+00:00 Data.Storage INFO o1
+2026-12-05T23:57:15+00:00 Data.Storage INFO o2
+2026-12-05T23:57:15.412+00:00 Data.Storage INFO m3
+2026-12-05T23:57:15.980+00:00 Data.Storage INFO m6
+EOF
+cat >"$home2/logs/SearchService_20261206.log" <<'EOF'
+2026-12-06T00:57:15.005+01:00 Search.Query INFO m1
+2026-12-06T00:57:15.413+01:00 Search.Query INFO m4
+EOF
+cat >"$home2/logs/ManagementService_20261205.log" <<'EOF'
+2026-12-05T18:57:15.099-05:00 Service.Start INFO m2
+2026-12-05T18:57:15.979-05:00 Service.Start INFO m5
+EOF
+cat >"$home2/logs/PipelineService_20261205.log" <<'EOF'
+2026-12-05T23:57:14.999+00:00 Pipeline.Send INFO p
+EOF
+run logs n2
+order=$(awk '{ print $5 }' "$OUT" | paste -sd' ' -)
+if [ "$RC" = 0 ] && [ "$order" = "o1 p o2 m1 m2 m3 m4 m5 m6" ]; then
+    ok "logs n2: lines of one second ordered by their milliseconds, whole-second lines among them ($order)"
+else
+    bad "logs n2: exit $RC, order '$order', want 'o1 p o2 m1 m2 m3 m4 m5 m6'"
+fi
+grep -qx '2026-12-05T23:57:15+00:00 DataService        Data.Storage INFO o2' "$OUT" &&
+    grep -qx '2026-12-06T00:57:15.005+01:00 SearchService      Search.Query INFO m1' "$OUT" &&
+    ok "old and new stamps printed as written" || bad "old or new stamps not printed as written"
+# a line without a stamp after a line of the current format: its service
+# stands in the column of the stamped lines' service
+printf 'cut short\n' >>"$home2/logs/DataService_20261205.log"
+run logs n2
+want=$(grep -m1 ' Data.Storage INFO m6$' "$OUT" | awk '{ print index($0, "DataService") }')
+got=$(grep -m1 'cut short$' "$OUT" | awk '{ print index($0, "DataService") }')
+order=$(sed 's/^ *//' "$OUT" | awk '{ print ($1 == "DataService" ? $NF : $5) }' | paste -sd' ' -)
+[ "$RC" = 0 ] && [ "$order" = "o1 p o2 m1 m2 m3 m4 m5 m6 short" ] && [ -n "$want" ] && [ "$want" = "$got" ] &&
+    ok "a line without a stamp follows m6, its service in the stamped lines' column ($got)" ||
+    bad "a line without a stamp: exit $RC, order '$order', service at column '$got', want '$want'"
 
 shtest_done

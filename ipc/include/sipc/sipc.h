@@ -67,8 +67,9 @@ typedef void (*sipc_log_fn)(void *arg, sipc_log_level level, const char *categor
 SIPC_EXTERN void sipc_log_stderr(void *arg, sipc_log_level level, const char *category, const char *msg);
 /* "DEBUG", "INFO", "WARN" or "ERROR". */
 SIPC_EXTERN const char *sipc_log_level_name(sipc_log_level level);
-/* Formats one line (at most 1023 bytes) and hands it to fn; nothing when fn
- * is NULL. For code that writes to a sink given in its options. */
+/* Formats one message (at most 1,399 bytes, a log line's length; a sink cuts
+ * it to fit its stamp and names) and hands it to fn; nothing when fn is NULL.
+ * For code that writes to a sink given in its options. */
 SIPC_EXTERN void sipc_log_printf(sipc_log_fn fn, void *arg, sipc_log_level level,
                                  const char *category, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -93,9 +94,23 @@ static int put_in_place(int dfd, const char *tmp, const char *name, int cond,
     return renameat(dfd, tmp, dfd, name) != 0 ? errno : 0;
 }
 
+int sipc__file_tmp_name(const char *entry)
+{
+    size_t el = strlen(entry);
+    if (el < 13 || entry[0] != '.' || entry[el - 11] != '.' || strcmp(entry + el - 4, ".tmp"))
+        return 0;
+    for (size_t i = el - 10; i < el - 4; i++)
+        if (!((entry[i] >= 'a' && entry[i] <= 'z') || (entry[i] >= 'A' && entry[i] <= 'Z') ||
+              (entry[i] >= '0' && entry[i] <= '9')))
+            return 0;
+    return 1;
+}
+
 /* ".NAME.XXXXXX.tmp" made in dfd, created exclusively and never through a
- * link (mkstemp's promise, in a directory given by descriptor): the open
- * file, its name in tmp; -1 with errno. */
+ * link (mkstemp's promise, in a directory given by descriptor), and locked
+ * (flock) for as long as it is open, so that a sweep of leftovers
+ * (sipc__file_tmp_remove) tells a write in progress from one that was
+ * killed: the open file, its name in tmp; -1 with errno. */
 static int make_tmp(int dfd, const char *name, char *tmp, size_t tmplen)
 {
     static const char set[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -118,11 +133,48 @@ static int make_tmp(int dfd, const char *name, char *tmp, size_t tmplen)
             return -1;
         }
         int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd >= 0 || errno != EEXIST)
+        if (fd < 0 && errno == EEXIST)
+            continue;
+        if (fd < 0)
             return fd;
+        /* a sweep that found the new file before the lock was taken holds
+         * it or removed it: leave it to the sweep, take another name. A
+         * file system without flock (ENOLCK and the like) gets no lock:
+         * its sweeps go by age */
+        struct stat st;
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0 ? errno == EWOULDBLOCK
+                                              : fstat(fd, &st) != 0 || st.st_nlink == 0) {
+            close(fd);
+            continue;
+        }
+        return fd;
     }
     errno = EEXIST;
     return -1;
+}
+
+int sipc__file_tmp_remove(int dfd, const char *entry)
+{
+    int fd = openat(dfd, entry, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 1 : -errno;
+    struct stat st, at;
+    int r, lk = 0;
+    if (fstat(fd, &st) != 0)
+        r = -errno;
+    else if (!S_ISREG(st.st_mode))
+        r = -EINVAL;
+    else if (flock(fd, LOCK_EX | LOCK_NB) != 0 && (lk = errno) == EWOULDBLOCK)
+        r = 1; /* its write holds it: in progress */
+    else if (lk && time(NULL) - st.st_mtime < SIPC__FILE_REPLACE_STALE)
+        r = 1; /* no locks here (ENOLCK and the like): only the age tells a killed write */
+    else if (fstatat(dfd, entry, &at, AT_SYMLINK_NOFOLLOW) != 0 || at.st_dev != st.st_dev ||
+             at.st_ino != st.st_ino)
+        r = 1; /* gone, or another file under the name now: not the one looked at */
+    else
+        r = unlinkat(dfd, entry, 0) == 0 ? 0 : errno == ENOENT ? 1 : -errno;
+    close(fd);
+    return r;
 }
 
 int sipc__file_not_link(int dfd, const char *name, const char *path, char *err, size_t errlen)
@@ -136,12 +188,13 @@ int sipc__file_not_link(int dfd, const char *name, const char *path, char *err, 
     return SIPC_ECONFIG;
 }
 
-static int replace_at(int dfd, const char *path, const char *name, const void *data, size_t len,
-                      mode_t mode, uid_t uid, gid_t gid, int cond, const struct stat *was,
-                      char *err, size_t errlen)
+static int tmp_write(int dfd, const char *path, const char *name, const void *data, size_t len,
+                     mode_t mode, uid_t uid, gid_t gid, sipc__file_tmp *t, char *err,
+                     size_t errlen)
 {
-    char tmp[300];
-    if (!*name || strchr(name, '/') || strlen(name) > sizeof tmp - 13) {
+    t->fd = -1;
+    t->name[0] = '\0';
+    if (!*name || strchr(name, '/') || strlen(name) > sizeof t->name - 13) {
         sipc__seterr(err, errlen, "cannot write %s: the path is too long or names no file", path);
         return SIPC_ECONFIG;
     }
@@ -158,8 +211,9 @@ static int replace_at(int dfd, const char *path, const char *name, const void *d
         return SIPC_ECONFIG;
     }
     remove_stale(dfd, name);
-    int fd = make_tmp(dfd, name, tmp, sizeof tmp);
+    int fd = make_tmp(dfd, name, t->name, sizeof t->name);
     if (fd < 0) {
+        t->name[0] = '\0'; /* no file of ours under it */
         sipc__seterr(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return SIPC_ECONFIG;
     }
@@ -181,12 +235,66 @@ static int replace_at(int dfd, const char *path, const char *name, const void *d
         e = errno;
     if (!e && fsync(fd) != 0)
         e = errno;
+    /* the lock goes with the last descriptor of the open file: a copy
+     * keeps it until the file is in place, while the close that writes
+     * out (NFS) is still heard */
+    t->fd = e ? -1 : dup(fd);
+    if (!e && t->fd < 0)
+        e = errno;
     if (close(fd) != 0 && !e)
         e = errno;
-    if (!e)
-        e = put_in_place(dfd, tmp, name, cond, was);
+    if (e) {
+        sipc__file_tmp_drop(dfd, t);
+        sipc__seterr(err, errlen, "cannot write %s: %s", path, strerror(e));
+        return SIPC_ECONFIG;
+    }
+    return 0;
+}
+
+int sipc__file_tmp_write_at(int dfd, const char *path, const char *name, const void *data,
+                            size_t len, mode_t mode, uid_t uid, gid_t gid, sipc__file_tmp *t,
+                            char *err, size_t errlen)
+{
+    return tmp_write(dfd, path, name, data, len, mode, uid, gid, t, err, errlen);
+}
+
+int sipc__file_tmp_put(int dfd, sipc__file_tmp *t, const char *path, const char *name, char *err,
+                       size_t errlen)
+{
+    int r = 0;
+    if (renameat(dfd, t->name, dfd, name) != 0) {
+        sipc__seterr(err, errlen, "cannot replace %s: %s", path, strerror(errno));
+        unlinkat(dfd, t->name, 0);
+        r = SIPC_ECONFIG;
+    }
+    t->name[0] = '\0';
+    sipc__file_tmp_drop(dfd, t);
+    return r;
+}
+
+void sipc__file_tmp_drop(int dfd, sipc__file_tmp *t)
+{
+    /* removed while still locked: no sweep takes it for a killed write's */
+    if (t->name[0])
+        unlinkat(dfd, t->name, 0);
+    t->name[0] = '\0';
+    if (t->fd >= 0)
+        close(t->fd);
+    t->fd = -1;
+}
+
+static int replace_at(int dfd, const char *path, const char *name, const void *data, size_t len,
+                      mode_t mode, uid_t uid, gid_t gid, int cond, const struct stat *was,
+                      char *err, size_t errlen)
+{
+    sipc__file_tmp t;
+    if (tmp_write(dfd, path, name, data, len, mode, uid, gid, &t, err, errlen) != 0)
+        return SIPC_ECONFIG;
+    int e = put_in_place(dfd, t.name, name, cond, was);
+    if (e == 0)
+        t.name[0] = '\0'; /* in place: nothing to remove */
+    sipc__file_tmp_drop(dfd, &t);
     if (e == -1) {
-        unlinkat(dfd, tmp, 0);
         sipc__seterr(err, errlen,
                      "%s changed while it was being replaced (someone else wrote it meanwhile): "
                      "it was left as it is",
@@ -194,7 +302,6 @@ static int replace_at(int dfd, const char *path, const char *name, const void *d
         return 1;
     }
     if (e) {
-        unlinkat(dfd, tmp, 0);
         sipc__seterr(err, errlen, "cannot write %s: %s", path, strerror(e));
         return SIPC_ECONFIG;
     }

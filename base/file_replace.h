@@ -12,9 +12,18 @@
  * left from a write that was killed: the next write there removes it. */
 #define SIPC__FILE_REPLACE_STALE 3600
 
+/* A file written beside the one it will replace, not yet in place: its
+ * name in its directory (".NAME.XXXXXX.tmp"), and the descriptor that
+ * holds its flock while it exists, so a sweep never takes a write in
+ * progress for a killed one's leftover (sipc__file_tmp_remove). */
+typedef struct sipc__file_tmp {
+    int fd;
+    char name[300];
+} sipc__file_tmp;
+
 /* Replaces path with len bytes of data: a new file beside it under a name no
  * one can foresee (".NAME.XXXXXX.tmp": created exclusively, so never through
- * a link planted under that name), written, given mode with fchmod (the
+ * a link planted under that name, and flock'd until it is renamed), written, given mode with fchmod (the
  * umask aside) and, unless uid is (uid_t)-1, that owner and gid, synced,
  * then renamed over path; the directory is synced after (a filesystem that
  * cannot, EINVAL, is let be). A symbolic link at path is refused (err: "PATH
@@ -35,6 +44,34 @@ int sipc__file_replace(const char *path, const void *data, size_t len, mode_t mo
  * caller's check is not followed. */
 int sipc__file_replace_at(int dfd, const char *path, const char *name, const void *data,
                           size_t len, mode_t mode, uid_t uid, gid_t gid, char *err, size_t errlen);
+/* The first half of sipc__file_replace_at, for a caller that puts several
+ * files in place together (tlstool's import: node.crt and node.p12, renamed
+ * only once both are written): the same refusals, the same temporary file,
+ * written, its mode and owner set, synced, but not renamed: *t holds it.
+ * 0, or SIPC_ECONFIG with err naming path (nothing left behind). Then
+ * sipc__file_tmp_put, or sipc__file_tmp_drop to give it up. */
+int sipc__file_tmp_write_at(int dfd, const char *path, const char *name, const void *data,
+                            size_t len, mode_t mode, uid_t uid, gid_t gid, sipc__file_tmp *t,
+                            char *err, size_t errlen);
+/* Renames t over name in dfd (path names it in err) and lets t go: 0, or
+ * SIPC_ECONFIG ("cannot replace PATH: ...", the temporary file removed).
+ * The directory is not synced: sipc__dir_sync once the last file is in. */
+int sipc__file_tmp_put(int dfd, sipc__file_tmp *t, const char *path, const char *name, char *err,
+                       size_t errlen);
+/* Removes t's temporary file (while it is still locked) and lets t go;
+ * also after sipc__file_tmp_put, which leaves nothing to do. */
+void sipc__file_tmp_drop(int dfd, sipc__file_tmp *t);
+/* Whether entry, a name in a directory, has the pattern of the temporary
+ * files above (".NAME.XXXXXX.tmp", of any NAME). */
+int sipc__file_tmp_name(const char *entry);
+/* Removes entry in dfd, a temporary file of the pattern above, when it is
+ * a killed write's leftover: no write holds its lock (on a file system
+ * without flock: older than SIPC__FILE_REPLACE_STALE). Opened without
+ * following a link; only a regular file goes. 0 (removed), 1 (left: a
+ * write in progress, or gone meanwhile) or -errno (-EINVAL: not a regular
+ * file). Whose file it is, is the caller's to check first. */
+int sipc__file_tmp_remove(int dfd, const char *entry);
+
 /* Opens the directory of path (a link there followed: the caller named it)
  * for the *at calls that write path: its descriptor, with the directory's
  * path in dir and the last part of path in *name (a pointer into path); or

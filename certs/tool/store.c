@@ -79,8 +79,10 @@ static int open_store_dir(const char *home, const char *sub, int *sfd, int *dfd,
     return r;
 }
 
-/* The PID of a name write_tmp gives (NAME.tmp.<pid>), or 0. */
-static long tmp_name_pid(const char *name)
+/* The PID of a name tlstool's own writer gave its temporary files before
+ * it used base's (NAME.tmp.<pid>), or 0: such a file may be left from a
+ * write killed before an upgrade. */
+static long old_tmp_pid(const char *name)
 {
     const char *t = NULL;
     for (const char *p = strstr(name, ".tmp."); p; p = strstr(p + 1, ".tmp."))
@@ -117,8 +119,11 @@ static int sweep_dir(int dfd, const char *dir, sipc_store_tmp_fn fn, void *arg)
     int removed = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        long pid = tmp_name_pid(e->d_name);
-        if (!pid || pid_alive(pid))
+        /* base's ".NAME.XXXXXX.tmp" (a write in progress holds its lock),
+         * or an older tlstool's NAME.tmp.PID (its process still runs) */
+        long pid = old_tmp_pid(e->d_name);
+        int ours = sipc__file_tmp_name(e->d_name);
+        if ((!pid && !ours) || (pid && pid_alive(pid)))
             continue; /* not ours, or still being written */
         char path[1500], why[200] = "";
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
@@ -126,14 +131,22 @@ static int sweep_dir(int dfd, const char *dir, sipc_store_tmp_fn fn, void *arg)
         /* never through a link: only a file this user wrote is removed */
         if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             continue; /* gone meanwhile */
-        if (S_ISLNK(st.st_mode))
+        if (S_ISLNK(st.st_mode)) {
             snprintf(why, sizeof why, "a symbolic link, not a file tlstool writes");
-        else if (!S_ISREG(st.st_mode))
+        } else if (!S_ISREG(st.st_mode)) {
             snprintf(why, sizeof why, "not a regular file");
-        else if (st.st_uid != geteuid())
+        } else if (st.st_uid != geteuid()) {
             snprintf(why, sizeof why, "owned by uid %ld, not by this user", (long)st.st_uid);
-        else if (unlinkat(dfd, e->d_name, 0) != 0)
-            snprintf(why, sizeof why, "%s", strerror(errno));
+        } else if (pid) {
+            if (unlinkat(dfd, e->d_name, 0) != 0)
+                snprintf(why, sizeof why, "%s", strerror(errno));
+        } else {
+            int r = sipc__file_tmp_remove(dfd, e->d_name);
+            if (r == 1)
+                continue; /* a write in progress (or gone meanwhile) */
+            if (r < 0)
+                snprintf(why, sizeof why, "%s", strerror(-r));
+        }
         if (!why[0])
             removed++;
         if (fn)
@@ -204,67 +217,31 @@ int sipc_store_init(const char *home, char *err, size_t errlen)
  * (open_store_dir): a folder swapped for a link after the check is not
  * followed. */
 
-/* dfd/name.tmp.<pid> written and synced, its name in tmp (not yet renamed);
- * shown: dfd's path, for err. */
-static int write_tmp_at(int dfd, const char *shown, const char *name, const void *data,
-                        size_t len, char *tmp, size_t tmplen, char *err, size_t errlen)
-{
-    snprintf(tmp, tmplen, "%s.tmp.%ld", name, (long)getpid());
-    unlinkat(dfd, tmp, 0);
-    int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    int e = fd < 0 ? errno : 0;
-    if (!e && fchmod(fd, 0600) != 0)
-        e = errno;
-    const uint8_t *p = data;
-    for (size_t off = 0; !e && off < len;) {
-        ssize_t w = write(fd, p + off, len - off);
-        if (w < 0 && errno != EINTR)
-            e = errno;
-        else if (w > 0)
-            off += (size_t)w;
-    }
-    if (!e && fsync(fd) != 0)
-        e = errno;
-    if (fd >= 0 && close(fd) != 0 && !e)
-        e = errno;
-    if (e) {
-        if (fd >= 0)
-            unlinkat(dfd, tmp, 0);
-        sipc__seterr(err, errlen, "cannot write %s/%s: %s", shown, name, strerror(e));
-        return SIPC_ECONFIG;
-    }
-    return 0;
-}
-
-/* sipc_store_write of dfd/name. */
+/* sipc_store_write of dfd/name: base's writer, 0600 */
 static int store_write_at(int dfd, const char *shown, const char *name, const void *data,
                           size_t len, char *err, size_t errlen)
 {
-    char tmp[300];
-    int r = write_tmp_at(dfd, shown, name, data, len, tmp, sizeof tmp, err, errlen);
-    if (r != 0)
-        return r;
-    if (renameat(dfd, tmp, dfd, name) != 0) {
-        int e = errno;
-        unlinkat(dfd, tmp, 0);
-        sipc__seterr(err, errlen, "cannot replace %s/%s: %s", shown, name, strerror(e));
-        return SIPC_ECONFIG;
-    }
     char path[1400];
     snprintf(path, sizeof path, "%s/%s", shown, name);
-    return sipc__dir_sync(dfd, path, "replaced", err, errlen);
+    return sipc__file_replace_at(dfd, path, name, data, len, 0600, (uid_t)-1, (gid_t)-1, err,
+                                 errlen);
 }
 
 int sipc_store_write(const char *path, const void *data, size_t len, char *err, size_t errlen)
 {
-    char dir[1200];
-    const char *name;
-    int dfd = sipc__open_dir_of(path, dir, sizeof dir, &name, err, errlen);
-    if (dfd < 0)
-        return dfd;
-    int r = store_write_at(dfd, dir, name, data, len, err, errlen);
-    close(dfd);
-    return r;
+    return sipc__file_replace(path, data, len, 0600, (uid_t)-1, (gid_t)-1, err, errlen);
+}
+
+/* tlstool writes no link: one under a file's name in security/ is neither
+ * written through nor silently replaced */
+static int refuse_link(int at, const char *name, const char *path, char *err, size_t errlen)
+{
+    if (sipc__name_not_link(at, name, path, NULL, err, errlen) == 0)
+        return 0;
+    sipc__adderr(err, errlen, ": nothing was written; tlstool keeps only files of its own "
+                              "there: remove the link (or move the file it points to in its "
+                              "place) and run the command again");
+    return SIPC_ECONFIG;
 }
 
 int sipc_store_put(const char *home, const char *sub, const char *name, const void *data,
@@ -283,16 +260,9 @@ int sipc_store_put(const char *home, const char *sub, const char *name, const vo
     if (r != 0)
         return r;
     int at = sub ? dfd : sfd;
-    /* tlstool writes no link: one there is neither written through nor
-     * silently replaced */
-    if (sipc__name_not_link(at, name, path, NULL, err, errlen) != 0) {
-        sipc__adderr(err, errlen, ": nothing was written; tlstool keeps only files of its own "
-                                  "there: remove the link (or move the file it points to in its "
-                                  "place) and run the command again");
-        r = SIPC_ECONFIG;
-    } else {
+    r = refuse_link(at, name, path, err, errlen);
+    if (r == 0)
         r = store_write_at(at, dir, name, data, len, err, errlen);
-    }
     if (sub)
         close(dfd);
     close(sfd);
@@ -427,19 +397,29 @@ static int install(const char *home, const void *pem, size_t plen, const uint8_t
     if (r != 0)
         return r;
     int sfd, pfd;
-    char sec[1200], prev[1200], tcrt[300], tpfx[300] = "";
+    char sec[1200], prev[1200], crt_path[1300], p12_path[1300];
     sipc_store_path(sec, sizeof sec, home, NULL, NULL);
     sipc_store_path(prev, sizeof prev, home, "previous", NULL);
+    sipc_store_path(crt_path, sizeof crt_path, home, NULL, "node.crt");
+    sipc_store_path(p12_path, sizeof p12_path, home, NULL, "node.p12");
     if ((r = open_store_dir(home, "previous", &sfd, &pfd, err, errlen)) == 1) {
         sipc__seterr(err, errlen, "cannot open %s: %s", prev, strerror(ENOENT));
         return SIPC_ECONFIG;
     }
     if (r != 0)
         return r;
-    r = write_tmp_at(sfd, sec, "node.crt", pem, plen, tcrt, sizeof tcrt, err, errlen);
-    if (r == 0 && p12 &&
-        (r = write_tmp_at(sfd, sec, "node.p12", p12, p12len, tpfx, sizeof tpfx, err, errlen)) != 0)
-        unlinkat(sfd, tcrt, 0);
+    sipc__file_tmp tcrt = {-1, ""}, tp12 = {-1, ""};
+    /* both new files written (base's writer, 0600) before anything is
+     * replaced; a link at either name refused first */
+    r = refuse_link(sfd, "node.crt", crt_path, err, errlen);
+    if (r == 0)
+        r = refuse_link(sfd, "node.p12", p12_path, err, errlen);
+    if (r == 0)
+        r = sipc__file_tmp_write_at(sfd, crt_path, "node.crt", pem, plen, 0600, (uid_t)-1,
+                                    (gid_t)-1, &tcrt, err, errlen);
+    if (r == 0 && p12)
+        r = sipc__file_tmp_write_at(sfd, p12_path, "node.p12", p12, p12len, 0600, (uid_t)-1,
+                                    (gid_t)-1, &tp12, err, errlen);
     /* keep the replaced pair */
     struct stat st;
     if (r == 0 && fstatat(sfd, "node.crt", &st, 0) == 0) {
@@ -451,24 +431,22 @@ static int install(const char *home, const void *pem, size_t plen, const uint8_t
                 r = 0;
             }
         }
-        if (r != 0) {
-            unlinkat(sfd, tcrt, 0);
-            if (tpfx[0])
-                unlinkat(sfd, tpfx, 0);
+    }
+    if (r == 0) {
+        if (p12) {
+            r = sipc__file_tmp_put(sfd, &tp12, p12_path, "node.p12", err, errlen);
+        } else if (unlinkat(sfd, "node.p12", 0) != 0 && errno != ENOENT) {
+            sipc__seterr(err, errlen, "cannot remove %s: %s", p12_path, strerror(errno));
+            r = SIPC_ECONFIG;
         }
     }
-    if (r == 0 && ((tpfx[0] && renameat(sfd, tpfx, sfd, "node.p12") != 0) ||
-                   (!tpfx[0] && unlinkat(sfd, "node.p12", 0) != 0 && errno != ENOENT) ||
-                   renameat(sfd, tcrt, sfd, "node.crt") != 0)) {
-        int e = errno;
-        unlinkat(sfd, tcrt, 0);
-        if (tpfx[0])
-            unlinkat(sfd, tpfx, 0);
-        sipc__seterr(err, errlen, "cannot replace %s/node.crt: %s", sec, strerror(e));
-        r = SIPC_ECONFIG;
-    }
     if (r == 0)
-        fsync(sfd);
+        r = sipc__file_tmp_put(sfd, &tcrt, crt_path, "node.crt", err, errlen);
+    /* what is not in place by now goes */
+    sipc__file_tmp_drop(sfd, &tcrt);
+    sipc__file_tmp_drop(sfd, &tp12);
+    if (r == 0)
+        r = sipc__dir_sync(sfd, crt_path, "replaced", err, errlen);
     close(pfd);
     close(sfd);
     return r;

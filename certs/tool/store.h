@@ -10,9 +10,11 @@
  *     trust/NAME.pem      0600  extra trusted roots
  *     crl/NAME.crl        0600  CRLs
  *
- * Every file is written to a temporary name in the same directory with mode
- * 0600 (set with fchmod, so the umask does not matter), synced, then renamed
- * over the old one; the directory is synced after. security/ and its
+ * Every file is written by base's writer (base/file_replace.h): to a
+ * temporary name no one can foresee in the same directory, created
+ * exclusively, with mode 0600 (set with fchmod, so the umask does not
+ * matter), synced, then renamed over the old one; the directory is synced
+ * after. security/ and its
  * folders are never followed where they are symbolic links: refused
  * (sipc__private_dir). Every file of security/ (the key files, trust/,
  * crl/, rotation, server.tls.conf) is written, renamed and removed with the
@@ -35,19 +37,23 @@ char *sipc_store_path(char *out, size_t outlen, const char *home, const char *su
  * removes leftover temporary files (sipc_store_sweep_tmp). */
 int sipc_store_init(const char *home, char *err, size_t errlen);
 /* A leftover temporary file of an interrupted write: removed (1), or left
- * (0) for the reason why. pid: the process that wrote it. */
+ * (0) for the reason why. pid: the process that wrote it, for a name of
+ * an older tlstool (NAME.tmp.PID); 0 for base's (.NAME.XXXXXX.tmp). */
 typedef void (*sipc_store_tmp_fn)(void *arg, const char *path, long pid, int removed,
                                   const char *why);
-/* Removes the temporary files (NAME.tmp.PID) that writes killed before
- * their rename left in security/ and its subdirectories; they may hold a
- * copy of a private key. Only those whose process no longer runs (a live
- * one may be writing it now), and only regular files owned by this user
- * (looked at without following links; a link itself is left alone). fn
- * (may be NULL) hears of each removed or left. Returns how many went. */
+/* Removes the temporary files (.NAME.XXXXXX.tmp, base's writer's, and
+ * NAME.tmp.PID, an older tlstool's) that writes killed before their rename
+ * left in security/ and its subdirectories; they may hold a copy of a
+ * private key. Only those whose write is over (base's: no process holds
+ * the file's lock; an older tlstool's: its process no longer runs), and
+ * only regular files owned by this user (looked at without following
+ * links; a link itself is left alone). fn (may be NULL) hears of each
+ * removed or left. Returns how many went. */
 int sipc_store_sweep_tmp(const char *home, sipc_store_tmp_fn fn, void *arg);
 /* Atomic 0600 write of a file the user named (not one of the home: those
- * go through sipc_store_put). 0 or a negative sipc code; err names the
- * file. */
+ * go through sipc_store_put), by sipc__file_replace: a symbolic link or a
+ * directory at path is refused, not replaced. 0 or a negative sipc code;
+ * err names the file. */
 int sipc_store_write(const char *path, const void *data, size_t len, char *err, size_t errlen);
 /* Atomic 0600 write of security/[sub/]name (sub NULL: security/ itself)
  * into the directory opened without following a link, never through a

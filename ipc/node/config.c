@@ -194,6 +194,21 @@ int sipc_config_node_is_self(const sipc_config *cfg, int i)
     return af && (own_af == AF_INET6 || af == AF_INET) && address_is_local(af, a);
 }
 
+void sipc_config_copy_tls(sipc_config *dst, const sipc_config *src)
+{
+    if (!dst || !src || dst == src)
+        return;
+    /* every field the [tls] branch of on_setting() sets: a key added there is
+     * added here (test_config's copy_tls_covers_every_key sets them all) */
+    dst->tls_enable = src->tls_enable;
+    dst->tls_enable_line = src->tls_enable_line;
+    dst->tls_mode = src->tls_mode;
+    memcpy(dst->subject, src->subject, sizeof dst->subject);
+    dst->subject_line = src->subject_line;
+    dst->revocation = src->revocation;
+    dst->strict_guard_window = src->strict_guard_window;
+}
+
 sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg)
 {
     return cfg && cfg->tls_enable ? cfg->tls_mode : SIPC_TLS_OFF;
@@ -441,6 +456,7 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
         if (!strcmp(key, "nodes"))
             return parse_nodes(cfg, value, ps, continued);
     } else if (!strcmp(section, "tls")) {
+        /* a field set here is copied by sipc_config_copy_tls too */
         if (!strcmp(key, "enable")) {
             if (parse_bool(value, &cfg->tls_enable)) {
                 cfg->tls_enable_line = ps->line;

@@ -215,11 +215,7 @@ int ctl_follow_home(ctl_client *cl, char *said, size_t n)
              cl->cfg.home, what);
     /* the [tls] settings only: the rest is what the context was made with
      * ([limits], the cluster's name in its hello), and stays as it is */
-    cl->cfg.tls_enable = cfg.tls_enable;
-    cl->cfg.tls_mode = cfg.tls_mode;
-    memcpy(cl->cfg.subject, cfg.subject, sizeof cl->cfg.subject);
-    cl->cfg.subject_line = cfg.subject_line;
-    cl->cfg.revocation = cfg.revocation;
+    sipc_config_copy_tls(&cl->cfg, &cfg);
     cl->sec = sec; /* the context holds its own reference */
     sipc_security_release(old);
     cl->followed++;

@@ -483,14 +483,9 @@ static void apply(reload_job *j, host *h)
     if (h->pipeline)
         sipc_ctx_set_security(sipc_pipeline_links_ctx(h->pipeline), h->svc[HOST_DATA].sec);
     /* only what a reload applies; the rest of the running setup stays */
-    h->cfg.tls_enable = j->cfg.tls_enable;
-    h->cfg.tls_mode = j->cfg.tls_mode;
-    h->cfg.revocation = j->cfg.revocation;
+    sipc_config_copy_tls(&h->cfg, &j->cfg);
     h->cfg.pipeline_tls = j->cfg.pipeline_tls;
-    h->cfg.strict_guard_window = j->cfg.strict_guard_window;
     h->guarded = 0;
-    snprintf(h->cfg.subject, sizeof h->cfg.subject, "%s", j->cfg.subject);
-    h->cfg.subject_line = j->cfg.subject_line;
     if (h->mgmt)
         sipc_mgmt_set_tls(h->mgmt, h->cfg.tls_enable, sipc_config_effective_mode(&h->cfg),
                           h->svc[HOST_DATA].sec);

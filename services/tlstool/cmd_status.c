@@ -104,18 +104,23 @@ typedef struct tmp_report {
 static void tmp_left(void *arg, const char *path, long pid, int removed, const char *why)
 {
     tmp_report *t = arg;
-    char m[1900];
+    char m[1900], by[80];
+    /* an older tlstool's name says its process; base's file is known left
+     * when no process holds its lock */
+    if (pid)
+        snprintf(by, sizeof by, "process %ld no longer runs", pid);
+    else
+        snprintf(by, sizeof by, "no process is writing it");
     if (removed)
         snprintf(m, sizeof m,
-                 "removed %s, left by a write that was interrupted (process %ld no longer "
-                 "runs); it may have held a copy of the private key",
-                 path, pid);
+                 "removed %s, left by a write that was interrupted (%s); it may have held a copy "
+                 "of the private key",
+                 path, by);
     else
         snprintf(m, sizeof m,
-                 "%s, left by a write that was interrupted (process %ld no longer runs), may "
-                 "hold a copy of the private key and could not be removed (%s): look at it and "
-                 "remove it",
-                 path, pid, why);
+                 "%s, left by a write that was interrupted (%s), may hold a copy of the private "
+                 "key and could not be removed (%s): look at it and remove it",
+                 path, by, why);
     json_array_append_new(removed ? t->warnings : t->problems, json_string(m));
 }
 

@@ -196,7 +196,7 @@ if [ -n "$SWAP" ]; then
         mkdir -m 755 "$E"
         D=$H/security${sub:+/$sub}
         touch "$work/swap.once"
-        run env LD_PRELOAD="$SWAP" SWAP_MATCH=node.crt.tmp. SWAP_ONCE="$work/swap.once" \
+        run env LD_PRELOAD="$SWAP" SWAP_MATCH=.node.crt. SWAP_ONCE="$work/swap.once" \
             SWAP_DIR="$D" SWAP_TO="$E" "$T" --home "$H" import "$work/b.pfx"
         [ ! -e "$work/swap.once" ] && [ -L "$D" ] && ok "import: ${sub:-security}/ swapped for a link meanwhile" ||
             not_ok "import: the swap of ${sub:-security}/ did not happen"
@@ -299,17 +299,17 @@ rm -rf "$H/state"
 printf '[node]\naddress = %s.3\n[management]\nport = 1\n' "$BASE" >"$H/sipc.conf"
 
 if [ -n "$SWAP" ]; then
-    swapped "trust add" "$H/security/trust" "$TN.tmp." "$T" --home "$H" trust add "$work/b.pfx"
+    swapped "trust add" "$H/security/trust" ".$TN." "$T" --home "$H" trust add "$work/b.pfx"
     [ -f "$H/security/trust/$TN" ] && ok "trust add: the root went into the trust/ it checked" ||
         not_ok "trust add: no $TN in the trust/ it checked"
-    swapped "crl add" "$H/security/crl" "$CN.tmp." "$T" --home "$H" crl add "$P/int.crl"
+    swapped "crl add" "$H/security/crl" ".$CN." "$T" --home "$H" crl add "$P/int.crl"
     [ -f "$H/security/crl/$CN" ] && ok "crl add: the CRL went into the crl/ it checked" ||
         not_ok "crl add: no $CN in the crl/ it checked"
-    swapped "rotate stage" "$H/security" rotation.tmp. "$T" --home "$H" rotate stage "$work/b.pfx"
+    swapped "rotate stage" "$H/security" .rotation. "$T" --home "$H" rotate stage "$work/b.pfx"
     [ -f "$H/security/rotation" ] && ok "rotate stage: the state file went into the security/ it checked" ||
         not_ok "rotate stage: no rotation file in the security/ it checked"
     run "$T" --home "$H" rotate abort
-    swapped "enable" "$H/security" server.tls.conf.tmp. "$T" --home "$H" enable --mode permissive
+    swapped "enable" "$H/security" .server.tls.conf. "$T" --home "$H" enable --mode permissive
     run "$T" --home "$H" disable
     swapped "enable --force" "$H/state" .force-strict. "$T" --home "$H" enable --mode strict --reload --force
     [ -f "$H/state/force-strict" ] && ok "enable --force: the override went into the state/ it checked" ||
@@ -563,9 +563,9 @@ if [ -n "$EIO_SHIM" ]; then
         not_ok "disable with state/ not synced: exit $RC: $(head -c 400 "$OUT")"
 fi
 
-# tlstool import keeps the replaced pair in previous/ only from a file: a
-# node.crt that is a link (here to a FIFO, which would block the copy) is
-# refused, and nothing is replaced
+# tlstool import writes no link and keeps the replaced pair in previous/
+# only from a file: a node.crt that is a link (here to a FIFO, which would
+# block the copy) is refused, and nothing is replaced
 H=$work/home.fifo
 run "$T" --home "$H" import "$work/a.pfx"
 expect "import for the FIFO case" 0
@@ -574,6 +574,24 @@ mkfifo -m 600 "$work/fifo"
 ln -s "$work/fifo" "$H/security/node.crt"
 run timeout -s KILL 10 "$T" --home "$H" import "$work/b.pfx"
 expect "import refuses a node.crt link to keep in previous/, without blocking" 1 \
-    "$H/security/node.crt is a symbolic link \(to $work/fifo\), which is not followed here"
+    "$H/security/node.crt is a symbolic link \(to $work/fifo\), which is not followed: nothing was written"
 [ -L "$H/security/node.crt" ] && ok "... the link is left as it was" || not_ok "the link was replaced"
+
+# a link as node.p12: refused before anything is written, the link and what
+# it points to left as they were, node.crt not replaced, no temporary file
+H=$work/home.p12link
+run "$T" --home "$H" import "$work/a.pfx"
+expect "import for the node.p12 link case" 0
+cp "$H/security/node.crt" "$work/p12link.crt.before"
+echo precious >"$work/p12link.outside"
+rm "$H/security/node.p12"
+ln -s "$work/p12link.outside" "$H/security/node.p12"
+run "$T" --home "$H" import "$work/b.pfx"
+expect "import refuses a link as node.p12" 1 \
+    "$H/security/node.p12 is a symbolic link \(to $work/p12link.outside\), which is not followed: nothing was written"
+[ -L "$H/security/node.p12" ] && [ "$(cat "$work/p12link.outside")" = precious ] &&
+    cmp -s "$H/security/node.crt" "$work/p12link.crt.before" &&
+    [ -z "$(ls -A "$H/security" | grep -F .tmp)" ] &&
+    ok "... the link and node.crt are left as they were, nothing left behind" ||
+    not_ok "import with a link as node.p12 replaced or left something"
 shtest_done

@@ -578,43 +578,65 @@ python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["certificate"]; asse
     ok "status --json: a pair in use is valid, with its days left" || bad "status --json: validity of a pair in use"
 run "$T" status -verbose
 expect "status -verbose: chain, roots, CRLs" 0 "^chain:" "^trusted roots:" "^CRLs:"
-# Leftovers of writes killed before their rename (NAME.tmp.PID, 0600, maybe a
-# copy of the private key): status removes those whose process no longer runs
-# and says so; a running process's file (it may be writing it right now) and a
-# symbolic link are left alone, the link named as a problem.
+# Leftovers of writes killed before their rename (.NAME.XXXXXX.tmp, base's
+# writer's, 0600, maybe a copy of the private key): status removes those no
+# process holds locked (a write in progress holds its file's flock) and says
+# so; a file still held (it may be being written right now) and a symbolic
+# link are left alone, the link named as a problem. An older tlstool's
+# NAME.tmp.PID is still recognised (an upgrade may find one): removed when
+# its process no longer runs, left while it runs.
 ( exit 0 ) &
 dead=$!
 wait "$dead"
 S=$H/security
-for f in "$S/node.crt.tmp.$dead" "$S/trust/extra.pem.tmp.$dead" "$S/node.p12.tmp.$$"; do
+for f in "$S/.node.crt.Kx9Qa2.tmp" "$S/trust/.extra.pem.Zz00ab.tmp" "$S/.node.p12.Held01.tmp" \
+    "$S/node.crt.tmp.$dead" "$S/node.p12.tmp.$$"; do
     printf 'PRIVATE KEY COPY\n' >"$f"
     chmod 600 "$f"
 done
 printf 'not ours\n' >"$work/link-target"
-ln -s "$work/link-target" "$S/crl/extra.crl.tmp.$dead"
+ln -s "$work/link-target" "$S/crl/.extra.crl.Lnk123.tmp"
+# a write in progress: its file held locked by a live process
+(exec 9<"$S/.node.p12.Held01.tmp" && flock -x 9 && exec sleep 600) &
+holder=$!
+for _ in $(seq 50); do
+    flock -n -x "$S/.node.p12.Held01.tmp" true || break
+    sleep 0.1
+done
 run "$T" status
 expect "status: stale temporary files removed and named, a link named as a problem" 10 \
+    "^warning: removed $S/.node.crt.Kx9Qa2.tmp, left by a write that was interrupted \(no process is writing it\)" \
+    "^warning: removed $S/trust/.extra.pem.Zz00ab.tmp," \
     "^warning: removed $S/node.crt.tmp.$dead, left by a write that was interrupted \(process $dead no longer runs\)" \
-    "^warning: removed $S/trust/extra.pem.tmp.$dead," \
-    "^PROBLEM: $S/crl/extra.crl.tmp.$dead, .*could not be removed \(a symbolic link" "INCONSISTENT"
-[ ! -e "$S/node.crt.tmp.$dead" ] && [ ! -e "$S/trust/extra.pem.tmp.$dead" ] &&
-    ok "status: the dead process's temporary files are gone" || bad "status: stale temporary files left"
-[ -f "$S/node.p12.tmp.$$" ] && ok "status: a running process's temporary file is left alone" ||
-    bad "status: removed the file of a running process"
-grep -q "node.p12.tmp" "$OUT" && bad "status: named a running process's temporary file"
-[ -L "$S/crl/extra.crl.tmp.$dead" ] && [ -f "$work/link-target" ] &&
+    "^PROBLEM: $S/crl/.extra.crl.Lnk123.tmp, .*could not be removed \(a symbolic link" "INCONSISTENT"
+[ ! -e "$S/.node.crt.Kx9Qa2.tmp" ] && [ ! -e "$S/trust/.extra.pem.Zz00ab.tmp" ] &&
+    [ ! -e "$S/node.crt.tmp.$dead" ] &&
+    ok "status: the interrupted writes' temporary files are gone" || bad "status: stale temporary files left"
+[ -f "$S/.node.p12.Held01.tmp" ] && [ -f "$S/node.p12.tmp.$$" ] &&
+    ok "status: a temporary file still held (or an older tlstool's of a running process) is left alone" ||
+    bad "status: removed the file of a write in progress"
+grep -qE "node\.p12\.(tmp|Held01)" "$OUT" && bad "status: named a write in progress's temporary file"
+[ -L "$S/crl/.extra.crl.Lnk123.tmp" ] && [ -f "$work/link-target" ] &&
     ok "status: a link is left, its target untouched" || bad "status: followed or removed a link"
-rm -f "$S/crl/extra.crl.tmp.$dead"
+rm -f "$S/crl/.extra.crl.Lnk123.tmp"
 run "$T" status
 expect "status: nothing left to say about temporary files" 0 "state: +consistent"
-grep -q "\.tmp\." "$OUT" && bad "status: names a temporary file once none is stale"
+grep -q "\.tmp" "$OUT" && bad "status: names a temporary file once none is stale"
 # the store's other commands remove them too, silently (here: trust add)
+printf 'PRIVATE KEY COPY\n' >"$S/.node.crt.Kx9Qa2.tmp"
 printf 'PRIVATE KEY COPY\n' >"$S/node.crt.tmp.$dead"
 openssl x509 -in "$work/ecdsa-p384.pem" -out "$work/p384.crt"
 run "$T" trust add "$work/p384.crt"
-[ "$RC" = 0 ] && [ ! -e "$S/node.crt.tmp.$dead" ] && [ -f "$S/node.p12.tmp.$$" ] &&
-    ok "trust add: removes a dead process's temporary file, not a running one's" ||
+[ "$RC" = 0 ] && [ ! -e "$S/.node.crt.Kx9Qa2.tmp" ] && [ ! -e "$S/node.crt.tmp.$dead" ] &&
+    [ -f "$S/.node.p12.Held01.tmp" ] && [ -f "$S/node.p12.tmp.$$" ] &&
+    ok "trust add: removes an interrupted write's temporary file, not one in progress" ||
     bad "trust add: temporary files (exit $RC)"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+# once its holder is gone, the file is a leftover
+run "$T" status
+grep -q "^warning: removed $S/.node.p12.Held01.tmp," "$OUT" && [ ! -e "$S/.node.p12.Held01.tmp" ] &&
+    ok "status: a temporary file no longer held is removed" || bad "status: left a file no one holds"
 rm -f "$S/node.p12.tmp.$$"
 "$T" trust remove "$(openssl x509 -in "$P/other-root.pem" -outform DER | sha256sum | cut -c1-16)" >/dev/null 2>&1
 chmod 644 "$H/security/node.crt"

@@ -693,6 +693,69 @@ static void utf8_printable_classes(void **state)
     assert_int_equal(sipc__utf8_unprintable("\xef\xbb\xbfn1", NULL, 0), 0);
 }
 
+/* The two-phase write (tlstool's import of two files): the temporary file
+ * is written with its mode but not renamed, and held locked until it is put
+ * in place, so a sweep leaves it alone while a write that was killed (its
+ * file no longer locked) is removed; the names of the pattern are told from
+ * others. */
+static void file_tmp_held_until_put(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sipc-test-base-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dfd >= 0);
+    char err[400] = "", p[600];
+    snprintf(p, sizeof p, "%s/k", dir);
+    sipc__file_tmp t;
+    assert_int_equal(sipc__file_tmp_write_at(dfd, p, "k", "key\n", 4, 0600, (uid_t)-1, (gid_t)-1,
+                                             &t, err, sizeof err), 0);
+    assert_true(sipc__file_tmp_name(t.name));
+    assert_int_equal(strncmp(t.name, ".k.", 3), 0);
+    struct stat st;
+    assert_int_equal(fstatat(dfd, t.name, &st, AT_SYMLINK_NOFOLLOW), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(st.st_size, 4);
+    assert_false(exists(dir, "k"));
+    /* a write in progress: left */
+    assert_int_equal(sipc__file_tmp_remove(dfd, t.name), 1);
+    assert_true(exists(dir, t.name));
+    char tmp[sizeof t.name];
+    snprintf(tmp, sizeof tmp, "%s", t.name);
+    assert_int_equal(sipc__file_tmp_put(dfd, &t, p, "k", err, sizeof err), 0);
+    assert_false(exists(dir, tmp));
+    assert_int_equal(fstatat(dfd, "k", &st, AT_SYMLINK_NOFOLLOW), 0);
+    assert_int_equal(st.st_size, 4);
+    sipc__file_tmp_drop(dfd, &t); /* nothing left to do: harmless */
+    assert_true(exists(dir, "k"));
+    /* given up: nothing stays */
+    assert_int_equal(sipc__file_tmp_write_at(dfd, p, "k", "x", 1, 0600, (uid_t)-1, (gid_t)-1, &t,
+                                             err, sizeof err), 0);
+    snprintf(tmp, sizeof tmp, "%s", t.name);
+    sipc__file_tmp_drop(dfd, &t);
+    assert_false(exists(dir, tmp));
+    /* a killed write's leftover (no lock held): removed, however young */
+    aged(dir, ".k.Abc123.tmp", NULL, 0);
+    assert_int_equal(sipc__file_tmp_remove(dfd, ".k.Abc123.tmp"), 0);
+    assert_false(exists(dir, ".k.Abc123.tmp"));
+    /* a link of the pattern: neither followed nor removed */
+    aged(dir, ".k.Lnk123.tmp", p, 0);
+    assert_true(sipc__file_tmp_remove(dfd, ".k.Lnk123.tmp") < 0);
+    assert_true(exists(dir, ".k.Lnk123.tmp"));
+    assert_true(exists(dir, "k"));
+    assert_int_equal(unlinkat(dfd, ".k.Lnk123.tmp", 0), 0);
+    /* the pattern, of any name */
+    assert_true(sipc__file_tmp_name(".node.crt.aZ09xY.tmp"));
+    assert_false(sipc__file_tmp_name("node.crt.aZ09xY.tmp"));
+    assert_false(sipc__file_tmp_name(".node.crt.aZ09x.tmp"));
+    assert_false(sipc__file_tmp_name(".node.crt.aZ0-xY.tmp"));
+    assert_false(sipc__file_tmp_name("node.crt.tmp.1234"));
+    assert_false(sipc__file_tmp_name(".aZ09xY.tmp"));
+    assert_int_equal(unlinkat(dfd, "k", 0), 0);
+    close(dfd);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -703,6 +766,7 @@ int main(void)
         cmocka_unit_test(freelist_reuse_and_bound),
         cmocka_unit_test(file_replace_removes_stale_tmp),
         cmocka_unit_test(file_replace_at_twice_and_not_a_file),
+        cmocka_unit_test(file_tmp_held_until_put),
         cmocka_unit_test(private_dir_refuses_link),
         cmocka_unit_test(ratelimit_one_line_per_interval),
         cmocka_unit_test(ratelimit_reports_held_lines),

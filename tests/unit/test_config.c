@@ -1647,6 +1647,48 @@ static void test_layout_appends(void **state)
                 _Alignof(sipc_config));
 }
 
+/* sipc_config_copy_tls takes every setting of [tls] over and nothing
+ * else: a sipc.conf that sets every [tls] key (test_config_doc.sh checks
+ * that each key the parser accepts in [tls] is set here), copied onto the
+ * defaults, gives exactly what loading it gave; the copy back gives the
+ * defaults again; and the other sections of the target stay. */
+static void copy_tls_covers_every_key(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    static sipc_config dflt, all, x;
+    char err[512] = "";
+    assert_int_equal(sipc_config_load(&dflt, home, err, sizeof err), 0);
+    write_conf(home, "[tls]\n"
+                     "enable = 1\n"
+                     "mode = permissive\n"
+                     "subject = CN=copy test, O=Example\n"
+                     "revocation = hard\n"
+                     "strict_guard_window = 7\n");
+    assert_int_equal(sipc_config_load(&all, home, err, sizeof err), 0);
+    /* each of them differs from the default */
+    assert_int_not_equal(all.tls_enable, dflt.tls_enable);
+    assert_int_not_equal(all.tls_mode, dflt.tls_mode);
+    assert_string_not_equal(all.subject, dflt.subject);
+    assert_int_not_equal(all.revocation, dflt.revocation);
+    assert_int_not_equal(all.strict_guard_window, dflt.strict_guard_window);
+    x = dflt;
+    sipc_config_copy_tls(&x, &all);
+    assert_memory_equal(&x, &all, sizeof x);
+    sipc_config_copy_tls(&x, &dflt);
+    assert_memory_equal(&x, &dflt, sizeof x);
+    /* nothing else is taken over */
+    x = all;
+    x.max_frame = 12345;
+    snprintf(x.cluster, sizeof x.cluster, "other");
+    sipc_config_copy_tls(&x, &dflt);
+    assert_int_equal(x.max_frame, 12345);
+    assert_string_equal(x.cluster, "other");
+    sipc_config_copy_tls(NULL, &all);
+    sipc_config_copy_tls(&x, NULL);
+    rm_home(home);
+}
+
 /* The source host a server's per-host cap and sipcd's peer history count a
  * connection under: one IPv6 /64 is one host (such a host takes a new
  * address of it at will), an IPv4-mapped address is its IPv4 one (a
@@ -1752,6 +1794,7 @@ int main(void)
         cmocka_unit_test(test_service_settings),
         cmocka_unit_test(test_nodes_default_to_data_port),
         cmocka_unit_test(test_wildcard_self),
+        cmocka_unit_test(copy_tls_covers_every_key),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

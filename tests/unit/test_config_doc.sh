@@ -56,6 +56,21 @@ fi
 extra=$(comm -13 "$work/parser.txt" "$work/doc.txt")
 [ -z "$extra" ] && ok "the example has no key the parser does not accept" || not_ok "unknown keys in the example: $(echo $extra)"
 
+# sipc_config_copy_tls copies every [tls] setting (sipcd's reload, sipcctl
+# following its home): test_config's copy_tls_covers_every_key proves it for
+# the keys its sipc.conf sets, which must be every [tls] key of the parser
+awk '/^static void copy_tls_covers_every_key\(/ { f = 1 } f && /^}/ { exit } f' \
+    "$root/tests/unit/test_config.c" >"$work/copy_tls.c"
+unset_tls=
+for k in $(sed -n 's|^tls/||p' "$work/parser.txt"); do
+    grep -q "\"$k = " "$work/copy_tls.c" || unset_tls="$unset_tls $k"
+done
+if [ -s "$work/copy_tls.c" ] && [ -z "$unset_tls" ]; then
+    ok "test_config's copy of [tls] sets every [tls] key the parser accepts"
+else
+    not_ok "[tls] keys not set in test_config.c's copy_tls_covers_every_key (add them there, and to sipc_config_copy_tls):$unset_tls"
+fi
+
 # it loads: TLS off (a later key wins) so that no key pair is needed; the
 # only failure left is the closed port
 mkdir -p "$work/home"

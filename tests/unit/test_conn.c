@@ -635,6 +635,44 @@ static void t_calls(void **state)
     tc_close(&t);
 }
 
+/* A peer's connection error (request id 0) naming a refusal of this side's
+ * TLS mode (SIPC_EPLAINTEXT, SIPC_ETLSONPLAIN) is taken as such while the
+ * hellos are not yet exchanged, where such a refusal comes; on a link
+ * already up it cannot be one, and calls in flight may have been served:
+ * the connection and its calls fail with SIPC_EPROTO, so that no caller
+ * resends as after a refused handshake. */
+static void t_mode_refusal_when_up(void **state)
+{
+    (void)state;
+    static const int codes[] = {SIPC_EPLAINTEXT, SIPC_ETLSONPLAIN};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        sipc_env_out e = {.kind = SIPC__KIND__ERROR, .request_id = 0, .status = codes[i],
+                          .message = "mode refused"};
+        /* before the peer's hello: the refusal stands */
+        tc t;
+        tc_open(&t, NULL);
+        peer_expect_free(&t, SIPC__KIND__HELLO, 0);
+        peer_send(&t, &e);
+        ms_pump(&t.loop);
+        assert_int_equal(t.downs, 1);
+        assert_int_equal(t.down_err, codes[i]);
+        tc_close(&t);
+        /* up, a call in flight: a protocol error, for the link and the call */
+        tc_up(&t, NULL);
+        outcome o = {0};
+        assert_int_equal(sipc_conn_call(t.c, "test", "x", "q", 1, 5000, on_done, &o), 0);
+        ms_pump(&t.loop);
+        peer_expect_free(&t, SIPC__KIND__REQUEST, 1);
+        peer_send(&t, &e);
+        ms_pump(&t.loop);
+        assert_int_equal(t.downs, 1);
+        assert_int_equal(t.down_err, SIPC_EPROTO);
+        assert_int_equal(o.n, 1);
+        assert_int_equal(o.err, SIPC_EPROTO);
+        tc_close(&t);
+    }
+}
+
 static void t_ping_pong(void **state)
 {
     (void)state;
@@ -1531,6 +1569,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_hello),        cmocka_unit_test(t_requests),
+        cmocka_unit_test(t_mode_refusal_when_up),
         cmocka_unit_test(t_calls),        cmocka_unit_test(t_ping_pong),
         cmocka_unit_test(t_call_deadline), cmocka_unit_test(t_call_deadline_ping_unanswered),
         cmocka_unit_test(t_close_pending),

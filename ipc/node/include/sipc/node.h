@@ -213,6 +213,14 @@ SIPC_EXTERN int sipc_config_node_service(const sipc_config *cfg, int i, const ch
  * 0.0.0.0; names other than localhost are not resolved); 0 otherwise, or
  * for a bad i. */
 SIPC_EXTERN int sipc_config_node_is_self(const sipc_config *cfg, int i);
+/* Copies the settings of the [tls] section from src into dst, and nothing
+ * else: enable, mode, subject, revocation, strict_guard_window and the lines
+ * of sipc.conf that set them (tls_enable_line, subject_line). For a program
+ * that takes a reloaded sipc.conf's TLS setup over and keeps the rest of
+ * what it runs with (sipcd's reload, sipcctl following its home): a [tls]
+ * key added later is copied here too, so no caller lists the fields. NULL:
+ * nothing done. */
+SIPC_EXTERN void sipc_config_copy_tls(sipc_config *dst, const sipc_config *src);
 /* The TLS mode in effect: SIPC_TLS_OFF unless tls_enable. */
 SIPC_EXTERN sipc_tls_mode sipc_config_effective_mode(const sipc_config *cfg);
 /* The TLS mode of one service's listener ("pipeline"): the effective mode,

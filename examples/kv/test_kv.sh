@@ -34,6 +34,10 @@ mkpair kv && mkpair other || { echo "cannot make certificates with openssl"; exi
 # start_server ARGS...: sets pid and port from its "listening on" line.
 start_server() {
     port=""
+    # emptied here, not only by the background job's redirection, which can
+    # run after the first look below and leave the last server's port to read
+    : >"$work/server.out"
+    : >"$work/server.err"
     "$server_bin" "$@" >"$work/server.out" 2>"$work/server.err" &
     pid=$!
     for _ in $(seq 1 200); do # bounded: 10 s

@@ -38,10 +38,17 @@ node_pid=$sipcd_pid
 logged "Service.Start INFO Port: 23000$" && ok "the node starts in plaintext" || not_ok "plaintext start"
 
 # The client: one put after the other, each its own connection, until told
-# to stop; every failure is kept.
+# to stop; every failure is kept. While $work/pause exists it holds between
+# two puts (no connection of its own open), saying so in $work/paused.
 loader() {
     local i=0
     while [ ! -e "$work/stop" ] && [ "$i" -lt 5000 ]; do
+        if [ -e "$work/pause" ]; then
+            : >"$work/paused"
+            sleep 0.05
+            continue
+        fi
+        rm -f "$work/paused"
         i=$((i + 1))
         if ctl --home "$work/client" put "r-$i" --timestamp 2026-11-23T10:00:00Z --body "record $i" >/dev/null 2>>"$work/loader.err"; then
             echo "r-$i" >>"$work/acked"
@@ -65,8 +72,15 @@ else
     not_ok "enable --mode permissive --reload (exit $rc)"; cat "$work/step1.out"
 fi
 # right after the reload n1's own pipeline link may still be the plaintext
-# one made before: the cluster status must not tell n1 to enable TLS on n1
+# one made before: the cluster status must not tell n1 to enable TLS on n1.
+# The client's put under way at the reload (begun in plaintext, answered
+# after it) is left to end first, and the next one held back until the
+# status is taken: its plaintext connection, made before the switch, would
+# rightly be named a plaintext peer of n1.
+touch "$work/pause"
+wait_for 30 test -e "$work/paused" || not_ok "the client did not pause between two puts"
 ctl --home "$work/client" status --cluster --json >"$work/cl1.json" 2>&1
+rm -f "$work/pause"
 if jq -e '[.problems[]? | select(.kind == "plaintext_peer") | .message | select(test("\\(node n1\\): enable TLS there"))] | length == 0' "$work/cl1.json" >/dev/null &&
     jq -e '[.problems[]? | select(.kind == "plaintext_peer" and .node == "n1") | .message | select(test("from its own link") | not)] | length == 0' "$work/cl1.json" >/dev/null; then
     ok "cluster status right after the reload: n1's own plaintext link is named as such ($(jq '[.problems[]? | select(.kind == "plaintext_peer")] | length' "$work/cl1.json") such problem(s))"

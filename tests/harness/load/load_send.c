@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "load.h"
+#include "services/common/err_line.h"
 #include "pipeline.pb-c.h"
 #include "pipeline_service.h"
 
@@ -317,9 +318,7 @@ static void on_ingest(int err, const sipc_reply *rep, void *arg)
         return;
     }
     char why[400];
-    snprintf(why, sizeof why, "%s [%s]%s%s", sipc_strerror(err), sipc_err_name(err),
-             rep && rep->message && *rep->message ? ": " : "",
-             rep && rep->message ? rep->message : "");
+    cli_err_line(why, sizeof why, err, rep ? rep->message : NULL);
     int st = rep ? rep->status : 0;
     if ((err == SIPC_EREMOTE && (st == SIPC__PIPELINE__STATUS__BAD_REQUEST ||
                                  st == SIPC__PIPELINE__STATUS__TOO_LARGE ||
@@ -562,10 +561,11 @@ static void on_search(int err, const sipc_reply *rep, void *arg)
     free(sc);
     load_hits h;
     if (err != 0) {
-        if (err != SIPC_ECANCELED)
-            load_log("WARN", "search on %s failed: %s%s%s", who, sipc_strerror(err),
-                     rep && rep->message && *rep->message ? ": " : "",
-                     rep && rep->message ? rep->message : "");
+        if (err != SIPC_ECANCELED) {
+            char why[600];
+            load_log("WARN", "search on %s failed: %s", who,
+                     cli_err_line(why, sizeof why, err, rep ? rep->message : NULL));
+        }
         return;
     }
     if (load_search_answer(s->conf->run, s->conf->c, rep->data, rep->len, &h) != 0) {

@@ -20,6 +20,7 @@
 #include "data.pb-c.h"
 #include "data_service.h"
 #include "load.h"
+#include "services/common/err_line.h"
 
 #define GET_WINDOW 128
 #define CALL_TIMEOUT_MS 5000
@@ -196,9 +197,7 @@ static void on_get(int err, const sipc_reply *rep, void *arg)
     /* the node could not answer: count it, give up on it after a few */
     if (++v->failures[k] >= GIVE_UP_AFTER && !v->down[k]) {
         v->down[k] = 1;
-        snprintf(v->why_down[k], sizeof v->why_down[k], "%s%s%s", sipc_strerror(err),
-                 rep && rep->message && *rep->message ? ": " : "",
-                 rep && rep->message ? rep->message : "");
+        cli_err_line(v->why_down[k], sizeof v->why_down[k], err, rep ? rep->message : NULL);
         load_log("ERROR", "verification: %s does not answer gets (%s); what only it holds is "
                  "unverified", v->c->node[k].name, v->why_down[k]);
     }

@@ -475,7 +475,7 @@ static void t_repeated_id_retried(void **state)
     pw_recs r;
     pw_recs_make(&r, "rep", 0, 4);
     r.p[2]->id = r.p[0]->id; /* [rep-0 v1, rep-1] [rep-0 v2 ("body of rep 2"), rep-3] */
-    pw_ingest g;
+    pw_ingest g = {.count = NULL}; /* pw_ingest_start keeps count */
     pw_ingest_start(w, r.p, r.n, w->n[1].name, 10000, &g);
     assert_true(tu_run_until(&w->loop, &b.calls, 5000));
     tu_run_until(&w->loop, &g.done, 300); /* time for a second batch, if it goes */

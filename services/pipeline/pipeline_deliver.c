@@ -20,7 +20,11 @@
  * is down: its batches are UNAVAILABLE at once, so that the other
  * destinations' records of the same requests are not held to the deadline
  * with them. put_batch is all or none and puts are idempotent, so sending a
- * batch again after a lost answer can only turn into UNCHANGED records. */
+ * batch again after a lost answer can only turn into UNCHANGED records.
+ * A request in which an id repeats has its batches of one destination
+ * chained (then): each is queued when the one before has its outcome, and
+ * a split batch's halves likewise, so that a retry is never overtaken by a
+ * later record of its id. */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +123,11 @@ static void finish(pl_batch *b, int status, uint32_t data_status, const char *re
         x->data_status = data_status;
         x->reason = kept;
     }
+    /* the next batch of its request and destination may go now; every
+     * caller pumps that destination afterwards, or is in a loop that takes
+     * its ready queue (a shutdown too: the pump gives it up) */
+    if (b->then)
+        pl_dest_push(b->then->d, b->then);
     free(b);
     assert(r->open > 0);
     if (--r->open == 0)
@@ -182,7 +191,13 @@ static void bisect(pl_batch *b)
     memcpy(a->idx, b->idx, h * sizeof b->idx[0]);
     memcpy(c->idx, b->idx + h, (b->n - h) * sizeof b->idx[0]);
     b->r->open++;
-    push_front(d, c);
+    if (b->r->dups) {
+        /* an id may be in both halves: the second goes after the first */
+        a->then = c;
+        c->then = b->then;
+    } else {
+        push_front(d, c);
+    }
     push_front(d, a);
     free(b);
 }

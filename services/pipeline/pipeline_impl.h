@@ -5,8 +5,10 @@
  * admitted: then its records are cut into batches (pl_batch), one
  * destination each, and the request is answered when its last batch has an
  * outcome. A batch is always in exactly one place: its destination's ready
- * queue, its destination's list of calls in flight, or the pipeline's list
- * of batches waiting out a backoff. Everything runs on the loop thread. */
+ * queue, its destination's list of calls in flight, the pipeline's list
+ * of batches waiting out a backoff, or (a request in which an id repeats)
+ * behind the batch before it of its request and destination, as its then.
+ * Everything runs on the loop thread. */
 #ifndef SIPC_PIPELINE_IMPL_H
 #define SIPC_PIPELINE_IMPL_H
 
@@ -48,11 +50,16 @@ typedef struct pl_req {
     char **reasons;       /* distinct reason strings, freed with the request */
     size_t nreasons, capreasons;
     size_t open;          /* batches without an outcome */
+    /* an id repeats in it: its batches of one destination go one at a time,
+     * in request order, so that the last record of an id is the one stored
+     * even when an earlier batch is retried */
+    int dups;
     uint32_t created, unchanged, replaced;
 } pl_req;
 
 struct pl_batch {
     pl_batch *next, *prev; /* prev: only in a destination's list of calls in flight */
+    pl_batch *then;        /* queued when this one has its outcome (r->dups), or NULL */
     pl_req *r;
     pl_dest *d;
     uint64_t not_before;   /* loop time before which a retry must not start */

@@ -107,9 +107,40 @@ const char *pl_req_reason(pl_req *r, const char *reason)
 
 /* ------------------------------------------------------------ admission */
 
+/* Sets r->dups when two records of r have the same id (a hash set of the
+ * records' indexes, twice as many slots as records). 0 or SIPC_ENOMEM. */
+static int find_dups(pl_req *r)
+{
+    size_t cap = 16;
+    while (cap < 2 * r->n)
+        cap *= 2;
+    uint32_t *slot = calloc(cap, sizeof *slot); /* record index + 1; 0: empty */
+    if (!slot)
+        return SIPC_ENOMEM;
+    for (size_t i = 0; i < r->n && !r->dups; i++) {
+        const ProtobufCBinaryData *id = &r->msg->records[i]->id;
+        uint64_t h = 14695981039346656037ull; /* FNV-1a */
+        for (size_t k = 0; k < id->len; k++)
+            h = (h ^ id->data[k]) * 1099511628211ull;
+        size_t j = (size_t)(h ^ (h >> 29)) & (cap - 1);
+        for (; slot[j]; j = (j + 1) & (cap - 1)) {
+            const ProtobufCBinaryData *o = &r->msg->records[slot[j] - 1]->id;
+            if (o->len == id->len && (id->len == 0 || !memcmp(o->data, id->data, id->len))) {
+                r->dups = 1;
+                break;
+            }
+        }
+        slot[j] = (uint32_t)i + 1;
+    }
+    free(slot);
+    return 0;
+}
+
 /* Cuts the records of r into batches per destination (request order kept
- * within a destination) and queues them. Returns 0 or SIPC_ENOMEM (nothing
- * queued then). */
+ * within a destination) and queues them; when an id repeats in r, a
+ * destination's batches of r are chained to go one at a time (a batch
+ * retried after a BUSY would otherwise be stored after a later one holding
+ * the same id). Returns 0 or SIPC_ENOMEM (nothing queued then). */
 static int cut_batches(pl_req *r)
 {
     sipc_pipeline *p = r->p;
@@ -119,7 +150,7 @@ static int cut_batches(pl_req *r)
     size_t count[SIPC_PIPELINE_MAX_DESTS] = {0};
     size_t start[SIPC_PIPELINE_MAX_DESTS + 1];
     pl_batch *made = NULL, **tail = &made;
-    int rc = order && size ? 0 : SIPC_ENOMEM;
+    int rc = order && size ? find_dups(r) : SIPC_ENOMEM;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const Sipc__Data__Record *rec = r->msg->records[i];
         size_t d = r->to >= 0 ? (size_t)r->to : sipc_pipeline_route(p, rec->id.data, rec->id.len);
@@ -139,6 +170,7 @@ static int cut_batches(pl_req *r)
     }
     for (size_t d = 0; rc == 0 && d < p->ndests; d++) {
         size_t i = start[d];
+        pl_batch *prev = NULL; /* the destination's batch before, with r->dups */
         while (rc == 0 && i < start[d + 1]) {
             size_t j = i, bytes = 0;
             while (j < start[d + 1] && j - i < p->o.batch_records &&
@@ -152,6 +184,11 @@ static int cut_batches(pl_req *r)
             memcpy(b->idx, order + i, (j - i) * sizeof *order);
             *tail = b;
             tail = &b->next;
+            if (r->dups) {
+                if (prev)
+                    prev->then = b;
+                prev = b;
+            }
             i = j;
         }
     }
@@ -165,14 +202,22 @@ static int cut_batches(pl_req *r)
         }
         return rc;
     }
-    /* queue them only now: a push may start a call */
+    /* queue them only now: a push may start a call; a batch chained after
+     * another is queued when that one has its outcome */
     int used[SIPC_PIPELINE_MAX_DESTS] = {0};
+    pl_batch *first[SIPC_PIPELINE_MAX_DESTS] = {NULL};
+    for (pl_batch *b = made; b; b = b->next)
+        if (!first[b->d->index])
+            first[b->d->index] = b;
     while (made) {
         pl_batch *b = made;
         made = b->next;
         r->open++;
         used[b->d->index] = 1;
-        pl_dest_push(b->d, b);
+        if (!r->dups || b == first[b->d->index])
+            pl_dest_push(b->d, b);
+        else
+            b->next = NULL;
     }
     for (size_t d = 0; d < p->ndests; d++)
         if (used[d])

@@ -2,7 +2,19 @@
  * newline-delimited JSON (pipeline_ndjson.h) sent to a node's pipeline in
  * batches, a bounded window of them in flight, each record counted as
  * acknowledged (committed by its destination's data service), rejected or
- * not acknowledged. */
+ * not acknowledged.
+ *
+ * Per-id order. For each id the last line of the input is what is stored,
+ * as when everything is sent once in order, also when a batch is sent again
+ * (BUSY, a followed change of the home's TLS) while later ones go ahead: a
+ * batch leaves only when none of its ids is in a batch sent before it and
+ * not finished yet (in flight or waiting to be sent again); until then it
+ * waits, and the batches read after it wait behind it. The ids of the
+ * batches sent and not finished are a hash set (at most WINDOW x
+ * BATCH_RECORDS of them), so batches of distinct ids go as before. Two
+ * records of one id inside one batch are stored in their order: put_batch
+ * writes a batch's records in order, and the pipeline keeps a request's
+ * order for each id. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +46,12 @@
 #define FOLLOWS 3                /* changes of this home's TLS one batch follows */
 #define SHOWN 20                 /* bad or refused lines printed one by one */
 #define REASONS 16               /* distinct reasons in the summary */
+/* slots of the set of ids sent and not finished: a power of two, at least
+ * twice the most it can hold (every record of a full window), so that a
+ * probe stays short */
+#define ID_SLOTS 8192
+_Static_assert((ID_SLOTS & (ID_SLOTS - 1)) == 0 && ID_SLOTS >= 2 * WINDOW * BATCH_RECORDS,
+               "ID_SLOTS: a power of two holding a full window twice");
 
 typedef struct ingest ingest;
 
@@ -47,7 +65,21 @@ typedef struct batch {
     uint32_t backoff_ms;
     unsigned gen;                /* the client's followed count when it was last sent */
     unsigned follows;            /* times it was sent again after a change of this home */
+    uint8_t *ids;                /* the records' ids, one after the other */
+    size_t *idoff;               /* record i's id: ids[idoff[i] .. idoff[i + 1]) */
+    size_t free_to;              /* records before it were found free of earlier batches */
+    int in_set;                  /* its ids are in the ingest's set */
 } batch;
+
+/* An id of a batch sent and not finished: where its bytes are (in the one
+ * batch that holds it: two batches in the set never share an id) and how
+ * many of that batch's records have it; count 0 is an empty slot. */
+typedef struct id_slot {
+    const uint8_t *id;
+    size_t len;
+    uint64_t hash;
+    uint32_t count;
+} id_slot;
 
 typedef struct reason {
     char text[300];
@@ -64,8 +96,11 @@ struct ingest {
     int stream, polling;
     uv_poll_t input;
     int fatal;                   /* exit code of a failure that ended the run */
-    size_t inflight;
+    size_t inflight;             /* calls in flight */
+    size_t open;                 /* batches read and not finished: waiting, in flight, to resend */
     batch *resend;
+    batch *waiting, **waiting_tail; /* read, not sent yet: in input order */
+    id_slot *ids;                /* ID_SLOTS: the ids of the batches sent and not finished */
     uv_timer_t timer;
     uint64_t sent, acked, created, unchanged, replaced, rejected, unavailable, bad_lines;
     uint64_t shown;
@@ -179,7 +214,97 @@ static void batch_free(batch *b)
 {
     free(b->payload);
     free(b->lines);
+    free(b->ids);
+    free(b->idoff);
     free(b);
+}
+
+/* ------------------------------------------------- ids sent, not finished */
+
+static uint64_t id_hash(const uint8_t *id, size_t len)
+{
+    uint64_t h = 14695981039346656037ull; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ id[i]) * 1099511628211ull;
+    return h ^ (h >> 29);
+}
+
+/* The slot of id: the one that holds it, else the empty one where it would go. */
+static size_t id_slot_of(const id_slot *set, const uint8_t *id, size_t len, uint64_t h)
+{
+    size_t i = (size_t)h & (ID_SLOTS - 1);
+    while (set[i].count &&
+           (set[i].hash != h || set[i].len != len || memcmp(set[i].id, id, len) != 0))
+        i = (i + 1) & (ID_SLOTS - 1);
+    return i;
+}
+
+static int id_held(const id_slot *set, const uint8_t *id, size_t len)
+{
+    return set[id_slot_of(set, id, len, id_hash(id, len))].count != 0;
+}
+
+static void id_add(id_slot *set, const uint8_t *id, size_t len)
+{
+    uint64_t h = id_hash(id, len);
+    id_slot *x = &set[id_slot_of(set, id, len, h)];
+    if (!x->count)
+        *x = (id_slot){id, len, h, 0};
+    x->count++;
+}
+
+static void id_remove(id_slot *set, const uint8_t *id, size_t len)
+{
+    size_t i = id_slot_of(set, id, len, id_hash(id, len));
+    if (!set[i].count || --set[i].count)
+        return;
+    /* linear probing without tombstones: move back the entries after the
+     * hole that could not have been placed in it */
+    for (size_t j = i;;) {
+        j = (j + 1) & (ID_SLOTS - 1);
+        if (!set[j].count)
+            break;
+        size_t k = (size_t)set[j].hash & (ID_SLOTS - 1); /* where set[j] wants to be */
+        if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+            continue; /* between the hole and j: it stays */
+        set[i] = set[j];
+        set[j].count = 0;
+        i = j;
+    }
+}
+
+static const uint8_t *batch_id(const batch *b, size_t i, size_t *len)
+{
+    *len = b->idoff[i + 1] - b->idoff[i];
+    return b->ids + b->idoff[i];
+}
+
+/* Whether one of b's ids is in a batch sent before it and not finished.
+ * An id found free stays so until b is sent (only batches ahead of b are
+ * sent meanwhile, and none is left), so each record is looked up once. */
+static int batch_held_back(ingest *in, batch *b)
+{
+    for (; b->free_to < b->n; b->free_to++) {
+        size_t len;
+        const uint8_t *id = batch_id(b, b->free_to, &len);
+        if (id_held(in->ids, id, len))
+            return 1;
+    }
+    return 0;
+}
+
+/* b has its outcome (or never left): its ids no longer hold anything back. */
+static void batch_done(ingest *in, batch *b)
+{
+    if (b->in_set) {
+        for (size_t i = 0; i < b->n; i++) {
+            size_t len;
+            const uint8_t *id = batch_id(b, i, &len);
+            id_remove(in->ids, id, len);
+        }
+    }
+    in->open--;
+    batch_free(b);
 }
 
 static void send_batch(batch *b);
@@ -382,7 +507,7 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
                      cli_err_line(line, sizeof line, err, rep->message), in->cl->cfg.home, said);
             clear_progress(in);
             lost(in, b, EX_CONFIG, why);
-            batch_free(b);
+            batch_done(in, b);
             return;
         }
     }
@@ -444,7 +569,7 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
             snprintf(in->held_why, sizeof in->held_why, "%s", sipc_strerror(err));
         lost(in, b, ctl_exit_code(err) ? ctl_exit_code(err) : EX_UNAVAILABLE, why);
     }
-    batch_free(b);
+    batch_done(in, b);
 }
 
 static void send_batch(batch *b)
@@ -452,7 +577,7 @@ static void send_batch(batch *b)
     ingest *in = b->in;
     if (in->stop) {
         held_back(in, b);
-        batch_free(b);
+        batch_done(in, b);
         return;
     }
     uv_update_time(&in->cl->loop); /* the deadline counts from now, not from before a read */
@@ -466,6 +591,32 @@ static void send_batch(batch *b)
         return;
     }
     in->inflight++;
+}
+
+/* Sends the batches read, in input order, while the first of them shares no
+ * id with a batch sent and not finished. A stopped run takes them all (as
+ * not sent). */
+static void send_waiting(ingest *in)
+{
+    batch *b;
+    while ((b = in->waiting) != NULL && (in->stop || !batch_held_back(in, b))) {
+        in->waiting = b->next;
+        if (!in->waiting)
+            in->waiting_tail = &in->waiting;
+        b->next = NULL;
+        if (!in->stop) {
+            for (size_t i = 0; i < b->n; i++) {
+                size_t len;
+                const uint8_t *id = batch_id(b, i, &len);
+                id_add(in->ids, id, len);
+            }
+            b->in_set = 1;
+        }
+        /* BUSY_FOR_MS counts from here, not from the time it waited */
+        uv_update_time(&in->cl->loop);
+        b->first_ms = uv_now(&in->cl->loop);
+        send_batch(b);
+    }
 }
 
 /* Whether a line can be read without waiting for the producer. */
@@ -535,12 +686,16 @@ static void next_batch(ingest *in)
     m.n_records = n;
     m.to_node = (char *)(in->o->to ? in->o->to : "");
     batch *b = calloc(1, sizeof *b);
-    size_t len = sipc__pipeline__ingest_request__get_packed_size(&m);
+    size_t len = sipc__pipeline__ingest_request__get_packed_size(&m), idbytes = 0;
+    for (size_t i = 0; i < n; i++)
+        idbytes += recs[i]->id.len;
     if (b) {
         b->payload = malloc(len);
         b->lines = malloc(n * sizeof *b->lines);
+        b->ids = malloc(idbytes ? idbytes : 1);
+        b->idoff = malloc((n + 1) * sizeof *b->idoff);
     }
-    if (!b || !b->payload || !b->lines) {
+    if (!b || !b->payload || !b->lines || !b->ids || !b->idoff) {
         if (b)
             batch_free(b);
         for (size_t i = 0; i < n; i++)
@@ -550,16 +705,23 @@ static void next_batch(ingest *in)
         return;
     }
     sipc__pipeline__ingest_request__pack(&m, b->payload);
-    for (size_t i = 0; i < n; i++)
+    b->idoff[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (recs[i]->id.len)
+            memcpy(b->ids + b->idoff[i], recs[i]->id.data, recs[i]->id.len);
+        b->idoff[i + 1] = b->idoff[i] + recs[i]->id.len;
         sipc_ndjson_record_free(recs[i]);
+    }
     memcpy(b->lines, lines, n * sizeof *lines);
     b->in = in;
     b->len = len;
     b->n = n;
-    b->first_ms = uv_now(&in->cl->loop);
     b->backoff_ms = BUSY_MIN_MS;
     in->sent += n;
-    send_batch(b);
+    in->open++;
+    *in->waiting_tail = b;
+    in->waiting_tail = &b->next;
+    send_waiting(in);
 }
 
 static double elapsed(const ingest *in)
@@ -699,6 +861,15 @@ int cmd_ingest(void *arg)
             fclose(f);
         return EX_OSERR;
     }
+    in->ids = calloc(ID_SLOTS, sizeof *in->ids);
+    if (!in->ids) {
+        free(in);
+        ctl_disconnect(&cl);
+        if (f != stdin)
+            fclose(f);
+        return EX_OSERR;
+    }
+    in->waiting_tail = &in->waiting;
     in->o = o;
     in->cl = &cl;
     sipc_ndjson_reader_init(&in->rd, f, MAX_LINE);
@@ -716,11 +887,15 @@ int cmd_ingest(void *arg)
                  uv_poll_init(&cl.loop, &in->input, fileno(f)) == 0;
     in->input.data = in;
     for (;;) {
-        while (!in->stop && !in->eof && in->inflight < WINDOW && input_ready(in))
+        /* a batch finished (or the run stopped) since the last turn: those
+         * held back by it may go now */
+        send_waiting(in);
+        while (!in->stop && !in->eof && in->open < WINDOW && input_ready(in))
             next_batch(in);
-        if (in->inflight == 0 && !in->resend && (in->eof || in->stop))
+        send_waiting(in); /* a batch read when the run stopped */
+        if (in->open == 0 && (in->eof || in->stop))
             break;
-        int wait_input = in->stream && !in->stop && !in->eof && in->inflight < WINDOW;
+        int wait_input = in->stream && !in->stop && !in->eof && in->open < WINDOW;
         if (wait_input && !in->polling)
             in->polling = uv_poll_start(&in->input, UV_READABLE, on_input) == 0;
         else if (!wait_input && in->polling)
@@ -770,6 +945,7 @@ int cmd_ingest(void *arg)
     else
         rc = 0;
     json_decref(in->failed);
+    free(in->ids);
     free(in);
     return rc;
 }

@@ -4,7 +4,8 @@
  * re-sends are UNCHANGED, to_node, rejected records, a destination down
  * (back before the deadline, or not), one that answers nothing (the
  * reasons say what kept each record), the credit window under a stalled
- * destination, bad requests, and closing with requests held. */
+ * destination, bad requests, closing with requests held, and an id
+ * repeated in a request stored last when its first batch is retried or split. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "ipc/internal.h" /* sipc__router_lookup: the data service's own put_batch */
 #include "pipeline_test_support.h"
 
 static sipc_tls_mode g_data_mode, g_pipe_mode;
@@ -408,6 +410,114 @@ static void t_unanswered(void **state)
     pw_stop(w);
 }
 
+/* data.put_batch of a node whose first call is held (answered BUSY by
+ * the test later) and whose others go to its data service */
+typedef struct busy_first {
+    sipc_handler_fn fn; /* the data service's put_batch */
+    void *arg;
+    sipc_request *held;
+    int calls, later;   /* calls; those passed on while the first was held */
+} busy_first;
+
+static void on_busy_first(sipc_request *req, void *arg)
+{
+    busy_first *b = arg;
+    if (b->calls++ == 0) {
+        b->held = req;
+        return;
+    }
+    b->later += b->held != NULL;
+    b->fn(req, b->arg);
+}
+
+/* The body node i stores for id. */
+static void stored_body(pw *w, int i, const char *id, char *out, size_t n)
+{
+    Sipc__Data__GetRequest m = SIPC__DATA__GET_REQUEST__INIT;
+    m.id.data = (uint8_t *)id;
+    m.id.len = strlen(id);
+    size_t len = sipc__data__get_request__get_packed_size(&m);
+    uint8_t buf[128];
+    assert_true(len <= sizeof buf);
+    sipc__data__get_request__pack(&m, buf);
+    dw_result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sipc_call(w->dch[i], SIPC_DATA_SERVICE, "get", buf, len, 10000, dw_on_result,
+                               &r), 0);
+    assert_true(tu_run_until(&w->loop, &r.done, 15000));
+    assert_int_equal(r.err, 0);
+    Sipc__Data__GetResponse *res = sipc__data__get_response__unpack(NULL, r.len, r.data);
+    assert_non_null(res);
+    assert_non_null(res->record);
+    snprintf(out, n, "%.*s", (int)res->record->body.len, (const char *)res->record->body.data);
+    sipc__data__get_response__free_unpacked(res, NULL);
+    dw_result_free(&r);
+}
+
+/* An id twice in one request, in two batches of one destination, the
+ * first batch answered BUSY (retried) after the second could have gone:
+ * the last record of the id is what is stored, the batches of a request
+ * with a repeated id going one at a time. A request without one keeps its
+ * calls in parallel. */
+static void t_repeated_id_retried(void **state)
+{
+    (void)state;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.batch_records = 2;
+    o.retry_min_ms = 5;
+    o.retry_max_ms = 40;
+    pw *w = start(&o);
+    const sipc_route *rt = sipc__router_lookup(w->n[1].router, "data", 4, "put_batch", 9);
+    assert_non_null(rt);
+    busy_first b = {.fn = rt->fn, .arg = rt->arg};
+    assert_int_equal(sipc_router_add(w->n[1].router, "data", "put_batch", on_busy_first, &b), 0);
+    pw_recs r;
+    pw_recs_make(&r, "rep", 0, 4);
+    r.p[2]->id = r.p[0]->id; /* [rep-0 v1, rep-1] [rep-0 v2 ("body of rep 2"), rep-3] */
+    pw_ingest g = {.count = NULL}; /* pw_ingest_start keeps count */
+    pw_ingest_start(w, r.p, r.n, w->n[1].name, 10000, &g);
+    assert_true(tu_run_until(&w->loop, &b.calls, 5000));
+    tu_run_until(&w->loop, &g.done, 300); /* time for a second batch, if it goes */
+    assert_non_null(b.held);
+    sipc_respond_error(b.held, SIPC__DATA__STATUS__BUSY, "held by the test");
+    b.held = NULL;
+    assert_true(tu_run_until(&w->loop, &g.done, 10000));
+    expect_all(&g, r.n, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+    char body[64];
+    stored_body(w, 1, r.id[0], body, sizeof body);
+    assert_string_equal(body, r.body[2]);
+    pw_ingest_free(&g);
+    pw_recs_free(&r);
+
+    /* distinct ids: the second batch goes while the first is held */
+    b.calls = b.later = 0;
+    pw_recs_make(&r, "dis", 0, 4);
+    pw_ingest_start(w, r.p, r.n, w->n[1].name, 10000, &g);
+    assert_true(tu_run_until(&w->loop, &b.later, 5000));
+    sipc_respond_error(b.held, SIPC__DATA__STATUS__BUSY, "held by the test");
+    b.held = NULL;
+    assert_true(tu_run_until(&w->loop, &g.done, 10000));
+    expect_all(&g, r.n, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+    pw_ingest_free(&g);
+    pw_recs_free(&r);
+
+    /* a batch split after INVALID: its halves, then the next batch, in order */
+    assert_int_equal(sipc_router_add(w->n[1].router, "data", "put_batch", b.fn, b.arg), 0);
+    pw_recs_make(&r, "bis", 0, 4);
+    r.p[1]->timestamp_ms = -5;
+    r.p[2]->id = r.p[0]->id; /* [bis-0 v1, bad] [bis-0 v2, bis-3] */
+    pw_ingest_wait(w, r.p, r.n, w->n[1].name, 10000, &g);
+    assert_int_equal(g.err, 0);
+    assert_int_equal(g.resp->committed, 3);
+    assert_int_equal(g.resp->results[1]->status, SIPC__PIPELINE__RECORD_STATUS__REJECTED);
+    stored_body(w, 1, r.id[0], body, sizeof body);
+    assert_string_equal(body, r.body[2]);
+    pw_ingest_free(&g);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
 static void on_closed_flag(void *arg)
 {
     *(int *)arg = 1;
@@ -707,6 +817,7 @@ int main(void)
         cmocka_unit_test(t_shutdown_queued),
         cmocka_unit_test(t_down_pump_reentry),      cmocka_unit_test(t_bad_requests),
         cmocka_unit_test(t_close_with_requests),
+        cmocka_unit_test(t_repeated_id_retried),
     };
     const struct CMUnitTest mixed[] = {
         cmocka_unit_test(t_hash_and_resend),

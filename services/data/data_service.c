@@ -867,7 +867,7 @@ void sipc_data_open_state_get(const sipc_data *d, sipc_data_open_state *out)
     out->since_unix_ms = d->open_since_wall_ms;
     out->last_unix_ms = d->open_last_wall_ms;
     out->attempts = d->open_attempts;
-    snprintf(out->reason, sizeof out->reason, "%s", d->open_err);
+    snprintf(out->reason, sizeof out->reason, "%s", d->open_reason);
 }
 
 static void on_watch_timer(uv_timer_t *t);
@@ -885,8 +885,8 @@ static void enter_unopened(sipc_data *d, int rc, const char *err)
     if (!was)
         d->open_since_wall_ms = d->open_last_wall_ms;
     sipc_rfc3339_format(d->open_since_wall_ms, 0, since, sizeof since);
-    char reason[sizeof d->open_err - 64];
-    keep_reason(reason, sizeof reason, err);
+    keep_reason(d->open_reason, sizeof d->open_reason, err);
+    const char *reason = d->open_reason;
     snprintf(d->open_err, sizeof d->open_err, "records.db is not open (since %s): %s", since,
              reason);
     unopened_health(d);
@@ -973,7 +973,7 @@ static void open_after(uv_work_t *w, int status)
     d->owriter = NULL;
     d->mark = d->omark;
     d->unopened = 0;
-    d->open_err[0] = '\0';
+    d->open_err[0] = d->open_reason[0] = '\0';
     uv_timer_stop(&d->watch_timer);
     for (int k = 0; k < 2; k++)
         d->health[k].failing = 0;
@@ -1005,7 +1005,7 @@ static void on_watch_timer(uv_timer_t *t)
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
                         "the database is still not open (%llu attempts; every data call is "
                         "refused): %s",
-                        (unsigned long long)d->open_attempts, d->open_err);
+                        (unsigned long long)d->open_attempts, d->open_reason);
         d->open_said_ms = now;
     }
     if (d->opening)

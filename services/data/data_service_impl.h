@@ -67,7 +67,9 @@ struct sipc_data {
     int unopened;
     int opening;          /* an open job is queued or running */
     int open_rc;
-    char open_err[1024];  /* the latest reason, with what to do */
+    char open_err[1024];  /* what a refused call gets: "records.db is not open (since T): " and
+                             open_reason */
+    char open_reason[960]; /* the latest reason, with what to do */
     int64_t open_since_wall_ms, open_last_wall_ms;
     uint64_t open_attempts;
     uint64_t open_said_ms; /* the latest line about it (uv_now) */

@@ -555,10 +555,11 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         json_t *unopened = json_object_get(json_object_get(n, "storage"), "not_open");
         if (json_is_object(unopened))
             problem(list, n, "storage_unopened",
-                    "%s: its database is not open since %s (%lld attempts, the latest at %s): "
+                    "%s: its database is not open since %s (%lld attempt%s, the latest at %s): "
                     "%s; every data call is refused meanwhile, the rest of the node serves",
                     mgmt_node_name(n), mgmt_str_at(unopened, "since", NULL),
                     (long long)json_integer_value(json_object_get(unopened, "attempts")),
+                    json_integer_value(json_object_get(unopened, "attempts")) == 1 ? "" : "s",
                     mgmt_str_at(unopened, "last_attempt", NULL),
                     mgmt_str_at(unopened, "reason", NULL));
         for (int k = 0; k < 2 && !json_is_object(unopened); k++) {

@@ -91,7 +91,7 @@ mount -o remount,ro "$mnt"
 sipcd_start "$home" || exit 1
 pid=$sipcd_pid
 run ctl status
-expect "status: the database is not open, with the read-only file system and the remount" 0 '^  storage: NOT OPEN since [0-9TZ:-]* \(1 attempt, the latest at [0-9TZ:-]*\): records.db is not open \(since [0-9TZ:-]*\): .*records.db: .*read-only file system.*remount it read-write .*without a restart$'
+expect "status: the database is not open, with the read-only file system and the remount" 0 '^  storage: NOT OPEN since [0-9TZ:-]* \(1 attempt, the latest at [0-9TZ:-]*\): [^ ]*/records.db: .*read-only file system.*remount it read-write .*without a restart$'
 run ctl status --cluster --json
 if [ "$RC" = 1 ] && jq -e '[.problems[] | select(.kind == "storage_unopened" and .node == "n1" and (.message | test("n1: its database is not open since .*read-only file system")))] | length == 1' "$OUT" >/dev/null &&
     jq -e '[.problems[] | select(.kind == "storage_failing")] | length == 0' "$OUT" >/dev/null; then

@@ -65,7 +65,7 @@ sipcd_start "$home" || exit 1
 pid=$sipcd_pid
 ok "started on a damaged database, its four services are up"
 run ctl status
-expect "status: not open, with the finding and the repair" 0 '^  storage: NOT OPEN since [0-9TZ:-]* \(1 attempt, the latest at [0-9TZ:-]*\): records.db is not open \(since [0-9TZ:-]*\): .*records.db: PRAGMA quick_check found: .*: the database is damaged: repair it \(docs/services.md, "A full or damaged database"'
+expect "status: not open, with the finding and the repair" 0 '^  storage: NOT OPEN since [0-9TZ:-]* \(1 attempt, the latest at [0-9TZ:-]*\): [^ ]*/records.db: PRAGMA quick_check found: .*: the database is damaged: repair it \(docs/services.md, "A full or damaged database"'
 run ctl status --cluster --json
 if [ "$RC" = 1 ] && jq -e '.health == "problems" and ([.problems[] | select(.kind == "storage_unopened" and .node == "n1" and (.message | test("n1: its database is not open since .*quick_check found.*the database is damaged")))] | length == 1)' "$OUT" >/dev/null; then
     ok "status --cluster --json: storage_unopened naming n1 and the damage, exit 1"

@@ -829,7 +829,11 @@ static void t_service_retry_open(void **state)
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.open, 0);
     assert_int_equal(os.attempts, 1);
-    assert_non_null(strstr(os.reason, "records.db is not open (since "));
+    assert_null(strstr(os.reason, "records.db is not open (since "));
+    assert_int_equal(sipc_data_search(d, &(sipc_data_query){.match = ""}, on_search, NULL, err,
+                                      sizeof err),
+                     UV_EIO);
+    assert_non_null(strstr(err, "records.db is not open (since "));
     assert_non_null(strstr(os.reason, "not a database"));
     assert_non_null(strstr(os.reason, "the data service opens the new records.db without a restart"));
     sipc_data_health w, r;

@@ -499,15 +499,14 @@ static void storage_unopened(void **state)
                   "reads", "failing", 1, "since", "2026-12-06T00:00:00Z", "last_error", "x",
                   "open", 0, "not_open", "since", "2026-12-06T00:00:00Z", "last_attempt",
                   "2026-12-06T00:05:00Z", "attempts", (json_int_t)3, "reason",
-                  "records.db is not open (since 2026-12-06T00:00:00Z): damaged"));
+                  "PATH: damaged: repair it"));
     json_t *nodes = json_pack("[o]", n1);
     json_t *p = sipc_mgmt_judge(nodes, 30, 0);
     assert_string_equal(kinds(p), "n1:storage_unopened");
     assert_string_equal(json_string_value(json_object_get(json_array_get(p, 0), "message")),
                         "n1: its database is not open since 2026-12-06T00:00:00Z (3 attempts, the "
-                        "latest at 2026-12-06T00:05:00Z): records.db is not open (since "
-                        "2026-12-06T00:00:00Z): damaged; every data call is refused meanwhile, "
-                        "the rest of the node serves");
+                        "latest at 2026-12-06T00:05:00Z): PATH: damaged: repair it; every data "
+                        "call is refused meanwhile, the rest of the node serves");
     assert_string_equal(sipc_mgmt_health(p), "problems");
     json_decref(p);
     json_decref(nodes);

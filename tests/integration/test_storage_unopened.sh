@@ -12,7 +12,8 @@
 # The documented repair, done while the node runs, then a records.db
 # moved in place: the data service opens it, says so, serves the rebuilt
 # records and takes writes, the same sipcd throughout, which then stops
-# cleanly.
+# cleanly. A verdict of damage kept in state/records-damaged for the same
+# database still refuses its writes when it opens later.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.49}
@@ -144,5 +145,34 @@ if kill -0 "$pid" 2>/dev/null && [ "$pid" = "$sipcd_pid" ]; then ok "the same si
 kill -TERM "$sipcd_pid"; wait "$sipcd_pid"
 rc=$?
 if [ "$rc" = 0 ]; then ok "it stops cleanly"; else bad "stop: exit $rc"; fi
+sipcd_pid=
+
+# a verdict of damage on this database (state/records-damaged, as a run
+# that met the damage leaves it) still holds when the database opens later:
+# a copy of the same file put in place is opened, reads are served, writes
+# stay refused
+inst=$(sqlite3 "$db" "SELECT instance FROM store_meta")
+cp "$db" "$work/copy.db"
+echo "instance $inst at 2026-01-01T00:00:00Z: list records: database disk image is malformed" >"$home/state/records-damaged"
+pages=$(( $(stat -c %s "$db") / 4096 ))
+python3 -c '
+import os, sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(int(sys.argv[2]) * 4096); f.write(os.urandom(4 * 4096))' "$db" $((pages / 2))
+sipcd_start "$home" || exit 1
+run ctl status
+expect "damaged again: not open" 0 '^  storage: NOT OPEN since '
+rm -f "$home/data/records.db-wal" "$home/data/records.db-shm"
+cp "$work/copy.db" "$db.tmp" && mv "$db.tmp" "$db"
+if until_status 30 '^  storage: writes FAIL since .*records.db was found damaged at 2026-01-01T00:00:00Z before a restart'; then
+    ok "the copy of the database found damaged is opened with its writes refused"
+else
+    bad "not opened with its writes refused"
+fi
+run ctl put refused --body "refused"
+expect "a put is refused, naming the verdict" 1 'records.db was found damaged at 2026-01-01T00:00:00Z'
+run ctl get d-000
+expect "reads are served" 0 'damaged 0 '
+kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null
 sipcd_pid=
 shtest_done

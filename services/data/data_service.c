@@ -691,8 +691,8 @@ static void explain_open_failure(const char *path, int rc, int retry, char *err,
     if (rc == DATA_STORE_DAMAGED && retry)
         snprintf(err + n, errlen - n,
                  ": the database is damaged: repair it (docs/services.md, \"A full or damaged "
-                 "database\"; the node holds none of its files open meanwhile) or move data/ "
-                 "aside: the data service opens the new records.db without a restart");
+                 "database\"; the node holds none of its files open meanwhile): the data "
+                 "service opens the repaired records.db without a restart");
     else if (rc == DATA_STORE_DAMAGED)
         snprintf(err + n, errlen - n, ": the database is damaged: " DATA_REPAIR_HINT);
     else if (on_read_only_fs(path))

@@ -835,7 +835,7 @@ static void t_service_retry_open(void **state)
                      UV_EIO);
     assert_non_null(strstr(err, "records.db is not open (since "));
     assert_non_null(strstr(os.reason, "not a database"));
-    assert_non_null(strstr(os.reason, "the data service opens the new records.db without a restart"));
+    assert_non_null(strstr(os.reason, "the data service opens the repaired records.db without a restart"));
     sipc_data_health w, r;
     sipc_data_health_get(d, &w, &r);
     assert_int_equal(w.failing, 1);

@@ -776,12 +776,15 @@ static void files_sig(const sipc_data *d, struct data_files_sig *sig)
 
 /* A writer opened read-only may be opened again for writing: the file
  * system and the file look writable (access(2), no descriptor: see
- * on_read_only_fs), and something changed since it was opened (else an
- * open that gave a read-only connection would be tried every time). */
+ * on_read_only_fs), the first time it looks so, then only once something
+ * changed since the last try (else an open that gives a read-only
+ * connection again would be tried every time). */
 static int writable_again(sipc_data *d)
 {
     if (on_read_only_fs(d->db_path) || access(d->db_path, W_OK) != 0)
         return 0;
+    if (!d->reopen_tried)
+        return 1;
     struct data_files_sig now;
     files_sig(d, &now);
     return memcmp(&now, &d->sig, sizeof now) != 0;
@@ -792,6 +795,7 @@ static int writable_again(sipc_data *d)
 static void finish_open(sipc_data *d, int whole, const char *meta_err)
 {
     d->writer_ro = 0;
+    d->reopen_tried = 0;
     d->writes_err[0] = '\0';
     if (!whole)
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
@@ -1108,6 +1112,7 @@ int data_reopen_writer(sipc_data *d)
     d->reopen_wanted = 0;
     if (d->closing || d->unopened || !d->writer_ro)
         return 0;
+    d->reopen_tried = 1;
     d->writing = 1;
     d->jobs++;
     int r = uv_queue_work(d->loop, &d->wwork, reopen_work, reopen_after);

@@ -88,6 +88,7 @@ struct sipc_data {
      * writable now: the next write job opens it again first */
     int reopen_wanted;
     int reopening;        /* the reopen runs: readers are not lent meanwhile */
+    int reopen_tried;     /* since the writer was opened read-only */
     sipc_data_mark mark;  /* the database's identity and counters, as committed */
     int64_t job_created;  /* the write job's, after its commit */
     int job_changed;

@@ -116,6 +116,8 @@ static int under_fsize_limit(const sipc_data *d)
     return 1;
 }
 
+static int on_read_only_fs(const char *path);
+
 /* A small write can succeed where the requests failed: into space the WAL
  * file already holds, or on its own page of a damaged file. So a probe is
  * made only once the cause of the latest failure is seen gone: room made
@@ -135,8 +137,8 @@ static int worth_probing(const sipc_data *d, const data_health *h)
     case UV_EIO:
     case DATA_STORE_DAMAGED:
         return 0;
-    case UV_EROFS: /* a connection opened read-only stays so */
-        return !d->writer_ro;
+    case UV_EROFS: /* a connection opened read-only is opened again instead */
+        return !d->writer_ro && !on_read_only_fs(d->db_path);
     default: /* a lock, permissions, a read-only mount: a write tells */
         return 1;
     }
@@ -216,8 +218,6 @@ void sipc_data_refuse_writes(sipc_data *d, const char *why)
     data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
 }
 
-static int on_read_only_fs(const char *path);
-
 void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe)
 {
     static const char *const what[] = {"writes to", "reads from"};
@@ -226,6 +226,7 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
     if (rc == DATA_STORE_DAMAGED && !d->damaged)
         mark_damaged(d, err);
     char ro[1024];
+    int health_rc = rc;
     if (rc != 0 && kind == DATA_WRITES && d->writes_err[0]) {
         err = d->writes_err; /* it says what to do */
     } else if ((rc == UV_EROFS || rc == UV_EIO) && kind == DATA_WRITES &&
@@ -235,6 +236,9 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
          * account's permissions are not the cause */
         snprintf(ro, sizeof ro, "%s: " DATA_READONLY_FS_HINT, err);
         err = ro;
+        /* probed once the file system can be written again, as the hint
+         * promises (an I/O error otherwise waits for a request) */
+        health_rc = UV_EROFS;
     }
     uint64_t now = uv_now(d->loop);
     data_health *h = &d->health[kind];
@@ -264,7 +268,7 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
         h->total++;
         h->last_ms = now;
         h->last_wall_ms = sipc_rfc3339_now_ms();
-        h->last_rc = rc;
+        h->last_rc = health_rc;
         if (rc == UV_ENOSPC)
             h->avail_at_fail = avail_bytes(d);
         keep_reason(h->last_err, sizeof h->last_err, err);

@@ -139,8 +139,9 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
  * write that changed nothing is none); while writes fail and no request
  * writes, the service tries a write of its own (one row of a table
  * health_probe) every 10 s once the cause looks gone (free space grown,
- * room under the file size limit; never after an I/O error or a damaged
- * file), so that an idle node whose disk got room again says so. Reads
+ * room under the file size limit, the file system writable again; never
+ * after another I/O error or a damaged file), so that an idle node whose
+ * disk got room again says so. Reads
  * end with the next read. docs/services.md has the details. */
 typedef struct sipc_data_health {
     int failing;

@@ -163,6 +163,8 @@ void data_h_get(sipc_request *req, void *arg)
     sipc_data *d = arg;
     if (data_refuse_closing(d, req))
         return;
+    if (data_refuse_unopened(d, DATA_READS, req))
+        return;
     size_t len;
     const uint8_t *p = sipc_request_data(req, &len);
     Sipc__Data__GetRequest *m = sipc__data__get_request__unpack(NULL, len, p);
@@ -215,6 +217,8 @@ void data_h_list(sipc_request *req, void *arg)
 {
     sipc_data *d = arg;
     if (data_refuse_closing(d, req))
+        return;
+    if (data_refuse_unopened(d, DATA_READS, req))
         return;
     size_t len;
     const uint8_t *p = sipc_request_data(req, &len);
@@ -270,6 +274,12 @@ int sipc_data_search(sipc_data *d, const sipc_data_query *q, sipc_data_search_cb
     if (d->closing) {
         snprintf(err, errlen, "data service is shutting down");
         return SIPC_ECLOSING;
+    }
+    if (d->unopened) {
+        d->health[DATA_READS].failures++;
+        d->health[DATA_READS].total++;
+        snprintf(err, errlen, "%s", d->open_err);
+        return UV_EIO; /* a storage error: the node's part is missing, with why */
     }
     size_t limit;
     int rc = check_range(q->from_ms, q->to_ms, err, errlen);

@@ -116,6 +116,8 @@ static int under_fsize_limit(const sipc_data *d)
     return 1;
 }
 
+static int on_read_only_fs(const char *path);
+
 /* A small write can succeed where the requests failed: into space the WAL
  * file already holds, or on its own page of a damaged file. So a probe is
  * made only once the cause of the latest failure is seen gone: room made
@@ -135,8 +137,8 @@ static int worth_probing(const sipc_data *d, const data_health *h)
     case UV_EIO:
     case DATA_STORE_DAMAGED:
         return 0;
-    case UV_EROFS: /* a connection opened read-only stays so */
-        return !d->writer_ro;
+    case UV_EROFS: /* a connection opened read-only is opened again instead */
+        return !d->writer_ro && !on_read_only_fs(d->db_path);
     default: /* a lock, permissions, a read-only mount: a write tells */
         return 1;
     }
@@ -144,12 +146,23 @@ static int worth_probing(const sipc_data *d, const data_health *h)
 
 /* While writes fail and nothing is written, only a write can tell when
  * they work again: one probe every HEALTH_QUIET_MS, once it is worth it. */
+static int writable_again(sipc_data *d);
+
 static void on_probe_timer(uv_timer_t *t)
 {
     sipc_data *d = t->data;
     data_health *h = &d->health[DATA_WRITES];
-    if (!h->failing) {
+    if (!h->failing || d->unopened) {
         uv_timer_stop(t);
+        return;
+    }
+    /* a connection SQLite opened read-only stays so: once the file system
+     * (or the file) can be written, the writer is opened again */
+    if (d->writer_ro) {
+        if (!d->damaged && !d->reopen_wanted && writable_again(d)) {
+            d->reopen_wanted = 1;
+            data_kick_writer(d);
+        }
         return;
     }
     if (uv_now(d->loop) - h->last_ms >= HEALTH_QUIET_MS && worth_probing(d, h))
@@ -197,13 +210,13 @@ static void mark_damaged(sipc_data *d, const char *err)
 
 void sipc_data_refuse_writes(sipc_data *d, const char *why)
 {
+    if (d->unopened)
+        return; /* every call is refused already; a later open asks the host again */
     d->damaged = 1;
     keep_reason(d->writes_err, sizeof d->writes_err, why);
     uv_timer_stop(&d->probe_timer);
     data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
 }
-
-static int on_read_only_fs(const char *path);
 
 void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe)
 {
@@ -213,6 +226,7 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
     if (rc == DATA_STORE_DAMAGED && !d->damaged)
         mark_damaged(d, err);
     char ro[1024];
+    int health_rc = rc;
     if (rc != 0 && kind == DATA_WRITES && d->writes_err[0]) {
         err = d->writes_err; /* it says what to do */
     } else if ((rc == UV_EROFS || rc == UV_EIO) && kind == DATA_WRITES &&
@@ -222,6 +236,9 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
          * account's permissions are not the cause */
         snprintf(ro, sizeof ro, "%s: " DATA_READONLY_FS_HINT, err);
         err = ro;
+        /* probed once the file system can be written again, as the hint
+         * promises (an I/O error otherwise waits for a request) */
+        health_rc = UV_EROFS;
     }
     uint64_t now = uv_now(d->loop);
     data_health *h = &d->health[kind];
@@ -251,7 +268,7 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
         h->total++;
         h->last_ms = now;
         h->last_wall_ms = sipc_rfc3339_now_ms();
-        h->last_rc = rc;
+        h->last_rc = health_rc;
         if (rc == UV_ENOSPC)
             h->avail_at_fail = avail_bytes(d);
         keep_reason(h->last_err, sizeof h->last_err, err);
@@ -318,7 +335,9 @@ void sipc_data_options_init(sipc_data_options *o)
 data_store *data_reader_get(sipc_data *d, int *rc, char *err, size_t errlen)
 {
     uv_mutex_lock(&d->mu);
-    while (d->nidle == 0 && d->nopen >= d->o.readers)
+    /* while the writer is opened again every connection is closed (they
+     * share SQLite's one mapping of the -shm, opened read-only with them) */
+    while (d->reopening || (d->nidle == 0 && d->nopen >= d->o.readers))
         uv_cond_wait(&d->cv, &d->mu);
     if (d->nidle > 0) {
         data_store *s = d->idle[--d->nidle];
@@ -332,7 +351,7 @@ data_store *data_reader_get(sipc_data *d, int *rc, char *err, size_t errlen)
     if (*rc != 0) {
         uv_mutex_lock(&d->mu);
         d->nopen--;
-        uv_cond_signal(&d->cv);
+        uv_cond_broadcast(&d->cv);
         uv_mutex_unlock(&d->mu);
     }
     return s;
@@ -343,7 +362,7 @@ void data_reader_put(sipc_data *d, data_store *s)
     uv_mutex_lock(&d->mu);
     assert(d->nidle < d->o.readers);
     d->idle[d->nidle++] = s;
-    uv_cond_signal(&d->cv);
+    uv_cond_broadcast(&d->cv); /* a reader's job, or the reopen waiting for all */
     uv_mutex_unlock(&d->mu);
 }
 
@@ -659,19 +678,451 @@ static int on_read_only_fs(const char *path)
     return access(path, W_OK) != 0 && errno == EROFS;
 }
 
-/* What the operator can do about a database that cannot be opened. */
-static void explain_open_failure(const char *path, int rc, char *err, size_t errlen)
+/* What the operator can do about a database that cannot be opened. retry:
+ * the service stays up and opens it once its files change, so the node
+ * needs no restart (and holds none of its files open meanwhile). */
+static void explain_open_failure(const char *path, int rc, int retry, char *err, size_t errlen)
 {
     size_t n = strlen(err);
+    /* what to do must not be cut off by a long finding (quick_check lists
+     * every bad page) */
+    if (n > 400 && errlen > 400) {
+        memcpy(err + 396, " ...", 5);
+        n = 400;
+    }
     if (n + 1 >= errlen)
         return;
-    if (rc == DATA_STORE_DAMAGED)
+    if (rc == DATA_STORE_DAMAGED && retry)
+        snprintf(err + n, errlen - n,
+                 ": the database is damaged: repair it (docs/services.md, \"A full or damaged "
+                 "database\"; the node holds none of its files open meanwhile): the data "
+                 "service opens the repaired records.db without a restart");
+    else if (rc == DATA_STORE_DAMAGED)
         snprintf(err + n, errlen - n, ": the database is damaged: " DATA_REPAIR_HINT);
     else if (on_read_only_fs(path))
         snprintf(err + n, errlen - n,
                  ": it is on a read-only file system, where SQLite cannot open a database whose "
                  "-shm file is gone: remount it read-write (after fsck if the kernel made it "
-                 "read-only after an error) and start the node again");
+                 "read-only after an error)%s",
+                 retry ? ": the data service opens it then, without a restart"
+                       : " and start the node again");
+    else if (retry)
+        snprintf(err + n, errlen - n,
+                 ": once the cause is fixed, the data service opens it again when records.db or "
+                 "its directory changes (a chmod, a chown, a file put in place), without a "
+                 "restart");
+}
+
+/* Open failures that leave the service up with retry_open: the file's, the
+ * file system's. Not this program's (a library too old, a newer schema:
+ * SIPC_ECONFIG) nor memory. */
+static int open_retriable(int rc)
+{
+    return rc != SIPC_ECONFIG && rc != SIPC_ENOMEM && rc != SIPC_EINVAL;
+}
+
+/* Any thread: the writer opened and the file checked, or a negative code
+ * with the reason in err (nothing left open). meta_err: why the file could
+ * not be given an identity, if so. */
+static int open_db(const char *path, sipc_data_sync sync, data_store **writer,
+                   sipc_data_mark *mark, int *whole, char *meta_err, size_t meta_len, char *err,
+                   size_t errlen)
+{
+    *whole = 1;
+    meta_err[0] = '\0';
+    memset(mark, 0, sizeof *mark);
+    int rc = data_store_open(writer, path, DATA_STORE_WRITER, sync, err, errlen);
+    if (rc == 0)
+        rc = data_store_check(*writer, DATA_CHECK_MS, whole, err, errlen);
+    if (rc == 0 && (rc = data_store_meta(*writer, mark, meta_err, meta_len)) != 0)
+        snprintf(err, errlen, "%s", meta_err);
+    if (rc != 0) {
+        data_store_close(*writer);
+        *writer = NULL;
+    }
+    return rc;
+}
+
+/* Any thread, nothing opened (statvfs, access and lstat only, see
+ * on_read_only_fs): what tells that the database's files changed since
+ * an attempt to open them: records.db, its -wal and its directory (their
+ * identity, size, times, mode, owner) and whether the file system is
+ * read-only. */
+static void files_sig(const sipc_data *d, struct data_files_sig *sig)
+{
+    memset(sig, 0, sizeof *sig);
+    char wal[PATH_MAX], dir[PATH_MAX];
+    snprintf(wal, sizeof wal, "%s-wal", d->db_path);
+    snprintf(dir, sizeof dir, "%s", d->db_path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir)
+        *slash = '\0';
+    const char *paths[] = {d->db_path, wal, dir};
+    size_t k = 0;
+    for (int i = 0; i < 3; i++) {
+        struct stat st;
+        if (lstat(paths[i], &st) != 0) {
+            k += 7;
+            continue;
+        }
+        sig->v[k++] = 1 + (unsigned long long)st.st_dev;
+        sig->v[k++] = st.st_ino;
+        sig->v[k++] = (unsigned long long)st.st_size;
+        sig->v[k++] = (unsigned long long)st.st_mtim.tv_sec * 1000000000ull + st.st_mtim.tv_nsec;
+        sig->v[k++] = (unsigned long long)st.st_ctim.tv_sec * 1000000000ull + st.st_ctim.tv_nsec;
+        sig->v[k++] = st.st_mode;
+        sig->v[k++] = st.st_uid;
+    }
+    struct statvfs v;
+    sig->v[k++] = (statvfs(dir, &v) == 0 && (v.f_flag & ST_RDONLY)) ||
+                  (access(dir, W_OK) != 0 && errno == EROFS);
+}
+
+/* A writer opened read-only may be opened again for writing: the file
+ * system and the file look writable (access(2), no descriptor: see
+ * on_read_only_fs), the first time it looks so, then only once something
+ * changed since the last try (else an open that gives a read-only
+ * connection again would be tried every time). */
+static int writable_again(sipc_data *d)
+{
+    if (on_read_only_fs(d->db_path) || access(d->db_path, W_OK) != 0)
+        return 0;
+    if (!d->reopen_tried)
+        return 1;
+    struct data_files_sig now;
+    files_sig(d, &now);
+    return memcmp(&now, &d->sig, sizeof now) != 0;
+}
+
+/* Loop thread: a writer is in place (at sipc_data_open, or after a later
+ * open): what it can do, said. */
+static void finish_open(sipc_data *d, int whole, const char *meta_err)
+{
+    d->writer_ro = 0;
+    d->reopen_tried = 0;
+    d->writes_err[0] = '\0';
+    if (!whole)
+        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
+                        "%s: PRAGMA quick_check stopped after %u ms (a large database): the "
+                        "rest of the file is checked only by use",
+                        d->db_path, (unsigned)DATA_CHECK_MS);
+    /* reads are served: the node holds the only copy of its records */
+    if (on_read_only_fs(d->db_path)) {
+        d->writer_ro = 1;
+        snprintf(d->writes_err, sizeof d->writes_err, "%.120s: " DATA_READONLY_FS_HINT,
+                 d->db_path);
+    } else if (data_store_readonly(d->writer)) {
+        d->writer_ro = 1;
+        snprintf(d->writes_err, sizeof d->writes_err,
+                 "%.120s: SQLite opened it read-only: give this account write access to it and "
+                 "its directory: writes resume without a restart",
+                 d->db_path);
+    }
+    if (d->writer_ro) {
+        data_storage_unusable(d, UV_EROFS, d->writes_err);
+        /* it looks for the file system turning writable */
+        if (!d->closing)
+            uv_timer_start(&d->probe_timer, on_probe_timer, HEALTH_QUIET_MS, HEALTH_QUIET_MS);
+    } else if (d->mark.instance == 0) {
+        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_WARN, "Data.Storage",
+                        "%s has no identity (table store_meta, made before it existed or by "
+                        "the repair) and it could not be given one: %s. Until a start can "
+                        "write it (each start tries again), nothing counts the committed "
+                        "records: a records.db-wal lost after a crash would go unnoticed",
+                        d->db_path, meta_err[0] ? meta_err : "unknown error");
+    }
+    struct stat st;
+    if (stat(d->db_path, &st) == 0)
+        d->mark.file = (uint64_t)st.st_ino;
+    files_sig(d, &d->sig);
+}
+
+/* Loop thread: while not open, writes and reads fail with the reason. */
+static void unopened_health(sipc_data *d)
+{
+    for (int k = 0; k < 2; k++) {
+        data_health *h = &d->health[k];
+        if (!h->failing) {
+            h->failing = 1;
+            h->failures = 0;
+            h->since_ms = h->said_ms = h->last_ms = uv_now(d->loop);
+            h->since_wall_ms = h->last_wall_ms = d->open_since_wall_ms;
+        }
+        h->last_rc = d->open_rc;
+        keep_reason(h->last_err, sizeof h->last_err, d->open_err);
+    }
+}
+
+int data_refuse_unopened(sipc_data *d, int kind, sipc_request *req)
+{
+    if (!d->unopened)
+        return 0;
+    data_health *h = &d->health[kind];
+    h->failures++;
+    h->total++;
+    h->last_ms = uv_now(d->loop);
+    h->last_wall_ms = sipc_rfc3339_now_ms();
+    sipc_respond_error(req, SIPC_DATA_STORAGE, d->open_err);
+    return 1;
+}
+
+void sipc_data_open_state_get(const sipc_data *d, sipc_data_open_state *out)
+{
+    memset(out, 0, sizeof *out);
+    out->open = !d->unopened;
+    if (out->open)
+        return;
+    out->since_unix_ms = d->open_since_wall_ms;
+    out->last_unix_ms = d->open_last_wall_ms;
+    out->attempts = d->open_attempts;
+    snprintf(out->reason, sizeof out->reason, "%s", d->open_reason);
+}
+
+static void on_watch_timer(uv_timer_t *t);
+
+/* Loop thread: an open failed (at start, or a later attempt, or the
+ * writer's reopen): the service is up but not open. */
+static void enter_unopened(sipc_data *d, int rc, const char *err)
+{
+    int was = d->unopened;
+    char since[32];
+    d->unopened = 1;
+    d->open_rc = rc;
+    d->open_last_wall_ms = sipc_rfc3339_now_ms();
+    d->open_attempts++;
+    if (!was)
+        d->open_since_wall_ms = d->open_last_wall_ms;
+    sipc_rfc3339_format(d->open_since_wall_ms, 0, since, sizeof since);
+    keep_reason(d->open_reason, sizeof d->open_reason, err);
+    const char *reason = d->open_reason;
+    snprintf(d->open_err, sizeof d->open_err, "records.db is not open (since %s): %s", since,
+             reason);
+    unopened_health(d);
+    d->open_said_ms = uv_now(d->loop);
+    if (!was)
+        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
+                        "the database cannot be opened: %s. The node runs without it: every "
+                        "data call is refused (STORAGE) until it opens, which is tried again "
+                        "each time records.db, its -wal or its directory change, or the file "
+                        "system turns writable",
+                        reason);
+    else
+        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
+                        "the database still cannot be opened (attempt %llu, after its files "
+                        "changed): %s",
+                        (unsigned long long)d->open_attempts, reason);
+    if (!d->closing)
+        uv_timer_start(&d->watch_timer, on_watch_timer, SIPC_DATA_WATCH_MS, SIPC_DATA_WATCH_MS);
+}
+
+static void open_work(uv_work_t *w)
+{
+    sipc_data *d = w->data;
+    char *real = NULL;
+    memset(&d->omark, 0, sizeof d->omark);
+    d->owhole = 1;
+    d->ometa_err[0] = '\0';
+    d->opath = NULL;
+    /* the operator may have put other files in place, or moved data/ aside:
+     * made and checked as at start, and resolved again (nothing opened the
+     * old path, and the new one is the one checked) */
+    d->orc = make_dirs(d->dir, d->oerr, sizeof d->oerr);
+    if (d->orc == 0)
+        d->orc = check_db_dir(d->dir, &real, d->oerr, sizeof d->oerr);
+    if (d->orc == 0) {
+        size_t n = strlen(real) + sizeof "/records.db";
+        char *path = malloc(n);
+        if (!path) {
+            d->orc = SIPC_ENOMEM;
+            snprintf(d->oerr, sizeof d->oerr, "out of memory");
+        } else {
+            snprintf(path, n, "%s/records.db", real);
+            if (strcmp(path, d->db_path))
+                d->opath = path;
+            else
+                free(path);
+        }
+    }
+    free(real);
+    const char *path = d->opath ? d->opath : d->db_path;
+    if (d->orc == 0)
+        d->orc = open_db(path, d->o.sync, &d->owriter, &d->omark, &d->owhole, d->ometa_err,
+                         sizeof d->ometa_err, d->oerr, sizeof d->oerr);
+    if (d->orc != 0)
+        explain_open_failure(path, d->orc, 1, d->oerr, sizeof d->oerr);
+    if (d->orc != 0) {
+        free(d->opath);
+        d->opath = NULL;
+    }
+    files_sig(d, &d->sig); /* after the attempt: what it changed is no news */
+}
+
+static void open_after(uv_work_t *w, int status)
+{
+    sipc_data *d = w->data;
+    (void)status;
+    d->opening = 0;
+    d->jobs--;
+    if (d->orc != 0) {
+        enter_unopened(d, d->orc, d->oerr);
+        data_maybe_finish(d);
+        return;
+    }
+    char since[32];
+    sipc_rfc3339_format(d->open_since_wall_ms, 0, since, sizeof since);
+    uint64_t attempts = d->open_attempts + 1;
+    if (d->opath) {
+        /* no connection used the old path: nothing was open */
+        free(d->db_path);
+        d->db_path = d->opath;
+        d->opath = NULL;
+    }
+    d->writer = d->owriter;
+    d->owriter = NULL;
+    d->mark = d->omark;
+    d->unopened = 0;
+    d->open_err[0] = d->open_reason[0] = '\0';
+    uv_timer_stop(&d->watch_timer);
+    for (int k = 0; k < 2; k++)
+        d->health[k].failing = 0;
+    sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
+                    "the database is open: the data service is up (it was not open since %s; "
+                    "%llu attempts)",
+                    since, (unsigned long long)attempts);
+    finish_open(d, d->owhole, d->ometa_err);
+    /* before any request is served from it (a verdict of damage kept by
+     * the host refuses writes there) */
+    if (d->o.opened_cb)
+        d->o.opened_cb(d->o.opened_arg);
+    data_maybe_finish(d);
+}
+
+/* While not open: the files are looked at every SIPC_DATA_WATCH_MS; a
+ * change that stays for SIPC_DATA_SETTLE_MS starts one open on the thread
+ * pool (never the loop: its check can take DATA_CHECK_MS). Nothing is
+ * tried while nothing changes. */
+static void on_watch_timer(uv_timer_t *t)
+{
+    sipc_data *d = t->data;
+    if (!d->unopened || d->closing) {
+        uv_timer_stop(t);
+        return;
+    }
+    uint64_t now = uv_now(d->loop);
+    if (now - d->open_said_ms >= HEALTH_REMIND_MS) {
+        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
+                        "the database is still not open (%llu attempts; every data call is "
+                        "refused): %s",
+                        (unsigned long long)d->open_attempts, d->open_reason);
+        d->open_said_ms = now;
+    }
+    if (d->opening)
+        return;
+    struct data_files_sig cur;
+    files_sig(d, &cur);
+    if (!memcmp(&cur, &d->sig, sizeof cur)) {
+        d->sig_pending = 0;
+        return;
+    }
+    if (!d->sig_pending || memcmp(&cur, &d->sig_new, sizeof cur)) {
+        d->sig_new = cur;
+        d->sig_new_ms = now;
+        d->sig_pending = 1;
+        return;
+    }
+    if (now - d->sig_new_ms < SIPC_DATA_SETTLE_MS)
+        return;
+    d->sig_pending = 0;
+    d->opening = 1;
+    d->jobs++;
+    int r = uv_queue_work(d->loop, &d->owork, open_work, open_after);
+    assert(r == 0);
+    (void)r;
+}
+
+/* Thread pool: every connection closed (they share SQLite's mapping of the
+ * -shm, which a read-only start opened read-only), then the writer opened
+ * again. The readers are opened again on demand. */
+static void reopen_work(uv_work_t *w)
+{
+    sipc_data *d = w->data;
+    uv_mutex_lock(&d->mu);
+    d->reopening = 1;
+    while (d->nidle < d->nopen)
+        uv_cond_wait(&d->cv, &d->mu);
+    for (unsigned i = 0; i < d->nidle; i++)
+        data_store_close(d->idle[i]);
+    d->nidle = d->nopen = 0;
+    uv_mutex_unlock(&d->mu);
+    data_store_close(d->writer);
+    d->writer = NULL;
+    d->oerr[0] = '\0';
+    d->orc = data_store_open(&d->writer, d->db_path, DATA_STORE_WRITER, d->o.sync, d->oerr,
+                             sizeof d->oerr);
+    /* store_meta's counters are kept by the writer (its statement made
+     * here): without it the writes from now on would not be counted, and
+     * the next start would take the mark for lost records */
+    if (d->orc == 0 && (d->orc = data_store_meta(d->writer, &d->omark, d->ometa_err,
+                                                 sizeof d->ometa_err)) != 0) {
+        snprintf(d->oerr, sizeof d->oerr, "%s", d->ometa_err);
+        data_store_close(d->writer);
+        d->writer = NULL;
+    }
+    if (d->orc != 0)
+        explain_open_failure(d->db_path, d->orc, 1, d->oerr, sizeof d->oerr);
+    uv_mutex_lock(&d->mu);
+    d->reopening = 0;
+    uv_cond_broadcast(&d->cv);
+    uv_mutex_unlock(&d->mu);
+}
+
+static void reopen_after(uv_work_t *w, int status)
+{
+    sipc_data *d = w->data;
+    (void)status;
+    d->writing = 0;
+    d->jobs--;
+    if (d->orc != 0) {
+        /* no writer now: as a start that could not open it */
+        files_sig(d, &d->sig);
+        enter_unopened(d, d->orc, d->oerr);
+    } else if (on_read_only_fs(d->db_path) || data_store_readonly(d->writer)) {
+        files_sig(d, &d->sig); /* tried again only after another change */
+    } else {
+        d->writer_ro = 0;
+        d->writes_err[0] = '\0';
+        files_sig(d, &d->sig);
+        /* a file without an identity read-only may have been given one */
+        if (d->mark.instance == 0 && d->omark.instance != 0) {
+            uint64_t file = d->mark.file;
+            d->mark = d->omark;
+            d->mark.file = file;
+        }
+        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
+                        "%s can be written again (the file system or the file): the database "
+                        "was opened again for writing",
+                        d->db_path);
+        /* its success says "writes ... work again" and ends the failing */
+        data_probe_writes(d);
+    }
+    data_kick_writer(d);
+    data_maybe_finish(d);
+}
+
+int data_reopen_writer(sipc_data *d)
+{
+    if (!d->reopen_wanted)
+        return 0;
+    d->reopen_wanted = 0;
+    if (d->closing || d->unopened || !d->writer_ro)
+        return 0;
+    d->reopen_tried = 1;
+    d->writing = 1;
+    d->jobs++;
+    int r = uv_queue_work(d->loop, &d->wwork, reopen_work, reopen_after);
+    assert(r == 0);
+    (void)r;
+    return 1;
 }
 
 static void fill_defaults(sipc_data_options *o, const sipc_data_options *in)
@@ -728,62 +1179,53 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     }
     snprintf(d->db_path, n, "%s/records.db", real);
     free(real);
+    d->owork.data = d;
     int whole = 1;
-    rc = data_store_open(&d->writer, d->db_path, DATA_STORE_WRITER, d->o.sync, err, errlen);
-    if (rc == 0)
-        rc = data_store_check(d->writer, DATA_CHECK_MS, &whole, err, errlen);
     char meta_err[300] = "";
-    if (rc == 0 && (rc = data_store_meta(d->writer, &d->mark, meta_err, sizeof meta_err)) != 0)
-        snprintf(err, errlen, "%s", meta_err);
-    if (rc != 0) {
-        explain_open_failure(d->db_path, rc, err, errlen);
+    rc = open_db(d->db_path, d->o.sync, &d->writer, &d->mark, &whole, meta_err, sizeof meta_err,
+                 err, errlen);
+    /* up without it: the node's other services, and the reason in its
+     * status, instead of a node the others only see as unreachable */
+    int open_rc = rc;
+    int later = rc != 0 && d->o.retry_open && open_retriable(rc);
+    if (rc != 0)
+        explain_open_failure(d->db_path, rc, later, err, errlen);
+    if (rc != 0 && !later)
+        goto fail;
+    rc = 0;
+    if (!(d->dir = strdup(dir))) {
+        rc = SIPC_ENOMEM;
+        snprintf(err, errlen, "out of memory");
     } else if ((rc = uv_mutex_init(&d->mu)) != 0) {
         snprintf(err, errlen, "cannot create a mutex: %s", uv_strerror(rc));
     } else if ((rc = uv_cond_init(&d->cv)) != 0) {
         uv_mutex_destroy(&d->mu);
         snprintf(err, errlen, "cannot create a condition variable: %s", uv_strerror(rc));
     }
-    if (rc != 0) {
-        data_store_close(d->writer);
-        free(d->db_path);
-        free(d->idle);
-        free(d);
-        return rc;
-    }
+    if (rc != 0)
+        goto fail;
     uv_timer_init(loop, &d->probe_timer);
     d->probe_timer.data = d;
     uv_unref((uv_handle_t *)&d->probe_timer); /* never the only reason to run the loop */
-    if (!whole)
-        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
-                        "%s: PRAGMA quick_check stopped after %u ms (a large database): the "
-                        "rest of the file is checked only by use",
-                        d->db_path, (unsigned)DATA_CHECK_MS);
-    /* reads are served: the node holds the only copy of its records */
-    if (on_read_only_fs(d->db_path)) {
-        d->writer_ro = 1;
-        snprintf(d->writes_err, sizeof d->writes_err, "%.120s: " DATA_READONLY_FS_HINT,
-                 d->db_path);
-    } else if (data_store_readonly(d->writer)) {
-        d->writer_ro = 1;
-        snprintf(d->writes_err, sizeof d->writes_err,
-                 "%.120s: SQLite opened it read-only: give this account write access to it and "
-                 "its directory and restart the node",
-                 d->db_path);
+    uv_timer_init(loop, &d->watch_timer);
+    d->watch_timer.data = d;
+    uv_unref((uv_handle_t *)&d->watch_timer);
+    if (later) {
+        files_sig(d, &d->sig);
+        enter_unopened(d, open_rc, err);
+        err[0] = '\0';
+    } else {
+        finish_open(d, whole, meta_err);
     }
-    if (d->writer_ro)
-        data_storage_unusable(d, UV_EROFS, d->writes_err);
-    else if (d->mark.instance == 0)
-        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_WARN, "Data.Storage",
-                        "%s has no identity (table store_meta, made before it existed or by "
-                        "the repair) and it could not be given one: %s. Until a start can "
-                        "write it (each start tries again), nothing counts the committed "
-                        "records: a records.db-wal lost after a crash would go unnoticed",
-                        d->db_path, meta_err[0] ? meta_err : "unknown error");
-    struct stat st;
-    if (stat(d->db_path, &st) == 0)
-        d->mark.file = (uint64_t)st.st_ino;
     *out = d;
     return 0;
+fail:
+    data_store_close(d->writer);
+    free(d->dir);
+    free(d->db_path);
+    free(d->idle);
+    free(d);
+    return rc;
 }
 
 int sipc_data_register(sipc_data *d, sipc_router *r)
@@ -812,6 +1254,8 @@ static void fin_work(uv_work_t *w)
     for (unsigned i = 0; i < d->nidle; i++)
         data_store_close(d->idle[i]);
     d->nidle = d->nopen = 0;
+    if (!d->writer)
+        return; /* never opened (retry_open): nothing to copy */
     /* said when it fails: the close's own checkpoint fails silently */
     d->close_rc = data_store_checkpoint(d->writer, SIPC_DATA_CLOSE_CHECKPOINT_MS, d->close_err,
                                         sizeof d->close_err);
@@ -838,6 +1282,7 @@ static void fin_after(uv_work_t *w, int status)
     uv_mutex_destroy(&d->mu);
     free(d->idle);
     free(d->db_path);
+    free(d->dir);
     free(d);
 }
 
@@ -864,7 +1309,8 @@ void sipc_data_close(sipc_data *d, void (*cb)(void *arg), void *arg)
     d->closing = 1;
     d->close_cb = cb;
     d->close_arg = arg;
-    d->jobs++; /* d outlives its timer */
+    d->jobs += 2; /* d outlives its timers */
     uv_close((uv_handle_t *)&d->probe_timer, on_probe_timer_closed);
+    uv_close((uv_handle_t *)&d->watch_timer, on_probe_timer_closed);
 }
 

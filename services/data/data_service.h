@@ -85,7 +85,33 @@ typedef struct sipc_data_options {
      * check does not reach the damage. NULL: not called. */
     void (*damaged_cb)(const char *reason, void *arg);
     void *damaged_arg;
+    /* Nonzero: a database that cannot be opened (damaged, on a read-only
+     * file system without its -shm, not readable, an I/O error) does not
+     * fail sipc_data_open. The service is then up but not open: every call
+     * is refused (STORAGE, with the reason and what to do; a search gets
+     * UV_EIO), sipc_data_open_state says so, the health says writes and
+     * reads fail, and the database is opened again, on the thread pool,
+     * once its files change (records.db, its -wal or its directory: their
+     * identity, size, times or mode; the file system turned writable) and
+     * then stay unchanged for SIPC_DATA_SETTLE_MS, never on a timer alone
+     * (the start-up check can take 2 s). Problems of the directory itself
+     * (not one, unsafe permissions, another account's) and a library or a
+     * schema this program cannot use still fail sipc_data_open. 0: any
+     * failure fails sipc_data_open. */
+    int retry_open;
+    /* With retry_open: called on the loop thread when the database opened
+     * after sipc_data_open returned (not for an open at sipc_data_open),
+     * before any request is served from it: sipc_data_mark_get and
+     * sipc_data_refuse_writes may be used in it. NULL: not called. */
+    void (*opened_cb)(void *arg);
+    void *opened_arg;
 } sipc_data_options;
+
+/* retry_open: how long the database's files must stay unchanged before it
+ * is opened again (an operator's repair is several commands), and how often
+ * they are looked at (stat and statvfs: nothing is opened). */
+#define SIPC_DATA_SETTLE_MS 2000
+#define SIPC_DATA_WATCH_MS 1000
 
 void sipc_data_options_init(sipc_data_options *opts);
 
@@ -93,9 +119,12 @@ typedef struct sipc_data sipc_data;
 
 /* Opens (creating when missing) the directory dir (mode 0700) and the
  * database dir/records.db with its schema, and checks the file: a damaged
- * one (PRAGMA quick_check, at most 2 s) fails with SIPC_EFORMAT. On a
+ * one (PRAGMA quick_check, at most 2 s) fails with SIPC_EFORMAT (with
+ * retry_open: the service comes up not open, see sipc_data_options). On a
  * read-only file system (or file) it opens, serving reads, and writes fail
- * from the start (sipc_data_health says so). Once a statement finds the
+ * from the start (sipc_data_health says so) until the file system or the
+ * file is writable again: checked every 10 s (statvfs, access), and then
+ * the writing connection is opened again. Once a statement finds the
  * file damaged, every write is refused (STORAGE) until the service closes
  * (damaged_cb tells the host). Blocking: meant for start-up, before the
  * loop serves requests.
@@ -110,8 +139,9 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
  * write that changed nothing is none); while writes fail and no request
  * writes, the service tries a write of its own (one row of a table
  * health_probe) every 10 s once the cause looks gone (free space grown,
- * room under the file size limit; never after an I/O error or a damaged
- * file), so that an idle node whose disk got room again says so. Reads
+ * room under the file size limit, the file system writable again; never
+ * after another I/O error or a damaged file), so that an idle node whose
+ * disk got room again says so. Reads
  * end with the next read. docs/services.md has the details. */
 typedef struct sipc_data_health {
     int failing;
@@ -124,6 +154,19 @@ typedef struct sipc_data_health {
 
 /* Fills writes and reads (either may be NULL) with their health. */
 void sipc_data_health_get(const sipc_data *d, sipc_data_health *writes, sipc_data_health *reads);
+
+/* Whether the database is open (with retry_open it may not be: see
+ * sipc_data_options). While it is not: since when, the latest attempt and
+ * how many there were (the one of sipc_data_open included), and the latest
+ * reason with what to do. */
+typedef struct sipc_data_open_state {
+    int open;
+    int64_t since_unix_ms;    /* not open: the first failed open (wall clock) */
+    int64_t last_unix_ms;     /* not open: the latest attempt */
+    uint64_t attempts;        /* not open: attempts so far */
+    char reason[1024];        /* not open: why, and what to do */
+} sipc_data_open_state;
+void sipc_data_open_state_get(const sipc_data *d, sipc_data_open_state *out);
 
 /* The database's identity and counters, kept inside it (table store_meta,
  * updated in the transaction of every write that changes records).

@@ -54,7 +54,41 @@ struct sipc_data {
     int damaged;   /* a statement found the file damaged: writes are refused */
     /* why every write fails (read-only, damaged), with what to do: the
      * status's reason for writes (loop thread); "" otherwise */
-    char writes_err[256];
+    char writes_err[400];
+    /* The database's files as last seen (stat, statvfs: nothing opened), to
+     * tell when they changed: what makes an open worth trying again. */
+    struct data_files_sig {
+        unsigned long long v[24];
+    } sig, sig_new;
+    uint64_t sig_new_ms;  /* when sig_new was first seen (uv_now) */
+    int sig_pending;      /* sig_new differs from sig: waiting for it to settle */
+    /* retry_open: the database could not be opened; every call is refused
+     * with open_err until an open job (on the thread pool) succeeds */
+    int unopened;
+    int opening;          /* an open job is queued or running */
+    int open_rc;
+    char open_err[1024];  /* what a refused call gets: "records.db is not open (since T): " and
+                             open_reason */
+    char open_reason[960]; /* the latest reason, with what to do */
+    int64_t open_since_wall_ms, open_last_wall_ms;
+    uint64_t open_attempts;
+    uint64_t open_said_ms; /* the latest line about it (uv_now) */
+    char *dir;            /* as given to sipc_data_open, checked again at each attempt */
+    uv_timer_t watch_timer; /* while not open: looks at the files */
+    uv_work_t owork;
+    data_store *owriter;  /* the open job's result */
+    sipc_data_mark omark;
+    int owhole;
+    char *opath;          /* the open job's records.db, when the directory now
+                             resolves elsewhere (re-pointed, made again) */
+    int orc;              /* the open (or reopen) job's outcome, and why */
+    char oerr[1024];
+    char ometa_err[300];
+    /* the writer was opened read-only and the file system (or file) looks
+     * writable now: the next write job opens it again first */
+    int reopen_wanted;
+    int reopening;        /* the reopen runs: readers are not lent meanwhile */
+    int reopen_tried;     /* since the writer was opened read-only */
     sipc_data_mark mark;  /* the database's identity and counters, as committed */
     int64_t job_created;  /* the write job's, after its commit */
     int job_changed;
@@ -76,12 +110,23 @@ void data_storage_unusable(sipc_data *d, int rc, const char *why);
 /* What to do about a database on a file system that refuses writes. */
 #define DATA_READONLY_FS_HINT                                                                  \
     "read-only file system: remount it read-write (after fsck if the kernel made it read-only " \
-    "after an error) and restart the node"
+    "after an error): writes resume without a restart"
 #define DATA_REPAIR_HINT \
     "stop the node and repair the database (docs/services.md, \"A full or damaged database\")"
 /* Loop thread: queues a write of the health probe's row, unless one is
  * queued or running already (data_writes.c). */
 void data_probe_writes(sipc_data *d);
+/* Loop thread: answers STORAGE with why the database is not open and
+ * returns 1 while it is not (retry_open); kind: DATA_WRITES or DATA_READS,
+ * whose health counts the refusal. */
+int data_refuse_unopened(sipc_data *d, int kind, sipc_request *req);
+/* Loop thread, from the write queue when no write job runs: with
+ * reopen_wanted, starts the job that opens the writer again and returns 1
+ * (the queued writes wait for it); 0 otherwise. */
+int data_reopen_writer(sipc_data *d);
+/* Loop thread: starts the write job when none runs and something waits
+ * (data_writes.c). */
+void data_kick_writer(sipc_data *d);
 
 
 /* The status a client sees for a negative code from validation or storage. */

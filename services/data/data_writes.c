@@ -36,10 +36,11 @@ typedef struct wop {
 static void write_work(uv_work_t *w);
 static void write_after(uv_work_t *w, int status);
 
-/* Starts the write job when none runs and something waits. */
-static void kick_writer(sipc_data *d)
+/* Starts the write job when none runs and something waits; the writer's
+ * reopen first, when one is wanted (it owns the writer as a write job). */
+void data_kick_writer(sipc_data *d)
 {
-    if (d->writing || !d->qhead)
+    if (d->writing || data_reopen_writer(d) || !d->qhead)
         return;
     d->writing = 1;
     d->wops = d->qhead;
@@ -81,7 +82,7 @@ static void enqueue(sipc_data *d, sipc_request *req, wop_kind kind, ProtobufCMes
     *d->qtail = op;
     d->qtail = &op->next;
     d->qbytes += bytes;
-    kick_writer(d);
+    data_kick_writer(d);
 }
 
 static int write_op(data_store *s, wop *op)
@@ -244,14 +245,14 @@ static void write_after(uv_work_t *w, int status)
     }
     d->writing = 0;
     d->jobs--;
-    kick_writer(d);
+    data_kick_writer(d);
     data_maybe_finish(d);
 }
 
 void data_probe_writes(sipc_data *d)
 {
     /* queued behind other writes too: one that changes nothing tells nothing */
-    if (d->closing || d->probing || d->damaged)
+    if (d->closing || d->probing || d->damaged || d->unopened)
         return;
     wop *op = calloc(1, sizeof *op);
     if (!op)
@@ -260,13 +261,15 @@ void data_probe_writes(sipc_data *d)
     op->kind = W_PROBE;
     *d->qtail = op;
     d->qtail = &op->next;
-    kick_writer(d);
+    data_kick_writer(d);
 }
 
 void data_h_put(sipc_request *req, void *arg)
 {
     sipc_data *d = arg;
     if (data_refuse_closing(d, req))
+        return;
+    if (data_refuse_unopened(d, DATA_WRITES, req))
         return;
     size_t len;
     const uint8_t *p = sipc_request_data(req, &len);
@@ -289,6 +292,8 @@ void data_h_put_batch(sipc_request *req, void *arg)
 {
     sipc_data *d = arg;
     if (data_refuse_closing(d, req))
+        return;
+    if (data_refuse_unopened(d, DATA_WRITES, req))
         return;
     size_t len;
     const uint8_t *p = sipc_request_data(req, &len);
@@ -326,6 +331,8 @@ void data_h_delete(sipc_request *req, void *arg)
 {
     sipc_data *d = arg;
     if (data_refuse_closing(d, req))
+        return;
+    if (data_refuse_unopened(d, DATA_WRITES, req))
         return;
     size_t len;
     const uint8_t *p = sipc_request_data(req, &len);

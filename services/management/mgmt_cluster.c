@@ -549,7 +549,20 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         if (!json_is_true(json_object_get(n, "reachable")))
             continue;
         static const char *const ops[] = {"writes", "reads"}, *const dir[] = {"to", "from"};
-        for (int k = 0; k < 2; k++) {
+        /* a database that could not be opened: one problem naming why,
+         * instead of writes and reads failing (which its status also says,
+         * for the readers of an older version) */
+        json_t *unopened = json_object_get(json_object_get(n, "storage"), "not_open");
+        if (json_is_object(unopened))
+            problem(list, n, "storage_unopened",
+                    "%s: its database is not open since %s (%lld attempt%s, the latest at %s): "
+                    "%s; every data call is refused meanwhile, the rest of the node serves",
+                    mgmt_node_name(n), mgmt_str_at(unopened, "since", NULL),
+                    (long long)json_integer_value(json_object_get(unopened, "attempts")),
+                    json_integer_value(json_object_get(unopened, "attempts")) == 1 ? "" : "s",
+                    mgmt_str_at(unopened, "last_attempt", NULL),
+                    mgmt_str_at(unopened, "reason", NULL));
+        for (int k = 0; k < 2 && !json_is_object(unopened); k++) {
             json_t *h = json_object_get(json_object_get(n, "storage"), ops[k]);
             long long failed = json_integer_value(json_object_get(h, "failures"));
             char why[512];

@@ -306,6 +306,12 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
             sipc_prom_sample(out, "sipc_storage_failures_total", l,
                              jnum(json_object_get(storage, ops[k]), "failures_total"));
         }
+        /* absent from an older node's status: open */
+        sipc_prom_family(out, "sipc_storage_open", SIPC_PROM_GAUGE,
+                         "1 while the data service's database is open, 0 when it could not be "
+                         "opened (every data call refused; the status says why)");
+        sipc_prom_sample(out, "sipc_storage_open", NULL,
+                         !json_is_false(json_object_get(storage, "open")));
         /* an alert on it reaches whoever watches metrics, not the log */
         sipc_prom_family(out, "sipc_storage_records_lost_findings", SIPC_PROM_GAUGE,
                          "findings of committed records gone at a start (a lost records.db-wal) "

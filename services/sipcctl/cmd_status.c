@@ -137,7 +137,15 @@ static void print_storage(json_t *storage)
         return;
     static const char *const ops[] = {"writes", "reads"};
     int failing = 0;
-    for (int k = 0; k < 2; k++) {
+    /* not open: one line with why, instead of writes and reads FAIL */
+    json_t *no = json_object_get(storage, "not_open");
+    if (json_is_object(no)) {
+        failing = 1;
+        printf("  storage: NOT OPEN since %s (%lld attempt%s, the latest at %s): %s\n",
+               s_of(no, "since"), i_of(no, "attempts"), i_of(no, "attempts") == 1 ? "" : "s",
+               s_of(no, "last_attempt"), s_of(no, "reason"));
+    }
+    for (int k = 0; k < 2 && !json_is_object(no); k++) {
         json_t *h = json_object_get(storage, ops[k]);
         if (!json_is_true(json_object_get(h, "failing")))
             continue;

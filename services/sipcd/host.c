@@ -482,10 +482,23 @@ static json_t *storage_status(void *arg)
         return NULL;
     sipc_data_health w, r;
     sipc_data_health_get(h->data, &w, &r);
+    sipc_data_open_state os;
+    sipc_data_open_state_get(h->data, &os);
     /* lost records found at a start stay until the operator acknowledges
      * them (state/records-lost removed) */
-    return json_pack("{s:o, s:o, s:o*}", "writes", health_json(&w), "reads", health_json(&r),
-                     "records_lost", records_lost_json(h->cfg.home));
+    json_t *j = json_pack("{s:o, s:o, s:o*, s:b}", "writes", health_json(&w), "reads",
+                          health_json(&r), "records_lost", records_lost_json(h->cfg.home),
+                          "open", os.open);
+    if (j && !os.open) {
+        char since[32], last[32];
+        sipc_rfc3339_format(os.since_unix_ms, 0, since, sizeof since);
+        sipc_rfc3339_format(os.last_unix_ms, 0, last, sizeof last);
+        json_object_set_new(j, "not_open",
+                            json_pack("{s:s, s:s, s:I, s:s}", "since", since, "last_attempt",
+                                      last, "attempts", (json_int_t)os.attempts, "reason",
+                                      os.reason));
+    }
+    return j;
 }
 
 /* The keepalive and idle close in effect, ms, 0 for off: fixed at start (a
@@ -760,6 +773,8 @@ static int start_service(host *h, int i)
     return 0;
 }
 
+static void on_data_opened(void *arg);
+
 int host_start(host *h, uv_loop_t *loop)
 {
     h->loop = loop;
@@ -784,12 +799,23 @@ int host_start(host *h, uv_loop_t *loop)
     dopt.log_arg = h->svc[HOST_DATA].log;
     dopt.damaged_cb = records_damaged_save;
     dopt.damaged_arg = h;
+    /* a database that cannot be opened (damaged, on a read-only file system
+     * without its -shm, unreadable) leaves the node up, its data calls
+     * refused with why, and is opened once its files change; a directory
+     * that is not one, is unsafe or another account's still stops the
+     * start, as a configuration that is wrong */
+    dopt.retry_open = 1;
+    dopt.opened_cb = on_data_opened;
+    dopt.opened_arg = h;
     if (sipc_data_open(&h->data, loop, dir, &dopt, err, sizeof err) != 0) {
         sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s",
                   h->svc[HOST_DATA].display, err);
         return EX_CANTCREAT;
     }
-    records_mark_start(h);
+    sipc_data_open_state os;
+    sipc_data_open_state_get(h->data, &os);
+    if (os.open)
+        records_mark_start(h);
     /* management first, so that it counts every other service's listener */
     static const int order[HOST_NSERVICES] = {HOST_MANAGEMENT, HOST_DATA, HOST_SEARCH,
                                               HOST_PIPELINE};
@@ -812,6 +838,15 @@ int host_start(host *h, uv_loop_t *loop)
     if (rc == 0)
         guard_forced(h, &gv);
     return rc;
+}
+
+/* The database opened after the start: what the start does once it is
+ * open (a verdict of damage kept in state/, the records' mark), before it
+ * serves a request. */
+static void on_data_opened(void *arg)
+{
+    host *h = arg;
+    records_mark_start(h);
 }
 
 static void on_data_closed(void *arg)

@@ -92,8 +92,12 @@ static int lost_note(host *h, const sipc_data_mark *m, long long created, long l
 
 void records_mark_save(host *h)
 {
+    sipc_data_open_state os;
     if (!h->data)
         return;
+    sipc_data_open_state_get(h->data, &os);
+    if (!os.open)
+        return; /* nothing counted yet: records_mark_start runs once it opens */
     if (h->mark.lost_pending) {
         if (lost_note(h, &h->mark.lost_m, h->mark.lost_created, h->mark.lost_writes,
                       h->mark.lost_when) != 0)

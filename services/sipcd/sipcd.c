@@ -65,10 +65,12 @@ static const cli_tool SIPCD = {
     "Exit codes: 0 stopped cleanly; 64 usage; 70 internal failure at start (the log\n"
     "says which); 71 a port (or [metrics] address) could not be opened; 73 DIR/state,\n"
     "DIR/logs or DIR/data could not be created or opened (DIR missing or not\n"
-    "writable too); 75 DIR is in use: another sipcd (the message names its pid)\n"
-    "holds its lock, one sipcd per home; 77 started as root in a home another\n"
-    "account owns, sipcd could not become that account; 78 configuration or key\n"
-    "material problem (the message says which file).\n",
+    "writable too; a database in DIR/data that cannot be opened, damaged or on a\n"
+    "read-only file system, does not stop it: the node runs, its status says why,\n"
+    "and it opens the database once repaired); 75 DIR is in use: another sipcd (the\n"
+    "message names its pid) holds its lock, one sipcd per home; 77 started as root\n"
+    "in a home another account owns, sipcd could not become that account; 78\n"
+    "configuration or key material problem (the message says which file).\n",
     OPTS, NULL, CLI_HELP_WORD_NONE};
 
 static void on_signal(uv_signal_t *h, int signum)

@@ -5,8 +5,11 @@
 # writes to records.db* fail with EROFS once a flag file exists (an
 # LD_PRELOAD library). A put is then refused, and status, cluster status and
 # the log say writes FAIL because of the read-only file system and that it
-# must be remounted read-write, not that the account needs write access.
-# Killed and started again on it, the node serves reads and says the same.
+# must be remounted read-write, not that the account needs write access;
+# writable again, the node's test write finds it and writes resume.
+# Killed and started again on it, the node serves reads and says the same,
+# and keeps its writer read-only while the file system is; once writable
+# again (the flag removed, as a remount), writes resume without a restart.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 SHIM=${1:?the erofs_writes library}
@@ -19,7 +22,7 @@ node_home "$home" erofs n1 "$BASE.12" "$BASE.12"
 export EROFS_FLAG=$work/read-only
 sipcd_preloaded "$SHIM"
 ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
-remount='read-only file system: remount it read-write \(after fsck if the kernel made it read-only after an error\) and restart the node'
+remount='read-only file system: remount it read-write \(after fsck if the kernel made it read-only after an error\): writes resume without a restart'
 
 sipcd_start "$home" || exit 1
 run ctl put before --body "stored before"
@@ -41,6 +44,16 @@ if grep -Eq "Data.Storage ERROR writes to the database fail: .*records.db: .*: $
 else
     not_ok "no such ERROR"; grep Data.Storage "$home/logs/"DataService_*.log | head -3
 fi
+# writable again under the running node, as the advice says: its test write
+# (every 10 s, once 10 s passed without a failure) finds it, no restart
+rm -f "$EROFS_FLAG"
+deadline=$(($(date +%s) + 40))
+until ctl status >"$OUT" 2>&1 && grep -q '^  storage: ok$' "$OUT" || [ "$(date +%s)" -ge "$deadline" ]; do sleep 0.5; done
+run ctl status
+expect "writable again while running: storage ok without a restart" 0 '^  storage: ok$'
+run ctl put while --body "stored while running"
+expect "a put is taken" 0
+touch "$EROFS_FLAG"
 kill -KILL "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null
 
 sipcd_start "$home" || exit 1
@@ -48,6 +61,21 @@ run ctl get before
 expect "started again on it, reads are served" 0 'stored before'
 run ctl status
 expect "and status says the read-only file system from the start" 0 "^  storage: writes FAIL since [0-9TZ:-]*: .*records.db: $remount\$"
+# still read-only past the node's 10 s check: the writer is not opened again
+sleep 11
+if grep -q 'can be written again' "$home/logs/"DataService_*.log; then
+    bad "the writer was opened again on a file system still read-only"
+else
+    ok "still read-only (statvfs does not show it, access says EROFS): not opened again"
+fi
+# the file system writable again (a remount): writes resume, no restart
+rm -f "$EROFS_FLAG"
+deadline=$(($(date +%s) + 30))
+until ctl status >"$OUT" 2>&1 && grep -q '^  storage: ok$' "$OUT" || [ "$(date +%s)" -ge "$deadline" ]; do sleep 0.5; done
+run ctl status
+expect "writable again: storage ok without a restart" 0 '^  storage: ok$'
+run ctl put later --body "stored later"
+expect "a put is taken" 0
 kill -KILL "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null
 sipcd_pid=
 shtest_done

@@ -791,6 +791,105 @@ static void t_service_open_and_search(void **state)
     free(home);
 }
 
+static void on_opened(void *arg)
+{
+    *(int *)arg = 1;
+}
+
+/* retry_open: a database that cannot be opened (here not a database at
+ * all) leaves the service up, refusing calls with why; it is not tried
+ * again while its files stay as they are, and is opened (opened_cb) once
+ * they change; a service never opened closes cleanly. Without retry_open
+ * the open fails as before. */
+static void t_service_retry_open(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("dataretry");
+    char path[700], err[1024] = "";
+    snprintf(path, sizeof path, "%s/records.db", home);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 8192; i++)
+        fputc('A', fp);
+    fclose(fp);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    sipc_data *d = NULL;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), DATA_STORE_DAMAGED);
+    assert_non_null(strstr(err, "the database is damaged: stop the node and repair"));
+
+    int opened = 0;
+    o.retry_open = 1;
+    o.opened_cb = on_opened;
+    o.opened_arg = &opened;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    sipc_data_open_state os;
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+    assert_int_equal(os.attempts, 1);
+    assert_null(strstr(os.reason, "records.db is not open (since "));
+    assert_int_equal(sipc_data_search(d, &(sipc_data_query){.match = ""}, on_search, NULL, err,
+                                      sizeof err),
+                     UV_EIO);
+    assert_non_null(strstr(err, "records.db is not open (since "));
+    assert_non_null(strstr(os.reason, "not a database"));
+    assert_non_null(strstr(os.reason, "the data service opens the repaired records.db without a restart"));
+    sipc_data_health w, r;
+    sipc_data_health_get(d, &w, &r);
+    assert_int_equal(w.failing, 1);
+    assert_int_equal(r.failing, 1);
+    sipc_data_query q = {.match = ""};
+    sres res = {0};
+    assert_int_equal(sipc_data_search(d, &q, on_search, &res, err, sizeof err), UV_EIO);
+    assert_non_null(strstr(err, "records.db is not open"));
+    sipc_data_mark m;
+    sipc_data_mark_get(d, &m);
+    assert_int_equal(m.instance, 0);
+
+    /* nothing changes: no attempt (each one runs the start-up check) */
+    int never = 0;
+    assert_false(tu_run_until(&loop, &never, SIPC_DATA_SETTLE_MS + 1500));
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.attempts, 1);
+
+    /* the file moved aside: a new database is made and opened */
+    char aside[800];
+    snprintf(aside, sizeof aside, "%s.bad", path);
+    assert_int_equal(rename(path, aside), 0);
+    assert_true(tu_run_until(&loop, &opened, 10000));
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 1);
+    sipc_data_health_get(d, &w, &r);
+    assert_int_equal(w.failing, 0);
+    assert_int_equal(r.failing, 0);
+    sipc_data_mark_get(d, &m);
+    assert_true(m.instance != 0);
+    memset(&res, 0, sizeof res);
+    assert_int_equal(sipc_data_search(d, &q, on_search, &res, err, sizeof err), 0);
+    assert_true(tu_run_until(&loop, &res.done, 5000));
+    assert_int_equal(res.err, 0);
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+
+    /* closed without ever being open */
+    assert_int_equal(rename(aside, path), 0);
+    opened = 0;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+    closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    assert_int_equal(opened, 0);
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    free(home);
+}
+
 /* The library's version as data_store.c sees it: fake_version when set. */
 static int fake_version;
 int __real_sqlite3_libversion_number(void);
@@ -1170,6 +1269,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_search_content, setup, teardown),
         cmocka_unit_test_setup_teardown(t_reader_and_schema, setup, teardown),
         cmocka_unit_test(t_service_open_and_search),
+        cmocka_unit_test(t_service_retry_open),
         cmocka_unit_test(t_db_dir_links),
         cmocka_unit_test(t_db_fresh_sticky),
         cmocka_unit_test(t_sqlite_too_old),

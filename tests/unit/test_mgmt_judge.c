@@ -484,6 +484,34 @@ static void records_lost(void **state)
     json_decref(nodes);
 }
 
+/* A node whose database could not be opened (its storage.not_open): one
+ * storage_unopened problem naming it, when, the attempts and the reason,
+ * instead of storage_failing for its writes and reads (which fail with
+ * that reason, for older readers). */
+static void storage_unopened(void **state)
+{
+    (void)state;
+    json_t *n1 = node("n1", NULL, 0, 0);
+    json_object_set_new(
+        n1, "storage",
+        json_pack("{s:{s:b, s:s, s:s}, s:{s:b, s:s, s:s}, s:b, s:{s:s, s:s, s:I, s:s}}",
+                  "writes", "failing", 1, "since", "2026-12-06T00:00:00Z", "last_error", "x",
+                  "reads", "failing", 1, "since", "2026-12-06T00:00:00Z", "last_error", "x",
+                  "open", 0, "not_open", "since", "2026-12-06T00:00:00Z", "last_attempt",
+                  "2026-12-06T00:05:00Z", "attempts", (json_int_t)3, "reason",
+                  "PATH: damaged: repair it"));
+    json_t *nodes = json_pack("[o]", n1);
+    json_t *p = sipc_mgmt_judge(nodes, 30, 0);
+    assert_string_equal(kinds(p), "n1:storage_unopened");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(p, 0), "message")),
+                        "n1: its database is not open since 2026-12-06T00:00:00Z (3 attempts, the "
+                        "latest at 2026-12-06T00:05:00Z): PATH: damaged: repair it; every data "
+                        "call is refused meanwhile, the rest of the node serves");
+    assert_string_equal(sipc_mgmt_health(p), "problems");
+    json_decref(p);
+    json_decref(nodes);
+}
+
 /* the health rule on problems alone, as sipcctl grades an answer without
  * "health"; a problem without a kind is no permissive one */
 /* The notes' messages, " | "-joined with their kinds. */
@@ -602,6 +630,7 @@ int main(void)
         cmocka_unit_test(certificate_expired),
         cmocka_unit_test(health_rule),
         cmocka_unit_test(records_lost),
+        cmocka_unit_test(storage_unopened),
         cmocka_unit_test(notes_builds),
         cmocka_unit_test(notes_keepalive),
     };

@@ -9,7 +9,8 @@ stopped, or dead; or, when a node answers although the process sipc-cluster
 started is gone, "pid P answers, not started by sipc-cluster", P the pid the
 node reports), the TLS mode in effect and each service listener'"'"'s mode,
 the certificate fingerprint prefix, links up, "storage: writes FAIL" while
-the node'"'"'s database fails, "storage: records lost" while a start'"'"'s finding
+the node'"'"'s database fails ("storage: NOT OPEN" while it could not be
+opened at all), "storage: records lost" while a start'"'"'s finding
 of lost records is not acknowledged (sipcctl status says more), and healthy, degraded (a service, a link or its
 storage missing or failing) or unreachable (with the reason). The words
 "plaintext" and "disabled" appear only for a node in that state. A last line
@@ -81,8 +82,9 @@ sc_node_line() {
           + "  cert " + (if .tls.certificate then .tls.certificate.fingerprint_sha256[0:16] else "-" end)
           + "  links \($up)/\(.links | length) up"
           + (if $plain > 0 then " (\($plain) plaintext)" else "" end)
-          + ([("writes", "reads") as $o | select(.storage[$o].failing == true) | $o]
-             | if length > 0 then "  storage: \(join(" and ")) FAIL" else "" end)
+          + (if .storage.open == false then "  storage: NOT OPEN"
+             else ([("writes", "reads") as $o | select(.storage[$o].failing == true) | $o]
+               | if length > 0 then "  storage: \(join(" and ")) FAIL" else "" end) end)
           + (if (.storage.records_lost // [] | length) > 0 then "  storage: records lost" else "" end)
           + (if (.services | length) == 4 and $up == (.links | length) and (.links | length) >= 3 * $c - 2
                 and ([.storage.writes.failing, .storage.reads.failing] | any | not)

@@ -532,7 +532,7 @@ static json_t *answer(reload_job *j, const char *result, const char *message)
 
 /* ------------------------------------------------ what the status says */
 
-#define RELOAD_RECHECK_MS 10000
+#define RELOAD_RECHECK_MS 12000
 
 static void now_text(char *out, size_t len)
 {

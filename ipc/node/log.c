@@ -16,8 +16,8 @@
  * A file write that fails (a full disk, EIO, EFBIG, a file that cannot be
  * opened) leaves no part of a line in the file: the file is cut back to its
  * last whole line, and the lines not written are held (LOG_HOLD_MAX per
- * logger, later ones counted as lost) and tried again with the next write,
- * or by the background thread about every second. The loggers of one
+ * logger, later ones counted as lost) and the file is tried again once a
+ * second (by the next line, or by the background thread). The loggers of one
  * directory share one health record (sipc_logger_health): stderr gets one
  * line when its files stop being written and one when they work again. */
 #include <errno.h>
@@ -55,6 +55,7 @@ struct sipc_logger {
     char path[1024]; /* the day's file */
     uint64_t writes;  /* write(2) calls made, for tests */
     uint64_t last_flush; /* uv_hrtime() of the last write */
+    uint64_t last_try;   /* uv_hrtime() of the last file write that failed */
     uv_mutex_t lock;  /* loggers may be shared by threads */
     sipc_logger *next; /* in the registry of open loggers */
 };
@@ -165,6 +166,16 @@ static void health_fail(sipc_logger *lg, int err, uint64_t lost)
     }
     e->h.failures++;
     e->h.last_unix_ms = now;
+    uv_mutex_unlock(&health_lock);
+}
+
+/* Lines given up while writes fail (no room left to hold them). */
+static void health_lost(sipc_logger *lg, uint64_t lost)
+{
+    if (lg->health < 0 || !lost)
+        return;
+    uv_mutex_lock(&health_lock);
+    health_tab[lg->health].h.lines_lost_total += lost;
     uv_mutex_unlock(&health_lock);
 }
 
@@ -299,11 +310,18 @@ static void file_flush(sipc_logger *lg, const uint8_t *p, size_t n)
         return;
     size_t done;
     int err = 0;
+    /* while the file fails, a try a second: a busy logger's every line
+     * would otherwise be a failed write, and each a count */
+    if (lg->failing && uv_hrtime() - lg->last_try < 1000000000u) {
+        health_lost(lg, hold(lg, p, n));
+        return;
+    }
     if (lg->held.len > 0) {
         err = file_write(lg, lg->held.data, lg->held.len, &done);
         memmove(lg->held.data, lg->held.data + done, lg->held.len - done);
         lg->held.len -= done;
         if (err) {
+            lg->last_try = uv_hrtime();
             health_fail(lg, err, hold(lg, p, n));
             return;
         }
@@ -311,6 +329,7 @@ static void file_flush(sipc_logger *lg, const uint8_t *p, size_t n)
             sipc_buf_free(&lg->held);
     }
     if (n > 0 && (err = file_write(lg, p, n, &done)) != 0) {
+        lg->last_try = uv_hrtime();
         health_fail(lg, err, hold(lg, p + done, n - done));
         return;
     }

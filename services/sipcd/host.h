@@ -93,6 +93,7 @@ typedef struct host {
     char restart_since[32];
     int rechecking;        /* a check of a refused reload's files is on the pool */
     int recheck_ticks;
+    unsigned refused_gen;  /* counts refusals: a check begun before one does not clear it */
     uv_timer_t retire_timer; /* replaces connections made before a reload */
     int retire_on, retire_ticks;
     /* the strict guard (peers.c): who spoke what to this node, and when */

@@ -121,6 +121,7 @@ typedef struct reload_job {
     char caller_address[64], caller_node[64]; /* "" when not asked over a connection */
     int force;
     int dry; /* only whether the files load (host_reload_recheck): nothing applied */
+    unsigned gen; /* a dry job's h->refused_gen when it began */
     int ack; /* a forced reload may acknowledge the peers it cuts off */
     void (*done)(void *arg, json_t *answer);
     void *done_arg;
@@ -547,6 +548,7 @@ static void note_refused(host *h, const reload_job *j)
     json_decref(h->reload_refused);
     h->reload_refused = json_pack("{s:s, s:s, s:s}", "at", at, "reason", j->err, "by", j->by);
     h->recheck_ticks = 0;
+    h->refused_gen++;
 }
 
 /* A reload that loaded the files: nothing refused any more; what waits for
@@ -604,6 +606,7 @@ void host_reload_recheck(host *h)
         return;
     j->h = h;
     j->dry = 1;
+    j->gen = h->refused_gen;
     j->work.data = j;
     if (uv_queue_work(h->loop, &j->work, load_all, after_load) != 0) {
         free(j);
@@ -618,7 +621,8 @@ static void after_recheck(reload_job *j, int status)
 {
     host *h = j->h;
     h->rechecking = 0;
-    if (status == 0 && !h->stopping && !j->failed && h->reload_refused) {
+    if (status == 0 && !h->stopping && !j->failed && h->reload_refused &&
+        j->gen == h->refused_gen) {
         log_each(h, SIPC_LOG_INFO,
                  "The files load again (the reload refused at %s was for: %s): a start would "
                  "succeed; a reload applies what they change",

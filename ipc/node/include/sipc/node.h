@@ -289,12 +289,13 @@ SIPC_EXTERN void sipc_logf(sipc_logger *lg, sipc_log_level level, const char *ca
  * line is not left half-written in the file (the file is cut back to its
  * last whole line), it is held to be written again (up to 64 KiB per
  * logger, the rest counted as lost), stderr gets one line saying the files
- * stopped and why, and the loggers try again about every second. The first
+ * stopped and why, and each logger tries its file again once a second
+ * (lines logged meanwhile are held with the rest). The first
  * write that succeeds again ends it (stderr says that too). The fields are
  * named as sipc_data_health's, so a status shows both alike. */
 typedef struct sipc_log_health {
     int failing;
-    uint64_t failures;       /* while failing: writes failed since it began */
+    uint64_t failures;       /* while failing: writes failed since it began (a try a second) */
     int64_t since_unix_ms;   /* while failing: the first failure (wall clock) */
     int64_t last_unix_ms;    /* while failing: the latest failure */
     uint64_t failures_total; /* writes failed since the process started */

@@ -9,8 +9,17 @@
  * are written when the buffer holds SIPC__LOG_FLUSH_BYTES, right after a WARN
  * or ERROR line (what an operator needs first is never held back), by a
  * background thread about SIPC__LOG_FLUSH_MS after the first was held, when
- * the logger is closed, at exit() and, best effort, when the process crashes. Lines keep their order: they are appended and written under the
- * logger's lock. */
+ * the logger is closed, at exit() and, best effort, when the process
+ * crashes. Lines keep their order: they are appended and written under the
+ * logger's lock.
+ *
+ * A file write that fails (a full disk, EIO, EFBIG, a file that cannot be
+ * opened) leaves no part of a line in the file: the file is cut back to its
+ * last whole line, and the lines not written are held (LOG_HOLD_MAX per
+ * logger, later ones counted as lost) and the file is tried again once a
+ * second (by the next line, or by the background thread). The loggers of one
+ * directory share one health record (sipc_logger_health): stderr gets one
+ * line when its files stop being written and one when they work again. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -38,11 +47,182 @@ struct sipc_logger {
     /* the same lines for stderr, each after the logger's name, when stderr
      * copies a file of its own: the copy (a journal) mixes every service */
     sipc_buf pending_err;
+    /* file lines a failed write left unwritten, tried again first */
+    sipc_buf held;
+    int failing;   /* its last file write failed: counted in its dir's health */
+    int cut;       /* a part line stayed in the file: the next write starts a line */
+    int health;    /* its slot in health_tab, -1 for none */
+    char path[1024]; /* the day's file */
     uint64_t writes;  /* write(2) calls made, for tests */
     uint64_t last_flush; /* uv_hrtime() of the last write */
+    uint64_t last_try;   /* uv_hrtime() of the last file write that failed */
     uv_mutex_t lock;  /* loggers may be shared by threads */
     sipc_logger *next; /* in the registry of open loggers */
 };
+
+/* ------------------------------------------------ the files' health */
+
+/* what a logger holds for its file while writes fail; more is lost */
+#define LOG_HOLD_MAX (64 * 1024)
+/* directories with loggers open at once (a process runs a node or two) */
+#define LOG_DIRS 16
+
+static uv_once_t reg_once = UV_ONCE_INIT;
+static void reg_init(void);
+
+/* Taken under a logger's lock, takes none itself. */
+static uv_mutex_t health_lock;
+typedef struct log_dir_health {
+    char dir[1024];
+    int users;   /* loggers open on dir */
+    int failing; /* of them, those whose last file write failed */
+    uint64_t lost_at_start; /* lines_lost_total when the failure began */
+    sipc_log_health h;
+} log_dir_health;
+static log_dir_health health_tab[LOG_DIRS];
+
+static int64_t wall_ms(void)
+{
+    struct timespec t;
+    sipc__log_now(&t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void wall_text(int64_t ms, char *out, size_t len)
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&s, &tm);
+    strftime(out, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+/* One line to stderr, whatever the loggers do with theirs. */
+static void notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void notice(const char *fmt, ...)
+{
+    char text[1600];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(text, sizeof text - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof text - 2)
+        n = (int)sizeof text - 2;
+    text[n++] = '\n';
+    if (write(STDERR_FILENO, text, (size_t)n) < 0)
+        return; /* stderr closed: nowhere left to say it */
+}
+
+static int health_slot(const char *dir)
+{
+    int free_slot = -1;
+    uv_mutex_lock(&health_lock);
+    for (int i = 0; i < LOG_DIRS; i++) {
+        if (health_tab[i].users && !strcmp(health_tab[i].dir, dir)) {
+            health_tab[i].users++;
+            uv_mutex_unlock(&health_lock);
+            return i;
+        }
+        if (!health_tab[i].users && free_slot < 0)
+            free_slot = i;
+    }
+    if (free_slot >= 0) {
+        memset(&health_tab[free_slot], 0, sizeof health_tab[free_slot]);
+        snprintf(health_tab[free_slot].dir, sizeof health_tab[free_slot].dir, "%s", dir);
+        health_tab[free_slot].users = 1;
+    }
+    uv_mutex_unlock(&health_lock);
+    return free_slot; /* -1: its failures go untold, the lines still held */
+}
+
+/* A file write of lg failed with err; lost lines were given up. */
+static void health_fail(sipc_logger *lg, int err, uint64_t lost)
+{
+    if (lg->health < 0)
+        return;
+    int64_t now = wall_ms();
+    uv_mutex_lock(&health_lock);
+    log_dir_health *e = &health_tab[lg->health];
+    e->h.failures_total++;
+    e->h.lines_lost_total += lost;
+    if (!lg->failing) {
+        lg->failing = 1;
+        if (e->failing++ == 0) {
+            e->h.failing = 1;
+            e->h.failures = 0;
+            e->h.since_unix_ms = now;
+            e->h.first_errno = err;
+            e->lost_at_start = e->h.lines_lost_total - lost;
+            snprintf(e->h.last_error, sizeof e->h.last_error, "cannot write %s: %s", lg->path,
+                     strerror(err));
+            char when[40];
+            wall_text(now, when, sizeof when);
+            notice("sipc: the log files in %s stopped at %s: %s; log lines %sare held and "
+                   "written once the files can be written again (sipcctl status: logs)",
+                   e->dir, when, e->h.last_error,
+                   lg->echo_stderr ? "still go to stderr; those not written to the files " : "");
+        }
+    }
+    e->h.failures++;
+    e->h.last_unix_ms = now;
+    uv_mutex_unlock(&health_lock);
+}
+
+/* Lines given up while writes fail (no room left to hold them). */
+static void health_lost(sipc_logger *lg, uint64_t lost)
+{
+    if (lg->health < 0 || !lost)
+        return;
+    uv_mutex_lock(&health_lock);
+    health_tab[lg->health].h.lines_lost_total += lost;
+    uv_mutex_unlock(&health_lock);
+}
+
+/* lg's file write succeeded, or lg closes (gone: it fails no more). */
+static void health_ok(sipc_logger *lg, int closing)
+{
+    if (lg->health < 0 || (!lg->failing && !closing))
+        return;
+    uv_mutex_lock(&health_lock);
+    log_dir_health *e = &health_tab[lg->health];
+    if (lg->failing) {
+        lg->failing = 0;
+        if (--e->failing == 0 && !closing) {
+            char when[40];
+            wall_text(e->h.since_unix_ms, when, sizeof when);
+            notice("sipc: the log files in %s are written again: %llu write%s failed since %s "
+                   "(%s), %llu line%s lost",
+                   e->dir, (unsigned long long)e->h.failures, e->h.failures == 1 ? "" : "s",
+                   when, strerror(e->h.first_errno),
+                   (unsigned long long)(e->h.lines_lost_total - e->lost_at_start),
+                   e->h.lines_lost_total - e->lost_at_start == 1 ? "" : "s");
+        }
+        if (e->failing == 0) {
+            e->h.failing = 0;
+            e->h.failures = 0;
+            e->h.since_unix_ms = e->h.last_unix_ms = 0;
+            e->h.first_errno = 0;
+            e->h.last_error[0] = '\0';
+        }
+    }
+    if (closing && --e->users == 0)
+        memset(&health_tab[lg->health], 0, sizeof health_tab[lg->health]);
+    uv_mutex_unlock(&health_lock);
+}
+
+int sipc_logger_health(sipc_logger *lg, sipc_log_health *out)
+{
+    if (!lg || !out)
+        return SIPC_EINVAL;
+    memset(out, 0, sizeof *out);
+    if (lg->health < 0)
+        return 0;
+    uv_mutex_lock(&health_lock);
+    *out = health_tab[lg->health].h;
+    uv_mutex_unlock(&health_lock);
+    return 0;
+}
 
 /* ------------------------------------------------ writing */
 
@@ -60,6 +240,102 @@ static void write_all(sipc_logger *lg, int fd, const uint8_t *p, size_t n)
     }
 }
 
+/* Writes p[0..n) to the day's file (opened again if it is not open); 0 or
+ * the errno of a failure. *done: the bytes written, whole lines only: a
+ * part line a failed write left is cut off again (when that fails, the
+ * next write starts with a newline, so no line runs into another). */
+static int file_write(sipc_logger *lg, const uint8_t *p, size_t n, size_t *done)
+{
+    *done = 0;
+    if (lg->fd < 0) {
+        /* never through a link planted under the name: another file it names
+         * would be written to by whoever runs the node */
+        lg->fd = open(lg->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (lg->fd < 0)
+            return errno;
+    }
+    if (lg->cut) {
+        ssize_t w = write(lg->fd, "\n", 1);
+        lg->writes++;
+        if (w != 1)
+            return w < 0 ? errno : ENOSPC;
+        lg->cut = 0;
+    }
+    off_t start = lseek(lg->fd, 0, SEEK_END);
+    int err = 0;
+    size_t d = 0;
+    while (d < n) {
+        ssize_t w = write(lg->fd, p + d, n - d);
+        lg->writes++;
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            err = w < 0 ? errno : ENOSPC;
+            break;
+        }
+        d += (size_t)w;
+    }
+    if (err) {
+        size_t keep = d;
+        while (keep > 0 && p[keep - 1] != '\n')
+            keep--;
+        if (keep < d && (start < 0 || ftruncate(lg->fd, start + (off_t)keep) != 0))
+            lg->cut = 1;
+        d = keep;
+    }
+    *done = d;
+    return err;
+}
+
+/* Keeps p[0..n) (whole lines) to be written later, as far as there is
+ * room; returns how many lines found none. */
+static uint64_t hold(sipc_logger *lg, const uint8_t *p, size_t n)
+{
+    uint64_t lost = 0;
+    while (n > 0) {
+        const uint8_t *nl = memchr(p, '\n', n);
+        size_t len = nl ? (size_t)(nl - p) + 1 : n;
+        if (lg->held.len + len > LOG_HOLD_MAX || sipc_buf_append(&lg->held, p, len) != 0)
+            lost++;
+        p += len;
+        n -= len;
+    }
+    return lost;
+}
+
+/* The file's part of a flush: what is held first, then p[0..n). */
+static void file_flush(sipc_logger *lg, const uint8_t *p, size_t n)
+{
+    if (!lg->dir || !lg->path[0])
+        return;
+    size_t done;
+    int err = 0;
+    /* while the file fails, a try a second: a busy logger's every line
+     * would otherwise be a failed write, and each a count */
+    if (lg->failing && uv_hrtime() - lg->last_try < 1000000000u) {
+        health_lost(lg, hold(lg, p, n));
+        return;
+    }
+    if (lg->held.len > 0) {
+        err = file_write(lg, lg->held.data, lg->held.len, &done);
+        memmove(lg->held.data, lg->held.data + done, lg->held.len - done);
+        lg->held.len -= done;
+        if (err) {
+            lg->last_try = uv_hrtime();
+            health_fail(lg, err, hold(lg, p, n));
+            return;
+        }
+        if (lg->held.cap > 2 * LOG_HOLD_MAX)
+            sipc_buf_free(&lg->held);
+    }
+    if (n > 0 && (err = file_write(lg, p, n, &done)) != 0) {
+        lg->last_try = uv_hrtime();
+        health_fail(lg, err, hold(lg, p + done, n - done));
+        return;
+    }
+    health_ok(lg, 0);
+}
+
 /* What stderr gets: the named copy when the logger also writes a file. */
 static const sipc_buf *err_lines(const sipc_logger *lg)
 {
@@ -69,12 +345,11 @@ static const sipc_buf *err_lines(const sipc_logger *lg)
 /* With lg->lock held. */
 static void flush_locked(sipc_logger *lg)
 {
-    if (lg->pending.len == 0)
+    if (lg->pending.len == 0 && lg->held.len == 0)
         return;
     lg->last_flush = uv_hrtime();
-    if (lg->fd >= 0)
-        write_all(lg, lg->fd, lg->pending.data, lg->pending.len);
-    if (lg->echo_stderr)
+    file_flush(lg, lg->pending.data, lg->pending.len);
+    if (lg->echo_stderr && err_lines(lg)->len)
         write_all(lg, STDERR_FILENO, err_lines(lg)->data, err_lines(lg)->len);
     lg->pending.len = lg->pending_err.len = 0;
     if (lg->pending.cap > 4 * SIPC__LOG_FLUSH_BYTES) {
@@ -85,21 +360,25 @@ static void flush_locked(sipc_logger *lg)
 
 /* ------------------------------------------------ the flusher thread */
 
-static uv_once_t reg_once = UV_ONCE_INIT;
 static uv_mutex_t reg_lock;
 static uv_cond_t reg_cond;
 static sipc_logger *reg_head;
 static uv_thread_t reg_thread;
 static int reg_running, reg_stop;
 static int reg_wanted; /* a logger holds a line the flusher has not seen */
+static int reg_held;   /* a logger holds lines its file refused */
 
-static void flush_all_registered(void)
+/* Whether a logger still holds lines its file refused. */
+static int flush_all_registered(void)
 {
+    int held = 0;
     for (sipc_logger *lg = reg_head; lg; lg = lg->next) {
         uv_mutex_lock(&lg->lock);
         flush_locked(lg);
+        held |= lg->held.len > 0;
         uv_mutex_unlock(&lg->lock);
     }
+    return held;
 }
 
 /* Lock order: reg_lock, then a logger's lock; the sink takes only the
@@ -109,16 +388,21 @@ static void flusher(void *arg)
     (void)arg;
     uv_mutex_lock(&reg_lock);
     while (!reg_stop) {
-        /* asleep until a logger holds a line: an idle node does not wake */
-        while (!reg_wanted && !reg_stop)
-            uv_cond_wait(&reg_cond, &reg_lock);
+        /* asleep until a logger holds a line: an idle node does not wake;
+         * while a file refuses lines, they are tried again every second */
+        while (!reg_wanted && !reg_stop) {
+            if (!reg_held)
+                uv_cond_wait(&reg_cond, &reg_lock);
+            else if (uv_cond_timedwait(&reg_cond, &reg_lock, 1000000000u) == UV_ETIMEDOUT)
+                break;
+        }
         if (reg_stop)
             break;
         reg_wanted = 0;
         uv_mutex_unlock(&reg_lock);
         uv_sleep(SIPC__LOG_FLUSH_MS); /* let the burst gather */
         uv_mutex_lock(&reg_lock);
-        flush_all_registered();
+        reg_held = flush_all_registered();
     }
     uv_mutex_unlock(&reg_lock);
 }
@@ -128,7 +412,7 @@ static void flusher(void *arg)
 static void flush_at_exit(void)
 {
     uv_mutex_lock(&reg_lock);
-    flush_all_registered();
+    (void)flush_all_registered();
     uv_mutex_unlock(&reg_lock);
 }
 
@@ -156,6 +440,7 @@ static void flush_on_crash(int sig)
 static void reg_init(void)
 {
     uv_mutex_init(&reg_lock);
+    uv_mutex_init(&health_lock);
     uv_cond_init(&reg_cond);
     atexit(flush_at_exit);
     /* only where nobody else (the application, a sanitizer) handles them */
@@ -223,6 +508,7 @@ int sipc_logger_open(sipc_logger **out, const char *dir, const char *name, int e
     if (!lg)
         return SIPC_ENOMEM;
     lg->fd = -1;
+    lg->health = -1;
     lg->name = strdup(name ? name : "sipc");
     lg->dir = dir ? strdup(dir) : NULL;
     if (!lg->name || (dir && !lg->dir)) {
@@ -242,6 +528,8 @@ int sipc_logger_open(sipc_logger **out, const char *dir, const char *name, int e
     lg->min_level = min_level;
     uv_mutex_init(&lg->lock);
     int r = reg_add(lg);
+    if (r == 0 && lg->dir)
+        lg->health = health_slot(lg->dir);
     if (r != 0) {
         uv_mutex_destroy(&lg->lock);
         free(lg->name);
@@ -261,8 +549,10 @@ void sipc_logger_close(sipc_logger *lg)
     uv_mutex_lock(&lg->lock);
     flush_locked(lg);
     uv_mutex_unlock(&lg->lock);
+    health_ok(lg, 1);
     if (lg->fd >= 0)
         close(lg->fd);
+    sipc_buf_free(&lg->held);
     sipc_buf_free(&lg->pending);
     sipc_buf_free(&lg->pending_err);
     uv_mutex_destroy(&lg->lock);
@@ -294,21 +584,15 @@ static void logger_rotate(sipc_logger *lg, const struct tm *tm)
 {
     char day[9];
     strftime(day, sizeof day, "%Y%m%d", tm);
-    if (lg->fd >= 0 && strcmp(day, lg->day) == 0)
+    if (strcmp(day, lg->day) == 0)
         return;
     flush_locked(lg);
     if (lg->fd >= 0)
         close(lg->fd);
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s_%s.log", lg->dir, lg->name, day);
-    /* never through a link planted under the name: another file it names
-     * would be written to by whoever runs the node */
-    lg->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (lg->fd >= 0) {
-        memcpy(lg->day, day, sizeof day);
-    } else if (!lg->echo_stderr) {
-        fprintf(stderr, "sipc: cannot open log file %s: %s\n", path, strerror(errno));
-    }
+    lg->fd = -1;
+    memcpy(lg->day, day, sizeof day);
+    snprintf(lg->path, sizeof lg->path, "%s/%s_%s.log", lg->dir, lg->name, day);
+    /* opened by the next write, which tells the files' health if it cannot */
 }
 
 void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, const char *msg)
@@ -344,8 +628,7 @@ void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, con
     }
     if (r != 0) {
         flush_locked(lg); /* no memory for the buffers: write what there is, then this */
-        if (lg->fd >= 0)
-            write_all(lg, lg->fd, (const uint8_t *)line, n);
+        file_flush(lg, (const uint8_t *)line, n);
         if (named) {
             char both[SIPC__LOG_LINE_MAX + 80];
             int k = snprintf(both, 80, "%.60s: ", lg->name);
@@ -360,6 +643,8 @@ void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, con
     } else if (lg->pending.len == n) {
         wake = 1; /* the first line held: the flusher writes it soon */
     }
+    if (lg->held.len > 0)
+        wake = 1; /* its file refused lines: the flusher tries them again */
     uv_mutex_unlock(&lg->lock);
     if (wake) { /* under reg_lock, taken after lg->lock is released (lock order) */
         uv_mutex_lock(&reg_lock);

@@ -152,6 +152,54 @@ static void problem(json_t *list, json_t *node, const char *kind, const char *fm
                                           "kind", kind, "message", msg));
 }
 
+/* Files a node cannot write (its log files, its state/), in the storage's
+ * shape ("failing", "since", "failures", "last_failure", "last_error"): the
+ * node runs, but what it would tell (its log) or keep (its state) is lost
+ * while it lasts. */
+static void files_failing(json_t *list, json_t *n)
+{
+    static const struct {
+        const char *section, *sub, *kind, *what, *fix;
+    } files[] = {
+        {"logs", NULL, "logs_failing", "its log files",
+         "free space in (or repair) the file system of HOME/logs: the node writes them again "
+         "by itself, with the lines it held; until then its log lines go only to its stderr "
+         "(sipcd.out, the journal)"},
+        {"storage", "state", "state_failing", "its state/ files",
+         "free space in (or repair) the file system of HOME/state: the node saves them again "
+         "by itself; until then a lost records.db-wal could go unnoticed at its next start and "
+         "its strict guard's peer history is not kept"},
+    };
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        json_t *h = json_object_get(n, files[k].section);
+        if (files[k].sub)
+            h = json_object_get(h, files[k].sub);
+        if (!json_is_true(json_object_get(h, "failing")))
+            continue;
+        long long failed = json_integer_value(json_object_get(h, "failures"));
+        problem(list, n, files[k].kind,
+                "%s cannot write %s since %s (%lld write%s failed; the latest at %s: %s): %s",
+                mgmt_node_name(n), files[k].what, mgmt_str_at(h, "since", NULL), failed,
+                failed == 1 ? "" : "s", mgmt_str_at(h, "last_failure", NULL),
+                mgmt_str_at(h, "last_error", NULL), files[k].fix);
+    }
+}
+
+/* A reload the node refused for its files (sipc.conf, the pair): it runs
+ * what it had, but would not start with what is there now. */
+static void reload_refused(json_t *list, json_t *n)
+{
+    json_t *r = json_object_get(json_object_get(n, "reload"), "refused");
+    if (!json_is_object(r))
+        return;
+    problem(list, n, "reload_refused",
+            "%s: its last reload was refused at %s: %s; it runs the configuration it had, and "
+            "would not start with the files as they are now: correct them (or put the old ones "
+            "back) and reload it (`sipcctl reload --node %s`), which clears this",
+            mgmt_node_name(n), mgmt_str_at(r, "at", NULL), mgmt_str_at(r, "reason", NULL),
+            mgmt_str_at(n, "address", NULL));
+}
+
 /* Names of the reachable nodes whose TLS enable is (not) en, ", "-joined. */
 static void names_with_tls(json_t *nodes, int en, char *out, size_t len)
 {
@@ -595,6 +643,8 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                     detected[0] ? "" : "a finding of lost records",
                     mgmt_str_at(lost, "message", NULL));
         }
+        files_failing(list, n);
+        reload_refused(list, n);
         links_down(list, nodes, n);
         json_t *tls = json_object_get(n, "tls");
         int enabled = json_is_true(json_object_get(tls, "enabled"));

@@ -160,6 +160,30 @@ json_t *sipc_mgmt_notes(json_t *nodes)
                  groups);
         note(list, "mixed_builds", msg);
     }
+    /* a change a reload could not apply is not a fault, but the node
+     * behaves otherwise after its next restart: say so before that */
+    size_t i;
+    json_t *n;
+    json_array_foreach(nodes, i, n)
+    {
+        json_t *r = json_object_get(n, "reload");
+        json_t *pending = json_object_get(r, "restart_needed");
+        if (!json_is_true(json_object_get(n, "reachable")) || !json_array_size(pending))
+            continue;
+        char what[600] = "";
+        size_t k, w = 0;
+        json_t *c;
+        json_array_foreach(pending, k, c)
+            if (w < sizeof what)
+                w += (size_t)snprintf(what + w, sizeof what - w, "%s%s", k ? "; " : "",
+                                      json_string_value(c) ? json_string_value(c) : "");
+        snprintf(msg, sizeof msg,
+                 "%s has changes in its files that wait for a restart (its reload at %s could "
+                 "not apply them): %s; they take effect at its next start: restart it when "
+                 "convenient, or put the old values back",
+                 mgmt_node_name(n), mgmt_str_at(r, "restart_needed_since", NULL), what);
+        note(list, "restart_needed", msg);
+    }
     if (grouped(nodes, keepalive_text, groups, sizeof groups) > 1) {
         snprintf(msg, sizeof msg,
                  "the nodes' [limits] keepalive_ms/keepalive_timeout_ms/idle_timeout_ms differ: "

@@ -319,6 +319,42 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
         sipc_prom_sample(out, "sipc_storage_records_lost_findings", NULL,
                          (double)json_array_size(json_object_get(storage, "records_lost")));
     }
+    /* files the node cannot write: its logs, its state/ (the status's
+     * "logs" and "storage"."state", same shape) */
+    json_t *files[] = {json_object_get(st, "logs"),
+                       json_object_get(json_object_get(st, "storage"), "state")};
+    static const char *const file_names[] = {"logs", "state"};
+    if (json_is_object(files[0]) || json_is_object(files[1])) {
+        sipc_prom_family(out, "sipc_files_failing", SIPC_PROM_GAUGE,
+                         "1 while writes to the node's log files (files=logs) or state/ files "
+                         "(files=state) fail");
+        for (int k = 0; k < 2; k++) {
+            const char *l[] = {"files", file_names[k], NULL};
+            if (json_is_object(files[k]))
+                sipc_prom_sample(out, "sipc_files_failing", l,
+                                 json_is_true(json_object_get(files[k], "failing")));
+        }
+        sipc_prom_family(out, "sipc_files_write_failures_total", SIPC_PROM_COUNTER,
+                         "writes to the node's log files or state/ files that failed");
+        for (int k = 0; k < 2; k++) {
+            const char *l[] = {"files", file_names[k], NULL};
+            if (json_is_object(files[k]))
+                sipc_prom_sample(out, "sipc_files_write_failures_total", l,
+                                 jnum(files[k], "failures_total"));
+        }
+    }
+    json_t *reload = json_object_get(st, "reload");
+    if (json_is_object(reload)) {
+        sipc_prom_family(out, "sipc_reload_refused", SIPC_PROM_GAUGE,
+                         "1 while the latest reload was refused for the node's files (it would "
+                         "not start with them)");
+        sipc_prom_sample(out, "sipc_reload_refused", NULL,
+                         json_is_object(json_object_get(reload, "refused")));
+        sipc_prom_family(out, "sipc_restart_needed_changes", SIPC_PROM_GAUGE,
+                         "changes in the node's files that wait for a restart");
+        sipc_prom_sample(out, "sipc_restart_needed_changes", NULL,
+                         (double)json_array_size(json_object_get(reload, "restart_needed")));
+    }
     fclose(out);
     json_decref(st);
     if (!buf)

@@ -130,13 +130,57 @@ static void print_cut_off(json_t *guard)
     printf("\n");
 }
 
+/* One health of the storage's shape ("failing", "since", "failures",
+ * "last_failure", "last_error") as a line when it fails: 1, else 0. */
+static int print_failing(const char *label, json_t *h)
+{
+    if (!json_is_true(json_object_get(h, "failing")))
+        return 0;
+    printf("  %s FAIL since %s (%lld write%s failed, the latest at %s): %s\n", label,
+           s_of(h, "since"), i_of(h, "failures"), i_of(h, "failures") == 1 ? "" : "s",
+           s_of(h, "last_failure"), s_of(h, "last_error"));
+    return 1;
+}
+
+/* Whether the node can write its log files (an older node says nothing). */
+static void print_logs(json_t *logs)
+{
+    if (!json_is_object(logs))
+        return;
+    if (print_failing("logs:", logs))
+        printf("  logs: their lines go to the node's stderr only (sipcd.out, the journal) and "
+               "are held to be written once writes work again; %lld line%s lost so far\n",
+               i_of(logs, "lines_lost_total"), i_of(logs, "lines_lost_total") == 1 ? "" : "s");
+    else if (i_of(logs, "lines_lost_total"))
+        printf("  logs: ok (%lld line%s never reached the files while they failed earlier)\n",
+               i_of(logs, "lines_lost_total"), i_of(logs, "lines_lost_total") == 1 ? "" : "s");
+    else
+        printf("  logs: ok\n");
+}
+
+/* A refused reload and the changes that wait for a restart. */
+static void print_reload(json_t *r)
+{
+    json_t *refused = json_object_get(r, "refused");
+    if (json_is_object(refused))
+        printf("  reload: REFUSED at %s (asked by %s): %s; the node runs the configuration it "
+               "had and would not start with the files as they are now: correct them and "
+               "reload\n",
+               s_of(refused, "at"), s_of(refused, "by"), s_of(refused, "reason"));
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(r, "restart_needed"), i, c)
+        printf("  restart needed (since %s), not applied: %s\n", s_of(r, "restart_needed_since"),
+               json_string_value(c) ? json_string_value(c) : "");
+}
+
 /* The database's health: one line, and what fails while it does. */
 static void print_storage(json_t *storage)
 {
     if (!json_is_object(storage))
         return;
     static const char *const ops[] = {"writes", "reads"};
-    int failing = 0;
+    int failing = print_failing("storage: state/ writes", json_object_get(storage, "state"));
     /* not open: one line with why, instead of writes and reads FAIL */
     json_t *no = json_object_get(storage, "not_open");
     if (json_is_object(no)) {
@@ -253,6 +297,8 @@ static void print_node(json_t *st)
                i_of(c, "tls"), i_of(c, "plaintext"), i_of(c, "opening"), peers[0] ? peers : "-");
     }
     print_storage(json_object_get(st, "storage"));
+    print_logs(json_object_get(st, "logs"));
+    print_reload(json_object_get(st, "reload"));
     print_keepalive(json_object_get(st, "keepalive"));
     json_t *links = json_object_get(st, "links");
     if (json_array_size(links)) {

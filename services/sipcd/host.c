@@ -424,7 +424,9 @@ static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
 void host_save_peers(host *h)
 {
     char err[800];
-    if (host_peers_save(&h->peers, err, sizeof err) == 0) {
+    int r = host_peers_save(&h->peers, err, sizeof err);
+    host_state_written(h, "peers", r, err);
+    if (r == 0) {
         h->peers.last_error[0] = '\0';
         return;
     }
@@ -440,6 +442,7 @@ static void on_peers_timer(uv_timer_t *t)
 {
     host_save_peers(t->data);
     records_mark_save(t->data);
+    host_reload_recheck(t->data);
 }
 
 int host_guard_peers(host *h, unsigned services, host_peer *out, int max)
@@ -459,7 +462,7 @@ static json_t *guard_status(void *arg)
     return g;
 }
 
-static json_t *health_json(const sipc_data_health *hl)
+json_t *host_health_json(const host_health *hl)
 {
     json_t *j = json_pack("{s:b, s:I}", "failing", hl->failing, "failures_total",
                           (json_int_t)hl->failures_total);
@@ -474,7 +477,49 @@ static json_t *health_json(const sipc_data_health *hl)
     return j;
 }
 
-/* The data service's database health for the status ("storage"). */
+static json_t *health_json(const sipc_data_health *dh)
+{
+    host_health hl;
+    memset(&hl, 0, sizeof hl);
+    hl.failing = dh->failing;
+    hl.failures = dh->failures;
+    hl.since_unix_ms = dh->since_unix_ms;
+    hl.last_unix_ms = dh->last_unix_ms;
+    hl.failures_total = dh->failures_total;
+    snprintf(hl.last_error, sizeof hl.last_error, "%s", dh->last_error);
+    return host_health_json(&hl);
+}
+
+void host_state_written(host *h, const char *name, int r, const char *err)
+{
+    host_health *hl = &h->state_health;
+    if (r == 0) {
+        if (hl->failing && !strcmp(hl->what, name)) {
+            sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_INFO, "Data.Storage",
+                      "The files of state/ are written again (state/%s): %llu write%s failed "
+                      "since the first failure",
+                      name, (unsigned long long)hl->failures, hl->failures == 1 ? "" : "s");
+            hl->failing = 0;
+            hl->failures = 0;
+            hl->last_error[0] = hl->what[0] = '\0';
+        }
+        return;
+    }
+    int64_t now = sipc_rfc3339_now_ms();
+    if (!hl->failing) {
+        hl->failing = 1;
+        hl->failures = 0;
+        hl->since_unix_ms = now;
+        snprintf(hl->what, sizeof hl->what, "%s", name);
+    }
+    hl->failures++;
+    hl->failures_total++;
+    hl->last_unix_ms = now;
+    snprintf(hl->last_error, sizeof hl->last_error, "%s", err);
+}
+
+/* The data service's database health for the status ("storage"), with the
+ * writes of state/ beside it. */
 static json_t *storage_status(void *arg)
 {
     host *h = arg;
@@ -497,6 +542,34 @@ static json_t *storage_status(void *arg)
                             json_pack("{s:s, s:s, s:I, s:s}", "since", since, "last_attempt",
                                       last, "attempts", (json_int_t)os.attempts, "reason",
                                       os.reason));
+    }
+    if (j)
+        json_object_set_new(j, "state", host_health_json(&h->state_health));
+    return j;
+}
+
+/* Whether the log files can be written (sipc_logger_health), in the
+ * storage's shape, with the lines never written to them. */
+static json_t *logs_status(void *arg)
+{
+    host *h = arg;
+    sipc_log_health lh;
+    if (sipc_logger_health(h->svc[HOST_MANAGEMENT].log, &lh) != 0)
+        return NULL;
+    host_health hl;
+    memset(&hl, 0, sizeof hl);
+    hl.failing = lh.failing;
+    hl.failures = lh.failures;
+    hl.since_unix_ms = lh.since_unix_ms;
+    hl.last_unix_ms = lh.last_unix_ms;
+    hl.failures_total = lh.failures_total;
+    snprintf(hl.last_error, sizeof hl.last_error, "%s", lh.last_error);
+    json_t *j = host_health_json(&hl);
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/logs", h->cfg.home);
+    if (j) {
+        json_object_set_new(j, "dir", json_string(dir));
+        json_object_set_new(j, "lines_lost_total", json_integer((json_int_t)lh.lines_lost_total));
     }
     return j;
 }
@@ -825,6 +898,8 @@ int host_start(host *h, uv_loop_t *loop)
         (sipc_mgmt_add_links(h->mgmt, service_links, h) != 0 ||
          sipc_mgmt_add_section(h->mgmt, "guard", guard_status, h) != 0 ||
          sipc_mgmt_add_section(h->mgmt, "storage", storage_status, h) != 0 ||
+         sipc_mgmt_add_section(h->mgmt, "logs", logs_status, h) != 0 ||
+         sipc_mgmt_add_section(h->mgmt, "reload", host_reload_status, h) != 0 ||
          sipc_mgmt_add_section(h->mgmt, "keepalive", keepalive_status, h) != 0)) {
         sipc_logf(h->svc[HOST_MANAGEMENT].log, SIPC_LOG_ERROR, "Service.Start",
                   "Cannot start %s: its status sources were refused",
@@ -1005,4 +1080,5 @@ void host_free(host *h)
         sipc_logger_close(h->svc[i].log);
         memset(&h->svc[i], 0, sizeof h->svc[i]);
     }
+    host_reload_free(h);
 }

@@ -31,6 +31,26 @@ typedef struct host_files {
     uint64_t sum[HOST_MAX_FILES];
 } host_files;
 
+/* Whether writes of one kind fail now and since when, as a status says it
+ * (the database's, the log files', the state/ files'). */
+typedef struct host_health {
+    int failing;
+    uint64_t failures;       /* while failing: writes failed since it began */
+    int64_t since_unix_ms;   /* while failing: the first failure */
+    int64_t last_unix_ms;    /* while failing: the latest */
+    uint64_t failures_total; /* since the start */
+    char last_error[1200];   /* while failing: the latest failure's reason */
+    char what[64];           /* while failing: the file that began it */
+} host_health;
+/* The outcome of a write of state/name (r 0, or why in err), for the
+ * status's storage.state; a success ends a failure only when it is of the
+ * file that began it, so two files cannot hide each other's failure. */
+void host_state_written(struct host *h, const char *name, int r, const char *err);
+/* A host_health as the status gives it ("storage": "writes", "state",
+ * "logs"): failing and failures_total, and while failing since, failures,
+ * last_failure and last_error. */
+json_t *host_health_json(const host_health *hl);
+
 typedef struct host_service {
     struct host *h;
     const char *key;       /* config section: "data" */
@@ -65,12 +85,22 @@ typedef struct host {
     host_files trust, crl;
     host_files rotation;   /* staged/ and the rotation state: what a rotation trusts */
     int reloading;         /* a reload job is on the thread pool */
+    /* the latest reload refused for its files ({"at", "reason", "by"}), NULL
+     * when none or a later reload (or a check of the files) succeeded; the
+     * changes the latest reload left for a restart (NULL: none), and since */
+    json_t *reload_refused;
+    json_t *restart_needed;
+    char restart_since[32];
+    int rechecking;        /* a check of a refused reload's files is on the pool */
+    int recheck_ticks;
+    unsigned refused_gen;  /* counts refusals: a check begun before one does not clear it */
     uv_timer_t retire_timer; /* replaces connections made before a reload */
     int retire_on, retire_ticks;
     /* the strict guard (peers.c): who spoke what to this node, and when */
     host_peers peers;
     uv_timer_t peers_timer; /* saves the history (and the records' mark) when it changed */
     records_mark mark;      /* records_mark.h */
+    host_health state_health; /* writes to state/ (the mark, the peer history) */
     int peers_timer_on;
     int64_t peers_saved_at; /* the second of the last writes at once, and how many */
     int peers_saved_n;
@@ -131,6 +161,15 @@ void host_reload(host *h, const char *by, const sipc_peer_info *peer, int force,
                  void (*done)(void *arg, json_t *answer), void *arg);
 /* reload.c: what host_start records for later reloads. */
 void host_reload_init(host *h);
+/* reload.c: the status's "reload" section: the refused reload and the
+ * changes that wait for a restart. */
+json_t *host_reload_status(void *arg);
+/* reload.c: called every few seconds; while a refused reload is recorded,
+ * about every RELOAD_RECHECK_MS (or $SIPCD_RELOAD_RECHECK_MS) checks on the
+ * thread pool whether the files load now (put back), which clears it. */
+void host_reload_recheck(host *h);
+/* reload.c: what the reload state holds, at the end. */
+void host_reload_free(host *h);
 /* The security of the management channel's links: TLS only on a strict
  * node; otherwise TLS whenever a pair is imported, plaintext answers
  * accepted. */

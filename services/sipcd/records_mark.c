@@ -31,6 +31,7 @@ static int state_write(host *h, const char *name, const char *text, const char *
                                   (gid_t)-1, err, sizeof err);
         close(dfd);
     }
+    host_state_written(h, name, r, err);
     if (r == 0) {
         h->mark.last_error[0] = '\0';
     } else if (strcmp(err, h->mark.last_error)) {

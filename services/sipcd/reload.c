@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "host.h"
+#include "rfc3339.h"
 #include "management_service.h"
 #include "services/pipeline/pipeline_service.h"
 
@@ -119,6 +120,8 @@ typedef struct reload_job {
     char by[240];
     char caller_address[64], caller_node[64]; /* "" when not asked over a connection */
     int force;
+    int dry; /* only whether the files load (host_reload_recheck): nothing applied */
+    unsigned gen; /* a dry job's h->refused_gen when it began */
     int ack; /* a forced reload may acknowledge the peers it cuts off */
     void (*done)(void *arg, json_t *answer);
     void *done_arg;
@@ -528,10 +531,118 @@ static json_t *answer(reload_job *j, const char *result, const char *message)
     return a;
 }
 
+/* ------------------------------------------------ what the status says */
+
+#define RELOAD_RECHECK_MS 12000
+
+static void now_text(char *out, size_t len)
+{
+    sipc_rfc3339_format(sipc_rfc3339_now_ms(), 0, out, len);
+}
+
+/* A reload refused for the files: the node would not start with them. */
+static void note_refused(host *h, const reload_job *j)
+{
+    char at[32];
+    now_text(at, sizeof at);
+    json_decref(h->reload_refused);
+    h->reload_refused = json_pack("{s:s, s:s, s:s}", "at", at, "reason", j->err, "by", j->by);
+    h->recheck_ticks = 0;
+    h->refused_gen++;
+}
+
+/* A reload that loaded the files: nothing refused any more; what waits for
+ * a restart is what this one found (since the first reload that found the
+ * same). */
+static void note_loaded(host *h, const reload_job *j)
+{
+    json_decref(h->reload_refused);
+    h->reload_refused = NULL;
+    json_t *rs = NULL;
+    if (j->nrestart) {
+        rs = json_array();
+        for (int i = 0; i < j->nrestart; i++)
+            json_array_append_new(rs, json_string(j->restart[i]));
+    }
+    if (!rs || !h->restart_needed || !json_equal(rs, h->restart_needed))
+        now_text(h->restart_since, sizeof h->restart_since);
+    json_decref(h->restart_needed);
+    h->restart_needed = rs;
+    if (!rs)
+        h->restart_since[0] = '\0';
+}
+
+json_t *host_reload_status(void *arg)
+{
+    host *h = arg;
+    return json_pack("{s:O?, s:O?, s:s?}", "refused", h->reload_refused, "restart_needed",
+                     h->restart_needed, "restart_needed_since",
+                     h->restart_since[0] ? h->restart_since : NULL);
+}
+
+void host_reload_free(host *h)
+{
+    json_decref(h->reload_refused);
+    json_decref(h->restart_needed);
+    h->reload_refused = h->restart_needed = NULL;
+}
+
+static void after_load(uv_work_t *w, int status);
+
+void host_reload_recheck(host *h)
+{
+    if (!h->reload_refused || h->rechecking || h->stopping)
+        return;
+    /* called every 3 s (the peers' timer) */
+    long every = RELOAD_RECHECK_MS;
+    const char *env = getenv("SIPCD_RELOAD_RECHECK_MS");
+    if (env && atol(env) > 0)
+        every = atol(env);
+    if (++h->recheck_ticks * 3000L < every)
+        return;
+    h->recheck_ticks = 0;
+    reload_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return;
+    j->h = h;
+    j->dry = 1;
+    j->gen = h->refused_gen;
+    j->work.data = j;
+    if (uv_queue_work(h->loop, &j->work, load_all, after_load) != 0) {
+        free(j);
+        return;
+    }
+    h->rechecking = 1;
+}
+
+/* A check of the files after a refused reload: they load now (put back,
+ * or corrected): a start would succeed, so the refusal no longer holds. */
+static void after_recheck(reload_job *j, int status)
+{
+    host *h = j->h;
+    h->rechecking = 0;
+    if (status == 0 && !h->stopping && !j->failed && h->reload_refused &&
+        j->gen == h->refused_gen) {
+        log_each(h, SIPC_LOG_INFO,
+                 "The files load again (the reload refused at %s was for: %s): a start would "
+                 "succeed; a reload applies what they change",
+                 json_string_value(json_object_get(h->reload_refused, "at")),
+                 json_string_value(json_object_get(h->reload_refused, "reason")));
+        json_decref(h->reload_refused);
+        h->reload_refused = NULL;
+    }
+    release_job(j);
+    free(j);
+}
+
 static void after_load(uv_work_t *w, int status)
 {
     reload_job *j = w->data;
     host *h = j->h;
+    if (j->dry) {
+        after_recheck(j, status);
+        return;
+    }
     h->reloading = 0;
     char msg[2800];
     const char *result;
@@ -544,11 +655,15 @@ static void after_load(uv_work_t *w, int status)
         result = "refused";
         snprintf(msg, sizeof msg, "reload refused: %s; the running setup stays", j->err);
         log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
+        note_refused(h, j);
     } else if (judge_restart(j, &h->cfg, &j->cfg), judge_tls(j, h), guard(j, h, msg, sizeof msg)) {
-        /* nothing of it is applied: the guard refuses the reload as a whole */
+        /* nothing of it is applied: the guard refuses the reload as a whole;
+         * the files loaded, so a start would succeed (held back by the guard) */
         result = "refused";
+        note_loaded(h, j);
         log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
     } else {
+        note_loaded(h, j);
         for (int i = 0; i < j->nrestart; i++)
             log_each(h, SIPC_LOG_WARN, "Needs a restart, not applied: %s%s", j->restart[i], "");
         if (j->nchanges == 0) {

@@ -6,6 +6,7 @@
  * Linked with --wrap=realloc: fail_realloc makes the library's buffers
  * (ipc/node/log.c's held lines) fail to grow. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -273,6 +275,81 @@ static void stderr_back(int saved)
     fflush(stderr);
     assert_int_equal(dup2(saved, 2), 2);
     close(saved);
+}
+
+/* A file write that fails part-way (here a file size limit: EFBIG, as
+ * ENOSPC or EIO would) leaves no half line in the file: the file is cut back
+ * to its last whole line, the line is held, the health says since when and
+ * why, stderr says once that the files stopped; the next write that works
+ * writes the held line first, whole, and stderr says the files work again. */
+static void test_write_fails_whole_lines(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char d1[9], d2[9], errpath[700];
+    today(d1);
+    snprintf(errpath, sizeof errpath, "%s/stderr", dir);
+    sipc_logger *lg;
+    assert_int_equal(sipc_logger_open(&lg, dir, "Big", 0, SIPC_LOG_INFO), 0);
+    sipc_log_health h;
+    assert_int_equal(sipc_logger_health(lg, &h), 0);
+    assert_false(h.failing);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "before the limit");
+    char path[700];
+    snprintf(path, sizeof path, "%s/Big_%s.log", dir, d1);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    off_t before = st.st_size;
+    /* room for part of the next line only */
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)before + 40;
+    void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
+    int saved = stderr_to(errpath);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    char big[300];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "held %s", big);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "held too");
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, before); /* cut back: no half line */
+    assert_int_equal(sipc_logger_health(lg, &h), 0);
+    assert_true(h.failing);
+    assert_int_equal(h.first_errno, EFBIG);
+    assert_true(h.failures >= 1);
+    assert_true(h.since_unix_ms > 0);
+    assert_non_null(strstr(h.last_error, path));
+    assert_non_null(strstr(h.last_error, strerror(EFBIG)));
+    /* while it fails the file is tried once a second: the next try
+     * writes the held lines first, whole, in order */
+    usleep(1100 * 1000);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "after the limit");
+    assert_int_equal(sipc_logger_health(lg, &h), 0);
+    assert_false(h.failing);
+    assert_true(h.failures_total >= 1);
+    assert_int_equal(h.lines_lost_total, 0);
+    sipc_logger_close(lg);
+    stderr_back(saved);
+    signal(SIGXFSZ, oldsig);
+    today(d2);
+    char *text = read_log(dir, "Big", d1, d2);
+    assert_int_equal(check_lines(text), 4);
+    char *a = strstr(text, "before the limit\n"), *b = strstr(text, "held xxx"),
+         *c = strstr(text, "held too\n"), *e = strstr(text, "after the limit\n");
+    assert_true(a && b && c && e && a < b && b < c && c < e);
+    free(text);
+    char *err = slurp(errpath);
+    assert_non_null(err);
+    const char *stop = strstr(err, "stopped at");
+    assert_non_null(stop);
+    assert_null(strstr(stop + 1, "stopped at")); /* once */
+    assert_non_null(strstr(err, strerror(EFBIG)));
+    assert_non_null(strstr(err, "are written again"));
+    free(err);
+    rm_dir(dir);
 }
 
 /* echo_stderr writes the same line to stderr, after the logger's name when
@@ -1036,6 +1113,7 @@ int main(void)
         cmocka_unit_test(test_append),
         cmocka_unit_test(test_link_not_followed),
         cmocka_unit_test(test_stderr),
+        cmocka_unit_test(test_write_fails_whole_lines),
         cmocka_unit_test(test_long_message_and_null),
         cmocka_unit_test(test_one_line_per_record),
         cmocka_unit_test(test_c1_and_broken_utf8),

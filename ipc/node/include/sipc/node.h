@@ -283,6 +283,30 @@ SIPC_EXTERN void sipc_logger_sink(void *arg, sipc_log_level level, const char *c
 SIPC_EXTERN void sipc_logf(sipc_logger *lg, sipc_log_level level, const char *category,
                            const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Whether the log files of lg's directory can be written, over every open
+ * logger of that directory. A write that fails (a full
+ * disk, EIO, EFBIG) or a file that cannot be opened starts a failure: the
+ * line is not left half-written in the file (the file is cut back to its
+ * last whole line), it is held to be written again (up to 64 KiB per
+ * logger, the rest counted as lost), stderr gets one line saying the files
+ * stopped and why, and each logger tries its file again once a second
+ * (lines logged meanwhile are held with the rest). The first
+ * write that succeeds again ends it (stderr says that too). The fields are
+ * named as sipc_data_health's, so a status shows both alike. */
+typedef struct sipc_log_health {
+    int failing;
+    uint64_t failures;       /* while failing: writes failed since it began (a try a second) */
+    int64_t since_unix_ms;   /* while failing: the first failure (wall clock) */
+    int64_t last_unix_ms;    /* while failing: the latest failure */
+    uint64_t failures_total; /* writes failed since the process started */
+    uint64_t lines_lost_total; /* lines never written to their file */
+    int first_errno;         /* while failing: the first failure's errno */
+    char last_error[1200];   /* while failing: the first failure: the file, why */
+} sipc_log_health;
+/* 0 and out filled (all zero for a logger without a directory), or
+ * SIPC_EINVAL. */
+SIPC_EXTERN int sipc_logger_health(sipc_logger *lg, sipc_log_health *out);
+
 /* --------------------------------------------------------------- version */
 
 /* e.g. "sipc 0.1.0, wolfSSL 5.5.4 (aesni intelasm sp-asm), CPU: aes avx2" */

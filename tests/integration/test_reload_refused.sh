@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# test_reload_refused.sh - a reload the node refused for its files stays
+# visible until the files load again, and changes that wait for a restart
+# are shown as a note. A real sipcd ($BASE.2, the pair imported, TLS on):
+#   - node.crt damaged, `sipcctl reload` refused: `sipcctl status` says
+#     "reload: REFUSED at ...", `status --cluster --json` has a
+#     reload_refused problem naming the file (exit 1), the metric
+#     sipc_reload_refused is 1; node.crt put back, no reload: the node's
+#     own check of the files clears it
+#   - a sipc.conf typo, refused: the same problem; the file corrected and
+#     reloaded: cleared at once
+#   - [data] sync changed (needs a restart): status lists it, the cluster
+#     status has a restart_needed note and stays OK (exit 0); put back and
+#     reloaded: gone
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+BASE=${SIPC_TEST_NET:-127.1.58}
+. "$(dirname "$0")/../support/shtest.sh"
+need_free "$BASE.2":{23000,23001,23002,23003}
+shtest_init reloadrefused
+home=$work/home
+node_home "$home" refused n2 "$BASE.2" "$BASE.2"
+pair_home "$home" || exit 1
+"$BIN/tlstool" --home "$home" enable >/dev/null || { not_ok "tlstool enable"; exit 1; }
+export TZ=UTC
+# the node checks the files of a refused reload every 3 s here (10 s else)
+SIPCD_RELOAD_RECHECK_MS=3000 sipcd_start "$home" || exit 1
+at_exit 'kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null'
+# asked from a client home holding the pair, as from another node: the
+# node's own home is the one being damaged
+client=$work/client
+mkdir -p "$client"
+printf '[cluster]\nname = refused\nnodes = %s\n' "$BASE.2" >"$client/sipc.conf"
+"$BIN/tlstool" --home "$client" import "$home.p12" >/dev/null || { not_ok "the client's pair"; exit 1; }
+ctl() { "$BIN/sipcctl" --home "$client" --node "$BASE.2" --timeout 10000 "$@"; }
+kinds() { jq -r '[.problems[] | "\(.kind):\(.node)"] | join(",")' "$OUT"; }
+notes() { jq -r '[.notes[] | .kind] | join(",")' "$OUT"; }
+
+run ctl status
+if [ "$RC" = 0 ] && ! grep -q 'reload:\|restart needed' "$OUT"; then
+    ok "status before: nothing about reloads"
+else
+    bad "status before (exit $RC)"
+fi
+
+# --- a damaged node.crt -----------------------------------------------------------
+cp -p "$home/security/node.crt" "$work/node.crt.bak"
+head -c 400 "$work/node.crt.bak" >"$home/security/node.crt"
+run ctl reload
+expect "reload with a damaged node.crt: refused" 1 'reload refused'
+run ctl status
+expect "status: reload REFUSED, naming node.crt" 0 '^  reload: REFUSED at 20[0-9-]*T[0-9:]*Z \(asked by .*node\.crt.*would not start with the files as they are now'
+run ctl status --cluster --json
+if [ "$RC" = 1 ] && [ "$(kinds)" = "reload_refused:n2" ] &&
+    jq -e '.problems[0].message | test("^n2: its last reload was refused at 20[-0-9T:]*Z: .*node\\.crt.*; it runs the configuration it had, and would not start with the files as they are now: ")' "$OUT" >/dev/null; then
+    ok "status --cluster: a reload_refused problem for n2, exit 1"
+else
+    bad "status --cluster: kinds '$(kinds)', exit $RC"
+fi
+run ctl metrics
+expect "metrics: sipc_reload_refused 1" 0 '^sipc_reload_refused 1$'
+# put back, not reloaded: the node's check of the files clears it
+cp -p "$work/node.crt.bak" "$home/security/node.crt"
+_clear() { ctl status --cluster >"$OUT" 2>&1; }
+if wait_for 15 _clear && grep -q '^cluster OK' "$OUT"; then
+    ok "node.crt put back: the refusal cleared without a reload"
+else
+    bad "the refusal stayed after node.crt was put back"
+fi
+if grep -q 'Service.Reload INFO The files load again' "$home/logs/"ManagementService_*.log; then
+    ok "the log says the files load again"
+else
+    not_ok "no 'The files load again' in the log"
+fi
+
+# --- a sipc.conf typo, corrected by a reload ----------------------------------
+cp -p "$home/sipc.conf" "$work/sipc.conf.bak"
+sed -i '/^\[node\]/a mdoe = 1' "$home/sipc.conf"
+run ctl reload
+expect "reload with a sipc.conf typo: refused" 1 'unknown setting'
+run ctl status --cluster --json
+if [ "$RC" = 1 ] && [ "$(kinds)" = "reload_refused:n2" ] &&
+    jq -e '.problems[0].message | test("sipc\\.conf:[0-9]*: unknown setting \\[node\\] mdoe")' "$OUT" >/dev/null; then
+    ok "status --cluster: reload_refused names the sipc.conf line"
+else
+    bad "status --cluster after the typo: kinds '$(kinds)', exit $RC"
+fi
+cp -p "$work/sipc.conf.bak" "$home/sipc.conf"
+run ctl reload
+expect "the corrected sipc.conf reloads" 0
+run ctl status --cluster
+expect "status --cluster: OK after the reload" 0 '^cluster OK: 1 node, nothing to report$'
+
+# --- a change that waits for a restart --------------------------------------
+printf '[data]\nsync = normal\n' >>"$home/sipc.conf"
+run ctl reload
+expect "reload with [data] sync changed: a restart needed (exit 3)" 3 "needs a restart, not applied: \\[data\\] sync: full -> normal"
+run ctl status
+expect "status: the change waiting for a restart" 0 '^  restart needed \(since 20[0-9-]*T[0-9:]*Z\), not applied: \[data\] sync: full -> normal$'
+run ctl status --cluster --json
+if [ "$RC" = 0 ] && [ "$(kinds)" = "" ] && [ "$(notes)" = "restart_needed" ]; then
+    ok "status --cluster: a restart_needed note, no problem, exit 0"
+else
+    bad "status --cluster with a pending restart: kinds '$(kinds)', notes '$(notes)', exit $RC"
+fi
+run ctl status --cluster
+expect "status --cluster text: the note names the change" 0 '^note: n2 has changes in its files that wait for a restart .*\[data\] sync: full -> normal'
+run ctl metrics
+expect "metrics: sipc_restart_needed_changes 1" 0 '^sipc_restart_needed_changes 1$'
+cp -p "$work/sipc.conf.bak" "$home/sipc.conf"
+run ctl reload
+run ctl status --cluster --json
+if [ "$RC" = 0 ] && [ "$(notes)" = "" ]; then
+    ok "put back and reloaded: the note is gone"
+else
+    bad "the note stayed: notes '$(notes)', exit $RC"
+fi
+shtest_done

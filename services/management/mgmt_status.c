@@ -152,6 +152,14 @@ json_t *sipc_mgmt_status(sipc_mgmt *m)
     if (st)
         json_object_set_new(json_object_get(st, "tls"), "required_subject",
                             subj[0] ? json_string(subj) : json_null());
+    /* a key pair rotation's other pair, which this node accepts besides its
+     * own: the cluster's judge tells a rotation's step from a foreign pair */
+    char rot_fp[65];
+    const char *rot = sipc_security_rotation_pair(m->sec, rot_fp);
+    if (st)
+        json_object_set_new(json_object_get(st, "tls"), "rotation",
+                            rot ? json_pack("{s:s, s:s}", "pair", rot, "fingerprint_sha256", rot_fp)
+                                : json_null());
     for (int i = 0; st && i < m->nsections; i++) {
         json_t *v = m->sections[i].fn(m->sections[i].arg);
         if (v)

@@ -318,6 +318,40 @@ static int off_mode(json_t *st, const char *mode, char *out, size_t len, json_t 
     return n;
 }
 
+/* status --cluster when this home's own node refused the connection (its
+ * sipcd is down): the cluster as the other nodes of [cluster] nodes see it,
+ * the first that answers, so that the operator on the dead node's machine
+ * still gets the cluster's view (this node in it as unreachable). 0 with
+ * rep filled and asked naming the node asked, or -1 when none answered (each
+ * said on stderr). */
+static int cluster_elsewhere(const ctl *o, const sipc_config *cfg, ctl_reply *rep, char *asked,
+                             size_t alen)
+{
+    for (int i = 0; i < cfg->nnodes; i++) {
+        char host[160], target[200];
+        int port;
+        if (sipc_config_node_is_self(cfg, i) ||
+            sipc_config_node_service(cfg, i, "management", host, sizeof host, &port) != 0)
+            continue;
+        snprintf(target, sizeof target, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+        ctl_client cl;
+        if (ctl_connect(o, target, "management", &cl) != 0)
+            continue;
+        if (ctl_call(&cl, "management", "cluster", NULL, 0, rep) == 0) {
+            snprintf(asked, alen, "%s", cl.target);
+            ctl_disconnect(&cl);
+            return 0;
+        }
+        char fix[900], line[1400];
+        ctl_failure_text(&cl, rep, line, sizeof line, fix, sizeof fix);
+        fprintf(stderr, "sipcctl: management.cluster to %s failed too: %s%s\n", cl.target, line,
+                fix);
+        ctl_reply_free(rep);
+        ctl_disconnect(&cl);
+    }
+    return -1;
+}
+
 int cmd_status(void *arg)
 {
     ctl *o = arg;
@@ -335,12 +369,36 @@ int cmd_status(void *arg)
         return rc;
     const char *method = o->cluster ? "cluster" : "status";
     ctl_reply rep;
+    char asked[200] = "", home_down[1600] = "";
     if (ctl_call(&cl, "management", method, NULL, 0, &rep) != 0) {
+        int refused = rep.err == UV_ECONNREFUSED && cl.home_node && o->cluster;
+        if (refused && cl.cfg.nnodes > 1) {
+            /* this home's node is down: the others know the cluster */
+            ctl_home_node_down(&cl, home_down, sizeof home_down);
+            fprintf(stderr,
+                    "sipcctl: management.cluster to %s failed: connection refused: %s; asking "
+                    "the other nodes of [cluster] nodes instead\n",
+                    cl.target, home_down);
+            ctl_reply_free(&rep);
+            if (cluster_elsewhere(o, &cl.cfg, &rep, asked, sizeof asked) == 0) {
+                fprintf(stderr, "sipcctl: the cluster as %s sees it (this home's node, %s, is "
+                                "down):\n",
+                        asked, cl.target);
+                goto answered;
+            }
+            ctl_reply_free(&rep);
+            rc = ctl_fail(EX_UNAVAILABLE, "management.cluster: neither this home's node (%s) nor "
+                                          "any other node of [cluster] nodes answered",
+                          cl.target);
+            ctl_disconnect(&cl);
+            return rc;
+        }
         rc = ctl_report_failure(&cl, "management", method, &rep);
         ctl_reply_free(&rep);
         ctl_disconnect(&cl);
         return rc;
     }
+answered:;
     json_error_t je;
     json_t *st = json_loadb((const char *)rep.data, rep.len, 0, &je);
     ctl_reply_free(&rep);
@@ -351,6 +409,11 @@ int cmd_status(void *arg)
                         je.text);
     }
     rc = o->cluster ? cluster_exit(st) : 0;
+    /* answered by another node for this home's, which is down */
+    if (asked[0]) {
+        json_object_set_new(st, "answered_by", json_string(asked));
+        json_object_set_new(st, "home_node_down", json_string(home_down));
+    }
     /* an older coordinator's answer has no "notes": made here by the
      * node's rule */
     if (o->cluster && !json_is_array(json_object_get(st, "notes")))

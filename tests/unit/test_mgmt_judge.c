@@ -577,6 +577,105 @@ static void notes_keepalive(void **state)
     json_decref(n4);
 }
 
+/* node() strict, presenting the pair fp and, during a rotation, accepting
+ * the pair other too (pair "staged" or "previous", NULL for none) */
+static json_t *pair_node(const char *id, const char *fp, const char *pair, const char *other)
+{
+    json_t *n = node(id, "strict", 0, 0);
+    json_t *tls = json_object_get(n, "tls");
+    json_object_set_new(tls, "certificate", json_pack("{s:s, s:I}", "fingerprint_sha256", fp,
+                                                      "not_after_unix", (json_int_t)2000000000));
+    json_object_set_new(tls, "rotation",
+                        pair ? json_pack("{s:s, s:s}", "pair", pair, "fingerprint_sha256", other)
+                             : json_null());
+    return n;
+}
+
+/* A key pair rotation (tlstool rotate) in progress: two pairs presented,
+ * each accepted by every node, is a note naming each node's step and the
+ * next command, no problem; a pair a node does not accept stays a
+ * certificate_mismatch, which during a rotation does not advise import */
+static void rotation(void **state)
+{
+    (void)state;
+    const char *old = "aaaa000000000000000000000000000000000000000000000000000000000000",
+               *new = "bbbb000000000000000000000000000000000000000000000000000000000000",
+               *foreign = "cccc000000000000000000000000000000000000000000000000000000000000";
+    /* n1 committed, n2 and n3 staged */
+    json_t *nodes = json_pack("[o, o, o]", pair_node("n1", new, "previous", old),
+                              pair_node("n2", old, "staged", new),
+                              pair_node("n3", old, "staged", new));
+    json_t *p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "");
+    assert_string_equal(sipc_mgmt_health(p), "ok");
+    json_t *notes = sipc_mgmt_notes(nodes);
+    if (!strstr(notes_text(notes),
+                "rotation: key pair rotation in progress: n1 committed; n2, n3 staged (each "
+                "accepts the other pair besides its own, so the nodes reach each other); next: "
+                "`tlstool rotate commit --reload` on n2, n3, one node at a time; once every node "
+                "has committed, `tlstool rotate finish --reload` on each"))
+        fail_msg("%s", notes_text(notes));
+    json_decref(notes);
+    json_decref(p);
+    json_decref(nodes);
+    /* two committed: the majority presents the new pair; still no problem */
+    nodes = json_pack("[o, o, o]", pair_node("n1", new, "previous", old),
+                      pair_node("n2", new, "previous", old), pair_node("n3", old, "staged", new));
+    p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "");
+    json_decref(p);
+    json_decref(nodes);
+    /* every node committed, n1 finished: finish on the others */
+    nodes = json_pack("[o, o, o]", pair_node("n1", new, NULL, NULL),
+                      pair_node("n2", new, "previous", old), pair_node("n3", new, "previous", old));
+    p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "");
+    notes = sipc_mgmt_notes(nodes);
+    if (!strstr(notes_text(notes), "n2, n3 committed; n1 finished (each accepts the other pair "
+                                   "besides its own, so the nodes reach each other); next: every "
+                                   "node has committed: `tlstool rotate finish --reload` on n2, n3"))
+        fail_msg("%s", notes_text(notes));
+    json_decref(notes);
+    json_decref(p);
+    json_decref(nodes);
+    /* n1 committed before n3 staged: n3 refuses n1's pair */
+    nodes = json_pack("[o, o, o]", pair_node("n1", new, "previous", old),
+                      pair_node("n2", old, "staged", new), pair_node("n3", old, NULL, NULL));
+    p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "n1:certificate_mismatch");
+    const char *msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    if (!strstr(msg, "a key pair rotation is in progress that does not cover it: n3 does not "
+                     "accept n1's pair; every node stages the new pair before any commits") ||
+        strstr(msg, "import"))
+        fail_msg("%s", msg);
+    notes = sipc_mgmt_notes(nodes);
+    if (!strstr(notes_text(notes), "next: stage the new pair on n3"))
+        fail_msg("%s", notes_text(notes));
+    json_decref(notes);
+    json_decref(p);
+    json_decref(nodes);
+    /* a foreign pair while the others rotate: a problem still, for it alone */
+    nodes = json_pack("[o, o, o]", pair_node("n1", new, "previous", old),
+                      pair_node("n2", old, "staged", new), pair_node("n3", foreign, NULL, NULL));
+    p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "n3:certificate_mismatch");
+    assert_string_equal(sipc_mgmt_health(p), "problems");
+    json_decref(p);
+    json_decref(nodes);
+    /* and without any rotation, the import advice as before */
+    nodes = json_pack("[o, o, o]", pair_node("n1", old, NULL, NULL),
+                      pair_node("n2", old, NULL, NULL), pair_node("n3", foreign, NULL, NULL));
+    p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "n3:certificate_mismatch");
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(p, 0), "message")),
+                           "import the cluster's key pair on it"));
+    notes = sipc_mgmt_notes(nodes);
+    assert_string_equal(notes_text(notes), "");
+    json_decref(notes);
+    json_decref(p);
+    json_decref(nodes);
+}
+
 static void health_rule(void **state)
 {
     (void)state;
@@ -604,6 +703,7 @@ int main(void)
         cmocka_unit_test(records_lost),
         cmocka_unit_test(notes_builds),
         cmocka_unit_test(notes_keepalive),
+        cmocka_unit_test(rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

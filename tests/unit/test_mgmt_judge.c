@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -435,6 +436,11 @@ static void held_back(void **state)
     assert_string_equal(sipc_mgmt_health(p), "problems");
     assert_non_null(strstr(json_string_value(json_object_get(json_array_get(p, 1), "message")),
                            "on a node: tlstool enable there"));
+    /* the same state is a roll-back's middle too: both ways on are named */
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(p, 0), "message")),
+                           "once every node has TLS, run `tlstool mode strict --reload` on it "
+                           "(when rolling TLS back instead: `tlstool disable --reload` on it "
+                           "once every node is permissive)"));
     json_decref(p);
     /* ... a sipcctl home: one command from it over TLS to this node clears it */
     json_t *peer = json_array_get(json_object_get(json_object_get(json_array_get(nodes, 0), "guard"),
@@ -577,6 +583,79 @@ static void notes_keepalive(void **state)
     json_decref(n4);
 }
 
+/* A node that says TLS is on but answered in plaintext is flagged
+ * (plaintext_node), except while its connections are being replaced: a
+ * reload changed its TLS less than 10 s ago (tls.changed), and retires the
+ * plaintext connections made before it within a second or two */
+static void plaintext_node(void **state)
+{
+    (void)state;
+    int64_t now = 1800000000;
+    json_t *n1 = linked("n1", 600, "2", 0, now), *n2 = linked("n2", 600, "1", 0, now);
+    json_object_set_new(n1, "tls", json_pack("{s:b, s:s}", "enabled", 1, "mode", "strict"));
+    json_object_set_new(n2, "tls", json_pack("{s:b, s:s}", "enabled", 1, "mode", "strict"));
+    json_object_set_new(n1, "reached_over", json_string("plaintext"));
+    json_t *nodes = json_pack("[o, o]", n2, n1);
+    json_t *p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n1:plaintext_node");
+    json_decref(p);
+    /* a reload turned its TLS on 1 s ago: its old connections are retiring */
+    char changed[32];
+    sipc_rfc3339_format((now - 1) * 1000, 0, changed, sizeof changed);
+    json_object_set_new(json_object_get(n1, "tls"), "changed", json_string(changed));
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "");
+    json_decref(p);
+    /* 12 s ago: a plaintext answer now is no old connection's */
+    sipc_rfc3339_format((now - 12) * 1000, 0, changed, sizeof changed);
+    json_object_set_new(json_object_get(n1, "tls"), "changed", json_string(changed));
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n1:plaintext_node");
+    json_decref(p);
+    json_decref(nodes);
+}
+
+/* n's [cluster] nodes: entries, "|"-separated */
+static void set_nodes(json_t *n, const char *entries)
+{
+    json_t *a = json_array();
+    char buf[300];
+    snprintf(buf, sizeof buf, "%s", entries);
+    for (char *save, *e = strtok_r(buf, "|", &save); e; e = strtok_r(NULL, "|", &save))
+        json_array_append_new(a, json_string(e));
+    json_object_set_new(json_object_get(n, "node"), "cluster_nodes", a);
+}
+
+/* A node whose [cluster] nodes differs from the others' (a typo in a port)
+ * is named with what it lists and what they do; the same entries written
+ * otherwise (no port: the data port; another order) are no difference; a
+ * node without the list (an older build) is left out */
+static void nodes_mismatch(void **state)
+{
+    (void)state;
+    int64_t now = 1800000000;
+    json_t *n1 = linked("n1", 600, "", 0, now), *n2 = linked("n2", 600, "", 0, now),
+           *n3 = linked("n3", 600, "", 0, now), *n4 = linked("n4", 600, "", 0, now);
+    set_nodes(n1, "10.0.0.1:23000|10.0.0.2:23000|10.0.0.3:2300");
+    set_nodes(n2, "10.0.0.2:23000|10.0.0.1:23000|10.0.0.3:23000");
+    set_nodes(n3, "10.0.0.3|10.0.0.1|10.0.0.2");
+    json_t *nodes = json_pack("[o, o, o, o]", n1, n2, n3, n4);
+    json_t *p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n1:nodes_mismatch");
+    const char *msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    if (strcmp(msg, "n1's [cluster] nodes differs from n2's, n3's: it lists 10.0.0.3:2300, which "
+                    "they do not; they list 10.0.0.3:23000, which it lacks; correct [cluster] "
+                    "nodes in n1's sipc.conf (the same list on every node) and restart n1 (a "
+                    "reload does not apply it)"))
+        fail_msg("%s", msg);
+    json_decref(p);
+    set_nodes(n1, "10.0.0.1:23000|10.0.0.2:23000|10.0.0.3:23000");
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "");
+    json_decref(p);
+    json_decref(nodes);
+}
+
 /* node() strict, presenting the pair fp and, during a rotation, accepting
  * the pair other too (pair "staged" or "previous", NULL for none) */
 static json_t *pair_node(const char *id, const char *fp, const char *pair, const char *other)
@@ -704,6 +783,8 @@ int main(void)
         cmocka_unit_test(notes_builds),
         cmocka_unit_test(notes_keepalive),
         cmocka_unit_test(rotation),
+        cmocka_unit_test(plaintext_node),
+        cmocka_unit_test(nodes_mismatch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -223,6 +223,14 @@ static void print_node(json_t *st)
         printf("  certificate: %s, sha256 %.16s..., expires %s (%lld days left)\n",
                s_of(cert, "subject"), s_of(cert, "fingerprint_sha256"), s_of(cert, "not_after"),
                i_of(cert, "days_left"));
+    /* a key pair rotation the node has loaded: the other pair it accepts */
+    json_t *rot = json_object_get(tls, "rotation");
+    if (json_is_object(rot))
+        printf("  key pair rotation: %s, it also accepts the %s pair (sha256 %.16s...)\n",
+               !strcmp(s_of(rot, "pair"), "staged") ? "staged (it presents the old pair)"
+                                                     : "committed (it presents the new pair)",
+               !strcmp(s_of(rot, "pair"), "staged") ? "staged" : "previous",
+               s_of(rot, "fingerprint_sha256"));
     printf("  %-11s %6s  %-10s  %5s  %9s  %7s  %s\n", "SERVICE", "PORT", "LISTENER", "TLS",
            "PLAINTEXT", "OPENING", "PLAINTEXT PEERS");
     size_t i;
@@ -277,6 +285,17 @@ static void print_node(json_t *st)
             }
         }
     }
+}
+
+/* Whether the notes have one of kind. */
+static int has_note(json_t *notes, const char *kind)
+{
+    size_t i;
+    json_t *n;
+    json_array_foreach(notes, i, n)
+        if (!strcmp(s_of(n, "kind"), kind))
+            return 1;
+    return 0;
 }
 
 /* The exit code of a cluster answer: 0 ok, 2 migrating, 1 problems (an
@@ -485,7 +504,11 @@ answered:;
                    nleft, nleft == 1 ? "" : "s", nleft ? ":" : "");
         else if (np == 0)
             printf("cluster OK: %zu node%s, %s\n", nn, nn == 1 ? "" : "s",
-                   nnotes ? "no problem (notes below)" : "nothing to report");
+                   has_note(notes, "rotation")
+                       ? "no problem; a key pair rotation is in progress (its steps and the next "
+                         "command in the note below)"
+                   : nnotes ? "no problem (notes below)"
+                            : "nothing to report");
         else if (health == 2)
             printf("cluster MIGRATING: TLS is on everywhere and no plaintext peer is left; %zu of "
                    "%zu node%s still accept%s plaintext (mode permissive): going strict cuts no "

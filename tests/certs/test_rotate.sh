@@ -127,6 +127,8 @@ for i in 1 2 3; do
         # asked from n2, which lists itself first
         [ "$i" = 2 ] && committed="n2, n1" staged=n3
         if [ "$rc" = 0 ] && ! grep -q "import\|PROBLEMS" "$work/cl.out" &&
+            grep -q "^cluster OK: 3 nodes, no problem; a key pair rotation is in progress" "$work/cl.out" &&
+            grep -q "^  key pair rotation: committed (it presents the new pair), it also accepts the previous pair" "$work/cl.out" &&
             grep -q "^note: key pair rotation in progress: $committed committed; $staged staged .*next: .tlstool rotate commit --reload. on $staged" "$work/cl.out"; then
             ok "status --cluster with B committed on n1..n$i: exit 0, the rotation's step and the next command"
         else

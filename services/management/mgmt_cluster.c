@@ -637,6 +637,42 @@ static void nodes_lists(json_t *list, json_t *nodes)
     }
 }
 
+/* The id that the reachable nodes' links to the unreachable node n heard
+ * in its last hello, for a problem that otherwise names it by address; ""
+ * when no link says, they disagree, or its host is not n's alone (another
+ * node there, reachable or not). */
+static const char *hello_name(json_t *nodes, json_t *n)
+{
+    char host[160], h2[160];
+    int port, p2;
+    if (sipc_parse_address(mgmt_str_at(n, "address", NULL), 1, host, sizeof host, &port) != 0)
+        return "";
+    const char *name = "";
+    size_t i, k;
+    json_t *o, *l;
+    json_array_foreach(nodes, i, o)
+    {
+        const char *a = json_is_true(json_object_get(o, "reachable"))
+                            ? mgmt_str_at(o, "node", "address")
+                            : mgmt_str_at(o, "address", NULL);
+        if (o != n && sipc_parse_address(a, 1, h2, sizeof h2, &p2) == 0 &&
+            sipc_same_host(h2, host))
+            return "";
+        json_array_foreach(json_object_get(o, "links"), k, l)
+        {
+            const char *id = mgmt_str_at(l, "node", NULL);
+            if (!id[0] ||
+                sipc_parse_address(mgmt_str_at(l, "address", NULL), 1, h2, sizeof h2, &p2) != 0 ||
+                !sipc_same_host(h2, host))
+                continue;
+            if (name[0] && strcmp(name, id) != 0)
+                return "";
+            name = id;
+        }
+    }
+    return name;
+}
+
 json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
 {
     json_t *list = json_array();
@@ -646,8 +682,10 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
     json_array_foreach(nodes, i, n)
     {
         if (!json_is_true(json_object_get(n, "reachable"))) {
-            problem(list, n, "unreachable", "%s cannot be reached: %s", mgmt_node_name(n),
-                    mgmt_str_at(n, "error", NULL));
+            /* named as its peers' links name it too, when they can */
+            const char *id = hello_name(nodes, n);
+            problem(list, n, "unreachable", "%s%s%s%s cannot be reached: %s", id, id[0] ? " (" : "",
+                    mgmt_node_name(n), id[0] ? ")" : "", mgmt_str_at(n, "error", NULL));
             continue;
         }
         if (json_is_true(json_object_get(json_object_get(n, "tls"), "enabled")))

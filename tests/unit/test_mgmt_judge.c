@@ -179,6 +179,16 @@ static void link_down(void **state)
     assert_string_equal(kinds(p), "127.0.72.3:23002:unreachable n1:link_down");
     assert_non_null(strstr(json_string_value(json_object_get(json_array_get(p, 1), "message")),
                            "n1's link to 127.0.72.3:23002 (search) is down"));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(p, 0), "message")),
+                        "127.0.72.3:23002 cannot be reached: timed out");
+    json_decref(p);
+    /* ... and by the id of its last hello, when the link heard one */
+    json_object_set_new(json_array_get(json_object_get(json_array_get(nodes, 0), "links"), 0),
+                        "node", json_string("n3"));
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(p, 0), "message")),
+                        "n3 (127.0.72.3:23002) cannot be reached: timed out");
+    assert_string_equal(kinds(p), "127.0.72.3:23002:unreachable n1:link_down");
     json_decref(p);
     json_decref(nodes);
 }

@@ -432,13 +432,15 @@ int ctl_report_call_failure(const ctl_client *cl, const char *service, const cha
                     line, fix);
 }
 
-/* The pid state/sipcd.lock names, 0 when it names none or is not there. */
-static long lock_pid(const char *home, int *present)
+/* The pid state/sipcd.lock names, 0 when it names none or is not there;
+ * *state 0 when the file was read, else the errno that kept it from being
+ * read: ENOENT when there is none (state/ is the node account's, 0700). */
+static long lock_pid(const char *home, int *state)
 {
     char path[1200], buf[32];
     snprintf(path, sizeof path, "%s/state/sipcd.lock", home);
     FILE *f = fopen(path, "re");
-    *present = f != NULL;
+    *state = f ? 0 : errno;
     if (!f)
         return 0;
     size_t n = fread(buf, 1, sizeof buf - 1, f);
@@ -468,9 +470,16 @@ void ctl_home_node_down(const ctl_client *cl, char *out, size_t len)
      * lock, and removes the file when it stops cleanly: read, never taken
      * here, so a sipcd starting now is not held up */
     const char *home = cl->cfg.home;
-    int present;
-    long pid = lock_pid(home, &present);
-    if (pid && sipcd_runs(pid))
+    int state;
+    long pid = lock_pid(home, &state);
+    if (state && state != ENOENT)
+        snprintf(out, len,
+                 "nothing listens at %s, this home's node; whether a sipcd runs from %s is not "
+                 "known here: its lock, state/sipcd.lock, cannot be read (%s; run this as the "
+                 "node's account): start it if it is down (`systemctl start sipcd`), and read "
+                 "%s/logs/ (or `journalctl -u sipcd`)",
+                 cl->target, home, strerror(state), home);
+    else if (pid && sipcd_runs(pid))
         snprintf(out, len,
                  "nothing listens at %s, this home's node, yet sipcd pid %ld holds this home's "
                  "lock (%s/state/sipcd.lock): it may be starting (try again in a few seconds), "
@@ -490,7 +499,7 @@ void ctl_home_node_down(const ctl_client *cl, char *out, size_t len)
                  "state/sipcd.lock, is %s): start it (`systemctl start sipcd`, or `sipcd --home "
                  "%s`); %s/logs/ (or `journalctl -u sipcd`) says why it stopped",
                  cl->target, home,
-                 present ? "free" : "not there: it stopped cleanly or never started", home, home);
+                 !state ? "free" : "not there: it stopped cleanly or never started", home, home);
 }
 
 void ctl_failure_text(const ctl_client *cl, const ctl_reply *rep, char *line, size_t llen,

@@ -20,6 +20,12 @@ for i in 1 2 3; do node_home "$work/n$i" down "n$i" "$BASE.$i" "$nodes"; done
 sipcd_start_all "$work/n1" "$work/n2" "$work/n3" || exit 1
 ctl() { local h=$1; shift; "$BIN/sipcctl" --home "$work/$h" --timeout 3000 "$@"; }
 
+# n1's links to n3 up first: they heard its hello, so n1 names it n3 once
+# it is gone
+links_up() {
+    [ "$(ctl n1 status --json | jq "[.links[] | select(.address | startswith(\"$BASE.3:\")) | select(.up)] | length")" -ge 3 ]
+}
+wait_for 15 links_up || not_ok "n1's links to n3 did not come up"
 kill -KILL "${node_pids[2]}"
 wait "${node_pids[2]}" 2>/dev/null
 run ctl n3 status

@@ -30,6 +30,7 @@ struct sipc_mgmt {
     char self_entry[160]; /* its own [cluster] nodes entry, "" when none */
     int tls_enable;
     sipc_tls_mode tls_mode;
+    int64_t tls_changed_ms; /* wall clock of the last reload that changed those, 0: none */
     sipc_security *sec;
     int64_t started_ms;
     uint64_t started_hr;   /* uv_hrtime() then: the uptime, whatever the wall clock does */

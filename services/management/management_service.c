@@ -102,6 +102,11 @@ void sipc_mgmt_set_tls(sipc_mgmt *m, int tls_enable, sipc_tls_mode mode, sipc_se
 {
     if (!m)
         return;
+    /* when TLS went on, off or changed mode: the connections made before
+     * are retired over the next seconds, and the cluster's judge waits
+     * for that (a plaintext answer then is an old connection's) */
+    if (tls_enable != m->tls_enable || (tls_enable && mode != m->tls_mode))
+        m->tls_changed_ms = sipc_rfc3339_now_ms();
     m->tls_enable = tls_enable;
     m->tls_mode = mode;
     sipc_security *old = m->sec;

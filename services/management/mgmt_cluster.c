@@ -305,6 +305,21 @@ static int64_t node_now(json_t *n)
            json_integer_value(json_object_get(json_object_get(n, "node"), "uptime_seconds"));
 }
 
+/* Whether n changed its TLS (a reload: on, off, the mode; or it started)
+ * less than LINK_GRACE_S ago by its own clock: the connections its peers
+ * made to it before are still being retired, each replaced by the peer
+ * with one in the new setting within a second or two. */
+static int tls_just_changed(json_t *n)
+{
+    char err[120];
+    int64_t now = node_now(n), ms;
+    json_t *up = json_object_get(json_object_get(n, "node"), "uptime_seconds");
+    if (json_is_integer(up) && json_integer_value(up) < LINK_GRACE_S)
+        return 1;
+    return now && sipc_rfc3339_ms(mgmt_str_at(n, "tls", "changed"), &ms, err, sizeof err) == 0 &&
+           now - ms / 1000 < LINK_GRACE_S;
+}
+
 /* n's links to other nodes that are down past the grace, one problem per
  * peer (its services named, the earliest since, the first error): what a
  * partition, a refused handshake or a strict node among plaintext ones
@@ -527,6 +542,185 @@ static void clock_skew(json_t *list, json_t *nodes)
     }
 }
 
+/* Whether a node's status says it accepts the certificate fingerprint fp:
+ * its own, or during a key pair rotation the other pair it has loaded. */
+static int accepts(json_t *n, const char *fp)
+{
+    json_t *tls = json_object_get(n, "tls");
+    return !strcmp(mgmt_str_at(tls, "certificate", "fingerprint_sha256"), fp) ||
+           !strcmp(mgmt_str_at(tls, "rotation", "fingerprint_sha256"), fp);
+}
+
+/* Whether n's pair and the pair of a node presenting common (the
+ * cluster's) do not accept each other (during a key pair rotation they do);
+ * when so, what is refused in out ("n2 does not accept n1's pair; ..."). A
+ * third pair is judged against common alone, so that it alone is named. */
+static int pair_refused(json_t *nodes, json_t *n, const char *common, char *out, size_t len)
+{
+    const char *fp = mgmt_str_at(json_object_get(n, "tls"), "certificate", "fingerprint_sha256");
+    size_t i, w = 0;
+    json_t *o;
+    out[0] = '\0';
+    json_array_foreach(nodes, i, o)
+    {
+        const char *ofp =
+            mgmt_str_at(json_object_get(o, "tls"), "certificate", "fingerprint_sha256");
+        if (o == n || !json_is_true(json_object_get(o, "reachable")) || strcmp(ofp, common) != 0)
+            continue;
+        if (!accepts(o, fp) && w < len)
+            w += (size_t)snprintf(out + w, len - w, "%s%s does not accept %s's pair",
+                                  w ? "; " : "", mgmt_node_name(o), mgmt_node_name(n));
+        if (!accepts(n, ofp) && w < len)
+            w += (size_t)snprintf(out + w, len - w, "%s%s does not accept %s's pair",
+                                  w ? "; " : "", mgmt_node_name(n), mgmt_node_name(o));
+    }
+    return w != 0;
+}
+
+/* n's data port (its services' "data"), the port of an entry of its
+ * [cluster] nodes that names none; 0 when its status does not say. */
+static int data_port(json_t *n)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(n, "services"), i, s)
+        if (!strcmp(mgmt_str_at(s, "name", NULL), "data"))
+            return (int)json_integer_value(json_object_get(s, "port"));
+    return 0;
+}
+
+/* Whether n's [cluster] nodes has the entry e of node o's (the same host
+ * and port, each entry's missing port its node's data port). */
+static int lists_entry(json_t *n, json_t *o, const char *e)
+{
+    char h1[160], h2[160];
+    int p1, p2, dn = data_port(n), dno = data_port(o);
+    if (sipc_parse_address(e, dno > 0 ? dno : 23000, h1, sizeof h1, &p1) != 0)
+        return 0;
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(json_object_get(n, "node"), "cluster_nodes"), i, x)
+        if (sipc_parse_address(json_string_value(x) ? json_string_value(x) : "",
+                               dn > 0 ? dn : 23000, h2, sizeof h2, &p2) == 0 &&
+            p1 == p2 && sipc_same_host(h1, h2))
+            return 1;
+    return 0;
+}
+
+/* The entries of a's [cluster] nodes that b lacks, ", "-joined as a wrote
+ * them, into out; how many. */
+static int entries_lacking(json_t *a, json_t *b, char *out, size_t len)
+{
+    size_t i, w = 0;
+    json_t *x;
+    int count = 0;
+    out[0] = '\0';
+    json_array_foreach(json_object_get(json_object_get(a, "node"), "cluster_nodes"), i, x)
+    {
+        const char *e = json_string_value(x);
+        if (!e || lists_entry(b, a, e))
+            continue;
+        count++;
+        if (w < len)
+            w += (size_t)snprintf(out + w, len - w, "%s%s", w ? ", " : "", e);
+    }
+    return count;
+}
+
+static int same_nodes(json_t *a, json_t *b)
+{
+    char none[8];
+    return !entries_lacking(a, b, none, sizeof none) && !entries_lacking(b, a, none, sizeof none);
+}
+
+static int has_nodes_list(json_t *n)
+{
+    return json_is_true(json_object_get(n, "reachable")) &&
+           json_is_array(json_object_get(json_object_get(n, "node"), "cluster_nodes"));
+}
+
+/* Nodes whose [cluster] nodes differ from the list most nodes have (a
+ * typo on one node shows otherwise only as its links down): one problem
+ * each, naming what it lists and what the others do. Nodes whose status
+ * has no list (older builds) are left out. */
+static void nodes_lists(json_t *list, json_t *nodes)
+{
+    size_t i, j;
+    json_t *n, *o, *best = NULL;
+    int most = 0;
+    json_array_foreach(nodes, i, n)
+    {
+        if (!has_nodes_list(n))
+            continue;
+        int count = 0;
+        json_array_foreach(nodes, j, o)
+            count += has_nodes_list(o) && same_nodes(n, o);
+        if (count > most) {
+            most = count;
+            best = n;
+        }
+    }
+    json_array_foreach(nodes, i, n)
+    {
+        if (!best || !has_nodes_list(n) || same_nodes(n, best))
+            continue;
+        char agree[400] = "", extra[500], missing[500];
+        size_t w = 0;
+        json_array_foreach(nodes, j, o)
+            if (has_nodes_list(o) && same_nodes(o, best) && w < sizeof agree)
+                w += (size_t)snprintf(agree + w, sizeof agree - w, "%s%s's", w ? ", " : "",
+                                      mgmt_node_name(o));
+        int ne = entries_lacking(n, best, extra, sizeof extra);
+        int nm = entries_lacking(best, n, missing, sizeof missing);
+        char what[1100];
+        snprintf(what, sizeof what, "%s%s%s%s%s%s%s", ne ? "it lists " : "", extra,
+                 ne ? (ne == 1 ? ", which they do not" : ", which they do not list") : "",
+                 ne && nm ? "; " : "", nm ? "they list " : "", missing,
+                 nm ? ", which it lacks" : "");
+        problem(list, n, "nodes_mismatch",
+                "%s's [cluster] nodes differs from %s: %s; correct [cluster] nodes in %s's "
+                "sipc.conf (the same list on every node) and restart %s (a reload does not "
+                "apply it)",
+                mgmt_node_name(n), agree, what, mgmt_node_name(n), mgmt_node_name(n));
+    }
+}
+
+/* The id that the reachable nodes' links to the unreachable node n heard
+ * in its last hello, for a problem that otherwise names it by address; ""
+ * when no link says, they disagree, or its host is not n's alone (another
+ * node there, reachable or not). */
+static const char *hello_name(json_t *nodes, json_t *n)
+{
+    char host[160], h2[160];
+    int port, p2;
+    if (sipc_parse_address(mgmt_str_at(n, "address", NULL), 1, host, sizeof host, &port) != 0)
+        return "";
+    const char *name = "";
+    size_t i, k;
+    json_t *o, *l;
+    json_array_foreach(nodes, i, o)
+    {
+        const char *a = json_is_true(json_object_get(o, "reachable"))
+                            ? mgmt_str_at(o, "node", "address")
+                            : mgmt_str_at(o, "address", NULL);
+        if (o != n && sipc_parse_address(a, 1, h2, sizeof h2, &p2) == 0 &&
+            sipc_same_host(h2, host))
+            return "";
+        json_array_foreach(json_object_get(o, "links"), k, l)
+        {
+            const char *id = mgmt_str_at(l, "node", NULL);
+            if (!id[0] ||
+                sipc_parse_address(mgmt_str_at(l, "address", NULL), 1, h2, sizeof h2, &p2) != 0 ||
+                !sipc_same_host(h2, host))
+                continue;
+            if (name[0] && strcmp(name, id) != 0)
+                return "";
+            name = id;
+        }
+    }
+    return name;
+}
+
 json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
 {
     json_t *list = json_array();
@@ -536,8 +730,10 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
     json_array_foreach(nodes, i, n)
     {
         if (!json_is_true(json_object_get(n, "reachable"))) {
-            problem(list, n, "unreachable", "%s cannot be reached: %s", mgmt_node_name(n),
-                    mgmt_str_at(n, "error", NULL));
+            /* named as its peers' links name it too, when they can */
+            const char *id = hello_name(nodes, n);
+            problem(list, n, "unreachable", "%s%s%s%s cannot be reached: %s", id, id[0] ? " (" : "",
+                    mgmt_node_name(n), id[0] ? ")" : "", mgmt_str_at(n, "error", NULL));
             continue;
         }
         if (json_is_true(json_object_get(json_object_get(n, "tls"), "enabled")))
@@ -650,7 +846,21 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         int enabled = json_is_true(json_object_get(tls, "enabled"));
         json_t *cert = json_object_get(tls, "certificate");
         const char *fp = mgmt_str_at(tls, "certificate", "fingerprint_sha256");
-        if (enabled && common && fp[0] && strcmp(fp, common) != 0)
+        char refusers[400];
+        /* a pair every node accepts, and n theirs, is a step of a key pair
+         * rotation: the notes say which */
+        int odd = enabled && common && fp[0] && strcmp(fp, common) != 0 &&
+                  pair_refused(nodes, n, common, refusers, sizeof refusers);
+        if (odd && sipc_mgmt_rotating(nodes))
+            /* importing the cluster's pair there would undo its rotation */
+            problem(list, n, "certificate_mismatch",
+                    "%s presents a different certificate (sha256 %.16s...) than the rest of the "
+                    "cluster (sha256 %.16s...), and a key pair rotation is in progress that does "
+                    "not cover it: %s; every node stages the new pair before any commits, and "
+                    "finishes only once every node has committed (docs/operator-guide.md, "
+                    "section 1.8; `tlstool rotate status` on each)",
+                    mgmt_node_name(n), fp, common, refusers);
+        else if (odd)
             problem(list, n, "certificate_mismatch",
                     "%s presents a different certificate (sha256 %.16s...) than the rest of the "
                     "cluster (sha256 %.16s...): import the cluster's key pair on it",
@@ -679,8 +889,12 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                         mgmt_node_name(n), (long long)days, days == 1 ? "" : "s",
                         mgmt_str_at(cert, "not_after", NULL));
         }
-        /* its status claims TLS, yet its answer came in plaintext */
-        if (!strcmp(mgmt_str_at(n, "reached_over", NULL), "plaintext") && enabled)
+        /* its status claims TLS, yet its answer came in plaintext; not
+         * just after it turned TLS on: a reload retires the plaintext
+         * connections made before within a second or two, and the asker's
+         * link then redials */
+        if (!strcmp(mgmt_str_at(n, "reached_over", NULL), "plaintext") && enabled &&
+            !tls_just_changed(n))
             problem(list, n, "plaintext_node",
                     "%s says TLS is enabled but answered the management channel in plaintext: "
                     "check that it runs its configured mode",
@@ -704,9 +918,14 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                         "them off",
                         mgmt_node_name(n));
             else {
+                /* the same state is the middle of a roll-out and of a
+                 * roll-back (docs/operator-guide.md 1.7): which one, only
+                 * the operator knows, so both ways on are named */
                 problem(list, n, "permissive",
                         "%s still accepts plaintext (mode permissive): once every node has TLS, "
-                        "run `tlstool mode strict --reload` on it",
+                        "run `tlstool mode strict --reload` on it (when rolling TLS back "
+                        "instead: `tlstool disable --reload` on it once every node is "
+                        "permissive)",
                         mgmt_node_name(n));
                 /* not live connections (plaintext_peer) but the guard's
                  * memory of them: what refuses `mode strict --reload` */
@@ -785,6 +1004,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
             }
         }
     }
+    nodes_lists(list, nodes);
     clock_skew(list, nodes);
     return list;
 }

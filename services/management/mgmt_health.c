@@ -147,10 +147,111 @@ static void note(json_t *list, const char *kind, const char *msg)
     json_array_append_new(list, json_pack("{s:s, s:s}", "kind", kind, "message", msg));
 }
 
+/* Where a reachable node stands in a key pair rotation, from what it
+ * presents and the other pair it accepts (its status's tls.rotation):
+ * "staged" (presents the old pair, accepts the new: before its commit, or
+ * after an abort), "committed" (presents the new pair, accepts the old),
+ * "finished" (presents the pair the committed nodes present, accepts no
+ * other), "not staged" (anything else); "" without TLS. */
+static const char *rotation_step(json_t *nodes, json_t *n)
+{
+    json_t *tls = json_object_get(n, "tls");
+    if (!json_is_true(json_object_get(n, "reachable")) ||
+        !json_is_true(json_object_get(tls, "enabled")))
+        return "";
+    const char *pair = mgmt_str_at(tls, "rotation", "pair");
+    if (!strcmp(pair, "staged"))
+        return "staged";
+    if (!strcmp(pair, "previous"))
+        return "committed";
+    const char *fp = mgmt_str_at(tls, "certificate", "fingerprint_sha256");
+    size_t i;
+    json_t *o;
+    json_array_foreach(nodes, i, o)
+    {
+        json_t *ot = json_object_get(o, "tls");
+        if (json_is_true(json_object_get(o, "reachable")) &&
+            !strcmp(mgmt_str_at(ot, "rotation", "pair"), "previous") && fp[0] &&
+            !strcmp(mgmt_str_at(ot, "certificate", "fingerprint_sha256"), fp))
+            return "finished";
+    }
+    return "not staged";
+}
+
+/* The reachable nodes at step ("n1, n3") in out; how many. */
+static int nodes_at_step(json_t *nodes, const char *step, char *out, size_t len)
+{
+    size_t i, w = 0;
+    json_t *n;
+    int count = 0;
+    out[0] = '\0';
+    json_array_foreach(nodes, i, n)
+    {
+        if (strcmp(rotation_step(nodes, n), step) != 0)
+            continue;
+        count++;
+        if (w < len)
+            w += (size_t)snprintf(out + w, len - w, "%s%s", w ? ", " : "", mgmt_node_name(n));
+    }
+    return count;
+}
+
+/* A key pair rotation in progress: which node is at which step, and the
+ * next command, as `tlstool rotate status` and docs/operator-guide.md 1.8
+ * give them. "" when no reachable node is rotating. */
+static void rotation_text(json_t *nodes, char *msg, size_t len)
+{
+    static const char *const steps[] = {"committed", "staged", "finished", "not staged"};
+    char names[4][300], where[1300];
+    int count[4];
+    msg[0] = '\0';
+    for (int k = 0; k < 4; k++)
+        count[k] = nodes_at_step(nodes, steps[k], names[k], sizeof names[k]);
+    if (!count[0] && !count[1])
+        return;
+    size_t w = 0;
+    where[0] = '\0';
+    for (int k = 0; k < 4; k++)
+        if (count[k] && w < sizeof where)
+            w += (size_t)snprintf(where + w, sizeof where - w, "%s%s %s", w ? "; " : "", names[k],
+                                  steps[k]);
+    char next[700];
+    if (count[3])
+        snprintf(next, sizeof next,
+                 "stage the new pair on %s (`tlstool rotate stage NEW.pfx --reload`): until it "
+                 "has, it refuses the nodes that commit",
+                 names[3]);
+    else if (count[1])
+        snprintf(next, sizeof next,
+                 "`tlstool rotate commit --reload` on %s, one node at a time; once every node "
+                 "has committed, `tlstool rotate finish --reload` on each",
+                 names[1]);
+    else
+        snprintf(next, sizeof next,
+                 "every node has committed: `tlstool rotate finish --reload` on %s", names[0]);
+    snprintf(msg, len,
+             "key pair rotation in progress: %s (each accepts the other pair besides its own, "
+             "so the nodes reach each other); next: %s (docs/operator-guide.md, section 1.8)",
+             where, next);
+}
+
+int sipc_mgmt_rotating(json_t *nodes)
+{
+    char msg[8];
+    rotation_text(nodes, msg, sizeof msg);
+    return msg[0] != '\0';
+}
+
 json_t *sipc_mgmt_notes(json_t *nodes)
 {
     json_t *list = json_array();
-    char groups[700], msg[1000];
+    char groups[700], msg[2400];
+    /* the nodes present two pairs while they rotate, and accept both: a
+     * step of the rotation, not a fault (a pair some node does not accept
+     * stays a problem: certificate_mismatch) */
+    rotation_text(nodes, msg, sizeof msg);
+    if (msg[0])
+        note(list, "rotation", msg);
     /* a rolling upgrade runs two builds for a while: legitimate, but the
      * operator should see which nodes are done */
     if (grouped(nodes, build_value, groups, sizeof groups) > 1) {

@@ -17,8 +17,13 @@ const char *sipc_mgmt_health(json_t *problems);
  * of nodes (their statuses) without being wrong, each {"kind", "message"}:
  * "mixed_builds" (the nodes run different builds, as in a rolling upgrade)
  * and "keepalive_mismatch" (their [limits] keepalive settings differ). They
- * never change the health. A new array, empty when there is nothing. */
+ * never change the health. A new array, empty when there is nothing.
+ * Also "rotation": a key pair rotation in progress (a node's status has
+ * tls.rotation), which node is at which step and the next command. */
 json_t *sipc_mgmt_notes(json_t *nodes);
+/* Whether a reachable node of nodes is in a key pair rotation (staged or
+ * committed). */
+int sipc_mgmt_rotating(json_t *nodes);
 
 /* The string at o.path1 (o.path1.path2 when path2 is not NULL), "" when
  * there is none: the statuses' fields as the judging reads them. */

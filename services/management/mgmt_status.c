@@ -149,9 +149,34 @@ json_t *sipc_mgmt_status(sipc_mgmt *m)
     const char *subj = sipc_security_required_subject(m->sec);
     if (st)
         json_object_set_new(json_object_get(st, "node"), "clock", json_string(clock));
+    /* its [cluster] nodes as written (its own entry first, when it has
+     * one): the cluster's judge compares the nodes' lists */
+    json_t *cn = json_array();
+    if (m->self_entry[0])
+        json_array_append_new(cn, json_string(m->self_entry));
+    for (int i = 0; i < m->npeers; i++)
+        json_array_append_new(cn, json_string(m->peers[i].address));
+    if (st)
+        json_object_set_new(json_object_get(st, "node"), "cluster_nodes", cn);
+    else
+        json_decref(cn);
     if (st)
         json_object_set_new(json_object_get(st, "tls"), "required_subject",
                             subj[0] ? json_string(subj) : json_null());
+    /* a key pair rotation's other pair, which this node accepts besides its
+     * own: the cluster's judge tells a rotation's step from a foreign pair */
+    char rot_fp[65];
+    const char *rot = sipc_security_rotation_pair(m->sec, rot_fp);
+    if (st)
+        json_object_set_new(json_object_get(st, "tls"), "rotation",
+                            rot ? json_pack("{s:s, s:s}", "pair", rot, "fingerprint_sha256", rot_fp)
+                                : json_null());
+    /* when a reload last changed TLS (on, off, the mode), null if none did */
+    char changed[32];
+    sipc_rfc3339_format(m->tls_changed_ms, 0, changed, sizeof changed);
+    if (st)
+        json_object_set_new(json_object_get(st, "tls"), "changed",
+                            m->tls_changed_ms ? json_string(changed) : json_null());
     for (int i = 0; st && i < m->nsections; i++) {
         json_t *v = m->sections[i].fn(m->sections[i].arg);
         if (v)

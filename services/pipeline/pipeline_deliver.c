@@ -168,7 +168,15 @@ static void give_up_cause(pl_batch *b, const char *why, const char *cause)
         no_answer_cause(b, 0, why == AT_DEADLINE, kept, sizeof kept);
         cause = kept;
     }
-    snprintf(reason, sizeof reason, "%s (data service %s: %s)", why, b->d->name, cause);
+    if (why == AT_DEADLINE && b->last_err)
+        /* an attempt failed (a reset, a full disk) and the retries ran out
+         * of time: the failure is the cause, the deadline only ended them */
+        snprintf(reason, sizeof reason,
+                 "not acknowledged: data service %s failed it: %s; retried until the request's "
+                 "deadline",
+                 b->d->name, cause);
+    else
+        snprintf(reason, sizeof reason, "%s (data service %s: %s)", why, b->d->name, cause);
     finish(b, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE, b->last_status, reason);
 }
 

@@ -1,4 +1,5 @@
 /* client.c - sipcctl's client of one node: see sipcctl.h. */
+#include <errno.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -96,6 +97,14 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
         return ctl_fail(EX_USAGE, "'%s' is not ADDRESS[:PORT]", target);
     }
     snprintf(cl->target, sizeof cl->target, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+    /* this home's own node: a refused connection then says whether its
+     * sipcd runs (the home's lock) */
+    char own[160];
+    int own_port;
+    cl->home_node = sipc_parse_address(sipc_cli_home_node_host(&cl->cfg),
+                                       sipc_config_port(&cl->cfg, service), own, sizeof own,
+                                       &own_port) == 0 &&
+                    own_port == port && sipc_same_host(own, host);
     sipc_security *sec;
     if (sipc_security_load_client(&sec, &cl->cfg, err, sizeof err) != 0) {
         return ctl_fail(EX_CONFIG, "%s", err);
@@ -423,6 +432,76 @@ int ctl_report_call_failure(const ctl_client *cl, const char *service, const cha
                     line, fix);
 }
 
+/* The pid state/sipcd.lock names, 0 when it names none or is not there;
+ * *state 0 when the file was read, else the errno that kept it from being
+ * read: ENOENT when there is none (state/ is the node account's, 0700). */
+static long lock_pid(const char *home, int *state)
+{
+    char path[1200], buf[32];
+    snprintf(path, sizeof path, "%s/state/sipcd.lock", home);
+    FILE *f = fopen(path, "re");
+    *state = f ? 0 : errno;
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    long pid = strtol(buf, NULL, 10);
+    return pid > 0 ? pid : 0;
+}
+
+/* Whether pid is a running sipcd (its command name; an unreadable /proc
+ * entry of a live process counts as one, as the lock says so). */
+static int sipcd_runs(long pid)
+{
+    char path[64], comm[64] = "";
+    snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+    int got = fgets(comm, sizeof comm, f) != NULL;
+    fclose(f);
+    return !got || !strncmp(comm, "sipcd", 5);
+}
+
+void ctl_home_node_down(const ctl_client *cl, char *out, size_t len)
+{
+    /* sipcd writes its pid into the lock file once it holds the home's
+     * lock, and removes the file when it stops cleanly: read, never taken
+     * here, so a sipcd starting now is not held up */
+    const char *home = cl->cfg.home;
+    int state;
+    long pid = lock_pid(home, &state);
+    if (state && state != ENOENT)
+        snprintf(out, len,
+                 "nothing listens at %s, this home's node; whether a sipcd runs from %s is not "
+                 "known here: its lock, state/sipcd.lock, cannot be read (%s; run this as the "
+                 "node's account): start it if it is down (`systemctl start sipcd`), and read "
+                 "%s/logs/ (or `journalctl -u sipcd`)",
+                 cl->target, home, strerror(state), home);
+    else if (pid && sipcd_runs(pid))
+        snprintf(out, len,
+                 "nothing listens at %s, this home's node, yet sipcd pid %ld holds this home's "
+                 "lock (%s/state/sipcd.lock): it may be starting (try again in a few seconds), "
+                 "or it listens elsewhere (compare [node] address and the ports in "
+                 "%s/sipc.conf with its log, %s/logs/)",
+                 cl->target, pid, home, home, home);
+    else if (pid)
+        snprintf(out, len,
+                 "nothing listens at %s, this home's node: no sipcd runs from %s (its lock, "
+                 "state/sipcd.lock, names pid %ld, which is not running: it was killed or "
+                 "crashed): start it (`systemctl start sipcd`, or `sipcd --home %s`) and read "
+                 "%s/logs/ (or `journalctl -u sipcd`) for why it stopped",
+                 cl->target, home, pid, home, home);
+    else
+        snprintf(out, len,
+                 "nothing listens at %s, this home's node: no sipcd runs from %s (its lock, "
+                 "state/sipcd.lock, is %s): start it (`systemctl start sipcd`, or `sipcd --home "
+                 "%s`); %s/logs/ (or `journalctl -u sipcd`) says why it stopped",
+                 cl->target, home,
+                 !state ? "free" : "not there: it stopped cleanly or never started", home, home);
+}
+
 void ctl_failure_text(const ctl_client *cl, const ctl_reply *rep, char *line, size_t llen,
                       char *fix, size_t flen)
 {
@@ -437,6 +516,12 @@ void ctl_failure_text(const ctl_client *cl, const ctl_reply *rep, char *line, si
                  "settings: plaintext, cluster sipc, the standard ports; give the node's home "
                  "with --home DIR or SIPC_HOME)",
                  cl->cfg.home);
+    else if (rep->err == UV_ECONNREFUSED && cl->home_node && flen > 8) {
+        fix[0] = ' ';
+        fix[1] = '(';
+        ctl_home_node_down(cl, fix + 2, flen - 3);
+        strcat(fix, ")");
+    }
     cli_err_line(line, llen, rep->err, rep->message);
 }
 

@@ -84,6 +84,7 @@ typedef struct id_slot {
 typedef struct reason {
     char text[300];
     uint64_t count;
+    int unacked; /* a reason records were not acknowledged for; else rejected */
 } reason;
 
 struct ingest {
@@ -106,7 +107,7 @@ struct ingest {
     uint64_t shown;
     reason reasons[REASONS];
     size_t nreasons;
-    uint64_t other_reasons;
+    uint64_t other_reasons[2]; /* beyond REASONS: rejected, not acknowledged */
     uint64_t t0, last_progress;
     int progress, progress_shown;
     /* a run that stopped early: the last line read, and the lines of the
@@ -164,19 +165,22 @@ static void note_failed_batch(ingest *in, const batch *b, const char *status, co
         sipc__pipeline__ingest_request__free_unpacked(m, NULL);
 }
 
-static void count_reason(ingest *in, const char *text, uint64_t n)
+/* n records rejected (unacked 0) or not acknowledged (1) for text: the
+ * summary lists each category's reasons under it */
+static void count_reason(ingest *in, int unacked, const char *text, uint64_t n)
 {
     for (size_t i = 0; i < in->nreasons; i++) {
-        if (!strcmp(in->reasons[i].text, text)) {
+        if (in->reasons[i].unacked == unacked && !strcmp(in->reasons[i].text, text)) {
             in->reasons[i].count += n;
             return;
         }
     }
     if (in->nreasons == REASONS) {
-        in->other_reasons += n;
+        in->other_reasons[unacked] += n;
         return;
     }
     snprintf(in->reasons[in->nreasons].text, sizeof in->reasons[0].text, "%s", text);
+    in->reasons[in->nreasons].unacked = unacked;
     in->reasons[in->nreasons++].count = n;
 }
 
@@ -361,6 +365,7 @@ static void lost(ingest *in, batch *b, int code, const char *why)
 {
     if (in->cl->up) {
         in->unavailable += b->n;
+        count_reason(in, 1, why ? why : "the run stopped", b->n);
         note_failed_batch(in, b, "not_acknowledged", why ? why : "the run stopped");
     } else {
         held_back(in, b); /* no connection to the node ever came up */
@@ -400,13 +405,15 @@ static void take_response(ingest *in, batch *b, const sipc_reply *rep)
             in->rejected++;
             snprintf(why, sizeof why, "%s: %s", sipc_data_status_name((int)x->data_status),
                      x->reason);
-            count_reason(in, why, 1);
+            count_reason(in, 0, why, 1);
             say(in, "line %lu (id %s): rejected by %s: %s", b->lines[i],
                 shown_id(&x->id, id, sizeof id), x->node, why);
             note_failed(in, b->lines[i], x->id.data, x->id.len, "rejected", why);
             break;
         default:
             in->unavailable++;
+            /* the destination's reason names it (data service ADDR: ...) */
+            count_reason(in, 1, x->reason, 1);
             note_failed(in, b->lines[i], x->id.data, x->id.len, "not_acknowledged", x->reason);
             say(in, "line %lu (id %s): not acknowledged: %s", b->lines[i],
                 shown_id(&x->id, id, sizeof id), x->reason);
@@ -518,7 +525,7 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
         char why[400];
         snprintf(why, sizeof why, "pipeline TOO_LARGE: %s", rep->message);
         in->rejected += b->n;
-        count_reason(in, why, b->n);
+        count_reason(in, 0, why, b->n);
         note_failed_batch(in, b, "rejected", why);
         say(in, "lines %lu..%lu: rejected by the pipeline: %s", b->lines[0], b->lines[b->n - 1],
             rep->message);
@@ -543,7 +550,7 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
                  "have been stored; send them again",
                  (unsigned)in->cl->timeout_ms);
         in->unavailable += b->n;
-        count_reason(in, why, b->n);
+        count_reason(in, 1, why, b->n);
         note_failed_batch(in, b, "not_acknowledged", why);
         say(in, "lines %lu..%lu: not acknowledged: %s", b->lines[0], b->lines[b->n - 1], why);
     } else if (!in->fatal && ctl_home_subject_fault(in->cl, err, rep->message, home_why,
@@ -762,13 +769,19 @@ static void print_summary(const ingest *in)
     double rate = s > 0 ? (double)in->acked / s : 0.0;
     if (in->o->json) {
         json_t *reasons = json_array();
+        static const char *const status[] = {"rejected", "not_acknowledged"};
         for (size_t i = 0; i < in->nreasons; i++)
             if (in->reasons[i].count)
-                json_array_append_new(reasons, json_pack("{s:s, s:I}", "reason", in->reasons[i].text,
-                                                         "count", (json_int_t)in->reasons[i].count));
-        if (in->other_reasons)
-            json_array_append_new(reasons, json_pack("{s:s, s:I}", "reason", "other reasons",
-                                                     "count", (json_int_t)in->other_reasons));
+                json_array_append_new(reasons,
+                                      json_pack("{s:s, s:I, s:s}", "reason", in->reasons[i].text,
+                                                "count", (json_int_t)in->reasons[i].count,
+                                                "status", status[in->reasons[i].unacked]));
+        for (int k = 0; k < 2; k++)
+            if (in->other_reasons[k])
+                json_array_append_new(reasons,
+                                      json_pack("{s:s, s:I, s:s}", "reason", "other reasons",
+                                                "count", (json_int_t)in->other_reasons[k],
+                                                "status", status[k]));
         json_t *o = json_pack(
             "{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:f, s:f}", "sent",
             (json_int_t)in->sent, "acknowledged", (json_int_t)in->acked, "created",
@@ -807,16 +820,19 @@ static void print_summary(const ingest *in)
     printf("acknowledged: %llu (created %llu, unchanged %llu, replaced %llu)\n",
            (unsigned long long)in->acked, (unsigned long long)in->created,
            (unsigned long long)in->unchanged, (unsigned long long)in->replaced);
-    printf("rejected: %llu\n", (unsigned long long)in->rejected);
-    /* the reasons and the refusal are the nodes' words */
+    /* each category's reasons under it; the reasons and the refusal are
+     * the nodes' words */
     char shown[1600];
-    for (size_t i = 0; i < in->nreasons; i++)
-        if (in->reasons[i].count)
-            printf("  %llu x %s\n", (unsigned long long)in->reasons[i].count,
-                   (cli_shown(in->reasons[i].text, shown, sizeof shown), shown));
-    if (in->other_reasons)
-        printf("  %llu x other reasons\n", (unsigned long long)in->other_reasons);
-    printf("not acknowledged: %llu\n", (unsigned long long)in->unavailable);
+    for (int k = 0; k < 2; k++) {
+        printf("%s: %llu\n", k ? "not acknowledged" : "rejected",
+               (unsigned long long)(k ? in->unavailable : in->rejected));
+        for (size_t i = 0; i < in->nreasons; i++)
+            if (in->reasons[i].count && in->reasons[i].unacked == k)
+                printf("  %llu x %s\n", (unsigned long long)in->reasons[i].count,
+                       (cli_shown(in->reasons[i].text, shown, sizeof shown), shown));
+        if (in->other_reasons[k])
+            printf("  %llu x other reasons\n", (unsigned long long)in->other_reasons[k]);
+    }
     if (in->refused)
         printf("refused by the pipeline: %llu (%s)\n", (unsigned long long)in->refused,
                (cli_shown(in->refused_why, shown, sizeof shown), shown));

@@ -275,6 +275,14 @@ static void print_node(json_t *st)
         printf("  certificate: %s, sha256 %.16s..., expires %s (%lld days left)\n",
                s_of(cert, "subject"), s_of(cert, "fingerprint_sha256"), s_of(cert, "not_after"),
                i_of(cert, "days_left"));
+    /* a key pair rotation the node has loaded: the other pair it accepts */
+    json_t *rot = json_object_get(tls, "rotation");
+    if (json_is_object(rot))
+        printf("  key pair rotation: %s, it also accepts the %s pair (sha256 %.16s...)\n",
+               !strcmp(s_of(rot, "pair"), "staged") ? "staged (it presents the old pair)"
+                                                     : "committed (it presents the new pair)",
+               !strcmp(s_of(rot, "pair"), "staged") ? "staged" : "previous",
+               s_of(rot, "fingerprint_sha256"));
     printf("  %-11s %6s  %-10s  %5s  %9s  %7s  %s\n", "SERVICE", "PORT", "LISTENER", "TLS",
            "PLAINTEXT", "OPENING", "PLAINTEXT PEERS");
     size_t i;
@@ -333,6 +341,17 @@ static void print_node(json_t *st)
     }
 }
 
+/* Whether the notes have one of kind. */
+static int has_note(json_t *notes, const char *kind)
+{
+    size_t i;
+    json_t *n;
+    json_array_foreach(notes, i, n)
+        if (!strcmp(s_of(n, "kind"), kind))
+            return 1;
+    return 0;
+}
+
 /* The exit code of a cluster answer: 0 ok, 2 migrating, 1 problems (an
  * older node's answer has no "health": graded here by the node's rule). */
 static int cluster_exit(json_t *st)
@@ -372,6 +391,40 @@ static int off_mode(json_t *st, const char *mode, char *out, size_t len, json_t 
     return n;
 }
 
+/* status --cluster when this home's own node refused the connection (its
+ * sipcd is down): the cluster as the other nodes of [cluster] nodes see it,
+ * the first that answers, so that the operator on the dead node's machine
+ * still gets the cluster's view (this node in it as unreachable). 0 with
+ * rep filled and asked naming the node asked, or -1 when none answered (each
+ * said on stderr). */
+static int cluster_elsewhere(const ctl *o, const sipc_config *cfg, ctl_reply *rep, char *asked,
+                             size_t alen)
+{
+    for (int i = 0; i < cfg->nnodes; i++) {
+        char host[160], target[200];
+        int port;
+        if (sipc_config_node_is_self(cfg, i) ||
+            sipc_config_node_service(cfg, i, "management", host, sizeof host, &port) != 0)
+            continue;
+        snprintf(target, sizeof target, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+        ctl_client cl;
+        if (ctl_connect(o, target, "management", &cl) != 0)
+            continue;
+        if (ctl_call(&cl, "management", "cluster", NULL, 0, rep) == 0) {
+            snprintf(asked, alen, "%s", cl.target);
+            ctl_disconnect(&cl);
+            return 0;
+        }
+        char fix[900], line[1400];
+        ctl_failure_text(&cl, rep, line, sizeof line, fix, sizeof fix);
+        fprintf(stderr, "sipcctl: management.cluster to %s failed too: %s%s\n", cl.target, line,
+                fix);
+        ctl_reply_free(rep);
+        ctl_disconnect(&cl);
+    }
+    return -1;
+}
+
 int cmd_status(void *arg)
 {
     ctl *o = arg;
@@ -389,12 +442,36 @@ int cmd_status(void *arg)
         return rc;
     const char *method = o->cluster ? "cluster" : "status";
     ctl_reply rep;
+    char asked[200] = "", home_down[1600] = "";
     if (ctl_call(&cl, "management", method, NULL, 0, &rep) != 0) {
+        int refused = rep.err == UV_ECONNREFUSED && cl.home_node && o->cluster;
+        if (refused && cl.cfg.nnodes > 1) {
+            /* this home's node is down: the others know the cluster */
+            ctl_home_node_down(&cl, home_down, sizeof home_down);
+            fprintf(stderr,
+                    "sipcctl: management.cluster to %s failed: connection refused: %s; asking "
+                    "the other nodes of [cluster] nodes instead\n",
+                    cl.target, home_down);
+            ctl_reply_free(&rep);
+            if (cluster_elsewhere(o, &cl.cfg, &rep, asked, sizeof asked) == 0) {
+                fprintf(stderr, "sipcctl: the cluster as %s sees it (this home's node, %s, is "
+                                "down):\n",
+                        asked, cl.target);
+                goto answered;
+            }
+            ctl_reply_free(&rep);
+            rc = ctl_fail(EX_UNAVAILABLE, "management.cluster: neither this home's node (%s) nor "
+                                          "any other node of [cluster] nodes answered",
+                          cl.target);
+            ctl_disconnect(&cl);
+            return rc;
+        }
         rc = ctl_report_failure(&cl, "management", method, &rep);
         ctl_reply_free(&rep);
         ctl_disconnect(&cl);
         return rc;
     }
+answered:;
     json_error_t je;
     json_t *st = json_loadb((const char *)rep.data, rep.len, 0, &je);
     ctl_reply_free(&rep);
@@ -405,6 +482,11 @@ int cmd_status(void *arg)
                         je.text);
     }
     rc = o->cluster ? cluster_exit(st) : 0;
+    /* answered by another node for this home's, which is down */
+    if (asked[0]) {
+        json_object_set_new(st, "answered_by", json_string(asked));
+        json_object_set_new(st, "home_node_down", json_string(home_down));
+    }
     /* an older coordinator's answer has no "notes": made here by the
      * node's rule */
     if (o->cluster && !json_is_array(json_object_get(st, "notes")))
@@ -447,6 +529,15 @@ int cmd_status(void *arg)
         size_t np = json_array_size(problems), nn = json_array_size(nodes);
         size_t nnotes = json_array_size(notes);
         int health = cluster_exit(st);
+        /* waiting for permissive, a node's finding that it is permissive is
+         * the mode asked for, not what holds the wait up: left out of the
+         * count and the list when the wait is not over (listed, as that
+         * mode's findings, when it is) */
+        int skip_mode = o->expect_mode && !strcmp(o->expect_mode, "permissive") && nn && rc != 0;
+        size_t nmode = 0;
+        json_array_foreach(problems, i, n)
+            nmode += skip_mode && !strcmp(s_of(n, "kind"), "permissive");
+        size_t nleft = np - nmode;
         /* with --expect-mode the verdict is whether the cluster is in that
          * mode: the headline says what the exit code says */
         if (o->expect_mode && rc == 0)
@@ -456,13 +547,22 @@ int cmd_status(void *arg)
         else if (o->expect_mode && nn == 0)
             printf("cluster NOT IN MODE %s: the answer lists no node; %zu finding%s%s\n",
                    o->expect_mode, np, np == 1 ? "" : "s", np ? ":" : "");
+        else if (o->expect_mode && !nothers)
+            printf("cluster NOT IN MODE %s: %s%zu node%s run%s %s, but %zu finding%s %s left%s\n",
+                   o->expect_mode, nn == 1 ? "" : "all ", nn, nn == 1 ? "" : "s",
+                   nn == 1 ? "s" : "", o->expect_mode, nleft, nleft == 1 ? "" : "s",
+                   nleft == 1 ? "is" : "are", nleft ? ":" : "");
         else if (o->expect_mode)
             printf("cluster NOT IN MODE %s: %d node%s in another mode%s; %zu finding%s%s\n",
                    o->expect_mode, nothers, nothers == 1 ? "" : "s", nothers ? " (named below)" : "",
-                   np, np == 1 ? "" : "s", np ? ":" : "");
+                   nleft, nleft == 1 ? "" : "s", nleft ? ":" : "");
         else if (np == 0)
             printf("cluster OK: %zu node%s, %s\n", nn, nn == 1 ? "" : "s",
-                   nnotes ? "no problem (notes below)" : "nothing to report");
+                   has_note(notes, "rotation")
+                       ? "no problem; a key pair rotation is in progress (its steps and the next "
+                         "command in the note below)"
+                   : nnotes ? "no problem (notes below)"
+                            : "nothing to report");
         else if (health == 2)
             printf("cluster MIGRATING: TLS is on everywhere and no plaintext peer is left; %zu of "
                    "%zu node%s still accept%s plaintext (mode permissive): going strict cuts no "
@@ -471,7 +571,12 @@ int cmd_status(void *arg)
         else
             printf("PROBLEMS (%zu):\n", np);
         json_array_foreach(problems, i, n)
-            printf("  - %s\n", s_of(n, "message"));
+            if (!skip_mode || strcmp(s_of(n, "kind"), "permissive") != 0)
+                printf("  - %s\n", s_of(n, "message"));
+        if (nmode)
+            printf("(%zu node%s still accept%s plaintext, mode permissive: the mode asked for, not "
+                   "listed)\n",
+                   nmode, nmode == 1 ? "" : "s", nmode == 1 ? "s" : "");
         if (nothers)
             printf("NOT IN MODE %s: %s\n", o->expect_mode, others);
         /* differences that are no problem (a rolling upgrade's two builds) */

@@ -61,6 +61,7 @@ typedef struct ctl_client {
     int up;
     sipc_security *sec;  /* this home's, as the context uses it */
     unsigned followed;   /* how many changes of this home ctl_follow_home took over */
+    int home_node;       /* target is this home's own node (no --node, or --node naming it) */
 } ctl_client;
 
 typedef struct ctl_reply {
@@ -73,6 +74,12 @@ typedef struct ctl_reply {
     char peer_cluster[64]; /* with SIPC_ECLUSTER: the node's cluster, "" if not known */
     int peer_cluster_cut;  /* its hello's name was longer: that is its start */
 } ctl_reply;
+
+/* Why nothing answers at target, this home's own node (a refused
+ * connection): whether a sipcd holds the home's lock (state/sipcd.lock)
+ * and what to do, for a failure line: "nothing listens at ADDR, this
+ * home's node: no sipcd runs from HOME (...): start it ...". */
+void ctl_home_node_down(const ctl_client *cl, char *out, size_t len);
 
 /* Loads this home's configuration and security (a client uses TLS whenever a
  * pair is imported, see sipc_security_load_client) and opens a channel to

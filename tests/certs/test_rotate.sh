@@ -118,6 +118,23 @@ for i in 1 2 3; do
     grep -q "restart sipcd" "$work/step.out" && not_ok "commit --reload on n$i still asks for a restart"
     all_calls "B committed on n1..n$i"
     presents "B committed on n$i" "$i" onlyB
+    # mid-rotation the cluster status agrees with check: a step of the
+    # rotation (a note with the next command), no foreign pair to import
+    if [ "$i" -lt 3 ]; then
+        "$SIPCCTL" --home "$work/n2" --timeout 5000 status --cluster >"$work/cl.out" 2>&1
+        rc=$?
+        committed=n1 staged="n2, n3"
+        # asked from n2, which lists itself first
+        [ "$i" = 2 ] && committed="n2, n1" staged=n3
+        if [ "$rc" = 0 ] && ! grep -q "import\|PROBLEMS" "$work/cl.out" &&
+            grep -q "^cluster OK: 3 nodes, no problem; a key pair rotation is in progress" "$work/cl.out" &&
+            grep -q "^  key pair rotation: committed (it presents the new pair), it also accepts the previous pair" "$work/cl.out" &&
+            grep -q "^note: key pair rotation in progress: $committed committed; $staged staged .*next: .tlstool rotate commit --reload. on $staged" "$work/cl.out"; then
+            ok "status --cluster with B committed on n1..n$i: exit 0, the rotation's step and the next command"
+        else
+            not_ok "status --cluster mid-rotation (n1..n$i committed; exit $rc)"; sed 's/^/    /' "$work/cl.out"
+        fi
+    fi
     if [ "$i" = 1 ]; then
         # n2 still presents A, n1 presents B: each is a warning, not a failure
         tt n2 check >"$work/check.out" 2>&1

@@ -72,6 +72,17 @@ print('acknowledged %d, refused %d (%d lines naming the full disk), stored other
 sys.exit(1 if lost else 0)
 EOF
 rc=$?
+# the records a full disk kept from being acknowledged: the failure is the
+# cause, the deadline only ended the retries; each reason is counted under
+# its own category in the summary
+jq -r '.reasons[] | select(.status == "not_acknowledged") | .reason' "$work"/res*.json \
+    >"$work/unacked.txt" 2>&1
+if grep -q "not acknowledged: data service .* failed it: STORAGE: .*full.*; retried until the request's deadline" "$work/unacked.txt" &&
+    ! grep -q "before the request's deadline" "$work/unacked.txt"; then
+    ok "the summary's not-acknowledged reasons name the full disk as the cause, not the deadline"
+else
+    not_ok "the summary's not-acknowledged reasons"; head -5 "$work/unacked.txt" | sed 's/^/    /'
+fi
 summary=$(tail -n1 "$OUT")
 if [ $rc = 0 ]; then ok "exactly the acknowledged records are stored when the disk fills ($summary)"; else bad "stored records differ from the acknowledged ones on a full disk"; fi
 read -r acked refused full <<<"$(echo "$summary" | sed -n 's/^acknowledged \([0-9]*\), refused \([0-9]*\) (\([0-9]*\) lines.*/\1 \2 \3/p')"

@@ -93,6 +93,18 @@ printf '{"id":"r1","timestamp":"2026-11-23T10:00:00Z","body":"a"}\n{"id":"r2","t
 run fake ingest "$work/in.ndjson"
 shown "ingest: the destination and reasons of rejected and not acknowledged lines, the summary" \
     "rejected by dest$S: INVALID: why$S" "not acknowledged: lost$S" "1 x INVALID: why$S"
+# the summary lists each category's reasons under it: the not-acknowledged
+# record's under "not acknowledged", not under "rejected"
+python3 - "$OUT" <<'EOF'
+import sys
+t = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+r, u = t.index("\nrejected: 1\n"), t.index("\nnot acknowledged: 1\n")
+rejected, unacked = t[r:u], t[u:].split("\nbad lines")[0]
+sys.exit(0 if "1 x INVALID: why" in rejected and "x lost" not in rejected and
+         "\n  1 x lost" in unacked else 1)
+EOF
+[ $? = 0 ] && ok "ingest summary: each reason under its own category" ||
+    bad "ingest summary: reasons under the wrong category"
 # --json lists the failed records up to --failed-max, and counts the others
 fake --json ingest "$work/in.ndjson" --failed-max 1 >"$work/j.json" 2>/dev/null
 python3 -c '

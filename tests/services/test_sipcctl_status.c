@@ -154,6 +154,27 @@ static void older_coordinator(void **state)
         "\"n3 still accepts plaintext\"}]}";
     assert_int_equal(ctl(f, held, "", out, sizeof out), 1);
     assert_int_equal(ctl(f, held, "--expect-mode permissive", out, sizeof out), 1);
+    /* every node permissive, a guard entry left: the wait goes on (1), and
+     * the headline counts the guard entry, not the nodes' being permissive,
+     * which is the mode asked for */
+    static const char guard_left[] =
+        "{\"schema\": 1, \"ok\": false, \"health\": \"problems\", \"nodes\": [{\"reachable\": "
+        "true, \"address\": \"10.0.0.1:23002\", \"node\": {\"id\": \"n1\"}, \"tls\": "
+        "{\"enabled\": true, \"mode\": \"permissive\"}}, {\"reachable\": true, \"address\": "
+        "\"10.0.0.2:23002\", \"node\": {\"id\": \"n2\"}, \"tls\": {\"enabled\": true, "
+        "\"mode\": \"permissive\"}}], \"problems\": [{\"node\": \"n1\", \"kind\": "
+        "\"permissive\", \"message\": \"n1 still accepts plaintext\"}, {\"node\": \"n1\", "
+        "\"kind\": \"guard_peer\", \"message\": \"n1's strict guard saw 10.0.0.9\"}, {\"node\": "
+        "\"n2\", \"kind\": \"permissive\", \"message\": \"n2 still accepts plaintext\"}]}";
+    rc = ctl(f, guard_left, "--expect-mode permissive", out, sizeof out);
+    if (rc != 1 ||
+        !strstr(out, "cluster NOT IN MODE permissive: all 2 nodes run permissive, but 1 finding "
+                     "is left:\n  - n1's strict guard saw 10.0.0.9\n(2 nodes still accept "
+                     "plaintext, mode permissive: the mode asked for, not listed)\n") ||
+        strstr(out, "n2 still accepts plaintext"))
+        fail_msg("every node permissive, a guard entry left, --expect-mode permissive: exit "
+                 "%d\n%s",
+                 rc, out);
     static const char fine[] = "{\"schema\": 1, \"ok\": true, \"nodes\": [], \"problems\": []}";
     assert_int_equal(ctl(f, fine, "", out, sizeof out), 0);
     /* nothing flagged, but a node in another mode: not "cluster OK" */

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -178,6 +179,16 @@ static void link_down(void **state)
     assert_string_equal(kinds(p), "127.0.72.3:23002:unreachable n1:link_down");
     assert_non_null(strstr(json_string_value(json_object_get(json_array_get(p, 1), "message")),
                            "n1's link to 127.0.72.3:23002 (search) is down"));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(p, 0), "message")),
+                        "127.0.72.3:23002 cannot be reached: timed out");
+    json_decref(p);
+    /* ... and by the id of its last hello, when the link heard one */
+    json_object_set_new(json_array_get(json_object_get(json_array_get(nodes, 0), "links"), 0),
+                        "node", json_string("n3"));
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(p, 0), "message")),
+                        "n3 (127.0.72.3:23002) cannot be reached: timed out");
+    assert_string_equal(kinds(p), "127.0.72.3:23002:unreachable n1:link_down");
     json_decref(p);
     json_decref(nodes);
 }
@@ -435,6 +446,11 @@ static void held_back(void **state)
     assert_string_equal(sipc_mgmt_health(p), "problems");
     assert_non_null(strstr(json_string_value(json_object_get(json_array_get(p, 1), "message")),
                            "on a node: tlstool enable there"));
+    /* the same state is a roll-back's middle too: both ways on are named */
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(p, 0), "message")),
+                           "once every node has TLS, run `tlstool mode strict --reload` on it "
+                           "(when rolling TLS back instead: `tlstool disable --reload` on it "
+                           "once every node is permissive)"));
     json_decref(p);
     /* ... a sipcctl home: one command from it over TLS to this node clears it */
     json_t *peer = json_array_get(json_object_get(json_object_get(json_array_get(nodes, 0), "guard"),
@@ -605,6 +621,178 @@ static void notes_keepalive(void **state)
     json_decref(n4);
 }
 
+/* A node that says TLS is on but answered in plaintext is flagged
+ * (plaintext_node), except while its connections are being replaced: a
+ * reload changed its TLS less than 10 s ago (tls.changed), and retires the
+ * plaintext connections made before it within a second or two */
+static void plaintext_node(void **state)
+{
+    (void)state;
+    int64_t now = 1800000000;
+    json_t *n1 = linked("n1", 600, "2", 0, now), *n2 = linked("n2", 600, "1", 0, now);
+    json_object_set_new(n1, "tls", json_pack("{s:b, s:s}", "enabled", 1, "mode", "strict"));
+    json_object_set_new(n2, "tls", json_pack("{s:b, s:s}", "enabled", 1, "mode", "strict"));
+    json_object_set_new(n1, "reached_over", json_string("plaintext"));
+    json_t *nodes = json_pack("[o, o]", n2, n1);
+    json_t *p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n1:plaintext_node");
+    json_decref(p);
+    /* a reload turned its TLS on 1 s ago: its old connections are retiring */
+    char changed[32];
+    sipc_rfc3339_format((now - 1) * 1000, 0, changed, sizeof changed);
+    json_object_set_new(json_object_get(n1, "tls"), "changed", json_string(changed));
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "");
+    json_decref(p);
+    /* 12 s ago: a plaintext answer now is no old connection's */
+    sipc_rfc3339_format((now - 12) * 1000, 0, changed, sizeof changed);
+    json_object_set_new(json_object_get(n1, "tls"), "changed", json_string(changed));
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n1:plaintext_node");
+    json_decref(p);
+    json_decref(nodes);
+}
+
+/* n's [cluster] nodes: entries, "|"-separated */
+static void set_nodes(json_t *n, const char *entries)
+{
+    json_t *a = json_array();
+    char buf[300];
+    snprintf(buf, sizeof buf, "%s", entries);
+    for (char *save, *e = strtok_r(buf, "|", &save); e; e = strtok_r(NULL, "|", &save))
+        json_array_append_new(a, json_string(e));
+    json_object_set_new(json_object_get(n, "node"), "cluster_nodes", a);
+}
+
+/* A node whose [cluster] nodes differs from the others' (a typo in a port)
+ * is named with what it lists and what they do; the same entries written
+ * otherwise (no port: the data port; another order) are no difference; a
+ * node without the list (an older build) is left out */
+static void nodes_mismatch(void **state)
+{
+    (void)state;
+    int64_t now = 1800000000;
+    json_t *n1 = linked("n1", 600, "", 0, now), *n2 = linked("n2", 600, "", 0, now),
+           *n3 = linked("n3", 600, "", 0, now), *n4 = linked("n4", 600, "", 0, now);
+    set_nodes(n1, "10.0.0.1:23000|10.0.0.2:23000|10.0.0.3:2300");
+    set_nodes(n2, "10.0.0.2:23000|10.0.0.1:23000|10.0.0.3:23000");
+    set_nodes(n3, "10.0.0.3|10.0.0.1|10.0.0.2");
+    json_t *nodes = json_pack("[o, o, o, o]", n1, n2, n3, n4);
+    json_t *p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n1:nodes_mismatch");
+    const char *msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    if (strcmp(msg, "n1's [cluster] nodes differs from n2's, n3's: it lists 10.0.0.3:2300, which "
+                    "they do not; they list 10.0.0.3:23000, which it lacks; correct [cluster] "
+                    "nodes in n1's sipc.conf (the same list on every node) and restart n1 (a "
+                    "reload does not apply it)"))
+        fail_msg("%s", msg);
+    json_decref(p);
+    set_nodes(n1, "10.0.0.1:23000|10.0.0.2:23000|10.0.0.3:23000");
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "");
+    json_decref(p);
+    json_decref(nodes);
+}
+
+/* node() strict, presenting the pair fp and, during a rotation, accepting
+ * the pair other too (pair "staged" or "previous", NULL for none) */
+static json_t *pair_node(const char *id, const char *fp, const char *pair, const char *other)
+{
+    json_t *n = node(id, "strict", 0, 0);
+    json_t *tls = json_object_get(n, "tls");
+    json_object_set_new(tls, "certificate", json_pack("{s:s, s:I}", "fingerprint_sha256", fp,
+                                                      "not_after_unix", (json_int_t)2000000000));
+    json_object_set_new(tls, "rotation",
+                        pair ? json_pack("{s:s, s:s}", "pair", pair, "fingerprint_sha256", other)
+                             : json_null());
+    return n;
+}
+
+/* A key pair rotation (tlstool rotate) in progress: two pairs presented,
+ * each accepted by every node, is a note naming each node's step and the
+ * next command, no problem; a pair a node does not accept stays a
+ * certificate_mismatch, which during a rotation does not advise import */
+static void rotation(void **state)
+{
+    (void)state;
+    const char *old = "aaaa000000000000000000000000000000000000000000000000000000000000",
+               *new = "bbbb000000000000000000000000000000000000000000000000000000000000",
+               *foreign = "cccc000000000000000000000000000000000000000000000000000000000000";
+    /* n1 committed, n2 and n3 staged */
+    json_t *nodes = json_pack("[o, o, o]", pair_node("n1", new, "previous", old),
+                              pair_node("n2", old, "staged", new),
+                              pair_node("n3", old, "staged", new));
+    json_t *p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "");
+    assert_string_equal(sipc_mgmt_health(p), "ok");
+    json_t *notes = sipc_mgmt_notes(nodes);
+    if (!strstr(notes_text(notes),
+                "rotation: key pair rotation in progress: n1 committed; n2, n3 staged (each "
+                "accepts the other pair besides its own, so the nodes reach each other); next: "
+                "`tlstool rotate commit --reload` on n2, n3, one node at a time; once every node "
+                "has committed, `tlstool rotate finish --reload` on each"))
+        fail_msg("%s", notes_text(notes));
+    json_decref(notes);
+    json_decref(p);
+    json_decref(nodes);
+    /* two committed: the majority presents the new pair; still no problem */
+    nodes = json_pack("[o, o, o]", pair_node("n1", new, "previous", old),
+                      pair_node("n2", new, "previous", old), pair_node("n3", old, "staged", new));
+    p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "");
+    json_decref(p);
+    json_decref(nodes);
+    /* every node committed, n1 finished: finish on the others */
+    nodes = json_pack("[o, o, o]", pair_node("n1", new, NULL, NULL),
+                      pair_node("n2", new, "previous", old), pair_node("n3", new, "previous", old));
+    p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "");
+    notes = sipc_mgmt_notes(nodes);
+    if (!strstr(notes_text(notes), "n2, n3 committed; n1 finished (each accepts the other pair "
+                                   "besides its own, so the nodes reach each other); next: every "
+                                   "node has committed: `tlstool rotate finish --reload` on n2, n3"))
+        fail_msg("%s", notes_text(notes));
+    json_decref(notes);
+    json_decref(p);
+    json_decref(nodes);
+    /* n1 committed before n3 staged: n3 refuses n1's pair */
+    nodes = json_pack("[o, o, o]", pair_node("n1", new, "previous", old),
+                      pair_node("n2", old, "staged", new), pair_node("n3", old, NULL, NULL));
+    p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "n1:certificate_mismatch");
+    const char *msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    if (!strstr(msg, "a key pair rotation is in progress that does not cover it: n3 does not "
+                     "accept n1's pair; every node stages the new pair before any commits") ||
+        strstr(msg, "import"))
+        fail_msg("%s", msg);
+    notes = sipc_mgmt_notes(nodes);
+    if (!strstr(notes_text(notes), "next: stage the new pair on n3"))
+        fail_msg("%s", notes_text(notes));
+    json_decref(notes);
+    json_decref(p);
+    json_decref(nodes);
+    /* a foreign pair while the others rotate: a problem still, for it alone */
+    nodes = json_pack("[o, o, o]", pair_node("n1", new, "previous", old),
+                      pair_node("n2", old, "staged", new), pair_node("n3", foreign, NULL, NULL));
+    p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "n3:certificate_mismatch");
+    assert_string_equal(sipc_mgmt_health(p), "problems");
+    json_decref(p);
+    json_decref(nodes);
+    /* and without any rotation, the import advice as before */
+    nodes = json_pack("[o, o, o]", pair_node("n1", old, NULL, NULL),
+                      pair_node("n2", old, NULL, NULL), pair_node("n3", foreign, NULL, NULL));
+    p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "n3:certificate_mismatch");
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(p, 0), "message")),
+                           "import the cluster's key pair on it"));
+    notes = sipc_mgmt_notes(nodes);
+    assert_string_equal(notes_text(notes), "");
+    json_decref(notes);
+    json_decref(p);
+    json_decref(nodes);
+}
+
 static void health_rule(void **state)
 {
     (void)state;
@@ -633,6 +821,9 @@ int main(void)
         cmocka_unit_test(storage_unopened),
         cmocka_unit_test(notes_builds),
         cmocka_unit_test(notes_keepalive),
+        cmocka_unit_test(rotation),
+        cmocka_unit_test(plaintext_node),
+        cmocka_unit_test(nodes_mismatch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -150,6 +150,11 @@ typedef struct sipc_cert_info {
 SIPC_EXTERN int sipc_security_certificate(const sipc_security *sec, sipc_cert_info *out);
 /* Hex SHA-256 fingerprint of this node's certificate ("" when TLS is off). */
 SIPC_EXTERN const char *sipc_security_fingerprint(const sipc_security *sec);
+/* During a key pair rotation (tlstool rotate) the other pair this side
+ * accepts besides its own: "staged" (the pair it moves to, before its
+ * commit) or "previous" (the one it left, after it), its certificate's hex
+ * SHA-256 in fp; NULL with fp "" when no rotation is loaded (or TLS is off). */
+SIPC_EXTERN const char *sipc_security_rotation_pair(const sipc_security *sec, char fp[65]);
 /* The subject a peer's certificate must carry when it is accepted because it
  * chains to a trusted root (the one given to the security when it was
  * loaded); "" when none is required, or TLS is off. */

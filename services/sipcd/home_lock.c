@@ -105,3 +105,42 @@ void home_lock_drop(const char *home)
     if (holder_pid(path) == (long)getpid())
         host_state_remove(home, strrchr(HOME_LOCK_FILE, '/') + 1, NULL, 0);
 }
+
+long home_lock_holder(const char *home, char *err, size_t errlen)
+{
+    struct stat st;
+    char path[700];
+    if (stat(home, &st) != 0) {
+        snprintf(err, errlen, "cannot read node home %s: %s", home, strerror(errno));
+        return -1;
+    }
+    if (snprintf(path, sizeof path, "%s/%s", home, HOME_LOCK_FILE) >= (int)sizeof path) {
+        snprintf(err, errlen, "node home path too long: %.80s...", home);
+        return -1;
+    }
+    long pid = holder_pid(path);
+    if (!pid)
+        return 0;
+    FILE *f = fopen("/proc/locks", "re");
+    if (!f) {
+        snprintf(err, errlen, "cannot read /proc/locks: %s", strerror(errno));
+        return -1;
+    }
+    /* "1: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF"; a waiter has "->"
+     * as its second field */
+    char line[256], ino[32];
+    snprintf(ino, sizeof ino, ":%llu", (unsigned long long)st.st_ino);
+    size_t il = strlen(ino);
+    long found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        char type[16], dev[96];
+        long p;
+        if (sscanf(line, "%*s %15s %*s %*s %ld %95s", type, &p, dev) != 3)
+            continue;
+        size_t dl = strlen(dev);
+        if (!strcmp(type, "FLOCK") && p == pid && dl >= il && !strcmp(dev + dl - il, ino))
+            found = pid;
+    }
+    fclose(f);
+    return found;
+}

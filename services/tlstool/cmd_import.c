@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "certs/tool/pkcs12.h"
@@ -42,7 +43,12 @@ static int replaces_cluster_pair(const opts *o, const sipc_config *cfg, const si
 {
     sipc_keypair old;
     old_fp[0] = 0;
-    if (load_pair(o, &old, 1) != 0)
+    /* only a regular file is read: a link (to a FIFO, which would block the
+     * read) is the store's to refuse */
+    char path[1200];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/security/node.crt", o->home);
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || load_pair(o, &old, 1) != 0)
         return 0;
     snprintf(old_fp, 65, "%s", old.fingerprint);
     sipc_keypair_free(&old);
@@ -141,7 +147,8 @@ int cmd_import(void *arg)
         char prev_path[1200], undo[600] = "";
         sipc_keypair prev;
         snprintf(prev_path, sizeof prev_path, "%s/security/previous/node.crt", o->home);
-        if (file_exists(prev_path) &&
+        struct stat pst;
+        if (lstat(prev_path, &pst) == 0 && S_ISREG(pst.st_mode) &&
             sipc_keypair_load_pem(&prev, prev_path, NULL, err, sizeof err) == 0) {
             if (!strcmp(prev.fingerprint, kp.fingerprint))
                 snprintf(undo, sizeof undo,

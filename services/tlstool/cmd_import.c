@@ -210,6 +210,9 @@ int cmd_import(void *arg)
                "on each before TLS is enabled (on a cluster using TLS, `tlstool rotate` moves "
                "to a new pair without a link failing, the operator guide 1.8)\n",
                old_fp);
+    else if (cfg.tls_enable && have_pair && !strcmp(old_fp, kp.fingerprint))
+        printf("TLS is enabled: this is the pair that was installed already, so the running "
+               "node needs no reload\n");
     else if (cfg.tls_enable && have_pair)
         printf("TLS is enabled: the running node presents the replaced pair until it reloads: "
                "`systemctl reload sipcd` (SIGHUP to sipcd) or a restart (not `sipcctl reload`: "

@@ -169,7 +169,9 @@ int cmd_import(void *arg)
                     "installed one would refuse each other.\ntlstool: fix: to move the cluster to this pair, rotate to it on "
                     "every node without a link failing: `tlstool rotate stage %s --reload` on "
                     "each, then `tlstool rotate commit --reload` node by node, then `tlstool "
-                    "rotate finish --reload` (the operator guide, 1.8); to replace the pair "
+                    "rotate finish --reload` (the operator guide, 1.8); if this node is the odd "
+                    "one out and the other nodes hold this pair already (`sipcctl status "
+                    "--cluster` names the pair each node presents), or to replace the pair "
                     "anyway (every node must then get this same pair), add --force%s",
                     file, new_fp, old_fp, file, undo);
     }

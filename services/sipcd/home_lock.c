@@ -119,8 +119,14 @@ long home_lock_holder(const char *home, char *err, size_t errlen)
         return -1;
     }
     long pid = holder_pid(path);
-    if (!pid)
+    if (!pid) {
+        /* a file that is there but cannot be read says nothing either way */
+        if (access(path, F_OK) == 0 && access(path, R_OK) != 0) {
+            snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+            return -1;
+        }
         return 0;
+    }
     FILE *f = fopen("/proc/locks", "re");
     if (!f) {
         snprintf(err, errlen, "cannot read /proc/locks: %s", strerror(errno));
@@ -142,5 +148,25 @@ long home_lock_holder(const char *home, char *err, size_t errlen)
             found = pid;
     }
     fclose(f);
+    if (!found) {
+        /* on a filesystem that refuses flock a sipcd runs without the lock
+         * (home_lock_take returns 1), its pid written all the same; a sipcd
+         * killed leaves its pid, which another sipcd may have taken since:
+         * a live sipcd of that pid cannot be told either way */
+        char comm_path[64], comm[32] = "";
+        snprintf(comm_path, sizeof comm_path, "/proc/%ld/comm", pid);
+        FILE *c = fopen(comm_path, "re");
+        if (c) {
+            if (fgets(comm, sizeof comm, c) && !strcmp(comm, "sipcd\n")) {
+                snprintf(err, errlen,
+                         "%s names pid %ld, a running sipcd that holds no lock on this home (on "
+                         "a filesystem without flock, or the pid of a sipcd killed here, taken "
+                         "by another since): `sipcctl status` asks the node itself",
+                         path, pid);
+                found = -1;
+            }
+            fclose(c);
+        }
+    }
     return found;
 }

@@ -38,8 +38,9 @@ void home_lock_drop(const char *home);
  * stand in a starting sipcd's way): the pid HOME_LOCK_FILE names when the
  * kernel's list of locks (/proc/locks) has that process's flock on the home
  * directory; 0 when the lock is free (no sipcd, or one that has just locked
- * and not yet written its pid); -1 when this cannot be told (the list or the
- * home unreadable), the reason in err. The same test as sipc-cluster's
+ * and not yet written its pid); -1 when this cannot be told (the list, the
+ * home or its lock file unreadable; the pid a running sipcd's without the
+ * lock, as on a filesystem without flock), the reason in err. The same test as sipc-cluster's
  * sc_home_lock_pid (tests/harness/lib/common.sh). */
 long home_lock_holder(const char *home, char *err, size_t errlen);
 

@@ -14,6 +14,7 @@
 #     without the plain SIGHUP advice; `tlstool status` then says that the
 #     node (presenting the replaced pair) cannot be asked, and why; importing
 #     the replaced pair back is refused naming it, and --force puts it back
+#   - the home's lock decides whether a node runs, not the pid in its file
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.59}
@@ -119,5 +120,17 @@ rc=$?
     ok "importing back the replaced pair: named as such, --force puts it back, and the node answers again" ||
     { badf "import back (exit $rc)" "$work/i3.out"; shtest_show "$work/s6.txt"; }
 
+# the lock decides, not the pid in the file: a home whose state/sipcd.lock
+# names a running sipcd that holds no lock on it (here n1's) is unknown, one
+# naming a process gone (a sipcd killed) has no node
+one_node_home "$work/n9" running
+mkdir -p -m 700 "$work/n9/state"
+echo "$node_pid" >"$work/n9/state/sipcd.lock"
+"$BIN/tlstool" --home "$work/n9" status >"$work/s7.txt" 2>&1
+grep -q "^running: *unknown: .*n9/state/sipcd.lock names pid $node_pid, a running sipcd that holds no lock on this home" "$work/s7.txt" &&
+    ok "status: a lock file naming another home's sipcd: unknown, not that node's mode" || badf "status, foreign pid in the lock file" "$work/s7.txt"
 stop
+"$BIN/tlstool" --home "$work/n9" status >"$work/s8.txt" 2>&1
+grep -q "^running: *no node: no sipcd runs from this home" "$work/s8.txt" &&
+    ok "status: a lock file naming a process gone: no node" || badf "status, stale lock file" "$work/s8.txt"
 shtest_done

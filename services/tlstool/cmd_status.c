@@ -126,7 +126,6 @@ static void tmp_left(void *arg, const char *path, long pid, int removed, const c
     json_array_append_new(removed ? t->warnings : t->problems, json_string(m));
 }
 
-
 /* The mode a TLS setting names, as the node's status names it. */
 static const char *mode_word(int enabled, const char *mode)
 {

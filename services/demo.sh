@@ -86,6 +86,10 @@ for n in "${NODES[@]}"; do
 done
 
 step "5. start the nodes (sipcd)"
+# sipcd reads no password (node.crt holds the key, 0600): the PFX password
+# stays out of the environment the nodes run with
+echo '$ unset SIPC_PFX_PASSWORD    # only tlstool takes it; sipcd needs none'
+unset SIPC_PFX_PASSWORD
 for n in "${NODES[@]}"; do
     printf '$ sipcd --home %s &\n' "$work/$n"
     "$BIN/sipcd" --home "$work/$n" >"$work/$n.out" 2>&1 &

@@ -114,8 +114,8 @@ static const cli_opt LIST_OPTS[] = {
      0, NULL},
     {"until", 0, CLI_STRING, "T", "before this time (RFC 3339 UTC)", offsetof(ctl, until), 0, 0,
      0, NULL},
-    {"limit", 'l', CLI_INT, "N", "at most N records (default 1000)", offsetof(ctl, limit), 0, 1,
-     1000000, NULL},
+    {"limit", 'l', CLI_INT, "N", "at most N records, default 1000, at most 1000000",
+     offsetof(ctl, limit), 0, 1, 1000000, NULL},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
 
 static const cli_opt INGEST_OPTS[] = {
@@ -199,7 +199,9 @@ static const cli_cmd COMMANDS[] = {
      "peer left either), else 1 (also when the answer lists no node); the headline\n"
      "then reads \"cluster IN MODE M\" or \"cluster NOT IN MODE M\", and --json adds\n"
      "expect_mode, expect_met, not_in_mode:\n"
-     "  until sipcctl status --cluster --expect-mode permissive; do sleep 10; done\n",
+     "  until sipcctl status --cluster --expect-mode permissive; do rc=$?\n"
+     "      case $rc in 64|78) exit $rc;; esac; sleep 10; done\n"
+     "(64 and 78, a usage mistake or a bad home or subject, never pass by waiting).\n",
      STATUS_OPTS, cmd_status, NULL},
     {"metrics", "", "the node's metrics in the Prometheus text format", NULL, NULL, cmd_metrics, NULL},
     {"put", "ID [--timestamp T] [--attr K=V]... (--body TEXT | --body-file F | -)",

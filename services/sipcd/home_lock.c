@@ -105,3 +105,68 @@ void home_lock_drop(const char *home)
     if (holder_pid(path) == (long)getpid())
         host_state_remove(home, strrchr(HOME_LOCK_FILE, '/') + 1, NULL, 0);
 }
+
+long home_lock_holder(const char *home, char *err, size_t errlen)
+{
+    struct stat st;
+    char path[700];
+    if (stat(home, &st) != 0) {
+        snprintf(err, errlen, "cannot read node home %s: %s", home, strerror(errno));
+        return -1;
+    }
+    if (snprintf(path, sizeof path, "%s/%s", home, HOME_LOCK_FILE) >= (int)sizeof path) {
+        snprintf(err, errlen, "node home path too long: %.80s...", home);
+        return -1;
+    }
+    long pid = holder_pid(path);
+    if (!pid) {
+        /* a file that is there but cannot be read says nothing either way */
+        if (access(path, F_OK) == 0 && access(path, R_OK) != 0) {
+            snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    FILE *f = fopen("/proc/locks", "re");
+    if (!f) {
+        snprintf(err, errlen, "cannot read /proc/locks: %s", strerror(errno));
+        return -1;
+    }
+    /* "1: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF"; a waiter has "->"
+     * as its second field */
+    char line[256], ino[32];
+    snprintf(ino, sizeof ino, ":%llu", (unsigned long long)st.st_ino);
+    size_t il = strlen(ino);
+    long found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        char type[16], dev[96];
+        long p;
+        if (sscanf(line, "%*s %15s %*s %*s %ld %95s", type, &p, dev) != 3)
+            continue;
+        size_t dl = strlen(dev);
+        if (!strcmp(type, "FLOCK") && p == pid && dl >= il && !strcmp(dev + dl - il, ino))
+            found = pid;
+    }
+    fclose(f);
+    if (!found) {
+        /* on a filesystem that refuses flock a sipcd runs without the lock
+         * (home_lock_take returns 1), its pid written all the same; a sipcd
+         * killed leaves its pid, which another sipcd may have taken since:
+         * a live sipcd of that pid cannot be told either way */
+        char comm_path[64], comm[32] = "";
+        snprintf(comm_path, sizeof comm_path, "/proc/%ld/comm", pid);
+        FILE *c = fopen(comm_path, "re");
+        if (c) {
+            if (fgets(comm, sizeof comm, c) && !strcmp(comm, "sipcd\n")) {
+                snprintf(err, errlen,
+                         "%s names pid %ld, a running sipcd that holds no lock on this home (on "
+                         "a filesystem without flock, or the pid of a sipcd killed here, taken "
+                         "by another since): `sipcctl status` asks the node itself",
+                         path, pid);
+                found = -1;
+            }
+            fclose(c);
+        }
+    }
+    return found;
+}

@@ -34,4 +34,14 @@ int home_lock_take(const char *home, char *err, size_t errlen);
  * takes no lock (an older version). */
 void home_lock_drop(const char *home);
 
+/* Whether a sipcd runs from home, asked without taking the lock (which would
+ * stand in a starting sipcd's way): the pid HOME_LOCK_FILE names when the
+ * kernel's list of locks (/proc/locks) has that process's flock on the home
+ * directory; 0 when the lock is free (no sipcd, or one that has just locked
+ * and not yet written its pid); -1 when this cannot be told (the list, the
+ * home or its lock file unreadable; the pid a running sipcd's without the
+ * lock, as on a filesystem without flock), the reason in err. The same test as sipc-cluster's
+ * sc_home_lock_pid (tests/harness/lib/common.sh). */
+long home_lock_holder(const char *home, char *err, size_t errlen);
+
 #endif

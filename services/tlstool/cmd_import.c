@@ -1,13 +1,69 @@
 /* cmd_import.c - `tlstool import`: check a PKCS#12 key pair as peers will,
  * then install it as this node's pair. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "certs/tool/pkcs12.h"
 #include "certs/tool/store.h"
+#include "services/common/err_line.h"
+#include "services/sipcd/home_lock.h"
 #include "services/tlstool/tlstool.h"
+
+/* The pair the node running from this home presents, asked of it (its
+ * status), into fp; "" when no node runs or it cannot be asked. */
+static void running_fp(const opts *o, const sipc_config *cfg, char fp[65])
+{
+    char err[600];
+    fp[0] = 0;
+    if (home_lock_holder(o->home, err, sizeof err) <= 0)
+        return;
+    home_call c;
+    if (home_node_call(o, cfg, "status", NULL, 5000, &c) != HOME_CALL_DONE || c.err)
+        return;
+    json_t *j = json_loadb(c.data ? c.data : "", c.len, 0, NULL);
+    free(c.data);
+    const char *f = json_string_value(json_object_get(
+        json_object_get(json_object_get(j, "tls"), "certificate"), "fingerprint_sha256"));
+    if (f && strlen(f) == 64)
+        snprintf(fp, 65, "%s", f);
+    json_decref(j);
+}
+
+/* Whether kp is another cluster's pair than the one installed here: its peers,
+ * holding the installed pair (and this home's trust/), would refuse it. 0 when
+ * no pair is installed, it is the same one, or this home's trust accepts kp
+ * (an organisation pair renewed under the same root); else 1, the installed
+ * pair's fingerprint in old_fp. */
+static int replaces_cluster_pair(const opts *o, const sipc_config *cfg, const sipc_keypair *kp,
+                                 char old_fp[65])
+{
+    sipc_keypair old;
+    old_fp[0] = 0;
+    /* only a regular file is read: a link (to a FIFO, which would block the
+     * read) is the store's to refuse */
+    char path[1200];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/security/node.crt", o->home);
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || load_pair(o, &old, 1) != 0)
+        return 0;
+    snprintf(old_fp, 65, "%s", old.fingerprint);
+    sipc_keypair_free(&old);
+    if (!strcmp(old_fp, kp->fingerprint))
+        return 0;
+    sipc_trust *t;
+    int have;
+    char err[1600];
+    if (load_trust_quiet(o, cfg, &t, &have, err, sizeof err) != 0)
+        return 1;
+    sipc_vfy_result res;
+    int ok = sipc_trust_verify(t, kp->certs, kp->ncerts, SIPC_PURPOSE_BOTH, time(NULL), &res) == 0;
+    sipc_trust_free(t);
+    return !ok;
+}
 
 int cmd_import(void *arg)
 {
@@ -73,6 +129,52 @@ int cmd_import(void *arg)
         return fail(tlstool_verify_exit_code(st), "%s: not imported: %s\ntlstool: fix: %s", file,
                     res.reason, res.fix);
     }
+    /* every node holds the same pair: a different one imported over it on
+     * one node makes that node and its peers refuse each other at its next
+     * reload, which `tlstool rotate` avoids. With TLS on that is refused
+     * unless --force; the pair the running node still presents (an import
+     * undone) is let through. */
+    char old_fp[65], live_fp[65] = "";
+    int other = replaces_cluster_pair(o, &cfg, &kp, old_fp);
+    if (other && cfg.tls_enable)
+        running_fp(o, &cfg, live_fp);
+    if (other && !strcmp(live_fp, kp.fingerprint))
+        other = 0;
+    if (other && cfg.tls_enable && !o->force) {
+        /* the pair the last import replaced: importing it back undoes that
+         * import, which the node, unable to tell (it may still present it),
+         * leaves to the operator */
+        char prev_path[1200], undo[600] = "";
+        sipc_keypair prev;
+        snprintf(prev_path, sizeof prev_path, "%s/security/previous/node.crt", o->home);
+        struct stat pst;
+        if (lstat(prev_path, &pst) == 0 && S_ISREG(pst.st_mode) &&
+            sipc_keypair_load_pem(&prev, prev_path, NULL, err, sizeof err) == 0) {
+            if (!strcmp(prev.fingerprint, kp.fingerprint))
+                snprintf(undo, sizeof undo,
+                         "\ntlstool: note: %s holds the pair this node had before its last "
+                         "import (security/previous/): if that import was the mistake, --force "
+                         "puts this one back",
+                         file);
+            sipc_keypair_free(&prev);
+        }
+        char new_fp[65];
+        snprintf(new_fp, sizeof new_fp, "%s", kp.fingerprint);
+        sipc_keypair_free(&kp);
+        sipc_secure_free(data, len);
+        return fail(EX_EXISTS,
+                    "%s: not imported: it is another pair (sha256 %.16s...) than the one "
+                    "installed here (sha256 %.16s...), and TLS is enabled: every node holds the "
+                    "same pair, so after this node's next reload it and the nodes holding the "
+                    "installed one would refuse each other.\ntlstool: fix: to move the cluster to this pair, rotate to it on "
+                    "every node without a link failing: `tlstool rotate stage %s --reload` on "
+                    "each, then `tlstool rotate commit --reload` node by node, then `tlstool "
+                    "rotate finish --reload` (the operator guide, 1.8); if this node is the odd "
+                    "one out and the other nodes hold this pair already (`sipcctl status "
+                    "--cluster` names the pair each node presents), or to replace the pair "
+                    "anyway (every node must then get this same pair), add --force%s",
+                    file, new_fp, old_fp, file, undo);
+    }
     r = sipc_store_import(o->home, &kp, data, len, err, sizeof err);
     sipc_secure_free(data, len);
     if (r != 0) {
@@ -96,7 +198,24 @@ int cmd_import(void *arg)
         printf("warning: peers will not accept this pair yet: %s\n  fix: %s\n", later, res.fix);
     if (policy[0]) /* before enable, and before a reload uses the pair */
         printf("warning: TLS will not start with this pair yet: %s\n", policy);
-    if (cfg.tls_enable && have_pair)
+    if (other && cfg.tls_enable)
+        printf("warning: this is another pair than the one replaced (sha256 %.16s...), which "
+               "this node's peers hold: once this node reloads (SIGHUP, `systemctl reload "
+               "sipcd`) or restarts, it and every node that does not hold this same pair refuse "
+               "each other: import it on every node and client-only machine, then reload each "
+               "(the cluster is split until all have it; `tlstool rotate` avoids that, the "
+               "operator guide 1.8)\n",
+               old_fp);
+    else if (other)
+        printf("warning: this is another pair than the one replaced (sha256 %.16s...): every "
+               "node and client-only machine of the cluster must hold the same pair; import it "
+               "on each before TLS is enabled (on a cluster using TLS, `tlstool rotate` moves "
+               "to a new pair without a link failing, the operator guide 1.8)\n",
+               old_fp);
+    else if (cfg.tls_enable && have_pair && !strcmp(old_fp, kp.fingerprint))
+        printf("TLS is enabled: this is the pair that was installed already, so the running "
+               "node needs no reload\n");
+    else if (cfg.tls_enable && have_pair)
         printf("TLS is enabled: the running node presents the replaced pair until it reloads: "
                "`systemctl reload sipcd` (SIGHUP to sipcd) or a restart (not `sipcctl reload`: "
                "it speaks with the new pair, which a node presenting another self-signed one "

@@ -9,6 +9,8 @@
 
 #include "certs/tool/store.h"
 #include "services/common/client_id.h"
+#include "services/common/err_line.h"
+#include "services/sipcd/home_lock.h"
 #include "services/sipcd/peers.h"
 #include "services/tlstool/tlstool.h"
 
@@ -122,6 +124,144 @@ static void tmp_left(void *arg, const char *path, long pid, int removed, const c
                  "key and could not be removed (%s): look at it and remove it",
                  path, by, why);
     json_array_append_new(removed ? t->warnings : t->problems, json_string(m));
+}
+
+/* The mode a TLS setting names, as the node's status names it. */
+static const char *mode_word(int enabled, const char *mode)
+{
+    return enabled ? mode : "off";
+}
+
+/* "running": what the node running from this home runs with, asked of it
+ * (management.status, as `sipcctl status` asks) when the home's lock says
+ * one runs. sipc.conf says what it is to run; the two differ while a change
+ * waits for a reload, or when the strict guard held a strict start back.
+ * A difference is a warning with what to do; a node that cannot be asked
+ * leaves the running mode unknown, and says why. */
+static json_t *running_json(const opts *o, const sipc_config *cfg, const char *own_fp,
+                            json_t *warnings)
+{
+    const char *conf = mode_word(cfg->tls_enable, sipc_tls_mode_name(cfg->tls_mode));
+    char why[2400];
+    long pid = home_lock_holder(o->home, why, sizeof why);
+    if (pid < 0)
+        return json_pack("{s:s,s:s}", "state", "unknown", "reason", why);
+    if (pid == 0) {
+        snprintf(why, sizeof why,
+                 "no sipcd runs from this home (its lock, %s/%s, is free): a sipcd started "
+                 "from it runs the configured mode",
+                 o->home, HOME_LOCK_FILE);
+        return json_pack("{s:s,s:s}", "state", "not_running", "reason", why);
+    }
+    home_call c;
+    int hc = home_node_call(o, cfg, "status", NULL, 5000, &c);
+    if (hc != HOME_CALL_DONE || c.err) {
+        char line[1400];
+        if (hc == HOME_CALL_NO_PORT)
+            snprintf(why, sizeof why,
+                     "sipcd pid %ld runs from this home, but [management] port is %d in "
+                     "sipc.conf, so it cannot be asked: `sipcctl status` on its port says it",
+                     pid, c.port);
+        else if (hc != HOME_CALL_DONE)
+            snprintf(why, sizeof why, "sipcd pid %ld runs from this home but was not asked: %s",
+                     pid, c.why);
+        else
+            snprintf(why, sizeof why,
+                     "sipcd pid %ld runs from this home but could not be asked at %s:%d: %s%s", pid,
+                     c.host, c.port, cli_err_line(line, sizeof line, c.err, c.message), c.fix);
+        /* this home's pair replaced since the node loaded it: the node still
+         * presents the pair kept in previous/, which this side no longer
+         * trusts */
+        char prev[65];
+        pair_fp(o, "previous", prev);
+        if (hc == HOME_CALL_DONE && c.err == SIPC_EPEERAUTH && prev[0] && own_fp &&
+            strcmp(prev, own_fp)) {
+            size_t n = strlen(why);
+            snprintf(why + n, sizeof why - n,
+                     " (this home's pair was replaced: if the node has not reloaded since, it "
+                     "presents the replaced one, sha256 %.16s... in security/previous/, which "
+                     "its peers hold; reloading it now would make it and them refuse each "
+                     "other unless every node got the new pair)",
+                     prev);
+        }
+        return json_pack("{s:s,s:I,s:s}", "state", "unknown", "pid", (json_int_t)pid, "reason",
+                         why);
+    }
+    json_t *st = json_loadb(c.data ? c.data : "", c.len, 0, NULL);
+    free(c.data);
+    json_t *tls = json_object_get(st, "tls"), *guard = json_object_get(st, "guard");
+    const char *m = json_string_value(json_object_get(tls, "mode"));
+    if (!json_is_object(tls) || (json_is_true(json_object_get(tls, "enabled")) && !m)) {
+        json_decref(st);
+        snprintf(why, sizeof why,
+                 "sipcd pid %ld at %s:%d answered without its TLS mode (an older sipcd?): "
+                 "`sipcctl status` shows what it says",
+                 pid, c.host, c.port);
+        return json_pack("{s:s,s:I,s:s}", "state", "unknown", "pid", (json_int_t)pid, "reason",
+                         why);
+    }
+    char run[64];
+    cli_shown(mode_word(json_is_true(json_object_get(tls, "enabled")), m ? m : ""), run,
+              sizeof run);
+    int held = json_is_true(json_object_get(guard, "held_back"));
+    size_t npeers = json_array_size(json_object_get(guard, "plaintext_peers"));
+    json_int_t up = json_integer_value(json_object_get(json_object_get(st, "node"),
+                                                       "uptime_seconds"));
+    json_t *r = json_pack("{s:s,s:I,s:s,s:b,s:b}", "state", "asked", "pid", (json_int_t)pid,
+                          "tls_mode", run, "as_configured", !strcmp(run, conf), "held_back",
+                          held);
+    char since[32] = "";
+    if (held) {
+        /* the guard holds a start back: since the node started */
+        sipc_time_str(time(NULL) - (time_t)up, since);
+        json_object_set_new(r, "held_back_since", json_string(since));
+        json_object_set_new(r, "plaintext_peers", json_integer((json_int_t)npeers));
+    }
+    const char *fp = json_string_value(
+        json_object_get(json_object_get(tls, "certificate"), "fingerprint_sha256"));
+    char shown_fp[80] = "";
+    if (fp) {
+        cli_shown(fp, shown_fp, sizeof shown_fp);
+        json_object_set_new(r, "fingerprint_sha256", json_string(shown_fp));
+    }
+    char m2[2400];
+    if (strcmp(run, conf) && held && npeers)
+        snprintf(m2, sizeof m2,
+                 "the running node (pid %ld) is in mode %s, not %s as sipc.conf says: the "
+                 "strict guard held its start back since %s, as %zu peer%s still spoke "
+                 "plaintext (`sipcctl status` names them): move %s to TLS, then `tlstool mode "
+                 "strict --reload` here; `--force` would cut %s off",
+                 pid, run, conf, since, npeers, npeers == 1 ? "" : "s",
+                 npeers == 1 ? "it" : "them", npeers == 1 ? "it" : "them");
+    else if (strcmp(run, conf) && held)
+        snprintf(m2, sizeof m2,
+                 "the running node (pid %ld) is in mode %s, not %s as sipc.conf says: the "
+                 "strict guard held its start back since %s, and no plaintext peer is seen any "
+                 "more: `tlstool mode strict --reload` here now goes strict",
+                 pid, run, conf, since);
+    else if (strcmp(run, conf))
+        snprintf(m2, sizeof m2,
+                 "the running node (pid %ld) is in mode %s, not %s as sipc.conf says: the change "
+                 "has not been applied (a reload not sent, or refused: the node's log says "
+                 "why); apply it with `sipcctl reload` or `systemctl reload sipcd` (SIGHUP), or "
+                 "--reload on the tlstool command that made it",
+                 pid, run, conf);
+    else
+        m2[0] = '\0';
+    if (m2[0])
+        json_array_append_new(warnings, json_string(m2));
+    /* a pair imported after the node loaded its own */
+    if (fp && own_fp && own_fp[0] && strcmp(shown_fp, own_fp) && strcmp(run, "off")) {
+        snprintf(m2, sizeof m2,
+                 "the running node (pid %ld) presents the pair sha256 %.16s..., not this home's "
+                 "node.crt (sha256 %.16s...): it has not reloaded since the pair was imported; "
+                 "every node must present the same pair (a different one: `tlstool rotate`, the "
+                 "operator guide 1.8)",
+                 pid, shown_fp, own_fp);
+        json_array_append_new(warnings, json_string(m2));
+    }
+    json_decref(st);
+    return r;
 }
 
 int cmd_status(void *arg)
@@ -261,6 +401,8 @@ int cmd_status(void *arg)
     }
     json_object_set_new(j, "files", files);
     rotation_json(o, j, warnings, problems);
+    json_t *running = running_json(o, &cfg, x.der.p ? x.fingerprint : NULL, warnings);
+    json_object_set_new(j, "running", running);
     {
         char note[1600];
         if (sipc_trust_home_skipped(o->home, note, sizeof note))
@@ -296,11 +438,31 @@ int cmd_status(void *arg)
                tag);
         /* a mode only means something while TLS is on */
         if (cfg.tls_enable)
-            printf("TLS:         enabled (mode %s, revocation %s%s%s)\n",
+            printf("TLS:         enabled (configured: mode %s, revocation %s%s%s)\n",
                    sipc_tls_mode_name(cfg.tls_mode), revocation_name(cfg.revocation),
                    cfg.subject[0] ? ", required subject " : "", cfg.subject);
         else
             printf("TLS:         disabled\n");
+        /* sipc.conf's mode is not always the running one: say which runs */
+        const char *rstate = json_string_value(json_object_get(running, "state"));
+        if (rstate && !strcmp(rstate, "asked")) {
+            const char *rm = json_string_value(json_object_get(running, "tls_mode"));
+            if (json_is_true(json_object_get(running, "as_configured")))
+                printf("running:     %s, as configured (sipcd pid %lld)\n", rm,
+                       (long long)json_integer_value(json_object_get(running, "pid")));
+            else if (json_is_true(json_object_get(running, "held_back")))
+                printf("running:     %s (held back by the strict guard since %s; sipcd pid "
+                       "%lld): NOT as configured, see the warning\n",
+                       rm, json_string_value(json_object_get(running, "held_back_since")),
+                       (long long)json_integer_value(json_object_get(running, "pid")));
+            else
+                printf("running:     %s (sipcd pid %lld): NOT as configured, see the warning\n",
+                       rm, (long long)json_integer_value(json_object_get(running, "pid")));
+        } else if (rstate) {
+            printf("running:     %s: %s\n",
+                   !strcmp(rstate, "not_running") ? "no node" : "unknown",
+                   json_string_value(json_object_get(running, "reason")));
+        }
         if (pending)
             printf("override:    %s, written %s: the next start or reload of sipcd goes strict "
                    "even with plaintext peers, then removes it\n",

@@ -57,7 +57,12 @@ static const cli_opt CREATE_OPTS[] = {
     CLI_PASSWORD_OPTS(opts, pw),
     END};
 
-static const cli_opt PASSWORD_OPTS[] = {CLI_PASSWORD_OPTS(opts, pw), END};
+static const cli_opt IMPORT_OPTS[] = {
+    FLAG("force", force, "with TLS enabled, replace the node's pair by another pair its\n"
+         "peers would refuse (exit 7 without it; every node must then get\n"
+         "that same pair: `tlstool rotate` changes pairs without a split)"),
+    CLI_PASSWORD_OPTS(opts, pw),
+    END};
 
 static const cli_opt STATUS_OPTS[] = {
     VERBOSE("add the chain, the trusted roots and the CRLs"),
@@ -131,13 +136,16 @@ static const cli_cmd COMMANDS[] = {
      "import it there.\n"
      "Password rule: printable ASCII, no spaces, at least 8 characters.\n",
      CREATE_OPTS, cmd_create, NULL},
-    {"import", "FILE [PASSWORD]", "install a PKCS#12 key pair on this node",
+    {"import", "FILE [PASSWORD] [--force]", "install a PKCS#12 key pair on this node",
      "Decrypts the PKCS#12 FILE, checks it (key matches certificate, validity dates, key\n"
      "usage for TLS client and server, [tls] subject if set) and installs it as\n"
      "security/node.crt and security/node.p12 (0600). The replaced pair is kept in\n"
      "security/previous/. Reads files from this tool, OpenSSL 3 (AES), -legacy files and\n"
-     "organisation files with leaf, intermediates and root. Does not enable TLS.\n",
-     PASSWORD_OPTS, cmd_import, NULL},
+     "organisation files with leaf, intermediates and root. Does not enable TLS.\n"
+     "Every node holds the same pair: with TLS enabled, another pair than the installed\n"
+     "one (not trusted by this home: its peers would refuse it) is refused, exit 7, unless\n"
+     "--force; to change the cluster's pair use `tlstool rotate`.\n",
+     IMPORT_OPTS, cmd_import, NULL},
     {"enable", "[--mode permissive|strict] [--reload] [--force]",
      "turn TLS on for this node's services",
      "Sets [tls] enable = 1 (and [tls] mode with --mode) in sipc.conf and writes\n"
@@ -166,7 +174,9 @@ static const cli_cmd COMMANDS[] = {
      DISABLE_OPTS, cmd_disable, NULL},
     {"status", "", "what is installed and whether it is healthy",
      "Shows the imported pair (subject, issuer, serial, SHA-256 fingerprint, key, validity,\n"
-     "days left, key usage), whether TLS is enabled and its mode, and file permission checks.\n"
+     "days left, key usage), whether TLS is enabled and its mode as sipc.conf configures\n"
+     "them, the mode the node running from this home is in (asked of it; with a warning\n"
+     "saying what to do when it differs, or why it is unknown), and file permission checks.\n"
      "Exits 10 when the state is inconsistent (enabled without a pair, key readable by\n"
      "others, expired, ...).\n",
      STATUS_OPTS, cmd_status, NULL},

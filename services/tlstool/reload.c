@@ -1,7 +1,8 @@
-/* reload.c - `--reload` of the commands that change what a running node
- * loads (enable, mode, disable, rotate, trust, crl): asks the node running
- * from this home (its [node] address at its [management] port) to re-read
- * sipc.conf and the pair (management.reload), and prints its answer. */
+/* reload.c - the calls tlstool makes to the node running from this home
+ * (its [node] address at its [management] port): `--reload` of the commands
+ * that change what a running node loads (enable, mode, disable, rotate,
+ * trust, crl) asks it to re-read sipc.conf and the pair (management.reload)
+ * and prints its answer; `status` and `import` ask for its status. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,66 +67,58 @@ static const char *stays_made(const opts *o, int refused)
                  "applies it";
 }
 
-int request_reload(const opts *o, int force)
+int home_node_call(const opts *o, const sipc_config *cfg, const char *method,
+                   const char *payload, uint32_t timeout_ms, home_call *c)
 {
-    sipc_config cfg;
-    int r = load_config(o, &cfg);
-    if (r)
-        return r;
-    int port = sipc_config_port(&cfg, "management");
-    if (port <= 0)
-        return fail(EX_RELOAD_UNREACHABLE,
-                    "--reload: [management] port is %d in %s/sipc.conf, so the running node's "
-                    "port is not known: send it SIGHUP (systemctl reload sipcd) instead",
-                    port, o->home);
+    memset(c, 0, sizeof *c);
+    c->port = sipc_config_port(cfg, "management");
     /* a node listening on every interface is reached on loopback */
-    const char *host = sipc_cli_home_node_host(&cfg);
+    snprintf(c->host, sizeof c->host, "%s", sipc_cli_home_node_host(cfg));
+    if (c->port <= 0)
+        return HOME_CALL_NO_PORT;
     /* the node may still run the old mode: offer TLS when a pair is
      * imported, accept a plaintext answer (what a home not enabled does) */
-    sipc_config cc = cfg;
+    sipc_config cc = *cfg;
     cc.tls_enable = 0;
-    char err[1024];
     sipc_security *sec;
-    if (sipc_security_load_client(&sec, &cc, err, sizeof err) != 0)
-        return fail(EX_CONFIG, "%s", err);
+    if (sipc_security_load_client(&sec, &cc, c->why, sizeof c->why) != 0)
+        return HOME_CALL_SECURITY;
     /* where sipc.conf enables TLS, the node presents this home's certificate
      * and a reload refuses a subject it lacks: judge that here, before a
      * handshake that would only leave the node a rejected connection */
-    char why[1600];
-    if (cfg.tls_enable && sipc_cli_home_subject_wrong(sec, &cfg, why, sizeof why)) {
+    if (cfg->tls_enable && sipc_cli_home_subject_wrong(sec, cfg, c->why, sizeof c->why)) {
         sipc_security_release(sec);
-        return not_asked(o, host, port, why);
+        return HOME_CALL_SUBJECT;
     }
     uv_loop_t loop;
     uv_loop_init(&loop);
     sipc_options so;
-    sipc_options_from_config(&so, &cfg);
+    sipc_options_from_config(&so, cfg);
     char id[64];
     sipc_cli_client_id("tlstool", o->home, id, sizeof id); /* who asks, in the node's logs */
     so.node_id = id;
     so.log = quiet;
     sipc_ctx *ctx = NULL;
     sipc_channel *ch = NULL;
-    reload_call c = {0, 0, "", NULL, 0};
-    char fix[900] = ""; /* what to change here for a node of another cluster */
-    const char *payload = force ? "{\"force\": true}" : "{}";
+    reload_call rc = {0, 0, "", NULL, 0};
     int e = sipc_ctx_new(&ctx, &loop, &so, sec);
     if (e == 0)
-        e = sipc_channel_open(&ch, ctx, host, port, NULL);
+        e = sipc_channel_open(&ch, ctx, c->host, c->port, NULL);
     if (e == 0) {
         sipc_channel_set_fail_fast(ch, 1);
-        e = sipc_call(ch, "management", "reload", payload, strlen(payload), 10000, on_reply, &c);
+        e = sipc_call(ch, "management", method, payload, payload ? strlen(payload) : 0,
+                      timeout_ms, on_reply, &rc);
     }
     if (e == 0) {
         /* the call's deadline bounds this loop */
-        while (!c.done && uv_run(&loop, UV_RUN_ONCE))
+        while (!rc.done && uv_run(&loop, UV_RUN_ONCE))
             ;
-        e = c.done ? c.err : SIPC_ECANCELED;
-        if (e != 0 && ch && sipc_channel_last_detail(ch)[0] && !c.message[0])
-            snprintf(c.message, sizeof c.message, "%s", sipc_channel_last_detail(ch));
+        e = rc.done ? rc.err : SIPC_ECANCELED;
+        if (e != 0 && ch && sipc_channel_last_detail(ch)[0] && !rc.message[0])
+            snprintf(rc.message, sizeof rc.message, "%s", sipc_channel_last_detail(ch));
         sipc_link_info li;
         if (e == SIPC_ECLUSTER && sipc_channel_info(ch, &li) == 0)
-            sipc_cli_cluster_fix(&cfg, li.peer_cluster, li.peer_cluster_cut, fix, sizeof fix);
+            sipc_cli_cluster_fix(cfg, li.peer_cluster, li.peer_cluster_cut, c->fix, sizeof c->fix);
     }
     if (ctx)
         sipc_ctx_close(ctx, NULL, NULL);
@@ -133,21 +126,52 @@ int request_reload(const opts *o, int force)
     uv_loop_close(&loop);
     /* the node's certificate refused under a [tls] subject this home's own
      * certificate lacks too: the edit is wrong, not the node (as sipcctl) */
-    int home = sipc_cli_home_subject_fault(sec, &cfg, e, c.message, why, sizeof why);
+    int home = sipc_cli_home_subject_fault(sec, cfg, e, rc.message, c->why, sizeof c->why);
     sipc_security_release(sec);
+    snprintf(c->message, sizeof c->message, "%s", rc.message);
     if (home) {
-        free(c.data);
-        return not_asked(o, host, port, why);
+        free(rc.data);
+        return HOME_CALL_SUBJECT;
     }
+    c->err = e;
+    if (e != 0)
+        free(rc.data);
+    else {
+        c->data = rc.data;
+        c->len = rc.len;
+    }
+    return HOME_CALL_DONE;
+}
+
+int request_reload(const opts *o, int force)
+{
+    sipc_config cfg;
+    int r = load_config(o, &cfg);
+    if (r)
+        return r;
+    home_call c;
+    const char *payload = force ? "{\"force\": true}" : "{}";
+    switch (home_node_call(o, &cfg, "reload", payload, 10000, &c)) {
+    case HOME_CALL_NO_PORT:
+        return fail(EX_RELOAD_UNREACHABLE,
+                    "--reload: [management] port is %d in %s/sipc.conf, so the running node's "
+                    "port is not known: send it SIGHUP (systemctl reload sipcd) instead",
+                    c.port, o->home);
+    case HOME_CALL_SECURITY:
+        return fail(EX_CONFIG, "%s", c.why);
+    case HOME_CALL_SUBJECT:
+        return not_asked(o, c.host, c.port, c.why);
+    }
+    const char *host = c.host;
+    int port = c.port, e = c.err;
     if (e != 0) {
-        free(c.data);
         int refused = e == SIPC_EREMOTE || e == SIPC_ENOMETHOD;
         char line[1400];
         /* the error's name once, as sipcctl gives it */
         return fail(refused ? EX_RELOAD_REFUSED : EX_RELOAD_UNREACHABLE,
                     "--reload: the node at %s:%d %s: %s%s%s", host, port,
                     refused ? "refused" : "could not be asked",
-                    cli_err_line(line, sizeof line, e, c.message), fix,
+                    cli_err_line(line, sizeof line, e, c.message), c.fix,
                     stays_made(o, refused));
     }
     json_error_t je;

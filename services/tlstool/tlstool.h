@@ -151,6 +151,29 @@ typedef struct node_probe {
  * Returns 0 or EX_FAIL when the probes cannot start. */
 int probe_nodes(const sipc_config *cfg, sipc_security *sec, int timeout_ms, node_probe *nodes);
 
+/* reload.c: a call to the node running from this home: its [node] address
+ * (loopback for a wildcard) at its [management] port, offering TLS when a
+ * pair is imported and taking a plaintext answer. */
+typedef struct home_call {
+    char host[128];
+    int port;
+    int err;           /* HOME_CALL_DONE: 0 or the call's SIPC_* error */
+    char message[600]; /* then the reply's or the channel's detail */
+    char fix[900];     /* what to change here for a node of another cluster */
+    char why[1600];    /* HOME_CALL_SECURITY, HOME_CALL_SUBJECT: why not asked */
+    char *data;        /* the answer when err is 0 (free it) */
+    size_t len;
+} home_call;
+enum {
+    HOME_CALL_DONE = 0,    /* asked: c->err says how it went */
+    HOME_CALL_NO_PORT,     /* [management] port unknown (0 or less) */
+    HOME_CALL_SECURITY,    /* this home's pair or trust cannot be loaded */
+    HOME_CALL_SUBJECT      /* this home's [tls] subject is not its own certificate's */
+};
+/* Calls management.METHOD with payload (NULL: none); one of HOME_CALL_*. */
+int home_node_call(const opts *o, const sipc_config *cfg, const char *method,
+                   const char *payload, uint32_t timeout_ms, home_call *c);
+
 /* reload.c: asks the node of this home to reload (management.reload) and
  * prints its answer; EX_OK, EX_RELOAD_REFUSED or EX_RELOAD_UNREACHABLE. */
 int request_reload(const opts *o, int force);

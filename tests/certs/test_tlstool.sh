@@ -199,6 +199,29 @@ expect "import: this tool's file (RSA)" 0 "imported"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" import "$P/org.pfx"
 expect "import: OpenSSL 3 default (AES-256-CBC, PBKDF2), leaf+intermediate+root" 0 "imported" "chain: +2 more" "replaced pair is kept"
 cmp -s "$H/security/previous/node.p12" "$work/rsa-2048.pfx" && ok "import: previous pair kept in previous/" || bad "import: previous/node.p12 differs"
+# another pair than the installed one: with TLS off a warning that every node
+# must hold the same pair; with TLS on refused (7) unless --force
+grep -q "^warning: this is another pair than the one replaced (sha256 [0-9a-f]\{16\}\.\.\.): every node and client-only machine of the cluster must hold the same pair" "$OUT" &&
+    ok "import: another pair with TLS off: the warning says every node must hold it" || bad "import: no warning for another pair with TLS off"
+{
+    H_import=$H
+    newhome import-on
+    SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$H" import "$work/ecdsa-p256.pfx" >/dev/null 2>&1 && "$T" --home "$H" enable >/dev/null 2>&1 ||
+        bad "import: setup of a TLS home"
+    fp=$(sha256sum "$H/security/node.p12")
+    run env SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$H" import "$work/rsa-2048.pfx"
+    expect "import: another pair with TLS on: refused, exit 7, naming the rotation" 7 \
+        "rsa-2048.pfx: not imported: it is another pair \(sha256 [0-9a-f]{16}\.\.\.\) than the one installed here" \
+        "tlstool rotate stage .*rsa-2048.pfx --reload" "add --force"
+    [ "$(sha256sum "$H/security/node.p12")" = "$fp" ] && ok "import: the refused import changed nothing" || bad "import: a refused import changed node.p12"
+    run env SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$H" import "$work/ecdsa-p256.pfx"
+    expect "import: the same pair again with TLS on: no --force needed" 0 "imported"
+    run env SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$H" import "$work/rsa-2048.pfx" --force
+    expect "import --force: another pair with TLS on: imported, warned, no plain reload advice" 0 "imported" \
+        "^warning: this is another pair than the one replaced .*import it on every node and client-only machine, then reload each"
+    grep -q "presents the replaced pair until it reloads" "$OUT" && bad "import --force: the plain reload advice is given"
+    H=$H_import
+}
 grep -c "BEGIN CERTIFICATE" "$H/security/node.crt" | grep -qx 3 && grep -q "PRIVATE KEY" "$H/security/node.crt" &&
     ok "import: node.crt = certificate, chain, key" || bad "import: node.crt layout"
 openssl x509 -in "$H/security/node.crt" -noout -subject 2>/dev/null | grep -Eq "CN ?= ?sipc node$" &&

@@ -98,6 +98,18 @@ run "$BIN/tlstool" --home "$work/rot" rotate stage
 one_line "tlstool rotate stage without FILE: naming rotate's help" 2 "^tlstool: error: stage needs FILE: tlstool rotate stage FILE.pfx \(see tlstool rotate --help\)$"
 run "$BIN/tlstool" --help
 expect "tlstool --help names -H" 0 "-H, --home DIR"
+# what --help gives is what the commands accept: list's --limit maximum,
+# import's --force, status --cluster's wait loop stopping on 64 and 78 (a
+# plain `until ...; do sleep 10; done` waits forever on them), up's --name
+run "$BIN/sipcctl" list --help
+expect "sipcctl list --help gives the --limit maximum" 0 "--limit N .*at most 1000000"
+run "$BIN/tlstool" import --help
+expect "tlstool import --help: --force, exit 7, tlstool rotate" 0 "^ +--force +with TLS enabled, replace the node's pair" "exit 7" "tlstool rotate"
+run "$BIN/sipcctl" status --help
+expect "sipcctl status --help: the wait loop stops on 64 and 78" 0 "^ +until sipcctl status --cluster --expect-mode permissive; do rc=\\\$\\?$" \
+    "^ +case \\\$rc in 64\\|78\\) exit \\\$rc;; esac; sleep 10; done$"
+run "$BIN/sipc-cluster" --help
+expect "sipc-cluster --help: up's usage names --name" 0 "^  up -n N .*\\[--name NAME\\]"
 run "$BIN/sipcd" --home "$work/a" --home="$work/a"
 one_line "sipcd --home twice, even alike: one line" 64 "^sipcd: --home given twice \('$work/a', then '$work/a'\): give it once \(see sipcd --help\)$"
 # 73 is what a missing home gives (it cannot be opened to lock it), as

@@ -3,7 +3,8 @@
 # on its own loopback block ($BASE.1-3, standard ports) runs to the end, and
 # every command it prints under "Try:" works as printed, in that order: the
 # record put through n1 is read back by the printed get and found by the
-# printed cluster-wide search. Then the printed "Stop:" line stops the nodes.
+# printed cluster-wide search. The nodes start without the PFX password in
+# their environment. Then the printed "Stop:" line stops the nodes.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.0.57}
@@ -59,6 +60,19 @@ while IFS= read -r cmd; do
     esac
 done <"$work/try.txt"
 [ "$n" -ge 4 ] && grep -q " put my-id" "$work/try.txt" || not_ok "the Try: block has a put, a get and a search ($n commands)"
+
+# sipcd reads no password: the demo keeps the PFX password out of the
+# environment its nodes start with, and its transcript says to
+leaked=0 nlocks=0
+for lock in "$work"/sipc-demo.*/n*/state/sipcd.lock; do
+    [ -f "$lock" ] || continue
+    nlocks=$((nlocks + 1))
+    pid=$(head -n1 "$lock")
+    tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -q '^SIPC_PFX_PASSWORD=' && leaked=$((leaked + 1))
+done
+[ "$nlocks" = 3 ] && [ "$leaked" = 0 ] && grep -q '^\$ unset SIPC_PFX_PASSWORD' "$work/demo.out" &&
+    ok "the nodes start without SIPC_PFX_PASSWORD in their environment, as the transcript says" ||
+    not_ok "SIPC_PFX_PASSWORD in the environment of $leaked of $nlocks demo nodes (or no unset line)"
 
 # The printed Stop: command waits for the nodes to exit (they write their
 # stores and logs after SIGTERM) before it removes their homes.

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# test_tlstool_running.sh - tlstool and the node running from its home, with
+# a real node n1 on $BASE.1 (standard ports) and a plaintext sipcctl from a
+# home without the pair (c2):
+#   - `tlstool status` says the mode sipc.conf configures and the mode the
+#     running node is in (asked of it, as `sipcctl status` asks): no node
+#     (the home's lock is free), the same mode, a change not applied (no
+#     --reload), a start held back by the strict guard (with since when and
+#     what to do), a stopped node (running mode unknown, and why); --json
+#     has it all in "running"
+#   - `tlstool import` of another pair than the installed one, with TLS on,
+#     is refused (exit 7, nothing changed) naming `tlstool rotate`; with
+#     --force it installs it with a warning that every node must get it and
+#     without the plain SIGHUP advice; `tlstool status` then says that the
+#     node (presenting the replaced pair) cannot be asked, and why; importing
+#     the replaced pair back is refused naming it, and --force puts it back
+#   - the home's lock decides whether a node runs, not the pid in its file
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+BASE=${SIPC_TEST_NET:-127.1.59}
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init tlstool_running
+ctl() { "$BIN/sipcctl" --timeout 5000 "$@"; }
+tt() { "$BIN/tlstool" --home "$work/n1" "$@"; }
+need_free "$BASE.1":{23000,23001,23002,23003}
+badf() { not_ok "$1"; shtest_show "$2"; }
+
+export SIPC_PFX_PASSWORD="Running-Test-$$"
+one_node_home "$work/n1" running
+one_node_home "$work/c2" running # a client without the pair: plaintext
+tt create -site "$work/cluster.pfx" >/dev/null
+tt import "$work/cluster.pfx" >/dev/null || not_ok "import"
+tt enable --mode permissive >/dev/null || not_ok "enable"
+fp() { tt status --json | jq -r '.certificate.fingerprint_sha256'; }
+cluster_fp=$(fp)
+
+# --- no node ---------------------------------------------------------------
+tt status >"$work/s0.txt" 2>&1
+grep -q "^running: *no node: no sipcd runs from this home (its lock, .*state/sipcd.lock, is free)" "$work/s0.txt" &&
+    tt status --json | jq -e '.running.state == "not_running"' >/dev/null &&
+    ok "status without a node: no sipcd runs from this home" || badf "status, no node" "$work/s0.txt"
+
+start() { sipcd_start "$work/n1" || exit 1; node_pid=$sipcd_pid; }
+stop() { kill -TERM "$node_pid"; wait "$node_pid"; node_pid=; }
+at_exit 'if [ -n "${node_pid:-}" ]; then kill -CONT "$node_pid"; kill -TERM "$node_pid"; fi 2>/dev/null'
+start
+
+# --- the same mode -----------------------------------------------------------
+tt status >"$work/s1.txt" 2>&1
+rc=$?
+[ "$rc" = 0 ] && grep -q "^TLS: *enabled (configured: mode permissive," "$work/s1.txt" &&
+    grep -q "^running: *permissive, as configured (sipcd pid $node_pid)$" "$work/s1.txt" &&
+    tt status --json | jq -e --argjson p "$node_pid" '.running.state == "asked" and .running.pid == $p and .running.tls_mode == "permissive" and .running.as_configured == true and .tls_mode == "permissive"' >/dev/null &&
+    ok "status: configured and running permissive" || badf "status, same mode (exit $rc)" "$work/s1.txt"
+
+# a plaintext peer, then strict in sipc.conf only (not applied)
+ctl --home "$work/c2" ping "$BASE.1" >"$work/ping.out" 2>&1 && grep -q "over plaintext" "$work/ping.out" ||
+    badf "plaintext ping from c2" "$work/ping.out"
+tt mode strict >/dev/null 2>&1
+tt status >"$work/s2.txt" 2>&1
+rc=$?
+[ "$rc" = 0 ] && grep -q "^TLS: *enabled (configured: mode strict," "$work/s2.txt" &&
+    grep -q "^running: *permissive (sipcd pid $node_pid): NOT as configured" "$work/s2.txt" &&
+    grep -q "^warning: the running node (pid $node_pid) is in mode permissive, not strict as sipc.conf says: the change has not been applied.*sipcctl reload" "$work/s2.txt" &&
+    tt status --json | jq -e '.running.tls_mode == "permissive" and .running.as_configured == false and .running.held_back == false and .tls_mode == "strict"' >/dev/null &&
+    ok "status: configured strict, running permissive, not applied: reload" || badf "status, change not applied (exit $rc)" "$work/s2.txt"
+
+# --- held back by the strict guard at start ---------------------------------
+stop
+start
+tt status >"$work/s3.txt" 2>&1
+rc=$?
+[ "$rc" = 0 ] && grep -q "^running: *permissive (held back by the strict guard since [0-9T:-]*Z*[^;]*; sipcd pid $node_pid): NOT as configured" "$work/s3.txt" &&
+    grep -q "^warning: the running node (pid $node_pid) is in mode permissive, not strict as sipc.conf says: the strict guard held its start back since .*1 peer still spoke plaintext (\`sipcctl status\` names them): move it to TLS, then \`tlstool mode strict --reload\` here" "$work/s3.txt" &&
+    tt status --json | jq -e '.running.held_back == true and (.running.held_back_since | type) == "string" and .running.plaintext_peers == 1' >/dev/null &&
+    ok "status: running permissive, held back by the strict guard since its start" || badf "status, held back (exit $rc)" "$work/s3.txt"
+
+# --- a stopped node: unknown --------------------------------------------------
+kill -STOP "$node_pid"
+tt status >"$work/s4.txt" 2>&1
+rc=$?
+tt status --json >"$work/s4.json" 2>&1
+kill -CONT "$node_pid"
+[ "$rc" = 0 ] && grep -q "^running: *unknown: sipcd pid $node_pid runs from this home but could not be asked at $BASE.1:23002: " "$work/s4.txt" &&
+    jq -e --argjson p "$node_pid" '.running.state == "unknown" and .running.pid == $p and (.running.reason | test("could not be asked"))' "$work/s4.json" >/dev/null &&
+    ok "status, node stopped: the running mode is unknown, and why" || badf "status, stopped node (exit $rc)" "$work/s4.txt"
+
+# --- import of another pair over the running TLS node --------------------------
+mkdir -p "$work/scratch"
+"$BIN/tlstool" --home "$work/scratch" create -site "$work/other.pfx" >/dev/null
+tt import "$work/other.pfx" >"$work/i1.out" 2>&1
+rc=$?
+[ "$rc" = 7 ] && grep -q "not imported: it is another pair .* and TLS is enabled: every node holds the same pair" "$work/i1.out" &&
+    grep -q "tlstool rotate stage $work/other.pfx --reload" "$work/i1.out" && grep -q "add --force" "$work/i1.out" &&
+    [ "$(fp)" = "$cluster_fp" ] &&
+    ok "import of another pair, TLS on: refused (exit 7), pointing to tlstool rotate; nothing changed" ||
+    badf "import of another pair without --force (exit $rc)" "$work/i1.out"
+tt import "$work/cluster.pfx" >"$work/i0.out" 2>&1 && ! grep -q "another pair" "$work/i0.out" &&
+    grep -q "^TLS is enabled: this is the pair that was installed already, so the running node needs no reload$" "$work/i0.out" &&
+    ok "import of the same pair again: no --force needed" || badf "import of the same pair" "$work/i0.out"
+tt import "$work/other.pfx" --force >"$work/i2.out" 2>&1
+rc=$?
+[ "$rc" = 0 ] && grep -q "^warning: this is another pair than the one replaced.*import it on every node" "$work/i2.out" &&
+    grep -q "tlstool rotate" "$work/i2.out" &&
+    ! grep -q "the running node presents the replaced pair until it reloads" "$work/i2.out" &&
+    [ "$(fp)" != "$cluster_fp" ] &&
+    ok "import --force of another pair: installed, warning that every node must get it, no plain SIGHUP advice" ||
+    badf "import --force of another pair (exit $rc)" "$work/i2.out"
+# tlstool now holds the new pair: the node, presenting the replaced one, is
+# not asked, and status says why
+tt status >"$work/s5.txt" 2>&1
+grep -q "^running: *unknown: sipcd pid $node_pid runs from this home but could not be asked at .*peer certificate rejected.*(this home's pair was replaced: if the node has not reloaded since, it presents the replaced one, sha256 ${cluster_fp:0:16}\.\.\. in security/previous/" "$work/s5.txt" &&
+    ok "status after import --force: the node presents the replaced pair" || badf "status after import --force" "$work/s5.txt"
+# undoing it: the refusal names the previous pair; --force puts it back
+tt import "$work/cluster.pfx" >"$work/i3.out" 2>&1
+rc=$?
+[ "$rc" = 7 ] && grep -q "note: .*cluster.pfx holds the pair this node had before its last import" "$work/i3.out" &&
+    tt import "$work/cluster.pfx" --force >/dev/null 2>&1 && [ "$(fp)" = "$cluster_fp" ] &&
+    tt status >"$work/s6.txt" 2>&1 && grep -q "^running: *strict, as configured\|^running: *permissive (held back" "$work/s6.txt" &&
+    ok "importing back the replaced pair: named as such, --force puts it back, and the node answers again" ||
+    { badf "import back (exit $rc)" "$work/i3.out"; shtest_show "$work/s6.txt"; }
+
+# the lock decides, not the pid in the file: a home whose state/sipcd.lock
+# names a running sipcd that holds no lock on it (here n1's) is unknown, one
+# naming a process gone (a sipcd killed) has no node
+one_node_home "$work/n9" running
+mkdir -p -m 700 "$work/n9/state"
+echo "$node_pid" >"$work/n9/state/sipcd.lock"
+"$BIN/tlstool" --home "$work/n9" status >"$work/s7.txt" 2>&1
+grep -q "^running: *unknown: .*n9/state/sipcd.lock names pid $node_pid, a running sipcd that holds no lock on this home" "$work/s7.txt" &&
+    ok "status: a lock file naming another home's sipcd: unknown, not that node's mode" || badf "status, foreign pid in the lock file" "$work/s7.txt"
+stop
+"$BIN/tlstool" --home "$work/n9" status >"$work/s8.txt" 2>&1
+grep -q "^running: *no node: no sipcd runs from this home" "$work/s8.txt" &&
+    ok "status: a lock file naming a process gone: no node" || badf "status, stale lock file" "$work/s8.txt"
+shtest_done

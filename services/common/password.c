@@ -27,6 +27,17 @@ void cli_password_forget(void)
     explicit_bzero(arg_copy, sizeof arg_copy);
 }
 
+extern char **environ;
+
+void cli_password_env_scrub(const char *name)
+{
+    size_t n = strlen(name);
+    for (char **e = environ; e && *e; e++)
+        if (!strncmp(*e, name, n) && (*e)[n] == '=')
+            explicit_bzero(*e + n + 1, strlen(*e + n + 1));
+    unsetenv(name);
+}
+
 static int refuse(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int refuse(char *err, size_t errlen, const char *fmt, ...)

@@ -37,6 +37,11 @@ enum { CLI_PASSWORD_MAX = 1024, CLI_PASSWORD_BUF = 1100 };
 const char *cli_password_take_arg(char *arg);
 /* Wipes that copy. */
 void cli_password_forget(void);
+/* Overwrites the value of the environment variable name in place, then
+ * removes it: for a program that never reads a password (sipcd) but may be
+ * started from a shell that exported one for tlstool. unsetenv alone leaves
+ * the bytes where /proc/<pid>/environ shows them. */
+void cli_password_env_scrub(const char *name);
 
 /* Fills pw (CLI_PASSWORD_BUF bytes) from the first source p has: the file,
  * standard input, the argument (warning on stderr that argv is visible), the

@@ -863,7 +863,8 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         else if (odd)
             problem(list, n, "certificate_mismatch",
                     "%s presents a different certificate (sha256 %.16s...) than the rest of the "
-                    "cluster (sha256 %.16s...): import the cluster's key pair on it",
+                    "cluster (sha256 %.16s...): import the cluster's key pair on it (`tlstool "
+                    "import FILE --force`: it replaces the pair that node holds) and reload it",
                     mgmt_node_name(n), fp, common);
         if (json_is_object(cert)) {
             json_int_t not_after = json_integer_value(json_object_get(cert, "not_after_unix"));

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_home_lock.sh - one sipcd per home (services/sipcd/home_lock.c), with
 # real sipcd (TLS off):
+#   - a SIPC_PFX_PASSWORD it was started with is not left in its memory
 #   - a second sipcd on a live home, its sipc.conf since changed to other
 #     ports and another address (so that only the lock can stop it), exits 75
 #     naming the home and the first one's pid, before it logs or binds
@@ -31,8 +32,12 @@ need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
 
 h=$work/n1
 one_node_home "$h" lock
-sipcd_start "$h" || exit 1
+# started from a shell that exported the pair's password for tlstool
+SIPC_PFX_PASSWORD=Not-For-Sipcd-7 sipcd_start "$h" || exit 1
 first=$sipcd_pid
+grep -qa 'Not-For-Sipcd-7' "/proc/$first/environ" &&
+    not_ok "sipcd keeps SIPC_PFX_PASSWORD's value readable in /proc/PID/environ" ||
+    ok "sipcd wipes SIPC_PFX_PASSWORD's value from its environment (it reads no password)"
 lockf=$h/state/sipcd.lock
 mode=$(stat -c %a "$lockf" 2>/dev/null)
 [ "$(cat "$lockf" 2>/dev/null)" = "$first" ] && [ "$mode" = 600 ] &&

@@ -69,8 +69,21 @@ int sipc_store_put(const char *home, const char *sub, const char *name, const vo
  * sipc_secure_free(*out, *len). 0, SIPC_EINVAL (kp is empty), SIPC_EFORMAT
  * (DER wolfSSL cannot encode) or SIPC_ENOMEM. */
 int sipc_keypair_to_pem(const sipc_keypair *kp, char **out, size_t *len);
+/* The outcomes of an install (import, commit, roll back) besides 0 and a
+ * negative code, which mean that nothing was changed. */
+/* The new pair is in place, but what follows did not all happen: err says
+ * what (the replaced pair not kept in previous/, or a directory not
+ * synced, so that the change may not outlast a power loss). */
+#define SIPC_STORE_INSTALLED 2
+/* Half installed: node.p12 is the new pair's, node.crt still the old
+ * one's (node.crt could not be put in place, nor the old node.p12 back);
+ * err says so and what to do (run the command again). */
+#define SIPC_STORE_PARTIAL 3
 /* Import: node.crt from kp and node.p12 = p12 bytes; the pair it replaces
- * goes to previous/. Nothing is replaced until both new files are written. */
+ * goes to previous/ once the new one is in (previous/ keeps what it holds
+ * until then). Nothing is replaced until every new file is written; the old
+ * node.p12 is put back if node.crt cannot be put in place. 0, a negative
+ * code (nothing was changed), SIPC_STORE_INSTALLED or SIPC_STORE_PARTIAL. */
 int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p12, size_t p12len,
                       char *err, size_t errlen);
 /* Key pair rotation (tlstool rotate; the states are in certs/trust.h). */
@@ -79,10 +92,14 @@ int sipc_store_stage(const char *home, const sipc_keypair *kp, const uint8_t *p1
                      char *err, size_t errlen);
 /* The staged pair becomes node.crt/node.p12, the replaced one (whose
  * certificate has SHA-256 current_fp) goes to previous/; the state file says
- * committed and names current_fp; staged/ is removed. */
+ * committed and names current_fp; staged/ is removed (also after
+ * SIPC_STORE_INSTALLED, not after SIPC_STORE_PARTIAL). As import's
+ * outcomes; a negative code after the state file was written leaves the
+ * pair as it was. */
 int sipc_store_commit(const char *home, const char *current_fp, char *err, size_t errlen);
 /* Undoes a commit: node.crt/node.p12 go to staged/, previous/ is installed
- * again (so previous/ then holds the pair moved back from); rolled-back. */
+ * again (so previous/ then holds the pair moved back from); rolled-back.
+ * As import's outcomes. */
 int sipc_store_roll_back(const char *home, char *err, size_t errlen);
 /* Removes staged/ (the state file is left to the caller); a linked
  * security/ or staged/ is refused, nothing removed through it. */

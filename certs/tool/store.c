@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "certs/tool/store.h"
@@ -107,6 +109,35 @@ static int pid_alive(long pid)
     return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
 }
 
+/* What is known of another account's file of base's pattern, entry in
+ * dfd (st: lstat'd): a write holds its lock (1: in progress), or
+ * *seen says what is known. Root can open it; where that fails (NFS
+ * squashing root) its age is all there is. */
+static int other_tmp(int dfd, const char *entry, const struct stat *st, sipc_store_tmp_seen *seen)
+{
+    int fd = openat(dfd, entry, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    struct stat fst;
+    int r = -1;
+    if (fd >= 0 && fstat(fd, &fst) == 0 && fst.st_dev == st->st_dev && fst.st_ino == st->st_ino) {
+        /* shared and at once: a writer that holds it exclusively is heard */
+        if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+            r = 0;
+        else if (errno == EWOULDBLOCK)
+            r = 1;
+    }
+    if (fd >= 0)
+        close(fd); /* the shared lock goes with it */
+    if (r == 1)
+        return 1;
+    if (r == 0) {
+        *seen = SIPC_STORE_TMP_OVER;
+        return 0;
+    }
+    *seen = time(NULL) - st->st_mtime < SIPC__FILE_REPLACE_STALE ? SIPC_STORE_TMP_UNKNOWN
+                                                                 : SIPC_STORE_TMP_UNKNOWN_OLD;
+    return 0;
+}
+
 static int sweep_dir(int dfd, const char *dir, sipc_store_tmp_fn fn, void *arg)
 {
     int dup_fd = dup(dfd);
@@ -128,14 +159,21 @@ static int sweep_dir(int dfd, const char *dir, sipc_store_tmp_fn fn, void *arg)
         char path[1500], why[200] = "";
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         struct stat st;
+        sipc_store_tmp_seen seen = SIPC_STORE_TMP_OVER;
         /* never through a link: only a file this user wrote is removed */
         if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             continue; /* gone meanwhile */
         if (S_ISLNK(st.st_mode)) {
             snprintf(why, sizeof why, "a symbolic link, not a file tlstool writes");
+            seen = SIPC_STORE_TMP_NOT_FILE;
         } else if (!S_ISREG(st.st_mode)) {
             snprintf(why, sizeof why, "not a regular file");
+            seen = SIPC_STORE_TMP_NOT_FILE;
         } else if (st.st_uid != geteuid()) {
+            /* base's file of another account: its lock tells whether it
+             * is being written, where it can be looked at */
+            if (!pid && other_tmp(dfd, e->d_name, &st, &seen) == 1)
+                continue; /* a write in progress */
             snprintf(why, sizeof why, "owned by uid %ld, not by this user", (long)st.st_uid);
         } else if (pid) {
             if (unlinkat(dfd, e->d_name, 0) != 0)
@@ -150,7 +188,7 @@ static int sweep_dir(int dfd, const char *dir, sipc_store_tmp_fn fn, void *arg)
         if (!why[0])
             removed++;
         if (fn)
-            fn(arg, path, pid, !why[0], why);
+            fn(arg, path, pid, !why[0], seen, why);
     }
     closedir(d);
     return removed;

@@ -36,19 +36,31 @@ char *sipc_store_path(char *out, size_t outlen, const char *home, const char *su
 /* Creates security/ and its subdirectories (0700, fixed if wider), and
  * removes leftover temporary files (sipc_store_sweep_tmp). */
 int sipc_store_init(const char *home, char *err, size_t errlen);
-/* A leftover temporary file of an interrupted write: removed (1), or left
- * (0) for the reason why. pid: the process that wrote it, for a name of
- * an older tlstool (NAME.tmp.PID); 0 for base's (.NAME.XXXXXX.tmp). */
+/* What is known of a temporary file's write (sipc_store_tmp_fn's seen). */
+typedef enum {
+    SIPC_STORE_TMP_OVER,        /* no process writes it: its lock is free, or its pid gone */
+    SIPC_STORE_TMP_UNKNOWN,     /* another account's, its lock not readable: cannot tell;
+                                 * younger than SIPC__FILE_REPLACE_STALE */
+    SIPC_STORE_TMP_UNKNOWN_OLD, /* the same, older: likely a killed write's */
+    SIPC_STORE_TMP_NOT_FILE     /* a link or another non-file under such a name: no write's */
+} sipc_store_tmp_seen;
+/* A leftover temporary file: removed (1), or left (0) for the reason why.
+ * pid: the process that wrote it, for a name of an older tlstool
+ * (NAME.tmp.PID); 0 for base's (.NAME.XXXXXX.tmp). A write in progress is
+ * never reported. */
 typedef void (*sipc_store_tmp_fn)(void *arg, const char *path, long pid, int removed,
-                                  const char *why);
+                                  sipc_store_tmp_seen seen, const char *why);
 /* Removes the temporary files (.NAME.XXXXXX.tmp, base's writer's, and
  * NAME.tmp.PID, an older tlstool's) that writes killed before their rename
  * left in security/ and its subdirectories; they may hold a copy of a
  * private key. Only those whose write is over (base's: no process holds
  * the file's lock; an older tlstool's: its process no longer runs), and
  * only regular files owned by this user (looked at without following
- * links; a link itself is left alone). fn (may be NULL) hears of each
- * removed or left. Returns how many went. */
+ * links; a link itself is left alone). Another account's file of base's
+ * pattern is left, and reported only when its lock is seen free (a write
+ * in progress holds it) or cannot be looked at (root squashed on NFS: said
+ * as such). fn (may be NULL) hears of each removed or left. Returns how
+ * many went. */
 int sipc_store_sweep_tmp(const char *home, sipc_store_tmp_fn fn, void *arg);
 /* Atomic 0600 write of a file the user named (not one of the home: those
  * go through sipc_store_put), by sipc__file_replace: a symbolic link or a

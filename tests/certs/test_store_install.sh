@@ -11,6 +11,9 @@
 # - the directory cannot be synced after both renames: exit 14, the pair is
 #   imported, the warning says the change may not last, never "nothing was
 #   changed".
+# And (run as root) `status` on another account's temporary file: one a
+# write holds locked is a write in progress, never a problem; once free, a
+# problem that says no process is writing it.
 set -u
 T=${1:?usage: test_store_install.sh path/to/tlstool path/to/rename_fail.so path/to/fsync_dir_eio.so}
 RENAME_SHIM=${2:?}
@@ -81,4 +84,34 @@ expect "security/ not synced: exit 14, imported with a warning" 14 "imported $wo
 grep -q "nothing was changed" "$OUT" && bad "... says nothing was changed" || ok "... never says nothing was changed"
 cmp -s "$S/node.p12" "$work/a.pfx" && cmp -s "$S/previous/node.p12" "$work/c/node.p12" &&
     ok "... a installed, c in previous/" || not_ok "... not installed as it says"
+
+if [ "$(id -u)" = 0 ]; then
+    H=$work/home.other
+    mkdir -p "$H"
+    run "$T" --home "$H" import "$work/a.pfx"
+    expect "import into a home for the other account's file" 0
+    F=$H/security/.node.p12.Other1.tmp
+    printf 'PRIVATE KEY COPY\n' >"$F"
+    chmod 600 "$F"
+    chown 65534 "$F"
+    # the service account's write in progress: its file held locked
+    (exec 9<"$F" && flock -x 9 && exec sleep 600) &
+    holder=$!
+    for _ in $(seq 50); do
+        flock -n -x "$F" true || break
+        sleep 0.1
+    done
+    run "$T" --home "$H" status
+    expect "status: another account's write in progress is no problem" 0 "state: +consistent"
+    grep -q "Other1" "$OUT" && bad "... but it is named" || ok "... nor named"
+    kill "$holder" 2>/dev/null
+    wait "$holder" 2>/dev/null
+    run "$T" --home "$H" status
+    expect "status: once no write holds it, a problem that says so" 10 \
+        "^PROBLEM: $F, left by a write that was interrupted \(no process is writing it\).*owned by uid 65534"
+    [ -f "$F" ] && ok "... and it is left to its owner" || not_ok "... another account's file removed"
+    rm -f "$F"
+else
+    echo "# skipped: another account's temporary file (needs root)"
+fi
 shtest_done

@@ -553,8 +553,9 @@ static int install(const char *home, const void *pem, size_t plen, const uint8_t
         (void)fsync(sfd);
         sipc__adderr(err, errlen,
                      "; putting the old node.p12 back failed too (%s): %s is now the new pair's "
-                     "and %s still the old one's, which do not go together, so the node cannot "
-                     "use them: run the same command again to finish; %s%s%s",
+                     "and %s still the old one's, which do not go together (the node goes on "
+                     "with the old pair, node.crt's): run the same command again to finish; "
+                     "%s%s%s",
                      why, p12_path, crt_path,
                      !keep ? "previous/ is left as it was"
                      : kept ? "the pair they replace is kept in previous/"

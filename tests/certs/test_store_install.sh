@@ -11,6 +11,8 @@
 # - the directory cannot be synced after both renames: exit 14, the pair is
 #   imported, the warning says the change may not last, never "nothing was
 #   changed".
+# The same for rotate commit, whose re-run after a half commit finishes it
+# and keeps the replaced pair for the abort.
 # And (run as root) `status` on another account's temporary file: one a
 # write holds locked is a write in progress, never a problem; once free, a
 # problem that says no process is writing it.
@@ -84,6 +86,28 @@ expect "security/ not synced: exit 14, imported with a warning" 14 "imported $wo
 grep -q "nothing was changed" "$OUT" && bad "... says nothing was changed" || ok "... never says nothing was changed"
 cmp -s "$S/node.p12" "$work/a.pfx" && cmp -s "$S/previous/node.p12" "$work/c/node.p12" &&
     ok "... a installed, c in previous/" || not_ok "... not installed as it says"
+
+# rotate commit alike: nothing changed; then half; run again, it finishes,
+# and the abort finds the replaced pair in previous/
+snap a
+run "$T" --home "$H" rotate stage "$work/b.pfx"
+expect "rotate stage b" 0
+run env LD_PRELOAD="$RENAME_SHIM" RENAME_FAIL=security/node.crt "$T" --home "$H" rotate commit
+expect "rotate commit, node.crt not put in place: exit 1" 1 "cannot replace $S/node.crt"
+cmp -s "$S/node.crt" "$work/a/node.crt" && cmp -s "$S/node.p12" "$work/a/node.p12" &&
+    cmp -s "$S/previous/node.crt" "$work/a/prev.crt" && [ -f "$S/staged/node.crt" ] &&
+    ok "... the pair, previous/ and staged/ as they were" || not_ok "... changed something"
+run env LD_PRELOAD="$RENAME_SHIM" RENAME_FAIL=security/node.crt,security/node.p12+1 "$T" --home "$H" \
+    rotate commit
+expect "rotate commit, half: exit 15" 15 "not committed, only half" "run the same command again"
+run "$T" --home "$H" rotate commit
+expect "rotate commit run again finishes it" 0 "committed: this node now holds the new pair"
+cmp -s "$S/node.p12" "$work/b.pfx" && cmp -s "$S/previous/node.crt" "$work/a/node.crt" &&
+    cmp -s "$S/previous/node.p12" "$work/a/node.p12" &&
+    ok "... b installed, a's pair in previous/" || not_ok "... previous/ does not hold a's pair"
+run "$T" --home "$H" rotate abort
+expect "rotate abort rolls back to a" 0 "rolled back"
+cmp -s "$S/node.crt" "$work/a/node.crt" && ok "... a is back" || not_ok "... a is not back"
 
 if [ "$(id -u)" = 0 ]; then
     H=$work/home.other

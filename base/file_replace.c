@@ -28,9 +28,12 @@ static int is_own_tmp(const char *entry, const char *name)
 }
 
 /* Best effort: a write killed between creating its temporary file and the
- * rename left it behind, under a name no later write reuses; one older than
- * SIPC__FILE_REPLACE_STALE seconds is no write in progress. unlinkat never
- * follows a link, so nothing but that name goes. */
+ * rename left it behind, under a name no later write reuses. One whose lock
+ * a write holds is in progress, whatever its age (a stopped process, or a
+ * file server whose clock is behind); where there are no locks, one older
+ * than SIPC__FILE_REPLACE_STALE seconds is no write in progress
+ * (sipc__file_tmp_remove decides both). A link of the pattern is removed
+ * as a link, never followed. */
 static void remove_stale(int dfd, const char *name)
 {
     int fd = dup(dfd);
@@ -51,7 +54,10 @@ static void remove_stale(int dfd, const char *name)
             fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISDIR(st.st_mode) ||
             now - st.st_mtime < SIPC__FILE_REPLACE_STALE)
             continue;
-        unlinkat(dfd, e->d_name, 0);
+        if (S_ISREG(st.st_mode))
+            (void)sipc__file_tmp_remove(dfd, e->d_name);
+        else
+            unlinkat(dfd, e->d_name, 0); /* a link or the like: no write of ours */
     }
     closedir(d);
 }
@@ -238,7 +244,7 @@ static int tmp_write(int dfd, const char *path, const char *name, const void *da
     /* the lock goes with the last descriptor of the open file: a copy
      * keeps it until the file is in place, while the close that writes
      * out (NFS) is still heard */
-    t->fd = e ? -1 : dup(fd);
+    t->fd = e ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 0); /* dup() would drop close-on-exec */
     if (!e && t->fd < 0)
         e = errno;
     if (close(fd) != 0 && !e)

@@ -13,8 +13,8 @@
 #define SIPC__FILE_REPLACE_STALE 3600
 
 /* A file written beside the one it will replace, not yet in place: its
- * name in its directory (".NAME.XXXXXX.tmp"), and the descriptor that
- * holds its flock while it exists, so a sweep never takes a write in
+ * name in its directory (".NAME.XXXXXX.tmp"), and the descriptor
+ * (close-on-exec) that holds its flock while it exists, so a sweep never takes a write in
  * progress for a killed one's leftover (sipc__file_tmp_remove). */
 typedef struct sipc__file_tmp {
     int fd;
@@ -32,7 +32,8 @@ typedef struct sipc__file_tmp {
  * so is anything else but a regular file there ("PATH is not a regular
  * file (a directory): nothing was written; move it out of the way ...").
  * First, temporary files of path's pattern older than
- * SIPC__FILE_REPLACE_STALE are removed (a killed write's). 0, or
+ * SIPC__FILE_REPLACE_STALE are removed (a killed write's), but never one
+ * whose lock a write holds, however old it looks. 0, or
  * SIPC_ECONFIG with err naming path: the temporary file is removed, and path
  * is as it was, except when only the directory's sync failed (an I/O error):
  * path is then replaced, and err says so. */

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "certs/tool/store.h"
@@ -107,6 +109,35 @@ static int pid_alive(long pid)
     return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
 }
 
+/* What is known of another account's file of base's pattern, entry in
+ * dfd (st: lstat'd): a write holds its lock (1: in progress), or
+ * *seen says what is known. Root can open it; where that fails (NFS
+ * squashing root) its age is all there is. */
+static int other_tmp(int dfd, const char *entry, const struct stat *st, sipc_store_tmp_seen *seen)
+{
+    int fd = openat(dfd, entry, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    struct stat fst;
+    int r = -1;
+    if (fd >= 0 && fstat(fd, &fst) == 0 && fst.st_dev == st->st_dev && fst.st_ino == st->st_ino) {
+        /* shared and at once: a writer that holds it exclusively is heard */
+        if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+            r = 0;
+        else if (errno == EWOULDBLOCK)
+            r = 1;
+    }
+    if (fd >= 0)
+        close(fd); /* the shared lock goes with it */
+    if (r == 1)
+        return 1;
+    if (r == 0) {
+        *seen = SIPC_STORE_TMP_OVER;
+        return 0;
+    }
+    *seen = time(NULL) - st->st_mtime < SIPC__FILE_REPLACE_STALE ? SIPC_STORE_TMP_UNKNOWN
+                                                                 : SIPC_STORE_TMP_UNKNOWN_OLD;
+    return 0;
+}
+
 static int sweep_dir(int dfd, const char *dir, sipc_store_tmp_fn fn, void *arg)
 {
     int dup_fd = dup(dfd);
@@ -128,14 +159,21 @@ static int sweep_dir(int dfd, const char *dir, sipc_store_tmp_fn fn, void *arg)
         char path[1500], why[200] = "";
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         struct stat st;
+        sipc_store_tmp_seen seen = SIPC_STORE_TMP_OVER;
         /* never through a link: only a file this user wrote is removed */
         if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             continue; /* gone meanwhile */
         if (S_ISLNK(st.st_mode)) {
             snprintf(why, sizeof why, "a symbolic link, not a file tlstool writes");
+            seen = SIPC_STORE_TMP_NOT_FILE;
         } else if (!S_ISREG(st.st_mode)) {
             snprintf(why, sizeof why, "not a regular file");
+            seen = SIPC_STORE_TMP_NOT_FILE;
         } else if (st.st_uid != geteuid()) {
+            /* base's file of another account: its lock tells whether it
+             * is being written, where it can be looked at */
+            if (!pid && other_tmp(dfd, e->d_name, &st, &seen) == 1)
+                continue; /* a write in progress */
             snprintf(why, sizeof why, "owned by uid %ld, not by this user", (long)st.st_uid);
         } else if (pid) {
             if (unlinkat(dfd, e->d_name, 0) != 0)
@@ -150,7 +188,7 @@ static int sweep_dir(int dfd, const char *dir, sipc_store_tmp_fn fn, void *arg)
         if (!why[0])
             removed++;
         if (fn)
-            fn(arg, path, pid, !why[0], why);
+            fn(arg, path, pid, !why[0], seen, why);
     }
     closedir(d);
     return removed;
@@ -358,12 +396,15 @@ fail:
     return r;
 }
 
-/* from/name copied to to/name: 0, 1 (no such file) or SIPC_ECONFIG. */
-static int copy_at(int from, const char *from_shown, int to, const char *to_shown,
-                   const char *name, char *err, size_t errlen)
+/* from/name into memory (*b, *n; free with sipc_secure_free): 0, 1 (no
+ * such file) or SIPC_ECONFIG. */
+static int read_at(int from, const char *from_shown, const char *name, uint8_t **b, size_t *n,
+                   char *err, size_t errlen)
 {
     char shown[1300];
     snprintf(shown, sizeof shown, "%s/%s", from_shown, name);
+    *b = NULL;
+    *n = 0;
     /* not through a link: tlstool writes no link, and one left there by
      * the home's owner would copy what it points to into previous/ */
     int fd;
@@ -376,20 +417,47 @@ static int copy_at(int from, const char *from_shown, int to, const char *to_show
                                   "only from a file there)");
     if (r != 0)
         return SIPC_ECONFIG;
-    uint8_t *b;
-    size_t n;
-    r = sipc_secret_fd_read(fd, shown, &b, &n, 1u << 20, err, errlen);
+    r = sipc_secret_fd_read(fd, shown, b, n, 1u << 20, err, errlen);
     close(fd);
+    return r != 0 ? SIPC_ECONFIG : 0;
+}
+
+/* The replaced pair (written beforehand as *crt, *p12: p12 NULL when the
+ * replaced pair had no node.p12) put in previous/, node.crt last as in
+ * security/: 0 or SIPC_ECONFIG with err saying what previous/ holds now. */
+static int put_previous(int pfd, const char *prev, sipc__file_tmp *crt, sipc__file_tmp *p12,
+                        char *err, size_t errlen)
+{
+    char c_path[1300], p_path[1300];
+    snprintf(c_path, sizeof c_path, "%s/node.crt", prev);
+    snprintf(p_path, sizeof p_path, "%s/node.p12", prev);
+    int r = 0;
+    if (p12) {
+        r = sipc__file_tmp_put(pfd, p12, p_path, "node.p12", err, errlen);
+    } else if (unlinkat(pfd, "node.p12", 0) != 0 && errno != ENOENT) {
+        /* no old node.p12: none left there from an older pair */
+        sipc__seterr(err, errlen, "cannot remove %s: %s", p_path, strerror(errno));
+        r = SIPC_ECONFIG;
+    }
+    if (r != 0) {
+        sipc__adderr(err, errlen, "; previous/ still holds the pair it held before");
+        return r;
+    }
+    r = sipc__file_tmp_put(pfd, crt, c_path, "node.crt", err, errlen);
     if (r != 0)
-        return SIPC_ECONFIG;
-    r = store_write_at(to, to_shown, name, b, n, err, errlen);
-    sipc_secure_free(b, n);
+        sipc__adderr(err, errlen, "; previous/ holds the replaced pair's node.p12 beside an "
+                                  "older node.crt: they do not go together");
     return r;
 }
 
 /* node.crt = pem and node.p12 = p12 (NULL: none, an old one is removed);
- * the pair they replace goes to previous/. Nothing is replaced until both
- * new files are written. */
+ * the pair they replace goes to previous/ once they are in. Nothing is
+ * replaced until every new file is written; the old node.p12 is kept
+ * under a temporary name until node.crt is in, so that a node.crt that
+ * cannot be put in place leaves the old pair as it was. 0; a negative
+ * code (nothing was changed); SIPC_STORE_INSTALLED (the new pair is in,
+ * what did not follow is in err); SIPC_STORE_PARTIAL (node.p12 is the new
+ * pair's, node.crt the old one's, err says what to do). */
 static int install(const char *home, const void *pem, size_t plen, const uint8_t *p12,
                    size_t p12len, char *err, size_t errlen)
 {
@@ -397,19 +465,25 @@ static int install(const char *home, const void *pem, size_t plen, const uint8_t
     if (r != 0)
         return r;
     int sfd, pfd;
-    char sec[1200], prev[1200], crt_path[1300], p12_path[1300];
+    char sec[1200], prev[1200], crt_path[1300], p12_path[1300], pc_path[1300], pp_path[1300];
     sipc_store_path(sec, sizeof sec, home, NULL, NULL);
     sipc_store_path(prev, sizeof prev, home, "previous", NULL);
     sipc_store_path(crt_path, sizeof crt_path, home, NULL, "node.crt");
     sipc_store_path(p12_path, sizeof p12_path, home, NULL, "node.p12");
+    sipc_store_path(pc_path, sizeof pc_path, home, "previous", "node.crt");
+    sipc_store_path(pp_path, sizeof pp_path, home, "previous", "node.p12");
     if ((r = open_store_dir(home, "previous", &sfd, &pfd, err, errlen)) == 1) {
         sipc__seterr(err, errlen, "cannot open %s: %s", prev, strerror(ENOENT));
         return SIPC_ECONFIG;
     }
     if (r != 0)
         return r;
-    sipc__file_tmp tcrt = {-1, ""}, tp12 = {-1, ""};
-    /* both new files written (base's writer, 0600) before anything is
+    sipc__file_tmp tcrt = {-1, ""}, tp12 = {-1, ""}, told = {-1, ""}, pcrt = {-1, ""},
+                   pp12 = {-1, ""};
+    uint8_t *ocrt = NULL, *op12 = NULL;
+    size_t oclen = 0, op12len = 0;
+    int have_ocrt = 0, have_op12 = 0, keep = 0;
+    /* every new file written (base's writer, 0600) before anything is
      * replaced; a link at either name refused first */
     r = refuse_link(sfd, "node.crt", crt_path, err, errlen);
     if (r == 0)
@@ -420,33 +494,98 @@ static int install(const char *home, const void *pem, size_t plen, const uint8_t
     if (r == 0 && p12)
         r = sipc__file_tmp_write_at(sfd, p12_path, "node.p12", p12, p12len, 0600, (uid_t)-1,
                                     (gid_t)-1, &tp12, err, errlen);
-    /* keep the replaced pair */
-    struct stat st;
-    if (r == 0 && fstatat(sfd, "node.crt", &st, 0) == 0) {
-        r = copy_at(sfd, sec, pfd, prev, "node.crt", err, errlen);
-        if (r == 0 || r == 1) {
-            r = copy_at(sfd, sec, pfd, prev, "node.p12", err, errlen);
-            if (r == 1) { /* no old node.p12: do not leave a stale one */
-                unlinkat(pfd, "node.p12", 0);
-                r = 0;
-            }
-        }
+    /* the pair being replaced */
+    if (r == 0 && (r = read_at(sfd, sec, "node.crt", &ocrt, &oclen, err, errlen)) >= 0) {
+        have_ocrt = r == 0;
+        r = 0;
     }
-    if (r == 0) {
-        if (p12) {
-            r = sipc__file_tmp_put(sfd, &tp12, p12_path, "node.p12", err, errlen);
-        } else if (unlinkat(sfd, "node.p12", 0) != 0 && errno != ENOENT) {
-            sipc__seterr(err, errlen, "cannot remove %s: %s", p12_path, strerror(errno));
-            r = SIPC_ECONFIG;
-        }
+    if (r == 0 && (r = read_at(sfd, sec, "node.p12", &op12, &op12len, err, errlen)) >= 0) {
+        have_op12 = r == 0;
+        r = 0;
     }
-    if (r == 0)
-        r = sipc__file_tmp_put(sfd, &tcrt, crt_path, "node.crt", err, errlen);
+    /* the old node.p12, to put back if node.crt cannot be put in place */
+    if (r == 0 && have_op12)
+        r = sipc__file_tmp_write_at(sfd, p12_path, "node.p12", op12, op12len, 0600, (uid_t)-1,
+                                    (gid_t)-1, &told, err, errlen);
+    /* the copy for previous/, put there only once the new pair is in, so
+     * that previous/ keeps the pair it holds until then. A node.p12 that
+     * is already the new one is a pair half installed by an earlier run:
+     * previous/ holds what it replaced, and the current files are no pair */
+    keep = have_ocrt && !(p12 && have_op12 && op12len == p12len && !memcmp(op12, p12, p12len));
+    if (r == 0 && keep)
+        r = sipc__file_tmp_write_at(pfd, pc_path, "node.crt", ocrt, oclen, 0600, (uid_t)-1,
+                                    (gid_t)-1, &pcrt, err, errlen);
+    if (r == 0 && keep && have_op12)
+        r = sipc__file_tmp_write_at(pfd, pp_path, "node.p12", op12, op12len, 0600, (uid_t)-1,
+                                    (gid_t)-1, &pp12, err, errlen);
+    if (r != 0)
+        goto done; /* nothing replaced */
+    if (p12) {
+        r = sipc__file_tmp_put(sfd, &tp12, p12_path, "node.p12", err, errlen);
+    } else if (unlinkat(sfd, "node.p12", 0) != 0 && errno != ENOENT) {
+        sipc__seterr(err, errlen, "cannot remove %s: %s", p12_path, strerror(errno));
+        r = SIPC_ECONFIG;
+    }
+    if (r != 0)
+        goto done; /* nothing replaced */
+    r = sipc__file_tmp_put(sfd, &tcrt, crt_path, "node.crt", err, errlen);
+    if (r != 0) {
+        /* the old node.p12 back beside the old node.crt */
+        char why[1600] = "";
+        int back = 0;
+        if (have_op12)
+            back = sipc__file_tmp_put(sfd, &told, p12_path, "node.p12", why, sizeof why);
+        else if (unlinkat(sfd, "node.p12", 0) != 0 && errno != ENOENT) {
+            snprintf(why, sizeof why, "cannot remove %s: %s", p12_path, strerror(errno));
+            back = SIPC_ECONFIG;
+        }
+        if (back == 0) {
+            (void)fsync(sfd); /* best effort: the old pair is what is there */
+            goto done;
+        }
+        /* the replaced pair is kept in previous/ all the same: its node.p12
+         * is nowhere else now */
+        char pwhy[1600] = "";
+        int kept = !keep ? 1
+                         : put_previous(pfd, prev, &pcrt, have_op12 ? &pp12 : NULL, pwhy,
+                                        sizeof pwhy) == 0;
+        (void)fsync(pfd);
+        (void)fsync(sfd);
+        sipc__adderr(err, errlen,
+                     "; putting the old node.p12 back failed too (%s): %s is now the new pair's "
+                     "and %s still the old one's, which do not go together (the node goes on "
+                     "with the old pair, node.crt's): run the same command again to finish; "
+                     "%s%s%s",
+                     why, p12_path, crt_path,
+                     !keep ? "previous/ is left as it was"
+                     : kept ? "the pair they replace is kept in previous/"
+                            : "the pair they replace could not be kept in previous/ (",
+                     kept ? "" : pwhy, kept ? "" : ")");
+        r = SIPC_STORE_PARTIAL;
+        goto done;
+    }
+    /* the new pair is in: the replaced one goes to previous/ */
+    if (keep && put_previous(pfd, prev, &pcrt, have_op12 ? &pp12 : NULL, err, errlen) != 0) {
+        char m[900];
+        snprintf(m, sizeof m, "%s", err);
+        sipc__seterr(err, errlen, "the pair it replaced was not kept in %s: %s", prev, m);
+        r = SIPC_STORE_INSTALLED;
+    }
+    if (r == 0 && keep && sipc__dir_sync(pfd, pc_path, "replaced", err, errlen) != 0)
+        r = SIPC_STORE_INSTALLED;
+    if (r == 0 && sipc__dir_sync(sfd, crt_path, "replaced", err, errlen) != 0)
+        r = SIPC_STORE_INSTALLED;
+    else if (r != 0)
+        (void)fsync(sfd);
+done:
     /* what is not in place by now goes */
     sipc__file_tmp_drop(sfd, &tcrt);
     sipc__file_tmp_drop(sfd, &tp12);
-    if (r == 0)
-        r = sipc__dir_sync(sfd, crt_path, "replaced", err, errlen);
+    sipc__file_tmp_drop(sfd, &told);
+    sipc__file_tmp_drop(pfd, &pcrt);
+    sipc__file_tmp_drop(pfd, &pp12);
+    sipc_secure_free(ocrt, oclen);
+    sipc_secure_free(op12, op12len);
     close(pfd);
     close(sfd);
     return r;
@@ -649,8 +788,12 @@ int sipc_store_commit(const char *home, const char *current_fp, char *err, size_
     if (r == 0)
         r = install(home, crt, clen, p12, p12len, err, errlen);
     free_pair(crt, clen, p12, p12len);
-    if (r == 0)
-        r = sipc_store_drop_staged(home, err, errlen);
+    /* installed, with a warning in err: staged/ goes all the same (a
+     * failure to remove it is the error then) */
+    if (r == 0 || r == SIPC_STORE_INSTALLED) {
+        int d = sipc_store_drop_staged(home, err, errlen);
+        r = d != 0 ? d : r;
+    }
     return r;
 }
 
@@ -682,7 +825,9 @@ int sipc_store_roll_back(const char *home, char *err, size_t errlen)
     if (r == 0)
         r = install(home, ocrt, oclen, op12, op12len, err, errlen);
     free_pair(ocrt, oclen, op12, op12len);
-    if (r == 0)
-        r = sipc_store_write_rotation(home, "rolled-back", NULL, err, errlen);
+    if (r == 0 || r == SIPC_STORE_INSTALLED) {
+        int w = sipc_store_write_rotation(home, "rolled-back", NULL, err, errlen);
+        r = w != 0 ? w : r;
+    }
     return r;
 }

@@ -36,19 +36,31 @@ char *sipc_store_path(char *out, size_t outlen, const char *home, const char *su
 /* Creates security/ and its subdirectories (0700, fixed if wider), and
  * removes leftover temporary files (sipc_store_sweep_tmp). */
 int sipc_store_init(const char *home, char *err, size_t errlen);
-/* A leftover temporary file of an interrupted write: removed (1), or left
- * (0) for the reason why. pid: the process that wrote it, for a name of
- * an older tlstool (NAME.tmp.PID); 0 for base's (.NAME.XXXXXX.tmp). */
+/* What is known of a temporary file's write (sipc_store_tmp_fn's seen). */
+typedef enum {
+    SIPC_STORE_TMP_OVER,        /* no process writes it: its lock is free, or its pid gone */
+    SIPC_STORE_TMP_UNKNOWN,     /* another account's, its lock not readable: cannot tell;
+                                 * younger than SIPC__FILE_REPLACE_STALE */
+    SIPC_STORE_TMP_UNKNOWN_OLD, /* the same, older: likely a killed write's */
+    SIPC_STORE_TMP_NOT_FILE     /* a link or another non-file under such a name: no write's */
+} sipc_store_tmp_seen;
+/* A leftover temporary file: removed (1), or left (0) for the reason why.
+ * pid: the process that wrote it, for a name of an older tlstool
+ * (NAME.tmp.PID); 0 for base's (.NAME.XXXXXX.tmp). A write in progress is
+ * never reported. */
 typedef void (*sipc_store_tmp_fn)(void *arg, const char *path, long pid, int removed,
-                                  const char *why);
+                                  sipc_store_tmp_seen seen, const char *why);
 /* Removes the temporary files (.NAME.XXXXXX.tmp, base's writer's, and
  * NAME.tmp.PID, an older tlstool's) that writes killed before their rename
  * left in security/ and its subdirectories; they may hold a copy of a
  * private key. Only those whose write is over (base's: no process holds
  * the file's lock; an older tlstool's: its process no longer runs), and
  * only regular files owned by this user (looked at without following
- * links; a link itself is left alone). fn (may be NULL) hears of each
- * removed or left. Returns how many went. */
+ * links; a link itself is left alone). Another account's file of base's
+ * pattern is left, and reported only when its lock is seen free (a write
+ * in progress holds it) or cannot be looked at (root squashed on NFS: said
+ * as such). fn (may be NULL) hears of each removed or left. Returns how
+ * many went. */
 int sipc_store_sweep_tmp(const char *home, sipc_store_tmp_fn fn, void *arg);
 /* Atomic 0600 write of a file the user named (not one of the home: those
  * go through sipc_store_put), by sipc__file_replace: a symbolic link or a
@@ -69,8 +81,21 @@ int sipc_store_put(const char *home, const char *sub, const char *name, const vo
  * sipc_secure_free(*out, *len). 0, SIPC_EINVAL (kp is empty), SIPC_EFORMAT
  * (DER wolfSSL cannot encode) or SIPC_ENOMEM. */
 int sipc_keypair_to_pem(const sipc_keypair *kp, char **out, size_t *len);
+/* The outcomes of an install (import, commit, roll back) besides 0 and a
+ * negative code, which mean that nothing was changed. */
+/* The new pair is in place, but what follows did not all happen: err says
+ * what (the replaced pair not kept in previous/, or a directory not
+ * synced, so that the change may not outlast a power loss). */
+#define SIPC_STORE_INSTALLED 2
+/* Half installed: node.p12 is the new pair's, node.crt still the old
+ * one's (node.crt could not be put in place, nor the old node.p12 back);
+ * err says so and what to do (run the command again). */
+#define SIPC_STORE_PARTIAL 3
 /* Import: node.crt from kp and node.p12 = p12 bytes; the pair it replaces
- * goes to previous/. Nothing is replaced until both new files are written. */
+ * goes to previous/ once the new one is in (previous/ keeps what it holds
+ * until then). Nothing is replaced until every new file is written; the old
+ * node.p12 is put back if node.crt cannot be put in place. 0, a negative
+ * code (nothing was changed), SIPC_STORE_INSTALLED or SIPC_STORE_PARTIAL. */
 int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p12, size_t p12len,
                       char *err, size_t errlen);
 /* Key pair rotation (tlstool rotate; the states are in certs/trust.h). */
@@ -79,10 +104,14 @@ int sipc_store_stage(const char *home, const sipc_keypair *kp, const uint8_t *p1
                      char *err, size_t errlen);
 /* The staged pair becomes node.crt/node.p12, the replaced one (whose
  * certificate has SHA-256 current_fp) goes to previous/; the state file says
- * committed and names current_fp; staged/ is removed. */
+ * committed and names current_fp; staged/ is removed (also after
+ * SIPC_STORE_INSTALLED, not after SIPC_STORE_PARTIAL). As import's
+ * outcomes; a negative code after the state file was written leaves the
+ * pair as it was. */
 int sipc_store_commit(const char *home, const char *current_fp, char *err, size_t errlen);
 /* Undoes a commit: node.crt/node.p12 go to staged/, previous/ is installed
- * again (so previous/ then holds the pair moved back from); rolled-back. */
+ * again (so previous/ then holds the pair moved back from); rolled-back.
+ * As import's outcomes. */
 int sipc_store_roll_back(const char *home, char *err, size_t errlen);
 /* Removes staged/ (the state file is left to the caller); a linked
  * security/ or staged/ is refused, nothing removed through it. */

@@ -123,11 +123,13 @@ static void finish(pl_batch *b, int status, uint32_t data_status, const char *re
         x->data_status = data_status;
         x->reason = kept;
     }
-    /* the next batch of its request and destination may go now; every
-     * caller pumps that destination afterwards, or is in a loop that takes
-     * its ready queue (a shutdown too: the pump gives it up) */
+    /* the next batch of its request and destination may go now, first:
+     * its request was admitted before what queued meanwhile, and is held
+     * back only for order. Every caller pumps that destination afterwards,
+     * or is in a loop that takes its ready queue (a shutdown too: the pump
+     * gives it up) */
     if (b->then)
-        pl_dest_push(b->then->d, b->then);
+        push_front(b->then->d, b->then);
     free(b);
     assert(r->open > 0);
     if (--r->open == 0)
@@ -199,7 +201,7 @@ static void bisect(pl_batch *b)
     memcpy(a->idx, b->idx, h * sizeof b->idx[0]);
     memcpy(c->idx, b->idx + h, (b->n - h) * sizeof b->idx[0]);
     b->r->open++;
-    if (b->r->dups) {
+    if (b->r->dups & (1u << d->index)) {
         /* an id may be in both halves: the second goes after the first */
         a->then = c;
         c->then = b->then;

@@ -50,16 +50,18 @@ typedef struct pl_req {
     char **reasons;       /* distinct reason strings, freed with the request */
     size_t nreasons, capreasons;
     size_t open;          /* batches without an outcome */
-    /* an id repeats in it: its batches of one destination go one at a time,
-     * in request order, so that the last record of an id is the one stored
-     * even when an earlier batch is retried */
-    int dups;
+    /* destinations (bit i: dests[i]) where an id of it repeats: its batches
+     * of such a destination go one at a time, in request order, so that the
+     * last record of an id is the one stored even when an earlier batch is
+     * retried; those of the other destinations go side by side (records of
+     * one id always go to one destination) */
+    uint32_t dups;
     uint32_t created, unchanged, replaced;
 } pl_req;
 
 struct pl_batch {
     pl_batch *next, *prev; /* prev: only in a destination's list of calls in flight */
-    pl_batch *then;        /* queued when this one has its outcome (r->dups), or NULL */
+    pl_batch *then;        /* queued, at the front, when this one has its outcome (r->dups), or NULL */
     pl_req *r;
     pl_dest *d;
     uint64_t not_before;   /* loop time before which a retry must not start */

@@ -107,8 +107,10 @@ const char *pl_req_reason(pl_req *r, const char *reason)
 
 /* ------------------------------------------------------------ admission */
 
-/* Sets r->dups when two records of r have the same id (a hash set of the
- * records' indexes, twice as many slots as records). 0 or SIPC_ENOMEM. */
+/* Sets bit d of r->dups for each destination d that two records of r with
+ * the same id go to (a hash set of the records' indexes, twice as many
+ * slots as records; r->recs[].dest already set). 0 or SIPC_ENOMEM. */
+_Static_assert(SIPC_PIPELINE_MAX_DESTS <= 32, "r->dups has a bit per destination");
 static int find_dups(pl_req *r)
 {
     size_t cap = 16;
@@ -117,7 +119,7 @@ static int find_dups(pl_req *r)
     uint32_t *slot = calloc(cap, sizeof *slot); /* record index + 1; 0: empty */
     if (!slot)
         return SIPC_ENOMEM;
-    for (size_t i = 0; i < r->n && !r->dups; i++) {
+    for (size_t i = 0; i < r->n; i++) {
         const ProtobufCBinaryData *id = &r->msg->records[i]->id;
         uint64_t h = 14695981039346656037ull; /* FNV-1a */
         for (size_t k = 0; k < id->len; k++)
@@ -126,19 +128,21 @@ static int find_dups(pl_req *r)
         for (; slot[j]; j = (j + 1) & (cap - 1)) {
             const ProtobufCBinaryData *o = &r->msg->records[slot[j] - 1]->id;
             if (o->len == id->len && (id->len == 0 || !memcmp(o->data, id->data, id->len))) {
-                r->dups = 1;
+                r->dups |= 1u << r->recs[i].dest;
                 break;
             }
         }
-        slot[j] = (uint32_t)i + 1;
+        if (!slot[j])
+            slot[j] = (uint32_t)i + 1;
     }
     free(slot);
     return 0;
 }
 
 /* Cuts the records of r into batches per destination (request order kept
- * within a destination) and queues them; when an id repeats in r, a
- * destination's batches of r are chained to go one at a time (a batch
+ * within a destination) and queues them; when an id repeats in r, the
+ * batches of r for the destination it goes to are chained to go one at a
+ * time (a batch
  * retried after a BUSY would otherwise be stored after a later one holding
  * the same id). Returns 0 or SIPC_ENOMEM (nothing queued then). */
 static int cut_batches(pl_req *r)
@@ -150,7 +154,7 @@ static int cut_batches(pl_req *r)
     size_t count[SIPC_PIPELINE_MAX_DESTS] = {0};
     size_t start[SIPC_PIPELINE_MAX_DESTS + 1];
     pl_batch *made = NULL, **tail = &made;
-    int rc = order && size ? find_dups(r) : SIPC_ENOMEM;
+    int rc = order && size ? 0 : SIPC_ENOMEM;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const Sipc__Data__Record *rec = r->msg->records[i];
         size_t d = r->to >= 0 ? (size_t)r->to : sipc_pipeline_route(p, rec->id.data, rec->id.len);
@@ -158,6 +162,8 @@ static int cut_batches(pl_req *r)
         count[d]++;
         size[i] = sipc__data__record__get_packed_size(rec) + 8; /* + tag and length */
     }
+    if (rc == 0)
+        rc = find_dups(r);
     if (rc == 0) {
         /* a counting sort by destination keeps request order inside each */
         start[0] = 0;
@@ -170,7 +176,7 @@ static int cut_batches(pl_req *r)
     }
     for (size_t d = 0; rc == 0 && d < p->ndests; d++) {
         size_t i = start[d];
-        pl_batch *prev = NULL; /* the destination's batch before, with r->dups */
+        pl_batch *prev = NULL; /* the destination's batch before, when an id repeats there */
         while (rc == 0 && i < start[d + 1]) {
             size_t j = i, bytes = 0;
             while (j < start[d + 1] && j - i < p->o.batch_records &&
@@ -184,7 +190,7 @@ static int cut_batches(pl_req *r)
             memcpy(b->idx, order + i, (j - i) * sizeof *order);
             *tail = b;
             tail = &b->next;
-            if (r->dups) {
+            if (r->dups & (1u << d)) {
                 if (prev)
                     prev->then = b;
                 prev = b;
@@ -214,7 +220,7 @@ static int cut_batches(pl_req *r)
         made = b->next;
         r->open++;
         used[b->d->index] = 1;
-        if (!r->dups || b == first[b->d->index])
+        if (!(r->dups & (1u << b->d->index)) || b == first[b->d->index])
             pl_dest_push(b->d, b);
         else
             b->next = NULL;

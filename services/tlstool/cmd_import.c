@@ -73,7 +73,7 @@ int cmd_import(void *arg)
     if (o->npos < 1)
         return fail(EX_USAGE, "import needs FILE: tlstool import FILE (see tlstool import --help)");
     const char *file = o->pos[0];
-    char err[600];
+    char err[2400];
     sipc_config cfg;
     int r = load_config(o, &cfg);
     if (r)
@@ -177,10 +177,15 @@ int cmd_import(void *arg)
     }
     r = sipc_store_import(o->home, &kp, data, len, err, sizeof err);
     sipc_secure_free(data, len);
-    if (r != 0) {
+    if (r == SIPC_STORE_PARTIAL) {
+        sipc_keypair_free(&kp);
+        return fail(EX_PARTIAL, "%s: not imported, only half: %s", file, err);
+    }
+    if (r < 0) {
         sipc_keypair_free(&kp);
         return fail(EX_FAIL, "%s (nothing was changed)", err);
     }
+    int installed_warn = r == SIPC_STORE_INSTALLED;
     sipc_x509 x;
     sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0);
     char na[32];
@@ -235,5 +240,7 @@ int cmd_import(void *arg)
                "client-only machine needs no enable: its clients use TLS now that a pair is "
                "imported\n");
     sipc_keypair_free(&kp);
+    if (installed_warn) /* last, where it is seen */
+        return fail(EX_INSTALLED_WARN, "the pair is imported, but: %s", err);
     return EX_OK;
 }

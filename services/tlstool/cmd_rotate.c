@@ -164,7 +164,7 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
 
 static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotation *rot)
 {
-    char cur[65], staged[65], err[600];
+    char cur[65], staged[65], err[2400];
     if (pair_fp(o, "staged", staged, NULL, 0) != 0)
         return fail(EX_STATE, rot->state == SIPC_ROTATION_COMMITTED
                                   ? "the rotation is already committed on this node: `tlstool "
@@ -206,8 +206,12 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
         return fail(tlstool_verify_exit_code(st), "the staged pair: not committed: %s\ntlstool: "
                                                   "fix: %s",
                     res.reason, res.fix);
-    if ((r = sipc_store_commit(o->home, cur, err, sizeof err)) != 0)
+    r = sipc_store_commit(o->home, cur, err, sizeof err);
+    if (r == SIPC_STORE_PARTIAL)
+        return fail(EX_PARTIAL, "not committed, only half: %s", err);
+    if (r < 0)
         return fail(EX_FAIL, "%s", err);
+    int installed_warn = r == SIPC_STORE_INSTALLED;
     printf("committed: this node now holds the new pair (SHA-256 %.16s...) in security/node.crt\n",
            staged);
     printf("it still trusts the previous pair (SHA-256 %.16s..., kept in security/previous/) "
@@ -216,6 +220,8 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
     apply_note(o, cfg);
     printf("next: commit the other nodes one by one (reload or restart each), then `tlstool rotate "
            "finish` on every node\n");
+    if (installed_warn)
+        return fail(EX_INSTALLED_WARN, "the pair is committed, but: %s", err);
     return EX_OK;
 }
 
@@ -251,7 +257,8 @@ static int rotate_finish(const opts *o, const sipc_config *cfg, const sipc_rotat
 
 static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotation *rot)
 {
-    char fp[65], cur[65], prev[65], err[600];
+    char fp[65], cur[65], prev[65], err[2400];
+    int installed_warn = 0;
     sipc_rotation_state state = rot->state;
     /* a staged/ without its state file is dropped alike */
     if (state == SIPC_ROTATION_NONE && pair_fp(o, "staged", fp, NULL, 0) == 0)
@@ -278,8 +285,12 @@ static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotati
                                   "`tlstool import` instead",
                         rot->previous);
         pair_fp(o, NULL, cur, NULL, 0);
-        if (sipc_store_roll_back(o->home, err, sizeof err) != 0)
+        int rb = sipc_store_roll_back(o->home, err, sizeof err);
+        if (rb == SIPC_STORE_PARTIAL)
+            return fail(EX_PARTIAL, "not rolled back, only half: %s", err);
+        if (rb < 0)
             return fail(EX_FAIL, "%s", err);
+        installed_warn = rb == SIPC_STORE_INSTALLED;
         printf("rolled back: this node holds the previous pair (SHA-256 %.16s...) again\n", prev);
         printf("it still trusts the pair it had moved to (SHA-256 %.16s..., now in "
                "security/staged/), which other nodes may present\n",
@@ -289,6 +300,8 @@ static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotati
         break;
     }
     apply_note(o, cfg);
+    if (installed_warn)
+        return fail(EX_INSTALLED_WARN, "rolled back, but: %s", err);
     return EX_OK;
 }
 

@@ -102,28 +102,57 @@ typedef struct tmp_report {
 } tmp_report;
 
 /* A leftover of a write killed before its rename: said, whether it went
- * (a warning) or stays (a problem: it may be a copy of the private key). */
-static void tmp_left(void *arg, const char *path, long pid, int removed, const char *why)
+ * (a warning) or stays (a problem: it may be a copy of the private key).
+ * What cannot be told from a write in progress is never a problem while it
+ * is young. */
+static void tmp_left(void *arg, const char *path, long pid, int removed, sipc_store_tmp_seen seen,
+                     const char *why)
 {
     tmp_report *t = arg;
     char m[1900], by[80];
-    /* an older tlstool's name says its process; base's file is known left
-     * when no process holds its lock */
-    if (pid)
-        snprintf(by, sizeof by, "process %ld no longer runs", pid);
-    else
-        snprintf(by, sizeof by, "no process is writing it");
-    if (removed)
+    json_t *to = removed ? t->warnings : t->problems;
+    switch (seen) {
+    case SIPC_STORE_TMP_NOT_FILE:
         snprintf(m, sizeof m,
-                 "removed %s, left by a write that was interrupted (%s); it may have held a copy "
-                 "of the private key",
-                 path, by);
-    else
+                 "%s has the name of a temporary file of tlstool's but is %s: look at it and "
+                 "remove it",
+                 path, why);
+        break;
+    case SIPC_STORE_TMP_UNKNOWN:
+        to = t->warnings;
         snprintf(m, sizeof m,
-                 "%s, left by a write that was interrupted (%s), may hold a copy of the private "
-                 "key and could not be removed (%s): look at it and remove it",
-                 path, by, why);
-    json_array_append_new(removed ? t->warnings : t->problems, json_string(m));
+                 "%s is owned by another account (%s): cannot tell whether it is being written; "
+                 "if it stays, it is left by a write that was interrupted and may hold a copy of "
+                 "the private key",
+                 path, why);
+        break;
+    case SIPC_STORE_TMP_UNKNOWN_OLD:
+        snprintf(m, sizeof m,
+                 "%s is owned by another account (%s): cannot tell whether it is being written, "
+                 "but it is over an hour old, so likely left by a write that was interrupted; it "
+                 "may hold a copy of the private key: look at it and remove it",
+                 path, why);
+        break;
+    default:
+        /* an older tlstool's name says its process; base's file is known
+         * left when no process holds its lock */
+        if (pid)
+            snprintf(by, sizeof by, "process %ld no longer runs", pid);
+        else
+            snprintf(by, sizeof by, "no process is writing it");
+        if (removed)
+            snprintf(m, sizeof m,
+                     "removed %s, left by a write that was interrupted (%s); it may have held a "
+                     "copy of the private key",
+                     path, by);
+        else
+            snprintf(m, sizeof m,
+                     "%s, left by a write that was interrupted (%s), may hold a copy of the "
+                     "private key and could not be removed (%s): look at it and remove it",
+                     path, by, why);
+        break;
+    }
+    json_array_append_new(to, json_string(m));
 }
 
 /* The mode a TLS setting names, as the node's status names it. */

@@ -33,6 +33,8 @@ enum {
     EX_REFUSED = 11, /* trust/crl: not a CA, unknown issuer, no such entry */
     EX_RELOAD_REFUSED = 12,     /* --reload: the node refused (its setup stays) */
     EX_RELOAD_UNREACHABLE = 13, /* --reload: the node could not be asked */
+    EX_INSTALLED_WARN = 14,     /* the new pair is in, but previous/ or a sync did not follow */
+    EX_PARTIAL = 15,            /* half installed: node.p12 new, node.crt old */
     EX_CHECK_UNREACHABLE = 40,
     EX_CHECK_PLAINTEXT = 41,
     EX_CHECK_MISMATCH = 42,

@@ -518,6 +518,133 @@ static void t_repeated_id_retried(void **state)
     pw_stop(w);
 }
 
+/* A call's first record id, as the data service gets it. */
+static void first_id(sipc_request *req, char *out, size_t n)
+{
+    size_t len;
+    const void *data = sipc_request_data(req, &len);
+    Sipc__Data__PutBatchRequest *m = sipc__data__put_batch_request__unpack(NULL, len, data);
+    snprintf(out, n, "%.*s", m && m->n_records ? (int)m->records[0]->id.len : 0,
+             m && m->n_records ? (const char *)m->records[0]->id.data : "");
+    if (m)
+        sipc__data__put_batch_request__free_unpacked(m, NULL);
+}
+
+/* busy_first's hold of the first call, and the first id of every call. */
+typedef struct order_log {
+    sipc_handler_fn fn;
+    void *arg;
+    sipc_request *held;
+    int calls;
+    char first[8][40];
+} order_log;
+
+static void on_log_hold_first(sipc_request *req, void *arg)
+{
+    order_log *l = arg;
+    if (l->calls < 8)
+        first_id(req, l->first[l->calls], sizeof l->first[0]);
+    if (l->calls++ == 0) {
+        l->held = req;
+        return;
+    }
+    l->fn(req, l->arg);
+}
+
+/* An id repeated among one destination's records chains only that
+ * destination's batches of the request: another destination's go side by
+ * side (its second batch is sent while its first is held). */
+static void t_repeated_id_other_dest(void **state)
+{
+    (void)state;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.batch_records = 2;
+    o.retry_min_ms = 5;
+    o.retry_max_ms = 40;
+    pw *w = start(&o);
+    pw_recs r;
+    pw_recs_make(&r, "pd", 0, 60);
+    /* two records for one destination (a), four for another (b) */
+    size_t da = sipc_pipeline_route(w->p, r.id[0], strlen(r.id[0])), db = da;
+    size_t ia[2], na = 0, ib[4], nb = 0;
+    for (size_t k = 0; k < r.n; k++) {
+        size_t d = sipc_pipeline_route(w->p, r.id[k], strlen(r.id[k]));
+        if (d == da && na < 2)
+            ia[na++] = k;
+        else if (d != da && (nb == 0 || d == db) && nb < 4) {
+            db = d;
+            ib[nb++] = k;
+        }
+    }
+    assert_int_equal(na, 2);
+    assert_int_equal(nb, 4);
+    r.p[ia[1]]->id = r.p[ia[0]]->id; /* the id repeats at a only */
+    Sipc__Data__Record *list[6] = {r.p[ia[0]], r.p[ia[1]], r.p[ib[0]],
+                                   r.p[ib[1]], r.p[ib[2]], r.p[ib[3]]};
+    const sipc_route *rt = sipc__router_lookup(w->n[db].router, "data", 4, "put_batch", 9);
+    assert_non_null(rt);
+    busy_first b = {.fn = rt->fn, .arg = rt->arg};
+    assert_int_equal(sipc_router_add(w->n[db].router, "data", "put_batch", on_busy_first, &b), 0);
+    pw_ingest g = {.count = NULL};
+    pw_ingest_start(w, list, 6, NULL, 10000, &g);
+    /* b's second batch goes while its first is held */
+    assert_true(tu_run_until(&w->loop, &b.later, 5000));
+    sipc_respond_error(b.held, SIPC__DATA__STATUS__BUSY, "held by the test");
+    b.held = NULL;
+    assert_true(tu_run_until(&w->loop, &g.done, 10000));
+    expect_all(&g, 6, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+    char body[64];
+    stored_body(w, (int)da, r.id[ia[0]], body, sizeof body);
+    assert_string_equal(body, r.body[ia[1]]);
+    pw_ingest_free(&g);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
+/* A chained batch whose predecessor has its outcome goes before the
+ * batches of a request that queued meanwhile (one call at a time). */
+static void t_repeated_id_chain_first(void **state)
+{
+    (void)state;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.batch_records = 2;
+    o.dest_calls = 1;
+    pw *w = start(&o);
+    const sipc_route *rt = sipc__router_lookup(w->n[1].router, "data", 4, "put_batch", 9);
+    assert_non_null(rt);
+    order_log l = {.fn = rt->fn, .arg = rt->arg};
+    assert_int_equal(sipc_router_add(w->n[1].router, "data", "put_batch", on_log_hold_first, &l),
+                     0);
+    pw_recs r1, r2;
+    pw_recs_make(&r1, "cha", 0, 4);
+    pw_recs_make(&r2, "chb", 0, 2);
+    r1.p[2]->id = r1.p[0]->id; /* [cha-0, cha-1] then [cha-0 v2, cha-3] */
+    pw_ingest g1 = {.count = NULL}, g2 = {.count = NULL};
+    pw_ingest_start(w, r1.p, r1.n, w->n[1].name, 10000, &g1);
+    assert_true(tu_run_until(&w->loop, &l.calls, 5000));
+    pw_ingest_start(w, r2.p, r2.n, w->n[1].name, 10000, &g2);
+    int never = 0;
+    tu_run_until(&w->loop, &never, 300); /* the second request admitted, queued */
+    assert_int_equal(l.calls, 1);
+    l.fn(l.held, l.arg); /* the first batch stored */
+    l.held = NULL;
+    assert_true(tu_run_until(&w->loop, &g1.done, 10000));
+    assert_true(tu_run_until(&w->loop, &g2.done, 10000));
+    expect_all(&g1, r1.n, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+    expect_all(&g2, r2.n, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+    assert_int_equal(l.calls, 3);
+    assert_string_equal(l.first[0], r1.id[0]);
+    assert_string_equal(l.first[1], r1.id[0]); /* the chained batch, cha-0 v2 first */
+    assert_string_equal(l.first[2], r2.id[0]);
+    pw_ingest_free(&g1);
+    pw_ingest_free(&g2);
+    pw_recs_free(&r1);
+    pw_recs_free(&r2);
+    pw_stop(w);
+}
+
 static void on_closed_flag(void *arg)
 {
     *(int *)arg = 1;
@@ -818,6 +945,8 @@ int main(void)
         cmocka_unit_test(t_down_pump_reentry),      cmocka_unit_test(t_bad_requests),
         cmocka_unit_test(t_close_with_requests),
         cmocka_unit_test(t_repeated_id_retried),
+        cmocka_unit_test(t_repeated_id_other_dest),
+        cmocka_unit_test(t_repeated_id_chain_first),
     };
     const struct CMUnitTest mixed[] = {
         cmocka_unit_test(t_hash_and_resend),

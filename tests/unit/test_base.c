@@ -756,6 +756,49 @@ static void file_tmp_held_until_put(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* The descriptor that holds a two-phase write's lock is close-on-exec, as
+ * the file was opened: a program exec'd meanwhile gets no writable
+ * descriptor of the key file, nor its lock. And a write in progress is
+ * never taken for a killed one by another write's sweep, however old its
+ * temporary file looks (a stopped process, a file server's clock behind):
+ * its lock says it is in progress. */
+static void file_tmp_lock_cloexec_and_kept_when_old(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sipc-test-base-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dfd >= 0);
+    char err[400] = "", p[600];
+    snprintf(p, sizeof p, "%s/k", dir);
+    sipc__file_tmp t;
+    assert_int_equal(sipc__file_tmp_write_at(dfd, p, "k", "key\n", 4, 0600, (uid_t)-1, (gid_t)-1,
+                                             &t, err, sizeof err), 0);
+    int flags = fcntl(t.fd, F_GETFD);
+    assert_true(flags >= 0);
+    assert_true(flags & FD_CLOEXEC);
+    /* made to look two hours old, still held: another write of k leaves it */
+    struct timespec ts[2] = {{time(NULL) - 2 * SIPC__FILE_REPLACE_STALE, 0},
+                             {time(NULL) - 2 * SIPC__FILE_REPLACE_STALE, 0}};
+    assert_int_equal(utimensat(dfd, t.name, ts, AT_SYMLINK_NOFOLLOW), 0);
+    assert_int_equal(sipc__file_replace_at(dfd, p, "k", "other\n", 6, 0600, (uid_t)-1,
+                                           (gid_t)-1, err, sizeof err), 0);
+    assert_true(exists(dir, t.name));
+    /* and it goes in place as it would have */
+    assert_int_equal(sipc__file_tmp_put(dfd, &t, p, "k", err, sizeof err), 0);
+    struct stat st;
+    assert_int_equal(fstatat(dfd, "k", &st, AT_SYMLINK_NOFOLLOW), 0);
+    assert_int_equal(st.st_size, 4);
+    /* an old one no write holds still goes */
+    aged(dir, ".k.Old123.tmp", NULL, SIPC__FILE_REPLACE_STALE + 60);
+    assert_int_equal(sipc__file_replace_at(dfd, p, "k", "x", 1, 0600, (uid_t)-1, (gid_t)-1, err,
+                                           sizeof err), 0);
+    assert_false(exists(dir, ".k.Old123.tmp"));
+    assert_int_equal(unlinkat(dfd, "k", 0), 0);
+    close(dfd);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -767,6 +810,7 @@ int main(void)
         cmocka_unit_test(file_replace_removes_stale_tmp),
         cmocka_unit_test(file_replace_at_twice_and_not_a_file),
         cmocka_unit_test(file_tmp_held_until_put),
+        cmocka_unit_test(file_tmp_lock_cloexec_and_kept_when_old),
         cmocka_unit_test(private_dir_refuses_link),
         cmocka_unit_test(ratelimit_one_line_per_interval),
         cmocka_unit_test(ratelimit_reports_held_lines),

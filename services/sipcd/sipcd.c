@@ -19,6 +19,7 @@
 #include "host.h"
 #include "services/common/core_dumps.h"
 #include "services/common/opt.h"
+#include "services/common/password.h"
 #include "services/common/std_fds.h"
 #include "sipc/node.h"
 
@@ -94,6 +95,9 @@ static void on_hup(uv_signal_t *h, int signum)
 int main(int argc, char **argv)
 {
     sipc_cli_std_fds_open();
+    /* a shell that exported the pair's password for tlstool starts sipcd
+     * too; sipcd reads none, so none stays readable in its memory */
+    cli_password_env_scrub("SIPC_PFX_PASSWORD");
     sipcd_opts opt = {NULL, 0, 0, 0};
     cli_parsed args;
     char err[1024] = "";

@@ -253,7 +253,7 @@ static int storage_failing(const pl_dest *d)
 static void refuse_storage(pl_batch *b)
 {
     const pl_dest *d = b->d;
-    char reason[600];
+    char reason[700];
     if (d->node_id[0])
         snprintf(reason, sizeof reason, "storage failing on %s (%s): %s", d->node_id, d->name,
                  d->storage_msg);

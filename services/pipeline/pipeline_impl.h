@@ -92,7 +92,7 @@ struct pl_dest {
      * call is answered STORAGE again (storage_answered: the pump does it) */
     uint64_t storage_until;
     int storage_answered;
-    char storage_msg[240];
+    char storage_msg[400];   /* cut to REASON_MAX in the answer, at a character */
     int pumping;           /* in pl_dest_pump */
 };
 

@@ -338,7 +338,7 @@ static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *ms
     }
     int final = err == SIPC_ENOMETHOD || err == SIPC_EINVAL ||
                 (err == SIPC_EREMOTE && status != SIPC__DATA__STATUS__BUSY &&
-                 status != SIPC__DATA__STATUS__STORAGE && status != SIPC__DATA__STATUS__CLOSING);
+                 status != SIPC__DATA__STATUS__CLOSING);
     if (final) {
         give_up(b, "the destination cannot store records");
         return;

@@ -9,10 +9,20 @@
  *       a batch of several       -> split in two halves, each sent again, until the
  *                                   records the data service refuses are alone
  *       a single record          -> REJECTED with the data service's reason; not retried
- *   BUSY, STORAGE, CLOSING, a lost connection, a full write queue, any other
+ *   BUSY, CLOSING, a lost connection, a full write queue, any other
  *   transport error              -> retried after a backoff, while the deadline allows
- *   the deadline                 -> UNAVAILABLE with the last error, or what kept
- *                                   the batch (its link, the calls before it)
+ *   STORAGE (a full disk, an I/O error: not transient by nature)
+ *                                -> the destination's storage is failing: that batch is
+ *                                   sent once more after retry_min_ms; while it fails, one
+ *                                   call at a time probes it, and each STORAGE answer makes
+ *                                   that batch and those queued behind it UNAVAILABLE at
+ *                                   once ("storage failing on NODE (ADDR): REASON"), so
+ *                                   that a full node does not hold every request to its
+ *                                   deadline. A success ends it (what is queued goes), and
+ *                                   so do PL_STORAGE_FAILING_MS without a STORAGE answer
+ *   the deadline                 -> UNAVAILABLE with the last error ("data service ADDR:
+ *                                   ERROR; retried until the request's deadline"), or
+ *                                   what kept the batch (its link, the calls before it)
  *   no data service there (ENOMETHOD), BAD_REQUEST -> UNAVAILABLE at once
  * A call made while the link is reconnecting waits in the channel, which
  * redials by itself, so a destination that comes back before the deadline
@@ -170,12 +180,10 @@ static void give_up_cause(pl_batch *b, const char *why, const char *cause)
         no_answer_cause(b, 0, why == AT_DEADLINE, kept, sizeof kept);
         cause = kept;
     }
-    if (why == AT_DEADLINE && b->last_err)
-        /* an attempt failed (a reset, a full disk) and the retries ran out
-         * of time: the failure is the cause, the deadline only ended them */
-        snprintf(reason, sizeof reason,
-                 "not acknowledged: data service %s failed it: %s; retried until the request's "
-                 "deadline",
+    if (why == AT_DEADLINE && cause == b->last_msg && b->last_err)
+        /* attempts failed and were retried: their error is the cause, the
+         * deadline only when the pipeline stopped trying */
+        snprintf(reason, sizeof reason, "data service %s: %s; retried until the request's deadline",
                  b->d->name, cause);
     else
         snprintf(reason, sizeof reason, "%s (data service %s: %s)", why, b->d->name, cause);
@@ -235,6 +243,54 @@ static void retry(pl_batch *b)
     pl_tick_arm(p);
 }
 
+/* ------------------------------------------------------ failing storage */
+
+static int storage_failing(const pl_dest *d)
+{
+    return d->storage_until > uv_now(d->p->loop);
+}
+
+/* UNAVAILABLE at once: d's data service answered STORAGE and has not stored
+ * anything since; the cause first, naming the node. */
+static void refuse_storage(pl_batch *b)
+{
+    const pl_dest *d = b->d;
+    char reason[700];
+    if (d->node_id[0])
+        snprintf(reason, sizeof reason, "storage failing on %s (%s): %s", d->node_id, d->name,
+                 d->storage_msg);
+    else
+        snprintf(reason, sizeof reason, "storage failing on %s: %s", d->name, d->storage_msg);
+    finish(b, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE, SIPC__DATA__STATUS__STORAGE, reason);
+}
+
+/* b was answered STORAGE (msg: the data service's reason). A full disk does
+ * not empty itself within a request's deadline: d counts as failing, b gets
+ * one more attempt when d was not failing yet (a passing error), else its
+ * records are answered now. */
+static void storage_failed(pl_batch *b, const char *msg)
+{
+    pl_dest *d = b->d;
+    sipc_pipeline *p = d->p;
+    int was = storage_failing(d);
+    d->storage_until = uv_now(p->loop) + PL_STORAGE_FAILING_MS;
+    snprintf(d->storage_msg, sizeof d->storage_msg, "%s", *msg ? msg : "STORAGE");
+    if (!was) {
+        d->failing = 1;
+        pl_logf(p, SIPC_LOG_WARN,
+                "data service %s: STORAGE: %s; its records are answered UNAVAILABLE at once "
+                "(one call at a time probes it) until it stores again",
+                d->name, d->storage_msg);
+    }
+    if (!was && !b->storage_retried) {
+        b->storage_retried = 1;
+        retry(b);
+        return;
+    }
+    d->storage_answered = 1;
+    refuse_storage(b);
+}
+
 /* An attempt failed with err (and the data service's status with
  * SIPC_EREMOTE): split, reject, retry or give up. */
 static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *msg)
@@ -278,9 +334,13 @@ static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *ms
         give_up(b, "the pipeline is shutting down");
         return;
     }
+    if (err == SIPC_EREMOTE && status == SIPC__DATA__STATUS__STORAGE) {
+        storage_failed(b, msg);
+        return;
+    }
     int final = err == SIPC_ENOMETHOD || err == SIPC_EINVAL ||
                 (err == SIPC_EREMOTE && status != SIPC__DATA__STATUS__BUSY &&
-                 status != SIPC__DATA__STATUS__STORAGE && status != SIPC__DATA__STATUS__CLOSING);
+                 status != SIPC__DATA__STATUS__CLOSING);
     if (final) {
         give_up(b, "the destination cannot store records");
         return;
@@ -316,6 +376,8 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
                 sipc__data__put_batch_response__free_unpacked(m, NULL);
             }
         }
+        d->storage_until = 0;
+        d->storage_answered = 0;
         if (d->failing) {
             d->failing = 0;
             pl_logf(p, SIPC_LOG_INFO, "data service %s acknowledges records again", d->name);
@@ -410,7 +472,25 @@ void pl_dest_pump(pl_dest *d)
          * are refused until it is up, not until the backoff's end */
         sipc_channel_redial_soon(d->ch);
     }
-    while (d->ready && (p->closing || d->calls < p->o.dest_calls))
+    /* a destination whose storage fails gets one call at a time (a probe,
+     * so that its recovery is seen); what waited for a probe that was
+     * answered STORAGE is answered now instead of waiting out its deadline.
+     * Detached first: answering admits requests, whose batches wait for the
+     * next probe. */
+    int sick = !p->closing && storage_failing(d);
+    if (sick && d->storage_answered) {
+        pl_batch *b = d->ready;
+        d->ready = NULL;
+        d->ready_tail = &d->ready;
+        d->storage_answered = 0;
+        while (b) {
+            pl_batch *next = b->next;
+            b->next = NULL;
+            refuse_storage(b);
+            b = next;
+        }
+    }
+    while (d->ready && (p->closing || d->calls < (sick ? 1u : p->o.dest_calls)))
         send_batch(pop(d));
     d->pumping = 0;
     /* batches left behind calls that may wait long for their link: the

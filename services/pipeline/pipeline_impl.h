@@ -68,6 +68,7 @@ struct pl_batch {
     uint32_t backoff_ms;
     sipc_call_id call;     /* while in flight */
     int last_err;          /* of the last failed attempt, 0 before any */
+    int storage_retried;   /* answered STORAGE once already (and sent again) */
     uint32_t last_status;
     char last_msg[240];
     size_t n;
@@ -87,6 +88,13 @@ struct pl_dest {
     pl_batch *flying;      /* calls in flight, doubly linked */
     unsigned calls;
     int failing;           /* a failure was logged and no success since */
+    /* its data service answered STORAGE (a full disk, an I/O error): until
+     * this loop time (ms), or its next success, one call at a time probes it
+     * and the batches queued meanwhile are refused with storage_msg when a
+     * call is answered STORAGE again (storage_answered: the pump does it) */
+    uint64_t storage_until;
+    int storage_answered;
+    char storage_msg[400];   /* cut to REASON_MAX in the answer, at a character */
     int pumping;           /* in pl_dest_pump */
 };
 
@@ -110,6 +118,11 @@ struct sipc_pipeline {
     void (*close_cb)(void *);
     void *close_arg;
 };
+
+/* How long a destination whose data service answered STORAGE counts as
+ * failing without another STORAGE answer (its probe's answer, or a later
+ * call's, renews it; a success ends it at once). */
+#define PL_STORAGE_FAILING_MS 5000
 
 /* pipeline_service.c */
 void pl_logf(sipc_pipeline *p, sipc_log_level level, const char *fmt, ...)

@@ -5,7 +5,9 @@
  * (back before the deadline, or not), one that answers nothing (the
  * reasons say what kept each record), the credit window under a stalled
  * destination, bad requests, closing with requests held, and an id
- * repeated in a request stored last when its first batch is retried or split. */
+ * repeated in a request stored last when its first batch is retried or split,
+ * a destination whose storage fails (answered at once, not at the deadline),
+ * and the reason of batches retried until their deadline. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -645,6 +647,171 @@ static void t_repeated_id_chain_first(void **state)
     pw_stop(w);
 }
 
+/* data.put and data.put_batch of a node whose disk is "full" while on is
+ * set (STORAGE with SQLite's words), its data service's own otherwise */
+typedef struct full_disk {
+    sipc_handler_fn put, put_batch;
+    void *put_arg, *batch_arg;
+    int on, calls; /* calls made while on */
+} full_disk;
+
+static void full_disk_answer(sipc_request *req, full_disk *f, sipc_handler_fn fn, void *arg)
+{
+    if (f->on) {
+        f->calls++;
+        sipc_respond_error(req, SIPC__DATA__STATUS__STORAGE, "database or disk is full");
+        return;
+    }
+    fn(req, arg);
+}
+
+static void on_full_put(sipc_request *req, void *arg)
+{
+    full_disk *f = arg;
+    full_disk_answer(req, f, f->put, f->put_arg);
+}
+
+static void on_full_batch(sipc_request *req, void *arg)
+{
+    full_disk *f = arg;
+    full_disk_answer(req, f, f->put_batch, f->batch_arg);
+}
+
+/* The full node's records of r in g are UNAVAILABLE with the storage reason
+ * (the cause first, naming the node), the others COMMITTED; returns how
+ * many were the full node's. */
+static size_t expect_storage_refused(pw *w, const pw_recs *r, const pw_ingest *g, int full)
+{
+    if (g->err != 0)
+        fail_msg("ingest failed: %s: %s", sipc_err_name(g->err), g->message);
+    char want[160];
+    snprintf(want, sizeof want, "storage failing on n%d (%s): ", full, w->n[full].name);
+    size_t mine = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const Sipc__Pipeline__RecordResult *x = g->resp->results[i];
+        if (!strcmp(x->node, w->n[full].name)) {
+            if (x->status != SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE ||
+                x->data_status != SIPC__DATA__STATUS__STORAGE || strncmp(x->reason, want, strlen(want)) ||
+                !strstr(x->reason, "database or disk is full") || strstr(x->reason, "deadline"))
+                fail_msg("record %zu on the full node: %s, data_status %u: %s", i,
+                         status_name(x->status), x->data_status, x->reason);
+            mine++;
+        } else if (x->status != SIPC__PIPELINE__RECORD_STATUS__COMMITTED) {
+            fail_msg("record %zu on a healthy node: %s: %s", i, status_name(x->status), x->reason);
+        }
+    }
+    assert_true(mine > 0);
+    assert_int_equal(g->resp->unavailable, mine);
+    return mine;
+}
+
+/* A destination whose data service answers STORAGE (a full disk) is known
+ * failing: a request with records for it and for healthy nodes is answered
+ * well before its deadline, the healthy records COMMITTED, the full node's
+ * UNAVAILABLE with the storage reason; while it fails, one call at a time
+ * probes it; its first success ends that, and its records are stored again. */
+static void t_storage_failing(void **state)
+{
+    (void)state;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.batch_records = 20;
+    o.retry_min_ms = 20;
+    o.retry_max_ms = 200;
+    pw *w = start(&o);
+    const sipc_route *put = sipc__router_lookup(w->n[2].router, "data", 4, "put", 3);
+    const sipc_route *batch = sipc__router_lookup(w->n[2].router, "data", 4, "put_batch", 9);
+    assert_non_null(put);
+    assert_non_null(batch);
+    full_disk f = {.put = put->fn, .put_arg = put->arg, .put_batch = batch->fn,
+                   .batch_arg = batch->arg, .on = 1};
+    assert_int_equal(sipc_router_add(w->n[2].router, "data", "put", on_full_put, &f), 0);
+    assert_int_equal(sipc_router_add(w->n[2].router, "data", "put_batch", on_full_batch, &f), 0);
+    /* records stored first, so that the pipeline knows the node's id from
+     * its hello */
+    f.on = 0;
+    pw_recs warm;
+    pw_recs_make(&warm, "sfw", 0, 30);
+    pw_ingest g;
+    pw_ingest_wait(w, warm.p, warm.n, NULL, 10000, &g);
+    expect_all(&g, warm.n, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+    pw_ingest_free(&g);
+    pw_recs_free(&warm);
+    f.on = 1;
+
+    enum { N = 600, DEADLINE = 8000 };
+    pw_recs r;
+    pw_recs_make(&r, "sf", 0, N);
+    uint64_t t0 = uv_now(&w->loop);
+    pw_ingest_wait(w, r.p, r.n, NULL, DEADLINE, &g);
+    uint64_t took = uv_now(&w->loop) - t0;
+    size_t mine = expect_storage_refused(w, &r, &g, 2);
+    pw_ingest_free(&g);
+    if (took > DEADLINE / 4)
+        fail_msg("answered after %llu ms of a %d ms deadline", (unsigned long long)took, DEADLINE);
+    assert_true(tu_log_has(&w->plog, "STORAGE: database or disk is full; its records are answered "
+                                     "UNAVAILABLE at once"));
+
+    /* while it fails: the same again, one call at a time */
+    f.calls = 0;
+    t0 = uv_now(&w->loop);
+    pw_ingest_wait(w, r.p, r.n, NULL, DEADLINE, &g);
+    took = uv_now(&w->loop) - t0;
+    assert_int_equal(expect_storage_refused(w, &r, &g, 2), mine);
+    pw_ingest_free(&g);
+    if (took > DEADLINE / 4 || f.calls > 3)
+        fail_msg("still failing: %d calls, answered after %llu ms", f.calls, (unsigned long long)took);
+
+    /* room again: the next batch is a probe, its success ends the state and
+     * the rest follows */
+    f.on = 0;
+    pw_ingest_wait(w, r.p, r.n, NULL, DEADLINE, &g);
+    expect_all(&g, r.n, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+    assert_int_equal(g.resp->created, mine);
+    pw_ingest_free(&g);
+    assert_true(tu_log_has(&w->plog, "acknowledges records again"));
+    expect_placement(w, &r, -1);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
+static void on_always_busy(sipc_request *req, void *arg)
+{
+    (*(int *)arg)++;
+    sipc_respond_error(req, SIPC__DATA__STATUS__BUSY, "write queue is full, retry later");
+}
+
+/* Batches retried until their deadline: the reason gives the error first,
+ * the deadline as when the pipeline stopped trying. */
+static void t_retried_reason(void **state)
+{
+    (void)state;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.batch_records = 50;
+    o.retry_min_ms = 20;
+    o.retry_max_ms = 100;
+    pw *w = start(&o);
+    int calls = 0;
+    assert_int_equal(sipc_router_add(w->n[1].router, "data", "put_batch", on_always_busy, &calls), 0);
+    pw_recs r;
+    pw_recs_make(&r, "rr", 0, 100);
+    pw_ingest g;
+    pw_ingest_wait(w, r.p, r.n, w->n[1].name, 1500, &g);
+    expect_all(&g, r.n, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE);
+    assert_true(calls > 2);
+    char want[300];
+    snprintf(want, sizeof want,
+             "data service %s: BUSY: write queue is full, retry later; retried until the "
+             "request's deadline", w->n[1].name);
+    for (size_t i = 0; i < r.n; i++)
+        if (strcmp(g.resp->results[i]->reason, want))
+            fail_msg("record %zu: %s", i, g.resp->results[i]->reason);
+    pw_ingest_free(&g);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
 static void on_closed_flag(void *arg)
 {
     *(int *)arg = 1;
@@ -947,6 +1114,7 @@ int main(void)
         cmocka_unit_test(t_repeated_id_retried),
         cmocka_unit_test(t_repeated_id_other_dest),
         cmocka_unit_test(t_repeated_id_chain_first),
+        cmocka_unit_test(t_storage_failing), cmocka_unit_test(t_retried_reason),
     };
     const struct CMUnitTest mixed[] = {
         cmocka_unit_test(t_hash_and_resend),

@@ -117,6 +117,7 @@ static int under_fsize_limit(const sipc_data *d)
 }
 
 static int on_read_only_fs(const char *path);
+static const char *read_only_hint(const char *path);
 
 /* A small write can succeed where the requests failed: into space the WAL
  * file already holds, or on its own page of a damaged file. So a probe is
@@ -234,7 +235,7 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
         /* the file system turned read-only under the node (the kernel after
          * a disk error): SQLite's error need not carry the EROFS, and the
          * account's permissions are not the cause */
-        snprintf(ro, sizeof ro, "%s: " DATA_READONLY_FS_HINT, err);
+        snprintf(ro, sizeof ro, "%s: %s", err, read_only_hint(d->db_path));
         err = ro;
         /* probed once the file system can be written again, as the hint
          * promises (an I/O error otherwise waits for a request) */
@@ -687,6 +688,18 @@ static int on_read_only_fs(const char *path)
     return access(path, W_OK) != 0 && errno == EROFS;
 }
 
+/* What to do about a file system on_read_only_fs found read-only: a
+ * read-only mount is remounted; the kernel's emergency state needs fsck
+ * on the unmounted file system, so the node stopped first. */
+static const char *read_only_hint(const char *path)
+{
+    struct statvfs v;
+    if (statvfs(path, &v) == 0 && !(v.f_flag & ST_RDONLY) && access(path, W_OK) != 0 &&
+        errno == EROFS)
+        return DATA_EMERGENCY_RO_HINT;
+    return DATA_READONLY_FS_HINT;
+}
+
 /* What the operator can do about a database that cannot be opened. retry:
  * the service stays up and opens it once its files change, so the node
  * needs no restart (and holds none of its files open meanwhile). */
@@ -708,6 +721,8 @@ static void explain_open_failure(const char *path, int rc, int retry, char *err,
                  "service opens the repaired records.db without a restart");
     else if (rc == DATA_STORE_DAMAGED)
         snprintf(err + n, errlen - n, ": the database is damaged: " DATA_REPAIR_HINT);
+    else if (on_read_only_fs(path) && !strcmp(read_only_hint(path), DATA_EMERGENCY_RO_HINT))
+        snprintf(err + n, errlen - n, ": it is on a %s", DATA_EMERGENCY_RO_HINT);
     else if (on_read_only_fs(path))
         snprintf(err + n, errlen - n,
                  ": it is on a read-only file system, where SQLite cannot open a database whose "
@@ -836,8 +851,8 @@ static void finish_open(sipc_data *d, int whole, const char *meta_err)
     /* reads are served: the node holds the only copy of its records */
     if (on_read_only_fs(d->db_path)) {
         d->writer_ro = 1;
-        snprintf(d->writes_err, sizeof d->writes_err, "%.120s: " DATA_READONLY_FS_HINT,
-                 d->db_path);
+        snprintf(d->writes_err, sizeof d->writes_err, "%.120s: %s", d->db_path,
+                 read_only_hint(d->db_path));
     } else if (data_store_readonly(d->writer)) {
         d->writer_ro = 1;
         snprintf(d->writes_err, sizeof d->writes_err,

@@ -134,6 +134,12 @@ void data_storage_unusable(sipc_data *d, int rc, const char *why);
 #define DATA_READONLY_FS_HINT                                                                  \
     "read-only file system: remount it read-write (after fsck if the kernel made it read-only " \
     "after an error): writes resume without a restart"
+/* The kernel's emergency read-only state (EROFS, the mount not read-only):
+ * its fsck needs the file system unmounted, which the files the node holds
+ * open prevent. */
+#define DATA_EMERGENCY_RO_HINT                                                                 \
+    "read-only file system (the kernel's, after an error; not a read-only mount): stop the "    \
+    "node to unmount and fsck it, then start it again"
 #define DATA_REPAIR_HINT \
     "stop the node and repair the database (docs/services.md, \"A full or damaged database\")"
 /* Loop thread: queues a write of the health probe's row, unless one is

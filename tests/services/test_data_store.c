@@ -1044,7 +1044,6 @@ static void t_service_reopen_fails(void **state)
     while (p->answered < p->sent && uv_now(&w->loop) < until)
         uv_run(&w->loop, UV_RUN_ONCE);
     assert_int_equal(p->answered, p->sent);
-    fprintf(stderr, "sent %d answered %d storage %d ok %d last %s\n", p->sent, p->answered, p->storage, p->ok, p->last);
     assert_true(p->storage > 0);
     assert_non_null(strstr(p->last, "records.db is not open"));
 

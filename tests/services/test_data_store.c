@@ -887,7 +887,7 @@ static void t_service_retry_open(void **state)
     snprintf(wal, sizeof wal, "%s-wal", path);
     assert_int_equal(lstat(wal, &st), -1);
 
-    /* the repaired database put in place: opened */
+    /* the repaired database, made beside it */
     char fresh[800];
     snprintf(fresh, sizeof fresh, "%s/records.new.db", home);
     data_store *nw = NULL;
@@ -895,6 +895,27 @@ static void t_service_retry_open(void **state)
                                      sizeof err),
                      0);
     data_store_close(nw);
+
+    /* another directory in the data directory's place (a disk unmounted,
+     * its bare mount point; a directory made again), with a database in
+     * it: not taken while the node runs */
+    char old[800], other[800];
+    snprintf(old, sizeof old, "%s.old", home);
+    assert_int_equal(rename(home, old), 0);
+    assert_int_equal(mkdir(home, 0700), 0);
+    snprintf(other, sizeof other, "%s/records.db", home);
+    assert_int_equal(data_store_open(&nw, other, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(nw);
+    assert_false(tu_run_until(&loop, &opened, SIPC_DATA_SETTLE_MS + 2500));
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+    assert_non_null(strstr(os.reason, "is not the directory the node started with"));
+    tu_rmdir(home);
+    assert_int_equal(rename(old, home), 0);
+
+    /* the repaired database put in place: opened */
     assert_int_equal(rename(fresh, path), 0);
     assert_true(tu_run_until(&loop, &opened, 10000));
     sipc_data_open_state_get(d, &os);

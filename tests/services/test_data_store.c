@@ -1093,6 +1093,64 @@ static void t_service_reopen_fails(void **state)
     dw_host = "127.0.0.1";
 }
 
+
+/* A records.db put in place while the writer was read-only (a restore,
+ * then a remount read-write) is taken as a new open when the writer is
+ * opened again: its identity, the start's check, opened_cb. */
+static void t_service_reopen_replaced(void **state)
+{
+    (void)state;
+    dw_host = "127.1.63.2";
+    dw *w = calloc(1, sizeof *w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    int opened = 0;
+    o.opened_cb = on_opened;
+    o.opened_arg = &opened;
+    fake_erofs = 1;
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    sipc_data_mark before, after;
+    sipc_data_mark_get(w->d, &before);
+    assert_true(before.instance != 0);
+    char path[700], fresh[700], err[512];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(fresh, sizeof fresh, "%s/restored.db", w->dir);
+    data_store *nw = NULL;
+    assert_int_equal(data_store_open(&nw, fresh, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    sipc_data_mark nm;
+    assert_int_equal(data_store_meta(nw, &nm, err, sizeof err), 0);
+    data_store_close(nw);
+    assert_true(nm.instance != before.instance);
+    /* as the repair says: the old -wal and -shm removed first (SQLite
+     * neither checkpoints nor deletes the -wal of a file moved under it:
+     * left, it would be replayed into the new one) */
+    char side[720];
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    assert_int_equal(rename(fresh, path), 0);
+    fake_erofs = 0;
+    assert_true(tu_run_until(&w->loop, &opened, 20000));
+    sipc_data_mark_get(w->d, &after);
+    assert_int_equal(after.instance, nm.instance);
+    trec tr;
+    Sipc__Data__PutRequest m = SIPC__DATA__PUT_REQUEST__INIT;
+    m.record = mk(&tr, "restored", 5, "written", NULL);
+    dw_result r;
+    dw_call(w, "put", &m.base, &r);
+    assert_int_equal(r.status, 0);
+    dw_result_free(&r);
+    dw_close(w);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
 /* The library's version as data_store.c sees it: fake_version when set. */
 static int fake_version;
 int __real_sqlite3_libversion_number(void);
@@ -1474,6 +1532,7 @@ int main(void)
         cmocka_unit_test(t_service_open_and_search),
         cmocka_unit_test(t_service_retry_open),
         cmocka_unit_test(t_service_reopen_fails),
+        cmocka_unit_test(t_service_reopen_replaced),
         cmocka_unit_test(t_db_dir_links),
         cmocka_unit_test(t_db_fresh_sticky),
         cmocka_unit_test(t_sqlite_too_old),

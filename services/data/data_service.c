@@ -954,9 +954,11 @@ static void enter_unopened(sipc_data *d, int rc, const char *err)
                         reason);
     else
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
-                        "the database still cannot be opened (attempt %llu, after its files "
-                        "changed): %s",
-                        (unsigned long long)d->open_attempts, reason);
+                        "the database still cannot be opened (attempt %llu, %s): %s",
+                        (unsigned long long)d->open_attempts,
+                        d->retry_timed ? "again on a timer after the writer's reopen failed"
+                                       : "after its files changed",
+                        reason);
     if (!d->closing)
         uv_timer_start(&d->watch_timer, on_watch_timer, SIPC_DATA_WATCH_MS, SIPC_DATA_WATCH_MS);
 }

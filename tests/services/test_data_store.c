@@ -836,6 +836,10 @@ static void t_service_retry_open(void **state)
                                       sizeof err),
                      UV_EIO);
     assert_non_null(strstr(err, "records.db is not open (since "));
+    /* an invalid query is refused as such, whatever the database */
+    assert_int_equal(sipc_data_search(d, &(sipc_data_query){.from_ms = 50, .to_ms = 40},
+                                      on_search, NULL, err, sizeof err),
+                     SIPC_EINVAL);
     assert_non_null(strstr(os.reason, "not a database"));
     assert_non_null(strstr(os.reason, "the data service opens the repaired records.db without a restart"));
     sipc_data_health w, r;

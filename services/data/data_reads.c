@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "data_service_impl.h"
+#include "rfc3339.h"
 #include "data_validate.h"
 
 typedef enum { R_GET, R_LIST, R_SEARCH } rjob_kind;
@@ -275,12 +276,6 @@ int sipc_data_search(sipc_data *d, const sipc_data_query *q, sipc_data_search_cb
         snprintf(err, errlen, "data service is shutting down");
         return SIPC_ECLOSING;
     }
-    if (d->unopened) {
-        d->health[DATA_READS].failures++;
-        d->health[DATA_READS].total++;
-        snprintf(err, errlen, "%s", d->open_err);
-        return UV_EIO; /* a storage error: the node's part is missing, with why */
-    }
     size_t limit;
     int rc = check_range(q->from_ms, q->to_ms, err, errlen);
     if (rc == 0)
@@ -314,6 +309,17 @@ int sipc_data_search(sipc_data *d, const sipc_data_query *q, sipc_data_search_cb
     if (!data_utf8_valid((const uint8_t *)match, strlen(match))) {
         snprintf(err, errlen, "match is not valid UTF-8");
         return SIPC_EINVAL;
+    }
+    /* after the query's own checks: an invalid query is refused as a whole
+     * whatever the node's database */
+    if (d->unopened) {
+        data_health *h = &d->health[DATA_READS];
+        h->failures++;
+        h->total++;
+        h->last_ms = uv_now(d->loop);
+        h->last_wall_ms = sipc_rfc3339_now_ms();
+        snprintf(err, errlen, "%s", d->open_err);
+        return UV_EIO; /* a storage error: the node's part is missing, with why */
     }
     rjob *j = calloc(1, sizeof *j);
     char *buf = malloc(need);

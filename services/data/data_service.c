@@ -117,6 +117,7 @@ static int under_fsize_limit(const sipc_data *d)
 }
 
 static int on_read_only_fs(const char *path);
+static const char *read_only_hint(const char *path);
 
 /* A small write can succeed where the requests failed: into space the WAL
  * file already holds, or on its own page of a damaged file. So a probe is
@@ -234,7 +235,7 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
         /* the file system turned read-only under the node (the kernel after
          * a disk error): SQLite's error need not carry the EROFS, and the
          * account's permissions are not the cause */
-        snprintf(ro, sizeof ro, "%s: " DATA_READONLY_FS_HINT, err);
+        snprintf(ro, sizeof ro, "%s: %s", err, read_only_hint(d->db_path));
         err = ro;
         /* probed once the file system can be written again, as the hint
          * promises (an I/O error otherwise waits for a request) */
@@ -339,15 +340,24 @@ data_store *data_reader_get(sipc_data *d, int *rc, char *err, size_t errlen)
      * share SQLite's one mapping of the -shm, opened read-only with them) */
     while (d->reopening || (d->nidle == 0 && d->nopen >= d->o.readers))
         uv_cond_wait(&d->cv, &d->mu);
+    if (d->readers_off) {
+        /* a job accepted before the writer's reopen failed */
+        uv_mutex_unlock(&d->mu);
+        *rc = UV_EIO;
+        snprintf(err, errlen, "records.db is not open (it could not be opened again)");
+        return NULL;
+    }
     if (d->nidle > 0) {
         data_store *s = d->idle[--d->nidle];
         uv_mutex_unlock(&d->mu);
         return s;
     }
     d->nopen++;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s", d->db_path);
     uv_mutex_unlock(&d->mu);
     data_store *s = NULL;
-    *rc = data_store_open(&s, d->db_path, DATA_STORE_READER, d->o.sync, err, errlen);
+    *rc = data_store_open(&s, path, DATA_STORE_READER, d->o.sync, err, errlen);
     if (*rc != 0) {
         uv_mutex_lock(&d->mu);
         d->nopen--;
@@ -678,6 +688,18 @@ static int on_read_only_fs(const char *path)
     return access(path, W_OK) != 0 && errno == EROFS;
 }
 
+/* What to do about a file system on_read_only_fs found read-only: a
+ * read-only mount is remounted; the kernel's emergency state needs fsck
+ * on the unmounted file system, so the node stopped first. */
+static const char *read_only_hint(const char *path)
+{
+    struct statvfs v;
+    if (statvfs(path, &v) == 0 && !(v.f_flag & ST_RDONLY) && access(path, W_OK) != 0 &&
+        errno == EROFS)
+        return DATA_EMERGENCY_RO_HINT;
+    return DATA_READONLY_FS_HINT;
+}
+
 /* What the operator can do about a database that cannot be opened. retry:
  * the service stays up and opens it once its files change, so the node
  * needs no restart (and holds none of its files open meanwhile). */
@@ -699,6 +721,8 @@ static void explain_open_failure(const char *path, int rc, int retry, char *err,
                  "service opens the repaired records.db without a restart");
     else if (rc == DATA_STORE_DAMAGED)
         snprintf(err + n, errlen - n, ": the database is damaged: " DATA_REPAIR_HINT);
+    else if (on_read_only_fs(path) && !strcmp(read_only_hint(path), DATA_EMERGENCY_RO_HINT))
+        snprintf(err + n, errlen - n, ": it is on a %s", DATA_EMERGENCY_RO_HINT);
     else if (on_read_only_fs(path))
         snprintf(err + n, errlen - n,
                  ": it is on a read-only file system, where SQLite cannot open a database whose "
@@ -724,14 +748,15 @@ static int open_retriable(int rc)
 /* Any thread: the writer opened and the file checked, or a negative code
  * with the reason in err (nothing left open). meta_err: why the file could
  * not be given an identity, if so. */
-static int open_db(const char *path, sipc_data_sync sync, data_store **writer,
+static int open_db(const char *path, data_store_role role, sipc_data_sync sync,
+                   data_store **writer,
                    sipc_data_mark *mark, int *whole, char *meta_err, size_t meta_len, char *err,
                    size_t errlen)
 {
     *whole = 1;
     meta_err[0] = '\0';
     memset(mark, 0, sizeof *mark);
-    int rc = data_store_open(writer, path, DATA_STORE_WRITER, sync, err, errlen);
+    int rc = data_store_open(writer, path, role, sync, err, errlen);
     if (rc == 0)
         rc = data_store_check(*writer, DATA_CHECK_MS, whole, err, errlen);
     if (rc == 0 && (rc = data_store_meta(*writer, mark, meta_err, meta_len)) != 0)
@@ -773,6 +798,23 @@ static void files_sig(const sipc_data *d, struct data_files_sig *sig)
         sig->v[k++] = st.st_mode;
         sig->v[k++] = st.st_uid;
     }
+    /* the configured path (HOME/data), a link re-pointed or a disk mounted
+     * over it or away: an attempt then says it is not the directory the
+     * node started with */
+    struct stat st;
+    if (lstat(d->dir, &st) == 0) {
+        sig->v[k++] = st.st_ino;
+        sig->v[k++] = (unsigned long long)st.st_ctim.tv_sec * 1000000000ull + st.st_ctim.tv_nsec;
+    } else {
+        k += 2;
+    }
+    if (stat(d->dir, &st) == 0) {
+        sig->v[k++] = 1 + (unsigned long long)st.st_dev;
+        sig->v[k++] = st.st_ino;
+    } else {
+        k += 2;
+    }
+    assert(k < sizeof sig->v / sizeof sig->v[0]);
     struct statvfs v;
     sig->v[k++] = (statvfs(dir, &v) == 0 && (v.f_flag & ST_RDONLY)) ||
                   (access(dir, W_OK) != 0 && errno == EROFS);
@@ -809,8 +851,8 @@ static void finish_open(sipc_data *d, int whole, const char *meta_err)
     /* reads are served: the node holds the only copy of its records */
     if (on_read_only_fs(d->db_path)) {
         d->writer_ro = 1;
-        snprintf(d->writes_err, sizeof d->writes_err, "%.120s: " DATA_READONLY_FS_HINT,
-                 d->db_path);
+        snprintf(d->writes_err, sizeof d->writes_err, "%.120s: %s", d->db_path,
+                 read_only_hint(d->db_path));
     } else if (data_store_readonly(d->writer)) {
         d->writer_ro = 1;
         snprintf(d->writes_err, sizeof d->writes_err,
@@ -887,6 +929,10 @@ static void enter_unopened(sipc_data *d, int rc, const char *err)
     int was = d->unopened;
     char since[32];
     d->unopened = 1;
+    uv_mutex_lock(&d->mu);
+    d->readers_off = 1;
+    uv_mutex_unlock(&d->mu);
+    d->open_tried_ms = uv_now(d->loop);
     d->open_rc = rc;
     d->open_last_wall_ms = sipc_rfc3339_now_ms();
     d->open_attempts++;
@@ -908,11 +954,99 @@ static void enter_unopened(sipc_data *d, int rc, const char *err)
                         reason);
     else
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
-                        "the database still cannot be opened (attempt %llu, after its files "
-                        "changed): %s",
-                        (unsigned long long)d->open_attempts, reason);
+                        "the database still cannot be opened (attempt %llu, %s): %s",
+                        (unsigned long long)d->open_attempts,
+                        d->retry_timed ? "again on a timer after the writer's reopen failed"
+                                       : "after its files changed",
+                        reason);
     if (!d->closing)
         uv_timer_start(&d->watch_timer, on_watch_timer, SIPC_DATA_WATCH_MS, SIPC_DATA_WATCH_MS);
+}
+
+/* What a later open says when the database is not where it was. */
+#define DATA_NO_NEW_DB                                                                         \
+    "a running node makes no new database: to start over with an empty one (its records "      \
+    "lost), stop the node and start it again without records.db"
+
+/* Any thread, before a later open (nothing opened, nothing made): d->dir
+ * still is the directory resolved at start, and records.db is in it.
+ * UV_ENOENT with what is missing in err otherwise. */
+static int existing_db(const sipc_data *d, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(d->dir, &st) != 0) {
+        snprintf(err, errlen,
+                 "%s is gone (%s): put it back (mount its disk again, or move it back): the "
+                 "data service opens records.db there without a restart; " DATA_NO_NEW_DB,
+                 d->dir, strerror(errno));
+        return UV_ENOENT;
+    }
+    if ((unsigned long long)st.st_dev != d->dir_dev ||
+        (unsigned long long)st.st_ino != d->dir_ino) {
+        snprintf(err, errlen,
+                 "%s is not the directory the node started with (another file system or "
+                 "directory is there now: a disk not mounted, a directory made again, a link "
+                 "re-pointed): put that one back (mount its disk again) and the data service "
+                 "opens it without a restart; to use the one there now, restart the node",
+                 d->dir);
+        return UV_ENOENT;
+    }
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/records.db", d->dir);
+    if (lstat(path, &st) != 0 && errno == ENOENT) {
+        snprintf(err, errlen,
+                 "records.db is gone from %s: put it back (or the repaired one: `mv "
+                 "records.new.db records.db`): the data service opens it then, without a "
+                 "restart; " DATA_NO_NEW_DB,
+                 d->dir);
+        return UV_ENOENT;
+    }
+    if (S_ISREG(st.st_mode) && st.st_size == 0) {
+        snprintf(err, errlen,
+                 "records.db in %s is empty (no database): put the database there: the data "
+                 "service opens it then, without a restart; " DATA_NO_NEW_DB,
+                 d->dir);
+        return UV_ENOENT;
+    }
+    return 0;
+}
+
+/* Any thread (an open job, or sipc_data_open): path was found damaged. */
+static void remember_damaged(sipc_data *d, const char *path)
+{
+    struct stat st;
+    memset(&d->bad, 0, sizeof d->bad);
+    if (stat(path, &st) != 0)
+        return;
+    d->bad.known = 1;
+    d->bad.dev = (unsigned long long)st.st_dev;
+    d->bad.ino = (unsigned long long)st.st_ino;
+    d->bad.size = (unsigned long long)st.st_size;
+    d->bad.mtime = (unsigned long long)st.st_mtim.tv_sec * 1000000000ull + st.st_mtim.tv_nsec;
+    d->bad.wall_ms = sipc_rfc3339_now_ms();
+}
+
+/* Any thread: path is the very file found damaged, unchanged since (the
+ * operator's quick_check or .dump read it, they do not change it; a repair
+ * puts another file there or writes this one). */
+static int still_damaged(const sipc_data *d, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (!d->bad.known || stat(path, &st) != 0 || (unsigned long long)st.st_dev != d->bad.dev ||
+        (unsigned long long)st.st_ino != d->bad.ino ||
+        (unsigned long long)st.st_size != d->bad.size ||
+        (unsigned long long)st.st_mtim.tv_sec * 1000000000ull + st.st_mtim.tv_nsec !=
+            d->bad.mtime)
+        return 0;
+    char when[32];
+    sipc_rfc3339_format(d->bad.wall_ms, 0, when, sizeof when);
+    snprintf(err, errlen,
+             "%s is still the file found damaged at %s (the same file, unchanged: not opened "
+             "again, as its check may stop before the damage): repair it (docs/services.md, "
+             "\"A full or damaged database\"; the node holds none of its files open "
+             "meanwhile): the data service opens the repaired records.db without a restart",
+             path, when);
+    return 1;
 }
 
 static void open_work(uv_work_t *w)
@@ -923,10 +1057,13 @@ static void open_work(uv_work_t *w)
     d->owhole = 1;
     d->ometa_err[0] = '\0';
     d->opath = NULL;
-    /* the operator may have put other files in place, or moved data/ aside:
-     * made and checked as at start, and resolved again (nothing opened the
-     * old path, and the new one is the one checked) */
-    d->orc = make_dirs(d->dir, d->oerr, sizeof d->oerr);
+    d->ofile = 0;
+    /* only the database the node started with, or one the operator put in
+     * its place: nothing is made while the node runs. A data/ unmounted for
+     * fsck, or a records.db moved aside for its repair, must not turn into
+     * a new empty database that takes writes (hidden, then lost, under the
+     * real one put back) */
+    d->orc = existing_db(d, d->oerr, sizeof d->oerr);
     if (d->orc == 0)
         d->orc = check_db_dir(d->dir, &real, d->oerr, sizeof d->oerr);
     if (d->orc == 0) {
@@ -945,10 +1082,15 @@ static void open_work(uv_work_t *w)
     }
     free(real);
     const char *path = d->opath ? d->opath : d->db_path;
-    if (d->orc == 0)
-        d->orc = open_db(path, d->o.sync, &d->owriter, &d->omark, &d->owhole, d->ometa_err,
-                         sizeof d->ometa_err, d->oerr, sizeof d->oerr);
-    if (d->orc != 0)
+    int refused = d->orc == 0 && still_damaged(d, path, d->oerr, sizeof d->oerr);
+    if (refused)
+        d->orc = DATA_STORE_DAMAGED;
+    else if (d->orc == 0)
+        d->orc = open_db(path, DATA_STORE_WRITER_EXISTING, d->o.sync, &d->owriter, &d->omark,
+                         &d->owhole, d->ometa_err, sizeof d->ometa_err, d->oerr, sizeof d->oerr);
+    if (d->orc == DATA_STORE_DAMAGED && !refused)
+        remember_damaged(d, path);
+    if (d->orc != 0 && d->orc != UV_ENOENT && !refused) /* existing_db says what to do */
         explain_open_failure(path, d->orc, 1, d->oerr, sizeof d->oerr);
     if (d->orc != 0) {
         free(d->opath);
@@ -964,6 +1106,8 @@ static void open_after(uv_work_t *w, int status)
     d->opening = 0;
     d->jobs--;
     if (d->orc != 0) {
+        if (d->orc == DATA_STORE_DAMAGED)
+            d->retry_timed = 0; /* a repair changes the files */
         enter_unopened(d, d->orc, d->oerr);
         data_maybe_finish(d);
         return;
@@ -971,12 +1115,17 @@ static void open_after(uv_work_t *w, int status)
     char since[32];
     sipc_rfc3339_format(d->open_since_wall_ms, 0, since, sizeof since);
     uint64_t attempts = d->open_attempts + 1;
+    uv_mutex_lock(&d->mu);
     if (d->opath) {
-        /* no connection used the old path: nothing was open */
+        /* no connection used the old path: nothing was open (a reader's
+         * open reads db_path under mu) */
         free(d->db_path);
         d->db_path = d->opath;
         d->opath = NULL;
     }
+    d->readers_off = 0;
+    uv_mutex_unlock(&d->mu);
+    d->retry_timed = 0;
     d->writer = d->owriter;
     d->owriter = NULL;
     d->mark = d->omark;
@@ -1022,7 +1171,13 @@ static void on_watch_timer(uv_timer_t *t)
     files_sig(d, &cur);
     if (!memcmp(&cur, &d->sig, sizeof cur)) {
         d->sig_pending = 0;
-        return;
+        if (!d->retry_timed || now - d->open_tried_ms < d->retry_gap_ms)
+            return;
+        /* a cause no file shows may be gone (a lock released): tried again,
+         * less and less often */
+        if (d->retry_gap_ms < 16 * HEALTH_QUIET_MS)
+            d->retry_gap_ms *= 2;
+        goto attempt;
     }
     if (!d->sig_pending || memcmp(&cur, &d->sig_new, sizeof cur)) {
         d->sig_new = cur;
@@ -1032,6 +1187,7 @@ static void on_watch_timer(uv_timer_t *t)
     }
     if (now - d->sig_new_ms < SIPC_DATA_SETTLE_MS)
         return;
+attempt:
     d->sig_pending = 0;
     d->opening = 1;
     d->jobs++;
@@ -1057,8 +1213,21 @@ static void reopen_work(uv_work_t *w)
     data_store_close(d->writer);
     d->writer = NULL;
     d->oerr[0] = '\0';
-    d->orc = data_store_open(&d->writer, d->db_path, DATA_STORE_WRITER, d->o.sync, d->oerr,
-                             sizeof d->oerr);
+    d->oreplaced = 0;
+    d->ofile = 0;
+    d->owhole = 1;
+    /* the file must still be there: one moved aside is not made anew */
+    d->orc = data_store_open(&d->writer, d->db_path, DATA_STORE_WRITER_EXISTING, d->o.sync,
+                             d->oerr, sizeof d->oerr);
+    /* another records.db put in place while it was read-only (a restore):
+     * a new open, with the start's check, not the old file's identity */
+    struct stat st;
+    if (d->orc == 0 && stat(d->db_path, &st) == 0) {
+        d->ofile = st.st_ino;
+        d->oreplaced = d->mark.file != 0 && (unsigned long long)st.st_ino != d->mark.file;
+    }
+    if (d->orc == 0 && d->oreplaced)
+        d->orc = data_store_check(d->writer, DATA_CHECK_MS, &d->owhole, d->oerr, sizeof d->oerr);
     /* store_meta's counters are kept by the writer (its statement made
      * here): without it the writes from now on would not be counted, and
      * the next start would take the mark for lost records */
@@ -1068,9 +1237,18 @@ static void reopen_work(uv_work_t *w)
         data_store_close(d->writer);
         d->writer = NULL;
     }
+    if (d->orc == DATA_STORE_DAMAGED)
+        remember_damaged(d, d->db_path);
+    if (d->orc != 0 && d->writer) {
+        data_store_close(d->writer);
+        d->writer = NULL;
+    }
     if (d->orc != 0)
         explain_open_failure(d->db_path, d->orc, 1, d->oerr, sizeof d->oerr);
     uv_mutex_lock(&d->mu);
+    /* not open now: no reader is opened on a file the writer does not have */
+    if (d->orc != 0)
+        d->readers_off = 1;
     d->reopening = 0;
     uv_cond_broadcast(&d->cv);
     uv_mutex_unlock(&d->mu);
@@ -1083,9 +1261,26 @@ static void reopen_after(uv_work_t *w, int status)
     d->writing = 0;
     d->jobs--;
     if (d->orc != 0) {
-        /* no writer now: as a start that could not open it */
+        /* no writer now: as a start that could not open it. Every write
+         * queued meanwhile is answered (data_kick_writer below); the open
+         * is tried again when the files change, and, as the cause may be
+         * one no file shows (another process's lock, an I/O error that
+         * passed), on a timer too */
         files_sig(d, &d->sig);
+        d->retry_timed = d->orc != DATA_STORE_DAMAGED;
+        d->retry_gap_ms = HEALTH_QUIET_MS;
         enter_unopened(d, d->orc, d->oerr);
+    } else if (d->oreplaced) {
+        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
+                        "%s is another file than the one opened read-only (put in place "
+                        "meanwhile): it is opened as a new database",
+                        d->db_path);
+        d->mark = d->omark;
+        finish_open(d, d->owhole, d->ometa_err);
+        if (d->o.opened_cb)
+            d->o.opened_cb(d->o.opened_arg);
+        if (!d->writer_ro && !d->damaged)
+            data_probe_writes(d);
     } else if (on_read_only_fs(d->db_path) || data_store_readonly(d->writer)) {
         files_sig(d, &d->sig); /* tried again only after another change */
     } else {
@@ -1178,12 +1373,17 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
         return SIPC_ENOMEM;
     }
     snprintf(d->db_path, n, "%s/records.db", real);
+    struct stat st;
+    if (stat(real, &st) == 0) {
+        d->dir_dev = (unsigned long long)st.st_dev;
+        d->dir_ino = (unsigned long long)st.st_ino;
+    }
     free(real);
     d->owork.data = d;
     int whole = 1;
     char meta_err[300] = "";
-    rc = open_db(d->db_path, d->o.sync, &d->writer, &d->mark, &whole, meta_err, sizeof meta_err,
-                 err, errlen);
+    rc = open_db(d->db_path, DATA_STORE_WRITER, d->o.sync, &d->writer, &d->mark, &whole, meta_err,
+                 sizeof meta_err, err, errlen);
     /* up without it: the node's other services, and the reason in its
      * status, instead of a node the others only see as unreachable */
     int open_rc = rc;
@@ -1211,13 +1411,16 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     d->watch_timer.data = d;
     uv_unref((uv_handle_t *)&d->watch_timer);
     if (later) {
+        if (open_rc == DATA_STORE_DAMAGED)
+            remember_damaged(d, d->db_path);
         files_sig(d, &d->sig);
         enter_unopened(d, open_rc, err);
-        err[0] = '\0';
     } else {
         finish_open(d, whole, meta_err);
     }
     *out = d;
+    if (later)
+        err[0] = '\0';
     return 0;
 fail:
     data_store_close(d->writer);

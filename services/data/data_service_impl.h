@@ -58,7 +58,7 @@ struct sipc_data {
     /* The database's files as last seen (stat, statvfs: nothing opened), to
      * tell when they changed: what makes an open worth trying again. */
     struct data_files_sig {
-        unsigned long long v[24];
+        unsigned long long v[32];
     } sig, sig_new;
     uint64_t sig_new_ms;  /* when sig_new was first seen (uv_now) */
     int sig_pending;      /* sig_new differs from sig: waiting for it to settle */
@@ -74,6 +74,18 @@ struct sipc_data {
     uint64_t open_attempts;
     uint64_t open_said_ms; /* the latest line about it (uv_now) */
     char *dir;            /* as given to sipc_data_open, checked again at each attempt */
+    /* the directory it resolved to at sipc_data_open: a later open takes
+     * no other (an unmounted disk's bare mount point, a directory made
+     * again, a link re-pointed need a restart) */
+    unsigned long long dir_dev, dir_ino;
+    /* set under mu while not open: no reader connection is opened (one
+     * would stay on the file the writer no longer has) */
+    int readers_off;
+    /* a reopen of the writer failed on a cause no file shows (a lock, an
+     * I/O error): attempts are made every retry_gap_ms too, not only on a
+     * change of the files */
+    int retry_timed;
+    uint64_t retry_gap_ms, open_tried_ms;
     uv_timer_t watch_timer; /* while not open: looks at the files */
     uv_work_t owork;
     data_store *owriter;  /* the open job's result */
@@ -84,6 +96,17 @@ struct sipc_data {
     int orc;              /* the open (or reopen) job's outcome, and why */
     char oerr[1024];
     char ometa_err[300];
+    unsigned long long ofile; /* the inode of the file the reopen job found */
+    /* the file an open found damaged (this run): a later attempt does not
+     * open it again while it is that same file, unchanged (its check could
+     * stop before the damage, and writes would go into it). Written by the
+     * open and reopen jobs and at sipc_data_open, never at the same time. */
+    struct data_bad_file {
+        int known;
+        unsigned long long dev, ino, size, mtime;
+        int64_t wall_ms;
+    } bad;
+    int oreplaced;        /* the reopen found another records.db than the one opened */
     /* the writer was opened read-only and the file system (or file) looks
      * writable now: the next write job opens it again first */
     int reopen_wanted;
@@ -111,6 +134,12 @@ void data_storage_unusable(sipc_data *d, int rc, const char *why);
 #define DATA_READONLY_FS_HINT                                                                  \
     "read-only file system: remount it read-write (after fsck if the kernel made it read-only " \
     "after an error): writes resume without a restart"
+/* The kernel's emergency read-only state (EROFS, the mount not read-only):
+ * its fsck needs the file system unmounted, which the files the node holds
+ * open prevent. */
+#define DATA_EMERGENCY_RO_HINT                                                                 \
+    "read-only file system (the kernel's, after an error; not a read-only mount): stop the "    \
+    "node to unmount and fsck it, then start it again"
 #define DATA_REPAIR_HINT \
     "stop the node and repair the database (docs/services.md, \"A full or damaged database\")"
 /* Loop thread: queues a write of the health probe's row, unless one is
@@ -125,8 +154,11 @@ int data_refuse_unopened(sipc_data *d, int kind, sipc_request *req);
  * (the queued writes wait for it); 0 otherwise. */
 int data_reopen_writer(sipc_data *d);
 /* Loop thread: starts the write job when none runs and something waits
- * (data_writes.c). */
+ * (data_writes.c); while there is no writer, answers what waits instead. */
 void data_kick_writer(sipc_data *d);
+/* Loop thread: answers every queued write STORAGE with why the database is
+ * not open (open_err) and drops it. */
+void data_fail_queued(sipc_data *d);
 
 
 /* The status a client sees for a negative code from validation or storage. */

@@ -159,6 +159,8 @@ int data_store_open(data_store **out, const char *path, data_store_role role, si
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
     if (role == DATA_STORE_WRITER)
         flags |= SQLITE_OPEN_CREATE;
+    else if (role == DATA_STORE_WRITER_EXISTING)
+        role = DATA_STORE_WRITER;
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
     if (rc != SQLITE_OK) {
         rc = s->db ? fail(s, rc, "open", err, errlen) : SIPC_ENOMEM;

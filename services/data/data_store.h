@@ -23,7 +23,10 @@ typedef struct data_store data_store;
 
 typedef enum {
     DATA_STORE_WRITER, /* creates the schema; the only one that writes */
-    DATA_STORE_READER  /* PRAGMA query_only */
+    DATA_STORE_READER, /* PRAGMA query_only */
+    /* the writer, on a records.db that must exist already (a later open
+     * while the node runs: a missing file is not made anew) */
+    DATA_STORE_WRITER_EXISTING
 } data_store_role;
 
 /* The oldest SQLite whose library honours SQLITE_OPEN_NOFOLLOW (3.31.0). */

@@ -14,6 +14,7 @@
 
 #include "data_service_impl.h"
 #include "data_validate.h"
+#include "rfc3339.h"
 
 typedef enum { W_PUT, W_PUT_BATCH, W_DELETE, W_PROBE } wop_kind;
 
@@ -40,7 +41,15 @@ static void write_after(uv_work_t *w, int status);
  * reopen first, when one is wanted (it owns the writer as a write job). */
 void data_kick_writer(sipc_data *d)
 {
-    if (d->writing || data_reopen_writer(d) || !d->qhead)
+    if (d->writing)
+        return;
+    /* no writer (a reopen that failed left none): nothing may run a write
+     * job, and what waits is answered now */
+    if (d->unopened || !d->writer) {
+        data_fail_queued(d);
+        return;
+    }
+    if (data_reopen_writer(d) || !d->qhead)
         return;
     d->writing = 1;
     d->wops = d->qhead;
@@ -247,6 +256,32 @@ static void write_after(uv_work_t *w, int status)
     d->jobs--;
     data_kick_writer(d);
     data_maybe_finish(d);
+}
+
+void data_fail_queued(sipc_data *d)
+{
+    const char *why = d->open_err[0] ? d->open_err : "records.db is not open";
+    wop *op = d->qhead;
+    d->qhead = NULL;
+    d->qtail = &d->qhead;
+    d->qbytes = 0;
+    while (op) {
+        wop *next = op->next;
+        if (op->kind == W_PROBE) {
+            d->probing = 0;
+        } else {
+            data_health *h = &d->health[DATA_WRITES];
+            h->failures++;
+            h->total++;
+            h->last_ms = uv_now(d->loop);
+            h->last_wall_ms = sipc_rfc3339_now_ms();
+            sipc_respond_error(op->req, SIPC_DATA_STORAGE, why);
+        }
+        if (op->msg)
+            protobuf_c_message_free_unpacked(op->msg, NULL);
+        free(op);
+        op = next;
+    }
 }
 
 void data_probe_writes(sipc_data *d)

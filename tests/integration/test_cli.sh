@@ -115,8 +115,10 @@ one_line "sipcd --home twice, even alike: one line" 64 "^sipcd: --home given twi
 # 73 is what a missing home gives (it cannot be opened to lock it), as
 # --help says
 run "$BIN/sipcd" --help
-expect "sipcd --help: 73 covers the home's state/, logs/ and data/, 75 its lock" 0 "73 DIR/state,\$" \
-    "^DIR/logs or DIR/data could not be created or opened \(DIR missing" "75 DIR is in use"
+expect "sipcd --help: 73 covers the home's state/, logs/ and data/ (unsafe, a link, SQLite too old, a newer schema), 75 its lock" 0 "73 DIR/state,\$" \
+    "^DIR/logs or DIR/data could not be created or opened \(DIR missing" \
+    "DIR/data is unsafe \(others may write it\) or another account's" "a database file there is a link" \
+    "^than 3.31, or the database's schema is newer than this sipcd" "75 DIR is in use"
 run "$BIN/sipcd" --home "$work/no-such-home"
 expect "sipcd with a missing home" 73 "^sipcd: cannot open node home $work/no-such-home: No such file or directory$"
 # a mistyped home is named, not read as an empty one (which would fail later

@@ -4,8 +4,9 @@
 # which statvfs does not show): a real sipcd ($BASE.12, plaintext) whose
 # writes to records.db* fail with EROFS once a flag file exists (an
 # LD_PRELOAD library). A put is then refused, and status, cluster status and
-# the log say writes FAIL because of the read-only file system and that it
-# must be remounted read-write, not that the account needs write access;
+# the log say writes FAIL because of the read-only file system and that its
+# fsck needs the node stopped (the kernel's emergency state, not a read-only
+# mount), not that the account needs write access;
 # writable again, the node's test write finds it and writes resume.
 # Killed and started again on it, the node serves reads and says the same,
 # and keeps its writer read-only while the file system is; once writable
@@ -22,7 +23,9 @@ node_home "$home" erofs n1 "$BASE.12" "$BASE.12"
 export EROFS_FLAG=$work/read-only
 sipcd_preloaded "$SHIM"
 ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
-remount='read-only file system: remount it read-write \(after fsck if the kernel made it read-only after an error\): writes resume without a restart'
+# the kernel's emergency state (EROFS, the mount not read-only): its fsck
+# needs the file system unmounted, so the advice stops the node first
+remount="read-only file system \\(the kernel's, after an error; not a read-only mount\\): stop the node to unmount and fsck it, then start it again"
 
 sipcd_start "$home" || exit 1
 run ctl put before --body "stored before"
@@ -34,7 +37,7 @@ run ctl status
 expect "status: writes FAIL, naming the read-only file system and the remount" 0 "^  storage: writes FAIL since [0-9TZ:-]* \(1 request failed, [^)]*\): .*records.db: commit: .*: $remount\$"
 if grep -q 'write access' "$OUT"; then bad "status blames the account's permissions"; else ok "status does not blame permissions"; fi
 run ctl status --cluster --json
-if [ "$RC" = 1 ] && jq -e '[.problems[] | select(.kind == "storage_failing" and (.message | test("read-only file system: remount it read-write")))] | length == 1' "$OUT" >/dev/null; then
+if [ "$RC" = 1 ] && jq -e '[.problems[] | select(.kind == "storage_failing" and (.message | test("read-only file system .the kernel")))] | length == 1' "$OUT" >/dev/null; then
     ok "status --cluster: storage_failing with the remount advice, exit 1"
 else
     bad "status --cluster: no storage_failing with the remount advice (exit $RC)"

@@ -41,6 +41,8 @@ Sipc__Data__Record *mk(trec *t, const char *id, int64_t ts, const char *body, ..
     return &t->r;
 }
 
+const char *dw_host = "127.0.0.1";
+
 void dw_server(dw *w, sipc_tls_mode mode, const char *pem, const sipc_data_options *opts)
 {
     w->home = tu_mkdtemp("dataservice");
@@ -62,7 +64,7 @@ void dw_server(dw *w, sipc_tls_mode mode, const char *pem, const sipc_data_optio
     w->ssec = tu_security(mode, pem);
     assert_int_equal(sipc_ctx_new(&w->sctx, &w->loop, &o, w->ssec), 0);
     assert_int_equal(
-        sipc_server_listen(&w->srv, w->sctx, "Data Service", "127.0.0.1", 0, w->router), 0);
+        sipc_server_listen(&w->srv, w->sctx, "Data Service", dw_host, 0, w->router), 0);
     w->port = sipc_server_port(w->srv);
 }
 
@@ -78,7 +80,7 @@ void dw_client(dw *w, sipc_tls_mode mode, const char *pem)
     o.reconnect_max_ms = 200;
     w->csec = tu_security(mode, pem);
     assert_int_equal(sipc_ctx_new(&w->cctx, &w->loop, &o, w->csec), 0);
-    assert_int_equal(sipc_channel_open(&w->ch, w->cctx, "127.0.0.1", w->port, NULL), 0);
+    assert_int_equal(sipc_channel_open(&w->ch, w->cctx, dw_host, w->port, NULL), 0);
 }
 
 static void on_flag(void *arg)

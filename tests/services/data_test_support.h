@@ -39,6 +39,10 @@ typedef struct dw {
 } dw;
 
 
+/* The address dw_server listens on and dw_client connects to (127.0.0.1
+ * unless a test sets it). */
+extern const char *dw_host;
+
 /* Server side: home, data service (opts may be NULL), router, context,
  * listener on 127.0.0.1:0. mode OFF or STRICT with pem. Asserts success. */
 void dw_server(dw *w, sipc_tls_mode mode, const char *pem, const sipc_data_options *opts);

@@ -3,6 +3,7 @@
  * database, idempotent and replacing puts, savepoint groups (batch
  * atomicity), pagination, the FTS5 index kept in step, search with attribute
  * filters and time ranges, and sipc_data_search on a loop. */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -796,6 +797,7 @@ static void on_opened(void *arg)
     *(int *)arg = 1;
 }
 
+
 /* retry_open: a database that cannot be opened (here not a database at
  * all) leaves the service up, refusing calls with why; it is not tried
  * again while its files stay as they are, and is opened (opened_cb) once
@@ -834,6 +836,10 @@ static void t_service_retry_open(void **state)
                                       sizeof err),
                      UV_EIO);
     assert_non_null(strstr(err, "records.db is not open (since "));
+    /* an invalid query is refused as such, whatever the database */
+    assert_int_equal(sipc_data_search(d, &(sipc_data_query){.from_ms = 50, .to_ms = 40},
+                                      on_search, NULL, err, sizeof err),
+                     SIPC_EINVAL);
     assert_non_null(strstr(os.reason, "not a database"));
     assert_non_null(strstr(os.reason, "the data service opens the repaired records.db without a restart"));
     sipc_data_health w, r;
@@ -854,10 +860,67 @@ static void t_service_retry_open(void **state)
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.attempts, 1);
 
-    /* the file moved aside: a new database is made and opened */
+    /* the operator's work beside it (a file made in the directory): the
+     * file found damaged, unchanged, is not opened again (a check cut
+     * short on a large file could miss the damage) */
+    char note[800];
+    snprintf(note, sizeof note, "%s/repair-notes", home);
+    fp = fopen(note, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    assert_false(tu_run_until(&loop, &opened, SIPC_DATA_SETTLE_MS + 2500));
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+    assert_int_equal(os.attempts, 2);
+    assert_non_null(strstr(os.reason, "is still the file found damaged at"));
+
+    /* the file moved aside for its repair: nothing is made in its place
+     * (a new empty database would take writes, lost under the repaired
+     * one); the reason says what is missing */
     char aside[800];
     snprintf(aside, sizeof aside, "%s.bad", path);
     assert_int_equal(rename(path, aside), 0);
+    assert_false(tu_run_until(&loop, &opened, SIPC_DATA_SETTLE_MS + 2500));
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+    assert_true(os.attempts >= 2);
+    assert_non_null(strstr(os.reason, "records.db is gone from"));
+    struct stat st;
+    assert_int_equal(lstat(path, &st), -1);
+    char wal[800];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    assert_int_equal(lstat(wal, &st), -1);
+
+    /* the repaired database, made beside it */
+    char fresh[800];
+    snprintf(fresh, sizeof fresh, "%s/records.new.db", home);
+    data_store *nw = NULL;
+    assert_int_equal(data_store_open(&nw, fresh, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(nw);
+
+    /* another directory in the data directory's place (a disk unmounted,
+     * its bare mount point; a directory made again), with a database in
+     * it: not taken while the node runs */
+    char old[800], other[800];
+    snprintf(old, sizeof old, "%s.old", home);
+    assert_int_equal(rename(home, old), 0);
+    assert_int_equal(mkdir(home, 0700), 0);
+    snprintf(other, sizeof other, "%s/records.db", home);
+    assert_int_equal(data_store_open(&nw, other, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(nw);
+    assert_false(tu_run_until(&loop, &opened, SIPC_DATA_SETTLE_MS + 2500));
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+    assert_non_null(strstr(os.reason, "is not the directory the node started with"));
+    tu_rmdir(home);
+    assert_int_equal(rename(old, home), 0);
+
+    /* the repaired database put in place: opened */
+    assert_int_equal(rename(fresh, path), 0);
     assert_true(tu_run_until(&loop, &opened, 10000));
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.open, 1);
@@ -888,6 +951,208 @@ static void t_service_retry_open(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
     tu_rmdir(home);
     free(home);
+}
+
+
+/* access(2) asking whether records.db can be written says EROFS while
+ * fake_erofs (the kernel's read-only state: data_service.c asks only so);
+ * SQLite's open of records.db fails, after a pause for writes to queue
+ * meanwhile, while fail_open. */
+static int fake_erofs, fail_open;
+int __real_access(const char *path, int mode);
+int __wrap_access(const char *path, int mode);
+int __wrap_access(const char *path, int mode)
+{
+    if (fake_erofs && (mode & W_OK) && strstr(path, "records.db")) {
+        errno = EROFS;
+        return -1;
+    }
+    return __real_access(path, mode);
+}
+int __real_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char *vfs);
+int __wrap_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char *vfs);
+int __wrap_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char *vfs)
+{
+    if (fail_open && strstr(path, "records.db")) {
+        usleep(400000);
+        return __real_sqlite3_open_v2("/nonexistent-sipc-dir/records.db", db,
+                                      flags & ~SQLITE_OPEN_CREATE, vfs);
+    }
+    return __real_sqlite3_open_v2(path, db, flags, vfs);
+}
+
+typedef struct putter {
+    dw *w;
+    uv_timer_t t;
+    int sent, answered, storage, ok, stop;
+    char last[600];
+    dw_result r[64];
+} putter;
+
+static void on_put_answer(int err, const sipc_reply *rep, void *arg)
+{
+    dw_result *r = arg;
+    putter *p = (putter *)r->data;
+    r->data = NULL;
+    p->answered++;
+    if (rep->status == SIPC_DATA_STORAGE) {
+        p->storage++;
+        snprintf(p->last, sizeof p->last, "%s", rep->message);
+    } else if (err == 0 && rep->status == 0) {
+        p->ok++;
+    }
+}
+
+static void on_put_timer(uv_timer_t *t)
+{
+    putter *p = t->data;
+    if (p->stop || p->sent == 64) {
+        uv_timer_stop(t);
+        return;
+    }
+    trec tr;
+    char id[32];
+    snprintf(id, sizeof id, "q%d", p->sent);
+    Sipc__Data__PutRequest m = SIPC__DATA__PUT_REQUEST__INIT;
+    m.record = mk(&tr, id, 1000 + p->sent, "queued during the reopen", NULL);
+    uint8_t buf[512];
+    size_t n = protobuf_c_message_pack(&m.base, buf);
+    dw_result *r = &p->r[p->sent++];
+    r->data = (uint8_t *)p;
+    assert_int_equal(sipc_call(p->w->ch, SIPC_DATA_SERVICE, "put", buf, n, 10000, on_put_answer, r),
+                     0);
+}
+
+static void on_t_closed(uv_handle_t *h)
+{
+    *(int *)h->data = 1;
+}
+
+/* A writer opened read-only (the file system looked read-only) is opened
+ * again once it looks writable; when that open fails, the writes queued
+ * behind it are answered STORAGE with why (no write job runs without a
+ * writer), and the open is tried again on a timer although no file
+ * changes (the cause, here an open that fails, shows in none). */
+static void t_service_reopen_fails(void **state)
+{
+    (void)state;
+    dw_host = "127.1.63.1";
+    dw *w = calloc(1, sizeof *w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    fake_erofs = 1;
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    sipc_data_health hw, hr;
+    sipc_data_health_get(w->d, &hw, &hr);
+    assert_int_equal(hw.failing, 1);
+    assert_non_null(strstr(hw.last_error, "read-only"));
+    /* writable again, but the open fails: puts keep coming meanwhile */
+    fake_erofs = 0;
+    fail_open = 1;
+    putter *p = calloc(1, sizeof *p);
+    p->w = w;
+    uv_timer_init(&w->loop, &p->t);
+    p->t.data = p;
+    uv_timer_start(&p->t, on_put_timer, 9500, 25);
+    sipc_data_open_state os = {.open = 1};
+    uint64_t until = uv_now(&w->loop) + 20000;
+    while (os.open && uv_now(&w->loop) < until) {
+        uv_run(&w->loop, UV_RUN_ONCE);
+        sipc_data_open_state_get(w->d, &os);
+    }
+    assert_int_equal(os.open, 0);
+    p->stop = 1;
+    until = uv_now(&w->loop) + 10000;
+    while (p->answered < p->sent && uv_now(&w->loop) < until)
+        uv_run(&w->loop, UV_RUN_ONCE);
+    assert_int_equal(p->answered, p->sent);
+    assert_true(p->storage > 0);
+    assert_non_null(strstr(p->last, "records.db is not open"));
+
+    /* the cause gone, no file changed: it opens again on its own */
+    fail_open = 0;
+    until = uv_now(&w->loop) + 25000;
+    while (!os.open && uv_now(&w->loop) < until) {
+        uv_run(&w->loop, UV_RUN_ONCE);
+        sipc_data_open_state_get(w->d, &os);
+    }
+    assert_int_equal(os.open, 1);
+    trec tr;
+    Sipc__Data__PutRequest m = SIPC__DATA__PUT_REQUEST__INIT;
+    m.record = mk(&tr, "after", 5, "written", NULL);
+    dw_result r;
+    dw_call(w, "put", &m.base, &r);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.status, 0);
+    dw_result_free(&r);
+    int closed = 0;
+    p->t.data = &closed;
+    uv_close((uv_handle_t *)&p->t, on_t_closed);
+    dw_close(w);
+    free(p);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
+
+/* A records.db put in place while the writer was read-only (a restore,
+ * then a remount read-write) is taken as a new open when the writer is
+ * opened again: its identity, the start's check, opened_cb. */
+static void t_service_reopen_replaced(void **state)
+{
+    (void)state;
+    dw_host = "127.1.63.2";
+    dw *w = calloc(1, sizeof *w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    int opened = 0;
+    o.opened_cb = on_opened;
+    o.opened_arg = &opened;
+    fake_erofs = 1;
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    sipc_data_mark before, after;
+    sipc_data_mark_get(w->d, &before);
+    assert_true(before.instance != 0);
+    char path[700], fresh[700], err[512];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(fresh, sizeof fresh, "%s/restored.db", w->dir);
+    data_store *nw = NULL;
+    assert_int_equal(data_store_open(&nw, fresh, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    sipc_data_mark nm;
+    assert_int_equal(data_store_meta(nw, &nm, err, sizeof err), 0);
+    data_store_close(nw);
+    assert_true(nm.instance != before.instance);
+    /* as the repair says: the old -wal and -shm removed first (SQLite
+     * neither checkpoints nor deletes the -wal of a file moved under it:
+     * left, it would be replayed into the new one) */
+    char side[720];
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    assert_int_equal(rename(fresh, path), 0);
+    fake_erofs = 0;
+    assert_true(tu_run_until(&w->loop, &opened, 20000));
+    sipc_data_mark_get(w->d, &after);
+    assert_int_equal(after.instance, nm.instance);
+    trec tr;
+    Sipc__Data__PutRequest m = SIPC__DATA__PUT_REQUEST__INIT;
+    m.record = mk(&tr, "restored", 5, "written", NULL);
+    dw_result r;
+    dw_call(w, "put", &m.base, &r);
+    assert_int_equal(r.status, 0);
+    dw_result_free(&r);
+    dw_close(w);
+    dw_free(w);
+    dw_host = "127.0.0.1";
 }
 
 /* The library's version as data_store.c sees it: fake_version when set. */
@@ -1270,6 +1535,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_reader_and_schema, setup, teardown),
         cmocka_unit_test(t_service_open_and_search),
         cmocka_unit_test(t_service_retry_open),
+        cmocka_unit_test(t_service_reopen_fails),
+        cmocka_unit_test(t_service_reopen_replaced),
         cmocka_unit_test(t_db_dir_links),
         cmocka_unit_test(t_db_fresh_sticky),
         cmocka_unit_test(t_sqlite_too_old),

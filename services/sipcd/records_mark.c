@@ -91,11 +91,20 @@ static void save_mark(host *h, const sipc_data_mark *m)
 static int lost_note(host *h, const sipc_data_mark *m, long long created, long long writes,
                      const char *when);
 
+static int damaged_write(host *h)
+{
+    return state_write(h, DAMAGED_NAME, h->mark.damaged_line,
+                       "the verdict that records.db is damaged (a restart would take writes into "
+                       "it again when its start-up check does not reach the damage)");
+}
+
 void records_mark_save(host *h)
 {
     sipc_data_open_state os;
     if (!h->data)
         return;
+    if (h->mark.damaged_pending && damaged_write(h) == 0)
+        h->mark.damaged_pending = 0;
     sipc_data_open_state_get(h->data, &os);
     if (!os.open)
         return; /* nothing counted yet: records_mark_start runs once it opens */
@@ -115,13 +124,13 @@ void records_damaged_save(const char *reason, void *arg)
     host *h = arg;
     sipc_data_mark m;
     sipc_data_mark_get(h->data, &m);
-    char when[32], line[600];
+    char when[32];
     sipc_rfc3339_format(sipc_rfc3339_now_ms(), 0, when, sizeof when);
-    snprintf(line, sizeof line, "instance %lld file %llu at %s: %.500s\n", (long long)m.instance,
+    snprintf(h->mark.damaged_line, sizeof h->mark.damaged_line,
+             "instance %lld file %llu at %s: %.500s\n", (long long)m.instance,
              (unsigned long long)m.file, when, reason);
-    state_write(h, DAMAGED_NAME, line,
-                "the verdict that records.db is damaged (a restart would take writes into it "
-                "again when its start-up check does not reach the damage)");
+    /* the peers timer tries it again until it is kept */
+    h->mark.damaged_pending = damaged_write(h) != 0;
 }
 
 /* A verdict of damage on this very file (its instance) keeps writes

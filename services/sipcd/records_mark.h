@@ -33,6 +33,11 @@ typedef struct records_mark {
     sipc_data_mark lost_m;
     long long lost_created, lost_writes;
     char lost_when[64];
+    /* the damage verdict that could not be written to state/records-damaged:
+     * tried again with the mark, so that it is kept (a restart must not take
+     * writes into the file) and the state/ failure it began ends */
+    int damaged_pending;
+    char damaged_line[600];
 } records_mark;
 
 struct host;
@@ -43,10 +48,12 @@ struct host;
  * database (a WARN in the data service's log when changes are gone), and
  * saves the database's own. */
 void records_mark_start(struct host *h);
-/* Saves the mark when the counters changed since the last save (a WARN
- * once per distinct problem when it cannot). */
+/* Saves a damage verdict not yet written, then the mark when the counters
+ * changed since the last save (a WARN once per distinct problem when it
+ * cannot). */
 void records_mark_save(struct host *h);
-/* The data service's damaged_cb (arg: the host): saves the verdict. */
+/* The data service's damaged_cb (arg: the host): saves the verdict (kept
+ * and tried again by records_mark_save when it cannot). */
 void records_damaged_save(const char *reason, void *arg);
 /* The findings of HOME/state/records-lost, as the status's
  * storage.records_lost: each {"detected", "committed_by", "records_gone",

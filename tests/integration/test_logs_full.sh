@@ -13,6 +13,9 @@
 #   - state/ filled up, then a put (the records' mark changes): status says
 #     "storage: state/ writes FAIL", the cluster a state_failing problem; the
 #     filler removed: ok again without a restart.
+#   - records.db found damaged while state/ is full: no state/records-damaged
+#     and a state_failing problem; the filler removed: the verdict is written
+#     by itself and state_failing ends.
 # Needs root to mount the tmpfs, in a mount namespace of its own (so that
 # they go with the test however it ends): skipped (exit 77) otherwise.
 set -uo pipefail
@@ -115,5 +118,57 @@ else
     bad "storage not ok again after state/ was freed"
 fi
 run ctl status --cluster
-expect "status --cluster: OK at the end" 0 '^cluster OK'
+expect "status --cluster: OK after state/ was freed" 0 '^cluster OK'
+
+# --- the damage verdict with state/ full ---------------------------------------
+# records.db found damaged while state/records-damaged cannot be written: once
+# state/ has room, the verdict is written by itself and the failure it began
+# ends (nothing else writing that file would end it)
+db=$home/data/records.db
+python3 - "$work/in.ndjson" <<'PY'
+import json, sys
+with open(sys.argv[1], 'w') as f:
+    for i in range(400):
+        f.write(json.dumps({'id': 'd-%03d' % i, 'timestamp_ms': 1764000000000 + i,
+                            'body': ('damaged %d ' % i) * 100}) + '\n')
+PY
+run ctl ingest "$work/in.ndjson"
+expect "400 records stored" 0
+# stopped and started again: the records in records.db itself, none in the
+# WAL or a connection's cache
+kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null; sipcd_pid=
+sipcd_start "$home" || exit 1
+run ctl status
+expect "restarted: storage ok" 0 '^  storage: ok$'
+pages=$(( $(stat -c %s "$db") / 4096 ))
+head -c 1M /dev/zero >"$home/state/filler" 2>/dev/null
+python3 -c '
+import os, sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(3 * 4096); f.write(os.urandom(int(sys.argv[2]) * 4096))' "$db" $((pages - 4))
+run ctl list --json --since 2025-01-01T00:00:00Z --limit 1000
+if [ "$RC" != 0 ] && grep -q 'malformed' "$OUT"; then ok "a read meets the damage (exit $RC)"; else bad "the read did not meet the damage (exit $RC)"; fi
+if [ ! -s "$home/state/records-damaged" ]; then ok "state/ full: no verdict written"; else bad "a verdict was written into a full state/"; fi
+run ctl status --cluster --json
+if [ "$RC" = 1 ] && jq -e '[.problems[].kind] | index("state_failing")' "$OUT" >/dev/null; then
+    ok "status --cluster: state_failing while the verdict cannot be saved"
+else
+    bad "status --cluster: kinds '$(problem_kinds)', exit $RC"
+fi
+rm -f "$home/state/filler"
+_verdict() { grep -q '^instance [0-9]* file [0-9]* at .*Z: .*malformed' "$home/state/records-damaged" 2>/dev/null; }
+if wait_for 10 _verdict; then
+    ok "state/ writable again: the verdict is written by itself"
+else
+    bad "no verdict in state/records-damaged after state/ was freed"
+fi
+_no_state_failing() {
+    ctl status --cluster --json >"$OUT" 2>&1
+    jq -e '[.problems[].kind] | (index("state_failing") | not) and (index("storage_failing") != null)' "$OUT" >/dev/null
+}
+if wait_for 10 _no_state_failing; then
+    ok "status --cluster: the state/ failure ended, only the damaged database left"
+else
+    bad "status --cluster: kinds '$(problem_kinds)' after the verdict could be saved"
+fi
 shtest_done

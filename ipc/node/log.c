@@ -279,7 +279,13 @@ static int file_write(sipc_logger *lg, const uint8_t *p, size_t n, size_t *done)
         size_t keep = d;
         while (keep > 0 && p[keep - 1] != '\n')
             keep--;
-        if (keep < d && (start < 0 || ftruncate(lg->fd, start + (off_t)keep) != 0))
+        /* cut only a file that ends where this write left it: bytes another
+         * appender added meanwhile (an operator's echo >> file), or a file
+         * truncated under it (copytruncate), must not be cut or padded */
+        struct stat st;
+        if (keep < d && (start < 0 || fstat(lg->fd, &st) != 0 ||
+                         st.st_size != start + (off_t)d ||
+                         ftruncate(lg->fd, start + (off_t)keep) != 0))
             lg->cut = 1;
         d = keep;
     }

@@ -43,6 +43,27 @@ void *__wrap_realloc(void *p, size_t n)
     return NULL;
 }
 
+/* Linked with --wrap=lseek: when other_appender names a file, the next
+ * lseek (the logger's, taking where its write starts) is followed by a line
+ * another process appends to that file, as an operator's echo >> would. */
+off_t __real_lseek(int fd, off_t off, int whence);
+off_t __wrap_lseek(int fd, off_t off, int whence);
+static const char *other_appender;
+off_t __wrap_lseek(int fd, off_t off, int whence)
+{
+    off_t r = __real_lseek(fd, off, whence);
+    if (other_appender) {
+        int o = open(other_appender, O_WRONLY | O_APPEND);
+        if (o >= 0) {
+            if (write(o, "another appender's line\n", 24) != 24)
+                abort();
+            close(o);
+        }
+        other_appender = NULL;
+    }
+    return r;
+}
+
 #define LINE_RE                                                                                    \
     "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}[+-][0-9]{2}:[0-9]{2} "         \
     "[A-Za-z.]+ (DEBUG|INFO|WARN|ERROR) .*$"
@@ -349,6 +370,62 @@ static void test_write_fails_whole_lines(void **state)
     assert_non_null(strstr(err, strerror(EFBIG)));
     assert_non_null(strstr(err, "are written again"));
     free(err);
+    rm_dir(dir);
+}
+
+/* A write that fails part-way after another appender added to the file
+ * (between where the logger took its start and its write) cuts nothing:
+ * the other's line stays, and the logger's next line starts on a line of
+ * its own. */
+static void test_write_fails_other_appender(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char d1[9], d2[9], errpath[700];
+    today(d1);
+    snprintf(errpath, sizeof errpath, "%s/stderr", dir);
+    sipc_logger *lg;
+    assert_int_equal(sipc_logger_open(&lg, dir, "Other", 0, SIPC_LOG_INFO), 0);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "before the limit");
+    char path[700];
+    snprintf(path, sizeof path, "%s/Other_%s.log", dir, d1);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    off_t before = st.st_size;
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)before + 24 + 40;
+    void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
+    int saved = stderr_to(errpath);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    char big[300];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    other_appender = path;
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "held %s", big);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_null(other_appender); /* the logger's write did take its start */
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_size >= before + 24); /* the other's line not cut */
+    usleep(1100 * 1000);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "after the limit");
+    sipc_logger_close(lg);
+    stderr_back(saved);
+    signal(SIGXFSZ, oldsig);
+    today(d2);
+    char *text = read_log(dir, "Other", d1, d2);
+    char *a = strstr(text, "before the limit\n"), *o = strstr(text, "\nanother appender's line\n"),
+         *e = strstr(text, "after the limit\n");
+    assert_true(a && o && e && a < o && o < e);
+    /* the held line whole, on a line of its own, after the other's */
+    char *held = strstr(text, " Test WARN held xxx");
+    assert_non_null(held);
+    assert_true(held > o);
+    while (held > text && held[-1] != '\n')
+        held--;
+    assert_true(held[0] == '2' && held[1] == '0');
+    free(text);
     rm_dir(dir);
 }
 
@@ -1114,6 +1191,7 @@ int main(void)
         cmocka_unit_test(test_link_not_followed),
         cmocka_unit_test(test_stderr),
         cmocka_unit_test(test_write_fails_whole_lines),
+        cmocka_unit_test(test_write_fails_other_appender),
         cmocka_unit_test(test_long_message_and_null),
         cmocka_unit_test(test_one_line_per_record),
         cmocka_unit_test(test_c1_and_broken_utf8),

@@ -56,6 +56,7 @@ struct sipc_logger {
     uint64_t writes;  /* write(2) calls made, for tests */
     uint64_t last_flush; /* uv_hrtime() of the last write */
     uint64_t last_try;   /* uv_hrtime() of the last file write that failed */
+    int last_chance;     /* close or exit: the file is tried whatever last_try */
     uv_mutex_t lock;  /* loggers may be shared by threads */
     sipc_logger *next; /* in the registry of open loggers */
 };
@@ -318,7 +319,7 @@ static void file_flush(sipc_logger *lg, const uint8_t *p, size_t n)
     int err = 0;
     /* while the file fails, a try a second: a busy logger's every line
      * would otherwise be a failed write, and each a count */
-    if (lg->failing && uv_hrtime() - lg->last_try < 1000000000u) {
+    if (lg->failing && !lg->last_chance && uv_hrtime() - lg->last_try < 1000000000u) {
         health_lost(lg, hold(lg, p, n));
         return;
     }
@@ -362,6 +363,29 @@ static void flush_locked(sipc_logger *lg)
         sipc_buf_free(&lg->pending); /* a burst does not keep its memory */
         sipc_buf_free(&lg->pending_err);
     }
+}
+
+/* With lg->lock held, at close or exit: a last try of the file, whatever
+ * the once-a-second limit; the lines it still refuses are counted lost and
+ * stderr says so once (they go nowhere else). */
+static void flush_last(sipc_logger *lg)
+{
+    lg->last_chance = 1;
+    flush_locked(lg);
+    lg->last_chance = 0;
+    if (lg->held.len == 0)
+        return;
+    uint64_t lost = 0;
+    for (size_t i = 0; i < lg->held.len; i++)
+        lost += lg->held.data[i] == '\n';
+    if (lg->held.data[lg->held.len - 1] != '\n')
+        lost++;
+    health_lost(lg, lost);
+    notice("sipc: %llu log line%s of %s not written to %s: the file still cannot be written "
+           "at close%s",
+           (unsigned long long)lost, lost == 1 ? "" : "s", lg->name, lg->path,
+           lg->echo_stderr ? " (they went to stderr)" : "");
+    lg->held.len = 0;
 }
 
 /* ------------------------------------------------ the flusher thread */
@@ -418,7 +442,11 @@ static void flusher(void *arg)
 static void flush_at_exit(void)
 {
     uv_mutex_lock(&reg_lock);
-    (void)flush_all_registered();
+    for (sipc_logger *lg = reg_head; lg; lg = lg->next) {
+        uv_mutex_lock(&lg->lock);
+        flush_last(lg);
+        uv_mutex_unlock(&lg->lock);
+    }
     uv_mutex_unlock(&reg_lock);
 }
 
@@ -553,7 +581,7 @@ void sipc_logger_close(sipc_logger *lg)
         return;
     reg_remove(lg);
     uv_mutex_lock(&lg->lock);
-    flush_locked(lg);
+    flush_last(lg);
     uv_mutex_unlock(&lg->lock);
     health_ok(lg, 1);
     if (lg->fd >= 0)

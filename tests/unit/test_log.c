@@ -429,6 +429,90 @@ static void test_write_fails_other_appender(void **state)
     rm_dir(dir);
 }
 
+/* Close tries the file once more whatever the once-a-second limit: the
+ * lines held, and the last ones, reach it once it has room; what the file
+ * still refuses at close is counted lost (the directory's health, here
+ * kept by a second logger on it) and stderr says so. */
+static void test_close_last_try(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char d1[9], d2[9], errpath[700];
+    today(d1);
+    snprintf(errpath, sizeof errpath, "%s/stderr", dir);
+    sipc_logger *lg, *keep;
+    assert_int_equal(sipc_logger_open(&keep, dir, "Keep", 0, SIPC_LOG_INFO), 0);
+    assert_int_equal(sipc_logger_open(&lg, dir, "Last", 0, SIPC_LOG_INFO), 0);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "before the limit");
+    char path[700];
+    snprintf(path, sizeof path, "%s/Last_%s.log", dir, d1);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)st.st_size + 40;
+    void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
+    int saved = stderr_to(errpath);
+    char big[300];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "held %s", big);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    /* room again, within the second: this line is held, not tried */
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "the last line");
+    sipc_log_health h;
+    assert_int_equal(sipc_logger_health(keep, &h), 0);
+    assert_true(h.failing);
+    sipc_logger_close(lg);
+    assert_int_equal(sipc_logger_health(keep, &h), 0);
+    assert_false(h.failing);
+    assert_int_equal(h.lines_lost_total, 0);
+    today(d2);
+    char *text = read_log(dir, "Last", d1, d2);
+    char *a = strstr(text, "before the limit\n"), *b = strstr(text, "held xxx"),
+         *c = strstr(text, "the last line\n");
+    assert_true(a && b && c && a < b && b < c);
+    free(text);
+
+    stderr_back(saved);
+
+    /* the file still full at close: the held lines are counted lost, and
+     * stderr (a pipe here: the file size limit is not its) says so */
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    assert_int_equal(fcntl(pfd[0], F_SETFL, O_NONBLOCK), 0);
+    fflush(stderr);
+    saved = dup(STDERR_FILENO);
+    assert_true(dup2(pfd[1], STDERR_FILENO) >= 0);
+    assert_int_equal(sipc_logger_open(&lg, dir, "Lost", 0, SIPC_LOG_INFO), 0);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "before the limit");
+    snprintf(path, sizeof path, "%s/Lost_%s.log", dir, d1);
+    assert_int_equal(stat(path, &st), 0);
+    lim.rlim_cur = (rlim_t)st.st_size + 40;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "lost %s", big);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "lost too");
+    sipc_logger_close(lg);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    fflush(stderr);
+    assert_true(dup2(saved, STDERR_FILENO) >= 0);
+    close(saved);
+    close(pfd[1]);
+    signal(SIGXFSZ, oldsig);
+    assert_int_equal(sipc_logger_health(keep, &h), 0);
+    assert_int_equal(h.lines_lost_total, 2);
+    char err[8192];
+    ssize_t n = read(pfd[0], err, sizeof err - 1);
+    close(pfd[0]);
+    assert_true(n > 0);
+    err[n] = '\0';
+    assert_non_null(strstr(err, "2 log lines of Lost not written to"));
+    sipc_logger_close(keep);
+    rm_dir(dir);
+}
+
 /* echo_stderr writes the same line to stderr, after the logger's name when
  * it writes a file too; dir NULL means stderr only. */
 static void test_stderr(void **state)
@@ -1192,6 +1276,7 @@ int main(void)
         cmocka_unit_test(test_stderr),
         cmocka_unit_test(test_write_fails_whole_lines),
         cmocka_unit_test(test_write_fails_other_appender),
+        cmocka_unit_test(test_close_last_try),
         cmocka_unit_test(test_long_message_and_null),
         cmocka_unit_test(test_one_line_per_record),
         cmocka_unit_test(test_c1_and_broken_utf8),

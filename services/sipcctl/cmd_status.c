@@ -167,6 +167,11 @@ static void print_reload(json_t *r)
                "had and would not start with the files as they are now: correct them and "
                "reload\n",
                s_of(refused, "at"), s_of(refused, "by"), s_of(refused, "reason"));
+    json_t *pending = json_object_get(r, "pending");
+    if (json_is_object(pending))
+        printf("  reload pending: the files load again (since %s) but are not applied until a "
+               "reload\n",
+               s_of(pending, "since"));
     size_t i;
     json_t *c;
     json_array_foreach(json_object_get(r, "restart_needed"), i, c)

@@ -89,6 +89,10 @@ typedef struct host {
      * when none or a later reload (or a check of the files) succeeded; the
      * changes the latest reload left for a restart (NULL: none), and since */
     json_t *reload_refused;
+    /* a refusal the node's check of the files cleared without a reload
+     * ({"since", "refused_at"}): the files load, but the node runs what it
+     * had until a reload; NULL after the next reload, or none */
+    json_t *reload_pending;
     json_t *restart_needed;
     char restart_since[32];
     int rechecking;        /* a check of a refused reload's files is on the pool */

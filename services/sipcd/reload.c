@@ -547,6 +547,8 @@ static void note_refused(host *h, const reload_job *j)
     now_text(at, sizeof at);
     json_decref(h->reload_refused);
     h->reload_refused = json_pack("{s:s, s:s, s:s}", "at", at, "reason", j->err, "by", j->by);
+    json_decref(h->reload_pending);
+    h->reload_pending = NULL;
     h->recheck_ticks = 0;
     h->refused_gen++;
 }
@@ -575,16 +577,18 @@ static void note_loaded(host *h, const reload_job *j)
 json_t *host_reload_status(void *arg)
 {
     host *h = arg;
-    return json_pack("{s:O?, s:O?, s:s?}", "refused", h->reload_refused, "restart_needed",
-                     h->restart_needed, "restart_needed_since",
+    return json_pack("{s:O?, s:O?, s:O?, s:s?}", "refused", h->reload_refused, "pending",
+                     h->reload_pending, "restart_needed", h->restart_needed,
+                     "restart_needed_since",
                      h->restart_since[0] ? h->restart_since : NULL);
 }
 
 void host_reload_free(host *h)
 {
     json_decref(h->reload_refused);
+    json_decref(h->reload_pending);
     json_decref(h->restart_needed);
-    h->reload_refused = h->restart_needed = NULL;
+    h->reload_refused = h->reload_pending = h->restart_needed = NULL;
 }
 
 static void after_load(uv_work_t *w, int status);
@@ -616,7 +620,9 @@ void host_reload_recheck(host *h)
 }
 
 /* A check of the files after a refused reload: they load now (put back,
- * or corrected): a start would succeed, so the refusal no longer holds. */
+ * or corrected): a start would succeed, so the refusal no longer holds; but
+ * the node still runs what it had, which may differ from them until a
+ * reload (reload.pending says so). */
 static void after_recheck(reload_job *j, int status)
 {
     host *h = j->h;
@@ -625,9 +631,15 @@ static void after_recheck(reload_job *j, int status)
         j->gen == h->refused_gen) {
         log_each(h, SIPC_LOG_INFO,
                  "The files load again (the reload refused at %s was for: %s): a start would "
-                 "succeed; a reload applies what they change",
+                 "succeed; they are not applied until a reload (the node runs the "
+                 "configuration it had)",
                  json_string_value(json_object_get(h->reload_refused, "at")),
                  json_string_value(json_object_get(h->reload_refused, "reason")));
+        char at[32];
+        now_text(at, sizeof at);
+        json_decref(h->reload_pending);
+        h->reload_pending = json_pack("{s:s, s:O?}", "since", at, "refused_at",
+                                      json_object_get(h->reload_refused, "at"));
         json_decref(h->reload_refused);
         h->reload_refused = NULL;
     }
@@ -664,6 +676,10 @@ static void after_load(uv_work_t *w, int status)
         log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
     } else {
         note_loaded(h, j);
+        /* applied: the node runs what the files say (the guard's refusal
+         * above applies nothing, so a pending reload stays pending) */
+        json_decref(h->reload_pending);
+        h->reload_pending = NULL;
         for (int i = 0; i < j->nrestart; i++)
             log_each(h, SIPC_LOG_WARN, "Needs a restart, not applied: %s%s", j->restart[i], "");
         if (j->nchanges == 0) {

@@ -67,10 +67,19 @@ if wait_for 15 _clear && grep -q '^cluster OK' "$OUT"; then
 else
     bad "the refusal stayed after node.crt was put back"
 fi
-if grep -q 'Service.Reload INFO The files load again' "$home/logs/"ManagementService_*.log; then
-    ok "the log says the files load again"
+if grep -q 'Service.Reload INFO The files load again .*they are not applied until a reload' "$home/logs/"ManagementService_*.log; then
+    ok "the log says the files load again, not applied until a reload"
 else
-    not_ok "no 'The files load again' in the log"
+    not_ok "no 'The files load again ... not applied until a reload' in the log"
+fi
+run ctl status
+expect "status: a reload pending, no refusal" 0 '^  reload pending: the files load again \(since 20[0-9-]*T[0-9:]*Z\) but are not applied until a reload$'
+if grep -q 'reload: REFUSED' "$OUT"; then not_ok "status still says reload: REFUSED"; else ok "no 'reload: REFUSED' once the files load"; fi
+run ctl status --json
+if jq -e '.reload.refused == null and (.reload.pending.since | test("^20")) and (.reload.pending.refused_at | test("^20"))' "$OUT" >/dev/null; then
+    ok "status --json: reload.pending with since and refused_at"
+else
+    bad "status --json: reload '$(jq -c .reload "$OUT")'"
 fi
 
 # --- a sipc.conf typo, corrected by a reload ----------------------------------
@@ -88,6 +97,12 @@ fi
 cp -p "$work/sipc.conf.bak" "$home/sipc.conf"
 run ctl reload
 expect "the corrected sipc.conf reloads" 0
+run ctl status --json
+if jq -e '.reload.pending == null and .reload.refused == null' "$OUT" >/dev/null; then
+    ok "status: nothing pending after a reload that applied the files"
+else
+    bad "status: reload '$(jq -c .reload "$OUT")' after the reload"
+fi
 run ctl status --cluster
 expect "status --cluster: OK after the reload" 0 '^cluster OK: 1 node, nothing to report$'
 

@@ -117,6 +117,7 @@ static int under_fsize_limit(const sipc_data *d)
 }
 
 static int on_read_only_fs(const char *path);
+static void remember_wal(sipc_data *d, const char *path, int exact);
 static const char *read_only_hint(const char *path);
 
 /* A small write can succeed where the requests failed: into space the WAL
@@ -876,6 +877,9 @@ static void finish_open(sipc_data *d, int whole, const char *meta_err)
     struct stat st;
     if (stat(d->db_path, &st) == 0)
         d->mark.file = (uint64_t)st.st_ino;
+    /* the -wal the writer has open: kept by SQLite while it is open, written
+     * by any process meanwhile (its identity only) */
+    remember_wal(d, d->db_path, 0);
     files_sig(d, &d->sig);
 }
 
@@ -1049,6 +1053,58 @@ static int still_damaged(const sipc_data *d, const char *path, char *err, size_t
     return 1;
 }
 
+/* Any thread, nothing open on path (or only the writer, read-only): the
+ * -wal beside path now, and path, are the ones a replaced file would be
+ * checked against (no -wal: nothing to replay, nothing remembered). */
+static void remember_wal(sipc_data *d, const char *path, int exact)
+{
+    char wal[PATH_MAX];
+    struct stat st, ws;
+    memset(&d->oldwal, 0, sizeof d->oldwal);
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    if (stat(path, &st) != 0 || lstat(wal, &ws) != 0 || !S_ISREG(ws.st_mode))
+        return;
+    d->oldwal.known = 1;
+    d->oldwal.exact = exact;
+    d->oldwal.db_dev = (unsigned long long)st.st_dev;
+    d->oldwal.db_ino = (unsigned long long)st.st_ino;
+    d->oldwal.dev = (unsigned long long)ws.st_dev;
+    d->oldwal.ino = (unsigned long long)ws.st_ino;
+    d->oldwal.size = (unsigned long long)ws.st_size;
+    d->oldwal.mtime = (unsigned long long)ws.st_mtim.tv_sec * 1000000000ull + ws.st_mtim.tv_nsec;
+}
+
+/* Any thread, before path is opened: path is another file than the one
+ * remembered, but the -wal beside it is still that file's. SQLite does not
+ * check that a -wal belongs to the file it opens: it would replay the old
+ * file's frames into this one (a repaired or restored file corrupted, the
+ * damaged pages brought back). */
+static int stale_wal(const sipc_data *d, const char *path, char *err, size_t errlen)
+{
+    char wal[PATH_MAX];
+    struct stat st, ws;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    if (!d->oldwal.known || stat(path, &st) != 0 || lstat(wal, &ws) != 0)
+        return 0;
+    if ((unsigned long long)st.st_dev == d->oldwal.db_dev &&
+        (unsigned long long)st.st_ino == d->oldwal.db_ino)
+        return 0; /* the same records.db: its own -wal */
+    if ((unsigned long long)ws.st_dev != d->oldwal.dev ||
+        (unsigned long long)ws.st_ino != d->oldwal.ino)
+        return 0; /* a -wal made since: the new file's */
+    if (d->oldwal.exact &&
+        ((unsigned long long)ws.st_size != d->oldwal.size ||
+         (unsigned long long)ws.st_mtim.tv_sec * 1000000000ull + ws.st_mtim.tv_nsec !=
+             d->oldwal.mtime))
+        return 0;
+    snprintf(err, errlen,
+             "records.db was replaced, but records.db-wal beside it is the old file's log: "
+             "SQLite would replay it into the new file; remove records.db-wal and "
+             "records.db-shm (they belong to the replaced file), and the node opens the new "
+             "one by itself");
+    return 1;
+}
+
 static void open_work(uv_work_t *w)
 {
     sipc_data *d = w->data;
@@ -1083,14 +1139,21 @@ static void open_work(uv_work_t *w)
     free(real);
     const char *path = d->opath ? d->opath : d->db_path;
     int refused = d->orc == 0 && still_damaged(d, path, d->oerr, sizeof d->oerr);
+    int stale = !refused && d->orc == 0 && stale_wal(d, path, d->oerr, sizeof d->oerr);
     if (refused)
         d->orc = DATA_STORE_DAMAGED;
+    else if (stale)
+        d->orc = UV_EEXIST;
     else if (d->orc == 0)
         d->orc = open_db(path, DATA_STORE_WRITER_EXISTING, d->o.sync, &d->owriter, &d->omark,
                          &d->owhole, d->ometa_err, sizeof d->ometa_err, d->oerr, sizeof d->oerr);
     if (d->orc == DATA_STORE_DAMAGED && !refused)
         remember_damaged(d, path);
-    if (d->orc != 0 && d->orc != UV_ENOENT && !refused) /* existing_db says what to do */
+    /* the file that failed now, and its -wal (still the old file's while
+     * the guard refuses) */
+    if (d->orc != 0 && d->orc != UV_ENOENT && !stale)
+        remember_wal(d, path, 1);
+    if (d->orc != 0 && d->orc != UV_ENOENT && !refused && !stale) /* existing_db says what to do */
         explain_open_failure(path, d->orc, 1, d->oerr, sizeof d->oerr);
     if (d->orc != 0) {
         free(d->opath);
@@ -1106,8 +1169,8 @@ static void open_after(uv_work_t *w, int status)
     d->opening = 0;
     d->jobs--;
     if (d->orc != 0) {
-        if (d->orc == DATA_STORE_DAMAGED)
-            d->retry_timed = 0; /* a repair changes the files */
+        if (d->orc == DATA_STORE_DAMAGED || d->orc == UV_EEXIST)
+            d->retry_timed = 0; /* a repair changes the files, so does removing the -wal */
         enter_unopened(d, d->orc, d->oerr);
         data_maybe_finish(d);
         return;
@@ -1216,9 +1279,13 @@ static void reopen_work(uv_work_t *w)
     d->oreplaced = 0;
     d->ofile = 0;
     d->owhole = 1;
+    /* another records.db beside the -wal the writer used: not opened (the
+     * old file's frames would be replayed into it) */
+    int stale = stale_wal(d, d->db_path, d->oerr, sizeof d->oerr);
     /* the file must still be there: one moved aside is not made anew */
-    d->orc = data_store_open(&d->writer, d->db_path, DATA_STORE_WRITER_EXISTING, d->o.sync,
-                             d->oerr, sizeof d->oerr);
+    d->orc = stale ? UV_EEXIST
+                   : data_store_open(&d->writer, d->db_path, DATA_STORE_WRITER_EXISTING,
+                                     d->o.sync, d->oerr, sizeof d->oerr);
     /* another records.db put in place while it was read-only (a restore):
      * a new open, with the start's check, not the old file's identity */
     struct stat st;
@@ -1243,7 +1310,7 @@ static void reopen_work(uv_work_t *w)
         data_store_close(d->writer);
         d->writer = NULL;
     }
-    if (d->orc != 0)
+    if (d->orc != 0 && !stale)
         explain_open_failure(d->db_path, d->orc, 1, d->oerr, sizeof d->oerr);
     uv_mutex_lock(&d->mu);
     /* not open now: no reader is opened on a file the writer does not have */
@@ -1267,7 +1334,7 @@ static void reopen_after(uv_work_t *w, int status)
          * one no file shows (another process's lock, an I/O error that
          * passed), on a timer too */
         files_sig(d, &d->sig);
-        d->retry_timed = d->orc != DATA_STORE_DAMAGED;
+        d->retry_timed = d->orc != DATA_STORE_DAMAGED && d->orc != UV_EEXIST;
         d->retry_gap_ms = HEALTH_QUIET_MS;
         enter_unopened(d, d->orc, d->oerr);
     } else if (d->oreplaced) {
@@ -1413,6 +1480,7 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     if (later) {
         if (open_rc == DATA_STORE_DAMAGED)
             remember_damaged(d, d->db_path);
+        remember_wal(d, d->db_path, 1);
         files_sig(d, &d->sig);
         enter_unopened(d, open_rc, err);
     } else {

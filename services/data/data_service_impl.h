@@ -106,6 +106,16 @@ struct sipc_data {
         unsigned long long dev, ino, size, mtime;
         int64_t wall_ms;
     } bad;
+    /* the records.db-wal beside the file that could not be opened (or that
+     * the writer had open), and that file: SQLite replays any -wal beside
+     * the file it opens, so another records.db put in place beside this
+     * very -wal is not opened (stat/lstat only: see on_read_only_fs).
+     * exact: its size and time must be unchanged too (nothing had it open
+     * since). Written as bad is. */
+    struct data_old_wal {
+        int known, exact;
+        unsigned long long db_dev, db_ino, dev, ino, size, mtime;
+    } oldwal;
     int oreplaced;        /* the reopen found another records.db than the one opened */
     /* the writer was opened read-only and the file system (or file) looks
      * writable now: the next write job opens it again first */

@@ -981,6 +981,91 @@ int __wrap_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char
     return __real_sqlite3_open_v2(path, db, flags, vfs);
 }
 
+/* retry_open, a records.db that could not be opened with a records.db-wal
+ * beside it that SQLite did not get to remove (its open failed: fail_open;
+ * an open that reaches the file checkpoints and removes a -wal it can): a
+ * good database put in its place while that -wal stays is not opened
+ * (SQLite would replay the old file's frames into it); the reason says to
+ * remove the -wal and -shm, and once they are gone the good copy opens,
+ * its records intact. */
+static void t_service_stale_wal(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("datastalewal");
+    char path[700], wal[800], shm[800], fresh[800], err[1024] = "";
+    snprintf(path, sizeof path, "%s/records.db", home);
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    snprintf(shm, sizeof shm, "%s-shm", path);
+    snprintf(fresh, sizeof fresh, "%s/records.good.db", home);
+    const char *files[] = {path, wal, shm};
+    for (int f = 0; f < 3; f++) {
+        FILE *fp = fopen(files[f], "w");
+        assert_non_null(fp);
+        for (int i = 0; i < 8192; i++)
+            fputc('A', fp);
+        fclose(fp);
+    }
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    int opened = 0;
+    o.retry_open = 1;
+    o.opened_cb = on_opened;
+    o.opened_arg = &opened;
+    sipc_data *d = NULL;
+    fail_open = 1;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    fail_open = 0;
+    sipc_data_open_state os;
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+    struct stat st;
+    assert_int_equal(stat(wal, &st), 0);
+
+    /* the good copy, made aside and put in place; the old -wal stays */
+    data_store *w = NULL;
+    assert_int_equal(data_store_open(&w, fresh, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    trec t[1];
+    Sipc__Data__Record *recs[] = {mk(&t[0], "good1", 10, "kept", "k", "v", NULL)};
+    put_all(w, recs, 1, NULL);
+    data_store_close(w);
+    assert_int_equal(rename(fresh, path), 0);
+    assert_false(tu_run_until(&loop, &opened, SIPC_DATA_SETTLE_MS + 2500));
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+    assert_true(os.attempts >= 2);
+    assert_non_null(strstr(os.reason, "records.db was replaced, but records.db-wal beside it is "
+                                      "the old file's log"));
+    assert_non_null(strstr(os.reason, "remove records.db-wal and records.db-shm"));
+    assert_int_equal(stat(wal, &st), 0); /* left as it was */
+    assert_int_equal(st.st_size, 8192);
+
+    /* the -wal and -shm removed: the good copy opens, its record there */
+    assert_int_equal(unlink(wal), 0);
+    assert_int_equal(unlink(shm), 0);
+    assert_true(tu_run_until(&loop, &opened, 10000));
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 1);
+    sipc_data_query q = {.match = ""};
+    sres res = {0};
+    assert_int_equal(sipc_data_search(d, &q, on_search, &res, err, sizeof err), 0);
+    assert_true(tu_run_until(&loop, &res.done, 5000));
+    assert_int_equal(res.err, 0);
+    assert_int_equal(res.n, 1);
+    assert_string_equal(res.ids[0], "good1");
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    free(home);
+}
+
+
 typedef struct putter {
     dw *w;
     uv_timer_t t;
@@ -1130,16 +1215,26 @@ static void t_service_reopen_replaced(void **state)
     assert_int_equal(data_store_meta(nw, &nm, err, sizeof err), 0);
     data_store_close(nw);
     assert_true(nm.instance != before.instance);
-    /* as the repair says: the old -wal and -shm removed first (SQLite
-     * neither checkpoints nor deletes the -wal of a file moved under it:
-     * left, it would be replayed into the new one) */
+    /* put in place beside the -wal the writer used (SQLite neither
+     * checkpoints nor deletes the -wal of a file moved under it): not
+     * opened, it would be replayed into the new one */
     char side[720];
+    struct stat wst;
     snprintf(side, sizeof side, "%s-wal", path);
+    assert_int_equal(lstat(side, &wst), 0);
+    assert_int_equal(rename(fresh, path), 0);
+    fake_erofs = 0;
+    /* the probe notices the file system writable within 10 s */
+    assert_false(tu_run_until(&w->loop, &opened, 14000));
+    sipc_data_open_state os;
+    sipc_data_open_state_get(w->d, &os);
+    assert_int_equal(os.open, 0);
+    assert_non_null(strstr(os.reason, "records.db was replaced, but records.db-wal beside it is "
+                                      "the old file's log"));
+    /* as the repair says: the old -wal and -shm removed: opened */
     unlink(side);
     snprintf(side, sizeof side, "%s-shm", path);
     unlink(side);
-    assert_int_equal(rename(fresh, path), 0);
-    fake_erofs = 0;
     assert_true(tu_run_until(&w->loop, &opened, 20000));
     sipc_data_mark_get(w->d, &after);
     assert_int_equal(after.instance, nm.instance);
@@ -1535,6 +1630,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_reader_and_schema, setup, teardown),
         cmocka_unit_test(t_service_open_and_search),
         cmocka_unit_test(t_service_retry_open),
+        cmocka_unit_test(t_service_stale_wal),
         cmocka_unit_test(t_service_reopen_fails),
         cmocka_unit_test(t_service_reopen_replaced),
         cmocka_unit_test(t_db_dir_links),

@@ -1293,7 +1293,13 @@ static void reopen_work(uv_work_t *w)
         d->ofile = st.st_ino;
         d->oreplaced = d->mark.file != 0 && (unsigned long long)st.st_ino != d->mark.file;
     }
-    if (d->orc == 0 && d->oreplaced)
+    /* a file found damaged earlier in this run and put back unchanged is
+     * not checked again (the check may stop before the damage) */
+    int known_bad = d->orc == 0 && d->oreplaced && still_damaged(d, d->db_path, d->oerr,
+                                                                 sizeof d->oerr);
+    if (known_bad)
+        d->orc = DATA_STORE_DAMAGED;
+    else if (d->orc == 0 && d->oreplaced)
         d->orc = data_store_check(d->writer, DATA_CHECK_MS, &d->owhole, d->oerr, sizeof d->oerr);
     /* store_meta's counters are kept by the writer (its statement made
      * here): without it the writes from now on would not be counted, and
@@ -1304,13 +1310,15 @@ static void reopen_work(uv_work_t *w)
         data_store_close(d->writer);
         d->writer = NULL;
     }
-    if (d->orc == DATA_STORE_DAMAGED)
-        remember_damaged(d, d->db_path);
     if (d->orc != 0 && d->writer) {
         data_store_close(d->writer);
         d->writer = NULL;
     }
-    if (d->orc != 0 && !stale)
+    /* after the close, whose checkpoint may change the file's size and
+     * time: the identity remembered is the one the next attempt will see */
+    if (d->orc == DATA_STORE_DAMAGED && !known_bad)
+        remember_damaged(d, d->db_path);
+    if (d->orc != 0 && !stale && !known_bad)
         explain_open_failure(d->db_path, d->orc, 1, d->oerr, sizeof d->oerr);
     uv_mutex_lock(&d->mu);
     /* not open now: no reader is opened on a file the writer does not have */

@@ -459,8 +459,10 @@ static int put_previous(int pfd, const char *prev, sipc__file_tmp *crt, sipc__fi
  * what did not follow is in err); SIPC_STORE_PARTIAL (node.p12 is the new
  * pair's, node.crt the old one's, err says what to do). */
 static int install(const char *home, const void *pem, size_t plen, const uint8_t *p12,
-                   size_t p12len, char *err, size_t errlen)
+                   size_t p12len, int *kept_out, char *err, size_t errlen)
 {
+    if (kept_out)
+        *kept_out = 0;
     int r = sipc_store_init(home, err, errlen);
     if (r != 0)
         return r;
@@ -570,6 +572,8 @@ static int install(const char *home, const void *pem, size_t plen, const uint8_t
         snprintf(m, sizeof m, "%s", err);
         sipc__seterr(err, errlen, "the pair it replaced was not kept in %s: %s", prev, m);
         r = SIPC_STORE_INSTALLED;
+    } else if (keep && kept_out) {
+        *kept_out = 1;
     }
     if (r == 0 && keep && sipc__dir_sync(pfd, pc_path, "replaced", err, errlen) != 0)
         r = SIPC_STORE_INSTALLED;
@@ -592,8 +596,10 @@ done:
 }
 
 int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p12, size_t p12len,
-                      char *err, size_t errlen)
+                      int *kept, char *err, size_t errlen)
 {
+    if (kept)
+        *kept = 0;
     size_t plen;
     char *pem;
     int r = sipc_keypair_to_pem(kp, &pem, &plen);
@@ -601,7 +607,7 @@ int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p
         sipc__seterr(err, errlen, "cannot encode the key pair as PEM");
         return r;
     }
-    r = install(home, pem, plen, p12, p12len, err, errlen);
+    r = install(home, pem, plen, p12, p12len, kept, err, errlen);
     sipc_secure_free(pem, plen);
     return r;
 }
@@ -786,7 +792,7 @@ int sipc_store_commit(const char *home, const char *current_fp, char *err, size_
         return r;
     r = sipc_store_write_rotation(home, "committed", current_fp, err, errlen);
     if (r == 0)
-        r = install(home, crt, clen, p12, p12len, err, errlen);
+        r = install(home, crt, clen, p12, p12len, NULL, err, errlen);
     free_pair(crt, clen, p12, p12len);
     /* installed, with a warning in err: staged/ goes all the same (a
      * failure to remove it is the error then) */
@@ -823,7 +829,7 @@ int sipc_store_roll_back(const char *home, char *err, size_t errlen)
     r = write_staged(home, crt, clen, p12, p12len, err, errlen);
     free_pair(crt, clen, p12, p12len);
     if (r == 0)
-        r = install(home, ocrt, oclen, op12, op12len, err, errlen);
+        r = install(home, ocrt, oclen, op12, op12len, NULL, err, errlen);
     free_pair(ocrt, oclen, op12, op12len);
     if (r == 0 || r == SIPC_STORE_INSTALLED) {
         int w = sipc_store_write_rotation(home, "rolled-back", NULL, err, errlen);

@@ -94,10 +94,13 @@ int sipc_keypair_to_pem(const sipc_keypair *kp, char **out, size_t *len);
 /* Import: node.crt from kp and node.p12 = p12 bytes; the pair it replaces
  * goes to previous/ once the new one is in (previous/ keeps what it holds
  * until then). Nothing is replaced until every new file is written; the old
- * node.p12 is put back if node.crt cannot be put in place. 0, a negative
+ * node.p12 is put back if node.crt cannot be put in place. *kept (may be
+ * NULL) says whether a pair went to previous/: not when there was none, nor
+ * when node.p12 already held these bytes (the same file imported again, or
+ * a half install finished), which leaves previous/ as it was. 0, a negative
  * code (nothing was changed), SIPC_STORE_INSTALLED or SIPC_STORE_PARTIAL. */
 int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p12, size_t p12len,
-                      char *err, size_t errlen);
+                      int *kept, char *err, size_t errlen);
 /* Key pair rotation (tlstool rotate; the states are in certs/trust.h). */
 /* kp and its PKCS#12 bytes into staged/; the state file says staged. */
 int sipc_store_stage(const char *home, const sipc_keypair *kp, const uint8_t *p12, size_t p12len,

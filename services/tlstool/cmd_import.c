@@ -175,7 +175,8 @@ int cmd_import(void *arg)
                     "anyway (every node must then get this same pair), add --force%s",
                     file, new_fp, old_fp, file, undo);
     }
-    r = sipc_store_import(o->home, &kp, data, len, err, sizeof err);
+    int kept = 0;
+    r = sipc_store_import(o->home, &kp, data, len, &kept, err, sizeof err);
     sipc_secure_free(data, len);
     if (r == SIPC_STORE_PARTIAL) {
         sipc_keypair_free(&kp);
@@ -195,8 +196,11 @@ int cmd_import(void *arg)
            x.subject, x.issuer, x.key_desc, na, x.fingerprint);
     if (kp.ncerts > 1)
         printf("  chain:    %d more certificate(s)\n", kp.ncerts - 1);
-    if (have_pair)
+    if (kept)
         printf("the replaced pair is kept in %s/security/previous/\n", o->home);
+    else if (have_pair && r == 0)
+        printf("%s/security/node.p12 held this file already: previous/ is left as it was\n",
+               o->home);
     if (res.warning[0])
         printf("warning: %s\n", res.warning);
     if (later)

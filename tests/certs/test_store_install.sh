@@ -73,12 +73,21 @@ cmp -s "$S/previous/node.crt" "$work/b/node.crt" && cmp -s "$S/previous/node.p12
 no_tmp && ok "... no temporary file left" || not_ok "... left: $(ls -A "$S" "$S/previous")"
 # the run that finishes it keeps that pair in previous/, not the half pair
 run "$T" --home "$H" import "$work/c.pfx"
-expect "the import run again finishes it" 0 "imported"
+expect "the import run again finishes it" 0 "imported" "node.p12 held this file already: previous/ is left as it was"
+grep -q "the replaced pair is kept in" "$OUT" && bad "... says the half pair went to previous/" ||
+    ok "... does not say the half pair went to previous/"
 cmp -s "$S/node.p12" "$work/c.pfx" && cmp -s "$S/previous/node.crt" "$work/b/node.crt" &&
     cmp -s "$S/previous/node.p12" "$work/b/node.p12" &&
     ok "... c installed, previous/ still b's pair" || not_ok "... previous/ holds a half pair"
 
-# the directory cannot be synced after both renames: imported, said so
+# the same file imported again: previous/ keeps the pair before, said so
+run "$T" --home "$H" import "$work/c.pfx"
+expect "the same file imported again" 0 "node.p12 held this file already: previous/ is left as it was"
+grep -q "the replaced pair is kept in" "$OUT" && bad "... says the pair went to previous/" ||
+    ok "... does not say the pair went to previous/"
+cmp -s "$S/previous/node.p12" "$work/b/node.p12" && ok "... previous/ still b's pair" ||
+    not_ok "... previous/ changed"
+
 snap c
 run env LD_PRELOAD="$EIO_SHIM" FSYNC_EIO_DIR="$S" "$T" --home "$H" import "$work/a.pfx"
 expect "security/ not synced: exit 14, imported with a warning" 14 "imported $work/a.pfx" \

@@ -26,9 +26,21 @@ typedef struct peer_call {
     const mgmt_peer *peer;
 } peer_call;
 
+static const char *hello_name(json_t *nodes, json_t *n);
+
 static void finish(cluster_query *q)
 {
     sipc_mgmt *m = q->m;
+    /* an unreachable node is only an address to the caller: the id its
+     * peers last heard from it says which node that is */
+    size_t i;
+    json_t *n;
+    json_array_foreach(q->nodes, i, n)
+    {
+        const char *id = json_is_true(json_object_get(n, "reachable")) ? "" : hello_name(q->nodes, n);
+        if (id[0])
+            json_object_set_new(n, "heard_as", json_string(id));
+    }
     json_t *problems = sipc_mgmt_judge(q->nodes, m->expiry_warn_days, sipc_rfc3339_now_ms() / 1000);
     json_t *answer = json_pack("{s:i, s:b, s:s, s:o, s:o, s:o}", "schema", SIPC_MGMT_SCHEMA, "ok",
                                json_array_size(problems) == 0, "health", sipc_mgmt_health(problems),

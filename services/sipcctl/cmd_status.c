@@ -528,7 +528,8 @@ answered:;
             if (json_is_true(json_object_get(n, "reachable")))
                 print_node(n);
             else
-                printf("node at %s: UNREACHABLE: %s\n", s_of(n, "address"), s_of(n, "error"));
+                printf("node %s%sat %s: UNREACHABLE: %s\n", s_of(n, "heard_as"),
+                       s_of(n, "heard_as")[0] ? " " : "", s_of(n, "address"), s_of(n, "error"));
         }
         json_t *problems = json_object_get(st, "problems"), *notes = json_object_get(st, "notes");
         size_t np = json_array_size(problems), nn = json_array_size(nodes);

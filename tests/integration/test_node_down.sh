@@ -36,7 +36,7 @@ run ctl n3 status --cluster
 expect "status --cluster from the killed node's home: the other nodes answer" 1 \
     "connection refused: nothing listens at $BASE.3:23002.*asking the other nodes of \[cluster\] nodes instead" \
     "the cluster as $BASE.1:23002 sees it \(this home's node, $BASE.3:23002, is down\)" \
-    "^node n1 \($BASE.1\)" "^node n2 \($BASE.2\)" "^node at $BASE.3:23000: UNREACHABLE" \
+    "^node n1 \($BASE.1\)" "^node n2 \($BASE.2\)" "^node n3 at $BASE.3:23000: UNREACHABLE" \
     "^PROBLEMS" "n3 \($BASE.3:23000\) cannot be reached: "
 ctl n3 status --cluster --json 2>/dev/null >"$work/cl.json"
 [ "$(jq -r .answered_by "$work/cl.json")" = "$BASE.1:23002" ] &&

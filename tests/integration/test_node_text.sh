@@ -129,7 +129,7 @@ shown "status: ids, addresses, errors and every other string of the answer" \
     "certificate: CN=$S" "pp$S (ppn$S)" "disk$S" "last error: refused$S" "peer$S (node pn$S)"
 run fake status --cluster
 shown "status --cluster: an unreachable node's address and error, the problems" \
-    "node at down$S: UNREACHABLE: gone$S" "  - problem$S"
+    "node at down$S: UNREACHABLE: gone$S" "node n$S at down2$S: UNREACHABLE: gone$S" "  - problem$S"
 run fake metrics
 shown "metrics: the node's text" "sipc_up{node=\"$SB\"} 1" "# $S"
 run fake reload

@@ -127,7 +127,9 @@ def answer(service, method, payload):
         return j(node_status(0)), 0, b""
     if (service, method) == ("management", "cluster"):
         return j({"nodes": [dict(node_status(0), reachable=True),
-                            {"reachable": False, "address": "down" + s, "error": "gone" + s}],
+                            {"reachable": False, "address": "down" + s, "error": "gone" + s},
+                            {"reachable": False, "address": "down2" + s, "error": "gone" + s,
+                            "heard_as": "n" + s}],
                   "problems": [{"kind": "unreachable", "message": "problem" + s}],
                   "health": "problems"}), 0, b""
     if (service, method) == ("management", "metrics"):

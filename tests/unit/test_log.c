@@ -49,9 +49,17 @@ void *__wrap_realloc(void *p, size_t n)
 off_t __real_lseek(int fd, off_t off, int whence);
 off_t __wrap_lseek(int fd, off_t off, int whence);
 static const char *other_appender;
+/* ... and when truncate_under names one, the file is emptied there, as
+ * logrotate's copytruncate would. */
+static const char *truncate_under;
 off_t __wrap_lseek(int fd, off_t off, int whence)
 {
     off_t r = __real_lseek(fd, off, whence);
+    if (truncate_under) {
+        if (truncate(truncate_under, 0) != 0)
+            abort();
+        truncate_under = NULL;
+    }
     if (other_appender) {
         int o = open(other_appender, O_WRONLY | O_APPEND);
         if (o >= 0) {
@@ -425,6 +433,69 @@ static void test_write_fails_other_appender(void **state)
     while (held > text && held[-1] != '\n')
         held--;
     assert_true(held[0] == '2' && held[1] == '0');
+    free(text);
+    rm_dir(dir);
+}
+
+/* A write that fails part-way in a file emptied under it (copytruncate,
+ * between where the logger took its start and its write) neither cuts nor
+ * pads it: no hole of NULs up to where the file used to end; the part
+ * line stays, and the logger's next line starts on a line of its own. */
+static void test_write_fails_truncated_under(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char d1[9], d2[9], errpath[700];
+    today(d1);
+    snprintf(errpath, sizeof errpath, "%s/stderr", dir);
+    sipc_logger *lg;
+    assert_int_equal(sipc_logger_open(&lg, dir, "Trunc", 0, SIPC_LOG_INFO), 0);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "before the copy");
+    char path[700];
+    snprintf(path, sizeof path, "%s/Trunc_%s.log", dir, d1);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    off_t before = st.st_size;
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    /* the emptied file gets more of the line than it held before: a cut
+     * back to where the logger took its start would shorten the part line
+     * here (and pad a file with NULs where it held more) */
+    lim.rlim_cur = (rlim_t)before + 40;
+    void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
+    int saved = stderr_to(errpath);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    char big[300];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    truncate_under = path;
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "held %s", big);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_null(truncate_under);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, before + 40); /* the part line, neither cut nor padded */
+    usleep(1100 * 1000);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "after the copy");
+    sipc_logger_close(lg);
+    stderr_back(saved);
+    signal(SIGXFSZ, oldsig);
+    today(d2);
+    if (strcmp(d1, d2) != 0) { /* a midnight split the lines in two files */
+        rm_dir(dir);
+        skip();
+    }
+    char *text = slurp(path);
+    assert_non_null(text);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(strlen(text), (size_t)st.st_size); /* no NUL in it */
+    assert_null(strstr(text, "before the copy"));
+    char *rest = strchr(text, '\n'); /* after the part line */
+    assert_non_null(rest);
+    rest++;
+    assert_int_equal(check_lines(rest), 2);
+    char *b = strstr(rest, " Test WARN held xxx"), *e = strstr(rest, " Test WARN after the copy\n");
+    assert_true(b && e && b < e);
     free(text);
     rm_dir(dir);
 }
@@ -1276,6 +1347,7 @@ int main(void)
         cmocka_unit_test(test_stderr),
         cmocka_unit_test(test_write_fails_whole_lines),
         cmocka_unit_test(test_write_fails_other_appender),
+        cmocka_unit_test(test_write_fails_truncated_under),
         cmocka_unit_test(test_close_last_try),
         cmocka_unit_test(test_long_message_and_null),
         cmocka_unit_test(test_one_line_per_record),

@@ -72,6 +72,20 @@ off_t __wrap_lseek(int fd, off_t off, int whence)
     return r;
 }
 
+/* Linked with --wrap=sipc__log_now: while fake_now_set, the loggers' clock
+ * reads fake_now (a midnight crossed without waiting for one). */
+void __real_sipc__log_now(struct timespec *now);
+void __wrap_sipc__log_now(struct timespec *now);
+static struct timespec fake_now;
+static int fake_now_set;
+void __wrap_sipc__log_now(struct timespec *now)
+{
+    if (fake_now_set)
+        *now = fake_now;
+    else
+        __real_sipc__log_now(now);
+}
+
 #define LINE_RE                                                                                    \
     "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}[+-][0-9]{2}:[0-9]{2} "         \
     "[A-Za-z.]+ (DEBUG|INFO|WARN|ERROR) .*$"
@@ -581,6 +595,156 @@ static void test_close_last_try(void **state)
     err[n] = '\0';
     assert_non_null(strstr(err, "2 log lines of Lost not written to"));
     sipc_logger_close(keep);
+    rm_dir(dir);
+}
+
+/* The loggers' clock real again after a test that set it, failed or not. */
+static int real_clock(void **state)
+{
+    (void)state;
+    fake_now_set = 0;
+    return 0;
+}
+
+/* Sets the loggers' clock to 23:59:59.500 of today (local time); a and b
+ * get that day and the next; returns the second. */
+static time_t before_midnight(char a[9], char b[9])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    tm.tm_hour = 23;
+    tm.tm_min = 59;
+    tm.tm_sec = 59;
+    tm.tm_isdst = -1;
+    time_t t = mktime(&tm);
+    localtime_r(&t, &tm);
+    strftime(a, 9, "%Y%m%d", &tm);
+    time_t u = t + 1;
+    localtime_r(&u, &tm);
+    strftime(b, 9, "%Y%m%d", &tm);
+    fake_now.tv_sec = t;
+    fake_now.tv_nsec = 500000000;
+    fake_now_set = 1;
+    return t;
+}
+
+/* A logger name whose file fails at 23:59:59.5 (a file size limit) and
+ * that logs one line at 00:00:00.5: the failed line and the next day's
+ * first one are both held (the file is tried once a second). pa, pb: the
+ * two days' files. */
+static sipc_logger *held_at_midnight(const char *dir, const char *name, char pa[700],
+                                     char pb[700])
+{
+    char a[9], b[9];
+    time_t t = before_midnight(a, b);
+    sipc_logger *lg;
+    assert_int_equal(sipc_logger_open(&lg, dir, name, 0, SIPC_LOG_INFO), 0);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "day one written");
+    snprintf(pa, 700, "%s/%s_%s.log", dir, name, a);
+    snprintf(pb, 700, "%s/%s_%s.log", dir, name, b);
+    struct stat st;
+    assert_int_equal(stat(pa, &st), 0);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)st.st_size + 40;
+    void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
+    char big[300];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "day one held %s", big);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, oldsig);
+    fake_now.tv_sec = t + 1;
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "day two first");
+    assert_int_equal(stat(pa, &st), 0);
+    assert_int_equal(stat(pb, &st), -1); /* nothing written yet: both held */
+    return lg;
+}
+
+/* Lines still held at midnight (the file failing) go to the file of their
+ * own day once the files can be written again, not to the next day's. */
+static void test_held_across_midnight(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char errpath[700], pa[700], pb[700];
+    snprintf(errpath, sizeof errpath, "%s/stderr", dir);
+    int saved = stderr_to(errpath);
+    sipc_logger *keep;
+    assert_int_equal(sipc_logger_open(&keep, dir, "Keep", 0, SIPC_LOG_INFO), 0);
+    sipc_logger *lg = held_at_midnight(dir, "Night", pa, pb);
+    usleep(1100 * 1000);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "day two second");
+    sipc_log_health h;
+    assert_int_equal(sipc_logger_health(keep, &h), 0);
+    assert_false(h.failing);
+    sipc_logger_close(lg);
+    sipc_logger_close(keep);
+    fake_now_set = 0;
+    stderr_back(saved);
+    char *ta = slurp(pa), *tb = slurp(pb);
+    assert_non_null(ta);
+    assert_non_null(tb);
+    assert_int_equal(check_lines(ta), 2);
+    char *w = strstr(ta, "day one written\n"), *x = strstr(ta, "day one held xxx");
+    assert_true(w && x && w < x);
+    assert_int_equal(check_lines(tb), 2);
+    char *f = strstr(tb, "day two first\n"), *s = strstr(tb, "day two second\n");
+    assert_true(f && s && f < s);
+    free(ta);
+    free(tb);
+    rm_dir(dir);
+}
+
+/* When the held lines' own day's file cannot be written (here a link
+ * planted under its name), they stay held without holding back the next
+ * day's lines, and what is still held at close is counted lost and named
+ * on stderr with that file. */
+static void test_held_day_file_fails(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char errpath[700], pa[700], pb[700], moved[720];
+    snprintf(errpath, sizeof errpath, "%s/stderr", dir);
+    int saved = stderr_to(errpath);
+    sipc_logger *keep;
+    assert_int_equal(sipc_logger_open(&keep, dir, "Keep", 0, SIPC_LOG_INFO), 0);
+    sipc_logger *lg = held_at_midnight(dir, "Night", pa, pb);
+    snprintf(moved, sizeof moved, "%s.moved", pa);
+    assert_int_equal(rename(pa, moved), 0);
+    assert_int_equal(symlink(moved, pa), 0);
+    usleep(1100 * 1000);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "day two second");
+    sipc_log_health h;
+    assert_int_equal(sipc_logger_health(keep, &h), 0);
+    assert_true(h.failing);
+    sipc_logger_close(lg);
+    assert_int_equal(sipc_logger_health(keep, &h), 0);
+    assert_int_equal(h.lines_lost_total, 1);
+    sipc_logger_close(keep);
+    fake_now_set = 0;
+    stderr_back(saved);
+    char *ta = slurp(moved), *tb = slurp(pb);
+    assert_non_null(ta);
+    assert_non_null(tb);
+    assert_int_equal(check_lines(ta), 1);
+    assert_null(strstr(ta, "day one held"));
+    assert_int_equal(check_lines(tb), 2);
+    char *f = strstr(tb, "day two first\n"), *s = strstr(tb, "day two second\n");
+    assert_true(f && s && f < s);
+    assert_null(strstr(tb, "day one held"));
+    char *err = slurp(errpath);
+    assert_non_null(err);
+    char want[800];
+    snprintf(want, sizeof want, "1 log line of Night not written to %s:", pa);
+    if (!strstr(err, want))
+        fail_msg("stderr does not say '%s':\n%s", want, err);
+    free(err);
+    free(ta);
+    free(tb);
     rm_dir(dir);
 }
 
@@ -1349,6 +1513,8 @@ int main(void)
         cmocka_unit_test(test_write_fails_other_appender),
         cmocka_unit_test(test_write_fails_truncated_under),
         cmocka_unit_test(test_close_last_try),
+        cmocka_unit_test_teardown(test_held_across_midnight, real_clock),
+        cmocka_unit_test_teardown(test_held_day_file_fails, real_clock),
         cmocka_unit_test(test_long_message_and_null),
         cmocka_unit_test(test_one_line_per_record),
         cmocka_unit_test(test_c1_and_broken_utf8),

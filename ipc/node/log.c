@@ -18,7 +18,7 @@
  * last whole line, and the lines not written are held (LOG_HOLD_MAX per
  * logger, later ones counted as lost) and the file is tried again once a
  * second (by the next line, or by the background thread), at close and
- * exit whatever the second. Each line goes to the file of
+ * exit whatever the second, and at a crash. Each line goes to the file of
  * the day its stamp names, a line held past midnight too. The loggers of one
  * directory share one health record (sipc_logger_health): stderr gets one
  * line when its files stop being written and one when they work again. */
@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,10 @@ struct sipc_logger {
     uint64_t last_try;   /* uv_hrtime() of the last file write that failed */
     int last_chance;     /* close or exit: the file is tried whatever last_try */
     uv_mutex_t lock;  /* loggers may be shared by threads */
+    /* 1 while a thread holds lock (lg_lock), or once the crash handler has
+     * taken the logger: the handler never reads buffers another thread is
+     * changing, and no thread changes them after it has taken them */
+    atomic_int busy;
     sipc_logger *next; /* in the registry of open loggers */
 };
 
@@ -232,6 +237,24 @@ int sipc_logger_health(sipc_logger *lg, sipc_log_health *out)
 
 /* ------------------------------------------------ writing */
 
+static void lg_lock(sipc_logger *lg)
+{
+    uv_mutex_lock(&lg->lock);
+    int idle = 0;
+    /* only the crash handler takes a logger without its lock: the process
+     * is about to end, and this thread must not touch what it writes */
+    while (!atomic_compare_exchange_strong(&lg->busy, &idle, 1)) {
+        idle = 0;
+        uv_sleep(1000);
+    }
+}
+
+static void lg_unlock(sipc_logger *lg)
+{
+    atomic_store(&lg->busy, 0);
+    uv_mutex_unlock(&lg->lock);
+}
+
 static void write_all(sipc_logger *lg, int fd, const uint8_t *p, size_t n)
 {
     while (n > 0) {
@@ -248,7 +271,10 @@ static void write_all(sipc_logger *lg, int fd, const uint8_t *p, size_t n)
 
 /* The files are written by lines of one day at a time, each to the file of
  * the day its stamp names: lines held while the file failed and still held
- * at midnight go to their own day's file, not the next one's. */
+ * at midnight go to their own day's file, not the next one's. The helpers
+ * below up to file_flush are async-signal-safe (the crash handler uses
+ * them): memory and string functions, open, write, lseek, fstat,
+ * ftruncate and close only. */
 
 /* The day (YYYYMMDD) of the line at p[0..n) from its stamp, which is the
  * local time of the clock reading its file was chosen by; the logger's
@@ -556,10 +582,10 @@ static int flush_all_registered(void)
 {
     int held = 0;
     for (sipc_logger *lg = reg_head; lg; lg = lg->next) {
-        uv_mutex_lock(&lg->lock);
+        lg_lock(lg);
         flush_locked(lg);
         held |= lg->held.len > 0;
-        uv_mutex_unlock(&lg->lock);
+        lg_unlock(lg);
     }
     return held;
 }
@@ -596,28 +622,54 @@ static void flush_at_exit(void)
 {
     uv_mutex_lock(&reg_lock);
     for (sipc_logger *lg = reg_head; lg; lg = lg->next) {
-        uv_mutex_lock(&lg->lock);
+        lg_lock(lg);
         flush_last(lg);
-        uv_mutex_unlock(&lg->lock);
+        lg_unlock(lg);
     }
     uv_mutex_unlock(&reg_lock);
 }
 
 /* A crash (abort, a failed assert, a bad pointer) writes what the loggers
- * hold before the process dies: at most the last few milliseconds of INFO
- * lines, but the ones that say what led up to it. Best effort: no locks are
- * taken in a signal handler, only write(2), which is async-signal-safe. */
+ * hold before the process dies: the lines held while a file failed (tried
+ * once more: the disk may have room again), then at most the last few
+ * milliseconds of INFO lines, but the ones that say what led up to it.
+ * Each line whole, each file's in order: a part line a failed write left
+ * is ended first, and the lines of a file that still fails are left out
+ * rather than written after older ones it refused. Best effort: no locks
+ * are taken in a signal handler and nothing is allocated; only
+ * async-signal-safe calls. A logger whose lock another thread holds is
+ * waited for a little (the flusher, mid-write); one this thread holds
+ * (the crash in the logger itself) is left. */
+static void crash_flush(sipc_logger *lg)
+{
+    int idle = 0;
+    for (int i = 0; !atomic_compare_exchange_strong(&lg->busy, &idle, 1); i++) {
+        if (i == 50)
+            return;
+        idle = 0;
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    if (lg->dir && lg->path[0]) {
+        days_failed f = {0};
+        held_write(lg, &f);
+        size_t r = 0, len;
+        while (r < lg->pending.len) {
+            (void)write_run(lg, lg->pending.data + r, lg->pending.len - r, &f, &len);
+            r += len;
+        }
+    }
+    if (lg->echo_stderr && err_lines(lg)->len &&
+        write(STDERR_FILENO, err_lines(lg)->data, err_lines(lg)->len) < 0)
+        return;
+}
+
 static void flush_on_crash(int sig)
 {
-    for (sipc_logger *lg = reg_head; lg; lg = lg->next) {
-        if (lg->pending.len == 0)
-            continue;
-        if (lg->fd >= 0 && write(lg->fd, lg->pending.data, lg->pending.len) < 0)
-            continue;
-        if (lg->echo_stderr &&
-            write(STDERR_FILENO, err_lines(lg)->data, err_lines(lg)->len) < 0)
-            continue;
-    }
+    int saved = errno;
+    for (sipc_logger *lg = reg_head; lg; lg = lg->next)
+        crash_flush(lg);
+    errno = saved;
     /* SA_RESETHAND made the action the default again: the signal raised
        once more ends the process as it would have ended (a signal sent with
        kill(2) would otherwise be swallowed, and a fault faults again) */
@@ -733,9 +785,9 @@ void sipc_logger_close(sipc_logger *lg)
     if (!lg)
         return;
     reg_remove(lg);
-    uv_mutex_lock(&lg->lock);
+    lg_lock(lg);
     flush_last(lg);
-    uv_mutex_unlock(&lg->lock);
+    lg_unlock(lg);
     health_ok(lg, 1);
     if (lg->fd >= 0)
         close(lg->fd);
@@ -752,16 +804,16 @@ void sipc_logger_flush(sipc_logger *lg)
 {
     if (!lg)
         return;
-    uv_mutex_lock(&lg->lock);
+    lg_lock(lg);
     flush_locked(lg);
-    uv_mutex_unlock(&lg->lock);
+    lg_unlock(lg);
 }
 
 uint64_t sipc__logger_writes(sipc_logger *lg)
 {
-    uv_mutex_lock(&lg->lock);
+    lg_lock(lg);
     uint64_t n = lg->writes;
-    uv_mutex_unlock(&lg->lock);
+    lg_unlock(lg);
     return n;
 }
 
@@ -797,7 +849,7 @@ void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, con
     char line[SIPC__LOG_LINE_MAX];
     size_t n = sipc__log_format(line, &now, category, sipc_log_level_name(level), msg);
     int wake = 0;
-    uv_mutex_lock(&lg->lock);
+    lg_lock(lg);
     if (lg->dir) {
         struct tm tm;
         localtime_r(&now.tv_sec, &tm);
@@ -833,7 +885,7 @@ void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, con
     }
     if (lg->held.len > 0)
         wake = 1; /* its file refused lines: the flusher tries them again */
-    uv_mutex_unlock(&lg->lock);
+    lg_unlock(lg);
     if (wake) { /* under reg_lock, taken after lg->lock is released (lock order) */
         uv_mutex_lock(&reg_lock);
         reg_wanted = 1;

@@ -1210,6 +1210,83 @@ static void test_abort_flushes(void **state)
     child_ends(1);
 }
 
+/* A crash writes the lines held while the file failed before the last
+ * ones, each whole and in order. recovered: the file has room again, and
+ * the failed write left a part line there (another appender's line came
+ * first, so it could not be cut): the held lines follow it on lines of
+ * their own. Otherwise the file still fails: nothing more reaches it, and
+ * the last line is not written after the older ones it refused. */
+static void child_crashes(int recovered)
+{
+    char *dir = make_dir();
+    char d1[9], d2[9];
+    today(d1);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        if (sipc_logger_open(&exit_logger, dir, "Crash", 0, SIPC_LOG_INFO) != 0)
+            _exit(2);
+        sipc_logf(exit_logger, SIPC_LOG_WARN, "Test", "before the limit");
+        char path[700];
+        snprintf(path, sizeof path, "%s/Crash_%s.log", dir, d1);
+        struct stat st;
+        struct rlimit old, lim;
+        if (stat(path, &st) != 0 || getrlimit(RLIMIT_FSIZE, &old) != 0)
+            _exit(3);
+        lim = old;
+        lim.rlim_cur = (rlim_t)st.st_size + (recovered ? 24 : 0) + 40;
+        if (recovered)
+            other_appender = path;
+        if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+            _exit(4);
+        char big[300];
+        memset(big, 'x', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        sipc_logf(exit_logger, SIPC_LOG_WARN, "Test", "held %s", big);
+        if (recovered && setrlimit(RLIMIT_FSIZE, &old) != 0)
+            _exit(5);
+        sipc_logf(exit_logger, SIPC_LOG_WARN, "Test", "held too");
+        sipc_logf(exit_logger, SIPC_LOG_INFO, "Service.Stop", "the last line");
+        abort();
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    today(d2);
+    char *text = read_log(dir, "Crash", d1, d2);
+    assert_non_null(text);
+    if (!recovered) {
+        assert_int_equal(check_lines(text), 1);
+        assert_non_null(strstr(text, " Test WARN before the limit\n"));
+    } else {
+        char *o = strstr(text, "\nanother appender's line\n");
+        assert_non_null(o);
+        char *part = o + 25; /* the part line the failed write left */
+        char *rest = strchr(part, '\n');
+        assert_non_null(rest);
+        rest++;
+        assert_int_equal(check_lines(rest), 3);
+        char *b = strstr(rest, " Test WARN held xxx"), *c = strstr(rest, " Test WARN held too\n"),
+             *e = strstr(rest, " Service.Stop INFO the last line\n");
+        assert_true(b && c && e && b < c && c < e);
+    }
+    free(text);
+    rm_dir(dir);
+}
+
+static void test_crash_writes_held(void **state)
+{
+    (void)state;
+    child_crashes(1);
+}
+
+static void test_crash_file_still_fails(void **state)
+{
+    (void)state;
+    child_crashes(0);
+}
+
 /* sipc_options.log_level: a line below it never reaches the sink; at or
  * above it, it does, whole. "Security changed" is an INFO line. */
 typedef struct seen {
@@ -1529,6 +1606,8 @@ int main(void)
         cmocka_unit_test(test_threads_lines_whole),
         cmocka_unit_test(test_exit_flushes),
         cmocka_unit_test(test_abort_flushes),
+        cmocka_unit_test(test_crash_writes_held),
+        cmocka_unit_test(test_crash_file_still_fails),
         cmocka_unit_test(test_ctx_log_level),
         cmocka_unit_test(test_no_memory),
         cmocka_unit_test(test_ctx_held_lines),

@@ -1275,6 +1275,55 @@ static void child_crashes(int recovered)
     rm_dir(dir);
 }
 
+/* exit() within the second after a failed write (the file has room again)
+ * still tries the file: the held lines and the last one reach it, whole and
+ * in order. */
+static void test_exit_writes_held(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char d1[9], d2[9];
+    today(d1);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        if (sipc_logger_open(&exit_logger, dir, "Exit", 0, SIPC_LOG_INFO) != 0)
+            _exit(2);
+        sipc_logf(exit_logger, SIPC_LOG_WARN, "Test", "before the limit");
+        char path[700];
+        snprintf(path, sizeof path, "%s/Exit_%s.log", dir, d1);
+        struct stat st;
+        struct rlimit old, lim;
+        if (stat(path, &st) != 0 || getrlimit(RLIMIT_FSIZE, &old) != 0)
+            _exit(3);
+        lim = old;
+        lim.rlim_cur = (rlim_t)st.st_size + 40;
+        if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+            _exit(4);
+        char big[300];
+        memset(big, 'x', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        sipc_logf(exit_logger, SIPC_LOG_WARN, "Test", "held %s", big);
+        if (setrlimit(RLIMIT_FSIZE, &old) != 0)
+            _exit(5);
+        sipc_logf(exit_logger, SIPC_LOG_WARN, "Test", "the last line");
+        exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    today(d2);
+    char *text = read_log(dir, "Exit", d1, d2);
+    assert_non_null(text);
+    assert_int_equal(check_lines(text), 3);
+    char *a = strstr(text, " Test WARN before the limit\n"), *b = strstr(text, " Test WARN held xxx"),
+         *c = strstr(text, " Test WARN the last line\n");
+    assert_true(a && b && c && a < b && b < c);
+    free(text);
+    rm_dir(dir);
+}
+
 static void test_crash_writes_held(void **state)
 {
     (void)state;
@@ -1606,6 +1655,7 @@ int main(void)
         cmocka_unit_test(test_threads_lines_whole),
         cmocka_unit_test(test_exit_flushes),
         cmocka_unit_test(test_abort_flushes),
+        cmocka_unit_test(test_exit_writes_held),
         cmocka_unit_test(test_crash_writes_held),
         cmocka_unit_test(test_crash_file_still_fails),
         cmocka_unit_test(test_ctx_log_level),

@@ -17,13 +17,16 @@
  * opened) leaves no part of a line in the file: the file is cut back to its
  * last whole line, and the lines not written are held (LOG_HOLD_MAX per
  * logger, later ones counted as lost) and the file is tried again once a
- * second (by the next line, or by the background thread). The loggers of one
+ * second (by the next line, or by the background thread), at close and
+ * exit whatever the second, and at a crash. Each line goes to the file of
+ * the day its stamp names, a line held past midnight too. The loggers of one
  * directory share one health record (sipc_logger_health): stderr gets one
  * line when its files stop being written and one when they work again. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,14 +53,21 @@ struct sipc_logger {
     /* file lines a failed write left unwritten, tried again first */
     sipc_buf held;
     int failing;   /* its last file write failed: counted in its dir's health */
-    int cut;       /* a part line stayed in the file: the next write starts a line */
+    /* the day whose file ends in a part line ("" none): its next write
+     * starts a line */
+    char cut_day[9];
     int health;    /* its slot in health_tab, -1 for none */
     char path[1024]; /* the day's file */
+    char err_path[1024]; /* the file of the last write that failed */
     uint64_t writes;  /* write(2) calls made, for tests */
     uint64_t last_flush; /* uv_hrtime() of the last write */
     uint64_t last_try;   /* uv_hrtime() of the last file write that failed */
     int last_chance;     /* close or exit: the file is tried whatever last_try */
     uv_mutex_t lock;  /* loggers may be shared by threads */
+    /* 1 while a thread holds lock (lg_lock), or once the crash handler has
+     * taken the logger: the handler never reads buffers another thread is
+     * changing, and no thread changes them after it has taken them */
+    atomic_int busy;
     sipc_logger *next; /* in the registry of open loggers */
 };
 
@@ -155,8 +165,8 @@ static void health_fail(sipc_logger *lg, int err, uint64_t lost)
             e->h.since_unix_ms = now;
             e->h.first_errno = err;
             e->lost_at_start = e->h.lines_lost_total - lost;
-            snprintf(e->h.last_error, sizeof e->h.last_error, "cannot write %s: %s", lg->path,
-                     strerror(err));
+            snprintf(e->h.last_error, sizeof e->h.last_error, "cannot write %s: %s",
+                     lg->err_path[0] ? lg->err_path : lg->path, strerror(err));
             char when[40];
             wall_text(now, when, sizeof when);
             notice("sipc: the log files in %s stopped at %s: %s; log lines %sare held and "
@@ -227,6 +237,24 @@ int sipc_logger_health(sipc_logger *lg, sipc_log_health *out)
 
 /* ------------------------------------------------ writing */
 
+static void lg_lock(sipc_logger *lg)
+{
+    uv_mutex_lock(&lg->lock);
+    int idle = 0;
+    /* only the crash handler takes a logger without its lock: the process
+     * is about to end, and this thread must not touch what it writes */
+    while (!atomic_compare_exchange_strong(&lg->busy, &idle, 1)) {
+        idle = 0;
+        uv_sleep(1000);
+    }
+}
+
+static void lg_unlock(sipc_logger *lg)
+{
+    atomic_store(&lg->busy, 0);
+    uv_mutex_unlock(&lg->lock);
+}
+
 static void write_all(sipc_logger *lg, int fd, const uint8_t *p, size_t n)
 {
     while (n > 0) {
@@ -241,32 +269,94 @@ static void write_all(sipc_logger *lg, int fd, const uint8_t *p, size_t n)
     }
 }
 
-/* Writes p[0..n) to the day's file (opened again if it is not open); 0 or
- * the errno of a failure. *done: the bytes written, whole lines only: a
- * part line a failed write left is cut off again (when that fails, the
- * next write starts with a newline, so no line runs into another). */
-static int file_write(sipc_logger *lg, const uint8_t *p, size_t n, size_t *done)
+/* The files are written by lines of one day at a time, each to the file of
+ * the day its stamp names: lines held while the file failed and still held
+ * at midnight go to their own day's file, not the next one's. The helpers
+ * below up to file_flush are async-signal-safe (the crash handler uses
+ * them): memory and string functions, open, write, lseek, fstat,
+ * ftruncate and close only. */
+
+/* The day (YYYYMMDD) of the line at p[0..n) from its stamp, which is the
+ * local time of the clock reading its file was chosen by; the logger's
+ * current day for a line that has no stamp. */
+static void line_day(const sipc_logger *lg, const uint8_t *p, size_t n, char out[9])
+{
+    static const int at[8] = {0, 1, 2, 3, 5, 6, 8, 9};
+    if (n >= 11 && p[4] == '-' && p[7] == '-' && p[10] == 'T') {
+        int i = 0;
+        for (; i < 8 && p[at[i]] >= '0' && p[at[i]] <= '9'; i++)
+            out[i] = (char)p[at[i]];
+        if (i == 8) {
+            out[8] = '\0';
+            return;
+        }
+    }
+    memcpy(out, lg->day, sizeof lg->day);
+}
+
+/* The length of the lines at the start of p[0..n) logged on one day, the
+ * first line's (day). */
+static size_t day_run(const sipc_logger *lg, const uint8_t *p, size_t n, char day[9])
+{
+    line_day(lg, p, n, day);
+    size_t len = 0;
+    while (len < n) {
+        if (len > 0) {
+            char d[9];
+            line_day(lg, p + len, n - len, d);
+            if (memcmp(d, day, sizeof d) != 0)
+                break;
+        }
+        const uint8_t *nl = memchr(p + len, '\n', n - len);
+        len = nl ? (size_t)(nl - p) + 1 : n;
+    }
+    return len;
+}
+
+/* DIR/NAME_DAY.log into out[0..cap) without snprintf; 0 if it is longer. */
+static int day_path(const sipc_logger *lg, const char day[9], char *out, size_t cap)
+{
+    size_t a = strlen(lg->dir), b = strlen(lg->name);
+    if (a + b + 15 > cap)
+        return 0;
+    memcpy(out, lg->dir, a);
+    out[a] = '/';
+    memcpy(out + a + 1, lg->name, b);
+    out[a + 1 + b] = '_';
+    memcpy(out + a + b + 2, day, 8);
+    memcpy(out + a + b + 10, ".log", 5);
+    return 1;
+}
+
+static void set_err_path(sipc_logger *lg, const char *path)
+{
+    size_t n = strlen(path);
+    if (n >= sizeof lg->err_path)
+        n = sizeof lg->err_path - 1;
+    memcpy(lg->err_path, path, n);
+    lg->err_path[n] = '\0';
+}
+
+/* Writes p[0..n), lines of day, to fd, that day's file; 0 or the errno of
+ * a failure. *done: the bytes written, whole lines only: a part line a
+ * failed write left is cut off again (when that cannot be done, the next
+ * write to that file starts with a newline, so no line runs into another). */
+static int fd_write(sipc_logger *lg, int fd, const char day[9], const uint8_t *p, size_t n,
+                    size_t *done)
 {
     *done = 0;
-    if (lg->fd < 0) {
-        /* never through a link planted under the name: another file it names
-         * would be written to by whoever runs the node */
-        lg->fd = open(lg->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (lg->fd < 0)
-            return errno;
-    }
-    if (lg->cut) {
-        ssize_t w = write(lg->fd, "\n", 1);
+    if (lg->cut_day[0] && memcmp(lg->cut_day, day, sizeof lg->cut_day) == 0) {
+        ssize_t w = write(fd, "\n", 1);
         lg->writes++;
         if (w != 1)
             return w < 0 ? errno : ENOSPC;
-        lg->cut = 0;
+        lg->cut_day[0] = '\0';
     }
-    off_t start = lseek(lg->fd, 0, SEEK_END);
+    off_t start = lseek(fd, 0, SEEK_END);
     int err = 0;
     size_t d = 0;
     while (d < n) {
-        ssize_t w = write(lg->fd, p + d, n - d);
+        ssize_t w = write(fd, p + d, n - d);
         lg->writes++;
         if (w < 0 && errno == EINTR)
             continue;
@@ -284,14 +374,105 @@ static int file_write(sipc_logger *lg, const uint8_t *p, size_t n, size_t *done)
          * appender added meanwhile (an operator's echo >> file), or a file
          * truncated under it (copytruncate), must not be cut or padded */
         struct stat st;
-        if (keep < d && (start < 0 || fstat(lg->fd, &st) != 0 ||
+        if (keep < d && (start < 0 || fstat(fd, &st) != 0 ||
                          st.st_size != start + (off_t)d ||
-                         ftruncate(lg->fd, start + (off_t)keep) != 0))
-            lg->cut = 1;
+                         ftruncate(fd, start + (off_t)keep) != 0))
+            memcpy(lg->cut_day, day, sizeof lg->cut_day);
         d = keep;
     }
     *done = d;
     return err;
+}
+
+/* Writes p[0..n), lines of day, to the file of day: the logger's own fd
+ * for the current day (opened again if it is not open), a file opened for
+ * this write for another. 0 or the errno of a failure (the file's name is
+ * then in err_path); *done as fd_write's. */
+static int file_write(sipc_logger *lg, const char day[9], const uint8_t *p, size_t n,
+                      size_t *done)
+{
+    *done = 0;
+    int own = memcmp(day, lg->day, sizeof lg->day) == 0;
+    char other[sizeof lg->path];
+    const char *path = lg->path;
+    int fd = own ? lg->fd : -1;
+    if (!own && !day_path(lg, day, other, sizeof other)) {
+        set_err_path(lg, lg->dir);
+        return ENAMETOOLONG;
+    }
+    if (!own)
+        path = other;
+    if (fd < 0) {
+        /* never through a link planted under the name: another file it names
+         * would be written to by whoever runs the node */
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0) {
+            int err = errno;
+            set_err_path(lg, path);
+            return err;
+        }
+        if (own)
+            lg->fd = fd;
+    }
+    int err = fd_write(lg, fd, day, p, n, done);
+    if (!own)
+        close(fd);
+    if (err)
+        set_err_path(lg, path);
+    return err;
+}
+
+/* The days whose file failed in one flush: their later lines are not tried
+ * (a line must not reach a file ahead of an older one of the same file).
+ * Past DAYS_FAILED of them, every day counts as failed. */
+#define DAYS_FAILED 4
+typedef struct days_failed {
+    int n;
+    int err; /* the first failure's errno */
+    char day[DAYS_FAILED][9];
+} days_failed;
+
+static int day_failed(const days_failed *f, const char day[9])
+{
+    if (f->n >= DAYS_FAILED)
+        return 1;
+    for (int i = 0; i < f->n; i++)
+        if (memcmp(f->day[i], day, 9) == 0)
+            return 1;
+    return 0;
+}
+
+/* Tries the lines of one day at the start of p[0..n) (*len of them);
+ * returns how many bytes of them were written. */
+static size_t write_run(sipc_logger *lg, const uint8_t *p, size_t n, days_failed *f, size_t *len)
+{
+    char day[9];
+    *len = day_run(lg, p, n, day);
+    if (day_failed(f, day))
+        return 0;
+    size_t done;
+    int err = file_write(lg, day, p, *len, &done);
+    if (err) {
+        if (!f->err)
+            f->err = err;
+        memcpy(f->day[f->n++], day, 9);
+    }
+    return done;
+}
+
+/* Writes what is held to the files of its days, in order; what a file
+ * refuses stays held, in order, with the lines of days not tried. */
+static void held_write(sipc_logger *lg, days_failed *f)
+{
+    uint8_t *h = lg->held.data;
+    size_t r = 0, w = 0, len;
+    while (r < lg->held.len) {
+        size_t done = write_run(lg, h + r, lg->held.len - r, f, &len);
+        memmove(h + w, h + r + done, len - done);
+        w += len - done;
+        r += len;
+    }
+    lg->held.len = w;
 }
 
 /* Keeps p[0..n) (whole lines) to be written later, as far as there is
@@ -310,34 +491,31 @@ static uint64_t hold(sipc_logger *lg, const uint8_t *p, size_t n)
     return lost;
 }
 
-/* The file's part of a flush: what is held first, then p[0..n). */
+/* The files' part of a flush: what is held first, then p[0..n). */
 static void file_flush(sipc_logger *lg, const uint8_t *p, size_t n)
 {
     if (!lg->dir || !lg->path[0])
         return;
-    size_t done;
-    int err = 0;
     /* while the file fails, a try a second: a busy logger's every line
      * would otherwise be a failed write, and each a count */
     if (lg->failing && !lg->last_chance && uv_hrtime() - lg->last_try < 1000000000u) {
         health_lost(lg, hold(lg, p, n));
         return;
     }
-    if (lg->held.len > 0) {
-        err = file_write(lg, lg->held.data, lg->held.len, &done);
-        memmove(lg->held.data, lg->held.data + done, lg->held.len - done);
-        lg->held.len -= done;
-        if (err) {
-            lg->last_try = uv_hrtime();
-            health_fail(lg, err, hold(lg, p, n));
-            return;
-        }
-        if (lg->held.cap > 2 * LOG_HOLD_MAX)
-            sipc_buf_free(&lg->held);
+    days_failed f = {0};
+    held_write(lg, &f);
+    if (lg->held.len == 0 && lg->held.cap > 2 * LOG_HOLD_MAX)
+        sipc_buf_free(&lg->held);
+    uint64_t lost = 0;
+    size_t r = 0, len;
+    while (r < n) {
+        size_t done = write_run(lg, p + r, n - r, &f, &len);
+        lost += hold(lg, p + r + done, len - done);
+        r += len;
     }
-    if (n > 0 && (err = file_write(lg, p, n, &done)) != 0) {
+    if (f.n) {
         lg->last_try = uv_hrtime();
-        health_fail(lg, err, hold(lg, p + done, n - done));
+        health_fail(lg, f.err, lost);
         return;
     }
     health_ok(lg, 0);
@@ -383,7 +561,8 @@ static void flush_last(sipc_logger *lg)
     health_lost(lg, lost);
     notice("sipc: %llu log line%s of %s not written to %s: the file still cannot be written "
            "at close%s",
-           (unsigned long long)lost, lost == 1 ? "" : "s", lg->name, lg->path,
+           (unsigned long long)lost, lost == 1 ? "" : "s", lg->name,
+           lg->err_path[0] ? lg->err_path : lg->path,
            lg->echo_stderr ? " (they went to stderr)" : "");
     lg->held.len = 0;
 }
@@ -403,10 +582,10 @@ static int flush_all_registered(void)
 {
     int held = 0;
     for (sipc_logger *lg = reg_head; lg; lg = lg->next) {
-        uv_mutex_lock(&lg->lock);
+        lg_lock(lg);
         flush_locked(lg);
         held |= lg->held.len > 0;
-        uv_mutex_unlock(&lg->lock);
+        lg_unlock(lg);
     }
     return held;
 }
@@ -443,28 +622,54 @@ static void flush_at_exit(void)
 {
     uv_mutex_lock(&reg_lock);
     for (sipc_logger *lg = reg_head; lg; lg = lg->next) {
-        uv_mutex_lock(&lg->lock);
+        lg_lock(lg);
         flush_last(lg);
-        uv_mutex_unlock(&lg->lock);
+        lg_unlock(lg);
     }
     uv_mutex_unlock(&reg_lock);
 }
 
 /* A crash (abort, a failed assert, a bad pointer) writes what the loggers
- * hold before the process dies: at most the last few milliseconds of INFO
- * lines, but the ones that say what led up to it. Best effort: no locks are
- * taken in a signal handler, only write(2), which is async-signal-safe. */
+ * hold before the process dies: the lines held while a file failed (tried
+ * once more: the disk may have room again), then at most the last few
+ * milliseconds of INFO lines, but the ones that say what led up to it.
+ * Each line whole, each file's in order: a part line a failed write left
+ * is ended first, and the lines of a file that still fails are left out
+ * rather than written after older ones it refused. Best effort: no locks
+ * are taken in a signal handler and nothing is allocated; only
+ * async-signal-safe calls. A logger whose lock another thread holds is
+ * waited for a little (the flusher, mid-write); one this thread holds
+ * (the crash in the logger itself) is left. */
+static void crash_flush(sipc_logger *lg)
+{
+    int idle = 0;
+    for (int i = 0; !atomic_compare_exchange_strong(&lg->busy, &idle, 1); i++) {
+        if (i == 50)
+            return;
+        idle = 0;
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    if (lg->dir && lg->path[0]) {
+        days_failed f = {0};
+        held_write(lg, &f);
+        size_t r = 0, len;
+        while (r < lg->pending.len) {
+            (void)write_run(lg, lg->pending.data + r, lg->pending.len - r, &f, &len);
+            r += len;
+        }
+    }
+    if (lg->echo_stderr && err_lines(lg)->len &&
+        write(STDERR_FILENO, err_lines(lg)->data, err_lines(lg)->len) < 0)
+        return;
+}
+
 static void flush_on_crash(int sig)
 {
-    for (sipc_logger *lg = reg_head; lg; lg = lg->next) {
-        if (lg->pending.len == 0)
-            continue;
-        if (lg->fd >= 0 && write(lg->fd, lg->pending.data, lg->pending.len) < 0)
-            continue;
-        if (lg->echo_stderr &&
-            write(STDERR_FILENO, err_lines(lg)->data, err_lines(lg)->len) < 0)
-            continue;
-    }
+    int saved = errno;
+    for (sipc_logger *lg = reg_head; lg; lg = lg->next)
+        crash_flush(lg);
+    errno = saved;
     /* SA_RESETHAND made the action the default again: the signal raised
        once more ends the process as it would have ended (a signal sent with
        kill(2) would otherwise be swallowed, and a fault faults again) */
@@ -580,9 +785,9 @@ void sipc_logger_close(sipc_logger *lg)
     if (!lg)
         return;
     reg_remove(lg);
-    uv_mutex_lock(&lg->lock);
+    lg_lock(lg);
     flush_last(lg);
-    uv_mutex_unlock(&lg->lock);
+    lg_unlock(lg);
     health_ok(lg, 1);
     if (lg->fd >= 0)
         close(lg->fd);
@@ -599,21 +804,22 @@ void sipc_logger_flush(sipc_logger *lg)
 {
     if (!lg)
         return;
-    uv_mutex_lock(&lg->lock);
+    lg_lock(lg);
     flush_locked(lg);
-    uv_mutex_unlock(&lg->lock);
+    lg_unlock(lg);
 }
 
 uint64_t sipc__logger_writes(sipc_logger *lg)
 {
-    uv_mutex_lock(&lg->lock);
+    lg_lock(lg);
     uint64_t n = lg->writes;
-    uv_mutex_unlock(&lg->lock);
+    lg_unlock(lg);
     return n;
 }
 
-/* Reopens the file when the day changes (what the old day holds is written
- * to its own file first); on failure keeps logging to stderr. */
+/* Reopens the file when the day changes. What the old day holds is written
+ * to its own file first; lines still held then (the file failing) go to
+ * the file of their own day when it can be written again (file_write). */
 static void logger_rotate(sipc_logger *lg, const struct tm *tm)
 {
     char day[9];
@@ -643,7 +849,7 @@ void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, con
     char line[SIPC__LOG_LINE_MAX];
     size_t n = sipc__log_format(line, &now, category, sipc_log_level_name(level), msg);
     int wake = 0;
-    uv_mutex_lock(&lg->lock);
+    lg_lock(lg);
     if (lg->dir) {
         struct tm tm;
         localtime_r(&now.tv_sec, &tm);
@@ -679,7 +885,7 @@ void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, con
     }
     if (lg->held.len > 0)
         wake = 1; /* its file refused lines: the flusher tries them again */
-    uv_mutex_unlock(&lg->lock);
+    lg_unlock(lg);
     if (wake) { /* under reg_lock, taken after lg->lock is released (lock order) */
         uv_mutex_lock(&reg_lock);
         reg_wanted = 1;

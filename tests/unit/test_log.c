@@ -49,9 +49,17 @@ void *__wrap_realloc(void *p, size_t n)
 off_t __real_lseek(int fd, off_t off, int whence);
 off_t __wrap_lseek(int fd, off_t off, int whence);
 static const char *other_appender;
+/* ... and when truncate_under names one, the file is emptied there, as
+ * logrotate's copytruncate would. */
+static const char *truncate_under;
 off_t __wrap_lseek(int fd, off_t off, int whence)
 {
     off_t r = __real_lseek(fd, off, whence);
+    if (truncate_under) {
+        if (truncate(truncate_under, 0) != 0)
+            abort();
+        truncate_under = NULL;
+    }
     if (other_appender) {
         int o = open(other_appender, O_WRONLY | O_APPEND);
         if (o >= 0) {
@@ -62,6 +70,20 @@ off_t __wrap_lseek(int fd, off_t off, int whence)
         other_appender = NULL;
     }
     return r;
+}
+
+/* Linked with --wrap=sipc__log_now: while fake_now_set, the loggers' clock
+ * reads fake_now (a midnight crossed without waiting for one). */
+void __real_sipc__log_now(struct timespec *now);
+void __wrap_sipc__log_now(struct timespec *now);
+static struct timespec fake_now;
+static int fake_now_set;
+void __wrap_sipc__log_now(struct timespec *now)
+{
+    if (fake_now_set)
+        *now = fake_now;
+    else
+        __real_sipc__log_now(now);
 }
 
 #define LINE_RE                                                                                    \
@@ -429,6 +451,69 @@ static void test_write_fails_other_appender(void **state)
     rm_dir(dir);
 }
 
+/* A write that fails part-way in a file emptied under it (copytruncate,
+ * between where the logger took its start and its write) neither cuts nor
+ * pads it: no hole of NULs up to where the file used to end; the part
+ * line stays, and the logger's next line starts on a line of its own. */
+static void test_write_fails_truncated_under(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char d1[9], d2[9], errpath[700];
+    today(d1);
+    snprintf(errpath, sizeof errpath, "%s/stderr", dir);
+    sipc_logger *lg;
+    assert_int_equal(sipc_logger_open(&lg, dir, "Trunc", 0, SIPC_LOG_INFO), 0);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "before the copy");
+    char path[700];
+    snprintf(path, sizeof path, "%s/Trunc_%s.log", dir, d1);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    off_t before = st.st_size;
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    /* the emptied file gets more of the line than it held before: a cut
+     * back to where the logger took its start would shorten the part line
+     * here (and pad a file with NULs where it held more) */
+    lim.rlim_cur = (rlim_t)before + 40;
+    void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
+    int saved = stderr_to(errpath);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    char big[300];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    truncate_under = path;
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "held %s", big);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_null(truncate_under);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, before + 40); /* the part line, neither cut nor padded */
+    usleep(1100 * 1000);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "after the copy");
+    sipc_logger_close(lg);
+    stderr_back(saved);
+    signal(SIGXFSZ, oldsig);
+    today(d2);
+    if (strcmp(d1, d2) != 0) { /* a midnight split the lines in two files */
+        rm_dir(dir);
+        skip();
+    }
+    char *text = slurp(path);
+    assert_non_null(text);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(strlen(text), (size_t)st.st_size); /* no NUL in it */
+    assert_null(strstr(text, "before the copy"));
+    char *rest = strchr(text, '\n'); /* after the part line */
+    assert_non_null(rest);
+    rest++;
+    assert_int_equal(check_lines(rest), 2);
+    char *b = strstr(rest, " Test WARN held xxx"), *e = strstr(rest, " Test WARN after the copy\n");
+    assert_true(b && e && b < e);
+    free(text);
+    rm_dir(dir);
+}
+
 /* Close tries the file once more whatever the once-a-second limit: the
  * lines held, and the last ones, reach it once it has room; what the file
  * still refuses at close is counted lost (the directory's health, here
@@ -510,6 +595,156 @@ static void test_close_last_try(void **state)
     err[n] = '\0';
     assert_non_null(strstr(err, "2 log lines of Lost not written to"));
     sipc_logger_close(keep);
+    rm_dir(dir);
+}
+
+/* The loggers' clock real again after a test that set it, failed or not. */
+static int real_clock(void **state)
+{
+    (void)state;
+    fake_now_set = 0;
+    return 0;
+}
+
+/* Sets the loggers' clock to 23:59:59.500 of today (local time); a and b
+ * get that day and the next; returns the second. */
+static time_t before_midnight(char a[9], char b[9])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    tm.tm_hour = 23;
+    tm.tm_min = 59;
+    tm.tm_sec = 59;
+    tm.tm_isdst = -1;
+    time_t t = mktime(&tm);
+    localtime_r(&t, &tm);
+    strftime(a, 9, "%Y%m%d", &tm);
+    time_t u = t + 1;
+    localtime_r(&u, &tm);
+    strftime(b, 9, "%Y%m%d", &tm);
+    fake_now.tv_sec = t;
+    fake_now.tv_nsec = 500000000;
+    fake_now_set = 1;
+    return t;
+}
+
+/* A logger name whose file fails at 23:59:59.5 (a file size limit) and
+ * that logs one line at 00:00:00.5: the failed line and the next day's
+ * first one are both held (the file is tried once a second). pa, pb: the
+ * two days' files. */
+static sipc_logger *held_at_midnight(const char *dir, const char *name, char pa[700],
+                                     char pb[700])
+{
+    char a[9], b[9];
+    time_t t = before_midnight(a, b);
+    sipc_logger *lg;
+    assert_int_equal(sipc_logger_open(&lg, dir, name, 0, SIPC_LOG_INFO), 0);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "day one written");
+    snprintf(pa, 700, "%s/%s_%s.log", dir, name, a);
+    snprintf(pb, 700, "%s/%s_%s.log", dir, name, b);
+    struct stat st;
+    assert_int_equal(stat(pa, &st), 0);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)st.st_size + 40;
+    void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
+    char big[300];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "day one held %s", big);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, oldsig);
+    fake_now.tv_sec = t + 1;
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "day two first");
+    assert_int_equal(stat(pa, &st), 0);
+    assert_int_equal(stat(pb, &st), -1); /* nothing written yet: both held */
+    return lg;
+}
+
+/* Lines still held at midnight (the file failing) go to the file of their
+ * own day once the files can be written again, not to the next day's. */
+static void test_held_across_midnight(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char errpath[700], pa[700], pb[700];
+    snprintf(errpath, sizeof errpath, "%s/stderr", dir);
+    int saved = stderr_to(errpath);
+    sipc_logger *keep;
+    assert_int_equal(sipc_logger_open(&keep, dir, "Keep", 0, SIPC_LOG_INFO), 0);
+    sipc_logger *lg = held_at_midnight(dir, "Night", pa, pb);
+    usleep(1100 * 1000);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "day two second");
+    sipc_log_health h;
+    assert_int_equal(sipc_logger_health(keep, &h), 0);
+    assert_false(h.failing);
+    sipc_logger_close(lg);
+    sipc_logger_close(keep);
+    fake_now_set = 0;
+    stderr_back(saved);
+    char *ta = slurp(pa), *tb = slurp(pb);
+    assert_non_null(ta);
+    assert_non_null(tb);
+    assert_int_equal(check_lines(ta), 2);
+    char *w = strstr(ta, "day one written\n"), *x = strstr(ta, "day one held xxx");
+    assert_true(w && x && w < x);
+    assert_int_equal(check_lines(tb), 2);
+    char *f = strstr(tb, "day two first\n"), *s = strstr(tb, "day two second\n");
+    assert_true(f && s && f < s);
+    free(ta);
+    free(tb);
+    rm_dir(dir);
+}
+
+/* When the held lines' own day's file cannot be written (here a link
+ * planted under its name), they stay held without holding back the next
+ * day's lines, and what is still held at close is counted lost and named
+ * on stderr with that file. */
+static void test_held_day_file_fails(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char errpath[700], pa[700], pb[700], moved[720];
+    snprintf(errpath, sizeof errpath, "%s/stderr", dir);
+    int saved = stderr_to(errpath);
+    sipc_logger *keep;
+    assert_int_equal(sipc_logger_open(&keep, dir, "Keep", 0, SIPC_LOG_INFO), 0);
+    sipc_logger *lg = held_at_midnight(dir, "Night", pa, pb);
+    snprintf(moved, sizeof moved, "%s.moved", pa);
+    assert_int_equal(rename(pa, moved), 0);
+    assert_int_equal(symlink(moved, pa), 0);
+    usleep(1100 * 1000);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "day two second");
+    sipc_log_health h;
+    assert_int_equal(sipc_logger_health(keep, &h), 0);
+    assert_true(h.failing);
+    sipc_logger_close(lg);
+    assert_int_equal(sipc_logger_health(keep, &h), 0);
+    assert_int_equal(h.lines_lost_total, 1);
+    sipc_logger_close(keep);
+    fake_now_set = 0;
+    stderr_back(saved);
+    char *ta = slurp(moved), *tb = slurp(pb);
+    assert_non_null(ta);
+    assert_non_null(tb);
+    assert_int_equal(check_lines(ta), 1);
+    assert_null(strstr(ta, "day one held"));
+    assert_int_equal(check_lines(tb), 2);
+    char *f = strstr(tb, "day two first\n"), *s = strstr(tb, "day two second\n");
+    assert_true(f && s && f < s);
+    assert_null(strstr(tb, "day one held"));
+    char *err = slurp(errpath);
+    assert_non_null(err);
+    char want[800];
+    snprintf(want, sizeof want, "1 log line of Night not written to %s:", pa);
+    if (!strstr(err, want))
+        fail_msg("stderr does not say '%s':\n%s", want, err);
+    free(err);
+    free(ta);
+    free(tb);
     rm_dir(dir);
 }
 
@@ -975,6 +1210,132 @@ static void test_abort_flushes(void **state)
     child_ends(1);
 }
 
+/* A crash writes the lines held while the file failed before the last
+ * ones, each whole and in order. recovered: the file has room again, and
+ * the failed write left a part line there (another appender's line came
+ * first, so it could not be cut): the held lines follow it on lines of
+ * their own. Otherwise the file still fails: nothing more reaches it, and
+ * the last line is not written after the older ones it refused. */
+static void child_crashes(int recovered)
+{
+    char *dir = make_dir();
+    char d1[9], d2[9];
+    today(d1);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        if (sipc_logger_open(&exit_logger, dir, "Crash", 0, SIPC_LOG_INFO) != 0)
+            _exit(2);
+        sipc_logf(exit_logger, SIPC_LOG_WARN, "Test", "before the limit");
+        char path[700];
+        snprintf(path, sizeof path, "%s/Crash_%s.log", dir, d1);
+        struct stat st;
+        struct rlimit old, lim;
+        if (stat(path, &st) != 0 || getrlimit(RLIMIT_FSIZE, &old) != 0)
+            _exit(3);
+        lim = old;
+        lim.rlim_cur = (rlim_t)st.st_size + (recovered ? 24 : 0) + 40;
+        if (recovered)
+            other_appender = path;
+        if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+            _exit(4);
+        char big[300];
+        memset(big, 'x', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        sipc_logf(exit_logger, SIPC_LOG_WARN, "Test", "held %s", big);
+        if (recovered && setrlimit(RLIMIT_FSIZE, &old) != 0)
+            _exit(5);
+        sipc_logf(exit_logger, SIPC_LOG_WARN, "Test", "held too");
+        sipc_logf(exit_logger, SIPC_LOG_INFO, "Service.Stop", "the last line");
+        abort();
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    today(d2);
+    char *text = read_log(dir, "Crash", d1, d2);
+    assert_non_null(text);
+    if (!recovered) {
+        assert_int_equal(check_lines(text), 1);
+        assert_non_null(strstr(text, " Test WARN before the limit\n"));
+    } else {
+        char *o = strstr(text, "\nanother appender's line\n");
+        assert_non_null(o);
+        char *part = o + 25; /* the part line the failed write left */
+        char *rest = strchr(part, '\n');
+        assert_non_null(rest);
+        rest++;
+        assert_int_equal(check_lines(rest), 3);
+        char *b = strstr(rest, " Test WARN held xxx"), *c = strstr(rest, " Test WARN held too\n"),
+             *e = strstr(rest, " Service.Stop INFO the last line\n");
+        assert_true(b && c && e && b < c && c < e);
+    }
+    free(text);
+    rm_dir(dir);
+}
+
+/* exit() within the second after a failed write (the file has room again)
+ * still tries the file: the held lines and the last one reach it, whole and
+ * in order. */
+static void test_exit_writes_held(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char d1[9], d2[9];
+    today(d1);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        if (sipc_logger_open(&exit_logger, dir, "Exit", 0, SIPC_LOG_INFO) != 0)
+            _exit(2);
+        sipc_logf(exit_logger, SIPC_LOG_WARN, "Test", "before the limit");
+        char path[700];
+        snprintf(path, sizeof path, "%s/Exit_%s.log", dir, d1);
+        struct stat st;
+        struct rlimit old, lim;
+        if (stat(path, &st) != 0 || getrlimit(RLIMIT_FSIZE, &old) != 0)
+            _exit(3);
+        lim = old;
+        lim.rlim_cur = (rlim_t)st.st_size + 40;
+        if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+            _exit(4);
+        char big[300];
+        memset(big, 'x', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        sipc_logf(exit_logger, SIPC_LOG_WARN, "Test", "held %s", big);
+        if (setrlimit(RLIMIT_FSIZE, &old) != 0)
+            _exit(5);
+        sipc_logf(exit_logger, SIPC_LOG_WARN, "Test", "the last line");
+        exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    today(d2);
+    char *text = read_log(dir, "Exit", d1, d2);
+    assert_non_null(text);
+    assert_int_equal(check_lines(text), 3);
+    char *a = strstr(text, " Test WARN before the limit\n"), *b = strstr(text, " Test WARN held xxx"),
+         *c = strstr(text, " Test WARN the last line\n");
+    assert_true(a && b && c && a < b && b < c);
+    free(text);
+    rm_dir(dir);
+}
+
+static void test_crash_writes_held(void **state)
+{
+    (void)state;
+    child_crashes(1);
+}
+
+static void test_crash_file_still_fails(void **state)
+{
+    (void)state;
+    child_crashes(0);
+}
+
 /* sipc_options.log_level: a line below it never reaches the sink; at or
  * above it, it does, whole. "Security changed" is an INFO line. */
 typedef struct seen {
@@ -1276,7 +1637,10 @@ int main(void)
         cmocka_unit_test(test_stderr),
         cmocka_unit_test(test_write_fails_whole_lines),
         cmocka_unit_test(test_write_fails_other_appender),
+        cmocka_unit_test(test_write_fails_truncated_under),
         cmocka_unit_test(test_close_last_try),
+        cmocka_unit_test_teardown(test_held_across_midnight, real_clock),
+        cmocka_unit_test_teardown(test_held_day_file_fails, real_clock),
         cmocka_unit_test(test_long_message_and_null),
         cmocka_unit_test(test_one_line_per_record),
         cmocka_unit_test(test_c1_and_broken_utf8),
@@ -1291,6 +1655,9 @@ int main(void)
         cmocka_unit_test(test_threads_lines_whole),
         cmocka_unit_test(test_exit_flushes),
         cmocka_unit_test(test_abort_flushes),
+        cmocka_unit_test(test_exit_writes_held),
+        cmocka_unit_test(test_crash_writes_held),
+        cmocka_unit_test(test_crash_file_still_fails),
         cmocka_unit_test(test_ctx_log_level),
         cmocka_unit_test(test_no_memory),
         cmocka_unit_test(test_ctx_held_lines),

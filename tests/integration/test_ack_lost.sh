@@ -13,7 +13,9 @@
 #     alone), and one named but gone already is said "gone"
 #   - the real ack: prints the finding, removes it, exit 0; status,
 #     status --cluster and the metric are ok again at once; n1 logs an INFO
-#     naming who asked; a second ack: nothing to acknowledge, exit 0
+#     naming who asked; a second ack: nothing to acknowledge, exit 0; a
+#     finding after it is acknowledged only by a later ack, a hand-edited
+#     line of other bytes as the status shows it
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.72}
@@ -196,5 +198,16 @@ if [ "$RC" = 0 ] && jq -e --arg l "$later" '.result == "acknowledged" and .remov
     ok "the later finding, --json: shown and acknowledged"
 else
     bad "the later finding, --json (exit $RC)"
+fi
+
+# a line edited by hand into bytes outside printable ASCII: the status shows
+# them as '?', and the line so shown names it
+printf 'detected \xe9\xff by hand\n' >"$lost"
+runj ctl2 --node "$BASE.1" ack records-lost --json
+if [ "$RC" = 0 ] && jq -e '.result == "acknowledged" and .removed == ["detected ?? by hand"]' "$OUT" >/dev/null &&
+    [ ! -e "$lost" ]; then
+    ok "a hand-edited line of other bytes: acknowledged as the status shows it"
+else
+    bad "a hand-edited line of other bytes (exit $RC)"
 fi
 shtest_done

@@ -8,7 +8,8 @@
 # say that the records are gone, also after a further restart (the mark
 # then holds the lower counts: no later start finds the loss again), until
 # the operator acknowledges it by removing state/records-lost, which the
-# status takes at once, without a restart.
+# status takes at once, without a restart (sipcctl ack records-lost is
+# refused: the node runs without TLS).
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.48}
@@ -112,6 +113,14 @@ else
 fi
 rm "$lost"
 cp "$work/lost.keep" "$lost"
+
+# on a node without TLS, management.ack is refused (anyone who reaches the
+# port could ask: test_ack_lost acknowledges over TLS): the finding stays
+run ctl ack records-lost
+expect "TLS off: sipcctl ack records-lost refused, exit 1" 1 \
+    'acknowledgement refused: the request came in plaintext'
+cmp -s "$home/state/records-lost" "$work/lost.keep" && ok "TLS off: the finding stays" ||
+    not_ok "TLS off: state/records-lost changed"
 
 # the operator acknowledges: the status says ok again at once
 rm "$home/state/records-lost"

@@ -45,6 +45,8 @@ struct sipc_mgmt {
     int nlinks;
     sipc_mgmt_reload_fn reload;
     void *reload_arg;
+    sipc_mgmt_ack_fn ack;
+    void *ack_arg;
     struct {
         char key[32];
         sipc_mgmt_section_fn fn;
@@ -66,5 +68,7 @@ void mgmt_respond_json(sipc_request *req, json_t *j);
 void mgmt_on_cluster(sipc_request *req, void *arg);
 /* The reload handler (mgmt_reload.c). */
 void mgmt_on_reload(sipc_request *req, void *arg);
+/* The acknowledgement handler (mgmt_ack.c). */
+void mgmt_on_ack(sipc_request *req, void *arg);
 
 #endif

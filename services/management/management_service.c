@@ -1,5 +1,6 @@
 /* management_service.c - setup and the node-local methods of the management
- * channel: management.status and management.metrics. */
+ * channel: management.status and management.metrics (management.reload in
+ * mgmt_reload.c, management.ack in mgmt_ack.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,12 @@ void sipc_mgmt_set_reload(sipc_mgmt *m, sipc_mgmt_reload_fn fn, void *arg)
     m->reload_arg = arg;
 }
 
+void sipc_mgmt_set_ack(sipc_mgmt *m, sipc_mgmt_ack_fn fn, void *arg)
+{
+    m->ack = fn;
+    m->ack_arg = arg;
+}
+
 int sipc_mgmt_add_section(sipc_mgmt *m, const char *key, sipc_mgmt_section_fn fn, void *arg)
 {
     /* the status's own keys, and those the cluster status adds to each node */
@@ -170,6 +177,8 @@ int sipc_mgmt_register(sipc_mgmt *m, sipc_router *r)
         e = sipc_router_add(r, SIPC_MGMT_SERVICE, "cluster", mgmt_on_cluster, m);
     if (!e)
         e = sipc_router_add(r, SIPC_MGMT_SERVICE, "reload", mgmt_on_reload, m);
+    if (!e)
+        e = sipc_router_add(r, SIPC_MGMT_SERVICE, "ack", mgmt_on_ack, m);
     return e;
 }
 

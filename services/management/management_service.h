@@ -84,6 +84,18 @@ typedef void (*sipc_mgmt_reload_fn)(void *arg, const char *caller, const sipc_pe
 /* Without it, management.reload answers that this node cannot reload. */
 void sipc_mgmt_set_reload(sipc_mgmt *m, sipc_mgmt_reload_fn fn, void *arg);
 
+/* management.ack: the operator acknowledges findings the status shows until
+ * then: what names their kind ("records-lost": storage.records_lost), lines
+ * the ones acknowledged (strings: each finding's "line" as the status gave
+ * it; a finding not named stays). caller and tls as for the reload: whether
+ * the caller may is the host's to judge. Returns the JSON answer (a new
+ * reference; docs/services.md has its schema), NULL only without memory. */
+typedef json_t *(*sipc_mgmt_ack_fn)(void *arg, const char *what, const json_t *lines,
+                                    const char *caller, int tls);
+/* Without it, management.ack answers that this node has nothing to
+ * acknowledge. */
+void sipc_mgmt_set_ack(sipc_mgmt *m, sipc_mgmt_ack_fn fn, void *arg);
+
 /* A part of the status the host knows and this service does not: fn
  * returns a new reference (or NULL: the key is left out), called whenever a
  * status is built, and the status carries it under key (copied). The cluster
@@ -96,8 +108,8 @@ void sipc_mgmt_set_reload(sipc_mgmt *m, sipc_mgmt_reload_fn fn, void *arg);
 typedef json_t *(*sipc_mgmt_section_fn)(void *arg);
 int sipc_mgmt_add_section(sipc_mgmt *m, const char *key, sipc_mgmt_section_fn fn, void *arg);
 
-/* management.status, management.cluster, management.metrics and
- * management.reload. */
+/* management.status, management.cluster, management.metrics,
+ * management.reload and management.ack. */
 int sipc_mgmt_register(sipc_mgmt *m, sipc_router *r);
 
 /* This node's status as JSON (a new reference). */

@@ -837,19 +837,27 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         }
         /* acknowledged records found gone at a start: the node serves, but
          * the operator has to act (send them again), so it stays a problem
-         * until acknowledged (state/records-lost removed on that node) */
+         * until acknowledged (management.ack, or state/records-lost removed
+         * on that node) */
         size_t li;
         json_t *lost;
+        /* the node's host as [cluster] nodes names it: ack goes to its
+         * management port, not to the port the entry may carry */
+        char ack_host[170] = "ADDR", eh[160];
+        int ep;
+        if (sipc_parse_address(mgmt_str_at(n, "address", NULL), 1, eh, sizeof eh, &ep) == 0)
+            snprintf(ack_host, sizeof ack_host, strchr(eh, ':') ? "[%s]" : "%s", eh);
         json_array_foreach(json_object_get(json_object_get(n, "storage"), "records_lost"), li, lost)
         {
             const char *detected = mgmt_str_at(lost, "detected", NULL);
             problem(list, n, "records_lost",
-                    "%s: %s%s%s: %s; remove state/records-lost in its home once dealt with "
-                    "(this stays until then)",
+                    "%s: %s%s%s: %s; once dealt with, acknowledge it: sipcctl ack "
+                    "records-lost --node %s (over TLS; or remove state/records-lost in its "
+                    "home): this stays until then",
                     mgmt_node_name(n),
                     detected[0] ? "committed changes found gone at its start at " : "", detected,
                     detected[0] ? "" : "a finding of lost records",
-                    mgmt_str_at(lost, "message", NULL));
+                    mgmt_str_at(lost, "message", NULL), ack_host);
         }
         files_failing(list, n);
         reload_refused(list, n);

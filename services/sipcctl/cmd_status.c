@@ -180,7 +180,7 @@ static void print_reload(json_t *r)
 }
 
 /* The database's health: one line, and what fails while it does. */
-static void print_storage(json_t *storage)
+static void print_storage(json_t *storage, const char *addr)
 {
     if (!json_is_object(storage))
         return;
@@ -209,7 +209,8 @@ static void print_storage(json_t *storage)
                    s_of(h, "last_error"));
     }
     /* committed records found gone at a start: said until the operator
-     * acknowledges them (removes state/records-lost) */
+     * acknowledges them (sipcctl ack records-lost, or state/records-lost
+     * removed) */
     size_t i, nlost = json_array_size(json_object_get(storage, "records_lost"));
     json_t *l;
     json_array_foreach(json_object_get(storage, "records_lost"), i, l)
@@ -221,9 +222,9 @@ static void print_storage(json_t *storage)
             printf("  storage: RECORDS LOST: %s\n", s_of(l, "message"));
     }
     if (nlost)
-        printf("  storage: remove state/records-lost in the node's home once dealt with: "
-               "%s until then\n",
-               nlost == 1 ? "this stays" : "these stay");
+        printf("  storage: once dealt with, acknowledge %s: sipcctl ack records-lost --node %s "
+               "(over TLS; or remove state/records-lost in the node's home): %s until then\n",
+               nlost == 1 ? "it" : "them", addr, nlost == 1 ? "this stays" : "these stay");
     if (!failing && !nlost)
         printf("  storage: ok\n");
 }
@@ -309,7 +310,12 @@ static void print_node(json_t *st)
                !strcmp(mode, "off") ? "plaintext" : !strcmp(mode, "strict") ? "TLS" : "TLS+plain",
                i_of(c, "tls"), i_of(c, "plaintext"), i_of(c, "opening"), peers[0] ? peers : "-");
     }
-    print_storage(json_object_get(st, "storage"));
+    /* where the acknowledgement goes: the node's [node] address, unless a
+     * wildcard (then the operator knows better how to reach it) */
+    const char *addr = s_of(json_object_get(st, "node"), "address");
+    if (!addr[0] || !strcmp(addr, "0.0.0.0") || !strcmp(addr, "::") || strchr(addr, ' '))
+        addr = "ADDR";
+    print_storage(json_object_get(st, "storage"), addr);
     print_logs(json_object_get(st, "logs"));
     print_reload(json_object_get(st, "reload"));
     print_keepalive(json_object_get(st, "keepalive"));

@@ -28,6 +28,7 @@ int cmd_list(void *o);
 int cmd_ingest(void *o);
 int cmd_search(void *o);
 int cmd_reload(void *o);
+int cmd_ack(void *o);
 
 static const cli_opt OPTS[] = {
     {"home", 'H', CLI_STRING, "DIR", "node home (default: $SIPC_HOME, else /var/lib/sipc)",
@@ -98,6 +99,32 @@ static const char RELOAD_ABOUT[] =
     "3 a change needs a restart (the rest was applied); 69 a node could not be\n"
     "reached; 76, 77, 78 as for every command. Any peer that passes mutual TLS with\n"
     "the cluster's pair may ask; in plaintext mode, anyone who reaches the port.\n";
+
+static const char ACK_ABOUT[] =
+    "Acknowledges what a node's status shows until the operator has dealt with it.\n"
+    "records-lost: committed records a start of the node found gone (a lost or damaged\n"
+    "records.db-wal, an older copy of records.db put back): `status` says\n"
+    "\"storage: RECORDS LOST ...\", `status --cluster` has a records_lost problem and\n"
+    "sipc_storage_records_lost_findings counts them until then. Send the records again\n"
+    "first where their producer still has them (docs/operator-guide.md).\n"
+    "\n"
+    "Asks the node (--node, default this home's [node] address at its [management]\n"
+    "port) for its status, prints the findings it shows, and asks it to remove exactly\n"
+    "those from its state/records-lost (management.ack): a finding the node adds in\n"
+    "between stays, and is named (\"stays ...\"). The node logs who asked. --json\n"
+    "prints {\"node\", \"address\", \"result\" (acknowledged, nothing, refused, failed),\n"
+    "\"message\", \"shown\" (the findings as the status gave them), \"removed\", \"kept\",\n"
+    "\"gone\" (named but acknowledged meanwhile)}.\n"
+    "\n"
+    "Only a caller that passed mutual TLS with the cluster's pair may acknowledge (as\n"
+    "only such a caller's reload --force leaves a lasting mark): in plaintext, anyone\n"
+    "who reaches the port could, so the node refuses; then remove state/records-lost\n"
+    "in the node's home instead.\n"
+    "\n"
+    "Exit codes: 0 acknowledged, or nothing to acknowledge (said so); 1 the node\n"
+    "refused (plaintext) or could not remove them (the reason: state/records-lost\n"
+    "unreadable, not a file, not replaceable); 69 the node could not be reached;\n"
+    "76, 77, 78 as for every command.\n";
 
 static const cli_opt PUT_OPTS[] = {
     {"timestamp", 0, CLI_STRING, "T", "RFC 3339 UTC, e.g. 2026-11-23T10:00:00Z (default: now)",
@@ -244,6 +271,8 @@ static const cli_cmd COMMANDS[] = {
      INGEST_OPTS, cmd_ingest, NULL},
     {"reload", "[--node ADDR | --cluster] [--force]", "re-read sipc.conf and the key pair\n"
      "without a restart (management channel)", RELOAD_ABOUT, RELOAD_OPTS, cmd_reload, NULL},
+    {"ack", "records-lost [--node ADDR] [--json]", "acknowledge the findings of lost records a node\n"
+     "shows (management channel)", ACK_ABOUT, NULL, cmd_ack, NULL},
     {"search", "QUERY", "search the records of every node (full text,\n"
      "attributes, time range)", SEARCH_ABOUT, SEARCH_OPTS, cmd_search, NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL}};

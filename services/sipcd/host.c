@@ -170,6 +170,79 @@ static void mgmt_reload(void *arg, const char *caller, const sipc_peer_info *pee
     host_reload(arg, by, peer, force, tls, done, done_arg);
 }
 
+/* management.ack of "records-lost": removes the findings named. Only a
+ * caller that passed mutual TLS may, as only such a caller's reload --force
+ * leaves a lasting mark: in plaintext (TLS off, or a permissive listener)
+ * the caller is anyone who reaches the port, and removing a finding hides
+ * a loss. Logged in the data service's log, beside the finding's WARN. */
+static json_t *mgmt_ack(void *arg, const char *what, const json_t *lines, const char *caller,
+                        int tls)
+{
+    host *h = arg;
+    sipc_logger *log = h->svc[HOST_DATA].log;
+    char msg[1200];
+    json_t *a = json_pack("{s:i, s:s, s:s}", "schema", 1, "node", h->cfg.node_id, "what", what);
+    if (!a)
+        return NULL;
+    const char *result;
+    json_t *lists = NULL;
+    if (strcmp(what, "records-lost") != 0) {
+        result = "refused";
+        snprintf(msg, sizeof msg, "nothing called '%.60s' to acknowledge (only records-lost)",
+                 what);
+    } else if (!tls) {
+        result = "refused";
+        snprintf(msg, sizeof msg,
+                 "acknowledgement refused: the request came in plaintext, so it could come from "
+                 "anyone who reaches this port; ask over TLS (from a home holding the cluster's "
+                 "pair, with TLS enabled here), or remove state/records-lost in this node's "
+                 "home");
+        sipc_logf(log, SIPC_LOG_WARN, "Data.Storage",
+                  "Acknowledgement of lost records asked by %s refused: it came in plaintext",
+                  caller);
+    } else {
+        char err[1000] = "";
+        int r = records_lost_ack(h->cfg.home, lines, &lists, err, sizeof err);
+        if (r != 0) {
+            result = "failed";
+            snprintf(msg, sizeof msg, "nothing acknowledged: %s", err);
+            sipc_logf(log, SIPC_LOG_WARN, "Data.Storage",
+                      "Acknowledgement of lost records asked by %s failed: %s", caller, err);
+        } else {
+            size_t nr = json_array_size(json_object_get(lists, "removed"));
+            size_t nk = json_array_size(json_object_get(lists, "kept"));
+            size_t i;
+            json_t *v;
+            json_array_foreach(json_object_get(lists, "removed"), i, v)
+                sipc_logf(log, SIPC_LOG_INFO, "Data.Storage",
+                          "Lost records acknowledged by %s: %s", caller, json_string_value(v));
+            if (nr && nk)
+                sipc_logf(log, SIPC_LOG_INFO, "Data.Storage",
+                          "%zu finding%s of lost records stay%s in state/records-lost: not named "
+                          "by the acknowledgement of %s (found since it was shown)",
+                          nk, nk == 1 ? "" : "s", nk == 1 ? "s" : "", caller);
+            result = nr ? "acknowledged" : "nothing";
+            if (nr)
+                snprintf(msg, sizeof msg, "%zu finding%s of lost records acknowledged%s", nr,
+                         nr == 1 ? "" : "s",
+                         nk ? "; findings not named (found since they were listed) stay"
+                            : ": state/records-lost removed");
+            else
+                snprintf(msg, sizeof msg, "nothing to acknowledge%s",
+                         json_array_size(json_object_get(lists, "gone"))
+                             ? ": the findings named are not there (acknowledged already)"
+                             : "");
+        }
+    }
+    json_object_set_new(a, "result", json_string(result));
+    json_object_set_new(a, "message", json_string(msg));
+    json_object_update(a, lists);
+    json_decref(lists);
+    for (int i = 0; i < HOST_NSERVICES; i++)
+        sipc_logger_flush(h->svc[i].log);
+    return a;
+}
+
 /* This node's own entry of [cluster] nodes, or NULL. */
 static const char *self_entry(const host *h)
 {
@@ -204,6 +277,8 @@ static int start_management(host *h)
         r = sipc_mgmt_register(h->mgmt, s->router);
     if (r == 0)
         sipc_mgmt_set_reload(h->mgmt, mgmt_reload, h);
+    if (r == 0)
+        sipc_mgmt_set_ack(h->mgmt, mgmt_ack, h);
     if (r != 0) {
         sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s", s->display,
                   err);
@@ -530,7 +605,7 @@ static json_t *storage_status(void *arg)
     sipc_data_open_state os;
     sipc_data_open_state_get(h->data, &os);
     /* lost records found at a start stay until the operator acknowledges
-     * them (state/records-lost removed) */
+     * them (management.ack, or state/records-lost removed) */
     json_t *j = json_pack("{s:o, s:o, s:o*, s:b}", "writes", health_json(&w), "reads",
                           health_json(&r), "records_lost", records_lost_json(h->cfg.home),
                           "open", os.open);

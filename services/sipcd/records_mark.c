@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/file_replace.h"
@@ -272,6 +274,32 @@ static void lost_text(char *out, size_t len, long long found, long long created,
                  writes - found_writes, when, MARK_NAME);
 }
 
+/* One line of state/records-lost (made printable ASCII) as the status shows it. */
+static json_t *finding_json(const char *line)
+{
+    char text[900], detected[64], when[64];
+    long long inst, found, created, fw, writes;
+    if (sscanf(line, "detected %63s instance %lld created %lld of %lld writes %lld of %lld by %63s",
+               detected, &inst, &found, &created, &fw, &writes, when) != 7 ||
+        (found >= created && fw >= writes)) {
+        /* edited by hand, or by another version: shown, not dropped */
+        snprintf(text, sizeof text,
+                 "state/%s holds a finding of lost records this sipcd cannot read: "
+                 "'%.200s'",
+                 LOST_NAME, line);
+        return json_pack("{s:s}", "message", text);
+    }
+    lost_text(text, sizeof text, found, created, fw, writes, when);
+    json_t *f = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "detected", detected,
+                          "committed_by", when, "records_gone",
+                          (json_int_t)(found < created ? created - found : 0), "writes_gone",
+                          (json_int_t)(fw < writes ? writes - fw : 0), "records_committed",
+                          (json_int_t)created, "records_found", (json_int_t)found,
+                          "message", text);
+    /* never dropped: an entry the status cannot show would read "ok" */
+    return f ? f : json_pack("{s:s}", "message", text);
+}
+
 json_t *records_lost_json(const char *home)
 {
     json_t *list = json_array();
@@ -288,30 +316,147 @@ json_t *records_lost_json(const char *home)
         return list;
     char *save = NULL;
     for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char detected[64], when[64];
-        long long inst, found, created, fw, writes;
-        if (sscanf(line, "detected %63s instance %lld created %lld of %lld writes %lld of %lld by %63s",
-                   detected, &inst, &found, &created, &fw, &writes, when) != 7 ||
-            (found >= created && fw >= writes)) {
-            /* edited by hand, or by another version: shown, not dropped */
-            snprintf(text, sizeof text,
-                     "state/%s holds a finding of lost records this sipcd cannot read: "
-                     "'%.200s'",
-                     LOST_NAME, line);
-            json_array_append_new(list, json_pack("{s:s}", "message", text));
-            continue;
-        }
-        lost_text(text, sizeof text, found, created, fw, writes, when);
-        json_t *f = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "detected", detected,
-                            "committed_by", when, "records_gone",
-                            (json_int_t)(found < created ? created - found : 0), "writes_gone",
-                            (json_int_t)(fw < writes ? writes - fw : 0), "records_committed",
-                            (json_int_t)created, "records_found", (json_int_t)found,
-                            "message", text);
-        /* never dropped: an entry the status cannot show would read "ok" */
-        json_array_append_new(list, f ? f : json_pack("{s:s}", "message", text));
+        json_t *f = finding_json(line);
+        /* the line itself: what an acknowledgement names (records_lost_ack) */
+        if (f)
+            json_object_set_new(f, "line", json_string(line));
+        json_array_append_new(list, f);
     }
     return list;
+}
+
+/* state/records-lost larger than this is not one sipcd wrote (LOST_KEEP
+ * lines): an acknowledgement that rewrote it could drop what it holds
+ * beyond what the status shows */
+#define LOST_ACK_MAX 65536
+
+/* Whether shown (a line made printable, as the status shows it) is named in lines. */
+static int lost_named(const char *shown, const json_t *lines)
+{
+    size_t k;
+    const json_t *v;
+    json_array_foreach(lines, k, v)
+    {
+        if (json_is_string(v) && !strcmp(json_string_value(v), shown))
+            return 1;
+    }
+    return 0;
+}
+
+int records_lost_ack(const char *home, const json_t *lines, json_t **out, char *err,
+                     size_t errlen)
+{
+    char dir[700], path[800];
+    int dfd, r;
+    *out = NULL;
+    if ((r = host_state_dir(home, dir, sizeof dir, &dfd, err, errlen)) != 0)
+        return r;
+    snprintf(path, sizeof path, "%s/%s", dir, LOST_NAME);
+    char *buf = NULL, *text = NULL, *shown = NULL;
+    size_t n = 0, tl = 0;
+    struct stat st;
+    int fd = openat(dfd, LOST_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno != ENOENT) {
+        r = -errno;
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        goto done;
+    }
+    if (fd >= 0) {
+        if (fstat(fd, &st) != 0) {
+            r = -errno;
+            snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+            goto done;
+        }
+        if (!S_ISREG(st.st_mode) || st.st_size > LOST_ACK_MAX) {
+            r = SIPC_ECONFIG;
+            snprintf(err, errlen, "cannot read %s: %s", path,
+                     !S_ISREG(st.st_mode) ? "not a regular file"
+                                          : "larger than sipcd writes it (64 KiB at most)");
+            goto done;
+        }
+        buf = malloc((size_t)st.st_size + 1);
+        ssize_t got = 0;
+        while (buf && n < (size_t)st.st_size &&
+               (got = read(fd, buf + n, (size_t)st.st_size - n)) > 0)
+            n += (size_t)got;
+        if (!buf || got < 0) {
+            r = !buf ? SIPC_ENOMEM : -errno;
+            snprintf(err, errlen, "cannot read %s: %s", path, !buf ? "out of memory"
+                                                                   : strerror(errno));
+            goto done;
+        }
+        buf[n] = '\0';
+    }
+    text = malloc(n + 2);
+    shown = malloc(n + 1);
+    json_t *removed = json_array(), *kept = json_array(), *gone = json_array();
+    *out = json_pack("{s:o, s:o, s:o}", "removed", removed, "kept", kept, "gone", gone);
+    if (!text || !shown || !*out) {
+        r = SIPC_ENOMEM;
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    /* line by line, each kept as it is unless named: a finding added since
+     * the caller was shown the list stays */
+    for (size_t at = 0; at < n;) {
+        const char *nl = memchr(buf + at, '\n', n - at);
+        size_t len = nl ? (size_t)(nl - (buf + at)) : n - at;
+        if (len > 0) {
+            /* compared as the status showed it (lost_read's '?') */
+            for (size_t i = 0; i < len; i++)
+                shown[i] = buf[at + i] < 0x20 || buf[at + i] > 0x7e ? '?' : buf[at + i];
+            shown[len] = '\0';
+            if (lost_named(shown, lines)) {
+                json_array_append_new(removed, json_string(shown));
+            } else {
+                json_array_append_new(kept, json_string(shown));
+                memcpy(text + tl, buf + at, len);
+                tl += len;
+                text[tl++] = '\n';
+            }
+        }
+        at += len + 1;
+    }
+    size_t k;
+    json_t *v;
+    json_array_foreach(lines, k, v)
+    {
+        int there = 0;
+        size_t i;
+        json_t *w;
+        json_array_foreach(removed, i, w) there |= json_equal(v, w);
+        if (!there)
+            json_array_append(gone, v);
+    }
+    if (json_array_size(removed) == 0) {
+        r = 0;
+    } else if (json_array_size(kept) == 0) {
+        if (unlinkat(dfd, LOST_NAME, 0) != 0) {
+            r = -errno;
+            snprintf(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+        } else {
+            /* removed: done, whatever the sync says (a finding that comes
+             * back after a power loss is only shown again) */
+            if (sipc__dir_sync(dfd, path, "removed", err, errlen) != 0)
+                json_object_set_new(*out, "warning", json_string(err));
+            err[0] = '\0';
+        }
+    } else {
+        r = sipc__file_replace_at(dfd, path, LOST_NAME, text, tl, 0600, (uid_t)-1, (gid_t)-1,
+                                  err, errlen);
+    }
+done:
+    if (r != 0) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    if (fd >= 0)
+        close(fd);
+    close(dfd);
+    free(buf);
+    free(text);
+    free(shown);
+    return r;
 }
 
 void records_mark_start(host *h)
@@ -330,7 +475,9 @@ void records_mark_start(host *h)
         lost_text(text, sizeof text, (long long)m.created, created, (long long)m.writes, writes,
                   when);
         sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_WARN, "Data.Storage",
-                  "%s. sipcctl status shows this until state/%s is removed", text, LOST_NAME);
+                  "%s. sipcctl status shows this until it is acknowledged (`sipcctl ack "
+                  "records-lost`, or state/%s removed)",
+                  text, LOST_NAME);
         /* the lower counts are saved only once the finding is: else the
          * next start, comparing with them, would not find the loss again */
         if (lost_note(h, &m, created, writes, when) != 0) {

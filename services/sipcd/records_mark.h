@@ -9,6 +9,7 @@
  *   what it finds, silently), or an older copy of the file put back. A
  *   repaired or new database has another instance and is not compared.
  * - records-lost: each such finding, one line, kept until the operator
+ *   acknowledges it (`sipcctl ack records-lost`, records_lost_ack) or
  *   removes the file (or the line), so that the status shows it after the
  *   start that found it: the mark is saved with the lower counts then, and
  *   no later start can tell the lost records from new ones.
@@ -62,5 +63,17 @@ void records_damaged_save(const char *reason, void *arg);
  * operator's removal of the file acknowledges them at once. A new array,
  * empty when there is none; NULL when out of memory. */
 json_t *records_lost_json(const char *home);
+/* Acknowledges findings of HOME/state/records-lost: removes exactly the
+ * lines named in lines (an array of strings, each a finding's "line" as
+ * records_lost_json gives it), the file when no line is left; a line not
+ * named stays as it is (a finding added since the caller was shown the
+ * list). *out: {"removed", "kept", "gone"}, the lines removed, those left,
+ * and those named that were not there (acknowledged already). 0, or a
+ * negative SIPC (or libuv) code with err saying why, nothing removed: the
+ * file cannot be read (a link, not a file, larger than sipcd writes it) or
+ * replaced or removed. Loop thread only, as lost_note is: the two do not
+ * interleave. */
+int records_lost_ack(const char *home, const json_t *lines, json_t **out, char *err,
+                     size_t errlen);
 
 #endif

@@ -8,7 +8,8 @@
 # say that the records are gone, also after a further restart (the mark
 # then holds the lower counts: no later start finds the loss again), until
 # the operator acknowledges it by removing state/records-lost, which the
-# status takes at once, without a restart.
+# status takes at once, without a restart (sipcctl ack records-lost is
+# refused: the node runs without TLS).
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.48}
@@ -65,11 +66,11 @@ shown_lost() {
     run ctl status
     expect "$label: status: RECORDS LOST, and how to acknowledge it" 0 \
         '^  storage: RECORDS LOST \(found at the start at 20[0-9-]+T[0-9:]+Z\): records.db holds fewer records than were committed: it counts 0 records created, but 300 were by .*up to 300 acknowledged records are gone' \
-        '^  storage: remove state/records-lost in the node.s home once dealt with: this stays until then$' &&
+        '^  storage: once dealt with, acknowledge it: sipcctl ack records-lost --node '"$BASE"'\.10 \(over TLS; or remove state/records-lost in the node.s home\): this stays until then$' &&
         { grep -q '^  storage: ok$' "$OUT" && bad "$label: status also says storage: ok" || true; }
     run ctl status --cluster --json
     if [ "$RC" = 1 ] && jq -e '[.problems[] | select(.kind == "records_lost" and .node == "n1" and
-            (.message | test("^n1: committed changes found gone at its start at .*: up to 300 acknowledged records are gone.*; remove state/records-lost in its home once dealt with")))] | length == 1' "$OUT" >/dev/null; then
+            (.message | test("^n1: committed changes found gone at its start at .*: up to 300 acknowledged records are gone.*; once dealt with, acknowledge it: sipcctl ack records-lost --node '"$BASE"'\\.10 \\(over TLS; or remove state/records-lost in its home\\)")))] | length == 1' "$OUT" >/dev/null; then
         ok "$label: status --cluster: a records_lost problem for n1, exit 1"
     else
         bad "$label: status --cluster: no records_lost problem (exit $RC)"
@@ -112,6 +113,14 @@ else
 fi
 rm "$lost"
 cp "$work/lost.keep" "$lost"
+
+# on a node without TLS, management.ack is refused (anyone who reaches the
+# port could ask: test_ack_lost acknowledges over TLS): the finding stays
+run ctl ack records-lost
+expect "TLS off: sipcctl ack records-lost refused, exit 1" 1 \
+    'acknowledgement refused: the request came in plaintext'
+cmp -s "$home/state/records-lost" "$work/lost.keep" && ok "TLS off: the finding stays" ||
+    not_ok "TLS off: state/records-lost changed"
 
 # the operator acknowledges: the status says ok again at once
 rm "$home/state/records-lost"

@@ -468,7 +468,7 @@ static void held_back(void **state)
 
 /* Lost records a node's start found (its storage.records_lost): one
  * records_lost problem each, naming the node, when and how to acknowledge
- * it; a line the node could not read is still one; none without them
+ * it (the sipcctl command, with the node's host); a line the node could not read is still one; none without them
  * (an older node's storage has no records_lost). */
 static void records_lost(void **state)
 {
@@ -484,17 +484,21 @@ static void records_lost(void **state)
     json_object_set_new(n2, "storage",
                         json_pack("{s:{s:b}, s:{s:b}}", "writes", "failing", 0, "reads",
                                   "failing", 0));
+    /* the acknowledgement goes to the management port: the entry's port is dropped */
+    json_object_set_new(n1, "address", json_string("10.0.0.1:23000"));
     json_t *nodes = json_pack("[o, o]", n1, n2);
     json_t *p = sipc_mgmt_judge(nodes, 30, 0);
     assert_string_equal(kinds(p), "n1:records_lost n1:records_lost");
     assert_string_equal(json_string_value(json_object_get(json_array_get(p, 0), "message")),
                         "n1: committed changes found gone at its start at 2026-12-05T21:40:02Z: "
-                        "records.db holds fewer records than were committed: ...; remove "
-                        "state/records-lost in its home once dealt with (this stays until then)");
+                        "records.db holds fewer records than were committed: ...; once dealt "
+                        "with, acknowledge it: sipcctl ack records-lost --node 10.0.0.1 (over "
+                        "TLS; or remove state/records-lost in its home): this stays until then");
     assert_string_equal(json_string_value(json_object_get(json_array_get(p, 1), "message")),
                         "n1: a finding of lost records: state/records-lost holds a finding ... "
-                        "cannot read: 'x'; remove state/records-lost in its home once dealt "
-                        "with (this stays until then)");
+                        "cannot read: 'x'; once dealt with, acknowledge it: sipcctl ack "
+                        "records-lost --node 10.0.0.1 (over TLS; or remove state/records-lost in "
+                        "its home): this stays until then");
     assert_string_equal(sipc_mgmt_health(p), "problems");
     json_decref(p);
     json_decref(nodes);

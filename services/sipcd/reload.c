@@ -542,7 +542,12 @@ static void now_text(char *out, size_t len)
     sipc_rfc3339_format(sipc_rfc3339_now_ms(), 0, out, len);
 }
 
-static const char REFUSED_PREFIX[] = "reload refused: ";
+/* The refusal's words without the "reload refused: " the answer begins with. */
+static const char *refusal_words(const char *reason)
+{
+    static const char prefix[] = "reload refused: ";
+    return strncmp(reason, prefix, sizeof prefix - 1) ? reason : reason + sizeof prefix - 1;
+}
 
 /* A reload refused: for the files (cause "files": the node would not start
  * with them) or by the strict guard (cause "strict_guard": the files load,
@@ -551,10 +556,9 @@ static void note_refused(host *h, const reload_job *j, const char *cause, const 
 {
     char at[32];
     now_text(at, sizeof at);
-    if (!strncmp(reason, REFUSED_PREFIX, sizeof REFUSED_PREFIX - 1))
-        reason += sizeof REFUSED_PREFIX - 1;
     json_decref(h->reload_refused);
-    h->reload_refused = json_pack("{s:s, s:s, s:s, s:s, s:s}", "at", at, "reason", reason, "by",
+    h->reload_refused = json_pack("{s:s, s:s, s:s, s:s, s:s}", "at", at, "reason",
+                                  refusal_words(reason), "by",
                                   j->by, "cause", cause, "checked_at", at);
     json_decref(h->reload_pending);
     h->reload_pending = NULL;
@@ -630,16 +634,19 @@ void host_reload_recheck(host *h)
 
 /* A refusal that still stands, checked again: the status tells the reason
  * of now (the operator may have fixed one thing and broken another), and
- * the log says so once when it changed. */
+ * the log says so once when it changed: another file error, or the guard
+ * instead of the files or back. The guard's own words change with every
+ * check ("45 s ago"), so they alone are no change worth a line. */
 static void refusal_stands(host *h, const char *cause, const char *reason)
 {
     json_t *r = h->reload_refused;
     char at[32];
     now_text(at, sizeof at);
-    if (!strncmp(reason, REFUSED_PREFIX, sizeof REFUSED_PREFIX - 1))
-        reason += sizeof REFUSED_PREFIX - 1;
+    reason = refusal_words(reason);
     const char *was = json_string_value(json_object_get(r, "reason"));
-    if (!was || strcmp(was, reason))
+    const char *was_cause = json_string_value(json_object_get(r, "cause"));
+    if (!was || !was_cause || strcmp(was_cause, cause) ||
+        (strcmp(cause, "strict_guard") && strcmp(was, reason)))
         log_each(h, SIPC_LOG_WARN, "The reload refused at %s is still refused, now for: %s",
                  json_string_value(json_object_get(r, "at")), reason);
     json_object_set_new(r, "reason", json_string(reason));

@@ -25,4 +25,22 @@ static inline int sipc_str_copy(char *dst, size_t cap, const char *src)
     return cut;
 }
 
+/* sipc_str_copy for text: a cut falls between UTF-8 characters, never
+ * inside one (a reader that checks the text would refuse a broken one, a
+ * terminal shows garbage), so dst may keep up to 3 bytes fewer. */
+static inline int sipc_str_copy_utf8(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    int cut = n >= cap;
+    if (cap == 0)
+        return cut;
+    if (cut)
+        /* src[n] then starts a character, whose bytes all stay out */
+        for (n = cap - 1; n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80; n--)
+            ;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return cut;
+}
+
 #endif

@@ -204,6 +204,16 @@ static void reload_refused(json_t *list, json_t *n)
     json_t *r = json_object_get(json_object_get(n, "reload"), "refused");
     if (!json_is_object(r))
         return;
+    if (!strcmp(mgmt_str_at(r, "cause", NULL), "strict_guard")) {
+        /* the files load; a start would run them, held back permissive */
+        problem(list, n, "reload_refused",
+                "%s: its last reload was refused at %s by its strict guard: %s; it runs the "
+                "configuration it had until a reload goes through (`sipcctl reload --node %s` "
+                "once the reason is dealt with), which clears this",
+                mgmt_node_name(n), mgmt_str_at(r, "at", NULL), mgmt_str_at(r, "reason", NULL),
+                mgmt_str_at(n, "address", NULL));
+        return;
+    }
     problem(list, n, "reload_refused",
             "%s: its last reload was refused at %s: %s; it runs the configuration it had, and "
             "would not start with the files as they are now: correct them (or put the old ones "

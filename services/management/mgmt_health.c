@@ -285,6 +285,22 @@ json_t *sipc_mgmt_notes(json_t *nodes)
                  mgmt_node_name(n), mgmt_str_at(r, "restart_needed_since", NULL), what);
         note(list, "restart_needed", msg);
     }
+    /* the files load again after a refused reload, but the node still runs
+     * what it had: not a fault, yet its next reload or start changes it */
+    json_array_foreach(nodes, i, n)
+    {
+        json_t *pend = json_object_get(json_object_get(n, "reload"), "pending");
+        if (!json_is_true(json_object_get(n, "reachable")) || !json_is_object(pend))
+            continue;
+        snprintf(msg, sizeof msg,
+                 "%s: its files load again since %s (its reload refused at %s) but are not "
+                 "applied: it runs the configuration it had until a reload (`sipcctl reload "
+                 "--node %s`) or its next start applies them",
+                 mgmt_node_name(n), mgmt_str_at(pend, "since", NULL),
+                 mgmt_str_at(pend, "refused_at", NULL),
+                 mgmt_str_at(n, "address", NULL));
+        note(list, "reload_pending", msg);
+    }
     if (grouped(nodes, keepalive_text, groups, sizeof groups) > 1) {
         snprintf(msg, sizeof msg,
                  "the nodes' [limits] keepalive_ms/keepalive_timeout_ms/idle_timeout_ms differ: "

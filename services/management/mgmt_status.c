@@ -371,10 +371,15 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
     json_t *reload = json_object_get(st, "reload");
     if (json_is_object(reload)) {
         sipc_prom_family(out, "sipc_reload_refused", SIPC_PROM_GAUGE,
-                         "1 while the latest reload was refused for the node's files (it would "
-                         "not start with them)");
+                         "1 while the latest reload stands refused: the node's files do not load "
+                         "(it would not start with them), or its strict guard refuses it");
         sipc_prom_sample(out, "sipc_reload_refused", NULL,
                          json_is_object(json_object_get(reload, "refused")));
+        sipc_prom_family(out, "sipc_reload_pending", SIPC_PROM_GAUGE,
+                         "1 while the node's files load again after a refused reload but are "
+                         "not applied until a reload");
+        sipc_prom_sample(out, "sipc_reload_pending", NULL,
+                         json_is_object(json_object_get(reload, "pending")));
         sipc_prom_family(out, "sipc_restart_needed_changes", SIPC_PROM_GAUGE,
                          "changes in the node's files that wait for a restart");
         sipc_prom_sample(out, "sipc_restart_needed_changes", NULL,

@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str_copy.h"
 #include "data_service.h"
 #include "pipeline_impl.h"
 #include "link_down.h"
@@ -111,19 +112,16 @@ static void land(pl_dest *d, pl_batch *b)
 /* -------------------------------------------------------------- outcome */
 
 /* Reasons are repeated in the answer for every record of a batch: at most
- * this many bytes, cut at a character boundary. */
-#define REASON_MAX 300
+ * this many bytes, cut at a character boundary; room for a data service's
+ * whole reason (PL_MSG_MAX) and what the pipeline says around it. */
+#define REASON_MAX (PL_MSG_MAX + 200)
 
 static void finish(pl_batch *b, int status, uint32_t data_status, const char *reason)
 {
     pl_req *r = b->r;
     char cut[REASON_MAX + 1];
     if (reason && strlen(reason) > REASON_MAX) {
-        size_t n = REASON_MAX;
-        while (n > 0 && ((unsigned char)reason[n] & 0xC0) == 0x80)
-            n--; /* reason[n] starts a character (or ends the text): cut before it */
-        memcpy(cut, reason, n);
-        cut[n] = '\0';
+        sipc_str_copy_utf8(cut, sizeof cut, reason);
         reason = cut;
     }
     const char *kept = reason ? pl_req_reason(r, reason) : NULL;
@@ -173,7 +171,7 @@ static const char AT_DEADLINE[] = "not acknowledged before the request's deadlin
  * batch. */
 static void give_up_cause(pl_batch *b, const char *why, const char *cause)
 {
-    char reason[700], kept[300];
+    char reason[PL_MSG_MAX + 400], kept[300]; /* cut by finish */
     if (!cause && b->last_msg[0])
         cause = b->last_msg;
     if (!cause) {
@@ -255,7 +253,7 @@ static int storage_failing(const pl_dest *d)
 static void refuse_storage(pl_batch *b)
 {
     const pl_dest *d = b->d;
-    char reason[700];
+    char reason[PL_MSG_MAX + 400]; /* cut by finish */
     if (d->node_id[0])
         snprintf(reason, sizeof reason, "storage failing on %s (%s): %s", d->node_id, d->name,
                  d->storage_msg);
@@ -274,7 +272,7 @@ static void storage_failed(pl_batch *b, const char *msg)
     sipc_pipeline *p = d->p;
     int was = storage_failing(d);
     d->storage_until = uv_now(p->loop) + PL_STORAGE_FAILING_MS;
-    snprintf(d->storage_msg, sizeof d->storage_msg, "%s", *msg ? msg : "STORAGE");
+    sipc_str_copy_utf8(d->storage_msg, sizeof d->storage_msg, *msg ? msg : "STORAGE");
     if (!was) {
         d->failing = 1;
         pl_logf(p, SIPC_LOG_WARN,
@@ -306,12 +304,15 @@ static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *ms
     }
     b->last_err = err;
     b->last_status = err == SIPC_EREMOTE ? status : 0;
+    /* written whole, then cut between characters */
+    char full[PL_MSG_MAX + 100];
     if (err == SIPC_EREMOTE)
-        snprintf(b->last_msg, sizeof b->last_msg, "%s: %s", sipc_data_status_name((int)status), msg);
+        snprintf(full, sizeof full, "%s: %s", sipc_data_status_name((int)status), msg);
     else
-        snprintf(b->last_msg, sizeof b->last_msg, "%s%s%s", sipc_strerror(err),
+        snprintf(full, sizeof full, "%s%s%s", sipc_strerror(err),
                  *msg && strcmp(msg, sipc_strerror(err)) ? ": " : "",
                  strcmp(msg, sipc_strerror(err)) ? msg : "");
+    sipc_str_copy_utf8(b->last_msg, sizeof b->last_msg, full);
     int refused = (err == SIPC_EREMOTE && (status == SIPC__DATA__STATUS__INVALID ||
                                            status == SIPC__DATA__STATUS__TOO_LARGE)) ||
                   err == SIPC_ETOOBIG;
@@ -320,12 +321,13 @@ static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *ms
         return;
     }
     if (refused) {
-        char reason[400];
-        if (err == SIPC_ETOOBIG)
-            snprintf(reason, sizeof reason, "the record exceeds the frame limit of the link to %s",
+        char toobig[400];
+        const char *reason = msg; /* finish cuts it, between characters */
+        if (err == SIPC_ETOOBIG) {
+            snprintf(toobig, sizeof toobig, "the record exceeds the frame limit of the link to %s",
                      b->d->name);
-        else
-            snprintf(reason, sizeof reason, "%s", msg);
+            reason = toobig;
+        }
         finish(b, SIPC__PIPELINE__RECORD_STATUS__REJECTED,
                err == SIPC_ETOOBIG ? SIPC__DATA__STATUS__TOO_LARGE : status, reason);
         return;

@@ -20,6 +20,11 @@
 #include "pipeline_service.h"
 
 typedef struct pl_batch pl_batch;
+
+/* A data service's reason, kept whole: it names records.db by its path,
+ * whose home is at most ~600 bytes (home_lock_take), before the cause
+ * ("...: database or disk is full"), which a shorter cut would drop. */
+#define PL_MSG_MAX 1024
 typedef struct pl_dest pl_dest;
 
 /* The requests and records one producer connection has in the pipeline. */
@@ -70,7 +75,7 @@ struct pl_batch {
     int last_err;          /* of the last failed attempt, 0 before any */
     int storage_retried;   /* answered STORAGE once already (and sent again) */
     uint32_t last_status;
-    char last_msg[240];
+    char last_msg[PL_MSG_MAX];
     size_t n;
     uint32_t idx[];        /* indexes into r->msg->records, in request order */
 };
@@ -94,7 +99,7 @@ struct pl_dest {
      * call is answered STORAGE again (storage_answered: the pump does it) */
     uint64_t storage_until;
     int storage_answered;
-    char storage_msg[400];   /* cut to REASON_MAX in the answer, at a character */
+    char storage_msg[PL_MSG_MAX];
     int pumping;           /* in pl_dest_pump */
 };
 

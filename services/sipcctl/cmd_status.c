@@ -162,7 +162,11 @@ static void print_logs(json_t *logs)
 static void print_reload(json_t *r)
 {
     json_t *refused = json_object_get(r, "refused");
-    if (json_is_object(refused))
+    if (json_is_object(refused) && !strcmp(s_of(refused, "cause"), "strict_guard"))
+        printf("  reload: REFUSED at %s (asked by %s) by the strict guard: %s; the node runs the "
+               "configuration it had until a reload goes through\n",
+               s_of(refused, "at"), s_of(refused, "by"), s_of(refused, "reason"));
+    else if (json_is_object(refused))
         printf("  reload: REFUSED at %s (asked by %s): %s; the node runs the configuration it "
                "had and would not start with the files as they are now: correct them and "
                "reload\n",

@@ -336,7 +336,9 @@ static unsigned goes_strict(const reload_job *j, const host *h)
  * consumed here whether needed or not. */
 static int guard(reload_job *j, host *h, char *msg, size_t len)
 {
-    int marker = host_force_strict_take(h->cfg.home);
+    /* a check of the files (dry) only asks whether the guard still refuses:
+     * the override is left for the reload it is meant for */
+    int marker = j->dry ? 0 : host_force_strict_take(h->cfg.home);
     /* only the peers of the listeners that change: `[pipeline] tls = 1` on
      * a plaintext cluster cuts off no client of the other services */
     unsigned services = goes_strict(j, h);
@@ -540,13 +542,24 @@ static void now_text(char *out, size_t len)
     sipc_rfc3339_format(sipc_rfc3339_now_ms(), 0, out, len);
 }
 
-/* A reload refused for the files: the node would not start with them. */
-static void note_refused(host *h, const reload_job *j)
+/* The refusal's words without the "reload refused: " the answer begins with. */
+static const char *refusal_words(const char *reason)
+{
+    static const char prefix[] = "reload refused: ";
+    return strncmp(reason, prefix, sizeof prefix - 1) ? reason : reason + sizeof prefix - 1;
+}
+
+/* A reload refused: for the files (cause "files": the node would not start
+ * with them) or by the strict guard (cause "strict_guard": the files load,
+ * but going strict would cut off peers). */
+static void note_refused(host *h, const reload_job *j, const char *cause, const char *reason)
 {
     char at[32];
     now_text(at, sizeof at);
     json_decref(h->reload_refused);
-    h->reload_refused = json_pack("{s:s, s:s, s:s}", "at", at, "reason", j->err, "by", j->by);
+    h->reload_refused = json_pack("{s:s, s:s, s:s, s:s, s:s}", "at", at, "reason",
+                                  refusal_words(reason), "by",
+                                  j->by, "cause", cause, "checked_at", at);
     json_decref(h->reload_pending);
     h->reload_pending = NULL;
     h->recheck_ticks = 0;
@@ -619,16 +632,45 @@ void host_reload_recheck(host *h)
     h->rechecking = 1;
 }
 
-/* A check of the files after a refused reload: they load now (put back,
- * or corrected): a start would succeed, so the refusal no longer holds; but
- * the node still runs what it had, which may differ from them until a
- * reload (reload.pending says so). */
+/* A refusal that still stands, checked again: the status tells the reason
+ * of now (the operator may have fixed one thing and broken another), and
+ * the log says so once when it changed: another file error, or the guard
+ * instead of the files or back. The guard's own words change with every
+ * check ("45 s ago"), so they alone are no change worth a line. */
+static void refusal_stands(host *h, const char *cause, const char *reason)
+{
+    json_t *r = h->reload_refused;
+    char at[32];
+    now_text(at, sizeof at);
+    reason = refusal_words(reason);
+    const char *was = json_string_value(json_object_get(r, "reason"));
+    const char *was_cause = json_string_value(json_object_get(r, "cause"));
+    if (!was || !was_cause || strcmp(was_cause, cause) ||
+        (strcmp(cause, "strict_guard") && strcmp(was, reason)))
+        log_each(h, SIPC_LOG_WARN, "The reload refused at %s is still refused, now for: %s",
+                 json_string_value(json_object_get(r, "at")), reason);
+    json_object_set_new(r, "reason", json_string(reason));
+    json_object_set_new(r, "cause", json_string(cause));
+    json_object_set_new(r, "checked_at", json_string(at));
+}
+
+/* A check of the files after a refused reload. They load now (put back,
+ * or corrected) and the strict guard lets them through: the refusal no
+ * longer holds; but the node still runs what it had, which may differ from
+ * them until a reload (reload.pending says so). Otherwise the refusal
+ * stands, with the reason of now. */
 static void after_recheck(reload_job *j, int status)
 {
     host *h = j->h;
     h->rechecking = 0;
-    if (status == 0 && !h->stopping && !j->failed && h->reload_refused &&
-        j->gen == h->refused_gen) {
+    char msg[2800];
+    if (status != 0 || h->stopping || !h->reload_refused || j->gen != h->refused_gen) {
+        /* not checked, or a newer reload decided since */
+    } else if (j->failed) {
+        refusal_stands(h, "files", j->err);
+    } else if (guard(j, h, msg, sizeof msg)) {
+        refusal_stands(h, "strict_guard", msg);
+    } else {
         log_each(h, SIPC_LOG_INFO,
                  "The files load again (the reload refused at %s was for: %s): a start would "
                  "succeed; they are not applied until a reload (the node runs the "
@@ -667,12 +709,13 @@ static void after_load(uv_work_t *w, int status)
         result = "refused";
         snprintf(msg, sizeof msg, "reload refused: %s; the running setup stays", j->err);
         log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
-        note_refused(h, j);
+        note_refused(h, j, "files", j->err);
     } else if (judge_restart(j, &h->cfg, &j->cfg), judge_tls(j, h), guard(j, h, msg, sizeof msg)) {
         /* nothing of it is applied: the guard refuses the reload as a whole;
          * the files loaded, so a start would succeed (held back by the guard) */
         result = "refused";
         note_loaded(h, j);
+        note_refused(h, j, "strict_guard", msg);
         log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
     } else {
         note_loaded(h, j);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/kernel_random.h"
+#include "base/str_copy.h"
 #include "certs/tool/keygen.h"
 #include "certs/tool/pkcs12.h"
 #include "certs/tool/store.h"
@@ -81,12 +82,8 @@ int cmd_create(void *arg)
             return fail(EX_FAIL, "cannot read random bytes from the kernel: %s", strerror(-e));
         /* the cluster name is free text: escaped, it is read back as written;
          * at most 40 bytes (the CN's limit), not cut inside a UTF-8 character */
-        size_t len = strlen(cfg.cluster);
-        if (len > 40)
-            for (len = 40; len > 0 && ((unsigned char)cfg.cluster[len] & 0xc0) == 0x80; len--)
-                ;
         char name[41];
-        snprintf(name, sizeof name, "%.*s", (int)len, cfg.cluster);
+        sipc_str_copy_utf8(name, sizeof name, cfg.cluster);
         char esc[sizeof name * 3];
         if (sipc_subject_escape(name, esc, sizeof esc) != 0)
             return fail(EX_FAIL, "cannot write the cluster name into the certificate's subject");

@@ -5,8 +5,11 @@
 #   - node.crt damaged, `sipcctl reload` refused: `sipcctl status` says
 #     "reload: REFUSED at ...", `status --cluster --json` has a
 #     reload_refused problem naming the file (exit 1), the metric
-#     sipc_reload_refused is 1; node.crt put back, no reload: the node's
-#     own check of the files clears it
+#     sipc_reload_refused is 1; node.crt put back but sipc.conf broken, no
+#     reload: the refusal stands and its reason becomes sipc.conf's (its
+#     checked_at moves); sipc.conf put back: the node's own check of the
+#     files clears it and leaves reload.pending, a reload_pending note in
+#     the cluster status (exit 0) and sipc_reload_pending 1 until a reload
 #   - a sipc.conf typo, refused: the same problem; the file corrected and
 #     reloaded: cleared at once
 #   - [data] sync changed (needs a restart): status lists it, the cluster
@@ -59,8 +62,24 @@ else
 fi
 run ctl metrics
 expect "metrics: sipc_reload_refused 1" 0 '^sipc_reload_refused 1$'
-# put back, not reloaded: the node's check of the files clears it
+# node.crt put back but sipc.conf broken meanwhile: the refusal stands, and
+# the status tells the reason of now, not the first one
+cp -p "$home/sipc.conf" "$work/sipc.conf.bak"
+sed -i '/^\[node\]/a mdoe = 1' "$home/sipc.conf"
 cp -p "$work/node.crt.bak" "$home/security/node.crt"
+_now_reason() { ctl status --json >"$OUT" 2>&1 && jq -e '.reload.refused.reason | test("unknown setting \\[node\\] mdoe")' "$OUT" >/dev/null; }
+if wait_for 15 _now_reason && jq -e '.reload.refused.cause == "files" and .reload.refused.checked_at > .reload.refused.at and .reload.pending == null' "$OUT" >/dev/null; then
+    ok "another fault since: the refusal stands with the reason of now (sipc.conf) and a later checked_at"
+else
+    bad "the refusal's reason was not refreshed: '$(jq -c .reload "$OUT")'"
+fi
+if grep -q 'Service.Reload WARN The reload refused at .* is still refused, now for: .*mdoe' "$home/logs/"ManagementService_*.log; then
+    ok "the log says the refusal stands, now for sipc.conf"
+else
+    not_ok "no 'still refused, now for' line in the log"
+fi
+# put back, not reloaded: the node's check of the files clears it
+cp -p "$work/sipc.conf.bak" "$home/sipc.conf"
 _clear() { ctl status --cluster >"$OUT" 2>&1; }
 if wait_for 15 _clear && grep -q '^cluster OK' "$OUT"; then
     ok "node.crt put back: the refusal cleared without a reload"
@@ -81,9 +100,17 @@ if jq -e '.reload.refused == null and (.reload.pending.since | test("^20")) and 
 else
     bad "status --json: reload '$(jq -c .reload "$OUT")'"
 fi
+run ctl status --cluster --json
+if [ "$RC" = 0 ] && [ "$(kinds)" = "" ] && [ "$(notes)" = "reload_pending" ] &&
+    jq -e '.notes[0].message | test("^n2: its files load again since 20[-0-9T:]*Z \\(its reload refused at 20[-0-9T:]*Z\\) but are not applied: .*sipcctl reload --node ")' "$OUT" >/dev/null; then
+    ok "status --cluster: a reload_pending note, no problem, exit 0"
+else
+    bad "status --cluster with a reload pending: kinds '$(kinds)', notes '$(notes)', exit $RC"
+fi
+run ctl metrics
+expect "metrics: sipc_reload_pending 1, sipc_reload_refused 0" 0 '^sipc_reload_pending 1$' '^sipc_reload_refused 0$'
 
 # --- a sipc.conf typo, corrected by a reload ----------------------------------
-cp -p "$home/sipc.conf" "$work/sipc.conf.bak"
 sed -i '/^\[node\]/a mdoe = 1' "$home/sipc.conf"
 run ctl reload
 expect "reload with a sipc.conf typo: refused" 1 'unknown setting'
@@ -105,6 +132,8 @@ else
 fi
 run ctl status --cluster
 expect "status --cluster: OK after the reload" 0 '^cluster OK: 1 node, nothing to report$'
+run ctl metrics
+expect "metrics: sipc_reload_pending 0 after the reload" 0 '^sipc_reload_pending 0$'
 
 # --- a change that waits for a restart --------------------------------------
 printf '[data]\nsync = normal\n' >>"$home/sipc.conf"

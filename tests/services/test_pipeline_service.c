@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "base/utf8_text.h"
 #include "ipc/internal.h" /* sipc__router_lookup: the data service's own put_batch */
 #include "pipeline_test_support.h"
 
@@ -653,13 +654,15 @@ typedef struct full_disk {
     sipc_handler_fn put, put_batch;
     void *put_arg, *batch_arg;
     int on, calls; /* calls made while on */
+    const char *msg; /* its reason, NULL: SQLite's words alone */
 } full_disk;
 
 static void full_disk_answer(sipc_request *req, full_disk *f, sipc_handler_fn fn, void *arg)
 {
     if (f->on) {
         f->calls++;
-        sipc_respond_error(req, SIPC__DATA__STATUS__STORAGE, "database or disk is full");
+        sipc_respond_error(req, SIPC__DATA__STATUS__STORAGE,
+                           f->msg ? f->msg : "database or disk is full");
         return;
     }
     fn(req, arg);
@@ -771,6 +774,95 @@ static void t_storage_failing(void **state)
     pw_ingest_free(&g);
     assert_true(tu_log_has(&w->plog, "acknowledges records again"));
     expect_placement(w, &r, -1);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
+/* A data service's STORAGE reason names records.db by its path first: under
+ * a long home (near the ~600 bytes a home may have) SQLite's words come
+ * after it, and the records' reason must still hold them. */
+static void t_storage_long_path(void **state)
+{
+    (void)state;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.batch_records = 20;
+    o.retry_min_ms = 20;
+    o.retry_max_ms = 200;
+    pw *w = start(&o);
+    const sipc_route *put = sipc__router_lookup(w->n[2].router, "data", 4, "put", 3);
+    const sipc_route *batch = sipc__router_lookup(w->n[2].router, "data", 4, "put_batch", 9);
+    assert_non_null(put);
+    assert_non_null(batch);
+    char msg[800], dir[600];
+    memset(dir, 'h', sizeof dir - 1);
+    dir[sizeof dir - 1] = '\0';
+    for (size_t i = 0; i < sizeof dir - 1; i += 40)
+        dir[i] = '/';
+    snprintf(msg, sizeof msg, "%s/data/records.db: writing records: database or disk is full", dir);
+    full_disk f = {.put = put->fn, .put_arg = put->arg, .put_batch = batch->fn,
+                   .batch_arg = batch->arg, .on = 0, .msg = msg};
+    assert_int_equal(sipc_router_add(w->n[2].router, "data", "put", on_full_put, &f), 0);
+    assert_int_equal(sipc_router_add(w->n[2].router, "data", "put_batch", on_full_batch, &f), 0);
+    /* records stored first: the pipeline knows the node's id from its hello */
+    pw_recs warm;
+    pw_recs_make(&warm, "slw", 0, 30);
+    pw_ingest g;
+    pw_ingest_wait(w, warm.p, warm.n, NULL, 10000, &g);
+    expect_all(&g, warm.n, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+    pw_ingest_free(&g);
+    pw_recs_free(&warm);
+    f.on = 1;
+    pw_recs r;
+    pw_recs_make(&r, "sl", 0, 200);
+    pw_ingest_wait(w, r.p, r.n, NULL, 8000, &g);
+    expect_storage_refused(w, &r, &g, 2); /* "database or disk is full" in each */
+    pw_ingest_free(&g);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
+/* BUSY with a reason longer than the pipeline keeps, in 2-byte characters. */
+static void on_busy_long(sipc_request *req, void *arg)
+{
+    (*(int *)arg)++;
+    char msg[1600] = "";
+    for (size_t i = 0; i < 700; i++)
+        strcat(msg, "\xc3\xa9"); /* U+00E9 */
+    strcat(msg, " retry later");
+    sipc_respond_error(req, SIPC__DATA__STATUS__BUSY, msg);
+}
+
+/* A reason cut to fit is cut between UTF-8 characters: the answer's text
+ * stays valid UTF-8, and what the pipeline adds after it is kept. */
+static void t_reason_cut_utf8(void **state)
+{
+    (void)state;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.batch_records = 50;
+    o.retry_min_ms = 20;
+    o.retry_max_ms = 100;
+    pw *w = start(&o);
+    int calls = 0;
+    assert_int_equal(sipc_router_add(w->n[1].router, "data", "put_batch", on_busy_long, &calls), 0);
+    pw_recs r;
+    pw_recs_make(&r, "ru", 0, 60);
+    pw_ingest g;
+    pw_ingest_wait(w, r.p, r.n, w->n[1].name, 1500, &g);
+    expect_all(&g, r.n, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE);
+    char head[300];
+    snprintf(head, sizeof head, "data service %s: BUSY: \xc3\xa9", w->n[1].name);
+    const char *tail = "; retried until the request's deadline";
+    for (size_t i = 0; i < r.n; i++) {
+        const char *x = g.resp->results[i]->reason;
+        size_t n = strlen(x), t = strlen(tail);
+        if (!sipc__utf8_printable(x) || strncmp(x, head, strlen(head)) || n < t ||
+            strcmp(x + n - t, tail))
+            fail_msg("record %zu: not valid UTF-8, or not whole around the cut (%zu bytes): %s", i,
+                     n, x);
+    }
+    pw_ingest_free(&g);
     pw_recs_free(&r);
     pw_stop(w);
 }
@@ -1115,6 +1207,7 @@ int main(void)
         cmocka_unit_test(t_repeated_id_other_dest),
         cmocka_unit_test(t_repeated_id_chain_first),
         cmocka_unit_test(t_storage_failing), cmocka_unit_test(t_retried_reason),
+        cmocka_unit_test(t_storage_long_path), cmocka_unit_test(t_reason_cut_utf8),
     };
     const struct CMUnitTest mixed[] = {
         cmocka_unit_test(t_hash_and_resend),

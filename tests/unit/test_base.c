@@ -600,6 +600,34 @@ static void str_copy_edges(void **state)
     assert_string_equal(b, "zzz");
 }
 
+/* The text copy cuts between UTF-8 characters: at every capacity, a prefix
+ * of whole characters, the longest that fits; what fits whole is copied as
+ * sipc_str_copy copies it. */
+static void str_copy_utf8_at_characters(void **state)
+{
+    (void)state;
+    /* 1, 2, 3 and 4-byte characters: a, U+00E9, U+20AC, U+1F600 */
+    const char *src = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80" "b";
+    const size_t starts[] = {0, 1, 3, 6, 10, 11}; /* where each character begins, and the end */
+    size_t len = strlen(src);
+    for (size_t cap = 0; cap <= len + 2; cap++) {
+        char got[24];
+        memset(got, '#', sizeof got);
+        int cut = sipc_str_copy_utf8(got, cap, src);
+        assert_int_equal(cut, len >= cap);
+        if (cap == 0) {
+            assert_int_equal(got[0], '#');
+            continue;
+        }
+        size_t want = 0;
+        for (size_t k = 0; k < sizeof starts / sizeof starts[0]; k++)
+            if (starts[k] < cap)
+                want = starts[k];
+        assert_int_equal(strlen(got), want);
+        assert_memory_equal(got, src, want);
+    }
+}
+
 /* What a write that took skip bytes of the pieces left: every skip from
  * nothing to all, across empty pieces and piece boundaries. */
 static void buf_append_rest_every_skip(void **state)
@@ -817,7 +845,7 @@ int main(void)
         cmocka_unit_test(ratelimit_burst),
         cmocka_unit_test(ratelimit_bounded_table),
         cmocka_unit_test(str_copy_as_snprintf),
-        cmocka_unit_test(str_copy_edges),
+        cmocka_unit_test(str_copy_edges), cmocka_unit_test(str_copy_utf8_at_characters),
         cmocka_unit_test(utf8_printable_classes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -147,7 +147,8 @@ static int worth_probing(const sipc_data *d, const data_health *h)
 }
 
 /* While writes fail and nothing is written, only a write can tell when
- * they work again: one probe every HEALTH_QUIET_MS, once it is worth it. */
+ * they work again: one probe every HEALTH_QUIET_MS (looked at every
+ * probe_ms), once it is worth it. */
 static int writable_again(sipc_data *d);
 
 static void on_probe_timer(uv_timer_t *t)
@@ -257,7 +258,7 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
             h->since_ms = h->said_ms = now;
             h->since_wall_ms = sipc_rfc3339_now_ms();
             if (kind == DATA_WRITES && !d->closing)
-                uv_timer_start(&d->probe_timer, on_probe_timer, HEALTH_QUIET_MS, HEALTH_QUIET_MS);
+                uv_timer_start(&d->probe_timer, on_probe_timer, d->o.probe_ms, d->o.probe_ms);
         } else if (now - h->said_ms >= HEALTH_REMIND_MS) {
             sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
                             "%s the database still fail: %llu failed requests in %llu s, the "
@@ -329,6 +330,10 @@ void sipc_data_options_init(sipc_data_options *o)
     o->max_response = 8u << 20;
     o->max_queue = 64u << 20;
     o->readers = 4;
+    o->watch_ms = SIPC_DATA_WATCH_MS;
+    o->settle_ms = SIPC_DATA_SETTLE_MS;
+    o->retry_ms = SIPC_DATA_RETRY_MS;
+    o->probe_ms = SIPC_DATA_PROBE_MS;
 }
 
 
@@ -865,7 +870,7 @@ static void finish_open(sipc_data *d, int whole, const char *meta_err)
         data_storage_unusable(d, UV_EROFS, d->writes_err);
         /* it looks for the file system turning writable */
         if (!d->closing)
-            uv_timer_start(&d->probe_timer, on_probe_timer, HEALTH_QUIET_MS, HEALTH_QUIET_MS);
+            uv_timer_start(&d->probe_timer, on_probe_timer, d->o.probe_ms, d->o.probe_ms);
     } else if (d->mark.instance == 0) {
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_WARN, "Data.Storage",
                         "%s has no identity (table store_meta, made before it existed or by "
@@ -964,7 +969,7 @@ static void enter_unopened(sipc_data *d, int rc, const char *err)
                                        : "after its files changed",
                         reason);
     if (!d->closing)
-        uv_timer_start(&d->watch_timer, on_watch_timer, SIPC_DATA_WATCH_MS, SIPC_DATA_WATCH_MS);
+        uv_timer_start(&d->watch_timer, on_watch_timer, d->o.watch_ms, d->o.watch_ms);
 }
 
 /* What a later open says when the database is not where it was. */
@@ -1209,8 +1214,8 @@ static void open_after(uv_work_t *w, int status)
     data_maybe_finish(d);
 }
 
-/* While not open: the files are looked at every SIPC_DATA_WATCH_MS; a
- * change that stays for SIPC_DATA_SETTLE_MS starts one open on the thread
+/* While not open: the files are looked at every watch_ms; a
+ * change that stays for settle_ms starts one open on the thread
  * pool (never the loop: its check can take DATA_CHECK_MS). Nothing is
  * tried while nothing changes. */
 static void on_watch_timer(uv_timer_t *t)
@@ -1238,7 +1243,7 @@ static void on_watch_timer(uv_timer_t *t)
             return;
         /* a cause no file shows may be gone (a lock released): tried again,
          * less and less often */
-        if (d->retry_gap_ms < 16 * HEALTH_QUIET_MS)
+        if (d->retry_gap_ms < 16 * (uint64_t)d->o.retry_ms)
             d->retry_gap_ms *= 2;
         goto attempt;
     }
@@ -1248,7 +1253,7 @@ static void on_watch_timer(uv_timer_t *t)
         d->sig_pending = 1;
         return;
     }
-    if (now - d->sig_new_ms < SIPC_DATA_SETTLE_MS)
+    if (now - d->sig_new_ms < d->o.settle_ms)
         return;
 attempt:
     d->sig_pending = 0;
@@ -1343,7 +1348,7 @@ static void reopen_after(uv_work_t *w, int status)
          * passed), on a timer too */
         files_sig(d, &d->sig);
         d->retry_timed = d->orc != DATA_STORE_DAMAGED && d->orc != UV_EEXIST;
-        d->retry_gap_ms = HEALTH_QUIET_MS;
+        d->retry_gap_ms = d->o.retry_ms;
         enter_unopened(d, d->orc, d->oerr);
     } else if (d->oreplaced) {
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
@@ -1405,7 +1410,7 @@ static void fill_defaults(sipc_data_options *o, const sipc_data_options *in)
         o->f = def.f;
     DEF_(max_body) DEF_(max_id) DEF_(max_attributes) DEF_(max_key) DEF_(max_value)
     DEF_(max_batch) DEF_(max_list) DEF_(default_list) DEF_(max_response) DEF_(max_queue)
-    DEF_(readers)
+    DEF_(readers) DEF_(watch_ms) DEF_(settle_ms) DEF_(retry_ms) DEF_(probe_ms)
 #undef DEF_
     if (o->default_list > o->max_list)
         o->default_list = o->max_list;

@@ -105,6 +105,17 @@ typedef struct sipc_data_options {
      * sipc_data_refuse_writes may be used in it. NULL: not called. */
     void (*opened_cb)(void *arg);
     void *opened_arg;
+    /* The service's waits, in ms (0: the default, what a node uses). They
+     * suit an operator's repair, not a test's run time, so tests shorten
+     * them. watch_ms: how often the files are looked at while not open
+     * (SIPC_DATA_WATCH_MS); settle_ms: how long a change of them must stay
+     * before an attempt (SIPC_DATA_SETTLE_MS); retry_ms: the first timed
+     * attempt after one failed on a cause no file shows (SIPC_DATA_RETRY_MS,
+     * then twice as long each time, up to 16 times retry_ms); probe_ms: how
+     * often, while writes fail, a writer opened read-only looks whether it
+     * can write again and a write probe is considered (SIPC_DATA_PROBE_MS;
+     * a probe is still made only 10 s after the latest failure). */
+    unsigned watch_ms, settle_ms, retry_ms, probe_ms;
 } sipc_data_options;
 
 /* retry_open: how long the database's files must stay unchanged before it
@@ -112,6 +123,11 @@ typedef struct sipc_data_options {
  * they are looked at (stat and statvfs: nothing is opened). */
 #define SIPC_DATA_SETTLE_MS 2000
 #define SIPC_DATA_WATCH_MS 1000
+/* retry_open: the first timed attempt after one failed on a cause no file
+ * shows (a lock, an I/O error), doubled up to 16 times; and how often a
+ * writer opened read-only looks for the file system writable again. */
+#define SIPC_DATA_RETRY_MS 10000
+#define SIPC_DATA_PROBE_MS 10000
 
 void sipc_data_options_init(sipc_data_options *opts);
 

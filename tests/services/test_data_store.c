@@ -797,6 +797,40 @@ static void on_opened(void *arg)
     *(int *)arg = 1;
 }
 
+/* The service's waits, shortened: the production ones (a second between
+ * looks, 2 s to settle, 10 s to a timed attempt or a look for a writable
+ * file system) would make these tests sit for a minute. */
+#define T_WATCH_MS 100
+#define T_SETTLE_MS 300
+#define T_RETRY_MS 500
+#define T_PROBE_MS 200
+/* long enough for a change to be seen, settle and be tried (a look, the
+ * settling, the next look, the attempt itself) */
+#define T_ATTEMPT_MS (T_SETTLE_MS + 10 * T_WATCH_MS)
+
+/* Runs loop until d made its attempt number n (or 5 s passed): the
+ * attempts it made. */
+static uint64_t run_until_attempt(uv_loop_t *loop, sipc_data *d, uint64_t n)
+{
+    sipc_data_open_state os;
+    uint64_t until = uv_now(loop) + 5000;
+    sipc_data_open_state_get(d, &os);
+    while (os.attempts < n && uv_now(loop) < until) {
+        int never = 0;
+        tu_run_until(loop, &never, 20);
+        sipc_data_open_state_get(d, &os);
+    }
+    return os.attempts;
+}
+
+static void short_waits(sipc_data_options *o)
+{
+    o->watch_ms = T_WATCH_MS;
+    o->settle_ms = T_SETTLE_MS;
+    o->retry_ms = T_RETRY_MS;
+    o->probe_ms = T_PROBE_MS;
+}
+
 
 /* retry_open: a database that cannot be opened (here not a database at
  * all) leaves the service up, refusing calls with why; it is not tried
@@ -826,6 +860,7 @@ static void t_service_retry_open(void **state)
     o.retry_open = 1;
     o.opened_cb = on_opened;
     o.opened_arg = &opened;
+    short_waits(&o);
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
     sipc_data_open_state os;
     sipc_data_open_state_get(d, &os);
@@ -856,7 +891,7 @@ static void t_service_retry_open(void **state)
 
     /* nothing changes: no attempt (each one runs the start-up check) */
     int never = 0;
-    assert_false(tu_run_until(&loop, &never, SIPC_DATA_SETTLE_MS + 1500));
+    assert_false(tu_run_until(&loop, &never, T_ATTEMPT_MS));
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.attempts, 1);
 
@@ -868,7 +903,8 @@ static void t_service_retry_open(void **state)
     fp = fopen(note, "w");
     assert_non_null(fp);
     fclose(fp);
-    assert_false(tu_run_until(&loop, &opened, SIPC_DATA_SETTLE_MS + 2500));
+    assert_int_equal(run_until_attempt(&loop, d, 2), 2);
+    assert_int_equal(opened, 0);
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.open, 0);
     assert_int_equal(os.attempts, 2);
@@ -880,7 +916,8 @@ static void t_service_retry_open(void **state)
     char aside[800];
     snprintf(aside, sizeof aside, "%s.bad", path);
     assert_int_equal(rename(path, aside), 0);
-    assert_false(tu_run_until(&loop, &opened, SIPC_DATA_SETTLE_MS + 2500));
+    assert_int_equal(run_until_attempt(&loop, d, 3), 3);
+    assert_int_equal(opened, 0);
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.open, 0);
     assert_true(os.attempts >= 2);
@@ -912,7 +949,8 @@ static void t_service_retry_open(void **state)
                                      sizeof err),
                      0);
     data_store_close(nw);
-    assert_false(tu_run_until(&loop, &opened, SIPC_DATA_SETTLE_MS + 2500));
+    assert_true(run_until_attempt(&loop, d, 4) >= 4);
+    assert_int_equal(opened, 0);
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.open, 0);
     assert_non_null(strstr(os.reason, "is not the directory the node started with"));
@@ -1013,6 +1051,7 @@ static void t_service_stale_wal(void **state)
     o.retry_open = 1;
     o.opened_cb = on_opened;
     o.opened_arg = &opened;
+    short_waits(&o);
     sipc_data *d = NULL;
     fail_open = 1;
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
@@ -1033,7 +1072,8 @@ static void t_service_stale_wal(void **state)
     put_all(w, recs, 1, NULL);
     data_store_close(w);
     assert_int_equal(rename(fresh, path), 0);
-    assert_false(tu_run_until(&loop, &opened, SIPC_DATA_SETTLE_MS + 2500));
+    assert_true(run_until_attempt(&loop, d, 2) >= 2);
+    assert_int_equal(opened, 0);
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.open, 0);
     assert_true(os.attempts >= 2);
@@ -1127,6 +1167,7 @@ static void t_service_reopen_fails(void **state)
     sipc_data_options o;
     sipc_data_options_init(&o);
     o.retry_open = 1;
+    short_waits(&o);
     fake_erofs = 1;
     dw_server(w, SIPC_TLS_OFF, NULL, &o);
     dw_client(w, SIPC_TLS_OFF, NULL);
@@ -1141,7 +1182,8 @@ static void t_service_reopen_fails(void **state)
     p->w = w;
     uv_timer_init(&w->loop, &p->t);
     p->t.data = p;
-    uv_timer_start(&p->t, on_put_timer, 9500, 25);
+    /* from before the look that finds it writable, through the reopen */
+    uv_timer_start(&p->t, on_put_timer, T_PROBE_MS / 2, 25);
     sipc_data_open_state os = {.open = 1};
     uint64_t until = uv_now(&w->loop) + 20000;
     while (os.open && uv_now(&w->loop) < until) {
@@ -1198,6 +1240,7 @@ static void t_service_reopen_replaced(void **state)
     int opened = 0;
     o.opened_cb = on_opened;
     o.opened_arg = &opened;
+    short_waits(&o);
     fake_erofs = 1;
     dw_server(w, SIPC_TLS_OFF, NULL, &o);
     dw_client(w, SIPC_TLS_OFF, NULL);
@@ -1224,9 +1267,14 @@ static void t_service_reopen_replaced(void **state)
     assert_int_equal(lstat(side, &wst), 0);
     assert_int_equal(rename(fresh, path), 0);
     fake_erofs = 0;
-    /* the probe notices the file system writable within 10 s */
-    assert_false(tu_run_until(&w->loop, &opened, 14000));
-    sipc_data_open_state os;
+    /* the probe notices the file system writable (every T_PROBE_MS) */
+    sipc_data_open_state os = {.open = 1};
+    uint64_t until = uv_now(&w->loop) + 5000;
+    while (os.open && uv_now(&w->loop) < until) {
+        uv_run(&w->loop, UV_RUN_ONCE);
+        sipc_data_open_state_get(w->d, &os);
+    }
+    assert_int_equal(opened, 0);
     sipc_data_open_state_get(w->d, &os);
     assert_int_equal(os.open, 0);
     assert_non_null(strstr(os.reason, "records.db was replaced, but records.db-wal beside it is "

@@ -708,8 +708,10 @@ static const char *read_only_hint(const char *path)
 
 /* What the operator can do about a database that cannot be opened. retry:
  * the service stays up and opens it once its files change, so the node
- * needs no restart (and holds none of its files open meanwhile). */
-static void explain_open_failure(const char *path, int rc, int retry, char *err, size_t errlen)
+ * needs no restart (and holds none of its files open meanwhile). fresh:
+ * the node has no database yet (may_create): it is made then. */
+static void explain_open_failure(const char *path, int rc, int retry, int fresh, char *err,
+                                 size_t errlen)
 {
     size_t n = strlen(err);
     /* what to do must not be cut off by a long finding (quick_check lists
@@ -734,8 +736,14 @@ static void explain_open_failure(const char *path, int rc, int retry, char *err,
                  ": it is on a read-only file system, where SQLite cannot open a database whose "
                  "-shm file is gone: remount it read-write (after fsck if the kernel made it "
                  "read-only after an error)%s",
-                 retry ? ": the data service opens it then, without a restart"
-                       : " and start the node again");
+                 !retry  ? " and start the node again"
+                 : fresh ? ": the data service makes the database then, without a restart"
+                         : ": the data service opens it then, without a restart");
+    else if (retry && fresh)
+        snprintf(err + n, errlen - n,
+                 ": this node has no database yet: once the cause is fixed, the data service "
+                 "makes records.db when its directory changes (a chmod, a chown, a remount), "
+                 "without a restart");
     else if (retry)
         snprintf(err + n, errlen - n,
                  ": once the cause is fixed, the data service opens it again when records.db or "
@@ -979,9 +987,11 @@ static void enter_unopened(sipc_data *d, int rc, const char *err)
 
 /* Any thread, before a later open (nothing opened, nothing made): d->dir
  * still is the directory resolved at start, and records.db is in it.
- * UV_ENOENT with what is missing in err otherwise. */
-static int existing_db(const sipc_data *d, char *err, size_t errlen)
+ * UV_ENOENT with what is missing in err otherwise. With may_create, a
+ * missing or empty records.db is no refusal: *create is set instead. */
+static int existing_db(sipc_data *d, int *create, char *err, size_t errlen)
 {
+    *create = 0;
     struct stat st;
     if (stat(d->dir, &st) != 0) {
         snprintf(err, errlen,
@@ -1002,7 +1012,19 @@ static int existing_db(const sipc_data *d, char *err, size_t errlen)
     }
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/records.db", d->dir);
-    if (lstat(path, &st) != 0 && errno == ENOENT) {
+    int missing = lstat(path, &st) != 0 && errno == ENOENT;
+    if (missing || (S_ISREG(st.st_mode) && st.st_size == 0)) {
+        if (d->may_create) {
+            /* a node that never had its database: made as its start would
+             * have (the start failed on a cause now gone, e.g. a read-only
+             * or full file system) */
+            *create = 1;
+            return 0;
+        }
+    } else if (S_ISREG(st.st_mode)) {
+        d->may_create = 0; /* a database put there: from now on only it */
+    }
+    if (missing) {
         snprintf(err, errlen,
                  "records.db is gone from %s: put it back (or the repaired one: `mv "
                  "records.new.db records.db`): the data service opens it then, without a "
@@ -1124,7 +1146,8 @@ static void open_work(uv_work_t *w)
      * fsck, or a records.db moved aside for its repair, must not turn into
      * a new empty database that takes writes (hidden, then lost, under the
      * real one put back) */
-    d->orc = existing_db(d, d->oerr, sizeof d->oerr);
+    int create = 0;
+    d->orc = existing_db(d, &create, d->oerr, sizeof d->oerr);
     if (d->orc == 0)
         d->orc = check_db_dir(d->dir, &real, d->oerr, sizeof d->oerr);
     if (d->orc == 0) {
@@ -1150,7 +1173,8 @@ static void open_work(uv_work_t *w)
     else if (stale)
         d->orc = UV_EEXIST;
     else if (d->orc == 0)
-        d->orc = open_db(path, DATA_STORE_WRITER_EXISTING, d->o.sync, &d->owriter, &d->omark,
+        d->orc = open_db(path, create ? DATA_STORE_WRITER : DATA_STORE_WRITER_EXISTING,
+                         d->o.sync, &d->owriter, &d->omark,
                          &d->owhole, d->ometa_err, sizeof d->ometa_err, d->oerr, sizeof d->oerr);
     if (d->orc == DATA_STORE_DAMAGED && !refused)
         remember_damaged(d, path);
@@ -1159,7 +1183,7 @@ static void open_work(uv_work_t *w)
     if (d->orc != 0 && d->orc != UV_ENOENT && !stale)
         remember_wal(d, path, 1);
     if (d->orc != 0 && d->orc != UV_ENOENT && !refused && !stale) /* existing_db says what to do */
-        explain_open_failure(path, d->orc, 1, d->oerr, sizeof d->oerr);
+        explain_open_failure(path, d->orc, 1, create, d->oerr, sizeof d->oerr);
     if (d->orc != 0) {
         free(d->opath);
         d->opath = NULL;
@@ -1194,6 +1218,7 @@ static void open_after(uv_work_t *w, int status)
     d->readers_off = 0;
     uv_mutex_unlock(&d->mu);
     d->retry_timed = 0;
+    d->may_create = 0;
     d->writer = d->owriter;
     d->owriter = NULL;
     d->mark = d->omark;
@@ -1324,7 +1349,7 @@ static void reopen_work(uv_work_t *w)
     if (d->orc == DATA_STORE_DAMAGED && !known_bad)
         remember_damaged(d, d->db_path);
     if (d->orc != 0 && !stale && !known_bad)
-        explain_open_failure(d->db_path, d->orc, 1, d->oerr, sizeof d->oerr);
+        explain_open_failure(d->db_path, d->orc, 1, 0, d->oerr, sizeof d->oerr);
     uv_mutex_lock(&d->mu);
     /* not open now: no reader is opened on a file the writer does not have */
     if (d->orc != 0)
@@ -1460,6 +1485,10 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     }
     free(real);
     d->owork.data = d;
+    /* none here: a later attempt may still make it, if this open fails */
+    d->may_create = lstat(d->db_path, &st) != 0
+                        ? errno == ENOENT
+                        : S_ISREG(st.st_mode) && st.st_size == 0;
     int whole = 1;
     char meta_err[300] = "";
     rc = open_db(d->db_path, DATA_STORE_WRITER, d->o.sync, &d->writer, &d->mark, &whole, meta_err,
@@ -1469,7 +1498,7 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     int open_rc = rc;
     int later = rc != 0 && d->o.retry_open && open_retriable(rc);
     if (rc != 0)
-        explain_open_failure(d->db_path, rc, later, err, errlen);
+        explain_open_failure(d->db_path, rc, later, d->may_create, err, errlen);
     if (rc != 0 && !later)
         goto fail;
     rc = 0;

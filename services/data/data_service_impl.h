@@ -78,6 +78,14 @@ struct sipc_data {
      * no other (an unmounted disk's bare mount point, a directory made
      * again, a link re-pointed need a restart) */
     unsigned long long dir_dev, dir_ino;
+    /* no database was found at sipc_data_open (records.db missing or empty)
+     * and none has been opened since: an attempt may make records.db, as
+     * that start would have, in the directory the node started with. Once
+     * one opens, or an attempt finds a records.db with content (put there
+     * by someone), nothing is made any more: a file moved aside later must
+     * not turn into a new empty database. Written at sipc_data_open and by
+     * the open job (open_after on success), never at the same time. */
+    int may_create;
     /* set under mu while not open: no reader connection is opened (one
      * would stay on the file the writer no longer has) */
     int readers_off;

@@ -994,8 +994,8 @@ static void t_service_retry_open(void **state)
 
 /* access(2) asking whether records.db can be written says EROFS while
  * fake_erofs (the kernel's read-only state: data_service.c asks only so);
- * SQLite's open of records.db fails, after a pause for writes to queue
- * meanwhile, while fail_open. */
+ * SQLite's open of records.db fails while fail_open (1: after a pause for
+ * writes to queue meanwhile; 2: at once). */
 static int fake_erofs, fail_open;
 int __real_access(const char *path, int mode);
 int __wrap_access(const char *path, int mode);
@@ -1012,7 +1012,8 @@ int __wrap_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char
 int __wrap_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char *vfs)
 {
     if (fail_open && strstr(path, "records.db")) {
-        usleep(400000);
+        if (fail_open == 1) /* 2: at once (a start, nothing to queue) */
+            usleep(400000);
         return __real_sqlite3_open_v2("/nonexistent-sipc-dir/records.db", db,
                                       flags & ~SQLITE_OPEN_CREATE, vfs);
     }
@@ -1053,7 +1054,7 @@ static void t_service_stale_wal(void **state)
     o.opened_arg = &opened;
     short_waits(&o);
     sipc_data *d = NULL;
-    fail_open = 1;
+    fail_open = 2;
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
     fail_open = 0;
     sipc_data_open_state os;
@@ -1102,6 +1103,123 @@ static void t_service_stale_wal(void **state)
     assert_true(tu_drain(&loop, 2000));
     assert_int_equal(uv_loop_close(&loop), 0);
     tu_rmdir(home);
+    free(home);
+}
+
+
+/* A first start that could not make records.db (fail_open stands for a
+ * data/ this account cannot write, a read-only or full file system; as
+ * root a chmod does not refuse): once the cause is gone and the directory
+ * changes (the operator's chmod), the node makes the database by itself,
+ * as the reason says, without a restart; an empty records.db left by a
+ * start on a full disk too. What it must not do: make one in a directory
+ * that is not the one it started with, or in place of a records.db with
+ * content that appeared since and was moved aside. */
+static void t_service_first_create(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("datafirst");
+    char path[700], err[1024] = "";
+    snprintf(path, sizeof path, "%s/records.db", home);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    int opened = 0;
+    o.retry_open = 1;
+    o.opened_cb = on_opened;
+    o.opened_arg = &opened;
+    short_waits(&o);
+    struct stat st;
+    sipc_data_open_state os;
+    sipc_data_mark m;
+    for (int empty = 0; empty < 2; empty++) {
+        /* empty: SQLite made a 0-byte records.db, then the disk was full */
+        if (empty) {
+            FILE *fp = fopen(path, "w");
+            assert_non_null(fp);
+            fclose(fp);
+        }
+        sipc_data *d = NULL;
+        opened = 0;
+        fail_open = 2;
+        assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+        fail_open = 0;
+        sipc_data_open_state_get(d, &os);
+        assert_int_equal(os.open, 0);
+        assert_non_null(strstr(os.reason, "this node has no database yet: once the cause is "
+                                          "fixed, the data service makes records.db"));
+        assert_int_equal(lstat(path, &st), empty ? 0 : -1);
+        /* the operator's chmod u+w */
+        assert_int_equal(chmod(home, 0700), 0);
+        assert_true(tu_run_until(&loop, &opened, 5000));
+        sipc_data_open_state_get(d, &os);
+        assert_int_equal(os.open, 1);
+        sipc_data_mark_get(d, &m);
+        assert_true(m.instance != 0);
+        assert_int_equal(lstat(path, &st), 0);
+        assert_true(st.st_size > 0);
+        int closed = 0;
+        sipc_data_close(d, on_closed, &closed);
+        assert_true(tu_run_until(&loop, &closed, 5000));
+        static const char *const sfx[] = {"", "-wal", "-shm"};
+        char side[800];
+        for (size_t i = 0; i < 3; i++) {
+            snprintf(side, sizeof side, "%s%s", path, sfx[i]);
+            unlink(side);
+        }
+    }
+
+    /* a records.db with content put there meanwhile (it fails: not a
+     * database), then moved aside: nothing is made in its place */
+    sipc_data *d = NULL;
+    opened = 0;
+    fail_open = 2;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    fail_open = 0;
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 8192; i++)
+        fputc('A', fp);
+    fclose(fp);
+    assert_int_equal(run_until_attempt(&loop, d, 2), 2);
+    sipc_data_open_state_get(d, &os);
+    assert_non_null(strstr(os.reason, "not a database"));
+    char aside[800];
+    snprintf(aside, sizeof aside, "%s.bad", path);
+    assert_int_equal(rename(path, aside), 0);
+    assert_int_equal(run_until_attempt(&loop, d, 3), 3);
+    assert_int_equal(opened, 0);
+    sipc_data_open_state_get(d, &os);
+    assert_non_null(strstr(os.reason, "records.db is gone from"));
+    assert_int_equal(lstat(path, &st), -1);
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    assert_int_equal(unlink(aside), 0);
+
+    /* another directory in its place (a disk not mounted yet, its bare
+     * mount point): nothing is made there */
+    d = NULL;
+    fail_open = 2;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    fail_open = 0;
+    char old[800];
+    snprintf(old, sizeof old, "%s.old", home);
+    assert_int_equal(rename(home, old), 0);
+    assert_int_equal(mkdir(home, 0700), 0);
+    assert_int_equal(run_until_attempt(&loop, d, 2), 2);
+    assert_int_equal(opened, 0);
+    sipc_data_open_state_get(d, &os);
+    assert_non_null(strstr(os.reason, "is not the directory the node started with"));
+    assert_int_equal(lstat(path, &st), -1);
+    closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    tu_rmdir(old);
     free(home);
 }
 
@@ -1679,6 +1797,7 @@ int main(void)
         cmocka_unit_test(t_service_open_and_search),
         cmocka_unit_test(t_service_retry_open),
         cmocka_unit_test(t_service_stale_wal),
+        cmocka_unit_test(t_service_first_create),
         cmocka_unit_test(t_service_reopen_fails),
         cmocka_unit_test(t_service_reopen_replaced),
         cmocka_unit_test(t_db_dir_links),

@@ -742,13 +742,14 @@ static void explain_open_failure(const char *path, int rc, int retry, int fresh,
     else if (retry && fresh)
         snprintf(err + n, errlen - n,
                  ": this node has no database yet: once the cause is fixed, the data service "
-                 "makes records.db when its directory changes (a chmod, a chown, a remount), "
+                 "makes records.db when its directory changes (a chmod, a chown, a remount) or "
+                 "at its next timed attempt (a cause no file shows: room made on a full disk), "
                  "without a restart");
     else if (retry)
         snprintf(err + n, errlen - n,
                  ": once the cause is fixed, the data service opens it again when records.db or "
-                 "its directory changes (a chmod, a chown, a file put in place), without a "
-                 "restart");
+                 "its directory changes (a chmod, a chown, a file put in place) or at its next "
+                 "timed attempt (a cause no file shows: a lock released), without a restart");
 }
 
 /* Open failures that leave the service up with retry_open: the file's, the
@@ -939,6 +940,18 @@ void sipc_data_open_state_get(const sipc_data *d, sipc_data_open_state *out)
 
 static void on_watch_timer(uv_timer_t *t);
 
+/* Loop thread, after an open failed with rc: whether the next attempts
+ * come on a timer too, not only on a change of the files. A damaged file,
+ * and what the files show (file_cause), need the operator's change; any
+ * other cause may pass without one (a lock released, room made). */
+static void set_retry_timed(sipc_data *d, int rc, int file_cause)
+{
+    int timed = !file_cause && rc != DATA_STORE_DAMAGED && rc != UV_EEXIST;
+    if (timed && !d->retry_timed)
+        d->retry_gap_ms = d->o.retry_ms;
+    d->retry_timed = timed;
+}
+
 /* Loop thread: an open failed (at start, or a later attempt, or the
  * writer's reopen): the service is up but not open. */
 static void enter_unopened(sipc_data *d, int rc, const char *err)
@@ -962,19 +975,26 @@ static void enter_unopened(sipc_data *d, int rc, const char *err)
              reason);
     unopened_health(d);
     d->open_said_ms = uv_now(d->loop);
+    char timer[160] = "";
+    if (d->retry_timed)
+        snprintf(timer, sizeof timer,
+                 ", and on a timer, as the cause may show in no file (after %g s, then twice "
+                 "as long each time up to %g s)",
+                 d->retry_gap_ms / 1000.0, 16 * (double)d->o.retry_ms / 1000.0);
     if (!was)
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
                         "the database cannot be opened: %s. The node runs without it: every "
                         "data call is refused (STORAGE) until it opens, which is tried again "
                         "each time records.db, its -wal or its directory change, or the file "
-                        "system turns writable",
-                        reason);
+                        "system turns writable%s",
+                        reason, timer);
     else
+        /* what started this attempt, not what the next ones wait for */
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
                         "the database still cannot be opened (attempt %llu, %s): %s",
                         (unsigned long long)d->open_attempts,
-                        d->retry_timed ? "again on a timer after the writer's reopen failed"
-                                       : "after its files changed",
+                        d->otimed ? "on the timer, no file having changed"
+                                  : "after its files changed",
                         reason);
     if (!d->closing)
         uv_timer_start(&d->watch_timer, on_watch_timer, d->o.watch_ms, d->o.watch_ms);
@@ -1148,6 +1168,7 @@ static void open_work(uv_work_t *w)
      * real one put back) */
     int create = 0;
     d->orc = existing_db(d, &create, d->oerr, sizeof d->oerr);
+    d->ofile_cause = d->orc == UV_ENOENT;
     if (d->orc == 0)
         d->orc = check_db_dir(d->dir, &real, d->oerr, sizeof d->oerr);
     if (d->orc == 0) {
@@ -1168,6 +1189,8 @@ static void open_work(uv_work_t *w)
     const char *path = d->opath ? d->opath : d->db_path;
     int refused = d->orc == 0 && still_damaged(d, path, d->oerr, sizeof d->oerr);
     int stale = !refused && d->orc == 0 && stale_wal(d, path, d->oerr, sizeof d->oerr);
+    if (refused || stale)
+        d->ofile_cause = 1;
     if (refused)
         d->orc = DATA_STORE_DAMAGED;
     else if (stale)
@@ -1198,8 +1221,8 @@ static void open_after(uv_work_t *w, int status)
     d->opening = 0;
     d->jobs--;
     if (d->orc != 0) {
-        if (d->orc == DATA_STORE_DAMAGED || d->orc == UV_EEXIST)
-            d->retry_timed = 0; /* a repair changes the files, so does removing the -wal */
+        /* a repair changes the files, so does removing the -wal */
+        set_retry_timed(d, d->orc, d->ofile_cause);
         enter_unopened(d, d->orc, d->oerr);
         data_maybe_finish(d);
         return;
@@ -1270,8 +1293,10 @@ static void on_watch_timer(uv_timer_t *t)
          * less and less often */
         if (d->retry_gap_ms < 16 * (uint64_t)d->o.retry_ms)
             d->retry_gap_ms *= 2;
+        d->otimed = 1;
         goto attempt;
     }
+    d->otimed = 0;
     if (!d->sig_pending || memcmp(&cur, &d->sig_new, sizeof cur)) {
         d->sig_new = cur;
         d->sig_new_ms = now;
@@ -1372,8 +1397,8 @@ static void reopen_after(uv_work_t *w, int status)
          * one no file shows (another process's lock, an I/O error that
          * passed), on a timer too */
         files_sig(d, &d->sig);
-        d->retry_timed = d->orc != DATA_STORE_DAMAGED && d->orc != UV_EEXIST;
-        d->retry_gap_ms = d->o.retry_ms;
+        d->retry_timed = 0; /* a new failure: the timer starts from retry_ms */
+        set_retry_timed(d, d->orc, 0);
         enter_unopened(d, d->orc, d->oerr);
     } else if (d->oreplaced) {
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
@@ -1524,6 +1549,8 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
             remember_damaged(d, d->db_path);
         remember_wal(d, d->db_path, 1);
         files_sig(d, &d->sig);
+        /* a lock, an I/O error, a full disk: gone without a file changing */
+        set_retry_timed(d, open_rc, 0);
         enter_unopened(d, open_rc, err);
     } else {
         finish_open(d, whole, meta_err);

@@ -93,8 +93,11 @@ typedef struct sipc_data_options {
      * reads fail, and the database is opened again, on the thread pool,
      * once its files change (records.db, its -wal or its directory: their
      * identity, size, times or mode; the file system turned writable) and
-     * then stay unchanged for SIPC_DATA_SETTLE_MS, never on a timer alone
-     * (the start-up check can take 2 s). Problems of the directory itself
+     * then stay unchanged for SIPC_DATA_SETTLE_MS; and, when the failure
+     * is not one the files show (a damaged file, records.db missing, a
+     * stale -wal) but may pass without a change of them (a lock, an I/O
+     * error, a full disk), also on a timer (SIPC_DATA_RETRY_MS, doubling
+     * up to 16 times that: the start-up check can take 2 s). Problems of the directory itself
      * (not one, unsafe permissions, another account's) and a library or a
      * schema this program cannot use still fail sipc_data_open. 0: any
      * failure fails sipc_data_open. */

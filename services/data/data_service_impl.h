@@ -89,11 +89,15 @@ struct sipc_data {
     /* set under mu while not open: no reader connection is opened (one
      * would stay on the file the writer no longer has) */
     int readers_off;
-    /* a reopen of the writer failed on a cause no file shows (a lock, an
-     * I/O error): attempts are made every retry_gap_ms too, not only on a
-     * change of the files */
+    /* an open (at start, a later attempt, the writer's reopen) failed on a
+     * cause no file may show (a lock, an I/O error, a full disk): attempts
+     * are made every retry_gap_ms too, not only on a change of the files */
     int retry_timed;
     uint64_t retry_gap_ms, open_tried_ms;
+    int otimed;           /* the attempt running (or last run) was the timer's */
+    int ofile_cause;      /* the open job refused what the files show (records.db
+                             missing, the same damaged file, a stale -wal): only a
+                             change of them can help */
     uv_timer_t watch_timer; /* while not open: looks at the files */
     uv_work_t owork;
     data_store *owriter;  /* the open job's result */

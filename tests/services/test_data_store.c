@@ -800,9 +800,9 @@ static void on_opened(void *arg)
 /* The service's waits, shortened: the production ones (a second between
  * looks, 2 s to settle, 10 s to a timed attempt or a look for a writable
  * file system) would make these tests sit for a minute. */
-#define T_WATCH_MS 100
-#define T_SETTLE_MS 300
-#define T_RETRY_MS 500
+#define T_WATCH_MS 50
+#define T_SETTLE_MS 200
+#define T_RETRY_MS 300
 #define T_PROBE_MS 200
 /* long enough for a change to be seen, settle and be tried (a look, the
  * settling, the next look, the attempt itself) */
@@ -1220,6 +1220,87 @@ static void t_service_first_create(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
     tu_rmdir(home);
     tu_rmdir(old);
+    free(home);
+}
+
+
+/* The Data.Storage lines the service said (t_service_start_timed). */
+static char said[16][1400];
+static int nsaid;
+static void keep_line(void *arg, sipc_log_level level, const char *category, const char *msg)
+{
+    (void)arg;
+    (void)level;
+    if (nsaid < 16 && !strcmp(category, "Data.Storage"))
+        snprintf(said[nsaid++], sizeof said[0], "%s", msg);
+}
+
+static int said_with(const char *a, const char *b)
+{
+    for (int i = 0; i < nsaid; i++)
+        if (strstr(said[i], a) && (!b || strstr(said[i], b)))
+            return 1;
+    return 0;
+}
+
+/* A start refused by a cause no file shows (an open that fails: another
+ * process's lock, an I/O error, a full disk) is tried again on a timer, as
+ * a failed reopen is; each failed attempt says what started it (the timer,
+ * or a change of the files), whatever the next ones wait for; and once the
+ * cause is gone the database opens with no file changed. */
+static void t_service_start_timed(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("datatimed");
+    char path[700], err[1024] = "";
+    snprintf(path, sizeof path, "%s/records.db", home);
+    data_store *w = NULL;
+    assert_int_equal(data_store_open(&w, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(w);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    int opened = 0;
+    o.retry_open = 1;
+    o.opened_cb = on_opened;
+    o.opened_arg = &opened;
+    o.log = keep_line;
+    short_waits(&o);
+    nsaid = 0;
+    sipc_data *d = NULL;
+    fail_open = 2;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    sipc_data_open_state os;
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+    char timer[200];
+    snprintf(timer, sizeof timer,
+             "and on a timer, as the cause may show in no file (after %g s, then twice as long "
+             "each time up to %g s)",
+             T_RETRY_MS / 1000.0, 16 * T_RETRY_MS / 1000.0);
+    assert_true(said_with("the database cannot be opened", timer));
+    assert_non_null(strstr(os.reason, "or at its next timed attempt"));
+    /* the cause stays: the timer's attempt fails, and says it was the timer's */
+    assert_int_equal(run_until_attempt(&loop, d, 2), 2);
+    assert_true(said_with("(attempt 2, on the timer, no file having changed)", NULL));
+    /* a change of the files: that attempt says so, the timer still running */
+    assert_int_equal(chmod(home, 0700), 0);
+    assert_int_equal(run_until_attempt(&loop, d, 3), 3);
+    assert_true(said_with("(attempt 3, after its files changed)", NULL));
+    /* the cause gone, no file changed: it opens on the timer */
+    fail_open = 0;
+    assert_true(tu_run_until(&loop, &opened, 10000));
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 1);
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
     free(home);
 }
 
@@ -1798,6 +1879,7 @@ int main(void)
         cmocka_unit_test(t_service_retry_open),
         cmocka_unit_test(t_service_stale_wal),
         cmocka_unit_test(t_service_first_create),
+        cmocka_unit_test(t_service_start_timed),
         cmocka_unit_test(t_service_reopen_fails),
         cmocka_unit_test(t_service_reopen_replaced),
         cmocka_unit_test(t_db_dir_links),

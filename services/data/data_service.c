@@ -149,7 +149,7 @@ static int worth_probing(const sipc_data *d, const data_health *h)
 /* While writes fail and nothing is written, only a write can tell when
  * they work again: one probe every HEALTH_QUIET_MS (looked at every
  * probe_ms), once it is worth it. */
-static int writable_again(sipc_data *d);
+static void start_look(sipc_data *d, int probe);
 
 static void on_probe_timer(uv_timer_t *t)
 {
@@ -160,12 +160,12 @@ static void on_probe_timer(uv_timer_t *t)
         return;
     }
     /* a connection SQLite opened read-only stays so: once the file system
-     * (or the file) can be written, the writer is opened again */
+     * (or the file) can be written, the writer is opened again. Not while
+     * a reopen runs: what it does to the files is no news (a second
+     * reopen would follow at once) */
     if (d->writer_ro) {
-        if (!d->damaged && !d->reopen_wanted && writable_again(d)) {
-            d->reopen_wanted = 1;
-            data_kick_writer(d);
-        }
+        if (!d->damaged && !d->reopen_wanted && !d->reopen_running && !d->looking)
+            start_look(d, 1);
         return;
     }
     if (uv_now(d->loop) - h->last_ms >= HEALTH_QUIET_MS && worth_probing(d, h))
@@ -835,20 +835,20 @@ static void files_sig(const sipc_data *d, struct data_files_sig *sig)
                   (access(dir, W_OK) != 0 && errno == EROFS);
 }
 
-/* A writer opened read-only may be opened again for writing: the file
- * system and the file look writable (access(2), no descriptor: see
- * on_read_only_fs), the first time it looks so, then only once something
- * changed since the last try (else an open that gives a read-only
- * connection again would be tried every time). */
-static int writable_again(sipc_data *d)
+/* Loop thread, after the probe's look: a writer opened read-only may be
+ * opened again for writing: the file system and the file look writable
+ * (access(2), no descriptor: see on_read_only_fs), the first time it looks
+ * so, then only once something changed since the last try (else an open
+ * that gives a read-only connection again would be tried every time). */
+static void probe_looked(sipc_data *d)
 {
-    if (on_read_only_fs(d->db_path) || access(d->db_path, W_OK) != 0)
-        return 0;
-    if (!d->reopen_tried)
-        return 1;
-    struct data_files_sig now;
-    files_sig(d, &now);
-    return memcmp(&now, &d->sig, sizeof now) != 0;
+    if (d->closing || d->unopened || !d->writer_ro || d->damaged || d->reopen_wanted ||
+        d->reopen_running || !d->look_writable)
+        return;
+    if (d->reopen_tried && !memcmp(&d->look_sig, &d->sig, sizeof d->sig))
+        return;
+    d->reopen_wanted = 1;
+    data_kick_writer(d);
 }
 
 /* Loop thread: a writer is in place (at sipc_data_open, or after a later
@@ -1281,10 +1281,19 @@ static void on_watch_timer(uv_timer_t *t)
                         (unsigned long long)d->open_attempts, d->open_reason);
         d->open_said_ms = now;
     }
-    if (d->opening)
+    if (d->opening || d->looking)
         return;
-    struct data_files_sig cur;
-    files_sig(d, &cur);
+    start_look(d, 0);
+}
+
+/* Loop thread, after the watch's look (look_sig): what the files show
+ * since the last attempt. */
+static void watch_looked(sipc_data *d)
+{
+    if (!d->unopened || d->closing || d->opening)
+        return;
+    uint64_t now = uv_now(d->loop);
+    const struct data_files_sig cur = d->look_sig;
     if (!memcmp(&cur, &d->sig, sizeof cur)) {
         d->sig_pending = 0;
         if (!d->retry_timed || now - d->open_tried_ms < d->retry_gap_ms)
@@ -1310,6 +1319,44 @@ attempt:
     d->opening = 1;
     d->jobs++;
     int r = uv_queue_work(d->loop, &d->owork, open_work, open_after);
+    assert(r == 0);
+    (void)r;
+}
+
+/* Thread pool: a look at the files (the watch's, or the probe's with
+ * whether they can be written first), off the loop thread. */
+static void look_work(uv_work_t *w)
+{
+    sipc_data *d = w->data;
+    if (d->look_probe) {
+        d->look_writable = !on_read_only_fs(d->db_path) && access(d->db_path, W_OK) == 0;
+        if (!d->look_writable)
+            return;
+    }
+    files_sig(d, &d->look_sig);
+}
+
+static void look_after(uv_work_t *w, int status)
+{
+    sipc_data *d = w->data;
+    (void)status;
+    d->looking = 0;
+    d->jobs--;
+    if (d->look_probe)
+        probe_looked(d);
+    else
+        watch_looked(d);
+    data_maybe_finish(d);
+}
+
+/* Loop thread: one look at a time (a hung mount holds one pool thread,
+ * not all of them). */
+static void start_look(sipc_data *d, int probe)
+{
+    d->looking = 1;
+    d->look_probe = probe;
+    d->jobs++;
+    int r = uv_queue_work(d->loop, &d->swork, look_work, look_after);
     assert(r == 0);
     (void)r;
 }
@@ -1375,6 +1422,10 @@ static void reopen_work(uv_work_t *w)
         remember_damaged(d, d->db_path);
     if (d->orc != 0 && !stale && !known_bad)
         explain_open_failure(d->db_path, d->orc, 1, 0, d->oerr, sizeof d->oerr);
+    /* what the files are after this attempt (no news for the next look),
+     * here rather than on the loop thread */
+    files_sig(d, &d->osig);
+    d->oro = on_read_only_fs(d->db_path);
     uv_mutex_lock(&d->mu);
     /* not open now: no reader is opened on a file the writer does not have */
     if (d->orc != 0)
@@ -1389,6 +1440,7 @@ static void reopen_after(uv_work_t *w, int status)
     sipc_data *d = w->data;
     (void)status;
     d->writing = 0;
+    d->reopen_running = 0;
     d->jobs--;
     if (d->orc != 0) {
         /* no writer now: as a start that could not open it. Every write
@@ -1396,7 +1448,7 @@ static void reopen_after(uv_work_t *w, int status)
          * is tried again when the files change, and, as the cause may be
          * one no file shows (another process's lock, an I/O error that
          * passed), on a timer too */
-        files_sig(d, &d->sig);
+        d->sig = d->osig;
         d->retry_timed = 0; /* a new failure: the timer starts from retry_ms */
         set_retry_timed(d, d->orc, 0);
         enter_unopened(d, d->orc, d->oerr);
@@ -1411,12 +1463,12 @@ static void reopen_after(uv_work_t *w, int status)
             d->o.opened_cb(d->o.opened_arg);
         if (!d->writer_ro && !d->damaged)
             data_probe_writes(d);
-    } else if (on_read_only_fs(d->db_path) || data_store_readonly(d->writer)) {
-        files_sig(d, &d->sig); /* tried again only after another change */
+    } else if (d->oro || data_store_readonly(d->writer)) {
+        d->sig = d->osig; /* tried again only after another change */
     } else {
         d->writer_ro = 0;
         d->writes_err[0] = '\0';
-        files_sig(d, &d->sig);
+        d->sig = d->osig;
         /* a file without an identity read-only may have been given one */
         if (d->mark.instance == 0 && d->omark.instance != 0) {
             uint64_t file = d->mark.file;
@@ -1442,6 +1494,7 @@ int data_reopen_writer(sipc_data *d)
     if (d->closing || d->unopened || !d->writer_ro)
         return 0;
     d->reopen_tried = 1;
+    d->reopen_running = 1;
     d->writing = 1;
     d->jobs++;
     int r = uv_queue_work(d->loop, &d->wwork, reopen_work, reopen_after);
@@ -1510,6 +1563,7 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     }
     free(real);
     d->owork.data = d;
+    d->swork.data = d;
     /* none here: a later attempt may still make it, if this open fails */
     d->may_create = lstat(d->db_path, &st) != 0
                         ? errno == ENOENT

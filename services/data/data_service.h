@@ -142,7 +142,7 @@ typedef struct sipc_data sipc_data;
  * retry_open: the service comes up not open, see sipc_data_options). On a
  * read-only file system (or file) it opens, serving reads, and writes fail
  * from the start (sipc_data_health says so) until the file system or the
- * file is writable again: checked every 10 s (statvfs, access), and then
+ * file is writable again: checked every 10 s (statvfs, access, on the thread pool), and then
  * the writing connection is opened again. Once a statement finds the
  * file damaged, every write is refused (STORAGE) until the service closes
  * (damaged_cb tells the host). Blocking: meant for start-up, before the

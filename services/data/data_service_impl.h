@@ -60,6 +60,16 @@ struct sipc_data {
     struct data_files_sig {
         unsigned long long v[32];
     } sig, sig_new;
+    /* the files looked at on the thread pool, never the loop (lstat,
+     * statvfs, access can block on a hung NFS mount): one look at a time,
+     * for the watch while not open, or (look_probe) for the probe, whether
+     * a writer opened read-only can write again */
+    uv_work_t swork;
+    int looking, look_probe;
+    int look_writable;    /* the probe's look: the file system and file look writable */
+    struct data_files_sig look_sig, osig; /* the look's; the reopen job's, after it */
+    int oro;              /* the reopen job's: the file system looked read-only */
+    int reopen_running;   /* the writer's reopen is queued or running (loop thread) */
     uint64_t sig_new_ms;  /* when sig_new was first seen (uv_now) */
     int sig_pending;      /* sig_new differs from sig: waiting for it to settle */
     /* retry_open: the database could not be opened; every call is refused

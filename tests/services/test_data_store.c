@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <dirent.h>
@@ -797,6 +798,11 @@ static void on_opened(void *arg)
     *(int *)arg = 1;
 }
 
+/* while count_looks: access(2) calls on the test's files, made on the
+ * loop's thread (the main one) and on others (the thread pool) */
+static int count_looks, loop_looks, pool_looks;
+static pthread_t main_thread;
+
 /* The service's waits, shortened: the production ones (a second between
  * looks, 2 s to settle, 10 s to a timed attempt or a look for a writable
  * file system) would make these tests sit for a minute. */
@@ -889,9 +895,16 @@ static void t_service_retry_open(void **state)
     sipc_data_mark_get(d, &m);
     assert_int_equal(m.instance, 0);
 
-    /* nothing changes: no attempt (each one runs the start-up check) */
+    /* nothing changes: no attempt (each one runs the start-up check); the
+     * files are looked at on the thread pool, never on the loop's thread
+     * (a hung NFS mount would stall every service of the node) */
     int never = 0;
+    loop_looks = pool_looks = 0;
+    count_looks = 1;
     assert_false(tu_run_until(&loop, &never, T_ATTEMPT_MS));
+    count_looks = 0;
+    assert_int_equal(loop_looks, 0);
+    assert_true(pool_looks > 0);
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.attempts, 1);
 
@@ -1001,6 +1014,12 @@ int __real_access(const char *path, int mode);
 int __wrap_access(const char *path, int mode);
 int __wrap_access(const char *path, int mode)
 {
+    if (count_looks && strstr(path, "/sipc-")) {
+        if (pthread_equal(pthread_self(), main_thread))
+            loop_looks++;
+        else
+            pool_looks++;
+    }
     if (fake_erofs && (mode & W_OK) && strstr(path, "records.db")) {
         errno = EROFS;
         return -1;
@@ -1009,8 +1028,16 @@ int __wrap_access(const char *path, int mode)
 }
 int __real_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char *vfs);
 int __wrap_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char *vfs);
+/* while ro_open: SQLite opens records.db read-only (as it does a file
+ * this account cannot write), after a pause; ro_opens counts them */
+static int ro_open, ro_opens;
 int __wrap_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char *vfs)
 {
+    if (ro_open && strstr(path, "records.db")) {
+        ro_opens++;
+        usleep(400000);
+        flags = (flags & ~(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_READONLY;
+    }
     if (fail_open && strstr(path, "records.db")) {
         if (fail_open == 1) /* 2: at once (a start, nothing to queue) */
             usleep(400000);
@@ -1419,6 +1446,54 @@ static void t_service_reopen_fails(void **state)
     uv_close((uv_handle_t *)&p->t, on_t_closed);
     dw_close(w);
     free(p);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
+
+/* A writer opened read-only whose reopen gives a read-only connection
+ * again (SQLite's choice: ro_open) is opened once, not a second time at
+ * once because the reopen itself changed the files; the probe's looks at
+ * the files are made off the loop's thread. */
+static void t_service_reopen_once(void **state)
+{
+    (void)state;
+    dw_host = "127.1.67.1";
+    dw *w = calloc(1, sizeof *w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    short_waits(&o);
+    fake_erofs = 1;
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    sipc_data_health hw, hr;
+    sipc_data_health_get(w->d, &hw, &hr);
+    assert_int_equal(hw.failing, 1);
+    ro_opens = 0;
+    ro_open = 1;
+    loop_looks = pool_looks = 0;
+    count_looks = 1;
+    fake_erofs = 0;
+    int never = 0;
+    uint64_t until = uv_now(&w->loop) + 5000;
+    while (ro_opens == 0 && uv_now(&w->loop) < until)
+        tu_run_until(&w->loop, &never, 20);
+    assert_int_equal(ro_opens, 1);
+    /* the reopen (0.4 s) and several probe looks after it */
+    assert_false(tu_run_until(&w->loop, &never, 400 + 4 * T_PROBE_MS));
+    count_looks = 0;
+    ro_open = 0;
+    assert_int_equal(ro_opens, 1);
+    assert_int_equal(loop_looks, 0);
+    assert_true(pool_looks > 0);
+    sipc_data_open_state os;
+    sipc_data_open_state_get(w->d, &os);
+    assert_int_equal(os.open, 1);
+    sipc_data_health_get(w->d, &hw, &hr);
+    assert_int_equal(hw.failing, 1); /* still read-only: the writes' reason stays */
+    dw_close(w);
     dw_free(w);
     dw_host = "127.0.0.1";
 }
@@ -1863,6 +1938,7 @@ static void t_checkpoint_limit(void **state)
 
 int main(void)
 {
+    main_thread = pthread_self();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_utf8),
         cmocka_unit_test(t_utf8_repair),
@@ -1882,6 +1958,7 @@ int main(void)
         cmocka_unit_test(t_service_start_timed),
         cmocka_unit_test(t_service_reopen_fails),
         cmocka_unit_test(t_service_reopen_replaced),
+        cmocka_unit_test(t_service_reopen_once),
         cmocka_unit_test(t_db_dir_links),
         cmocka_unit_test(t_db_fresh_sticky),
         cmocka_unit_test(t_sqlite_too_old),

@@ -147,8 +147,9 @@ static int worth_probing(const sipc_data *d, const data_health *h)
 }
 
 /* While writes fail and nothing is written, only a write can tell when
- * they work again: one probe every HEALTH_QUIET_MS, once it is worth it. */
-static int writable_again(sipc_data *d);
+ * they work again: one probe every HEALTH_QUIET_MS (looked at every
+ * probe_ms), once it is worth it. */
+static void start_look(sipc_data *d, int probe);
 
 static void on_probe_timer(uv_timer_t *t)
 {
@@ -159,12 +160,12 @@ static void on_probe_timer(uv_timer_t *t)
         return;
     }
     /* a connection SQLite opened read-only stays so: once the file system
-     * (or the file) can be written, the writer is opened again */
+     * (or the file) can be written, the writer is opened again. Not while
+     * a reopen runs: what it does to the files is no news (a second
+     * reopen would follow at once) */
     if (d->writer_ro) {
-        if (!d->damaged && !d->reopen_wanted && writable_again(d)) {
-            d->reopen_wanted = 1;
-            data_kick_writer(d);
-        }
+        if (!d->damaged && !d->reopen_wanted && !d->reopen_running && !d->looking)
+            start_look(d, 1);
         return;
     }
     if (uv_now(d->loop) - h->last_ms >= HEALTH_QUIET_MS && worth_probing(d, h))
@@ -257,7 +258,7 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
             h->since_ms = h->said_ms = now;
             h->since_wall_ms = sipc_rfc3339_now_ms();
             if (kind == DATA_WRITES && !d->closing)
-                uv_timer_start(&d->probe_timer, on_probe_timer, HEALTH_QUIET_MS, HEALTH_QUIET_MS);
+                uv_timer_start(&d->probe_timer, on_probe_timer, d->o.probe_ms, d->o.probe_ms);
         } else if (now - h->said_ms >= HEALTH_REMIND_MS) {
             sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
                             "%s the database still fail: %llu failed requests in %llu s, the "
@@ -329,6 +330,10 @@ void sipc_data_options_init(sipc_data_options *o)
     o->max_response = 8u << 20;
     o->max_queue = 64u << 20;
     o->readers = 4;
+    o->watch_ms = SIPC_DATA_WATCH_MS;
+    o->settle_ms = SIPC_DATA_SETTLE_MS;
+    o->retry_ms = SIPC_DATA_RETRY_MS;
+    o->probe_ms = SIPC_DATA_PROBE_MS;
 }
 
 
@@ -703,8 +708,10 @@ static const char *read_only_hint(const char *path)
 
 /* What the operator can do about a database that cannot be opened. retry:
  * the service stays up and opens it once its files change, so the node
- * needs no restart (and holds none of its files open meanwhile). */
-static void explain_open_failure(const char *path, int rc, int retry, char *err, size_t errlen)
+ * needs no restart (and holds none of its files open meanwhile). fresh:
+ * the node has no database yet (may_create): it is made then. */
+static void explain_open_failure(const char *path, int rc, int retry, int fresh, char *err,
+                                 size_t errlen)
 {
     size_t n = strlen(err);
     /* what to do must not be cut off by a long finding (quick_check lists
@@ -729,13 +736,20 @@ static void explain_open_failure(const char *path, int rc, int retry, char *err,
                  ": it is on a read-only file system, where SQLite cannot open a database whose "
                  "-shm file is gone: remount it read-write (after fsck if the kernel made it "
                  "read-only after an error)%s",
-                 retry ? ": the data service opens it then, without a restart"
-                       : " and start the node again");
+                 !retry  ? " and start the node again"
+                 : fresh ? ": the data service makes the database then, without a restart"
+                         : ": the data service opens it then, without a restart");
+    else if (retry && fresh)
+        snprintf(err + n, errlen - n,
+                 ": this node has no database yet: once the cause is fixed, the data service "
+                 "makes records.db when its directory changes (a chmod, a chown, a remount) or "
+                 "at its next timed attempt (a cause no file shows: room made on a full disk), "
+                 "without a restart");
     else if (retry)
         snprintf(err + n, errlen - n,
                  ": once the cause is fixed, the data service opens it again when records.db or "
-                 "its directory changes (a chmod, a chown, a file put in place), without a "
-                 "restart");
+                 "its directory changes (a chmod, a chown, a file put in place) or at its next "
+                 "timed attempt (a cause no file shows: a lock released), without a restart");
 }
 
 /* Open failures that leave the service up with retry_open: the file's, the
@@ -821,20 +835,20 @@ static void files_sig(const sipc_data *d, struct data_files_sig *sig)
                   (access(dir, W_OK) != 0 && errno == EROFS);
 }
 
-/* A writer opened read-only may be opened again for writing: the file
- * system and the file look writable (access(2), no descriptor: see
- * on_read_only_fs), the first time it looks so, then only once something
- * changed since the last try (else an open that gives a read-only
- * connection again would be tried every time). */
-static int writable_again(sipc_data *d)
+/* Loop thread, after the probe's look: a writer opened read-only may be
+ * opened again for writing: the file system and the file look writable
+ * (access(2), no descriptor: see on_read_only_fs), the first time it looks
+ * so, then only once something changed since the last try (else an open
+ * that gives a read-only connection again would be tried every time). */
+static void probe_looked(sipc_data *d)
 {
-    if (on_read_only_fs(d->db_path) || access(d->db_path, W_OK) != 0)
-        return 0;
-    if (!d->reopen_tried)
-        return 1;
-    struct data_files_sig now;
-    files_sig(d, &now);
-    return memcmp(&now, &d->sig, sizeof now) != 0;
+    if (d->closing || d->unopened || !d->writer_ro || d->damaged || d->reopen_wanted ||
+        d->reopen_running || !d->look_writable)
+        return;
+    if (d->reopen_tried && !memcmp(&d->look_sig, &d->sig, sizeof d->sig))
+        return;
+    d->reopen_wanted = 1;
+    data_kick_writer(d);
 }
 
 /* Loop thread: a writer is in place (at sipc_data_open, or after a later
@@ -865,7 +879,7 @@ static void finish_open(sipc_data *d, int whole, const char *meta_err)
         data_storage_unusable(d, UV_EROFS, d->writes_err);
         /* it looks for the file system turning writable */
         if (!d->closing)
-            uv_timer_start(&d->probe_timer, on_probe_timer, HEALTH_QUIET_MS, HEALTH_QUIET_MS);
+            uv_timer_start(&d->probe_timer, on_probe_timer, d->o.probe_ms, d->o.probe_ms);
     } else if (d->mark.instance == 0) {
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_WARN, "Data.Storage",
                         "%s has no identity (table store_meta, made before it existed or by "
@@ -926,6 +940,18 @@ void sipc_data_open_state_get(const sipc_data *d, sipc_data_open_state *out)
 
 static void on_watch_timer(uv_timer_t *t);
 
+/* Loop thread, after an open failed with rc: whether the next attempts
+ * come on a timer too, not only on a change of the files. A damaged file,
+ * and what the files show (file_cause), need the operator's change; any
+ * other cause may pass without one (a lock released, room made). */
+static void set_retry_timed(sipc_data *d, int rc, int file_cause)
+{
+    int timed = !file_cause && rc != DATA_STORE_DAMAGED && rc != UV_EEXIST;
+    if (timed && !d->retry_timed)
+        d->retry_gap_ms = d->o.retry_ms;
+    d->retry_timed = timed;
+}
+
 /* Loop thread: an open failed (at start, or a later attempt, or the
  * writer's reopen): the service is up but not open. */
 static void enter_unopened(sipc_data *d, int rc, const char *err)
@@ -949,22 +975,29 @@ static void enter_unopened(sipc_data *d, int rc, const char *err)
              reason);
     unopened_health(d);
     d->open_said_ms = uv_now(d->loop);
+    char timer[160] = "";
+    if (d->retry_timed)
+        snprintf(timer, sizeof timer,
+                 ", and on a timer, as the cause may show in no file (after %g s, then twice "
+                 "as long each time up to %g s)",
+                 d->retry_gap_ms / 1000.0, 16 * (double)d->o.retry_ms / 1000.0);
     if (!was)
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
                         "the database cannot be opened: %s. The node runs without it: every "
                         "data call is refused (STORAGE) until it opens, which is tried again "
                         "each time records.db, its -wal or its directory change, or the file "
-                        "system turns writable",
-                        reason);
+                        "system turns writable%s",
+                        reason, timer);
     else
+        /* what started this attempt, not what the next ones wait for */
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
                         "the database still cannot be opened (attempt %llu, %s): %s",
                         (unsigned long long)d->open_attempts,
-                        d->retry_timed ? "again on a timer after the writer's reopen failed"
-                                       : "after its files changed",
+                        d->otimed ? "on the timer, no file having changed"
+                                  : "after its files changed",
                         reason);
     if (!d->closing)
-        uv_timer_start(&d->watch_timer, on_watch_timer, SIPC_DATA_WATCH_MS, SIPC_DATA_WATCH_MS);
+        uv_timer_start(&d->watch_timer, on_watch_timer, d->o.watch_ms, d->o.watch_ms);
 }
 
 /* What a later open says when the database is not where it was. */
@@ -974,9 +1007,11 @@ static void enter_unopened(sipc_data *d, int rc, const char *err)
 
 /* Any thread, before a later open (nothing opened, nothing made): d->dir
  * still is the directory resolved at start, and records.db is in it.
- * UV_ENOENT with what is missing in err otherwise. */
-static int existing_db(const sipc_data *d, char *err, size_t errlen)
+ * UV_ENOENT with what is missing in err otherwise. With may_create, a
+ * missing or empty records.db is no refusal: *create is set instead. */
+static int existing_db(sipc_data *d, int *create, char *err, size_t errlen)
 {
+    *create = 0;
     struct stat st;
     if (stat(d->dir, &st) != 0) {
         snprintf(err, errlen,
@@ -997,7 +1032,19 @@ static int existing_db(const sipc_data *d, char *err, size_t errlen)
     }
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/records.db", d->dir);
-    if (lstat(path, &st) != 0 && errno == ENOENT) {
+    int missing = lstat(path, &st) != 0 && errno == ENOENT;
+    if (missing || (S_ISREG(st.st_mode) && st.st_size == 0)) {
+        if (d->may_create) {
+            /* a node that never had its database: made as its start would
+             * have (the start failed on a cause now gone, e.g. a read-only
+             * or full file system) */
+            *create = 1;
+            return 0;
+        }
+    } else if (S_ISREG(st.st_mode)) {
+        d->may_create = 0; /* a database put there: from now on only it */
+    }
+    if (missing) {
         snprintf(err, errlen,
                  "records.db is gone from %s: put it back (or the repaired one: `mv "
                  "records.new.db records.db`): the data service opens it then, without a "
@@ -1119,7 +1166,9 @@ static void open_work(uv_work_t *w)
      * fsck, or a records.db moved aside for its repair, must not turn into
      * a new empty database that takes writes (hidden, then lost, under the
      * real one put back) */
-    d->orc = existing_db(d, d->oerr, sizeof d->oerr);
+    int create = 0;
+    d->orc = existing_db(d, &create, d->oerr, sizeof d->oerr);
+    d->ofile_cause = d->orc == UV_ENOENT;
     if (d->orc == 0)
         d->orc = check_db_dir(d->dir, &real, d->oerr, sizeof d->oerr);
     if (d->orc == 0) {
@@ -1140,12 +1189,15 @@ static void open_work(uv_work_t *w)
     const char *path = d->opath ? d->opath : d->db_path;
     int refused = d->orc == 0 && still_damaged(d, path, d->oerr, sizeof d->oerr);
     int stale = !refused && d->orc == 0 && stale_wal(d, path, d->oerr, sizeof d->oerr);
+    if (refused || stale)
+        d->ofile_cause = 1;
     if (refused)
         d->orc = DATA_STORE_DAMAGED;
     else if (stale)
         d->orc = UV_EEXIST;
     else if (d->orc == 0)
-        d->orc = open_db(path, DATA_STORE_WRITER_EXISTING, d->o.sync, &d->owriter, &d->omark,
+        d->orc = open_db(path, create ? DATA_STORE_WRITER : DATA_STORE_WRITER_EXISTING,
+                         d->o.sync, &d->owriter, &d->omark,
                          &d->owhole, d->ometa_err, sizeof d->ometa_err, d->oerr, sizeof d->oerr);
     if (d->orc == DATA_STORE_DAMAGED && !refused)
         remember_damaged(d, path);
@@ -1154,7 +1206,7 @@ static void open_work(uv_work_t *w)
     if (d->orc != 0 && d->orc != UV_ENOENT && !stale)
         remember_wal(d, path, 1);
     if (d->orc != 0 && d->orc != UV_ENOENT && !refused && !stale) /* existing_db says what to do */
-        explain_open_failure(path, d->orc, 1, d->oerr, sizeof d->oerr);
+        explain_open_failure(path, d->orc, 1, create, d->oerr, sizeof d->oerr);
     if (d->orc != 0) {
         free(d->opath);
         d->opath = NULL;
@@ -1169,8 +1221,8 @@ static void open_after(uv_work_t *w, int status)
     d->opening = 0;
     d->jobs--;
     if (d->orc != 0) {
-        if (d->orc == DATA_STORE_DAMAGED || d->orc == UV_EEXIST)
-            d->retry_timed = 0; /* a repair changes the files, so does removing the -wal */
+        /* a repair changes the files, so does removing the -wal */
+        set_retry_timed(d, d->orc, d->ofile_cause);
         enter_unopened(d, d->orc, d->oerr);
         data_maybe_finish(d);
         return;
@@ -1189,6 +1241,7 @@ static void open_after(uv_work_t *w, int status)
     d->readers_off = 0;
     uv_mutex_unlock(&d->mu);
     d->retry_timed = 0;
+    d->may_create = 0;
     d->writer = d->owriter;
     d->owriter = NULL;
     d->mark = d->omark;
@@ -1209,8 +1262,8 @@ static void open_after(uv_work_t *w, int status)
     data_maybe_finish(d);
 }
 
-/* While not open: the files are looked at every SIPC_DATA_WATCH_MS; a
- * change that stays for SIPC_DATA_SETTLE_MS starts one open on the thread
+/* While not open: the files are looked at every watch_ms; a
+ * change that stays for settle_ms starts one open on the thread
  * pool (never the loop: its check can take DATA_CHECK_MS). Nothing is
  * tried while nothing changes. */
 static void on_watch_timer(uv_timer_t *t)
@@ -1228,33 +1281,82 @@ static void on_watch_timer(uv_timer_t *t)
                         (unsigned long long)d->open_attempts, d->open_reason);
         d->open_said_ms = now;
     }
-    if (d->opening)
+    if (d->opening || d->looking)
         return;
-    struct data_files_sig cur;
-    files_sig(d, &cur);
+    start_look(d, 0);
+}
+
+/* Loop thread, after the watch's look (look_sig): what the files show
+ * since the last attempt. */
+static void watch_looked(sipc_data *d)
+{
+    if (!d->unopened || d->closing || d->opening)
+        return;
+    uint64_t now = uv_now(d->loop);
+    const struct data_files_sig cur = d->look_sig;
     if (!memcmp(&cur, &d->sig, sizeof cur)) {
         d->sig_pending = 0;
         if (!d->retry_timed || now - d->open_tried_ms < d->retry_gap_ms)
             return;
         /* a cause no file shows may be gone (a lock released): tried again,
          * less and less often */
-        if (d->retry_gap_ms < 16 * HEALTH_QUIET_MS)
+        if (d->retry_gap_ms < 16 * (uint64_t)d->o.retry_ms)
             d->retry_gap_ms *= 2;
+        d->otimed = 1;
         goto attempt;
     }
+    d->otimed = 0;
     if (!d->sig_pending || memcmp(&cur, &d->sig_new, sizeof cur)) {
         d->sig_new = cur;
         d->sig_new_ms = now;
         d->sig_pending = 1;
         return;
     }
-    if (now - d->sig_new_ms < SIPC_DATA_SETTLE_MS)
+    if (now - d->sig_new_ms < d->o.settle_ms)
         return;
 attempt:
     d->sig_pending = 0;
     d->opening = 1;
     d->jobs++;
     int r = uv_queue_work(d->loop, &d->owork, open_work, open_after);
+    assert(r == 0);
+    (void)r;
+}
+
+/* Thread pool: a look at the files (the watch's, or the probe's with
+ * whether they can be written first), off the loop thread. */
+static void look_work(uv_work_t *w)
+{
+    sipc_data *d = w->data;
+    if (d->look_probe) {
+        d->look_writable = !on_read_only_fs(d->db_path) && access(d->db_path, W_OK) == 0;
+        if (!d->look_writable)
+            return;
+    }
+    files_sig(d, &d->look_sig);
+}
+
+static void look_after(uv_work_t *w, int status)
+{
+    sipc_data *d = w->data;
+    (void)status;
+    d->looking = 0;
+    d->jobs--;
+    if (d->look_probe)
+        probe_looked(d);
+    else
+        watch_looked(d);
+    data_maybe_finish(d);
+}
+
+/* Loop thread: one look at a time (a hung mount holds one pool thread,
+ * not all of them). */
+static void start_look(sipc_data *d, int probe)
+{
+    d->looking = 1;
+    d->look_probe = probe;
+    d->jobs++;
+    int r = uv_queue_work(d->loop, &d->swork, look_work, look_after);
     assert(r == 0);
     (void)r;
 }
@@ -1319,7 +1421,11 @@ static void reopen_work(uv_work_t *w)
     if (d->orc == DATA_STORE_DAMAGED && !known_bad)
         remember_damaged(d, d->db_path);
     if (d->orc != 0 && !stale && !known_bad)
-        explain_open_failure(d->db_path, d->orc, 1, d->oerr, sizeof d->oerr);
+        explain_open_failure(d->db_path, d->orc, 1, 0, d->oerr, sizeof d->oerr);
+    /* what the files are after this attempt (no news for the next look),
+     * here rather than on the loop thread */
+    files_sig(d, &d->osig);
+    d->oro = on_read_only_fs(d->db_path);
     uv_mutex_lock(&d->mu);
     /* not open now: no reader is opened on a file the writer does not have */
     if (d->orc != 0)
@@ -1334,6 +1440,7 @@ static void reopen_after(uv_work_t *w, int status)
     sipc_data *d = w->data;
     (void)status;
     d->writing = 0;
+    d->reopen_running = 0;
     d->jobs--;
     if (d->orc != 0) {
         /* no writer now: as a start that could not open it. Every write
@@ -1341,9 +1448,9 @@ static void reopen_after(uv_work_t *w, int status)
          * is tried again when the files change, and, as the cause may be
          * one no file shows (another process's lock, an I/O error that
          * passed), on a timer too */
-        files_sig(d, &d->sig);
-        d->retry_timed = d->orc != DATA_STORE_DAMAGED && d->orc != UV_EEXIST;
-        d->retry_gap_ms = HEALTH_QUIET_MS;
+        d->sig = d->osig;
+        d->retry_timed = 0; /* a new failure: the timer starts from retry_ms */
+        set_retry_timed(d, d->orc, 0);
         enter_unopened(d, d->orc, d->oerr);
     } else if (d->oreplaced) {
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
@@ -1356,12 +1463,12 @@ static void reopen_after(uv_work_t *w, int status)
             d->o.opened_cb(d->o.opened_arg);
         if (!d->writer_ro && !d->damaged)
             data_probe_writes(d);
-    } else if (on_read_only_fs(d->db_path) || data_store_readonly(d->writer)) {
-        files_sig(d, &d->sig); /* tried again only after another change */
+    } else if (d->oro || data_store_readonly(d->writer)) {
+        d->sig = d->osig; /* tried again only after another change */
     } else {
         d->writer_ro = 0;
         d->writes_err[0] = '\0';
-        files_sig(d, &d->sig);
+        d->sig = d->osig;
         /* a file without an identity read-only may have been given one */
         if (d->mark.instance == 0 && d->omark.instance != 0) {
             uint64_t file = d->mark.file;
@@ -1387,6 +1494,7 @@ int data_reopen_writer(sipc_data *d)
     if (d->closing || d->unopened || !d->writer_ro)
         return 0;
     d->reopen_tried = 1;
+    d->reopen_running = 1;
     d->writing = 1;
     d->jobs++;
     int r = uv_queue_work(d->loop, &d->wwork, reopen_work, reopen_after);
@@ -1405,7 +1513,7 @@ static void fill_defaults(sipc_data_options *o, const sipc_data_options *in)
         o->f = def.f;
     DEF_(max_body) DEF_(max_id) DEF_(max_attributes) DEF_(max_key) DEF_(max_value)
     DEF_(max_batch) DEF_(max_list) DEF_(default_list) DEF_(max_response) DEF_(max_queue)
-    DEF_(readers)
+    DEF_(readers) DEF_(watch_ms) DEF_(settle_ms) DEF_(retry_ms) DEF_(probe_ms)
 #undef DEF_
     if (o->default_list > o->max_list)
         o->default_list = o->max_list;
@@ -1455,6 +1563,11 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     }
     free(real);
     d->owork.data = d;
+    d->swork.data = d;
+    /* none here: a later attempt may still make it, if this open fails */
+    d->may_create = lstat(d->db_path, &st) != 0
+                        ? errno == ENOENT
+                        : S_ISREG(st.st_mode) && st.st_size == 0;
     int whole = 1;
     char meta_err[300] = "";
     rc = open_db(d->db_path, DATA_STORE_WRITER, d->o.sync, &d->writer, &d->mark, &whole, meta_err,
@@ -1464,7 +1577,7 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     int open_rc = rc;
     int later = rc != 0 && d->o.retry_open && open_retriable(rc);
     if (rc != 0)
-        explain_open_failure(d->db_path, rc, later, err, errlen);
+        explain_open_failure(d->db_path, rc, later, d->may_create, err, errlen);
     if (rc != 0 && !later)
         goto fail;
     rc = 0;
@@ -1490,6 +1603,8 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
             remember_damaged(d, d->db_path);
         remember_wal(d, d->db_path, 1);
         files_sig(d, &d->sig);
+        /* a lock, an I/O error, a full disk: gone without a file changing */
+        set_retry_timed(d, open_rc, 0);
         enter_unopened(d, open_rc, err);
     } else {
         finish_open(d, whole, meta_err);

@@ -93,8 +93,11 @@ typedef struct sipc_data_options {
      * reads fail, and the database is opened again, on the thread pool,
      * once its files change (records.db, its -wal or its directory: their
      * identity, size, times or mode; the file system turned writable) and
-     * then stay unchanged for SIPC_DATA_SETTLE_MS, never on a timer alone
-     * (the start-up check can take 2 s). Problems of the directory itself
+     * then stay unchanged for SIPC_DATA_SETTLE_MS; and, when the failure
+     * is not one the files show (a damaged file, records.db missing, a
+     * stale -wal) but may pass without a change of them (a lock, an I/O
+     * error, a full disk), also on a timer (SIPC_DATA_RETRY_MS, doubling
+     * up to 16 times that: the start-up check can take 2 s). Problems of the directory itself
      * (not one, unsafe permissions, another account's) and a library or a
      * schema this program cannot use still fail sipc_data_open. 0: any
      * failure fails sipc_data_open. */
@@ -105,6 +108,17 @@ typedef struct sipc_data_options {
      * sipc_data_refuse_writes may be used in it. NULL: not called. */
     void (*opened_cb)(void *arg);
     void *opened_arg;
+    /* The service's waits, in ms (0: the default, what a node uses). They
+     * suit an operator's repair, not a test's run time, so tests shorten
+     * them. watch_ms: how often the files are looked at while not open
+     * (SIPC_DATA_WATCH_MS); settle_ms: how long a change of them must stay
+     * before an attempt (SIPC_DATA_SETTLE_MS); retry_ms: the first timed
+     * attempt after one failed on a cause no file shows (SIPC_DATA_RETRY_MS,
+     * then twice as long each time, up to 16 times retry_ms); probe_ms: how
+     * often, while writes fail, a writer opened read-only looks whether it
+     * can write again and a write probe is considered (SIPC_DATA_PROBE_MS;
+     * a probe is still made only 10 s after the latest failure). */
+    unsigned watch_ms, settle_ms, retry_ms, probe_ms;
 } sipc_data_options;
 
 /* retry_open: how long the database's files must stay unchanged before it
@@ -112,6 +126,11 @@ typedef struct sipc_data_options {
  * they are looked at (stat and statvfs: nothing is opened). */
 #define SIPC_DATA_SETTLE_MS 2000
 #define SIPC_DATA_WATCH_MS 1000
+/* retry_open: the first timed attempt after one failed on a cause no file
+ * shows (a lock, an I/O error), doubled up to 16 times; and how often a
+ * writer opened read-only looks for the file system writable again. */
+#define SIPC_DATA_RETRY_MS 10000
+#define SIPC_DATA_PROBE_MS 10000
 
 void sipc_data_options_init(sipc_data_options *opts);
 
@@ -123,7 +142,7 @@ typedef struct sipc_data sipc_data;
  * retry_open: the service comes up not open, see sipc_data_options). On a
  * read-only file system (or file) it opens, serving reads, and writes fail
  * from the start (sipc_data_health says so) until the file system or the
- * file is writable again: checked every 10 s (statvfs, access), and then
+ * file is writable again: checked every 10 s (statvfs, access, on the thread pool), and then
  * the writing connection is opened again. Once a statement finds the
  * file damaged, every write is refused (STORAGE) until the service closes
  * (damaged_cb tells the host). Blocking: meant for start-up, before the

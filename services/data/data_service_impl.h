@@ -60,6 +60,16 @@ struct sipc_data {
     struct data_files_sig {
         unsigned long long v[32];
     } sig, sig_new;
+    /* the files looked at on the thread pool, never the loop (lstat,
+     * statvfs, access can block on a hung NFS mount): one look at a time,
+     * for the watch while not open, or (look_probe) for the probe, whether
+     * a writer opened read-only can write again */
+    uv_work_t swork;
+    int looking, look_probe;
+    int look_writable;    /* the probe's look: the file system and file look writable */
+    struct data_files_sig look_sig, osig; /* the look's; the reopen job's, after it */
+    int oro;              /* the reopen job's: the file system looked read-only */
+    int reopen_running;   /* the writer's reopen is queued or running (loop thread) */
     uint64_t sig_new_ms;  /* when sig_new was first seen (uv_now) */
     int sig_pending;      /* sig_new differs from sig: waiting for it to settle */
     /* retry_open: the database could not be opened; every call is refused
@@ -78,14 +88,26 @@ struct sipc_data {
      * no other (an unmounted disk's bare mount point, a directory made
      * again, a link re-pointed need a restart) */
     unsigned long long dir_dev, dir_ino;
+    /* no database was found at sipc_data_open (records.db missing or empty)
+     * and none has been opened since: an attempt may make records.db, as
+     * that start would have, in the directory the node started with. Once
+     * one opens, or an attempt finds a records.db with content (put there
+     * by someone), nothing is made any more: a file moved aside later must
+     * not turn into a new empty database. Written at sipc_data_open and by
+     * the open job (open_after on success), never at the same time. */
+    int may_create;
     /* set under mu while not open: no reader connection is opened (one
      * would stay on the file the writer no longer has) */
     int readers_off;
-    /* a reopen of the writer failed on a cause no file shows (a lock, an
-     * I/O error): attempts are made every retry_gap_ms too, not only on a
-     * change of the files */
+    /* an open (at start, a later attempt, the writer's reopen) failed on a
+     * cause no file may show (a lock, an I/O error, a full disk): attempts
+     * are made every retry_gap_ms too, not only on a change of the files */
     int retry_timed;
     uint64_t retry_gap_ms, open_tried_ms;
+    int otimed;           /* the attempt running (or last run) was the timer's */
+    int ofile_cause;      /* the open job refused what the files show (records.db
+                             missing, the same damaged file, a stale -wal): only a
+                             change of them can help */
     uv_timer_t watch_timer; /* while not open: looks at the files */
     uv_work_t owork;
     data_store *owriter;  /* the open job's result */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <dirent.h>
@@ -797,6 +798,45 @@ static void on_opened(void *arg)
     *(int *)arg = 1;
 }
 
+/* while count_looks: access(2) calls on the test's files, made on the
+ * loop's thread (the main one) and on others (the thread pool) */
+static int count_looks, loop_looks, pool_looks;
+static pthread_t main_thread;
+
+/* The service's waits, shortened: the production ones (a second between
+ * looks, 2 s to settle, 10 s to a timed attempt or a look for a writable
+ * file system) would make these tests sit for a minute. */
+#define T_WATCH_MS 50
+#define T_SETTLE_MS 200
+#define T_RETRY_MS 300
+#define T_PROBE_MS 200
+/* long enough for a change to be seen, settle and be tried (a look, the
+ * settling, the next look, the attempt itself) */
+#define T_ATTEMPT_MS (T_SETTLE_MS + 10 * T_WATCH_MS)
+
+/* Runs loop until d made its attempt number n (or 5 s passed): the
+ * attempts it made. */
+static uint64_t run_until_attempt(uv_loop_t *loop, sipc_data *d, uint64_t n)
+{
+    sipc_data_open_state os;
+    uint64_t until = uv_now(loop) + 5000;
+    sipc_data_open_state_get(d, &os);
+    while (os.attempts < n && uv_now(loop) < until) {
+        int never = 0;
+        tu_run_until(loop, &never, 20);
+        sipc_data_open_state_get(d, &os);
+    }
+    return os.attempts;
+}
+
+static void short_waits(sipc_data_options *o)
+{
+    o->watch_ms = T_WATCH_MS;
+    o->settle_ms = T_SETTLE_MS;
+    o->retry_ms = T_RETRY_MS;
+    o->probe_ms = T_PROBE_MS;
+}
+
 
 /* retry_open: a database that cannot be opened (here not a database at
  * all) leaves the service up, refusing calls with why; it is not tried
@@ -826,6 +866,7 @@ static void t_service_retry_open(void **state)
     o.retry_open = 1;
     o.opened_cb = on_opened;
     o.opened_arg = &opened;
+    short_waits(&o);
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
     sipc_data_open_state os;
     sipc_data_open_state_get(d, &os);
@@ -854,9 +895,16 @@ static void t_service_retry_open(void **state)
     sipc_data_mark_get(d, &m);
     assert_int_equal(m.instance, 0);
 
-    /* nothing changes: no attempt (each one runs the start-up check) */
+    /* nothing changes: no attempt (each one runs the start-up check); the
+     * files are looked at on the thread pool, never on the loop's thread
+     * (a hung NFS mount would stall every service of the node) */
     int never = 0;
-    assert_false(tu_run_until(&loop, &never, SIPC_DATA_SETTLE_MS + 1500));
+    loop_looks = pool_looks = 0;
+    count_looks = 1;
+    assert_false(tu_run_until(&loop, &never, T_ATTEMPT_MS));
+    count_looks = 0;
+    assert_int_equal(loop_looks, 0);
+    assert_true(pool_looks > 0);
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.attempts, 1);
 
@@ -868,7 +916,8 @@ static void t_service_retry_open(void **state)
     fp = fopen(note, "w");
     assert_non_null(fp);
     fclose(fp);
-    assert_false(tu_run_until(&loop, &opened, SIPC_DATA_SETTLE_MS + 2500));
+    assert_int_equal(run_until_attempt(&loop, d, 2), 2);
+    assert_int_equal(opened, 0);
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.open, 0);
     assert_int_equal(os.attempts, 2);
@@ -880,7 +929,8 @@ static void t_service_retry_open(void **state)
     char aside[800];
     snprintf(aside, sizeof aside, "%s.bad", path);
     assert_int_equal(rename(path, aside), 0);
-    assert_false(tu_run_until(&loop, &opened, SIPC_DATA_SETTLE_MS + 2500));
+    assert_int_equal(run_until_attempt(&loop, d, 3), 3);
+    assert_int_equal(opened, 0);
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.open, 0);
     assert_true(os.attempts >= 2);
@@ -912,7 +962,8 @@ static void t_service_retry_open(void **state)
                                      sizeof err),
                      0);
     data_store_close(nw);
-    assert_false(tu_run_until(&loop, &opened, SIPC_DATA_SETTLE_MS + 2500));
+    assert_true(run_until_attempt(&loop, d, 4) >= 4);
+    assert_int_equal(opened, 0);
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.open, 0);
     assert_non_null(strstr(os.reason, "is not the directory the node started with"));
@@ -956,13 +1007,19 @@ static void t_service_retry_open(void **state)
 
 /* access(2) asking whether records.db can be written says EROFS while
  * fake_erofs (the kernel's read-only state: data_service.c asks only so);
- * SQLite's open of records.db fails, after a pause for writes to queue
- * meanwhile, while fail_open. */
+ * SQLite's open of records.db fails while fail_open (1: after a pause for
+ * writes to queue meanwhile; 2: at once). */
 static int fake_erofs, fail_open;
 int __real_access(const char *path, int mode);
 int __wrap_access(const char *path, int mode);
 int __wrap_access(const char *path, int mode)
 {
+    if (count_looks && strstr(path, "/sipc-")) {
+        if (pthread_equal(pthread_self(), main_thread))
+            loop_looks++;
+        else
+            pool_looks++;
+    }
     if (fake_erofs && (mode & W_OK) && strstr(path, "records.db")) {
         errno = EROFS;
         return -1;
@@ -971,10 +1028,19 @@ int __wrap_access(const char *path, int mode)
 }
 int __real_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char *vfs);
 int __wrap_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char *vfs);
+/* while ro_open: SQLite opens records.db read-only (as it does a file
+ * this account cannot write), after a pause; ro_opens counts them */
+static int ro_open, ro_opens;
 int __wrap_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char *vfs)
 {
-    if (fail_open && strstr(path, "records.db")) {
+    if (ro_open && strstr(path, "records.db")) {
+        ro_opens++;
         usleep(400000);
+        flags = (flags & ~(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_READONLY;
+    }
+    if (fail_open && strstr(path, "records.db")) {
+        if (fail_open == 1) /* 2: at once (a start, nothing to queue) */
+            usleep(400000);
         return __real_sqlite3_open_v2("/nonexistent-sipc-dir/records.db", db,
                                       flags & ~SQLITE_OPEN_CREATE, vfs);
     }
@@ -1013,8 +1079,9 @@ static void t_service_stale_wal(void **state)
     o.retry_open = 1;
     o.opened_cb = on_opened;
     o.opened_arg = &opened;
+    short_waits(&o);
     sipc_data *d = NULL;
-    fail_open = 1;
+    fail_open = 2;
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
     fail_open = 0;
     sipc_data_open_state os;
@@ -1033,7 +1100,8 @@ static void t_service_stale_wal(void **state)
     put_all(w, recs, 1, NULL);
     data_store_close(w);
     assert_int_equal(rename(fresh, path), 0);
-    assert_false(tu_run_until(&loop, &opened, SIPC_DATA_SETTLE_MS + 2500));
+    assert_true(run_until_attempt(&loop, d, 2) >= 2);
+    assert_int_equal(opened, 0);
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.open, 0);
     assert_true(os.attempts >= 2);
@@ -1056,6 +1124,204 @@ static void t_service_stale_wal(void **state)
     assert_int_equal(res.err, 0);
     assert_int_equal(res.n, 1);
     assert_string_equal(res.ids[0], "good1");
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    free(home);
+}
+
+
+/* A first start that could not make records.db (fail_open stands for a
+ * data/ this account cannot write, a read-only or full file system; as
+ * root a chmod does not refuse): once the cause is gone and the directory
+ * changes (the operator's chmod), the node makes the database by itself,
+ * as the reason says, without a restart; an empty records.db left by a
+ * start on a full disk too. What it must not do: make one in a directory
+ * that is not the one it started with, or in place of a records.db with
+ * content that appeared since and was moved aside. */
+static void t_service_first_create(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("datafirst");
+    char path[700], err[1024] = "";
+    snprintf(path, sizeof path, "%s/records.db", home);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    int opened = 0;
+    o.retry_open = 1;
+    o.opened_cb = on_opened;
+    o.opened_arg = &opened;
+    short_waits(&o);
+    struct stat st;
+    sipc_data_open_state os;
+    sipc_data_mark m;
+    for (int empty = 0; empty < 2; empty++) {
+        /* empty: SQLite made a 0-byte records.db, then the disk was full */
+        if (empty) {
+            FILE *fp = fopen(path, "w");
+            assert_non_null(fp);
+            fclose(fp);
+        }
+        sipc_data *d = NULL;
+        opened = 0;
+        fail_open = 2;
+        assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+        fail_open = 0;
+        sipc_data_open_state_get(d, &os);
+        assert_int_equal(os.open, 0);
+        assert_non_null(strstr(os.reason, "this node has no database yet: once the cause is "
+                                          "fixed, the data service makes records.db"));
+        assert_int_equal(lstat(path, &st), empty ? 0 : -1);
+        /* the operator's chmod u+w */
+        assert_int_equal(chmod(home, 0700), 0);
+        assert_true(tu_run_until(&loop, &opened, 5000));
+        sipc_data_open_state_get(d, &os);
+        assert_int_equal(os.open, 1);
+        sipc_data_mark_get(d, &m);
+        assert_true(m.instance != 0);
+        assert_int_equal(lstat(path, &st), 0);
+        assert_true(st.st_size > 0);
+        int closed = 0;
+        sipc_data_close(d, on_closed, &closed);
+        assert_true(tu_run_until(&loop, &closed, 5000));
+        static const char *const sfx[] = {"", "-wal", "-shm"};
+        char side[800];
+        for (size_t i = 0; i < 3; i++) {
+            snprintf(side, sizeof side, "%s%s", path, sfx[i]);
+            unlink(side);
+        }
+    }
+
+    /* a records.db with content put there meanwhile (it fails: not a
+     * database), then moved aside: nothing is made in its place */
+    sipc_data *d = NULL;
+    opened = 0;
+    fail_open = 2;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    fail_open = 0;
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 8192; i++)
+        fputc('A', fp);
+    fclose(fp);
+    assert_int_equal(run_until_attempt(&loop, d, 2), 2);
+    sipc_data_open_state_get(d, &os);
+    assert_non_null(strstr(os.reason, "not a database"));
+    char aside[800];
+    snprintf(aside, sizeof aside, "%s.bad", path);
+    assert_int_equal(rename(path, aside), 0);
+    assert_int_equal(run_until_attempt(&loop, d, 3), 3);
+    assert_int_equal(opened, 0);
+    sipc_data_open_state_get(d, &os);
+    assert_non_null(strstr(os.reason, "records.db is gone from"));
+    assert_int_equal(lstat(path, &st), -1);
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    assert_int_equal(unlink(aside), 0);
+
+    /* another directory in its place (a disk not mounted yet, its bare
+     * mount point): nothing is made there */
+    d = NULL;
+    fail_open = 2;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    fail_open = 0;
+    char old[800];
+    snprintf(old, sizeof old, "%s.old", home);
+    assert_int_equal(rename(home, old), 0);
+    assert_int_equal(mkdir(home, 0700), 0);
+    assert_int_equal(run_until_attempt(&loop, d, 2), 2);
+    assert_int_equal(opened, 0);
+    sipc_data_open_state_get(d, &os);
+    assert_non_null(strstr(os.reason, "is not the directory the node started with"));
+    assert_int_equal(lstat(path, &st), -1);
+    closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    tu_rmdir(old);
+    free(home);
+}
+
+
+/* The Data.Storage lines the service said (t_service_start_timed). */
+static char said[16][1400];
+static int nsaid;
+static void keep_line(void *arg, sipc_log_level level, const char *category, const char *msg)
+{
+    (void)arg;
+    (void)level;
+    if (nsaid < 16 && !strcmp(category, "Data.Storage"))
+        snprintf(said[nsaid++], sizeof said[0], "%s", msg);
+}
+
+static int said_with(const char *a, const char *b)
+{
+    for (int i = 0; i < nsaid; i++)
+        if (strstr(said[i], a) && (!b || strstr(said[i], b)))
+            return 1;
+    return 0;
+}
+
+/* A start refused by a cause no file shows (an open that fails: another
+ * process's lock, an I/O error, a full disk) is tried again on a timer, as
+ * a failed reopen is; each failed attempt says what started it (the timer,
+ * or a change of the files), whatever the next ones wait for; and once the
+ * cause is gone the database opens with no file changed. */
+static void t_service_start_timed(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("datatimed");
+    char path[700], err[1024] = "";
+    snprintf(path, sizeof path, "%s/records.db", home);
+    data_store *w = NULL;
+    assert_int_equal(data_store_open(&w, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(w);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    int opened = 0;
+    o.retry_open = 1;
+    o.opened_cb = on_opened;
+    o.opened_arg = &opened;
+    o.log = keep_line;
+    short_waits(&o);
+    nsaid = 0;
+    sipc_data *d = NULL;
+    fail_open = 2;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    sipc_data_open_state os;
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+    char timer[200];
+    snprintf(timer, sizeof timer,
+             "and on a timer, as the cause may show in no file (after %g s, then twice as long "
+             "each time up to %g s)",
+             T_RETRY_MS / 1000.0, 16 * T_RETRY_MS / 1000.0);
+    assert_true(said_with("the database cannot be opened", timer));
+    assert_non_null(strstr(os.reason, "or at its next timed attempt"));
+    /* the cause stays: the timer's attempt fails, and says it was the timer's */
+    assert_int_equal(run_until_attempt(&loop, d, 2), 2);
+    assert_true(said_with("(attempt 2, on the timer, no file having changed)", NULL));
+    /* a change of the files: that attempt says so, the timer still running */
+    assert_int_equal(chmod(home, 0700), 0);
+    assert_int_equal(run_until_attempt(&loop, d, 3), 3);
+    assert_true(said_with("(attempt 3, after its files changed)", NULL));
+    /* the cause gone, no file changed: it opens on the timer */
+    fail_open = 0;
+    assert_true(tu_run_until(&loop, &opened, 10000));
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 1);
     int closed = 0;
     sipc_data_close(d, on_closed, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
@@ -1127,6 +1393,7 @@ static void t_service_reopen_fails(void **state)
     sipc_data_options o;
     sipc_data_options_init(&o);
     o.retry_open = 1;
+    short_waits(&o);
     fake_erofs = 1;
     dw_server(w, SIPC_TLS_OFF, NULL, &o);
     dw_client(w, SIPC_TLS_OFF, NULL);
@@ -1141,7 +1408,8 @@ static void t_service_reopen_fails(void **state)
     p->w = w;
     uv_timer_init(&w->loop, &p->t);
     p->t.data = p;
-    uv_timer_start(&p->t, on_put_timer, 9500, 25);
+    /* from before the look that finds it writable, through the reopen */
+    uv_timer_start(&p->t, on_put_timer, T_PROBE_MS / 2, 25);
     sipc_data_open_state os = {.open = 1};
     uint64_t until = uv_now(&w->loop) + 20000;
     while (os.open && uv_now(&w->loop) < until) {
@@ -1183,6 +1451,54 @@ static void t_service_reopen_fails(void **state)
 }
 
 
+/* A writer opened read-only whose reopen gives a read-only connection
+ * again (SQLite's choice: ro_open) is opened once, not a second time at
+ * once because the reopen itself changed the files; the probe's looks at
+ * the files are made off the loop's thread. */
+static void t_service_reopen_once(void **state)
+{
+    (void)state;
+    dw_host = "127.1.67.1";
+    dw *w = calloc(1, sizeof *w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    short_waits(&o);
+    fake_erofs = 1;
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    sipc_data_health hw, hr;
+    sipc_data_health_get(w->d, &hw, &hr);
+    assert_int_equal(hw.failing, 1);
+    ro_opens = 0;
+    ro_open = 1;
+    loop_looks = pool_looks = 0;
+    count_looks = 1;
+    fake_erofs = 0;
+    int never = 0;
+    uint64_t until = uv_now(&w->loop) + 5000;
+    while (ro_opens == 0 && uv_now(&w->loop) < until)
+        tu_run_until(&w->loop, &never, 20);
+    assert_int_equal(ro_opens, 1);
+    /* the reopen (0.4 s) and several probe looks after it */
+    assert_false(tu_run_until(&w->loop, &never, 400 + 4 * T_PROBE_MS));
+    count_looks = 0;
+    ro_open = 0;
+    assert_int_equal(ro_opens, 1);
+    assert_int_equal(loop_looks, 0);
+    assert_true(pool_looks > 0);
+    sipc_data_open_state os;
+    sipc_data_open_state_get(w->d, &os);
+    assert_int_equal(os.open, 1);
+    sipc_data_health_get(w->d, &hw, &hr);
+    assert_int_equal(hw.failing, 1); /* still read-only: the writes' reason stays */
+    dw_close(w);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
+
 /* A records.db put in place while the writer was read-only (a restore,
  * then a remount read-write) is taken as a new open when the writer is
  * opened again: its identity, the start's check, opened_cb. */
@@ -1198,6 +1514,7 @@ static void t_service_reopen_replaced(void **state)
     int opened = 0;
     o.opened_cb = on_opened;
     o.opened_arg = &opened;
+    short_waits(&o);
     fake_erofs = 1;
     dw_server(w, SIPC_TLS_OFF, NULL, &o);
     dw_client(w, SIPC_TLS_OFF, NULL);
@@ -1224,9 +1541,14 @@ static void t_service_reopen_replaced(void **state)
     assert_int_equal(lstat(side, &wst), 0);
     assert_int_equal(rename(fresh, path), 0);
     fake_erofs = 0;
-    /* the probe notices the file system writable within 10 s */
-    assert_false(tu_run_until(&w->loop, &opened, 14000));
-    sipc_data_open_state os;
+    /* the probe notices the file system writable (every T_PROBE_MS) */
+    sipc_data_open_state os = {.open = 1};
+    uint64_t until = uv_now(&w->loop) + 5000;
+    while (os.open && uv_now(&w->loop) < until) {
+        uv_run(&w->loop, UV_RUN_ONCE);
+        sipc_data_open_state_get(w->d, &os);
+    }
+    assert_int_equal(opened, 0);
     sipc_data_open_state_get(w->d, &os);
     assert_int_equal(os.open, 0);
     assert_non_null(strstr(os.reason, "records.db was replaced, but records.db-wal beside it is "
@@ -1616,6 +1938,7 @@ static void t_checkpoint_limit(void **state)
 
 int main(void)
 {
+    main_thread = pthread_self();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_utf8),
         cmocka_unit_test(t_utf8_repair),
@@ -1631,8 +1954,11 @@ int main(void)
         cmocka_unit_test(t_service_open_and_search),
         cmocka_unit_test(t_service_retry_open),
         cmocka_unit_test(t_service_stale_wal),
+        cmocka_unit_test(t_service_first_create),
+        cmocka_unit_test(t_service_start_timed),
         cmocka_unit_test(t_service_reopen_fails),
         cmocka_unit_test(t_service_reopen_replaced),
+        cmocka_unit_test(t_service_reopen_once),
         cmocka_unit_test(t_db_dir_links),
         cmocka_unit_test(t_db_fresh_sticky),
         cmocka_unit_test(t_sqlite_too_old),

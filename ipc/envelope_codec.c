@@ -65,7 +65,8 @@ static uint32_t zigzag32(int32_t v)
 }
 
 /* A string field is left out when absent or empty, like protobuf-c's proto3
- * rule; its length is strlen(), taken once per encode. */
+ * rule; its length is strlen(), taken once per encode (a name's counted up
+ * to SIPC_NAME_MAX + 1 only: a longer one is refused). */
 typedef struct str_lens {
     size_t service, method, message;
 } str_lens;

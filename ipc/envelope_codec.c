@@ -65,7 +65,8 @@ static uint32_t zigzag32(int32_t v)
 }
 
 /* A string field is left out when absent or empty, like protobuf-c's proto3
- * rule; its length is strlen(), taken once per encode. */
+ * rule; its length is strlen(), taken once per encode (a name's counted up
+ * to SIPC_NAME_MAX + 1 only: a longer one is refused). */
 typedef struct str_lens {
     size_t service, method, message;
 } str_lens;
@@ -80,6 +81,14 @@ static void get_lens(const sipc_env_out *e, str_lens *l)
     l->service = slen(e->service);
     l->method = slen(e->method);
     l->message = slen(e->message);
+}
+
+/* A name's length, or SIPC_NAME_MAX + 1 for any longer one (which the
+ * encoder refuses): a name far over the limit is not read to its end.
+ * Inline, so that an answer's absent names cost two tests and no call. */
+static inline size_t name_len(const char *s)
+{
+    return s ? strnlen(s, SIPC_NAME_MAX + 1) : 0;
 }
 
 static size_t str_size(size_t n)
@@ -184,8 +193,7 @@ size_t sipc_env_pack(uint8_t *out, uint32_t version, const sipc_env_out *e)
 static inline __attribute__((always_inline)) int
 encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame, int copy_payload, size_t *payload_at)
 {
-    str_lens l;
-    get_lens(e, &l);
+    str_lens l = {name_len(e->service), name_len(e->method), slen(e->message)};
     _Static_assert((SIPC_NAME_MAX & (SIPC_NAME_MAX + 1)) == 0, "one test for both names");
     if ((l.service | l.method) > SIPC_NAME_MAX)
         return SIPC_EINVAL;

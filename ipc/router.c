@@ -5,13 +5,24 @@
 #include "base/utf8_text.h"
 #include "ipc/internal.h"
 
+/* Names are a few bytes long (at most SIPC_NAME_MAX): a loop here costs
+ * less than two calls into libc's memcmp, which is tuned for long inputs
+ * and was 3 % of a server's CPU at 64 B x 32. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 const sipc_route *sipc__router_lookup(const sipc_router *r, const char *service, size_t sl,
                                      const char *method, size_t ml)
 {
     for (int i = 0; i < r->n; i++) {
         const sipc_route *rt = &r->routes[i];
-        if (rt->method_len == ml && rt->service_len == sl && memcmp(rt->method, method, ml) == 0 &&
-            memcmp(rt->service, service, sl) == 0)
+        if (rt->method_len == ml && rt->service_len == sl && same_bytes(rt->method, method, ml) &&
+            same_bytes(rt->service, service, sl))
             return rt;
     }
     return NULL;

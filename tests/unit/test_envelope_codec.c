@@ -33,7 +33,8 @@ static uint64_t rnd(void)
 static uint64_t rnd_u64(void)
 {
     static const uint64_t edge[] = {0,          1,          127,        128,
-                                    16383,      16384,      0x7fffffff, 0x80000000u,
+                                    16383,      16384,      0x1fffff,   0x200000,
+                                    0x7fffffff, 0x80000000u,
                                     0xffffffffu, 0x100000000u, UINT64_MAX >> 1, UINT64_MAX};
     switch (rnd() % 4) {
     case 0:
@@ -204,6 +205,56 @@ static void check_around(const sipc_env_out *e)
         sipc_buf_free(&whole);
         sipc_buf_free(&around);
     }
+}
+
+/* The encoder counts names itself and stops past SIPC_NAME_MAX: a name of
+ * SIPC_NAME_MAX bytes is written as protobuf-c writes it, one byte longer
+ * (or far longer) is refused in both encoders with nothing written, and a
+ * long message (not a name) is not limited. */
+static void test_encode_name_limits(void **state)
+{
+    (void)state;
+    static char longest[SIPC_NAME_MAX + 1], over[SIPC_NAME_MAX + 2], huge[5000];
+    memset(longest, 's', SIPC_NAME_MAX);
+    memset(over, 'o', SIPC_NAME_MAX + 1);
+    memset(huge, 'h', sizeof huge - 1);
+    const char *bad[2] = {over, huge};
+    for (int which = 0; which < 2; which++) {
+        for (int b = 0; b < 2; b++) {
+            sipc_env_out e = {.kind = SIPC__KIND__REQUEST, .request_id = 7, .service = "svc",
+                              .method = "m", .payload = "x", .payload_len = 1};
+            if (which == 0)
+                e.service = bad[b];
+            else
+                e.method = bad[b];
+            static const uint8_t before[] = {0, 0, 0, 2, 0x08, 0x01};
+            sipc_buf out = {0}, around = {0};
+            assert_int_equal(sipc_buf_append(&out, before, sizeof before), 0);
+            assert_int_equal(sipc_buf_append(&around, before, sizeof before), 0);
+            assert_int_equal(sipc_env_encode(&out, &e, 16u << 20), SIPC_EINVAL);
+            size_t at = 0;
+            assert_int_equal(sipc_env_encode_around(&around, &e, 16u << 20, &at), SIPC_EINVAL);
+            assert_int_equal(out.len, sizeof before);
+            assert_int_equal(around.len, sizeof before);
+            sipc_buf_free(&out);
+            sipc_buf_free(&around);
+        }
+    }
+    char what[300];
+    sipc_env_out ok = {.kind = SIPC__KIND__REQUEST, .request_id = 7, .service = longest,
+                       .method = longest, .message = huge, .payload = "x", .payload_len = 1};
+    assert_int_equal(env_diff_encode(SIPC_PROTOCOL_VERSION, &ok, what, sizeof what), 0);
+    sipc_buf out = {0};
+    assert_int_equal(sipc_env_encode(&out, &ok, 16u << 20), 0);
+    size_t n = sipc_env_packed_size(SIPC_PROTOCOL_VERSION, &ok);
+    assert_int_equal(out.len - SIPC_FRAME_HEADER, n);
+    uint8_t *ref = malloc(n);
+    assert_non_null(ref);
+    assert_int_equal(sipc_env_pack(ref, SIPC_PROTOCOL_VERSION, &ok), n);
+    assert_memory_equal(out.data + SIPC_FRAME_HEADER, ref, n);
+    free(ref);
+    sipc_buf_free(&out);
+    check_around(&ok);
 }
 
 /* The frame written around its payload, with the payload put in its place,
@@ -377,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_encode_matches_protobuf_c),
         cmocka_unit_test(test_encode_frame_is_protobuf_c),
         cmocka_unit_test(test_encode_around),
+        cmocka_unit_test(test_encode_name_limits),
         cmocka_unit_test(test_decode_edge_cases),
         cmocka_unit_test(test_decode_mutations),
     };

@@ -75,6 +75,10 @@ static void test_add_find_replace(void **state)
     assert_non_null(g);
     assert_ptr_equal(g->fn, h_a);
     assert_ptr_equal(g->arg, &arg1);
+    /* a name that differs only in its last byte, or one in the middle */
+    assert_null(find(r, "data", "geT"));
+    assert_null(find(r, "datA", "get"));
+    assert_null(find(r, "dxta", "put"));
     const sipc_route *p = find(r, "data", "put");
     assert_non_null(p);
     assert_ptr_equal(p->fn, h_b);

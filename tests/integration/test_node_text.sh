@@ -138,6 +138,12 @@ shown "reload: the node's name, message and changes" "rn$S (" "): reloaded$S" "c
 run fake ack records-lost
 shown "ack: the node's name, the finding, its message and warning" "n$S (" "lost$S" "): ack$S" \
     "warning: warn$S"
+run fake ack records-lost
+shown "ack, nothing removed and a finding kept: the finding that stays, escaped" \
+    "stays (not among the findings named, not acknowledged): new$S" \
+    "already gone (acknowledged meanwhile): l$S"
+[ "$RC" = 1 ] && ok "ack, nothing removed and a finding kept: exit 1, not success" ||
+    bad "ack, nothing removed and a finding kept: exit $RC"
 run fake info
 shown "info: the node's answer" '"tls_mode": "m\u001b[2J \xc2\x9b31m \u001b]0;owned\u0007 café"'
 # tlstool check asks each [cluster] node's sys.info for the mode it runs

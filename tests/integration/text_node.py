@@ -14,7 +14,9 @@ gets an ERROR that says so. With TEXT_NODE_INFO_ERROR set, sys.info is
 answered by an ERROR too; with TEXT_NODE_RELOAD=refused, management.reload
 is refused in plain words instead (as a real node refuses one), for tests
 of what a refusal leaves behind; with TEXT_NODE_ACK=silent, management.ack
-is never answered (a node that may have applied it)."""
+is never answered (a node that may have applied it). Its first management.ack
+is answered "acknowledged", the later ones "nothing" with another finding
+kept."""
 import json
 import os
 import socket
@@ -30,6 +32,7 @@ TITLE = "\x1b]0;owned\x07"  # sets the window title
 CSI = "\u009b31m"        # C1 CSI: red
 BAD = (ESC + " " + CSI + " " + TITLE + " café").encode()
 BAD_BYTES = BAD + b" \x9b1m \xe6\x97"  # and a lone C1 byte, broken UTF-8
+ACKS = []  # management.ack calls so far: the first acknowledges, later ones do not
 
 
 def fields(b):
@@ -150,6 +153,11 @@ def answer(service, method, payload):
             os.environ.get("TEXT_NODE_ACK") == "silent":
         return None, None, b""
     if (service, method) == ("management", "ack"):
+        ACKS.append(1)
+        if len(ACKS) > 1:  # the findings named are gone, another one stays
+            return j({"schema": 1, "node": "n" + s, "what": "records-lost", "result": "nothing",
+                      "message": "nothing to acknowledge" + s, "removed": [],
+                      "kept": ["new" + s], "gone": ["l" + s]}), 0, b""
         return j({"schema": 1, "node": "n" + s, "what": "records-lost", "result": "acknowledged",
                   "message": "ack" + s, "removed": ["l" + s], "kept": [], "gone": [],
                   "warning": "warn" + s}), 0, b""

@@ -150,10 +150,8 @@ int cmd_ack(void *arg)
         const char *result = s_of(answer, "result");
         /* a finding that stays although nothing was removed, or one that
          * could not be named, is not acknowledged: not a success */
-        rc = !strcmp(result, "acknowledged") ||
-                     (!strcmp(result, "nothing") && !json_array_size(json_object_get(answer, "kept")))
-                 ? 0
-                 : 1;
+        int stays = json_array_size(json_object_get(answer, "kept")) > 0;
+        rc = !strcmp(result, "acknowledged") || (!strcmp(result, "nothing") && !stays) ? 0 : 1;
         if (unnamed)
             rc = 1;
         json_object_set(answer, "shown", shown);

@@ -90,6 +90,11 @@ void sipc_mgmt_set_reload(sipc_mgmt *m, sipc_mgmt_reload_fn fn, void *arg);
  * it; a finding not named stays). caller and tls as for the reload: whether
  * the caller may is the host's to judge. Returns the JSON answer (a new
  * reference; docs/services.md has its schema), NULL only without memory. */
+/* The most lines one management.ack names, and the longest line, in bytes
+ * (more is refused before the host sees it): the status shows no more
+ * findings than that, and no longer line (a longer one cut). */
+#define SIPC_MGMT_ACK_LINES_MAX 64
+#define SIPC_MGMT_ACK_LINE_MAX 2048
 typedef json_t *(*sipc_mgmt_ack_fn)(void *arg, const char *what, const json_t *lines,
                                     const char *caller, int tls);
 /* Without it, management.ack answers that this node has nothing to

@@ -31,6 +31,24 @@ void mgmt_on_ack(sipc_request *req, void *arg)
                            "[the findings' \"line\" as the status shows them]}");
         return;
     }
+    /* bounded before the host matches them against the file, line by line */
+    char why[200] = "";
+    if (json_array_size(lines) > SIPC_MGMT_ACK_LINES_MAX)
+        snprintf(why, sizeof why, "ack request: %zu lines named, at most %d (no status shows more)",
+                 json_array_size(lines), SIPC_MGMT_ACK_LINES_MAX);
+    json_array_foreach(lines, i, v)
+    {
+        if (!why[0] && json_string_length(v) > SIPC_MGMT_ACK_LINE_MAX)
+            snprintf(why, sizeof why,
+                     "ack request: line %zu is %zu bytes, at most %d (no status shows a longer "
+                     "one)",
+                     i + 1, json_string_length(v), SIPC_MGMT_ACK_LINE_MAX);
+    }
+    if (why[0]) {
+        json_decref(j);
+        sipc_respond_error(req, 1, why);
+        return;
+    }
     char caller[200] = "an unknown peer";
     sipc_conn *c = sipc_request_conn(req);
     sipc_peer_info pi;

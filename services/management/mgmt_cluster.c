@@ -857,17 +857,28 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         int ep;
         if (sipc_parse_address(mgmt_str_at(n, "address", NULL), 1, eh, sizeof eh, &ep) == 0)
             snprintf(ack_host, sizeof ack_host, strchr(eh, ':') ? "[%s]" : "%s", eh);
+        /* with its TLS off, management.ack (TLS callers only) cannot */
+        int lost_tls_off =
+            json_is_false(json_object_get(json_object_get(n, "tls"), "enabled"));
+        char lost_how[400];
+        if (lost_tls_off)
+            snprintf(lost_how, sizeof lost_how,
+                     "remove state/records-lost in its home (its TLS is off, and sipcctl ack is "
+                     "taken over TLS only)");
+        else
+            snprintf(lost_how, sizeof lost_how,
+                     "sipcctl ack records-lost --node %s (over TLS; or remove state/records-lost "
+                     "in its home)",
+                     ack_host);
         json_array_foreach(json_object_get(json_object_get(n, "storage"), "records_lost"), li, lost)
         {
             const char *detected = mgmt_str_at(lost, "detected", NULL);
             problem(list, n, "records_lost",
-                    "%s: %s%s%s: %s; once dealt with, acknowledge it: sipcctl ack "
-                    "records-lost --node %s (over TLS; or remove state/records-lost in its "
-                    "home): this stays until then",
+                    "%s: %s%s%s: %s; once dealt with, acknowledge it: %s: this stays until then",
                     mgmt_node_name(n),
                     detected[0] ? "committed changes found gone at its start at " : "", detected,
                     detected[0] ? "" : "a finding of lost records",
-                    mgmt_str_at(lost, "message", NULL), ack_host);
+                    mgmt_str_at(lost, "message", NULL), lost_how);
         }
         files_failing(list, n);
         reload_refused(list, n);

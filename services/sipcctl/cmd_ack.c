@@ -13,6 +13,10 @@
 #include "services/common/err_line.h"
 #include "sipcctl.h"
 
+/* The exit code of an ack sent but not answered in time: it may have been
+ * applied (EX_TEMPFAIL; docs/services.md, the exit codes of sipcctl). */
+#define ACK_UNKNOWN EX_TEMPFAIL
+
 static const char *s_of(const json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
@@ -82,14 +86,17 @@ int cmd_ack(void *arg)
                         cl.target, storage ? "no such list" : "no storage section");
     }
     json_t *lines = json_array(), *shown = json_array();
-    size_t i;
+    size_t i, unnamed = 0;
     json_t *f;
     json_array_foreach(found, i, f)
     {
         json_array_append(shown, f);
-        /* none when state/records-lost cannot be read: the node says why */
+        /* none when state/records-lost cannot be shown finding by finding:
+         * the node says why, and its answer to the request too */
         if (json_is_string(json_object_get(f, "line")))
             json_array_append(lines, json_object_get(f, "line"));
+        else
+            unnamed++;
     }
     json_t *answer = NULL;
     rc = 0;
@@ -100,8 +107,10 @@ int cmd_ack(void *arg)
                            "nothing to acknowledge: the node shows no finding of lost records");
     } else {
         if (!o->json) {
-            printf("%s (%s): acknowledging %zu finding%s of lost records:\n", node, cl.target,
-                   json_array_size(found), json_array_size(found) == 1 ? "" : "s");
+            printf("%s (%s): found %zu finding%s of lost records; asking the node to "
+                   "acknowledge %s:\n",
+                   node, cl.target, json_array_size(found), json_array_size(found) == 1 ? "" : "s",
+                   json_array_size(found) == 1 ? "it" : "them");
             json_array_foreach(found, i, f) print_finding(f);
         }
         json_t *rq = json_pack("{s:s, s:O}", "what", "records-lost", "lines", lines);
@@ -114,7 +123,16 @@ int cmd_ack(void *arg)
             json_decref(st);
             json_decref(lines);
             json_decref(shown);
-            return call_failed(&cl, "ack", &rep);
+            if (rep.err != SIPC_ETIMEDOUT)
+                return call_failed(&cl, "ack", &rep);
+            /* sent, not answered: the node may have done it all the same */
+            ctl_reply_free(&rep);
+            ctl_disconnect(&cl);
+            return ctl_fail(ACK_UNKNOWN,
+                            "management.ack to %s: no answer within the deadline (--timeout %u "
+                            "ms): the node may have applied it; `sipcctl status --node %s` "
+                            "shows whether the findings are gone",
+                            cl.target, (unsigned)cl.timeout_ms, cl.target);
         } else {
             answer = json_loadb((const char *)rep.data, rep.len, 0, &je);
             ctl_reply_free(&rep);
@@ -130,7 +148,12 @@ int cmd_ack(void *arg)
     }
     if (answer) {
         const char *result = s_of(answer, "result");
-        rc = !strcmp(result, "acknowledged") || !strcmp(result, "nothing") ? 0 : 1;
+        /* a finding that stays although nothing was removed, or one that
+         * could not be named, is not acknowledged: not a success */
+        int stays = json_array_size(json_object_get(answer, "kept")) > 0;
+        rc = !strcmp(result, "acknowledged") || (!strcmp(result, "nothing") && !stays) ? 0 : 1;
+        if (unnamed)
+            rc = 1;
         json_object_set(answer, "shown", shown);
         json_object_set_new(answer, "address", json_string(cl.target));
         if (o->json) {
@@ -140,12 +163,21 @@ int cmd_ack(void *arg)
             cli_shown(s_of(answer, "message"), msg, sizeof msg);
             printf("%s (%s): %s\n", node, cl.target, msg);
             /* what the request did not cover, and what it covered in vain */
-            cli_print_list("stays (found since it was shown, not acknowledged): ",
+            cli_print_list("stays (not among the findings named, not acknowledged): ",
                            json_object_get(answer, "kept"));
             cli_print_list("already gone (acknowledged meanwhile): ",
                            json_object_get(answer, "gone"));
-            if (json_object_get(answer, "warning"))
-                printf("warning: %s\n", s_of(answer, "warning"));
+            if (json_object_get(answer, "warning")) {
+                char warn[2400];
+                cli_shown(s_of(answer, "warning"), warn, sizeof warn);
+                printf("warning: %s\n", warn);
+            }
+            if (unnamed && strcmp(result, "failed"))
+                printf("%s (%s): %zu finding%s shown above cannot be named, so not "
+                       "acknowledged: state/records-lost cannot be shown finding by finding "
+                       "(the node says why above); remove it in the node's home once dealt "
+                       "with\n",
+                       node, cl.target, unnamed, unnamed == 1 ? "" : "s");
         }
     }
     json_decref(answer);

@@ -183,8 +183,10 @@ static void print_reload(json_t *r)
                json_string_value(c) ? json_string_value(c) : "");
 }
 
-/* The database's health: one line, and what fails while it does. */
-static void print_storage(json_t *storage, const char *addr)
+/* The database's health: one line, and what fails while it does. tls_off:
+ * the node runs with TLS off, so that management.ack, which takes only a
+ * caller that passed mutual TLS, cannot acknowledge its findings. */
+static void print_storage(json_t *storage, const char *addr, int tls_off)
 {
     if (!json_is_object(storage))
         return;
@@ -225,7 +227,12 @@ static void print_storage(json_t *storage, const char *addr)
         else
             printf("  storage: RECORDS LOST: %s\n", s_of(l, "message"));
     }
-    if (nlost)
+    if (nlost && tls_off)
+        printf("  storage: once dealt with, acknowledge %s: remove state/records-lost in the "
+               "node's home (its TLS is off, and sipcctl ack is taken over TLS only): %s until "
+               "then\n",
+               nlost == 1 ? "it" : "them", nlost == 1 ? "this stays" : "these stay");
+    else if (nlost)
         printf("  storage: once dealt with, acknowledge %s: sipcctl ack records-lost --node %s "
                "(over TLS; or remove state/records-lost in the node's home): %s until then\n",
                nlost == 1 ? "it" : "them", addr, nlost == 1 ? "this stays" : "these stay");
@@ -319,7 +326,8 @@ static void print_node(json_t *st)
     const char *addr = s_of(json_object_get(st, "node"), "address");
     if (!addr[0] || !strcmp(addr, "0.0.0.0") || !strcmp(addr, "::") || strchr(addr, ' '))
         addr = "ADDR";
-    print_storage(json_object_get(st, "storage"), addr);
+    print_storage(json_object_get(st, "storage"), addr,
+                  json_is_false(json_object_get(json_object_get(st, "tls"), "enabled")));
     print_logs(json_object_get(st, "logs"));
     print_reload(json_object_get(st, "reload"));
     print_keepalive(json_object_get(st, "keepalive"));

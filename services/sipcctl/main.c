@@ -121,10 +121,18 @@ static const char ACK_ABOUT[] =
     "who reaches the port could, so the node refuses; then remove state/records-lost\n"
     "in the node's home instead.\n"
     "\n"
+    "A finding the status cannot show finding by finding (state/records-lost too\n"
+    "large, not a file, unreadable) has no line to name: it is not acknowledged (exit\n"
+    "1, the reason said); remove the file in the node's home. A line longer than any\n"
+    "sipcd writes is shown cut (\"...[cut: N bytes]\"), and named so.\n"
+    "\n"
     "Exit codes: 0 acknowledged, or nothing to acknowledge (said so); 1 the node\n"
     "refused (plaintext) or could not remove them (the reason: state/records-lost\n"
-    "unreadable, not a file, not replaceable); 69 the node could not be reached;\n"
-    "76, 77, 78 as for every command.\n";
+    "unreadable, not a file, not replaceable), a finding shown could not be named,\n"
+    "or findings stay although none was removed; 69 the node could not be reached;\n"
+    "75 the request was sent but no answer came within --timeout: the node may have\n"
+    "applied it (`sipcctl status --node ADDR` shows whether the findings are gone;\n"
+    "running ack again is safe); 76, 77, 78 as for every command.\n";
 
 static const cli_opt PUT_OPTS[] = {
     {"timestamp", 0, CLI_STRING, "T", "RFC 3339 UTC, e.g. 2026-11-23T10:00:00Z (default: now)",

@@ -170,6 +170,9 @@ static void mgmt_reload(void *arg, const char *caller, const sipc_peer_info *pee
     host_reload(arg, by, peer, force, tls, done, done_arg);
 }
 
+/* at most one WARN line per this many ms for refused plaintext acknowledgements */
+#define ACK_REFUSED_LOG_MS 60000
+
 /* management.ack of "records-lost": removes the findings named. Only a
  * caller that passed mutual TLS may, as only such a caller's reload --force
  * leaves a lasting mark: in plaintext (TLS off, or a permissive listener)
@@ -197,9 +200,26 @@ static json_t *mgmt_ack(void *arg, const char *what, const json_t *lines, const 
                  "anyone who reaches this port; ask over TLS (from a home holding the cluster's "
                  "pair, with TLS enabled here), or remove state/records-lost in this node's "
                  "home");
-        sipc_logf(log, SIPC_LOG_WARN, "Data.Storage",
-                  "Acknowledgement of lost records asked by %s refused: it came in plaintext",
-                  caller);
+        /* anyone who reaches the port can ask as often as it likes: one
+         * line a minute at most, counting the ones not logged */
+        uint64_t now = uv_now(h->loop);
+        if (h->ack_refused_logged && now - h->ack_refused_logged_at < ACK_REFUSED_LOG_MS) {
+            h->ack_refused_quiet++;
+        } else {
+            char more[160] = "";
+            if (h->ack_refused_quiet)
+                snprintf(more, sizeof more,
+                         " (and %lu more refused so since the last such line, not logged: one "
+                         "line a minute at most)",
+                         h->ack_refused_quiet);
+            sipc_logf(log, SIPC_LOG_WARN, "Data.Storage",
+                      "Acknowledgement of lost records asked by %s refused: it came in "
+                      "plaintext%s",
+                      caller, more);
+            h->ack_refused_logged = 1;
+            h->ack_refused_logged_at = now;
+            h->ack_refused_quiet = 0;
+        }
     } else {
         char err[1000] = "";
         int r = records_lost_ack(h->cfg.home, lines, &lists, err, sizeof err);
@@ -219,13 +239,13 @@ static json_t *mgmt_ack(void *arg, const char *what, const json_t *lines, const 
             if (nr && nk)
                 sipc_logf(log, SIPC_LOG_INFO, "Data.Storage",
                           "%zu finding%s of lost records stay%s in state/records-lost: not named "
-                          "by the acknowledgement of %s (found since it was shown)",
+                          "by the acknowledgement of %s (not among those it was shown)",
                           nk, nk == 1 ? "" : "s", nk == 1 ? "s" : "", caller);
             result = nr ? "acknowledged" : "nothing";
             if (nr)
                 snprintf(msg, sizeof msg, "%zu finding%s of lost records acknowledged%s", nr,
                          nr == 1 ? "" : "s",
-                         nk ? "; findings not named (found since they were listed) stay"
+                         nk ? "; findings not named (not among those listed) stay"
                             : ": state/records-lost removed");
             else
                 snprintf(msg, sizeof msg, "nothing to acknowledge%s",
@@ -238,8 +258,10 @@ static json_t *mgmt_ack(void *arg, const char *what, const json_t *lines, const 
     json_object_set_new(a, "message", json_string(msg));
     json_object_update(a, lists);
     json_decref(lists);
-    for (int i = 0; i < HOST_NSERVICES; i++)
-        sipc_logger_flush(h->svc[i].log);
+    /* what a caller with the pair did is in the log when the answer comes;
+     * a refusal is not worth a flush of every log per request */
+    if (tls && !strcmp(what, "records-lost"))
+        sipc_logger_flush(log);
     return a;
 }
 

@@ -104,6 +104,11 @@ typedef struct host {
     host_peers peers;
     uv_timer_t peers_timer; /* saves the history (and the records' mark) when it changed */
     records_mark mark;      /* records_mark.h */
+    /* plaintext acknowledgements refused: the last one logged (uv_now), and
+     * how many since that were not (host.c, mgmt_ack) */
+    uint64_t ack_refused_logged_at;
+    int ack_refused_logged;
+    unsigned long ack_refused_quiet;
     host_health state_health; /* writes to state/ (the mark, the peer history) */
     int peers_timer_on;
     int64_t peers_saved_at; /* the second of the last writes at once, and how many */

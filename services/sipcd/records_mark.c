@@ -12,6 +12,7 @@
 #include "base/file_replace.h"
 #include "data_service.h"
 #include "host.h"
+#include "management_service.h"
 #include "peers.h"
 #include "rfc3339.h"
 
@@ -192,16 +193,100 @@ static void check_damaged(host *h, const sipc_data_mark *m)
     sipc_data_refuse_writes(h->data, why);
 }
 
-/* HOME/state/records-lost as state_file_read gives it, every byte outside
- * printable ASCII shown as '?' (sipcd writes ASCII; a hand edit must not
- * make the finding unshowable in JSON). */
-static int lost_read(const char *home, char *buf, size_t len)
+/* state/records-lost is at most this long: sipcd writes LOST_KEEP lines of
+ * under 200 bytes. A larger file (a hand edit, another version) is not
+ * shown finding by finding, nor rewritten: what it holds beyond could be
+ * dropped unseen. */
+#define LOST_MAX 65536
+/* a line longer than this is shown cut there (sipcd's are under 200 bytes) */
+#define LOST_LINE_SHOWN 1000
+
+/* HOME/state/records-lost whole, the one reader of it: the status, an
+ * acknowledgement and a new finding see the same lines. Opened at dfd
+ * (AT_FDCWD for a path), not followed. *out (malloc'd, NUL-terminated,
+ * *n bytes before the NUL, which may hold NULs of their own): 1, or 0 when
+ * it is not there or empty (*out NULL), or a negative code with err saying
+ * why it cannot be shown line by line: not a regular file, larger than
+ * LOST_MAX, more lines than management.ack can name, unreadable. */
+static int lost_load(int dfd, const char *name, char **out, size_t *n, char *err,
+                     size_t errlen)
 {
-    int r = state_file_read(home, LOST_NAME, buf, len);
-    for (char *p = buf; r > 0 && *p; p++)
-        if (*p != '\n' && (*p < 0x20 || *p > 0x7e))
-            *p = '?';
-    return r;
+    *out = NULL;
+    *n = 0;
+    int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0 && errno == ENOENT)
+        return 0;
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        int e = errno;
+        snprintf(err, errlen, "it cannot be read (%s)", strerror(e));
+        if (fd >= 0)
+            close(fd);
+        return -e;
+    }
+    int r = 0;
+    char *buf = NULL;
+    size_t got = 0;
+    if (!S_ISREG(st.st_mode)) {
+        r = SIPC_ECONFIG;
+        snprintf(err, errlen, "it is not a regular file");
+    } else if (st.st_size > LOST_MAX) {
+        r = SIPC_ECONFIG;
+        snprintf(err, errlen,
+                 "it is %lld bytes, larger than sipcd writes it (%d at most): not shown "
+                 "finding by finding",
+                 (long long)st.st_size, LOST_MAX);
+    } else if (!(buf = malloc((size_t)st.st_size + 1))) {
+        r = SIPC_ENOMEM;
+        snprintf(err, errlen, "out of memory");
+    } else {
+        ssize_t k = 0;
+        while (got < (size_t)st.st_size &&
+               (k = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
+            got += (size_t)k;
+        if (k < 0) {
+            r = -errno;
+            snprintf(err, errlen, "it cannot be read (%s)", strerror(errno));
+        }
+    }
+    close(fd);
+    size_t lines = 0;
+    for (size_t i = 0; r == 0 && i < got; i++)
+        lines += buf[i] != '\n' && (i + 1 == got || buf[i + 1] == '\n');
+    if (r == 0 && lines > SIPC_MGMT_ACK_LINES_MAX) {
+        r = SIPC_ECONFIG;
+        snprintf(err, errlen,
+                 "it holds %zu lines, more than sipcd writes (%d at most): not shown finding "
+                 "by finding",
+                 lines, SIPC_MGMT_ACK_LINES_MAX);
+    }
+    if (r != 0 || got == 0) {
+        free(buf);
+        return r;
+    }
+    buf[got] = '\0';
+    *out = buf;
+    *n = got;
+    return 1;
+}
+
+/* One line of state/records-lost (len bytes at s) as the status shows it
+ * and an acknowledgement names it: every byte outside printable ASCII
+ * (sipcd writes ASCII; NUL included) as '?', and a line longer than
+ * LOST_LINE_SHOWN cut there, its length said ("...[cut: N bytes]"), so
+ * that it can be named whole. out: SIPC_MGMT_ACK_LINE_MAX bytes or more.
+ * Returns whether it was cut. */
+static int lost_line_shown(const char *s, size_t len, char *out, size_t outlen)
+{
+    size_t k = len > LOST_LINE_SHOWN ? LOST_LINE_SHOWN : len;
+    for (size_t i = 0; i < k && i < outlen - 1; i++)
+        out[i] = s[i] < 0x20 || s[i] > 0x7e ? '?' : s[i];
+    out[k < outlen - 1 ? k : outlen - 1] = '\0';
+    if (k == len)
+        return 0;
+    size_t o = strlen(out);
+    snprintf(out + o, outlen - o, "...[cut: %zu bytes]", len);
+    return 1;
 }
 
 /* A start found committed changes gone: the finding is kept in
@@ -213,24 +298,31 @@ static int lost_read(const char *home, char *buf, size_t len)
 static int lost_note(host *h, const sipc_data_mark *m, long long created, long long writes,
                      const char *when)
 {
-    char old[LOST_KEEP * 200], text[sizeof old + 200], now[32];
-    const char *keep = old;
+    char now[32], err[300], path[800];
+    char *old = NULL;
+    size_t n = 0;
     int lines = 0;
-    int rr = lost_read(h->cfg.home, old, sizeof old);
+    snprintf(path, sizeof path, "%s/state/%s", h->cfg.home, LOST_NAME);
+    int rr = lost_load(AT_FDCWD, path, &old, &n, err, sizeof err);
     if (rr < 0) {
         /* replacing it would erase findings not yet acknowledged; said once,
          * the retries (records_mark_save) are quiet */
         if (!h->mark.lost_pending)
             sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_WARN, "Data.Storage",
-                      "Cannot read state/%s (%s): the finding is not added to it, and the "
-                      "records' mark is not saved (so that the next start finds the loss "
+                      "Cannot read state/%s finding by finding (%s): the finding is not added to "
+                      "it, and the records' mark is not saved (so that the next start finds the loss "
                       "again) until it can be read or is removed",
-                      LOST_NAME, strerror(-rr));
+                      LOST_NAME, err);
         return rr;
     }
-    for (const char *p = old; *p; p++)
+    /* kept as the status shows it (a hand edit's other bytes as '?') */
+    for (size_t i = 0; i < n; i++)
+        if (old[i] != '\n' && (old[i] < 0x20 || old[i] > 0x7e))
+            old[i] = '?';
+    const char *keep = old ? old : "";
+    for (const char *p = keep; *p; p++)
         lines += *p == '\n';
-    if (old[0] && old[strlen(old) - 1] != '\n')
+    if (keep[0] && keep[strlen(keep) - 1] != '\n')
         lines++;
     for (; lines >= LOST_KEEP && *keep; lines--) {
         const char *nl = strchr(keep, '\n');
@@ -242,15 +334,24 @@ static int lost_note(host *h, const sipc_data_mark *m, long long created, long l
     snprintf(same, sizeof same, " instance %lld created %lld of %lld writes %lld of %lld by %s\n",
              (long long)m->instance, (long long)m->created, created, (long long)m->writes, writes,
              when);
-    if (strstr(old, same))
+    if (old && strstr(old, same)) {
+        free(old);
         return 0;
+    }
     sipc_rfc3339_format(sipc_rfc3339_now_ms(), 0, now, sizeof now);
-    size_t kl = strlen(keep);
-    snprintf(text, sizeof text, "%s%sdetected %s%s", keep, kl && keep[kl - 1] != '\n' ? "\n" : "",
-             now, same);
-    return state_write(h, LOST_NAME, text,
-                       "the finding that committed records are gone (sipcctl status would not "
-                       "show it)");
+    size_t kl = strlen(keep), tl = kl + sizeof same + 64;
+    char *text = malloc(tl);
+    int r = SIPC_ENOMEM;
+    if (text) {
+        snprintf(text, tl, "%s%sdetected %s%s", keep, kl && keep[kl - 1] != '\n' ? "\n" : "",
+                 now, same);
+        r = state_write(h, LOST_NAME, text,
+                        "the finding that committed records are gone (sipcctl status would not "
+                        "show it)");
+    }
+    free(text);
+    free(old);
+    return r;
 }
 
 /* One finding's words, as the start's WARN and the status say it. */
@@ -274,19 +375,21 @@ static void lost_text(char *out, size_t len, long long found, long long created,
                  writes - found_writes, when, MARK_NAME);
 }
 
-/* One line of state/records-lost (made printable ASCII) as the status shows it. */
-static json_t *finding_json(const char *line)
+/* One line of state/records-lost as the status shows it (lost_line_shown:
+ * cut when it is longer than any sipcd writes). */
+static json_t *finding_json(const char *line, int cut)
 {
     char text[900], detected[64], when[64];
     long long inst, found, created, fw, writes;
-    if (sscanf(line, "detected %63s instance %lld created %lld of %lld writes %lld of %lld by %63s",
+    if (cut ||
+        sscanf(line, "detected %63s instance %lld created %lld of %lld writes %lld of %lld by %63s",
                detected, &inst, &found, &created, &fw, &writes, when) != 7 ||
         (found >= created && fw >= writes)) {
         /* edited by hand, or by another version: shown, not dropped */
         snprintf(text, sizeof text,
-                 "state/%s holds a finding of lost records this sipcd cannot read: "
+                 "state/%s holds a finding of lost records this sipcd cannot read%s: "
                  "'%.200s'",
-                 LOST_NAME, line);
+                 LOST_NAME, cut ? " (longer than any sipcd writes: shown cut)" : "", line);
         return json_pack("{s:s}", "message", text);
     }
     lost_text(text, sizeof text, found, created, fw, writes, when);
@@ -303,34 +406,40 @@ static json_t *finding_json(const char *line)
 json_t *records_lost_json(const char *home)
 {
     json_t *list = json_array();
-    char buf[LOST_KEEP * 200 + 200], text[900];
-    int rr = list ? lost_read(home, buf, sizeof buf) : 0;
+    char path[800], err[300], text[900], shown[SIPC_MGMT_ACK_LINE_MAX];
+    char *buf = NULL;
+    size_t n = 0;
+    snprintf(path, sizeof path, "%s/state/%s", home, LOST_NAME);
+    int rr = list ? lost_load(AT_FDCWD, path, &buf, &n, err, sizeof err) : 0;
     if (rr < 0) {
+        /* no "line": not one finding that can be named */
         snprintf(text, sizeof text,
-                 "state/%s is there but cannot be read (%s): it may hold findings of lost "
-                 "records; make it a readable file or remove it",
-                 LOST_NAME, strerror(-rr));
+                 "state/%s cannot be shown finding by finding: %s. It may hold findings of "
+                 "lost records, which sipcctl ack cannot acknowledge while so: look at it in "
+                 "the node's home, and remove it once dealt with",
+                 LOST_NAME, err);
         json_array_append_new(list, json_pack("{s:s}", "message", text));
     }
-    if (rr <= 0)
-        return list;
-    char *save = NULL;
-    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        json_t *f = finding_json(line);
-        /* the line itself: what an acknowledgement names (records_lost_ack) */
-        if (f)
-            json_object_set_new(f, "line", json_string(line));
-        json_array_append_new(list, f);
+    for (size_t at = 0; rr > 0 && at < n;) {
+        const char *nl = memchr(buf + at, '\n', n - at);
+        size_t len = nl ? (size_t)(nl - (buf + at)) : n - at;
+        if (len > 0) {
+            int cut = lost_line_shown(buf + at, len, shown, sizeof shown);
+            json_t *f = finding_json(shown, cut);
+            /* the line as shown: what an acknowledgement names (records_lost_ack) */
+            if (f)
+                json_object_set_new(f, "line", json_string(shown));
+            if (f && cut)
+                json_object_set_new(f, "cut", json_true());
+            json_array_append_new(list, f);
+        }
+        at += len + 1;
     }
+    free(buf);
     return list;
 }
 
-/* state/records-lost larger than this is not one sipcd wrote (LOST_KEEP
- * lines): an acknowledgement that rewrote it could drop what it holds
- * beyond what the status shows */
-#define LOST_ACK_MAX 65536
-
-/* Whether shown (a line made printable, as the status shows it) is named in lines. */
+/* Whether shown (a line as the status shows it) is named in lines. */
 static int lost_named(const char *shown, const json_t *lines)
 {
     size_t k;
@@ -346,52 +455,26 @@ static int lost_named(const char *shown, const json_t *lines)
 int records_lost_ack(const char *home, const json_t *lines, json_t **out, char *err,
                      size_t errlen)
 {
-    char dir[700], path[800];
+    char dir[700], path[800], why[300], shown[SIPC_MGMT_ACK_LINE_MAX];
     int dfd, r;
     *out = NULL;
     if ((r = host_state_dir(home, dir, sizeof dir, &dfd, err, errlen)) != 0)
         return r;
     snprintf(path, sizeof path, "%s/%s", dir, LOST_NAME);
-    char *buf = NULL, *text = NULL, *shown = NULL;
+    char *buf = NULL, *text = NULL;
     size_t n = 0, tl = 0;
-    struct stat st;
-    int fd = openat(dfd, LOST_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && errno != ENOENT) {
-        r = -errno;
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+    /* read as the status reads it: the lines named are the lines shown */
+    r = lost_load(dfd, LOST_NAME, &buf, &n, why, sizeof why);
+    if (r < 0) {
+        snprintf(err, errlen, "%s cannot be acknowledged finding by finding: %s; remove it in "
+                 "the node's home once dealt with", path, why);
         goto done;
     }
-    if (fd >= 0) {
-        if (fstat(fd, &st) != 0) {
-            r = -errno;
-            snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-            goto done;
-        }
-        if (!S_ISREG(st.st_mode) || st.st_size > LOST_ACK_MAX) {
-            r = SIPC_ECONFIG;
-            snprintf(err, errlen, "cannot read %s: %s", path,
-                     !S_ISREG(st.st_mode) ? "not a regular file"
-                                          : "larger than sipcd writes it (64 KiB at most)");
-            goto done;
-        }
-        buf = malloc((size_t)st.st_size + 1);
-        ssize_t got = 0;
-        while (buf && n < (size_t)st.st_size &&
-               (got = read(fd, buf + n, (size_t)st.st_size - n)) > 0)
-            n += (size_t)got;
-        if (!buf || got < 0) {
-            r = !buf ? SIPC_ENOMEM : -errno;
-            snprintf(err, errlen, "cannot read %s: %s", path, !buf ? "out of memory"
-                                                                   : strerror(errno));
-            goto done;
-        }
-        buf[n] = '\0';
-    }
+    r = 0;
     text = malloc(n + 2);
-    shown = malloc(n + 1);
     json_t *removed = json_array(), *kept = json_array(), *gone = json_array();
     *out = json_pack("{s:o, s:o, s:o}", "removed", removed, "kept", kept, "gone", gone);
-    if (!text || !shown || !*out) {
+    if (!text || !*out) {
         r = SIPC_ENOMEM;
         snprintf(err, errlen, "out of memory");
         goto done;
@@ -402,10 +485,7 @@ int records_lost_ack(const char *home, const json_t *lines, json_t **out, char *
         const char *nl = memchr(buf + at, '\n', n - at);
         size_t len = nl ? (size_t)(nl - (buf + at)) : n - at;
         if (len > 0) {
-            /* compared as the status showed it (lost_read's '?') */
-            for (size_t i = 0; i < len; i++)
-                shown[i] = buf[at + i] < 0x20 || buf[at + i] > 0x7e ? '?' : buf[at + i];
-            shown[len] = '\0';
+            lost_line_shown(buf + at, len, shown, sizeof shown);
             if (lost_named(shown, lines)) {
                 json_array_append_new(removed, json_string(shown));
             } else {
@@ -450,12 +530,9 @@ done:
         json_decref(*out);
         *out = NULL;
     }
-    if (fd >= 0)
-        close(fd);
     close(dfd);
     free(buf);
     free(text);
-    free(shown);
     return r;
 }
 

@@ -58,8 +58,10 @@ void records_mark_save(struct host *h);
 void records_damaged_save(const char *reason, void *arg);
 /* The findings of HOME/state/records-lost, as the status's
  * storage.records_lost: each {"detected", "committed_by", "records_gone",
- * "writes_gone", "records_committed", "records_found", "message"} (a line
- * that cannot be read: only "message"). Read at every call, so that the
+ * "writes_gone", "records_committed", "records_found", "message", "line"}
+ * (a line that cannot be read: "message" and "line"; one cut: "cut" too; a
+ * file that cannot be shown finding by finding: one entry, "message"
+ * alone). Read at every call, so that the
  * operator's removal of the file acknowledges them at once. A new array,
  * empty when there is none; NULL when out of memory. */
 json_t *records_lost_json(const char *home);
@@ -70,8 +72,9 @@ json_t *records_lost_json(const char *home);
  * list). *out: {"removed", "kept", "gone"}, the lines removed, those left,
  * and those named that were not there (acknowledged already). 0, or a
  * negative SIPC (or libuv) code with err saying why, nothing removed: the
- * file cannot be read (a link, not a file, larger than sipcd writes it) or
- * replaced or removed. Loop thread only, as lost_note is: the two do not
+ * file cannot be shown finding by finding (read as records_lost_json reads
+ * it: a link, not a file, larger than sipcd writes it) or replaced or
+ * removed. Loop thread only, as lost_note is: the two do not
  * interleave. */
 int records_lost_ack(const char *home, const json_t *lines, json_t **out, char *err,
                      size_t errlen);

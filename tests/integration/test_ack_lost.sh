@@ -16,6 +16,13 @@
 #     naming who asked; a second ack: nothing to acknowledge, exit 0; a
 #     finding after it is acknowledged only by a later ack, a hand-edited
 #     line of other bytes as the status shows it
+#   - the status and the ack read state/records-lost alike: a NUL, a line
+#     longer than sipcd writes (cut, named so) and 22 lines are all
+#     acknowledged; 65 lines or 70000 bytes are shown as a file that cannot
+#     be shown finding by finding, and the ack says why, exit 1
+#   - a plaintext caller's refusals: one WARN a minute; a request naming more
+#     than 64 lines or a line over 2048 bytes: refused
+#   - n1 with TLS off: status and status --cluster say to remove the file
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.72}
@@ -97,13 +104,21 @@ fi
 # --- refused and failing acknowledgements leave the finding ---------------------
 run "$BIN/sipcctl" --home "$plain" --node "$BASE.1" ack records-lost
 expect "from a home without the pair (plaintext): refused, exit 1" 1 \
-    '^n1 \('"$BASE"'\.1:23002\): acknowledging 1 finding of lost records:$' \
+    '^n1 \('"$BASE"'\.1:23002\): found 1 finding of lost records; asking the node to acknowledge it:$' \
     '^  RECORDS LOST \(found at the start at .*up to 300 acknowledged records are gone' \
     'acknowledgement refused: the request came in plaintext'
 [ "$(cat "$lost")" = "$first" ] && ok "refused: state/records-lost unchanged" ||
     not_ok "refused: state/records-lost changed"
 wait_for 5 sh -c "cat '$h1'/logs/DataService_*.log | grep -q 'WARN Acknowledgement of lost records asked by .* (node sipcctl[^,]*, plaintext) refused: it came in plaintext'" &&
     ok "refused: n1 logs who asked in plaintext" || not_ok "refused: no WARN on n1"
+# anyone who reaches the port can ask again and again: one WARN a minute
+for _ in 1 2 3; do
+    "$BIN/sipcctl" --home "$plain" --node "$BASE.1" ack records-lost >/dev/null 2>&1
+done
+sleep 1.5 # past the logger's own flush
+n=$(data_log | grep -c 'refused: it came in plaintext')
+[ "$n" = 1 ] && ok "refused again and again: still one WARN line (one a minute at most)" ||
+    not_ok "refused again and again: $n WARN lines"
 
 run ctl2 --node "$BASE.9" ack records-lost
 expect "an unreachable node: exit 69" 69 "$BASE\\.9:23002"
@@ -118,7 +133,7 @@ mv "$lost" "$work/lost.file"
 mkdir "$lost"
 run ctl2 --node "$BASE.1" ack records-lost
 expect "state/records-lost a directory: exit 1, naming why" 1 \
-    'nothing acknowledged: cannot read .*/state/records-lost: not a regular file'
+    'nothing acknowledged: .*/state/records-lost cannot be acknowledged finding by finding: it is not a regular file; remove it in the node.s home once dealt with'
 rmdir "$lost"
 mv "$work/lost.file" "$lost"
 [ "$(cat "$lost")" = "$first" ] && ok "failed: the finding is still there" || not_ok "failed: the finding changed"
@@ -146,12 +161,18 @@ else
 fi
 run ctl2 call "$BASE.1:23002" management ack '{"lines": 1}'
 expect "a malformed request: an error" 1 'ack request: expected'
+run ctl2 call "$BASE.1:23002" management ack "$(jq -nc '{what: "records-lost", lines: [range(65) | tostring]}')"
+expect "65 lines named: refused, at most 64" 1 'ack request: 65 lines named, at most 64'
+run ctl2 call "$BASE.1:23002" management ack "$(jq -nc '{what: "records-lost", lines: ["a", ("x" * 2049)]}')"
+expect "a line of 2049 bytes named: refused, at most 2048" 1 'ack request: line 2 is 2049 bytes, at most 2048'
+[ "$(cat "$lost")" = "$later" ] && ok "refused requests: state/records-lost unchanged" ||
+    not_ok "refused requests changed state/records-lost"
 
 # --- the acknowledgement from n2's home --------------------------------------------
 printf '%s\n' "$first" >"$lost"
 run ctl2 --node "$BASE.1" ack records-lost
 expect "ack from n2's home: the finding shown and acknowledged, exit 0" 0 \
-    '^n1 \('"$BASE"'\.1:23002\): acknowledging 1 finding of lost records:$' \
+    '^n1 \('"$BASE"'\.1:23002\): found 1 finding of lost records; asking the node to acknowledge it:$' \
     '^  RECORDS LOST \(found at the start at 20[0-9-]+T[0-9:]+Z\): records.db holds fewer records' \
     '^n1 \('"$BASE"'\.1:23002\): 1 finding of lost records acknowledged: state/records-lost removed$'
 [ -e "$lost" ] && not_ok "state/records-lost is still there" || ok "state/records-lost removed"
@@ -209,5 +230,73 @@ if [ "$RC" = 0 ] && jq -e '.result == "acknowledged" and .removed == ["detected 
     ok "a hand-edited line of other bytes: acknowledged as the status shows it"
 else
     bad "a hand-edited line of other bytes (exit $RC)"
+fi
+
+# what the status shows is what an ack names: a NUL, a line longer than any
+# sipcd writes (shown cut, named so), more lines than sipcd keeps
+long="detected by hand $(head -c 2000 /dev/zero | tr '\0' y)"
+{ printf 'detected x\0tail\n%s\n' "$long"; for i in $(seq 1 20); do echo "hand $i"; done; } >"$lost"
+runj ctl1 status --json
+if jq -e '(.storage.records_lost | length) == 22 and
+        .storage.records_lost[0].line == "detected x?tail" and
+        .storage.records_lost[1].cut == true and
+        (.storage.records_lost[1].line | endswith("...[cut: 2017 bytes]")) and
+        (.storage.records_lost[1].line | length) < 1100 and
+        .storage.records_lost[21].line == "hand 20"' "$OUT" >/dev/null; then
+    ok "status: a NUL as '?', a 2017-byte line cut and said so, all 22 lines"
+else
+    bad "status: the hand-edited lines (exit $RC)"; jq -c '.storage.records_lost' "$OUT" | head -c 600
+fi
+run ctl2 --node "$BASE.1" ack records-lost
+expect "ack: every line the status shows is acknowledged, the cut one too, exit 0" 0 \
+    '^n1 \('"$BASE"'\.1:23002\): found 22 findings of lost records; asking the node to acknowledge them:$' \
+    '^n1 \('"$BASE"'\.1:23002\): 22 findings of lost records acknowledged: state/records-lost removed$'
+grep -q 'stays\|already gone' "$OUT" && bad "ack of the shown lines: something said to stay or be gone"
+[ -e "$lost" ] && not_ok "state/records-lost still there after all was acknowledged" ||
+    ok "state/records-lost removed"
+
+# a file the status cannot show finding by finding: shown as such, and the
+# ack says why it cannot, exit 1
+for i in $(seq 1 65); do echo "hand $i"; done >"$lost"
+runj ctl1 status --json
+if jq -e '(.storage.records_lost | length) == 1 and (.storage.records_lost[0] | has("line") | not) and
+        (.storage.records_lost[0].message | test("cannot be shown finding by finding: it holds 65 lines"))' \
+        "$OUT" >/dev/null; then
+    ok "status: 65 lines shown as a file that cannot be shown finding by finding"
+else
+    bad "status: 65 lines (exit $RC)"
+fi
+run ctl2 --node "$BASE.1" ack records-lost
+expect "ack of a file of 65 lines: exit 1, why" 1 \
+    'nothing acknowledged: .*/state/records-lost cannot be acknowledged finding by finding: it holds 65 lines'
+[ "$(wc -l <"$lost")" = 65 ] && ok "65 lines: the file unchanged" || not_ok "65 lines: the file changed"
+head -c 70000 /dev/zero | tr '\0' z >"$lost"
+run ctl2 --node "$BASE.1" ack records-lost
+expect "ack of a 70000-byte file: exit 1, why" 1 'RECORDS LOST: state/records-lost cannot be shown' \
+    'cannot be acknowledged finding by finding: it is 70000 bytes, larger than sipcd writes it'
+# a finding in between (a race): the file stays, and the exit says so
+printf 'hand a\n' >"$lost"
+req=$(jq -nc '{what: "records-lost", lines: ["hand b"]}')
+runj ctl2 call "$BASE.1:23002" management ack "$req"
+jq -e '.result == "nothing" and .kept == ["hand a"]' "$OUT" >/dev/null &&
+    ok "management.ack naming another line: nothing, the line kept" || bad "management.ack naming another line"
+
+# --- n1 with TLS off: the status does not send the operator to sipcctl ack --------
+kill -TERM "$pid1"; wait "$pid1" 2>/dev/null
+"$BIN/tlstool" --home "$h1" disable >/dev/null || not_ok "tlstool disable"
+sipcd_start "$h1" || exit 1
+pid1=$sipcd_pid
+printf '%s\n' "$later" >"$lost"
+run ctl1 status
+expect "TLS off: status says to remove state/records-lost, not sipcctl ack" 0 \
+    "^  storage: once dealt with, acknowledge it: remove state/records-lost in the node's home \(its TLS is off"
+grep -q 'sipcctl ack records-lost' "$OUT" && bad "TLS off: status still suggests sipcctl ack"
+runj ctl1 status --cluster --json
+if jq -e '[.problems[] | select(.kind == "records_lost" and .node == "n1")] | length == 1 and
+        (.[0].message | test("acknowledge it: remove state/records-lost in its home \\(its TLS is off")) and
+        (.[0].message | contains("sipcctl ack records-lost") | not)' "$OUT" >/dev/null; then
+    ok "TLS off: status --cluster's records_lost problem says to remove the file"
+else
+    bad "TLS off: status --cluster (exit $RC)"; jq -c '.problems' "$OUT"
 fi
 shtest_done

@@ -10,7 +10,8 @@
 #   - a fake node on $NET.2 (text_node.py) whose every answer holds them:
 #     ingest's rejected and not acknowledged lines and its summary (--json's
 #     failed list capped by --failed-max), the
-#     refusal of --to; status and status --cluster; metrics; reload; info;
+#     refusal of --to; status and status --cluster; metrics; reload; ack
+#     (and an ack never answered: exit 75, not "unreachable"); info;
 #     search's node, id and missing node; a data error's message; tlstool
 #     --reload's answer; tlstool check's live mode of a node; sipc-cluster's
 #     status line of it and what its TLS steps say of its guard and links
@@ -134,6 +135,15 @@ run fake metrics
 shown "metrics: the node's text" "sipc_up{node=\"$SB\"} 1" "# $S"
 run fake reload
 shown "reload: the node's name, message and changes" "rn$S (" "): reloaded$S" "changed: ch$S"
+run fake ack records-lost
+shown "ack: the node's name, the finding, its message and warning" "n$S (" "lost$S" "): ack$S" \
+    "warning: warn$S"
+run fake ack records-lost
+shown "ack, nothing removed and a finding kept: the finding that stays, escaped" \
+    "stays (not among the findings named, not acknowledged): new$S" \
+    "already gone (acknowledged meanwhile): l$S"
+[ "$RC" = 1 ] && ok "ack, nothing removed and a finding kept: exit 1, not success" ||
+    bad "ack, nothing removed and a finding kept: exit $RC"
 run fake info
 shown "info: the node's answer" '"tls_mode": "m\u001b[2J \xc2\x9b31m \u001b]0;owned\u0007 café"'
 # tlstool check asks each [cluster] node's sys.info for the mode it runs
@@ -146,7 +156,7 @@ export SIPC_PFX_PASSWORD="Node-Text-$$"
 run "$BIN/tlstool" --home "$work/k" check --timeout 5000
 shown "tlstool check: the mode a node says it runs" "runs TLS mode m$S, this home"
 # a node whose sys.info answers an error is reachable, not "NOT reachable: success"
-TEXT_NODE_INFO_ERROR=1 python3 "$SRC/text_node.py" "$NET.4" text >"$work/port4" 2>"$work/fake4.err" &
+TEXT_NODE_INFO_ERROR=1 TEXT_NODE_ACK=silent python3 "$SRC/text_node.py" "$NET.4" text >"$work/port4" 2>"$work/fake4.err" &
 fake4_pid=$!
 if wait_for 10 test -s "$work/port4"; then
     printf '[node]\nid = k\naddress = %s.3\n[cluster]\nname = text\nnodes = %s.4:%s\n' "$NET" \
@@ -159,6 +169,11 @@ if wait_for 10 test -s "$work/port4"; then
     else
         bad "tlstool check: an error answer exits $RC: $(cat "$OUT")"
     fi
+    # an ack sent but never answered: it may have been applied, not "unreachable"
+    run "$BIN/sipcctl" --home "$work/h" --timeout 1500 --node "$NET.4:$(cat "$work/port4")" \
+        ack records-lost
+    expect "ack not answered in time: exit 75, the node may have applied it" 75 \
+        'management.ack to .*: no answer within the deadline \(--timeout 1500 ms\): the node may have applied it; `sipcctl status --node [0-9.]*:[0-9]*` shows whether the findings are gone'
 else
     not_ok "the second fake node did not start"
 fi

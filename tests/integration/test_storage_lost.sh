@@ -66,11 +66,11 @@ shown_lost() {
     run ctl status
     expect "$label: status: RECORDS LOST, and how to acknowledge it" 0 \
         '^  storage: RECORDS LOST \(found at the start at 20[0-9-]+T[0-9:]+Z\): records.db holds fewer records than were committed: it counts 0 records created, but 300 were by .*up to 300 acknowledged records are gone' \
-        '^  storage: once dealt with, acknowledge it: sipcctl ack records-lost --node '"$BASE"'\.10 \(over TLS; or remove state/records-lost in the node.s home\): this stays until then$' &&
+        '^  storage: once dealt with, acknowledge it: remove state/records-lost in the node.s home \(its TLS is off, and sipcctl ack is taken over TLS only\): this stays until then$' &&
         { grep -q '^  storage: ok$' "$OUT" && bad "$label: status also says storage: ok" || true; }
     run ctl status --cluster --json
     if [ "$RC" = 1 ] && jq -e '[.problems[] | select(.kind == "records_lost" and .node == "n1" and
-            (.message | test("^n1: committed changes found gone at its start at .*: up to 300 acknowledged records are gone.*; once dealt with, acknowledge it: sipcctl ack records-lost --node '"$BASE"'\\.10 \\(over TLS; or remove state/records-lost in its home\\)")))] | length == 1' "$OUT" >/dev/null; then
+            (.message | test("^n1: committed changes found gone at its start at .*: up to 300 acknowledged records are gone.*; once dealt with, acknowledge it: remove state/records-lost in its home \\(its TLS is off")))] | length == 1' "$OUT" >/dev/null; then
         ok "$label: status --cluster: a records_lost problem for n1, exit 1"
     else
         bad "$label: status --cluster: no records_lost problem (exit $RC)"
@@ -106,7 +106,7 @@ mv "$lost" "$work/lost.elsewhere"
 ln -s "$work/lost.elsewhere" "$lost"
 run ctl status --json
 if [ "$RC" = 0 ] && jq -e '.storage.records_lost | length == 1 and
-        (.[0].message | test("state/records-lost is there but cannot be read"))' "$OUT" >/dev/null; then
+        (.[0].message | test("state/records-lost cannot be shown finding by finding: it cannot be read \\(Too many levels of symbolic links\\)"))' "$OUT" >/dev/null; then
     ok "state/records-lost a link: named as unreadable, not taken for no finding"
 else
     bad "state/records-lost a link: not named (exit $RC)"

@@ -13,7 +13,10 @@ field is bytes) next to printable UTF-8 ("café"). A method it does not know
 gets an ERROR that says so. With TEXT_NODE_INFO_ERROR set, sys.info is
 answered by an ERROR too; with TEXT_NODE_RELOAD=refused, management.reload
 is refused in plain words instead (as a real node refuses one), for tests
-of what a refusal leaves behind."""
+of what a refusal leaves behind; with TEXT_NODE_ACK=silent, management.ack
+is never answered (a node that may have applied it). Its first management.ack
+is answered "acknowledged", the later ones "nothing" with another finding
+kept."""
 import json
 import os
 import socket
@@ -29,6 +32,7 @@ TITLE = "\x1b]0;owned\x07"  # sets the window title
 CSI = "\u009b31m"        # C1 CSI: red
 BAD = (ESC + " " + CSI + " " + TITLE + " café").encode()
 BAD_BYTES = BAD + b" \x9b1m \xe6\x97"  # and a lone C1 byte, broken UTF-8
+ACKS = []  # management.ack calls so far: the first acknowledges, later ones do not
 
 
 def fields(b):
@@ -84,7 +88,9 @@ def node_status(i):
                       "connections": {"tls": 1, "plaintext": 1, "opening": 0},
                       "plaintext_peers": [{"address": "pp" + s, "node": "ppn" + s}]}],
         "storage": {"writes": {"failing": True, "since": "t" + s, "failures": 2,
-                               "last_failure": "lf" + s, "last_error": "disk" + s}},
+                               "last_failure": "lf" + s, "last_error": "disk" + s},
+                    "records_lost": [{"detected": "d" + s, "message": "lost" + s,
+                                      "line": "l" + s}]},
         "links": [{"service": "search" + s, "address": "la" + s, "up": False,
                    "last_error": "refused" + s}],
     }
@@ -143,6 +149,18 @@ def answer(service, method, payload):
     if (service, method) == ("management", "reload"):
         return j({"result": "applied", "node": "rn" + s, "message": "reloaded" + s,
                   "changes": ["ch" + s]}), 0, b""
+    if (service, method) == ("management", "ack") and \
+            os.environ.get("TEXT_NODE_ACK") == "silent":
+        return None, None, b""
+    if (service, method) == ("management", "ack"):
+        ACKS.append(1)
+        if len(ACKS) > 1:  # the findings named are gone, another one stays
+            return j({"schema": 1, "node": "n" + s, "what": "records-lost", "result": "nothing",
+                      "message": "nothing to acknowledge" + s, "removed": [],
+                      "kept": ["new" + s], "gone": ["l" + s]}), 0, b""
+        return j({"schema": 1, "node": "n" + s, "what": "records-lost", "result": "acknowledged",
+                  "message": "ack" + s, "removed": ["l" + s], "kept": [], "gone": [],
+                  "warning": "warn" + s}), 0, b""
     if (service, method) == ("pipeline", "ingest"):
         return ingest(payload)
     if (service, method) == ("search", "query"):
@@ -174,6 +192,8 @@ def serve(c, cluster):
             elif kind == 2:  # REQUEST
                 payload, status, message = answer(env.get(4, b"").decode(),
                                                   env.get(5, b"").decode(), env.get(8, b""))
+                if status is None:  # never answered
+                    continue
                 if status:
                     c.sendall(envelope(5, rid, status=status, message=message))
                 else:

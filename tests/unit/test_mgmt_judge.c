@@ -468,7 +468,8 @@ static void held_back(void **state)
 
 /* Lost records a node's start found (its storage.records_lost): one
  * records_lost problem each, naming the node, when and how to acknowledge
- * it (the sipcctl command, with the node's host); a line the node could not read is still one; none without them
+ * it (the sipcctl command, with the node's host; with its TLS off, the
+ * file's removal); a line the node could not read is still one; none without them
  * (an older node's storage has no records_lost). */
 static void records_lost(void **state)
 {
@@ -489,17 +490,37 @@ static void records_lost(void **state)
     json_t *nodes = json_pack("[o, o]", n1, n2);
     json_t *p = sipc_mgmt_judge(nodes, 30, 0);
     assert_string_equal(kinds(p), "n1:records_lost n1:records_lost");
+    /* n1 has TLS off: management.ack (TLS callers only) cannot, the file's removal can */
     assert_string_equal(json_string_value(json_object_get(json_array_get(p, 0), "message")),
                         "n1: committed changes found gone at its start at 2026-12-05T21:40:02Z: "
                         "records.db holds fewer records than were committed: ...; once dealt "
-                        "with, acknowledge it: sipcctl ack records-lost --node 10.0.0.1 (over "
-                        "TLS; or remove state/records-lost in its home): this stays until then");
+                        "with, acknowledge it: remove state/records-lost in its home (its TLS is "
+                        "off, and sipcctl ack is taken over TLS only): this stays until then");
     assert_string_equal(json_string_value(json_object_get(json_array_get(p, 1), "message")),
                         "n1: a finding of lost records: state/records-lost holds a finding ... "
-                        "cannot read: 'x'; once dealt with, acknowledge it: sipcctl ack "
-                        "records-lost --node 10.0.0.1 (over TLS; or remove state/records-lost in "
-                        "its home): this stays until then");
+                        "cannot read: 'x'; once dealt with, acknowledge it: remove "
+                        "state/records-lost in its home (its TLS is off, and sipcctl ack is "
+                        "taken over TLS only): this stays until then");
     assert_string_equal(sipc_mgmt_health(p), "problems");
+    json_decref(p);
+    /* with TLS on: sipcctl ack, at the node's host */
+    json_object_set_new(n1, "tls", json_pack("{s:b, s:s}", "enabled", 1, "mode", "permissive"));
+    p = sipc_mgmt_judge(nodes, 30, 0);
+    int seen = 0;
+    size_t i;
+    json_t *q;
+    json_array_foreach(p, i, q)
+    {
+        if (strcmp(json_string_value(json_object_get(q, "kind")), "records_lost") || seen++)
+            continue;
+        assert_string_equal(json_string_value(json_object_get(q, "message")),
+                            "n1: committed changes found gone at its start at "
+                            "2026-12-05T21:40:02Z: records.db holds fewer records than were "
+                            "committed: ...; once dealt with, acknowledge it: sipcctl ack "
+                            "records-lost --node 10.0.0.1 (over TLS; or remove "
+                            "state/records-lost in its home): this stays until then");
+    }
+    assert_int_equal(seen, 2);
     json_decref(p);
     json_decref(nodes);
 }

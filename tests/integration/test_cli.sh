@@ -178,7 +178,10 @@ run "$BIN/sipcctl" ping --node 127.0.0.1:1
 expect "sipcctl ping --node" 69 "^sipcctl: sys.ping to 127.0.0.1:1 failed: connection refused"
 # the library's detail that only repeats the error's text is not said again
 run "$BIN/sipcctl" --home "$work" status --node 127.0.73.1:1
-one_line "sipcctl status, nothing listening: 'connection refused' once" 69 "^sipcctl: management.status to 127.0.73.1:1 failed: connection refused \[ECONNREFUSED, io\]$"
+one_line "sipcctl status, nothing listening: 'connection refused' once, then what to look at" 69 "^sipcctl: management.status to 127.0.73.1:1 failed: connection refused \[ECONNREFUSED, io\]; is sipcd running there, on that address and port\? \(that node's \[node\] address and \[management\] port\)$"
+# the port named is the dialed service's
+run "$BIN/sipcctl" --home "$work" get x --node 127.1.79.9
+one_line "sipcctl get, nothing listening: the hint names [data] port" 69 "^sipcctl: data.get to 127.1.79.9:23000 failed: connection refused \[ECONNREFUSED, io\]; is sipcd running there, on that address and port\? \(that node's \[node\] address and \[data\] port\)$"
 # (jq -s: an empty stdout is no object, which jq -e alone lets pass)
 # every command with --json that fails without an answer of its own prints
 # one object on stdout, the same shape as status's, with its exit code

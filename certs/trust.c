@@ -420,11 +420,15 @@ sipc_vfy_status sipc__vfail(sipc_vfy_result *res, sipc_vfy_status st, int depth,
     assert(depth >= -1 && depth < SIPC_VFY_MAX_LINKS);
     res->status = st;
     res->depth = depth;
+    /* a subject may be UTF-8: a reason too long is cut between characters
+     * (a JSON status or a terminal would show a broken one as garbage) */
+    char text[sizeof res->reason + 256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(res->reason, sizeof res->reason, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    sipc_str_copy(res->fix, sizeof res->fix, fix);
+    sipc_str_copy_utf8(res->reason, sizeof res->reason, text);
+    sipc_str_copy_utf8(res->fix, sizeof res->fix, fix);
     return st;
 }
 
@@ -722,10 +726,10 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
             /* a root that is not one of ours */
             if (np == 1 && t->own_self_signed)
                 st = sipc__vfail(res, SIPC_VFY_NOT_PINNED, 0,
-                          "both ends need the same key pair: on nodes, import the same PFX file "
-                          "(tlstool import); in a program given PEM files, the same certificate "
-                          "and key; if the peer belongs to another cluster, add its root with "
-                          "`tlstool trust add` (from `tlstool trust export` there)",
+                          "both ends need the same key pair: import the same PFX file on every "
+                          "node (tlstool import), or give a program the same certificate and "
+                          "key; for a peer of another cluster, `tlstool trust add` its root "
+                          "(from `tlstool trust export` there)",
                           "self-signed certificate '%s' (SHA-256 %.16s...) is not this cluster's "
                           "key pair (this side holds '%s', SHA-256 %.16s...)",
                           sipc__name_or(cur->subject), cur->fingerprint, sipc__name_or(t->own_x[0].subject),

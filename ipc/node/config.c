@@ -749,6 +749,61 @@ static int timeouts_judged(const sipc_config *cfg, char *why, size_t len)
     return v;
 }
 
+/* What inih found wrong with line `line` of fp, which it refused without
+ * calling on_entry: the line read again and judged as inih judges it (a
+ * '[' line without its ']', another without '=' or ':' before a " ;"
+ * comment). Its text is shown only where it cannot be a secret pasted on
+ * a line of its own: a section's name, the first word of "word more text"
+ * (a key without its '='); else only its length. */
+static void syntax_error_text(FILE *fp, int line, char *out, size_t len)
+{
+    static const char must[] = "a line must be `key = value`, `[section]`, or a `;`/`#` comment";
+    char buf[INI_MAX_LINE] = "";
+    int n = 0;
+    rewind(fp);
+    while (n < line && fgets(buf, sizeof buf, fp))
+        n++;
+    if (n != line) {
+        snprintf(out, len, "syntax error: %s", must);
+        return;
+    }
+    char *p = buf;
+    if (line == 1 && !strncmp(p, "\xEF\xBB\xBF", 3))
+        p += 3;
+    p += strspn(p, ini_space);
+    size_t end = strcspn(p, "\n");
+    while (end && strchr(ini_space, p[end - 1]))
+        end--;
+    p[end] = '\0';
+    /* where inih stops looking: a ';' after white space starts a comment */
+    size_t stop = 0;
+    while (p[stop] && !(p[stop] == ';' && stop && strchr(ini_space, p[stop - 1])))
+        stop++;
+    if (p[0] == '[') {
+        size_t w = strspn(p + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
+        if (w && w <= 32 && !p[1 + w])
+            snprintf(out, len, "syntax error: found `%.33s` without its closing ']': %s", p, must);
+        else
+            snprintf(out, len, "syntax error: found a '[' line %s: %s",
+                     memchr(p, ']', end) ? "whose ']' comes after ` ;`, which starts a comment"
+                                         : "without its closing ']'",
+                     must);
+        return;
+    }
+    if (memchr(p + stop, '=', end - stop) || memchr(p + stop, ':', end - stop)) {
+        snprintf(out, len, "syntax error: its '=' comes after ` ;`, which starts a comment: %s", must);
+        return;
+    }
+    size_t w = strspn(p, "abcdefghijklmnopqrstuvwxyz_");
+    if (w && w <= 32 && p[w] && strchr(ini_space, p[w]))
+        snprintf(out, len, "syntax error: found `%.*s ...`, which has no '=': %s", (int)w, p, must);
+    else
+        snprintf(out, len,
+                 "syntax error: found a line of %zu characters without '=' (not shown: it could "
+                 "hold a secret): %s",
+                 end, must);
+}
+
 int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errlen)
 {
     if (!err)
@@ -790,6 +845,10 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
     }
     parse_state ps = {.cfg = cfg, .fp = fp};
     int line = ini_parse_stream(conf_reader, &ps, on_entry, &ps);
+    char syntax[400] = "";
+    if (line > 0 && !ps.read_errno && !ps.nul_line && !ps.too_long &&
+        !(ps.err_line == line && ps.err[0]))
+        syntax_error_text(fp, line, syntax, sizeof syntax);
     fclose(fp);
     if (ps.read_errno) {
         snprintf(err, errlen, "cannot read %s: %s", path, strerror(ps.read_errno));
@@ -809,7 +868,7 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
     }
     if (line != 0) {
         snprintf(err, errlen, "%s:%d: %s", path, line,
-                 ps.err_line == line && ps.err[0] ? ps.err : "syntax error");
+                 ps.err_line == line && ps.err[0] ? ps.err : syntax[0] ? syntax : "syntax error");
         return SIPC_ECONFIG;
     }
     /* nodes are read with the data port, which may be set after [cluster] */

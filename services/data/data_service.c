@@ -176,10 +176,11 @@ void data_storage_unusable(sipc_data *d, int rc, const char *why)
 {
     data_health *h = &d->health[DATA_WRITES];
     uint64_t now = uv_now(d->loop);
+    /* damage refuses writes, and the reads that meet it fail as well */
     sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
-                    "writes to the database fail: %s (every write gets STORAGE; reads are "
-                    "served)",
-                    why);
+                    "writes to the database fail: %s (every write gets STORAGE; %s)", why,
+                    rc == DATA_STORE_DAMAGED ? "reads that meet the damage fail too"
+                                             : "reads are served");
     if (!h->failing) {
         h->failing = 1;
         h->failures = 0;

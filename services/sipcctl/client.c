@@ -10,6 +10,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "base/str_copy.h"
 #include "services/common/client_id.h"
 #include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
@@ -97,6 +98,7 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
         return ctl_fail(EX_USAGE, "'%s' is not ADDRESS[:PORT]", target);
     }
     snprintf(cl->target, sizeof cl->target, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+    sipc_str_copy(cl->service, sizeof cl->service, service);
     /* this home's own node: a refused connection then says whether its
      * sipcd runs (the home's lock) */
     char own[160];
@@ -521,6 +523,12 @@ void ctl_failure_text(const ctl_client *cl, const ctl_reply *rep, char *line, si
         fix[1] = '(';
         ctl_home_node_down(cl, fix + 2, flen - 3);
         strcat(fix, ")");
+    } else if (rep->err == UV_ECONNREFUSED) {
+        /* another node: only its own sipc.conf knows where it listens */
+        snprintf(fix, flen,
+                 "; is sipcd running there, on that address and port? (that node's [node] "
+                 "address and [%s] port)",
+                 cl->service);
     }
     cli_err_line(line, llen, rep->err, rep->message);
 }

@@ -292,6 +292,42 @@ static void print_table(const Sipc__Search__QueryResponse *r)
         printf("PARTIAL: some nodes did not answer\n");
 }
 
+/* A word of the query holding '=' outside a "phrase": FTS5 has no such
+ * syntax, and the user most likely meant an attribute. */
+static int attr_like(const char *q)
+{
+    int quoted = 0;
+    for (; *q; q++) {
+        if (*q == '"')
+            quoted = !quoted;
+        else if (*q == '=' && !quoted)
+            return 1;
+    }
+    return 0;
+}
+
+/* A query refused as FTS5 syntax that looks like KEY=VALUE: its message
+ * names --attr, with the query itself as the example when it is one plain
+ * word (printable ASCII, no quote). */
+static void attr_hint(const char *q, ctl_reply *rep)
+{
+    if (rep->err != SIPC_EREMOTE || rep->status != SIPC__SEARCH__STATUS__BAD_QUERY ||
+        !attr_like(q))
+        return;
+    size_t n = strlen(rep->message);
+    int plain = strlen(q) <= 60 && q[0] != '=';
+    for (const char *p = q; *p && plain; p++)
+        plain = *p > ' ' && *p < 0x7f && *p != '"' && *p != '\'' && *p != '`';
+    if (plain)
+        snprintf(rep->message + n, sizeof rep->message - n,
+                 "; an attribute is matched with --attr KEY=VALUE, not in the query: `sipcctl "
+                 "search --attr %s`",
+                 q);
+    else
+        snprintf(rep->message + n, sizeof rep->message - n,
+                 "; an attribute is matched with --attr KEY=VALUE, not in the query");
+}
+
 int cmd_search(void *arg)
 {
     ctl *o = arg;
@@ -318,6 +354,7 @@ int cmd_search(void *arg)
     }
     ctl_reply rep;
     if (ctl_call(&cl, "search", "query", buf, len, &rep) != 0) {
+        attr_hint(o->args[0], &rep);
         rc = ctl_report_failure(&cl, "search", "query", &rep);
     } else {
         Sipc__Search__QueryResponse *r =

@@ -180,6 +180,8 @@ static void test_other_pair_not_pinned_until_trusted(void **state)
                      SIPC_VFY_NOT_PINNED);
     assert_non_null(strstr(res.reason, "is not this cluster's key pair"));
     assert_non_null(strstr(res.fix, "trust add"));
+    /* the whole hint, not cut by the verdict's fix[] */
+    assert_non_null(strstr(res.fix, "(from `tlstool trust export` there)"));
     char err[256];
     assert_int_equal(sipc_trust_add_root(t, B.certs[0].data, B.certs[0].len, err, sizeof err), 0);
     assert_int_equal(vfy(t, B.certs, 1, SIPC_PURPOSE_CLIENT, time(NULL), &res),
@@ -191,6 +193,52 @@ static void test_other_pair_not_pinned_until_trusted(void **state)
     assert_int_equal(vfy(t, B.certs, 1, SIPC_PURPOSE_CLIENT, time(NULL), &res),
                      SIPC_VFY_UNTRUSTED_ROOT);
     sipc_trust_free(t);
+}
+
+/* 1 when s is valid UTF-8 (no character cut off at its end) */
+static int utf8_whole(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3
+                : (*p & 0xf8) == 0xf0 ? 4 : 0;
+        if (!n)
+            return 0;
+        for (int i = 1; i < n; i++)
+            if ((p[i] & 0xc0) != 0x80)
+                return 0;
+        p += n;
+    }
+    return 1;
+}
+
+/* A reason longer than the verdict's reason[] (two long UTF-8 subjects) is
+ * cut between characters, and the fix stays whole. */
+static void test_long_reason_cut_utf8(void **state)
+{
+    (void)state;
+    char field[64] = "", subject[512];
+    for (int i = 0; i < 22; i++)
+        strcat(field, "\xc3\xa9"); /* é */
+    snprintf(subject, sizeof subject, "CN=a%s, O=%s, OU=%s, L=%s, ST=%s", field, field, field,
+             field, field);
+    sipc_keypair L1, L2;
+    char err[256];
+    if (sipc_keygen_selfsigned(SIPC_KEYALG_EC256, subject, 30, &L1, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    subject[3] = 'b';
+    assert_int_equal(sipc_keygen_selfsigned(SIPC_KEYALG_EC256, subject, 30, &L2, err, sizeof err), 0);
+    sipc_trust *t = trust_of(&L1, NULL, SIPC_TRUST_REV_SOFT);
+    sipc_vfy_result res;
+    assert_int_equal(vfy(t, L2.certs, 1, SIPC_PURPOSE_CLIENT, time(NULL), &res),
+                     SIPC_VFY_NOT_PINNED);
+    assert_true(strlen(res.reason) >= sizeof res.reason - 4); /* it was cut */
+    if (!utf8_whole(res.reason))
+        fail_msg("reason cut inside a character: ...%s", res.reason + strlen(res.reason) - 8);
+    assert_non_null(strstr(res.fix, "(from `tlstool trust export` there)"));
+    sipc_trust_free(t);
+    sipc_keypair_free(&L1);
+    sipc_keypair_free(&L2);
 }
 
 static void test_subject_policy(void **state)
@@ -661,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_rotation_state_file),
         cmocka_unit_test(test_dates_checked_even_for_the_anchor),
         cmocka_unit_test(test_other_pair_not_pinned_until_trusted),
+        cmocka_unit_test(test_long_reason_cut_utf8),
         cmocka_unit_test(test_subject_policy),
         cmocka_unit_test(test_subject_structure),
         cmocka_unit_test(test_subject_quoted),

@@ -109,7 +109,16 @@ run "$BIN/sipcctl" status --help
 expect "sipcctl status --help: the wait loop stops on 64 and 78" 0 "^ +until sipcctl status --cluster --expect-mode permissive; do rc=\\\$\\?$" \
     "^ +case \\\$rc in 64\\|78\\) exit \\\$rc;; esac; sleep 10; done$"
 run "$BIN/sipc-cluster" --help
-expect "sipc-cluster --help: up's usage names --name" 0 "^  up -n N .*\\[--name NAME\\]"
+expect "sipc-cluster --help: up's usage names --name" 0 "^  up \\[-n N\\] .*\\[--name NAME\\]"
+# -n has a default (3): the tool's help, up's own and docs/testing.md say it is optional alike
+run "$BIN/sipc-cluster" up --help
+expect "sipc-cluster up --help: -n optional, 3 by default" 0 "^usage: sipc-cluster up \\[-n N\\] " "number of nodes, 1 to 32 \\(default 3\\)"
+testing_md=$(dirname "$0")/../../docs/testing.md
+if grep -q '^sipc-cluster up \[-n N\] \[--tls' "$testing_md" && ! grep -q '^sipc-cluster up -n' "$testing_md"; then
+    ok "docs/testing.md: up [-n N], as the help says"
+else
+    not_ok "docs/testing.md's commands: $(grep '^sipc-cluster up' "$testing_md")"
+fi
 run "$BIN/sipcd" --home "$work/a" --home="$work/a"
 one_line "sipcd --home twice, even alike: one line" 64 "^sipcd: --home given twice \('$work/a', then '$work/a'\): give it once \(see sipcd --help\)$"
 # 73 is what a missing home gives (it cannot be opened to lock it), as
@@ -178,7 +187,10 @@ run "$BIN/sipcctl" ping --node 127.0.0.1:1
 expect "sipcctl ping --node" 69 "^sipcctl: sys.ping to 127.0.0.1:1 failed: connection refused"
 # the library's detail that only repeats the error's text is not said again
 run "$BIN/sipcctl" --home "$work" status --node 127.0.73.1:1
-one_line "sipcctl status, nothing listening: 'connection refused' once" 69 "^sipcctl: management.status to 127.0.73.1:1 failed: connection refused \[ECONNREFUSED, io\]$"
+one_line "sipcctl status, nothing listening: 'connection refused' once, then what to look at" 69 "^sipcctl: management.status to 127.0.73.1:1 failed: connection refused \[ECONNREFUSED, io\]; is sipcd running there, on that address and port\? \(that node's \[node\] address and \[management\] port\)$"
+# the port named is the dialed service's
+run "$BIN/sipcctl" --home "$work" get x --node 127.1.79.9
+one_line "sipcctl get, nothing listening: the hint names [data] port" 69 "^sipcctl: data.get to 127.1.79.9:23000 failed: connection refused \[ECONNREFUSED, io\]; is sipcd running there, on that address and port\? \(that node's \[node\] address and \[data\] port\)$"
 # (jq -s: an empty stdout is no object, which jq -e alone lets pass)
 # every command with --json that fails without an answer of its own prints
 # one object on stdout, the same shape as status's, with its exit code

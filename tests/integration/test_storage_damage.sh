@@ -6,7 +6,8 @@
 # exited 73 before; test_storage_unopened covers the rest): its status says
 # what the start-up check (PRAGMA quick_check) found and names the repair's
 # section of the docs; so does a file cut in half. Damage that comes while the node runs: once a read meets
-# it, every write is refused with STORAGE naming the damage (nothing more is acknowledged into the file), the
+# it, every write is refused with STORAGE naming the damage (nothing more is acknowledged into the file; the
+# ERROR says that reads meeting the damage fail too), the
 # status says writes FAIL, and the cluster status names the problem. The
 # verdict is kept (state/records-damaged): a restart on the same database,
 # even one whose start-up check passes, still refuses writes, until the
@@ -105,6 +106,12 @@ if [ "$(datalog | grep -c "$damaged_err")" = 1 ]; then
     ok "the log says once that writes are refused because the file is damaged"
 else
     not_ok "no single ERROR for the damaged file within 10 s"; datalog | grep Data.Storage | head -5
+fi
+# the read that met the damage failed: the ERROR does not say reads are served
+if datalog | grep "$damaged_err" | grep -q '(every write gets STORAGE; reads that meet the damage fail too)$'; then
+    ok "the ERROR says that reads meeting the damage fail too"
+else
+    not_ok "the damaged file's ERROR:"; datalog | grep "$damaged_err" | sed 's/^/    | /'
 fi
 stop_node
 

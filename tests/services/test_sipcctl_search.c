@@ -293,6 +293,19 @@ static void t_sipcctl(void **state)
     rc = sipcctl(c, out, sizeof out, err, sizeof err, "search '*'");
     assert_int_equal(rc, 1);
     assert_non_null(strstr(err, "(a query is FTS5 syntax: "));
+    /* KEY=VALUE typed as the query: the refusal names --attr */
+    rc = sipcctl(c, out, sizeof out, err, sizeof err, "search 'k=v1'");
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(err, "syntax error"));
+    if (!strstr(err, "; an attribute is matched with --attr KEY=VALUE, not in the query: "
+                     "`sipcctl search --attr k=v1`"))
+        fail_msg("no --attr hint in: %s", err);
+    rc = sipcctl(c, out, sizeof out, err, sizeof err, "search 'checkout k=v1'");
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(err, "; an attribute is matched with --attr KEY=VALUE, not in the query"));
+    assert_null(strstr(err, "sipcctl search --attr"));
+    rc = sipcctl(c, out, sizeof out, err, sizeof err, "search 'checkout AND ('");
+    assert_null(strstr(err, "--attr"));
     rc = sipcctl(c, out, sizeof out, err, sizeof err, "search checkout");
     assert_int_equal(rc, 0);
 

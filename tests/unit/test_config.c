@@ -345,6 +345,32 @@ static void test_unknown_keys(void **state)
     rm_home(home);
 }
 
+/* A line inih refuses says what was found and what a line must be, and shows
+ * none of a line that could be a secret pasted on its own. */
+static void test_syntax_error_says_what(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    const char *must = "a line must be `key = value`, `[section]`, or a `;`/`#` comment";
+    expect_error(home, "[node]\nid = a\nbogus line\n", 3, "syntax error: found `bogus ...`, which has no '='");
+    expect_error(home, "[node]\nid = a\nbogus line\n", 3, must);
+    expect_error(home, "[node\nid = a\n", 1, "syntax error: found `[node` without its closing ']'");
+    expect_error(home, "[node]\n[tls ; x]\n", 2, "whose ']' comes after ` ;`, which starts a comment");
+    expect_error(home, "[node]\nid ; = a\n", 2, "its '=' comes after ` ;`, which starts a comment");
+    /* a lone word (a password pasted alone?) is not shown */
+    sipc_config cfg;
+    char err[1024];
+    assert_int_equal(load_text(home, "[node]\nid = a\nHunter2-secret\n", &cfg, err, sizeof err),
+                     SIPC_ECONFIG);
+    assert_non_null(strstr(err, "sipc.conf:3: syntax error: found a line of 14 characters without '=' (not shown"));
+    assert_non_null(strstr(err, must));
+    assert_null(strstr(err, "Hunter"));
+    assert_int_equal(load_text(home, "[node]\nid = a\nhunter two\x01\n", &cfg, err, sizeof err),
+                     SIPC_ECONFIG);
+    assert_null(strstr(err, "two"));
+    rm_home(home);
+}
+
 /* When a file has several mistakes, the one reported is the first, with its
  * own line number and its own text. */
 static void test_first_error_reported(void **state)
@@ -1766,6 +1792,7 @@ int main(void)
         cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_unknown_keys),
         cmocka_unit_test(test_first_error_reported),
+        cmocka_unit_test(test_syntax_error_says_what),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_empty_values),
         cmocka_unit_test(test_names_printable),

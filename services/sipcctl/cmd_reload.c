@@ -2,6 +2,7 @@
  * a node (or every node of [cluster] nodes) to re-read its sipc.conf and key
  * pair through management.reload, and prints per node what changed or why
  * nothing did. */
+#include <assert.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,16 @@ enum { RL_OK = 0, RL_RESTART = 1, RL_UNREACHABLE = 2, RL_REFUSED = 3, RL_HOME = 
 
 /* Asks target; returns an RL_* and, for RL_UNREACHABLE and RL_HOME, *code
  * the exit code. */
+/* stderr's fix ("; FIX" or " (FIX)", ctl_failure_text) as the field's text */
+static const char *fix_field(char *fix)
+{
+    size_t n = strlen(fix);
+    assert(n >= 2);
+    if (fix[1] == '(' && fix[n - 1] == ')')
+        fix[n - 1] = '\0';
+    return fix + 2;
+}
+
 static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
 {
     ctl_client cl;
@@ -43,7 +54,7 @@ static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
                                   home ? "not_asked" : "unreachable");
             json_object_set_new(e, "message", ctl_json_text(home ? why : line));
             if (!home && fix[0])
-                json_object_set_new(e, "fix", ctl_json_text(fix + 2));
+                json_object_set_new(e, "fix", ctl_json_text(fix_field(fix)));
             json_array_append_new(all, e);
         }
         ctl_reply_free(&rep);

@@ -51,6 +51,16 @@ else
     not_ok "reload --json to a stopped node: exit $rc"; cat "$work/c.json" "$work/c.err"
 fi
 kill -TERM "$a_pid"; wait "$a_pid"
+# this home's own node down: the fix in parentheses on stderr, the field
+# without them
+"$BIN/sipcctl" --home "$work/a" --json reload >"$work/d.json" 2>"$work/d.err"; rc=$?
+fix=$(sed -n "s/.*connection refused \[ECONNREFUSED, io\] (\(nothing listens at .*\))$/\1/p" "$work/d.err")
+if [ "$rc" = 69 ] && [ -n "$fix" ] &&
+    jq -e --arg f "$fix" '.[0].result == "unreachable" and .[0].fix == $f' "$work/d.json" >/dev/null; then
+    ok "reload --json with this home's node down: stderr's fix, without its parentheses"
+else
+    not_ok "reload --json, home node down: exit $rc, fix '$fix'"; cat "$work/d.json" "$work/d.err"
+fi
 
 # --- a forced reload names whom it cut off --------------------------------
 conf s s 5 alpha

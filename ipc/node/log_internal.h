@@ -12,6 +12,11 @@
 /* ... or until this many bytes are held (WARN and ERROR lines at once). */
 #define SIPC__LOG_FLUSH_BYTES 16384
 
+/* How long (ms) an earlier day's file may keep failing before the lines
+ * held for it are given up (counted lost, stderr names the file): 5
+ * minutes; tests shorten it. */
+extern unsigned sipc__log_old_day_ms;
+
 /* write(2) calls the logger has made so far. */
 uint64_t sipc__logger_writes(sipc_logger *lg);
 

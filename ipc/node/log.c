@@ -863,9 +863,15 @@ static void crash_flush(sipc_logger *lg)
         return;
 }
 
+/* Set by the crash handler before it walks the registry: a logger closed
+ * then may be in the handler's hands, and is not freed (sipc_logger_close). */
+static atomic_int crashing;
+
 static void flush_on_crash(int sig)
 {
     int saved = errno;
+    atomic_store(&crashing, 1);
+    atomic_thread_fence(memory_order_seq_cst);
     for (sipc_logger *lg = reg_head; lg; lg = lg->next)
         crash_flush(lg);
     errno = saved;
@@ -986,10 +992,20 @@ void sipc_logger_close(sipc_logger *lg)
     reg_remove(lg);
     lg_lock(lg);
     flush_last(lg);
-    lg_unlock(lg);
+    /* busy stays set: a crash handler that took lg from the registry before
+     * it was removed finds it taken, waits a little and leaves it. Whether
+     * one may have: it sets crashing before it reads the registry, and lg
+     * was removed from it before crashing is read here (Dekker's order,
+     * both behind a full fence), so when crashing is still clear no handler
+     * can reach lg, and when it is set lg is left to the dying process. */
+    uv_mutex_unlock(&lg->lock);
     health_ok(lg, 1);
     if (lg->fd >= 0)
         close(lg->fd);
+    lg->fd = -1;
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load(&crashing))
+        return;
     sipc_buf_free(&lg->held);
     sipc_buf_free(&lg->pending);
     sipc_buf_free(&lg->pending_err);

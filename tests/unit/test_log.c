@@ -11,6 +11,7 @@
 #include <regex.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +47,7 @@ void *__wrap_realloc(void *p, size_t n)
 /* Linked with --wrap=lseek: when other_appender names a file, the next
  * lseek (the logger's, taking where its write starts) is followed by a line
  * another process appends to that file, as an operator's echo >> would. */
+static atomic_int lseek_hold, in_lseek, crash_began;
 off_t __real_lseek(int fd, off_t off, int whence);
 off_t __wrap_lseek(int fd, off_t off, int whence);
 static const char *other_appender;
@@ -71,6 +73,13 @@ off_t __wrap_lseek(int fd, off_t off, int whence)
         }
         other_appender = other_appender_next;
         other_appender_next = NULL;
+    }
+    if (atomic_load(&lseek_hold)) { /* test_crash_during_close */
+        atomic_store(&lseek_hold, 0);
+        atomic_store(&in_lseek, 1);
+        while (!atomic_load(&crash_began))
+            usleep(1000);
+        usleep(20 * 1000); /* the crash handler waits for the logger */
     }
     return r;
 }
@@ -1503,6 +1512,71 @@ static void test_crash_file_still_fails(void **state)
     child_crashes(0);
 }
 
+/* A crash while another thread closes a logger: the handler, which took
+ * the logger from the registry before close removed it, waits for it while
+ * the other thread holds it; close then leaves it to the dying process
+ * rather than free it under the handler. Linked with --wrap=free: a pipe
+ * says whether close freed the logger ("F") and whether it returned ("C"). */
+static sipc_logger *watched_free;
+static int watched_fd = -1;
+void __real_free(void *p);
+void __wrap_free(void *p);
+void __wrap_free(void *p)
+{
+    if (p && p == (void *)watched_free && write(watched_fd, "F", 1) != 1)
+        abort();
+    __real_free(p);
+}
+
+static void closer_thread(void *arg)
+{
+    sipc_logger *lg = arg;
+    atomic_store(&lseek_hold, 1);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "written while the crash begins");
+    sipc_logger_close(lg);
+    if (write(watched_fd, "C", 1) != 1)
+        abort();
+    for (;;)
+        pause();
+}
+
+static void test_crash_during_close(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(pfd[0]);
+        watched_fd = pfd[1];
+        if (sipc_logger_open(&exit_logger, dir, "Race", 0, SIPC_LOG_INFO) != 0)
+            _exit(2);
+        watched_free = exit_logger;
+        uv_thread_t th;
+        if (uv_thread_create(&th, closer_thread, exit_logger) != 0)
+            _exit(3);
+        while (!atomic_load(&in_lseek))
+            usleep(1000);
+        atomic_store(&crash_began, 1);
+        abort();
+    }
+    close(pfd[1]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    char said[16] = {0};
+    ssize_t n = read(pfd[0], said, sizeof said - 1);
+    close(pfd[0]);
+    assert_true(n >= 0);
+    if (strchr(said, 'F'))
+        fail_msg("the logger was freed while the crash handler could hold it (pipe: '%s')", said);
+    /* close returned ("C"), unless the handler took the logger first (then
+     * close waits for it, and the process ends) */
+    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+        fail_msg("the child did not end by SIGABRT (status %#x, pipe: '%s')", status, said);
+    rm_dir(dir);
+}
 
 /* sipc_options.log_level: a line below it never reaches the sink; at or
  * above it, it does, whole. "Security changed" is an INFO line. */
@@ -1828,6 +1902,7 @@ int main(void)
         cmocka_unit_test(test_exit_writes_held),
         cmocka_unit_test(test_crash_writes_held),
         cmocka_unit_test(test_crash_file_still_fails),
+        cmocka_unit_test(test_crash_during_close),
         cmocka_unit_test(test_ctx_log_level),
         cmocka_unit_test(test_no_memory),
         cmocka_unit_test(test_ctx_held_lines),

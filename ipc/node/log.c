@@ -774,6 +774,7 @@ static uv_thread_t reg_thread;
 static int reg_running, reg_stop;
 static int reg_wanted; /* a logger holds a line the flusher has not seen */
 static int reg_held;   /* a logger holds lines its file refused */
+static uint64_t reg_wakes; /* the loggers' wakes of the flusher, for tests */
 
 /* Whether a logger still holds lines its file refused. */
 static int flush_all_registered(void)
@@ -1024,6 +1025,15 @@ void sipc_logger_flush(sipc_logger *lg)
     lg_unlock(lg);
 }
 
+uint64_t sipc__log_wakes(void)
+{
+    uv_once(&reg_once, reg_init);
+    uv_mutex_lock(&reg_lock);
+    uint64_t n = reg_wakes;
+    uv_mutex_unlock(&reg_lock);
+    return n;
+}
+
 uint64_t sipc__logger_writes(sipc_logger *lg)
 {
     lg_lock(lg);
@@ -1105,6 +1115,7 @@ void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, con
     if (wake) { /* under reg_lock, taken after lg->lock is released (lock order) */
         uv_mutex_lock(&reg_lock);
         reg_wanted = 1;
+        reg_wakes++;
         uv_cond_signal(&reg_cond);
         uv_mutex_unlock(&reg_lock);
     }

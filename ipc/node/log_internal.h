@@ -17,6 +17,9 @@
  * minutes; tests shorten it. */
 extern unsigned sipc__log_old_day_ms;
 
+/* Times a logged line woke the background thread that writes held lines. */
+uint64_t sipc__log_wakes(void);
+
 /* write(2) calls the logger has made so far. */
 uint64_t sipc__logger_writes(sipc_logger *lg);
 

@@ -769,7 +769,8 @@ static void test_held_day_file_fails(void **state)
 /* An earlier day's file that fails for good (a file size limit it has
  * reached: EFBIG at every try) with the hold full of its lines holds back
  * none of the next day's: they go to their own file at once, every one,
- * and the health tells of that file (it works). Once the earlier day's
+ * the health tells of that file (it works), and a burst of them does not
+ * wake the background thread for each line. Once the earlier day's
  * file has failed for sipc__log_old_day_ms, its held lines are given up,
  * counted lost, and stderr names the file. */
 static void test_old_day_fails_for_good(void **state)
@@ -819,9 +820,20 @@ static void test_old_day_fails_for_good(void **state)
     assert_int_equal(sipc_logger_health(lg, &h), 0);
     assert_false(h.failing);
     assert_int_equal(h.lines_lost_total, lost_before); /* none of the next day's */
+    /* a burst of lines wakes the background thread once or so, not once
+     * a line because the day before's lines are held */
+    uint64_t wakes = sipc__log_wakes();
+    for (int i = 0; i < 200; i++)
+        sipc_logf(lg, SIPC_LOG_INFO, "Test", "day two burst %d", i);
+    wakes = sipc__log_wakes() - wakes;
+    if (wakes > 20)
+        fail_msg("200 lines woke the background thread %llu times", (unsigned long long)wakes);
+    sipc_logger_flush(lg);
+    assert_int_equal(sipc_logger_health(lg, &h), 0);
+    assert_int_equal(h.lines_lost_total, lost_before);
     char *tb = slurp(pb);
     assert_non_null(tb);
-    assert_int_equal(check_lines(tb), 30);
+    assert_int_equal(check_lines(tb), 230);
     free(tb);
     /* the day's file keeps failing: its lines are given up */
     unsigned bound = sipc__log_old_day_ms;
@@ -842,7 +854,7 @@ static void test_old_day_fails_for_good(void **state)
     assert_null(strstr(ta, "day one held"));
     free(ta);
     tb = slurp(pb);
-    assert_int_equal(check_lines(tb), 31);
+    assert_int_equal(check_lines(tb), 231);
     free(tb);
     char *err = slurp(errpath);
     assert_non_null(err);

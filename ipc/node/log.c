@@ -16,12 +16,19 @@
  * A file write that fails (a full disk, EIO, EFBIG, a file that cannot be
  * opened) leaves no part of a line in the file: the file is cut back to its
  * last whole line, and the lines not written are held (LOG_HOLD_MAX per
- * logger, later ones counted as lost) and the file is tried again once a
+ * logger, later ones counted as lost) and that file is tried again once a
  * second (by the next line, or by the background thread), at close and
  * exit whatever the second, and at a crash. Each line goes to the file of
- * the day its stamp names, a line held past midnight too. The loggers of one
- * directory share one health record (sipc_logger_health): stderr gets one
- * line when its files stop being written and one when they work again. */
+ * the day its stamp names, a line held past midnight too; each day's file
+ * is tried on its own, so an earlier day's file that keeps failing holds
+ * back none of today's lines: they are written at once when today's file
+ * works, and when they need the room held, an earlier day's held lines are
+ * given up for them (as they are once its file has failed for
+ * sipc__log_old_day_ms), counted lost, with one stderr line naming the
+ * file. The loggers of one directory share one health record
+ * (sipc_logger_health), which tells of each logger's current day's file:
+ * stderr gets one line when its files stop being written and one when they
+ * work again. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -39,6 +46,18 @@
 #include "ipc/node/log_internal.h"
 #include "sipc/node.h"
 
+/* What a logger knows of one day's file while it matters: while it fails
+ * (its lines held, tried once a second) or ends in a part line. */
+#define LOG_DAYS 8
+typedef struct log_day {
+    char day[9];       /* YYYYMMDD; "" a free slot */
+    int failing;       /* its last write failed */
+    int cut;           /* it ends in a part line: its next write starts a line */
+    int err;           /* the errno of the first failure in a row */
+    uint64_t since;    /* uv_hrtime() of the first failure in a row */
+    uint64_t last_try; /* uv_hrtime() of its latest failed write */
+} log_day;
+
 struct sipc_logger {
     char *dir;  /* NULL: stderr only */
     char *name;
@@ -52,16 +71,15 @@ struct sipc_logger {
     sipc_buf pending_err;
     /* file lines a failed write left unwritten, tried again first */
     sipc_buf held;
-    int failing;   /* its last file write failed: counted in its dir's health */
-    /* the day whose file ends in a part line ("" none): its next write
-     * starts a line */
-    char cut_day[9];
+    /* its current day's file failed last time: counted in its dir's health */
+    int failing;
+    log_day days[LOG_DAYS];
+    int told; /* the flusher knows it holds lines: it tries them every second */
     int health;    /* its slot in health_tab, -1 for none */
     char path[1024]; /* the day's file */
     char err_path[1024]; /* the file of the last write that failed */
     uint64_t writes;  /* write(2) calls made, for tests */
     uint64_t last_flush; /* uv_hrtime() of the last write */
-    uint64_t last_try;   /* uv_hrtime() of the last file write that failed */
     int last_chance;     /* close or exit: the file is tried whatever last_try */
     uv_mutex_t lock;  /* loggers may be shared by threads */
     /* 1 while a thread holds lock (lg_lock), or once the crash handler has
@@ -180,14 +198,22 @@ static void health_fail(sipc_logger *lg, int err, uint64_t lost)
     uv_mutex_unlock(&health_lock);
 }
 
-/* Lines given up while writes fail (no room left to hold them). */
-static void health_lost(sipc_logger *lg, uint64_t lost)
+/* Lines given up while writes fail (no room left to hold them), and
+ * failed writes of an earlier day's file (counted in the totals only: the
+ * health tells of the current day's files). */
+static void health_tally(sipc_logger *lg, uint64_t failures, uint64_t lost)
 {
-    if (lg->health < 0 || !lost)
+    if (lg->health < 0 || (!lost && !failures))
         return;
     uv_mutex_lock(&health_lock);
     health_tab[lg->health].h.lines_lost_total += lost;
+    health_tab[lg->health].h.failures_total += failures;
     uv_mutex_unlock(&health_lock);
+}
+
+static void health_lost(sipc_logger *lg, uint64_t lost)
+{
+    health_tally(lg, 0, lost);
 }
 
 /* lg's file write succeeded, or lg closes (gone: it fails no more). */
@@ -337,6 +363,38 @@ static void set_err_path(sipc_logger *lg, const char *path)
     lg->err_path[n] = '\0';
 }
 
+/* The slot of day, NULL when it has none. */
+static log_day *day_find(sipc_logger *lg, const char day[9])
+{
+    for (int i = 0; i < LOG_DAYS; i++)
+        if (lg->days[i].day[0] && memcmp(lg->days[i].day, day, 9) == 0)
+            return &lg->days[i];
+    return NULL;
+}
+
+/* The slot of day, a new one when it has none: a free one, else one that
+ * tells nothing (neither failing nor cut), else (LOG_DAYS days' files at
+ * once failing or ending in a part line) the earliest day's. */
+static log_day *day_get(sipc_logger *lg, const char day[9])
+{
+    log_day *s = day_find(lg, day), *idle = NULL, *oldest = NULL;
+    if (s)
+        return s;
+    for (int i = 0; i < LOG_DAYS; i++) {
+        log_day *d = &lg->days[i];
+        if (!d->day[0] || (!d->failing && !d->cut)) {
+            idle = d;
+            break;
+        }
+        if (!oldest || memcmp(d->day, oldest->day, 9) < 0)
+            oldest = d;
+    }
+    s = idle ? idle : oldest;
+    memset(s, 0, sizeof *s);
+    memcpy(s->day, day, 9);
+    return s;
+}
+
 /* Writes p[0..n), lines of day, to fd, that day's file; 0 or the errno of
  * a failure. *done: the bytes written, whole lines only: a part line a
  * failed write left is cut off again (when that cannot be done, the next
@@ -345,12 +403,13 @@ static int fd_write(sipc_logger *lg, int fd, const char day[9], const uint8_t *p
                     size_t *done)
 {
     *done = 0;
-    if (lg->cut_day[0] && memcmp(lg->cut_day, day, sizeof lg->cut_day) == 0) {
+    log_day *cut = day_find(lg, day);
+    if (cut && cut->cut) {
         ssize_t w = write(fd, "\n", 1);
         lg->writes++;
         if (w != 1)
             return w < 0 ? errno : ENOSPC;
-        lg->cut_day[0] = '\0';
+        cut->cut = 0;
     }
     off_t start = lseek(fd, 0, SEEK_END);
     int err = 0;
@@ -377,7 +436,7 @@ static int fd_write(sipc_logger *lg, int fd, const char day[9], const uint8_t *p
         if (keep < d && (start < 0 || fstat(fd, &st) != 0 ||
                          st.st_size != start + (off_t)d ||
                          ftruncate(fd, start + (off_t)keep) != 0))
-            memcpy(lg->cut_day, day, sizeof lg->cut_day);
+            day_get(lg, day)->cut = 1; /* one for each file: two may be left so */
         d = keep;
     }
     *done = d;
@@ -417,18 +476,25 @@ static int file_write(sipc_logger *lg, const char day[9], const uint8_t *p, size
     int err = fd_write(lg, fd, day, p, n, done);
     if (!own)
         close(fd);
-    if (err)
+    if (err) {
         set_err_path(lg, path);
+    } else {
+        log_day *s = day_find(lg, day);
+        if (s)
+            s->failing = 0;
+    }
     return err;
 }
 
-/* The days whose file failed in one flush: their later lines are not tried
- * (a line must not reach a file ahead of an older one of the same file).
- * Past DAYS_FAILED of them, every day counts as failed. */
-#define DAYS_FAILED 4
+/* The days whose file failed in one flush, or is not tried in it (it
+ * failed less than a second ago): their later lines are not tried (a line
+ * must not reach a file ahead of an older one of the same file). Past
+ * DAYS_FAILED of them, every day counts as failed. */
+#define DAYS_FAILED LOG_DAYS
 typedef struct days_failed {
     int n;
-    int err; /* the first failure's errno */
+    int ok_today; /* the current day's file took lines */
+    int err[DAYS_FAILED]; /* each failure's errno (0: not tried) */
     char day[DAYS_FAILED][9];
 } days_failed;
 
@@ -453,9 +519,10 @@ static size_t write_run(sipc_logger *lg, const uint8_t *p, size_t n, days_failed
     size_t done;
     int err = file_write(lg, day, p, *len, &done);
     if (err) {
-        if (!f->err)
-            f->err = err;
+        f->err[f->n] = err;
         memcpy(f->day[f->n++], day, 9);
+    } else if (memcmp(day, lg->day, 9) == 0) {
+        f->ok_today = 1;
     }
     return done;
 }
@@ -475,14 +542,102 @@ static void held_write(sipc_logger *lg, days_failed *f)
     lg->held.len = w;
 }
 
+/* How long an earlier day's file may fail with its lines held. */
+unsigned sipc__log_old_day_ms = 300000;
+
+/* Why held lines are given up (give_up). */
+enum { GIVE_CLOSE, GIVE_ROOM, GIVE_EXPIRED };
+
+/* Gives up held lines, counted lost with one stderr line for each file:
+ * all of them (GIVE_CLOSE: the last try at close or exit failed), those of
+ * earlier days (GIVE_ROOM: today's lines need the room), or those of an
+ * earlier day whose file has failed for sipc__log_old_day_ms
+ * (GIVE_EXPIRED). */
+static void give_up(sipc_logger *lg, int why, uint64_t now)
+{
+    struct {
+        char day[9];
+        uint64_t lines;
+    } gone[LOG_DAYS];
+    int ngone = 0;
+    uint8_t *h = lg->held.data;
+    size_t r = 0, w = 0;
+    while (r < lg->held.len) {
+        char day[9];
+        size_t len = day_run(lg, h + r, lg->held.len - r, day);
+        log_day *s = day_find(lg, day);
+        int drop = why == GIVE_CLOSE;
+        if (memcmp(day, lg->day, 9) != 0 && why == GIVE_ROOM)
+            drop = 1;
+        if (memcmp(day, lg->day, 9) != 0 && why == GIVE_EXPIRED && s && s->failing &&
+            now - s->since >= (uint64_t)sipc__log_old_day_ms * 1000000)
+            drop = 1;
+        if (!drop) {
+            memmove(h + w, h + r, len);
+            w += len;
+            r += len;
+            continue;
+        }
+        uint64_t lines = 0;
+        for (size_t i = r; i < r + len; i++)
+            lines += h[i] == '\n';
+        if (h[r + len - 1] != '\n')
+            lines++;
+        int g = 0;
+        while (g < ngone && memcmp(gone[g].day, day, 9) != 0)
+            g++;
+        if (g == ngone) {
+            if (ngone == LOG_DAYS)
+                g = ngone - 1; /* told with the last one's */
+            else {
+                memcpy(gone[ngone].day, day, 9);
+                gone[ngone++].lines = 0;
+            }
+        }
+        gone[g].lines += lines;
+        r += len;
+    }
+    lg->held.len = w;
+    for (int g = 0; g < ngone; g++) {
+        char path[sizeof lg->path];
+        log_day *s = day_find(lg, gone[g].day);
+        int err = s ? s->err : 0;
+        if (!day_path(lg, gone[g].day, path, sizeof path))
+            snprintf(path, sizeof path, "%s", lg->dir);
+        if (s && why != GIVE_CLOSE)
+            s->failing = 0; /* nothing of it held: a line of that day is tried at once */
+        health_lost(lg, gone[g].lines);
+        char reason[300];
+        if (why == GIVE_CLOSE)
+            snprintf(reason, sizeof reason, "the file still cannot be written at close");
+        else
+            snprintf(reason, sizeof reason,
+                     "its day is over and the file still cannot be written (%s); given up %s",
+                     err ? strerror(err) : "not tried",
+                     why == GIVE_ROOM ? "to make room for today's lines"
+                                      : "after its failures went on for the longest they are "
+                                        "held");
+        notice("sipc: %llu log line%s of %s not written to %s: %s%s",
+               (unsigned long long)gone[g].lines, gone[g].lines == 1 ? "" : "s", lg->name, path,
+               reason, lg->echo_stderr ? " (they went to stderr)" : "");
+    }
+}
+
 /* Keeps p[0..n) (whole lines) to be written later, as far as there is
- * room; returns how many lines found none. */
+ * room; returns how many lines found none. Today's lines come first: when
+ * one finds no room, the earlier days' held lines are given up for it. */
 static uint64_t hold(sipc_logger *lg, const uint8_t *p, size_t n)
 {
     uint64_t lost = 0;
     while (n > 0) {
         const uint8_t *nl = memchr(p, '\n', n);
         size_t len = nl ? (size_t)(nl - p) + 1 : n;
+        if (lg->held.len + len > LOG_HOLD_MAX) {
+            char day[9];
+            line_day(lg, p, len, day);
+            if (memcmp(day, lg->day, 9) == 0)
+                give_up(lg, GIVE_ROOM, 0);
+        }
         if (lg->held.len + len > LOG_HOLD_MAX || sipc_buf_append(&lg->held, p, len) != 0)
             lost++;
         p += len;
@@ -491,18 +646,49 @@ static uint64_t hold(sipc_logger *lg, const uint8_t *p, size_t n)
     return lost;
 }
 
+/* Frees the slots that tell nothing any more: neither failing nor cut, or
+ * an earlier day's failing file none of whose lines is held (given up, or
+ * lost for want of room): nothing is left to try it for. */
+static void forget_days(sipc_logger *lg)
+{
+    int old = 0;
+    for (int i = 0; i < LOG_DAYS; i++) {
+        log_day *s = &lg->days[i];
+        if (s->day[0] && s->failing && memcmp(s->day, lg->day, 9) != 0)
+            old |= 1 << i;
+    }
+    for (size_t r = 0, len; old && r < lg->held.len; r += len) {
+        char day[9];
+        len = day_run(lg, lg->held.data + r, lg->held.len - r, day);
+        log_day *s = day_find(lg, day);
+        if (s)
+            old &= ~(1 << (int)(s - lg->days));
+    }
+    for (int i = 0; i < LOG_DAYS; i++) {
+        log_day *s = &lg->days[i];
+        if (old & (1 << i))
+            s->failing = 0;
+        if (!s->failing && !s->cut)
+            s->day[0] = '\0';
+    }
+}
+
 /* The files' part of a flush: what is held first, then p[0..n). */
 static void file_flush(sipc_logger *lg, const uint8_t *p, size_t n)
 {
     if (!lg->dir || !lg->path[0])
         return;
-    /* while the file fails, a try a second: a busy logger's every line
-     * would otherwise be a failed write, and each a count */
-    if (lg->failing && !lg->last_chance && uv_hrtime() - lg->last_try < 1000000000u) {
-        health_lost(lg, hold(lg, p, n));
-        return;
-    }
+    uint64_t now = uv_hrtime();
     days_failed f = {0};
+    /* while a file fails, a try a second: a busy logger's every line would
+     * otherwise be a failed write, and each a count; each day's file on its
+     * own, so one that keeps failing does not hold back another's lines */
+    for (int i = 0; i < LOG_DAYS && !lg->last_chance; i++) {
+        log_day *s = &lg->days[i];
+        if (s->day[0] && s->failing && now - s->last_try < 1000000000u)
+            memcpy(f.day[f.n++], s->day, 9);
+    }
+    int skipped = f.n;
     held_write(lg, &f);
     if (lg->held.len == 0 && lg->held.cap > 2 * LOG_HOLD_MAX)
         sipc_buf_free(&lg->held);
@@ -513,12 +699,36 @@ static void file_flush(sipc_logger *lg, const uint8_t *p, size_t n)
         lost += hold(lg, p + r + done, len - done);
         r += len;
     }
-    if (f.n) {
-        lg->last_try = uv_hrtime();
-        health_fail(lg, f.err, lost);
+    int today_err = 0;
+    uint64_t old_failed = 0;
+    for (int i = skipped; i < f.n; i++) {
+        log_day *s = day_get(lg, f.day[i]);
+        if (!s->failing) {
+            s->failing = 1;
+            s->since = now;
+            s->err = f.err[i];
+        }
+        s->last_try = now;
+        if (memcmp(f.day[i], lg->day, 9) == 0)
+            today_err = f.err[i];
+        else
+            old_failed++;
+    }
+    if (!lg->last_chance)
+        give_up(lg, GIVE_EXPIRED, now);
+    forget_days(lg);
+    /* the health tells of the current day's file: an earlier day's that
+     * fails is in the totals, and stderr names it when its lines are given
+     * up */
+    health_tally(lg, old_failed, 0);
+    if (today_err) {
+        set_err_path(lg, lg->path);
+        health_fail(lg, today_err, lost);
         return;
     }
-    health_ok(lg, 0);
+    health_lost(lg, lost);
+    if (f.ok_today)
+        health_ok(lg, 0);
 }
 
 /* What stderr gets: the named copy when the logger also writes a file. */
@@ -551,20 +761,8 @@ static void flush_last(sipc_logger *lg)
     lg->last_chance = 1;
     flush_locked(lg);
     lg->last_chance = 0;
-    if (lg->held.len == 0)
-        return;
-    uint64_t lost = 0;
-    for (size_t i = 0; i < lg->held.len; i++)
-        lost += lg->held.data[i] == '\n';
-    if (lg->held.data[lg->held.len - 1] != '\n')
-        lost++;
-    health_lost(lg, lost);
-    notice("sipc: %llu log line%s of %s not written to %s: the file still cannot be written "
-           "at close%s",
-           (unsigned long long)lost, lost == 1 ? "" : "s", lg->name,
-           lg->err_path[0] ? lg->err_path : lg->path,
-           lg->echo_stderr ? " (they went to stderr)" : "");
-    lg->held.len = 0;
+    if (lg->held.len > 0)
+        give_up(lg, GIVE_CLOSE, 0);
 }
 
 /* ------------------------------------------------ the flusher thread */
@@ -576,6 +774,7 @@ static uv_thread_t reg_thread;
 static int reg_running, reg_stop;
 static int reg_wanted; /* a logger holds a line the flusher has not seen */
 static int reg_held;   /* a logger holds lines its file refused */
+static uint64_t reg_wakes; /* the loggers' wakes of the flusher, for tests */
 
 /* Whether a logger still holds lines its file refused. */
 static int flush_all_registered(void)
@@ -584,7 +783,8 @@ static int flush_all_registered(void)
     for (sipc_logger *lg = reg_head; lg; lg = lg->next) {
         lg_lock(lg);
         flush_locked(lg);
-        held |= lg->held.len > 0;
+        lg->told = lg->held.len > 0;
+        held |= lg->told;
         lg_unlock(lg);
     }
     return held;
@@ -664,9 +864,15 @@ static void crash_flush(sipc_logger *lg)
         return;
 }
 
+/* Set by the crash handler before it walks the registry: a logger closed
+ * then may be in the handler's hands, and is not freed (sipc_logger_close). */
+static atomic_int crashing;
+
 static void flush_on_crash(int sig)
 {
     int saved = errno;
+    atomic_store(&crashing, 1);
+    atomic_thread_fence(memory_order_seq_cst);
     for (sipc_logger *lg = reg_head; lg; lg = lg->next)
         crash_flush(lg);
     errno = saved;
@@ -787,10 +993,20 @@ void sipc_logger_close(sipc_logger *lg)
     reg_remove(lg);
     lg_lock(lg);
     flush_last(lg);
-    lg_unlock(lg);
+    /* busy stays set: a crash handler that took lg from the registry before
+     * it was removed finds it taken, waits a little and leaves it. Whether
+     * one may have: it sets crashing before it reads the registry, and lg
+     * was removed from it before crashing is read here (Dekker's order,
+     * both behind a full fence), so when crashing is still clear no handler
+     * can reach lg, and when it is set lg is left to the dying process. */
+    uv_mutex_unlock(&lg->lock);
     health_ok(lg, 1);
     if (lg->fd >= 0)
         close(lg->fd);
+    lg->fd = -1;
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load(&crashing))
+        return;
     sipc_buf_free(&lg->held);
     sipc_buf_free(&lg->pending);
     sipc_buf_free(&lg->pending_err);
@@ -807,6 +1023,15 @@ void sipc_logger_flush(sipc_logger *lg)
     lg_lock(lg);
     flush_locked(lg);
     lg_unlock(lg);
+}
+
+uint64_t sipc__log_wakes(void)
+{
+    uv_once(&reg_once, reg_init);
+    uv_mutex_lock(&reg_lock);
+    uint64_t n = reg_wakes;
+    uv_mutex_unlock(&reg_lock);
+    return n;
 }
 
 uint64_t sipc__logger_writes(sipc_logger *lg)
@@ -883,12 +1108,14 @@ void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, con
     } else if (lg->pending.len == n) {
         wake = 1; /* the first line held: the flusher writes it soon */
     }
-    if (lg->held.len > 0)
-        wake = 1; /* its file refused lines: the flusher tries them again */
+    if (lg->held.len > 0 && !lg->told)
+        wake = 1; /* its file refused lines: the flusher tries them again, every
+                   * second once it has seen them, without a wake for each line */
     lg_unlock(lg);
     if (wake) { /* under reg_lock, taken after lg->lock is released (lock order) */
         uv_mutex_lock(&reg_lock);
         reg_wanted = 1;
+        reg_wakes++;
         uv_cond_signal(&reg_cond);
         uv_mutex_unlock(&reg_lock);
     }

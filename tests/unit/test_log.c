@@ -11,6 +11,7 @@
 #include <regex.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,9 +47,12 @@ void *__wrap_realloc(void *p, size_t n)
 /* Linked with --wrap=lseek: when other_appender names a file, the next
  * lseek (the logger's, taking where its write starts) is followed by a line
  * another process appends to that file, as an operator's echo >> would. */
+static atomic_int lseek_hold, in_lseek, crash_began;
 off_t __real_lseek(int fd, off_t off, int whence);
 off_t __wrap_lseek(int fd, off_t off, int whence);
 static const char *other_appender;
+/* ... then, the lseek after, the file other_appender_next names */
+static const char *other_appender_next;
 /* ... and when truncate_under names one, the file is emptied there, as
  * logrotate's copytruncate would. */
 static const char *truncate_under;
@@ -67,7 +71,15 @@ off_t __wrap_lseek(int fd, off_t off, int whence)
                 abort();
             close(o);
         }
-        other_appender = NULL;
+        other_appender = other_appender_next;
+        other_appender_next = NULL;
+    }
+    if (atomic_load(&lseek_hold)) { /* test_crash_during_close */
+        atomic_store(&lseek_hold, 0);
+        atomic_store(&in_lseek, 1);
+        while (!atomic_load(&crash_began))
+            usleep(1000);
+        usleep(20 * 1000); /* the crash handler waits for the logger */
     }
     return r;
 }
@@ -630,9 +642,10 @@ static time_t before_midnight(char a[9], char b[9])
 }
 
 /* A logger name whose file fails at 23:59:59.5 (a file size limit) and
- * that logs one line at 00:00:00.5: the failed line and the next day's
- * first one are both held (the file is tried once a second). pa, pb: the
- * two days' files. */
+ * that logs one line at 00:00:00.5: the failed line is held (its file is
+ * tried once a second), the next day's first one goes to its own file at
+ * once (each day's file is tried on its own). pa, pb: the two days'
+ * files. */
 static sipc_logger *held_at_midnight(const char *dir, const char *name, char pa[700],
                                      char pb[700])
 {
@@ -660,7 +673,10 @@ static sipc_logger *held_at_midnight(const char *dir, const char *name, char pa[
     fake_now.tv_sec = t + 1;
     sipc_logf(lg, SIPC_LOG_WARN, "Test", "day two first");
     assert_int_equal(stat(pa, &st), 0);
-    assert_int_equal(stat(pb, &st), -1); /* nothing written yet: both held */
+    char *tb = slurp(pb); /* not held behind the day before's */
+    assert_non_null(tb);
+    assert_non_null(strstr(tb, "day two first\n"));
+    free(tb);
     return lg;
 }
 
@@ -701,8 +717,9 @@ static void test_held_across_midnight(void **state)
 
 /* When the held lines' own day's file cannot be written (here a link
  * planted under its name), they stay held without holding back the next
- * day's lines, and what is still held at close is counted lost and named
- * on stderr with that file. */
+ * day's lines, the health tells of the current day's file (which works),
+ * and what is still held at close is counted lost and named on stderr with
+ * that file. */
 static void test_held_day_file_fails(void **state)
 {
     (void)state;
@@ -720,7 +737,8 @@ static void test_held_day_file_fails(void **state)
     sipc_logf(lg, SIPC_LOG_WARN, "Test", "day two second");
     sipc_log_health h;
     assert_int_equal(sipc_logger_health(keep, &h), 0);
-    assert_true(h.failing);
+    assert_false(h.failing);
+    assert_true(h.failures_total >= 2); /* the day before's, tried again */
     sipc_logger_close(lg);
     assert_int_equal(sipc_logger_health(keep, &h), 0);
     assert_int_equal(h.lines_lost_total, 1);
@@ -743,6 +761,176 @@ static void test_held_day_file_fails(void **state)
     if (!strstr(err, want))
         fail_msg("stderr does not say '%s':\n%s", want, err);
     free(err);
+    free(ta);
+    free(tb);
+    rm_dir(dir);
+}
+
+/* An earlier day's file that fails for good (a file size limit it has
+ * reached: EFBIG at every try) with the hold full of its lines holds back
+ * none of the next day's: they go to their own file at once, every one,
+ * the health tells of that file (it works), and a burst of them does not
+ * wake the background thread for each line. Once the earlier day's
+ * file has failed for sipc__log_old_day_ms, its held lines are given up,
+ * counted lost, and stderr names the file. */
+static void test_old_day_fails_for_good(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char a[9], b[9], errpath[700], pa[700], pb[700];
+    snprintf(errpath, sizeof errpath, "%s/stderr", dir);
+    int saved = stderr_to(errpath);
+    time_t t = before_midnight(a, b);
+    sipc_logger *lg;
+    assert_int_equal(sipc_logger_open(&lg, dir, "Dead", 0, SIPC_LOG_INFO), 0);
+    char big[100];
+    memset(big, 'y', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    for (int i = 0; i < 200; i++) /* the day's file large: the next day's stays under the limit */
+        sipc_logf(lg, SIPC_LOG_INFO, "Test", "day one %d %s", i, big);
+    sipc_logger_flush(lg);
+    snprintf(pa, sizeof pa, "%s/Dead_%s.log", dir, a);
+    snprintf(pb, sizeof pb, "%s/Dead_%s.log", dir, b);
+    struct stat st;
+    assert_int_equal(stat(pa, &st), 0);
+    off_t full = st.st_size;
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)full + 10;
+    void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    /* the hold filled with the day's lines its file refuses */
+    for (int i = 0; i < 1000; i++)
+        sipc_logf(lg, SIPC_LOG_INFO, "Test", "day one held %d %s", i, big);
+    sipc_logger_flush(lg);
+    sipc_log_health h;
+    assert_int_equal(sipc_logger_health(lg, &h), 0);
+    assert_true(h.failing);
+    uint64_t lost_before = h.lines_lost_total;
+    assert_true(lost_before > 0); /* the hold was full */
+    /* the next day, a line every 10 ms, within the second its file is
+     * not tried again */
+    fake_now.tv_sec = t + 1;
+    for (int i = 0; i < 30; i++) {
+        sipc_logf(lg, i % 10 == 9 ? SIPC_LOG_WARN : SIPC_LOG_INFO, "Test", "day two %d", i);
+        usleep(10 * 1000);
+    }
+    sipc_logger_flush(lg);
+    assert_int_equal(sipc_logger_health(lg, &h), 0);
+    assert_false(h.failing);
+    assert_int_equal(h.lines_lost_total, lost_before); /* none of the next day's */
+    /* a burst of lines wakes the background thread once or so, not once
+     * a line because the day before's lines are held */
+    uint64_t wakes = sipc__log_wakes();
+    for (int i = 0; i < 200; i++)
+        sipc_logf(lg, SIPC_LOG_INFO, "Test", "day two burst %d", i);
+    wakes = sipc__log_wakes() - wakes;
+    if (wakes > 20)
+        fail_msg("200 lines woke the background thread %llu times", (unsigned long long)wakes);
+    sipc_logger_flush(lg);
+    assert_int_equal(sipc_logger_health(lg, &h), 0);
+    assert_int_equal(h.lines_lost_total, lost_before);
+    char *tb = slurp(pb);
+    assert_non_null(tb);
+    assert_int_equal(check_lines(tb), 230);
+    free(tb);
+    /* the day's file keeps failing: its lines are given up */
+    unsigned bound = sipc__log_old_day_ms;
+    sipc__log_old_day_ms = 1;
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "day two last");
+    sipc__log_old_day_ms = bound;
+    assert_int_equal(sipc_logger_health(lg, &h), 0);
+    assert_false(h.failing);
+    uint64_t given_up = h.lines_lost_total - lost_before;
+    assert_true(given_up > 300); /* about 64 KiB of ~160-byte lines */
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, oldsig);
+    sipc_logger_close(lg);
+    fake_now_set = 0;
+    stderr_back(saved);
+    char *ta = slurp(pa);
+    assert_non_null(ta);
+    assert_null(strstr(ta, "day one held"));
+    free(ta);
+    tb = slurp(pb);
+    assert_int_equal(check_lines(tb), 231);
+    free(tb);
+    char *err = slurp(errpath);
+    assert_non_null(err);
+    char want[800];
+    snprintf(want, sizeof want, "%llu log lines of Dead not written to %s: its day is over",
+             (unsigned long long)given_up, pa);
+    if (!strstr(err, want))
+        fail_msg("stderr does not say '%s':\n%s", want, err);
+    assert_non_null(strstr(err, "are written again"));
+    free(err);
+    rm_dir(dir);
+}
+
+/* The line of text at p's line in text starts with a stamp, the line's
+ * own: no part line left by a failed write runs into it. */
+static void assert_own_line(const char *text, const char *p)
+{
+    assert_non_null(p);
+    const char *start = p;
+    while (start > text && start[-1] != '\n')
+        start--;
+    /* "YYYY-MM-DDTHH:MM:SS.mmm+HH:MM" */
+    assert_int_equal(p - start, 29);
+}
+
+/* One flush that leaves a part line it cannot cut (another appender wrote
+ * to the file meanwhile) in two days' files: each file's next line starts
+ * on a line of its own. */
+static void test_part_lines_two_files(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char a[9], b[9], pa[700], pb[700];
+    time_t t = before_midnight(a, b);
+    sipc_logger *lg;
+    assert_int_equal(sipc_logger_open(&lg, dir, "Part", 0, SIPC_LOG_INFO), 0);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "day one written");
+    snprintf(pa, sizeof pa, "%s/Part_%s.log", dir, a);
+    snprintf(pb, sizeof pb, "%s/Part_%s.log", dir, b);
+    struct stat st;
+    assert_int_equal(stat(pa, &st), 0);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)st.st_size + 40;
+    void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
+    char big[600];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    /* a line held for each day, each file cut back */
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "day one held %.300s", big);
+    fake_now.tv_sec = t + 1;
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "day two held %s", big);
+    assert_int_equal(stat(pb, &st), 0);
+    assert_int_equal(st.st_size, 0);
+    /* both tried again in one flush (the background thread's, a second
+     * later), each after another appender's line */
+    lim.rlim_cur += 24;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    other_appender = pa;
+    other_appender_next = pb;
+    usleep(1500 * 1000);
+    assert_null(other_appender);
+    assert_null(other_appender_next);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, oldsig);
+    sipc_logger_close(lg);
+    fake_now_set = 0;
+    char *ta = slurp(pa), *tb = slurp(pb);
+    assert_non_null(ta);
+    assert_non_null(tb);
+    assert_non_null(strstr(ta, "\nanother appender's line\n"));
+    assert_own_line(ta, strstr(ta, " Test WARN day one held x"));
+    assert_true(strncmp(tb, "another appender's line\n", 24) == 0);
+    assert_own_line(tb, strstr(tb, " Test WARN day two held x"));
     free(ta);
     free(tb);
     rm_dir(dir);
@@ -1336,6 +1524,72 @@ static void test_crash_file_still_fails(void **state)
     child_crashes(0);
 }
 
+/* A crash while another thread closes a logger: the handler, which took
+ * the logger from the registry before close removed it, waits for it while
+ * the other thread holds it; close then leaves it to the dying process
+ * rather than free it under the handler. Linked with --wrap=free: a pipe
+ * says whether close freed the logger ("F") and whether it returned ("C"). */
+static sipc_logger *watched_free;
+static int watched_fd = -1;
+void __real_free(void *p);
+void __wrap_free(void *p);
+void __wrap_free(void *p)
+{
+    if (p && p == (void *)watched_free && write(watched_fd, "F", 1) != 1)
+        abort();
+    __real_free(p);
+}
+
+static void closer_thread(void *arg)
+{
+    sipc_logger *lg = arg;
+    atomic_store(&lseek_hold, 1);
+    sipc_logf(lg, SIPC_LOG_WARN, "Test", "written while the crash begins");
+    sipc_logger_close(lg);
+    if (write(watched_fd, "C", 1) != 1)
+        abort();
+    for (;;)
+        pause();
+}
+
+static void test_crash_during_close(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(pfd[0]);
+        watched_fd = pfd[1];
+        if (sipc_logger_open(&exit_logger, dir, "Race", 0, SIPC_LOG_INFO) != 0)
+            _exit(2);
+        watched_free = exit_logger;
+        uv_thread_t th;
+        if (uv_thread_create(&th, closer_thread, exit_logger) != 0)
+            _exit(3);
+        while (!atomic_load(&in_lseek))
+            usleep(1000);
+        atomic_store(&crash_began, 1);
+        abort();
+    }
+    close(pfd[1]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    char said[16] = {0};
+    ssize_t n = read(pfd[0], said, sizeof said - 1);
+    close(pfd[0]);
+    assert_true(n >= 0);
+    if (strchr(said, 'F'))
+        fail_msg("the logger was freed while the crash handler could hold it (pipe: '%s')", said);
+    /* close returned ("C"), unless the handler took the logger first (then
+     * close waits for it, and the process ends) */
+    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+        fail_msg("the child did not end by SIGABRT (status %#x, pipe: '%s')", status, said);
+    rm_dir(dir);
+}
+
 /* sipc_options.log_level: a line below it never reaches the sink; at or
  * above it, it does, whole. "Security changed" is an INFO line. */
 typedef struct seen {
@@ -1641,6 +1895,8 @@ int main(void)
         cmocka_unit_test(test_close_last_try),
         cmocka_unit_test_teardown(test_held_across_midnight, real_clock),
         cmocka_unit_test_teardown(test_held_day_file_fails, real_clock),
+        cmocka_unit_test_teardown(test_old_day_fails_for_good, real_clock),
+        cmocka_unit_test_teardown(test_part_lines_two_files, real_clock),
         cmocka_unit_test(test_long_message_and_null),
         cmocka_unit_test(test_one_line_per_record),
         cmocka_unit_test(test_c1_and_broken_utf8),
@@ -1658,6 +1914,7 @@ int main(void)
         cmocka_unit_test(test_exit_writes_held),
         cmocka_unit_test(test_crash_writes_held),
         cmocka_unit_test(test_crash_file_still_fails),
+        cmocka_unit_test(test_crash_during_close),
         cmocka_unit_test(test_ctx_log_level),
         cmocka_unit_test(test_no_memory),
         cmocka_unit_test(test_ctx_held_lines),

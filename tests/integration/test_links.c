@@ -189,6 +189,28 @@ static void idle_for(uv_loop_t *loop, unsigned ms)
     tu_run_until(loop, &never, ms);
 }
 
+/* Runs the loop until the delay ch's timer now waits out was drawn at the
+ * backoff's cap (reconnect_max_ms): backoff_ms, doubled at each scheduling,
+ * holds twice the b it drew from. At most ms; false if it never got there.
+ * What a fixed wait of a few seconds of outage gives, without the rest. */
+static int wait_backoff_capped(uv_loop_t *loop, sipc_channel *ch, unsigned ms)
+{
+    uint32_t cap = ch->ctx->opts.reconnect_max_ms;
+    uint64_t t0 = now_ms(loop);
+    while (ch->backoff_ms < 2 * cap && now_ms(loop) - t0 < ms)
+        uv_run(loop, UV_RUN_ONCE);
+    return ch->backoff_ms >= 2 * cap;
+}
+
+/* Runs the loop until log holds line, at most ms. */
+static int wait_log(uv_loop_t *loop, tu_log *log, const char *line, unsigned ms)
+{
+    uint64_t t0 = now_ms(loop);
+    while (!tu_log_has(log, line) && now_ms(loop) - t0 < ms)
+        idle_for(loop, 20);
+    return tu_log_has(log, line);
+}
+
 /* ---------------------------------------------------------- reconnection */
 
 /* A peer stopped for a few seconds and started again on the same address is
@@ -205,7 +227,8 @@ static void t_restart_reached_fast(void **state)
 
     for (int round = 0; round < 2; round++) {
         node_stop(&n, &loop);
-        idle_for(&loop, 5000); /* down for 5 s: the backoff has grown to its cap */
+        /* down until the backoff has grown to its cap (about 1.5 s) */
+        assert_true(wait_backoff_capped(&loop, ch, 5000));
         assert_false(sipc_channel_is_up(ch));
         assert_int_equal(node_start(&n, &loop, SIPC_TLS_OFF, port), port);
         uint64_t back = now_ms(&loop);
@@ -245,7 +268,8 @@ static void t_peer_hello_redials(void **state)
     assert_true(wait_up(&loop, b2a, 3000) < 3000);
     for (int round = 0; round < 3; round++) {
         node_stop(&b, &loop); /* its link to A goes with it */
-        idle_for(&loop, 3000); /* A's link to B: backoff at its cap, 0.5 to 1 s */
+        /* A's link to B: backoff at its cap, 0.5 to 1 s */
+        assert_true(wait_backoff_capped(&loop, a2b, 3000));
         assert_false(sipc_channel_is_up(a2b));
         /* B comes back just after one of A's attempts: by its backoff alone
          * A would try again 500 ms later at the soonest */
@@ -330,7 +354,8 @@ static void t_dead_peer_attempts_bounded(void **state)
 
     client c = {0};
     client_open(&c, &loop, SIPC_TLS_OFF, port);
-    idle_for(&loop, 2000); /* the ramp: 100, 200, 400, 800 ms */
+    /* the ramp: 100, 200, 400, 800 ms, then the cap */
+    assert_true(wait_backoff_capped(&loop, c.ch, 3000));
     int before = d.accepts;
     idle_for(&loop, 4000);
     int quiet = d.accepts - before;
@@ -713,7 +738,8 @@ static void t_goaway_ignored_by_old_client(void **state)
 }
 
 /* A request a handler holds keeps a retired connection open no longer than
- * the grace (10 s), whatever the peer does. */
+ * the grace (10 s), whatever the peer does. The test reads the grace the
+ * connection got and brings its end forward instead of waiting it out. */
 static void t_goaway_grace(void **state)
 {
     (void)state;
@@ -741,10 +767,23 @@ static void t_goaway_grace(void **state)
         assert_int_equal(o->answered[id], 0);
     }
     assert_int_equal(n.nheld, 1);
-    assert_true(tu_run_until(&loop, &o->closed, 12000));
-    uint64_t took = o->closed_at - r.started;
-    print_message("held request: closed %llu ms after the reload\n", (unsigned long long)took);
-    assert_true(took >= 9500 && took <= 11500);
+    /* the grace the retired connection got: 10 s from the reload */
+    sipc_conn *sc = n.held[0]->conn;
+    assert_true(sc->goaway_sent);
+    uint64_t grace = sc->goaway_deadline - r.started;
+    print_message("held request: the connection's grace ends %llu ms after the reload\n",
+                  (unsigned long long)grace);
+    assert_true(grace >= 9500 && grace <= 10500);
+    /* its end brought forward rather than waited out (8 s of nothing): the
+     * connection's own timer closes it then, the request still held */
+    assert_false(o->closed);
+    uint64_t end = now_ms(&loop) + 200;
+    sc->goaway_deadline = end;
+    sipc__conn_arm_timer(sc);
+    assert_true(tu_run_until(&loop, &o->closed, 3000));
+    print_message("held request: closed %lld ms after the grace's end\n",
+                  (long long)(o->closed_at - end));
+    assert_true(o->closed_at >= end && o->closed_at <= end + 1000);
     assert_int_equal(o->answered[1], 0);
     assert_true(tu_log_has(&n.log, "grace of 10000 ms over"));
     /* the handler answers late: dropped, the connection is gone */
@@ -857,10 +896,13 @@ static void t_start_refused_info(void **state)
     snprintf(line, sizeof line, "WARN Connection to " LINKS_NET ".2:%d closed: connection refused", p2);
     assert_true(tu_log_has(&c.log, line));
 
-    /* the link never up, past the context's first 10 s: a WARN */
-    idle_for(&loop, (unsigned)(11500 - (now_ms(&loop) - t0)));
+    /* the link never up, past the context's first 10 s: a WARN. The
+     * context is made that old rather than waited out: each dial compares
+     * its start (started_ms) with SIPC__START_GRACE_MS, and the link's next
+     * dial, at most its 1 s cap away, must say WARN */
+    c.ctx->started_ms -= SIPC__START_GRACE_MS;
     snprintf(line, sizeof line, "WARN Connection to " LINKS_NET ".1:%d closed: connection refused", p1);
-    assert_true(tu_log_has(&c.log, line));
+    assert_true(wait_log(&loop, &c.log, line, 3000));
     tu_log_free(&n.log);
     finish(&loop, NULL, &c);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_pair_watch.sh - a running node says when its own certificate expires:
 # a real TLS sipcd ($BASE.1, or $SIPC_TEST_HOST; standard ports) with a pair made (under
-# faketime) to expire 40 s after the test starts, its check every 0.5 s
+# faketime) to expire 20 s after the test starts, its check every 0.5 s
 # ($SIPCD_PAIR_CHECK_MS). At start every service warns that the pair expires
 # "in under an hour"; once it has expired, every service log has exactly one
 # ERROR saying so (the next is due an hour later), not only the handshake
@@ -19,9 +19,10 @@ export SIPC_PFX_PASSWORD="Pair-Watch-$$"
 home=$work/n1
 mkdir -p "$home"
 printf '[node]\nid = n1\naddress = %s\n[cluster]\nname = watch\nnodes = %s\n' "$HOST" "$HOST" >"$home/sipc.conf"
-# a one-day pair made one day less 40 s ago
-faketime -f "-86360" "$BIN/tlstool" create -site --days 1 "$work/short.p12" >/dev/null || { echo "cannot create the pair"; exit 1; }
-expires=$(($(date +%s) + 40))
+# a one-day pair made one day less 20 s ago (the node starts in a few
+# seconds, well before it expires)
+faketime -f "-86380" "$BIN/tlstool" create -site --days 1 "$work/short.p12" >/dev/null || { echo "cannot create the pair"; exit 1; }
+expires=$(($(date +%s) + 20))
 "$BIN/tlstool" --home "$home" import "$work/short.p12" >/dev/null
 "$BIN/tlstool" --home "$home" enable >/dev/null
 SIPCD_PAIR_CHECK_MS=500 sipcd_start "$home" || exit 1

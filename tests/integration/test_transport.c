@@ -577,7 +577,8 @@ static void t_close_waits_for_held(void **state)
 /* Closing a context while a handler holds a request whose connection is
  * already gone (the caller timed out and left): the close waits its grace,
  * names what is held, then completes, so the usual uv_run() returns only
- * once close_cb ran; a late answer only frees the request. */
+ * once close_cb ran; a late answer only frees the request. The grace (5 s)
+ * is read from the close's timer, whose end is brought forward. */
 static void t_close_gives_up_on_held(void **state)
 {
     (void)state;
@@ -600,8 +601,18 @@ static void t_close_gives_up_on_held(void **state)
         tu_run_until(&w->loop, &never, 10);
     }
     assert_int_equal(w->sdowns, 1);
+    sipc_ctx *sctx = w->sctx;
     sipc_ctx_close(w->sctx, on_sctx_closed, &sclosed);
     w->sctx = NULL;
+    /* the close waits its grace (5 s) on its hold timer; the end of the
+     * grace is brought forward rather than waited out */
+    uint64_t due = uv_timer_get_due_in(&sctx->hold_timer);
+    assert_true(due > 4500 && due <= 5000);
+    int never = 0;
+    tu_run_until(&w->loop, &never, 100);
+    assert_false(sclosed);
+    assert_true(uv_is_active((uv_handle_t *)&sctx->hold_timer));
+    uv_timer_start(&sctx->hold_timer, sctx->hold_timer.timer_cb, 100, 0);
     uv_run(&w->loop, UV_RUN_DEFAULT);
     assert_true(sclosed);
     assert_true(tu_log_has(&w->slog, "closing: 1 request still held by handlers (test.echo); the "

@@ -31,7 +31,7 @@ sc_cleanup_leftovers() {
     for p in "${pids[@]}"; do
         sc_pid_is "${p%%:*}" "${p#*:}" && { sc_kill_group "${p%%:*}" CONT; sc_kill_group "${p%%:*}" TERM; }
     done
-    for p in "${pids[@]}"; do sc_stop_pid "${p%%:*}" "${p#*:}" 15; done
+    for p in "${pids[@]}"; do sc_stop_pid "${p%%:*}" "${p#*:}" "$SC_STOP_WAIT"; done
     # what no cluster.json names: any process with a home under DIR (a
     # node, or a tlstool/sipcctl a crashed step left), and the load generator
     for pid in $(sc_pids_naming "--home $dir/") $(sc_pids_naming sipc-load "--dir $dir "); do
@@ -43,10 +43,10 @@ sc_cleanup_leftovers() {
     for h in "$dir"/nodes/*/; do
         pid=$(sc_home_lock_pid "${h%/}") && sc_stop_pid "$pid" "" 10
     done
-    # a hung process: its 15 s are the wait, and it did not stop cleanly
+    # a hung process: its SC_STOP_WAIT seconds are the wait, and it did not stop cleanly
     for pid in "${SC_KILLED[@]:$killed}"; do
         if [ -n "${name[$pid]:-}" ]; then
-            echo "${name[$pid]} (pid $pid) still ran 15 s after SIGTERM: killed with SIGKILL"
+            echo "${name[$pid]} (pid $pid) still ran $SC_STOP_WAIT s after SIGTERM: killed with SIGKILL"
         else
             echo "process $pid of the cluster still ran 10 s after SIGTERM: killed with SIGKILL"
         fi

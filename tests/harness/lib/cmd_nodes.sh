@@ -45,7 +45,7 @@ sc_cmd_kill() {
     sc_kill_group "$pid" "$sig" || sc_die "$SC_EX_SOFTWARE" "kill -$sig $pid failed"
     case $sig in
     KILL | TERM)
-        sc_wait 15 eval "! sc_pid_is $pid $st" || sc_die "$SC_EX_UNAVAILABLE" "$node (pid $pid) still runs 15 s after SIG$sig"
+        sc_wait "$SC_STOP_WAIT" eval "! sc_pid_is $pid $st" || sc_die "$SC_EX_UNAVAILABLE" "$node (pid $pid) still runs $SC_STOP_WAIT s after SIG$sig"
         echo "$node (pid $pid) killed with SIG$sig"
         ;;
     STOP)
@@ -75,10 +75,10 @@ sc_cmd_restart() {
     sc_node_refuse_foreign "$node"
     t0=$(sc_now_ms)
     old=$(sc_node pid "$node")
-    sc_node_stop "$node" 15 || sc_die "$SC_EX_UNAVAILABLE" "$node could not be stopped"
-    # a hung node: its 15 s are the wait, not its start
+    sc_node_stop "$node" "$SC_STOP_WAIT" || sc_die "$SC_EX_UNAVAILABLE" "$node could not be stopped"
+    # a hung node: its SC_STOP_WAIT seconds are the wait, not its start
     [ "${#SC_KILLED[@]}" = "$killed" ] ||
-        echo "$node (pid $old) still ran 15 s after SIGTERM: killed with SIGKILL"
+        echo "$node (pid $old) still ran $SC_STOP_WAIT s after SIGTERM: killed with SIGKILL"
     sc_node_spawn "$node"
     sc_node_wait_started "$node" 20 || exit "$SC_EX_UNAVAILABLE"
     t1=$(sc_now_ms)

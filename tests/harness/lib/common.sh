@@ -159,6 +159,10 @@ sc_pids_naming() {
 # process group is its pid; falls back to the process alone.
 sc_kill_group() { kill -s "$2" -- "-$1" 2>/dev/null || kill -s "$2" "$1" 2>/dev/null; }
 
+# Seconds a node is given to stop on SIGTERM before SIGKILL (kill, restart,
+# down); a test of a hung node sets fewer rather than wait them out.
+SC_STOP_WAIT=${SC_STOP_WAIT:-15}
+
 # sc_stop_pid PID STARTTIME SECONDS: SIGCONT (a stopped process cannot act on
 # SIGTERM) and SIGTERM, then SIGKILL after SECONDS; returns when it is gone.
 # A pid it had to SIGKILL is added to SC_KILLED, for the command to say so.

@@ -90,9 +90,9 @@ sc_node_wait_started() {
 }
 
 # sc_node_stop NAME [SECONDS]: SIGTERM to its process group, SIGKILL after
-# SECONDS (default 15); forgets its pid.
+# SECONDS (default SC_STOP_WAIT, 15); forgets its pid.
 sc_node_stop() {
-    local n=$1 limit=${2:-15}
+    local n=$1 limit=${2:-$SC_STOP_WAIT}
     sc_stop_pid "$(sc_node pid "$n")" "$(sc_node start_time "$n")" "$limit" || return 1
     sc_set_node_pid "$n" null null
 }

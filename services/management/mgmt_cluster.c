@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str_copy.h"
 #include "management_impl.h"
 #include "rfc3339.h"
 #include "sipc/node.h"
@@ -154,11 +155,14 @@ static void problem(json_t *list, json_t *node, const char *kind, const char *fm
     __attribute__((format(printf, 4, 5)));
 static void problem(json_t *list, json_t *node, const char *kind, const char *fmt, ...)
 {
-    char msg[900];
+    /* cut between characters: jansson refuses a string cut inside one,
+     * and the problem would be lost without a trace */
+    char full[4096], msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(full, sizeof full, fmt, ap);
     va_end(ap);
+    sipc_str_copy_utf8(msg, sizeof msg, full);
     json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "node", mgmt_node_name(node),
                                           "address", mgmt_str_at(node, "address", NULL),
                                           "kind", kind, "message", msg));

@@ -626,6 +626,13 @@ static void str_copy_utf8_at_characters(void **state)
         assert_int_equal(strlen(got), want);
         assert_memory_equal(got, src, want);
     }
+    /* text that is not UTF-8 (a run of continuation bytes, as Latin-1
+     * might give): at most 3 bytes given back, not the whole run */
+    char bad[40], got[32];
+    memset(bad, 0xa9, sizeof bad - 1);
+    bad[sizeof bad - 1] = '\0';
+    assert_int_equal(sipc_str_copy_utf8(got, sizeof got, bad), 1);
+    assert_int_equal(strlen(got), sizeof got - 1 - 3);
 }
 
 /* What a write that took skip bytes of the pieces left: every skip from

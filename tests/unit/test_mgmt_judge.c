@@ -553,6 +553,39 @@ static void storage_unopened(void **state)
     json_decref(nodes);
 }
 
+/* A problem whose message is longer than the judge keeps is cut between
+ * UTF-8 characters, never dropped (jansson refuses a string cut inside
+ * one): a reason of 3,000 bytes of 2-byte characters at every offset. */
+static void long_problem_cut_whole(void **state)
+{
+    (void)state;
+    for (int shift = 0; shift < 2; shift++) {
+        char reason[3100];
+        size_t k = 0;
+        for (int i = 0; i < shift; i++)
+            reason[k++] = 'x';
+        while (k + 2 < 3000) {
+            reason[k++] = (char)0xc3;
+            reason[k++] = (char)0xa9;
+        }
+        reason[k] = '\0';
+        json_t *n1 = node("n1", NULL, 0, 0);
+        json_object_set_new(
+            n1, "storage",
+            json_pack("{s:b, s:{s:s, s:s, s:I, s:s}}", "open", 0, "not_open", "since",
+                      "2026-12-06T00:00:00Z", "last_attempt", "2026-12-06T00:05:00Z", "attempts",
+                      (json_int_t)3, "reason", reason));
+        json_t *nodes = json_pack("[o]", n1);
+        json_t *p = sipc_mgmt_judge(nodes, 30, 0);
+        assert_string_equal(kinds(p), "n1:storage_unopened");
+        const char *m = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+        assert_non_null(m);
+        assert_true(strlen(m) > 1500);
+        json_decref(p);
+        json_decref(nodes);
+    }
+}
+
 /* the health rule on problems alone, as sipcctl grades an answer without
  * "health"; a problem without a kind is no permissive one */
 /* The notes' messages, " | "-joined with their kinds. */
@@ -843,7 +876,7 @@ int main(void)
         cmocka_unit_test(certificate_expired),
         cmocka_unit_test(health_rule),
         cmocka_unit_test(records_lost),
-        cmocka_unit_test(storage_unopened),
+        cmocka_unit_test(storage_unopened), cmocka_unit_test(long_problem_cut_whole),
         cmocka_unit_test(notes_builds),
         cmocka_unit_test(notes_keepalive),
         cmocka_unit_test(rotation),

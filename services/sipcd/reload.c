@@ -636,7 +636,28 @@ void host_reload_recheck(host *h)
  * of now (the operator may have fixed one thing and broken another), and
  * the log says so once when it changed: another file error, or the guard
  * instead of the files or back. The guard's own words change with every
- * check ("45 s ago"), so they alone are no change worth a line. */
+ * check ("45 s ago"), so they alone are no change worth a line; nor are a
+ * file error's numbers alone (an expired pair's "now T"). */
+/* Whether two reasons say the same but for their numbers: a certificate's
+ * verdict names the time of the check ("now T"), which is no news. */
+static int same_but_numbers(const char *a, const char *b)
+{
+    while (*a && *b) {
+        int da = *a >= '0' && *a <= '9', db = *b >= '0' && *b <= '9';
+        if (da != db)
+            return 0;
+        if (da) {
+            while (*a >= '0' && *a <= '9')
+                a++;
+            while (*b >= '0' && *b <= '9')
+                b++;
+        } else if (*a++ != *b++) {
+            return 0;
+        }
+    }
+    return *a == *b;
+}
+
 static void refusal_stands(host *h, const char *cause, const char *reason)
 {
     json_t *r = h->reload_refused;
@@ -646,7 +667,7 @@ static void refusal_stands(host *h, const char *cause, const char *reason)
     const char *was = json_string_value(json_object_get(r, "reason"));
     const char *was_cause = json_string_value(json_object_get(r, "cause"));
     if (!was || !was_cause || strcmp(was_cause, cause) ||
-        (strcmp(cause, "strict_guard") && strcmp(was, reason)))
+        (strcmp(cause, "strict_guard") && !same_but_numbers(was, reason)))
         log_each(h, SIPC_LOG_WARN, "The reload refused at %s is still refused, now for: %s",
                  json_string_value(json_object_get(r, "at")), reason);
     json_object_set_new(r, "reason", json_string(reason));

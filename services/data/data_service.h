@@ -168,7 +168,7 @@ typedef struct sipc_data_health {
     int64_t since_unix_ms;    /* while failing: the first failure (wall clock) */
     int64_t last_unix_ms;     /* while failing: the latest failure */
     uint64_t failures_total;  /* requests failed by the database since open */
-    char last_error[256];     /* while failing: the latest failure's reason */
+    char last_error[1024];    /* while failing: the latest failure's reason */
 } sipc_data_health;
 
 /* Fills writes and reads (either may be NULL) with their health. */
@@ -184,6 +184,12 @@ typedef struct sipc_data_open_state {
     int64_t last_unix_ms;     /* not open: the latest attempt */
     uint64_t attempts;        /* not open: attempts so far */
     char reason[1024];        /* not open: why, and what to do */
+    /* no records.db (or an empty one) was there at sipc_data_open, and a
+     * new one was made there */
+    int made_new;
+    /* the records.db-wal found beside the missing one then, and set aside
+     * under this name (never replayed into the new one); "" for none */
+    char wal_set_aside[1100];
 } sipc_data_open_state;
 void sipc_data_open_state_get(const sipc_data *d, sipc_data_open_state *out);
 

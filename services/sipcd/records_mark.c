@@ -20,6 +20,8 @@
 #define LOST_NAME "records-lost"
 /* findings of lost records kept in state/records-lost: the latest ones */
 #define LOST_KEEP 8
+/* the longest line sipcd writes there (a set-aside -wal's path in it) */
+#define LOST_LINE 1500
 
 /* Writes HOME/state/name whole; 0, or a WARN once per distinct problem. */
 static int state_write(host *h, const char *name, const char *text, const char *what)
@@ -90,8 +92,7 @@ static void save_mark(host *h, const sipc_data_mark *m)
         h->mark.saved = *m;
 }
 
-static int lost_note(host *h, const sipc_data_mark *m, long long created, long long writes,
-                     const char *when);
+static int lost_note(host *h, const char *same);
 
 static int damaged_write(host *h)
 {
@@ -111,8 +112,7 @@ void records_mark_save(host *h)
     if (!os.open)
         return; /* nothing counted yet: records_mark_start runs once it opens */
     if (h->mark.lost_pending) {
-        if (lost_note(h, &h->mark.lost_m, h->mark.lost_created, h->mark.lost_writes,
-                      h->mark.lost_when) != 0)
+        if (lost_note(h, h->mark.lost_line) != 0)
             return;
         h->mark.lost_pending = 0;
     }
@@ -183,12 +183,20 @@ static void check_damaged(host *h, const sipc_data_mark *m)
                   : " (not this verdict, which names no instance nor file: remove it after "
                     "the repair)",
               DAMAGED_NAME);
-    char why[256];
+    char why[600], mark[200], committed[160] = "";
+    long long mi, mc, mw;
+    if (state_read(h, MARK_NAME, mark, sizeof mark) &&
+        sscanf(mark, "instance %lld created %lld writes %lld", &mi, &mc, &mw) == 3 &&
+        mi == m->instance && m->instance != 0)
+        snprintf(committed, sizeof committed,
+                 "; %lld records were committed (created, deleted ones included; "
+                 "state/%s): compare the repair's count with it",
+                 mc > m->created ? mc : (long long)m->created, MARK_NAME);
     snprintf(why, sizeof why,
              "records.db was found damaged at %s before a restart (%.60s): writes refused: "
              "repair it (docs/services.md, \"A full or damaged database\") or, if sound, "
-             "remove state/%s",
-             when, reason, DAMAGED_NAME);
+             "remove state/%s%s",
+             when, reason, DAMAGED_NAME, committed);
     sipc_data_refuse_writes(h->data, why);
 }
 
@@ -210,10 +218,9 @@ static int lost_read(const char *home, char *buf, size_t len)
  * removes the file. The mark is saved with the database's lower counts
  * right after (the next start compares with the database as it is now),
  * which ended the warning with that one log line before. */
-static int lost_note(host *h, const sipc_data_mark *m, long long created, long long writes,
-                     const char *when)
+static int lost_note(host *h, const char *same)
 {
-    char old[LOST_KEEP * 200], text[sizeof old + 200], now[32];
+    char old[LOST_KEEP * LOST_LINE], text[sizeof old + LOST_LINE], now[32];
     const char *keep = old;
     int lines = 0;
     int rr = lost_read(h->cfg.home, old, sizeof old);
@@ -238,10 +245,6 @@ static int lost_note(host *h, const sipc_data_mark *m, long long created, long l
     }
     /* a start that died before it saved the lower counts finds the same
      * loss again: one finding */
-    char same[300];
-    snprintf(same, sizeof same, " instance %lld created %lld of %lld writes %lld of %lld by %s\n",
-             (long long)m->instance, (long long)m->created, created, (long long)m->writes, writes,
-             when);
     if (strstr(old, same))
         return 0;
     sipc_rfc3339_format(sipc_rfc3339_now_ms(), 0, now, sizeof now);
@@ -275,10 +278,52 @@ static void lost_text(char *out, size_t len, long long found, long long created,
 }
 
 /* One line of state/records-lost (made printable ASCII) as the status shows it. */
+static void missing_text(char *out, size_t len, long long inst, long long prev,
+                         long long created, long long writes, const char *when,
+                         const char *wal)
+{
+    char had[300], walsaid[1300] = "";
+    if (prev != 0)
+        snprintf(had, sizeof had,
+                 "the previous database (instance %lld) had %lld records created and %lld "
+                 "committed writes by %s (state/%s): none of them is in the new one",
+                 prev, created, writes, when, MARK_NAME);
+    else
+        snprintf(had, sizeof had, "no trace of the previous database's counts was kept");
+    if (wal[0])
+        snprintf(walsaid, sizeof walsaid,
+                 "; the records.db-wal left there (committed records not yet in the missing "
+                 "file) was set aside as %.1100s, not replayed",
+                 wal);
+    snprintf(out, len,
+             "records.db was missing (or empty) at the start: a new, empty database was made "
+             "(instance %lld); %s%s. If the old records.db was moved or removed by mistake, or "
+             "the node made a copy (records.db.saved-* beside it, when records.db went while "
+             "it ran): stop the node, put it back as records.db (removing the new one and its "
+             "-wal/-shm) and start it. If starting over was meant, acknowledge this",
+             inst, had, walsaid);
+}
+
 static json_t *finding_json(const char *line)
 {
-    char text[900], detected[64], when[64];
-    long long inst, found, created, fw, writes;
+    char text[1800], detected[64], when[64];
+    long long inst, found, created, fw, writes, prev;
+    int off = 0;
+    if (sscanf(line,
+               "detected %63s new instance %lld replacing instance %lld created %lld writes "
+               "%lld by %63s%n",
+               detected, &inst, &prev, &created, &writes, when, &off) == 6 &&
+        off) {
+        const char *wal = line + off;
+        wal = !strncmp(wal, " wal ", 5) ? wal + 5 : "";
+        missing_text(text, sizeof text, inst, prev, created, writes, when, wal);
+        json_t *f = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "detected", detected,
+                              "committed_by", when, "records_gone", (json_int_t)created,
+                              "writes_gone", (json_int_t)writes, "records_committed",
+                              (json_int_t)created, "records_found", (json_int_t)0, "message",
+                              text);
+        return f ? f : json_pack("{s:s}", "message", text);
+    }
     if (sscanf(line, "detected %63s instance %lld created %lld of %lld writes %lld of %lld by %63s",
                detected, &inst, &found, &created, &fw, &writes, when) != 7 ||
         (found >= created && fw >= writes)) {
@@ -303,7 +348,7 @@ static json_t *finding_json(const char *line)
 json_t *records_lost_json(const char *home)
 {
     json_t *list = json_array();
-    char buf[LOST_KEEP * 200 + 200], text[900];
+    char buf[LOST_KEEP * LOST_LINE + LOST_LINE], text[900];
     int rr = list ? lost_read(home, buf, sizeof buf) : 0;
     if (rr < 0) {
         snprintf(text, sizeof text,
@@ -465,8 +510,8 @@ void records_mark_start(host *h)
     sipc_data_mark m;
     sipc_data_mark_get(h->data, &m);
     check_damaged(h, &m);
-    char buf[200], when[64] = "";
-    long long inst, created, writes;
+    char buf[200] = "", when[64] = "";
+    long long inst = 0, created = 0, writes = 0;
     if (state_read(h, MARK_NAME, buf, sizeof buf) &&
         sscanf(buf, "instance %lld created %lld writes %lld at %63s", &inst, &created, &writes,
                when) == 4 &&
@@ -480,12 +525,42 @@ void records_mark_start(host *h)
                   text, LOST_NAME);
         /* the lower counts are saved only once the finding is: else the
          * next start, comparing with them, would not find the loss again */
-        if (lost_note(h, &m, created, writes, when) != 0) {
+        snprintf(h->mark.lost_line, sizeof h->mark.lost_line,
+                 " instance %lld created %lld of %lld writes %lld of %lld by %s\n",
+                 (long long)m.instance, (long long)m.created, created, (long long)m.writes,
+                 writes, when);
+        if (lost_note(h, h->mark.lost_line) != 0) {
             h->mark.lost_pending = 1;
-            h->mark.lost_m = m;
-            h->mark.lost_created = created;
-            h->mark.lost_writes = writes;
-            snprintf(h->mark.lost_when, sizeof h->mark.lost_when, "%s", when);
+            return;
+        }
+    }
+    /* no records.db at this start (a new one made): silent only when nothing
+     * says an earlier one had records. The mark of the old one is replaced
+     * by the new one's right after, so this start is the only one that can
+     * tell */
+    sipc_data_open_state os;
+    sipc_data_open_state_get(h->data, &os);
+    int had_mark = buf[0] && sscanf(buf, "instance %lld created %lld writes %lld at %63s", &inst,
+                                    &created, &writes, when) == 4;
+    if (os.made_new && ((had_mark && inst != m.instance && (created > 0 || writes > 0)) ||
+                        os.wal_set_aside[0])) {
+        if (!had_mark || inst == m.instance) {
+            inst = created = writes = 0;
+            snprintf(when, sizeof when, "-");
+        }
+        char text[1800];
+        missing_text(text, sizeof text, (long long)m.instance, inst, created, writes, when,
+                     os.wal_set_aside);
+        sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_WARN, "Data.Storage",
+                  "%s (`sipcctl ack records-lost`, or state/%s removed): sipcctl status shows "
+                  "it until then",
+                  text, LOST_NAME);
+        snprintf(h->mark.lost_line, sizeof h->mark.lost_line,
+                 " new instance %lld replacing instance %lld created %lld writes %lld by %s%s%.1100s\n",
+                 (long long)m.instance, inst, created, writes, when,
+                 os.wal_set_aside[0] ? " wal " : "", os.wal_set_aside);
+        if (lost_note(h, h->mark.lost_line) != 0) {
+            h->mark.lost_pending = 1;
             return;
         }
     }

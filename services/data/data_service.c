@@ -918,7 +918,9 @@ static void finish_open(sipc_data *d, int whole, const char *meta_err)
                         d->db_path, meta_err[0] ? meta_err : "unknown error");
     }
     struct stat st;
+    uv_mutex_lock(&d->mu);
     d->gone = 0;
+    uv_mutex_unlock(&d->mu);
     d->open_dev = d->open_ino = 0;
     if (stat(d->db_path, &st) == 0) {
         d->mark.file = (uint64_t)st.st_ino;
@@ -1739,12 +1741,23 @@ int data_reopen_writer(sipc_data *d)
 }
 
 /* Any thread: records.db-wal and records.db-shm beside db_path renamed to
- * NAME.TAG-TIME (a new name: link, never over a file, then unlink), their
- * new names in set_aside ("" for none there; the reason in it when one
- * cannot be). */
-static void set_aside_logs(sipc_data *d, const char *tag)
+ * NAME.TAG-TIME (a new name, never over a file), their new names in
+ * set_aside ("" for none there; the reason in it when one cannot be).
+ * own: only when that -wal is the one the writer had open (oldwal), as
+ * another records.db put in place may have come with its own. */
+static void set_aside_logs(sipc_data *d, const char *tag, int own)
 {
     static const char *const sfx[2] = {"-wal", "-shm"};
+    d->set_aside[0][0] = d->set_aside[1][0] = '\0';
+    if (own) {
+        char wal[PATH_MAX];
+        struct stat ws;
+        snprintf(wal, sizeof wal, "%s-wal", d->db_path);
+        if (!d->oldwal.known || lstat(wal, &ws) != 0 ||
+            (unsigned long long)ws.st_dev != d->oldwal.dev ||
+            (unsigned long long)ws.st_ino != d->oldwal.ino)
+            return;
+    }
     char stamp[32];
     time_t now = time(NULL);
     struct tm tm;
@@ -1851,7 +1864,7 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
      * the new file. They are kept under other names, said, and the host
      * tells the records gone (records_mark) */
     if (d->may_create) {
-        set_aside_logs(d, "set-aside");
+        set_aside_logs(d, "set-aside", 0);
         for (int k = 0; k < 2; k++)
             if (d->set_aside[k][0])
                 sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_WARN, "Data.Storage",
@@ -1948,22 +1961,26 @@ static void fin_work(uv_work_t *w)
     if (d->gone && d->writer && !d->rescued) {
         rescue_work(&d->wwork);
         d->rescued = d->rescue_rc == 0;
-        if (!d->rescued) {
-            for (unsigned i = 0; i < d->nidle; i++)
-                data_store_keep_log(d->idle[i]);
-            data_store_keep_log(d->writer);
-        }
+    }
+    /* another file in place: SQLite's close would remove records.db-wal by
+     * its name, which may now be that file's own */
+    int keep = d->gone && d->writer && (!d->rescued || d->gone == DATA_GONE_OTHER);
+    if (keep) {
+        for (unsigned i = 0; i < d->nidle; i++)
+            data_store_keep_log(d->idle[i]);
+        data_store_keep_log(d->writer);
     }
     for (unsigned i = 0; i < d->nidle; i++)
         data_store_close(d->idle[i]);
     d->nidle = d->nopen = 0;
     if (!d->writer)
         return; /* never opened (retry_open): nothing to copy */
-    if (d->gone && !d->rescued) {
-        /* nothing moved into the file no name leads to, its -wal kept */
+    if (keep) {
+        /* nothing moved into the file no name leads to; its -wal, kept, is
+         * set aside (never replayed into another records.db) */
         data_store_close(d->writer);
         d->writer = NULL;
-        set_aside_logs(d, "removed");
+        set_aside_logs(d, "removed", 1);
         return;
     }
     /* said when it fails: the close's own checkpoint fails silently */
@@ -1994,9 +2011,10 @@ static void fin_after(uv_work_t *w, int status)
                         d->rescued ? "every committed record is in "
                                    : "no copy of the open file could be written (",
                         d->rescued ? d->rescue_path : d->rescue_err,
-                        d->rescued ? ": put it in place as records.db before the next start, "
-                                     "else the start makes a new empty database (and says "
-                                     "the records lost)"
+                        d->rescued ? ": put it in place as records.db before the next start "
+                                     "(for a removed records.db; else the start makes a new "
+                                     "empty database and says the records lost), "
+                                     "records.db-wal and -shm removed first"
                                    : "); nothing was copied into it, its -wal is kept as ",
                         d->rescued ? "" : d->set_aside[0][0] ? d->set_aside[0] : "(none)",
                         d->rescued ? "" : ": with the records.db moved away, put both back "

@@ -85,6 +85,17 @@ grep -q "copied to $copy" "$home/logs/"DataService_*.log && ok "the log names th
 run ctl status
 expect "moved away: status names the copy and how to put it in place" 0 \
     "^  storage: writes FAIL since .*every committed record is copied to $copy; to keep them: stop the node, put that copy in place \(.mv ${copy##*/} records.db., records.db-wal and -shm removed first\) and start it"
+# another file put in its place meanwhile (a restore, another inode): said so
+cp "$copy" "$work/other.db"
+mv "$work/other.db" "$db"
+other_said() {
+    local o
+    o=$(ctl put probe --body x 2>&1)
+    grep -q 'records.db in .* is another file than the one the node has open' <<<"$o"
+}
+wait_for 10 other_said && ok "another file in its place: writes refused, saying so" ||
+    bad "another file in its place: not said"
+rm "$db"
 mv "$work/away.db" "$db"
 wait_for 10 taken after-back && ok "moved back: writes are taken again" ||
     not_ok "moved back: writes still refused"
@@ -159,6 +170,28 @@ if [ "$RC" = 0 ] && jq -e '.storage.records_lost | length == 1 and (.[0].records
 else
     bad "clean stop, then a start: no finding (exit $RC)"
 fi
+# ---- another file put in place, then a clean stop: the open file's -wal
+# is set aside, not removed by its name nor replayed into the new file
+kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null
+rm -f "$db" "$db-wal" "$db-shm" "$home/state/records-lost"
+mv "$copy" "$db"
+sipcd_start "$home" || exit 1
+run ctl put d-new --body "in the open file"
+expect "restored: a put is taken" 0
+cp "$db" "$work/other.db"
+python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("delete from records where id=?", (b"a-00000",)); c.execute("delete from records where id=?", ("a-00000",)); c.commit()' "$work/other.db"
+mv "$work/other.db" "$db"
+wait_for 10 refused || not_ok "another file in place: writes still taken"
+wait_for 10 saved || not_ok "another file in place: no copy made"
+kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null
+ls "$home/data/" | grep -q '^records\.db-wal\.removed-' && ok "another file in place, stop: the open file's -wal is set aside" ||
+    bad "another file in place, stop: its -wal is not set aside"
+[ -e "$db-wal" ] && bad "another file in place, stop: a records.db-wal is still beside the new file" ||
+    ok "another file in place, stop: no -wal left beside the new file"
+python3 -c 'import sqlite3,sys; r=sqlite3.connect(sys.argv[1]).execute("pragma integrity_check").fetchone()[0]; sys.exit(r!="ok")' "$db" &&
+    ok "another file in place, stop: the new file is intact" || bad "another file in place: the new file is damaged"
+rm -f "$home"/data/records.db.saved-* "$home"/data/records.db-*.removed-*
+
 # a new node (no mark, nothing left): no finding
 kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null
 rm -rf "$home/data/"* "$home/state/records-mark" "$home/state/records-lost"

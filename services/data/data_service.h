@@ -111,7 +111,11 @@ typedef struct sipc_data_options {
     /* The service's waits, in ms (0: the default, what a node uses). They
      * suit an operator's repair, not a test's run time, so tests shorten
      * them. watch_ms: how often the files are looked at while not open
-     * (SIPC_DATA_WATCH_MS); settle_ms: how long a change of them must stay
+     * (SIPC_DATA_WATCH_MS), and while open whether records.db still names
+     * the file open (a stat on the thread pool: removed, moved away or
+     * replaced, writes are refused with why, reads served from the open
+     * file, and a copy of it written beside it, records.db.saved-TIME;
+     * back, writes are taken again); settle_ms: how long a change of them must stay
      * before an attempt (SIPC_DATA_SETTLE_MS); retry_ms: the first timed
      * attempt after one failed on a cause no file shows (SIPC_DATA_RETRY_MS,
      * then twice as long each time, up to 16 times retry_ms); probe_ms: how

@@ -1423,8 +1423,11 @@ static void gone_looked(sipc_data *d)
         if (!was) {
             data_storage_unusable(d, UV_ENOENT, d->writes_err);
             /* its records are only in a file no name leads to (a crash frees
-             * it): copied beside it now, once */
-            if (!d->rescued && !d->rescue_wanted) {
+             * it): copied beside it now (a copy from an earlier time it was
+             * gone misses what was written since it came back) */
+            d->rescued = 0;
+            d->rescue_rc = 0;
+            if (!d->rescue_wanted) {
                 d->rescue_wanted = 1;
                 data_kick_writer(d);
             }
@@ -1462,30 +1465,42 @@ static void rescue_work(uv_work_t *w)
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
     d->rescue_err[0] = '\0';
+    /* written as NAME.incomplete, then renamed: a records.db.saved-* is
+     * always a whole copy */
+    char tmp[1100];
     int fd = -1;
     for (int i = 0; i < 100 && fd < 0; i++) {
+        struct stat st;
         if (i == 0)
             snprintf(d->rescue_path, sizeof d->rescue_path, "%s.saved-%s", d->db_path, stamp);
         else
             snprintf(d->rescue_path, sizeof d->rescue_path, "%s.saved-%s-%d", d->db_path, stamp,
                      i);
-        fd = open(d->rescue_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (lstat(d->rescue_path, &st) == 0)
+            continue;
+        snprintf(tmp, sizeof tmp, "%.1000s.incomplete", d->rescue_path);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0 && errno != EEXIST)
             break;
     }
     if (fd < 0) {
-        d->rescue_rc = -errno;
-        snprintf(d->rescue_err, sizeof d->rescue_err, "cannot make %.300s: %s", d->rescue_path,
-                 strerror(errno));
+        d->rescue_rc = errno ? -errno : UV_EEXIST;
+        snprintf(d->rescue_err, sizeof d->rescue_err, "cannot make %.300s.incomplete: %s",
+                 d->rescue_path, strerror(errno));
         return;
     }
     close(fd);
     /* the empty file made here: VACUUM INTO writes into it, and refuses
      * one with content (none other is ever written over) */
-    d->rescue_rc = data_store_copy_to(d->writer, d->rescue_path, d->rescue_err,
-                                      sizeof d->rescue_err);
+    d->rescue_rc = data_store_copy_to(d->writer, tmp, d->rescue_err, sizeof d->rescue_err);
+    if (d->rescue_rc == 0 &&
+        renameat2(AT_FDCWD, tmp, AT_FDCWD, d->rescue_path, RENAME_NOREPLACE) != 0) {
+        d->rescue_rc = -errno;
+        snprintf(d->rescue_err, sizeof d->rescue_err, "cannot rename %.300s: %s", tmp,
+                 strerror(errno));
+    }
     if (d->rescue_rc != 0) {
-        unlink(d->rescue_path); /* this job's own, incomplete */
+        unlink(tmp); /* this job's own, incomplete */
         return;
     }
     char dir[PATH_MAX];
@@ -1506,15 +1521,20 @@ static void rescue_after(uv_work_t *w, int status)
     (void)status;
     d->writing = 0;
     d->jobs--;
-    d->rescued = d->rescue_rc == 0;
-    if (d->rescued)
+    d->rescued = d->rescue_rc == 0 && d->gone;
+    if (d->rescue_rc == 0 && !d->gone)
+        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
+                        "%s was written while records.db was gone; it is back, the copy is not "
+                        "needed: remove it",
+                        d->rescue_path);
+    else if (d->rescued)
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_WARN, "Data.Storage",
                         "the file the node has open, no longer records.db, is copied to %s "
                         "(every committed record: instance %lld, %lld records created in "
-                        "it); the open file itself is lost when the node stops",
+                        "it); a removed file is freed when the node stops",
                         d->rescue_path, (long long)d->mark.instance,
                         (long long)d->mark.created);
-    else
+    else if (d->gone)
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
                         "the file the node has open, no longer records.db, could not be "
                         "copied beside it (%s): its records are only in that open file; make "
@@ -1534,7 +1554,7 @@ int data_rescue_start(sipc_data *d)
     if (!d->rescue_wanted)
         return 0;
     d->rescue_wanted = 0;
-    if (d->closing || d->unopened || !d->gone || d->rescued || !d->writer)
+    if (d->closing || d->unopened || !d->gone || !d->writer)
         return 0;
     d->writing = 1;
     d->jobs++;

@@ -72,9 +72,10 @@ else
 fi
 run ctl metrics
 expect "moved away: metrics: writes failing" 0 '^sipc_storage_failing\{operation="writes"\} 1$'
-saved() { ls "$home/data/" | grep -q '^records\.db\.saved-'; }
+# a copy the node finished (it writes NAME.incomplete, then renames it)
+saved() { ls "$home/data/" | grep -q '^records\.db\.saved-[0-9TZ-]*$'; }
 wait_for 10 saved && ok "moved away: a copy is written beside it" || not_ok "no records.db.saved-* made"
-copy=$(ls -d "$home"/data/records.db.saved-* 2>/dev/null | head -1)
+copy=$(ls -d "$home"/data/records.db.saved-* 2>/dev/null | grep -v '\.incomplete$' | head -1)
 n=$(listed)
 [ "$n" = 301 ] && ok "moved away: list reads the 301 records from the open file" ||
     bad "moved away: list says $n records"
@@ -110,7 +111,7 @@ run ctl get a-00003
 rm "$db"
 wait_for 10 refused && ok "removed: writes are refused" || not_ok "removed: writes still taken"
 wait_for 10 saved || not_ok "removed: no copy made"
-copy=$(ls -d "$home"/data/records.db.saved-* 2>/dev/null | head -1)
+copy=$(ls -d "$home"/data/records.db.saved-* 2>/dev/null | grep -v '\.incomplete$' | head -1)
 [ "$(count_in "$copy")" = 302 ] && ok "removed: the copy holds all 302 records" ||
     bad "removed: the copy holds $(count_in "$copy") records"
 inst=$(awk '{ print $2 }' "$home/state/records-mark")
@@ -160,7 +161,7 @@ wait_for 10 saved || not_ok "removed again: no copy made"
 kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null
 grep -q "stopped with records.db gone (removed or moved away): every committed record is in .*records.db.saved-" "$home/logs/"DataService_*.log &&
     ok "clean stop: the stop names the copy" || bad "clean stop: the stop does not name the copy"
-copy=$(ls -d "$home"/data/records.db.saved-* 2>/dev/null | head -1)
+copy=$(ls -d "$home"/data/records.db.saved-* 2>/dev/null | grep -v '\.incomplete$' | head -1)
 [ "$(count_in "$copy")" = 302 ] && ok "clean stop: the copy holds the 302 records" ||
     bad "clean stop: the copy holds $(count_in "$copy")"
 sipcd_start "$home" || exit 1

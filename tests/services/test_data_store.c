@@ -1604,7 +1604,7 @@ static void gone_saved(const char *dir, char *out, size_t len)
     DIR *dd = opendir(dir);
     struct dirent *e;
     while (dd && (e = readdir(dd)))
-        if (!strncmp(e->d_name, "records.db.saved-", 17))
+        if (!strncmp(e->d_name, "records.db.saved-", 17) && !strstr(e->d_name, ".incomplete"))
             snprintf(out, len, "%s/%s", dir, e->d_name);
     if (dd)
         closedir(dd);

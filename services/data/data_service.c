@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <limits.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -159,6 +160,8 @@ static void on_probe_timer(uv_timer_t *t)
         uv_timer_stop(t);
         return;
     }
+    if (d->gone)
+        return; /* a write would go into the file no name leads to */
     /* a connection SQLite opened read-only stays so: once the file system
      * (or the file) can be written, the writer is opened again. Not while
      * a reopen runs: what it does to the files is no news (a second
@@ -202,10 +205,14 @@ static void mark_damaged(sipc_data *d, const char *err)
     size_t n = strlen(d->db_path);
     if (!strncmp(err, d->db_path, n) && !strncmp(err + n, ": ", 2))
         err += n + 2; /* the reason names records.db */
+    /* the one number the repair's count is compared with: once reads fail
+     * too, nothing else on the node shows it */
     snprintf(d->writes_err, sizeof d->writes_err,
              "records.db is damaged (%.70s): writes are refused so that nothing more is "
-             "acknowledged into it; " DATA_REPAIR_HINT,
-             err);
+             "acknowledged into it; " DATA_REPAIR_HINT "; %lld records were committed "
+             "(created, deleted ones included; state/records-mark): compare the repair's "
+             "count with it",
+             err, (long long)d->mark.created);
     uv_timer_stop(&d->probe_timer);
     data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
     if (d->o.damaged_cb)
@@ -280,7 +287,7 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
     }
     if (!h->failing || now - h->last_ms < HEALTH_QUIET_MS)
         return;
-    if (kind == DATA_WRITES && (d->damaged || d->writer_ro))
+    if (kind == DATA_WRITES && (d->damaged || d->writer_ro || d->gone))
         return; /* one queued before it was found says nothing of what follows */
     sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
                     "%s the database work again%s: %llu request%s failed, the first %.0f s ago",
@@ -358,6 +365,26 @@ data_store *data_reader_get(sipc_data *d, int *rc, char *err, size_t errlen)
         data_store *s = d->idle[--d->nidle];
         uv_mutex_unlock(&d->mu);
         return s;
+    }
+    if (d->gone) {
+        /* records.db no longer names the open file: a connection opened by
+         * the name would read another file (or none), with the open file's
+         * -wal. Only those open on it serve reads; they are lent again */
+        while (d->gone && d->nidle == 0 && d->nopen > 0)
+            uv_cond_wait(&d->cv, &d->mu);
+        if (d->nidle > 0) {
+            data_store *s = d->idle[--d->nidle];
+            uv_mutex_unlock(&d->mu);
+            return s;
+        }
+        if (d->gone) {
+            uv_mutex_unlock(&d->mu);
+            *rc = UV_ENOENT;
+            snprintf(err, errlen,
+                     "records.db is gone from its directory and no connection to the file "
+                     "the node has open is left to read it");
+            return NULL;
+        }
     }
     d->nopen++;
     char path[PATH_MAX];
@@ -852,6 +879,8 @@ static void probe_looked(sipc_data *d)
     data_kick_writer(d);
 }
 
+static void on_watch_timer(uv_timer_t *t);
+
 /* Loop thread: a writer is in place (at sipc_data_open, or after a later
  * open): what it can do, said. */
 static void finish_open(sipc_data *d, int whole, const char *meta_err)
@@ -890,8 +919,18 @@ static void finish_open(sipc_data *d, int whole, const char *meta_err)
                         d->db_path, meta_err[0] ? meta_err : "unknown error");
     }
     struct stat st;
-    if (stat(d->db_path, &st) == 0)
+    uv_mutex_lock(&d->mu);
+    d->gone = 0;
+    uv_mutex_unlock(&d->mu);
+    d->open_dev = d->open_ino = 0;
+    if (stat(d->db_path, &st) == 0) {
         d->mark.file = (uint64_t)st.st_ino;
+        d->open_dev = (unsigned long long)st.st_dev;
+        d->open_ino = (unsigned long long)st.st_ino;
+    }
+    /* looks whether records.db still names this file (gone_looked) */
+    if (!d->closing)
+        uv_timer_start(&d->watch_timer, on_watch_timer, d->o.watch_ms, d->o.watch_ms);
     /* the -wal the writer has open: kept by SQLite while it is open, written
      * by any process meanwhile (its identity only) */
     remember_wal(d, d->db_path, 0);
@@ -931,6 +970,8 @@ void sipc_data_open_state_get(const sipc_data *d, sipc_data_open_state *out)
 {
     memset(out, 0, sizeof *out);
     out->open = !d->unopened;
+    out->made_new = d->made_new;
+    snprintf(out->wal_set_aside, sizeof out->wal_set_aside, "%s", d->set_aside[0]);
     if (out->open)
         return;
     out->since_unix_ms = d->open_since_wall_ms;
@@ -1270,8 +1311,18 @@ static void open_after(uv_work_t *w, int status)
 static void on_watch_timer(uv_timer_t *t)
 {
     sipc_data *d = t->data;
-    if (!d->unopened || d->closing) {
+    if (d->closing) {
         uv_timer_stop(t);
+        return;
+    }
+    if (!d->unopened) {
+        /* open: whether records.db still names the file open (gone_looked).
+         * Not while the writer is read-only (no write goes into it, its
+         * close copies nothing into it, and its reopen checks what the name
+         * leads to itself), nor while its reopen is wanted or runs */
+        if (!d->looking && !d->opening && !d->writer_ro && !d->reopen_wanted &&
+            !d->reopen_running)
+            start_look(d, 2);
         return;
     }
     uint64_t now = uv_now(d->loop);
@@ -1324,11 +1375,215 @@ attempt:
     (void)r;
 }
 
+/* The reason writes get while records.db does not name the open file. */
+static void gone_reason(sipc_data *d)
+{
+    char dir[PATH_MAX], copy[1200] = "";
+    snprintf(dir, sizeof dir, "%s", d->db_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    if (d->rescued)
+        snprintf(copy, sizeof copy,
+                 "every committed record is copied to %s; to keep them: stop the node, put "
+                 "that copy in place (`mv %s records.db`, records.db-wal and -shm removed "
+                 "first) and start it",
+                 d->rescue_path, strrchr(d->rescue_path, '/') + 1);
+    else if (d->rescue_rc != 0)
+        snprintf(copy, sizeof copy,
+                 "a copy of its records beside it could not be written (%.200s): make room, "
+                 "the node tries again at stop; do not kill -9 it (its records are only in "
+                 "the open file)",
+                 d->rescue_err);
+    else
+        snprintf(copy, sizeof copy, "a copy of its records is being written beside it");
+    snprintf(d->writes_err, sizeof d->writes_err,
+             d->gone == DATA_GONE_MISSING
+                 ? "records.db is gone from %s while the node has it open (removed or moved "
+                   "away): writes are refused (they would be lost with it); put it back "
+                   "(`mv` it back, or `ln` it back) and writes resume; or %s"
+                 : "records.db in %s is another file than the one the node has open (put in "
+                   "its place while it ran): writes are refused; put the open one back, and "
+                   "writes resume; or %s",
+             dir, copy);
+}
+
+/* Loop thread, after the look while open (look_gone): records.db gone,
+ * replaced, or back. */
+static void gone_looked(sipc_data *d)
+{
+    if (d->unopened || d->closing || d->look_gone == d->gone)
+        return;
+    int was = d->gone;
+    uv_mutex_lock(&d->mu);
+    d->gone = d->look_gone;
+    uv_cond_broadcast(&d->cv); /* readers waiting for one of the open connections */
+    uv_mutex_unlock(&d->mu);
+    if (d->gone) {
+        gone_reason(d);
+        if (!was) {
+            data_storage_unusable(d, UV_ENOENT, d->writes_err);
+            /* its records are only in a file no name leads to (a crash frees
+             * it): copied beside it now (a copy from an earlier time it was
+             * gone misses what was written since it came back) */
+            d->rescued = 0;
+            d->rescue_rc = 0;
+            if (!d->rescue_wanted) {
+                d->rescue_wanted = 1;
+                data_kick_writer(d);
+            }
+        } else {
+            keep_reason(d->health[DATA_WRITES].last_err,
+                        sizeof d->health[DATA_WRITES].last_err, d->writes_err);
+        }
+        return;
+    }
+    /* back: the very file open (a link, or moved back) */
+    if (!d->damaged && !d->writer_ro)
+        d->writes_err[0] = '\0';
+    sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
+                    "%s names the file the node has open again: writes are taken%s%s%s",
+                    d->db_path, d->rescued ? " (the copy " : "",
+                    d->rescued ? d->rescue_path : "",
+                    d->rescued ? " made meanwhile is not needed: remove it)" : "");
+    d->rescued = 0;
+    d->rescue_rc = 0;
+    /* a test write now, and then on the probe's timer (the failing ends
+     * with a success HEALTH_QUIET_MS after the last refusal) */
+    data_probe_writes(d);
+    if (!d->closing && !d->damaged && !d->writer_ro)
+        uv_timer_start(&d->probe_timer, on_probe_timer, d->o.probe_ms, d->o.probe_ms);
+}
+
+/* Thread pool, as a write job (the writer is this job's): the open file
+ * copied to records.db.saved-TIME beside it, a new file (never over one). */
+static void rescue_work(uv_work_t *w)
+{
+    sipc_data *d = w->data;
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    d->rescue_err[0] = '\0';
+    /* written as NAME.incomplete, then renamed: a records.db.saved-* is
+     * always a whole copy */
+    char tmp[1100];
+    int fd = -1;
+    for (int i = 0; i < 100 && fd < 0; i++) {
+        struct stat st;
+        if (i == 0)
+            snprintf(d->rescue_path, sizeof d->rescue_path, "%s.saved-%s", d->db_path, stamp);
+        else
+            snprintf(d->rescue_path, sizeof d->rescue_path, "%s.saved-%s-%d", d->db_path, stamp,
+                     i);
+        if (lstat(d->rescue_path, &st) == 0)
+            continue;
+        snprintf(tmp, sizeof tmp, "%.1000s.incomplete", d->rescue_path);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0) {
+        d->rescue_rc = errno ? -errno : UV_EEXIST;
+        snprintf(d->rescue_err, sizeof d->rescue_err, "cannot make %.300s.incomplete: %s",
+                 d->rescue_path, strerror(errno));
+        return;
+    }
+    close(fd);
+    /* the empty file made here: VACUUM INTO writes into it, and refuses
+     * one with content (none other is ever written over) */
+    d->rescue_rc = data_store_copy_to(d->writer, tmp, d->rescue_err, sizeof d->rescue_err);
+    if (d->rescue_rc == 0 &&
+        renameat2(AT_FDCWD, tmp, AT_FDCWD, d->rescue_path, RENAME_NOREPLACE) != 0) {
+        d->rescue_rc = -errno;
+        snprintf(d->rescue_err, sizeof d->rescue_err, "cannot rename %.300s: %s", tmp,
+                 strerror(errno));
+    }
+    if (d->rescue_rc != 0) {
+        unlink(tmp); /* this job's own, incomplete */
+        return;
+    }
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", d->db_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+}
+
+static void rescue_after(uv_work_t *w, int status)
+{
+    sipc_data *d = w->data;
+    (void)status;
+    d->writing = 0;
+    d->jobs--;
+    d->rescued = d->rescue_rc == 0 && d->gone;
+    if (d->rescue_rc == 0 && !d->gone)
+        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
+                        "%s was written while records.db was gone; it is back, the copy is not "
+                        "needed: remove it",
+                        d->rescue_path);
+    else if (d->rescued)
+        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_WARN, "Data.Storage",
+                        "the file the node has open, no longer records.db, is copied to %s "
+                        "(every committed record: instance %lld, %lld records created in "
+                        "it); a removed file is freed when the node stops",
+                        d->rescue_path, (long long)d->mark.instance,
+                        (long long)d->mark.created);
+    else if (d->gone)
+        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
+                        "the file the node has open, no longer records.db, could not be "
+                        "copied beside it (%s): its records are only in that open file; make "
+                        "room or put records.db back (the copy is tried again at stop)",
+                        d->rescue_err);
+    if (d->gone) {
+        gone_reason(d);
+        keep_reason(d->health[DATA_WRITES].last_err, sizeof d->health[DATA_WRITES].last_err,
+                    d->writes_err);
+    }
+    data_kick_writer(d);
+    data_maybe_finish(d);
+}
+
+int data_rescue_start(sipc_data *d)
+{
+    if (!d->rescue_wanted)
+        return 0;
+    d->rescue_wanted = 0;
+    if (d->closing || d->unopened || !d->gone || !d->writer)
+        return 0;
+    d->writing = 1;
+    d->jobs++;
+    int r = uv_queue_work(d->loop, &d->wwork, rescue_work, rescue_after);
+    assert(r == 0);
+    (void)r;
+    return 1;
+}
+
+static void gone_looked(sipc_data *d);
+
 /* Thread pool: a look at the files (the watch's, or the probe's with
- * whether they can be written first), off the loop thread. */
+ * whether they can be written first, or while open whether records.db
+ * still names the file open), off the loop thread. */
 static void look_work(uv_work_t *w)
 {
     sipc_data *d = w->data;
+    if (d->look_probe == 2) {
+        struct stat st;
+        if (stat(d->db_path, &st) != 0)
+            d->look_gone = errno == ENOENT || errno == ENOTDIR ? DATA_GONE_MISSING : 0;
+        else
+            d->look_gone = (unsigned long long)st.st_dev != d->open_dev ||
+                                   (unsigned long long)st.st_ino != d->open_ino
+                               ? DATA_GONE_OTHER
+                               : 0;
+        return;
+    }
     if (d->look_probe) {
         d->look_writable = !on_read_only_fs(d->db_path) && access(d->db_path, W_OK) == 0;
         if (!d->look_writable)
@@ -1343,7 +1598,9 @@ static void look_after(uv_work_t *w, int status)
     (void)status;
     d->looking = 0;
     d->jobs--;
-    if (d->look_probe)
+    if (d->look_probe == 2)
+        gone_looked(d);
+    else if (d->look_probe)
         probe_looked(d);
     else
         watch_looked(d);
@@ -1504,6 +1761,61 @@ int data_reopen_writer(sipc_data *d)
     return 1;
 }
 
+/* Any thread: records.db-wal and records.db-shm beside db_path renamed to
+ * NAME.TAG-TIME (a new name, never over a file), their new names in
+ * set_aside ("" for none there; the reason in it when one cannot be).
+ * own: only when that -wal is the one the writer had open (oldwal), as
+ * another records.db put in place may have come with its own. */
+static void set_aside_logs(sipc_data *d, const char *tag, int own)
+{
+    static const char *const sfx[2] = {"-wal", "-shm"};
+    d->set_aside[0][0] = d->set_aside[1][0] = '\0';
+    if (own) {
+        char wal[PATH_MAX];
+        struct stat ws;
+        snprintf(wal, sizeof wal, "%s-wal", d->db_path);
+        if (!d->oldwal.known || lstat(wal, &ws) != 0 ||
+            (unsigned long long)ws.st_dev != d->oldwal.dev ||
+            (unsigned long long)ws.st_ino != d->oldwal.ino)
+            return;
+    }
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    for (int k = 0; k < 2; k++) {
+        char from[1000], to[1100];
+        struct stat st;
+        d->set_aside[k][0] = '\0';
+        snprintf(from, sizeof from, "%s%s", d->db_path, sfx[k]);
+        if (lstat(from, &st) != 0)
+            continue;
+        int r = -1;
+        for (int i = 0; i < 100 && r != 0; i++) {
+            if (i == 0)
+                snprintf(to, sizeof to, "%.999s.%.20s-%.20s", from, tag, stamp);
+            else
+                snprintf(to, sizeof to, "%.999s.%.20s-%.20s-%d", from, tag, stamp, i);
+            /* never over a file: a name taken is skipped */
+            r = renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+            if (r != 0 && (errno == EINVAL || errno == ENOSYS)) {
+                r = link(from, to); /* a file system without it */
+                if (r == 0)
+                    unlink(from);
+            }
+            if (r != 0 && errno != EEXIST)
+                break;
+        }
+        if (r != 0) {
+            snprintf(d->set_aside[k], sizeof d->set_aside[k],
+                     "%.900s could not be set aside (%.100s)", from, strerror(errno));
+            continue;
+        }
+        snprintf(d->set_aside[k], sizeof d->set_aside[k], "%.1099s", to);
+    }
+}
+
 static void fill_defaults(sipc_data_options *o, const sipc_data_options *in)
 {
     sipc_data_options def;
@@ -1569,6 +1881,20 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     d->may_create = lstat(d->db_path, &st) != 0
                         ? errno == ENOENT
                         : S_ISREG(st.st_mode) && st.st_size == 0;
+    /* no database, but the logs of one: SQLite would replay that -wal into
+     * the new file. They are kept under other names, said, and the host
+     * tells the records gone (records_mark) */
+    if (d->may_create) {
+        set_aside_logs(d, "set-aside", 0);
+        for (int k = 0; k < 2; k++)
+            if (d->set_aside[k][0])
+                sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_WARN, "Data.Storage",
+                                "%s is missing or empty, but %s-%s was there (its log, "
+                                "holding committed records): it is set aside as %s (not "
+                                "replayed into the new, empty database made now, not "
+                                "removed); useful only with the records.db it belongs to",
+                                d->db_path, d->db_path, k ? "shm" : "wal", d->set_aside[k]);
+    }
     int whole = 1;
     char meta_err[300] = "";
     rc = open_db(d->db_path, DATA_STORE_WRITER, d->o.sync, &d->writer, &d->mark, &whole, meta_err,
@@ -1608,6 +1934,7 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
         set_retry_timed(d, open_rc, 0);
         enter_unopened(d, open_rc, err);
     } else {
+        d->made_new = d->may_create;
         finish_open(d, whole, meta_err);
     }
     *out = d;
@@ -1646,11 +1973,37 @@ static void fin_work(uv_work_t *w)
 {
     sipc_data *d = w->data;
     assert(d->nidle == d->nopen);
+    /* records.db no longer names the open file: a checkpoint would copy the
+     * -wal into it and remove the -wal, its records then only in a file no
+     * name leads to. Copied beside it first; without a copy nothing is
+     * moved, and the -wal is set aside (never replayed into another
+     * records.db, nor lost: with the file moved away, the two are the
+     * database) */
+    if (d->gone && d->writer && !d->rescued) {
+        rescue_work(&d->wwork);
+        d->rescued = d->rescue_rc == 0;
+    }
+    /* another file in place: SQLite's close would remove records.db-wal by
+     * its name, which may now be that file's own */
+    int keep = d->gone && d->writer && (!d->rescued || d->gone == DATA_GONE_OTHER);
+    if (keep) {
+        for (unsigned i = 0; i < d->nidle; i++)
+            data_store_keep_log(d->idle[i]);
+        data_store_keep_log(d->writer);
+    }
     for (unsigned i = 0; i < d->nidle; i++)
         data_store_close(d->idle[i]);
     d->nidle = d->nopen = 0;
     if (!d->writer)
         return; /* never opened (retry_open): nothing to copy */
+    if (keep) {
+        /* nothing moved into the file no name leads to; its -wal, kept, is
+         * set aside (never replayed into another records.db) */
+        data_store_close(d->writer);
+        d->writer = NULL;
+        set_aside_logs(d, "removed", 1);
+        return;
+    }
     /* said when it fails: the close's own checkpoint fails silently */
     d->close_rc = data_store_checkpoint(d->writer, SIPC_DATA_CLOSE_CHECKPOINT_MS, d->close_err,
                                         sizeof d->close_err);
@@ -1671,6 +2024,22 @@ static void fin_after(uv_work_t *w, int status)
                         "with the database (the next start replays it); without it they are "
                         "lost",
                         d->close_err);
+    if (d->gone)
+        sipc_log_printf(d->o.log, d->o.log_arg, d->rescued ? SIPC_LOG_WARN : SIPC_LOG_ERROR,
+                        "Data.Storage", "stopped with records.db %s: %s%s%s%s%s",
+                        d->gone == DATA_GONE_MISSING ? "gone (removed or moved away)"
+                                                     : "another file than the one open",
+                        d->rescued ? "every committed record is in "
+                                   : "no copy of the open file could be written (",
+                        d->rescued ? d->rescue_path : d->rescue_err,
+                        d->rescued ? ": put it in place as records.db before the next start "
+                                     "(for a removed records.db; else the start makes a new "
+                                     "empty database and says the records lost), "
+                                     "records.db-wal and -shm removed first"
+                                   : "); nothing was copied into it, its -wal is kept as ",
+                        d->rescued ? "" : d->set_aside[0][0] ? d->set_aside[0] : "(none)",
+                        d->rescued ? "" : ": with the records.db moved away, put both back "
+                                          "(the -wal as records.db-wal) before starting");
     if (cb)
         cb(arg); /* the mark is read there, every queued write in it */
     uv_cond_destroy(&d->cv);

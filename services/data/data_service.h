@@ -111,7 +111,11 @@ typedef struct sipc_data_options {
     /* The service's waits, in ms (0: the default, what a node uses). They
      * suit an operator's repair, not a test's run time, so tests shorten
      * them. watch_ms: how often the files are looked at while not open
-     * (SIPC_DATA_WATCH_MS); settle_ms: how long a change of them must stay
+     * (SIPC_DATA_WATCH_MS), and while open whether records.db still names
+     * the file open (a stat on the thread pool: removed, moved away or
+     * replaced, writes are refused with why, reads served from the open
+     * file, and a copy of it written beside it, records.db.saved-TIME;
+     * back, writes are taken again); settle_ms: how long a change of them must stay
      * before an attempt (SIPC_DATA_SETTLE_MS); retry_ms: the first timed
      * attempt after one failed on a cause no file shows (SIPC_DATA_RETRY_MS,
      * then twice as long each time, up to 16 times retry_ms); probe_ms: how
@@ -168,7 +172,7 @@ typedef struct sipc_data_health {
     int64_t since_unix_ms;    /* while failing: the first failure (wall clock) */
     int64_t last_unix_ms;     /* while failing: the latest failure */
     uint64_t failures_total;  /* requests failed by the database since open */
-    char last_error[256];     /* while failing: the latest failure's reason */
+    char last_error[1024];    /* while failing: the latest failure's reason */
 } sipc_data_health;
 
 /* Fills writes and reads (either may be NULL) with their health. */
@@ -184,6 +188,12 @@ typedef struct sipc_data_open_state {
     int64_t last_unix_ms;     /* not open: the latest attempt */
     uint64_t attempts;        /* not open: attempts so far */
     char reason[1024];        /* not open: why, and what to do */
+    /* no records.db (or an empty one) was there at sipc_data_open, and a
+     * new one was made there */
+    int made_new;
+    /* the records.db-wal found beside the missing one then, and set aside
+     * under this name (never replayed into the new one); "" for none */
+    char wal_set_aside[1100];
 } sipc_data_open_state;
 void sipc_data_open_state_get(const sipc_data *d, sipc_data_open_state *out);
 

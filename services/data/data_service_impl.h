@@ -20,7 +20,7 @@ typedef struct data_health {
     int last_rc;       /* the latest failure's code (UV_ENOSPC, UV_EFBIG, ...) */
     uint64_t avail_at_fail; /* bytes free for the database when it last failed on a full disk */
     uint64_t total;    /* requests failed since open */
-    char last_err[256];
+    char last_err[1024];
 } data_health;
 
 struct sipc_data {
@@ -54,7 +54,7 @@ struct sipc_data {
     int damaged;   /* a statement found the file damaged: writes are refused */
     /* why every write fails (read-only, damaged), with what to do: the
      * status's reason for writes (loop thread); "" otherwise */
-    char writes_err[400];
+    char writes_err[1024];
     /* The database's files as last seen (stat, statvfs: nothing opened), to
      * tell when they changed: what makes an open worth trying again. */
     struct data_files_sig {
@@ -144,6 +144,24 @@ struct sipc_data {
     int reopen_wanted;
     int reopening;        /* the reopen runs: readers are not lent meanwhile */
     int reopen_tried;     /* since the writer was opened read-only */
+    /* While open: records.db no longer names the file the writer has open
+     * (DATA_GONE_MISSING: removed or moved away; DATA_GONE_OTHER: another
+     * file put there), as the watch's look (look_gone) last saw it against
+     * the file opened (open_dev, open_ino). Writes are refused meanwhile
+     * (they would go into a file no name leads to), reads are served by the
+     * connections already open on it, none is opened by the name. */
+    int gone, look_gone;
+    unsigned long long open_dev, open_ino;
+    /* the copy of the open file written beside it while gone (VACUUM INTO a
+     * new name): wanted, then run as a write job (it owns the writer) */
+    int rescue_wanted, rescued, rescue_rc;
+    char rescue_path[1024];
+    char rescue_err[400];
+    /* at sipc_data_open: no records.db (or an empty one) was there, and one
+     * was made; the -wal/-shm left beside it, set aside first (their new
+     * names, "" for none) */
+    int made_new;
+    char set_aside[2][1100];
     sipc_data_mark mark;  /* the database's identity and counters, as committed */
     int64_t job_created;  /* the write job's, after its commit */
     int job_changed;
@@ -152,6 +170,12 @@ struct sipc_data {
 };
 
 enum { DATA_WRITES, DATA_READS };
+enum { DATA_GONE_MISSING = 1, DATA_GONE_OTHER = 2 };
+
+/* Loop thread, from the write queue when no write job runs: with
+ * rescue_wanted, starts the job that writes the copy of the open file and
+ * returns 1; 0 otherwise. */
+int data_rescue_start(sipc_data *d);
 
 /* Loop thread: the outcome of one request's storage work (rc 0 or negative,
  * err its reason) for the health log (options.log) and the status; probe:

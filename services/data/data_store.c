@@ -1,11 +1,13 @@
 /* data_store.c - see data_store.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "data_schema.h"
 #include "data_store.h"
@@ -247,6 +249,37 @@ void data_store_close(data_store *s)
     free(s->json);
     free(s->path);
     free(s);
+}
+
+int data_store_copy_to(data_store *s, const char *path, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "VACUUM INTO ?1", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail(s, rc, "copy into a new file", err, errlen);
+    /* VACUUM INTO does not sync what it wrote */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        snprintf(err, errlen, "%s: sync: %s", path, strerror(e));
+        return -e;
+    }
+    close(fd);
+    return 0;
+}
+
+void data_store_keep_log(data_store *s)
+{
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    int persist = 1;
+    sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 }
 
 /* ---------------------------------------------------------------- writes */

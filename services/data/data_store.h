@@ -70,6 +70,15 @@ int data_store_count(data_store *s, int64_t created, char *err, size_t errlen);
 int data_store_checkpoint(data_store *s, unsigned budget_ms, char *err, size_t errlen);
 /* Closes the connection (the last one to close checkpoints the WAL). */
 void data_store_close(data_store *s);
+/* VACUUM INTO path: a consistent copy of every committed record, made by
+ * SQLite from what this connection reads (the file it has open, with its
+ * -wal), whatever the name records.db holds now. path must not be there or
+ * be empty (SQLite refuses a file with content). Then synced. */
+int data_store_copy_to(data_store *s, const char *path, char *err, size_t errlen);
+/* The close will neither copy the -wal into the file nor remove it (the
+ * file the connection has open is no longer records.db: a copy into it
+ * would be lost with it, and the -wal with it). */
+void data_store_keep_log(data_store *s);
 
 /* ---------------------------------------------------------------- writes */
 

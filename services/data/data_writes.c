@@ -49,7 +49,7 @@ void data_kick_writer(sipc_data *d)
         data_fail_queued(d);
         return;
     }
-    if (data_reopen_writer(d) || !d->qhead)
+    if (data_rescue_start(d) || data_reopen_writer(d) || !d->qhead)
         return;
     d->writing = 1;
     d->wops = d->qhead;
@@ -65,9 +65,10 @@ void data_kick_writer(sipc_data *d)
 static void enqueue(sipc_data *d, sipc_request *req, wop_kind kind, ProtobufCMessage *msg,
                     size_t bytes)
 {
-    if (d->damaged) {
+    if (d->damaged || d->gone) {
         protobuf_c_message_free_unpacked(msg, NULL);
-        data_storage_outcome(d, DATA_WRITES, DATA_STORE_DAMAGED, d->writes_err, 0);
+        data_storage_outcome(d, DATA_WRITES, d->damaged ? DATA_STORE_DAMAGED : UV_ENOENT,
+                             d->writes_err, 0);
         sipc_respond_error(req, SIPC_DATA_STORAGE, d->writes_err);
         return;
     }
@@ -287,7 +288,7 @@ void data_fail_queued(sipc_data *d)
 void data_probe_writes(sipc_data *d)
 {
     /* queued behind other writes too: one that changes nothing tells nothing */
-    if (d->closing || d->probing || d->damaged || d->unopened)
+    if (d->closing || d->probing || d->damaged || d->unopened || d->gone)
         return;
     wop *op = calloc(1, sizeof *op);
     if (!op)

@@ -91,8 +91,7 @@ static void save_mark(host *h, const sipc_data_mark *m)
         h->mark.saved = *m;
 }
 
-static int lost_note(host *h, const sipc_data_mark *m, long long created, long long writes,
-                     const char *when);
+static int lost_note(host *h, const char *same);
 
 static int damaged_write(host *h)
 {
@@ -112,8 +111,7 @@ void records_mark_save(host *h)
     if (!os.open)
         return; /* nothing counted yet: records_mark_start runs once it opens */
     if (h->mark.lost_pending) {
-        if (lost_note(h, &h->mark.lost_m, h->mark.lost_created, h->mark.lost_writes,
-                      h->mark.lost_when) != 0)
+        if (lost_note(h, h->mark.lost_line) != 0)
             return;
         h->mark.lost_pending = 0;
     }
@@ -184,21 +182,29 @@ static void check_damaged(host *h, const sipc_data_mark *m)
                   : " (not this verdict, which names no instance nor file: remove it after "
                     "the repair)",
               DAMAGED_NAME);
-    char why[256];
+    char why[600], mark[200], committed[160] = "";
+    long long mi, mc, mw;
+    if (state_read(h, MARK_NAME, mark, sizeof mark) &&
+        sscanf(mark, "instance %lld created %lld writes %lld", &mi, &mc, &mw) == 3 &&
+        mi == m->instance && m->instance != 0)
+        snprintf(committed, sizeof committed,
+                 "; %lld records were committed (created, deleted ones included; "
+                 "state/%s): compare the repair's count with it",
+                 mc > m->created ? mc : (long long)m->created, MARK_NAME);
     snprintf(why, sizeof why,
              "records.db was found damaged at %s before a restart (%.60s): writes refused: "
              "repair it (docs/services.md, \"A full or damaged database\") or, if sound, "
-             "remove state/%s",
-             when, reason, DAMAGED_NAME);
+             "remove state/%s%s",
+             when, reason, DAMAGED_NAME, committed);
     sipc_data_refuse_writes(h->data, why);
 }
 
 /* state/records-lost is at most this long: sipcd writes LOST_KEEP lines of
- * under 200 bytes. A larger file (a hand edit, another version) is not
+ * under 900 bytes (a set-aside -wal's path cut to 700). A larger file (a hand edit, another version) is not
  * shown finding by finding, nor rewritten: what it holds beyond could be
  * dropped unseen. */
 #define LOST_MAX 65536
-/* a line longer than this is shown cut there (sipcd's are under 200 bytes) */
+/* a line longer than this is shown cut there (sipcd's are under 900 bytes) */
 #define LOST_LINE_SHOWN 1000
 
 /* HOME/state/records-lost whole, the one reader of it: the status, an
@@ -295,8 +301,7 @@ static int lost_line_shown(const char *s, size_t len, char *out, size_t outlen)
  * removes the file. The mark is saved with the database's lower counts
  * right after (the next start compares with the database as it is now),
  * which ended the warning with that one log line before. */
-static int lost_note(host *h, const sipc_data_mark *m, long long created, long long writes,
-                     const char *when)
+static int lost_note(host *h, const char *same)
 {
     char now[32], err[300], path[800];
     char *old = NULL;
@@ -330,16 +335,12 @@ static int lost_note(host *h, const sipc_data_mark *m, long long created, long l
     }
     /* a start that died before it saved the lower counts finds the same
      * loss again: one finding */
-    char same[300];
-    snprintf(same, sizeof same, " instance %lld created %lld of %lld writes %lld of %lld by %s\n",
-             (long long)m->instance, (long long)m->created, created, (long long)m->writes, writes,
-             when);
     if (old && strstr(old, same)) {
         free(old);
         return 0;
     }
     sipc_rfc3339_format(sipc_rfc3339_now_ms(), 0, now, sizeof now);
-    size_t kl = strlen(keep), tl = kl + sizeof same + 64;
+    size_t kl = strlen(keep), tl = kl + strlen(same) + 64;
     char *text = malloc(tl);
     int r = SIPC_ENOMEM;
     if (text) {
@@ -375,12 +376,55 @@ static void lost_text(char *out, size_t len, long long found, long long created,
                  writes - found_writes, when, MARK_NAME);
 }
 
+/* The words of a finding that records.db was missing at a start. */
+static void missing_text(char *out, size_t len, long long inst, long long prev,
+                         long long created, long long writes, const char *when,
+                         const char *wal)
+{
+    char had[300], walsaid[1300] = "";
+    if (prev != 0)
+        snprintf(had, sizeof had,
+                 "the previous database (instance %lld) had %lld records created and %lld "
+                 "committed writes by %s (state/%s): none of them is in the new one",
+                 prev, created, writes, when, MARK_NAME);
+    else
+        snprintf(had, sizeof had, "no trace of the previous database's counts was kept");
+    if (wal[0])
+        snprintf(walsaid, sizeof walsaid,
+                 "; the records.db-wal left there (committed records not yet in the missing "
+                 "file) was set aside as %.1100s, not replayed",
+                 wal);
+    snprintf(out, len,
+             "records.db was missing (or empty) at the start: a new, empty database was made "
+             "(instance %lld); %s%s. If the old records.db was moved or removed by mistake, or "
+             "the node made a copy (records.db.saved-* beside it, when records.db went while "
+             "it ran): stop the node, put it back as records.db (removing the new one and its "
+             "-wal/-shm) and start it. If starting over was meant, acknowledge this",
+             inst, had, walsaid);
+}
+
 /* One line of state/records-lost as the status shows it (lost_line_shown:
  * cut when it is longer than any sipcd writes). */
 static json_t *finding_json(const char *line, int cut)
 {
-    char text[900], detected[64], when[64];
-    long long inst, found, created, fw, writes;
+    char text[1800], detected[64], when[64];
+    long long inst, found, created, fw, writes, prev;
+    int off = 0;
+    if (!cut && sscanf(line,
+               "detected %63s new instance %lld replacing instance %lld created %lld writes "
+               "%lld by %63s%n",
+               detected, &inst, &prev, &created, &writes, when, &off) == 6 &&
+        off) {
+        const char *wal = line + off;
+        wal = !strncmp(wal, " wal ", 5) ? wal + 5 : "";
+        missing_text(text, sizeof text, inst, prev, created, writes, when, wal);
+        json_t *f = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "detected", detected,
+                              "committed_by", when, "records_gone", (json_int_t)created,
+                              "writes_gone", (json_int_t)writes, "records_committed",
+                              (json_int_t)created, "records_found", (json_int_t)0, "message",
+                              text);
+        return f ? f : json_pack("{s:s}", "message", text);
+    }
     if (cut ||
         sscanf(line, "detected %63s instance %lld created %lld of %lld writes %lld of %lld by %63s",
                detected, &inst, &found, &created, &fw, &writes, when) != 7 ||
@@ -542,8 +586,8 @@ void records_mark_start(host *h)
     sipc_data_mark m;
     sipc_data_mark_get(h->data, &m);
     check_damaged(h, &m);
-    char buf[200], when[64] = "";
-    long long inst, created, writes;
+    char buf[200] = "", when[64] = "";
+    long long inst = 0, created = 0, writes = 0;
     if (state_read(h, MARK_NAME, buf, sizeof buf) &&
         sscanf(buf, "instance %lld created %lld writes %lld at %63s", &inst, &created, &writes,
                when) == 4 &&
@@ -557,12 +601,42 @@ void records_mark_start(host *h)
                   text, LOST_NAME);
         /* the lower counts are saved only once the finding is: else the
          * next start, comparing with them, would not find the loss again */
-        if (lost_note(h, &m, created, writes, when) != 0) {
+        snprintf(h->mark.lost_line, sizeof h->mark.lost_line,
+                 " instance %lld created %lld of %lld writes %lld of %lld by %s\n",
+                 (long long)m.instance, (long long)m.created, created, (long long)m.writes,
+                 writes, when);
+        if (lost_note(h, h->mark.lost_line) != 0) {
             h->mark.lost_pending = 1;
-            h->mark.lost_m = m;
-            h->mark.lost_created = created;
-            h->mark.lost_writes = writes;
-            snprintf(h->mark.lost_when, sizeof h->mark.lost_when, "%s", when);
+            return;
+        }
+    }
+    /* no records.db at this start (a new one made): silent only when nothing
+     * says an earlier one had records. The mark of the old one is replaced
+     * by the new one's right after, so this start is the only one that can
+     * tell */
+    sipc_data_open_state os;
+    sipc_data_open_state_get(h->data, &os);
+    int had_mark = buf[0] && sscanf(buf, "instance %lld created %lld writes %lld at %63s", &inst,
+                                    &created, &writes, when) == 4;
+    if (os.made_new && ((had_mark && inst != m.instance && (created > 0 || writes > 0)) ||
+                        os.wal_set_aside[0])) {
+        if (!had_mark || inst == m.instance) {
+            inst = created = writes = 0;
+            snprintf(when, sizeof when, "-");
+        }
+        char text[1800];
+        missing_text(text, sizeof text, (long long)m.instance, inst, created, writes, when,
+                     os.wal_set_aside);
+        sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_WARN, "Data.Storage",
+                  "%s (`sipcctl ack records-lost`, or state/%s removed): sipcctl status shows "
+                  "it until then",
+                  text, LOST_NAME);
+        snprintf(h->mark.lost_line, sizeof h->mark.lost_line,
+                 " new instance %lld replacing instance %lld created %lld writes %lld by %s%s%.700s\n",
+                 (long long)m.instance, inst, created, writes, when,
+                 os.wal_set_aside[0] ? " wal " : "", os.wal_set_aside);
+        if (lost_note(h, h->mark.lost_line) != 0) {
+            h->mark.lost_pending = 1;
             return;
         }
     }

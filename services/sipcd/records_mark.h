@@ -8,6 +8,9 @@
  *   gone: a records.db-wal lost or damaged after a crash (SQLite replays
  *   what it finds, silently), or an older copy of the file put back. A
  *   repaired or new database has another instance and is not compared.
+ *   A start that finds no records.db (or an empty one) makes a new
+ *   database: when the mark names a database that had records (or a
+ *   records.db-wal was left), that is a finding too, never silent.
  * - records-lost: each such finding, one line, kept until the operator
  *   acknowledges it (`sipcctl ack records-lost`, records_lost_ack) or
  *   removes the file (or the line), so that the status shows it after the
@@ -31,9 +34,7 @@ typedef struct records_mark {
      * the mark is not saved (with its lower counts it would hide the loss from
      * the next start) until a retry keeps it */
     int lost_pending;
-    sipc_data_mark lost_m;
-    long long lost_created, lost_writes;
-    char lost_when[64];
+    char lost_line[1400]; /* the finding's line, after "detected TIME" */
     /* the damage verdict that could not be written to state/records-damaged:
      * tried again with the mark, so that it is kept (a restart must not take
      * writes into the file) and the state/ failure it began ends */

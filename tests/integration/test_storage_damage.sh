@@ -11,7 +11,9 @@
 # status says writes FAIL, and the cluster status names the problem. The
 # verdict is kept (state/records-damaged): a restart on the same database,
 # even one whose start-up check passes, still refuses writes, until the
-# file is rebuilt or the verdict removed. A verdict without an instance goes
+# file is rebuilt or the verdict removed. The refusal, before and after the
+# restart, says how many records were committed (state/records-mark), the
+# count the repair's is compared with. A verdict without an instance goes
 # with the file (its inode). A database without store_meta that cannot be
 # given one at start says that the lost-records check is off.
 set -uo pipefail
@@ -91,7 +93,7 @@ if [ "$RC" != 0 ] && grep -q 'malformed' "$OUT"; then ok "a read meets the damag
 run ctl put after-damage --body "not into a damaged file"
 expect "a put after the damage was found is refused, naming it" 1 'STORAGE|refused' 'records.db is damaged \(.*malformed\): writes are refused' 'docs/services.md, "A full or damaged database"'
 run ctl status
-expect "status: writes FAIL, the database is damaged" 0 '^  storage: writes FAIL since .*records.db is damaged'
+expect "status: writes FAIL, the database is damaged, with the count the repair is compared with" 0 '^  storage: writes FAIL since .*records.db is damaged.*; 400 records were committed \(created, deleted ones included; state/records-mark\): compare the repair.s count with it'
 run ctl status --cluster --json
 if [ "$RC" = 1 ] && jq -e '[.problems[] | select(.kind == "storage_failing" and (.message | test("writes to its database fail since .*records.db is damaged")))] | length == 1' "$OUT" >/dev/null; then
     ok "status --cluster: storage_failing for the damaged file, exit 1"
@@ -128,7 +130,7 @@ fi
 cp "$work/good.db" "$db"
 sipcd_start "$home" || exit 1
 run ctl status
-expect "after a restart on the same database: writes still FAIL, saying why" 0 '^  storage: writes FAIL since .*records.db was found damaged at .* before a restart .*state/records-damaged'
+expect "after a restart on the same database: writes still FAIL, saying why and the committed count" 0 '^  storage: writes FAIL since .*records.db was found damaged at .* before a restart .*state/records-damaged; 400 records were committed \(created, deleted ones included; state/records-mark\)'
 run ctl put after-restart --body "not into a file known to be damaged"
 expect "a put after the restart is refused" 1 'records.db was found damaged at'
 datalog_says "the start says why writes stay refused and how to clear it" 'Data.Storage WARN records.db is the database found damaged at .*: writes stay refused .*a rebuilt file clears this. If it is sound .*remove state/records-damaged and restart the node'

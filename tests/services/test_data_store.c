@@ -1572,6 +1572,103 @@ static void t_service_reopen_replaced(void **state)
     dw_host = "127.0.0.1";
 }
 
+/* gone_put: a put of id, its status (0 stored); the reason in msg. */
+static int gone_put(dw *w, const char *id, char *msg, size_t len)
+{
+    trec tr;
+    Sipc__Data__PutRequest m = SIPC__DATA__PUT_REQUEST__INIT;
+    m.record = mk(&tr, id, 5, "body", NULL);
+    dw_result r;
+    dw_call(w, "put", &m.base, &r);
+    int st = r.err == 0 ? 0 : r.status ? r.status : r.err;
+    snprintf(msg, len, "%s", r.message);
+    dw_result_free(&r);
+    return st;
+}
+
+static int gone_get(dw *w, const char *id)
+{
+    Sipc__Data__GetRequest m = SIPC__DATA__GET_REQUEST__INIT;
+    m.id = bin(id);
+    dw_result r;
+    dw_call(w, "get", &m.base, &r);
+    int st = r.err == 0 ? 0 : r.status ? r.status : r.err;
+    dw_result_free(&r);
+    return st;
+}
+
+/* The name of the first records.db.saved-* in dir, or "" . */
+static void gone_saved(const char *dir, char *out, size_t len)
+{
+    out[0] = '\0';
+    DIR *dd = opendir(dir);
+    struct dirent *e;
+    while (dd && (e = readdir(dd)))
+        if (!strncmp(e->d_name, "records.db.saved-", 17) && !strstr(e->d_name, ".incomplete"))
+            snprintf(out, len, "%s/%s", dir, e->d_name);
+    if (dd)
+        closedir(dd);
+}
+
+/* records.db moved away while open: seen within a few looks, on the thread
+ * pool; writes refused with STORAGE saying so (and the write's health
+ * fails), reads served from the open file, a copy of every committed record
+ * written beside it; moved back, writes are taken again. */
+static void t_service_gone(void **state)
+{
+    (void)state;
+    dw_host = "127.1.76.2";
+    dw *w = calloc(1, sizeof *w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    short_waits(&o);
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    char path[700], away[700], msg[600], copy[900];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(away, sizeof away, "%s/away.db", w->home);
+    assert_int_equal(gone_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(gone_get(w, "a"), 0);
+    assert_int_equal(rename(path, away), 0);
+    int st = 0;
+    for (int i = 0; i < 100 && (st = gone_put(w, "b", msg, sizeof msg)) == 0; i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 20);
+    }
+    assert_int_equal(st, SIPC_DATA_STORAGE);
+    assert_non_null(strstr(msg, "records.db is gone from"));
+    sipc_data_health wh, rh;
+    sipc_data_health_get(w->d, &wh, &rh);
+    assert_int_equal(wh.failing, 1);
+    assert_non_null(strstr(wh.last_error, "records.db is gone from"));
+    /* reads: from the open file */
+    assert_int_equal(gone_get(w, "a"), 0);
+    /* the copy, with every record taken before */
+    for (int i = 0; i < 100 && (gone_saved(w->dir, copy, sizeof copy), !copy[0]); i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 20);
+    }
+    assert_true(copy[0]);
+    /* "a", and "b" when a put came before the look */
+    int64_t taken = dw_count(copy, "SELECT count(*) FROM records");
+    assert_true(taken >= 1 && taken <= 2);
+    sipc_data_health_get(w->d, &wh, &rh);
+    assert_non_null(strstr(wh.last_error, "every committed record is copied to"));
+    assert_int_equal(rename(away, path), 0);
+    for (int i = 0; i < 100 && (st = gone_put(w, "c", msg, sizeof msg)) != 0; i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 20);
+    }
+    assert_int_equal(st, 0);
+    dw_close(w);
+    /* the copy held what the open file held: with "c", all of it */
+    assert_int_equal(dw_count(path, "SELECT count(*) FROM records"), taken + 1);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
 /* The library's version as data_store.c sees it: fake_version when set. */
 static int fake_version;
 int __real_sqlite3_libversion_number(void);
@@ -1958,6 +2055,7 @@ int main(void)
         cmocka_unit_test(t_service_start_timed),
         cmocka_unit_test(t_service_reopen_fails),
         cmocka_unit_test(t_service_reopen_replaced),
+        cmocka_unit_test(t_service_gone),
         cmocka_unit_test(t_service_reopen_once),
         cmocka_unit_test(t_db_dir_links),
         cmocka_unit_test(t_db_fresh_sticky),

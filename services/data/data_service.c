@@ -1375,6 +1375,14 @@ attempt:
     (void)r;
 }
 
+/* The copy made while gone holds every committed record: it was made, and
+ * no write was committed after it (one taken while records.db was back, and
+ * gone again, is not in it). */
+static int rescue_whole(const sipc_data *d)
+{
+    return d->rescued && d->mark.writes == d->rescue_writes;
+}
+
 /* The reason writes get while records.db does not name the open file. */
 static void gone_reason(sipc_data *d)
 {
@@ -1383,7 +1391,7 @@ static void gone_reason(sipc_data *d)
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
-    if (d->rescued)
+    if (rescue_whole(d))
         snprintf(copy, sizeof copy,
                  "every committed record is copied to %s; to keep them: stop the node, put "
                  "that copy in place (`mv %s records.db`, records.db-wal and -shm removed "
@@ -1423,6 +1431,10 @@ static void gone_looked(sipc_data *d)
         gone_reason(d);
         if (!was) {
             data_storage_unusable(d, UV_ENOENT, d->writes_err);
+            /* the writes queued, not yet run, would be committed into the
+             * file no name leads to after its copy, answered as written and
+             * lost with it: refused now (none of them was committed) */
+            data_fail_queued_why(d, d->writes_err);
             /* its records are only in a file no name leads to (a crash frees
              * it): copied beside it now (a copy from an earlier time it was
              * gone misses what was written since it came back) */
@@ -1466,6 +1478,8 @@ static void rescue_work(uv_work_t *w)
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
     d->rescue_err[0] = '\0';
+    /* the writer is this job's: no commit runs meanwhile */
+    d->rescue_writes = d->mark.writes;
     /* written as NAME.incomplete, then renamed: a records.db.saved-* is
      * always a whole copy */
     char tmp[1100];
@@ -1979,7 +1993,7 @@ static void fin_work(uv_work_t *w)
      * moved, and the -wal is set aside (never replayed into another
      * records.db, nor lost: with the file moved away, the two are the
      * database) */
-    if (d->gone && d->writer && !d->rescued) {
+    if (d->gone && d->writer && !rescue_whole(d)) {
         rescue_work(&d->wwork);
         d->rescued = d->rescue_rc == 0;
     }

@@ -155,6 +155,9 @@ struct sipc_data {
     /* the copy of the open file written beside it while gone (VACUUM INTO a
      * new name): wanted, then run as a write job (it owns the writer) */
     int rescue_wanted, rescued, rescue_rc;
+    /* mark.writes when the copy was made: a copy is whole only while no
+     * commit came after it (rescue_whole) */
+    int64_t rescue_writes;
     char rescue_path[1024];
     char rescue_err[400];
     /* at sipc_data_open: no records.db (or an empty one) was there, and one
@@ -215,6 +218,8 @@ void data_kick_writer(sipc_data *d);
 /* Loop thread: answers every queued write STORAGE with why the database is
  * not open (open_err) and drops it. */
 void data_fail_queued(sipc_data *d);
+/* The same with the reason given (none of them was run). */
+void data_fail_queued_why(sipc_data *d, const char *why);
 
 
 /* The status a client sees for a negative code from validation or storage. */

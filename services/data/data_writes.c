@@ -261,7 +261,11 @@ static void write_after(uv_work_t *w, int status)
 
 void data_fail_queued(sipc_data *d)
 {
-    const char *why = d->open_err[0] ? d->open_err : "records.db is not open";
+    data_fail_queued_why(d, d->open_err[0] ? d->open_err : "records.db is not open");
+}
+
+void data_fail_queued_why(sipc_data *d, const char *why)
+{
     wop *op = d->qhead;
     d->qhead = NULL;
     d->qtail = &d->qhead;

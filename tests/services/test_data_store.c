@@ -1669,6 +1669,112 @@ static void t_service_gone(void **state)
     dw_host = "127.0.0.1";
 }
 
+/* While hold_commit: a COMMIT waits on its thread (commit_held says it
+ * does) until hold_commit is cleared. */
+static _Atomic int hold_commit, commit_held;
+int __real_sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, char **, char **),
+                        void *arg, char **errmsg);
+int __wrap_sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, char **, char **),
+                        void *arg, char **errmsg);
+int __wrap_sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, char **, char **),
+                        void *arg, char **errmsg)
+{
+    if (hold_commit && !strcmp(sql, "COMMIT")) {
+        commit_held = 1;
+        for (int i = 0; i < 1000 && hold_commit; i++)
+            usleep(5000);
+        commit_held = 0;
+    }
+    return __real_sqlite3_exec(db, sql, cb, arg, errmsg);
+}
+
+static void gone_put_async(dw *w, const char *id, dw_result *r)
+{
+    trec tr;
+    Sipc__Data__PutRequest m = SIPC__DATA__PUT_REQUEST__INIT;
+    m.record = mk(&tr, id, 5, "body", NULL);
+    uint8_t buf[512];
+    size_t n = protobuf_c_message_pack(&m.base, buf);
+    memset(r, 0, sizeof *r);
+    assert_int_equal(sipc_call(w->ch, SIPC_DATA_SERVICE, "put", buf, n, 10000, dw_on_result, r),
+                     0);
+}
+
+/* Writes queued behind a running write job when records.db is found gone
+ * are refused with STORAGE and the reason (none of them was committed):
+ * run after the copy, they would go into the file no name leads to,
+ * answered as written and lost with it. Every put answered as written is
+ * in the copy. */
+static void t_service_gone_queued(void **state)
+{
+    (void)state;
+    dw_host = "127.1.82.2";
+    dw *w = calloc(1, sizeof *w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    short_waits(&o);
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    char path[700], away[700], msg[600], copy[900];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(away, sizeof away, "%s/away.db", w->home);
+    assert_int_equal(gone_put(w, "a", msg, sizeof msg), 0);
+    /* j1 runs, its commit held; q1 and q2 queue behind it */
+    hold_commit = 1;
+    dw_result r[3];
+    gone_put_async(w, "j1", &r[0]);
+    for (int i = 0; i < 400 && !commit_held; i++)
+        uv_run(&w->loop, UV_RUN_NOWAIT), usleep(5000);
+    assert_true(commit_held);
+    gone_put_async(w, "q1", &r[1]);
+    gone_put_async(w, "q2", &r[2]);
+    for (int i = 0; i < 20; i++)
+        uv_run(&w->loop, UV_RUN_NOWAIT), usleep(5000);
+    assert_int_equal(rename(path, away), 0);
+    sipc_data_health wh, rh;
+    memset(&wh, 0, sizeof wh);
+    uint64_t until = uv_now(&w->loop) + 5000;
+    while (!wh.failing && uv_now(&w->loop) < until) {
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+        usleep(5000);
+        uv_update_time(&w->loop);
+        sipc_data_health_get(w->d, &wh, &rh);
+    }
+    assert_int_equal(wh.failing, 1);
+    hold_commit = 0;
+    until = uv_now(&w->loop) + 10000;
+    while (!(r[0].done && r[1].done && r[2].done) && uv_now(&w->loop) < until)
+        uv_run(&w->loop, UV_RUN_ONCE);
+    assert_true(r[0].done && r[1].done && r[2].done);
+    /* j1 was running: committed before the copy */
+    assert_int_equal(r[0].err, 0);
+    assert_int_equal(r[0].status, 0);
+    int ok = 0;
+    for (int i = 1; i < 3; i++) {
+        if (r[i].err == 0 && r[i].status == 0) {
+            ok++;
+        } else {
+            assert_int_equal(r[i].status, SIPC_DATA_STORAGE);
+            assert_non_null(strstr(r[i].message, "records.db is gone from"));
+        }
+    }
+    for (int i = 0; i < 3; i++)
+        dw_result_free(&r[i]);
+    for (int i = 0; i < 200 && (gone_saved(w->dir, copy, sizeof copy), !copy[0]); i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 20);
+    }
+    assert_true(copy[0]);
+    /* every put answered as written ("a", j1, and any queued one taken) */
+    assert_int_equal(dw_count(copy, "SELECT count(*) FROM records"), 2 + ok);
+    assert_int_equal(ok, 0);
+    dw_close(w);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
 /* The library's version as data_store.c sees it: fake_version when set. */
 static int fake_version;
 int __real_sqlite3_libversion_number(void);
@@ -2056,6 +2162,7 @@ int main(void)
         cmocka_unit_test(t_service_reopen_fails),
         cmocka_unit_test(t_service_reopen_replaced),
         cmocka_unit_test(t_service_gone),
+        cmocka_unit_test(t_service_gone_queued),
         cmocka_unit_test(t_service_reopen_once),
         cmocka_unit_test(t_db_dir_links),
         cmocka_unit_test(t_db_fresh_sticky),

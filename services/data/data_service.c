@@ -1420,7 +1420,23 @@ static void gone_reason(sipc_data *d)
  * replaced, or back. */
 static void gone_looked(sipc_data *d)
 {
-    if (d->unopened || d->closing || d->look_gone == d->gone)
+    if (d->unopened || d->closing)
+        return;
+    if (d->look_gone == DATA_GONE_UNKNOWN) {
+        /* neither gone nor back: the state as last seen is kept (taken for
+         * "back", writes would go into a file no name may lead to) */
+        uint64_t now = uv_now(d->loop);
+        if (!d->look_unknown_said_ms || now - d->look_unknown_said_ms >= 60000) {
+            d->look_unknown_said_ms = now;
+            sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_WARN, "Data.Storage",
+                            "cannot tell whether %s still names the file the node has open "
+                            "(%s): taken as %s until a look can tell",
+                            d->db_path, strerror(d->look_errno),
+                            d->gone ? "still gone (writes refused)" : "still there");
+        }
+        return;
+    }
+    if (d->look_gone == d->gone)
         return;
     int was = d->gone;
     uv_mutex_lock(&d->mu);
@@ -1589,13 +1605,16 @@ static void look_work(uv_work_t *w)
     sipc_data *d = w->data;
     if (d->look_probe == 2) {
         struct stat st;
-        if (stat(d->db_path, &st) != 0)
-            d->look_gone = errno == ENOENT || errno == ENOTDIR ? DATA_GONE_MISSING : 0;
-        else
+        if (stat(d->db_path, &st) != 0) {
+            d->look_errno = errno;
+            d->look_gone = errno == ENOENT || errno == ENOTDIR ? DATA_GONE_MISSING
+                                                               : DATA_GONE_UNKNOWN;
+        } else {
             d->look_gone = (unsigned long long)st.st_dev != d->open_dev ||
                                    (unsigned long long)st.st_ino != d->open_ino
                                ? DATA_GONE_OTHER
                                : 0;
+        }
         return;
     }
     if (d->look_probe) {

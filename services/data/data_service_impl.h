@@ -151,6 +151,11 @@ struct sipc_data {
      * (they would go into a file no name leads to), reads are served by the
      * connections already open on it, none is opened by the name. */
     int gone, look_gone;
+    /* the look could not tell (stat failed otherwise than ENOENT/ENOTDIR:
+     * EACCES, EIO, ESTALE, ELOOP): look_gone DATA_GONE_UNKNOWN, its errno,
+     * and when that was last said (uv_now; said once a minute at most) */
+    int look_errno;
+    uint64_t look_unknown_said_ms;
     unsigned long long open_dev, open_ino;
     /* the copy of the open file written beside it while gone (VACUUM INTO a
      * new name): wanted, then run as a write job (it owns the writer) */
@@ -173,7 +178,7 @@ struct sipc_data {
 };
 
 enum { DATA_WRITES, DATA_READS };
-enum { DATA_GONE_MISSING = 1, DATA_GONE_OTHER = 2 };
+enum { DATA_GONE_UNKNOWN = -1, DATA_GONE_MISSING = 1, DATA_GONE_OTHER = 2 };
 
 /* Loop thread, from the write queue when no write job runs: with
  * rescue_wanted, starts the job that writes the copy of the open file and

@@ -1669,6 +1669,58 @@ static void t_service_gone(void **state)
     dw_host = "127.0.0.1";
 }
 
+/* A look that cannot tell whether records.db names the open file (stat
+ * fails with ELOOP here; EACCES, EIO, ESTALE alike) keeps the state last
+ * seen: gone stays gone, writes refused (taken as "back", they would go
+ * into the file moved away). */
+static void t_service_gone_unknown(void **state)
+{
+    (void)state;
+    dw_host = "127.1.82.3";
+    dw *w = calloc(1, sizeof *w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    short_waits(&o);
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    char path[700], away[700], msg[600];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(away, sizeof away, "%s/away.db", w->home);
+    assert_int_equal(gone_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(rename(path, away), 0);
+    int st = 0, b = 0; /* "b" taken when a put came before the look */
+    for (int i = 0; i < 100 && (st = gone_put(w, "b", msg, sizeof msg)) == 0; i++) {
+        int never = 0;
+        b = 1;
+        tu_run_until(&w->loop, &never, 20);
+    }
+    assert_int_equal(st, SIPC_DATA_STORAGE);
+    /* records.db a link to itself: stat says ELOOP */
+    assert_int_equal(symlink("records.db", path), 0);
+    for (int i = 0; i < 10; i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, T_WATCH_MS * 2);
+        assert_int_equal(gone_put(w, "c", msg, sizeof msg), SIPC_DATA_STORAGE);
+    }
+    sipc_data_open_state os;
+    sipc_data_open_state_get(w->d, &os);
+    assert_int_equal(os.open, 1);
+    /* the open file put back: writes are taken again */
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rename(away, path), 0);
+    for (int i = 0; i < 100 && (st = gone_put(w, "d", msg, sizeof msg)) != 0; i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 20);
+    }
+    assert_int_equal(st, 0);
+    dw_close(w);
+    assert_int_equal(dw_count(path, "SELECT count(*) FROM records"), 2 + b);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
 /* While hold_commit: a COMMIT waits on its thread (commit_held says it
  * does) until hold_commit is cleared. */
 static _Atomic int hold_commit, commit_held;
@@ -2163,6 +2215,7 @@ int main(void)
         cmocka_unit_test(t_service_reopen_replaced),
         cmocka_unit_test(t_service_gone),
         cmocka_unit_test(t_service_gone_queued),
+        cmocka_unit_test(t_service_gone_unknown),
         cmocka_unit_test(t_service_reopen_once),
         cmocka_unit_test(t_db_dir_links),
         cmocka_unit_test(t_db_fresh_sticky),

@@ -650,7 +650,69 @@ static int init_db_file(int fd, const char *real, const char *dir, char *err, si
  * account's directory shows so): any other owner could put files of its
  * own in place of the database's.
  * *resolved: malloc'd. */
-static int check_db_dir(const char *dir, char **resolved, char *err, size_t errlen)
+/* At start (sipc_data_open): what check_db_dir did about a leftover log
+ * beside a missing or empty records.db, before any file is claimed or made
+ * (SQLite would replay that -wal into a new file made over a claimed name,
+ * and delete it beside a missing or empty one). */
+typedef struct db_start {
+    int tried;        /* records.db was missing or empty, a -wal or -shm there */
+    int wal_kept;     /* its -wal could not be set aside: nothing is made */
+    char set_aside[2][1100];
+} db_start;
+
+static int set_aside_at(const char *db_path, const char *tag, char out[2][1100]);
+
+static void start_set_aside(int fd, const char *real, int others_write, db_start *start)
+{
+    struct stat st, ws, ss;
+    int none = fstatat(fd, "records.db", &st, AT_SYMLINK_NOFOLLOW) != 0;
+    if (none ? errno != ENOENT : !S_ISREG(st.st_mode) || st.st_size > 0)
+        return;
+    int wal = fstatat(fd, "records.db-wal", &ws, AT_SYMLINK_NOFOLLOW) == 0;
+    int shm = fstatat(fd, "records.db-shm", &ss, AT_SYMLINK_NOFOLLOW) == 0;
+    /* in a sticky directory an empty -wal may be the name claimed for this
+     * database (claim_db_files): it holds nothing, and is kept */
+    if (others_write && !(wal && ws.st_size > 0))
+        return;
+    if (!wal && !shm)
+        return;
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/records.db", real);
+    start->tried = 1;
+    start->wal_kept = set_aside_at(path, "set-aside", start->set_aside);
+}
+
+/* The reason nothing is made while a missing or empty records.db has a
+ * -wal beside it (holding committed records) that is still there. */
+static void leftover_wal_reason(const char *db_path, const char *why, char *err, size_t errlen)
+{
+    /* cut short in a small err: the reason comes first */
+    int n = snprintf(err, errlen,
+             "%.500s is missing or empty, but %.500s-wal is there (its log, holding committed "
+             "records)%s%.300s: no new database is made over it (SQLite would discard it); "
+             "put its records.db back, or move the -wal away (with the -shm), and the data "
+             "service opens then",
+             db_path, db_path, why && why[0] ? ", and " : "", why ? why : "");
+    if (n < 0 && errlen)
+        err[0] = '\0';
+}
+
+/* Any thread: records.db at path is missing or empty and a -wal with
+ * content is beside it. */
+static int leftover_wal(const char *path)
+{
+    char wal[PATH_MAX + 8];
+    struct stat st, ws;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    if (lstat(wal, &ws) != 0 || ws.st_size == 0)
+        return 0;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT;
+    return S_ISREG(st.st_mode) && st.st_size == 0;
+}
+
+static int check_db_dir(const char *dir, char **resolved, db_start *start, char *err,
+                        size_t errlen)
 {
     *resolved = realpath(dir, NULL);
     if (!*resolved) {
@@ -692,7 +754,10 @@ static int check_db_dir(const char *dir, char **resolved, char *err, size_t errl
         int others_write = (st.st_mode & 022) != 0;
         int overflow_ok = !others_write && ids_mapped(fd, &st);
         rc = check_db_files(fd, dir, overflow_ok, err, errlen);
-        if (rc == 0 && others_write && (rc = claim_db_files(fd, dir, err, errlen)) == 0 &&
+        if (rc == 0 && start)
+            start_set_aside(fd, *resolved, others_write, start);
+        if (rc == 0 && others_write && !(start && start->wal_kept) &&
+            (rc = claim_db_files(fd, dir, err, errlen)) == 0 &&
             (rc = check_db_files(fd, dir, 0, err, errlen)) == 0) /* one made meanwhile */
             rc = init_db_file(fd, *resolved, dir, err, errlen);
     }
@@ -1211,8 +1276,18 @@ static void open_work(uv_work_t *w)
     int create = 0;
     d->orc = existing_db(d, &create, d->oerr, sizeof d->oerr);
     d->ofile_cause = d->orc == UV_ENOENT;
+    if (d->orc == 0 && create) {
+        /* as at start: nothing made while a -wal of another file is there */
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/records.db", d->dir);
+        if (leftover_wal(path)) {
+            d->orc = UV_EEXIST;
+            d->ofile_cause = 1;
+            leftover_wal_reason(path, "", d->oerr, sizeof d->oerr);
+        }
+    }
     if (d->orc == 0)
-        d->orc = check_db_dir(d->dir, &real, d->oerr, sizeof d->oerr);
+        d->orc = check_db_dir(d->dir, &real, NULL, d->oerr, sizeof d->oerr);
     if (d->orc == 0) {
         size_t n = strlen(real) + sizeof "/records.db";
         char *path = malloc(n);
@@ -1795,23 +1870,13 @@ int data_reopen_writer(sipc_data *d)
 }
 
 /* Any thread: records.db-wal and records.db-shm beside db_path renamed to
- * NAME.TAG-TIME (a new name, never over a file), their new names in
- * set_aside ("" for none there; the reason in it when one cannot be).
- * own: only when that -wal is the one the writer had open (oldwal), as
- * another records.db put in place may have come with its own. */
-static void set_aside_logs(sipc_data *d, const char *tag, int own)
+ * NAME.TAG-TIME (a new name, never over a file), their new names in out
+ * ("" for none there; the reason in it when one cannot be). Returns
+ * nonzero when the -wal is there and could not be set aside. */
+static int set_aside_at(const char *db_path, const char *tag, char out[2][1100])
 {
     static const char *const sfx[2] = {"-wal", "-shm"};
-    d->set_aside[0][0] = d->set_aside[1][0] = '\0';
-    if (own) {
-        char wal[PATH_MAX];
-        struct stat ws;
-        snprintf(wal, sizeof wal, "%s-wal", d->db_path);
-        if (!d->oldwal.known || lstat(wal, &ws) != 0 ||
-            (unsigned long long)ws.st_dev != d->oldwal.dev ||
-            (unsigned long long)ws.st_ino != d->oldwal.ino)
-            return;
-    }
+    int wal_failed = 0;
     char stamp[32];
     time_t now = time(NULL);
     struct tm tm;
@@ -1820,8 +1885,8 @@ static void set_aside_logs(sipc_data *d, const char *tag, int own)
     for (int k = 0; k < 2; k++) {
         char from[1000], to[1100];
         struct stat st;
-        d->set_aside[k][0] = '\0';
-        snprintf(from, sizeof from, "%s%s", d->db_path, sfx[k]);
+        out[k][0] = '\0';
+        snprintf(from, sizeof from, "%s%s", db_path, sfx[k]);
         if (lstat(from, &st) != 0)
             continue;
         int r = -1;
@@ -1841,12 +1906,32 @@ static void set_aside_logs(sipc_data *d, const char *tag, int own)
                 break;
         }
         if (r != 0) {
-            snprintf(d->set_aside[k], sizeof d->set_aside[k],
-                     "%.900s could not be set aside (%.100s)", from, strerror(errno));
+            snprintf(out[k], sizeof out[k], "%.900s could not be set aside (%.100s)", from,
+                     strerror(errno));
+            wal_failed |= k == 0;
             continue;
         }
-        snprintf(d->set_aside[k], sizeof d->set_aside[k], "%.1099s", to);
+        snprintf(out[k], sizeof out[k], "%.1099s", to);
     }
+    return wal_failed;
+}
+
+/* Any thread: set_aside_at for the open database, into d->set_aside.
+ * own: only when that -wal is the one the writer had open (oldwal), as
+ * another records.db put in place may have come with its own. */
+static void set_aside_logs(sipc_data *d, const char *tag, int own)
+{
+    d->set_aside[0][0] = d->set_aside[1][0] = '\0';
+    if (own) {
+        char wal[PATH_MAX];
+        struct stat ws;
+        snprintf(wal, sizeof wal, "%s-wal", d->db_path);
+        if (!d->oldwal.known || lstat(wal, &ws) != 0 ||
+            (unsigned long long)ws.st_dev != d->oldwal.dev ||
+            (unsigned long long)ws.st_ino != d->oldwal.ino)
+            return;
+    }
+    set_aside_at(d->db_path, tag, d->set_aside);
 }
 
 static void fill_defaults(sipc_data_options *o, const sipc_data_options *in)
@@ -1874,9 +1959,11 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
         return SIPC_EINVAL;
     }
     char *real = NULL;
+    db_start start;
+    memset(&start, 0, sizeof start);
     int rc = make_dirs(dir, err, errlen);
     if (rc == 0)
-        rc = check_db_dir(dir, &real, err, errlen);
+        rc = check_db_dir(dir, &real, &start, err, errlen);
     if (rc != 0)
         return rc;
     sipc_data *d = calloc(1, sizeof *d);
@@ -1911,16 +1998,18 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     d->owork.data = d;
     d->swork.data = d;
     /* none here: a later attempt may still make it, if this open fails */
-    d->may_create = lstat(d->db_path, &st) != 0
-                        ? errno == ENOENT
-                        : S_ISREG(st.st_mode) && st.st_size == 0;
-    /* no database, but the logs of one: SQLite would replay that -wal into
-     * the new file. They are kept under other names, said, and the host
-     * tells the records gone (records_mark) */
+    d->may_create = start.tried || (lstat(d->db_path, &st) != 0
+                                        ? errno == ENOENT
+                                        : S_ISREG(st.st_mode) && st.st_size == 0);
+    /* no database, but the logs of one (set aside by check_db_dir, before
+     * any file was claimed or made): SQLite would discard that -wal beside
+     * a missing or empty records.db, or replay it into a new file put over
+     * the name. They are kept under other names, said, and the host tells
+     * the records gone (records_mark) */
+    memcpy(d->set_aside, start.set_aside, sizeof d->set_aside);
     if (d->may_create) {
-        set_aside_logs(d, "set-aside", 0);
         for (int k = 0; k < 2; k++)
-            if (d->set_aside[k][0])
+            if (d->set_aside[k][0] && !strstr(d->set_aside[k], " could not be set aside ("))
                 sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_WARN, "Data.Storage",
                                 "%s is missing or empty, but %s-%s was there (its log, "
                                 "holding committed records): it is set aside as %s (not "
@@ -1930,13 +2019,20 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     }
     int whole = 1;
     char meta_err[300] = "";
-    rc = open_db(d->db_path, DATA_STORE_WRITER, d->o.sync, &d->writer, &d->mark, &whole, meta_err,
-                 sizeof meta_err, err, errlen);
+    if (start.wal_kept) {
+        /* nothing made: SQLite would discard that -wal beside a new, empty
+         * records.db */
+        rc = UV_EEXIST;
+        leftover_wal_reason(d->db_path, d->set_aside[0], err, errlen);
+    } else {
+        rc = open_db(d->db_path, DATA_STORE_WRITER, d->o.sync, &d->writer, &d->mark, &whole,
+                     meta_err, sizeof meta_err, err, errlen);
+    }
     /* up without it: the node's other services, and the reason in its
      * status, instead of a node the others only see as unreachable */
     int open_rc = rc;
     int later = rc != 0 && d->o.retry_open && open_retriable(rc);
-    if (rc != 0)
+    if (rc != 0 && !start.wal_kept)
         explain_open_failure(d->db_path, rc, later, d->may_create, err, errlen);
     if (rc != 0 && !later)
         goto fail;

@@ -2082,6 +2082,157 @@ static void t_db_fresh_sticky(void **state)
     free(home);
 }
 
+/* A -wal with committed records of a records.db that is gone, left in
+ * dir (a database of one table "other" made and its -wal kept). */
+static void leave_wal(const char *dir)
+{
+    char path[700], wal[720], keep[720];
+    snprintf(path, sizeof path, "%s/records.db", dir);
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    snprintf(keep, sizeof keep, "%s/kept-wal", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;"
+                                  "CREATE TABLE other(x); INSERT INTO other VALUES(1);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(link(wal, keep), 0); /* the close removes the -wal's name */
+    sqlite3_close(db);
+    unlink(wal);
+    char shm[720];
+    snprintf(shm, sizeof shm, "%s-shm", path);
+    unlink(shm);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rename(keep, wal), 0);
+    struct stat st;
+    assert_int_equal(lstat(wal, &st), 0);
+    assert_true(st.st_size > 0);
+}
+
+/* The first records.db-wal.set-aside-* in dir, its size; -1 for none. */
+static long long set_aside_size(const char *dir)
+{
+    long long size = -1;
+    DIR *dd = opendir(dir);
+    struct dirent *e;
+    while (dd && (e = readdir(dd)))
+        if (!strncmp(e->d_name, "records.db-wal.set-aside-", 25)) {
+            char p[1000];
+            struct stat st;
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            if (lstat(p, &st) == 0)
+                size = st.st_size;
+        }
+    if (dd)
+        closedir(dd);
+    return size;
+}
+
+/* In a sticky (others-writable) directory, a -wal left beside a missing
+ * records.db is set aside before the names are claimed and the new
+ * database is made: never replayed into the new file. */
+static void t_db_sticky_leftover_wal(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("datastickywal");
+    char dir[600], err[1024] = "";
+    snprintf(dir, sizeof dir, "%s/shared", home);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(chmod(dir, 01777), 0);
+    leave_wal(dir);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data *d = NULL;
+    int rc = sipc_data_open(&d, &loop, dir, NULL, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "open: %s\n", err);
+    assert_int_equal(rc, 0);
+    assert_true(set_aside_size(dir) > 0);
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    char path[700];
+    snprintf(path, sizeof path, "%s/records.db", dir);
+    assert_int_equal(dw_count(path, "SELECT count(*) FROM sqlite_master WHERE name='other'"), 0);
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    free(home);
+}
+
+/* renameat2 refused while fail_rename (EPERM, as for a file chattr +a). */
+static int fail_rename;
+int __real_renameat2(int ofd, const char *from, int nfd, const char *to, unsigned flags);
+int __wrap_renameat2(int ofd, const char *from, int nfd, const char *to, unsigned flags);
+int __wrap_renameat2(int ofd, const char *from, int nfd, const char *to, unsigned flags)
+{
+    if (fail_rename && strstr(from, "records.db-wal")) {
+        errno = EPERM;
+        return -1;
+    }
+    return __real_renameat2(ofd, from, nfd, to, flags);
+}
+
+/* A -wal left beside a missing records.db that cannot be set aside: no
+ * database is made (SQLite would discard that -wal beside it); the service
+ * stays up, not open, saying so; the -wal moved away, it makes the
+ * database. */
+static void t_db_leftover_wal_kept(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("datawalkept");
+    char dir[600], err[1024] = "", path[700], wal[720];
+    snprintf(dir, sizeof dir, "%s/data", home);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    leave_wal(dir);
+    snprintf(path, sizeof path, "%s/records.db", dir);
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    struct stat before, st;
+    assert_int_equal(lstat(wal, &before), 0);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    int opened = 0;
+    o.retry_open = 1;
+    o.opened_cb = on_opened;
+    o.opened_arg = &opened;
+    short_waits(&o);
+    sipc_data *d = NULL;
+    fail_rename = 1;
+    int rc = sipc_data_open(&d, &loop, dir, &o, err, sizeof err);
+    fail_rename = 0;
+    if (rc != 0)
+        fprintf(stderr, "open: %s\n", err);
+    assert_int_equal(rc, 0);
+    sipc_data_open_state os;
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+    assert_non_null(strstr(os.reason, "no new database is made over it"));
+    assert_int_equal(lstat(path, &st), -1);
+    assert_int_equal(lstat(wal, &st), 0);
+    assert_int_equal(st.st_size, before.st_size);
+    /* a later attempt makes none either while it is there */
+    int never = 0;
+    tu_run_until(&loop, &never, T_ATTEMPT_MS * 2);
+    assert_int_equal(opened, 0);
+    assert_int_equal(lstat(wal, &st), 0);
+    assert_int_equal(st.st_size, before.st_size);
+    /* moved away: made */
+    char away[720];
+    snprintf(away, sizeof away, "%s/old-wal", home);
+    assert_int_equal(rename(wal, away), 0);
+    assert_true(tu_run_until(&loop, &opened, 10000));
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    free(home);
+}
+
 /* The data directory is resolved once, at open: a reader opened later, after
  * HOME/data was re-pointed, still reads the database of the directory that
  * was checked, and nothing is made where the link now points. */
@@ -2219,6 +2370,8 @@ int main(void)
         cmocka_unit_test(t_service_reopen_once),
         cmocka_unit_test(t_db_dir_links),
         cmocka_unit_test(t_db_fresh_sticky),
+        cmocka_unit_test(t_db_sticky_leftover_wal),
+        cmocka_unit_test(t_db_leftover_wal_kept),
         cmocka_unit_test(t_sqlite_too_old),
         cmocka_unit_test(t_db_dir_repointed),
         cmocka_unit_test_setup_teardown(t_checkpoint_limit, setup, teardown),

@@ -59,23 +59,8 @@ pid1=$sipcd_pid
 at_exit 'kill -TERM $pid1 2>/dev/null'
 
 # --- n1 loses 300 committed records (test_storage_lost's way) ------------------
-python3 - "$work/a.ndjson" <<'PY'
-import json, sys
-with open(sys.argv[1], 'w') as f:
-    for i in range(300):
-        f.write(json.dumps({'id': 'a-%05d' % i, 'timestamp_ms': 1764000000000 + i,
-                            'body': ('lost %d ' % i) * 50}) + '\n')
-PY
-python3 - "$db" "$work/reading" <<'PY' &
-import sqlite3, sys, time
-con = sqlite3.connect(sys.argv[1], isolation_level=None)
-con.execute("BEGIN")
-con.execute("SELECT count(*) FROM records").fetchone()
-open(sys.argv[2], "w").close()
-time.sleep(60)
-PY
-reader=$!
-wait_for 10 test -e "$work/reading"
+records_ndjson "$work/a.ndjson" 300 a lost 50
+hold_snapshot "$db" "$work/reading"
 run ctl1 ingest --to n1 "$work/a.ndjson"
 expect "300 records stored on n1" 0 "^acknowledged: 300 "
 wait_for 10 grep -q "created 300 " "$h1/state/records-mark" || not_ok "the mark never said 300 records"

@@ -24,25 +24,10 @@ marked() { grep -q "created $1 " "$home/state/records-mark"; }
 
 sipcd_start "$home" || exit 1
 at_exit 'kill -TERM $sipcd_pid 2>/dev/null'
-python3 - "$work/a.ndjson" <<'PY'
-import json, sys
-with open(sys.argv[1], 'w') as f:
-    for i in range(300):
-        f.write(json.dumps({'id': 'a-%05d' % i, 'timestamp_ms': 1764000000000 + i,
-                            'body': ('lost %d ' % i) * 50}) + '\n')
-PY
+records_ndjson "$work/a.ndjson" 300 a lost 50
 # a reader from before the ingest (as an sqlite3 shell left open): no
 # checkpoint copies the ingest's commits into records.db
-python3 - "$db" "$work/reading" <<'PY' &
-import sqlite3, sys, time
-con = sqlite3.connect(sys.argv[1], isolation_level=None)
-con.execute("BEGIN")
-con.execute("SELECT count(*) FROM records").fetchone()
-open(sys.argv[2], "w").close()
-time.sleep(60)
-PY
-reader=$!
-wait_for 10 test -e "$work/reading"
+hold_snapshot "$db" "$work/reading"
 run ctl ingest "$work/a.ndjson"
 expect "300 records stored" 0 "^acknowledged: 300 "
 wait_for 10 marked 300 || not_ok "the mark never said 300 records"

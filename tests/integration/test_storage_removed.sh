@@ -37,13 +37,7 @@ status_ok() { ctl status 2>/dev/null | grep -q '^  storage: ok$'; }
 
 sipcd_start "$home" || exit 1
 at_exit 'kill -TERM $sipcd_pid 2>/dev/null'
-python3 - "$work/a.ndjson" <<'PY'
-import json, sys
-with open(sys.argv[1], 'w') as f:
-    for i in range(300):
-        f.write(json.dumps({'id': 'a-%05d' % i, 'timestamp_ms': 1764000000000 + i,
-                            'body': ('removed %d ' % i) * 20}) + '\n')
-PY
+records_ndjson "$work/a.ndjson" 300 a removed 20
 run ctl ingest "$work/a.ndjson"
 expect "300 records stored" 0 "^acknowledged: 300 "
 wait_for 10 marked 300 || not_ok "the mark never said 300 records"

@@ -25,20 +25,6 @@ ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
 datalog() { cat "$home/logs/"DataService_*.log; }
 count() { python3 -c 'import sqlite3, sys; print(sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute("SELECT count(*) FROM records").fetchone()[0])' "$db"; }
 
-# hold_snapshot FLAG: a reader that keeps the snapshot it took (as an sqlite3
-# shell left open does) until killed; FLAG is made once it holds it
-hold_snapshot() {
-    python3 - "$db" "$1" <<'PY' &
-import sqlite3, sys, time
-con = sqlite3.connect(sys.argv[1], isolation_level=None)
-con.execute("BEGIN")
-con.execute("SELECT count(*) FROM records").fetchone()
-open(sys.argv[2], "w").close()
-time.sleep(60)
-PY
-    reader=$!
-    wait_for 10 test -e "$1"
-}
 # the database's own count of records created (store_meta), and the mark's
 meta() { python3 -c 'import sqlite3, sys; print(sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute("SELECT created FROM store_meta").fetchone()[0])' "$db"; }
 marked() { grep -q "created $1 " "$home/state/records-mark"; }
@@ -57,7 +43,7 @@ for name, n in (('a', 3000), ('b', 200), ('c', 3)):
 PY
 # a reader from before the ingest: no checkpoint can copy the ingest's
 # commits into records.db, so all of them live only in the -wal
-hold_snapshot "$work/reading1"
+hold_snapshot "$db" "$work/reading1"
 run ctl ingest "$work/a.ndjson"
 expect "3000 records stored" 0
 # the node saves its trace every 3 s
@@ -130,7 +116,7 @@ if [ "$(warnings)" = 2 ]; then ok "a new database is not compared with the old o
 
 # a reader keeps an old snapshot while 200 records are stored: the
 # checkpoint at stop cannot copy them, and the node says to keep the -wal
-hold_snapshot "$work/reading2"
+hold_snapshot "$db" "$work/reading2"
 run ctl ingest "$work/b.ndjson"
 expect "200 records stored behind a reader" 0
 kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null

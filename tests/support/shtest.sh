@@ -157,6 +157,36 @@ data_on_tmpfs() {
     ln -s "$mnt/data" "$1/data"
 }
 
+# --- records.db ---------------------------------------------------------------
+# records_ndjson FILE N PREFIX WORD REPEAT: N records for an ingest into
+# FILE, ids PREFIX-00000 on, each body "WORD i " REPEAT times
+records_ndjson() {
+    python3 - "$@" <<'PY'
+import json, sys
+path, n, prefix, word, rep = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+with open(path, 'w') as f:
+    for i in range(n):
+        f.write(json.dumps({'id': '%s-%05d' % (prefix, i), 'timestamp_ms': 1764000000000 + i,
+                            'body': ('%s %d ' % (word, i)) * rep}) + '\n')
+PY
+}
+# hold_snapshot DB FLAG: a reader of DB that keeps the snapshot it took (as
+# an sqlite3 shell left open does) until killed, so that no checkpoint can
+# copy later commits into DB: they live only in its -wal. FLAG is made once
+# it holds it; $reader is its pid.
+hold_snapshot() {
+    python3 - "$1" "$2" <<'PY' &
+import sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("BEGIN")
+con.execute("SELECT count(*) FROM records").fetchone()
+open(sys.argv[2], "w").close()
+time.sleep(60)
+PY
+    reader=$!
+    wait_for 10 test -e "$2"
+}
+
 # --- sipcd -------------------------------------------------------------------
 # node_home HOME CLUSTER ID ADDRESS NODES: HOME (made when missing) with a
 # sipc.conf for node ID at ADDRESS of cluster CLUSTER, whose [cluster] nodes

@@ -1275,6 +1275,7 @@ static void open_work(uv_work_t *w)
      * real one put back) */
     int create = 0;
     d->orc = existing_db(d, &create, d->oerr, sizeof d->oerr);
+    d->ocreate = create;
     d->ofile_cause = d->orc == UV_ENOENT;
     if (d->orc == 0 && create) {
         /* as at start: nothing made while a -wal of another file is there */
@@ -1358,6 +1359,10 @@ static void open_after(uv_work_t *w, int status)
     d->readers_off = 0;
     uv_mutex_unlock(&d->mu);
     d->retry_timed = 0;
+    /* made now, not at sipc_data_open: the host's finding about the records
+     * of the one that was missing (records_mark) depends on it */
+    if (d->ocreate)
+        d->made_new = 1;
     d->may_create = 0;
     d->writer = d->owriter;
     d->owriter = NULL;

@@ -1182,6 +1182,8 @@ static void t_service_first_create(void **state)
         assert_true(tu_run_until(&loop, &opened, 5000));
         sipc_data_open_state_get(d, &os);
         assert_int_equal(os.open, 1);
+        /* made by the later attempt: the host's finding depends on it */
+        assert_int_equal(os.made_new, 1);
         sipc_data_mark_get(d, &m);
         assert_true(m.instance != 0);
         assert_int_equal(lstat(path, &st), 0);

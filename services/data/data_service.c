@@ -1360,9 +1360,11 @@ static void open_after(uv_work_t *w, int status)
     uv_mutex_unlock(&d->mu);
     d->retry_timed = 0;
     /* made now, not at sipc_data_open: the host's finding about the records
-     * of the one that was missing (records_mark) depends on it */
-    if (d->ocreate)
-        d->made_new = 1;
+     * of the one that was missing (records_mark) depends on it. Only the
+     * start's open makes one: an open after the database was gone (another
+     * file put in place, the same one back) made nothing, and the finding
+     * of the start is not said again about it */
+    d->made_new = d->ocreate;
     d->may_create = 0;
     d->writer = d->owriter;
     d->owriter = NULL;
@@ -1829,6 +1831,7 @@ static void reopen_after(uv_work_t *w, int status)
                         "meanwhile): it is opened as a new database",
                         d->db_path);
         d->mark = d->omark;
+        d->made_new = 0; /* a file put in place, not made: see open_after */
         finish_open(d, d->owhole, d->ometa_err);
         if (d->o.opened_cb)
             d->o.opened_cb(d->o.opened_arg);

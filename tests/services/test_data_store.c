@@ -1520,6 +1520,9 @@ static void t_service_reopen_replaced(void **state)
     fake_erofs = 1;
     dw_server(w, SIPC_TLS_OFF, NULL, &o);
     dw_client(w, SIPC_TLS_OFF, NULL);
+    sipc_data_open_state os0;
+    sipc_data_open_state_get(w->d, &os0);
+    assert_int_equal(os0.made_new, 1); /* none there at start */
     sipc_data_mark before, after;
     sipc_data_mark_get(w->d, &before);
     assert_true(before.instance != 0);
@@ -1562,6 +1565,10 @@ static void t_service_reopen_replaced(void **state)
     assert_true(tu_run_until(&w->loop, &opened, 20000));
     sipc_data_mark_get(w->d, &after);
     assert_int_equal(after.instance, nm.instance);
+    /* the file put in place was not made: the host's records_mark_start,
+     * run again by opened_cb, says no finding of a missing one about it */
+    sipc_data_open_state_get(w->d, &os);
+    assert_int_equal(os.made_new, 0);
     trec tr;
     Sipc__Data__PutRequest m = SIPC__DATA__PUT_REQUEST__INIT;
     m.record = mk(&tr, "restored", 5, "written", NULL);
@@ -1569,6 +1576,58 @@ static void t_service_reopen_replaced(void **state)
     dw_call(w, "put", &m.base, &r);
     assert_int_equal(r.status, 0);
     dw_result_free(&r);
+    dw_close(w);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
+/* As t_service_reopen_replaced, the old -wal and -shm removed before the
+ * reopen: the writer's reopen opens the file put in place itself, and it
+ * says nothing made (made_new was the start's, when none was there). */
+static void t_service_reopen_replaced_made(void **state)
+{
+    (void)state;
+    dw_host = "127.1.83.2";
+    dw *w = calloc(1, sizeof *w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    int opened = 0;
+    o.opened_cb = on_opened;
+    o.opened_arg = &opened;
+    short_waits(&o);
+    fake_erofs = 1;
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    sipc_data_open_state os;
+    sipc_data_open_state_get(w->d, &os);
+    assert_int_equal(os.made_new, 1);
+    sipc_data_mark before, after;
+    sipc_data_mark_get(w->d, &before);
+    char path[700], fresh[700], side[720], err[512];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(fresh, sizeof fresh, "%s/restored.db", w->dir);
+    data_store *nw = NULL;
+    assert_int_equal(data_store_open(&nw, fresh, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    sipc_data_mark nm;
+    assert_int_equal(data_store_meta(nw, &nm, err, sizeof err), 0);
+    data_store_close(nw);
+    assert_true(nm.instance != before.instance);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    assert_int_equal(rename(fresh, path), 0);
+    fake_erofs = 0;
+    assert_true(tu_run_until(&w->loop, &opened, 20000));
+    sipc_data_mark_get(w->d, &after);
+    assert_int_equal(after.instance, nm.instance);
+    sipc_data_open_state_get(w->d, &os);
+    assert_int_equal(os.open, 1);
+    assert_int_equal(os.made_new, 0);
     dw_close(w);
     dw_free(w);
     dw_host = "127.0.0.1";
@@ -2366,6 +2425,7 @@ int main(void)
         cmocka_unit_test(t_service_start_timed),
         cmocka_unit_test(t_service_reopen_fails),
         cmocka_unit_test(t_service_reopen_replaced),
+        cmocka_unit_test(t_service_reopen_replaced_made),
         cmocka_unit_test(t_service_gone),
         cmocka_unit_test(t_service_gone_queued),
         cmocka_unit_test(t_service_gone_unknown),

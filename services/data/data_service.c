@@ -670,9 +670,13 @@ static void start_set_aside(int fd, const char *real, int others_write, db_start
         return;
     int wal = fstatat(fd, "records.db-wal", &ws, AT_SYMLINK_NOFOLLOW) == 0;
     int shm = fstatat(fd, "records.db-shm", &ss, AT_SYMLINK_NOFOLLOW) == 0;
-    /* in a sticky directory an empty -wal may be the name claimed for this
-     * database (claim_db_files): it holds nothing, and is kept */
-    if (others_write && !(wal && ws.st_size > 0))
+    /* an empty -wal holds nothing (a stop's checkpoint leaves one beside a
+     * records.db removed meanwhile; in a sticky directory it may be the
+     * name claimed for this database, claim_db_files): it is kept, and
+     * neither it nor its -shm is said to hold committed records */
+    if (wal && ws.st_size == 0)
+        return;
+    if (others_write && !wal)
         return;
     if (!wal && !shm)
         return;
@@ -1895,7 +1899,8 @@ static int set_aside_at(const char *db_path, const char *tag, char out[2][1100])
         struct stat st;
         out[k][0] = '\0';
         snprintf(from, sizeof from, "%s%s", db_path, sfx[k]);
-        if (lstat(from, &st) != 0)
+        /* an empty -wal holds no record: kept (SQLite replays nothing) */
+        if (lstat(from, &st) != 0 || (k == 0 && st.st_size == 0))
             continue;
         int r = -1;
         for (int i = 0; i < 100 && r != 0; i++) {

@@ -2294,6 +2294,51 @@ static void t_db_leftover_wal_kept(void **state)
     free(home);
 }
 
+/* An empty -wal (and its -shm) beside a missing records.db, as a stop's
+ * checkpoint leaves them after records.db was removed: it holds nothing,
+ * so it is neither set aside nor said to hold committed records. */
+static void t_db_empty_wal_kept(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("dataemptywal");
+    char dir[600], err[1024] = "", side[720];
+    snprintf(dir, sizeof dir, "%s/data", home);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    static const char *const sfx[] = {"-wal", "-shm"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(side, sizeof side, "%s/records.db%s", dir, sfx[k]);
+        FILE *fp = fopen(side, "w");
+        assert_non_null(fp);
+        fclose(fp);
+    }
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data *d = NULL;
+    int rc = sipc_data_open(&d, &loop, dir, NULL, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "open: %s\n", err);
+    assert_int_equal(rc, 0);
+    sipc_data_open_state os;
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 1);
+    assert_int_equal(os.made_new, 1);
+    assert_string_equal(os.wal_set_aside, "");
+    assert_int_equal(set_aside_size(dir), -1);
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    DIR *dd = opendir(dir);
+    assert_non_null(dd);
+    struct dirent *e;
+    while ((e = readdir(dd)))
+        assert_null(strstr(e->d_name, "set-aside"));
+    closedir(dd);
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    free(home);
+}
+
 /* The data directory is resolved once, at open: a reader opened later, after
  * HOME/data was re-pointed, still reads the database of the directory that
  * was checked, and nothing is made where the link now points. */
@@ -2434,6 +2479,7 @@ int main(void)
         cmocka_unit_test(t_db_fresh_sticky),
         cmocka_unit_test(t_db_sticky_leftover_wal),
         cmocka_unit_test(t_db_leftover_wal_kept),
+        cmocka_unit_test(t_db_empty_wal_kept),
         cmocka_unit_test(t_sqlite_too_old),
         cmocka_unit_test(t_db_dir_repointed),
         cmocka_unit_test_setup_teardown(t_checkpoint_limit, setup, teardown),

@@ -404,6 +404,16 @@ data_store *data_reader_get(sipc_data *d, int *rc, char *err, size_t errlen)
 void data_reader_put(sipc_data *d, data_store *s)
 {
     uv_mutex_lock(&d->mu);
+    if (d->gone && data_store_has_moved(s) == 0) {
+        /* lent out when records.db was found gone, on the file the name
+         * leads to (drop_window_readers) */
+        d->nopen--;
+        data_store_keep_log(s);
+        data_store_close(s);
+        uv_cond_broadcast(&d->cv);
+        uv_mutex_unlock(&d->mu);
+        return;
+    }
     assert(d->nidle < d->o.readers);
     d->idle[d->nidle++] = s;
     uv_cond_broadcast(&d->cv); /* a reader's job, or the reopen waiting for all */
@@ -1502,6 +1512,32 @@ static void gone_reason(sipc_data *d)
              dir, copy);
 }
 
+/* Loop thread, when records.db is first found gone: the idle readers still
+ * on the file the name leads to were opened by the name after it was
+ * replaced and before the look saw it (the new file under the open one's
+ * -wal and -shm): closed, never lent again. Only those on the open file
+ * (their name moved from it) serve reads. A reader lent out now goes
+ * through data_reader_put. */
+static void drop_window_readers(sipc_data *d)
+{
+    uv_mutex_lock(&d->mu);
+    for (unsigned i = 0; i < d->nidle;) {
+        data_store *s = d->idle[i];
+        if (data_store_has_moved(s) != 0) {
+            i++;
+            continue;
+        }
+        d->idle[i] = d->idle[--d->nidle];
+        d->nopen--;
+        /* its close must neither copy the open file's -wal into the other
+         * file nor remove it */
+        data_store_keep_log(s);
+        data_store_close(s);
+    }
+    uv_cond_broadcast(&d->cv);
+    uv_mutex_unlock(&d->mu);
+}
+
 /* Loop thread, after the look while open (look_gone): records.db gone,
  * replaced, or back. */
 static void gone_looked(sipc_data *d)
@@ -1531,6 +1567,8 @@ static void gone_looked(sipc_data *d)
     uv_mutex_unlock(&d->mu);
     if (d->gone) {
         gone_reason(d);
+        if (!was)
+            drop_window_readers(d);
         if (!was) {
             data_storage_unusable(d, UV_ENOENT, d->writes_err);
             /* the writes queued, not yet run, would be committed into the

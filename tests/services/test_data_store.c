@@ -24,6 +24,7 @@
 
 #include "data_store.h"
 #include "data_test_support.h"
+#include "data_service_impl.h"
 #include "data_validate.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -1730,6 +1731,81 @@ static void t_service_gone(void **state)
     dw_host = "127.0.0.1";
 }
 
+/* A reader opened by the name after records.db was replaced and before
+ * the look saw it has the other file under the open one's -wal: once the
+ * look sees it, that reader is closed (idle, or when given back), and only
+ * those on the open file serve reads. */
+static void t_service_gone_window(void **state)
+{
+    (void)state;
+    dw_host = "127.1.83.3";
+    dw *w = calloc(1, sizeof *w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    short_waits(&o);
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    char path[700], other[700], msg[600], err[512];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(other, sizeof other, "%s/other.db", w->dir);
+    assert_int_equal(gone_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(gone_get(w, "a"), 0); /* a reader on the open file */
+    data_store *nw = NULL;
+    assert_int_equal(data_store_open(&nw, other, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(nw);
+    char side[720];
+    snprintf(side, sizeof side, "%s-wal", other);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", other);
+    unlink(side);
+    assert_int_equal(rename(other, path), 0);
+    /* before the loop runs again no look can see it: every idle reader
+     * lent, and then two opened by the name (one given back idle, one
+     * kept lent until after the look) */
+    data_store *held[16];
+    unsigned n = 0;
+    uv_mutex_lock(&w->d->mu);
+    unsigned idle = w->d->nidle;
+    uv_mutex_unlock(&w->d->mu);
+    assert_true(idle >= 1 && idle + 2 <= w->d->o.readers);
+    int rc = 0;
+    for (unsigned i = 0; i < idle + 2; i++) {
+        held[n] = data_reader_get(w->d, &rc, err, sizeof err);
+        if (!held[n])
+            fprintf(stderr, "reader: %s\n", err);
+        assert_non_null(held[n]);
+        n++;
+    }
+    assert_int_equal(data_store_has_moved(held[n - 1]), 0);
+    for (unsigned i = 0; i + 1 < n; i++)
+        data_reader_put(w->d, held[i]);
+    int st = 0;
+    for (int i = 0; i < 100 && (st = gone_put(w, "b", msg, sizeof msg)) == 0; i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 20);
+    }
+    assert_int_equal(st, SIPC_DATA_STORAGE);
+    data_reader_put(w->d, held[n - 1]);
+    uv_mutex_lock(&w->d->mu);
+    unsigned left = w->d->nidle, bad = 0;
+    for (unsigned i = 0; i < w->d->nidle; i++)
+        bad += data_store_has_moved(w->d->idle[i]) != 1;
+    unsigned open = w->d->nopen;
+    uv_mutex_unlock(&w->d->mu);
+    assert_int_equal(bad, 0);
+    assert_int_equal(left, idle);
+    assert_int_equal(open, idle);
+    /* reads: from the open file */
+    assert_int_equal(gone_get(w, "a"), 0);
+    dw_close(w);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
 /* A look that cannot tell whether records.db names the open file (stat
  * fails with ELOOP here; EACCES, EIO, ESTALE alike) keeps the state last
  * seen: gone stays gone, writes refused (taken as "back", they would go
@@ -2473,6 +2549,7 @@ int main(void)
         cmocka_unit_test(t_service_reopen_replaced_made),
         cmocka_unit_test(t_service_gone),
         cmocka_unit_test(t_service_gone_queued),
+        cmocka_unit_test(t_service_gone_window),
         cmocka_unit_test(t_service_gone_unknown),
         cmocka_unit_test(t_service_reopen_once),
         cmocka_unit_test(t_db_dir_links),

@@ -404,6 +404,16 @@ data_store *data_reader_get(sipc_data *d, int *rc, char *err, size_t errlen)
 void data_reader_put(sipc_data *d, data_store *s)
 {
     uv_mutex_lock(&d->mu);
+    if (d->gone && data_store_has_moved(s) == 0) {
+        /* lent out when records.db was found gone, on the file the name
+         * leads to (drop_window_readers) */
+        d->nopen--;
+        data_store_keep_log(s);
+        data_store_close(s);
+        uv_cond_broadcast(&d->cv);
+        uv_mutex_unlock(&d->mu);
+        return;
+    }
     assert(d->nidle < d->o.readers);
     d->idle[d->nidle++] = s;
     uv_cond_broadcast(&d->cv); /* a reader's job, or the reopen waiting for all */
@@ -670,9 +680,13 @@ static void start_set_aside(int fd, const char *real, int others_write, db_start
         return;
     int wal = fstatat(fd, "records.db-wal", &ws, AT_SYMLINK_NOFOLLOW) == 0;
     int shm = fstatat(fd, "records.db-shm", &ss, AT_SYMLINK_NOFOLLOW) == 0;
-    /* in a sticky directory an empty -wal may be the name claimed for this
-     * database (claim_db_files): it holds nothing, and is kept */
-    if (others_write && !(wal && ws.st_size > 0))
+    /* an empty -wal holds nothing (a stop's checkpoint leaves one beside a
+     * records.db removed meanwhile; in a sticky directory it may be the
+     * name claimed for this database, claim_db_files): it is kept, and
+     * neither it nor its -shm is said to hold committed records */
+    if (wal && ws.st_size == 0)
+        return;
+    if (others_write && !wal)
         return;
     if (!wal && !shm)
         return;
@@ -1275,6 +1289,7 @@ static void open_work(uv_work_t *w)
      * real one put back) */
     int create = 0;
     d->orc = existing_db(d, &create, d->oerr, sizeof d->oerr);
+    d->ocreate = create;
     d->ofile_cause = d->orc == UV_ENOENT;
     if (d->orc == 0 && create) {
         /* as at start: nothing made while a -wal of another file is there */
@@ -1358,6 +1373,12 @@ static void open_after(uv_work_t *w, int status)
     d->readers_off = 0;
     uv_mutex_unlock(&d->mu);
     d->retry_timed = 0;
+    /* made now, not at sipc_data_open: the host's finding about the records
+     * of the one that was missing (records_mark) depends on it. Only the
+     * start's open makes one: an open after the database was gone (another
+     * file put in place, the same one back) made nothing, and the finding
+     * of the start is not said again about it */
+    d->made_new = d->ocreate;
     d->may_create = 0;
     d->writer = d->owriter;
     d->owriter = NULL;
@@ -1491,6 +1512,32 @@ static void gone_reason(sipc_data *d)
              dir, copy);
 }
 
+/* Loop thread, when records.db is first found gone: the idle readers still
+ * on the file the name leads to were opened by the name after it was
+ * replaced and before the look saw it (the new file under the open one's
+ * -wal and -shm): closed, never lent again. Only those on the open file
+ * (their name moved from it) serve reads. A reader lent out now goes
+ * through data_reader_put. */
+static void drop_window_readers(sipc_data *d)
+{
+    uv_mutex_lock(&d->mu);
+    for (unsigned i = 0; i < d->nidle;) {
+        data_store *s = d->idle[i];
+        if (data_store_has_moved(s) != 0) {
+            i++;
+            continue;
+        }
+        d->idle[i] = d->idle[--d->nidle];
+        d->nopen--;
+        /* its close must neither copy the open file's -wal into the other
+         * file nor remove it */
+        data_store_keep_log(s);
+        data_store_close(s);
+    }
+    uv_cond_broadcast(&d->cv);
+    uv_mutex_unlock(&d->mu);
+}
+
 /* Loop thread, after the look while open (look_gone): records.db gone,
  * replaced, or back. */
 static void gone_looked(sipc_data *d)
@@ -1520,6 +1567,8 @@ static void gone_looked(sipc_data *d)
     uv_mutex_unlock(&d->mu);
     if (d->gone) {
         gone_reason(d);
+        if (!was)
+            drop_window_readers(d);
         if (!was) {
             data_storage_unusable(d, UV_ENOENT, d->writes_err);
             /* the writes queued, not yet run, would be committed into the
@@ -1824,6 +1873,7 @@ static void reopen_after(uv_work_t *w, int status)
                         "meanwhile): it is opened as a new database",
                         d->db_path);
         d->mark = d->omark;
+        d->made_new = 0; /* a file put in place, not made: see open_after */
         finish_open(d, d->owhole, d->ometa_err);
         if (d->o.opened_cb)
             d->o.opened_cb(d->o.opened_arg);
@@ -1887,7 +1937,8 @@ static int set_aside_at(const char *db_path, const char *tag, char out[2][1100])
         struct stat st;
         out[k][0] = '\0';
         snprintf(from, sizeof from, "%s%s", db_path, sfx[k]);
-        if (lstat(from, &st) != 0)
+        /* an empty -wal holds no record: kept (SQLite replays nothing) */
+        if (lstat(from, &st) != 0 || (k == 0 && st.st_size == 0))
             continue;
         int r = -1;
         for (int i = 0; i < 100 && r != 0; i++) {

@@ -189,7 +189,9 @@ typedef struct sipc_data_open_state {
     uint64_t attempts;        /* not open: attempts so far */
     char reason[1024];        /* not open: why, and what to do */
     /* no records.db (or an empty one) was there at sipc_data_open, and a
-     * new one was made there */
+     * new one was made there (then, or by a later attempt of the start);
+     * cleared when another file is opened later in the run (put in place
+     * after the database was gone): opened_cb then says nothing made */
     int made_new;
     /* the records.db-wal found beside the missing one then, and set aside
      * under this name (never replayed into the new one); "" for none */

@@ -113,6 +113,7 @@ struct sipc_data {
     data_store *owriter;  /* the open job's result */
     sipc_data_mark omark;
     int owhole;
+    int ocreate;          /* the open job made records.db (none was there at start) */
     char *opath;          /* the open job's records.db, when the directory now
                              resolves elsewhere (re-pointed, made again) */
     int orc;              /* the open (or reopen) job's outcome, and why */
@@ -165,9 +166,9 @@ struct sipc_data {
     int64_t rescue_writes;
     char rescue_path[1024];
     char rescue_err[400];
-    /* at sipc_data_open: no records.db (or an empty one) was there, and one
-     * was made; the -wal/-shm left beside it, set aside first (their new
-     * names, "" for none) */
+    /* at start: no records.db (or an empty one) was there, and one was
+     * made, at sipc_data_open or by a later attempt; the -wal/-shm left
+     * beside it, set aside first (their new names, "" for none) */
     int made_new;
     char set_aside[2][1100];
     sipc_data_mark mark;  /* the database's identity and counters, as committed */

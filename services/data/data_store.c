@@ -282,6 +282,14 @@ void data_store_keep_log(data_store *s)
     sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 }
 
+int data_store_has_moved(data_store *s)
+{
+    int moved = 0;
+    if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK)
+        return -1;
+    return moved != 0;
+}
+
 /* ---------------------------------------------------------------- writes */
 
 int data_store_begin(data_store *s, char *err, size_t errlen)

@@ -79,6 +79,10 @@ int data_store_copy_to(data_store *s, const char *path, char *err, size_t errlen
  * file the connection has open is no longer records.db: a copy into it
  * would be lost with it, and the -wal with it). */
 void data_store_keep_log(data_store *s);
+/* Whether the name the connection opened leads to another file than the
+ * one it has open now (SQLITE_FCNTL_HAS_MOVED: removed, renamed, replaced):
+ * 1, 0 when it still leads there, or -1 when SQLite cannot tell. */
+int data_store_has_moved(data_store *s);
 
 /* ---------------------------------------------------------------- writes */
 

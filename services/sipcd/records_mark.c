@@ -301,12 +301,21 @@ static int lost_line_shown(const char *s, size_t len, char *out, size_t outlen)
  * removes the file. The mark is saved with the database's lower counts
  * right after (the next start compares with the database as it is now),
  * which ended the warning with that one log line before. */
-static int lost_note(host *h, const char *same)
+static int lost_note(host *h, const char *line)
 {
     char now[32], err[300], path[800];
     char *old = NULL;
     size_t n = 0;
     int lines = 0;
+    /* as the file's lines are kept and compared (below): a set-aside path
+     * with other bytes (a HOME with UTF-8 in it) would never be found
+     * again, and a retry would add the finding twice */
+    char *same = strdup(line);
+    if (!same)
+        return SIPC_ENOMEM;
+    for (char *p = same; *p; p++)
+        if (*p != '\n' && (*p < 0x20 || *p > 0x7e))
+            *p = '?';
     snprintf(path, sizeof path, "%s/state/%s", h->cfg.home, LOST_NAME);
     int rr = lost_load(AT_FDCWD, path, &old, &n, err, sizeof err);
     if (rr < 0) {
@@ -318,6 +327,7 @@ static int lost_note(host *h, const char *same)
                       "it, and the records' mark is not saved (so that the next start finds the loss "
                       "again) until it can be read or is removed",
                       LOST_NAME, err);
+        free(same);
         return rr;
     }
     /* kept as the status shows it (a hand edit's other bytes as '?') */
@@ -337,6 +347,7 @@ static int lost_note(host *h, const char *same)
      * loss again: one finding */
     if (old && strstr(old, same)) {
         free(old);
+        free(same);
         return 0;
     }
     sipc_rfc3339_format(sipc_rfc3339_now_ms(), 0, now, sizeof now);
@@ -352,6 +363,7 @@ static int lost_note(host *h, const char *same)
     }
     free(text);
     free(old);
+    free(same);
     return r;
 }
 

@@ -24,6 +24,7 @@
 
 #include "data_store.h"
 #include "data_test_support.h"
+#include "data_service_impl.h"
 #include "data_validate.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -1182,6 +1183,8 @@ static void t_service_first_create(void **state)
         assert_true(tu_run_until(&loop, &opened, 5000));
         sipc_data_open_state_get(d, &os);
         assert_int_equal(os.open, 1);
+        /* made by the later attempt: the host's finding depends on it */
+        assert_int_equal(os.made_new, 1);
         sipc_data_mark_get(d, &m);
         assert_true(m.instance != 0);
         assert_int_equal(lstat(path, &st), 0);
@@ -1518,6 +1521,9 @@ static void t_service_reopen_replaced(void **state)
     fake_erofs = 1;
     dw_server(w, SIPC_TLS_OFF, NULL, &o);
     dw_client(w, SIPC_TLS_OFF, NULL);
+    sipc_data_open_state os0;
+    sipc_data_open_state_get(w->d, &os0);
+    assert_int_equal(os0.made_new, 1); /* none there at start */
     sipc_data_mark before, after;
     sipc_data_mark_get(w->d, &before);
     assert_true(before.instance != 0);
@@ -1560,6 +1566,10 @@ static void t_service_reopen_replaced(void **state)
     assert_true(tu_run_until(&w->loop, &opened, 20000));
     sipc_data_mark_get(w->d, &after);
     assert_int_equal(after.instance, nm.instance);
+    /* the file put in place was not made: the host's records_mark_start,
+     * run again by opened_cb, says no finding of a missing one about it */
+    sipc_data_open_state_get(w->d, &os);
+    assert_int_equal(os.made_new, 0);
     trec tr;
     Sipc__Data__PutRequest m = SIPC__DATA__PUT_REQUEST__INIT;
     m.record = mk(&tr, "restored", 5, "written", NULL);
@@ -1567,6 +1577,58 @@ static void t_service_reopen_replaced(void **state)
     dw_call(w, "put", &m.base, &r);
     assert_int_equal(r.status, 0);
     dw_result_free(&r);
+    dw_close(w);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
+/* As t_service_reopen_replaced, the old -wal and -shm removed before the
+ * reopen: the writer's reopen opens the file put in place itself, and it
+ * says nothing made (made_new was the start's, when none was there). */
+static void t_service_reopen_replaced_made(void **state)
+{
+    (void)state;
+    dw_host = "127.1.83.2";
+    dw *w = calloc(1, sizeof *w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    int opened = 0;
+    o.opened_cb = on_opened;
+    o.opened_arg = &opened;
+    short_waits(&o);
+    fake_erofs = 1;
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    sipc_data_open_state os;
+    sipc_data_open_state_get(w->d, &os);
+    assert_int_equal(os.made_new, 1);
+    sipc_data_mark before, after;
+    sipc_data_mark_get(w->d, &before);
+    char path[700], fresh[700], side[720], err[512];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(fresh, sizeof fresh, "%s/restored.db", w->dir);
+    data_store *nw = NULL;
+    assert_int_equal(data_store_open(&nw, fresh, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    sipc_data_mark nm;
+    assert_int_equal(data_store_meta(nw, &nm, err, sizeof err), 0);
+    data_store_close(nw);
+    assert_true(nm.instance != before.instance);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    assert_int_equal(rename(fresh, path), 0);
+    fake_erofs = 0;
+    assert_true(tu_run_until(&w->loop, &opened, 20000));
+    sipc_data_mark_get(w->d, &after);
+    assert_int_equal(after.instance, nm.instance);
+    sipc_data_open_state_get(w->d, &os);
+    assert_int_equal(os.open, 1);
+    assert_int_equal(os.made_new, 0);
     dw_close(w);
     dw_free(w);
     dw_host = "127.0.0.1";
@@ -1665,6 +1727,81 @@ static void t_service_gone(void **state)
     dw_close(w);
     /* the copy held what the open file held: with "c", all of it */
     assert_int_equal(dw_count(path, "SELECT count(*) FROM records"), taken + 1);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
+/* A reader opened by the name after records.db was replaced and before
+ * the look saw it has the other file under the open one's -wal: once the
+ * look sees it, that reader is closed (idle, or when given back), and only
+ * those on the open file serve reads. */
+static void t_service_gone_window(void **state)
+{
+    (void)state;
+    dw_host = "127.1.83.3";
+    dw *w = calloc(1, sizeof *w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    short_waits(&o);
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    char path[700], other[700], msg[600], err[512];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(other, sizeof other, "%s/other.db", w->dir);
+    assert_int_equal(gone_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(gone_get(w, "a"), 0); /* a reader on the open file */
+    data_store *nw = NULL;
+    assert_int_equal(data_store_open(&nw, other, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(nw);
+    char side[720];
+    snprintf(side, sizeof side, "%s-wal", other);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", other);
+    unlink(side);
+    assert_int_equal(rename(other, path), 0);
+    /* before the loop runs again no look can see it: every idle reader
+     * lent, and then two opened by the name (one given back idle, one
+     * kept lent until after the look) */
+    data_store *held[16];
+    unsigned n = 0;
+    uv_mutex_lock(&w->d->mu);
+    unsigned idle = w->d->nidle;
+    uv_mutex_unlock(&w->d->mu);
+    assert_true(idle >= 1 && idle + 2 <= w->d->o.readers);
+    int rc = 0;
+    for (unsigned i = 0; i < idle + 2; i++) {
+        held[n] = data_reader_get(w->d, &rc, err, sizeof err);
+        if (!held[n])
+            fprintf(stderr, "reader: %s\n", err);
+        assert_non_null(held[n]);
+        n++;
+    }
+    assert_int_equal(data_store_has_moved(held[n - 1]), 0);
+    for (unsigned i = 0; i + 1 < n; i++)
+        data_reader_put(w->d, held[i]);
+    int st = 0;
+    for (int i = 0; i < 100 && (st = gone_put(w, "b", msg, sizeof msg)) == 0; i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 20);
+    }
+    assert_int_equal(st, SIPC_DATA_STORAGE);
+    data_reader_put(w->d, held[n - 1]);
+    uv_mutex_lock(&w->d->mu);
+    unsigned left = w->d->nidle, bad = 0;
+    for (unsigned i = 0; i < w->d->nidle; i++)
+        bad += data_store_has_moved(w->d->idle[i]) != 1;
+    unsigned open = w->d->nopen;
+    uv_mutex_unlock(&w->d->mu);
+    assert_int_equal(bad, 0);
+    assert_int_equal(left, idle);
+    assert_int_equal(open, idle);
+    /* reads: from the open file */
+    assert_int_equal(gone_get(w, "a"), 0);
+    dw_close(w);
     dw_free(w);
     dw_host = "127.0.0.1";
 }
@@ -2233,6 +2370,51 @@ static void t_db_leftover_wal_kept(void **state)
     free(home);
 }
 
+/* An empty -wal (and its -shm) beside a missing records.db, as a stop's
+ * checkpoint leaves them after records.db was removed: it holds nothing,
+ * so it is neither set aside nor said to hold committed records. */
+static void t_db_empty_wal_kept(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("dataemptywal");
+    char dir[600], err[1024] = "", side[720];
+    snprintf(dir, sizeof dir, "%s/data", home);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    static const char *const sfx[] = {"-wal", "-shm"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(side, sizeof side, "%s/records.db%s", dir, sfx[k]);
+        FILE *fp = fopen(side, "w");
+        assert_non_null(fp);
+        fclose(fp);
+    }
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data *d = NULL;
+    int rc = sipc_data_open(&d, &loop, dir, NULL, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "open: %s\n", err);
+    assert_int_equal(rc, 0);
+    sipc_data_open_state os;
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 1);
+    assert_int_equal(os.made_new, 1);
+    assert_string_equal(os.wal_set_aside, "");
+    assert_int_equal(set_aside_size(dir), -1);
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    DIR *dd = opendir(dir);
+    assert_non_null(dd);
+    struct dirent *e;
+    while ((e = readdir(dd)))
+        assert_null(strstr(e->d_name, "set-aside"));
+    closedir(dd);
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    free(home);
+}
+
 /* The data directory is resolved once, at open: a reader opened later, after
  * HOME/data was re-pointed, still reads the database of the directory that
  * was checked, and nothing is made where the link now points. */
@@ -2364,14 +2546,17 @@ int main(void)
         cmocka_unit_test(t_service_start_timed),
         cmocka_unit_test(t_service_reopen_fails),
         cmocka_unit_test(t_service_reopen_replaced),
+        cmocka_unit_test(t_service_reopen_replaced_made),
         cmocka_unit_test(t_service_gone),
         cmocka_unit_test(t_service_gone_queued),
+        cmocka_unit_test(t_service_gone_window),
         cmocka_unit_test(t_service_gone_unknown),
         cmocka_unit_test(t_service_reopen_once),
         cmocka_unit_test(t_db_dir_links),
         cmocka_unit_test(t_db_fresh_sticky),
         cmocka_unit_test(t_db_sticky_leftover_wal),
         cmocka_unit_test(t_db_leftover_wal_kept),
+        cmocka_unit_test(t_db_empty_wal_kept),
         cmocka_unit_test(t_sqlite_too_old),
         cmocka_unit_test(t_db_dir_repointed),
         cmocka_unit_test_setup_teardown(t_checkpoint_limit, setup, teardown),

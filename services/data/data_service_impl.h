@@ -10,6 +10,9 @@
 
 struct wop;
 
+/* a set-aside -wal's or -shm's new name, or why it could not be set aside */
+#define SET_ASIDE_LEN 1100
+
 /* What data_storage_outcome said last about writes or reads. */
 typedef struct data_health {
     int failing;       /* an ERROR was said, and no success came HEALTH_QUIET_MS
@@ -170,7 +173,7 @@ struct sipc_data {
      * made, at sipc_data_open or by a later attempt; the -wal/-shm left
      * beside it, set aside first (their new names, "" for none) */
     int made_new;
-    char set_aside[2][1100];
+    char set_aside[2][SET_ASIDE_LEN];
     sipc_data_mark mark;  /* the database's identity and counters, as committed */
     int64_t job_created;  /* the write job's, after its commit */
     int job_changed;

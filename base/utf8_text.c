@@ -51,10 +51,10 @@ static int is_hidden(uint32_t cp)
 
 /* The length of the valid UTF-8 character at p and its code point, or 0 for
  * a byte that starts none (an overlong form, a surrogate, a cut one) or for
- * an ASCII byte that is not printable. */
-static size_t utf8_char(const unsigned char *p, uint32_t *out)
+ * the terminating NUL. Controls count: they are characters. */
+static size_t utf8_any(const unsigned char *p, uint32_t *out)
 {
-    if (*p >= 0x20 && *p < 0x7f) {
+    if (*p && *p < 0x80) {
         *out = *p;
         return 1;
     }
@@ -72,6 +72,19 @@ static size_t utf8_char(const unsigned char *p, uint32_t *out)
         return 0;
     *out = cp;
     return n;
+}
+
+/* utf8_any, but 0 also for an ASCII byte that is not printable. */
+static size_t utf8_char(const unsigned char *p, uint32_t *out)
+{
+    size_t n = utf8_any(p, out);
+    return n == 1 && (*p < 0x20 || *p == 0x7f) ? 0 : n;
+}
+
+size_t sipc__utf8_char_len(const unsigned char *p)
+{
+    uint32_t cp;
+    return utf8_any(p, &cp);
 }
 
 size_t sipc__utf8_printable_len(const unsigned char *p)

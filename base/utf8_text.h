@@ -16,6 +16,12 @@
  * are printable. */
 size_t sipc__utf8_printable_len(const unsigned char *p);
 
+/* The length of the valid UTF-8 character at p, printable or not (a control
+ * counts), 0 when p starts none (a stray continuation byte, a character cut
+ * short, an overlong form, a surrogate, above U+10FFFF: what jansson and any
+ * strict reader refuse) or at the terminating NUL. */
+size_t sipc__utf8_char_len(const unsigned char *p);
+
 /* 1 when s is all printable UTF-8 (see above), else 0. */
 int sipc__utf8_printable(const char *s);
 

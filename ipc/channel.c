@@ -199,7 +199,9 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
         ch_mark_down(ch);
     ch->up = 0;
     ch_failed(ch, err);
-    sipc_str_copy(ch->last_detail, sizeof ch->last_detail, detail && *detail ? detail : sipc_strerror(err));
+    /* cut between characters: a peer's words may be anything but ASCII */
+    sipc_str_copy_utf8(ch->last_detail, sizeof ch->last_detail,
+                       detail && *detail ? detail : sipc_strerror(err));
     /* a caller told SIPC_ECLUSTER learns the other name here, not from the text */
     sipc_str_copy(ch->peer_cluster, sizeof ch->peer_cluster, c->peer_cluster);
     ch->peer_cluster_cut = c->peer_cluster_cut;

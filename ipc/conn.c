@@ -485,8 +485,12 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
          * caller that resends what a mode refusal failed must not be told so */
         if (c->hello_received && (code == SIPC_EPLAINTEXT || code == SIPC_ETLSONPLAIN))
             code = SIPC_EPROTO;
-        snprintf(msg, sizeof msg, "peer %s says: %.*s", c->peer_addr, (int)env->message.len,
+        /* its words may be long and in any script: cut between characters,
+         * or every reader that checks the text refuses all of it */
+        char full[1200];
+        snprintf(full, sizeof full, "peer %s says: %.*s", c->peer_addr, (int)env->message.len,
                  env->message.ptr ? env->message.ptr : "");
+        sipc_str_copy_utf8(msg, sizeof msg, full);
         sipc__conn_close(c, code, msg);
         return code;
     }
@@ -1494,7 +1498,7 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
      * memory to the system does not run before they are gone */
     c->close_bytes = sipc__conn_buffer_bytes(c);
     c->down_err = err;
-    sipc_str_copy(c->down_detail, sizeof c->down_detail, detail ? detail : "");
+    sipc_str_copy_utf8(c->down_detail, sizeof c->down_detail, detail ? detail : "");
     c->refs++;
     /* a session ticket from before the peer's restart or reload: expected,
      * and the client redials with a full handshake at once */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/str_copy.h"
+#include "json_text.h"
 #include "management_impl.h"
 #include "rfc3339.h"
 #include "sipc/node.h"
@@ -55,8 +56,8 @@ static void finish(cluster_query *q)
 static void unreachable(cluster_query *q, int index, const mgmt_peer *p, const char *why)
 {
     json_array_set_new(q->nodes, (size_t)index,
-                       json_pack("{s:s, s:b, s:s}", "address", p->address, "reachable", 0,
-                                 "error", why));
+                       json_pack("{s:s, s:b, s:o}", "address", p->address, "reachable", 0,
+                                 "error", sipc_json_text(why)));
 }
 
 static void on_peer_status(int err, const sipc_reply *rep, void *arg)

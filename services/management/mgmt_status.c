@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json_text.h"
 #include "rss.h"
 #include "management_impl.h"
 #include "prom.h"
@@ -26,8 +27,10 @@ static json_t *certificate_json(const sipc_mgmt *m)
      * whether the pair is in use yet */
     int64_t days = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
     int early = now < ci.not_before;
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I}", "subject", ci.subject,
-                     "issuer", ci.issuer, "fingerprint_sha256", ci.fingerprint, "not_before", nb,
+    /* a subject's bytes are the certificate's, UTF-8 or not */
+    return json_pack("{s:o, s:o, s:s, s:s, s:s, s:I, s:s, s:s, s:I}", "subject",
+                     sipc_json_text(ci.subject), "issuer", sipc_json_text(ci.issuer),
+                     "fingerprint_sha256", ci.fingerprint, "not_before", nb,
                      "not_after", na, "not_after_unix", (json_int_t)ci.not_after, "key", ci.key,
                      "validity", early ? "not_yet_valid" : left < 0 ? "expired" : "valid",
                      "days_left", (json_int_t)days);
@@ -90,10 +93,10 @@ static void emit_link(void *arg, const char *service, const sipc_link_info *li)
     char since[32] = "";
     if (li->since_ms)
         sipc_rfc3339_format((int64_t)li->since_ms, 0, since, sizeof since);
-    json_t *link = json_pack("{s:s, s:s, s:s, s:b, s:b, s:s*, s:s*}", "service", service,
+    json_t *link = json_pack("{s:s, s:s, s:s, s:b, s:b, s:s*, s:o*}", "service", service,
                              "address", li->address, "node", li->peer_node, "up", li->up, "tls",
                              li->tls, "since", since[0] ? since : NULL, "last_error",
-                             li->last_err ? li->last_detail : NULL);
+                             li->last_err ? sipc_json_text(li->last_detail) : NULL);
     /* a link whose PING waits for an answer: the peer may be gone; and
      * how long it has really been quiet (the PING goes only after
      * keepalive_ms of silence) */
@@ -162,14 +165,15 @@ json_t *sipc_mgmt_status(sipc_mgmt *m)
         json_decref(cn);
     if (st)
         json_object_set_new(json_object_get(st, "tls"), "required_subject",
-                            subj[0] ? json_string(subj) : json_null());
+                            subj[0] ? sipc_json_text(subj) : json_null());
     /* a key pair rotation's other pair, which this node accepts besides its
      * own: the cluster's judge tells a rotation's step from a foreign pair */
     char rot_fp[65];
     const char *rot = sipc_security_rotation_pair(m->sec, rot_fp);
     if (st)
         json_object_set_new(json_object_get(st, "tls"), "rotation",
-                            rot ? json_pack("{s:s, s:s}", "pair", rot, "fingerprint_sha256", rot_fp)
+                            rot ? json_pack("{s:o, s:s}", "pair", sipc_json_text(rot),
+                                            "fingerprint_sha256", rot_fp)
                                 : json_null());
     /* when a reload last changed TLS (on, off, the mode), null if none did */
     char changed[32];

@@ -16,7 +16,7 @@
 #include "services/common/err_line.h"
 #include "services/common/home_dir.h"
 #include "services/common/home_subject.h"
-#include "services/data/data_validate.h"
+#include "services/common/json_text.h"
 #include "sipcctl.h"
 
 int ctl_exit_code(int err)
@@ -243,7 +243,7 @@ static void on_reply(int err, const sipc_reply *r, void *arg)
     pending *p = arg;
     p->rep->err = err;
     p->rep->status = r->status;
-    snprintf(p->rep->message, sizeof p->rep->message, "%s", r->message);
+    sipc_str_copy_utf8(p->rep->message, sizeof p->rep->message, r->message);
     if (r->len) {
         p->rep->data = malloc(r->len);
         if (p->rep->data) {
@@ -351,15 +351,6 @@ char *ctl_base64(const uint8_t *p, size_t n)
     return out;
 }
 
-void *ctl_json_text(const char *s)
-{
-    /* a peer's name may carry bytes that are not UTF-8, which jansson refuses */
-    char copy[4096];
-    snprintf(copy, sizeof copy, "%s", s);
-    data_utf8_repair(copy);
-    return json_string(copy);
-}
-
 static int answered; /* a --json answer was printed */
 
 int ctl_print_json(const void *json, size_t flags)
@@ -376,12 +367,8 @@ int ctl_json_outcome(const ctl *o, int rc)
     /* a usage mistake is said on stderr only, as for every command */
     if (!o->json || !rc || rc == EX_USAGE || answered)
         return rc;
-    /* the text may be cut mid-character or carry a peer's bytes that are
-     * not UTF-8, which jansson refuses */
-    char error[4096];
-    snprintf(error, sizeof error, "%s", ctl_failure());
-    data_utf8_repair(error);
-    json_t *j = json_pack("{s:b, s:s, s:i}", "ok", 0, "error", error, "exit_code", rc);
+    json_t *j = json_pack("{s:b, s:o, s:i}", "ok", 0, "error", sipc_json_text(ctl_failure()),
+                          "exit_code", rc);
     if (o->expect_mode) {
         json_object_set_new(j, "expect_mode", json_string(o->expect_mode));
         json_object_set_new(j, "expect_met", json_false());

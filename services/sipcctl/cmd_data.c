@@ -11,6 +11,7 @@
 #include "rfc3339.h"
 #include "search_time.h"
 #include "services/common/err_line.h"
+#include "services/common/json_text.h"
 #include "sipcctl.h"
 
 /* Reads all of fp (at most max bytes) into a malloc'd buffer. */
@@ -157,8 +158,8 @@ int cmd_put(void *arg)
                                  : res->result == SIPC__DATA__PUT_RESULT__CREATED   ? "created"
                                  : res->result == SIPC__DATA__PUT_RESULT__UNCHANGED ? "unchanged"
                                                                                     : "replaced";
-            json_t *j = json_pack("{s:o, s:s, s:o}", "id", ctl_json_text(o->args[0]), "result",
-                                  result, "node", ctl_json_text(cl.link.peer_node));
+            json_t *j = json_pack("{s:o, s:s, s:o}", "id", sipc_json_text(o->args[0]), "result",
+                                  result, "node", sipc_json_text(cl.link.peer_node));
             ctl_print_json(j, JSON_INDENT(2));
             json_decref(j);
         } else {

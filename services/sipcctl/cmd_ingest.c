@@ -28,12 +28,14 @@
 
 #include <jansson.h>
 
+#include "base/str_copy.h"
 #include "data_service.h"
 #include "pipeline.pb-c.h"
 #include "pipeline_ndjson.h"
 #include "pipeline_service.h"
 #include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
+#include "services/common/json_text.h"
 #include "sipcctl.h"
 
 #define BATCH_RECORDS 500
@@ -144,9 +146,9 @@ static void note_failed(ingest *in, unsigned long line, const uint8_t *id, size_
         cli_shown_n(id, idlen, shown, sizeof shown);
         jid = json_string(shown);
     }
-    json_array_append_new(in->failed, json_pack("{s:I, s:o, s:s, s:s}", "line", (json_int_t)line,
+    json_array_append_new(in->failed, json_pack("{s:I, s:o, s:s, s:o}", "line", (json_int_t)line,
                                                 "id", jid, "status", status, "reason",
-                                                why ? why : ""));
+                                                sipc_json_text(why ? why : "")));
 }
 
 /* The same for every record of a batch that failed whole: its ids are in
@@ -179,7 +181,7 @@ static void count_reason(ingest *in, int unacked, const char *text, uint64_t n)
         in->other_reasons[unacked] += n;
         return;
     }
-    snprintf(in->reasons[in->nreasons].text, sizeof in->reasons[0].text, "%s", text);
+    sipc_str_copy_utf8(in->reasons[in->nreasons].text, sizeof in->reasons[0].text, text);
     in->reasons[in->nreasons].unacked = unacked;
     in->reasons[in->nreasons++].count = n;
 }
@@ -396,15 +398,17 @@ static void take_response(ingest *in, batch *b, const sipc_reply *rep)
     in->replaced += m->replaced;
     for (size_t i = 0; i < m->n_results; i++) {
         const Sipc__Pipeline__RecordResult *x = m->results[i];
-        char why[400], id[160];
+        char why[400], full[1600], id[160];
         switch (x->status) {
         case SIPC__PIPELINE__RECORD_STATUS__COMMITTED:
             in->acked++;
             break;
         case SIPC__PIPELINE__RECORD_STATUS__REJECTED:
             in->rejected++;
-            snprintf(why, sizeof why, "%s: %s", sipc_data_status_name((int)x->data_status),
+            /* a reason may be long and in any script: cut between characters */
+            snprintf(full, sizeof full, "%s: %s", sipc_data_status_name((int)x->data_status),
                      x->reason);
+            sipc_str_copy_utf8(why, sizeof why, full);
             count_reason(in, 0, why, 1);
             say(in, "line %lu (id %s): rejected by %s: %s", b->lines[i],
                 shown_id(&x->id, id, sizeof id), x->node, why);
@@ -773,7 +777,8 @@ static void print_summary(const ingest *in)
         for (size_t i = 0; i < in->nreasons; i++)
             if (in->reasons[i].count)
                 json_array_append_new(reasons,
-                                      json_pack("{s:s, s:I, s:s}", "reason", in->reasons[i].text,
+                                      json_pack("{s:o, s:I, s:s}", "reason",
+                                                sipc_json_text(in->reasons[i].text),
                                                 "count", (json_int_t)in->reasons[i].count,
                                                 "status", status[in->reasons[i].unacked]));
         for (int k = 0; k < 2; k++)
@@ -792,13 +797,13 @@ static void print_summary(const ingest *in)
         if (o && in->held) {
             json_object_set_new(o, "read_not_sent", json_integer((json_int_t)in->held));
             json_object_set_new(o, "read_not_sent_reason",
-                                json_string(held_reason(in, held, sizeof held)));
+                                sipc_json_text(held_reason(in, held, sizeof held)));
         }
         if (o && in->cl->followed)
             json_object_set_new(o, "home_changes_followed", json_integer(in->cl->followed));
         if (o && in->refused) {
             json_object_set_new(o, "refused", json_integer((json_int_t)in->refused));
-            json_object_set_new(o, "refused_reason", json_string(in->refused_why));
+            json_object_set_new(o, "refused_reason", sipc_json_text(in->refused_why));
         }
         if (o && in->failed)
             json_object_set(o, "failed", in->failed);

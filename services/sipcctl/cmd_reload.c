@@ -11,6 +11,7 @@
 
 #include "services/common/answer_list.h"
 #include "services/common/err_line.h"
+#include "services/common/json_text.h"
 #include "sipcctl.h"
 
 /* What one node's answer means for the exit code, the worst last: this
@@ -52,9 +53,9 @@ static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
             ctl_failure_text(&cl, &rep, line, sizeof line, fix, sizeof fix);
             json_t *e = json_pack("{s:s,s:s}", "address", cl.target, "result",
                                   home ? "not_asked" : "unreachable");
-            json_object_set_new(e, "message", ctl_json_text(home ? why : line));
+            json_object_set_new(e, "message", sipc_json_text(home ? why : line));
             if (!home && fix[0])
-                json_object_set_new(e, "fix", ctl_json_text(fix_field(fix)));
+                json_object_set_new(e, "fix", sipc_json_text(fix_field(fix)));
             json_array_append_new(all, e);
         }
         ctl_reply_free(&rep);

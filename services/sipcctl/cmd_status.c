@@ -7,6 +7,7 @@
 #include <sysexits.h>
 
 #include "services/common/err_line.h"
+#include "services/common/json_text.h"
 #include "services/data/data_validate.h"
 #include "services/management/mgmt_health.h"
 #include "services/sipcd/peers.h"
@@ -507,8 +508,8 @@ answered:;
     rc = o->cluster ? cluster_exit(st) : 0;
     /* answered by another node for this home's, which is down */
     if (asked[0]) {
-        json_object_set_new(st, "answered_by", json_string(asked));
-        json_object_set_new(st, "home_node_down", json_string(home_down));
+        json_object_set_new(st, "answered_by", sipc_json_text(asked));
+        json_object_set_new(st, "home_node_down", sipc_json_text(home_down));
     }
     /* an older coordinator's answer has no "notes": made here by the
      * node's rule */

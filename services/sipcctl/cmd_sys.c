@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "services/common/err_line.h"
+#include "services/common/json_text.h"
 #include "sipcctl.h"
 
 /* A call's answer in call --json: the payload as a string, base64 when it
@@ -30,10 +31,10 @@ static void print_answers(ctl_client *cl, json_t *replies, int rc)
 {
     json_t *j = json_pack("{s:b, s:i}", "ok", rc == 0, "exit_code", rc);
     if (rc)
-        json_object_set_new(j, "error", ctl_json_text(ctl_failure()));
+        json_object_set_new(j, "error", sipc_json_text(ctl_failure()));
     json_object_set_new(j, "address", json_string(cl->target));
-    json_object_set_new(j, "node", ctl_json_text(cl->link.peer_node));
-    json_object_set_new(j, "cluster", ctl_json_text(cl->link.peer_cluster));
+    json_object_set_new(j, "node", sipc_json_text(cl->link.peer_node));
+    json_object_set_new(j, "cluster", sipc_json_text(cl->link.peer_cluster));
     json_object_set_new(j, "tls", json_boolean(cl->link.tls));
     if (cl->link.tls) {
         json_object_set_new(j, "tls_version", json_string(cl->link.tls_version));

@@ -174,9 +174,6 @@ int ctl_print_json(const void *json, size_t flags);
 /* Standard base64 of n bytes (malloc'd, NUL-terminated), NULL without memory:
  * bytes that are not UTF-8 in a --json answer, with "..._encoding": "base64". */
 char *ctl_base64(const uint8_t *p, size_t n);
-/* s (at most 4095 bytes of it) as a JSON string (a json_t *), its bytes that
- * are not UTF-8 made '?'. */
-void *ctl_json_text(const char *s);
 /* A command's end with --json: when it failed (rc, not 0) and printed no
  * answer, prints {"ok": false, "error": <what ctl_failure holds>,
  * "exit_code": rc} on stdout, so that a script parsing stdout always gets an

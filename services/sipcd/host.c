@@ -11,6 +11,7 @@
 
 #include "certs/trust.h"
 #include "home_lock.h"
+#include "json_text.h"
 #include "port_holder.h"
 #include "host.h"
 #include "management_service.h"
@@ -255,7 +256,7 @@ static json_t *mgmt_ack(void *arg, const char *what, const json_t *lines, const 
         }
     }
     json_object_set_new(a, "result", json_string(result));
-    json_object_set_new(a, "message", json_string(msg));
+    json_object_set_new(a, "message", sipc_json_text(msg));
     json_object_update(a, lists);
     json_decref(lists);
     /* what a caller with the pair did is in the log when the answer comes;
@@ -567,9 +568,10 @@ json_t *host_health_json(const host_health *hl)
         char since[32], last[32];
         sipc_rfc3339_format(hl->since_unix_ms, 0, since, sizeof since);
         sipc_rfc3339_format(hl->last_unix_ms, 0, last, sizeof last);
-        json_object_update_new(j, json_pack("{s:I, s:s, s:s, s:s}", "failures",
+        json_object_update_new(j, json_pack("{s:I, s:s, s:s, s:o}", "failures",
                                             (json_int_t)hl->failures, "since", since,
-                                            "last_failure", last, "last_error", hl->last_error));
+                                            "last_failure", last, "last_error",
+                                            sipc_json_text(hl->last_error)));
     }
     return j;
 }
@@ -636,9 +638,9 @@ static json_t *storage_status(void *arg)
         sipc_rfc3339_format(os.since_unix_ms, 0, since, sizeof since);
         sipc_rfc3339_format(os.last_unix_ms, 0, last, sizeof last);
         json_object_set_new(j, "not_open",
-                            json_pack("{s:s, s:s, s:I, s:s}", "since", since, "last_attempt",
+                            json_pack("{s:s, s:s, s:I, s:o}", "since", since, "last_attempt",
                                       last, "attempts", (json_int_t)os.attempts, "reason",
-                                      os.reason));
+                                      sipc_json_text(os.reason)));
     }
     if (j)
         json_object_set_new(j, "state", host_health_json(&h->state_health));
@@ -665,7 +667,7 @@ static json_t *logs_status(void *arg)
     char dir[700];
     snprintf(dir, sizeof dir, "%s/logs", h->cfg.home);
     if (j) {
-        json_object_set_new(j, "dir", json_string(dir));
+        json_object_set_new(j, "dir", sipc_json_text(dir));
         json_object_set_new(j, "lines_lost_total", json_integer((json_int_t)lh.lines_lost_total));
     }
     return j;

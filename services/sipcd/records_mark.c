@@ -12,6 +12,7 @@
 #include "base/file_replace.h"
 #include "data_service.h"
 #include "host.h"
+#include "json_text.h"
 #include "management_service.h"
 #include "peers.h"
 #include "rfc3339.h"
@@ -474,7 +475,7 @@ json_t *records_lost_json(const char *home)
                  "lost records, which sipcctl ack cannot acknowledge while so: look at it in "
                  "the node's home, and remove it once dealt with",
                  LOST_NAME, err);
-        json_array_append_new(list, json_pack("{s:s}", "message", text));
+        json_array_append_new(list, json_pack("{s:o}", "message", sipc_json_text(text)));
     }
     for (size_t at = 0; rr > 0 && at < n;) {
         const char *nl = memchr(buf + at, '\n', n - at);
@@ -574,7 +575,7 @@ int records_lost_ack(const char *home, const json_t *lines, json_t **out, char *
             /* removed: done, whatever the sync says (a finding that comes
              * back after a power loss is only shown again) */
             if (sipc__dir_sync(dfd, path, "removed", err, errlen) != 0)
-                json_object_set_new(*out, "warning", json_string(err));
+                json_object_set_new(*out, "warning", sipc_json_text(err));
             err[0] = '\0';
         }
     } else {

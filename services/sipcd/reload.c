@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "host.h"
+#include "json_text.h"
 #include "rfc3339.h"
 #include "management_service.h"
 #include "services/pipeline/pipeline_service.h"
@@ -518,12 +519,13 @@ static json_t *answer(reload_job *j, const char *result, const char *message)
     json_t *ch = json_array(), *na = json_array(), *rs = json_array();
     int refused = !strcmp(result, "refused");
     for (int i = 0; i < j->nchanges; i++)
-        json_array_append_new(refused ? na : ch, json_string(j->changes[i]));
+        json_array_append_new(refused ? na : ch, sipc_json_text(j->changes[i]));
     for (int i = 0; i < j->nrestart; i++)
-        json_array_append_new(rs, json_string(j->restart[i]));
-    json_t *a = json_pack("{s:i,s:s,s:s,s:o,s:o,s:o,s:s,s:b}", "schema", 1, "node",
+        json_array_append_new(rs, sipc_json_text(j->restart[i]));
+    json_t *a = json_pack("{s:i,s:s,s:s,s:o,s:o,s:o,s:o,s:b}", "schema", 1, "node",
                           j->h->cfg.node_id, "result", result, "changes", ch, "not_applied", na,
-                          "restart_needed", rs, "message", message, "force", j->force);
+                          "restart_needed", rs, "message", sipc_json_text(message), "force",
+                          j->force);
     if (j->cut_off && !refused) {
         json_object_set(a, "cut_off", j->cut_off);
         json_object_set_new(a, "cut_off_acknowledged", json_boolean(j->cut_off_ack));
@@ -557,8 +559,8 @@ static void note_refused(host *h, const reload_job *j, const char *cause, const 
     char at[32];
     now_text(at, sizeof at);
     json_decref(h->reload_refused);
-    h->reload_refused = json_pack("{s:s, s:s, s:s, s:s, s:s}", "at", at, "reason",
-                                  refusal_words(reason), "by",
+    h->reload_refused = json_pack("{s:s, s:o, s:s, s:s, s:s}", "at", at, "reason",
+                                  sipc_json_text(refusal_words(reason)), "by",
                                   j->by, "cause", cause, "checked_at", at);
     json_decref(h->reload_pending);
     h->reload_pending = NULL;
@@ -577,7 +579,7 @@ static void note_loaded(host *h, const reload_job *j)
     if (j->nrestart) {
         rs = json_array();
         for (int i = 0; i < j->nrestart; i++)
-            json_array_append_new(rs, json_string(j->restart[i]));
+            json_array_append_new(rs, sipc_json_text(j->restart[i]));
     }
     if (!rs || !h->restart_needed || !json_equal(rs, h->restart_needed))
         now_text(h->restart_since, sizeof h->restart_since);
@@ -670,7 +672,7 @@ static void refusal_stands(host *h, const char *cause, const char *reason)
         (strcmp(cause, "strict_guard") && !same_but_numbers(was, reason)))
         log_each(h, SIPC_LOG_WARN, "The reload refused at %s is still refused, now for: %s",
                  json_string_value(json_object_get(r, "at")), reason);
-    json_object_set_new(r, "reason", json_string(reason));
+    json_object_set_new(r, "reason", sipc_json_text(reason));
     json_object_set_new(r, "cause", json_string(cause));
     json_object_set_new(r, "checked_at", json_string(at));
 }

@@ -10,6 +10,7 @@
 #include "certs/tool/store.h"
 #include "services/common/client_id.h"
 #include "services/common/err_line.h"
+#include "services/common/json_text.h"
 #include "services/sipcd/home_lock.h"
 #include "services/sipcd/peers.h"
 #include "services/tlstool/tlstool.h"
@@ -33,14 +34,15 @@ static json_t *cert_json(const sipc_x509 *x, time_t now)
     long long left = (long long)(x->not_after - now);
     long long days = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
     int early = now < x->not_before;
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:b,s:s,s:s,s:s}", "subject",
-                     x->subject, "issuer", x->issuer, "serial", x->serial_hex,
+    /* a subject's bytes are the certificate's, UTF-8 or not */
+    return json_pack("{s:o,s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:b,s:s,s:s,s:o}", "subject",
+                     sipc_json_text(x->subject), "issuer", sipc_json_text(x->issuer), "serial", x->serial_hex,
                      "fingerprint_sha256", x->fingerprint, "key", x->key_desc, "not_before", nb,
                      "not_after", na, "validity",
                      early ? "not_yet_valid" : left < 0 ? "expired" : "valid", "days_left",
                      (json_int_t)days, "ca", x->is_ca,
                      "key_usage", x->has_ku ? ku : "(not restricted)", "extended_key_usage",
-                     x->has_eku ? eku : "(not restricted)", "san", x->san);
+                     x->has_eku ? eku : "(not restricted)", "san", sipc_json_text(x->san));
 }
 
 
@@ -48,8 +50,9 @@ static void crl_to_json(const char *name, const crl_file *f, void *arg)
 {
     json_t *crls = arg;
     time_t now = time(NULL);
-    json_array_append_new(crls, json_pack("{s:s,s:s,s:s,s:s,s:i,s:b}", "name", name, "issuer",
-                                          f->c.issuer, "this_update", f->this_update,
+    json_array_append_new(crls, json_pack("{s:o,s:o,s:s,s:s,s:i,s:b}", "name",
+                                          sipc_json_text(name), "issuer",
+                                          sipc_json_text(f->c.issuer), "this_update", f->this_update,
                                           "next_update", f->next_update, "revoked", f->c.nrevoked,
                                           "current", !f->c.next_update || now <= f->c.next_update));
 }
@@ -75,7 +78,7 @@ static void rotation_json(const opts *o, json_t *j, json_t *warnings, json_t *pr
     sipc_rotation rot;
     char err[600], staged[65], prev[65];
     if (sipc_rotation_read(o->home, &rot, err, sizeof err) != 0) {
-        json_array_append_new(problems, json_string(err));
+        json_array_append_new(problems, sipc_json_text(err));
         return;
     }
     pair_fp(o, "staged", staged);
@@ -89,7 +92,7 @@ static void rotation_json(const opts *o, json_t *j, json_t *warnings, json_t *pr
                                   rot.state == SIPC_ROTATION_COMMITTED, "previous_fingerprint",
                                   prev_trusted ? prev : NULL));
     if (rot.state == SIPC_ROTATION_NONE && staged[0])
-        json_array_append_new(warnings, json_string(STRAY_STAGED_NOTE));
+        json_array_append_new(warnings, sipc_json_text(STRAY_STAGED_NOTE));
     if (rot.state == SIPC_ROTATION_COMMITTED && !prev_trusted)
         json_array_append_new(warnings,
                               json_string("the rotation is committed but security/previous/ no "
@@ -152,7 +155,7 @@ static void tmp_left(void *arg, const char *path, long pid, int removed, sipc_st
                      path, by, why);
         break;
     }
-    json_array_append_new(to, json_string(m));
+    json_array_append_new(to, sipc_json_text(m));
 }
 
 /* The mode a TLS setting names, as the node's status names it. */
@@ -174,13 +177,13 @@ static json_t *running_json(const opts *o, const sipc_config *cfg, const char *o
     char why[2400];
     long pid = home_lock_holder(o->home, why, sizeof why);
     if (pid < 0)
-        return json_pack("{s:s,s:s}", "state", "unknown", "reason", why);
+        return json_pack("{s:s,s:o}", "state", "unknown", "reason", sipc_json_text(why));
     if (pid == 0) {
         snprintf(why, sizeof why,
                  "no sipcd runs from this home (its lock, %s/%s, is free): a sipcd started "
                  "from it runs the configured mode",
                  o->home, HOME_LOCK_FILE);
-        return json_pack("{s:s,s:s}", "state", "not_running", "reason", why);
+        return json_pack("{s:s,s:o}", "state", "not_running", "reason", sipc_json_text(why));
     }
     home_call c;
     int hc = home_node_call(o, cfg, "status", NULL, 5000, &c);
@@ -213,8 +216,8 @@ static json_t *running_json(const opts *o, const sipc_config *cfg, const char *o
                      "other unless every node got the new pair)",
                      prev);
         }
-        return json_pack("{s:s,s:I,s:s}", "state", "unknown", "pid", (json_int_t)pid, "reason",
-                         why);
+        return json_pack("{s:s,s:I,s:o}", "state", "unknown", "pid", (json_int_t)pid, "reason",
+                         sipc_json_text(why));
     }
     json_t *st = json_loadb(c.data ? c.data : "", c.len, 0, NULL);
     free(c.data);
@@ -226,8 +229,8 @@ static json_t *running_json(const opts *o, const sipc_config *cfg, const char *o
                  "sipcd pid %ld at %s:%d answered without its TLS mode (an older sipcd?): "
                  "`sipcctl status` shows what it says",
                  pid, c.host, c.port);
-        return json_pack("{s:s,s:I,s:s}", "state", "unknown", "pid", (json_int_t)pid, "reason",
-                         why);
+        return json_pack("{s:s,s:I,s:o}", "state", "unknown", "pid", (json_int_t)pid, "reason",
+                         sipc_json_text(why));
     }
     char run[64];
     cli_shown(mode_word(json_is_true(json_object_get(tls, "enabled")), m ? m : ""), run,
@@ -243,7 +246,7 @@ static json_t *running_json(const opts *o, const sipc_config *cfg, const char *o
     if (held) {
         /* the guard holds a start back: since the node started */
         sipc_time_str(time(NULL) - (time_t)up, since);
-        json_object_set_new(r, "held_back_since", json_string(since));
+        json_object_set_new(r, "held_back_since", sipc_json_text(since));
         json_object_set_new(r, "plaintext_peers", json_integer((json_int_t)npeers));
     }
     const char *fp = json_string_value(
@@ -251,7 +254,7 @@ static json_t *running_json(const opts *o, const sipc_config *cfg, const char *o
     char shown_fp[80] = "";
     if (fp) {
         cli_shown(fp, shown_fp, sizeof shown_fp);
-        json_object_set_new(r, "fingerprint_sha256", json_string(shown_fp));
+        json_object_set_new(r, "fingerprint_sha256", sipc_json_text(shown_fp));
     }
     char m2[2400];
     if (strcmp(run, conf) && held && npeers)
@@ -278,7 +281,7 @@ static json_t *running_json(const opts *o, const sipc_config *cfg, const char *o
     else
         m2[0] = '\0';
     if (m2[0])
-        json_array_append_new(warnings, json_string(m2));
+        json_array_append_new(warnings, sipc_json_text(m2));
     /* a pair imported after the node loaded its own */
     if (fp && own_fp && own_fp[0] && strcmp(shown_fp, own_fp) && strcmp(run, "off")) {
         snprintf(m2, sizeof m2,
@@ -287,7 +290,7 @@ static json_t *running_json(const opts *o, const sipc_config *cfg, const char *o
                  "every node must present the same pair (a different one: `tlstool rotate`, the "
                  "operator guide 1.8)",
                  pid, shown_fp, own_fp);
-        json_array_append_new(warnings, json_string(m2));
+        json_array_append_new(warnings, sipc_json_text(m2));
     }
     json_decref(st);
     return r;
@@ -312,13 +315,13 @@ int cmd_status(void *arg)
     memset(&x, 0, sizeof x);
     char tag[5];
     sipc_cli_home_tag(o->home, tag);
-    json_object_set_new(j, "home", json_string(o->home));
-    json_object_set_new(j, "home_tag", json_string(tag));
+    json_object_set_new(j, "home", sipc_json_text(o->home));
+    json_object_set_new(j, "home_tag", sipc_json_text(tag));
     json_object_set_new(j, "imported", json_boolean(have));
     json_object_set_new(j, "tls_enabled", json_boolean(cfg.tls_enable));
-    json_object_set_new(j, "tls_mode", json_string(sipc_tls_mode_name(cfg.tls_mode)));
-    json_object_set_new(j, "revocation", json_string(revocation_name(cfg.revocation)));
-    json_object_set_new(j, "required_subject", json_string(cfg.subject));
+    json_object_set_new(j, "tls_mode", sipc_json_text(sipc_tls_mode_name(cfg.tls_mode)));
+    json_object_set_new(j, "revocation", sipc_json_text(revocation_name(cfg.revocation)));
+    json_object_set_new(j, "required_subject", sipc_json_text(cfg.subject));
     /* the one-shot override a --force left for the node's next start or
      * reload (docs/tlstool.md): it forces strict past the guard unasked */
     char ovr[1200], ovr_at[32] = "";
@@ -326,7 +329,8 @@ int cmd_status(void *arg)
     int pending = host_force_strict_pending(o->home, ovr, sizeof ovr, &ovr_since);
     if (pending) {
         sipc_time_str((time_t)ovr_since, ovr_at);
-        json_object_set_new(j, "override", json_pack("{s:s,s:s}", "path", ovr, "written", ovr_at));
+        json_object_set_new(j, "override", json_pack("{s:o,s:s}", "path", sipc_json_text(ovr),
+                                                     "written", ovr_at));
         if (sipc_config_effective_mode(&cfg) != SIPC_TLS_STRICT) {
             char m[1500];
             snprintf(m, sizeof m,
@@ -334,7 +338,7 @@ int cmd_status(void *arg)
                      "strict start or reload past the guard unasked; remove it (`tlstool "
                      "disable` or `tlstool mode permissive` does)",
                      ovr);
-            json_array_append_new(warnings, json_string(m));
+            json_array_append_new(warnings, sipc_json_text(m));
         }
     } else {
         json_object_set_new(j, "override", json_null());
@@ -346,9 +350,9 @@ int cmd_status(void *arg)
         int hp;
         char perr[1600];
         if (load_trust_quiet(o, &cfg, &pt, &hp, perr, sizeof perr) != 0)
-            json_array_append_new(problems, json_string(perr));
+            json_array_append_new(problems, sipc_json_text(perr));
         else if (hp && sipc_trust_check_policy(pt, perr, sizeof perr) != 0)
-            json_array_append_new(problems, json_string(perr));
+            json_array_append_new(problems, sipc_json_text(perr));
     }
     if (have && sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0) == 0) {
         json_object_set_new(j, "certificate", cert_json(&x, now));
@@ -369,14 +373,14 @@ int cmd_status(void *arg)
                      ? SIPC_VFY_OK
                      : (int)res.status;
         if (st >= 0) {
-            json_object_set_new(j, "verify", json_string(st == SIPC_VFY_OK ? "VERIFIED" : res.reason));
+            json_object_set_new(j, "verify", sipc_json_text(st == SIPC_VFY_OK ? "VERIFIED" : res.reason));
             if (st != SIPC_VFY_OK && st != SIPC_VFY_EXPIRED && st != SIPC_VFY_NOT_YET_VALID) {
                 char m[1000];
                 snprintf(m, sizeof m, "the pair does not verify: %s (fix: %s)", res.reason, res.fix);
-                json_array_append_new(problems, json_string(m));
+                json_array_append_new(problems, sipc_json_text(m));
             }
             if (res.warning[0] && st == SIPC_VFY_OK && !(x.not_after - now < 30 * 86400))
-                json_array_append_new(warnings, json_string(res.warning));
+                json_array_append_new(warnings, sipc_json_text(res.warning));
             if (o->verbose) {
                 json_t *chain = json_array();
                 for (int i = 0; i < kp.ncerts; i++) {
@@ -419,13 +423,14 @@ int cmd_status(void *arg)
         char mode[8];
         snprintf(mode, sizeof mode, "%04o", (unsigned)(st.st_mode & 07777));
         int ok = (st.st_mode & 077) == 0;
-        json_array_append_new(files, json_pack("{s:s,s:s,s:i,s:b}", "path", checks[i].path, "mode",
+        json_array_append_new(files, json_pack("{s:o,s:s,s:i,s:b}", "path",
+                                               sipc_json_text(checks[i].path), "mode",
                                                mode, "owner_uid", (int)st.st_uid, "ok", ok));
         if (!ok) {
             char m[1400];
             snprintf(m, sizeof m, "%s is accessible by other users (mode %s): chmod %s %s",
                      checks[i].path, mode, checks[i].is_dir ? "700" : "600", checks[i].path);
-            json_array_append_new(problems, json_string(m));
+            json_array_append_new(problems, sipc_json_text(m));
         }
     }
     json_object_set_new(j, "files", files);
@@ -435,7 +440,7 @@ int cmd_status(void *arg)
     {
         char note[1600];
         if (sipc_trust_home_skipped(o->home, note, sizeof note))
-            json_array_append_new(warnings, json_string(note));
+            json_array_append_new(warnings, sipc_json_text(note));
     }
     if (o->verbose) {
         json_t *roots = json_array(), *crls = json_array();

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "base/str_copy.h"
 #include "services/common/answer_list.h"
 #include "services/common/client_id.h"
 #include "services/common/cluster_hint.h"
@@ -37,7 +38,7 @@ static void on_reply(int err, const sipc_reply *r, void *arg)
     reload_call *c = arg;
     c->done = 1;
     c->err = err;
-    snprintf(c->message, sizeof c->message, "%s", r->message);
+    sipc_str_copy_utf8(c->message, sizeof c->message, r->message);
     if (r->len && (c->data = malloc(r->len + 1)) != NULL) {
         memcpy(c->data, r->data, r->len);
         c->data[r->len] = '\0';
@@ -115,7 +116,7 @@ int home_node_call(const opts *o, const sipc_config *cfg, const char *method,
             ;
         e = rc.done ? rc.err : SIPC_ECANCELED;
         if (e != 0 && ch && sipc_channel_last_detail(ch)[0] && !rc.message[0])
-            snprintf(rc.message, sizeof rc.message, "%s", sipc_channel_last_detail(ch));
+            sipc_str_copy_utf8(rc.message, sizeof rc.message, sipc_channel_last_detail(ch));
         sipc_link_info li;
         if (e == SIPC_ECLUSTER && sipc_channel_info(ch, &li) == 0)
             sipc_cli_cluster_fix(cfg, li.peer_cluster, li.peer_cluster_cut, c->fix, sizeof c->fix);

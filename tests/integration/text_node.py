@@ -2,10 +2,10 @@
 """text_node.py - a fake node for test_node_text.sh whose answers hold
 terminal controls, where a real node cannot be made to send them.
 
-    text_node.py HOST CLUSTER
+    text_node.py HOST CLUSTER [PORT]
 
-Listens on HOST (loopback, the test's block) at a port of the kernel's
-choice, printed first; serves one plaintext connection after another (at
+Listens on HOST (loopback, the test's block) at PORT, by default a port of
+the kernel's choice, printed first; serves one plaintext connection after another (at
 most 60, each at most 20 s; it exits after 30 s without one): says hello as
 node "fake" of CLUSTER and answers every REQUEST from the table below, its
 strings holding ESC, BEL, C1 CSI (U+009B, and a lone byte 0x9b where the
@@ -16,7 +16,12 @@ is refused in plain words instead (as a real node refuses one), for tests
 of what a refusal leaves behind; with TEXT_NODE_ACK=silent, management.ack
 is never answered (a node that may have applied it). Its first management.ack
 is answered "acknowledged", the later ones "nothing" with another finding
-kept."""
+kept. With TEXT_NODE_REASON=long, pipeline.ingest gives reasons that are not
+valid UTF-8 once cut (1,400 bytes of "é", longer than the producer keeps),
+or none at all (a Latin-1 file name), and data.get an error of 800 bytes of
+"é"; with TEXT_NODE_GOODBYE=long, a connection made to it gets its hello,
+then a connection-level ERROR of 800 bytes of "é" (its last word), and is
+closed: what test_json_not_utf8.sh needs."""
 import json
 import os
 import socket
@@ -104,11 +109,14 @@ def ingest(req):
     out = b""
     for k, r in enumerate(recs):
         rid = [v for n, v in fields(r) if n == 1][0]
+        why, lost = b"why" + BAD, b"lost" + BAD
+        if os.environ.get("TEXT_NODE_REASON") == "long":
+            why, lost = b"why" + "\u00e9".encode() * 700, b"lost caf\xe9.db"
         if k % 2 == 0:  # REJECTED, INVALID
             res = field(1, 2, rid) + field(2, 0, 2) + field(3, 2, b"dest" + BAD) + \
-                field(4, 2, b"why" + BAD) + field(5, 0, 2)
+                field(4, 2, why) + field(5, 0, 2)
         else:  # UNAVAILABLE
-            res = field(1, 2, rid) + field(2, 0, 3) + field(4, 2, b"lost" + BAD)
+            res = field(1, 2, rid) + field(2, 0, 3) + field(4, 2, lost)
         out += field(1, 2, res)
     return out, 0, b""
 
@@ -165,6 +173,8 @@ def answer(service, method, payload):
         return ingest(payload)
     if (service, method) == ("search", "query"):
         return search(), 0, b""
+    if (service, method) == ("data", "get") and os.environ.get("TEXT_NODE_REASON") == "long":
+        return None, 4, b"nothing " + "\u00e9".encode() * 400
     if (service, method) == ("data", "get"):
         return None, 4, b"nothing " + BAD_BYTES  # NOT_FOUND
     return None, 1, ("no %s.%s here" % (service, method)).encode()
@@ -174,6 +184,9 @@ def serve(c, cluster):
     h = field(1, 0, 1) + field(2, 2, b"fake") + field(3, 2, cluster.encode()) + \
         field(4, 2, b"text_node.py")
     c.sendall(frame(field(1, 0, 1) + field(2, 0, 1) + field(8, 2, h)))
+    if os.environ.get("TEXT_NODE_GOODBYE") == "long":  # a long last word, then gone
+        c.sendall(envelope(5, 0, status=1, message="\u00e9".encode() * 400))
+        return
     buf = b""
     while True:
         b = c.recv(65536)
@@ -202,7 +215,7 @@ def serve(c, cluster):
 
 def main():
     s = socket.socket()
-    s.bind((sys.argv[1], 0))
+    s.bind((sys.argv[1], int(sys.argv[3]) if len(sys.argv) > 3 else 0))
     s.listen(4)
     s.settimeout(30)
     print(s.getsockname()[1], flush=True)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sipc/node.h"
 
@@ -31,6 +32,22 @@ int sipc_cli_home_missing(const char *explicit_home, const char *given_as, int c
              "security/, with --home DIR or SIPC_HOME",
              home, why, from ? from : "the default");
     return 1;
+}
+
+const char *sipc_cli_home_absolute(const char *home, char *buf, size_t len)
+{
+    if (home[0] == '/' || !getcwd(buf, len))
+        return home;
+    while (home[0] == '.' && home[1] == '/') {
+        home += 2;
+        while (*home == '/')
+            home++;
+    }
+    if (!*home || !strcmp(home, "."))
+        return buf;
+    size_t cwd = strlen(buf);
+    int n = snprintf(buf + cwd, len - cwd, "%s%s", cwd > 1 ? "/" : "", home);
+    return n < 0 || (size_t)n >= len - cwd ? home : buf;
 }
 
 const char *sipc_cli_home_node_host(const struct sipc_config *cfg)

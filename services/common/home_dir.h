@@ -16,6 +16,14 @@
 int sipc_cli_home_missing(const char *explicit_home, const char *given_as, int check_default,
                           char *err, size_t errlen);
 
+/* home as an absolute path: a relative one joined to the working directory
+ * in buf (len bytes), leading "./" dropped, symbolic links kept as named.
+ * Texts that name the home's files travel to other machines (status
+ * --cluster), where a relative path names nothing. home itself when it is
+ * absolute already, or when the working directory cannot be read or the
+ * joined path does not fit (the relative path still works here). */
+const char *sipc_cli_home_absolute(const char *home, char *buf, size_t len);
+
 struct sipc_config;
 /* The host a program on this machine dials for the home's own node: its
  * [node] address, or loopback (::1 for an IPv6 wildcard, else 127.0.0.1)

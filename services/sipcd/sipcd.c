@@ -5,6 +5,7 @@
  * built-in sys service. SIGTERM or SIGINT stops it cleanly; SIGHUP re-reads
  * sipc.conf and the key pair (host_reload). */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -18,6 +19,7 @@
 #include "run_as_owner.h"
 #include "host.h"
 #include "services/common/core_dumps.h"
+#include "services/common/home_dir.h"
 #include "services/common/opt.h"
 #include "services/common/password.h"
 #include "services/common/std_fds.h"
@@ -120,7 +122,9 @@ int main(int argc, char **argv)
         return cli_fail("sipcd", EX_USAGE, "unexpected argument '%s' (see sipcd --help)",
                         args.args[0]);
     }
-    const char *home = sipc_home_resolve(opt.home);
+    char abs_home[PATH_MAX];
+    const char *home = sipc_cli_home_absolute(sipc_home_resolve(opt.home), abs_home,
+                                              sizeof abs_home);
     /* before anything reads or makes a file in the home: root's sipcd in a
      * home another account owns becomes that account, so that the home stays
      * usable by the owner's own sipcd */

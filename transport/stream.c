@@ -623,7 +623,16 @@ void sipc_stream_close(sipc_stream *s)
     if (s->state == SIPC_STREAM_CLOSING)
         return;
     int was_open = s->state == SIPC_STREAM_OPEN;
+    int connecting = sipc_stream_connecting(s);
     s->state = SIPC_STREAM_CLOSING;
+    /* A connect still pending has nothing to send and no FIN to wait for;
+     * a shutdown would wait for the connect to end (the kernel's SYN
+     * retries, minutes), so the caller's close grace would end it. uv_close
+     * cancels the connect now (on_connect gets UV_ECANCELED, ignored). */
+    if (connecting) {
+        uv_close((uv_handle_t *)&s->tcp, on_closed);
+        return;
+    }
     uv_read_stop((uv_stream_t *)&s->tcp);
     if (was_open && s->ops->goodbye)
         s->ops->goodbye(s);

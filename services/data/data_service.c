@@ -70,8 +70,8 @@ int data_status_of(int rc)
 
 /* A flapping disk (some transactions commit, some do not) must not write a
  * line per transaction: the failing state ends only with a success at least
- * HEALTH_QUIET_MS after the last failure, and while it lasts a reminder is
- * written at most every HEALTH_REMIND_MS. */
+ * HEALTH_QUIET_MS (quiet_ms's default) after the last failure, and while it
+ * lasts a reminder is written at most every HEALTH_REMIND_MS. */
 #define HEALTH_QUIET_MS 10000
 #define HEALTH_REMIND_MS 60000
 /* room that counts as made: a full disk's free space grown by this much,
@@ -148,7 +148,7 @@ static int worth_probing(const sipc_data *d, const data_health *h)
 }
 
 /* While writes fail and nothing is written, only a write can tell when
- * they work again: one probe every HEALTH_QUIET_MS (looked at every
+ * they work again: one probe every quiet_ms (looked at every
  * probe_ms), once it is worth it. */
 static void start_look(sipc_data *d, int probe);
 
@@ -171,7 +171,7 @@ static void on_probe_timer(uv_timer_t *t)
             start_look(d, 1);
         return;
     }
-    if (uv_now(d->loop) - h->last_ms >= HEALTH_QUIET_MS && worth_probing(d, h))
+    if (uv_now(d->loop) - h->last_ms >= d->o.quiet_ms && worth_probing(d, h))
         data_probe_writes(d);
 }
 
@@ -285,7 +285,7 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
         keep_reason(h->last_err, sizeof h->last_err, err);
         return;
     }
-    if (!h->failing || now - h->last_ms < HEALTH_QUIET_MS)
+    if (!h->failing || now - h->last_ms < d->o.quiet_ms)
         return;
     if (kind == DATA_WRITES && (d->damaged || d->writer_ro || d->gone))
         return; /* one queued before it was found says nothing of what follows */
@@ -342,6 +342,7 @@ void sipc_data_options_init(sipc_data_options *o)
     o->settle_ms = SIPC_DATA_SETTLE_MS;
     o->retry_ms = SIPC_DATA_RETRY_MS;
     o->probe_ms = SIPC_DATA_PROBE_MS;
+    o->quiet_ms = HEALTH_QUIET_MS;
 }
 
 
@@ -1602,7 +1603,7 @@ static void gone_looked(sipc_data *d)
     d->rescued = 0;
     d->rescue_rc = 0;
     /* a test write now, and then on the probe's timer (the failing ends
-     * with a success HEALTH_QUIET_MS after the last refusal) */
+     * with a success quiet_ms after the last refusal) */
     data_probe_writes(d);
     if (!d->closing && !d->damaged && !d->writer_ro)
         uv_timer_start(&d->probe_timer, on_probe_timer, d->o.probe_ms, d->o.probe_ms);
@@ -1999,7 +2000,7 @@ static void fill_defaults(sipc_data_options *o, const sipc_data_options *in)
         o->f = def.f;
     DEF_(max_body) DEF_(max_id) DEF_(max_attributes) DEF_(max_key) DEF_(max_value)
     DEF_(max_batch) DEF_(max_list) DEF_(default_list) DEF_(max_response) DEF_(max_queue)
-    DEF_(readers) DEF_(watch_ms) DEF_(settle_ms) DEF_(retry_ms) DEF_(probe_ms)
+    DEF_(readers) DEF_(watch_ms) DEF_(settle_ms) DEF_(retry_ms) DEF_(probe_ms) DEF_(quiet_ms)
 #undef DEF_
     if (o->default_list > o->max_list)
         o->default_list = o->max_list;

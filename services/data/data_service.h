@@ -121,8 +121,11 @@ typedef struct sipc_data_options {
      * then twice as long each time, up to 16 times retry_ms); probe_ms: how
      * often, while writes fail, a writer opened read-only looks whether it
      * can write again and a write probe is considered (SIPC_DATA_PROBE_MS;
-     * a probe is still made only 10 s after the latest failure). */
-    unsigned watch_ms, settle_ms, retry_ms, probe_ms;
+     * a probe is still made only quiet_ms after the latest failure);
+     * quiet_ms: how long after the latest failure a success ends the
+     * failing state, and so how often a test write is made while writes
+     * fail (10 s, which keeps a flapping disk from a line per transaction). */
+    unsigned watch_ms, settle_ms, retry_ms, probe_ms, quiet_ms;
 } sipc_data_options;
 
 /* retry_open: how long the database's files must stay unchanged before it

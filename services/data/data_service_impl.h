@@ -15,7 +15,7 @@ struct wop;
 
 /* What data_storage_outcome said last about writes or reads. */
 typedef struct data_health {
-    int failing;       /* an ERROR was said, and no success came HEALTH_QUIET_MS
+    int failing;       /* an ERROR was said, and no success came quiet_ms
                           after the last failure */
     uint64_t failures; /* requests failed since */
     uint64_t since_ms, last_ms, said_ms; /* first and last failure, last line (uv_now) */

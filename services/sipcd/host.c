@@ -977,6 +977,12 @@ int host_start(host *h, uv_loop_t *loop)
      * that is not one, is unsafe or another account's still stops the
      * start, as a configuration that is wrong */
     dopt.retry_open = 1;
+    /* a test may ask for the test writes of a failing database (and the
+     * quiet time that ends the failing) sooner than a node needs them (not
+     * under 100 ms: each is a write waiting up to the busy timeout) */
+    const char *probe = getenv("SIPCD_STORAGE_PROBE_MS");
+    if (probe && atol(probe) > 0)
+        dopt.probe_ms = dopt.quiet_ms = atol(probe) < 100 ? 100 : (unsigned)atol(probe);
     dopt.opened_cb = on_data_opened;
     dopt.opened_arg = h;
     if (sipc_data_open(&h->data, loop, dir, &dopt, err, sizeof err) != 0) {

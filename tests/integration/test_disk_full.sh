@@ -29,6 +29,10 @@ head -c 524288 /dev/zero >"$mnt/filler"
 one_node_home "$home" full
 # the log's local times compare with the status's UTC ones
 export TZ=UTC
+# the test writes' period, 10 s on a node; 2 s here, still longer than a
+# gap between the failing writes of the ingests, which must not end the
+# failing state
+export SIPCD_STORAGE_PROBE_MS=2000
 sipcd_start "$home" || exit 1
 
 python3 - "$work" <<'EOF'
@@ -132,7 +136,7 @@ expect "metrics: sipc_storage_failing for writes is 1" 0 '^sipc_storage_failing\
 # nothing is sent and the disk stays full for two test-write periods: a
 # small write might fit in space the database's files already hold, so
 # the node makes no test write before room is made, and stays failing
-sleep 21
+sleep 5
 run "$BIN/sipcctl" --home "$home" status
 if [ "$RC" = 0 ] && grep -q '^  storage: writes FAIL' "$OUT" && ! datalog | grep -q 'work again'; then
     ok "while the disk stays full the node stays failing (no test write ends it)"
@@ -140,7 +144,7 @@ else
     bad "the failing state ended with the disk still full"; datalog | grep Data.Storage | tail -3
 fi
 # the operator makes room and sends nothing: the node's own test write,
-# every 10 s while writes fail and nothing is written, finds that they work
+# every period while writes fail and nothing is written, finds that they work
 # again once the free space has grown
 rm "$mnt/filler"
 _storage_back() { datalog | grep -q 'Data.Storage INFO writes to the database work again (a test write succeeded): [0-9]* requests failed, the first [0-9]* s ago'; }

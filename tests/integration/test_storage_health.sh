@@ -6,7 +6,8 @@
 # plaintext). While the lock is held: the put is refused with a storage
 # error, `sipcctl status` says writes FAIL with the reason, the cluster
 # status has a storage_failing problem, the metric is 1, and the node's own
-# test write (every 10 s while nothing else writes) fails too, so the state
+# test write (every second here, $SIPCD_STORAGE_PROBE_MS; 10 s on a node,
+# while nothing else writes) fails too, so the state
 # stays. Once the lock goes, with no request sent, the test write finds that
 # writes work again: one INFO line, status ok, metric 0, cluster OK. Then
 # under a file size limit: writes past it fail as a storage error, and the
@@ -19,6 +20,8 @@ need_free "$BASE.1":{23000,23001,23002,23003}
 shtest_init storage
 home=$work/home
 one_node_home "$home" health
+# the test writes' period, 10 s on a node: what is shown is the same
+export SIPCD_STORAGE_PROBE_MS=1000
 sipcd_start "$home" || exit 1
 ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
 datalog() { cat "$home/logs/"DataService_*.log; }
@@ -52,9 +55,9 @@ else
 fi
 run ctl metrics
 expect "metrics: sipc_storage_failing for writes is 1" 0 '^sipc_storage_failing\{operation="writes"\} 1$'
-# two test writes' time (10 s apart, each waiting 5 s for the lock): both
+# two test writes' time (1 s apart, each waiting 5 s for the lock): both
 # fail, so nothing says the writes work again
-sleep 22
+sleep 13
 if ! datalog | grep -q 'work again'; then
     ok "while the lock is held the node's test writes fail too: no 'work again'"
 else
@@ -121,8 +124,8 @@ fi
 run ctl status
 expect "status: writes FAIL (File too large)" 0 '^  storage: writes FAIL since .*File too large'
 # the limit stays, so the database stays at it: no test write may end the
-# failure (one would fit in space the files hold), over two periods
-sleep 21
+# failure (one would fit in space the files hold), over three periods
+sleep 3
 run ctl status
 if [ "$RC" = 0 ] && grep -q '^  storage: writes FAIL' "$OUT" && [ "$(datalog | grep -c 'work again')" = 1 ]; then
     ok "at the file size limit the node stays failing (no test write ends it)"

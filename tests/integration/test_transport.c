@@ -3102,19 +3102,41 @@ static void t_source_loopback(void **state)
 
 }
 
+/* A TCP socket bound to ip, port 0 (a, its address), not listening: a
+ * connect to it is refused. */
+static int bound_socket(const char *ip, struct sockaddr_in *a)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    socklen_t alen = sizeof *a;
+    assert_int_equal(uv_ip4_addr(ip, 0, a), 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)a, sizeof *a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)a, &alen), 0);
+    return fd;
+}
+
+/* fd (bound_socket at a) listening with its queue filled by two connects
+ * (fill): a listener whose queue is full drops a SYN, so a further connect
+ * stays pending, retried by the kernel. */
+static void fill_queue(int fd, const struct sockaddr_in *a, int fill[2])
+{
+    assert_int_equal(listen(fd, 0), 0);
+    for (int i = 0; i < 2; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_true(fill[i] >= 0);
+        (void)connect(fill[i], (const struct sockaddr *)a, sizeof *a);
+    }
+    usleep(50 * 1000);
+}
+
 /* A bound dial that fails later (refused here; a timeout or an unreachable
  * host alike) names its source too, not only one that fails at once. */
 static void t_source_async_failure(void **state)
 {
     (void)state;
     /* a port bound and not listening: the connect is refused */
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
     struct sockaddr_in a;
-    socklen_t alen = sizeof a;
-    assert_int_equal(uv_ip4_addr("127.0.78.1", 0, &a), 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+    int fd = bound_socket("127.0.78.1", &a);
     world *w = world_new();
     w->addr = "127.0.78.1";
     w->port = ntohs(a.sin_port);
@@ -3132,14 +3154,8 @@ static void t_source_async_failure(void **state)
     assert_true(tu_log_has(&w->clog, want));
 
     /* no answer in time: a listener whose queue is full drops the SYN */
-    assert_int_equal(listen(fd, 0), 0);
     int fill[2];
-    for (int i = 0; i < 2; i++) {
-        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        assert_true(fill[i] >= 0);
-        (void)connect(fill[i], (struct sockaddr *)&a, sizeof a);
-    }
-    usleep(50 * 1000);
+    fill_queue(fd, &a, fill);
     client k;
     memset(&k, 0, sizeof k);
     sipc_options o;
@@ -3162,6 +3178,45 @@ static void t_source_async_failure(void **state)
     assert_string_equal(sipc_channel_last_detail(k.ch), want);
     assert_true(tu_log_has(&k.log, want));
     client_close(w, &k);
+    for (int i = 0; i < 2; i++)
+        close(fill[i]);
+    world_free(w);
+    close(fd);
+}
+
+/* A context closed while its dial is still connecting closes at once: a
+ * connect has nothing to send and no FIN to wait for, so the close must not
+ * wait out the close grace (2 s) for the kernel's SYN retries. */
+static void t_close_pending_connect(void **state)
+{
+    (void)state;
+    struct sockaddr_in a;
+    int fd = bound_socket("127.1.90.1", &a);
+    int fill[2];
+    fill_queue(fd, &a, fill);
+    world *w = world_new();
+    w->addr = "127.1.90.1";
+    w->port = ntohs(a.sin_port);
+    client k;
+    client_open(w, &k, g_mode, g_pem, NULL);
+    result res;
+    memset(&res, 0, sizeof res);
+    assert_int_equal(sipc_call(k.ch, "test", "echo", "x", 1, 10000, on_result, &res), 0);
+    int never = 0;
+    tu_run_until(&w->loop, &never, 300);
+    assert_false(res.done); /* still connecting: the SYN went unanswered */
+    uint64_t t0 = uv_hrtime();
+    sipc_ctx_close(k.ctx, on_client_closed, &k);
+    assert_true(tu_run_until(&w->loop, &k.closed, 5000));
+    uint64_t took_ms = (uv_hrtime() - t0) / 1000000;
+    if (took_ms >= 1000)
+        fprintf(stderr, "the close took %llu ms\n", (unsigned long long)took_ms);
+    assert_true(took_ms < 1000);
+    assert_int_equal(res.ncb, 1);
+    assert_int_equal(res.err, SIPC_ECANCELED);
+    free(res.data);
+    sipc_security_release(k.sec);
+    tu_log_free(&k.log);
     for (int i = 0; i < 2; i++)
         close(fill[i]);
     world_free(w);
@@ -3259,6 +3314,7 @@ int main(void)
         cmocka_unit_test(t_source_address),
         cmocka_unit_test(t_source_loopback),
         cmocka_unit_test(t_source_async_failure),
+        cmocka_unit_test(t_close_pending_connect),
         cmocka_unit_test(t_nodelay),
         cmocka_unit_test(t_resumed_answer_one_segment),
         cmocka_unit_test(t_peer_ipv4_text),

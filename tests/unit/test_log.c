@@ -618,6 +618,25 @@ static int real_clock(void **state)
     return 0;
 }
 
+/* The file size limit and SIGXFSZ's handling as the process started
+ * (main), for the tests that lower the limit: one that fails before its
+ * own restore would leave every later test writing under its limit. */
+static struct rlimit start_fsize;
+static struct sigaction start_xfsz;
+
+static int fsize_back(void **state)
+{
+    (void)state;
+    int r = setrlimit(RLIMIT_FSIZE, &start_fsize);
+    return sigaction(SIGXFSZ, &start_xfsz, NULL) == 0 && r == 0 ? 0 : -1;
+}
+
+static int clock_and_fsize_back(void **state)
+{
+    real_clock(state);
+    return fsize_back(state);
+}
+
 /* Sets the loggers' clock to 23:59:59.500 of today (local time); a and b
  * get that day and the next; returns the second. */
 static time_t before_midnight(char a[9], char b[9])
@@ -1890,14 +1909,14 @@ int main(void)
         cmocka_unit_test(test_append),
         cmocka_unit_test(test_link_not_followed),
         cmocka_unit_test(test_stderr),
-        cmocka_unit_test(test_write_fails_whole_lines),
-        cmocka_unit_test(test_write_fails_other_appender),
-        cmocka_unit_test(test_write_fails_truncated_under),
-        cmocka_unit_test(test_close_last_try),
-        cmocka_unit_test_teardown(test_held_across_midnight, real_clock),
-        cmocka_unit_test_teardown(test_held_day_file_fails, real_clock),
-        cmocka_unit_test_teardown(test_old_day_fails_for_good, real_clock),
-        cmocka_unit_test_teardown(test_part_lines_two_files, real_clock),
+        cmocka_unit_test_teardown(test_write_fails_whole_lines, fsize_back),
+        cmocka_unit_test_teardown(test_write_fails_other_appender, fsize_back),
+        cmocka_unit_test_teardown(test_write_fails_truncated_under, fsize_back),
+        cmocka_unit_test_teardown(test_close_last_try, fsize_back),
+        cmocka_unit_test_teardown(test_held_across_midnight, clock_and_fsize_back),
+        cmocka_unit_test_teardown(test_held_day_file_fails, clock_and_fsize_back),
+        cmocka_unit_test_teardown(test_old_day_fails_for_good, clock_and_fsize_back),
+        cmocka_unit_test_teardown(test_part_lines_two_files, clock_and_fsize_back),
         cmocka_unit_test(test_long_message_and_null),
         cmocka_unit_test(test_one_line_per_record),
         cmocka_unit_test(test_c1_and_broken_utf8),
@@ -1922,5 +1941,9 @@ int main(void)
         cmocka_unit_test(test_ctx_lines_per_node),
         cmocka_unit_test(test_ctx_host_report_text),
     };
+    if (getrlimit(RLIMIT_FSIZE, &start_fsize) != 0 || sigaction(SIGXFSZ, NULL, &start_xfsz) != 0) {
+        perror("the file size limit or SIGXFSZ's handling");
+        return 1;
+    }
     return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }

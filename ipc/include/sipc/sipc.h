@@ -99,7 +99,9 @@ typedef struct sipc_security sipc_security;
  * is the only trust anchor and peers must present it (fingerprint pinning).
  * For a program that is not a node. This checks that the files hold a
  * matching pair, not that peers will accept it: sipc_security_self_check
- * says that (an expired certificate, a weak key). */
+ * says that (an expired certificate, a weak key). Nor does it judge the
+ * files' owner or mode: the key file is the caller's to keep readable by
+ * its owner only (0600; sipcd refuses a node.crt others can read). */
 SIPC_EXTERN int sipc_security_from_pem(sipc_security **out, sipc_tls_mode mode, const char *cert_pem,
                            const char *key_pem, char *err, size_t errlen);
 /* Plaintext only. */

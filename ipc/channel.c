@@ -41,7 +41,8 @@ static void ch_flush_waiting(sipc_channel *ch, sipc_conn *c)
             sipc__call_free(call);
             continue;
         }
-        r = sipc__conn_start_call(c, call, call->service, call->method, call->data, call->len);
+        r = sipc__conn_start_call(c, call, uv_now(c->ctx->loop), call->service, call->method,
+                                  call->data, call->len);
         if (r == SIPC_ETOOBIG) {
             /* within our max_frame, beyond the one the peer's hello said */
             char msg[300];

@@ -1,5 +1,7 @@
-/* idmap.h - an open-addressing hash map from a nonzero 64-bit id to a
- * pointer (a connection's outstanding calls by request id). */
+/* idmap.h - a map from a nonzero 64-bit id to a pointer (a connection's
+ * outstanding calls by request id), made for ids that mostly grow: an index
+ * by the id's low bits, with an open-addressing hash for the ids it has no
+ * room for. */
 #ifndef SIPC_BASE_IDMAP_H
 #define SIPC_BASE_IDMAP_H
 
@@ -12,6 +14,10 @@ typedef struct sipc_idmap_slot {
 } sipc_idmap_slot;
 
 typedef struct sipc_idmap {
+    /* the index: id's entry at ring[id & (ring_cap - 1)] when it is there */
+    sipc_idmap_slot *ring;
+    size_t ring_cap, ring_count; /* ring_cap: 0 or a power of two */
+    /* the hash: entries whose index slot an other id held */
     sipc_idmap_slot *slots;
     size_t cap, count; /* cap: 0 or a power of two */
 } sipc_idmap;

@@ -53,13 +53,12 @@ static void deadline_insert(sipc_link *head, sipc_pcall *call)
     sipc_list_insert_before(pos->next, &call->dl);
 }
 
-int sipc__conn_start_call(sipc_conn *c, sipc_pcall *call, const char *service, const char *method,
-                          const void *data, size_t len)
+int sipc__conn_start_call(sipc_conn *c, sipc_pcall *call, uint64_t now, const char *service,
+                          const char *method, const void *data, size_t len)
 {
     assert(call->conn == NULL && call->dl.next == &call->dl);
     call->id = ++c->next_id;
     /* the peer learns how long we wait, so it can give up when we have */
-    uint64_t now = uv_now(c->ctx->loop);
     uint64_t left = call->deadline > now ? call->deadline - now : 1;
     sipc_env_out e = {.kind = SIPC__KIND__REQUEST,
                       .request_id = call->id,
@@ -161,8 +160,9 @@ int sipc__conn_call(sipc_conn *c, const char *service, const char *method, const
         return SIPC_ENOMEM;
     call->cb = cb;
     call->arg = arg;
-    call->deadline = uv_now(c->ctx->loop) + (timeout_ms ? timeout_ms : SIPC__DEFAULT_CALL_TIMEOUT_MS);
-    int r = sipc__conn_start_call(c, call, service, method, data, len);
+    uint64_t now = uv_now(c->ctx->loop);
+    call->deadline = now + (timeout_ms ? timeout_ms : SIPC__DEFAULT_CALL_TIMEOUT_MS);
+    int r = sipc__conn_start_call(c, call, now, service, method, data, len);
     if (r != 0) {
         if (call->conn)
             sipc__conn_take_call(call);

@@ -74,7 +74,8 @@ int sipc__conn_queue(sipc_conn *c, const sipc_env_out *e)
     int r = sipc_env_encode(&c->out, e, c->send_max);
     if (r == 0) {
         c->last_io = c->last_tx = uv_now(c->ctx->loop);
-        sipc__conn_account(c);
+        /* accounted by the flush this marks, before the flusher checks the
+         * context's total: once per batch, not once per frame */
         sipc__ctx_mark_dirty(c->ctx, c);
     }
     return r;
@@ -186,6 +187,8 @@ static void conn_write_out(sipc_conn *c)
             return;
         }
         conn_after_write(c);
+    } else {
+        sipc__conn_account(c); /* what was queued without a stream to take it */
     }
     conn_check_writable(c);
 }

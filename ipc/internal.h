@@ -373,9 +373,10 @@ int sipc__conn_can_send(sipc_conn *c, const char *service, const char *method, c
                         size_t len);
 
 /* calls.c: the call map and deadline list of a connection. */
-/* Sends a call prepared while waiting (takes ownership of call). */
-int sipc__conn_start_call(sipc_conn *c, sipc_pcall *call, const char *service, const char *method,
-                          const void *data, size_t len);
+/* Sends a call prepared while waiting (takes ownership of call); now is
+ * uv_now() of the caller's turn of the loop. */
+int sipc__conn_start_call(sipc_conn *c, sipc_pcall *call, uint64_t now, const char *service,
+                          const char *method, const void *data, size_t len);
 /* sipc_conn_call, giving the call made (still owned by the connection). */
 int sipc__conn_call(sipc_conn *c, const char *service, const char *method, const void *data,
                     size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg,

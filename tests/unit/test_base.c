@@ -85,11 +85,12 @@ static void idmap_sliding_window(void **state)
         assert_int_equal(sipc_idmap_put(&m, live[i], &vals[i]), 0);
         assert_int_equal(sipc_idmap_count(&m), WIN);
     }
-    assert_true(m.cap <= 8 * WIN);
+    assert_true(m.ring_cap + m.cap <= 8 * WIN);
     for (int i = 0; i < WIN; i++)
         assert_ptr_equal(sipc_idmap_take(&m, live[i]), &vals[i]);
     assert_int_equal(sipc_idmap_count(&m), 0);
-    assert_int_equal(m.cap, 64); /* back to its smallest */
+    assert_int_equal(m.ring_cap, 64); /* back to its smallest */
+    assert_true(m.cap <= 64);
     sipc_idmap_free(&m);
 }
 
@@ -105,9 +106,66 @@ static void idmap_shrinks_after_burst(void **state)
     for (uint64_t id = 1; id <= 99990; id++)
         assert_ptr_equal(sipc_idmap_take(&m, id), &v);
     assert_true(m.cap <= 256);
+    assert_true(m.ring_cap <= 256);
     for (uint64_t id = 99991; id <= 100000; id++)
         assert_ptr_equal(sipc_idmap_take(&m, id), &v);
     assert_int_equal(sipc_idmap_count(&m), 0);
+    sipc_idmap_free(&m);
+}
+
+/* A call that outlives many newer ones (a slow handler) leaves the index
+ * to the hash; the index does not grow for it, and it is still found. */
+static void idmap_long_lived(void **state)
+{
+    (void)state;
+    sipc_idmap m = {0};
+    static int old, v[32];
+    assert_int_equal(sipc_idmap_put(&m, 1, &old), 0);
+    uint64_t next = 2;
+    for (int i = 0; i < 32; i++)
+        assert_int_equal(sipc_idmap_put(&m, next + (uint64_t)i, &v[i]), 0);
+    for (int round = 0; round < 1000; round++) {
+        for (int i = 0; i < 32; i++)
+            assert_ptr_equal(sipc_idmap_take(&m, next + (uint64_t)i), &v[i]);
+        next += 32;
+        for (int i = 0; i < 32; i++)
+            assert_int_equal(sipc_idmap_put(&m, next + (uint64_t)i, &v[i]), 0);
+    }
+    assert_int_equal(sipc_idmap_count(&m), 33);
+    assert_int_equal(m.ring_cap, 64);
+    assert_int_equal(m.count, 1);
+    assert_ptr_equal(sipc_idmap_take(&m, 1), &old);
+    assert_null(sipc_idmap_take(&m, 1));
+    /* an id older than the one in its slot, put after it, goes to the hash */
+    assert_int_equal(sipc_idmap_put(&m, next - 64, &old), 0);
+    assert_ptr_equal(sipc_idmap_take(&m, next - 64), &old);
+    for (int i = 0; i < 32; i++)
+        assert_ptr_equal(sipc_idmap_take(&m, next + (uint64_t)i), &v[i]);
+    assert_int_equal(sipc_idmap_count(&m), 0);
+    sipc_idmap_free(&m);
+}
+
+/* More in flight than the index grows to: the hash holds the older ones,
+ * answers come back newest first (so the last to leave are in the hash),
+ * and both parts are back to their smallest once all are answered. */
+static void idmap_wide_window(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    sipc_idmap m = {0};
+    static int vals[N];
+    for (int i = 0; i < N; i++)
+        assert_int_equal(sipc_idmap_put(&m, (uint64_t)i + 1, &vals[i]), 0);
+    assert_int_equal(sipc_idmap_count(&m), N);
+    assert_int_equal(m.ring_cap, 1024);
+    assert_int_equal(m.ring_count + m.count, N);
+    for (int i = N - 1; i >= 0; i--) {
+        assert_ptr_equal(sipc_idmap_take(&m, (uint64_t)i + 1), &vals[i]);
+        assert_null(sipc_idmap_take(&m, (uint64_t)i + 1));
+    }
+    assert_int_equal(sipc_idmap_count(&m), 0);
+    assert_int_equal(m.ring_cap, 64);
+    assert_true(m.cap <= 64);
     sipc_idmap_free(&m);
 }
 
@@ -841,6 +899,8 @@ int main(void)
         cmocka_unit_test(idmap_put_take_grow),
         cmocka_unit_test(idmap_sliding_window),
         cmocka_unit_test(idmap_shrinks_after_burst),
+        cmocka_unit_test(idmap_long_lived),
+        cmocka_unit_test(idmap_wide_window),
         cmocka_unit_test(freelist_reuse_and_bound),
         cmocka_unit_test(file_replace_removes_stale_tmp),
         cmocka_unit_test(file_replace_at_twice_and_not_a_file),

@@ -178,21 +178,11 @@ int cmd_check(void *arg)
         return EX_CHECK_NOTHING;
     }
     printf("== test connections to %d node(s) from [cluster] nodes\n", cfg.nnodes);
-    /* permissive: a node still in plaintext answers and is reported as such */
-    sipc_config probe_cfg = cfg;
-    probe_cfg.tls_enable = 1;
-    probe_cfg.tls_mode = SIPC_TLS_PERMISSIVE;
-    sipc_security *sec;
+    node_probe *nodes;
     char err[600];
-    if (sipc_security_load(&sec, &probe_cfg, err, sizeof err) != 0)
-        return fail(EX_CONFIG, "cannot set up TLS for the test connections: %s", err);
-    node_probe *nodes = calloc((size_t)cfg.nnodes, sizeof *nodes);
-    r = nodes ? probe_nodes(&cfg, sec, o->timeout_ms ? o->timeout_ms : 5000, nodes) : EX_FAIL;
-    sipc_security_release(sec);
-    if (r != 0) {
-        free(nodes);
-        return fail(EX_FAIL, "cannot start the test connections");
-    }
+    if ((r = probe_cluster(&cfg, o->timeout_ms ? o->timeout_ms : 5000, &nodes, err,
+                           sizeof err)) != 0)
+        return fail(r, "%s", err);
     rotation_fps rf;
     rotation_fps_of(o, &rf);
     int worst = EX_OK;

@@ -454,6 +454,70 @@ int cmd_mode(void *arg)
     return r;
 }
 
+/* The way back without a gap, which every refusal or warning of off_guard
+ * names. */
+#define OFF_SAFE_ORDER                                                                         \
+    "run `tlstool mode permissive --reload` on every node first, then `tlstool disable "       \
+    "--reload` on every node (docs/operator-guide.md, 1.7)"
+
+/* The guard of turning TLS off, the counterpart of the node's strict guard:
+ * a peer running strict refuses this node's plaintext links (and its own
+ * TLS links here fail), so going off cuts the node off from it at once.
+ * Each [cluster] node is asked the mode it runs now (sys.info, as `tlstool
+ * check` does): its own word is the one signal that tells a strict peer
+ * from a permissive one, which accepts plaintext; both speak TLS here, so
+ * the peer history cannot. EX_OK to go on (said when some could not be
+ * asked), or EX_RELOAD_REFUSED with the strict peers named. */
+static int off_guard(const opts *o, const sipc_config *cfg)
+{
+    node_probe *nodes = NULL;
+    char err[600], strict[1200] = "", unknown[1200] = "";
+    int nstrict = 0, nunknown = 0;
+    if (cfg->nnodes > 0 &&
+        probe_cluster(cfg, o->timeout_ms ? o->timeout_ms : 5000, &nodes, err, sizeof err) != 0)
+        snprintf(unknown, sizeof unknown, "the other [cluster] nodes could not be asked: %s",
+                 err);
+    for (int i = 0; nodes && i < cfg->nnodes; i++) {
+        const node_probe *n = &nodes[i];
+        if (sipc_config_node_is_self(cfg, i) || (n->up && !strcmp(n->live_node, cfg->node_id)))
+            continue;
+        if (n->up && strcmp(n->live_mode, "strict"))
+            continue;
+        char *list = n->up ? strict : unknown;
+        size_t at = strlen(list);
+        snprintf(list + at, sizeof unknown - at, "%s%s%s%s%s", at ? ", " : "", n->addr,
+                 n->live_node[0] ? " (node " : "", n->live_node, n->live_node[0] ? ")" : "");
+        ++*(n->up ? &nstrict : &nunknown);
+    }
+    free(nodes);
+    if (nstrict && !o->force)
+        return fail(EX_RELOAD_REFUSED,
+                    "TLS not disabled: %d peer%s run%s strict and would refuse this node's "
+                    "plaintext links: %s. Nothing was changed. To roll back without a gap, "
+                    "%s; or give --force to turn TLS off here anyway and cut this node off "
+                    "from them",
+                    nstrict, nstrict == 1 ? "" : "s", nstrict == 1 ? "s" : "", strict,
+                    OFF_SAFE_ORDER);
+    if (nstrict)
+        fprintf(stderr, "tlstool: warning: --force: TLS goes off although %s run%s strict: "
+                        "they refuse this node's plaintext links until they are switched too\n",
+                strict, nstrict == 1 ? "s" : "");
+    if (nunknown) {
+        size_t at = strlen(unknown);
+        snprintf(unknown + at, sizeof unknown - at, " could not be asked the mode %s",
+                 nunknown == 1 ? "it runs" : "they run");
+    } else if (cfg->nnodes == 0 && sipc_config_effective_mode(cfg) == SIPC_TLS_STRICT)
+        snprintf(unknown, sizeof unknown, "no [cluster] nodes are listed in %s/sipc.conf to ask",
+                 o->home);
+    /* not known: today's way, with the warning before anything is applied */
+    if (unknown[0])
+        fprintf(stderr, "tlstool: warning: %s: a node that runs strict refuses this node's "
+                        "plaintext links, and its TLS links here fail, once TLS is off here. To "
+                        "roll back without a gap, %s\n",
+                unknown, OFF_SAFE_ORDER);
+    return EX_OK;
+}
+
 int cmd_disable(void *arg)
 {
     opts *o = arg;
@@ -463,14 +527,9 @@ int cmd_disable(void *arg)
     int r = load_config(o, &cfg);
     if (r)
         return r;
-    /* strict straight to off: the nodes still strict refuse this one's
-     * plaintext, and it theirs TLS, until every node has gone the same way */
-    if (cfg.tls_enable && sipc_config_effective_mode(&cfg) == SIPC_TLS_STRICT)
-        fprintf(stderr, "tlstool: warning: this node is strict; nodes that still run strict "
-                        "refuse its plaintext links, and their TLS links to it fail, until they "
-                        "are switched too. To roll back without a gap, run `tlstool mode "
-                        "permissive --reload` on every node first, then `tlstool disable "
-                        "--reload` on every node (docs/operator-guide.md, 1.7)\n");
+    /* judged before anything is written: a refusal leaves the home as it was */
+    if (cfg.tls_enable && (r = off_guard(o, &cfg)) != 0)
+        return r;
     char err[600];
     if (cfg.tls_enable && sipc_config_set(o->home, "tls", "enable", "0", err, sizeof err) != 0)
         return fail(EX_CONFIG, "%s", err);

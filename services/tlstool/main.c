@@ -93,10 +93,12 @@ static const cli_opt CRL_OPTS[] = {
     RELOAD_FLAG,
     END};
 
-static const cli_opt CHECK_OPTS[] = {
-    {"timeout", 0, CLI_INT, "MS", "per node (default 5000)", offsetof(opts, timeout_ms), 0, 100,
-     600000, "--timeout must be 100 to 600000 milliseconds"},
-    END};
+/* how long each [cluster] node is given to answer (probe_cluster) */
+#define TIMEOUT_OPT(help)                                                                      \
+    {"timeout", 0, CLI_INT, "MS", help, offsetof(opts, timeout_ms), 0, 100, 600000,            \
+     "--timeout must be 100 to 600000 milliseconds"}
+
+static const cli_opt CHECK_OPTS[] = {TIMEOUT_OPT("per node (default 5000)"), END};
 
 #define FORCE_FLAG                                                                             \
     FLAG("force", force, "going strict while peers still speak plaintext (the node's\n"         \
@@ -116,8 +118,12 @@ static const cli_opt ENABLE_OPTS[] = {
 
 static const cli_opt RELOAD_OPTS[] = {RELOAD_FLAG, FORCE_FLAG, END};
 
-/* disable never goes strict: --force has nothing to override there */
-static const cli_opt DISABLE_OPTS[] = {RELOAD_FLAG, END};
+static const cli_opt DISABLE_OPTS[] = {
+    RELOAD_FLAG,
+    FLAG("force", force, "turn TLS off although [cluster] nodes run strict (they\n"
+         "refuse this node's plaintext links: it is cut off from them)"),
+    TIMEOUT_OPT("asking each [cluster] node its mode (default 5000)"),
+    END};
 
 static const cli_opt ROTATE_OPTS[] = {
     FLAG("force", force, "stage: replace a pair that is already staged"),
@@ -168,9 +174,12 @@ static const cli_cmd COMMANDS[] = {
      "while a peer's latest connection was plaintext within [tls] strict_guard_window;\n"
      "--force overrides (see --force).\n",
      RELOAD_OPTS, cmd_mode, NULL},
-    {"disable", "[--reload]", "turn TLS off for this node's services",
+    {"disable", "[--reload] [--force]", "turn TLS off for this node's services",
      "Sets [tls] enable = 0 in sipc.conf and keeps the key pair. Running services pick the\n"
-     "change up on a reload (--reload, `sipcctl reload`, SIGHUP) or a restart.\n",
+     "change up on a reload (--reload, `sipcctl reload`, SIGHUP) or a restart.\n"
+     "With TLS on, every [cluster] node is first asked the mode it runs: while one runs\n"
+     "strict (it would refuse this node's plaintext), nothing is changed, exit 12;\n"
+     "--force overrides. One that cannot be asked is named in a warning.\n",
      DISABLE_OPTS, cmd_disable, NULL},
     {"status", "", "what is installed and whether it is healthy",
      "Shows the imported pair (subject, issuer, serial, SHA-256 fingerprint, key, validity,\n"

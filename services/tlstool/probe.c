@@ -73,11 +73,14 @@ static void probe_info_cb(int err, const sipc_reply *reply, void *arg)
                                          : NULL;
         const char *m = j ? json_string_value(json_object_get(j, "tls_mode")) : NULL;
         const char *f = j ? json_string_value(json_object_get(j, "fingerprint")) : NULL;
+        const char *n = j ? json_string_value(json_object_get(j, "node")) : NULL;
         /* the mode kept as it is shown: the node's words */
         if (m)
             cli_shown(m, p->res->live_mode, sizeof p->res->live_mode);
         if (f)
             snprintf(p->res->live_fp, sizeof p->res->live_fp, "%s", f);
+        if (n)
+            cli_shown(n, p->res->live_node, sizeof p->res->live_node);
         json_decref(j);
     } else {
         p->res->err = err;
@@ -183,5 +186,31 @@ int probe_nodes(const sipc_config *cfg, sipc_security *sec, int timeout_ms, node
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
     free(run.p);
+    return 0;
+}
+
+int probe_cluster(const sipc_config *cfg, int timeout_ms, node_probe **out, char *err,
+                  size_t errlen)
+{
+    *out = NULL;
+    /* permissive: a node still in plaintext answers and is reported as such */
+    sipc_config probe_cfg = *cfg;
+    probe_cfg.tls_enable = 1;
+    probe_cfg.tls_mode = SIPC_TLS_PERMISSIVE;
+    sipc_security *sec;
+    char why[600];
+    if (sipc_security_load(&sec, &probe_cfg, why, sizeof why) != 0) {
+        snprintf(err, errlen, "cannot set up TLS for the test connections: %s", why);
+        return EX_CONFIG;
+    }
+    node_probe *nodes = calloc(cfg->nnodes > 0 ? (size_t)cfg->nnodes : 1, sizeof *nodes);
+    int r = nodes ? probe_nodes(cfg, sec, timeout_ms, nodes) : EX_FAIL;
+    sipc_security_release(sec);
+    if (r != 0) {
+        free(nodes);
+        snprintf(err, errlen, "cannot start the test connections");
+        return EX_FAIL;
+    }
+    *out = nodes;
     return 0;
 }

@@ -147,11 +147,17 @@ typedef struct node_probe {
     char live_mode[64];  /* "off", "strict", "permissive"; "" if not said; as cli_shown
                             shows it */
     char live_fp[65];
+    char live_node[64]; /* its node id, as cli_shown shows it; "" if not said */
 } node_probe;
 
 /* Probes every cfg->nodes entry with sec; fills nodes[0..cfg->nnodes-1].
  * Returns 0 or EX_FAIL when the probes cannot start. */
 int probe_nodes(const sipc_config *cfg, sipc_security *sec, int timeout_ms, node_probe *nodes);
+/* probe_nodes with this home's pair, offering TLS and taking plaintext (so
+ * that every node answers whatever its mode): *out (free it) gets
+ * cfg->nnodes results. 0, or EX_CONFIG / EX_FAIL with err. */
+int probe_cluster(const sipc_config *cfg, int timeout_ms, node_probe **out, char *err,
+                  size_t errlen);
 
 /* reload.c: a call to the node running from this home: its [node] address
  * (loopback for a wildcard) at its [management] port, offering TLS when a

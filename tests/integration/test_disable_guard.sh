@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# test_disable_guard.sh - `tlstool disable` asks the [cluster] nodes their
+# mode before it changes anything, the guard of going off as the strict
+# guard is of going strict. Three real sipcd, a b c ($BASE.1-3), one pair,
+# all strict:
+#   - `disable --reload` on a: refused, exit 12, b and c named with the safe
+#     order; sipc.conf as it was, the node not asked to reload
+#   - with --force: TLS off on a (the reload happens), the warning names
+#     the strict peers, the node logs the forced request
+#   - b and c permissive, then `disable --reload` on b (permissive to off,
+#     peers permissive or off): no refusal
+#   - b stopped, `disable` on c: b cannot be asked, so c cannot know: TLS
+#     goes off, with a warning naming b and the safe order
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+BASE=${SIPC_TEST_NET:-127.1.96}
+. "$(dirname "$0")/../support/shtest.sh"
+need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
+shtest_init disableguard
+export TZ=UTC SIPC_PFX_PASSWORD="Disable-Guard-$$"
+"$BIN/tlstool" create -site "$work/cluster.pfx" >/dev/null || { not_ok "tlstool create"; exit 1; }
+i=0
+for n in a b c; do
+    i=$((i + 1))
+    node_home "$work/$n" dguard "$n" "$BASE.$i" "$BASE.1, $BASE.2, $BASE.3"
+    "$BIN/tlstool" --home "$work/$n" import "$work/cluster.pfx" >/dev/null &&
+        "$BIN/tlstool" --home "$work/$n" enable --mode strict >/dev/null ||
+        { not_ok "tlstool import, enable on $n"; exit 1; }
+done
+sipcd_start_all "$work/a" "$work/b" "$work/c" || exit 1
+tt() { local h=$1; shift; "$BIN/tlstool" --home "$work/$h" "$@"; }
+requested() { cat "$work/$1"/logs/*.log | grep -c 'Reload requested by'; }
+
+cp "$work/a/sipc.conf" "$work/a.conf.before"
+run tt a disable --reload
+expect "disable on a strict cluster: refused" 12 \
+    "TLS not disabled: 2 peers run strict and would refuse this node's plaintext links: $BASE.2 \\(node b\\), $BASE.3 \\(node c\\)\\. Nothing was changed" \
+    'run `tlstool mode permissive --reload` on every node first' '--force'
+if cmp -s "$work/a/sipc.conf" "$work/a.conf.before" && [ "$(requested a)" = 0 ]; then
+    ok "refused: sipc.conf as it was, the node not asked to reload"
+else
+    bad "refused, yet sipc.conf changed or a reload was requested ($(requested a))"
+fi
+
+run tt a disable --reload --force
+expect "disable --force on a strict cluster: TLS off" 0 \
+    "warning: --force: TLS goes off although $BASE.2 \\(node b\\), $BASE.3 \\(node c\\) run strict" \
+    'changed: TLS: strict -> off'
+if grep -q '^enable = 0' "$work/a/sipc.conf" && cat "$work/a"/logs/*.log | grep -q 'Reload requested by .*(force)'; then
+    ok "forced: [tls] enable = 0, the node logged the forced request"
+else
+    bad "forced: sipc.conf or the node's log not as expected"
+fi
+
+tt b mode permissive --reload >/dev/null 2>&1 && tt c mode permissive --reload >/dev/null 2>&1 ||
+    not_ok "b and c to permissive"
+run tt b disable --reload
+expect "disable with permissive and plaintext peers: not refused" 0 \
+    'changed: TLS: permissive -> off'
+if grep -q 'refuse\|could not be asked' "$OUT"; then
+    bad "disable with no strict peer warned or refused"
+else
+    ok "no strict peer: no refusal, no warning"
+fi
+
+kill -TERM "${node_pids[1]}" && wait "${node_pids[1]}" 2>/dev/null
+run tt c disable
+expect "disable with a peer that cannot be asked: goes on, with a warning" 0 \
+    "^tlstool: warning: $BASE.2 could not be asked the mode it runs: a node that runs strict refuses this node's plaintext links" \
+    'run `tlstool mode permissive --reload` on every node first' '^TLS disabled: \[tls\] enable = 0'
+shtest_done

@@ -7,11 +7,15 @@
 #     reload_refused problem naming the file (exit 1), the metric
 #     sipc_reload_refused is 1; node.crt put back but sipc.conf broken, no
 #     reload: the refusal stands and its reason becomes sipc.conf's (its
-#     checked_at moves); sipc.conf put back: the node's own check of the
-#     files clears it and leaves reload.pending, a reload_pending note in
-#     the cluster status (exit 0) and sipc_reload_pending 1 until a reload
-#   - a sipc.conf typo, refused: the same problem; the file corrected and
-#     reloaded: cleared at once
+#     checked_at moves); sipc.conf put back with a change a reload applies:
+#     the node's own check of the files clears it and leaves reload.pending,
+#     a reload_pending note in the cluster status (exit 0) and
+#     sipc_reload_pending 1
+#     (revocation changed); sipc.conf as the node runs it again: the check
+#     clears reload.pending and the metric, no reload needed
+#   - a sipc.conf typo, refused: the same problem; the file corrected to
+#     what the node runs: the check leaves nothing refused or pending; a
+#     reload then answers as before
 #   - [data] sync changed (needs a restart): status lists it, the cluster
 #     status has a restart_needed note and stays OK (exit 0); put back and
 #     reloaded: gone
@@ -38,6 +42,16 @@ printf '[cluster]\nname = refused\nnodes = %s\n' "$BASE.2" >"$client/sipc.conf"
 ctl() { "$BIN/sipcctl" --home "$client" --node "$BASE.2" --timeout 10000 "$@"; }
 kinds() { jq -r '[.problems[] | "\(.kind):\(.node)"] | join(",")' "$OUT"; }
 notes() { jq -r '[.notes[] | .kind] | join(",")' "$OUT"; }
+# cluster_is RC KINDS NOTES WHAT: `status --cluster --json` exits RC with
+# the problems KINDS and the notes NOTES
+cluster_is() {
+    run ctl status --cluster --json
+    if [ "$RC" = "$1" ] && [ "$(kinds)" = "$2" ] && [ "$(notes)" = "$3" ]; then
+        ok "status --cluster: $4"
+    else
+        bad "status --cluster, $4: kinds '$(kinds)', notes '$(notes)', exit $RC"
+    fi
+}
 
 run ctl status
 if [ "$RC" = 0 ] && ! grep -q 'reload:\|restart needed' "$OUT"; then
@@ -78,8 +92,10 @@ if grep -q 'Service.Reload WARN The reload refused at .* is still refused, now f
 else
     not_ok "no 'still refused, now for' line in the log"
 fi
-# put back, not reloaded: the node's check of the files clears it
+# put back with a change a reload applies, not reloaded: the node's check
+# of the files clears it into a pending reload
 cp -p "$work/sipc.conf.bak" "$home/sipc.conf"
+sed -i '/^\[tls\]/a revocation = off' "$home/sipc.conf"
 _clear() { ctl status --cluster >"$OUT" 2>&1; }
 if wait_for 15 _clear && grep -q '^cluster OK' "$OUT"; then
     ok "node.crt put back: the refusal cleared without a reload"
@@ -109,6 +125,22 @@ else
 fi
 run ctl metrics
 expect "metrics: sipc_reload_pending 1, sipc_reload_refused 0" 0 '^sipc_reload_pending 1$' '^sipc_reload_refused 0$'
+# sipc.conf as the node runs it again: nothing is pending any more, no
+# reload needed
+cp -p "$work/sipc.conf.bak" "$home/sipc.conf"
+_unpending() { ctl status --json >"$OUT" 2>&1 && jq -e '.reload.pending == null and .reload.refused == null' "$OUT" >/dev/null; }
+if wait_for 15 _unpending; then
+    ok "the files as the node runs them again: reload.pending cleared without a reload"
+else
+    bad "reload.pending stayed with the files as the node runs them: '$(jq -c .reload "$OUT")'"
+fi
+run ctl metrics
+expect "metrics: sipc_reload_pending 0 once the files are what the node runs" 0 '^sipc_reload_pending 0$'
+if grep -q 'Service.Reload INFO The files are what the node runs again: nothing waits for a reload (pending since 20' "$home/logs/"ManagementService_*.log; then
+    ok "the log says nothing waits for a reload any more"
+else
+    not_ok "no 'The files are what the node runs again' line for the pending reload"
+fi
 
 # --- a sipc.conf typo, corrected by a reload ----------------------------------
 sed -i '/^\[node\]/a mdoe = 1' "$home/sipc.conf"
@@ -121,7 +153,23 @@ if [ "$RC" = 1 ] && [ "$(kinds)" = "reload_refused:n2" ] &&
 else
     bad "status --cluster after the typo: kinds '$(kinds)', exit $RC"
 fi
+# corrected to what the node runs, not reloaded: the check finds nothing
+# refused and nothing pending (no reload would change anything)
 cp -p "$work/sipc.conf.bak" "$home/sipc.conf"
+_nothing() { ctl status --cluster --json >"$OUT" 2>&1 && [ "$(kinds)" = "" ]; }
+wait_for 15 _nothing
+cluster_is 0 "" "" "the typo corrected: no refusal and no reload_pending note, without a reload"
+run ctl status --json
+if jq -e '.reload.pending == null and .reload.refused == null' "$OUT" >/dev/null; then
+    ok "status --json: nothing refused or pending with the files as the node runs them"
+else
+    bad "status --json: reload '$(jq -c .reload "$OUT")'"
+fi
+if [ "$(grep -c 'The files are what the node runs again: the reload refused at' "$home/logs/"ManagementService_*.log)" = 1 ]; then
+    ok "the log says the refusal no longer stands, nothing waiting"
+else
+    not_ok "no (or more than one) 'no longer stands' line in the log"
+fi
 run ctl reload
 expect "the corrected sipc.conf reloads" 0
 run ctl status --json
@@ -141,12 +189,7 @@ run ctl reload
 expect "reload with [data] sync changed: a restart needed (exit 3)" 3 "needs a restart, not applied: \\[data\\] sync: full -> normal"
 run ctl status
 expect "status: the change waiting for a restart" 0 '^  restart needed \(since 20[0-9-]*T[0-9:]*Z\), not applied: \[data\] sync: full -> normal$'
-run ctl status --cluster --json
-if [ "$RC" = 0 ] && [ "$(kinds)" = "" ] && [ "$(notes)" = "restart_needed" ]; then
-    ok "status --cluster: a restart_needed note, no problem, exit 0"
-else
-    bad "status --cluster with a pending restart: kinds '$(kinds)', notes '$(notes)', exit $RC"
-fi
+cluster_is 0 "" "restart_needed" "a restart_needed note, no problem, exit 0"
 run ctl status --cluster
 expect "status --cluster text: the note names the change" 0 '^note: n2 has changes in its files that wait for a restart .*\[data\] sync: full -> normal'
 run ctl metrics

@@ -90,10 +90,10 @@ typedef struct host {
      * changes the latest reload left for a restart (NULL: none), and since */
     json_t *reload_refused;
     /* a refusal the node's check of the files cleared without a reload
-     * ({"since", "refused_at", "cause", "override"}): the files load and the
-     * guard (or its override) lets them through, but the node runs what it
-     * had until a reload; NULL after the next reload, once the check finds
-     * the files are what the node runs, or none */
+     * ({"since", "refused_at", "by", "cause", "override"}): the files load
+     * and the guard (or its override) lets them through, but the node runs
+     * what it had until a reload; NULL after the next reload, once the check
+     * finds the files are what the node runs or refused again, or none */
     json_t *reload_pending;
     json_t *restart_needed;
     char restart_since[32];

@@ -709,18 +709,13 @@ static int runs_the_files(reload_job *j, host *h)
     return same;
 }
 
-/* The refusal no longer holds, but the files differ from what the node
- * runs until a reload: reload.pending, worded by what let it through (the
- * files that load again, the guard that lets them through, or the override
- * that will force it), with the cause the refusal had. */
-static void note_pending(host *h, const reload_job *j, const char *cut_off)
+/* Says what lets the refused reload through now (the files that load
+ * again, the guard that lets them through, or the override that will force
+ * it; cut_off: whom the override cuts off), worded by cause. */
+static void say_pending(host *h, const char *at, const char *cause, int overridden,
+                        const char *cut_off, const char *reason)
 {
-    json_t *r = h->reload_refused;
-    const char *at = json_string_value(json_object_get(r, "at"));
-    const char *cause = json_string_value(json_object_get(r, "cause"));
-    if (!cause)
-        cause = "files";
-    if (j->overridden)
+    if (overridden)
         log_each(h, SIPC_LOG_INFO,
                  "The reload refused at %s goes through at the next reload or start: the "
                  "override of `tlstool mode strict --force` is in place, which goes strict and "
@@ -738,23 +733,61 @@ static void note_pending(host *h, const reload_job *j, const char *cut_off)
                  "The files load again (the reload refused at %s was for: %s): a start would "
                  "succeed; they are not applied until a reload (the node runs the "
                  "configuration it had)",
-                 at, json_string_value(json_object_get(r, "reason")));
+                 at, reason);
+}
+
+/* The refusal no longer holds, but the files differ from what the node
+ * runs until a reload: reload.pending, with the cause the refusal had and
+ * who asked (for a refusal again, pending_refused). */
+static void note_pending(host *h, const reload_job *j, const char *cut_off)
+{
+    json_t *r = h->reload_refused;
+    const char *cause = json_string_value(json_object_get(r, "cause"));
+    if (!cause)
+        cause = "files";
+    say_pending(h, json_string_value(json_object_get(r, "at")), cause, j->overridden, cut_off,
+                json_string_value(json_object_get(r, "reason")));
     char now[32];
     now_text(now, sizeof now);
     json_decref(h->reload_pending);
-    h->reload_pending = json_pack("{s:s, s:O?, s:s, s:b}", "since", now, "refused_at",
+    h->reload_pending = json_pack("{s:s, s:O?, s:s, s:b, s:O?}", "since", now, "refused_at",
                                   json_object_get(r, "at"), "cause", cause, "override",
-                                  j->overridden);
+                                  j->overridden, "by", json_object_get(r, "by"));
     json_decref(h->reload_refused);
     h->reload_refused = NULL;
+}
+
+/* A pending reload that a reload now would refuse again (the files broke
+ * since, a plaintext peer came back, the override is gone): the refusal it
+ * came from stands again, with the reason of now, so that the status does
+ * not say the files load when the node would not start with them. */
+static void pending_refused(host *h, const char *cause, const char *reason)
+{
+    json_t *p = h->reload_pending;
+    char now[32];
+    now_text(now, sizeof now);
+    reason = refusal_words(reason);
+    char at[200];
+    snprintf(at, sizeof at, "%s (pending since %s)",
+             json_string_value(json_object_get(p, "refused_at")),
+             json_string_value(json_object_get(p, "since")));
+    log_each(h, SIPC_LOG_WARN, "The reload refused at %s is refused again, now for: %s", at,
+             reason);
+    json_decref(h->reload_refused);
+    h->reload_refused = json_pack("{s:O?, s:s, s:O?, s:s, s:s}", "at",
+                                  json_object_get(p, "refused_at"), "reason", reason, "by",
+                                  json_object_get(p, "by"), "cause", cause, "checked_at", now);
+    json_decref(h->reload_pending);
+    h->reload_pending = NULL;
 }
 
 /* A check of the files after a refused reload, and while one is pending.
  * Files that are again what the node runs (the old ones put back, sipc.conf
  * set back to the mode it runs) leave nothing refused or pending. Files
  * that load and that the strict guard lets through (or its override will
- * force) clear the refusal into reload.pending. Otherwise the refusal
- * stands, with the reason of now; a pending one stays as it was. */
+ * force) clear the refusal into reload.pending, or keep it pending (saying
+ * so when the override comes or goes). Otherwise the refusal stands, or
+ * stands again, with the reason of now. */
 static void after_recheck(reload_job *j, int status)
 {
     host *h = j->h;
@@ -778,13 +811,25 @@ static void after_recheck(reload_job *j, int status)
         } else {
             note_pending(h, j, msg);
         }
-    } else if (h->reload_pending && !j->failed && runs_the_files(j, h)) {
-        log_each(h, SIPC_LOG_INFO,
-                 "The files are what the node runs again: nothing waits for a reload (pending "
-                 "since %s)%s",
-                 json_string_value(json_object_get(h->reload_pending, "since")), "");
-        json_decref(h->reload_pending);
-        h->reload_pending = NULL;
+    } else if (h->reload_pending) {
+        json_t *p = h->reload_pending;
+        if (j->failed) {
+            pending_refused(h, "files", j->err);
+        } else if (runs_the_files(j, h)) {
+            log_each(h, SIPC_LOG_INFO,
+                     "The files are what the node runs again: nothing waits for a reload "
+                     "(pending since %s)%s",
+                     json_string_value(json_object_get(p, "since")), "");
+            json_decref(h->reload_pending);
+            h->reload_pending = NULL;
+        } else if (guard(j, h, msg, sizeof msg)) {
+            pending_refused(h, "strict_guard", msg);
+        } else if (j->overridden != json_is_true(json_object_get(p, "override"))) {
+            /* the override came, or is no longer needed: the guard's news */
+            say_pending(h, json_string_value(json_object_get(p, "refused_at")), "strict_guard",
+                        j->overridden, msg, "");
+            json_object_set_new(p, "override", json_boolean(j->overridden));
+        }
     }
     release_job(j);
     free(j);

@@ -17,10 +17,13 @@
 #     guard: reload.pending with override (worded so in the log, status and
 #     the reload_pending note), the override left in place; `tlstool mode
 #     permissive` takes both back: nothing pending
-#   - refused again; o gets the pair and speaks TLS once: the guard no
-#     longer refuses, the check leaves reload.pending (cause strict_guard,
-#     worded for the guard, not "the files load again"; a reload_pending
-#     note); a reload applies it: strict, nothing pending
+#   - refused again, the override again; removed by hand while pending: a
+#     reload would be refused, so the refusal stands again (WARN "is
+#     refused again"); the override once more, then o gets the pair and
+#     speaks TLS once: the guard no longer refuses, reload.pending without
+#     the override (cause strict_guard, worded for the guard, not "the
+#     files load again"; a reload_pending note); a reload applies it:
+#     strict, nothing pending
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.70}
@@ -86,16 +89,8 @@ fi
 # pending (no reload would change anything)
 tt mode permissive >/dev/null 2>&1 || not_ok "tlstool mode permissive (sipc.conf only)"
 _nothing() { st && jq -e '.reload.refused == null and .reload.pending == null' "$OUT" >/dev/null; }
-if wait_for 15 _nothing; then
-    ok "sipc.conf back to permissive: the check leaves nothing refused or pending"
-else
-    bad "sipc.conf back to permissive: reload '$(jq -c .reload "$OUT")'"
-fi
-if grep -q 'Service.Reload INFO The files are what the node runs again: the reload refused at .* no longer stands' "$work/a/logs/"ManagementService_*.log; then
-    ok "the log says the refusal no longer stands, nothing waiting"
-else
-    not_ok "no 'The files are what the node runs again' line"
-fi
+reload_settles "sipc.conf back to permissive: the check leaves nothing refused or pending" _nothing \
+    'Service.Reload INFO The files are what the node runs again: the reload refused at .* no longer stands' "$work/a"
 refuse_again() { # what
     tt mode strict >/dev/null 2>&1 || not_ok "tlstool mode strict (sipc.conf only), $1"
     run ctl --home "$work/a" reload
@@ -105,14 +100,17 @@ refuse_again "before the override"
 # the override left for the next start or reload: that reload goes strict
 # whatever the guard says, so the refusal no longer holds; the check leaves
 # the override for it
-tt mode strict --force >"$work/force.out" 2>&1 && grep -q '^override written: ' "$work/force.out" ||
-    { not_ok "tlstool mode strict --force (sipc.conf only)"; cat "$work/force.out"; }
 _overridden() { st && jq -e '.reload.refused == null and .reload.pending.override == true and .reload.pending.cause == "strict_guard"' "$OUT" >/dev/null; }
-if wait_for 15 _overridden && [ -f "$work/a/state/force-strict" ]; then
-    ok "the override in place: reload.pending with override, the override left for the reload"
-else
-    bad "with the override in place: reload '$(jq -c .reload "$OUT")', state/force-strict $(ls "$work/a/state/force-strict" 2>&1)"
-fi
+override() { # what
+    tt mode strict --force >"$work/force.out" 2>&1 && grep -q '^override written: ' "$work/force.out" ||
+        { not_ok "tlstool mode strict --force (sipc.conf only), $1"; cat "$work/force.out"; }
+    if wait_for 15 _overridden && [ -f "$work/a/state/force-strict" ]; then
+        ok "the override in place, $1: reload.pending with override, the override left for the reload"
+    else
+        bad "with the override in place, $1: reload '$(jq -c .reload "$OUT")', state/force-strict $(ls "$work/a/state/force-strict" 2>&1)"
+    fi
+}
+override "after a refusal"
 # pending_said WHAT LOG STATUS RC KINDS NOTE: the pending reload in the log
 # (grep LOG), `sipcctl status` (STATUS) and `status --cluster` (exit RC,
 # problems KINDS, one reload_pending note whose message matches NOTE)
@@ -147,13 +145,22 @@ else
     bad "after tlstool mode permissive: reload '$(jq -c .reload "$OUT")'"
 fi
 refuse_again "after the override was taken back"
-# o gets the pair: one TLS session clears it from the guard's peers
+override "again"
+# the override gone by hand while pending (o still plaintext): a reload
+# would be refused again, and so it stands again
+rm "$work/a/state/force-strict"
+_refused_again() { st && jq -e '.reload.pending == null and .reload.refused.cause == "strict_guard" and (.reload.refused.reason | test("^going strict would cut off"))' "$OUT" >/dev/null; }
+reload_settles "the override removed while pending: the guard's refusal stands again" _refused_again \
+    'Service.Reload WARN The reload refused at 20.* (pending since 20.*) is refused again, now for: going strict would cut off' "$work/a"
+override "once more, before o speaks TLS"
+# o gets the pair: one TLS session clears it from the guard's peers; the
+# override is no longer what lets the reload through
 "$BIN/tlstool" --home "$work/o" import "$work/cluster.pfx" >/dev/null || not_ok "import in o"
 ctl --home "$work/o" ping "$BASE.1" >"$work/ping.out" 2>&1 && grep -q "over TLS" "$work/ping.out" ||
     { not_ok "TLS ping from o"; cat "$work/ping.out"; }
-_pending() { st && jq -e '.reload.refused == null and (.reload.pending.since | test("^20"))' "$OUT" >/dev/null; }
-if wait_for 15 _pending && jq -e '.reload.pending.cause == "strict_guard" and .reload.pending.override == false' "$OUT" >/dev/null; then
-    ok "the guard lets it through now: the check leaves reload.pending, cause strict_guard"
+_pending() { st && jq -e '.reload.refused == null and (.reload.pending.since | test("^20")) and .reload.pending.override == false' "$OUT" >/dev/null; }
+if wait_for 15 _pending && jq -e '.reload.pending.cause == "strict_guard"' "$OUT" >/dev/null; then
+    ok "the guard lets it through now: reload.pending without the override, cause strict_guard"
 else
     bad "no reload.pending once the guard let it through: reload '$(jq -c .reload "$OUT")'"
 fi

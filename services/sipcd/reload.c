@@ -581,6 +581,18 @@ static void note_refused(host *h, const reload_job *j, const char *cause, const 
     h->refused_gen++;
 }
 
+/* The changes a reload found waiting for a restart, as the status keeps
+ * them (NULL: none). */
+static json_t *restart_list(const reload_job *j)
+{
+    if (!j->nrestart)
+        return NULL;
+    json_t *rs = json_array();
+    for (int i = 0; i < j->nrestart; i++)
+        json_array_append_new(rs, sipc_json_text(j->restart[i]));
+    return rs;
+}
+
 /* A reload that loaded the files: nothing refused any more; what waits for
  * a restart is what this one found (since the first reload that found the
  * same). */
@@ -588,12 +600,7 @@ static void note_loaded(host *h, const reload_job *j)
 {
     json_decref(h->reload_refused);
     h->reload_refused = NULL;
-    json_t *rs = NULL;
-    if (j->nrestart) {
-        rs = json_array();
-        for (int i = 0; i < j->nrestart; i++)
-            json_array_append_new(rs, sipc_json_text(j->restart[i]));
-    }
+    json_t *rs = restart_list(j);
     if (!rs || !h->restart_needed || !json_equal(rs, h->restart_needed))
         now_text(h->restart_since, sizeof h->restart_since);
     json_decref(h->restart_needed);
@@ -699,12 +706,9 @@ static int runs_the_files(reload_job *j, host *h)
     judge_tls(j, h);
     if (j->nchanges)
         return 0;
-    if (!j->nrestart || !h->restart_needed)
-        return !j->nrestart && !h->restart_needed;
-    json_t *rs = json_array();
-    for (int i = 0; i < j->nrestart; i++)
-        json_array_append_new(rs, json_string(j->restart[i]));
-    int same = json_equal(rs, h->restart_needed);
+    json_t *rs = restart_list(j);
+    int same = rs && h->restart_needed ? json_equal(rs, h->restart_needed)
+                                       : !rs && !h->restart_needed;
     json_decref(rs);
     return same;
 }
@@ -774,8 +778,9 @@ static void pending_refused(host *h, const char *cause, const char *reason)
     log_each(h, SIPC_LOG_WARN, "The reload refused at %s is refused again, now for: %s", at,
              reason);
     json_decref(h->reload_refused);
-    h->reload_refused = json_pack("{s:O?, s:s, s:O?, s:s, s:s}", "at",
-                                  json_object_get(p, "refused_at"), "reason", reason, "by",
+    h->reload_refused = json_pack("{s:O?, s:o, s:O?, s:s, s:s}", "at",
+                                  json_object_get(p, "refused_at"), "reason",
+                                  sipc_json_text(reason), "by",
                                   json_object_get(p, "by"), "cause", cause, "checked_at", now);
     json_decref(h->reload_pending);
     h->reload_pending = NULL;

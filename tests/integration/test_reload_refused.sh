@@ -20,7 +20,8 @@
 #     reload then answers as before
 #   - [data] sync changed (needs a restart): status lists it, the cluster
 #     status has a restart_needed note and stays OK (exit 0); put back and
-#     reloaded: gone
+#     reloaded: gone; a restart change in Latin-1 ([metrics] address), a
+#     refused reload after it, the files put back: nothing pending
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.58}
@@ -127,15 +128,16 @@ else
 fi
 run ctl metrics
 expect "metrics: sipc_reload_pending 1, sipc_reload_refused 0" 0 '^sipc_reload_pending 1$' '^sipc_reload_refused 0$'
-# broken again while pending: the node would not start with it, so the
-# refusal it came from stands again, with the reason of now; mended (the
-# revocation change kept): pending again
-sed -i '/^\[node\]/a mdoe = 1' "$home/sipc.conf"
-_again() { ctl status --json >"$OUT" 2>&1 && jq -e '.reload.pending == null and .reload.refused.cause == "files" and (.reload.refused.reason | test("unknown setting \\[node\\] mdoe")) and .reload.refused.at < .reload.refused.checked_at and (.reload.refused.by | test("."))' "$OUT" >/dev/null; }
+# broken again while pending (a Latin-1 typo, kept as \xNN in the status):
+# the node would not start with it, so the refusal it came from stands
+# again, with the reason of now; mended (the revocation change kept):
+# pending again
+perl -0pi -e 's/^\[node\]\n/[node]\nm\xe9de = 1\n/m' "$home/sipc.conf"
+_again() { ctl status --json >"$OUT" 2>&1 && jq -e '.reload.pending == null and .reload.refused.cause == "files" and (.reload.refused.reason | test("unknown setting \\[node\\] m\\\\xe9de")) and .reload.refused.at < .reload.refused.checked_at and (.reload.refused.by | test("."))' "$OUT" >/dev/null; }
 reload_settles "sipc.conf broken while pending: refused again, with the reason of now" _again \
-    'Service.Reload WARN The reload refused at 20.* (pending since 20.*) is refused again, now for: .*mdoe' "$home"
+    'Service.Reload WARN The reload refused at 20.* (pending since 20.*) is refused again, now for: .*unknown setting \[node\] m' "$home"
 cluster_is 1 "reload_refused:n2" "" "refused again: a reload_refused problem"
-sed -i '/^mdoe = 1$/d' "$home/sipc.conf"
+LC_ALL=C sed -i '/^m.de = 1$/d' "$home/sipc.conf"
 _pending_again() { ctl status --json >"$OUT" 2>&1 && jq -e '.reload.refused == null and .reload.pending.cause == "files"' "$OUT" >/dev/null; }
 if wait_for 15 _pending_again; then
     ok "mended, the revocation change kept: pending again"
@@ -211,6 +213,27 @@ if [ "$RC" = 0 ] && [ "$(notes)" = "" ]; then
 else
     bad "the note stayed: notes '$(notes)', exit $RC"
 fi
+# --- a change waiting for a restart in words that are not UTF-8 ----------
+# (a Latin-1 host in [metrics] address, kept as \xNN in the status): a
+# refusal after it whose files come back leaves nothing pending, the
+# check's list of restart changes compared as the status keeps it
+printf '[metrics]\naddress = m\xe9trics:9323\n' >>"$home/sipc.conf"
+cp -p "$home/sipc.conf" "$work/sipc.conf.latin1"
+run ctl reload
+expect "reload with a Latin-1 [metrics] address: a restart needed (exit 3)" 3 'needs a restart, not applied: \[metrics\] address'
+sed -i '/^\[node\]/a mdoe = 1' "$home/sipc.conf"
+run ctl reload
+expect "then a sipc.conf typo: refused" 1 'unknown setting'
+n0=$(grep -c 'The files are what the node runs again: the reload refused at' "$home/logs/"ManagementService_*.log)
+cp -p "$work/sipc.conf.latin1" "$home/sipc.conf"
+_settled() { ctl status --json >"$OUT" 2>&1 && jq -e '.reload.refused == null and .reload.pending == null and (.reload.restart_needed[0] | test("^\\[metrics\\] address: \\(none\\) -> m\\\\xe9trics:9323$"))' "$OUT" >/dev/null; }
+reload_settles "the files back with the Latin-1 restart change: nothing pending, the change still waiting" _settled \
+    'The files are what the node runs again: the reload refused at' "$home"
+[ "$(grep -c 'The files are what the node runs again: the reload refused at' "$home/logs/"ManagementService_*.log)" -gt "$n0" ] ||
+    not_ok "no new 'The files are what the node runs again' line for the Latin-1 restart change"
+cp -p "$work/sipc.conf.bak" "$home/sipc.conf"
+run ctl reload
+expect "put back and reloaded: nothing waits for a restart" 0
 # --- an expired pair: its reason names the time of each check -------------
 # (faketime: a pair that expired two days ago); checked every 3 s, the
 # refusal stands with the same words but the time: no WARN for each check

@@ -285,20 +285,38 @@ json_t *sipc_mgmt_notes(json_t *nodes)
                  mgmt_node_name(n), mgmt_str_at(r, "restart_needed_since", NULL), what);
         note(list, "restart_needed", msg);
     }
-    /* the files load again after a refused reload, but the node still runs
-     * what it had: not a fault, yet its next reload or start changes it */
+    /* a refused reload that would go through now (the files load again, the
+     * guard or its override lets it through), but the node still runs what
+     * it had: not a fault, yet its next reload or start changes it */
     json_array_foreach(nodes, i, n)
     {
         json_t *pend = json_object_get(json_object_get(n, "reload"), "pending");
         if (!json_is_true(json_object_get(n, "reachable")) || !json_is_object(pend))
             continue;
-        snprintf(msg, sizeof msg,
-                 "%s: its files load again since %s (its reload refused at %s) but are not "
-                 "applied: it runs the configuration it had until a reload (`sipcctl reload "
-                 "--node %s`) or its next start applies them",
-                 mgmt_node_name(n), mgmt_str_at(pend, "since", NULL),
-                 mgmt_str_at(pend, "refused_at", NULL),
-                 mgmt_str_at(n, "address", NULL));
+        /* worded by what let the refusal go: for the guard the files always
+         * loaded */
+        const char *name = mgmt_node_name(n), *since = mgmt_str_at(pend, "since", NULL),
+                   *at = mgmt_str_at(pend, "refused_at", NULL),
+                   *addr = mgmt_str_at(n, "address", NULL);
+        if (json_is_true(json_object_get(pend, "override")))
+            snprintf(msg, sizeof msg,
+                     "%s: the override of `tlstool mode strict --force` lets its reload refused "
+                     "at %s through (since %s): its next reload (`sipcctl reload --node %s`) or "
+                     "start goes strict and cuts off the peers still speaking plaintext to it "
+                     "(its log names them); until then it runs the configuration it had",
+                     name, at, since, addr);
+        else if (!strcmp(mgmt_str_at(pend, "cause", NULL), "strict_guard"))
+            snprintf(msg, sizeof msg,
+                     "%s: its strict guard no longer holds back its reload refused at %s (since "
+                     "%s), but it is not applied: it runs the configuration it had until a "
+                     "reload (`sipcctl reload --node %s`) or its next start applies it",
+                     name, at, since, addr);
+        else
+            snprintf(msg, sizeof msg,
+                     "%s: its files load again since %s (its reload refused at %s) but are not "
+                     "applied: it runs the configuration it had until a reload (`sipcctl reload "
+                     "--node %s`) or its next start applies them",
+                     name, since, at, addr);
         note(list, "reload_pending", msg);
     }
     if (grouped(nodes, keepalive_text, groups, sizeof groups) > 1) {

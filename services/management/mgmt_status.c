@@ -380,8 +380,9 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
         sipc_prom_sample(out, "sipc_reload_refused", NULL,
                          json_is_object(json_object_get(reload, "refused")));
         sipc_prom_family(out, "sipc_reload_pending", SIPC_PROM_GAUGE,
-                         "1 while the node's files load again after a refused reload but are "
-                         "not applied until a reload");
+                         "1 while a refused reload would go through now (the files load again, "
+                         "the strict guard or its override lets it through) but is not applied "
+                         "until a reload");
         sipc_prom_sample(out, "sipc_reload_pending", NULL,
                          json_is_object(json_object_get(reload, "pending")));
         sipc_prom_family(out, "sipc_restart_needed_changes", SIPC_PROM_GAUGE,

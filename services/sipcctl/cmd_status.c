@@ -173,7 +173,17 @@ static void print_reload(json_t *r)
                "reload\n",
                s_of(refused, "at"), s_of(refused, "by"), s_of(refused, "reason"));
     json_t *pending = json_object_get(r, "pending");
-    if (json_is_object(pending))
+    /* worded by what let the refusal go: for the guard the files always loaded */
+    if (json_is_object(pending) && json_is_true(json_object_get(pending, "override")))
+        printf("  reload pending: the override of `tlstool mode strict --force` lets the reload "
+               "refused at %s through (since %s): the next reload or start goes strict and cuts "
+               "off the peers still speaking plaintext\n",
+               s_of(pending, "refused_at"), s_of(pending, "since"));
+    else if (json_is_object(pending) && !strcmp(s_of(pending, "cause"), "strict_guard"))
+        printf("  reload pending: the strict guard no longer holds back the reload refused at %s "
+               "(since %s), but it is not applied until a reload\n",
+               s_of(pending, "refused_at"), s_of(pending, "since"));
+    else if (json_is_object(pending))
         printf("  reload pending: the files load again (since %s) but are not applied until a "
                "reload\n",
                s_of(pending, "since"));

@@ -90,12 +90,14 @@ typedef struct host {
      * changes the latest reload left for a restart (NULL: none), and since */
     json_t *reload_refused;
     /* a refusal the node's check of the files cleared without a reload
-     * ({"since", "refused_at"}): the files load, but the node runs what it
-     * had until a reload; NULL after the next reload, or none */
+     * ({"since", "refused_at", "by", "cause", "override"}): the files load
+     * and the guard (or its override) lets them through, but the node runs
+     * what it had until a reload; NULL after the next reload, once the check
+     * finds the files are what the node runs or refused again, or none */
     json_t *reload_pending;
     json_t *restart_needed;
     char restart_since[32];
-    int rechecking;        /* a check of a refused reload's files is on the pool */
+    int rechecking;        /* a check of a refused or pending reload's files is on the pool */
     int recheck_ticks;
     unsigned refused_gen;  /* counts refusals: a check begun before one does not clear it */
     uv_timer_t retire_timer; /* replaces connections made before a reload */
@@ -175,9 +177,11 @@ void host_reload_init(host *h);
 /* reload.c: the status's "reload" section: the refused reload and the
  * changes that wait for a restart. */
 json_t *host_reload_status(void *arg);
-/* reload.c: called every few seconds; while a refused reload is recorded,
- * about every RELOAD_RECHECK_MS (or $SIPCD_RELOAD_RECHECK_MS) checks on the
- * thread pool whether the files load now (put back), which clears it. */
+/* reload.c: called every few seconds; while a refused or pending reload is
+ * recorded, about every RELOAD_RECHECK_MS (or $SIPCD_RELOAD_RECHECK_MS)
+ * checks on the thread pool whether the files load now (put back), which
+ * clears a refusal, and whether they are what the node runs, which clears
+ * either. */
 void host_reload_recheck(host *h);
 /* reload.c: what the reload state holds, at the end. */
 void host_reload_free(host *h);

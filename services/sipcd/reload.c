@@ -122,6 +122,7 @@ typedef struct reload_job {
     char caller_address[64], caller_node[64]; /* "" when not asked over a connection */
     int force;
     int dry; /* only whether the files load (host_reload_recheck): nothing applied */
+    int overridden; /* dry: the guard would refuse, but the override is in place */
     unsigned gen; /* a dry job's h->refused_gen when it began */
     int ack; /* a forced reload may acknowledge the peers it cuts off */
     void (*done)(void *arg, json_t *answer);
@@ -334,7 +335,9 @@ static unsigned goes_strict(const reload_job *j, const host *h)
  * says why). The peers judged are this node's history with the window of
  * the new sipc.conf, so that setting it to 0 in the same reload turns the
  * guard off. The one-shot override `tlstool mode strict --force` leaves is
- * consumed here whether needed or not. */
+ * consumed here whether needed or not; a check of the files (dry) only
+ * looks whether it is there (j->overridden, msg naming the peers it would
+ * cut off). */
 static int guard(reload_job *j, host *h, char *msg, size_t len)
 {
     /* a check of the files (dry) only asks whether the guard still refuses:
@@ -353,6 +356,16 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
         return 0;
     char text[1500];
     host_peers_text(list, total < 8 ? total : 8, total, now, text, sizeof text);
+    char ovr[1200];
+    if (j->dry && host_force_strict_pending(h->cfg.home, ovr, sizeof ovr, NULL)) {
+        /* the override in place forces the next reload or start through the
+         * guard: the refusal no longer holds. It stays for that reload (the
+         * one that cuts off and acknowledges the peers); msg gets whom it
+         * cuts off, for the note */
+        j->overridden = 1;
+        snprintf(msg, len, "%s", text);
+        return 0;
+    }
     if (j->force || marker) {
         /* the answer names whom it cut off, not only the node's log */
         j->cut_off = json_array();
@@ -568,6 +581,18 @@ static void note_refused(host *h, const reload_job *j, const char *cause, const 
     h->refused_gen++;
 }
 
+/* The changes a reload found waiting for a restart, as the status keeps
+ * them (NULL: none). */
+static json_t *restart_list(const reload_job *j)
+{
+    if (!j->nrestart)
+        return NULL;
+    json_t *rs = json_array();
+    for (int i = 0; i < j->nrestart; i++)
+        json_array_append_new(rs, sipc_json_text(j->restart[i]));
+    return rs;
+}
+
 /* A reload that loaded the files: nothing refused any more; what waits for
  * a restart is what this one found (since the first reload that found the
  * same). */
@@ -575,12 +600,7 @@ static void note_loaded(host *h, const reload_job *j)
 {
     json_decref(h->reload_refused);
     h->reload_refused = NULL;
-    json_t *rs = NULL;
-    if (j->nrestart) {
-        rs = json_array();
-        for (int i = 0; i < j->nrestart; i++)
-            json_array_append_new(rs, sipc_json_text(j->restart[i]));
-    }
+    json_t *rs = restart_list(j);
     if (!rs || !h->restart_needed || !json_equal(rs, h->restart_needed))
         now_text(h->restart_since, sizeof h->restart_since);
     json_decref(h->restart_needed);
@@ -610,7 +630,7 @@ static void after_load(uv_work_t *w, int status);
 
 void host_reload_recheck(host *h)
 {
-    if (!h->reload_refused || h->rechecking || h->stopping)
+    if ((!h->reload_refused && !h->reload_pending) || h->rechecking || h->stopping)
         return;
     /* called every 3 s (the peers' timer) */
     long every = RELOAD_RECHECK_MS;
@@ -677,36 +697,144 @@ static void refusal_stands(host *h, const char *cause, const char *reason)
     json_object_set_new(r, "checked_at", json_string(at));
 }
 
-/* A check of the files after a refused reload. They load now (put back,
- * or corrected) and the strict guard lets them through: the refusal no
- * longer holds; but the node still runs what it had, which may differ from
- * them until a reload (reload.pending says so). Otherwise the refusal
- * stands, with the reason of now. */
-static void after_recheck(reload_job *j, int status)
+/* Whether the files are what the node runs: a reload now would answer
+ * "unchanged" and leave the status as it is (the same changes waiting for a
+ * restart). judge_restart and judge_tls only compare. */
+static int runs_the_files(reload_job *j, host *h)
 {
-    host *h = j->h;
-    h->rechecking = 0;
-    char msg[2800];
-    if (status != 0 || h->stopping || !h->reload_refused || j->gen != h->refused_gen) {
-        /* not checked, or a newer reload decided since */
-    } else if (j->failed) {
-        refusal_stands(h, "files", j->err);
-    } else if (guard(j, h, msg, sizeof msg)) {
-        refusal_stands(h, "strict_guard", msg);
-    } else {
+    judge_restart(j, &h->cfg, &j->cfg);
+    judge_tls(j, h);
+    if (j->nchanges)
+        return 0;
+    json_t *rs = restart_list(j);
+    int same = rs && h->restart_needed ? json_equal(rs, h->restart_needed)
+                                       : !rs && !h->restart_needed;
+    json_decref(rs);
+    return same;
+}
+
+/* Says what lets the refused reload through now (the files that load
+ * again, the guard that lets them through, or the override that will force
+ * it; cut_off: whom the override cuts off), worded by cause. */
+static void say_pending(host *h, const char *at, const char *cause, int overridden,
+                        const char *cut_off, const char *reason)
+{
+    if (overridden)
+        log_each(h, SIPC_LOG_INFO,
+                 "The reload refused at %s goes through at the next reload or start: the "
+                 "override of `tlstool mode strict --force` is in place, which goes strict and "
+                 "cuts off peers still speaking plaintext: %s; until then the node runs the "
+                 "configuration it had",
+                 at, cut_off);
+    else if (!strcmp(cause, "strict_guard"))
+        log_each(h, SIPC_LOG_INFO,
+                 "The strict guard no longer holds back the reload refused at %s: a reload "
+                 "would go through now%s; the files are not applied until a reload (the node "
+                 "runs the configuration it had)",
+                 at, "");
+    else
         log_each(h, SIPC_LOG_INFO,
                  "The files load again (the reload refused at %s was for: %s): a start would "
                  "succeed; they are not applied until a reload (the node runs the "
                  "configuration it had)",
-                 json_string_value(json_object_get(h->reload_refused, "at")),
-                 json_string_value(json_object_get(h->reload_refused, "reason")));
-        char at[32];
-        now_text(at, sizeof at);
-        json_decref(h->reload_pending);
-        h->reload_pending = json_pack("{s:s, s:O?}", "since", at, "refused_at",
-                                      json_object_get(h->reload_refused, "at"));
-        json_decref(h->reload_refused);
-        h->reload_refused = NULL;
+                 at, reason);
+}
+
+/* The refusal no longer holds, but the files differ from what the node
+ * runs until a reload: reload.pending, with the cause the refusal had and
+ * who asked (for a refusal again, pending_refused). */
+static void note_pending(host *h, const reload_job *j, const char *cut_off)
+{
+    json_t *r = h->reload_refused;
+    const char *cause = json_string_value(json_object_get(r, "cause"));
+    if (!cause)
+        cause = "files";
+    say_pending(h, json_string_value(json_object_get(r, "at")), cause, j->overridden, cut_off,
+                json_string_value(json_object_get(r, "reason")));
+    char now[32];
+    now_text(now, sizeof now);
+    json_decref(h->reload_pending);
+    h->reload_pending = json_pack("{s:s, s:O?, s:s, s:b, s:O?}", "since", now, "refused_at",
+                                  json_object_get(r, "at"), "cause", cause, "override",
+                                  j->overridden, "by", json_object_get(r, "by"));
+    json_decref(h->reload_refused);
+    h->reload_refused = NULL;
+}
+
+/* A pending reload that a reload now would refuse again (the files broke
+ * since, a plaintext peer came back, the override is gone): the refusal it
+ * came from stands again, with the reason of now, so that the status does
+ * not say the files load when the node would not start with them. */
+static void pending_refused(host *h, const char *cause, const char *reason)
+{
+    json_t *p = h->reload_pending;
+    char now[32];
+    now_text(now, sizeof now);
+    reason = refusal_words(reason);
+    char at[200];
+    snprintf(at, sizeof at, "%s (pending since %s)",
+             json_string_value(json_object_get(p, "refused_at")),
+             json_string_value(json_object_get(p, "since")));
+    log_each(h, SIPC_LOG_WARN, "The reload refused at %s is refused again, now for: %s", at,
+             reason);
+    json_decref(h->reload_refused);
+    h->reload_refused = json_pack("{s:O?, s:o, s:O?, s:s, s:s}", "at",
+                                  json_object_get(p, "refused_at"), "reason",
+                                  sipc_json_text(reason), "by",
+                                  json_object_get(p, "by"), "cause", cause, "checked_at", now);
+    json_decref(h->reload_pending);
+    h->reload_pending = NULL;
+}
+
+/* A check of the files after a refused reload, and while one is pending.
+ * Files that are again what the node runs (the old ones put back, sipc.conf
+ * set back to the mode it runs) leave nothing refused or pending. Files
+ * that load and that the strict guard lets through (or its override will
+ * force) clear the refusal into reload.pending, or keep it pending (saying
+ * so when the override comes or goes). Otherwise the refusal stands, or
+ * stands again, with the reason of now. */
+static void after_recheck(reload_job *j, int status)
+{
+    host *h = j->h;
+    h->rechecking = 0;
+    char msg[2800] = "";
+    if (status != 0 || h->stopping || j->gen != h->refused_gen) {
+        /* not checked, or a newer reload decided since */
+    } else if (h->reload_refused) {
+        const char *at = json_string_value(json_object_get(h->reload_refused, "at"));
+        if (j->failed) {
+            refusal_stands(h, "files", j->err);
+        } else if (runs_the_files(j, h)) {
+            log_each(h, SIPC_LOG_INFO,
+                     "The files are what the node runs again: the reload refused at %s no "
+                     "longer stands, and nothing waits for a reload%s",
+                     at, "");
+            json_decref(h->reload_refused);
+            h->reload_refused = NULL;
+        } else if (guard(j, h, msg, sizeof msg)) {
+            refusal_stands(h, "strict_guard", msg);
+        } else {
+            note_pending(h, j, msg);
+        }
+    } else if (h->reload_pending) {
+        json_t *p = h->reload_pending;
+        if (j->failed) {
+            pending_refused(h, "files", j->err);
+        } else if (runs_the_files(j, h)) {
+            log_each(h, SIPC_LOG_INFO,
+                     "The files are what the node runs again: nothing waits for a reload "
+                     "(pending since %s)%s",
+                     json_string_value(json_object_get(p, "since")), "");
+            json_decref(h->reload_pending);
+            h->reload_pending = NULL;
+        } else if (guard(j, h, msg, sizeof msg)) {
+            pending_refused(h, "strict_guard", msg);
+        } else if (j->overridden != json_is_true(json_object_get(p, "override"))) {
+            /* the override came, or is no longer needed: the guard's news */
+            say_pending(h, json_string_value(json_object_get(p, "refused_at")), "strict_guard",
+                        j->overridden, msg, "");
+            json_object_set_new(p, "override", json_boolean(j->overridden));
+        }
     }
     release_job(j);
     free(j);

@@ -10,9 +10,20 @@
 #     sipc_reload_refused 1
 #   - the node's checks (every 3 s here) keep it: checked_at moves, the
 #     refusal stays, and the log has no line for it
-#   - o gets the pair and speaks TLS once: the guard no longer refuses, the
-#     check leaves reload.pending (a reload_pending note); a reload
-#     applies it: strict, nothing pending
+#   - sipc.conf set back to permissive (what the node runs): the check
+#     leaves nothing refused or pending
+#   - refused again, then `tlstool mode strict --force` (no reload): the
+#     check finds the override, which forces the next reload through the
+#     guard: reload.pending with override (worded so in the log, status and
+#     the reload_pending note), the override left in place; `tlstool mode
+#     permissive` takes both back: nothing pending
+#   - refused again, the override again; removed by hand while pending: a
+#     reload would be refused, so the refusal stands again (WARN "is
+#     refused again"); the override once more, then o gets the pair and
+#     speaks TLS once: the guard no longer refuses, reload.pending without
+#     the override (cause strict_guard, worded for the guard, not "the
+#     files load again"; a reload_pending note); a reload applies it:
+#     strict, nothing pending
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.70}
@@ -74,22 +85,96 @@ if ! grep -q 'is still refused, now for' "$work/a/logs/"ManagementService_*.log;
 else
     not_ok "a 'still refused, now for' line while only the guard's words changed"
 fi
-# o gets the pair: one TLS session clears it from the guard's peers
+# sipc.conf set back to the mode the node runs: nothing refused, nothing
+# pending (no reload would change anything)
+tt mode permissive >/dev/null 2>&1 || not_ok "tlstool mode permissive (sipc.conf only)"
+_nothing() { st && jq -e '.reload.refused == null and .reload.pending == null' "$OUT" >/dev/null; }
+reload_settles "sipc.conf back to permissive: the check leaves nothing refused or pending" _nothing \
+    'Service.Reload INFO The files are what the node runs again: the reload refused at .* no longer stands' "$work/a"
+refuse_again() { # what
+    tt mode strict >/dev/null 2>&1 || not_ok "tlstool mode strict (sipc.conf only), $1"
+    run ctl --home "$work/a" reload
+    expect "reload to strict refused by the guard again, $1" 1 'reload refused: going strict would cut off'
+}
+refuse_again "before the override"
+# the override left for the next start or reload: that reload goes strict
+# whatever the guard says, so the refusal no longer holds; the check leaves
+# the override for it
+_overridden() { st && jq -e '.reload.refused == null and .reload.pending.override == true and .reload.pending.cause == "strict_guard"' "$OUT" >/dev/null; }
+override() { # what
+    tt mode strict --force >"$work/force.out" 2>&1 && grep -q '^override written: ' "$work/force.out" ||
+        { not_ok "tlstool mode strict --force (sipc.conf only), $1"; cat "$work/force.out"; }
+    if wait_for 15 _overridden && [ -f "$work/a/state/force-strict" ]; then
+        ok "the override in place, $1: reload.pending with override, the override left for the reload"
+    else
+        bad "with the override in place, $1: reload '$(jq -c .reload "$OUT")', state/force-strict $(ls "$work/a/state/force-strict" 2>&1)"
+    fi
+}
+override "after a refusal"
+# pending_said WHAT LOG STATUS RC KINDS NOTE: the pending reload in the log
+# (grep LOG), `sipcctl status` (STATUS) and `status --cluster` (exit RC,
+# problems KINDS, one reload_pending note whose message matches NOTE)
+pending_said() {
+    if grep -q "$2" "$work/a/logs/"ManagementService_*.log; then
+        ok "the log: $1"
+    else
+        not_ok "no line in the log: $1"
+    fi
+    run ctl --home "$work/a" status
+    expect "status: $1" 0 "$3"
+    run ctl --home "$work/a" status --cluster --json
+    if [ "$RC" = "$4" ] && [ "$(kinds)" = "$5" ] && [ "$(notes)" = "reload_pending" ] &&
+        jq -e --arg re "$6" '.notes[0].message | test($re)' "$OUT" >/dev/null; then
+        ok "status --cluster: a reload_pending note, $1 (exit $4, problems '$5')"
+    else
+        bad "status --cluster, $1: kinds '$(kinds)', notes '$(notes)', exit $RC"
+    fi
+}
+# o still speaks plaintext: its guard_peer problem stays (exit 1), but no
+# reload_refused
+pending_said "the override lets it through" \
+    'Service.Reload INFO The reload refused at .* goes through at the next reload or start: the override of `tlstool mode strict --force` is in place, .*cuts off peers still speaking plaintext: [0-9]' \
+    '^  reload pending: the override of `tlstool mode strict --force` lets the reload refused at 20[0-9-]*T[0-9:]*Z through \(since 20' \
+    1 "permissive:a,guard_peer:a" \
+    '^a: the override of `tlstool mode strict --force` lets its reload refused at 20[-0-9T:]*Z through'
+# the override taken back with the mode: the files are what the node runs
+tt mode permissive >/dev/null 2>&1 || not_ok "tlstool mode permissive, the override removed"
+if wait_for 15 _nothing && [ ! -e "$work/a/state/force-strict" ]; then
+    ok "the override and strict taken back: nothing pending any more"
+else
+    bad "after tlstool mode permissive: reload '$(jq -c .reload "$OUT")'"
+fi
+refuse_again "after the override was taken back"
+override "again"
+# the override gone by hand while pending (o still plaintext): a reload
+# would be refused again, and so it stands again
+rm "$work/a/state/force-strict"
+_refused_again() { st && jq -e '.reload.pending == null and .reload.refused.cause == "strict_guard" and (.reload.refused.reason | test("^going strict would cut off"))' "$OUT" >/dev/null; }
+reload_settles "the override removed while pending: the guard's refusal stands again" _refused_again \
+    'Service.Reload WARN The reload refused at 20.* (pending since 20.*) is refused again, now for: going strict would cut off' "$work/a"
+override "once more, before o speaks TLS"
+# o gets the pair: one TLS session clears it from the guard's peers; the
+# override is no longer what lets the reload through
 "$BIN/tlstool" --home "$work/o" import "$work/cluster.pfx" >/dev/null || not_ok "import in o"
 ctl --home "$work/o" ping "$BASE.1" >"$work/ping.out" 2>&1 && grep -q "over TLS" "$work/ping.out" ||
     { not_ok "TLS ping from o"; cat "$work/ping.out"; }
-_pending() { st && jq -e '.reload.refused == null and (.reload.pending.since | test("^20"))' "$OUT" >/dev/null; }
-if wait_for 15 _pending; then
-    ok "the guard lets it through now: the check leaves reload.pending"
+_pending() { st && jq -e '.reload.refused == null and (.reload.pending.since | test("^20")) and .reload.pending.override == false' "$OUT" >/dev/null; }
+if wait_for 15 _pending && jq -e '.reload.pending.cause == "strict_guard"' "$OUT" >/dev/null; then
+    ok "the guard lets it through now: reload.pending without the override, cause strict_guard"
 else
     bad "no reload.pending once the guard let it through: reload '$(jq -c .reload "$OUT")'"
 fi
-run ctl --home "$work/a" status --cluster --json
+# worded for the guard, not "the files load again": they always loaded;
 # still permissive (exit 2, migrating) until the reload: no refusal now
-if [ "$RC" = 2 ] && [ "$(kinds)" = "permissive:a" ] && [ "$(notes)" = "reload_pending" ]; then
-    ok "status --cluster: a reload_pending note, no reload_refused problem"
+pending_said "the guard no longer holds it back" \
+    'Service.Reload INFO The strict guard no longer holds back the reload refused at .*: a reload would go through now' \
+    '^  reload pending: the strict guard no longer holds back the reload refused at 20[0-9-]*T[0-9:]*Z \(since 20[0-9-]*T[0-9:]*Z\), but it is not applied until a reload$' \
+    2 "permissive:a" \
+    '^a: its strict guard no longer holds back its reload refused at 20[-0-9T:]*Z \(since 20[-0-9T:]*Z\), but it is not applied'
+if grep -q 'The files load again' "$work/a/logs/"ManagementService_*.log; then
+    not_ok "the guard's pending reload worded as 'The files load again' in the log"
 else
-    bad "status --cluster while pending: kinds '$(kinds)', notes '$(notes)', exit $RC"
+    ok "no 'The files load again' in the log for the guard's pending reload"
 fi
 run ctl --home "$work/a" metrics
 expect "metrics: sipc_reload_pending 1" 0 '^sipc_reload_pending 1$' '^sipc_reload_refused 0$'

@@ -7,14 +7,21 @@
 #     reload_refused problem naming the file (exit 1), the metric
 #     sipc_reload_refused is 1; node.crt put back but sipc.conf broken, no
 #     reload: the refusal stands and its reason becomes sipc.conf's (its
-#     checked_at moves); sipc.conf put back: the node's own check of the
-#     files clears it and leaves reload.pending, a reload_pending note in
-#     the cluster status (exit 0) and sipc_reload_pending 1 until a reload
-#   - a sipc.conf typo, refused: the same problem; the file corrected and
-#     reloaded: cleared at once
+#     checked_at moves); sipc.conf put back with a change a reload applies:
+#     the node's own check of the files clears it and leaves reload.pending,
+#     a reload_pending note in the cluster status (exit 0) and
+#     sipc_reload_pending 1
+#     (revocation changed); broken again while pending: refused again (a
+#     reload_refused problem, the reason of now); mended: pending again;
+#     sipc.conf as the node runs it again: the check clears reload.pending
+#     and the metric, no reload needed
+#   - a sipc.conf typo, refused: the same problem; the file corrected to
+#     what the node runs: the check leaves nothing refused or pending; a
+#     reload then answers as before
 #   - [data] sync changed (needs a restart): status lists it, the cluster
 #     status has a restart_needed note and stays OK (exit 0); put back and
-#     reloaded: gone
+#     reloaded: gone; a restart change in Latin-1 ([metrics] address), a
+#     refused reload after it, the files put back: nothing pending
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.58}
@@ -38,6 +45,16 @@ printf '[cluster]\nname = refused\nnodes = %s\n' "$BASE.2" >"$client/sipc.conf"
 ctl() { "$BIN/sipcctl" --home "$client" --node "$BASE.2" --timeout 10000 "$@"; }
 kinds() { jq -r '[.problems[] | "\(.kind):\(.node)"] | join(",")' "$OUT"; }
 notes() { jq -r '[.notes[] | .kind] | join(",")' "$OUT"; }
+# cluster_is RC KINDS NOTES WHAT: `status --cluster --json` exits RC with
+# the problems KINDS and the notes NOTES
+cluster_is() {
+    run ctl status --cluster --json
+    if [ "$RC" = "$1" ] && [ "$(kinds)" = "$2" ] && [ "$(notes)" = "$3" ]; then
+        ok "status --cluster: $4"
+    else
+        bad "status --cluster, $4: kinds '$(kinds)', notes '$(notes)', exit $RC"
+    fi
+}
 
 run ctl status
 if [ "$RC" = 0 ] && ! grep -q 'reload:\|restart needed' "$OUT"; then
@@ -78,8 +95,10 @@ if grep -q 'Service.Reload WARN The reload refused at .* is still refused, now f
 else
     not_ok "no 'still refused, now for' line in the log"
 fi
-# put back, not reloaded: the node's check of the files clears it
+# put back with a change a reload applies, not reloaded: the node's check
+# of the files clears it into a pending reload
 cp -p "$work/sipc.conf.bak" "$home/sipc.conf"
+sed -i '/^\[tls\]/a revocation = off' "$home/sipc.conf"
 _clear() { ctl status --cluster >"$OUT" 2>&1; }
 if wait_for 15 _clear && grep -q '^cluster OK' "$OUT"; then
     ok "node.crt put back: the refusal cleared without a reload"
@@ -109,6 +128,30 @@ else
 fi
 run ctl metrics
 expect "metrics: sipc_reload_pending 1, sipc_reload_refused 0" 0 '^sipc_reload_pending 1$' '^sipc_reload_refused 0$'
+# broken again while pending (a Latin-1 typo, kept as \xNN in the status):
+# the node would not start with it, so the refusal it came from stands
+# again, with the reason of now; mended (the revocation change kept):
+# pending again
+perl -0pi -e 's/^\[node\]\n/[node]\nm\xe9de = 1\n/m' "$home/sipc.conf"
+_again() { ctl status --json >"$OUT" 2>&1 && jq -e '.reload.pending == null and .reload.refused.cause == "files" and (.reload.refused.reason | test("unknown setting \\[node\\] m\\\\xe9de")) and .reload.refused.at < .reload.refused.checked_at and (.reload.refused.by | test("."))' "$OUT" >/dev/null; }
+reload_settles "sipc.conf broken while pending: refused again, with the reason of now" _again \
+    'Service.Reload WARN The reload refused at 20.* (pending since 20.*) is refused again, now for: .*unknown setting \[node\] m' "$home"
+cluster_is 1 "reload_refused:n2" "" "refused again: a reload_refused problem"
+LC_ALL=C sed -i '/^m.de = 1$/d' "$home/sipc.conf"
+_pending_again() { ctl status --json >"$OUT" 2>&1 && jq -e '.reload.refused == null and .reload.pending.cause == "files"' "$OUT" >/dev/null; }
+if wait_for 15 _pending_again; then
+    ok "mended, the revocation change kept: pending again"
+else
+    bad "mended while refused again: reload '$(jq -c .reload "$OUT")'"
+fi
+# sipc.conf as the node runs it again: nothing is pending any more, no
+# reload needed
+cp -p "$work/sipc.conf.bak" "$home/sipc.conf"
+_unpending() { ctl status --json >"$OUT" 2>&1 && jq -e '.reload.pending == null and .reload.refused == null' "$OUT" >/dev/null; }
+reload_settles "the files as the node runs them again: reload.pending cleared without a reload" _unpending \
+    'Service.Reload INFO The files are what the node runs again: nothing waits for a reload (pending since 20' "$home"
+run ctl metrics
+expect "metrics: sipc_reload_pending 0 once the files are what the node runs" 0 '^sipc_reload_pending 0$'
 
 # --- a sipc.conf typo, corrected by a reload ----------------------------------
 sed -i '/^\[node\]/a mdoe = 1' "$home/sipc.conf"
@@ -121,7 +164,23 @@ if [ "$RC" = 1 ] && [ "$(kinds)" = "reload_refused:n2" ] &&
 else
     bad "status --cluster after the typo: kinds '$(kinds)', exit $RC"
 fi
+# corrected to what the node runs, not reloaded: the check finds nothing
+# refused and nothing pending (no reload would change anything)
 cp -p "$work/sipc.conf.bak" "$home/sipc.conf"
+_nothing() { ctl status --cluster --json >"$OUT" 2>&1 && [ "$(kinds)" = "" ]; }
+wait_for 15 _nothing
+cluster_is 0 "" "" "the typo corrected: no refusal and no reload_pending note, without a reload"
+run ctl status --json
+if jq -e '.reload.pending == null and .reload.refused == null' "$OUT" >/dev/null; then
+    ok "status --json: nothing refused or pending with the files as the node runs them"
+else
+    bad "status --json: reload '$(jq -c .reload "$OUT")'"
+fi
+if [ "$(grep -c 'The files are what the node runs again: the reload refused at' "$home/logs/"ManagementService_*.log)" = 1 ]; then
+    ok "the log says the refusal no longer stands, nothing waiting"
+else
+    not_ok "no (or more than one) 'no longer stands' line in the log"
+fi
 run ctl reload
 expect "the corrected sipc.conf reloads" 0
 run ctl status --json
@@ -141,12 +200,7 @@ run ctl reload
 expect "reload with [data] sync changed: a restart needed (exit 3)" 3 "needs a restart, not applied: \\[data\\] sync: full -> normal"
 run ctl status
 expect "status: the change waiting for a restart" 0 '^  restart needed \(since 20[0-9-]*T[0-9:]*Z\), not applied: \[data\] sync: full -> normal$'
-run ctl status --cluster --json
-if [ "$RC" = 0 ] && [ "$(kinds)" = "" ] && [ "$(notes)" = "restart_needed" ]; then
-    ok "status --cluster: a restart_needed note, no problem, exit 0"
-else
-    bad "status --cluster with a pending restart: kinds '$(kinds)', notes '$(notes)', exit $RC"
-fi
+cluster_is 0 "" "restart_needed" "a restart_needed note, no problem, exit 0"
 run ctl status --cluster
 expect "status --cluster text: the note names the change" 0 '^note: n2 has changes in its files that wait for a restart .*\[data\] sync: full -> normal'
 run ctl metrics
@@ -159,6 +213,27 @@ if [ "$RC" = 0 ] && [ "$(notes)" = "" ]; then
 else
     bad "the note stayed: notes '$(notes)', exit $RC"
 fi
+# --- a change waiting for a restart in words that are not UTF-8 ----------
+# (a Latin-1 host in [metrics] address, kept as \xNN in the status): a
+# refusal after it whose files come back leaves nothing pending, the
+# check's list of restart changes compared as the status keeps it
+printf '[metrics]\naddress = m\xe9trics:9323\n' >>"$home/sipc.conf"
+cp -p "$home/sipc.conf" "$work/sipc.conf.latin1"
+run ctl reload
+expect "reload with a Latin-1 [metrics] address: a restart needed (exit 3)" 3 'needs a restart, not applied: \[metrics\] address'
+sed -i '/^\[node\]/a mdoe = 1' "$home/sipc.conf"
+run ctl reload
+expect "then a sipc.conf typo: refused" 1 'unknown setting'
+n0=$(grep -c 'The files are what the node runs again: the reload refused at' "$home/logs/"ManagementService_*.log)
+cp -p "$work/sipc.conf.latin1" "$home/sipc.conf"
+_settled() { ctl status --json >"$OUT" 2>&1 && jq -e '.reload.refused == null and .reload.pending == null and (.reload.restart_needed[0] | test("^\\[metrics\\] address: \\(none\\) -> m\\\\xe9trics:9323$"))' "$OUT" >/dev/null; }
+reload_settles "the files back with the Latin-1 restart change: nothing pending, the change still waiting" _settled \
+    'The files are what the node runs again: the reload refused at' "$home"
+[ "$(grep -c 'The files are what the node runs again: the reload refused at' "$home/logs/"ManagementService_*.log)" -gt "$n0" ] ||
+    not_ok "no new 'The files are what the node runs again' line for the Latin-1 restart change"
+cp -p "$work/sipc.conf.bak" "$home/sipc.conf"
+run ctl reload
+expect "put back and reloaded: nothing waits for a restart" 0
 # --- an expired pair: its reason names the time of each check -------------
 # (faketime: a pair that expired two days ago); checked every 3 s, the
 # refusal stands with the same words but the time: no WARN for each check

@@ -96,6 +96,21 @@ wait_for() {
     sc_wait "$t" _shtest_quietly "$@"
 }
 _shtest_quietly() { "$@" >/dev/null 2>&1; }
+# reload_settles WHAT COND LOG HOME: COND (a function that leaves a node's
+# status --json in $OUT) holds within 15 s, else its .reload is shown; and
+# HOME's management log has a line matching LOG (grep)
+reload_settles() {
+    if wait_for 15 "$2"; then
+        ok "$1"
+    else
+        bad "$1: reload '$(jq -c .reload "$OUT")'"
+    fi
+    if grep -q "$3" "$4/logs/"ManagementService_*.log; then
+        ok "the log: $1"
+    else
+        not_ok "no line in the log: $1"
+    fi
+}
 
 # need_free ADDRESS:PORT...: exits 1, before the test starts anything, when
 # something already listens on one of them (the test needs its own block)

@@ -91,24 +91,24 @@ static void keep_reason(char *dst, size_t len, const char *err)
 
 /* Bytes the database's file system has free for it, or UINT64_MAX when
  * that cannot be told. */
-static uint64_t avail_bytes(const sipc_data *d)
+static uint64_t avail_bytes(const char *db_path)
 {
     struct statvfs v;
-    if (statvfs(d->db_path, &v) != 0)
+    if (statvfs(db_path, &v) != 0)
         return UINT64_MAX;
     return (uint64_t)v.f_bavail * v.f_frsize;
 }
 
 /* Whether the database's files have PROBE_ROOM left under the process's
  * file size limit (always, without one). */
-static int under_fsize_limit(const sipc_data *d)
+static int under_fsize_limit(const char *db_path)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
         return 1;
     char wal[PATH_MAX];
-    snprintf(wal, sizeof wal, "%s-wal", d->db_path);
-    const char *files[] = {d->db_path, wal};
+    snprintf(wal, sizeof wal, "%s-wal", db_path);
+    const char *files[] = {db_path, wal};
     for (int i = 0; i < 2; i++) {
         struct stat st;
         if (stat(files[i], &st) == 0 && (uint64_t)st.st_size + PROBE_ROOM > rl.rlim_cur)
@@ -121,27 +121,46 @@ static int on_read_only_fs(const char *path);
 static void remember_wal(sipc_data *d, const char *path, int exact);
 static const char *read_only_hint(const char *path);
 
+void data_fs_facts_get(const char *db_path, data_fs_facts *f)
+{
+    f->ro = on_read_only_fs(db_path);
+    f->emergency = f->ro && !strcmp(read_only_hint(db_path), DATA_EMERGENCY_RO_HINT);
+    f->avail = avail_bytes(db_path);
+    f->fsize_ok = under_fsize_limit(db_path);
+}
+
+/* What to do about a file system the facts say is read-only. */
+static const char *fs_hint(const data_fs_facts *f)
+{
+    return f->emergency ? DATA_EMERGENCY_RO_HINT : DATA_READONLY_FS_HINT;
+}
+
 /* A small write can succeed where the requests failed: into space the WAL
  * file already holds, or on its own page of a damaged file. So a probe is
  * made only once the cause of the latest failure is seen gone: room made
  * on a full disk, room under the file size limit; a damaged file or an
- * I/O error only a request can clear (and the operator's repair). */
+ * I/O error only a request can clear (and the operator's repair). What is
+ * seen is the latest look's (on the thread pool), one started after that
+ * failure: none yet, no probe yet. */
 static int worth_probing(const sipc_data *d, const data_health *h)
 {
+    const data_fs_facts *f = &d->look_fs;
+    int seen = d->look_fs_ms != 0 && d->look_fs_ms >= h->last_ms;
     switch (h->last_rc) {
     case UV_ENOSPC: {
-        uint64_t now = avail_bytes(d);
-        if (now == UINT64_MAX || h->avail_at_fail == UINT64_MAX)
+        if (!seen)
+            return 0;
+        if (f->avail == UINT64_MAX || h->avail_at_fail == UINT64_MAX)
             return 1; /* cannot be told: let a write tell */
-        return now >= h->avail_at_fail + PROBE_ROOM;
+        return f->avail >= h->avail_at_fail + PROBE_ROOM;
     }
     case UV_EFBIG:
-        return under_fsize_limit(d);
+        return seen && f->fsize_ok;
     case UV_EIO:
     case DATA_STORE_DAMAGED:
         return 0;
     case UV_EROFS: /* a connection opened read-only is opened again instead */
-        return !d->writer_ro && !on_read_only_fs(d->db_path);
+        return seen && !d->writer_ro && !f->ro;
     default: /* a lock, permissions, a read-only mount: a write tells */
         return 1;
     }
@@ -229,7 +248,8 @@ void sipc_data_refuse_writes(sipc_data *d, const char *why)
     data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
 }
 
-void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe)
+void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe,
+                          const data_fs_facts *fs)
 {
     static const char *const what[] = {"writes to", "reads from"};
     if (rc != 0 && data_status_of(rc) != SIPC_DATA_STORAGE)
@@ -240,12 +260,11 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
     int health_rc = rc;
     if (rc != 0 && kind == DATA_WRITES && d->writes_err[0]) {
         err = d->writes_err; /* it says what to do */
-    } else if ((rc == UV_EROFS || rc == UV_EIO) && kind == DATA_WRITES &&
-               on_read_only_fs(d->db_path)) {
+    } else if ((rc == UV_EROFS || rc == UV_EIO) && kind == DATA_WRITES && fs && fs->ro) {
         /* the file system turned read-only under the node (the kernel after
          * a disk error): SQLite's error need not carry the EROFS, and the
          * account's permissions are not the cause */
-        snprintf(ro, sizeof ro, "%s: %s", err, read_only_hint(d->db_path));
+        snprintf(ro, sizeof ro, "%s: %s", err, fs_hint(fs));
         err = ro;
         /* probed once the file system can be written again, as the hint
          * promises (an I/O error otherwise waits for a request) */
@@ -281,7 +300,7 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
         h->last_wall_ms = sipc_rfc3339_now_ms();
         h->last_rc = health_rc;
         if (rc == UV_ENOSPC)
-            h->avail_at_fail = avail_bytes(d);
+            h->avail_at_fail = fs ? fs->avail : UINT64_MAX;
         keep_reason(h->last_err, sizeof h->last_err, err);
         return;
     }
@@ -897,16 +916,16 @@ static int open_db(const char *path, data_store_role role, sipc_data_sync sync,
  * an attempt to open them: records.db, its -wal and its directory (their
  * identity, size, times, mode, owner) and whether the file system is
  * read-only. */
-static void files_sig(const sipc_data *d, struct data_files_sig *sig)
+static void files_sig(const sipc_data *d, const char *db_path, struct data_files_sig *sig)
 {
     memset(sig, 0, sizeof *sig);
     char wal[PATH_MAX], dir[PATH_MAX];
-    snprintf(wal, sizeof wal, "%s-wal", d->db_path);
-    snprintf(dir, sizeof dir, "%s", d->db_path);
+    snprintf(wal, sizeof wal, "%s-wal", db_path);
+    snprintf(dir, sizeof dir, "%s", db_path);
     char *slash = strrchr(dir, '/');
     if (slash && slash != dir)
         *slash = '\0';
-    const char *paths[] = {d->db_path, wal, dir};
+    const char *paths[] = {db_path, wal, dir};
     size_t k = 0;
     for (int i = 0; i < 3; i++) {
         struct stat st;
@@ -962,9 +981,30 @@ static void probe_looked(sipc_data *d)
 
 static void on_watch_timer(uv_timer_t *t);
 
+/* Any thread, nothing else running on the files (the job that put the
+ * writer in place, or sipc_data_open): what finish_open needs of the files
+ * of the writer just opened on db_path. */
+static void open_facts_get(sipc_data *d, const char *db_path, struct data_open_facts *f)
+{
+    memset(f, 0, sizeof *f);
+    data_fs_facts_get(db_path, &f->fs);
+    struct stat st;
+    if (stat(db_path, &st) == 0) {
+        f->have_id = 1;
+        f->dev = (unsigned long long)st.st_dev;
+        f->ino = (unsigned long long)st.st_ino;
+    }
+    /* the -wal the writer has open: kept by SQLite while it is open, written
+     * by any process meanwhile (its identity only) */
+    remember_wal(d, db_path, 0);
+    files_sig(d, db_path, &f->sig);
+}
+
 /* Loop thread: a writer is in place (at sipc_data_open, or after a later
- * open): what it can do, said. */
-static void finish_open(sipc_data *d, int whole, const char *meta_err)
+ * open): what it can do, said, from what its job saw of the files (f,
+ * open_facts_get). */
+static void finish_open(sipc_data *d, int whole, const char *meta_err,
+                        const struct data_open_facts *f)
 {
     d->writer_ro = 0;
     d->reopen_tried = 0;
@@ -975,10 +1015,10 @@ static void finish_open(sipc_data *d, int whole, const char *meta_err)
                         "rest of the file is checked only by use",
                         d->db_path, (unsigned)DATA_CHECK_MS);
     /* reads are served: the node holds the only copy of its records */
-    if (on_read_only_fs(d->db_path)) {
+    if (f->fs.ro) {
         d->writer_ro = 1;
         snprintf(d->writes_err, sizeof d->writes_err, "%.120s: %s", d->db_path,
-                 read_only_hint(d->db_path));
+                 fs_hint(&f->fs));
     } else if (data_store_readonly(d->writer)) {
         d->writer_ro = 1;
         snprintf(d->writes_err, sizeof d->writes_err,
@@ -999,23 +1039,19 @@ static void finish_open(sipc_data *d, int whole, const char *meta_err)
                         "records: a records.db-wal lost after a crash would go unnoticed",
                         d->db_path, meta_err[0] ? meta_err : "unknown error");
     }
-    struct stat st;
     uv_mutex_lock(&d->mu);
     d->gone = 0;
     uv_mutex_unlock(&d->mu);
     d->open_dev = d->open_ino = 0;
-    if (stat(d->db_path, &st) == 0) {
-        d->mark.file = (uint64_t)st.st_ino;
-        d->open_dev = (unsigned long long)st.st_dev;
-        d->open_ino = (unsigned long long)st.st_ino;
+    if (f->have_id) {
+        d->mark.file = (uint64_t)f->ino;
+        d->open_dev = f->dev;
+        d->open_ino = f->ino;
     }
     /* looks whether records.db still names this file (gone_looked) */
     if (!d->closing)
         uv_timer_start(&d->watch_timer, on_watch_timer, d->o.watch_ms, d->o.watch_ms);
-    /* the -wal the writer has open: kept by SQLite while it is open, written
-     * by any process meanwhile (its identity only) */
-    remember_wal(d, d->db_path, 0);
-    files_sig(d, &d->sig);
+    d->sig = f->sig;
 }
 
 /* Loop thread: while not open, writes and reads fail with the reason. */
@@ -1345,7 +1381,9 @@ static void open_work(uv_work_t *w)
         free(d->opath);
         d->opath = NULL;
     }
-    files_sig(d, &d->sig); /* after the attempt: what it changed is no news */
+    files_sig(d, d->db_path, &d->sig); /* after the attempt: what it changed is no news */
+    if (d->orc == 0)
+        open_facts_get(d, path, &d->ofacts);
 }
 
 static void open_after(uv_work_t *w, int status)
@@ -1394,7 +1432,7 @@ static void open_after(uv_work_t *w, int status)
                     "the database is open: the data service is up (it was not open since %s; "
                     "%llu attempts)",
                     since, (unsigned long long)attempts);
-    finish_open(d, d->owhole, d->ometa_err);
+    finish_open(d, d->owhole, d->ometa_err, &d->ofacts);
     /* before any request is served from it (a verdict of damage kept by
      * the host refuses writes there) */
     if (d->o.opened_cb)
@@ -1741,6 +1779,8 @@ static void look_work(uv_work_t *w)
                                ? DATA_GONE_OTHER
                                : 0;
         }
+        if (d->look_fs_wanted)
+            data_fs_facts_get(d->db_path, &d->look_fs_new);
         return;
     }
     if (d->look_probe) {
@@ -1748,7 +1788,7 @@ static void look_work(uv_work_t *w)
         if (!d->look_writable)
             return;
     }
-    files_sig(d, &d->look_sig);
+    files_sig(d, d->db_path, &d->look_sig);
 }
 
 static void look_after(uv_work_t *w, int status)
@@ -1757,6 +1797,10 @@ static void look_after(uv_work_t *w, int status)
     (void)status;
     d->looking = 0;
     d->jobs--;
+    if (d->look_probe == 2 && d->look_fs_wanted) {
+        d->look_fs = d->look_fs_new;
+        d->look_fs_ms = d->look_started_ms;
+    }
     if (d->look_probe == 2)
         gone_looked(d);
     else if (d->look_probe)
@@ -1772,6 +1816,9 @@ static void start_look(sipc_data *d, int probe)
 {
     d->looking = 1;
     d->look_probe = probe;
+    /* for the probe: what the file system shows now that writes fail */
+    d->look_fs_wanted = probe == 2 && d->health[DATA_WRITES].failing;
+    d->look_started_ms = uv_now(d->loop);
     d->jobs++;
     int r = uv_queue_work(d->loop, &d->swork, look_work, look_after);
     assert(r == 0);
@@ -1841,8 +1888,10 @@ static void reopen_work(uv_work_t *w)
         explain_open_failure(d->db_path, d->orc, 1, 0, d->oerr, sizeof d->oerr);
     /* what the files are after this attempt (no news for the next look),
      * here rather than on the loop thread */
-    files_sig(d, &d->osig);
+    files_sig(d, d->db_path, &d->osig);
     d->oro = on_read_only_fs(d->db_path);
+    if (d->orc == 0 && d->oreplaced)
+        open_facts_get(d, d->db_path, &d->ofacts);
     uv_mutex_lock(&d->mu);
     /* not open now: no reader is opened on a file the writer does not have */
     if (d->orc != 0)
@@ -1876,7 +1925,7 @@ static void reopen_after(uv_work_t *w, int status)
                         d->db_path);
         d->mark = d->omark;
         d->made_new = 0; /* a file put in place, not made: see open_after */
-        finish_open(d, d->owhole, d->ometa_err);
+        finish_open(d, d->owhole, d->ometa_err, &d->ofacts);
         if (d->o.opened_cb)
             d->o.opened_cb(d->o.opened_arg);
         if (!d->writer_ro && !d->damaged)
@@ -2114,13 +2163,14 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
         if (open_rc == DATA_STORE_DAMAGED)
             remember_damaged(d, d->db_path);
         remember_wal(d, d->db_path, 1);
-        files_sig(d, &d->sig);
+        files_sig(d, d->db_path, &d->sig);
         /* a lock, an I/O error, a full disk: gone without a file changing */
         set_retry_timed(d, open_rc, 0);
         enter_unopened(d, open_rc, err);
     } else {
         d->made_new = d->may_create;
-        finish_open(d, whole, meta_err);
+        open_facts_get(d, d->db_path, &d->ofacts);
+        finish_open(d, whole, meta_err, &d->ofacts);
     }
     *out = d;
     if (later)

@@ -74,6 +74,9 @@ int data_status_of(int rc)
  * lasts a reminder is written at most every HEALTH_REMIND_MS. */
 #define HEALTH_QUIET_MS 10000
 #define HEALTH_REMIND_MS 60000
+/* a timed attempt to open that fails as the last one said is said again
+ * after this long at most (the reminder every HEALTH_REMIND_MS goes on) */
+#define DATA_RETRY_SAY_MS 600000
 /* room that counts as made: a full disk's free space grown by this much,
  * or the database's files this far below the file size limit */
 #define PROBE_ROOM (256u * 1024)
@@ -1133,28 +1136,48 @@ static void enter_unopened(sipc_data *d, int rc, const char *err)
     snprintf(d->open_err, sizeof d->open_err, "records.db is not open (since %s): %s", since,
              reason);
     unopened_health(d);
-    d->open_said_ms = uv_now(d->loop);
     char timer[160] = "";
     if (d->retry_timed)
         snprintf(timer, sizeof timer,
                  ", and on a timer, as the cause may show in no file (after %g s, then twice "
                  "as long each time up to %g s)",
                  d->retry_gap_ms / 1000.0, 16 * (double)d->o.retry_ms / 1000.0);
-    if (!was)
+    uint64_t now = uv_now(d->loop);
+    if (!was) {
+        d->retry_said[0] = '\0';
+        d->retry_unsaid = 0;
+        d->open_said_ms = now;
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
                         "the database cannot be opened: %s. The node runs without it: every "
                         "data call is refused (STORAGE) until it opens, which is tried again "
                         "each time records.db, its -wal or its directory change, or the file "
                         "system turns writable%s",
                         reason, timer);
-    else
+    } else if (d->otimed && d->retry_said[0] && !strcmp(d->retry_said, reason) &&
+               now - d->retry_said_ms < DATA_RETRY_SAY_MS) {
+        /* the timer's attempt, failed as the last one said: nothing new
+         * (a cause that stays, a data directory's mode, would say it up to
+         * 22 times an hour); the status keeps the fresh reason */
+        d->retry_unsaid++;
+    } else {
+        char more[96] = "";
+        if (d->retry_unsaid)
+            snprintf(more, sizeof more,
+                     "; %llu earlier timed attempt%s failed as the last line said",
+                     (unsigned long long)d->retry_unsaid, d->retry_unsaid == 1 ? "" : "s");
         /* what started this attempt, not what the next ones wait for */
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
-                        "the database still cannot be opened (attempt %llu, %s): %s",
+                        "the database still cannot be opened (attempt %llu, %s%s): %s",
                         (unsigned long long)d->open_attempts,
                         d->otimed ? "on the timer, no file having changed"
                                   : "after its files changed",
-                        reason);
+                        more, reason);
+        /* a change of the files may change what follows: the timer's next
+         * attempt is said again */
+        snprintf(d->retry_said, sizeof d->retry_said, "%s", d->otimed ? reason : "");
+        d->retry_said_ms = d->open_said_ms = now;
+        d->retry_unsaid = 0;
+    }
     if (!d->closing)
         uv_timer_start(&d->watch_timer, on_watch_timer, d->o.watch_ms, d->o.watch_ms);
 }

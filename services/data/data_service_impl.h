@@ -117,6 +117,11 @@ struct sipc_data {
     int64_t open_since_wall_ms, open_last_wall_ms;
     uint64_t open_attempts;
     uint64_t open_said_ms; /* the latest line about it (uv_now) */
+    /* the timer's attempts that failed as the last one said (its reason,
+     * when said, uv_now), not said again: at most every
+     * DATA_RETRY_SAY_MS, or when the reason changes */
+    char retry_said[960];
+    uint64_t retry_said_ms, retry_unsaid;
     char *dir;            /* as given to sipc_data_open, checked again at each attempt */
     /* the directory it resolved to at sipc_data_open: a later open takes
      * no other (an unmounted disk's bare mount point, a directory made

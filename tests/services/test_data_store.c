@@ -1334,6 +1334,72 @@ static void t_service_start_timed(void **state)
     free(home);
 }
 
+/* The timer's attempts that fail as the last one said are not said again
+ * (a data directory others may write refused at every attempt wrote an
+ * ERROR each time, about 22 an hour): the first is, and the next one whose
+ * reason changed, with how many were not said; the status has the fresh
+ * reason meanwhile. */
+static void t_service_timed_quiet(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("datatimedquiet");
+    char path[700], err[1024] = "";
+    snprintf(path, sizeof path, "%s/records.db", home);
+    data_store *w = NULL;
+    assert_int_equal(data_store_open(&w, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(w);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    int opened = 0;
+    o.retry_open = 1;
+    o.opened_cb = on_opened;
+    o.opened_arg = &opened;
+    o.log = keep_line;
+    short_waits(&o);
+    o.retry_ms = 100; /* 0.1, 0.2, 0.4, 0.8 s: several timed attempts */
+    nsaid = 0;
+    sipc_data *d = NULL;
+    fail_open = 2;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    /* the directory made writable by the group: check_db_dir refuses it */
+    assert_int_equal(chmod(home, 0770), 0);
+    assert_int_equal(run_until_attempt(&loop, d, 2), 2);
+    assert_true(said_with("(attempt 2, after its files changed)", "can be written by other"));
+    assert_int_equal(run_until_attempt(&loop, d, 5), 5);
+    assert_true(said_with("(attempt 3, on the timer, no file having changed)",
+                          "can be written by other"));
+    assert_false(said_with("(attempt 4,", NULL));
+    assert_false(said_with("(attempt 5,", NULL));
+    sipc_data_open_state os;
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+    assert_non_null(strstr(os.reason, "can be written by other accounts"));
+    /* another reason, no file changed (the kernel's read-only state) */
+    fake_erofs = 1;
+    assert_int_equal(run_until_attempt(&loop, d, 6), 6);
+    fake_erofs = 0;
+    assert_true(said_with("(attempt 6, on the timer, no file having changed; 2 earlier timed "
+                          "attempts failed as the last line said)",
+                          "read-only"));
+    sipc_data_open_state_get(d, &os);
+    assert_non_null(strstr(os.reason, "read-only"));
+    /* the cause gone */
+    fail_open = 0;
+    assert_int_equal(chmod(home, 0700), 0);
+    assert_true(tu_run_until(&loop, &opened, 10000));
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    free(home);
+}
+
 
 typedef struct putter {
     dw *w;
@@ -2544,6 +2610,7 @@ int main(void)
         cmocka_unit_test(t_service_stale_wal),
         cmocka_unit_test(t_service_first_create),
         cmocka_unit_test(t_service_start_timed),
+        cmocka_unit_test(t_service_timed_quiet),
         cmocka_unit_test(t_service_reopen_fails),
         cmocka_unit_test(t_service_reopen_replaced),
         cmocka_unit_test(t_service_reopen_replaced_made),

@@ -202,10 +202,21 @@ void data_storage_unusable(sipc_data *d, int rc, const char *why)
     data_health *h = &d->health[DATA_WRITES];
     uint64_t now = uv_now(d->loop);
     /* damage refuses writes, and the reads that meet it fail as well */
+    const char *reads = "reads are served";
+    if (rc == DATA_STORE_DAMAGED) {
+        reads = "reads that meet the damage fail too";
+    } else if (rc == UV_ENOENT && d->gone) {
+        /* none is opened by the name while it is gone */
+        uv_mutex_lock(&d->mu);
+        unsigned open = d->nopen;
+        uv_mutex_unlock(&d->mu);
+        reads = open ? "reads are served by the read connections open on it"
+                     : "reads fail too: no read connection was open on it, and none is opened "
+                       "by the name";
+    }
     sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
                     "writes to the database fail: %s (every write gets STORAGE; %s)", why,
-                    rc == DATA_STORE_DAMAGED ? "reads that meet the damage fail too"
-                                             : "reads are served");
+                    reads);
     if (!h->failing) {
         h->failing = 1;
         h->failures = 0;
@@ -235,6 +246,7 @@ static void mark_damaged(sipc_data *d, const char *err)
              "(created, deleted ones included; state/records-mark): compare the repair's "
              "count with it",
              err, (long long)d->mark.created);
+    memcpy(d->damaged_err, d->writes_err, sizeof d->damaged_err);
     uv_timer_stop(&d->probe_timer);
     data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
     if (d->o.damaged_cb)
@@ -247,6 +259,7 @@ void sipc_data_refuse_writes(sipc_data *d, const char *why)
         return; /* every call is refused already; a later open asks the host again */
     d->damaged = 1;
     keep_reason(d->writes_err, sizeof d->writes_err, why);
+    memcpy(d->damaged_err, d->writes_err, sizeof d->damaged_err);
     uv_timer_stop(&d->probe_timer);
     data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
 }
@@ -1558,10 +1571,10 @@ static void gone_reason(sipc_data *d)
                  d->rescue_path, strrchr(d->rescue_path, '/') + 1);
     else if (d->rescue_rc != 0)
         snprintf(copy, sizeof copy,
-                 "a copy of its records beside it could not be written (%.200s): make room, "
-                 "the node tries again at stop; do not kill -9 it (its records are only in "
-                 "the open file)",
-                 d->rescue_err);
+                 "a copy of its records beside it could not be written (%.200s): make room: "
+                 "the node tries again (at most %g s apart) and at stop; do not kill -9 it "
+                 "(its records are only in the open file)",
+                 d->rescue_err, 16 * (double)d->o.retry_ms / 1000.0);
     else
         snprintf(copy, sizeof copy, "a copy of its records is being written beside it");
     snprintf(d->writes_err, sizeof d->writes_err,
@@ -1621,8 +1634,17 @@ static void gone_looked(sipc_data *d)
         }
         return;
     }
-    if (d->look_gone == d->gone)
+    if (d->look_gone == d->gone) {
+        /* still gone, and its copy failed (a full disk): tried again, less
+         * and less often, so that room made while the node runs is used */
+        uint64_t now = uv_now(d->loop);
+        if (d->gone && !d->rescued && d->rescue_rc != 0 && !d->rescuing &&
+            !d->rescue_wanted && now - d->rescue_failed_ms >= d->rescue_gap_ms) {
+            d->rescue_wanted = 1;
+            data_kick_writer(d);
+        }
         return;
+    }
     int was = d->gone;
     uv_mutex_lock(&d->mu);
     d->gone = d->look_gone;
@@ -1643,6 +1665,8 @@ static void gone_looked(sipc_data *d)
              * gone misses what was written since it came back) */
             d->rescued = 0;
             d->rescue_rc = 0;
+            d->rescue_gap_ms = 0;
+            d->rescue_said_rc = 0;
             if (!d->rescue_wanted) {
                 d->rescue_wanted = 1;
                 data_kick_writer(d);
@@ -1654,8 +1678,15 @@ static void gone_looked(sipc_data *d)
         return;
     }
     /* back: the very file open (a link, or moved back) */
-    if (!d->damaged && !d->writer_ro)
+    if (d->damaged) {
+        /* still damaged: the verdict's reason again, not the gone text */
+        memcpy(d->writes_err, d->damaged_err, sizeof d->writes_err);
+        d->health[DATA_WRITES].last_rc = DATA_STORE_DAMAGED;
+        keep_reason(d->health[DATA_WRITES].last_err, sizeof d->health[DATA_WRITES].last_err,
+                    d->writes_err);
+    } else if (!d->writer_ro) {
         d->writes_err[0] = '\0';
+    }
     sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
                     "%s names the file the node has open again: writes are taken%s%s%s",
                     d->db_path, d->rescued ? " (the copy " : "",
@@ -1680,9 +1711,9 @@ static void rescue_work(uv_work_t *w)
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-    d->rescue_err[0] = '\0';
+    d->rj_err[0] = '\0';
     /* the writer is this job's: no commit runs meanwhile */
-    d->rescue_writes = d->mark.writes;
+    d->rj_writes = d->mark.writes;
     /* written as NAME.incomplete, then renamed: a records.db.saved-* is
      * always a whole copy */
     char tmp[1100];
@@ -1690,34 +1721,34 @@ static void rescue_work(uv_work_t *w)
     for (int i = 0; i < 100 && fd < 0; i++) {
         struct stat st;
         if (i == 0)
-            snprintf(d->rescue_path, sizeof d->rescue_path, "%s.saved-%s", d->db_path, stamp);
+            snprintf(d->rj_path, sizeof d->rj_path, "%s.saved-%s", d->db_path, stamp);
         else
-            snprintf(d->rescue_path, sizeof d->rescue_path, "%s.saved-%s-%d", d->db_path, stamp,
+            snprintf(d->rj_path, sizeof d->rj_path, "%s.saved-%s-%d", d->db_path, stamp,
                      i);
-        if (lstat(d->rescue_path, &st) == 0)
+        if (lstat(d->rj_path, &st) == 0)
             continue;
-        snprintf(tmp, sizeof tmp, "%.1000s.incomplete", d->rescue_path);
+        snprintf(tmp, sizeof tmp, "%.1000s.incomplete", d->rj_path);
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0 && errno != EEXIST)
             break;
     }
     if (fd < 0) {
-        d->rescue_rc = errno ? -errno : UV_EEXIST;
-        snprintf(d->rescue_err, sizeof d->rescue_err, "cannot make %.300s.incomplete: %s",
-                 d->rescue_path, strerror(errno));
+        d->rj_rc = errno ? -errno : UV_EEXIST;
+        snprintf(d->rj_err, sizeof d->rj_err, "cannot make %.300s.incomplete: %s",
+                 d->rj_path, strerror(errno));
         return;
     }
     close(fd);
     /* the empty file made here: VACUUM INTO writes into it, and refuses
      * one with content (none other is ever written over) */
-    d->rescue_rc = data_store_copy_to(d->writer, tmp, d->rescue_err, sizeof d->rescue_err);
-    if (d->rescue_rc == 0 &&
-        renameat2(AT_FDCWD, tmp, AT_FDCWD, d->rescue_path, RENAME_NOREPLACE) != 0) {
-        d->rescue_rc = -errno;
-        snprintf(d->rescue_err, sizeof d->rescue_err, "cannot rename %.300s: %s", tmp,
+    d->rj_rc = data_store_copy_to(d->writer, tmp, d->rj_err, sizeof d->rj_err);
+    if (d->rj_rc == 0 &&
+        renameat2(AT_FDCWD, tmp, AT_FDCWD, d->rj_path, RENAME_NOREPLACE) != 0) {
+        d->rj_rc = -errno;
+        snprintf(d->rj_err, sizeof d->rj_err, "cannot rename %.300s: %s", tmp,
                  strerror(errno));
     }
-    if (d->rescue_rc != 0) {
+    if (d->rj_rc != 0) {
         unlink(tmp); /* this job's own, incomplete */
         return;
     }
@@ -1733,13 +1764,36 @@ static void rescue_work(uv_work_t *w)
     }
 }
 
+/* The copy job's outcome, handed over (loop thread after it, or fin_work
+ * once nothing else runs). */
+static void rescue_take(sipc_data *d)
+{
+    d->rescue_rc = d->rj_rc;
+    d->rescue_writes = d->rj_writes;
+    memcpy(d->rescue_path, d->rj_path, sizeof d->rescue_path);
+    memcpy(d->rescue_err, d->rj_err, sizeof d->rescue_err);
+}
+
 static void rescue_after(uv_work_t *w, int status)
 {
     sipc_data *d = w->data;
     (void)status;
     d->writing = 0;
+    d->rescuing = 0;
     d->jobs--;
+    rescue_take(d);
     d->rescued = d->rescue_rc == 0 && d->gone;
+    int retold = 0;
+    if (d->rescue_rc != 0 && d->gone) {
+        /* tried again from the look, less and less often */
+        uint64_t cap = 16 * (uint64_t)d->o.retry_ms;
+        d->rescue_gap_ms = !d->rescue_gap_ms ? d->o.retry_ms
+                           : d->rescue_gap_ms * 2 > cap ? cap
+                                                        : d->rescue_gap_ms * 2;
+        d->rescue_failed_ms = uv_now(d->loop);
+        retold = d->rescue_said_rc == d->rescue_rc;
+        d->rescue_said_rc = d->rescue_rc;
+    }
     if (d->rescue_rc == 0 && !d->gone)
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
                         "%s was written while records.db was gone; it is back, the copy is not "
@@ -1752,12 +1806,13 @@ static void rescue_after(uv_work_t *w, int status)
                         "it); a removed file is freed when the node stops",
                         d->rescue_path, (long long)d->mark.instance,
                         (long long)d->mark.created);
-    else if (d->gone)
+    else if (d->gone && !retold) /* the status has every failure */
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
                         "the file the node has open, no longer records.db, could not be "
                         "copied beside it (%s): its records are only in that open file; make "
-                        "room or put records.db back (the copy is tried again at stop)",
-                        d->rescue_err);
+                        "room or put records.db back (the copy is tried again, at most %g s "
+                        "apart, and at stop)",
+                        d->rescue_err, 16 * (double)d->o.retry_ms / 1000.0);
     if (d->gone) {
         gone_reason(d);
         keep_reason(d->health[DATA_WRITES].last_err, sizeof d->health[DATA_WRITES].last_err,
@@ -1774,6 +1829,7 @@ int data_rescue_start(sipc_data *d)
     d->rescue_wanted = 0;
     if (d->closing || d->unopened || !d->gone || !d->writer)
         return 0;
+    d->rescuing = 1;
     d->writing = 1;
     d->jobs++;
     int r = uv_queue_work(d->loop, &d->wwork, rescue_work, rescue_after);
@@ -2239,6 +2295,7 @@ static void fin_work(uv_work_t *w)
      * database) */
     if (d->gone && d->writer && !rescue_whole(d)) {
         rescue_work(&d->wwork);
+        rescue_take(d);
         d->rescued = d->rescue_rc == 0;
     }
     /* another file in place: SQLite's close would remove records.db-wal by

@@ -69,6 +69,9 @@ struct sipc_data {
     /* why every write fails (read-only, damaged), with what to do: the
      * status's reason for writes (loop thread); "" otherwise */
     char writes_err[1024];
+    /* the damage verdict's reason (writes_err when it was found): put back
+     * when records.db names the open file again after it was gone */
+    char damaged_err[1024];
     /* The database's files as last seen (stat, statvfs: nothing opened), to
      * tell when they changed: what makes an open worth trying again. */
     struct data_files_sig {
@@ -205,6 +208,21 @@ struct sipc_data {
     int64_t rescue_writes;
     char rescue_path[1024];
     char rescue_err[400];
+    /* the copy job's own outcome (rescue_work, on the thread pool), handed
+     * over to the rescue_* fields above in rescue_after on the loop thread,
+     * which reads them meanwhile (gone_reason) */
+    int rj_rc;
+    int64_t rj_writes;
+    char rj_path[1024];
+    char rj_err[400];
+    /* a copy that failed (a full disk) is tried again while records.db is
+     * gone, rescue_gap_ms after the last failure (rescue_failed_ms, uv_now),
+     * the gap doubling up to 16 retry_ms; rescuing: a copy job queued or
+     * running; rescue_said_rc: the failure last logged (a retry failing
+     * with the same error is not logged again: its text names a new file
+     * each time) */
+    int rescuing, rescue_said_rc;
+    uint64_t rescue_failed_ms, rescue_gap_ms;
     /* at start: no records.db (or an empty one) was there, and one was
      * made, at sipc_data_open or by a later attempt; the -wal/-shm left
      * beside it, set aside first (their new names, "" for none) */

@@ -1797,6 +1797,133 @@ static void t_service_gone(void **state)
     dw_host = "127.0.0.1";
 }
 
+/* The renames of the copy of a gone records.db fail while fail_copy
+ * (ENOSPC, as a full disk), counted in copy_tries (__wrap_renameat2). */
+static int fail_copy, copy_tries;
+
+static int log_count(const tu_log *l, const char *needle)
+{
+    int n = 0;
+    for (const char *p = l->buf; p && (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+static void run_ms(uv_loop_t *loop, int ms)
+{
+    int never = 0;
+    tu_run_until(loop, &never, ms);
+}
+
+/* A copy of the gone file that failed (a full disk) is tried again while
+ * the node runs, less and less often, its failure logged once; once room
+ * is made the copy is written without a stop. With no read connection open
+ * when it went, the log does not say reads are served. */
+static void t_service_gone_copy_retry(void **state)
+{
+    (void)state;
+    dw_host = "127.1.84.2";
+    dw *w = calloc(1, sizeof *w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    short_waits(&o);
+    tu_log dlog = {0};
+    o.log = tu_log_sink;
+    o.log_arg = &dlog;
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    char path[700], away[700], msg[600], copy[900];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(away, sizeof away, "%s/away.db", w->home);
+    assert_int_equal(gone_put(w, "a", msg, sizeof msg), 0);
+    fail_copy = 1;
+    copy_tries = 0;
+    assert_int_equal(rename(path, away), 0);
+    for (int i = 0; i < 200 && !tu_log_has(&dlog, "could not be copied beside it"); i++)
+        run_ms(&w->loop, 20);
+    assert_true(tu_log_has(&dlog, "could not be copied beside it"));
+    assert_true(tu_log_has(&dlog, "reads fail too: no read connection was open on it"));
+    assert_false(tu_log_has(&dlog, "reads are served"));
+    assert_int_equal(gone_put(w, "b", msg, sizeof msg), SIPC_DATA_STORAGE);
+    assert_non_null(strstr(msg, "the node tries again (at most 4.8 s apart) and at stop"));
+    /* tried again after 0.3, 0.6, 1.2 s: said once */
+    for (int i = 0; i < 200 && copy_tries < 3; i++)
+        run_ms(&w->loop, 20);
+    assert_true(copy_tries >= 3);
+    assert_int_equal(log_count(&dlog, "could not be copied beside it"), 1);
+    /* room made: the copy, without a stop */
+    fail_copy = 0;
+    for (int i = 0; i < 400 && (gone_saved(w->dir, copy, sizeof copy), !copy[0]); i++)
+        run_ms(&w->loop, 20);
+    assert_true(copy[0]);
+    assert_true(dw_count(copy, "SELECT count(*) FROM records") >= 1);
+    sipc_data_health wh, rh;
+    for (int i = 0; i < 100; i++) {
+        sipc_data_health_get(w->d, &wh, &rh);
+        if (strstr(wh.last_error, "every committed record is copied to"))
+            break;
+        run_ms(&w->loop, 20);
+    }
+    assert_non_null(strstr(wh.last_error, "every committed record is copied to"));
+    assert_int_equal(rename(away, path), 0);
+    dw_close(w);
+    tu_log_free(&dlog);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
+/* A database found damaged (here the host's verdict), then gone, then back:
+ * writes are refused with the damage's reason again, not the gone text;
+ * reads were served by the connection open on it. */
+static void t_service_gone_damaged(void **state)
+{
+    (void)state;
+    dw_host = "127.1.84.3";
+    dw *w = calloc(1, sizeof *w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    short_waits(&o);
+    tu_log dlog = {0};
+    o.log = tu_log_sink;
+    o.log_arg = &dlog;
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    char path[700], away[700], msg[600];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(away, sizeof away, "%s/away.db", w->home);
+    assert_int_equal(gone_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(gone_get(w, "a"), 0);
+    sipc_data_refuse_writes(w->d, "verdict of damage kept by the host");
+    assert_int_equal(gone_put(w, "b", msg, sizeof msg), SIPC_DATA_STORAGE);
+    assert_non_null(strstr(msg, "verdict of damage kept by the host"));
+    assert_int_equal(rename(path, away), 0);
+    for (int i = 0; i < 200 && !strstr(msg, "records.db is gone from"); i++) {
+        run_ms(&w->loop, 20);
+        gone_put(w, "c", msg, sizeof msg);
+    }
+    assert_non_null(strstr(msg, "records.db is gone from"));
+    assert_true(tu_log_has(&dlog, "reads are served by the read connections open on it"));
+    assert_int_equal(gone_get(w, "a"), 0);
+    assert_int_equal(rename(away, path), 0);
+    for (int i = 0; i < 200 && !tu_log_has(&dlog, "names the file the node has open again"); i++)
+        run_ms(&w->loop, 20);
+    assert_true(tu_log_has(&dlog, "names the file the node has open again"));
+    assert_int_equal(gone_put(w, "d", msg, sizeof msg), SIPC_DATA_STORAGE);
+    assert_non_null(strstr(msg, "verdict of damage kept by the host"));
+    sipc_data_health wh, rh;
+    sipc_data_health_get(w->d, &wh, &rh);
+    assert_int_equal(wh.failing, 1);
+    assert_non_null(strstr(wh.last_error, "verdict of damage kept by the host"));
+    dw_close(w);
+    tu_log_free(&dlog);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
 /* A reader opened by the name after records.db was replaced and before
  * the look saw it has the other file under the open one's -wal: once the
  * look sees it, that reader is closed (idle, or when given back), and only
@@ -2374,6 +2501,13 @@ int __wrap_renameat2(int ofd, const char *from, int nfd, const char *to, unsigne
         errno = EPERM;
         return -1;
     }
+    if (strstr(from, ".incomplete")) {
+        copy_tries++;
+        if (fail_copy) {
+            errno = ENOSPC;
+            return -1;
+        }
+    }
     return __real_renameat2(ofd, from, nfd, to, flags);
 }
 
@@ -2617,6 +2751,8 @@ int main(void)
         cmocka_unit_test(t_service_gone),
         cmocka_unit_test(t_service_gone_queued),
         cmocka_unit_test(t_service_gone_window),
+        cmocka_unit_test(t_service_gone_copy_retry),
+        cmocka_unit_test(t_service_gone_damaged),
         cmocka_unit_test(t_service_gone_unknown),
         cmocka_unit_test(t_service_reopen_once),
         cmocka_unit_test(t_db_dir_links),

@@ -1000,12 +1000,18 @@ static void on_watch_timer(uv_timer_t *t);
 /* Any thread, nothing else running on the files (the job that put the
  * writer in place, or sipc_data_open): what finish_open needs of the files
  * of the writer just opened on db_path. */
-static void open_facts_get(sipc_data *d, const char *db_path, struct data_open_facts *f)
+static void open_facts_get(sipc_data *d, const char *db_path, data_store *writer,
+                           struct data_open_facts *f)
 {
     memset(f, 0, sizeof *f);
     data_fs_facts_get(db_path, &f->fs);
     struct stat st;
-    if (stat(db_path, &st) == 0) {
+    /* the name may lead to another file than the one opened: one put in
+     * place during the open's check (up to DATA_CHECK_MS). SQLite, which
+     * knows the inode it opened, says whether the name still leads to it;
+     * if not, no identity is kept, and the look finds records.db gone or
+     * another file (rather than taking the other file for the one open) */
+    if (stat(db_path, &st) == 0 && data_store_has_moved(writer) == 0) {
         f->have_id = 1;
         f->dev = (unsigned long long)st.st_dev;
         f->ino = (unsigned long long)st.st_ino;
@@ -1419,7 +1425,7 @@ static void open_work(uv_work_t *w)
     }
     files_sig(d, d->db_path, &d->sig); /* after the attempt: what it changed is no news */
     if (d->orc == 0)
-        open_facts_get(d, path, &d->ofacts);
+        open_facts_get(d, path, d->owriter, &d->ofacts);
 }
 
 static void open_after(uv_work_t *w, int status)
@@ -1970,7 +1976,7 @@ static void reopen_work(uv_work_t *w)
     files_sig(d, d->db_path, &d->osig);
     d->oro = on_read_only_fs(d->db_path);
     if (d->orc == 0 && d->oreplaced)
-        open_facts_get(d, d->db_path, &d->ofacts);
+        open_facts_get(d, d->db_path, d->writer, &d->ofacts);
     uv_mutex_lock(&d->mu);
     /* not open now: no reader is opened on a file the writer does not have */
     if (d->orc != 0)
@@ -2248,7 +2254,7 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
         enter_unopened(d, open_rc, err);
     } else {
         d->made_new = d->may_create;
-        open_facts_get(d, d->db_path, &d->ofacts);
+        open_facts_get(d, d->db_path, d->writer, &d->ofacts);
         finish_open(d, whole, meta_err, &d->ofacts);
     }
     *out = d;

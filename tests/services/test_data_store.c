@@ -1032,8 +1032,20 @@ int __wrap_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char
 /* while ro_open: SQLite opens records.db read-only (as it does a file
  * this account cannot write), after a pause; ro_opens counts them */
 static int ro_open, ro_opens;
+/* when set: the writer's open of records.db is followed at once by this
+ * file renamed over records.db (another file put in place during the
+ * open's check), once */
+static char replace_after_open[800];
 int __wrap_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char *vfs)
 {
+    if (replace_after_open[0] && (flags & SQLITE_OPEN_READWRITE) &&
+        strstr(path, "/records.db")) {
+        int rc = __real_sqlite3_open_v2(path, db, flags, vfs);
+        if (rename(replace_after_open, path) != 0)
+            fprintf(stderr, "rename %s: %s\n", replace_after_open, strerror(errno));
+        replace_after_open[0] = '\0';
+        return rc;
+    }
     if (ro_open && strstr(path, "records.db")) {
         ro_opens++;
         usleep(400000);
@@ -1879,6 +1891,65 @@ static void t_service_gone_copy_retry(void **state)
     tu_log_free(&dlog);
     dw_free(w);
     dw_host = "127.0.0.1";
+}
+
+/* Another records.db put in place while a later open checks the file
+ * (after SQLite opened it, before the service took its identity): the
+ * name no longer leads to the file open, and the look finds it so (the
+ * identity was the other file's: its writes went into a file no name
+ * leads to, never noticed). */
+static void t_service_open_window(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("dataopenwin");
+    char path[700], fresh[700], other[700], err[1024] = "";
+    snprintf(path, sizeof path, "%s/records.db", home);
+    snprintf(fresh, sizeof fresh, "%s/records.new.db", home);
+    snprintf(other, sizeof other, "%s/other.db", home);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 8192; i++)
+        fputc('A', fp);
+    fclose(fp);
+    data_store *nw = NULL;
+    assert_int_equal(data_store_open(&nw, fresh, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(nw);
+    assert_int_equal(data_store_open(&nw, other, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(nw);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    int opened = 0;
+    o.opened_cb = on_opened;
+    o.opened_arg = &opened;
+    short_waits(&o);
+    tu_log dlog = {0};
+    o.log = tu_log_sink;
+    o.log_arg = &dlog;
+    sipc_data *d = NULL;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    snprintf(replace_after_open, sizeof replace_after_open, "%s", other);
+    assert_int_equal(rename(fresh, path), 0);
+    assert_true(tu_run_until(&loop, &opened, 10000));
+    assert_int_equal(replace_after_open[0], '\0');
+    for (int i = 0; i < 100 && !tu_log_has(&dlog, "is another file than the one the node has open");
+         i++)
+        run_ms(&loop, 20);
+    assert_true(tu_log_has(&dlog, "is another file than the one the node has open"));
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_log_free(&dlog);
+    tu_rmdir(home);
+    free(home);
 }
 
 /* A database found damaged (here the host's verdict), then gone, then back:
@@ -2760,6 +2831,7 @@ int main(void)
         cmocka_unit_test(t_service_gone_window),
         cmocka_unit_test(t_service_gone_copy_retry),
         cmocka_unit_test(t_service_gone_damaged),
+        cmocka_unit_test(t_service_open_window),
         cmocka_unit_test(t_service_gone_unknown),
         cmocka_unit_test(t_service_reopen_once),
         cmocka_unit_test(t_db_dir_links),

@@ -202,19 +202,6 @@ static void t_later_open_off_loop(void **state)
     free(home);
 }
 
-static int put(dw *w, const char *id, char *msg, size_t len)
-{
-    trec tr;
-    Sipc__Data__PutRequest m = SIPC__DATA__PUT_REQUEST__INIT;
-    m.record = mk(&tr, id, 5, "body", NULL);
-    dw_result r;
-    dw_call(w, "put", &m.base, &r);
-    int st = r.err == 0 ? 0 : r.status ? r.status : r.err;
-    snprintf(msg, len, "%s", r.message);
-    dw_result_free(&r);
-    return st;
-}
-
 /* Writes that fail on a full disk, then on a file system the kernel made
  * read-only: the answer and the status say so with the hint (the write
  * job's facts), and once the file system is writable again the probe's
@@ -238,14 +225,14 @@ static void t_write_failures_off_loop(void **state)
     dw_server(w, SIPC_TLS_OFF, NULL, &o);
     dw_client(w, SIPC_TLS_OFF, NULL);
     char msg[600];
-    assert_int_equal(put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
 
     count_start(w->home);
     fake_begin = SQLITE_FULL;
-    assert_int_equal(put(w, "b", msg, sizeof msg), SIPC_DATA_STORAGE);
+    assert_int_equal(dw_put(w, "b", msg, sizeof msg), SIPC_DATA_STORAGE);
     fake_begin = SQLITE_READONLY;
     fake_erofs = 1;
-    assert_int_equal(put(w, "c", msg, sizeof msg), SIPC_DATA_STORAGE);
+    assert_int_equal(dw_put(w, "c", msg, sizeof msg), SIPC_DATA_STORAGE);
     sipc_data_health wh, rh;
     sipc_data_health_get(w->d, &wh, &rh);
     assert_int_equal(wh.failing, 1);
@@ -266,7 +253,7 @@ static void t_write_failures_off_loop(void **state)
     assert_int_equal(loop_calls, 0);
     assert_true(pool_calls > 0);
     assert_true(tu_log_has(&dlog, "a test write succeeded"));
-    assert_int_equal(put(w, "d", msg, sizeof msg), 0);
+    assert_int_equal(dw_put(w, "d", msg, sizeof msg), 0);
     dw_close(w);
     tu_log_free(&dlog);
     dw_free(w);

@@ -1720,19 +1720,6 @@ static void run_ms(uv_loop_t *loop, int ms)
     tu_run_until(loop, &never, ms);
 }
 
-static int gone_put(dw *w, const char *id, char *msg, size_t len)
-{
-    trec tr;
-    Sipc__Data__PutRequest m = SIPC__DATA__PUT_REQUEST__INIT;
-    m.record = mk(&tr, id, 5, "body", NULL);
-    dw_result r;
-    dw_call(w, "put", &m.base, &r);
-    int st = r.err == 0 ? 0 : r.status ? r.status : r.err;
-    snprintf(msg, len, "%s", r.message);
-    dw_result_free(&r);
-    return st;
-}
-
 static int gone_get(dw *w, const char *id)
 {
     Sipc__Data__GetRequest m = SIPC__DATA__GET_REQUEST__INIT;
@@ -1776,11 +1763,11 @@ static void t_service_gone(void **state)
     char path[700], away[700], msg[600], copy[900];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(away, sizeof away, "%s/away.db", w->home);
-    assert_int_equal(gone_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
     assert_int_equal(gone_get(w, "a"), 0);
     assert_int_equal(rename(path, away), 0);
     int st = 0;
-    for (int i = 0; i < 100 && (st = gone_put(w, "b", msg, sizeof msg)) == 0; i++) {
+    for (int i = 0; i < 100 && (st = dw_put(w, "b", msg, sizeof msg)) == 0; i++) {
         int never = 0;
         tu_run_until(&w->loop, &never, 20);
     }
@@ -1810,7 +1797,7 @@ static void t_service_gone(void **state)
     }
     assert_non_null(strstr(wh.last_error, "every committed record is copied to"));
     assert_int_equal(rename(away, path), 0);
-    for (int i = 0; i < 100 && (st = gone_put(w, "c", msg, sizeof msg)) != 0; i++) {
+    for (int i = 0; i < 100 && (st = dw_put(w, "c", msg, sizeof msg)) != 0; i++) {
         int never = 0;
         tu_run_until(&w->loop, &never, 20);
     }
@@ -1820,6 +1807,24 @@ static void t_service_gone(void **state)
     assert_int_equal(dw_count(path, "SELECT count(*) FROM records"), taken + 1);
     dw_free(w);
     dw_host = "127.0.0.1";
+}
+
+/* A data service that may stay up unopened, with the short waits, its log
+ * kept in log, behind a server on dw_host and a client. */
+static dw *logged_world(tu_log *log)
+{
+    dw *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    short_waits(&o);
+    o.log = tu_log_sink;
+    o.log_arg = log;
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    return w;
 }
 
 /* The renames of the copy of a gone records.db fail while fail_copy
@@ -1842,21 +1847,12 @@ static void t_service_gone_copy_retry(void **state)
 {
     (void)state;
     dw_host = "127.1.84.2";
-    dw *w = calloc(1, sizeof *w);
-    assert_int_equal(uv_loop_init(&w->loop), 0);
-    sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
-    short_waits(&o);
     tu_log dlog = {0};
-    o.log = tu_log_sink;
-    o.log_arg = &dlog;
-    dw_server(w, SIPC_TLS_OFF, NULL, &o);
-    dw_client(w, SIPC_TLS_OFF, NULL);
+    dw *w = logged_world(&dlog);
     char path[700], away[700], msg[600], copy[900];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(away, sizeof away, "%s/away.db", w->home);
-    assert_int_equal(gone_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
     fail_copy = 1;
     copy_tries = 0;
     assert_int_equal(rename(path, away), 0);
@@ -1865,7 +1861,7 @@ static void t_service_gone_copy_retry(void **state)
     assert_true(tu_log_has(&dlog, "could not be copied beside it"));
     assert_true(tu_log_has(&dlog, "reads fail too: no read connection was open on it"));
     assert_false(tu_log_has(&dlog, "reads are served"));
-    assert_int_equal(gone_put(w, "b", msg, sizeof msg), SIPC_DATA_STORAGE);
+    assert_int_equal(dw_put(w, "b", msg, sizeof msg), SIPC_DATA_STORAGE);
     assert_non_null(strstr(msg, "the node tries again (at most 4.8 s apart) and at stop"));
     /* tried again after 0.3, 0.6, 1.2 s: said once */
     for (int i = 0; i < 200 && copy_tries < 3; i++)
@@ -1959,29 +1955,20 @@ static void t_service_gone_damaged(void **state)
 {
     (void)state;
     dw_host = "127.1.84.3";
-    dw *w = calloc(1, sizeof *w);
-    assert_int_equal(uv_loop_init(&w->loop), 0);
-    sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
-    short_waits(&o);
     tu_log dlog = {0};
-    o.log = tu_log_sink;
-    o.log_arg = &dlog;
-    dw_server(w, SIPC_TLS_OFF, NULL, &o);
-    dw_client(w, SIPC_TLS_OFF, NULL);
+    dw *w = logged_world(&dlog);
     char path[700], away[700], msg[600];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(away, sizeof away, "%s/away.db", w->home);
-    assert_int_equal(gone_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
     assert_int_equal(gone_get(w, "a"), 0);
     sipc_data_refuse_writes(w->d, "verdict of damage kept by the host");
-    assert_int_equal(gone_put(w, "b", msg, sizeof msg), SIPC_DATA_STORAGE);
+    assert_int_equal(dw_put(w, "b", msg, sizeof msg), SIPC_DATA_STORAGE);
     assert_non_null(strstr(msg, "verdict of damage kept by the host"));
     assert_int_equal(rename(path, away), 0);
     for (int i = 0; i < 200 && !strstr(msg, "records.db is gone from"); i++) {
         run_ms(&w->loop, 20);
-        gone_put(w, "c", msg, sizeof msg);
+        dw_put(w, "c", msg, sizeof msg);
     }
     assert_non_null(strstr(msg, "records.db is gone from"));
     assert_true(tu_log_has(&dlog, "reads are served by the read connections open on it"));
@@ -1990,7 +1977,7 @@ static void t_service_gone_damaged(void **state)
     for (int i = 0; i < 200 && !tu_log_has(&dlog, "names the file the node has open again"); i++)
         run_ms(&w->loop, 20);
     assert_true(tu_log_has(&dlog, "names the file the node has open again"));
-    assert_int_equal(gone_put(w, "d", msg, sizeof msg), SIPC_DATA_STORAGE);
+    assert_int_equal(dw_put(w, "d", msg, sizeof msg), SIPC_DATA_STORAGE);
     assert_non_null(strstr(msg, "verdict of damage kept by the host"));
     sipc_data_health wh, rh;
     sipc_data_health_get(w->d, &wh, &rh);
@@ -2021,7 +2008,7 @@ static void t_service_gone_window(void **state)
     char path[700], other[700], msg[600], err[512];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(other, sizeof other, "%s/other.db", w->dir);
-    assert_int_equal(gone_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
     assert_int_equal(gone_get(w, "a"), 0); /* a reader on the open file */
     data_store *nw = NULL;
     assert_int_equal(data_store_open(&nw, other, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
@@ -2055,7 +2042,7 @@ static void t_service_gone_window(void **state)
     for (unsigned i = 0; i + 1 < n; i++)
         data_reader_put(w->d, held[i]);
     int st = 0;
-    for (int i = 0; i < 100 && (st = gone_put(w, "b", msg, sizeof msg)) == 0; i++) {
+    for (int i = 0; i < 100 && (st = dw_put(w, "b", msg, sizeof msg)) == 0; i++) {
         int never = 0;
         tu_run_until(&w->loop, &never, 20);
     }
@@ -2096,10 +2083,10 @@ static void t_service_gone_unknown(void **state)
     char path[700], away[700], msg[600];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(away, sizeof away, "%s/away.db", w->home);
-    assert_int_equal(gone_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
     assert_int_equal(rename(path, away), 0);
     int st = 0, b = 0; /* "b" taken when a put came before the look */
-    for (int i = 0; i < 100 && (st = gone_put(w, "b", msg, sizeof msg)) == 0; i++) {
+    for (int i = 0; i < 100 && (st = dw_put(w, "b", msg, sizeof msg)) == 0; i++) {
         int never = 0;
         b = 1;
         tu_run_until(&w->loop, &never, 20);
@@ -2110,7 +2097,7 @@ static void t_service_gone_unknown(void **state)
     for (int i = 0; i < 10; i++) {
         int never = 0;
         tu_run_until(&w->loop, &never, T_WATCH_MS * 2);
-        assert_int_equal(gone_put(w, "c", msg, sizeof msg), SIPC_DATA_STORAGE);
+        assert_int_equal(dw_put(w, "c", msg, sizeof msg), SIPC_DATA_STORAGE);
     }
     sipc_data_open_state os;
     sipc_data_open_state_get(w->d, &os);
@@ -2118,7 +2105,7 @@ static void t_service_gone_unknown(void **state)
     /* the open file put back: writes are taken again */
     assert_int_equal(unlink(path), 0);
     assert_int_equal(rename(away, path), 0);
-    for (int i = 0; i < 100 && (st = gone_put(w, "d", msg, sizeof msg)) != 0; i++) {
+    for (int i = 0; i < 100 && (st = dw_put(w, "d", msg, sizeof msg)) != 0; i++) {
         int never = 0;
         tu_run_until(&w->loop, &never, 20);
     }
@@ -2180,7 +2167,7 @@ static void t_service_gone_queued(void **state)
     char path[700], away[700], msg[600], copy[900];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(away, sizeof away, "%s/away.db", w->home);
-    assert_int_equal(gone_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
     /* j1 runs, its commit held; q1 and q2 queue behind it */
     hold_commit = 1;
     dw_result r[3];

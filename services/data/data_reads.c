@@ -126,7 +126,7 @@ static void read_after(uv_work_t *w, int status)
     sipc_data *d = j->d;
     assert(status == 0);
     (void)status;
-    data_storage_outcome(d, DATA_READS, j->rc, j->err, 0);
+    data_storage_outcome(d, DATA_READS, j->rc, j->err, 0, NULL);
     if (j->kind == R_SEARCH) {
         j->cb(j->rc, j->rc ? j->err : "", j->hits.hits, j->hits.n, j->hits.more, j->cb_arg);
         data_hits_free(&j->hits);

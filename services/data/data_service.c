@@ -74,6 +74,9 @@ int data_status_of(int rc)
  * lasts a reminder is written at most every HEALTH_REMIND_MS. */
 #define HEALTH_QUIET_MS 10000
 #define HEALTH_REMIND_MS 60000
+/* a timed attempt to open that fails as the last one said is said again
+ * after this long at most (the reminder every HEALTH_REMIND_MS goes on) */
+#define DATA_RETRY_SAY_MS 600000
 /* room that counts as made: a full disk's free space grown by this much,
  * or the database's files this far below the file size limit */
 #define PROBE_ROOM (256u * 1024)
@@ -91,24 +94,24 @@ static void keep_reason(char *dst, size_t len, const char *err)
 
 /* Bytes the database's file system has free for it, or UINT64_MAX when
  * that cannot be told. */
-static uint64_t avail_bytes(const sipc_data *d)
+static uint64_t avail_bytes(const char *db_path)
 {
     struct statvfs v;
-    if (statvfs(d->db_path, &v) != 0)
+    if (statvfs(db_path, &v) != 0)
         return UINT64_MAX;
     return (uint64_t)v.f_bavail * v.f_frsize;
 }
 
 /* Whether the database's files have PROBE_ROOM left under the process's
  * file size limit (always, without one). */
-static int under_fsize_limit(const sipc_data *d)
+static int under_fsize_limit(const char *db_path)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
         return 1;
     char wal[PATH_MAX];
-    snprintf(wal, sizeof wal, "%s-wal", d->db_path);
-    const char *files[] = {d->db_path, wal};
+    snprintf(wal, sizeof wal, "%s-wal", db_path);
+    const char *files[] = {db_path, wal};
     for (int i = 0; i < 2; i++) {
         struct stat st;
         if (stat(files[i], &st) == 0 && (uint64_t)st.st_size + PROBE_ROOM > rl.rlim_cur)
@@ -121,27 +124,46 @@ static int on_read_only_fs(const char *path);
 static void remember_wal(sipc_data *d, const char *path, int exact);
 static const char *read_only_hint(const char *path);
 
+void data_fs_facts_get(const char *db_path, data_fs_facts *f)
+{
+    f->ro = on_read_only_fs(db_path);
+    f->emergency = f->ro && !strcmp(read_only_hint(db_path), DATA_EMERGENCY_RO_HINT);
+    f->avail = avail_bytes(db_path);
+    f->fsize_ok = under_fsize_limit(db_path);
+}
+
+/* What to do about a file system the facts say is read-only. */
+static const char *fs_hint(const data_fs_facts *f)
+{
+    return f->emergency ? DATA_EMERGENCY_RO_HINT : DATA_READONLY_FS_HINT;
+}
+
 /* A small write can succeed where the requests failed: into space the WAL
  * file already holds, or on its own page of a damaged file. So a probe is
  * made only once the cause of the latest failure is seen gone: room made
  * on a full disk, room under the file size limit; a damaged file or an
- * I/O error only a request can clear (and the operator's repair). */
+ * I/O error only a request can clear (and the operator's repair). What is
+ * seen is the latest look's (on the thread pool), one started after that
+ * failure: none yet, no probe yet. */
 static int worth_probing(const sipc_data *d, const data_health *h)
 {
+    const data_fs_facts *f = &d->look_fs;
+    int seen = d->look_fs_ms != 0 && d->look_fs_ms >= h->last_ms;
     switch (h->last_rc) {
     case UV_ENOSPC: {
-        uint64_t now = avail_bytes(d);
-        if (now == UINT64_MAX || h->avail_at_fail == UINT64_MAX)
+        if (!seen)
+            return 0;
+        if (f->avail == UINT64_MAX || h->avail_at_fail == UINT64_MAX)
             return 1; /* cannot be told: let a write tell */
-        return now >= h->avail_at_fail + PROBE_ROOM;
+        return f->avail >= h->avail_at_fail + PROBE_ROOM;
     }
     case UV_EFBIG:
-        return under_fsize_limit(d);
+        return seen && f->fsize_ok;
     case UV_EIO:
     case DATA_STORE_DAMAGED:
         return 0;
     case UV_EROFS: /* a connection opened read-only is opened again instead */
-        return !d->writer_ro && !on_read_only_fs(d->db_path);
+        return seen && !d->writer_ro && !f->ro;
     default: /* a lock, permissions, a read-only mount: a write tells */
         return 1;
     }
@@ -180,10 +202,21 @@ void data_storage_unusable(sipc_data *d, int rc, const char *why)
     data_health *h = &d->health[DATA_WRITES];
     uint64_t now = uv_now(d->loop);
     /* damage refuses writes, and the reads that meet it fail as well */
+    const char *reads = "reads are served";
+    if (rc == DATA_STORE_DAMAGED) {
+        reads = "reads that meet the damage fail too";
+    } else if (rc == UV_ENOENT && d->gone) {
+        /* none is opened by the name while it is gone */
+        uv_mutex_lock(&d->mu);
+        unsigned open = d->nopen;
+        uv_mutex_unlock(&d->mu);
+        reads = open ? "reads are served by the read connections open on it"
+                     : "reads fail too: no read connection was open on it, and none is opened "
+                       "by the name";
+    }
     sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
                     "writes to the database fail: %s (every write gets STORAGE; %s)", why,
-                    rc == DATA_STORE_DAMAGED ? "reads that meet the damage fail too"
-                                             : "reads are served");
+                    reads);
     if (!h->failing) {
         h->failing = 1;
         h->failures = 0;
@@ -213,6 +246,7 @@ static void mark_damaged(sipc_data *d, const char *err)
              "(created, deleted ones included; state/records-mark): compare the repair's "
              "count with it",
              err, (long long)d->mark.created);
+    memcpy(d->damaged_err, d->writes_err, sizeof d->damaged_err);
     uv_timer_stop(&d->probe_timer);
     data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
     if (d->o.damaged_cb)
@@ -225,11 +259,13 @@ void sipc_data_refuse_writes(sipc_data *d, const char *why)
         return; /* every call is refused already; a later open asks the host again */
     d->damaged = 1;
     keep_reason(d->writes_err, sizeof d->writes_err, why);
+    memcpy(d->damaged_err, d->writes_err, sizeof d->damaged_err);
     uv_timer_stop(&d->probe_timer);
     data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
 }
 
-void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe)
+void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe,
+                          const data_fs_facts *fs)
 {
     static const char *const what[] = {"writes to", "reads from"};
     if (rc != 0 && data_status_of(rc) != SIPC_DATA_STORAGE)
@@ -240,12 +276,11 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
     int health_rc = rc;
     if (rc != 0 && kind == DATA_WRITES && d->writes_err[0]) {
         err = d->writes_err; /* it says what to do */
-    } else if ((rc == UV_EROFS || rc == UV_EIO) && kind == DATA_WRITES &&
-               on_read_only_fs(d->db_path)) {
+    } else if ((rc == UV_EROFS || rc == UV_EIO) && kind == DATA_WRITES && fs && fs->ro) {
         /* the file system turned read-only under the node (the kernel after
          * a disk error): SQLite's error need not carry the EROFS, and the
          * account's permissions are not the cause */
-        snprintf(ro, sizeof ro, "%s: %s", err, read_only_hint(d->db_path));
+        snprintf(ro, sizeof ro, "%s: %s", err, fs_hint(fs));
         err = ro;
         /* probed once the file system can be written again, as the hint
          * promises (an I/O error otherwise waits for a request) */
@@ -281,7 +316,7 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
         h->last_wall_ms = sipc_rfc3339_now_ms();
         h->last_rc = health_rc;
         if (rc == UV_ENOSPC)
-            h->avail_at_fail = avail_bytes(d);
+            h->avail_at_fail = fs ? fs->avail : UINT64_MAX;
         keep_reason(h->last_err, sizeof h->last_err, err);
         return;
     }
@@ -897,16 +932,16 @@ static int open_db(const char *path, data_store_role role, sipc_data_sync sync,
  * an attempt to open them: records.db, its -wal and its directory (their
  * identity, size, times, mode, owner) and whether the file system is
  * read-only. */
-static void files_sig(const sipc_data *d, struct data_files_sig *sig)
+static void files_sig(const sipc_data *d, const char *db_path, struct data_files_sig *sig)
 {
     memset(sig, 0, sizeof *sig);
     char wal[PATH_MAX], dir[PATH_MAX];
-    snprintf(wal, sizeof wal, "%s-wal", d->db_path);
-    snprintf(dir, sizeof dir, "%s", d->db_path);
+    snprintf(wal, sizeof wal, "%s-wal", db_path);
+    snprintf(dir, sizeof dir, "%s", db_path);
     char *slash = strrchr(dir, '/');
     if (slash && slash != dir)
         *slash = '\0';
-    const char *paths[] = {d->db_path, wal, dir};
+    const char *paths[] = {db_path, wal, dir};
     size_t k = 0;
     for (int i = 0; i < 3; i++) {
         struct stat st;
@@ -962,9 +997,36 @@ static void probe_looked(sipc_data *d)
 
 static void on_watch_timer(uv_timer_t *t);
 
+/* Any thread, nothing else running on the files (the job that put the
+ * writer in place, or sipc_data_open): what finish_open needs of the files
+ * of the writer just opened on db_path. */
+static void open_facts_get(sipc_data *d, const char *db_path, data_store *writer,
+                           struct data_open_facts *f)
+{
+    memset(f, 0, sizeof *f);
+    data_fs_facts_get(db_path, &f->fs);
+    struct stat st;
+    /* the name may lead to another file than the one opened: one put in
+     * place during the open's check (up to DATA_CHECK_MS). SQLite, which
+     * knows the inode it opened, says whether the name still leads to it;
+     * if not, no identity is kept, and the look finds records.db gone or
+     * another file (rather than taking the other file for the one open) */
+    if (stat(db_path, &st) == 0 && data_store_has_moved(writer) == 0) {
+        f->have_id = 1;
+        f->dev = (unsigned long long)st.st_dev;
+        f->ino = (unsigned long long)st.st_ino;
+    }
+    /* the -wal the writer has open: kept by SQLite while it is open, written
+     * by any process meanwhile (its identity only) */
+    remember_wal(d, db_path, 0);
+    files_sig(d, db_path, &f->sig);
+}
+
 /* Loop thread: a writer is in place (at sipc_data_open, or after a later
- * open): what it can do, said. */
-static void finish_open(sipc_data *d, int whole, const char *meta_err)
+ * open): what it can do, said, from what its job saw of the files (f,
+ * open_facts_get). */
+static void finish_open(sipc_data *d, int whole, const char *meta_err,
+                        const struct data_open_facts *f)
 {
     d->writer_ro = 0;
     d->reopen_tried = 0;
@@ -975,10 +1037,10 @@ static void finish_open(sipc_data *d, int whole, const char *meta_err)
                         "rest of the file is checked only by use",
                         d->db_path, (unsigned)DATA_CHECK_MS);
     /* reads are served: the node holds the only copy of its records */
-    if (on_read_only_fs(d->db_path)) {
+    if (f->fs.ro) {
         d->writer_ro = 1;
         snprintf(d->writes_err, sizeof d->writes_err, "%.120s: %s", d->db_path,
-                 read_only_hint(d->db_path));
+                 fs_hint(&f->fs));
     } else if (data_store_readonly(d->writer)) {
         d->writer_ro = 1;
         snprintf(d->writes_err, sizeof d->writes_err,
@@ -999,23 +1061,19 @@ static void finish_open(sipc_data *d, int whole, const char *meta_err)
                         "records: a records.db-wal lost after a crash would go unnoticed",
                         d->db_path, meta_err[0] ? meta_err : "unknown error");
     }
-    struct stat st;
     uv_mutex_lock(&d->mu);
     d->gone = 0;
     uv_mutex_unlock(&d->mu);
     d->open_dev = d->open_ino = 0;
-    if (stat(d->db_path, &st) == 0) {
-        d->mark.file = (uint64_t)st.st_ino;
-        d->open_dev = (unsigned long long)st.st_dev;
-        d->open_ino = (unsigned long long)st.st_ino;
+    if (f->have_id) {
+        d->mark.file = (uint64_t)f->ino;
+        d->open_dev = f->dev;
+        d->open_ino = f->ino;
     }
     /* looks whether records.db still names this file (gone_looked) */
     if (!d->closing)
         uv_timer_start(&d->watch_timer, on_watch_timer, d->o.watch_ms, d->o.watch_ms);
-    /* the -wal the writer has open: kept by SQLite while it is open, written
-     * by any process meanwhile (its identity only) */
-    remember_wal(d, d->db_path, 0);
-    files_sig(d, &d->sig);
+    d->sig = f->sig;
 }
 
 /* Loop thread: while not open, writes and reads fail with the reason. */
@@ -1097,28 +1155,48 @@ static void enter_unopened(sipc_data *d, int rc, const char *err)
     snprintf(d->open_err, sizeof d->open_err, "records.db is not open (since %s): %s", since,
              reason);
     unopened_health(d);
-    d->open_said_ms = uv_now(d->loop);
     char timer[160] = "";
     if (d->retry_timed)
         snprintf(timer, sizeof timer,
                  ", and on a timer, as the cause may show in no file (after %g s, then twice "
                  "as long each time up to %g s)",
                  d->retry_gap_ms / 1000.0, 16 * (double)d->o.retry_ms / 1000.0);
-    if (!was)
+    uint64_t now = uv_now(d->loop);
+    if (!was) {
+        d->retry_said[0] = '\0';
+        d->retry_unsaid = 0;
+        d->open_said_ms = now;
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
                         "the database cannot be opened: %s. The node runs without it: every "
                         "data call is refused (STORAGE) until it opens, which is tried again "
                         "each time records.db, its -wal or its directory change, or the file "
                         "system turns writable%s",
                         reason, timer);
-    else
+    } else if (d->otimed && d->retry_said[0] && !strcmp(d->retry_said, reason) &&
+               now - d->retry_said_ms < DATA_RETRY_SAY_MS) {
+        /* the timer's attempt, failed as the last one said: nothing new
+         * (a cause that stays, a data directory's mode, would say it up to
+         * 22 times an hour); the status keeps the fresh reason */
+        d->retry_unsaid++;
+    } else {
+        char more[96] = "";
+        if (d->retry_unsaid)
+            snprintf(more, sizeof more,
+                     "; %llu earlier timed attempt%s failed as the last line said",
+                     (unsigned long long)d->retry_unsaid, d->retry_unsaid == 1 ? "" : "s");
         /* what started this attempt, not what the next ones wait for */
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
-                        "the database still cannot be opened (attempt %llu, %s): %s",
+                        "the database still cannot be opened (attempt %llu, %s%s): %s",
                         (unsigned long long)d->open_attempts,
                         d->otimed ? "on the timer, no file having changed"
                                   : "after its files changed",
-                        reason);
+                        more, reason);
+        /* a change of the files may change what follows: the timer's next
+         * attempt is said again */
+        snprintf(d->retry_said, sizeof d->retry_said, "%s", d->otimed ? reason : "");
+        d->retry_said_ms = d->open_said_ms = now;
+        d->retry_unsaid = 0;
+    }
     if (!d->closing)
         uv_timer_start(&d->watch_timer, on_watch_timer, d->o.watch_ms, d->o.watch_ms);
 }
@@ -1345,7 +1423,9 @@ static void open_work(uv_work_t *w)
         free(d->opath);
         d->opath = NULL;
     }
-    files_sig(d, &d->sig); /* after the attempt: what it changed is no news */
+    files_sig(d, d->db_path, &d->sig); /* after the attempt: what it changed is no news */
+    if (d->orc == 0)
+        open_facts_get(d, path, d->owriter, &d->ofacts);
 }
 
 static void open_after(uv_work_t *w, int status)
@@ -1394,7 +1474,7 @@ static void open_after(uv_work_t *w, int status)
                     "the database is open: the data service is up (it was not open since %s; "
                     "%llu attempts)",
                     since, (unsigned long long)attempts);
-    finish_open(d, d->owhole, d->ometa_err);
+    finish_open(d, d->owhole, d->ometa_err, &d->ofacts);
     /* before any request is served from it (a verdict of damage kept by
      * the host refuses writes there) */
     if (d->o.opened_cb)
@@ -1497,10 +1577,10 @@ static void gone_reason(sipc_data *d)
                  d->rescue_path, strrchr(d->rescue_path, '/') + 1);
     else if (d->rescue_rc != 0)
         snprintf(copy, sizeof copy,
-                 "a copy of its records beside it could not be written (%.200s): make room, "
-                 "the node tries again at stop; do not kill -9 it (its records are only in "
-                 "the open file)",
-                 d->rescue_err);
+                 "a copy of its records beside it could not be written (%.200s): make room: "
+                 "the node tries again (at most %g s apart) and at stop; do not kill -9 it "
+                 "(its records are only in the open file)",
+                 d->rescue_err, 16 * (double)d->o.retry_ms / 1000.0);
     else
         snprintf(copy, sizeof copy, "a copy of its records is being written beside it");
     snprintf(d->writes_err, sizeof d->writes_err,
@@ -1560,8 +1640,17 @@ static void gone_looked(sipc_data *d)
         }
         return;
     }
-    if (d->look_gone == d->gone)
+    if (d->look_gone == d->gone) {
+        /* still gone, and its copy failed (a full disk): tried again, less
+         * and less often, so that room made while the node runs is used */
+        uint64_t now = uv_now(d->loop);
+        if (d->gone && !d->rescued && d->rescue_rc != 0 && !d->rescuing &&
+            !d->rescue_wanted && now - d->rescue_failed_ms >= d->rescue_gap_ms) {
+            d->rescue_wanted = 1;
+            data_kick_writer(d);
+        }
         return;
+    }
     int was = d->gone;
     uv_mutex_lock(&d->mu);
     d->gone = d->look_gone;
@@ -1582,6 +1671,8 @@ static void gone_looked(sipc_data *d)
              * gone misses what was written since it came back) */
             d->rescued = 0;
             d->rescue_rc = 0;
+            d->rescue_gap_ms = 0;
+            d->rescue_said_rc = 0;
             if (!d->rescue_wanted) {
                 d->rescue_wanted = 1;
                 data_kick_writer(d);
@@ -1593,8 +1684,15 @@ static void gone_looked(sipc_data *d)
         return;
     }
     /* back: the very file open (a link, or moved back) */
-    if (!d->damaged && !d->writer_ro)
+    if (d->damaged) {
+        /* still damaged: the verdict's reason again, not the gone text */
+        memcpy(d->writes_err, d->damaged_err, sizeof d->writes_err);
+        d->health[DATA_WRITES].last_rc = DATA_STORE_DAMAGED;
+        keep_reason(d->health[DATA_WRITES].last_err, sizeof d->health[DATA_WRITES].last_err,
+                    d->writes_err);
+    } else if (!d->writer_ro) {
         d->writes_err[0] = '\0';
+    }
     sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
                     "%s names the file the node has open again: writes are taken%s%s%s",
                     d->db_path, d->rescued ? " (the copy " : "",
@@ -1619,9 +1717,9 @@ static void rescue_work(uv_work_t *w)
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-    d->rescue_err[0] = '\0';
+    d->rj_err[0] = '\0';
     /* the writer is this job's: no commit runs meanwhile */
-    d->rescue_writes = d->mark.writes;
+    d->rj_writes = d->mark.writes;
     /* written as NAME.incomplete, then renamed: a records.db.saved-* is
      * always a whole copy */
     char tmp[1100];
@@ -1629,34 +1727,34 @@ static void rescue_work(uv_work_t *w)
     for (int i = 0; i < 100 && fd < 0; i++) {
         struct stat st;
         if (i == 0)
-            snprintf(d->rescue_path, sizeof d->rescue_path, "%s.saved-%s", d->db_path, stamp);
+            snprintf(d->rj_path, sizeof d->rj_path, "%s.saved-%s", d->db_path, stamp);
         else
-            snprintf(d->rescue_path, sizeof d->rescue_path, "%s.saved-%s-%d", d->db_path, stamp,
+            snprintf(d->rj_path, sizeof d->rj_path, "%s.saved-%s-%d", d->db_path, stamp,
                      i);
-        if (lstat(d->rescue_path, &st) == 0)
+        if (lstat(d->rj_path, &st) == 0)
             continue;
-        snprintf(tmp, sizeof tmp, "%.1000s.incomplete", d->rescue_path);
+        snprintf(tmp, sizeof tmp, "%.1000s.incomplete", d->rj_path);
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0 && errno != EEXIST)
             break;
     }
     if (fd < 0) {
-        d->rescue_rc = errno ? -errno : UV_EEXIST;
-        snprintf(d->rescue_err, sizeof d->rescue_err, "cannot make %.300s.incomplete: %s",
-                 d->rescue_path, strerror(errno));
+        d->rj_rc = errno ? -errno : UV_EEXIST;
+        snprintf(d->rj_err, sizeof d->rj_err, "cannot make %.300s.incomplete: %s",
+                 d->rj_path, strerror(errno));
         return;
     }
     close(fd);
     /* the empty file made here: VACUUM INTO writes into it, and refuses
      * one with content (none other is ever written over) */
-    d->rescue_rc = data_store_copy_to(d->writer, tmp, d->rescue_err, sizeof d->rescue_err);
-    if (d->rescue_rc == 0 &&
-        renameat2(AT_FDCWD, tmp, AT_FDCWD, d->rescue_path, RENAME_NOREPLACE) != 0) {
-        d->rescue_rc = -errno;
-        snprintf(d->rescue_err, sizeof d->rescue_err, "cannot rename %.300s: %s", tmp,
+    d->rj_rc = data_store_copy_to(d->writer, tmp, d->rj_err, sizeof d->rj_err);
+    if (d->rj_rc == 0 &&
+        renameat2(AT_FDCWD, tmp, AT_FDCWD, d->rj_path, RENAME_NOREPLACE) != 0) {
+        d->rj_rc = -errno;
+        snprintf(d->rj_err, sizeof d->rj_err, "cannot rename %.300s: %s", tmp,
                  strerror(errno));
     }
-    if (d->rescue_rc != 0) {
+    if (d->rj_rc != 0) {
         unlink(tmp); /* this job's own, incomplete */
         return;
     }
@@ -1672,13 +1770,36 @@ static void rescue_work(uv_work_t *w)
     }
 }
 
+/* The copy job's outcome, handed over (loop thread after it, or fin_work
+ * once nothing else runs). */
+static void rescue_take(sipc_data *d)
+{
+    d->rescue_rc = d->rj_rc;
+    d->rescue_writes = d->rj_writes;
+    memcpy(d->rescue_path, d->rj_path, sizeof d->rescue_path);
+    memcpy(d->rescue_err, d->rj_err, sizeof d->rescue_err);
+}
+
 static void rescue_after(uv_work_t *w, int status)
 {
     sipc_data *d = w->data;
     (void)status;
     d->writing = 0;
+    d->rescuing = 0;
     d->jobs--;
+    rescue_take(d);
     d->rescued = d->rescue_rc == 0 && d->gone;
+    int retold = 0;
+    if (d->rescue_rc != 0 && d->gone) {
+        /* tried again from the look, less and less often */
+        uint64_t cap = 16 * (uint64_t)d->o.retry_ms;
+        d->rescue_gap_ms = !d->rescue_gap_ms ? d->o.retry_ms
+                           : d->rescue_gap_ms * 2 > cap ? cap
+                                                        : d->rescue_gap_ms * 2;
+        d->rescue_failed_ms = uv_now(d->loop);
+        retold = d->rescue_said_rc == d->rescue_rc;
+        d->rescue_said_rc = d->rescue_rc;
+    }
     if (d->rescue_rc == 0 && !d->gone)
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
                         "%s was written while records.db was gone; it is back, the copy is not "
@@ -1691,12 +1812,13 @@ static void rescue_after(uv_work_t *w, int status)
                         "it); a removed file is freed when the node stops",
                         d->rescue_path, (long long)d->mark.instance,
                         (long long)d->mark.created);
-    else if (d->gone)
+    else if (d->gone && !retold) /* the status has every failure */
         sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
                         "the file the node has open, no longer records.db, could not be "
                         "copied beside it (%s): its records are only in that open file; make "
-                        "room or put records.db back (the copy is tried again at stop)",
-                        d->rescue_err);
+                        "room or put records.db back (the copy is tried again, at most %g s "
+                        "apart, and at stop)",
+                        d->rescue_err, 16 * (double)d->o.retry_ms / 1000.0);
     if (d->gone) {
         gone_reason(d);
         keep_reason(d->health[DATA_WRITES].last_err, sizeof d->health[DATA_WRITES].last_err,
@@ -1713,6 +1835,7 @@ int data_rescue_start(sipc_data *d)
     d->rescue_wanted = 0;
     if (d->closing || d->unopened || !d->gone || !d->writer)
         return 0;
+    d->rescuing = 1;
     d->writing = 1;
     d->jobs++;
     int r = uv_queue_work(d->loop, &d->wwork, rescue_work, rescue_after);
@@ -1741,6 +1864,8 @@ static void look_work(uv_work_t *w)
                                ? DATA_GONE_OTHER
                                : 0;
         }
+        if (d->look_fs_wanted)
+            data_fs_facts_get(d->db_path, &d->look_fs_new);
         return;
     }
     if (d->look_probe) {
@@ -1748,7 +1873,7 @@ static void look_work(uv_work_t *w)
         if (!d->look_writable)
             return;
     }
-    files_sig(d, &d->look_sig);
+    files_sig(d, d->db_path, &d->look_sig);
 }
 
 static void look_after(uv_work_t *w, int status)
@@ -1757,6 +1882,10 @@ static void look_after(uv_work_t *w, int status)
     (void)status;
     d->looking = 0;
     d->jobs--;
+    if (d->look_probe == 2 && d->look_fs_wanted) {
+        d->look_fs = d->look_fs_new;
+        d->look_fs_ms = d->look_started_ms;
+    }
     if (d->look_probe == 2)
         gone_looked(d);
     else if (d->look_probe)
@@ -1772,6 +1901,9 @@ static void start_look(sipc_data *d, int probe)
 {
     d->looking = 1;
     d->look_probe = probe;
+    /* for the probe: what the file system shows now that writes fail */
+    d->look_fs_wanted = probe == 2 && d->health[DATA_WRITES].failing;
+    d->look_started_ms = uv_now(d->loop);
     d->jobs++;
     int r = uv_queue_work(d->loop, &d->swork, look_work, look_after);
     assert(r == 0);
@@ -1841,8 +1973,10 @@ static void reopen_work(uv_work_t *w)
         explain_open_failure(d->db_path, d->orc, 1, 0, d->oerr, sizeof d->oerr);
     /* what the files are after this attempt (no news for the next look),
      * here rather than on the loop thread */
-    files_sig(d, &d->osig);
+    files_sig(d, d->db_path, &d->osig);
     d->oro = on_read_only_fs(d->db_path);
+    if (d->orc == 0 && d->oreplaced)
+        open_facts_get(d, d->db_path, d->writer, &d->ofacts);
     uv_mutex_lock(&d->mu);
     /* not open now: no reader is opened on a file the writer does not have */
     if (d->orc != 0)
@@ -1876,7 +2010,7 @@ static void reopen_after(uv_work_t *w, int status)
                         d->db_path);
         d->mark = d->omark;
         d->made_new = 0; /* a file put in place, not made: see open_after */
-        finish_open(d, d->owhole, d->ometa_err);
+        finish_open(d, d->owhole, d->ometa_err, &d->ofacts);
         if (d->o.opened_cb)
             d->o.opened_cb(d->o.opened_arg);
         if (!d->writer_ro && !d->damaged)
@@ -2114,13 +2248,14 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
         if (open_rc == DATA_STORE_DAMAGED)
             remember_damaged(d, d->db_path);
         remember_wal(d, d->db_path, 1);
-        files_sig(d, &d->sig);
+        files_sig(d, d->db_path, &d->sig);
         /* a lock, an I/O error, a full disk: gone without a file changing */
         set_retry_timed(d, open_rc, 0);
         enter_unopened(d, open_rc, err);
     } else {
         d->made_new = d->may_create;
-        finish_open(d, whole, meta_err);
+        open_facts_get(d, d->db_path, d->writer, &d->ofacts);
+        finish_open(d, whole, meta_err, &d->ofacts);
     }
     *out = d;
     if (later)
@@ -2166,6 +2301,7 @@ static void fin_work(uv_work_t *w)
      * database) */
     if (d->gone && d->writer && !rescue_whole(d)) {
         rescue_work(&d->wwork);
+        rescue_take(d);
         d->rescued = d->rescue_rc == 0;
     }
     /* another file in place: SQLite's close would remove records.db-wal by

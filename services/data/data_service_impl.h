@@ -13,6 +13,17 @@ struct wop;
 /* a set-aside -wal's or -shm's new name, or why it could not be set aside */
 #define SET_ASIDE_LEN 1100
 
+/* What the loop needs of the database's file system, gathered on the
+ * thread pool (statvfs, access and stat block on a hung NFS mount, and the
+ * loop serves every service of the node): by the job that saw a write
+ * fail, by the look while writes fail, by the open and reopen jobs. */
+typedef struct data_fs_facts {
+    int ro;         /* a read-only mount, or the kernel's read-only state */
+    int emergency;  /* the kernel's (EROFS on a mount not read-only) */
+    uint64_t avail; /* bytes free for the database; UINT64_MAX: cannot tell */
+    int fsize_ok;   /* PROBE_ROOM left under the file size limit (or none) */
+} data_fs_facts;
+
 /* What data_storage_outcome said last about writes or reads. */
 typedef struct data_health {
     int failing;       /* an ERROR was said, and no success came quiet_ms
@@ -58,6 +69,9 @@ struct sipc_data {
     /* why every write fails (read-only, damaged), with what to do: the
      * status's reason for writes (loop thread); "" otherwise */
     char writes_err[1024];
+    /* the damage verdict's reason (writes_err when it was found): put back
+     * when records.db names the open file again after it was gone */
+    char damaged_err[1024];
     /* The database's files as last seen (stat, statvfs: nothing opened), to
      * tell when they changed: what makes an open worth trying again. */
     struct data_files_sig {
@@ -69,9 +83,29 @@ struct sipc_data {
      * a writer opened read-only can write again */
     uv_work_t swork;
     int looking, look_probe;
+    /* the look while open also gathers the file system's facts while
+     * writes fail (look_fs_wanted), for the probe (worth_probing):
+     * look_fs_new is the job's, look_fs the last one handed over, from a
+     * look started at look_fs_ms (uv_now; 0: none yet) */
+    int look_fs_wanted;
+    uint64_t look_started_ms, look_fs_ms;
+    data_fs_facts look_fs_new, look_fs;
+    /* the write job's, when a write failed on what the file system may
+     * cause (EROFS, EIO, ENOSPC): the facts right after the failure */
+    int job_fs_valid;
+    data_fs_facts job_fs;
     int look_writable;    /* the probe's look: the file system and file look writable */
     struct data_files_sig look_sig, osig; /* the look's; the reopen job's, after it */
     int oro;              /* the reopen job's: the file system looked read-only */
+    /* what finish_open says and keeps of the files of a writer just put in
+     * place, gathered by the job that opened it (never the loop): the file
+     * system's facts, the file opened (its identity), the files' signature */
+    struct data_open_facts {
+        data_fs_facts fs;
+        int have_id;
+        unsigned long long dev, ino;
+        struct data_files_sig sig;
+    } ofacts;
     int reopen_running;   /* the writer's reopen is queued or running (loop thread) */
     uint64_t sig_new_ms;  /* when sig_new was first seen (uv_now) */
     int sig_pending;      /* sig_new differs from sig: waiting for it to settle */
@@ -86,6 +120,11 @@ struct sipc_data {
     int64_t open_since_wall_ms, open_last_wall_ms;
     uint64_t open_attempts;
     uint64_t open_said_ms; /* the latest line about it (uv_now) */
+    /* the timer's attempts that failed as the last one said (its reason,
+     * when said, uv_now), not said again: at most every
+     * DATA_RETRY_SAY_MS, or when the reason changes */
+    char retry_said[960];
+    uint64_t retry_said_ms, retry_unsaid;
     char *dir;            /* as given to sipc_data_open, checked again at each attempt */
     /* the directory it resolved to at sipc_data_open: a later open takes
      * no other (an unmounted disk's bare mount point, a directory made
@@ -169,6 +208,21 @@ struct sipc_data {
     int64_t rescue_writes;
     char rescue_path[1024];
     char rescue_err[400];
+    /* the copy job's own outcome (rescue_work, on the thread pool), handed
+     * over to the rescue_* fields above in rescue_after on the loop thread,
+     * which reads them meanwhile (gone_reason) */
+    int rj_rc;
+    int64_t rj_writes;
+    char rj_path[1024];
+    char rj_err[400];
+    /* a copy that failed (a full disk) is tried again while records.db is
+     * gone, rescue_gap_ms after the last failure (rescue_failed_ms, uv_now),
+     * the gap doubling up to 16 retry_ms; rescuing: a copy job queued or
+     * running; rescue_said_rc: the failure last logged (a retry failing
+     * with the same error is not logged again: its text names a new file
+     * each time) */
+    int rescuing, rescue_said_rc;
+    uint64_t rescue_failed_ms, rescue_gap_ms;
     /* at start: no records.db (or an empty one) was there, and one was
      * made, at sipc_data_open or by a later attempt; the -wal/-shm left
      * beside it, set aside first (their new names, "" for none) */
@@ -189,10 +243,16 @@ enum { DATA_GONE_UNKNOWN = -1, DATA_GONE_MISSING = 1, DATA_GONE_OTHER = 2 };
  * returns 1; 0 otherwise. */
 int data_rescue_start(sipc_data *d);
 
+/* Thread pool (or before the loop runs): the file system's facts for the
+ * database at db_path. */
+void data_fs_facts_get(const char *db_path, data_fs_facts *f);
+
 /* Loop thread: the outcome of one request's storage work (rc 0 or negative,
  * err its reason) for the health log (options.log) and the status; probe:
- * the work was data_probe_writes', not a request's (not counted). */
-void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe);
+ * the work was data_probe_writes', not a request's (not counted); fs: the
+ * file system's facts the job gathered after the failure, or NULL. */
+void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int probe,
+                          const data_fs_facts *fs);
 /* Loop thread: writes fail from now on whatever is tried (the file is
  * read-only, or damaged), with why as the reason: the failing state starts
  * (said once at ERROR) without counting a failed request. */

@@ -68,7 +68,7 @@ static void enqueue(sipc_data *d, sipc_request *req, wop_kind kind, ProtobufCMes
     if (d->damaged || d->gone) {
         protobuf_c_message_free_unpacked(msg, NULL);
         data_storage_outcome(d, DATA_WRITES, d->damaged ? DATA_STORE_DAMAGED : UV_ENOENT,
-                             d->writes_err, 0);
+                             d->writes_err, 0, NULL);
         sipc_respond_error(req, SIPC_DATA_STORAGE, d->writes_err);
         return;
     }
@@ -188,6 +188,14 @@ static void write_work(uv_work_t *w)
             }
         }
     }
+    /* a failure the file system may cause: its facts for the answer, taken
+     * here on the pool (never on the loop, which a hung mount would stop) */
+    d->job_fs_valid = 0;
+    for (wop *op = d->wops; op && !d->job_fs_valid; op = op->next)
+        if (op->rc == UV_EROFS || op->rc == UV_EIO || op->rc == UV_ENOSPC) {
+            data_fs_facts_get(d->db_path, &d->job_fs);
+            d->job_fs_valid = 1;
+        }
 }
 
 static void answer_write(sipc_data *d, wop *op)
@@ -197,7 +205,8 @@ static void answer_write(sipc_data *d, wop *op)
     int wrote = op->kind == W_PROBE || op->deleted || op->created || op->replaced ||
                 (op->kind == W_PUT && op->result != SIPC__DATA__PUT_RESULT__UNCHANGED);
     if (op->rc != 0 || wrote)
-        data_storage_outcome(d, DATA_WRITES, op->rc, op->err, op->kind == W_PROBE);
+        data_storage_outcome(d, DATA_WRITES, op->rc, op->err, op->kind == W_PROBE,
+                             d->job_fs_valid ? &d->job_fs : NULL);
     if (op->kind == W_PROBE) {
         d->probing = 0;
         return;
@@ -253,6 +262,7 @@ static void write_after(uv_work_t *w, int status)
         free(op);
         op = next;
     }
+    d->job_fs_valid = 0;
     d->writing = 0;
     d->jobs--;
     data_kick_writer(d);

@@ -170,3 +170,16 @@ int64_t dw_count(const char *path, const char *sql)
     sqlite3_close(db);
     return v;
 }
+
+int dw_put(dw *w, const char *id, char *msg, size_t len)
+{
+    trec tr;
+    Sipc__Data__PutRequest m = SIPC__DATA__PUT_REQUEST__INIT;
+    m.record = mk(&tr, id, 5, "body", NULL);
+    dw_result r;
+    dw_call(w, "put", &m.base, &r);
+    int st = r.err == 0 ? 0 : r.status ? r.status : r.err;
+    snprintf(msg, len, "%s", r.message);
+    dw_result_free(&r);
+    return st;
+}

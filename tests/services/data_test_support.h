@@ -68,6 +68,9 @@ void dw_call_raw(dw *w, const char *method, const void *p, size_t len, dw_result
 /* The same with a message packed first. */
 void dw_call(dw *w, const char *method, const ProtobufCMessage *m, dw_result *r);
 void dw_result_free(dw_result *r);
+/* Puts a record id (body "body") and waits: 0, or the status (or error)
+ * with its message in msg. */
+int dw_put(dw *w, const char *id, char *msg, size_t len);
 
 /* The single integer sql (SELECT count(*) ...) gives on the database at
  * path, opened on its own connection. Asserts success. */

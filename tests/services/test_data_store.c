@@ -1032,8 +1032,20 @@ int __wrap_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char
 /* while ro_open: SQLite opens records.db read-only (as it does a file
  * this account cannot write), after a pause; ro_opens counts them */
 static int ro_open, ro_opens;
+/* when set: the writer's open of records.db is followed at once by this
+ * file renamed over records.db (another file put in place during the
+ * open's check), once */
+static char replace_after_open[800];
 int __wrap_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char *vfs)
 {
+    if (replace_after_open[0] && (flags & SQLITE_OPEN_READWRITE) &&
+        strstr(path, "/records.db")) {
+        int rc = __real_sqlite3_open_v2(path, db, flags, vfs);
+        if (rename(replace_after_open, path) != 0)
+            fprintf(stderr, "rename %s: %s\n", replace_after_open, strerror(errno));
+        replace_after_open[0] = '\0';
+        return rc;
+    }
     if (ro_open && strstr(path, "records.db")) {
         ro_opens++;
         usleep(400000);
@@ -1325,6 +1337,72 @@ static void t_service_start_timed(void **state)
     assert_true(tu_run_until(&loop, &opened, 10000));
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.open, 1);
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    free(home);
+}
+
+/* The timer's attempts that fail as the last one said are not said again
+ * (a data directory others may write refused at every attempt wrote an
+ * ERROR each time, about 22 an hour): the first is, and the next one whose
+ * reason changed, with how many were not said; the status has the fresh
+ * reason meanwhile. */
+static void t_service_timed_quiet(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("datatimedquiet");
+    char path[700], err[1024] = "";
+    snprintf(path, sizeof path, "%s/records.db", home);
+    data_store *w = NULL;
+    assert_int_equal(data_store_open(&w, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(w);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    int opened = 0;
+    o.retry_open = 1;
+    o.opened_cb = on_opened;
+    o.opened_arg = &opened;
+    o.log = keep_line;
+    short_waits(&o);
+    o.retry_ms = 100; /* 0.1, 0.2, 0.4, 0.8 s: several timed attempts */
+    nsaid = 0;
+    sipc_data *d = NULL;
+    fail_open = 2;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    /* the directory made writable by the group: check_db_dir refuses it */
+    assert_int_equal(chmod(home, 0770), 0);
+    assert_int_equal(run_until_attempt(&loop, d, 2), 2);
+    assert_true(said_with("(attempt 2, after its files changed)", "can be written by other"));
+    assert_int_equal(run_until_attempt(&loop, d, 5), 5);
+    assert_true(said_with("(attempt 3, on the timer, no file having changed)",
+                          "can be written by other"));
+    assert_false(said_with("(attempt 4,", NULL));
+    assert_false(said_with("(attempt 5,", NULL));
+    sipc_data_open_state os;
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+    assert_non_null(strstr(os.reason, "can be written by other accounts"));
+    /* another reason, no file changed (the kernel's read-only state) */
+    fake_erofs = 1;
+    assert_int_equal(run_until_attempt(&loop, d, 6), 6);
+    fake_erofs = 0;
+    assert_true(said_with("(attempt 6, on the timer, no file having changed; 2 earlier timed "
+                          "attempts failed as the last line said)",
+                          "read-only"));
+    sipc_data_open_state_get(d, &os);
+    assert_non_null(strstr(os.reason, "read-only"));
+    /* the cause gone */
+    fail_open = 0;
+    assert_int_equal(chmod(home, 0700), 0);
+    assert_true(tu_run_until(&loop, &opened, 10000));
     int closed = 0;
     sipc_data_close(d, on_closed, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
@@ -1635,17 +1713,11 @@ static void t_service_reopen_replaced_made(void **state)
 }
 
 /* gone_put: a put of id, its status (0 stored); the reason in msg. */
-static int gone_put(dw *w, const char *id, char *msg, size_t len)
+/* Runs loop for ms. */
+static void run_ms(uv_loop_t *loop, int ms)
 {
-    trec tr;
-    Sipc__Data__PutRequest m = SIPC__DATA__PUT_REQUEST__INIT;
-    m.record = mk(&tr, id, 5, "body", NULL);
-    dw_result r;
-    dw_call(w, "put", &m.base, &r);
-    int st = r.err == 0 ? 0 : r.status ? r.status : r.err;
-    snprintf(msg, len, "%s", r.message);
-    dw_result_free(&r);
-    return st;
+    int never = 0;
+    tu_run_until(loop, &never, ms);
 }
 
 static int gone_get(dw *w, const char *id)
@@ -1691,11 +1763,11 @@ static void t_service_gone(void **state)
     char path[700], away[700], msg[600], copy[900];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(away, sizeof away, "%s/away.db", w->home);
-    assert_int_equal(gone_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
     assert_int_equal(gone_get(w, "a"), 0);
     assert_int_equal(rename(path, away), 0);
     int st = 0;
-    for (int i = 0; i < 100 && (st = gone_put(w, "b", msg, sizeof msg)) == 0; i++) {
+    for (int i = 0; i < 100 && (st = dw_put(w, "b", msg, sizeof msg)) == 0; i++) {
         int never = 0;
         tu_run_until(&w->loop, &never, 20);
     }
@@ -1716,10 +1788,16 @@ static void t_service_gone(void **state)
     /* "a", and "b" when a put came before the look */
     int64_t taken = dw_count(copy, "SELECT count(*) FROM records");
     assert_true(taken >= 1 && taken <= 2);
-    sipc_data_health_get(w->d, &wh, &rh);
+    /* the file is renamed in place on the pool before the loop hears of it */
+    for (int i = 0; i < 100; i++) {
+        sipc_data_health_get(w->d, &wh, &rh);
+        if (strstr(wh.last_error, "every committed record is copied to"))
+            break;
+        run_ms(&w->loop, 20);
+    }
     assert_non_null(strstr(wh.last_error, "every committed record is copied to"));
     assert_int_equal(rename(away, path), 0);
-    for (int i = 0; i < 100 && (st = gone_put(w, "c", msg, sizeof msg)) != 0; i++) {
+    for (int i = 0; i < 100 && (st = dw_put(w, "c", msg, sizeof msg)) != 0; i++) {
         int never = 0;
         tu_run_until(&w->loop, &never, 20);
     }
@@ -1727,6 +1805,186 @@ static void t_service_gone(void **state)
     dw_close(w);
     /* the copy held what the open file held: with "c", all of it */
     assert_int_equal(dw_count(path, "SELECT count(*) FROM records"), taken + 1);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
+/* A data service that may stay up unopened, with the short waits, its log
+ * kept in log, behind a server on dw_host and a client. */
+static dw *logged_world(tu_log *log)
+{
+    dw *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    short_waits(&o);
+    o.log = tu_log_sink;
+    o.log_arg = log;
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    return w;
+}
+
+/* The renames of the copy of a gone records.db fail while fail_copy
+ * (ENOSPC, as a full disk), counted in copy_tries (__wrap_renameat2). */
+static int fail_copy, copy_tries;
+
+static int log_count(const tu_log *l, const char *needle)
+{
+    int n = 0;
+    for (const char *p = l->buf; p && (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* A copy of the gone file that failed (a full disk) is tried again while
+ * the node runs, less and less often, its failure logged once; once room
+ * is made the copy is written without a stop. With no read connection open
+ * when it went, the log does not say reads are served. */
+static void t_service_gone_copy_retry(void **state)
+{
+    (void)state;
+    dw_host = "127.1.84.2";
+    tu_log dlog = {0};
+    dw *w = logged_world(&dlog);
+    char path[700], away[700], msg[600], copy[900];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(away, sizeof away, "%s/away.db", w->home);
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
+    fail_copy = 1;
+    copy_tries = 0;
+    assert_int_equal(rename(path, away), 0);
+    for (int i = 0; i < 200 && !tu_log_has(&dlog, "could not be copied beside it"); i++)
+        run_ms(&w->loop, 20);
+    assert_true(tu_log_has(&dlog, "could not be copied beside it"));
+    assert_true(tu_log_has(&dlog, "reads fail too: no read connection was open on it"));
+    assert_false(tu_log_has(&dlog, "reads are served"));
+    assert_int_equal(dw_put(w, "b", msg, sizeof msg), SIPC_DATA_STORAGE);
+    assert_non_null(strstr(msg, "the node tries again (at most 4.8 s apart) and at stop"));
+    /* tried again after 0.3, 0.6, 1.2 s: said once */
+    for (int i = 0; i < 200 && copy_tries < 3; i++)
+        run_ms(&w->loop, 20);
+    assert_true(copy_tries >= 3);
+    assert_int_equal(log_count(&dlog, "could not be copied beside it"), 1);
+    /* room made: the copy, without a stop */
+    fail_copy = 0;
+    for (int i = 0; i < 400 && (gone_saved(w->dir, copy, sizeof copy), !copy[0]); i++)
+        run_ms(&w->loop, 20);
+    assert_true(copy[0]);
+    assert_true(dw_count(copy, "SELECT count(*) FROM records") >= 1);
+    sipc_data_health wh, rh;
+    for (int i = 0; i < 100; i++) {
+        sipc_data_health_get(w->d, &wh, &rh);
+        if (strstr(wh.last_error, "every committed record is copied to"))
+            break;
+        run_ms(&w->loop, 20);
+    }
+    assert_non_null(strstr(wh.last_error, "every committed record is copied to"));
+    assert_int_equal(rename(away, path), 0);
+    dw_close(w);
+    tu_log_free(&dlog);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
+/* Another records.db put in place while a later open checks the file
+ * (after SQLite opened it, before the service took its identity): the
+ * name no longer leads to the file open, and the look finds it so (the
+ * identity was the other file's: its writes went into a file no name
+ * leads to, never noticed). */
+static void t_service_open_window(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("dataopenwin");
+    char path[700], fresh[700], other[700], err[1024] = "";
+    snprintf(path, sizeof path, "%s/records.db", home);
+    snprintf(fresh, sizeof fresh, "%s/records.new.db", home);
+    snprintf(other, sizeof other, "%s/other.db", home);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 8192; i++)
+        fputc('A', fp);
+    fclose(fp);
+    data_store *nw = NULL;
+    assert_int_equal(data_store_open(&nw, fresh, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(nw);
+    assert_int_equal(data_store_open(&nw, other, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(nw);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    int opened = 0;
+    o.opened_cb = on_opened;
+    o.opened_arg = &opened;
+    short_waits(&o);
+    tu_log dlog = {0};
+    o.log = tu_log_sink;
+    o.log_arg = &dlog;
+    sipc_data *d = NULL;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    snprintf(replace_after_open, sizeof replace_after_open, "%s", other);
+    assert_int_equal(rename(fresh, path), 0);
+    assert_true(tu_run_until(&loop, &opened, 10000));
+    assert_int_equal(replace_after_open[0], '\0');
+    for (int i = 0; i < 100 && !tu_log_has(&dlog, "is another file than the one the node has open");
+         i++)
+        run_ms(&loop, 20);
+    assert_true(tu_log_has(&dlog, "is another file than the one the node has open"));
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_log_free(&dlog);
+    tu_rmdir(home);
+    free(home);
+}
+
+/* A database found damaged (here the host's verdict), then gone, then back:
+ * writes are refused with the damage's reason again, not the gone text;
+ * reads were served by the connection open on it. */
+static void t_service_gone_damaged(void **state)
+{
+    (void)state;
+    dw_host = "127.1.84.3";
+    tu_log dlog = {0};
+    dw *w = logged_world(&dlog);
+    char path[700], away[700], msg[600];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(away, sizeof away, "%s/away.db", w->home);
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(gone_get(w, "a"), 0);
+    sipc_data_refuse_writes(w->d, "verdict of damage kept by the host");
+    assert_int_equal(dw_put(w, "b", msg, sizeof msg), SIPC_DATA_STORAGE);
+    assert_non_null(strstr(msg, "verdict of damage kept by the host"));
+    assert_int_equal(rename(path, away), 0);
+    for (int i = 0; i < 200 && !strstr(msg, "records.db is gone from"); i++) {
+        run_ms(&w->loop, 20);
+        dw_put(w, "c", msg, sizeof msg);
+    }
+    assert_non_null(strstr(msg, "records.db is gone from"));
+    assert_true(tu_log_has(&dlog, "reads are served by the read connections open on it"));
+    assert_int_equal(gone_get(w, "a"), 0);
+    assert_int_equal(rename(away, path), 0);
+    for (int i = 0; i < 200 && !tu_log_has(&dlog, "names the file the node has open again"); i++)
+        run_ms(&w->loop, 20);
+    assert_true(tu_log_has(&dlog, "names the file the node has open again"));
+    assert_int_equal(dw_put(w, "d", msg, sizeof msg), SIPC_DATA_STORAGE);
+    assert_non_null(strstr(msg, "verdict of damage kept by the host"));
+    sipc_data_health wh, rh;
+    sipc_data_health_get(w->d, &wh, &rh);
+    assert_int_equal(wh.failing, 1);
+    assert_non_null(strstr(wh.last_error, "verdict of damage kept by the host"));
+    dw_close(w);
+    tu_log_free(&dlog);
     dw_free(w);
     dw_host = "127.0.0.1";
 }
@@ -1750,7 +2008,7 @@ static void t_service_gone_window(void **state)
     char path[700], other[700], msg[600], err[512];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(other, sizeof other, "%s/other.db", w->dir);
-    assert_int_equal(gone_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
     assert_int_equal(gone_get(w, "a"), 0); /* a reader on the open file */
     data_store *nw = NULL;
     assert_int_equal(data_store_open(&nw, other, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
@@ -1784,7 +2042,7 @@ static void t_service_gone_window(void **state)
     for (unsigned i = 0; i + 1 < n; i++)
         data_reader_put(w->d, held[i]);
     int st = 0;
-    for (int i = 0; i < 100 && (st = gone_put(w, "b", msg, sizeof msg)) == 0; i++) {
+    for (int i = 0; i < 100 && (st = dw_put(w, "b", msg, sizeof msg)) == 0; i++) {
         int never = 0;
         tu_run_until(&w->loop, &never, 20);
     }
@@ -1825,10 +2083,10 @@ static void t_service_gone_unknown(void **state)
     char path[700], away[700], msg[600];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(away, sizeof away, "%s/away.db", w->home);
-    assert_int_equal(gone_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
     assert_int_equal(rename(path, away), 0);
     int st = 0, b = 0; /* "b" taken when a put came before the look */
-    for (int i = 0; i < 100 && (st = gone_put(w, "b", msg, sizeof msg)) == 0; i++) {
+    for (int i = 0; i < 100 && (st = dw_put(w, "b", msg, sizeof msg)) == 0; i++) {
         int never = 0;
         b = 1;
         tu_run_until(&w->loop, &never, 20);
@@ -1839,7 +2097,7 @@ static void t_service_gone_unknown(void **state)
     for (int i = 0; i < 10; i++) {
         int never = 0;
         tu_run_until(&w->loop, &never, T_WATCH_MS * 2);
-        assert_int_equal(gone_put(w, "c", msg, sizeof msg), SIPC_DATA_STORAGE);
+        assert_int_equal(dw_put(w, "c", msg, sizeof msg), SIPC_DATA_STORAGE);
     }
     sipc_data_open_state os;
     sipc_data_open_state_get(w->d, &os);
@@ -1847,7 +2105,7 @@ static void t_service_gone_unknown(void **state)
     /* the open file put back: writes are taken again */
     assert_int_equal(unlink(path), 0);
     assert_int_equal(rename(away, path), 0);
-    for (int i = 0; i < 100 && (st = gone_put(w, "d", msg, sizeof msg)) != 0; i++) {
+    for (int i = 0; i < 100 && (st = dw_put(w, "d", msg, sizeof msg)) != 0; i++) {
         int never = 0;
         tu_run_until(&w->loop, &never, 20);
     }
@@ -1909,7 +2167,7 @@ static void t_service_gone_queued(void **state)
     char path[700], away[700], msg[600], copy[900];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(away, sizeof away, "%s/away.db", w->home);
-    assert_int_equal(gone_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
     /* j1 runs, its commit held; q1 and q2 queue behind it */
     hold_commit = 1;
     dw_result r[3];
@@ -2308,6 +2566,13 @@ int __wrap_renameat2(int ofd, const char *from, int nfd, const char *to, unsigne
         errno = EPERM;
         return -1;
     }
+    if (strstr(from, ".incomplete")) {
+        copy_tries++;
+        if (fail_copy) {
+            errno = ENOSPC;
+            return -1;
+        }
+    }
     return __real_renameat2(ofd, from, nfd, to, flags);
 }
 
@@ -2544,12 +2809,16 @@ int main(void)
         cmocka_unit_test(t_service_stale_wal),
         cmocka_unit_test(t_service_first_create),
         cmocka_unit_test(t_service_start_timed),
+        cmocka_unit_test(t_service_timed_quiet),
         cmocka_unit_test(t_service_reopen_fails),
         cmocka_unit_test(t_service_reopen_replaced),
         cmocka_unit_test(t_service_reopen_replaced_made),
         cmocka_unit_test(t_service_gone),
         cmocka_unit_test(t_service_gone_queued),
         cmocka_unit_test(t_service_gone_window),
+        cmocka_unit_test(t_service_gone_copy_retry),
+        cmocka_unit_test(t_service_gone_damaged),
+        cmocka_unit_test(t_service_open_window),
         cmocka_unit_test(t_service_gone_unknown),
         cmocka_unit_test(t_service_reopen_once),
         cmocka_unit_test(t_db_dir_links),

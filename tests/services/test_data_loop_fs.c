@@ -1,0 +1,270 @@
+/* test_data_loop_fs.c - the data service never looks at the file system on
+ * the loop's thread while the loop runs (stat, lstat, statvfs and access
+ * block on a hung NFS mount, and the loop serves every service of the node):
+ * a writer put in place by a later open, writes failing on a full disk or a
+ * file system turned read-only, the probe that tells when they work again.
+ * Those calls are counted by thread through the linker's --wrap; what the
+ * service says still comes from them (the facts its jobs gathered). */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "data_store.h"
+#include "data_test_support.h"
+
+/* while counting: calls on files under home, made on the loop's thread
+ * (the main one: the loop runs there) and on others (the thread pool) */
+static int counting, loop_calls, pool_calls;
+static char home_prefix[600];
+static pthread_t main_thread;
+
+static void count(const char *path)
+{
+    if (!counting || !home_prefix[0] || strncmp(path, home_prefix, strlen(home_prefix)))
+        return;
+    if (pthread_equal(pthread_self(), main_thread))
+        __atomic_add_fetch(&loop_calls, 1, __ATOMIC_RELAXED);
+    else
+        __atomic_add_fetch(&pool_calls, 1, __ATOMIC_RELAXED);
+}
+
+static void count_start(const char *home)
+{
+    snprintf(home_prefix, sizeof home_prefix, "%s", home);
+    __atomic_store_n(&loop_calls, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&pool_calls, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&counting, 1, __ATOMIC_SEQ_CST);
+}
+
+static void count_stop(void)
+{
+    __atomic_store_n(&counting, 0, __ATOMIC_SEQ_CST);
+}
+
+/* fake_erofs: access(2) asking whether records.db can be written says EROFS
+ * (the kernel's read-only state after an error, as data_service.c asks) */
+static int fake_erofs;
+
+int __real_stat(const char *path, struct stat *st);
+int __wrap_stat(const char *path, struct stat *st);
+int __wrap_stat(const char *path, struct stat *st)
+{
+    count(path);
+    return __real_stat(path, st);
+}
+int __real_lstat(const char *path, struct stat *st);
+int __wrap_lstat(const char *path, struct stat *st);
+int __wrap_lstat(const char *path, struct stat *st)
+{
+    count(path);
+    return __real_lstat(path, st);
+}
+int __real_statvfs(const char *path, struct statvfs *v);
+int __wrap_statvfs(const char *path, struct statvfs *v);
+int __wrap_statvfs(const char *path, struct statvfs *v)
+{
+    count(path);
+    return __real_statvfs(path, v);
+}
+int __real_access(const char *path, int mode);
+int __wrap_access(const char *path, int mode);
+int __wrap_access(const char *path, int mode)
+{
+    count(path);
+    if (__atomic_load_n(&fake_erofs, __ATOMIC_RELAXED) && (mode & W_OK) &&
+        strstr(path, "records.db")) {
+        errno = EROFS;
+        return -1;
+    }
+    return __real_access(path, mode);
+}
+
+/* fake_begin: a write transaction's BEGIN fails with this SQLite code
+ * (SQLITE_FULL: a full disk; SQLITE_READONLY: a file system turned
+ * read-only), as SQLite reports the file system's refusal */
+static int fake_begin;
+int __real_sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, char **, char **),
+                        void *arg, char **errmsg);
+int __wrap_sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, char **, char **),
+                        void *arg, char **errmsg);
+int __wrap_sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, char **, char **),
+                        void *arg, char **errmsg)
+{
+    int rc = __atomic_load_n(&fake_begin, __ATOMIC_RELAXED);
+    if (rc && !strncmp(sql, "BEGIN IMMEDIATE", 15))
+        return rc;
+    return __real_sqlite3_exec(db, sql, cb, arg, errmsg);
+}
+
+/* The service's waits, shortened (see test_data_store.c). */
+static void short_waits(sipc_data_options *o)
+{
+    o->watch_ms = 50;
+    o->settle_ms = 200;
+    o->retry_ms = 300;
+    o->probe_ms = 200;
+    o->quiet_ms = 500;
+}
+
+static void on_opened(void *arg)
+{
+    *(int *)arg = 1;
+}
+
+static void on_closed(void *arg)
+{
+    *(int *)arg = 1;
+}
+
+static void make_db(const char *path)
+{
+    char err[512];
+    data_store *s = NULL;
+    assert_int_equal(data_store_open(&s, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(s);
+}
+
+/* A database that could not be opened at start (not a database at all),
+ * replaced by a good one while the node runs: the later open puts the
+ * writer in place, and what it then says and keeps of the files (read-only
+ * file system, the file's identity, the files' signature) was gathered by
+ * the open job, none of it on the loop's thread. A file system in the
+ * kernel's read-only state is still said so, with its hint. */
+static void t_later_open_off_loop(void **state)
+{
+    (void)state;
+    main_thread = pthread_self();
+    char *home = tu_mkdtemp("dataloopfs");
+    char path[700], fresh[700], err[1024] = "";
+    snprintf(path, sizeof path, "%s/records.db", home);
+    snprintf(fresh, sizeof fresh, "%s/records.new.db", home);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 8192; i++)
+        fputc('A', fp);
+    fclose(fp);
+    make_db(fresh);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    int opened = 0;
+    o.opened_cb = on_opened;
+    o.opened_arg = &opened;
+    short_waits(&o);
+    sipc_data *d = NULL;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    sipc_data_open_state os;
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+
+    count_start(home);
+    fake_erofs = 1;
+    assert_int_equal(rename(fresh, path), 0);
+    assert_true(tu_run_until(&loop, &opened, 10000));
+    count_stop();
+    fake_erofs = 0;
+    assert_int_equal(loop_calls, 0);
+    assert_true(pool_calls > 0);
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 1);
+    sipc_data_health wh, rh;
+    sipc_data_health_get(d, &wh, &rh);
+    assert_int_equal(wh.failing, 1);
+    assert_non_null(strstr(wh.last_error, "the kernel's, after an error"));
+    sipc_data_mark m;
+    sipc_data_mark_get(d, &m);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(m.file, (uint64_t)st.st_ino);
+
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    free(home);
+}
+
+/* Writes that fail on a full disk, then on a file system the kernel made
+ * read-only: the answer and the status say so with the hint (the write
+ * job's facts), and once the file system is writable again the probe's
+ * test write ends the failing (the look's facts). Neither the answers nor
+ * the probe's timer look at the files on the loop's thread. */
+static void t_write_failures_off_loop(void **state)
+{
+    (void)state;
+    main_thread = pthread_self();
+    dw_host = "127.1.84.1";
+    dw *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    short_waits(&o);
+    tu_log dlog = {0};
+    o.log = tu_log_sink;
+    o.log_arg = &dlog;
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    char msg[600];
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
+
+    count_start(w->home);
+    fake_begin = SQLITE_FULL;
+    assert_int_equal(dw_put(w, "b", msg, sizeof msg), SIPC_DATA_STORAGE);
+    fake_begin = SQLITE_READONLY;
+    fake_erofs = 1;
+    assert_int_equal(dw_put(w, "c", msg, sizeof msg), SIPC_DATA_STORAGE);
+    sipc_data_health wh, rh;
+    sipc_data_health_get(w->d, &wh, &rh);
+    assert_int_equal(wh.failing, 1);
+    assert_int_equal(wh.failures, 2);
+    assert_non_null(strstr(wh.last_error, "the kernel's, after an error"));
+    /* writable again: the probe writes once nothing failed for a while
+     * (quiet_ms) and the looks see the file system writable */
+    fake_begin = 0;
+    fake_erofs = 0;
+    uint64_t until = uv_now(&w->loop) + 20000;
+    while (wh.failing && uv_now(&w->loop) < until) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 50);
+        sipc_data_health_get(w->d, &wh, &rh);
+    }
+    count_stop();
+    assert_int_equal(wh.failing, 0);
+    assert_int_equal(loop_calls, 0);
+    assert_true(pool_calls > 0);
+    assert_true(tu_log_has(&dlog, "a test write succeeded"));
+    assert_int_equal(dw_put(w, "d", msg, sizeof msg), 0);
+    dw_close(w);
+    tu_log_free(&dlog);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_later_open_off_loop),
+        cmocka_unit_test(t_write_failures_off_loop),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -415,6 +415,122 @@ static int check_not_empty(parse_state *ps, const char *section, const char *key
     return 1;
 }
 
+/* The keys no_empty does not list (their empty value is the default). */
+static const struct {
+    const char *section, *key;
+} may_be_empty[] = {{"cluster", "nodes"}, {"tls", "subject"}, {"metrics", "address"}};
+
+/* Edit distance of a and b (an insertion, a deletion, a change or two
+ * neighbours swapped, as "mdoe" for "mode", count one each); 9 for a text
+ * longer than a key can be. */
+static int edit_distance(const char *a, const char *b)
+{
+    enum { MAX = 40 };
+    size_t n = strlen(a), m = strlen(b);
+    if (n >= MAX || m >= MAX)
+        return 9;
+    int d[MAX][MAX];
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++) {
+        for (size_t j = 1; j <= m; j++) {
+            int v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < v)
+                v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    }
+    return d[n][m];
+}
+
+/* Whether typed is a near miss of known: 2 edits at most, 1 for a known
+ * word of 3 letters or fewer (else any two letters would be "id"). */
+static int near_miss(const char *typed, const char *known)
+{
+    int d = edit_distance(typed, known);
+    return d > 0 && d <= (strlen(known) <= 3 ? 1 : 2);
+}
+
+/* Calls each (section, key) this reader knows, until fn returns nonzero. */
+static void each_known(int (*fn)(void *arg, const char *section, const char *key), void *arg)
+{
+    for (size_t i = 0; i < sizeof no_empty / sizeof no_empty[0]; i++)
+        if (fn(arg, no_empty[i].section, no_empty[i].key))
+            return;
+    for (size_t i = 0; i < sizeof may_be_empty / sizeof may_be_empty[0]; i++)
+        if (fn(arg, may_be_empty[i].section, may_be_empty[i].key))
+            return;
+    for (size_t i = 0; i < sizeof default_ports / sizeof default_ports[0]; i++)
+        if (fn(arg, default_ports[i].name, "port"))
+            return;
+}
+
+typedef struct guess {
+    const char *section, *key; /* as typed */
+    const char *to_section, *to_key; /* the best guess so far */
+    int known_section; /* section is one this reader knows */
+} guess;
+
+static int guess_section(void *arg, const char *section, const char *key)
+{
+    (void)key;
+    guess *g = arg;
+    if (!strcmp(g->section, section))
+        g->known_section = 1;
+    else if (!g->to_section && near_miss(g->section, section))
+        g->to_section = section;
+    return 0;
+}
+
+static int guess_key(void *arg, const char *section, const char *key)
+{
+    guess *g = arg;
+    if (strcmp(section, g->to_section) != 0)
+        return 0;
+    if (!strcmp(g->key, key) || near_miss(g->key, key)) {
+        g->to_key = key;
+        return !strcmp(g->key, key); /* the same key in the section meant: look no further */
+    }
+    return 0;
+}
+
+/* "; did you mean `mode`?" for an unknown setting that is a near miss of a
+ * key of its section, or "; did you mean `[tls] mode`?" (or `[tls]`) for a
+ * section that is a near miss of one this reader knows; "" when nothing is
+ * near. Unknown keys are refused to catch typos: this finishes the job. */
+static void did_you_mean(const char *section, const char *key, char *out, size_t len)
+{
+    guess g = {section, key, NULL, NULL, 0};
+    out[0] = '\0';
+    each_known(guess_section, &g);
+    if (g.known_section) {
+        g.to_section = section;
+        each_known(guess_key, &g);
+        if (g.to_key)
+            snprintf(out, len, "; did you mean `%s`?", g.to_key);
+        return;
+    }
+    if (!*section)
+        return;
+    if (!g.to_section) { /* a service of its own: port is all it may hold */
+        if (near_miss(key, "port"))
+            snprintf(out, len, "; did you mean `port`?");
+        return;
+    }
+    each_known(guess_key, &g);
+    if (g.to_key)
+        snprintf(out, len, "; did you mean `[%s] %s`?", g.to_section, g.to_key);
+    else
+        snprintf(out, len, "; did you mean `[%s]`?", g.to_section);
+}
+
 /* A name sent to peers in the hello ([node] id, [cluster] name): kept whole
  * (the library's 63 bytes) and printable UTF-8, as sipc_ctx_new and every
  * peer require. */
@@ -659,7 +775,9 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             return 1;
         }
     }
-    snprintf(ps->err, sizeof ps->err, "unknown setting [%s] %s", section, key);
+    char hint[120];
+    did_you_mean(section, key, hint, sizeof hint);
+    snprintf(ps->err, sizeof ps->err, "unknown setting [%s] %s%s", section, key, hint);
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +24,46 @@ struct data_store {
     size_t jcap;
 };
 
+/* The most SQLite writes to a file at once: a WAL frame (24 bytes of header)
+ * of the largest page. */
+#define LARGEST_WRITE (65536 + 24)
+
+/* Whether the database or its -wal file has reached the process's file size
+ * limit (RLIMIT_FSIZE: `ulimit -f`, systemd's LimitFSIZE=): its next write
+ * would cross it. Writes that cross it are cut short, and the rest fails
+ * with EFBIG (SIGXFSZ ignored), so such a file stands at the limit. */
+static long long at_fsize_limit(const data_store *s)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    char wal[4096];
+    snprintf(wal, sizeof wal, "%s-wal", s->path);
+    const char *files[] = {s->path, wal};
+    for (int i = 0; i < 2; i++) {
+        struct stat st;
+        if (stat(files[i], &st) == 0 && (unsigned long long)st.st_size + LARGEST_WRITE > rl.rlim_cur)
+            return (long long)rl.rlim_cur;
+    }
+    return 0;
+}
+
+/* The errno behind an SQLITE_IOERR or SQLITE_CANTOPEN, 0 when none is known.
+ * SQLite records errno when the error reaches the statement, not when the
+ * write failed, and its clean-up between the two (the rollback of a failed
+ * COMMIT) changes or clears it: a write past the file size limit came back
+ * as a bare "disk I/O error". So an I/O error with a file at that limit is
+ * taken as the limit's EFBIG. */
+static int sys_errno(const data_store *s, int rc)
+{
+    int kind = rc & 0xff;
+    if (!s || !s->db || (kind != SQLITE_CANTOPEN && kind != SQLITE_IOERR))
+        return 0;
+    int e = sqlite3_system_errno(s->db);
+    if (kind == SQLITE_IOERR && e != EFBIG && at_fsize_limit(s))
+        return EFBIG;
+    return e > 0 ? e : 0;
+}
 
 /* SQLite result codes as sipc codes: what failed in the operating system
  * when SQLite knows, else the nearest libuv code. */
@@ -48,7 +89,7 @@ static int map_rc(data_store *s, int rc)
         return DATA_STORE_DAMAGED;
     case SQLITE_CANTOPEN:
     case SQLITE_IOERR: {
-        int e = s && s->db ? sqlite3_system_errno(s->db) : 0;
+        int e = sys_errno(s, rc);
         return e > 0 ? uv_translate_sys_error(e) : UV_EIO;
     }
     default:
@@ -60,9 +101,17 @@ static int fail(data_store *s, int rc, const char *what, char *err, size_t errle
 {
     /* SQLite's own words ("unable to open database file", "disk I/O
      * error") do not say what the system refused; its errno does (kept
-     * only for these two kinds) */
-    int e = sqlite3_system_errno(s->db), kind = rc & 0xff;
-    if (e > 0 && (kind == SQLITE_CANTOPEN || kind == SQLITE_IOERR))
+     * only for these two kinds). The file size limit is named with its fix:
+     * "File too large" alone sends the operator to look at the disk. */
+    int e = sys_errno(s, rc);
+    long long limit = e == EFBIG ? at_fsize_limit(s) : 0;
+    if (limit)
+        snprintf(err, errlen,
+                 "%s: %s: %s (%s: the database's files reached this process's file size limit "
+                 "of %lld bytes (`ulimit -f`, systemd's LimitFSIZE=): raise or remove it and "
+                 "restart sipcd)",
+                 s->path, what, sqlite3_errmsg(s->db), strerror(e), limit);
+    else if (e > 0)
         snprintf(err, errlen, "%s: %s: %s (%s)", s->path, what, sqlite3_errmsg(s->db),
                  strerror(e));
     else

@@ -168,8 +168,10 @@ static const char AT_DEADLINE[] = "not acknowledged before the request's deadlin
 /* UNAVAILABLE: the deadline came, the pipeline closes, or the destination
  * cannot take records at all (why says which); cause says what was wrong
  * with the destination, NULL: the last attempt's error, or what kept the
- * batch. */
-static void give_up_cause(pl_batch *b, const char *why, const char *cause)
+ * batch. sent: the last attempt was sent and not answered, so the data
+ * service may store the records all the same: the reason says so, or an
+ * operator takes them as lost. */
+static void give_up_cause(pl_batch *b, const char *why, const char *cause, int sent)
 {
     char reason[PL_MSG_MAX + 400], kept[300]; /* cut by finish */
     if (!cause && b->last_msg[0])
@@ -185,12 +187,17 @@ static void give_up_cause(pl_batch *b, const char *why, const char *cause)
                  b->d->name, cause);
     else
         snprintf(reason, sizeof reason, "%s (data service %s: %s)", why, b->d->name, cause);
+    if (sent) {
+        size_t n = strlen(reason);
+        snprintf(reason + n, sizeof reason - n,
+                 "; may still be stored: send them again (an id stored twice is `unchanged`)");
+    }
     finish(b, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE, b->last_status, reason);
 }
 
 static void give_up(pl_batch *b, const char *why)
 {
-    give_up_cause(b, why, NULL);
+    give_up_cause(b, why, NULL, 0);
 }
 
 static void bisect(pl_batch *b)
@@ -299,7 +306,9 @@ static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *ms
          * is an earlier attempt's failure or the link's */
         if (!b->last_err)
             no_answer_cause(b, 1, 1, b->last_msg, sizeof b->last_msg);
-        give_up(b, AT_DEADLINE);
+        /* on a link that is up the call was sent, or will be: the data
+         * service may store the records after all */
+        give_up_cause(b, AT_DEADLINE, NULL, sipc_channel_is_up(b->d->ch));
         return;
     }
     b->last_err = err;
@@ -469,7 +478,7 @@ void pl_dest_pump(pl_dest *d)
     if (d->ready && !p->closing && link_down(d, why, sizeof why)) {
         pl_batch *b;
         while ((b = pop(d)) != NULL)
-            give_up_cause(b, why, sipc_channel_last_detail(d->ch));
+            give_up_cause(b, why, sipc_channel_last_detail(d->ch), 0);
         /* no call waits to bring the redial forward: records for that node
          * are refused until it is up, not until the backoff's end */
         sipc_channel_redial_soon(d->ch);

@@ -308,7 +308,9 @@ static int attr_like(const char *q)
 
 /* A query refused as FTS5 syntax that looks like KEY=VALUE: its message
  * names --attr, with the query itself as the example when it is one plain
- * word (printable ASCII, no quote). */
+ * word (letters, digits and a few marks a shell takes as they are). The
+ * example's query is '' (every record): QUERY is required, and --attr alone
+ * is a usage error. */
 static void attr_hint(const char *q, ctl_reply *rep)
 {
     if (rep->err != SIPC_EREMOTE || rep->status != SIPC__SEARCH__STATUS__BAD_QUERY ||
@@ -317,11 +319,12 @@ static void attr_hint(const char *q, ctl_reply *rep)
     size_t n = strlen(rep->message);
     int plain = strlen(q) <= 60 && q[0] != '=';
     for (const char *p = q; *p && plain; p++)
-        plain = *p > ' ' && *p < 0x7f && *p != '"' && *p != '\'' && *p != '`';
+        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                (*p >= '0' && *p <= '9') || strchr("=._:/@+,-", *p);
     if (plain)
         snprintf(rep->message + n, sizeof rep->message - n,
                  "; an attribute is matched with --attr KEY=VALUE, not in the query: `sipcctl "
-                 "search --attr %s`",
+                 "search '' --attr %s`",
                  q);
     else
         snprintf(rep->message + n, sizeof rep->message - n,

@@ -5,7 +5,10 @@
 #   - a real sipcd on $NET.1 whose home path holds a Latin-1 byte (0xe9):
 #     `sipcctl status --json` has the logs' dir, named with \xe9, beside
 #     every other section; `tlstool status --json` has the home; with the
-#     node stopped, sipcctl's failure object names the home the same way
+#     node stopped, sipcctl's failure object names the home the same way;
+#     a reload refused for a typo in that home's sipc.conf (asked by sipcctl,
+#     then by SIGHUP) is in reload's answer, status's reload.refused,
+#     status --cluster's reload_refused problem and sipc_reload_refused 1
 #   - a fake node on the next block's .1 (text_node.py, TEXT_NODE_REASON=long)
 #     whose ingest reasons are 1,400 bytes of "é" (cut by sipcctl inside a
 #     character) and a Latin-1 file name: `sipcctl ingest --json` lists both
@@ -55,6 +58,56 @@ sys.exit(0 if o.get("home") == want else "home is %r, not %r" % (o.get("home"), 
 PY
 [ $? = 0 ] && ok "tlstool status --json: the Latin-1 home, its byte as \\xe9" ||
     { bad "tlstool status --json under a Latin-1 home"; shtest_show "$work/ts.json"; }
+
+# a reload refused for a typo in that home's sipc.conf: its reason names the
+# path, so every place a refusal is shown must carry it escaped (a reason
+# jansson refused once made the answer "out of memory" and the status,
+# cluster report and metric say nothing was refused). Asked from a client
+# home, as sipcctl refuses its own home's broken sipc.conf.
+mkdir -p "$work/c"
+printf '[cluster]\nname = jtext\nnodes = %s\n' "$NET.1" >"$work/c/sipc.conf"
+cctl() { "$BIN/sipcctl" --home "$work/c" --node "$NET.1" --timeout 5000 "$@"; }
+cp "$H/sipc.conf" "$work/good.conf"
+printf '[tls]\nmdoe = x\n' >>"$H/sipc.conf"
+run cctl reload
+expect "reload under a Latin-1 home: refused with the typo, the path's byte as \\xe9" 1 \
+    'reload refused: .*caf\\xe9/sipc\.conf:[0-9]+: unknown setting \[tls\] mdoe'
+grep -q 'out of memory' "$OUT" && bad "reload's refusal came back as 'out of memory'"
+cctl --json status >"$work/rl.json" 2>/dev/null
+cctl --json status --cluster >"$work/rlc.json" 2>/dev/null
+cctl metrics >"$work/rlm.txt" 2>/dev/null
+python3 - "$work/rl.json" "$work/rlc.json" "$work/rlm.txt" <<'PY'
+import json, re, sys
+st, cl = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+reason = ((st.get("reload") or {}).get("refused") or {}).get("reason") or ""
+probs = [p for p in cl.get("problems", []) if p.get("kind") == "reload_refused"]
+checks = [
+    (re.search(r"caf\\xe9/sipc\.conf:\d+: unknown setting \[tls\] mdoe", reason),
+     "status's reload.refused.reason (%r)" % reason),
+    (probs and "caf\\xe9/sipc.conf" in probs[0].get("message", ""),
+     "status --cluster's reload_refused problem (%r)" % cl.get("problems")),
+    (re.search(r"^sipc_reload_refused 1$", open(sys.argv[3]).read(), re.M),
+     "the metric sipc_reload_refused 1"),
+]
+bad = [what for good, what in checks if not good]
+sys.exit("missing: " + "; ".join(bad) if bad else 0)
+PY
+[ $? = 0 ] && ok "the refusal under a Latin-1 home: in status, status --cluster and the metric" ||
+    { bad "the refusal under a Latin-1 home is not shown"; shtest_show "$work/rl.json"; }
+# the same refusal through SIGHUP, once a good reload has cleared it
+cp "$work/good.conf" "$H/sipc.conf"
+run cctl reload
+expect "reload with the typo removed: done" 0
+printf '[tls]\nmdoe = x\n' >>"$H/sipc.conf"
+kill -HUP "$node_pid"
+_hup_refused() {
+    cctl --json status >"$work/hup.json" 2>/dev/null &&
+        jq -e '.reload.refused.by == "SIGHUP" and (.reload.refused.reason | test("caf\\\\xe9/sipc"))' \
+            "$work/hup.json" >/dev/null
+}
+wait_for 10 _hup_refused && ok "SIGHUP's refusal under a Latin-1 home in the status" ||
+    { bad "SIGHUP's refusal under a Latin-1 home"; shtest_show "$work/hup.json"; }
+cp "$work/good.conf" "$H/sipc.conf"
 
 kill -TERM "$node_pid"
 wait "$node_pid"

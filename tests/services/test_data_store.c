@@ -13,8 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/wait.h>
 #include <dirent.h>
 #include <linux/magic.h>
 #include <unistd.h>
@@ -2638,6 +2641,80 @@ static void t_db_leftover_wal_kept(void **state)
 /* An empty -wal (and its -shm) beside a missing records.db, as a stop's
  * checkpoint leaves them after records.db was removed: it holds nothing,
  * so it is neither set aside nor said to hold committed records. */
+/* Small records committed under a file size limit (`ulimit -f 400`): the
+ * COMMIT that meets it fails with SQLite's bare "disk I/O error" and errno
+ * gone by then; the failure must name the limit and its fix, and be EFBIG
+ * (the data service waits for room under the limit before it tries again).
+ * The limit is set in a child only, so no path of this test has to restore
+ * it. */
+static void t_fsize_limit_named(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("fsize");
+    char path[600];
+    snprintf(path, sizeof path, "%s/records.db", dir);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        char err[1024] = "";
+        int rc = 1;
+        data_store *s;
+        /* past the limit a write fails with EFBIG instead of killing us */
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {400 * 1024, 400 * 1024};
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0 ||
+            data_store_open(&s, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err, sizeof err))
+            rc = 1;
+        else {
+            char body[131];
+            memset(body, 'x', sizeof body - 1);
+            body[sizeof body - 1] = '\0';
+            for (int b = 0; b < 2000 && rc == 1; b++) { /* 400 KiB: at most 300 or so */
+                if (data_store_begin(s, err, sizeof err)) {
+                    rc = 2;
+                    break;
+                }
+                for (int i = 0; i < 20 && rc == 1; i++) {
+                    char id[32];
+                    trec t;
+                    Sipc__Data__PutResult r;
+                    snprintf(id, sizeof id, "r%05d-%02d", b, i);
+                    if (data_store_put(s, mk(&t, id, 1764000000000 + b, body, NULL), &r, err,
+                                       sizeof err))
+                        rc = 3; /* not the COMMIT: the test's premise is off */
+                }
+                if (rc == 1) {
+                    int c = data_store_commit(s, err, sizeof err);
+                    if (c)
+                        rc = c == UV_EFBIG ? 0 : 4;
+                }
+            }
+        }
+        if (write(p[1], err, strlen(err)) < 0)
+            rc = 5;
+        _exit(rc);
+    }
+    close(p[1]);
+    char got[1024] = "";
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof got - 1 && (r = read(p[0], got + n, sizeof got - 1 - n)) > 0)
+        n += (size_t)r;
+    close(p[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    tu_rmdir(dir);
+    free(dir);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+        !strstr(got, ": commit: disk I/O error (File too large: the database's files reached "
+                     "this process's file size limit of 409600 bytes (`ulimit -f`, systemd's "
+                     "LimitFSIZE=): raise or remove it and restart sipcd)"))
+        fail_msg("child exit %d: %s", WIFEXITED(status) ? WEXITSTATUS(status) : -1, got);
+}
+
 static void t_db_empty_wal_kept(void **state)
 {
     (void)state;
@@ -2826,6 +2903,7 @@ int main(void)
         cmocka_unit_test(t_db_sticky_leftover_wal),
         cmocka_unit_test(t_db_leftover_wal_kept),
         cmocka_unit_test(t_db_empty_wal_kept),
+        cmocka_unit_test(t_fsize_limit_named),
         cmocka_unit_test(t_sqlite_too_old),
         cmocka_unit_test(t_db_dir_repointed),
         cmocka_unit_test_setup_teardown(t_checkpoint_limit, setup, teardown),

@@ -297,13 +297,26 @@ static void t_sipcctl(void **state)
     rc = sipcctl(c, out, sizeof out, err, sizeof err, "search 'k=v1'");
     assert_int_equal(rc, 1);
     assert_non_null(strstr(err, "syntax error"));
-    if (!strstr(err, "; an attribute is matched with --attr KEY=VALUE, not in the query: "
-                     "`sipcctl search --attr k=v1`"))
+    const char *hint = strstr(err, "; an attribute is matched with --attr KEY=VALUE, not in "
+                                   "the query: `sipcctl search '' --attr k=v1`");
+    if (!hint)
         fail_msg("no --attr hint in: %s", err);
+    /* the command the hint gives works as it is written */
+    char cmd[100];
+    const char *at = strstr(hint, "`sipcctl ") + strlen("`sipcctl ");
+    snprintf(cmd, sizeof cmd, "%.*s", (int)(strchr(at, '`') - at), at);
+    rc = sipcctl(c, out, sizeof out, err, sizeof err, cmd);
+    if (rc != 0)
+        fail_msg("the hint's `sipcctl %s` exits %d: %s", cmd, rc, err);
     rc = sipcctl(c, out, sizeof out, err, sizeof err, "search 'checkout k=v1'");
     assert_int_equal(rc, 1);
     assert_non_null(strstr(err, "; an attribute is matched with --attr KEY=VALUE, not in the query"));
-    assert_null(strstr(err, "sipcctl search --attr"));
+    assert_null(strstr(err, "`sipcctl search"));
+    /* a word a shell would change ($x expanded): no example to paste */
+    rc = sipcctl(c, out, sizeof out, err, sizeof err, "search 'k=$x'");
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(err, "; an attribute is matched with --attr KEY=VALUE, not in the query"));
+    assert_null(strstr(err, "`sipcctl search"));
     rc = sipcctl(c, out, sizeof out, err, sizeof err, "search 'checkout AND ('");
     assert_null(strstr(err, "--attr"));
     rc = sipcctl(c, out, sizeof out, err, sizeof err, "search checkout");

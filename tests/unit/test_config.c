@@ -104,6 +104,38 @@ static void expect_error(const char *home, const char *text, int line, const cha
 
 /* ---------------------------------------------------------------- tests */
 
+/* An unknown key or section is refused to catch a typo; a near miss of a
+ * known one (two edits, one for a short word) is named. */
+static void test_did_you_mean(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    static const char *const cases[][2] = {
+        {"[tls]\nmdoe = strict\n", "unknown setting [tls] mdoe; did you mean `mode`?"},
+        {"[limits]\nmax_conections = 5\n",
+         "unknown setting [limits] max_conections; did you mean `max_connections`?"},
+        {"[data]\nsnyc = full\n", "unknown setting [data] snyc; did you mean `sync`?"},
+        {"[node]\nip = x\n", "unknown setting [node] ip; did you mean `id`?"},
+        {"[tsl]\nmode = strict\n", "unknown setting [tsl] mode; did you mean `[tls] mode`?"},
+        {"[clutser]\nnmae = c\n", "unknown setting [clutser] nmae; did you mean `[cluster] name`?"},
+        {"[tsl]\nbogus = 1\n", "unknown setting [tsl] bogus; did you mean `[tls]`?"},
+        {"[audit]\nprot = 1\n", "unknown setting [audit] prot; did you mean `port`?"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_error(home, cases[i][0], 2, cases[i][1]);
+    /* nothing near: no guess */
+    static const char *const far[] = {"[node]\nbogus = 1\n", "[node]\nxy = 1\n",
+                                      "[metrics]\nport = 9323\n", "[audit]\nmode = strict\n"};
+    for (size_t i = 0; i < sizeof far / sizeof far[0]; i++) {
+        sipc_config cfg;
+        char err[1024];
+        assert_int_equal(load_text(home, far[i], &cfg, err, sizeof err), SIPC_ECONFIG);
+        if (!strstr(err, "unknown setting") || strstr(err, "did you mean"))
+            fail_msg("for %s: %s", far[i], err);
+    }
+    rm_home(home);
+}
+
 static void test_defaults(void **state)
 {
     (void)state;
@@ -1822,6 +1854,7 @@ int main(void)
         cmocka_unit_test(test_nodes_default_to_data_port),
         cmocka_unit_test(test_wildcard_self),
         cmocka_unit_test(copy_tls_covers_every_key),
+        cmocka_unit_test(test_did_you_mean),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -12,6 +12,9 @@
 #     failed records with their reasons, and both reasons in its summary, the
 #     long one cut between characters; `get --json`'s failure holds the node's
 #     800-byte error cut between characters
+#     A reload refused for a setting sipc.conf does not know: the reason
+#     names the home with \xe9, and the node's checks of the files every 3 s
+#     log no "still refused, now for" for that same reason again
 #   - a real sipcd on $NET.1 whose [cluster] names the fake node, which says a
 #     last word of 800 bytes of "é" to its management link: the link's
 #     last_error in `status --json` holds it cut between characters
@@ -28,7 +31,8 @@ need_free "$NET".1:{23000,23001,23002,23003} "$FAKE":23002
 # --- a home whose path is not UTF-8 -----------------------------------------
 H=$work/caf$(printf '\351')
 one_node_home "$H" jtext
-sipcd_start "$H" || { shtest_done; exit 1; }
+# the node checks the files of a refused reload every 3 s here (12 s else)
+SIPCD_RELOAD_RECHECK_MS=3000 sipcd_start "$H" || { shtest_done; exit 1; }
 node_pid=$sipcd_pid
 ctl() { "$BIN/sipcctl" --home "$H" --timeout 5000 "$@"; }
 ctl --json status >"$work/st.json" 2>"$work/st.err"
@@ -55,6 +59,31 @@ sys.exit(0 if o.get("home") == want else "home is %r, not %r" % (o.get("home"), 
 PY
 [ $? = 0 ] && ok "tlstool status --json: the Latin-1 home, its byte as \\xe9" ||
     { bad "tlstool status --json under a Latin-1 home"; shtest_show "$work/ts.json"; }
+
+# --- a refused reload whose reason names the Latin-1 home ---------------------
+# asked from a client home: the node's own sipc.conf is the one damaged
+mkdir -p "$work/c"
+printf '[cluster]\nname = jtext\n' >"$work/c/sipc.conf"
+cctl() { "$BIN/sipcctl" --home "$work/c" --node "$NET.1" --timeout 5000 "$@"; }
+stands() { cat "$H/logs/"ManagementService_*.log 2>/dev/null | grep -c 'is still refused, now for'; }
+sed -i '/^\[node\]/a bogus = 1' "$H/sipc.conf"
+cctl --json reload >"$work/rl.json" 2>/dev/null
+n0=$(stands)
+sleep 8 # two checks of the files at least
+cctl --json status >"$work/rs.json" 2>/dev/null
+python3 - "$work/rs.json" <<'PY'
+import json, sys
+r = (json.load(open(sys.argv[1])).get("reload") or {}).get("refused") or {}
+why = r.get("reason") or ""
+sys.exit(0 if "caf\\xe9/sipc.conf" in why and "unknown setting [node] bogus" in why and
+         r.get("checked_at", "") > r.get("at", "~") else "reload.refused is %r" % r)
+PY
+[ $? = 0 ] && ok "a refused reload: its reason names the home with \\xe9, checked again since" ||
+    { bad "status --json: reload.refused"; shtest_show "$work/rs.json"; }
+n1=$(stands)
+[ "$n1" = "$n0" ] && ok "checks of the files: no 'still refused' line for the same reason with \\xe9" ||
+    bad "checks of the files logged $((n1 - n0)) 'still refused' lines for the same reason"
+sed -i '/^bogus = 1$/d' "$H/sipc.conf"
 
 kill -TERM "$node_pid"
 wait "$node_pid"

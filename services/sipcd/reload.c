@@ -360,7 +360,7 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
         for (int i = 0; i < n; i++) {
             char one[300];
             host_peers_text(&list[i], 1, 1, now, one, sizeof one);
-            json_array_append_new(j->cut_off, json_string(one));
+            json_array_append_new(j->cut_off, sipc_json_text(one));
         }
         if (total > n) {
             char more[64];

@@ -14,7 +14,8 @@
 #     800-byte error cut between characters
 #     A reload refused for a setting sipc.conf does not know: the reason
 #     names the home with \xe9, and the node's checks of the files every 3 s
-#     log no "still refused, now for" for that same reason again
+#     log no "still refused, now for" for that same reason again; `sipcctl
+#     --json reload` to a --node whose host is not UTF-8 lists it unreachable
 #   - a real sipcd on $NET.1 whose [cluster] names the fake node, which says a
 #     last word of 800 bytes of "é" to its management link: the link's
 #     last_error in `status --json` holds it cut between characters, and its
@@ -90,6 +91,17 @@ n1=$(stands)
 [ "$n1" = "$n0" ] && ok "checks of the files: no 'still refused' line for the same reason with \\xe9" ||
     bad "checks of the files logged $((n1 - n0)) 'still refused' lines for the same reason"
 sed -i '/^bogus = 1$/d' "$H/sipc.conf"
+# a --node address that is not UTF-8 (it cannot be resolved): still one
+# entry, its address with \xf4
+"$BIN/sipcctl" --home "$work/c" --timeout 5000 --node "$(printf 'h\364te'):23002" --json reload >"$work/rn.json" 2>/dev/null
+python3 - "$work/rn.json" <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1]))
+sys.exit(0 if [(x.get("address"), x.get("result")) for x in o] ==
+         [("h\\xf4te:23002", "unreachable")] else "reload --json gave %r" % o)
+PY
+[ $? = 0 ] && ok "reload --json: an address that is not UTF-8 is one unreachable entry, with \\xf4" ||
+    { bad "reload --json with an address that is not UTF-8"; shtest_show "$work/rn.json"; }
 
 kill -TERM "$node_pid"
 wait "$node_pid"

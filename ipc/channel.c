@@ -116,8 +116,8 @@ static void ch_up(void *owner, sipc_conn *c)
     ch->last_err = 0;
     ch->backoff_ms = ch->ctx->opts.reconnect_min_ms;
     ch->up_tls = c->stream && sipc_stream_is_tls(c->stream);
-    sipc_str_copy(ch->peer_node, sizeof ch->peer_node, c->peer_node);
-    sipc_str_copy(ch->peer_cluster, sizeof ch->peer_cluster, c->peer_cluster);
+    sipc_str_copy_utf8(ch->peer_node, sizeof ch->peer_node, c->peer_node);
+    sipc_str_copy_utf8(ch->peer_cluster, sizeof ch->peer_cluster, c->peer_cluster);
     ch->peer_cluster_cut = c->peer_cluster_cut;
     ch->since_ms = wall_ms();
     if (sipc__log_on(ch->ctx, SIPC_LOG_INFO)) {
@@ -204,7 +204,7 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
     sipc_str_copy_utf8(ch->last_detail, sizeof ch->last_detail,
                        detail && *detail ? detail : sipc_strerror(err));
     /* a caller told SIPC_ECLUSTER learns the other name here, not from the text */
-    sipc_str_copy(ch->peer_cluster, sizeof ch->peer_cluster, c->peer_cluster);
+    sipc_str_copy_utf8(ch->peer_cluster, sizeof ch->peer_cluster, c->peer_cluster);
     ch->peer_cluster_cut = c->peer_cluster_cut;
     /* closed on purpose while this channel stays open (a connection of an
      * older security replaced): the link comes back at once */

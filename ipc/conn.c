@@ -414,8 +414,11 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
                          "text-direction characters or bytes that are not UTF-8");
         return SIPC_EPROTO;
     }
-    sipc_str_copy(c->peer_node, sizeof c->peer_node, h->node_id);
-    sipc_str_copy(c->peer_cluster, sizeof c->peer_cluster, h->cluster);
+    /* a name longer than the 63 bytes kept (sipc_ctx_new refuses one, but
+     * any client may send it) is cut between characters: status answers and
+     * the peers' history name it, and JSON refuses a broken character */
+    sipc_str_copy_utf8(c->peer_node, sizeof c->peer_node, h->node_id);
+    sipc_str_copy_utf8(c->peer_cluster, sizeof c->peer_cluster, h->cluster);
     /* a name told with its end missing would never match: say it was cut */
     c->peer_cluster_cut = h->cluster && strlen(h->cluster) >= sizeof c->peer_cluster;
     c->peer_plaintext_retry = h->plaintext_retry != 0;

@@ -46,8 +46,8 @@ static void add_plain_peer(sipc_conn *c, void *arg)
     sipc_peer_info pi;
     if (sipc_conn_info(c, &pi) != 0 || pi.tls)
         return;
-    json_array_append_new(acc->list, json_pack("{s:s, s:s}", "address", pi.address, "node",
-                                               pi.peer_node));
+    json_array_append_new(acc->list, json_pack("{s:s, s:o}", "address", pi.address, "node",
+                                               sipc_json_text(pi.peer_node)));
 }
 
 static json_t *service_json(const mgmt_service *s)
@@ -93,10 +93,10 @@ static void emit_link(void *arg, const char *service, const sipc_link_info *li)
     char since[32] = "";
     if (li->since_ms)
         sipc_rfc3339_format((int64_t)li->since_ms, 0, since, sizeof since);
-    json_t *link = json_pack("{s:s, s:s, s:s, s:b, s:b, s:s*, s:o*}", "service", service,
-                             "address", li->address, "node", li->peer_node, "up", li->up, "tls",
-                             li->tls, "since", since[0] ? since : NULL, "last_error",
-                             li->last_err ? sipc_json_text(li->last_detail) : NULL);
+    json_t *link = json_pack("{s:s, s:s, s:o, s:b, s:b, s:s*, s:o*}", "service", service,
+                             "address", li->address, "node", sipc_json_text(li->peer_node),
+                             "up", li->up, "tls", li->tls, "since", since[0] ? since : NULL,
+                             "last_error", li->last_err ? sipc_json_text(li->last_detail) : NULL);
     /* a link whose PING waits for an answer: the peer may be gone; and
      * how long it has really been quiet (the PING goes only after
      * keepalive_ms of silence) */

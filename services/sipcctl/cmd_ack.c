@@ -11,6 +11,7 @@
 
 #include "services/common/answer_list.h"
 #include "services/common/err_line.h"
+#include "services/common/json_text.h"
 #include "sipcctl.h"
 
 /* The exit code of an ack sent but not answered in time: it may have been
@@ -155,7 +156,7 @@ int cmd_ack(void *arg)
         if (unnamed)
             rc = 1;
         json_object_set(answer, "shown", shown);
-        json_object_set_new(answer, "address", json_string(cl.target));
+        json_object_set_new(answer, "address", sipc_json_text(cl.target));
         if (o->json) {
             ctl_print_json(answer, JSON_INDENT(2));
         } else {

@@ -51,7 +51,7 @@ static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
             /* the same error line and fix as stderr's, the fix as a field */
             char line[1400], fix[900];
             ctl_failure_text(&cl, &rep, line, sizeof line, fix, sizeof fix);
-            json_t *e = json_pack("{s:s,s:s}", "address", cl.target, "result",
+            json_t *e = json_pack("{s:o,s:s}", "address", sipc_json_text(cl.target), "result",
                                   home ? "not_asked" : "unreachable");
             json_object_set_new(e, "message", sipc_json_text(home ? why : line));
             if (!home && fix[0])
@@ -96,7 +96,7 @@ static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
                        rs);
         }
         if (all) {
-            json_object_set_new(j, "address", json_string(cl.target));
+            json_object_set_new(j, "address", sipc_json_text(cl.target));
             json_array_append(all, j);
         }
     }

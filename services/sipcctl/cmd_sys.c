@@ -32,7 +32,7 @@ static void print_answers(ctl_client *cl, json_t *replies, int rc)
     json_t *j = json_pack("{s:b, s:i}", "ok", rc == 0, "exit_code", rc);
     if (rc)
         json_object_set_new(j, "error", sipc_json_text(ctl_failure()));
-    json_object_set_new(j, "address", json_string(cl->target));
+    json_object_set_new(j, "address", sipc_json_text(cl->target));
     json_object_set_new(j, "node", sipc_json_text(cl->link.peer_node));
     json_object_set_new(j, "cluster", sipc_json_text(cl->link.peer_cluster));
     json_object_set_new(j, "tls", json_boolean(cl->link.tls));

@@ -13,6 +13,7 @@
 #include "base/private_dir.h"
 #include "ipc/addr.h"
 #include "services/common/client_id.h"
+#include "json_text.h"
 #include "rfc3339.h"
 #include "sipc/sipc.h"
 
@@ -279,9 +280,9 @@ int host_peers_save(host_peers *ps, char *err, size_t errlen)
         const host_peer *p = &ps->p[i];
         char when[32];
         sipc_rfc3339_format((int64_t)p->last_seen * 1000, 0, when, sizeof when);
-        json_t *e = json_pack("{s:s, s:s, s:s, s:b, s:s, s:I}", "address", p->address, "node",
-                              p->node, "service", p->service, "tls", p->tls, "last_seen", when,
-                              "last_seen_unix", (json_int_t)p->last_seen);
+        json_t *e = json_pack("{s:s, s:o, s:s, s:b, s:s, s:I}", "address", p->address, "node",
+                              sipc_json_text(p->node), "service", p->service, "tls", p->tls,
+                              "last_seen", when, "last_seen_unix", (json_int_t)p->last_seen);
         if (e && p->plain)
             json_object_set_new(e, "plaintext_services", plain_json(p->plain));
         if (e && p->cut_off) {
@@ -434,9 +435,9 @@ static json_t *peer_json(const host_peer *p, int64_t now)
 {
     char when[32];
     sipc_rfc3339_format((int64_t)p->last_seen * 1000, 0, when, sizeof when);
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I}", "address", p->address, "node", p->node,
-                          "service", p->service, "last_seen", when, "seconds_ago",
-                          (json_int_t)(now - p->last_seen));
+    json_t *j = json_pack("{s:s, s:o, s:s, s:s, s:I}", "address", p->address, "node",
+                          sipc_json_text(p->node), "service", p->service, "last_seen", when,
+                          "seconds_ago", (json_int_t)(now - p->last_seen));
     /* which listeners it holds back: its last connection's service may be
      * one a force cut it off from */
     if (j && p->plain)

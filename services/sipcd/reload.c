@@ -373,7 +373,7 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
         for (int i = 0; i < n; i++) {
             char one[300];
             host_peers_text(&list[i], 1, 1, now, one, sizeof one);
-            json_array_append_new(j->cut_off, json_string(one));
+            json_array_append_new(j->cut_off, sipc_json_text(one));
         }
         if (total > n) {
             char more[64];
@@ -688,11 +688,15 @@ static void refusal_stands(host *h, const char *cause, const char *reason)
     reason = refusal_words(reason);
     const char *was = json_string_value(json_object_get(r, "reason"));
     const char *was_cause = json_string_value(json_object_get(r, "cause"));
+    /* the stored reason is the JSON text (a byte that is not UTF-8 as
+     * \xNN), so the new one is compared in that form too */
+    json_t *now = sipc_json_text(reason);
+    const char *cmp = now ? json_string_value(now) : reason;
     if (!was || !was_cause || strcmp(was_cause, cause) ||
-        (strcmp(cause, "strict_guard") && !same_but_numbers(was, reason)))
+        (strcmp(cause, "strict_guard") && !same_but_numbers(was, cmp)))
         log_each(h, SIPC_LOG_WARN, "The reload refused at %s is still refused, now for: %s",
                  json_string_value(json_object_get(r, "at")), reason);
-    json_object_set_new(r, "reason", sipc_json_text(reason));
+    json_object_set_new(r, "reason", now);
     json_object_set_new(r, "cause", json_string(cause));
     json_object_set_new(r, "checked_at", json_string(at));
 }

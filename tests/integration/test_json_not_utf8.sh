@@ -15,9 +15,19 @@
 #     failed records with their reasons, and both reasons in its summary, the
 #     long one cut between characters; `get --json`'s failure holds the node's
 #     800-byte error cut between characters
+#     A reload refused for a setting sipc.conf does not know: the reason
+#     names the home with \xe9, and the node's checks of the files every 3 s
+#     log no "still refused, now for" for that same reason again; `sipcctl
+#     --json reload` to a --node whose host is not UTF-8 lists it unreachable
 #   - a real sipcd on $NET.1 whose [cluster] names the fake node, which says a
 #     last word of 800 bytes of "é" to its management link: the link's
-#     last_error in `status --json` holds it cut between characters
+#     last_error in `status --json` holds it cut between characters, and its
+#     node the fake's 80-byte id of "é" cut between characters (31 of them).
+#     Plaintext clients (from $NET.2 and $NET.3) whose hellos name such an id,
+#     and one that reads as sipcctl's with a tag of "é" (its name in the
+#     strict guard's list, "TOOL:USER@HOST home TAG", longer than the 63
+#     bytes kept and cut inside a character), are listed in the services'
+#     plaintext_peers, the guard's and the peer history (state/peers)
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 NET=${SIPC_TEST_NET:-127.1.86}
@@ -31,7 +41,8 @@ need_free "$NET".1:{23000,23001,23002,23003} "$FAKE":23002
 # --- a home whose path is not UTF-8 -----------------------------------------
 H=$work/caf$(printf '\351')
 one_node_home "$H" jtext
-sipcd_start "$H" || { shtest_done; exit 1; }
+# the node checks the files of a refused reload every 3 s here (12 s else)
+SIPCD_RELOAD_RECHECK_MS=3000 sipcd_start "$H" || { shtest_done; exit 1; }
 node_pid=$sipcd_pid
 ctl() { "$BIN/sipcctl" --home "$H" --timeout 5000 "$@"; }
 ctl --json status >"$work/st.json" 2>"$work/st.err"
@@ -108,6 +119,41 @@ _hup_refused() {
 wait_for 10 _hup_refused && ok "SIGHUP's refusal under a Latin-1 home in the status" ||
     { bad "SIGHUP's refusal under a Latin-1 home"; shtest_show "$work/hup.json"; }
 cp "$work/good.conf" "$H/sipc.conf"
+run cctl reload
+expect "reload with the typo removed again: the refusal cleared" 0
+
+# --- a refused reload whose reason names the Latin-1 home ---------------------
+# asked from a client home: the node's own sipc.conf is the one damaged
+stands() { cat "$H/logs/"ManagementService_*.log 2>/dev/null | grep -c 'is still refused, now for'; }
+sed -i '/^\[node\]/a bogus = 1' "$H/sipc.conf"
+cctl --json reload >"$work/rl.json" 2>/dev/null
+n0=$(stands)
+sleep 8 # two checks of the files at least
+cctl --json status >"$work/rs.json" 2>/dev/null
+python3 - "$work/rs.json" <<'PY'
+import json, sys
+r = (json.load(open(sys.argv[1])).get("reload") or {}).get("refused") or {}
+why = r.get("reason") or ""
+sys.exit(0 if "caf\\xe9/sipc.conf" in why and "unknown setting [node] bogus" in why and
+         r.get("checked_at", "") > r.get("at", "~") else "reload.refused is %r" % r)
+PY
+[ $? = 0 ] && ok "a refused reload: its reason names the home with \\xe9, checked again since" ||
+    { bad "status --json: reload.refused"; shtest_show "$work/rs.json"; }
+n1=$(stands)
+[ "$n1" = "$n0" ] && ok "checks of the files: no 'still refused' line for the same reason with \\xe9" ||
+    bad "checks of the files logged $((n1 - n0)) 'still refused' lines for the same reason"
+sed -i '/^bogus = 1$/d' "$H/sipc.conf"
+# a --node address that is not UTF-8 (it cannot be resolved): still one
+# entry, its address with \xf4
+"$BIN/sipcctl" --home "$work/c" --timeout 5000 --node "$(printf 'h\364te'):23002" --json reload >"$work/rn.json" 2>/dev/null
+python3 - "$work/rn.json" <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1]))
+sys.exit(0 if [(x.get("address"), x.get("result")) for x in o] ==
+         [("h\\xf4te:23002", "unreachable")] else "reload --json gave %r" % o)
+PY
+[ $? = 0 ] && ok "reload --json: an address that is not UTF-8 is one unreachable entry, with \\xf4" ||
+    { bad "reload --json with an address that is not UTF-8"; shtest_show "$work/rn.json"; }
 
 kill -TERM "$node_pid"
 wait "$node_pid"
@@ -171,8 +217,10 @@ kill "$fake_pid" 2>/dev/null
 wait "$fake_pid" 2>/dev/null
 
 # --- a peer's last word, longer than a link keeps of it ----------------------
-TEXT_NODE_GOODBYE=long python3 "$SRC/text_node.py" "$FAKE" jtext 23002 >"$work/port2" \
-    2>"$work/fake2.err" &
+# its hello names it with 80 bytes of "é", longer than the 63 bytes kept
+LONG=$(python3 -c 'print("\u00e9" * 40)')
+TEXT_NODE_ID=$LONG TEXT_NODE_GOODBYE=long python3 "$SRC/text_node.py" "$FAKE" jtext 23002 \
+    >"$work/port2" 2>"$work/fake2.err" &
 fake_pid=$!
 wait_for 10 test -s "$work/port2" ||
     { not_ok "the fake peer did not start"; shtest_show "$work/fake2.err"; shtest_done; exit 1; }
@@ -198,6 +246,72 @@ PY
 done
 [ "$got" = cut ] && ok "status --json: a peer's long last word in its link's last_error, cut between characters" ||
     { bad "status --json: the link's last_error ($got)"; shtest_show "$work/link.json"; }
+python3 - "$work/link.json" "$FAKE" <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1]))
+nodes = [l.get("node") for l in o.get("links", [])
+         if l.get("service") == "management" and l.get("address", "").startswith(sys.argv[2])]
+sys.exit(0 if nodes == ["\u00e9" * 31] else "the fake's management link names %r" % nodes)
+PY
+[ $? = 0 ] && ok "status --json: a peer's 80-byte id in its link, cut between characters" ||
+    { bad "status --json: the link's node"; shtest_show "$work/link.json"; }
+
+# plaintext clients whose hellos name long ids; each stays until killed
+# (at most 20 s), after it printed "up" once the node's hello came
+hello_client() { # SOURCE NODE_ID
+    python3 - "$SRC" "$1" "$NET.1" "$2" >"$work/cl-$1" 2>&1 <<'PY' &
+import socket, struct, sys, time
+sys.path.insert(0, sys.argv[1])
+from flood_peers import field, frame
+s = socket.socket()
+s.bind((sys.argv[2], 0))
+s.settimeout(10)
+s.connect((sys.argv[3], 23000))
+h = field(1, 0, 1) + field(2, 2, sys.argv[4].encode()) + field(3, 2, b"jtext") + \
+    field(4, 2, b"test_json_not_utf8")
+s.sendall(frame(field(1, 0, 1) + field(2, 0, 1) + field(8, 2, h)))
+n = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))[0]
+s.recv(n, socket.MSG_WAITALL)
+print("up", flush=True)
+time.sleep(20)
+PY
+    at_exit "kill $! 2>/dev/null"
+}
+# "sipcctl:ab@h/" and 24 "é" and ":1" is 63 bytes; the guard's name for it,
+# "sipcctl:ab@h home " and the 24, is 66
+TOOLID="sipcctl:ab@h/$(python3 -c 'print("\u00e9" * 24)'):1"
+hello_client "$NET.2" "$LONG"
+hello_client "$NET.3" "$TOOLID"
+wait_for 10 grep -q up "$work/cl-$NET.2" && wait_for 10 grep -q up "$work/cl-$NET.3" ||
+    { not_ok "the plaintext clients did not say hello"; cat "$work/cl-$NET".*; }
+"$BIN/sipcctl" --home "$work/p" --timeout 5000 --json status >"$work/pp.json" 2>/dev/null
+wait_for 10 grep -q "$NET.3" "$work/p/state/peers"
+python3 - "$work/pp.json" "$work/p/state/peers" "$NET" <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1]))
+hist = json.load(open(sys.argv[2])).get("peers", [])
+net, e = sys.argv[3], "\u00e9"
+long_id, tool = e * 31, "sipcctl:ab@h home " + e * 22
+def node_of(lst, addr):
+    # a listener's peers are named with their port, the history's without
+    return [p.get("node", "") for p in lst
+            if p.get("address") == addr or p.get("address", "").startswith(addr + ":")]
+plain = [p for s in o.get("services", []) for p in s.get("plaintext_peers", [])]
+guard = (o.get("guard") or {}).get("plaintext_peers", [])
+checks = [
+    (node_of(plain, net + ".2") == [long_id], "the long id in plaintext_peers"),
+    (node_of(guard, net + ".2") == [long_id], "the long id in guard.plaintext_peers"),
+    (node_of(hist, net + ".2") == [long_id], "the long id in state/peers"),
+    ([n for n in node_of(guard, net + ".3") if n.startswith(tool)],
+     "the client named as sipcctl in guard.plaintext_peers"),
+    ([n for n in node_of(hist, net + ".3") if n.startswith(tool)],
+     "the client named as sipcctl in state/peers"),
+]
+bad = [what for good, what in checks if not good]
+sys.exit("missing: " + ", ".join(bad) if bad else 0)
+PY
+[ $? = 0 ] && ok "plaintext clients with long ids: listed in plaintext_peers, the guard and state/peers" ||
+    { bad "plaintext clients with long ids"; shtest_show "$work/pp.json"; shtest_show "$work/p/state/peers"; }
 kill -TERM "$node_pid"
 wait "$node_pid"
 kill "$fake_pid" 2>/dev/null

@@ -21,7 +21,8 @@ valid UTF-8 once cut (1,400 bytes of "é", longer than the producer keeps),
 or none at all (a Latin-1 file name), and data.get an error of 800 bytes of
 "é"; with TEXT_NODE_GOODBYE=long, a connection made to it gets its hello,
 then a connection-level ERROR of 800 bytes of "é" (its last word), and is
-closed: what test_json_not_utf8.sh needs."""
+closed: what test_json_not_utf8.sh needs; TEXT_NODE_ID, its hello's node id
+instead of "fake"."""
 import json
 import os
 import socket
@@ -181,7 +182,8 @@ def answer(service, method, payload):
 
 
 def serve(c, cluster):
-    h = field(1, 0, 1) + field(2, 2, b"fake") + field(3, 2, cluster.encode()) + \
+    node = os.environ.get("TEXT_NODE_ID", "fake").encode()
+    h = field(1, 0, 1) + field(2, 2, node) + field(3, 2, cluster.encode()) + \
         field(4, 2, b"text_node.py")
     c.sendall(frame(field(1, 0, 1) + field(2, 0, 1) + field(8, 2, h)))
     if os.environ.get("TEXT_NODE_GOODBYE") == "long":  # a long last word, then gone

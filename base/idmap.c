@@ -181,15 +181,27 @@ static int ring_oversized(const sipc_idmap *m)
     return m->ring_cap > RING_MIN && (m->ring_count + m->count) * 16 < m->ring_cap;
 }
 
-/* After a burst, back to the smallest index the rest fits in; when two of
- * them would share a slot it waits for a later take (with none left it
- * always fits). Returns v, the value taken. */
+/* After a burst, back to the smallest index the rest fits in, or the next
+ * size up when two of them would share a slot there. When no smaller size
+ * takes them all, the next try waits for takes of half the ids in flight:
+ * each try allocates and reads the whole index, which must not happen on
+ * every take while one old call holds the slot a new one needs. Returns v,
+ * the value taken. */
 static __attribute__((noinline)) void *ring_shrink(sipc_idmap *m, void *v)
 {
+    if (m->shrink_wait) {
+        m->shrink_wait--;
+        return v;
+    }
     size_t n = m->ring_count + m->count, ncap = m->ring_cap;
     while (ncap > RING_MIN && n * 16 < ncap)
         ncap /= 2;
-    (void)ring_resize(m, ncap);
+    while (ncap < m->ring_cap) {
+        if (ring_resize(m, ncap) == 0)
+            return v;
+        ncap *= 2;
+    }
+    m->shrink_wait = n / 2;
     return v;
 }
 
@@ -223,5 +235,5 @@ void sipc_idmap_free(sipc_idmap *m)
     free(m->ring);
     free(m->slots);
     m->ring = m->slots = NULL;
-    m->ring_cap = m->ring_count = m->cap = m->count = 0;
+    m->ring_cap = m->ring_count = m->cap = m->count = m->shrink_wait = 0;
 }

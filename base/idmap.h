@@ -17,6 +17,7 @@ typedef struct sipc_idmap {
     /* the index: id's entry at ring[id & (ring_cap - 1)] when it is there */
     sipc_idmap_slot *ring;
     size_t ring_cap, ring_count; /* ring_cap: 0 or a power of two */
+    size_t shrink_wait; /* takes before a shrink that found no smaller size is tried again */
     /* the hash: entries whose index slot an other id held */
     sipc_idmap_slot *slots;
     size_t cap, count; /* cap: 0 or a power of two */

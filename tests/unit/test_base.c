@@ -114,7 +114,8 @@ static void idmap_shrinks_after_burst(void **state)
 }
 
 /* A call that outlives many newer ones (a slow handler) leaves the index
- * to the hash; the index does not grow for it, and it is still found. */
+ * for the hash (the index grows on the way while the map is over half as
+ * full as it, and is back at its smallest at the end), and is still found. */
 static void idmap_long_lived(void **state)
 {
     (void)state;
@@ -166,6 +167,51 @@ static void idmap_wide_window(void **state)
     assert_int_equal(sipc_idmap_count(&m), 0);
     assert_int_equal(m.ring_cap, 64);
     assert_true(m.cap <= 64);
+    sipc_idmap_free(&m);
+}
+
+/* Two calls left from a burst that would share a slot of the smallest
+ * index: it shrinks to the next size up rather than staying at its largest
+ * (where every take would try the shrink again). */
+static void idmap_shrink_blocked(void **state)
+{
+    (void)state;
+    sipc_idmap m = {0};
+    static int v;
+    for (uint64_t id = 1; id <= 600; id++)
+        assert_int_equal(sipc_idmap_put(&m, id, &v), 0);
+    assert_int_equal(m.ring_cap, 1024);
+    /* 5 and 69 share a slot of 64, not of 128 */
+    for (uint64_t id = 1; id <= 600; id++)
+        if (id != 5 && id != 69)
+            assert_ptr_equal(sipc_idmap_take(&m, id), &v);
+    assert_int_equal(sipc_idmap_count(&m), 2);
+    assert_int_equal(m.ring_cap, 128);
+    assert_ptr_equal(sipc_idmap_take(&m, 69), &v);
+    assert_ptr_equal(sipc_idmap_take(&m, 5), &v);
+    assert_int_equal(sipc_idmap_count(&m), 0);
+    assert_int_equal(m.ring_cap, 64);
+    /* 5 and 517 share a slot of every size below 1024: the shrink is not
+     * tried again on the very next takes of a window that goes on (each try
+     * allocates and reads the whole index), yet it is once they are done */
+    for (uint64_t id = 1; id <= 600; id++)
+        assert_int_equal(sipc_idmap_put(&m, id, &v), 0);
+    for (uint64_t id = 1; id <= 600; id++)
+        if (id != 5 && id != 517)
+            assert_ptr_equal(sipc_idmap_take(&m, id), &v);
+    assert_int_equal(m.ring_cap, 1024);
+    uint64_t next = 601;
+    for (int i = 0; i < 32; i++)
+        assert_int_equal(sipc_idmap_put(&m, next++, &v), 0);
+    assert_ptr_equal(sipc_idmap_take(&m, 601), &v);
+    assert_int_equal(m.ring_cap, 1024);
+    assert_true(m.shrink_wait > 0 && m.shrink_wait <= 17);
+    for (uint64_t id = 602; id < next; id++)
+        assert_ptr_equal(sipc_idmap_take(&m, id), &v);
+    assert_ptr_equal(sipc_idmap_take(&m, 517), &v);
+    assert_int_equal(m.ring_cap, 64);
+    assert_ptr_equal(sipc_idmap_take(&m, 5), &v);
+    assert_int_equal(sipc_idmap_count(&m), 0);
     sipc_idmap_free(&m);
 }
 
@@ -901,6 +947,7 @@ int main(void)
         cmocka_unit_test(idmap_shrinks_after_burst),
         cmocka_unit_test(idmap_long_lived),
         cmocka_unit_test(idmap_wide_window),
+        cmocka_unit_test(idmap_shrink_blocked),
         cmocka_unit_test(freelist_reuse_and_bound),
         cmocka_unit_test(file_replace_removes_stale_tmp),
         cmocka_unit_test(file_replace_at_twice_and_not_a_file),

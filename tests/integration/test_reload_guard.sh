@@ -17,6 +17,10 @@
 #     guard: reload.pending with override (worded so in the log, status and
 #     the reload_pending note), the override left in place; `tlstool mode
 #     permissive` takes both back: nothing pending
+#   - refused again, the override again, sipc.conf set back to permissive
+#     by hand: the check removes the override with the change it came
+#     with (nothing pending), so a later `tlstool mode strict --reload`
+#     without --force is refused by the guard, not forced through
 #   - refused again, the override again; removed by hand while pending: a
 #     reload would be refused, so the refusal stands again (WARN "is
 #     refused again"); the override once more, then o gets the pair and
@@ -143,6 +147,23 @@ if wait_for 15 _nothing && [ ! -e "$work/a/state/force-strict" ]; then
     ok "the override and strict taken back: nothing pending any more"
 else
     bad "after tlstool mode permissive: reload '$(jq -c .reload "$OUT")'"
+fi
+# the override, then sipc.conf set back to permissive by hand (not by
+# tlstool): the change the override came with is gone, so the check
+# removes it as the next reload would; left behind, it would force a later
+# `tlstool mode strict --reload` past the guard and cut o off
+refuse_again "before the hand edit"
+override "before the hand edit"
+sed -i 's/^mode = strict$/mode = permissive/' "$work/a/sipc.conf"
+_removed() { _nothing && [ ! -e "$work/a/state/force-strict" ]; }
+reload_settles "sipc.conf set back by hand: nothing pending, the override removed" _removed \
+    'Service.Reload INFO The files are what the node runs again: nothing waits for a reload (pending since .*); the override .*/state/force-strict of `tlstool mode strict --force` is removed: sipc.conf no longer asks for strict' "$work/a"
+tt mode strict --reload >"$work/strict.out" 2>&1
+RC=$?
+if [ "$RC" = 12 ] && grep -q 'reload refused: going strict would cut off' "$work/strict.out"; then
+    ok "after the hand edit, tlstool mode strict --reload without --force is refused by the guard"
+else
+    bad "after the hand edit, tlstool mode strict --reload: exit $RC: $(cat "$work/strict.out")"
 fi
 refuse_again "after the override was taken back"
 override "again"

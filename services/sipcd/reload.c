@@ -613,10 +613,9 @@ static json_t *restart_list(const reload_job *j)
 /* A reload that loaded the files: nothing refused any more; what waits for
  * a restart is what this one found (since the first reload that found the
  * same). */
-static void note_loaded(host *h, const reload_job *j)
+/* restart_needed as a reload of j's files leaves it. */
+static void note_restart(host *h, const reload_job *j)
 {
-    json_decref(h->reload_refused);
-    h->reload_refused = NULL;
     json_t *rs = restart_list(j);
     if (!rs || !h->restart_needed || !json_equal(rs, h->restart_needed))
         now_text(h->restart_since, sizeof h->restart_since);
@@ -624,6 +623,13 @@ static void note_loaded(host *h, const reload_job *j)
     h->restart_needed = rs;
     if (!rs)
         h->restart_since[0] = '\0';
+}
+
+static void note_loaded(host *h, const reload_job *j)
+{
+    json_decref(h->reload_refused);
+    h->reload_refused = NULL;
+    note_restart(h, j);
 }
 
 json_t *host_reload_status(void *arg)
@@ -715,19 +721,18 @@ static void refusal_stands(host *h, const char *cause, const char *reason)
 }
 
 /* Whether the files are what the node runs: a reload now would answer
- * "unchanged" and leave the status as it is (the same changes waiting for a
- * restart). judge_restart and judge_tls only compare. */
+ * "unchanged". Then restart_needed is set as that reload would set it: a
+ * refused reload (the guard's loaded its files) may have left the list of
+ * files since put back, and nothing is left for a reload to change.
+ * judge_restart and judge_tls only compare. */
 static int runs_the_files(reload_job *j, host *h)
 {
     judge_restart(j, &h->cfg, &j->cfg);
     judge_tls(j, h);
     if (j->nchanges)
         return 0;
-    json_t *rs = restart_list(j);
-    int same = rs && h->restart_needed ? json_equal(rs, h->restart_needed)
-                                       : !rs && !h->restart_needed;
-    json_decref(rs);
-    return same;
+    note_restart(h, j);
+    return 1;
 }
 
 /* The files are what the node runs again while the override is still

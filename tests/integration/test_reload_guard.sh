@@ -12,6 +12,9 @@
 #     refusal stays, and the log has no line for it
 #   - sipc.conf set back to permissive (what the node runs): the check
 #     leaves nothing refused or pending
+#   - strict and a change that needs a restart ([data] sync), refused by
+#     the guard (restart_needed lists it), then sipc.conf put back exactly:
+#     nothing refused, pending or waiting for a restart
 #   - refused again, then `tlstool mode strict --force` (no reload): the
 #     check finds the override, which forces the next reload through the
 #     guard: reload.pending with override (worded so in the log, status and
@@ -100,6 +103,23 @@ refuse_again() { # what
     run ctl --home "$work/a" reload
     expect "reload to strict refused by the guard again, $1" 1 'reload refused: going strict would cut off'
 }
+# a guard's refusal whose files also change what needs a restart (its
+# restart_needed lists it), then sipc.conf put back exactly: a reload would
+# change nothing, so nothing is refused, pending or waiting for a restart
+cp "$work/a/sipc.conf" "$work/a.conf.permissive"
+printf '[data]\nsync = normal\n' >>"$work/a/sipc.conf"
+refuse_again "with a change that needs a restart"
+st
+jq -e '.reload.restart_needed == ["[data] sync: full -> normal"]' "$OUT" >/dev/null &&
+    ok "the guard's refusal lists the change that needs a restart" ||
+    bad "after the guard's refusal with [data] sync: reload '$(jq -c .reload "$OUT")'"
+cp "$work/a.conf.permissive" "$work/a/sipc.conf"
+_clean() { _nothing && jq -e '.reload.restart_needed == null' "$OUT" >/dev/null; }
+if wait_for 15 _clean && ! grep -q 'The strict guard no longer holds back' "$work/a/logs/"ManagementService_*.log; then
+    ok "sipc.conf put back exactly: nothing refused, pending or waiting for a restart"
+else
+    bad "sipc.conf put back after a refusal with a restart change: reload '$(jq -c .reload "$OUT")'"
+fi
 refuse_again "before the override"
 # the override left for the next start or reload: that reload goes strict
 # whatever the guard says, so the refusal no longer holds; the check leaves

@@ -123,6 +123,12 @@ typedef struct reload_job {
     int force;
     int dry; /* only whether the files load (host_reload_recheck): nothing applied */
     int overridden; /* dry: the guard would refuse, but the override is in place */
+    /* the override state/force-strict as load_all found it, before it read
+     * sipc.conf (tlstool writes sipc.conf first, the override second):
+     * seen and which file it was, so that a check judges one moment and
+     * removes no override written after it looked */
+    int override_seen;
+    ino_t override_ino;
     unsigned gen; /* a dry job's h->refused_gen when it began */
     int ack; /* a forced reload may acknowledge the peers it cuts off */
     void (*done)(void *arg, json_t *answer);
@@ -144,10 +150,22 @@ typedef struct reload_job {
     int cut_off_ack;
 } reload_job;
 
+/* Whether the override is there (a regular file), and its inode. */
+static int override_file(const char *home, ino_t *ino)
+{
+    char path[1200];
+    struct stat st;
+    if (!host_force_strict_pending(home, path, sizeof path, NULL) || lstat(path, &st) != 0)
+        return 0;
+    *ino = st.st_ino;
+    return 1;
+}
+
 static void load_all(uv_work_t *w)
 {
     reload_job *j = w->data;
     char err[1200];
+    j->override_seen = override_file(j->h->cfg.home, &j->override_ino);
     if (sipc_config_load(&j->cfg, j->h->cfg.home, err, sizeof err) != 0) {
         j->failed = 1;
         snprintf(j->err, sizeof j->err, "%s", err);
@@ -356,8 +374,7 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
         return 0;
     char text[1500];
     host_peers_text(list, total < 8 ? total : 8, total, now, text, sizeof text);
-    char ovr[1200];
-    if (j->dry && host_force_strict_pending(h->cfg.home, ovr, sizeof ovr, NULL)) {
+    if (j->dry && j->override_seen) {
         /* the override in place forces the next reload or start through the
          * guard: the refusal no longer holds. It stays for that reload (the
          * one that cuts off and acknowledges the peers); msg gets whom it
@@ -596,10 +613,9 @@ static json_t *restart_list(const reload_job *j)
 /* A reload that loaded the files: nothing refused any more; what waits for
  * a restart is what this one found (since the first reload that found the
  * same). */
-static void note_loaded(host *h, const reload_job *j)
+/* restart_needed as a reload of j's files leaves it. */
+static void note_restart(host *h, const reload_job *j)
 {
-    json_decref(h->reload_refused);
-    h->reload_refused = NULL;
     json_t *rs = restart_list(j);
     if (!rs || !h->restart_needed || !json_equal(rs, h->restart_needed))
         now_text(h->restart_since, sizeof h->restart_since);
@@ -607,6 +623,13 @@ static void note_loaded(host *h, const reload_job *j)
     h->restart_needed = rs;
     if (!rs)
         h->restart_since[0] = '\0';
+}
+
+static void note_loaded(host *h, const reload_job *j)
+{
+    json_decref(h->reload_refused);
+    h->reload_refused = NULL;
+    note_restart(h, j);
 }
 
 json_t *host_reload_status(void *arg)
@@ -702,19 +725,50 @@ static void refusal_stands(host *h, const char *cause, const char *reason)
 }
 
 /* Whether the files are what the node runs: a reload now would answer
- * "unchanged" and leave the status as it is (the same changes waiting for a
- * restart). judge_restart and judge_tls only compare. */
+ * "unchanged". Then restart_needed is set as that reload would set it: a
+ * refused reload (the guard's loaded its files) may have left the list of
+ * files since put back, and nothing is left for a reload to change.
+ * judge_restart and judge_tls only compare. */
 static int runs_the_files(reload_job *j, host *h)
 {
     judge_restart(j, &h->cfg, &j->cfg);
     judge_tls(j, h);
     if (j->nchanges)
         return 0;
-    json_t *rs = restart_list(j);
-    int same = rs && h->restart_needed ? json_equal(rs, h->restart_needed)
-                                       : !rs && !h->restart_needed;
-    json_decref(rs);
-    return same;
+    note_restart(h, j);
+    return 1;
+}
+
+/* The files are what the node runs again while the override is still
+ * there (sipc.conf set back by hand: `tlstool mode permissive` removes it
+ * itself). The override lives as long as the sipc.conf change to strict it
+ * came with: once sipc.conf no longer asks for strict, it would only force
+ * a later change to strict, which nobody asked to force, past the guard.
+ * The next reload or start would take it unused; the check removes it as
+ * they would. While sipc.conf still asks for strict it stays, for the
+ * start it may be meant for. said: the words for the log line, "" when the
+ * override is not (or no longer the one the check saw) there. */
+static void override_after_revert(const reload_job *j, host *h, char *said, size_t len)
+{
+    said[0] = '\0';
+    ino_t ino;
+    if (!j->override_seen || !override_file(h->cfg.home, &ino) || ino != j->override_ino)
+        return;
+    char path[1200], err[1600];
+    if (sipc_config_effective_mode(&j->cfg) == SIPC_TLS_STRICT) {
+        host_force_strict_pending(h->cfg.home, path, sizeof path, NULL);
+        snprintf(said, len,
+                 "; the override %s stays: the next start or reload goes strict through it "
+                 "and removes it",
+                 path);
+        return;
+    }
+    if (host_force_strict_drop(h->cfg.home, path, sizeof path, err, sizeof err) < 0)
+        log_each(h, SIPC_LOG_WARN, "%s%s", err, "");
+    snprintf(said, len,
+             "; the override %s of `tlstool mode strict --force` is removed: sipc.conf no longer "
+             "asks for strict, and the next reload or start would have removed it unused",
+             path);
 }
 
 /* Says what lets the refused reload through now (the files that load
@@ -809,10 +863,12 @@ static void after_recheck(reload_job *j, int status)
         if (j->failed) {
             refusal_stands(h, "files", j->err);
         } else if (runs_the_files(j, h)) {
+            char said[1600];
+            override_after_revert(j, h, said, sizeof said);
             log_each(h, SIPC_LOG_INFO,
                      "The files are what the node runs again: the reload refused at %s no "
                      "longer stands, and nothing waits for a reload%s",
-                     at, "");
+                     at, said);
             json_decref(h->reload_refused);
             h->reload_refused = NULL;
         } else if (guard(j, h, msg, sizeof msg)) {
@@ -825,10 +881,12 @@ static void after_recheck(reload_job *j, int status)
         if (j->failed) {
             pending_refused(h, "files", j->err);
         } else if (runs_the_files(j, h)) {
+            char said[1600];
+            override_after_revert(j, h, said, sizeof said);
             log_each(h, SIPC_LOG_INFO,
                      "The files are what the node runs again: nothing waits for a reload "
                      "(pending since %s)%s",
-                     json_string_value(json_object_get(p, "since")), "");
+                     json_string_value(json_object_get(p, "since")), said);
             json_decref(h->reload_pending);
             h->reload_pending = NULL;
         } else if (guard(j, h, msg, sizeof msg)) {

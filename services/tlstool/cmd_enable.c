@@ -466,9 +466,16 @@ int cmd_mode(void *arg)
  * Each [cluster] node is asked the mode it runs now (sys.info, as `tlstool
  * check` does): its own word is the one signal that tells a strict peer
  * from a permissive one, which accepts plaintext; both speak TLS here, so
- * the peer history cannot. EX_OK to go on (said when some could not be
- * asked), or EX_RELOAD_REFUSED with the strict peers named. */
-static int off_guard(const opts *o, const sipc_config *cfg)
+ * the peer history cannot. This node is the entry at its own address and
+ * port, as the probe dials them, never an entry that merely answers with
+ * this node's [node] id: that id defaults to the host name, which cloned
+ * hosts share, and such a peer running strict must still refuse. conf_off:
+ * sipc.conf says TLS off already (a hand edit, or `disable` without
+ * --reload), so the reload takes the node off only if it still runs TLS:
+ * nothing to judge when its own entry answers that it runs off. EX_OK to go
+ * on (said when some could not be asked), or EX_RELOAD_REFUSED with the
+ * strict peers named. */
+static int off_guard(const opts *o, const sipc_config *cfg, int conf_off)
 {
     node_probe *nodes = NULL;
     char err[600], strict[1200] = "", unknown[1200] = "";
@@ -477,16 +484,29 @@ static int off_guard(const opts *o, const sipc_config *cfg)
         probe_cluster(cfg, o->timeout_ms ? o->timeout_ms : 5000, &nodes, err, sizeof err) != 0)
         snprintf(unknown, sizeof unknown, "the other [cluster] nodes could not be asked: %s",
                  err);
+    for (int i = 0; conf_off && nodes && i < cfg->nnodes; i++)
+        if (sipc_config_node_is_self(cfg, i) && nodes[i].up && !strcmp(nodes[i].live_mode, "off")) {
+            free(nodes);
+            return EX_OK;
+        }
     for (int i = 0; nodes && i < cfg->nnodes; i++) {
         const node_probe *n = &nodes[i];
-        if (sipc_config_node_is_self(cfg, i) || (n->up && !strcmp(n->live_node, cfg->node_id)))
+        if (sipc_config_node_is_self(cfg, i))
             continue;
         if (n->up && strcmp(n->live_mode, "strict"))
             continue;
         char *list = n->up ? strict : unknown;
         size_t at = strlen(list);
-        snprintf(list + at, sizeof unknown - at, "%s%s%s%s%s", at ? ", " : "", n->addr,
-                 n->live_node[0] ? " (node " : "", n->live_node, n->live_node[0] ? ")" : "");
+        /* the same id at another address: two nodes share it, or this
+         * node is listed under an address that is not its [node] address */
+        int same_id = n->up && !strcmp(n->live_node, cfg->node_id);
+        snprintf(list + at, sizeof unknown - at, "%s%s%s%s%s%s", at ? ", " : "", n->addr,
+                 n->live_node[0] ? " (node " : "", n->live_node,
+                 same_id ? ", the [node] id of this node too: another node with the same id, or "
+                           "this node listed in [cluster] nodes under another address than its "
+                           "[node] address"
+                         : "",
+                 n->live_node[0] ? ")" : "");
         ++*(n->up ? &nstrict : &nunknown);
     }
     free(nodes);
@@ -527,8 +547,10 @@ int cmd_disable(void *arg)
     int r = load_config(o, &cfg);
     if (r)
         return r;
-    /* judged before anything is written: a refusal leaves the home as it was */
-    if (cfg.tls_enable && (r = off_guard(o, &cfg)) != 0)
+    /* judged before anything is written: a refusal leaves the home as it
+     * was. Already off in sipc.conf, the reload still takes a node off that
+     * runs TLS: judged too */
+    if ((cfg.tls_enable || o->reload) && (r = off_guard(o, &cfg, !cfg.tls_enable)) != 0)
         return r;
     char err[600];
     if (cfg.tls_enable && sipc_config_set(o->home, "tls", "enable", "0", err, sizeof err) != 0)

@@ -177,8 +177,9 @@ static const cli_cmd COMMANDS[] = {
     {"disable", "[--reload] [--force]", "turn TLS off for this node's services",
      "Sets [tls] enable = 0 in sipc.conf and keeps the key pair. Running services pick the\n"
      "change up on a reload (--reload, `sipcctl reload`, SIGHUP) or a restart.\n"
-     "With TLS on, every [cluster] node is first asked the mode it runs: while one runs\n"
-     "strict (it would refuse this node's plaintext), nothing is changed, exit 12;\n"
+     "With TLS on (or already off in sipc.conf, with --reload to a node still on TLS),\n"
+     "every [cluster] node is first asked the mode it runs: while one runs strict (it\n"
+     "would refuse this node's plaintext), nothing is changed, exit 12;\n"
      "--force overrides. One that cannot be asked is named in a warning.\n",
      DISABLE_OPTS, cmd_disable, NULL},
     {"status", "", "what is installed and whether it is healthy",

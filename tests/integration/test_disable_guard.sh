@@ -11,11 +11,16 @@
 #     peers permissive or off): no refusal
 #   - b stopped, `disable` on c: b cannot be asked, so c cannot know: TLS
 #     goes off, with a warning naming b and the safe order
+#   - a strict again; `disable --reload` on c, whose sipc.conf already says
+#     off while c runs permissive: the reload takes it off, so refused;
+#     with --force it goes off; once more with c running off: no refusal
+#   - a home x with a's [node] id at another address: a is its peer, not
+#     itself, and runs strict: refused
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.96}
 . "$(dirname "$0")/../support/shtest.sh"
-need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
+need_free "$BASE".{1,2,3,4}:{23000,23001,23002,23003}
 shtest_init disableguard
 export TZ=UTC SIPC_PFX_PASSWORD="Disable-Guard-$$"
 "$BIN/tlstool" create -site "$work/cluster.pfx" >/dev/null || { not_ok "tlstool create"; exit 1; }
@@ -68,4 +73,41 @@ run tt c disable
 expect "disable with a peer that cannot be asked: goes on, with a warning" 0 \
     "^tlstool: warning: $BASE.2 could not be asked the mode it runs: a node that runs strict refuses this node's plaintext links" \
     'run `tlstool mode permissive --reload` on every node first' '^TLS disabled: \[tls\] enable = 0'
+
+# a strict again (forced: b and c spoke plaintext to it while it was off)
+tt a enable --mode strict --reload --force >/dev/null 2>&1 || not_ok "a back to strict"
+# c's sipc.conf says off already (disable without --reload above), but c
+# still runs permissive: the reload takes it off, so strict a refuses it
+cp "$work/c/sipc.conf" "$work/c.conf.before"
+before=$(requested c)
+run tt c disable --reload
+expect "disable --reload, sipc.conf already off, the node on TLS: refused" 12 \
+    "TLS not disabled: 1 peer runs strict and would refuse this node's plaintext links: $BASE.1 \\(node a\\)\\. Nothing was changed"
+if cmp -s "$work/c/sipc.conf" "$work/c.conf.before" && [ "$(requested c)" = "$before" ]; then
+    ok "refused (sipc.conf already off): sipc.conf as it was, the node not asked to reload"
+else
+    bad "refused (sipc.conf already off), yet sipc.conf changed or a reload was requested"
+fi
+run tt c disable --reload --force
+expect "disable --reload --force, sipc.conf already off: the node goes off" 0 \
+    'changed: TLS: permissive -> off'
+run tt c disable --reload
+expect "disable --reload with the node running off: nothing to judge" 0 'already disabled'
+if grep -q 'refuse\|could not be asked' "$OUT"; then
+    bad "disable --reload on a node already off warned or refused"
+else
+    ok "the node already off: no refusal, no warning"
+fi
+
+# a home whose [node] id is a's (cloned hosts share a host name) at
+# another address: a answers with that id, yet it is a peer, and strict
+node_home "$work/x" dguard a "$BASE.4" "$BASE.1, $BASE.4"
+tt x import "$work/cluster.pfx" >/dev/null && tt x enable --mode strict >/dev/null ||
+    not_ok "tlstool import, enable on x"
+cp "$work/x/sipc.conf" "$work/x.conf.before"
+run tt x disable
+expect "disable with a strict peer sharing this node's id: refused" 12 \
+    "TLS not disabled: 1 peer runs strict .*: $BASE.1 \\(node a, the \\[node\\] id of this node too: another node with the same id"
+cmp -s "$work/x/sipc.conf" "$work/x.conf.before" && ok "refused (same id): sipc.conf as it was" ||
+    not_ok "refused (same id), yet sipc.conf changed"
 shtest_done

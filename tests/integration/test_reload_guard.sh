@@ -12,11 +12,18 @@
 #     refusal stays, and the log has no line for it
 #   - sipc.conf set back to permissive (what the node runs): the check
 #     leaves nothing refused or pending
+#   - strict and a change that needs a restart ([data] sync), refused by
+#     the guard (restart_needed lists it), then sipc.conf put back exactly:
+#     nothing refused, pending or waiting for a restart
 #   - refused again, then `tlstool mode strict --force` (no reload): the
 #     check finds the override, which forces the next reload through the
 #     guard: reload.pending with override (worded so in the log, status and
 #     the reload_pending note), the override left in place; `tlstool mode
 #     permissive` takes both back: nothing pending
+#   - refused again, the override again, sipc.conf set back to permissive
+#     by hand: the check removes the override with the change it came
+#     with (nothing pending), so a later `tlstool mode strict --reload`
+#     without --force is refused by the guard, not forced through
 #   - refused again, the override again; removed by hand while pending: a
 #     reload would be refused, so the refusal stands again (WARN "is
 #     refused again"); the override once more, then o gets the pair and
@@ -96,6 +103,23 @@ refuse_again() { # what
     run ctl --home "$work/a" reload
     expect "reload to strict refused by the guard again, $1" 1 'reload refused: going strict would cut off'
 }
+# a guard's refusal whose files also change what needs a restart (its
+# restart_needed lists it), then sipc.conf put back exactly: a reload would
+# change nothing, so nothing is refused, pending or waiting for a restart
+cp "$work/a/sipc.conf" "$work/a.conf.permissive"
+printf '[data]\nsync = normal\n' >>"$work/a/sipc.conf"
+refuse_again "with a change that needs a restart"
+st
+jq -e '.reload.restart_needed == ["[data] sync: full -> normal"]' "$OUT" >/dev/null &&
+    ok "the guard's refusal lists the change that needs a restart" ||
+    bad "after the guard's refusal with [data] sync: reload '$(jq -c .reload "$OUT")'"
+cp "$work/a.conf.permissive" "$work/a/sipc.conf"
+_clean() { _nothing && jq -e '.reload.restart_needed == null' "$OUT" >/dev/null; }
+if wait_for 15 _clean && ! grep -q 'The strict guard no longer holds back' "$work/a/logs/"ManagementService_*.log; then
+    ok "sipc.conf put back exactly: nothing refused, pending or waiting for a restart"
+else
+    bad "sipc.conf put back after a refusal with a restart change: reload '$(jq -c .reload "$OUT")'"
+fi
 refuse_again "before the override"
 # the override left for the next start or reload: that reload goes strict
 # whatever the guard says, so the refusal no longer holds; the check leaves
@@ -143,6 +167,23 @@ if wait_for 15 _nothing && [ ! -e "$work/a/state/force-strict" ]; then
     ok "the override and strict taken back: nothing pending any more"
 else
     bad "after tlstool mode permissive: reload '$(jq -c .reload "$OUT")'"
+fi
+# the override, then sipc.conf set back to permissive by hand (not by
+# tlstool): the change the override came with is gone, so the check
+# removes it as the next reload would; left behind, it would force a later
+# `tlstool mode strict --reload` past the guard and cut o off
+refuse_again "before the hand edit"
+override "before the hand edit"
+sed -i 's/^mode = strict$/mode = permissive/' "$work/a/sipc.conf"
+_removed() { _nothing && [ ! -e "$work/a/state/force-strict" ]; }
+reload_settles "sipc.conf set back by hand: nothing pending, the override removed" _removed \
+    'Service.Reload INFO The files are what the node runs again: nothing waits for a reload (pending since .*); the override .*/state/force-strict of `tlstool mode strict --force` is removed: sipc.conf no longer asks for strict' "$work/a"
+tt mode strict --reload >"$work/strict.out" 2>&1
+RC=$?
+if [ "$RC" = 12 ] && grep -q 'reload refused: going strict would cut off' "$work/strict.out"; then
+    ok "after the hand edit, tlstool mode strict --reload without --force is refused by the guard"
+else
+    bad "after the hand edit, tlstool mode strict --reload: exit $RC: $(cat "$work/strict.out")"
 fi
 refuse_again "after the override was taken back"
 override "again"

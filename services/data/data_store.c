@@ -52,15 +52,18 @@ static long long at_fsize_limit(const data_store *s)
  * SQLite records errno when the error reaches the statement, not when the
  * write failed, and its clean-up between the two (the rollback of a failed
  * COMMIT) changes or clears it: a write past the file size limit came back
- * as a bare "disk I/O error". So an I/O error with a file at that limit is
- * taken as the limit's EFBIG. */
+ * as a bare "disk I/O error" (SQLITE_IOERR_WRITE, errno 0). So only a failed
+ * write with no errno left, beside a file at that limit, is taken as the
+ * limit's EFBIG: a file stays at the limit after one such failure (the -wal
+ * is not truncated), and a read or fsync error, or a write's real errno,
+ * must keep its own name. */
 static int sys_errno(const data_store *s, int rc)
 {
     int kind = rc & 0xff;
     if (!s || !s->db || (kind != SQLITE_CANTOPEN && kind != SQLITE_IOERR))
         return 0;
     int e = sqlite3_system_errno(s->db);
-    if (kind == SQLITE_IOERR && e != EFBIG && at_fsize_limit(s))
+    if (rc == SQLITE_IOERR_WRITE && e == 0 && at_fsize_limit(s))
         return EFBIG;
     return e > 0 ? e : 0;
 }

@@ -2638,9 +2638,6 @@ static void t_db_leftover_wal_kept(void **state)
     free(home);
 }
 
-/* An empty -wal (and its -shm) beside a missing records.db, as a stop's
- * checkpoint leaves them after records.db was removed: it holds nothing,
- * so it is neither set aside nor said to hold committed records. */
 /* Small records committed under a file size limit (`ulimit -f 400`): the
  * COMMIT that meets it fails with SQLite's bare "disk I/O error" and errno
  * gone by then; the failure must name the limit and its fix, and be EFBIG
@@ -2715,6 +2712,65 @@ static void t_fsize_limit_named(void **state)
         fail_msg("child exit %d: %s", WIFEXITED(status) ? WEXITSTATUS(status) : -1, got);
 }
 
+/* A read that fails beside a file at the file size limit is not the limit:
+ * only a failed write can be cut short by it. Committed frames are cut off
+ * the -wal behind SQLite's back, so a reader meets a short read (errno 0)
+ * while records.db stands within a write of a limit lowered to it; the
+ * failure must not be named as the limit. In a child, as above. */
+static void t_fsize_limit_not_read(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("fsizerd");
+    char path[600], wal[640];
+    snprintf(path, sizeof path, "%s/records.db", dir);
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        char err[1024] = "";
+        int rc = 1;
+        data_store *w, *r = NULL;
+        trec t;
+        Sipc__Data__PutResult res;
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {32768, 32768};
+        if (data_store_open(&w, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err, sizeof err) ||
+            data_store_put(w, mk(&t, "r1", 1764000000000, "body", NULL), &res, err, sizeof err))
+            rc = 2;
+        else if (truncate(wal, 32) != 0 || setrlimit(RLIMIT_FSIZE, &rl) != 0)
+            rc = 3;
+        else {
+            int c = data_store_open(&r, path, DATA_STORE_READER, SIPC_DATA_SYNC_NORMAL, err,
+                                    sizeof err);
+            /* 4: no short read, the premise is off. SQLite's errno here is
+             * a stale one from its own probes, whatever it is, not EFBIG. */
+            rc = c == 0 ? 4 : c == UV_EFBIG ? 6 : 0;
+        }
+        if (write(p[1], err, strlen(err)) < 0)
+            rc = 5;
+        _exit(rc);
+    }
+    close(p[1]);
+    char got[1024] = "";
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof got - 1 && (r = read(p[0], got + n, sizeof got - 1 - n)) > 0)
+        n += (size_t)r;
+    close(p[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    tu_rmdir(dir);
+    free(dir);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || strstr(got, "file size limit"))
+        fail_msg("child exit %d: %s", WIFEXITED(status) ? WEXITSTATUS(status) : -1, got);
+}
+
+/* An empty -wal (and its -shm) beside a missing records.db, as a stop's
+ * checkpoint leaves them after records.db was removed: it holds nothing,
+ * so it is neither set aside nor said to hold committed records. */
 static void t_db_empty_wal_kept(void **state)
 {
     (void)state;
@@ -2904,6 +2960,7 @@ int main(void)
         cmocka_unit_test(t_db_leftover_wal_kept),
         cmocka_unit_test(t_db_empty_wal_kept),
         cmocka_unit_test(t_fsize_limit_named),
+        cmocka_unit_test(t_fsize_limit_not_read),
         cmocka_unit_test(t_sqlite_too_old),
         cmocka_unit_test(t_db_dir_repointed),
         cmocka_unit_test_setup_teardown(t_checkpoint_limit, setup, teardown),

@@ -83,6 +83,11 @@ void data_store_keep_log(data_store *s);
  * one it has open now (SQLITE_FCNTL_HAS_MOVED: removed, renamed, replaced):
  * 1, 0 when it still leads there, or -1 when SQLite cannot tell. */
 int data_store_has_moved(data_store *s);
+/* The device and inode of the file a writer opened, taken at its open
+ * (before any check): 0, or a negative code when they could not be known
+ * (a stat failed, the name moved as it was opened), with why in err. */
+int data_store_identity(const data_store *s, unsigned long long *dev, unsigned long long *ino,
+                        char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- writes */
 

@@ -1039,14 +1039,27 @@ static int ro_open, ro_opens;
  * file renamed over records.db (another file put in place during the
  * open's check), once */
 static char replace_after_open[800];
+/* with replace_after_open: the file opened is linked here first (to be put
+ * back), and the rename waits for the open's first sqlite3_exec (after the
+ * service took the identity of the file opened, during the open's work) */
+static char keep_after_open[800], replace_path[800];
+static void replace_now(const char *path)
+{
+    if (keep_after_open[0] && link(path, keep_after_open) != 0)
+        fprintf(stderr, "link %s: %s\n", keep_after_open, strerror(errno));
+    if (rename(replace_after_open, path) != 0)
+        fprintf(stderr, "rename %s: %s\n", replace_after_open, strerror(errno));
+    replace_after_open[0] = '\0';
+}
 int __wrap_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char *vfs)
 {
-    if (replace_after_open[0] && (flags & SQLITE_OPEN_READWRITE) &&
+    if (replace_after_open[0] && !replace_path[0] && (flags & SQLITE_OPEN_READWRITE) &&
         strstr(path, "/records.db")) {
         int rc = __real_sqlite3_open_v2(path, db, flags, vfs);
-        if (rename(replace_after_open, path) != 0)
-            fprintf(stderr, "rename %s: %s\n", replace_after_open, strerror(errno));
-        replace_after_open[0] = '\0';
+        if (keep_after_open[0])
+            snprintf(replace_path, sizeof replace_path, "%s", path);
+        else
+            replace_now(path);
         return rc;
     }
     if (ro_open && strstr(path, "records.db")) {
@@ -1892,19 +1905,21 @@ static void t_service_gone_copy_retry(void **state)
     dw_host = "127.0.0.1";
 }
 
-/* Another records.db put in place while a later open checks the file
- * (after SQLite opened it, before the service took its identity): the
- * name no longer leads to the file open, and the look finds it so (the
- * identity was the other file's: its writes went into a file no name
- * leads to, never noticed). */
-static void t_service_open_window(void **state)
+/* Another records.db put in place while a later open does its work (after
+ * SQLite opened it and the service took its identity, before its check
+ * ends): the name no longer leads to the file open, and the look finds it
+ * so; the open one put back, as the reason says, is found back and writes
+ * are taken. With `noid`, the other file is put in place before the
+ * identity could be taken: the look cannot tell which file the name leads
+ * to and says to restart (not to put back a file it could not know). */
+static void open_window(int noid)
 {
-    (void)state;
     char *home = tu_mkdtemp("dataopenwin");
-    char path[700], fresh[700], other[700], err[1024] = "";
+    char path[700], fresh[700], other[700], keep[700], err[1024] = "";
     snprintf(path, sizeof path, "%s/records.db", home);
     snprintf(fresh, sizeof fresh, "%s/records.new.db", home);
     snprintf(other, sizeof other, "%s/other.db", home);
+    snprintf(keep, sizeof keep, "%s/keep.db", home);
     FILE *fp = fopen(path, "w");
     assert_non_null(fp);
     for (int i = 0; i < 8192; i++)
@@ -1934,13 +1949,30 @@ static void t_service_open_window(void **state)
     sipc_data *d = NULL;
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
     snprintf(replace_after_open, sizeof replace_after_open, "%s", other);
+    if (!noid)
+        snprintf(keep_after_open, sizeof keep_after_open, "%s", keep);
     assert_int_equal(rename(fresh, path), 0);
     assert_true(tu_run_until(&loop, &opened, 10000));
     assert_int_equal(replace_after_open[0], '\0');
-    for (int i = 0; i < 100 && !tu_log_has(&dlog, "is another file than the one the node has open");
-         i++)
+    keep_after_open[0] = '\0';
+    const char *found = noid ? "the node cannot tell whether records.db in"
+                            : "is another file than the one the node has open";
+    for (int i = 0; i < 100 && !tu_log_has(&dlog, found); i++)
         run_ms(&loop, 20);
-    assert_true(tu_log_has(&dlog, "is another file than the one the node has open"));
+    assert_true(tu_log_has(&dlog, found));
+    if (noid) {
+        assert_true(tu_log_has(&dlog, "its name led to another file as it was opened, at its "
+                                      "open): writes are refused (they could go into a file no "
+                                      "name leads to); restart the node and writes resume"));
+        assert_false(tu_log_has(&dlog, "is another file than the one the node has open"));
+    } else {
+        /* as the reason says: the open one put back */
+        assert_int_equal(rename(keep, path), 0);
+        const char *back = "names the file the node has open again";
+        for (int i = 0; i < 200 && !tu_log_has(&dlog, back); i++)
+            run_ms(&loop, 20);
+        assert_true(tu_log_has(&dlog, back));
+    }
     int closed = 0;
     sipc_data_close(d, on_closed, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
@@ -1949,6 +1981,18 @@ static void t_service_open_window(void **state)
     tu_log_free(&dlog);
     tu_rmdir(home);
     free(home);
+}
+
+static void t_service_open_window(void **state)
+{
+    (void)state;
+    open_window(0);
+}
+
+static void t_service_open_noid(void **state)
+{
+    (void)state;
+    open_window(1);
 }
 
 /* A database found damaged (here the host's verdict), then gone, then back:
@@ -2129,6 +2173,10 @@ int __wrap_sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, cha
 int __wrap_sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, char **, char **),
                         void *arg, char **errmsg)
 {
+    if (replace_path[0]) {
+        replace_now(replace_path);
+        replace_path[0] = '\0';
+    }
     if (hold_commit && !strcmp(sql, "COMMIT")) {
         commit_held = 1;
         for (int i = 0; i < 1000 && hold_commit; i++)
@@ -2952,6 +3000,7 @@ int main(void)
         cmocka_unit_test(t_service_gone_copy_retry),
         cmocka_unit_test(t_service_gone_damaged),
         cmocka_unit_test(t_service_open_window),
+        cmocka_unit_test(t_service_open_noid),
         cmocka_unit_test(t_service_gone_unknown),
         cmocka_unit_test(t_service_reopen_once),
         cmocka_unit_test(t_db_dir_links),

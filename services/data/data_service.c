@@ -1723,6 +1723,25 @@ static void rescue_work(uv_work_t *w)
     d->rj_err[0] = '\0';
     /* the writer is this job's: no commit runs meanwhile */
     d->rj_writes = d->mark.writes;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", d->db_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    /* a copy that cannot fit is not started: VACUUM INTO would fill the
+     * file system (the node's logs/ and state/ often on it too) before it
+     * failed, again at every retry while the operator makes room */
+    uint64_t need = 0, avail = avail_bytes(dir);
+    d->rj_rc = data_store_copy_size(d->writer, &need, d->rj_err, sizeof d->rj_err);
+    if (d->rj_rc != 0)
+        return;
+    if (avail != UINT64_MAX && avail < need) {
+        d->rj_rc = UV_ENOSPC;
+        snprintf(d->rj_err, sizeof d->rj_err,
+                 "%.300s: no room for it: it needs about %llu bytes, %llu are free", dir,
+                 (unsigned long long)need, (unsigned long long)avail);
+        return;
+    }
     /* written as NAME.incomplete, then renamed: a records.db.saved-* is
      * always a whole copy */
     char tmp[1100];
@@ -1761,11 +1780,6 @@ static void rescue_work(uv_work_t *w)
         unlink(tmp); /* this job's own, incomplete */
         return;
     }
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", d->db_path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);

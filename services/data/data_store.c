@@ -355,6 +355,20 @@ void data_store_close(data_store *s)
     free(s);
 }
 
+int data_store_copy_size(data_store *s, uint64_t *bytes, char *err, size_t errlen)
+{
+    int64_t pages = 0, free_pages = 0, psize = 0;
+    int rc = int_pragma(s, "PRAGMA page_count", &pages);
+    if (rc == SQLITE_OK)
+        rc = int_pragma(s, "PRAGMA freelist_count", &free_pages);
+    if (rc == SQLITE_OK)
+        rc = int_pragma(s, "PRAGMA page_size", &psize);
+    if (rc != SQLITE_OK)
+        return fail(s, rc, "size of a copy", err, errlen);
+    *bytes = pages > free_pages ? (uint64_t)(pages - free_pages) * (uint64_t)psize : 0;
+    return 0;
+}
+
 int data_store_copy_to(data_store *s, const char *path, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;

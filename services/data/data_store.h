@@ -74,6 +74,9 @@ void data_store_close(data_store *s);
  * SQLite from what this connection reads (the file it has open, with its
  * -wal), whatever the name records.db holds now. path must not be there or
  * be empty (SQLite refuses a file with content). Then synced. */
+/* About the bytes a copy by data_store_copy_to writes: the pages in use
+ * (free ones are not copied), with what the -wal holds. */
+int data_store_copy_size(data_store *s, uint64_t *bytes, char *err, size_t errlen);
 int data_store_copy_to(data_store *s, const char *path, char *err, size_t errlen);
 /* The close will neither copy the -wal into the file nor remove it (the
  * file the connection has open is no longer records.db: a copy into it

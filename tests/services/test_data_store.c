@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <dirent.h>
 #include <linux/magic.h>
@@ -1847,6 +1848,21 @@ static dw *logged_world(tu_log *log)
  * (ENOSPC, as a full disk), counted in copy_tries (__wrap_renameat2). */
 static int fail_copy, copy_tries;
 
+/* while little_room: statvfs says 64 KiB are free, and counts its calls
+ * (a copy's room looked at without a copy being written) */
+static int little_room, room_looks;
+int __real_statvfs(const char *path, struct statvfs *v);
+int __wrap_statvfs(const char *path, struct statvfs *v);
+int __wrap_statvfs(const char *path, struct statvfs *v)
+{
+    int rc = __real_statvfs(path, v);
+    if (rc == 0 && __atomic_load_n(&little_room, __ATOMIC_SEQ_CST)) {
+        v->f_bavail = 65536 / (v->f_frsize ? v->f_frsize : 1);
+        __atomic_add_fetch(&room_looks, 1, __ATOMIC_SEQ_CST);
+    }
+    return rc;
+}
+
 static int log_count(const tu_log *l, const char *needle)
 {
     int n = 0;
@@ -1898,6 +1914,58 @@ static void t_service_gone_copy_retry(void **state)
         run_ms(&w->loop, 20);
     }
     assert_non_null(strstr(wh.last_error, "every committed record is copied to"));
+    assert_int_equal(rename(away, path), 0);
+    dw_close(w);
+    tu_log_free(&dlog);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
+/* The copy of a gone file with too little room for it is not written (it
+ * would fill the file system at every retry): each try fails at once, said
+ * once, with what it needs; once there is room the copy is written. The
+ * database is made larger than the room left first. */
+static void t_service_gone_copy_room(void **state)
+{
+    (void)state;
+    dw_host = "127.1.84.3";
+    tu_log dlog = {0};
+    dw *w = logged_world(&dlog);
+    char path[700], away[700], msg[600], copy[900], id[16], body[4097];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(away, sizeof away, "%s/away.db", w->home);
+    memset(body, 'x', sizeof body - 1);
+    body[sizeof body - 1] = '\0';
+    for (int i = 0; i < 40; i++) { /* 40 records of 4 KiB: more than 64 KiB */
+        snprintf(id, sizeof id, "big%02d", i);
+        assert_int_equal(dw_put_body(w, id, body, msg, sizeof msg), 0);
+    }
+    __atomic_store_n(&room_looks, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&little_room, 1, __ATOMIC_SEQ_CST);
+    copy_tries = 0;
+    assert_int_equal(rename(path, away), 0);
+    const char *said_room = "no room for it: it needs about ";
+    for (int i = 0; i < 200 && !tu_log_has(&dlog, said_room); i++)
+        run_ms(&w->loop, 20);
+    assert_true(tu_log_has(&dlog, said_room));
+    assert_true(tu_log_has(&dlog, "bytes, 65536 are free"));
+    /* tried again after 0.3, 0.6, 1.2 s, each failing before any copy */
+    int tries = 0;
+    for (int i = 0; i < 150; i++) {
+        run_ms(&w->loop, 20);
+        tries = log_count(&dlog, said_room);
+    }
+    assert_int_equal(tries, 1);
+    assert_true(__atomic_load_n(&room_looks, __ATOMIC_SEQ_CST) >= 3);
+    assert_int_equal(copy_tries, 0);
+    gone_saved(w->dir, copy, sizeof copy);
+    assert_false(copy[0]);
+    /* room made: the copy, without a stop */
+    __atomic_store_n(&little_room, 0, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < 400 && (gone_saved(w->dir, copy, sizeof copy), !copy[0]); i++)
+        run_ms(&w->loop, 20);
+    assert_true(copy[0]);
+    assert_int_equal(dw_count(copy, "SELECT count(*) FROM records"), 40);
     assert_int_equal(rename(away, path), 0);
     dw_close(w);
     tu_log_free(&dlog);
@@ -2998,6 +3066,7 @@ int main(void)
         cmocka_unit_test(t_service_gone_queued),
         cmocka_unit_test(t_service_gone_window),
         cmocka_unit_test(t_service_gone_copy_retry),
+        cmocka_unit_test(t_service_gone_copy_room),
         cmocka_unit_test(t_service_gone_damaged),
         cmocka_unit_test(t_service_open_window),
         cmocka_unit_test(t_service_open_noid),

@@ -1597,7 +1597,7 @@ static void gone_reason(sipc_data *d)
              dir, copy);
 }
 
-/* Loop thread, when records.db is first found gone: the idle readers still
+/* Thread pool (the look's job), when records.db is first found gone: the idle readers still
  * on the file the name leads to were opened by the name after it was
  * replaced and before the look saw it (the new file under the open one's
  * -wal and -shm): closed, never lent again. Only those on the open file
@@ -1661,8 +1661,6 @@ static void gone_looked(sipc_data *d)
     uv_mutex_unlock(&d->mu);
     if (d->gone) {
         gone_reason(d);
-        if (!was)
-            drop_window_readers(d);
         if (!was) {
             data_storage_unusable(d, UV_ENOENT, d->writes_err);
             /* the writes queued, not yet run, would be committed into the
@@ -1882,6 +1880,16 @@ static void look_work(uv_work_t *w)
                                    (unsigned long long)st.st_ino != d->open_ino
                                ? DATA_GONE_OTHER
                                : 0;
+        }
+        /* first found gone: SQLite's look at each idle reader (a stat by
+         * name) and the closes are file work, done here rather than on the
+         * loop (gone is changed only by the loop, after this job) */
+        if (d->look_gone > 0) {
+            uv_mutex_lock(&d->mu);
+            int was = d->gone;
+            uv_mutex_unlock(&d->mu);
+            if (!was)
+                drop_window_readers(d);
         }
         if (d->look_fs_wanted)
             data_fs_facts_get(d->db_path, &d->look_fs_new);

@@ -213,6 +213,26 @@ static void t_later_open_off_loop(void **state)
     free(home);
 }
 
+/* A data service with short waits, served and called over host, its log
+ * in dlog; this thread is the loop's. */
+static dw *loop_world(const char *host, tu_log *dlog)
+{
+    main_thread = pthread_self();
+    dw_host = host;
+    dw *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    short_waits(&o);
+    o.log = tu_log_sink;
+    o.log_arg = dlog;
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    return w;
+}
+
 /* Writes that fail on a full disk, then on a file system the kernel made
  * read-only: the answer and the status say so with the hint (the write
  * job's facts), and once the file system is writable again the probe's
@@ -221,20 +241,8 @@ static void t_later_open_off_loop(void **state)
 static void t_write_failures_off_loop(void **state)
 {
     (void)state;
-    main_thread = pthread_self();
-    dw_host = "127.1.84.1";
-    dw *w = calloc(1, sizeof *w);
-    assert_non_null(w);
-    assert_int_equal(uv_loop_init(&w->loop), 0);
-    sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
-    short_waits(&o);
     tu_log dlog = {0};
-    o.log = tu_log_sink;
-    o.log_arg = &dlog;
-    dw_server(w, SIPC_TLS_OFF, NULL, &o);
-    dw_client(w, SIPC_TLS_OFF, NULL);
+    dw *w = loop_world("127.1.84.1", &dlog);
     char msg[600];
     assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
 
@@ -277,20 +285,8 @@ static void t_write_failures_off_loop(void **state)
 static void t_gone_off_loop(void **state)
 {
     (void)state;
-    main_thread = pthread_self();
-    dw_host = "127.1.84.4";
-    dw *w = calloc(1, sizeof *w);
-    assert_non_null(w);
-    assert_int_equal(uv_loop_init(&w->loop), 0);
-    sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
-    short_waits(&o);
     tu_log dlog = {0};
-    o.log = tu_log_sink;
-    o.log_arg = &dlog;
-    dw_server(w, SIPC_TLS_OFF, NULL, &o);
-    dw_client(w, SIPC_TLS_OFF, NULL);
+    dw *w = loop_world("127.1.84.4", &dlog);
     char msg[600], path[700], away[700];
     assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
     Sipc__Data__GetRequest m = SIPC__DATA__GET_REQUEST__INIT;

@@ -2754,16 +2754,13 @@ static void t_db_leftover_wal_kept(void **state)
     free(home);
 }
 
-/* Small records committed under a file size limit (`ulimit -f 400`): the
- * COMMIT that meets it fails with SQLite's bare "disk I/O error" and errno
- * gone by then; the failure must name the limit and its fix, and be EFBIG
- * (the data service waits for room under the limit before it tries again).
- * The limit is set in a child only, so no path of this test has to restore
- * it. */
-static void t_fsize_limit_named(void **state)
+/* Runs fn(path, err, errlen) in a child, where the file size limit it sets
+ * stays, on DIR/records.db in a new directory: its exit status (-1 when it
+ * did not exit), and the text it left in err in got. */
+static int in_child(const char *name, int (*fn)(const char *path, char *err, size_t errlen),
+                    char *got, size_t gotlen)
 {
-    (void)state;
-    char *dir = tu_mkdtemp("fsize");
+    char *dir = tu_mkdtemp(name);
     char path[600];
     snprintf(path, sizeof path, "%s/records.db", dir);
     int p[2];
@@ -2773,59 +2770,75 @@ static void t_fsize_limit_named(void **state)
     if (pid == 0) {
         close(p[0]);
         char err[1024] = "";
-        int rc = 1;
-        data_store *s;
-        /* past the limit a write fails with EFBIG instead of killing us */
+        /* past a limit a write fails with EFBIG instead of killing us */
         signal(SIGXFSZ, SIG_IGN);
-        struct rlimit rl = {400 * 1024, 400 * 1024};
-        if (setrlimit(RLIMIT_FSIZE, &rl) != 0 ||
-            data_store_open(&s, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err, sizeof err))
-            rc = 1;
-        else {
-            char body[131];
-            memset(body, 'x', sizeof body - 1);
-            body[sizeof body - 1] = '\0';
-            for (int b = 0; b < 2000 && rc == 1; b++) { /* 400 KiB: at most 300 or so */
-                if (data_store_begin(s, err, sizeof err)) {
-                    rc = 2;
-                    break;
-                }
-                for (int i = 0; i < 20 && rc == 1; i++) {
-                    char id[32];
-                    trec t;
-                    Sipc__Data__PutResult r;
-                    snprintf(id, sizeof id, "r%05d-%02d", b, i);
-                    if (data_store_put(s, mk(&t, id, 1764000000000 + b, body, NULL), &r, err,
-                                       sizeof err))
-                        rc = 3; /* not the COMMIT: the test's premise is off */
-                }
-                if (rc == 1) {
-                    int c = data_store_commit(s, err, sizeof err);
-                    if (c)
-                        rc = c == UV_EFBIG ? 0 : 4;
-                }
-            }
-        }
+        int rc = fn(path, err, sizeof err);
         if (write(p[1], err, strlen(err)) < 0)
             rc = 5;
         _exit(rc);
     }
     close(p[1]);
-    char got[1024] = "";
     size_t n = 0;
     ssize_t r;
-    while (n < sizeof got - 1 && (r = read(p[0], got + n, sizeof got - 1 - n)) > 0)
+    got[0] = '\0';
+    while (n < gotlen - 1 && (r = read(p[0], got + n, gotlen - 1 - n)) > 0)
         n += (size_t)r;
+    got[n] = '\0';
     close(p[0]);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     tu_rmdir(dir);
     free(dir);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Small records committed under a file size limit (`ulimit -f 400`): the
+ * COMMIT that meets it fails with SQLite's bare "disk I/O error" and errno
+ * gone by then; the failure must name the limit and its fix, and be EFBIG
+ * (the data service waits for room under the limit before it tries again).
+ * The limit is set in a child only, so no path of this test has to restore
+ * it. */
+static int fsize_commit(const char *path, char *err, size_t errlen)
+{
+    int rc = 1;
+    data_store *s;
+    struct rlimit rl = {400 * 1024, 400 * 1024};
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0 ||
+        data_store_open(&s, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err, errlen))
+        return 1;
+    char body[131];
+    memset(body, 'x', sizeof body - 1);
+    body[sizeof body - 1] = '\0';
+    for (int b = 0; b < 2000 && rc == 1; b++) { /* 400 KiB: at most 300 or so */
+        if (data_store_begin(s, err, errlen))
+            return 2;
+        for (int i = 0; i < 20 && rc == 1; i++) {
+            char id[32];
+            trec t;
+            Sipc__Data__PutResult r;
+            snprintf(id, sizeof id, "r%05d-%02d", b, i);
+            if (data_store_put(s, mk(&t, id, 1764000000000 + b, body, NULL), &r, err, errlen))
+                rc = 3; /* not the COMMIT: the test's premise is off */
+        }
+        if (rc == 1) {
+            int c = data_store_commit(s, err, errlen);
+            if (c)
+                rc = c == UV_EFBIG ? 0 : 4;
+        }
+    }
+    return rc;
+}
+
+static void t_fsize_limit_named(void **state)
+{
+    (void)state;
+    char got[1024];
+    int rc = in_child("fsize", fsize_commit, got, sizeof got);
+    if (rc != 0 ||
         !strstr(got, ": commit: disk I/O error (File too large: the database's files reached "
                      "this process's file size limit of 409600 bytes (`ulimit -f`, systemd's "
                      "LimitFSIZE=): raise or remove it and restart sipcd)"))
-        fail_msg("child exit %d: %s", WIFEXITED(status) ? WEXITSTATUS(status) : -1, got);
+        fail_msg("child exit %d: %s", rc, got);
 }
 
 /* A read that fails beside a file at the file size limit is not the limit:
@@ -2833,55 +2846,32 @@ static void t_fsize_limit_named(void **state)
  * the -wal behind SQLite's back, so a reader meets a short read (errno 0)
  * while records.db stands within a write of a limit lowered to it; the
  * failure must not be named as the limit. In a child, as above. */
+static int fsize_read(const char *path, char *err, size_t errlen)
+{
+    char wal[640];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    data_store *w, *r = NULL;
+    trec t;
+    Sipc__Data__PutResult res;
+    struct rlimit rl = {32768, 32768};
+    if (data_store_open(&w, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err, errlen) ||
+        data_store_put(w, mk(&t, "r1", 1764000000000, "body", NULL), &res, err, errlen))
+        return 2;
+    if (truncate(wal, 32) != 0 || setrlimit(RLIMIT_FSIZE, &rl) != 0)
+        return 3;
+    int c = data_store_open(&r, path, DATA_STORE_READER, SIPC_DATA_SYNC_NORMAL, err, errlen);
+    /* 4: no short read, the premise is off. SQLite's errno here is a stale
+     * one from its own probes, whatever it is, not EFBIG. */
+    return c == 0 ? 4 : c == UV_EFBIG ? 6 : 0;
+}
+
 static void t_fsize_limit_not_read(void **state)
 {
     (void)state;
-    char *dir = tu_mkdtemp("fsizerd");
-    char path[600], wal[640];
-    snprintf(path, sizeof path, "%s/records.db", dir);
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        char err[1024] = "";
-        int rc = 1;
-        data_store *w, *r = NULL;
-        trec t;
-        Sipc__Data__PutResult res;
-        signal(SIGXFSZ, SIG_IGN);
-        struct rlimit rl = {32768, 32768};
-        if (data_store_open(&w, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err, sizeof err) ||
-            data_store_put(w, mk(&t, "r1", 1764000000000, "body", NULL), &res, err, sizeof err))
-            rc = 2;
-        else if (truncate(wal, 32) != 0 || setrlimit(RLIMIT_FSIZE, &rl) != 0)
-            rc = 3;
-        else {
-            int c = data_store_open(&r, path, DATA_STORE_READER, SIPC_DATA_SYNC_NORMAL, err,
-                                    sizeof err);
-            /* 4: no short read, the premise is off. SQLite's errno here is
-             * a stale one from its own probes, whatever it is, not EFBIG. */
-            rc = c == 0 ? 4 : c == UV_EFBIG ? 6 : 0;
-        }
-        if (write(p[1], err, strlen(err)) < 0)
-            rc = 5;
-        _exit(rc);
-    }
-    close(p[1]);
-    char got[1024] = "";
-    size_t n = 0;
-    ssize_t r;
-    while (n < sizeof got - 1 && (r = read(p[0], got + n, sizeof got - 1 - n)) > 0)
-        n += (size_t)r;
-    close(p[0]);
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    tu_rmdir(dir);
-    free(dir);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || strstr(got, "file size limit"))
-        fail_msg("child exit %d: %s", WIFEXITED(status) ? WEXITSTATUS(status) : -1, got);
+    char got[1024];
+    int rc = in_child("fsizerd", fsize_read, got, sizeof got);
+    if (rc != 0 || strstr(got, "file size limit"))
+        fail_msg("child exit %d: %s", rc, got);
 }
 
 /* An empty -wal (and its -shm) beside a missing records.db, as a stop's

@@ -1005,17 +1005,10 @@ static void open_facts_get(sipc_data *d, const char *db_path, data_store *writer
 {
     memset(f, 0, sizeof *f);
     data_fs_facts_get(db_path, &f->fs);
-    struct stat st;
-    /* the name may lead to another file than the one opened: one put in
-     * place during the open's check (up to DATA_CHECK_MS). SQLite, which
-     * knows the inode it opened, says whether the name still leads to it;
-     * if not, no identity is kept, and the look finds records.db gone or
-     * another file (rather than taking the other file for the one open) */
-    if (stat(db_path, &st) == 0 && data_store_has_moved(writer) == 0) {
-        f->have_id = 1;
-        f->dev = (unsigned long long)st.st_dev;
-        f->ino = (unsigned long long)st.st_ino;
-    }
+    /* the file opened, taken by the open before its check (up to
+     * DATA_CHECK_MS), during which another file may be put in place: the
+     * look then finds it another file, and the open one put back */
+    f->have_id = data_store_identity(writer, &f->dev, &f->ino, f->id_err, sizeof f->id_err) == 0;
     /* the -wal the writer has open: kept by SQLite while it is open, written
      * by any process meanwhile (its identity only) */
     remember_wal(d, db_path, 0);
@@ -1065,6 +1058,8 @@ static void finish_open(sipc_data *d, int whole, const char *meta_err,
     d->gone = 0;
     uv_mutex_unlock(&d->mu);
     d->open_dev = d->open_ino = 0;
+    d->open_no_id = !f->have_id;
+    snprintf(d->open_id_err, sizeof d->open_id_err, "%s", f->id_err);
     if (f->have_id) {
         d->mark.file = (uint64_t)f->ino;
         d->open_dev = f->dev;
@@ -1583,6 +1578,14 @@ static void gone_reason(sipc_data *d)
                  d->rescue_err, 16 * (double)d->o.retry_ms / 1000.0);
     else
         snprintf(copy, sizeof copy, "a copy of its records is being written beside it");
+    if (d->gone == DATA_GONE_NOID) {
+        snprintf(d->writes_err, sizeof d->writes_err,
+                 "the node cannot tell whether records.db in %.200s is the file it has open (%.120s, "
+                 "at its open): writes are refused (they could go into a file no name leads "
+                 "to); restart the node and writes resume; or %.470s",
+                 dir, d->open_id_err, copy);
+        return;
+    }
     snprintf(d->writes_err, sizeof d->writes_err,
              d->gone == DATA_GONE_MISSING
                  ? "records.db is gone from %s while the node has it open (removed or moved "
@@ -1594,7 +1597,7 @@ static void gone_reason(sipc_data *d)
              dir, copy);
 }
 
-/* Loop thread, when records.db is first found gone: the idle readers still
+/* Thread pool (the look's job), when records.db is first found gone: the idle readers still
  * on the file the name leads to were opened by the name after it was
  * replaced and before the look saw it (the new file under the open one's
  * -wal and -shm): closed, never lent again. Only those on the open file
@@ -1658,8 +1661,6 @@ static void gone_looked(sipc_data *d)
     uv_mutex_unlock(&d->mu);
     if (d->gone) {
         gone_reason(d);
-        if (!was)
-            drop_window_readers(d);
         if (!was) {
             data_storage_unusable(d, UV_ENOENT, d->writes_err);
             /* the writes queued, not yet run, would be committed into the
@@ -1720,6 +1721,25 @@ static void rescue_work(uv_work_t *w)
     d->rj_err[0] = '\0';
     /* the writer is this job's: no commit runs meanwhile */
     d->rj_writes = d->mark.writes;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", d->db_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    /* a copy that cannot fit is not started: VACUUM INTO would fill the
+     * file system (the node's logs/ and state/ often on it too) before it
+     * failed, again at every retry while the operator makes room */
+    uint64_t need = 0, avail = avail_bytes(dir);
+    d->rj_rc = data_store_copy_size(d->writer, &need, d->rj_err, sizeof d->rj_err);
+    if (d->rj_rc != 0)
+        return;
+    if (avail != UINT64_MAX && avail < need) {
+        d->rj_rc = UV_ENOSPC;
+        snprintf(d->rj_err, sizeof d->rj_err,
+                 "%.300s: no room for it: it needs about %llu bytes, %llu are free", dir,
+                 (unsigned long long)need, (unsigned long long)avail);
+        return;
+    }
     /* written as NAME.incomplete, then renamed: a records.db.saved-* is
      * always a whole copy */
     char tmp[1100];
@@ -1758,11 +1778,6 @@ static void rescue_work(uv_work_t *w)
         unlink(tmp); /* this job's own, incomplete */
         return;
     }
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", d->db_path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
@@ -1858,11 +1873,23 @@ static void look_work(uv_work_t *w)
             d->look_errno = errno;
             d->look_gone = errno == ENOENT || errno == ENOTDIR ? DATA_GONE_MISSING
                                                                : DATA_GONE_UNKNOWN;
+        } else if (d->open_no_id) {
+            d->look_gone = DATA_GONE_NOID;
         } else {
             d->look_gone = (unsigned long long)st.st_dev != d->open_dev ||
                                    (unsigned long long)st.st_ino != d->open_ino
                                ? DATA_GONE_OTHER
                                : 0;
+        }
+        /* first found gone: SQLite's look at each idle reader (a stat by
+         * name) and the closes are file work, done here rather than on the
+         * loop (gone is changed only by the loop, after this job) */
+        if (d->look_gone > 0) {
+            uv_mutex_lock(&d->mu);
+            int was = d->gone;
+            uv_mutex_unlock(&d->mu);
+            if (!was)
+                drop_window_readers(d);
         }
         if (d->look_fs_wanted)
             data_fs_facts_get(d->db_path, &d->look_fs_new);
@@ -1939,10 +1966,11 @@ static void reopen_work(uv_work_t *w)
                                      d->o.sync, d->oerr, sizeof d->oerr);
     /* another records.db put in place while it was read-only (a restore):
      * a new open, with the start's check, not the old file's identity */
-    struct stat st;
-    if (d->orc == 0 && stat(d->db_path, &st) == 0) {
-        d->ofile = st.st_ino;
-        d->oreplaced = d->mark.file != 0 && (unsigned long long)st.st_ino != d->mark.file;
+    unsigned long long dev, ino;
+    char id_err[160];
+    if (d->orc == 0 && data_store_identity(d->writer, &dev, &ino, id_err, sizeof id_err) == 0) {
+        d->ofile = ino;
+        d->oreplaced = d->mark.file != 0 && ino != d->mark.file;
     }
     /* a file found damaged earlier in this run and put back unchanged is
      * not checked again (the check may stop before the damage) */
@@ -2293,6 +2321,12 @@ static void fin_work(uv_work_t *w)
 {
     sipc_data *d = w->data;
     assert(d->nidle == d->nopen);
+    /* identity unknown: SQLite, whose writer is this job's alone now, says
+     * whether the name leads to the file open; if so the stop is a normal
+     * one (its -wal checkpointed, not set aside), as the restart the
+     * reason asked for needs */
+    if (d->gone == DATA_GONE_NOID && d->writer && data_store_has_moved(d->writer) == 0)
+        d->gone = 0;
     /* records.db no longer names the open file: a checkpoint would copy the
      * -wal into it and remove the -wal, its records then only in a file no
      * name leads to. Copied beside it first; without a copy nothing is
@@ -2306,7 +2340,7 @@ static void fin_work(uv_work_t *w)
     }
     /* another file in place: SQLite's close would remove records.db-wal by
      * its name, which may now be that file's own */
-    int keep = d->gone && d->writer && (!d->rescued || d->gone == DATA_GONE_OTHER);
+    int keep = d->gone && d->writer && (!d->rescued || d->gone != DATA_GONE_MISSING);
     if (keep) {
         for (unsigned i = 0; i < d->nidle; i++)
             data_store_keep_log(d->idle[i]);
@@ -2349,7 +2383,8 @@ static void fin_after(uv_work_t *w, int status)
         sipc_log_printf(d->o.log, d->o.log_arg, d->rescued ? SIPC_LOG_WARN : SIPC_LOG_ERROR,
                         "Data.Storage", "stopped with records.db %s: %s%s%s%s%s",
                         d->gone == DATA_GONE_MISSING ? "gone (removed or moved away)"
-                                                     : "another file than the one open",
+                        : d->gone == DATA_GONE_OTHER ? "another file than the one open"
+                                                     : "perhaps another file than the one open",
                         d->rescued ? "every committed record is in "
                                    : "no copy of the open file could be written (",
                         d->rescued ? d->rescue_path : d->rescue_err,

@@ -104,6 +104,7 @@ struct sipc_data {
         data_fs_facts fs;
         int have_id;
         unsigned long long dev, ino;
+        char id_err[160]; /* without have_id: why */
         struct data_files_sig sig;
     } ofacts;
     int reopen_running;   /* the writer's reopen is queued or running (loop thread) */
@@ -200,6 +201,11 @@ struct sipc_data {
     int look_errno;
     uint64_t look_unknown_said_ms;
     unsigned long long open_dev, open_ino;
+    /* open_dev and open_ino could not be taken at the open (open_id_err
+     * says why): whether records.db names the open file cannot be told, so
+     * a file found there is DATA_GONE_NOID until a restart */
+    int open_no_id;
+    char open_id_err[160];
     /* the copy of the open file written beside it while gone (VACUUM INTO a
      * new name): wanted, then run as a write job (it owns the writer) */
     int rescue_wanted, rescued, rescue_rc;
@@ -236,7 +242,7 @@ struct sipc_data {
 };
 
 enum { DATA_WRITES, DATA_READS };
-enum { DATA_GONE_UNKNOWN = -1, DATA_GONE_MISSING = 1, DATA_GONE_OTHER = 2 };
+enum { DATA_GONE_UNKNOWN = -1, DATA_GONE_MISSING = 1, DATA_GONE_OTHER = 2, DATA_GONE_NOID = 3 };
 
 /* Loop thread, from the write queue when no write job runs: with
  * rescue_wanted, starts the job that writes the copy of the open file and

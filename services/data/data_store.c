@@ -22,6 +22,11 @@ struct data_store {
     sqlite3_stmt *count; /* store_meta's counters, once the table is there */
     char *json; /* scratch for a record's attributes as JSON */
     size_t jcap;
+    /* the file a writer opened (data_store_identity): id_rc 0, or why it is
+     * not known (id_err) */
+    int id_rc;
+    unsigned long long dev, ino;
+    char id_err[160];
 };
 
 /* The most SQLite writes to a file at once: a WAL frame (24 bytes of header)
@@ -52,15 +57,18 @@ static long long at_fsize_limit(const data_store *s)
  * SQLite records errno when the error reaches the statement, not when the
  * write failed, and its clean-up between the two (the rollback of a failed
  * COMMIT) changes or clears it: a write past the file size limit came back
- * as a bare "disk I/O error". So an I/O error with a file at that limit is
- * taken as the limit's EFBIG. */
+ * as a bare "disk I/O error" (SQLITE_IOERR_WRITE, errno 0). So only a failed
+ * write with no errno left, beside a file at that limit, is taken as the
+ * limit's EFBIG: a file stays at the limit after one such failure (the -wal
+ * is not truncated), and a read or fsync error, or a write's real errno,
+ * must keep its own name. */
 static int sys_errno(const data_store *s, int rc)
 {
     int kind = rc & 0xff;
     if (!s || !s->db || (kind != SQLITE_CANTOPEN && kind != SQLITE_IOERR))
         return 0;
     int e = sqlite3_system_errno(s->db);
-    if (kind == SQLITE_IOERR && e != EFBIG && at_fsize_limit(s))
+    if (rc == SQLITE_IOERR_WRITE && e == 0 && at_fsize_limit(s))
         return EFBIG;
     return e > 0 ? e : 0;
 }
@@ -183,6 +191,47 @@ static int create_schema(data_store *s, char *err, size_t errlen)
     return exec(s, "COMMIT", "commit schema", err, errlen);
 }
 
+/* The device and inode of the file SQLite just opened, by its name: SQLite
+ * keeps no way to ask it, but says whether the name still leads there
+ * (SQLITE_FCNTL_HAS_MOVED, by inode) before and after the stat, so a file
+ * put in place between the two is not taken for it. Taken at once, before
+ * anything else (a check runs for seconds), so that a file put in place
+ * later is found to be another. */
+static void take_identity(data_store *s)
+{
+    struct stat st;
+    int moved = data_store_has_moved(s);
+    if (moved == 0 && stat(s->path, &st) != 0) {
+        s->id_rc = uv_translate_sys_error(errno);
+        snprintf(s->id_err, sizeof s->id_err, "stat of it failed: %s", strerror(errno));
+        return;
+    }
+    if (moved == 0)
+        moved = data_store_has_moved(s);
+    if (moved != 0) {
+        s->id_rc = UV_EAGAIN;
+        snprintf(s->id_err, sizeof s->id_err,
+                 moved > 0 ? "its name led to another file as it was opened"
+                           : "SQLite cannot tell whether its name leads to it");
+        return;
+    }
+    s->id_rc = 0;
+    s->dev = (unsigned long long)st.st_dev;
+    s->ino = (unsigned long long)st.st_ino;
+}
+
+int data_store_identity(const data_store *s, unsigned long long *dev, unsigned long long *ino,
+                        char *err, size_t errlen)
+{
+    if (s->id_rc != 0) {
+        snprintf(err, errlen, "%s", s->id_err);
+        return s->id_rc;
+    }
+    *dev = s->dev;
+    *ino = s->ino;
+    return 0;
+}
+
 int data_store_open(data_store **out, const char *path, data_store_role role, sipc_data_sync sync,
                     char *err, size_t errlen)
 {
@@ -220,6 +269,12 @@ int data_store_open(data_store **out, const char *path, data_store_role role, si
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, DATA_STORE_BUSY_MS);
+    if (role == DATA_STORE_WRITER)
+        take_identity(s);
+    else {
+        s->id_rc = UV_EINVAL;
+        snprintf(s->id_err, sizeof s->id_err, "a reader: its identity is not taken");
+    }
     if (role == DATA_STORE_WRITER) {
         /* WAL: readers never block the writer nor it them, and a commit is
          * one append to the log. journal_mode is stored in the file. */
@@ -298,6 +353,20 @@ void data_store_close(data_store *s)
     free(s->json);
     free(s->path);
     free(s);
+}
+
+int data_store_copy_size(data_store *s, uint64_t *bytes, char *err, size_t errlen)
+{
+    int64_t pages = 0, free_pages = 0, psize = 0;
+    int rc = int_pragma(s, "PRAGMA page_count", &pages);
+    if (rc == SQLITE_OK)
+        rc = int_pragma(s, "PRAGMA freelist_count", &free_pages);
+    if (rc == SQLITE_OK)
+        rc = int_pragma(s, "PRAGMA page_size", &psize);
+    if (rc != SQLITE_OK)
+        return fail(s, rc, "size of a copy", err, errlen);
+    *bytes = pages > free_pages ? (uint64_t)(pages - free_pages) * (uint64_t)psize : 0;
+    return 0;
 }
 
 int data_store_copy_to(data_store *s, const char *path, char *err, size_t errlen)

@@ -74,6 +74,9 @@ void data_store_close(data_store *s);
  * SQLite from what this connection reads (the file it has open, with its
  * -wal), whatever the name records.db holds now. path must not be there or
  * be empty (SQLite refuses a file with content). Then synced. */
+/* About the bytes a copy by data_store_copy_to writes: the pages in use
+ * (free ones are not copied), with what the -wal holds. */
+int data_store_copy_size(data_store *s, uint64_t *bytes, char *err, size_t errlen);
 int data_store_copy_to(data_store *s, const char *path, char *err, size_t errlen);
 /* The close will neither copy the -wal into the file nor remove it (the
  * file the connection has open is no longer records.db: a copy into it
@@ -83,6 +86,11 @@ void data_store_keep_log(data_store *s);
  * one it has open now (SQLITE_FCNTL_HAS_MOVED: removed, renamed, replaced):
  * 1, 0 when it still leads there, or -1 when SQLite cannot tell. */
 int data_store_has_moved(data_store *s);
+/* The device and inode of the file a writer opened, taken at its open
+ * (before any check): 0, or a negative code when they could not be known
+ * (a stat failed, the name moved as it was opened), with why in err. */
+int data_store_identity(const data_store *s, unsigned long long *dev, unsigned long long *ino,
+                        char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- writes */
 

@@ -173,9 +173,14 @@ int64_t dw_count(const char *path, const char *sql)
 
 int dw_put(dw *w, const char *id, char *msg, size_t len)
 {
+    return dw_put_body(w, id, "body", msg, len);
+}
+
+int dw_put_body(dw *w, const char *id, const char *body, char *msg, size_t len)
+{
     trec tr;
     Sipc__Data__PutRequest m = SIPC__DATA__PUT_REQUEST__INIT;
-    m.record = mk(&tr, id, 5, "body", NULL);
+    m.record = mk(&tr, id, 5, body, NULL);
     dw_result r;
     dw_call(w, "put", &m.base, &r);
     int st = r.err == 0 ? 0 : r.status ? r.status : r.err;

@@ -71,6 +71,8 @@ void dw_result_free(dw_result *r);
 /* Puts a record id (body "body") and waits: 0, or the status (or error)
  * with its message in msg. */
 int dw_put(dw *w, const char *id, char *msg, size_t len);
+/* the same with the record's body */
+int dw_put_body(dw *w, const char *id, const char *body, char *msg, size_t len);
 
 /* The single integer sql (SELECT count(*) ...) gives on the database at
  * path, opened on its own connection. Asserts success. */

@@ -57,6 +57,17 @@ static void count_stop(void)
  * (the kernel's read-only state after an error, as data_service.c asks) */
 static int fake_erofs;
 
+/* SQLite's look whether a connection's name still leads to its file (a
+ * stat by that name, inside SQLite, which --wrap cannot reach), counted
+ * by thread like the calls above */
+int __real_data_store_has_moved(data_store *s);
+int __wrap_data_store_has_moved(data_store *s);
+int __wrap_data_store_has_moved(data_store *s)
+{
+    count(home_prefix);
+    return __real_data_store_has_moved(s);
+}
+
 int __real_stat(const char *path, struct stat *st);
 int __wrap_stat(const char *path, struct stat *st);
 int __wrap_stat(const char *path, struct stat *st)
@@ -202,6 +213,26 @@ static void t_later_open_off_loop(void **state)
     free(home);
 }
 
+/* A data service with short waits, served and called over host, its log
+ * in dlog; this thread is the loop's. */
+static dw *loop_world(const char *host, tu_log *dlog)
+{
+    main_thread = pthread_self();
+    dw_host = host;
+    dw *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    short_waits(&o);
+    o.log = tu_log_sink;
+    o.log_arg = dlog;
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    return w;
+}
+
 /* Writes that fail on a full disk, then on a file system the kernel made
  * read-only: the answer and the status say so with the hint (the write
  * job's facts), and once the file system is writable again the probe's
@@ -210,20 +241,8 @@ static void t_later_open_off_loop(void **state)
 static void t_write_failures_off_loop(void **state)
 {
     (void)state;
-    main_thread = pthread_self();
-    dw_host = "127.1.84.1";
-    dw *w = calloc(1, sizeof *w);
-    assert_non_null(w);
-    assert_int_equal(uv_loop_init(&w->loop), 0);
-    sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
-    short_waits(&o);
     tu_log dlog = {0};
-    o.log = tu_log_sink;
-    o.log_arg = &dlog;
-    dw_server(w, SIPC_TLS_OFF, NULL, &o);
-    dw_client(w, SIPC_TLS_OFF, NULL);
+    dw *w = loop_world("127.1.84.1", &dlog);
     char msg[600];
     assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
 
@@ -260,11 +279,49 @@ static void t_write_failures_off_loop(void **state)
     dw_host = "127.0.0.1";
 }
 
+/* records.db moved away with a read connection idle: the look that finds
+ * it gone asks SQLite about each idle reader (a stat by name) and closes
+ * those on the file the name leads to, off the loop's thread too. */
+static void t_gone_off_loop(void **state)
+{
+    (void)state;
+    tu_log dlog = {0};
+    dw *w = loop_world("127.1.84.4", &dlog);
+    char msg[600], path[700], away[700];
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
+    Sipc__Data__GetRequest m = SIPC__DATA__GET_REQUEST__INIT;
+    m.id.data = (uint8_t *)"a";
+    m.id.len = 1;
+    dw_result r;
+    dw_call(w, "get", &m.base, &r);
+    assert_int_equal(r.err, 0);
+    dw_result_free(&r);
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(away, sizeof away, "%s/away.db", w->home);
+    count_start(w->home);
+    assert_int_equal(rename(path, away), 0);
+    const char *gone = "records.db is gone from";
+    for (int i = 0; i < 200 && !tu_log_has(&dlog, gone); i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 20);
+    }
+    count_stop();
+    assert_true(tu_log_has(&dlog, gone));
+    assert_int_equal(loop_calls, 0);
+    assert_true(pool_calls > 0);
+    assert_int_equal(rename(away, path), 0);
+    dw_close(w);
+    tu_log_free(&dlog);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_later_open_off_loop),
         cmocka_unit_test(t_write_failures_off_loop),
+        cmocka_unit_test(t_gone_off_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

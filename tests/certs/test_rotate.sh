@@ -221,7 +221,7 @@ rc=$?
 [ "$rc" = 10 ] && ok "commit with nothing staged: exit 10" || not_ok "commit with nothing staged: exit $rc"
 # a split state: n3 runs plaintext while its sipc.conf says TLS again (not
 # restarted); check reports the live mode as the truth
-tt n3 disable >/dev/null
+tt n3 disable --force >/dev/null 2>&1 # n1 and n2 run strict: refused without it
 restart n3
 tt n3 enable >/dev/null
 tt n3 check >"$work/check.out" 2>&1

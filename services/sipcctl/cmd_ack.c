@@ -14,9 +14,21 @@
 #include "services/common/json_text.h"
 #include "sipcctl.h"
 
-/* The exit code of an ack sent but not answered in time: it may have been
- * applied (EX_TEMPFAIL; docs/services.md, the exit codes of sipcctl). */
+/* The exit code of an ack sent but not answered (in time, or at all: the
+ * connection lost): it may have been applied (EX_TEMPFAIL; docs/services.md,
+ * the exit codes of sipcctl). */
 #define ACK_UNKNOWN EX_TEMPFAIL
+
+/* A failed call of management.ack that may have reached the node: no answer
+ * in time, or the connection lost after the request was handed to it. A
+ * request never queued (a full write queue, no connection) was not sent. */
+static int ack_maybe_applied(int err)
+{
+    if (err == SIPC_ETIMEDOUT)
+        return 1;
+    return sipc_err_classify(err) == SIPC_CLASS_IO && err != SIPC_EQUEUEFULL &&
+           err != SIPC_ENOTCONN;
+}
 
 static const char *s_of(const json_t *o, const char *key)
 {
@@ -124,16 +136,25 @@ int cmd_ack(void *arg)
             json_decref(st);
             json_decref(lines);
             json_decref(shown);
-            if (rep.err != SIPC_ETIMEDOUT)
+            if (!ack_maybe_applied(rep.err))
                 return call_failed(&cl, "ack", &rep);
             /* sent, not answered: the node may have done it all the same */
+            int timed_out = rep.err == SIPC_ETIMEDOUT;
+            char why[700];
+            cli_shown(rep.message, why, sizeof why);
             ctl_reply_free(&rep);
             ctl_disconnect(&cl);
+            if (timed_out)
+                return ctl_fail(ACK_UNKNOWN,
+                                "management.ack to %s: no answer within the deadline (--timeout "
+                                "%u ms): the node may have applied it; `sipcctl status --node %s` "
+                                "shows whether the findings are gone",
+                                cl.target, (unsigned)cl.timeout_ms, cl.target);
             return ctl_fail(ACK_UNKNOWN,
-                            "management.ack to %s: no answer within the deadline (--timeout %u "
-                            "ms): the node may have applied it; `sipcctl status --node %s` "
-                            "shows whether the findings are gone",
-                            cl.target, (unsigned)cl.timeout_ms, cl.target);
+                            "management.ack to %s: the connection was lost before the answer "
+                            "(%s): the node may have applied it; `sipcctl status --node %s` shows "
+                            "whether the findings are gone",
+                            cl.target, why, cl.target);
         } else {
             answer = json_loadb((const char *)rep.data, rep.len, 0, &je);
             ctl_reply_free(&rep);

@@ -130,8 +130,9 @@ static const char ACK_ABOUT[] =
     "refused (plaintext) or could not remove them (the reason: state/records-lost\n"
     "unreadable, not a file, not replaceable), a finding shown could not be named,\n"
     "or findings stay although none was removed; 69 the node could not be reached;\n"
-    "75 the request was sent but no answer came within --timeout: the node may have\n"
-    "applied it (`sipcctl status --node ADDR` shows whether the findings are gone;\n"
+    "75 the request was sent but no answer came within --timeout, or the connection\n"
+    "was lost before the answer: the node may have applied it (`sipcctl status\n"
+    "--node ADDR` shows whether the findings are gone;\n"
     "running ack again is safe); 76, 77, 78 as for every command.\n";
 
 static const cli_opt PUT_OPTS[] = {

@@ -179,6 +179,20 @@ else
 fi
 kill "$fake4_pid" 2>/dev/null
 wait "$fake4_pid" 2>/dev/null
+# an ack whose connection is closed instead of answered: it may have been
+# applied too (75), not "unreachable" (69)
+TEXT_NODE_ACK=drop python3 "$SRC/text_node.py" "$NET.4" text >"$work/port5" 2>"$work/fake5.err" &
+fake5_pid=$!
+if wait_for 10 test -s "$work/port5"; then
+    run "$BIN/sipcctl" --home "$work/h" --timeout 5000 --node "$NET.4:$(cat "$work/port5")" \
+        ack records-lost
+    expect "ack whose connection is lost before the answer: exit 75, the node may have applied it" 75 \
+        'management.ack to .*: the connection was lost before the answer \(.*\): the node may have applied it; `sipcctl status --node [0-9.]*:[0-9]*` shows whether the findings are gone'
+else
+    not_ok "the third fake node did not start"
+fi
+kill "$fake5_pid" 2>/dev/null
+wait "$fake5_pid" 2>/dev/null
 run fake search x
 shown "search: a hit's node and id, a missing node's name, address and reason" \
     "hn$SB" "id\\x1b[2J" "PARTIAL: missing mn$SB (ma$SB): mr$SB"

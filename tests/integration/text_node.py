@@ -14,7 +14,8 @@ gets an ERROR that says so. With TEXT_NODE_INFO_ERROR set, sys.info is
 answered by an ERROR too; with TEXT_NODE_RELOAD=refused, management.reload
 is refused in plain words instead (as a real node refuses one), for tests
 of what a refusal leaves behind; with TEXT_NODE_ACK=silent, management.ack
-is never answered (a node that may have applied it). Its first management.ack
+is never answered (a node that may have applied it), with TEXT_NODE_ACK=drop
+the connection is closed instead of an answer. Its first management.ack
 is answered "acknowledged", the later ones "nothing" with another finding
 kept. With TEXT_NODE_REASON=long, pipeline.ingest gives reasons that are not
 valid UTF-8 once cut (1,400 bytes of "é", longer than the producer keeps),
@@ -161,6 +162,9 @@ def answer(service, method, payload):
     if (service, method) == ("management", "ack") and \
             os.environ.get("TEXT_NODE_ACK") == "silent":
         return None, None, b""
+    if (service, method) == ("management", "ack") and \
+            os.environ.get("TEXT_NODE_ACK") == "drop":
+        return None, "drop", b""
     if (service, method) == ("management", "ack"):
         ACKS.append(1)
         if len(ACKS) > 1:  # the findings named are gone, another one stays
@@ -209,6 +213,8 @@ def serve(c, cluster):
                                                   env.get(5, b"").decode(), env.get(8, b""))
                 if status is None:  # never answered
                     continue
+                if status == "drop":  # gone without an answer
+                    return
                 if status:
                     c.sendall(envelope(5, rid, status=status, message=message))
                 else:

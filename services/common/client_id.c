@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/str_copy.h"
 #include "certs/keypair.h"
 
 /* The tools that name themselves this way; a node's own id may be anything,
@@ -74,10 +75,14 @@ int sipc_cli_client_peer(const char *node, char *out, size_t len)
     const char *rest = node + strlen(tool) + 1, *pid = strrchr(rest, ':');
     int n = pid ? (int)(pid - node) : (int)strlen(node);
     const char *slash = memchr(rest, '/', (size_t)(node + n - rest));
+    /* cut between characters: the peer is kept in state/peers as JSON text,
+     * and a name cut inside one would read back as another peer */
+    char whole[512];
     if (slash)
-        snprintf(out, len, "%.*s home %.*s", (int)(slash - node), node,
+        snprintf(whole, sizeof whole, "%.*s home %.*s", (int)(slash - node), node,
                  (int)(node + n - slash - 1), slash + 1);
     else
-        snprintf(out, len, "%.*s", n, node);
+        snprintf(whole, sizeof whole, "%.*s", n, node);
+    (void)sipc_str_copy_utf8(out, len, whole);
     return 1;
 }

@@ -95,6 +95,15 @@ static void t_peer_per_home(void **state)
     snprintf(want, sizeof want, " home %s", tag);
     assert_string_equal(p1 + strlen(p1) - strlen(want), want);
     assert_null(strchr(p1 + 8, ':')); /* no process: one peer for every session */
+    /* a peer's own word, long and not ASCII: cut between characters */
+    char longid[80] = "sipcctl:";
+    for (int i = 0; i < 30; i++)
+        strcat(longid, "\xc3\xa9");
+    strcat(longid, "@h/ab:1");
+    assert_int_equal(sipc_cli_client_peer(longid, p1, sizeof p1), 1);
+    /* "sipcctl:" and 27 whole characters: the 28th would end at byte 64 */
+    assert_int_equal(strlen(p1), 8 + 27 * 2);
+    assert_true(((unsigned char)p1[strlen(p1) - 1]) == 0xa9);
     assert_int_equal(sipc_cli_client_peer("sipcctl:alice@ops1/a1b2:4242", p1, sizeof p1), 1);
     assert_string_equal(p1, "sipcctl:alice@ops1 home a1b2");
     assert_int_equal(sipc_cli_client_peer("sipcctl:alice@ops1/a1b2:99", p2, sizeof p2), 1);

@@ -493,9 +493,12 @@ static int off_guard(const opts *o, const sipc_config *cfg, int conf_off)
         const node_probe *n = &nodes[i];
         if (sipc_config_node_is_self(cfg, i))
             continue;
-        if (n->up && strcmp(n->live_mode, "strict"))
+        /* a node that answers without naming its mode (an error answer, an
+         * older node) is not known to accept plaintext: said as not asked */
+        int known = n->up && n->live_mode[0];
+        if (known && strcmp(n->live_mode, "strict"))
             continue;
-        char *list = n->up ? strict : unknown;
+        char *list = known ? strict : unknown;
         size_t at = strlen(list);
         /* the same id at another address: two nodes share it, or this
          * node is listed under an address that is not its [node] address */
@@ -507,7 +510,7 @@ static int off_guard(const opts *o, const sipc_config *cfg, int conf_off)
                            "[node] address"
                          : "",
                  n->live_node[0] ? ")" : "");
-        ++*(n->up ? &nstrict : &nunknown);
+        ++*(known ? &nstrict : &nunknown);
     }
     free(nodes);
     if (nstrict && !o->force)

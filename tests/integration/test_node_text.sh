@@ -193,6 +193,23 @@ else
 fi
 kill "$fake5_pid" 2>/dev/null
 wait "$fake5_pid" 2>/dev/null
+# disable asks the nodes their mode first: one that answers without naming
+# it (an older node) is not taken for a node that accepts plaintext, it is
+# said not asked
+TEXT_NODE_INFO=nomode python3 "$SRC/text_node.py" "$NET.4" text >"$work/port6" 2>"$work/fake6.err" &
+fake6_pid=$!
+if wait_for 10 test -s "$work/port6"; then
+    printf '[node]\nid = k\naddress = %s.3\n[cluster]\nname = text\nnodes = %s.4:%s\n' "$NET" \
+        "$NET" "$(cat "$work/port6")" >"$work/k/sipc.conf"
+    "$BIN/tlstool" --home "$work/k" enable >/dev/null 2>&1
+    run "$BIN/tlstool" --home "$work/k" disable --timeout 5000
+    expect "tlstool disable: a node that answers without its mode is named as not asked" 0 \
+        "warning: $NET\.4:[0-9]+ \(node old\) could not be asked the mode it runs: "
+else
+    not_ok "the fourth fake node did not start"
+fi
+kill "$fake6_pid" 2>/dev/null
+wait "$fake6_pid" 2>/dev/null
 run fake search x
 shown "search: a hit's node and id, a missing node's name, address and reason" \
     "hn$SB" "id\\x1b[2J" "PARTIAL: missing mn$SB (ma$SB): mr$SB"

@@ -15,7 +15,8 @@ answered by an ERROR too; with TEXT_NODE_RELOAD=refused, management.reload
 is refused in plain words instead (as a real node refuses one), for tests
 of what a refusal leaves behind; with TEXT_NODE_ACK=silent, management.ack
 is never answered (a node that may have applied it), with TEXT_NODE_ACK=drop
-the connection is closed instead of an answer. Its first management.ack
+the connection is closed instead of an answer; with TEXT_NODE_INFO=nomode,
+sys.info names no tls_mode (an older node). Its first management.ack
 is answered "acknowledged", the later ones "nothing" with another finding
 kept. With TEXT_NODE_REASON=long, pipeline.ingest gives reasons that are not
 valid UTF-8 once cut (1,400 bytes of "é", longer than the producer keeps),
@@ -137,6 +138,8 @@ def answer(service, method, payload):
     s = BAD.decode()
     if (service, method) == ("sys", "info") and os.environ.get("TEXT_NODE_INFO_ERROR"):
         return None, 13, b"info broke " + BAD
+    if (service, method) == ("sys", "info") and os.environ.get("TEXT_NODE_INFO") == "nomode":
+        return j({"node": "old"}) + b"\n", 0, b""
     if (service, method) == ("sys", "info"):
         return j({"node": "n" + s, "tls_mode": "m" + s}) + b"\n", 0, b""
     if (service, method) == ("management", "status"):

@@ -64,6 +64,9 @@ int sipc_env_read(const uint8_t *data, size_t len, sipc_env_view *v, int *err, c
  * sipc_call refuses it here, where the length is taken anyway), or
  * SIPC_ENOMEM. */
 int sipc_env_encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame);
+/* The largest payload any envelope without service, method or message (a
+ * response) carries within max_frame: a bound, exact to a few dozen bytes. */
+size_t sipc_env_payload_max(size_t max_frame);
 /* The same, except for the payload's bytes, for a writer that sends the
  * payload from where it lies: the frame is out's bytes up to *payload_at,
  * then e->payload, then the rest of out's bytes (at most

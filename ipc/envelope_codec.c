@@ -223,6 +223,11 @@ encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame, int copy_payload,
     return 0;
 }
 
+size_t sipc_env_payload_max(size_t max_frame)
+{
+    return max_frame > ENV_FIXED_MAX ? max_frame - ENV_FIXED_MAX : 0;
+}
+
 int sipc_env_encode(sipc_buf *out, const sipc_env_out *e, size_t max_frame)
 {
     size_t at;

@@ -54,6 +54,13 @@ int64_t sipc_request_deadline_ms(const sipc_request *req)
     return req->deadline > now ? (int64_t)(req->deadline - now) : -1;
 }
 
+size_t sipc_request_answer_max(const sipc_request *req)
+{
+    if (!req || req->conn->state != SIPC_CONN_S_UP)
+        return 0;
+    return sipc_env_payload_max(req->conn->send_max);
+}
+
 /* Gives req's memory back (its frame buffer to the decoder). */
 static void request_release(sipc_conn *c, sipc_request *req)
 {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str_copy.h"
 #include "pipeline_impl.h"
 
 /* ----------------------------------------------------------- accounting */
@@ -302,6 +303,71 @@ void pl_sweep_waiting(sipc_pipeline *p, int all)
 
 /* --------------------------------------------------------------- answer */
 
+/* An answer repeats each record's reason (a data service's reason is up to
+ * about 1.2 KiB), so one with many refused records can outgrow the frame the
+ * producer accepts; SIPC_ETOOBIG would then lose every result, the committed
+ * ones too. Instead the answer is made to fit in steps: a reason already
+ * given for an earlier record is referred to (reason_of), then every reason
+ * is cut to ANSWER_REASON_CUT bytes, then left out (status and data_status
+ * stay). */
+#define ANSWER_REASON_CUT 160
+
+static int by_ptr(const void *a, const void *b)
+{
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    return (x > y) - (x < y);
+}
+
+/* Refers each repeated reason to the first result that gives it. */
+static int answer_refer(pl_req *r, Sipc__Pipeline__RecordResult *res)
+{
+    /* reasons are interned in the request: one pointer per text */
+    size_t k = r->nreasons;
+    char **sorted = malloc((k ? k : 1) * sizeof *sorted);
+    uint32_t *first = calloc(k ? k : 1, sizeof *first);
+    if (!sorted || !first) {
+        free(sorted);
+        free(first);
+        return SIPC_ENOMEM;
+    }
+    memcpy(sorted, r->reasons, k * sizeof *sorted);
+    qsort(sorted, k, sizeof *sorted, by_ptr);
+    for (size_t i = 0; i < r->n; i++) {
+        const char *why = r->recs[i].reason;
+        if (!why)
+            continue;
+        char **at = bsearch(&why, sorted, k, sizeof *sorted, by_ptr);
+        assert(at);
+        uint32_t *f = &first[at - sorted];
+        if (*f) {
+            res[i].reason = "";
+            res[i].reason_of = *f;
+        } else {
+            *f = (uint32_t)i + 1;
+        }
+    }
+    free(sorted);
+    free(first);
+    return 0;
+}
+
+/* Cuts every reason to ANSWER_REASON_CUT bytes, between UTF-8 characters,
+ * in place: the request's reasons are not needed after its answer. */
+static void answer_cut(pl_req *r)
+{
+    static const char more[] = " ...";
+    for (size_t k = 0; k < r->nreasons; k++) {
+        char *why = r->reasons[k];
+        if (strlen(why) < ANSWER_REASON_CUT)
+            continue;
+        char cut[ANSWER_REASON_CUT - sizeof more + 1];
+        sipc_str_copy_utf8(cut, sizeof cut, why);
+        size_t n = strlen(cut);
+        memcpy(why, cut, n);
+        memcpy(why + n, more, sizeof more);
+    }
+}
+
 void pl_req_done(pl_req *r)
 {
     sipc_pipeline *p = r->p;
@@ -331,7 +397,22 @@ void pl_req_done(pl_req *r)
         m.created = r->created;
         m.unchanged = r->unchanged;
         m.replaced = r->replaced;
+        size_t max = sipc_request_answer_max(r->req);
         len = sipc__pipeline__ingest_response__get_packed_size(&m);
+        if (len > max && max && answer_refer(r, res) == 0) {
+            len = sipc__pipeline__ingest_response__get_packed_size(&m);
+            if (len > max) {
+                answer_cut(r);
+                len = sipc__pipeline__ingest_response__get_packed_size(&m);
+            }
+            if (len > max) {
+                for (size_t i = 0; i < r->n; i++) {
+                    res[i].reason = "";
+                    res[i].reason_of = 0;
+                }
+                len = sipc__pipeline__ingest_response__get_packed_size(&m);
+            }
+        }
         buf = malloc(len ? len : 1);
         if (buf)
             sipc__pipeline__ingest_response__pack(&m, buf);

@@ -48,6 +48,14 @@ typedef enum {
 /* "BAD_REQUEST", "UNKNOWN_NODE", ... or "UNKNOWN". */
 const char *sipc_pipeline_status_name(int status);
 
+/* The reason of results[i] of an answer (pipeline.proto's IngestResponse),
+ * "" if it has none or i is out of range. An answer that would not fit the
+ * producer's max_frame names a repeated reason once and refers to it
+ * (reason_of): this follows the reference, which a producer should not do
+ * by hand. */
+struct Sipc__Pipeline__IngestResponse;
+const char *sipc_pipeline_result_reason(const struct Sipc__Pipeline__IngestResponse *m, size_t i);
+
 /* One data service the pipeline delivers to. */
 typedef struct sipc_pipeline_dest {
     const char *name; /* what the hash and to_node use; identical on every node.

@@ -399,15 +399,16 @@ static void take_response(ingest *in, batch *b, const sipc_reply *rep)
     for (size_t i = 0; i < m->n_results; i++) {
         const Sipc__Pipeline__RecordResult *x = m->results[i];
         char why[400], full[1600], id[160];
+        const char *said = sipc_pipeline_result_reason(m, i);
         switch (x->status) {
         case SIPC__PIPELINE__RECORD_STATUS__COMMITTED:
             in->acked++;
             break;
         case SIPC__PIPELINE__RECORD_STATUS__REJECTED:
             in->rejected++;
-            /* a reason may be long and in any script: cut between characters */
+            /* a said may be long and in any script: cut between characters */
             snprintf(full, sizeof full, "%s: %s", sipc_data_status_name((int)x->data_status),
-                     x->reason);
+                     said);
             sipc_str_copy_utf8(why, sizeof why, full);
             count_reason(in, 0, why, 1);
             say(in, "line %lu (id %s): rejected by %s: %s", b->lines[i],
@@ -416,11 +417,11 @@ static void take_response(ingest *in, batch *b, const sipc_reply *rep)
             break;
         default:
             in->unavailable++;
-            /* the destination's reason names it (data service ADDR: ...) */
-            count_reason(in, 1, x->reason, 1);
-            note_failed(in, b->lines[i], x->id.data, x->id.len, "not_acknowledged", x->reason);
+            /* the destination's said names it (data service ADDR: ...) */
+            count_reason(in, 1, said, 1);
+            note_failed(in, b->lines[i], x->id.data, x->id.len, "not_acknowledged", said);
             say(in, "line %lu (id %s): not acknowledged: %s", b->lines[i],
-                shown_id(&x->id, id, sizeof id), x->reason);
+                shown_id(&x->id, id, sizeof id), said);
             break;
         }
     }

@@ -11,9 +11,13 @@
 
 #include "pipeline_test_support.h"
 
+size_t pw_max_frame;
+
 static void options(sipc_options *o, const char *id, tu_log *log)
 {
     sipc_options_init(o);
+    if (pw_max_frame)
+        o->max_frame = pw_max_frame;
     o->node_id = id;
     o->cluster = "test";
     o->log = tu_log_sink;

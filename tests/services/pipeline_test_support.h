@@ -43,6 +43,9 @@ typedef struct pw {
  * pipe_mode (its links in data_mode), TLS modes with pem. opts may be NULL;
  * its dests and link fields are filled here. dopts: the data services'
  * options, or NULL. Asserts success. */
+/* max_frame of every context pw_start makes; 0: the default. */
+extern size_t pw_max_frame;
+
 pw *pw_start(sipc_tls_mode data_mode, sipc_tls_mode pipe_mode, const char *pem,
              const sipc_pipeline_options *opts, const sipc_data_options *dopts);
 /* Closes everything (the pipeline too unless already closed, p NULL). */

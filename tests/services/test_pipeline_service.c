@@ -878,6 +878,86 @@ static void t_reason_cut_utf8(void **state)
     pw_stop(w);
 }
 
+/* A data service refusing each record with a reason of about 1 KiB: the
+ * same one every time, or one numbered per call. */
+static void on_invalid_long(sipc_request *req, void *arg)
+{
+    int *calls = arg;
+    char msg[1100];
+    int k = snprintf(msg, sizeof msg, "refused (%d): ", *calls < 0 ? 0 : (*calls)++);
+    memset(msg + k, 'x', sizeof msg - (size_t)k - 1);
+    msg[sizeof msg - 1] = '\0';
+    sipc_respond_error(req, SIPC__DATA__STATUS__INVALID, msg);
+}
+
+static void answer_with(int same, size_t max_frame, size_t n, pw_ingest *g, pw **wp, pw_recs *r)
+{
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.batch_records = 1; /* one reason per record: no bisection */
+    pw_max_frame = max_frame;
+    pw *w = start(&o);
+    pw_max_frame = 0;
+    static int calls;
+    calls = same ? -1 : 0;
+    /* a batch of one goes as "put" */
+    assert_int_equal(sipc_router_add(w->n[1].router, "data", "put", on_invalid_long, &calls), 0);
+    pw_recs_make(r, "af", 0, (int)n);
+    pw_ingest_wait(w, r->p, r->n, w->n[1].name, 10000, g);
+    expect_all(g, r->n, SIPC__PIPELINE__RECORD_STATUS__REJECTED);
+    *wp = w;
+}
+
+/* An answer whose reasons would not fit the producer's max_frame still
+ * gives every record its result: a repeated reason is sent once and
+ * referred to, then reasons are cut, then left out. */
+static void t_answer_fits_frame(void **state)
+{
+    (void)state;
+    pw *w;
+    pw_recs r;
+    pw_ingest g;
+    /* 300 records x 1.1 KiB of the same reason, in 64 KiB */
+    answer_with(1, 64 * 1024, 300, &g, &w, &r);
+    const char *first = g.resp->results[0]->reason;
+    assert_non_null(strstr(first, "refused (0): xxxxxxxxxx"));
+    assert_true(strlen(first) > 1000);
+    assert_int_equal(g.resp->results[0]->reason_of, 0);
+    for (size_t i = 1; i < r.n; i++) {
+        assert_int_equal(g.resp->results[i]->reason_of, 1);
+        assert_string_equal(g.resp->results[i]->reason, "");
+        assert_ptr_equal(sipc_pipeline_result_reason(g.resp, i), first);
+        assert_int_equal(g.resp->results[i]->data_status, SIPC_DATA_INVALID);
+    }
+    pw_ingest_free(&g);
+    pw_recs_free(&r);
+    pw_stop(w);
+
+    /* 200 different reasons: cut to 160 bytes each */
+    answer_with(0, 64 * 1024, 200, &g, &w, &r);
+    for (size_t i = 0; i < r.n; i++) {
+        const char *x = g.resp->results[i]->reason;
+        assert_int_equal(g.resp->results[i]->reason_of, 0);
+        assert_true(strlen(x) < 160);
+        assert_non_null(strstr(x, "refused ("));
+        assert_string_equal(x + strlen(x) - 4, " ...");
+    }
+    pw_ingest_free(&g);
+    pw_recs_free(&r);
+    pw_stop(w);
+
+    /* still too large cut: left out, the statuses stay */
+    answer_with(0, 16 * 1024, 200, &g, &w, &r);
+    for (size_t i = 0; i < r.n; i++) {
+        assert_string_equal(g.resp->results[i]->reason, "");
+        assert_int_equal(g.resp->results[i]->reason_of, 0);
+        assert_int_equal(g.resp->results[i]->data_status, SIPC_DATA_INVALID);
+    }
+    pw_ingest_free(&g);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
 static void on_always_busy(sipc_request *req, void *arg)
 {
     (*(int *)arg)++;
@@ -1219,6 +1299,7 @@ int main(void)
         cmocka_unit_test(t_repeated_id_chain_first),
         cmocka_unit_test(t_storage_failing), cmocka_unit_test(t_retried_reason),
         cmocka_unit_test(t_storage_long_path), cmocka_unit_test(t_reason_cut_utf8),
+        cmocka_unit_test(t_answer_fits_frame),
     };
     const struct CMUnitTest mixed[] = {
         cmocka_unit_test(t_hash_and_resend),

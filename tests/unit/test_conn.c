@@ -1295,12 +1295,17 @@ static void t_answer_too_big(void **state)
     t.hold = 1;
     peer_request(&t, 1, "echo", "a", 0);
     peer_request(&t, 2, "echo", "b", 0);
+    peer_request(&t, 3, "echo", "c", 0);
     ms_pump(&t.loop);
-    assert_int_equal(t.nheld, 2);
+    assert_int_equal(t.nheld, 3);
     static char big[3000];
     memset(big, 'z', sizeof big);
+    /* what the handler is told fits does, within a few dozen bytes */
+    size_t max = sipc_request_answer_max(t.held[2]);
+    assert_true(max < 2048 && max > 2048 - 128);
     assert_int_equal(sipc_respond(t.held[0], big, sizeof big), SIPC_ETOOBIG);
     assert_int_equal(sipc_respond(t.held[1], "b", 1), 0);
+    assert_int_equal(sipc_respond(t.held[2], big, max), 0);
     t.nheld = 0;
     ms_pump(&t.loop);
     Sipc__Envelope *e = peer_expect(&t, SIPC__KIND__ERROR, 1);
@@ -1309,6 +1314,7 @@ static void t_answer_too_big(void **state)
     assert_non_null(strstr(e->message, "2048"));
     sipc__envelope__free_unpacked(e, NULL);
     peer_expect_free(&t, SIPC__KIND__RESPONSE, 2);
+    peer_expect_free(&t, SIPC__KIND__RESPONSE, 3);
     /* a call of ours beyond the peer's limit is refused alone, too */
     outcome oc = {0};
     assert_int_equal(sipc_conn_call(t.c, "test", "x", big, sizeof big, 1000, on_done, &oc),

@@ -450,6 +450,12 @@ SIPC_EXTERN int64_t sipc_request_deadline_ms(const sipc_request *req);
 /* The connection it arrived on; NULL once that connection has closed (or
  * the context's close gave up on the request, see sipc_ctx_close). */
 SIPC_EXTERN sipc_conn *sipc_request_conn(const sipc_request *req);
+/* The largest answer, in payload bytes, that sipc_respond can send for req:
+ * the smaller of this node's max_frame and the caller's, less the
+ * envelope's few dozen bytes. A handler whose answer can grow with the
+ * request (one result per item) shortens it to fit rather than fail with
+ * SIPC_ETOOBIG. 0 once the connection is gone. */
+SIPC_EXTERN size_t sipc_request_answer_max(const sipc_request *req);
 /* Answer req and free it; req is freed whatever the result. data may be NULL
  * when len is 0: an empty reply. Answers are queued even over
  * max_write_queue (a request is never left unanswered). Returns 0, or:

@@ -269,7 +269,7 @@ static void take_answer(sender *s, batch *b, const sipc_reply *rep)
                 again->backoff = b->backoff;
                 again->sent_before = 1;
                 snprintf(again->reason, sizeof again->reason, "UNAVAILABLE from %s: %s",
-                         x->node ? x->node : "?", x->reason ? x->reason : "");
+                         x->node ? x->node : "?", sipc_pipeline_result_reason(m, i));
             }
             if (again) {
                 again->seq[again->n] = b->seq[i];
@@ -281,7 +281,7 @@ static void take_answer(sender *s, batch *b, const sipc_reply *rep)
         char why[400];
         snprintf(why, sizeof why, "%s by %s: %s",
                  x->status == SIPC__PIPELINE__RECORD_STATUS__REJECTED ? "rejected" : "failed",
-                 x->node ? x->node : "?", x->reason ? x->reason : "");
+                 x->node ? x->node : "?", sipc_pipeline_result_reason(m, i));
         fail_records(s, &one, why);
     }
     free(done);

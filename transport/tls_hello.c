@@ -212,6 +212,8 @@ static int read_extensions(reader *ext, sipc_tls_hello_info *info)
             }
         } else if (type == 35) { /* SessionTicket */
             info->offers_ticket = body.left > 0;
+        } else if (type == 1) { /* max_fragment_length */
+            info->asks_max_fragment = 1;
         } else if (type == 13) { /* signature_algorithms */
             reader list;
             if (block(&body, 2, &list))

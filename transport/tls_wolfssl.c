@@ -190,6 +190,7 @@ struct sipc_tls {
     uint8_t *hello;
     size_t hello_len;
     int hello_checked; /* the whole ClientHello was read and looked at */
+    int small_records; /* ... and it asked for records under 16 KiB (max_fragment_length) */
     int rx_seen;       /* client: the server has sent something */
     int hello_refused; /* ... and it began with an alert: our ClientHello was refused */
     char detail[1024];
@@ -1540,6 +1541,7 @@ static int refuse_hello(sipc_tls *t)
         sipc_tls_hello_parse(t->hello, t->hello_len, &hi) != 0)
         return 0;
     t->hello_checked = 1;
+    t->small_records = hi.asks_max_fragment;
     int no_group = hi.has_groups && !hi.offers_p256 && !hi.offers_p384;
     /* a resumed session signs nothing: a ticket is left to wolfSSL */
     int no_sigalg = !hi.offers_ticket && (sigalgs_unusable(t, &hi) || curve_unlisted(t, &hi));
@@ -1813,8 +1815,12 @@ int sipc_tls_resume_refused(const sipc_tls *t)
 static int direct_keys(sipc_tls *t, int early)
 {
 #if SIPC_TLS_DIRECT
+    /* A server grants a client's max_fragment_length, which sipc's record
+     * layer (16 KiB records) does not honour: wolfSSL's does. A ClientHello
+     * too large to look at may have asked for it, too. */
     if (t->cfg->no_direct || !sipc_rec_scan_at_boundary(&t->tx_scan) || !t->tx_scan.after_ccs ||
-        wolfSSL_GetAeadMacSize(t->ssl) != 16)
+        wolfSSL_GetAeadMacSize(t->ssl) != 16 ||
+        (t->is_server && (!t->hello_checked || t->small_records)))
         return 0;
     sipc_rec_keys k = {0};
     int bulk = wolfSSL_GetBulkCipher(t->ssl);

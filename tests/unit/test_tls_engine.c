@@ -821,6 +821,30 @@ static int raw_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
     return sz;
 }
 
+/* A bare wolfSSL client on io, presenting kp (NULL: no certificate). */
+static WOLFSSL *raw_client(WOLFSSL_CTX **cctx, const sipc_keypair *kp, raw_io *io)
+{
+    *cctx = wolfSSL_CTX_new(wolfTLSv1_2_client_method());
+    assert_non_null(*cctx);
+    wolfSSL_CTX_set_verify(*cctx, WOLFSSL_VERIFY_NONE, NULL);
+    if (kp) {
+        assert_int_equal(wolfSSL_CTX_use_certificate_buffer(*cctx, kp->certs[0].data,
+                                                            (long)kp->certs[0].len,
+                                                            WOLFSSL_FILETYPE_ASN1),
+                         WOLFSSL_SUCCESS);
+        assert_int_equal(wolfSSL_CTX_use_PrivateKey_buffer(*cctx, kp->key.data, (long)kp->key.len,
+                                                           WOLFSSL_FILETYPE_ASN1),
+                         WOLFSSL_SUCCESS);
+    }
+    wolfSSL_CTX_SetIORecv(*cctx, raw_recv);
+    wolfSSL_CTX_SetIOSend(*cctx, raw_send);
+    WOLFSSL *ssl = wolfSSL_new(*cctx);
+    assert_non_null(ssl);
+    wolfSSL_SetIOReadCtx(ssl, io);
+    wolfSSL_SetIOWriteCtx(ssl, io);
+    return ssl;
+}
+
 static void t_peer_without_certificate(void **state)
 {
     (void)state;
@@ -829,17 +853,10 @@ static void t_peer_without_certificate(void **state)
     end s;
     end_init(&s, scfg, 1);
 
-    WOLFSSL_CTX *cctx = wolfSSL_CTX_new(wolfTLSv1_2_client_method());
-    assert_non_null(cctx);
-    wolfSSL_CTX_set_verify(cctx, WOLFSSL_VERIFY_NONE, NULL);
-    wolfSSL_CTX_SetIORecv(cctx, raw_recv);
-    wolfSSL_CTX_SetIOSend(cctx, raw_send);
-    WOLFSSL *ssl = wolfSSL_new(cctx);
-    assert_non_null(ssl);
     sipc_buf ctx_out = {0};
     raw_io io = {.out = &ctx_out};
-    wolfSSL_SetIOReadCtx(ssl, &io);
-    wolfSSL_SetIOWriteCtx(ssl, &io);
+    WOLFSSL_CTX *cctx;
+    WOLFSSL *ssl = raw_client(&cctx, NULL, &io);
 
     int r = 0;
     for (int i = 0; i < 10; i++) {
@@ -861,6 +878,76 @@ static void t_peer_without_certificate(void **state)
     assert_non_null(strstr(sipc_tls_detail(s.t), "Certificate message was empty or missing"));
     assert_false(sipc_tls_handshake_done(s.t));
     assert_int_equal(sv.calls, 0); /* nothing to judge */
+
+    wolfSSL_free(ssl);
+    wolfSSL_CTX_free(cctx);
+    sipc_buf_free(&ctx_out);
+    end_free(&s);
+    sipc_tls_config_free(scfg);
+}
+
+/* A client that asks for smaller records (RFC 6066 max_fragment_length,
+ * which wolfSSL's server grants) gets records of that size: sipc's own
+ * record layer seals up to 16 KiB, so such a session stays with wolfSSL's. */
+static void t_peer_max_fragment(void **state)
+{
+    (void)state;
+    vfy sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *scfg = make_cfg(&g_a, &g_a, &sv);
+    end s;
+    end_init(&s, scfg, 1);
+
+    sipc_buf ctx_out = {0};
+    raw_io io = {.out = &ctx_out};
+    WOLFSSL_CTX *cctx;
+    WOLFSSL *ssl = raw_client(&cctx, &g_a, &io);
+    if (wolfSSL_UseMaxFragment(ssl, WOLFSSL_MFL_2_9) != WOLFSSL_SUCCESS) {
+        /* a wolfSSL without the extension never grants it */
+        wolfSSL_free(ssl);
+        wolfSSL_CTX_free(cctx);
+        end_free(&s);
+        sipc_tls_config_free(scfg);
+        skip();
+    }
+
+    int done = 0;
+    for (int i = 0; i < 10 && !done; i++) {
+        int c = wolfSSL_connect(ssl);
+        done = c == WOLFSSL_SUCCESS;
+        if (!done)
+            assert_int_equal(wolfSSL_get_error(ssl, c), WOLFSSL_ERROR_WANT_READ);
+        if (ctx_out.len) {
+            assert_int_equal(sipc_tls_input(s.t, ctx_out.data, ctx_out.len, on_plain, &s), 0);
+            ctx_out.len = 0;
+            sipc_tls_after_output(s.t);
+        }
+        io.in = s.tx.data;
+        io.in_len = s.tx.len;
+        s.tx.len = 0;
+    }
+    assert_true(done);
+    assert_true(sipc_tls_handshake_done(s.t));
+    assert_true(sipc_tls_writable(s.t));
+    assert_false(sipc_tls_direct(s.t));
+
+    /* more than one 512-byte record's worth, read back whole */
+    static uint8_t msg[3000];
+    for (size_t i = 0; i < sizeof msg; i++)
+        msg[i] = (uint8_t)i;
+    assert_int_equal(sipc_tls_write(s.t, msg, sizeof msg), 0);
+    io.in = s.tx.data;
+    io.in_len = s.tx.len;
+    uint8_t got[sizeof msg];
+    size_t have = 0;
+    for (int i = 0; i < 20 && have < sizeof got; i++) {
+        int n = wolfSSL_read(ssl, got + have, (int)(sizeof got - have));
+        if (n <= 0)
+            fail_msg("the client's read failed: wolfSSL error %d", wolfSSL_get_error(ssl, n));
+        have += (size_t)n;
+    }
+    assert_int_equal(have, sizeof msg);
+    assert_memory_equal(got, msg, sizeof msg);
+    s.tx.len = 0;
 
     wolfSSL_free(ssl);
     wolfSSL_CTX_free(cctx);
@@ -2204,6 +2291,7 @@ int main(void)
         cmocka_unit_test(t_other_pair),
         cmocka_unit_test(t_own_key_signatures),
         cmocka_unit_test(t_peer_without_certificate),
+        cmocka_unit_test(t_peer_max_fragment),
         cmocka_unit_test(t_garbage),
         cmocka_unit_test(t_resumption), cmocka_unit_test(t_ticket_key_rotation),
         cmocka_unit_test(t_ticket_key_expiry),

@@ -143,6 +143,7 @@ typedef struct reload_job {
     /* the verdict */
     char changes[MAX_CHANGES][600];
     int nchanges;
+    int settings_only; /* the changes are the node's own settings: no new security */
     char restart[MAX_CHANGES][6000];
     int nrestart;
     /* a forced reload: the peers it cut off, for the answer (NULL if none) */
@@ -332,6 +333,16 @@ static void judge_tls(reload_job *j, host *h)
     if (h->cfg.revocation != j->cfg.revocation)
         change(j, "[tls] revocation: %s -> %s", rev_name(h->cfg.revocation),
                rev_name(j->cfg.revocation));
+    /* a setting of the node itself, not of its connections' security: the
+     * guard reads it at every judgement, so it applies without a new
+     * security (settings_only) */
+    if (h->cfg.strict_guard_window != j->cfg.strict_guard_window) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "%d s", h->cfg.strict_guard_window);
+        snprintf(b, sizeof b, "%d s", j->cfg.strict_guard_window);
+        j->settings_only = j->nchanges == 0;
+        change(j, "[tls] strict_guard_window: %s -> %s", a, b);
+    }
 }
 
 static void log_each(host *h, sipc_log_level level, const char *fmt, const char *a,
@@ -963,15 +974,23 @@ static void after_load(uv_work_t *w, int status)
                 if (mode && !modes[0])
                     snprintf(modes, sizeof modes, "%s", j->changes[i]);
             }
-            apply(j, h);
             char head[800] = "reloaded";
             if (modes[0])
                 snprintf(head, sizeof head,
                          "reloaded; the TLS mode changed (%s), as sipc.conf asks", modes);
-            snprintf(msg, sizeof msg,
-                     "%s: new connections use the new setup; connections made before are "
-                     "replaced once answered%s",
-                     head, j->nrestart ? "; some changes need a restart" : "");
+            if (j->settings_only) {
+                /* the connections' security is the same: none is replaced */
+                sipc_config_copy_tls(&h->cfg, &j->cfg);
+                host_subject_note(h, "Service.Reload"); /* said after every change */
+                snprintf(msg, sizeof msg, "%s: applied at once; the connections stay as they are%s",
+                         head, j->nrestart ? "; some changes need a restart" : "");
+            } else {
+                apply(j, h);
+                snprintf(msg, sizeof msg,
+                         "%s: new connections use the new setup; connections made before are "
+                         "replaced once answered%s",
+                         head, j->nrestart ? "; some changes need a restart" : "");
+            }
             log_each(h, SIPC_LOG_INFO, "Reload done: %s%s", msg, "");
         }
     }

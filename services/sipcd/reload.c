@@ -954,6 +954,26 @@ static void pending_refused(host *h, const char *cause, const char *reason)
     h->reload_pending = NULL;
 }
 
+/* The files are what the node runs again (the old ones put back, sipc.conf
+ * set back to the mode it runs): neither the refusal nor the pending
+ * reload, whichever there was, is left, and the log says which it was. */
+static void files_run_again(const reload_job *j, host *h)
+{
+    char said[1600], what[400];
+    override_after_revert(j, h, said, sizeof said);
+    if (h->reload_refused)
+        snprintf(what, sizeof what,
+                 "the reload refused at %s no longer stands, and nothing waits for a reload",
+                 json_string_value(json_object_get(h->reload_refused, "at")));
+    else
+        snprintf(what, sizeof what, "nothing waits for a reload (pending since %s)",
+                 json_string_value(json_object_get(h->reload_pending, "since")));
+    log_each(h, SIPC_LOG_INFO, "The files are what the node runs again: %s%s", what, said);
+    json_decref(h->reload_refused);
+    json_decref(h->reload_pending);
+    h->reload_refused = h->reload_pending = NULL;
+}
+
 /* A check of the files after a refused reload, and while one is pending.
  * Files that are again what the node runs (the old ones put back, sipc.conf
  * set back to the mode it runs) leave nothing refused or pending. Files
@@ -969,19 +989,11 @@ static void after_recheck(reload_job *j, int status)
     const char *cause;
     if (status != 0 || h->stopping || j->gen != h->refused_gen) {
         /* not checked, or a newer reload decided since */
+    } else if ((h->reload_refused || h->reload_pending) && !j->failed && runs_the_files(j, h)) {
+        files_run_again(j, h);
     } else if (h->reload_refused) {
-        const char *at = json_string_value(json_object_get(h->reload_refused, "at"));
         if (j->failed) {
             refusal_stands(h, "files", j->err);
-        } else if (runs_the_files(j, h)) {
-            char said[1600];
-            override_after_revert(j, h, said, sizeof said);
-            log_each(h, SIPC_LOG_INFO,
-                     "The files are what the node runs again: the reload refused at %s no "
-                     "longer stands, and nothing waits for a reload%s",
-                     at, said);
-            json_decref(h->reload_refused);
-            h->reload_refused = NULL;
         } else if ((cause = guards(j, h, msg, sizeof msg, unknown, sizeof unknown)) != NULL) {
             refusal_stands(h, cause, msg);
         } else {
@@ -991,15 +1003,6 @@ static void after_recheck(reload_job *j, int status)
         json_t *p = h->reload_pending;
         if (j->failed) {
             pending_refused(h, "files", j->err);
-        } else if (runs_the_files(j, h)) {
-            char said[1600];
-            override_after_revert(j, h, said, sizeof said);
-            log_each(h, SIPC_LOG_INFO,
-                     "The files are what the node runs again: nothing waits for a reload "
-                     "(pending since %s)%s",
-                     json_string_value(json_object_get(p, "since")), said);
-            json_decref(h->reload_pending);
-            h->reload_pending = NULL;
         } else if ((cause = guards(j, h, msg, sizeof msg, unknown, sizeof unknown)) != NULL) {
             pending_refused(h, cause, msg);
         } else if (j->overridden != json_is_true(json_object_get(p, "override"))) {

@@ -23,16 +23,7 @@ BASE=${SIPC_TEST_NET:-127.1.96}
 need_free "$BASE".{1,2,3,4}:{23000,23001,23002,23003}
 shtest_init disableguard
 export TZ=UTC SIPC_PFX_PASSWORD="Disable-Guard-$$"
-"$BIN/tlstool" create -site "$work/cluster.pfx" >/dev/null || { not_ok "tlstool create"; exit 1; }
-i=0
-for n in a b c; do
-    i=$((i + 1))
-    node_home "$work/$n" dguard "$n" "$BASE.$i" "$BASE.1, $BASE.2, $BASE.3"
-    "$BIN/tlstool" --home "$work/$n" import "$work/cluster.pfx" >/dev/null &&
-        "$BIN/tlstool" --home "$work/$n" enable --mode strict >/dev/null ||
-        { not_ok "tlstool import, enable on $n"; exit 1; }
-done
-sipcd_start_all "$work/a" "$work/b" "$work/c" || exit 1
+strict_trio dguard || exit 1
 tt() { local h=$1; shift; "$BIN/tlstool" --home "$work/$h" "$@"; }
 requested() { cat "$work/$1"/logs/*.log | grep -c 'Reload requested by'; }
 

@@ -24,16 +24,7 @@ BASE=${SIPC_TEST_NET:-127.1.104}
 need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
 shtest_init offguard
 export TZ=UTC SIPC_PFX_PASSWORD="Off-Guard-$$" SIPCD_RELOAD_RECHECK_MS=3000
-"$BIN/tlstool" create -site "$work/cluster.pfx" >/dev/null || { not_ok "tlstool create"; exit 1; }
-i=0
-for n in a b c; do
-    i=$((i + 1))
-    node_home "$work/$n" offguard "$n" "$BASE.$i" "$BASE.1, $BASE.2, $BASE.3"
-    "$BIN/tlstool" --home "$work/$n" import "$work/cluster.pfx" >/dev/null &&
-        "$BIN/tlstool" --home "$work/$n" enable --mode strict >/dev/null ||
-        { not_ok "tlstool import, enable on $n"; exit 1; }
-done
-sipcd_start_all "$work/a" "$work/b" "$work/c" || exit 1
+strict_trio offguard || exit 1
 tt() { local h=$1; shift; "$BIN/tlstool" --home "$work/$h" "$@"; }
 ctl() { "$BIN/sipcctl" --timeout 10000 "$@"; }
 requested() { cat "$work/$1"/logs/ManagementService_*.log | grep -c 'Reload requested by'; }

@@ -37,7 +37,11 @@ static void on_info(int err, const sipc_reply *rep, void *arg)
     modes_query *q = mc->q;
     char why[700] = "";
     json_t *info = NULL;
-    if (err != 0) {
+    if (err == SIPC_EPLAINTEXT) {
+        /* a strict node's links speak TLS only: a node that answers them in
+         * plaintext runs off, which is all the guard asks */
+        json_object_set_new(mc->node, "mode", json_string("off"));
+    } else if (err != 0) {
         mgmt_call_why(err, rep, mc->peer->ch, why, sizeof why);
     } else {
         json_error_t je;

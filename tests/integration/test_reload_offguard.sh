@@ -17,6 +17,8 @@
 #     `tlstool disable --reload` on a then takes it off
 #   - b strict again, `enable = 0` by hand on c, `tlstool disable --reload
 #     --force`: the node goes off through the guard, and logs it as forced
+#   - b, strict, goes off by hand and `tlstool disable --reload`: its TLS
+#     only links find a and c answering in plaintext: off, not unknown
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.104}
@@ -96,4 +98,19 @@ expect "disable --reload --force, sipc.conf off by hand, b strict: off" 0 \
     "warning: --force: TLS goes off although $BASE.2 \\(node b\\) runs strict" 'changed: TLS: permissive -> off'
 mlog c | grep -q "WARN Reload forced (--force): going off cuts this node off from the nodes that run strict: $BASE.2 (node b)" &&
     ok "c's log: the forced reload names b" || not_ok "no forced line in c's log"
+
+# --- the last strict node goes off: its links, TLS only, find the others
+# answering in plaintext, which is off, not a node it could not ask ---------
+# (once b's links from before it went strict, plaintext to a and c, are
+# replaced: over those, a and c would still answer)
+replaced_b() { mlog b | awk '/Reload done/ { r = 0 } /Every connection made before the reload has been replaced/ { r = 1 } END { exit !r }'; }
+wait_for 15 replaced_b || not_ok "b's connections from before its reload not replaced"
+sed -i 's/^enable = 1$/enable = 0/' "$work/b/sipc.conf"
+run tt b disable --reload
+expect "the last strict node goes off, the others off: no refusal" 0 'changed: TLS: strict -> off'
+if grep -q 'could not be asked' "$OUT" || mlog b | grep -q 'could not be asked'; then
+    bad "nodes that answer in plaintext taken for nodes not asked"
+else
+    ok "nodes answering in plaintext count as off, not as not asked"
+fi
 shtest_done

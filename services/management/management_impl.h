@@ -64,6 +64,10 @@ struct sipc_mgmt {
 
 /* Answers req with j (compact JSON) and releases j. */
 void mgmt_respond_json(sipc_request *req, json_t *j);
+/* Why a call to another node's management service failed (err, its
+ * reply, the channel's last detail), as the cluster status names it
+ * (mgmt_cluster.c). */
+void mgmt_call_why(int err, const sipc_reply *rep, sipc_channel *ch, char *why, size_t len);
 /* The cluster status handler (mgmt_cluster.c). */
 void mgmt_on_cluster(sipc_request *req, void *arg);
 /* The reload handler (mgmt_reload.c). */

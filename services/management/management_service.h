@@ -84,6 +84,19 @@ typedef void (*sipc_mgmt_reload_fn)(void *arg, const char *caller, const sipc_pe
 /* Without it, management.reload answers that this node cannot reload. */
 void sipc_mgmt_set_reload(sipc_mgmt *m, sipc_mgmt_reload_fn fn, void *arg);
 
+/* The TLS mode each other node runs now, asked over the management
+ * channels (sys.info), every node at once, each within timeout_ms (0: the
+ * cluster status's). done(arg, nodes) is called once, on the loop thread
+ * (at once when there are no other nodes; with each call's error when m is
+ * closed meanwhile), with an array (a reference the callee takes over) of
+ * one object per other node: "address" (its [cluster] nodes entry), "node"
+ * (the id it answers with) and "mode" ("strict", "permissive", "off") when
+ * it answered with one, else "error" saying why its mode is not known.
+ * Returns 0, or SIPC_EINVAL, SIPC_ECLOSING, SIPC_ENOMEM without calling
+ * done. */
+typedef void (*sipc_mgmt_modes_done)(void *arg, json_t *nodes);
+int sipc_mgmt_peer_modes(sipc_mgmt *m, uint32_t timeout_ms, sipc_mgmt_modes_done done, void *arg);
+
 /* management.ack: the operator acknowledges findings the status shows until
  * then: what names their kind ("records-lost": storage.records_lost), lines
  * the ones acknowledged (strings: each finding's "line" as the status gave

@@ -60,20 +60,25 @@ static void unreachable(cluster_query *q, int index, const mgmt_peer *p, const c
                                  "error", sipc_json_text(why)));
 }
 
+void mgmt_call_why(int err, const sipc_reply *rep, sipc_channel *ch, char *why, size_t len)
+{
+    const char *detail = rep->message[0] ? rep->message : "";
+    if (!detail[0] && ch)
+        detail = sipc_channel_last_detail(ch);
+    /* the transport's detail usually says it all; the code's text when not */
+    if (!detail[0] || strstr(detail, sipc_strerror(err)))
+        snprintf(why, len, "%s", detail[0] ? detail : sipc_strerror(err));
+    else
+        snprintf(why, len, "%s: %s", sipc_strerror(err), detail);
+}
+
 static void on_peer_status(int err, const sipc_reply *rep, void *arg)
 {
     peer_call *pc = arg;
     cluster_query *q = pc->q;
     char why[700];
     if (err != 0) {
-        const char *detail = rep->message[0] ? rep->message : "";
-        if (!detail[0] && pc->peer->ch)
-            detail = sipc_channel_last_detail(pc->peer->ch);
-        /* the transport's detail usually says it all; the code's text when not */
-        if (!detail[0] || strstr(detail, sipc_strerror(err)))
-            snprintf(why, sizeof why, "%s", detail[0] ? detail : sipc_strerror(err));
-        else
-            snprintf(why, sizeof why, "%s: %s", sipc_strerror(err), detail);
+        mgmt_call_why(err, rep, pc->peer->ch, why, sizeof why);
         unreachable(q, pc->index, pc->peer, why);
     } else {
         json_error_t je;
@@ -209,14 +214,17 @@ static void reload_refused(json_t *list, json_t *n)
     json_t *r = json_object_get(json_object_get(n, "reload"), "refused");
     if (!json_is_object(r))
         return;
-    if (!strcmp(mgmt_str_at(r, "cause", NULL), "strict_guard")) {
-        /* the files load; a start would run them, held back permissive */
+    const char *cause = mgmt_str_at(r, "cause", NULL);
+    if (!strcmp(cause, "strict_guard") || !strcmp(cause, "off_guard")) {
+        /* the files load; a start would run them (going strict, held back
+         * permissive) */
         problem(list, n, "reload_refused",
-                "%s: its last reload was refused at %s by its strict guard: %s; it runs the "
+                "%s: its last reload was refused at %s by its %s: %s; it runs the "
                 "configuration it had until a reload goes through (`sipcctl reload --node %s` "
                 "once the reason is dealt with), which clears this",
-                mgmt_node_name(n), mgmt_str_at(r, "at", NULL), mgmt_str_at(r, "reason", NULL),
-                mgmt_str_at(n, "address", NULL));
+                mgmt_node_name(n), mgmt_str_at(r, "at", NULL),
+                strcmp(cause, "off_guard") ? "strict guard" : "guard of going off",
+                mgmt_str_at(r, "reason", NULL), mgmt_str_at(n, "address", NULL));
         return;
     }
     problem(list, n, "reload_refused",

@@ -297,7 +297,8 @@ json_t *sipc_mgmt_notes(json_t *nodes)
          * loaded */
         const char *name = mgmt_node_name(n), *since = mgmt_str_at(pend, "since", NULL),
                    *at = mgmt_str_at(pend, "refused_at", NULL),
-                   *addr = mgmt_str_at(n, "address", NULL);
+                   *addr = mgmt_str_at(n, "address", NULL),
+                   *cause = mgmt_str_at(pend, "cause", NULL);
         if (json_is_true(json_object_get(pend, "override")))
             snprintf(msg, sizeof msg,
                      "%s: the override of `tlstool mode strict --force` lets its reload refused "
@@ -305,12 +306,13 @@ json_t *sipc_mgmt_notes(json_t *nodes)
                      "start goes strict and cuts off the peers still speaking plaintext to it "
                      "(its log names them); until then it runs the configuration it had",
                      name, at, since, addr);
-        else if (!strcmp(mgmt_str_at(pend, "cause", NULL), "strict_guard"))
+        else if (!strcmp(cause, "strict_guard") || !strcmp(cause, "off_guard"))
             snprintf(msg, sizeof msg,
-                     "%s: its strict guard no longer holds back its reload refused at %s (since "
-                     "%s), but it is not applied: it runs the configuration it had until a "
-                     "reload (`sipcctl reload --node %s`) or its next start applies it",
-                     name, at, since, addr);
+                     "%s: its %s no longer holds back its reload refused at %s (since %s), but "
+                     "it is not applied: it runs the configuration it had until a reload "
+                     "(`sipcctl reload --node %s`) or its next start applies it",
+                     name, strcmp(cause, "off_guard") ? "strict guard" : "guard of going off", at,
+                     since, addr);
         else
             snprintf(msg, sizeof msg,
                      "%s: its files load again since %s (its reload refused at %s) but are not "

@@ -162,27 +162,30 @@ static void print_logs(json_t *logs)
 /* A refused reload and the changes that wait for a restart. */
 static void print_reload(json_t *r)
 {
-    json_t *refused = json_object_get(r, "refused");
-    if (json_is_object(refused) && !strcmp(s_of(refused, "cause"), "strict_guard"))
-        printf("  reload: REFUSED at %s (asked by %s) by the strict guard: %s; the node runs the "
+    json_t *refused = json_object_get(r, "refused"), *pending = json_object_get(r, "pending");
+    const char *guard = s_of(json_is_object(refused) ? refused : pending, "cause");
+    guard = !strcmp(guard, "strict_guard") ? "strict guard"
+            : !strcmp(guard, "off_guard")  ? "guard of going off"
+                                           : NULL;
+    if (json_is_object(refused) && guard)
+        printf("  reload: REFUSED at %s (asked by %s) by the %s: %s; the node runs the "
                "configuration it had until a reload goes through\n",
-               s_of(refused, "at"), s_of(refused, "by"), s_of(refused, "reason"));
+               s_of(refused, "at"), s_of(refused, "by"), guard, s_of(refused, "reason"));
     else if (json_is_object(refused))
         printf("  reload: REFUSED at %s (asked by %s): %s; the node runs the configuration it "
                "had and would not start with the files as they are now: correct them and "
                "reload\n",
                s_of(refused, "at"), s_of(refused, "by"), s_of(refused, "reason"));
-    json_t *pending = json_object_get(r, "pending");
     /* worded by what let the refusal go: for the guard the files always loaded */
     if (json_is_object(pending) && json_is_true(json_object_get(pending, "override")))
         printf("  reload pending: the override of `tlstool mode strict --force` lets the reload "
                "refused at %s through (since %s): the next reload or start goes strict and cuts "
                "off the peers still speaking plaintext\n",
                s_of(pending, "refused_at"), s_of(pending, "since"));
-    else if (json_is_object(pending) && !strcmp(s_of(pending, "cause"), "strict_guard"))
-        printf("  reload pending: the strict guard no longer holds back the reload refused at %s "
+    else if (json_is_object(pending) && guard)
+        printf("  reload pending: the %s no longer holds back the reload refused at %s "
                "(since %s), but it is not applied until a reload\n",
-               s_of(pending, "refused_at"), s_of(pending, "since"));
+               guard, s_of(pending, "refused_at"), s_of(pending, "since"));
     else if (json_is_object(pending))
         printf("  reload pending: the files load again (since %s) but are not applied until a "
                "reload\n",

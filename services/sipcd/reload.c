@@ -7,7 +7,9 @@
  * when busy (the peer moves its new calls to a new connection), so that none
  * is cut in the middle of a request. What a running node cannot change (ports, address,
  * node id, cluster, limits) is reported as needing a restart and left as it
- * is. */
+ * is. Two guards refuse a reload as a whole: going strict while peers still
+ * speak plaintext to this node (its peer history), and going off while
+ * other nodes run strict (asked over the management channels). */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,11 +145,15 @@ typedef struct reload_job {
     /* the verdict */
     char changes[MAX_CHANGES][600];
     int nchanges;
+    int settings_only; /* the changes are the node's own settings: no new security */
     char restart[MAX_CHANGES][6000];
     int nrestart;
     /* a forced reload: the peers it cut off, for the answer (NULL if none) */
     json_t *cut_off;
     int cut_off_ack;
+    /* a reload that turns TLS off: the mode each other node runs, as they
+     * answered (sipc_mgmt_peer_modes); NULL when not going off */
+    json_t *modes;
 } reload_job;
 
 /* Whether the override is there (a regular file), and its inode. */
@@ -332,6 +338,16 @@ static void judge_tls(reload_job *j, host *h)
     if (h->cfg.revocation != j->cfg.revocation)
         change(j, "[tls] revocation: %s -> %s", rev_name(h->cfg.revocation),
                rev_name(j->cfg.revocation));
+    /* a setting of the node itself, not of its connections' security: the
+     * guard reads it at every judgement, so it applies without a new
+     * security (settings_only) */
+    if (h->cfg.strict_guard_window != j->cfg.strict_guard_window) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "%d s", h->cfg.strict_guard_window);
+        snprintf(b, sizeof b, "%d s", j->cfg.strict_guard_window);
+        j->settings_only = j->nchanges == 0;
+        change(j, "[tls] strict_guard_window: %s -> %s", a, b);
+    }
 }
 
 static void log_each(host *h, sipc_log_level level, const char *fmt, const char *a,
@@ -442,6 +458,98 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
     return 1;
 }
 
+/* Whether the reload takes the listeners of [tls] (data, search,
+ * management) from TLS to off: what the guard of going off is for. The
+ * pipeline's own switch is not judged: the other nodes answer with the mode
+ * of their [tls], not of their pipelines. */
+static int goes_off(const reload_job *j, const host *h)
+{
+    return sipc_security_mode(h->svc[HOST_DATA].sec) != SIPC_TLS_OFF &&
+           sipc_security_mode(j->sec[HOST_DATA]) == SIPC_TLS_OFF;
+}
+
+/* The way back without a gap, which the refusal names (as `tlstool
+ * disable` does). */
+#define OFF_SAFE_ORDER                                                                         \
+    "run `tlstool mode permissive --reload` on every node first, then `tlstool disable "       \
+    "--reload` on every node (docs/operator-guide.md, 1.7)"
+
+/* The guard of going off, the strict guard's mirror and the node's own
+ * `tlstool disable` check (so that `enable = 0` written by hand and SIGHUP
+ * are judged alike): a node that runs strict refuses this node's plaintext
+ * links, and its TLS links here fail, so going off cuts this node off from
+ * it at once. Judged from what the other nodes answered (j->modes). 0 to go
+ * on (a --force says whom it cuts off; unknown gets the nodes that could not
+ * be asked, "" when none), 1 when refused (msg says why). */
+static int off_guard(reload_job *j, host *h, char *msg, size_t len, char *unknown,
+                     size_t unknown_len)
+{
+    unknown[0] = '\0';
+    if (!j->modes)
+        return 0;
+    char strict[1500] = "";
+    int nstrict = 0, nunknown = 0;
+    size_t i;
+    json_t *n;
+    json_array_foreach(j->modes, i, n)
+    {
+        const char *mode = json_string_value(json_object_get(n, "mode"));
+        if (mode && strcmp(mode, "strict"))
+            continue; /* permissive and off accept plaintext */
+        const char *addr = json_string_value(json_object_get(n, "address"));
+        const char *node = json_string_value(json_object_get(n, "node"));
+        const char *why = json_string_value(json_object_get(n, "error"));
+        char one[900];
+        snprintf(one, sizeof one, "%s%s%s%s%s%s%s", addr ? addr : "?", node ? " (node " : "",
+                 node ? node : "", node ? ")" : "", mode ? "" : " (", mode ? "" : why ? why : "",
+                 mode ? "" : ")");
+        char *list = mode ? strict : unknown;
+        size_t cap = mode ? sizeof strict : unknown_len, at = strlen(list);
+        snprintf(list + at, cap - at, "%s%s", at ? ", " : "", one);
+        ++*(mode ? &nstrict : &nunknown);
+    }
+    if (nunknown) {
+        char names[1500];
+        snprintf(names, sizeof names, "%s", unknown);
+        snprintf(unknown, unknown_len,
+                 "%s could not be asked the mode %s: a node that runs strict refuses this "
+                 "node's plaintext links, and its TLS links here fail, once TLS is off here",
+                 names, nunknown == 1 ? "it runs" : "they run");
+    }
+    if (!nstrict)
+        return 0;
+    if (j->force) {
+        log_each(h, SIPC_LOG_WARN,
+                 "Reload forced (--force): going off cuts this node off from the nodes that "
+                 "run strict: %s%s",
+                 strict, "");
+        return 0;
+    }
+    snprintf(msg, len,
+             "reload refused: going off would cut this node off from %s that run%s strict: %s; "
+             "%s refuse%s its plaintext links, and %s TLS links here fail; to roll back without "
+             "a gap, " OFF_SAFE_ORDER ", or reload with --force, which turns TLS off anyway and "
+             "cuts this node off from them",
+             nstrict == 1 ? "a peer" : "peers", nstrict == 1 ? "s" : "", strict,
+             nstrict == 1 ? "it" : "they", nstrict == 1 ? "s" : "", nstrict == 1 ? "its" : "their");
+    return 1;
+}
+
+/* The guards of a reload whose files load: the strict guard first (a
+ * reload takes its override whether needed or not), then the guard of going
+ * off. NULL to go on, or the refusal's cause, msg saying why; unknown as
+ * off_guard gives it. */
+static const char *guards(reload_job *j, host *h, char *msg, size_t len, char *unknown,
+                          size_t unknown_len)
+{
+    unknown[0] = '\0';
+    if (guard(j, h, msg, len))
+        return "strict_guard";
+    if (off_guard(j, h, msg, len, unknown, unknown_len))
+        return "off_guard";
+    return NULL;
+}
+
 static void log_each(host *h, sipc_log_level level, const char *fmt, const char *a,
                      const char *b)
 {
@@ -493,6 +601,8 @@ static void release_job(reload_job *j)
     for (int i = 0; i < HOST_NSERVICES; i++)
         sipc_security_release(j->sec[i]);
     sipc_security_release(j->probe);
+    json_decref(j->modes);
+    j->modes = NULL;
 }
 
 static void apply(reload_job *j, host *h)
@@ -784,12 +894,12 @@ static void say_pending(host *h, const char *at, const char *cause, int overridd
                  "cuts off peers still speaking plaintext: %s; until then the node runs the "
                  "configuration it had",
                  at, cut_off);
-    else if (!strcmp(cause, "strict_guard"))
+    else if (!strcmp(cause, "strict_guard") || !strcmp(cause, "off_guard"))
         log_each(h, SIPC_LOG_INFO,
-                 "The strict guard no longer holds back the reload refused at %s: a reload "
-                 "would go through now%s; the files are not applied until a reload (the node "
-                 "runs the configuration it had)",
-                 at, "");
+                 "The %s no longer holds back the reload refused at %s: a reload would go "
+                 "through now; the files are not applied until a reload (the node runs the "
+                 "configuration it had)",
+                 !strcmp(cause, "off_guard") ? "guard of going off" : "strict guard", at);
     else
         log_each(h, SIPC_LOG_INFO,
                  "The files load again (the reload refused at %s was for: %s): a start would "
@@ -844,6 +954,26 @@ static void pending_refused(host *h, const char *cause, const char *reason)
     h->reload_pending = NULL;
 }
 
+/* The files are what the node runs again (the old ones put back, sipc.conf
+ * set back to the mode it runs): neither the refusal nor the pending
+ * reload, whichever there was, is left, and the log says which it was. */
+static void files_run_again(const reload_job *j, host *h)
+{
+    char said[1600], what[400];
+    override_after_revert(j, h, said, sizeof said);
+    if (h->reload_refused)
+        snprintf(what, sizeof what,
+                 "the reload refused at %s no longer stands, and nothing waits for a reload",
+                 json_string_value(json_object_get(h->reload_refused, "at")));
+    else
+        snprintf(what, sizeof what, "nothing waits for a reload (pending since %s)",
+                 json_string_value(json_object_get(h->reload_pending, "since")));
+    log_each(h, SIPC_LOG_INFO, "The files are what the node runs again: %s%s", what, said);
+    json_decref(h->reload_refused);
+    json_decref(h->reload_pending);
+    h->reload_refused = h->reload_pending = NULL;
+}
+
 /* A check of the files after a refused reload, and while one is pending.
  * Files that are again what the node runs (the old ones put back, sipc.conf
  * set back to the mode it runs) leave nothing refused or pending. Files
@@ -855,24 +985,17 @@ static void after_recheck(reload_job *j, int status)
 {
     host *h = j->h;
     h->rechecking = 0;
-    char msg[2800] = "";
+    char msg[2800] = "", unknown[2000];
+    const char *cause;
     if (status != 0 || h->stopping || j->gen != h->refused_gen) {
         /* not checked, or a newer reload decided since */
+    } else if ((h->reload_refused || h->reload_pending) && !j->failed && runs_the_files(j, h)) {
+        files_run_again(j, h);
     } else if (h->reload_refused) {
-        const char *at = json_string_value(json_object_get(h->reload_refused, "at"));
         if (j->failed) {
             refusal_stands(h, "files", j->err);
-        } else if (runs_the_files(j, h)) {
-            char said[1600];
-            override_after_revert(j, h, said, sizeof said);
-            log_each(h, SIPC_LOG_INFO,
-                     "The files are what the node runs again: the reload refused at %s no "
-                     "longer stands, and nothing waits for a reload%s",
-                     at, said);
-            json_decref(h->reload_refused);
-            h->reload_refused = NULL;
-        } else if (guard(j, h, msg, sizeof msg)) {
-            refusal_stands(h, "strict_guard", msg);
+        } else if ((cause = guards(j, h, msg, sizeof msg, unknown, sizeof unknown)) != NULL) {
+            refusal_stands(h, cause, msg);
         } else {
             note_pending(h, j, msg);
         }
@@ -880,17 +1003,8 @@ static void after_recheck(reload_job *j, int status)
         json_t *p = h->reload_pending;
         if (j->failed) {
             pending_refused(h, "files", j->err);
-        } else if (runs_the_files(j, h)) {
-            char said[1600];
-            override_after_revert(j, h, said, sizeof said);
-            log_each(h, SIPC_LOG_INFO,
-                     "The files are what the node runs again: nothing waits for a reload "
-                     "(pending since %s)%s",
-                     json_string_value(json_object_get(p, "since")), said);
-            json_decref(h->reload_pending);
-            h->reload_pending = NULL;
-        } else if (guard(j, h, msg, sizeof msg)) {
-            pending_refused(h, "strict_guard", msg);
+        } else if ((cause = guards(j, h, msg, sizeof msg, unknown, sizeof unknown)) != NULL) {
+            pending_refused(h, cause, msg);
         } else if (j->overridden != json_is_true(json_object_get(p, "override"))) {
             /* the override came, or is no longer needed: the guard's news */
             say_pending(h, json_string_value(json_object_get(p, "refused_at")), "strict_guard",
@@ -902,17 +1016,40 @@ static void after_recheck(reload_job *j, int status)
     free(j);
 }
 
+static void decide(reload_job *j, int status);
+
+static void on_peer_modes(void *arg, json_t *nodes)
+{
+    reload_job *j = arg;
+    j->modes = nodes;
+    decide(j, 0);
+}
+
 static void after_load(uv_work_t *w, int status)
 {
     reload_job *j = w->data;
+    host *h = j->h;
+    /* going off: the other nodes are asked the mode they run first (all at
+     * once, each within the cluster status's timeout), and the reload, or
+     * the check, is decided once they answered */
+    if (status == 0 && !j->failed && !h->stopping && h->mgmt && goes_off(j, h) &&
+        sipc_mgmt_peer_modes(h->mgmt, 0, on_peer_modes, j) == 0)
+        return;
+    decide(j, status);
+}
+
+/* The reload (or the check of a refused one, dry) once its files are read
+ * and, when it goes off, the other nodes have answered. */
+static void decide(reload_job *j, int status)
+{
     host *h = j->h;
     if (j->dry) {
         after_recheck(j, status);
         return;
     }
     h->reloading = 0;
-    char msg[2800];
-    const char *result;
+    char msg[2800], unknown[2000] = "";
+    const char *result, *cause;
     if (status != 0 || h->stopping) {
         result = "refused";
         snprintf(msg, sizeof msg, "reload refused: %s", h->stopping ? "the node is stopping"
@@ -923,12 +1060,14 @@ static void after_load(uv_work_t *w, int status)
         snprintf(msg, sizeof msg, "reload refused: %s; the running setup stays", j->err);
         log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
         note_refused(h, j, "files", j->err);
-    } else if (judge_restart(j, &h->cfg, &j->cfg), judge_tls(j, h), guard(j, h, msg, sizeof msg)) {
-        /* nothing of it is applied: the guard refuses the reload as a whole;
-         * the files loaded, so a start would succeed (held back by the guard) */
+    } else if (judge_restart(j, &h->cfg, &j->cfg), judge_tls(j, h),
+               (cause = guards(j, h, msg, sizeof msg, unknown, sizeof unknown)) != NULL) {
+        /* nothing of it is applied: a guard refuses the reload as a whole;
+         * the files loaded, so a start would succeed (held back by the
+         * strict guard; the guard of going off judges reloads only) */
         result = "refused";
         note_loaded(h, j);
-        note_refused(h, j, "strict_guard", msg);
+        note_refused(h, j, cause, msg);
         log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
     } else {
         note_loaded(h, j);
@@ -963,16 +1102,31 @@ static void after_load(uv_work_t *w, int status)
                 if (mode && !modes[0])
                     snprintf(modes, sizeof modes, "%s", j->changes[i]);
             }
-            apply(j, h);
             char head[800] = "reloaded";
             if (modes[0])
                 snprintf(head, sizeof head,
                          "reloaded; the TLS mode changed (%s), as sipc.conf asks", modes);
-            snprintf(msg, sizeof msg,
-                     "%s: new connections use the new setup; connections made before are "
-                     "replaced once answered%s",
-                     head, j->nrestart ? "; some changes need a restart" : "");
+            if (j->settings_only) {
+                /* the connections' security is the same: none is replaced */
+                sipc_config_copy_tls(&h->cfg, &j->cfg);
+                host_subject_note(h, "Service.Reload"); /* said after every change */
+                snprintf(msg, sizeof msg, "%s: applied at once; the connections stay as they are%s",
+                         head, j->nrestart ? "; some changes need a restart" : "");
+            } else {
+                apply(j, h);
+                snprintf(msg, sizeof msg,
+                         "%s: new connections use the new setup; connections made before are "
+                         "replaced once answered%s",
+                         head, j->nrestart ? "; some changes need a restart" : "");
+            }
             log_each(h, SIPC_LOG_INFO, "Reload done: %s%s", msg, "");
+            if (unknown[0]) {
+                /* not known, so not refused (as `tlstool disable` goes on),
+                 * but said where the one who asked reads it */
+                log_each(h, SIPC_LOG_WARN, "Reload took TLS off although %s%s", unknown, "");
+                size_t at = strlen(msg);
+                snprintf(msg + at, sizeof msg - at, "; warning: %s", unknown);
+            }
         }
     }
     /* the log says what the reply says, by the time the operator reads the reply */

@@ -473,8 +473,9 @@ int cmd_mode(void *arg)
  * sipc.conf says TLS off already (a hand edit, or `disable` without
  * --reload), so the reload takes the node off only if it still runs TLS:
  * nothing to judge when its own entry answers that it runs off. EX_OK to go
- * on (said when some could not be asked), or EX_RELOAD_REFUSED with the
- * strict peers named. */
+ * on (said when some could not be asked), or EX_STRICT_PEERS with the
+ * strict peers named: not EX_RELOAD_REFUSED, which says that sipc.conf was
+ * written and the node refused, so that a script can tell the two apart. */
 static int off_guard(const opts *o, const sipc_config *cfg, int conf_off)
 {
     node_probe *nodes = NULL;
@@ -514,7 +515,7 @@ static int off_guard(const opts *o, const sipc_config *cfg, int conf_off)
     }
     free(nodes);
     if (nstrict && !o->force)
-        return fail(EX_RELOAD_REFUSED,
+        return fail(EX_STRICT_PEERS,
                     "TLS not disabled: %d peer%s run%s strict and would refuse this node's "
                     "plaintext links: %s. Nothing was changed. To roll back without a gap, "
                     "%s; or give --force to turn TLS off here anyway and cut this node off "
@@ -523,8 +524,12 @@ static int off_guard(const opts *o, const sipc_config *cfg, int conf_off)
                     OFF_SAFE_ORDER);
     if (nstrict)
         fprintf(stderr, "tlstool: warning: --force: TLS goes off although %s run%s strict: "
-                        "they refuse this node's plaintext links until they are switched too\n",
-                strict, nstrict == 1 ? "s" : "");
+                        "they refuse this node's plaintext links until they are switched too%s\n",
+                strict, nstrict == 1 ? "s" : "",
+                o->reload ? ""
+                          : "; the node's own guard refuses a reload that takes it off while "
+                            "they do: apply it with `sipcctl reload --force` (or `tlstool "
+                            "disable --reload --force`), or a restart");
     if (nunknown) {
         size_t at = strlen(unknown);
         snprintf(unknown + at, sizeof unknown - at, " could not be asked the mode %s",
@@ -565,7 +570,7 @@ int cmd_disable(void *arg)
     drop_override(o);
     o->unchanged = !cfg.tls_enable;
     if (!cfg.tls_enable && o->reload)
-        return request_reload(o, 0);
+        return request_reload(o, o->force);
     if (!cfg.tls_enable)
         return EX_OK;
     return apply_now_or_later(o, &cfg, 0,

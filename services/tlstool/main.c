@@ -179,8 +179,10 @@ static const cli_cmd COMMANDS[] = {
      "change up on a reload (--reload, `sipcctl reload`, SIGHUP) or a restart.\n"
      "With TLS on (or already off in sipc.conf, with --reload to a node still on TLS),\n"
      "every [cluster] node is first asked the mode it runs: while one runs strict (it\n"
-     "would refuse this node's plaintext), nothing is changed, exit 12;\n"
-     "--force overrides. One that cannot be asked is named in a warning.\n",
+     "would refuse this node's plaintext), nothing is changed, exit 16;\n"
+     "--force overrides. One that cannot be asked is named in a warning.\n"
+     "The node's own guard refuses a reload that takes it off while another node runs\n"
+     "strict (exit 12 with --reload: sipc.conf changed, the node refused); --force passes.\n",
      DISABLE_OPTS, cmd_disable, NULL},
     {"status", "", "what is installed and whether it is healthy",
      "Shows the imported pair (subject, issuer, serial, SHA-256 fingerprint, key, validity,\n"

@@ -3,7 +3,7 @@
 # mode before it changes anything, the guard of going off as the strict
 # guard is of going strict. Three real sipcd, a b c ($BASE.1-3), one pair,
 # all strict:
-#   - `disable --reload` on a: refused, exit 12, b and c named with the safe
+#   - `disable --reload` on a: refused, exit 16, b and c named with the safe
 #     order; sipc.conf as it was, the node not asked to reload
 #   - with --force: TLS off on a (the reload happens), the warning names
 #     the strict peers, the node logs the forced request
@@ -23,22 +23,13 @@ BASE=${SIPC_TEST_NET:-127.1.96}
 need_free "$BASE".{1,2,3,4}:{23000,23001,23002,23003}
 shtest_init disableguard
 export TZ=UTC SIPC_PFX_PASSWORD="Disable-Guard-$$"
-"$BIN/tlstool" create -site "$work/cluster.pfx" >/dev/null || { not_ok "tlstool create"; exit 1; }
-i=0
-for n in a b c; do
-    i=$((i + 1))
-    node_home "$work/$n" dguard "$n" "$BASE.$i" "$BASE.1, $BASE.2, $BASE.3"
-    "$BIN/tlstool" --home "$work/$n" import "$work/cluster.pfx" >/dev/null &&
-        "$BIN/tlstool" --home "$work/$n" enable --mode strict >/dev/null ||
-        { not_ok "tlstool import, enable on $n"; exit 1; }
-done
-sipcd_start_all "$work/a" "$work/b" "$work/c" || exit 1
+strict_trio dguard || exit 1
 tt() { local h=$1; shift; "$BIN/tlstool" --home "$work/$h" "$@"; }
 requested() { cat "$work/$1"/logs/*.log | grep -c 'Reload requested by'; }
 
 cp "$work/a/sipc.conf" "$work/a.conf.before"
 run tt a disable --reload
-expect "disable on a strict cluster: refused" 12 \
+expect "disable on a strict cluster: refused" 16 \
     "TLS not disabled: 2 peers run strict and would refuse this node's plaintext links: $BASE.2 \\(node b\\), $BASE.3 \\(node c\\)\\. Nothing was changed" \
     'run `tlstool mode permissive --reload` on every node first' '--force'
 if cmp -s "$work/a/sipc.conf" "$work/a.conf.before" && [ "$(requested a)" = 0 ]; then
@@ -81,7 +72,7 @@ tt a enable --mode strict --reload --force >/dev/null 2>&1 || not_ok "a back to 
 cp "$work/c/sipc.conf" "$work/c.conf.before"
 before=$(requested c)
 run tt c disable --reload
-expect "disable --reload, sipc.conf already off, the node on TLS: refused" 12 \
+expect "disable --reload, sipc.conf already off, the node on TLS: refused" 16 \
     "TLS not disabled: 1 peer runs strict and would refuse this node's plaintext links: $BASE.1 \\(node a\\)\\. Nothing was changed"
 if cmp -s "$work/c/sipc.conf" "$work/c.conf.before" && [ "$(requested c)" = "$before" ]; then
     ok "refused (sipc.conf already off): sipc.conf as it was, the node not asked to reload"
@@ -106,7 +97,7 @@ tt x import "$work/cluster.pfx" >/dev/null && tt x enable --mode strict >/dev/nu
     not_ok "tlstool import, enable on x"
 cp "$work/x/sipc.conf" "$work/x.conf.before"
 run tt x disable
-expect "disable with a strict peer sharing this node's id: refused" 12 \
+expect "disable with a strict peer sharing this node's id: refused" 16 \
     "TLS not disabled: 1 peer runs strict .*: $BASE.1 \\(node a, the \\[node\\] id of this node too: another node with the same id"
 cmp -s "$work/x/sipc.conf" "$work/x.conf.before" && ok "refused (same id): sipc.conf as it was" ||
     not_ok "refused (same id), yet sipc.conf changed"

@@ -262,6 +262,22 @@ sipcd_start_all() {
         at_exit "kill -CONT $sipcd_pid 2>/dev/null; kill -TERM $sipcd_pid 2>/dev/null"
     done
 }
+# strict_trio CLUSTER: three nodes a b c of cluster CLUSTER in $work/a-c at
+# $BASE.1-3, each listing the three, one new pair ($work/cluster.pfx,
+# $SIPC_PFX_PASSWORD) imported in each, TLS strict, started with
+# sipcd_start_all (their pids in node_pids); fails, saying so, when a step does
+strict_trio() {
+    local n i=0
+    "$BIN/tlstool" create -site "$work/cluster.pfx" >/dev/null || { not_ok "tlstool create"; return 1; }
+    for n in a b c; do
+        i=$((i + 1))
+        node_home "$work/$n" "$1" "$n" "$BASE.$i" "$BASE.1, $BASE.2, $BASE.3"
+        "$BIN/tlstool" --home "$work/$n" import "$work/cluster.pfx" >/dev/null &&
+            "$BIN/tlstool" --home "$work/$n" enable --mode strict >/dev/null ||
+            { not_ok "tlstool import, enable on $n"; return 1; }
+    done
+    sipcd_start_all "$work/a" "$work/b" "$work/c"
+}
 # sipcctl_peer HOME: the strict guard's name for the sipcctl sessions run
 # from HOME by this user on this machine (services/common/client_id.h), its
 # tag as `tlstool status` says it

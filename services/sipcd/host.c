@@ -864,6 +864,41 @@ static void log_port_holder(host *h, host_service *s)
                   found == 0 && !ph.gave_up_ms ? "sudo " : "", s->port, unlocked);
 }
 
+/* Settings of sipcd's environment meant for tests: each shortens a wait a
+ * node otherwise keeps (docs/testing.md). One left in a production node's
+ * environment is said at start, and so is a SIPCD_ name sipcd does not
+ * know, which would otherwise be taken for one in effect. */
+static const char *const test_settings[] = {"SIPCD_PAIR_CHECK_MS", "SIPCD_RELOAD_RECHECK_MS",
+                                            "SIPCD_STORAGE_PROBE_MS"};
+
+static void log_test_settings(sipc_logger *log)
+{
+    extern char **environ;
+    char names[200] = "";
+    for (size_t k = 0; k < sizeof test_settings / sizeof *test_settings; k++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? ", " : "",
+                 test_settings[k]);
+    for (char **e = environ; e && *e; e++) {
+        if (strncmp(*e, "SIPCD_", 6) != 0)
+            continue;
+        const char *eq = strchr(*e, '=');
+        int n = eq ? (int)(eq - *e) : (int)strlen(*e);
+        int known = 0;
+        for (size_t k = 0; k < sizeof test_settings / sizeof *test_settings; k++)
+            known |= (int)strlen(test_settings[k]) == n && !strncmp(test_settings[k], *e, (size_t)n);
+        if (known)
+            sipc_logf(log, SIPC_LOG_WARN, "Service.Start",
+                      "Test setting %.*s=%.32s in effect: it shortens a wait of this node for "
+                      "tests (docs/testing.md); unset it for a node in service",
+                      n, *e, eq ? eq + 1 : "");
+        else
+            sipc_logf(log, SIPC_LOG_WARN, "Service.Start",
+                      "Unknown setting %.*s in the environment is ignored (sipcd's own are "
+                      "SIPC_HOME and, for tests, %s)",
+                      n, *e, names);
+    }
+}
+
 static int start_service(host *h, int i)
 {
     host_service *s = &h->svc[i];
@@ -887,6 +922,7 @@ static int start_service(host *h, int i)
                   "delete it once debugged",
                   limit);
     }
+    log_test_settings(s->log);
     if (h->owner_note[0])
         sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "%s", h->owner_note);
     if (h->lock_warning[0])

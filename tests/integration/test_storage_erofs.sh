@@ -30,7 +30,14 @@ ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
 # needs the file system unmounted, so the advice stops the node first
 remount="read-only file system \\(the kernel's, after an error; not a read-only mount\\): stop the node to unmount and fsck it, then start it again"
 
+# a test setting and a misspelt one are said at start, in every service's log
+export SIPCD_STORAGE_PROB_MS=5
 sipcd_start "$home" || exit 1
+unset SIPCD_STORAGE_PROB_MS
+n=$(each_log "$home" 'WARN Test setting SIPCD_STORAGE_PROBE_MS=1000 in effect: it shortens a wait')
+[ "$n" = 4 ] && ok "the test setting is said in the 4 logs" || not_ok "test setting said in $n of 4 logs"
+n=$(each_log "$home" 'WARN Unknown setting SIPCD_STORAGE_PROB_MS in the environment is ignored')
+[ "$n" = 4 ] && ok "the unknown setting is said in the 4 logs" || not_ok "unknown setting said in $n of 4 logs"
 run ctl put before --body "stored before"
 expect "a put works before" 0
 touch "$EROFS_FLAG"

@@ -1906,9 +1906,12 @@ static void look_work(uv_work_t *w)
 static void look_after(uv_work_t *w, int status)
 {
     sipc_data *d = w->data;
-    (void)status;
     d->looking = 0;
     d->jobs--;
+    if (status == UV_ECANCELED) { /* queued at the close: it never ran */
+        data_maybe_finish(d);
+        return;
+    }
     if (d->look_probe == 2 && d->look_fs_wanted) {
         d->look_fs = d->look_fs_new;
         d->look_fs_ms = d->look_started_ms;
@@ -2327,6 +2330,19 @@ static void fin_work(uv_work_t *w)
      * reason asked for needs */
     if (d->gone == DATA_GONE_NOID && d->writer && data_store_has_moved(d->writer) == 0)
         d->gone = 0;
+    /* not found gone (yet): records.db removed or replaced after the last
+     * look, or that look's verdict dropped as the close began. A stop that
+     * took the name for the open file would checkpoint into a file no name
+     * leads to and remove its -wal: SQLite says whether the name still
+     * leads there, and if not, the stop is the gone one (a copy, the -wal
+     * kept). Not for a writer opened read-only: no look watches it, and its
+     * close writes nothing */
+    if (!d->gone && d->writer && !d->writer_ro && data_store_has_moved(d->writer) > 0) {
+        struct stat st;
+        d->gone = stat(d->db_path, &st) != 0 && (errno == ENOENT || errno == ENOTDIR)
+                      ? DATA_GONE_MISSING
+                      : DATA_GONE_OTHER;
+    }
     /* records.db no longer names the open file: a checkpoint would copy the
      * -wal into it and remove the -wal, its records then only in a file no
      * name leads to. Copied beside it first; without a copy nothing is
@@ -2432,5 +2448,13 @@ void sipc_data_close(sipc_data *d, void (*cb)(void *arg), void *arg)
     d->jobs += 2; /* d outlives its timers */
     uv_close((uv_handle_t *)&d->probe_timer, on_probe_timer_closed);
     uv_close((uv_handle_t *)&d->watch_timer, on_probe_timer_closed);
+    /* a look still waiting for a pool thread (the pool busy with reads, or
+     * with other services' work) would only be waited for: its verdict is
+     * dropped at the close (the stop asks SQLite itself whether the name
+     * still leads to the open file, fin_work). One that runs cannot be
+     * stopped (uv_cancel says UV_EBUSY) and is waited for; so is a copy of
+     * a gone records.db, queued or running, which holds its records */
+    if (d->looking)
+        uv_cancel((uv_req_t *)&d->swork);
 }
 

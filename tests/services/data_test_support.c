@@ -83,9 +83,36 @@ void dw_client(dw *w, sipc_tls_mode mode, const char *pem)
     assert_int_equal(sipc_channel_open(&w->ch, w->cctx, dw_host, w->port, NULL), 0);
 }
 
-static void on_flag(void *arg)
+void dw_set_flag(void *arg)
 {
     *(int *)arg = 1;
+}
+
+void dw_short_waits(sipc_data_options *o)
+{
+    o->watch_ms = DW_WATCH_MS;
+    o->settle_ms = DW_SETTLE_MS;
+    o->retry_ms = DW_RETRY_MS;
+    o->probe_ms = DW_PROBE_MS;
+}
+
+dw *dw_logged_world(const char *host, tu_log *log, void (*adjust)(sipc_data_options *))
+{
+    dw_host = host;
+    dw *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    o.retry_open = 1;
+    dw_short_waits(&o);
+    o.log = tu_log_sink;
+    o.log_arg = log;
+    if (adjust)
+        adjust(&o);
+    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    return w;
 }
 
 void dw_close(dw *w)
@@ -97,7 +124,7 @@ void dw_close(dw *w)
         sipc_ctx_close(w->sctx, NULL, NULL);
     if (w->d) {
         int closed = 0;
-        sipc_data_close(w->d, on_flag, &closed);
+        sipc_data_close(w->d, dw_set_flag, &closed);
         assert_true(tu_run_until(&w->loop, &closed, 10000));
     }
     assert_true(tu_drain(&w->loop, 10000));

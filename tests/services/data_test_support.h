@@ -48,6 +48,23 @@ extern const char *dw_host;
 void dw_server(dw *w, sipc_tls_mode mode, const char *pem, const sipc_data_options *opts);
 /* Client side: a channel to w->port. */
 void dw_client(dw *w, sipc_tls_mode mode, const char *pem);
+
+/* The service's waits, shortened so that a test sees a change within a
+ * second: a look every DW_WATCH_MS, a change settled after DW_SETTLE_MS,
+ * timed attempts from DW_RETRY_MS on, the probe's timer every
+ * DW_PROBE_MS. */
+#define DW_WATCH_MS 50
+#define DW_SETTLE_MS 200
+#define DW_RETRY_MS 300
+#define DW_PROBE_MS 200
+void dw_short_waits(sipc_data_options *o);
+/* A world on host (dw_host is left set to it; a test sets it back to
+ * 127.0.0.1 at its end) whose data service, with the short waits, may stay
+ * up unopened (retry_open) and logs into log; adjust, when not NULL,
+ * changes the options last. */
+dw *dw_logged_world(const char *host, tu_log *log, void (*adjust)(sipc_data_options *));
+/* A callback that sets the int at arg to 1 (opened_cb, sipc_data_close's). */
+void dw_set_flag(void *arg);
 /* Closes the server context, then the data service, then the client; drains
  * the loop and frees everything but the home directory (dw_free removes it). */
 void dw_close(dw *w);

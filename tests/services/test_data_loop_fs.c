@@ -68,11 +68,19 @@ int __wrap_data_store_has_moved(data_store *s)
     return __real_data_store_has_moved(s);
 }
 
+/* while counting: stat of a records.db on the thread pool (the look's
+ * whether the name still leads to the file open) */
+static int db_stats;
+
 int __real_stat(const char *path, struct stat *st);
 int __wrap_stat(const char *path, struct stat *st);
 int __wrap_stat(const char *path, struct stat *st)
 {
     count(path);
+    size_t n = strlen(path);
+    if (__atomic_load_n(&counting, __ATOMIC_SEQ_CST) && n >= 11 &&
+        !strcmp(path + n - 11, "/records.db") && !pthread_equal(pthread_self(), main_thread))
+        __atomic_add_fetch(&db_stats, 1, __ATOMIC_RELAXED);
     return __real_stat(path, st);
 }
 int __real_lstat(const char *path, struct stat *st);
@@ -316,12 +324,78 @@ static void t_gone_off_loop(void **state)
     dw_host = "127.0.0.1";
 }
 
+/* Pool jobs that hold every thread of the pool until released (bounded:
+ * 10 s), so that a job queued meanwhile waits. */
+#define POOL_THREADS 4
+static int blockers_started, blockers_release;
+static uv_work_t blockers[POOL_THREADS];
+
+static void block_work(uv_work_t *w)
+{
+    (void)w;
+    __atomic_add_fetch(&blockers_started, 1, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < 10000 && !__atomic_load_n(&blockers_release, __ATOMIC_SEQ_CST); i++)
+        usleep(1000);
+}
+
+static void block_after(uv_work_t *w, int status)
+{
+    (void)w;
+    (void)status;
+}
+
+/* A look queued at the close (every pool thread busy) never runs: it is
+ * cancelled, not waited for, and the close completes once the pool frees. */
+static void t_close_cancels_queued_look(void **state)
+{
+    (void)state;
+    main_thread = pthread_self();
+    char *home = tu_mkdtemp("dataloopcancel");
+    char path[700], err[1024] = "";
+    snprintf(path, sizeof path, "%s/records.db", home);
+    make_db(path);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    short_waits(&o);
+    sipc_data *d = NULL;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    int never = 0;
+    tu_run_until(&loop, &never, 200); /* looks run */
+    __atomic_store_n(&blockers_started, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&blockers_release, 0, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < POOL_THREADS; i++)
+        assert_int_equal(uv_queue_work(&loop, &blockers[i], block_work, block_after), 0);
+    for (int i = 0; i < 5000 && __atomic_load_n(&blockers_started, __ATOMIC_SEQ_CST) <
+                                    POOL_THREADS; i++)
+        usleep(1000);
+    assert_int_equal(__atomic_load_n(&blockers_started, __ATOMIC_SEQ_CST), POOL_THREADS);
+    /* the watch's timer queues a look, which waits for a thread */
+    tu_run_until(&loop, &never, 4 * (int)o.watch_ms);
+    __atomic_store_n(&db_stats, 0, __ATOMIC_SEQ_CST);
+    count_start(home);
+    int closed = 0;
+    sipc_data_close(d, on_closed, &closed);
+    __atomic_store_n(&blockers_release, 1, __ATOMIC_SEQ_CST);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    count_stop();
+    assert_int_equal(__atomic_load_n(&db_stats, __ATOMIC_SEQ_CST), 0);
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    free(home);
+}
+
 int main(void)
 {
+    /* t_close_cancels_queued_look fills the pool: its size is known */
+    setenv("UV_THREADPOOL_SIZE", "4", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_later_open_off_loop),
         cmocka_unit_test(t_write_failures_off_loop),
         cmocka_unit_test(t_gone_off_loop),
+        cmocka_unit_test(t_close_cancels_queued_look),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

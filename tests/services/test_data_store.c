@@ -1044,6 +1044,9 @@ static char replace_after_open[800];
  * back), and the rename waits for the open's first sqlite3_exec (after the
  * service took the identity of the file opened, during the open's work) */
 static char keep_after_open[800], replace_path[800];
+/* with keep_after_open: the rename comes at once (before the identity is
+ * taken), the file opened linked there first all the same */
+static int keep_at_once;
 static void replace_now(const char *path)
 {
     if (keep_after_open[0] && link(path, keep_after_open) != 0)
@@ -1057,7 +1060,7 @@ int __wrap_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char
     if (replace_after_open[0] && !replace_path[0] && (flags & SQLITE_OPEN_READWRITE) &&
         strstr(path, "/records.db")) {
         int rc = __real_sqlite3_open_v2(path, db, flags, vfs);
-        if (keep_after_open[0])
+        if (keep_after_open[0] && !keep_at_once)
             snprintf(replace_path, sizeof replace_path, "%s", path);
         else
             replace_now(path);
@@ -1826,6 +1829,37 @@ static void t_service_gone(void **state)
     dw_host = "127.0.0.1";
 }
 
+static void no_look(sipc_data_options *o)
+{
+    o->watch_ms = 600000; /* no look comes before the stop */
+}
+
+/* records.db removed while open and the node stopped before any look saw
+ * it (or with the look's verdict dropped as the close began): the stop
+ * finds it gone itself, copies every committed record beside it and says
+ * so, rather than checkpointing them into the removed file, which frees
+ * them. */
+static void t_service_stop_unseen_gone(void **state)
+{
+    (void)state;
+    tu_log dlog = {0};
+    dw *w = dw_logged_world("127.1.106.1", &dlog, no_look);
+    char path[700], msg[600], copy[900];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(dw_put(w, "b", msg, sizeof msg), 0);
+    assert_int_equal(unlink(path), 0);
+    dw_close(w);
+    gone_saved(w->dir, copy, sizeof copy);
+    assert_true(copy[0]);
+    assert_int_equal(dw_count(copy, "SELECT count(*) FROM records"), 2);
+    assert_true(tu_log_has(&dlog, "stopped with records.db gone (removed or moved away): "
+                                  "every committed record is in"));
+    tu_log_free(&dlog);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
 /* A data service that may stay up unopened, with the short waits, its log
  * kept in log, behind a server on dw_host and a client. */
 static dw *logged_world(tu_log *log)
@@ -1977,11 +2011,16 @@ static void t_service_gone_copy_room(void **state)
  * SQLite opened it and the service took its identity, before its check
  * ends): the name no longer leads to the file open, and the look finds it
  * so; the open one put back, as the reason says, is found back and writes
- * are taken. With `noid`, the other file is put in place before the
+ * are taken. With WINDOW_NOID, the other file is put in place before the
  * identity could be taken: the look cannot tell which file the name leads
- * to and says to restart (not to put back a file it could not know). */
-static void open_window(int noid)
+ * to and says to restart (not to put back a file it could not know). With
+ * WINDOW_NOID_BACK, the file opened is put back meanwhile: the stop finds
+ * the name leads to it and closes as usual (its -wal checkpointed and
+ * removed, not kept, no word of another file). */
+enum { WINDOW_ID, WINDOW_NOID, WINDOW_NOID_BACK };
+static void open_window(int mode)
 {
+    int noid = mode != WINDOW_ID;
     char *home = tu_mkdtemp("dataopenwin");
     char path[700], fresh[700], other[700], keep[700], err[1024] = "";
     snprintf(path, sizeof path, "%s/records.db", home);
@@ -2017,12 +2056,14 @@ static void open_window(int noid)
     sipc_data *d = NULL;
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
     snprintf(replace_after_open, sizeof replace_after_open, "%s", other);
-    if (!noid)
+    if (mode != WINDOW_NOID)
         snprintf(keep_after_open, sizeof keep_after_open, "%s", keep);
+    keep_at_once = mode == WINDOW_NOID_BACK;
     assert_int_equal(rename(fresh, path), 0);
     assert_true(tu_run_until(&loop, &opened, 10000));
     assert_int_equal(replace_after_open[0], '\0');
     keep_after_open[0] = '\0';
+    keep_at_once = 0;
     const char *found = noid ? "the node cannot tell whether records.db in"
                             : "is another file than the one the node has open";
     for (int i = 0; i < 100 && !tu_log_has(&dlog, found); i++)
@@ -2033,6 +2074,8 @@ static void open_window(int noid)
                                       "open): writes are refused (they could go into a file no "
                                       "name leads to); restart the node and writes resume"));
         assert_false(tu_log_has(&dlog, "is another file than the one the node has open"));
+        if (mode == WINDOW_NOID_BACK)
+            assert_int_equal(rename(keep, path), 0);
     } else {
         /* as the reason says: the open one put back */
         assert_int_equal(rename(keep, path), 0);
@@ -2044,6 +2087,13 @@ static void open_window(int noid)
     int closed = 0;
     sipc_data_close(d, on_closed, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
+    if (mode == WINDOW_NOID_BACK) {
+        char wal[720];
+        assert_false(tu_log_has(&dlog, "stopped with records.db"));
+        snprintf(wal, sizeof wal, "%s-wal", path);
+        assert_int_not_equal(access(wal, F_OK), 0); /* removed by SQLite's close */
+        assert_int_equal(dw_count(path, "SELECT count(*) FROM store_meta"), 1);
+    }
     assert_true(tu_drain(&loop, 2000));
     assert_int_equal(uv_loop_close(&loop), 0);
     tu_log_free(&dlog);
@@ -2054,13 +2104,19 @@ static void open_window(int noid)
 static void t_service_open_window(void **state)
 {
     (void)state;
-    open_window(0);
+    open_window(WINDOW_ID);
 }
 
 static void t_service_open_noid(void **state)
 {
     (void)state;
-    open_window(1);
+    open_window(WINDOW_NOID);
+}
+
+static void t_service_open_noid_back(void **state)
+{
+    (void)state;
+    open_window(WINDOW_NOID_BACK);
 }
 
 /* A database found damaged (here the host's verdict), then gone, then back:
@@ -3053,6 +3109,7 @@ int main(void)
         cmocka_unit_test(t_service_reopen_replaced),
         cmocka_unit_test(t_service_reopen_replaced_made),
         cmocka_unit_test(t_service_gone),
+        cmocka_unit_test(t_service_stop_unseen_gone),
         cmocka_unit_test(t_service_gone_queued),
         cmocka_unit_test(t_service_gone_window),
         cmocka_unit_test(t_service_gone_copy_retry),
@@ -3060,6 +3117,7 @@ int main(void)
         cmocka_unit_test(t_service_gone_damaged),
         cmocka_unit_test(t_service_open_window),
         cmocka_unit_test(t_service_open_noid),
+        cmocka_unit_test(t_service_open_noid_back),
         cmocka_unit_test(t_service_gone_unknown),
         cmocka_unit_test(t_service_reopen_once),
         cmocka_unit_test(t_db_dir_links),

@@ -206,13 +206,16 @@ void data_storage_unusable(sipc_data *d, int rc, const char *why)
     if (rc == DATA_STORE_DAMAGED) {
         reads = "reads that meet the damage fail too";
     } else if (rc == UV_ENOENT && d->gone) {
-        /* none is opened by the name while it is gone */
-        uv_mutex_lock(&d->mu);
-        unsigned open = d->nopen;
-        uv_mutex_unlock(&d->mu);
-        reads = open ? "reads are served by the read connections open on it"
-                     : "reads fail too: no read connection was open on it, and none is opened "
-                       "by the name";
+        /* none is opened by the name while it is gone. The idle ones the
+         * look kept are on the open file; one lent out then may have been
+         * opened by the name after it went (closed when given back) */
+        reads = d->gone_kept ? "reads are served by the read connections open on it"
+                : d->gone_lent
+                    ? "reads may fail too: no idle read connection was open on it, one in use "
+                      "serves reads only if it was opened before it went, and none is opened "
+                      "by the name"
+                    : "reads fail too: no read connection was open on it, and none is opened "
+                      "by the name";
     }
     sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
                     "writes to the database fail: %s (every write gets STORAGE; %s)", why,
@@ -227,6 +230,18 @@ void data_storage_unusable(sipc_data *d, int rc, const char *why)
     h->last_wall_ms = sipc_rfc3339_now_ms();
     h->last_rc = rc;
     keep_reason(h->last_err, sizeof h->last_err, why);
+}
+
+static void gone_reason(sipc_data *d);
+
+/* Damage found while records.db is gone: what to do about the gone file
+ * (put it back, or its copy) still holds, so writes keep that reason, with
+ * the damage added (gone_reason); damaged_err keeps the verdict alone, put
+ * back when the name leads to the open file again. */
+static void damaged_while_gone(sipc_data *d)
+{
+    if (d->gone)
+        gone_reason(d);
 }
 
 /* A statement found the file damaged: whatever a write would still manage
@@ -247,6 +262,7 @@ static void mark_damaged(sipc_data *d, const char *err)
              "count with it",
              err, (long long)d->mark.created);
     memcpy(d->damaged_err, d->writes_err, sizeof d->damaged_err);
+    damaged_while_gone(d);
     uv_timer_stop(&d->probe_timer);
     data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
     if (d->o.damaged_cb)
@@ -260,6 +276,7 @@ void sipc_data_refuse_writes(sipc_data *d, const char *why)
     d->damaged = 1;
     keep_reason(d->writes_err, sizeof d->writes_err, why);
     memcpy(d->damaged_err, d->writes_err, sizeof d->damaged_err);
+    damaged_while_gone(d);
     uv_timer_stop(&d->probe_timer);
     data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
 }
@@ -1578,23 +1595,28 @@ static void gone_reason(sipc_data *d)
                  d->rescue_err, 16 * (double)d->o.retry_ms / 1000.0);
     else
         snprintf(copy, sizeof copy, "a copy of its records is being written beside it");
+    /* found damaged too: said after what to do about the gone file (its
+     * copy, or the file put back, is what the repair then starts from) */
+    char damage[300] = "";
+    if (d->damaged)
+        snprintf(damage, sizeof damage, ". It was found damaged too: %.250s", d->damaged_err);
     if (d->gone == DATA_GONE_NOID) {
         snprintf(d->writes_err, sizeof d->writes_err,
                  "the node cannot tell whether records.db in %.200s is the file it has open (%.120s, "
                  "at its open): writes are refused (they could go into a file no name leads "
-                 "to); restart the node and writes resume; or %.470s",
-                 dir, d->open_id_err, copy);
+                 "to); restart the node and writes resume; or %.470s%s",
+                 dir, d->open_id_err, copy, damage);
         return;
     }
     snprintf(d->writes_err, sizeof d->writes_err,
              d->gone == DATA_GONE_MISSING
                  ? "records.db is gone from %s while the node has it open (removed or moved "
                    "away): writes are refused (they would be lost with it); put it back "
-                   "(`mv` it back, or `ln` it back) and writes resume; or %s"
+                   "(`mv` it back, or `ln` it back) and writes resume; or %s%s"
                  : "records.db in %s is another file than the one the node has open (put in "
                    "its place while it ran): writes are refused; put the open one back, and "
-                   "writes resume; or %s",
-             dir, copy);
+                   "writes resume; or %s%s",
+             dir, copy, damage);
 }
 
 /* Thread pool (the look's job), when records.db is first found gone: the idle readers still
@@ -1619,6 +1641,9 @@ static void drop_window_readers(sipc_data *d)
         data_store_keep_log(s);
         data_store_close(s);
     }
+    /* for what the loop says of reads (data_storage_unusable) */
+    d->gone_kept = d->nidle;
+    d->gone_lent = d->nopen - d->nidle;
     uv_cond_broadcast(&d->cv);
     uv_mutex_unlock(&d->mu);
 }

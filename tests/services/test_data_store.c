@@ -2160,6 +2160,90 @@ static void t_service_gone_damaged(void **state)
     dw_host = "127.0.0.1";
 }
 
+/* records.db replaced while the only read connection, opened by the name
+ * after that (on the other file), is lent out: the look cannot tell which
+ * file that one reads, so the line does not promise that reads are served
+ * (given back, it is closed). */
+static void t_service_gone_lent_reader(void **state)
+{
+    (void)state;
+    tu_log dlog = {0};
+    dw *w = dw_logged_world("127.1.106.2", &dlog, NULL);
+    char path[700], other[700], msg[600], err[512];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(other, sizeof other, "%s/other.db", w->dir);
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
+    data_store *nw = NULL;
+    assert_int_equal(data_store_open(&nw, other, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(nw);
+    /* no look in flight (one starts only from the loop, which is this
+     * thread): none can see the replace before the reader is lent */
+    for (int i = 0; i < 100 && w->d->looking; i++)
+        run_ms(&w->loop, 5);
+    assert_false(w->d->looking);
+    assert_int_equal(rename(other, path), 0);
+    int rc = 0;
+    data_store *held = data_reader_get(w->d, &rc, err, sizeof err);
+    if (!held)
+        fail_msg("reader: %s", err);
+    assert_int_equal(data_store_has_moved(held), 0);
+    const char *gone = "is another file than the one the node has open";
+    for (int i = 0; i < 200 && !tu_log_has(&dlog, gone); i++)
+        run_ms(&w->loop, 20);
+    assert_true(tu_log_has(&dlog, gone));
+    assert_false(tu_log_has(&dlog, "reads are served"));
+    assert_true(tu_log_has(&dlog, "reads may fail too: no idle read connection was open on it"));
+    data_reader_put(w->d, held);
+    uv_mutex_lock(&w->d->mu);
+    unsigned open = w->d->nopen;
+    uv_mutex_unlock(&w->d->mu);
+    assert_int_equal(open, 0);
+    dw_close(w);
+    tu_log_free(&dlog);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
+/* Damage found while records.db is gone (here the host's verdict): writes
+ * keep the gone reason (put it back, or its copy), with the damage added;
+ * once back, the damage's reason alone. */
+static void t_service_damaged_while_gone(void **state)
+{
+    (void)state;
+    tu_log dlog = {0};
+    dw *w = dw_logged_world("127.1.106.3", &dlog, NULL);
+    char path[700], away[700], msg[600];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(away, sizeof away, "%s/away.db", w->home);
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(rename(path, away), 0);
+    for (int i = 0; i < 200 && !strstr(msg, "records.db is gone from"); i++) {
+        run_ms(&w->loop, 20);
+        dw_put(w, "b", msg, sizeof msg);
+    }
+    assert_non_null(strstr(msg, "records.db is gone from"));
+    sipc_data_refuse_writes(w->d, "verdict of damage kept by the host");
+    assert_int_equal(dw_put(w, "c", msg, sizeof msg), SIPC_DATA_STORAGE);
+    assert_non_null(strstr(msg, "records.db is gone from"));
+    assert_non_null(strstr(msg, "It was found damaged too: verdict of damage kept by the host"));
+    sipc_data_health wh, rh;
+    sipc_data_health_get(w->d, &wh, &rh);
+    assert_non_null(strstr(wh.last_error, "records.db is gone from"));
+    assert_non_null(strstr(wh.last_error, "found damaged too"));
+    assert_int_equal(rename(away, path), 0);
+    for (int i = 0; i < 200 && !tu_log_has(&dlog, "names the file the node has open again"); i++)
+        run_ms(&w->loop, 20);
+    assert_int_equal(dw_put(w, "d", msg, sizeof msg), SIPC_DATA_STORAGE);
+    assert_non_null(strstr(msg, "verdict of damage kept by the host"));
+    assert_null(strstr(msg, "records.db is gone from"));
+    dw_close(w);
+    tu_log_free(&dlog);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
 /* A reader opened by the name after records.db was replaced and before
  * the look saw it has the other file under the open one's -wal: once the
  * look sees it, that reader is closed (idle, or when given back), and only
@@ -2897,6 +2981,35 @@ static void t_fsize_limit_named(void **state)
         fail_msg("child exit %d: %s", rc, got);
 }
 
+/* A file size limit of 0 (`ulimit -f 0`) is a limit too, the strictest:
+ * the first write after it was set fails as past it, and says so. In a
+ * child, as above. */
+static int fsize_zero(const char *path, char *err, size_t errlen)
+{
+    data_store *s;
+    trec t;
+    Sipc__Data__PutResult r;
+    struct rlimit rl = {0, 0};
+    if (data_store_open(&s, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err, errlen) ||
+        data_store_put(s, mk(&t, "r0", 1764000000000, "body", NULL), &r, err, errlen))
+        return 1;
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0 || data_store_begin(s, err, errlen))
+        return 2;
+    int c = data_store_put(s, mk(&t, "r1", 1764000000001, "body", NULL), &r, err, errlen);
+    if (c == 0)
+        c = data_store_commit(s, err, errlen);
+    return c == UV_EFBIG ? 0 : 3;
+}
+
+static void t_fsize_limit_zero(void **state)
+{
+    (void)state;
+    char got[1024];
+    int rc = in_child("fsizezero", fsize_zero, got, sizeof got);
+    if (rc != 0 || !strstr(got, "file size limit of 0 bytes (`ulimit -f`"))
+        fail_msg("child exit %d: %s", rc, got);
+}
+
 /* A read that fails beside a file at the file size limit is not the limit:
  * only a failed write can be cut short by it. Committed frames are cut off
  * the -wal behind SQLite's back, so a reader meets a short read (errno 0)
@@ -3115,6 +3228,8 @@ int main(void)
         cmocka_unit_test(t_service_gone_copy_retry),
         cmocka_unit_test(t_service_gone_copy_room),
         cmocka_unit_test(t_service_gone_damaged),
+        cmocka_unit_test(t_service_gone_lent_reader),
+        cmocka_unit_test(t_service_damaged_while_gone),
         cmocka_unit_test(t_service_open_window),
         cmocka_unit_test(t_service_open_noid),
         cmocka_unit_test(t_service_open_noid_back),
@@ -3127,6 +3242,7 @@ int main(void)
         cmocka_unit_test(t_db_empty_wal_kept),
         cmocka_unit_test(t_fsize_limit_named),
         cmocka_unit_test(t_fsize_limit_not_read),
+        cmocka_unit_test(t_fsize_limit_zero),
         cmocka_unit_test(t_sqlite_too_old),
         cmocka_unit_test(t_db_dir_repointed),
         cmocka_unit_test_setup_teardown(t_checkpoint_limit, setup, teardown),

@@ -40,6 +40,12 @@ typedef struct fixture {
     sipc_data_options o;
 } fixture;
 
+/* The fakes' switches and counters below are shared by the test (the
+ * loop's thread) and the service's jobs (the pool's threads). */
+#define T_GET(v) __atomic_load_n(&(v), __ATOMIC_SEQ_CST)
+#define T_SET(v, x) __atomic_store_n(&(v), (x), __ATOMIC_SEQ_CST)
+#define T_INC(v) __atomic_add_fetch(&(v), 1, __ATOMIC_SEQ_CST)
+
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
@@ -904,12 +910,13 @@ static void t_service_retry_open(void **state)
      * files are looked at on the thread pool, never on the loop's thread
      * (a hung NFS mount would stall every service of the node) */
     int never = 0;
-    loop_looks = pool_looks = 0;
-    count_looks = 1;
+    T_SET(loop_looks, 0);
+    T_SET(pool_looks, 0);
+    T_SET(count_looks, 1);
     assert_false(tu_run_until(&loop, &never, T_ATTEMPT_MS));
-    count_looks = 0;
-    assert_int_equal(loop_looks, 0);
-    assert_true(pool_looks > 0);
+    T_SET(count_looks, 0);
+    assert_int_equal(T_GET(loop_looks), 0);
+    assert_true(T_GET(pool_looks) > 0);
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.attempts, 1);
 
@@ -1019,13 +1026,13 @@ int __real_access(const char *path, int mode);
 int __wrap_access(const char *path, int mode);
 int __wrap_access(const char *path, int mode)
 {
-    if (count_looks && strstr(path, "/sipc-")) {
+    if (T_GET(count_looks) && strstr(path, "/sipc-")) {
         if (pthread_equal(pthread_self(), main_thread))
-            loop_looks++;
+            T_INC(loop_looks);
         else
-            pool_looks++;
+            T_INC(pool_looks);
     }
-    if (fake_erofs && (mode & W_OK) && strstr(path, "records.db")) {
+    if (T_GET(fake_erofs) && (mode & W_OK) && strstr(path, "records.db")) {
         errno = EROFS;
         return -1;
     }
@@ -1066,13 +1073,13 @@ int __wrap_sqlite3_open_v2(const char *path, sqlite3 **db, int flags, const char
             replace_now(path);
         return rc;
     }
-    if (ro_open && strstr(path, "records.db")) {
-        ro_opens++;
+    if (T_GET(ro_open) && strstr(path, "records.db")) {
+        T_INC(ro_opens);
         usleep(400000);
         flags = (flags & ~(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_READONLY;
     }
-    if (fail_open && strstr(path, "records.db")) {
-        if (fail_open == 1) /* 2: at once (a start, nothing to queue) */
+    if (T_GET(fail_open) && strstr(path, "records.db")) {
+        if (T_GET(fail_open) == 1) /* 2: at once (a start, nothing to queue) */
             usleep(400000);
         return __real_sqlite3_open_v2("/nonexistent-sipc-dir/records.db", db,
                                       flags & ~SQLITE_OPEN_CREATE, vfs);
@@ -1114,9 +1121,9 @@ static void t_service_stale_wal(void **state)
     o.opened_arg = &opened;
     short_waits(&o);
     sipc_data *d = NULL;
-    fail_open = 2;
+    T_SET(fail_open, 2);
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
-    fail_open = 0;
+    T_SET(fail_open, 0);
     sipc_data_open_state os;
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.open, 0);
@@ -1202,9 +1209,9 @@ static void t_service_first_create(void **state)
         }
         sipc_data *d = NULL;
         opened = 0;
-        fail_open = 2;
+        T_SET(fail_open, 2);
         assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
-        fail_open = 0;
+        T_SET(fail_open, 0);
         sipc_data_open_state_get(d, &os);
         assert_int_equal(os.open, 0);
         assert_non_null(strstr(os.reason, "this node has no database yet: once the cause is "
@@ -1236,9 +1243,9 @@ static void t_service_first_create(void **state)
      * database), then moved aside: nothing is made in its place */
     sipc_data *d = NULL;
     opened = 0;
-    fail_open = 2;
+    T_SET(fail_open, 2);
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
-    fail_open = 0;
+    T_SET(fail_open, 0);
     FILE *fp = fopen(path, "w");
     assert_non_null(fp);
     for (int i = 0; i < 8192; i++)
@@ -1263,9 +1270,9 @@ static void t_service_first_create(void **state)
     /* another directory in its place (a disk not mounted yet, its bare
      * mount point): nothing is made there */
     d = NULL;
-    fail_open = 2;
+    T_SET(fail_open, 2);
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
-    fail_open = 0;
+    T_SET(fail_open, 0);
     char old[800];
     snprintf(old, sizeof old, "%s.old", home);
     assert_int_equal(rename(home, old), 0);
@@ -1333,7 +1340,7 @@ static void t_service_start_timed(void **state)
     short_waits(&o);
     nsaid = 0;
     sipc_data *d = NULL;
-    fail_open = 2;
+    T_SET(fail_open, 2);
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
     sipc_data_open_state os;
     sipc_data_open_state_get(d, &os);
@@ -1353,7 +1360,7 @@ static void t_service_start_timed(void **state)
     assert_int_equal(run_until_attempt(&loop, d, 3), 3);
     assert_true(said_with("(attempt 3, after its files changed)", NULL));
     /* the cause gone, no file changed: it opens on the timer */
-    fail_open = 0;
+    T_SET(fail_open, 0);
     assert_true(tu_run_until(&loop, &opened, 10000));
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.open, 1);
@@ -1395,7 +1402,7 @@ static void t_service_timed_quiet(void **state)
     o.retry_ms = 100; /* 0.1, 0.2, 0.4, 0.8 s: several timed attempts */
     nsaid = 0;
     sipc_data *d = NULL;
-    fail_open = 2;
+    T_SET(fail_open, 2);
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
     /* the directory made writable by the group: check_db_dir refuses it */
     assert_int_equal(chmod(home, 0770), 0);
@@ -1411,16 +1418,16 @@ static void t_service_timed_quiet(void **state)
     assert_int_equal(os.open, 0);
     assert_non_null(strstr(os.reason, "can be written by other accounts"));
     /* another reason, no file changed (the kernel's read-only state) */
-    fake_erofs = 1;
+    T_SET(fake_erofs, 1);
     assert_int_equal(run_until_attempt(&loop, d, 6), 6);
-    fake_erofs = 0;
+    T_SET(fake_erofs, 0);
     assert_true(said_with("(attempt 6, on the timer, no file having changed; 2 earlier timed "
                           "attempts failed as the last line said)",
                           "read-only"));
     sipc_data_open_state_get(d, &os);
     assert_non_null(strstr(os.reason, "read-only"));
     /* the cause gone */
-    fail_open = 0;
+    T_SET(fail_open, 0);
     assert_int_equal(chmod(home, 0700), 0);
     assert_true(tu_run_until(&loop, &opened, 10000));
     int closed = 0;
@@ -1495,7 +1502,7 @@ static void t_service_reopen_fails(void **state)
     sipc_data_options_init(&o);
     o.retry_open = 1;
     short_waits(&o);
-    fake_erofs = 1;
+    T_SET(fake_erofs, 1);
     dw_server(w, SIPC_TLS_OFF, NULL, &o);
     dw_client(w, SIPC_TLS_OFF, NULL);
     sipc_data_health hw, hr;
@@ -1503,8 +1510,8 @@ static void t_service_reopen_fails(void **state)
     assert_int_equal(hw.failing, 1);
     assert_non_null(strstr(hw.last_error, "read-only"));
     /* writable again, but the open fails: puts keep coming meanwhile */
-    fake_erofs = 0;
-    fail_open = 1;
+    T_SET(fake_erofs, 0);
+    T_SET(fail_open, 1);
     putter *p = calloc(1, sizeof *p);
     p->w = w;
     uv_timer_init(&w->loop, &p->t);
@@ -1527,7 +1534,7 @@ static void t_service_reopen_fails(void **state)
     assert_non_null(strstr(p->last, "records.db is not open"));
 
     /* the cause gone, no file changed: it opens again on its own */
-    fail_open = 0;
+    T_SET(fail_open, 0);
     until = uv_now(&w->loop) + 25000;
     while (!os.open && uv_now(&w->loop) < until) {
         uv_run(&w->loop, UV_RUN_ONCE);
@@ -1566,29 +1573,30 @@ static void t_service_reopen_once(void **state)
     sipc_data_options_init(&o);
     o.retry_open = 1;
     short_waits(&o);
-    fake_erofs = 1;
+    T_SET(fake_erofs, 1);
     dw_server(w, SIPC_TLS_OFF, NULL, &o);
     dw_client(w, SIPC_TLS_OFF, NULL);
     sipc_data_health hw, hr;
     sipc_data_health_get(w->d, &hw, &hr);
     assert_int_equal(hw.failing, 1);
-    ro_opens = 0;
-    ro_open = 1;
-    loop_looks = pool_looks = 0;
-    count_looks = 1;
-    fake_erofs = 0;
+    T_SET(ro_opens, 0);
+    T_SET(ro_open, 1);
+    T_SET(loop_looks, 0);
+    T_SET(pool_looks, 0);
+    T_SET(count_looks, 1);
+    T_SET(fake_erofs, 0);
     int never = 0;
     uint64_t until = uv_now(&w->loop) + 5000;
-    while (ro_opens == 0 && uv_now(&w->loop) < until)
+    while (T_GET(ro_opens) == 0 && uv_now(&w->loop) < until)
         tu_run_until(&w->loop, &never, 20);
-    assert_int_equal(ro_opens, 1);
+    assert_int_equal(T_GET(ro_opens), 1);
     /* the reopen (0.4 s) and several probe looks after it */
     assert_false(tu_run_until(&w->loop, &never, 400 + 4 * T_PROBE_MS));
-    count_looks = 0;
-    ro_open = 0;
-    assert_int_equal(ro_opens, 1);
-    assert_int_equal(loop_looks, 0);
-    assert_true(pool_looks > 0);
+    T_SET(count_looks, 0);
+    T_SET(ro_open, 0);
+    assert_int_equal(T_GET(ro_opens), 1);
+    assert_int_equal(T_GET(loop_looks), 0);
+    assert_true(T_GET(pool_looks) > 0);
     sipc_data_open_state os;
     sipc_data_open_state_get(w->d, &os);
     assert_int_equal(os.open, 1);
@@ -1616,7 +1624,7 @@ static void t_service_reopen_replaced(void **state)
     o.opened_cb = on_opened;
     o.opened_arg = &opened;
     short_waits(&o);
-    fake_erofs = 1;
+    T_SET(fake_erofs, 1);
     dw_server(w, SIPC_TLS_OFF, NULL, &o);
     dw_client(w, SIPC_TLS_OFF, NULL);
     sipc_data_open_state os0;
@@ -1644,7 +1652,7 @@ static void t_service_reopen_replaced(void **state)
     snprintf(side, sizeof side, "%s-wal", path);
     assert_int_equal(lstat(side, &wst), 0);
     assert_int_equal(rename(fresh, path), 0);
-    fake_erofs = 0;
+    T_SET(fake_erofs, 0);
     /* the probe notices the file system writable (every T_PROBE_MS) */
     sipc_data_open_state os = {.open = 1};
     uint64_t until = uv_now(&w->loop) + 5000;
@@ -1696,7 +1704,7 @@ static void t_service_reopen_replaced_made(void **state)
     o.opened_cb = on_opened;
     o.opened_arg = &opened;
     short_waits(&o);
-    fake_erofs = 1;
+    T_SET(fake_erofs, 1);
     dw_server(w, SIPC_TLS_OFF, NULL, &o);
     dw_client(w, SIPC_TLS_OFF, NULL);
     sipc_data_open_state os;
@@ -1720,7 +1728,7 @@ static void t_service_reopen_replaced_made(void **state)
     snprintf(side, sizeof side, "%s-shm", path);
     unlink(side);
     assert_int_equal(rename(fresh, path), 0);
-    fake_erofs = 0;
+    T_SET(fake_erofs, 0);
     assert_true(tu_run_until(&w->loop, &opened, 20000));
     sipc_data_mark_get(w->d, &after);
     assert_int_equal(after.instance, nm.instance);
@@ -1919,8 +1927,8 @@ static void t_service_gone_copy_retry(void **state)
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(away, sizeof away, "%s/away.db", w->home);
     assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
-    fail_copy = 1;
-    copy_tries = 0;
+    T_SET(fail_copy, 1);
+    T_SET(copy_tries, 0);
     assert_int_equal(rename(path, away), 0);
     for (int i = 0; i < 200 && !tu_log_has(&dlog, "could not be copied beside it"); i++)
         run_ms(&w->loop, 20);
@@ -1930,12 +1938,12 @@ static void t_service_gone_copy_retry(void **state)
     assert_int_equal(dw_put(w, "b", msg, sizeof msg), SIPC_DATA_STORAGE);
     assert_non_null(strstr(msg, "the node tries again (at most 4.8 s apart) and at stop"));
     /* tried again after 0.3, 0.6, 1.2 s: said once */
-    for (int i = 0; i < 200 && copy_tries < 3; i++)
+    for (int i = 0; i < 200 && T_GET(copy_tries) < 3; i++)
         run_ms(&w->loop, 20);
-    assert_true(copy_tries >= 3);
+    assert_true(T_GET(copy_tries) >= 3);
     assert_int_equal(log_count(&dlog, "could not be copied beside it"), 1);
     /* room made: the copy, without a stop */
-    fail_copy = 0;
+    T_SET(fail_copy, 0);
     for (int i = 0; i < 400 && (gone_saved(w->dir, copy, sizeof copy), !copy[0]); i++)
         run_ms(&w->loop, 20);
     assert_true(copy[0]);
@@ -1976,7 +1984,7 @@ static void t_service_gone_copy_room(void **state)
     }
     __atomic_store_n(&room_looks, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&little_room, 1, __ATOMIC_SEQ_CST);
-    copy_tries = 0;
+    T_SET(copy_tries, 0);
     assert_int_equal(rename(path, away), 0);
     const char *said_room = "no room for it: it needs about ";
     for (int i = 0; i < 200 && !tu_log_has(&dlog, said_room); i++)
@@ -1991,7 +1999,7 @@ static void t_service_gone_copy_room(void **state)
     }
     assert_int_equal(tries, 1);
     assert_true(__atomic_load_n(&room_looks, __ATOMIC_SEQ_CST) >= 3);
-    assert_int_equal(copy_tries, 0);
+    assert_int_equal(T_GET(copy_tries), 0);
     gone_saved(w->dir, copy, sizeof copy);
     assert_false(copy[0]);
     /* room made: the copy, without a stop */
@@ -2821,13 +2829,13 @@ int __real_renameat2(int ofd, const char *from, int nfd, const char *to, unsigne
 int __wrap_renameat2(int ofd, const char *from, int nfd, const char *to, unsigned flags);
 int __wrap_renameat2(int ofd, const char *from, int nfd, const char *to, unsigned flags)
 {
-    if (fail_rename && strstr(from, "records.db-wal")) {
+    if (T_GET(fail_rename) && strstr(from, "records.db-wal")) {
         errno = EPERM;
         return -1;
     }
     if (strstr(from, ".incomplete")) {
-        copy_tries++;
-        if (fail_copy) {
+        T_INC(copy_tries);
+        if (T_GET(fail_copy)) {
             errno = ENOSPC;
             return -1;
         }
@@ -2861,9 +2869,9 @@ static void t_db_leftover_wal_kept(void **state)
     o.opened_arg = &opened;
     short_waits(&o);
     sipc_data *d = NULL;
-    fail_rename = 1;
+    T_SET(fail_rename, 1);
     int rc = sipc_data_open(&d, &loop, dir, &o, err, sizeof err);
-    fail_rename = 0;
+    T_SET(fail_rename, 0);
     if (rc != 0)
         fprintf(stderr, "open: %s\n", err);
     assert_int_equal(rc, 0);

@@ -96,23 +96,42 @@ void dw_short_waits(sipc_data_options *o)
     o->probe_ms = DW_PROBE_MS;
 }
 
-dw *dw_logged_world(const char *host, tu_log *log, void (*adjust)(sipc_data_options *))
+void dw_test_options(sipc_data_options *o, tu_log *log)
+{
+    sipc_data_options_init(o);
+    o->retry_open = 1;
+    dw_short_waits(o);
+    if (log) {
+        o->log = tu_log_sink;
+        o->log_arg = log;
+    }
+}
+
+dw *dw_world(const char *host, const sipc_data_options *o)
 {
     dw_host = host;
     dw *w = calloc(1, sizeof *w);
     assert_non_null(w);
     assert_int_equal(uv_loop_init(&w->loop), 0);
-    sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
-    dw_short_waits(&o);
-    o.log = tu_log_sink;
-    o.log_arg = log;
-    if (adjust)
-        adjust(&o);
-    dw_server(w, SIPC_TLS_OFF, NULL, &o);
+    dw_server(w, SIPC_TLS_OFF, NULL, o);
     dw_client(w, SIPC_TLS_OFF, NULL);
     return w;
+}
+
+dw *dw_logged_world(const char *host, tu_log *log)
+{
+    sipc_data_options o;
+    dw_test_options(&o, log);
+    return dw_world(host, &o);
+}
+
+void dw_world_end(dw *w, tu_log *log)
+{
+    dw_close(w);
+    if (log)
+        tu_log_free(log);
+    dw_free(w);
+    dw_host = "127.0.0.1";
 }
 
 void dw_close(dw *w)

@@ -58,11 +58,18 @@ void dw_client(dw *w, sipc_tls_mode mode, const char *pem);
 #define DW_RETRY_MS 300
 #define DW_PROBE_MS 200
 void dw_short_waits(sipc_data_options *o);
-/* A world on host (dw_host is left set to it; a test sets it back to
- * 127.0.0.1 at its end) whose data service, with the short waits, may stay
- * up unopened (retry_open) and logs into log; adjust, when not NULL,
- * changes the options last. */
-dw *dw_logged_world(const char *host, tu_log *log, void (*adjust)(sipc_data_options *));
+/* The options most service tests start from: the defaults, retry_open (the
+ * service may stay up unopened), the short waits, and the log kept in log
+ * (none when NULL). */
+void dw_test_options(sipc_data_options *o, tu_log *log);
+/* A world without TLS on host (dw_host is left set to it; a test sets it
+ * back to 127.0.0.1 at its end), its data service opened with o. */
+dw *dw_world(const char *host, const sipc_data_options *o);
+/* dw_world with dw_test_options(log). */
+dw *dw_logged_world(const char *host, tu_log *log);
+/* The end of a dw_world's test: dw_close, log freed (when not NULL),
+ * dw_free, dw_host back to 127.0.0.1. */
+void dw_world_end(dw *w, tu_log *log);
 /* A callback that sets the int at arg to 1 (opened_cb, sipc_data_close's). */
 void dw_set_flag(void *arg);
 /* Closes the server context, then the data service, then the client; drains

@@ -127,26 +127,6 @@ int __wrap_sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, cha
     return __real_sqlite3_exec(db, sql, cb, arg, errmsg);
 }
 
-/* The service's waits, shortened (see test_data_store.c). */
-static void short_waits(sipc_data_options *o)
-{
-    o->watch_ms = 50;
-    o->settle_ms = 200;
-    o->retry_ms = 300;
-    o->probe_ms = 200;
-    o->quiet_ms = 500;
-}
-
-static void on_opened(void *arg)
-{
-    *(int *)arg = 1;
-}
-
-static void on_closed(void *arg)
-{
-    *(int *)arg = 1;
-}
-
 static void make_db(const char *path)
 {
     char err[512];
@@ -180,12 +160,10 @@ static void t_later_open_off_loop(void **state)
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
+    dw_test_options(&o, NULL);
     int opened = 0;
-    o.opened_cb = on_opened;
+    o.opened_cb = dw_set_flag;
     o.opened_arg = &opened;
-    short_waits(&o);
     sipc_data *d = NULL;
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
     sipc_data_open_state os;
@@ -213,7 +191,7 @@ static void t_later_open_off_loop(void **state)
     assert_int_equal(m.file, (uint64_t)st.st_ino);
 
     int closed = 0;
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
     assert_true(tu_drain(&loop, 2000));
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -226,19 +204,10 @@ static void t_later_open_off_loop(void **state)
 static dw *loop_world(const char *host, tu_log *dlog)
 {
     main_thread = pthread_self();
-    dw_host = host;
-    dw *w = calloc(1, sizeof *w);
-    assert_non_null(w);
-    assert_int_equal(uv_loop_init(&w->loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
-    short_waits(&o);
-    o.log = tu_log_sink;
-    o.log_arg = dlog;
-    dw_server(w, SIPC_TLS_OFF, NULL, &o);
-    dw_client(w, SIPC_TLS_OFF, NULL);
-    return w;
+    dw_test_options(&o, dlog);
+    o.quiet_ms = 500; /* the probe's test write comes soon after */
+    return dw_world(host, &o);
 }
 
 /* Writes that fail on a full disk, then on a file system the kernel made
@@ -281,10 +250,7 @@ static void t_write_failures_off_loop(void **state)
     assert_true(pool_calls > 0);
     assert_true(tu_log_has(&dlog, "a test write succeeded"));
     assert_int_equal(dw_put(w, "d", msg, sizeof msg), 0);
-    dw_close(w);
-    tu_log_free(&dlog);
-    dw_free(w);
-    dw_host = "127.0.0.1";
+    dw_world_end(w, &dlog);
 }
 
 /* records.db moved away with a read connection idle: the look that finds
@@ -318,10 +284,7 @@ static void t_gone_off_loop(void **state)
     assert_int_equal(loop_calls, 0);
     assert_true(pool_calls > 0);
     assert_int_equal(rename(away, path), 0);
-    dw_close(w);
-    tu_log_free(&dlog);
-    dw_free(w);
-    dw_host = "127.0.0.1";
+    dw_world_end(w, &dlog);
 }
 
 /* Pool jobs that hold every thread of the pool until released (bounded:
@@ -357,8 +320,7 @@ static void t_close_cancels_queued_look(void **state)
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
-    short_waits(&o);
+    dw_test_options(&o, NULL);
     sipc_data *d = NULL;
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
     int never = 0;
@@ -376,7 +338,7 @@ static void t_close_cancels_queued_look(void **state)
     __atomic_store_n(&db_stats, 0, __ATOMIC_SEQ_CST);
     count_start(home);
     int closed = 0;
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     __atomic_store_n(&blockers_release, 1, __ATOMIC_SEQ_CST);
     assert_true(tu_run_until(&loop, &closed, 5000));
     count_stop();

@@ -701,11 +701,6 @@ static void on_search(int err, const char *message, const sipc_data_hit *hits, s
         snprintf(r->ids[i], sizeof r->ids[i], "%s", hits[i].id);
 }
 
-static void on_closed(void *arg)
-{
-    *(int *)arg = 1;
-}
-
 static void t_service_open_and_search(void **state)
 {
     (void)state;
@@ -785,7 +780,7 @@ static void t_service_open_and_search(void **state)
     memset(&r, 0, sizeof r);
     assert_int_equal(sipc_data_search(d, &q, on_search, &r, err, sizeof err), 0);
     int closed = 0;
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     assert_int_equal(sipc_data_search(d, &q, on_search, &r, err, sizeof err), SIPC_ECLOSING);
     assert_true(tu_run_until(&loop, &closed, 5000));
     assert_int_equal(r.done, 1);
@@ -804,26 +799,17 @@ static void t_service_open_and_search(void **state)
     free(home);
 }
 
-static void on_opened(void *arg)
-{
-    *(int *)arg = 1;
-}
-
 /* while count_looks: access(2) calls on the test's files, made on the
  * loop's thread (the main one) and on others (the thread pool) */
 static int count_looks, loop_looks, pool_looks;
 static pthread_t main_thread;
 
-/* The service's waits, shortened: the production ones (a second between
- * looks, 2 s to settle, 10 s to a timed attempt or a look for a writable
- * file system) would make these tests sit for a minute. */
-#define T_WATCH_MS 50
-#define T_SETTLE_MS 200
-#define T_RETRY_MS 300
-#define T_PROBE_MS 200
-/* long enough for a change to be seen, settle and be tried (a look, the
- * settling, the next look, the attempt itself) */
-#define T_ATTEMPT_MS (T_SETTLE_MS + 10 * T_WATCH_MS)
+/* The service's waits are dw_short_waits' (DW_*_MS): the production ones
+ * (a second between looks, 2 s to settle, 10 s to a timed attempt or a look
+ * for a writable file system) would make these tests sit for a minute.
+ * Long enough for a change to be seen, settle and be tried (a look, the
+ * settling, the next look, the attempt itself): */
+#define T_ATTEMPT_MS (DW_SETTLE_MS + 10 * DW_WATCH_MS)
 
 /* Runs loop until d made its attempt number n (or 5 s passed): the
  * attempts it made. */
@@ -838,14 +824,6 @@ static uint64_t run_until_attempt(uv_loop_t *loop, sipc_data *d, uint64_t n)
         sipc_data_open_state_get(d, &os);
     }
     return os.attempts;
-}
-
-static void short_waits(sipc_data_options *o)
-{
-    o->watch_ms = T_WATCH_MS;
-    o->settle_ms = T_SETTLE_MS;
-    o->retry_ms = T_RETRY_MS;
-    o->probe_ms = T_PROBE_MS;
 }
 
 
@@ -875,9 +853,9 @@ static void t_service_retry_open(void **state)
 
     int opened = 0;
     o.retry_open = 1;
-    o.opened_cb = on_opened;
+    o.opened_cb = dw_set_flag;
     o.opened_arg = &opened;
-    short_waits(&o);
+    dw_short_waits(&o);
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
     sipc_data_open_state os;
     sipc_data_open_state_get(d, &os);
@@ -997,7 +975,7 @@ static void t_service_retry_open(void **state)
     assert_true(tu_run_until(&loop, &res.done, 5000));
     assert_int_equal(res.err, 0);
     int closed = 0;
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
 
     /* closed without ever being open */
@@ -1007,7 +985,7 @@ static void t_service_retry_open(void **state)
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.open, 0);
     closed = 0;
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
     assert_int_equal(opened, 0);
     assert_true(tu_drain(&loop, 2000));
@@ -1114,12 +1092,10 @@ static void t_service_stale_wal(void **state)
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
+    dw_test_options(&o, NULL);
     int opened = 0;
-    o.retry_open = 1;
-    o.opened_cb = on_opened;
+    o.opened_cb = dw_set_flag;
     o.opened_arg = &opened;
-    short_waits(&o);
     sipc_data *d = NULL;
     T_SET(fail_open, 2);
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
@@ -1165,7 +1141,7 @@ static void t_service_stale_wal(void **state)
     assert_int_equal(res.n, 1);
     assert_string_equal(res.ids[0], "good1");
     int closed = 0;
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
     assert_true(tu_drain(&loop, 2000));
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -1191,12 +1167,10 @@ static void t_service_first_create(void **state)
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
+    dw_test_options(&o, NULL);
     int opened = 0;
-    o.retry_open = 1;
-    o.opened_cb = on_opened;
+    o.opened_cb = dw_set_flag;
     o.opened_arg = &opened;
-    short_waits(&o);
     struct stat st;
     sipc_data_open_state os;
     sipc_data_mark m;
@@ -1229,7 +1203,7 @@ static void t_service_first_create(void **state)
         assert_int_equal(lstat(path, &st), 0);
         assert_true(st.st_size > 0);
         int closed = 0;
-        sipc_data_close(d, on_closed, &closed);
+        sipc_data_close(d, dw_set_flag, &closed);
         assert_true(tu_run_until(&loop, &closed, 5000));
         static const char *const sfx[] = {"", "-wal", "-shm"};
         char side[800];
@@ -1263,7 +1237,7 @@ static void t_service_first_create(void **state)
     assert_non_null(strstr(os.reason, "records.db is gone from"));
     assert_int_equal(lstat(path, &st), -1);
     int closed = 0;
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
     assert_int_equal(unlink(aside), 0);
 
@@ -1283,7 +1257,7 @@ static void t_service_first_create(void **state)
     assert_non_null(strstr(os.reason, "is not the directory the node started with"));
     assert_int_equal(lstat(path, &st), -1);
     closed = 0;
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
     assert_true(tu_drain(&loop, 2000));
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -1331,13 +1305,11 @@ static void t_service_start_timed(void **state)
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
+    dw_test_options(&o, NULL);
     int opened = 0;
-    o.retry_open = 1;
-    o.opened_cb = on_opened;
+    o.opened_cb = dw_set_flag;
     o.opened_arg = &opened;
     o.log = keep_line;
-    short_waits(&o);
     nsaid = 0;
     sipc_data *d = NULL;
     T_SET(fail_open, 2);
@@ -1349,7 +1321,7 @@ static void t_service_start_timed(void **state)
     snprintf(timer, sizeof timer,
              "and on a timer, as the cause may show in no file (after %g s, then twice as long "
              "each time up to %g s)",
-             T_RETRY_MS / 1000.0, 16 * T_RETRY_MS / 1000.0);
+             DW_RETRY_MS / 1000.0, 16 * DW_RETRY_MS / 1000.0);
     assert_true(said_with("the database cannot be opened", timer));
     assert_non_null(strstr(os.reason, "or at its next timed attempt"));
     /* the cause stays: the timer's attempt fails, and says it was the timer's */
@@ -1365,7 +1337,7 @@ static void t_service_start_timed(void **state)
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.open, 1);
     int closed = 0;
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
     assert_true(tu_drain(&loop, 2000));
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -1392,13 +1364,11 @@ static void t_service_timed_quiet(void **state)
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
+    dw_test_options(&o, NULL);
     int opened = 0;
-    o.retry_open = 1;
-    o.opened_cb = on_opened;
+    o.opened_cb = dw_set_flag;
     o.opened_arg = &opened;
     o.log = keep_line;
-    short_waits(&o);
     o.retry_ms = 100; /* 0.1, 0.2, 0.4, 0.8 s: several timed attempts */
     nsaid = 0;
     sipc_data *d = NULL;
@@ -1431,7 +1401,7 @@ static void t_service_timed_quiet(void **state)
     assert_int_equal(chmod(home, 0700), 0);
     assert_true(tu_run_until(&loop, &opened, 10000));
     int closed = 0;
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
     assert_true(tu_drain(&loop, 2000));
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -1495,16 +1465,10 @@ static void on_t_closed(uv_handle_t *h)
 static void t_service_reopen_fails(void **state)
 {
     (void)state;
-    dw_host = "127.1.63.1";
-    dw *w = calloc(1, sizeof *w);
-    assert_int_equal(uv_loop_init(&w->loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
-    short_waits(&o);
+    dw_test_options(&o, NULL);
     T_SET(fake_erofs, 1);
-    dw_server(w, SIPC_TLS_OFF, NULL, &o);
-    dw_client(w, SIPC_TLS_OFF, NULL);
+    dw *w = dw_world("127.1.63.1", &o);
     sipc_data_health hw, hr;
     sipc_data_health_get(w->d, &hw, &hr);
     assert_int_equal(hw.failing, 1);
@@ -1517,7 +1481,7 @@ static void t_service_reopen_fails(void **state)
     uv_timer_init(&w->loop, &p->t);
     p->t.data = p;
     /* from before the look that finds it writable, through the reopen */
-    uv_timer_start(&p->t, on_put_timer, T_PROBE_MS / 2, 25);
+    uv_timer_start(&p->t, on_put_timer, DW_PROBE_MS / 2, 25);
     sipc_data_open_state os = {.open = 1};
     uint64_t until = uv_now(&w->loop) + 20000;
     while (os.open && uv_now(&w->loop) < until) {
@@ -1566,16 +1530,10 @@ static void t_service_reopen_fails(void **state)
 static void t_service_reopen_once(void **state)
 {
     (void)state;
-    dw_host = "127.1.67.1";
-    dw *w = calloc(1, sizeof *w);
-    assert_int_equal(uv_loop_init(&w->loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
-    short_waits(&o);
+    dw_test_options(&o, NULL);
     T_SET(fake_erofs, 1);
-    dw_server(w, SIPC_TLS_OFF, NULL, &o);
-    dw_client(w, SIPC_TLS_OFF, NULL);
+    dw *w = dw_world("127.1.67.1", &o);
     sipc_data_health hw, hr;
     sipc_data_health_get(w->d, &hw, &hr);
     assert_int_equal(hw.failing, 1);
@@ -1591,7 +1549,7 @@ static void t_service_reopen_once(void **state)
         tu_run_until(&w->loop, &never, 20);
     assert_int_equal(T_GET(ro_opens), 1);
     /* the reopen (0.4 s) and several probe looks after it */
-    assert_false(tu_run_until(&w->loop, &never, 400 + 4 * T_PROBE_MS));
+    assert_false(tu_run_until(&w->loop, &never, 400 + 4 * DW_PROBE_MS));
     T_SET(count_looks, 0);
     T_SET(ro_open, 0);
     assert_int_equal(T_GET(ro_opens), 1);
@@ -1602,9 +1560,7 @@ static void t_service_reopen_once(void **state)
     assert_int_equal(os.open, 1);
     sipc_data_health_get(w->d, &hw, &hr);
     assert_int_equal(hw.failing, 1); /* still read-only: the writes' reason stays */
-    dw_close(w);
-    dw_free(w);
-    dw_host = "127.0.0.1";
+    dw_world_end(w, NULL);
 }
 
 
@@ -1614,19 +1570,13 @@ static void t_service_reopen_once(void **state)
 static void t_service_reopen_replaced(void **state)
 {
     (void)state;
-    dw_host = "127.1.63.2";
-    dw *w = calloc(1, sizeof *w);
-    assert_int_equal(uv_loop_init(&w->loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
+    dw_test_options(&o, NULL);
     int opened = 0;
-    o.opened_cb = on_opened;
+    o.opened_cb = dw_set_flag;
     o.opened_arg = &opened;
-    short_waits(&o);
     T_SET(fake_erofs, 1);
-    dw_server(w, SIPC_TLS_OFF, NULL, &o);
-    dw_client(w, SIPC_TLS_OFF, NULL);
+    dw *w = dw_world("127.1.63.2", &o);
     sipc_data_open_state os0;
     sipc_data_open_state_get(w->d, &os0);
     assert_int_equal(os0.made_new, 1); /* none there at start */
@@ -1653,7 +1603,7 @@ static void t_service_reopen_replaced(void **state)
     assert_int_equal(lstat(side, &wst), 0);
     assert_int_equal(rename(fresh, path), 0);
     T_SET(fake_erofs, 0);
-    /* the probe notices the file system writable (every T_PROBE_MS) */
+    /* the probe notices the file system writable (every DW_PROBE_MS) */
     sipc_data_open_state os = {.open = 1};
     uint64_t until = uv_now(&w->loop) + 5000;
     while (os.open && uv_now(&w->loop) < until) {
@@ -1683,9 +1633,7 @@ static void t_service_reopen_replaced(void **state)
     dw_call(w, "put", &m.base, &r);
     assert_int_equal(r.status, 0);
     dw_result_free(&r);
-    dw_close(w);
-    dw_free(w);
-    dw_host = "127.0.0.1";
+    dw_world_end(w, NULL);
 }
 
 /* As t_service_reopen_replaced, the old -wal and -shm removed before the
@@ -1694,19 +1642,13 @@ static void t_service_reopen_replaced(void **state)
 static void t_service_reopen_replaced_made(void **state)
 {
     (void)state;
-    dw_host = "127.1.83.2";
-    dw *w = calloc(1, sizeof *w);
-    assert_int_equal(uv_loop_init(&w->loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
+    dw_test_options(&o, NULL);
     int opened = 0;
-    o.opened_cb = on_opened;
+    o.opened_cb = dw_set_flag;
     o.opened_arg = &opened;
-    short_waits(&o);
     T_SET(fake_erofs, 1);
-    dw_server(w, SIPC_TLS_OFF, NULL, &o);
-    dw_client(w, SIPC_TLS_OFF, NULL);
+    dw *w = dw_world("127.1.83.2", &o);
     sipc_data_open_state os;
     sipc_data_open_state_get(w->d, &os);
     assert_int_equal(os.made_new, 1);
@@ -1735,9 +1677,7 @@ static void t_service_reopen_replaced_made(void **state)
     sipc_data_open_state_get(w->d, &os);
     assert_int_equal(os.open, 1);
     assert_int_equal(os.made_new, 0);
-    dw_close(w);
-    dw_free(w);
-    dw_host = "127.0.0.1";
+    dw_world_end(w, NULL);
 }
 
 /* gone_put: a put of id, its status (0 stored); the reason in msg. */
@@ -1779,15 +1719,9 @@ static void gone_saved(const char *dir, char *out, size_t len)
 static void t_service_gone(void **state)
 {
     (void)state;
-    dw_host = "127.1.76.2";
-    dw *w = calloc(1, sizeof *w);
-    assert_int_equal(uv_loop_init(&w->loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
-    short_waits(&o);
-    dw_server(w, SIPC_TLS_OFF, NULL, &o);
-    dw_client(w, SIPC_TLS_OFF, NULL);
+    dw_test_options(&o, NULL);
+    dw *w = dw_world("127.1.76.2", &o);
     char path[700], away[700], msg[600], copy[900];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(away, sizeof away, "%s/away.db", w->home);
@@ -1837,11 +1771,6 @@ static void t_service_gone(void **state)
     dw_host = "127.0.0.1";
 }
 
-static void no_look(sipc_data_options *o)
-{
-    o->watch_ms = 600000; /* no look comes before the stop */
-}
-
 /* records.db removed while open and the node stopped before any look saw
  * it (or with the look's verdict dropped as the close began): the stop
  * finds it gone itself, copies every committed record beside it and says
@@ -1851,7 +1780,10 @@ static void t_service_stop_unseen_gone(void **state)
 {
     (void)state;
     tu_log dlog = {0};
-    dw *w = dw_logged_world("127.1.106.1", &dlog, no_look);
+    sipc_data_options o;
+    dw_test_options(&o, &dlog);
+    o.watch_ms = 600000; /* no look comes before the stop */
+    dw *w = dw_world("127.1.106.1", &o);
     char path[700], msg[600], copy[900];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
@@ -1866,24 +1798,6 @@ static void t_service_stop_unseen_gone(void **state)
     tu_log_free(&dlog);
     dw_free(w);
     dw_host = "127.0.0.1";
-}
-
-/* A data service that may stay up unopened, with the short waits, its log
- * kept in log, behind a server on dw_host and a client. */
-static dw *logged_world(tu_log *log)
-{
-    dw *w = calloc(1, sizeof *w);
-    assert_non_null(w);
-    assert_int_equal(uv_loop_init(&w->loop), 0);
-    sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
-    short_waits(&o);
-    o.log = tu_log_sink;
-    o.log_arg = log;
-    dw_server(w, SIPC_TLS_OFF, NULL, &o);
-    dw_client(w, SIPC_TLS_OFF, NULL);
-    return w;
 }
 
 /* The renames of the copy of a gone records.db fail while fail_copy
@@ -1920,9 +1834,8 @@ static int log_count(const tu_log *l, const char *needle)
 static void t_service_gone_copy_retry(void **state)
 {
     (void)state;
-    dw_host = "127.1.84.2";
     tu_log dlog = {0};
-    dw *w = logged_world(&dlog);
+    dw *w = dw_logged_world("127.1.84.2", &dlog);
     char path[700], away[700], msg[600], copy[900];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(away, sizeof away, "%s/away.db", w->home);
@@ -1957,10 +1870,7 @@ static void t_service_gone_copy_retry(void **state)
     }
     assert_non_null(strstr(wh.last_error, "every committed record is copied to"));
     assert_int_equal(rename(away, path), 0);
-    dw_close(w);
-    tu_log_free(&dlog);
-    dw_free(w);
-    dw_host = "127.0.0.1";
+    dw_world_end(w, &dlog);
 }
 
 /* The copy of a gone file with too little room for it is not written (it
@@ -1970,9 +1880,8 @@ static void t_service_gone_copy_retry(void **state)
 static void t_service_gone_copy_room(void **state)
 {
     (void)state;
-    dw_host = "127.1.84.3";
     tu_log dlog = {0};
-    dw *w = logged_world(&dlog);
+    dw *w = dw_logged_world("127.1.84.3", &dlog);
     char path[700], away[700], msg[600], copy[900], id[16], body[4097];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(away, sizeof away, "%s/away.db", w->home);
@@ -2009,10 +1918,7 @@ static void t_service_gone_copy_room(void **state)
     assert_true(copy[0]);
     assert_int_equal(dw_count(copy, "SELECT count(*) FROM records"), 40);
     assert_int_equal(rename(away, path), 0);
-    dw_close(w);
-    tu_log_free(&dlog);
-    dw_free(w);
-    dw_host = "127.0.0.1";
+    dw_world_end(w, &dlog);
 }
 
 /* Another records.db put in place while a later open does its work (after
@@ -2052,12 +1958,10 @@ static void open_window(int mode)
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
+    dw_test_options(&o, NULL);
     int opened = 0;
-    o.opened_cb = on_opened;
+    o.opened_cb = dw_set_flag;
     o.opened_arg = &opened;
-    short_waits(&o);
     tu_log dlog = {0};
     o.log = tu_log_sink;
     o.log_arg = &dlog;
@@ -2093,7 +1997,7 @@ static void open_window(int mode)
         assert_true(tu_log_has(&dlog, back));
     }
     int closed = 0;
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
     if (mode == WINDOW_NOID_BACK) {
         char wal[720];
@@ -2133,9 +2037,8 @@ static void t_service_open_noid_back(void **state)
 static void t_service_gone_damaged(void **state)
 {
     (void)state;
-    dw_host = "127.1.84.3";
     tu_log dlog = {0};
-    dw *w = logged_world(&dlog);
+    dw *w = dw_logged_world("127.1.84.3", &dlog);
     char path[700], away[700], msg[600];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(away, sizeof away, "%s/away.db", w->home);
@@ -2162,10 +2065,7 @@ static void t_service_gone_damaged(void **state)
     sipc_data_health_get(w->d, &wh, &rh);
     assert_int_equal(wh.failing, 1);
     assert_non_null(strstr(wh.last_error, "verdict of damage kept by the host"));
-    dw_close(w);
-    tu_log_free(&dlog);
-    dw_free(w);
-    dw_host = "127.0.0.1";
+    dw_world_end(w, &dlog);
 }
 
 /* records.db replaced while the only read connection, opened by the name
@@ -2176,7 +2076,7 @@ static void t_service_gone_lent_reader(void **state)
 {
     (void)state;
     tu_log dlog = {0};
-    dw *w = dw_logged_world("127.1.106.2", &dlog, NULL);
+    dw *w = dw_logged_world("127.1.106.2", &dlog);
     char path[700], other[700], msg[600], err[512];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(other, sizeof other, "%s/other.db", w->dir);
@@ -2208,10 +2108,7 @@ static void t_service_gone_lent_reader(void **state)
     unsigned open = w->d->nopen;
     uv_mutex_unlock(&w->d->mu);
     assert_int_equal(open, 0);
-    dw_close(w);
-    tu_log_free(&dlog);
-    dw_free(w);
-    dw_host = "127.0.0.1";
+    dw_world_end(w, &dlog);
 }
 
 /* Damage found while records.db is gone (here the host's verdict): writes
@@ -2221,7 +2118,7 @@ static void t_service_damaged_while_gone(void **state)
 {
     (void)state;
     tu_log dlog = {0};
-    dw *w = dw_logged_world("127.1.106.3", &dlog, NULL);
+    dw *w = dw_logged_world("127.1.106.3", &dlog);
     char path[700], away[700], msg[600];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(away, sizeof away, "%s/away.db", w->home);
@@ -2246,10 +2143,7 @@ static void t_service_damaged_while_gone(void **state)
     assert_int_equal(dw_put(w, "d", msg, sizeof msg), SIPC_DATA_STORAGE);
     assert_non_null(strstr(msg, "verdict of damage kept by the host"));
     assert_null(strstr(msg, "records.db is gone from"));
-    dw_close(w);
-    tu_log_free(&dlog);
-    dw_free(w);
-    dw_host = "127.0.0.1";
+    dw_world_end(w, &dlog);
 }
 
 /* A reader opened by the name after records.db was replaced and before
@@ -2259,15 +2153,9 @@ static void t_service_damaged_while_gone(void **state)
 static void t_service_gone_window(void **state)
 {
     (void)state;
-    dw_host = "127.1.83.3";
-    dw *w = calloc(1, sizeof *w);
-    assert_int_equal(uv_loop_init(&w->loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
-    short_waits(&o);
-    dw_server(w, SIPC_TLS_OFF, NULL, &o);
-    dw_client(w, SIPC_TLS_OFF, NULL);
+    dw_test_options(&o, NULL);
+    dw *w = dw_world("127.1.83.3", &o);
     char path[700], other[700], msg[600], err[512];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(other, sizeof other, "%s/other.db", w->dir);
@@ -2322,9 +2210,7 @@ static void t_service_gone_window(void **state)
     assert_int_equal(open, idle);
     /* reads: from the open file */
     assert_int_equal(gone_get(w, "a"), 0);
-    dw_close(w);
-    dw_free(w);
-    dw_host = "127.0.0.1";
+    dw_world_end(w, NULL);
 }
 
 /* A look that cannot tell whether records.db names the open file (stat
@@ -2334,15 +2220,9 @@ static void t_service_gone_window(void **state)
 static void t_service_gone_unknown(void **state)
 {
     (void)state;
-    dw_host = "127.1.82.3";
-    dw *w = calloc(1, sizeof *w);
-    assert_int_equal(uv_loop_init(&w->loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
-    short_waits(&o);
-    dw_server(w, SIPC_TLS_OFF, NULL, &o);
-    dw_client(w, SIPC_TLS_OFF, NULL);
+    dw_test_options(&o, NULL);
+    dw *w = dw_world("127.1.82.3", &o);
     char path[700], away[700], msg[600];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(away, sizeof away, "%s/away.db", w->home);
@@ -2359,7 +2239,7 @@ static void t_service_gone_unknown(void **state)
     assert_int_equal(symlink("records.db", path), 0);
     for (int i = 0; i < 10; i++) {
         int never = 0;
-        tu_run_until(&w->loop, &never, T_WATCH_MS * 2);
+        tu_run_until(&w->loop, &never, DW_WATCH_MS * 2);
         assert_int_equal(dw_put(w, "c", msg, sizeof msg), SIPC_DATA_STORAGE);
     }
     sipc_data_open_state os;
@@ -2422,15 +2302,9 @@ static void gone_put_async(dw *w, const char *id, dw_result *r)
 static void t_service_gone_queued(void **state)
 {
     (void)state;
-    dw_host = "127.1.82.2";
-    dw *w = calloc(1, sizeof *w);
-    assert_int_equal(uv_loop_init(&w->loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
-    short_waits(&o);
-    dw_server(w, SIPC_TLS_OFF, NULL, &o);
-    dw_client(w, SIPC_TLS_OFF, NULL);
+    dw_test_options(&o, NULL);
+    dw *w = dw_world("127.1.82.2", &o);
     char path[700], away[700], msg[600], copy[900];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(away, sizeof away, "%s/away.db", w->home);
@@ -2484,9 +2358,7 @@ static void t_service_gone_queued(void **state)
     /* every put answered as written ("a", j1, and any queued one taken) */
     assert_int_equal(dw_count(copy, "SELECT count(*) FROM records"), 2 + ok);
     assert_int_equal(ok, 0);
-    dw_close(w);
-    dw_free(w);
-    dw_host = "127.0.0.1";
+    dw_world_end(w, NULL);
 }
 
 /* The library's version as data_store.c sees it: fake_version when set. */
@@ -2547,7 +2419,7 @@ static void t_db_dir_links(void **state)
         fprintf(stderr, "open: %s\n", err);
     assert_int_equal(rc, 0);
     int closed = 0;
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
     snprintf(p, sizeof p, "%s/records.db", real);
     struct stat st;
@@ -2594,7 +2466,7 @@ static void t_db_dir_links(void **state)
     assert_int_equal(chmod(real, 01777), 0);
     closed = 0;
     assert_int_equal(sipc_data_open(&d, &loop, dir, NULL, err, sizeof err), 0);
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
     assert_int_equal(chmod(real, 0700), 0);
     /* a local disk, no user namespace: the overflow uid is only nobody */
@@ -2721,7 +2593,7 @@ static void t_db_fresh_sticky(void **state)
         assert_int_equal(a.st_ino, b.st_ino); /* never deleted and made again */
     }
     int closed = 0;
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
     /* nothing left of the private directory it was made in */
     DIR *dd = opendir(dir);
@@ -2734,7 +2606,7 @@ static void t_db_fresh_sticky(void **state)
     d = NULL;
     closed = 0;
     assert_int_equal(sipc_data_open(&d, &loop, dir, NULL, err, sizeof err), 0);
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
     assert_true(tu_drain(&loop, 2000));
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -2812,7 +2684,7 @@ static void t_db_sticky_leftover_wal(void **state)
     assert_int_equal(rc, 0);
     assert_true(set_aside_size(dir) > 0);
     int closed = 0;
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
     char path[700];
     snprintf(path, sizeof path, "%s/records.db", dir);
@@ -2862,12 +2734,10 @@ static void t_db_leftover_wal_kept(void **state)
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
+    dw_test_options(&o, NULL);
     int opened = 0;
-    o.retry_open = 1;
-    o.opened_cb = on_opened;
+    o.opened_cb = dw_set_flag;
     o.opened_arg = &opened;
-    short_waits(&o);
     sipc_data *d = NULL;
     T_SET(fail_rename, 1);
     int rc = sipc_data_open(&d, &loop, dir, &o, err, sizeof err);
@@ -2894,7 +2764,7 @@ static void t_db_leftover_wal_kept(void **state)
     assert_int_equal(rename(wal, away), 0);
     assert_true(tu_run_until(&loop, &opened, 10000));
     int closed = 0;
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
     assert_true(tu_drain(&loop, 2000));
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -3082,7 +2952,7 @@ static void t_db_empty_wal_kept(void **state)
     assert_string_equal(os.wal_set_aside, "");
     assert_int_equal(set_aside_size(dir), -1);
     int closed = 0;
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
     DIR *dd = opendir(dir);
     assert_non_null(dd);
@@ -3142,7 +3012,7 @@ static void t_db_dir_repointed(void **state)
     assert_int_not_equal(lstat(p, &st), 0);
 
     int closed = 0;
-    sipc_data_close(d, on_closed, &closed);
+    sipc_data_close(d, dw_set_flag, &closed);
     assert_true(tu_run_until(&loop, &closed, 5000));
     assert_true(tu_drain(&loop, 2000));
     assert_int_equal(uv_loop_close(&loop), 0);

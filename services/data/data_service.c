@@ -991,6 +991,22 @@ static void files_sig(const sipc_data *d, const char *db_path, struct data_files
         k += 2;
     }
     assert(k < sizeof sig->v / sizeof sig->v[0]);
+    /* -shm and -journal: what the start's check judges of them (a link,
+     * another account's, writable by others), so that their fix (rm,
+     * chown, chmod) is an attempt's cue as for records.db; not their times
+     * (a -shm changes while open) */
+    for (int i = 2; i < 4; i++) {
+        char side[PATH_MAX + 32];
+        snprintf(side, sizeof side, "%.*s/%s", PATH_MAX - 1, dir, DB_FILES[i]);
+        if (lstat(side, &st) != 0) {
+            k += 3;
+            continue;
+        }
+        sig->v[k++] = st.st_ino;
+        sig->v[k++] = st.st_mode;
+        sig->v[k++] = 1 + (unsigned long long)st.st_uid;
+    }
+    assert(k < sizeof sig->v / sizeof sig->v[0]);
     struct statvfs v;
     sig->v[k++] = (statvfs(dir, &v) == 0 && (v.f_flag & ST_RDONLY)) ||
                   (access(dir, W_OK) != 0 && errno == EROFS);

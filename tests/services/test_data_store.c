@@ -1286,6 +1286,65 @@ static int said_with(const char *a, const char *b)
     return 0;
 }
 
+/* A later open refused for records.db-shm (here writable by other
+ * accounts; a link, another account's file) is made again once that file
+ * is fixed, within a settle, as for records.db: the fix is a change of the
+ * files, not left to the next timed attempt (here a minute away). */
+static void t_service_shm_fixed(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("datashmfix");
+    char path[700], fresh[700], shm[720], err[1024] = "";
+    snprintf(path, sizeof path, "%s/records.db", home);
+    snprintf(fresh, sizeof fresh, "%s/records.new.db", home);
+    snprintf(shm, sizeof shm, "%s-shm", path);
+    FILE *fp = fopen(path, "w"); /* not a database: the start cannot open it */
+    assert_non_null(fp);
+    for (int i = 0; i < 8192; i++)
+        fputc('A', fp);
+    fclose(fp);
+    data_store *w = NULL;
+    assert_int_equal(data_store_open(&w, fresh, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
+                                     sizeof err),
+                     0);
+    data_store_close(w);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data_options o;
+    dw_test_options(&o, NULL);
+    o.retry_ms = 60000;
+    int opened = 0;
+    o.opened_cb = dw_set_flag;
+    o.opened_arg = &opened;
+    sipc_data *d = NULL;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    sipc_data_open_state os;
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+    /* a good database put in place, beside a -shm the check refuses */
+    fp = fopen(shm, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    assert_int_equal(chmod(shm, 0666), 0);
+    assert_int_equal(rename(fresh, path), 0);
+    const char *refused = "records.db-shm can be written by other accounts";
+    for (int i = 0; i < 100 && (sipc_data_open_state_get(d, &os), !strstr(os.reason, refused));
+         i++) {
+        int never = 0;
+        tu_run_until(&loop, &never, 20);
+    }
+    assert_non_null(strstr(os.reason, refused));
+    assert_int_equal(chmod(shm, 0600), 0);
+    assert_true(tu_run_until(&loop, &opened, 4 * T_ATTEMPT_MS));
+    int closed = 0;
+    sipc_data_close(d, dw_set_flag, &closed);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    free(home);
+}
+
 /* A start refused by a cause no file shows (an open that fails: another
  * process's lock, an I/O error, a full disk) is tried again on a timer, as
  * a failed reopen is; each failed attempt says what started it (the timer,
@@ -3095,6 +3154,7 @@ int main(void)
         cmocka_unit_test(t_service_stale_wal),
         cmocka_unit_test(t_service_first_create),
         cmocka_unit_test(t_service_start_timed),
+        cmocka_unit_test(t_service_shm_fixed),
         cmocka_unit_test(t_service_timed_quiet),
         cmocka_unit_test(t_service_reopen_fails),
         cmocka_unit_test(t_service_reopen_replaced),

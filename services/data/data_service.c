@@ -2376,13 +2376,16 @@ static void fin_work(uv_work_t *w)
      * took the name for the open file would checkpoint into a file no name
      * leads to and remove its -wal: SQLite says whether the name still
      * leads there, and if not, the stop is the gone one (a copy, the -wal
-     * kept). Not for a writer opened read-only: no look watches it, and its
-     * close writes nothing */
+     * kept). A name that cannot be looked at (EACCES, EIO) is taken as
+     * there, as the looks take it (SQLite says "moved" then too). Not for a
+     * writer opened read-only: no look watches it, and its close writes
+     * nothing */
     if (!d->gone && d->writer && !d->writer_ro && data_store_has_moved(d->writer) > 0) {
         struct stat st;
-        d->gone = stat(d->db_path, &st) != 0 && (errno == ENOENT || errno == ENOTDIR)
-                      ? DATA_GONE_MISSING
-                      : DATA_GONE_OTHER;
+        if (stat(d->db_path, &st) == 0)
+            d->gone = DATA_GONE_OTHER;
+        else if (errno == ENOENT || errno == ENOTDIR)
+            d->gone = DATA_GONE_MISSING;
     }
     /* records.db no longer names the open file: a checkpoint would copy the
      * -wal into it and remove the -wal, its records then only in a file no

@@ -1830,33 +1830,90 @@ static void t_service_gone(void **state)
     dw_host = "127.0.0.1";
 }
 
-/* records.db removed while open and the node stopped before any look saw
- * it (or with the look's verdict dropped as the close began): the stop
- * finds it gone itself, copies every committed record beside it and says
- * so, rather than checkpointing them into the removed file, which frees
- * them. */
-static void t_service_stop_unseen_gone(void **state)
+/* records.db removed (or another file put in its place) while open and
+ * the node stopped before any look saw it (or with the look's verdict
+ * dropped as the close began): the stop finds it gone itself, copies every
+ * committed record beside it and says so, rather than checkpointing them
+ * into the file no name leads to, which the kernel then frees; another
+ * file put there is left as it was. A name that cannot be looked at (here
+ * a link to itself: ELOOP; EACCES, EIO alike) is taken as there, as the
+ * looks take it: the stop is a normal one (here into the file moved
+ * away, which then holds every record). */
+enum { UNSEEN_REMOVED, UNSEEN_REPLACED, UNSEEN_UNREADABLE };
+static void stop_unseen_gone(int how)
 {
-    (void)state;
+    int replaced = how == UNSEEN_REPLACED;
     tu_log dlog = {0};
     sipc_data_options o;
     dw_test_options(&o, &dlog);
     o.watch_ms = 600000; /* no look comes before the stop */
-    dw *w = dw_world("127.1.106.1", &o);
-    char path[700], msg[600], copy[900];
+    dw *w = dw_world(how == UNSEEN_REPLACED     ? "127.1.106.4"
+                     : how == UNSEEN_UNREADABLE ? "127.1.106.5"
+                                                : "127.1.106.1",
+                     &o);
+    char path[700], other[700], msg[600], copy[900], err[512];
     snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(other, sizeof other, "%s/other.db", w->home);
     assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
     assert_int_equal(dw_put(w, "b", msg, sizeof msg), 0);
-    assert_int_equal(unlink(path), 0);
+    if (how == UNSEEN_UNREADABLE) {
+        assert_int_equal(rename(path, other), 0);
+        assert_int_equal(symlink("records.db", path), 0);
+        dw_close(w);
+        gone_saved(w->dir, copy, sizeof copy);
+        assert_false(copy[0]);
+        assert_false(tu_log_has(&dlog, "stopped with records.db"));
+        assert_int_equal(dw_count(other, "SELECT count(*) FROM records"), 2);
+        dw_world_end(w, &dlog);
+        return;
+    }
+    if (replaced) {
+        data_store *nw = NULL;
+        assert_int_equal(data_store_open(&nw, other, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL,
+                                         err, sizeof err),
+                         0);
+        data_store_close(nw);
+        assert_int_equal(rename(other, path), 0);
+    } else {
+        assert_int_equal(unlink(path), 0);
+    }
     dw_close(w);
     gone_saved(w->dir, copy, sizeof copy);
     assert_true(copy[0]);
     assert_int_equal(dw_count(copy, "SELECT count(*) FROM records"), 2);
-    assert_true(tu_log_has(&dlog, "stopped with records.db gone (removed or moved away): "
-                                  "every committed record is in"));
+    assert_true(tu_log_has(&dlog, replaced ? "stopped with records.db another file than the one "
+                                             "open: every committed record is in"
+                                           : "stopped with records.db gone (removed or moved "
+                                             "away): every committed record is in"));
+    if (replaced) {
+        /* the open file's -wal set aside, never left to be replayed into
+         * the other file, and nothing of it went into that file */
+        char wal[720];
+        snprintf(wal, sizeof wal, "%s-wal", path);
+        assert_int_not_equal(access(wal, F_OK), 0);
+        assert_int_equal(dw_count(path, "SELECT count(*) FROM records"), 0);
+    }
     tu_log_free(&dlog);
     dw_free(w);
     dw_host = "127.0.0.1";
+}
+
+static void t_service_stop_unseen_gone(void **state)
+{
+    (void)state;
+    stop_unseen_gone(UNSEEN_REMOVED);
+}
+
+static void t_service_stop_unseen_replaced(void **state)
+{
+    (void)state;
+    stop_unseen_gone(UNSEEN_REPLACED);
+}
+
+static void t_service_stop_unreadable(void **state)
+{
+    (void)state;
+    stop_unseen_gone(UNSEEN_UNREADABLE);
 }
 
 /* The renames of the copy of a gone records.db fail while fail_copy
@@ -3161,6 +3218,8 @@ int main(void)
         cmocka_unit_test(t_service_reopen_replaced_made),
         cmocka_unit_test(t_service_gone),
         cmocka_unit_test(t_service_stop_unseen_gone),
+        cmocka_unit_test(t_service_stop_unseen_replaced),
+        cmocka_unit_test(t_service_stop_unreadable),
         cmocka_unit_test(t_service_gone_queued),
         cmocka_unit_test(t_service_gone_window),
         cmocka_unit_test(t_service_gone_copy_retry),

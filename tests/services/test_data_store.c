@@ -1898,23 +1898,12 @@ static void stop_unseen_gone(int how)
     dw_host = "127.0.0.1";
 }
 
-static void t_service_stop_unseen_gone(void **state)
+/* state: the UNSEEN_* case (main names each) */
+static void t_stop_unseen(void **state)
 {
-    (void)state;
-    stop_unseen_gone(UNSEEN_REMOVED);
+    stop_unseen_gone(*(const int *)*state);
 }
-
-static void t_service_stop_unseen_replaced(void **state)
-{
-    (void)state;
-    stop_unseen_gone(UNSEEN_REPLACED);
-}
-
-static void t_service_stop_unreadable(void **state)
-{
-    (void)state;
-    stop_unseen_gone(UNSEEN_UNREADABLE);
-}
+static const int unseen_cases[] = {UNSEEN_REMOVED, UNSEEN_REPLACED, UNSEEN_UNREADABLE};
 
 /* The renames of the copy of a gone records.db fail while fail_copy
  * (ENOSPC, as a full disk), counted in copy_tries (__wrap_renameat2). */
@@ -2129,23 +2118,12 @@ static void open_window(int mode)
     free(home);
 }
 
-static void t_service_open_window(void **state)
+/* state: the WINDOW_* case (main names each) */
+static void t_open_window(void **state)
 {
-    (void)state;
-    open_window(WINDOW_ID);
+    open_window(*(const int *)*state);
 }
-
-static void t_service_open_noid(void **state)
-{
-    (void)state;
-    open_window(WINDOW_NOID);
-}
-
-static void t_service_open_noid_back(void **state)
-{
-    (void)state;
-    open_window(WINDOW_NOID_BACK);
-}
+static const int window_cases[] = {WINDOW_ID, WINDOW_NOID, WINDOW_NOID_BACK};
 
 /* A database found damaged (here the host's verdict), then gone, then back:
  * writes are refused with the damage's reason again, not the gone text;
@@ -3217,9 +3195,9 @@ int main(void)
         cmocka_unit_test(t_service_reopen_replaced),
         cmocka_unit_test(t_service_reopen_replaced_made),
         cmocka_unit_test(t_service_gone),
-        cmocka_unit_test(t_service_stop_unseen_gone),
-        cmocka_unit_test(t_service_stop_unseen_replaced),
-        cmocka_unit_test(t_service_stop_unreadable),
+        {"t_service_stop_unseen_gone", t_stop_unseen, NULL, NULL, (void *)&unseen_cases[0]},
+        {"t_service_stop_unseen_replaced", t_stop_unseen, NULL, NULL, (void *)&unseen_cases[1]},
+        {"t_service_stop_unreadable", t_stop_unseen, NULL, NULL, (void *)&unseen_cases[2]},
         cmocka_unit_test(t_service_gone_queued),
         cmocka_unit_test(t_service_gone_window),
         cmocka_unit_test(t_service_gone_copy_retry),
@@ -3227,9 +3205,9 @@ int main(void)
         cmocka_unit_test(t_service_gone_damaged),
         cmocka_unit_test(t_service_gone_lent_reader),
         cmocka_unit_test(t_service_damaged_while_gone),
-        cmocka_unit_test(t_service_open_window),
-        cmocka_unit_test(t_service_open_noid),
-        cmocka_unit_test(t_service_open_noid_back),
+        {"t_service_open_window", t_open_window, NULL, NULL, (void *)&window_cases[0]},
+        {"t_service_open_noid", t_open_window, NULL, NULL, (void *)&window_cases[1]},
+        {"t_service_open_noid_back", t_open_window, NULL, NULL, (void *)&window_cases[2]},
         cmocka_unit_test(t_service_gone_unknown),
         cmocka_unit_test(t_service_reopen_once),
         cmocka_unit_test(t_db_dir_links),

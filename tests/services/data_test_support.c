@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "data_store.h"
 #include "data_test_support.h"
 
 ProtobufCBinaryData bin(const char *s)
@@ -81,6 +82,34 @@ void dw_client(dw *w, sipc_tls_mode mode, const char *pem)
     w->csec = tu_security(mode, pem);
     assert_int_equal(sipc_ctx_new(&w->cctx, &w->loop, &o, w->csec), 0);
     assert_int_equal(sipc_channel_open(&w->ch, w->cctx, dw_host, w->port, NULL), 0);
+}
+
+void dw_data_close(uv_loop_t *loop, sipc_data *d)
+{
+    int closed = 0;
+    sipc_data_close(d, dw_set_flag, &closed);
+    assert_true(tu_run_until(loop, &closed, 5000));
+    assert_true(tu_drain(loop, 2000));
+    assert_int_equal(uv_loop_close(loop), 0);
+}
+
+void dw_make_db(const char *path)
+{
+    char err[512];
+    data_store *s = NULL;
+    int rc = data_store_open(&s, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err, sizeof err);
+    if (rc != 0)
+        fail_msg("%s: %s", path, err);
+    data_store_close(s);
+}
+
+void dw_not_a_db(const char *path)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 8192; i++)
+        fputc('A', fp);
+    fclose(fp);
 }
 
 void dw_set_flag(void *arg)

@@ -70,6 +70,13 @@ dw *dw_logged_world(const char *host, tu_log *log);
 /* The end of a dw_world's test: dw_close, log freed (when not NULL),
  * dw_free, dw_host back to 127.0.0.1. */
 void dw_world_end(dw *w, tu_log *log);
+/* A new, empty database at path (the service's schema), closed. */
+void dw_make_db(const char *path);
+/* A file at path that is no database (8 KiB of 'A'): an open refuses it. */
+void dw_not_a_db(const char *path);
+/* A data service opened on loop without a world closed (its callback
+ * within 5 s), the loop drained and closed. */
+void dw_data_close(uv_loop_t *loop, sipc_data *d);
 /* A callback that sets the int at arg to 1 (opened_cb, sipc_data_close's). */
 void dw_set_flag(void *arg);
 /* Closes the server context, then the data service, then the client; drains

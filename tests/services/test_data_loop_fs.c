@@ -127,16 +127,6 @@ int __wrap_sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, cha
     return __real_sqlite3_exec(db, sql, cb, arg, errmsg);
 }
 
-static void make_db(const char *path)
-{
-    char err[512];
-    data_store *s = NULL;
-    assert_int_equal(data_store_open(&s, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
-                                     sizeof err),
-                     0);
-    data_store_close(s);
-}
-
 /* A database that could not be opened at start (not a database at all),
  * replaced by a good one while the node runs: the later open puts the
  * writer in place, and what it then says and keeps of the files (read-only
@@ -151,12 +141,8 @@ static void t_later_open_off_loop(void **state)
     char path[700], fresh[700], err[1024] = "";
     snprintf(path, sizeof path, "%s/records.db", home);
     snprintf(fresh, sizeof fresh, "%s/records.new.db", home);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    for (int i = 0; i < 8192; i++)
-        fputc('A', fp);
-    fclose(fp);
-    make_db(fresh);
+    dw_not_a_db(path);
+    dw_make_db(fresh);
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
@@ -190,11 +176,7 @@ static void t_later_open_off_loop(void **state)
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(m.file, (uint64_t)st.st_ino);
 
-    int closed = 0;
-    sipc_data_close(d, dw_set_flag, &closed);
-    assert_true(tu_run_until(&loop, &closed, 5000));
-    assert_true(tu_drain(&loop, 2000));
-    assert_int_equal(uv_loop_close(&loop), 0);
+    dw_data_close(&loop, d);
     tu_rmdir(home);
     free(home);
 }
@@ -316,7 +298,7 @@ static void t_close_cancels_queued_look(void **state)
     char *home = tu_mkdtemp("dataloopcancel");
     char path[700], err[1024] = "";
     snprintf(path, sizeof path, "%s/records.db", home);
-    make_db(path);
+    dw_make_db(path);
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;

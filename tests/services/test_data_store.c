@@ -662,11 +662,8 @@ static void t_reader_and_schema(void **state)
     char blocked[700], wal[720];
     snprintf(blocked, sizeof blocked, "%s/blocked.db", f->dir);
     snprintf(wal, sizeof wal, "%s-wal", blocked);
+    dw_make_db(blocked);
     data_store *b = NULL;
-    assert_int_equal(data_store_open(&b, blocked, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
-                                     sizeof err),
-                     0);
-    data_store_close(b);
     assert_int_equal(mkdir(wal, 0700), 0);
     err[0] = '\0';
     assert_int_not_equal(data_store_open(&b, blocked, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL,
@@ -838,11 +835,7 @@ static void t_service_retry_open(void **state)
     char *home = tu_mkdtemp("dataretry");
     char path[700], err[1024] = "";
     snprintf(path, sizeof path, "%s/records.db", home);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    for (int i = 0; i < 8192; i++)
-        fputc('A', fp);
-    fclose(fp);
+    dw_not_a_db(path);
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
@@ -903,7 +896,7 @@ static void t_service_retry_open(void **state)
      * short on a large file could miss the damage) */
     char note[800];
     snprintf(note, sizeof note, "%s/repair-notes", home);
-    fp = fopen(note, "w");
+    FILE *fp = fopen(note, "w");
     assert_non_null(fp);
     fclose(fp);
     assert_int_equal(run_until_attempt(&loop, d, 2), 2);
@@ -934,11 +927,7 @@ static void t_service_retry_open(void **state)
     /* the repaired database, made beside it */
     char fresh[800];
     snprintf(fresh, sizeof fresh, "%s/records.new.db", home);
-    data_store *nw = NULL;
-    assert_int_equal(data_store_open(&nw, fresh, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
-                                     sizeof err),
-                     0);
-    data_store_close(nw);
+    dw_make_db(fresh);
 
     /* another directory in the data directory's place (a disk unmounted,
      * its bare mount point; a directory made again), with a database in
@@ -948,10 +937,7 @@ static void t_service_retry_open(void **state)
     assert_int_equal(rename(home, old), 0);
     assert_int_equal(mkdir(home, 0700), 0);
     snprintf(other, sizeof other, "%s/records.db", home);
-    assert_int_equal(data_store_open(&nw, other, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
-                                     sizeof err),
-                     0);
-    data_store_close(nw);
+    dw_make_db(other);
     assert_true(run_until_attempt(&loop, d, 4) >= 4);
     assert_int_equal(opened, 0);
     sipc_data_open_state_get(d, &os);
@@ -1140,11 +1126,7 @@ static void t_service_stale_wal(void **state)
     assert_int_equal(res.err, 0);
     assert_int_equal(res.n, 1);
     assert_string_equal(res.ids[0], "good1");
-    int closed = 0;
-    sipc_data_close(d, dw_set_flag, &closed);
-    assert_true(tu_run_until(&loop, &closed, 5000));
-    assert_true(tu_drain(&loop, 2000));
-    assert_int_equal(uv_loop_close(&loop), 0);
+    dw_data_close(&loop, d);
     tu_rmdir(home);
     free(home);
 }
@@ -1220,11 +1202,7 @@ static void t_service_first_create(void **state)
     T_SET(fail_open, 2);
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
     T_SET(fail_open, 0);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    for (int i = 0; i < 8192; i++)
-        fputc('A', fp);
-    fclose(fp);
+    dw_not_a_db(path);
     assert_int_equal(run_until_attempt(&loop, d, 2), 2);
     sipc_data_open_state_get(d, &os);
     assert_non_null(strstr(os.reason, "not a database"));
@@ -1298,16 +1276,8 @@ static void t_service_shm_fixed(void **state)
     snprintf(path, sizeof path, "%s/records.db", home);
     snprintf(fresh, sizeof fresh, "%s/records.new.db", home);
     snprintf(shm, sizeof shm, "%s-shm", path);
-    FILE *fp = fopen(path, "w"); /* not a database: the start cannot open it */
-    assert_non_null(fp);
-    for (int i = 0; i < 8192; i++)
-        fputc('A', fp);
-    fclose(fp);
-    data_store *w = NULL;
-    assert_int_equal(data_store_open(&w, fresh, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
-                                     sizeof err),
-                     0);
-    data_store_close(w);
+    dw_not_a_db(path); /* not a database: the start cannot open it */
+    dw_make_db(fresh);
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
@@ -1322,7 +1292,7 @@ static void t_service_shm_fixed(void **state)
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.open, 0);
     /* a good database put in place, beside a -shm the check refuses */
-    fp = fopen(shm, "w");
+    FILE *fp = fopen(shm, "w");
     assert_non_null(fp);
     fclose(fp);
     assert_int_equal(chmod(shm, 0666), 0);
@@ -1336,11 +1306,7 @@ static void t_service_shm_fixed(void **state)
     assert_non_null(strstr(os.reason, refused));
     assert_int_equal(chmod(shm, 0600), 0);
     assert_true(tu_run_until(&loop, &opened, 4 * T_ATTEMPT_MS));
-    int closed = 0;
-    sipc_data_close(d, dw_set_flag, &closed);
-    assert_true(tu_run_until(&loop, &closed, 5000));
-    assert_true(tu_drain(&loop, 2000));
-    assert_int_equal(uv_loop_close(&loop), 0);
+    dw_data_close(&loop, d);
     tu_rmdir(home);
     free(home);
 }
@@ -1356,11 +1322,7 @@ static void t_service_start_timed(void **state)
     char *home = tu_mkdtemp("datatimed");
     char path[700], err[1024] = "";
     snprintf(path, sizeof path, "%s/records.db", home);
-    data_store *w = NULL;
-    assert_int_equal(data_store_open(&w, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
-                                     sizeof err),
-                     0);
-    data_store_close(w);
+    dw_make_db(path);
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
@@ -1395,11 +1357,7 @@ static void t_service_start_timed(void **state)
     assert_true(tu_run_until(&loop, &opened, 10000));
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.open, 1);
-    int closed = 0;
-    sipc_data_close(d, dw_set_flag, &closed);
-    assert_true(tu_run_until(&loop, &closed, 5000));
-    assert_true(tu_drain(&loop, 2000));
-    assert_int_equal(uv_loop_close(&loop), 0);
+    dw_data_close(&loop, d);
     tu_rmdir(home);
     free(home);
 }
@@ -1415,11 +1373,7 @@ static void t_service_timed_quiet(void **state)
     char *home = tu_mkdtemp("datatimedquiet");
     char path[700], err[1024] = "";
     snprintf(path, sizeof path, "%s/records.db", home);
-    data_store *w = NULL;
-    assert_int_equal(data_store_open(&w, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
-                                     sizeof err),
-                     0);
-    data_store_close(w);
+    dw_make_db(path);
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
@@ -1459,11 +1413,7 @@ static void t_service_timed_quiet(void **state)
     T_SET(fail_open, 0);
     assert_int_equal(chmod(home, 0700), 0);
     assert_true(tu_run_until(&loop, &opened, 10000));
-    int closed = 0;
-    sipc_data_close(d, dw_set_flag, &closed);
-    assert_true(tu_run_until(&loop, &closed, 5000));
-    assert_true(tu_drain(&loop, 2000));
-    assert_int_equal(uv_loop_close(&loop), 0);
+    dw_data_close(&loop, d);
     tu_rmdir(home);
     free(home);
 }
@@ -2046,20 +1996,9 @@ static void open_window(int mode)
     snprintf(fresh, sizeof fresh, "%s/records.new.db", home);
     snprintf(other, sizeof other, "%s/other.db", home);
     snprintf(keep, sizeof keep, "%s/keep.db", home);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    for (int i = 0; i < 8192; i++)
-        fputc('A', fp);
-    fclose(fp);
-    data_store *nw = NULL;
-    assert_int_equal(data_store_open(&nw, fresh, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
-                                     sizeof err),
-                     0);
-    data_store_close(nw);
-    assert_int_equal(data_store_open(&nw, other, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
-                                     sizeof err),
-                     0);
-    data_store_close(nw);
+    dw_not_a_db(path);
+    dw_make_db(fresh);
+    dw_make_db(other);
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
@@ -2175,11 +2114,7 @@ static void t_service_gone_lent_reader(void **state)
     snprintf(path, sizeof path, "%s/records.db", w->dir);
     snprintf(other, sizeof other, "%s/other.db", w->dir);
     assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
-    data_store *nw = NULL;
-    assert_int_equal(data_store_open(&nw, other, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
-                                     sizeof err),
-                     0);
-    data_store_close(nw);
+    dw_make_db(other);
     /* no look in flight (one starts only from the loop, which is this
      * thread): none can see the replace before the reader is lent */
     for (int i = 0; i < 100 && w->d->looking; i++)
@@ -2255,11 +2190,7 @@ static void t_service_gone_window(void **state)
     snprintf(other, sizeof other, "%s/other.db", w->dir);
     assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
     assert_int_equal(gone_get(w, "a"), 0); /* a reader on the open file */
-    data_store *nw = NULL;
-    assert_int_equal(data_store_open(&nw, other, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
-                                     sizeof err),
-                     0);
-    data_store_close(nw);
+    dw_make_db(other);
     char side[720];
     snprintf(side, sizeof side, "%s-wal", other);
     unlink(side);
@@ -2481,10 +2412,7 @@ static void t_sqlite_too_old(void **state)
     assert_non_null(strstr(err, "SQLite 3.30.1 is too old: the data service needs 3.31.0"));
     struct stat st;
     assert_int_equal(lstat(p, &st), -1);
-    assert_int_equal(data_store_open(&s, p, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
-                                     sizeof err),
-                     0);
-    data_store_close(s);
+    dw_make_db(p);
     tu_rmdir(home);
     free(home);
 }
@@ -2857,11 +2785,7 @@ static void t_db_leftover_wal_kept(void **state)
     snprintf(away, sizeof away, "%s/old-wal", home);
     assert_int_equal(rename(wal, away), 0);
     assert_true(tu_run_until(&loop, &opened, 10000));
-    int closed = 0;
-    sipc_data_close(d, dw_set_flag, &closed);
-    assert_true(tu_run_until(&loop, &closed, 5000));
-    assert_true(tu_drain(&loop, 2000));
-    assert_int_equal(uv_loop_close(&loop), 0);
+    dw_data_close(&loop, d);
     tu_rmdir(home);
     free(home);
 }
@@ -3105,11 +3029,7 @@ static void t_db_dir_repointed(void **state)
     struct stat st;
     assert_int_not_equal(lstat(p, &st), 0);
 
-    int closed = 0;
-    sipc_data_close(d, dw_set_flag, &closed);
-    assert_true(tu_run_until(&loop, &closed, 5000));
-    assert_true(tu_drain(&loop, 2000));
-    assert_int_equal(uv_loop_close(&loop), 0);
+    dw_data_close(&loop, d);
     tu_rmdir(home);
     free(home);
 }

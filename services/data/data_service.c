@@ -206,13 +206,16 @@ void data_storage_unusable(sipc_data *d, int rc, const char *why)
     if (rc == DATA_STORE_DAMAGED) {
         reads = "reads that meet the damage fail too";
     } else if (rc == UV_ENOENT && d->gone) {
-        /* none is opened by the name while it is gone */
-        uv_mutex_lock(&d->mu);
-        unsigned open = d->nopen;
-        uv_mutex_unlock(&d->mu);
-        reads = open ? "reads are served by the read connections open on it"
-                     : "reads fail too: no read connection was open on it, and none is opened "
-                       "by the name";
+        /* none is opened by the name while it is gone. The idle ones the
+         * look kept are on the open file; one lent out then may have been
+         * opened by the name after it went (closed when given back) */
+        reads = d->gone_kept ? "reads are served by the read connections open on it"
+                : d->gone_lent
+                    ? "reads may fail too: no idle read connection was open on it, one in use "
+                      "serves reads only if it was opened before it went, and none is opened "
+                      "by the name"
+                    : "reads fail too: no read connection was open on it, and none is opened "
+                      "by the name";
     }
     sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_ERROR, "Data.Storage",
                     "writes to the database fail: %s (every write gets STORAGE; %s)", why,
@@ -227,6 +230,18 @@ void data_storage_unusable(sipc_data *d, int rc, const char *why)
     h->last_wall_ms = sipc_rfc3339_now_ms();
     h->last_rc = rc;
     keep_reason(h->last_err, sizeof h->last_err, why);
+}
+
+static void gone_reason(sipc_data *d);
+
+/* Damage found while records.db is gone: what to do about the gone file
+ * (put it back, or its copy) still holds, so writes keep that reason, with
+ * the damage added (gone_reason); damaged_err keeps the verdict alone, put
+ * back when the name leads to the open file again. */
+static void damaged_while_gone(sipc_data *d)
+{
+    if (d->gone)
+        gone_reason(d);
 }
 
 /* A statement found the file damaged: whatever a write would still manage
@@ -247,6 +262,7 @@ static void mark_damaged(sipc_data *d, const char *err)
              "count with it",
              err, (long long)d->mark.created);
     memcpy(d->damaged_err, d->writes_err, sizeof d->damaged_err);
+    damaged_while_gone(d);
     uv_timer_stop(&d->probe_timer);
     data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
     if (d->o.damaged_cb)
@@ -260,6 +276,7 @@ void sipc_data_refuse_writes(sipc_data *d, const char *why)
     d->damaged = 1;
     keep_reason(d->writes_err, sizeof d->writes_err, why);
     memcpy(d->damaged_err, d->writes_err, sizeof d->damaged_err);
+    damaged_while_gone(d);
     uv_timer_stop(&d->probe_timer);
     data_storage_unusable(d, DATA_STORE_DAMAGED, d->writes_err);
 }
@@ -974,6 +991,22 @@ static void files_sig(const sipc_data *d, const char *db_path, struct data_files
         k += 2;
     }
     assert(k < sizeof sig->v / sizeof sig->v[0]);
+    /* -shm and -journal: what the start's check judges of them (a link,
+     * another account's, writable by others), so that their fix (rm,
+     * chown, chmod) is an attempt's cue as for records.db; not their times
+     * (a -shm changes while open) */
+    for (int i = 2; i < 4; i++) {
+        char side[PATH_MAX + 32];
+        snprintf(side, sizeof side, "%.*s/%s", PATH_MAX - 1, dir, DB_FILES[i]);
+        if (lstat(side, &st) != 0) {
+            k += 3;
+            continue;
+        }
+        sig->v[k++] = st.st_ino;
+        sig->v[k++] = st.st_mode;
+        sig->v[k++] = 1 + (unsigned long long)st.st_uid;
+    }
+    assert(k < sizeof sig->v / sizeof sig->v[0]);
     struct statvfs v;
     sig->v[k++] = (statvfs(dir, &v) == 0 && (v.f_flag & ST_RDONLY)) ||
                   (access(dir, W_OK) != 0 && errno == EROFS);
@@ -1578,23 +1611,28 @@ static void gone_reason(sipc_data *d)
                  d->rescue_err, 16 * (double)d->o.retry_ms / 1000.0);
     else
         snprintf(copy, sizeof copy, "a copy of its records is being written beside it");
+    /* found damaged too: said after what to do about the gone file (its
+     * copy, or the file put back, is what the repair then starts from) */
+    char damage[300] = "";
+    if (d->damaged)
+        snprintf(damage, sizeof damage, ". It was found damaged too: %.250s", d->damaged_err);
     if (d->gone == DATA_GONE_NOID) {
         snprintf(d->writes_err, sizeof d->writes_err,
                  "the node cannot tell whether records.db in %.200s is the file it has open (%.120s, "
                  "at its open): writes are refused (they could go into a file no name leads "
-                 "to); restart the node and writes resume; or %.470s",
-                 dir, d->open_id_err, copy);
+                 "to); restart the node and writes resume; or %.470s%s",
+                 dir, d->open_id_err, copy, damage);
         return;
     }
     snprintf(d->writes_err, sizeof d->writes_err,
              d->gone == DATA_GONE_MISSING
                  ? "records.db is gone from %s while the node has it open (removed or moved "
                    "away): writes are refused (they would be lost with it); put it back "
-                   "(`mv` it back, or `ln` it back) and writes resume; or %s"
+                   "(`mv` it back, or `ln` it back) and writes resume; or %s%s"
                  : "records.db in %s is another file than the one the node has open (put in "
                    "its place while it ran): writes are refused; put the open one back, and "
-                   "writes resume; or %s",
-             dir, copy);
+                   "writes resume; or %s%s",
+             dir, copy, damage);
 }
 
 /* Thread pool (the look's job), when records.db is first found gone: the idle readers still
@@ -1619,6 +1657,9 @@ static void drop_window_readers(sipc_data *d)
         data_store_keep_log(s);
         data_store_close(s);
     }
+    /* for what the loop says of reads (data_storage_unusable) */
+    d->gone_kept = d->nidle;
+    d->gone_lent = d->nopen - d->nidle;
     uv_cond_broadcast(&d->cv);
     uv_mutex_unlock(&d->mu);
 }
@@ -1906,9 +1947,12 @@ static void look_work(uv_work_t *w)
 static void look_after(uv_work_t *w, int status)
 {
     sipc_data *d = w->data;
-    (void)status;
     d->looking = 0;
     d->jobs--;
+    if (status == UV_ECANCELED) { /* queued at the close: it never ran */
+        data_maybe_finish(d);
+        return;
+    }
     if (d->look_probe == 2 && d->look_fs_wanted) {
         d->look_fs = d->look_fs_new;
         d->look_fs_ms = d->look_started_ms;
@@ -2327,6 +2371,22 @@ static void fin_work(uv_work_t *w)
      * reason asked for needs */
     if (d->gone == DATA_GONE_NOID && d->writer && data_store_has_moved(d->writer) == 0)
         d->gone = 0;
+    /* not found gone (yet): records.db removed or replaced after the last
+     * look, or that look's verdict dropped as the close began. A stop that
+     * took the name for the open file would checkpoint into a file no name
+     * leads to and remove its -wal: SQLite says whether the name still
+     * leads there, and if not, the stop is the gone one (a copy, the -wal
+     * kept). A name that cannot be looked at (EACCES, EIO) is taken as
+     * there, as the looks take it (SQLite says "moved" then too). Not for a
+     * writer opened read-only: no look watches it, and its close writes
+     * nothing */
+    if (!d->gone && d->writer && !d->writer_ro && data_store_has_moved(d->writer) > 0) {
+        struct stat st;
+        if (stat(d->db_path, &st) == 0)
+            d->gone = DATA_GONE_OTHER;
+        else if (errno == ENOENT || errno == ENOTDIR)
+            d->gone = DATA_GONE_MISSING;
+    }
     /* records.db no longer names the open file: a checkpoint would copy the
      * -wal into it and remove the -wal, its records then only in a file no
      * name leads to. Copied beside it first; without a copy nothing is
@@ -2432,5 +2492,13 @@ void sipc_data_close(sipc_data *d, void (*cb)(void *arg), void *arg)
     d->jobs += 2; /* d outlives its timers */
     uv_close((uv_handle_t *)&d->probe_timer, on_probe_timer_closed);
     uv_close((uv_handle_t *)&d->watch_timer, on_probe_timer_closed);
+    /* a look still waiting for a pool thread (the pool busy with reads, or
+     * with other services' work) would only be waited for: its verdict is
+     * dropped at the close (the stop asks SQLite itself whether the name
+     * still leads to the open file, fin_work). One that runs cannot be
+     * stopped (uv_cancel says UV_EBUSY) and is waited for; so is a copy of
+     * a gone records.db, queued or running, which holds its records */
+    if (d->looking)
+        uv_cancel((uv_req_t *)&d->swork);
 }
 

@@ -200,6 +200,11 @@ struct sipc_data {
      * and when that was last said (uv_now; said once a minute at most) */
     int look_errno;
     uint64_t look_unknown_said_ms;
+    /* the read connections when the look first found it gone, after it
+     * closed the idle ones on the file the name leads to: idle ones kept
+     * (on the open file), and lent out (on either). Written by the look's
+     * job, read by the loop after it */
+    unsigned gone_kept, gone_lent;
     unsigned long long open_dev, open_ino;
     /* open_dev and open_ino could not be taken at the open (open_id_err
      * says why): whether records.db names the open file cannot be told, so

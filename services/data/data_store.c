@@ -36,8 +36,9 @@ struct data_store {
 /* Whether the database or its -wal file has reached the process's file size
  * limit (RLIMIT_FSIZE: `ulimit -f`, systemd's LimitFSIZE=): its next write
  * would cross it. Writes that cross it are cut short, and the rest fails
- * with EFBIG (SIGXFSZ ignored), so such a file stands at the limit. */
-static long long at_fsize_limit(const data_store *s)
+ * with EFBIG (SIGXFSZ ignored), so such a file stands at the limit. The
+ * limit in *limit (0 is one: nothing can be written). */
+static int at_fsize_limit(const data_store *s, long long *limit)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
@@ -47,8 +48,11 @@ static long long at_fsize_limit(const data_store *s)
     const char *files[] = {s->path, wal};
     for (int i = 0; i < 2; i++) {
         struct stat st;
-        if (stat(files[i], &st) == 0 && (unsigned long long)st.st_size + LARGEST_WRITE > rl.rlim_cur)
-            return (long long)rl.rlim_cur;
+        if (stat(files[i], &st) == 0 &&
+            (unsigned long long)st.st_size + LARGEST_WRITE > rl.rlim_cur) {
+            *limit = (long long)rl.rlim_cur;
+            return 1;
+        }
     }
     return 0;
 }
@@ -68,7 +72,8 @@ static int sys_errno(const data_store *s, int rc)
     if (!s || !s->db || (kind != SQLITE_CANTOPEN && kind != SQLITE_IOERR))
         return 0;
     int e = sqlite3_system_errno(s->db);
-    if (rc == SQLITE_IOERR_WRITE && e == 0 && at_fsize_limit(s))
+    long long limit = 0;
+    if (rc == SQLITE_IOERR_WRITE && e == 0 && at_fsize_limit(s, &limit))
         return EFBIG;
     return e > 0 ? e : 0;
 }
@@ -112,8 +117,8 @@ static int fail(data_store *s, int rc, const char *what, char *err, size_t errle
      * only for these two kinds). The file size limit is named with its fix:
      * "File too large" alone sends the operator to look at the disk. */
     int e = sys_errno(s, rc);
-    long long limit = e == EFBIG ? at_fsize_limit(s) : 0;
-    if (limit)
+    long long limit = 0;
+    if (e == EFBIG && at_fsize_limit(s, &limit))
         snprintf(err, errlen,
                  "%s: %s: %s (%s: the database's files reached this process's file size limit "
                  "of %lld bytes (`ulimit -f`, systemd's LimitFSIZE=): raise or remove it and "

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "data_store.h"
 #include "data_test_support.h"
 
 ProtobufCBinaryData bin(const char *s)
@@ -83,9 +84,83 @@ void dw_client(dw *w, sipc_tls_mode mode, const char *pem)
     assert_int_equal(sipc_channel_open(&w->ch, w->cctx, dw_host, w->port, NULL), 0);
 }
 
-static void on_flag(void *arg)
+void dw_data_close(uv_loop_t *loop, sipc_data *d)
+{
+    int closed = 0;
+    sipc_data_close(d, dw_set_flag, &closed);
+    assert_true(tu_run_until(loop, &closed, 5000));
+    assert_true(tu_drain(loop, 2000));
+    assert_int_equal(uv_loop_close(loop), 0);
+}
+
+void dw_make_db(const char *path)
+{
+    char err[512];
+    data_store *s = NULL;
+    int rc = data_store_open(&s, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err, sizeof err);
+    if (rc != 0)
+        fail_msg("%s: %s", path, err);
+    data_store_close(s);
+}
+
+void dw_not_a_db(const char *path)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 8192; i++)
+        fputc('A', fp);
+    fclose(fp);
+}
+
+void dw_set_flag(void *arg)
 {
     *(int *)arg = 1;
+}
+
+void dw_short_waits(sipc_data_options *o)
+{
+    o->watch_ms = DW_WATCH_MS;
+    o->settle_ms = DW_SETTLE_MS;
+    o->retry_ms = DW_RETRY_MS;
+    o->probe_ms = DW_PROBE_MS;
+}
+
+void dw_test_options(sipc_data_options *o, tu_log *log)
+{
+    sipc_data_options_init(o);
+    o->retry_open = 1;
+    dw_short_waits(o);
+    if (log) {
+        o->log = tu_log_sink;
+        o->log_arg = log;
+    }
+}
+
+dw *dw_world(const char *host, const sipc_data_options *o)
+{
+    dw_host = host;
+    dw *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
+    dw_server(w, SIPC_TLS_OFF, NULL, o);
+    dw_client(w, SIPC_TLS_OFF, NULL);
+    return w;
+}
+
+dw *dw_logged_world(const char *host, tu_log *log)
+{
+    sipc_data_options o;
+    dw_test_options(&o, log);
+    return dw_world(host, &o);
+}
+
+void dw_world_end(dw *w, tu_log *log)
+{
+    dw_close(w);
+    if (log)
+        tu_log_free(log);
+    dw_free(w);
+    dw_host = "127.0.0.1";
 }
 
 void dw_close(dw *w)
@@ -97,7 +172,7 @@ void dw_close(dw *w)
         sipc_ctx_close(w->sctx, NULL, NULL);
     if (w->d) {
         int closed = 0;
-        sipc_data_close(w->d, on_flag, &closed);
+        sipc_data_close(w->d, dw_set_flag, &closed);
         assert_true(tu_run_until(&w->loop, &closed, 10000));
     }
     assert_true(tu_drain(&w->loop, 10000));

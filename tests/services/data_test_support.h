@@ -48,6 +48,37 @@ extern const char *dw_host;
 void dw_server(dw *w, sipc_tls_mode mode, const char *pem, const sipc_data_options *opts);
 /* Client side: a channel to w->port. */
 void dw_client(dw *w, sipc_tls_mode mode, const char *pem);
+
+/* The service's waits, shortened so that a test sees a change within a
+ * second: a look every DW_WATCH_MS, a change settled after DW_SETTLE_MS,
+ * timed attempts from DW_RETRY_MS on, the probe's timer every
+ * DW_PROBE_MS. */
+#define DW_WATCH_MS 50
+#define DW_SETTLE_MS 200
+#define DW_RETRY_MS 300
+#define DW_PROBE_MS 200
+void dw_short_waits(sipc_data_options *o);
+/* The options most service tests start from: the defaults, retry_open (the
+ * service may stay up unopened), the short waits, and the log kept in log
+ * (none when NULL). */
+void dw_test_options(sipc_data_options *o, tu_log *log);
+/* A world without TLS on host (dw_host is left set to it; a test sets it
+ * back to 127.0.0.1 at its end), its data service opened with o. */
+dw *dw_world(const char *host, const sipc_data_options *o);
+/* dw_world with dw_test_options(log). */
+dw *dw_logged_world(const char *host, tu_log *log);
+/* The end of a dw_world's test: dw_close, log freed (when not NULL),
+ * dw_free, dw_host back to 127.0.0.1. */
+void dw_world_end(dw *w, tu_log *log);
+/* A new, empty database at path (the service's schema), closed. */
+void dw_make_db(const char *path);
+/* A file at path that is no database (8 KiB of 'A'): an open refuses it. */
+void dw_not_a_db(const char *path);
+/* A data service opened on loop without a world closed (its callback
+ * within 5 s), the loop drained and closed. */
+void dw_data_close(uv_loop_t *loop, sipc_data *d);
+/* A callback that sets the int at arg to 1 (opened_cb, sipc_data_close's). */
+void dw_set_flag(void *arg);
 /* Closes the server context, then the data service, then the client; drains
  * the loop and frees everything but the home directory (dw_free removes it). */
 void dw_close(dw *w);

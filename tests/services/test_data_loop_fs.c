@@ -68,11 +68,19 @@ int __wrap_data_store_has_moved(data_store *s)
     return __real_data_store_has_moved(s);
 }
 
+/* while counting: stat of a records.db on the thread pool (the look's
+ * whether the name still leads to the file open) */
+static int db_stats;
+
 int __real_stat(const char *path, struct stat *st);
 int __wrap_stat(const char *path, struct stat *st);
 int __wrap_stat(const char *path, struct stat *st)
 {
     count(path);
+    size_t n = strlen(path);
+    if (__atomic_load_n(&counting, __ATOMIC_SEQ_CST) && n >= 11 &&
+        !strcmp(path + n - 11, "/records.db") && !pthread_equal(pthread_self(), main_thread))
+        __atomic_add_fetch(&db_stats, 1, __ATOMIC_RELAXED);
     return __real_stat(path, st);
 }
 int __real_lstat(const char *path, struct stat *st);
@@ -119,36 +127,6 @@ int __wrap_sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, cha
     return __real_sqlite3_exec(db, sql, cb, arg, errmsg);
 }
 
-/* The service's waits, shortened (see test_data_store.c). */
-static void short_waits(sipc_data_options *o)
-{
-    o->watch_ms = 50;
-    o->settle_ms = 200;
-    o->retry_ms = 300;
-    o->probe_ms = 200;
-    o->quiet_ms = 500;
-}
-
-static void on_opened(void *arg)
-{
-    *(int *)arg = 1;
-}
-
-static void on_closed(void *arg)
-{
-    *(int *)arg = 1;
-}
-
-static void make_db(const char *path)
-{
-    char err[512];
-    data_store *s = NULL;
-    assert_int_equal(data_store_open(&s, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err,
-                                     sizeof err),
-                     0);
-    data_store_close(s);
-}
-
 /* A database that could not be opened at start (not a database at all),
  * replaced by a good one while the node runs: the later open puts the
  * writer in place, and what it then says and keeps of the files (read-only
@@ -163,21 +141,15 @@ static void t_later_open_off_loop(void **state)
     char path[700], fresh[700], err[1024] = "";
     snprintf(path, sizeof path, "%s/records.db", home);
     snprintf(fresh, sizeof fresh, "%s/records.new.db", home);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    for (int i = 0; i < 8192; i++)
-        fputc('A', fp);
-    fclose(fp);
-    make_db(fresh);
+    dw_not_a_db(path);
+    dw_make_db(fresh);
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
+    dw_test_options(&o, NULL);
     int opened = 0;
-    o.opened_cb = on_opened;
+    o.opened_cb = dw_set_flag;
     o.opened_arg = &opened;
-    short_waits(&o);
     sipc_data *d = NULL;
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
     sipc_data_open_state os;
@@ -204,11 +176,7 @@ static void t_later_open_off_loop(void **state)
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(m.file, (uint64_t)st.st_ino);
 
-    int closed = 0;
-    sipc_data_close(d, on_closed, &closed);
-    assert_true(tu_run_until(&loop, &closed, 5000));
-    assert_true(tu_drain(&loop, 2000));
-    assert_int_equal(uv_loop_close(&loop), 0);
+    dw_data_close(&loop, d);
     tu_rmdir(home);
     free(home);
 }
@@ -218,19 +186,10 @@ static void t_later_open_off_loop(void **state)
 static dw *loop_world(const char *host, tu_log *dlog)
 {
     main_thread = pthread_self();
-    dw_host = host;
-    dw *w = calloc(1, sizeof *w);
-    assert_non_null(w);
-    assert_int_equal(uv_loop_init(&w->loop), 0);
     sipc_data_options o;
-    sipc_data_options_init(&o);
-    o.retry_open = 1;
-    short_waits(&o);
-    o.log = tu_log_sink;
-    o.log_arg = dlog;
-    dw_server(w, SIPC_TLS_OFF, NULL, &o);
-    dw_client(w, SIPC_TLS_OFF, NULL);
-    return w;
+    dw_test_options(&o, dlog);
+    o.quiet_ms = 500; /* the probe's test write comes soon after */
+    return dw_world(host, &o);
 }
 
 /* Writes that fail on a full disk, then on a file system the kernel made
@@ -273,10 +232,7 @@ static void t_write_failures_off_loop(void **state)
     assert_true(pool_calls > 0);
     assert_true(tu_log_has(&dlog, "a test write succeeded"));
     assert_int_equal(dw_put(w, "d", msg, sizeof msg), 0);
-    dw_close(w);
-    tu_log_free(&dlog);
-    dw_free(w);
-    dw_host = "127.0.0.1";
+    dw_world_end(w, &dlog);
 }
 
 /* records.db moved away with a read connection idle: the look that finds
@@ -310,18 +266,80 @@ static void t_gone_off_loop(void **state)
     assert_int_equal(loop_calls, 0);
     assert_true(pool_calls > 0);
     assert_int_equal(rename(away, path), 0);
-    dw_close(w);
-    tu_log_free(&dlog);
-    dw_free(w);
-    dw_host = "127.0.0.1";
+    dw_world_end(w, &dlog);
+}
+
+/* Pool jobs that hold every thread of the pool until released (bounded:
+ * 10 s), so that a job queued meanwhile waits. */
+#define POOL_THREADS 4
+static int blockers_started, blockers_release;
+static uv_work_t blockers[POOL_THREADS];
+
+static void block_work(uv_work_t *w)
+{
+    (void)w;
+    __atomic_add_fetch(&blockers_started, 1, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < 10000 && !__atomic_load_n(&blockers_release, __ATOMIC_SEQ_CST); i++)
+        usleep(1000);
+}
+
+static void block_after(uv_work_t *w, int status)
+{
+    (void)w;
+    (void)status;
+}
+
+/* A look queued at the close (every pool thread busy) never runs: it is
+ * cancelled, not waited for, and the close completes once the pool frees. */
+static void t_close_cancels_queued_look(void **state)
+{
+    (void)state;
+    main_thread = pthread_self();
+    char *home = tu_mkdtemp("dataloopcancel");
+    char path[700], err[1024] = "";
+    snprintf(path, sizeof path, "%s/records.db", home);
+    dw_make_db(path);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data_options o;
+    dw_test_options(&o, NULL);
+    sipc_data *d = NULL;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    int never = 0;
+    tu_run_until(&loop, &never, 200); /* looks run */
+    __atomic_store_n(&blockers_started, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&blockers_release, 0, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < POOL_THREADS; i++)
+        assert_int_equal(uv_queue_work(&loop, &blockers[i], block_work, block_after), 0);
+    for (int i = 0; i < 5000 && __atomic_load_n(&blockers_started, __ATOMIC_SEQ_CST) <
+                                    POOL_THREADS; i++)
+        usleep(1000);
+    assert_int_equal(__atomic_load_n(&blockers_started, __ATOMIC_SEQ_CST), POOL_THREADS);
+    /* the watch's timer queues a look, which waits for a thread */
+    tu_run_until(&loop, &never, 4 * (int)o.watch_ms);
+    __atomic_store_n(&db_stats, 0, __ATOMIC_SEQ_CST);
+    count_start(home);
+    int closed = 0;
+    sipc_data_close(d, dw_set_flag, &closed);
+    __atomic_store_n(&blockers_release, 1, __ATOMIC_SEQ_CST);
+    assert_true(tu_run_until(&loop, &closed, 5000));
+    count_stop();
+    assert_int_equal(__atomic_load_n(&db_stats, __ATOMIC_SEQ_CST), 0);
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    free(home);
 }
 
 int main(void)
 {
+    /* t_close_cancels_queued_look fills the pool: its size is known */
+    setenv("UV_THREADPOOL_SIZE", "4", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_later_open_off_loop),
         cmocka_unit_test(t_write_failures_off_loop),
         cmocka_unit_test(t_gone_off_loop),
+        cmocka_unit_test(t_close_cancels_queued_look),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,10 @@
 #     line keeps) is cut between characters; a --node host with the byte
 #     0xf4 is named with \xf4 in the failure line, and `ping --json`'s
 #     failure object, which names the address as reload's does
+#   - a home whose path holds "é" and the byte 0xff, not running: tlstool
+#     import, enable and status, tlstool's and sipcctl's failure lines for a
+#     broken sipc.conf there name it "my node é \xff", as the logs do; the
+#     command enable gives to read the log, pasted into bash, reads it
 #   - a real sipcd on $NET.1 whose [cluster] lists a fake node on $NET.2
 #     (text_node.py, TEXT_NODE_STATUS=long) that answers management.status
 #     with an error of 800 bytes of "é": `status --cluster --json` names it
@@ -47,6 +51,44 @@ jq -e '.ok == false and .address == "h\\xf4te:23000" and (.error | test("h\\\\xf
     "$work/ping.json" >/dev/null &&
     ok "ping --json without an answer: the failure object names the address, with \\xf4" ||
     { not_ok "ping --json without an answer: the failure object"; shtest_show "$work/ping.json"; }
+
+# --- a home path that is not UTF-8, one way everywhere --------------------------
+# "my node é" and the byte 0xff: the logs say "my node é \xff", so must the
+# text of tlstool and of every failure line; the path tlstool gives to paste
+# is one shell word that names it
+H=$work/"my node é $(printf '\377')"
+SHOWN="$work/my node é \xff"
+node_home "$H" otext n1 "$NET.1" "$NET.1"
+export SIPC_PFX_PASSWORD="Operator-Text-$$"
+"$BIN/tlstool" create -site "$work/pair.p12" >/dev/null 2>&1
+run "$BIN/tlstool" --home "$H" import "$work/pair.p12"
+expect "tlstool import: the home with \\xff" 0
+utf8 "$OUT" && grep -qF "into $SHOWN/security (" "$OUT" || bad "tlstool import names the home raw"
+run "$BIN/tlstool" --home "$H" enable
+expect "tlstool enable under that home" 0
+utf8 "$OUT" && grep -qF "[tls] enable = 1 in $SHOWN/sipc.conf, $SHOWN/security/server.tls.conf written" "$OUT" &&
+    ok "tlstool enable: the home with \\xff" || bad "tlstool enable names the home raw"
+# the command it gives, run as pasted, finds the line in that home's log
+mkdir -p "$H/logs"
+echo "2026-12-06T00:00:00.000+00:00 Service.Start INFO TLS Port: 23000" >"$H/logs/DataService_20261206.log"
+paste=$(sed -n "s/^then look for 'TLS Port: 23000' in the data service log: //p" "$OUT")
+[ -n "$paste" ] && [ "$(cd / && bash -c "$paste" 2>&1)" = \
+    "2026-12-06T00:00:00.000+00:00 Service.Start INFO TLS Port: 23000" ] &&
+    ok "tlstool enable: its command, pasted into bash, reads that home's log ($paste)" ||
+    bad "tlstool enable: the command to paste ($paste)"
+run "$BIN/tlstool" --home "$H" status
+grep -qF "home:        $SHOWN (tag" "$OUT" && utf8 "$OUT" && ok "tlstool status: the home with \\xff" ||
+    bad "tlstool status names the home raw"
+# a broken sipc.conf: each program's failure line names it the same way
+cp "$H/sipc.conf" "$work/good.conf"
+printf 'bogus\n' >>"$H/sipc.conf"
+run "$BIN/tlstool" --home "$H" status
+utf8 "$OUT" && grep -qF "$SHOWN/sipc.conf" "$OUT" && ok "tlstool's failure line: the home with \\xff" ||
+    bad "tlstool's failure line names the home raw (exit $RC)"
+run "$BIN/sipcctl" --home "$H" status
+utf8 "$OUT" && grep -qF "sipcctl: $SHOWN/sipc.conf" "$OUT" && ok "sipcctl's configuration error: the home with \\xff" ||
+    bad "sipcctl's configuration error names the home raw (exit $RC)"
+cp "$work/good.conf" "$H/sipc.conf"
 
 # --- a node's long error in status --cluster ----------------------------------
 TEXT_NODE_STATUS=long python3 "$SRC/text_node.py" "$FAKE" otext 23002 >"$work/port" 2>"$work/fake.err" &

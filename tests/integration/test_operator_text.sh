@@ -19,7 +19,6 @@ BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 NET=${SIPC_TEST_NET:-127.1.109}
 BASE=$NET
 FAKE=$NET.2
-SRC=$(cd "$(dirname "$0")" && pwd)
 . "$(dirname "$0")/../support/shtest.sh"
 shtest_init operator_text
 need_free "$NET".1:{23000,23001,23002,23003} "$FAKE":23002
@@ -91,10 +90,7 @@ utf8 "$OUT" && grep -qF "sipcctl: $SHOWN/sipc.conf" "$OUT" && ok "sipcctl's conf
 cp "$work/good.conf" "$H/sipc.conf"
 
 # --- a node's long error in status --cluster ----------------------------------
-TEXT_NODE_STATUS=long python3 "$SRC/text_node.py" "$FAKE" otext 23002 >"$work/port" 2>"$work/fake.err" &
-fake_pid=$!
-wait_for 10 test -s "$work/port" ||
-    { not_ok "the fake node did not start"; shtest_show "$work/fake.err"; shtest_done; exit 1; }
+TEXT_NODE_STATUS=long text_node_start "$FAKE" otext 23002 || { not_ok "no fake node"; shtest_done; exit 1; }
 node_home "$work/n1" otext n1 "$NET.1" "$NET.1, $FAKE"
 sipcd_start "$work/n1" || { shtest_done; exit 1; }
 node_pid=$sipcd_pid
@@ -114,8 +110,8 @@ PY
     { not_ok "status --cluster --json: the node's long error"; shtest_show "$work/cl.json"; }
 kill -TERM "$node_pid"
 wait "$node_pid"
-kill "$fake_pid" 2>/dev/null
-wait "$fake_pid" 2>/dev/null
+kill "$text_node_pid" 2>/dev/null
+wait "$text_node_pid" 2>/dev/null
 
 if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$work/n1.out"; then
     not_ok "a sanitizer report in sipcd's output"

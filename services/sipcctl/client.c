@@ -500,6 +500,9 @@ void ctl_home_node_down(const ctl_client *cl, char *out, size_t len)
      * lock, and removes the file when it stops cleanly: read, never taken
      * here, so a sipcd starting now is not held up */
     const char *home = cl->cfg.home;
+    /* the command to start it is pasted: the home as one shell word */
+    char word[4 * sizeof cl->cfg.home + 4];
+    cli_shell_word(home, word, sizeof word);
     int state;
     long pid = lock_pid(home, &state);
     if (state && state != ENOENT)
@@ -522,14 +525,14 @@ void ctl_home_node_down(const ctl_client *cl, char *out, size_t len)
                  "state/sipcd.lock, names pid %ld, which is not running: it was killed or "
                  "crashed): start it (`systemctl start sipcd`, or `sipcd --home %s`) and read "
                  "%s/logs/ (or `journalctl -u sipcd`) for why it stopped",
-                 cl->target, home, pid, home, home);
+                 cl->target, home, pid, word, home);
     else
         snprintf(out, len,
                  "nothing listens at %s, this home's node: no sipcd runs from %s (its lock, "
                  "state/sipcd.lock, is %s): start it (`systemctl start sipcd`, or `sipcd --home "
                  "%s`); %s/logs/ (or `journalctl -u sipcd`) says why it stopped",
                  cl->target, home,
-                 !state ? "free" : "not there: it stopped cleanly or never started", home, home);
+                 !state ? "free" : "not there: it stopped cleanly or never started", word, home);
 }
 
 void ctl_failure_text(const ctl_client *cl, const ctl_reply *rep, char *line, size_t llen,

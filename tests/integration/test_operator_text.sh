@@ -9,7 +9,8 @@
 #   - a home whose path holds "é" and the byte 0xff, not running: tlstool
 #     import, enable and status, tlstool's and sipcctl's failure lines for a
 #     broken sipc.conf there name it "my node é \xff", as the logs do; the
-#     command enable gives to read the log, pasted into bash, reads it
+#     command enable gives to read the log, and the sipcd command sipcctl
+#     gives when no node runs there, pasted into bash, name it
 #   - a real sipcd on $NET.1 whose [cluster] lists a fake node on $NET.2
 #     (text_node.py, TEXT_NODE_STATUS=long) that answers management.status
 #     with an error of 800 bytes of "é": `status --cluster --json` names it
@@ -88,6 +89,13 @@ run "$BIN/sipcctl" --home "$H" status
 utf8 "$OUT" && grep -qF "sipcctl: $SHOWN/sipc.conf" "$OUT" && ok "sipcctl's configuration error: the home with \\xff" ||
     bad "sipcctl's configuration error names the home raw (exit $RC)"
 cp "$work/good.conf" "$H/sipc.conf"
+# no sipcd runs there: the command sipcctl gives to start it, pasted into
+# bash, names that home
+run "$BIN/sipcctl" --home "$H" --timeout 3000 status
+word=$(sed -n 's/.*`sipcd --home \(.*\)`); .*/\1/p' "$OUT")
+[ -n "$word" ] && [ "$(bash -c "printf %s $word")" = "$H" ] && utf8 "$OUT" &&
+    ok "sipcctl, no node: the sipcd command to paste names the home ($word)" ||
+    bad "sipcctl, no node: the sipcd command to paste ($word)"
 
 # --- a node's long error in status --cluster ----------------------------------
 TEXT_NODE_STATUS=long text_node_start "$FAKE" otext 23002 || { not_ok "no fake node"; shtest_done; exit 1; }

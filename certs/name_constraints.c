@@ -174,7 +174,7 @@ static void name_text(uint8_t tag, const sipc_bytes *v, const sipc_x509 *x, char
         snprintf(out, outlen, "IPv6 address");
     } else if (tag == GN_DIR) {
         if (v->p == x->subject_der.p)
-            snprintf(out, outlen, "subject '%.150s'", x->subject);
+            snprintf(out, outlen, "subject '%s'", x->subject);
         else
             snprintf(out, outlen, "directory name in subjectAltName");
     } else {
@@ -235,7 +235,7 @@ static int check_name(const tlv *perm, const tlv *excl, uint8_t tag, const sipc_
                 return SIPC_ENOTSUP;
             }
             if (tag == GN_URI && uri_host_encoded(v)) {
-                char n[200];
+                char n[sizeof x->subject + 16];
                 name_text(tag, v, x, n, sizeof n);
                 snprintf(why, whylen,
                          "its %s has a percent-encoded host, which cannot be checked against "
@@ -245,7 +245,7 @@ static int check_name(const tlv *perm, const tlv *excl, uint8_t tag, const sipc_
             }
             bool hit = matches(tag, &base.val, v);
             if (pass == 0 && hit) {
-                char n[200];
+                char n[sizeof x->subject + 16];
                 name_text(tag, v, x, n, sizeof n);
                 snprintf(why, whylen, "its %s is in an excluded subtree", n);
                 return SIPC_EPEERAUTH;
@@ -257,7 +257,7 @@ static int check_name(const tlv *perm, const tlv *excl, uint8_t tag, const sipc_
         }
     }
     if (has_perm && !in_perm) {
-        char n[200];
+        char n[sizeof x->subject + 16];
         name_text(tag, v, x, n, sizeof n);
         snprintf(why, whylen, "its %s is not in the permitted subtrees", n);
         return SIPC_EPEERAUTH;

@@ -19,6 +19,7 @@
 #include <wolfssl/wolfcrypt/signature.h>
 #include "base/error_text.h"
 #include "base/str_copy.h"
+#include "base/utf8_text.h"
 #include "certs/crl_scope.h"
 #include "certs/der.h"
 #include "certs/keypair.h"
@@ -158,24 +159,82 @@ bool sipc__dn_special(unsigned char c, size_t i, size_t n)
            (c == ' ' && i + 1 == n);
 }
 
-/* Copies a string value, escaping what is not printable ASCII (UTF-8 bytes
- * are kept as they are: names in other scripts stay readable) and, as RFC
- * 4514 does, the characters that would make the rendering read as another
- * name: "OU=Sales\, CN=x" is one attribute, not two. */
-static void value_str(const sipc_bytes *v, char *out, size_t outlen)
+/* A name's rendering being written: whole characters and escapes only, so
+ * that a cut never falls inside one (a reader that checks UTF-8 would refuse
+ * the text, a terminal shows garbage). When something does not fit, the
+ * text ends in "..." after the last whole piece that leaves room for it. */
+typedef struct text_out {
+    char *p;
+    size_t cap;  /* bytes p holds, its NUL included */
+    size_t w;    /* bytes written */
+    size_t safe; /* the last w with room for "..." after it */
+    int cut;
+} text_out;
+
+static void text_start(text_out *t, char *p, size_t cap)
 {
-    size_t w = 0;
-    for (size_t i = 0; i < v->len && w + 5 < outlen; i++) {
-        uint8_t c = v->p[i];
-        if (c < 0x20 || c == 0x7f) {
-            w += (size_t)snprintf(out + w, outlen - w, "\\x%02X", c);
-            continue;
+    *t = (text_out){p, cap, 0, 0, 0};
+    if (cap)
+        p[0] = '\0';
+}
+
+static void put_piece(text_out *t, const char *s, size_t n)
+{
+    if (t->cut)
+        return;
+    if (t->w + n >= t->cap) {
+        t->cut = 1;
+        if (t->cap >= 4) {
+            memcpy(t->p + t->safe, "...", 4);
+            t->w = t->safe + 3;
         }
-        if (sipc__dn_special(c, i, v->len))
-            out[w++] = '\\';
-        out[w++] = (char)c;
+        return;
     }
-    out[w] = '\0';
+    memcpy(t->p + t->w, s, n);
+    t->w += n;
+    t->p[t->w] = '\0';
+    if (t->w + 4 <= t->cap)
+        t->safe = t->w;
+}
+
+static void put_ascii(text_out *t, const char *s)
+{
+    for (; *s; s++)
+        put_piece(t, s, 1);
+}
+
+/* Writes a string value as every output shows text from outside (the logs,
+ * the programs' text and JSON): printable UTF-8 as it is (names in other
+ * scripts stay readable), every other byte (a control, an invisible or
+ * text-direction character, a Latin-1 byte, a character cut short) as
+ * \xNN; and, as RFC 4514 does, the characters that would make the
+ * rendering read as another name escaped: "OU=Sales\, CN=x" is one
+ * attribute, not two. The rendering is thus the same printable UTF-8 in
+ * all of them. */
+static void put_value(text_out *t, const sipc_bytes *v)
+{
+    size_t i = 0;
+    while (i < v->len) {
+        /* near the end, a copy ending in NULs: the check reads up to 4 bytes */
+        uint8_t tail[5] = {0};
+        const uint8_t *q = v->p + i;
+        if (v->len - i < 4)
+            q = memcpy(tail, q, v->len - i);
+        size_t k = sipc__utf8_printable_len(q);
+        if (!k) {
+            char e[5];
+            snprintf(e, sizeof e, "\\x%02x", v->p[i]);
+            put_piece(t, e, 4);
+            i++;
+        } else if (k == 1 && sipc__dn_special(v->p[i], i, v->len)) {
+            char e[2] = {'\\', (char)v->p[i]};
+            put_piece(t, e, 2);
+            i++;
+        } else {
+            put_piece(t, (const char *)v->p + i, k);
+            i += k;
+        }
+    }
 }
 
 /* Renders a Name as "C=US, O=Org, CN=x"; also returns the last CN. */
@@ -183,9 +242,10 @@ static int name_str(const sipc_bytes *name_tlv, char *out, size_t outlen, char *
 {
     rd r = rd_of(name_tlv);
     tlv seq, set, atv, oid, val;
-    out[0] = '\0';
+    text_out t, c;
+    text_start(&t, out, outlen);
     if (cn)
-        cn[0] = '\0';
+        text_start(&c, cn, cnlen);
     if (der_expect(&r, 0x30, &seq) != 0 || r.n != 0)
         return SIPC_EFORMAT;
     rd rs = rd_of(&seq.val);
@@ -199,30 +259,29 @@ static int name_str(const sipc_bytes *name_tlv, char *out, size_t outlen, char *
             rd rv = rd_of(&atv.val);
             if (der_expect(&rv, 0x06, &oid) != 0 || der_next(&rv, &val) != 0)
                 return SIPC_EFORMAT;
-            char an[48], vs[200];
+            char an[48];
             sipc__attr_name(&oid.val, an, sizeof an);
+            uint8_t ascii[100];
+            sipc_bytes shown = val.val;
             if (val.tag == 0x1e) { /* BMPString: keep the ASCII subset */
-                uint8_t ascii[100];
                 size_t k = 0;
                 for (size_t i = 0; i + 1 < val.val.len && k < sizeof ascii; i += 2)
                     ascii[k++] = val.val.p[i] == 0 && val.val.p[i + 1] >= 0x20 && val.val.p[i + 1] < 0x7f
                                      ? val.val.p[i + 1]
                                      : '?';
-                value_str(&(sipc_bytes){ascii, k}, vs, sizeof vs);
-            } else {
-                value_str(&val.val, vs, sizeof vs);
+                shown = (sipc_bytes){ascii, k};
             }
-            if (out[0])
-                append(out, outlen, ", ");
-            append(out, outlen, an);
-            append(out, outlen, "=");
-            append(out, outlen, vs);
-            if (cn && OID_IS(&oid.val, OID_CN))
-                snprintf(cn, cnlen, "%.*s", (int)(cnlen > 0 ? cnlen - 1 : 0), vs);
+            if (t.w)
+                put_ascii(&t, ", ");
+            put_ascii(&t, an);
+            put_ascii(&t, "=");
+            put_value(&t, &shown);
+            if (cn && OID_IS(&oid.val, OID_CN)) {
+                text_start(&c, cn, cnlen);
+                put_value(&c, &shown);
+            }
         }
     }
-    if (outlen > 4 && strlen(out) + 1 == outlen) /* cut: say so */
-        memcpy(out + outlen - 4, "...", 4);
     return 0;
 }
 
@@ -425,6 +484,8 @@ static int parse_ext(sipc_x509 *x, const sipc_bytes *oid, int critical, const si
         if (der_expect(&r, 0x30, &t) != 0)
             goto bad;
         x->san_der = t.whole;
+        text_out san;
+        text_start(&san, x->san, sizeof x->san);
         rd rs = rd_of(&t.val);
         while (rs.n) {
             tlv g;
@@ -433,10 +494,10 @@ static int parse_ext(sipc_x509 *x, const sipc_bytes *oid, int critical, const si
             char item[160];
             item[0] = '\0';
             if (g.tag == 0x82 || g.tag == 0x81 || g.tag == 0x86) {
-                char vs[140];
-                value_str(&g.val, vs, sizeof vs);
-                snprintf(item, sizeof item, "%s:%s",
-                         g.tag == 0x82 ? "DNS" : g.tag == 0x81 ? "email" : "URI", vs);
+                text_out it;
+                text_start(&it, item, sizeof item);
+                put_ascii(&it, g.tag == 0x82 ? "DNS:" : g.tag == 0x81 ? "email:" : "URI:");
+                put_value(&it, &g.val);
             } else if (g.tag == 0x87 && g.val.len == 4) {
                 snprintf(item, sizeof item, "IP:%u.%u.%u.%u", g.val.p[0], g.val.p[1], g.val.p[2],
                          g.val.p[3]);
@@ -448,9 +509,9 @@ static int parse_ext(sipc_x509 *x, const sipc_bytes *oid, int critical, const si
             } else {
                 snprintf(item, sizeof item, "other");
             }
-            if (x->san[0])
-                append(x->san, sizeof x->san, ", ");
-            append(x->san, sizeof x->san, item);
+            if (san.w)
+                put_ascii(&san, ", ");
+            put_piece(&san, item, strlen(item)); /* an item whole or "..." */
         }
         return 0;
     }

@@ -54,7 +54,8 @@ typedef struct sipc_x509 {
     sipc_bytes sig;       /* signature BIT STRING bytes (unused-bits byte stripped) */
     int version;          /* 1, 2 or 3 */
     time_t not_before, not_after;
-    char subject[256];    /* "C=US, O=Org, CN=name" in certificate order */
+    char subject[256];    /* "C=US, O=Org, CN=name" in certificate order, shown as
+                           * every output shows it (name_str in x509_info.c) */
     char issuer[256];
     char subject_cn[128]; /* last CN of the subject, "" if none */
     char serial_hex[80];  /* "01:A3:..." */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str_copy.h"
 #include "base/utf8_text.h"
 #include "sipc/errno.h"
 
@@ -43,6 +44,54 @@ int cli_shown_n(const void *s, size_t n, char *out, size_t len)
 int cli_shown(const char *s, char *out, size_t len)
 {
     return cli_shown_n(s, strlen(s), out, len);
+}
+
+const char *cli_shell_word(const char *s, char *out, size_t len)
+{
+    static const char plain[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                                "_./:@%+=,-";
+    size_t n = strlen(s);
+    if (!len)
+        return out;
+    if (n && strspn(s, plain) == n) {
+        sipc_str_copy(out, len, s);
+        return out;
+    }
+    /* a byte takes at most 4 in any form: \xNN, '\'' less its quote */
+    char *word = malloc(4 * n + 4), *shown = malloc(8 * n + 6);
+    if (!word || !shown) {
+        out[0] = '\0';
+        free(word);
+        free(shown);
+        return out;
+    }
+    size_t w = 0;
+    if (!cli_shown(s, shown, 8 * n + 6)) { /* all printable: '...' */
+        word[w++] = '\'';
+        for (const char *p = s; *p; p++) {
+            if (*p == '\'') {
+                memcpy(word + w, "'\\''", 4);
+                w += 4;
+            } else {
+                word[w++] = *p;
+            }
+        }
+        word[w++] = '\'';
+        word[w] = '\0';
+    } else { /* $'...': ' and \ escaped, then shown as everywhere else */
+        for (const char *p = s; *p; p++) {
+            if (*p == '\'' || *p == '\\')
+                word[w++] = '\\';
+            word[w++] = *p;
+        }
+        word[w] = '\0';
+        cli_shown(word, shown, 8 * n + 6);
+        snprintf(word, 4 * n + 4, "$'%s'", shown);
+    }
+    sipc_str_copy(out, len, word);
+    free(word);
+    free(shown);
+    return out;
 }
 
 int cli_shown_lines(FILE *f, const void *s, size_t n)

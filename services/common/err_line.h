@@ -19,6 +19,14 @@ const char *cli_err_line(char *buf, size_t len, int err, const char *detail);
  * to len). cli_err_line does it to the detail. Returns whether anything was
  * escaped or cut. */
 int cli_shown(const char *s, char *out, size_t len);
+/* s as one word to paste into a shell (bash, zsh, ksh), which reads it back
+ * as s, in out: as it is when it holds only letters, digits and "_./:@%+=,-";
+ * else in '...' when it is all printable (a ' as '\''); else in $'...', where
+ * each byte that is not printable reads \xNN as cli_shown shows it (and a '
+ * or \ is escaped), so that a path shows as everywhere else and still pastes.
+ * out of 4 * strlen(s) + 4 bytes always holds it; a smaller one cuts it (no
+ * longer a word to paste). Returns out. */
+const char *cli_shell_word(const char *s, char *out, size_t len);
 /* cli_shown for n bytes at s that may hold NULs and need not end in one (a
  * record's id, which is bytes on the wire): a NUL is \x00. */
 int cli_shown_n(const void *s, size_t n, char *out, size_t len);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "services/common/err_line.h"
 #include "sipc/errno.h"
 
 typedef struct scan {
@@ -536,11 +537,17 @@ void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err)
 
 int cli_fail(const char *who, int code, const char *fmt, ...)
 {
+    char *text = NULL;
     va_list ap;
-    fprintf(stderr, "%s: ", who);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int n = vasprintf(&text, fmt, ap);
     va_end(ap);
+    fprintf(stderr, "%s: ", who);
+    /* what came from outside (a path, a node's words, a certificate's name)
+     * shown as the logs and every other line show it, its lines kept */
+    if (n < 0 || cli_shown_lines(stderr, text, (size_t)n) != 0)
+        fputs("out of memory", stderr);
     fputc('\n', stderr);
+    free(text);
     return code;
 }

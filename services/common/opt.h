@@ -157,7 +157,9 @@ void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err)
 
 /* Reports a failure as every sipc program does: one line "<who>: <message>"
  * on stderr, who being the program's name (and, for some, more: "tlstool:
- * error"). Returns code, the exit code that goes with it, so that a command
+ * error"), the message shown as cli_shown shows text (err_line.h: a byte that
+ * is not printable UTF-8, of a path or a node's words, as \xNN; its '\n's
+ * kept). Returns code, the exit code that goes with it, so that a command
  * ends with `return cli_fail("sipcctl", EX_USAGE, "...", ...)`. Each program
  * binds its who once, in a macro of its own header (fail, ctl_fail,
  * load_fail). */

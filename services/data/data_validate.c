@@ -40,21 +40,6 @@ int data_utf8_valid(const uint8_t *p, size_t n)
     return 1;
 }
 
-void data_utf8_repair(char *s)
-{
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n;) {
-        uint8_t c = (uint8_t)s[i];
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
-        if (len <= n - i && data_utf8_valid((const uint8_t *)s + i, len)) {
-            i += len;
-        } else {
-            s[i] = '?';
-            i++;
-        }
-    }
-}
-
 int data_validate_id(const ProtobufCBinaryData *id, const sipc_data_options *o, char *err,
                      size_t errlen)
 {

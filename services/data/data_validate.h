@@ -17,10 +17,6 @@
  * above U+10FFFF) and holds no U+0000. */
 int data_utf8_valid(const uint8_t *p, size_t n);
 
-/* Makes the C string s valid UTF-8 in place: each byte that starts no valid
- * character (a stray or cut sequence) becomes '?'. */
-void data_utf8_repair(char *s);
-
 /* An id: 1..max_id bytes of valid UTF-8. Returns 0, SIPC_EINVAL or
  * SIPC_ETOOBIG with the reason ("id is empty") in err. */
 int data_validate_id(const ProtobufCBinaryData *id, const sipc_data_options *o, char *err,

@@ -65,11 +65,15 @@ void mgmt_call_why(int err, const sipc_reply *rep, sipc_channel *ch, char *why, 
     const char *detail = rep->message[0] ? rep->message : "";
     if (!detail[0] && ch)
         detail = sipc_channel_last_detail(ch);
-    /* the transport's detail usually says it all; the code's text when not */
-    if (!detail[0] || strstr(detail, sipc_strerror(err)))
-        snprintf(why, len, "%s", detail[0] ? detail : sipc_strerror(err));
-    else
-        snprintf(why, len, "%s: %s", sipc_strerror(err), detail);
+    /* the transport's detail usually says it all; the code's text when
+     * not. A peer's message has no bound: cut between characters */
+    size_t w = 0;
+    if (detail[0] && !strstr(detail, sipc_strerror(err))) {
+        w = (size_t)snprintf(why, len, "%s: ", sipc_strerror(err));
+        if (w >= len)
+            w = len - 1;
+    }
+    sipc_str_copy_utf8(why + w, len - w, detail[0] ? detail : sipc_strerror(err));
 }
 
 static void on_peer_status(int err, const sipc_reply *rep, void *arg)
@@ -408,10 +412,18 @@ static void links_down(json_t *list, json_t *nodes, json_t *n)
                           since, "error", error, "link", l);
             json_array_append_new(groups, g);
         }
+        /* peers' service names, cut between characters (a cut inside one
+         * is not UTF-8, which jansson refuses: the list would stay short) */
         char svcs[300];
         const char *had = mgmt_str_at(g, "services", NULL);
-        snprintf(svcs, sizeof svcs, "%s%s%s", had, had[0] ? ", " : "",
-                 mgmt_str_at(l, "service", NULL));
+        size_t w = 0;
+        if (had[0]) {
+            sipc_str_copy_utf8(svcs, sizeof svcs - 2, had);
+            w = strlen(svcs);
+            memcpy(svcs + w, ", ", 3);
+            w += 2;
+        }
+        sipc_str_copy_utf8(svcs + w, sizeof svcs - w, mgmt_str_at(l, "service", NULL));
         json_object_set_new(g, "services", json_string(svcs));
         if (strcmp(since, mgmt_str_at(g, "since", NULL)) < 0)
             json_object_set_new(g, "since", json_string(since));

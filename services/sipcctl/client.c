@@ -97,7 +97,11 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
                            &port) != 0) {
         return ctl_fail(EX_USAGE, "'%s' is not ADDRESS[:PORT]", target);
     }
-    snprintf(cl->target, sizeof cl->target, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+    /* every line and JSON answer names it so: a --node given with bytes
+     * that are not printable UTF-8 shows them as \xNN, as a node's text */
+    char asked[sizeof host + 16];
+    snprintf(asked, sizeof asked, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+    cli_shown(asked, cl->target, sizeof cl->target);
     sipc_str_copy(cl->service, sizeof cl->service, service);
     /* this home's own node: a refused connection then says whether its
      * sipcd runs (the home's lock) */
@@ -310,22 +314,53 @@ int ctl_home_subject_fault(const ctl_client *cl, int err, const char *peer_reaso
 
 static char failure[4096];
 
-/* Appends a failure's text to what ctl_failure gives. */
-static void keep_failure(const char *text)
+/* Appends a failure's text, as shown, to what ctl_failure gives; a cut falls
+ * between characters. */
+static void keep_failure(const char *shown)
 {
     size_t n = strlen(failure);
-    snprintf(failure + n, sizeof failure - n, "%s%s", n ? "; " : "", text);
+    if (n) {
+        if (n + 3 >= sizeof failure)
+            return;
+        memcpy(failure + n, "; ", 3);
+        n += 2;
+    }
+    sipc_str_copy_utf8(failure + n, sizeof failure - n, shown);
+}
+
+/* Says fmt's text on stderr and keeps it for ctl_failure, as a terminal may
+ * show it: what came from outside (a node's words, a path, a --node address)
+ * escaped as cli_shown does it, so that it reads the same as in the logs and
+ * the JSON forms, and cut between characters. Text already shown passes
+ * unchanged. */
+static void say_failure_v(const char *fmt, va_list ap)
+{
+    char *raw = NULL, text[2048];
+    if (vasprintf(&raw, fmt, ap) < 0)
+        raw = NULL;
+    cli_shown(raw ? raw : "out of memory", text, sizeof text);
+    free(raw);
+    keep_failure(text);
+    cli_fail("sipcctl", 0, "%s", text);
+}
+
+/* A line of a failure before the one that ends it. */
+static void say_failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say_failure(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say_failure_v(fmt, ap);
+    va_end(ap);
 }
 
 int ctl_fail(int code, const char *fmt, ...)
 {
-    char text[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    say_failure_v(fmt, ap);
     va_end(ap);
-    keep_failure(text);
-    return cli_fail("sipcctl", code, "%s", text);
+    return code;
 }
 
 const char *ctl_failure(void)
@@ -362,6 +397,13 @@ int ctl_print_json(const void *json, size_t flags)
     return 0;
 }
 
+static char failed_address[sizeof ((ctl_client *)0)->target];
+
+void ctl_failure_address(const char *address)
+{
+    sipc_str_copy_utf8(failed_address, sizeof failed_address, address);
+}
+
 int ctl_json_outcome(const ctl *o, int rc)
 {
     /* a usage mistake is said on stderr only, as for every command */
@@ -369,6 +411,8 @@ int ctl_json_outcome(const ctl *o, int rc)
         return rc;
     json_t *j = json_pack("{s:b, s:o, s:i}", "ok", 0, "error", sipc_json_text(ctl_failure()),
                           "exit_code", rc);
+    if (failed_address[0])
+        json_object_set_new(j, "address", sipc_json_text(failed_address));
     if (o->expect_mode) {
         json_object_set_new(j, "expect_mode", json_string(o->expect_mode));
         json_object_set_new(j, "expect_met", json_false());
@@ -381,10 +425,7 @@ int ctl_json_outcome(const ctl *o, int rc)
 int ctl_report_home_fault(const ctl_client *cl, const char *service, const char *method,
                           const char *why)
 {
-    char text[2048];
-    snprintf(text, sizeof text, "%s.%s to %s not sent: %s", service, method, cl->target, why);
-    fprintf(stderr, "sipcctl: %s\n", text);
-    keep_failure(text);
+    say_failure("%s.%s to %s not sent: %s", service, method, cl->target, why);
     /* a reload would apply this very file: the node refuses it for the same
      * reason, and SIGHUP lets it say so in its own log */
     if (!strcmp(method, "reload"))
@@ -459,6 +500,9 @@ void ctl_home_node_down(const ctl_client *cl, char *out, size_t len)
      * lock, and removes the file when it stops cleanly: read, never taken
      * here, so a sipcd starting now is not held up */
     const char *home = cl->cfg.home;
+    /* the command to start it is pasted: the home as one shell word */
+    char word[4 * sizeof cl->cfg.home + 4];
+    cli_shell_word(home, word, sizeof word);
     int state;
     long pid = lock_pid(home, &state);
     if (state && state != ENOENT)
@@ -481,14 +525,14 @@ void ctl_home_node_down(const ctl_client *cl, char *out, size_t len)
                  "state/sipcd.lock, names pid %ld, which is not running: it was killed or "
                  "crashed): start it (`systemctl start sipcd`, or `sipcd --home %s`) and read "
                  "%s/logs/ (or `journalctl -u sipcd`) for why it stopped",
-                 cl->target, home, pid, home, home);
+                 cl->target, home, pid, word, home);
     else
         snprintf(out, len,
                  "nothing listens at %s, this home's node: no sipcd runs from %s (its lock, "
                  "state/sipcd.lock, is %s): start it (`systemctl start sipcd`, or `sipcd --home "
                  "%s`); %s/logs/ (or `journalctl -u sipcd`) says why it stopped",
                  cl->target, home,
-                 !state ? "free" : "not there: it stopped cleanly or never started", home, home);
+                 !state ? "free" : "not there: it stopped cleanly or never started", word, home);
 }
 
 void ctl_failure_text(const ctl_client *cl, const ctl_reply *rep, char *line, size_t llen,

@@ -55,6 +55,8 @@ static int call_repeatedly(ctl *o, const char *target, const char *service, cons
 {
     ctl_client cl;
     int rc = ctl_connect(o, target, "data", &cl);
+    /* one node asked: its failure object names it, as reload's does */
+    ctl_failure_address(cl.target);
     if (rc != 0)
         return rc;
     cl.announce = !o->json;

@@ -53,7 +53,7 @@ typedef struct ctl_client {
     sipc_config cfg;     /* this home's configuration */
     sipc_ctx *ctx;
     sipc_channel *ch;
-    char target[200];    /* "host:port" as the operator reads it */
+    char target[200];    /* "host:port" as the operator reads it (cli_shown) */
     uint32_t timeout_ms;
     int quiet_log;
     int announce;        /* print "Connected to ..." when the link comes up */
@@ -156,8 +156,10 @@ FILE *ctl_open_input(const char *path);
 /* A usage mistake other than the number of arguments: "sipcctl: <text>",
  * then the command's help, on stderr; returns EX_USAGE. */
 int ctl_usage(const ctl *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* "sipcctl: <text>" on stderr; returns code. The text is also kept, for a
- * --json command to put its failure on stdout (ctl_failure). */
+/* "sipcctl: <text>" on stderr; returns code. The text is shown as
+ * cli_shown shows a node's text (a byte that is not printable UTF-8, in a
+ * path or a --node address too, as \xNN), cut between characters, and also
+ * kept, for a --json command to put its failure on stdout (ctl_failure). */
 int ctl_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* What ctl_fail (and ctl_report_home_fault) printed so far, "; "-joined
  * without "sipcctl: "; "" when nothing. */
@@ -176,8 +178,12 @@ int ctl_print_json(const void *json, size_t flags);
 char *ctl_base64(const uint8_t *p, size_t n);
 /* A command's end with --json: when it failed (rc, not 0) and printed no
  * answer, prints {"ok": false, "error": <what ctl_failure holds>,
- * "exit_code": rc} on stdout, so that a script parsing stdout always gets an
- * object (nothing for a usage mistake, said on stderr only); returns rc. */
+ * "exit_code": rc} on stdout, with "address" when ctl_failure_address named
+ * one, so that a script parsing stdout always gets an object (nothing for a
+ * usage mistake, said on stderr only); returns rc. */
 int ctl_json_outcome(const ctl *o, int rc);
+/* The one node a command asks (its ctl_client's target, "" for none), for
+ * ctl_json_outcome's "address". */
+void ctl_failure_address(const char *address);
 
 #endif

@@ -174,7 +174,7 @@ int cmd_check(void *arg)
         /* a pre-flight that tested no node must not read as a pass */
         printf("CHECK INCOMPLETE: no [cluster] nodes in %s/sipc.conf, so no node was tested "
                "(only this node's pair was verified): list the cluster's nodes there\n",
-               o->home);
+               o->home_shown);
         return EX_CHECK_NOTHING;
     }
     printf("== test connections to %d node(s) from [cluster] nodes\n", cfg.nnodes);

@@ -11,6 +11,7 @@
 
 #include "certs/crl_scope.h"
 #include "certs/tool/store.h"
+#include "services/common/err_line.h"
 #include "services/tlstool/tlstool.h"
 
 /* "complete CRL number 12", "delta CRL number 14 on base 12, only CA
@@ -181,7 +182,9 @@ int cmd_crl(void *arg)
             return fail(EX_REFUSED, "no CRL named %s in %s (see `tlstool crl list`)", name, dir);
         if (r != 0)
             return fail(EX_FAIL, "%s", err);
-        printf("removed %s\n", path);
+        char shown[4 * sizeof path + 8];
+        cli_shown(path, shown, sizeof shown);
+        printf("removed %s\n", shown);
         return reload_or_remind(o, 0, "`tlstool crl remove`");
     }
     return fail(EX_USAGE, "unknown crl command '%s': use add, list or remove", sub);

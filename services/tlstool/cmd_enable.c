@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "certs/tool/store.h"
+#include "services/common/err_line.h"
 #include "services/sipcd/peers.h"
 #include "services/tlstool/tlstool.h"
 #include "transport/tls_engine.h"
@@ -43,8 +44,10 @@ static void drop_override(const opts *o)
 {
     char path[1200], err[1600];
     int r = host_force_strict_drop(o->home, path, sizeof path, err, sizeof err);
+    char shown[4 * sizeof path + 8];
+    cli_shown(path, shown, sizeof shown);
     if (r > 0)
-        printf("override removed: %s (sipc.conf no longer asks for strict)\n", path);
+        printf("override removed: %s (sipc.conf no longer asks for strict)\n", shown);
     else if (r < 0) /* removed, not yet on disk: said, the command goes on */
         fprintf(stderr, "tlstool: warning: %s\n", err);
 }
@@ -334,14 +337,15 @@ int cmd_enable(void *arg)
     }
     if (was && !mode_changes)
         printf("TLS is already enabled (mode %s) in %s/sipc.conf\n", sipc_tls_mode_name(want),
-               o->home);
+               o->home_shown);
     else if (was)
         printf("TLS mode %s -> %s: [tls] mode = %s in %s/sipc.conf\n",
                sipc_tls_mode_name(cfg.tls_mode), sipc_tls_mode_name(want),
-               sipc_tls_mode_name(want), o->home);
+               sipc_tls_mode_name(want), o->home_shown);
     else
-        printf("TLS enabled (mode %s): [tls] enable = 1 in %s/sipc.conf, %s written\n",
-               sipc_tls_mode_name(want), o->home, conf);
+        printf("TLS enabled (mode %s): [tls] enable = 1 in %s/sipc.conf, "
+               "%s/security/server.tls.conf written\n",
+               sipc_tls_mode_name(want), o->home_shown, o->home_shown);
     char portword[16]; /* port 0 means "any free port": the log names the real one */
     if (port > 0)
         snprintf(portword, sizeof portword, "%d", port);
@@ -370,16 +374,21 @@ int cmd_enable(void *arg)
             free(cb.after);
             return r;
         }
-        printf("override written: %s (the node's TLS is off, so this request goes in "
-               "plaintext: the override, which only this home's owner can write, lets the "
-               "node acknowledge the peers it cuts off)\n",
-               marker);
+        printf("override written: %s/state/force-strict (the node's TLS is off, so this request "
+               "goes in plaintext: the override, which only this home's owner can write, lets "
+               "the node acknowledge the peers it cuts off)\n",
+               o->home_shown);
     }
     r = apply_now_or_later(o, &cfg, want == SIPC_TLS_STRICT, "`tlstool enable`");
     /* after the reminder to reload, which it depends on */
-    if (r == EX_OK && !o->reload)
-        printf("then look for 'TLS Port: %s' in the data service log under %s/logs/\n", portword,
-               o->home);
+    if (r == EX_OK && !o->reload) {
+        /* a command to paste: the home quoted, whatever it holds */
+        char logs[4096 + 8], word[4 * sizeof logs + 4];
+        snprintf(logs, sizeof logs, "%s/logs", o->home);
+        printf("then look for 'TLS Port: %s' in the data service log: grep 'TLS Port' "
+               "%s/DataService_*.log\n",
+               portword, cli_shell_word(logs, word, sizeof word));
+    }
     int put_back = 0;
     if (r == EX_RELOAD_REFUSED && undo) {
         r = undo_refused(o, &cb, wrote ? conf : NULL, old, oldlen);
@@ -395,12 +404,12 @@ int cmd_enable(void *arg)
     if (dropped < 0)
         fprintf(stderr, "tlstool: warning: %s\n", gerr);
     if (dropped)
-        printf("override removed: %s\n", marker);
+        printf("override removed: %s/state/force-strict\n", o->home_shown);
     else if (marker[0] && !put_back && host_force_strict_pending(o->home, gone, sizeof gone, NULL))
-        printf("override kept: %s (the next start or reload of sipcd goes strict even with "
-               "plaintext peers, then it is removed; `tlstool disable` or `tlstool mode "
-               "permissive` removes it before)\n",
-               marker);
+        printf("override kept: %s/state/force-strict (the next start or reload of sipcd goes "
+               "strict even with plaintext peers, then it is removed; `tlstool disable` or "
+               "`tlstool mode permissive` removes it before)\n",
+               o->home_shown);
     if (want != SIPC_TLS_STRICT)
         drop_override(o);
     free(old);
@@ -429,11 +438,11 @@ int cmd_mode(void *arg)
         return fail(EX_CONFIG, "%s", err);
     o->unchanged = want == (int)cfg.tls_mode;
     if (o->unchanged)
-        printf("TLS mode is already %s in %s/sipc.conf\n", sipc_tls_mode_name(want), o->home);
+        printf("TLS mode is already %s in %s/sipc.conf\n", sipc_tls_mode_name(want), o->home_shown);
     else
         printf("TLS mode %s -> %s: [tls] mode = %s in %s/sipc.conf\n",
                sipc_tls_mode_name(cfg.tls_mode), sipc_tls_mode_name(want),
-               sipc_tls_mode_name(want), o->home);
+               sipc_tls_mode_name(want), o->home_shown);
     if (want != SIPC_TLS_STRICT)
         drop_override(o);
     if (!cfg.tls_enable) {
@@ -536,7 +545,7 @@ static int off_guard(const opts *o, const sipc_config *cfg, int conf_off)
                  nunknown == 1 ? "it runs" : "they run");
     } else if (cfg->nnodes == 0 && sipc_config_effective_mode(cfg) == SIPC_TLS_STRICT)
         snprintf(unknown, sizeof unknown, "no [cluster] nodes are listed in %s/sipc.conf to ask",
-                 o->home);
+                 o->home_shown);
     /* not known: today's way, with the warning before anything is applied */
     if (unknown[0])
         fprintf(stderr, "tlstool: warning: %s: a node that runs strict refuses this node's "
@@ -566,7 +575,7 @@ int cmd_disable(void *arg)
     if (!cfg.tls_enable)
         printf("TLS is already disabled on this node; the key pair (if any) is kept\n");
     else
-        printf("TLS disabled: [tls] enable = 0 in %s/sipc.conf; the key pair is kept\n", o->home);
+        printf("TLS disabled: [tls] enable = 0 in %s/sipc.conf; the key pair is kept\n", o->home_shown);
     drop_override(o);
     o->unchanged = !cfg.tls_enable;
     if (!cfg.tls_enable && o->reload)

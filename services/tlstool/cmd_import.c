@@ -191,16 +191,16 @@ int cmd_import(void *arg)
     sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0);
     char na[32];
     sipc_time_str(x.not_after, na);
-    printf("imported %s into %s/security (node.crt, node.p12, mode 0600)\n", file, o->home);
+    printf("imported %s into %s/security (node.crt, node.p12, mode 0600)\n", file, o->home_shown);
     printf("  subject:  %s\n  issuer:   %s\n  key:      %s\n  valid to: %s\n  SHA-256:  %s\n",
            x.subject, x.issuer, x.key_desc, na, x.fingerprint);
     if (kp.ncerts > 1)
         printf("  chain:    %d more certificate(s)\n", kp.ncerts - 1);
     if (kept)
-        printf("the replaced pair is kept in %s/security/previous/\n", o->home);
+        printf("the replaced pair is kept in %s/security/previous/\n", o->home_shown);
     else if (have_pair && r == 0)
         printf("%s/security/node.p12 held this file already: previous/ is left as it was\n",
-               o->home);
+               o->home_shown);
     if (res.warning[0])
         printf("warning: %s\n", res.warning);
     if (later)
@@ -236,7 +236,7 @@ int cmd_import(void *arg)
         printf("next: set [tls] subject in %s/sipc.conf on every node (the operator guide, "
                "section 2), then `tlstool enable --mode permissive --reload` (1.5); until then "
                "this home keeps to plaintext\n",
-               o->home);
+               o->home_shown);
     else
         printf("next: on every node of a new cluster `tlstool enable` (strict) before it starts; "
                "on a cluster running in plaintext `tlstool enable --mode permissive --reload` on "

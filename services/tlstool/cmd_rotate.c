@@ -145,7 +145,7 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
     char na[32];
     sipc_time_str(x.not_after, na);
     printf("staged %s in %s/security/staged (node.crt, node.p12, mode 0600)\n", o->pos[1],
-           o->home);
+           o->home_shown);
     printf("  subject:  %s\n  valid to: %s\n  SHA-256:  %s\n", x.subject, na, x.fingerprint);
     printf("this node trusts it from now on and keeps presenting its current pair (SHA-256 "
            "%.16s...)\n",

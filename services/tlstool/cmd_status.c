@@ -182,7 +182,7 @@ static json_t *running_json(const opts *o, const sipc_config *cfg, const char *o
         snprintf(why, sizeof why,
                  "no sipcd runs from this home (its lock, %s/%s, is free): a sipcd started "
                  "from it runs the configured mode",
-                 o->home, HOME_LOCK_FILE);
+                 o->home_shown, HOME_LOCK_FILE);
         return json_pack("{s:s,s:o}", "state", "not_running", "reason", sipc_json_text(why));
     }
     home_call c;
@@ -427,9 +427,11 @@ int cmd_status(void *arg)
                                                sipc_json_text(checks[i].path), "mode",
                                                mode, "owner_uid", (int)st.st_uid, "ok", ok));
         if (!ok) {
-            char m[1400];
+            /* the command to paste names the path as one shell word */
+            char m[1400], word[4 * 1200 + 4];
             snprintf(m, sizeof m, "%s is accessible by other users (mode %s): chmod %s %s",
-                     checks[i].path, mode, checks[i].is_dir ? "700" : "600", checks[i].path);
+                     checks[i].path, mode, checks[i].is_dir ? "700" : "600",
+                     cli_shell_word(checks[i].path, word, sizeof word));
             json_array_append_new(problems, sipc_json_text(m));
         }
     }
@@ -468,7 +470,7 @@ int cmd_status(void *arg)
         free(s);
     } else {
         /* how the sipcctl sessions from this home are named by a node's guard */
-        printf("home:        %s (tag %s: \"home %s\" in a node's strict guard)\n", o->home, tag,
+        printf("home:        %s (tag %s: \"home %s\" in a node's strict guard)\n", o->home_shown, tag,
                tag);
         /* a mode only means something while TLS is on */
         if (cfg.tls_enable)
@@ -509,7 +511,7 @@ int cmd_status(void *arg)
             sipc_time_str(x.not_after, na);
             sipc_ku_str(x.ku, ku, sizeof ku);
             sipc_eku_str(x.eku, eku, sizeof eku);
-            printf("key pair:    imported (%s)\n", p_crt);
+            printf("key pair:    imported (%s/security/node.crt)\n", o->home_shown);
             printf("  subject:   %s\n  issuer:    %s\n  serial:    %s\n  SHA-256:   %s\n",
                    x.subject, x.issuer, x.serial_hex, x.fingerprint);
             char left[64];

@@ -8,6 +8,7 @@
 
 #include "certs/tool/pkcs12.h"
 #include "services/common/core_dumps.h"
+#include "services/common/err_line.h"
 #include "services/common/home_dir.h"
 #include "services/common/opt.h"
 #include "services/common/std_fds.h"
@@ -300,6 +301,10 @@ int main(int argc, char **argv)
                     p.cmd->name, p.cmd->name);
     }
     o.home = sipc_home_resolve(o.home_opt);
+    /* a home is bytes; the text names it as the logs do (4 bytes a byte) */
+    static char home_shown[4 * 4096 + 8];
+    cli_shown(o.home, home_shown, sizeof home_shown);
+    o.home_shown = home_shown;
     /* create writes a file anywhere, import makes the home, verify FILE
      * needs none; every other command works on an existing home */
     char herr[900], as[40];

@@ -53,6 +53,8 @@ enum {
 typedef struct opts {
     const char *home_opt; /* --home */
     const char *home;     /* resolved: --home, $SIPC_HOME or /var/lib/sipc */
+    const char *home_shown; /* home as the text says it (cli_shown: a byte that is not
+                             * printable UTF-8 as \xNN, as the logs say it) */
     int help;
     int version;
     cli_password pw;

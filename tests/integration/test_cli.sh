@@ -194,7 +194,8 @@ one_line "sipcctl get, nothing listening: the hint names [data] port" 69 "^sipcc
 # (jq -s: an empty stdout is no object, which jq -e alone lets pass)
 # every command with --json that fails without an answer of its own prints
 # one object on stdout, the same shape as status's, with its exit code
-# (reload and ingest answer with their array and summary, which say it)
+# (reload and ingest answer with their array and summary, which say it);
+# ping, info and call, which ask one node, also name its address
 mkdir -p "$work/jh"
 for c in ping info status metrics "get x" list "search q" "put x --body y" \
     "call 127.0.76.1:1 sys ping"; do
@@ -203,8 +204,10 @@ for c in ping info status metrics "get x" list "search q" "put x --body y" \
     # shellcheck disable=SC2086 # the command's words
     "$BIN/sipcctl" --home "$work/jh" --json "${node[@]}" $c >"$work/j.out" 2>"$work/j.err"
     rc=$?
-    if [ "$rc" = 69 ] && jq -se --arg e "$(head -n1 "$work/j.err" | sed 's/^sipcctl: //')" \
-        'length == 1 and (.[0] | .ok == false and .exit_code == 69 and .error == $e and (keys | length) == 3)' "$work/j.out" >/dev/null; then
+    addr=""
+    case $c in ping | info | call*) addr=127.0.76.1:1 ;; esac
+    if [ "$rc" = 69 ] && jq -se --arg e "$(head -n1 "$work/j.err" | sed 's/^sipcctl: //')" --arg a "$addr" \
+        'length == 1 and (.[0] | .ok == false and .exit_code == 69 and .error == $e and (.address // "") == $a and (keys | length) == (if $a == "" then 3 else 4 end))' "$work/j.out" >/dev/null; then
         ok "sipcctl --json ${c%% *}, connection refused: the failure object on stdout"
     else
         not_ok "sipcctl --json ${c%% *}, connection refused (exit $rc)"; shtest_show "$work/j.out"; shtest_show "$work/j.err"

@@ -23,8 +23,9 @@ valid UTF-8 once cut (1,400 bytes of "é", longer than the producer keeps),
 or none at all (a Latin-1 file name), and data.get an error of 800 bytes of
 "é"; with TEXT_NODE_GOODBYE=long, a connection made to it gets its hello,
 then a connection-level ERROR of 800 bytes of "é" (its last word), and is
-closed: what test_json_not_utf8.sh needs; TEXT_NODE_ID, its hello's node id
-instead of "fake"."""
+closed: what test_json_not_utf8.sh needs; with TEXT_NODE_STATUS=long,
+management.status gets an error of 800 bytes of "é" (test_operator_text.sh);
+TEXT_NODE_ID, its hello's node id instead of "fake"."""
 import json
 import os
 import socket
@@ -142,6 +143,9 @@ def answer(service, method, payload):
         return j({"node": "old"}) + b"\n", 0, b""
     if (service, method) == ("sys", "info"):
         return j({"node": "n" + s, "tls_mode": "m" + s}) + b"\n", 0, b""
+    if (service, method) == ("management", "status") and \
+            os.environ.get("TEXT_NODE_STATUS") == "long":
+        return None, 4, b"nothing " + "\u00e9".encode() * 400
     if (service, method) == ("management", "status"):
         return j(node_status(0)), 0, b""
     if (service, method) == ("management", "cluster"):

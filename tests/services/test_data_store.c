@@ -162,31 +162,6 @@ static void t_utf8(void **state)
     }
 }
 
-/* a text cut mid-character or carrying stray bytes becomes valid UTF-8,
- * its good characters kept */
-static void t_utf8_repair(void **state)
-{
-    (void)state;
-    static const struct {
-        const char *in, *out;
-    } cases[] = {
-        {"caf\xc3\xa9", "caf\xc3\xa9"},
-        {"cut caf\xc3", "cut caf?"},
-        {"euro \xe2\x82", "euro ??"},
-        {"a\xff\x80" "b\xf0\x9f\x98\x80", "a??b\xf0\x9f\x98\x80"},
-        {"\xed\xa0\x80x", "???x"},
-        {"ok\xc3\x28", "ok?("},
-        {"", ""},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char buf[64];
-        snprintf(buf, sizeof buf, "%s", cases[i].in);
-        data_utf8_repair(buf);
-        if (strcmp(buf, cases[i].out) != 0 || !data_utf8_valid((const uint8_t *)buf, strlen(buf)))
-            fail_msg("case %zu: %s", i, buf);
-    }
-}
-
 static void t_validate_record(void **state)
 {
     (void)state;
@@ -3094,7 +3069,6 @@ int main(void)
     main_thread = pthread_self();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_utf8),
-        cmocka_unit_test(t_utf8_repair),
         cmocka_unit_test(t_validate_record),
         cmocka_unit_test_setup_teardown(t_put_get_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(t_binary_body, setup, teardown),

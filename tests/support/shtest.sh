@@ -299,3 +299,15 @@ each_log() {
 sipcd_port() {
     sed -n 's/.*Service.Start INFO \(TLS \)\{0,1\}Port: \([0-9]*\).*/\2/p' "$1/logs/"DataService_*.log 2>/dev/null | tail -n1
 }
+# text_node_start HOST CLUSTER [PORT]: the fake node tests/integration/text_node.py
+# on HOST in the background (its TEXT_NODE_* settings from the environment),
+# its pid in $text_node_pid and its port in $text_node_port once it listens;
+# fails, showing its output, when it has not started within 10 s
+text_node_start() {
+    local out=$work/text_node.$$.$RANDOM
+    python3 "$SHTEST_DIR/../integration/text_node.py" "$@" >"$out.port" 2>"$out.err" &
+    text_node_pid=$!
+    wait_for 10 test -s "$out.port" ||
+        { echo "the fake node did not start:"; sed 's/^/    | /' "$out.err"; return 1; }
+    text_node_port=$(cat "$out.port")
+}

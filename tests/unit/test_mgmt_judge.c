@@ -193,6 +193,36 @@ static void link_down(void **state)
     json_decref(nodes);
 }
 
+/* a link_down's services are peers' names: longer together than the list
+ * keeps, they are cut between characters, not dropped as text jansson
+ * refuses */
+static void link_down_long_services(void **state)
+{
+    (void)state;
+    int64_t now = 1800000000;
+    json_t *n1 = linked("n1", 600, "22", 60, now);
+    char e[201], u[201];
+    for (int i = 0; i < 200; i += 2) {
+        memcpy(e + i, "\xc3\xa9", 2); /* é */
+        memcpy(u + i, "\xc3\xbc", 2); /* ü */
+    }
+    e[200] = u[200] = '\0';
+    json_t *links = json_object_get(n1, "links");
+    json_object_set_new(json_array_get(links, 0), "service", json_string(e));
+    json_object_set_new(json_array_get(links, 1), "service", json_string(u));
+    json_t *nodes = json_pack("[o, o]", n1, linked("n2", 600, "", 0, now));
+    json_t *p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n1:link_down");
+    const char *msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    /* 200 + 2 bytes, then 48 whole "ü" of the 97 bytes left */
+    char want[400];
+    snprintf(want, sizeof want, "n1's links to n2 (%s, %.96s) are down since ", e, u);
+    if (!strstr(msg, want))
+        fail_msg("message: %s", msg);
+    json_decref(p);
+    json_decref(nodes);
+}
+
 /* a node whose clock is away from the others' is named, ahead or behind
  * (the median of three or more is the reference, when more than half agree
  * with it; of two, the one ahead is named with the other; with no majority,
@@ -882,6 +912,7 @@ int main(void)
         cmocka_unit_test(rotation),
         cmocka_unit_test(plaintext_node),
         cmocka_unit_test(nodes_mismatch),
+        cmocka_unit_test(link_down_long_services),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

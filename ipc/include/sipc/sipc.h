@@ -141,8 +141,10 @@ SIPC_EXTERN void sipc_security_release(sipc_security *sec);
 SIPC_EXTERN sipc_tls_mode sipc_security_mode(const sipc_security *sec);
 /* What this side presents, for status reports. */
 typedef struct sipc_cert_info {
-    char subject[256];     /* "O=Org, CN=name" in certificate order */
-    char issuer[256];
+    char subject[256];     /* "O=Org, CN=name" in certificate order: printable
+                            * UTF-8, any other byte of a value as \xNN; a
+                            * longer name cut between characters, "..." */
+    char issuer[256];      /* the same */
     char fingerprint[65];  /* hex SHA-256 of the certificate */
     int64_t not_before;    /* Unix time (s) */
     int64_t not_after;

@@ -312,33 +312,40 @@ void pl_sweep_waiting(sipc_pipeline *p, int all)
  * stay). */
 #define ANSWER_REASON_CUT 160
 
-static int by_ptr(const void *a, const void *b)
+static int by_text(const void *a, const void *b)
 {
-    const char *x = *(char *const *)a, *y = *(char *const *)b;
-    return (x > y) - (x < y);
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Refers each repeated reason to the first result that gives it. */
+/* Gives each result its reason, or refers it to the first result with the
+ * same text. By text, not by the interned string: reasons that differ only
+ * past the cut are one once cut. */
 static int answer_refer(pl_req *r, Sipc__Pipeline__RecordResult *res)
 {
-    /* reasons are interned in the request: one pointer per text */
     size_t k = r->nreasons;
     char **sorted = malloc((k ? k : 1) * sizeof *sorted);
+    size_t *run = malloc((k ? k : 1) * sizeof *run);
     uint32_t *first = calloc(k ? k : 1, sizeof *first);
-    if (!sorted || !first) {
+    if (!sorted || !run || !first) {
         free(sorted);
+        free(run);
         free(first);
         return SIPC_ENOMEM;
     }
     memcpy(sorted, r->reasons, k * sizeof *sorted);
-    qsort(sorted, k, sizeof *sorted, by_ptr);
+    qsort(sorted, k, sizeof *sorted, by_text);
+    /* equal texts share the first of their run, whichever bsearch finds */
+    for (size_t j = 0; j < k; j++)
+        run[j] = j && !strcmp(sorted[j], sorted[j - 1]) ? run[j - 1] : j;
     for (size_t i = 0; i < r->n; i++) {
         const char *why = r->recs[i].reason;
+        res[i].reason = (char *)(why ? why : "");
+        res[i].reason_of = 0;
         if (!why)
             continue;
-        char **at = bsearch(&why, sorted, k, sizeof *sorted, by_ptr);
+        char **at = bsearch(&why, sorted, k, sizeof *sorted, by_text);
         assert(at);
-        uint32_t *f = &first[at - sorted];
+        uint32_t *f = &first[run[at - sorted]];
         if (*f) {
             res[i].reason = "";
             res[i].reason_of = *f;
@@ -347,6 +354,7 @@ static int answer_refer(pl_req *r, Sipc__Pipeline__RecordResult *res)
         }
     }
     free(sorted);
+    free(run);
     free(first);
     return 0;
 }
@@ -399,10 +407,12 @@ void pl_req_done(pl_req *r)
         m.replaced = r->replaced;
         size_t max = sipc_request_answer_max(r->req);
         len = sipc__pipeline__ingest_response__get_packed_size(&m);
-        if (len > max && max && answer_refer(r, res) == 0) {
+        if (len > max && max) {
+            int rc = answer_refer(r, res);
             len = sipc__pipeline__ingest_response__get_packed_size(&m);
-            if (len > max) {
+            if (rc == 0 && len > max) {
                 answer_cut(r);
+                (void)answer_refer(r, res); /* on failure the cut texts are given whole */
                 len = sipc__pipeline__ingest_response__get_packed_size(&m);
             }
             if (len > max) {

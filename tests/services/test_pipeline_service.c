@@ -879,18 +879,23 @@ static void t_reason_cut_utf8(void **state)
 }
 
 /* A data service refusing each record with a reason of about 1 KiB: the
- * same one every time, or one numbered per call. */
+ * same one every time (*arg < 0), one numbered per call at its start (0, 1,
+ * ...) or at its end, past the cut (*arg >= 1000). */
 static void on_invalid_long(sipc_request *req, void *arg)
 {
     int *calls = arg;
     char msg[1100];
-    int k = snprintf(msg, sizeof msg, "refused (%d): ", *calls < 0 ? 0 : (*calls)++);
+    int at_end = *calls >= 1000;
+    int k = snprintf(msg, sizeof msg, "refused (%d): ", *calls < 0 || at_end ? 0 : (*calls)++);
     memset(msg + k, 'x', sizeof msg - (size_t)k - 1);
     msg[sizeof msg - 1] = '\0';
+    if (at_end)
+        snprintf(msg + sizeof msg - 8, 8, "%07d", (*calls)++);
     sipc_respond_error(req, SIPC__DATA__STATUS__INVALID, msg);
 }
 
-static void answer_with(int same, size_t max_frame, size_t n, pw_ingest *g, pw **wp, pw_recs *r)
+/* kind: 1 the same reason, 0 numbered at its start, 2 numbered past the cut */
+static void answer_with(int kind, size_t max_frame, size_t n, pw_ingest *g, pw **wp, pw_recs *r)
 {
     sipc_pipeline_options o;
     sipc_pipeline_options_init(&o);
@@ -899,7 +904,7 @@ static void answer_with(int same, size_t max_frame, size_t n, pw_ingest *g, pw *
     pw *w = start(&o);
     pw_max_frame = 0;
     static int calls;
-    calls = same ? -1 : 0;
+    calls = kind == 1 ? -1 : kind == 2 ? 1000 : 0;
     /* a batch of one goes as "put" */
     assert_int_equal(sipc_router_add(w->n[1].router, "data", "put", on_invalid_long, &calls), 0);
     pw_recs_make(r, "af", 0, (int)n);
@@ -941,6 +946,19 @@ static void t_answer_fits_frame(void **state)
         assert_true(strlen(x) < 160);
         assert_non_null(strstr(x, "refused ("));
         assert_string_equal(x + strlen(x) - 4, " ...");
+    }
+    pw_ingest_free(&g);
+    pw_recs_free(&r);
+    pw_stop(w);
+
+    /* different only past the cut: one reason once cut */
+    answer_with(2, 16 * 1024, 300, &g, &w, &r);
+    first = g.resp->results[0]->reason;
+    assert_true(strlen(first) > 100);
+    assert_string_equal(first + strlen(first) - 4, " ...");
+    for (size_t i = 1; i < r.n; i++) {
+        assert_int_equal(g.resp->results[i]->reason_of, 1);
+        assert_ptr_equal(sipc_pipeline_result_reason(g.resp, i), first);
     }
     pw_ingest_free(&g);
     pw_recs_free(&r);

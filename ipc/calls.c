@@ -160,7 +160,7 @@ int sipc__conn_call(sipc_conn *c, const char *service, const char *method, const
         return SIPC_ENOMEM;
     call->cb = cb;
     call->arg = arg;
-    uint64_t now = uv_now(c->ctx->loop);
+    uint64_t now = sipc__call_clock(c->ctx->loop);
     call->deadline = now + (timeout_ms ? timeout_ms : SIPC__DEFAULT_CALL_TIMEOUT_MS);
     int r = sipc__conn_start_call(c, call, now, service, method, data, len);
     if (r != 0) {

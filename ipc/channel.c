@@ -480,7 +480,8 @@ static int ch_wait(sipc_channel *ch, const char *service, const char *method, co
     call->oneway = oneway;
     call->cb = cb;
     call->arg = arg;
-    call->deadline = uv_now(ch->ctx->loop) + (timeout_ms ? timeout_ms : SIPC__DEFAULT_CALL_TIMEOUT_MS);
+    call->deadline = sipc__call_clock(ch->ctx->loop) +
+                     (timeout_ms ? timeout_ms : SIPC__DEFAULT_CALL_TIMEOUT_MS);
     /* keep FIFO order among waiting calls: append, deadline ties go last */
     sipc_link *pos = ch->waiting.prev;
     while (pos != &ch->waiting && sipc_container_of(pos, sipc_pcall, dl)->deadline > call->deadline)

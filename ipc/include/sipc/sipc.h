@@ -755,7 +755,8 @@ SIPC_EXTERN int sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_chann
  * wait for it (up to their deadline). A name that is empty or longer than
  * SIPC_NAME_MAX is SIPC_EINVAL (no router holds one); one that holds a
  * control, invisible or text-direction character is sent, and answered
- * SIPC_ENOMETHOD. timeout_ms 0 means the default of 30 s.
+ * SIPC_ENOMETHOD. timeout_ms counts from this call (not from when the loop
+ * last polled); 0 means the default of 30 s.
  * Many calls may be in flight; replies may come in any order. cb runs once,
  * with the reply or the error; it may be NULL (the outcome is then not
  * reported: for a message without an answer, sipc_send is cheaper).

@@ -1,0 +1,141 @@
+/* test_call_deadline_stall.c - a call's deadline counts from when the call
+ * is made, not from when the loop last polled. Over real TCP on loopback
+ * (127.1.103.1): a handler works for 300 ms (the loop stalls), then calls
+ * another server with a 100 ms deadline; that server answers at once, so
+ * the call must succeed. Counted from the loop's cached time the deadline
+ * had passed before the call was sent, and the call failed with
+ * SIPC_ETIMEDOUT as soon as the loop turned. Both ways of calling: on a
+ * channel that is up (the call goes out at once) and on one not yet up (it
+ * waits for the link, with the same deadline). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#define ADDR "127.1.103.1"
+#define WORK_MS 300
+#define CALL_MS 100
+
+typedef struct world {
+    uv_loop_t loop;
+    tu_log log;
+    sipc_security *sec;
+    sipc_ctx *ctx;
+    sipc_router *router;
+    sipc_server *slow_srv, *echo_srv;
+    sipc_channel *to_slow, *to_echo;
+    int echo_up, wait_link; /* wait_link: the handler opens to_echo itself */
+    struct outcome {
+        int done, err;
+    } outer, inner;
+    int64_t inner_told_ms; /* the deadline the echo handler was told */
+} world;
+
+static void on_echo_conn(sipc_conn *c, sipc_conn_event ev, int err, void *arg)
+{
+    (void)c;
+    (void)err;
+    if (ev == SIPC_CONN_UP)
+        ((world *)arg)->echo_up = 1;
+}
+
+static void h_echo(sipc_request *req, void *arg)
+{
+    world *w = arg;
+    w->inner_told_ms = sipc_request_deadline_ms(req);
+    assert_int_equal(sipc_respond(req, NULL, 0), 0);
+}
+
+static void on_outcome(int err, const sipc_reply *rep, void *arg)
+{
+    (void)rep;
+    struct outcome *o = arg;
+    o->err = err;
+    o->done = 1;
+}
+
+static void h_slow(sipc_request *req, void *arg)
+{
+    world *w = arg;
+    if (w->wait_link) {
+        int port = sipc_server_port(w->echo_srv);
+        assert_int_equal(sipc_channel_open(&w->to_echo, w->ctx, ADDR, port, NULL), 0);
+    }
+    tu_sleep_ms(WORK_MS); /* the handler's work: the loop stalls */
+    assert_int_equal(
+        sipc_call(w->to_echo, "test", "echo", "x", 1, CALL_MS, on_outcome, &w->inner), 0);
+    assert_int_equal(sipc_respond(req, NULL, 0), 0);
+}
+
+static void call_after_stall(int wait_link)
+{
+    world w;
+    memset(&w, 0, sizeof w);
+    w.wait_link = wait_link;
+    assert_int_equal(uv_loop_init(&w.loop), 0);
+    sipc_options o;
+    sipc_options_init(&o);
+    o.node_id = "n";
+    o.cluster = "test";
+    o.log = tu_log_sink;
+    o.log_arg = &w.log;
+    w.sec = tu_security(SIPC_TLS_OFF, NULL);
+    assert_int_equal(sipc_ctx_new(&w.ctx, &w.loop, &o, w.sec), 0);
+    assert_int_equal(sipc_router_new(&w.router), 0);
+    assert_int_equal(sipc_router_add(w.router, "test", "slow", h_slow, &w), 0);
+    assert_int_equal(sipc_router_add(w.router, "test", "echo", h_echo, &w), 0);
+    assert_int_equal(sipc_server_listen(&w.slow_srv, w.ctx, "Slow Service", ADDR, 0, w.router), 0);
+    assert_int_equal(sipc_server_listen(&w.echo_srv, w.ctx, "Echo Service", ADDR, 0, w.router), 0);
+    if (!wait_link) {
+        int port = sipc_server_port(w.echo_srv);
+        assert_int_equal(sipc_channel_open(&w.to_echo, w.ctx, ADDR, port, NULL), 0);
+        sipc_channel_set_conn_cb(w.to_echo, on_echo_conn, &w);
+        assert_true(tu_run_until(&w.loop, &w.echo_up, 5000));
+    }
+    int port = sipc_server_port(w.slow_srv);
+    assert_int_equal(sipc_channel_open(&w.to_slow, w.ctx, ADDR, port, NULL), 0);
+    assert_int_equal(sipc_call(w.to_slow, "test", "slow", NULL, 0, 5000, on_outcome, &w.outer), 0);
+    assert_true(tu_run_until(&w.loop, &w.inner.done, 5000));
+    assert_true(tu_run_until(&w.loop, &w.outer.done, 5000));
+    if (w.inner.err != 0)
+        fprintf(stderr, "inner call: %s\n%s", sipc_strerror(w.inner.err),
+                w.log.buf ? w.log.buf : "");
+    assert_int_equal(w.outer.err, 0);
+    assert_int_equal(w.inner.err, 0);
+    /* the peer was told what was left of it */
+    assert_true(w.inner_told_ms > 0 && w.inner_told_ms <= CALL_MS);
+    sipc_ctx_close(w.ctx, NULL, NULL);
+    assert_true(tu_drain(&w.loop, 5000));
+    assert_int_equal(uv_loop_close(&w.loop), 0);
+    sipc_router_free(w.router);
+    sipc_security_release(w.sec);
+    tu_log_free(&w.log);
+}
+
+static void t_call_after_stall(void **state)
+{
+    (void)state;
+    call_after_stall(0);
+}
+
+static void t_waiting_call_after_stall(void **state)
+{
+    (void)state;
+    call_after_stall(1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_call_after_stall),
+        cmocka_unit_test(t_waiting_call_after_stall),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

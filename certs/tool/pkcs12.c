@@ -196,6 +196,13 @@ static void order_chain(sipc_keypair *kp)
 int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_keypair *kp,
                   sipc_pfx_error *why, char *err, size_t errlen)
 {
+    return sipc__pfx_read_opt(data, len, password, false, kp, why, err, errlen);
+}
+
+int sipc__pfx_read_opt(const uint8_t *data, size_t len, const char *password,
+                       bool allow_unprotected, sipc_keypair *kp, sipc_pfx_error *why, char *err,
+                       size_t errlen)
+{
     assert(kp && password);
     memset(kp, 0, sizeof *kp);
     if (why)
@@ -205,7 +212,7 @@ int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_ke
         return sipc__pfx_fail(why, SIPC_PFX_CORRUPT);
     }
     sipc_pfx_parts parts;
-    int ret = sipc_pfx_parse(data, len, password, &parts, why, err, errlen);
+    int ret = sipc_pfx_parse(data, len, password, allow_unprotected, &parts, why, err, errlen);
     if (ret != 0)
         goto out;
     if (!parts.key.data) {

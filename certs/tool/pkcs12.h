@@ -24,7 +24,9 @@ typedef enum {
     SIPC_PFX_RC2,      /* uses RC2 and this wolfSSL has none (SIPC_ENOTSUP) */
     SIPC_PFX_NOKEY,    /* no private key sipc can use inside (SIPC_ETLSCONFIG) */
     SIPC_PFX_NOCERT,   /* no certificate for the key inside (SIPC_ETLSCONFIG) */
-    SIPC_PFX_MISMATCH  /* the key does not belong to the certificate (SIPC_ETLSCONFIG) */
+    SIPC_PFX_MISMATCH, /* the key does not belong to the certificate (SIPC_ETLSCONFIG) */
+    SIPC_PFX_UNPROTECTED /* no MAC, or a private key not encrypted: the password proves
+                          * nothing about the file (SIPC_ETLSCONFIG) */
 } sipc_pfx_error;
 
 /* Does data start as a PKCS#12 file does (PFX ::= SEQUENCE { version
@@ -35,8 +37,11 @@ typedef enum {
 bool sipc_pfx_plausible(const uint8_t *data, size_t len);
 /* Can this wolfSSL build decrypt RC2 (legacy PFX files)? */
 bool sipc_pfx_have_rc2(void);
-/* Decrypts data with password into kp (leaf first, then its issuers in
- * chain order, then any other certificates). An EC key without its public
+/* Checks the MAC of data with password and decrypts it into kp (leaf first,
+ * then its issuers in chain order, then any other certificates). A file
+ * without a MAC, or with a private key that is not encrypted, is refused
+ * (SIPC_PFX_UNPROTECTED): anyone could have written it, whatever the
+ * password. An EC key without its public
  * key comes back with it (PKCS#8), derived and checked against the leaf's. 0, or the code named next to
  * *why above with err naming the cause, or SIPC_ENOMEM (then *why is
  * SIPC_PFX_OK). why may be NULL. */

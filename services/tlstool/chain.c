@@ -49,6 +49,7 @@ static int pfx_exit(int r, sipc_pfx_error why)
     case SIPC_PFX_NOKEY:
     case SIPC_PFX_NOCERT:
     case SIPC_PFX_MISMATCH: return EX_KEY;
+    case SIPC_PFX_UNPROTECTED: return EX_UNPROTECTED;
     default: return EX_BADFILE;
     }
 }

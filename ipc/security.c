@@ -199,6 +199,8 @@ int sipc_security_from_pem(sipc_security **out, sipc_tls_mode mode, const char *
     sipc_keypair kp;
     memset(&kp, 0, sizeof kp);
     int r = sipc_keypair_load_pem(&kp, cert_pem, key_pem, err, errlen);
+    if (r == 0 && (r = sipc_keypair_check_match(&kp, key_pem ? key_pem : cert_pem, err, errlen)) != 0)
+        sipc_keypair_free(&kp);
     if (r != 0)
         return r;
     sipc_trust_policy pol;

@@ -54,8 +54,5 @@ int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_ke
  * SIPC_ETLS (wolfCrypt failed) or SIPC_ENOMEM. */
 int sipc_pfx_write(const sipc_keypair *kp, const char *password, const char *friendly_name,
                    uint8_t **out, size_t *outlen, char *err, size_t errlen);
-/* Does the private key of kp belong to its leaf certificate (*match)? 0, or
- * SIPC_EFORMAT when the key or certificate cannot be read, SIPC_ETLS. */
-int sipc_keypair_matches(const sipc_keypair *kp, bool *match, char *err, size_t errlen);
 
 #endif

@@ -7,7 +7,8 @@
 # a CRL signed by each key, CRLs under revocation = hard) and each it
 # refuses (revoked, revocation unknown, outside the name constraints, no
 # valid policy where one is required, pathLenConstraint, a CA as leaf, a
-# weak key or signature) and for forged chains (a signature by another key
+# weak key or signature, a required subject carried only by a SAN) and for
+# forged chains (a signature by another key
 # under the issuer's name, an untrusted root, an expired leaf, a broken
 # signature), the chain is checked with `tlstool verify` in a node home and
 # then presented in real handshakes against that home, as a client and as a
@@ -80,6 +81,10 @@ issue r2 "/O=RFC Test/CN=leaf r2" rep2 leaf_ext
 issue rp1 "/O=RFC Test/CN=leaf rp1" rep0p leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.1'
 issue pl1 "/O=RFC Test/CN=leaf pl1" pl-new leaf_ext
 issue pl2 "/O=RFC Test/CN=leaf pl2" plsub leaf_ext
+# the required subject carried by a SAN only (wolfSSL's check_domain_name
+# would take it for the CN), and by the CN
+issue sanonly "/O=RFC Test/CN=evil" dca leaf_ext 'subjectAltName = DNS:prod-node'
+issue prodcn "/O=RFC Test/CN=prod-node" dca leaf_ext 'subjectAltName = DNS:other-name'
 issue cal "/O=RFC Test/CN=leaf that is a CA" dca ca_ext 'keyUsage = critical, digitalSignature, keyCertSign\nextendedKeyUsage = serverAuth, clientAuth'
 # below the minimums: an RSA-1024 key, a SHA-1 signature
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out rsa1024.key 2>/dev/null
@@ -211,5 +216,17 @@ case_ "a CA with a critical issuerAltName" 0 ia1 ian root
 case_ "a CA with a critical freshestCRL" 0 fc1 fcrl root
 case_ "forged: signed by another key under the name of a CA with a critical policyMappings" 24 mimp map root
 case_ "forged: presenting an impostor of the CA with a critical policyMappings instead" 22 mimp mapevil other-root
+
+# a home requiring the bare subject prod-node (a CN): a SAN that names it
+# does not stand in for the CN, which the subject check compares, not wolfSSL
+H=$work/home-cn
+mkdir -p "$H"
+export SIPC_HOME=$H
+SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/node.pfx" >"$OUT" 2>&1 || bad "import node.pfx (home-cn)"
+printf '[tls]\nsubject = prod-node\n' >"$H/sipc.conf"
+case_ "required subject as the leaf's CN, its SAN another name" 0 prodcn dca root
+case_ "required subject only in a SAN (DNS), the CN another" 29 sanonly dca root
+grep -q "certificate subject 'O=RFC Test, CN=evil' differs from the required subject 'prod-node'" "$OUT" &&
+    ok "SAN only: the reason names the CN and the required subject" || bad "SAN only: reason"
 
 shtest_done

@@ -221,7 +221,13 @@ static int keypair_parse(sipc_keypair *kp, const char *certpem, size_t certlen, 
 {
     memset(kp, 0, sizeof *kp);
     int n = 0;
-    if (sipc_pem_certs(certpem, certlen, kp->certs, SIPC_KP_MAX_CHAIN, &n, NULL, 0) != 0) {
+    char why[200];
+    int pr = sipc_pem_certs(certpem, certlen, kp->certs, SIPC_KP_MAX_CHAIN, &n, why, sizeof why);
+    if (pr == SIPC_ETOOBIG) {
+        snprintf(err, errlen, "%s %s (a certificate and the CAs above it)", cwhat, why);
+        return SIPC_ETLSCONFIG;
+    }
+    if (pr != 0) {
         snprintf(err, errlen, "%s: a certificate is not valid PEM", cwhat);
         return SIPC_ETLSCONFIG;
     }

@@ -11,7 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIPC_KP_MAX_CHAIN 8
+/* The most certificates of one presented chain sipc takes, from a file or
+ * a handshake (the handshake's SIPC_TLS_MAX_CHAIN is this number): wolfSSL
+ * reads no more than MAX_CHAIN_DEPTH (9) of a peer's Certificate message,
+ * so a chain the tools accept the handshake takes too. A longer chain is
+ * refused, saying so (the verifier's path may add a trusted root: at most
+ * SIPC_VFY_MAX_LINKS). */
+#define SIPC_KP_MAX_CHAIN 9
 
 typedef enum { SIPC_KEY_NONE = 0, SIPC_KEY_ECC, SIPC_KEY_RSA } sipc_key_type;
 

@@ -18,6 +18,7 @@
 #include "certs/tool/pkcs12.h"
 #include "certs/tool/pkcs12_parse.h"
 #include "certs/secret_file.h"
+#include "certs/trust.h"
 #include "certs/x509_info.h"
 #include "base/error_text.h"
 #include "sipc/errno.h"
@@ -92,35 +93,61 @@ out:
     return r;
 }
 
-/* Orders kp->certs[1..]: the leaf's issuer, its issuer, ..., then the rest. */
-static void order_chain(sipc_keypair *kp)
+/* Puts into kp, after its leaf (parts->certs[leaf], taken already), the
+ * leaf's issuer, its issuer, ... as found by name among all the file's
+ * certificates, then the others in file order while there is room: chosen
+ * before the limit is applied, so that unrelated certificates cannot push
+ * the real intermediates out. 0, SIPC_ENOMEM, or SIPC_ETOOBIG (the chain
+ * alone is longer than SIPC_KP_MAX_CHAIN) with *chain_len its length. */
+static int take_chain(sipc_keypair *kp, sipc_pfx_parts *parts, int leaf, int *chain_len)
 {
-    int n = kp->ncerts;
-    assert(n >= 0 && n <= SIPC_KP_MAX_CHAIN);
-    if (n < 3)
-        return;
-    sipc_x509 x[SIPC_KP_MAX_CHAIN];
-    /* an unreadable certificate stays where it is: the verifier names it */
-    for (int i = 0; i < n; i++)
-        if (sipc_x509_parse(&x[i], kp->certs[i].data, kp->certs[i].len, NULL, 0) != 0)
-            return;
-    for (int pos = 1; pos < n; pos++) {
-        const sipc_x509 *prev = &x[pos - 1];
-        if (sipc_x509_self_issued(prev))
+    int np = parts->ncerts;
+    sipc_x509 *px = calloc((size_t)np, sizeof *px);
+    int *order = calloc((size_t)np, sizeof *order);
+    bool *ok = calloc((size_t)np, sizeof *ok), *used = calloc((size_t)np, sizeof *used);
+    int ret = SIPC_ENOMEM;
+    if (!px || !order || !ok || !used)
+        goto out;
+    for (int i = 0; i < np; i++)
+        ok[i] = parts->certs[i].data &&
+                sipc_x509_parse(&px[i], parts->certs[i].data, parts->certs[i].len, NULL, 0) == 0;
+    /* the leaf's own entry was moved into kp: its parsed copy stays valid */
+    ok[leaf] = sipc_x509_parse(&px[leaf], kp->certs[0].data, kp->certs[0].len, NULL, 0) == 0;
+    used[leaf] = true;
+    int n = 0;
+    /* each step takes an unused certificate: at most np steps */
+    for (int cur = leaf; ok[cur] && !sipc_x509_self_issued(&px[cur]);) {
+        int next = -1;
+        for (int j = 0; j < np && next < 0; j++)
+            if (!used[j] && ok[j] && sipc_name_equal(&px[j].subject_der, &px[cur].issuer_der))
+                next = j;
+        if (next < 0)
             break;
-        for (int j = pos; j < n; j++)
-            if (sipc_name_equal(&x[j].subject_der, &prev->issuer_der)) {
-                if (j != pos) {
-                    sipc_der td = kp->certs[pos];
-                    kp->certs[pos] = kp->certs[j];
-                    kp->certs[j] = td;
-                    sipc_x509 tx = x[pos];
-                    x[pos] = x[j];
-                    x[j] = tx;
-                }
-                break;
-            }
+        used[next] = true;
+        order[n++] = next;
+        cur = next;
     }
+    *chain_len = n + 1;
+    if (n + 1 > SIPC_KP_MAX_CHAIN) {
+        ret = SIPC_ETOOBIG;
+        goto out;
+    }
+    for (int i = 0; i < np; i++)
+        if (!used[i] && parts->certs[i].data &&
+            !(parts->certs[i].len == kp->certs[0].len &&
+              memcmp(parts->certs[i].data, kp->certs[0].data, kp->certs[0].len) == 0))
+            order[n++] = i;
+    for (int k = 0; k < n && kp->ncerts < SIPC_KP_MAX_CHAIN; k++) {
+        kp->certs[kp->ncerts++] = parts->certs[order[k]];
+        parts->certs[order[k]] = (sipc_der){NULL, 0};
+    }
+    ret = 0;
+out:
+    free(px);
+    free(order);
+    free(ok);
+    free(used);
+    return ret;
 }
 
 int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_keypair *kp,
@@ -182,15 +209,20 @@ int sipc__pfx_read_opt(const uint8_t *data, size_t len, const char *password,
     kp->certs[0] = parts.certs[leaf];
     parts.certs[leaf] = (sipc_der){NULL, 0};
     kp->ncerts = 1;
-    for (int i = 0; i < parts.ncerts && kp->ncerts < SIPC_KP_MAX_CHAIN; i++) {
-        sipc_der *c = &parts.certs[i];
-        if (!c->data || (c->len == kp->certs[0].len && memcmp(c->data, kp->certs[0].data, c->len) == 0))
-            continue;
-        kp->certs[kp->ncerts++] = *c;
-        *c = (sipc_der){NULL, 0};
+    int chain_len = 0;
+    int r = take_chain(kp, &parts, leaf, &chain_len);
+    if (r == SIPC_ETOOBIG) {
+        char reason[100];
+        sipc_vfy_chain_too_long_reason(chain_len, reason, sizeof reason);
+        sipc__seterr(err, errlen, "%s (the leaf and the CAs above it in the file)", reason);
+        ret = sipc__pfx_fail(why, SIPC_PFX_CHAIN_TOO_LONG);
+        goto out;
     }
-    order_chain(kp);
-    int r = ec_add_public(kp, err, errlen);
+    if (r != 0) {
+        ret = r;
+        goto out;
+    }
+    r = ec_add_public(kp, err, errlen);
     if (r != 0) {
         ret = r == SIPC_ENOMEM ? r : sipc__pfx_fail(why, SIPC_PFX_NOKEY);
         goto out;

@@ -25,8 +25,10 @@ typedef enum {
     SIPC_PFX_NOKEY,    /* no private key sipc can use inside (SIPC_ETLSCONFIG) */
     SIPC_PFX_NOCERT,   /* no certificate for the key inside (SIPC_ETLSCONFIG) */
     SIPC_PFX_MISMATCH, /* the key does not belong to the certificate (SIPC_ETLSCONFIG) */
-    SIPC_PFX_UNPROTECTED /* no MAC, or a private key not encrypted: the password proves
-                          * nothing about the file (SIPC_ETLSCONFIG) */
+    SIPC_PFX_UNPROTECTED, /* no MAC, or a private key not encrypted: the password proves
+                           * nothing about the file (SIPC_ETLSCONFIG) */
+    SIPC_PFX_CHAIN_TOO_LONG /* the leaf and its issuers are more than SIPC_KP_MAX_CHAIN
+                             * (SIPC_ETLSCONFIG) */
 } sipc_pfx_error;
 
 /* Does data start as a PKCS#12 file does (PFX ::= SEQUENCE { version
@@ -38,7 +40,9 @@ bool sipc_pfx_plausible(const uint8_t *data, size_t len);
 /* Can this wolfSSL build decrypt RC2 (legacy PFX files)? */
 bool sipc_pfx_have_rc2(void);
 /* Checks the MAC of data with password and decrypts it into kp (leaf first,
- * then its issuers in chain order, then any other certificates). A file
+ * then its issuers in chain order, then any other certificates while there
+ * is room; a leaf and issuers more than SIPC_KP_MAX_CHAIN are refused,
+ * SIPC_PFX_CHAIN_TOO_LONG). A file
  * without a MAC, or with a private key that is not encrypted, is refused
  * (SIPC_PFX_UNPROTECTED): anyone could have written it, whatever the
  * password. An EC key without its public

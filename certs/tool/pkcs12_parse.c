@@ -96,7 +96,8 @@ int sipc__pfx_fail(sipc_pfx_error *why, sipc_pfx_error e)
     case SIPC_PFX_NOKEY:
     case SIPC_PFX_NOCERT:
     case SIPC_PFX_MISMATCH:
-    case SIPC_PFX_UNPROTECTED: return SIPC_ETLSCONFIG;
+    case SIPC_PFX_UNPROTECTED:
+    case SIPC_PFX_CHAIN_TOO_LONG: return SIPC_ETLSCONFIG;
     case SIPC_PFX_OK: break;
     }
     assert(0 && "sipc__pfx_fail without a failure");

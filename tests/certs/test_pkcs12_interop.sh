@@ -57,12 +57,17 @@ done
 # Java: `openssl ec -no_public`, then `openssl pkcs12 -export`, which keeps
 # the key as it is (its PKCS#8 holds a 39-byte ECPrivateKey: version and the
 # private value only).
+# selfsigned KEY CERT CN: a new P-256 key in KEY and a self-signed node
+# certificate for it, /O=Example/CN=CN, in CERT
+selfsigned() {
+    openssl ecparam -name prime256v1 -genkey -noout -out "$1" 2>"$OUT" &&
+        openssl req -x509 -new -key "$1" -subj "/O=Example/CN=$3" -days 30 \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,digitalSignature,keyCertSign" \
+            -addext "extendedKeyUsage=serverAuth,clientAuth" -out "$2" 2>>"$OUT"
+}
 NP=$work/nopub
 mkdir -p "$NP/home"
-openssl ecparam -name prime256v1 -genkey -noout -out "$NP/full.key" 2>"$OUT" &&
-    openssl req -x509 -new -key "$NP/full.key" -subj "/O=Example/CN=nopub node" -days 30 \
-        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,digitalSignature,keyCertSign" \
-        -addext "extendedKeyUsage=serverAuth,clientAuth" -out "$NP/cert.pem" 2>>"$OUT" &&
+selfsigned "$NP/full.key" "$NP/cert.pem" "nopub node" &&
     openssl ec -in "$NP/full.key" -no_public -out "$NP/nopub.key" 2>>"$OUT" &&
     openssl pkcs12 -export -inkey "$NP/nopub.key" -in "$NP/cert.pem" -passout env:PW -out "$NP/nopub.pfx" 2>>"$OUT" ||
     bad "nopub: making the fixture"
@@ -122,10 +127,7 @@ done
 # export it again.
 UP=$work/unprot
 mkdir -p "$UP/home"
-openssl ecparam -name prime256v1 -genkey -noout -out "$UP/k.key" 2>"$OUT" &&
-    openssl req -x509 -new -key "$UP/k.key" -subj "/O=Example/CN=unprotected node" -days 30 \
-        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,digitalSignature,keyCertSign" \
-        -addext "extendedKeyUsage=serverAuth,clientAuth" -out "$UP/c.crt" 2>>"$OUT" &&
+selfsigned "$UP/k.key" "$UP/c.crt" "unprotected node" &&
     openssl pkcs12 -export -inkey "$UP/k.key" -in "$UP/c.crt" -passout env:PW -out "$UP/good.pfx" 2>>"$OUT" &&
     openssl pkcs12 -export -inkey "$UP/k.key" -in "$UP/c.crt" -passout env:PW -nomac -out "$UP/nomac.pfx" 2>>"$OUT" &&
     openssl pkcs12 -export -inkey "$UP/k.key" -in "$UP/c.crt" -passout env:PW -keypbe NONE -certpbe NONE -nomac \

@@ -35,7 +35,7 @@ enum {
     EX_RELOAD_UNREACHABLE = 13, /* --reload: the node could not be asked */
     EX_INSTALLED_WARN = 14,     /* the new pair is in, but previous/ or a sync did not follow */
     EX_PARTIAL = 15,            /* half installed: node.p12 new, node.crt old */
-    EX_UNPROTECTED = 16,        /* PKCS#12 without MAC, or its key not encrypted */
+    EX_UNPROTECTED = 17,        /* PKCS#12 without MAC, or its key not encrypted */
     EX_CHECK_UNREACHABLE = 40,
     EX_CHECK_PLAINTEXT = 41,
     EX_CHECK_MISMATCH = 42,

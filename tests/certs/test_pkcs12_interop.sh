@@ -123,7 +123,7 @@ done
 # A file the password does not protect is refused by every command that reads
 # one, whatever password is given: without a MAC anyone on the file's way
 # could have written it with a pair of their own; a key bag outside any
-# encryption could have been read on the way. Exit 16, the reason and how to
+# encryption could have been read on the way. Exit 17, the reason and how to
 # export it again.
 UP=$work/unprot
 mkdir -p "$UP/home"
@@ -149,17 +149,17 @@ for f in nomac plain plainkey; do
             # its MAC is checked first: another password does not match it
             expect "unprotected $f: import with another password: its MAC does not match" 5 "does not match"
         else
-            expect "unprotected $f: import refuses it (password '$pw')" 16 "$f\.pfx: .*$re"
+            expect "unprotected $f: import refuses it (password '$pw')" 17 "$f\.pfx: .*$re"
         fi
     done
     run env SIPC_PFX_PASSWORD="$PW" "$T" --home "$UP/home" verify "$UP/$f.pfx"
-    expect "unprotected $f: verify FILE refuses it" 16 "$re"
+    expect "unprotected $f: verify FILE refuses it" 17 "$re"
     grep -q "VERIFIED" "$OUT" && ! grep -q "NOT VERIFIED" "$OUT" && bad "unprotected $f: verify says VERIFIED"
     run env SIPC_PFX_PASSWORD="$PW" "$T" --home "$UP/home" rotate stage "$UP/$f.pfx"
-    expect "unprotected $f: rotate stage refuses it" 16 "$re"
+    expect "unprotected $f: rotate stage refuses it" 17 "$re"
     [ -e "$UP/home/security/staged" ] && bad "unprotected $f: rotate stage left security/staged"
     run env SIPC_PFX_PASSWORD="$PW" "$T" --home "$UP/home" trust add "$UP/$f.pfx"
-    expect "unprotected $f: trust add refuses it" 16 "$re"
+    expect "unprotected $f: trust add refuses it" 17 "$re"
 done
 ls "$UP/home/security/trust" 2>/dev/null | grep -q . && bad "unprotected: trust add left a root in trust/"
 # the same pair, exported with a MAC and an encrypted key, is taken

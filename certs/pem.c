@@ -109,7 +109,8 @@ int sipc_pem_certs(const char *pem, size_t len, sipc_der *out, int max, int *cou
     int n = 0;
     *count = 0;
     /* the blocks past max are counted, not kept: a chain cut without a
-     * word would look incomplete */
+     * word would look incomplete. Each pass takes one block of the len
+     * bytes, or ends the loop. */
     for (;;) {
         uint8_t *der;
         size_t dl;

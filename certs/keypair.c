@@ -3,7 +3,9 @@
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/random.h>
 #include <wolfssl/wolfcrypt/rsa.h>
+#include <wolfssl/wolfcrypt/signature.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 
 #include <assert.h>
@@ -15,6 +17,7 @@
 #include "certs/der.h"
 #include "certs/pem.h"
 #include "certs/secret_file.h"
+#include "certs/x509_info.h"
 #include "base/error_text.h"
 #include "base/hex.h"
 #include "sipc/errno.h"
@@ -218,7 +221,13 @@ static int keypair_parse(sipc_keypair *kp, const char *certpem, size_t certlen, 
 {
     memset(kp, 0, sizeof *kp);
     int n = 0;
-    if (sipc_pem_certs(certpem, certlen, kp->certs, SIPC_KP_MAX_CHAIN, &n, NULL, 0) != 0) {
+    char why[200];
+    int pr = sipc_pem_certs(certpem, certlen, kp->certs, SIPC_KP_MAX_CHAIN, &n, why, sizeof why);
+    if (pr == SIPC_ETOOBIG) {
+        snprintf(err, errlen, "%s %s (a certificate and the CAs above it)", cwhat, why);
+        return SIPC_ETLSCONFIG;
+    }
+    if (pr != 0) {
         snprintf(err, errlen, "%s: a certificate is not valid PEM", cwhat);
         return SIPC_ETLSCONFIG;
     }
@@ -280,4 +289,103 @@ void sipc_keypair_free(sipc_keypair *kp)
         sipc_der_free(&kp->certs[i]);
     sipc_der_free(&kp->key);
     kp->ncerts = 0;
+}
+
+int sipc_keypair_matches(const sipc_keypair *kp, bool *match, char *err, size_t errlen)
+{
+    assert(kp && match);
+    *match = false;
+    sipc_x509 x;
+    if (kp->ncerts < 1 || !kp->key.data ||
+        sipc_x509_parse(&x, kp->certs[0].data, kp->certs[0].len, NULL, 0) != 0) {
+        sipc__seterr(err, errlen, "no readable certificate or no key");
+        return SIPC_EFORMAT;
+    }
+    static const uint8_t msg[] = "sipc key/certificate match check";
+    uint8_t sig[1024];
+    word32 siglen = sizeof sig;
+    word32 idx = 0;
+    const uint8_t *der = kp->key.data;
+    word32 len = (word32)kp->key.len;
+    if (wc_GetPkcs8TraditionalOffset((byte *)der, &idx, len) < 0)
+        idx = 0;
+    WC_RNG rng;
+    if (wc_InitRng(&rng) != 0) {
+        sipc__seterr(err, errlen, "cannot initialise the random generator");
+        return SIPC_ETLS;
+    }
+    /* SIPC_EFORMAT until the key decodes; then 0 with *match, or SIPC_ETLS
+     * when signing with it fails */
+    int ret = SIPC_EFORMAT;
+    if (x.key_type == SIPC_X509_KEY_EC) {
+        ecc_key k;
+        if (wc_ecc_init(&k) == 0) {
+            if (wc_EccPrivateKeyDecode(der, &idx, &k, len) == 0) {
+                ret = SIPC_ETLS;
+                if (wc_SignatureGenerate(WC_HASH_TYPE_SHA256, WC_SIGNATURE_TYPE_ECC, msg, sizeof msg,
+                                         sig, &siglen, &k, sizeof k, &rng) == 0) {
+                    static const uint8_t ecdsa_sha256[] = {0x2a, 0x86, 0x48, 0xce,
+                                                           0x3d, 0x04, 0x03, 0x02};
+                    sipc_bytes tbs = {msg, sizeof msg}, alg = {ecdsa_sha256, sizeof ecdsa_sha256},
+                               s = {sig, siglen};
+                    /* a key of another type than the certificate's: no match */
+                    ret = sipc_sig_check(&tbs, &alg, &s, &x.spki, match) == SIPC_ENOMEM ? SIPC_ENOMEM : 0;
+                }
+            }
+            wc_ecc_free(&k);
+        }
+    } else if (x.key_type == SIPC_X509_KEY_RSA) {
+        RsaKey k;
+        if (wc_InitRsaKey(&k, NULL) == 0) {
+            if (wc_RsaPrivateKeyDecode(der, &idx, &k, len) == 0) {
+                ret = SIPC_ETLS;
+                wc_RsaSetRNG(&k, &rng);
+                if (wc_SignatureGenerate(WC_HASH_TYPE_SHA256, WC_SIGNATURE_TYPE_RSA_W_ENC, msg,
+                                         sizeof msg, sig, &siglen, &k, sizeof k, &rng) == 0) {
+                    static const uint8_t rsa_sha256[] = {0x2a, 0x86, 0x48, 0x86, 0xf7,
+                                                         0x0d, 0x01, 0x01, 0x0b};
+                    sipc_bytes tbs = {msg, sizeof msg}, alg = {rsa_sha256, sizeof rsa_sha256},
+                               s = {sig, siglen};
+                    ret = sipc_sig_check(&tbs, &alg, &s, &x.spki, match) == SIPC_ENOMEM ? SIPC_ENOMEM : 0;
+                }
+            }
+            wc_FreeRsaKey(&k);
+        }
+    }
+    wc_FreeRng(&rng);
+    if (ret == SIPC_EFORMAT)
+        sipc__seterr(err, errlen, "the private key cannot be read as a %s key",
+                     x.key_type == SIPC_X509_KEY_EC ? "ECDSA" : "RSA");
+    else if (ret == SIPC_ETLS)
+        sipc__seterr(err, errlen, "cannot sign with the private key");
+    return ret;
+}
+
+int sipc_keypair_check_match(const sipc_keypair *kp, const char *path, char *err, size_t errlen)
+{
+    assert(kp && path);
+    bool match = false;
+    char why[256] = "";
+    int r = sipc_keypair_matches(kp, &match, why, sizeof why);
+    if (r == SIPC_ENOMEM)
+        return r;
+    if (r == 0 && match)
+        return 0;
+    sipc_x509 x;
+    const char *subject = kp->ncerts > 0 && sipc_x509_parse(&x, kp->certs[0].data, kp->certs[0].len,
+                                                            NULL, 0) == 0
+                              ? x.subject
+                              : "?";
+    /* a key of another type than the certificate's cannot be read as its
+     * type: that is a key of another pair too */
+    if (r == 0 || r == SIPC_EFORMAT)
+        sipc__seterr(err, errlen,
+                     "the private key in %s does not belong to its certificate '%s' (SHA-256 "
+                     "%.16s...): the key of another pair",
+                     path, subject, kp->fingerprint);
+    else
+        sipc__seterr(err, errlen, "the private key in %s cannot be checked against its certificate "
+                                  "'%s': %s",
+                     path, subject, why);
+    return SIPC_ETLSCONFIG;
 }

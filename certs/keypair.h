@@ -7,10 +7,17 @@
 #ifndef SIPC_CERTS_KEYPAIR_H
 #define SIPC_CERTS_KEYPAIR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIPC_KP_MAX_CHAIN 8
+/* The most certificates of one presented chain sipc takes, from a file or
+ * a handshake (the handshake's SIPC_TLS_MAX_CHAIN is this number): wolfSSL
+ * reads no more than MAX_CHAIN_DEPTH (9) of a peer's Certificate message,
+ * so a chain the tools accept the handshake takes too. A longer chain is
+ * refused, saying so (the verifier's path may add a trusted root: at most
+ * SIPC_VFY_MAX_LINKS). */
+#define SIPC_KP_MAX_CHAIN 9
 
 typedef enum { SIPC_KEY_NONE = 0, SIPC_KEY_ECC, SIPC_KEY_RSA } sipc_key_type;
 
@@ -39,6 +46,16 @@ int sipc_keypair_from_pem(sipc_keypair *kp, const char *pem, size_t len, char *e
 int sipc_keypair_from_file_pem(sipc_keypair *kp, const char *pem, size_t len, const char *path,
                                char *err, size_t errlen);
 void sipc_keypair_free(sipc_keypair *kp);
+/* Does the private key of kp belong to its leaf certificate (*match)? It
+ * signs with the key and checks the signature with the certificate's public
+ * key. 0, or SIPC_EFORMAT when the key or certificate cannot be read (a key
+ * of another type than the certificate's included), SIPC_ETLS, SIPC_ENOMEM. */
+int sipc_keypair_matches(const sipc_keypair *kp, bool *match, char *err, size_t errlen);
+/* The check every loader of a node's pair makes (sipcd, sipcctl, tlstool
+ * verify and status), with one text: 0 when the key belongs to the leaf;
+ * else SIPC_ETLSCONFIG with err "the private key in PATH does not belong to
+ * its certificate ...", or SIPC_ENOMEM. */
+int sipc_keypair_check_match(const sipc_keypair *kp, const char *path, char *err, size_t errlen);
 
 /* Checks a private key before wolfSSL is given it: der (exactly len bytes)
  * is a PKCS#8 PrivateKeyInfo, SEC1 ECPrivateKey or PKCS#1 RSAPrivateKey,

@@ -108,20 +108,36 @@ int sipc_pem_certs(const char *pem, size_t len, sipc_der *out, int max, int *cou
     size_t pos = 0;
     int n = 0;
     *count = 0;
-    while (n < max) {
+    /* the blocks past max are counted, not kept: a chain cut without a
+     * word would look incomplete. Each pass takes one block of the len
+     * bytes, or ends the loop. */
+    for (;;) {
         uint8_t *der;
         size_t dl;
         int r = sipc_pem_block(pem, len, &pos, "CERTIFICATE", &der, &dl, err, errlen);
         if (r != 0) {
-            for (int i = 0; i < n; i++)
+            for (int i = 0; i < n && i < max; i++)
                 sipc_der_free(&out[i]);
             return r;
         }
         if (!der)
             break;
-        out[n].data = der;
-        out[n].len = dl;
+        if (n < max) {
+            out[n].data = der;
+            out[n].len = dl;
+        } else {
+            sipc_der tmp = {der, dl};
+            sipc_der_free(&tmp);
+        }
         n++;
+    }
+    if (n > max) {
+        for (int i = 0; i < max; i++)
+            sipc_der_free(&out[i]);
+        sipc__seterr(err, errlen, "holds %d certificates; sipc takes at most %d from one file", n,
+                     max);
+        *count = n;
+        return SIPC_ETOOBIG;
     }
     *count = n;
     return 0;

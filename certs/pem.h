@@ -24,9 +24,12 @@ int sipc_pem_block(const char *pem, size_t len, size_t *pos, const char *label, 
  * block, SIPC_ENOMEM. */
 int sipc_pem_or_der(const uint8_t *data, size_t len, const char *label, uint8_t **out,
                     size_t *outlen, char *err, size_t errlen);
-/* All CERTIFICATE blocks as DER, in order, at most max of them; their number
- * in *count (0 when there is none). SIPC_EFORMAT on a bad block (nothing is
- * left allocated in out then), SIPC_ENOMEM. */
+/* All CERTIFICATE blocks as DER, in order; their number in *count (0 when
+ * there is none). More than max is SIPC_ETOOBIG with err saying how many
+ * ("holds N certificates; sipc takes at most MAX from one file");
+ * SIPC_EFORMAT on a bad block; SIPC_ENOMEM. On failure nothing is left
+ * allocated in out, and *count is 0 but for SIPC_ETOOBIG, where it is the
+ * number of certificates. */
 int sipc_pem_certs(const char *pem, size_t len, sipc_der *out, int max, int *count, char *err,
                    size_t errlen);
 

@@ -402,6 +402,7 @@ const char *sipc_vfy_status_name(sipc_vfy_status s)
     case SIPC_VFY_LEAF_IS_CA: return "leaf-is-ca";
     case SIPC_VFY_NAME_NOT_PERMITTED: return "name-not-permitted";
     case SIPC_VFY_POLICY: return "no-valid-policy";
+    case SIPC_VFY_CHAIN_TOO_LONG: return "chain-too-long";
     default: return "unknown";
     }
 }
@@ -412,6 +413,12 @@ typedef struct cand {
     const char *source;
     int anchored;
 } cand;
+
+void sipc_vfy_chain_too_long_reason(int n, char *out, size_t len)
+{
+    snprintf(out, len, "the chain has %d certificates; sipc accepts at most %d", n,
+             SIPC_KP_MAX_CHAIN);
+}
 
 sipc_vfy_status sipc__vfail(sipc_vfy_result *res, sipc_vfy_status st, int depth, const char *fix,
                             const char *fmt, ...)
@@ -654,8 +661,16 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
         return sipc__vfail(res, SIPC_VFY_NO_CERT, 0,
                     "give the peer a key pair (tlstool import) and enable TLS there",
                     "no certificate was presented");
-    if (n > SIPC_VFY_MAX_LINKS)
-        n = SIPC_VFY_MAX_LINKS;
+    /* counted before anything is read: links cut off would make the chain
+     * look incomplete, with advice that cannot help */
+    if (n > SIPC_KP_MAX_CHAIN) {
+        char why[100];
+        sipc_vfy_chain_too_long_reason(n, why, sizeof why);
+        return sipc__vfail(res, SIPC_VFY_CHAIN_TOO_LONG, -1,
+                           "present only the certificate and the CAs above it (leave other "
+                           "certificates out of the file or chain)",
+                           "%s", why);
+    }
 
     sipc_x509 px[SIPC_VFY_MAX_LINKS];
     sipc_vfy_status st = SIPC_VFY_OK;

@@ -45,6 +45,7 @@ typedef enum {
     SIPC_VFY_LEAF_IS_CA,         /* an issued leaf has basicConstraints CA:TRUE */
     SIPC_VFY_NAME_NOT_PERMITTED, /* a name outside a CA's nameConstraints */
     SIPC_VFY_POLICY,             /* requireExplicitPolicy in effect, no policy valid for the path */
+    SIPC_VFY_CHAIN_TOO_LONG,     /* more than SIPC_KP_MAX_CHAIN certificates presented */
     SIPC_VFY__COUNT
 } sipc_vfy_status;
 
@@ -222,13 +223,18 @@ int sipc_rotation_read(const char *home, sipc_rotation *rot, char *err, size_t e
 /* "none", "staged", "committed", "rolled-back" */
 const char *sipc_rotation_state_name(sipc_rotation_state s);
 
-/* Verifies a presented chain (leaf first; links past SIPC_VFY_MAX_LINKS are
- * ignored) at time now for purpose. 0 when every check passed, else
+/* Verifies a presented chain (leaf first; chain holds n certificates, and
+ * more than SIPC_KP_MAX_CHAIN are refused as SIPC_VFY_CHAIN_TOO_LONG) at
+ * time now for purpose. 0 when every check passed, else
  * SIPC_EPEERAUTH; either way res->status says which rule decided, with
  * reason, fix, warning and the links as built. res may be NULL. Thread-safe
  * for concurrent readers. */
 int sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, int n, int purpose, time_t now,
                       sipc_vfy_result *res);
+/* Why a chain of n certificates (more than SIPC_KP_MAX_CHAIN) is refused,
+ * in the words the handshake and every tool use: "the chain has N
+ * certificates; sipc accepts at most MAX". */
+void sipc_vfy_chain_too_long_reason(int n, char *out, size_t len);
 
 /* "untrusted-root", "incomplete-chain", ... */
 const char *sipc_vfy_status_name(sipc_vfy_status s);

@@ -441,11 +441,12 @@ static int add_rotation_pair(sipc_trust *t, const char *home, const char *sub, c
 {
     char path[1200], why[300];
     snprintf(path, sizeof path, "%s/security/%s/node.crt", home, sub);
-    FILE *f = fopen(path, "r");
-    if (!f)
+    /* only whether it is there and readable: the key is read below, wiped */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return errno == ENOENT ? 0 : (sipc__seterr(err, errlen, "%s: %s", path, strerror(errno)),
                                       SIPC_ETLSCONFIG);
-    fclose(f);
+    close(fd);
     sipc_keypair kp;
     memset(&kp, 0, sizeof kp);
     int r = sipc_keypair_load_pem(&kp, path, NULL, err, errlen);

@@ -68,22 +68,39 @@ static int verify_peer(void *arg, const sipc_tls_der *chain, int n, int peer_is_
                        int64_t *until, char *why, size_t whylen)
 {
     sipc_security *sec = arg;
+    _Static_assert(SIPC_TLS_MAX_CHAIN == SIPC_KP_MAX_CHAIN,
+                   "the handshake and the tools take chains of the same length");
+    /* the wolfSSL transport refuses a longer chain before it asks; any
+     * other engine is answered in the verifier's words */
+    if (n > SIPC_TLS_MAX_CHAIN) {
+        sipc_vfy_chain_too_long_reason(n, why, whylen);
+        return SIPC_EPEERAUTH;
+    }
     sipc_der links[SIPC_TLS_MAX_CHAIN];
-    if (n > SIPC_TLS_MAX_CHAIN)
-        n = SIPC_TLS_MAX_CHAIN;
     for (int i = 0; i < n; i++) {
         links[i].data = (uint8_t *)chain[i].data;
         links[i].len = chain[i].len;
     }
     sipc_vfy_result res;
-    if (sipc_verdict_cache_verify(sec->verdicts, links, n,
-                                  peer_is_client ? SIPC_PURPOSE_CLIENT : SIPC_PURPOSE_SERVER,
-                                  time(NULL), &res) == 0) {
+    int r = sipc_verdict_cache_verify(sec->verdicts, links, n,
+                                      peer_is_client ? SIPC_PURPOSE_CLIENT : SIPC_PURPOSE_SERVER,
+                                      time(NULL), &res);
+    if (r == 0) {
         *until = (int64_t)res.valid_until;
         return 0;
     }
     if (res.status == SIPC_VFY_WRONG_SUBJECT)
         __atomic_fetch_add(&sec->subject_refusals, 1, __ATOMIC_RELAXED);
+    if (res.status == SIPC_VFY_INCOMPLETE_CHAIN && n == SIPC_TLS_MAX_CHAIN) {
+        /* wolfSSL reads no more of a peer's chain and does not say whether
+         * there was more: the missing issuer may have been sent */
+        snprintf(why, whylen,
+                 "%s, or the chain is longer than sipc accepts: the peer presented %d "
+                 "certificates, the most sipc reads (at most %d); fix: present only the "
+                 "certificate and the CAs above it; %s",
+                 res.reason, n, SIPC_TLS_MAX_CHAIN, res.fix);
+        return SIPC_EPEERAUTH;
+    }
     snprintf(why, whylen, "%s%s%s", res.reason, res.fix[0] ? "; fix: " : "", res.fix);
     return SIPC_EPEERAUTH;
 }
@@ -199,6 +216,8 @@ int sipc_security_from_pem(sipc_security **out, sipc_tls_mode mode, const char *
     sipc_keypair kp;
     memset(&kp, 0, sizeof kp);
     int r = sipc_keypair_load_pem(&kp, cert_pem, key_pem, err, errlen);
+    if (r == 0 && (r = sipc_keypair_check_match(&kp, key_pem ? key_pem : cert_pem, err, errlen)) != 0)
+        sipc_keypair_free(&kp);
     if (r != 0)
         return r;
     sipc_trust_policy pol;

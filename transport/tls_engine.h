@@ -16,7 +16,10 @@ typedef struct sipc_tls_config sipc_tls_config; /* per security: contexts */
 typedef struct sipc_tls sipc_tls;               /* per connection */
 
 /* Longest chain a peer may present and be judged on. */
-#define SIPC_TLS_MAX_CHAIN 10
+/* The most certificates of a peer's chain: wolfSSL's MAX_CHAIN_DEPTH, past
+ * which it reads no more (and says so, X509_V_ERR_CERT_CHAIN_TOO_LONG); the
+ * tools' limit (SIPC_KP_MAX_CHAIN) is the same. */
+#define SIPC_TLS_MAX_CHAIN 9
 
 /* A DER blob the caller owns. */
 typedef struct sipc_tls_der {

@@ -441,8 +441,19 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
     if (preverify && store->error_depth > 0)
         return 1;
 
+    /* a wolfSSL built with a larger MAX_CHAIN_DEPTH gives more than sipc
+     * takes: said so, never judged cut (it would look incomplete) */
+    int n = store->totalCerts;
+    if (n > SIPC_TLS_MAX_CHAIN) {
+        t->vfy_rejected = 1;
+        fingerprint_hex(store->certs[0].buffer, store->certs[0].length, t->peer_fp);
+        snprintf(t->detail, sizeof t->detail,
+                 "peer certificate rejected: the chain has more than %d certificates; sipc "
+                 "accepts at most %d; fix: present only the certificate and the CAs above it",
+                 SIPC_TLS_MAX_CHAIN, SIPC_TLS_MAX_CHAIN);
+        return 0;
+    }
     sipc_tls_der chain[SIPC_TLS_MAX_CHAIN];
-    int n = store->totalCerts < SIPC_TLS_MAX_CHAIN ? store->totalCerts : SIPC_TLS_MAX_CHAIN;
     for (int i = 0; i < n; i++) {
         chain[i].data = store->certs[i].buffer;
         chain[i].len = store->certs[i].length;

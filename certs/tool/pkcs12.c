@@ -18,6 +18,7 @@
 #include "certs/tool/pkcs12.h"
 #include "certs/tool/pkcs12_parse.h"
 #include "certs/secret_file.h"
+#include "certs/trust.h"
 #include "certs/x509_info.h"
 #include "base/error_text.h"
 #include "sipc/errno.h"
@@ -29,76 +30,6 @@ bool sipc_pfx_have_rc2(void)
 #else
     return false;
 #endif
-}
-
-int sipc_keypair_matches(const sipc_keypair *kp, bool *match, char *err, size_t errlen)
-{
-    assert(kp && match);
-    *match = false;
-    sipc_x509 x;
-    if (kp->ncerts < 1 || !kp->key.data ||
-        sipc_x509_parse(&x, kp->certs[0].data, kp->certs[0].len, NULL, 0) != 0) {
-        sipc__seterr(err, errlen, "no readable certificate or no key");
-        return SIPC_EFORMAT;
-    }
-    static const uint8_t msg[] = "sipc key/certificate match check";
-    uint8_t sig[1024];
-    word32 siglen = sizeof sig;
-    word32 idx = 0;
-    const uint8_t *der = kp->key.data;
-    word32 len = (word32)kp->key.len;
-    if (wc_GetPkcs8TraditionalOffset((byte *)der, &idx, len) < 0)
-        idx = 0;
-    WC_RNG rng;
-    if (wc_InitRng(&rng) != 0) {
-        sipc__seterr(err, errlen, "cannot initialise the random generator");
-        return SIPC_ETLS;
-    }
-    /* SIPC_EFORMAT until the key decodes; then 0 with *match, or SIPC_ETLS
-     * when signing with it fails */
-    int ret = SIPC_EFORMAT;
-    if (x.key_type == SIPC_X509_KEY_EC) {
-        ecc_key k;
-        if (wc_ecc_init(&k) == 0) {
-            if (wc_EccPrivateKeyDecode(der, &idx, &k, len) == 0) {
-                ret = SIPC_ETLS;
-                if (wc_SignatureGenerate(WC_HASH_TYPE_SHA256, WC_SIGNATURE_TYPE_ECC, msg, sizeof msg,
-                                         sig, &siglen, &k, sizeof k, &rng) == 0) {
-                    static const uint8_t ecdsa_sha256[] = {0x2a, 0x86, 0x48, 0xce,
-                                                           0x3d, 0x04, 0x03, 0x02};
-                    sipc_bytes tbs = {msg, sizeof msg}, alg = {ecdsa_sha256, sizeof ecdsa_sha256},
-                               s = {sig, siglen};
-                    /* a key of another type than the certificate's: no match */
-                    ret = sipc_sig_check(&tbs, &alg, &s, &x.spki, match) == SIPC_ENOMEM ? SIPC_ENOMEM : 0;
-                }
-            }
-            wc_ecc_free(&k);
-        }
-    } else if (x.key_type == SIPC_X509_KEY_RSA) {
-        RsaKey k;
-        if (wc_InitRsaKey(&k, NULL) == 0) {
-            if (wc_RsaPrivateKeyDecode(der, &idx, &k, len) == 0) {
-                ret = SIPC_ETLS;
-                wc_RsaSetRNG(&k, &rng);
-                if (wc_SignatureGenerate(WC_HASH_TYPE_SHA256, WC_SIGNATURE_TYPE_RSA_W_ENC, msg,
-                                         sizeof msg, sig, &siglen, &k, sizeof k, &rng) == 0) {
-                    static const uint8_t rsa_sha256[] = {0x2a, 0x86, 0x48, 0x86, 0xf7,
-                                                         0x0d, 0x01, 0x01, 0x0b};
-                    sipc_bytes tbs = {msg, sizeof msg}, alg = {rsa_sha256, sizeof rsa_sha256},
-                               s = {sig, siglen};
-                    ret = sipc_sig_check(&tbs, &alg, &s, &x.spki, match) == SIPC_ENOMEM ? SIPC_ENOMEM : 0;
-                }
-            }
-            wc_FreeRsaKey(&k);
-        }
-    }
-    wc_FreeRng(&rng);
-    if (ret == SIPC_EFORMAT)
-        sipc__seterr(err, errlen, "the private key cannot be read as a %s key",
-                     x.key_type == SIPC_X509_KEY_EC ? "ECDSA" : "RSA");
-    else if (ret == SIPC_ETLS)
-        sipc__seterr(err, errlen, "cannot sign with the private key");
-    return ret;
 }
 
 /* An EC private key may leave out its public key (RFC 5915 makes it
@@ -162,39 +93,72 @@ out:
     return r;
 }
 
-/* Orders kp->certs[1..]: the leaf's issuer, its issuer, ..., then the rest. */
-static void order_chain(sipc_keypair *kp)
+/* Puts into kp, after its leaf (parts->certs[leaf], taken already), the
+ * leaf's issuer, its issuer, ... as found by name among all the file's
+ * certificates, then the others in file order while there is room: chosen
+ * before the limit is applied, so that unrelated certificates cannot push
+ * the real intermediates out. 0, SIPC_ENOMEM, or SIPC_ETOOBIG (the chain
+ * alone is longer than SIPC_KP_MAX_CHAIN) with *chain_len its length. */
+static int take_chain(sipc_keypair *kp, sipc_pfx_parts *parts, int leaf, int *chain_len)
 {
-    int n = kp->ncerts;
-    assert(n >= 0 && n <= SIPC_KP_MAX_CHAIN);
-    if (n < 3)
-        return;
-    sipc_x509 x[SIPC_KP_MAX_CHAIN];
-    /* an unreadable certificate stays where it is: the verifier names it */
-    for (int i = 0; i < n; i++)
-        if (sipc_x509_parse(&x[i], kp->certs[i].data, kp->certs[i].len, NULL, 0) != 0)
-            return;
-    for (int pos = 1; pos < n; pos++) {
-        const sipc_x509 *prev = &x[pos - 1];
-        if (sipc_x509_self_issued(prev))
+    int np = parts->ncerts;
+    sipc_x509 *px = calloc((size_t)np, sizeof *px);
+    int *order = calloc((size_t)np, sizeof *order);
+    bool *ok = calloc((size_t)np, sizeof *ok), *used = calloc((size_t)np, sizeof *used);
+    int ret = SIPC_ENOMEM;
+    if (!px || !order || !ok || !used)
+        goto out;
+    for (int i = 0; i < np; i++)
+        ok[i] = parts->certs[i].data &&
+                sipc_x509_parse(&px[i], parts->certs[i].data, parts->certs[i].len, NULL, 0) == 0;
+    /* the leaf's own entry was moved into kp: its parsed copy stays valid */
+    ok[leaf] = sipc_x509_parse(&px[leaf], kp->certs[0].data, kp->certs[0].len, NULL, 0) == 0;
+    used[leaf] = true;
+    int n = 0;
+    /* each step takes an unused certificate: at most np steps */
+    for (int cur = leaf; ok[cur] && !sipc_x509_self_issued(&px[cur]);) {
+        int next = -1;
+        for (int j = 0; j < np && next < 0; j++)
+            if (!used[j] && ok[j] && sipc_name_equal(&px[j].subject_der, &px[cur].issuer_der))
+                next = j;
+        if (next < 0)
             break;
-        for (int j = pos; j < n; j++)
-            if (sipc_name_equal(&x[j].subject_der, &prev->issuer_der)) {
-                if (j != pos) {
-                    sipc_der td = kp->certs[pos];
-                    kp->certs[pos] = kp->certs[j];
-                    kp->certs[j] = td;
-                    sipc_x509 tx = x[pos];
-                    x[pos] = x[j];
-                    x[j] = tx;
-                }
-                break;
-            }
+        used[next] = true;
+        order[n++] = next;
+        cur = next;
     }
+    *chain_len = n + 1;
+    if (n + 1 > SIPC_KP_MAX_CHAIN) {
+        ret = SIPC_ETOOBIG;
+        goto out;
+    }
+    for (int i = 0; i < np; i++)
+        if (!used[i] && parts->certs[i].data &&
+            !(parts->certs[i].len == kp->certs[0].len &&
+              memcmp(parts->certs[i].data, kp->certs[0].data, kp->certs[0].len) == 0))
+            order[n++] = i;
+    for (int k = 0; k < n && kp->ncerts < SIPC_KP_MAX_CHAIN; k++) {
+        kp->certs[kp->ncerts++] = parts->certs[order[k]];
+        parts->certs[order[k]] = (sipc_der){NULL, 0};
+    }
+    ret = 0;
+out:
+    free(px);
+    free(order);
+    free(ok);
+    free(used);
+    return ret;
 }
 
 int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_keypair *kp,
                   sipc_pfx_error *why, char *err, size_t errlen)
+{
+    return sipc__pfx_read_opt(data, len, password, false, kp, why, err, errlen);
+}
+
+int sipc__pfx_read_opt(const uint8_t *data, size_t len, const char *password,
+                       bool allow_unprotected, sipc_keypair *kp, sipc_pfx_error *why, char *err,
+                       size_t errlen)
 {
     assert(kp && password);
     memset(kp, 0, sizeof *kp);
@@ -205,7 +169,7 @@ int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_ke
         return sipc__pfx_fail(why, SIPC_PFX_CORRUPT);
     }
     sipc_pfx_parts parts;
-    int ret = sipc_pfx_parse(data, len, password, &parts, why, err, errlen);
+    int ret = sipc_pfx_parse(data, len, password, allow_unprotected, &parts, why, err, errlen);
     if (ret != 0)
         goto out;
     if (!parts.key.data) {
@@ -245,15 +209,20 @@ int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_ke
     kp->certs[0] = parts.certs[leaf];
     parts.certs[leaf] = (sipc_der){NULL, 0};
     kp->ncerts = 1;
-    for (int i = 0; i < parts.ncerts && kp->ncerts < SIPC_KP_MAX_CHAIN; i++) {
-        sipc_der *c = &parts.certs[i];
-        if (!c->data || (c->len == kp->certs[0].len && memcmp(c->data, kp->certs[0].data, c->len) == 0))
-            continue;
-        kp->certs[kp->ncerts++] = *c;
-        *c = (sipc_der){NULL, 0};
+    int chain_len = 0;
+    int r = take_chain(kp, &parts, leaf, &chain_len);
+    if (r == SIPC_ETOOBIG) {
+        char reason[100];
+        sipc_vfy_chain_too_long_reason(chain_len, reason, sizeof reason);
+        sipc__seterr(err, errlen, "%s (the leaf and the CAs above it in the file)", reason);
+        ret = sipc__pfx_fail(why, SIPC_PFX_CHAIN_TOO_LONG);
+        goto out;
     }
-    order_chain(kp);
-    int r = ec_add_public(kp, err, errlen);
+    if (r != 0) {
+        ret = r;
+        goto out;
+    }
+    r = ec_add_public(kp, err, errlen);
     if (r != 0) {
         ret = r == SIPC_ENOMEM ? r : sipc__pfx_fail(why, SIPC_PFX_NOKEY);
         goto out;

@@ -24,7 +24,11 @@ typedef enum {
     SIPC_PFX_RC2,      /* uses RC2 and this wolfSSL has none (SIPC_ENOTSUP) */
     SIPC_PFX_NOKEY,    /* no private key sipc can use inside (SIPC_ETLSCONFIG) */
     SIPC_PFX_NOCERT,   /* no certificate for the key inside (SIPC_ETLSCONFIG) */
-    SIPC_PFX_MISMATCH  /* the key does not belong to the certificate (SIPC_ETLSCONFIG) */
+    SIPC_PFX_MISMATCH, /* the key does not belong to the certificate (SIPC_ETLSCONFIG) */
+    SIPC_PFX_UNPROTECTED, /* no MAC, or a private key not encrypted: the password proves
+                           * nothing about the file (SIPC_ETLSCONFIG) */
+    SIPC_PFX_CHAIN_TOO_LONG /* the leaf and its issuers are more than SIPC_KP_MAX_CHAIN
+                             * (SIPC_ETLSCONFIG) */
 } sipc_pfx_error;
 
 /* Does data start as a PKCS#12 file does (PFX ::= SEQUENCE { version
@@ -35,8 +39,13 @@ typedef enum {
 bool sipc_pfx_plausible(const uint8_t *data, size_t len);
 /* Can this wolfSSL build decrypt RC2 (legacy PFX files)? */
 bool sipc_pfx_have_rc2(void);
-/* Decrypts data with password into kp (leaf first, then its issuers in
- * chain order, then any other certificates). An EC key without its public
+/* Checks the MAC of data with password and decrypts it into kp (leaf first,
+ * then its issuers in chain order, then any other certificates while there
+ * is room; a leaf and issuers more than SIPC_KP_MAX_CHAIN are refused,
+ * SIPC_PFX_CHAIN_TOO_LONG). A file
+ * without a MAC, or with a private key that is not encrypted, is refused
+ * (SIPC_PFX_UNPROTECTED): anyone could have written it, whatever the
+ * password. An EC key without its public
  * key comes back with it (PKCS#8), derived and checked against the leaf's. 0, or the code named next to
  * *why above with err naming the cause, or SIPC_ENOMEM (then *why is
  * SIPC_PFX_OK). why may be NULL. */
@@ -49,8 +58,5 @@ int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_ke
  * SIPC_ETLS (wolfCrypt failed) or SIPC_ENOMEM. */
 int sipc_pfx_write(const sipc_keypair *kp, const char *password, const char *friendly_name,
                    uint8_t **out, size_t *outlen, char *err, size_t errlen);
-/* Does the private key of kp belong to its leaf certificate (*match)? 0, or
- * SIPC_EFORMAT when the key or certificate cannot be read, SIPC_ETLS. */
-int sipc_keypair_matches(const sipc_keypair *kp, bool *match, char *err, size_t errlen);
 
 #endif

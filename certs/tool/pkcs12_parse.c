@@ -19,7 +19,9 @@
  * (wc_DecryptPKCS8Key, which bounds what it returns by what it decrypted),
  * and no length it returns is used without checking it against the buffer
  * it describes. Keys are kept only when sipc_key_check_pkcs8 (keypair.c,
- * shared with node.crt loading) finds them sound.
+ * shared with node.crt loading) finds them sound. The macData that RFC 7292
+ * makes optional is required, and so is encryption of the key bags: without
+ * them the password proves nothing about the file.
  *
  *   PFX { version 3, authSafe data { AuthenticatedSafe { ContentInfo... } },
  *         macData { DigestInfo { alg, digest }, salt, iterations } }
@@ -93,7 +95,9 @@ int sipc__pfx_fail(sipc_pfx_error *why, sipc_pfx_error e)
     case SIPC_PFX_RC2: return SIPC_ENOTSUP;
     case SIPC_PFX_NOKEY:
     case SIPC_PFX_NOCERT:
-    case SIPC_PFX_MISMATCH: return SIPC_ETLSCONFIG;
+    case SIPC_PFX_MISMATCH:
+    case SIPC_PFX_UNPROTECTED:
+    case SIPC_PFX_CHAIN_TOO_LONG: return SIPC_ETLSCONFIG;
     case SIPC_PFX_OK: break;
     }
     assert(0 && "sipc__pfx_fail without a failure");
@@ -105,6 +109,7 @@ typedef struct pctx {
     int pwlen;
     bool has_mac;  /* and it matched */
     bool in_plain; /* reading a decrypted content */
+    bool allow_unprotected;
     sipc_pfx_parts *out;
     sipc_pfx_error *why;
     char *err;
@@ -340,6 +345,16 @@ static int read_bags(pctx *c, const uint8_t *p, size_t n)
             tlv k;
             if (der_expect(&v, 0x30, &k) || v.n)
                 return bad_key(c);
+            /* a key that only the MAC protects is one whoever had the file
+             * could read, and whoever could change it could replace */
+            if (OID_IS(&id.val, OID_KEY_BAG) && !c->in_plain && !c->allow_unprotected) {
+                sipc__seterr(c->err, c->errlen,
+                             "the private key in the file is not encrypted (written with "
+                             "`openssl pkcs12 -export -keypbe NONE`?): export it again with the "
+                             "key encrypted by the password (`openssl pkcs12 -export` without "
+                             "`-keypbe NONE`, or `tlstool create`)");
+                return sipc__pfx_fail(c->why, SIPC_PFX_UNPROTECTED);
+            }
             /* a file holds one key; should there be more, the first is it */
             if (c->out->key.data)
                 continue;
@@ -425,8 +440,8 @@ bool sipc_pfx_plausible(const uint8_t *d, size_t n)
     return n >= i + 4 && d[i] == 0x02 && d[i + 1] == 0x01 && d[i + 2] == 0x03 && d[i + 3] == 0x30;
 }
 
-int sipc_pfx_parse(const uint8_t *data, size_t len, const char *password, sipc_pfx_parts *parts,
-                   sipc_pfx_error *why, char *err, size_t errlen)
+int sipc_pfx_parse(const uint8_t *data, size_t len, const char *password, bool allow_unprotected,
+                   sipc_pfx_parts *parts, sipc_pfx_error *why, char *err, size_t errlen)
 {
     assert(data && password && parts);
     memset(parts, 0, sizeof *parts);
@@ -434,7 +449,7 @@ int sipc_pfx_parse(const uint8_t *data, size_t len, const char *password, sipc_p
         *why = SIPC_PFX_OK;
     size_t pwlen = strlen(password);
     pctx c = {.pw = password, .pwlen = (int)(pwlen > INT_MAX ? INT_MAX : pwlen), .out = parts,
-              .why = why, .err = err, .errlen = errlen};
+              .allow_unprotected = allow_unprotected, .why = why, .err = err, .errlen = errlen};
     /* keeps every length below fits wolfCrypt's word32 and int */
     if (len > INT_MAX / 2 || pwlen > INT_MAX / 4) {
         sipc__seterr(err, errlen, "the file or the password is too large");
@@ -462,6 +477,15 @@ int sipc_pfx_parse(const uint8_t *data, size_t len, const char *password, sipc_p
         return damaged(&c, "unknown kind of content");
     if ((e = rd_of(&e0.val), der_expect(&e, 0x04, &safe)) || e.n)
         return damaged(&c, "malformed AuthenticatedSafe");
+    /* the MAC is what ties the file to the password: without it, anyone on
+     * the file's way could have written one holding a pair of their own */
+    if (!have_mac && !allow_unprotected) {
+        sipc__seterr(err, errlen,
+                     "the file has no integrity check (MAC), so it cannot prove it was made "
+                     "with this password: export it again with a password (`openssl pkcs12 "
+                     "-export` without `-nomac` or `-keypbe NONE`, or `tlstool create`)");
+        return sipc__pfx_fail(why, SIPC_PFX_UNPROTECTED);
+    }
     int r;
     if (have_mac && (r = check_mac(&c, &mac, &safe)) != 0)
         return r;

@@ -4,6 +4,7 @@
 #ifndef SIPC_CERTS_PKCS12_PARSE_H
 #define SIPC_CERTS_PKCS12_PARSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,12 +23,20 @@ typedef struct sipc_pfx_parts {
 
 /* Checks the MAC of data with password, decrypts what is encrypted and
  * reads the key and certificate bags into *parts (free it with
- * sipc_pfx_parts_free, also after a failure). 0, or as sipc_pfx_read: the
- * code that goes with *why (SIPC_PFX_CORRUPT, _PASSWORD, _RC2, or _NOKEY for
- * a key of another type than ECDSA or RSA) with err naming the cause, or
- * SIPC_ENOMEM. */
-int sipc_pfx_parse(const uint8_t *data, size_t len, const char *password, sipc_pfx_parts *parts,
-                   sipc_pfx_error *why, char *err, size_t errlen);
+ * sipc_pfx_parts_free, also after a failure). A file without a MAC, or
+ * with a key bag outside an encrypted content or a shrouded key bag, is
+ * refused (SIPC_PFX_UNPROTECTED) unless allow_unprotected. 0, or as
+ * sipc_pfx_read: the code that goes with *why (SIPC_PFX_CORRUPT, _PASSWORD,
+ * _RC2, _UNPROTECTED, or _NOKEY for a key of another type than ECDSA or
+ * RSA) with err naming the cause, or SIPC_ENOMEM. */
+int sipc_pfx_parse(const uint8_t *data, size_t len, const char *password, bool allow_unprotected,
+                   sipc_pfx_parts *parts, sipc_pfx_error *why, char *err, size_t errlen);
+/* sipc_pfx_read, with allow_unprotected as sipc_pfx_parse takes it. Only
+ * the fuzz target allows them: its seeds without MAC let mutations reach the
+ * bags, which a MAC would otherwise stop. */
+int sipc__pfx_read_opt(const uint8_t *data, size_t len, const char *password,
+                       bool allow_unprotected, sipc_keypair *kp, sipc_pfx_error *why, char *err,
+                       size_t errlen);
 void sipc_pfx_parts_free(sipc_pfx_parts *parts);
 
 /* Sets *why (when given) and returns the code that goes with e. */

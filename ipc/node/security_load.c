@@ -74,6 +74,8 @@ static int read_pair(sipc_keypair *kp, int fd, int open_err, const char *path, c
         return SIPC_ETLSCONFIG;
     int r = sipc_keypair_from_file_pem(kp, (const char *)pem, len, path, err, errlen);
     sipc_secure_free(pem, len);
+    if (r == 0 && (r = sipc_keypair_check_match(kp, path, err, errlen)) != 0)
+        sipc_keypair_free(kp);
     return r;
 }
 

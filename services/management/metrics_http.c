@@ -10,8 +10,13 @@
 #include "metrics_http.h"
 #include "sipc/errno.h"
 
-/* A scraper needs one connection; a few more for humans with curl. */
-#define METRICS_MAX_CONNECTIONS 16
+/* A scraper needs one connection; a few more for humans with curl. The
+ * listener is plaintext and unauthenticated: a cap per address keeps one
+ * host holding idle connections from taking every slot, which would blind
+ * the scrapers (it takes METRICS_MAX_CONNECTIONS / METRICS_PER_ADDRESS
+ * hosts to fill them). */
+#define METRICS_MAX_CONNECTIONS 64
+#define METRICS_PER_ADDRESS 4
 #define METRICS_TIMEOUT_S 5
 
 struct sipc_metrics_http {
@@ -92,6 +97,7 @@ int sipc_metrics_http_start(sipc_metrics_http **out, const char *host, int port,
     h->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_MAX_CONNECTIONS,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)METRICS_PER_ADDRESS,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_TIMEOUT_S,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);
     if (!h->d) {

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "certs/secret_file.h"
 #include "host.h"
 #include "json_text.h"
 #include "rfc3339.h"
@@ -33,17 +34,26 @@
 #define MAX_CHANGES 32
 #define CUT_OFF_LISTED 32 /* peers a forced reload's answer names one by one */
 
-/* FNV-1a: tells whether a file changed, nothing more. */
-static uint64_t checksum(FILE *f)
+/* FNV-1a of a regular file path (followed): tells whether it changed,
+ * nothing more. staged/node.crt holds a private key: every file is read as
+ * one that may (sipc_secret_regular_read, wiped after), never through stdio,
+ * whose buffer glibc frees unwiped. 0, or -1 when it cannot be read (it is
+ * then left out, as a file that is not there). */
+static int checksum(const char *path, uint64_t *sum)
 {
+    struct stat st;
+    uint8_t *b;
+    size_t n;
+    if (sipc_secret_regular_read(path, 1, &st, &b, &n, 8u << 20, NULL, 0) != 0)
+        return -1;
     uint64_t h = 1469598103934665603ull;
-    int c;
-    long n = 0;
-    while ((c = getc(f)) != EOF && n++ < (1l << 22)) {
-        h ^= (uint64_t)(unsigned char)c;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
         h *= 1099511628211ull;
     }
-    return h;
+    sipc_secure_free(b, n);
+    *sum = h;
+    return 0;
 }
 
 static void read_files(const char *home, const char *sub, host_files *out)
@@ -60,13 +70,9 @@ static void read_files(const char *home, const char *sub, host_files *out)
             continue;
         char path[1000];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        FILE *f;
-        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !(f = fopen(path, "rb")))
+        if (checksum(path, &out->sum[out->n]) != 0)
             continue;
-        snprintf(out->name[out->n], sizeof out->name[0], "%s", e->d_name);
-        out->sum[out->n++] = checksum(f);
-        fclose(f);
+        snprintf(out->name[out->n++], sizeof out->name[0], "%s", e->d_name);
     }
     closedir(d);
 }
@@ -78,13 +84,8 @@ static void read_rotation(const char *home, host_files *out)
     read_files(home, "staged", out);
     char path[700];
     snprintf(path, sizeof path, "%s/security/rotation", home);
-    FILE *f = fopen(path, "rb");
-    if (f && out->n < HOST_MAX_FILES) {
-        snprintf(out->name[out->n], sizeof out->name[0], "%s", "rotation");
-        out->sum[out->n++] = checksum(f);
-    }
-    if (f)
-        fclose(f);
+    if (out->n < HOST_MAX_FILES && checksum(path, &out->sum[out->n]) == 0)
+        snprintf(out->name[out->n++], sizeof out->name[0], "%s", "rotation");
 }
 
 /* How many entries of a are not in b (same name and contents). */

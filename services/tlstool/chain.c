@@ -49,6 +49,8 @@ static int pfx_exit(int r, sipc_pfx_error why)
     case SIPC_PFX_NOKEY:
     case SIPC_PFX_NOCERT:
     case SIPC_PFX_MISMATCH: return EX_KEY;
+    case SIPC_PFX_UNPROTECTED: return EX_UNPROTECTED;
+    case SIPC_PFX_CHAIN_TOO_LONG: return tlstool_verify_exit_code(SIPC_VFY_CHAIN_TOO_LONG);
     default: return EX_BADFILE;
     }
 }
@@ -92,8 +94,15 @@ int read_chain(const opts *o, const char *file, sipc_keypair *kp, int *is_pfx)
         return fail(EX_BADFILE, "%s", err);
     if (sipc_is_pem(b, n)) {
         int nc = 0;
-        int r = sipc_pem_certs((const char *)b, n, kp->certs, SIPC_KP_MAX_CHAIN, &nc, NULL, 0);
+        char why[200];
+        int r = sipc_pem_certs((const char *)b, n, kp->certs, SIPC_KP_MAX_CHAIN, &nc, why,
+                               sizeof why);
         sipc_secure_free(b, n);
+        if (r == SIPC_ETOOBIG) {
+            sipc_vfy_chain_too_long_reason(nc, why, sizeof why);
+            return fail(tlstool_verify_exit_code(SIPC_VFY_CHAIN_TOO_LONG),
+                        "%s: %s; fix: give the certificate and the CAs above it only", file, why);
+        }
         if (r != 0 || nc == 0)
             return fail(EX_BADFILE, "%s holds no readable PEM certificate", file);
         kp->ncerts = nc;

@@ -310,7 +310,10 @@ int cmd_status(void *arg)
     tmp_report tr = {warnings, problems};
     (void)sipc_store_sweep_tmp(o->home, tmp_left, &tr);
     sipc_keypair kp;
-    int have = load_pair(o, &kp, 1) == 0;
+    int have = load_pair_unchecked(o, &kp, 1) == 0;
+    /* a key of another pair makes sipcd refuse to start: said as verify says it */
+    char key_why[1000] = "";
+    int key_bad = have && pair_key_check(o, &kp, key_why, sizeof key_why) != 0;
     sipc_x509 x;
     memset(&x, 0, sizeof x);
     char tag[5];
@@ -390,6 +393,12 @@ int cmd_status(void *arg)
                 }
                 json_object_set_new(j, "chain", chain);
             }
+        }
+        if (key_bad) {
+            json_object_set_new(j, "verify", sipc_json_text(key_why));
+            char m[1600];
+            snprintf(m, sizeof m, "the pair does not verify: %s (fix: %s)", key_why, PAIR_KEY_FIX);
+            json_array_append_new(problems, sipc_json_text(m));
         }
     } else if (have) {
         json_array_append_new(problems, json_string("node.crt cannot be parsed: import the pair "

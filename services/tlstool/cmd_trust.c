@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "certs/pem.h"
@@ -107,6 +108,26 @@ static int trust_add(const opts *o, const char *dir)
                         "not marked critical",
                         x.subject, crit);
         }
+        /* the handshake judges an anchor's dates (wolfSSL would not): an
+         * expired root is a change that can never work */
+        time_t now = time(NULL);
+        char nb[32], na[32];
+        sipc_time_str(x.not_before, nb);
+        sipc_time_str(x.not_after, na);
+        if (now > x.not_after || now < x.not_before) {
+            sipc_keypair_free(&kp);
+            if (now > x.not_after)
+                return fail(EX_REFUSED,
+                            "'%s' not trusted: it expired on %s (valid %s to %s), so every chain "
+                            "ending at it would be refused; get the root that replaced it (`tlstool "
+                            "trust export` on the other cluster, or your CA's current root)",
+                            x.subject, na, nb, na);
+            return fail(EX_REFUSED,
+                        "'%s' not trusted: it is not valid before %s (valid %s to %s), so every "
+                        "chain ending at it would be refused until then; check this machine's clock "
+                        "(`date -u`), or add it once it is valid",
+                        x.subject, nb, nb, na);
+        }
         if (would_need_subject(o, &kp.certs[i])) {
             sipc_keypair_free(&kp);
             return fail(EX_CONFIG,
@@ -131,10 +152,13 @@ static int trust_add(const opts *o, const char *dir)
             return fail(EX_FAIL, "%s", err);
         }
         free(pem);
-        char na[32];
-        sipc_time_str(x.not_after, na);
         printf("trusted: %s\n  SHA-256: %s\n  valid to %s\n  stored as %s\n", x.subject,
                x.fingerprint, na, path);
+        /* the window in which the verifier warns about a node's own pair */
+        if (x.not_after - now < 30 * 86400)
+            printf("warning: '%s' expires in %ld day(s), on %s: from then on every chain ending at "
+                   "it is refused; get the root that replaces it and add it before then\n",
+                   x.subject, (long)((x.not_after - now) / 86400), na);
         if (!sipc_x509_self_issued(&x))
             printf("note: this CA is not self-signed (an intermediate): chains ending at it "
                    "are accepted\n");

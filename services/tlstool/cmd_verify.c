@@ -39,7 +39,7 @@ int cmd_verify(void *arg)
             return r;
         what = o->pos[0];
     } else {
-        if ((r = load_pair(o, &kp, 0)) != 0)
+        if ((r = load_pair(o, &kp, LOAD_PAIR_VERDICT)) != 0)
             return r;
         what = "the imported pair";
     }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base/error_text.h"
 #include "certs/pem.h"
 #include "certs/tool/store.h"
 #include "services/tlstool/tlstool.h"
@@ -44,7 +45,8 @@ static int add_roots(const char *path, const char *name, const uint8_t *b, size_
     int nc = 0;
     if (!b)
         return 0;
-    sipc_pem_certs((const char *)b, n, certs, SIPC_KP_MAX_CHAIN, &nc, NULL, 0);
+    if (sipc_pem_certs((const char *)b, n, certs, SIPC_KP_MAX_CHAIN, &nc, NULL, 0) != 0)
+        nc = 0;
     for (int k = 0; k < nc; k++) {
         sipc_trust_add_root(t, certs[k].data, certs[k].len, err, errlen);
         sipc_der_free(&certs[k]);
@@ -125,7 +127,7 @@ int load_trust_quiet(const opts *o, const sipc_config *cfg, sipc_trust **out, in
     return trust_of(o, cfg, NULL, out, have_pair, err, errlen);
 }
 
-int load_pair(const opts *o, sipc_keypair *kp, int quiet)
+int load_pair_unchecked(const opts *o, sipc_keypair *kp, int quiet)
 {
     char path[1200], err[600];
     snprintf(path, sizeof path, "%s/security/node.crt", o->home);
@@ -142,6 +144,33 @@ int load_pair(const opts *o, sipc_keypair *kp, int quiet)
         return EX_NOPAIR;
     }
     return 0;
+}
+
+int pair_key_check(const opts *o, const sipc_keypair *kp, char *why, size_t whylen)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/security/node.crt", o->home);
+    int r = sipc_keypair_check_match(kp, path, why, whylen);
+    if (r == SIPC_ENOMEM)
+        sipc__seterr(why, whylen, "out of memory");
+    return r == 0 ? 0 : r == SIPC_ENOMEM ? EX_FAIL : EX_KEY;
+}
+
+int load_pair(const opts *o, sipc_keypair *kp, int quiet)
+{
+    int r = load_pair_unchecked(o, kp, quiet == LOAD_PAIR_QUIET);
+    if (r)
+        return r;
+    /* sipcd and sipcctl refuse such a pair: no command may take it */
+    char why[1000];
+    if ((r = pair_key_check(o, kp, why, sizeof why)) == 0)
+        return 0;
+    sipc_keypair_free(kp);
+    if (quiet == LOAD_PAIR_VERDICT && r == EX_KEY)
+        printf("NOT VERIFIED: %s\nFix: %s\n", why, PAIR_KEY_FIX);
+    else if (quiet != LOAD_PAIR_QUIET)
+        fail(r, "%s; fix: %s", why, PAIR_KEY_FIX);
+    return r;
 }
 
 int verify_own(const opts *o, const sipc_config *cfg, sipc_keypair *kp, sipc_vfy_result *res)

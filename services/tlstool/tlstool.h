@@ -36,6 +36,7 @@ enum {
     EX_INSTALLED_WARN = 14,     /* the new pair is in, but previous/ or a sync did not follow */
     EX_PARTIAL = 15,            /* half installed: node.p12 new, node.crt old */
     EX_STRICT_PEERS = 16,       /* disable: another node runs strict; nothing changed, not asked */
+    EX_UNPROTECTED = 17,        /* PKCS#12 without MAC, or its key not encrypted */
     EX_CHECK_UNREACHABLE = 40,
     EX_CHECK_PLAINTEXT = 41,
     EX_CHECK_MISMATCH = 42,
@@ -103,8 +104,21 @@ int load_trust(const opts *o, const sipc_config *cfg, sipc_trust **out, int *hav
  * when it would refuse the same home). */
 int load_trust_quiet(const opts *o, const sipc_config *cfg, sipc_trust **out, int *have_pair,
                      char *err, size_t errlen);
-/* The imported pair; quiet: no message when there is none. */
+/* How load_pair says a failure: fail() on stderr, nothing, or (for verify)
+ * a key that is not the certificate's as a NOT VERIFIED verdict on stdout. */
+enum { LOAD_PAIR_SAY = 0, LOAD_PAIR_QUIET = 1, LOAD_PAIR_VERDICT = 2 };
+#define PAIR_KEY_FIX                                                                              \
+    "import the pair again from its PKCS#12 file (`tlstool import FILE`): node.crt must hold "    \
+    "the certificate and the private key of one pair"
+/* The imported pair, its private key checked against its certificate as
+ * sipcd checks it: 0, EX_NOPAIR, EX_KEY (a key of another pair) or EX_FAIL,
+ * said as quiet says. */
 int load_pair(const opts *o, sipc_keypair *kp, int quiet);
+/* The same without the key check (quiet: no message). */
+int load_pair_unchecked(const opts *o, sipc_keypair *kp, int quiet);
+/* Does the private key of the imported pair kp belong to its certificate?
+ * 0, or EX_KEY (EX_FAIL: out of memory) with why saying what is wrong. */
+int pair_key_check(const opts *o, const sipc_keypair *kp, char *why, size_t whylen);
 /* Verifies kp for both purposes with this home's trust: a sipc_vfy_status, or
  * minus an exit code when the trust cannot be loaded. */
 int verify_own(const opts *o, const sipc_config *cfg, sipc_keypair *kp, sipc_vfy_result *res);

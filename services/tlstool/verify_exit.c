@@ -24,6 +24,7 @@ int tlstool_verify_exit_code(sipc_vfy_status s)
     case SIPC_VFY_LEAF_IS_CA: return 35;
     case SIPC_VFY_NAME_NOT_PERMITTED: return 36;
     case SIPC_VFY_POLICY: return 37;
+    case SIPC_VFY_CHAIN_TOO_LONG: return 38;
     case SIPC_VFY__COUNT: break;
     }
     return 1;

@@ -7,7 +7,8 @@
 # a CRL signed by each key, CRLs under revocation = hard) and each it
 # refuses (revoked, revocation unknown, outside the name constraints, no
 # valid policy where one is required, pathLenConstraint, a CA as leaf, a
-# weak key or signature) and for forged chains (a signature by another key
+# weak key or signature, a required subject carried only by a SAN) and for
+# forged chains (a signature by another key
 # under the issuer's name, an untrusted root, an expired leaf, a broken
 # signature), the chain is checked with `tlstool verify` in a node home and
 # then presented in real handshakes against that home, as a client and as a
@@ -16,8 +17,9 @@
 # does not process, which it leaves to the verify callback when built with
 # WOLFSSL_ALT_CERT_CHAINS) is accepted, forgeries through one are refused.
 set -u
-T=${1:?usage: test_handshake_paths.sh path/to/tlstool path/to/hs_pair}
-HS=${2:?usage: test_handshake_paths.sh path/to/tlstool path/to/hs_pair}
+T=${1:?usage: test_handshake_paths.sh path/to/tlstool path/to/hs_pair path/to/sipcctl}
+HS=${2:?usage: test_handshake_paths.sh path/to/tlstool path/to/hs_pair path/to/sipcctl}
+BIN_SIPCCTL=${3:?usage: test_handshake_paths.sh path/to/tlstool path/to/hs_pair path/to/sipcctl}
 T=$(cd "$(dirname "$T")" && pwd)/$(basename "$T")
 HS=$(cd "$(dirname "$HS")" && pwd)/$(basename "$HS")
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -80,6 +82,10 @@ issue r2 "/O=RFC Test/CN=leaf r2" rep2 leaf_ext
 issue rp1 "/O=RFC Test/CN=leaf rp1" rep0p leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.1'
 issue pl1 "/O=RFC Test/CN=leaf pl1" pl-new leaf_ext
 issue pl2 "/O=RFC Test/CN=leaf pl2" plsub leaf_ext
+# the required subject carried by a SAN only (wolfSSL's check_domain_name
+# would take it for the CN), and by the CN
+issue sanonly "/O=RFC Test/CN=evil" dca leaf_ext 'subjectAltName = DNS:prod-node'
+issue prodcn "/O=RFC Test/CN=prod-node" dca leaf_ext 'subjectAltName = DNS:other-name'
 issue cal "/O=RFC Test/CN=leaf that is a CA" dca ca_ext 'keyUsage = critical, digitalSignature, keyCertSign\nextendedKeyUsage = serverAuth, clientAuth'
 # below the minimums: an RSA-1024 key, a SHA-1 signature
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out rsa1024.key 2>/dev/null
@@ -211,5 +217,72 @@ case_ "a CA with a critical issuerAltName" 0 ia1 ian root
 case_ "a CA with a critical freshestCRL" 0 fc1 fcrl root
 case_ "forged: signed by another key under the name of a CA with a critical policyMappings" 24 mimp map root
 case_ "forged: presenting an impostor of the CA with a critical policyMappings instead" 22 mimp mapevil other-root
+
+# a home requiring the bare subject prod-node (a CN): a SAN that names it
+# does not stand in for the CN, which the subject check compares, not wolfSSL
+H=$work/home-cn
+mkdir -p "$H"
+export SIPC_HOME=$H
+SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/node.pfx" >"$OUT" 2>&1 || bad "import node.pfx (home-cn)"
+printf '[tls]\nsubject = prod-node\n' >"$H/sipc.conf"
+case_ "required subject as the leaf's CN, its SAN another name" 0 prodcn dca root
+case_ "required subject only in a SAN (DNS), the CN another" 29 sanonly dca root
+grep -q "certificate subject 'O=RFC Test, CN=evil' differs from the required subject 'prod-node'" "$OUT" &&
+    ok "SAN only: the reason names the CN and the required subject" || bad "SAN only: reason"
+
+# One limit for the handshake and the tools: a chain of 9 certificates (as
+# many as wolfSSL reads of a peer's). A chain of 9 (more than the tools once
+# took) verifies everywhere; a chain of 13 is refused as longer than the
+# limit, naming it, instead of being cut and then found incomplete (the
+# handshake cannot tell 9 from more: wolfSSL stops reading there, so its
+# refusal names the limit as a possible cause).
+prev=root
+for i in $(seq 1 11); do
+    issue "long$i" "/O=RFC Test/CN=CA long $i" "$prev" ca_ext
+    prev=long$i
+done
+issue chain9leaf "/O=RFC Test/CN=prod-node" long7 leaf_ext 'subjectAltName = DNS:chain9'
+issue chain13leaf "/O=RFC Test/CN=prod-node" long11 leaf_ext 'subjectAltName = DNS:chain13'
+up() { for i in $(seq "$1" -1 1); do echo "long$i"; done; }
+case_ "a chain of 9 certificates" 0 chain9leaf $(up 7) root
+cat "$P/chain13leaf.pem" $(for c in $(up 11) root; do echo "$P/$c.pem"; done) >"$work/chain13.pem"
+too_long="the chain has 13 certificates; sipc accepts at most 9"
+run "$T" verify "$work/chain13.pem"
+expect "verify: a chain of 13 certificates is longer than the limit (exit 38)" 38 "chain13.pem: $too_long; fix: "
+# a sipc pair holds at most 10, so the 13 are presented by OpenSSL's
+# s_server (on $NET.2) to sipcctl, from a home whose subject both carry
+NET=${SIPC_TEST_NET:-127.1.114}
+HO=$work/home-o
+mkdir -p "$HO"
+SIPC_HOME=$HO SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/node.pfx" >"$OUT" 2>&1 || bad "import node.pfx (home-o)"
+printf '[node]\naddress = %s.1\n[tls]\nenable = 1\nmode = strict\nsubject = O=RFC Test\n' "$NET" >"$HO/sipc.conf"
+cat $(for c in $(up 11) root; do echo "$P/$c.pem"; done) >"$work/chain12.pem"
+# (its standard input held open: s_server ends at its end)
+sleep 30 | openssl s_server -accept "$NET.2:23000" -cert "$P/chain13leaf.pem" -key "$P/chain13leaf.key" \
+    -cert_chain "$work/chain12.pem" -tls1_2 -naccept 1 >"$work/s_server.out" 2>&1 &
+srv=$!
+at_exit "kill $srv 2>/dev/null"
+wait_for 10 sh -c "ss -ltn | grep -q '$NET.2:23000 '"
+run env SIPC_HOME="$HO" "$BIN_SIPCCTL" ping "$NET.2:23000"
+grep -qF -- "or the chain is longer than sipc accepts: the peer presented 9 certificates, the most sipc reads (at most 9); fix: present only the certificate and the CAs above it" "$OUT" &&
+    [ "$RC" != 0 ] &&
+    ok "handshake: a server presenting 13 certificates is refused naming the limit (sipcctl exit $RC)" ||
+    bad "handshake with a chain of 13 (sipcctl exit $RC)"
+kill "$srv" 2>/dev/null
+# PKCS#12: the chain is chosen by name among all the file's certificates
+# before the limit applies, so unrelated ones listed first do not push its
+# intermediates out; a chain itself over the limit is refused as such
+cat "$P/names.pem" "$P/nc.pem" "$P/map.pem" "$P/ian.pem" "$P/fcrl.pem" \
+    $(for c in $(up 7) root; do echo "$P/$c.pem"; done) >"$work/extra9.pem"
+openssl pkcs12 -export -inkey "$P/chain9leaf.key" -in "$P/chain9leaf.pem" -certfile "$work/extra9.pem" \
+    -passout env:PFXPW -out "$work/long9.pfx" 2>"$OUT" || bad "making long9.pfx"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" verify "$work/long9.pfx"
+expect "PKCS#12: a chain of 9 behind 5 unrelated CAs verifies" 0 "^VERIFIED$"
+openssl pkcs12 -export -inkey "$P/chain13leaf.key" -in "$P/chain13leaf.pem" -certfile "$work/chain12.pem" \
+    -passout env:PFXPW -out "$work/long13.pfx" 2>"$OUT" || bad "making long13.pfx"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" verify "$work/long13.pfx"
+expect "PKCS#12: a chain of 13 is longer than the limit (exit 38)" 38 "$too_long \(the leaf and the CAs above it in the file\)"
+run env SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$work/imp13" import "$work/long13.pfx"
+expect "PKCS#12: import refuses a chain of 13 (exit 38)" 38 "$too_long"
 
 shtest_done

@@ -57,12 +57,17 @@ done
 # Java: `openssl ec -no_public`, then `openssl pkcs12 -export`, which keeps
 # the key as it is (its PKCS#8 holds a 39-byte ECPrivateKey: version and the
 # private value only).
+# selfsigned KEY CERT CN: a new P-256 key in KEY and a self-signed node
+# certificate for it, /O=Example/CN=CN, in CERT
+selfsigned() {
+    openssl ecparam -name prime256v1 -genkey -noout -out "$1" 2>"$OUT" &&
+        openssl req -x509 -new -key "$1" -subj "/O=Example/CN=$3" -days 30 \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,digitalSignature,keyCertSign" \
+            -addext "extendedKeyUsage=serverAuth,clientAuth" -out "$2" 2>>"$OUT"
+}
 NP=$work/nopub
 mkdir -p "$NP/home"
-openssl ecparam -name prime256v1 -genkey -noout -out "$NP/full.key" 2>"$OUT" &&
-    openssl req -x509 -new -key "$NP/full.key" -subj "/O=Example/CN=nopub node" -days 30 \
-        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,digitalSignature,keyCertSign" \
-        -addext "extendedKeyUsage=serverAuth,clientAuth" -out "$NP/cert.pem" 2>>"$OUT" &&
+selfsigned "$NP/full.key" "$NP/cert.pem" "nopub node" &&
     openssl ec -in "$NP/full.key" -no_public -out "$NP/nopub.key" 2>>"$OUT" &&
     openssl pkcs12 -export -inkey "$NP/nopub.key" -in "$NP/cert.pem" -passout env:PW -out "$NP/nopub.pfx" 2>>"$OUT" ||
     bad "nopub: making the fixture"
@@ -114,5 +119,53 @@ for i in $(seq 1 30); do
 done
 [ -n "$hit" ] && ok "padding: OpenSSL decrypts a key bag whose PKCS#8 key is $hit bytes (a multiple of 8)"
 [ -z "$hit" ] && [ "$fails" = 0 ] && ok "padding: no RSA key of a multiple of 8 bytes in 30 tries [not exercised this run]"
+
+# A file the password does not protect is refused by every command that reads
+# one, whatever password is given: without a MAC anyone on the file's way
+# could have written it with a pair of their own; a key bag outside any
+# encryption could have been read on the way. Exit 17, the reason and how to
+# export it again.
+UP=$work/unprot
+mkdir -p "$UP/home"
+selfsigned "$UP/k.key" "$UP/c.crt" "unprotected node" &&
+    openssl pkcs12 -export -inkey "$UP/k.key" -in "$UP/c.crt" -passout env:PW -out "$UP/good.pfx" 2>>"$OUT" &&
+    openssl pkcs12 -export -inkey "$UP/k.key" -in "$UP/c.crt" -passout env:PW -nomac -out "$UP/nomac.pfx" 2>>"$OUT" &&
+    openssl pkcs12 -export -inkey "$UP/k.key" -in "$UP/c.crt" -passout env:PW -keypbe NONE -certpbe NONE -nomac \
+        -out "$UP/plain.pfx" 2>>"$OUT" &&
+    openssl pkcs12 -export -inkey "$UP/k.key" -in "$UP/c.crt" -passout env:PW -keypbe NONE \
+        -out "$UP/plainkey.pfx" 2>>"$OUT" ||
+    bad "unprotected: making the fixtures"
+# the home holds another pair, so that rotate stage and trust add have one
+SIPC_PFX_PASSWORD=$PW "$T" create -site "$UP/own.pfx" --days 30 >"$OUT" 2>&1 &&
+    SIPC_PFX_PASSWORD=$PW "$T" --home "$UP/home" import "$UP/own.pfx" >"$OUT" 2>&1 || bad "unprotected: the home's pair"
+NOMAC_RE="has no integrity check \(MAC\), so it cannot prove it was made with this password: export it again with a password"
+PLAINKEY_RE="private key in the file is not encrypted .*export it again with the key encrypted by the password"
+for f in nomac plain plainkey; do
+    re=$NOMAC_RE
+    [ "$f" = plainkey ] && re=$PLAINKEY_RE
+    for pw in "$PW" 'Any-valid-pw1'; do
+        run env SIPC_PFX_PASSWORD="$pw" "$T" --home "$UP/home" import --force "$UP/$f.pfx"
+        if [ "$f" = plainkey ] && [ "$pw" != "$PW" ]; then
+            # its MAC is checked first: another password does not match it
+            expect "unprotected $f: import with another password: its MAC does not match" 5 "does not match"
+        else
+            expect "unprotected $f: import refuses it (password '$pw')" 17 "$f\.pfx: .*$re"
+        fi
+    done
+    run env SIPC_PFX_PASSWORD="$PW" "$T" --home "$UP/home" verify "$UP/$f.pfx"
+    expect "unprotected $f: verify FILE refuses it" 17 "$re"
+    grep -q "VERIFIED" "$OUT" && ! grep -q "NOT VERIFIED" "$OUT" && bad "unprotected $f: verify says VERIFIED"
+    run env SIPC_PFX_PASSWORD="$PW" "$T" --home "$UP/home" rotate stage "$UP/$f.pfx"
+    expect "unprotected $f: rotate stage refuses it" 17 "$re"
+    [ -e "$UP/home/security/staged" ] && bad "unprotected $f: rotate stage left security/staged"
+    run env SIPC_PFX_PASSWORD="$PW" "$T" --home "$UP/home" trust add "$UP/$f.pfx"
+    expect "unprotected $f: trust add refuses it" 17 "$re"
+done
+ls "$UP/home/security/trust" 2>/dev/null | grep -q . && bad "unprotected: trust add left a root in trust/"
+# the same pair, exported with a MAC and an encrypted key, is taken
+run env SIPC_PFX_PASSWORD="$PW" "$T" --home "$UP/home" import --force "$UP/good.pfx"
+expect "unprotected: the same pair with a MAC and an encrypted key imports" 0 "^imported "
+run env SIPC_PFX_PASSWORD='Any-valid-pw1' "$T" --home "$UP/home" verify "$UP/good.pfx"
+expect "unprotected: the protected file with another password is a wrong password" 5 "does not match"
 
 shtest_done

@@ -34,6 +34,7 @@ static void test_documented_numbers(void **state)
     assert_int_equal(tlstool_verify_exit_code(SIPC_VFY_LEAF_IS_CA), 35);
     assert_int_equal(tlstool_verify_exit_code(SIPC_VFY_NAME_NOT_PERMITTED), 36);
     assert_int_equal(tlstool_verify_exit_code(SIPC_VFY_POLICY), 37);
+    assert_int_equal(tlstool_verify_exit_code(SIPC_VFY_CHAIN_TOO_LONG), 38);
 }
 
 int main(void)

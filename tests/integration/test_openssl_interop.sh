@@ -5,7 +5,8 @@
 # group, no ECDSA signature algorithm and no ECDHE-ECDSA suite are all
 # refused, and the node's log says why; OpenSSL's application data, after a
 # full and after a resumed handshake, is carried by sipc's own record layer
-# (sys.info's link.record_layer); close_notify is sent and answered (Python's
+# (sys.info's link.record_layer); sessions resume by ticket only (no session
+# ID without a ticket, the session cache off); close_notify is sent and answered (Python's
 # ssl, which is OpenSSL, as a client that closes first and waits).
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
@@ -198,6 +199,27 @@ if [ -s "$work/sess.pem" ] && sipc_info -sess_in "$work/sess.pem" -msg &&
     fi
 else
     not_ok "OpenSSL did not resume its session with sipcd"; cat "$work/info.err"; grep -a ">>>\|<<<" "$work/info.out"
+fi
+
+# The session cache is off: sessions resume only by ticket (wolfSSL would
+# otherwise keep sessions by ID across reloads of the pair or the trust).
+# Without a ticket the ServerHello names no session ID (its length byte,
+# after type, length, version and random, is 0); OpenSSL then has no session
+# to keep. Were one kept by ID, offering it again must give a full handshake.
+sipc_info -no_ticket -sess_out "$work/sessid.pem" -msg
+sidlen=$(awk '/^<<< .*, ServerHello$/ { on = 1; next } on && /^[<>]/ { exit }
+    on { for (i = 1; i <= NF; i++) b[n++] = $i } END { print (n > 38 && b[0] == "02" && b[4] b[5] == "0303" ? b[38] : "unparsed") }' "$work/info.out")
+if [ "$sidlen" = 00 ] && grep -aq "\"record_layer\":\"$want\"" "$work/info.out"; then
+    ok "without a ticket the ServerHello carries an empty session ID (the session cache is off)"
+else
+    not_ok "without a ticket the ServerHello's session ID length is '$sidlen', want 00"; grep -a -A3 "ServerHello" "$work/info.out"
+fi
+if [ ! -s "$work/sessid.pem" ]; then
+    ok "OpenSSL keeps no session to resume without a ticket"
+elif sipc_info -no_ticket -sess_in "$work/sessid.pem" -msg && grep -aq "\], Certificate$" "$work/info.out"; then
+    ok "a session offered by its ID alone gets a full handshake (certificates sent)"
+else
+    not_ok "a session offered by its ID alone was resumed"; grep -a ">>>\|<<<" "$work/info.out"
 fi
 
 # Application data both ways with each suite sipc accepts: OpenSSL encrypts

@@ -10,8 +10,8 @@
 #   - `sipcctl --timeout 2000 reload` while b hangs: the question to the
 #     nodes fits the caller's deadline, so the caller gets the node's answer
 #     (refused, exit 1; not "unreachable", 69)
-#   - `--force` within the same deadline: off, and the answer names b as the
-#     strict node it cut this node off from
+#   - `--force` with 400 ms: too little time to ask, refused; within 2 s:
+#     off, and the answer names b as the strict node it cut this node off from
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.118}
@@ -67,6 +67,11 @@ expect "sipcctl --timeout 2000 reload, b paused: refused in time (exit 1)" 1 \
 [ "$took" -lt 2500 ] && ok "answered within the deadline ($took ms)" || not_ok "took $took ms for --timeout 2000"
 st_a
 [ "$(jq -r .tls.mode "$OUT")" = strict ] && ok "a still strict" || bad "a's mode after the refusal"
+
+# a deadline too short to ask anyone: refused, not taken off blind
+run ctl --timeout 400 reload --force
+expect "sipcctl --timeout 400 reload --force: refused, too little time to ask" 1 \
+    "reload refused: it takes TLS off, and the time the request allows .* is too short to ask the other nodes"
 
 # --- --force: off, and the answer says whom it cut off -------------------------
 run ctl --timeout 2000 reload --force

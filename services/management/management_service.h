@@ -78,15 +78,18 @@ void sipc_mgmt_set_service_mode(sipc_mgmt *m, sipc_server *srv, sipc_tls_mode mo
  * thread, by calling done(done_arg, answer) with the reload's JSON answer
  * (a reference the callee takes over); docs/services.md has its schema. */
 typedef void (*sipc_mgmt_reload_done)(void *done_arg, json_t *answer);
+/* deadline_ms: how long the caller still waits for the answer when the
+ * request arrived (sipc_request_deadline_ms: 0 none, -1 passed). */
 typedef void (*sipc_mgmt_reload_fn)(void *arg, const char *caller, const sipc_peer_info *peer,
-                                    int force, int tls, sipc_mgmt_reload_done done,
-                                    void *done_arg);
+                                    int force, int tls, int64_t deadline_ms,
+                                    sipc_mgmt_reload_done done, void *done_arg);
 /* Without it, management.reload answers that this node cannot reload. */
 void sipc_mgmt_set_reload(sipc_mgmt *m, sipc_mgmt_reload_fn fn, void *arg);
 
 /* The TLS mode each other node runs now, asked over the management
- * channels (sys.info), every node at once, each within timeout_ms (0: the
- * cluster status's). done(arg, nodes) is called once, on the loop thread
+ * channels (sys.info), every node at once, each within timeout_ms or the
+ * cluster status's timeout, whichever is shorter (0: the cluster status's).
+ * done(arg, nodes) is called once, on the loop thread
  * (at once when there are no other nodes; with each call's error when m is
  * closed meanwhile), with an array (a reference the callee takes over) of
  * one object per other node: "address" (its [cluster] nodes entry), "node"

@@ -80,6 +80,11 @@ int sipc_mgmt_peer_modes(sipc_mgmt *m, uint32_t timeout_ms, sipc_mgmt_modes_done
         free(q);
         return SIPC_ENOMEM;
     }
+    /* the caller may have less time than the cluster status takes: a
+     * reload asked with a short deadline must answer within it */
+    uint32_t timeout = m->cluster_timeout_ms;
+    if (timeout_ms && timeout_ms < timeout)
+        timeout = timeout_ms;
     m->queries++;
     q->pending = 1; /* held until every call is made */
     for (int i = 0; i < m->npeers; i++) {
@@ -95,8 +100,7 @@ int sipc_mgmt_peer_modes(sipc_mgmt *m, uint32_t timeout_ms, sipc_mgmt_modes_done
         mc->node = node;
         mc->peer = &m->peers[i];
         q->pending++;
-        int r = sipc_call(m->peers[i].ch, "sys", "info", NULL, 0,
-                          timeout_ms ? timeout_ms : m->cluster_timeout_ms, on_info, mc);
+        int r = sipc_call(m->peers[i].ch, "sys", "info", NULL, 0, timeout, on_info, mc);
         if (r != 0) {
             q->pending--;
             free(mc);

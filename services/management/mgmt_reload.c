@@ -47,5 +47,6 @@ void mgmt_on_reload(sipc_request *req, void *arg)
         snprintf(caller, sizeof caller, "%s (node %s, %s)", pi.address,
                  pi.peer_node[0] ? pi.peer_node : "?", pi.tls ? "TLS" : "plaintext");
     }
-    m->reload(m->reload_arg, caller, known ? &pi : NULL, force, tls, reload_done, req);
+    m->reload(m->reload_arg, caller, known ? &pi : NULL, force, tls,
+              sipc_request_deadline_ms(req), reload_done, req);
 }

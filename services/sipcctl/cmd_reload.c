@@ -89,6 +89,7 @@ static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
                            ? "cut off (it spoke plaintext; acknowledged): "
                            : "cut off (it spoke plaintext): ",
                        json_object_get(j, "cut_off"));
+            cli_print_list("cut off (it runs strict): ", json_object_get(j, "cut_off_strict"));
             /* a refused reload changed nothing: say what it would have */
             cli_print_list("would have changed, not applied: ", json_object_get(j, "not_applied"));
             cli_print_list(kind == RL_REFUSED ? "would need a restart, not applied: "

@@ -72,12 +72,14 @@ static const cli_opt STATUS_OPTS[] = {
 static const cli_opt RELOAD_OPTS[] = {
     {"cluster", 0, CLI_FLAG, NULL, "ask every node of [cluster] nodes (at this home's\n"
      "management port), one after the other", offsetof(ctl, cluster), 0, 0, 0, NULL},
-    {"force", 0, CLI_FLAG, NULL, "override the strict guard: go strict although plaintext\n"
+    {"force", 0, CLI_FLAG, NULL, "override the node's guards: go strict although plaintext\n"
      "peers were seen within [tls] strict_guard_window,\n"
      "cutting them off (the node logs it as forced; asked\n"
      "over TLS, it also stops counting them until they\n"
-     "connect again); no effect on a reload that does not\n"
-     "go strict",
+     "connect again), or take TLS off although other nodes\n"
+     "run strict, cutting this node off from them (the\n"
+     "answer names them); no effect on a reload that goes\n"
+     "neither strict nor off",
      offsetof(ctl, force), 0, 0, 0, NULL},
     {NULL, 0, CLI_END, NULL, NULL, 0, 0, 0, 0, NULL}};
 
@@ -94,6 +96,11 @@ static const char RELOAD_ABOUT[] =
     "The strict guard: a reload that would make a listener strict is refused while\n"
     "a peer's latest connection was plaintext within [tls] strict_guard_window\n"
     "(the answer names the peers). --force overrides it and cuts those peers off.\n"
+    "\n"
+    "The guard of going off: a reload that takes the [tls] listeners from TLS to off\n"
+    "is refused while another [cluster] node runs strict, or ran strict at its last\n"
+    "answer and cannot be asked now (the node asks every other node first, within the\n"
+    "request's --timeout; the answer names them). --force goes off anyway.\n"
     "\n"
     "Exit codes: 0 every node reloaded or had nothing to change; 1 a node refused;\n"
     "3 a change needs a restart (the rest was applied); 69 a node could not be\n"

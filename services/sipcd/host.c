@@ -162,13 +162,13 @@ static int open_probe_ctx(host *h, char *err, size_t errlen)
 }
 
 static void mgmt_reload(void *arg, const char *caller, const sipc_peer_info *peer, int force,
-                        int tls, sipc_mgmt_reload_done done, void *done_arg)
+                        int tls, int64_t deadline_ms, sipc_mgmt_reload_done done, void *done_arg)
 {
     char by[300];
     snprintf(by, sizeof by, "management call from %s", caller);
     /* a plaintext caller is nobody in particular: its --force still goes
      * strict, but acknowledges no peer for later starts */
-    host_reload(arg, by, peer, force, tls, done, done_arg);
+    host_reload(arg, by, peer, force, tls, deadline_ms, done, done_arg);
 }
 
 /* at most one WARN line per this many ms for refused plaintext acknowledgements */

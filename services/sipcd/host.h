@@ -95,6 +95,11 @@ typedef struct host {
      * what it had until a reload; NULL after the next reload, once the check
      * finds the files are what the node runs or refused again, or none */
     json_t *reload_pending;
+    /* the guard of going off: the nodes that ran strict at their last answer
+     * to its question ({ADDRESS: {"node", "at"}}), so that one that cannot
+     * be asked for a moment still holds the node back; NULL once a reload
+     * is applied or the files are what the node runs */
+    json_t *off_strict;
     json_t *restart_needed;
     char restart_since[32];
     int rechecking;        /* a check of a refused or pending reload's files is on the pool */
@@ -166,12 +171,15 @@ void host_stop(host *h, const char *signame);
  * what changed to new connections, or refuses the whole when anything is
  * invalid; what needs a restart is reported, not applied. by names who asked
  * (for the log); peer is the connection that asked (NULL: none), which the
- * strict guard does not count against its own request. force overrides the strict guard; ack: the asker may also
+ * strict guard does not count against its own request. force overrides the
+ * strict guard and the guard of going off; ack: the asker may also
  * acknowledge the peers a forced reload cuts off (it came over TLS), so that
- * they hold no later start back. done (may be NULL) gets the JSON answer.
- * Loop thread only. */
+ * they hold no later start back. deadline_ms: how long the asker still waits
+ * for the answer (0: no limit; sipc_request_deadline_ms), which bounds the
+ * question to the other nodes of a reload that goes off. done (may be NULL)
+ * gets the JSON answer. Loop thread only. */
 void host_reload(host *h, const char *by, const sipc_peer_info *peer, int force, int ack,
-                 void (*done)(void *arg, json_t *answer), void *arg);
+                 int64_t deadline_ms, void (*done)(void *arg, json_t *answer), void *arg);
 /* reload.c: what host_start records for later reloads. */
 void host_reload_init(host *h);
 /* reload.c: the status's "reload" section: the refused reload and the

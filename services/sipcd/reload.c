@@ -33,6 +33,12 @@
 #define RETIRE_TICKS 240
 #define MAX_CHANGES 32
 #define CUT_OFF_LISTED 32 /* peers a forced reload's answer names one by one */
+/* A reload that goes off asks the other nodes within the caller's deadline
+ * less this, so that the answer (what was done) reaches the caller before
+ * it gives up; with less than OFF_ASK_MIN_MS left for the question, the
+ * nodes would only count as not asked, so the reload is refused instead. */
+#define OFF_ANSWER_MARGIN_MS 300
+#define OFF_ASK_MIN_MS 200
 
 /* FNV-1a of a regular file path (followed): tells whether it changed,
  * nothing more. staged/node.crt holds a private key: every file is read as
@@ -134,6 +140,8 @@ typedef struct reload_job {
     ino_t override_ino;
     unsigned gen; /* a dry job's h->refused_gen when it began */
     int ack; /* a forced reload may acknowledge the peers it cuts off */
+    uint64_t deadline; /* uv_now when the asker stops waiting, 0: no limit */
+    int no_time; /* going off, but too little of the deadline left to ask */
     void (*done)(void *arg, json_t *answer);
     void *done_arg;
     /* filled on the thread pool */
@@ -155,6 +163,12 @@ typedef struct reload_job {
     /* a reload that turns TLS off: the mode each other node runs, as they
      * answered (sipc_mgmt_peer_modes); NULL when not going off */
     json_t *modes;
+    /* a forced reload that went off: the nodes running strict it cut
+     * itself off from, for the answer (NULL if none) */
+    json_t *cut_off_strict;
+    /* the entries that answered with this node's own id, not counted as
+     * peers ("" when none): said with the answer */
+    char self_note[1400];
 } reload_job;
 
 /* Whether the override is there (a regular file), and its inode. */
@@ -475,40 +489,107 @@ static int goes_off(const reload_job *j, const host *h)
     "run `tlstool mode permissive --reload` on every node first, then `tlstool disable "       \
     "--reload` on every node (docs/operator-guide.md, 1.7)"
 
+static void now_text(char *out, size_t len);
+
+/* Keeps what a node's answer says for the next judgement: one that answers
+ * strict is remembered (with when), one that answers another mode
+ * forgotten; one that could not be asked leaves it as it was. */
+static void remember_mode(host *h, const char *addr, const char *node, const char *mode)
+{
+    if (!addr || !mode)
+        return;
+    if (strcmp(mode, "strict")) {
+        json_object_del(h->off_strict, addr);
+        return;
+    }
+    char at[32];
+    now_text(at, sizeof at);
+    if (!h->off_strict)
+        h->off_strict = json_object();
+    json_object_set_new(h->off_strict, addr,
+                        json_pack("{s:o?, s:s}", "node", node ? sipc_json_text(node) : NULL,
+                                  "at", at));
+}
+
+/* Appends "[, ]TEXT" to list (cap bytes) and counts it. */
+static void list_add(char *list, size_t cap, int *count, const char *text)
+{
+    size_t at = strlen(list);
+    snprintf(list + at, cap - at, "%s%s", at ? ", " : "", text);
+    ++*count;
+}
+
 /* The guard of going off, the strict guard's mirror and the node's own
  * `tlstool disable` check (so that `enable = 0` written by hand and SIGHUP
  * are judged alike): a node that runs strict refuses this node's plaintext
  * links, and its TLS links here fail, so going off cuts this node off from
- * it at once. Judged from what the other nodes answered (j->modes). 0 to go
- * on (a --force says whom it cuts off; unknown gets the nodes that could not
- * be asked, "" when none), 1 when refused (msg says why). */
+ * it at once. Judged from what the other nodes answered (j->modes). As the
+ * strict guard counts a plaintext peer it no longer sees until its window
+ * ends, a node that ran strict at its last answer and cannot be asked now
+ * (stopped, restarting, cut off for a moment) still counts as strict: only
+ * an answer of another mode releases it. A node never asked before that
+ * cannot be asked does not hold the reload back (as `tlstool disable` goes
+ * on). An answer with this node's own id is this node (listed in [cluster]
+ * nodes under another address), as the strict guard takes it: not counted,
+ * but said (j->self_note). 0 to go on (a --force says whom it cuts off;
+ * unknown gets the nodes that could not be asked, "" when none), 1 when
+ * refused (msg says why, the nodes not asked included). */
 static int off_guard(reload_job *j, host *h, char *msg, size_t len, char *unknown,
                      size_t unknown_len)
 {
     unknown[0] = '\0';
+    j->self_note[0] = '\0';
     if (!j->modes)
         return 0;
-    char strict[1500] = "";
-    int nstrict = 0, nunknown = 0;
+    char strict[1500] = "", self[1000] = "";
+    int nstrict = 0, nunknown = 0, nself = 0;
     size_t i;
     json_t *n;
+    json_decref(j->cut_off_strict);
+    j->cut_off_strict = NULL;
     json_array_foreach(j->modes, i, n)
     {
         const char *mode = json_string_value(json_object_get(n, "mode"));
-        if (mode && strcmp(mode, "strict"))
-            continue; /* permissive and off accept plaintext */
         const char *addr = json_string_value(json_object_get(n, "address"));
         const char *node = json_string_value(json_object_get(n, "node"));
         const char *why = json_string_value(json_object_get(n, "error"));
         char one[900];
-        snprintf(one, sizeof one, "%s%s%s%s%s%s%s", addr ? addr : "?", node ? " (node " : "",
-                 node ? node : "", node ? ")" : "", mode ? "" : " (", mode ? "" : why ? why : "",
-                 mode ? "" : ")");
-        char *list = mode ? strict : unknown;
-        size_t cap = mode ? sizeof strict : unknown_len, at = strlen(list);
-        snprintf(list + at, cap - at, "%s%s", at ? ", " : "", one);
-        ++*(mode ? &nstrict : &nunknown);
+        snprintf(one, sizeof one, "%s%s%s%s", addr ? addr : "?", node ? " (node " : "",
+                 node ? node : "", node ? ")" : "");
+        if (node && !strcmp(node, h->cfg.node_id)) {
+            list_add(self, sizeof self, &nself, one);
+            continue;
+        }
+        remember_mode(h, addr, node, mode);
+        if (mode && strcmp(mode, "strict"))
+            continue; /* permissive and off accept plaintext */
+        json_t *last = mode || !addr ? NULL : json_object_get(h->off_strict, addr);
+        if (last) {
+            /* named by the id of the answer remembered: no answer came now */
+            const char *was = json_string_value(json_object_get(last, "node"));
+            snprintf(one, sizeof one,
+                     "%s (%s%s%sit ran strict at its last answer, at %s, and could not be asked "
+                     "now: %s)",
+                     addr, was ? "node " : "", was ? was : "", was ? ", " : "",
+                     json_string_value(json_object_get(last, "at")), why ? why : "no answer");
+        } else if (!mode) {
+            size_t at = strlen(one);
+            snprintf(one + at, sizeof one - at, " (%s)", why ? why : "no answer");
+        }
+        list_add(mode || last ? strict : unknown, mode || last ? sizeof strict : unknown_len,
+                 mode || last ? &nstrict : &nunknown, one);
+        if ((mode || last) && j->force) {
+            if (!j->cut_off_strict)
+                j->cut_off_strict = json_array();
+            json_array_append_new(j->cut_off_strict, sipc_json_text(one));
+        }
     }
+    if (nself)
+        snprintf(j->self_note, sizeof j->self_note,
+                 "not counted as %s: %s, which answer%s with this node's own [node] id: this "
+                 "node listed in [cluster] nodes under another address than its [node] address, "
+                 "or another node with the same id (give it an id of its own)",
+                 nself == 1 ? "a peer" : "peers", self, nself == 1 ? "s" : "");
     if (nunknown) {
         char names[1500];
         snprintf(names, sizeof names, "%s", unknown);
@@ -530,9 +611,10 @@ static int off_guard(reload_job *j, host *h, char *msg, size_t len, char *unknow
              "reload refused: going off would cut this node off from %s that run%s strict: %s; "
              "%s refuse%s its plaintext links, and %s TLS links here fail; to roll back without "
              "a gap, " OFF_SAFE_ORDER ", or reload with --force, which turns TLS off anyway and "
-             "cuts this node off from them",
+             "cuts this node off from them%s%s%s%s",
              nstrict == 1 ? "a peer" : "peers", nstrict == 1 ? "s" : "", strict,
-             nstrict == 1 ? "it" : "they", nstrict == 1 ? "s" : "", nstrict == 1 ? "its" : "their");
+             nstrict == 1 ? "it" : "they", nstrict == 1 ? "s" : "", nstrict == 1 ? "its" : "their",
+             unknown[0] ? "; also " : "", unknown, j->self_note[0] ? "; " : "", j->self_note);
     return 1;
 }
 
@@ -671,8 +753,12 @@ static json_t *answer(reload_job *j, const char *result, const char *message)
         json_object_set(a, "cut_off", j->cut_off);
         json_object_set_new(a, "cut_off_acknowledged", json_boolean(j->cut_off_ack));
     }
+    /* as the strict guard's cut_off: whom it cut off, not only in the log */
+    if (j->cut_off_strict && !refused)
+        json_object_set(a, "cut_off_strict", j->cut_off_strict);
     json_decref(j->cut_off);
-    j->cut_off = NULL;
+    json_decref(j->cut_off_strict);
+    j->cut_off = j->cut_off_strict = NULL;
     return a;
 }
 
@@ -757,7 +843,8 @@ void host_reload_free(host *h)
     json_decref(h->reload_refused);
     json_decref(h->reload_pending);
     json_decref(h->restart_needed);
-    h->reload_refused = h->reload_pending = h->restart_needed = NULL;
+    json_decref(h->off_strict);
+    h->reload_refused = h->reload_pending = h->restart_needed = h->off_strict = NULL;
 }
 
 static void after_load(uv_work_t *w, int status);
@@ -972,7 +1059,8 @@ static void files_run_again(const reload_job *j, host *h)
     log_each(h, SIPC_LOG_INFO, "The files are what the node runs again: %s%s", what, said);
     json_decref(h->reload_refused);
     json_decref(h->reload_pending);
-    h->reload_refused = h->reload_pending = NULL;
+    json_decref(h->off_strict);
+    h->reload_refused = h->reload_pending = h->off_strict = NULL;
 }
 
 /* A check of the files after a refused reload, and while one is pending.
@@ -1031,11 +1119,24 @@ static void after_load(uv_work_t *w, int status)
     reload_job *j = w->data;
     host *h = j->h;
     /* going off: the other nodes are asked the mode they run first (all at
-     * once, each within the cluster status's timeout), and the reload, or
-     * the check, is decided once they answered */
-    if (status == 0 && !j->failed && !h->stopping && h->mgmt && goes_off(j, h) &&
-        sipc_mgmt_peer_modes(h->mgmt, 0, on_peer_modes, j) == 0)
-        return;
+     * once, each within the cluster status's timeout and what the asker's
+     * deadline leaves), and the reload, or the check, is decided once they
+     * answered */
+    if (status == 0 && !j->failed && !h->stopping && h->mgmt && goes_off(j, h)) {
+        uint32_t timeout = 0;
+        if (j->deadline) {
+            uint64_t now = uv_now(h->loop);
+            uint64_t left = j->deadline > now ? j->deadline - now : 0;
+            if (left < OFF_ANSWER_MARGIN_MS + OFF_ASK_MIN_MS)
+                j->no_time = 1;
+            else
+                timeout = left - OFF_ANSWER_MARGIN_MS > UINT32_MAX
+                              ? UINT32_MAX
+                              : (uint32_t)(left - OFF_ANSWER_MARGIN_MS);
+        }
+        if (!j->no_time && sipc_mgmt_peer_modes(h->mgmt, timeout, on_peer_modes, j) == 0)
+            return;
+    }
     decide(j, status);
 }
 
@@ -1061,6 +1162,15 @@ static void decide(reload_job *j, int status)
         snprintf(msg, sizeof msg, "reload refused: %s; the running setup stays", j->err);
         log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
         note_refused(h, j, "files", j->err);
+    } else if (j->no_time) {
+        /* not a judgement of the files or the peers: nothing to record */
+        result = "refused";
+        snprintf(msg, sizeof msg,
+                 "reload refused: it takes TLS off, and the time the request allows (under %d "
+                 "ms left) is too short to ask the other nodes the mode they run first; the "
+                 "running setup stays; ask again with a longer timeout",
+                 OFF_ANSWER_MARGIN_MS + OFF_ASK_MIN_MS);
+        log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
     } else if (judge_restart(j, &h->cfg, &j->cfg), judge_tls(j, h),
                (cause = guards(j, h, msg, sizeof msg, unknown, sizeof unknown)) != NULL) {
         /* nothing of it is applied: a guard refuses the reload as a whole;
@@ -1073,9 +1183,11 @@ static void decide(reload_job *j, int status)
     } else {
         note_loaded(h, j);
         /* applied: the node runs what the files say (the guard's refusal
-         * above applies nothing, so a pending reload stays pending) */
+         * above applies nothing, so a pending reload stays pending); what
+         * the guard of going off remembered was for this change */
         json_decref(h->reload_pending);
-        h->reload_pending = NULL;
+        json_decref(h->off_strict);
+        h->reload_pending = h->off_strict = NULL;
         for (int i = 0; i < j->nrestart; i++)
             log_each(h, SIPC_LOG_WARN, "Needs a restart, not applied: %s%s", j->restart[i], "");
         if (j->nchanges == 0) {
@@ -1128,6 +1240,11 @@ static void decide(reload_job *j, int status)
                 size_t at = strlen(msg);
                 snprintf(msg + at, sizeof msg - at, "; warning: %s", unknown);
             }
+            if (j->self_note[0]) {
+                log_each(h, SIPC_LOG_INFO, "Reload took TLS off: %s%s", j->self_note, "");
+                size_t at = strlen(msg);
+                snprintf(msg + at, sizeof msg - at, "; %s", j->self_note);
+            }
         }
     }
     /* the log says what the reply says, by the time the operator reads the reply */
@@ -1143,7 +1260,7 @@ static void decide(reload_job *j, int status)
 }
 
 void host_reload(host *h, const char *by, const sipc_peer_info *peer, int force, int ack,
-                 void (*done)(void *arg, json_t *answer), void *arg)
+                 int64_t deadline_ms, void (*done)(void *arg, json_t *answer), void *arg)
 {
     reload_job *j = calloc(1, sizeof *j);
     if (!j) {
@@ -1156,6 +1273,9 @@ void host_reload(host *h, const char *by, const sipc_peer_info *peer, int force,
     j->h = h;
     j->force = force;
     j->ack = ack;
+    /* -1: the asker gave up already; what is done is still done */
+    if (deadline_ms > 0)
+        j->deadline = uv_now(h->loop) + (uint64_t)deadline_ms;
     j->done = done;
     j->done_arg = arg;
     snprintf(j->by, sizeof j->by, "%s", by);

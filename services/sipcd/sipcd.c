@@ -94,7 +94,7 @@ static void on_hup(uv_signal_t *h, int signum)
 {
     (void)h;
     (void)signum;
-    host_reload(&node, "SIGHUP", NULL, 0, 0, NULL, NULL);
+    host_reload(&node, "SIGHUP", NULL, 0, 0, 0, NULL, NULL);
 }
 
 int main(int argc, char **argv)

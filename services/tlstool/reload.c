@@ -202,6 +202,7 @@ int request_reload(const opts *o, int force)
                        ? "cut off (it spoke plaintext; acknowledged): "
                        : "cut off (it spoke plaintext): ",
                    json_object_get(j, "cut_off"));
+        cli_print_list("cut off (it runs strict): ", json_object_get(j, "cut_off_strict"));
         cli_print_list("needs a restart, not applied: ", json_object_get(j, "restart_needed"));
     }
     json_decref(j);

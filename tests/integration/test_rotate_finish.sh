@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# test_rotate_finish.sh - a key pair rotation across three real sipcd, a b c
+# ($BASE.1-3), strict:
+#   - `rotate finish --reload` on a before b and c committed: refused, exit
+#     12, b and c named with the safe order, the rotation left committed;
+#     with --force it finishes, with a warning naming them, and `status
+#     --cluster` names a finished (not "not staged": staging again fails
+#     there) and the way out, committing b and c
+#   - once b and c committed, finish on them: no refusal
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+BASE=${SIPC_TEST_NET:-127.1.115}
+. "$(dirname "$0")/../support/shtest.sh"
+need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
+shtest_init rotatefinish
+export TZ=UTC SIPC_PFX_PASSWORD="Rotate-Finish-$$"
+"$BIN/tlstool" create -site "$work/cluster.pfx" >/dev/null &&
+    "$BIN/tlstool" create -site "$work/new.pfx" >/dev/null || { not_ok "tlstool create"; exit 1; }
+i=0
+for n in a b c; do
+    i=$((i + 1))
+    node_home "$work/$n" rfinish "$n" "$BASE.$i" "$BASE.1, $BASE.2, $BASE.3"
+    "$BIN/tlstool" --home "$work/$n" import "$work/cluster.pfx" >/dev/null &&
+        "$BIN/tlstool" --home "$work/$n" enable --mode strict >/dev/null ||
+        { not_ok "tlstool import, enable on $n"; exit 1; }
+done
+sipcd_start_all "$work/a" "$work/b" "$work/c" || exit 1
+tt() { local h=$1; shift; "$BIN/tlstool" --home "$work/$h" "$@"; }
+cluster_ok() { "$BIN/sipcctl" --home "$work/$1" status --cluster >"$OUT" 2>&1; }
+steps() { for h in "$@"; do tt "$h" rotate "${step[@]}" --reload >/dev/null 2>&1 || not_ok "rotate ${step[*]} on $h"; done; }
+
+step=(stage "$work/new.pfx"); steps a b c
+step=(commit); steps a
+run tt a rotate finish --reload
+expect "finish on a before b and c committed: refused" 12 \
+    "not finished: 2 \\[cluster\\] nodes still present the pair this node stops trusting at finish \\(SHA-256 [0-9a-f]{16}\\.\\.\\.\\), so it would refuse their links: $BASE.2 \\(node b\\), $BASE.3 \\(node c\\)\\. Nothing was changed" \
+    'commit them \(`tlstool rotate commit --reload` on each\) first' '--force'
+run tt a rotate status
+expect "refused: the rotation stays committed on a" 0 'committed: +yes'
+
+run tt a rotate finish --reload --force
+expect "finish --force: finished, with a warning" 0 \
+    "warning: --force: finished although $BASE.2 \\(node b\\), $BASE.3 \\(node c\\) still present" \
+    '^finished: the previous pair'
+run "$BIN/sipcctl" --home "$work/b" status --cluster
+if grep -q 'stage the new pair on\|a not staged' "$OUT"; then
+    bad "status --cluster after an early finish advises staging a again"
+elif grep -q 'b, c staged; a finished' "$OUT" && grep -q 'rotate commit --reload` on b, c' "$OUT"; then
+    ok "status --cluster after an early finish: a finished, next: commit b and c"
+else
+    bad "status --cluster after an early finish: a not named finished, or no advice to commit b and c"
+fi
+
+step=(commit); steps b c
+run tt b rotate finish --reload
+expect "finish on b once every node committed: not refused" 0 '^finished: the previous pair'
+grep -q 'warning' "$OUT" && bad "finish with every node committed warned"
+step=(finish); steps c
+if wait_for 15 cluster_ok c; then ok "rotation done: status --cluster exit 0"; else bad "rotation done: status --cluster"; fi
+
+shtest_done

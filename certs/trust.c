@@ -233,6 +233,12 @@ int sipc_trust_add_rotation(sipc_trust *t, const sipc_keypair *kp, const char *r
             sipc__seterr(err, errlen, "certificate %d of the %s cannot be read: %s", i, role, why);
             return SIPC_EINVAL;
         }
+        /* the leaf, not the anchor: an issued pair's anchor is its root,
+         * while peers at that step present (and are judged by) its leaf */
+        if (i == 0) {
+            sipc_str_copy(t->rotation_fp, sizeof t->rotation_fp, x.fingerprint);
+            sipc_str_copy(t->rotation_role, sizeof t->rotation_role, role);
+        }
         /* the leaf pinned when self-signed, as the own pair is; for an
          * issued pair only a root it carries, never the leaf itself */
         if (i == 0 ? !self_signed(&x) : !(x.is_ca && self_signed(&x)))
@@ -918,4 +924,13 @@ int sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, int n, int pur
                                     res);
     assert(st == res->status);
     return st == SIPC_VFY_OK ? 0 : SIPC_EPEERAUTH;
+}
+
+const char *sipc_trust_rotation_pair(const sipc_trust *t, char fp[65])
+{
+    fp[0] = '\0';
+    if (!t || !t->rotation_role[0])
+        return NULL;
+    memcpy(fp, t->rotation_fp, 65);
+    return t->rotation_role;
 }

@@ -7,6 +7,10 @@
 #     --cluster` names a finished (not "not staged": staging again fails
 #     there) and the way out, committing b and c
 #   - once b and c committed, finish on them: no refusal
+#   - to an organisation-signed pair ([tls] subject set) and back to a new
+#     self-signed one: after the first commit each way, `status --cluster`
+#     is the rotation's note, exit 0, no certificate_mismatch (every node
+#     accepts the other pair: its status names that pair's certificate)
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.115}
@@ -15,7 +19,8 @@ need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
 shtest_init rotatefinish
 export TZ=UTC SIPC_PFX_PASSWORD="Rotate-Finish-$$"
 "$BIN/tlstool" create -site "$work/cluster.pfx" >/dev/null &&
-    "$BIN/tlstool" create -site "$work/new.pfx" >/dev/null || { not_ok "tlstool create"; exit 1; }
+    "$BIN/tlstool" create -site "$work/new.pfx" >/dev/null &&
+    "$BIN/tlstool" create -site "$work/back.pfx" >/dev/null || { not_ok "tlstool create"; exit 1; }
 i=0
 for n in a b c; do
     i=$((i + 1))
@@ -58,4 +63,43 @@ grep -q 'warning' "$OUT" && bad "finish with every node committed warned"
 step=(finish); steps c
 if wait_for 15 cluster_ok c; then ok "rotation done: status --cluster exit 0"; else bad "rotation done: status --cluster"; fi
 
+# an organisation's CA and a node certificate from it, for every node
+mkdir -p "$work/pki" && (
+    cd "$work/pki" || exit 1
+    . "$(dirname "$0")/../certs/openssl_pki.sh"
+    printf '[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n[leaf]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n' >ext.cnf
+    selfsign root "/O=Test/CN=Test Root" ca && issue node "/O=Test/CN=sipc rfinish" root leaf &&
+        openssl pkcs12 -export -inkey node.key -in node.pem -certfile root.pem \
+            -passout env:SIPC_PFX_PASSWORD -out org.pfx
+) || { not_ok "the organisation's PKI"; exit 1; }
+for n in a b c; do
+    sed -i '/^\[tls\]/a subject = CN=sipc rfinish, O=Test' "$work/$n/sipc.conf"
+done
+org_fp=$(openssl x509 -in "$work/pki/node.pem" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d : | tr A-F a-f)
+
+step=(stage "$work/pki/org.pfx"); steps a b c
+run "$BIN/sipcctl" --home "$work/b" status --json
+if [ "$(jq -r .tls.rotation.fingerprint_sha256 "$OUT")" = "$org_fp" ]; then
+    ok "b's status names the staged organisation pair by its certificate"
+else
+    bad "b's status: tls.rotation $(jq -c .tls.rotation "$OUT"), want the certificate $org_fp"
+fi
+step=(commit); steps a
+if wait_for 15 cluster_ok b && grep -q 'a committed; b, c staged' "$OUT" &&
+    ! grep -q certificate_mismatch "$OUT"; then
+    ok "to an organisation pair, a committed: the rotation's note, exit 0"
+else
+    bad "to an organisation pair, a committed: status --cluster"
+fi
+step=(commit); steps b c
+step=(finish); steps a b c
+
+step=(stage "$work/back.pfx"); steps a b c
+step=(commit); steps a
+if wait_for 15 cluster_ok b && grep -q 'a committed; b, c staged' "$OUT" &&
+    ! grep -q certificate_mismatch "$OUT"; then
+    ok "from an organisation pair, a committed: the rotation's note, exit 0"
+else
+    bad "from an organisation pair, a committed: status --cluster"
+fi
 shtest_done

@@ -212,8 +212,16 @@ int sipc_trust_check_policy(const sipc_trust *t, char *err, size_t errlen)
                      "is set: every certificate it issued (to users, machines, ...) would be "
                      "accepted as a node. Set the subject the nodes' certificates carry in "
                      "sipc.conf on every node ([tls] subject = ..., e.g. their O and OU), or "
-                     "remove that root (`tlstool trust remove`)",
-                     sipc__name_or(t->anchors[i].x.subject), t->anchors[i].source);
+                     "%s",
+                     sipc__name_or(t->anchors[i].x.subject), t->anchors[i].source,
+                     /* a rotation's root goes with its pair, not with trust remove */
+                     !strcmp(t->anchors[i].source, "staged pair")
+                         ? "drop the staged pair that carries that root (`tlstool rotate abort`)"
+                     : !strcmp(t->anchors[i].source, "previous pair")
+                         ? "stop trusting the previous pair that carries that root (`tlstool "
+                           "rotate finish` once every node has committed, or `tlstool rotate "
+                           "abort` to go back to it)"
+                         : "remove that root (`tlstool trust remove`)");
         return SIPC_ECONFIG;
     }
     return 0;

@@ -88,7 +88,19 @@ static int read_new_pair(const opts *o, const sipc_config *cfg, const char *file
     }
     sipc_vfy_status st = sipc_trust_verify(nt, kp->certs, kp->ncerts, SIPC_PURPOSE_BOTH,
                                            time(NULL), res) == 0 ? SIPC_VFY_OK : res->status;
+    /* unlike import, which warns: staged, its root is trusted at once, and
+     * this home's clients and its node's next reload refuse a trust with a
+     * CA and no [tls] subject, as enable does */
+    char policy[1200];
+    int unsafe = sipc_trust_check_policy(nt, policy, sizeof policy) != 0;
     sipc_trust_free(nt);
+    if (unsafe) {
+        sipc_keypair_free(kp);
+        sipc_secure_free(*data, *len);
+        return fail(EX_CONFIG, "%s: not staged: its root is trusted from the stage on, and it is "
+                               "this home's pair once committed: %s; then stage it again",
+                    file, policy);
+    }
     /* as import: what other nodes' trust may still lack is a warning */
     if (st != SIPC_VFY_OK && st != SIPC_VFY_UNTRUSTED_ROOT && st != SIPC_VFY_INCOMPLETE_CHAIN &&
         st != SIPC_VFY_REVOCATION_UNKNOWN) {

@@ -7,6 +7,10 @@
 #     --cluster` names a finished (not "not staged": staging again fails
 #     there) and the way out, committing b and c
 #   - once b and c committed, finish on them: no refusal
+#   - `rotate stage` of an organisation-signed pair into a home without
+#     [tls] subject: refused, exit 3, naming the line to add; with the pair
+#     staged and the subject taken out by hand, `tlstool status` names
+#     `tlstool rotate abort` as the way to drop its root
 #   - to an organisation-signed pair ([tls] subject set) and back to a new
 #     self-signed one: after the first commit each way, `status --cluster`
 #     is the rotation's note, exit 0, no certificate_mismatch (every node
@@ -72,6 +76,11 @@ mkdir -p "$work/pki" && (
         openssl pkcs12 -export -inkey node.key -in node.pem -certfile root.pem \
             -passout env:SIPC_PFX_PASSWORD -out org.pfx
 ) || { not_ok "the organisation's PKI"; exit 1; }
+run tt a rotate stage "$work/pki/org.pfx"
+expect "stage of an organisation pair without [tls] subject: refused" 3 \
+    'org.pfx: not staged: .*no \[tls\] subject is set' '\[tls\] subject = O=Test, CN=sipc rfinish'
+run tt a rotate status
+expect "refused: nothing staged on a" 0 '^rotation: none in progress'
 for n in a b c; do
     sed -i '/^\[tls\]/a subject = CN=sipc rfinish, O=Test' "$work/$n/sipc.conf"
 done
@@ -84,6 +93,16 @@ if [ "$(jq -r .tls.rotation.fingerprint_sha256 "$OUT")" = "$org_fp" ]; then
 else
     bad "b's status: tls.rotation $(jq -c .tls.rotation "$OUT"), want the certificate $org_fp"
 fi
+# the subject taken out again by hand: the staged pair's root is the
+# reason, and dropping that pair the fix, not trust remove
+cp "$work/a/sipc.conf" "$work/a.conf"
+sed -i '/^subject = /d' "$work/a/sipc.conf"
+run tt a status
+expect "a staged organisation root without a subject: rotate abort named" 10 \
+    "this home trusts the certificate authority 'O=Test, CN=Test Root' \\(staged pair\\)" \
+    'drop the staged pair that carries that root \(`tlstool rotate abort`\)'
+grep -q 'trust remove' "$OUT" && bad "a staged root: trust remove advised"
+cp "$work/a.conf" "$work/a/sipc.conf"
 step=(commit); steps a
 if wait_for 15 cluster_ok b && grep -q 'a committed; b, c staged' "$OUT" &&
     ! grep -q certificate_mismatch "$OUT"; then

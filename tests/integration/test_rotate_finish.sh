@@ -101,7 +101,10 @@ run tt a status
 expect "a staged organisation root without a subject: rotate abort named" 10 \
     "this home trusts the certificate authority 'O=Test, CN=Test Root' \\(staged pair\\)" \
     'drop the staged pair that carries that root \(`tlstool rotate abort`\)'
-grep -q 'trust remove' "$OUT" && bad "a staged root: trust remove advised"
+grep -q 'trust remove\|ETLSONPLAIN' "$OUT" && bad "a staged root: trust remove advised, or TLS said not enabled"
+run tt a mode strict --reload
+expect "and --reload: not asked, for that reason" 3 \
+    'the node at [0-9.]+:23002 was not asked: this home.s TLS setup is refused: .*\(staged pair\).*`tlstool rotate abort`'
 cp "$work/a.conf" "$work/a/sipc.conf"
 step=(commit); steps a
 if wait_for 15 cluster_ok b && grep -q 'a committed; b, c staged' "$OUT" &&

@@ -68,9 +68,10 @@ step=(finish); steps c
 if wait_for 15 cluster_ok c; then ok "rotation done: status --cluster exit 0"; else bad "rotation done: status --cluster"; fi
 
 # an organisation's CA and a node certificate from it, for every node
+pki_sh=$(cd "$(dirname "$0")/../certs" && pwd)/openssl_pki.sh
 mkdir -p "$work/pki" && (
     cd "$work/pki" || exit 1
-    . "$(dirname "$0")/../certs/openssl_pki.sh"
+    . "$pki_sh"
     printf '[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n[leaf]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n' >ext.cnf
     selfsign root "/O=Test/CN=Test Root" ca && issue node "/O=Test/CN=sipc rfinish" root leaf &&
         openssl pkcs12 -export -inkey node.key -in node.pem -certfile root.pem \

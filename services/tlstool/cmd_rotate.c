@@ -265,10 +265,7 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
         const node_probe *n = &nodes[i];
         if (sipc_config_node_is_self(cfg, i) || (n->up && strcmp(n->live_fp, dropped) != 0))
             continue;
-        char *list = n->up ? still : unknown;
-        size_t at = strlen(list);
-        snprintf(list + at, sizeof still - at, "%s%s%s%s%s", at ? ", " : "", n->addr,
-                 n->live_node[0] ? " (node " : "", n->live_node, n->live_node[0] ? ")" : "");
+        probe_list_add(n->up ? still : unknown, sizeof still, n);
         ++*(n->up ? &nstill : &nunknown);
     }
     free(nodes);

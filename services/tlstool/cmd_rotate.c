@@ -249,7 +249,7 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
  * once the nodes redial. Each node is asked the pair it presents now
  * (sys.info, as `tlstool check` and disable's guard ask): a node's own word,
  * not what its files say. fix: what those nodes must do first. EX_OK to go
- * on (said when some could not be asked), or EX_RELOAD_REFUSED with them
+ * on (said when some could not be asked), or EX_NOT_COMMITTED with them
  * named. */
 static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropped,
                         const char *fix)
@@ -270,7 +270,7 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
     }
     free(nodes);
     if (nstill && !o->force)
-        return fail(EX_RELOAD_REFUSED,
+        return fail(EX_NOT_COMMITTED,
                     "not finished: %d [cluster] node%s still present%s the pair this node stops "
                     "trusting at finish (SHA-256 %.16s...), so it would refuse %s links: %s. "
                     "Nothing was changed. %s first, then %s; or give --force to finish here "

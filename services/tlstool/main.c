@@ -229,7 +229,7 @@ static const cli_cmd COMMANDS[] = {
      "commit (node by node, once every node has it staged): the staged pair becomes\n"
      "node.crt/node.p12, the replaced one goes to security/previous/ and stays trusted.\n"
      "finish (on every node, once every node has committed): the previous pair is no\n"
-     "longer trusted; refused (exit 12) while a [cluster] node still presents it. abort: before commit, drops the staged pair; after it, installs the\n"
+     "longer trusted; refused (exit 17) while a [cluster] node still presents it. abort: before commit, drops the staged pair; after it, installs the\n"
      "previous pair again and keeps trusting both (abort again, or finish, to end it).\n"
      "status: the state, with the current, staged and previous fingerprints.\n"
      "--reload applies each step to the running node (or sipcctl reload, SIGHUP, a\n"

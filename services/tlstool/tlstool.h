@@ -36,6 +36,8 @@ enum {
     EX_INSTALLED_WARN = 14,     /* the new pair is in, but previous/ or a sync did not follow */
     EX_PARTIAL = 15,            /* half installed: node.p12 new, node.crt old */
     EX_STRICT_PEERS = 16,       /* disable: another node runs strict; nothing changed, not asked */
+    EX_NOT_COMMITTED = 17,      /* rotate finish: another node still presents the pair it stops
+                                   trusting; nothing changed, not asked */
     EX_CHECK_UNREACHABLE = 40,
     EX_CHECK_PLAINTEXT = 41,
     EX_CHECK_MISMATCH = 42,

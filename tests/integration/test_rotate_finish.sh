@@ -2,7 +2,7 @@
 # test_rotate_finish.sh - a key pair rotation across three real sipcd, a b c
 # ($BASE.1-3), strict:
 #   - `rotate finish --reload` on a before b and c committed: refused, exit
-#     12, b and c named with the safe order, the rotation left committed;
+#     17, b and c named with the safe order, the rotation left committed;
 #     with --force it finishes, with a warning naming them, and `status
 #     --cluster` names a finished (not "not staged": staging again fails
 #     there) and the way out, committing b and c
@@ -51,7 +51,7 @@ steps() { for h in "$@"; do tt "$h" rotate "${step[@]}" --reload >/dev/null 2>&1
 step=(stage "$work/new.pfx"); steps a b c
 step=(commit); steps a
 run tt a rotate finish --reload
-expect "finish on a before b and c committed: refused" 12 \
+expect "finish on a before b and c committed: refused" 17 \
     "not finished: 2 \\[cluster\\] nodes still present the pair this node stops trusting at finish \\(SHA-256 [0-9a-f]{16}\\.\\.\\.\\), so it would refuse their links: $BASE.2 \\(node b\\), $BASE.3 \\(node c\\)\\. Nothing was changed" \
     'commit them \(`tlstool rotate commit --reload` on each\) first' '--force'
 run tt a rotate status

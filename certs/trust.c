@@ -212,8 +212,16 @@ int sipc_trust_check_policy(const sipc_trust *t, char *err, size_t errlen)
                      "is set: every certificate it issued (to users, machines, ...) would be "
                      "accepted as a node. Set the subject the nodes' certificates carry in "
                      "sipc.conf on every node ([tls] subject = ..., e.g. their O and OU), or "
-                     "remove that root (`tlstool trust remove`)",
-                     sipc__name_or(t->anchors[i].x.subject), t->anchors[i].source);
+                     "%s",
+                     sipc__name_or(t->anchors[i].x.subject), t->anchors[i].source,
+                     /* a rotation's root goes with its pair, not with trust remove */
+                     !strcmp(t->anchors[i].source, "staged pair")
+                         ? "drop the staged pair that carries that root (`tlstool rotate abort`)"
+                     : !strcmp(t->anchors[i].source, "previous pair")
+                         ? "stop trusting the previous pair that carries that root (`tlstool "
+                           "rotate finish` once every node has committed, or `tlstool rotate "
+                           "abort` to go back to it)"
+                         : "remove that root (`tlstool trust remove`)");
         return SIPC_ECONFIG;
     }
     return 0;
@@ -232,6 +240,12 @@ int sipc_trust_add_rotation(sipc_trust *t, const sipc_keypair *kp, const char *r
         if (sipc_x509_parse(&x, kp->certs[i].data, kp->certs[i].len, why, sizeof why) != 0) {
             sipc__seterr(err, errlen, "certificate %d of the %s cannot be read: %s", i, role, why);
             return SIPC_EINVAL;
+        }
+        /* the leaf, not the anchor: an issued pair's anchor is its root,
+         * while peers at that step present (and are judged by) its leaf */
+        if (i == 0) {
+            sipc_str_copy(t->rotation_fp, sizeof t->rotation_fp, x.fingerprint);
+            sipc_str_copy(t->rotation_role, sizeof t->rotation_role, role);
         }
         /* the leaf pinned when self-signed, as the own pair is; for an
          * issued pair only a root it carries, never the leaf itself */
@@ -933,4 +947,13 @@ int sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, int n, int pur
                                     res);
     assert(st == res->status);
     return st == SIPC_VFY_OK ? 0 : SIPC_EPEERAUTH;
+}
+
+const char *sipc_trust_rotation_pair(const sipc_trust *t, char fp[65])
+{
+    fp[0] = '\0';
+    if (!t || !t->rotation_role[0])
+        return NULL;
+    memcpy(fp, t->rotation_fp, 65);
+    return t->rotation_role;
 }

@@ -120,6 +120,11 @@ int sipc_trust_check_policy(const sipc_trust *t, char *err, size_t errlen);
  * which) or SIPC_ENOMEM. */
 int sipc_trust_add_rotation(sipc_trust *t, const sipc_keypair *kp, const char *role, char *err,
                             size_t errlen);
+/* The rotation pair added last: its role, its leaf certificate's hex
+ * SHA-256 in fp (what a peer at that step presents, whether the pair is
+ * pinned or trusted through a root it carries); NULL with fp "" when none
+ * was added. */
+const char *sipc_trust_rotation_pair(const sipc_trust *t, char fp[65]);
 /* An extra trusted root (must be a CA). 0, SIPC_EINVAL (not a CA
  * certificate, err says why) or SIPC_ENOMEM. */
 int sipc_trust_add_root(sipc_trust *t, const uint8_t *der, size_t len, char *err, size_t errlen);

@@ -27,6 +27,10 @@ struct sipc_trust {
     sipc_x509 own_x[SIPC_KP_MAX_CHAIN];
     int nown;
     int own_self_signed;
+    /* the certificate of the rotation pair added last (its leaf, which a
+     * peer at that step presents) and its role; "" when none */
+    char rotation_fp[65];
+    char rotation_role[16];
     crl_entry *crls;
     int ncrls, ccrls;
 };

@@ -334,16 +334,10 @@ const char *sipc_security_rotation_pair(const sipc_security *sec, char fp[65])
     fp[0] = '\0';
     if (!sec || sec->mode == SIPC_TLS_OFF)
         return NULL;
-    int n = sipc_trust_anchor_count(sec->trust);
-    for (int i = 0; i < n; i++) {
-        const char *src = sipc_trust_anchor_source(sec->trust, i);
-        if (!sipc_trust_source_is_rotation(src))
-            continue;
-        const sipc_der *a = sipc_trust_anchor(sec->trust, i);
-        sipc_fingerprint(a->data, a->len, fp);
-        return !strcmp(src, "staged pair") ? "staged" : "previous";
-    }
-    return NULL;
+    const char *role = sipc_trust_rotation_pair(sec->trust, fp);
+    if (!role)
+        return NULL;
+    return !strcmp(role, "staged pair") ? "staged" : "previous";
 }
 
 const char *sipc_security_required_subject(const sipc_security *sec)

@@ -560,6 +560,8 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
     if (!continued && !check_not_empty(ps, section, key, value))
         return 0;
     if (!strcmp(section, "node")) {
+        if (!cfg->node_line)
+            cfg->node_line = ps->line;
         if (!strcmp(key, "id"))
             return copy_name(cfg->node_id, sizeof cfg->node_id, value, ps, "[node] id");
         if (!strcmp(key, "address"))

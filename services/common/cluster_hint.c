@@ -78,7 +78,16 @@ const char *sipc_cli_cluster_fix(const sipc_config *cfg, const char *theirs, int
     }
     char where[400]; /* a home path longer than that is cut */
     sipc_config_where(cfg, cfg->cluster_line, where, sizeof where);
-    if (cfg->cluster_line > 0)
+    if (cfg->cluster_line > 0 && theirs && *theirs)
+        /* a home that names its cluster reaches another cluster's node
+         * mostly by a wrong address: renaming the home would move it out
+         * of its own cluster, so the address comes first */
+        snprintf(fix, len,
+                 "; is it the node you meant? It is in cluster '%s': if not, correct the "
+                 "address; if so, this home's [cluster] name is '%s' (%s): write `%s` on that "
+                 "line to reach the node",
+                 safe, cfg->cluster, where, line);
+    else if (cfg->cluster_line > 0)
         snprintf(fix, len,
                  "; this home's [cluster] name is '%s' (%s): write `%s` on that line to reach "
                  "the node",

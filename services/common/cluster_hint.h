@@ -12,9 +12,11 @@
 /* The fix for this home (cfg) to reach a node of cluster theirs (what the
  * node's hello named: sipc_link_info's peer_cluster; "" or NULL when no hello
  * came; theirs_cut: its peer_cluster_cut, the hello's name was longer and
- * theirs is its start), to append to the failure's line, in fix: "; this
- * home's [cluster] name is 'a' (HOME/sipc.conf line 4): write `name = b` on
- * that line to reach the node", "; this home's [cluster] name is not set (the
+ * theirs is its start), to append to the failure's line, in fix: "; is it
+ * the node you meant? It is in cluster 'b': if not, correct the address; if
+ * so, this home's [cluster] name is 'a' (HOME/sipc.conf line 4): write `name
+ * = b` on that line to reach the node" (without the question when no hello
+ * named the node's cluster), "; this home's [cluster] name is not set (the
  * default 'sipc'): add `name = b` under [cluster] in HOME/sipc.conf to reach
  * the node" (without that section: "add a [cluster] section with `name = b`
  * to HOME/sipc.conf ..."; without the file: "create HOME/sipc.conf with a

@@ -151,8 +151,10 @@ static void note(json_t *list, const char *kind, const char *msg)
  * presents and the other pair it accepts (its status's tls.rotation):
  * "staged" (presents the old pair, accepts the new: before its commit, or
  * after an abort), "committed" (presents the new pair, accepts the old),
- * "finished" (presents the pair the committed nodes present, accepts no
- * other), "not staged" (anything else); "" without TLS. */
+ * "finished" (presents the pair the committed nodes present, or the pair
+ * the staged nodes move to, and accepts no other: a finish before the
+ * others committed is one too, and staging again there cannot help), "not
+ * staged" (anything else); "" without TLS. */
 static const char *rotation_step(json_t *nodes, json_t *n)
 {
     json_t *tls = json_object_get(n, "tls");
@@ -170,9 +172,13 @@ static const char *rotation_step(json_t *nodes, json_t *n)
     json_array_foreach(nodes, i, o)
     {
         json_t *ot = json_object_get(o, "tls");
-        if (json_is_true(json_object_get(o, "reachable")) &&
-            !strcmp(mgmt_str_at(ot, "rotation", "pair"), "previous") && fp[0] &&
+        if (!json_is_true(json_object_get(o, "reachable")) || !fp[0])
+            continue;
+        if (!strcmp(mgmt_str_at(ot, "rotation", "pair"), "previous") &&
             !strcmp(mgmt_str_at(ot, "certificate", "fingerprint_sha256"), fp))
+            return "finished";
+        if (!strcmp(mgmt_str_at(ot, "rotation", "pair"), "staged") &&
+            !strcmp(mgmt_str_at(ot, "rotation", "fingerprint_sha256"), fp))
             return "finished";
     }
     return "not staged";
@@ -215,12 +221,20 @@ static void rotation_text(json_t *nodes, char *msg, size_t len)
         if (count[k] && w < sizeof where)
             w += (size_t)snprintf(where + w, sizeof where - w, "%s%s %s", w ? "; " : "", names[k],
                                   steps[k]);
-    char next[700];
+    char next[1200];
     if (count[3])
         snprintf(next, sizeof next,
                  "stage the new pair on %s (`tlstool rotate stage NEW.pfx --reload`): until it "
                  "has, it refuses the nodes that commit",
                  names[3]);
+    else if (count[1] && count[2])
+        /* a node finished early: it accepts the new pair alone, so the
+         * staged nodes reach it again only once they present that pair */
+        snprintf(next, sizeof next,
+                 "%s finished before every node had committed and refuses the pair %s still "
+                 "present: `tlstool rotate commit --reload` on %s, one node at a time; once "
+                 "every node has committed, `tlstool rotate finish --reload` on each",
+                 names[2], names[1], names[1]);
     else if (count[1])
         snprintf(next, sizeof next,
                  "`tlstool rotate commit --reload` on %s, one node at a time; once every node "
@@ -229,10 +243,13 @@ static void rotation_text(json_t *nodes, char *msg, size_t len)
     else
         snprintf(next, sizeof next,
                  "every node has committed: `tlstool rotate finish --reload` on %s", names[0]);
-    snprintf(msg, len,
-             "key pair rotation in progress: %s (each accepts the other pair besides its own, "
-             "so the nodes reach each other); next: %s (docs/operator-guide.md, section 1.8)",
-             where, next);
+    snprintf(msg, len, "key pair rotation in progress: %s (%s); next: %s "
+                       "(docs/operator-guide.md, section 1.8)",
+             where,
+             count[1] && count[2] ? "a finished node accepts the new pair alone"
+                                  : "each accepts the other pair besides its own, so the nodes "
+                                    "reach each other",
+             next);
 }
 
 int sipc_mgmt_rotating(json_t *nodes)

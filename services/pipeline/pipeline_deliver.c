@@ -187,7 +187,7 @@ static void give_up_cause(pl_batch *b, const char *why, const char *cause, int s
                  b->d->name, cause);
     else
         snprintf(reason, sizeof reason, "%s (data service %s: %s)", why, b->d->name, cause);
-    if (sent) {
+    if (sent || b->maybe_stored) {
         size_t n = strlen(reason);
         snprintf(reason + n, sizeof reason - n,
                  "; may still be stored: send them again (an id stored twice is `unchanged`)");
@@ -313,6 +313,11 @@ static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *ms
     }
     b->last_err = err;
     b->last_status = err == SIPC_EREMOTE ? status : 0;
+    /* a connection lost under a call (the peer closed it, was killed):
+     * the batch may have been written and committed before the answer
+     * was lost with it, as with a call never answered */
+    if (err == SIPC_ECLOSED || err == UV_ECONNRESET || err == UV_EPIPE || err == UV_ECONNABORTED)
+        b->maybe_stored = 1;
     /* written whole, then cut between characters */
     char full[PL_MSG_MAX + 100];
     if (err == SIPC_EREMOTE)

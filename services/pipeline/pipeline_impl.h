@@ -74,6 +74,8 @@ struct pl_batch {
     sipc_call_id call;     /* while in flight */
     int last_err;          /* of the last failed attempt, 0 before any */
     int storage_retried;   /* answered STORAGE once already (and sent again) */
+    int maybe_stored;      /* an attempt went with its connection, perhaps written and
+                              committed before the answer could come back */
     uint32_t last_status;
     char last_msg[PL_MSG_MAX];
     size_t n;

@@ -88,6 +88,17 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
     if (sipc_config_load(&cl->cfg, o->home, err, sizeof err) != 0) {
         return ctl_fail(EX_CONFIG, "%s", err);
     }
+    if (!target && !(o->node && *o->node) && ctl_client_only(&cl->cfg)) {
+        char list[1200] = "";
+        for (int i = 0, w = 0; i < cl->cfg.nnodes && w < (int)sizeof list; i++)
+            w += snprintf(list + w, sizeof list - (size_t)w, "%s%s", i ? ", " : "",
+                          cl->cfg.nodes[i]);
+        return ctl_fail(EX_USAGE,
+                        "%s is a client-only home (no [node] section in its sipc.conf, and no "
+                        "sipcd runs from it; docs/operator-guide.md, 1.3): it has no node of its "
+                        "own to ask: give --node HOST, one of its [cluster] nodes (%s)",
+                        cl->cfg.home, list);
+    }
     /* this home's node on a wildcard listens on loopback too, as tlstool dials it */
     if (!target)
         target = o->node && *o->node ? o->node : sipc_cli_home_node_host(&cl->cfg);
@@ -492,6 +503,18 @@ static int sipcd_runs(long pid)
     int got = fgets(comm, sizeof comm, f) != NULL;
     fclose(f);
     return !got || !strncmp(comm, "sipcd", 5);
+}
+
+int ctl_client_only(const sipc_config *cfg)
+{
+    if (cfg->node_line || cfg->nnodes == 0)
+        return 0;
+    /* a sipcd running from it makes it a node's home, [node] or not (its
+     * address and id then are the defaults); an unreadable lock leaves
+     * that open: not taken for a client's */
+    int state;
+    long pid = lock_pid(cfg->home, &state);
+    return (state == 0 || state == ENOENT) && !(pid && sipcd_runs(pid));
 }
 
 void ctl_home_node_down(const ctl_client *cl, char *out, size_t len)

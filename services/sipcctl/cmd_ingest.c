@@ -500,9 +500,15 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
         return;
     }
     char hint[700] = "";
-    if (err == SIPC_EPLAINTEXT || err == SIPC_ETLSONPLAIN) {
+    /* a certificate refused in the handshake: this home's pair may have
+     * moved on in a key pair rotation (committed) while the node finished
+     * with it, as a mode change does; only a home that changed is followed */
+    int cert = err == SIPC_EPEERAUTH;
+    if (err == SIPC_EPLAINTEXT || err == SIPC_ETLSONPLAIN || cert) {
         char said[1400];
         int f = follow_home(in, b, said, sizeof said, hint, sizeof hint);
+        if (cert && f == 0)
+            hint[0] = '\0'; /* the words of a mode refusal: the failure says why */
         if (f == 1) {
             say_followed(in, said);
             /* the handshake failed: nothing of b reached the node, so

@@ -437,10 +437,13 @@ static int off_mode(json_t *st, const char *mode, char *out, size_t len, json_t 
 static int cluster_elsewhere(const ctl *o, const sipc_config *cfg, ctl_reply *rep, char *asked,
                              size_t alen)
 {
+    /* a client-only home has no entry of its own, whatever its default
+     * [node] address says */
+    int client = ctl_client_only(cfg);
     for (int i = 0; i < cfg->nnodes; i++) {
         char host[160], target[200];
         int port;
-        if (sipc_config_node_is_self(cfg, i) ||
+        if ((!client && sipc_config_node_is_self(cfg, i)) ||
             sipc_config_node_service(cfg, i, "management", host, sizeof host, &port) != 0)
             continue;
         snprintf(target, sizeof target, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
@@ -474,12 +477,26 @@ int cmd_status(void *arg)
         return ctl_fail(EX_USAGE, "--expect-mode must be permissive or strict, not '%s'",
                         o->expect_mode);
     ctl_client cl;
-    rc = ctl_connect(o, NULL, "management", &cl);
-    if (rc != 0)
-        return rc;
     const char *method = o->cluster ? "cluster" : "status";
     ctl_reply rep;
     char asked[200] = "", home_down[1600] = "";
+    sipc_config cfg;
+    /* a client-only home has no node of its own: the cluster as its
+     * [cluster] nodes see it, the first that answers */
+    if (o->cluster && !(o->node && *o->node) &&
+        sipc_config_load(&cfg, o->home, NULL, 0) == 0 && ctl_client_only(&cfg)) {
+        memset(&cl, 0, sizeof cl);
+        if (cluster_elsewhere(o, &cfg, &rep, asked, sizeof asked) == 0) {
+            snprintf(cl.target, sizeof cl.target, "%s", asked);
+            goto answered;
+        }
+        return ctl_fail(EX_UNAVAILABLE, "management.cluster: no node of [cluster] nodes in "
+                                        "%s/sipc.conf answered",
+                        cfg.home);
+    }
+    rc = ctl_connect(o, NULL, "management", &cl);
+    if (rc != 0)
+        return rc;
     if (ctl_call(&cl, "management", method, NULL, 0, &rep) != 0) {
         int refused = rep.err == UV_ECONNREFUSED && cl.home_node && o->cluster;
         if (refused && cl.cfg.nnodes > 1) {
@@ -522,7 +539,8 @@ answered:;
     /* answered by another node for this home's, which is down */
     if (asked[0]) {
         json_object_set_new(st, "answered_by", sipc_json_text(asked));
-        json_object_set_new(st, "home_node_down", sipc_json_text(home_down));
+        if (home_down[0]) /* none for a client-only home */
+            json_object_set_new(st, "home_node_down", sipc_json_text(home_down));
     }
     /* an older coordinator's answer has no "notes": made here by the
      * node's rule */

@@ -88,7 +88,19 @@ static int read_new_pair(const opts *o, const sipc_config *cfg, const char *file
     }
     sipc_vfy_status st = sipc_trust_verify(nt, kp->certs, kp->ncerts, SIPC_PURPOSE_BOTH,
                                            time(NULL), res) == 0 ? SIPC_VFY_OK : res->status;
+    /* unlike import, which warns: staged, its root is trusted at once, and
+     * this home's clients and its node's next reload refuse a trust with a
+     * CA and no [tls] subject, as enable does */
+    char policy[1200];
+    int unsafe = sipc_trust_check_policy(nt, policy, sizeof policy) != 0;
     sipc_trust_free(nt);
+    if (unsafe) {
+        sipc_keypair_free(kp);
+        sipc_secure_free(*data, *len);
+        return fail(EX_CONFIG, "%s: not staged: its root is trusted from the stage on, and it is "
+                               "this home's pair once committed: %s; then stage it again",
+                    file, policy);
+    }
     /* as import: what other nodes' trust may still lack is a warning */
     if (st != SIPC_VFY_OK && st != SIPC_VFY_UNTRUSTED_ROOT && st != SIPC_VFY_INCOMPLETE_CHAIN &&
         st != SIPC_VFY_REVOCATION_UNKNOWN) {
@@ -225,9 +237,68 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
     return EX_OK;
 }
 
+/* The order of a rotation's last step, which every refusal or warning of
+ * finish_guard names. */
+#define FINISH_SAFE_ORDER                                                                      \
+    "`tlstool rotate finish --reload` on every node once every node has committed "           \
+    "(docs/operator-guide.md, 1.8)"
+
+/* The guard of finish: it stops trusting the pair dropped (SHA-256), so a
+ * [cluster] node that still presents it (one that has not committed, or has
+ * rolled back) is refused by this node from then on, and this node by it
+ * once the nodes redial. Each node is asked the pair it presents now
+ * (sys.info, as `tlstool check` and disable's guard ask): a node's own word,
+ * not what its files say. fix: what those nodes must do first. EX_OK to go
+ * on (said when some could not be asked), or EX_NOT_COMMITTED with them
+ * named. */
+static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropped,
+                        const char *fix)
+{
+    if (!cfg->tls_enable || cfg->nnodes == 0 || !dropped[0])
+        return EX_OK;
+    node_probe *nodes = NULL;
+    char err[600], still[1200] = "", unknown[1200] = "";
+    int nstill = 0, nunknown = 0;
+    if (probe_cluster(cfg, o->timeout_ms ? o->timeout_ms : 5000, &nodes, err, sizeof err) != 0)
+        snprintf(unknown, sizeof unknown, "the [cluster] nodes could not be asked: %s", err);
+    for (int i = 0; nodes && i < cfg->nnodes; i++) {
+        const node_probe *n = &nodes[i];
+        if (sipc_config_node_is_self(cfg, i) || (n->up && strcmp(n->live_fp, dropped) != 0))
+            continue;
+        probe_list_add(n->up ? still : unknown, sizeof still, n);
+        ++*(n->up ? &nstill : &nunknown);
+    }
+    free(nodes);
+    if (nstill && !o->force)
+        return fail(EX_NOT_COMMITTED,
+                    "not finished: %d [cluster] node%s still present%s the pair this node stops "
+                    "trusting at finish (SHA-256 %.16s...), so it would refuse %s links: %s. "
+                    "Nothing was changed. %s first, then %s; or give --force to finish here "
+                    "anyway and cut this node off from %s",
+                    nstill, nstill == 1 ? "" : "s", nstill == 1 ? "s" : "", dropped,
+                    nstill == 1 ? "its" : "their", still, fix, FINISH_SAFE_ORDER,
+                    nstill == 1 ? "it" : "them");
+    if (nstill)
+        fprintf(stderr, "tlstool: warning: --force: finished although %s still present%s the "
+                        "pair this node no longer trusts: this node refuses %s until %s\n",
+                still, nstill == 1 ? "s" : "", nstill == 1 ? "it" : "them", fix);
+    if (nunknown) {
+        size_t at = strlen(unknown);
+        snprintf(unknown + at, sizeof unknown - at, " could not be asked the pair %s",
+                 nunknown == 1 ? "it presents" : "they present");
+    }
+    if (unknown[0])
+        fprintf(stderr, "tlstool: warning: %s: a node that still presents the pair this node "
+                        "stops trusting (SHA-256 %.16s...) is refused by it from now on; the "
+                        "safe order: %s\n",
+                unknown, dropped, FINISH_SAFE_ORDER);
+    return EX_OK;
+}
+
 static int rotate_finish(const opts *o, const sipc_config *cfg, const sipc_rotation *rot)
 {
     char fp[65], err[600];
+    int r;
     switch (rot->state) {
     case SIPC_ROTATION_NONE:
         return fail(EX_STATE, "no rotation is in progress on this node");
@@ -235,6 +306,9 @@ static int rotate_finish(const opts *o, const sipc_config *cfg, const sipc_rotat
         return fail(EX_STATE, "the staged pair is not committed on this node: `tlstool rotate "
                               "commit` (or `tlstool rotate abort` to drop it)");
     case SIPC_ROTATION_COMMITTED:
+        if ((r = finish_guard(o, cfg, rot->previous,
+                              "commit them (`tlstool rotate commit --reload` on each)")) != 0)
+            return r;
         if (sipc_store_write_rotation(o->home, NULL, NULL, err, sizeof err) != 0)
             return fail(EX_FAIL, "%s", err);
         printf("finished: the previous pair (SHA-256 %.16s...) is no longer trusted; it stays in "
@@ -243,6 +317,9 @@ static int rotate_finish(const opts *o, const sipc_config *cfg, const sipc_rotat
         break;
     case SIPC_ROTATION_ROLLED_BACK:
         pair_fp(o, "staged", fp, NULL, 0);
+        if ((r = finish_guard(o, cfg, fp,
+                              "roll them back (`tlstool rotate abort --reload` on each)")) != 0)
+            return r;
         if (sipc_store_drop_staged(o->home, err, sizeof err) != 0 ||
             sipc_store_write_rotation(o->home, NULL, NULL, err, sizeof err) != 0)
             return fail(EX_FAIL, "%s", err);

@@ -214,3 +214,11 @@ int probe_cluster(const sipc_config *cfg, int timeout_ms, node_probe **out, char
     *out = nodes;
     return 0;
 }
+
+void probe_list_add(char *list, size_t len, const node_probe *n)
+{
+    size_t at = strlen(list);
+    if (at < len)
+        snprintf(list + at, len - at, "%s%s%s%s%s", at ? ", " : "", n->addr,
+                 n->live_node[0] ? " (node " : "", n->live_node, n->live_node[0] ? ")" : "");
+}

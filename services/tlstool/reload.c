@@ -82,6 +82,16 @@ int home_node_call(const opts *o, const sipc_config *cfg, const char *method,
     sipc_config cc = *cfg;
     cc.tls_enable = 0;
     sipc_security *sec;
+    /* that fallback also takes a home whose trust TLS refuses (a CA
+     * without [tls] subject) as plaintext, and the node's TLS answer then
+     * reads as TLS not enabled here: where sipc.conf enables TLS, the
+     * refusal is the reason, in its words */
+    int strict = cfg->tls_enable ? sipc_security_load_client(&sec, cfg, c->why, sizeof c->why)
+                                 : SIPC_EINVAL;
+    if (strict == SIPC_ECONFIG)
+        return HOME_CALL_SECURITY;
+    if (strict == 0)
+        sipc_security_release(sec);
     if (sipc_security_load_client(&sec, &cc, c->why, sizeof c->why) != 0)
         return HOME_CALL_SECURITY;
     /* where sipc.conf enables TLS, the node presents this home's certificate
@@ -159,7 +169,9 @@ int request_reload(const opts *o, int force)
                     "port is not known: send it SIGHUP (systemctl reload sipcd) instead",
                     c.port, o->home);
     case HOME_CALL_SECURITY:
-        return fail(EX_CONFIG, "%s", c.why);
+        return fail(EX_CONFIG, "--reload: the node at %s:%d was not asked: this home's TLS setup "
+                               "is refused: %s%s",
+                    c.host, c.port, c.why, stays_made(o, 0));
     case HOME_CALL_SUBJECT:
         return not_asked(o, c.host, c.port, c.why);
     }

@@ -37,6 +37,8 @@ enum {
     EX_PARTIAL = 15,            /* half installed: node.p12 new, node.crt old */
     EX_STRICT_PEERS = 16,       /* disable: another node runs strict; nothing changed, not asked */
     EX_UNPROTECTED = 17,        /* PKCS#12 without MAC, or its key not encrypted */
+    EX_NOT_COMMITTED = 18,      /* rotate finish: another node still presents the pair it stops
+                                   trusting; nothing changed, not asked */
     EX_CHECK_UNREACHABLE = 40,
     EX_CHECK_PLAINTEXT = 41,
     EX_CHECK_MISMATCH = 42,
@@ -175,6 +177,9 @@ int probe_nodes(const sipc_config *cfg, sipc_security *sec, int timeout_ms, node
  * cfg->nnodes results. 0, or EX_CONFIG / EX_FAIL with err. */
 int probe_cluster(const sipc_config *cfg, int timeout_ms, node_probe **out, char *err,
                   size_t errlen);
+/* Appends n to the ", "-joined list as a guard's refusal names a [cluster]
+ * node: "ADDR (node ID)", "ADDR" when it did not say its id. */
+void probe_list_add(char *list, size_t len, const node_probe *n);
 
 /* reload.c: a call to the node running from this home: its [node] address
  * (loopback for a wildcard) at its [management] port, offering TLS when a

@@ -372,10 +372,10 @@ if start "$work/oc"; then
     printf '[node]\naddress = 127.0.76.3\n[cluster]\nname = mine\n[management]\nport = %s\n' "$mport" >"$work/occ/sipc.conf"
     run "$BIN/sipcctl" --home "$work/occ" ping "127.0.76.3:$port"
     one_line "sipcctl to a node of another cluster: the line to write, with the node's name" 76 \
-        "; this home's \[cluster\] name is 'mine' \($work/occ/sipc.conf line 4\): write \`name = x', peer y is in cluster 'z#1\` on that line to reach the node$"
+        "; is it the node you meant\? It is in cluster 'x', peer y is in cluster 'z#1': if not, correct the address; if so, this home's \[cluster\] name is 'mine' \($work/occ/sipc.conf line 4\): write \`name = x', peer y is in cluster 'z#1\` on that line to reach the node$"
     run "$BIN/tlstool" --home "$work/occ" disable --reload
     expect "tlstool --reload to a node of another cluster: the same fix" 13 \
-        "could not be asked: cluster name mismatch .*; this home's \[cluster\] name is 'mine' \($work/occ/sipc.conf line 4\): write \`name = x', peer y is in cluster 'z#1\` on that line to reach the node"
+        "could not be asked: cluster name mismatch .*; if so, this home's \[cluster\] name is 'mine' \($work/occ/sipc.conf line 4\): write \`name = x', peer y is in cluster 'z#1\` on that line to reach the node"
     printf '[node]\naddress = 127.0.76.3\n' >"$work/occ/sipc.conf"
     run "$BIN/sipcctl" --home "$work/occ" ping "127.0.76.3:$port"
     one_line "sipcctl from a home without a [cluster] section: add the section with the line" 76 \

@@ -444,7 +444,7 @@ sed -i 's/^name = guard$/name = other/' "$work/w/sipc.conf"
 ctl --home "$work/w" ping "$BASE.1" >"$work/w.out" 2>&1
 rc=$?
 # (the error's name once: the library's detail starts with the same words)
-[ "$rc" != 0 ] && grep -q "failed: cluster name mismatch \[SIPC_ECLUSTER, protocol\]: this side .* is in cluster 'other', peer a at .* is in cluster 'guard'; this home's \[cluster\] name is 'other' ($work/w/sipc.conf line 5): write \`name = guard\` on that line to reach the node$" "$work/w.out" &&
+[ "$rc" != 0 ] && grep -q "failed: cluster name mismatch \[SIPC_ECLUSTER, protocol\]: this side .* is in cluster 'other', peer a at .* is in cluster 'guard'; is it the node you meant? It is in cluster 'guard': if not, correct the address; if so, this home's \[cluster\] name is 'other' ($work/w/sipc.conf line 5): write \`name = guard\` on that line to reach the node$" "$work/w.out" &&
     [ "$(grep -o "cluster name mismatch" "$work/w.out" | wc -l)" = 1 ] &&
     ok "a client of another cluster name is told which line to change, and to what" || { not_ok "cluster name mismatch from a client home (exit $rc)"; cat "$work/w.out"; }
 # ... and one whose sipc.conf names no cluster (the default) is told to add the line

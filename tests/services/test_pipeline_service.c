@@ -982,24 +982,35 @@ static void on_always_busy(sipc_request *req, void *arg)
     sipc_respond_error(req, SIPC__DATA__STATUS__BUSY, "write queue is full, retry later");
 }
 
-/* Batches retried until their deadline: the reason gives the error first,
- * the deadline as when the pipeline stopped trying. */
-static void t_retried_reason(void **state)
+/* 100 records (ids prefix-NNNN) to a destination whose put_batch is fn
+ * (counting its calls), retried until the deadline: all UNAVAILABLE; the
+ * running pipeline, for the caller to stop. */
+static pw *retried_to_deadline(sipc_handler_fn fn, int *calls, const char *prefix, pw_recs *r,
+                               pw_ingest *g)
 {
-    (void)state;
     sipc_pipeline_options o;
     sipc_pipeline_options_init(&o);
     o.batch_records = 50;
     o.retry_min_ms = 20;
     o.retry_max_ms = 100;
     pw *w = start(&o);
-    int calls = 0;
-    assert_int_equal(sipc_router_add(w->n[1].router, "data", "put_batch", on_always_busy, &calls), 0);
+    *calls = 0;
+    assert_int_equal(sipc_router_add(w->n[1].router, "data", "put_batch", fn, calls), 0);
+    pw_recs_make(r, prefix, 0, 100);
+    pw_ingest_wait(w, r->p, r->n, w->n[1].name, 1500, g);
+    expect_all(g, r->n, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE);
+    return w;
+}
+
+/* Batches retried until their deadline: the reason gives the error first,
+ * the deadline as when the pipeline stopped trying. */
+static void t_retried_reason(void **state)
+{
+    (void)state;
+    int calls;
     pw_recs r;
-    pw_recs_make(&r, "rr", 0, 100);
     pw_ingest g;
-    pw_ingest_wait(w, r.p, r.n, w->n[1].name, 1500, &g);
-    expect_all(&g, r.n, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE);
+    pw *w = retried_to_deadline(on_always_busy, &calls, "rr", &r, &g);
     assert_true(calls > 2);
     char want[300];
     snprintf(want, sizeof want,
@@ -1007,6 +1018,37 @@ static void t_retried_reason(void **state)
              "request's deadline", w->n[1].name);
     for (size_t i = 0; i < r.n; i++)
         if (strcmp(g.resp->results[i]->reason, want))
+            fail_msg("record %zu: %s", i, g.resp->results[i]->reason);
+    pw_ingest_free(&g);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
+/* data.put_batch of a node that dies under every call: the connection
+ * closes before the answer */
+static void on_close_under(sipc_request *req, void *arg)
+{
+    (*(int *)arg)++;
+    sipc_conn *c = sipc_request_conn(req);
+    if (c)
+        sipc_conn_close(c);
+    sipc_respond_error(req, SIPC__DATA__STATUS__BUSY, "not sent: the connection is closed");
+}
+
+/* Batches whose connection closed under them, retried until their
+ * deadline: the data service may have committed them before it went, so
+ * the reason says they may still be stored, as for a call never answered */
+static void t_closed_under_call(void **state)
+{
+    (void)state;
+    int calls;
+    pw_recs r;
+    pw_ingest g;
+    pw *w = retried_to_deadline(on_close_under, &calls, "cu", &r, &g);
+    assert_true(calls > 0);
+    for (size_t i = 0; i < r.n; i++)
+        if (!strstr(g.resp->results[i]->reason, "; may still be stored: send them again (an id "
+                                                 "stored twice is `unchanged`)"))
             fail_msg("record %zu: %s", i, g.resp->results[i]->reason);
     pw_ingest_free(&g);
     pw_recs_free(&r);
@@ -1316,6 +1358,7 @@ int main(void)
         cmocka_unit_test(t_repeated_id_other_dest),
         cmocka_unit_test(t_repeated_id_chain_first),
         cmocka_unit_test(t_storage_failing), cmocka_unit_test(t_retried_reason),
+        cmocka_unit_test(t_closed_under_call),
         cmocka_unit_test(t_storage_long_path), cmocka_unit_test(t_reason_cut_utf8),
         cmocka_unit_test(t_answer_fits_frame),
     };

@@ -53,10 +53,13 @@ static void t_names_the_line_and_the_value(void **state)
         char fix[900], want[900];
         sipc_cli_cluster_fix(&cfg, names[i], 0, fix, sizeof fix);
         /* a ';' first is kept only right after the '=' */
+        /* the address first: a wrong one is the likelier cause */
         snprintf(want, sizeof want,
-                 "; this home's [cluster] name is 'mine' (%s/sipc.conf line 4): write `name%s%s` "
-                 "on that line to reach the node",
-                 home, names[i][0] == ';' ? "=" : " = ", names[i]);
+                 "; is it the node you meant? It is in cluster '%s': if not, correct the "
+                 "address; if so, this home's [cluster] name is 'mine' (%s/sipc.conf line 4): "
+                 "write `name%s%s` on that line to reach the node",
+                 names[i], home,
+                 names[i][0] == ';' ? "=" : " = ", names[i]);
         assert_string_equal(fix, want);
         reads_back(fix, names[i]);
     }

@@ -843,6 +843,20 @@ static void rotation(void **state)
     json_decref(notes);
     json_decref(p);
     json_decref(nodes);
+    /* n1 finished before n2 and n3 committed: it is named finished (not
+     * "not staged", whose advice, staging again, fails there) and the way
+     * out is committing the others */
+    nodes = json_pack("[o, o, o]", pair_node("n1", new, NULL, NULL),
+                      pair_node("n2", old, "staged", new), pair_node("n3", old, "staged", new));
+    notes = sipc_mgmt_notes(nodes);
+    if (!strstr(notes_text(notes), "n2, n3 staged; n1 finished (a finished node accepts the new "
+                                   "pair alone); next: n1 finished before every node had "
+                                   "committed and refuses the pair n2, n3 still present: "
+                                   "`tlstool rotate commit --reload` on n2, n3") ||
+        strstr(notes_text(notes), "not staged"))
+        fail_msg("%s", notes_text(notes));
+    json_decref(notes);
+    json_decref(nodes);
     /* n1 committed before n3 staged: n3 refuses n1's pair */
     nodes = json_pack("[o, o, o]", pair_node("n1", new, "previous", old),
                       pair_node("n2", old, "staged", new), pair_node("n3", old, NULL, NULL));

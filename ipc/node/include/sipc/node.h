@@ -111,6 +111,9 @@ typedef struct sipc_config {
     int tls_enable_line; /* [tls] enable: the line of sipc.conf that set it, 0 if none did
                             (a missing or cut sipc.conf says TLS off by default, not by
                             the operator's word) */
+    int node_line; /* the first line of sipc.conf that sets a [node] key, 0 if none does:
+                      a home without them is a client-only home unless a sipcd runs from it
+                      (docs/operator-guide.md, 1.3) */
 } sipc_config;
 
 /* Defaults, then $home/sipc.conf when it exists. A syntax error, an unknown

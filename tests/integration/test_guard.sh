@@ -339,7 +339,7 @@ rc=$?
 hist '[.peers[] | select(.node == "c" and .tls == false and .cut_off == true)] | length == 1' >/dev/null &&
     ok "... over TLS (A's home): C is marked cut off in the history" || { not_ok "a TLS --force did not mark C"; cat "$work/a/state/peers"; }
 "$BIN/sipcctl" reload --help >"$work/rh.out" 2>&1
-grep -q "override the strict guard" "$work/rh.out" && ! grep -q "no other" "$work/rh.out" &&
+grep -q "override the node's guards: go strict" "$work/rh.out" && ! grep -q "no other" "$work/rh.out" &&
     ok "sipcctl reload --help says what --force does" || { not_ok "reload --help"; cat "$work/rh.out"; }
 tt mode permissive --reload >/dev/null 2>&1 || not_ok "permissive again"
 calls c

@@ -143,6 +143,30 @@ except OSError:
     silent_port=$(cat "$work/silent.port")
 }
 
+# text_node ADDRESS CLUSTER [PORT]: a fake node (tests/integration/text_node.py,
+# whose TEXT_NODE_* settings come from the environment: give them before the
+# call) on ADDRESS in the background; waits (10 s) for the port it prints,
+# then sets $text_node_port and $text_node_pid. When it does not start: a
+# failed check naming ADDRESS, its stderr shown, and a non-zero return.
+text_node() {
+    local n=$((${_shtest_text_nodes:-0} + 1))
+    _shtest_text_nodes=$n
+    python3 "$SHTEST_DIR/../integration/text_node.py" "$@" >"$work/text_node$n.port" \
+        2>"$work/text_node$n.err" &
+    text_node_pid=$!
+    if ! wait_for 10 test -s "$work/text_node$n.port"; then
+        not_ok "the fake node on $1 did not start"
+        shtest_show "$work/text_node$n.err"
+        return 1
+    fi
+    text_node_port=$(cat "$work/text_node$n.port")
+}
+# text_node_stop: ends the fake node text_node started last
+text_node_stop() {
+    kill "$text_node_pid" 2>/dev/null
+    wait "$text_node_pid" 2>/dev/null
+}
+
 # --- a data directory on a tmpfs (root) ---------------------------------------
 # shtest_mount_ns SCRIPT ARGS...: runs the test again in a mount namespace of
 # its own, so that its mounts go with it however it ends (call it before

@@ -267,6 +267,31 @@ sipcd_start() {
         sleep 0.05
     done
 }
+# --- the one node of a test at $home (set it first) --------------------------
+# ctl ARGS...: sipcctl on $home, 20 s for an answer
+ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
+# datalog: the data service's log of $home
+datalog() { cat "$home/logs/"DataService_*.log; }
+# datalog_has PATTERN: a line of it matches PATTERN (grep's basic regex),
+# read by grep itself: not `datalog | grep -q`, which fails under pipefail
+# when grep leaves at its match while cat still writes (SIGPIPE)
+datalog_has() { grep -q -- "$1" "$home/logs/"DataService_*.log 2>/dev/null; }
+# logged PATTERN: datalog_has within 5 s (the logger's thread writes a line
+# a moment after the action)
+logged() { wait_for 5 datalog_has "$1"; }
+# marked N: $home's records mark (state/records-mark) counts N records created
+marked() { grep -q "created $1 " "$home/state/records-mark"; }
+# until_status SECONDS PATTERN: sipcctl status prints a line matching
+# PATTERN (extended regex) within SECONDS; its last output in $OUT
+until_status() {
+    local deadline=$(($(date +%s) + $1))
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+        ctl status >"$OUT" 2>&1
+        grep -Eq "$2" "$OUT" && return 0
+        sleep 0.5
+    done
+    return 1
+}
 # sipcd_preloaded LIBRARY: later sipcd_start calls run sipcd with LIBRARY
 # in LD_PRELOAD (a wrapper in $work that execs it: $sipcd_pid is sipcd's)
 sipcd_preloaded() {

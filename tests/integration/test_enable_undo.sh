@@ -21,7 +21,7 @@ if ! tt create -site "$work/cluster.pfx" >"$OUT" 2>&1 || ! tt import "$work/clus
     shtest_done
     exit 1
 fi
-TEXT_NODE_RELOAD=refused text_node "$BASE.2" undo || { shtest_done; exit 1; }
+TEXT_NODE_RELOAD=refused text_node_start "$BASE.2" undo || { shtest_done; exit 1; }
 printf '# written by the test\n[node]\nid = a\naddress = %s.2\n[cluster]\nname = undo\n[management]\nport = %s\n' \
     "$BASE" "$text_node_port" >"$a/sipc.conf"
 

@@ -79,7 +79,7 @@ expect "tlstool mode permissive removes the pending override" 0 "^override remov
 [ ! -e "$ovr" ] && ok "... it is gone" || not_ok "state/force-strict left behind by mode permissive"
 
 # --- a refusal puts sipc.conf back, and the override goes with it ----------
-TEXT_NODE_RELOAD=refused text_node "$BASE.1" writes || { shtest_done; exit 1; }
+TEXT_NODE_RELOAD=refused text_node_start "$BASE.1" writes || { shtest_done; exit 1; }
 conf "$text_node_port"
 cp "$a/sipc.conf" "$work/conf.before"
 run tt enable --mode strict --reload --force

@@ -169,7 +169,7 @@ PY
 
 # --- reasons cut inside a character, or not UTF-8 --------------------------
 mkdir -p "$work/h"
-TEXT_NODE_REASON=long text_node "$FAKE" jtext || { shtest_done; exit 1; }
+TEXT_NODE_REASON=long text_node_start "$FAKE" jtext || { shtest_done; exit 1; }
 port=$text_node_port
 printf '[node]\nid = cli\naddress = %s\n[cluster]\nname = jtext\n[management]\nport = %s\n' \
     "$FAKE" "$port" >"$work/h/sipc.conf"
@@ -215,7 +215,7 @@ text_node_stop
 # --- a peer's last word, longer than a link keeps of it ----------------------
 # its hello names it with 80 bytes of "é", longer than the 63 bytes kept
 LONG=$(python3 -c 'print("\u00e9" * 40)')
-TEXT_NODE_ID=$LONG TEXT_NODE_GOODBYE=long text_node "$FAKE" jtext 23002 || { shtest_done; exit 1; }
+TEXT_NODE_ID=$LONG TEXT_NODE_GOODBYE=long text_node_start "$FAKE" jtext 23002 || { shtest_done; exit 1; }
 node_home "$work/p" jtext n1 "$NET.1" "$NET.1, $FAKE"
 sipcd_start "$work/p" || { shtest_done; exit 1; }
 node_pid=$sipcd_pid

@@ -81,7 +81,7 @@ wait "$node_pid"
 
 # --- a node whose answers hold controls -------------------------------------
 mkdir -p "$work/h"
-text_node "$NET.2" text || { shtest_done; exit 1; }
+text_node_start "$NET.2" text || { shtest_done; exit 1; }
 fake_pid=$text_node_pid
 port=$text_node_port
 printf '[node]\nid = cli\naddress = %s.2\n[cluster]\nname = text\n[management]\nport = %s\n' \
@@ -159,7 +159,7 @@ export SIPC_PFX_PASSWORD="Node-Text-$$"
 run "$BIN/tlstool" --home "$work/k" check --timeout 5000
 shown "tlstool check: the mode a node says it runs" "runs TLS mode m$S, this home"
 # a node whose sys.info answers an error is reachable, not "NOT reachable: success"
-if TEXT_NODE_INFO_ERROR=1 TEXT_NODE_ACK=silent text_node "$NET.4" text; then
+if TEXT_NODE_INFO_ERROR=1 TEXT_NODE_ACK=silent text_node_start "$NET.4" text; then
     k_nodes "$NET.4:$text_node_port"
     run "$BIN/tlstool" --home "$work/k" check --timeout 5000
     shown "tlstool check: a node's error answer to sys.info, quoted" \
@@ -178,7 +178,7 @@ fi
 text_node_stop
 # an ack whose connection is closed instead of answered: it may have been
 # applied too (75), not "unreachable" (69)
-if TEXT_NODE_ACK=drop text_node "$NET.4" text; then
+if TEXT_NODE_ACK=drop text_node_start "$NET.4" text; then
     run "$BIN/sipcctl" --home "$work/h" --timeout 5000 --node "$NET.4:$text_node_port" \
         ack records-lost
     expect "ack whose connection is lost before the answer: exit 75, the node may have applied it" 75 \
@@ -188,7 +188,7 @@ text_node_stop
 # disable asks the nodes their mode first: one that answers without naming
 # it (an older node) is not taken for a node that accepts plaintext, it is
 # said not asked
-if TEXT_NODE_INFO=nomode text_node "$NET.4" text; then
+if TEXT_NODE_INFO=nomode text_node_start "$NET.4" text; then
     k_nodes "$NET.4:$text_node_port"
     "$BIN/tlstool" --home "$work/k" enable >/dev/null 2>&1
     run "$BIN/tlstool" --home "$work/k" disable --timeout 5000

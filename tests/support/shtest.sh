@@ -143,12 +143,13 @@ except OSError:
     silent_port=$(cat "$work/silent.port")
 }
 
-# text_node ADDRESS CLUSTER [PORT]: a fake node (tests/integration/text_node.py,
-# whose TEXT_NODE_* settings come from the environment: give them before the
-# call) on ADDRESS in the background; waits (10 s) for the port it prints,
-# then sets $text_node_port and $text_node_pid. When it does not start: a
-# failed check naming ADDRESS, its stderr shown, and a non-zero return.
-text_node() {
+# text_node_start ADDRESS CLUSTER [PORT]: a fake node (tests/integration/text_node.py,
+# for answers a real node cannot be made to give; its TEXT_NODE_* settings
+# come from the environment: give them before the call) on ADDRESS in the
+# background; waits (10 s) for the port it prints, then sets $text_node_port
+# and $text_node_pid. When it does not start: a failed check naming ADDRESS,
+# its stderr shown, and a non-zero return.
+text_node_start() {
     local n=$((${_shtest_text_nodes:-0} + 1))
     _shtest_text_nodes=$n
     python3 "$SHTEST_DIR/../integration/text_node.py" "$@" >"$work/text_node$n.port" \
@@ -161,7 +162,7 @@ text_node() {
     fi
     text_node_port=$(cat "$work/text_node$n.port")
 }
-# text_node_stop: ends the fake node text_node started last
+# text_node_stop: ends the fake node text_node_start started last
 text_node_stop() {
     kill "$text_node_pid" 2>/dev/null
     wait "$text_node_pid" 2>/dev/null
@@ -347,16 +348,4 @@ each_log() {
 # ("Port: N" or "TLS Port: N"; the latest start's)
 sipcd_port() {
     sed -n 's/.*Service.Start INFO \(TLS \)\{0,1\}Port: \([0-9]*\).*/\2/p' "$1/logs/"DataService_*.log 2>/dev/null | tail -n1
-}
-# text_node_start HOST CLUSTER [PORT]: the fake node tests/integration/text_node.py
-# on HOST in the background (its TEXT_NODE_* settings from the environment),
-# its pid in $text_node_pid and its port in $text_node_port once it listens;
-# fails, showing its output, when it has not started within 10 s
-text_node_start() {
-    local out=$work/text_node.$$.$RANDOM
-    python3 "$SHTEST_DIR/../integration/text_node.py" "$@" >"$out.port" 2>"$out.err" &
-    text_node_pid=$!
-    wait_for 10 test -s "$out.port" ||
-        { echo "the fake node did not start:"; sed 's/^/    | /' "$out.err"; return 1; }
-    text_node_port=$(cat "$out.port")
 }

@@ -21,7 +21,6 @@ need_free "$BASE.1":{23000,23001,23002,23003}
 shtest_init dbrepair
 home=$work/home
 one_node_home "$home" repair
-ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
 stop_node() { kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null; }
 
 sipcd_start "$home" || exit 1

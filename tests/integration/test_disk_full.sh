@@ -96,7 +96,6 @@ if [ "${refused:-0}" -gt 0 ] && [ "${full:-0}" -gt 0 ] && [ "${acked:-0}" -gt 0 
 else
     bad "the scenario did not fill the disk (acknowledged ${acked:-?}, refused ${refused:-?}, naming it ${full:-?})"
 fi
-datalog() { cat "$home/logs/"DataService_*.log; }
 if [ "$(datalog | grep -c 'Data.Storage ERROR writes to the database fail: .*records.db: .*disk is full')" = 1 ]; then
     ok "the node logged once that writes fail, naming the full disk"
 else

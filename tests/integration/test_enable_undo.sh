@@ -10,7 +10,6 @@ set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 SHIM=${1:?usage: test_enable_undo.sh path/to/libconf_edit_at_fsync.so}
 BASE=${SIPC_TEST_NET:-127.0.67}
-SRC=$(cd "$(dirname "$0")" && pwd)
 . "$(dirname "$0")/../support/shtest.sh"
 shtest_init enableundo
 export SIPC_PFX_PASSWORD="Enable-Undo-$$"
@@ -22,16 +21,9 @@ if ! tt create -site "$work/cluster.pfx" >"$OUT" 2>&1 || ! tt import "$work/clus
     shtest_done
     exit 1
 fi
-TEXT_NODE_RELOAD=refused python3 "$SRC/text_node.py" "$BASE.2" undo >"$work/port" 2>"$work/fake.err" &
-at_exit "kill $! 2>/dev/null"
-wait_for 10 test -s "$work/port" || {
-    not_ok "the fake node did not start"
-    shtest_show "$work/fake.err"
-    shtest_done
-    exit 1
-}
+TEXT_NODE_RELOAD=refused text_node_start "$BASE.2" undo || { shtest_done; exit 1; }
 printf '# written by the test\n[node]\nid = a\naddress = %s.2\n[cluster]\nname = undo\n[management]\nport = %s\n' \
-    "$BASE" "$(cat "$work/port")" >"$a/sipc.conf"
+    "$BASE" "$text_node_port" >"$a/sipc.conf"
 
 edit='# an edit made while tlstool wrote'
 touch "$work/edit.once"

@@ -15,7 +15,6 @@
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.0.90}
-SRC=$(cd "$(dirname "$0")" && pwd)
 . "$(dirname "$0")/../support/shtest.sh"
 shtest_init homewrites
 export SIPC_PFX_PASSWORD="Home-Writes-$$"
@@ -80,14 +79,8 @@ expect "tlstool mode permissive removes the pending override" 0 "^override remov
 [ ! -e "$ovr" ] && ok "... it is gone" || not_ok "state/force-strict left behind by mode permissive"
 
 # --- a refusal puts sipc.conf back, and the override goes with it ----------
-TEXT_NODE_RELOAD=refused python3 "$SRC/text_node.py" "$BASE.1" writes >"$work/port" 2>"$work/fake.err" &
-wait_for 10 test -s "$work/port" || {
-    not_ok "the fake node did not start"
-    shtest_show "$work/fake.err"
-    shtest_done
-    exit 1
-}
-conf "$(cat "$work/port")"
+TEXT_NODE_RELOAD=refused text_node_start "$BASE.1" writes || { shtest_done; exit 1; }
+conf "$text_node_port"
 cp "$a/sipc.conf" "$work/conf.before"
 run tt enable --mode strict --reload --force
 expect "enable --mode strict --reload --force from off, refused: override removed" 12 \

@@ -169,11 +169,8 @@ PY
 
 # --- reasons cut inside a character, or not UTF-8 --------------------------
 mkdir -p "$work/h"
-TEXT_NODE_REASON=long python3 "$SRC/text_node.py" "$FAKE" jtext >"$work/port" 2>"$work/fake.err" &
-fake_pid=$!
-wait_for 10 test -s "$work/port" ||
-    { not_ok "the fake node did not start"; shtest_show "$work/fake.err"; shtest_done; exit 1; }
-port=$(cat "$work/port")
+TEXT_NODE_REASON=long text_node_start "$FAKE" jtext || { shtest_done; exit 1; }
+port=$text_node_port
 printf '[node]\nid = cli\naddress = %s\n[cluster]\nname = jtext\n[management]\nport = %s\n' \
     "$FAKE" "$port" >"$work/h/sipc.conf"
 printf '{"id":"r1","timestamp":"2026-11-23T10:00:00Z","body":"a"}\n{"id":"r2","timestamp":"2026-11-23T10:00:00Z","body":"b"}\n' \
@@ -213,17 +210,12 @@ sys.exit(0 if o.get("ok") is False and re.search("nothing \u00e9{200,} \\(get as
 PY
 [ $? = 0 ] && ok "get --json: the node's long error cut between characters" ||
     { bad "get --json: the node's long error"; shtest_show "$work/get.json"; }
-kill "$fake_pid" 2>/dev/null
-wait "$fake_pid" 2>/dev/null
+text_node_stop
 
 # --- a peer's last word, longer than a link keeps of it ----------------------
 # its hello names it with 80 bytes of "é", longer than the 63 bytes kept
 LONG=$(python3 -c 'print("\u00e9" * 40)')
-TEXT_NODE_ID=$LONG TEXT_NODE_GOODBYE=long python3 "$SRC/text_node.py" "$FAKE" jtext 23002 \
-    >"$work/port2" 2>"$work/fake2.err" &
-fake_pid=$!
-wait_for 10 test -s "$work/port2" ||
-    { not_ok "the fake peer did not start"; shtest_show "$work/fake2.err"; shtest_done; exit 1; }
+TEXT_NODE_ID=$LONG TEXT_NODE_GOODBYE=long text_node_start "$FAKE" jtext 23002 || { shtest_done; exit 1; }
 node_home "$work/p" jtext n1 "$NET.1" "$NET.1, $FAKE"
 sipcd_start "$work/p" || { shtest_done; exit 1; }
 node_pid=$sipcd_pid
@@ -314,8 +306,7 @@ PY
     { bad "plaintext clients with long ids"; shtest_show "$work/pp.json"; shtest_show "$work/p/state/peers"; }
 kill -TERM "$node_pid"
 wait "$node_pid"
-kill "$fake_pid" 2>/dev/null
-wait "$fake_pid" 2>/dev/null
+text_node_stop
 # the sanitizer build: nothing reported by either sipcd
 if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$H.out" "$work/p.out"; then
     bad "a sanitizer report in sipcd's output"

@@ -81,10 +81,9 @@ wait "$node_pid"
 
 # --- a node whose answers hold controls -------------------------------------
 mkdir -p "$work/h"
-python3 "$SRC/text_node.py" "$NET.2" text >"$work/port" 2>"$work/fake.err" &
-fake_pid=$!
-wait_for 10 test -s "$work/port" || { not_ok "the fake node did not start"; shtest_show "$work/fake.err"; shtest_done; exit 1; }
-port=$(cat "$work/port")
+text_node_start "$NET.2" text || { shtest_done; exit 1; }
+fake_pid=$text_node_pid
+port=$text_node_port
 printf '[node]\nid = cli\naddress = %s.2\n[cluster]\nname = text\n[management]\nport = %s\n' \
     "$NET" "$port" >"$work/h/sipc.conf"
 fake() { "$BIN/sipcctl" --home "$work/h" --timeout 5000 --node "$NET.2:$port" "$@"; }
@@ -146,21 +145,22 @@ shown "ack, nothing removed and a finding kept: the finding that stays, escaped"
     bad "ack, nothing removed and a finding kept: exit $RC"
 run fake info
 shown "info: the node's answer" '"tls_mode": "m\u001b[2J \xc2\x9b31m \u001b]0;owned\u0007 café"'
+# k_nodes NODE: home k (at $NET.3) with NODE, ADDRESS:PORT, its one [cluster] node
+k_nodes() {
+    mkdir -p "$work/k"
+    printf '[node]\nid = k\naddress = %s.3\n[cluster]\nname = text\nnodes = %s\n' "$NET" "$1" \
+        >"$work/k/sipc.conf"
+}
 # tlstool check asks each [cluster] node's sys.info for the mode it runs
-mkdir -p "$work/k"
-printf '[node]\nid = k\naddress = %s.3\n[cluster]\nname = text\nnodes = %s.2:%s\n' "$NET" "$NET" \
-    "$port" >"$work/k/sipc.conf"
+k_nodes "$NET.2:$port"
 export SIPC_PFX_PASSWORD="Node-Text-$$"
 "$BIN/tlstool" --home "$work/k" create -site "$work/k.pfx" >/dev/null &&
     "$BIN/tlstool" --home "$work/k" import "$work/k.pfx" >/dev/null
 run "$BIN/tlstool" --home "$work/k" check --timeout 5000
 shown "tlstool check: the mode a node says it runs" "runs TLS mode m$S, this home"
 # a node whose sys.info answers an error is reachable, not "NOT reachable: success"
-TEXT_NODE_INFO_ERROR=1 TEXT_NODE_ACK=silent python3 "$SRC/text_node.py" "$NET.4" text >"$work/port4" 2>"$work/fake4.err" &
-fake4_pid=$!
-if wait_for 10 test -s "$work/port4"; then
-    printf '[node]\nid = k\naddress = %s.3\n[cluster]\nname = text\nnodes = %s.4:%s\n' "$NET" \
-        "$NET" "$(cat "$work/port4")" >"$work/k/sipc.conf"
+if TEXT_NODE_INFO_ERROR=1 TEXT_NODE_ACK=silent text_node_start "$NET.4" text; then
+    k_nodes "$NET.4:$text_node_port"
     run "$BIN/tlstool" --home "$work/k" check --timeout 5000
     shown "tlstool check: a node's error answer to sys.info, quoted" \
         "reachable, but its answer to sys.info is an error: info broke $S"
@@ -170,46 +170,32 @@ if wait_for 10 test -s "$work/port4"; then
         bad "tlstool check: an error answer exits $RC: $(cat "$OUT")"
     fi
     # an ack sent but never answered: it may have been applied, not "unreachable"
-    run "$BIN/sipcctl" --home "$work/h" --timeout 1500 --node "$NET.4:$(cat "$work/port4")" \
+    run "$BIN/sipcctl" --home "$work/h" --timeout 1500 --node "$NET.4:$text_node_port" \
         ack records-lost
     expect "ack not answered in time: exit 75, the node may have applied it" 75 \
         'management.ack to .*: no answer within the deadline \(--timeout 1500 ms\): the node may have applied it; `sipcctl status --node [0-9.]*:[0-9]*` shows whether the findings are gone'
-else
-    not_ok "the second fake node did not start"
 fi
-kill "$fake4_pid" 2>/dev/null
-wait "$fake4_pid" 2>/dev/null
+text_node_stop
 # an ack whose connection is closed instead of answered: it may have been
 # applied too (75), not "unreachable" (69)
-TEXT_NODE_ACK=drop python3 "$SRC/text_node.py" "$NET.4" text >"$work/port5" 2>"$work/fake5.err" &
-fake5_pid=$!
-if wait_for 10 test -s "$work/port5"; then
-    run "$BIN/sipcctl" --home "$work/h" --timeout 5000 --node "$NET.4:$(cat "$work/port5")" \
+if TEXT_NODE_ACK=drop text_node_start "$NET.4" text; then
+    run "$BIN/sipcctl" --home "$work/h" --timeout 5000 --node "$NET.4:$text_node_port" \
         ack records-lost
     expect "ack whose connection is lost before the answer: exit 75, the node may have applied it" 75 \
         'management.ack to .*: the connection was lost before the answer \(.*\): the node may have applied it; `sipcctl status --node [0-9.]*:[0-9]*` shows whether the findings are gone'
-else
-    not_ok "the third fake node did not start"
 fi
-kill "$fake5_pid" 2>/dev/null
-wait "$fake5_pid" 2>/dev/null
+text_node_stop
 # disable asks the nodes their mode first: one that answers without naming
 # it (an older node) is not taken for a node that accepts plaintext, it is
 # said not asked
-TEXT_NODE_INFO=nomode python3 "$SRC/text_node.py" "$NET.4" text >"$work/port6" 2>"$work/fake6.err" &
-fake6_pid=$!
-if wait_for 10 test -s "$work/port6"; then
-    printf '[node]\nid = k\naddress = %s.3\n[cluster]\nname = text\nnodes = %s.4:%s\n' "$NET" \
-        "$NET" "$(cat "$work/port6")" >"$work/k/sipc.conf"
+if TEXT_NODE_INFO=nomode text_node_start "$NET.4" text; then
+    k_nodes "$NET.4:$text_node_port"
     "$BIN/tlstool" --home "$work/k" enable >/dev/null 2>&1
     run "$BIN/tlstool" --home "$work/k" disable --timeout 5000
     expect "tlstool disable: a node that answers without its mode is named as not asked" 0 \
         "warning: $NET\.4:[0-9]+ \(node old\) could not be asked the mode it runs: "
-else
-    not_ok "the fourth fake node did not start"
 fi
-kill "$fake6_pid" 2>/dev/null
-wait "$fake6_pid" 2>/dev/null
+text_node_stop
 run fake search x
 shown "search: a hit's node and id, a missing node's name, address and reason" \
     "hn$SB" "id\\x1b[2J" "PARTIAL: missing mn$SB (ma$SB): mr$SB"

@@ -30,7 +30,7 @@ run ctl status --json
 # connections replaced after a reload are said once they all are (every
 # 500 ms): none is, so nothing is said
 sleep 2
-if cat "$work/n"/logs/*.log | grep -q 'Every connection made before the reload has been replaced'; then
+if grep -q 'Every connection made before the reload has been replaced' "$work/n"/logs/*.log; then
     not_ok "the reload of the window alone replaced the connections"
 else
     ok "no connection replaced"

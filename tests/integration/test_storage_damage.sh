@@ -25,10 +25,7 @@ shtest_init damage
 home=$work/home
 db=$home/data/records.db
 one_node_home "$home" damage
-ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
 stop_node() { kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null; }
-datalog() { cat "$home/logs/"DataService_*.log; }
-datalog_has() { datalog | grep -q "$1"; }
 # datalog_says WHAT PATTERN: the data service's log has a line matching it
 # within 10 s: a line may reach the file after the answer or the start
 # that the test waited for (the storage work and the logger's flusher run

@@ -25,7 +25,6 @@ sipcd_preloaded "$SHIM"
 # the test writes' and the read-only writer's checks, 10 s on a node: what
 # is shown is the same
 export SIPCD_STORAGE_PROBE_MS=1000
-ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
 # the kernel's emergency state (EROFS, the mount not read-only): its fsck
 # needs the file system unmounted, so the advice stops the node first
 remount="read-only file system \\(the kernel's, after an error; not a read-only mount\\): stop the node to unmount and fsck it, then start it again"

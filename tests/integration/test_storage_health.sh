@@ -23,8 +23,6 @@ one_node_home "$home" health
 # the test writes' period, 10 s on a node: what is shown is the same
 export SIPCD_STORAGE_PROBE_MS=1000
 sipcd_start "$home" || exit 1
-ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
-datalog() { cat "$home/logs/"DataService_*.log; }
 
 run ctl put before --body "stored"
 expect "a put works before the lock" 0

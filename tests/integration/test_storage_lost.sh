@@ -19,8 +19,6 @@ shtest_init lost
 home=$work/home
 db=$home/data/records.db
 node_home "$home" lost n1 "$BASE.10" "$BASE.10"
-ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
-marked() { grep -q "created $1 " "$home/state/records-mark"; }
 
 sipcd_start "$home" || exit 1
 at_exit 'kill -TERM $sipcd_pid 2>/dev/null'

@@ -19,8 +19,6 @@ home=$work/home
 db=$home/data/records.db
 lost=$home/state/records-lost
 node_home "$home" lostheld n1 "$BASE.10" "$BASE.10"
-ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
-marked() { grep -q "created $1 " "$home/state/records-mark"; }
 warns() { cat "$home/logs/"DataService_*.log 2>/dev/null | grep -c "WARN $1"; }
 warned() { [ "$(warns "$1")" -ge 1 ]; }
 

@@ -23,8 +23,6 @@ shtest_init readonly
 home=$work/home
 data_on_tmpfs "$home" 8m
 one_node_home "$home" readonly
-ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
-datalog() { cat "$home/logs/"DataService_*.log; }
 
 sipcd_start "$home" || exit 1
 run ctl put before --body "stored before"

@@ -24,25 +24,6 @@ shtest_init remount
 home=$work/home
 data_on_tmpfs "$home" 8m
 one_node_home "$home" remount
-ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
-datalog() { cat "$home/logs/"DataService_*.log; }
-# logged PATTERN: the data log has a line matching it within 5 s (the
-# logger's thread writes it a moment after the action)
-logged() {
-    local i
-    for i in $(seq 50); do datalog | grep -q "$1" && return 0; sleep 0.1; done
-    return 1
-}
-# until_status SECONDS PATTERN: sipcctl status prints a line matching it
-until_status() {
-    local deadline=$(($(date +%s) + $1))
-    while [ "$(date +%s)" -lt "$deadline" ]; do
-        ctl status >"$OUT" 2>&1
-        grep -Eq "$2" "$OUT" && return 0
-        sleep 0.5
-    done
-    return 1
-}
 
 sipcd_start "$home" || exit 1
 run ctl put before --body "stored before"

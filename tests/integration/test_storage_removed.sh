@@ -23,8 +23,6 @@ shtest_init removed
 home=$work/home
 db=$home/data/records.db
 node_home "$home" removed n1 "$BASE.10" "$BASE.10"
-ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
-marked() { grep -q "created $1 " "$home/state/records-mark"; }
 count_in() {
     python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from records").fetchone()[0])' "$1" 2>/dev/null
 }

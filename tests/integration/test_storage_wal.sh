@@ -21,13 +21,10 @@ shtest_init wal
 home=$work/home
 db=$home/data/records.db
 one_node_home "$home" wal
-ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
-datalog() { cat "$home/logs/"DataService_*.log; }
 count() { python3 -c 'import sqlite3, sys; print(sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute("SELECT count(*) FROM records").fetchone()[0])' "$db"; }
 
 # the database's own count of records created (store_meta), and the mark's
 meta() { python3 -c 'import sqlite3, sys; print(sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute("SELECT created FROM store_meta").fetchone()[0])' "$db"; }
-marked() { grep -q "created $1 " "$home/state/records-mark"; }
 # del ID: data.delete of one record (a DeleteRequest: field 1, the id)
 del() { ctl call "$BASE.1" data delete "$(printf "\\x0a\\x$(printf %02x "${#1}")%s" "$1")"; }
 warnings() { datalog | grep -c 'Data.Storage WARN records.db \(holds fewer\|is behind\)'; }

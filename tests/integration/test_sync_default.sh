@@ -16,7 +16,6 @@ shtest_init sync_default
 home=$work/home
 one_node_home "$home" syncdefault
 export SYNC_LOG=$work/syncs
-ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
 syncs() { grep -c 'records.db-wal$' "$SYNC_LOG" 2>/dev/null || echo 0; }
 stop() { kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null; sipcd_pid=; }
 sipcd_preloaded "$SHIM"

@@ -143,6 +143,31 @@ except OSError:
     silent_port=$(cat "$work/silent.port")
 }
 
+# text_node_start ADDRESS CLUSTER [PORT]: a fake node (tests/integration/text_node.py,
+# for answers a real node cannot be made to give; its TEXT_NODE_* settings
+# come from the environment: give them before the call) on ADDRESS in the
+# background; waits (10 s) for the port it prints, then sets $text_node_port
+# and $text_node_pid. When it does not start: a failed check naming ADDRESS,
+# its stderr shown, and a non-zero return.
+text_node_start() {
+    local n=$((${_shtest_text_nodes:-0} + 1))
+    _shtest_text_nodes=$n
+    python3 "$SHTEST_DIR/../integration/text_node.py" "$@" >"$work/text_node$n.port" \
+        2>"$work/text_node$n.err" &
+    text_node_pid=$!
+    if ! wait_for 10 test -s "$work/text_node$n.port"; then
+        not_ok "the fake node on $1 did not start"
+        shtest_show "$work/text_node$n.err"
+        return 1
+    fi
+    text_node_port=$(cat "$work/text_node$n.port")
+}
+# text_node_stop: ends the fake node text_node_start started last
+text_node_stop() {
+    kill "$text_node_pid" 2>/dev/null
+    wait "$text_node_pid" 2>/dev/null
+}
+
 # --- a data directory on a tmpfs (root) ---------------------------------------
 # shtest_mount_ns SCRIPT ARGS...: runs the test again in a mount namespace of
 # its own, so that its mounts go with it however it ends (call it before
@@ -243,6 +268,31 @@ sipcd_start() {
         sleep 0.05
     done
 }
+# --- the one node of a test at $home (set it first) --------------------------
+# ctl ARGS...: sipcctl on $home, 20 s for an answer
+ctl() { "$BIN/sipcctl" --home "$home" --timeout 20000 "$@"; }
+# datalog: the data service's log of $home
+datalog() { cat "$home/logs/"DataService_*.log; }
+# datalog_has PATTERN: a line of it matches PATTERN (grep's basic regex),
+# read by grep itself: not `datalog | grep -q`, which fails under pipefail
+# when grep leaves at its match while cat still writes (SIGPIPE)
+datalog_has() { grep -q -- "$1" "$home/logs/"DataService_*.log 2>/dev/null; }
+# logged PATTERN: datalog_has within 5 s (the logger's thread writes a line
+# a moment after the action)
+logged() { wait_for 5 datalog_has "$1"; }
+# marked N: $home's records mark (state/records-mark) counts N records created
+marked() { grep -q "created $1 " "$home/state/records-mark"; }
+# until_status SECONDS PATTERN: sipcctl status prints a line matching
+# PATTERN (extended regex) within SECONDS; its last output in $OUT
+until_status() {
+    local deadline=$(($(date +%s) + $1))
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+        ctl status >"$OUT" 2>&1
+        grep -Eq "$2" "$OUT" && return 0
+        sleep 0.5
+    done
+    return 1
+}
 # sipcd_preloaded LIBRARY: later sipcd_start calls run sipcd with LIBRARY
 # in LD_PRELOAD (a wrapper in $work that execs it: $sipcd_pid is sipcd's)
 sipcd_preloaded() {
@@ -298,16 +348,4 @@ each_log() {
 # ("Port: N" or "TLS Port: N"; the latest start's)
 sipcd_port() {
     sed -n 's/.*Service.Start INFO \(TLS \)\{0,1\}Port: \([0-9]*\).*/\2/p' "$1/logs/"DataService_*.log 2>/dev/null | tail -n1
-}
-# text_node_start HOST CLUSTER [PORT]: the fake node tests/integration/text_node.py
-# on HOST in the background (its TEXT_NODE_* settings from the environment),
-# its pid in $text_node_pid and its port in $text_node_port once it listens;
-# fails, showing its output, when it has not started within 10 s
-text_node_start() {
-    local out=$work/text_node.$$.$RANDOM
-    python3 "$SHTEST_DIR/../integration/text_node.py" "$@" >"$out.port" 2>"$out.err" &
-    text_node_pid=$!
-    wait_for 10 test -s "$out.port" ||
-        { echo "the fake node did not start:"; sed 's/^/    | /' "$out.err"; return 1; }
-    text_node_port=$(cat "$out.port")
 }

@@ -1399,7 +1399,7 @@ typedef struct putter {
     uv_timer_t t;
     int sent, answered, storage, ok, stop;
     char last[600];
-    dw_result r[64];
+    dw_result r[800]; /* one put every 25 ms for the 20 s the reopen is waited for */
 } putter;
 
 static void on_put_answer(int err, const sipc_reply *rep, void *arg)
@@ -1419,7 +1419,7 @@ static void on_put_answer(int err, const sipc_reply *rep, void *arg)
 static void on_put_timer(uv_timer_t *t)
 {
     putter *p = t->data;
-    if (p->stop || p->sent == 64) {
+    if (p->stop || p->sent == 800) {
         uv_timer_stop(t);
         return;
     }

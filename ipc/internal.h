@@ -28,20 +28,20 @@
  * (a 100 ms call made after 300 ms of work expired before it was sent). A
  * precise clock reading costs 50-80 ns on the benchmark VM, where libuv
  * already makes two per turn, so the coarse clock (the same timeline, read
- * without the TSC: a few ns) decides: once it has passed the loop's time,
- * the loop's time is brought up to date (libuv's uv_update_time, so timers
- * started later in this turn count from it too). Until then the turn is
- * younger than the coarse clock's resolution (a kernel tick, 1-4 ms) plus a
- * millisecond, the most a deadline can still be early by. */
+ * without the TSC: a few ns) decides: once it has passed the loop's time, the
+ * precise clock is read (uv_hrtime, the timeline of uv_now). The loop's own
+ * time is left alone: moved inside a callback (uv_update_time), libuv before
+ * 1.48 runs a repeating timer whose callback outlasts its period again in the
+ * same pass, forever, and never polls. Until the coarse clock passes the
+ * loop's time the turn is younger than its resolution (a kernel tick, 1-4 ms)
+ * plus a millisecond, the most a deadline can still be early by. */
 static inline uint64_t sipc__call_clock(uv_loop_t *loop)
 {
     uint64_t cached = uv_now(loop);
     struct timespec ts;
     if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0 ||
-        (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u > cached) {
-        uv_update_time(loop);
-        return uv_now(loop);
-    }
+        (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u > cached)
+        return uv_hrtime() / 1000000u;
     return cached;
 }
 

@@ -6,7 +6,10 @@
  * had passed before the call was sent, and the call failed with
  * SIPC_ETIMEDOUT as soon as the loop turned. Both ways of calling: on a
  * channel that is up (the call goes out at once) and on one not yet up (it
- * waits for the link, with the same deadline). */
+ * waits for the link, with the same deadline). And reading the time for a
+ * call does not move the loop's own time: libuv before 1.48 then runs a
+ * repeating timer whose callback outlasts its period again in the same
+ * pass, forever, and the loop never polls (no reply is ever read). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -131,11 +134,81 @@ static void t_waiting_call_after_stall(void **state)
     call_after_stall(1);
 }
 
+
+/* A host's repeating timer (5 ms) whose callback works 6 ms and then calls:
+ * the loop keeps polling between its runs, so replies come in while it
+ * goes on. */
+typedef struct ticker {
+    uv_timer_t t;
+    sipc_channel *ch;
+    int runs, replies, replies_seen_at_last_run;
+} ticker;
+
+static void on_tick_reply(int err, const sipc_reply *rep, void *arg)
+{
+    (void)rep;
+    if (err == 0)
+        ((ticker *)arg)->replies++;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    ticker *k = t->data;
+    tu_sleep_ms(6);
+    assert_int_equal(sipc_call(k->ch, "test", "echo", "x", 1, 30000, on_tick_reply, k), 0);
+    if (++k->runs == 60) {
+        k->replies_seen_at_last_run = k->replies;
+        uv_timer_stop(t);
+    }
+}
+
+static void t_long_timer_calls(void **state)
+{
+    (void)state;
+    world w;
+    memset(&w, 0, sizeof w);
+    assert_int_equal(uv_loop_init(&w.loop), 0);
+    sipc_options o;
+    sipc_options_init(&o);
+    o.node_id = "n";
+    o.cluster = "test";
+    o.log = tu_log_sink;
+    o.log_arg = &w.log;
+    w.sec = tu_security(SIPC_TLS_OFF, NULL);
+    assert_int_equal(sipc_ctx_new(&w.ctx, &w.loop, &o, w.sec), 0);
+    assert_int_equal(sipc_router_new(&w.router), 0);
+    assert_int_equal(sipc_router_add(w.router, "test", "echo", h_echo, &w), 0);
+    assert_int_equal(sipc_server_listen(&w.echo_srv, w.ctx, "Echo Service", ADDR, 0, w.router), 0);
+    assert_int_equal(
+        sipc_channel_open(&w.to_echo, w.ctx, ADDR, sipc_server_port(w.echo_srv), NULL), 0);
+    sipc_channel_set_conn_cb(w.to_echo, on_echo_conn, &w);
+    assert_true(tu_run_until(&w.loop, &w.echo_up, 5000));
+    ticker k = {.ch = w.to_echo};
+    uv_timer_init(&w.loop, &k.t);
+    k.t.data = &k;
+    uv_timer_start(&k.t, on_tick, 5, 5);
+    for (int i = 0; i < 2000 && k.runs < 60; i++)
+        (void)uv_run(&w.loop, UV_RUN_ONCE);
+    assert_int_equal(k.runs, 60);
+    if (k.replies_seen_at_last_run < 20)
+        fail_msg("only %d of 60 calls answered while the timer ran: the loop did not poll "
+                 "between its runs",
+                 k.replies_seen_at_last_run);
+    uv_close((uv_handle_t *)&k.t, NULL);
+    sipc_ctx_close(w.ctx, NULL, NULL);
+    assert_true(tu_drain(&w.loop, 5000));
+    assert_int_equal(uv_loop_close(&w.loop), 0);
+    sipc_router_free(w.router);
+    sipc_security_release(w.sec);
+    tu_log_free(&w.log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_call_after_stall),
         cmocka_unit_test(t_waiting_call_after_stall),
+        cmocka_unit_test(t_long_timer_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

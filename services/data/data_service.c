@@ -1902,6 +1902,25 @@ int data_rescue_start(sipc_data *d)
 
 static void gone_looked(sipc_data *d);
 
+/* Thread pool: whether records.db names the file open, by its identity
+ * (open_dev, open_ino): 0 it does, DATA_GONE_MISSING, DATA_GONE_OTHER,
+ * DATA_GONE_NOID (a file there, the open one's identity unknown), or
+ * DATA_GONE_UNKNOWN (it cannot be looked at, *eno says why). */
+static int name_look(const sipc_data *d, int *eno)
+{
+    struct stat st;
+    if (stat(d->db_path, &st) != 0) {
+        *eno = errno;
+        return errno == ENOENT || errno == ENOTDIR ? DATA_GONE_MISSING : DATA_GONE_UNKNOWN;
+    }
+    if (d->open_no_id)
+        return DATA_GONE_NOID;
+    return (unsigned long long)st.st_dev != d->open_dev ||
+                   (unsigned long long)st.st_ino != d->open_ino
+               ? DATA_GONE_OTHER
+               : 0;
+}
+
 /* Thread pool: a look at the files (the watch's, or the probe's with
  * whether they can be written first, or while open whether records.db
  * still names the file open), off the loop thread. */
@@ -1909,19 +1928,7 @@ static void look_work(uv_work_t *w)
 {
     sipc_data *d = w->data;
     if (d->look_probe == 2) {
-        struct stat st;
-        if (stat(d->db_path, &st) != 0) {
-            d->look_errno = errno;
-            d->look_gone = errno == ENOENT || errno == ENOTDIR ? DATA_GONE_MISSING
-                                                               : DATA_GONE_UNKNOWN;
-        } else if (d->open_no_id) {
-            d->look_gone = DATA_GONE_NOID;
-        } else {
-            d->look_gone = (unsigned long long)st.st_dev != d->open_dev ||
-                                   (unsigned long long)st.st_ino != d->open_ino
-                               ? DATA_GONE_OTHER
-                               : 0;
-        }
+        d->look_gone = name_look(d, &d->look_errno);
         /* first found gone: SQLite's look at each idle reader (a stat by
          * name) and the closes are file work, done here rather than on the
          * loop (gone is changed only by the loop, after this job) */
@@ -2365,27 +2372,32 @@ static void fin_work(uv_work_t *w)
 {
     sipc_data *d = w->data;
     assert(d->nidle == d->nopen);
-    /* identity unknown: SQLite, whose writer is this job's alone now, says
-     * whether the name leads to the file open; if so the stop is a normal
-     * one (its -wal checkpointed, not set aside), as the restart the
-     * reason asked for needs */
-    if (d->gone == DATA_GONE_NOID && d->writer && data_store_has_moved(d->writer) == 0)
-        d->gone = 0;
-    /* not found gone (yet): records.db removed or replaced after the last
-     * look, or that look's verdict dropped as the close began. A stop that
-     * took the name for the open file would checkpoint into a file no name
-     * leads to and remove its -wal: SQLite says whether the name still
-     * leads there, and if not, the stop is the gone one (a copy, the -wal
-     * kept). A name that cannot be looked at (EACCES, EIO) is taken as
-     * there, as the looks take it (SQLite says "moved" then too). Not for a
-     * writer opened read-only: no look watches it, and its close writes
-     * nothing */
-    if (!d->gone && d->writer && !d->writer_ro && data_store_has_moved(d->writer) > 0) {
-        struct stat st;
-        if (stat(d->db_path, &st) == 0)
-            d->gone = DATA_GONE_OTHER;
-        else if (errno == ENOENT || errno == ENOTDIR)
-            d->gone = DATA_GONE_MISSING;
+    /* the stop's own look, the looks' test: the last look's verdict may be
+     * stale (records.db removed, replaced or put back since, or that look's
+     * verdict dropped as the close began). Found gone but leading to the
+     * open file again (put back as the reason asked): a normal stop, its
+     * -wal checkpointed into it, not set aside from it. Not found gone but
+     * no longer leading there: the gone stop (a copy, the -wal kept),
+     * rather than a checkpoint into a file no name leads to whose -wal is
+     * then removed. A name that cannot be looked at (EACCES, EIO, ESTALE)
+     * is taken as the last look left it, as the looks take it. Not for a
+     * writer opened read-only and never found gone: no look watches it,
+     * and its close writes nothing */
+    if (d->writer && (d->gone || !d->writer_ro)) {
+        int eno = 0;
+        int seen = name_look(d, &eno);
+        if (seen == DATA_GONE_NOID) {
+            /* identity unknown: SQLite, whose writer is this job's alone
+             * now, compares its own (a failed stat is "moved" to it) */
+            int moved = data_store_has_moved(d->writer);
+            seen = moved == 0 ? 0 : moved > 0 ? DATA_GONE_NOID : DATA_GONE_UNKNOWN;
+        }
+        if (seen == 0 && d->gone) {
+            d->gone = 0;
+            d->stop_back = 1;
+        } else if (seen > 0) {
+            d->gone = seen;
+        }
     }
     /* records.db no longer names the open file: a checkpoint would copy the
      * -wal into it and remove the -wal, its records then only in a file no
@@ -2439,6 +2451,12 @@ static void fin_after(uv_work_t *w, int status)
                         "with the database (the next start replays it); without it they are "
                         "lost",
                         d->close_err);
+    if (d->stop_back)
+        sipc_log_printf(d->o.log, d->o.log_arg, SIPC_LOG_INFO, "Data.Storage",
+                        "%s names the file the node has open again at stop: a normal stop%s%s%s",
+                        d->db_path, d->rescued ? " (the copy " : "",
+                        d->rescued ? d->rescue_path : "",
+                        d->rescued ? " made meanwhile is not needed: remove it)" : "");
     if (d->gone)
         sipc_log_printf(d->o.log, d->o.log_arg, d->rescued ? SIPC_LOG_WARN : SIPC_LOG_ERROR,
                         "Data.Storage", "stopped with records.db %s: %s%s%s%s%s",

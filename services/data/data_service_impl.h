@@ -242,6 +242,9 @@ struct sipc_data {
     sipc_data_mark mark;  /* the database's identity and counters, as committed */
     int64_t job_created;  /* the write job's, after its commit */
     int job_changed;
+    /* found gone, and the stop's own look found records.db naming the open
+     * file again (fin_work): said at the stop's end */
+    int stop_back;
     int close_rc;       /* the checkpoint at close (fin_work) */
     char close_err[256];
 };

@@ -290,7 +290,8 @@ static void block_after(uv_work_t *w, int status)
 }
 
 /* A look queued at the close (every pool thread busy) never runs: it is
- * cancelled, not waited for, and the close completes once the pool frees. */
+ * cancelled, not waited for, and the close completes once the pool frees
+ * (the stop then looks once itself). */
 static void t_close_cancels_queued_look(void **state)
 {
     (void)state;
@@ -324,7 +325,9 @@ static void t_close_cancels_queued_look(void **state)
     __atomic_store_n(&blockers_release, 1, __ATOMIC_SEQ_CST);
     assert_true(tu_run_until(&loop, &closed, 5000));
     count_stop();
-    assert_int_equal(__atomic_load_n(&db_stats, __ATOMIC_SEQ_CST), 0);
+    /* the stop's own look only (whether the name still leads to the open
+     * file); the cancelled look would have made a second */
+    assert_int_equal(__atomic_load_n(&db_stats, __ATOMIC_SEQ_CST), 1);
     assert_true(tu_drain(&loop, 2000));
     assert_int_equal(uv_loop_close(&loop), 0);
     tu_rmdir(home);

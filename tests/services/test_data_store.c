@@ -1903,6 +1903,115 @@ static void t_service_gone_copy_retry(void **state)
     dw_world_end(w, &dlog);
 }
 
+/* records.db found gone (replaced by another file; or moved away, its copy
+ * failing as on a full disk), the open one put back as the reason says and
+ * the node stopped before a look saw it back (a look's verdict is dropped
+ * as the close begins): the stop looks itself, finds the name leading to
+ * the open file again and stops normally, its -wal checkpointed into it
+ * (set aside, records.db would start without the records since the last
+ * checkpoint); a copy made meanwhile is said not needed. */
+enum { BACK_OTHER, BACK_MISSING };
+static void t_stop_back(void **state)
+{
+    int how = *(const int *)*state;
+    tu_log dlog = {0};
+    sipc_data_options o;
+    dw_test_options(&o, &dlog);
+    dw *w = dw_world(how == BACK_OTHER ? "127.1.121.1" : "127.1.121.2", &o);
+    char path[700], other[700], keep[700], msg[600], copy[900], wal[720];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(other, sizeof other, "%s/other.db", w->home);
+    snprintf(keep, sizeof keep, "%s/keep.db", w->home);
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(dw_put(w, "b", msg, sizeof msg), 0);
+    const char *found;
+    if (how == BACK_OTHER) {
+        dw_make_db(other);
+        assert_int_equal(link(path, keep), 0);
+        assert_int_equal(rename(other, path), 0);
+        found = "is another file than the one the node has open";
+    } else {
+        T_SET(fail_copy, 1);
+        assert_int_equal(rename(path, keep), 0);
+        found = "could not be copied beside it";
+    }
+    for (int i = 0; i < 200 && !tu_log_has(&dlog, found); i++)
+        run_ms(&w->loop, 20);
+    assert_true(tu_log_has(&dlog, found));
+    if (how == BACK_OTHER) {
+        for (int i = 0; i < 200 && (gone_saved(w->dir, copy, sizeof copy), !copy[0]); i++)
+            run_ms(&w->loop, 20);
+        assert_true(copy[0]);
+    }
+    assert_int_equal(rename(keep, path), 0);
+    dw_close(w);
+    T_SET(fail_copy, 0);
+    assert_false(tu_log_has(&dlog, "stopped with records.db"));
+    assert_true(tu_log_has(&dlog, "names the file the node has open again at stop: a normal stop"));
+    assert_int_equal(tu_log_has(&dlog, "made meanwhile is not needed: remove it)"),
+                     how == BACK_OTHER);
+    /* checkpointed: nothing left in a -wal, none set aside */
+    assert_int_not_equal(access(wal, F_OK), 0);
+    assert_int_equal(dw_count(path, "SELECT count(*) FROM records"), 2);
+    tu_log_free(&dlog);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+static const int back_cases[] = {BACK_OTHER, BACK_MISSING};
+
+/* SQLite's own stat (its unix VFS's, which SQLITE_FCNTL_HAS_MOVED uses)
+ * of a records.db failing with EIO while sqlite_stat_fails: a look by name
+ * failing once (EIO, ESTALE), the next succeeding */
+static int sqlite_stat_fails;
+static sqlite3_syscall_ptr sqlite_stat_real;
+static int sqlite_stat_fake(const char *path, struct stat *st)
+{
+    size_t n = strlen(path);
+    if (T_GET(sqlite_stat_fails) && n >= 11 && !strcmp(path + n - 11, "/records.db")) {
+        errno = EIO;
+        return -1;
+    }
+    return ((int (*)(const char *, struct stat *))sqlite_stat_real)(path, st);
+}
+
+/* The stop's own look compares the name's identity with the open file's,
+ * in one stat: SQLite's look failing once (taken as "moved" by SQLite)
+ * does not make a records.db that is the open file "another file" (its
+ * -wal set aside, a copy made); the stop is a normal one. */
+static void t_service_stop_stat_glitch(void **state)
+{
+    (void)state;
+    tu_log dlog = {0};
+    dw *w = dw_logged_world("127.1.121.3", &dlog);
+    char path[700], msg[600], copy[900], wal[720];
+    snprintf(path, sizeof path, "%s/records.db", w->dir);
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    assert_int_equal(dw_put(w, "a", msg, sizeof msg), 0);
+    assert_int_equal(dw_put(w, "b", msg, sizeof msg), 0);
+    sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
+    assert_non_null(vfs);
+    sqlite_stat_real = vfs->xGetSystemCall(vfs, "stat");
+    assert_non_null(sqlite_stat_real);
+    assert_int_equal(vfs->xSetSystemCall(vfs, "stat", (sqlite3_syscall_ptr)sqlite_stat_fake),
+                     SQLITE_OK);
+    T_SET(sqlite_stat_fails, 1);
+    dw_close(w);
+    T_SET(sqlite_stat_fails, 0);
+    assert_int_equal(vfs->xSetSystemCall(vfs, "stat", NULL), SQLITE_OK);
+    assert_false(tu_log_has(&dlog, "stopped with records.db"));
+    gone_saved(w->dir, copy, sizeof copy);
+    assert_false(copy[0]);
+    /* checkpointed: a -wal left is empty (SQLite's close, its own look at
+     * the name failing too, leaves the -wal it would otherwise remove) */
+    struct stat st;
+    assert_true(stat(wal, &st) != 0 || st.st_size == 0);
+    assert_int_equal(dw_count(path, "SELECT count(*) FROM records"), 2);
+    tu_log_free(&dlog);
+    dw_free(w);
+    dw_host = "127.0.0.1";
+}
+
 /* The copy of a gone file with too little room for it is not written (it
  * would fill the file system at every retry): each try fails at once, said
  * once, with what it needs; once there is room the copy is written. The
@@ -3092,6 +3201,9 @@ int main(void)
         {"t_service_stop_unseen_gone", t_stop_unseen, NULL, NULL, (void *)&unseen_cases[0]},
         {"t_service_stop_unseen_replaced", t_stop_unseen, NULL, NULL, (void *)&unseen_cases[1]},
         {"t_service_stop_unreadable", t_stop_unseen, NULL, NULL, (void *)&unseen_cases[2]},
+        {"t_service_stop_back_other", t_stop_back, NULL, NULL, (void *)&back_cases[0]},
+        {"t_service_stop_back_missing", t_stop_back, NULL, NULL, (void *)&back_cases[1]},
+        cmocka_unit_test(t_service_stop_stat_glitch),
         cmocka_unit_test(t_service_gone_queued),
         cmocka_unit_test(t_service_gone_window),
         cmocka_unit_test(t_service_gone_copy_retry),

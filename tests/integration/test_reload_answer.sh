@@ -32,7 +32,7 @@ conf b b 4 beta # a client home of another cluster
 sipcd_start "$work/a" || exit 1
 a_pid=$sipcd_pid
 ctl --home "$work/b" --json reload >"$work/b.json" 2>"$work/b.err"; rc=$?
-fix=$(sed -n "s/.*; \(this home's \[cluster\] name is 'beta' .*\)$/\1/p" "$work/b.err")
+fix=$(sed -n "s/.*; \(is it the node you meant? .*this home's \[cluster\] name is 'beta' .*\)$/\1/p" "$work/b.err")
 if [ "$rc" = 76 ] && [ -n "$fix" ] &&
     jq -e --arg f "$fix" 'length == 1 and .[0].result == "unreachable" and .[0].fix == $f
         and (.[0].message | startswith("cluster name mismatch [SIPC_ECLUSTER, protocol]: "))' "$work/b.json" >/dev/null; then

@@ -32,6 +32,9 @@ static void ch_unwait(sipc_channel *ch, sipc_pcall *call)
 
 static void ch_flush_waiting(sipc_channel *ch, sipc_conn *c)
 {
+    /* the time left is told to the peer: counted from now, not from the
+     * loop's last poll, or it is told more than the caller still waits */
+    uint64_t now = sipc__call_clock(c->ctx->loop);
     while (!sipc_list_empty(&ch->waiting)) {
         sipc_pcall *call = sipc_container_of(ch->waiting.next, sipc_pcall, dl);
         ch_unwait(ch, call);
@@ -41,8 +44,8 @@ static void ch_flush_waiting(sipc_channel *ch, sipc_conn *c)
             sipc__call_free(call);
             continue;
         }
-        r = sipc__conn_start_call(c, call, uv_now(c->ctx->loop), call->service, call->method,
-                                  call->data, call->len);
+        r = sipc__conn_start_call(c, call, now, call->service, call->method, call->data,
+                                  call->len);
         if (r == SIPC_ETOOBIG) {
             /* within our max_frame, beyond the one the peer's hello said */
             char msg[300];

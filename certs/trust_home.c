@@ -322,7 +322,8 @@ int sipc_trust_home_files(const char *home, const char *sub, const char *const *
                 sipc__seterr(err, errlen, "cannot read %s: %s", path, strerror(ENOENT));
                 r = SIPC_ETLSCONFIG;
             } else if (r == 0) {
-                r = sipc_secret_fd_read(ffd, path, &buf, &len, 16u << 20, err, errlen) != 0
+                r = sipc_secret_fd_read(ffd, path, &buf, &len, SIPC_TRUST_FILE_MAX, err,
+                                        errlen) != 0
                         ? SIPC_ETLSCONFIG
                         : 0;
                 close(ffd);

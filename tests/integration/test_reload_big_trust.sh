@@ -36,6 +36,10 @@ big_trust a
     { echo "the trust file is not over 8 MiB"; exit 1; }
 sipcd_start "$home" || exit 1
 at_exit "kill -TERM $sipcd_pid 2>/dev/null"
+# answered only once sipcd has noted the files it started with (after its
+# services logged their start), so the change below comes after that
+run ctl reload
+expect "sipcctl reload right after the start: nothing changed" 0 "nothing changed"
 big_trust b
 run ctl reload
 expect "sipcctl reload: a trust/ file over 8 MiB with another root is a trust change" 0 \

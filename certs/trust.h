@@ -153,6 +153,11 @@ extern const char *const sipc_trust_root_names[], *const sipc_trust_crl_names[];
  * whether such a file changed: with a smaller limit a larger file would
  * look unchanged and never be applied. */
 #define SIPC_TRUST_FILE_MAX (16u << 20)
+/* The most certificates one trust/ file (or `tlstool trust add FILE`) may
+ * hold. Such a file is a bundle of roots, each an anchor of its own, not a
+ * chain that a handshake presents: SIPC_KP_MAX_CHAIN does not apply. Large
+ * public bundles hold some 150 roots. */
+#define SIPC_TRUST_FILE_ROOTS 256
 /* Called by sipc_trust_home_files for each file: its data (NUL-terminated)
  * when its name ends in one of the extensions asked for, else NULL (a name
  * that is not loaded, for a caller that says so). 0, or an error (err set)

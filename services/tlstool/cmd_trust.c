@@ -44,6 +44,56 @@ static int would_need_subject(const opts *o, const sipc_der *cert)
     return need;
 }
 
+/* Whether cert (x, parsed) may be trusted: a CA that wolfSSL can load as
+ * an anchor, within its dates, and not one that would need a [tls] subject
+ * this home lacks. 0, or an exit code with the reason said. */
+static int judge_root(const opts *o, const sipc_der *cert, const sipc_x509 *x)
+{
+    if (!x->is_ca)
+        return fail(EX_REFUSED,
+                    "'%s' is not a CA certificate (no basicConstraints CA:TRUE): trust "
+                    "the root that issued it instead (ask for `tlstool trust export` on "
+                    "the other cluster, or your CA's root)",
+                    x->subject);
+    /* wolfSSL cannot load a certificate with a critical extension it
+     * does not process as a trust anchor: the node would not start. */
+    const char *crit = x->tls_unknown_critical[0] ? x->tls_unknown_critical : x->unknown_critical;
+    if (crit[0])
+        return fail(EX_REFUSED,
+                    "'%s' has a critical %s extension that the TLS library (wolfSSL 5.5.4) "
+                    "does not process: it cannot load this certificate as a trusted root, so "
+                    "the node could not start; have your CA reissue it with that extension "
+                    "not marked critical",
+                    x->subject, crit);
+    /* the handshake judges an anchor's dates (wolfSSL would not): an
+     * expired root is a change that can never work */
+    time_t now = time(NULL);
+    char nb[32], na[32];
+    sipc_time_str(x->not_before, nb);
+    sipc_time_str(x->not_after, na);
+    if (now > x->not_after)
+        return fail(EX_REFUSED,
+                    "'%s' not trusted: it expired on %s (valid %s to %s), so every chain "
+                    "ending at it would be refused; get the root that replaced it (`tlstool "
+                    "trust export` on the other cluster, or your CA's current root)",
+                    x->subject, na, nb, na);
+    if (now < x->not_before)
+        return fail(EX_REFUSED,
+                    "'%s' not trusted: it is not valid before %s (valid %s to %s), so every "
+                    "chain ending at it would be refused until then; check this machine's clock "
+                    "(`date -u`), or add it once it is valid",
+                    x->subject, nb, nb, na);
+    if (would_need_subject(o, cert))
+        return fail(EX_CONFIG,
+                    "'%s' not trusted: it is a certificate authority, and no [tls] subject "
+                    "is set, so every certificate it issued (to users, machines, ...) would "
+                    "be accepted as a node, and TLS would not start. Set [tls] subject in "
+                    "%s/sipc.conf first (the subject the nodes' certificates carry; operator "
+                    "guide, section 2), then add it again",
+                    x->subject, o->home);
+    return 0;
+}
+
 static void free_certs(sipc_der *certs, int n)
 {
     for (int i = 0; i < n; i++)
@@ -134,7 +184,8 @@ static int trust_add(const opts *o, const char *dir)
         free_certs(certs, ncerts);
         return fail(EX_FAIL, "%s", err);
     }
-    int added = 0;
+    /* every root is judged before any is stored: a file refused for one
+     * of its roots leaves trust/ as it was */
     for (int k = 0; k < ntake; k++) {
         int i = take[k];
         sipc_x509 x;
@@ -142,56 +193,19 @@ static int trust_add(const opts *o, const char *dir)
             free_certs(certs, ncerts);
             return fail(EX_BADFILE, "%s: certificate %d: %s", o->pos[1], i, err);
         }
-        if (!x.is_ca) {
+        if ((r = judge_root(o, &certs[i], &x)) != 0) {
             free_certs(certs, ncerts);
-            return fail(EX_REFUSED,
-                        "'%s' is not a CA certificate (no basicConstraints CA:TRUE): trust "
-                        "the root that issued it instead (ask for `tlstool trust export` on "
-                        "the other cluster, or your CA's root)",
-                        x.subject);
+            return r;
         }
-        /* wolfSSL cannot load a certificate with a critical extension it
-         * does not process as a trust anchor: the node would not start. */
-        const char *crit = x.tls_unknown_critical[0] ? x.tls_unknown_critical : x.unknown_critical;
-        if (crit[0]) {
-            free_certs(certs, ncerts);
-            return fail(EX_REFUSED,
-                        "'%s' has a critical %s extension that the TLS library (wolfSSL 5.5.4) "
-                        "does not process: it cannot load this certificate as a trusted root, so "
-                        "the node could not start; have your CA reissue it with that extension "
-                        "not marked critical",
-                        x.subject, crit);
-        }
-        /* the handshake judges an anchor's dates (wolfSSL would not): an
-         * expired root is a change that can never work */
-        time_t now = time(NULL);
-        char nb[32], na[32];
-        sipc_time_str(x.not_before, nb);
+    }
+    int added = 0;
+    time_t now = time(NULL);
+    for (int k = 0; k < ntake; k++) {
+        int i = take[k];
+        sipc_x509 x;
+        char na[32];
+        (void)sipc_x509_parse(&x, certs[i].data, certs[i].len, NULL, 0); /* parsed above */
         sipc_time_str(x.not_after, na);
-        if (now > x.not_after || now < x.not_before) {
-            free_certs(certs, ncerts);
-            if (now > x.not_after)
-                return fail(EX_REFUSED,
-                            "'%s' not trusted: it expired on %s (valid %s to %s), so every chain "
-                            "ending at it would be refused; get the root that replaced it (`tlstool "
-                            "trust export` on the other cluster, or your CA's current root)",
-                            x.subject, na, nb, na);
-            return fail(EX_REFUSED,
-                        "'%s' not trusted: it is not valid before %s (valid %s to %s), so every "
-                        "chain ending at it would be refused until then; check this machine's clock "
-                        "(`date -u`), or add it once it is valid",
-                        x.subject, nb, nb, na);
-        }
-        if (would_need_subject(o, &certs[i])) {
-            free_certs(certs, ncerts);
-            return fail(EX_CONFIG,
-                        "'%s' not trusted: it is a certificate authority, and no [tls] subject "
-                        "is set, so every certificate it issued (to users, machines, ...) would "
-                        "be accepted as a node, and TLS would not start. Set [tls] subject in "
-                        "%s/sipc.conf first (the subject the nodes' certificates carry; operator "
-                        "guide, section 2), then add it again",
-                        x.subject, o->home);
-        }
         size_t plen;
         char *pem;
         int pr = cert_pem(&certs[i], &pem, &plen);

@@ -148,6 +148,16 @@ bool sipc_trust_knows_issuer(const sipc_trust *t, const uint8_t *crl, size_t len
 /* The names sipc_trust_load_home loads: trust/ *.pem; crl/ *.crl, *.pem,
  * *.der (NULL-terminated lists of endings). */
 extern const char *const sipc_trust_root_names[], *const sipc_trust_crl_names[];
+/* The largest trust/ or crl/ file sipc_trust_home_files reads (a CRL of a
+ * large CA runs to several MiB). sipcd's reload reads as much to tell
+ * whether such a file changed: with a smaller limit a larger file would
+ * look unchanged and never be applied. */
+#define SIPC_TRUST_FILE_MAX (16u << 20)
+/* The most certificates one trust/ file (or `tlstool trust add FILE`) may
+ * hold. Such a file is a bundle of roots, each an anchor of its own, not a
+ * chain that a handshake presents: SIPC_KP_MAX_CHAIN does not apply. Large
+ * public bundles hold some 150 roots. */
+#define SIPC_TRUST_FILE_ROOTS 256
 /* Called by sipc_trust_home_files for each file: its data (NUL-terminated)
  * when its name ends in one of the extensions asked for, else NULL (a name
  * that is not loaded, for a caller that says so). 0, or an error (err set)

@@ -322,7 +322,8 @@ int sipc_trust_home_files(const char *home, const char *sub, const char *const *
                 sipc__seterr(err, errlen, "cannot read %s: %s", path, strerror(ENOENT));
                 r = SIPC_ETLSCONFIG;
             } else if (r == 0) {
-                r = sipc_secret_fd_read(ffd, path, &buf, &len, 16u << 20, err, errlen) != 0
+                r = sipc_secret_fd_read(ffd, path, &buf, &len, SIPC_TRUST_FILE_MAX, err,
+                                        errlen) != 0
                         ? SIPC_ETLSCONFIG
                         : 0;
                 close(ffd);
@@ -473,10 +474,16 @@ static int add_root_file(const char *path, const char *name, const uint8_t *buf,
         return 0;
     sipc_trust *t = arg;
     char why[300];
-    sipc_der certs[SIPC_KP_MAX_CHAIN];
+    sipc_der certs[SIPC_TRUST_FILE_ROOTS];
     int nc = 0, r = 0;
-    if (sipc_pem_certs((const char *)buf, len, certs, SIPC_KP_MAX_CHAIN, &nc, why, sizeof why) !=
-        0) {
+    int pr = sipc_pem_certs((const char *)buf, len, certs, SIPC_TRUST_FILE_ROOTS, &nc, why,
+                            sizeof why);
+    if (pr == SIPC_ETOOBIG) {
+        sipc__seterr(err, errlen, "%s: a bundle of roots that %s: split it into several files",
+                     path, why);
+        return SIPC_ETLSCONFIG;
+    }
+    if (pr != 0) {
         sipc__seterr(err, errlen, "%s: %s", path, why);
         return SIPC_ETLSCONFIG;
     }

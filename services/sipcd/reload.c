@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "certs/secret_file.h"
+#include "certs/trust.h"
 #include "host.h"
 #include "json_text.h"
 #include "rfc3339.h"
@@ -43,14 +44,16 @@
 /* FNV-1a of a regular file path (followed): tells whether it changed,
  * nothing more. staged/node.crt holds a private key: every file is read as
  * one that may (sipc_secret_regular_read, wiped after), never through stdio,
- * whose buffer glibc frees unwiped. 0, or -1 when it cannot be read (it is
+ * whose buffer glibc frees unwiped. Up to the loader's limit: a larger
+ * trust/ or crl/ file the loader takes would otherwise never count as
+ * changed. 0, or -1 when it cannot be read (it is
  * then left out, as a file that is not there). */
 static int checksum(const char *path, uint64_t *sum)
 {
     struct stat st;
     uint8_t *b;
     size_t n;
-    if (sipc_secret_regular_read(path, 1, &st, &b, &n, 8u << 20, NULL, 0) != 0)
+    if (sipc_secret_regular_read(path, 1, &st, &b, &n, SIPC_TRUST_FILE_MAX, NULL, 0) != 0)
         return -1;
     uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < n; i++) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "certs/pem.h"
+#include "certs/secret_file.h"
 #include "certs/tool/store.h"
 #include "services/tlstool/tlstool.h"
 
@@ -43,6 +44,109 @@ static int would_need_subject(const opts *o, const sipc_der *cert)
     return need;
 }
 
+/* Whether cert (x, parsed) may be trusted: a CA that wolfSSL can load as
+ * an anchor, within its dates, and not one that would need a [tls] subject
+ * this home lacks. 0, or an exit code with the reason said. */
+static int judge_root(const opts *o, const sipc_der *cert, const sipc_x509 *x)
+{
+    if (!x->is_ca)
+        return fail(EX_REFUSED,
+                    "'%s' is not a CA certificate (no basicConstraints CA:TRUE): trust "
+                    "the root that issued it instead (ask for `tlstool trust export` on "
+                    "the other cluster, or your CA's root)",
+                    x->subject);
+    /* wolfSSL cannot load a certificate with a critical extension it
+     * does not process as a trust anchor: the node would not start. */
+    const char *crit = x->tls_unknown_critical[0] ? x->tls_unknown_critical : x->unknown_critical;
+    if (crit[0])
+        return fail(EX_REFUSED,
+                    "'%s' has a critical %s extension that the TLS library (wolfSSL 5.5.4) "
+                    "does not process: it cannot load this certificate as a trusted root, so "
+                    "the node could not start; have your CA reissue it with that extension "
+                    "not marked critical",
+                    x->subject, crit);
+    /* the handshake judges an anchor's dates (wolfSSL would not): an
+     * expired root is a change that can never work */
+    time_t now = time(NULL);
+    char nb[32], na[32];
+    sipc_time_str(x->not_before, nb);
+    sipc_time_str(x->not_after, na);
+    if (now > x->not_after)
+        return fail(EX_REFUSED,
+                    "'%s' not trusted: it expired on %s (valid %s to %s), so every chain "
+                    "ending at it would be refused; get the root that replaced it (`tlstool "
+                    "trust export` on the other cluster, or your CA's current root)",
+                    x->subject, na, nb, na);
+    if (now < x->not_before)
+        return fail(EX_REFUSED,
+                    "'%s' not trusted: it is not valid before %s (valid %s to %s), so every "
+                    "chain ending at it would be refused until then; check this machine's clock "
+                    "(`date -u`), or add it once it is valid",
+                    x->subject, nb, nb, na);
+    if (would_need_subject(o, cert))
+        return fail(EX_CONFIG,
+                    "'%s' not trusted: it is a certificate authority, and no [tls] subject "
+                    "is set, so every certificate it issued (to users, machines, ...) would "
+                    "be accepted as a node, and TLS would not start. Set [tls] subject in "
+                    "%s/sipc.conf first (the subject the nodes' certificates carry; operator "
+                    "guide, section 2), then add it again",
+                    x->subject, o->home);
+    return 0;
+}
+
+static void free_certs(sipc_der *certs, int n)
+{
+    for (int i = 0; i < n; i++)
+        sipc_der_free(&certs[i]);
+}
+
+/* The certificates of FILE for `trust add`: a PEM file is a bundle of roots,
+ * not a chain, and takes as many as a trust/ file (SIPC_TRUST_FILE_ROOTS);
+ * a DER certificate or a PKCS#12 file (a pair with its chain) is read by
+ * read_chain. Their number in *n. 0, or an exit code with nothing left
+ * allocated. */
+static int read_roots(const opts *o, const char *file, sipc_der *certs, int *n, int *is_pfx)
+{
+    uint8_t *b;
+    size_t len;
+    char err[600];
+    *n = 0;
+    *is_pfx = 0;
+    if (sipc_secret_file_read(file, &b, &len, MAX_FILE, err, sizeof err) != 0)
+        return fail(EX_BADFILE, "%s", err);
+    if (sipc_is_pem(b, len)) {
+        char why[200];
+        int r = sipc_pem_certs((const char *)b, len, certs, SIPC_TRUST_FILE_ROOTS, n, why,
+                               sizeof why);
+        sipc_secure_free(b, len);
+        if (r == SIPC_ETOOBIG) {
+            *n = 0;
+            return fail(EX_REFUSED,
+                        "%s: a bundle of roots that %s: nothing stored; split it into several "
+                        "files and add each",
+                        file, why);
+        }
+        if (r != 0 || *n == 0) {
+            *n = 0;
+            return fail(EX_BADFILE, "%s holds no readable PEM certificate", file);
+        }
+        return 0;
+    }
+    sipc_secure_free(b, len);
+    sipc_keypair kp;
+    int r = read_chain(o, file, &kp, is_pfx);
+    if (r)
+        return r;
+    for (int i = 0; i < kp.ncerts; i++) {
+        certs[i] = kp.certs[i];
+        kp.certs[i].data = NULL;
+        kp.certs[i].len = 0;
+    }
+    *n = kp.ncerts;
+    sipc_keypair_free(&kp);
+    return 0;
+}
+
 static int trust_add(const opts *o, const char *dir)
 {
     if (extra_args(o, 2))
@@ -50,22 +154,22 @@ static int trust_add(const opts *o, const char *dir)
     if (o->npos != 2)
         return fail(EX_USAGE, "usage: tlstool trust add FILE");
     char path[1400], err[600];
-    sipc_keypair kp;
-    int is_pfx;
-    int r = read_chain(o, o->pos[1], &kp, &is_pfx);
+    sipc_der certs[SIPC_TRUST_FILE_ROOTS];
+    int ncerts, is_pfx;
+    int r = read_roots(o, o->pos[1], certs, &ncerts, &is_pfx);
     if (r)
         return r;
     /* a PKCS#12 file is a node's pair with its chain: of it, only the
      * self-signed CA (the root) is meant to be trusted, never the leaf */
-    int take[SIPC_KP_MAX_CHAIN], ntake = 0;
-    for (int i = 0; i < kp.ncerts; i++) {
+    int take[SIPC_TRUST_FILE_ROOTS], ntake = 0;
+    for (int i = 0; i < ncerts; i++) {
         sipc_x509 x;
-        if (!is_pfx || (sipc_x509_parse(&x, kp.certs[i].data, kp.certs[i].len, NULL, 0) == 0 &&
+        if (!is_pfx || (sipc_x509_parse(&x, certs[i].data, certs[i].len, NULL, 0) == 0 &&
                         x.is_ca && sipc_x509_self_issued(&x)))
             take[ntake++] = i;
     }
     if (is_pfx && !ntake) {
-        sipc_keypair_free(&kp);
+        free_certs(certs, ncerts);
         return fail(EX_REFUSED,
                     "%s is a PKCS#12 file without a self-signed CA certificate (a root): give the "
                     "root as a PEM file instead (your CA's root, or `tlstool trust export` on the "
@@ -75,72 +179,36 @@ static int trust_add(const opts *o, const char *dir)
     if (is_pfx)
         printf("%s is a PKCS#12 file: trusting its root only (%d of its %d certificates; not the "
                "leaf or intermediates, not the key)\n",
-               o->pos[1], ntake, kp.ncerts);
+               o->pos[1], ntake, ncerts);
     if (sipc_store_init(o->home, err, sizeof err) != 0) {
-        sipc_keypair_free(&kp);
+        free_certs(certs, ncerts);
         return fail(EX_FAIL, "%s", err);
     }
-    int added = 0;
+    /* every root is judged before any is stored: a file refused for one
+     * of its roots leaves trust/ as it was */
     for (int k = 0; k < ntake; k++) {
         int i = take[k];
         sipc_x509 x;
-        if (sipc_x509_parse(&x, kp.certs[i].data, kp.certs[i].len, err, sizeof err) != 0) {
-            sipc_keypair_free(&kp);
+        if (sipc_x509_parse(&x, certs[i].data, certs[i].len, err, sizeof err) != 0) {
+            free_certs(certs, ncerts);
             return fail(EX_BADFILE, "%s: certificate %d: %s", o->pos[1], i, err);
         }
-        if (!x.is_ca) {
-            sipc_keypair_free(&kp);
-            return fail(EX_REFUSED,
-                        "'%s' is not a CA certificate (no basicConstraints CA:TRUE): trust "
-                        "the root that issued it instead (ask for `tlstool trust export` on "
-                        "the other cluster, or your CA's root)",
-                        x.subject);
+        if ((r = judge_root(o, &certs[i], &x)) != 0) {
+            free_certs(certs, ncerts);
+            return r;
         }
-        /* wolfSSL cannot load a certificate with a critical extension it
-         * does not process as a trust anchor: the node would not start. */
-        const char *crit = x.tls_unknown_critical[0] ? x.tls_unknown_critical : x.unknown_critical;
-        if (crit[0]) {
-            sipc_keypair_free(&kp);
-            return fail(EX_REFUSED,
-                        "'%s' has a critical %s extension that the TLS library (wolfSSL 5.5.4) "
-                        "does not process: it cannot load this certificate as a trusted root, so "
-                        "the node could not start; have your CA reissue it with that extension "
-                        "not marked critical",
-                        x.subject, crit);
-        }
-        /* the handshake judges an anchor's dates (wolfSSL would not): an
-         * expired root is a change that can never work */
-        time_t now = time(NULL);
-        char nb[32], na[32];
-        sipc_time_str(x.not_before, nb);
+    }
+    int added = 0;
+    time_t now = time(NULL);
+    for (int k = 0; k < ntake; k++) {
+        int i = take[k];
+        sipc_x509 x;
+        char na[32];
+        (void)sipc_x509_parse(&x, certs[i].data, certs[i].len, NULL, 0); /* parsed above */
         sipc_time_str(x.not_after, na);
-        if (now > x.not_after || now < x.not_before) {
-            sipc_keypair_free(&kp);
-            if (now > x.not_after)
-                return fail(EX_REFUSED,
-                            "'%s' not trusted: it expired on %s (valid %s to %s), so every chain "
-                            "ending at it would be refused; get the root that replaced it (`tlstool "
-                            "trust export` on the other cluster, or your CA's current root)",
-                            x.subject, na, nb, na);
-            return fail(EX_REFUSED,
-                        "'%s' not trusted: it is not valid before %s (valid %s to %s), so every "
-                        "chain ending at it would be refused until then; check this machine's clock "
-                        "(`date -u`), or add it once it is valid",
-                        x.subject, nb, nb, na);
-        }
-        if (would_need_subject(o, &kp.certs[i])) {
-            sipc_keypair_free(&kp);
-            return fail(EX_CONFIG,
-                        "'%s' not trusted: it is a certificate authority, and no [tls] subject "
-                        "is set, so every certificate it issued (to users, machines, ...) would "
-                        "be accepted as a node, and TLS would not start. Set [tls] subject in "
-                        "%s/sipc.conf first (the subject the nodes' certificates carry; operator "
-                        "guide, section 2), then add it again",
-                        x.subject, o->home);
-        }
         size_t plen;
         char *pem;
-        int pr = cert_pem(&kp.certs[i], &pem, &plen);
+        int pr = cert_pem(&certs[i], &pem, &plen);
         char name[40];
         snprintf(name, sizeof name, "%.16s.pem", x.fingerprint);
         snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -148,7 +216,7 @@ static int trust_add(const opts *o, const char *dir)
             snprintf(err, sizeof err, "%s", sipc_strerror(pr));
         if (pr != 0 || sipc_store_put(o->home, "trust", name, pem, plen, err, sizeof err) != 0) {
             free(pem);
-            sipc_keypair_free(&kp);
+            free_certs(certs, ncerts);
             return fail(EX_FAIL, "%s", err);
         }
         free(pem);
@@ -164,7 +232,7 @@ static int trust_add(const opts *o, const char *dir)
                    "are accepted\n");
         added++;
     }
-    sipc_keypair_free(&kp);
+    free_certs(certs, ncerts);
     printf("warning: only add roots that you or your organisation control: every certificate "
            "such a root signed can now connect to this node\n");
     if (!added)

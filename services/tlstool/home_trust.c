@@ -41,11 +41,11 @@ static int add_roots(const char *path, const char *name, const uint8_t *b, size_
                      char *err, size_t errlen)
 {
     sipc_trust *t = arg;
-    sipc_der certs[SIPC_KP_MAX_CHAIN];
+    sipc_der certs[SIPC_TRUST_FILE_ROOTS];
     int nc = 0;
     if (!b)
         return 0;
-    if (sipc_pem_certs((const char *)b, n, certs, SIPC_KP_MAX_CHAIN, &nc, NULL, 0) != 0)
+    if (sipc_pem_certs((const char *)b, n, certs, SIPC_TRUST_FILE_ROOTS, &nc, NULL, 0) != 0)
         nc = 0;
     for (int k = 0; k < nc; k++) {
         sipc_trust_add_root(t, certs[k].data, certs[k].len, err, errlen);

@@ -17,7 +17,7 @@
 #include "services/tlstool/verify_exit.h"
 #include "sipc/node.h"
 
-/* Exit codes (docs/tlstool.md); 20-35 are tlstool_verify_exit_code(). */
+/* Exit codes (docs/tlstool.md); 20-38 are tlstool_verify_exit_code(). */
 enum {
     EX_OK = 0,
     EX_FAIL = 1,     /* unexpected failure (I/O, memory) */

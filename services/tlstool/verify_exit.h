@@ -5,7 +5,7 @@
 
 #include "certs/trust.h"
 
-/* 0 only for SIPC_VFY_OK; 20..35 for the failures, 1 for an unknown status. */
+/* 0 only for SIPC_VFY_OK; 20..38 for the failures, 1 for an unknown status. */
 int tlstool_verify_exit_code(sipc_vfy_status s);
 
 #endif

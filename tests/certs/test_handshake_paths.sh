@@ -249,7 +249,7 @@ cat "$P/chain13leaf.pem" $(for c in $(up 11) root; do echo "$P/$c.pem"; done) >"
 too_long="the chain has 13 certificates; sipc accepts at most 9"
 run "$T" verify "$work/chain13.pem"
 expect "verify: a chain of 13 certificates is longer than the limit (exit 38)" 38 "chain13.pem: $too_long; fix: "
-# a sipc pair holds at most 10, so the 13 are presented by OpenSSL's
+# a sipc pair holds at most 9, so the 13 are presented by OpenSSL's
 # s_server (on $NET.2) to sipcctl, from a home whose subject both carry
 NET=${SIPC_TEST_NET:-127.1.114}
 HO=$work/home-o

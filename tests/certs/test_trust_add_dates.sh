@@ -1,7 +1,8 @@
 #!/bin/bash
 # test_trust_add_dates.sh TLSTOOL - `tlstool trust add` judges a root's dates
 # as the handshake does: an expired root, or one not valid yet, is refused
-# (exit 11) with its dates and what to do, and nothing is stored; a root that
+# (exit 11) with its dates and what to do, and nothing is stored (not even
+# the good roots of the same file); a root that
 # expires within 30 days is trusted with a warning; a current one quietly.
 # The roots are made with openssl under faketime.
 set -u
@@ -32,6 +33,13 @@ expect "an expired root is refused (exit 11)" 11 \
     "'CN=expired root' not trusted: it expired on 2020-01-31.* \(valid 2020-01-01.* to 2020-01-31.*\), so every chain ending at it would be refused; get the root that replaced it"
 grep -q "^trusted:" "$OUT" && bad "expired: said trusted"
 [ "$(stored)" = 0 ] && ok "expired: nothing stored in trust/" || bad "expired: trust/ holds $(stored) file(s)"
+
+# a file of a good root and an expired one: all or nothing
+cat "$work/current.pem" "$work/expired.pem" >"$work/mixed.pem"
+run "$T" --home "$H" trust add "$work/mixed.pem"
+expect "a file of a current and an expired root is refused (exit 11)" 11 "'CN=expired root' not trusted"
+grep -q "^trusted:" "$OUT" && bad "mixed: said trusted"
+[ "$(stored)" = 0 ] && ok "mixed: nothing stored, not even the current root" || bad "mixed: trust/ holds $(stored) file(s)"
 
 run "$T" --home "$H" trust add "$work/future.pem"
 expect "a root not valid yet is refused (exit 11)" 11 "'CN=future root' not trusted: it is not valid before .*check this machine's clock"

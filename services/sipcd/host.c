@@ -66,6 +66,7 @@ static int prepare(host *h)
             return EX_CANTCREAT;
         }
     }
+    host_reload_files_seen(h);
     for (int i = 0; i < HOST_NSERVICES; i++) {
         host_service *s = &h->svc[i];
         if (sipc_security_load_service(&s->sec, &h->cfg, s->key, err, sizeof err) != 0) {

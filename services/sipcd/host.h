@@ -180,7 +180,12 @@ void host_stop(host *h, const char *signame);
  * gets the JSON answer. Loop thread only. */
 void host_reload(host *h, const char *by, const sipc_peer_info *peer, int force, int ack,
                  int64_t deadline_ms, void (*done)(void *arg, json_t *answer), void *arg);
-/* reload.c: what host_start records for later reloads. */
+/* reload.c: the pair, trust/, crl/ and rotation files as the node is about
+ * to load them, taken before it does: a file changed while the node starts
+ * is then one the next reload sees as changed (taken after, the node would
+ * run the old file and a reload say nothing changed). */
+void host_reload_files_seen(host *h);
+/* reload.c: what host_start sets up for later reloads. */
 void host_reload_init(host *h);
 /* reload.c: the status's "reload" section: the refused reload and the
  * changes that wait for a restart. */

@@ -110,7 +110,7 @@ static int missing_from(const host_files *a, const host_files *b)
     return n;
 }
 
-void host_reload_init(host *h)
+void host_reload_files_seen(host *h)
 {
     sipc_security *ps;
     char err[600];
@@ -122,6 +122,10 @@ void host_reload_init(host *h)
     read_files(h->cfg.home, "trust", &h->trust);
     read_files(h->cfg.home, "crl", &h->crl);
     read_rotation(h->cfg.home, &h->rotation);
+}
+
+void host_reload_init(host *h)
+{
     uv_timer_init(h->loop, &h->retire_timer);
     h->retire_timer.data = h;
     h->retire_on = 1;

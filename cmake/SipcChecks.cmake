@@ -1,7 +1,8 @@
 # SipcChecks.cmake - structural tests of the build (label unit, in every build
 # tree): the layers point only down (check-layers.sh), libsipc.so exports
-# exactly the public API (check-exports.sh), and both checkers catch a
-# planted violation (test-checks.sh). Included at the end of the top
+# exactly the public API (check-exports.sh), both checkers catch a planted
+# violation (test-checks.sh), and no source file grows over 1,000 lines
+# (check-file-size.sh). Included at the end of the top
 # CMakeLists.txt, once every target exists.
 include_guard(GLOBAL)
 
@@ -36,6 +37,10 @@ endif()
 add_test(NAME check_layers
   COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/check-layers.sh ${PROJECT_SOURCE_DIR} ${SIPC_LAYER_OBJECTS})
 set_tests_properties(check_layers PROPERTIES LABELS unit TIMEOUT 120)
+
+add_test(NAME check_file_size
+  COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/check-file-size.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(check_file_size PROPERTIES LABELS unit TIMEOUT 60)
 
 if(SIPC_CHECK_GCC)
   add_test(NAME check_exports

@@ -57,7 +57,7 @@ static int replaces_cluster_pair(const opts *o, const sipc_config *cfg, const si
     sipc_trust *t;
     int have;
     char err[1600];
-    if (load_trust_quiet(o, cfg, &t, &have, err, sizeof err) != 0)
+    if (load_trust_quiet(o, cfg, NULL, &t, &have, err, sizeof err) != 0)
         return 1;
     sipc_vfy_result res;
     int ok = sipc_trust_verify(t, kp->certs, kp->ncerts, SIPC_PURPOSE_BOTH, time(NULL), &res) == 0;

@@ -10,6 +10,7 @@
 
 #include "certs/tool/pkcs12.h"
 #include "certs/tool/store.h"
+#include "ipc/security.h"
 #include "services/tlstool/tlstool.h"
 
 /* The fingerprint (and subject) of security/sub/node.crt, sub NULL for
@@ -243,31 +244,84 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
     "`tlstool rotate finish --reload` on every node once every node has committed "           \
     "(docs/operator-guide.md, 1.8)"
 
+/* The security this node runs with once finished: its pair, and its trust
+ * without the rotation's other pair (build_trust with own set leaves
+ * staged/ and previous/ out). Strict, since only nodes that answered over
+ * TLS are asked again; resumption off, so that every handshake judges the
+ * peer's chain anew. 0, or an exit code with err. */
+static int finish_security(const opts *o, const sipc_config *cfg, sipc_security **out, char *err,
+                           size_t errlen)
+{
+    sipc_keypair kp;
+    sipc_trust *t;
+    int have, r;
+    if ((r = load_pair(o, &kp, LOAD_PAIR_QUIET)) != 0) {
+        snprintf(err, errlen, "this node's pair (security/node.crt) cannot be read");
+        return r;
+    }
+    if ((r = load_trust_quiet(o, cfg, &kp, &t, &have, err, errlen)) != 0) {
+        sipc_keypair_free(&kp);
+        return r;
+    }
+    if (sipc__security_new_tls(out, SIPC_TLS_STRICT, &kp, t, err, errlen) != 0)
+        return EX_FAIL;
+    sipc_security_set_resumption(*out, 0);
+    return 0;
+}
+
 /* The guard of finish: it stops trusting the pair dropped (SHA-256), so a
- * [cluster] node that still presents it (one that has not committed, or has
- * rolled back) is refused by this node from then on, and this node by it
- * once the nodes redial. Each node is asked the pair it presents now
- * (sys.info, as `tlstool check` and disable's guard ask): a node's own word,
- * not what its files say. fix: what those nodes must do first. EX_OK to go
- * on (said when some could not be asked), or EX_NOT_COMMITTED with them
- * named. */
+ * [cluster] node whose certificate only that pair vouches for (one that
+ * has not committed, or has rolled back) is refused by this node from then
+ * on, and this node by it once the nodes redial. Whether each node is one
+ * is decided by trust, not by comparing fingerprints: with an
+ * organisation's CA every node may hold a certificate of its own, which no
+ * fingerprint of this node's pairs matches. So each node that answers over
+ * TLS (sys.info, as `tlstool check` and disable's guard ask) is dialled
+ * again with the security this node has after finish: both handshakes
+ * present the same certificate, so when only the second is refused for a
+ * certificate, it is the node's certificate that this node will refuse.
+ * fix: what those nodes must do first. EX_OK to go on (said when some
+ * could not be asked), or EX_NOT_COMMITTED with them named. */
 static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropped,
                         const char *fix)
 {
     if (!cfg->tls_enable || cfg->nnodes == 0 || !dropped[0])
         return EX_OK;
-    node_probe *nodes = NULL;
+    node_probe *nodes = NULL, *after = NULL;
     char err[600], still[1200] = "", unknown[1200] = "";
-    int nstill = 0, nunknown = 0;
-    if (probe_cluster(cfg, o->timeout_ms ? o->timeout_ms : 5000, &nodes, err, sizeof err) != 0)
+    int nstill = 0, nunknown = 0, ntls = 0;
+    int timeout = o->timeout_ms ? o->timeout_ms : 5000;
+    if (probe_cluster(cfg, timeout, &nodes, err, sizeof err) != 0)
         snprintf(unknown, sizeof unknown, "the [cluster] nodes could not be asked: %s", err);
+    for (int i = 0; nodes && i < cfg->nnodes; i++)
+        ntls += !sipc_config_node_is_self(cfg, i) && nodes[i].up && nodes[i].info.tls;
+    sipc_security *sec = NULL;
+    if (ntls && finish_security(o, cfg, &sec, err, sizeof err) != 0) {
+        snprintf(unknown, sizeof unknown, "the [cluster] nodes could not be asked: cannot set up "
+                                          "TLS with the trust kept after finish: %s",
+                 err);
+        free(nodes);
+        nodes = NULL;
+    }
+    if (sec) {
+        after = calloc((size_t)cfg->nnodes, sizeof *after);
+        if (!after || probe_nodes(cfg, sec, timeout, after) != 0) {
+            free(after);
+            after = NULL;
+        }
+        sipc_security_release(sec);
+    }
     for (int i = 0; nodes && i < cfg->nnodes; i++) {
         const node_probe *n = &nodes[i];
-        if (sipc_config_node_is_self(cfg, i) || (n->up && strcmp(n->live_fp, dropped) != 0))
+        /* a node in plaintext presents no certificate to refuse */
+        if (sipc_config_node_is_self(cfg, i) || (n->up && !n->info.tls) ||
+            (n->up && after && after[i].up))
             continue;
-        probe_list_add(n->up ? still : unknown, sizeof still, n);
-        ++*(n->up ? &nstill : &nunknown);
+        int refused = n->up && after && after[i].err == SIPC_EPEERAUTH;
+        probe_list_add(refused ? still : unknown, sizeof still, n);
+        ++*(refused ? &nstill : &nunknown);
     }
+    free(after);
     free(nodes);
     if (nstill && !o->force)
         return fail(EX_NOT_COMMITTED,

@@ -352,7 +352,7 @@ int cmd_status(void *arg)
     {
         int hp;
         char perr[1600];
-        if (load_trust_quiet(o, &cfg, &pt, &hp, perr, sizeof perr) != 0)
+        if (load_trust_quiet(o, &cfg, NULL, &pt, &hp, perr, sizeof perr) != 0)
             json_array_append_new(problems, sipc_json_text(perr));
         else if (hp && sipc_trust_check_policy(pt, perr, sizeof perr) != 0)
             json_array_append_new(problems, sipc_json_text(perr));

@@ -121,10 +121,10 @@ int load_trust(const opts *o, const sipc_config *cfg, sipc_trust **out, int *hav
     return build_trust(o, cfg, NULL, out, have_pair);
 }
 
-int load_trust_quiet(const opts *o, const sipc_config *cfg, sipc_trust **out, int *have_pair,
-                     char *err, size_t errlen)
+int load_trust_quiet(const opts *o, const sipc_config *cfg, const sipc_keypair *own,
+                     sipc_trust **out, int *have_pair, char *err, size_t errlen)
 {
-    return trust_of(o, cfg, NULL, out, have_pair, err, errlen);
+    return trust_of(o, cfg, own, out, have_pair, err, errlen);
 }
 
 int load_pair_unchecked(const opts *o, sipc_keypair *kp, int quiet)

@@ -128,8 +128,8 @@ static const cli_opt DISABLE_OPTS[] = {
 
 static const cli_opt ROTATE_OPTS[] = {
     FLAG("force", force, "stage: replace a pair that is already staged; finish: finish\n"
-         "although [cluster] nodes still present the pair it stops\n"
-         "trusting (they are cut off from this node)"),
+         "although [cluster] nodes still present certificates only the\n"
+         "pair it stops trusting vouches for (they are cut off from this node)"),
     RELOAD_FLAG,
     TIMEOUT_OPT("finish: asking each [cluster] node its pair (default 5000)"),
     CLI_PASSWORD_OPTS(opts, pw),
@@ -229,7 +229,8 @@ static const cli_cmd COMMANDS[] = {
      "commit (node by node, once every node has it staged): the staged pair becomes\n"
      "node.crt/node.p12, the replaced one goes to security/previous/ and stays trusted.\n"
      "finish (on every node, once every node has committed): the previous pair is no\n"
-     "longer trusted; refused (exit 18) while a [cluster] node still presents it. abort: before commit, drops the staged pair; after it, installs the\n"
+     "longer trusted; refused (exit 18) while a [cluster] node presents a certificate\n"
+     "only it vouches for. abort: before commit, drops the staged pair; after it, installs the\n"
      "previous pair again and keeps trusting both (abort again, or finish, to end it).\n"
      "status: the state, with the current, staged and previous fingerprints.\n"
      "--reload applies each step to the running node (or sipcctl reload, SIGHUP, a\n"

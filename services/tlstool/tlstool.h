@@ -98,14 +98,15 @@ const char *revocation_name(sipc_revocation r);
 int file_exists(const char *path);
 /* The trust the transport loads (sipc_trust_load_home) when a pair is
  * imported, else the trust store and CRLs only; with own, that pair stands in
- * for node.crt. *have_pair: node.crt exists. */
+ * for node.crt and no rotation pair is added (staged/, previous/: the trust
+ * a rotation's finish leaves). *have_pair: node.crt exists. */
 int build_trust(const opts *o, const sipc_config *cfg, const sipc_keypair *own, sipc_trust **out,
                 int *have_pair);
 int load_trust(const opts *o, const sipc_config *cfg, sipc_trust **out, int *have_pair);
-/* load_trust without a word: 0, or an exit code with err (sipcd's words
+/* build_trust without a word: 0, or an exit code with err (sipcd's words
  * when it would refuse the same home). */
-int load_trust_quiet(const opts *o, const sipc_config *cfg, sipc_trust **out, int *have_pair,
-                     char *err, size_t errlen);
+int load_trust_quiet(const opts *o, const sipc_config *cfg, const sipc_keypair *own,
+                     sipc_trust **out, int *have_pair, char *err, size_t errlen);
 /* How load_pair says a failure: fail() on stderr, nothing, or (for verify)
  * a key that is not the certificate's as a NOT VERIFIED verdict on stdout. */
 enum { LOAD_PAIR_SAY = 0, LOAD_PAIR_QUIET = 1, LOAD_PAIR_VERDICT = 2 };

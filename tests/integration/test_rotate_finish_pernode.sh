@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# test_rotate_finish_pernode.sh - rotate finish's guard when every node has
+# a certificate of its own: three real sipcd, a b c ($BASE.1-3), strict,
+# each with its own organisation certificate under root R1 ([tls] subject
+# O=Test), rotating to certificates of their own under R2. No other node
+# ever presents a's previous certificate, so only a judgement by trust
+# tells that a would refuse b and c once finished:
+#   - finish on a before b and c committed: refused, exit 18, b and c
+#     named, the rotation left committed, and b still reaches a
+#   - once b and c committed: finish on a goes through, no warning
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+BASE=${SIPC_TEST_NET:-127.1.124}
+. "$(dirname "$0")/../support/shtest.sh"
+need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
+shtest_init rotatepernode
+export TZ=UTC SIPC_PFX_PASSWORD="Rotate-Pernode-$$"
+pki_sh=$(cd "$(dirname "$0")/../certs" && pwd)/openssl_pki.sh
+mkdir -p "$work/pki" && (
+    cd "$work/pki" || exit 1
+    . "$pki_sh"
+    printf '[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n[leaf]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n' >ext.cnf
+    for r in r1 r2; do
+        selfsign $r "/O=Test/CN=Test Root $r" ca || exit 1
+        for n in a b c; do
+            issue "$n-$r" "/O=Test/CN=node $n" $r leaf &&
+                openssl pkcs12 -export -inkey "$n-$r.key" -in "$n-$r.pem" -certfile $r.pem \
+                    -passout env:SIPC_PFX_PASSWORD -out "$n-$r.pfx" || exit 1
+        done
+    done
+) || { not_ok "the organisation's PKI"; exit 1; }
+i=0
+for n in a b c; do
+    i=$((i + 1))
+    node_home "$work/$n" rpernode "$n" "$BASE.$i" "$BASE.1, $BASE.2, $BASE.3"
+    printf '[tls]\nsubject = O=Test\n' >>"$work/$n/sipc.conf"
+    "$BIN/tlstool" --home "$work/$n" import "$work/pki/$n-r1.pfx" >/dev/null &&
+        "$BIN/tlstool" --home "$work/$n" enable --mode strict >/dev/null ||
+        { not_ok "tlstool import, enable on $n"; exit 1; }
+done
+sipcd_start_all "$work/a" "$work/b" "$work/c" || exit 1
+tt() { local h=$1; shift; "$BIN/tlstool" --home "$work/$h" "$@"; }
+# the links as tlstool check sees them (status --cluster also judges the
+# certificates by equality, which a cluster of per-node pairs never has)
+check_ok() { "$BIN/tlstool" --home "$work/$1" check >"$OUT" 2>&1; }
+for n in a b c; do
+    tt $n rotate stage "$work/pki/$n-r2.pfx" --reload >/dev/null 2>&1 || not_ok "rotate stage on $n"
+done
+tt a rotate commit --reload >/dev/null 2>&1 || not_ok "rotate commit on a"
+
+run tt a rotate finish --reload
+expect "finish on a before b and c committed: refused" 18 \
+    "not finished: 2 \\[cluster\\] nodes still present the pair this node stops trusting at finish \\(SHA-256 [0-9a-f]{16}\\.\\.\\.\\), so it would refuse their links: $BASE.2 \\(node b\\), $BASE.3 \\(node c\\)\\. Nothing was changed" \
+    'commit them \(`tlstool rotate commit --reload` on each\) first'
+run tt a rotate status
+expect "refused: the rotation stays committed on a" 0 'committed: +yes'
+if wait_for 15 check_ok b; then ok "refused: b still reaches a and c"; else bad "refused: tlstool check from b"; fi
+
+for n in b c; do tt $n rotate commit --reload >/dev/null 2>&1 || not_ok "rotate commit on $n"; done
+run tt a rotate finish --reload
+expect "finish on a once b and c committed: not refused" 0 '^finished: the previous pair'
+grep -q 'warning' "$OUT" && bad "finish with every node committed warned"
+for n in b c; do tt $n rotate finish --reload >/dev/null 2>&1 || not_ok "rotate finish on $n"; done
+if wait_for 15 check_ok a; then ok "rotation done: a reaches b and c"; else bad "rotation done: tlstool check from a"; fi
+shtest_done

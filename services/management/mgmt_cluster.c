@@ -589,41 +589,6 @@ static void clock_skew(json_t *list, json_t *nodes)
     }
 }
 
-/* Whether a node's status says it accepts the certificate fingerprint fp:
- * its own, or during a key pair rotation the other pair it has loaded. */
-static int accepts(json_t *n, const char *fp)
-{
-    json_t *tls = json_object_get(n, "tls");
-    return !strcmp(mgmt_str_at(tls, "certificate", "fingerprint_sha256"), fp) ||
-           !strcmp(mgmt_str_at(tls, "rotation", "fingerprint_sha256"), fp);
-}
-
-/* Whether n's pair and the pair of a node presenting common (the
- * cluster's) do not accept each other (during a key pair rotation they do);
- * when so, what is refused in out ("n2 does not accept n1's pair; ..."). A
- * third pair is judged against common alone, so that it alone is named. */
-static int pair_refused(json_t *nodes, json_t *n, const char *common, char *out, size_t len)
-{
-    const char *fp = mgmt_str_at(json_object_get(n, "tls"), "certificate", "fingerprint_sha256");
-    size_t i, w = 0;
-    json_t *o;
-    out[0] = '\0';
-    json_array_foreach(nodes, i, o)
-    {
-        const char *ofp =
-            mgmt_str_at(json_object_get(o, "tls"), "certificate", "fingerprint_sha256");
-        if (o == n || !json_is_true(json_object_get(o, "reachable")) || strcmp(ofp, common) != 0)
-            continue;
-        if (!accepts(o, fp) && w < len)
-            w += (size_t)snprintf(out + w, len - w, "%s%s does not accept %s's pair",
-                                  w ? "; " : "", mgmt_node_name(o), mgmt_node_name(n));
-        if (!accepts(n, ofp) && w < len)
-            w += (size_t)snprintf(out + w, len - w, "%s%s does not accept %s's pair",
-                                  w ? "; " : "", mgmt_node_name(n), mgmt_node_name(o));
-    }
-    return w != 0;
-}
-
 /* n's data port (its services' "data"), the port of an entry of its
  * [cluster] nodes that names none; 0 when its status does not say. */
 static int data_port(json_t *n)
@@ -916,7 +881,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         /* a pair every node accepts, and n theirs, is a step of a key pair
          * rotation: the notes say which */
         int odd = enabled && common && fp[0] && strcmp(fp, common) != 0 &&
-                  pair_refused(nodes, n, common, refusers, sizeof refusers);
+                  mgmt_pair_refused(nodes, n, common, refusers, sizeof refusers);
         if (odd && sipc_mgmt_rotating(nodes))
             /* importing the cluster's pair there would undo its rotation */
             problem(list, n, "certificate_mismatch",

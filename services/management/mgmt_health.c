@@ -347,3 +347,48 @@ json_t *sipc_mgmt_notes(json_t *nodes)
     }
     return list;
 }
+
+/* Whether a node's status says it accepts the certificate fingerprint fp:
+ * its own, or during a key pair rotation the other pair it has loaded. */
+static int accepts(json_t *n, const char *fp)
+{
+    json_t *tls = json_object_get(n, "tls");
+    return !strcmp(mgmt_str_at(tls, "certificate", "fingerprint_sha256"), fp) ||
+           !strcmp(mgmt_str_at(tls, "rotation", "fingerprint_sha256"), fp);
+}
+
+/* Under an organisation's CA ([tls] subject required) every node may hold a
+ * certificate of its own: two certificates of one issuer are then one
+ * cluster's, which pinning fingerprints would call a mismatch. */
+static int same_ca(json_t *n, json_t *o)
+{
+    json_t *nt = json_object_get(n, "tls"), *ot = json_object_get(o, "tls");
+    const char *ni = mgmt_str_at(nt, "certificate", "issuer");
+    return json_is_string(json_object_get(nt, "required_subject")) &&
+           json_is_string(json_object_get(ot, "required_subject")) && ni[0] &&
+           !strcmp(ni, mgmt_str_at(ot, "certificate", "issuer"));
+}
+
+int mgmt_pair_refused(json_t *nodes, json_t *n, const char *common, char *out, size_t len)
+{
+    const char *fp = mgmt_str_at(json_object_get(n, "tls"), "certificate", "fingerprint_sha256");
+    size_t i, w = 0;
+    json_t *o;
+    out[0] = '\0';
+    json_array_foreach(nodes, i, o)
+    {
+        const char *ofp =
+            mgmt_str_at(json_object_get(o, "tls"), "certificate", "fingerprint_sha256");
+        if (o == n || !json_is_true(json_object_get(o, "reachable")) || strcmp(ofp, common) != 0)
+            continue;
+        if (same_ca(n, o))
+            continue;
+        if (!accepts(o, fp) && w < len)
+            w += (size_t)snprintf(out + w, len - w, "%s%s does not accept %s's pair",
+                                  w ? "; " : "", mgmt_node_name(o), mgmt_node_name(n));
+        if (!accepts(n, ofp) && w < len)
+            w += (size_t)snprintf(out + w, len - w, "%s%s does not accept %s's pair",
+                                  w ? "; " : "", mgmt_node_name(n), mgmt_node_name(o));
+    }
+    return w != 0;
+}

@@ -1,7 +1,8 @@
 /* mgmt_health.h - the cluster's health from the problems the cluster status
  * lists: one rule for the node that answers management.cluster and for
- * sipcctl, which grades an older node's answer (no "health") itself. Pure;
- * needs only jansson. */
+ * sipcctl, which grades an older node's answer (no "health") itself; the
+ * notes on what differs without being wrong; whether two nodes' key pairs
+ * accept each other. Pure; needs only jansson. */
 #ifndef SIPC_MGMT_HEALTH_H
 #define SIPC_MGMT_HEALTH_H
 
@@ -24,6 +25,12 @@ json_t *sipc_mgmt_notes(json_t *nodes);
 /* Whether a reachable node of nodes is in a key pair rotation (staged or
  * committed). */
 int sipc_mgmt_rotating(json_t *nodes);
+
+/* Whether n's pair and the pair of a node presenting common (the
+ * cluster's) do not accept each other (during a key pair rotation they do);
+ * when so, what is refused in out ("n2 does not accept n1's pair; ..."). A
+ * third pair is judged against common alone, so that it alone is named. */
+int mgmt_pair_refused(json_t *nodes, json_t *n, const char *common, char *out, size_t len);
 
 /* The string at o.path1 (o.path1.path2 when path2 is not NULL), "" when
  * there is none: the statuses' fields as the judging reads them. */

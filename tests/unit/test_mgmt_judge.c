@@ -895,6 +895,47 @@ static void rotation(void **state)
     json_decref(nodes);
 }
 
+/* An organisation's CA ([tls] subject required): each node holds its own
+ * certificate, one issuer's; a node whose certificate another issuer signed
+ * is still the odd one */
+static json_t *org_node(const char *id, const char *fp, const char *issuer)
+{
+    json_t *n = pair_node(id, fp, NULL, NULL);
+    json_t *tls = json_object_get(n, "tls");
+    json_object_set_new(json_object_get(tls, "certificate"), "issuer", json_string(issuer));
+    json_object_set_new(tls, "required_subject", json_string("O=Test"));
+    return n;
+}
+
+static void per_node_certificates(void **state)
+{
+    (void)state;
+    json_t *nodes = json_pack(
+        "[o, o, o]",
+        org_node("n1", "aaaa000000000000000000000000000000000000000000000000000000000000",
+                 "O=Test, CN=Test CA"),
+        org_node("n2", "bbbb000000000000000000000000000000000000000000000000000000000000",
+                 "O=Test, CN=Test CA"),
+        org_node("n3", "cccc000000000000000000000000000000000000000000000000000000000000",
+                 "O=Test, CN=Test CA"));
+    json_t *p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "");
+    json_decref(p);
+    json_decref(nodes);
+    nodes = json_pack(
+        "[o, o, o]",
+        org_node("n1", "aaaa000000000000000000000000000000000000000000000000000000000000",
+                 "O=Test, CN=Test CA"),
+        org_node("n2", "bbbb000000000000000000000000000000000000000000000000000000000000",
+                 "O=Test, CN=Test CA"),
+        org_node("n3", "cccc000000000000000000000000000000000000000000000000000000000000",
+                 "O=Other, CN=Other CA"));
+    p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "n3:certificate_mismatch");
+    json_decref(p);
+    json_decref(nodes);
+}
+
 static void health_rule(void **state)
 {
     (void)state;
@@ -924,6 +965,7 @@ int main(void)
         cmocka_unit_test(notes_builds),
         cmocka_unit_test(notes_keepalive),
         cmocka_unit_test(rotation),
+        cmocka_unit_test(per_node_certificates),
         cmocka_unit_test(plaintext_node),
         cmocka_unit_test(nodes_mismatch),
         cmocka_unit_test(link_down_long_services),

@@ -13,6 +13,31 @@ struct wop;
 /* a set-aside -wal's or -shm's new name, or why it could not be set aside */
 #define SET_ASIDE_LEN 1100
 
+/* A flapping disk (some transactions commit, some do not) must not write a
+ * line per transaction: the failing state ends only with a success at least
+ * HEALTH_QUIET_MS (quiet_ms's default) after the last failure, and while it
+ * lasts a reminder is written at most every HEALTH_REMIND_MS. */
+#define HEALTH_QUIET_MS 10000
+#define HEALTH_REMIND_MS 60000
+
+/* The start-up check's time: the whole file of a database up to a few GB
+ * (docs/services.md), the start of a larger one. */
+#define DATA_CHECK_MS 2000
+
+/* The names the database uses (data_dir.c says why each is checked). */
+#define DB_FILES_N 4
+extern const char *const data_db_files[DB_FILES_N];
+
+/* At start (sipc_data_open): what data_check_db_dir did about a leftover log
+ * beside a missing or empty records.db, before any file is claimed or made
+ * (SQLite would replay that -wal into a new file made over a claimed name,
+ * and delete it beside a missing or empty one). */
+typedef struct db_start {
+    int tried;        /* records.db was missing or empty, a -wal or -shm there */
+    int wal_kept;     /* its -wal could not be set aside: nothing is made */
+    char set_aside[2][SET_ASIDE_LEN];
+} db_start;
+
 /* What the loop needs of the database's file system, gathered on the
  * thread pool (statvfs, access and stat block on a hung NFS mount, and the
  * loop serves every service of the node): by the job that saw a write
@@ -97,7 +122,7 @@ struct sipc_data {
     int look_writable;    /* the probe's look: the file system and file look writable */
     struct data_files_sig look_sig, osig; /* the look's; the reopen job's, after it */
     int oro;              /* the reopen job's: the file system looked read-only */
-    /* what finish_open says and keeps of the files of a writer just put in
+    /* what data_finish_open says and keeps of the files of a writer just put in
      * place, gathered by the job that opened it (never the loop): the file
      * system's facts, the file opened (its identity), the files' signature */
     struct data_open_facts {
@@ -137,7 +162,7 @@ struct sipc_data {
      * one opens, or an attempt finds a records.db with content (put there
      * by someone), nothing is made any more: a file moved aside later must
      * not turn into a new empty database. Written at sipc_data_open and by
-     * the open job (open_after on success), never at the same time. */
+     * the open job (data_open_after on success), never at the same time. */
     int may_create;
     /* set under mu while not open: no reader connection is opened (one
      * would stay on the file the writer no longer has) */
@@ -175,7 +200,7 @@ struct sipc_data {
     /* the records.db-wal beside the file that could not be opened (or that
      * the writer had open), and that file: SQLite replays any -wal beside
      * the file it opens, so another records.db put in place beside this
-     * very -wal is not opened (stat/lstat only: see on_read_only_fs).
+     * very -wal is not opened (stat/lstat only: see data_on_read_only_fs).
      * exact: its size and time must be unchanged too (nothing had it open
      * since). Written as bad is. */
     struct data_old_wal {
@@ -215,13 +240,13 @@ struct sipc_data {
      * new name): wanted, then run as a write job (it owns the writer) */
     int rescue_wanted, rescued, rescue_rc;
     /* mark.writes when the copy was made: a copy is whole only while no
-     * commit came after it (rescue_whole) */
+     * commit came after it (data_rescue_whole) */
     int64_t rescue_writes;
     char rescue_path[1024];
     char rescue_err[400];
-    /* the copy job's own outcome (rescue_work, on the thread pool), handed
+    /* the copy job's own outcome (data_rescue_work, on the thread pool), handed
      * over to the rescue_* fields above in rescue_after on the loop thread,
-     * which reads them meanwhile (gone_reason) */
+     * which reads them meanwhile (data_gone_reason) */
     int rj_rc;
     int64_t rj_writes;
     char rj_path[1024];
@@ -322,6 +347,55 @@ void data_bad_request(sipc_request *req, const char *type);
 /* Loop thread, after a job ended: once closing and idle, closes the
  * database and frees d. */
 void data_maybe_finish(sipc_data *d);
+
+/* Shared between the data service's files; each is described where it is
+ * defined. data_health.c: */
+void data_keep_reason(char *dst, size_t len, const char *err); /* ASCII only if not UTF-8 */
+uint64_t data_avail_bytes(const char *db_path); /* bytes free, UINT64_MAX unknown */
+const char *data_fs_hint(const data_fs_facts *f); /* what to do about a read-only one */
+void data_on_probe_timer(uv_timer_t *t); /* the probe's timer: maybe a test write */
+/* data_dir.c: */
+int data_make_dirs(const char *dir, char *err, size_t errlen); /* mkdir -p, 0700 */
+void data_leftover_wal_reason(const char *db_path, const char *why, char *err,
+                              size_t errlen); /* why nothing is made over a -wal */
+int data_leftover_wal(const char *path); /* a -wal beside a missing or empty file */
+int data_check_db_dir(const char *dir, char **resolved, db_start *start, char *err,
+                      size_t errlen); /* the directory and files checked, at start */
+void data_set_aside_logs(sipc_data *d, const char *tag, int own); /* into d->set_aside */
+/* data_open.c: */
+int data_on_read_only_fs(const char *path); /* read-only mount or kernel state */
+const char *data_read_only_hint(const char *path); /* what to do about one */
+void data_explain_open_failure(const char *path, int rc, int retry, int fresh, char *err,
+                               size_t errlen); /* what the operator can do */
+int data_open_retriable(int rc); /* the service stays up and tries again */
+int data_open_db(const char *path, data_store_role role, sipc_data_sync sync,
+                 data_store **writer, sipc_data_mark *mark, int *whole, char *meta_err,
+                 size_t meta_len, char *err, size_t errlen); /* writer opened, file checked */
+void data_files_sig(const sipc_data *d, const char *db_path,
+                    struct data_files_sig *sig); /* the files as seen, nothing opened */
+void data_probe_looked(sipc_data *d); /* after the probe's look */
+void data_open_facts_get(sipc_data *d, const char *db_path, data_store *writer,
+                         struct data_open_facts *f); /* what data_finish_open needs */
+void data_finish_open(sipc_data *d, int whole, const char *meta_err,
+                      const struct data_open_facts *f); /* a writer is in place */
+void data_set_retry_timed(sipc_data *d, int rc, int file_cause); /* attempts timed or not */
+void data_enter_unopened(sipc_data *d, int rc, const char *err); /* an open failed */
+void data_remember_damaged(sipc_data *d, const char *path); /* path found damaged */
+int data_still_damaged(const sipc_data *d, const char *path, char *err,
+                       size_t errlen); /* the same damaged file, unchanged */
+void data_remember_wal(sipc_data *d, const char *path, int exact); /* the -wal's identity */
+int data_stale_wal(const sipc_data *d, const char *path, char *err,
+                   size_t errlen); /* another file's -wal */
+void data_open_work(uv_work_t *w); /* the open job */
+void data_open_after(uv_work_t *w, int status); /* its completion, on the loop */
+/* data_gone.c: */
+void data_on_watch_timer(uv_timer_t *t); /* while unopened: a look at the files */
+int data_rescue_whole(const sipc_data *d); /* the copy holds every committed record */
+void data_gone_reason(sipc_data *d); /* the reason writes get while gone */
+void data_rescue_work(uv_work_t *w); /* the copy job */
+void data_rescue_take(sipc_data *d); /* the copy job's outcome, handed over */
+int data_name_look(const sipc_data *d, int *eno); /* records.db names the open file? */
+void data_start_look(sipc_data *d, int probe); /* one look at a time */
 
 /* Handlers (arg: the sipc_data). data_writes.c: */
 void data_h_put(sipc_request *req, void *arg);

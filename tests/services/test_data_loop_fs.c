@@ -54,7 +54,7 @@ static void count_stop(void)
 }
 
 /* fake_erofs: access(2) asking whether records.db can be written says EROFS
- * (the kernel's read-only state after an error, as data_service.c asks) */
+ * (the kernel's read-only state after an error, as data_open.c asks) */
 static int fake_erofs;
 
 /* SQLite's look whether a connection's name still leads to its file (a

@@ -957,7 +957,7 @@ static void t_service_retry_open(void **state)
 
 
 /* access(2) asking whether records.db can be written says EROFS while
- * fake_erofs (the kernel's read-only state: data_service.c asks only so);
+ * fake_erofs (the kernel's read-only state: data_open.c asks only so);
  * SQLite's open of records.db fails while fail_open (1: after a pause for
  * writes to queue meanwhile; 2: at once). */
 static int fake_erofs, fail_open;
@@ -1362,7 +1362,7 @@ static void t_service_timed_quiet(void **state)
     sipc_data *d = NULL;
     T_SET(fail_open, 2);
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
-    /* the directory made writable by the group: check_db_dir refuses it */
+    /* the directory made writable by the group: data_check_db_dir refuses it */
     assert_int_equal(chmod(home, 0770), 0);
     assert_int_equal(run_until_attempt(&loop, d, 2), 2);
     assert_true(said_with("(attempt 2, after its files changed)", "can be written by other"));

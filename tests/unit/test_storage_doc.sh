@@ -14,7 +14,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 guide=$root/docs/operator-guide.md
 services=$root/docs/services.md
 
-quiet=$(sed -n 's/^#define HEALTH_QUIET_MS \([0-9]*\)$/\1/p' "$root/services/data/data_service.c")
+quiet=$(sed -n 's/^#define HEALTH_QUIET_MS \([0-9]*\)$/\1/p' "$root/services/data/data_service_impl.h")
 probe=$(sed -n 's/^#define SIPC_DATA_PROBE_MS \([0-9]*\)$/\1/p' "$root/services/data/data_service.h")
 if [ -n "$quiet" ] && [ -n "$probe" ]; then
     bound=$(((quiet + probe) / 1000))

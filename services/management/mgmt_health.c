@@ -358,14 +358,18 @@ static int accepts(json_t *n, const char *fp)
 }
 
 /* Under an organisation's CA ([tls] subject required) every node may hold a
- * certificate of its own: two certificates of one issuer are then one
- * cluster's, which pinning fingerprints would call a mismatch. */
+ * certificate of its own: two certificates of one issuer, each node
+ * requiring the same subject, are one cluster's, which pinning fingerprints
+ * would call a mismatch. By the issuer's name only (the status carries no
+ * more), so a self-signed leaf (its own issuer: two pairs made with one
+ * subject are two clusters) never counts. */
 static int same_ca(json_t *n, json_t *o)
 {
     json_t *nt = json_object_get(n, "tls"), *ot = json_object_get(o, "tls");
     const char *ni = mgmt_str_at(nt, "certificate", "issuer");
-    return json_is_string(json_object_get(nt, "required_subject")) &&
-           json_is_string(json_object_get(ot, "required_subject")) && ni[0] &&
+    json_t *nr = json_object_get(nt, "required_subject");
+    return json_is_string(nr) && json_equal(nr, json_object_get(ot, "required_subject")) &&
+           ni[0] && strcmp(ni, mgmt_str_at(nt, "certificate", "subject")) != 0 &&
            !strcmp(ni, mgmt_str_at(ot, "certificate", "issuer"));
 }
 

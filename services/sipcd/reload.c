@@ -46,8 +46,7 @@
  * one that may (sipc_secret_regular_read, wiped after), never through stdio,
  * whose buffer glibc frees unwiped. Up to the loader's limit: a larger
  * trust/ or crl/ file the loader takes would otherwise never count as
- * changed. 0, or -1 when it cannot be read (it is
- * then left out, as a file that is not there). */
+ * changed. 0, or -1 when it cannot be read (left out, as if not there). */
 static int checksum(const char *path, uint64_t *sum)
 {
     struct stat st;
@@ -199,6 +198,10 @@ static void load_all(uv_work_t *w)
         snprintf(j->err, sizeof j->err, "%s", err);
         return;
     }
+    /* before the loads, as at start: a change meanwhile is seen next time */
+    read_files(j->cfg.home, "trust", &j->trust);
+    read_files(j->cfg.home, "crl", &j->crl);
+    read_rotation(j->cfg.home, &j->rotation);
     for (int i = 0; i < HOST_NSERVICES; i++) {
         if (sipc_security_load_service(&j->sec[i], &j->cfg, host_svc_names[i], err, sizeof err) != 0) {
             j->failed = 1;
@@ -218,9 +221,6 @@ static void load_all(uv_work_t *w)
         snprintf(j->err, sizeof j->err, "%s", err);
         return;
     }
-    read_files(j->cfg.home, "trust", &j->trust);
-    read_files(j->cfg.home, "crl", &j->crl);
-    read_rotation(j->cfg.home, &j->rotation);
 }
 
 static void change(reload_job *j, const char *fmt, const char *a, const char *b)

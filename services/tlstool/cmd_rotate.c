@@ -296,13 +296,10 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
     for (int i = 0; nodes && i < cfg->nnodes; i++)
         ntls += !sipc_config_node_is_self(cfg, i) && nodes[i].up && nodes[i].info.tls;
     sipc_security *sec = NULL;
-    if (ntls && finish_security(o, cfg, &sec, err, sizeof err) != 0) {
-        snprintf(unknown, sizeof unknown, "the [cluster] nodes could not be asked: cannot set up "
-                                          "TLS with the trust kept after finish: %s",
-                 err);
-        free(nodes);
-        nodes = NULL;
-    }
+    if (ntls && finish_security(o, cfg, &sec, err, sizeof err) != 0)
+        fprintf(stderr, "tlstool: warning: cannot set up TLS with the trust kept after finish "
+                        "(%s): the [cluster] nodes are judged by the pair they present alone\n",
+                err);
     if (sec) {
         after = calloc((size_t)cfg->nnodes, sizeof *after);
         if (!after || probe_nodes(cfg, sec, timeout, after) != 0) {
@@ -313,11 +310,14 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
     }
     for (int i = 0; nodes && i < cfg->nnodes; i++) {
         const node_probe *n = &nodes[i];
+        /* one presenting the pair dropped is refused whatever the second
+         * handshake says: that one only adds the nodes no fingerprint names */
+        int dropped_pair = n->up && n->info.tls && !strcmp(n->live_fp, dropped);
         /* a node in plaintext presents no certificate to refuse */
         if (sipc_config_node_is_self(cfg, i) || (n->up && !n->info.tls) ||
-            (n->up && after && after[i].up))
+            (n->up && after && after[i].up && !dropped_pair))
             continue;
-        int refused = n->up && after && after[i].err == SIPC_EPEERAUTH;
+        int refused = dropped_pair || (n->up && after && after[i].err == SIPC_EPEERAUTH);
         probe_list_add(refused ? still : unknown, sizeof still, n);
         ++*(refused ? &nstill : &nunknown);
     }

@@ -903,6 +903,8 @@ static json_t *org_node(const char *id, const char *fp, const char *issuer)
     json_t *n = pair_node(id, fp, NULL, NULL);
     json_t *tls = json_object_get(n, "tls");
     json_object_set_new(json_object_get(tls, "certificate"), "issuer", json_string(issuer));
+    json_object_set_new(json_object_get(tls, "certificate"), "subject",
+                        json_string(issuer[0] == 'S' ? issuer : "O=Test, CN=node"));
     json_object_set_new(tls, "required_subject", json_string("O=Test"));
     return n;
 }
@@ -930,6 +932,19 @@ static void per_node_certificates(void **state)
                  "O=Test, CN=Test CA"),
         org_node("n3", "cccc000000000000000000000000000000000000000000000000000000000000",
                  "O=Other, CN=Other CA"));
+    p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "n3:certificate_mismatch");
+    json_decref(p);
+    json_decref(nodes);
+    /* self-signed pairs made with one subject are two clusters' */
+    nodes = json_pack(
+        "[o, o, o]",
+        org_node("n1", "aaaa000000000000000000000000000000000000000000000000000000000000",
+                 "Self O=Test"),
+        org_node("n2", "aaaa000000000000000000000000000000000000000000000000000000000000",
+                 "Self O=Test"),
+        org_node("n3", "cccc000000000000000000000000000000000000000000000000000000000000",
+                 "Self O=Test"));
     p = sipc_mgmt_judge(nodes, 30, 1800000000);
     assert_string_equal(kinds(p), "n3:certificate_mismatch");
     json_decref(p);

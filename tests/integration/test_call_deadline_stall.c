@@ -77,23 +77,40 @@ static void h_slow(sipc_request *req, void *arg)
     assert_int_equal(sipc_respond(req, NULL, 0), 0);
 }
 
-static void call_after_stall(int wait_link)
+/* A loop, a plaintext context and a router with the echo handler. */
+static void world_open(world *w)
 {
-    world w;
-    memset(&w, 0, sizeof w);
-    w.wait_link = wait_link;
-    assert_int_equal(uv_loop_init(&w.loop), 0);
+    memset(w, 0, sizeof *w);
+    assert_int_equal(uv_loop_init(&w->loop), 0);
     sipc_options o;
     sipc_options_init(&o);
     o.node_id = "n";
     o.cluster = "test";
     o.log = tu_log_sink;
-    o.log_arg = &w.log;
-    w.sec = tu_security(SIPC_TLS_OFF, NULL);
-    assert_int_equal(sipc_ctx_new(&w.ctx, &w.loop, &o, w.sec), 0);
-    assert_int_equal(sipc_router_new(&w.router), 0);
+    o.log_arg = &w->log;
+    w->sec = tu_security(SIPC_TLS_OFF, NULL);
+    assert_int_equal(sipc_ctx_new(&w->ctx, &w->loop, &o, w->sec), 0);
+    assert_int_equal(sipc_router_new(&w->router), 0);
+    assert_int_equal(sipc_router_add(w->router, "test", "echo", h_echo, w), 0);
+}
+
+/* Closes what world_open and the test opened. */
+static void world_close(world *w)
+{
+    sipc_ctx_close(w->ctx, NULL, NULL);
+    assert_true(tu_drain(&w->loop, 5000));
+    assert_int_equal(uv_loop_close(&w->loop), 0);
+    sipc_router_free(w->router);
+    sipc_security_release(w->sec);
+    tu_log_free(&w->log);
+}
+
+static void call_after_stall(int wait_link)
+{
+    world w;
+    world_open(&w);
+    w.wait_link = wait_link;
     assert_int_equal(sipc_router_add(w.router, "test", "slow", h_slow, &w), 0);
-    assert_int_equal(sipc_router_add(w.router, "test", "echo", h_echo, &w), 0);
     assert_int_equal(sipc_server_listen(&w.slow_srv, w.ctx, "Slow Service", ADDR, 0, w.router), 0);
     assert_int_equal(sipc_server_listen(&w.echo_srv, w.ctx, "Echo Service", ADDR, 0, w.router), 0);
     if (!wait_link) {
@@ -114,12 +131,7 @@ static void call_after_stall(int wait_link)
     assert_int_equal(w.inner.err, 0);
     /* the peer was told what was left of it */
     assert_true(w.inner_told_ms > 0 && w.inner_told_ms <= CALL_MS);
-    sipc_ctx_close(w.ctx, NULL, NULL);
-    assert_true(tu_drain(&w.loop, 5000));
-    assert_int_equal(uv_loop_close(&w.loop), 0);
-    sipc_router_free(w.router);
-    sipc_security_release(w.sec);
-    tu_log_free(&w.log);
+    world_close(&w);
 }
 
 static void t_call_after_stall(void **state)
@@ -166,18 +178,7 @@ static void t_long_timer_calls(void **state)
 {
     (void)state;
     world w;
-    memset(&w, 0, sizeof w);
-    assert_int_equal(uv_loop_init(&w.loop), 0);
-    sipc_options o;
-    sipc_options_init(&o);
-    o.node_id = "n";
-    o.cluster = "test";
-    o.log = tu_log_sink;
-    o.log_arg = &w.log;
-    w.sec = tu_security(SIPC_TLS_OFF, NULL);
-    assert_int_equal(sipc_ctx_new(&w.ctx, &w.loop, &o, w.sec), 0);
-    assert_int_equal(sipc_router_new(&w.router), 0);
-    assert_int_equal(sipc_router_add(w.router, "test", "echo", h_echo, &w), 0);
+    world_open(&w);
     assert_int_equal(sipc_server_listen(&w.echo_srv, w.ctx, "Echo Service", ADDR, 0, w.router), 0);
     assert_int_equal(
         sipc_channel_open(&w.to_echo, w.ctx, ADDR, sipc_server_port(w.echo_srv), NULL), 0);
@@ -195,12 +196,7 @@ static void t_long_timer_calls(void **state)
                  "between its runs",
                  k.replies_seen_at_last_run);
     uv_close((uv_handle_t *)&k.t, NULL);
-    sipc_ctx_close(w.ctx, NULL, NULL);
-    assert_true(tu_drain(&w.loop, 5000));
-    assert_int_equal(uv_loop_close(&w.loop), 0);
-    sipc_router_free(w.router);
-    sipc_security_release(w.sec);
-    tu_log_free(&w.log);
+    world_close(&w);
 }
 
 int main(void)

@@ -897,58 +897,47 @@ static void rotation(void **state)
 
 /* An organisation's CA ([tls] subject required): each node holds its own
  * certificate, one issuer's; a node whose certificate another issuer signed
- * is still the odd one */
-static json_t *org_node(const char *id, const char *fp, const char *issuer)
+ * is still the odd one. self: the leaf is its own issuer (a self-signed
+ * pair). */
+static json_t *org_node(const char *id, const char *fp, const char *issuer, int self)
 {
     json_t *n = pair_node(id, fp, NULL, NULL);
     json_t *tls = json_object_get(n, "tls");
-    json_object_set_new(json_object_get(tls, "certificate"), "issuer", json_string(issuer));
-    json_object_set_new(json_object_get(tls, "certificate"), "subject",
-                        json_string(issuer[0] == 'S' ? issuer : "O=Test, CN=node"));
+    json_t *cert = json_object_get(tls, "certificate");
+    json_object_set_new(cert, "issuer", json_string(issuer));
+    json_object_set_new(cert, "subject", json_string(self ? issuer : "O=Test, CN=node"));
     json_object_set_new(tls, "required_subject", json_string("O=Test"));
     return n;
+}
+
+/* The problems of three such nodes n1..n3, whose fingerprints are fps[i]
+ * repeated, are want. */
+static void expect_org(const char fps[3], const char *const issuers[3], int self,
+                       const char *want)
+{
+    json_t *nodes = json_array();
+    for (int i = 0; i < 3; i++) {
+        char id[8], fp[65];
+        snprintf(id, sizeof id, "n%d", i + 1);
+        memset(fp, fps[i], 64);
+        fp[64] = '\0';
+        json_array_append_new(nodes, org_node(id, fp, issuers[i], self));
+    }
+    json_t *p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), want);
+    json_decref(p);
+    json_decref(nodes);
 }
 
 static void per_node_certificates(void **state)
 {
     (void)state;
-    json_t *nodes = json_pack(
-        "[o, o, o]",
-        org_node("n1", "aaaa000000000000000000000000000000000000000000000000000000000000",
-                 "O=Test, CN=Test CA"),
-        org_node("n2", "bbbb000000000000000000000000000000000000000000000000000000000000",
-                 "O=Test, CN=Test CA"),
-        org_node("n3", "cccc000000000000000000000000000000000000000000000000000000000000",
-                 "O=Test, CN=Test CA"));
-    json_t *p = sipc_mgmt_judge(nodes, 30, 1800000000);
-    assert_string_equal(kinds(p), "");
-    json_decref(p);
-    json_decref(nodes);
-    nodes = json_pack(
-        "[o, o, o]",
-        org_node("n1", "aaaa000000000000000000000000000000000000000000000000000000000000",
-                 "O=Test, CN=Test CA"),
-        org_node("n2", "bbbb000000000000000000000000000000000000000000000000000000000000",
-                 "O=Test, CN=Test CA"),
-        org_node("n3", "cccc000000000000000000000000000000000000000000000000000000000000",
-                 "O=Other, CN=Other CA"));
-    p = sipc_mgmt_judge(nodes, 30, 1800000000);
-    assert_string_equal(kinds(p), "n3:certificate_mismatch");
-    json_decref(p);
-    json_decref(nodes);
+    const char *ca = "O=Test, CN=Test CA", *other = "O=Other, CN=Other CA";
+    expect_org("abc", (const char *const[]){ca, ca, ca}, 0, "");
+    expect_org("abc", (const char *const[]){ca, ca, other}, 0, "n3:certificate_mismatch");
     /* self-signed pairs made with one subject are two clusters' */
-    nodes = json_pack(
-        "[o, o, o]",
-        org_node("n1", "aaaa000000000000000000000000000000000000000000000000000000000000",
-                 "Self O=Test"),
-        org_node("n2", "aaaa000000000000000000000000000000000000000000000000000000000000",
-                 "Self O=Test"),
-        org_node("n3", "cccc000000000000000000000000000000000000000000000000000000000000",
-                 "Self O=Test"));
-    p = sipc_mgmt_judge(nodes, 30, 1800000000);
-    assert_string_equal(kinds(p), "n3:certificate_mismatch");
-    json_decref(p);
-    json_decref(nodes);
+    expect_org("aac", (const char *const[]){"O=Test", "O=Test", "O=Test"}, 1,
+               "n3:certificate_mismatch");
 }
 
 static void health_rule(void **state)

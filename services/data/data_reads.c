@@ -162,17 +162,11 @@ static rjob *new_job(sipc_request *req, rjob_kind kind, ProtobufCMessage *msg)
 void data_h_get(sipc_request *req, void *arg)
 {
     sipc_data *d = arg;
-    if (data_refuse_closing(d, req))
-        return;
-    if (data_refuse_unopened(d, DATA_READS, req))
-        return;
     size_t len;
-    const uint8_t *p = sipc_request_data(req, &len);
-    Sipc__Data__GetRequest *m = sipc__data__get_request__unpack(NULL, len, p);
-    if (!m) {
-        data_bad_request(req, "GetRequest");
+    Sipc__Data__GetRequest *m = (Sipc__Data__GetRequest *)data_request_unpack(
+        d, DATA_READS, req, &sipc__data__get_request__descriptor, &len);
+    if (!m)
         return;
-    }
     char err[256];
     int rc = data_validate_id(&m->id, &d->o, err, sizeof err);
     if (rc != 0) {
@@ -217,17 +211,11 @@ static int check_limit(const sipc_data_options *o, size_t asked, size_t *limit, 
 void data_h_list(sipc_request *req, void *arg)
 {
     sipc_data *d = arg;
-    if (data_refuse_closing(d, req))
-        return;
-    if (data_refuse_unopened(d, DATA_READS, req))
-        return;
     size_t len;
-    const uint8_t *p = sipc_request_data(req, &len);
-    Sipc__Data__ListRequest *m = sipc__data__list_request__unpack(NULL, len, p);
-    if (!m) {
-        data_bad_request(req, "ListRequest");
+    Sipc__Data__ListRequest *m = (Sipc__Data__ListRequest *)data_request_unpack(
+        d, DATA_READS, req, &sipc__data__list_request__descriptor, &len);
+    if (!m)
         return;
-    }
     char err[256];
     size_t limit = 0;
     int rc = check_range(m->from_ms, m->to_ms, err, sizeof err);

@@ -177,20 +177,23 @@ void data_respond_msg(sipc_request *req, const ProtobufCMessage *m)
         free(buf);
 }
 
-/* Packs m into job->out for the completion to send. */
-int data_refuse_closing(sipc_data *d, sipc_request *req)
+ProtobufCMessage *data_request_unpack(sipc_data *d, int kind, sipc_request *req,
+                                      const ProtobufCMessageDescriptor *desc, size_t *len)
 {
-    if (!d->closing)
-        return 0;
-    sipc_respond_error(req, SIPC_DATA_CLOSING, "data service is shutting down");
-    return 1;
-}
-
-void data_bad_request(sipc_request *req, const char *type)
-{
-    char msg[96];
-    snprintf(msg, sizeof msg, "payload is not a valid sipc.data.%s message", type);
-    sipc_respond_error(req, SIPC_DATA_BAD_REQUEST, msg);
+    if (d->closing) {
+        sipc_respond_error(req, SIPC_DATA_CLOSING, "data service is shutting down");
+        return NULL;
+    }
+    if (data_refuse_unopened(d, kind, req))
+        return NULL;
+    const uint8_t *p = sipc_request_data(req, len);
+    ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, *len, p);
+    if (!m) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "payload is not a valid %s message", desc->name);
+        sipc_respond_error(req, SIPC_DATA_BAD_REQUEST, msg);
+    }
+    return m;
 }
 
 /* ------------------------------------------------------- open and close */

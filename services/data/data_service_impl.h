@@ -340,10 +340,13 @@ void data_reader_put(sipc_data *d, data_store *s);
 
 /* Loop thread: packs m and answers req with it. */
 void data_respond_msg(sipc_request *req, const ProtobufCMessage *m);
-/* Answers CLOSING and returns 1 once sipc_data_close was called. */
-int data_refuse_closing(sipc_data *d, sipc_request *req);
-/* Answers BAD_REQUEST: the payload is not a sipc.data.<type>. */
-void data_bad_request(sipc_request *req, const char *type);
+/* Loop thread, first thing in a handler: req's payload unpacked as a desc
+ * message (its packed size in *len), or NULL once req has its answer:
+ * CLOSING after sipc_data_close, STORAGE while the database is not open
+ * (data_refuse_unopened, kind as there), BAD_REQUEST for a payload that is
+ * no such message. Free the result with its own free_unpacked. */
+ProtobufCMessage *data_request_unpack(sipc_data *d, int kind, sipc_request *req,
+                                      const ProtobufCMessageDescriptor *desc, size_t *len);
 /* Loop thread, after a job ended: once closing and idle, closes the
  * database and frees d. */
 void data_maybe_finish(sipc_data *d);

@@ -317,17 +317,11 @@ void data_probe_writes(sipc_data *d)
 void data_h_put(sipc_request *req, void *arg)
 {
     sipc_data *d = arg;
-    if (data_refuse_closing(d, req))
-        return;
-    if (data_refuse_unopened(d, DATA_WRITES, req))
-        return;
     size_t len;
-    const uint8_t *p = sipc_request_data(req, &len);
-    Sipc__Data__PutRequest *m = sipc__data__put_request__unpack(NULL, len, p);
-    if (!m) {
-        data_bad_request(req, "PutRequest");
+    Sipc__Data__PutRequest *m = (Sipc__Data__PutRequest *)data_request_unpack(
+        d, DATA_WRITES, req, &sipc__data__put_request__descriptor, &len);
+    if (!m)
         return;
-    }
     char err[256];
     int rc = data_validate_record(m->record, &d->o, err, sizeof err);
     if (rc != 0) {
@@ -341,17 +335,11 @@ void data_h_put(sipc_request *req, void *arg)
 void data_h_put_batch(sipc_request *req, void *arg)
 {
     sipc_data *d = arg;
-    if (data_refuse_closing(d, req))
-        return;
-    if (data_refuse_unopened(d, DATA_WRITES, req))
-        return;
     size_t len;
-    const uint8_t *p = sipc_request_data(req, &len);
-    Sipc__Data__PutBatchRequest *m = sipc__data__put_batch_request__unpack(NULL, len, p);
-    if (!m) {
-        data_bad_request(req, "PutBatchRequest");
+    Sipc__Data__PutBatchRequest *m = (Sipc__Data__PutBatchRequest *)data_request_unpack(
+        d, DATA_WRITES, req, &sipc__data__put_batch_request__descriptor, &len);
+    if (!m)
         return;
-    }
     char err[320], why[256];
     int status = 0;
     if (m->n_records == 0) {
@@ -380,17 +368,11 @@ void data_h_put_batch(sipc_request *req, void *arg)
 void data_h_delete(sipc_request *req, void *arg)
 {
     sipc_data *d = arg;
-    if (data_refuse_closing(d, req))
-        return;
-    if (data_refuse_unopened(d, DATA_WRITES, req))
-        return;
     size_t len;
-    const uint8_t *p = sipc_request_data(req, &len);
-    Sipc__Data__DeleteRequest *m = sipc__data__delete_request__unpack(NULL, len, p);
-    if (!m) {
-        data_bad_request(req, "DeleteRequest");
+    Sipc__Data__DeleteRequest *m = (Sipc__Data__DeleteRequest *)data_request_unpack(
+        d, DATA_WRITES, req, &sipc__data__delete_request__descriptor, &len);
+    if (!m)
         return;
-    }
     char err[256];
     int rc = data_validate_id(&m->id, &d->o, err, sizeof err);
     if (rc != 0) {

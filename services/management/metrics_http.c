@@ -8,16 +8,29 @@
 #include <string.h>
 
 #include "metrics_http.h"
+#include "ipc/addr.h"
 #include "sipc/errno.h"
 
 /* A scraper needs one connection; a few more for humans with curl. The
- * listener is plaintext and unauthenticated: a cap per address keeps one
- * host holding idle connections from taking every slot, which would blind
- * the scrapers (it takes METRICS_MAX_CONNECTIONS / METRICS_PER_ADDRESS
- * hosts to fill them). */
+ * listener is plaintext and unauthenticated: a cap per source host keeps
+ * one host holding idle connections from taking every slot, which would
+ * blind the scrapers (it takes METRICS_MAX_CONNECTIONS / METRICS_PER_HOST
+ * hosts to fill them). A host is an IPv4 address or an IPv6 /64, as for
+ * sipc's own listeners (sipc__host_key): one IPv6 host may take a new
+ * address of its /64 for every connection. */
 #define METRICS_MAX_CONNECTIONS 64
-#define METRICS_PER_ADDRESS 4
+#define METRICS_PER_HOST 4
+/* Idle time allowed once a request came, and before the first one: a
+ * scraper sends its request line as it connects, so a connection silent
+ * for longer holds a slot for nothing. */
 #define METRICS_TIMEOUT_S 5
+#define METRICS_FIRST_REQUEST_S 2
+
+/* A source host and how many connections it holds. */
+typedef struct {
+    char key[64];
+    unsigned n;
+} host_count;
 
 struct sipc_metrics_http {
     struct MHD_Daemon *d;
@@ -25,7 +38,65 @@ struct sipc_metrics_http {
     pthread_mutex_t lock;
     char *text;
     size_t len;
+    /* Only libmicrohttpd's one thread touches these (the accept policy and
+     * the connection notices), so they need no lock. */
+    host_count hosts[METRICS_MAX_CONNECTIONS];
 };
+
+static void host_key_of(const struct sockaddr *sa, char *key, size_t len)
+{
+    char ip[INET6_ADDRSTRLEN] = "";
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, sizeof ip);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof ip);
+    sipc__host_key(ip, 1, key, len);
+}
+
+/* The host's entry; with add, a free one taken for it when it has none. */
+static host_count *host_find(sipc_metrics_http *h, const char *key, int add)
+{
+    host_count *free_slot = NULL;
+    for (size_t i = 0; i < METRICS_MAX_CONNECTIONS; i++) {
+        if (h->hosts[i].n && !strcmp(h->hosts[i].key, key))
+            return &h->hosts[i];
+        if (!h->hosts[i].n && !free_slot)
+            free_slot = &h->hosts[i];
+    }
+    if (!add || !free_slot)
+        return NULL;
+    snprintf(free_slot->key, sizeof free_slot->key, "%s", key);
+    return free_slot;
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
+{
+    (void)salen;
+    char key[64];
+    host_key_of(sa, key, sizeof key);
+    const host_count *hc = host_find(cls, key, 0);
+    return hc && hc->n >= METRICS_PER_HOST ? MHD_NO : MHD_YES;
+}
+
+/* Counts a connection under its host from its start to its close; the
+ * start comes right after on_accept, on the same thread. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        char key[64];
+        host_key_of(ci->client_addr, key, sizeof key);
+        host_count *hc = host_find(cls, key, 1);
+        if (hc)
+            hc->n++;
+        *ctx = hc;
+    } else if (*ctx) {
+        ((host_count *)*ctx)->n--;
+        *ctx = NULL;
+    }
+}
 
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *type,
                               const char *body, size_t len)
@@ -55,6 +126,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     /* The first call for a request only announces it. */
     if (*con_cls == NULL) {
         *con_cls = h;
+        MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)METRICS_TIMEOUT_S);
         return MHD_YES;
     }
     if (*upload_size != 0) {
@@ -94,11 +166,11 @@ int sipc_metrics_http_start(sipc_metrics_http **out, const char *host, int port,
     if (!h)
         return SIPC_ENOMEM;
     pthread_mutex_init(&h->lock, NULL);
-    h->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, h,
+    h->d = MHD_start_daemon(flags, (uint16_t)port, on_accept, h, on_request, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_MAX_CONNECTIONS,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)METRICS_PER_ADDRESS,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_TIMEOUT_S,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_FIRST_REQUEST_S,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);
     if (!h->d) {
         snprintf(err, errlen, "cannot serve /metrics on %s:%d (address in use or not local?)",

@@ -58,11 +58,14 @@ static void text_format(void **state)
     free(t);
 }
 
-/* A TCP connection to host:port from src (NULL: any address); its reads
- * wait at most secs. */
+/* A TCP connection to host:port (IPv4, or IPv6 "::1") from src (NULL:
+ * any address); its reads wait at most secs. */
 static int dial(const char *host, const char *src, int port, int secs)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int v6 = inet_pton(AF_INET6, host, &a6.sin6_addr) == 1;
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
     assert_true(fd >= 0);
     struct timeval tv = {secs, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -71,10 +74,23 @@ static int dial(const char *host, const char *src, int port, int secs)
         inet_pton(AF_INET, src, &s.sin_addr);
         assert_int_equal(bind(fd, (struct sockaddr *)&s, sizeof s), 0);
     }
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, host, &a.sin_addr);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    if (v6) {
+        assert_int_equal(connect(fd, (struct sockaddr *)&a6, sizeof a6), 0);
+    } else {
+        inet_pton(AF_INET, host, &a.sin_addr);
+        assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    }
     return fd;
+}
+
+/* How the endpoint treats a connection that sends nothing: 0 when it
+ * closed it (end of file) within the read's wait, 1 while it holds it. */
+static int held(int fd)
+{
+    char c;
+    ssize_t n = read(fd, &c, 1);
+    assert_true(n <= 0);
+    return n < 0;
 }
 
 /* One HTTP/1.0 exchange with host:port from src; returns the whole
@@ -149,6 +165,79 @@ static void idle_crowd(void **state)
     sipc_metrics_http_stop(h);
 }
 
+/* Four connections per host; the fifth is closed at once; a closed one
+ * frees its place. Over IPv6 (::1) as over IPv4. */
+static void per_host_cap(const char *bind_host, const char *host, const char *src)
+{
+    sipc_metrics_http *h;
+    char err[256];
+    assert_int_equal(sipc_metrics_http_start(&h, bind_host, 0, err, sizeof err), 0);
+    int port = sipc_metrics_http_port(h);
+    int fd[4];
+    for (int i = 0; i < 4; i++)
+        fd[i] = dial(host, src, port, 1);
+    int fifth = dial(host, src, port, 1);
+    assert_int_equal(held(fifth), 0);
+    close(fifth);
+    assert_int_equal(held(fd[0]), 1);
+    close(fd[0]);
+    /* the close reaches the endpoint's thread asynchronously: a bounded wait */
+    char *r = NULL;
+    for (int tries = 0; tries < 50; tries++) {
+        r = http_at(host, src, port, "GET /metrics HTTP/1.0\r\n\r\n", 2);
+        if (strstr(r, "200 OK"))
+            break;
+        free(r);
+        r = NULL;
+        usleep(20000);
+    }
+    assert_non_null(r);
+    free(r);
+    for (int i = 1; i < 4; i++)
+        close(fd[i]);
+    sipc_metrics_http_stop(h);
+}
+
+static void cap_ipv4(void **state)
+{
+    (void)state;
+    per_host_cap("127.1.125.3", "127.1.125.3", "127.1.125.80");
+}
+
+static void cap_ipv6(void **state)
+{
+    (void)state;
+    int probe = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 lo = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    int ok = probe >= 0 && bind(probe, (struct sockaddr *)&lo, sizeof lo) == 0;
+    if (probe >= 0)
+        close(probe);
+    if (!ok)
+        skip(); /* no IPv6 loopback here */
+    per_host_cap("::1", "::1", NULL);
+}
+
+/* A connection that sends no request is closed within a few seconds (the
+ * slot is not held for the whole idle time), one that sent a request is
+ * kept for the idle time. */
+static void silent_closed(void **state)
+{
+    (void)state;
+    sipc_metrics_http *h;
+    char err[256];
+    assert_int_equal(sipc_metrics_http_start(&h, "127.1.125.4", 0, err, sizeof err), 0);
+    int port = sipc_metrics_http_port(h);
+    int fd = dial("127.1.125.4", NULL, port, 4);
+    struct timeval t0, t1;
+    gettimeofday(&t0, NULL);
+    assert_int_equal(held(fd), 0); /* closed before the 4 s read wait ends */
+    gettimeofday(&t1, NULL);
+    close(fd);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_usec - t0.tv_usec) / 1e6;
+    assert_true(secs < 4.0);
+    sipc_metrics_http_stop(h);
+}
+
 static void bad_address(void **state)
 {
     (void)state;
@@ -165,6 +254,9 @@ int main(void)
         cmocka_unit_test(text_format),
         cmocka_unit_test(endpoint),
         cmocka_unit_test(idle_crowd),
+        cmocka_unit_test(cap_ipv4),
+        cmocka_unit_test(cap_ipv6),
+        cmocka_unit_test(silent_closed),
         cmocka_unit_test(bad_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

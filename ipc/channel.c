@@ -32,9 +32,6 @@ static void ch_unwait(sipc_channel *ch, sipc_pcall *call)
 
 static void ch_flush_waiting(sipc_channel *ch, sipc_conn *c)
 {
-    /* the time left is told to the peer: counted from now, not from the
-     * loop's last poll, or it is told more than the caller still waits */
-    uint64_t now = sipc__call_clock(c->ctx->loop);
     while (!sipc_list_empty(&ch->waiting)) {
         sipc_pcall *call = sipc_container_of(ch->waiting.next, sipc_pcall, dl);
         ch_unwait(ch, call);
@@ -44,9 +41,23 @@ static void ch_flush_waiting(sipc_channel *ch, sipc_conn *c)
             sipc__call_free(call);
             continue;
         }
-        r = sipc__conn_start_call(c, call, now, call->service, call->method, call->data,
-                                  call->len);
-        if (r == SIPC_ETOOBIG) {
+        /* the time left is told to the peer: counted from now, read for
+         * each call (encoding and sealing the ones before took time), or it
+         * is told more than the caller still waits */
+        uint64_t now = sipc__call_clock(c->ctx->loop);
+        /* past its deadline, its caller has given up: the peer would work
+         * for nobody */
+        int late = call->deadline <= now;
+        r = late ? SIPC_ETIMEDOUT
+                 : sipc__conn_start_call(c, call, now, call->service, call->method, call->data,
+                                         call->len);
+        if (late) {
+            char msg[400];
+            snprintf(msg, sizeof msg,
+                     "no connection to %s before the deadline (it came up %llu ms after it)",
+                     ch->where, (unsigned long long)(now - call->deadline));
+            sipc__call_complete(call, r, 0, msg, NULL, 0);
+        } else if (r == SIPC_ETOOBIG) {
             /* within our max_frame, beyond the one the peer's hello said */
             char msg[300];
             snprintf(msg, sizeof msg,

@@ -9,7 +9,9 @@
  * waits for the link, with the same deadline). And reading the time for a
  * call does not move the loop's own time: libuv before 1.48 then runs a
  * repeating timer whose callback outlasts its period again in the same
- * pass, forever, and the loop never polls (no reply is ever read). */
+ * pass, forever, and the loop never polls (no reply is ever read). And a
+ * call that waited for its link past its deadline, the link coming up only
+ * then, fails with SIPC_ETIMEDOUT and is not sent: its caller has given up. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,8 +39,11 @@ typedef struct world {
     int echo_up, wait_link; /* wait_link: the handler opens to_echo itself */
     struct outcome {
         int done, err;
+        char message[400];
     } outer, inner;
     int64_t inner_told_ms; /* the deadline the echo handler was told */
+    int echoes;            /* requests the echo handler saw */
+    int stall_on_connect;  /* ms the log sink stalls at "Connected to" */
 } world;
 
 static void on_echo_conn(sipc_conn *c, sipc_conn_event ev, int err, void *arg)
@@ -53,14 +58,15 @@ static void h_echo(sipc_request *req, void *arg)
 {
     world *w = arg;
     w->inner_told_ms = sipc_request_deadline_ms(req);
+    w->echoes++;
     assert_int_equal(sipc_respond(req, NULL, 0), 0);
 }
 
 static void on_outcome(int err, const sipc_reply *rep, void *arg)
 {
-    (void)rep;
     struct outcome *o = arg;
     o->err = err;
+    snprintf(o->message, sizeof o->message, "%s", rep->message);
     o->done = 1;
 }
 
@@ -77,6 +83,16 @@ static void h_slow(sipc_request *req, void *arg)
     assert_int_equal(sipc_respond(req, NULL, 0), 0);
 }
 
+/* The test's log, and a stall where a link comes up: the line is written
+ * right before the calls that waited for the link go out. */
+static void world_log(void *arg, sipc_log_level level, const char *category, const char *msg)
+{
+    world *w = (world *)((char *)arg - offsetof(world, log));
+    if (w->stall_on_connect && strstr(msg, "Connected to"))
+        tu_sleep_ms(w->stall_on_connect);
+    tu_log_sink(arg, level, category, msg);
+}
+
 /* A loop, a plaintext context and a router with the echo handler. */
 static void world_open(world *w)
 {
@@ -86,7 +102,7 @@ static void world_open(world *w)
     sipc_options_init(&o);
     o.node_id = "n";
     o.cluster = "test";
-    o.log = tu_log_sink;
+    o.log = world_log;
     o.log_arg = &w->log;
     w->sec = tu_security(SIPC_TLS_OFF, NULL);
     assert_int_equal(sipc_ctx_new(&w->ctx, &w->loop, &o, w->sec), 0);
@@ -146,6 +162,35 @@ static void t_waiting_call_after_stall(void **state)
     call_after_stall(1);
 }
 
+/* The link comes up only after the waiting call's deadline (the loop
+ * stalled while it came up): the call fails, and the echo server never
+ * sees it. */
+static void t_waiting_call_late_link(void **state)
+{
+    (void)state;
+    world w;
+    world_open(&w);
+    w.stall_on_connect = 2 * CALL_MS;
+    assert_int_equal(sipc_server_listen(&w.echo_srv, w.ctx, "Echo Service", ADDR, 0, w.router), 0);
+    assert_int_equal(
+        sipc_channel_open(&w.to_echo, w.ctx, ADDR, sipc_server_port(w.echo_srv), NULL), 0);
+    sipc_channel_set_conn_cb(w.to_echo, on_echo_conn, &w);
+    assert_int_equal(
+        sipc_call(w.to_echo, "test", "echo", "x", 1, CALL_MS, on_outcome, &w.inner), 0);
+    assert_true(tu_run_until(&w.loop, &w.inner.done, 5000));
+    assert_int_equal(w.inner.err, SIPC_ETIMEDOUT);
+    assert_non_null(strstr(w.inner.message, "came up"));
+    assert_true(tu_run_until(&w.loop, &w.echo_up, 5000));
+    /* a turn or two for anything sent to reach the echo server */
+    for (int i = 0; i < 20; i++)
+        (void)uv_run(&w.loop, UV_RUN_NOWAIT);
+    tu_sleep_ms(20);
+    for (int i = 0; i < 20; i++)
+        (void)uv_run(&w.loop, UV_RUN_NOWAIT);
+    assert_int_equal(w.echoes, 0);
+    assert_non_null(strstr(w.log.buf ? w.log.buf : "", "Connected to"));
+    world_close(&w);
+}
 
 /* A host's repeating timer (5 ms) whose callback works 6 ms and then calls:
  * the loop keeps polling between its runs, so replies come in while it
@@ -204,6 +249,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_call_after_stall),
         cmocka_unit_test(t_waiting_call_after_stall),
+        cmocka_unit_test(t_waiting_call_late_link),
         cmocka_unit_test(t_long_timer_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -325,16 +325,18 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
     free(nodes);
     if (nstill && !o->force)
         return fail(EX_NOT_COMMITTED,
-                    "not finished: %d [cluster] node%s still present%s the pair this node stops "
-                    "trusting at finish (SHA-256 %.16s...), so it would refuse %s links: %s. "
+                    "not finished: %d [cluster] node%s still present%s a certificate that only "
+                    "the pair this node stops trusting at finish (SHA-256 %.16s...) vouches for, "
+                    "so it would refuse %s links: %s. "
                     "Nothing was changed. %s first, then %s; or give --force to finish here "
                     "anyway and cut this node off from %s",
                     nstill, nstill == 1 ? "" : "s", nstill == 1 ? "s" : "", dropped,
                     nstill == 1 ? "its" : "their", still, fix, FINISH_SAFE_ORDER,
                     nstill == 1 ? "it" : "them");
     if (nstill)
-        fprintf(stderr, "tlstool: warning: --force: finished although %s still present%s the "
-                        "pair this node no longer trusts: this node refuses %s until %s\n",
+        fprintf(stderr, "tlstool: warning: --force: finished although %s still present%s a "
+                        "certificate that only the pair this node no longer trusts vouches for: "
+                        "this node refuses %s until %s\n",
                 still, nstill == 1 ? "s" : "", nstill == 1 ? "it" : "them", fix);
     if (nunknown) {
         size_t at = strlen(unknown);
@@ -342,9 +344,9 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
                  nunknown == 1 ? "it presents" : "they present");
     }
     if (unknown[0])
-        fprintf(stderr, "tlstool: warning: %s: a node that still presents the pair this node "
-                        "stops trusting (SHA-256 %.16s...) is refused by it from now on; the "
-                        "safe order: %s\n",
+        fprintf(stderr, "tlstool: warning: %s: a node that still presents a certificate that "
+                        "only the pair this node stops trusting (SHA-256 %.16s...) vouches for is "
+                        "refused by it from now on; the safe order: %s\n",
                 unknown, dropped, FINISH_SAFE_ORDER);
     return EX_OK;
 }

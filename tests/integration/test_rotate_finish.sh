@@ -52,7 +52,7 @@ step=(stage "$work/new.pfx"); steps a b c
 step=(commit); steps a
 run tt a rotate finish --reload
 expect "finish on a before b and c committed: refused" 18 \
-    "not finished: 2 \\[cluster\\] nodes still present the pair this node stops trusting at finish \\(SHA-256 [0-9a-f]{16}\\.\\.\\.\\), so it would refuse their links: $BASE.2 \\(node b\\), $BASE.3 \\(node c\\)\\. Nothing was changed" \
+    "not finished: 2 \\[cluster\\] nodes still present a certificate that only the pair this node stops trusting at finish \\(SHA-256 [0-9a-f]{16}\\.\\.\\.\\) vouches for, so it would refuse their links: $BASE.2 \\(node b\\), $BASE.3 \\(node c\\)\\. Nothing was changed" \
     'commit them \(`tlstool rotate commit --reload` on each\) first' '--force'
 run tt a rotate status
 expect "refused: the rotation stays committed on a" 0 'committed: +yes'

@@ -10,6 +10,7 @@
 
 #include "base/error_text.h"
 #include "base/home_owner.h"
+#include "base/stack_wipe.h"
 #include "base/str_copy.h"
 #include "certs/keypair.h"
 #include "certs/secret_file.h"
@@ -81,8 +82,9 @@ static int read_pair(sipc_keypair *kp, int fd, int open_err, const char *path, c
 
 /* The pair and trust of cfg's home in mode (not off); why_tls says, in an
  * error, what asked for TLS. */
-static int load_in_mode(sipc_security **out, const sipc_config *cfg, sipc_tls_mode mode,
-                        const char *why_tls, int plain_if_unsafe, char *err, size_t errlen)
+__attribute__((noinline)) static int
+load_in_mode_frames(sipc_security **out, const sipc_config *cfg, sipc_tls_mode mode,
+                    const char *why_tls, int plain_if_unsafe, char *err, size_t errlen)
 {
     char dir[1100], path[1100];
     snprintf(dir, sizeof dir, "%s/security", cfg->home);
@@ -156,6 +158,18 @@ static int load_in_mode(sipc_security **out, const sipc_config *cfg, sipc_tls_mo
         return r;
     }
     return sipc__security_new_tls(out, mode, &kp, trust, err, errlen);
+}
+
+/* load_in_mode_frames, then its dead frames cleared: wolfCrypt leaves the
+ * private key it decoded and imported in its locals, and on a reload's
+ * thread-pool worker nothing may overwrite them for as long as the process
+ * runs, a rotated-out key included. */
+static int load_in_mode(sipc_security **out, const sipc_config *cfg, sipc_tls_mode mode,
+                        const char *why_tls, int plain_if_unsafe, char *err, size_t errlen)
+{
+    int r = load_in_mode_frames(out, cfg, mode, why_tls, plain_if_unsafe, err, errlen);
+    sipc_stack_wipe();
+    return r;
 }
 
 int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err, size_t errlen)

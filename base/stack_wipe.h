@@ -1,0 +1,21 @@
+/* stack_wipe.h - clears the stack below the caller, where the frames of the
+ * calls it has returned from lie dead.
+ *
+ * A secret a library copies into its locals (wolfCrypt decoding or importing
+ * a private key, say) stays in those dead frames until a later call happens
+ * to overwrite them; on a thread-pool worker that may be never. A function
+ * that handled such a secret calls this before it returns. */
+#ifndef SIPC_BASE_STACK_WIPE_H
+#define SIPC_BASE_STACK_WIPE_H
+
+/* How deep below the caller it clears: more than a private key's decoding,
+ * import and use in a TLS context take (wolfSSL's big-stack build
+ * included). */
+#define SIPC_STACK_WIPE_BYTES (128u << 10)
+
+/* Zeroes SIPC_STACK_WIPE_BYTES of stack below the caller's frame. The
+ * thread's stack must have that much room left (libuv's workers and the
+ * main thread have megabytes). */
+void sipc_stack_wipe(void);
+
+#endif

@@ -67,6 +67,8 @@ static const uint8_t OID_SHA224[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0
 static const uint8_t OID_SHA256[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01};
 static const uint8_t OID_SHA384[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02};
 static const uint8_t OID_SHA512[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03};
+/* RFC 9579's PBMAC1 (1.2.840.113549.1.5.14) as the MAC's algorithm */
+static const uint8_t OID_PBMAC1[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05, 0x0e};
 
 /* PKCS#12 PBE OIDs 1.2.840.113549.1.12.1.5 / .6: RC2-128 / RC2-40, and the
  * PKCS#5 v2 RC2-CBC 1.2.840.113549.3.2. */
@@ -195,8 +197,20 @@ static int check_mac(pctx *c, const tlv *mac, const tlv *safe)
     tlv di, alg, dig, hoid, par, salt, it;
     long iter = 1;
     if (der_expect(&m, 0x30, &di) || (d = rd_of(&di.val), der_expect(&d, 0x30, &alg)) ||
-        der_expect(&d, 0x04, &dig) || d.n || (a = rd_of(&alg.val), der_expect(&a, 0x06, &hoid)) ||
-        (a.n && (der_expect(&a, 0x05, &par) || par.val.len || a.n)) || der_expect(&m, 0x04, &salt) ||
+        der_expect(&d, 0x04, &dig) || d.n || (a = rd_of(&alg.val), der_expect(&a, 0x06, &hoid)))
+        return damaged(c, "malformed MAC data");
+    /* named before its parameters are read: they are a SEQUENCE, which
+     * would read as damage */
+    if (OID_IS(&hoid.val, OID_PBMAC1)) {
+        sipc__seterr(c->err, c->errlen,
+                     "the file's integrity check (MAC) is PBMAC1 (RFC 9579, written by OpenSSL "
+                     "3.4 and later with -pbmac1_pbkdf2), which sipc does not read: export the "
+                     "pair again with `openssl pkcs12 -export -macalg sha256` (the default "
+                     "without -pbmac1_pbkdf2)");
+        return sipc__pfx_fail(c->why, SIPC_PFX_CORRUPT);
+    }
+    if ((a.n && (der_expect(&a, 0x05, &par) || par.val.len || a.n)) ||
+        der_expect(&m, 0x04, &salt) ||
         (m.n && (der_expect(&m, 0x02, &it) || der_small_int(&it, &iter) || iter < 1)) || m.n)
         return damaged(c, "malformed MAC data");
     /* OpenSSL writes 2048, Java 10000: a count far beyond is a file made to

@@ -168,4 +168,16 @@ expect "unprotected: the same pair with a MAC and an encrypted key imports" 0 "^
 run env SIPC_PFX_PASSWORD='Any-valid-pw1' "$T" --home "$UP/home" verify "$UP/good.pfx"
 expect "unprotected: the protected file with another password is a wrong password" 5 "does not match"
 
+# PBMAC1 (RFC 9579; OpenSSL 3.4+ -pbmac1_pbkdf2) as the MAC's algorithm: the
+# OpenSSL here cannot write one, so good.pfx's MAC algorithm (SHA-256, whose
+# OID appears nowhere else in the file) is renamed PBMAC1 in place: said as
+# what sipc does not read, with the export that works, not as damage
+perl -0777 -pe '$n = s/\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x01/\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x05\x0e/g;
+    END { exit($n == 1 ? 0 : 1) }' "$UP/good.pfx" >"$UP/pbmac1.pfx" || bad "pbmac1: the MAC's OID is not in good.pfx once"
+for cmd in "import --force" verify; do
+    run env SIPC_PFX_PASSWORD="$PW" "$T" --home "$UP/home" $cmd "$UP/pbmac1.pfx"
+    expect "pbmac1: $cmd names PBMAC1 and the export to use" 6 \
+        "integrity check \(MAC\) is PBMAC1 \(RFC 9579.*which sipc does not read: export the pair again with \`openssl pkcs12 -export -macalg sha256\`"
+done
+
 shtest_done

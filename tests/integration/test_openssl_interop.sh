@@ -201,6 +201,18 @@ else
     not_ok "OpenSSL did not resume its session with sipcd"; cat "$work/info.err"; grep -a ">>>\|<<<" "$work/info.out"
 fi
 
+# A client that asks for records of at most 512 bytes (RFC 6066
+# max_fragment_length, which wolfSSL agrees to) is answered through wolfSSL's
+# record layer, which keeps to it: sipc's own seals up to 16 KiB records.
+# (Without the extension the same request is answered through sipc's, above.)
+sipc_info -maxfraglen 512
+if grep -aq "\"record_layer\":\"wolfssl\"" "$work/info.out"; then
+    ok "max_fragment_length 512 asked: answered through wolfSSL's record layer, which keeps to it"
+else
+    not_ok "max_fragment_length 512: not answered through wolfSSL's record layer"
+    cat "$work/info.err"; grep -a -o 'record_layer[^,]*' "$work/info.out"
+fi
+
 # The session cache is off: sessions resume only by ticket (wolfSSL would
 # otherwise keep sessions by ID across reloads of the pair or the trust).
 # Without a ticket the ServerHello names no session ID (its length byte,

@@ -846,18 +846,17 @@ static void refusal_stands(host *h, const char *cause, const char *reason)
 }
 
 /* Whether the files are what the node runs: a reload now would answer
- * "unchanged". Then restart_needed is set as that reload would set it: a
- * refused reload (the guard's loaded its files) may have left the list of
- * files since put back, and nothing is left for a reload to change.
- * judge_restart and judge_tls only compare. */
+ * "unchanged". Either way restart_needed is set as a reload now would set
+ * it: a refused reload (the guard's loaded its files) left the list of its
+ * files, and those may since be put back in part (the change that needs a
+ * restart undone, the one the guard refuses kept), which no refusal or
+ * pending reload may keep showing. judge_restart and judge_tls only compare. */
 static int runs_the_files(reload_job *j, host *h)
 {
     judge_restart(j, &h->cfg, &j->cfg);
     judge_tls(j, h);
-    if (j->nchanges)
-        return 0;
     note_restart(h, j);
-    return 1;
+    return !j->nchanges;
 }
 
 /* The files are what the node runs again while the override is still

@@ -490,9 +490,12 @@ static int off_guard(reload_job *j, host *h, char *msg, size_t len, char *unknow
         if (last) {
             /* named by the id of the answer remembered: no answer came now */
             const char *was = json_string_value(json_object_get(last, "node"));
+            /* no expiry: a node gone longer than any limit may still come
+             * back strict, so the refusal says what releases it instead */
             snprintf(one, sizeof one,
                      "%s (%s%s%sit ran strict at its last answer, at %s, and could not be asked "
-                     "now: %s)",
+                     "now: %s; it counts as strict until it answers with another mode, or a "
+                     "reload with --force goes off anyway)",
                      addr, was ? "node " : "", was ? was : "", was ? ", " : "",
                      json_string_value(json_object_get(last, "at")), why ? why : "no answer");
         } else if (!mode) {

@@ -397,9 +397,10 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
 }
 
 /* Whether the reload takes the listeners of [tls] (data, search,
- * management) from TLS to off: what the guard of going off is for. The
- * pipeline's own switch is not judged: the other nodes answer with the mode
- * of their [tls], not of their pipelines. */
+ * management) from TLS to off: what the guard of going off is for.
+ * [pipeline] tls going off alone needs none: no node dials another's
+ * pipeline listener (a pipeline delivers to the data services, over links
+ * with the [tls] security, apply()), so it cuts no strict node off. */
 static int goes_off(const reload_job *j, const host *h)
 {
     return sipc_security_mode(h->svc[HOST_DATA].sec) != SIPC_TLS_OFF &&

@@ -461,6 +461,14 @@ int ctl_report_failure(const ctl_client *cl, const char *service, const char *me
     return ctl_report_call_failure(cl, service, method, rep);
 }
 
+int ctl_fail_no_answer(const ctl_client *cl, const char *method, const char *shows)
+{
+    return ctl_fail(EX_TEMPFAIL,
+                    "management.%s to %s: no answer within the deadline (--timeout %u ms): the "
+                    "node may have applied it; `sipcctl status --node %s` shows %s",
+                    method, cl->target, (unsigned)cl->timeout_ms, cl->target, shows);
+}
+
 int ctl_report_call_failure(const ctl_client *cl, const char *service, const char *method,
                             const ctl_reply *rep)
 {

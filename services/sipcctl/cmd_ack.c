@@ -145,11 +145,7 @@ int cmd_ack(void *arg)
             ctl_reply_free(&rep);
             ctl_disconnect(&cl);
             if (timed_out)
-                return ctl_fail(ACK_UNKNOWN,
-                                "management.ack to %s: no answer within the deadline (--timeout "
-                                "%u ms): the node may have applied it; `sipcctl status --node %s` "
-                                "shows whether the findings are gone",
-                                cl.target, (unsigned)cl.timeout_ms, cl.target);
+                return ctl_fail_no_answer(&cl, "ack", "whether the findings are gone");
             return ctl_fail(ACK_UNKNOWN,
                             "management.ack to %s: the connection was lost before the answer "
                             "(%s): the node may have applied it; `sipcctl status --node %s` shows "

@@ -44,15 +44,21 @@ static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
     if (ctl_call(&cl, "management", "reload", payload, strlen(payload), &rep) != 0) {
         char why[1600];
         int home = ctl_home_subject_fault(&cl, rep.err, rep.message, why, sizeof why);
-        *code = home ? ctl_report_home_fault(&cl, "management", "reload", why)
-                     : ctl_report_call_failure(&cl, "management", "reload", &rep);
+        /* sent and not answered in time: the node may have applied it, so
+         * not "unreachable" (as for ack) */
+        int no_answer = !home && rep.err == SIPC_ETIMEDOUT;
+        *code = home        ? ctl_report_home_fault(&cl, "management", "reload", why)
+                : no_answer ? ctl_fail_no_answer(&cl, "reload", "what it runs (its reload section)")
+                            : ctl_report_call_failure(&cl, "management", "reload", &rep);
         kind = home ? RL_HOME : rep.err == SIPC_EREMOTE ? RL_REFUSED : RL_UNREACHABLE;
         if (all) {
             /* the same error line and fix as stderr's, the fix as a field */
             char line[1400], fix[900];
             ctl_failure_text(&cl, &rep, line, sizeof line, fix, sizeof fix);
             json_t *e = json_pack("{s:o,s:s}", "address", sipc_json_text(cl.target), "result",
-                                  home ? "not_asked" : "unreachable");
+                                  home        ? "not_asked"
+                                  : no_answer ? "no_answer"
+                                              : "unreachable");
             json_object_set_new(e, "message", sipc_json_text(home ? why : line));
             if (!home && fix[0])
                 json_object_set_new(e, "fix", sipc_json_text(fix_field(fix)));

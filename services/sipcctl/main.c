@@ -104,8 +104,10 @@ static const char RELOAD_ABOUT[] =
     "\n"
     "Exit codes: 0 every node reloaded or had nothing to change; 1 a node refused;\n"
     "3 a change needs a restart (the rest was applied); 69 a node could not be\n"
-    "reached; 76, 77, 78 as for every command. Any peer that passes mutual TLS with\n"
-    "the cluster's pair may ask; in plaintext mode, anyone who reaches the port.\n";
+    "reached; 75 a node did not answer within --timeout (it may have reloaded all\n"
+    "the same: its status shows what it runs; --json: result no_answer); 76, 77, 78\n"
+    "as for every command. Any peer that passes mutual TLS with the cluster's pair\n"
+    "may ask; in plaintext mode, anyone who reaches the port.\n";
 
 static const char ACK_ABOUT[] =
     "Acknowledges what a node's status shows until the operator has dealt with it.\n"
@@ -305,7 +307,8 @@ static const cli_tool SIPCCTL = {
     "applied what it could but a change needs a restart; 64 usage; 65 ingest: bad\n"
     "lines (the others were acknowledged); 66 an input file (ingest FILE, put\n"
     "--body-file) cannot be read; 69 the node could not be reached or timed out (the\n"
-    "handshake too), or ingest: some records were not acknowledged; 76 protocol or\n"
+    "handshake too), or ingest: some records were not acknowledged; 75 ack, reload:\n"
+    "sent, but not answered in time (the node may have done it); 76 protocol or\n"
     "TLS-mode mismatch; 77 TLS or certificate failure; 78 local configuration\n"
     "problem.\n",
     OPTS, COMMANDS, CLI_HELP_WORD_COMMAND};

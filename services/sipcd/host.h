@@ -180,7 +180,13 @@ void host_stop(host *h, const char *signame);
  * gets the JSON answer. Loop thread only. */
 void host_reload(host *h, const char *by, const sipc_peer_info *peer, int force, int ack,
                  int64_t deadline_ms, void (*done)(void *arg, json_t *answer), void *arg);
-/* reload.c: the pair, trust/, crl/ and rotation files as the node is about
+/* reload_files.c: the files of security/SUB (trust, crl) by name and
+ * checksum; a rotation's (staged/ and its state); how many entries of a
+ * are not in b with the same contents. */
+void host_files_read(const char *home, const char *sub, host_files *out);
+void host_rotation_read(const char *home, host_files *out);
+int host_files_missing(const host_files *a, const host_files *b);
+/* reload_files.c: the pair, trust/, crl/ and rotation files as the node is about
  * to load them, taken before it does: a file changed while the node starts
  * is then one the next reload sees as changed (taken after, the node would
  * run the old file and a reload say nothing changed). */

@@ -10,15 +10,12 @@
  * is. Two guards refuse a reload as a whole: going strict while peers still
  * speak plaintext to this node (its peer history), and going off while
  * other nodes run strict (asked over the management channels). */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
-#include "certs/secret_file.h"
-#include "certs/trust.h"
 #include "host.h"
 #include "json_text.h"
 #include "rfc3339.h"
@@ -40,88 +37,6 @@
  * nodes would only count as not asked, so the reload is refused instead. */
 #define OFF_ANSWER_MARGIN_MS 300
 #define OFF_ASK_MIN_MS 200
-
-/* FNV-1a of a regular file path (followed): tells whether it changed,
- * nothing more. staged/node.crt holds a private key: every file is read as
- * one that may (sipc_secret_regular_read, wiped after), never through stdio,
- * whose buffer glibc frees unwiped. Up to the loader's limit: a larger
- * trust/ or crl/ file the loader takes would otherwise never count as
- * changed. 0, or -1 when it cannot be read (left out, as if not there). */
-static int checksum(const char *path, uint64_t *sum)
-{
-    struct stat st;
-    uint8_t *b;
-    size_t n;
-    if (sipc_secret_regular_read(path, 1, &st, &b, &n, SIPC_TRUST_FILE_MAX, NULL, 0) != 0)
-        return -1;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 1099511628211ull;
-    }
-    sipc_secure_free(b, n);
-    *sum = h;
-    return 0;
-}
-
-static void read_files(const char *home, const char *sub, host_files *out)
-{
-    memset(out, 0, sizeof *out);
-    char dir[700];
-    snprintf(dir, sizeof dir, "%s/security/%s", home, sub);
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && out->n < HOST_MAX_FILES) {
-        if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof out->name[0])
-            continue;
-        char path[1000];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (checksum(path, &out->sum[out->n]) != 0)
-            continue;
-        snprintf(out->name[out->n++], sizeof out->name[0], "%s", e->d_name);
-    }
-    closedir(d);
-}
-
-/* A rotation in progress trusts the staged pair and, once committed, the
- * previous one: their files are part of the trust a reload applies. */
-static void read_rotation(const char *home, host_files *out)
-{
-    read_files(home, "staged", out);
-    char path[700];
-    snprintf(path, sizeof path, "%s/security/rotation", home);
-    if (out->n < HOST_MAX_FILES && checksum(path, &out->sum[out->n]) == 0)
-        snprintf(out->name[out->n++], sizeof out->name[0], "%s", "rotation");
-}
-
-/* How many entries of a are not in b (same name and contents). */
-static int missing_from(const host_files *a, const host_files *b)
-{
-    int n = 0;
-    for (int i = 0; i < a->n; i++) {
-        int found = 0;
-        for (int j = 0; j < b->n && !found; j++)
-            found = !strcmp(a->name[i], b->name[j]) && a->sum[i] == b->sum[j];
-        n += !found;
-    }
-    return n;
-}
-
-void host_reload_files_seen(host *h)
-{
-    sipc_security *ps;
-    char err[600];
-    h->pair_fp[0] = '\0';
-    if (host_probe_security(&h->cfg, &ps, err, sizeof err) == 0) {
-        snprintf(h->pair_fp, sizeof h->pair_fp, "%s", sipc_security_fingerprint(ps));
-        sipc_security_release(ps);
-    }
-    read_files(h->cfg.home, "trust", &h->trust);
-    read_files(h->cfg.home, "crl", &h->crl);
-    read_rotation(h->cfg.home, &h->rotation);
-}
 
 void host_reload_init(host *h)
 {
@@ -199,9 +114,9 @@ static void load_all(uv_work_t *w)
         return;
     }
     /* before the loads, as at start: a change meanwhile is seen next time */
-    read_files(j->cfg.home, "trust", &j->trust);
-    read_files(j->cfg.home, "crl", &j->crl);
-    read_rotation(j->cfg.home, &j->rotation);
+    host_files_read(j->cfg.home, "trust", &j->trust);
+    host_files_read(j->cfg.home, "crl", &j->crl);
+    host_rotation_read(j->cfg.home, &j->rotation);
     for (int i = 0; i < HOST_NSERVICES; i++) {
         if (sipc_security_load_service(&j->sec[i], &j->cfg, host_svc_names[i], err, sizeof err) != 0) {
             j->failed = 1;
@@ -343,15 +258,16 @@ static void judge_tls(reload_job *j, host *h)
         change(j, "key pair: %s -> %s", a, b);
     }
     char t[80];
-    count_text(missing_from(&j->trust, &h->trust), missing_from(&h->trust, &j->trust), "root",
-               "roots", t, sizeof t);
+    count_text(host_files_missing(&j->trust, &h->trust), host_files_missing(&h->trust, &j->trust),
+               "root", "roots", t, sizeof t);
     if (t[0])
         change(j, "trust: %s%s", t, "");
-    count_text(missing_from(&j->crl, &h->crl), missing_from(&h->crl, &j->crl), "CRL", "CRLs", t,
-               sizeof t);
+    count_text(host_files_missing(&j->crl, &h->crl), host_files_missing(&h->crl, &j->crl), "CRL",
+               "CRLs", t, sizeof t);
     if (t[0])
         change(j, "revocation lists: %s%s", t, "");
-    if (missing_from(&j->rotation, &h->rotation) || missing_from(&h->rotation, &j->rotation))
+    if (host_files_missing(&j->rotation, &h->rotation) ||
+        host_files_missing(&h->rotation, &j->rotation))
         change(j, "rotation: the pairs trusted during a key rotation changed (see `tlstool rotate "
                   "status`)%s%s",
                "", "");
@@ -481,9 +397,10 @@ static int guard(reload_job *j, host *h, char *msg, size_t len)
 }
 
 /* Whether the reload takes the listeners of [tls] (data, search,
- * management) from TLS to off: what the guard of going off is for. The
- * pipeline's own switch is not judged: the other nodes answer with the mode
- * of their [tls], not of their pipelines. */
+ * management) from TLS to off: what the guard of going off is for.
+ * [pipeline] tls going off alone needs none: no node dials another's
+ * pipeline listener (a pipeline delivers to the data services, over links
+ * with the [tls] security, apply()), so it cuts no strict node off. */
 static int goes_off(const reload_job *j, const host *h)
 {
     return sipc_security_mode(h->svc[HOST_DATA].sec) != SIPC_TLS_OFF &&
@@ -574,9 +491,12 @@ static int off_guard(reload_job *j, host *h, char *msg, size_t len, char *unknow
         if (last) {
             /* named by the id of the answer remembered: no answer came now */
             const char *was = json_string_value(json_object_get(last, "node"));
+            /* no expiry: a node gone longer than any limit may still come
+             * back strict, so the refusal says what releases it instead */
             snprintf(one, sizeof one,
                      "%s (%s%s%sit ran strict at its last answer, at %s, and could not be asked "
-                     "now: %s)",
+                     "now: %s; it counts as strict until it answers with another mode, or a "
+                     "reload with --force goes off anyway)",
                      addr, was ? "node " : "", was ? was : "", was ? ", " : "",
                      json_string_value(json_object_get(last, "at")), why ? why : "no answer");
         } else if (!mode) {
@@ -930,18 +850,17 @@ static void refusal_stands(host *h, const char *cause, const char *reason)
 }
 
 /* Whether the files are what the node runs: a reload now would answer
- * "unchanged". Then restart_needed is set as that reload would set it: a
- * refused reload (the guard's loaded its files) may have left the list of
- * files since put back, and nothing is left for a reload to change.
- * judge_restart and judge_tls only compare. */
+ * "unchanged". Either way restart_needed is set as a reload now would set
+ * it: a refused reload (the guard's loaded its files) left the list of its
+ * files, and those may since be put back in part (the change that needs a
+ * restart undone, the one the guard refuses kept), which no refusal or
+ * pending reload may keep showing. judge_restart and judge_tls only compare. */
 static int runs_the_files(reload_job *j, host *h)
 {
     judge_restart(j, &h->cfg, &j->cfg);
     judge_tls(j, h);
-    if (j->nchanges)
-        return 0;
     note_restart(h, j);
-    return 1;
+    return !j->nchanges;
 }
 
 /* The files are what the node runs again while the override is still

@@ -14,7 +14,9 @@
 #     leaves nothing refused or pending
 #   - strict and a change that needs a restart ([data] sync), refused by
 #     the guard (restart_needed lists it), then sipc.conf put back exactly:
-#     nothing refused, pending or waiting for a restart
+#     nothing refused, pending or waiting for a restart; refused so again,
+#     then only [data] sync put back: the refusal stands, restart_needed
+#     is gone with the change
 #   - refused again, then `tlstool mode strict --force` (no reload): the
 #     check finds the override, which forces the next reload through the
 #     guard: reload.pending with override (worded so in the log, status and
@@ -119,6 +121,19 @@ if wait_for 15 _clean && ! grep -q 'The strict guard no longer holds back' "$wor
     ok "sipc.conf put back exactly: nothing refused, pending or waiting for a restart"
 else
     bad "sipc.conf put back after a refusal with a restart change: reload '$(jq -c .reload "$OUT")'"
+fi
+# the same refusal, then only the change that needs a restart put back (the
+# one the guard refuses kept): the refusal stands, and restart_needed no
+# longer lists what sipc.conf no longer asks for
+printf '[data]\nsync = normal\n' >>"$work/a/sipc.conf"
+refuse_again "with a change that needs a restart, again"
+cp "$work/a.conf.permissive" "$work/a/sipc.conf"
+tt mode strict >/dev/null 2>&1 || not_ok "tlstool mode strict (sipc.conf only), the restart change put back"
+_partly() { st && jq -e '.reload.refused.cause == "strict_guard" and .reload.restart_needed == null' "$OUT" >/dev/null; }
+if wait_for 15 _partly; then
+    ok "only the restart change put back: the refusal stands, nothing waits for a restart"
+else
+    bad "the restart change put back, strict kept: reload '$(jq -c .reload "$OUT")'"
 fi
 refuse_again "before the override"
 # the override left for the next start or reload: that reload goes strict

@@ -15,8 +15,10 @@ healthy in its new mode before the next:
   rotate:  tlstool rotate stage NEW.pfx --reload on every node (and the client
            home), rotate commit --reload node by node, rotate finish --reload
            on every node; the new pair becomes DIR/cluster.pfx
-A node that refuses (the strict guard: a peer still speaks plaintext) stops
-the procedure there, with its reason (exit 1); nothing is forced, and a
+A node that refuses (the strict guard: a peer still speaks plaintext), or
+tlstool'"'"'s own guard (disable: another node runs strict; rotate finish:
+another node still presents the pair dropped; nothing changed on that node),
+stops the procedure there, with its reason (exit 1); nothing is forced, and a
 refused mode step sets that node'"'"'s sipc.conf back to the mode it runs
 (tlstool mode MODE, no reload), so that no later reload applies it unasked.
 Guard entries of the cluster'"'"'s own homes (sipcctl run from a node'"'"'s home or

@@ -2,8 +2,9 @@
 # operator's own commands (docs/operator-guide.md 1.5, 1.7, 1.8): tlstool on
 # each node's home with --reload, then a wait until that node is healthy in
 # the new mode before the next one. A refusal by a node (the strict guard,
-# tlstool exit 12) stops the procedure where it is: nothing is forced; after
-# the strict guard's, what to do is said (sc_tls_guard_advice).
+# tlstool exit 12) or by tlstool's own guards (exit 16, 18) stops the
+# procedure where it is (exit 1): nothing is forced; what to do is said
+# (sc_tls_guard_advice, sc_tls_tool_guard_refused).
 
 SC_TLS_STEP_WAIT=${SC_TLS_STEP_WAIT:-30}  # seconds a node may take to be healthy after a step
 SC_TLS_QUIET_WAIT=${SC_TLS_QUIET_WAIT:-60} # seconds to wait for plaintext to go before strict
@@ -109,6 +110,34 @@ sc_tls_guard_advice() {
     sc_err "as before. Then run the same command again; the nodes after $n may name the same peers."
 }
 
+# sc_tls_tool_guard_refused NODE RC TLSTOOL-ARGS: tlstool's own guard
+# refused the step before it changed anything (exit 16: disable while
+# another node runs strict, guide 1.7; exit 18: rotate finish while another
+# node still presents the pair it drops, guide 1.8): a refusal the caller
+# deals with, as a node's (exit 1), not a failure of the harness. Nothing to
+# put back: tlstool wrote nothing and did not ask the node. What clears it
+# is said; --force is the way through when those nodes are to be cut off.
+sc_tls_tool_guard_refused() {
+    local n=$1 rc=$2 args=$3 ns cmd what fix
+    ns=$(sc_node netns "$n")
+    cmd="$SC_BIN/tlstool --home $(sc_node home "$n") $args --force"
+    [ -n "$ns" ] && [ "$ns" != null ] && cmd="ip netns exec $ns $cmd"
+    if [ "$rc" = 16 ]; then
+        what="another [cluster] node runs strict (named above): going off would cut $n off from it"
+        fix="run \`tlstool mode permissive --reload\` on it first"
+    else
+        what="another [cluster] node still presents the pair $n's finish stops trusting (named above)"
+        fix="let it commit first (\`tlstool rotate commit --reload\` on it)"
+    fi
+    sc_err "stopped at $n: tlstool's guard refused the step (exit $rc): $what."
+    sc_err "Nothing was changed on $n (sipc.conf not written, the node not asked): nothing to put back."
+    sc_err "The nodes before $n are changed, those after are not. To go on without a gap, $fix,"
+    sc_err "then run the same command again: it skips the nodes already done. Or, only if that node is to be cut off:"
+    sc_err "  $cmd"
+    sc_err "then run the same command again."
+    exit "$SC_EX_CHECK"
+}
+
 # sc_tls_put_back NODE TLSTOOL-COMMAND BEFORE AFTER: after NODE refused a
 # step, its sipc.conf must not keep the step's change, or any later reload
 # or restart (someone else's, for another reason) would apply it unasked. A
@@ -143,7 +172,8 @@ sc_tls_put_back() {
 }
 
 # sc_tls_apply NODE WANT-MODE DESCRIPTION TLSTOOL-ARGS...: one step on one node.
-# Returns 0, or exits: SC_EX_CHECK when the node refused (its reason printed),
+# Returns 0, or exits: SC_EX_CHECK when the node or tlstool's guard refused
+# (the reason printed),
 # SC_EX_UNAVAILABLE when a node is dead, it could not be asked or did not
 # become healthy.
 sc_tls_apply() {
@@ -179,6 +209,7 @@ sc_tls_apply() {
         sc_tls_check_alive "at $n (tlstool exit 13: the node could not be asked to reload)" "$n may or may not have changed"
         sc_die "$SC_EX_UNAVAILABLE" "stopped at $n: the node could not be asked to reload (tlstool exit 13)"
         ;;
+    16 | 18) sc_tls_tool_guard_refused "$n" "$rc" "$*" ;;
     *) sc_die "$SC_EX_SOFTWARE" "stopped at $n: tlstool $* exited $rc" ;;
     esac
     # the wait ends when the node is healthy (a moment's blip after that,

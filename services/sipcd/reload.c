@@ -734,10 +734,9 @@ static json_t *restart_list(const reload_job *j)
     return rs;
 }
 
-/* A reload that loaded the files: nothing refused any more; what waits for
- * a restart is what this one found (since the first reload that found the
+/* restart_needed as a reload of j's files leaves it: what waits for a
+ * restart is what this one found (since the first reload that found the
  * same). */
-/* restart_needed as a reload of j's files leaves it. */
 static void note_restart(host *h, const reload_job *j)
 {
     json_t *rs = restart_list(j);
@@ -749,6 +748,7 @@ static void note_restart(host *h, const reload_job *j)
         h->restart_since[0] = '\0';
 }
 
+/* A reload that loaded the files: nothing refused any more. */
 static void note_loaded(host *h, const reload_job *j)
 {
     json_decref(h->reload_refused);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "sipc/errno.h"
 
 typedef struct scan {

@@ -11,7 +11,7 @@
 
 #include "certs/crl_scope.h"
 #include "certs/tool/store.h"
-#include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "services/tlstool/tlstool.h"
 
 /* "complete CRL number 12", "delta CRL number 14 on base 12, only CA

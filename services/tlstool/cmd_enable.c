@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "certs/tool/store.h"
-#include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "services/sipcd/peers.h"
 #include "services/tlstool/tlstool.h"
 #include "transport/tls_engine.h"

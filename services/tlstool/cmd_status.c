@@ -10,6 +10,7 @@
 #include "certs/tool/store.h"
 #include "services/common/client_id.h"
 #include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "services/common/json_text.h"
 #include "services/sipcd/home_lock.h"
 #include "services/sipcd/peers.h"

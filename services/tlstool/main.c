@@ -8,7 +8,7 @@
 
 #include "certs/tool/pkcs12.h"
 #include "services/common/core_dumps.h"
-#include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "services/common/home_dir.h"
 #include "services/common/opt.h"
 #include "services/common/std_fds.h"

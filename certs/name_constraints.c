@@ -4,13 +4,13 @@
  * excluded ones, which is the intersection RFC 5280 6.1.4 (g) computes. */
 #include "certs/name_constraints.h"
 
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "certs/der.h"
+#include "certs/x509_text.h"
 
 static const uint8_t OID_EMAIL[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01};
 
@@ -178,14 +178,11 @@ static void name_text(uint8_t tag, const sipc_bytes *v, const sipc_x509 *x, char
         else
             snprintf(out, outlen, "directory name in subjectAltName");
     } else {
-        size_t n = v->len > 120 ? 120 : v->len;
-        int w = snprintf(out, outlen, "%s '", kind);
-        for (size_t i = 0; i < n && w >= 0 && (size_t)w + 3 < outlen; i++)
-            out[w++] = isprint(v->p[i]) ? (char)v->p[i] : '?';
-        if (w >= 0 && (size_t)w + 2 <= outlen) {
-            out[w++] = '\'';
-            out[w] = '\0';
-        }
+        /* shown as the subjectAltName shows it: a control or a byte that is
+         * no UTF-8 as \xNN, never raw and never as a '?' that hides which */
+        char shown[160];
+        sipc__value_text(v, shown, sizeof shown);
+        snprintf(out, outlen, "%s '%s'", kind, shown);
     }
 }
 

@@ -19,15 +19,14 @@
 #include <wolfssl/wolfcrypt/signature.h>
 #include "base/error_text.h"
 #include "base/str_copy.h"
-#include "base/utf8_text.h"
 #include "certs/crl_scope.h"
 #include "certs/der.h"
+#include "certs/x509_text.h"
 #include "certs/keypair.h"
 #include "sipc/errno.h"
 
 /* ---------------------------------------------------------------- OIDs */
 
-static const uint8_t OID_CN[] = {0x55, 0x04, 0x03};
 static const uint8_t OID_BC[] = {0x55, 0x1d, 0x13};
 static const uint8_t OID_KU[] = {0x55, 0x1d, 0x0f};
 static const uint8_t OID_EKU[] = {0x55, 0x1d, 0x25};
@@ -151,138 +150,6 @@ static void append(char *out, size_t outlen, const char *s)
     if (w + 1 >= outlen)
         return;
     sipc_str_copy(out + w, outlen - w, s);
-}
-
-bool sipc__dn_special(unsigned char c, size_t i, size_t n)
-{
-    return (c && strchr(",+\"\\<>;", c)) || ((c == ' ' || c == '#') && i == 0) ||
-           (c == ' ' && i + 1 == n);
-}
-
-/* A name's rendering being written: whole characters and escapes only, so
- * that a cut never falls inside one (a reader that checks UTF-8 would refuse
- * the text, a terminal shows garbage). When something does not fit, the
- * text ends in "..." after the last whole piece that leaves room for it. */
-typedef struct text_out {
-    char *p;
-    size_t cap;  /* bytes p holds, its NUL included */
-    size_t w;    /* bytes written */
-    size_t safe; /* the last w with room for "..." after it */
-    int cut;
-} text_out;
-
-static void text_start(text_out *t, char *p, size_t cap)
-{
-    *t = (text_out){p, cap, 0, 0, 0};
-    if (cap)
-        p[0] = '\0';
-}
-
-static void put_piece(text_out *t, const char *s, size_t n)
-{
-    if (t->cut)
-        return;
-    if (t->w + n >= t->cap) {
-        t->cut = 1;
-        if (t->cap >= 4) {
-            memcpy(t->p + t->safe, "...", 4);
-            t->w = t->safe + 3;
-        }
-        return;
-    }
-    memcpy(t->p + t->w, s, n);
-    t->w += n;
-    t->p[t->w] = '\0';
-    if (t->w + 4 <= t->cap)
-        t->safe = t->w;
-}
-
-static void put_ascii(text_out *t, const char *s)
-{
-    for (; *s; s++)
-        put_piece(t, s, 1);
-}
-
-/* Writes a string value as every output shows text from outside (the logs,
- * the programs' text and JSON): printable UTF-8 as it is (names in other
- * scripts stay readable), every other byte (a control, an invisible or
- * text-direction character, a Latin-1 byte, a character cut short) as
- * \xNN; and, as RFC 4514 does, the characters that would make the
- * rendering read as another name escaped: "OU=Sales\, CN=x" is one
- * attribute, not two. The rendering is thus the same printable UTF-8 in
- * all of them. */
-static void put_value(text_out *t, const sipc_bytes *v)
-{
-    size_t i = 0;
-    while (i < v->len) {
-        /* near the end, a copy ending in NULs: the check reads up to 4 bytes */
-        uint8_t tail[5] = {0};
-        const uint8_t *q = v->p + i;
-        if (v->len - i < 4)
-            q = memcpy(tail, q, v->len - i);
-        size_t k = sipc__utf8_printable_len(q);
-        if (!k) {
-            char e[5];
-            snprintf(e, sizeof e, "\\x%02x", v->p[i]);
-            put_piece(t, e, 4);
-            i++;
-        } else if (k == 1 && sipc__dn_special(v->p[i], i, v->len)) {
-            char e[2] = {'\\', (char)v->p[i]};
-            put_piece(t, e, 2);
-            i++;
-        } else {
-            put_piece(t, (const char *)v->p + i, k);
-            i += k;
-        }
-    }
-}
-
-/* Renders a Name as "C=US, O=Org, CN=x"; also returns the last CN. */
-static int name_str(const sipc_bytes *name_tlv, char *out, size_t outlen, char *cn, size_t cnlen)
-{
-    rd r = rd_of(name_tlv);
-    tlv seq, set, atv, oid, val;
-    text_out t, c;
-    text_start(&t, out, outlen);
-    if (cn)
-        text_start(&c, cn, cnlen);
-    if (der_expect(&r, 0x30, &seq) != 0 || r.n != 0)
-        return SIPC_EFORMAT;
-    rd rs = rd_of(&seq.val);
-    while (rs.n) {
-        if (der_expect(&rs, 0x31, &set) != 0)
-            return SIPC_EFORMAT;
-        rd ra = rd_of(&set.val);
-        while (ra.n) {
-            if (der_expect(&ra, 0x30, &atv) != 0)
-                return SIPC_EFORMAT;
-            rd rv = rd_of(&atv.val);
-            if (der_expect(&rv, 0x06, &oid) != 0 || der_next(&rv, &val) != 0)
-                return SIPC_EFORMAT;
-            char an[48];
-            sipc__attr_name(&oid.val, an, sizeof an);
-            uint8_t ascii[100];
-            sipc_bytes shown = val.val;
-            if (val.tag == 0x1e) { /* BMPString: keep the ASCII subset */
-                size_t k = 0;
-                for (size_t i = 0; i + 1 < val.val.len && k < sizeof ascii; i += 2)
-                    ascii[k++] = val.val.p[i] == 0 && val.val.p[i + 1] >= 0x20 && val.val.p[i + 1] < 0x7f
-                                     ? val.val.p[i + 1]
-                                     : '?';
-                shown = (sipc_bytes){ascii, k};
-            }
-            if (t.w)
-                put_ascii(&t, ", ");
-            put_ascii(&t, an);
-            put_ascii(&t, "=");
-            put_value(&t, &shown);
-            if (cn && OID_IS(&oid.val, OID_CN)) {
-                text_start(&c, cn, cnlen);
-                put_value(&c, &shown);
-            }
-        }
-    }
-    return 0;
 }
 
 int sipc__der_time(const tlv *t, time_t *out)
@@ -484,35 +351,8 @@ static int parse_ext(sipc_x509 *x, const sipc_bytes *oid, int critical, const si
         if (der_expect(&r, 0x30, &t) != 0)
             goto bad;
         x->san_der = t.whole;
-        text_out san;
-        text_start(&san, x->san, sizeof x->san);
-        rd rs = rd_of(&t.val);
-        while (rs.n) {
-            tlv g;
-            if (der_next(&rs, &g) != 0)
-                goto bad;
-            char item[160];
-            item[0] = '\0';
-            if (g.tag == 0x82 || g.tag == 0x81 || g.tag == 0x86) {
-                text_out it;
-                text_start(&it, item, sizeof item);
-                put_ascii(&it, g.tag == 0x82 ? "DNS:" : g.tag == 0x81 ? "email:" : "URI:");
-                put_value(&it, &g.val);
-            } else if (g.tag == 0x87 && g.val.len == 4) {
-                snprintf(item, sizeof item, "IP:%u.%u.%u.%u", g.val.p[0], g.val.p[1], g.val.p[2],
-                         g.val.p[3]);
-            } else if (g.tag == 0x87 && g.val.len == 16) {
-                size_t w = (size_t)snprintf(item, sizeof item, "IP:");
-                for (int i = 0; i < 16; i += 2)
-                    w += (size_t)snprintf(item + w, sizeof item - w, "%s%x", i ? ":" : "",
-                                          (g.val.p[i] << 8) | g.val.p[i + 1]);
-            } else {
-                snprintf(item, sizeof item, "other");
-            }
-            if (san.w)
-                put_ascii(&san, ", ");
-            put_piece(&san, item, strlen(item)); /* an item whole or "..." */
-        }
+        if (sipc__san_text(&t.val, x->san, sizeof x->san) != 0)
+            goto bad;
         return 0;
     }
     if (critical) {
@@ -740,8 +580,8 @@ int sipc_x509_parse(sipc_x509 *x, const uint8_t *der, size_t len, char *err, siz
         return SIPC_EFORMAT;
     }
     x->spki = t.whole;
-    if (name_str(&x->issuer_der, x->issuer, sizeof x->issuer, NULL, 0) != 0 ||
-        name_str(&x->subject_der, x->subject, sizeof x->subject, x->subject_cn,
+    if (sipc__name_text(&x->issuer_der, x->issuer, sizeof x->issuer, NULL, 0) != 0 ||
+        sipc__name_text(&x->subject_der, x->subject, sizeof x->subject, x->subject_cn,
                  sizeof x->subject_cn) != 0) {
         sipc__seterr(err, errlen, "bad distinguished name");
         return SIPC_EFORMAT;
@@ -910,7 +750,7 @@ int sipc_crl_parse(sipc_crl *c, const uint8_t *der, size_t len, char *err, size_
         return SIPC_EFORMAT;
     }
     c->issuer_der = t.whole;
-    if (name_str(&c->issuer_der, c->issuer, sizeof c->issuer, NULL, 0) != 0) {
+    if (sipc__name_text(&c->issuer_der, c->issuer, sizeof c->issuer, NULL, 0) != 0) {
         sipc__seterr(err, errlen, "bad CRL issuer name");
         return SIPC_EFORMAT;
     }

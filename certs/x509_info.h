@@ -159,10 +159,6 @@ int sipc_subject_escape(const char *value, char *out, size_t outlen);
 bool sipc__attr_oid(const char *name, size_t len, sipc_bytes *oid);
 /* ... and the other way: "CN", "emailAddress", or the dotted OID. */
 void sipc__attr_name(const sipc_bytes *oid, char *out, size_t outlen);
-/* Whether byte c at index i of an n-byte value is one RFC 4514 escapes with
- * a backslash: , + " \ < > ; anywhere, '#' or a blank first, a blank last.
- * The one rule of sipc_subject_escape and of subjects as displayed. */
-bool sipc__dn_special(unsigned char c, size_t i, size_t n);
 
 /* ------------------------------------------------------------------ CRL */
 typedef struct sipc_crl {

@@ -17,6 +17,7 @@
 #include "base/error_text.h"
 #include "certs/der.h"
 #include "certs/x509_info.h"
+#include "certs/x509_text.h"
 #include "sipc/errno.h"
 
 enum { MAXCP = 256 };

@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-#include "err_line.h"
+#include "shown_text.h"
 
 void cli_print_list(const char *label, const json_t *list)
 {

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 
 /* Why the line `name=<name>` would not read back as name, or NULL. The
  * syntax (docs/configuration.md) has no quoting: values are trimmed, and a

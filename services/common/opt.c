@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "sipc/errno.h"
 
 typedef struct scan {
@@ -535,19 +535,46 @@ void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err)
     fprintf(stderr, "%s: %s\n", tool->name, cli_usage_text(tool, p, err, line, sizeof line));
 }
 
+static void say(FILE *f, int one_line, const char *who, const char *fmt, va_list ap)
+{
+    char *text = NULL, *shown = NULL;
+    int n = vasprintf(&text, fmt, ap);
+    fprintf(f, "%s: ", who);
+    /* what came from outside (a path, a node's words, a certificate's name)
+     * shown as the logs and every other line show it, its lines kept
+     * unless it is one line's (each byte takes at most 4, "\xNN") */
+    if (n >= 0 && one_line && (shown = malloc(4 * (size_t)n + 6)) != NULL) {
+        cli_shown_n(text, (size_t)n, shown, 4 * (size_t)n + 6);
+        fputs(shown, f);
+    } else if (n < 0 || one_line || cli_shown_lines(f, text, (size_t)n) != 0) {
+        fputs("out of memory", f);
+    }
+    fputc('\n', f);
+    free(shown);
+    free(text);
+}
+
 int cli_fail(const char *who, int code, const char *fmt, ...)
 {
-    char *text = NULL;
     va_list ap;
     va_start(ap, fmt);
-    int n = vasprintf(&text, fmt, ap);
+    say(stderr, 0, who, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "%s: ", who);
-    /* what came from outside (a path, a node's words, a certificate's name)
-     * shown as the logs and every other line show it, its lines kept */
-    if (n < 0 || cli_shown_lines(stderr, text, (size_t)n) != 0)
-        fputs("out of memory", stderr);
-    fputc('\n', stderr);
-    free(text);
     return code;
+}
+
+void cli_say(FILE *f, const char *who, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say(f, 0, who, fmt, ap);
+    va_end(ap);
+}
+
+void cli_say_line(FILE *f, const char *who, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say(f, 1, who, fmt, ap);
+    va_end(ap);
 }

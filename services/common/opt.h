@@ -164,5 +164,12 @@ void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err)
  * binds its who once, in a macro of its own header (fail, ctl_fail,
  * load_fail). */
 int cli_fail(const char *who, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same for a line that is no failure (a warning), on f: "<who>:
+ * <message>", shown so. */
+void cli_say(FILE *f, const char *who, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* ... on one line: a newline in the message is shown as \x0a too (a line
+ * that names a path, which may hold one). */
+void cli_say_line(FILE *f, const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

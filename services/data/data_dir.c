@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "data_service_impl.h"
+#include "shown_text.h"
 
 /* mkdir -p with mode 0700 for the directories it creates. */
 int data_make_dirs(const char *dir, char *err, size_t errlen)
@@ -126,21 +127,24 @@ static int check_db_files(int fd, const char *dir, int overflow_ok, char *err, s
             snprintf(err, errlen, "%s/%s is not a regular file", dir, files[i]);
             return SIPC_ECONFIG;
         }
+        /* the commands below are pasted: the file's path as one shell word */
+        char path[PATH_MAX], word[4 * PATH_MAX + 4];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         if (!trusted_owner(st.st_uid, overflow_ok)) {
             snprintf(err, errlen,
-                     "%s/%s belongs to uid %u, not to this account (uid %u) nor root: another "
+                     "%s belongs to uid %u, not to this account (uid %u) nor root: another "
                      "account may have put it there, and SQLite would read it as the "
                      "database's own. If it is the database's (copied by another account), "
-                     "run `chown %u %s/%s` as root; if not, remove it",
-                     dir, files[i], (unsigned)st.st_uid, (unsigned)geteuid(),
-                     (unsigned)geteuid(), dir, files[i]);
+                     "run `chown %u %s` as root; if not, remove it",
+                     path, (unsigned)st.st_uid, (unsigned)geteuid(), (unsigned)geteuid(),
+                     cli_shell_word(path, word, sizeof word));
             return SIPC_ECONFIG;
         }
         if (st.st_mode & 022) {
             snprintf(err, errlen,
-                     "%s/%s can be written by other accounts (mode %04o), which could change "
-                     "the database: run `chmod go-w %s/%s`",
-                     dir, files[i], (unsigned)(st.st_mode & 07777), dir, files[i]);
+                     "%s can be written by other accounts (mode %04o), which could change "
+                     "the database: run `chmod go-w %s`",
+                     path, (unsigned)(st.st_mode & 07777), cli_shell_word(path, word, sizeof word));
             return SIPC_ECONFIG;
         }
     }
@@ -298,6 +302,9 @@ int data_check_db_dir(const char *dir, char **resolved, db_start *start, char *e
     }
     struct stat st;
     int rc = SIPC_ECONFIG;
+    /* the commands below are pasted: the directory as one shell word */
+    char word[4 * PATH_MAX + 4];
+    cli_shell_word(*resolved, word, sizeof word);
     if (fstat(fd, &st) != 0)
         snprintf(err, errlen, "%s: %s", dir, strerror(errno));
     else if ((st.st_mode & 022) && !(st.st_mode & S_ISVTX))
@@ -305,8 +312,7 @@ int data_check_db_dir(const char *dir, char **resolved, db_start *start, char *e
                  "%s can be written by other accounts (mode %04o), which could put files of "
                  "their own in place of the database's: run `chmod go-w %s` as its owner "
                  "(uid %u), or `chmod +t %s` if other accounts must keep writing there",
-                 dir, (unsigned)(st.st_mode & 07777), *resolved, (unsigned)st.st_uid,
-                 *resolved);
+                 dir, (unsigned)(st.st_mode & 07777), word, (unsigned)st.st_uid, word);
     else if (!trusted_owner(st.st_uid, st.st_uid == overflow_uid() && ids_mapped(fd, &st)))
         snprintf(err, errlen,
                  "%s belongs to uid %u, another account%s, which could put files of its own in "
@@ -317,7 +323,7 @@ int data_check_db_dir(const char *dir, char **resolved, db_start *start, char *e
                      ? " (the overflow uid, here not standing for this account: no id "
                        "mapping on this filesystem)"
                      : "",
-                 (unsigned)geteuid(), *resolved);
+                 (unsigned)geteuid(), word);
     else {
         int others_write = (st.st_mode & 022) != 0;
         int overflow_ok = !others_write && ids_mapped(fd, &st);

@@ -14,6 +14,7 @@
 #include "services/common/client_id.h"
 #include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "services/common/home_dir.h"
 #include "services/common/home_subject.h"
 #include "services/common/json_text.h"
@@ -516,6 +517,18 @@ static int sipcd_runs(long pid)
 int ctl_client_only(const sipc_config *cfg)
 {
     if (cfg->node_line || cfg->nnodes == 0)
+        return 0;
+    /* a node may rely on [node]'s defaults (127.0.0.1, the host name as its
+     * id): one of its [cluster] entries is then itself, and a home a sipcd
+     * ran from has its state/; either makes it a node's home while that
+     * node is stopped, whose operator is to be told to start it */
+    for (int i = 0; i < cfg->nnodes; i++)
+        if (sipc_config_node_is_self(cfg, i))
+            return 0;
+    char state_dir[sizeof cfg->home + 8];
+    struct stat st;
+    snprintf(state_dir, sizeof state_dir, "%s/state", cfg->home);
+    if (lstat(state_dir, &st) == 0 && S_ISDIR(st.st_mode))
         return 0;
     /* a sipcd running from it makes it a node's home, [node] or not (its
      * address and id then are the defaults); an unreadable lock leaves

@@ -10,7 +10,7 @@
 #include <sysexits.h>
 
 #include "services/common/answer_list.h"
-#include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "services/common/json_text.h"
 #include "sipcctl.h"
 

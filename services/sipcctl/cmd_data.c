@@ -10,7 +10,7 @@
 #include "data.pb-c.h"
 #include "rfc3339.h"
 #include "search_time.h"
-#include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "services/common/json_text.h"
 #include "sipcctl.h"
 

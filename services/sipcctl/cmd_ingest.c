@@ -35,6 +35,7 @@
 #include "pipeline_service.h"
 #include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "services/common/json_text.h"
 #include "sipcctl.h"
 

@@ -12,7 +12,7 @@
 #include "base/utf8_text.h"
 #include "search.pb-c.h"
 #include "search_time.h"
-#include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "sipcctl.h"
 
 /* The exit code of an answer with nodes missing. */

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "services/common/json_text.h"
 #include "services/data/data_validate.h"
 #include "services/management/mgmt_health.h"

@@ -8,7 +8,7 @@
 #include <sysexits.h>
 #include <uv.h>
 
-#include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "services/common/json_text.h"
 #include "sipcctl.h"
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/file_replace.h"
+#include "services/common/shown_text.h"
 #include "peers.h"
 
 /* The pid the holder wrote, or 0 when the file names none (yet: it writes
@@ -57,10 +58,13 @@ int home_lock_take(const char *home, char *err, size_t errlen)
             char who[64] = "another process (its pid is not in " HOME_LOCK_FILE ")";
             if (pid)
                 snprintf(who, sizeof who, "pid %ld", pid);
+            /* the command is pasted: the home as one shell word */
+            char word[4 * sizeof dir + 4];
+            cli_shell_word(home, word, sizeof word);
             snprintf(err, errlen,
                      "node home %s is in use by %s, which holds its lock: one sipcd per home; "
                      "`sipcctl --home %s status` asks the node running there",
-                     home, who, home);
+                     home, who, word);
             close(hfd);
             return -e;
         }

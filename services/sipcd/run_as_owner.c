@@ -3,11 +3,14 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "services/common/shown_text.h"
 
 int run_as_home_owner(const char *home, char *note, size_t notelen, char *err, size_t errlen)
 {
@@ -17,13 +20,18 @@ int run_as_home_owner(const char *home, char *note, size_t notelen, char *err, s
         return 0;
     errno = 0;
     struct passwd *pw = getpwuid(hs.st_uid);
+    /* the commands below are pasted: the home (and the account) as one
+     * shell word each */
+    char word[4 * PATH_MAX + 4], user[4 * 256 + 4];
     if (!pw) {
+        int e = errno;
+        cli_shell_word(home, word, sizeof word);
         snprintf(err, errlen,
                  "node home %s belongs to uid %u, which has no account here (%s): root's sipcd "
                  "runs as the home's owner and cannot; give the home to an account "
                  "(`chown -R ACCOUNT: %s`) or run sipcd as the account the files are for",
-                 home, (unsigned)hs.st_uid, errno ? strerror(errno) : "not in the password database",
-                 home);
+                 home, (unsigned)hs.st_uid, e ? strerror(e) : "not in the password database",
+                 word);
         return -1;
     }
     const char *step = "initgroups";
@@ -50,10 +58,12 @@ int run_as_home_owner(const char *home, char *note, size_t notelen, char *err, s
         }
     }
     int e = errno;
+    cli_shell_word(home, word, sizeof word);
+    cli_shell_word(pw->pw_name, user, sizeof user);
     snprintf(err, errlen,
              "node home %s belongs to %s (uid %u): root's sipcd runs as the home's owner, and "
              "%s failed: %s; run sipcd as %s (`runuser -u %s -- sipcd --home %s`)",
              home, pw->pw_name, (unsigned)hs.st_uid, step, strerror(e), pw->pw_name,
-             pw->pw_name, home);
+             user, word);
     return -1;
 }

@@ -7,6 +7,7 @@
 #include "certs/pem.h"
 #include "certs/tool/pkcs12.h"
 #include "certs/tool/store.h"
+#include "services/common/shown_text.h"
 #include "services/tlstool/tlstool.h"
 
 void print_links(const sipc_vfy_result *res)
@@ -23,7 +24,7 @@ void print_links(const sipc_vfy_result *res)
 void print_verdict(const sipc_vfy_result *res)
 {
     if (res->warning[0])
-        printf("warning: %s\n", res->warning);
+        warning("%s", res->warning);
     if (res->status == SIPC_VFY_OK) {
         /* the anchor is the last link: a pair of a rotation in progress is
          * trusted only until that rotation is finished or aborted */
@@ -55,16 +56,16 @@ static int pfx_exit(int r, sipc_pfx_error why)
     }
 }
 
-int pfx_fail(const char *file, int r, sipc_pfx_error why, const char *err)
+int pfx_fail(const char *shown, int r, sipc_pfx_error why, const char *err)
 {
     int code = pfx_exit(r, why);
-    return fail(code, "%s: %s%s", file, err,
+    return fail(code, "%s: %s%s", shown, err,
                 code == EX_PASSWORD ? "; give the password the file was exported with, or "
                                       "compare the file's sha256sum with the original's"
                                     : "");
 }
 
-int need_pfx(const char *file, const uint8_t *b, size_t n)
+int need_pfx(const char *shown, const uint8_t *b, size_t n)
 {
     if (sipc_pfx_plausible(b, n))
         return 0;
@@ -75,15 +76,30 @@ int need_pfx(const char *file, const uint8_t *b, size_t n)
     if (kind)
         return fail(EX_BADFILE, "%s: %s, not a PKCS#12 file: give the PKCS#12 file that holds the "
                                 "key pair (from `tlstool create` or `openssl pkcs12 -export`)",
-                    file, kind);
+                    shown, kind);
     return fail(EX_BADFILE, "%s: not a PKCS#12 file, nor a certificate (damaged in transfer, or "
                             "another file?): give the PKCS#12 file that holds the key pair (from "
                             "`tlstool create` or `openssl pkcs12 -export`)",
-                file);
+                shown);
 }
 
-int read_chain(const opts *o, const char *file, sipc_keypair *kp, int *is_pfx)
+int fail_file(int code, const char *err)
 {
+    /* the library's words name the file as given: a newline in its name is
+     * no line of the text */
+    size_t n = 4 * strlen(err) + 6;
+    char *shown = malloc(n);
+    if (!shown)
+        return fail(code, "%s", err);
+    cli_shown(err, shown, n);
+    fail(code, "%s", shown);
+    free(shown);
+    return code;
+}
+
+int read_chain(const opts *o, int arg, sipc_keypair *kp, int *is_pfx)
+{
+    const char *file = o->pos[arg], *shown = o->pos_shown[arg];
     uint8_t *b;
     size_t n;
     char err[600];
@@ -91,7 +107,7 @@ int read_chain(const opts *o, const char *file, sipc_keypair *kp, int *is_pfx)
     if (is_pfx)
         *is_pfx = 0;
     if (sipc_secret_file_read(file, &b, &n, MAX_FILE, err, sizeof err) != 0)
-        return fail(EX_BADFILE, "%s", err);
+        return fail_file(EX_BADFILE, err);
     if (sipc_is_pem(b, n)) {
         int nc = 0;
         char why[200];
@@ -101,10 +117,10 @@ int read_chain(const opts *o, const char *file, sipc_keypair *kp, int *is_pfx)
         if (r == SIPC_ETOOBIG) {
             sipc_vfy_chain_too_long_reason(nc, why, sizeof why);
             return fail(tlstool_verify_exit_code(SIPC_VFY_CHAIN_TOO_LONG),
-                        "%s: %s; fix: give the certificate and the CAs above it only", file, why);
+                        "%s: %s; fix: give the certificate and the CAs above it only", shown, why);
         }
         if (r != 0 || nc == 0)
-            return fail(EX_BADFILE, "%s holds no readable PEM certificate", file);
+            return fail(EX_BADFILE, "%s holds no readable PEM certificate", shown);
         kp->ncerts = nc;
         return 0;
     }
@@ -120,7 +136,7 @@ int read_chain(const opts *o, const char *file, sipc_keypair *kp, int *is_pfx)
     if (!sipc_pfx_plausible(b, n)) {
         int seq = n && b[0] == 0x30;
         sipc_secure_free(b, n);
-        return fail(EX_BADFILE, "%s: not a certificate (PEM or DER) or a PKCS#12 file%s%s%s", file,
+        return fail(EX_BADFILE, "%s: not a certificate (PEM or DER) or a PKCS#12 file%s%s%s", shown,
                     seq ? " (read as a DER certificate: " : "", seq ? derr : "", seq ? ")" : "");
     }
     char pw[CLI_PASSWORD_BUF];
@@ -134,7 +150,7 @@ int read_chain(const opts *o, const char *file, sipc_keypair *kp, int *is_pfx)
     explicit_bzero(pw, sizeof pw);
     sipc_secure_free(b, n);
     if (r != 0)
-        return pfx_fail(file, r, why, err);
+        return pfx_fail(shown, r, why, err);
     if (is_pfx)
         *is_pfx = 1;
     return 0;

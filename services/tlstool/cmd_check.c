@@ -80,9 +80,10 @@ static void report_live_mode(const sipc_config *cfg, const node_probe *p)
     if (strcmp(p->live_mode, want) == 0)
         return;
     if (!strcmp(p->live_mode, "off"))
-        printf("  warning: %s runs plaintext (live mode off) while this home has TLS %s: if TLS "
-               "is configured there, it is still running plaintext: reload or restart it\n",
-               p->addr, want);
+        cli_say(stdout, "  warning",
+                "%s runs plaintext (live mode off) while this home has TLS %s: if TLS "
+                "is configured there, it is still running plaintext: reload or restart it",
+                p->addr, want);
     else
         printf("  note: %s runs TLS mode %s, this home is configured %s: if that node is "
                "configured %s too, reload or restart it\n",
@@ -104,9 +105,10 @@ static int report(const sipc_config *cfg, const node_probe *p, const char *own_f
                p->info.tls_version, p->info.tls_cipher, same ? "same" : "DIFFERENT", fp,
                same || rotation || shared_pair ? "" : ", accepted: it chains to a trusted root");
         if (rotation)
-            printf("  warning: %s presents %s of this node's rotation: trusted during rotation "
-                   "(`tlstool rotate status`)\n",
-                   p->addr, rotation);
+            cli_say(stdout, "  warning",
+                    "%s presents %s of this node's rotation: trusted during rotation "
+                    "(`tlstool rotate status`)",
+                    p->addr, rotation);
         report_live_mode(cfg, p);
         return !same && !rotation && shared_pair ? EX_CHECK_MISMATCH : EX_OK;
     }

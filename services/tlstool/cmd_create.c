@@ -15,8 +15,10 @@
 /* What to do with the new pair depends on this home: importing it over a pair
  * in use makes the node and its peers refuse each other, which a rotation
  * avoids. */
-static void print_next(const opts *o, const sipc_config *cfg, const char *file)
+static void print_next(const opts *o, const sipc_config *cfg)
 {
+    /* FILE as the text says it, and as one word in the commands to paste */
+    const char *shown = o->pos_shown[0], *word = o->pos_word[0];
     char path[1200], err[600];
     snprintf(path, sizeof path, "%s/security/node.crt", o->home);
     sipc_rotation rot;
@@ -24,7 +26,7 @@ static void print_next(const opts *o, const sipc_config *cfg, const char *file)
         printf("next: a key pair rotation is in progress on this home (%s): finish or abort it "
                "first (`tlstool rotate status` says where it is), then roll this pair out with "
                "`tlstool rotate stage %s` (the operator guide, 1.8)\n",
-               sipc_rotation_state_name(rot.state), file);
+               sipc_rotation_state_name(rot.state), word);
         return;
     }
     if (!file_exists(path)) {
@@ -32,7 +34,7 @@ static void print_next(const opts *o, const sipc_config *cfg, const char *file)
                "too), then on every node of a new cluster `tlstool enable` (strict) before it "
                "starts, or, on a cluster running in plaintext, `tlstool enable --mode permissive "
                "--reload` (the operator guide, 1.5)\n",
-               file, file);
+               shown, word);
         return;
     }
     char tls[64];
@@ -40,13 +42,13 @@ static void print_next(const opts *o, const sipc_config *cfg, const char *file)
         snprintf(tls, sizeof tls, ", TLS %s", sipc_tls_mode_name(cfg->tls_mode));
     else
         snprintf(tls, sizeof tls, ", TLS disabled");
-    printf("next: this home already has a key pair (%s%s): importing this one over it would "
-           "make this node and its peers refuse each other; rotate to it instead, without "
-           "changing the TLS mode (the operator guide, 1.8): copy %s to every node and every "
-           "client-only machine that has the pair; on each of them `tlstool rotate stage %s`, "
-           "then `tlstool rotate commit` (node by node), then `tlstool rotate finish` once every "
-           "one has committed; add --reload on a node\n",
-           path, tls, file, file);
+    printf("next: this home already has a key pair (%s/security/node.crt%s): importing this one "
+           "over it would make this node and its peers refuse each other; rotate to it instead, "
+           "without changing the TLS mode (the operator guide, 1.8): copy %s to every node and "
+           "every client-only machine that has the pair; on each of them `tlstool rotate stage "
+           "%s`, then `tlstool rotate commit` (node by node), then `tlstool rotate finish` once "
+           "every one has committed; add --reload on a node\n",
+           o->home_shown, tls, shown, word);
 }
 
 int cmd_create(void *arg)
@@ -66,7 +68,7 @@ int cmd_create(void *arg)
         return fail(EX_USAGE, "--days must be between 1 and 36500");
     if (file_exists(file) && !o->force)
         return fail(EX_EXISTS, "%s already exists: choose another name or add --force to replace it",
-                    file);
+                    o->pos_shown[0]);
     sipc_config cfg;
     int r = load_config(o, &cfg);
     if (r)
@@ -117,16 +119,16 @@ int cmd_create(void *arg)
     free(der);
     if (r != 0) {
         sipc_keypair_free(&kp);
-        return fail(EX_BADFILE, "%s", err);
+        return fail_file(EX_BADFILE, err);
     }
     sipc_x509 x;
     sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0);
     char na[32];
     sipc_time_str(x.not_after, na);
-    printf("created %s (mode 0600)\n", file);
+    printf("created %s (mode 0600)\n", o->pos_shown[0]);
     printf("  subject:  %s\n  key:      %s\n  valid to: %s\n  SHA-256:  %s\n", x.subject,
            x.key_desc, na, x.fingerprint);
-    print_next(o, &cfg, file);
+    print_next(o, &cfg);
     sipc_keypair_free(&kp);
     return EX_OK;
 }

@@ -11,7 +11,7 @@
 
 #include "certs/crl_scope.h"
 #include "certs/tool/store.h"
-#include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "services/tlstool/tlstool.h"
 
 /* "complete CRL number 12", "delta CRL number 14 on base 12, only CA
@@ -71,6 +71,10 @@ int cmd_crl(void *arg)
         return fail(EX_USAGE, "--reload goes with crl add and crl remove only");
     char dir[1100], path[1400], err[1600];
     snprintf(dir, sizeof dir, "%s/security/crl", o->home);
+    /* as the text names them: the home, and FILE or NAME */
+    char dir_shown[4 * 4096 + 32];
+    snprintf(dir_shown, sizeof dir_shown, "%s/security/crl", o->home_shown);
+    const char *arg_shown = o->npos > 1 ? o->pos_shown[1] : "";
     sipc_config cfg;
     int r = load_config(o, &cfg);
     if (r)
@@ -81,8 +85,8 @@ int cmd_crl(void *arg)
         if (o->npos != 2)
             return fail(EX_USAGE, "usage: tlstool crl add FILE");
         crl_file f;
-        if (crl_file_read(&f, o->pos[1], err, sizeof err) != 0)
-            return fail(EX_BADFILE, "%s", err);
+        if (crl_file_read(&f, o->pos[1], arg_shown, err, sizeof err) != 0)
+            return fail_file(EX_BADFILE, err);
         const sipc_crl c = f.c;
         uint8_t *der = f.der;
         long dl = f.len;
@@ -93,11 +97,11 @@ int cmd_crl(void *arg)
             return r;
         }
         int known = sipc_trust_knows_issuer(t, der, (size_t)dl);
-        r = sipc_trust_add_crl_named(t, der, (size_t)dl, o->pos[1], err, sizeof err);
+        r = sipc_trust_add_crl_named(t, der, (size_t)dl, arg_shown, err, sizeof err);
         sipc_trust_free(t);
         if (r != 0) {
             free(der);
-            return fail(EX_REFUSED, "%s: %s", o->pos[1], err);
+            return fail(EX_REFUSED, "%s: %s", arg_shown, err);
         }
         /* one file per issuer and scope: issuer, issuing distribution point,
          * complete or delta. A newer CRL replaces the older one of the same
@@ -127,9 +131,9 @@ int cmd_crl(void *arg)
                 if (older && !o->force) {
                     free(der);
                     return fail(EX_REFUSED,
-                                "%s is older than the installed CRL of %s with the same scope (%s): "
-                                "not replaced; add --force to install it anyway",
-                                o->pos[1], c.issuer, path);
+                                "%s is older than the installed CRL of %s with the same scope "
+                                "(%s/%s): not replaced; add --force to install it anyway",
+                                arg_shown, c.issuer, dir_shown, name);
                 }
             }
         }
@@ -140,20 +144,20 @@ int cmd_crl(void *arg)
         }
         char kind[200];
         crl_kind(&c, kind, sizeof kind);
-        printf("added CRL of %s (%d revoked; this update %s, next update %s; %s) as %s%s\n",
-               c.issuer, c.nrevoked, f.this_update, f.next_update, kind, path,
+        printf("added CRL of %s (%d revoked; this update %s, next update %s; %s) as %s/%s%s\n",
+               c.issuer, c.nrevoked, f.this_update, f.next_update, kind, dir_shown, name,
                replaces ? ", replacing the older CRL of the same scope" : "");
         if (c.unusable[0])
-            printf("warning: this CRL will never be used: %s\n", c.unusable);
+            warning("this CRL will never be used: %s", c.unusable);
         if (!known)
             printf("note: the issuer '%s' is neither this node's chain nor a trusted root: the "
                    "CRL is used (signature checked) when a peer presents that issuer\n",
                    c.issuer);
         if (c.next_update && time(NULL) > c.next_update)
-            printf("warning: this CRL is past its next update: revocation status counts as "
-                   "unknown until you add a current one\n");
+            warning("this CRL is past its next update: revocation status counts as "
+                    "unknown until you add a current one");
         if (cfg.revocation == SIPC_REVOCATION_OFF)
-            printf("warning: [tls] revocation = off in sipc.conf: CRLs are not checked\n");
+            warning("[tls] revocation = off in sipc.conf: CRLs are not checked");
         free(der);
         return reload_or_remind(o, 0, "`tlstool crl add`");
     }
@@ -176,15 +180,13 @@ int cmd_crl(void *arg)
         const char *name = o->pos[1];
         if (strchr(name, '/') || name[0] == '.')
             return fail(EX_USAGE, "give the NAME shown by `tlstool crl list`");
-        snprintf(path, sizeof path, "%s/%s", dir, name);
         r = sipc_store_remove(o->home, "crl", name, err, sizeof err);
         if (r == 1)
-            return fail(EX_REFUSED, "no CRL named %s in %s (see `tlstool crl list`)", name, dir);
+            return fail(EX_REFUSED, "no CRL named %s in %s (see `tlstool crl list`)", arg_shown,
+                        dir_shown);
         if (r != 0)
             return fail(EX_FAIL, "%s", err);
-        char shown[4 * sizeof path + 8];
-        cli_shown(path, shown, sizeof shown);
-        printf("removed %s\n", shown);
+        printf("removed %s/%s\n", dir_shown, arg_shown);
         return reload_or_remind(o, 0, "`tlstool crl remove`");
     }
     return fail(EX_USAGE, "unknown crl command '%s': use add, list or remove", sub);

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "certs/tool/store.h"
-#include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "services/sipcd/peers.h"
 #include "services/tlstool/tlstool.h"
 #include "transport/tls_engine.h"
@@ -49,7 +49,7 @@ static void drop_override(const opts *o)
     if (r > 0)
         printf("override removed: %s (sipc.conf no longer asks for strict)\n", shown);
     else if (r < 0) /* removed, not yet on disk: said, the command goes on */
-        fprintf(stderr, "tlstool: warning: %s\n", err);
+        warn("%s", err);
 }
 
 /* Going strict without --reload: the node's guard judges at its next start
@@ -74,12 +74,12 @@ static int strict_later(const opts *o, const sipc_config *cfg)
         if (total) {
             char text[1500];
             host_peers_text(list, total < 8 ? total : 8, total, now, text, sizeof text);
-            printf("warning: peers still speaking plaintext to this node: %s; %s\n", text,
-                   o->force ? "--force: the node goes strict at its next start or reload anyway "
-                              "and cuts them off"
-                            : "the node refuses to go strict until they use TLS (enable TLS "
-                              "there first), or --force is given, with which it goes strict "
-                              "anyway and cuts them off");
+            warning("peers still speaking plaintext to this node: %s; %s", text,
+                    o->force ? "--force: the node goes strict at its next start or reload anyway "
+                               "and cuts them off"
+                             : "the node refuses to go strict until they use TLS (enable TLS "
+                               "there first), or --force is given, with which it goes strict "
+                               "anyway and cuts them off");
         }
     }
     free(ps);
@@ -178,8 +178,7 @@ static int undo_refused(const opts *o, const conf_bytes *cb, const char *conf, c
     if (conf && (old ? sipc_store_put(o->home, NULL, "server.tls.conf", old, oldlen, err,
                                       sizeof err) != 0
                      : sipc_store_remove(o->home, NULL, "server.tls.conf", err, sizeof err) < 0))
-        fprintf(stderr, "tlstool: warning: %s could not be put back (informational only): %s\n",
-                conf, err);
+        warn("%s could not be put back (informational only): %s", conf, err);
     if (changed)
         printf("sipc.conf was changed by someone else while or after this command wrote it, so "
                "only [tls] enable = 0 was set back there (the rest stays as it is now): TLS is "
@@ -352,7 +351,7 @@ int cmd_enable(void *arg)
     else
         snprintf(portword, sizeof portword, "<port>");
     if (res.warning[0])
-        printf("warning: %s\n", res.warning);
+        warning("%s", res.warning);
     /* From off, a refusal leaves the node in plaintext; a sipc.conf saying
      * TLS would make this home's own clients speak TLS only, to a node that
      * does not. (Between TLS modes sipc.conf keeps the intent: the node holds
@@ -402,7 +401,7 @@ int cmd_enable(void *arg)
                       ? host_force_strict_drop(o->home, gone, sizeof gone, gerr, sizeof gerr)
                       : 0;
     if (dropped < 0)
-        fprintf(stderr, "tlstool: warning: %s\n", gerr);
+        warn("%s", gerr);
     if (dropped)
         printf("override removed: %s/state/force-strict\n", o->home_shown);
     else if (marker[0] && !put_back && host_force_strict_pending(o->home, gone, sizeof gone, NULL))
@@ -532,13 +531,13 @@ static int off_guard(const opts *o, const sipc_config *cfg, int conf_off)
                     nstrict, nstrict == 1 ? "" : "s", nstrict == 1 ? "s" : "", strict,
                     OFF_SAFE_ORDER);
     if (nstrict)
-        fprintf(stderr, "tlstool: warning: --force: TLS goes off although %s run%s strict: "
-                        "they refuse this node's plaintext links until they are switched too%s\n",
-                strict, nstrict == 1 ? "s" : "",
-                o->reload ? ""
-                          : "; the node's own guard refuses a reload that takes it off while "
-                            "they do: apply it with `sipcctl reload --force` (or `tlstool "
-                            "disable --reload --force`), or a restart");
+        warn("--force: TLS goes off although %s run%s strict: "
+             "they refuse this node's plaintext links until they are switched too%s",
+             strict, nstrict == 1 ? "s" : "",
+             o->reload ? ""
+                       : "; the node's own guard refuses a reload that takes it off while "
+                         "they do: apply it with `sipcctl reload --force` (or `tlstool "
+                         "disable --reload --force`), or a restart");
     if (nunknown) {
         size_t at = strlen(unknown);
         snprintf(unknown + at, sizeof unknown - at, " could not be asked the mode %s",
@@ -548,10 +547,10 @@ static int off_guard(const opts *o, const sipc_config *cfg, int conf_off)
                  o->home_shown);
     /* not known: today's way, with the warning before anything is applied */
     if (unknown[0])
-        fprintf(stderr, "tlstool: warning: %s: a node that runs strict refuses this node's "
-                        "plaintext links, and its TLS links here fail, once TLS is off here. To "
-                        "roll back without a gap, %s\n",
-                unknown, OFF_SAFE_ORDER);
+        warn("%s: a node that runs strict refuses this node's "
+             "plaintext links, and its TLS links here fail, once TLS is off here. To "
+             "roll back without a gap, %s",
+             unknown, OFF_SAFE_ORDER);
     return EX_OK;
 }
 

@@ -72,7 +72,7 @@ int cmd_import(void *arg)
         return EX_USAGE;
     if (o->npos < 1)
         return fail(EX_USAGE, "import needs FILE: tlstool import FILE (see tlstool import --help)");
-    const char *file = o->pos[0];
+    const char *file = o->pos[0], *shown = o->pos_shown[0], *word = o->pos_word[0];
     char err[2400];
     sipc_config cfg;
     int r = load_config(o, &cfg);
@@ -91,9 +91,9 @@ int cmd_import(void *arg)
     uint8_t *data;
     size_t len;
     if (sipc_secret_file_read(file, &data, &len, MAX_FILE, err, sizeof err) != 0)
-        return fail(EX_BADFILE, "%s", err);
+        return fail_file(EX_BADFILE, err);
     char pw[CLI_PASSWORD_BUF];
-    if ((r = need_pfx(file, data, len)) != 0 || (r = get_password(o, 0, pw, sizeof pw)) != 0) {
+    if ((r = need_pfx(shown, data, len)) != 0 || (r = get_password(o, 0, pw, sizeof pw)) != 0) {
         sipc_secure_free(data, len);
         return r;
     }
@@ -103,7 +103,7 @@ int cmd_import(void *arg)
     explicit_bzero(pw, sizeof pw);
     if (r != 0) {
         sipc_secure_free(data, len);
-        return pfx_fail(file, r, why, err);
+        return pfx_fail(shown, r, why, err);
     }
     /* check the pair as peers will, with this node's trust store */
     sipc_trust *nt;
@@ -126,7 +126,7 @@ int cmd_import(void *arg)
     } else if (st != SIPC_VFY_OK) {
         sipc_keypair_free(&kp);
         sipc_secure_free(data, len);
-        return fail(tlstool_verify_exit_code(st), "%s: not imported: %s\ntlstool: fix: %s", file,
+        return fail(tlstool_verify_exit_code(st), "%s: not imported: %s\ntlstool: fix: %s", shown,
                     res.reason, res.fix);
     }
     /* every node holds the same pair: a different one imported over it on
@@ -155,7 +155,7 @@ int cmd_import(void *arg)
                          "\ntlstool: note: %s holds the pair this node had before its last "
                          "import (security/previous/): if that import was the mistake, --force "
                          "puts this one back",
-                         file);
+                         shown);
             sipc_keypair_free(&prev);
         }
         char new_fp[65];
@@ -173,14 +173,14 @@ int cmd_import(void *arg)
                     "one out and the other nodes hold this pair already (`sipcctl status "
                     "--cluster` names the pair each node presents), or to replace the pair "
                     "anyway (every node must then get this same pair), add --force%s",
-                    file, new_fp, old_fp, file, undo);
+                    shown, new_fp, old_fp, word, undo);
     }
     int kept = 0;
     r = sipc_store_import(o->home, &kp, data, len, &kept, err, sizeof err);
     sipc_secure_free(data, len);
     if (r == SIPC_STORE_PARTIAL) {
         sipc_keypair_free(&kp);
-        return fail(EX_PARTIAL, "%s: not imported, only half: %s", file, err);
+        return fail(EX_PARTIAL, "%s: not imported, only half: %s", shown, err);
     }
     if (r < 0) {
         sipc_keypair_free(&kp);
@@ -191,7 +191,7 @@ int cmd_import(void *arg)
     sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0);
     char na[32];
     sipc_time_str(x.not_after, na);
-    printf("imported %s into %s/security (node.crt, node.p12, mode 0600)\n", file, o->home_shown);
+    printf("imported %s into %s/security (node.crt, node.p12, mode 0600)\n", shown, o->home_shown);
     printf("  subject:  %s\n  issuer:   %s\n  key:      %s\n  valid to: %s\n  SHA-256:  %s\n",
            x.subject, x.issuer, x.key_desc, na, x.fingerprint);
     if (kp.ncerts > 1)
@@ -202,25 +202,25 @@ int cmd_import(void *arg)
         printf("%s/security/node.p12 held this file already: previous/ is left as it was\n",
                o->home_shown);
     if (res.warning[0])
-        printf("warning: %s\n", res.warning);
+        warning("%s", res.warning);
     if (later)
-        printf("warning: peers will not accept this pair yet: %s\n  fix: %s\n", later, res.fix);
+        warning("peers will not accept this pair yet: %s\n  fix: %s", later, res.fix);
     if (policy[0]) /* before enable, and before a reload uses the pair */
-        printf("warning: TLS will not start with this pair yet: %s\n", policy);
+        warning("TLS will not start with this pair yet: %s", policy);
     if (other && cfg.tls_enable)
-        printf("warning: this is another pair than the one replaced (sha256 %.16s...), which "
-               "this node's peers hold: once this node reloads (SIGHUP, `systemctl reload "
-               "sipcd`) or restarts, it and every node that does not hold this same pair refuse "
-               "each other: import it on every node and client-only machine, then reload each "
-               "(the cluster is split until all have it; `tlstool rotate` avoids that, the "
-               "operator guide 1.8)\n",
-               old_fp);
+        warning("this is another pair than the one replaced (sha256 %.16s...), which "
+                "this node's peers hold: once this node reloads (SIGHUP, `systemctl reload "
+                "sipcd`) or restarts, it and every node that does not hold this same pair refuse "
+                "each other: import it on every node and client-only machine, then reload each "
+                "(the cluster is split until all have it; `tlstool rotate` avoids that, the "
+                "operator guide 1.8)",
+                old_fp);
     else if (other)
-        printf("warning: this is another pair than the one replaced (sha256 %.16s...): every "
-               "node and client-only machine of the cluster must hold the same pair; import it "
-               "on each before TLS is enabled (on a cluster using TLS, `tlstool rotate` moves "
-               "to a new pair without a link failing, the operator guide 1.8)\n",
-               old_fp);
+        warning("this is another pair than the one replaced (sha256 %.16s...): every "
+                "node and client-only machine of the cluster must hold the same pair; import it "
+                "on each before TLS is enabled (on a cluster using TLS, `tlstool rotate` moves "
+                "to a new pair without a link failing, the operator guide 1.8)",
+                old_fp);
     else if (cfg.tls_enable && have_pair && !strcmp(old_fp, kp.fingerprint))
         printf("TLS is enabled: this is the pair that was installed already, so the running "
                "node needs no reload\n");

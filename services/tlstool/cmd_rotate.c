@@ -59,17 +59,18 @@ static void apply_note(const opts *o, const sipc_config *cfg)
         remind_reload("`tlstool rotate`");
 }
 
-/* The new pair from FILE, checked as import checks it: 0 or an exit code
- * (said); *data holds the PKCS#12 bytes, *later a reason peers will not
- * accept it yet ("" if none). */
-static int read_new_pair(const opts *o, const sipc_config *cfg, const char *file,
-                         sipc_keypair *kp, uint8_t **data, size_t *len, sipc_vfy_result *res)
+/* The new pair from FILE (stage's argument), checked as import checks it:
+ * 0 or an exit code (said); *data holds the PKCS#12 bytes, *later a reason
+ * peers will not accept it yet ("" if none). */
+static int read_new_pair(const opts *o, const sipc_config *cfg, sipc_keypair *kp, uint8_t **data,
+                         size_t *len, sipc_vfy_result *res)
 {
+    const char *file = o->pos[1], *shown = o->pos_shown[1];
     char err[600], pw[CLI_PASSWORD_BUF];
     if (sipc_secret_file_read(file, data, len, MAX_FILE, err, sizeof err) != 0)
-        return fail(EX_BADFILE, "%s", err);
+        return fail_file(EX_BADFILE, err);
     int r;
-    if ((r = need_pfx(file, *data, *len)) != 0 || (r = get_password(o, 0, pw, sizeof pw)) != 0) {
+    if ((r = need_pfx(shown, *data, *len)) != 0 || (r = get_password(o, 0, pw, sizeof pw)) != 0) {
         sipc_secure_free(*data, *len);
         return r;
     }
@@ -78,7 +79,7 @@ static int read_new_pair(const opts *o, const sipc_config *cfg, const char *file
     explicit_bzero(pw, sizeof pw);
     if (r != 0) {
         sipc_secure_free(*data, *len);
-        return pfx_fail(file, r, why, err);
+        return pfx_fail(shown, r, why, err);
     }
     sipc_trust *nt;
     int have_pair;
@@ -100,14 +101,14 @@ static int read_new_pair(const opts *o, const sipc_config *cfg, const char *file
         sipc_secure_free(*data, *len);
         return fail(EX_CONFIG, "%s: not staged: its root is trusted from the stage on, and it is "
                                "this home's pair once committed: %s; then stage it again",
-                    file, policy);
+                    shown, policy);
     }
     /* as import: what other nodes' trust may still lack is a warning */
     if (st != SIPC_VFY_OK && st != SIPC_VFY_UNTRUSTED_ROOT && st != SIPC_VFY_INCOMPLETE_CHAIN &&
         st != SIPC_VFY_REVOCATION_UNKNOWN) {
         sipc_keypair_free(kp);
         sipc_secure_free(*data, *len);
-        return fail(tlstool_verify_exit_code(st), "%s: not staged: %s\ntlstool: fix: %s", file,
+        return fail(tlstool_verify_exit_code(st), "%s: not staged: %s\ntlstool: fix: %s", shown,
                     res->reason, res->fix);
     }
     if (st == SIPC_VFY_OK)
@@ -136,7 +137,7 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
     uint8_t *data;
     size_t len;
     sipc_vfy_result res;
-    int r = read_new_pair(o, cfg, o->pos[1], &kp, &data, &len, &res);
+    int r = read_new_pair(o, cfg, &kp, &data, &len, &res);
     if (r)
         return r;
     if (strcmp(kp.fingerprint, cur) == 0) {
@@ -144,7 +145,7 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
         sipc_secure_free(data, len);
         return fail(EX_REFUSED, "%s holds the pair this node already has (SHA-256 %.16s...): "
                                 "nothing to rotate to",
-                    o->pos[1], cur);
+                    o->pos_shown[1], cur);
     }
     char err[600];
     r = sipc_store_stage(o->home, &kp, data, len, err, sizeof err);
@@ -157,17 +158,16 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
     sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0);
     char na[32];
     sipc_time_str(x.not_after, na);
-    printf("staged %s in %s/security/staged (node.crt, node.p12, mode 0600)\n", o->pos[1],
+    printf("staged %s in %s/security/staged (node.crt, node.p12, mode 0600)\n", o->pos_shown[1],
            o->home_shown);
     printf("  subject:  %s\n  valid to: %s\n  SHA-256:  %s\n", x.subject, na, x.fingerprint);
     printf("this node trusts it from now on and keeps presenting its current pair (SHA-256 "
            "%.16s...)\n",
            cur);
     if (res.warning[0])
-        printf("warning: %s\n", res.warning);
+        warning("%s", res.warning);
     if (res.reason[0])
-        printf("warning: peers will not accept this pair yet: %s\n  fix: %s\n", res.reason,
-               res.fix);
+        warning("peers will not accept this pair yet: %s\n  fix: %s", res.reason, res.fix);
     apply_note(o, cfg);
     printf("next: stage it on every node (and reload or restart each), then `tlstool rotate commit` node "
            "by node\n");
@@ -297,9 +297,9 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
         ntls += !sipc_config_node_is_self(cfg, i) && nodes[i].up && nodes[i].info.tls;
     sipc_security *sec = NULL;
     if (ntls && finish_security(o, cfg, &sec, err, sizeof err) != 0)
-        fprintf(stderr, "tlstool: warning: cannot set up TLS with the trust kept after finish "
-                        "(%s): the [cluster] nodes are judged by the pair they present alone\n",
-                err);
+        warn("cannot set up TLS with the trust kept after finish "
+             "(%s): the [cluster] nodes are judged by the pair they present alone",
+             err);
     if (sec) {
         after = calloc((size_t)cfg->nnodes, sizeof *after);
         if (!after || probe_nodes(cfg, sec, timeout, after) != 0) {
@@ -334,20 +334,20 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
                     nstill == 1 ? "its" : "their", still, fix, FINISH_SAFE_ORDER,
                     nstill == 1 ? "it" : "them");
     if (nstill)
-        fprintf(stderr, "tlstool: warning: --force: finished although %s still present%s a "
-                        "certificate that only the pair this node no longer trusts vouches for: "
-                        "this node refuses %s until %s\n",
-                still, nstill == 1 ? "s" : "", nstill == 1 ? "it" : "them", fix);
+        warn("--force: finished although %s still present%s a "
+             "certificate that only the pair this node no longer trusts vouches for: "
+             "this node refuses %s until %s",
+             still, nstill == 1 ? "s" : "", nstill == 1 ? "it" : "them", fix);
     if (nunknown) {
         size_t at = strlen(unknown);
         snprintf(unknown + at, sizeof unknown - at, " could not be asked the pair %s",
                  nunknown == 1 ? "it presents" : "they present");
     }
     if (unknown[0])
-        fprintf(stderr, "tlstool: warning: %s: a node that still presents a certificate that "
-                        "only the pair this node stops trusting (SHA-256 %.16s...) vouches for is "
-                        "refused by it from now on; the safe order: %s\n",
-                unknown, dropped, FINISH_SAFE_ORDER);
+        warn("%s: a node that still presents a certificate that "
+             "only the pair this node stops trusting (SHA-256 %.16s...) vouches for is "
+             "refused by it from now on; the safe order: %s",
+             unknown, dropped, FINISH_SAFE_ORDER);
     return EX_OK;
 }
 

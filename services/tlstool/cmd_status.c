@@ -10,6 +10,7 @@
 #include "certs/tool/store.h"
 #include "services/common/client_id.h"
 #include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "services/common/json_text.h"
 #include "services/sipcd/home_lock.h"
 #include "services/sipcd/peers.h"
@@ -504,14 +505,15 @@ int cmd_status(void *arg)
                 printf("running:     %s (sipcd pid %lld): NOT as configured, see the warning\n",
                        rm, (long long)json_integer_value(json_object_get(running, "pid")));
         } else if (rstate) {
-            printf("running:     %s: %s\n",
-                   !strcmp(rstate, "not_running") ? "no node" : "unknown",
-                   json_string_value(json_object_get(running, "reason")));
+            cli_say_line(stdout, "running", "    %s: %s",
+                         !strcmp(rstate, "not_running") ? "no node" : "unknown",
+                         json_string_value(json_object_get(running, "reason")));
         }
         if (pending)
-            printf("override:    %s, written %s: the next start or reload of sipcd goes strict "
-                   "even with plaintext peers, then removes it\n",
-                   ovr, ovr_at);
+            cli_say_line(stdout, "override",
+                         "   %s, written %s: the next start or reload of sipcd "
+                         "goes strict even with plaintext peers, then removes it",
+                         ovr, ovr_at);
         if (!have) {
             printf("key pair:    none imported (tlstool import FILE)\n");
         } else if (x.der.p) {
@@ -566,9 +568,10 @@ int cmd_status(void *arg)
         json_t *f;
         json_array_foreach(files, i, f)
         {
-            printf("file:        %s %s %s\n", json_string_value(json_object_get(f, "path")),
-                   json_string_value(json_object_get(f, "mode")),
-                   json_is_true(json_object_get(f, "ok")) ? "ok" : "TOO OPEN");
+            cli_say_line(stdout, "file", "       %s %s %s",
+                         json_string_value(json_object_get(f, "path")),
+                         json_string_value(json_object_get(f, "mode")),
+                         json_is_true(json_object_get(f, "ok")) ? "ok" : "TOO OPEN");
         }
         if (o->verbose) {
             json_t *chain = json_object_get(j, "chain"), *e;
@@ -602,8 +605,10 @@ int cmd_status(void *arg)
                        json_is_true(json_object_get(e, "current")) ? "" : " (PAST NEXT UPDATE)");
             }
         }
-        json_array_foreach(warnings, i, f) printf("warning: %s\n", json_string_value(f));
-        json_array_foreach(problems, i, f) printf("PROBLEM: %s\n", json_string_value(f));
+        json_array_foreach(warnings, i, f)
+            cli_say_line(stdout, "warning", "%s", json_string_value(f));
+        json_array_foreach(problems, i, f)
+            cli_say_line(stdout, "PROBLEM", "%s", json_string_value(f));
         printf("state:       %s\n", bad ? "INCONSISTENT" : "consistent");
     }
     json_decref(j);

@@ -11,6 +11,7 @@
 #include "certs/pem.h"
 #include "certs/secret_file.h"
 #include "certs/tool/store.h"
+#include "services/common/shown_text.h"
 #include "services/tlstool/tlstool.h"
 
 /* One certificate as PEM (malloc'd into *pem). 0 or a negative SIPC_* code. */
@@ -105,15 +106,16 @@ static void free_certs(sipc_der *certs, int n)
  * a DER certificate or a PKCS#12 file (a pair with its chain) is read by
  * read_chain. Their number in *n. 0, or an exit code with nothing left
  * allocated. */
-static int read_roots(const opts *o, const char *file, sipc_der *certs, int *n, int *is_pfx)
+static int read_roots(const opts *o, sipc_der *certs, int *n, int *is_pfx)
 {
+    const char *file = o->pos[1], *shown = o->pos_shown[1];
     uint8_t *b;
     size_t len;
     char err[600];
     *n = 0;
     *is_pfx = 0;
     if (sipc_secret_file_read(file, &b, &len, MAX_FILE, err, sizeof err) != 0)
-        return fail(EX_BADFILE, "%s", err);
+        return fail_file(EX_BADFILE, err);
     if (sipc_is_pem(b, len)) {
         char why[200];
         int r = sipc_pem_certs((const char *)b, len, certs, SIPC_TRUST_FILE_ROOTS, n, why,
@@ -124,17 +126,17 @@ static int read_roots(const opts *o, const char *file, sipc_der *certs, int *n, 
             return fail(EX_REFUSED,
                         "%s: a bundle of roots that %s: nothing stored; split it into several "
                         "files and add each",
-                        file, why);
+                        shown, why);
         }
         if (r != 0 || *n == 0) {
             *n = 0;
-            return fail(EX_BADFILE, "%s holds no readable PEM certificate", file);
+            return fail(EX_BADFILE, "%s holds no readable PEM certificate", shown);
         }
         return 0;
     }
     sipc_secure_free(b, len);
     sipc_keypair kp;
-    int r = read_chain(o, file, &kp, is_pfx);
+    int r = read_chain(o, 1, &kp, is_pfx);
     if (r)
         return r;
     for (int i = 0; i < kp.ncerts; i++) {
@@ -147,16 +149,17 @@ static int read_roots(const opts *o, const char *file, sipc_der *certs, int *n, 
     return 0;
 }
 
+/* dir: trust/ as the text names it (the home as home_shown) */
 static int trust_add(const opts *o, const char *dir)
 {
     if (extra_args(o, 2))
         return EX_USAGE;
     if (o->npos != 2)
         return fail(EX_USAGE, "usage: tlstool trust add FILE");
-    char path[1400], err[600];
+    char path[4 * 4096 + 100], err[600];
     sipc_der certs[SIPC_TRUST_FILE_ROOTS];
     int ncerts, is_pfx;
-    int r = read_roots(o, o->pos[1], certs, &ncerts, &is_pfx);
+    int r = read_roots(o, certs, &ncerts, &is_pfx);
     if (r)
         return r;
     /* a PKCS#12 file is a node's pair with its chain: of it, only the
@@ -174,12 +177,12 @@ static int trust_add(const opts *o, const char *dir)
                     "%s is a PKCS#12 file without a self-signed CA certificate (a root): give the "
                     "root as a PEM file instead (your CA's root, or `tlstool trust export` on the "
                     "other cluster)",
-                    o->pos[1]);
+                    o->pos_shown[1]);
     }
     if (is_pfx)
         printf("%s is a PKCS#12 file: trusting its root only (%d of its %d certificates; not the "
                "leaf or intermediates, not the key)\n",
-               o->pos[1], ntake, ncerts);
+               o->pos_shown[1], ntake, ncerts);
     if (sipc_store_init(o->home, err, sizeof err) != 0) {
         free_certs(certs, ncerts);
         return fail(EX_FAIL, "%s", err);
@@ -191,7 +194,7 @@ static int trust_add(const opts *o, const char *dir)
         sipc_x509 x;
         if (sipc_x509_parse(&x, certs[i].data, certs[i].len, err, sizeof err) != 0) {
             free_certs(certs, ncerts);
-            return fail(EX_BADFILE, "%s: certificate %d: %s", o->pos[1], i, err);
+            return fail(EX_BADFILE, "%s: certificate %d: %s", o->pos_shown[1], i, err);
         }
         if ((r = judge_root(o, &certs[i], &x)) != 0) {
             free_certs(certs, ncerts);
@@ -224,23 +227,24 @@ static int trust_add(const opts *o, const char *dir)
                x.fingerprint, na, path);
         /* the window in which the verifier warns about a node's own pair */
         if (x.not_after - now < 30 * 86400)
-            printf("warning: '%s' expires in %ld day(s), on %s: from then on every chain ending at "
-                   "it is refused; get the root that replaces it and add it before then\n",
-                   x.subject, (long)((x.not_after - now) / 86400), na);
+            warning("'%s' expires in %ld day(s), on %s: from then on every chain ending at "
+                    "it is refused; get the root that replaces it and add it before then",
+                    x.subject, (long)((x.not_after - now) / 86400), na);
         if (!sipc_x509_self_issued(&x))
             printf("note: this CA is not self-signed (an intermediate): chains ending at it "
                    "are accepted\n");
         added++;
     }
     free_certs(certs, ncerts);
-    printf("warning: only add roots that you or your organisation control: every certificate "
-           "such a root signed can now connect to this node\n");
+    warning("only add roots that you or your organisation control: every certificate "
+            "such a root signed can now connect to this node");
     if (!added)
         return EX_REFUSED;
     return reload_or_remind(o, 0, "`tlstool trust add`");
 }
 
-static int trust_list(const opts *o, const char *dir)
+/* dir: trust/, shown: as the text names it */
+static int trust_list(const opts *o, const char *dir, const char *shown)
 {
     sipc_config cfg;
     int r = load_config(o, &cfg);
@@ -259,13 +263,14 @@ static int trust_list(const opts *o, const char *dir)
         sipc_x509 x;
         if (sipc_x509_parse(&x, a->data, a->len, NULL, 0) != 0)
             continue;
-        char na[32], path[1400], other[1200];
+        char na[32], path[1400], other[4 * 4096 + 64], here[4 * 4096 + 64];
         sipc_time_str(x.not_after, na);
         snprintf(path, sizeof path, "%s/%.16s.pem", dir, x.fingerprint);
+        snprintf(here, sizeof here, "%s/%.16s.pem", shown, x.fingerprint);
         /* a root under a name of its own (a mounted ca.pem, a link) */
-        snprintf(other, sizeof other, "in %s/, under a name of its own", dir);
+        snprintf(other, sizeof other, "in %s/, under a name of its own", shown);
         printf("%s\n  SHA-256: %s\n  valid to %s; %s\n", x.subject, x.fingerprint, na,
-               file_exists(path)             ? path
+               file_exists(path)             ? here
                : !strcmp(src, "trust store") ? other
                : !strcmp(src, "staged pair")
                    ? "trusted during rotation: the staged pair (security/staged/node.crt)"
@@ -313,7 +318,7 @@ static int trust_remove(const opts *o, const char *dir)
         return EX_USAGE;
     if (o->npos != 2)
         return fail(EX_USAGE, "usage: tlstool trust remove FINGERPRINT (see trust list)");
-    const char *fp = o->pos[1];
+    const char *fp = o->pos[1], *fp_shown = o->pos_shown[1];
     if (strlen(fp) < 8)
         return fail(EX_USAGE, "give at least 8 hex digits of the fingerprint");
     fp_match m = {fp, "", 0};
@@ -324,11 +329,12 @@ static int trust_remove(const opts *o, const char *dir)
         return fail(EX_REFUSED, "no trusted root with fingerprint %s in %s (see `tlstool trust "
                                 "list`; the pair's own root is removed by importing another "
                                 "pair)",
-                    fp, dir);
+                    fp_shown, dir);
     if (m.n > 1)
-        return fail(EX_USAGE, "%s matches several roots: give more digits", fp);
-    char path[1400];
-    snprintf(path, sizeof path, "%s/%s", dir, m.name);
+        return fail(EX_USAGE, "%s matches several roots: give more digits", fp_shown);
+    char path[4 * 4096 + 1400], name[4 * sizeof m.name + 8];
+    cli_shown(m.name, name, sizeof name);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     int r = sipc_store_remove(o->home, "trust", m.name, err, sizeof err);
     if (r == 1)
         return fail(EX_FAIL, "cannot remove %s: %s", path, strerror(ENOENT));
@@ -367,14 +373,14 @@ static int trust_export(const opts *o)
         /* a certificate is public: 0644 is fine, but keep store semantics */
         r = sipc_store_write(o->out, pem, plen, err, sizeof err);
         if (r == 0)
-            fprintf(stderr, "wrote %s: on the other cluster run `tlstool trust add %s`\n", o->out,
-                    o->out);
+            fprintf(stderr, "wrote %s: on the other cluster run `tlstool trust add %s`\n",
+                    o->out_shown, o->out_word);
     } else {
         fwrite(pem, 1, plen, stdout);
     }
     free(pem);
     sipc_keypair_free(&kp);
-    return r ? fail(EX_FAIL, "%s", err) : EX_OK;
+    return r ? fail_file(EX_FAIL, err) : EX_OK;
 }
 
 int cmd_trust(void *arg)
@@ -383,16 +389,17 @@ int cmd_trust(void *arg)
     if (o->npos < 1)
         return fail(EX_USAGE, "trust needs add FILE, list, remove FINGERPRINT or export");
     const char *sub = o->pos[0];
-    char dir[1100];
+    char dir[1100], dir_shown[4 * 4096 + 32];
     snprintf(dir, sizeof dir, "%s/security/trust", o->home);
+    snprintf(dir_shown, sizeof dir_shown, "%s/security/trust", o->home_shown);
     if (o->reload && strcmp(sub, "add") && strcmp(sub, "remove"))
         return fail(EX_USAGE, "--reload goes with trust add and trust remove only");
     if (!strcmp(sub, "add"))
-        return trust_add(o, dir);
+        return trust_add(o, dir_shown);
     if (!strcmp(sub, "list"))
-        return extra_args(o, 1) ? EX_USAGE : trust_list(o, dir);
+        return extra_args(o, 1) ? EX_USAGE : trust_list(o, dir, dir_shown);
     if (!strcmp(sub, "remove"))
-        return trust_remove(o, dir);
+        return trust_remove(o, dir_shown);
     if (!strcmp(sub, "export"))
         return extra_args(o, 1) ? EX_USAGE : trust_export(o);
     return fail(EX_USAGE, "unknown trust command '%s': use add, list, remove or export", sub);

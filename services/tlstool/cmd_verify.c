@@ -32,12 +32,13 @@ int cmd_verify(void *arg)
     if (r)
         return r;
     sipc_keypair kp;
-    const char *what;
+    const char *what, *word = NULL; /* as the text names it, as a word to paste */
     int is_pfx = 0;
     if (o->npos == 1) {
-        if ((r = read_chain(o, o->pos[0], &kp, &is_pfx)) != 0)
+        if ((r = read_chain(o, 0, &kp, &is_pfx)) != 0)
             return r;
-        what = o->pos[0];
+        what = o->pos_shown[0];
+        word = o->pos_word[0];
     } else {
         if ((r = load_pair(o, &kp, LOAD_PAIR_VERDICT)) != 0)
             return r;
@@ -96,7 +97,7 @@ int cmd_verify(void *arg)
         /* no defect: only the anchor is missing here, said as it is */
         const sipc_vfy_link *a = &res.links[res.nlinks - 1];
         if (res.warning[0])
-            printf("warning: %s\n", res.warning);
+            warning("%s", res.warning);
         int self = res.nlinks == 1;
         printf("NOT VERIFIED: %s '%s' (SHA-256 %.16s...) %s %s is not trusted by this home yet (no "
                "key pair is imported here); with it trusted, as `tlstool import` trusts it, the "
@@ -110,7 +111,7 @@ int cmd_verify(void *arg)
             printf("Fix: `tlstool import %s` makes it this node's pair and so trusts %s; to accept "
                    "it as another cluster's pair instead, `tlstool trust add %s` (it adds only "
                    "the root)\n",
-                   what, self ? "it" : "its root", what);
+                   word, self ? "it" : "its root", word);
         else
             printf("Fix: importing the PKCS#12 file of this pair (`tlstool import`) makes it this "
                    "node's pair and so trusts %s; to accept it as another cluster's pair instead, "

@@ -7,8 +7,8 @@
 #include "certs/tool/store.h"
 #include "services/tlstool/tlstool.h"
 
-/* data is PEM or DER; path names it in the error. */
-static int crl_file_parse(crl_file *f, const uint8_t *data, size_t len, const char *path,
+/* data is PEM or DER; shown names it in the error. */
+static int crl_file_parse(crl_file *f, const uint8_t *data, size_t len, const char *shown,
                           char *err, size_t errlen)
 {
     memset(f, 0, sizeof *f);
@@ -18,7 +18,7 @@ static int crl_file_parse(crl_file *f, const uint8_t *data, size_t len, const ch
     if (r != 0 || sipc_crl_parse(&f->c, f->der, dl, err, errlen) != 0) {
         free(f->der);
         f->der = NULL;
-        snprintf(err, errlen, "%s is not a CRL (PEM \"X509 CRL\" or DER)", path);
+        snprintf(err, errlen, "%s is not a CRL (PEM \"X509 CRL\" or DER)", shown);
         return -1;
     }
     sipc_time_str(f->c.this_update, f->this_update);
@@ -29,14 +29,14 @@ static int crl_file_parse(crl_file *f, const uint8_t *data, size_t len, const ch
     return 0;
 }
 
-int crl_file_read(crl_file *f, const char *path, char *err, size_t errlen)
+int crl_file_read(crl_file *f, const char *path, const char *shown, char *err, size_t errlen)
 {
     uint8_t *b;
     size_t n;
     memset(f, 0, sizeof *f);
     if (sipc_secret_file_read(path, &b, &n, MAX_FILE, err, errlen) != 0)
         return -1;
-    int r = crl_file_parse(f, b, n, path, err, errlen);
+    int r = crl_file_parse(f, b, n, shown, err, errlen);
     free(b);
     return r;
 }

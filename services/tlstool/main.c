@@ -4,11 +4,12 @@
  * which also writes --help) and the dispatch; each command has its own
  * cmd_*.c. See docs/tlstool.md for every command and exit code. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "certs/tool/pkcs12.h"
 #include "services/common/core_dumps.h"
-#include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "services/common/home_dir.h"
 #include "services/common/opt.h"
 #include "services/common/std_fds.h"
@@ -21,6 +22,31 @@ int get_password(const opts *o, int confirm, char *pw, size_t pwlen)
     if (r != 0)
         return fail(r == SIPC_EINVAL ? EX_PWRULE : EX_BADFILE, "%s", err);
     return 0;
+}
+
+/* s as the text says it and as one shell word (tlstool.h, opts.pos_shown),
+ * malloc'd; -1 when out of memory. */
+static int name_arg(const char *s, const char **shown, const char **word)
+{
+    size_t n = strlen(s);
+    char *a = malloc(4 * n + 6), *b = malloc(4 * n + 4);
+    *shown = a;
+    *word = b;
+    if (!a || !b)
+        return -1;
+    cli_shown(s, a, 4 * n + 6);
+    cli_shell_word(s, b, 4 * n + 4);
+    return 0;
+}
+
+static void forget_names(opts *o)
+{
+    for (int i = 0; i < 8; i++) {
+        free((void *)o->pos_shown[i]);
+        free((void *)o->pos_word[i]);
+    }
+    free((void *)o->out_shown);
+    free((void *)o->out_word);
 }
 
 /* ------------------------------------------------------------ the tables */
@@ -267,8 +293,7 @@ int main(int argc, char **argv)
     char err[600];
     /* first: every command may hold a private key or a password */
     if (sipc_cli_core_dumps_off(err, sizeof err) != 0)
-        fprintf(stderr, "tlstool: warning: a crash may write a core file holding key material: %s\n",
-                err);
+        warn("a crash may write a core file holding key material: %s", err);
     opts o;
     memset(&o, 0, sizeof o);
     o.pw.prog = "tlstool";
@@ -304,6 +329,19 @@ int main(int argc, char **argv)
                               "--password-stdin (see tlstool %s --help)",
                     p.cmd->name, p.cmd->name);
     }
+    /* the arguments as the text names them: not create's and import's
+     * PASSWORD, which no text names */
+    int named = 0;
+    for (int i = 0; i < o.npos && !named; i++)
+        if (!(i == 1 && o.pw.argument))
+            named = name_arg(o.pos[i], &o.pos_shown[i], &o.pos_word[i]);
+    if (!named && o.out)
+        named = name_arg(o.out, &o.out_shown, &o.out_word);
+    if (named) {
+        forget_names(&o);
+        cli_password_forget();
+        return fail(EX_FAIL, "out of memory");
+    }
     o.home = sipc_home_resolve(o.home_opt);
     /* a home is bytes; the text names it as the logs do (4 bytes a byte) */
     static char home_shown[4 * 4096 + 8];
@@ -315,9 +353,10 @@ int main(int argc, char **argv)
     int own_input = p.cmd->run == cmd_create || p.cmd->run == cmd_import ||
                     (p.cmd->run == cmd_verify && o.npos > 0);
     cli_given_as(&p, "home", as, sizeof as);
-    if (!own_input && sipc_cli_home_missing(o.home_opt, as, 1, herr, sizeof herr))
-        return fail(EX_CONFIG, "%s", herr);
-    int r = p.cmd->run(&o);
+    int r = !own_input && sipc_cli_home_missing(o.home_opt, as, 1, herr, sizeof herr)
+                ? fail(EX_CONFIG, "%s", herr)
+                : p.cmd->run(&o);
     cli_password_forget();
+    forget_names(&o);
     return r;
 }

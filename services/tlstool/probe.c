@@ -6,7 +6,7 @@
 #include <string.h>
 #include <uv.h>
 
-#include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "services/tlstool/tlstool.h"
 
 typedef struct probe {

@@ -14,6 +14,7 @@
 #include "services/common/client_id.h"
 #include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 #include "services/common/home_dir.h"
 #include "services/common/home_subject.h"
 #include "services/tlstool/tlstool.h"

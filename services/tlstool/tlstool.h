@@ -77,6 +77,12 @@ typedef struct opts {
     int unchanged;    /* the command found sipc.conf already so: --reload changed nothing here */
     char **pos; /* the arguments after the command */
     int npos;
+    /* each of pos as the text says it (cli_shown: a newline, an escape
+     * sequence, a byte that is not UTF-8 as \xNN) and as one shell word in a
+     * command given to paste (cli_shell_word); NULL for the password create
+     * and import take after FILE. The same for --out. */
+    const char *pos_shown[8], *pos_word[8];
+    const char *out_shown, *out_word;
     const cli_cmd *command; /* its table entry, for usage messages */
 } opts;
 
@@ -88,6 +94,12 @@ int extra_args(const opts *o, int max);
 
 /* fail(code, fmt, ...): "tlstool: error: <text>" on stderr; returns code. */
 #define fail(...) cli_fail("tlstool: error", __VA_ARGS__)
+/* warn(fmt, ...): "tlstool: warning: <text>" on stderr; warning(fmt, ...):
+ * "warning: <text>" on stdout, among a command's results. Both show the
+ * text as fail does: a path, a file name or a node's words can hold a
+ * newline or an escape sequence. */
+#define warn(...) cli_say(stderr, "tlstool: warning", __VA_ARGS__)
+#define warning(...) cli_say(stdout, "warning", __VA_ARGS__)
 /* main.c: the password from the sources of o->pw; 0 or EX_PWRULE (said). */
 int get_password(const opts *o, int confirm, char *pw, size_t pwlen);
 
@@ -127,16 +139,22 @@ int pair_key_check(const opts *o, const sipc_keypair *kp, char *why, size_t whyl
 int verify_own(const opts *o, const sipc_config *cfg, sipc_keypair *kp, sipc_vfy_result *res);
 
 /* chain.c: certificates in and verification results out. */
-/* Says why sipc_pfx_read failed on file (r its result, why its reason, err
- * its text) with the fix, the same for every command; returns the exit code. */
-int pfx_fail(const char *file, int r, sipc_pfx_error why, const char *err);
-/* 0 when the contents b of file may be PKCS#12; else EX_BADFILE, said (so
- * that no password is asked for a file that cannot be one). */
-int need_pfx(const char *file, const uint8_t *b, size_t n);
-/* FILE as PEM certificates, one DER certificate or PKCS#12 (password from o,
- * asked only for a file that may be PKCS#12; then *is_pfx is set, when
- * given). */
-int read_chain(const opts *o, const char *file, sipc_keypair *kp, int *is_pfx);
+/* Says why sipc_pfx_read failed on the file shown so (r its result, why its
+ * reason, err its text) with the fix, the same for every command; returns
+ * the exit code. */
+int pfx_fail(const char *shown, int r, sipc_pfx_error why, const char *err);
+/* 0 when the contents b of the file shown so may be PKCS#12; else
+ * EX_BADFILE, said (so that no password is asked for a file that cannot be
+ * one). */
+int need_pfx(const char *shown, const uint8_t *b, size_t n);
+/* A file given on the command line that could not be read or written,
+ * err saying why in the library's words, which name it as given: said,
+ * shown whole as one line; returns code. */
+int fail_file(int code, const char *err);
+/* The command's argument arg, a FILE, as PEM certificates, one DER
+ * certificate or PKCS#12 (password from o, asked only for a file that may
+ * be PKCS#12; then *is_pfx is set, when given). */
+int read_chain(const opts *o, int arg, sipc_keypair *kp, int *is_pfx);
 void print_links(const sipc_vfy_result *res);
 void print_verdict(const sipc_vfy_result *res);
 
@@ -148,7 +166,9 @@ typedef struct crl_file {
     char this_update[32], next_update[32];
 } crl_file;
 
-int crl_file_read(crl_file *f, const char *path, char *err, size_t errlen);
+/* The CRL file at path, named shown in err (the library's read error names
+ * path as given). 0 or -1. */
+int crl_file_read(crl_file *f, const char *path, const char *shown, char *err, size_t errlen);
 /* Calls fn for every CRL of home/security/crl that parses, read as the
  * transport reads them; how many, or -1 with err (the folder or a file
  * refused). */

@@ -16,6 +16,7 @@
 
 #include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
+#include "services/common/shown_text.h"
 
 static char home[64];
 

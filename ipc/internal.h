@@ -389,6 +389,22 @@ int sipc__trim_worth(size_t released, size_t in_use);
 uint32_t sipc__trim_every(uint32_t every, size_t released, uint64_t gave);
 void sipc__conn_arm_timer(sipc_conn *c);
 void sipc__conn_update_pause(sipc_conn *c);
+/* The pause check after a read, which at one request in flight runs once
+ * per request: when reading is neither paused nor held back, nothing waits
+ * in the backlog or for room, the handlers are under their cap and the write
+ * queue under its limit, sipc__conn_update_pause would find nothing to change
+ * (it decides from the same fields), so it runs only when one of them says
+ * otherwise. The write queue is read here as there, never from a copy. */
+static inline void sipc__conn_pause_after_read(sipc_conn *c)
+{
+    const sipc_options *o = &c->ctx->opts;
+    if (!c->paused && !c->rx_held && !c->held_since && !c->backlog.len && !c->rx_waiting &&
+        c->pending_reqs < o->max_pending_requests && c->stream &&
+        c->out.len + sipc_stream_queued(c->stream) <= o->max_write_queue)
+        return;
+    sipc__conn_update_pause(c);
+}
+
 /* Drops a reference; frees the connection when it was the last one and its
  * handles are closed. */
 void sipc__conn_release(sipc_conn *c);

@@ -1156,6 +1156,37 @@ static void t_pending_cap(void **state)
     tc_close(&t);
 }
 
+/* A peer that sends requests but does not read their answers: the check
+ * after each read pauses reading once the write queue is over
+ * max_write_queue, and reading resumes when the peer has taken them. */
+static void t_unread_answers_pause(void **state)
+{
+    (void)state;
+    sipc_options o;
+    sipc_options_init(&o);
+    o.max_write_queue = 1000;
+    tc t;
+    tc_up(&t, &o);
+    char data[401];
+    memset(data, 'a', 400);
+    data[400] = '\0';
+    peer_request(&t, 1, "echo", data, 0);
+    ms_pump(&t.loop);
+    assert_false(ms_paused(t.a)); /* one answer queued: under the limit */
+    assert_true(sipc_conn_write_queue(t.c) > 400);
+    peer_request(&t, 2, "echo", data, 0);
+    peer_request(&t, 3, "echo", data, 0); /* one read */
+    ms_pump(&t.loop);
+    assert_true(sipc_conn_write_queue(t.c) > 1000);
+    assert_true(ms_paused(t.a));
+    ms_take(t.raw, &t.rx);
+    ms_pump(&t.loop);
+    assert_false(ms_paused(t.a));
+    for (uint64_t id = 1; id <= 3; id++)
+        peer_expect_free(&t, SIPC__KIND__RESPONSE, id);
+    tc_close(&t);
+}
+
 /* Requests held past their caller's deadline stop counting toward
  * max_pending_requests: the caller is told, reading goes on, a WARN names
  * the handler, and a late answer is refused (SIPC_ETIMEDOUT). */
@@ -1581,7 +1612,7 @@ int main(void)
         cmocka_unit_test(t_close_pending),
         cmocka_unit_test(t_pending_cap),  cmocka_unit_test(t_writable),
         cmocka_unit_test(t_expired_uncounted), cmocka_unit_test(t_expired_bounded),
-        cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_idle_after_stall),
+        cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_unread_answers_pause), cmocka_unit_test(t_idle_after_stall),
         cmocka_unit_test(t_keepalive_timeout),
         cmocka_unit_test(t_keepalive_held_late),
         cmocka_unit_test(t_keepalive_off_held),

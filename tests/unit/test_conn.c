@@ -1156,6 +1156,80 @@ static void t_pending_cap(void **state)
     tc_close(&t);
 }
 
+/* After the hello, an envelope of another protocol version or of a kind
+ * that does not exist ends the connection with the error that says so
+ * (SIPC_EVERSION, SIPC_EPROTO), told to the peer first; the kinds that
+ * exist, in this version, go their usual way. */
+static void t_envelope_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t version;
+        int kind;
+        int err;
+        const char *why;
+    } cases[] = {
+        {2, SIPC__KIND__REQUEST, SIPC_EVERSION, "envelope version 2"},
+        {0, SIPC__KIND__RESPONSE, SIPC_EVERSION, "envelope version 0"},
+        {SIPC_PROTOCOL_VERSION, SIPC__KIND__PONG + 1, SIPC_EPROTO, "unknown kind 8"},
+        {SIPC_PROTOCOL_VERSION, 0, SIPC_EPROTO, "unknown kind 0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tc t;
+        tc_up(&t, NULL);
+        peer_request(&t, 1, "echo", "fine", 0); /* as usual */
+        ms_pump(&t.loop);
+        peer_expect_free(&t, SIPC__KIND__RESPONSE, 1);
+        sipc_env_out e = {.kind = (Sipc__Kind)cases[i].kind, .request_id = 2, .service = "test",
+                          .method = "echo"};
+        uint8_t frame[SIPC_FRAME_HEADER + 64];
+        size_t n = sipc_env_pack(frame + SIPC_FRAME_HEADER, cases[i].version, &e);
+        assert_true(n <= 64);
+        sipc_frame_put_header(frame, (uint32_t)n);
+        ms_write(t.raw, frame, SIPC_FRAME_HEADER + n);
+        ms_pump(&t.loop);
+        Sipc__Envelope *env = peer_expect(&t, SIPC__KIND__ERROR, 0);
+        assert_int_equal(env->status, cases[i].err);
+        if (!strstr(env->message, cases[i].why))
+            fail_msg("case %zu: '%s' does not say '%s'", i, env->message, cases[i].why);
+        sipc__envelope__free_unpacked(env, NULL);
+        assert_int_equal(t.down_err, cases[i].err);
+        tc_close(&t);
+    }
+}
+
+/* The peer's GOAWAY while one of our calls is in flight: the connection
+ * stays for the answer and closes as soon as it has it (no error: the
+ * peer only replaces the link), not at some later look. */
+static void t_goaway_received_closes_when_answered(void **state)
+{
+    (void)state;
+    tc t;
+    tc_up(&t, NULL);
+    outcome oc = {0};
+    assert_int_equal(sipc_conn_call(t.c, "test", "x", "q", 1, 5000, on_done, &oc), 0);
+    ms_pump(&t.loop);
+    Sipc__Envelope *req = peer_next(&t);
+    assert_non_null(req);
+    assert_int_equal(req->kind, SIPC__KIND__REQUEST);
+    uint64_t id = req->request_id;
+    sipc__envelope__free_unpacked(req, NULL);
+    sipc_env_out ga = {.kind = SIPC__KIND__ONE_WAY, .request_id = 1, .service = "sys",
+                       .method = "goaway"};
+    peer_send(&t, &ga);
+    ms_pump(&t.loop);
+    assert_int_equal(t.downs, 0); /* our call is still in flight */
+    sipc_env_out ans = {.kind = SIPC__KIND__RESPONSE, .request_id = id, .payload = "a",
+                        .payload_len = 1};
+    peer_send(&t, &ans);
+    ms_pump(&t.loop);
+    assert_int_equal(oc.n, 1);
+    assert_int_equal(oc.err, 0);
+    assert_int_equal(t.downs, 1);
+    assert_int_equal(t.down_err, 0);
+    tc_close(&t);
+}
+
 /* A peer that sends requests but does not read their answers: the check
  * after each read pauses reading once the write queue is over
  * max_write_queue, and reading resumes when the peer has taken them. */
@@ -1612,7 +1686,8 @@ int main(void)
         cmocka_unit_test(t_close_pending),
         cmocka_unit_test(t_pending_cap),  cmocka_unit_test(t_writable),
         cmocka_unit_test(t_expired_uncounted), cmocka_unit_test(t_expired_bounded),
-        cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_unread_answers_pause), cmocka_unit_test(t_idle_after_stall),
+        cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_unread_answers_pause), cmocka_unit_test(t_envelope_refused),
+        cmocka_unit_test(t_goaway_received_closes_when_answered), cmocka_unit_test(t_idle_after_stall),
         cmocka_unit_test(t_keepalive_timeout),
         cmocka_unit_test(t_keepalive_held_late),
         cmocka_unit_test(t_keepalive_off_held),

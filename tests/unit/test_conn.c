@@ -237,6 +237,15 @@ static void tc_up(tc *t, const sipc_options *opts)
 }
 
 /* Up, with handlers that hold every request, max_pending_requests max. */
+/* Up, with max_write_queue bytes of output allowed before it counts as full. */
+static void tc_up_queue(tc *t, size_t max_write_queue)
+{
+    sipc_options o;
+    sipc_options_init(&o);
+    o.max_write_queue = max_write_queue;
+    tc_up(t, &o);
+}
+
 static void tc_up_holding(tc *t, uint32_t max)
 {
     sipc_options o;
@@ -1236,11 +1245,8 @@ static void t_goaway_received_closes_when_answered(void **state)
 static void t_unread_answers_pause(void **state)
 {
     (void)state;
-    sipc_options o;
-    sipc_options_init(&o);
-    o.max_write_queue = 1000;
     tc t;
-    tc_up(&t, &o);
+    tc_up_queue(&t, 1000);
     char data[401];
     memset(data, 'a', 400);
     data[400] = '\0';
@@ -1431,11 +1437,8 @@ static void t_answer_too_big(void **state)
 static void t_writable(void **state)
 {
     (void)state;
-    sipc_options o;
-    sipc_options_init(&o);
-    o.max_write_queue = 1000;
     tc t;
-    tc_up(&t, &o);
+    tc_up_queue(&t, 1000);
     static char chunk[400];
     outcome out[8] = {{0}};
     int made = 0, e = 0;

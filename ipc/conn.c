@@ -768,7 +768,7 @@ static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
         sipc__conn_close(c, SIPC_ENOMEM, "out of memory for an incoming frame");
     }
     if (r == 0)
-        sipc__conn_update_pause(c);
+        sipc__conn_pause_after_read(c);
     return r;
 }
 

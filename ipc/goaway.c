@@ -78,7 +78,7 @@ void sipc__goaway_start(sipc_conn *c, int stopping)
     tell_owner(c);
 }
 
-int sipc__goaway_on_frame(sipc_conn *c, const sipc_env_view *env)
+int sipc__goaway_frame(sipc_conn *c, const sipc_env_view *env)
 {
     if (env->kind == SIPC__KIND__REQUEST) {
         if (env->request_id > c->last_req_id)
@@ -112,7 +112,7 @@ int sipc__goaway_on_frame(sipc_conn *c, const sipc_env_view *env)
     return 1;
 }
 
-void sipc__goaway_check(sipc_conn *c)
+void sipc__goaway_close_if_done(sipc_conn *c)
 {
     if (c->state != SIPC_CONN_S_UP || (!c->goaway_received && c->goaway_sent != 2))
         return;

@@ -389,6 +389,22 @@ int sipc__trim_worth(size_t released, size_t in_use);
 uint32_t sipc__trim_every(uint32_t every, size_t released, uint64_t gave);
 void sipc__conn_arm_timer(sipc_conn *c);
 void sipc__conn_update_pause(sipc_conn *c);
+/* The pause check after a read, which at one request in flight runs once
+ * per request: when reading is neither paused nor held back, nothing waits
+ * in the backlog or for room, the handlers are under their cap and the write
+ * queue under its limit, sipc__conn_update_pause would find nothing to change
+ * (it decides from the same fields), so it runs only when one of them says
+ * otherwise. The write queue is read here as there, never from a copy. */
+static inline void sipc__conn_pause_after_read(sipc_conn *c)
+{
+    const sipc_options *o = &c->ctx->opts;
+    if (!c->paused && !c->rx_held && !c->held_since && !c->backlog.len && !c->rx_waiting &&
+        c->pending_reqs < o->max_pending_requests && c->stream &&
+        c->out.len + sipc_stream_queued(c->stream) <= o->max_write_queue)
+        return;
+    sipc__conn_update_pause(c);
+}
+
 /* Drops a reference; frees the connection when it was the last one and its
  * handles are closed. */
 void sipc__conn_release(sipc_conn *c);
@@ -437,9 +453,37 @@ int sipc__conn_retire(sipc_conn *c, uint64_t now, uint32_t quiet_ms, int stoppin
                       const char *why);
 /* Handles what GOAWAY changes in an incoming frame after the hello; returns 1
  * when it dealt with env, 0 when the frame goes its usual way. */
-int sipc__goaway_on_frame(sipc_conn *c, const sipc_env_view *env);
+int sipc__goaway_frame(sipc_conn *c, const sipc_env_view *env);
 /* Closes a draining connection once nothing it carries is outstanding. */
-void sipc__goaway_check(sipc_conn *c);
+void sipc__goaway_close_if_done(sipc_conn *c);
+
+/* The same two for every frame and answer: on a connection that neither
+ * sent nor received a GOAWAY (nearly all of them) they come down to a test
+ * or two here instead of calls per request. */
+static inline int sipc__goaway_on_frame(sipc_conn *c, const sipc_env_view *env)
+{
+    switch (env->kind) {
+    case SIPC__KIND__REQUEST:
+        if (c->goaway_sent)
+            break;
+        if (env->request_id > c->last_req_id)
+            c->last_req_id = env->request_id;
+        return 0;
+    case SIPC__KIND__RESPONSE:
+    case SIPC__KIND__ERROR:
+    case SIPC__KIND__PING:
+        return 0; /* a GOAWAY is a one-way message; the PONG of its ping is a PONG */
+    default:
+        break;
+    }
+    return sipc__goaway_frame(c, env);
+}
+
+static inline void sipc__goaway_check(sipc_conn *c)
+{
+    if (c->goaway_received || c->goaway_sent == 2)
+        sipc__goaway_close_if_done(c);
+}
 /* When the grace of a connection that sent GOAWAY ends (UINT64_MAX: none),
  * and the close at that time. */
 uint64_t sipc__goaway_due(const sipc_conn *c);

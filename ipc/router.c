@@ -1,15 +1,42 @@
 /* router.c - (service, method) -> handler. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/utf8_text.h"
 #include "ipc/internal.h"
 
-/* Names are a few bytes long (at most SIPC_NAME_MAX): a loop here costs
- * less than two calls into libc's memcmp, which is tuned for long inputs
- * and was 3 % of a server's CPU at 64 B x 32. */
+/* Names are a few bytes long (at most SIPC_NAME_MAX): compared here rather
+ * than by two calls into libc's memcmp, which is tuned for long inputs and
+ * was 3 % of a server's CPU at 64 B x 32. Words, not bytes: a name of 4 to
+ * 8 bytes is two 4-byte loads per side, the first and the last four bytes
+ * (they overlap below 8), longer ones 8-byte words with the last one ending
+ * at the name's end; nothing is read outside the n bytes. A byte loop took
+ * about 4 instructions per byte of both names of the request, every time. */
+static inline uint64_t load64(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline uint32_t load32(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
 static inline int same_bytes(const char *a, const char *b, size_t n)
 {
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8)
+            if (load64(a + i) != load64(b + i))
+                return 0;
+        return load64(a + n - 8) == load64(b + n - 8);
+    }
+    if (n >= 4)
+        return ((load32(a) ^ load32(b)) | (load32(a + n - 4) ^ load32(b + n - 4))) == 0;
     for (size_t i = 0; i < n; i++)
         if (a[i] != b[i])
             return 0;

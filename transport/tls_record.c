@@ -231,7 +231,7 @@ static int open_record(sipc_tls_rec *r, uint8_t type, const uint8_t *body, size_
     if (r->rseq == UINT64_MAX)
         return fail(alert, SIPC_ALERT_INTERNAL_ERROR); /* never reached: 2^64 records */
     uint8_t *dst = NULL;
-    if (type == SIPC_REC_DATA && n > 0 && dest)
+    if (type == SIPC_REC_DATA && n >= SIPC_REC_DEST_MIN && dest)
         dst = dest(arg, n);
     if (!dst)
         dst = scratch;
@@ -321,8 +321,16 @@ static int open_records(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_r
         if (r->closed)
             return SIPC_ECLOSED;
         if (r->hdr_have < SIPC_REC_HEADER) {
-            if (!header_gather(r->hdr, &r->hdr_have, &data, &len))
+            if (r->hdr_have == 0 && len >= SIPC_REC_HEADER) {
+                /* the whole header is here, as it nearly always is: five
+                 * bytes moved at once instead of gathered */
+                memcpy(r->hdr, data, SIPC_REC_HEADER);
+                r->hdr_have = SIPC_REC_HEADER;
+                data += SIPC_REC_HEADER;
+                len -= SIPC_REC_HEADER;
+            } else if (!header_gather(r->hdr, &r->hdr_have, &data, &len)) {
                 break;
+            }
             if (check_header(r->hdr, alert) != 0)
                 return SIPC_ETLS;
             r->body_len = sipc_be16_get(r->hdr + 3);

@@ -66,7 +66,12 @@ int sipc_rec_seal(sipc_tls_rec *r, uint8_t type, const uint8_t *p, size_t len, s
 
 /* Where the plaintext of the next application-data record of n bytes should
  * go: a pointer to at least n writable bytes, or NULL for the record layer's
- * own scratch. */
+ * own scratch. Asked only for records of SIPC_REC_DEST_MIN bytes or more:
+ * a shorter one is opened into the scratch, and its owner copies the few
+ * bytes where they belong for less than the question costs (the callbacks
+ * behind it ran for every record at one small request in flight). */
+#define SIPC_REC_DEST_MIN 512
+
 typedef uint8_t *(*sipc_rec_dest_fn)(void *arg, size_t n);
 /* Application data, in order; p is what dest returned (or scratch). Return
  * non-zero to stop: sipc_rec_open returns that value. */

@@ -237,6 +237,15 @@ static void tc_up(tc *t, const sipc_options *opts)
 }
 
 /* Up, with handlers that hold every request, max_pending_requests max. */
+/* Up, with max_write_queue bytes of output allowed before it counts as full. */
+static void tc_up_queue(tc *t, size_t max_write_queue)
+{
+    sipc_options o;
+    sipc_options_init(&o);
+    o.max_write_queue = max_write_queue;
+    tc_up(t, &o);
+}
+
 static void tc_up_holding(tc *t, uint32_t max)
 {
     sipc_options o;
@@ -1156,6 +1165,108 @@ static void t_pending_cap(void **state)
     tc_close(&t);
 }
 
+/* After the hello, an envelope of another protocol version or of a kind
+ * that does not exist ends the connection with the error that says so
+ * (SIPC_EVERSION, SIPC_EPROTO), told to the peer first; the kinds that
+ * exist, in this version, go their usual way. */
+static void t_envelope_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t version;
+        int kind;
+        int err;
+        const char *why;
+    } cases[] = {
+        {2, SIPC__KIND__REQUEST, SIPC_EVERSION, "envelope version 2"},
+        {0, SIPC__KIND__RESPONSE, SIPC_EVERSION, "envelope version 0"},
+        {SIPC_PROTOCOL_VERSION, SIPC__KIND__PONG + 1, SIPC_EPROTO, "unknown kind 8"},
+        {SIPC_PROTOCOL_VERSION, 0, SIPC_EPROTO, "unknown kind 0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tc t;
+        tc_up(&t, NULL);
+        peer_request(&t, 1, "echo", "fine", 0); /* as usual */
+        ms_pump(&t.loop);
+        peer_expect_free(&t, SIPC__KIND__RESPONSE, 1);
+        sipc_env_out e = {.kind = (Sipc__Kind)cases[i].kind, .request_id = 2, .service = "test",
+                          .method = "echo"};
+        uint8_t frame[SIPC_FRAME_HEADER + 64];
+        size_t n = sipc_env_pack(frame + SIPC_FRAME_HEADER, cases[i].version, &e);
+        assert_true(n <= 64);
+        sipc_frame_put_header(frame, (uint32_t)n);
+        ms_write(t.raw, frame, SIPC_FRAME_HEADER + n);
+        ms_pump(&t.loop);
+        Sipc__Envelope *env = peer_expect(&t, SIPC__KIND__ERROR, 0);
+        assert_int_equal(env->status, cases[i].err);
+        if (!strstr(env->message, cases[i].why))
+            fail_msg("case %zu: '%s' does not say '%s'", i, env->message, cases[i].why);
+        sipc__envelope__free_unpacked(env, NULL);
+        assert_int_equal(t.down_err, cases[i].err);
+        tc_close(&t);
+    }
+}
+
+/* The peer's GOAWAY while one of our calls is in flight: the connection
+ * stays for the answer and closes as soon as it has it (no error: the
+ * peer only replaces the link), not at some later look. */
+static void t_goaway_received_closes_when_answered(void **state)
+{
+    (void)state;
+    tc t;
+    tc_up(&t, NULL);
+    outcome oc = {0};
+    assert_int_equal(sipc_conn_call(t.c, "test", "x", "q", 1, 5000, on_done, &oc), 0);
+    ms_pump(&t.loop);
+    Sipc__Envelope *req = peer_next(&t);
+    assert_non_null(req);
+    assert_int_equal(req->kind, SIPC__KIND__REQUEST);
+    uint64_t id = req->request_id;
+    sipc__envelope__free_unpacked(req, NULL);
+    sipc_env_out ga = {.kind = SIPC__KIND__ONE_WAY, .request_id = 1, .service = "sys",
+                       .method = "goaway"};
+    peer_send(&t, &ga);
+    ms_pump(&t.loop);
+    assert_int_equal(t.downs, 0); /* our call is still in flight */
+    sipc_env_out ans = {.kind = SIPC__KIND__RESPONSE, .request_id = id, .payload = "a",
+                        .payload_len = 1};
+    peer_send(&t, &ans);
+    ms_pump(&t.loop);
+    assert_int_equal(oc.n, 1);
+    assert_int_equal(oc.err, 0);
+    assert_int_equal(t.downs, 1);
+    assert_int_equal(t.down_err, 0);
+    tc_close(&t);
+}
+
+/* A peer that sends requests but does not read their answers: the check
+ * after each read pauses reading once the write queue is over
+ * max_write_queue, and reading resumes when the peer has taken them. */
+static void t_unread_answers_pause(void **state)
+{
+    (void)state;
+    tc t;
+    tc_up_queue(&t, 1000);
+    char data[401];
+    memset(data, 'a', 400);
+    data[400] = '\0';
+    peer_request(&t, 1, "echo", data, 0);
+    ms_pump(&t.loop);
+    assert_false(ms_paused(t.a)); /* one answer queued: under the limit */
+    assert_true(sipc_conn_write_queue(t.c) > 400);
+    peer_request(&t, 2, "echo", data, 0);
+    peer_request(&t, 3, "echo", data, 0); /* one read */
+    ms_pump(&t.loop);
+    assert_true(sipc_conn_write_queue(t.c) > 1000);
+    assert_true(ms_paused(t.a));
+    ms_take(t.raw, &t.rx);
+    ms_pump(&t.loop);
+    assert_false(ms_paused(t.a));
+    for (uint64_t id = 1; id <= 3; id++)
+        peer_expect_free(&t, SIPC__KIND__RESPONSE, id);
+    tc_close(&t);
+}
+
 /* Requests held past their caller's deadline stop counting toward
  * max_pending_requests: the caller is told, reading goes on, a WARN names
  * the handler, and a late answer is refused (SIPC_ETIMEDOUT). */
@@ -1326,11 +1437,8 @@ static void t_answer_too_big(void **state)
 static void t_writable(void **state)
 {
     (void)state;
-    sipc_options o;
-    sipc_options_init(&o);
-    o.max_write_queue = 1000;
     tc t;
-    tc_up(&t, &o);
+    tc_up_queue(&t, 1000);
     static char chunk[400];
     outcome out[8] = {{0}};
     int made = 0, e = 0;
@@ -1581,7 +1689,8 @@ int main(void)
         cmocka_unit_test(t_close_pending),
         cmocka_unit_test(t_pending_cap),  cmocka_unit_test(t_writable),
         cmocka_unit_test(t_expired_uncounted), cmocka_unit_test(t_expired_bounded),
-        cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_idle_after_stall),
+        cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_unread_answers_pause), cmocka_unit_test(t_envelope_refused),
+        cmocka_unit_test(t_goaway_received_closes_when_answered), cmocka_unit_test(t_idle_after_stall),
         cmocka_unit_test(t_keepalive_timeout),
         cmocka_unit_test(t_keepalive_held_late),
         cmocka_unit_test(t_keepalive_off_held),

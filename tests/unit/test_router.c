@@ -103,6 +103,47 @@ static void test_add_find_replace(void **state)
     sipc_router_free(r);
 }
 
+/* Names of every length up to SIPC_NAME_MAX, each looked up as registered
+ * and with one byte changed at every position: the lookup compares them in
+ * words whose last one overlaps the one before, so each length and each
+ * byte of it is a case of its own. The names asked for lie in buffers of
+ * exactly their length (ASan: nothing read past them). */
+static void test_names_every_length_and_byte(void **state)
+{
+    (void)state;
+    sipc_router *r;
+    assert_int_equal(sipc_router_new(&r), 0);
+    char name[SIPC_NAME_MAX + 1];
+    static int args[SIPC_NAME_MAX + 1]; /* each route's own arg */
+    for (size_t n = 1; n <= SIPC_NAME_MAX; n++) {
+        for (size_t i = 0; i < n; i++)
+            name[i] = (char)('a' + (i * 7 + n) % 26);
+        name[n] = '\0';
+        assert_int_equal(sipc_router_add(r, name, name, h_a, &args[n]), 0);
+        char *svc = malloc(n), *mth = malloc(n);
+        assert_non_null(svc);
+        assert_non_null(mth);
+        memcpy(svc, name, n);
+        memcpy(mth, name, n);
+        const sipc_route *rt = sipc__router_lookup(r, svc, n, mth, n);
+        assert_non_null(rt);
+        assert_ptr_equal(rt->arg, &args[n]);
+        for (size_t i = 0; i < n; i++) {
+            char *which = i % 2 ? svc : mth; /* the service's bytes and the method's */
+            which[i] ^= 0x20;
+            if (sipc__router_lookup(r, svc, n, mth, n) != NULL)
+                fail_msg("a name of %zu bytes found with byte %zu changed", n, i);
+            which[i] ^= 0x20;
+        }
+        /* one byte shorter or longer is another name */
+        if (n > 1)
+            assert_null(sipc__router_lookup(r, svc, n - 1, mth, n - 1));
+        free(svc);
+        free(mth);
+    }
+    sipc_router_free(r);
+}
+
 /* The router keeps its own copies of the names. */
 static void test_strings_copied(void **state)
 {
@@ -186,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_new_router_has_sys),
         cmocka_unit_test(test_add_find_replace),
         cmocka_unit_test(test_strings_copied),
+        cmocka_unit_test(test_names_every_length_and_byte),
         cmocka_unit_test(test_many_routes),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_independent_routers),

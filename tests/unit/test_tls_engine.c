@@ -26,9 +26,9 @@
 #include "ipc/security.h"
 #include "testutil.h"
 #include "transport/tls_ecdsa_own.h"
+#include "transport/tls_record.h"
 #include "transport/tls_engine.h"
 #include "transport/tls_hello.h"
-#include "transport/tls_record.h"
 
 static char *g_dir;
 static sipc_keypair g_a, g_b; /* two self-signed pairs */
@@ -384,45 +384,52 @@ static size_t fixed_window(void *arg, uint8_t **p);
 static void t_after_forgery(void **state)
 {
     (void)state;
-    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
-    sipc_tls_config *ccfg, *scfg;
-    end c, s;
-    established(&c, &s, &ccfg, &scfg, &cv, &sv);
-    if (!sipc_tls_direct(s.t)) {
+    /* a record of SIPC_REC_DEST_MIN bytes is opened into the window, a
+     * shorter one into the record layer's scratch (the window untouched) */
+    const size_t sizes[] = {SIPC_REC_DEST_MIN, 100};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+        sipc_tls_config *ccfg, *scfg;
+        end c, s;
+        established(&c, &s, &ccfg, &scfg, &cv, &sv);
+        if (!sipc_tls_direct(s.t)) {
+            finished(&c, &s, ccfg, scfg);
+            skip();
+        }
+        uint8_t win[2 * SIPC_REC_DEST_MIN];
+        memset(win, 0xAA, sizeof win);
+        sipc_tls_set_window(s.t, fixed_window, win);
+        uint8_t msg[SIPC_REC_DEST_MIN];
+        size_t mlen = sizes[k];
+        memset(msg, 'x', sizeof msg);
+        assert_int_equal(sipc_tls_write(c.t, msg, mlen), 0);
+        sipc_buf good = {0};
+        c.tx.data[c.tx.len - 40] ^= 0x10; /* a forged record */
+        assert_int_equal(deliver(&c, &s, 0), SIPC_ETLS);
+        size_t wiped = mlen >= SIPC_REC_DEST_MIN ? mlen : 0;
+        for (size_t i = 0; i < sizeof win; i++) /* wiped where it was decrypted, else untouched */
+            assert_int_equal(win[i], i < wiped ? 0 : 0xAA);
+        assert_int_equal(s.got.len, 0);
+        /* our bad_record_mac went out; then nothing more, whatever comes */
+        assert_true(s.tx.len > 0 && s.tx.data[0] == 0x15);
+        size_t alert_len = s.tx.len;
+        assert_int_equal(sipc_tls_write(c.t, msg, mlen), 0); /* a valid record now */
+        assert_int_equal(sipc_buf_append(&good, c.tx.data, c.tx.len), 0);
+        c.tx.len = 0;
+        assert_int_equal(sipc_tls_input(s.t, good.data, good.len, on_plain, &s), SIPC_ETLS);
+        assert_int_equal(s.got.len, 0);
+        assert_true(sipc_tls_write(s.t, msg, mlen) != 0);
+        sipc_tls_close_notify(s.t);
+        assert_int_equal(s.tx.len, alert_len);
+        sipc_buf_free(&good);
         finished(&c, &s, ccfg, scfg);
-        skip();
     }
-    uint8_t win[256];
-    memset(win, 0xAA, sizeof win);
-    sipc_tls_set_window(s.t, fixed_window, win);
-    uint8_t msg[100];
-    memset(msg, 'x', sizeof msg);
-    assert_int_equal(sipc_tls_write(c.t, msg, sizeof msg), 0);
-    sipc_buf good = {0};
-    c.tx.data[c.tx.len - 40] ^= 0x10; /* a forged record */
-    assert_int_equal(deliver(&c, &s, 0), SIPC_ETLS);
-    for (size_t i = 0; i < sizeof win; i++) /* wiped where it was decrypted, else untouched */
-        assert_int_equal(win[i], i < sizeof msg ? 0 : 0xAA);
-    assert_int_equal(s.got.len, 0);
-    /* our bad_record_mac went out; then nothing more, whatever comes */
-    assert_true(s.tx.len > 0 && s.tx.data[0] == 0x15);
-    size_t alert_len = s.tx.len;
-    assert_int_equal(sipc_tls_write(c.t, msg, sizeof msg), 0); /* a valid record now */
-    assert_int_equal(sipc_buf_append(&good, c.tx.data, c.tx.len), 0);
-    c.tx.len = 0;
-    assert_int_equal(sipc_tls_input(s.t, good.data, good.len, on_plain, &s), SIPC_ETLS);
-    assert_int_equal(s.got.len, 0);
-    assert_true(sipc_tls_write(s.t, msg, sizeof msg) != 0);
-    sipc_tls_close_notify(s.t);
-    assert_int_equal(s.tx.len, alert_len);
-    sipc_buf_free(&good);
-    finished(&c, &s, ccfg, scfg);
 }
 
 static size_t fixed_window(void *arg, uint8_t **p)
 {
     *p = arg;
-    return 256;
+    return 2 * SIPC_REC_DEST_MIN;
 }
 
 /* The AES-GCM explicit nonce of every encrypted record a side sends, from

@@ -835,14 +835,7 @@ static size_t ev_rx_window(sipc_stream *s, uint8_t **p)
 static void ev_drained(sipc_stream *s)
 {
     sipc_conn *c = sipc_stream_owner(s);
-    sipc__conn_account(c);
-    conn_ping_left(c);
-    /* bring the timer forward to give buffers back once this goes quiet */
-    if (c->state == SIPC_CONN_S_UP &&
-        (c->timer_due == 0 || c->timer_due > c->last_io + SIPC__TRIM_IDLE_MS) && conn_has_spare(c))
-        sipc__conn_arm_timer(c);
-    if (c->paused)
-        sipc__conn_update_pause(c);
+    conn_after_write(c);
     conn_check_writable(c);
 }
 

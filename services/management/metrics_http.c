@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include "metrics_http.h"
 #include "ipc/addr.h"
@@ -13,11 +15,11 @@
 
 /* A scraper needs one connection; a few more for humans with curl. The
  * listener is plaintext and unauthenticated: a cap per source host keeps
- * one host holding idle connections from taking every slot, which would
- * blind the scrapers (it takes METRICS_MAX_CONNECTIONS / METRICS_PER_HOST
- * hosts to fill them). A host is an IPv4 address or an IPv6 /64, as for
- * sipc's own listeners (sipc__host_key): one IPv6 host may take a new
- * address of its /64 for every connection. */
+ * one host holding connections from taking every slot, which would blind
+ * the scrapers (it takes METRICS_MAX_CONNECTIONS / METRICS_PER_HOST hosts
+ * to fill them). A host is an IPv4 address or an IPv6 /64, as for sipc's
+ * own listeners (sipc__host_key): one IPv6 host may take a new address of
+ * its /64 for every connection. */
 #define METRICS_MAX_CONNECTIONS 64
 #define METRICS_PER_HOST 4
 /* Idle time allowed once a request came, and before the first one: a
@@ -25,6 +27,11 @@
  * for longer holds a slot for nothing. */
 #define METRICS_TIMEOUT_S 5
 #define METRICS_FIRST_REQUEST_S 2
+/* libmicrohttpd's timeouts count idle time only, which a request sent a
+ * byte at a time never leaves: a request's headers must be in within this
+ * of the connection's start or of its previous answer
+ * (sipc_metrics_http_sweep). */
+#define METRICS_REQUEST_DEADLINE_MS 5000
 
 /* A source host and how many connections it holds. */
 typedef struct {
@@ -32,16 +39,35 @@ typedef struct {
     unsigned n;
 } host_count;
 
+/* A connection, from its start to its close. */
+typedef struct {
+    int used;
+    int fd;
+    int answering;     /* its request's headers are in; no deadline now */
+    int cut;           /* shut down by the sweep, not yet closed */
+    uint64_t since_ms; /* its start, or its previous answer's end */
+    host_count *hc;
+} conn_slot;
+
 struct sipc_metrics_http {
     struct MHD_Daemon *d;
     int port;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock; /* the text, the slots and the counts */
     char *text;
     size_t len;
+    conn_slot conns[METRICS_MAX_CONNECTIONS];
+    uint64_t refused, overdue;
     /* Only libmicrohttpd's one thread touches these (the accept policy and
      * the connection notices), so they need no lock. */
     host_count hosts[METRICS_MAX_CONNECTIONS];
 };
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static void host_key_of(const struct sockaddr *sa, char *key, size_t len)
 {
@@ -72,30 +98,86 @@ static host_count *host_find(sipc_metrics_http *h, const char *key, int add)
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
 {
     (void)salen;
+    sipc_metrics_http *h = cls;
     char key[64];
     host_key_of(sa, key, sizeof key);
-    const host_count *hc = host_find(cls, key, 0);
-    return hc && hc->n >= METRICS_PER_HOST ? MHD_NO : MHD_YES;
+    const host_count *hc = host_find(h, key, 0);
+    if (!hc || hc->n < METRICS_PER_HOST)
+        return MHD_YES;
+    pthread_mutex_lock(&h->lock);
+    h->refused++;
+    pthread_mutex_unlock(&h->lock);
+    return MHD_NO;
 }
 
-/* Counts a connection under its host from its start to its close; the
- * start comes right after on_accept, on the same thread. */
+/* Counts a connection under its host from its start to its close, and
+ * keeps its slot for the sweep; the start comes right after on_accept, on
+ * the same thread. libmicrohttpd says a connection is closed before it
+ * closes its socket, so the sweep never shuts a descriptor down that was
+ * closed (and perhaps reused). */
 static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
                           enum MHD_ConnectionNotificationCode toe)
 {
+    sipc_metrics_http *h = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const union MHD_ConnectionInfo *fi =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         char key[64];
         host_key_of(ci->client_addr, key, sizeof key);
-        host_count *hc = host_find(cls, key, 1);
+        host_count *hc = host_find(h, key, 1);
         if (hc)
             hc->n++;
-        *ctx = hc;
-    } else if (*ctx) {
-        ((host_count *)*ctx)->n--;
-        *ctx = NULL;
+        conn_slot *slot = NULL;
+        pthread_mutex_lock(&h->lock);
+        for (size_t i = 0; i < METRICS_MAX_CONNECTIONS && !slot; i++)
+            if (!h->conns[i].used)
+                slot = &h->conns[i];
+        if (slot)
+            *slot = (conn_slot){.used = 1, .fd = fi ? fi->connect_fd : -1, .since_ms = now_ms(),
+                                .hc = hc};
+        pthread_mutex_unlock(&h->lock);
+        *ctx = slot;
+        return;
     }
+    conn_slot *slot = *ctx;
+    if (!slot)
+        return;
+    pthread_mutex_lock(&h->lock);
+    if (slot->hc)
+        slot->hc->n--;
+    slot->used = 0;
+    pthread_mutex_unlock(&h->lock);
+    *ctx = NULL;
+}
+
+/* The slot of c's connection, NULL when it has none. */
+static conn_slot *slot_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return i ? i->socket_context : NULL;
+}
+
+static void set_answering(sipc_metrics_http *h, struct MHD_Connection *c, int answering)
+{
+    conn_slot *slot = slot_of(c);
+    if (!slot)
+        return;
+    pthread_mutex_lock(&h->lock);
+    slot->answering = answering;
+    slot->since_ms = now_ms();
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* A request answered: the next one on the connection has its deadline. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)con_cls;
+    (void)toe;
+    set_answering(cls, c, 0);
 }
 
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *type,
@@ -127,6 +209,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*con_cls == NULL) {
         *con_cls = h;
         MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)METRICS_TIMEOUT_S);
+        set_answering(h, c, 1);
         return MHD_YES;
     }
     if (*upload_size != 0) {
@@ -170,6 +253,7 @@ int sipc_metrics_http_start(sipc_metrics_http **out, const char *host, int port,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_MAX_CONNECTIONS,
                             MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_FIRST_REQUEST_S,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);
     if (!h->d) {
@@ -204,6 +288,25 @@ int sipc_metrics_http_publish(sipc_metrics_http *h, const char *text, size_t len
     pthread_mutex_unlock(&h->lock);
     free(old);
     return 0;
+}
+
+void sipc_metrics_http_sweep(sipc_metrics_http *h, uint64_t *refused, uint64_t *overdue)
+{
+    uint64_t now = now_ms();
+    pthread_mutex_lock(&h->lock);
+    for (size_t i = 0; i < METRICS_MAX_CONNECTIONS; i++) {
+        conn_slot *slot = &h->conns[i];
+        if (!slot->used || slot->answering || slot->cut || slot->fd < 0 ||
+            now - slot->since_ms < METRICS_REQUEST_DEADLINE_MS)
+            continue;
+        /* libmicrohttpd reads the end and closes the connection itself */
+        shutdown(slot->fd, SHUT_RDWR);
+        slot->cut = 1;
+        h->overdue++;
+    }
+    *refused = h->refused;
+    *overdue = h->overdue;
+    pthread_mutex_unlock(&h->lock);
 }
 
 void sipc_metrics_http_stop(sipc_metrics_http *h)

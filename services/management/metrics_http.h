@@ -10,6 +10,7 @@
 #define SIPC_SERVICES_METRICS_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct sipc_metrics_http sipc_metrics_http;
 
@@ -20,6 +21,13 @@ int sipc_metrics_http_start(sipc_metrics_http **out, const char *host, int port,
 int sipc_metrics_http_port(const sipc_metrics_http *h);
 /* Replaces the text served (copied). Thread-safe. 0 or SIPC_ENOMEM. */
 int sipc_metrics_http_publish(sipc_metrics_http *h, const char *text, size_t len);
+/* Closes the connections whose request has not come whole within 5 s of
+ * their start or of their previous answer (libmicrohttpd's own timeouts
+ * count idle time, which a request sent a byte at a time never leaves);
+ * call it about once a second, from any thread. Gives the counts since the
+ * start of connections refused because their host held 4 already, and of
+ * those closed so. */
+void sipc_metrics_http_sweep(sipc_metrics_http *h, uint64_t *refused, uint64_t *overdue);
 /* Stops listening, waits for the endpoint's thread, frees. */
 void sipc_metrics_http_stop(sipc_metrics_http *h);
 

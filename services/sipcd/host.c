@@ -15,7 +15,6 @@
 #include "port_holder.h"
 #include "host.h"
 #include "management_service.h"
-#include "metrics_http.h"
 #include "rfc3339.h"
 #include "services/data/data_service.h"
 #include "services/pipeline/pipeline_service.h"
@@ -308,40 +307,6 @@ static int start_management(host *h)
                   err);
         return EX_SOFTWARE;
     }
-    return 0;
-}
-
-static void publish_metrics(uv_timer_t *t)
-{
-    host *h = t->data;
-    char *text;
-    size_t len;
-    if (h->mgmt && h->http && sipc_mgmt_metrics(h->mgmt, &text, &len) == 0) {
-        sipc_metrics_http_publish(h->http, text, len);
-        free(text);
-    }
-}
-
-static int start_metrics_http(host *h)
-{
-    host_service *s = &h->svc[HOST_MANAGEMENT];
-    if (!h->cfg.metrics_address[0])
-        return 0;
-    char mhost[160], err[600];
-    int port;
-    if (sipc_parse_address(h->cfg.metrics_address, 0, mhost, sizeof mhost, &port) != 0 ||
-        sipc_metrics_http_start(&h->http, mhost, port, err, sizeof err) != 0) {
-        sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start", "Cannot serve metrics on %s: %s",
-                  h->cfg.metrics_address, err);
-        return EX_OSERR;
-    }
-    sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start",
-              "Metrics: http://%s/metrics (Prometheus text format)", h->cfg.metrics_address);
-    uv_timer_init(h->loop, &h->metrics_timer);
-    h->metrics_timer.data = h;
-    h->metrics_timer_on = 1;
-    publish_metrics(&h->metrics_timer);
-    uv_timer_start(&h->metrics_timer, publish_metrics, 1000, 1000);
     return 0;
 }
 
@@ -1051,7 +1016,7 @@ int host_start(host *h, uv_loop_t *loop)
     if (rc == 0)
         host_reload_init(h);
     if (rc == 0)
-        rc = start_metrics_http(h);
+        rc = host_metrics_start(h);
     if (rc == 0)
         guard_forced(h, &gv);
     return rc;
@@ -1107,13 +1072,7 @@ void host_stop(host *h, const char *signame)
     if (h->stopping)
         return;
     h->stopping = 1;
-    if (h->metrics_timer_on) {
-        uv_timer_stop(&h->metrics_timer);
-        uv_close((uv_handle_t *)&h->metrics_timer, NULL);
-        h->metrics_timer_on = 0;
-    }
-    sipc_metrics_http_stop(h->http);
-    h->http = NULL;
+    host_metrics_stop(h);
     if (h->retire_on) {
         uv_timer_stop(&h->retire_timer);
         uv_close((uv_handle_t *)&h->retire_timer, NULL);

@@ -76,6 +76,8 @@ typedef struct host {
     struct sipc_metrics_http *http;
     uv_timer_t metrics_timer;
     int metrics_timer_on;
+    uint64_t metrics_refused, metrics_overdue; /* as last said (metrics_serve.c) */
+    uint64_t metrics_said_ms;
     int stopping;
     int core_dumps_allowed; /* sipcd --allow-core-dumps: said at start */
     char owner_note[900];   /* run as the home's owner (run_as_owner.h): said at start */
@@ -149,6 +151,11 @@ void host_pair_check(host *h, int now_say);
 void host_subject_note(host *h, const char *category);
 void host_pair_watch_start(host *h);
 void host_pair_watch_stop(host *h);
+/* With [metrics] address: serves GET /metrics there (metrics_serve.c), the
+ * text rendered and the endpoint's overdue connections closed once a
+ * second; 0, or EX_OSERR when it cannot listen (logged). _stop: idempotent. */
+int host_metrics_start(host *h);
+void host_metrics_stop(host *h);
 /* Whether sec, the security of service key ("data", ... "pipeline"), holds a
  * certificate that lacks cfg's own [tls] subject, an edit gone wrong that a
  * start and a reload refuse: then SIPC_EPEERAUTH and, in msg, which of the

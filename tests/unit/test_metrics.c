@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -179,6 +180,9 @@ static void per_host_cap(const char *bind_host, const char *host, const char *sr
     int fifth = dial(host, src, port, 1);
     assert_int_equal(held(fifth), 0);
     close(fifth);
+    uint64_t refused, overdue;
+    sipc_metrics_http_sweep(h, &refused, &overdue);
+    assert_int_equal(refused, 1); /* counted for the node's warning */
     assert_int_equal(held(fd[0]), 1);
     close(fd[0]);
     /* the close reaches the endpoint's thread asynchronously: a bounded wait */
@@ -238,6 +242,47 @@ static void silent_closed(void **state)
     sipc_metrics_http_stop(h);
 }
 
+/* A request sent a byte at a time is never idle, so libmicrohttpd's own
+ * timeouts never close it: the sweep does, once its headers are overdue
+ * (5 s), and counts it; a connection that sent its request is answered and
+ * not counted. */
+static void trickle_closed(void **state)
+{
+    (void)state;
+    sipc_metrics_http *h;
+    char err[256];
+    assert_int_equal(sipc_metrics_http_start(&h, "127.1.125.5", 0, err, sizeof err), 0);
+    int port = sipc_metrics_http_port(h);
+    char *r = http_at("127.1.125.5", NULL, port, "GET /metrics HTTP/1.0\r\n\r\n", 2);
+    assert_non_null(strstr(r, "200 OK"));
+    free(r);
+    int fd = dial("127.1.125.5", NULL, port, 1);
+    static const char req[] = "GET /metrics HTTP/1.1\r\nHost: slow.example\r\nUser-Agent: trickle\r\n";
+    struct timeval t0, t1;
+    gettimeofday(&t0, NULL);
+    int closed = 0;
+    uint64_t refused = 0, overdue = 0;
+    for (size_t i = 0; i < sizeof req - 1 && !closed; i++) {
+        if (write(fd, req + i, 1) != 1)
+            break; /* closed under the write */
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 250) == 1) {
+            char c;
+            closed = read(fd, &c, 1) <= 0;
+        }
+        sipc_metrics_http_sweep(h, &refused, &overdue);
+    }
+    gettimeofday(&t1, NULL);
+    close(fd);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_usec - t0.tv_usec) / 1e6;
+    if (!closed)
+        fail_msg("a request trickled for %.1f s was not closed", secs);
+    assert_true(secs >= 4.5);
+    assert_int_equal(overdue, 1);
+    assert_int_equal(refused, 0);
+    sipc_metrics_http_stop(h);
+}
+
 static void bad_address(void **state)
 {
     (void)state;
@@ -257,6 +302,7 @@ int main(void)
         cmocka_unit_test(cap_ipv4),
         cmocka_unit_test(cap_ipv6),
         cmocka_unit_test(silent_closed),
+        cmocka_unit_test(trickle_closed),
         cmocka_unit_test(bad_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

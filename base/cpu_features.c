@@ -24,6 +24,8 @@ static unsigned read_cpuid(void)
         ymm = (lo & 6) == 6;       /* the OS saves XMM and YMM state */
         zmm = (lo & 0xe6) == 0xe6; /* and the mask registers and all of ZMM */
     }
+    if (ymm)
+        f |= SIPC_CPU_AVX;
     if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
         if (b & bit_SHA)
             f |= SIPC_CPU_SHA;

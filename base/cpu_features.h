@@ -1,6 +1,6 @@
 /* cpu_features.h - which x86 extensions this CPU and OS offer, read from
  * CPUID once per process. The code that has a faster path for one of them
- * (base/sha256_shani.c, base/aes_gcm_vaes.c) asks here, and --version lists
+ * (base/sha256_shani.c, base/aes_gcm.c) asks here, and --version lists
  * them. Under valgrind, which hides from CPUID what it cannot emulate, the
  * answer is valgrind's. */
 #ifndef SIPC_BASE_CPU_FEATURES_H
@@ -15,6 +15,7 @@ enum {
     SIPC_CPU_VAES = 1 << 5,   /* VAES and VPCLMULQDQ, with AVX2 */
     SIPC_CPU_AVX512 = 1 << 6, /* AVX-512 F, BW and VL, with the OS saving the
                                  512-bit registers and the mask registers */
+    SIPC_CPU_AVX = 1 << 7,    /* AVX, with the OS saving the 256-bit registers */
 };
 
 /* The SIPC_CPU_* bits this CPU has; 0 on other architectures or compilers. */

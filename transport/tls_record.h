@@ -47,8 +47,8 @@ typedef struct sipc_rec_keys {
     uint64_t write_seq;       /* sequence number of the next record sent */
     uint64_t read_seq;        /* ... and of the next record received */
     uint64_t write_nonce;     /* AES-GCM: explicit nonce of the next record sent */
-    int no_vaes;              /* AES-GCM: wolfCrypt's even where the CPU has VAES
-                                 (base/aes_gcm_vaes.c is the default there); tests */
+    int wolfcrypt_gcm;        /* AES-GCM: wolfCrypt's even where the CPU can run
+                                 base/aes_gcm.c's (the default there); tests */
 } sipc_rec_keys;
 
 typedef struct sipc_tls_rec sipc_tls_rec;

@@ -1,7 +1,7 @@
 /* version.c - what this build is made of, for `--version` and logs. */
 #include <stdio.h>
 
-#include "base/aes_gcm_vaes.h"
+#include "base/aes_gcm.h"
 #include "base/cpu_features.h"
 #include "base/sha256_shani.h"
 #include "sipc/node.h"
@@ -18,8 +18,9 @@ const char *sipc_version_string(void)
         return buf;
     const unsigned f = sipc_cpu_features();
     char cpu[64];
-    /* vaes: the TLS records' AES-GCM runs on it (on 512-bit registers
-     * with avx512 too); sha: SHA-256 does */
+    /* aes and pclmul (with avx): the TLS records' AES-GCM runs on them,
+     * on vaes where listed (on 512-bit registers with avx512 too); sha:
+     * SHA-256 does */
     int vaes = sipc_aes_gcm_vaes_available();
     snprintf(cpu, sizeof cpu, "%s%s%s%s%s%s", f & SIPC_CPU_AES ? " aes" : "",
              f & SIPC_CPU_PCLMUL ? " pclmul" : "", f & SIPC_CPU_AVX2 ? " avx2" : "",

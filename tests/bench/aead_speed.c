@@ -1,7 +1,7 @@
 /* aead_speed.c - single-core AES-GCM encryption rate of the wolfCrypt that
  * sipc is built with (the kit's wolf_speed measures Debian's libwolfssl,
- * which has no AES-NI) and, where the CPU has VAES and VPCLMULQDQ, of sipc's
- * own (base/aes_gcm_vaes.c, which its TLS records then use), on
+ * which has no AES-NI) and, where the CPU has AES-NI, PCLMULQDQ and AVX, of
+ * sipc's own (base/aes_gcm.c, which its TLS records then use), on
  * TLS-record-sized buffers: the figure behind the TLS limit in
  * docs/benchmarks.md (four AEAD passes per echoed byte).
  *
@@ -9,9 +9,11 @@
  *
  * Prints one line per key size and implementation:
  *   AEAD aes-128-gcm impl=wolfcrypt bytes=16384 cpu_secs=2.00 MB_per_s=...
- * (MB per second of this process's CPU time). sipc's is impl=sipc-vaes as
- * the records use it, and where the CPU has AVX-512 (so that the records
- * take its 512-bit loop) also impl=sipc-vaes-256, its 256-bit loop alone. */
+ * (MB per second of this process's CPU time). sipc's is printed for each
+ * loop the CPU runs, widest (the one the records use) first: impl=sipc-vaes
+ * (VAES, on 512-bit registers where the CPU has AVX-512), impl=sipc-vaes-256
+ * (its 256-bit loop alone, where the CPU has AVX-512), impl=sipc-aesni (the
+ * 128-bit loop on AES-NI and PCLMULQDQ, what the records use without VAES). */
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/aes.h>
 
@@ -20,7 +22,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "base/aes_gcm_vaes.h"
+#include "base/aes_gcm.h"
 
 /* CPU time, not wall time: on a shared machine the process may get only
  * part of a core, and the rate of one core is what the limit needs. */
@@ -62,14 +64,14 @@ int main(int argc, char **argv)
         wc_AesFree(&aes);
         printf("AEAD aes-%d-gcm impl=wolfcrypt bytes=%zu cpu_secs=%.2f MB_per_s=%.0f\n", bits[k],
                len, t, (double)n * (double)len / t / 1e6);
-        if (!sipc_aes_gcm_vaes_available())
+        if (!sipc_aes_gcm_available())
             continue;
         sipc_aes_gcm g;
         if (sipc_aes_gcm_init(&g, key, (size_t)bits[k] / 8) != 0)
             return 1;
-        const int has_wide = g.wide;
-        for (int wide = has_wide; wide >= 0; wide--) {
-            g.wide = wide;
+        const int widest = g.width;
+        for (int width = widest; width >= 128; width /= 2) {
+            g.width = width;
             t0 = now_s();
             n = 0;
             do {
@@ -79,8 +81,8 @@ int main(int argc, char **argv)
                 t = now_s() - t0;
             } while (t < secs);
             printf("AEAD aes-%d-gcm impl=%s bytes=%zu cpu_secs=%.2f MB_per_s=%.0f\n", bits[k],
-                   has_wide && !wide ? "sipc-vaes-256" : "sipc-vaes", len, t,
-                   (double)n * (double)len / t / 1e6);
+                   width == 128 ? "sipc-aesni" : width < widest ? "sipc-vaes-256" : "sipc-vaes",
+                   len, t, (double)n * (double)len / t / 1e6);
         }
     }
     free(buf);

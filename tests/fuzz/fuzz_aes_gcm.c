@@ -1,14 +1,14 @@
-/* fuzz_aes_gcm.c - libFuzzer target: AES-GCM on VAES and VPCLMULQDQ
- * (base/aes_gcm_vaes.c) against wolfCrypt's. The input: a control byte
- * (key size, in place or not, the 256-bit loop even where the 512-bit one
- * would run), the key (32 bytes, the first 16 for
+/* fuzz_aes_gcm.c - libFuzzer target: sipc's AES-GCM (base/aes_gcm.c)
+ * against wolfCrypt's. The input: a control byte (key size, in place or
+ * not, the 256-bit loop even where the 512-bit one would run, the 128-bit
+ * loop even where a wider one would), the key (32 bytes, the first 16 for
  * AES-128), the IV (12), which bit to flip (1: the bit and which of
  * ciphertext, tag, AAD and IV), where (2, little-endian), the AAD's length
  * (2, little-endian, at most what is left), then the AAD and the message.
  * Both seal it; ciphertext and tag must be equal; sipc's open must give the
  * message back, and must refuse it (output zeroed) with the bit flipped.
- * Any difference aborts. Where the CPU lacks the instructions there is
- * nothing to compare and every input passes. */
+ * Any difference aborts. Where the CPU lacks AES-NI, PCLMULQDQ or AVX
+ * there is nothing to compare and every input passes. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/aes.h>
 
-#include "base/aes_gcm_vaes.h"
+#include "base/aes_gcm.h"
 
 #define HEADER (1 + 32 + 12 + 1 + 2 + 2)
 
@@ -24,12 +24,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!sipc_aes_gcm_vaes_available() || size < HEADER)
+    if (!sipc_aes_gcm_available() || size < HEADER)
         return 0;
     const uint8_t ctl = data[0];
     const size_t klen = (ctl & 1) ? 32 : 16;
     const int in_place = (ctl >> 1) & 1;
-    const int narrow = (ctl >> 2) & 1;
+    const int narrow = (ctl >> 2) & 1, narrowest = (ctl >> 3) & 1;
     const uint8_t *key = data + 1, *iv = data + 33;
     const uint8_t flip = data[45];
     const size_t pos = (size_t)data[46] | (size_t)data[47] << 8;
@@ -68,8 +68,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sipc_aes_gcm g;
     if (sipc_aes_gcm_init(&g, key, klen) != 0)
         abort();
-    if (narrow)
-        g.wide = 0;
+    if (narrowest)
+        g.width = 128;
+    else if (narrow && g.width > 256)
+        g.width = 256;
     if (in_place) {
         memcpy(ct, msg, len);
         if (sipc_aes_gcm_seal(&g, iv, aad, alen, ct, len, ct, tag) != 0)

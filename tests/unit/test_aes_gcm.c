@@ -1,11 +1,12 @@
-/* test_aes_gcm.c - AES-GCM on VAES and VPCLMULQDQ (base/aes_gcm_vaes.c):
- * the GCM specification's test cases, the same ciphertexts and tags as
- * wolfCrypt for every length up to a few blocks past each loop's edge and
- * for TLS-record sizes, in place and not, through the 512-bit loop and
- * through the 256-bit one (where the CPU has AVX-512 both run), and a
- * refusal (with the output wiped) of every tampered byte. Where the CPU
- * lacks the instructions, the comparisons are skipped and only the
- * detection is checked. */
+/* test_aes_gcm.c - sipc's AES-GCM (base/aes_gcm.c): the GCM
+ * specification's test cases, the same ciphertexts and tags as wolfCrypt
+ * for every length up to a few blocks past each loop's edge and for
+ * TLS-record sizes, in place and not, through every loop the CPU runs (the
+ * 128-bit one on AES-NI and PCLMULQDQ always; the 256-bit one where it has
+ * VAES and VPCLMULQDQ; the 512-bit one where it also has AVX-512), and a
+ * refusal (with the output wiped) of every tampered byte, through each loop
+ * too. Where the CPU lacks AES-NI, PCLMULQDQ or AVX, the comparisons are
+ * skipped and only the detection is checked. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,15 +20,21 @@
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/aes.h>
 
-#include "base/aes_gcm_vaes.h"
+#include "base/aes_gcm.h"
 #include "sipc/errno.h"
 #include "testutil.h"
 
 /* The kernel's word for the CPU (-1: it cannot tell, or valgrind is in
- * between). */
+ * between): what the 128-bit code needs, and what the 256-bit code adds. */
+static int cpu_has_gcm(void)
+{
+    static const char *const flags[] = {"aes", "pclmulqdq", "ssse3", "sse4_1", "avx", NULL};
+    return tu_cpu_has(flags);
+}
+
 static int cpu_has_vaes_gcm(void)
 {
-    static const char *const flags[] = {"aes",  "pclmulqdq", "ssse3",      "sse4_1",
+    static const char *const flags[] = {"aes",  "pclmulqdq", "ssse3",      "sse4_1", "avx",
                                         "avx2", "vaes",      "vpclmulqdq", NULL};
     return tu_cpu_has(flags);
 }
@@ -35,30 +42,32 @@ static int cpu_has_vaes_gcm(void)
 static void detection_agrees_with_the_kernel(void **state)
 {
     (void)state;
-    int k = cpu_has_vaes_gcm();
-    if (k < 0)
+    int k = cpu_has_gcm(), kv = cpu_has_vaes_gcm();
+    if (k < 0 || kv < 0)
         skip();
-    assert_int_equal(sipc_aes_gcm_vaes_available(), k);
+    assert_int_equal(sipc_aes_gcm_available(), k);
+    assert_int_equal(sipc_aes_gcm_vaes_available(), kv);
 }
 
-/* The 512-bit loop is taken where the kernel lists AVX-512 F, BW and VL. */
-static void wide_loop_where_the_kernel_says(void **state)
+/* A key starts with the widest loop the kernel says the CPU runs: 512 bits
+ * with VAES and AVX-512 F, BW and VL, 256 with VAES, else 128. */
+static void widest_loop_where_the_kernel_says(void **state)
 {
     (void)state;
     static const char *const flags[] = {"avx512f", "avx512bw", "avx512vl", NULL};
-    int k = tu_cpu_has(flags);
-    if (k < 0 || !sipc_aes_gcm_vaes_available())
+    int k512 = tu_cpu_has(flags), kv = cpu_has_vaes_gcm();
+    if (k512 < 0 || kv < 0 || !sipc_aes_gcm_available())
         skip();
     sipc_aes_gcm g;
     uint8_t key[16] = {0};
     assert_int_equal(sipc_aes_gcm_init(&g, key, sizeof key), 0);
-    assert_int_equal(g.wide, k);
+    assert_int_equal(g.width, kv ? (k512 ? 512 : 256) : 128);
 }
 
 static void init_refuses_other_key_sizes(void **state)
 {
     (void)state;
-    if (!sipc_aes_gcm_vaes_available())
+    if (!sipc_aes_gcm_available())
         skip();
     sipc_aes_gcm g;
     uint8_t key[32] = {0};
@@ -66,6 +75,16 @@ static void init_refuses_other_key_sizes(void **state)
     assert_int_equal(sipc_aes_gcm_init(&g, key, 0), SIPC_EINVAL);
     assert_int_equal(sipc_aes_gcm_init(&g, key, 16), 0);
     assert_int_equal(sipc_aes_gcm_init(&g, key, 32), 0);
+}
+
+/* The widest loop a key takes on this CPU: every comparison runs through
+ * it and each narrower one. */
+static int widest(void)
+{
+    sipc_aes_gcm probe;
+    uint8_t zero[16] = {0};
+    assert_int_equal(sipc_aes_gcm_init(&probe, zero, sizeof zero), 0);
+    return probe.width;
 }
 
 /* wolfCrypt's answer: the reference for every comparison */
@@ -125,7 +144,7 @@ static const struct {
 static void spec_vectors(void **state)
 {
     (void)state;
-    int have = sipc_aes_gcm_vaes_available();
+    int have = sipc_aes_gcm_available();
     for (size_t v = 0; v < sizeof vectors / sizeof vectors[0]; v++) {
         uint8_t key[32], iv[12], pt[64], aad[20], ct[64], tag[16], out[64], otag[16];
         size_t klen = strlen(vectors[v].key) / 2, len = strlen(vectors[v].pt) / 2,
@@ -144,12 +163,15 @@ static void spec_vectors(void **state)
             continue;
         sipc_aes_gcm g;
         assert_int_equal(sipc_aes_gcm_init(&g, key, klen), 0);
-        memset(out, 0, sizeof out);
-        assert_int_equal(sipc_aes_gcm_seal(&g, iv, aad, alen, pt, len, out, otag), 0);
-        assert_memory_equal(out, ct, len);
-        assert_memory_equal(otag, tag, 16);
-        assert_int_equal(sipc_aes_gcm_open(&g, iv, aad, alen, ct, len, tag, out), 0);
-        assert_memory_equal(out, pt, len);
+        for (int width = g.width; width >= 128; width /= 2) {
+            g.width = width;
+            memset(out, 0, sizeof out);
+            assert_int_equal(sipc_aes_gcm_seal(&g, iv, aad, alen, pt, len, out, otag), 0);
+            assert_memory_equal(out, ct, len);
+            assert_memory_equal(otag, tag, 16);
+            assert_int_equal(sipc_aes_gcm_open(&g, iv, aad, alen, ct, len, tag, out), 0);
+            assert_memory_equal(out, pt, len);
+        }
     }
     if (!have)
         skip();
@@ -170,7 +192,7 @@ static void fill(uint8_t *p, size_t n)
 /* seal and open of one message against wolfCrypt, apart and in place;
  * every buffer exactly as long as its contents, so that ASan sees a read or
  * write past any of them */
-static void compare_one(size_t klen, size_t alen, size_t len, int wide)
+static void compare_one(size_t klen, size_t alen, size_t len, int width)
 {
     uint8_t key[32], iv[12], tag[16], wtag[16];
     const size_t sz = len ? len : 1;
@@ -187,12 +209,12 @@ static void compare_one(size_t klen, size_t alen, size_t len, int wide)
     fill(pt, len);
     sipc_aes_gcm g;
     assert_int_equal(sipc_aes_gcm_init(&g, key, klen), 0);
-    g.wide = wide;
+    g.width = width;
     wolf_seal(key, klen, iv, aad, alen, pt, len, wct, wtag);
     assert_int_equal(sipc_aes_gcm_seal(&g, iv, aad, alen, pt, len, ct, tag), 0);
     if (memcmp(ct, wct, len) != 0 || memcmp(tag, wtag, 16) != 0)
         fail_msg("AES-%zu-GCM (%d-bit loop), %zu bytes of AAD, %zu bytes: not wolfCrypt's answer",
-                 klen * 8, wide ? 512 : 256, alen, len);
+                 klen * 8, width, alen, len);
     assert_int_equal(sipc_aes_gcm_open(&g, iv, aad, alen, ct, len, tag, buf), 0);
     assert_memory_equal(buf, pt, len);
     /* in place */
@@ -212,35 +234,32 @@ static void compare_one(size_t klen, size_t alen, size_t len, int wide)
 static void same_as_wolfcrypt(void **state)
 {
     (void)state;
-    if (!sipc_aes_gcm_vaes_available())
+    if (!sipc_aes_gcm_available())
         skip();
-    sipc_aes_gcm probe;
-    uint8_t zero[16] = {0};
-    assert_int_equal(sipc_aes_gcm_init(&probe, zero, sizeof zero), 0);
-    /* around a block, a pair of them, the 16-block turn (256 bytes) and two
+    /* around a block, a pair of them, the 8-block turn of the 128-bit loop
+     * (128 bytes), the 16-block turn of the 256-bit one (256 bytes) and two
      * turns; for the 512-bit loop its 32-block turn (512 bytes) and two */
     static const size_t alens[] = {0, 1, 13, 15, 16, 17, 127, 128, 129, 255, 256, 257, 300, 511, 512, 513, 600};
-    for (int wide = 0; wide <= probe.wide; wide++) {
+    for (int width = widest(); width >= 128; width /= 2) {
+        const int wide = width == 512;
         for (size_t k = 16; k <= 32; k += 16) {
             for (size_t a = 0; a < sizeof alens / sizeof alens[0]; a++)
                 for (size_t len = wide ? 480 : 0; len <= (wide ? 1100u : 800u); len++)
-                    compare_one(k, alens[a], len, wide);
-            /* TLS records: the largest plaintext, and around it */
-            static const size_t big[] = {1023, 1024, 1535, 4096, 16383, 16384, 16385, 65536 + 7};
+                    compare_one(k, alens[a], len, width);
+            /* TLS records: the largest plaintext, and around it; 3,300
+             * bytes, a 64 B x 32 window's record */
+            static const size_t big[] = {1023, 1024, 1535, 3300, 4096, 16383, 16384, 16385, 65536 + 7};
             for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
-                compare_one(k, 13, big[i], wide);
+                compare_one(k, 13, big[i], width);
         }
     }
 }
 
 /* Every byte of ciphertext, tag, AAD and IV, one bit flipped: refused, and
- * the output is all zeros. */
-static void tampering_is_refused(void **state)
+ * the output is all zeros; through the loop of the given width. */
+static void refuse_tampering(int width)
 {
-    (void)state;
-    if (!sipc_aes_gcm_vaes_available())
-        skip();
-    enum { LEN = 1100, ALEN = 13 }; /* two 512-bit turns and a tail where the CPU has AVX-512 */
+    enum { LEN = 1100, ALEN = 13 }; /* two turns of the widest loop and a tail */
     uint8_t key[16], iv[12], aad[ALEN], pt[LEN], ct[LEN], tag[16], out[LEN], zero[LEN] = {0};
     fill(key, sizeof key);
     fill(iv, sizeof iv);
@@ -248,6 +267,7 @@ static void tampering_is_refused(void **state)
     fill(pt, sizeof pt);
     sipc_aes_gcm g;
     assert_int_equal(sipc_aes_gcm_init(&g, key, sizeof key), 0);
+    g.width = width;
     assert_int_equal(sipc_aes_gcm_seal(&g, iv, aad, ALEN, pt, LEN, ct, tag), 0);
     uint8_t *parts[] = {ct, tag, aad, iv};
     size_t sizes[] = {LEN, 16, ALEN, 12};
@@ -280,12 +300,21 @@ static void tampering_is_refused(void **state)
     }
 }
 
+static void tampering_is_refused(void **state)
+{
+    (void)state;
+    if (!sipc_aes_gcm_available())
+        skip();
+    for (int width = widest(); width >= 128; width /= 2)
+        refuse_tampering(width);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(detection_agrees_with_the_kernel),
         cmocka_unit_test(init_refuses_other_key_sizes),
-        cmocka_unit_test(wide_loop_where_the_kernel_says),
+        cmocka_unit_test(widest_loop_where_the_kernel_says),
         cmocka_unit_test(spec_vectors),
         cmocka_unit_test(same_as_wolfcrypt),
         cmocka_unit_test(tampering_is_refused),

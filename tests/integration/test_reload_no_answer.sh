@@ -8,6 +8,9 @@
 #     have applied it; `sipcctl status --node ...` shows ..."
 #   - --json: the entry's result is no_answer, exit 75
 #   - --cluster (the fake node the home's one [cluster] node): exit 75
+# and `tlstool ... --reload` on the fake node's own home (its [node] address
+# $BASE.2): exit 12, as a node's refusal or missing answer, not 13 ("could
+# not be asked"), saying the node may have applied it (after tlstool's 10 s).
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.128}
@@ -35,5 +38,10 @@ fi
 
 run ctl reload --cluster
 expect "reload --cluster, its node not answering: exit 75" 75 "management\.reload to $BASE\.2:23002: no answer"
+mkdir -p "$work/n2"
+printf '[node]\nid = n2\naddress = %s.2\n[cluster]\nname = quiet\n' "$BASE" >"$work/n2/sipc.conf"
+run "$BIN/tlstool" --home "$work/n2" disable --reload
+expect "tlstool --reload not answered in time: exit 12, the node may have reloaded" 12 \
+    "the node at $BASE\.2:23002 took the request and did not answer within 10 s: it may have applied the reload or not; \`tlstool status\` shows what it runs"
 text_node_stop
 shtest_done

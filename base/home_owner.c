@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "base/error_text.h"
+#include "base/shown_text.h"
 
 /* home's owner, or (uid_t)-1 when it cannot be looked at */
 static uid_t owner_of(const char *home)
@@ -24,11 +25,13 @@ void sipc__owner_fix(const char *home, const char *path, int link, char *err, si
 {
     uid_t owner = owner_of(home);
     const char *h = link ? "-h " : "";
+    char word[4400]; /* the path as a word to paste */
+    sipc__shell_word(path, word, sizeof word);
     if (geteuid() == 0 && owner != (uid_t)-1 && owner != 0)
         sipc__adderr(err, errlen, ": run `chown %s%u %s` (uid %u owns %s, and its node runs as it)",
-                     h, (unsigned)owner, path, (unsigned)owner, home);
+                     h, (unsigned)owner, word, (unsigned)owner, home);
     else
         sipc__adderr(err, errlen,
                      ": run `chown %s%u %s` (uid %u is the account this program runs as)", h,
-                     (unsigned)geteuid(), path, (unsigned)geteuid());
+                     (unsigned)geteuid(), word, (unsigned)geteuid());
 }

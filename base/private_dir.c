@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/error_text.h"
+#include "base/shown_text.h"
 #include "sipc/errno.h"
 
 int sipc__name_not_link(int at, const char *name, const char *shown, sipc_dir_problem *why,
@@ -59,9 +60,11 @@ void sipc__dir_advice(sipc_dir_problem why, const char *path, const char *if_lin
         sipc__adderr(err, errlen, ": %s", if_link);
     else if (why == SIPC_DIR_NOT_DIR)
         sipc__adderr(err, errlen, ": move it out of the way");
-    else if (why == SIPC_DIR_NOT_OWNER)
+    else if (why == SIPC_DIR_NOT_OWNER) {
+        char word[4400]; /* the path as a word to paste */
         sipc__adderr(err, errlen, ": %s (`chown -R %u %s`, as root)%s", owner_before,
-                     (unsigned)geteuid(), path, owner_after);
+                     (unsigned)geteuid(), sipc__shell_word(path, word, sizeof word), owner_after);
+    }
 }
 
 /* path, which this account cannot use as its own: owned by uid, with mode */

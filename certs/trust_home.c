@@ -14,6 +14,7 @@
 
 #include "base/error_text.h"
 #include "base/home_owner.h"
+#include "base/shown_text.h"
 #include "base/str_copy.h"
 #include "certs/pem.h"
 #include "certs/secret_file.h"
@@ -68,11 +69,12 @@ static int check_trusted(const char *home, int fd, const struct stat *st, trust_
         (what == TRUST_ON_THE_WAY && S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX)) ||
         read_only_fs(fd))
         return 0;
+    char word[4400]; /* the path as a word to paste */
     sipc__seterr(err, errlen,
                  "%s%s can be changed by other users (mode %04o), who could change whom this "
                  "node trusts: run `chmod go-w %s` (tlstool writes 0700 folders and 0600 files; a "
                  "folder mounted read-only is accepted as it is)",
-                 where, on, (unsigned)(st->st_mode & 07777), where);
+                 where, on, (unsigned)(st->st_mode & 07777), sipc__shell_word(where, word, sizeof word));
     return SIPC_ETLSCONFIG;
 }
 

@@ -10,6 +10,7 @@
 
 #include "base/error_text.h"
 #include "base/home_owner.h"
+#include "base/shown_text.h"
 #include "base/stack_wipe.h"
 #include "base/str_copy.h"
 #include "certs/keypair.h"
@@ -39,10 +40,12 @@ static int check_private(const struct stat *st, const char *home, const char *pa
     }
     if ((st->st_mode & 077) == 0)
         return 0;
+    char word[4400]; /* the path as a word to paste */
     snprintf(err, errlen,
              "%s is open to other users (mode %04o) and holds this home's private key: run "
              "`chmod %s %s` (tlstool import sets 0700 folders and 0600 files)",
-             path, (unsigned)(st->st_mode & 07777), is_dir ? "700" : "600", path);
+             path, (unsigned)(st->st_mode & 07777), is_dir ? "700" : "600",
+             sipc__shell_word(path, word, sizeof word));
     return SIPC_ECONFIG;
 }
 

@@ -2,7 +2,9 @@
  * name) as a terminal or a log may show it, and a path as one word to paste
  * into a shell. Its own target, sipc_shown_text, so that the data service
  * (a library on the public API, which does not link the programs' sipc_cli)
- * and sipcd give their commands to paste in the same words as the programs. */
+ * and sipcd give their commands to paste in the same words as the programs.
+ * The work is base's (base/shown_text.h), which the library's own messages
+ * use too. */
 #ifndef SIPC_CLI_SHOWN_TEXT_H
 #define SIPC_CLI_SHOWN_TEXT_H
 

@@ -9,6 +9,8 @@
 #     `chmod go-w DIR` (and `chmod +t DIR`), pasted, names that directory
 #   - run as root, a home owned by a uid without an account: sipcd's
 #     `chown -R ACCOUNT: HOME`, pasted (ACCOUNT root), names that home
+#   - a node.crt other users may read: the library's `chmod 600 FILE`,
+#     pasted, closes it
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 NET=${SIPC_TEST_NET:-127.1.129}
@@ -60,6 +62,25 @@ if [ "$RC" != 0 ] && [ "${cmd#chmod go-w }" != "$cmd" ] && [ "${plus#chmod +t }"
     fi
 else
     bad "a data directory others may write: no chmod commands to paste (exit $RC)"
+fi
+
+# --- a node.crt other users may read: the library's chmod ---------------------
+home=$top/n4
+one_node_home "$home" paste
+pair_home "$home" && "$BIN/tlstool" --home "$home" enable >/dev/null || bad "n4: the pair and TLS"
+chmod 0644 "$home/security/node.crt"
+run "$BIN/sipcd" --home "$home"
+cmd=$(grep -o '`chmod 600 [^`]*`' "$OUT" | head -n 1 | tr -d '`')
+if [ "$RC" != 0 ] && [ -n "$cmd" ]; then
+    (cd "$work" && bash -c "$cmd") >"$work/pasted.out" 2>&1
+    if [ "$(stat -c %a "$home/security/node.crt")" = 600 ]; then
+        ok "a node.crt others may read: the chmod given, pasted, closes it"
+    else
+        not_ok "the node.crt's chmod command, pasted: $cmd"
+        shtest_show "$work/pasted.out"
+    fi
+else
+    bad "a node.crt others may read: no chmod to paste (exit $RC)"
 fi
 
 # --- root's sipcd on a home of a uid without an account (root only) ----------

@@ -43,7 +43,9 @@ typedef struct {
 typedef struct {
     int used;
     int fd;
-    int answering;     /* its request's headers are in; no deadline now */
+    int answering;     /* its answer is queued; no deadline now (a request's
+                          headers, or a body sent with a GET, must come whole
+                          within it) */
     int cut;           /* shut down by the sweep, not yet closed */
     uint64_t since_ms; /* its start, or its previous answer's end */
     host_count *hc;
@@ -52,9 +54,10 @@ typedef struct {
 struct sipc_metrics_http {
     struct MHD_Daemon *d;
     int port;
-    pthread_mutex_t lock; /* the text, the slots and the counts */
+    pthread_mutex_t text_lock; /* the text (taken before lock, never after) */
     char *text;
     size_t len;
+    pthread_mutex_t lock; /* the slots and the counts */
     conn_slot conns[METRICS_MAX_CONNECTIONS];
     uint64_t refused, overdue;
     /* Only libmicrohttpd's one thread touches these (the accept policy and
@@ -180,8 +183,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     set_answering(cls, c, 0);
 }
 
-static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *type,
-                              const char *body, size_t len)
+/* Queues the answer; from then on the connection has no deadline, only the
+ * idle timeout (it is the client that reads it now). */
+static enum MHD_Result answer(sipc_metrics_http *h, struct MHD_Connection *c, unsigned status,
+                              const char *type, const char *body, size_t len)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body,
                                                              MHD_RESPMEM_MUST_COPY);
@@ -192,6 +197,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const c
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
+    if (ret == MHD_YES)
+        set_answering(h, c, 1);
     return ret;
 }
 
@@ -204,12 +211,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     sipc_metrics_http *h = cls;
     /* Refused methods are answered at once, so a request body is never read. */
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-        return answer(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "only GET /metrics\n", 18);
+        return answer(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", "only GET /metrics\n", 18);
     /* The first call for a request only announces it. */
     if (*con_cls == NULL) {
         *con_cls = h;
         MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)METRICS_TIMEOUT_S);
-        set_answering(h, c, 1);
         return MHD_YES;
     }
     if (*upload_size != 0) {
@@ -217,11 +223,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (strcmp(url, "/metrics") != 0)
-        return answer(c, MHD_HTTP_NOT_FOUND, "text/plain", "not found: try /metrics\n", 24);
-    pthread_mutex_lock(&h->lock);
-    enum MHD_Result ret = answer(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+        return answer(h, c, MHD_HTTP_NOT_FOUND, "text/plain", "not found: try /metrics\n", 24);
+    pthread_mutex_lock(&h->text_lock);
+    enum MHD_Result ret = answer(h, c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
                                  h->text ? h->text : "", h->text ? h->len : 0);
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->text_lock);
     return ret;
 }
 
@@ -248,6 +254,7 @@ int sipc_metrics_http_start(sipc_metrics_http **out, const char *host, int port,
     sipc_metrics_http *h = calloc(1, sizeof *h);
     if (!h)
         return SIPC_ENOMEM;
+    pthread_mutex_init(&h->text_lock, NULL);
     pthread_mutex_init(&h->lock, NULL);
     h->d = MHD_start_daemon(flags, (uint16_t)port, on_accept, h, on_request, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -259,6 +266,7 @@ int sipc_metrics_http_start(sipc_metrics_http **out, const char *host, int port,
     if (!h->d) {
         snprintf(err, errlen, "cannot serve /metrics on %s:%d (address in use or not local?)",
                  host, port);
+        pthread_mutex_destroy(&h->text_lock);
         pthread_mutex_destroy(&h->lock);
         free(h);
         return SIPC_ECONFIG;
@@ -281,19 +289,20 @@ int sipc_metrics_http_publish(sipc_metrics_http *h, const char *text, size_t len
         return SIPC_ENOMEM;
     memcpy(copy, text, len);
     copy[len] = '\0';
-    pthread_mutex_lock(&h->lock);
+    pthread_mutex_lock(&h->text_lock);
     char *old = h->text;
     h->text = copy;
     h->len = len;
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->text_lock);
     free(old);
     return 0;
 }
 
 void sipc_metrics_http_sweep(sipc_metrics_http *h, uint64_t *refused, uint64_t *overdue)
 {
-    uint64_t now = now_ms();
     pthread_mutex_lock(&h->lock);
+    /* read under the lock: a start noted after it would be later */
+    uint64_t now = now_ms();
     for (size_t i = 0; i < METRICS_MAX_CONNECTIONS; i++) {
         conn_slot *slot = &h->conns[i];
         if (!slot->used || slot->answering || slot->cut || slot->fd < 0 ||
@@ -314,6 +323,7 @@ void sipc_metrics_http_stop(sipc_metrics_http *h)
     if (!h)
         return;
     MHD_stop_daemon(h->d);
+    pthread_mutex_destroy(&h->text_lock);
     pthread_mutex_destroy(&h->lock);
     free(h->text);
     free(h);

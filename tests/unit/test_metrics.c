@@ -242,10 +242,43 @@ static void silent_closed(void **state)
     sipc_metrics_http_stop(h);
 }
 
+/* Sends head at once, then slow a byte every 250 ms, until the endpoint
+ * closes the connection (at most the whole of slow); the sweep runs after
+ * each byte. Returns the seconds until the close, -1 when it never came;
+ * *overdue: the sweep's count then. */
+static double trickle(sipc_metrics_http *h, int port, const char *head, const char *slow,
+                      uint64_t *overdue)
+{
+    int fd = dial("127.1.125.5", NULL, port, 1);
+    if (head[0])
+        assert_int_equal(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+    struct timeval t0, t1;
+    gettimeofday(&t0, NULL);
+    int closed = 0;
+    uint64_t refused = 0;
+    for (size_t i = 0; slow[i] && !closed; i++) {
+        if (write(fd, slow + i, 1) != 1)
+            break; /* closed under the write */
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 250) == 1) {
+            char c;
+            closed = read(fd, &c, 1) <= 0;
+        }
+        sipc_metrics_http_sweep(h, &refused, overdue);
+    }
+    gettimeofday(&t1, NULL);
+    close(fd);
+    assert_int_equal(refused, 0);
+    if (!closed)
+        return -1;
+    return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_usec - t0.tv_usec) / 1e6;
+}
+
 /* A request sent a byte at a time is never idle, so libmicrohttpd's own
- * timeouts never close it: the sweep does, once its headers are overdue
- * (5 s), and counts it; a connection that sent its request is answered and
- * not counted. */
+ * timeouts never close it: the sweep does, once it is 5 s overdue, and
+ * counts it; so does a GET whose body comes a byte at a time after whole
+ * headers (nothing is answered before the body is in). A connection that
+ * sent its request is answered and not counted. */
 static void trickle_closed(void **state)
 {
     (void)state;
@@ -256,30 +289,23 @@ static void trickle_closed(void **state)
     char *r = http_at("127.1.125.5", NULL, port, "GET /metrics HTTP/1.0\r\n\r\n", 2);
     assert_non_null(strstr(r, "200 OK"));
     free(r);
-    int fd = dial("127.1.125.5", NULL, port, 1);
-    static const char req[] = "GET /metrics HTTP/1.1\r\nHost: slow.example\r\nUser-Agent: trickle\r\n";
-    struct timeval t0, t1;
-    gettimeofday(&t0, NULL);
-    int closed = 0;
-    uint64_t refused = 0, overdue = 0;
-    for (size_t i = 0; i < sizeof req - 1 && !closed; i++) {
-        if (write(fd, req + i, 1) != 1)
-            break; /* closed under the write */
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, 250) == 1) {
-            char c;
-            closed = read(fd, &c, 1) <= 0;
-        }
-        sipc_metrics_http_sweep(h, &refused, &overdue);
-    }
-    gettimeofday(&t1, NULL);
-    close(fd);
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_usec - t0.tv_usec) / 1e6;
-    if (!closed)
-        fail_msg("a request trickled for %.1f s was not closed", secs);
+    char body[80];
+    memset(body, 'b', sizeof body - 1);
+    body[sizeof body - 1] = '\0';
+    uint64_t overdue = 0;
+    double secs = trickle(h, port, "",
+                          "GET /metrics HTTP/1.1\r\nHost: slow.example\r\nUser-Agent: trickle\r\n",
+                          &overdue);
+    if (secs < 0)
+        fail_msg("a request whose headers trickled was not closed");
     assert_true(secs >= 4.5);
     assert_int_equal(overdue, 1);
-    assert_int_equal(refused, 0);
+    secs = trickle(h, port, "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 79\r\n\r\n", body,
+                   &overdue);
+    if (secs < 0)
+        fail_msg("a GET whose body trickled was not closed");
+    assert_true(secs >= 4.5);
+    assert_int_equal(overdue, 2);
     sipc_metrics_http_stop(h);
 }
 

@@ -95,7 +95,7 @@ sc_tls_step_settled() { sc_node_healthy "$1" "$2" || [ -n "$(sc_tls_dead_nodes)"
 sc_tls_guard_advice() {
     local n=$1 ns cmd
     ns=$(sc_node netns "$n")
-    cmd="$SC_BIN/tlstool --home $(sc_node home "$n") mode strict --reload --force"
+    cmd="$(printf '%q --home %q' "$SC_BIN/tlstool" "$(sc_node home "$n")") mode strict --reload --force"
     [ -n "$ns" ] && [ "$ns" != null ] && cmd="ip netns exec $ns $cmd"
     sc_err "$n's strict guard refused: the peers named above spoke plaintext to it within its [tls] strict_guard_window."
     sc_err "Either give each of them TLS as the node's message says (a node: TLS on, permissive; a sipcctl: the cluster's"
@@ -120,7 +120,7 @@ sc_tls_guard_advice() {
 sc_tls_tool_guard_refused() {
     local n=$1 rc=$2 args=$3 ns cmd what fix
     ns=$(sc_node netns "$n")
-    cmd="$SC_BIN/tlstool --home $(sc_node home "$n") $args --force"
+    cmd="$(printf '%q --home %q' "$SC_BIN/tlstool" "$(sc_node home "$n")") $args --force"
     [ -n "$ns" ] && [ "$ns" != null ] && cmd="ip netns exec $ns $cmd"
     if [ "$rc" = 16 ]; then
         what="another [cluster] node runs strict (named above): going off would cut $n off from it"

@@ -256,11 +256,15 @@ static void same_as_wolfcrypt(void **state)
 }
 
 /* Every byte of ciphertext, tag, AAD and IV, one bit flipped: refused, and
- * the output is all zeros; through the loop of the given width. */
-static void refuse_tampering(int width)
+ * the output is all zeros; through the loop of the given width, a message of
+ * len bytes (1100: two turns of the widest loop and a tail; up to 112: a
+ * TLS record's short path on the 128-bit width). */
+static void refuse_tampering(int width, size_t len)
 {
-    enum { LEN = 1100, ALEN = 13 }; /* two turns of the widest loop and a tail */
-    uint8_t key[16], iv[12], aad[ALEN], pt[LEN], ct[LEN], tag[16], out[LEN], zero[LEN] = {0};
+    enum { MAXLEN = 1100, ALEN = 13 };
+    assert_true(len >= 1 && len <= MAXLEN);
+    uint8_t key[16], iv[12], aad[ALEN], pt[MAXLEN], ct[MAXLEN], tag[16], out[MAXLEN],
+        zero[MAXLEN] = {0};
     fill(key, sizeof key);
     fill(iv, sizeof iv);
     fill(aad, sizeof aad);
@@ -268,29 +272,29 @@ static void refuse_tampering(int width)
     sipc_aes_gcm g;
     assert_int_equal(sipc_aes_gcm_init(&g, key, sizeof key), 0);
     g.width = width;
-    assert_int_equal(sipc_aes_gcm_seal(&g, iv, aad, ALEN, pt, LEN, ct, tag), 0);
+    assert_int_equal(sipc_aes_gcm_seal(&g, iv, aad, ALEN, pt, len, ct, tag), 0);
     uint8_t *parts[] = {ct, tag, aad, iv};
-    size_t sizes[] = {LEN, 16, ALEN, 12};
+    size_t sizes[] = {len, 16, ALEN, 12};
     for (int p = 0; p < 4; p++) {
         for (size_t i = 0; i < sizes[p]; i++) {
             parts[p][i] ^= (uint8_t)(1u << (i % 8));
             memset(out, 0xa5, sizeof out);
-            assert_int_equal(sipc_aes_gcm_open(&g, iv, aad, ALEN, ct, LEN, tag, out), SIPC_EFORMAT);
-            assert_memory_equal(out, zero, LEN);
+            assert_int_equal(sipc_aes_gcm_open(&g, iv, aad, ALEN, ct, len, tag, out), SIPC_EFORMAT);
+            assert_memory_equal(out, zero, len);
             parts[p][i] ^= (uint8_t)(1u << (i % 8));
         }
     }
     /* a shorter AAD or message under the same tag */
-    assert_int_equal(sipc_aes_gcm_open(&g, iv, aad, ALEN - 1, ct, LEN, tag, out), SIPC_EFORMAT);
-    assert_int_equal(sipc_aes_gcm_open(&g, iv, aad, ALEN, ct, LEN - 1, tag, out), SIPC_EFORMAT);
-    assert_int_equal(sipc_aes_gcm_open(&g, iv, aad, ALEN, ct, LEN, tag, out), 0);
-    assert_memory_equal(out, pt, LEN);
+    assert_int_equal(sipc_aes_gcm_open(&g, iv, aad, ALEN - 1, ct, len, tag, out), SIPC_EFORMAT);
+    assert_int_equal(sipc_aes_gcm_open(&g, iv, aad, ALEN, ct, len - 1, tag, out), SIPC_EFORMAT);
+    assert_int_equal(sipc_aes_gcm_open(&g, iv, aad, ALEN, ct, len, tag, out), 0);
+    assert_memory_equal(out, pt, len);
     /* in place, tampered: the buffer is wiped */
-    uint8_t inplace[LEN];
-    memcpy(inplace, ct, LEN);
-    inplace[LEN - 1] ^= 1;
-    assert_int_equal(sipc_aes_gcm_open(&g, iv, aad, ALEN, inplace, LEN, tag, inplace), SIPC_EFORMAT);
-    assert_memory_equal(inplace, zero, LEN);
+    uint8_t inplace[MAXLEN];
+    memcpy(inplace, ct, len);
+    inplace[len - 1] ^= 1;
+    assert_int_equal(sipc_aes_gcm_open(&g, iv, aad, ALEN, inplace, len, tag, inplace), SIPC_EFORMAT);
+    assert_memory_equal(inplace, zero, len);
     /* longer than GCM's 32-bit counter allows: refused before anything is
      * read */
     if (sizeof(size_t) > 4) {
@@ -305,8 +309,10 @@ static void tampering_is_refused(void **state)
     (void)state;
     if (!sipc_aes_gcm_available())
         skip();
+    static const size_t lens[] = {1100, 1, 15, 16, 17, 100, 111, 112, 113};
     for (int width = widest(); width >= 128; width /= 2)
-        refuse_tampering(width);
+        for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+            refuse_tampering(width, lens[i]);
 }
 
 int main(void)

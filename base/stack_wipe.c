@@ -1,14 +1,49 @@
 /* stack_wipe.c - see stack_wipe.h. */
 #include "base/stack_wipe.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
-/* noinline: its array must lie below the caller's frame, where the dead
- * frames are, not inside the caller's. The empty asm tells the compiler the
- * cleared bytes are read, so the clearing is not dropped as a dead store. */
-__attribute__((noinline)) void sipc_stack_wipe(void)
+/* Room kept below the last cleared chunk: explicit_bzero's own frame and a
+ * signal handler's. */
+#define STACK_WIPE_SPARE (16u << 10)
+#define STACK_WIPE_CHUNK (4u << 10)
+
+/* Bytes of stack below here, 0 when the thread's stack is not known. */
+static size_t stack_left(void)
 {
-    unsigned char below[SIPC_STACK_WIPE_BYTES];
-    explicit_bzero(below, sizeof below);
-    __asm__ __volatile__("" : : "r"(below) : "memory");
+    pthread_attr_t a;
+    if (pthread_getattr_np(pthread_self(), &a) != 0)
+        return 0;
+    void *lo;
+    size_t size;
+    int r = pthread_attr_getstack(&a, &lo, &size);
+    pthread_attr_destroy(&a);
+    char here;
+    uintptr_t h = (uintptr_t)&here, l = (uintptr_t)lo;
+    return r == 0 && h > l && h - l <= size ? h - l : 0;
+}
+
+/* n chunks, each in a frame of its own below the one before. noinline and
+ * the asm after the call keep each frame where it is (no inlining, no tail
+ * call reusing it), and tell the compiler the cleared bytes are read, so
+ * the clearing is not dropped as a dead store. */
+__attribute__((noinline)) static void wipe_chunks(unsigned n)
+{
+    unsigned char chunk[STACK_WIPE_CHUNK];
+    explicit_bzero(chunk, sizeof chunk);
+    if (n > 1)
+        wipe_chunks(n - 1);
+    __asm__ __volatile__("" : : "r"(chunk) : "memory");
+}
+
+void sipc_stack_wipe(void)
+{
+    size_t left = stack_left(), want = SIPC_STACK_WIPE_BYTES;
+    /* a thread with a small stack (musl's are 128 KiB) gets what it has */
+    if (left && left < want + STACK_WIPE_SPARE)
+        want = left > STACK_WIPE_SPARE ? left - STACK_WIPE_SPARE : 0;
+    if (want >= STACK_WIPE_CHUNK)
+        wipe_chunks((unsigned)(want / STACK_WIPE_CHUNK));
 }

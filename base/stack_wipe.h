@@ -13,9 +13,9 @@
  * included). */
 #define SIPC_STACK_WIPE_BYTES (128u << 10)
 
-/* Zeroes SIPC_STACK_WIPE_BYTES of stack below the caller's frame. The
- * thread's stack must have that much room left (libuv's workers and the
- * main thread have megabytes). */
+/* Zeroes SIPC_STACK_WIPE_BYTES of stack below the caller's frame, or what
+ * the thread's stack has left below it less 16 KiB when that is less (a
+ * thread with a small stack is not overrun). */
 void sipc_stack_wipe(void);
 
 #endif

@@ -242,9 +242,9 @@ SIPC_EXTERN void sipc_options_from_config(sipc_options *opts, const sipc_config 
  * [tls]. With TLS off this succeeds without reading any file. On failure err
  * says which file and why; a node.crt or security/ folder other users can
  * read is refused (SIPC_ECONFIG, naming the chmod that fixes it). Loading the
- * pair ends by clearing the stack the key's decoding used (about 150 KiB
- * below the call, which the calling thread must have), so that no copy of
- * the key outlives the call there; the same for the two below. */
+ * pair ends by clearing the stack the key's decoding used (up to 128 KiB
+ * below the call, less on a thread whose stack has less left), so that no
+ * copy of the key outlives the call there; the same for the two below. */
 SIPC_EXTERN int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err,
                                    size_t errlen);
 /* The security of one service of a node: [tls] for every service except

@@ -176,6 +176,14 @@ typedef int sipc_trust_file_fn(const char *path, const char *name, const uint8_t
  * SIPC_ETLSCONFIG with err naming the file and what to do. */
 int sipc_trust_home_files(const char *home, const char *sub, const char *const *exts,
                           sipc_trust_file_fn *fn, void *arg, char *err, size_t errlen);
+/* The roots of one trust/ file (its bytes buf, len; path for the words)
+ * into t, as sipc_trust_load_home takes them. 0, or SIPC_ETLSCONFIG with
+ * err saying why sipcd refuses the file ("PATH: a bundle of roots that
+ * holds N certificates; ...: split it into several files", "PATH: no PEM
+ * certificate in it", "PATH: " a root's refusal); every root that can be
+ * added is added all the same. */
+int sipc_trust_add_root_file(sipc_trust *t, const char *path, const uint8_t *buf, size_t len,
+                             char *err, size_t errlen);
 /* The names of trust/ and crl/ that sipc_trust_load_home does not load (a
  * Secret's ca.crt), for a warning: how many, and in note "PATH, PATH are
  * not loaded: only trust/ *.pem and ... are (...)"; 0 with note "". */

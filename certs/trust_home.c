@@ -466,15 +466,9 @@ static int add_rotation_pair(sipc_trust *t, const char *home, const char *sub, c
     return r;
 }
 
-/* sipc_trust_home_files' callbacks of sipc_trust_load_home: the roots of
- * a trust/ file, a crl/ file; other names are not loaded */
-static int add_root_file(const char *path, const char *name, const uint8_t *buf, size_t len,
-                         void *arg, char *err, size_t errlen)
+int sipc_trust_add_root_file(sipc_trust *t, const char *path, const uint8_t *buf, size_t len,
+                             char *err, size_t errlen)
 {
-    (void)name;
-    if (!buf)
-        return 0;
-    sipc_trust *t = arg;
     char why[300];
     sipc_der certs[SIPC_TRUST_FILE_ROOTS];
     int nc = 0, r = 0;
@@ -493,14 +487,25 @@ static int add_root_file(const char *path, const char *name, const uint8_t *buf,
         sipc__seterr(err, errlen, "%s: no PEM certificate in it", path);
         r = SIPC_ETLSCONFIG;
     }
+    /* past a refused root the others are still added: a caller that only
+     * shows the trust (tlstool without a pair) keeps what can be kept */
     for (int k = 0; k < nc; k++) {
-        if (r == 0 && sipc_trust_add_root(t, certs[k].data, certs[k].len, why, sizeof why) != 0) {
+        if (sipc_trust_add_root(t, certs[k].data, certs[k].len, why, sizeof why) != 0 && r == 0) {
             sipc__seterr(err, errlen, "%s: %s", path, why);
             r = SIPC_ETLSCONFIG;
         }
         sipc_der_free(&certs[k]);
     }
     return r;
+}
+
+/* sipc_trust_home_files' callbacks of sipc_trust_load_home: the roots of
+ * a trust/ file, a crl/ file; other names are not loaded */
+static int add_root_file(const char *path, const char *name, const uint8_t *buf, size_t len,
+                         void *arg, char *err, size_t errlen)
+{
+    (void)name;
+    return buf ? sipc_trust_add_root_file(arg, path, buf, len, err, errlen) : 0;
 }
 
 static int add_crl_file(const char *path, const char *name, const uint8_t *buf, size_t len,

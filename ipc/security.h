@@ -14,7 +14,10 @@ sipc_tls_config *sipc_security_tls(const sipc_security *sec);
 unsigned sipc_security_accepts(const sipc_security *sec);
 
 /* A TLS security from a loaded pair and verifier: takes both over (also on
- * failure, when they are freed). mode must not be SIPC_TLS_OFF. */
+ * failure, when they are freed). mode must not be SIPC_TLS_OFF. kp's key
+ * must have been found to be its certificate's (sipc_keypair_check_match,
+ * as sipc_security_from_pem and sipc_security_load do): nothing below
+ * checks it again. */
 int sipc__security_new_tls(sipc_security **out, sipc_tls_mode mode, sipc_keypair *kp,
                            sipc_trust *trust, char *err, size_t errlen);
 

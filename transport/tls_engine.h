@@ -51,7 +51,9 @@ typedef int (*sipc_tls_verify_fn)(void *arg, const sipc_tls_der *chain, int n, i
 typedef struct sipc_tls_params {
     const sipc_tls_der *chain; /* this side's certificate, then its issuers */
     int nchain;
-    sipc_tls_der key;          /* PKCS#8, SEC1 or PKCS#1 DER */
+    sipc_tls_der key;          /* PKCS#8, SEC1 or PKCS#1 DER: chain[0]'s, which the
+                                * caller has checked (sipc_keypair_check_match); the
+                                * engine does not check it again */
     const sipc_tls_der *anchors; /* roots the TLS library may build paths to */
     int nanchors;
     const char *const *anchor_names; /* for messages, may be NULL */

@@ -1059,10 +1059,9 @@ static WOLFSSL_CTX *ctx_make(int server, const sipc_tls_params *p, const sipc_bu
         snprintf(err, errlen, "this side's private key could not be loaded");
         goto fail;
     }
-    if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
-        snprintf(err, errlen, "this side's private key does not match its certificate");
-        goto fail;
-    }
+    /* whether the key is the certificate's was judged before, by the certs
+     * layer (sipc_keypair_check_match), on every path here: asking wolfSSL
+     * again (wolfSSL_CTX_check_private_key) only costs a check per context */
     for (int i = 0; i < p->nanchors; i++) {
         const sipc_tls_der *a = &p->anchors[i];
         /* Dates are judged by the verify callback for every handshake, with a

@@ -17,7 +17,9 @@
  * one that may (sipc_secret_regular_read, wiped after), never through stdio,
  * whose buffer glibc frees unwiped. Up to the loader's limit: a larger
  * trust/ or crl/ file the loader takes would otherwise never count as
- * changed. 0, or -1 when it cannot be read (left out, as if not there). */
+ * changed. 0, or -1 when it cannot be read (left out, as if not there):
+ * harmless, since every reload loads the files whatever this found, and
+ * the load refuses such a file (one over the limit too) as a start does. */
 static int checksum(const char *path, uint64_t *sum)
 {
     struct stat st;

@@ -24,31 +24,49 @@ static int cert_pem(const sipc_der *cert, char **pem, size_t *len)
     return sipc_keypair_to_pem(&one, pem, len);
 }
 
-/* Whether trusting cert would make this home's trust need a [tls] subject
- * it does not have (sipc_trust_check_policy): sipcd and sipcctl would then
- * refuse to use TLS. A home already in that state is not this command's to
- * judge. */
-static int would_need_subject(const opts *o, const sipc_der *cert)
+/* This home's trust as it is, read once for all the roots of FILE, to
+ * judge whether trusting them would make it need a [tls] subject it does
+ * not have (sipc_trust_check_policy): sipcd and sipcctl would then refuse
+ * to use TLS. NULL when there is nothing to judge: a subject is set,
+ * sipc.conf cannot be read, or the home is already in that state (not this
+ * command's to judge); also when its trust cannot be read, said once. */
+static sipc_trust *subject_judge_trust(const opts *o)
 {
     sipc_config cfg;
     sipc_trust *t;
-    int have, need = 0;
-    char err[700];
+    int have;
+    char err[1600];
     if (sipc_config_load(&cfg, o->home, err, sizeof err) != 0 || cfg.subject[0])
-        return 0;
-    if (load_trust(o, &cfg, &t, &have) != 0)
-        return 0;
-    if (sipc_trust_check_policy(t, err, sizeof err) == 0 &&
-        sipc_trust_add_root(t, cert->data, cert->len, err, sizeof err) == 0)
-        need = sipc_trust_check_policy(t, err, sizeof err) != 0;
-    sipc_trust_free(t);
-    return need;
+        return NULL;
+    if (load_trust_quiet(o, &cfg, NULL, &t, &have, err, sizeof err) != 0) {
+        warn("this home's trust cannot be read, so whether these roots need a [tls] subject is "
+             "not judged: %s",
+             err);
+        return NULL;
+    }
+    if (sipc_trust_check_policy(t, err, sizeof err) != 0) {
+        sipc_trust_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* Whether trusting cert too makes t (subject_judge_trust's) need a [tls]
+ * subject. cert stays in t: the roots of FILE are judged one after the
+ * other, and judging stops at the first refused, so t holds only roots
+ * that passed, none of which needs a subject. */
+static int would_need_subject(sipc_trust *t, const sipc_der *cert)
+{
+    char err[700];
+    return t && sipc_trust_add_root(t, cert->data, cert->len, err, sizeof err) == 0 &&
+           sipc_trust_check_policy(t, err, sizeof err) != 0;
 }
 
 /* Whether cert (x, parsed) may be trusted: a CA that wolfSSL can load as
  * an anchor, within its dates, and not one that would need a [tls] subject
  * this home lacks. 0, or an exit code with the reason said. */
-static int judge_root(const opts *o, const sipc_der *cert, const sipc_x509 *x)
+static int judge_root(const opts *o, sipc_trust *home_trust, const sipc_der *cert,
+                      const sipc_x509 *x)
 {
     if (!x->is_ca)
         return fail(EX_REFUSED,
@@ -84,7 +102,7 @@ static int judge_root(const opts *o, const sipc_der *cert, const sipc_x509 *x)
                     "chain ending at it would be refused until then; check this machine's clock "
                     "(`date -u`), or add it once it is valid",
                     x->subject, nb, nb, na);
-    if (would_need_subject(o, cert))
+    if (would_need_subject(home_trust, cert))
         return fail(EX_CONFIG,
                     "'%s' not trusted: it is a certificate authority, and no [tls] subject "
                     "is set, so every certificate it issued (to users, machines, ...) would "
@@ -149,6 +167,56 @@ static int read_roots(const opts *o, sipc_der *certs, int *n, int *is_pfx)
     return 0;
 }
 
+/* Stores the roots certs[take[k]] (xs[k] parsed), k < ntake, as
+ * trust/FINGERPRINT16.pem, all or none: when one cannot be stored (a full
+ * disk, an I/O error), the files this run made before it are removed
+ * again, so that trust/ is as it was; a file that was there already holds
+ * the same root and stays. 0, or EX_FAIL said (naming what is left when
+ * the removal fails too); dir: trust/ as the text names it. */
+static int store_roots(const opts *o, const char *dir, const sipc_der *certs, const int *take,
+                       const sipc_x509 *xs, int ntake)
+{
+    char names[SIPC_TRUST_FILE_ROOTS][24], err[600];
+    int made[SIPC_TRUST_FILE_ROOTS], nmade = 0, k;
+    for (k = 0; k < ntake; k++) {
+        char path[1400];
+        snprintf(names[k], sizeof names[k], "%.16s.pem", xs[k].fingerprint);
+        int there = file_exists(sipc_store_path(path, sizeof path, o->home, "trust", names[k]));
+        size_t plen;
+        char *pem = NULL;
+        int pr = cert_pem(&certs[take[k]], &pem, &plen);
+        if (pr != 0)
+            snprintf(err, sizeof err, "%s", sipc_strerror(pr));
+        else
+            pr = sipc_store_put(o->home, "trust", names[k], pem, plen, err, sizeof err);
+        free(pem);
+        if (pr != 0)
+            break;
+        if (!there)
+            made[nmade++] = k;
+    }
+    if (k == ntake)
+        return 0;
+    char left[SIPC_TRUST_FILE_ROOTS * 24 + 64] = "", why[600] = "";
+    for (int m = 0; m < nmade; m++) {
+        char rerr[600];
+        if (sipc_store_remove(o->home, "trust", names[made[m]], rerr, sizeof rerr) < 0) {
+            size_t l = strlen(left);
+            snprintf(left + l, sizeof left - l, "%s%s", l ? ", " : "", names[made[m]]);
+            if (!why[0])
+                snprintf(why, sizeof why, "%s", rerr);
+        }
+    }
+    if (!left[0])
+        return fail(EX_FAIL, "root %d of %d ('%s') could not be stored: %s; nothing stored, %s "
+                             "is as it was",
+                    k + 1, ntake, xs[k].subject, err, dir);
+    return fail(EX_FAIL, "root %d of %d ('%s') could not be stored: %s; and the roots stored "
+                         "before it could not all be removed again (%s): still in %s: %s; "
+                         "remove them with `tlstool trust remove`, or add FILE again",
+                k + 1, ntake, xs[k].subject, err, why, dir, left);
+}
+
 /* dir: trust/ as the text names it (the home as home_shown) */
 static int trust_add(const opts *o, const char *dir)
 {
@@ -156,7 +224,7 @@ static int trust_add(const opts *o, const char *dir)
         return EX_USAGE;
     if (o->npos != 2)
         return fail(EX_USAGE, "usage: tlstool trust add FILE");
-    char path[4 * 4096 + 100], err[600];
+    char err[600];
     sipc_der certs[SIPC_TRUST_FILE_ROOTS];
     int ncerts, is_pfx;
     int r = read_roots(o, certs, &ncerts, &is_pfx);
@@ -189,56 +257,49 @@ static int trust_add(const opts *o, const char *dir)
     }
     /* every root is judged before any is stored: a file refused for one
      * of its roots leaves trust/ as it was */
-    for (int k = 0; k < ntake; k++) {
-        int i = take[k];
-        sipc_x509 x;
-        if (sipc_x509_parse(&x, certs[i].data, certs[i].len, err, sizeof err) != 0) {
-            free_certs(certs, ncerts);
-            return fail(EX_BADFILE, "%s: certificate %d: %s", o->pos_shown[1], i, err);
-        }
-        if ((r = judge_root(o, &certs[i], &x)) != 0) {
-            free_certs(certs, ncerts);
-            return r;
-        }
+    sipc_x509 *xs = calloc((size_t)ntake, sizeof *xs);
+    if (!xs) {
+        free_certs(certs, ncerts);
+        return fail(EX_FAIL, "out of memory");
     }
-    int added = 0;
+    sipc_trust *home_trust = subject_judge_trust(o);
+    for (int k = 0; k < ntake && r == 0; k++) {
+        int i = take[k];
+        if (sipc_x509_parse(&xs[k], certs[i].data, certs[i].len, err, sizeof err) != 0)
+            r = fail(EX_BADFILE, "%s: certificate %d: %s", o->pos_shown[1], i, err);
+        else
+            r = judge_root(o, home_trust, &certs[i], &xs[k]);
+    }
+    sipc_trust_free(home_trust);
+    if (r == 0)
+        r = store_roots(o, dir, certs, take, xs, ntake);
+    if (r) {
+        free(xs);
+        free_certs(certs, ncerts);
+        return r;
+    }
     time_t now = time(NULL);
     for (int k = 0; k < ntake; k++) {
-        int i = take[k];
-        sipc_x509 x;
+        const sipc_x509 *x = &xs[k];
         char na[32];
-        (void)sipc_x509_parse(&x, certs[i].data, certs[i].len, NULL, 0); /* parsed above */
-        sipc_time_str(x.not_after, na);
-        size_t plen;
-        char *pem;
-        int pr = cert_pem(&certs[i], &pem, &plen);
-        char name[40];
-        snprintf(name, sizeof name, "%.16s.pem", x.fingerprint);
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-        if (pr != 0)
-            snprintf(err, sizeof err, "%s", sipc_strerror(pr));
-        if (pr != 0 || sipc_store_put(o->home, "trust", name, pem, plen, err, sizeof err) != 0) {
-            free(pem);
-            free_certs(certs, ncerts);
-            return fail(EX_FAIL, "%s", err);
-        }
-        free(pem);
-        printf("trusted: %s\n  SHA-256: %s\n  valid to %s\n  stored as %s\n", x.subject,
-               x.fingerprint, na, path);
+        sipc_time_str(x->not_after, na);
+        printf("trusted: %s\n  SHA-256: %s\n  valid to %s\n  stored as %s/%.16s.pem\n", x->subject,
+               x->fingerprint, na, dir, x->fingerprint);
         /* the window in which the verifier warns about a node's own pair */
-        if (x.not_after - now < 30 * 86400)
+        if (x->not_after - now < 30 * 86400)
             warning("'%s' expires in %ld day(s), on %s: from then on every chain ending at "
                     "it is refused; get the root that replaces it and add it before then",
-                    x.subject, (long)((x.not_after - now) / 86400), na);
-        if (!sipc_x509_self_issued(&x))
+                    x->subject, (long)((x->not_after - now) / 86400), na);
+        if (!sipc_x509_self_issued(x))
             printf("note: this CA is not self-signed (an intermediate): chains ending at it "
                    "are accepted\n");
-        added++;
     }
+    /* the parsed certificates point into their DER: freed together */
+    free(xs);
     free_certs(certs, ncerts);
     warning("only add roots that you or your organisation control: every certificate "
             "such a root signed can now connect to this node");
-    if (!added)
+    if (!ntake)
         return EX_REFUSED;
     return reload_or_remind(o, 0, "`tlstool trust add`");
 }
@@ -287,28 +348,47 @@ static int trust_list(const opts *o, const char *dir, const char *shown)
 
 typedef struct fp_match {
     const char *prefix; /* hex digits of a fingerprint */
-    char name[300];     /* the file that matched last */
-    int n;
+    char fp[65];        /* the first fingerprint that matched */
+    int other;          /* another fingerprint matched too */
+    char name[300];     /* the file of one root that matched last */
+    int n;              /* files of one root that matched */
+    char bundle[300];   /* a file of several roots, one of which matched */
+    int bundle_roots;   /* how many roots that file holds */
 } fp_match;
 
+/* Every root of a trust/ file is looked at, as many as sipcd loads from
+ * one (a mounted bundle), so that a root trusted through a bundle is named
+ * where it is rather than not found. */
 static int match_root(const char *path, const char *name, const uint8_t *data, size_t len,
                       void *arg, char *err, size_t errlen)
 {
     fp_match *m = arg;
-    sipc_der c[1];
+    sipc_der c[SIPC_TRUST_FILE_ROOTS];
     int nc = 0;
     (void)path;
     (void)err;
     (void)errlen;
-    if (!data || sipc_pem_certs((const char *)data, len, c, 1, &nc, NULL, 0) != 0 || nc != 1)
+    if (!data ||
+        sipc_pem_certs((const char *)data, len, c, SIPC_TRUST_FILE_ROOTS, &nc, NULL, 0) != 0)
         return 0;
-    char f[65];
-    sipc_fingerprint(c[0].data, c[0].len, f);
-    if (strncasecmp(f, m->prefix, strlen(m->prefix)) == 0) {
-        snprintf(m->name, sizeof m->name, "%s", name);
-        m->n++;
+    for (int k = 0; k < nc; k++) {
+        char f[65];
+        sipc_fingerprint(c[k].data, c[k].len, f);
+        sipc_der_free(&c[k]);
+        if (strncasecmp(f, m->prefix, strlen(m->prefix)) != 0)
+            continue;
+        if (!m->fp[0])
+            snprintf(m->fp, sizeof m->fp, "%s", f);
+        else if (strcmp(m->fp, f))
+            m->other = 1;
+        if (nc > 1) {
+            snprintf(m->bundle, sizeof m->bundle, "%s", name);
+            m->bundle_roots = nc;
+        } else {
+            snprintf(m->name, sizeof m->name, "%s", name);
+            m->n++;
+        }
     }
-    sipc_der_free(&c[0]);
     return 0;
 }
 
@@ -321,17 +401,27 @@ static int trust_remove(const opts *o, const char *dir)
     const char *fp = o->pos[1], *fp_shown = o->pos_shown[1];
     if (strlen(fp) < 8)
         return fail(EX_USAGE, "give at least 8 hex digits of the fingerprint");
-    fp_match m = {fp, "", 0};
+    fp_match m;
+    memset(&m, 0, sizeof m);
+    m.prefix = fp;
     char err[1600];
     if (sipc_trust_home_files(o->home, "trust", sipc_trust_root_names, match_root, &m, err, sizeof err) < 0)
         return fail(EX_CONFIG, "%s", err);
-    if (m.n == 0)
+    if (!m.fp[0])
         return fail(EX_REFUSED, "no trusted root with fingerprint %s in %s (see `tlstool trust "
                                 "list`; the pair's own root is removed by importing another "
                                 "pair)",
                     fp_shown, dir);
-    if (m.n > 1)
+    if (m.other || m.n > 1)
         return fail(EX_USAGE, "%s matches several roots: give more digits", fp_shown);
+    /* removing a file of its own would leave the root trusted through the
+     * bundle; a bundle's other roots are not this command's to drop */
+    if (m.bundle[0]) {
+        char bundle[4 * sizeof m.bundle + 8];
+        cli_shown(m.bundle, bundle, sizeof bundle);
+        return fail(EX_REFUSED, "%s is one of %d roots in trust/%s: edit or remove that file",
+                    fp_shown, m.bundle_roots, bundle);
+    }
     char path[4 * 4096 + 1400], name[4 * sizeof m.name + 8];
     cli_shown(m.name, name, sizeof name);
     snprintf(path, sizeof path, "%s/%s", dir, name);

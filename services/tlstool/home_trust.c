@@ -37,20 +37,26 @@ int file_exists(const char *p)
     return stat(p, &st) == 0;
 }
 
+/* add_roots' argument: the trust filled, and whether to say nothing. */
+typedef struct roots_to {
+    sipc_trust *t;
+    int quiet;
+} roots_to;
+
+/* A file sipcd refuses does not stop a command that reads the trust
+ * without a pair, or with a new one import judges: its roots that can be
+ * read are taken, but never silently, since the node would not start. */
 static int add_roots(const char *path, const char *name, const uint8_t *b, size_t n, void *arg,
                      char *err, size_t errlen)
 {
-    sipc_trust *t = arg;
-    sipc_der certs[SIPC_TRUST_FILE_ROOTS];
-    int nc = 0;
-    if (!b)
-        return 0;
-    if (sipc_pem_certs((const char *)b, n, certs, SIPC_TRUST_FILE_ROOTS, &nc, NULL, 0) != 0)
-        nc = 0;
-    for (int k = 0; k < nc; k++) {
-        sipc_trust_add_root(t, certs[k].data, certs[k].len, err, errlen);
-        sipc_der_free(&certs[k]);
-    }
+    roots_to *to = arg;
+    char why[1600];
+    (void)name;
+    (void)err;
+    (void)errlen;
+    if (b && sipc_trust_add_root_file(to->t, path, b, n, why, sizeof why) != 0 && !to->quiet)
+        warn("%s (sipcd refuses such a file: with TLS on it would not start, nor take a reload)",
+             why);
     return 0;
 }
 
@@ -68,16 +74,18 @@ static int add_crl(const char *path, const char *name, const uint8_t *b, size_t 
 
 /* Adds security/trust/ *.pem roots and security/crl/ CRLs to t, read as
  * the transport reads them. */
-static int add_store(const opts *o, sipc_trust *t, char *err, size_t errlen)
+static int add_store(const opts *o, sipc_trust *t, int quiet, char *err, size_t errlen)
 {
-    if (sipc_trust_home_files(o->home, "trust", sipc_trust_root_names, add_roots, t, err, errlen) < 0 ||
+    roots_to to = {t, quiet};
+    if (sipc_trust_home_files(o->home, "trust", sipc_trust_root_names, add_roots, &to, err, errlen) < 0 ||
         sipc_trust_home_files(o->home, "crl", sipc_trust_crl_names, add_crl, t, err, errlen) < 0)
         return EX_CONFIG;
     return 0;
 }
 
-/* build_trust without a word: 0 or an exit code with err. */
-static int trust_of(const opts *o, const sipc_config *cfg, const sipc_keypair *own,
+/* build_trust, saying only the warnings about trust/ files (not quiet):
+ * 0 or an exit code with err. */
+static int trust_of(const opts *o, const sipc_config *cfg, const sipc_keypair *own, int quiet,
                     sipc_trust **out, int *have_pair, char *err, size_t errlen)
 {
     char path[1200];
@@ -98,7 +106,7 @@ static int trust_of(const opts *o, const sipc_config *cfg, const sipc_keypair *o
         snprintf(err, errlen, "the certificate cannot be used as this node's pair: %s", why);
         return EX_BADFILE;
     }
-    int r = add_store(o, t, err, errlen);
+    int r = add_store(o, t, quiet, err, errlen);
     if (r != 0) {
         sipc_trust_free(t);
         return r;
@@ -112,7 +120,7 @@ int build_trust(const opts *o, const sipc_config *cfg, const sipc_keypair *own, 
                 int *have_pair)
 {
     char err[1600];
-    int r = trust_of(o, cfg, own, out, have_pair, err, sizeof err);
+    int r = trust_of(o, cfg, own, 0, out, have_pair, err, sizeof err);
     return r ? fail(r, "%s", err) : 0;
 }
 
@@ -124,7 +132,7 @@ int load_trust(const opts *o, const sipc_config *cfg, sipc_trust **out, int *hav
 int load_trust_quiet(const opts *o, const sipc_config *cfg, const sipc_keypair *own,
                      sipc_trust **out, int *have_pair, char *err, size_t errlen)
 {
-    return trust_of(o, cfg, own, out, have_pair, err, errlen);
+    return trust_of(o, cfg, own, 1, out, have_pair, err, errlen);
 }
 
 int load_pair_unchecked(const opts *o, sipc_keypair *kp, int quiet)

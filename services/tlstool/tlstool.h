@@ -111,7 +111,11 @@ int file_exists(const char *path);
 /* The trust the transport loads (sipc_trust_load_home) when a pair is
  * imported, else the trust store and CRLs only; with own, that pair stands in
  * for node.crt and no rotation pair is added (staged/, previous/: the trust
- * a rotation's finish leaves). *have_pair: node.crt exists. */
+ * a rotation's finish leaves). *have_pair: node.crt exists. Without a
+ * pair, or with own, a trust/ file sipcd refuses (more than 256 roots, no
+ * certificate, a root it cannot take) does not stop the command: its
+ * roots that can be taken are, and a warning on stderr names the file and
+ * why. */
 int build_trust(const opts *o, const sipc_config *cfg, const sipc_keypair *own, sipc_trust **out,
                 int *have_pair);
 int load_trust(const opts *o, const sipc_config *cfg, sipc_trust **out, int *have_pair);

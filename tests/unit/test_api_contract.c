@@ -1,6 +1,7 @@
 /* test_api_contract.c - what sipc/sipc.h promises a library user who gets
  * things wrong: the router's lifetime, refusals with a reason, NULL
- * arguments, a second close, a second answer, names no peer could route.
+ * arguments, a second close, a second answer, names no peer could route,
+ * a certificate with the key of another pair.
  * Public API only; real sockets on loopback 127.0.88.0/24, plaintext. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -823,6 +824,40 @@ static void test_err_buffer_optional(void **state)
 /* Structures of the headers only grow at their end (sipc/sipc.h): a field
  * added later goes after every field a program built against an older
  * header knows, in the order added, never between them. */
+/* A certificate with the key of another pair, in two files or in one (the
+ * node.crt layout): refused with the reason, since sipc.h promises that the
+ * files hold a matching pair. The certs layer's check is the only one on
+ * this path: the transport does not check the pair again. */
+static void test_pair_of_two_keys_refused(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("contract-pair");
+    assert_int_equal(tu_make_pair(dir, "a", "ec", 30, NULL, NULL), 0);
+    assert_int_equal(tu_make_pair(dir, "b", "ec", 30, NULL, NULL), 0);
+    char crt[512], key[512], mixed[512], err[600];
+    snprintf(crt, sizeof crt, "%s/a.crt", dir);
+    snprintf(key, sizeof key, "%s/b.key", dir);
+    snprintf(mixed, sizeof mixed, "%s/mixed.pem", dir);
+    const char *parts[] = {crt, key};
+    assert_int_equal(tu_cat(mixed, parts, 2), 0);
+    const char *files[][2] = {{crt, key}, {mixed, NULL}};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        sipc_security *sec = NULL;
+        err[0] = '\0';
+        assert_int_equal(sipc_security_from_pem(&sec, SIPC_TLS_STRICT, files[i][0], files[i][1],
+                                                err, sizeof err),
+                         SIPC_ETLSCONFIG);
+        assert_null(sec);
+        assert_non_null(strstr(err, "does not belong to its certificate"));
+    }
+    snprintf(key, sizeof key, "%s/a.key", dir);
+    sipc_security *sec = NULL;
+    assert_int_equal(sipc_security_from_pem(&sec, SIPC_TLS_STRICT, crt, key, err, sizeof err), 0);
+    sipc_security_release(sec);
+    tu_rmdir(dir);
+    free(dir);
+}
+
 static void test_layout_appends(void **state)
 {
     (void)state;
@@ -864,6 +899,7 @@ int main(void)
         cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_null_arguments_node),
         cmocka_unit_test(test_err_buffer_optional),
+        cmocka_unit_test(test_pair_of_two_keys_refused),
         cmocka_unit_test(test_second_close),
         cmocka_unit_test(test_names_refused),
         cmocka_unit_test(test_second_answer),

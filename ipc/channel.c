@@ -265,8 +265,22 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
     }
     if (was_up && ch->conn_cb)
         ch->conn_cb(c, SIPC_CONN_DOWN, err, ch->conn_arg);
-    if (!was_up && !immediate && ch->fail_fast)
-        ch_fail_waiting(ch, err ? err : SIPC_ECLOSED, ch->last_detail);
+    if (!was_up && !immediate && ch->fail_fast) {
+        /* the calls' message names the peer, as a dial that fails at once
+         * and a call that waits out its deadline do; most details of a
+         * failed handshake name it already */
+        char said[sizeof ch->last_detail + 200];
+        const char *d = ch->last_detail;
+        if (!strstr(d, ch->where)) {
+            /* the stream is closed by now: whether its TCP connect ever
+             * completed says which it was */
+            int dialing = c->stream && !sipc_stream_connected_at(c->stream);
+            snprintf(said, sizeof said, "%s %s: %s", dialing ? "cannot connect to" : "no connection to",
+                     ch->where, d);
+            d = said;
+        }
+        ch_fail_waiting(ch, err ? err : SIPC_ECLOSED, d);
+    }
     if (!ch->closing)
         ch_schedule_redial(ch, immediate);
 }

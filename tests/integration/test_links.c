@@ -998,6 +998,46 @@ static void t_fallback_then_strict(void **state)
     finish(&loop, &n, &c);
 }
 
+typedef struct ff_result {
+    int done, err;
+    char message[700];
+} ff_result;
+
+static void on_ff(int err, const sipc_reply *reply, void *arg)
+{
+    ff_result *r = arg;
+    r->done = 1;
+    r->err = err;
+    snprintf(r->message, sizeof r->message, "%s", reply && reply->message ? reply->message : "");
+}
+
+/* With fail-fast, a call toward a port where nothing listens fails at
+ * once, and its message names the peer, as every other path's does. */
+static void t_fail_fast_names_peer(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    int port = free_port(&loop, "127.1.132.2");
+    client c = {0};
+    c.sec = tu_security(SIPC_TLS_OFF, g_pem);
+    c.ctx = new_ctx(&loop, "cli", c.sec, &c.log);
+    assert_int_equal(sipc_channel_open(&c.ch, c.ctx, "127.1.132.2", port, NULL), 0);
+    sipc_channel_set_fail_fast(c.ch, 1);
+    ff_result r = {0};
+    assert_int_equal(sipc_call(c.ch, "test", "echo", "x", 1, 5000, on_ff, &r), 0);
+    uint64_t t0 = now_ms(&loop);
+    while (!r.done && now_ms(&loop) - t0 < 3000)
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_true(r.done);
+    assert_int_equal(r.err, UV_ECONNREFUSED);
+    char want[200];
+    snprintf(want, sizeof want, "cannot connect to 127.1.132.2:%d: connection refused", port);
+    if (strcmp(r.message, want))
+        fail_msg("fail-fast message '%s', not '%s'", r.message, want);
+    finish(&loop, NULL, &c);
+}
+
 int main(void)
 {
     g_dir = tu_mkdtemp("links");
@@ -1018,6 +1058,7 @@ int main(void)
         cmocka_unit_test(t_start_refused_info),
         cmocka_unit_test(t_mode_refused_backoff),
         cmocka_unit_test(t_fallback_then_strict),
+        cmocka_unit_test(t_fail_fast_names_peer),
     };
     int fails = cmocka_run_group_tests_name("links", tests, NULL, NULL);
     tu_rmdir(g_dir);

@@ -663,7 +663,9 @@ SIPC_EXTERN int sipc_channel_last_error(const sipc_channel *ch);
 SIPC_EXTERN const char *sipc_channel_last_detail(const sipc_channel *ch);
 /* Fail fast (gRPC's default for RPCs without wait-for-ready): when a
  * connection attempt fails, calls waiting for the link complete at once with
- * that attempt's error instead of waiting for their deadline. For CLIs. */
+ * that attempt's error instead of waiting for their deadline. For CLIs.
+ * Their reply's message names the peer ("cannot connect to HOST:PORT:
+ * connection refused"). */
 SIPC_EXTERN void sipc_channel_set_fail_fast(sipc_channel *ch, int fail_fast);
 SIPC_EXTERN int sipc_channel_is_up(const sipc_channel *ch);
 /* Whether the link is down after a failure: not up, and its last connection

@@ -377,9 +377,14 @@ SIPC_EXTERN const char *sipc_ctx_node_id(const sipc_ctx *ctx);
 SIPC_EXTERN const char *sipc_ctx_cluster(const sipc_ctx *ctx);
 /* Closes every server, channel and connection of ctx; every pending call
  * completes with SIPC_ECANCELED ("context closed"); then close_cb (may be
- * NULL) runs and ctx is freed. Requests handlers still hold (on open or
- * already closed connections) are waited for at most 5 s: the close logs a
- * WARN (Transport.Conn) saying how many and which service.method, keeps the
+ * NULL) runs and ctx is freed. This is no graceful stop: the connections
+ * close at once, so a request a handler still holds can no longer be
+ * answered to its caller (the caller sees SIPC_ECLOSED and cannot tell
+ * whether the request ran). To let them be answered, stop each server with
+ * sipc_server_drain first, then close. Requests handlers still hold (on
+ * open or already closed connections) are waited for at most 5 s, only so
+ * that the handlers can release them: the close logs a WARN
+ * (Transport.Conn) saying how many and which service.method, keeps the
  * loop running meanwhile (uv_run does not return before close_cb), and when
  * the 5 s end logs a WARN naming those still held and completes without
  * them. Answering such a request later is safe: sipc_respond /
@@ -398,7 +403,14 @@ SIPC_EXTERN int sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *
 
 /* Thread-safe: runs fn(ctx, arg) on the loop thread soon. Use it to submit
  * calls from other threads. Returns SIPC_ECLOSING once sipc_ctx_close was
- * called (fn will then never run). */
+ * called (fn will then never run). ctx stays valid for other threads only
+ * until close_cb returns: it is freed then, and a post after that reads
+ * freed memory, whatever it would return. So a posting thread must be
+ * stopped before close_cb returns: join it before sipc_ctx_close, or have
+ * it stop at its first SIPC_ECLOSING and make close_cb wait until it has
+ * (a flag under the application's own lock, or a join). The library cannot
+ * answer a post after the free itself: the caller's only handle is the
+ * pointer that was freed. */
 typedef void (*sipc_post_fn)(sipc_ctx *ctx, void *arg);
 SIPC_EXTERN int sipc_ctx_post(sipc_ctx *ctx, sipc_post_fn fn, void *arg);
 

@@ -816,7 +816,10 @@ int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out)
     out->peer_seen_ms = UINT32_MAX;
     sipc_str_copy(out->address, sizeof out->address, ch->where);
     out->up = ch->up;
-    out->tls = ch->up && ch->up_tls;
+    /* a down link keeps the transport it last had: a metric labelled by it
+     * stays one series across an outage, and a down link of a strict
+     * cluster does not look like a plaintext one */
+    out->tls = ch->up_tls;
     sipc_str_copy(out->peer_node, sizeof out->peer_node, ch->peer_node);
     sipc_str_copy(out->peer_cluster, sizeof out->peer_cluster, ch->peer_cluster);
     out->peer_cluster_cut = ch->peer_cluster_cut;

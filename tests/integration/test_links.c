@@ -998,6 +998,39 @@ static void t_fallback_then_strict(void **state)
     finish(&loop, &n, &c);
 }
 
+/* A link that goes down keeps the transport it had (sipc_link_info.tls,
+ * and so the tls label of sipc_link_up): one series across an outage, and
+ * a TLS link that is down is not taken for a plaintext one. */
+static void t_down_link_keeps_transport(void **state)
+{
+    (void)state;
+    static const sipc_tls_mode modes[] = {SIPC_TLS_STRICT, SIPC_TLS_OFF};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        uv_loop_t loop;
+        assert_int_equal(uv_loop_init(&loop), 0);
+        node n = {0};
+        client c = {0};
+        int port = node_start_at(&n, &loop, modes[i], "127.1.132.1", 0);
+        c.sec = tu_security(modes[i], g_pem);
+        c.ctx = new_ctx(&loop, "cli", c.sec, &c.log);
+        assert_int_equal(sipc_channel_open(&c.ch, c.ctx, "127.1.132.1", port, NULL), 0);
+        assert_true(wait_up(&loop, c.ch, 3000) < 3000);
+        int tls = modes[i] != SIPC_TLS_OFF;
+        sipc_link_info li;
+        assert_int_equal(sipc_channel_info(c.ch, &li), 0);
+        assert_int_equal(li.tls, tls);
+        node_stop(&n, &loop);
+        uint64_t t0 = now_ms(&loop);
+        while (sipc_channel_is_up(c.ch) && now_ms(&loop) - t0 < 3000)
+            uv_run(&loop, UV_RUN_ONCE);
+        assert_int_equal(sipc_channel_info(c.ch, &li), 0);
+        assert_int_equal(li.up, 0);
+        if (li.tls != tls)
+            fail_msg("a down link that was %s says tls=%d", tls ? "TLS" : "plaintext", li.tls);
+        finish(&loop, &n, &c);
+    }
+}
+
 typedef struct ff_result {
     int done, err;
     char message[700];
@@ -1058,6 +1091,7 @@ int main(void)
         cmocka_unit_test(t_start_refused_info),
         cmocka_unit_test(t_mode_refused_backoff),
         cmocka_unit_test(t_fallback_then_strict),
+        cmocka_unit_test(t_down_link_keeps_transport),
         cmocka_unit_test(t_fail_fast_names_peer),
     };
     int fails = cmocka_run_group_tests_name("links", tests, NULL, NULL);

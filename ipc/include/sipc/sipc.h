@@ -717,7 +717,8 @@ SIPC_EXTERN void sipc_ctx_peer_seen(sipc_ctx *ctx, const char *node_id);
 typedef struct sipc_link_info {
     char address[140];   /* "host:port" as opened */
     int up;              /* 1: the hello is done, calls flow */
-    int tls;             /* when up: 1 if the link is TLS */
+    int tls;             /* 1 if the link is TLS; while down, 1 if it was TLS
+                          * when last up (0: plaintext, or never up) */
     char peer_node[64];  /* the peer's node id from its last hello, "" if never up */
     uint64_t since_ms;   /* Unix time (ms) of the last change between up and down; 0: never */
     int last_err;        /* why the link last failed, 0 if never */

@@ -360,8 +360,10 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
                 ch_mark_down(ch);
             if (ch->fail_fast)
                 ch_fail_waiting(ch, status, ch->last_detail);
-            sipc__log(ch->ctx, SIPC_LOG_WARN, "Transport.Conn", "Cannot resolve %s: %s", ch->host,
-                      uv_strerror(status));
+            /* a name that stops resolving fails every redial (about one a
+             * second): said once per interval, as a refused dial is */
+            sipc__log_limited(ch->ctx, ch->last_detail, SIPC_LOG_WARN, "Transport.Conn",
+                              "Cannot resolve %s: %s", ch->host, uv_strerror(status));
             ch_schedule_redial(ch, 0);
         }
         if (res)

@@ -62,7 +62,10 @@ static void h_hold(sipc_request *req, void *arg)
         sipc_respond(req, NULL, 0);
 }
 
-static sipc_ctx *new_ctx(uv_loop_t *loop, const char *id, sipc_security *sec, tu_log *log)
+/* redial_max_ms 0: the default backoff; else redials between
+ * redial_min_ms and it */
+static sipc_ctx *new_ctx_redial(uv_loop_t *loop, const char *id, sipc_security *sec, tu_log *log,
+                                uint32_t redial_min_ms, uint32_t redial_max_ms)
 {
     sipc_options o;
     sipc_options_init(&o); /* the defaults: backoff included */
@@ -70,9 +73,18 @@ static sipc_ctx *new_ctx(uv_loop_t *loop, const char *id, sipc_security *sec, tu
     o.cluster = "links";
     o.log = tu_log_sink;
     o.log_arg = log;
+    if (redial_max_ms) {
+        o.reconnect_min_ms = redial_min_ms;
+        o.reconnect_max_ms = redial_max_ms;
+    }
     sipc_ctx *ctx;
     assert_int_equal(sipc_ctx_new(&ctx, loop, &o, sec), 0);
     return ctx;
+}
+
+static sipc_ctx *new_ctx(uv_loop_t *loop, const char *id, sipc_security *sec, tu_log *log)
+{
+    return new_ctx_redial(loop, id, sec, log, 0, 0);
 }
 
 /* A server node on addr:port (0: any); returns the port. */
@@ -1044,6 +1056,37 @@ static void on_ff(int err, const sipc_reply *reply, void *arg)
     snprintf(r->message, sizeof r->message, "%s", reply && reply->message ? reply->message : "");
 }
 
+static int count_in(const tu_log *l, const char *needle)
+{
+    int n = 0;
+    for (const char *p = l->buf ? l->buf : ""; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* A peer name that does not resolve fails every redial: its WARN is said
+ * once per interval with the count of those held back, as a refused dial's
+ * is, not once a redial. */
+static void t_unresolved_name_limited(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    client c = {0};
+    c.sec = tu_security(SIPC_TLS_OFF, g_pem);
+    c.ctx = new_ctx_redial(&loop, "cli", c.sec, &c.log, 20, 50); /* many redials in the test's time */
+    assert_int_equal(sipc_channel_open(&c.ch, c.ctx, "nosuch.invalid", 7100, NULL), 0);
+    uint64_t t0 = now_ms(&loop);
+    while (now_ms(&loop) - t0 < 1500)
+        idle_for(&loop, 100);
+    assert_int_equal(sipc_channel_last_error(c.ch) != 0, 1);
+    assert_non_null(strstr(sipc_channel_last_detail(c.ch), "cannot resolve nosuch.invalid"));
+    int lines = count_in(&c.log, "Cannot resolve nosuch.invalid");
+    print_message("%d WARN line(s) in 1.5 s of redials to a name that does not resolve\n", lines);
+    assert_int_equal(lines, 1);
+    finish(&loop, NULL, &c);
+}
+
 /* With fail-fast, a call toward a port where nothing listens fails at
  * once, and its message names the peer, as every other path's does. */
 static void t_fail_fast_names_peer(void **state)
@@ -1092,6 +1135,7 @@ int main(void)
         cmocka_unit_test(t_mode_refused_backoff),
         cmocka_unit_test(t_fallback_then_strict),
         cmocka_unit_test(t_down_link_keeps_transport),
+        cmocka_unit_test(t_unresolved_name_limited),
         cmocka_unit_test(t_fail_fast_names_peer),
     };
     int fails = cmocka_run_group_tests_name("links", tests, NULL, NULL);

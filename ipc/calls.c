@@ -120,20 +120,39 @@ void sipc__conn_expire_calls(sipc_conn *c, uint64_t now)
          * sends nothing until it replies, so on the wire it looks like a
          * stopped process until a keepalive PING goes unanswered (after
          * keepalive_ms of silence). Only then is it said in the words of a
-         * silent handshake; before, only what is known. */
+         * silent handshake; before, only what is known. Whatever the case,
+         * the peer and how long the call waited are named: a long call is
+         * where an engineer most needs them. */
         uint64_t life = sipc__conn_last_life(c);
-        char msg[400] = "call deadline exceeded";
-        if (c->state == SIPC_CONN_S_UP && life <= call->sent) {
-            size_t n = strlen(msg);
-            if (sipc__conn_ping_wait_ms(c) > 0) {
-                memcpy(msg + n, ": ", 3);
-                sipc__silence_text(msg + n + 2, sizeof msg - n - 2, c->peer_addr, now - life);
-            } else {
-                snprintf(msg + n, sizeof msg - n,
-                         ": no reply from %s within %llu ms, and nothing else received from it "
-                         "meanwhile (a handler still at work sends nothing until it replies)",
-                         c->peer_addr, (unsigned long long)(now - call->sent));
-            }
+        uint64_t waited = now - call->sent;
+        char msg[700] = "call deadline exceeded";
+        size_t n = strlen(msg);
+        if (c->state == SIPC_CONN_S_UP && life <= call->sent && sipc__conn_ping_wait_ms(c) > 0) {
+            memcpy(msg + n, ": ", 3);
+            sipc__silence_text(msg + n + 2, sizeof msg - n - 2, c->peer_addr, now - life);
+            /* that silence includes the idle time before the call, when
+             * nothing was due from the peer: said apart, so that a link
+             * idle for 15 s is not read as a peer stopped 15 s ago */
+            n = strlen(msg);
+            snprintf(msg + n, sizeof msg - n,
+                     " (of which the link was idle for %llu ms before the call, when nothing was "
+                     "due; the call went unanswered for %llu ms, the keepalive PING for %llu ms)",
+                     (unsigned long long)(call->sent - life), (unsigned long long)waited,
+                     (unsigned long long)(c->ping_sent <= now ? now - c->ping_sent : 0));
+        } else if (c->state == SIPC_CONN_S_UP && life <= call->sent) {
+            snprintf(msg + n, sizeof msg - n,
+                     ": no reply from %s within %llu ms, and nothing else received from it "
+                     "meanwhile (a handler still at work sends nothing until it replies)",
+                     c->peer_addr, (unsigned long long)waited);
+        } else if (life > call->sent) {
+            snprintf(msg + n, sizeof msg - n,
+                     ": no reply from %s within %llu ms, though the link was alive (the peer sent "
+                     "other frames meanwhile, keepalive answers or other replies): its handler "
+                     "did not answer in time",
+                     c->peer_addr, (unsigned long long)waited);
+        } else {
+            snprintf(msg + n, sizeof msg - n, ": no reply from %s within %llu ms", c->peer_addr,
+                     (unsigned long long)waited);
         }
         sipc__call_complete(call, SIPC_ETIMEDOUT, 0, msg, NULL, 0);
     }

@@ -265,8 +265,22 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
     }
     if (was_up && ch->conn_cb)
         ch->conn_cb(c, SIPC_CONN_DOWN, err, ch->conn_arg);
-    if (!was_up && !immediate && ch->fail_fast)
-        ch_fail_waiting(ch, err ? err : SIPC_ECLOSED, ch->last_detail);
+    if (!was_up && !immediate && ch->fail_fast) {
+        /* the calls' message names the peer, as a dial that fails at once
+         * and a call that waits out its deadline do; most details of a
+         * failed handshake name it already */
+        char said[sizeof ch->last_detail + 200];
+        const char *d = ch->last_detail;
+        if (!strstr(d, ch->where)) {
+            /* the stream is closed by now: whether its TCP connect ever
+             * completed says which it was */
+            int dialing = c->stream && !sipc_stream_connected_at(c->stream);
+            snprintf(said, sizeof said, "%s %s: %s", dialing ? "cannot connect to" : "no connection to",
+                     ch->where, d);
+            d = said;
+        }
+        ch_fail_waiting(ch, err ? err : SIPC_ECLOSED, d);
+    }
     if (!ch->closing)
         ch_schedule_redial(ch, immediate);
 }
@@ -346,8 +360,10 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
                 ch_mark_down(ch);
             if (ch->fail_fast)
                 ch_fail_waiting(ch, status, ch->last_detail);
-            sipc__log(ch->ctx, SIPC_LOG_WARN, "Transport.Conn", "Cannot resolve %s: %s", ch->host,
-                      uv_strerror(status));
+            /* a name that stops resolving fails every redial (about one a
+             * second): said once per interval, as a refused dial is */
+            sipc__log_limited(ch->ctx, ch->last_detail, SIPC_LOG_WARN, "Transport.Conn",
+                              "Cannot resolve %s: %s", ch->host, uv_strerror(status));
             ch_schedule_redial(ch, 0);
         }
         if (res)
@@ -802,7 +818,10 @@ int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out)
     out->peer_seen_ms = UINT32_MAX;
     sipc_str_copy(out->address, sizeof out->address, ch->where);
     out->up = ch->up;
-    out->tls = ch->up && ch->up_tls;
+    /* a down link keeps the transport it last had: a metric labelled by it
+     * stays one series across an outage, and a down link of a strict
+     * cluster does not look like a plaintext one */
+    out->tls = ch->up_tls;
     sipc_str_copy(out->peer_node, sizeof out->peer_node, ch->peer_node);
     sipc_str_copy(out->peer_cluster, sizeof out->peer_cluster, ch->peer_cluster);
     out->peer_cluster_cut = ch->peer_cluster_cut;

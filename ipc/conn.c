@@ -1217,10 +1217,15 @@ static void conn_timer_cb(uv_timer_t *t)
             sipc__silence_text(msg, sizeof msg, c->peer_addr,
                                at && at <= now ? now - at : c->hs_ms);
         } else {
+            /* the hello is sipc's own step, on a plaintext connection or
+             * after a TLS handshake that finished: no TLS matter, so not
+             * the tls class; a peer that stalls in it is said as an io
+             * failure, as one that says nothing is */
+            int in_tls = c->stream && sipc_stream_in_tls_handshake(c->stream);
+            if (!connecting && !in_tls)
+                err = SIPC_EHELLOTIMEOUT;
             snprintf(msg, sizeof msg, "the %s peer %s did not finish within %s",
-                     connecting ? "connect to"
-                     : c->stream && sipc_stream_in_tls_handshake(c->stream) ? "TLS step with"
-                                                                            : "hello with",
+                     connecting ? "connect to" : in_tls ? "TLS step with" : "hello with",
                      c->peer_addr[0] ? c->peer_addr : "(connecting)", ms);
         }
         sipc__conn_close(c, err, dial_detail(c, err, msg, from, sizeof from));

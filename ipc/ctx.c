@@ -1008,9 +1008,11 @@ int sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg)
     unsigned n = 0;
     if (ctx_held(ctx, &n, names, sizeof names)) {
         sipc__log(ctx, SIPC_LOG_WARN, "Transport.Conn",
-                  "closing: %u request%s still held by handlers (%s); the close waits up to %u ms "
-                  "for their answers (sipc_respond or sipc_respond_error), then completes "
-                  "without them",
+                  "closing: %u request%s still held by handlers (%s); their connections are "
+                  "closed already, so no answer reaches its caller: the close waits up to %u ms "
+                  "for the handlers to release them (sipc_respond or sipc_respond_error), then "
+                  "completes without them (for a graceful stop, sipc_server_drain before the "
+                  "close lets them be answered)",
                   n, n == 1 ? "" : "s", names, SIPC__CLOSE_HOLD_MS);
         uv_timer_start(&ctx->hold_timer, hold_timer_cb, SIPC__CLOSE_HOLD_MS, 0);
     }

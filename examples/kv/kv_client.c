@@ -56,8 +56,10 @@ static void on_reply(int err, const sipc_reply *reply, void *arg)
     } else {
         /* When the link failed, the reply's message is the channel's
          * operator-readable detail (e.g. why a certificate was rejected). */
-        fprintf(stderr, "kv_client: %s %s: %s (%s)%s%s\n", op, key, sipc_strerror(err), sipc_err_name(err),
-                reply->message[0] ? ": " : "", reply->message);
+        /* the message, when there is one, says the error in its own words
+         * (and names the peer): printed alone, with the code's name */
+        fprintf(stderr, "kv_client: %s %s: %s (%s)\n", op, key,
+                reply->message[0] ? reply->message : sipc_strerror(err), sipc_err_name(err));
         c->failed = 1;
         sipc_ctx_close(c->ctx, NULL, NULL);
         return;

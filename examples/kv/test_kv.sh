@@ -3,7 +3,8 @@
 # mutual TLS on 127.0.0.1:
 #   1. from PEM files made by openssl (a program that is not a node):
 #      put/get/delete and their answers, data kept across connections, a
-#      client with another certificate refused;
+#      client with another certificate refused, a client to an address
+#      where nothing listens told so once, with the address;
 #   2. from node homes (--home: sipc.conf + security/node.crt), the port
 #      from [kv] port;
 #   3. SIGTERM stops each server cleanly (exit 0);
@@ -127,6 +128,13 @@ grep -q "fix: both ends need the same key pair: import the same PFX file on ever
 
 client "get without a key is a usage error" 64 "" -- "${pem[@]}" "127.0.0.1:$port" get
 stop_server "PEM files"
+
+# Nothing listens (an address of loopback where no server runs): the
+# failure names the address and says the error once.
+client "nothing listening: exit 1" 1 "" -- "${pem[@]}" "127.1.132.9:$port" get shape
+grep -qx "kv_client: get shape: cannot connect to 127.1.132.9:$port: connection refused (ECONNREFUSED)" "$work/client.err" &&
+    ok "nothing listening: the line names the address, the error said once" ||
+    { not_ok "nothing listening: the failure line"; cat "$work/client.err"; }
 
 # an expired certificate: refused at start with the verifier's reason, not
 # at every handshake (where only the peer's log would say why)

@@ -13,6 +13,19 @@ const char *cli_err_line(char *buf, size_t len, int err, const char *detail)
     size_t n = strlen(plain);
     if (!detail)
         detail = "";
+    /* a failed dial's detail names the address the caller's line already
+     * names ("cannot connect to HOST:PORT: connection refused"): only what
+     * follows it is said, so the error is not said twice; a source address
+     * ("... from ADDRESS: ...") is news, and kept */
+    static const char *const dialed[] = {"cannot connect to ", "no connection to "};
+    for (size_t i = 0; i < sizeof dialed / sizeof dialed[0]; i++) {
+        size_t p = strlen(dialed[i]);
+        const char *end = strncmp(detail, dialed[i], p) ? NULL : strstr(detail + p, ": ");
+        if (end && !memchr(detail + p, ' ', (size_t)(end - detail - p))) {
+            detail = end + 2;
+            break;
+        }
+    }
     if (n && !strncmp(detail, plain, n) && (!detail[n] || detail[n] == ':')) {
         detail += n;
         while (*detail == ':' || *detail == ' ')

@@ -310,7 +310,8 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
         }
     }
     sipc_prom_family(out, "sipc_link_up", SIPC_PROM_GAUGE,
-                     "links to other nodes: 1 up, 0 down; tls: 1 if the link is TLS");
+                     "links to other nodes: 1 up, 0 down; tls: 1 if the link is TLS (a down "
+                     "link: if it was when last up)");
     json_array_foreach(links, i, s)
     {
         const char *l[] = {"service", jstr(s, "service"), "peer", jstr(s, "address"), "tls",

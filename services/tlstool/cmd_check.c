@@ -123,7 +123,7 @@ static int report(const sipc_config *cfg, const node_probe *p, const char *own_f
     }
     int cls = sipc_err_classify(p->err);
     const char *why = p->detail[0] ? p->detail : p->log[0] ? p->log : sipc_strerror(p->err);
-    if (p->err == SIPC_EHSTIMEOUT || p->err == SIPC_ESILENT) {
+    if (p->err == SIPC_EHSTIMEOUT || p->err == SIPC_ESILENT || p->err == SIPC_EHELLOTIMEOUT) {
         /* no answer in time (a stopped or overloaded process, a host that
          * drops packets) is neither a rejection nor another certificate */
         printf("%s: NOT answering: %s\n", p->addr, why);

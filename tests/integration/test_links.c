@@ -62,7 +62,10 @@ static void h_hold(sipc_request *req, void *arg)
         sipc_respond(req, NULL, 0);
 }
 
-static sipc_ctx *new_ctx(uv_loop_t *loop, const char *id, sipc_security *sec, tu_log *log)
+/* redial_max_ms 0: the default backoff; else redials between
+ * redial_min_ms and it */
+static sipc_ctx *new_ctx_redial(uv_loop_t *loop, const char *id, sipc_security *sec, tu_log *log,
+                                uint32_t redial_min_ms, uint32_t redial_max_ms)
 {
     sipc_options o;
     sipc_options_init(&o); /* the defaults: backoff included */
@@ -70,9 +73,18 @@ static sipc_ctx *new_ctx(uv_loop_t *loop, const char *id, sipc_security *sec, tu
     o.cluster = "links";
     o.log = tu_log_sink;
     o.log_arg = log;
+    if (redial_max_ms) {
+        o.reconnect_min_ms = redial_min_ms;
+        o.reconnect_max_ms = redial_max_ms;
+    }
     sipc_ctx *ctx;
     assert_int_equal(sipc_ctx_new(&ctx, loop, &o, sec), 0);
     return ctx;
+}
+
+static sipc_ctx *new_ctx(uv_loop_t *loop, const char *id, sipc_security *sec, tu_log *log)
+{
+    return new_ctx_redial(loop, id, sec, log, 0, 0);
 }
 
 /* A server node on addr:port (0: any); returns the port. */
@@ -998,6 +1010,110 @@ static void t_fallback_then_strict(void **state)
     finish(&loop, &n, &c);
 }
 
+/* A link that goes down keeps the transport it had (sipc_link_info.tls,
+ * and so the tls label of sipc_link_up): one series across an outage, and
+ * a TLS link that is down is not taken for a plaintext one. */
+static void t_down_link_keeps_transport(void **state)
+{
+    (void)state;
+    static const sipc_tls_mode modes[] = {SIPC_TLS_STRICT, SIPC_TLS_OFF};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        uv_loop_t loop;
+        assert_int_equal(uv_loop_init(&loop), 0);
+        node n = {0};
+        client c = {0};
+        int port = node_start_at(&n, &loop, modes[i], "127.1.132.1", 0);
+        c.sec = tu_security(modes[i], g_pem);
+        c.ctx = new_ctx(&loop, "cli", c.sec, &c.log);
+        assert_int_equal(sipc_channel_open(&c.ch, c.ctx, "127.1.132.1", port, NULL), 0);
+        assert_true(wait_up(&loop, c.ch, 3000) < 3000);
+        int tls = modes[i] != SIPC_TLS_OFF;
+        sipc_link_info li;
+        assert_int_equal(sipc_channel_info(c.ch, &li), 0);
+        assert_int_equal(li.tls, tls);
+        node_stop(&n, &loop);
+        uint64_t t0 = now_ms(&loop);
+        while (sipc_channel_is_up(c.ch) && now_ms(&loop) - t0 < 3000)
+            uv_run(&loop, UV_RUN_ONCE);
+        assert_int_equal(sipc_channel_info(c.ch, &li), 0);
+        assert_int_equal(li.up, 0);
+        if (li.tls != tls)
+            fail_msg("a down link that was %s says tls=%d", tls ? "TLS" : "plaintext", li.tls);
+        finish(&loop, &n, &c);
+    }
+}
+
+typedef struct ff_result {
+    int done, err;
+    char message[700];
+} ff_result;
+
+static void on_ff(int err, const sipc_reply *reply, void *arg)
+{
+    ff_result *r = arg;
+    r->done = 1;
+    r->err = err;
+    snprintf(r->message, sizeof r->message, "%s", reply && reply->message ? reply->message : "");
+}
+
+static int count_in(const tu_log *l, const char *needle)
+{
+    int n = 0;
+    for (const char *p = l->buf ? l->buf : ""; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* A peer name that does not resolve fails every redial: its WARN is said
+ * once per interval with the count of those held back, as a refused dial's
+ * is, not once a redial. */
+static void t_unresolved_name_limited(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    client c = {0};
+    c.sec = tu_security(SIPC_TLS_OFF, g_pem);
+    c.ctx = new_ctx_redial(&loop, "cli", c.sec, &c.log, 20, 50); /* many redials in the test's time */
+    assert_int_equal(sipc_channel_open(&c.ch, c.ctx, "nosuch.invalid", 7100, NULL), 0);
+    uint64_t t0 = now_ms(&loop);
+    while (now_ms(&loop) - t0 < 1500)
+        idle_for(&loop, 100);
+    assert_int_equal(sipc_channel_last_error(c.ch) != 0, 1);
+    assert_non_null(strstr(sipc_channel_last_detail(c.ch), "cannot resolve nosuch.invalid"));
+    int lines = count_in(&c.log, "Cannot resolve nosuch.invalid");
+    print_message("%d WARN line(s) in 1.5 s of redials to a name that does not resolve\n", lines);
+    assert_int_equal(lines, 1);
+    finish(&loop, NULL, &c);
+}
+
+/* With fail-fast, a call toward a port where nothing listens fails at
+ * once, and its message names the peer, as every other path's does. */
+static void t_fail_fast_names_peer(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    int port = free_port(&loop, "127.1.132.2");
+    client c = {0};
+    c.sec = tu_security(SIPC_TLS_OFF, g_pem);
+    c.ctx = new_ctx(&loop, "cli", c.sec, &c.log);
+    assert_int_equal(sipc_channel_open(&c.ch, c.ctx, "127.1.132.2", port, NULL), 0);
+    sipc_channel_set_fail_fast(c.ch, 1);
+    ff_result r = {0};
+    assert_int_equal(sipc_call(c.ch, "test", "echo", "x", 1, 5000, on_ff, &r), 0);
+    uint64_t t0 = now_ms(&loop);
+    while (!r.done && now_ms(&loop) - t0 < 3000)
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_true(r.done);
+    assert_int_equal(r.err, UV_ECONNREFUSED);
+    char want[200];
+    snprintf(want, sizeof want, "cannot connect to 127.1.132.2:%d: connection refused", port);
+    if (strcmp(r.message, want))
+        fail_msg("fail-fast message '%s', not '%s'", r.message, want);
+    finish(&loop, NULL, &c);
+}
+
 int main(void)
 {
     g_dir = tu_mkdtemp("links");
@@ -1018,6 +1134,9 @@ int main(void)
         cmocka_unit_test(t_start_refused_info),
         cmocka_unit_test(t_mode_refused_backoff),
         cmocka_unit_test(t_fallback_then_strict),
+        cmocka_unit_test(t_down_link_keeps_transport),
+        cmocka_unit_test(t_unresolved_name_limited),
+        cmocka_unit_test(t_fail_fast_names_peer),
     };
     int fails = cmocka_run_group_tests_name("links", tests, NULL, NULL);
     tu_rmdir(g_dir);

@@ -230,6 +230,24 @@ static void t_err_line_cut_between_characters(void **state)
     }
 }
 
+/* A failed dial's detail names the address the line already names: the
+ * error is said once; a source address the dial was bound to is kept. */
+static void t_err_line_dial_said_once(void **state)
+{
+    (void)state;
+    char buf[400];
+    cli_err_line(buf, sizeof buf, UV_ECONNREFUSED, "cannot connect to 127.1.132.3:23002: connection refused");
+    assert_string_equal(buf, "connection refused [ECONNREFUSED, io]");
+    cli_err_line(buf, sizeof buf, SIPC_ECLOSED,
+                 "no connection to [::1]:23002: peer closed the connection before the hello");
+    assert_string_equal(buf, "connection closed [SIPC_ECLOSED, io]: peer closed the connection "
+                             "before the hello");
+    cli_err_line(buf, sizeof buf, UV_ECONNREFUSED,
+                 "cannot connect to 127.1.132.3:23002 from 127.1.132.4: connection refused");
+    assert_string_equal(buf, "connection refused [ECONNREFUSED, io]: cannot connect to "
+                             "127.1.132.3:23002 from 127.1.132.4: connection refused");
+}
+
 /* A name the hello gave longer than the library keeps: its start would
  * never match, so it is not suggested. */
 static void t_a_cut_name_is_not_suggested(void **state)
@@ -265,6 +283,7 @@ int main(void)
         cmocka_unit_test(t_a_cut_name_is_not_suggested),
         cmocka_unit_test(t_nothing_to_show),
         cmocka_unit_test(t_err_line_cut_between_characters),
+        cmocka_unit_test(t_err_line_dial_said_once),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     char path[128];

@@ -258,7 +258,7 @@ static void tc_up_holding(tc *t, uint32_t max)
 /* One call's outcome. */
 typedef struct outcome {
     int n, err, status;
-    char message[200];
+    char message[600];
     char data[64];
     size_t len;
 } outcome;
@@ -1054,7 +1054,14 @@ static void t_call_deadline(void **state)
     ms_pump(&t.loop);
     spin_until(&t, &heard.n, 2000);
     assert_int_equal(heard.err, SIPC_ETIMEDOUT);
-    assert_string_equal(heard.message, "call deadline exceeded");
+    /* ...still naming the peer and the wait, and that the link was alive */
+    snprintf(want, sizeof want, "call deadline exceeded: no reply from %s within ",
+             t.c->peer_addr);
+    if (strncmp(heard.message, want, strlen(want)) ||
+        !strstr(heard.message, " ms, though the link was alive (the peer sent other frames "
+                               "meanwhile, keepalive answers or other replies): its handler did "
+                               "not answer in time"))
+        fail_msg("a deadline on a link alive meanwhile: '%s'", heard.message);
     tc_close(&t);
     assert_int_equal(slow.n, 1);
     assert_int_equal(slow.err, SIPC_ECANCELED); /* tc_close closed it on purpose */
@@ -1080,7 +1087,11 @@ static void t_call_deadline_ping_unanswered(void **state)
     snprintf(want, sizeof want, "call deadline exceeded: connected to %s, but nothing received "
              "from it for ", t.c->peer_addr);
     if (strncmp(o.message, want, strlen(want)) ||
-        !strstr(o.message, " ms: the process there may be stopped or overloaded"))
+        !strstr(o.message, " ms: the process there may be stopped or overloaded (of which the "
+                           "link was idle for ") ||
+        !strstr(o.message, " ms before the call, when nothing was due; the call went unanswered "
+                           "for ") ||
+        !strstr(o.message, " ms, the keepalive PING for "))
         fail_msg("a silent peer's deadline, its PING unanswered: '%s'", o.message);
     int pings = 0;
     Sipc__Envelope *env;

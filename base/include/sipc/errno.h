@@ -37,9 +37,10 @@ extern "C" {
     XX(EREADFULL, -30014, IO, "no room for a partial frame (max_read_buffer_total)")   \
     XX(EKEEPALIVE, -30015, IO, "no answer to a keepalive PING")                         \
     XX(ESILENT, -30016, IO, "no answer from the peer")                                 \
+    XX(EHELLOTIMEOUT, -30017, IO, "hello timed out")                                   \
     XX(ETLS, -30020, TLS, "TLS failure")                                               \
     XX(ETLSCONFIG, -30021, TLS, "TLS certificate or key could not be loaded")          \
-    XX(EHSTIMEOUT, -30022, TLS, "handshake (TLS or hello) timed out")                             \
+    XX(EHSTIMEOUT, -30022, TLS, "handshake (connect or TLS) timed out")                \
     XX(ENOTSUP, -30023, TLS, "algorithm not supported by this build")                  \
     XX(EPEERAUTH, -30030, AUTH, "peer certificate rejected")                           \
     XX(ENOPEERCERT, -30031, AUTH, "peer presented no certificate")                     \

@@ -377,9 +377,14 @@ SIPC_EXTERN const char *sipc_ctx_node_id(const sipc_ctx *ctx);
 SIPC_EXTERN const char *sipc_ctx_cluster(const sipc_ctx *ctx);
 /* Closes every server, channel and connection of ctx; every pending call
  * completes with SIPC_ECANCELED ("context closed"); then close_cb (may be
- * NULL) runs and ctx is freed. Requests handlers still hold (on open or
- * already closed connections) are waited for at most 5 s: the close logs a
- * WARN (Transport.Conn) saying how many and which service.method, keeps the
+ * NULL) runs and ctx is freed. This is no graceful stop: the connections
+ * close at once, so a request a handler still holds can no longer be
+ * answered to its caller (the caller sees SIPC_ECLOSED and cannot tell
+ * whether the request ran). To let them be answered, stop each server with
+ * sipc_server_drain first, then close. Requests handlers still hold (on
+ * open or already closed connections) are waited for at most 5 s, only so
+ * that the handlers can release them: the close logs a WARN
+ * (Transport.Conn) saying how many and which service.method, keeps the
  * loop running meanwhile (uv_run does not return before close_cb), and when
  * the 5 s end logs a WARN naming those still held and completes without
  * them. Answering such a request later is safe: sipc_respond /
@@ -398,7 +403,14 @@ SIPC_EXTERN int sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *
 
 /* Thread-safe: runs fn(ctx, arg) on the loop thread soon. Use it to submit
  * calls from other threads. Returns SIPC_ECLOSING once sipc_ctx_close was
- * called (fn will then never run). */
+ * called (fn will then never run). ctx stays valid for other threads only
+ * until close_cb returns: it is freed then, and a post after that reads
+ * freed memory, whatever it would return. So a posting thread must be
+ * stopped before close_cb returns: join it before sipc_ctx_close, or have
+ * it stop at its first SIPC_ECLOSING and make close_cb wait until it has
+ * (a flag under the application's own lock, or a join). The library cannot
+ * answer a post after the free itself: the caller's only handle is the
+ * pointer that was freed. */
 typedef void (*sipc_post_fn)(sipc_ctx *ctx, void *arg);
 SIPC_EXTERN int sipc_ctx_post(sipc_ctx *ctx, sipc_post_fn fn, void *arg);
 
@@ -663,7 +675,9 @@ SIPC_EXTERN int sipc_channel_last_error(const sipc_channel *ch);
 SIPC_EXTERN const char *sipc_channel_last_detail(const sipc_channel *ch);
 /* Fail fast (gRPC's default for RPCs without wait-for-ready): when a
  * connection attempt fails, calls waiting for the link complete at once with
- * that attempt's error instead of waiting for their deadline. For CLIs. */
+ * that attempt's error instead of waiting for their deadline. For CLIs.
+ * Their reply's message names the peer ("cannot connect to HOST:PORT:
+ * connection refused"). */
 SIPC_EXTERN void sipc_channel_set_fail_fast(sipc_channel *ch, int fail_fast);
 SIPC_EXTERN int sipc_channel_is_up(const sipc_channel *ch);
 /* Whether the link is down after a failure: not up, and its last connection
@@ -703,7 +717,8 @@ SIPC_EXTERN void sipc_ctx_peer_seen(sipc_ctx *ctx, const char *node_id);
 typedef struct sipc_link_info {
     char address[140];   /* "host:port" as opened */
     int up;              /* 1: the hello is done, calls flow */
-    int tls;             /* when up: 1 if the link is TLS */
+    int tls;             /* 1 if the link is TLS; while down, 1 if it was TLS
+                          * when last up (0: plaintext, or never up) */
     char peer_node[64];  /* the peer's node id from its last hello, "" if never up */
     uint64_t since_ms;   /* Unix time (ms) of the last change between up and down; 0: never */
     int last_err;        /* why the link last failed, 0 if never */

@@ -7,9 +7,10 @@ Runs sipc-load with the same arguments plus --dir DIR (inside the client
 namespace of a --netns cluster). start detaches and keeps its ledger under
 DIR/load/; stop drains and checks every acknowledged id with get; report
 prints sent, acknowledged, found, lost, duplicated, errors and
-longest_stall_ms (--check: exit 1 when lost or errors is above 0; its
-message tells records proven lost from those unverified because a node
-could not be asked, naming it). sipc-load is looked for beside sipc-cluster,
+longest_stall_ms (lost: proven lost only; records a node that could not be
+asked may hold are unverified, state verified-partial. --check: exit 1 when
+lost, unverified or errors is above 0; its message tells the two apart,
+naming the node). sipc-load is looked for beside sipc-cluster,
 in $SIPC_BIN, then in PATH.'
 
 sc_find_load() {

@@ -22,7 +22,7 @@
 #include "sipc/sipc.h"
 
 /* Exit codes (sysexits.h where there is one). */
-#define LOAD_EXIT_CHECK 1        /* --check: lost or errors above 0, or not verified */
+#define LOAD_EXIT_CHECK 1        /* --check: lost, unverified or errors above 0, or not verified */
 #define LOAD_EXIT_USAGE 64
 #define LOAD_EXIT_UNAVAILABLE 69 /* the cluster could not be reached */
 #define LOAD_EXIT_INTERNAL 70
@@ -165,7 +165,7 @@ int load_state_read(load_state *st, const char *path, const load_cluster *c, cha
 
 typedef struct load_report {
     char run[64];
-    char state[16]; /* running, stopped (not verified), verified */
+    char state[24]; /* running, stopped (not verified), verified-partial, verified */
     uint64_t sent, acknowledged, found, lost, duplicated, errors, longest_stall_ms;
     uint64_t retries, pending, unverified, max_latency_ms, searches, searches_partial;
     double seconds, rate;
@@ -178,7 +178,8 @@ void load_report_from_state(load_report *r, const load_state *st, int running);
 void load_report_print(FILE *out, const load_report *r, int json);
 int load_report_write(const load_report *r, const char *path, char *err, size_t errlen);
 int load_report_read(load_report *r, const char *path, char *err, size_t errlen);
-/* --check: 0 when verified with lost and errors 0, else LOAD_EXIT_CHECK; the
+/* --check: 0 when verified with lost, unverified and errors 0, else
+ * LOAD_EXIT_CHECK; the
  * message on why tells records proven lost from unverified ones. */
 int load_report_check(const load_report *r, FILE *why);
 

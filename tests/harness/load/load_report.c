@@ -24,12 +24,21 @@ void load_report_from_state(load_report *r, const load_state *st, int running)
 {
     memset(r, 0, sizeof *r);
     snprintf(r->run, sizeof r->run, "%s", st->run);
-    snprintf(r->state, sizeof r->state, "%s",
-             running ? "running" : st->verified ? "verified" : "stopped");
     r->sent = load_bits_count(&st->sent);
     r->acknowledged = load_bits_count(&st->acked);
     r->found = load_bits_count(&st->found);
-    r->lost = st->verified ? count_lost(st) : 0;
+    /* not found splits in two: records only a node that could not be asked
+     * may hold (unverified: not proven stored, nor proven lost), and the
+     * rest, proven lost; lost says only the latter, so that "lost: N" never
+     * reads as data loss when a node was merely down */
+    uint64_t missing = st->verified ? count_lost(st) : 0;
+    r->unverified = st->unverified < missing ? st->unverified : missing;
+    r->lost = missing - r->unverified;
+    snprintf(r->state, sizeof r->state, "%s",
+             running          ? "running"
+             : !st->verified  ? "stopped"
+             : r->unverified  ? "verified-partial"
+                              : "verified");
     r->duplicated = load_bits_count(&st->dup);
     /* a seq that failed once and was acknowledged later is no error */
     for (uint64_t s = 0; s < st->nseq; s++)
@@ -37,7 +46,6 @@ void load_report_from_state(load_report *r, const load_state *st, int running)
     r->longest_stall_ms = st->longest_stall_ms;
     r->retries = st->retries;
     r->pending = r->sent >= r->acknowledged + r->errors ? r->sent - r->acknowledged - r->errors : 0;
-    r->unverified = st->unverified;
     r->max_latency_ms = st->max_latency_ms;
     r->searches = st->searches;
     r->searches_partial = st->searches_partial;
@@ -162,22 +170,28 @@ int load_report_read(load_report *r, const char *path, char *err, size_t errlen)
     get_s(o, "state", r->state, sizeof r->state);
     get_s(o, "run", r->run, sizeof r->run);
     json_decref(o);
+    if (!strcmp(r->state, "verified") && r->unverified) {
+        /* written before lost left the unverified out: said as now */
+        uint64_t u = r->unverified < r->lost ? r->unverified : r->lost;
+        r->unverified = u;
+        r->lost -= u;
+        snprintf(r->state, sizeof r->state, "verified-partial");
+    }
     return 0;
 }
 
 int load_report_check(const load_report *r, FILE *why)
 {
-    if (strcmp(r->state, "verified") != 0) {
+    if (strcmp(r->state, "verified") != 0 && strcmp(r->state, "verified-partial") != 0) {
         fprintf(why, "sipc-load: check failed: the run is %s, not verified (sipc-load stop "
                      "verifies it)\n", r->state);
         return LOAD_EXIT_CHECK;
     }
-    if (!r->lost && !r->errors)
+    if (!r->lost && !r->errors && !r->unverified)
         return 0;
-    /* lost counts the unverified too: a record only a node that could not be
-     * asked may hold is not proven stored, nor proven lost */
-    uint64_t unverified = r->unverified < r->lost ? r->unverified : r->lost;
-    uint64_t proven = r->lost - unverified;
+    /* a record only a node that could not be asked may hold is not proven
+     * stored, nor proven lost: it fails the check too, said apart */
+    uint64_t unverified = r->unverified, proven = r->lost;
     if (unverified) {
         /* "n2,n3" -> "n2, n3 could not be asked" */
         char whynot[400] = "verification ran out of time, or a call failed: see load.log";

@@ -61,7 +61,8 @@ static const cli_opt STOP_OPTS[] = {
 
 static const cli_opt REPORT_OPTS[] = {
     FLAG("json", json, "one JSON object instead of name: value lines"),
-    FLAG("check", check, "exit 1 unless the run is verified with lost 0 and errors 0"),
+    FLAG("check", check, "exit 1 unless the run is verified with lost, unverified\n"
+         "and errors 0"),
     END};
 
 static const cli_opt RUN_OPTS[] = {
@@ -70,7 +71,7 @@ static const cli_opt RUN_OPTS[] = {
      10000000, NULL},
     INT_OPT("timeout", "S", timeout, 1, 3600, "seconds for the verification (default 60)"),
     FLAG("json", json, "print the report as one JSON object"),
-    FLAG("check", check, "exit 1 unless lost and errors are 0"),
+    FLAG("check", check, "exit 1 unless lost, unverified and errors are 0"),
     END};
 
 static const char REPORT_LINES[] =
@@ -80,8 +81,9 @@ static const char REPORT_LINES[] =
     "with records outstanding and no acknowledgement), one `name: N` a line in\n"
     "that order, then retries, pending, unverified, max_latency_ms, searches,\n"
     "searches_partial, partial_nodes, unverified_nodes, rate, seconds, state, run.\n"
-    "lost includes the unverified: records only a node that could not be asked\n"
-    "(unverified_nodes) may hold. --check fails on either and its message says\n"
+    "lost counts only records proven lost: those only a node that could not be\n"
+    "asked (unverified_nodes) may hold are unverified, not lost, and the state\n"
+    "is then verified-partial. --check fails on either and its message says\n"
     "which: \"N acknowledged record(s) unverified (n3 could not be asked), M\n"
     "proven lost, E error(s)\".\n"
     "\n"
@@ -89,7 +91,8 @@ static const char REPORT_LINES[] =
     "or when a run was never verified (state: stopped), the counts rebuilt from\n"
     "the ledger; lost is then 0, as nothing was looked for yet.\n"
     "\n"
-    "Exit codes: 0 printed (with --check: verified, lost and errors 0); 1 --check\n"
+    "Exit codes: 0 printed (with --check: verified, lost, unverified and errors\n"
+    "0); 1 --check\n"
     "failed; 64 no run in DIR; 70 the report or ledger cannot be read.\n";
 
 static const cli_cmd COMMANDS[] = {
@@ -123,7 +126,8 @@ static const cli_cmd COMMANDS[] = {
     {"run", "--count N [--rate N] [--check]",
      "in the foreground: send N records, drain, verify, report",
      "As start, then stop, without detaching (for tests and quick checks).\n"
-     "Exit codes as for stop, and 1 with --check when lost or errors is above 0.\n",
+     "Exit codes as for stop, and 1 with --check when lost, unverified or errors\n"
+     "is above 0.\n",
      RUN_OPTS, cmd_run, NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
 
@@ -132,7 +136,8 @@ static const cli_tool SIPC_LOAD = {
     "Load for a running sipc cluster (described by DIR/cluster.json) with a ledger of\n"
     "every record: sent through a pipeline, acknowledged (committed on its node),\n"
     "retried, failed, and found again by get and by search.\n",
-    "Exit codes: 0 ok; 1 --check failed (lost or errors above 0, or not verified);\n"
+    "Exit codes: 0 ok; 1 --check failed (lost, unverified or errors above 0, or not\n"
+    "verified);\n"
     "64 usage; 69 the cluster could not be reached; 70 internal; 78 DIR/cluster.json\n"
     "missing or bad.\n",
     GLOBAL_OPTS, COMMANDS, CLI_HELP_WORD_COMMAND};

@@ -246,15 +246,20 @@ static void test_replay(void **state)
     load_state_line(&st, "N 1700000045000 16-17 not found on any node", c);
     load_state_line(&st, "V 1700000045001 10 8 0 6 n3", c);
     load_report_from_state(&r, &st, 0);
-    assert_int_equal(r.lost, 8);
+    /* lost says only what is proven lost; the state says not all could be
+     * checked */
+    assert_int_equal(r.lost, 2);
     assert_int_equal(r.unverified, 6);
     assert_string_equal(r.unverified_nodes, "n3");
+    assert_string_equal(r.state, "verified-partial");
     assert_int_equal(check_says(&r, says, sizeof says), LOAD_EXIT_CHECK);
     assert_string_equal(says, "sipc-load: check failed: 6 acknowledged record(s) unverified (n3 "
                               "could not be asked), 2 proven lost, 2 error(s)\n");
     /* two nodes down; and a ledger from before the NODES field */
     load_state_line(&st, "V 1700000045002 10 8 0 8 n2,n3", c);
     load_report_from_state(&r, &st, 0);
+    assert_int_equal(r.lost, 0);
+    assert_int_equal(r.unverified, 8);
     assert_int_equal(check_says(&r, says, sizeof says), LOAD_EXIT_CHECK);
     assert_non_null(strstr(says, "8 acknowledged record(s) unverified (n2, n3 could not be asked), "
                                  "0 proven lost"));
@@ -271,6 +276,8 @@ static void test_replay(void **state)
     load_report_from_state(&r, &st, 0);
     assert_int_equal(r.found, 18);
     assert_int_equal(r.lost, 0);
+    assert_int_equal(r.unverified, 0);
+    assert_string_equal(r.state, "verified");
     assert_string_equal(r.unverified_nodes, "");
     assert_int_equal(r.errors, 2);
     assert_int_equal(load_report_check(&r, stderr), LOAD_EXIT_CHECK); /* errors */
@@ -387,6 +394,20 @@ static void test_report_format(void **state)
     assert_int_equal(load_report_check(&back, stderr), LOAD_EXIT_CHECK);
     back.errors = 0;
     assert_int_equal(load_report_check(&back, stderr), 0);
+    /* unverified records alone fail the check too */
+    back.unverified = 4;
+    snprintf(back.state, sizeof back.state, "verified-partial");
+    assert_int_equal(load_report_check(&back, stderr), LOAD_EXIT_CHECK);
+
+    /* a report.json from before lost left the unverified out (lost 6 of
+     * which 4 unverified, state verified) reads as it would be written now */
+    r.lost = 6;
+    r.unverified = 4;
+    assert_int_equal(load_report_write(&r, path, err, sizeof err), 0);
+    assert_int_equal(load_report_read(&back, path, err, sizeof err), 0);
+    assert_int_equal(back.lost, 2);
+    assert_int_equal(back.unverified, 4);
+    assert_string_equal(back.state, "verified-partial");
     tu_rmdir(dir);
     free(dir);
 }

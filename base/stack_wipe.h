@@ -15,7 +15,8 @@
 
 /* Zeroes SIPC_STACK_WIPE_BYTES of stack below the caller's frame, or what
  * the thread's stack has left below it less 16 KiB when that is less (a
- * thread with a small stack is not overrun). */
+ * thread with a small stack is not overrun; the copies a key's load leaves
+ * lie 16-32 KiB deep, so they are cleared where at least 48 KiB are left). */
 void sipc_stack_wipe(void);
 
 #endif

@@ -913,13 +913,10 @@ void sipc__ctx_maybe_finish_close(sipc_ctx *ctx)
     if (ctx->handles_open != 0)
         return;
     /* posts that never ran are dropped: sipc_ctx_post said ECLOSING after close */
-    sipc_post *p = ctx->posts;
-    while (p) {
-        sipc_post *n = p->next;
+    for (sipc_post *p = ctx->posts, *n; p; p = n) {
+        n = p->next;
         free(p);
-        p = n;
     }
-    uv_mutex_destroy(&ctx->post_lock);
     sipc_security_release(ctx->sec);
     sipc_ratelimit_free(ctx->logrl);
     free(ctx->held);
@@ -929,6 +926,8 @@ void sipc__ctx_maybe_finish_close(sipc_ctx *ctx)
     void *arg = ctx->close_arg;
     if (cb)
         cb(ctx, arg);
+    /* after close_cb: a post until it returns (SIPC_ECLOSING) takes the lock */
+    uv_mutex_destroy(&ctx->post_lock);
     free(ctx);
 }
 
@@ -1009,10 +1008,9 @@ int sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg)
     if (ctx_held(ctx, &n, names, sizeof names)) {
         sipc__log(ctx, SIPC_LOG_WARN, "Transport.Conn",
                   "closing: %u request%s still held by handlers (%s); their connections are "
-                  "closed already, so no answer reaches its caller: the close waits up to %u ms "
-                  "for the handlers to release them (sipc_respond or sipc_respond_error), then "
-                  "completes without them (for a graceful stop, sipc_server_drain before the "
-                  "close lets them be answered)",
+                  "closed, so no answer reaches its caller: the close waits up to %u ms for the "
+                  "handlers to release them (sipc_respond or sipc_respond_error), then completes "
+                  "without them (sipc_server_drain before the close lets them be answered)",
                   n, n == 1 ? "" : "s", names, SIPC__CLOSE_HOLD_MS);
         uv_timer_start(&ctx->hold_timer, hold_timer_cb, SIPC__CLOSE_HOLD_MS, 0);
     }

@@ -635,7 +635,7 @@ struct sipc_channel {
     sipc_conn *conn;        /* current connection attempt or link */
     sipc_link conns;        /* it and links being replaced (GOAWAY), by owner_link */
     int up;
-    int up_tls;             /* the link that is up is TLS */
+    int up_tls;             /* the link that is up, or was last, is TLS */
     int ever_up;            /* it has been up at least once */
     char peer_node[64];     /* of the last link that came up */
     char peer_cluster[64];  /* named by the last peer's hello, a refused one too */

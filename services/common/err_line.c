@@ -44,3 +44,11 @@ const char *cli_err_line(char *buf, size_t len, int err, const char *detail)
         buf[w] = '\0';
     return buf;
 }
+
+int cli_call_maybe_applied(int err)
+{
+    if (err == SIPC_ETIMEDOUT)
+        return 1;
+    return sipc_err_classify(err) == SIPC_CLASS_IO && err != SIPC_EQUEUEFULL &&
+           err != SIPC_ENOTCONN;
+}

@@ -10,6 +10,7 @@
 #include <sysexits.h>
 
 #include "services/common/answer_list.h"
+#include "services/common/err_line.h"
 #include "services/common/shown_text.h"
 #include "services/common/json_text.h"
 #include "sipcctl.h"
@@ -18,17 +19,6 @@
  * connection lost): it may have been applied (EX_TEMPFAIL; docs/services.md,
  * the exit codes of sipcctl). */
 #define ACK_UNKNOWN EX_TEMPFAIL
-
-/* A failed call of management.ack that may have reached the node: no answer
- * in time, or the connection lost after the request was handed to it. A
- * request never queued (a full write queue, no connection) was not sent. */
-static int ack_maybe_applied(int err)
-{
-    if (err == SIPC_ETIMEDOUT)
-        return 1;
-    return sipc_err_classify(err) == SIPC_CLASS_IO && err != SIPC_EQUEUEFULL &&
-           err != SIPC_ENOTCONN;
-}
 
 static const char *s_of(const json_t *o, const char *key)
 {
@@ -136,7 +126,7 @@ int cmd_ack(void *arg)
             json_decref(st);
             json_decref(lines);
             json_decref(shown);
-            if (!ack_maybe_applied(rep.err))
+            if (!cli_call_maybe_applied(rep.err))
                 return call_failed(&cl, "ack", &rep);
             /* sent, not answered: the node may have done it all the same */
             int timed_out = rep.err == SIPC_ETIMEDOUT;

@@ -131,8 +131,10 @@ int home_node_call(const opts *o, const sipc_config *cfg, const char *method,
         sipc_link_info li;
         if (e == SIPC_ECLUSTER && sipc_channel_info(ch, &li) == 0)
             sipc_cli_cluster_fix(cfg, li.peer_cluster, li.peer_cluster_cut, c->fix, sizeof c->fix);
-        /* a fail-fast call goes out as soon as the link is up */
-        c->sent = e == SIPC_ETIMEDOUT && sipc_channel_info(ch, &li) == 0 && li.up;
+        /* a fail-fast call goes out as soon as the hello is done; one whose
+         * link came up only past its deadline was failed, not sent */
+        c->sent = cli_call_maybe_applied(e) && sipc_channel_info(ch, &li) == 0 &&
+                  li.peer_node[0] && strncmp(rc.message, "no connection to ", 17) != 0;
     }
     if (ctx)
         sipc_ctx_close(ctx, NULL, NULL);
@@ -180,13 +182,16 @@ int request_reload(const opts *o, int force)
     }
     const char *host = c.host;
     int port = c.port, e = c.err;
-    if (e == SIPC_ETIMEDOUT && c.sent)
+    if (e != 0 && c.sent) {
         /* the node may have reloaded: not "could not be asked" */
+        char line[1400], why[1500] = " within 10 s";
+        if (e != SIPC_ETIMEDOUT)
+            snprintf(why, sizeof why, " (%s)", cli_err_line(line, sizeof line, e, c.message));
         return fail(EX_RELOAD_REFUSED,
-                    "--reload: the node at %s:%d took the request and did not answer within "
-                    "10 s: it may have applied the reload or not; `tlstool status` shows what it "
-                    "runs%s",
-                    host, port, stays_made(o, 0));
+                    "--reload: the node at %s:%d took the request and did not answer%s: it may "
+                    "have applied the reload or not; `tlstool status` shows what it runs%s",
+                    host, port, why, stays_made(o, 0));
+    }
     if (e != 0) {
         int refused = e == SIPC_EREMOTE || e == SIPC_ENOMETHOD;
         char line[1400];

@@ -218,7 +218,7 @@ typedef struct home_call {
     char why[1600];    /* HOME_CALL_SECURITY, HOME_CALL_SUBJECT: why not asked */
     char *data;        /* the answer when err is 0 (free it) */
     size_t len;
-    int sent;          /* the link came up: a SIPC_ETIMEDOUT is a call sent, not answered */
+    int sent;          /* err is of a request the node took and did not answer */
 } home_call;
 enum {
     HOME_CALL_DONE = 0,    /* asked: c->err says how it went */

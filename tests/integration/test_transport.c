@@ -562,7 +562,7 @@ static void t_close_waits_for_held(void **state)
         uv_run(&w->loop, UV_RUN_NOWAIT);
     assert_false(closed);
     assert_true(tu_log_has(&w->slog, "closing: 2 requests still held by handlers (test.echo); "
-                                     "their connections are closed already, so no answer "
+                                     "their connections are closed, so no answer "
                                      "reaches its caller: the close waits up to 5000 ms for the "
                                      "handlers to release them"));
     assert_true(tu_log_has(&w->slog, "sipc_server_drain before the close"));
@@ -619,7 +619,7 @@ static void t_close_gives_up_on_held(void **state)
     uv_run(&w->loop, UV_RUN_DEFAULT);
     assert_true(sclosed);
     assert_true(tu_log_has(&w->slog, "closing: 1 request still held by handlers (test.echo); "
-                                     "their connections are closed already"));
+                                     "their connections are closed, so no answer"));
     assert_true(tu_log_has(&w->slog, "the close waits up to 5000 ms"));
     assert_true(tu_log_has(&w->slog, "5000 ms after the close (test.echo): the close completes "
                                      "without them"));

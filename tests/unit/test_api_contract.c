@@ -478,6 +478,29 @@ static void h_hold(sipc_request *req, void *arg)
 
 /* A second close says SIPC_ECLOSING and never calls its callback; the first
  * one's runs once. A pending call completes inside sipc_ctx_close. */
+/* ctx stays valid for posts until close_cb returns (sipc.h): a post made
+ * from close_cb itself, as a posting thread that close_cb waits for may
+ * make it, answers SIPC_ECLOSING; the lock it takes is still there. */
+static void on_ctx_closed_post(sipc_ctx *ctx, void *arg)
+{
+    fixture *f = arg;
+    assert_int_equal(sipc_ctx_post(ctx, no_post, NULL), SIPC_ECLOSING);
+    f->closed++;
+}
+
+static void test_post_until_close_cb_returns(void **state)
+{
+    (void)state;
+    fixture f;
+    fx_open(&f);
+    sipc_ctx_close(f.ctx, on_ctx_closed_post, &f);
+    assert_true(tu_run_until(&f.loop, &f.closed, 5000));
+    assert_true(tu_drain(&f.loop, 5000));
+    assert_int_equal(uv_loop_close(&f.loop), 0);
+    sipc_security_release(f.sec);
+    tu_log_free(&f.log);
+}
+
 static void test_second_close(void **state)
 {
     (void)state;
@@ -901,6 +924,7 @@ int main(void)
         cmocka_unit_test(test_err_buffer_optional),
         cmocka_unit_test(test_pair_of_two_keys_refused),
         cmocka_unit_test(test_second_close),
+        cmocka_unit_test(test_post_until_close_cb_returns),
         cmocka_unit_test(test_names_refused),
         cmocka_unit_test(test_second_answer),
         cmocka_unit_test(test_second_answer_later),

@@ -50,6 +50,7 @@ sleep 1
 load_verify
 # the ones n2 itself acknowledged before it died are among the verified ones
 [ "$acked_n2" -gt 0 ] && [ "$(jq -r .lost "$work/report.json")" = 0 ] &&
+    [ "$(jq -r '.unverified // 0' "$work/report.json")" = 0 ] &&
     ok "the $acked_n2 records n2 acknowledged before SIGKILL survived it (verified with the rest)" ||
     not_ok "records acknowledged by n2 before the kill: $acked_n2"
 settled_status "$work/status.out" && grep -q '^cluster: every reachable node runs TLS strict$' "$work/status.out" &&

@@ -351,6 +351,7 @@ typedef struct fp_match {
     char fp[65];        /* the first fingerprint that matched */
     int other;          /* another fingerprint matched too */
     char name[300];     /* the file of one root that matched last */
+    char first[300];    /* and the first */
     int n;              /* files of one root that matched */
     char bundle[300];   /* a file of several roots, one of which matched */
     int bundle_roots;   /* how many roots that file holds */
@@ -385,6 +386,8 @@ static int match_root(const char *path, const char *name, const uint8_t *data, s
             snprintf(m->bundle, sizeof m->bundle, "%s", name);
             m->bundle_roots = nc;
         } else {
+            if (!m->n)
+                snprintf(m->first, sizeof m->first, "%s", name);
             snprintf(m->name, sizeof m->name, "%s", name);
             m->n++;
         }
@@ -412,8 +415,18 @@ static int trust_remove(const opts *o, const char *dir)
                                 "list`; the pair's own root is removed by importing another "
                                 "pair)",
                     fp_shown, dir);
-    if (m.other || m.n > 1)
+    if (m.other)
         return fail(EX_USAGE, "%s matches several roots: give more digits", fp_shown);
+    if (m.n > 1) {
+        /* one root in files of its own twice (one placed by hand): more
+         * digits would not tell them apart, and either keeps it trusted */
+        char a[4 * sizeof m.first + 8], b[4 * sizeof m.name + 8];
+        cli_shown(m.first, a, sizeof a);
+        cli_shown(m.name, b, sizeof b);
+        return fail(EX_REFUSED, "%s is in %d files of trust/ (%s, %s%s), each of which keeps it "
+                                "trusted: remove all but one by hand, then run this again",
+                    fp_shown, m.n, a, b, m.n > 2 ? ", ..." : "");
+    }
     /* removing a file of its own would leave the root trusted through the
      * bundle; a bundle's other roots are not this command's to drop */
     if (m.bundle[0]) {

@@ -8,7 +8,8 @@
 # - add reads this home's trust once for a whole bundle: a home whose trust
 #   cannot be read says so once, not once per root;
 # - remove of a root that is one of several in a trust/ file names that
-#   file (exit 11) instead of "no trusted root";
+#   file (exit 11) instead of "no trusted root"; one in two files of its own
+#   names both (exit 11), not "give more digits";
 # - a home without a pair lists its trust without a trust/ file that sipcd
 #   refuses (over 256 roots, no certificate), but names the file and why.
 set -uo pipefail
@@ -72,6 +73,12 @@ run "$BIN/tlstool" --home "$home" trust remove "${f2%.pem}"
 expect "trust remove of a root in a file of its own and in a bundle: refused (exit 11)" 11 \
     "is one of 3 roots in trust/ca.pem"
 rm "$home/security/trust/ca.pem"
+# the same root in a second file of its own, placed by hand: both named
+install -m 600 "$work/r2.pem" "$home/security/trust/by-hand.pem"
+run "$BIN/tlstool" --home "$home" trust remove "${f2%.pem}"
+expect "trust remove of a root in two files of its own: refused (exit 11), both named" 11 \
+    "is in 2 files of trust/ \(.*\), each of which keeps it trusted" "by-hand\.pem" "${f2%.pem}"
+rm "$home/security/trust/by-hand.pem"
 run "$BIN/tlstool" --home "$home" trust remove "${f2%.pem}"
 expect "trust remove of a root in a file of its own: exit 0" 0 "removed .*$f2"
 

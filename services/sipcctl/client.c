@@ -462,12 +462,20 @@ int ctl_report_failure(const ctl_client *cl, const char *service, const char *me
     return ctl_report_call_failure(cl, service, method, rep);
 }
 
-int ctl_fail_no_answer(const ctl_client *cl, const char *method, const char *shows)
+int ctl_fail_no_answer(const ctl_client *cl, const char *method, const ctl_reply *rep,
+                       const char *shows)
 {
+    if (rep->err == SIPC_ETIMEDOUT)
+        return ctl_fail(EX_TEMPFAIL,
+                        "management.%s to %s: no answer within the deadline (--timeout %u ms): "
+                        "the node may have applied it; `sipcctl status --node %s` shows %s",
+                        method, cl->target, (unsigned)cl->timeout_ms, cl->target, shows);
+    char why[700];
+    cli_shown(rep->message, why, sizeof why);
     return ctl_fail(EX_TEMPFAIL,
-                    "management.%s to %s: no answer within the deadline (--timeout %u ms): the "
+                    "management.%s to %s: the connection was lost before the answer (%s): the "
                     "node may have applied it; `sipcctl status --node %s` shows %s",
-                    method, cl->target, (unsigned)cl->timeout_ms, cl->target, shows);
+                    method, cl->target, why, cl->target, shows);
 }
 
 int ctl_report_call_failure(const ctl_client *cl, const char *service, const char *method,

@@ -15,11 +15,6 @@
 #include "services/common/json_text.h"
 #include "sipcctl.h"
 
-/* The exit code of an ack sent but not answered (in time, or at all: the
- * connection lost): it may have been applied (EX_TEMPFAIL; docs/services.md,
- * the exit codes of sipcctl). */
-#define ACK_UNKNOWN EX_TEMPFAIL
-
 static const char *s_of(const json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
@@ -129,18 +124,10 @@ int cmd_ack(void *arg)
             if (!cli_call_maybe_applied(rep.err))
                 return call_failed(&cl, "ack", &rep);
             /* sent, not answered: the node may have done it all the same */
-            int timed_out = rep.err == SIPC_ETIMEDOUT;
-            char why[700];
-            cli_shown(rep.message, why, sizeof why);
+            int failed = ctl_fail_no_answer(&cl, "ack", &rep, "whether the findings are gone");
             ctl_reply_free(&rep);
             ctl_disconnect(&cl);
-            if (timed_out)
-                return ctl_fail_no_answer(&cl, "ack", "whether the findings are gone");
-            return ctl_fail(ACK_UNKNOWN,
-                            "management.ack to %s: the connection was lost before the answer "
-                            "(%s): the node may have applied it; `sipcctl status --node %s` shows "
-                            "whether the findings are gone",
-                            cl.target, why, cl.target);
+            return failed;
         } else {
             answer = json_loadb((const char *)rep.data, rep.len, 0, &je);
             ctl_reply_free(&rep);

@@ -10,6 +10,7 @@
 #include <sysexits.h>
 
 #include "services/common/answer_list.h"
+#include "services/common/err_line.h"
 #include "services/common/shown_text.h"
 #include "services/common/json_text.h"
 #include "sipcctl.h"
@@ -44,11 +45,13 @@ static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
     if (ctl_call(&cl, "management", "reload", payload, strlen(payload), &rep) != 0) {
         char why[1600];
         int home = ctl_home_subject_fault(&cl, rep.err, rep.message, why, sizeof why);
-        /* sent and not answered in time: the node may have applied it, so
-         * not "unreachable" (as for ack) */
-        int no_answer = !home && rep.err == SIPC_ETIMEDOUT;
+        /* sent and not answered (in time, or the connection lost after
+         * the link had come up): the node may have applied it, so not
+         * "unreachable" (as for ack); a node never reached stays that */
+        int no_answer = !home && (rep.err == SIPC_ETIMEDOUT ||
+                                  (cl.up && cli_call_maybe_applied(rep.err)));
         *code = home        ? ctl_report_home_fault(&cl, "management", "reload", why)
-                : no_answer ? ctl_fail_no_answer(&cl, "reload", "what it runs (its reload section)")
+                : no_answer ? ctl_fail_no_answer(&cl, "reload", &rep, "what it runs (its reload section)")
                             : ctl_report_call_failure(&cl, "management", "reload", &rep);
         kind = home ? RL_HOME : rep.err == SIPC_EREMOTE ? RL_REFUSED : RL_UNREACHABLE;
         if (all) {

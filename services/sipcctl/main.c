@@ -308,9 +308,9 @@ static const cli_tool SIPCCTL = {
     "lines (the others were acknowledged); 66 an input file (ingest FILE, put\n"
     "--body-file) cannot be read; 69 the node could not be reached or timed out (the\n"
     "handshake too), or ingest: some records were not acknowledged; 75 ack, reload:\n"
-    "sent, but not answered in time (the node may have done it); 76 protocol or\n"
-    "TLS-mode mismatch; 77 TLS or certificate failure; 78 local configuration\n"
-    "problem.\n",
+    "sent, but not answered in time or the connection lost first (the node may\n"
+    "have done it); 76 protocol or TLS-mode mismatch; 77 TLS or certificate\n"
+    "failure; 78 local configuration problem.\n",
     OPTS, COMMANDS, CLI_HELP_WORD_COMMAND};
 
 int ctl_usage(const ctl *o, const char *fmt, ...)

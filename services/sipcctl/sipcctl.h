@@ -168,10 +168,12 @@ int ctl_usage(const ctl *o, const char *fmt, ...) __attribute__((format(printf, 
  * path or a --node address too, as \xNN), cut between characters, and also
  * kept, for a --json command to put its failure on stdout (ctl_failure). */
 int ctl_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* A management call sent but not answered within --timeout: the node may
- * have done it all the same, so EX_TEMPFAIL, not "unreachable"; says so
- * and that `sipcctl status --node` shows what (shows: "whether ..."). */
-int ctl_fail_no_answer(const ctl_client *cl, const char *method, const char *shows);
+/* A management call sent but not answered (within --timeout, or rep's
+ * connection lost before the answer): the node may have done it all the
+ * same, so EX_TEMPFAIL, not "unreachable"; says so and that `sipcctl status
+ * --node` shows what (shows: "whether ..."). */
+int ctl_fail_no_answer(const ctl_client *cl, const char *method, const ctl_reply *rep,
+                       const char *shows);
 /* What ctl_fail (and ctl_report_home_fault) printed so far, "; "-joined
  * without "sipcctl: "; "" when nothing. */
 const char *ctl_failure(void);

@@ -368,6 +368,9 @@ static void ec_home_stack(void **s)
 static void ec_home_small_stack(void **s)
 {
     (void)s;
+#ifdef SIPC_TEST_SYSTEM_WOLFSSL
+    skip(); /* Debian's wolfSSL needs more than 96 KiB to load a key */
+#endif
     from_home_on_thread("ec", 96u << 10);
 }
 

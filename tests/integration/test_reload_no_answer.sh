@@ -11,6 +11,9 @@
 # and `tlstool ... --reload` on the fake node's own home (its [node] address
 # $BASE.2): exit 12, as a node's refusal or missing answer, not 13 ("could
 # not be asked"), saying the node may have applied it (after tlstool's 10 s).
+# Then the fake node closes the connection instead of answering
+# (TEXT_NODE_RELOAD=drop): the same, "the connection was lost before the
+# answer" (sipcctl 75) and "did not answer" (tlstool 12).
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.128}
@@ -43,5 +46,14 @@ printf '[node]\nid = n2\naddress = %s.2\n[cluster]\nname = quiet\n' "$BASE" >"$w
 run "$BIN/tlstool" --home "$work/n2" disable --reload
 expect "tlstool --reload not answered in time: exit 12, the node may have reloaded" 12 \
     "the node at $BASE\.2:23002 took the request and did not answer within 10 s: it may have applied the reload or not; \`tlstool status\` shows what it runs"
+text_node_stop
+
+TEXT_NODE_RELOAD=drop text_node_start "$BASE.2" quiet 23002 || { shtest_done; exit 1; }
+run ctl --node "$BASE.2:23002" reload
+expect "reload whose connection is lost before the answer: exit 75, the node may have reloaded" 75 \
+    "management\.reload to $BASE\.2:23002: the connection was lost before the answer \(.*\): the node may have applied it"
+run "$BIN/tlstool" --home "$work/n2" disable --reload
+expect "tlstool --reload whose connection is lost before the answer: exit 12" 12 \
+    "the node at $BASE\.2:23002 took the request and did not answer \(.*\): it may have applied the reload or not"
 text_node_stop
 shtest_done

@@ -13,8 +13,9 @@ field is bytes) next to printable UTF-8 ("café"). A method it does not know
 gets an ERROR that says so. With TEXT_NODE_INFO_ERROR set, sys.info is
 answered by an ERROR too; with TEXT_NODE_RELOAD=refused, management.reload
 is refused in plain words instead (as a real node refuses one), for tests
-of what a refusal leaves behind, and with TEXT_NODE_RELOAD=silent never
-answered (a node that may have reloaded); with TEXT_NODE_ACK=silent, management.ack
+of what a refusal leaves behind, with TEXT_NODE_RELOAD=silent never
+answered (a node that may have reloaded), with TEXT_NODE_RELOAD=drop the
+connection closed instead of an answer; with TEXT_NODE_ACK=silent, management.ack
 is never answered (a node that may have applied it), with TEXT_NODE_ACK=drop
 the connection is closed instead of an answer; with TEXT_NODE_INFO=nomode,
 sys.info names no tls_mode (an older node). Its first management.ack
@@ -167,6 +168,9 @@ def answer(service, method, payload):
     if (service, method) == ("management", "reload") and \
             os.environ.get("TEXT_NODE_RELOAD") == "silent":
         return None, None, b""
+    if (service, method) == ("management", "reload") and \
+            os.environ.get("TEXT_NODE_RELOAD") == "drop":
+        return None, "drop", b""
     if (service, method) == ("management", "reload"):
         return j({"result": "applied", "node": "rn" + s, "message": "reloaded" + s,
                   "changes": ["ch" + s]}), 0, b""
@@ -234,6 +238,9 @@ def serve(c, cluster):
 
 def main():
     s = socket.socket()
+    # a test may start another fake node on the same port at once: the
+    # first one's connections in TIME_WAIT must not keep it from binding
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((sys.argv[1], int(sys.argv[3]) if len(sys.argv) > 3 else 0))
     s.listen(4)
     s.settimeout(30)

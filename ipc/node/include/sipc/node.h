@@ -245,8 +245,9 @@ SIPC_EXTERN void sipc_options_from_config(sipc_options *opts, const sipc_config 
  * pair ends by clearing the stack the key's decoding used (up to 128 KiB
  * below the call, less on a thread whose stack has less left), so that no
  * copy of the key outlives the call there; the same for the two below. The
- * load itself needs about 48 KiB of stack, and the clearing reaches every
- * copy where that much is left (a thread of 64 KiB or more). */
+ * load itself needs about 48 KiB of stack with the bundled wolfSSL (more with
+ * Debian's, built without assembly), and the clearing reaches every copy
+ * where that much is left. */
 SIPC_EXTERN int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err,
                                    size_t errlen);
 /* The security of one service of a node: [tls] for every service except

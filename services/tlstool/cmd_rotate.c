@@ -238,11 +238,20 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
     return EX_OK;
 }
 
-/* The order of a rotation's last step, which every refusal or warning of
- * finish_guard names. */
-#define FINISH_SAFE_ORDER                                                                      \
-    "`tlstool rotate finish --reload` on every node once every node has committed "           \
-    "(docs/operator-guide.md, 1.8)"
+/* A step that stops trusting a pair, as finish_guard words it: the verb,
+ * its past, and the safe order of that step across the cluster. */
+typedef struct {
+    const char *verb, *past, *safe_order;
+} drop_step;
+
+static const drop_step FINISH_STEP = {
+    "finish", "finished",
+    "`tlstool rotate finish --reload` on every node once every node has committed "
+    "(docs/operator-guide.md, 1.8)"};
+static const drop_step ABORT_STEP = {
+    "abort", "aborted",
+    "`tlstool rotate abort --reload` on every node once every node that committed has rolled "
+    "back (docs/operator-guide.md, 1.8)"};
 
 /* The security this node runs with once finished: its pair, and its trust
  * without the rotation's other pair (build_trust with own set leaves
@@ -269,7 +278,8 @@ static int finish_security(const opts *o, const sipc_config *cfg, sipc_security 
     return 0;
 }
 
-/* The guard of finish: it stops trusting the pair dropped (SHA-256), so a
+/* The guard of finish, and of an abort that drops the staged pair: the step
+ * stops trusting the pair dropped (SHA-256), so a
  * [cluster] node whose certificate only that pair vouches for (one that
  * has not committed, or has rolled back) is refused by this node from then
  * on, and this node by it once the nodes redial. Whether each node is one
@@ -283,7 +293,7 @@ static int finish_security(const opts *o, const sipc_config *cfg, sipc_security 
  * fix: what those nodes must do first. EX_OK to go on (said when some
  * could not be asked), or EX_NOT_COMMITTED with them named. */
 static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropped,
-                        const char *fix)
+                        const drop_step *step, const char *fix)
 {
     if (!cfg->tls_enable || cfg->nnodes == 0 || !dropped[0])
         return EX_OK;
@@ -325,19 +335,19 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
     free(nodes);
     if (nstill && !o->force)
         return fail(EX_NOT_COMMITTED,
-                    "not finished: %d [cluster] node%s still present%s a certificate that only "
-                    "the pair this node stops trusting at finish (SHA-256 %.16s...) vouches for, "
+                    "not %s: %d [cluster] node%s still present%s a certificate that only "
+                    "the pair this node stops trusting at %s (SHA-256 %.16s...) vouches for, "
                     "so it would refuse %s links: %s. "
-                    "Nothing was changed. %s first, then %s; or give --force to finish here "
+                    "Nothing was changed. %s first, then %s; or give --force to %s here "
                     "anyway and cut this node off from %s",
-                    nstill, nstill == 1 ? "" : "s", nstill == 1 ? "s" : "", dropped,
-                    nstill == 1 ? "its" : "their", still, fix, FINISH_SAFE_ORDER,
-                    nstill == 1 ? "it" : "them");
+                    step->past, nstill, nstill == 1 ? "" : "s", nstill == 1 ? "s" : "",
+                    step->verb, dropped, nstill == 1 ? "its" : "their", still, fix,
+                    step->safe_order, step->verb, nstill == 1 ? "it" : "them");
     if (nstill)
-        warn("--force: finished although %s still present%s a "
+        warn("--force: %s although %s still present%s a "
              "certificate that only the pair this node no longer trusts vouches for: "
              "this node refuses %s until %s",
-             still, nstill == 1 ? "s" : "", nstill == 1 ? "it" : "them", fix);
+             step->past, still, nstill == 1 ? "s" : "", nstill == 1 ? "it" : "them", fix);
     if (nunknown) {
         size_t at = strlen(unknown);
         snprintf(unknown + at, sizeof unknown - at, " could not be asked the pair %s",
@@ -347,7 +357,7 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
         warn("%s: a node that still presents a certificate that "
              "only the pair this node stops trusting (SHA-256 %.16s...) vouches for is "
              "refused by it from now on; the safe order: %s",
-             unknown, dropped, FINISH_SAFE_ORDER);
+             unknown, dropped, step->safe_order);
     return EX_OK;
 }
 
@@ -362,7 +372,7 @@ static int rotate_finish(const opts *o, const sipc_config *cfg, const sipc_rotat
         return fail(EX_STATE, "the staged pair is not committed on this node: `tlstool rotate "
                               "commit` (or `tlstool rotate abort` to drop it)");
     case SIPC_ROTATION_COMMITTED:
-        if ((r = finish_guard(o, cfg, rot->previous,
+        if ((r = finish_guard(o, cfg, rot->previous, &FINISH_STEP,
                               "commit them (`tlstool rotate commit --reload` on each)")) != 0)
             return r;
         if (sipc_store_write_rotation(o->home, NULL, NULL, err, sizeof err) != 0)
@@ -373,7 +383,7 @@ static int rotate_finish(const opts *o, const sipc_config *cfg, const sipc_rotat
         break;
     case SIPC_ROTATION_ROLLED_BACK:
         pair_fp(o, "staged", fp, NULL, 0);
-        if ((r = finish_guard(o, cfg, fp,
+        if ((r = finish_guard(o, cfg, fp, &FINISH_STEP,
                               "roll them back (`tlstool rotate abort --reload` on each)")) != 0)
             return r;
         if (sipc_store_drop_staged(o->home, err, sizeof err) != 0 ||
@@ -391,7 +401,7 @@ static int rotate_finish(const opts *o, const sipc_config *cfg, const sipc_rotat
 static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotation *rot)
 {
     char fp[65], cur[65], prev[65], err[2400];
-    int installed_warn = 0;
+    int installed_warn = 0, r;
     sipc_rotation_state state = rot->state;
     /* a staged/ without its state file is dropped alike */
     if (state == SIPC_ROTATION_NONE && pair_fp(o, "staged", fp, NULL, 0) == 0)
@@ -402,6 +412,12 @@ static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotati
     case SIPC_ROTATION_STAGED:
     case SIPC_ROTATION_ROLLED_BACK:
         pair_fp(o, "staged", fp, NULL, 0);
+        /* a node that committed presents the staged pair, which this node
+         * then refuses; a stray staged/ was never trusted */
+        if (rot->state != SIPC_ROTATION_NONE &&
+            (r = finish_guard(o, cfg, fp, &ABORT_STEP,
+                              "roll them back (`tlstool rotate abort --reload` on each)")) != 0)
+            return r;
         if (sipc_store_drop_staged(o->home, err, sizeof err) != 0 ||
             sipc_store_write_rotation(o->home, NULL, NULL, err, sizeof err) != 0)
             return fail(EX_FAIL, "%s", err);

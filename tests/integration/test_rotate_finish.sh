@@ -15,6 +15,10 @@
 #     self-signed one: after the first commit each way, `status --cluster`
 #     is the rotation's note, exit 0, no certificate_mismatch (every node
 #     accepts the other pair: its status names that pair's certificate)
+#   - abandoning that last rotation, a committed: `rotate abort --reload` on b
+#     (staged) is refused, exit 18, a named with the way out (roll it back),
+#     b left staged; with --force on c it aborts with a warning naming a;
+#     once a rolled back, the aborts on a and b are not refused
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.115}
@@ -125,4 +129,20 @@ step=(finish); steps a b c
 step=(stage "$work/back.pfx"); steps a b c
 step=(commit); steps a
 first_commit_ok "from an organisation pair"
+
+run tt b rotate abort --reload
+expect "abort on b while a presents the staged pair: refused" 18 \
+    "not aborted: 1 \\[cluster\\] node still presents a certificate that only the pair this node stops trusting at abort \\(SHA-256 [0-9a-f]{16}\\.\\.\\.\\) vouches for, so it would refuse its links: $BASE.1 \\(node a\\)\\. Nothing was changed" \
+    'roll them back \(`tlstool rotate abort --reload` on each\) first' '--force'
+run tt b rotate status
+expect "refused: the rotation stays staged on b" 0 '^rotation: staged'
+run tt c rotate abort --reload --force
+expect "abort --force on c: aborted, with a warning" 0 \
+    "warning: --force: aborted although $BASE.1 \\(node a\\) still presents" '^aborted: the staged pair'
+step=(abort); steps a
+run tt b rotate abort --reload
+expect "abort on b once a rolled back: not refused" 0 '^aborted: the staged pair'
+grep -q 'warning' "$OUT" && bad "abort with every node rolled back warned"
+steps a
+if wait_for 15 cluster_ok c; then ok "rotation abandoned: status --cluster exit 0"; else bad "rotation abandoned: status --cluster"; fi
 shtest_done

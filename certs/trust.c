@@ -245,6 +245,7 @@ int sipc_trust_add_rotation(sipc_trust *t, const sipc_keypair *kp, const char *r
          * while peers at that step present (and are judged by) its leaf */
         if (i == 0) {
             sipc_str_copy(t->rotation_fp, sizeof t->rotation_fp, x.fingerprint);
+            sipc_str_copy(t->rotation_issuer, sizeof t->rotation_issuer, x.issuer);
             sipc_str_copy(t->rotation_role, sizeof t->rotation_role, role);
         }
         /* the leaf pinned when self-signed, as the own pair is; for an
@@ -949,11 +950,15 @@ int sipc_trust_verify(const sipc_trust *t, const sipc_der *chain, int n, int pur
     return st == SIPC_VFY_OK ? 0 : SIPC_EPEERAUTH;
 }
 
-const char *sipc_trust_rotation_pair(const sipc_trust *t, char fp[65])
+const char *sipc_trust_rotation_pair(const sipc_trust *t, char fp[65], char issuer[256])
 {
     fp[0] = '\0';
+    if (issuer)
+        issuer[0] = '\0';
     if (!t || !t->rotation_role[0])
         return NULL;
     memcpy(fp, t->rotation_fp, 65);
+    if (issuer)
+        memcpy(issuer, t->rotation_issuer, 256);
     return t->rotation_role;
 }

@@ -122,9 +122,10 @@ int sipc_trust_add_rotation(sipc_trust *t, const sipc_keypair *kp, const char *r
                             size_t errlen);
 /* The rotation pair added last: its role, its leaf certificate's hex
  * SHA-256 in fp (what a peer at that step presents, whether the pair is
- * pinned or trusted through a root it carries); NULL with fp "" when none
- * was added. */
-const char *sipc_trust_rotation_pair(const sipc_trust *t, char fp[65]);
+ * pinned or trusted through a root it carries) and, unless issuer is NULL,
+ * that certificate's issuer as sipc_x509 shows it; NULL with fp and issuer
+ * "" when none was added. */
+const char *sipc_trust_rotation_pair(const sipc_trust *t, char fp[65], char issuer[256]);
 /* An extra trusted root (must be a CA). 0, SIPC_EINVAL (not a CA
  * certificate, err says why) or SIPC_ENOMEM. */
 int sipc_trust_add_root(sipc_trust *t, const uint8_t *der, size_t len, char *err, size_t errlen);

@@ -28,8 +28,9 @@ struct sipc_trust {
     int nown;
     int own_self_signed;
     /* the certificate of the rotation pair added last (its leaf, which a
-     * peer at that step presents) and its role; "" when none */
+     * peer at that step presents), its issuer and its role; "" when none */
     char rotation_fp[65];
+    char rotation_issuer[256];
     char rotation_role[16];
     crl_entry *crls;
     int ncrls, ccrls;

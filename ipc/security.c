@@ -329,12 +329,14 @@ const char *sipc_security_fingerprint(const sipc_security *sec)
     return !sec || sec->mode == SIPC_TLS_OFF ? "" : sec->kp.fingerprint;
 }
 
-const char *sipc_security_rotation_pair(const sipc_security *sec, char fp[65])
+const char *sipc_security_rotation_pair(const sipc_security *sec, char fp[65], char issuer[256])
 {
     fp[0] = '\0';
+    if (issuer)
+        issuer[0] = '\0';
     if (!sec || sec->mode == SIPC_TLS_OFF)
         return NULL;
-    const char *role = sipc_trust_rotation_pair(sec->trust, fp);
+    const char *role = sipc_trust_rotation_pair(sec->trust, fp, issuer);
     if (!role)
         return NULL;
     return !strcmp(role, "staged pair") ? "staged" : "previous";

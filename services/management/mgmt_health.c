@@ -147,13 +147,37 @@ static void note(json_t *list, const char *kind, const char *msg)
     json_array_append_new(list, json_pack("{s:s, s:s}", "kind", kind, "message", msg));
 }
 
+/* Under an organisation's CA ([tls] subject required) every node may hold a
+ * certificate of its own: a certificate of node n and one of node o issued
+ * by the same CA (issuer: the issuer of o's certificate at hand), each node
+ * requiring the same subject, are one cluster's, which pinning fingerprints
+ * would call a mismatch. By the issuer's name only (the status carries no
+ * more), so a self-signed leaf (its own issuer: two pairs made with one
+ * subject are two clusters) never counts. */
+static int issued_alike(json_t *n, json_t *o, const char *issuer)
+{
+    json_t *nt = json_object_get(n, "tls"), *ot = json_object_get(o, "tls");
+    const char *ni = mgmt_str_at(nt, "certificate", "issuer");
+    json_t *nr = json_object_get(nt, "required_subject");
+    return json_is_string(nr) && json_equal(nr, json_object_get(ot, "required_subject")) &&
+           ni[0] && strcmp(ni, mgmt_str_at(nt, "certificate", "subject")) != 0 &&
+           !strcmp(ni, issuer);
+}
+
+/* Whether the certificates n and o present are one CA's (issued_alike). */
+static int same_ca(json_t *n, json_t *o)
+{
+    return issued_alike(n, o, mgmt_str_at(json_object_get(o, "tls"), "certificate", "issuer"));
+}
+
 /* Where a reachable node stands in a key pair rotation, from what it
  * presents and the other pair it accepts (its status's tls.rotation):
  * "staged" (presents the old pair, accepts the new: before its commit, or
  * after an abort), "committed" (presents the new pair, accepts the old),
  * "finished" (presents the pair the committed nodes present, or the pair
- * the staged nodes move to, and accepts no other: a finish before the
- * others committed is one too, and staging again there cannot help), "not
+ * the staged nodes move to, or with a certificate per node one of the same
+ * CA, and accepts no other: a finish before the others committed is one
+ * too, and staging again there cannot help), "not
  * staged" (anything else); "" without TLS. */
 static const char *rotation_step(json_t *nodes, json_t *n)
 {
@@ -174,11 +198,15 @@ static const char *rotation_step(json_t *nodes, json_t *n)
         json_t *ot = json_object_get(o, "tls");
         if (!json_is_true(json_object_get(o, "reachable")) || !fp[0])
             continue;
+        /* with a certificate per node, the new pair is the new CA's:
+         * judged by issuer, as same_ca judges a mismatch */
         if (!strcmp(mgmt_str_at(ot, "rotation", "pair"), "previous") &&
-            !strcmp(mgmt_str_at(ot, "certificate", "fingerprint_sha256"), fp))
+            (!strcmp(mgmt_str_at(ot, "certificate", "fingerprint_sha256"), fp) ||
+             same_ca(n, o)))
             return "finished";
         if (!strcmp(mgmt_str_at(ot, "rotation", "pair"), "staged") &&
-            !strcmp(mgmt_str_at(ot, "rotation", "fingerprint_sha256"), fp))
+            (!strcmp(mgmt_str_at(ot, "rotation", "fingerprint_sha256"), fp) ||
+             issued_alike(n, o, mgmt_str_at(ot, "rotation", "issuer"))))
             return "finished";
     }
     return "not staged";
@@ -355,22 +383,6 @@ static int accepts(json_t *n, const char *fp)
     json_t *tls = json_object_get(n, "tls");
     return !strcmp(mgmt_str_at(tls, "certificate", "fingerprint_sha256"), fp) ||
            !strcmp(mgmt_str_at(tls, "rotation", "fingerprint_sha256"), fp);
-}
-
-/* Under an organisation's CA ([tls] subject required) every node may hold a
- * certificate of its own: two certificates of one issuer, each node
- * requiring the same subject, are one cluster's, which pinning fingerprints
- * would call a mismatch. By the issuer's name only (the status carries no
- * more), so a self-signed leaf (its own issuer: two pairs made with one
- * subject are two clusters) never counts. */
-static int same_ca(json_t *n, json_t *o)
-{
-    json_t *nt = json_object_get(n, "tls"), *ot = json_object_get(o, "tls");
-    const char *ni = mgmt_str_at(nt, "certificate", "issuer");
-    json_t *nr = json_object_get(nt, "required_subject");
-    return json_is_string(nr) && json_equal(nr, json_object_get(ot, "required_subject")) &&
-           ni[0] && strcmp(ni, mgmt_str_at(nt, "certificate", "subject")) != 0 &&
-           !strcmp(ni, mgmt_str_at(ot, "certificate", "issuer"));
 }
 
 int mgmt_pair_refused(json_t *nodes, json_t *n, const char *common, char *out, size_t len)

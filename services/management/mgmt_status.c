@@ -168,12 +168,13 @@ json_t *sipc_mgmt_status(sipc_mgmt *m)
                             subj[0] ? sipc_json_text(subj) : json_null());
     /* a key pair rotation's other pair, which this node accepts besides its
      * own: the cluster's judge tells a rotation's step from a foreign pair */
-    char rot_fp[65];
-    const char *rot = sipc_security_rotation_pair(m->sec, rot_fp);
+    char rot_fp[65], rot_issuer[256];
+    const char *rot = sipc_security_rotation_pair(m->sec, rot_fp, rot_issuer);
     if (st)
         json_object_set_new(json_object_get(st, "tls"), "rotation",
-                            rot ? json_pack("{s:o, s:s}", "pair", sipc_json_text(rot),
-                                            "fingerprint_sha256", rot_fp)
+                            rot ? json_pack("{s:o, s:s, s:o}", "pair", sipc_json_text(rot),
+                                            "fingerprint_sha256", rot_fp, "issuer",
+                                            sipc_json_text(rot_issuer))
                                 : json_null());
     /* when a reload last changed TLS (on, off, the mode), null if none did */
     char changed[32];

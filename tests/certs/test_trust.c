@@ -92,6 +92,10 @@ static void test_rotation_pair_pinned(void **state)
     sipc_trust *t = trust_of(&A, NULL, SIPC_TRUST_REV_SOFT);
     assert_int_equal(vfy(t, B.certs, 1, SIPC_PURPOSE_BOTH, time(NULL), NULL), SIPC_VFY_NOT_PINNED);
     assert_int_equal(sipc_trust_add_rotation(t, &B, "staged pair", err, sizeof err), 0);
+    char fp[65], issuer[256];
+    assert_string_equal(sipc_trust_rotation_pair(t, fp, issuer), "staged pair");
+    assert_string_equal(fp, B.fingerprint);
+    assert_string_equal(issuer, "CN=cluster B");
     sipc_vfy_result res;
     assert_int_equal(vfy(t, B.certs, 1, SIPC_PURPOSE_BOTH, time(NULL), &res), SIPC_VFY_OK);
     assert_string_equal(res.links[0].source, "staged pair");

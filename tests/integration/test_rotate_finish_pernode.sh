@@ -7,7 +7,8 @@
 # tells that a would refuse b and c once finished:
 #   - finish on a before b and c committed: refused, exit 18, b and c
 #     named, the rotation left committed, and b still reaches a
-#   - once b and c committed: finish on a goes through, no warning
+#   - once b and c committed: finish on a goes through, no warning, and
+#     `status --cluster` names a finished (judged by its certificate's CA)
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.124}
@@ -46,6 +47,12 @@ check_ok() { "$BIN/tlstool" --home "$work/$1" check >"$OUT" 2>&1; }
 for n in a b c; do
     tt $n rotate stage "$work/pki/$n-r2.pfx" --reload >/dev/null 2>&1 || not_ok "rotate stage on $n"
 done
+run "$BIN/sipcctl" --home "$work/b" status --json
+if [ "$(jq -r .tls.rotation.issuer "$OUT")" = "O=Test, CN=Test Root r2" ]; then
+    ok "b's status names the issuer of the staged certificate"
+else
+    bad "b's status: tls.rotation $(jq -c .tls.rotation "$OUT"), want the issuer O=Test, CN=Test Root r2"
+fi
 tt a rotate commit --reload >/dev/null 2>&1 || not_ok "rotate commit on a"
 
 run tt a rotate finish --reload
@@ -60,6 +67,13 @@ for n in b c; do tt $n rotate commit --reload >/dev/null 2>&1 || not_ok "rotate 
 run tt a rotate finish --reload
 expect "finish on a once b and c committed: not refused" 0 '^finished: the previous pair'
 grep -q 'warning' "$OUT" && bad "finish with every node committed warned"
+# no node presents a's certificate: a is told finished by its CA
+run "$BIN/sipcctl" --home "$work/b" status --cluster
+if grep -q 'b, c committed; a finished' "$OUT" && ! grep -q 'not staged' "$OUT"; then
+    ok "status --cluster: a finished, by its certificate's CA"
+else
+    bad "status --cluster after a finished: a not named finished"
+fi
 for n in b c; do tt $n rotate finish --reload >/dev/null 2>&1 || not_ok "rotate finish on $n"; done
 if wait_for 15 check_ok a; then ok "rotation done: a reaches b and c"; else bad "rotation done: tlstool check from a"; fi
 shtest_done

@@ -419,7 +419,7 @@ static void test_null_arguments(void **state)
     assert_string_equal(sipc_security_fingerprint(NULL), "");
     assert_string_equal(sipc_security_required_subject(NULL), "");
     char rot_fp[65] = "x";
-    assert_null(sipc_security_rotation_pair(NULL, rot_fp));
+    assert_null(sipc_security_rotation_pair(NULL, rot_fp, NULL));
     assert_string_equal(rot_fp, "");
     assert_int_equal(sipc_security_set_resumption(NULL, 1), SIPC_EINVAL);
 

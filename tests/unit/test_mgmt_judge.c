@@ -940,6 +940,66 @@ static void per_node_certificates(void **state)
                "n3:certificate_mismatch");
 }
 
+/* org_node at a rotation's step: pair "staged" or "previous" (NULL for
+ * none), the other pair's certificate fp and issuer */
+static json_t *org_rot_node(const char *id, char fpc, const char *issuer, const char *pair,
+                            char otherc, const char *other_issuer)
+{
+    char fp[65], other[65];
+    memset(fp, fpc, 64);
+    memset(other, otherc, 64);
+    fp[64] = other[64] = '\0';
+    json_t *n = org_node(id, fp, issuer, 0);
+    if (pair)
+        json_object_set_new(json_object_get(n, "tls"), "rotation",
+                            json_pack("{s:s, s:s, s:s}", "pair", pair, "fingerprint_sha256",
+                                      other, "issuer", other_issuer));
+    return n;
+}
+
+/* A rotation from one CA's certificates to another's, a certificate per
+ * node: no node presents another's certificate, so a finished node is told
+ * by the CA of the certificates the committed nodes present, or the staged
+ * nodes move to; a node still on the old CA without a rotation is "not
+ * staged" */
+static void rotation_per_node(void **state)
+{
+    (void)state;
+    const char *c1 = "O=Test, CN=CA 1", *c2 = "O=Test, CN=CA 2";
+    /* n1 committed (presents its CA 2 certificate), n2 finished, n3 staged */
+    json_t *nodes = json_pack("[o, o, o]", org_rot_node("n1", 'a', c2, "previous", 'd', c1),
+                              org_rot_node("n2", 'b', c2, NULL, 0, NULL),
+                              org_rot_node("n3", 'f', c1, "staged", 'c', c2));
+    json_t *notes = sipc_mgmt_notes(nodes);
+    if (!strstr(notes_text(notes), "n1 committed; n3 staged; n2 finished") ||
+        strstr(notes_text(notes), "not staged"))
+        fail_msg("%s", notes_text(notes));
+    json_decref(notes);
+    json_decref(nodes);
+    /* n1 finished early (--force), n2 and n3 staged: judged by the CA the
+     * staged nodes move to */
+    nodes = json_pack("[o, o, o]", org_rot_node("n1", 'a', c2, NULL, 0, NULL),
+                      org_rot_node("n2", 'e', c1, "staged", 'b', c2),
+                      org_rot_node("n3", 'f', c1, "staged", 'c', c2));
+    notes = sipc_mgmt_notes(nodes);
+    if (!strstr(notes_text(notes), "n2, n3 staged; n1 finished (a finished node accepts the new "
+                                   "pair alone)") ||
+        strstr(notes_text(notes), "not staged"))
+        fail_msg("%s", notes_text(notes));
+    json_decref(notes);
+    json_decref(nodes);
+    /* n3 never staged: still on CA 1, "not staged", told to stage */
+    nodes = json_pack("[o, o, o]", org_rot_node("n1", 'a', c2, "previous", 'd', c1),
+                      org_rot_node("n2", 'e', c1, "staged", 'b', c2),
+                      org_rot_node("n3", 'f', c1, NULL, 0, NULL));
+    notes = sipc_mgmt_notes(nodes);
+    if (!strstr(notes_text(notes), "n3 not staged") ||
+        !strstr(notes_text(notes), "next: stage the new pair on n3"))
+        fail_msg("%s", notes_text(notes));
+    json_decref(notes);
+    json_decref(nodes);
+}
+
 static void health_rule(void **state)
 {
     (void)state;
@@ -969,6 +1029,7 @@ int main(void)
         cmocka_unit_test(notes_builds),
         cmocka_unit_test(notes_keepalive),
         cmocka_unit_test(rotation),
+        cmocka_unit_test(rotation_per_node),
         cmocka_unit_test(per_node_certificates),
         cmocka_unit_test(plaintext_node),
         cmocka_unit_test(nodes_mismatch),

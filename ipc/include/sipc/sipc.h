@@ -157,8 +157,11 @@ SIPC_EXTERN const char *sipc_security_fingerprint(const sipc_security *sec);
 /* During a key pair rotation (tlstool rotate) the other pair this side
  * accepts besides its own: "staged" (the pair it moves to, before its
  * commit) or "previous" (the one it left, after it), its certificate's hex
- * SHA-256 in fp; NULL with fp "" when no rotation is loaded (or TLS is off). */
-SIPC_EXTERN const char *sipc_security_rotation_pair(const sipc_security *sec, char fp[65]);
+ * SHA-256 in fp and, unless issuer is NULL, that certificate's issuer (as
+ * sipc_cert_info.issuer); NULL with fp and issuer "" when no rotation is
+ * loaded (or TLS is off). */
+SIPC_EXTERN const char *sipc_security_rotation_pair(const sipc_security *sec, char fp[65],
+                                                    char issuer[256]);
 /* The subject a peer's certificate must carry when it is accepted because it
  * chains to a trusted root (the one given to the security when it was
  * loaded); "" when none is required, or TLS is off. */

@@ -376,18 +376,21 @@ json_t *sipc_mgmt_notes(json_t *nodes)
     return list;
 }
 
-/* Whether a node's status says it accepts the certificate fingerprint fp:
- * its own, or during a key pair rotation the other pair it has loaded. */
-static int accepts(json_t *n, const char *fp)
+/* Whether node o's status says it accepts the certificate node n presents:
+ * its own, or during a key pair rotation the other pair it has loaded; with
+ * a certificate per node, one of that pair's CA (issued_alike). */
+static int accepts(json_t *o, json_t *n)
 {
-    json_t *tls = json_object_get(n, "tls");
-    return !strcmp(mgmt_str_at(tls, "certificate", "fingerprint_sha256"), fp) ||
-           !strcmp(mgmt_str_at(tls, "rotation", "fingerprint_sha256"), fp);
+    json_t *ot = json_object_get(o, "tls");
+    const char *fp = mgmt_str_at(json_object_get(n, "tls"), "certificate", "fingerprint_sha256");
+    return !strcmp(mgmt_str_at(ot, "certificate", "fingerprint_sha256"), fp) ||
+           !strcmp(mgmt_str_at(ot, "rotation", "fingerprint_sha256"), fp) ||
+           (json_is_object(json_object_get(ot, "rotation")) &&
+            issued_alike(n, o, mgmt_str_at(ot, "rotation", "issuer")));
 }
 
 int mgmt_pair_refused(json_t *nodes, json_t *n, const char *common, char *out, size_t len)
 {
-    const char *fp = mgmt_str_at(json_object_get(n, "tls"), "certificate", "fingerprint_sha256");
     size_t i, w = 0;
     json_t *o;
     out[0] = '\0';
@@ -399,10 +402,10 @@ int mgmt_pair_refused(json_t *nodes, json_t *n, const char *common, char *out, s
             continue;
         if (same_ca(n, o))
             continue;
-        if (!accepts(o, fp) && w < len)
+        if (!accepts(o, n) && w < len)
             w += (size_t)snprintf(out + w, len - w, "%s%s does not accept %s's pair",
                                   w ? "; " : "", mgmt_node_name(o), mgmt_node_name(n));
-        if (!accepts(n, ofp) && w < len)
+        if (!accepts(n, o) && w < len)
             w += (size_t)snprintf(out + w, len - w, "%s%s does not accept %s's pair",
                                   w ? "; " : "", mgmt_node_name(n), mgmt_node_name(o));
     }

@@ -5,6 +5,8 @@
 # O=Test), rotating to certificates of their own under R2. No other node
 # ever presents a's previous certificate, so only a judgement by trust
 # tells that a would refuse b and c once finished:
+#   - a committed: `status --cluster` is the rotation's note, exit 0, no
+#     certificate_mismatch (b and c accept a's certificate of R2)
 #   - finish on a before b and c committed: refused, exit 18, b and c
 #     named, the rotation left committed, and b still reaches a
 #   - once b and c committed: finish on a goes through, no warning, and
@@ -41,9 +43,9 @@ for n in a b c; do
 done
 sipcd_start_all "$work/a" "$work/b" "$work/c" || exit 1
 tt() { local h=$1; shift; "$BIN/tlstool" --home "$work/$h" "$@"; }
-# the links as tlstool check sees them (status --cluster also judges the
-# certificates by equality, which a cluster of per-node pairs never has)
+# the links as tlstool check sees them, and the cluster's judgement
 check_ok() { "$BIN/tlstool" --home "$work/$1" check >"$OUT" 2>&1; }
+cluster_ok() { "$BIN/sipcctl" --home "$work/$1" status --cluster >"$OUT" 2>&1; }
 for n in a b c; do
     tt $n rotate stage "$work/pki/$n-r2.pfx" --reload >/dev/null 2>&1 || not_ok "rotate stage on $n"
 done
@@ -54,6 +56,14 @@ else
     bad "b's status: tls.rotation $(jq -c .tls.rotation "$OUT"), want the issuer O=Test, CN=Test Root r2"
 fi
 tt a rotate commit --reload >/dev/null 2>&1 || not_ok "rotate commit on a"
+# every node accepts a's certificate of the new CA (b and c trust it as
+# their staged pair's), and a theirs: a step of the rotation, no mismatch
+if wait_for 15 cluster_ok b && grep -q 'a committed; b, c staged' "$OUT" &&
+    ! grep -q certificate_mismatch "$OUT"; then
+    ok "a committed: status --cluster is the rotation's note, exit 0"
+else
+    bad "a committed: status --cluster: $(head -c 600 "$OUT")"
+fi
 
 run tt a rotate finish --reload
 expect "finish on a before b and c committed: refused" 18 \

@@ -970,6 +970,11 @@ static void rotation_per_node(void **state)
     json_t *nodes = json_pack("[o, o, o]", org_rot_node("n1", 'a', c2, "previous", 'd', c1),
                               org_rot_node("n2", 'b', c2, NULL, 0, NULL),
                               org_rot_node("n3", 'f', c1, "staged", 'c', c2));
+    /* each accepts the others' certificates (its pair's CA, and its
+     * rotation pair's): no mismatch */
+    json_t *p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "");
+    json_decref(p);
     json_t *notes = sipc_mgmt_notes(nodes);
     if (!strstr(notes_text(notes), "n1 committed; n3 staged; n2 finished") ||
         strstr(notes_text(notes), "not staged"))
@@ -992,6 +997,14 @@ static void rotation_per_node(void **state)
     nodes = json_pack("[o, o, o]", org_rot_node("n1", 'a', c2, "previous", 'd', c1),
                       org_rot_node("n2", 'e', c1, "staged", 'b', c2),
                       org_rot_node("n3", 'f', c1, NULL, 0, NULL));
+    /* n3 refuses n1's certificate of the new CA: n3 is the odd one (no
+     * certificate is the majority's), named with who refuses whom */
+    p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "n3:certificate_mismatch");
+    if (!strstr(json_string_value(json_object_get(json_array_get(p, 0), "message")),
+                "does not cover it: n3 does not accept n1's pair"))
+        fail_msg("%s", json_string_value(json_object_get(json_array_get(p, 0), "message")));
+    json_decref(p);
     notes = sipc_mgmt_notes(nodes);
     if (!strstr(notes_text(notes), "n3 not staged") ||
         !strstr(notes_text(notes), "next: stage the new pair on n3"))

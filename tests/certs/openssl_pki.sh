@@ -15,6 +15,10 @@
 #                                 (CRL numbers from hex 0a by default)
 #   gencrl CA OUT [SECTION]       a CRL of CA, with the CRL extensions SECTION
 #   revoke CA CERT [REASON]       marks CERT.pem revoked in CA's database
+#   node_ext                      writes ext.cnf with a root's section [ca]
+#                                 and a node certificate's [leaf]
+#   node_pfx NAME CA              NAME.pfx: NAME.key and NAME.pem with
+#                                 CA.pem, under $SIPC_PFX_PASSWORD
 #
 # Variables read by the calls: DAYS (validity; issue 400, selfsign 3650),
 # MD (signature hash, sha256), AT (a date: the command runs under faketime
@@ -75,4 +79,12 @@ gencrl() {
 }
 revoke() {
     openssl ca -config "ca-$1/ca.cnf" -revoke "$2.pem" -crl_reason "${3:-keyCompromise}" >/dev/null 2>&1
+}
+node_ext() {
+    printf '[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n[leaf]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n' >ext.cnf
+}
+node_pfx() {
+    openssl pkcs12 -export -inkey "$1.key" -in "$1.pem" -certfile "$2.pem" \
+        -passout env:SIPC_PFX_PASSWORD -out "$1.pfx" 2>/dev/null ||
+        { echo "openssl_pki: cannot export $1.pfx" >&2; return 1; }
 }

@@ -86,10 +86,9 @@ pki_sh=$(cd "$(dirname "$0")/../certs" && pwd)/openssl_pki.sh
 mkdir -p "$work/pki" && (
     cd "$work/pki" || exit 1
     . "$pki_sh"
-    printf '[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n[leaf]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n' >ext.cnf
+    node_ext
     selfsign root "/O=Test/CN=Test Root" ca && issue node "/O=Test/CN=sipc rfinish" root leaf &&
-        openssl pkcs12 -export -inkey node.key -in node.pem -certfile root.pem \
-            -passout env:SIPC_PFX_PASSWORD -out org.pfx
+        node_pfx node root && mv node.pfx org.pfx
 ) || { not_ok "the organisation's PKI"; exit 1; }
 run tt a rotate stage "$work/pki/org.pfx"
 expect "stage of an organisation pair without [tls] subject: refused" 3 \

@@ -22,13 +22,11 @@ pki_sh=$(cd "$(dirname "$0")/../certs" && pwd)/openssl_pki.sh
 mkdir -p "$work/pki" && (
     cd "$work/pki" || exit 1
     . "$pki_sh"
-    printf '[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n[leaf]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n' >ext.cnf
+    node_ext
     for r in r1 r2; do
         selfsign $r "/O=Test/CN=Test Root $r" ca || exit 1
         for n in a b c; do
-            issue "$n-$r" "/O=Test/CN=node $n" $r leaf &&
-                openssl pkcs12 -export -inkey "$n-$r.key" -in "$n-$r.pem" -certfile $r.pem \
-                    -passout env:SIPC_PFX_PASSWORD -out "$n-$r.pfx" || exit 1
+            issue "$n-$r" "/O=Test/CN=node $n" $r leaf && node_pfx "$n-$r" $r || exit 1
         done
     done
 ) || { not_ok "the organisation's PKI"; exit 1; }

@@ -179,17 +179,21 @@ void data_h_get(sipc_request *req, void *arg)
         start_read(d, j);
 }
 
-/* The checks of a time range shared by list and search. */
-static int check_range(int64_t from, int64_t to, char *err, size_t errlen)
+/* The checks of a time range shared by list and search; names: what the
+ * request calls the two bounds (NULL: from_ms and to_ms). */
+static int check_range(int64_t from, int64_t to, const char *const names[2], char *err,
+                       size_t errlen)
 {
+    const char *fn = names && names[0] ? names[0] : "from_ms";
+    const char *tn = names && names[1] ? names[1] : "to_ms";
     if (from < 0 || from > DATA_MAX_TIMESTAMP_MS) {
-        snprintf(err, errlen, "from_ms %lld is outside 0..%lld", (long long)from,
+        snprintf(err, errlen, "%s %lld is outside 0..%lld", fn, (long long)from,
                  (long long)DATA_MAX_TIMESTAMP_MS);
         return SIPC_EINVAL;
     }
     if (to != 0 && to <= from) {
-        snprintf(err, errlen, "to_ms %lld is not after from_ms %lld (0 means no upper bound)",
-                 (long long)to, (long long)from);
+        snprintf(err, errlen, "%s %lld is not after %s %lld (0 means no upper bound)", tn,
+                 (long long)to, fn, (long long)from);
         return SIPC_EINVAL;
     }
     return 0;
@@ -218,7 +222,7 @@ void data_h_list(sipc_request *req, void *arg)
         return;
     char err[256];
     size_t limit = 0;
-    int rc = check_range(m->from_ms, m->to_ms, err, sizeof err);
+    int rc = check_range(m->from_ms, m->to_ms, NULL, err, sizeof err);
     if (rc == 0)
         rc = check_limit(&d->o, m->limit, &limit, err, sizeof err);
     if (rc == 0 && m->after) {
@@ -265,7 +269,7 @@ int sipc_data_search(sipc_data *d, const sipc_data_query *q, sipc_data_search_cb
         return SIPC_ECLOSING;
     }
     size_t limit;
-    int rc = check_range(q->from_ms, q->to_ms, err, errlen);
+    int rc = check_range(q->from_ms, q->to_ms, q->range_names, err, errlen);
     if (rc == 0)
         rc = check_limit(&d->o, q->limit, &limit, err, errlen);
     if (rc != 0)

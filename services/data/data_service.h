@@ -284,6 +284,8 @@ typedef struct sipc_data_query {
                                     many bytes (ids, attributes, bodies), but always
                                     at least one hit; fewer than limit with more = 1
                                     when cut; 0: max_response */
+    const char *range_names[2];  /* what the caller's request calls from_ms and to_ms,
+                                    for the errors it is told ({NULL, NULL}: those) */
 } sipc_data_query;
 
 typedef struct sipc_data_hit {

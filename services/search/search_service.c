@@ -349,6 +349,8 @@ static int search_req_from(const sipc_search *s, const Sipc__Search__QueryReques
     r->q.nattrs = m->n_filters;
     r->q.from_ms = m->since_ms;
     r->q.to_ms = m->until_ms;
+    r->q.range_names[0] = "since_ms";
+    r->q.range_names[1] = "until_ms";
     r->q.limit = r->limit;
     r->q.order = m->order == SIPC__SEARCH__ORDER__RANK ? SIPC_DATA_ORDER_RANK
                                                       : SIPC_DATA_ORDER_NEWEST;

@@ -225,7 +225,11 @@ static void t_bad_queries(void **state)
     expect_status(&r, SIPC_SEARCH_TOO_LARGE, "limit 1001 exceeds the maximum of 1000");
     sw_query range = {.since = 5000, .until = 4000};
     assert_null(sw_search(w, 0, &range, 5000, &r));
-    expect_status(&r, SIPC_SEARCH_BAD_QUERY, "to_ms");
+    /* named as the search request names them, not as the data layer does */
+    expect_status(&r, SIPC_SEARCH_BAD_QUERY, "until_ms 4000 is not after since_ms 5000");
+    sw_query before = {.since = -1};
+    assert_null(sw_search(w, 0, &before, 5000, &r));
+    expect_status(&r, SIPC_SEARCH_BAD_QUERY, "since_ms -1 is outside 0..");
     sw_query order = {.order = (Sipc__Search__Order)9};
     assert_null(sw_search(w, 0, &order, 5000, &r));
     expect_status(&r, SIPC_SEARCH_BAD_QUERY, "unknown order");
